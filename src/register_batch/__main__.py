@@ -1,0 +1,3 @@
+from register_batch.cli import main
+
+main()

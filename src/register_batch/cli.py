@@ -1,0 +1,253 @@
+"""The command line: parse options, call the library, turn its errors into one line and an exit code.
+
+Exit codes: 0 success (warnings allowed); 1 records failed validation or upload; 2 usage, configuration or
+unreadable input; 3 interrupted or partial run (rerun resumes). Commands other than the offline ones live
+in `register_batch.commands.<name>` and are imported only when used, so `validate` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from register_batch import __version__
+from register_batch.commands.common import (
+    CONTEXT,
+    Commands,
+    State,
+    _reference_path,
+    _report_dir,
+    api_version_option,
+    as_of_option,
+    format_option,
+    mapping_option,
+    pass_state,
+)
+
+# Commands imported on first use: name -> module holding a click command of that name.
+LAZY_COMMANDS = {
+    "sync": "register_batch.commands.sync",
+    "export": "register_batch.commands.export",
+    "emulator": "register_batch.commands.emulator",
+    "generate": "register_batch.commands.generate",
+    "mappings": "register_batch.commands.mappings",
+    "config": "register_batch.commands.config",
+}
+
+
+class LazyCommands(Commands):
+    """The top-level group: built-in commands plus the lazily imported ones that are installed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [name for name, module in LAZY_COMMANDS.items() if importlib.util.find_spec(module)]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None or name not in LAZY_COMMANDS:
+            return command
+        if importlib.util.find_spec(LAZY_COMMANDS[name]) is None:
+            return None
+        return getattr(importlib.import_module(LAZY_COMMANDS[name]), name.replace("-", "_"))
+
+
+@click.group(cls=LazyCommands, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="register-batch")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file (default: ./register-batch.toml if present, or $REGISTER_BATCH_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More detail in the log (-vv for debugging).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final summary line.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> None:
+    """Validate HESA ITT extracts against DfE's Register trainee teachers API, convert them, and upload.
+
+    \b
+    Three jobs, one tool:
+      register-batch validate extract.xml        dry run: what Register would reject, and why
+      register-batch sync extract.xml            migrate or nightly-sync trainees into Register
+      register-batch export --to register-csv -o held.csv   what Register holds
+
+    Run `register-batch COMMAND --help` for each command's options.
+    """
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = State(config, verbose, quiet)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@format_option
+@mapping_option
+@api_version_option
+@as_of_option
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the reports (default: register-batch-reports/validate-<time>).",
+)
+@click.option("--junit", is_flag=True, help="Also write junit.xml for CI systems.")
+@pass_state
+def validate(
+    state: State,
+    inputs: tuple[str, ...],
+    fmt: str,
+    mappings: tuple[Path, ...],
+    api_version: str | None,
+    as_of: date | None,
+    report_dir: Path | None,
+    junit: bool,
+) -> None:
+    """Check every record against Register's own rules, without sending anything.
+
+    Reads HESA ITT XML (also zipped), HESA-named CSV and Register's bulk-add CSV. Writes report.json,
+    issues.csv and report.html (owner-only: they hold personal data). Exits 0 when no record has an
+    error (warnings allowed), 1 when some do, 2 when an input cannot be read at all.
+    """
+    from register_batch.jobs import validate_files
+
+    settings = state.settings(mappings=list(mappings), api_version=api_version)
+    folder = _report_dir(settings, report_dir, "validate")
+    with state.progress() as progress:
+        result = validate_files(
+            inputs,
+            fmt=fmt,
+            mapping_files=tuple(settings.mappings),
+            as_of=as_of,
+            api_version=settings.api_version,
+            report_dir=folder,
+            junit=junit,
+            reference_path=_reference_path(settings),
+            progress=progress,
+        )
+    summary = result.report.summary
+    click.echo(
+        f"{summary.records} records: {summary.valid} valid, {summary.invalid} with errors "
+        f"({summary.errors} errors, {summary.warnings} warnings)"
+    )
+    state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
+    sys.exit(result.exit_code)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["jsonl", "json", "register-csv"]),
+    required=True,
+    help="jsonl/json: v2026.1 request bodies; register-csv: Register's bulk-add CSV template.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file (register-csv files over 1 MB continue in OUT-2.csv, ...).",
+)
+@format_option
+@mapping_option
+@api_version_option
+@as_of_option
+@click.option("--skip-invalid", is_flag=True, help="Leave out records that have errors (they are still reported).")
+@click.option(
+    "--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the validation reports here."
+)
+@pass_state
+def convert(
+    state: State,
+    inputs: tuple[str, ...],
+    to: str,
+    output: Path,
+    fmt: str,
+    mappings: tuple[Path, ...],
+    api_version: str | None,
+    as_of: date | None,
+    skip_invalid: bool,
+    report_dir: Path | None,
+) -> None:
+    """Map records to Register API v2026.1 request bodies, or to Register's bulk-add CSV.
+
+    JSON Lines holds one {"source": ..., "data": ...} per record. Every record is written unless
+    --skip-invalid; the exit code is 1 when any record has errors, so a script can tell.
+    """
+    from register_batch.jobs import convert_files
+
+    settings = state.settings(mappings=list(mappings), api_version=api_version)
+    with state.progress() as progress:
+        result = convert_files(
+            inputs,
+            to=to,
+            output=output,
+            fmt=fmt,
+            mapping_files=tuple(settings.mappings),
+            as_of=as_of,
+            api_version=settings.api_version,
+            skip_invalid=skip_invalid,
+            report_dir=report_dir,
+            reference_path=_reference_path(settings),
+            progress=progress,
+        )
+    summary = result.report.summary
+    files = ", ".join(str(p) for p in result.outputs)
+    skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
+    click.echo(f"Wrote {result.written} records to {files}{skipped}")
+    if summary.errors:
+        state.say(
+            f"{summary.invalid} of {summary.records} records have errors; run `register-batch validate` for the report",
+            err=True,
+        )
+    for _index, note in result.notes[:20]:
+        state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.group(cls=Commands, context_settings=CONTEXT)
+def reference() -> None:
+    """Register's reference data (code lists): show the bundled lists."""
+
+
+@reference.command("show", context_settings=CONTEXT)
+@click.argument("field", required=False)
+@api_version_option
+@click.option("--json", "as_json", is_flag=True, help="Print the GET /reference-data payload as JSON.")
+@pass_state
+def reference_show(state: State, field: str | None, api_version: str | None, as_json: bool) -> None:
+    """List the fields, or one field's codes and labels (the lists validation uses)."""
+    from register_batch.reference import load_reference
+
+    settings = state.settings(api_version=api_version)
+    ref = load_reference(settings.api_version, _reference_path(settings))
+    if field is None:
+        if as_json:
+            click.echo(json.dumps(ref.api_payload(), indent=1, ensure_ascii=False))
+            return
+        click.echo(f"Reference data ({ref.source}):")
+        for name in ref.fields:
+            count = len(ref.api_payload(name)["entries"])
+            click.echo(f"  {name:32} {count:5} codes")
+        return
+    if field not in ref.fields:
+        raise click.BadParameter(f"unknown field {field!r}; known: {', '.join(ref.fields)}", param_hint="FIELD")
+    payload = ref.api_payload(field)
+    if as_json:
+        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+        return
+    for entry in payload["entries"]:
+        extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
+        click.echo(f"{entry['code']}\t{entry['display_name']}{extra}")
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="register-batch")

@@ -1,0 +1,126 @@
+"""Shared pieces of the command line: option decorators, the per-run State, error-to-exit-code handling."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from register_batch.config import Settings, load_settings
+from register_batch.errors import RegisterBatchError
+from register_batch.model import API_VERSION
+from register_batch.progress import Progress
+from register_batch.readers import FORMATS
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+log = logging.getLogger("register_batch")
+
+
+class State:
+    """What the group options set for every command."""
+
+    def __init__(self, config: Path | None, verbose: int, quiet: bool):
+        self.config = config
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def settings(self, **options: Any) -> Settings:
+        return load_settings(options, config_file=self.config)
+
+    def progress(self) -> Progress:
+        return Progress(enabled=not self.quiet)
+
+    def say(self, message: str = "", *, err: bool = False) -> None:
+        if not self.quiet or err:
+            click.echo(message, err=err)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+class Failure(click.ClickException):
+    """A library error shown as one line; the exit code comes from the error."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"register-batch: {self.message}", err=True)
+
+
+class Commands(click.Group):
+    """Runs a command; library errors become one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RegisterBatchError as exc:
+            raise Failure(f"error: {exc}", exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise Failure("interrupted; run the same command again to resume", 3) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # the last line of defence: one line, no traceback unless -vv
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            raise Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70) from None
+
+
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-28") from None
+
+
+def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
+    if given is not None:
+        return given
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return settings.report_dir / f"{command}-{stamp}"
+
+
+def _reference_path(settings: Settings) -> Path | None:
+    from register_batch.reference import PULLED_FILE
+
+    pulled = settings.state_dir / PULLED_FILE
+    return pulled if pulled.is_file() else None
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *FORMATS]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it from each file's content.",
+)
+mapping_option = click.option(
+    "--mapping",
+    "mappings",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A mapping file (YAML) layered over the bundled ones; repeat for several.",
+)
+as_of_option = click.option(
+    "--as-of",
+    callback=_as_of,
+    metavar="YYYY-MM-DD",
+    help="Judge date rules as of this day instead of today.",
+)
+api_version_option = click.option(
+    "--api-version",
+    default=None,
+    metavar="VERSION",
+    help=f"Register API version (default {API_VERSION}).",
+)

@@ -1,0 +1,187 @@
+"""The offline jobs as library functions: validate extracts, convert them to Register's formats."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from register_batch.errors import ConfigError
+from register_batch.mapping import load_mapping
+from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
+from register_batch.progress import SILENT, Progress
+from register_batch.reference import load_reference
+from register_batch.reports import ReportBuilder
+from register_batch.validation import Checker
+from register_batch.validation.catalogue import describe
+from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
+
+CONVERT_TARGETS = ("jsonl", "json", "register-csv")
+
+describe(
+    "not_in_register_csv",
+    scope="batch",
+    fields=("degrees_attributes", "placements_attributes"),
+    message="<n> older degree(s) / placement(s) left out: Register's CSV holds one degree and three placements",
+    source="hesa-formats.md §3.1 (one degree per row, three placement columns)",
+    fix="Use `convert --to jsonl` or `sync` to keep every degree and placement.",
+    severity=Severity.WARNING,
+)
+
+
+@dataclass
+class ValidationResult:
+    report: ReportBuilder
+    paths: dict[str, Path]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.report.summary.errors else 0
+
+
+def _checker(
+    fmt: str, mapping_files: tuple[Path, ...], as_of: date | None, api_version: str, reference_path: Path | None
+) -> Checker:
+    return Checker(
+        fmt=fmt,
+        mapping=load_mapping(mapping_files),
+        reference=load_reference(api_version, reference_path),
+        as_of=as_of,
+    )
+
+
+def validate_files(
+    inputs: list[str] | tuple[str, ...],
+    *,
+    fmt: str = "auto",
+    mapping_files: tuple[Path, ...] = (),
+    as_of: date | None = None,
+    api_version: str = API_VERSION,
+    report_dir: Path,
+    junit: bool = False,
+    reference_path: Path | None = None,
+    progress: Progress = SILENT,
+) -> ValidationResult:
+    """Read, map and validate every record; write report.json, issues.csv, report.html (and junit.xml)."""
+    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
+    report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
+    task = progress.task("Validating", unit="records")
+    try:
+        for record in checker.records(inputs):
+            report.add_record(record)
+            task.advance()
+        task.close()
+        report.add_batch_issues(checker.batch_issues())
+        report.finish(checker.inputs)
+        paths = report.write(report_dir, junit=junit)
+    finally:
+        report.close()
+    return ValidationResult(report=report, paths=paths)
+
+
+def source_of(record: TraineeRecord) -> dict[str, Any]:
+    return {"input": record.source.input, "record": record.source.record, "line": record.source.line}
+
+
+def jsonl_item(record: TraineeRecord) -> dict[str, Any]:
+    """One converted record: where it came from and the v2026.1 request body (plus withdraw/defer bodies)."""
+    item: dict[str, Any] = {"source": source_of(record), "data": record.data}
+    if record.withdrawal:
+        item["withdrawal"] = record.withdrawal
+    if record.deferral:
+        item["deferral"] = record.deferral
+    return item
+
+
+@dataclass
+class ConvertResult:
+    report: ReportBuilder
+    outputs: list[Path]
+    written: int
+    skipped: int
+    notes: list[tuple[int, Issue]] = field(default_factory=list)
+    report_paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.report.summary.errors else 0
+
+
+def convert_files(
+    inputs: list[str] | tuple[str, ...],
+    *,
+    to: str,
+    output: Path,
+    fmt: str = "auto",
+    mapping_files: tuple[Path, ...] = (),
+    as_of: date | None = None,
+    api_version: str = API_VERSION,
+    skip_invalid: bool = False,
+    report_dir: Path | None = None,
+    reference_path: Path | None = None,
+    progress: Progress = SILENT,
+) -> ConvertResult:
+    """Map every record to a v2026.1 request body and write them as JSON Lines, JSON or Register's CSV.
+
+    Records are spooled first, so `skip_invalid` can also leave out records that only the batch-wide
+    checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing.
+    """
+    if to not in CONVERT_TARGETS:
+        raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
+    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
+    report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
+    task = progress.task("Converting", unit="records")
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as spool:
+        try:
+            for record in checker.records(inputs):
+                report.add_record(record)
+                spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
+                task.advance()
+            task.close()
+            report.add_batch_issues(checker.batch_issues())
+            report.finish(checker.inputs)
+            spool.seek(0)
+            writer: Any
+            if to == "register-csv":
+                writer = RegisterCsvWriter(output)
+            elif to == "jsonl":
+                writer = JsonLinesWriter(output)
+            else:
+                writer = JsonArrayWriter(output)
+            written = skipped = 0
+            notes: list[tuple[int, Issue]] = []
+            for index, line in enumerate(spool):
+                if skip_invalid and report.is_invalid(index):
+                    skipped += 1
+                    continue
+                item = json.loads(line)
+                payload = item["data"] if to == "register-csv" else item
+                for note in writer.write(payload):
+                    source = item["source"]
+                    notes.append(
+                        (
+                            index,
+                            Issue(
+                                input=source["input"],
+                                record=source["record"],
+                                line=source["line"],
+                                provider_trainee_id=item["data"].get("provider_trainee_id"),
+                                hesa_id=item["data"].get("hesa_id"),
+                                code="not_in_register_csv",
+                                severity=Severity.WARNING,
+                                message=note,
+                            ),
+                        )
+                    )
+                written += 1
+            outputs = writer.close()
+            report.add_batch_issues(notes)
+            report_paths = report.write(report_dir) if report_dir else {}
+        finally:
+            report.close()
+    return ConvertResult(
+        report=report, outputs=outputs, written=written, skipped=skipped, notes=notes, report_paths=report_paths
+    )

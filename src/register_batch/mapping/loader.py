@@ -1,0 +1,233 @@
+"""Load and layer mapping files (field maps and code translations)."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from register_batch.errors import ConfigError
+from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
+from register_batch.resources import data_dir
+
+FAMILIES = ("hesa", "register-csv")
+_DEGREE_SOURCE_FIELDS = (*DEGREE_FIELDS, "degree_type")
+
+
+def bundled_mapping_dir() -> Path:
+    return data_dir("mappings")
+
+
+@dataclass(frozen=True)
+class Alternative:
+    to: str
+    note: str | None
+    when: dict[str, frozenset[str]]
+
+
+@dataclass
+class CodeTranslation:
+    """Translations for one field pattern (`sex`, `disability*`, `degrees_attributes.uk_degree`)."""
+
+    pattern: str
+    source: str
+    translate: dict[str, list[Alternative]] = field(default_factory=dict)
+    no_translation: dict[str, str] = field(default_factory=dict)
+    origin: str = ""
+
+    def applies_to(self, field_name: str) -> bool:
+        return fnmatch.fnmatchcase(field_name, self.pattern)
+
+
+@dataclass
+class FieldMap:
+    """Where each API field comes from in one family of inputs."""
+
+    family: str
+    trainee: dict[str, tuple[str, ...]]
+    degree_group: str | None
+    degree_fields: dict[str, tuple[str, ...]]
+    placement_group: str | None
+    placement_fields: dict[str, tuple[str, ...]]
+    placement_columns: tuple[str, ...]
+    withdrawal: dict[str, tuple[str, ...]]
+    deferral: dict[str, tuple[str, ...]]
+    vintages: list[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]]
+    known: frozenset[str]
+    ignored: frozenset[str]
+    template: tuple[str, ...]
+
+    def source_names(self) -> set[str]:
+        names: set[str] = set()
+        for table in (self.trainee, self.degree_fields, self.placement_fields, self.withdrawal, self.deferral):
+            for sources in table.values():
+                names.update(sources)
+        for _name, _any, overrides in self.vintages:
+            for sources in overrides.values():
+                names.update(sources)
+        names.update(self.placement_columns)
+        return names
+
+
+@dataclass
+class MappingConfig:
+    fields: dict[str, FieldMap]
+    codes: list[CodeTranslation]
+    files: list[str]
+
+    def translations_for(self, field_name: str) -> CodeTranslation | None:
+        # Later (user) entries win over bundled ones for the same field.
+        for translation in reversed(self.codes):
+            if translation.applies_to(field_name):
+                return translation
+        return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: a mapping file must be a YAML mapping at the top level")
+    return doc
+
+
+def _sources(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}: expected a column/tag name or a list of them, got {value!r}")
+
+
+def _table(doc: Any, allowed: tuple[str, ...], where: str) -> dict[str, tuple[str, ...]]:
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: expected a mapping of API field to source name")
+    table = {}
+    for key, value in doc.items():
+        if key not in allowed:
+            raise ConfigError(f"{where}: {key!r} is not a Register API v2026.1 field")
+        table[str(key)] = _sources(value, f"{where}.{key}")
+    return table
+
+
+def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
+    degrees = doc.get("degrees") or {}
+    placements = doc.get("placements") or {}
+    vintages = []
+    for name, spec in (doc.get("vintages") or {}).items():
+        vintages.append(
+            (
+                str(name),
+                tuple(spec.get("any_of") or ()),
+                _table(spec.get("trainee"), TRAINEE_FIELDS, f"{where}.vintages.{name}.trainee"),
+            )
+        )
+    fmap = FieldMap(
+        family=family,
+        trainee=_table(doc.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee"),
+        degree_group=degrees.get("group"),
+        degree_fields=_table(degrees.get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields"),
+        placement_group=placements.get("group"),
+        placement_fields=_table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements"),
+        placement_columns=tuple(placements.get("columns") or ()),
+        withdrawal=_table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),
+        deferral=_table(doc.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral"),
+        vintages=vintages,
+        known=frozenset(),
+        ignored=frozenset(str(i).lower() for i in doc.get("ignored") or ()),
+        template=tuple(doc.get("template") or ()),
+    )
+    fmap.known = frozenset({*fmap.source_names(), *(str(t) for t in doc.get("known_tags") or ()), *fmap.template})
+    return fmap
+
+
+def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, (str, int)):
+            out.append(Alternative(to=str(item), note=None, when={}))
+        elif isinstance(item, dict) and "to" in item:
+            when = {
+                str(k): frozenset(str(v) for v in (vals if isinstance(vals, list) else [vals]))
+                for k, vals in (item.get("when") or {}).items()
+            }
+            out.append(Alternative(to=str(item["to"]), note=item.get("note"), when=when))
+        else:
+            raise ConfigError(f"{where}: translation of {old!r} must be a code or {{to: code, note, when}}")
+    return out
+
+
+def _code_translations(doc: dict[str, Any], origin: str) -> list[CodeTranslation]:
+    result = []
+    for pattern, spec in doc.items():
+        where = f"{origin}: {pattern}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: expected translate/no_translation entries")
+        unknown = set(spec) - {"source", "translate", "no_translation"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        translation = CodeTranslation(pattern=str(pattern), source=str(spec.get("source") or origin), origin=origin)
+        for old, value in (spec.get("translate") or {}).items():
+            translation.translate[str(old)] = _alternatives(str(old), value, where)
+        for old, reason in (spec.get("no_translation") or {}).items():
+            translation.no_translation[str(old)] = str(reason)
+        result.append(translation)
+    return result
+
+
+def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfig:
+    """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
+    base = bundled_mapping_dir()
+    field_docs = {
+        "hesa": _read_yaml(base / "fields" / "hesa.yaml"),
+        "register-csv": _read_yaml(base / "fields" / "register-csv.yaml"),
+    }
+    codes: list[CodeTranslation] = []
+    files = []
+    for path in sorted((base / "codes").glob("*.yaml")):
+        codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
+    for user_file in user_files:
+        path = Path(user_file)
+        doc = _read_yaml(path)
+        unknown = set(doc) - {"fields", "codes"}
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'fields' and/or 'codes'"
+            )
+        for family, overlay in (doc.get("fields") or {}).items():
+            if family not in FAMILIES:
+                raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
+            field_docs[family] = _merge(field_docs[family], overlay or {})
+        codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
+        files.append(str(path))
+    return MappingConfig(
+        fields={family: _field_map(family, d, family) for family, d in field_docs.items()},
+        codes=codes,
+        files=files,
+    )

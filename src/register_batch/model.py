@@ -1,0 +1,277 @@
+"""The domain's data: trainees as Register API v2026.1 request bodies, where they came from, and issues.
+
+Codes are always strings with their zero padding (register-api.md §5.1). The validation hot path works on
+plain dicts keyed by these field names (`TraineeRecord.data`); the pydantic models give the same data a
+typed, documented shape for library users and for request bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+API_VERSION = "v2026.1"
+
+# Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
+TRAINEE_FIELDS: tuple[str, ...] = (
+    "provider_trainee_id",
+    "application_id",
+    "hesa_id",
+    "first_names",
+    "middle_names",
+    "last_name",
+    "previous_last_name",
+    "date_of_birth",
+    "ni_number",
+    "sex",
+    "email",
+    "nationality",
+    "ethnicity",
+    *(f"disability{n}" for n in range(1, 10)),
+    "itt_aim",
+    "training_route",
+    "itt_qualification_aim",
+    "course_subject_1",
+    "course_subject_2",
+    "course_subject_3",
+    "study_mode",
+    "itt_start_date",
+    "itt_end_date",
+    "course_age_range",
+    "course_year",
+    "training_partner_urn",
+    "training_partner_ukprn",
+    "employing_school_urn",
+    "trainee_start_date",
+    "pg_apprenticeship_start_date",
+    "fund_code",
+    "funding_method",
+    "training_initiative",
+    "additional_training_initiative",
+    "iqts_country",
+)
+DEGREE_FIELDS: tuple[str, ...] = (
+    "uk_degree",
+    "non_uk_degree",
+    "subject",
+    "grade",
+    "graduation_year",
+    "institution",
+    "country",
+    "other_grade",
+)
+PLACEMENT_FIELDS: tuple[str, ...] = ("urn", "name", "postcode")
+WITHDRAWAL_FIELDS: tuple[str, ...] = (
+    "withdrawal_date",
+    "reasons",
+    "trigger",
+    "future_interest",
+    "another_reason",
+    "safeguarding_concern_reasons",
+)
+DEFERRAL_FIELDS: tuple[str, ...] = ("defer_date", "defer_reason")
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class SourceRef(BaseModel):
+    """Where a record came from: the input as the user named it, 1-based record number, line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input: str
+    record: int | None = None
+    line: int | None = None
+
+
+class Issue(BaseModel):
+    """One finding about one record (or the whole file when `record` is None).
+
+    `code` is stable (see docs/rules.md); `field` is the v2026.1 API name, nested like
+    `degrees_attributes[0].grade`; `message` uses the API's own wording where the API has one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    input: str
+    record: int | None = None
+    line: int | None = None
+    provider_trainee_id: str | None = None
+    hesa_id: str | None = None
+    field: str | None = None
+    value: str | None = None
+    code: str
+    severity: Severity
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class Degree(BaseModel):
+    """A previous degree (§3.7): `uk_degree` or `non_uk_degree`, never both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uk_degree: str | None = None
+    non_uk_degree: str | None = None
+    subject: str | None = None
+    grade: str | None = None
+    graduation_year: str | None = None
+    institution: str | None = None
+    country: str | None = None
+    other_grade: str | None = None
+
+
+class Placement(BaseModel):
+    """A school placement (§3.8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urn: str | None = None
+    name: str | None = None
+    postcode: str | None = None
+
+
+class Withdrawal(BaseModel):
+    """Body of `POST /trainees/{id}/withdraw` (§3.9)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawal_date: str | None = None
+    reasons: list[str] = []
+    trigger: str | None = None
+    future_interest: str | None = None
+    another_reason: str | None = None
+    safeguarding_concern_reasons: str | None = None
+
+
+class Deferral(BaseModel):
+    """Body of `POST /trainees/{id}/defer` (§3.10)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    defer_date: str | None = None
+    defer_reason: str | None = None
+
+
+class Trainee(BaseModel):
+    """A `POST /trainees` body (§3.1): every writable field, codes as strings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_trainee_id: str | None = None
+    application_id: str | None = None
+    hesa_id: str | None = None
+    first_names: str | None = None
+    middle_names: str | None = None
+    last_name: str | None = None
+    previous_last_name: str | None = None
+    date_of_birth: str | None = None
+    ni_number: str | None = None
+    sex: str | None = None
+    email: str | None = None
+    nationality: str | None = None
+    ethnicity: str | None = None
+    disability1: str | None = None
+    disability2: str | None = None
+    disability3: str | None = None
+    disability4: str | None = None
+    disability5: str | None = None
+    disability6: str | None = None
+    disability7: str | None = None
+    disability8: str | None = None
+    disability9: str | None = None
+    itt_aim: str | None = None
+    training_route: str | None = None
+    itt_qualification_aim: str | None = None
+    course_subject_1: str | None = None
+    course_subject_2: str | None = None
+    course_subject_3: str | None = None
+    study_mode: str | None = None
+    itt_start_date: str | None = None
+    itt_end_date: str | None = None
+    course_age_range: str | None = None
+    course_year: str | None = None
+    training_partner_urn: str | None = None
+    training_partner_ukprn: str | None = None
+    employing_school_urn: str | None = None
+    trainee_start_date: str | None = None
+    pg_apprenticeship_start_date: str | None = None
+    fund_code: str | None = None
+    funding_method: str | None = None
+    training_initiative: str | None = None
+    additional_training_initiative: str | None = None
+    iqts_country: str | None = None
+    degrees_attributes: list[Degree] = []
+    placements_attributes: list[Placement] = []
+
+    def to_api(self) -> dict[str, Any]:
+        """The request body's `data`: optional keys omitted rather than null (§10 payload hygiene)."""
+        return self.model_dump(exclude_none=True, exclude_defaults=False)
+
+
+@dataclass(slots=True)
+class TraineeRecord:
+    """One source record after mapping: the API body, an optional withdrawal/deferral, and its issues.
+
+    `data` holds TRAINEE_FIELDS plus `degrees_attributes`/`placements_attributes` lists of dicts; blank
+    values are absent. `reported` names fields whose problem mapping already reported, so that
+    validation does not report the same value twice.
+    """
+
+    source: SourceRef
+    data: dict[str, Any]
+    withdrawal: dict[str, Any] | None = None
+    deferral: dict[str, Any] | None = None
+    issues: list[Issue] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)
+    vintage: str | None = None
+
+    @property
+    def hesa_id(self) -> str | None:
+        return self.data.get("hesa_id")
+
+    @property
+    def provider_trainee_id(self) -> str | None:
+        return self.data.get("provider_trainee_id")
+
+    @property
+    def has_errors(self) -> bool:
+        return any(issue.severity is Severity.ERROR for issue in self.issues)
+
+    def issue(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        severity: Severity = Severity.ERROR,
+    ) -> Issue:
+        """Record an issue about this record and return it."""
+        found = Issue(
+            input=self.source.input,
+            record=self.source.record,
+            line=self.source.line,
+            provider_trainee_id=self.data.get("provider_trainee_id"),
+            hesa_id=self.data.get("hesa_id"),
+            field=field,
+            value=None if value is None else str(value),
+            code=code,
+            severity=severity,
+            message=message,
+        )
+        self.issues.append(found)
+        return found
+
+    def trainee(self) -> Trainee:
+        """The typed request body (raises pydantic.ValidationError on unknown keys)."""
+        return Trainee.model_validate(self.data)

@@ -1,0 +1,121 @@
+"""Progress for long work: rich bars on a terminal, a plain log line every few seconds otherwise (cron)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+
+
+class Task:
+    """One counter of work (records read, requests sent)."""
+
+    def __init__(self, owner: Progress, label: str, total: int | None, unit: str):
+        self.owner = owner
+        self.label = label
+        self.total = total
+        self.unit = unit
+        self.done = 0
+        self.started = time.monotonic()
+        self._last_log = self.started
+        self._rich_id = owner._rich.add_task(label, total=total) if owner._rich else None
+
+    def advance(self, amount: int = 1) -> None:
+        self.done += amount
+        if self.owner._rich is not None:
+            self.owner._rich.update(self._rich_id, completed=self.done)
+        elif self.owner.enabled:
+            now = time.monotonic()
+            if now - self._last_log >= self.owner.interval:
+                self._last_log = now
+                self.owner.log(self.line(now))
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+        if self.owner._rich is not None:
+            self.owner._rich.update(self._rich_id, total=total)
+
+    def line(self, now: float | None = None) -> str:
+        elapsed = max((now or time.monotonic()) - self.started, 1e-9)
+        rate = self.done / elapsed
+        of = f"/{self.total}" if self.total is not None else ""
+        eta = ""
+        if self.total and rate > 0 and self.done < self.total:
+            eta = f", about {int((self.total - self.done) / rate)} s left"
+        return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
+
+    def close(self) -> None:
+        """A final plain line, for runs long enough to have logged along the way."""
+        if self.owner._rich is None and self.owner.enabled and self._last_log > self.started:
+            self.owner.log(self.line())
+
+
+class Progress:
+    """Use as a context manager; `task()` starts a counter."""
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        stream: IO[str] | None = None,
+        interval: float = 5.0,
+        force_terminal: bool | None = None,
+    ):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.interval = interval
+        terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
+        self._rich: RichProgress | None = None
+        if enabled and terminal:
+            self._rich = RichProgress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=False,
+            )
+
+    def __enter__(self) -> Progress:
+        if self._rich is not None:
+            self._rich.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+    def task(self, label: str, total: int | None = None, unit: str = "records") -> Task:
+        return Task(self, label, total, unit)
+
+    def log(self, message: str) -> None:
+        if not self.enabled:
+            return
+        if self._rich is not None:
+            self._rich.console.print(message)
+        else:
+            stamp = time.strftime("%H:%M:%S")
+            print(f"{stamp} {message}", file=self.stream, flush=True)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+SILENT = Progress(enabled=False)

@@ -1,0 +1,86 @@
+"""What every reader yields, and the byte-level plumbing they share (hashing, zip members)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from register_batch.model import Issue, SourceRef
+
+NULL_VALUES = frozenset({"", "null"})
+
+
+def clean(value: str | None) -> str | None:
+    """Strip a value; `NULL`/`Null`/empty mean no value (hesa-formats.md §1.4)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or value.lower() == "null":
+        return None
+    return value
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One record as found in the input: scalar fields by source name, repeated groups by group name."""
+
+    source: SourceRef
+    fields: dict[str, str | None]
+    groups: dict[str, list[dict[str, str | None]]] = field(default_factory=dict)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InputInfo:
+    """A summary of one input for reports: path as given, format, sha256 and record count."""
+
+    path: str
+    format: str
+    sha256: str = ""
+    records: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    vintages: dict[str, int] = field(default_factory=dict)
+
+    def as_report(self) -> dict[str, object]:
+        return {"path": self.path, "format": self.format, "sha256": self.sha256, "records": self.records}
+
+
+class HashingReader(io.RawIOBase):
+    """A read-only stream that hashes what passes through it (one pass for parse and sha256)."""
+
+    def __init__(self, raw: BinaryIO, hasher: hashlib._Hash | None = None):
+        self._raw = raw
+        self.hasher = hasher or hashlib.sha256()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        if chunk:
+            self.hasher.update(chunk)
+            self.bytes_read += len(chunk)
+        return chunk
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def drain(self) -> None:
+        """Read to the end so the hash covers the whole file."""
+        while self.read(1 << 20):
+            pass
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def iter_chunks(stream: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk

@@ -1,0 +1,56 @@
+"""Tell an input's format from its content (not only its name)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from register_batch.errors import UnusableInput
+
+FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
+ZIP_MAGIC = b"PK\x03\x04"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def is_zip(head: bytes) -> bool:
+    return head.startswith(ZIP_MAGIC)
+
+
+def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
+    """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
+    body = head
+    for bom in _BOMS:
+        if body.startswith(bom):
+            body = body[len(bom) :]
+            break
+    stripped = body.lstrip()
+    if not stripped:
+        raise UnusableInput(name, "the file is empty")
+    if stripped.startswith(b"<"):
+        return "hesa-xml"
+    if b"\x00" in body[:4096]:
+        raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
+    first_line = body.decode("utf-8", "replace").splitlines()[0] if body else ""
+    try:
+        header = next(csv.reader(io.StringIO(first_line)), [])
+    except csv.Error:
+        header = []
+    labels = [h.strip().lstrip("'").strip() for h in header if h.strip()]
+    if labels:
+        register_hits = sum(1 for label in labels if label.lower() in register_columns)
+        hesa_hits = sum(1 for label in labels if _hesa_name(label) in hesa_tags)
+        if register_hits >= max(3, len(labels) // 2) and register_hits >= hesa_hits:
+            return "register-csv"
+        if hesa_hits >= max(3, len(labels) // 2):
+            return "hesa-csv"
+    raise UnusableInput(
+        name,
+        "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
+        "or of HESA-named columns (use --format to say which)",
+        line=1,
+    )
+
+
+def _hesa_name(label: str) -> str:
+    upper = label.upper()
+    return upper if upper.startswith("F_") else f"F_{upper}"

@@ -1,0 +1,168 @@
+"""Stream `Student` records from a HESA ITT XML extract (hesa-formats.md §1, §5 items 1-7).
+
+Constant memory: lxml `iterparse` on `Student` end events, each element cleared and unlinked once read.
+Hostile XML is refused before parsing: a DTD that declares entities or points at external resources,
+or a root that is not `ITTRecord`. The parser itself never resolves entities, loads DTDs or touches the
+network, and keeps libxml2's limits on depth and text size (`huge_tree=False`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from lxml import etree
+
+from register_batch.errors import UnusableInput
+from register_batch.model import SourceRef
+from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
+
+ROOT = "ITTRecord"
+RECORD = "Student"
+PROLOG_LIMIT = 1 << 20
+_FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _check_prolog(head: bytes, name: str) -> None:
+    """Refuse DTD entity declarations, external DTDs and a root other than ITTRecord."""
+    text = head[3:] if head.startswith(_BOM) else head
+    # Skip the XML declaration, comments and processing instructions to find the root element.
+    pos = 0
+    doctype = b""
+    while True:
+        pos = text.find(b"<", pos)
+        if pos < 0:
+            if len(head) >= PROLOG_LIMIT:
+                raise UnusableInput(name, "the XML prolog is longer than 1 MB; refusing to parse it")
+            raise UnusableInput(name, "no XML element found (empty or not an XML file)")
+        if text.startswith(b"<?", pos):
+            end = text.find(b"?>", pos)
+        elif text.startswith(b"<!--", pos):
+            end = text.find(b"-->", pos)
+        elif text.startswith(b"<!DOCTYPE", pos):
+            end = _doctype_end(text, pos)
+            doctype = text[pos:end] if end > 0 else text[pos:]
+        else:
+            break
+        if end < 0:
+            raise UnusableInput(name, "the XML prolog is truncated or longer than 1 MB")
+        pos = end + 1
+    if doctype:
+        if b"<!ENTITY" in doctype:
+            raise UnusableInput(name, "the XML declares entities in a DTD; refusing to expand them")
+        if b"SYSTEM" in doctype or b"PUBLIC" in doctype:
+            raise UnusableInput(name, "the XML refers to an external DTD; refusing to fetch it")
+    match = _FIRST_ELEMENT.match(text, pos)
+    if not match:
+        raise UnusableInput(name, "not well-formed XML: no root element")
+    root = match.group(1).decode("ascii", "replace")
+    if root != ROOT:
+        raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
+
+
+def _doctype_end(text: bytes, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        c = text[i]
+        if c == 0x5B:  # [
+            depth += 1
+        elif c == 0x5D:  # ]
+            depth -= 1
+        elif c == 0x3E and depth <= 0:  # >
+            return i
+    return -1
+
+
+def _student_fields(student: etree._Element) -> RawRecord:
+    fields: dict[str, str | None] = {}
+    groups: dict[str, list[dict[str, str | None]]] = {}
+    problems: list[tuple[str | None, str]] = []
+    for child in student:
+        tag = child.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            continue
+        if len(child):
+            for item in child:
+                if not isinstance(item.tag, str):
+                    continue
+                values: dict[str, str | None] = {}
+                for leaf in item:
+                    if isinstance(leaf.tag, str):
+                        values[leaf.tag] = clean(leaf.text)
+                groups.setdefault(item.tag, []).append(values)
+            continue
+        value = clean(child.text)
+        if tag in fields and fields[tag] != value:
+            problems.append((tag, f"<{tag}> appears more than once with different values"))
+            continue
+        fields[tag] = value
+    return RawRecord(source=SourceRef(input=""), fields=fields, groups=groups, problems=problems)
+
+
+def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
+    """Yield one RawRecord per `Student`, wherever it is in the document."""
+    name = info.path
+    hashing = HashingReader(stream)
+    head = hashing.read(PROLOG_LIMIT)
+    _check_prolog(head, name)
+    feed = _Replay(head, hashing)
+    parser_events = etree.iterparse(
+        feed,
+        events=("end",),
+        tag=RECORD,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    count = 0
+    try:
+        for _event, student in parser_events:
+            count += 1
+            raw = _student_fields(student)
+            raw.source = SourceRef(input=name, record=count, line=student.sourceline)
+            # Free what has been read: this element and any earlier siblings.
+            student.clear(keep_tail=False)
+            parent = student.getparent()
+            if parent is not None:
+                while student.getprevious() is not None:
+                    del parent[0]
+            yield raw
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+        problem = "truncated XML (the file ends before the document does)" if _is_truncation(msg) else msg
+        raise UnusableInput(name, f"not well-formed XML: {problem}", line=line) from None
+    hashing.drain()
+    info.sha256 = hashing.hasher.hexdigest()
+    info.records = count
+    if count == 0:
+        raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
+
+
+def _is_truncation(message: str) -> bool:
+    lowered = message.lower()
+    return "premature end" in lowered or ("extra content" not in lowered and "end of data" in lowered)
+
+
+class _Replay:
+    """File-like object that first returns already-read bytes, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: HashingReader):
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0 or size >= len(self._head):
+                out, self._head = self._head, b""
+                if size is not None and size > len(out):
+                    out += self._rest.read(size - len(out))
+                return out
+            out, self._head = self._head[:size], self._head[size:]
+            return out
+        return self._rest.read(size)

@@ -1,0 +1,177 @@
+"""Register's reference data (code lists) for one API version.
+
+Bundled lists come from DfE's repository (see `data/<version>/SOURCES.txt`); a list pulled from a live
+service with `register-batch reference pull` replaces the bundled codes when present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from register_batch.errors import ConfigError
+
+DATA_DIR = Path(__file__).parent / "data"
+SUPPORTED_VERSIONS = ("v2026.1",)
+PULLED_FILE = "reference-data.json"
+
+# Fields of the trainee body (and degree body) and the code list that governs each (§3.1, §3.7).
+TRAINEE_CODE_FIELDS: dict[str, str] = {
+    "sex": "sex",
+    "nationality": "nationality",
+    "ethnicity": "ethnicity",
+    "itt_aim": "itt_aim",
+    "itt_qualification_aim": "itt_qualification_aim",
+    "training_route": "training_route",
+    "course_subject_1": "course_subject",
+    "course_subject_2": "course_subject",
+    "course_subject_3": "course_subject",
+    "study_mode": "study_mode",
+    "course_age_range": "course_age_range",
+    "fund_code": "fund_code",
+    "funding_method": "funding_method",
+    "training_initiative": "training_initiative",
+    "additional_training_initiative": "training_initiative",
+    "iqts_country": "country",
+}
+DISABILITY_FIELDS = tuple(f"disability{n}" for n in range(1, 10))
+DEGREE_CODE_FIELDS: dict[str, str] = {
+    "uk_degree": "degree_type",
+    "non_uk_degree": "degree_type",
+    "subject": "degree_subject",
+    "grade": "degree_grade",
+    "institution": "institution",
+    "country": "country",
+}
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """One field's codes, in the API's order (string sort), with internal names."""
+
+    field: str
+    metadata: dict[str, Any]
+    entries: tuple[dict[str, Any], ...]
+    codes: frozenset[str]
+    names: dict[str, str] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sorted_codes(self) -> list[str]:
+        return sorted(self.codes)
+
+    def label(self, code: str) -> str | None:
+        for entry in self.entries:
+            if entry["code"] == code:
+                return entry.get("display_name")
+        return None
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Funding rules per start cycle (register-api.md §3.5), as loaded from funding.yml."""
+
+    training_routes: dict[str, str]
+    funding_types: dict[str, str]
+    rules: dict[int, list[tuple[str, str, frozenset[str]]]]
+    exception_cycles: frozenset[int]
+    exception_subjects: frozenset[str]
+    initiatives: dict[int, frozenset[str]]
+    allocation_subjects: dict[str, frozenset[str]]  # allocation subject -> course subject codes
+
+    def allocation_subjects_of(self, course_subject: str) -> set[str]:
+        return {name for name, codes in self.allocation_subjects.items() if course_subject in codes}
+
+
+class ReferenceData:
+    """All code lists of one API version, loaded once."""
+
+    def __init__(self, index: dict[str, Any], *, source: str, pulled: dict[str, Any] | None = None):
+        self.api_version: str = index["api_version"]
+        self.source = source
+        payload = dict(index["payload"])
+        if pulled:
+            payload.update({k: v for k, v in pulled.items() if isinstance(v, dict) and "entries" in v})
+        self._payload = payload
+        self._lists: dict[str, CodeList] = {}
+        for name, body in payload.items():
+            if name == "withdrawal_reasons":
+                continue
+            entries = tuple(body.get("entries") or ())
+            self._lists[name] = CodeList(
+                field=name,
+                metadata=dict(body.get("metadata") or {}),
+                entries=entries,
+                codes=frozenset(str(e["code"]) for e in entries),
+                names=dict(index["names"].get(name, {})),
+                identities=dict(index["identities"].get(name, {})),
+            )
+        withdrawal = payload["withdrawal_reasons"]
+        self.withdrawal_triggers: tuple[str, ...] = tuple(withdrawal.get("triggers") or ())
+        self.withdrawal_future_interest: tuple[str, ...] = tuple(withdrawal.get("future_interest") or ())
+        reasons: dict[str, list[str]] = {}
+        for entry in withdrawal.get("entries") or ():
+            reasons.setdefault(entry["trigger"], []).append(entry["code"])
+        self.withdrawal_reasons: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in reasons.items()}
+        funding = index["funding"]
+        self.funding = Funding(
+            training_routes={str(k): v for k, v in funding["training_routes"].items()},
+            funding_types={str(k): v for k, v in funding["funding_types"].items()},
+            rules={
+                int(cycle): [(r["type"], r["route"], frozenset(r["subjects"])) for r in rows]
+                for cycle, rows in funding["funding"].items()
+            },
+            exception_cycles=frozenset(int(c) for c in funding["fund_code_exception"]["cycles"]),
+            exception_subjects=frozenset(funding["fund_code_exception"]["allocation_subjects"]),
+            initiatives={int(c): frozenset(v) for c, v in funding["training_initiatives"].items()},
+            allocation_subjects={k: frozenset(v) for k, v in index["allocation_subjects"].items()},
+        )
+
+    @property
+    def fields(self) -> list[str]:
+        return [*self._lists, "withdrawal_reasons"]
+
+    def code_list(self, field: str) -> CodeList:
+        try:
+            return self._lists[field]
+        except KeyError:
+            raise ConfigError(
+                f"unknown reference data field {field!r}; known fields: {', '.join(self.fields)}"
+            ) from None
+
+    def codes(self, field: str) -> frozenset[str]:
+        return self.code_list(field).codes
+
+    def name(self, field: str, code: str) -> str:
+        """Register's internal name for a code (as used in the API's funding messages)."""
+        code_list = self.code_list(field)
+        return code_list.names.get(code) or code_list.label(code) or code
+
+    def api_payload(self, field: str | None = None) -> dict[str, Any]:
+        """The body `GET /reference-data[?field=]` answers with (§2.2)."""
+        if field is None:
+            return self._payload
+        return self._payload[field]
+
+
+def _bundled_index(api_version: str) -> dict[str, Any]:
+    if api_version not in SUPPORTED_VERSIONS:
+        raise ConfigError(f"API version {api_version!r} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    with (DATA_DIR / api_version / "index.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@cache
+def load_reference(api_version: str = "v2026.1", pulled_path: Path | None = None) -> ReferenceData:
+    """Load the bundled lists, overlaid with a pulled `GET /reference-data` payload if one is given."""
+    index = _bundled_index(api_version)
+    if pulled_path is None:
+        return ReferenceData(index, source=f"bundled {api_version}")
+    try:
+        pulled = json.loads(Path(pulled_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
+    return ReferenceData(index, source=f"pulled {pulled_path}", pulled=pulled.get("payload", pulled))

@@ -1,0 +1,169 @@
+"""Reports are views of one list of issues: report.json, issues.csv, report.html and junit.xml.
+
+`ReportBuilder` receives records as they stream past, spools their issues to a temporary file (memory
+does not grow with the input), keeps the counts, and writes every view at the end. All files are
+created owner-only (mode 0600) in an owner-only folder, because issues quote trainees' personal data.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from register_batch import __version__
+from register_batch.fs import private_dir
+from register_batch.model import Issue, Severity, TraineeRecord
+from register_batch.readers import InputInfo
+
+ISSUE_KEYS = (
+    "input",
+    "record",
+    "line",
+    "provider_trainee_id",
+    "hesa_id",
+    "field",
+    "value",
+    "code",
+    "severity",
+    "message",
+)
+HTML_ISSUE_LIMIT = 5000
+
+
+def issue_row(issue: Issue) -> dict[str, Any]:
+    return {
+        "input": issue.input,
+        "record": issue.record,
+        "line": issue.line,
+        "provider_trainee_id": issue.provider_trainee_id,
+        "hesa_id": issue.hesa_id,
+        "field": issue.field,
+        "value": issue.value,
+        "code": issue.code,
+        "severity": issue.severity.value,
+        "message": issue.message,
+    }
+
+
+@dataclass
+class Summary:
+    records: int = 0
+    valid: int = 0
+    invalid: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "records": self.records,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class ReportBuilder:
+    """Collects issues from a stream of records; `write()` produces the report files."""
+
+    api_version: str
+    as_of: date
+    command: str = "validate"
+    summary: Summary = field(default_factory=Summary)
+    by_field: Counter = field(default_factory=Counter)
+    by_code: Counter = field(default_factory=Counter)
+    inputs: list[InputInfo] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._file_issues: list[Issue] = []
+        self._batch: list[tuple[int, Issue]] = []
+        self._invalid = bytearray()
+        self._key = 0
+
+    def _count(self, issue: Issue) -> None:
+        if issue.severity is Severity.ERROR:
+            self.summary.errors += 1
+        else:
+            self.summary.warnings += 1
+        self.by_field[issue.field or "(file)"] += 1
+        self.by_code[issue.code] += 1
+
+    def add_record(self, record: TraineeRecord) -> None:
+        """Count one record and spool its issues (records arrive in batch order)."""
+        self.summary.records += 1
+        invalid = record.has_errors
+        self._invalid.append(1 if invalid else 0)
+        for issue in record.issues:
+            self._count(issue)
+            self._spool.write(json.dumps([self._key, issue_row(issue)], ensure_ascii=False) + "\n")
+        self._key += 1
+
+    def add_file_issues(self, issues: Iterable[Issue]) -> None:
+        for issue in issues:
+            self._count(issue)
+            self._file_issues.append(issue)
+
+    def add_batch_issues(self, pairs: Iterable[tuple[int, Issue]]) -> None:
+        """Issues found after the stream (duplicates): pairs of (batch index, issue)."""
+        for index, issue in pairs:
+            self._count(issue)
+            self._batch.append((index, issue))
+            if issue.severity is Severity.ERROR and index < len(self._invalid):
+                self._invalid[index] = 1
+
+    def finish(self, inputs: list[InputInfo]) -> None:
+        self.inputs = list(inputs)
+        for info in inputs:
+            self.add_file_issues(info.issues)
+        self.summary.invalid = sum(self._invalid)
+        self.summary.valid = self.summary.records - self.summary.invalid
+
+    def is_invalid(self, index: int) -> bool:
+        return bool(self._invalid[index])
+
+    def issues(self) -> Iterator[dict[str, Any]]:
+        """Every issue as a report row: file-level first, then in record order."""
+        for issue in self._file_issues:
+            yield issue_row(issue)
+        self._spool.seek(0)
+        spooled = (json.loads(line) for line in self._spool)
+        batch = ([index, issue_row(issue)] for index, issue in self._batch)
+        for _key, row in heapq.merge(spooled, batch, key=lambda pair: pair[0]):
+            yield row
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "register-batch", "version": __version__},
+            "api_version": self.api_version,
+            "as_of": self.as_of.isoformat(),
+            "inputs": [info.as_report() for info in self.inputs],
+            "summary": self.summary.as_dict(),
+        }
+
+    def write(self, report_dir: str | Path, *, junit: bool = False, html: bool = True) -> dict[str, Path]:
+        """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder."""
+        from register_batch.reports import csv_report, html_report, json_report, junit_report
+
+        folder = private_dir(report_dir)
+        written = {
+            "json": json_report.write(folder / "report.json", self),
+            "csv": csv_report.write(folder / "issues.csv", self),
+        }
+        if html:
+            written["html"] = html_report.write(folder / "report.html", self)
+        if junit:
+            written["junit"] = junit_report.write(folder / "junit.xml", self)
+        return written
+
+    def close(self) -> None:
+        self._spool.close()

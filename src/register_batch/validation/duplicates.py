@@ -1,0 +1,194 @@
+"""Duplicates within a batch of inputs, found in memory that does not grow with the records' size.
+
+Each record adds fixed-size 64-bit digests to typed arrays (about 40 bytes per record) and one line of
+identifiers to a spool file; the groups are found by sorting once all records are read, and only the
+records in a group are looked up again. So 100,000 trainees cost a few MB, not a dict of strings each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from array import array
+from collections.abc import Iterator
+from typing import Any
+
+from register_batch.model import Issue, Severity, TraineeRecord
+from register_batch.validation.catalogue import describe
+from register_batch.validation.facts import cycle_of, parse_date
+
+describe(
+    "duplicate_hesa_id",
+    scope="batch",
+    fields=("hesa_id",),
+    message="hesa_id '<value>' is on more than one record: records <list>",
+    source="design.md (in-file duplicates); a HUSID identifies one trainee (hesa-formats.md §1.5)",
+    fix="Keep one record per HUSID; a second course instance needs its own 17-digit HUSID.",
+)
+describe(
+    "duplicate_provider_trainee_id",
+    scope="batch",
+    fields=("provider_trainee_id",),
+    message="provider_trainee_id '<value>' is on more than one record: records <list>",
+    source="design.md (in-file duplicates; sync matches on it)",
+    fix="Give each trainee record its own SRS id (OWNSTU).",
+)
+describe(
+    "possible_duplicate_trainee",
+    scope="batch",
+    fields=("last_name", "date_of_birth"),
+    message="matches record <n> by Register's duplicate rule (same date of birth, last name, route, start cycle, "
+    "and first name or email): Register would answer 409 to the second",
+    source="register-api.md §4 (find_duplicate_trainees.rb)",
+    fix="If they are the same person, send one record; if not, check the names, dates and emails.",
+    severity=Severity.WARNING,
+)
+
+_NON_LETTER = re.compile(r"[^a-z ]")
+
+
+def _digest(*parts: Any) -> int:
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def first_name_token(first_names: str | None) -> str:
+    """`s.strip.downcase.gsub(/[^a-z ]/, "").partition(" ").first` (§4): "Mary-Jane Ann" -> "maryjane"."""
+    if not first_names:
+        return ""
+    return _NON_LETTER.sub("", first_names.strip().lower()).partition(" ")[0]
+
+
+class DuplicateFinder:
+    """Collects record digests while streaming; `issues()` reports the duplicate groups at the end."""
+
+    def __init__(self) -> None:
+        self._hesa = array("q")
+        self._provider = array("q")
+        self._match = array("q")  # Register's §4 candidate key: dob, last name, route, start cycle
+        self._first = array("q")
+        self._email = array("q")
+        self._offsets = array("Q")
+        self._spool = tempfile.TemporaryFile(mode="w+b")
+        self.count = 0
+
+    def add(self, record: TraineeRecord) -> int:
+        """Remember a record; returns its index in the batch."""
+        data = record.data
+        index = self.count
+        self.count += 1
+        hesa_id = data.get("hesa_id")
+        provider_id = data.get("provider_trainee_id")
+        self._hesa.append(_digest("h", hesa_id) if hesa_id else 0)
+        self._provider.append(_digest("p", provider_id) if provider_id else 0)
+        start = parse_date(data.get("itt_start_date"))
+        dob, last = data.get("date_of_birth"), data.get("last_name")
+        if dob and last and start and data.get("training_route"):
+            self._match.append(_digest("m", dob, last.lower(), cycle_of(start), data["training_route"]))
+        else:
+            self._match.append(0)
+        token = first_name_token(data.get("first_names"))
+        email = (data.get("email") or "").strip().lower()
+        self._first.append(_digest("f", token) if token else 0)
+        self._email.append(_digest("e", email) if email else 0)
+        self._offsets.append(self._spool.tell())
+        source = record.source
+        line = "\x1f".join(
+            "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
+            for v in (source.input, source.record, source.line, provider_id, hesa_id)
+        )
+        self._spool.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        return index
+
+    def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
+        self._spool.seek(self._offsets[index])
+        parts = self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
+        name, record, line, provider_id, hesa_id = parts
+        return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
+
+    @staticmethod
+    def _groups(keys: array) -> Iterator[list[int]]:
+        order = sorted((i for i in range(len(keys)) if keys[i]), key=keys.__getitem__)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and keys[order[end]] == keys[order[start]]:
+                end += 1
+            if end - start > 1:
+                yield order[start:end]
+            start = end
+
+    def _issue(
+        self, index: int, code: str, field: str, value: str | None, message: str, severity: Severity = Severity.ERROR
+    ) -> tuple[int, Issue]:
+        name, record, line, provider_id, hesa_id = self._identity(index)
+        return index, Issue(
+            input=name,
+            record=record,
+            line=line,
+            provider_trainee_id=provider_id,
+            hesa_id=hesa_id,
+            field=field,
+            value=value,
+            code=code,
+            severity=severity,
+            message=message,
+        )
+
+    def _where(self, indexes: list[int]) -> str:
+        places = []
+        for index in indexes[:5]:
+            name, record, *_ = self._identity(index)
+            places.append(f"{record} of {name}")
+        more = f" and {len(indexes) - 5} more" if len(indexes) > 5 else ""
+        return ", ".join(places) + more
+
+    def issues(self) -> list[tuple[int, Issue]]:
+        """(batch index, issue) for every record in a duplicate group, in batch order."""
+        found: list[tuple[int, Issue]] = []
+        for keys, code, field in (
+            (self._hesa, "duplicate_hesa_id", "hesa_id"),
+            (self._provider, "duplicate_provider_trainee_id", "provider_trainee_id"),
+        ):
+            for group in self._groups(keys):
+                where = self._where(group)
+                for index in group:
+                    identity = self._identity(index)
+                    value = identity[4] if field == "hesa_id" else identity[3]
+                    found.append(
+                        self._issue(
+                            index,
+                            code,
+                            field,
+                            value,
+                            f"{field} '{value}' is on more than one record: records {where}",
+                        )
+                    )
+        for group in self._groups(self._match):
+            for position, index in enumerate(group[1:], start=1):
+                for earlier in group[:position]:
+                    same_first = self._first[index] and self._first[index] == self._first[earlier]
+                    same_email = self._email[index] and self._email[index] == self._email[earlier]
+                    if same_first or same_email:
+                        _name, record, *_ = self._identity(earlier)
+                        found.append(
+                            self._issue(
+                                index,
+                                "possible_duplicate_trainee",
+                                "last_name",
+                                None,
+                                f"matches record {record} of {_name} by Register's duplicate rule (same date of birth, "
+                                "last name, route, start cycle, and first name or email): Register would answer 409 "
+                                "to the second",
+                                Severity.WARNING,
+                            )
+                        )
+                        break
+        found.sort(key=lambda pair: pair[0])
+        return found
+
+    def close(self) -> None:
+        self._spool.close()

@@ -1,0 +1,83 @@
+"""Values derived once per record and shared by the rules: parsed dates, start cycle, route group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from register_batch.reference import ReferenceData
+
+# Route groups (register-api.md §3.3, config/initializers/training_routes.rb).
+EARLY_YEARS_ROUTES = frozenset({"17", "18", "19", "20"})
+UNDERGRADUATE_ROUTES = frozenset({"09", "11", "14", "18"})
+NO_STUDY_MODE_ROUTES = frozenset({"16", "17"})
+IQTS_ROUTE = "15"
+REFUSED_ROUTES = frozenset({"02"})  # listed in training_route.yml but refused (R9)
+PRIMARY_AGE_RANGES = frozenset({"13909", "13911", "13912", "13913", "13914", "13915"})
+EARLY_YEARS_AGE_RANGE = "13920"
+PRIMARY_SUBJECT = "100511"
+EARLY_YEARS_SUBJECT = "100510"
+MAGIC_URNS = frozenset({"900000", "900010", "900020", "900030"})
+
+
+def parse_date(value: Any) -> date | None:
+    """An ISO 8601 date as Ruby's `Date.iso8601` accepts it, else None."""
+    if not isinstance(value, str) or not 8 <= len(value) <= 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def years_before(day: date, years: int) -> date:
+    """`years.ago` for a date (29 February falls back to 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def cycle_of(day: date) -> int:
+    """Academic cycle start year: 1 August to 31 July (glossary)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def cycle_label(start_year: int) -> str:
+    return f"{start_year} to {start_year + 1}"
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the rules need to know about a record beyond its raw values."""
+
+    as_of: date
+    reference: ReferenceData
+    route: str | None
+    route_known: bool
+    early_years: bool
+    itt_start: date | None
+    itt_end: date | None
+    trainee_start: date | None
+    start_cycle: int
+
+    @classmethod
+    def of(cls, data: dict[str, Any], as_of: date, reference: ReferenceData) -> Facts:
+        route = data.get("training_route")
+        itt_start = parse_date(data.get("itt_start_date"))
+        trainee_start = parse_date(data.get("trainee_start_date"))
+        # Start cycle: trainee_start_date || itt_start_date, else the cycle of now + 1 month (§3.3).
+        anchor = trainee_start or itt_start
+        start_cycle = cycle_of(anchor) if anchor else cycle_of(as_of + timedelta(days=31))
+        return cls(
+            as_of=as_of,
+            reference=reference,
+            route=route,
+            route_known=route is not None and route in reference.codes("training_route"),
+            early_years=route in EARLY_YEARS_ROUTES,
+            itt_start=itt_start,
+            itt_end=parse_date(data.get("itt_end_date")),
+            trainee_start=trainee_start,
+            start_cycle=start_cycle,
+        )

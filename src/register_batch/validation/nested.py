@@ -1,0 +1,422 @@
+"""Rules for the nested and side bodies: degrees (§3.7), placements (§3.8), withdrawal (§3.9), deferral (§3.10).
+
+Degree and placement findings name the child field; the runner prefixes `degrees_attributes[i].` or
+`placements_attributes[i].`. Messages are what the API returns for nested attributes (§7.1): degree messages
+carry no prefix, placement messages start with `placements_attributes`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from register_batch.mapping.apply import UK_COUNTRIES
+from register_batch.validation.catalogue import Finding, rule
+from register_batch.validation.facts import Facts, parse_date
+from register_batch.validation.rules import _sorted_codes, inclusion_message
+
+DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
+ENTERED = "must be entered if specifying a previous UK degree or non-UK degree"
+
+
+def is_uk_degree(degree: dict[str, Any]) -> bool:
+    """Locale rule (§3.7): UK if country is blank or a UK code, or an institution is given."""
+    country = degree.get("country")
+    return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
+
+
+def graduation_year(value: Any) -> int | None:
+    """`YYYY`, an integer or `YYYY-MM-DD` as a year; anything else is 0 as in Register (None when blank)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}", text):
+        return int(text)
+    day = parse_date(text)
+    return day.year if day else 0
+
+
+# --- degrees ---------------------------------------------------------------------------------------------
+
+
+@rule(
+    "degree_subject_required",
+    scope="degree",
+    fields=("subject",),
+    message=f"subject {ENTERED}",
+    source="register-api.md §3.7 (an unknown code becomes blank)",
+    fix="Give the degree subject as a HECoS code from `register-batch reference show degree_subject`.",
+)
+def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    subject = degree.get("subject")
+    if subject is not None and subject in facts.reference.codes("degree_subject"):
+        return None
+    return [("subject", subject, f"subject {ENTERED}")]
+
+
+@rule(
+    "degree_grade_required",
+    scope="degree",
+    fields=("grade",),
+    message=f"grade {ENTERED}",
+    source="register-api.md §3.7 (required for UK degrees; an unknown code becomes blank)",
+    fix="Give the degree class as a code from `register-batch reference show degree_grade` (01-14, 98, 99).",
+)
+def uk_degree_has_a_known_grade(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    grade = degree.get("grade")
+    if grade is None and not is_uk_degree(degree):
+        return None
+    if grade is not None and grade in facts.reference.codes("degree_grade"):
+        return None
+    return [("grade", grade, f"grade {ENTERED}")]
+
+
+@rule(
+    "degree_graduation_year_required",
+    scope="degree",
+    fields=("graduation_year",),
+    message=f"graduation_year {ENTERED}",
+    source="register-api.md §3.4, §3.7",
+    fix="Give the year the degree was awarded (YYYY).",
+)
+def degree_has_a_graduation_year(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if degree.get("graduation_year") is not None:
+        return None
+    return [("graduation_year", None, f"graduation_year {ENTERED}")]
+
+
+@rule(
+    "degree_graduation_year_in_future",
+    scope="degree",
+    fields=("graduation_year",),
+    message="graduation_year must be in the past, for example 2014",
+    source="register-api.md §3.4 (year > now.year + 1; degrees/graduation_year_validator.rb)",
+    fix="Check the graduation year.",
+)
+def graduation_year_is_not_after_next_year(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    year = graduation_year(degree.get("graduation_year"))
+    if year is None or year <= facts.as_of.year + 1:
+        return None
+    return [("graduation_year", degree["graduation_year"], "graduation_year must be in the past, for example 2014")]
+
+
+@rule(
+    "degree_graduation_year_invalid",
+    scope="degree",
+    fields=("graduation_year",),
+    message="graduation_year is invalid",
+    source="register-api.md §3.4 (outside [now.year + 1 - 60, now.year + 1]; Degree::MAX_GRAD_YEARS = 60)",
+    fix="Give a four-digit year within the last 60 years.",
+)
+def graduation_year_is_within_60_years(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    year = graduation_year(degree.get("graduation_year"))
+    latest = facts.as_of.year + 1
+    if year is None or latest - 60 <= year <= latest:
+        return None
+    return [("graduation_year", degree["graduation_year"], "graduation_year is invalid")]
+
+
+@rule(
+    "uk_degree_required",
+    scope="degree",
+    fields=("uk_degree",),
+    message="uk_degree must be entered if specifying a previous UK degree",
+    source="register-api.md §3.7",
+    fix="A UK degree (no country, a UK country or an institution) needs its degree type in uk_degree.",
+)
+def uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if not is_uk_degree(degree) or degree.get("uk_degree") is not None:
+        return None
+    return [("uk_degree", None, "uk_degree must be entered if specifying a previous UK degree")]
+
+
+@rule(
+    "non_uk_degree_required",
+    scope="degree",
+    fields=("non_uk_degree",),
+    message="non_uk_degree must be entered if specifying a previous non-UK degree",
+    source="register-api.md §3.7",
+    fix="A degree from outside the UK needs its degree type in non_uk_degree.",
+)
+def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if is_uk_degree(degree) or degree.get("non_uk_degree") is not None:
+        return None
+    return [("non_uk_degree", None, "non_uk_degree must be entered if specifying a previous non-UK degree")]
+
+
+@rule(
+    "invalid_degree_code",
+    scope="degree",
+    fields=("uk_degree", "non_uk_degree", "country"),
+    message="<field> has invalid reference data value of '<value>'. Example values include …",
+    source="register-api.md §3.7 (degree_type.yml, country.yml)",
+    fix="Use a code from `register-batch reference show degree_type` (or `country`).",
+)
+def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    found = None
+    reference = facts.reference
+    for field, list_name in (("uk_degree", "degree_type"), ("non_uk_degree", "degree_type"), ("country", "country")):
+        value = degree.get(field)
+        if value is not None and value not in reference.codes(list_name):
+            found = found or []
+            found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
+    return found
+
+
+@rule(
+    "unknown_institution",
+    scope="degree",
+    fields=("institution",),
+    message="institution: '<value>' is not a Register institution code; Register would record "
+    "'Other UK institution' without telling you",
+    source="register-api.md §3.7 (degree_attributes.rb#find_institution), hesa-formats.md §2.3.16",
+    fix="Use a code from `register-batch reference show institution`, or leave it blank.",
+    api=False,
+)
+def degree_institution_is_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = degree.get("institution")
+    if value is None or value in facts.reference.codes("institution"):
+        return None
+    return [
+        (
+            "institution",
+            value,
+            f"institution: '{value}' is not a Register institution code; Register would record "
+            "'Other UK institution' without telling you",
+        )
+    ]
+
+
+def degree_identity(degree: dict[str, Any], facts: Facts) -> tuple[Any, ...] | None:
+    """What R7b compares: mapped, non-blank values (unknown codes count as blank)."""
+    reference = facts.reference
+    lists = {
+        "subject": "degree_subject",
+        "country": "country",
+        "uk_degree": "degree_type",
+        "non_uk_degree": "degree_type",
+        "grade": "degree_grade",
+    }
+    values = []
+    for field in DEGREE_IDENTITY:
+        value = degree.get(field)
+        if field == "graduation_year":
+            value = graduation_year(value) or None
+        elif value is not None and value not in reference.codes(lists[field]):
+            value = None
+        values.append(value)
+    return tuple(values) if any(v is not None for v in values) else None
+
+
+@rule(
+    "duplicate_degrees",
+    fields=("degrees_attributes",),
+    message="degrees_attributes contains duplicate degrees",
+    source="register-api.md §3.3 R7b (trainee_attributes.rb#duplicate_degrees?)",
+    fix="Send each degree once.",
+)
+def degrees_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    degrees = data.get("degrees_attributes") or ()
+    if len(degrees) < 2:
+        return None
+    seen = set()
+    for degree in degrees:
+        identity = degree_identity(degree, facts)
+        if identity is None:
+            continue
+        if identity in seen:
+            return [("degrees_attributes", None, "degrees_attributes contains duplicate degrees")]
+        seen.add(identity)
+    return None
+
+
+# --- placements -------------------------------------------------------------------------------------------
+
+_URN = re.compile(r"^[0-9]{6}$")
+# UK postcode shape as Register's PostcodeValidator accepts it (uk_postcode gem's full-postcode form).
+_POSTCODE = re.compile(
+    r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY]) ?"
+    r"[0-9][ABD-HJLNP-UW-Z]{2})$",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "placement_urn_invalid",
+    scope="placement",
+    fields=("urn",),
+    message="placements_attributes urn is invalid",
+    source="register-api.md §3.8 (/\\A[0-9]{6}\\z/)",
+    fix="A placement URN is 6 digits (900000-900030 when there is none).",
+)
+def placement_urn_has_6_digits(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    urn = placement.get("urn")
+    if urn is None or _URN.match(urn):
+        return None
+    return [("urn", urn, "placements_attributes urn is invalid")]
+
+
+@rule(
+    "placement_name_required",
+    scope="placement",
+    fields=("name",),
+    message="placements_attributes name can't be blank",
+    source="register-api.md §3.8 (name required when no school matched)",
+    fix="Give the placement's school name, or a URN.",
+)
+def placement_has_a_name_or_urn(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if placement.get("name") is not None or placement.get("urn") is not None:
+        return None
+    return [("name", None, "placements_attributes name can't be blank")]
+
+
+@rule(
+    "placement_postcode_invalid",
+    scope="placement",
+    fields=("postcode",),
+    message="placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)",
+    source="register-api.md §3.8 (postcode_validator.rb)",
+    fix="Give a full UK postcode such as BN1 1AA, or leave it blank.",
+)
+def placement_postcode_is_a_uk_postcode(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    postcode = placement.get("postcode")
+    if postcode is None or _POSTCODE.match(postcode.strip()):
+        return None
+    return [("postcode", postcode, "placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)")]
+
+
+# --- withdrawal (§3.9) -------------------------------------------------------------------------------------
+
+
+@rule(
+    "withdrawal_date_invalid",
+    scope="withdrawal",
+    fields=("withdrawal_date",),
+    message="withdrawal_date Choose a withdrawal date / Choose a valid withdrawal date / must be after itt_start_date",
+    source="register-api.md §3.4, §3.9 (withdrawal_attributes.rb)",
+    fix="Give the withdrawal date as YYYY-MM-DD, on or after the ITT start date.",
+)
+def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = withdrawal.get("withdrawal_date")
+    if value is None:
+        return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
+    day = parse_date(str(value)[:10]) if re.match(r"\d{4}-\d{2}-\d{2}(T|$)", str(value)) else None
+    if day is None:
+        return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
+    if facts.itt_start is not None and day < facts.itt_start:
+        return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
+    return None
+
+
+@rule(
+    "withdrawal_trigger_invalid",
+    scope="withdrawal",
+    fields=("withdrawal_trigger",),
+    message="trigger is not included in the list",
+    source="register-api.md §3.9",
+    fix="withdrawal_trigger is provider or trainee.",
+)
+def withdrawal_trigger_is_provider_or_trainee(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = withdrawal.get("trigger")
+    if value in facts.reference.withdrawal_triggers:
+        return None
+    return [("withdrawal_trigger", value, "trigger is not included in the list")]
+
+
+@rule(
+    "withdrawal_future_interest_invalid",
+    scope="withdrawal",
+    fields=("withdrawal_future_interest",),
+    message="future_interest is not included in the list",
+    source="register-api.md §3.9",
+    fix="withdrawal_future_interest is yes, no or unknown.",
+)
+def withdrawal_future_interest_is_yes_no_or_unknown(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = withdrawal.get("future_interest")
+    if value in facts.reference.withdrawal_future_interest:
+        return None
+    return [("withdrawal_future_interest", value, "future_interest is not included in the list")]
+
+
+@rule(
+    "withdrawal_reasons_invalid",
+    scope="withdrawal",
+    fields=("withdrawal_reasons",),
+    message="reasons Choose one or more reasons why the trainee withdrew from the course / reasons entered not "
+    "valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
+    source="register-api.md §3.9 (config/initializers/withdrawal_reasons.rb)",
+    fix="Give one or more reason codes valid for the trigger (`register-batch reference show withdrawal_reasons`).",
+)
+def withdrawal_reasons_fit_the_trigger(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    reasons = withdrawal.get("reasons") or []
+    if not reasons:
+        return [
+            ("withdrawal_reasons", None, "reasons Choose one or more reasons why the trainee withdrew from the course")
+        ]
+    trigger = withdrawal.get("trigger")
+    allowed = facts.reference.withdrawal_reasons.get("provider" if trigger == "provider" else "trainee", ())
+    bad = [r for r in reasons if r not in allowed]
+    if not bad:
+        return None
+    return [
+        (
+            "withdrawal_reasons",
+            ";".join(bad),
+            "reasons entered not valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
+        )
+    ]
+
+
+@rule(
+    "withdrawal_details_required",
+    scope="withdrawal",
+    fields=("withdrawal_another_reason", "withdrawal_safeguarding_concern_reasons"),
+    message="another_reason Enter another reason / safeguarding_concern_reasons Enter the concerns",
+    source="register-api.md §3.9",
+    fix="Describe the other reason, or the safeguarding concerns, when those reasons are chosen.",
+)
+def withdrawal_reasons_have_their_details(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    reasons = withdrawal.get("reasons") or []
+    found = None
+    if any("another_reason" in r for r in reasons) and not withdrawal.get("another_reason"):
+        found = [("withdrawal_another_reason", None, "another_reason Enter another reason")]
+    if "safeguarding_concerns" in reasons and not withdrawal.get("safeguarding_concern_reasons"):
+        found = (found or []) + [
+            ("withdrawal_safeguarding_concern_reasons", None, "safeguarding_concern_reasons Enter the concerns")
+        ]
+    return found
+
+
+# --- deferral (§3.10) --------------------------------------------------------------------------------------
+
+
+@rule(
+    "defer_date_invalid",
+    scope="deferral",
+    fields=("defer_date",),
+    message="defer_date can't be blank / defer_date is invalid",
+    source="register-api.md §2.8, §3.10 (deferral_validator.rb)",
+    fix="Give the deferral date as YYYY-MM-DD.",
+)
+def defer_date_is_an_iso_date(deferral: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = deferral.get("defer_date")
+    if value is None:
+        return [("defer_date", None, "defer_date can't be blank")]
+    if parse_date(value) is None:
+        return [("defer_date", value, "defer_date is invalid")]
+    return None
+
+
+@rule(
+    "defer_reason_too_long",
+    scope="deferral",
+    fields=("defer_reason",),
+    message="defer_reason is too long (maximum is 500 characters)",
+    source="register-api.md §2.8 (DeferralForm::MAX_DEFER_REASON_LENGTH)",
+    fix="Shorten the reason to 500 characters.",
+)
+def defer_reason_fits_500_characters(deferral: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = deferral.get("defer_reason")
+    if value is None or len(value) <= 500:
+        return None
+    return [("defer_reason", value, "defer_reason is too long (maximum is 500 characters)")]

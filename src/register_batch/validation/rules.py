@@ -1,0 +1,891 @@
+"""Trainee-level rules of Register API v2026.1 (register-api.md §3.1-§3.5), one function per rule.
+
+Messages are the API's own (shape C of §7.1: `<field> <message>`). Section numbers point into
+`register-api.md`; R-numbers are its cross-field rules table (§3.3).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from register_batch.model import Severity
+from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.validation.catalogue import Finding, rule
+from register_batch.validation.facts import (
+    EARLY_YEARS_AGE_RANGE,
+    EARLY_YEARS_SUBJECT,
+    IQTS_ROUTE,
+    MAGIC_URNS,
+    NO_STUDY_MODE_ROUTES,
+    PRIMARY_AGE_RANGES,
+    PRIMARY_SUBJECT,
+    REFUSED_ROUTES,
+    UNDERGRADUATE_ROUTES,
+    Facts,
+    cycle_label,
+    parse_date,
+    years_before,
+)
+
+REQUIRED_FIELDS = (
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "training_route",
+    "itt_start_date",
+    "itt_end_date",
+    "course_subject_1",
+    "hesa_id",
+    "email",
+    "itt_aim",
+    "course_year",
+    "course_age_range",
+    "fund_code",
+    "funding_method",
+)
+MAX_LENGTHS = {
+    "first_names": 60,
+    "middle_names": 60,
+    "last_name": 60,
+    "provider_trainee_id": 50,
+    "application_id": 7,
+    "email": 255,
+}
+MAX_EXAMPLES = 10  # app/models/api/error_message_helpers.rb MAX_VALID_VALUES_DISPLAYED
+
+
+def inclusion_message(field: str, value: Any, codes: list[str]) -> str:
+    """`api_inclusion` wording (§5.1): all valid values when fewer than 10, else the first 10 sorted."""
+    return f"{field} has invalid reference data value of '{value}'. {_valid_values(tuple(codes))}"
+
+
+@cache
+def _valid_values(codes: tuple[str, ...]) -> str:
+    shown = ", ".join(f"'{c}'" for c in codes[:MAX_EXAMPLES])
+    if len(codes) < MAX_EXAMPLES:
+        return f"Valid values are {shown}."
+    return f"Example values include {shown}..."
+
+
+@cache
+def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
+    return sorted(reference.codes(list_name))
+
+
+# --- presence and length (§3.1, §3.2) -------------------------------------------------------------
+
+
+@rule(
+    "required",
+    fields=REQUIRED_FIELDS,
+    message="<field> can't be blank",
+    source="register-api.md §3.2 (TraineeAttributes and HesaTraineeDetailAttributes REQUIRED_ATTRIBUTES)",
+    fix="Fill in the field; Register refuses a trainee without it.",
+)
+def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    missing = [f for f in REQUIRED_FIELDS if data.get(f) is None]
+    if not missing:
+        return None
+    return [(f, None, f"{f} can't be blank") for f in missing]
+
+
+@rule(
+    "too_long",
+    fields=tuple(MAX_LENGTHS),
+    message="<field> is too long (maximum is N characters)",
+    source="register-api.md §3.1 (code-enforced lengths), §7.2",
+    fix="Shorten the value to the maximum length.",
+)
+def text_fields_fit_their_maximum_length(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    found = None
+    for field, limit in MAX_LENGTHS.items():
+        value = data.get(field)
+        if value is not None and len(str(value)) > limit:
+            found = found or []
+            found.append((field, value, f"{field} is too long (maximum is {limit} characters)"))
+    return found
+
+
+@rule(
+    "hesa_id_length",
+    fields=("hesa_id",),
+    message="hesa_id must be 13 or 17 characters",
+    source="register-api.md §3.3 R18",
+    fix="Use the full HUSID as text: spreadsheets drop leading zeros (13 digits, or 17 with the instance).",
+)
+def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("hesa_id")
+    if value is None or len(value) in (13, 17):
+        return None
+    return [("hesa_id", value, "hesa_id must be 13 or 17 characters")]
+
+
+@rule(
+    "hesa_id_not_digits",
+    fields=("hesa_id",),
+    message="hesa_id should be 13 or 17 digits; this value has other characters",
+    source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length)",
+    fix="A value like 3.10261E+12 was changed by a spreadsheet: export the HUSID column as text.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("hesa_id")
+    if value is None or value.isdigit():
+        return None
+    return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
+
+
+_EMAIL_LOCAL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)$")
+_HOSTNAME_PART = re.compile(r"^(xn|[a-z0-9]+)(-?-[a-z0-9]+)*$", re.IGNORECASE)
+_TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE)
+EMAIL_MESSAGE = "email Enter an email address in the correct format, like name@example.com"
+
+
+def email_is_valid(value: str) -> bool:
+    """GOV.UK Notify's email check, which Register's EmailFormatValidator follows."""
+    value = value.strip()
+    if len(value) > 320 or ".." in value:
+        return False
+    match = _EMAIL_LOCAL.match(value)
+    if not match:
+        return False
+    hostname = match.group(1)
+    try:
+        hostname = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    parts = hostname.split(".")
+    if len(hostname) > 253 or len(parts) < 2:
+        return False
+    if any(not part or len(part) > 63 or not _HOSTNAME_PART.match(part) for part in parts):
+        return False
+    return bool(_TLD.match(parts[-1]))
+
+
+@rule(
+    "invalid_email",
+    fields=("email",),
+    message=EMAIL_MESSAGE,
+    source="register-api.md §3.1 (app/validators/email_format_validator.rb), §7.2",
+    fix="Give one address like name@example.com: no spaces, one @, a domain with a dot.",
+)
+def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("email")
+    if value is None or email_is_valid(value):
+        return None
+    return [("email", value, EMAIL_MESSAGE)]
+
+
+@rule(
+    "course_year_not_integer",
+    fields=("course_year",),
+    message="course_year is not a valid course year",
+    source="register-api.md §3.1 (numericality only_integer), §7.2",
+    fix="Use the year of the programme as a whole number (HESA YEARPRG: 0 foundation, 1, 2, 3).",
+)
+def course_year_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("course_year")
+    if value is None or re.fullmatch(r"[+-]?\d+", str(value)):
+        return None
+    return [("course_year", value, "course_year is not a valid course year")]
+
+
+# --- code lists (§5) --------------------------------------------------------------------------------
+
+_PLAIN_CODE_FIELDS = {f: c for f, c in TRAINEE_CODE_FIELDS.items() if f not in ("training_route", "iqts_country")}
+
+
+@rule(
+    "invalid_code",
+    fields=tuple(_PLAIN_CODE_FIELDS),
+    message="<field> has invalid reference data value of '<value>'. Valid values are … / Example values include …",
+    source="register-api.md §5.1-§5.2 (api_inclusion_validator.rb, error_message_helpers.rb)",
+    fix="Use a code from Register's list for the field (`register-batch reference show FIELD`), "
+    "or add a translation in a --mapping file.",
+)
+def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    found = None
+    reference = facts.reference
+    for field, list_name in _PLAIN_CODE_FIELDS.items():
+        value = data.get(field)
+        if value is not None and value not in reference.codes(list_name):
+            found = found or []
+            found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
+    return found
+
+
+@rule(
+    "unknown_disability",
+    fields=DISABILITY_FIELDS,
+    message="<field>: '<value>' is not a Register disability code; Register would drop it without telling you",
+    source="register-api.md §5.3 (unknown disability codes are compacted away), hesa-formats.md §5 item 16",
+    fix="Use a code from `register-batch reference show disability`; 95 means no known disability.",
+    api=False,
+)
+def disability_codes_are_known(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    found = None
+    codes = facts.reference.codes("disability")
+    for field in DISABILITY_FIELDS:
+        value = data.get(field)
+        if value is not None and value not in codes:
+            found = found or []
+            found.append(
+                (
+                    field,
+                    value,
+                    f"{field}: '{value}' is not a Register disability code; Register would drop it without telling you",
+                )
+            )
+    return found
+
+
+@rule(
+    "duplicate_disabilities",
+    fields=DISABILITY_FIELDS,
+    message="disabilities contain duplicate values",
+    source="register-api.md §3.3 R14 (uniqueness_validator.rb)",
+    fix="List each disability once (98 and 99 both mean 'not provided').",
+)
+def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    identities = facts.reference.code_list("disability").identities
+    seen: set[str] = set()
+    for field in DISABILITY_FIELDS:
+        value = data.get(field)
+        identity = identities.get(value) if value is not None else None
+        if identity is None:
+            continue
+        if identity in seen:
+            return [(field, value, "disabilities contain duplicate values")]
+        seen.add(identity)
+    return None
+
+
+# --- dates (§3.4) -------------------------------------------------------------------------------------
+
+_DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
+
+
+@rule(
+    "invalid_date",
+    fields=_DATE_FIELDS,
+    message="<field> is invalid",
+    source="register-api.md §3.4 (Date.iso8601)",
+    fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
+)
+def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    found = None
+    for field in _DATE_FIELDS:
+        value = data.get(field)
+        if value is not None and parse_date(value) is None:
+            found = found or []
+            found.append((field, value, f"{field} is invalid"))
+    return found
+
+
+@rule(
+    "unchecked_date_invalid",
+    fields=("pg_apprenticeship_start_date",),
+    message="pg_apprenticeship_start_date is invalid",
+    source="hesa-formats.md §3.4 and §5 item 30 (Register does not check this date and may drop it)",
+    fix="Write the date as YYYY-MM-DD.",
+    api=False,
+)
+def pg_apprenticeship_start_date_is_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("pg_apprenticeship_start_date")
+    if value is None or parse_date(value) is not None:
+        return None
+    return [("pg_apprenticeship_start_date", value, "pg_apprenticeship_start_date is invalid")]
+
+
+@rule(
+    "date_of_birth_too_old",
+    fields=("date_of_birth",),
+    message="date_of_birth is invalid",
+    source="register-api.md §3.4 (more than 100 years ago)",
+    fix="Check the year of birth: Register refuses dates more than 100 years ago.",
+)
+def date_of_birth_is_within_100_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    born = parse_date(data.get("date_of_birth"))
+    if born is None or born >= years_before(facts.as_of, 100):
+        return None
+    return [("date_of_birth", data["date_of_birth"], "date_of_birth is invalid")]
+
+
+@rule(
+    "date_of_birth_in_future",
+    fields=("date_of_birth",),
+    message="date_of_birth must be in the past",
+    source="register-api.md §3.4",
+    fix="Check the date of birth; day and month may have been swapped.",
+)
+def date_of_birth_is_in_the_past(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    born = parse_date(data.get("date_of_birth"))
+    if born is None or born <= facts.as_of:
+        return None
+    return [("date_of_birth", data["date_of_birth"], "date_of_birth must be in the past")]
+
+
+@rule(
+    "date_of_birth_under_16",
+    fields=("date_of_birth",),
+    message="date_of_birth cannot be less than 16 years ago",
+    source="register-api.md §3.4",
+    fix="Check the date of birth: trainees are at least 16.",
+)
+def date_of_birth_is_at_least_16_years_ago(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    born = parse_date(data.get("date_of_birth"))
+    if born is None or born > facts.as_of or born <= years_before(facts.as_of, 16):
+        return None
+    return [("date_of_birth", data["date_of_birth"], "date_of_birth cannot be less than 16 years ago")]
+
+
+@rule(
+    "itt_start_date_too_far",
+    fields=("itt_start_date",),
+    message="itt_start_date must not be more than one year in the future",
+    source="register-api.md §3.4 (start.year > now.year + 1)",
+    fix="Check the ITT start date's year.",
+)
+def itt_start_date_is_at_most_next_year(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    start = facts.itt_start
+    if start is None or start.year <= facts.as_of.year + 1:
+        return None
+    return [("itt_start_date", data["itt_start_date"], "itt_start_date must not be more than one year in the future")]
+
+
+@rule(
+    "itt_end_date_too_far",
+    fields=("itt_end_date",),
+    message="itt_end_date must be within the next 5 years",
+    source="register-api.md §3.4 (end.year > now.year + 5)",
+    fix="Check the expected end date's year.",
+)
+def itt_end_date_is_within_5_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    end = facts.itt_end
+    if end is None or end.year <= facts.as_of.year + 5:
+        return None
+    return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the next 5 years")]
+
+
+@rule(
+    "itt_end_date_too_old",
+    fields=("itt_end_date",),
+    message="itt_end_date must be within the last 10 years",
+    source="register-api.md §3.4 (end < 10.years.ago)",
+    fix="Check the expected end date's year.",
+)
+def itt_end_date_is_within_last_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    end = facts.itt_end
+    if end is None or end >= years_before(facts.as_of, 10):
+        return None
+    return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the last 10 years")]
+
+
+@rule(
+    "itt_end_date_before_start",
+    fields=("itt_end_date", "itt_start_date"),
+    message="itt_end_date must be after itt_start_date",
+    source="register-api.md §3.4 (start >= end)",
+    fix="The expected end date must come after the ITT start date; check for swapped dates.",
+)
+def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if facts.itt_start is None or facts.itt_end is None or facts.itt_start < facts.itt_end:
+        return None
+    return [("itt_end_date", data["itt_end_date"], "itt_end_date must be after itt_start_date")]
+
+
+@rule(
+    "trainee_start_date_too_old",
+    fields=("trainee_start_date",),
+    message="trainee_start_date Cannot be more than 10 years in the past",
+    source="register-api.md §3.4 (en.errors.attributes.trainee_start_date.too_old)",
+    fix="Check the trainee start date's year.",
+)
+def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    start = facts.trainee_start
+    if start is None or start >= years_before(facts.as_of, 10):
+        return None
+    return [
+        (
+            "trainee_start_date",
+            data["trainee_start_date"],
+            "trainee_start_date Cannot be more than 10 years in the past",
+        )
+    ]
+
+
+@rule(
+    "trainee_start_date_in_future",
+    fields=("trainee_start_date",),
+    message="trainee_start_date must be in the past",
+    source="register-api.md §3.4 (in the future and not equal to itt_start_date)",
+    fix="A trainee start date in the future must equal the ITT start date; otherwise leave it blank.",
+)
+def trainee_start_date_is_past_or_equals_itt_start(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    start = facts.trainee_start
+    if start is None or start <= facts.as_of or start == facts.itt_start:
+        return None
+    return [("trainee_start_date", data["trainee_start_date"], "trainee_start_date must be in the past")]
+
+
+# --- cross-field rules (§3.3) ----------------------------------------------------------------------------
+
+
+@rule(
+    "qualification_aim_required",
+    fields=("itt_qualification_aim", "itt_aim"),
+    message="itt_qualification_aim must be entered if 202 selected for itt_aim",
+    source="register-api.md §3.3 R1",
+    fix="Give the qualification aim (e.g. 020 PGCE) when itt_aim is 202 or blank.",
+)
+def qualification_aim_is_given_for_academic_award(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if data.get("itt_qualification_aim") is not None or data.get("itt_aim") not in ("202", None):
+        return None
+    return [("itt_qualification_aim", None, "itt_qualification_aim must be entered if 202 selected for itt_aim")]
+
+
+@rule(
+    "primary_subject_required",
+    fields=("course_subject_1", "course_age_range"),
+    message="course_subject_1 is invalid. It should be `100511` for the course_age_range provided",
+    source="register-api.md §3.3 R2",
+    fix="For a primary age range put primary teaching (100511) first; Register does not reorder subjects.",
+)
+def primary_age_range_has_primary_subject_first(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    subject = data.get("course_subject_1")
+    if (
+        facts.early_years
+        or subject is None
+        or subject == PRIMARY_SUBJECT
+        or data.get("course_age_range") not in PRIMARY_AGE_RANGES
+    ):
+        return None
+    return [
+        (
+            "course_subject_1",
+            subject,
+            "course_subject_1 is invalid. It should be `100511` for the course_age_range provided",
+        )
+    ]
+
+
+@rule(
+    "early_years_subject_required",
+    fields=("course_subject_1", "training_route"),
+    message="course_subject_1 is invalid. It should be `100510` for the training_route provided",
+    source="register-api.md §3.3 R3",
+    fix="Early-years routes (17-20) take early years teaching (100510) as course_subject_1.",
+)
+def early_years_route_has_early_years_subject(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    subject = data.get("course_subject_1")
+    if not facts.early_years or subject is None or subject == EARLY_YEARS_SUBJECT:
+        return None
+    return [
+        (
+            "course_subject_1",
+            subject,
+            "course_subject_1 is invalid. It should be `100510` for the training_route provided",
+        )
+    ]
+
+
+@rule(
+    "early_years_age_range_required",
+    fields=("course_age_range", "training_route"),
+    message="course_age_range is invalid. It should be `13920` for the training_route provided",
+    source="register-api.md §3.3 R4 (rules/course_age_range.rb :early_years_invalid)",
+    fix="Early-years routes (17-20) take the age range 13920 (0-5).",
+)
+def early_years_route_has_early_years_age_range(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    age_range = data.get("course_age_range")
+    if age_range is None or not facts.route_known or not facts.early_years or age_range == EARLY_YEARS_AGE_RANGE:
+        return None
+    return [
+        (
+            "course_age_range",
+            age_range,
+            "course_age_range is invalid. It should be `13920` for the training_route provided",
+        )
+    ]
+
+
+@rule(
+    "age_range_reserved_for_early_years",
+    fields=("course_age_range", "training_route"),
+    message="course_age_range is invalid. It can only be used for early years training routes",
+    source="register-api.md §3.3 R4 (rules/course_age_range.rb :reserved_for_early_years)",
+    fix="13920 (0-5) is only for early-years routes 17-20: pick the course's real age range.",
+)
+def early_years_age_range_is_only_on_early_years_routes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    age_range = data.get("course_age_range")
+    if age_range != EARLY_YEARS_AGE_RANGE or not facts.route_known or facts.early_years:
+        return None
+    return [
+        (
+            "course_age_range",
+            age_range,
+            "course_age_range is invalid. It can only be used for early years training routes",
+        )
+    ]
+
+
+@rule(
+    "duplicate_course_subject",
+    fields=("course_subject_2", "course_subject_3"),
+    message="course_subject_2 might contain duplicate values",
+    source="register-api.md §3.3 R5",
+    fix="Each course subject may appear once; leave the repeated one blank.",
+)
+def course_subjects_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if facts.early_years:
+        return None
+    first, second, third = data.get("course_subject_1"), data.get("course_subject_2"), data.get("course_subject_3")
+    found = None
+    if second is not None and second == first:
+        found = [("course_subject_2", second, "course_subject_2 might contain duplicate values")]
+    if third is not None and third in (first, second):
+        found = (found or []) + [("course_subject_3", third, "course_subject_3 might contain duplicate values")]
+    return found
+
+
+@rule(
+    "study_mode_required",
+    fields=("study_mode", "training_route"),
+    message="study_mode can't be blank",
+    source="register-api.md §3.3 R6 (training_route_manager.rb requires_study_mode?)",
+    fix="Give the mode (01 full time, 31 part time, ...); only routes 16 and 17 may leave it blank.",
+)
+def study_mode_is_given_unless_assessment_only(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if data.get("study_mode") is not None or facts.route in NO_STUDY_MODE_ROUTES:
+        return None
+    return [("study_mode", None, "study_mode can't be blank")]
+
+
+@rule(
+    "degree_required",
+    fields=("degrees_attributes", "training_route"),
+    message="degrees_attributes must be entered if specifying a postgraduate training_route",
+    source="register-api.md §3.3 R7a",
+    fix="Postgraduate routes need the trainee's degree (PREVIOUSQUALIFICATION / degree columns).",
+)
+def postgraduate_route_has_a_degree(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if not facts.route_known or facts.route in UNDERGRADUATE_ROUTES or data.get("degrees_attributes"):
+        return None
+    return [
+        ("degrees_attributes", None, "degrees_attributes must be entered if specifying a postgraduate training_route")
+    ]
+
+
+@rule(
+    "iqts_country_required",
+    fields=("iqts_country", "training_route"),
+    message="iqts_country can't be blank",
+    source="register-api.md §3.3 R8",
+    fix="iQTS (route 15) trainees need the country they train in (a country code).",
+)
+def iqts_route_has_a_country(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if facts.route != IQTS_ROUTE or data.get("iqts_country") is not None:
+        return None
+    return [("iqts_country", None, "iqts_country can't be blank")]
+
+
+@rule(
+    "iqts_country_not_allowed",
+    fields=("iqts_country", "training_route"),
+    message="iqts_country must be blank",
+    source="register-api.md §3.3 R8",
+    fix="Only iQTS (route 15) trainees have an iqts_country; leave it blank.",
+)
+def iqts_country_only_on_iqts_route(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("iqts_country")
+    if value is None or facts.route == IQTS_ROUTE:
+        return None
+    return [("iqts_country", value, "iqts_country must be blank")]
+
+
+@rule(
+    "invalid_iqts_country",
+    fields=("iqts_country",),
+    message="iqts_country has invalid reference data value of '<value>'. Example values include …",
+    source="register-api.md §3.3 R8 (inclusion in COUNTRIES)",
+    fix="Use a country code from `register-batch reference show country`.",
+)
+def iqts_country_is_a_country_code(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("iqts_country")
+    if value is None or facts.route != IQTS_ROUTE or value in facts.reference.codes("country"):
+        return None
+    return [
+        ("iqts_country", value, inclusion_message("iqts_country", value, _sorted_codes(facts.reference, "country")))
+    ]
+
+
+@cache
+def _accepted_routes(reference: ReferenceData, before_2022: bool) -> list[str]:
+    routes = set(reference.codes("training_route")) - REFUSED_ROUTES
+    if before_2022:
+        routes.discard("12")  # provider_led_postgrad has start_year 2022
+    return sorted(routes)
+
+
+@rule(
+    "invalid_training_route",
+    fields=("training_route",),
+    message="training_route has invalid reference data value of '<value>'. Example values include '03', '09', …",
+    source="register-api.md §3.3 R9 (02 refused; 12 only from the 2022 cycle)",
+    fix="Use an accepted route code (`register-batch reference show training_route`); 02 and 13 have no "
+    "replacement and 12 needs a start in 2022/23 or later.",
+)
+def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    route = facts.route
+    if route is None:
+        return None
+    accepted = _accepted_routes(facts.reference, facts.start_cycle < 2022)
+    if route in accepted:
+        return None
+    return [("training_route", route, inclusion_message("training_route", route, accepted))]
+
+
+def _funding_cycle_known(facts: Facts) -> bool:
+    return facts.start_cycle in facts.reference.funding.rules
+
+
+@rule(
+    "funding_rules_not_bundled",
+    fields=("fund_code", "funding_method"),
+    message="funding rules for academic cycle '<YYYY to YYYY>' are not bundled: fund_code and funding_method "
+    "were not checked against Register's funding table",
+    source="register-api.md §3.5.3 (only the 2025/26 and 2026/27 tables are bundled)",
+    fix="Nothing to fix in the data; Register checks these against its own table for this cycle.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def funding_rules_are_bundled_for_the_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if _funding_cycle_known(facts):
+        return None
+    if data.get("fund_code") != "7" and data.get("funding_method") in (None, "6"):
+        return None
+    return [
+        (
+            "funding_method",
+            data.get("funding_method"),
+            f"funding rules for academic cycle '{cycle_label(facts.start_cycle)}' are not bundled: fund_code and "
+            "funding_method were not checked against Register's funding table",
+        )
+    ]
+
+
+@rule(
+    "fund_code_not_valid",
+    fields=("fund_code", "training_route", "course_age_range"),
+    message="fund_code is not valid for this trainee",
+    source="register-api.md §3.3 R10 (rules/fund_code.rb), §3.5.3",
+    fix="Fund code 7 (eligible) is only for routes with funding in the trainee's start cycle; otherwise use 2.",
+)
+def fund_code_7_has_funding_for_route(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if data.get("fund_code") != "7" or facts.route is None or not _funding_cycle_known(facts):
+        return None
+    funding = facts.reference.funding
+    route_name = funding.training_routes.get(facts.route)
+    funded_routes = {route for _type, route, _subjects in funding.rules[facts.start_cycle]}
+    age_range_known = data.get("course_age_range") in facts.reference.codes("course_age_range")
+    if route_name in funded_routes and age_range_known:
+        return None
+    return [("fund_code", "7", "fund_code is not valid for this trainee")]
+
+
+@rule(
+    "funding_method_not_eligible",
+    fields=("funding_method", "fund_code"),
+    message="funding_method '<type>' is not allowed when fund_code is '<fc>' and course_subject_1 is '<subject>'",
+    source="register-api.md §3.3 R11, §3.5.2 (:not_eligible_fund_code, FundCodeException)",
+    fix="A bursary, scholarship or grant needs fund code 7; use funding_method 6 when the trainee is not eligible.",
+)
+def funding_method_needs_eligible_fund_code(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    context = _funding_context(data, facts)
+    if context is None:
+        return None
+    funding_type, subject, subject_name = context
+    fund_code = data.get("fund_code")
+    if fund_code == "7" or _fund_code_exception(subject, facts):
+        return None
+    return [
+        (
+            "funding_method",
+            data["funding_method"],
+            f"funding_method '{funding_type}' is not allowed when fund_code is '{fund_code or ''}' and "
+            f"course_subject_1 is '{subject_name}'",
+        )
+    ]
+
+
+@rule(
+    "funding_method_not_available",
+    fields=("funding_method", "training_route", "course_subject_1"),
+    message="funding_method '<type>' is not allowed when training_route is '<route>' and course_subject_1 is "
+    "'<subject>' in academic cycle '<YYYY to YYYY>'",
+    source="register-api.md §3.3 R11, §3.5.2-§3.5.4 (:ineligible)",
+    fix="That route and subject have no such funding in the start cycle: use funding_method 6 or check the subject.",
+)
+def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    context = _funding_context(data, facts)
+    if context is None:
+        return None
+    funding_type, subject, subject_name = context
+    if data.get("fund_code") != "7" and not _fund_code_exception(subject, facts):
+        return None  # reported by funding_method_needs_eligible_fund_code
+    funding = facts.reference.funding
+    route_name = funding.training_routes.get(facts.route or "", facts.route or "")
+    allocation = funding.allocation_subjects_of(subject)
+    for rule_type, rule_route, subjects in funding.rules[facts.start_cycle]:
+        if rule_type == funding_type and rule_route == route_name and allocation & subjects:
+            return None
+    return [
+        (
+            "funding_method",
+            data["funding_method"],
+            f"funding_method '{funding_type}' is not allowed when training_route is '{route_name}' and "
+            f"course_subject_1 is '{subject_name}' in academic cycle '{cycle_label(facts.start_cycle)}'",
+        )
+    ]
+
+
+def _funding_context(data: dict[str, Any], facts: Facts) -> tuple[str, str, str] | None:
+    """(funding type, course subject code, subject name) when R11 applies, else None."""
+    method = data.get("funding_method")
+    funding = facts.reference.funding
+    if method is None or method == "6" or method not in funding.funding_types or facts.route is None:
+        return None
+    subject = data.get("course_subject_1")
+    if subject is None or subject not in facts.reference.codes("course_subject"):
+        return None  # the subject's own error is reported; Register's message would name no subject
+    if not _funding_cycle_known(facts):
+        return None
+    return funding.funding_types[method], subject, facts.reference.name("course_subject", subject)
+
+
+def _fund_code_exception(subject: str, facts: Facts) -> bool:
+    funding = facts.reference.funding
+    return facts.start_cycle in funding.exception_cycles and bool(
+        funding.allocation_subjects_of(subject) & funding.exception_subjects
+    )
+
+
+def _initiative_finding(field: str, data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    code = data.get(field)
+    if code is None or code not in facts.reference.codes("training_initiative"):
+        return None
+    name = facts.reference.name("training_initiative", code)
+    if name in facts.reference.funding.initiatives.get(facts.start_cycle, frozenset()):
+        return None
+    return [(field, code, f"{field} '{name}' is not available in academic cycle '{cycle_label(facts.start_cycle)}'")]
+
+
+@rule(
+    "initiative_not_available",
+    fields=("training_initiative",),
+    message="training_initiative '<name>' is not available in academic cycle '<YYYY to YYYY>'",
+    source="register-api.md §3.3 R12, §3.5.5",
+    fix="That initiative does not run in the trainee's start cycle: leave it blank or correct the start date.",
+)
+def training_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if data.get("funding_method") == "C":
+        return None  # R19: Register replaces the initiative (reported by initiative_replaced_by_funding_method)
+    return _initiative_finding("training_initiative", data, facts)
+
+
+@rule(
+    "additional_initiative_not_available",
+    fields=("additional_training_initiative",),
+    message="additional_training_initiative '<name>' is not available in academic cycle '<YYYY to YYYY>'",
+    source="register-api.md §3.3 R13, §3.5.5",
+    fix="That initiative does not run in the trainee's start cycle: leave it blank.",
+)
+def additional_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    return _initiative_finding("additional_training_initiative", data, facts)
+
+
+@rule(
+    "initiative_replaced_by_funding_method",
+    fields=("training_initiative", "funding_method"),
+    message="training_initiative '<code>' would be replaced by the veterans teaching undergraduate bursary "
+    "because funding_method is C",
+    source="register-api.md §3.3 R19 (the mapper overrides any sent initiative)",
+    fix="With funding_method C leave training_initiative blank; Register sets the veteran initiative itself.",
+    api=False,
+)
+def training_initiative_is_blank_with_veteran_bursary(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    code = data.get("training_initiative")
+    if code is None or data.get("funding_method") != "C":
+        return None
+    return [
+        (
+            "training_initiative",
+            code,
+            f"training_initiative '{code}' would be replaced by the veterans teaching undergraduate bursary "
+            "because funding_method is C",
+        )
+    ]
+
+
+def _urn_finding(field: str, label: str, data: dict[str, Any], digits: int, message: str) -> list[Finding] | None:
+    value = data.get(field)
+    if value is None or value in MAGIC_URNS or (len(value) == digits and value.isdigit()):
+        return None
+    return [(field, value, message.format(value=value, label=label))]
+
+
+@rule(
+    "training_partner_urn_invalid",
+    fields=("training_partner_urn",),
+    message="training_partner_urn is invalid. The URN '<value>' does not match any known training partners",
+    source="register-api.md §3.3 R15 (only the 6-digit form is checked here; Register checks the partner exists)",
+    fix="Use the partner's 6-digit URN, or 900000/900010/900020/900030 when not applicable.",
+)
+def training_partner_urn_has_urn_form(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    return _urn_finding(
+        "training_partner_urn",
+        "URN",
+        data,
+        6,
+        "training_partner_urn is invalid. The URN '{value}' does not match any known training partners",
+    )
+
+
+@rule(
+    "training_partner_ukprn_invalid",
+    fields=("training_partner_ukprn",),
+    message="training_partner_ukprn is invalid. The UKPRN '<value>' does not match any known training partners",
+    source="register-api.md §3.3 R16 (only the 8-digit form is checked here)",
+    fix="Use the partner's 8-digit UKPRN.",
+)
+def training_partner_ukprn_has_ukprn_form(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if "training_partner_urn" in data:
+        return None  # the URN wins whenever present (§3.1)
+    return _urn_finding(
+        "training_partner_ukprn",
+        "UKPRN",
+        data,
+        8,
+        "training_partner_ukprn is invalid. The UKPRN '{value}' does not match any known training partners",
+    )
+
+
+@rule(
+    "employing_school_urn_invalid",
+    fields=("employing_school_urn",),
+    message="employing_school_id is invalid. The URN '<value>' does not match any known schools",
+    source="register-api.md §3.3 R17 (only the 6-digit form is checked here)",
+    fix="Use the school's 6-digit URN, or 900000/900010/900020/900030 when not applicable.",
+)
+def employing_school_urn_has_urn_form(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    return _urn_finding(
+        "employing_school_urn",
+        "URN",
+        data,
+        6,
+        "employing_school_id is invalid. The URN '{value}' does not match any known schools",
+    )

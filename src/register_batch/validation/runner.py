@@ -1,0 +1,158 @@
+"""Run the rule catalogue over records, and stream whole inputs through read -> map -> validate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from register_batch.mapping import Mapper, MappingConfig, load_mapping
+from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
+from register_batch.readers import InputInfo, open_inputs
+from register_batch.reference import ReferenceData, load_reference
+from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
+from register_batch.validation.catalogue import Rule, describe, rules_for
+from register_batch.validation.duplicates import DuplicateFinder
+from register_batch.validation.facts import Facts
+
+describe(
+    "legacy_code_translated",
+    scope="mapping",
+    fields=("*",),
+    message="<field>: legacy code '<old>' translated to '<new>' (<meaning>); <source>",
+    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
+    fix="Nothing to do if the translation is right; update the SRS to the current code to silence it.",
+    severity=Severity.WARNING,
+)
+describe(
+    "untranslatable_code",
+    scope="mapping",
+    fields=("*",),
+    message="<field>: <why the legacy code has no v2026.1 equivalent>",
+    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
+    fix="Decide the right current code for the trainee and correct the SRS, or add a translation in a --mapping file.",
+)
+describe(
+    "malformed_record",
+    scope="mapping",
+    fields=("*",),
+    message="<what is wrong with the record's structure>",
+    source="hesa-formats.md §1.2, §3.2",
+    fix="Correct the record in the extract (a tag given twice, or more cells than columns).",
+)
+describe(
+    "missing_columns",
+    scope="file",
+    fields=(),
+    message="the header lacks N of the template's columns (...): they are read as blank, and Register's own CSV "
+    "upload would reject this file",
+    source="hesa-formats.md §3.2 item 6",
+    fix="Use the full v2026.1 template header (`register-batch convert --to register-csv` writes one).",
+    severity=Severity.WARNING,
+)
+
+NESTED = (("degrees_attributes", "degree"), ("placements_attributes", "placement"))
+
+
+class Validator:
+    """Applies every rule of the catalogue to a record, as of a given date."""
+
+    def __init__(self, reference: ReferenceData, as_of: date | None = None, *, api_only: bool = False):
+        self.reference = reference
+        self.as_of = as_of or date.today()
+
+        def pick(scope: str) -> list[Rule]:
+            return [r for r in rules_for(scope) if r.api or not api_only]
+
+        self._trainee = pick("trainee")
+        self._degree = pick("degree")
+        self._placement = pick("placement")
+        self._withdrawal = pick("withdrawal")
+        self._deferral = pick("deferral")
+
+    def check(self, record: TraineeRecord) -> TraineeRecord:
+        """Append the record's issues to `record.issues`; returns the record."""
+        data = record.data
+        facts = Facts.of(data, self.as_of, self.reference)
+        reported = record.reported
+        for entry in self._trainee:
+            findings = entry.check(data, facts)
+            if findings:
+                for field, value, message in findings:
+                    if field not in reported:
+                        record.issue(entry.code, message, field=field, value=value, severity=entry.severity)
+        for key, _scope in NESTED:
+            items = data.get(key)
+            if not items:
+                continue
+            checks = self._degree if key == "degrees_attributes" else self._placement
+            for index, item in enumerate(items):
+                for entry in checks:
+                    findings = entry.check(item, facts)
+                    if findings:
+                        for field, value, message in findings:
+                            label = f"{key}[{index}].{field}"
+                            if label not in reported:
+                                record.issue(entry.code, message, field=label, value=value, severity=entry.severity)
+        for body, checks in ((record.withdrawal, self._withdrawal), (record.deferral, self._deferral)):
+            if body:
+                for entry in checks:
+                    findings = entry.check(body, facts)
+                    if findings:
+                        for field, value, message in findings:
+                            record.issue(entry.code, message, field=field, value=value, severity=entry.severity)
+        return record
+
+    def check_body(self, data: dict[str, Any]) -> list[Issue]:
+        """Issues for one request body (as the emulator validates `POST /trainees`)."""
+        record = TraineeRecord(source=SourceRef(input="request"), data=data)
+        return self.check(record).issues
+
+
+class Checker:
+    """Streams inputs through read -> map -> validate, and finds duplicates across the whole batch.
+
+    Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
+    duplicate findings as (batch index, issue) pairs.
+    """
+
+    def __init__(
+        self,
+        *,
+        fmt: str = "auto",
+        mapping: MappingConfig | None = None,
+        reference: ReferenceData | None = None,
+        as_of: date | None = None,
+    ):
+        self.fmt = fmt
+        self.mapping = mapping or load_mapping()
+        self.mapper = Mapper(self.mapping)
+        self.reference = reference or load_reference()
+        self.validator = Validator(self.reference, as_of)
+        self.inputs: list[InputInfo] = []
+        self.duplicates = DuplicateFinder()
+
+    @property
+    def as_of(self) -> date:
+        return self.validator.as_of
+
+    def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
+        """Every record of every input, mapped and validated, in input order."""
+        mapper, validator, duplicates = self.mapper, self.validator, self.duplicates
+        for info, raw_records in open_inputs([str(p) for p in paths], self.fmt, self.mapping):
+            self.inputs.append(info)
+            vintages = info.vintages
+            for raw in raw_records:
+                record = mapper.map(raw, info.format)
+                if record.vintage:
+                    vintages[record.vintage] = vintages.get(record.vintage, 0) + 1
+                validator.check(record)
+                duplicates.add(record)
+                yield record
+
+    def batch_issues(self) -> list[tuple[int, Issue]]:
+        try:
+            return self.duplicates.issues()
+        finally:
+            self.duplicates.close()

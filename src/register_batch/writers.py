@@ -1,0 +1,191 @@
+"""Writers shared by `convert` and `export`: JSON Lines, JSON and Register's bulk-add CSV.
+
+Register's CSV (hesa-formats.md §3.1 and §5 items 27-31): exactly the 51 v2026.1 headers in template order,
+UTF-8 without BOM, ISO dates, one degree (the most recent) and at most three placements per row, a leading
+apostrophe on code and date cells (Register strips one), and files kept under 1 MB by splitting.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from register_batch.csvsafe import protect
+from register_batch.fs import private_writer
+from register_batch.resources import data_dir
+
+REGISTER_CSV_MAX_BYTES = 1_000_000  # Register refuses uploads over 1 MB (§3.2 item 3)
+
+# PREFIXED_HEADERS of import_rows.rb: code and date columns Register's error report protects with "'".
+PREFIXED = frozenset(
+    {
+        "hesa_id",
+        "date_of_birth",
+        "sex",
+        "ethnicity",
+        *(f"disability{n}" for n in range(1, 10)),
+        "itt_aim",
+        "training_route",
+        "itt_qualification_aim",
+        "course_subject_1",
+        "course_subject_2",
+        "course_subject_3",
+        "study_mode",
+        "itt_start_date",
+        "itt_end_date",
+        "course_age_range",
+        "trainee_start_date",
+        "pg_apprenticeship_start_date",
+        "fund_code",
+        "funding_method",
+        "training_initiative",
+        "additional_training_initiative",
+        "uk_degree",
+        "non_uk_degree",
+        "degree_subject",
+        "degree_grade",
+        "degree_graduation_year",
+        "awarding_institution",
+    }
+)
+DEGREE_COLUMNS = {
+    "uk_degree": "uk_degree",
+    "non_uk_degree": "non_uk_degree",
+    "degree_subject": "subject",
+    "degree_grade": "grade",
+    "degree_graduation_year": "graduation_year",
+    "awarding_institution": "institution",
+    "degree_country": "country",
+}
+PLACEMENT_COLUMNS = ("placement_1_urn", "placement_2_urn", "placement_3_urn")
+
+
+def register_template() -> tuple[str, ...]:
+    """The 51 v2026.1 headers, from mappings/fields/register-csv.yaml (copied from Register's template)."""
+    from register_batch.mapping.loader import _read_yaml
+
+    doc = _read_yaml(data_dir("mappings") / "fields" / "register-csv.yaml")
+    return tuple(doc["template"])
+
+
+def _year(value: Any) -> int:
+    text = str(value or "")
+    return int(text[:4]) if text[:4].isdigit() else -1
+
+
+def most_recent_degree(degrees: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Register's CSV holds one degree: "only the highest previous degree" — the most recent one here."""
+    if not degrees:
+        return None
+    return max(degrees, key=lambda d: _year(d.get("graduation_year")))
+
+
+def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """One CSV row for a trainee body, and notes on what the row could not hold."""
+    notes = []
+    values: dict[str, Any] = {k: v for k, v in data.items() if k not in ("degrees_attributes", "placements_attributes")}
+    degrees = data.get("degrees_attributes") or []
+    degree = most_recent_degree(degrees)
+    if degree:
+        for column, key in DEGREE_COLUMNS.items():
+            values[column] = degree.get(key)
+        if len(degrees) > 1:
+            notes.append(f"{len(degrees) - 1} older degree(s) left out: Register's CSV holds one degree per trainee")
+    placements = data.get("placements_attributes") or []
+    for column, placement in zip(PLACEMENT_COLUMNS, placements, strict=False):
+        values[column] = placement.get("urn")
+    if len(placements) > len(PLACEMENT_COLUMNS):
+        notes.append(f"{len(placements) - 3} placement(s) left out: Register's CSV holds three")
+    unplaced = [k for k, v in values.items() if v is not None and k not in template]
+    if unplaced:
+        notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
+    row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
+    return row, notes
+
+
+class RegisterCsvWriter:
+    """Writes rows to OUT, continuing in OUT-2.csv, OUT-3.csv, ... when a file would pass max_bytes."""
+
+    def __init__(self, path: str | Path, *, max_bytes: int = REGISTER_CSV_MAX_BYTES):
+        self.path = Path(path)
+        self.template = register_template()
+        self.max_bytes = max_bytes
+        self.paths: list[Path] = []
+        self.rows = 0
+        self._header = self._line(list(self.template))
+        self._current: Any = None
+        self._context: Any = None
+        self._size = 0
+
+    @staticmethod
+    def _line(row: list[str]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(row)
+        return buffer.getvalue()
+
+    def _open(self) -> None:
+        number = len(self.paths) + 1
+        target = self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
+        self._context = private_writer(target, newline="")
+        self._current = self._context.__enter__()
+        self._current.write(self._header)
+        self._size = len(self._header.encode("utf-8"))
+        self.paths.append(target)
+
+    def write(self, data: dict[str, Any]) -> list[str]:
+        row, notes = register_csv_row(data, self.template)
+        line = self._line(row)
+        size = len(line.encode("utf-8"))
+        if self._current is None:
+            self._open()
+        elif self.rows and self._size + size > self.max_bytes and self._size > len(self._header):
+            self._close()
+            self._open()
+        self._current.write(line)
+        self._size += size
+        self.rows += 1
+        return notes
+
+    def _close(self) -> None:
+        if self._context is not None:
+            self._context.__exit__(None, None, None)
+            self._context = self._current = None
+
+    def close(self) -> list[Path]:
+        if self._current is None:
+            self._open()  # an empty export is still a valid file: the header row
+        self._close()
+        return self.paths
+
+
+class JsonLinesWriter:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._context = private_writer(self.path)
+        self._fh = self._context.__enter__()
+        self.rows = 0
+
+    def write(self, item: dict[str, Any]) -> list[str]:
+        self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self.rows += 1
+        return []
+
+    def close(self) -> list[Path]:
+        self._context.__exit__(None, None, None)
+        return [self.path]
+
+
+class JsonArrayWriter(JsonLinesWriter):
+    """A JSON array written item by item (an empty export is `[]`)."""
+
+    def write(self, item: dict[str, Any]) -> list[str]:
+        self._fh.write(("[\n" if not self.rows else ",\n") + json.dumps(item, ensure_ascii=False))
+        self.rows += 1
+        return []
+
+    def close(self) -> list[Path]:
+        self._fh.write("\n]\n" if self.rows else "[]\n")
+        return super().close()
