@@ -201,6 +201,17 @@ def _code_translations(doc: dict[str, Any], origin: str) -> list[CodeTranslation
     return result
 
 
+def _check_overlay(overlay: Any, where: str) -> None:
+    """Check a user's field-map overlay on its own, so errors name the user's file."""
+    if not isinstance(overlay, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    _table(overlay.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee")
+    _table(overlay.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal")
+    _table(overlay.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral")
+    _table((overlay.get("degrees") or {}).get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields")
+    _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements")
+
+
 def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
     base = bundled_mapping_dir()
@@ -223,6 +234,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
         for family, overlay in (doc.get("fields") or {}).items():
             if family not in FAMILIES:
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
+            _check_overlay(overlay or {}, f"{path}: fields.{family}")
             field_docs[family] = _merge(field_docs[family], overlay or {})
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))

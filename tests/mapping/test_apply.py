@@ -1,0 +1,145 @@
+"""Mapping raw records to API bodies: field maps, vintages, legacy code translations, user mapping files."""
+
+from __future__ import annotations
+
+import pytest
+
+from register_batch.errors import ConfigError
+from register_batch.mapping import Mapper, load_mapping
+from register_batch.model import SourceRef
+from register_batch.readers.base import RawRecord
+
+
+def mapped(fields, groups=None, fmt="hesa-xml", config=None):
+    raw = RawRecord(source=SourceRef(input="x.xml", record=1, line=2), fields=fields, groups=groups or {})
+    return Mapper(config or load_mapping()).map(raw, fmt)
+
+
+def test_c21053_codes_are_translated_with_warnings():
+    record = mapped(
+        {
+            "F_SEXID": "1",
+            "F_ETHNIC": "80",
+            "F_DISABLE": "00",
+            "F_ITTPHSC": "71",
+            "F_INITIATIVES1": "M",
+            "F_NATION": "QO",
+            "F_ENDDATE": "2026-07-31",
+        }
+    )
+    assert record.vintage == "C21053"
+    data = record.data
+    assert (data["sex"], data["ethnicity"], data["disability1"], data["course_age_range"]) == (
+        "11",
+        "899",
+        "95",
+        "13909",
+    )
+    assert data["training_initiative"] == "009" and data["nationality"] == "XK"
+    assert data["itt_end_date"] == "2026-07-31"  # C21053: F_ENDDATE was the end date
+    warnings = [(i.field, i.value, i.code) for i in record.issues]
+    assert ("sex", "1", "legacy_code_translated") in warnings and len(warnings) == 6
+    assert all(i.severity.value == "warning" for i in record.issues)
+
+
+def test_c22053_end_date_is_not_taken_from_f_enddate():
+    record = mapped({"F_DISABLE1": "95", "F_ENDDATE": "2023-01-01", "F_ITTCOMDATE": "2022-09-01"})
+    assert record.vintage == "C22053"
+    assert "itt_end_date" not in record.data
+    assert record.data["itt_start_date"] == record.data["trainee_start_date"] == "2022-09-01"
+
+
+def test_route_01_depends_on_qualification_aim():
+    assert mapped({"F_ENTRYRTE": "01", "F_QLAIM": "008"}).data["training_route"] == "11"
+    assert mapped({"F_ENTRYRTE": "01", "F_QLAIM": "020"}).data["training_route"] == "12"
+
+
+def test_untranslatable_codes_are_errors_that_say_why():
+    record = mapped({"F_DISABLE1": "08", "F_ENTRYRTE": "02"})
+    assert [(i.field, i.code, i.severity.value) for i in record.issues] == [
+        ("disability1", "untranslatable_code", "error"),
+        ("training_route", "untranslatable_code", "error"),
+    ]
+    assert "multiple disabilities" in record.issues[0].message
+    assert record.reported == {"disability1", "training_route"}
+
+
+def test_degree_type_split_by_locale_and_honours_codes():
+    groups = {
+        "PREVIOUSQUALIFICATION": [
+            {"F_DEGTYPE": "004", "F_DEGCTRY": "XF", "F_DEGEST": "0001", "F_DEGSBJ1": "100251", "F_DEGENDDT": "2005"},
+            {"F_DEGTYPE": "083", "F_DEGCTRY": "FR", "F_DEGSBJ1": "100251"},
+            {"F_DEGTYPE": None, "F_DEGCTRY": None},  # all NULL: dropped
+        ]
+    }
+    record = mapped({}, groups)
+    uk, abroad = record.data["degrees_attributes"]
+    assert uk == {"uk_degree": "003", "institution": "0001", "subject": "100251", "graduation_year": "2005"}
+    assert abroad == {"non_uk_degree": "083", "country": "FR", "subject": "100251"}
+    assert [i.field for i in record.issues] == ["degrees_attributes[0].uk_degree"]
+
+
+def test_placements_get_names_like_registers_csv_import():
+    record = mapped({}, {"PLACEMENT": [{"F_PLMNTSCH": "900000"}, {"F_PLMNTSCH": "123456"}]})
+    assert record.data["placements_attributes"] == [
+        {"urn": "900000", "name": "Placement 1"},
+        {"urn": "123456", "name": "Placement 2"},
+    ]
+
+
+def test_flat_csv_groups_are_numbered_columns():
+    record = mapped(
+        {"F_PLMNTSCH_1": "900000", "F_PLMNTSCH_2": "123456", "F_DEGTYPE": "083", "F_DEGSBJ1": "100251"}, fmt="hesa-csv"
+    )
+    assert [p["urn"] for p in record.data["placements_attributes"]] == ["900000", "123456"]
+    assert record.data["degrees_attributes"] == [{"uk_degree": "083", "subject": "100251"}]
+
+
+def test_register_csv_columns_and_withdrawal_extension():
+    record = mapped(
+        {
+            "hesa_id": "1",
+            "degree_subject": "100251",
+            "uk_degree": "083",
+            "placement_2_urn": "900010",
+            "withdrawal_reasons": "did_not_make_progress; trainee_workload_issues",
+            "withdrawal_date": "2026-01-01",
+        },
+        fmt="register-csv",
+    )
+    assert record.data["degrees_attributes"] == [{"uk_degree": "083", "subject": "100251"}]
+    assert record.data["placements_attributes"] == [{"urn": "900010", "name": "Placement 1"}]
+    assert record.withdrawal == {
+        "withdrawal_date": "2026-01-01",
+        "reasons": ["did_not_make_progress", "trainee_workload_issues"],
+    }
+
+
+def test_user_mapping_file_layers_over_the_bundled_one(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n"
+        "codes:\n  course_subject_1:\n    source: our SRS subject codes\n    translate:\n      X100: '100511'\n"
+    )
+    config = load_mapping([user])
+    record = mapped({"F_ITTKEY": "K1", "F_OWNSTU": "O1", "F_SBJCA1": "X100"}, config=config)
+    assert record.data["provider_trainee_id"] == "K1" and record.data["course_subject_1"] == "100511"
+    assert "our SRS subject codes" in record.issues[0].message
+
+
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("fields:\n  hesa:\n    trainee:\n      favourite_colour: F_X\n", "not a Register API v2026.1 field"),
+        ("colours: {}\n", "unknown top-level key"),
+        ("fields:\n  excel: {}\n", "unknown input family"),
+        ("codes:\n  sex:\n    translate:\n      '1': {note: x}\n", "must be a code"),
+        ("[1, 2", "not valid YAML"),
+    ],
+)
+def test_bad_mapping_files_name_the_file_and_problem(tmp_path, text, problem):
+    user = tmp_path / "bad.yaml"
+    user.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    assert str(user) in str(caught.value) and problem in str(caught.value)

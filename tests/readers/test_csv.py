@@ -1,0 +1,123 @@
+"""Reading Register's bulk-add CSV (its own spec fixtures) and HESA-named CSV."""
+
+from __future__ import annotations
+
+import pytest
+
+from register_batch.errors import UnusableInput
+from register_batch.mapping import load_mapping
+from register_batch.readers import open_inputs
+
+
+def read(path, fmt="auto"):
+    [(info, records)] = list(open_inputs([str(path)], fmt, load_mapping()))
+    rows = list(records)
+    return info, rows
+
+
+def test_register_template_fixture(register_csv_fixtures):
+    info, rows = read(register_csv_fixtures / "five_trainees.csv")
+    assert info.format == "register-csv" and info.records == 5
+    first = rows[0].fields
+    assert first["hesa_id"] == "7572897115906"  # one leading apostrophe stripped
+    assert first["date_of_birth"] == "1967-12-06"
+    assert first["sex"] == "11" and first["itt_qualification_aim"] == "004"
+    assert first["ni_number"] is None
+    assert [r.source.line for r in rows] == [2, 3, 4, 5, 6]
+
+
+def test_mixed_case_headers(register_csv_fixtures):
+    info, rows = read(register_csv_fixtures / "five_trainees_with_mixed_case_headers.csv")
+    assert info.records == 5 and rows[0].fields["last_name"] == "Murphy"
+
+
+def test_blank_rows_are_skipped_and_not_counted(register_csv_fixtures):
+    info, rows = read(register_csv_fixtures / "three_trainees_with_blank_rows.csv")
+    assert info.records == 3 and [r.source.record for r in rows] == [1, 2, 3]
+
+
+def test_windows_1252_rows_and_odd_line_ends(register_csv_fixtures):
+    _info, rows = read(register_csv_fixtures / "mixed_rows_encoding.csv")
+    names = " ".join(str(r.fields.get("first_names")) + " " + str(r.fields.get("last_name")) for r in rows)
+    assert "é" in names
+
+
+def test_error_report_columns_are_ignored(register_csv_fixtures):
+    info, rows = read(register_csv_fixtures / "failed_with_failed.csv")
+    assert info.records == len(rows) > 0
+    assert "errors" not in rows[0].fields
+
+
+def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
+    with pytest.raises(UnusableInput, match="unknown column header 'Ápplication ID'"):
+        read(register_csv_fixtures / "mixed_headers_encoding.csv")
+
+
+def test_missing_column_is_a_file_warning(register_csv_fixtures):
+    info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
+    assert [i.code for i in info.issues] == ["missing_columns"]
+
+
+def test_header_only_file_is_unusable(register_csv_fixtures):
+    with pytest.raises(UnusableInput, match="no trainee rows"):
+        read(register_csv_fixtures / "empty_file_with_headers.csv")
+
+
+def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    info, rows = read(path)
+    assert info.format == "register-csv" and rows[0].fields["provider_trainee_id"] == "24/25-1"
+
+
+def test_duplicate_header(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("hesa_id,first_names,last_name,hesa_id,sex\n1,a,b,1,11\n")
+    with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)"):
+        read(path, "register-csv")
+
+
+def test_hesa_named_csv_with_and_without_prefix(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text(
+        "HUSID,F_SURNAME,fnames,F_PLMNTSCH_1,F_PLMNTSCH_2,F_DEGTYPE\n0310261553101,George,Dave,900000,100000,083\n"
+    )
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv"
+    assert raw.fields["F_HUSID"] == "0310261553101" and raw.fields["F_FNAMES"] == "Dave"
+    assert raw.fields["F_PLMNTSCH_2"] == "100000"
+
+
+def test_unknown_hesa_column(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_FAVOURITE_COLOUR\n1,2,3,4\n")
+    with pytest.raises(UnusableInput, match="F_FAVOURITE_COLOUR"):
+        read(path)
+
+
+def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtures):
+    text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    text[1] += ",surplus"
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(text) + "\n")
+    _info, rows = read(path)
+    assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
+
+
+def test_unclosed_quote_runs_to_the_end_and_is_refused_or_read(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('hesa_id,first_names,last_name\n"0310261553101,Dave,George\n')
+    try:
+        _info, rows = read(path, "register-csv")
+    except UnusableInput as exc:
+        assert "quote.csv" in str(exc)
+    else:
+        assert len(rows) == 1
+
+
+def test_undetectable_format(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("name,age\nbob,3\n")
+    with pytest.raises(UnusableInput, match="cannot tell the format"):
+        read(path)

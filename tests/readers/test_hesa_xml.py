@@ -1,0 +1,109 @@
+"""Reading real HESA ITT XML: every vintage, the one-line file, the zip, and what must be refused."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from register_batch.errors import UnusableInput
+from register_batch.mapping import load_mapping
+from register_batch.readers import open_inputs
+
+
+def read(path, fmt="auto"):
+    out = []
+    for info, records in open_inputs([str(path)], fmt, load_mapping()):
+        rows = list(records)
+        out.append((info, rows))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["itt_record_C21053.xml", "itt_record_C22053.xml", "itt_record_C23053.xml", "itt_record_one_line.xml"]
+)
+def test_each_sample_gives_one_student_with_its_tags(hesa_samples, name):
+    [(info, [raw])] = read(hesa_samples / name)
+    assert info.format == "hesa-xml" and info.records == 1 and len(info.sha256) == 64
+    assert raw.fields["F_HUSID"] == "0310261553101"  # leading zero kept
+    assert raw.fields["F_OWNSTU"] == "99157234/2/01"
+    assert raw.fields["F_NIN"] is None  # NULL means no value
+    assert raw.groups["PLACEMENT"] == [{"F_PLMNTSCH": "900000", "F_PLMNTDYS": "160"}]
+    assert len(raw.groups["PREVIOUSQUALIFICATION"]) == 1
+    assert raw.source.record == 1 and raw.source.line >= 2
+
+
+def test_zip_skips_the_macos_resource_fork(hesa_samples):
+    with zipfile.ZipFile(hesa_samples / "itt_record_zipped.zip") as archive:
+        assert any(n.startswith("__MACOSX/") for n in archive.namelist())
+    [(info, [raw])] = read(hesa_samples / "itt_record_zipped.zip")
+    assert info.path.endswith("itt_record_zipped.zip:itt_record.xml")
+    assert raw.fields["F_SURNAME"] == "George"
+
+
+def test_students_anywhere_in_any_tag_order(tmp_path):
+    doc = tmp_path / "x.xml"
+    doc.write_text(
+        "<?xml version='1.0'?><ITTRecord><Batch><Student><F_SURNAME>A</F_SURNAME><F_HUSID>1</F_HUSID></Student>"
+        "</Batch><Student><F_HUSID>2</F_HUSID><PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
+        "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH></PLACEMENT></PLACEMENTS><F_SURNAME>Null</F_SURNAME></Student>"
+        "</ITTRecord>"
+    )
+    [(_info, rows)] = read(doc)
+    assert [r.fields["F_HUSID"] for r in rows] == ["1", "2"]
+    assert rows[1].fields["F_SURNAME"] is None
+    assert [p["F_PLMNTSCH"] for p in rows[1].groups["PLACEMENT"]] == ["1", "2"]
+
+
+def test_a_tag_split_over_two_lines_is_read(tmp_path):
+    doc = tmp_path / "split.xml"
+    doc.write_text(
+        "<ITTRecord><Student><F_SPLENGTH>3</F_SPLENGTH\n        ><F_SURNAME>X</F_SURNAME></Student></ITTRecord>"
+    )
+    [(_info, [raw])] = read(doc)
+    assert raw.fields == {"F_SPLENGTH": "3", "F_SURNAME": "X"}
+
+
+UNUSABLE = [
+    ("empty.xml", b"", "no XML element found"),
+    ("truncated.xml", b"<ITTRecord><Student><F_HUSID>1</F_HUSID></Student><Student><F_HU", "not well-formed XML"),
+    ("root.xml", b"<Trainees><Student/></Trainees>", "root element is <Trainees>"),
+    ("none.xml", b"<ITTRecord></ITTRecord>", "no <Student> records"),
+    (
+        "bomb.xml",
+        b'<?xml version="1.0"?><!DOCTYPE ITTRecord [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b"<ITTRecord><Student><F_FNAMES>&b;</F_FNAMES></Student></ITTRecord>",
+        "declares entities",
+    ),
+    (
+        "external.xml",
+        b'<?xml version="1.0"?><!DOCTYPE ITTRecord SYSTEM "http://example.com/x.dtd"><ITTRecord><Student/></ITTRecord>',
+        "external DTD",
+    ),
+    ("notxml.xml", b"<<<>>> hello", "not well-formed XML"),
+]
+
+
+@pytest.mark.parametrize("name,content,problem", UNUSABLE, ids=[u[0] for u in UNUSABLE])
+def test_unusable_xml_is_refused_with_one_clear_line(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "hesa-xml")
+    message = str(caught.value)
+    assert message.startswith(str(path)) and problem in message and "\n" not in message
+
+
+def test_truncated_xml_names_the_line(tmp_path):
+    path = tmp_path / "cut.xml"
+    path.write_text("<ITTRecord>\n<Student>\n<F_HUSID>1</F_HUSID>\n</Student>\n<Student>\n<F_HU")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line is not None and caught.value.line >= 5
+
+
+def test_damaged_zip(tmp_path):
+    path = tmp_path / "bad.zip"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(UnusableInput, match="zip"):
+        read(path)

@@ -1,0 +1,169 @@
+"""The command line, through click's CliRunner: exit codes, one-line errors, report files, help text."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+
+AS_OF = "2026-11-28"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_validate_clean_register_csv_exits_0(tmp_path, register_csv_fixtures):
+    result = run(
+        "validate",
+        str(register_csv_fixtures / "five_trainees.csv"),
+        "--as-of",
+        AS_OF,
+        "--report-dir",
+        str(tmp_path / "r"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 records: 5 valid, 0 with errors" in result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert list(report) == ["tool", "api_version", "as_of", "inputs", "summary", "issues"]
+    assert report["summary"] == {"records": 5, "valid": 5, "invalid": 0, "errors": 0, "warnings": 0}
+    assert report["inputs"][0]["format"] == "register-csv" and report["inputs"][0]["records"] == 5
+    for name in ("report.json", "issues.csv", "report.html"):
+        assert stat.S_IMODE((tmp_path / "r" / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
+
+
+def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samples):
+    result = run(
+        "validate",
+        str(hesa_samples / "itt_record_C23053.xml"),
+        "--as-of",
+        AS_OF,
+        "--report-dir",
+        str(tmp_path),
+        "--junit",
+    )
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    keys = {
+        "input",
+        "record",
+        "line",
+        "provider_trainee_id",
+        "hesa_id",
+        "field",
+        "value",
+        "code",
+        "severity",
+        "message",
+    }
+    assert report["issues"] and all(set(i) == keys for i in report["issues"])
+    route = [i for i in report["issues"] if i["field"] == "training_route"][0]
+    assert (route["record"], route["line"], route["value"], route["severity"]) == (1, 3, "02", "error")
+    with open(tmp_path / "issues.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(report["issues"])
+    assert (tmp_path / "junit.xml").read_text().count("<failure") == 1
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        (None, "no such file"),
+        (b"<ITTRecord><Student><F_HUSID>1</F_HU", "not well-formed XML"),
+        (b"", "the file is empty"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(tmp_path, content, problem):
+    path = tmp_path / "in.xml"
+    if content is not None:
+        path.write_bytes(content)
+    result = CliRunner().invoke(cli, ["validate", str(path), "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("register-batch: error: ") and problem in lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r" / "report.json").exists()
+
+
+def test_convert_jsonl_carries_source_and_body(tmp_path, hesa_samples):
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "convert", str(hesa_samples / "itt_record_C21053.xml"), "--to", "jsonl", "-o", str(out), "--as-of", AS_OF
+    )
+    assert result.exit_code == 1  # the sample has errors; the record is still written
+    [item] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert item["source"] == {"input": str(hesa_samples / "itt_record_C21053.xml"), "record": 1, "line": 3}
+    assert item["data"]["sex"] == "11" and item["data"]["hesa_id"] == "0310261553101"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_convert_register_csv_round_trips(tmp_path, register_csv_fixtures):
+    source = register_csv_fixtures / "five_trainees_with_degree.csv"
+    out = tmp_path / "out.csv"
+    assert run("convert", str(source), "--to", "register-csv", "-o", str(out), "--as-of", AS_OF).exit_code in (0, 1)
+    raw = out.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    header = raw.decode().splitlines()[0].split(",")
+    assert len(header) == 51 and header[-1] == "iqts_country"
+    assert ",'" in raw.decode().splitlines()[1]  # codes and dates protected from Excel
+    back = tmp_path / "back.jsonl"
+    first = tmp_path / "first.jsonl"
+    run("convert", str(source), "--to", "jsonl", "-o", str(first), "--as-of", AS_OF)
+    run("convert", str(out), "--to", "jsonl", "-o", str(back), "--as-of", AS_OF)
+    original = [json.loads(x)["data"] for x in first.read_text().splitlines()]
+    again = [json.loads(x)["data"] for x in back.read_text().splitlines()]
+    assert original == again
+
+
+def test_convert_skip_invalid(tmp_path, register_csv_fixtures):
+    out = tmp_path / "ok.jsonl"
+    result = run(
+        "convert",
+        str(register_csv_fixtures / "five_trainees_with_three_errors.csv"),
+        "--to",
+        "jsonl",
+        "-o",
+        str(out),
+        "--skip-invalid",
+        "--as-of",
+        AS_OF,
+    )
+    assert result.exit_code == 1
+    assert "skipped as invalid" in result.output
+    assert len(out.read_text().splitlines()) < 5
+
+
+def test_reference_show(tmp_path):
+    result = run("reference", "show", "sex")
+    assert result.exit_code == 0 and "10\tFemale" in result.output
+    listing = run("reference", "show")
+    assert "withdrawal_reasons" in listing.output and "degree_subject" in listing.output
+    assert run("reference", "show", "colour").exit_code == 2
+
+
+def _all_commands(group: click.Group, ctx: click.Context, prefix=()):
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, ctx, (*prefix, name))
+
+
+def test_every_command_and_option_has_help_text():
+    ctx = click.Context(cli)
+    commands = list(_all_commands(cli, ctx))
+    assert {"validate", "convert"} <= {path[0] for path, _ in commands}
+    for path, command in commands:
+        assert command.help and len(command.help) > 20, f"{' '.join(path)} has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name not in ("help",):
+                assert param.help, f"{' '.join(path)} option {param.opts} has no help text"
+        result = CliRunner().invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output

@@ -1,0 +1,614 @@
+"""One test per rule: a valid trainee with exactly one defect gets exactly that issue, on that field.
+
+Messages are checked against the Register API's own wording (register-api.md §3, §7.2).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.reference import load_reference
+from register_batch.validation import CATALOGUE, Validator
+
+AS_OF = date(2026, 11, 28)
+
+# A provider-led postgraduate trainee starting in 2025/26 that passes every rule.
+VALID = {
+    "provider_trainee_id": "99157234/2/01",
+    "hesa_id": "0310261553101",
+    "first_names": "Dave",
+    "last_name": "George",
+    "date_of_birth": "1990-08-13",
+    "sex": "11",
+    "email": "dave.george@example.com",
+    "nationality": "GB",
+    "ethnicity": "899",
+    "disability1": "95",
+    "itt_aim": "202",
+    "training_route": "12",
+    "itt_qualification_aim": "020",
+    "course_subject_1": "100346",
+    "study_mode": "01",
+    "itt_start_date": "2025-09-01",
+    "itt_end_date": "2026-07-31",
+    "trainee_start_date": "2025-09-01",
+    "course_age_range": "13918",
+    "course_year": "1",
+    "fund_code": "2",
+    "funding_method": "6",
+    "degrees_attributes": [
+        {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
+    ],
+    "placements_attributes": [{"urn": "900020", "name": "Placement 1"}],
+}
+
+
+def check(data: dict, *, withdrawal: dict | None = None, deferral: dict | None = None) -> list[tuple[str, str, str]]:
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    return [(i.field, i.code, i.message) for i in record.issues]
+
+
+def with_changes(**changes) -> dict:
+    data = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def degree(**changes) -> dict:
+    data = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            data["degrees_attributes"][0].pop(key, None)
+        else:
+            data["degrees_attributes"][0][key] = value
+    return data
+
+
+def test_the_valid_trainee_has_no_issues():
+    assert check(copy.deepcopy(VALID)) == []
+
+
+CASES = [
+    # (id, data, expected field, expected code, expected message)
+    ("first_names blank", with_changes(first_names=None), "first_names", "required", "first_names can't be blank"),
+    ("email blank", with_changes(email=None), "email", "required", "email can't be blank"),
+    ("course_year blank", with_changes(course_year=None), "course_year", "required", "course_year can't be blank"),
+    (
+        "last_name too long",
+        with_changes(last_name="x" * 61),
+        "last_name",
+        "too_long",
+        "last_name is too long (maximum is 60 characters)",
+    ),
+    (
+        "provider id too long",
+        with_changes(provider_trainee_id="9" * 51),
+        "provider_trainee_id",
+        "too_long",
+        "provider_trainee_id is too long (maximum is 50 characters)",
+    ),
+    (
+        "application_id too long",
+        with_changes(application_id="12345678"),
+        "application_id",
+        "too_long",
+        "application_id is too long (maximum is 7 characters)",
+    ),
+    (
+        "hesa_id 12 digits",
+        with_changes(hesa_id="310261553101"),
+        "hesa_id",
+        "hesa_id_length",
+        "hesa_id must be 13 or 17 characters",
+    ),
+    (
+        "bad email",
+        with_changes(email="dave.george@example"),
+        "email",
+        "invalid_email",
+        "email Enter an email address in the correct format, like name@example.com",
+    ),
+    (
+        "course_year text",
+        with_changes(course_year="first"),
+        "course_year",
+        "course_year_not_integer",
+        "course_year is not a valid course year",
+    ),
+    (
+        "sex 7",
+        with_changes(sex="7"),
+        "sex",
+        "invalid_code",
+        "sex has invalid reference data value of '7'. Valid values are '10', '11', '12', '96', '99'.",
+    ),
+    (
+        "funding_method X",
+        with_changes(funding_method="X"),
+        "funding_method",
+        "invalid_code",
+        "funding_method has invalid reference data value of 'X'. Valid values are '4', '6', '7', '8', '9', 'B', "
+        "'C', 'D', 'E'.",
+    ),
+    (
+        "nationality AA",
+        with_changes(nationality="ZX"),
+        "nationality",
+        "invalid_code",
+        "nationality has invalid reference data value of 'ZX'. Example values include 'AD', 'AE', 'AF', 'AG', "
+        "'AI', 'AL', 'AM', 'AO', 'AR', 'AT'...",
+    ),
+    (
+        "unknown disability",
+        with_changes(disability2="08"),
+        "disability2",
+        "unknown_disability",
+        "disability2: '08' is not a Register disability code; Register would drop it without telling you",
+    ),
+    (
+        "98 and 99 are one disability",
+        with_changes(disability1="98", disability2="99"),
+        "disability2",
+        "duplicate_disabilities",
+        "disabilities contain duplicate values",
+    ),
+    (
+        "dob not a date",
+        with_changes(date_of_birth="13/08/1990"),
+        "date_of_birth",
+        "invalid_date",
+        "date_of_birth is invalid",
+    ),
+    (
+        "dob over 100 years",
+        with_changes(date_of_birth="1920-01-01"),
+        "date_of_birth",
+        "date_of_birth_too_old",
+        "date_of_birth is invalid",
+    ),
+    (
+        "dob in future",
+        with_changes(date_of_birth="2027-01-01"),
+        "date_of_birth",
+        "date_of_birth_in_future",
+        "date_of_birth must be in the past",
+    ),
+    (
+        "dob under 16",
+        with_changes(date_of_birth="2012-01-01"),
+        "date_of_birth",
+        "date_of_birth_under_16",
+        "date_of_birth cannot be less than 16 years ago",
+    ),
+    (
+        "pg apprenticeship date",
+        with_changes(pg_apprenticeship_start_date="2025-13-01"),
+        "pg_apprenticeship_start_date",
+        "unchecked_date_invalid",
+        "pg_apprenticeship_start_date is invalid",
+    ),
+    (
+        "itt_end before start",
+        with_changes(itt_end_date="2025-08-01"),
+        "itt_end_date",
+        "itt_end_date_before_start",
+        "itt_end_date must be after itt_start_date",
+    ),
+    (
+        "itt_end too far",
+        with_changes(itt_end_date="2032-07-31"),
+        "itt_end_date",
+        "itt_end_date_too_far",
+        "itt_end_date must be within the next 5 years",
+    ),
+    (
+        "trainee start in future",
+        with_changes(trainee_start_date="2026-12-15"),
+        "trainee_start_date",
+        "trainee_start_date_in_future",
+        "trainee_start_date must be in the past",
+    ),
+    (
+        "R1 no qualification aim",
+        with_changes(itt_qualification_aim=None),
+        "itt_qualification_aim",
+        "qualification_aim_required",
+        "itt_qualification_aim must be entered if 202 selected for itt_aim",
+    ),
+    (
+        "R2 primary subject",
+        with_changes(course_age_range="13914"),
+        "course_subject_1",
+        "primary_subject_required",
+        "course_subject_1 is invalid. It should be `100511` for the course_age_range provided",
+    ),
+    (
+        "R4 13920 on a non-EY route",
+        with_changes(course_age_range="13920"),
+        "course_age_range",
+        "age_range_reserved_for_early_years",
+        "course_age_range is invalid. It can only be used for early years training routes",
+    ),
+    (
+        "R5 subject 2 repeats",
+        with_changes(course_subject_2="100346"),
+        "course_subject_2",
+        "duplicate_course_subject",
+        "course_subject_2 might contain duplicate values",
+    ),
+    ("R6 study mode", with_changes(study_mode=None), "study_mode", "study_mode_required", "study_mode can't be blank"),
+    (
+        "R7a postgrad without degree",
+        with_changes(degrees_attributes=None),
+        "degrees_attributes",
+        "degree_required",
+        "degrees_attributes must be entered if specifying a postgraduate training_route",
+    ),
+    (
+        "R8 iqts_country on another route",
+        with_changes(iqts_country="BO"),
+        "iqts_country",
+        "iqts_country_not_allowed",
+        "iqts_country must be blank",
+    ),
+    (
+        "R8 iQTS without country",
+        with_changes(training_route="15"),
+        "iqts_country",
+        "iqts_country_required",
+        "iqts_country can't be blank",
+    ),
+    (
+        "R8 iQTS bad country",
+        with_changes(training_route="15", iqts_country="QQ"),
+        "iqts_country",
+        "invalid_iqts_country",
+        "iqts_country has invalid reference data value of 'QQ'. Example values include 'AD', 'AE', 'AF', 'AG', 'AI', "
+        "'AL', 'AM', 'AO', 'AR', 'AS'...",
+    ),  # register-api.md §3.3 R8 ends the list with 'AS'
+    (
+        "R9 route 12 before 2022",
+        with_changes(itt_start_date="2021-09-01", trainee_start_date="2021-09-01", itt_end_date="2022-07-31"),
+        "training_route",
+        "invalid_training_route",
+        "training_route has invalid reference data value of '12'. Example values include '03', '09', '10', '11', "
+        "'14', '15', '16', '17', '18', '19'...",
+    ),
+    (
+        "R10 fund code 7 on an unfunded route",
+        with_changes(training_route="16", fund_code="7", study_mode=None),
+        "fund_code",
+        "fund_code_not_valid",
+        "fund_code is not valid for this trainee",
+    ),
+    (
+        "R11 bursary without eligibility",
+        with_changes(funding_method="D"),
+        "funding_method",
+        "funding_method_not_eligible",
+        "funding_method 'bursary' is not allowed when fund_code is '2' and course_subject_1 is 'biology'",
+    ),
+    (
+        "R11 no bursary for psychology",
+        with_changes(fund_code="7", funding_method="D", course_subject_1="100497"),
+        "funding_method",
+        "funding_method_not_available",
+        "funding_method 'bursary' is not allowed when training_route is 'provider_led_postgrad' and course_subject_1 "
+        "is 'psychology' in academic cycle '2025 to 2026'",
+    ),
+    (
+        "R12 initiative not in cycle",
+        with_changes(training_initiative="025"),
+        "training_initiative",
+        "initiative_not_available",
+        "training_initiative 'transition_to_teach' is not available in academic cycle '2025 to 2026'",
+    ),
+    (
+        "R13 additional initiative",
+        with_changes(additional_training_initiative="009"),
+        "additional_training_initiative",
+        "additional_initiative_not_available",
+        "additional_training_initiative 'maths_physics_chairs_programme_researchers_in_schools' is not available in "
+        "academic cycle '2025 to 2026'",
+    ),
+    (
+        "R19 initiative replaced",
+        with_changes(
+            training_initiative="026",
+            funding_method="C",
+            training_route="11",
+            fund_code="7",
+            course_subject_1="100403",
+            degrees_attributes=None,
+        ),
+        "training_initiative",
+        "initiative_replaced_by_funding_method",
+        "training_initiative '026' would be replaced by the veterans teaching undergraduate bursary because "
+        "funding_method is C",
+    ),
+    (
+        "R15 partner URN form",
+        with_changes(training_partner_urn="12345"),
+        "training_partner_urn",
+        "training_partner_urn_invalid",
+        "training_partner_urn is invalid. The URN '12345' does not match any known training partners",
+    ),
+    (
+        "R17 school URN form",
+        with_changes(employing_school_urn="ABC123"),
+        "employing_school_urn",
+        "employing_school_urn_invalid",
+        "employing_school_id is invalid. The URN 'ABC123' does not match any known schools",
+    ),
+    (
+        "degree subject unknown",
+        degree(subject="000000"),
+        "degrees_attributes[0].subject",
+        "degree_subject_required",
+        "subject must be entered if specifying a previous UK degree or non-UK degree",
+    ),
+    (
+        "degree grade missing",
+        degree(grade=None),
+        "degrees_attributes[0].grade",
+        "degree_grade_required",
+        "grade must be entered if specifying a previous UK degree or non-UK degree",
+    ),
+    (
+        "degree year missing",
+        degree(graduation_year=None),
+        "degrees_attributes[0].graduation_year",
+        "degree_graduation_year_required",
+        "graduation_year must be entered if specifying a previous UK degree or non-UK degree",
+    ),
+    (
+        "degree year too old",
+        degree(graduation_year="1950"),
+        "degrees_attributes[0].graduation_year",
+        "degree_graduation_year_invalid",
+        "graduation_year is invalid",
+    ),
+    (
+        "UK degree without type",
+        degree(uk_degree=None),
+        "degrees_attributes[0].uk_degree",
+        "uk_degree_required",
+        "uk_degree must be entered if specifying a previous UK degree",
+    ),
+    (
+        "non-UK degree without type",
+        degree(uk_degree=None, institution=None, country="FR"),
+        "degrees_attributes[0].non_uk_degree",
+        "non_uk_degree_required",
+        "non_uk_degree must be entered if specifying a previous non-UK degree",
+    ),
+    (
+        "degree type unknown",
+        degree(uk_degree="004"),
+        "degrees_attributes[0].uk_degree",
+        "invalid_degree_code",
+        "uk_degree has invalid reference data value of '004'. Example values include '001', '002', '003', '005', '007', "
+        "'009', '010', '012', '013', '014'...",
+    ),
+    (
+        "unknown institution",
+        degree(institution="0327"),
+        "degrees_attributes[0].institution",
+        "unknown_institution",
+        "institution: '0327' is not a Register institution code; Register would record 'Other UK institution' "
+        "without telling you",
+    ),
+    (
+        "placement URN",
+        with_changes(placements_attributes=[{"urn": "12345", "name": "Placement 1"}]),
+        "placements_attributes[0].urn",
+        "placement_urn_invalid",
+        "placements_attributes urn is invalid",
+    ),
+    (
+        "placement without name or URN",
+        with_changes(placements_attributes=[{"postcode": "BN1 1AA"}]),
+        "placements_attributes[0].name",
+        "placement_name_required",
+        "placements_attributes name can't be blank",
+    ),
+    (
+        "placement postcode",
+        with_changes(placements_attributes=[{"urn": "900020", "name": "P", "postcode": "XYZ"}]),
+        "placements_attributes[0].postcode",
+        "placement_postcode_invalid",
+        "placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)",
+    ),
+]
+
+
+@pytest.mark.parametrize("case_id,data,field,code,message", CASES, ids=[c[0] for c in CASES])
+def test_each_defect_gives_exactly_its_issue(case_id, data, field, code, message):
+    assert check(data) == [(field, code, message)]
+
+
+def test_early_years_rules():
+    early = with_changes(training_route="19", course_subject_1="100346", course_age_range="13918")
+    found = {(f, c) for f, c, _m in check(early)}
+    assert found == {
+        ("course_subject_1", "early_years_subject_required"),
+        ("course_age_range", "early_years_age_range_required"),
+    }
+    assert check(with_changes(training_route="19", course_subject_1="100510", course_age_range="13920")) == []
+
+
+def test_assessment_only_needs_no_study_mode():
+    assert check(with_changes(training_route="16", study_mode=None)) == []
+
+
+def test_duplicate_degrees():
+    twice = with_changes(degrees_attributes=[VALID["degrees_attributes"][0], dict(VALID["degrees_attributes"][0])])
+    assert check(twice) == [
+        ("degrees_attributes", "duplicate_degrees", "degrees_attributes contains duplicate degrees")
+    ]
+
+
+def test_itt_end_date_within_last_10_years():
+    old = with_changes(itt_start_date="2015-09-01", itt_end_date="2016-07-31", trainee_start_date=None)
+    codes = {c for _f, c, _m in check(old)}
+    assert "itt_end_date_too_old" in codes
+
+
+def test_itt_start_date_more_than_a_year_ahead():
+    ahead = with_changes(itt_start_date="2028-09-01", itt_end_date="2029-07-31", trainee_start_date=None)
+    assert (
+        "itt_start_date",
+        "itt_start_date_too_far",
+        "itt_start_date must not be more than one year in the future",
+    ) in check(ahead)
+
+
+def test_trainee_start_date_too_old():
+    old = with_changes(trainee_start_date="2016-09-01")
+    assert (
+        "trainee_start_date",
+        "trainee_start_date_too_old",
+        "trainee_start_date Cannot be more than 10 years in the past",
+    ) in check(old)
+
+
+def test_graduation_year_in_future_gives_both_api_messages():
+    found = check(degree(graduation_year="2030"))
+    assert [c for _f, c, _m in found] == ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]
+
+
+def test_funding_with_eligible_fund_code_and_funded_subject_is_valid():
+    # 2025/26: provider-led postgrad bursary for biology (26,000 band), scholarship for physics.
+    assert check(with_changes(fund_code="7", funding_method="D")) == []
+    assert check(with_changes(fund_code="7", funding_method="4", course_subject_1="100425")) == []
+
+
+def test_fund_code_exception_subjects_in_2025_and_2026():
+    # FundCodeException: physics and languages may claim funding with fund code 2 in 2025 and 2026.
+    assert check(with_changes(fund_code="2", funding_method="D", course_subject_1="100425")) == []
+
+
+def test_funding_rules_of_unbundled_cycles_are_a_warning_not_a_guess():
+    data = with_changes(
+        itt_start_date="2024-09-01",
+        trainee_start_date="2024-09-01",
+        itt_end_date="2025-07-31",
+        fund_code="7",
+        funding_method="D",
+    )
+    assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_rules_not_bundled")]
+
+
+def test_withdrawal_rules():
+    good = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["did_not_make_progress"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    }
+    assert check(copy.deepcopy(VALID), withdrawal=good) == []
+    bad = {
+        "withdrawal_date": "2025-01-15",
+        "reasons": ["record_added_in_error"],
+        "trigger": "trainee",
+        "future_interest": "maybe",
+    }
+    assert {(f, c) for f, c, _m in check(copy.deepcopy(VALID), withdrawal=bad)} == {
+        ("withdrawal_date", "withdrawal_date_invalid"),
+        ("withdrawal_reasons", "withdrawal_reasons_invalid"),
+        ("withdrawal_future_interest", "withdrawal_future_interest_invalid"),
+    }
+    other = dict(good, trigger="provider", reasons=["had_to_withdraw_trainee_another_reason"])
+    assert check(copy.deepcopy(VALID), withdrawal=other) == [
+        ("withdrawal_another_reason", "withdrawal_details_required", "another_reason Enter another reason")
+    ]
+
+
+def test_deferral_rules():
+    assert check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01"}) == []
+    assert check(copy.deepcopy(VALID), deferral={"defer_date": "01/02/2026"}) == [
+        ("defer_date", "defer_date_invalid", "defer_date is invalid")
+    ]
+    assert check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": "x" * 501}) == [
+        ("defer_reason", "defer_reason_too_long", "defer_reason is too long (maximum is 500 characters)")
+    ]
+
+
+def test_full_blank_body_gives_the_apis_required_messages():
+    # register-api.md §3.2: {"data":{"email":"Doe"}} returns these messages (emulator-relevant: api rules only).
+    record = TraineeRecord(source=SourceRef(input="request"), data={"email": "Doe"})
+    Validator(load_reference(), AS_OF, api_only=True).check(record)
+    messages = {i.message for i in record.issues}
+    expected = {
+        "first_names can't be blank",
+        "last_name can't be blank",
+        "date_of_birth can't be blank",
+        "sex can't be blank",
+        "training_route can't be blank",
+        "itt_start_date can't be blank",
+        "itt_end_date can't be blank",
+        "course_subject_1 can't be blank",
+        "study_mode can't be blank",
+        "hesa_id can't be blank",
+        "email Enter an email address in the correct format, like name@example.com",
+        "itt_aim can't be blank",
+        "itt_qualification_aim must be entered if 202 selected for itt_aim",
+        "course_year can't be blank",
+        "course_age_range can't be blank",
+        "fund_code can't be blank",
+        "funding_method can't be blank",
+    }
+    assert messages == expected
+
+
+def test_every_rule_function_is_exercised_by_this_module():
+    exercised = {c[3] for c in CASES} | {
+        "early_years_subject_required",
+        "early_years_age_range_required",
+        "duplicate_degrees",
+        "itt_end_date_too_old",
+        "itt_start_date_too_far",
+        "trainee_start_date_too_old",
+        "degree_graduation_year_in_future",
+        "funding_rules_not_bundled",
+        "withdrawal_date_invalid",
+        "withdrawal_reasons_invalid",
+        "withdrawal_future_interest_invalid",
+        "withdrawal_details_required",
+        "defer_date_invalid",
+        "defer_reason_too_long",
+        "withdrawal_trigger_invalid",
+        "hesa_id_not_digits",
+        "training_partner_ukprn_invalid",
+    }
+    with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
+    assert with_checks - exercised == set()
+
+
+def test_withdrawal_trigger_and_ukprn_and_husid_digits():
+    found = check(
+        copy.deepcopy(VALID),
+        withdrawal={"withdrawal_date": "2026-01-15", "reasons": ["x"], "trigger": "me", "future_interest": "no"},
+    )
+    assert ("withdrawal_trigger", "withdrawal_trigger_invalid", "trigger is not included in the list") in found
+    assert check(with_changes(training_partner_ukprn="1234")) == [
+        (
+            "training_partner_ukprn",
+            "training_partner_ukprn_invalid",
+            "training_partner_ukprn is invalid. The UKPRN '1234' does not match any known training partners",
+        )
+    ]
+    assert check(with_changes(hesa_id="3.10262E+12xx")) == [
+        ("hesa_id", "hesa_id_not_digits", "hesa_id should be 13 or 17 digits; this value has other characters")
+    ]
