@@ -1,0 +1,35 @@
+"""The Register API: an httpx client with pacing, safe retries and typed errors."""
+
+from register_batch.api.client import TARGETS, RegisterClient, RequestStats, Secret, resolve_target
+from register_batch.api.errors import (
+    ApiError,
+    Conflict,
+    InsecureTarget,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    Unprocessable,
+)
+from register_batch.api.limiter import RateLimiter
+
+__all__ = [
+    "TARGETS",
+    "ApiError",
+    "Conflict",
+    "InsecureTarget",
+    "NotFound",
+    "OutcomeUnknown",
+    "RateLimited",
+    "RateLimiter",
+    "RegisterClient",
+    "RequestStats",
+    "Secret",
+    "ServerError",
+    "TransportError",
+    "Unauthorized",
+    "Unprocessable",
+    "resolve_target",
+]

@@ -1,0 +1,350 @@
+"""An HTTP client for the Register API v2026.1 (register-api.md §1-§2, §10).
+
+Every request goes through one rate limiter, has a timeout, verifies TLS, and is counted per route.
+Retries follow what is safe: GET, PUT, PATCH and DELETE are retried on 429, 5xx and network errors with
+backoff; a POST is retried only when it surely was not processed (429, or no connection made). Any other
+failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import stamina
+
+from register_batch.api.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    InsecureTarget,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    Unprocessable,
+    messages_of,
+)
+from register_batch.api.limiter import RateLimiter
+from register_batch.model import API_VERSION
+
+log = logging.getLogger("register_batch.api")
+
+TARGETS = {
+    "sandbox": "https://sandbox.register-trainee-teachers.service.gov.uk",
+    "production": "https://www.register-trainee-teachers.service.gov.uk",
+}
+USER_AGENT = "register-batch"
+
+
+class Secret:
+    """A token that never shows itself in reprs, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def resolve_target(target: str) -> str:
+    """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
+    root = TARGETS.get(target, target).rstrip("/")
+    parts = urlsplit(root)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InsecureTarget(f"target {target!r} is not sandbox, production or an http(s) URL")
+    if "/api/" in f"{parts.path}/":
+        root = root[: root.index("/api")]
+    return root
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class RequestStats:
+    """Requests sent, by route template and status: the request economy of a run."""
+
+    total: int = 0
+    by_route: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    retries: int = 0
+    throttled: int = 0
+    seconds_waiting: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "by_route": dict(sorted(self.by_route.items())),
+            "by_status": dict(sorted(self.by_status.items())),
+            "retries": self.retries,
+            "throttled": self.throttled,
+        }
+
+
+class RegisterClient:
+    """One provider's view of one Register service."""
+
+    def __init__(
+        self,
+        target: str,
+        token: Secret | str | None,
+        *,
+        limiter: RateLimiter | None = None,
+        api_version: str = API_VERSION,
+        timeout: float = 30.0,
+        attempts: int = 6,
+        retry_timeout: float | None = 600.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.root = resolve_target(target)
+        parts = urlsplit(self.root)
+        self.host = parts.hostname
+        self.token = token if isinstance(token, Secret) or token is None else Secret(token)
+        if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
+            raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
+        self.api_version = api_version
+        self.base = f"{self.root}/api/{api_version}"
+        self.limiter = limiter or RateLimiter(95, 60)
+        self.attempts = attempts
+        self.retry_timeout = retry_timeout
+        self.stats = RequestStats()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=True,
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RegisterClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- transport ------------------------------------------------------------------------------------
+
+    def _once(self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, auth: bool) -> Any:
+        headers = {}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token.reveal()}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        waited = self.limiter.waited
+        self.limiter.acquire()
+        self.stats.seconds_waiting += self.limiter.waited - waited
+        self.stats.total += 1
+        self.stats.by_route[route] += 1
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, self.base + path, json=body, params=params, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self.stats.by_status["no-connection"] += 1
+            raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
+        except httpx.TimeoutException as exc:
+            self.stats.by_status["timeout"] += 1
+            raise TransportError(method, path, f"no reply in time ({type(exc).__name__})", sent=True) from None
+        except httpx.TransportError as exc:
+            self.stats.by_status["no-reply"] += 1
+            raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
+        status = response.status_code
+        self.stats.by_status[str(status)] += 1
+        log.info("%s %s -> %s in %.0f ms", method, route, status, (time.monotonic() - started) * 1000)
+        if status == 429:
+            self.stats.throttled += 1
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            self.limiter.pause(retry_after)
+            raise RateLimited(method, path, retry_after)
+        try:
+            parsed = response.json() if response.content else None
+        except ValueError:
+            parsed = response.text
+        if 200 <= status < 300:
+            return parsed
+        error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
+            status, ServerError if status >= 500 else ApiError
+        )
+        raise error(method, path, status, messages_of(parsed) or [response.reason_phrase], parsed)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        idempotent = method != "POST"
+
+        def retry_hook(exc: Exception) -> bool | float:
+            if isinstance(exc, RateLimited):
+                self.stats.retries += 1
+                return 0.0  # the limiter itself waits until the server's window has ended
+            if isinstance(exc, TransportError) and not exc.sent:
+                self.stats.retries += 1
+                return True
+            if idempotent and isinstance(exc, (ServerError, TransportError)):
+                self.stats.retries += 1
+                return True
+            return False
+
+        try:
+            for attempt in stamina.retry_context(
+                on=retry_hook, attempts=self.attempts, timeout=self.retry_timeout, wait_initial=0.2, wait_max=10.0
+            ):
+                with attempt:
+                    return self._once(method, path, route, body, params, auth)
+        except (ServerError, TransportError) as exc:
+            if idempotent:
+                raise
+            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- endpoints (§2.0 catalogue) ---------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/info", "GET /info")
+
+    def reference_data(self, field_name: str | None = None) -> dict[str, Any]:
+        params = {"field": field_name} if field_name else None
+        return self._call("GET", "/reference-data", "GET /reference-data", params=params, auth=False)
+
+    def list_trainees(self, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One page of `GET /trainees`; an empty page (404 "No trainees found") is an empty list."""
+        query = {k: v for k, v in params.items() if v is not None}
+        try:
+            body = self._call("GET", "/trainees", "GET /trainees", params=query)
+        except NotFound:
+            return [], {"total_pages": 0, "total_count": 0}
+        return list(body.get("data") or []), dict(body.get("meta") or {})
+
+    def iter_trainees(
+        self,
+        *,
+        academic_cycle: int | str | None = None,
+        per_page: int = 500,
+        since: str | None = None,
+        status: str | None = None,
+        sort_order: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every trainee of a listing, page by page, without repeats (by trainee_id)."""
+        seen: set[str] = set()
+        page = 1
+        while True:
+            items, meta = self.list_trainees(
+                academic_cycle=academic_cycle,
+                per_page=per_page,
+                page=page,
+                since=since,
+                status=status,
+                sort_order=sort_order,
+            )
+            for item in items:
+                trainee_id = item.get("trainee_id")
+                if trainee_id in seen:
+                    continue
+                seen.add(trainee_id)
+                yield item
+            total_pages = int(meta.get("total_pages") or 0)
+            if not items or page >= total_pages:
+                return
+            page += 1
+
+    def get_trainee(self, trainee_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/trainees/{trainee_id}", "GET /trainees/{trainee_id}")
+
+    def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/trainees", "POST /trainees", body={"data": data})["data"]
+
+    def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", f"/trainees/{trainee_id}", "PUT /trainees/{trainee_id}", body={"data": data})["data"]
+
+    def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        route = "POST /trainees/{trainee_id}/withdraw"
+        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data})["data"]
+
+    def defer(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        route = "POST /trainees/{trainee_id}/defer"
+        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data})["data"]
+
+    def list_degrees(self, trainee_id: str) -> list[dict[str, Any]]:
+        route = "GET /trainees/{trainee_id}/degrees"
+        return list(self._call("GET", f"/trainees/{trainee_id}/degrees", route)["data"])
+
+    def add_degree(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        route = "POST /trainees/{trainee_id}/degrees"
+        return self._call("POST", f"/trainees/{trainee_id}/degrees", route, body={"data": data})["data"]
+
+    def update_degree(self, trainee_id: str, degree_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        route = "PUT /trainees/{trainee_id}/degrees/{degree_id}"
+        path = f"/trainees/{trainee_id}/degrees/{degree_id}"
+        return self._call("PUT", path, route, body={"data": data})["data"]
+
+    def delete_degree(self, trainee_id: str, degree_id: str) -> dict[str, Any]:
+        route = "DELETE /trainees/{trainee_id}/degrees/{degree_id}"
+        return self._call("DELETE", f"/trainees/{trainee_id}/degrees/{degree_id}", route)["data"]
+
+    def list_placements(self, trainee_id: str) -> list[dict[str, Any]]:
+        route = "GET /trainees/{trainee_id}/placements"
+        return list(self._call("GET", f"/trainees/{trainee_id}/placements", route)["data"])
+
+    def add_placement(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        route = "POST /trainees/{trainee_id}/placements"
+        return self._call("POST", f"/trainees/{trainee_id}/placements", route, body={"data": data})["data"]
+
+    def delete_placement(self, trainee_id: str, placement_id: str) -> dict[str, Any]:
+        route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
+        return self._call("DELETE", f"/trainees/{trainee_id}/placements/{placement_id}", route)["data"]
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare)."""
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return 1.0
+
+
+def ceil_pages(count: int, per_page: int) -> int:
+    return math.ceil(count / per_page) if per_page else 0

@@ -1,0 +1,130 @@
+"""Typed errors for Register API answers (register-api.md §7), keeping the server's own messages.
+
+No error text ever includes request headers, so the API token cannot leak through an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from register_batch.errors import RegisterBatchError
+
+
+class ApiError(RegisterBatchError):
+    """An answer other than success. `messages` are the server's error texts."""
+
+    exit_code = 1
+    status: int | None = None
+
+    def __init__(self, method: str, path: str, status: int | None, messages: list[str], body: Any = None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.messages = messages
+        self.body = body
+        shown = "; ".join(messages[:5]) + (f" (and {len(messages) - 5} more)" if len(messages) > 5 else "")
+        super().__init__(f"{method} {path} -> {status}: {shown}" if status else f"{method} {path}: {shown}")
+
+
+class BadRequest(ApiError):
+    """400: the body was not valid JSON (§1.5)."""
+
+
+class Unauthorized(ApiError):
+    """401: the token was refused. A run stops at the first one (exit 2)."""
+
+    exit_code = 2
+
+
+class NotFound(ApiError):
+    """404: not found, or another provider's trainee (§1.2)."""
+
+
+class Conflict(ApiError):
+    """409: Register already holds this trainee (or degree); `existing` are the matching records (§4)."""
+
+    @property
+    def existing(self) -> list[dict[str, Any]]:
+        data = self.body.get("data") if isinstance(self.body, dict) else None
+        return [d for d in data or [] if isinstance(d, dict)]
+
+
+class Unprocessable(ApiError):
+    """422: validation failed, or the trainee's state does not allow the action (§6)."""
+
+    @property
+    def state_transition(self) -> bool:
+        errors = self.body.get("errors") if isinstance(self.body, dict) else None
+        return isinstance(errors, list) and any(
+            isinstance(e, dict) and e.get("error") == "StateTransitionError" for e in errors
+        )
+
+
+class RateLimited(ApiError):
+    """429: the per-IP window is spent; `retry_after` seconds until it resets (§1.3)."""
+
+    def __init__(self, method: str, path: str, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(method, path, 429, [f"Retry later (Retry-After {retry_after:g} s)"])
+
+
+class ServerError(ApiError):
+    """5xx: the service failed. For a create the outcome is unknown."""
+
+
+class TransportError(ApiError):
+    """No HTTP answer: connection refused, reset, timed out or the reply was lost.
+
+    `sent` is False only when the request certainly never reached the server (connection refused or
+    not established): only then may a create be retried blindly.
+    """
+
+    def __init__(self, method: str, path: str, problem: str, *, sent: bool):
+        self.sent = sent
+        super().__init__(method, path, None, [problem])
+
+
+class OutcomeUnknown(ApiError):
+    """A write whose result is unknown (timeout, reset, lost reply, 5xx): resolve it, never resend blindly."""
+
+
+class InsecureTarget(RegisterBatchError):
+    """The token would travel over plain HTTP to a host that is not this machine."""
+
+    exit_code = 2
+
+
+def messages_of(body: Any) -> list[str]:
+    """Flatten every error body shape of §7.1 to a list of messages."""
+    if isinstance(body, str):
+        return [body.strip()] if body.strip() else []
+    if not isinstance(body, dict):
+        return []
+    found: list[str] = []
+    if isinstance(body.get("error"), str):
+        found.append(body["error"])
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict):
+                found.append(str(item.get("message") or item.get("error") or item))
+    elif isinstance(errors, dict):
+        found.extend(_flatten(errors, ""))
+    if not found and isinstance(body.get("message"), str):
+        found.append(body["message"])
+    return found
+
+
+def _flatten(errors: dict[str, Any], prefix: str) -> list[str]:
+    out: list[str] = []
+    for key, value in errors.items():
+        label = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{label} "))
+        elif isinstance(value, list):
+            out.extend(f"{label} {v}" for v in value)
+        else:
+            out.append(f"{label} {value}")
+    return out

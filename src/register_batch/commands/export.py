@@ -1,0 +1,114 @@
+"""`register-batch export`: what Register holds, as Register CSV, HESA XML, JSON or JSON Lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from register_batch.commands.common import CONTEXT, State, api_version_option, pass_state
+from register_batch.commands.sync import target_options
+from register_batch.config import parse_rate
+
+
+@click.command(context_settings=CONTEXT)
+@target_options
+@click.option(
+    "--academic-cycle",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    metavar="YYYY",
+    help="Start year of the cycle to export (2025 = 2025/26; default Register's current cycle).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn"]),
+    default=None,
+    help="Only trainees in this status.",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="ISO-TIME",
+    help="Only trainees changed at or after this time (e.g. 2026-11-01T00:00:00Z).",
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["register-csv", "hesa-xml", "json", "jsonl"]),
+    required=True,
+    help="register-csv: Register's bulk-add template; hesa-xml: an ITTRecord document; json/jsonl: "
+    "the API's trainee objects.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file (owner-only: it holds personal data).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State dir (only used by the embedded emulator when no target is configured).",
+)
+@click.option("--rate", default=None, metavar="N/SECONDS", help="Client-side pacing (default 95/60).")
+@click.option(
+    "--per-page", type=click.IntRange(1, 5000), default=500, show_default=True, help="Trainees per listing request."
+)
+@api_version_option
+@pass_state
+def export(
+    state: State,
+    target: str | None,
+    token_file: Path | None,
+    academic_cycle: int | None,
+    status: str | None,
+    since: str | None,
+    to: str,
+    output: Path,
+    state_dir: Path | None,
+    rate: str | None,
+    per_page: int,
+    api_version: str | None,
+) -> None:
+    """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
+
+    Pages through GET /trainees oldest change first, without repeats. An empty cycle writes a valid
+    empty file and says so.
+    """
+    from register_batch.api import RateLimiter, RegisterClient
+    from register_batch.export import export_trainees
+    from register_batch.sync.target import load_token, open_target
+
+    settings = state.settings(
+        target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
+    )
+    token = load_token(settings.token_file)
+    limit, period = parse_rate(settings.rate)
+    with open_target(settings.target, token, settings.state_dir) as where:
+        click.echo(f"Target: {where.label}")
+        with (
+            RegisterClient(
+                where.url, where.token, limiter=RateLimiter(limit, period), api_version=settings.api_version
+            ) as client,
+            state.progress() as progress,
+        ):
+            result = export_trainees(
+                client,
+                to=to,
+                output=output,
+                academic_cycle=academic_cycle,
+                status=status,
+                since=since,
+                per_page=per_page,
+                progress=progress,
+            )
+    files = ", ".join(str(p) for p in result.outputs)
+    if result.empty:
+        click.echo(f"No trainees matched: wrote an empty {to} file to {files} ({result.requests} requests).")
+    else:
+        click.echo(f"Exported {result.count} trainees to {files} ({result.requests} requests).")
+    for note in result.notes[:20]:
+        state.say(f"note: {note}", err=True)

@@ -1,0 +1,155 @@
+"""`register-batch sync`: upload an extract and keep Register in step with it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from register_batch.commands.common import (
+    CONTEXT,
+    State,
+    _reference_path,
+    _report_dir,
+    api_version_option,
+    as_of_option,
+    format_option,
+    mapping_option,
+    pass_state,
+)
+from register_batch.config import parse_rate
+
+
+def target_options(func):
+    """--target and --token-file, shared by sync and export."""
+    func = click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="File holding the API token (else $REGISTER_API_TOKEN). The token is never a plain option.",
+    )(func)
+    return click.option(
+        "--target",
+        default=None,
+        metavar="URL|sandbox|production",
+        help="Register service to use (else $REGISTER_API_URL or register-batch.toml; with none, the "
+        "embedded emulator, and nothing leaves this machine).",
+    )(func)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@target_options
+@click.option(
+    "--dry-run", is_flag=True, help="Plan only: report what would change in Register, field by field; no writes."
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Ledger, lock and pulled reference data (default .register-batch; one per target).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write report.json, results.csv, report.html (default register-batch-reports/sync-<time>).",
+)
+@click.option(
+    "--rate",
+    default=None,
+    metavar="N/SECONDS",
+    help="Client-side pacing: at most N requests in any SECONDS (default 95/60, under Register's 100/60).",
+)
+@click.option(
+    "--per-page", type=click.IntRange(1, 5000), default=500, show_default=True, help="Trainees per listing request."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True, help="Seconds to wait for each reply."
+)
+@format_option
+@mapping_option
+@api_version_option
+@as_of_option
+@pass_state
+def sync(
+    state: State,
+    inputs: tuple[str, ...],
+    target: str | None,
+    token_file: Path | None,
+    dry_run: bool,
+    state_dir: Path | None,
+    report_dir: Path | None,
+    rate: str | None,
+    per_page: int,
+    timeout: float,
+    fmt: str,
+    mappings: tuple[Path, ...],
+    api_version: str | None,
+    as_of: date | None,
+) -> None:
+    """Make Register hold exactly the valid trainees of the extract: create, update, withdraw, defer.
+
+    Safe to rerun: unchanged trainees cost no request, and a run that was interrupted (even killed)
+    resumes from its ledger without creating anyone twice. Invalid records are reported and not sent.
+    Exits 0 when every record is in Register as the extract says, 1 when some were invalid or refused,
+    2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
+    """
+    from register_batch.sync import SyncOptions, sync_files
+    from register_batch.sync.target import load_token, open_target
+
+    settings = state.settings(
+        target=target,
+        state_dir=state_dir,
+        rate=rate,
+        mappings=list(mappings),
+        api_version=api_version,
+        token_file=token_file,
+    )
+    token = load_token(settings.token_file)
+    folder = _report_dir(settings, report_dir, "sync")
+    with open_target(settings.target, token, settings.state_dir) as where:
+        click.echo(f"Target: {where.label}")
+        options = SyncOptions(
+            target=where.url,
+            token=where.token,
+            state_dir=settings.state_dir,
+            report_dir=folder,
+            dry_run=dry_run,
+            as_of=as_of,
+            rate=parse_rate(settings.rate),
+            per_page=per_page,
+            timeout=timeout,
+            fmt=fmt,
+            mapping_files=tuple(settings.mappings),
+            api_version=settings.api_version,
+            reference_path=_reference_path(settings),
+            target_label=where.label,
+            target_identity=where.identity,
+        )
+        with state.progress() as progress:
+            result = sync_files(inputs, options, progress=progress)
+    actions, outcomes = result.actions, result.outcomes
+    doing = "would" if dry_run else ""
+    parts = [
+        f"{actions.get(a, 0)} {label}"
+        for a, label in (
+            ("create", "create" if dry_run else "created"),
+            ("update", "update" if dry_run else "updated"),
+            ("withdraw", "withdraw" if dry_run else "withdrawn"),
+            ("defer", "defer" if dry_run else "deferred"),
+            ("unchanged", "unchanged"),
+        )
+        if actions.get(a)
+    ]
+    problems = [f"{actions.get(a, 0)} {a}" for a in ("invalid", "conflict", "blocked") if actions.get(a)]
+    problems += [f"{outcomes.get(o, 0)} {o}" for o in ("failed", "unknown") if outcomes.get(o)]
+    requests = result.requests
+    click.echo(
+        f"{len(result.results)} records{': ' + doing if doing else ':'} {', '.join(parts) or 'nothing to do'}"
+        + (f"; {', '.join(problems)}" if problems else "")
+        + f". {requests['total']} requests ({requests['per_trainee']} per record)."
+    )
+    click.echo(f"Report: {result.paths.get('html', result.paths['json'])}")
+    sys.exit(result.exit_code)

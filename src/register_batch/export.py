@@ -1,0 +1,174 @@
+"""Export what Register holds: Register's bulk-add CSV, HESA ITT XML, JSON or JSON Lines.
+
+Trainees are paged through `GET /trainees` in ascending `updated_at` order and de-duplicated by
+`trainee_id`, so a trainee that changes during the export is neither skipped nor written twice
+(register-api.md §10). Every format streams: memory does not grow with the number of trainees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from register_batch.api import RegisterClient
+from register_batch.errors import ConfigError
+from register_batch.fs import private_writer
+from register_batch.mapping.loader import load_mapping
+from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
+from register_batch.progress import SILENT, Progress
+from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
+
+EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
+STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
+COLLECTION = "C24053"
+
+
+def iter_register_trainees(
+    client: RegisterClient,
+    *,
+    academic_cycle: int | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    per_page: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Every trainee Register lists for the filters, each once, oldest change first."""
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    yield from client.iter_trainees(
+        academic_cycle=academic_cycle, status=status, since=since, sort_order="asc", per_page=per_page
+    )
+
+
+def request_body(trainee: dict[str, Any]) -> dict[str, Any]:
+    """A Register trainee object (§3.6) as the v2026.1 request body it corresponds to (§3.1)."""
+    body: dict[str, Any] = {}
+    for name in TRAINEE_FIELDS:
+        value = trainee.get(name)
+        if value is None or value == "":
+            continue
+        body[name] = str(value)
+    degrees = []
+    for degree in trainee.get("degrees") or []:
+        item = {k: str(degree[k]) for k in DEGREE_FIELDS if degree.get(k) not in (None, "")}
+        if item:
+            degrees.append(item)
+    if degrees:
+        body["degrees_attributes"] = degrees
+    placements = [
+        {k: str(p[k]) for k in ("urn", "name") if p.get(k) not in (None, "")} for p in trainee.get("placements") or []
+    ]
+    if placements:
+        body["placements_attributes"] = placements
+    return body
+
+
+class HesaXmlWriter:
+    """An `ITTRecord` document, one `Student` per trainee, with the C24053 tags the API fields map back to."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        config = load_mapping()
+        hesa = config.fields["hesa"]
+        # The first (current) tag of each API field; older-collection alternatives are for reading only.
+        self.trainee_tags = [(api, sources[0]) for api, sources in hesa.trainee.items()]
+        self.degree_tags = [(api, sources[0]) for api, sources in hesa.degree_fields.items()]
+        self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
+        self.rows = 0
+        self._context = private_writer(self.path)
+        self._fh = self._context.__enter__()
+        self._fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<ITTRecord>\n')
+
+    @staticmethod
+    def _leaf(parent: etree._Element, tag: str, value: Any) -> None:
+        etree.SubElement(parent, tag).text = "NULL" if value in (None, "") else str(value)
+
+    def write(self, trainee: dict[str, Any]) -> list[str]:
+        body = request_body(trainee)
+        student = etree.Element("Student")
+        self._leaf(student, "F_RECID", COLLECTION[1:])
+        for api, tag in self.trainee_tags:
+            self._leaf(student, tag, body.get(api))
+        placements = body.get("placements_attributes") or []
+        if placements:
+            group = etree.SubElement(student, "PLACEMENTS")
+            for placement in placements:
+                item = etree.SubElement(group, "PLACEMENT")
+                for api, tag in self.placement_tags:
+                    self._leaf(item, tag, placement.get(api))
+        degrees = body.get("degrees_attributes") or []
+        if degrees:
+            group = etree.SubElement(student, "PREVIOUSQUALIFICATIONS")
+            for degree in degrees:
+                item = etree.SubElement(group, "PREVIOUSQUALIFICATION")
+                for api, tag in self.degree_tags:
+                    value = degree.get(api)
+                    if api == "degree_type":
+                        value = degree.get("uk_degree") or degree.get("non_uk_degree")
+                    self._leaf(item, tag, value)
+        self._fh.write(etree.tostring(student, encoding="unicode", pretty_print=True).replace("\n<", "\n  <"))
+        self.rows += 1
+        return []
+
+    def close(self) -> list[Path]:
+        self._fh.write("</ITTRecord>\n")
+        self._context.__exit__(None, None, None)
+        return [self.path]
+
+
+@dataclass
+class ExportResult:
+    outputs: list[Path]
+    count: int
+    requests: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.count == 0
+
+
+def export_trainees(
+    client: RegisterClient,
+    *,
+    to: str,
+    output: Path,
+    academic_cycle: int | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    per_page: int = 500,
+    progress: Progress = SILENT,
+) -> ExportResult:
+    """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file."""
+    if to not in EXPORT_FORMATS:
+        raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}")
+    writer: Any = {
+        "register-csv": RegisterCsvWriter,
+        "hesa-xml": HesaXmlWriter,
+        "json": JsonArrayWriter,
+        "jsonl": JsonLinesWriter,
+    }[to](output)
+    notes: list[str] = []
+    task = progress.task("Exporting", unit="trainees")
+    before = client.stats.total
+    count = 0
+    try:
+        for trainee in iter_register_trainees(
+            client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
+        ):
+            payload = request_body(trainee) if to == "register-csv" else trainee
+            for note in writer.write(payload):
+                notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
+            count += 1
+            task.advance()
+    except BaseException:
+        context = getattr(writer, "_context", None)
+        if context is not None:  # leave no half-written export behind
+            context.__exit__(RuntimeError, RuntimeError("export failed"), None)
+        raise
+    task.close()
+    outputs = writer.close()
+    return ExportResult(outputs=outputs, count=count, requests=client.stats.total - before, notes=notes)

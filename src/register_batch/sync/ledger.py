@@ -1,0 +1,295 @@
+"""The sync ledger: what this state dir knows about each source record's trainee in Register.
+
+One SQLite file per state dir and target. Before every write the record is marked `in_flight` and the
+mark is committed; the outcome is committed right after. A crash (even SIGKILL) therefore leaves at most
+the writes it was making marked `in_flight`, and the next run resolves them against Register instead of
+guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`, `trainee_id`), statuses and the
+server's error messages; never the API token, and no other personal data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from register_batch.errors import ConfigError
+from register_batch.fs import FILE_MODE, private_dir
+
+LEDGER_FILE = "ledger.sqlite3"
+LOCK_FILE = "sync.lock"
+STATUSES = ("pending", "in_flight", "done", "failed", "unknown", "conflict", "blocked", "invalid")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    hesa_id TEXT,
+    provider_trainee_id TEXT,
+    source TEXT,
+    payload_hash TEXT,
+    trainee_id TEXT,
+    status TEXT NOT NULL,
+    operation TEXT,
+    http_status INTEGER,
+    errors TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_id INTEGER,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_trainee ON records (trainee_id);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    dry_run INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    summary TEXT
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    hesa_id: str | None
+    provider_trainee_id: str | None
+    source: str | None
+    payload_hash: str | None
+    trainee_id: str | None
+    status: str
+    operation: str | None
+    http_status: int | None
+    errors: list[str]
+    attempts: int
+    run_id: int | None
+    updated_at: str
+
+
+class StateDirLocked(ConfigError):
+    """Another sync holds this state dir."""
+
+
+class StateDirLock:
+    """One run at a time per state dir: an exclusive, non-blocking flock released even on SIGKILL."""
+
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> StateDirLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = ""
+            with contextlib.suppress(OSError, ValueError):
+                holder = os.pread(fd, 200, 0).decode().strip()
+            os.close(fd)
+            who = f" ({holder})" if holder else ""
+            raise StateDirLocked(
+                f"another register-batch sync is using the state dir {self.path.parent}{who}; wait for it to "
+                "finish, or use a different --state-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> StateDirLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class Ledger:
+    """Per-record sync state in `<state_dir>/ledger.sqlite3`, bound to one target."""
+
+    def __init__(self, state_dir: Path, target: str):
+        folder = private_dir(state_dir)
+        self.path = folder / LEDGER_FILE
+        new = not self.path.exists()
+        if new:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        for extra in (f"{self.path}-wal", f"{self.path}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(extra, FILE_MODE)
+        known = self._meta("target")
+        if known is None:
+            self._set_meta("target", target)
+            self._set_meta("created_at", _now())
+        elif known != target:
+            self._db.close()
+            raise ConfigError(
+                f"the state dir {folder} belongs to target {known}, not {target}: its trainee ids mean nothing "
+                "there. Use a separate --state-dir for each target."
+            )
+        self.target = target
+        self.run_id: int | None = None
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- runs -----------------------------------------------------------------------------------------
+
+    def start_run(self, *, dry_run: bool) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (_now(), int(dry_run))
+        )
+        self.run_id = int(cursor.lastrowid or 0)
+        return self.run_id
+
+    def finish_run(self, status: str, summary: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+            (_now(), status, json.dumps(summary, sort_keys=True), self.run_id),
+        )
+
+    # --- records ----------------------------------------------------------------------------------------
+
+    def get(self, key: str) -> Entry | None:
+        row = self._db.execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
+        return _entry(row) if row else None
+
+    def all(self) -> list[Entry]:
+        return [_entry(row) for row in self._db.execute("SELECT * FROM records ORDER BY key")]
+
+    def by_trainee_id(self) -> dict[str, Entry]:
+        return {e.trainee_id: e for e in self.all() if e.trainee_id}
+
+    def record(
+        self,
+        key: str,
+        status: str,
+        *,
+        hesa_id: str | None = None,
+        provider_trainee_id: str | None = None,
+        source: str | None = None,
+        operation: str | None = None,
+        trainee_id: str | None = None,
+        payload_hash: str | None = None,
+        http_status: int | None = None,
+        errors: list[str] | None = None,
+        attempt: bool = False,
+    ) -> None:
+        """Upsert one record's state and commit it (autocommit: durable when this returns)."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown ledger status {status!r}")
+        self._db.execute(
+            """
+            INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
+                                 operation, http_status, errors, attempts, run_id, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET
+                hesa_id = COALESCE(excluded.hesa_id, hesa_id),
+                provider_trainee_id = COALESCE(excluded.provider_trainee_id, provider_trainee_id),
+                source = COALESCE(excluded.source, source),
+                payload_hash = COALESCE(excluded.payload_hash, payload_hash),
+                trainee_id = COALESCE(excluded.trainee_id, trainee_id),
+                status = excluded.status,
+                operation = excluded.operation,
+                http_status = excluded.http_status,
+                errors = excluded.errors,
+                attempts = attempts + excluded.attempts,
+                run_id = excluded.run_id,
+                updated_at = excluded.updated_at
+            """,
+            (
+                key,
+                hesa_id,
+                provider_trainee_id,
+                source,
+                payload_hash,
+                trainee_id,
+                status,
+                operation,
+                http_status,
+                json.dumps(errors or []),
+                1 if attempt else 0,
+                self.run_id,
+                _now(),
+            ),
+        )
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
+
+    def unresolved(self) -> list[Entry]:
+        rows = self._db.execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
+        return [_entry(row) for row in rows]
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    (
+        key,
+        hesa_id,
+        provider_id,
+        source,
+        payload_hash,
+        trainee_id,
+        status,
+        operation,
+        http_status,
+        errors,
+        attempts,
+        run_id,
+        updated_at,
+    ) = row
+    return Entry(
+        key=key,
+        hesa_id=hesa_id,
+        provider_trainee_id=provider_id,
+        source=source,
+        payload_hash=payload_hash,
+        trainee_id=trainee_id,
+        status=status,
+        operation=operation,
+        http_status=http_status,
+        errors=json.loads(errors or "[]"),
+        attempts=attempts,
+        run_id=run_id,
+        updated_at=updated_at,
+    )
+
+
+def wait_for_lock(state_dir: Path, timeout: float) -> StateDirLock:
+    """Acquire the state-dir lock, retrying for up to `timeout` seconds (for tools that queue runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return StateDirLock(state_dir).acquire()
+        except StateDirLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)

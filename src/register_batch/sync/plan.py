@@ -1,0 +1,277 @@
+"""Decide, per source record, what Register needs so that it holds exactly that trainee (design.md, §10).
+
+Matching: the ledger first, then `hesa_id`, then `provider_trainee_id` among the trainees Register lists for
+the extract's academic cycles; a Register trainee that Register's own duplicate rule (§4) would match, with
+no or the same HUSID, is adopted rather than created twice. More than one candidate is a conflict,
+reported and never guessed.
+
+Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
+field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
+withdraw, defer, unchanged (no request), conflict, blocked (read-only state), invalid (not sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from register_batch.model import TraineeRecord
+from register_batch.sync.compare import (
+    create_body,
+    degree_changes,
+    drift,
+    payload_hash,
+    placement_changes,
+    update_body,
+)
+from register_batch.sync.ledger import Entry
+from register_batch.validation.duplicates import first_name_token
+from register_batch.validation.facts import cycle_of, parse_date
+
+READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
+WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
+DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
+ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
+
+
+@dataclass
+class Step:
+    """One write request."""
+
+    kind: str  # create | update | add_degree | update_degree | delete_degree | add_placement | delete_placement
+    # | defer | withdraw
+    body: dict[str, Any] | None = None
+    item_id: str | None = None  # degree_id or placement_id
+
+    @property
+    def route(self) -> str:
+        return {
+            "create": "POST /trainees",
+            "update": "PUT /trainees/{trainee_id}",
+            "add_degree": "POST /trainees/{trainee_id}/degrees",
+            "update_degree": "PUT /trainees/{trainee_id}/degrees/{degree_id}",
+            "delete_degree": "DELETE /trainees/{trainee_id}/degrees/{degree_id}",
+            "add_placement": "POST /trainees/{trainee_id}/placements",
+            "delete_placement": "DELETE /trainees/{trainee_id}/placements/{placement_id}",
+            "defer": "POST /trainees/{trainee_id}/defer",
+            "withdraw": "POST /trainees/{trainee_id}/withdraw",
+        }[self.kind]
+
+
+@dataclass
+class RecordPlan:
+    record: TraineeRecord
+    key: str | None
+    action: str
+    steps: list[Step] = field(default_factory=list)
+    trainee_id: str | None = None
+    register: dict[str, Any] | None = None
+    matched_by: str | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    payload_hash: str | None = None
+
+
+def record_key(record: TraineeRecord) -> str | None:
+    """The ledger key of a source record: its HUSID (stable across extracts and runs)."""
+    hesa_id = record.data.get("hesa_id")
+    return f"hesa:{hesa_id}" if hesa_id else None
+
+
+def start_cycle(data: dict[str, Any]) -> int | None:
+    """Register's start academic cycle: trainee_start_date, else itt_start_date (§2.3)."""
+    day = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
+    return cycle_of(day) if day else None
+
+
+def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+    """Register's create-time duplicate rule (§4), applied to a listed trainee."""
+    if data.get("date_of_birth") != trainee.get("date_of_birth"):
+        return False
+    if (data.get("last_name") or "").lower() != (trainee.get("last_name") or "").lower():
+        return False
+    if data.get("training_route") != trainee.get("training_route"):
+        return False
+    submitted = parse_date(data.get("itt_start_date"))
+    if submitted is None or start_cycle(trainee) != cycle_of(submitted):
+        return False
+    same_first = first_name_token(data.get("first_names")) == first_name_token(trainee.get("first_names"))
+    email = (data.get("email") or "").strip().lower()
+    return same_first or (bool(email) and email == (trainee.get("email") or "").strip().lower())
+
+
+class Holdings:
+    """What Register holds for the provider: the listed trainees, indexed for matching."""
+
+    def __init__(self, trainees: list[dict[str, Any]]):
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_hesa: dict[str, list[dict[str, Any]]] = {}
+        self.by_provider_id: dict[str, list[dict[str, Any]]] = {}
+        self.by_birth: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for trainee in trainees:
+            self.add(trainee)
+
+    def add(self, trainee: dict[str, Any]) -> None:
+        trainee_id = trainee.get("trainee_id")
+        if not trainee_id:
+            return
+        old = self.by_id.get(trainee_id)
+        if old is not None:
+            self._unindex(old)
+        self.by_id[trainee_id] = trainee
+        if trainee.get("hesa_id"):
+            self.by_hesa.setdefault(trainee["hesa_id"], []).append(trainee)
+        if trainee.get("provider_trainee_id"):
+            self.by_provider_id.setdefault(trainee["provider_trainee_id"], []).append(trainee)
+        key = (trainee.get("date_of_birth") or "", (trainee.get("last_name") or "").lower())
+        self.by_birth.setdefault(key, []).append(trainee)
+
+    def _unindex(self, trainee: dict[str, Any]) -> None:
+        for index, key in (
+            (self.by_hesa, trainee.get("hesa_id")),
+            (self.by_provider_id, trainee.get("provider_trainee_id")),
+            (self.by_birth, (trainee.get("date_of_birth") or "", (trainee.get("last_name") or "").lower())),
+        ):
+            if key in index:
+                index[key] = [t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id")]
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
+def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tuple[str, Any]:
+    """('matched', (trainee, by)) | ('new', None) | ('conflict', reason) | ('missing', trainee_id)."""
+    data = record.data
+    if entry and entry.trainee_id:
+        trainee = holdings.by_id.get(entry.trainee_id)
+        if trainee is not None:
+            return "matched", (trainee, "ledger")
+        return "missing", entry.trainee_id
+    candidates: dict[str, dict[str, Any]] = {}
+    by = None
+    for name, index, value in (
+        ("hesa_id", holdings.by_hesa, data.get("hesa_id")),
+        ("provider_trainee_id", holdings.by_provider_id, data.get("provider_trainee_id")),
+    ):
+        found = index.get(value, []) if value else []
+        if found and by is None:
+            by = name
+        for trainee in found:
+            candidates[trainee["trainee_id"]] = trainee
+    if len(candidates) == 1:
+        return "matched", (next(iter(candidates.values())), by)
+    if len(candidates) > 1:
+        ids = ", ".join(sorted(candidates))
+        return "conflict", f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
+    birth = (data.get("date_of_birth") or "", (data.get("last_name") or "").lower())
+    rule = [t for t in holdings.by_birth.get(birth, []) if duplicate_rule_matches(data, t)]
+    if len(rule) == 1 and rule[0].get("hesa_id") in (None, data.get("hesa_id")):
+        return "matched", (rule[0], "duplicate_rule")
+    if rule:
+        ids = ", ".join(sorted(t["trainee_id"] for t in rule))
+        return "conflict", (
+            f"Register's duplicate rule matches trainee(s) {ids} with another hesa_id: a create would be refused "
+            "with 409. Check whether they are the same person"
+        )
+    return "new", None
+
+
+def plan_record(
+    record: TraineeRecord, entry: Entry | None, holdings: Holdings, *, invalid: bool, as_of: date
+) -> RecordPlan:
+    key = record_key(record)
+    digest = payload_hash(record.data, record.withdrawal, record.deferral)
+    plan = RecordPlan(record=record, key=key, action="invalid", payload_hash=digest)
+    if invalid or key is None:
+        plan.reason = "the record failed validation and was not sent"
+        return plan
+    outcome, detail = match(record, entry, holdings)
+    if outcome == "conflict":
+        plan.action, plan.reason = "conflict", detail
+        return plan
+    if outcome == "missing":
+        plan.action = "conflict"
+        plan.trainee_id = detail
+        plan.reason = (
+            f"the ledger links this record to trainee {detail}, which Register no longer lists for this academic "
+            "cycle (deleted, or its start date moved): check it in Register before syncing this record"
+        )
+        return plan
+    if outcome == "new":
+        plan.action = "create"
+        plan.steps.append(Step("create", create_body(record.data)))
+        _status_steps(plan, record, state="submitted_for_trn", as_of=as_of)
+        return plan
+    trainee, by = detail
+    plan.register = trainee
+    plan.trainee_id = trainee["trainee_id"]
+    plan.matched_by = by
+    plan_changes(plan, record, trainee, as_of=as_of)
+    return plan
+
+
+def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any], *, as_of: date) -> None:
+    """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
+    data = record.data
+    plan.changes = drift(data, trainee)
+    steps: list[Step] = []
+    if plan.changes:
+        steps.append(Step("update", update_body(data)))
+    if data.get("degrees_attributes"):
+        add, change, delete = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
+        steps += [Step("add_degree", d) for d in add]
+        steps += [Step("update_degree", body, degree_id) for degree_id, body in change]
+        steps += [Step("delete_degree", None, degree_id) for degree_id in delete]
+        if add or change or delete:
+            plan.changes.append(
+                {
+                    "field": "degrees",
+                    "register": len(trainee.get("degrees") or []),
+                    "source": len(data["degrees_attributes"]),
+                }
+            )
+    if data.get("placements_attributes"):
+        add_p, delete_p = placement_changes(data["placements_attributes"], trainee.get("placements") or [])
+        steps += [Step("add_placement", p) for p in add_p]
+        steps += [Step("delete_placement", None, placement_id) for placement_id in delete_p]
+        if add_p or delete_p:
+            plan.changes.append(
+                {
+                    "field": "placements",
+                    "register": len(trainee.get("placements") or []),
+                    "source": len(data["placements_attributes"]),
+                }
+            )
+    state = trainee.get("state") or ""
+    if state in READ_ONLY_STATES and steps:
+        plan.action = "blocked"
+        plan.reason = f"the trainee is {state} in Register, which the API does not let anyone change (§6)"
+        return
+    plan.steps = steps
+    plan.action = "update" if steps else "unchanged"
+    _status_steps(plan, record, state=state, as_of=as_of)
+
+
+def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date) -> None:
+    """Deferral then withdrawal, after the data writes; each only when Register is not there yet."""
+    if record.deferral and state not in ("deferred", "withdrawn"):
+        if state in DEFERRABLE_STATES:
+            plan.steps.append(Step("defer", dict(record.deferral)))
+            plan.action = "defer" if plan.action == "unchanged" else plan.action
+        else:
+            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be deferred (§2.8)"
+            plan.steps = []
+            return
+    if record.withdrawal and state != "withdrawn":
+        start = parse_date(record.data.get("itt_start_date"))
+        if state not in WITHDRAWABLE_STATES:
+            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be withdrawn (§2.7)"
+            plan.steps = []
+        elif start is not None and start > as_of:
+            plan.action, plan.reason = "blocked", "a trainee cannot be withdrawn before the ITT start date (§2.7)"
+            plan.steps = []
+        else:
+            body = dict(record.withdrawal)
+            plan.steps.append(Step("withdraw", body))
+            plan.action = "withdraw" if plan.action == "unchanged" else plan.action

@@ -1,0 +1,620 @@
+"""Run a sync: validate everything, list Register, plan, then write within the rate limit, ledger first.
+
+Nothing is sent unless every input could be read: a file that turns out unusable half-way stops the run
+before the first request. Each write is marked `in_flight` in the ledger (committed) before it is sent and
+settled right after; a write whose outcome is unknown (timeout, reset, lost reply, 5xx) is resolved by
+looking at Register, never by resending blindly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from register_batch.api import (
+    ApiError,
+    Conflict,
+    NotFound,
+    OutcomeUnknown,
+    RateLimiter,
+    RegisterClient,
+    Secret,
+    Unauthorized,
+    Unprocessable,
+)
+from register_batch.errors import Interrupted
+from register_batch.mapping import load_mapping
+from register_batch.model import API_VERSION, Issue, Severity
+from register_batch.progress import SILENT, Progress
+from register_batch.reference import load_reference
+from register_batch.reports import ReportBuilder
+from register_batch.sync.compare import degree_key
+from register_batch.sync.ledger import Ledger, StateDirLock
+from register_batch.sync.plan import Holdings, RecordPlan, Step, plan_changes, plan_record, record_key, start_cycle
+from register_batch.validation import Checker
+from register_batch.validation.catalogue import describe
+
+log = logging.getLogger("register_batch.sync")
+
+describe(
+    "api_rejected",
+    scope="batch",
+    fields=("*",),
+    message="<the Register API's own message>",
+    source="register-api.md §7 (422 and other refusals returned by the API)",
+    fix="Correct the record as the message says; Register's message names the field.",
+)
+describe(
+    "sync_conflict",
+    scope="batch",
+    fields=("hesa_id", "provider_trainee_id"),
+    message="<why the record matches more than one trainee, or one it should not>",
+    source="design.md (Sync semantics: ambiguity is a reported conflict)",
+    fix="Look at the trainees named in Register and correct the HUSID or SRS id; nothing was written.",
+)
+describe(
+    "sync_blocked",
+    scope="batch",
+    fields=(),
+    message="the trainee is <state> in Register, which the API does not let anyone change",
+    source="register-api.md §6 (StateTransitionError)",
+    fix="Nothing to do through the API; ask DfE support if Register must change.",
+    severity=Severity.WARNING,
+)
+
+RESULT_COLUMNS = (
+    "input",
+    "record",
+    "line",
+    "provider_trainee_id",
+    "hesa_id",
+    "action",
+    "outcome",
+    "trainee_id",
+    "http_status",
+    "requests",
+    "errors",
+    "changes",
+)
+
+
+@dataclass
+class SyncOptions:
+    """Everything a sync run needs besides its inputs."""
+
+    target: str
+    token: Secret | None
+    state_dir: Path
+    report_dir: Path
+    dry_run: bool = False
+    as_of: date | None = None
+    rate: tuple[int, float] = (95, 60.0)
+    per_page: int = 500
+    timeout: float = 30.0
+    fmt: str = "auto"
+    mapping_files: tuple[Path, ...] = ()
+    api_version: str = API_VERSION
+    reference_path: Path | None = None
+    target_label: str | None = None
+    target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
+    shared_rate_file: Path | None = None
+
+
+@dataclass
+class RecordResult:
+    plan: RecordPlan
+    outcome: str = "pending"
+    http_status: int | None = None
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def row(self) -> dict[str, Any]:
+        source = self.plan.record.source
+        return {
+            "input": source.input,
+            "record": source.record,
+            "line": source.line,
+            "provider_trainee_id": self.plan.record.data.get("provider_trainee_id"),
+            "hesa_id": self.plan.record.data.get("hesa_id"),
+            "action": self.plan.action,
+            "outcome": self.outcome,
+            "trainee_id": self.plan.trainee_id,
+            "http_status": self.http_status,
+            "requests": self.requests,
+            "errors": self.errors or ([self.plan.reason] if self.plan.reason else []),
+            "changes": self.plan.changes,
+        }
+
+
+@dataclass
+class SyncResult:
+    report: ReportBuilder
+    results: list[RecordResult]
+    paths: dict[str, Path]
+    requests: dict[str, Any]
+    interrupted: bool = False
+
+    @property
+    def actions(self) -> Counter:
+        return Counter(r.plan.action for r in self.results)
+
+    @property
+    def outcomes(self) -> Counter:
+        return Counter(r.outcome for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        outcomes = self.outcomes
+        if self.interrupted or outcomes["unknown"] or outcomes["pending"]:
+            return 3
+        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict", "blocked") for r in self.results):
+            return 1
+        return 0
+
+
+class _Stop(Exception):
+    """SIGTERM: stop after the request in progress, like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class SyncRun:
+    """One run against one target and state dir."""
+
+    def __init__(self, options: SyncOptions, client: RegisterClient, ledger: Ledger, progress: Progress):
+        self.options = options
+        self.client = client
+        self.ledger = ledger
+        self.progress = progress
+        self.as_of = options.as_of or date.today()
+
+    # --- Register's holdings -------------------------------------------------------------------------
+
+    def holdings(self, cycles: set[int]) -> Holdings:
+        """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
+        task = self.progress.task("Listing Register", unit="trainees")
+        listed: list[dict[str, Any]] = []
+        for cycle in sorted(cycles):
+            for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
+                listed.append(trainee)
+                task.advance()
+        task.close()
+        return Holdings(listed)
+
+    def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> None:
+        """Trainees the ledger links to that the cycle listings did not include (their start date moved)."""
+        for trainee_id in trainee_ids:
+            try:
+                holdings.add(self.client.get_trainee(trainee_id))
+            except NotFound:
+                continue
+
+    # --- execution --------------------------------------------------------------------------------------
+
+    def execute(self, result: RecordResult) -> None:
+        plan = result.plan
+        record = plan.record
+        key = plan.key
+        assert key is not None
+        common = {
+            "hesa_id": record.data.get("hesa_id"),
+            "provider_trainee_id": record.data.get("provider_trainee_id"),
+            "source": f"{record.source.input}#{record.source.record}",
+        }
+        index = 0
+        while index < len(plan.steps):
+            step = plan.steps[index]
+            self.ledger.record(
+                key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, attempt=True, **common
+            )
+            before = self.client.stats.total
+            try:
+                self.perform(plan, step)
+            except OutcomeUnknown as exc:
+                self.ledger.record(
+                    key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
+                )
+                try:
+                    self.resolve(plan, step)
+                except OutcomeUnknown as again:
+                    result.requests += self.client.stats.total - before
+                    result.outcome, result.errors = "unknown", again.messages
+                    self.ledger.record(
+                        key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=again.messages, **common
+                    )
+                    return
+            except _Adopted as adopted:
+                # 409 on create: the trainee exists; continue from what Register holds for it.
+                result.requests += self.client.stats.total - before
+                plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
+                plan.matched_by = "409"
+                if plan.action == "blocked":
+                    result.outcome, result.errors = "blocked", [plan.reason or ""]
+                    self.ledger.record(
+                        key, "blocked", operation=step.kind, trainee_id=plan.trainee_id, errors=result.errors, **common
+                    )
+                    return
+                plan.steps = [step, *plan.steps]
+                self.ledger.record(
+                    key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, http_status=409, **common
+                )
+                index = 1
+                continue
+            except _Settled as settled:
+                result.requests += self.client.stats.total - before
+                result.outcome = settled.outcome
+                result.http_status = settled.status
+                result.errors = settled.messages
+                plan.action = settled.action or plan.action
+                status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
+                self.ledger.record(
+                    key,
+                    status,
+                    operation=step.kind,
+                    trainee_id=plan.trainee_id,
+                    http_status=settled.status,
+                    errors=settled.messages,
+                    **common,
+                )
+                return
+            result.requests += self.client.stats.total - before
+            index += 1
+            self.ledger.record(
+                key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, http_status=200, **common
+            )
+        result.outcome = "done"
+        result.http_status = 200 if plan.steps else None
+        self.ledger.record(
+            key,
+            "done",
+            operation=plan.steps[-1].kind if plan.steps else None,
+            trainee_id=plan.trainee_id,
+            payload_hash=plan.payload_hash,
+            **common,
+        )
+
+    def perform(self, plan: RecordPlan, step: Step) -> None:
+        """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
+        client = self.client
+        trainee_id = plan.trainee_id
+        try:
+            if step.kind == "create":
+                created = client.create_trainee(step.body or {})
+                plan.trainee_id = created["trainee_id"]
+                plan.register = created
+            elif step.kind == "update":
+                client.update_trainee(trainee_id, step.body or {})
+            elif step.kind == "add_degree":
+                with contextlib.suppress(Conflict):  # 409: Register already has this degree
+                    client.add_degree(trainee_id, step.body or {})
+            elif step.kind == "update_degree":
+                client.update_degree(trainee_id, step.item_id, step.body or {})
+            elif step.kind == "delete_degree":
+                with contextlib.suppress(NotFound):  # already gone (a retried delete)
+                    client.delete_degree(trainee_id, step.item_id)
+            elif step.kind == "add_placement":
+                client.add_placement(trainee_id, step.body or {})
+            elif step.kind == "delete_placement":
+                with contextlib.suppress(NotFound):
+                    client.delete_placement(trainee_id, step.item_id)
+            elif step.kind == "defer":
+                client.defer(trainee_id, step.body or {})
+            elif step.kind == "withdraw":
+                client.withdraw(trainee_id, step.body or {})
+            else:  # pragma: no cover - plan only makes the kinds above
+                raise ValueError(step.kind)
+        except Unauthorized:
+            raise
+        except Conflict as exc:
+            if step.kind != "create":
+                raise _Settled("failed", exc.status, exc.messages) from None
+            raise self._adopt(plan, exc) from None
+        except Unprocessable as exc:
+            if step.kind in ("defer", "withdraw") and self._reached(plan, step):
+                return  # already in the state asked for (e.g. a retried withdraw after a lost reply)
+            if exc.state_transition:
+                raise _Settled("blocked", exc.status, exc.messages, action="blocked") from None
+            raise _Settled("failed", exc.status, exc.messages) from None
+        except OutcomeUnknown:
+            raise
+        except ApiError as exc:
+            raise _Settled("failed", exc.status, exc.messages) from None
+
+    def _adopt(self, plan: RecordPlan, exc: Conflict) -> Exception:
+        """A 409 on create: Register holds this trainee already; adopt it when it is unambiguously ours."""
+        hesa_id = plan.record.data.get("hesa_id")
+        mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
+        if len(mine) == 1 and mine[0].get("trainee_id"):
+            plan.trainee_id = mine[0]["trainee_id"]
+            plan.register = mine[0]
+            return _Adopted(mine[0])
+        ids = ", ".join(str(t.get("trainee_id")) for t in exc.existing) or "none returned"
+        return _Settled(
+            "conflict",
+            409,
+            [
+                f"Register answered 409 (already in Register) with trainee(s) {ids}, none of them "
+                f"unambiguously this record (hesa_id {hesa_id})"
+            ],
+            action="conflict",
+        )
+
+    def _reached(self, plan: RecordPlan, step: Step) -> bool:
+        """After an unclear defer/withdraw: is the trainee in the state the step asked for?"""
+        try:
+            trainee = self.client.get_trainee(plan.trainee_id)
+        except NotFound:
+            return False
+        wanted = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}[step.kind]
+        return trainee.get("state") in wanted
+
+    def resolve(self, plan: RecordPlan, step: Step) -> None:
+        """A write with an unknown outcome: look at Register; resend only if it surely did not happen."""
+        log.info("resolving an unknown %s outcome for %s", step.kind, plan.key)
+        if step.kind == "create":
+            found = self._find_created(plan)
+            if found is not None:
+                plan.trainee_id, plan.register = found["trainee_id"], found
+                plan_changes(plan, plan.record, found, as_of=self.as_of)
+                # The create did happen; continue with whatever else the record needs.
+                plan.steps = [step, *plan.steps]
+                return
+        elif step.kind in ("defer", "withdraw"):
+            if self._reached(plan, step):
+                return
+        elif step.kind == "add_degree":
+            wanted = degree_key(step.body or {})
+            if any(degree_key(d) == wanted for d in self.client.list_degrees(plan.trainee_id)):
+                return
+        elif step.kind == "add_placement":
+            urn = (step.body or {}).get("urn")
+            wanted = sum(1 for p in plan.record.data.get("placements_attributes") or [] if p.get("urn") == urn)
+            held = sum(1 for p in self.client.list_placements(plan.trainee_id) if p.get("urn") == urn)
+            if held >= wanted:
+                return
+        self.perform(plan, step)
+
+    def _find_created(self, plan: RecordPlan) -> dict[str, Any] | None:
+        """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10)."""
+        cycle = start_cycle(plan.record.data)
+        since = (datetime.now(UTC) - timedelta(minutes=15)).isoformat(timespec="seconds")
+        hesa_id = plan.record.data.get("hesa_id")
+        for trainee in self.client.iter_trainees(
+            academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
+        ):
+            if trainee.get("hesa_id") == hesa_id:
+                return trainee
+        return None
+
+
+class _Adopted(Exception):
+    def __init__(self, trainee: dict[str, Any]):
+        self.trainee = trainee
+
+
+class _Settled(Exception):
+    def __init__(self, outcome: str, status: int | None, messages: list[str], action: str | None = None):
+        self.outcome = outcome
+        self.status = status
+        self.messages = messages
+        self.action = action
+
+
+def _api_issue(result: RecordResult, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
+    record = result.plan.record
+    first = message.split(" ", 1)[0] if message else None
+    known = first if first and (first in record.data or first.endswith("_attributes")) else None
+    return Issue(
+        input=record.source.input,
+        record=record.source.record,
+        line=record.source.line,
+        provider_trainee_id=record.data.get("provider_trainee_id"),
+        hesa_id=record.data.get("hesa_id"),
+        field=known,
+        value=None,
+        code=code,
+        severity=severity,
+        message=message,
+    )
+
+
+def sync_files(
+    inputs: list[str] | tuple[str, ...],
+    options: SyncOptions,
+    *,
+    progress: Progress = SILENT,
+    client: RegisterClient | None = None,
+) -> SyncResult:
+    """Make Register hold exactly the valid trainees of the inputs; write the results report."""
+    checker = Checker(
+        fmt=options.fmt,
+        mapping=load_mapping(options.mapping_files),
+        reference=load_reference(options.api_version, options.reference_path),
+        as_of=options.as_of,
+    )
+    report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
+    task = progress.task("Validating", unit="records")
+    records = []
+    for record in checker.records(inputs):
+        report.add_record(record)
+        records.append(record)
+        task.advance()
+    task.close()
+    report.add_batch_issues(checker.batch_issues())
+    report.finish(checker.inputs)
+
+    lock = StateDirLock(Path(options.state_dir))
+    Path(options.state_dir).mkdir(parents=True, exist_ok=True)
+    with lock:
+        ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
+        own_client = client is None
+        if client is None:
+            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+            client = RegisterClient(
+                options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
+            )
+        try:
+            return _run(inputs, options, records, report, client, ledger, progress)
+        finally:
+            if own_client:
+                client.close()
+            ledger.close()
+            report.close()
+
+
+def _run(
+    inputs: list[str] | tuple[str, ...],
+    options: SyncOptions,
+    records: list[Any],
+    report: ReportBuilder,
+    client: RegisterClient,
+    ledger: Ledger,
+    progress: Progress,
+) -> SyncResult:
+    run = SyncRun(options, client, ledger, progress)
+    ledger.start_run(dry_run=options.dry_run)
+    results: list[RecordResult] = []
+    interrupted = False
+    started = time.monotonic()
+    with _terminate_as_interrupt():
+        try:
+            valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
+            cycles = {c for c in (start_cycle(r.data) for r in valid) if c is not None}
+            entries = {e.key: e for e in ledger.all()}
+            holdings = run.holdings(cycles) if valid else Holdings([])
+            missing = [
+                entries[k].trainee_id
+                for k in (record_key(r) for r in valid)
+                if k in entries and entries[k].trainee_id and entries[k].trainee_id not in holdings.by_id
+            ]
+            run.fetch_missing(holdings, [m for m in missing if m])
+            for index, record in enumerate(records):
+                key = record_key(record)
+                plan = plan_record(
+                    record,
+                    entries.get(key) if key else None,
+                    holdings,
+                    invalid=report.is_invalid(index),
+                    as_of=run.as_of,
+                )
+                results.append(RecordResult(plan))
+            writes = sum(len(r.plan.steps) for r in results)
+            if options.dry_run:
+                for result in results:
+                    result.outcome = "planned" if result.plan.steps else "skipped"
+            else:
+                task = progress.task("Writing to Register", total=writes, unit="requests")
+                for result in results:
+                    if result.plan.action in ("invalid", "conflict", "blocked"):
+                        result.outcome = "skipped"
+                        if result.plan.key and result.plan.action != "invalid":
+                            ledger.record(
+                                result.plan.key,
+                                result.plan.action,
+                                trainee_id=result.plan.trainee_id,
+                                hesa_id=result.plan.record.data.get("hesa_id"),
+                                errors=[result.plan.reason or ""],
+                            )
+                        continue
+                    if not result.plan.steps:
+                        result.outcome = "done"
+                        ledger.record(
+                            result.plan.key,
+                            "done",
+                            trainee_id=result.plan.trainee_id,
+                            hesa_id=result.plan.record.data.get("hesa_id"),
+                            provider_trainee_id=result.plan.record.data.get("provider_trainee_id"),
+                            payload_hash=result.plan.payload_hash,
+                        )
+                        continue
+                    run.execute(result)
+                    task.advance(max(1, len(result.plan.steps)))
+                task.close()
+        except (KeyboardInterrupt, _Stop):
+            interrupted = True
+    elapsed = time.monotonic() - started
+    return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed)
+
+
+def _finish(
+    inputs: list[str] | tuple[str, ...],
+    options: SyncOptions,
+    report: ReportBuilder,
+    client: RegisterClient,
+    ledger: Ledger,
+    results: list[RecordResult],
+    interrupted: bool,
+    elapsed: float,
+) -> SyncResult:
+    for index, result in enumerate(results):
+        if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
+            code = {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
+            severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
+            for message in result.errors or [result.plan.reason or "the write did not complete"]:
+                report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
+    requests = client.stats.as_dict()
+    records_total = len(results)
+    requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
+    requests["seconds"] = round(elapsed, 3)
+    requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
+    summary = {
+        "target": options.target_label or options.target,
+        "dry_run": options.dry_run,
+        "interrupted": interrupted,
+        "requests": requests,
+        "actions": dict(Counter(r.plan.action for r in results)),
+        "outcomes": dict(Counter(r.outcome for r in results)),
+        "state_dir": str(options.state_dir),
+    }
+    report.extra = {"sync": summary, "records": [r.row() for r in results]}
+    ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
+    paths = report.write(options.report_dir)
+    paths["results"] = write_results_csv(Path(options.report_dir) / "results.csv", results)
+    result = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
+    if interrupted:
+        raise Interrupted(
+            f"interrupted; {result.outcomes.get('done', 0)} records done so far. Run the same command again to "
+            f"resume (report: {paths['json']})"
+        )
+    return result
+
+
+def write_results_csv(path: Path, results: list[RecordResult]) -> Path:
+    import csv
+    import json
+
+    from register_batch.csvsafe import neutralise
+    from register_batch.fs import private_writer
+
+    with private_writer(path, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(RESULT_COLUMNS)
+        for result in results:
+            row = result.row()
+            row["errors"] = "; ".join(row["errors"])
+            row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
+            writer.writerow([neutralise(row[c]) for c in RESULT_COLUMNS])
+    return path

@@ -1,0 +1,92 @@
+"""Where a sync or export goes: a named service, a URL, or the embedded emulator; and the API token.
+
+The token comes from `REGISTER_API_TOKEN` or a token file, never from a plain command-line option, and is
+wrapped in `Secret` at once so it cannot appear in reprs, logs or exception texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from register_batch.api import Secret, resolve_target
+from register_batch.errors import ConfigError
+from register_batch.fs import private_dir, write_private_text
+
+log = logging.getLogger("register_batch.sync")
+
+EMBEDDED_DIR = "embedded-emulator"
+
+
+@dataclass
+class Target:
+    url: str  # service root
+    token: Secret | None
+    label: str  # what the first line of output says
+    identity: str  # what the ledger binds its trainee ids to (stable across runs)
+    embedded: bool = False
+
+
+def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> Secret | None:
+    """The API token from a token file (preferred) or `REGISTER_API_TOKEN`."""
+    environ = os.environ if environ is None else environ
+    if token_file is not None:
+        path = Path(token_file)
+        try:
+            mode = path.stat().st_mode
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the token file ({exc.strerror or exc})") from None
+        if not text:
+            raise ConfigError(f"{path}: the token file is empty")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("%s is readable by other users; `chmod 600 %s` keeps the API token private", path, path)
+        return Secret(text.splitlines()[0])
+    value = environ.get("REGISTER_API_TOKEN", "").strip()
+    return Secret(value) if value else None
+
+
+@contextmanager
+def open_target(
+    target: str | None,
+    token: Secret | None,
+    state_dir: Path,
+    *,
+    emulator_options: Mapping[str, Any] | None = None,
+) -> Iterator[Target]:
+    """Yield the target to talk to; with none configured, run the embedded emulator for the duration."""
+    if target:
+        root = resolve_target(target)
+        if token is None:
+            raise ConfigError(
+                f"no API token for {root}: set REGISTER_API_TOKEN or pass --token-file FILE (a file holding the "
+                "token, readable only by you)"
+            )
+        yield Target(url=root, token=token, label=root, identity=root)
+        return
+    from register_batch.emulator import start_emulator
+
+    folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
+    token_path = folder / "token"
+    if not token_path.exists():
+        write_private_text(token_path, f"embedded_{secrets.token_hex(32)}\n")
+    embedded_token = token_path.read_text(encoding="utf-8").strip()
+    options = dict(emulator_options or {})
+    emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
+    try:
+        yield Target(
+            url=emulator.url,
+            token=Secret(embedded_token),
+            label=f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in {folder})",
+            identity="embedded-emulator",
+            embedded=True,
+        )
+    finally:
+        emulator.stop()

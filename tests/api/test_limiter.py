@@ -1,0 +1,79 @@
+"""Client-side pacing: never more than N requests in any period, whatever the alignment."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from register_batch.api.limiter import RateLimiter
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_000_000.0):
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def max_in_any_window(times: list[float], period: float) -> int:
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= period:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def max_in_aligned_windows(times: list[float], period: float) -> int:
+    counts: dict[int, int] = {}
+    for t in times:
+        counts[int(t // period)] = counts.get(int(t // period), 0) + 1
+    return max(counts.values())
+
+
+def test_never_more_than_n_in_any_interval_and_full_speed_otherwise():
+    clock = FakeClock(start=1_000_000.7)  # deliberately not aligned to the server's windows
+    limiter = RateLimiter(95, 60, clock=clock.time, sleep=clock.sleep, margin=0.1)
+    sent = []
+    for _ in range(1000):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 60) == 95
+    assert max_in_aligned_windows(sent, 60) <= 95
+    elapsed = sent[-1] - sent[0]
+    # 1000 requests at 95 per 60.1 s: 10 full windows of waiting, no more
+    assert elapsed < 10.6 * 60.1
+
+
+def test_pause_after_a_429_holds_everyone_until_the_window_ends():
+    clock = FakeClock()
+    limiter = RateLimiter(10, 2, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    limiter.pause(1.5)
+    limiter.acquire()
+    assert clock.now >= 1_000_001.5
+
+
+def _worker(path: str, count: int, queue) -> None:
+    limiter = RateLimiter(5, 1.0, shared_file=path, margin=0.02)
+    for _ in range(count):
+        limiter.acquire()
+        queue.put(time.time())
+
+
+def test_processes_sharing_a_file_share_one_budget(tmp_path):
+    shared = tmp_path / "rate.json"
+    queue = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=_worker, args=(str(shared), 6, queue)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    sent = [queue.get(timeout=5) for _ in range(12)]
+    assert max_in_any_window(sent, 1.0) <= 5
