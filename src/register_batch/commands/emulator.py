@@ -1,0 +1,162 @@
+"""`register-batch emulator`: run the local Register API in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from register_batch.commands.common import CONTEXT, State, as_of_option, pass_state
+
+
+def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, float] | None:
+    from register_batch.emulator.ratelimit import parse_rate_limit
+
+    try:
+        return parse_rate_limit(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> object:
+    from register_batch.emulator.faults import parse_faults
+
+    try:
+        return parse_faults(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command(context_settings=CONTEXT)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Loopback by default; any other address is reachable by others (warned).",
+)
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file that keeps the state across restarts (default: in memory).",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="Accept this API token; each token is its own provider. Repeat for several. Default: one generated token.",
+)
+@click.option(
+    "--rate-limit",
+    default="100/60",
+    show_default=True,
+    callback=_rate_limit,
+    metavar="N/SECONDS",
+    help="Requests per client IP per fixed, epoch-aligned window, as Register's; 0 switches it off.",
+)
+@click.option(
+    "--faults",
+    default=None,
+    callback=_faults,
+    metavar="SPEC",
+    help='Inject faults, e.g. "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05".',
+)
+@click.option("--seed", type=int, default=None, help="Seed for the fault draws (reproducible runs).")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True, help="Added to each reply.")
+@click.option(
+    "--fault-hold",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a `timeout` fault holds the reply.",
+)
+@click.option(
+    "--trn-delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long after submission a trainee's TRN arrives (state trn_received).",
+)
+@as_of_option
+@pass_state
+def emulator(
+    state: State,
+    host: str,
+    port: int,
+    db: Path | None,
+    tokens: tuple[str, ...],
+    rate_limit: tuple[int, float] | None,
+    faults: object,
+    seed: int | None,
+    latency_ms: float,
+    fault_hold: float,
+    trn_delay: float,
+    as_of: date | None,
+) -> None:
+    """Run a local Register API v2026.1 (the emulator) for rehearsals and tests; stop it with Ctrl-C.
+
+    It answers like Register: the same routes, validation messages, 409 duplicates, state rules, pagination
+    and rate limit, with each --token its own provider. Nothing leaves this machine. See docs/emulator.md.
+    """
+    from register_batch.emulator.server import Emulator, is_loopback
+
+    remote = not is_loopback(host)
+    if remote:  # asking for it by --host is explicit enough; say loudly what it means
+        click.echo(
+            f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port {port} "
+            "can use the emulator and its tokens.",
+            err=True,
+        )
+    try:
+        server = Emulator(
+            host=host,
+            port=port,
+            db=db,
+            tokens=tokens,
+            rate_limit=rate_limit,
+            faults=faults,  # type: ignore[arg-type]
+            seed=seed,
+            latency_ms=latency_ms,
+            fault_hold=fault_hold,
+            trn_delay=trn_delay,
+            as_of=as_of,
+            allow_remote=remote,
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if server.generated_tokens:
+        accepted = "token: " + ", ".join(server.generated_tokens)
+    else:
+        accepted = f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} given with --token"
+    limit = f"{rate_limit[0]}/{rate_limit[1]:g}s" if rate_limit else "off"
+    click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
+    if faults:
+        state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
+    sys.stdout.flush()
+
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    state.say("Emulator stopped.")

@@ -1,0 +1,983 @@
+"""Register API v2026.1 as a plain function of a request: routing, authentication and every endpoint's behaviour.
+
+No sockets here (see `server.py`), so the behaviour is the same whichever way the emulator is reached. Section
+numbers point into `register-api.md`. Validation is the project's rule catalogue (`api=True` rules), so the
+emulator and `register-batch validate` can never disagree about a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS
+from register_batch.reference import ReferenceData, load_reference
+from register_batch.validation import Validator
+from register_batch.validation.catalogue import rules_for
+from register_batch.validation.duplicates import first_name_token
+from register_batch.validation.facts import (
+    MAGIC_URNS,
+    NO_STUDY_MODE_ROUTES,
+    UNDERGRADUATE_ROUTES,
+    Facts,
+    cycle_of,
+    parse_date,
+)
+from register_batch.validation.nested import degree_identity
+
+from . import attributes as attrs
+from .serialize import degree_json, placement_json, trainee_json
+from .store import Row, Store
+
+JSON_TYPE = "application/json; charset=utf-8"
+SUPPORTED_VERSIONS = (API_VERSION,)
+VERSION_PATTERN = re.compile(r"v[.0-9]+(-pre|-rc)?")
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+TOKEN_KEY = b"register-batch-emulator"  # tokens are kept only as HMAC-SHA256 digests (§1.2)
+
+# States (§6).
+SUBMITTED, TRN_RECEIVED, DEFERRED = "submitted_for_trn", "trn_received", "deferred"
+RECOMMENDED, WITHDRAWN, AWARDED = "recommended_for_award", "withdrawn", "awarded"
+RESTRICTED_STATES = frozenset({RECOMMENDED, WITHDRAWN, AWARDED})  # TraineeStateRestriction (§2.6 step 1)
+STATE_TRANSITION_MESSAGE = "It’s not possible to perform this action while the trainee is in its current state"
+STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
+PER_PAGE = 50  # Api::Config::PAGINATION_PER_PAGE
+KAMINARI_DEFAULT_PER_PAGE = 100  # used when per_page is negative (§2.3)
+FIRST_CYCLE = 2000  # AcademicCycle rows the emulator pretends exist: 2000 .. current + 1
+# Routes whose trainees need no placements for the award (§2.9, §5.2); the rest need 2 (iQTS 1, early years 0).
+PLACEMENT_MINIMUM = {"15": 1, "18": 0, "19": 0, "20": 0}
+NESTED_CHILDREN = {
+    "placements_attributes": frozenset({"urn", "name", "postcode"}),
+    "degrees_attributes": frozenset(
+        {
+            "id",
+            "country",
+            "grade",
+            "grade_uuid",
+            "uk_degree",
+            "uk_degree_uuid",
+            "non_uk_degree",
+            "subject",
+            "subject_uuid",
+            "institution",
+            "institution_uuid",
+            "graduation_year",
+            "locale_code",
+            "other_grade",
+        }
+    ),
+}
+WITHDRAWAL_KEYS = ("withdrawal_date", "trigger", "future_interest", "another_reason", "safeguarding_concern_reasons")
+
+
+def json_body(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class Request:
+    """What the server read off the wire."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    client: str = "127.0.0.1"
+
+    def header(self, name: str) -> str | None:
+        getter = getattr(self.headers, "get", None)
+        value = getter(name) if getter else None
+        if value is None:
+            lowered = name.lower()
+            for key, found in self.headers.items():
+                if key.lower() == lowered:
+                    return found
+        return value
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+    write: bool = False  # a write that changed state (what `lost-response` may drop)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, *, write: bool = False) -> Response:
+        return cls(status, json_body(payload), write=write)
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.body) if self.body and self.content_type.startswith("application/json") else None
+
+
+class ApiError(Exception):
+    """Stops a handler with a finished response."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
+
+
+def errors_b(status: int, kind: str, *messages: str) -> Response:
+    """Shape B of §7.1: `{"errors":[{"error":..., "message":...}]}`."""
+    return Response.json(status, {"errors": [{"error": kind, "message": m} for m in messages]})
+
+
+def not_found(message: str = "Not found") -> Response:
+    return errors_b(404, "NotFound", message)
+
+
+UNAUTHORIZED = Response.json(401, {"error": "Unauthorized"})
+INTERNAL_ERROR = Response.json(500, {"error": "Internal server error"})
+PARAM_MISSING = Response.json(422, {"errors": ["Param is missing or the value is empty or invalid: data"]})
+STATE_TRANSITION = errors_b(422, "StateTransitionError", STATE_TRANSITION_MESSAGE)
+
+
+def token_digest(token: str) -> str:
+    return hmac.new(TOKEN_KEY, token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def ukprn_for(digest: str) -> str:
+    """A stable fake UKPRN (8 digits, starting 1) for a token's provider."""
+    return f"1{int(digest[:12], 16) % 10_000_000:07d}"
+
+
+def new_slug() -> str:
+    """`SecureRandom.base58(24)` (app/models/concerns/sluggable.rb)."""
+    return "".join(secrets.choice(BASE58) for _ in range(24))
+
+
+def new_token() -> str:
+    """A token in Register's shape, `<environment>_` + 64 hex characters (§1.2)."""
+    return f"emulator_{secrets.token_hex(32)}"
+
+
+def ruby_to_i(text: str) -> int:
+    """Ruby's `String#to_i`: the leading integer, 0 when there is none."""
+    match = re.match(r"\s*([+-]?\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def parse_iso8601(text: str) -> int | None:
+    """`DateTime.iso8601` for `since`: a date or date-time, UTC when no offset; microseconds since the epoch."""
+    value = text.strip()
+    if not value or " " in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def ilike(pattern: str, value: str | None) -> bool:
+    """PostgreSQL `value ILIKE pattern`: `%` and `_` are wildcards, `\\` escapes (§4: no trimming)."""
+    if value is None:
+        return False
+    parts = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.fullmatch("".join(parts), value, re.IGNORECASE | re.DOTALL) is not None
+
+
+def enhanced_errors(messages: list[str]) -> dict[str, Any]:
+    """The `Enhanced-Errors: true` transformation of §7.1 (EnhancedErrorsSerializer).
+
+    Raises TypeError where Register's serializer raises (a parent key used both as a list and as an object),
+    which Register answers with 500 (code reading, register-api.md §7.1 ⚠).
+    """
+    out: dict[str, Any] = {}
+
+    def child(parent: str, name: str, text: str) -> None:
+        bucket = out.setdefault(parent, {})
+        if not isinstance(bucket, dict):
+            raise TypeError(f"{parent} is a list")
+        bucket.setdefault(name, []).append(text)
+
+    for message in messages:
+        first, _, rest = message.partition(" ")
+        if first in NESTED_CHILDREN:
+            second, _, after = rest.partition(" ")
+            if second in NESTED_CHILDREN[first]:
+                child(first, second, after)
+            else:
+                bucket = out.setdefault(first, [])
+                if not isinstance(bucket, list):
+                    raise TypeError(f"{first} is an object")
+                bucket.append(rest)
+            continue
+        parent = next((p for p, names in NESTED_CHILDREN.items() if first in names), None)
+        if parent:
+            child(parent, first, rest)
+        else:
+            out.setdefault(first, []).append(rest)
+    return out
+
+
+def validation_failed(messages: list[str], *, enhanced: bool, subject: str = "trainee from being saved") -> Response:
+    """Shape C (or C′ with Enhanced-Errors) of §7.1."""
+    count = len(messages)
+    head = f"Validation failed: {count} error{'' if count == 1 else 's'} prohibited this {subject}"
+    if not enhanced:
+        return Response.json(422, {"message": head, "errors": messages})
+    try:
+        return Response.json(422, {"message": head, "errors": enhanced_errors(messages)})
+    except TypeError:
+        return INTERNAL_ERROR
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # as in the stats: without the /api/{version} prefix
+    handler: str
+    pattern: re.Pattern[str]
+    auth: bool = True
+    body: bool = False
+
+
+def _route(method: str, template: str, handler: str, *, auth: bool = True) -> Route:
+    regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "/?$"
+    return Route(method, template, handler, re.compile(regex), auth, method in ("POST", "PUT", "PATCH", "DELETE"))
+
+
+T, TD, TP = "/trainees/{trainee_id}", "/trainees/{trainee_id}/degrees", "/trainees/{trainee_id}/placements"
+ROUTES = (
+    _route("GET", "/info", "info"),
+    _route("GET", "/reference-data", "reference_data", auth=False),
+    _route("GET", "/trainees", "list_trainees"),
+    _route("POST", "/trainees", "create_trainee"),
+    _route("GET", T, "show_trainee"),
+    _route("PUT", T, "update_trainee"),
+    _route("PATCH", T, "update_trainee"),
+    _route("POST", T + "/withdraw", "withdraw"),
+    _route("POST", T + "/defer", "defer"),
+    _route("POST", T + "/update-qts-or-eyts-status", "recommend"),
+    _route("POST", T + "/recommend-for-qts", "recommend"),
+    _route("GET", TD, "list_degrees"),
+    _route("POST", TD, "create_degree"),
+    _route("GET", TD + "/{degree_id}", "show_degree"),
+    _route("PUT", TD + "/{degree_id}", "update_degree"),
+    _route("PATCH", TD + "/{degree_id}", "update_degree"),
+    _route("DELETE", TD + "/{degree_id}", "delete_degree"),
+    _route("GET", TP, "list_placements"),
+    _route("POST", TP, "create_placement"),
+    _route("GET", TP + "/{placement_id}", "show_placement"),
+    _route("PUT", TP + "/{placement_id}", "update_placement"),
+    _route("PATCH", TP + "/{placement_id}", "update_placement"),
+    _route("DELETE", TP + "/{placement_id}", "delete_placement"),
+)
+
+
+@dataclass
+class Resolved:
+    """Where a request goes: the route template (for the stats) and what to run."""
+
+    key: str
+    route: Route | None
+    params: dict[str, str]
+    version: str | None
+    routable: bool  # under /api/<version-like>/ (else Rails' routing error, no authentication)
+
+
+def resolve(method: str, path: str) -> Resolved:
+    """Match `/api/{version}/...` against the v2026.1 routes (§1.1)."""
+    verb = "GET" if method == "HEAD" else method
+    match = re.match(r"^/api/([^/]+)(/.*)?$", path)
+    if not match or not VERSION_PATTERN.fullmatch(match.group(1)):
+        return Resolved(f"{method} (no route)", None, {}, None, False)
+    version, rest = match.group(1), match.group(2) or "/"
+    if version in SUPPORTED_VERSIONS:
+        for route in ROUTES:
+            if route.method != verb:
+                continue
+            found = route.pattern.match(rest)
+            if found:
+                return Resolved(f"{method} {route.template}", route, found.groupdict(), version, True)
+    return Resolved(f"{method} (not found)", None, {}, version, True)
+
+
+@dataclass
+class Context:
+    request: Request
+    resolved: Resolved
+    provider: Row | None
+    parsed: Any = None
+    now: int = 0
+    today: date = date(1970, 1, 1)
+
+    @property
+    def enhanced(self) -> bool:
+        return self.request.header("Enhanced-Errors") == "true"
+
+    def data(self) -> dict[str, Any]:
+        """`params.require(:data)`: a non-empty object, else 422 (shape F, §1.5)."""
+        value = self.parsed.get("data") if isinstance(self.parsed, dict) else None
+        if not isinstance(value, dict) or not value:
+            raise ApiError(PARAM_MISSING)
+        return value
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(self.request.query, keep_blank_values=True)
+
+
+class RegisterApp:
+    """The Register API's behaviour over a Store (one instance per emulator)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tokens: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.time,
+        as_of: date | None = None,
+        trn_delay: float = 0.0,
+        reference: ReferenceData | None = None,
+    ):
+        self.store = store
+        self.clock = clock
+        self.as_of = as_of
+        self.trn_delay = trn_delay
+        self.reference = reference or load_reference(API_VERSION)
+        self._validators: dict[date, Validator] = {}
+        self._digests: set[str] = set()
+        for token in tokens:
+            self.add_token(token)
+
+    # --- set-up -------------------------------------------------------------------------------------------
+
+    def add_token(self, token: str) -> str:
+        """Accept a token: it is its own provider. Returns the provider's UKPRN."""
+        if not token or not token.strip():
+            raise ValueError("a token cannot be blank")
+        digest = token_digest(token.strip())
+        provider = self.store.add_provider(digest, ukprn_for(digest))
+        self._digests.add(digest)
+        return provider["ukprn"]
+
+    def now(self) -> int:
+        return int(self.clock() * 1_000_000)
+
+    def today(self) -> date:
+        """Validation's "now" (§3.4): `as_of` for rehearsals, else the clock's UTC date."""
+        return self.as_of or datetime.fromtimestamp(self.clock(), tz=UTC).date()
+
+    def validator(self, today: date) -> Validator:
+        found = self._validators.get(today)
+        if found is None:
+            found = self._validators[today] = Validator(self.reference, today, api_only=True)
+        return found
+
+    # --- entry point --------------------------------------------------------------------------------------
+
+    def handle(self, request: Request, resolved: Resolved | None = None) -> Response:
+        """Answer one request (everything but the rate limit and the faults, which belong to the transport)."""
+        resolved = resolved or resolve(request.method, request.path)
+        if not resolved.routable:
+            return Response.json(404, {"error": "Resource not found"})  # Rails routing error (§1.5)
+        route = resolved.route
+        provider = None
+        if route is None or route.auth:
+            provider = self.authenticate(request)
+            if provider is None:
+                return UNAUTHORIZED
+        if route is None:
+            return not_found()  # catch-all inside /api/:version, after authentication (§1.1)
+        context = Context(request, resolved, provider, now=self.now(), today=self.today())
+        if route.body:
+            parsed = self._parse_body(request)
+            if isinstance(parsed, Response):
+                return parsed
+            context.parsed = parsed
+        try:
+            with self.store.transaction():
+                self._allocate_due_trns(context.now)
+                response = getattr(self, route.handler)(context)
+        except ApiError as stop:
+            response = stop.response
+        if request.method == "HEAD":
+            response = Response(response.status, b"", response.content_type, response.headers, response.write)
+        return response
+
+    def authenticate(self, request: Request) -> Row | None:
+        """`Authorization: Bearer <token>` or the bare token (§1.2); only this run's tokens are accepted."""
+        header = request.header("Authorization") or ""
+        token = re.sub(r"^Bearer ", "", header).strip()
+        if not token:
+            return None
+        digest = token_digest(token)
+        if digest not in self._digests:
+            return None
+        return self.store.provider_by_token_hash(digest)
+
+    @staticmethod
+    def _parse_body(request: Request) -> Any:
+        """JSON params: parsed only when sent as JSON (§1.4); a parse error is 400 with the parser's message."""
+        content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+        if not request.body.strip() or not (content_type == "application/json" or content_type.endswith("+json")):
+            return None
+
+        def refuse(constant: str) -> None:
+            raise ValueError(f"unexpected token at '{constant}'")
+
+        try:
+            return json.loads(request.body.decode("utf-8"), parse_constant=refuse)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return Response.json(400, {"errors": [str(exc).capitalize()]})
+
+    # --- helpers ------------------------------------------------------------------------------------------
+
+    def _trainee(self, context: Context) -> Row:
+        found = self.store.trainee(context.provider["id"], context.resolved.params["trainee_id"])
+        if found is None:
+            raise ApiError(not_found("Trainee(s) not found"))
+        return found
+
+    def _writable(self, trainee: Row) -> None:
+        if trainee["state"] in RESTRICTED_STATES:
+            raise ApiError(STATE_TRANSITION)
+
+    def _serialize(self, trainees: list[Row]) -> list[dict[str, Any]]:
+        ids = [t["id"] for t in trainees]
+        degrees = self.store.children("degrees", ids)
+        placements = self.store.children("placements", ids)
+        withdrawals = self.store.latest_withdrawals(ids)
+        ukprns: dict[int, str] = {}
+        out = []
+        for trainee in trainees:
+            provider = trainee["provider_id"]
+            if provider not in ukprns:
+                ukprns[provider] = self.store.provider_ukprn(provider)
+            out.append(
+                trainee_json(
+                    self.reference,
+                    trainee,
+                    ukprn=ukprns[provider],
+                    degrees=degrees[trainee["id"]],
+                    placements=placements[trainee["id"]],
+                    withdrawal=withdrawals.get(trainee["id"]),
+                )
+            )
+        return out
+
+    def serialize_trainee(self, trainee: Row) -> dict[str, Any]:
+        return self._serialize([trainee])[0]
+
+    def _slug(self, table: str) -> str:
+        while True:
+            slug = new_slug()
+            if not self.store.slug_taken(table, slug):
+                return slug
+
+    def _allocate_due_trns(self, now: int) -> None:
+        """TRS answers asynchronously (§2.5 step 5, §6): a due TRN is stored, `submitted_for_trn` → `trn_received`,
+        and `updated_at` moves to the moment it arrived (§10)."""
+        for trainee in self.store.due_trn_allocations(now):
+            trn = f"{secrets.randbelow(9_000_000) + 1_000_000}"
+            while self.store.trn_taken(trn):
+                trn = f"{secrets.randbelow(9_000_000) + 1_000_000}"
+            trainee["trn"] = trn
+            if trainee["state"] in (SUBMITTED, TRN_RECEIVED):
+                trainee["state"] = TRN_RECEIVED
+            trainee["updated_at"] = max(trainee["updated_at"], trainee["trn_due_at"])
+            trainee["trn_due_at"] = None
+            self.store.save_trainee(trainee)
+
+    def _side_errors(self, scope: str, body: dict[str, Any], trainee_fields: dict[str, Any], today: date) -> list[str]:
+        """Messages of the catalogue's withdrawal/deferral/degree/placement rules for one body."""
+        facts = Facts.of(trainee_fields, today, self.reference)
+        messages = []
+        for entry in rules_for(scope):
+            if not entry.api:
+                continue
+            for _field, _value, message in entry.check(body, facts) or ():
+                messages.append(message)
+        return messages
+
+    def _trainee_errors(self, body: dict[str, Any], today: date) -> list[str]:
+        return [issue.message for issue in self.validator(today).check_body(body) if issue.is_error]
+
+    # --- info and reference data (§2.1, §2.2) -----------------------------------------------------------------
+
+    def info(self, context: Context) -> Response:
+        version = {"requested": context.resolved.version, "latest": API_VERSION}
+        return Response.json(200, {"status": "ok", "version": version})
+
+    def reference_data(self, context: Context) -> Response:
+        requested = (context.query().get("field") or [""])[-1]
+        if not requested.strip():
+            return Response.json(200, self.reference.api_payload())
+        if requested not in self.reference.fields:
+            return not_found(f"Reference data field '{requested}' not found")
+        return Response.json(200, self.reference.api_payload(requested))
+
+    # --- GET /trainees (§2.3) ---------------------------------------------------------------------------------
+
+    def list_trainees(self, context: Context) -> Response:
+        query = context.query()
+
+        def last(name: str) -> str | None:
+            values = query.get(name)
+            return values[-1] if values else None
+
+        current = cycle_of(context.today)
+        errors: dict[str, list[str]] = {}
+        cycle_text = last("academic_cycle")
+        cycle = current
+        if cycle_text is not None and cycle_text.strip():
+            cycle = ruby_to_i(cycle_text)
+            if not FIRST_CYCLE <= cycle <= current + 1:
+                errors["academic_cycle"] = [f"{cycle_text} is not a valid academic cycle year"]
+        since_text = last("since")
+        since = None
+        if since_text is not None and since_text.strip():
+            since = parse_iso8601(since_text)
+            if since is None:
+                errors["since"] = [f"{since_text} is not a valid date"]
+        status_text = last("status")
+        statuses: list[str] = []
+        if status_text is not None and status_text.strip():
+            if status_text not in STATUSES:
+                errors["status"] = [f"{status_text} is not a valid status"]
+            statuses = [status_text]
+        elif query.get("status[]"):
+            statuses = [s for s in query["status[]"] if s in STATUSES]  # arrays are not validated (§2.3)
+        order = last("sort_order")
+        if order is not None and order.strip() and order not in ("asc", "desc"):
+            errors["sort_order"] = ["is not included in the list"]
+        if errors:
+            count = len(errors)
+            message = f"Validation failed: {count} error{'' if count == 1 else 's'} prohibited this request being run"
+            return Response.json(422, {"message": message, "errors": errors})  # shape E (§7.1)
+        if query.get("status[]") and not statuses:
+            statuses = ["__none__"]
+        where, params = self._status_filter(statuses, context.today)
+        has_trn = last("has_trn")
+        if has_trn is not None and has_trn.strip():
+            where = " AND ".join(w for w in (where, "trn IS NOT NULL" if has_trn == "true" else "trn IS NULL") if w)
+        page = ruby_to_i(last("page") or "")
+        page = page if page > 0 else 1
+        per_page_text = last("per_page")
+        per_page = PER_PAGE if per_page_text is None else ruby_to_i(per_page_text)
+        if per_page < 0:
+            per_page = KAMINARI_DEFAULT_PER_PAGE
+        rows, total = self.store.list_trainees(
+            context.provider["id"],
+            start_cycle=cycle,
+            since=since,
+            where=where,
+            params=params,
+            descending=order != "asc",
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+        if not rows:
+            return not_found("No trainees found")
+        meta = {
+            "current_page": page,
+            "total_pages": math.ceil(total / per_page) if per_page else 0,
+            "total_count": total,
+            "per_page": per_page,
+        }
+        return Response.json(200, {"data": self._serialize(rows), "meta": meta})
+
+    @staticmethod
+    def _status_filter(statuses: list[str], today: date) -> tuple[str, list[Any]]:
+        """The status scopes of `app/models/trainee.rb` (§2.3), OR'ed."""
+        clauses, params = [], []
+        for status in statuses:
+            if status == "course_not_yet_started":
+                clauses.append("(itt_start_date > ? AND state NOT IN ('draft', 'deferred', 'withdrawn'))")
+                params.append(today.isoformat())
+            elif status == "in_training":
+                clauses.append(
+                    "(state IN ('submitted_for_trn', 'trn_received', 'recommended_for_award') AND itt_start_date <= ?)"
+                )
+                params.append(today.isoformat())
+            elif status in STATUSES:
+                clauses.append("(state = ?)")
+                params.append(status)
+            else:
+                clauses.append("(0)")
+        return " OR ".join(clauses), params
+
+    # --- one trainee (§2.4-§2.6) ------------------------------------------------------------------------------
+
+    def show_trainee(self, context: Context) -> Response:
+        return Response.json(200, self.serialize_trainee(self._trainee(context)))  # unwrapped (§2.4)
+
+    def create_trainee(self, context: Context) -> Response:
+        data = context.data()
+        body, _present = attrs.create_body(data)
+        errors = self._trainee_errors(body, context.today)
+        if errors:
+            return validation_failed(errors, enhanced=context.enhanced)
+        duplicates = self._duplicates(context.provider["id"], body)
+        if duplicates:
+            if context.enhanced:
+                return INTERNAL_ERROR  # EnhancedErrorsSerializer splits the hash errors: 500 (§2.5 ⚠)
+            return Response.json(
+                409,
+                {
+                    "errors": [{"error": "Conflict", "message": "This trainee is already in Register"}],
+                    "data": self._serialize(duplicates),
+                },
+            )
+        now = context.now
+        fields = attrs.store_fields(body)
+        meta = attrs.derived_on_create(self.reference, body)
+        meta.update({"record_source": "api", "submitted_for_trn_at": now})
+        placements = [attrs.nested_placement(p) for p in body.get("placements_attributes") or ()]
+        meta["progress_placements"] = bool(placements)
+        trainee = {
+            "slug": self._slug("trainees"),
+            "provider_id": context.provider["id"],
+            "state": SUBMITTED,
+            "fields": fields,
+            "meta": meta,
+            "created_at": now,
+            "updated_at": now,
+            "trn": None,
+            "trn_due_at": now + int(self.trn_delay * 1_000_000),
+            "start_cycle": attrs.start_cycle(fields),
+        }
+        self.store.insert_trainee(trainee)
+        for table, items in (("degrees", body.get("degrees_attributes") or ()), ("placements", placements)):
+            for item in items:
+                self.store.insert_child(
+                    table,
+                    {
+                        "slug": self._slug(table),
+                        "trainee_id": trainee["id"],
+                        "created_at": now,
+                        "updated_at": now,
+                        "fields": item,
+                    },
+                )
+        return Response.json(201, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    def _duplicates(self, provider_id: int, body: dict[str, Any]) -> list[Row]:
+        """§4: same provider, date of birth, last name (ILIKE), start cycle of the submitted itt_start_date,
+        training route, and first-name token or e-mail."""
+        submitted_start = parse_date(body.get("itt_start_date"))
+        submitted_cycle = cycle_of(submitted_start) if submitted_start else None
+        token = first_name_token(body.get("first_names"))
+        email = str(body.get("email") or "").strip().lower()
+        found = []
+        for trainee in self.store.duplicate_candidates(provider_id, body["date_of_birth"]):
+            fields = trainee["fields"]
+            if not ilike(str(body["last_name"]), fields.get("last_name")):
+                continue
+            if trainee["start_cycle"] != submitted_cycle or fields.get("training_route") != body.get("training_route"):
+                continue
+            same_email = str(fields.get("email") or "").strip().lower() == email
+            if first_name_token(fields.get("first_names")) == token or same_email:
+                found.append(trainee)
+        return found
+
+    def update_trainee(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        data = context.data()
+        fields, meta = attrs.merge_update(self.reference, trainee["fields"], trainee["meta"], data)
+        children = self.store.children("degrees", [trainee["id"]])[trainee["id"]]
+        placements = self.store.children("placements", [trainee["id"]])[trainee["id"]]
+        errors = self._trainee_errors(attrs.validation_body(fields, meta, children, placements), context.today)
+        if errors:
+            return validation_failed(errors, enhanced=context.enhanced)
+        if fields != trainee["fields"] or meta != trainee["meta"]:
+            trainee.update(fields=fields, meta=meta, updated_at=context.now, start_cycle=attrs.start_cycle(fields))
+            self.store.save_trainee(trainee)
+        return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    # --- withdraw, defer, recommend (§2.7-§2.9) -------------------------------------------------------------
+
+    def withdraw(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        data = context.data()
+        if "withdraw_date" in data:
+            return INTERNAL_ERROR  # permitted but unknown to WithdrawalAttributes: UnknownAttributeError (§2.7 ⚠)
+        start = parse_date(trainee["fields"].get("itt_start_date"))
+        if trainee["state"] not in (SUBMITTED, TRN_RECEIVED, DEFERRED) or start is None or start > context.today:
+            raise ApiError(STATE_TRANSITION)
+        body: dict[str, Any] = {}
+        for key in WITHDRAWAL_KEYS:
+            value = attrs._scalar(key, data.get(key))
+            if not attrs.is_blank(value):
+                body[key] = value
+        reasons = data.get("reasons")
+        if isinstance(reasons, list):
+            body["reasons"] = [str(r) for r in reasons if not isinstance(r, dict | list) and not attrs.is_blank(r)]
+        errors = self._side_errors("withdrawal", body, trainee["fields"], context.today)
+        if errors:
+            return errors_b(422, "UnprocessableEntity", *errors)
+        self.store.insert_withdrawal(
+            trainee["id"],
+            {
+                "date": str(body["withdrawal_date"])[:10],
+                "trigger": body.get("trigger"),
+                "future_interest": body.get("future_interest"),
+                "reasons": body.get("reasons") or [],
+                "another_reason": body.get("another_reason"),
+                "safeguarding_concern_reasons": body.get("safeguarding_concern_reasons"),
+            },
+            context.now,
+        )
+        trainee.update(state=WITHDRAWN, updated_at=context.now)
+        self.store.save_trainee(trainee)
+        return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    def defer(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        data = context.data()
+        body = {}
+        for key in ("defer_date", "defer_reason"):
+            value = attrs._scalar(key, data.get(key))
+            if not attrs.is_blank(value):
+                body[key] = value
+        errors = self._side_errors("deferral", body, trainee["fields"], context.today)
+        if errors:
+            return errors_b(422, "UnprocessableEntity", *errors)
+        if trainee["state"] not in (SUBMITTED, TRN_RECEIVED):
+            message = "state is invalid must be one of [submitted_for_trn, trn_received]"
+            return errors_b(422, "UnprocessableEntity", message)
+        meta = dict(trainee["meta"])
+        meta.update(defer_date=body["defer_date"], defer_reason=body.get("defer_reason"))
+        trainee.update(state=DEFERRED, meta=meta, updated_at=context.now)
+        self.store.save_trainee(trainee)
+        return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    def recommend(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        data = context.data()
+        fields = trainee["fields"]
+        route = fields.get("training_route")
+        errors = []
+        value = attrs._scalar("qts_standards_met_date", data.get("qts_standards_met_date"))
+        met = None
+        if attrs.is_blank(value):
+            errors.append(
+                "qts_standards_met_date can't be blank. Enter a date the trainee met the QTS or EYTS requirements."
+            )
+        else:
+            met = parse_date(value)
+            if met is None:
+                errors.append("qts_standards_met_date is invalid")
+            else:
+                if met > context.today:
+                    errors.append("qts_standards_met_date must not be in the future")
+                start = parse_date(fields.get("itt_start_date"))
+                if start is not None and met < start:
+                    errors.append("qts_standards_met_date must be after itt_start_date")
+        ids = [trainee["id"]]
+        if route not in UNDERGRADUATE_ROUTES and not self.store.children("degrees", ids)[trainee["id"]]:
+            errors.append("degree_id must be completed before qts_standards_met_date")
+        if route not in NO_STUDY_MODE_ROUTES:
+            minimum = PLACEMENT_MINIMUM.get(route or "", 2)
+            if len(self.store.children("placements", ids)[trainee["id"]]) < minimum:
+                name = self.reference.funding.training_routes.get(route or "", route)
+                errors.append(f"placements must be at least {minimum} for the {name} training route")
+        if trainee["state"] != TRN_RECEIVED:
+            errors.append("state must be selected as trn_received")
+        if errors:
+            return errors_b(422, "UnprocessableEntity", *errors)
+        meta = dict(trainee["meta"])
+        meta.update(outcome_date=met.isoformat() if met else None, recommended_for_award_at=context.now)
+        trainee.update(state=RECOMMENDED, meta=meta, updated_at=context.now)
+        self.store.save_trainee(trainee)
+        return Response.json(202, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    # --- degrees (§2.10) --------------------------------------------------------------------------------------
+
+    def _degree(self, context: Context, trainee: Row) -> Row:
+        found = self.store.child("degrees", trainee["id"], context.resolved.params["degree_id"])
+        if found is None:
+            raise ApiError(not_found("Degree(s) not found"))
+        return found
+
+    def list_degrees(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        degrees = self.store.children("degrees", [trainee["id"]])[trainee["id"]]
+        return Response.json(200, {"data": [degree_json(self.reference, d) for d in degrees]})
+
+    def show_degree(self, context: Context) -> Response:
+        degree = self._degree(context, self._trainee(context))
+        return Response.json(200, {"data": degree_json(self.reference, degree)})
+
+    def _degree_conflicts(self, trainee: Row, fields: dict[str, Any], today: date, own_id: int | None) -> list[Row]:
+        facts = Facts.of(trainee["fields"], today, self.reference)
+        identity = degree_identity(fields, facts)
+        return [
+            d
+            for d in self.store.children("degrees", [trainee["id"]])[trainee["id"]]
+            if d["id"] != own_id and degree_identity(d["fields"], facts) == identity
+        ]
+
+    def _save_degree(self, context: Context, trainee: Row, fields: dict[str, Any], degree: Row | None) -> Response:
+        errors = self._side_errors("degree", fields, trainee["fields"], context.today)
+        if errors:
+            return errors_b(422, "UnprocessableEntity", *errors)
+        conflicts = self._degree_conflicts(trainee, fields, context.today, degree["id"] if degree else None)
+        if conflicts:
+            return Response.json(
+                409,
+                {
+                    "errors": [{"error": "Conflict", "message": "This is a duplicate degree"}],
+                    "data": [degree_json(self.reference, d) for d in conflicts],
+                },
+            )
+        now = context.now
+        if degree is None:
+            degree = {"slug": self._slug("degrees"), "trainee_id": trainee["id"], "created_at": now, "fields": fields}
+            degree["updated_at"] = now
+            self.store.insert_child("degrees", degree)
+            status = 201
+        else:
+            status = 200
+            if fields == degree["fields"]:
+                return Response.json(status, {"data": degree_json(self.reference, degree)}, write=True)
+            degree.update(fields=fields, updated_at=now)
+            self.store.save_child("degrees", degree)
+        self.store.touch_trainee(trainee["id"], now)  # belongs_to :trainee, touch: true
+        return Response.json(status, {"data": degree_json(self.reference, degree)}, write=True)
+
+    def create_degree(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        return self._save_degree(context, trainee, attrs.permit_degree(context.data()), None)
+
+    def update_degree(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        degree = self._degree(context, trainee)
+        data = context.data()
+        sent = attrs.permit_degree(data)
+        fields = dict(degree["fields"])
+        for key in data:
+            if key in sent:
+                fields[key] = sent[key]
+            elif key in DEGREE_FIELDS:
+                fields.pop(key, None)  # a blank value is written as blank
+        if "uk_degree" in data or "non_uk_degree" in data:
+            for key in ("uk_degree", "non_uk_degree", "country"):  # rewritten together (§2.10)
+                if key in sent:
+                    fields[key] = sent[key]
+                else:
+                    fields.pop(key, None)
+        return self._save_degree(context, trainee, fields, degree)
+
+    def delete_degree(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        degree = self._degree(context, trainee)
+        self.store.delete_child("degrees", degree["id"])
+        self.store.touch_trainee(trainee["id"], context.now)
+        trainee["updated_at"] = context.now
+        return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+    # --- placements (§2.11) -----------------------------------------------------------------------------------
+
+    def _placement(self, context: Context, trainee: Row) -> Row:
+        found = self.store.child("placements", trainee["id"], context.resolved.params["placement_id"])
+        if found is None:
+            raise ApiError(not_found("Placement(s) not found"))
+        return found
+
+    def list_placements(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        placements = self.store.children("placements", [trainee["id"]])[trainee["id"]]
+        return Response.json(200, {"data": [placement_json(p) for p in placements]})
+
+    def show_placement(self, context: Context) -> Response:
+        placement = self._placement(context, self._trainee(context))
+        return Response.json(200, {"data": placement_json(placement)})
+
+    def _save_placement(
+        self, context: Context, trainee: Row, fields: dict[str, Any], placement: Row | None
+    ) -> Response:
+        found = self._side_errors("placement", fields, trainee["fields"], context.today)
+        errors = [m.removeprefix("placements_attributes ") for m in found]  # no prefix on the endpoint (§7.2)
+        if fields.get("urn") in MAGIC_URNS and not fields.get("name") and "name can't be blank" not in errors:
+            # The endpoint gives magic URNs no label and they match no school, so a name is needed (§3.8).
+            errors.insert(0, "name can't be blank")
+        if errors:
+            return errors_b(422, "UnprocessableEntity", *errors)
+        now = context.now
+        if placement is None:
+            placement = {"slug": self._slug("placements"), "trainee_id": trainee["id"], "created_at": now}
+            placement.update(fields=fields, updated_at=now)
+            self.store.insert_child("placements", placement)
+            status = 201
+        else:
+            status = 200
+            if fields != placement["fields"]:
+                placement.update(fields=fields, updated_at=now)
+                self.store.save_child("placements", placement)
+        if not trainee["meta"].get("progress_placements"):
+            # SavePlacementResponse#update_progress saves the trainee only when progress flips (§2.11 ⚠).
+            meta = dict(trainee["meta"], progress_placements=True)
+            trainee.update(meta=meta, updated_at=now)
+            self.store.save_trainee(trainee)
+        return Response.json(status, {"data": placement_json(placement)}, write=True)
+
+    def create_placement(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        return self._save_placement(context, trainee, attrs.permit_placement(context.data()), None)
+
+    def update_placement(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        placement = self._placement(context, trainee)
+        data = context.data()
+        sent = attrs.permit_placement(data)
+        fields = dict(placement["fields"])
+        for key in PLACEMENT_FIELDS:
+            if key in sent:
+                fields[key] = sent[key]
+            elif key in data:
+                fields.pop(key, None)
+        return self._save_placement(context, trainee, fields, placement)
+
+    def delete_placement(self, context: Context) -> Response:
+        trainee = self._trainee(context)
+        self._writable(trainee)
+        placement = self._placement(context, trainee)
+        self.store.delete_child("placements", placement["id"])
+        return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+
+__all__ = [
+    "ROUTES",
+    "ApiError",
+    "RegisterApp",
+    "Request",
+    "Resolved",
+    "Response",
+    "new_token",
+    "resolve",
+    "token_digest",
+]

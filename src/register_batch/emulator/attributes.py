@@ -1,0 +1,217 @@
+"""What Register does to a request body before validating it: strong params, the HESA mapper's rewrites, and the
+merge of a PUT into the stored record (register-api.md §1.4, §2.5, §2.6, §3.7, §3.8, §5).
+
+The emulator stores request-level values (the codes a client sent), so that a merged PUT can be validated by the
+project's rule catalogue exactly like a POST body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
+from register_batch.reference import ReferenceData
+from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URNS, cycle_of, parse_date
+
+from .serialize import MAGIC_URN_NAMES, disability_disclosure, diversity_disclosure, education_phase
+
+DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
+# Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).
+RAW_CODE_FIELDS = frozenset(
+    {
+        "itt_aim",
+        "itt_qualification_aim",
+        "fund_code",
+        "funding_method",
+        "course_age_range",
+        "additional_training_initiative",
+    }
+)
+# Kept as numbers when sent as numbers (integer columns / the graduation-year validator reads both).
+NUMERIC_FIELDS = frozenset({"application_id", "course_year"})
+# `course_subject_2/3` are cleared by `null` too (ALLOWED_NIL_PARAMS, §2.6).
+NIL_CLEARS = frozenset({"course_subject_2", "course_subject_3"})
+TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
+
+
+def is_blank(value: Any) -> bool:
+    """Rails' `blank?` for what JSON can carry."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
+
+
+def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()) -> Any:
+    """A permitted scalar as the attribute sees it, or None when strong params would drop it."""
+    if isinstance(value, dict | list):
+        return None  # a scalar key with a structured value is filtered out by `permit`
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and field not in raw_numbers and field not in NUMERIC_FIELDS:
+        return str(value)
+    return value
+
+
+def permit_trainee(data: dict[str, Any]) -> dict[str, Any]:
+    """The permitted trainee keys (§3.1), `null`s dropped like the mapper's `.compact`; blanks kept as ''."""
+    found: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in TRAINEE_SCALARS:
+            continue  # unknown and read-only keys (e.g. `trn`) are dropped (§1.4)
+        value = _scalar(key, value, raw_numbers=RAW_CODE_FIELDS)
+        if value is not None:
+            found[key] = "" if is_blank(value) else value
+    return found
+
+
+def _nested_items(value: Any) -> list[dict[str, Any]]:
+    """`*_attributes` as an array of objects, or Rails' `{"0": {...}}` form."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def permit_degree(data: dict[str, Any]) -> dict[str, Any]:
+    """A degree body's permitted keys (§3.7); blanks dropped (an unknown or blank code is 'not entered')."""
+    found: dict[str, Any] = {}
+    for key in DEGREE_FIELDS:
+        if key not in data:
+            continue
+        value = data[key]
+        if key == "graduation_year" and isinstance(value, int) and not isinstance(value, bool):
+            found[key] = value
+            continue
+        value = _scalar(key, value)
+        if not is_blank(value):
+            found[key] = value
+    return found
+
+
+def permit_placement(data: dict[str, Any]) -> dict[str, Any]:
+    """A placement body's permitted keys (§3.8), blanks dropped."""
+    found: dict[str, Any] = {}
+    for key in PLACEMENT_FIELDS:
+        value = _scalar(key, data.get(key))
+        if not is_blank(value):
+            found[key] = value
+    return found
+
+
+def nested_placement(placement: dict[str, Any]) -> dict[str, Any]:
+    """`HesaMapper::PlacementAttributes` on create: postcode dropped, magic URNs get their label (§3.8)."""
+    mapped = {k: v for k, v in placement.items() if k in ("urn", "name")}
+    if mapped.get("urn") in MAGIC_URNS:
+        mapped["name"] = MAGIC_URN_NAMES[mapped["urn"]]
+    return mapped
+
+
+def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(fields to validate and store, the keys that were present): the POST /trainees body after the mapper."""
+    present = permit_trainee(data)
+    fields = {k: v for k, v in present.items() if v != ""}
+    if "training_partner_urn" in present:
+        fields.pop("training_partner_ukprn", None)  # the URN wins whenever its key is present, even blank (§3.1)
+    body = dict(fields)
+    degrees = [permit_degree(d) for d in _nested_items(data.get("degrees_attributes"))]
+    placements = [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))]
+    if degrees:
+        body["degrees_attributes"] = degrees
+    if placements:
+        body["placements_attributes"] = placements
+    return body, present
+
+
+def derived_on_create(reference: ReferenceData, fields: dict[str, Any]) -> dict[str, Any]:
+    """Values the mapper derives on create (§2.5, §5.2, §5.3): stored beside the fields."""
+    disabilities = {k: fields[k] for k in DISABILITY_KEYS if k in fields}
+    return {
+        "course_education_phase": education_phase(fields.get("training_route"), fields.get("course_age_range")),
+        "diversity_disclosure": diversity_disclosure(reference, fields.get("ethnicity"), disabilities),
+        "disability_disclosure": disability_disclosure(reference, disabilities),
+        "hesa_disabilities": disabilities,
+        "veterans_initiative": fields.get("funding_method") == "C",
+    }
+
+
+def store_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The trainee fields kept after create: trainee_start_date defaults to itt_start_date; R19 veterans."""
+    kept = {k: v for k, v in fields.items() if k not in ("degrees_attributes", "placements_attributes")}
+    kept = {k: v for k, v in kept.items() if k not in DISABILITY_KEYS}
+    if kept.get("trainee_start_date") is None and kept.get("itt_start_date") is not None:
+        kept["trainee_start_date"] = kept["itt_start_date"]
+    if kept.get("funding_method") == "C":
+        kept.pop("training_initiative", None)  # R19: the veteran bursary initiative replaces any sent value
+    return kept
+
+
+def merge_update(
+    reference: ReferenceData, stored: dict[str, Any], meta: dict[str, Any], data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """PUT/PATCH semantics of §2.6: (merged fields, merged meta) before validation.
+
+    * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either.
+    * Disability keys merge by key into the stored set; `""` drops one; none sent leaves them untouched.
+    * Derived keys are recomputed from *this request only* (code reading, register-api.md §2.6 ⚠):
+      training_initiative → none unless sent (funding_method `C` → veterans), course_education_phase from the
+      request's route and age range (secondary when neither is sent), diversity_disclosure from the request's
+      ethnicity and disability keys.
+    * Omitted partner/school keys leave the links; a route other than iQTS drops a stored iqts_country.
+    """
+    sent = permit_trainee(data)
+    for key in NIL_CLEARS:
+        if key in data and data[key] is None:
+            sent[key] = ""
+    fields = dict(stored)
+    disabilities = dict(meta.get("hesa_disabilities") or {})
+    for key, value in sent.items():
+        if key in DISABILITY_KEYS:
+            if value == "":
+                disabilities.pop(key, None)
+            else:
+                disabilities[key] = value
+            continue
+        if value == "":
+            fields.pop(key, None)
+        else:
+            fields[key] = value
+    if "training_partner_urn" in sent:
+        fields.pop("training_partner_ukprn", None)
+    elif "training_partner_ukprn" in sent:
+        fields.pop("training_partner_urn", None)
+    if fields.get("training_route") != IQTS_ROUTE and "iqts_country" not in sent:
+        fields.pop("iqts_country", None)
+    if fields.get("trainee_start_date") is None and fields.get("itt_start_date") is not None:
+        fields["trainee_start_date"] = fields["itt_start_date"]
+    veterans = sent.get("funding_method") == "C"
+    if veterans or not sent.get("training_initiative"):
+        fields.pop("training_initiative", None)
+    merged_meta = dict(meta)
+    merged_meta["veterans_initiative"] = veterans
+    merged_meta["course_education_phase"] = education_phase(
+        sent.get("training_route") or None, sent.get("course_age_range") or None
+    )
+    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS and v != ""}
+    merged_meta["diversity_disclosure"] = diversity_disclosure(
+        reference, sent.get("ethnicity") or None, sent_disabilities
+    )
+    if any(k in sent for k in DISABILITY_KEYS):
+        merged_meta["hesa_disabilities"] = disabilities
+        merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
+    return fields, merged_meta
+
+
+def validation_body(fields: dict[str, Any], meta: dict[str, Any], degrees: list[dict], placements: list[dict]) -> dict:
+    """A stored (or merged) trainee as a request body, for re-validating the whole record (§2.6 step 3)."""
+    body = dict(fields)
+    body.update(meta.get("hesa_disabilities") or {})
+    if degrees:
+        body["degrees_attributes"] = [dict(d["fields"]) for d in degrees]
+    if placements:
+        body["placements_attributes"] = [dict(p["fields"]) for p in placements]
+    return body
+
+
+def start_cycle(fields: dict[str, Any]) -> int | None:
+    """The trainee's start academic cycle: `trainee_start_date || itt_start_date` (§2.3)."""
+    day = parse_date(fields.get("trainee_start_date")) or parse_date(fields.get("itt_start_date"))
+    return cycle_of(day) if day else None

@@ -1,0 +1,431 @@
+"""The emulator's transport: a threaded HTTP/1.1 server with keep-alive, the rate limit, latency, fault injection
+at the socket level, and the `/__emulator__` test hooks.
+
+`start_emulator()` runs it on a background thread (tests, `sync`'s embedded default); the `register-batch
+emulator` command runs the same thing in the foreground.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import json
+import logging
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from register_batch.model import API_VERSION
+
+from .app import RegisterApp, Request, Response, json_body, new_token, resolve
+from .faults import DEFAULT_HOLD_SECONDS, FaultInjector, FaultSpec
+from .ratelimit import DEFAULT_RATE_LIMIT, FixedWindowLimiter
+from .store import Store
+
+log = logging.getLogger("register_batch.emulator")
+MAX_BODY = 64 * 1024 * 1024
+IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
+
+
+class Stats:
+    """Request counts for `GET /__emulator__/stats`: by route template and by status sent, plus faults."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.total = 0
+            self.by_route: Counter[str] = Counter()
+            self.by_status: Counter[str] = Counter()
+            self.faults: Counter[str] = Counter()
+
+    def request(self, route: str) -> None:
+        with self._lock:
+            self.total += 1
+            self.by_route[route] += 1
+
+    def status(self, status: int) -> None:
+        with self._lock:
+            self.by_status[str(status)] += 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self.faults[kind] += 1
+
+    def snapshot(self, trainees: int) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": {
+                    "total": self.total,
+                    "by_route": dict(sorted(self.by_route.items())),
+                    "by_status": dict(sorted(self.by_status.items())),
+                    "faults": dict(sorted(self.faults.items())),
+                },
+                "trainees": trainees,
+            }
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    emulator: Emulator
+
+    def server_bind(self) -> None:
+        # No reverse DNS lookup of the host name (HTTPServer.server_bind does one, which can be slow).
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(self.server_address)
+        self.server_address = self.socket.getsockname()[:2]
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "register-batch-emulator"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle + delayed ACK cost ~40 ms per reply.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.emulator._connection_opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.emulator._connection_closed(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            size = 0
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    return None
+                length = int(line.split(b";")[0].strip() or b"0", 16)
+                if length == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                size += length
+                if size > MAX_BODY:
+                    return None
+                chunks.append(self.rfile.read(length))
+                self.rfile.readline(65537)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            body = None
+        if body is None:
+            self._send(Response.json(400, {"errors": ["Request body is malformed or too large"]}))
+            self.close_connection = True
+            return
+        target = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=target.path or "/",
+            query=target.query,
+            headers=self.headers,
+            body=body,
+            client=self.client_address[0],
+        )
+        self.server.emulator._dispatch(self, request)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD" and response.body:
+            self.wfile.write(response.body)
+        self.wfile.flush()
+
+    def _drop(self, *, reset: bool) -> None:
+        """Close the connection without a reply: with a TCP RST (`reset`), or a plain close."""
+        self.close_connection = True
+        try:
+            if reset:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        for stream in (self.rfile, self.wfile):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        # The stdlib flushes and closes these after the method returns; give it harmless stand-ins.
+        self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
+
+
+class Emulator:
+    """A running emulator: `url` is the server root, `api_url` the versioned API base. Stop it with `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db: str | Path | None = None,
+        tokens: tuple[str, ...] | list[str] = (),
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        faults: FaultSpec | str | None = None,
+        seed: int | None = None,
+        latency_ms: float = 0,
+        fault_hold: float = DEFAULT_HOLD_SECONDS,
+        trn_delay: float = 0.0,
+        as_of: date | None = None,
+        clock: Callable[[], float] = time.time,
+        allow_remote: bool = False,
+    ):
+        if not is_loopback(host) and not allow_remote:
+            raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
+        self.store = Store(db)
+        self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
+        self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
+        self.app = RegisterApp(self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay)
+        self.clock = clock
+        self.limiter = FixedWindowLimiter(*rate_limit, clock=clock) if rate_limit else None
+        self.faults = FaultInjector(faults, seed)
+        self.latency = max(0.0, float(latency_ms)) / 1000.0
+        self.fault_hold = fault_hold
+        self.stats = Stats()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        server_class = _Server6 if ":" in host.strip("[]") else _Server
+        self._server = server_class((host.strip("[]"), port), _Handler)
+        self._server.emulator = self
+        self.host, self.port = self._server.server_name, self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    # --- addresses ----------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/{API_VERSION}"
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Serve on a background thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.serve_forever, name=f"emulator:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until `stop()` (the CLI's foreground mode)."""
+        self._server.serve_forever(poll_interval=0.02)
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections, wake held replies, and close the store."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        with self._connections_lock:
+            for connection in list(self._connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.store.close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- in-process controls (tests) ----------------------------------------------------------------------
+
+    def set_faults(self, spec: FaultSpec | str | None, seed: int | None = None) -> None:
+        """Change the fault mix while running (restarts the random sequence with `seed`)."""
+        self.faults.configure(spec, seed)
+
+    def add_token(self, token: str) -> str:
+        """Accept one more token (a new provider); returns its UKPRN."""
+        self.tokens = (*self.tokens, token)
+        return self.app.add_token(token)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.store.transaction():
+            trainees = self.store.count_trainees()
+        return self.stats.snapshot(trainees)
+
+    def reset(self) -> None:
+        """Forget all trainees, counts and rate-limit windows (providers and tokens stay)."""
+        self.store.reset()
+        self.stats.reset()
+        if self.limiter:
+            self.limiter.reset()
+
+    # --- request path -------------------------------------------------------------------------------------
+
+    def _connection_opened(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def _reply(self, handler: _Handler, response: Response, *, count: bool = True) -> None:
+        if count:
+            self.stats.status(response.status)
+        try:
+            handler._send(response)
+        except OSError:
+            handler.close_connection = True  # the client went away (e.g. it timed out)
+
+    def _dispatch(self, handler: _Handler, request: Request) -> None:
+        path = request.path
+        if path.startswith("/__emulator__"):
+            self._reply(handler, self._hook(request), count=False)
+            return
+        if not path.startswith("/api"):
+            self._reply(handler, Response.json(404, {"error": "Resource not found"}), count=False)
+            return
+        resolved = resolve(request.method, path)
+        self.stats.request(resolved.key)
+        if self.limiter is not None:
+            retry_after = self.limiter.hit(request.client)
+            if retry_after is not None:
+                throttled = Response(429, b"Retry later\n", "text/plain", {"Retry-After": str(retry_after)})
+                self._reply(handler, throttled)
+                return
+        if self.latency:
+            self._stopping.wait(self.latency)
+        fault = self.faults.draw()
+        if fault == "500":
+            self.stats.fault("500")
+            self._reply(handler, Response.json(500, {"error": "Internal server error"}))
+            return
+        if fault == "reset":
+            self.stats.fault("reset")
+            handler._drop(reset=True)
+            return
+        if fault == "timeout":
+            self.stats.fault("timeout")
+            if self._stopping.wait(self.fault_hold):
+                handler._drop(reset=True)
+                return
+        try:
+            response = self.app.handle(request, resolved)
+        except Exception:  # an emulator bug: answer like Rails' exceptions app (§1.5) and keep serving
+            log.exception("emulator error on %s %s", request.method, path)
+            response = Response.json(500, {"error": "Internal server error"})
+        if fault == "lost-response" and response.write and 200 <= response.status < 300:
+            self.stats.fault("lost-response")
+            handler._drop(reset=False)
+            return
+        self._reply(handler, response)
+
+    def _hook(self, request: Request) -> Response:
+        route = (request.method, request.path.rstrip("/"))
+        if route == ("GET", "/__emulator__/stats"):
+            return Response(200, json_body(self.snapshot()))
+        if route == ("POST", "/__emulator__/reset"):
+            self.reset()
+            return Response(200, json_body({"status": "reset"}))
+        return Response(404, json.dumps({"error": "Resource not found"}).encode())
+
+
+def start_emulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    db: str | Path | None = None,
+    tokens: tuple[str, ...] | list[str] = (),
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+    faults: FaultSpec | str | None = None,
+    seed: int | None = None,
+    latency_ms: float = 0,
+    fault_hold: float = DEFAULT_HOLD_SECONDS,
+    trn_delay: float = 0.0,
+    as_of: date | None = None,
+    clock: Callable[[], float] = time.time,
+    allow_remote: bool = False,
+) -> Emulator:
+    """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
+
+    `port=0` picks a free port; `db=None` keeps state in memory; no `tokens` generates one (`emulator.tokens`).
+    `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives timestamps, the rate-limit windows
+    and TRN allocation; `as_of` fixes the date the validation rules and the listing's "now" use.
+    """
+    return Emulator(
+        host=host,
+        port=port,
+        db=db,
+        tokens=tokens,
+        rate_limit=rate_limit,
+        faults=faults,
+        seed=seed,
+        latency_ms=latency_ms,
+        fault_hold=fault_hold,
+        trn_delay=trn_delay,
+        as_of=as_of,
+        clock=clock,
+        allow_remote=allow_remote,
+    ).start()

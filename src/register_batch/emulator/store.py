@@ -1,0 +1,359 @@
+"""The emulator's state: providers, trainees, degrees, placements and withdrawals in SQLite.
+
+One connection guarded by one lock: the emulator serves a handful of clients, and a single writer keeps every
+request's reads and writes in one consistent transaction. Each trainee row holds the request-level values as
+JSON plus the columns the listing, the duplicate rule and TRN allocation query on. Times are integer
+microseconds since the epoch (Register keeps microseconds and shows milliseconds, register-api.md §10).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS providers (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    ukprn TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS trainees (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL UNIQUE,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    state TEXT NOT NULL,
+    hesa_id TEXT,
+    date_of_birth TEXT,
+    last_name TEXT,
+    training_route TEXT,
+    itt_start_date TEXT,
+    start_cycle INTEGER,
+    trn TEXT UNIQUE,
+    trn_due_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trainees_listing ON trainees (provider_id, start_cycle, updated_at);
+CREATE INDEX IF NOT EXISTS trainees_duplicates ON trainees (provider_id, date_of_birth);
+CREATE INDEX IF NOT EXISTS trainees_trn_due ON trainees (trn_due_at) WHERE trn IS NULL;
+CREATE TABLE IF NOT EXISTS degrees (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL UNIQUE,
+    trainee_id INTEGER NOT NULL REFERENCES trainees(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS degrees_trainee ON degrees (trainee_id);
+CREATE TABLE IF NOT EXISTS placements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL UNIQUE,
+    trainee_id INTEGER NOT NULL REFERENCES trainees(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS placements_trainee ON placements (trainee_id);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    trainee_id INTEGER NOT NULL REFERENCES trainees(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS withdrawals_trainee ON withdrawals (trainee_id);
+"""
+
+Row = dict[str, Any]
+_TRAINEE_COLUMNS = (
+    "id, slug, provider_id, state, trn, trn_due_at, created_at, updated_at, fields, meta, start_cycle, itt_start_date"
+)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _trainee(row: sqlite3.Row) -> Row:
+    found = dict(row)
+    found["fields"] = json.loads(found["fields"])
+    found["meta"] = json.loads(found["meta"])
+    return found
+
+
+def _child(row: sqlite3.Row) -> Row:
+    found = dict(row)
+    found["fields"] = json.loads(found["fields"])
+    return found
+
+
+class Store:
+    """SQLite-backed state; use `with store.transaction():` around every request's work."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._db = sqlite3.connect(
+            str(self.path) if self.path else ":memory:", check_same_thread=False, isolation_level=None
+        )
+        self._db.row_factory = sqlite3.Row
+        if self.path:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
+        with self.transaction():
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One atomic unit of work (re-entrant: nested uses join the outer transaction)."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _all(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
+        return self._db.execute(sql, params).fetchone()
+
+    # --- providers ----------------------------------------------------------------------------------------
+
+    def provider_by_token_hash(self, token_hash: str) -> Row | None:
+        row = self._one("SELECT id, ukprn FROM providers WHERE token_hash = ?", (token_hash,))
+        return dict(row) if row else None
+
+    def add_provider(self, token_hash: str, ukprn: str) -> Row:
+        """The provider a token belongs to, created on first sight (the same token keeps its UKPRN)."""
+        with self.transaction():
+            found = self.provider_by_token_hash(token_hash)
+            if found:
+                return found
+            while self._one("SELECT 1 FROM providers WHERE ukprn = ?", (ukprn,)):
+                ukprn = f"{(int(ukprn) + 1 - 10_000_000) % 10_000_000 + 10_000_000:08d}"
+            self._db.execute("INSERT INTO providers (token_hash, ukprn) VALUES (?, ?)", (token_hash, ukprn))
+            return self.provider_by_token_hash(token_hash) or {}
+
+    def provider_ukprn(self, provider_id: int) -> str:
+        row = self._one("SELECT ukprn FROM providers WHERE id = ?", (provider_id,))
+        return row["ukprn"] if row else ""
+
+    # --- trainees -----------------------------------------------------------------------------------------
+
+    def insert_trainee(self, trainee: Row) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO trainees (slug, provider_id, state, hesa_id, date_of_birth, last_name, training_route, "
+            "itt_start_date, start_cycle, trn, trn_due_at, created_at, updated_at, fields, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                trainee["slug"],
+                trainee["provider_id"],
+                trainee["state"],
+                trainee["fields"].get("hesa_id"),
+                trainee["fields"].get("date_of_birth"),
+                trainee["fields"].get("last_name"),
+                trainee["fields"].get("training_route"),
+                trainee["fields"].get("itt_start_date"),
+                trainee.get("start_cycle"),
+                trainee.get("trn"),
+                trainee.get("trn_due_at"),
+                trainee["created_at"],
+                trainee["updated_at"],
+                _dump(trainee["fields"]),
+                _dump(trainee["meta"]),
+            ),
+        )
+        trainee["id"] = cursor.lastrowid
+        return int(cursor.lastrowid or 0)
+
+    def save_trainee(self, trainee: Row) -> None:
+        self._db.execute(
+            "UPDATE trainees SET state = ?, hesa_id = ?, date_of_birth = ?, last_name = ?, training_route = ?, "
+            "itt_start_date = ?, start_cycle = ?, trn = ?, trn_due_at = ?, updated_at = ?, fields = ?, meta = ? "
+            "WHERE id = ?",
+            (
+                trainee["state"],
+                trainee["fields"].get("hesa_id"),
+                trainee["fields"].get("date_of_birth"),
+                trainee["fields"].get("last_name"),
+                trainee["fields"].get("training_route"),
+                trainee["fields"].get("itt_start_date"),
+                trainee.get("start_cycle"),
+                trainee.get("trn"),
+                trainee.get("trn_due_at"),
+                trainee["updated_at"],
+                _dump(trainee["fields"]),
+                _dump(trainee["meta"]),
+                trainee["id"],
+            ),
+        )
+
+    def touch_trainee(self, trainee_id: int, now: int) -> None:
+        """`belongs_to :trainee, touch: true` (degrees) and progress saves: only `updated_at` moves."""
+        self._db.execute("UPDATE trainees SET updated_at = ? WHERE id = ?", (now, trainee_id))
+
+    def trainee(self, provider_id: int, slug: str) -> Row | None:
+        row = self._one(
+            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND slug = ?", (provider_id, slug)
+        )
+        return _trainee(row) if row else None
+
+    def trainee_by_id(self, trainee_id: int) -> Row | None:
+        row = self._one(f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE id = ?", (trainee_id,))
+        return _trainee(row) if row else None
+
+    def duplicate_candidates(self, provider_id: int, date_of_birth: str) -> list[Row]:
+        """Same provider and date of birth (§4's first two conditions); the caller applies the rest."""
+        rows = self._all(
+            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND date_of_birth = ? ORDER BY id",
+            (provider_id, date_of_birth),
+        )
+        return [_trainee(r) for r in rows]
+
+    def list_trainees(
+        self,
+        provider_id: int,
+        *,
+        start_cycle: int,
+        since: int | None,
+        where: str,
+        params: list[Any],
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        """One page of the provider's trainees of a start cycle, and the total count of the filtered set."""
+        clauses = "provider_id = ? AND start_cycle = ? AND state != 'draft'"
+        args: list[Any] = [provider_id, start_cycle]
+        if since is not None:
+            clauses += " AND updated_at >= ?"
+            args.append(since)
+        if where:
+            clauses += f" AND ({where})"
+            args.extend(params)
+        total = self._one(f"SELECT COUNT(*) AS n FROM trainees WHERE {clauses}", args)["n"]
+        order = "DESC" if descending else "ASC"
+        rows = self._all(
+            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE {clauses} ORDER BY updated_at {order}, id DESC "
+            "LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return [_trainee(r) for r in rows], int(total)
+
+    def due_trn_allocations(self, now: int) -> list[Row]:
+        rows = self._all(
+            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE trn IS NULL AND trn_due_at IS NOT NULL "
+            "AND trn_due_at <= ? ORDER BY trn_due_at, id",
+            (now,),
+        )
+        return [_trainee(r) for r in rows]
+
+    def trn_taken(self, trn: str) -> bool:
+        return self._one("SELECT 1 FROM trainees WHERE trn = ?", (trn,)) is not None
+
+    def count_trainees(self) -> int:
+        return int(self._one("SELECT COUNT(*) AS n FROM trainees")["n"])
+
+    # --- degrees and placements ---------------------------------------------------------------------------
+
+    def children(self, table: str, trainee_ids: list[int]) -> dict[int, list[Row]]:
+        """Degrees or placements of several trainees, oldest first (as Register's associations return them)."""
+        found: dict[int, list[Row]] = {i: [] for i in trainee_ids}
+        if not trainee_ids:
+            return found
+        marks = ",".join("?" * len(trainee_ids))
+        for row in self._all(
+            f"SELECT id, slug, trainee_id, created_at, updated_at, fields FROM {_table(table)} "
+            f"WHERE trainee_id IN ({marks}) ORDER BY id",
+            trainee_ids,
+        ):
+            found[row["trainee_id"]].append(_child(row))
+        return found
+
+    def child(self, table: str, trainee_id: int, slug: str) -> Row | None:
+        row = self._one(
+            f"SELECT id, slug, trainee_id, created_at, updated_at, fields FROM {_table(table)} "
+            "WHERE trainee_id = ? AND slug = ?",
+            (trainee_id, slug),
+        )
+        return _child(row) if row else None
+
+    def insert_child(self, table: str, child: Row) -> int:
+        cursor = self._db.execute(
+            f"INSERT INTO {_table(table)} (slug, trainee_id, created_at, updated_at, fields) VALUES (?, ?, ?, ?, ?)",
+            (child["slug"], child["trainee_id"], child["created_at"], child["updated_at"], _dump(child["fields"])),
+        )
+        child["id"] = cursor.lastrowid
+        return int(cursor.lastrowid or 0)
+
+    def save_child(self, table: str, child: Row) -> None:
+        self._db.execute(
+            f"UPDATE {_table(table)} SET updated_at = ?, fields = ? WHERE id = ?",
+            (child["updated_at"], _dump(child["fields"]), child["id"]),
+        )
+
+    def delete_child(self, table: str, child_id: int) -> None:
+        self._db.execute(f"DELETE FROM {_table(table)} WHERE id = ?", (child_id,))
+
+    def slug_taken(self, table: str, slug: str) -> bool:
+        return self._one(f"SELECT 1 FROM {_table(table, trainees=True)} WHERE slug = ?", (slug,)) is not None
+
+    # --- withdrawals --------------------------------------------------------------------------------------
+
+    def insert_withdrawal(self, trainee_id: int, fields: Row, now: int) -> None:
+        self._db.execute(
+            "INSERT INTO withdrawals (trainee_id, created_at, fields) VALUES (?, ?, ?)",
+            (trainee_id, now, _dump(fields)),
+        )
+
+    def latest_withdrawals(self, trainee_ids: list[int]) -> dict[int, Row]:
+        found: dict[int, Row] = {}
+        if not trainee_ids:
+            return found
+        marks = ",".join("?" * len(trainee_ids))
+        for row in self._all(
+            f"SELECT trainee_id, fields FROM withdrawals WHERE trainee_id IN ({marks}) ORDER BY id", trainee_ids
+        ):
+            found[row["trainee_id"]] = json.loads(row["fields"])
+        return found
+
+    # --- test hook ----------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every trainee (all providers); providers and their tokens stay."""
+        with self.transaction():
+            for table in ("withdrawals", "placements", "degrees", "trainees"):
+                self._db.execute(f"DELETE FROM {table}")
+
+
+def _table(name: str, *, trainees: bool = False) -> str:
+    if name not in ("degrees", "placements") and not (trainees and name == "trainees"):
+        raise ValueError(f"not a child table: {name}")
+    return name

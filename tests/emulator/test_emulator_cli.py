@@ -1,0 +1,70 @@
+"""`register-batch emulator`: its help, and a real run as a subprocess on a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+
+
+def test_help_lists_the_options():
+    result = CliRunner().invoke(cli, ["emulator", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--db", "--token", "--rate-limit", "--faults", "--seed", "--latency-ms"):
+        assert option in result.output
+
+
+def test_bad_options_are_usage_errors():
+    runner = CliRunner()
+    assert runner.invoke(cli, ["emulator", "--faults", "boom:1"]).exit_code == 2
+    assert runner.invoke(cli, ["emulator", "--rate-limit", "lots"]).exit_code == 2
+
+
+def _start(*args: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    line = process.stdout.readline()
+    return process, line
+
+
+def test_runs_as_a_subprocess_and_stops_cleanly_on_ctrl_c(tmp_path):
+    token = "subprocess-test-token"
+    process, line = _start("--token", token, "--db", str(tmp_path / "state.sqlite3"), "--rate-limit", "0")
+    try:
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/api/v2026\.1)", line)
+        assert match, line
+        assert token not in line  # a token given by the user is never echoed
+        api = match.group(1)
+        info = httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert info.json() == {"status": "ok", "version": {"requested": "v2026.1", "latest": "v2026.1"}}
+        assert httpx.get(f"{api}/info", timeout=5).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert token not in out + err
+
+
+def test_a_generated_token_is_printed_and_works():
+    process, line = _start()
+    try:
+        match = re.search(r"listening on (\S+) \(token: (emulator_[0-9a-f]{64});", line)
+        assert match, line
+        api, token = match.groups()
+        assert httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0

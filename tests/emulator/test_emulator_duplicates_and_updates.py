@@ -1,0 +1,230 @@
+"""Duplicate detection (§4), provider isolation (§1.2), PUT/PATCH merge semantics (§2.6) and state rules (§6)."""
+
+from __future__ import annotations
+
+import pytest
+from emulator_helpers import trainee_body
+
+CONFLICT = [{"error": "Conflict", "message": "This trainee is already in Register"}]
+STATE_ERROR = {
+    "errors": [
+        {
+            "error": "StateTransitionError",
+            "message": "It\u2019s not possible to perform this action while the trainee is in its current state",
+        }
+    ]
+}
+WITHDRAWAL = {
+    "data": {
+        "reasons": ["record_added_in_error"],
+        "withdrawal_date": "2026-10-01",
+        "trigger": "provider",
+        "future_interest": "unknown",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"last_name": "DOE"},  # ILIKE: case-insensitive
+        {"first_names": " john Paul", "email": "other@example.com"},  # first-name token "john"
+        {"first_names": "Jonathan", "email": " John.Doe@Example.com "},  # e-mail match, trimmed, case-insensitive
+        {"first_names": "JOHN Ryan", "email": "other@example.com"},  # token "john"
+        {"itt_start_date": "2027-06-01", "itt_end_date": "2028-07-31"},  # same cycle (2026/27)
+        {"last_name": "D_e"},  # `_` is a wildcard in ILIKE
+    ],
+)
+def test_duplicates_are_refused_with_the_existing_trainee(api, create, changes):
+    existing = create()
+    response = api.post("/trainees", json=trainee_body(**changes))
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert body["errors"] == CONFLICT
+    assert [t["trainee_id"] for t in body["data"]] == [existing["trainee_id"]]
+    assert body["data"][0]["last_name"] == "Doe"
+    assert len(api.get("/trainees").json()["data"]) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"first_names": "Jane", "email": "jane@example.com"},  # neither first-name token nor e-mail
+        {"first_names": "John-Paul", "email": "jp@example.com"},  # token "johnpaul" is not "john"
+        {"date_of_birth": "1990-01-02"},
+        {"last_name": "Doey"},
+        {"training_route": "03"},  # another route
+        {"itt_start_date": "2027-09-01", "itt_end_date": "2028-07-31"},  # another start cycle (2027/28)
+    ],
+)
+def test_near_misses_are_not_duplicates(api, create, changes):
+    create()
+    response = api.post("/trainees", json=trainee_body(**changes))
+    assert response.status_code == 201, response.text
+
+
+def test_the_submitted_cycle_comes_from_itt_start_date_only(api, create):
+    """§4: the existing trainee's cycle uses trainee_start_date, the submitted one itt_start_date only."""
+    create(itt_start_date="2026-07-01", trainee_start_date="2026-09-01", itt_end_date="2027-07-31")
+    # Same itt_start_date (cycle 2025) but the existing trainee starts in 2026: not a duplicate.
+    again = api.post("/trainees", json=trainee_body(itt_start_date="2026-07-01", itt_end_date="2027-07-31"))
+    assert again.status_code == 201
+    # itt_start_date in 2026/27 matches the first trainee's start cycle: duplicate of it.
+    third = api.post("/trainees", json=trainee_body(itt_start_date="2026-09-01", trainee_start_date="2026-07-01"))
+    assert third.status_code == 409
+
+
+def test_invalid_records_get_422_never_409(api, create):
+    create()
+    response = api.post("/trainees", json=trainee_body(sex="7"))
+    assert response.status_code == 422
+
+
+def test_withdrawn_trainees_still_count_as_duplicates(api, create):
+    existing = create()
+    assert api.post(f"/trainees/{existing['trainee_id']}/withdraw", json=WITHDRAWAL).status_code == 200
+    assert api.post("/trainees", json=trainee_body()).status_code == 409
+
+
+def test_enhanced_errors_on_a_duplicate_gives_500(api, create):
+    create()
+    response = api.post("/trainees", json=trainee_body(), headers={"Enhanced-Errors": "true"})
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+
+
+def test_providers_are_isolated(api, api_b, create):
+    mine = create()
+    slug = mine["trainee_id"]
+    # The other provider may create the same person (duplicates are per provider) ...
+    theirs = api_b.post("/trainees", json=trainee_body())
+    assert theirs.status_code == 201
+    assert theirs.json()["data"]["ukprn"] != mine["ukprn"]
+    # ... and cannot see or touch provider A's trainee.
+    not_found = {"errors": [{"error": "NotFound", "message": "Trainee(s) not found"}]}
+    for response in (
+        api_b.get(f"/trainees/{slug}"),
+        api_b.put(f"/trainees/{slug}", json={"data": {"first_names": "Mallory"}}),
+        api_b.post(f"/trainees/{slug}/withdraw", json=WITHDRAWAL),
+        api_b.get(f"/trainees/{slug}/degrees"),
+        api_b.post(f"/trainees/{slug}/placements", json={"data": {"urn": "123456", "name": "X"}}),
+    ):
+        assert (response.status_code, response.json()) == (404, not_found)
+    listing = api_b.get("/trainees").json()["data"]
+    assert [t["trainee_id"] for t in listing] == [theirs.json()["data"]["trainee_id"]]
+    assert api.get(f"/trainees/{slug}").json()["first_names"] == "John"
+
+
+def test_put_merges_and_revalidates_the_whole_record(api, create):
+    slug = create()["trainee_id"]
+    response = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice", "trn": "9999999"}})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["first_names"] == "Alice" and data["last_name"] == "Doe"
+    assert data["record_source"] == "api"
+    assert data["trn"] is None or data["trn"] != "9999999"
+    # The merged record is validated: an invalid combination with stored values is refused.
+    refused = api.put(f"/trainees/{slug}", json={"data": {"course_age_range": "13914"}})
+    assert refused.json() == {
+        "message": "Validation failed: 1 error prohibited this trainee from being saved",
+        "errors": ["course_subject_1 is invalid. It should be `100511` for the course_age_range provided"],
+    }
+    long = api.patch(f"/trainees/{slug}", json={"data": {"first_names": "x" * 61}})
+    assert long.json()["errors"] == ["first_names is too long (maximum is 60 characters)"]
+    assert api.get(f"/trainees/{slug}").json()["first_names"] == "Alice"
+
+
+def test_put_null_keeps_empty_string_clears(api, create):
+    slug = create(course_subject_2="100403", course_subject_3="100366")["trainee_id"]
+    data = api.put(
+        f"/trainees/{slug}",
+        json={
+            "data": {"middle_names": None, "previous_last_name": "", "course_subject_2": None, "course_subject_3": ""}
+        },
+    ).json()["data"]
+    assert data["middle_names"] == "Ryan"
+    assert data["previous_last_name"] is None
+    assert data["course_subject_2"] is None and data["course_subject_3"] is None
+
+
+def test_put_merges_disabilities_by_key_and_ignores_nested_degrees(api, create):
+    trainee = create()
+    slug = trainee["trainee_id"]
+    data = api.put(
+        f"/trainees/{slug}",
+        json={
+            "data": {
+                "disability2": "",
+                "disability3": "55",
+                "degrees_attributes": [
+                    {"subject": "100425", "uk_degree": "083", "grade": "01", "graduation_year": "2010"}
+                ],
+            }
+        },
+    ).json()["data"]
+    assert (data.get("disability1"), data.get("disability2"), data.get("disability3")) == ("58", None, "55")
+    assert [d["degree_id"] for d in data["degrees"]] == [d["degree_id"] for d in trainee["degrees"]]
+
+
+def test_put_resets_derived_fields_that_are_not_sent(api, create):
+    """Code reading of §2.6 ⚠: training_initiative, course_education_phase and diversity_disclosure are
+    recomputed from the request alone, so a partial PUT resets them."""
+    slug = create(course_age_range="13914", course_subject_1="100511")["trainee_id"]
+    before = api.get(f"/trainees/{slug}").json()
+    assert (before["training_initiative"], before["course_education_phase"]) == ("026", "primary")
+    assert before["diversity_disclosure"] == "diversity_disclosed"
+    after = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert after["training_initiative"] is None
+    assert after["course_education_phase"] == "secondary"
+    assert after["diversity_disclosure"] == "diversity_not_disclosed"
+    assert after["course_age_range"] == "13914"
+    full = api.put(
+        f"/trainees/{slug}",
+        json={"data": {"training_initiative": "026", "course_age_range": "13914", "ethnicity": "120"}},
+    ).json()["data"]
+    assert (full["training_initiative"], full["course_education_phase"]) == ("026", "primary")
+    assert full["diversity_disclosure"] == "diversity_disclosed"
+
+
+def test_put_only_moves_updated_at_when_something_changed(api, create):
+    slug = create()["trainee_id"]
+    first = api.get(f"/trainees/{slug}").json()["updated_at"]
+    same = {"training_initiative": "026", "ethnicity": "120", "training_route": "12", "course_age_range": "13918"}
+    assert api.put(f"/trainees/{slug}", json={"data": same}).json()["data"]["updated_at"] == first
+    changed = api.put(f"/trainees/{slug}", json={"data": {**same, "first_names": "Alice"}}).json()["data"]
+    assert changed["updated_at"] > first
+
+
+def test_route_change_away_from_iqts_drops_the_country(api, create):
+    slug = create(training_route="15", iqts_country="BO")["trainee_id"]
+    assert api.get(f"/trainees/{slug}").json()["iqts_country"] == "BO"
+    data = api.put(f"/trainees/{slug}", json={"data": {"training_route": "12"}}).json()["data"]
+    assert data["iqts_country"] is None
+
+
+def test_withdrawn_trainees_are_read_only(api, create):
+    slug = create()["trainee_id"]
+    assert api.post(f"/trainees/{slug}/withdraw", json=WITHDRAWAL).status_code == 200
+    degree = api.get(f"/trainees/{slug}/degrees").json()["data"][0]["degree_id"]
+    placement = api.get(f"/trainees/{slug}/placements").json()["data"][0]["placement_id"]
+    for response in (
+        api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}),
+        api.patch(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}),
+        api.post(f"/trainees/{slug}/degrees", json={"data": {"subject": "100425"}}),
+        api.put(f"/trainees/{slug}/degrees/{degree}", json={"data": {"grade": "01"}}),
+        api.delete(f"/trainees/{slug}/degrees/{degree}"),
+        api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "123456", "name": "X"}}),
+        api.delete(f"/trainees/{slug}/placements/{placement}"),
+        api.post(f"/trainees/{slug}/withdraw", json=WITHDRAWAL),
+    ):
+        assert (response.status_code, response.json()) == (422, STATE_ERROR)
+    defer = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-02"}})
+    assert defer.json() == {
+        "errors": [
+            {
+                "error": "UnprocessableEntity",
+                "message": "state is invalid must be one of [submitted_for_trn, trn_received]",
+            }
+        ]
+    }
+    assert api.get(f"/trainees/{slug}").json()["first_names"] == "John"

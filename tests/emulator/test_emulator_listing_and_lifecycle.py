@@ -1,0 +1,358 @@
+"""GET /trainees (§2.3, §10), withdraw/defer/recommend (§2.7-§2.9), TRN allocation, degrees and placements
+sub-resources (§2.10, §2.11) and how updated_at moves (§10)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from emulator_helpers import AS_OF, TOKEN_A, trainee_body
+
+from register_batch.emulator import start_emulator
+from register_batch.emulator.serialize import timestamp
+
+NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
+
+
+def _people(create, count: int, **overrides) -> list[str]:
+    return [create(last_name=f"Person{n:02d}", **overrides)["trainee_id"] for n in range(count)]
+
+
+def test_pagination_meta_and_empty_pages(api, create):
+    created = _people(create, 5)
+    first = api.get("/trainees", params={"per_page": 2})
+    assert first.status_code == 200
+    assert first.json()["meta"] == {"current_page": 1, "total_pages": 3, "total_count": 5, "per_page": 2}
+    seen = [
+        t["trainee_id"]
+        for page in (1, 2, 3)
+        for t in api.get("/trainees", params={"per_page": 2, "page": page}).json()["data"]
+    ]
+    assert sorted(seen) == sorted(created) and len(set(seen)) == 5
+    beyond = api.get("/trainees", params={"per_page": 2, "page": 4})
+    assert (beyond.status_code, beyond.json()) == (404, NO_TRAINEES)
+    assert api.get("/trainees", params={"per_page": 0}).status_code == 404
+    assert api.get("/trainees", params={"per_page": "many"}).status_code == 404
+    assert api.get("/trainees", params={"per_page": -3}).json()["meta"]["per_page"] == 100
+    assert api.get("/trainees", params={"page": 0}).json()["meta"]["current_page"] == 1
+    assert api.get("/trainees").json()["meta"]["per_page"] == 50
+    # Full objects, with degrees and placements.
+    assert len(first.json()["data"][0]["degrees"]) == 1 and len(first.json()["data"][0]["placements"]) == 2
+
+
+def test_listing_is_per_start_cycle(api, create):
+    this_cycle = create(last_name="Now")["trainee_id"]
+    last_cycle = create(last_name="Before", itt_start_date="2025-09-01", itt_end_date="2026-07-31")["trainee_id"]
+    assert [t["trainee_id"] for t in api.get("/trainees").json()["data"]] == [this_cycle]  # current cycle by default
+    assert [t["trainee_id"] for t in api.get("/trainees", params={"academic_cycle": 2025}).json()["data"]] == [
+        last_cycle
+    ]
+    assert api.get("/trainees", params={"academic_cycle": 2024}).json() == NO_TRAINEES
+
+
+def test_listing_parameter_errors(api):
+    response = api.get(
+        "/trainees",
+        params={"academic_cycle": "not-a-number", "since": "2023-13-01", "status": "invalid_state", "sort_order": "up"},
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "message": "Validation failed: 4 errors prohibited this request being run",
+        "errors": {
+            "academic_cycle": ["not-a-number is not a valid academic cycle year"],
+            "since": ["2023-13-01 is not a valid date"],
+            "status": ["invalid_state is not a valid status"],
+            "sort_order": ["is not included in the list"],
+        },
+    }
+    one = api.get("/trainees", params={"status": "busy"}).json()
+    assert one["message"] == "Validation failed: 1 error prohibited this request being run"
+
+
+def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
+    ids = _people(create, 3)
+    updated = [api.get(f"/trainees/{i}").json()["updated_at"] for i in ids]
+    time.sleep(0.005)
+    api.put(f"/trainees/{ids[0]}", json={"data": {"first_names": "Changed"}})
+    newest = api.get(f"/trainees/{ids[0]}").json()["updated_at"]
+    assert newest > max(updated)
+    ascending = api.get("/trainees", params={"sort_order": "asc"}).json()["data"]
+    assert ascending[-1]["trainee_id"] == ids[0]
+    assert [t["updated_at"] for t in ascending] == sorted(t["updated_at"] for t in ascending)
+    descending = api.get("/trainees").json()["data"]
+    assert descending[0]["trainee_id"] == ids[0]
+    # `since` equal to a returned (millisecond) updated_at includes that record (§10).
+    since = api.get("/trainees", params={"since": newest, "sort_order": "asc"}).json()["data"]
+    assert [t["trainee_id"] for t in since] == [ids[0]]
+    assert api.get("/trainees", params={"since": "2099-01-01"}).json() == NO_TRAINEES
+    assert len(api.get("/trainees", params={"since": "2026-01-01"}).json()["data"]) == 3
+
+
+def test_status_and_has_trn_filters():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, trn_delay=3600) as slow:
+        client = httpx.Client(base_url=slow.api_url, headers={"Authorization": f"Bearer {TOKEN_A}"})
+        started = client.post("/trainees", json=trainee_body(last_name="Started")).json()["data"]["trainee_id"]
+        future = client.post(
+            "/trainees", json=trainee_body(last_name="Future", itt_start_date="2027-01-05", itt_end_date="2027-12-31")
+        ).json()["data"]["trainee_id"]
+
+        def ids(**params) -> list[str]:
+            response = client.get("/trainees", params=params)
+            return sorted(t["trainee_id"] for t in response.json()["data"]) if response.status_code == 200 else []
+
+        assert ids(status="in_training") == [started]
+        assert ids(status="course_not_yet_started") == [future]
+        assert ids(**{"status[]": ["in_training", "course_not_yet_started"]}) == sorted([started, future])
+        assert ids(**{"status[]": ["bogus"]}) == []
+        assert ids(status="deferred") == []
+        assert ids(has_trn="true") == []
+        assert ids(has_trn="false") == ids(has_trn="1") == sorted([started, future])  # anything but "true" (§2.3)
+        client.post(f"/trainees/{started}/defer", json={"data": {"defer_date": "2026-10-01"}})
+        assert ids(status="deferred") == [started]
+        client.close()
+
+
+def test_trn_arrives_later_and_moves_updated_at():
+    clock_value = [1_790_000_000.0]
+    with start_emulator(
+        tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, trn_delay=10, clock=lambda: clock_value[0]
+    ) as emulator:
+        client = httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {TOKEN_A}"})
+        created = client.post("/trainees", json=trainee_body()).json()["data"]
+        slug = created["trainee_id"]
+        clock_value[0] += 5
+        assert client.get(f"/trainees/{slug}").json()["state"] == "submitted_for_trn"
+        clock_value[0] += 6
+        later = client.get(f"/trainees/{slug}").json()
+        assert later["state"] == "trn_received" and later["trn"] and len(later["trn"]) == 7
+        assert later["updated_at"] > created["updated_at"]
+        assert later["updated_at"] == timestamp((1_790_000_000 + 10) * 1_000_000)  # when it arrived
+        assert later["submitted_for_trn_at"] == created["submitted_for_trn_at"]
+        client.close()
+
+
+def test_withdraw(api, create):
+    slug = create()["trainee_id"]
+    invalid = api.post(
+        f"/trainees/{slug}/withdraw", json={"data": {"trigger": "trainee", "reasons": ["mandatory_reasons"]}}
+    )
+    assert invalid.status_code == 422
+    messages = [e["message"] for e in invalid.json()["errors"]]
+    assert {e["error"] for e in invalid.json()["errors"]} == {"UnprocessableEntity"}
+    assert "withdrawal_date Choose a withdrawal date" in messages
+    assert "future_interest is not included in the list" in messages
+    assert "reasons entered not valid for selected trigger eg unacceptable_behaviour for a trainee trigger" in messages
+    early = api.post(
+        f"/trainees/{slug}/withdraw",
+        json={
+            "data": {
+                "withdrawal_date": "2026-08-01",
+                "trigger": "provider",
+                "future_interest": "no",
+                "reasons": ["record_added_in_error"],
+            }
+        },
+    )
+    assert early.json()["errors"][0]["message"] == "withdrawal_date must be after itt_start_date"
+    done = api.post(
+        f"/trainees/{slug}/withdraw",
+        json={
+            "data": {
+                "withdrawal_date": "2026-10-01",
+                "trigger": "trainee",
+                "future_interest": "yes",
+                "reasons": ["trainee_chose_to_withdraw_another_reason"],
+                "another_reason": "Moved abroad",
+            }
+        },
+    )
+    assert done.status_code == 200
+    data = done.json()["data"]
+    assert data["state"] == "withdrawn"
+    assert (data["withdrawal_date"], data["withdrawal_trigger"], data["withdrawal_future_interest"]) == (
+        "2026-10-01",
+        "trainee",
+        "yes",
+    )
+    assert data["withdrawal_reasons"] == ["trainee_chose_to_withdraw_another_reason"]
+    assert data["withdrawal_another_reason"] == "Moved abroad"
+    assert api.get("/trainees", params={"status": "withdrawn"}).json()["data"][0]["trainee_id"] == slug
+
+
+def test_withdraw_before_the_course_starts_is_a_state_error(api, create):
+    slug = create(itt_start_date="2027-01-05", itt_end_date="2027-12-31")["trainee_id"]
+    response = api.post(
+        f"/trainees/{slug}/withdraw",
+        json={
+            "data": {
+                "withdrawal_date": "2026-10-01",
+                "trigger": "provider",
+                "future_interest": "no",
+                "reasons": ["record_added_in_error"],
+            }
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["error"] == "StateTransitionError"
+
+
+def test_defer(api, create):
+    slug = create()["trainee_id"]
+    blank = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_reason": "x" * 501}})
+    assert [e["message"] for e in blank.json()["errors"]] == [
+        "defer_date can't be blank",
+        "defer_reason is too long (maximum is 500 characters)",
+    ]
+    bad = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-02-30"}})
+    assert bad.json()["errors"][0]["message"] == "defer_date is invalid"
+    before = api.get(f"/trainees/{slug}").json()["updated_at"]
+    done = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-01", "defer_reason": "Illness"}})
+    assert done.status_code == 200
+    data = done.json()["data"]
+    assert (data["state"], data["defer_date"], data["defer_reason"]) == ("deferred", "2026-10-01", "Illness")
+    assert data["updated_at"] >= before
+    # A deferred trainee can still be updated (not a restricted state) and withdrawn.
+    assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).status_code == 200
+
+
+def test_recommend_for_award(api, create):
+    slug = create(placements_attributes=[{"urn": "123456", "name": "One"}])["trainee_id"]
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+    refused = api.post(
+        f"/trainees/{slug}/update-qts-or-eyts-status", json={"data": {"qts_standards_met_date": "2030-01-01"}}
+    )
+    assert [e["message"] for e in refused.json()["errors"]] == [
+        "qts_standards_met_date must not be in the future",
+        "placements must be at least 2 for the provider_led_postgrad training route",
+    ]
+    blank = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": ""}})
+    assert blank.json()["errors"][0]["message"] == (
+        "qts_standards_met_date can't be blank. Enter a date the trainee met the QTS or EYTS requirements."
+    )
+    api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "654321", "name": "Two"}})
+    done = api.post(
+        f"/trainees/{slug}/update-qts-or-eyts-status", json={"data": {"qts_standards_met_date": "2026-10-10"}}
+    )
+    assert done.status_code == 202
+    data = done.json()["data"]
+    assert (data["state"], data["outcome_date"]) == ("recommended_for_award", "2026-10-10")
+    assert data["recommended_for_award_at"].endswith("Z") and "." not in data["recommended_for_award_at"]
+    again = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-10-10"}})
+    assert again.json()["errors"][-1]["message"] == "state must be selected as trn_received"
+    assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "A"}}).json()["errors"][0]["error"] == (
+        "StateTransitionError"
+    )
+
+
+def test_recommend_needs_the_trn():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, trn_delay=3600) as slow:
+        client = httpx.Client(base_url=slow.api_url, headers={"Authorization": f"Bearer {TOKEN_A}"})
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        response = client.post(
+            f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-10-10"}}
+        )
+        assert response.json()["errors"] == [
+            {"error": "UnprocessableEntity", "message": "state must be selected as trn_received"}
+        ]
+        client.close()
+
+
+def test_degrees_sub_resource(api, create):
+    trainee = create()
+    slug = trainee["trainee_id"]
+    existing = trainee["degrees"][0]
+    body = {
+        "data": {"subject": "100425", "non_uk_degree": "083", "country": "GL", "grade": "02", "graduation_year": "2015"}
+    }
+    added = api.post(f"/trainees/{slug}/degrees", json=body)
+    assert added.status_code == 201
+    degree = added.json()["data"]
+    assert degree == degree | {
+        "uk_degree": None,
+        "non_uk_degree": "083",
+        "country": "GL",
+        "institution": None,
+        "graduation_year": 2015,
+    }
+    after_add = api.get(f"/trainees/{slug}").json()["updated_at"]
+    assert after_add >= trainee["updated_at"]
+    duplicate = api.post(f"/trainees/{slug}/degrees", json=body)
+    assert duplicate.status_code == 409
+    assert duplicate.json() == {
+        "errors": [{"error": "Conflict", "message": "This is a duplicate degree"}],
+        "data": [degree],
+    }
+    invalid = api.post(f"/trainees/{slug}/degrees", json={"data": {"uk_degree": "083", "graduation_year": "1900"}})
+    assert [e["message"] for e in invalid.json()["errors"]] == [
+        "subject must be entered if specifying a previous UK degree or non-UK degree",
+        "grade must be entered if specifying a previous UK degree or non-UK degree",
+        "graduation_year is invalid",
+    ]
+    listing = api.get(f"/trainees/{slug}/degrees").json()["data"]
+    assert [d["degree_id"] for d in listing] == [existing["degree_id"], degree["degree_id"]]
+    assert api.get(f"/trainees/{slug}/degrees/{degree['degree_id']}").json() == {"data": degree}
+    # PUT writes only the keys sent; sending uk_degree rewrites uk_degree, non_uk_degree and country together.
+    updated = api.put(
+        f"/trainees/{slug}/degrees/{degree['degree_id']}", json={"data": {"uk_degree": "083", "institution": "0117"}}
+    ).json()["data"]
+    assert (updated["uk_degree"], updated["non_uk_degree"], updated["country"], updated["institution"]) == (
+        "083",
+        None,
+        None,
+        "0117",
+    )
+    clash = api.put(
+        f"/trainees/{slug}/degrees/{degree['degree_id']}",
+        json={"data": {"subject": "100485", "grade": "02", "graduation_year": "2012"}},
+    )
+    assert clash.status_code == 409  # now identical to the first degree
+    deleted = api.delete(f"/trainees/{slug}/degrees/{degree['degree_id']}")
+    assert deleted.status_code == 200
+    assert deleted.json()["data"]["trainee_id"] == slug  # the parent trainee, not the degree
+    assert [d["degree_id"] for d in deleted.json()["data"]["degrees"]] == [existing["degree_id"]]
+    assert api.get(f"/trainees/{slug}/degrees/{degree['degree_id']}").status_code == 404
+
+
+def test_placements_sub_resource_and_updated_at(api, create):
+    trainee = create(placements_attributes=...)
+    slug = trainee["trainee_id"]
+    assert api.get(f"/trainees/{slug}/placements").json() == {"data": []}
+    start = api.get(f"/trainees/{slug}").json()["updated_at"]
+    time.sleep(0.005)
+    first = api.post(
+        f"/trainees/{slug}/placements", json={"data": {"urn": "987548", "name": "Western", "postcode": "ZX6 8FZ"}}
+    )
+    assert first.status_code == 201
+    placement = first.json()["data"]
+    assert placement == placement | {
+        "urn": "987548",
+        "name": "Western",
+        "postcode": "ZX6 8FZ",
+        "address": "URN 987548, ZX6 8FZ",
+    }
+    after_first = api.get(f"/trainees/{slug}").json()["updated_at"]
+    assert after_first > start  # the first placement flips progress and saves the trainee
+    time.sleep(0.005)
+    second = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000", "name": "Abroad"}}).json()["data"]
+    assert second["name"] == "Abroad" and second["address"] is None  # no magic label on the endpoint
+    assert api.get(f"/trainees/{slug}").json()["updated_at"] == after_first  # later placements do not touch it
+    assert api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "12"}}).json()["errors"] == [
+        {"error": "UnprocessableEntity", "message": "urn is invalid"}
+    ]
+    bad_postcode = api.post(f"/trainees/{slug}/placements", json={"data": {"name": "X", "postcode": "nope"}})
+    assert bad_postcode.json()["errors"][0]["message"] == "postcode Enter a valid postcode (for example, BN1 1AA)"
+    changed = api.patch(f"/trainees/{slug}/placements/{placement['placement_id']}", json={"data": {"name": "Eastern"}})
+    assert changed.json()["data"]["name"] == "Eastern" and changed.json()["data"]["urn"] == "987548"
+    deleted = api.delete(f"/trainees/{slug}/placements/{placement['placement_id']}")
+    assert [p["placement_id"] for p in deleted.json()["data"]["placements"]] == [second["placement_id"]]
+    assert api.get(f"/trainees/{slug}/placements/{placement['placement_id']}").json() == {
+        "errors": [{"error": "NotFound", "message": "Placement(s) not found"}]
+    }
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_put_and_patch_are_the_same_route(api, create, method):
+    slug = create()["trainee_id"]
+    response = getattr(api, method)(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
+    assert response.status_code == 200 and response.json()["data"]["first_names"] == "Alice"

@@ -1,0 +1,241 @@
+"""Authentication, versions, reference data, and POST /trainees (register-api.md §1, §2.1, §2.2, §2.5, §7)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from emulator_helpers import TOKEN_A, trainee_body
+
+from register_batch.reference import load_reference
+
+MISSING_DATA = {"errors": ["Param is missing or the value is empty or invalid: data"]}
+
+
+def test_info_needs_a_token_and_accepts_bearer_or_raw(emulator, anonymous, make_client):
+    assert anonymous.get("/info").status_code == 401
+    assert anonymous.get("/info").json() == {"error": "Unauthorized"}
+    assert make_client("not-a-known-token").get("/info").status_code == 401
+    raw = httpx.get(f"{emulator.api_url}/info", headers={"Authorization": TOKEN_A})
+    assert raw.status_code == 200
+    assert raw.json() == {"status": "ok", "version": {"requested": "v2026.1", "latest": "v2026.1"}}
+    assert make_client().get("/info").json()["status"] == "ok"
+
+
+def test_reference_data_needs_no_token_and_is_the_bundled_payload(anonymous):
+    reference = load_reference()
+    full = anonymous.get("/reference-data")
+    assert full.status_code == 200
+    assert full.json() == reference.api_payload()
+    assert set(full.json()) == {*reference.fields}
+    sex = anonymous.get("/reference-data", params={"field": "sex"}).json()
+    assert sex["metadata"] == {"name": "sex", "display_name": "Sex", "description": ""}
+    assert [e["code"] for e in sex["entries"]] == ["10", "11", "12", "96", "99"]
+    withdrawal = anonymous.get("/reference-data", params={"field": "withdrawal_reasons"}).json()
+    assert withdrawal["triggers"] == ["provider", "trainee"]
+    missing = anonymous.get("/reference-data", params={"field": "bogus"})
+    assert missing.status_code == 404
+    assert missing.json() == {"errors": [{"error": "NotFound", "message": "Reference data field 'bogus' not found"}]}
+
+
+def test_unsupported_versions_and_unknown_paths(emulator, anonymous, api):
+    # An unsupported but well-formed version falls to the catch-all: authentication first, then 404 (§1.1).
+    assert httpx.get(f"{emulator.url}/api/v2025.0/trainees").status_code == 401
+    old = httpx.get(f"{emulator.url}/api/v2025.0/trainees", headers={"Authorization": f"Bearer {TOKEN_A}"})
+    assert old.status_code == 404
+    assert old.json() == {"errors": [{"error": "NotFound", "message": "Not found"}]}
+    assert api.get("/foo").json() == {"errors": [{"error": "NotFound", "message": "Not found"}]}
+    assert api.delete("/trainees/abc").status_code == 404  # there is no DELETE /trainees/{id}
+    assert anonymous.get("/foo").status_code == 401
+    outside = httpx.get(f"{emulator.url}/api/foo")
+    assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
+
+
+def test_create_returns_the_full_trainee(api):
+    response = api.post("/trainees", json=trainee_body())
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    data = response.json()["data"]
+    assert re.fullmatch(r"[1-9A-HJ-NP-Za-km-z]{24}", data["trainee_id"])
+    assert data["state"] == "submitted_for_trn"
+    assert data["record_source"] == "api"
+    assert data["trn"] is None
+    assert data["course_year"] == 1 and data["application_id"] is None
+    assert (data["course_min_age"], data["course_max_age"], data["course_education_phase"]) == (11, 16, "secondary")
+    assert (data["course_level"], data["course_qualification"]) == ("postgrad", "QTS")
+    assert (data["ethnicity"], data["ethnic_group"], data["ethnic_background"]) == (
+        "120",
+        "black_ethnic_group",
+        "African",
+    )
+    assert (data["diversity_disclosure"], data["disability_disclosure"]) == ("diversity_disclosed", "disabled")
+    assert (data["disability1"], data["disability2"]) == ("58", "57")
+    assert data["training_initiative"] == "026" and data["fund_code"] == "2"
+    assert data["trainee_start_date"] == data["itt_start_date"] == data["course_itt_start_date"] == "2026-09-01"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["created_at"])
+    assert data["created_at"] == data["updated_at"] == data["submitted_for_trn_at"]
+    assert len(data["ukprn"]) == 8
+    degree = data["degrees"][0]
+    assert degree["uk_degree"] == "083" and degree["graduation_year"] == 2012 and degree["country"] is None
+    assert degree["grade_uuid"] == "e2fe18d4-8655-47cf-ab1a-8c3e0b0f078f"
+    assert len(degree["degree_id"]) == 24
+    magic, school = data["placements"]
+    # Nested placements lose their postcode and magic URNs get their label (§3.8).
+    assert magic == magic | {"urn": "900020", "name": "Establishment does not have a URN", "postcode": None}
+    assert magic["address"] is None
+    assert school["name"] == "Hill Top School" and school["address"] == "URN 123456"
+
+
+def test_create_defaults_and_mapper_rewrites(api):
+    body = trainee_body(
+        ethnicity=...,
+        disability1=...,
+        disability2=...,
+        nationality="JE",
+        funding_method="C",
+        fund_code="7",
+        training_route="11",
+        course_subject_1="100403",
+        training_initiative="026",
+        trn="1234567",
+        unknown_key="dropped",
+        application_id=6916785,
+        degrees_attributes=[
+            {"grade": "09", "subject": "100485", "institution": "0133", "uk_degree": "083", "graduation_year": 2012}
+        ],
+    )
+    data = api.post("/trainees", json=body).json()["data"]
+    assert (data["ethnicity"], data["ethnic_group"], data["ethnic_background"]) == (
+        "997",
+        "not_provided_ethnic_group",
+        "Not provided",
+    )
+    assert (data["diversity_disclosure"], data["disability_disclosure"]) == (
+        "diversity_not_disclosed",
+        "disability_not_provided",
+    )
+    assert "disability1" not in data
+    assert data["nationality"] == "GB"  # JE is one of british's codes; serialized with its first code
+    assert data["training_initiative"] is None  # funding_method C forces the veteran initiative (R19), shown null
+    assert data["trn"] is None and "unknown_key" not in data
+    assert data["application_id"] == 6916785
+    assert (data["degrees"][0]["grade"], data["degrees"][0]["institution"]) == ("14", "0149")
+
+
+def test_validation_failure_bodies(api):
+    blank = api.post("/trainees", json={"data": {"email": "Doe"}})
+    assert blank.status_code == 422
+    body = blank.json()
+    assert body["message"] == "Validation failed: 17 errors prohibited this trainee from being saved"
+    assert sorted(body["errors"]) == sorted(
+        [
+            "first_names can't be blank",
+            "last_name can't be blank",
+            "date_of_birth can't be blank",
+            "sex can't be blank",
+            "training_route can't be blank",
+            "itt_start_date can't be blank",
+            "itt_end_date can't be blank",
+            "course_subject_1 can't be blank",
+            "study_mode can't be blank",
+            "hesa_id can't be blank",
+            "email Enter an email address in the correct format, like name@example.com",
+            "itt_aim can't be blank",
+            "itt_qualification_aim must be entered if 202 selected for itt_aim",
+            "course_year can't be blank",
+            "course_age_range can't be blank",
+            "fund_code can't be blank",
+            "funding_method can't be blank",
+        ]
+    )
+    one = api.post("/trainees", json=trainee_body(first_names="x" * 61))
+    assert one.json() == {
+        "message": "Validation failed: 1 error prohibited this trainee from being saved",
+        "errors": ["first_names is too long (maximum is 60 characters)"],
+    }
+    assert api.get("/trainees").status_code == 404  # nothing was created
+
+
+def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):
+    response = api.post("/trainees", json=trainee_body(itt_aim=202))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        "itt_aim has invalid reference data value of '202'. Valid values are '201', '202'."
+    ]
+
+
+def test_enhanced_errors(api):
+    headers = {"Enhanced-Errors": "true"}
+    response = api.post("/trainees", json=trainee_body(training_route="12", degrees_attributes=[]), headers=headers)
+    assert response.json() == {
+        "message": "Validation failed: 1 error prohibited this trainee from being saved",
+        "errors": {"degrees_attributes": ["must be entered if specifying a postgraduate training_route"]},
+    }
+    nested = api.post(
+        "/trainees",
+        json=trainee_body(
+            email="bad",
+            degrees_attributes=[{"subject": "100485", "uk_degree": "083", "grade": "02", "graduation_year": "1900"}],
+            placements_attributes=[{"urn": "12"}],
+        ),
+        headers=headers,
+    )
+    assert nested.status_code == 422
+    assert nested.json()["errors"] == {
+        "email": ["Enter an email address in the correct format, like name@example.com"],
+        "degrees_attributes": {"graduation_year": ["is invalid"]},
+        "placements_attributes": {"urn": ["is invalid"]},
+    }
+    # Register's serializer fails on a parent used both as a list and an object (§7.1 ⚠): 500.
+    both = [{"subject": "100485", "uk_degree": "083", "graduation_year": "2012"}] * 2
+    mixed = api.post("/trainees", json=trainee_body(degrees_attributes=both), headers=headers)
+    assert (mixed.status_code, mixed.json()) == (500, {"error": "Internal server error"})
+    standard = api.post("/trainees", json=trainee_body(degrees_attributes=both))
+    assert standard.json()["errors"] == [
+        "degrees_attributes contains duplicate degrees",
+        "grade must be entered if specifying a previous UK degree or non-UK degree",
+        "grade must be entered if specifying a previous UK degree or non-UK degree",
+    ]
+
+
+@pytest.mark.parametrize(
+    "content,content_type,status,expected",
+    [
+        (b'{"data": {"first_names": ', "application/json", 400, None),
+        (b"[1, 2]", "application/json", 422, MISSING_DATA),
+        (
+            b'{"data": {}}',
+            "application/json",
+            422,
+            MISSING_DATA,
+        ),
+        (
+            b'{"data": "x"}',
+            "application/json",
+            422,
+            MISSING_DATA,
+        ),
+        (
+            b'{"other": {"a": 1}}',
+            "application/json",
+            422,
+            MISSING_DATA,
+        ),
+        (
+            b'{"data": {"first_names": "A"}}',
+            "text/plain",
+            422,
+            MISSING_DATA,
+        ),
+        (b"", "application/json", 422, MISSING_DATA),
+    ],
+)
+def test_malformed_bodies(api, content, content_type, status, expected):
+    response = api.post("/trainees", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    if expected is None:
+        errors = response.json()["errors"]
+        assert len(errors) == 1 and errors[0][0].isupper()
+    else:
+        assert response.json() == expected

@@ -1,0 +1,240 @@
+"""The transport: fault injection at the socket level, the rate limit (§1.3), the test hooks, persistence,
+loopback-only listening and latency."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import httpx
+import pytest
+from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
+
+from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
+from register_batch.emulator.faults import FaultInjector
+
+NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
+
+
+def _count(api: httpx.Client) -> int:
+    response = api.get("/trainees")
+    return 0 if response.status_code == 404 else response.json()["meta"]["total_count"]
+
+
+# --- faults -----------------------------------------------------------------------------------------------------
+
+
+def test_fault_500_answers_internal_server_error_and_does_nothing(emulator, api):
+    emulator.set_faults("500:1")
+    response = api.post("/trainees", json=trainee_body())
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert api.get("/info").status_code == 500  # every /api request
+    emulator.set_faults(None)
+    assert _count(api) == 0
+    assert emulator.snapshot()["requests"]["faults"] == {"500": 2}
+
+
+def test_fault_reset_closes_the_connection_before_doing_anything(emulator, api):
+    emulator.set_faults("reset:1")
+    with pytest.raises(httpx.TransportError) as raised:
+        api.post("/trainees", json=trainee_body())
+    assert not isinstance(raised.value, httpx.TimeoutException)
+    emulator.set_faults(None)
+    assert _count(api) == 0
+    assert emulator.snapshot()["requests"]["faults"] == {"reset": 1}
+
+
+def test_fault_timeout_holds_the_reply_past_the_client_timeout(emulator, make_client):
+    impatient = make_client(timeout=0.2)
+    emulator.set_faults("timeout:1")
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        impatient.post("/trainees", json=trainee_body())
+    assert time.monotonic() - started < 0.5
+    emulator.set_faults(None)
+    patient = make_client()
+    assert _count(patient) == 0  # the held request has not been carried out yet (hold 0.6 s)
+    time.sleep(0.7)
+    assert _count(patient) == 1  # ... and then it was: the client could not know
+    stats = emulator.snapshot()["requests"]
+    assert stats["faults"] == {"timeout": 1}
+
+
+def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, api):
+    emulator.set_faults("lost-response:1")
+    assert api.get("/info").status_code == 200  # reads are never dropped
+    invalid = api.post("/trainees", json=trainee_body(sex="7"))
+    assert invalid.status_code == 422  # nor failed writes
+    with pytest.raises(httpx.TransportError):
+        api.post("/trainees", json=trainee_body())
+    emulator.set_faults(None)
+    listing = api.get("/trainees").json()
+    assert listing["meta"]["total_count"] == 1  # committed
+    again = api.post("/trainees", json=trainee_body())
+    assert again.status_code == 409
+    assert again.json()["data"][0]["trainee_id"] == listing["data"][0]["trainee_id"]
+    assert emulator.snapshot()["requests"]["faults"] == {"lost-response": 1}
+
+
+def test_faults_are_reproducible_with_a_seed():
+    def draws(seed: int) -> list[str | None]:
+        injector = FaultInjector("500:0.2,reset:0.1,timeout:0.1,lost-response:0.2", seed)
+        return [injector.draw() for _ in range(200)]
+
+    assert draws(7) == draws(7)
+    assert draws(7) != draws(8)
+    counts = {kind: draws(7).count(kind) for kind in ("500", "reset", "timeout", "lost-response", None)}
+    assert all(counts.values()) and counts[None] > 50
+
+
+def test_seeded_emulators_fail_the_same_requests():
+    def statuses() -> list[int]:
+        with (
+            start_emulator(tokens=(TOKEN_A,), rate_limit=None, faults="500:0.5", seed=42) as emulator,
+            client_for(emulator) as client,
+        ):
+            return [client.get("/info").status_code for _ in range(30)]
+
+    first = statuses()
+    assert first == statuses()
+    assert set(first) == {200, 500}
+
+
+def test_fault_specs_are_checked():
+    assert str(parse_faults("500:0.05, reset:0.03,timeout:0.02,lost-response:0.05")) == (
+        "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05"
+    )
+    assert not parse_faults("")
+    for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6"):
+        with pytest.raises(ValueError):
+            parse_faults(bad)
+
+
+def test_hooks_are_never_faulted_nor_counted(emulator):
+    emulator.set_faults("500:1")
+    stats = httpx.get(f"{emulator.url}/__emulator__/stats")
+    assert stats.status_code == 200
+    assert stats.json()["requests"]["total"] == 0
+
+
+# --- rate limit -------------------------------------------------------------------------------------------------
+
+
+def test_the_101st_request_in_a_window_gets_429():
+    clock = FakeClock(1_800_000_030.5)  # 29.5 s before the end of an epoch-aligned 60 s window
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=(100, 60), clock=clock, as_of=AS_OF) as emulator,
+        client_for(emulator) as client,
+    ):
+        for n in range(50):
+            assert client.get("/info").status_code == 200, n
+        anonymous = httpx.Client(base_url=emulator.api_url)
+        for n in range(50):  # failed requests count too
+            assert anonymous.get("/trainees").status_code == 401, n
+        throttled = client.get("/info")
+        assert throttled.status_code == 429
+        assert throttled.headers["content-type"] == "text/plain"
+        assert throttled.text == "Retry later\n"
+        remainder = 60 - (clock() % 60)
+        retry_after = int(throttled.headers["retry-after"])
+        assert 1 <= retry_after <= math.ceil(remainder)
+        assert retry_after == 30
+        clock.advance(20)
+        assert client.get("/info").status_code == 429
+        assert int(client.get("/info").headers["retry-after"]) == 10
+        assert httpx.get(f"{emulator.url}/__emulator__/stats").status_code == 200  # hooks are not limited
+        clock.advance(10)  # the next window
+        assert client.get("/info").status_code == 200
+        stats = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]
+        assert stats["total"] == 104
+        assert stats["by_status"] == {"200": 51, "401": 50, "429": 3}
+        anonymous.close()
+
+
+def test_throttled_requests_count_against_the_window():
+    clock = FakeClock(1_800_000_000.0)
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 1), clock=clock) as emulator, client_for(emulator) as client:
+        assert [client.get("/info").status_code for _ in range(4)] == [200, 200, 429, 429]
+        assert client.get("/info").headers["retry-after"] == "1"
+        clock.advance(1)
+        assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_rate_limit_specs():
+    assert parse_rate_limit("100/60") == (100, 60.0)
+    assert parse_rate_limit("0") is None
+    for bad in ("x/60", "10/0", "-1/5"):
+        with pytest.raises(ValueError):
+            parse_rate_limit(bad)
+
+
+# --- hooks, persistence, addresses ------------------------------------------------------------------------------
+
+
+def test_stats_and_reset(emulator, api, api_b):
+    slug = api.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+    api_b.post("/trainees", json=trainee_body())
+    api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
+    api.post(f"/trainees/{slug}/degrees", json={"data": {"subject": "100425"}})
+    api.delete(f"/trainees/{slug}/placements/nope")
+    api.get("/trainees")
+    stats = httpx.get(f"{emulator.url}/__emulator__/stats").json()
+    assert stats == {
+        "requests": {
+            "total": 6,
+            "by_route": {
+                "DELETE /trainees/{trainee_id}/placements/{placement_id}": 1,
+                "GET /trainees": 1,
+                "POST /trainees": 2,
+                "POST /trainees/{trainee_id}/degrees": 1,
+                "PUT /trainees/{trainee_id}": 1,
+            },
+            "by_status": {"200": 2, "201": 2, "404": 1, "422": 1},
+            "faults": {},
+        },
+        "trainees": 2,
+    }
+    assert httpx.post(f"{emulator.url}/__emulator__/reset").status_code == 200
+    after = httpx.get(f"{emulator.url}/__emulator__/stats").json()
+    assert after == {"requests": {"total": 0, "by_route": {}, "by_status": {}, "faults": {}}, "trainees": 0}
+    assert api.get("/trainees").json() == NO_TRAINEES
+    assert api.get("/info").status_code == 200  # tokens survive a reset
+
+
+def test_state_persists_across_restarts_with_a_db_file(tmp_path):
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        created = client.post("/trainees", json=trainee_body()).json()["data"]
+    assert TOKEN_A.encode() not in db.read_bytes()  # tokens are kept as digests only
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as second, client_for(second) as client:
+        again = client.get(f"/trainees/{created['trainee_id']}").json()
+        assert again["ukprn"] == created["ukprn"]
+        assert again["first_names"] == "John"
+        assert client.post("/trainees", json=trainee_body()).status_code == 409
+
+
+def test_only_loopback_unless_asked():
+    with pytest.raises(ValueError, match="loopback"):
+        start_emulator(host="0.0.0.0")
+    with start_emulator() as emulator:
+        assert emulator.url.startswith("http://127.0.0.1:")
+        assert emulator.api_url.endswith("/api/v2026.1")
+        assert len(emulator.tokens) == 1 and emulator.tokens[0].startswith("emulator_")
+        token = emulator.tokens[0]
+        assert httpx.get(f"{emulator.api_url}/info", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_latency_is_added_to_api_requests():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, latency_ms=150) as emulator, client_for(emulator) as client:
+        started = time.monotonic()
+        client.get("/info")
+        assert time.monotonic() - started >= 0.15
+        started = time.monotonic()
+        httpx.get(f"{emulator.url}/__emulator__/stats")
+        assert time.monotonic() - started < 0.15
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(emulator, api):
+    for _ in range(5):
+        assert api.get("/info").status_code == 200
+    assert len(emulator._connections) == 1
