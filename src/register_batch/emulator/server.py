@@ -244,7 +244,11 @@ class Emulator:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         server_class = _Server6 if ":" in host.strip("[]") else _Server
-        self._server = server_class((host.strip("[]"), port), _Handler)
+        try:
+            self._server = server_class((host.strip("[]"), port), _Handler)
+        except OSError:
+            self.store.close()
+            raise
         self._server.emulator = self
         self.host, self.port = self._server.server_name, self._server.server_port
         self._thread: threading.Thread | None = None
