@@ -1,17 +1,79 @@
-"""report.html: one self-contained page (inline CSS, JS and SVG; no network) for people to read."""
+"""report.html: one self-contained page (inline CSS, JS and SVG; no network) for people to read.
+
+The page is server-rendered in full: every count, chart and table row is plain HTML produced by Jinja's
+autoescaping, so the page is useful without JavaScript and user data has a single escaping path. The
+inline script only filters and sorts rows that are already there (it never builds HTML from data). A
+Content-Security-Policy pins the inline style and script by hash and forbids every fetch, so even a
+value that slipped through escaping could neither run nor phone home.
+
+Counts and charts always cover every issue; the tables embed at most `HTML_ISSUE_LIMIT` rows (errors
+before warnings, sync records with problems before quiet ones) and say so: issues.csv and report.json
+hold everything.
+"""
 
 from __future__ import annotations
 
-from itertools import islice
-from pathlib import Path
+import base64
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from register_batch.fs import private_writer
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
+
+CHART_TOP = 10
+FILE_FIELD = "(file)"  # how ReportBuilder.by_field counts issues that belong to no field
+
+# Not strftime("%B"): the page must not depend on the machine's locale.
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+TITLES = {"validate": "Validation report", "convert": "Conversion check", "sync": "Sync report"}
+
+# (key in extra["sync"]["actions"], card label, label on a dry run, tone when non-zero)
+ACTIONS = (
+    ("create", "Create", "To create", "info"),
+    ("update", "Update", "To update", "info"),
+    ("unchanged", "Unchanged", "Unchanged", "neutral"),
+    ("withdraw", "Withdraw", "To withdraw", "info"),
+    ("defer", "Defer", "To defer", "info"),
+    ("conflict", "Conflict", "Conflict", "warn"),
+    ("blocked", "Blocked", "Blocked", "warn"),
+    ("invalid", "Invalid, not sent", "Invalid, not sent", "bad"),
+)
+OUTCOMES = (
+    ("done", "Done", "good"),
+    ("failed", "Failed", "bad"),
+    ("unknown", "Unknown", "bad"),
+    ("skipped", "Skipped", "neutral"),
+    ("planned", "Planned", "neutral"),
+)
+# Sync records with something to look at come first when the table cannot hold every record.
+_OUTCOME_RANK = {"failed": 0, "unknown": 1}
+_ACTION_RANK = {"conflict": 2, "blocked": 3, "invalid": 4, "create": 5, "update": 5, "withdraw": 5, "defer": 5}
 
 _ENV = Environment(
     loader=PackageLoader("register_batch.reports", "templates"),
@@ -19,34 +81,246 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.filters["n"] = lambda value: f"{value or 0:,}"
+_BREAK_AFTER = re.compile(r"(?<=[_./\\\[-])")
+
+
+def breakable(value: object) -> Markup:
+    """Escape, then allow line breaks after _ . / \\ - [: long codes and paths wrap at word-like points."""
+    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(value)))
+
+
+_ENV.filters["breakable"] = breakable
+
+
+def long_date(iso: str) -> str:
+    """2026-11-28 -> 28 November 2026: how people in England write dates (GOV.UK style)."""
+    try:
+        day = date.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+_ENV.filters["long_date"] = long_date
+
+
+@cache
+def _asset(name: str) -> str:
+    """The inline CSS/JS, read once; they are ours, so they go into the page unescaped."""
+    text = files("register_batch.reports").joinpath("templates", name).read_text(encoding="utf-8")
+    closing = "</style" if name.endswith(".css") else "</script"
+    if closing in text.lower():  # would end the element early
+        raise ValueError(f"{name} must not contain {closing}")
+    return text
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@dataclass
+class Bar:
+    """One bar of a chart: a field or rule with its issues split by severity (widths in % of the longest)."""
+
+    key: str
+    label: str
+    errors: int
+    warnings: int
+    scale: int
+    filter: str | None  # the table filter the bar's link sets ("field" or "code"), None for "other"
+
+    @property
+    def total(self) -> int:
+        return self.errors + self.warnings
+
+    @property
+    def error_width(self) -> float:
+        return round(100 * self.errors / self.scale, 2) if self.scale else 0.0
+
+    @property
+    def warning_width(self) -> float:
+        return round(100 * self.warnings / self.scale, 2) if self.scale else 0.0
+
+
+def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[Bar]:
+    """The top CHART_TOP keys by count, and the rest folded into one "other" bar."""
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    shown, rest = ranked[:CHART_TOP], ranked[CHART_TOP:]
+    if len(rest) == 1:  # "1 other" would hide a name for no gain in space
+        shown, rest = ranked, []
+    scale = max([count for _, count in shown] + [sum(count for _, count in rest)] + [0])
+    bars = [Bar(key, key, errors[key], count - errors[key], scale, filter_key) for key, count in shown]
+    if rest:
+        rest_errors = sum(errors[key] for key, _ in rest)
+        rest_total = sum(count for _, count in rest)
+        label = f"{len(rest)} other {noun}"
+        bars.append(Bar("", label, rest_errors, rest_total - rest_errors, scale, None))
+    return bars
+
+
+def _short_source(source: str) -> str:
+    """`register-api.md §3.3 R1 (rules/x.rb)` → `register-api.md §3.3 R1`: the part that fits a cell."""
+    return source.split(" (", 1)[0].rstrip(",;")
+
+
+def _issue_rows(report: ReportBuilder, limit: int) -> tuple[list[dict[str, Any]], Counter, Counter]:
+    """One pass over every issue: the rows to embed (errors first, then file order) and error counts.
+
+    Memory stays bounded by 2 x limit rows whatever the size of the report.
+    """
+    errors: list[tuple[int, dict[str, Any]]] = []
+    warnings: list[tuple[int, dict[str, Any]]] = []
+    field_errors: Counter = Counter()
+    code_errors: Counter = Counter()
+    for pos, row in enumerate(report.issues()):
+        is_error = row["severity"] == "error"
+        if is_error:
+            field_errors[row["field"] or FILE_FIELD] += 1
+            code_errors[row["code"]] += 1
+        bucket = errors if is_error else warnings
+        if len(bucket) < limit:
+            bucket.append((pos, row))
+    chosen = sorted(errors + warnings[: max(0, limit - len(errors))], key=lambda pair: pair[0])
+    rows = []
+    for pos, row in chosen:
+        rows.append(
+            {
+                **row,
+                "pos": pos,
+                "field_key": row["field"] or FILE_FIELD,
+                "input_name": PurePath(row["input"]).name or row["input"],
+            }
+        )
+    return rows, field_errors, code_errors
+
+
+def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
+    """Cards and the records table for `sync`, from ReportBuilder.extra (None when there is no sync)."""
+    sync = extra.get("sync")
+    if not isinstance(sync, dict):
+        return None
+    records: list[dict[str, Any]] = list(extra.get("records") or [])
+    dry_run = bool(sync.get("dry_run"))
+    actions = sync.get("actions") or {}
+    outcomes = sync.get("outcomes") or {}
+    by_action: dict[str, Counter] = {}
+    for record in records:
+        by_action.setdefault(record.get("action") or "", Counter())[record.get("outcome") or ""] += 1
+    known_actions = {key for key, *_ in ACTIONS}
+    known_outcomes = {key for key, *_ in OUTCOMES}
+    # Keys this page does not know yet (a newer sync) still get a card rather than vanishing.
+    action_specs = [*ACTIONS, *((key, key, key, "info") for key in actions if key not in known_actions)]
+    outcome_specs = [*OUTCOMES, *((key, key, "neutral") for key in outcomes if key not in known_outcomes)]
+    action_cards = [
+        {
+            "key": key,
+            "label": dry_label if dry_run else label,
+            "value": actions.get(key, 0),
+            "tone": tone if actions.get(key, 0) else "zero",
+            "split": [] if dry_run else _split(by_action.get(key, Counter())),
+        }
+        for key, label, dry_label, tone in action_specs
+    ]
+    outcome_cards = [
+        {"key": key, "label": label, "value": outcomes.get(key, 0), "tone": tone if outcomes.get(key, 0) else "zero"}
+        for key, label, tone in outcome_specs
+    ]
+
+    def rank(pair: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        record = pair[1]
+        if record.get("outcome") in _OUTCOME_RANK:
+            return _OUTCOME_RANK[record["outcome"]], pair[0]
+        return _ACTION_RANK.get(record.get("action") or "", 9), pair[0]
+
+    chosen = sorted(enumerate(records), key=rank)[:limit]
+    rows = [
+        {**record, "pos": pos, "input_name": PurePath(str(record.get("input") or "")).name}
+        for pos, record in sorted(chosen, key=lambda pair: pair[0])
+    ]
+    return {
+        "target": sync.get("target"),
+        "dry_run": dry_run,
+        "requests": sync.get("requests") or {},
+        "action_cards": action_cards,
+        "outcome_cards": outcome_cards,
+        "rows": rows,
+        "total": len(records),
+        "action_options": _options(record.get("action") for record in records),
+        "outcome_options": _options(record.get("outcome") for record in records),
+    }
+
+
+def _split(outcomes: Counter) -> list[tuple[str, int]]:
+    """How the records of one action ended, for a real run: [("done", 11), ("failed", 1)]."""
+    order = {key: rank for rank, (key, _label, _tone) in enumerate(OUTCOMES)}
+    return sorted(
+        ((key, count) for key, count in outcomes.items() if key), key=lambda kv: (order.get(kv[0], 99), kv[0])
+    )
+
+
+def _options(values: Iterable[str | None]) -> list[tuple[str, int]]:
+    return sorted(Counter(value for value in values if value).items())
 
 
 def context(report: ReportBuilder) -> dict[str, Any]:
+    """Everything the template shows, computed once so the template stays presentation only."""
     from register_batch.reports import HTML_ISSUE_LIMIT
     from register_batch.validation import CATALOGUE
 
-    issues = list(islice(report.issues(), HTML_ISSUE_LIMIT))
-    total = report.summary.errors + report.summary.warnings
-    rules = {
-        code: {"source": entry.source, "fix": entry.fix, "name": entry.name}
-        for code, entry in CATALOGUE.items()
-        if code in report.by_code
-    }
+    header = report.header()
+    summary = header["summary"]
+    total = summary["errors"] + summary["warnings"]
+    rows, field_errors, code_errors = _issue_rows(report, HTML_ISSUE_LIMIT)
+    rules = []
+    for code, count in sorted(report.by_code.items(), key=lambda item: (-item[1], item[0])):
+        entry = CATALOGUE.get(code)
+        rules.append(
+            {
+                "code": code,
+                "count": count,
+                "errors": code_errors[code],
+                "warnings": count - code_errors[code],
+                "source": entry.source if entry else "",
+                "short_source": _short_source(entry.source) if entry else "",
+                "fix": entry.fix if entry else "",
+            }
+        )
+    sync = _sync_context(report.extra, HTML_ISSUE_LIMIT)
+    css, js = _asset("report.css"), _asset("report.js")
     return {
-        "header": report.header(),
-        "extra": report.extra,
+        "title": TITLES.get(report.command, f"{report.command.capitalize()} report"),
         "command": report.command,
-        "issues": issues,
-        "shown": len(issues),
+        "header": header,
+        "summary": summary,
         "total": total,
-        "by_code": report.by_code.most_common(),
-        "by_field": report.by_field.most_common(),
+        "issues": rows,
+        "shown": len(rows),
+        "truncated": len(rows) < total,
+        "limit": HTML_ISSUE_LIMIT,
         "rules": rules,
+        "rule_info": {rule["code"]: rule for rule in rules},
+        "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
+        "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
+        "field_options": sorted(report.by_field.items()),
+        "severity_options": [("error", "Errors", summary["errors"]), ("warning", "Warnings", summary["warnings"])],
+        "input_options": sorted({info["path"] for info in header["inputs"]} | {row["input"] for row in rows}),
+        "sync": sync,
+        "css": Markup(css),
+        "js": Markup(js),
+        "csp": (
+            f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'"
+        ),
     }
+
+
+def render(report: ReportBuilder) -> str:
+    return _ENV.get_template("report.html.j2").render(**context(report))
 
 
 def write(path: Path, report: ReportBuilder) -> Path:
-    page = _ENV.get_template("report.html.j2").render(**context(report))
+    page = render(report)
     with private_writer(path) as fh:
         fh.write(page)
     return path

@@ -1,0 +1,137 @@
+// report.html behaviour: filter and sort the rows already on the page. Rows are never built from data here
+// (no innerHTML), so values from the user's files cannot become markup; without this script the page is
+// complete, only static.
+(function () {
+  "use strict";
+  const root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+  const number = (n) => n.toLocaleString("en-GB");
+
+  function debounce(fn, ms) {
+    let timer = 0;
+    return () => {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  // One filterable, sortable table, driven by the form whose data-table names it. Select controls
+  // match a row's data-<key> attribute exactly; the search box matches every word anywhere in the row.
+  function enhance(form) {
+    const table = document.getElementById(form.dataset.table);
+    if (!table) return null;
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows);
+    const controls = Array.from(form.querySelectorAll("[data-key]"));
+    const status = document.getElementById(form.dataset.status);
+    const shown = status && status.querySelector("[data-shown]");
+    const empty = document.getElementById(form.dataset.empty);
+    const haystack = new Map();
+    const text = (row) => {
+      if (!haystack.has(row)) haystack.set(row, (row.textContent + " " + (row.dataset.input || "")).toLowerCase());
+      return haystack.get(row);
+    };
+
+    function apply() {
+      const wanted = [];
+      let words = [];
+      for (const control of controls) {
+        const value = control.value.trim();
+        if (!value) continue;
+        if (control.dataset.key === "q") words = value.toLowerCase().split(/\s+/);
+        else wanted.push([control.dataset.key, control.value]);
+      }
+      let count = 0;
+      for (const row of rows) {
+        const match =
+          wanted.every(([key, value]) => row.getAttribute("data-" + key) === value) &&
+          words.every((word) => text(row).includes(word));
+        row.hidden = !match;
+        if (match) count += 1;
+      }
+      if (shown) shown.textContent = number(count);
+      if (empty) empty.hidden = count !== 0;
+      form.classList.toggle("filtered", wanted.length > 0 || words.length > 0);
+    }
+
+    function clear() {
+      for (const control of controls) control.value = "";
+      apply();
+    }
+
+    form.addEventListener("submit", (event) => event.preventDefault());
+    for (const control of controls) {
+      if (control.dataset.key === "q") control.addEventListener("input", debounce(apply, 120));
+      else control.addEventListener("change", apply);
+    }
+    const clearButton = form.querySelector("[data-clear]");
+    if (clearButton) clearButton.addEventListener("click", clear);
+    if (empty) {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "button-secondary";
+      again.textContent = "Clear filters";
+      again.addEventListener("click", () => {
+        clear();
+        form.querySelector("[data-key]").focus();
+      });
+      empty.append(" ", again);
+    }
+
+    // Sorting: each sortable header becomes a button; "num" columns sort by data-sort-value as a number.
+    const headers = Array.from(table.tHead.rows[0].cells);
+    headers.forEach((th, index) => {
+      const kind = th.dataset.sort;
+      if (!kind) return;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.append(...th.childNodes);
+      th.append(button);
+      button.addEventListener("click", () => {
+        const direction = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
+        for (const other of headers) other.removeAttribute("aria-sort");
+        th.setAttribute("aria-sort", direction);
+        const collator = new Intl.Collator("en-GB", { numeric: true, sensitivity: "base" });
+        const key = (row) => {
+          const cell = row.cells[index];
+          const raw = cell.dataset.sortValue ?? cell.textContent.trim();
+          if (kind !== "num") return raw;
+          const value = Number.parseFloat(raw);
+          return Number.isNaN(value) ? Infinity : value;
+        };
+        const compare = kind === "num" ? (x, y) => x - y : collator.compare;
+        const sign = direction === "ascending" ? 1 : -1;
+        // Keys are read once per row, not once per comparison; ties keep file order (the sort is stable).
+        const sorted = rows
+          .map((row) => [key(row), row])
+          .sort((a, b) => sign * compare(a[0], b[0]))
+          .map((pair) => pair[1]);
+        // Empty the body at once, then refill it: moving rows one by one within a large body is quadratic.
+        body.textContent = "";
+        body.append(...sorted);
+      });
+    });
+
+    apply();
+    return { form, apply, clear, controls };
+  }
+
+  const tables = Array.from(document.querySelectorAll("form.filters")).map(enhance).filter(Boolean);
+  const issues = tables.find((t) => t.form.dataset.table === "issue-table");
+
+  // Chart names are links to the issues: following one shows only that field's or rule's issues.
+  for (const link of document.querySelectorAll("a[data-filter]")) {
+    link.addEventListener("click", (event) => {
+      if (!issues) return;
+      const control = issues.controls.find((c) => c.dataset.key === link.dataset.filter);
+      if (!control) return;
+      event.preventDefault();
+      for (const other of issues.controls) other.value = "";
+      control.value = link.dataset.value;
+      issues.apply();
+      issues.form.scrollIntoView({ block: "start" });
+      control.focus({ preventScroll: true });
+    });
+  }
+})();

@@ -1,0 +1,284 @@
+"""report.html without a browser: self-contained, escaped, honest about truncation, sync sections present."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import re
+import stat
+from pathlib import Path
+
+import lxml.html
+import pytest
+from report_builders import (
+    HOSTILE_ID,
+    HOSTILE_INPUT,
+    HOSTILE_MESSAGE,
+    HOSTILE_VALUE,
+    check,
+    load_report_json,
+)
+
+import register_batch.reports as reports
+from register_batch.reports import html_report
+
+
+def page(folder: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring((folder / "report.html").read_bytes())
+
+
+def texts(doc: lxml.html.HtmlElement, xpath: str) -> list[str]:
+    return [" ".join(element.text_content().split()) for element in doc.xpath(xpath)]
+
+
+def card(doc: lxml.html.HtmlElement, group: str, key: str) -> int:
+    [value] = texts(doc, f'//ul[@data-group="{group}"]/li[@data-count="{key}"]/span[@class="value"]')
+    return int(value.replace(",", ""))
+
+
+def visible_rows(doc: lxml.html.HtmlElement, table: str) -> list[lxml.html.HtmlElement]:
+    return doc.xpath(f'//table[@id="{table}"]/tbody/tr')
+
+
+def test_page_is_self_contained(validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    doc = page(tmp_path)
+    for element in doc.iter():
+        for name in ("src", "href", "action", "srcset", "xlink:href", "data"):
+            url = element.get(name)
+            if url is not None:
+                assert not re.match(r"^\s*(https?:|//|ftp:|file:)", url, re.I), f"{element.tag} {name}={url}"
+    assert not doc.xpath("//script[@src] | //link[@rel='stylesheet'] | //img | //iframe | //object | //embed")
+    style = doc.xpath("//style")[0].text
+    assert "url(" not in style and "@import" not in style and "@font-face" not in style
+    assert "http" not in doc.xpath("//script")[0].text
+    assert len(html.encode()) < 400_000
+
+
+def test_csp_pins_the_inline_style_and_script(validation_builder, tmp_path):
+    """The browser runs the inline CSS/JS only if their hashes are in the policy: a whitespace change would
+    silently turn the page into an unstyled, unfilterable one."""
+    validation_builder.write(tmp_path)
+    doc = page(tmp_path)
+    [policy] = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    assert "default-src 'none'" in policy
+    for tag, directive in (("style", "style-src"), ("script", "script-src")):
+        [element] = doc.xpath(f"//{tag}")
+        digest = base64.b64encode(hashlib.sha256(element.text.encode("utf-8")).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in policy
+
+
+def test_counts_cards_and_charts_match_report_json(validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    for key, value in data["summary"].items():
+        assert card(doc, "summary", key) == value
+    issues = data["issues"]
+    total = len(issues)
+    assert total == data["summary"]["errors"] + data["summary"]["warnings"] > 0
+    assert len(visible_rows(doc, "issue-table")) == total
+    for chart in ("chart-field", "chart-rule"):
+        assert sum(int(n) for n in doc.xpath(f'//table[@id="{chart}"]/tbody/tr/@data-total')) == total
+    errors_in_bars = sum(
+        int(re.match(r"([\d,]+) errors", text).group(1))
+        for text in texts(doc, '//table[@id="chart-rule"]//td[@class="bar-cell"]/span')
+    )
+    assert errors_in_bars == data["summary"]["errors"]
+    assert texts(doc, '//*[@id="issue-count"]') == [f"Showing {total} of {total} issues"]
+    assert not doc.xpath("//*[@data-truncated]")
+    assert not doc.xpath('//*[@id="sync"]')
+
+
+def test_rows_carry_what_the_filters_match_on(validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    rows = visible_rows(doc, "issue-table")
+    for issue, row in zip(data["issues"], rows, strict=True):
+        assert row.get("data-severity") == issue["severity"]
+        assert row.get("data-code") == issue["code"]
+        assert row.get("data-field") == (issue["field"] or "(file)")
+        assert row.get("data-input") == issue["input"]
+    options = {
+        key: doc.xpath(f'//select[@data-key="{key}"]/option/@value')[1:] for key in ("severity", "field", "code")
+    }
+    assert set(options["field"]) == {row.get("data-field") for row in rows}
+    assert set(options["code"]) == {row.get("data-code") for row in rows}
+    assert options["severity"] == ["error", "warning"]
+    assert all(doc.xpath(f'//label[@for="{control.get("id")}"]') for control in doc.xpath("//select | //input"))
+
+
+def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tmp_path):
+    from register_batch.validation import CATALOGUE
+
+    validation_builder.write(tmp_path)
+    doc = page(tmp_path)
+    for row in visible_rows(doc, "issue-table"):
+        entry = CATALOGUE[row.get("data-code")]
+        [link] = row.xpath('.//a[@class="code"]')
+        assert link.get("title") == entry.source
+        assert link.get("href") == f"#rule-{entry.code}" and doc.get_element_by_id(f"rule-{entry.code}") is not None
+        assert texts(row, './/p[@class="fix"]') == [f"Fix: {entry.fix}"]
+
+
+def test_values_from_user_files_are_escaped(make_sync_builder, tmp_path):
+    make_sync_builder().write(tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    doc = page(tmp_path)
+    assert len(doc.xpath("//script")) == 1 and "__pwned" not in doc.xpath("//script")[0].text
+    assert html.lower().count("<script") == 1 and html.lower().count("</script") == 1
+    assert not doc.xpath("//img | //b | //i")
+    handlers = [name for element in doc.iter() for name in element.attrib if name.lower().startswith("on")]
+    assert handlers == []
+    body = doc.text_content()
+    for hostile in (HOSTILE_VALUE, HOSTILE_ID, HOSTILE_MESSAGE, HOSTILE_INPUT):
+        assert hostile in body  # shown exactly as the user's file has it, as text
+    assert doc.xpath(f"//tr[@data-input={quoted(HOSTILE_INPUT)}]")
+    assert doc.xpath(f"//option[@value={quoted('last_name <i>')}]")
+
+
+def quoted(value: str) -> str:
+    """An XPath string literal for a value with both quote kinds."""
+    return "concat(" + ", '\"', ".join(f'"{part}"' for part in value.split('"')) + ", '')"
+
+
+def test_table_is_truncated_with_a_clear_note_but_counts_cover_everything(validation_builder, tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 5)
+    validation_builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    total = len(data["issues"])
+    rows = visible_rows(doc, "issue-table")
+    assert len(rows) == 5 < total
+    assert {row.get("data-severity") for row in rows} == {"error"}  # errors come first
+    positions = [int(row.xpath("./td[1]/@data-sort-value")[0]) for row in rows]
+    assert positions == sorted(positions)  # and keep file order
+    [note] = texts(doc, '//*[@data-truncated="issues"]')
+    assert f"5 of the {total} issues" in note and "issues.csv and report.json" in note
+    assert texts(doc, '//*[@id="issue-count"]') == [f"Showing 5 of 5 issues listed on this page ({total} in all)"]
+    for key, value in data["summary"].items():
+        assert card(doc, "summary", key) == value
+    assert sum(int(n) for n in doc.xpath('//table[@id="chart-field"]/tbody/tr/@data-total')) == total
+
+
+def test_warnings_fill_the_table_after_the_errors(validation_builder, tmp_path, monkeypatch):
+    data_total = validation_builder.summary.errors + validation_builder.summary.warnings
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", validation_builder.summary.errors + 2)
+    validation_builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "issue-table")
+    assert len(rows) == validation_builder.summary.errors + 2 < data_total
+    assert [row.get("data-severity") for row in rows].count("warning") == 2
+
+
+def test_sync_sections_render(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    sync = data["sync"]
+    for key, value in sync["actions"].items():
+        assert card(doc, "actions", key) == value
+    for key, value in sync["outcomes"].items():
+        assert card(doc, "outcomes", key) == value
+    assert card(doc, "actions", "create") and texts(doc, '//li[@data-count="create"]/span[@class="split"]') == [
+        "1 failed"
+    ]
+    rows = visible_rows(doc, "record-table")
+    assert [(r.get("data-action"), r.get("data-outcome")) for r in rows] == [
+        (record["action"], record["outcome"]) for record in data["records"]
+    ]
+    updates = [row for row in rows if row.get("data-action") == "update"]
+    assert updates and all(
+        texts(row, './/ul[@class="changes"]/li')
+        == [
+            "last_name Register has Smith → , the extract has Smith-Jones",
+            "study_mode Register has 01 → , the extract has blank",
+        ]
+        for row in updates
+    )
+    assert texts(doc, '//*[@data-request="total"]') == ["total 7"]
+    assert "Dry run" not in doc.text_content()
+    assert doc.xpath('//table[@id="record-table"]//a[@data-filter="q"]')  # invalid records link to their issues
+
+
+def test_sync_keys_unknown_to_the_page_still_get_a_card(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.extra["sync"]["actions"]["reassign"] = 2
+    builder.extra["sync"]["outcomes"]["deferred"] = 3
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "reassign") == 2 and card(doc, "outcomes", "deferred") == 3
+
+
+def test_dry_run_says_nothing_was_sent(make_sync_builder, tmp_path):
+    make_sync_builder(dry_run=True).write(tmp_path)
+    doc = page(tmp_path)
+    assert "Dry run: nothing was sent to Register." in " ".join(doc.text_content().split())
+    assert texts(doc, '//li[@data-count="create"]/span[@class="label"]') == ["To create"]
+    assert "(dry run)" in doc.findtext(".//title")
+
+
+def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 3)
+    make_sync_builder().write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    rows = visible_rows(doc, "record-table")
+    assert [row.get("data-outcome") for row in rows][:1] == ["failed"] and len(rows) == 3
+    assert {row.get("data-action") for row in rows} == {"create", "conflict", "invalid"}
+    [note] = texts(doc, '//*[@data-truncated="records"]')
+    assert f"3 of the {len(data['records'])} records" in note and "report.json" in note
+    assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
+
+
+def test_clean_extract_has_no_issue_table(tmp_path):
+    builder, _ = check([str(Path(__file__).parent.parent / "fixtures/register_csv/five_trainees.csv")], "validate")
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    doc = page(tmp_path)
+    assert doc.xpath('//*[@data-status="clean"]') and doc.xpath('//*[@data-status="no-issues"]')
+    assert not doc.xpath('//table[@id="issue-table"] | //*[@id="charts"]')
+    assert card(doc, "summary", "valid") == 5
+
+
+def test_report_file_is_private(validation_builder, tmp_path):
+    written = validation_builder.write(tmp_path / "out")
+    assert stat.S_IMODE(written["html"].stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("degrees_attributes[0].grade", "degrees_<wbr>attributes[<wbr>0].<wbr>grade"),
+        ("<b>_x", "&lt;b&gt;_<wbr>x"),
+    ],
+)
+def test_breakable_escapes_before_adding_break_points(value, expected):
+    assert str(html_report.breakable(value)) == expected
+
+
+@pytest.mark.parametrize("kind", ["validate", "sync"])
+def test_accessible_structure(kind, validation_builder, make_sync_builder, tmp_path):
+    """One h1, no skipped heading levels, landmarks, captioned tables with scoped headers, labelled controls."""
+    (validation_builder if kind == "validate" else make_sync_builder()).write(tmp_path)
+    doc = page(tmp_path)
+    assert doc.get("lang") == "en-GB"
+    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+    assert len(doc.xpath("//header")) == len(doc.xpath("//main")) == len(doc.xpath("//footer")) == 1
+    assert doc.xpath("//nav[@aria-label]") and doc.xpath('//a[@class="skip-link"][@href="#main"]')
+    for table in doc.xpath("//table"):
+        assert table.xpath("./caption") or table.get("aria-labelledby"), table.get("id")
+        headers = table.xpath(".//th")
+        assert headers and all(th.get("scope") in ("col", "row") for th in headers), table.get("id")
+    for control in doc.xpath("//select | //input | //textarea"):
+        assert doc.xpath(f'//label[@for="{control.get("id")}"]'), control.get("id")
+    for region in doc.xpath('//*[@role="region"]'):
+        assert region.get("tabindex") == "0" and doc.get_element_by_id(region.get("aria-labelledby")) is not None
+    assert doc.xpath('//*[@role="status"]')  # filter results are announced
+
+
+def test_long_date():
+    assert html_report.long_date("2026-11-28") == "28 November 2026"
+    assert html_report.long_date("not a date") == "not a date"

@@ -1,0 +1,284 @@
+"""report.html in a real browser (headless Chromium): rendered counts, filters, sorting, phone layout.
+
+Screenshots go to build/ (git-ignored) for CI to keep: report-1280.png and report-phone.png for the
+validation report, report-sync-1280.png for a sync report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromium_cdp import Browser, find_chromium
+from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
+
+pytestmark = pytest.mark.browser
+
+BUILD = Path(__file__).resolve().parents[2] / "build"
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("no Chromium binary (install Debian's `chromium` package, as .ci/run does, or set $CHROMIUM)")
+    chromium = Browser(binary)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+def open_report(browser: Browser, folder: Path, size: tuple[int, int], *, mobile: bool = False) -> None:
+    browser.viewport(*size, mobile=mobile)
+    browser.open((folder / "report.html").resolve().as_uri())
+    assert browser.js("document.documentElement.classList.contains('js')"), "the inline script did not run"
+
+
+def visible(browser: Browser, table: str) -> int:
+    return browser.js(f"document.querySelectorAll('#{table} tbody tr:not([hidden])').length")
+
+
+def shown_count(browser: Browser, status: str) -> int:
+    return int(browser.js(f"document.querySelector('#{status} [data-shown]').textContent").replace(",", ""))
+
+
+def choose(browser: Browser, select: str, value: str) -> None:
+    """Pick an option as a user does: the select's value changes and a change event fires."""
+    browser.js(
+        f"(() => {{ const s = document.getElementById({json.dumps(select)}); s.value = {json.dumps(value)};"
+        " if (s.value !== " + json.dumps(value) + ") throw new Error('no such option: ' + s.value);"
+        " s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+    )
+
+
+def type_into(browser: Browser, control: str, text: str) -> None:
+    browser.js(f"(() => {{ const e = document.getElementById({json.dumps(control)}); e.focus(); e.select(); }})()")
+    browser.type_text(text)
+
+
+def wait_until(browser: Browser, expression: str, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not browser.js(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.03)
+
+
+def card_values(browser: Browser, group: str) -> dict[str, int]:
+    found = browser.js(
+        f"Object.fromEntries([...document.querySelectorAll('ul[data-group={group}] li')]"
+        ".map(li => [li.dataset.count, li.querySelector('.value').innerText]))"
+    )
+    return {key: int(value.replace(",", "")) for key, value in found.items()}
+
+
+def overflowing(browser: Browser) -> list[str]:
+    """Elements sticking out of the viewport sideways, except inside a table's own scroller (.table-wrap)."""
+    return browser.js(
+        """(() => {
+          const width = document.documentElement.clientWidth, out = [];
+          if (document.documentElement.scrollWidth > width) out.push('page scrolls sideways: ' +
+            document.documentElement.scrollWidth + ' > ' + width);
+          for (const el of document.body.querySelectorAll('*')) {
+            if (el.closest('.table-wrap, .visually-hidden, .skip-link')) continue;
+            const box = el.getBoundingClientRect();
+            if (box.width && (box.right > width + 0.5 || box.left < -0.5))
+              out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' +
+                Math.round(box.left) + '..' + Math.round(box.right));
+          }
+          for (const wrap of document.querySelectorAll('.table-wrap')) {
+            const box = wrap.getBoundingClientRect();
+            if (box.right > width + 0.5) out.push('table scroller itself is wider than the page');
+          }
+          return out;
+        })()"""
+    )
+
+
+CONTRAST = """(() => {
+  const rgba = (css) => {
+    const parts = css.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,\\/]+/).filter(Boolean).map(Number.parseFloat);
+    return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+  };
+  const luminance = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const colour = rgba(getComputedStyle(e).backgroundColor);
+      if (colour[3] > 0) return colour;
+    }
+    return [255, 255, 255, 1];
+  };
+  const failures = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.visually-hidden, [hidden], .skip-link') || !el.getClientRects().length) continue;
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const style = getComputedStyle(el);
+    const a = luminance(rgba(style.color)), b = luminance(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = Number.parseFloat(style.fontSize), bold = Number.parseInt(style.fontWeight, 10) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < needed) failures.push(`${el.tagName}.${el.className} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return failures;
+})()"""
+
+
+def expected(issues: list[dict[str, Any]], **criteria: str) -> int:
+    return sum(all((issue[key] or "(file)") == value for key, value in criteria.items()) for issue in issues)
+
+
+def test_validation_report_in_chromium(browser, validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    data = load_report_json(tmp_path)
+    issues, summary = data["issues"], data["summary"]
+    total = len(issues)
+    open_report(browser, tmp_path, DESKTOP)
+
+    assert card_values(browser, "summary") == summary
+    assert visible(browser, "issue-table") == shown_count(browser, "issue-count") == total
+    assert browser.js("document.getElementById('issue-empty').hidden")
+    assert browser.js(CONTRAST) == []  # WCAG AA: 4.5:1, or 3:1 for large text
+
+    # The keyboard: the first Tab shows the skip link, with a visible focus indicator.
+    browser.press_tab()
+    focused = "document.activeElement"
+    assert browser.js(f"{focused}.className") == "skip-link"
+    assert browser.js(f"{focused}.getBoundingClientRect().left") >= 0
+    assert browser.js(f"getComputedStyle({focused}).outlineStyle") == "solid"
+    browser.js(f"{focused}.blur()")
+
+    # Each filter alone, every option, against report.json.
+    for select, key in (("f-severity", "severity"), ("f-field", "field"), ("f-code", "code"), ("f-input", "input")):
+        values = Counter((issue[key] or "(file)") for issue in issues)
+        assert len(values) > 1, key
+        for value, count in values.items():
+            choose(browser, select, value)
+            assert visible(browser, "issue-table") == shown_count(browser, "issue-count") == count, (key, value)
+        choose(browser, select, "")
+    assert visible(browser, "issue-table") == total
+
+    # Filters combine.
+    choose(browser, "f-severity", "error")
+    choose(browser, "f-field", "course_subject_1")
+    assert visible(browser, "issue-table") == expected(issues, severity="error", field="course_subject_1") > 0
+    browser.js("document.querySelector('form[data-table=issue-table] [data-clear]').click()")
+    assert visible(browser, "issue-table") == total
+
+    # Free text, typed: a HUSID finds that trainee's issues; nonsense finds none and says so.
+    husid = "1996761576407"
+    type_into(browser, "f-q", husid)
+    want = sum(husid in json.dumps(issue) for issue in issues)
+    wait_until(browser, f"document.querySelectorAll('#issue-table tbody tr:not([hidden])').length === {want}")
+    assert 0 < want < total and shown_count(browser, "issue-count") == want
+    type_into(browser, "f-q", "no such thing anywhere")
+    wait_until(browser, "!document.getElementById('issue-empty').hidden")
+    assert visible(browser, "issue-table") == 0
+    browser.js("document.querySelector('#issue-empty button').click()")
+    assert visible(browser, "issue-table") == total
+
+    # A bar's name in the rule chart lists that rule's issues.
+    browser.js("document.querySelector('#chart-rule a[data-value=invalid_code]').click()")
+    assert browser.js("document.getElementById('f-code').value") == "invalid_code"
+    assert visible(browser, "issue-table") == data_count(issues, "code", "invalid_code") > 0
+    browser.js("document.querySelector('form[data-table=issue-table] [data-clear]').click()")
+
+    # Sorting by rule puts errors first, then warnings first; Where restores file order.
+    first = "document.querySelector('#issue-table tbody tr').dataset.severity"
+    browser.js("document.querySelectorAll('#issue-table thead th')[3].querySelector('button').click()")
+    assert browser.js(first) == "error"
+    assert browser.js("document.querySelectorAll('#issue-table thead th')[3].getAttribute('aria-sort')") == "ascending"
+    browser.js("document.querySelectorAll('#issue-table thead th')[3].querySelector('button').click()")
+    assert browser.js(first) == "warning"
+    browser.js("document.querySelectorAll('#issue-table thead th')[0].querySelector('button').click()")
+    order = browser.js(
+        "[...document.querySelectorAll('#issue-table tbody tr td:first-child')].map(td => +td.dataset.sortValue)"
+    )
+    assert order == sorted(order) and len(order) == total
+
+    assert browser.page_errors() == []
+    assert set(browser.requested_urls()) == {(tmp_path / "report.html").resolve().as_uri()}
+    browser.screenshot(BUILD / "report-1280.png")
+
+    # Phone: nothing sticks out sideways, the rows become readable cards, filters still work.
+    open_report(browser, tmp_path, PHONE, mobile=True)
+    assert browser.js("innerWidth") == PHONE[0]
+    assert overflowing(browser) == []
+    assert browser.js("getComputedStyle(document.querySelector('#issue-table thead')).position") == "absolute"
+    assert browser.js("document.querySelector('#issue-table tbody tr').getBoundingClientRect().width") <= PHONE[0]
+    choose(browser, "f-severity", "warning")
+    assert visible(browser, "issue-table") == summary["warnings"]
+    choose(browser, "f-severity", "")
+    assert browser.page_errors() == []
+    browser.screenshot(BUILD / "report-phone.png")
+
+    # Without JavaScript the page is static but complete: every row shown, no dead filter controls.
+    browser.call("Emulation.setScriptExecutionDisabled", value=True)
+    try:
+        browser.open((tmp_path / "report.html").resolve().as_uri())
+        assert browser.js("document.documentElement.className") == "no-js"
+        assert visible(browser, "issue-table") == total
+        assert browser.js("getComputedStyle(document.querySelector('form.filters')).display") == "none"
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", value=False)
+
+
+def data_count(issues: list[dict[str, Any]], key: str, value: str) -> int:
+    return sum(issue[key] == value for issue in issues)
+
+
+def test_sync_report_in_chromium(browser, make_sync_builder, tmp_path):
+    make_sync_builder().write(tmp_path)
+    data = load_report_json(tmp_path)
+    records = data["records"]
+    open_report(browser, tmp_path, DESKTOP)
+
+    assert card_values(browser, "summary") == data["summary"]
+    assert card_values(browser, "actions") == data["sync"]["actions"]
+    assert card_values(browser, "outcomes") == data["sync"]["outcomes"]
+    assert visible(browser, "record-table") == shown_count(browser, "record-count") == len(records)
+    for select, key in (("f-action", "action"), ("f-outcome", "outcome")):
+        for value, count in Counter(record[key] for record in records).items():
+            choose(browser, select, value)
+            assert visible(browser, "record-table") == shown_count(browser, "record-count") == count, (key, value)
+        choose(browser, select, "")
+
+    # Drift for updates is on screen, field by field.
+    choose(browser, "f-action", "update")
+    drift = browser.js("document.querySelector('#record-table tbody tr:not([hidden]) .changes').innerText")
+    assert "last_name" in drift and "Smith-Jones" in drift and "study_mode" in drift
+    choose(browser, "f-action", "")
+
+    # An invalid record links to its issues.
+    choose(browser, "f-action", "invalid")
+    browser.js("document.querySelector('#record-table tbody tr:not([hidden]) a[data-filter=q]').click()")
+    husid = browser.js("document.getElementById('f-q').value")
+    assert visible(browser, "issue-table") == sum(husid in json.dumps(issue) for issue in data["issues"]) > 0
+
+    browser.js("document.querySelector('form[data-table=issue-table] [data-clear]').click()")
+    browser.js("document.querySelector('form[data-table=record-table] [data-clear]').click()")
+
+    # Values crafted to break out of the markup are shown as text and run nothing.
+    assert browser.js("typeof window.__pwned") == "undefined"
+    text = browser.js("document.body.innerText")
+    assert HOSTILE_VALUE in text and HOSTILE_ID in text
+    assert browser.page_errors() == []  # a blocked injected script would show up here as a CSP error
+    assert set(browser.requested_urls()) == {(tmp_path / "report.html").resolve().as_uri()}
+    browser.js("window.scrollTo(0, 0)")
+    browser.screenshot(BUILD / "report-sync-1280.png")
+
+    assert browser.js(CONTRAST) == []
+
+    open_report(browser, tmp_path, PHONE, mobile=True)
+    assert overflowing(browser) == []
