@@ -43,9 +43,8 @@ def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path):
 
 
 def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
-    with StateDirLock(tmp_path):
-        with pytest.raises(StateDirLocked) as caught:
-            StateDirLock(tmp_path).acquire()
+    with StateDirLock(tmp_path), pytest.raises(StateDirLocked) as caught:
+        StateDirLock(tmp_path).acquire()
     assert "another register-batch sync is using the state dir" in str(caught.value)
     assert "pid" in str(caught.value)
     StateDirLock(tmp_path).acquire().release()  # free again afterwards

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-
 _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much rounding
 
 

@@ -241,7 +241,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     return {
         "target": sync.get("target"),
         "dry_run": dry_run,
-        "requests": sync.get("requests") or {},
+        # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
+        "requests": {k: v for k, v in (sync.get("requests") or {}).items() if isinstance(v, (int, float))},
+        "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
         "rows": rows,

@@ -1,0 +1,73 @@
+"""Small, valid Register bulk-add CSV extracts for the sync tests (varied names, one degree, placements)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from register_batch.writers import register_template
+
+FIRST = ["Amira", "Ben", "Chloé", "Dafydd", "Eve", "Farid", "Grace", "Hamish", "Isla", "Jonah", "Kemi", "Liam"]
+LAST = ["Okafor", "Smith", "O'Neill", "Jones", "Patel", "Nowak", "Evans", "Brown-Ali", "Taylor", "Wilson"]
+EXTENSION = (
+    "withdrawal_date",
+    "withdrawal_reasons",
+    "withdrawal_trigger",
+    "withdrawal_future_interest",
+    "defer_date",
+    "defer_reason",
+)
+
+
+def trainee(n: int) -> dict[str, Any]:
+    """The n-th trainee: provider-led postgraduate, 2025/26, valid as of 2026-11-28."""
+    return {
+        "provider_trainee_id": f"SRS-{n:05d}",
+        "hesa_id": f"{2510000000000 + n:013d}",
+        "first_names": FIRST[n % len(FIRST)],
+        "last_name": f"{LAST[n % len(LAST)]}{n}",
+        "date_of_birth": f"{1980 + n % 20}-0{1 + n % 9}-1{n % 10}",
+        "sex": ["10", "11", "12"][n % 3],
+        "email": f"trainee{n}@example.com",
+        "nationality": "GB",
+        "ethnicity": ["160", "120", "103", "997"][n % 4],
+        "disability1": "95",
+        "itt_aim": "202",
+        "training_route": "12",
+        "itt_qualification_aim": "020",
+        "course_subject_1": ["100346", "100425", "100403", "100302"][n % 4],
+        "study_mode": "01",
+        "itt_start_date": "2025-09-01",
+        "itt_end_date": "2026-07-31",
+        "course_age_range": "13918",
+        "course_year": "1",
+        "trainee_start_date": "2025-09-01",
+        "fund_code": "2",
+        "funding_method": "6",
+        "placement_1_urn": "900020",
+        "placement_2_urn": f"{100000 + n}",
+        "uk_degree": "083",
+        "degree_subject": "100485",
+        "degree_grade": ["01", "02", "03"][n % 3],
+        "degree_graduation_year": str(2005 + n % 15),
+        "awarding_institution": "0117",
+    }
+
+
+def write_extract(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """A Register CSV with the template columns (plus withdrawal/deferral columns when rows use them)."""
+    columns = list(register_template())
+    if any(any(k in row for k in EXTENSION) for row in rows):
+        columns += list(EXTENSION)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in columns})
+    return path
+
+
+def extract(path: Path, count: int, start: int = 1, **changes: dict[int, dict[str, Any]]) -> Path:
+    rows = [trainee(n) for n in range(start, start + count)]
+    return write_extract(path, rows)

@@ -1,0 +1,306 @@
+"""`sync` against the project's emulator over real HTTP on 127.0.0.1: request economy, faults, kills, pacing.
+
+Request counts come from the emulator's own statistics (`GET /__emulator__/stats`), not from the client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sync_extracts import extract, trainee, write_extract
+
+from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, sync_files
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "test-provider-token-0001"
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7, fault_hold=3.0) as running:
+        yield running
+
+
+def stats(emulator) -> dict:
+    return httpx.get(f"{emulator.url}/__emulator__/stats").json()
+
+
+def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
+    base = {
+        "target": emulator.url,
+        "token": Secret(TOKEN),
+        "state_dir": tmp_path / "state",
+        "report_dir": tmp_path / "reports",
+        "as_of": AS_OF,
+        "rate": (10_000, 60.0),
+        "timeout": 2.0,
+    }
+    base.update(extra)
+    return SyncOptions(**base)
+
+
+def held(emulator) -> list[dict]:
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+
+
+def test_first_sync_rerun_and_k_changes_cost_exactly_what_they_must(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 30)
+    first = sync_files([str(source)], options(emulator, tmp_path))
+    assert first.exit_code == 0 and first.actions == Counter(create=30)
+    after_first = stats(emulator)["requests"]["by_route"]
+    assert after_first["POST /trainees"] == 30
+    assert after_first["GET /trainees"] <= 2
+    assert sum(after_first.values()) <= 32
+
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=30) and again.exit_code == 0
+    second = stats(emulator)["requests"]["by_route"]
+    writes = {route: n for route, n in second.items() if not route.startswith("GET")}
+    assert writes == {"POST /trainees": 30}  # the rerun wrote nothing
+
+    rows = [trainee(n) for n in range(1, 31)]
+    for n in (3, 11, 27):
+        rows[n - 1]["email"] = f"changed{n}@example.org"
+    changed = sync_files([str(write_extract(tmp_path / "changed.csv", rows))], options(emulator, tmp_path))
+    assert changed.actions == Counter(unchanged=27, update=3)
+    third = stats(emulator)["requests"]["by_route"]
+    assert third.get("PUT /trainees/{trainee_id}", 0) == 3
+    assert third["POST /trainees"] == 30
+    by_hesa = {t["hesa_id"]: t for t in held(emulator)}
+    assert by_hesa[rows[10]["hesa_id"]]["email"] == "changed11@example.org"
+
+
+def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["sex"] = "7"  # invalid: reported, not sent
+    sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    by_record = {r["record"]: r for r in report["records"]}
+    assert by_record[1]["action"] == "create" and by_record[1]["outcome"] == "done"
+    assert len(by_record[1]["trainee_id"]) == 24 and by_record[1]["http_status"] == 200
+    assert by_record[2]["action"] == "invalid" and by_record[2]["outcome"] == "skipped"
+    assert report["sync"]["actions"] == {"create": 2, "invalid": 1}
+    assert report["sync"]["requests"]["by_route"]["POST /trainees"] == 2
+    assert (tmp_path / "reports" / "results.csv").read_text().count("\n") == 4
+    assert stats(emulator)["trainees"] == 2
+
+
+def test_faults_never_duplicate_or_lose_a_trainee(tmp_path):
+    faults = "500:0.05,reset:0.03,lost-response:0.05"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, faults=faults, seed=11) as emulator:
+        source = extract(tmp_path / "in.csv", 60)
+        rows = [trainee(n) for n in range(1, 61)]
+        for attempt in range(6):
+            result = sync_files([str(source)], options(emulator, tmp_path))
+            if result.exit_code == 0:
+                break
+        assert result.exit_code == 0, f"not settled after {attempt + 1} runs: {result.outcomes}"
+        injected = stats(emulator)["requests"].get("faults", {})
+        assert sum(injected.values()) > 0, "the faults were not exercised"
+        hesa_ids = Counter(t["hesa_id"] for t in _listing_without_faults(emulator))
+    assert set(hesa_ids) == {r["hesa_id"] for r in rows}
+    assert max(hesa_ids.values()) == 1
+
+
+def _listing_without_faults(emulator) -> list[dict]:
+    """List the emulator's trainees, retrying through its injected faults (GETs are safe to retry)."""
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=20) as client:
+        return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+
+
+def test_a_sync_killed_mid_run_completes_on_the_next_run(tmp_path):
+    db = tmp_path / "register.sqlite3"
+    source = extract(tmp_path / "in.csv", 40)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, db=db, latency_ms=40) as emulator:
+        command = [
+            sys.executable,
+            "-m",
+            "register_batch",
+            "-q",
+            "sync",
+            str(source),
+            "--target",
+            emulator.url,
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--rate",
+            "1000/1",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while stats(emulator)["requests"]["by_route"].get("POST /trainees", 0) < 12:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        assert 12 <= stats(emulator)["trainees"] < 40
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
+        assert len(hesa_ids) == 40 and max(hesa_ids.values()) == 1
+
+
+def test_pacing_under_a_fixed_window_limit_gets_no_429(tmp_path):
+    with start_emulator(tokens=[TOKEN], rate_limit=(40, 2.0), as_of=AS_OF) as emulator:
+        source = extract(tmp_path / "in.csv", 150)
+        started = time.monotonic()
+        result = sync_files([str(source)], options(emulator, tmp_path, rate=(40, 2.0)))
+        elapsed = time.monotonic() - started
+        counts = stats(emulator)["requests"]
+        assert result.exit_code == 0
+        assert counts["by_status"].get("429", 0) == 0
+        assert counts["by_route"]["POST /trainees"] == 150
+        throughput = counts["total"] / elapsed
+        assert throughput >= 0.8 * (40 / 2.0), f"{throughput:.1f} requests/s"
+
+
+def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 3)
+    sync_files([str(source)], options(emulator, tmp_path))
+    trainee_id = {t["hesa_id"]: t["trainee_id"] for t in held(emulator)}[trainee(2)["hesa_id"]]
+    body = {
+        "data": {
+            "withdrawal_date": "2026-01-10",
+            "reasons": ["did_not_make_progress"],
+            "trigger": "trainee",
+            "future_interest": "no",
+        }
+    }
+    response = httpx.post(
+        f"{emulator.api_url}/trainees/{trainee_id}/withdraw", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status_code == 200
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["email"] = "after.withdrawal@example.com"
+    before = stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0)
+    result = sync_files([str(write_extract(tmp_path / "changed.csv", rows))], options(emulator, tmp_path))
+    assert result.exit_code == 1
+    assert result.actions == Counter(unchanged=2, blocked=1)
+    assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
+
+
+def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 5)
+    before = stats(emulator)["requests"]["total"]
+    env = {**os.environ, "REGISTER_API_TOKEN": "wrong-token"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "register_batch",
+            "sync",
+            str(source),
+            "--target",
+            emulator.url,
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert stats(emulator)["requests"]["total"] - before == 1
+    assert "wrong-token" not in result.stdout + result.stderr
+    assert "401" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dry_run_plans_and_reports_drift_without_writing(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 4)
+    sync_files([str(source)], options(emulator, tmp_path))
+    rows = [trainee(n) for n in range(1, 6)]
+    rows[0]["last_name"] = "Renamed"
+    writes_before = {k: v for k, v in stats(emulator)["requests"]["by_route"].items() if not k.startswith("GET")}
+    result = sync_files([str(write_extract(tmp_path / "next.csv", rows))], options(emulator, tmp_path, dry_run=True))
+    assert result.actions == Counter(unchanged=3, update=1, create=1)
+    assert {r.outcome for r in result.results} == {"planned", "skipped"}
+    update = next(r for r in result.results if r.plan.action == "update")
+    assert update.plan.changes == [{"field": "last_name", "register": "Smith1", "source": "Renamed"}]
+    writes_after = {k: v for k, v in stats(emulator)["requests"]["by_route"].items() if not k.startswith("GET")}
+    assert writes_after == writes_before
+
+
+def test_withdrawals_and_deferrals_from_their_columns(emulator, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[0].update(
+        withdrawal_date="2026-02-01",
+        withdrawal_reasons="did_not_make_progress",
+        withdrawal_trigger="trainee",
+        withdrawal_future_interest="no",
+    )
+    rows[1].update(defer_date="2026-03-01", defer_reason="Illness")
+    result = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert result.exit_code == 0, result.outcomes
+    states = {t["hesa_id"]: t["state"] for t in held(emulator)}
+    assert states[rows[0]["hesa_id"]] == "withdrawn"
+    assert states[rows[1]["hesa_id"]] == "deferred"
+    again = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=3)
+
+
+def _create_directly(emulator, body: dict) -> dict:
+    created = httpx.post(
+        f"{emulator.api_url}/trainees", json={"data": body}, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["data"]
+
+
+def _api_body(row: dict) -> dict:
+    body = {k: v for k, v in row.items() if not k.startswith(("placement_", "degree_", "uk_degree", "awarding"))}
+    body["degrees_attributes"] = [
+        {"uk_degree": "083", "subject": "100485", "grade": "01", "graduation_year": "2006", "institution": "0117"}
+    ]
+    return body
+
+
+def test_the_same_person_under_another_husid_is_a_conflict_not_a_second_trainee(emulator, tmp_path):
+    mine = trainee(1)
+    other = _api_body(mine)
+    other["hesa_id"] = "9999999999999"
+    other.pop("provider_trainee_id")
+    _create_directly(emulator, other)
+    # Register's duplicate rule matches it, but its HUSID differs: reported, never guessed, nothing written.
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
+    assert result.actions == Counter(conflict=1) and result.exit_code == 1
+    assert "duplicate rule" in result.results[0].plan.reason
+    assert stats(emulator)["trainees"] == 1
+
+
+def test_a_trainee_found_by_its_srs_id_gets_its_new_husid(emulator, tmp_path):
+    mine = trainee(1)
+    earlier = _api_body(mine)
+    earlier["hesa_id"] = "9999999999999"
+    created = _create_directly(emulator, earlier)
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert (only.plan.action, only.plan.matched_by, only.plan.trainee_id) == (
+        "update",
+        "provider_trainee_id",
+        created["trainee_id"],
+    )
+    assert [t["hesa_id"] for t in held(emulator)] == [mine["hesa_id"]]
