@@ -410,6 +410,13 @@ CASES = [
         "without telling you",
     ),
     (
+        "non-UK degree with an unknown grade",
+        degree(uk_degree=None, institution=None, country="FR", non_uk_degree="083", grade="77"),
+        "degrees_attributes[0].grade",
+        "unknown_degree_grade",
+        "grade: '77' is not a Register degree grade; Register would drop it without telling you",
+    ),
+    (
         "placement URN",
         with_changes(placements_attributes=[{"urn": "12345", "name": "Placement 1"}]),
         "placements_attributes[0].urn",

@@ -64,11 +64,27 @@ def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Fin
 )
 def uk_degree_has_a_known_grade(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     grade = degree.get("grade")
-    if grade is None and not is_uk_degree(degree):
-        return None
-    if grade is not None and grade in facts.reference.codes("degree_grade"):
+    if not is_uk_degree(degree) or (grade is not None and grade in facts.reference.codes("degree_grade")):
         return None
     return [("grade", grade, f"grade {ENTERED}")]
+
+
+@rule(
+    "unknown_degree_grade",
+    scope="degree",
+    fields=("grade",),
+    message="grade: '<value>' is not a Register degree grade; Register would drop it without telling you",
+    source="register-api.md §3.7 (an unknown grade becomes blank; a non-UK degree needs none, so no error)",
+    fix="Use a code from `register-batch reference show degree_grade`, or leave it blank.",
+    api=False,
+)
+def non_uk_degree_grade_is_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    grade = degree.get("grade")
+    if grade is None or is_uk_degree(degree) or grade in facts.reference.codes("degree_grade"):
+        return None
+    return [
+        ("grade", grade, f"grade: '{grade}' is not a Register degree grade; Register would drop it without telling you")
+    ]
 
 
 @rule(
