@@ -214,7 +214,7 @@ def convert(
 
 @cli.group(cls=Commands, context_settings=CONTEXT)
 def reference() -> None:
-    """Register's reference data (code lists): show the bundled lists."""
+    """Register's reference data (code lists): show them, pull the live ones, compare."""
 
 
 @reference.command("show", context_settings=CONTEXT)
@@ -251,3 +251,64 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
 def main() -> None:
     """Console entry point."""
     cli(prog_name="register-batch")
+
+
+@reference.command("pull", context_settings=CONTEXT)
+@click.option(
+    "--target",
+    default=None,
+    metavar="URL|sandbox|production",
+    help="Service to fetch from (else $REGISTER_API_URL or register-batch.toml; with none, the embedded emulator).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to keep the pulled lists (default .register-batch).",
+)
+@api_version_option
+@pass_state
+def reference_pull(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
+    """Fetch GET /reference-data from the target (no token needed); validation then uses those lists."""
+    from register_batch.api import RateLimiter, RegisterClient
+    from register_batch.reference.pull import pull_reference
+    from register_batch.sync.target import open_target
+
+    settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
+    with open_target(settings.target, None, settings.state_dir, token_required=False) as where:
+        click.echo(f"Target: {where.label}")
+        with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:
+            path = pull_reference(client, settings.state_dir)
+    click.echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
+
+
+@reference.command("diff", context_settings=CONTEXT)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the pulled lists are (default .register-batch).",
+)
+@api_version_option
+@pass_state
+def reference_diff(state: State, state_dir: Path | None, api_version: str | None) -> None:
+    """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
+    from register_batch.reference import load_reference
+    from register_batch.reference.pull import diff_reference, read_pulled
+
+    settings = state.settings(state_dir=state_dir, api_version=api_version)
+    pulled = read_pulled(settings.state_dir)
+    changes = diff_reference(load_reference(settings.api_version), pulled)
+    click.echo(f"Pulled from {pulled.get('target')} at {pulled.get('pulled_at')}, compared with the bundled lists:")
+    if not changes:
+        click.echo("No differences.")
+        return
+    for field, change in changes.items():
+        click.echo(f"{field}:")
+        for code, label in change["added"]:
+            click.echo(f"  + {code}  {label}")
+        for code, label in change["removed"]:
+            click.echo(f"  - {code}  {label}")
+        for code, old, new in change["relabelled"]:
+            click.echo(f"  ~ {code}  {old!r} -> {new!r}")
+    sys.exit(1)

@@ -75,13 +75,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     section = doc.get("register-batch", doc)
+    if {"token", "api_token"} & (set(doc) | set(section)):
+        raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
     unknown = set(section) - KNOWN_KEYS
     if unknown:
         raise ConfigError(
             f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_KEYS))}"
         )
-    if "token" in doc or "api_token" in doc:
-        raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
     return section
 
 

@@ -60,11 +60,12 @@ def open_target(
     state_dir: Path,
     *,
     emulator_options: Mapping[str, Any] | None = None,
+    token_required: bool = True,
 ) -> Iterator[Target]:
     """Yield the target to talk to; with none configured, run the embedded emulator for the duration."""
     if target:
         root = resolve_target(target)
-        if token is None:
+        if token is None and token_required:
             raise ConfigError(
                 f"no API token for {root}: set REGISTER_API_TOKEN or pass --token-file FILE (a file holding the "
                 "token, readable only by you)"
@@ -84,7 +85,9 @@ def open_target(
         yield Target(
             url=emulator.url,
             token=Secret(embedded_token),
-            label=f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in {folder})",
+            label=(
+                f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in {folder})"
+            ),
             identity="embedded-emulator",
             embedded=True,
         )

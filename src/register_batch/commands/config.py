@@ -1,0 +1,50 @@
+"""`register-batch config show`: the effective settings and where each came from, token masked."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from register_batch.commands.common import CONTEXT, Commands, State, pass_state
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
+def config() -> None:
+    """Settings: register-batch.toml, environment variables and their precedence."""
+
+
+@config.command("show", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@pass_state
+def config_show(state: State, as_json: bool) -> None:
+    """Print the effective settings (command line > environment > register-batch.toml > defaults).
+
+    The API token is shown only as present or absent, never its value.
+    """
+    from register_batch.sync.target import load_token
+
+    settings = state.settings()
+    values = settings.as_dict()
+    token = load_token(settings.token_file)
+    token_source = (
+        str(settings.token_file) if settings.token_file else "$REGISTER_API_TOKEN" if token is not None else "none"
+    )
+    values["token"] = "******** (set)" if token is not None else "(not set)"
+    sources = {**settings.sources, "token": token_source}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "settings": values,
+                    "sources": sources,
+                    "config_file": str(settings.config_file) if settings.config_file else None,
+                },
+                indent=1,
+            )
+        )
+        return
+    click.echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
+    for key, value in values.items():
+        shown = "embedded emulator" if key == "target" and value is None else value
+        click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")

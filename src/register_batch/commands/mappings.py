@@ -1,0 +1,66 @@
+"""`register-batch mappings check`: are the mapping files consistent with Register's code lists?"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from register_batch.commands.common import (
+    CONTEXT,
+    Commands,
+    State,
+    _reference_path,
+    api_version_option,
+    format_option,
+    mapping_option,
+    pass_state,
+)
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
+def mappings() -> None:
+    """Mapping files: check their target codes against Register's lists."""
+
+
+@mappings.command("check", context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@mapping_option
+@format_option
+@api_version_option
+@pass_state
+def mappings_check(
+    state: State, inputs: tuple[str, ...], mappings: tuple[Path, ...], fmt: str, api_version: str | None
+) -> None:
+    """Check that every code the mapping files translate to exists in the reference data.
+
+    With INPUT files, also list the codes they contain that neither Register's lists nor any mapping
+    cover. Exits 1 when a problem is found, 0 otherwise.
+    """
+    from register_batch.mapping import load_mapping
+    from register_batch.mapping.check import check_mappings, uncovered_codes
+    from register_batch.reference import load_reference
+
+    settings = state.settings(mappings=list(mappings), api_version=api_version)
+    config = load_mapping(tuple(settings.mappings))
+    reference = load_reference(settings.api_version, _reference_path(settings))
+    problems = check_mappings(config, reference)
+    errors = [p for p in problems if p.severity == "error"]
+    files = ", ".join(["bundled mappings", *config.files])
+    click.echo(f"Checked {len(config.codes)} code translations ({files}) against {reference.source}.")
+    for problem in problems:
+        click.echo(f"{problem.severity}: {problem}")
+    uncovered = uncovered_codes(inputs, fmt, config, reference) if inputs else {}
+    if inputs:
+        if uncovered:
+            click.echo(f"Codes in the input that no list or mapping covers ({sum(uncovered.values())} values):")
+            for (field, code), count in sorted(uncovered.items()):
+                translation = config.translations_for(field)
+                why = translation.no_translation.get(code) if translation else None
+                click.echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
+        else:
+            click.echo("Every code in the input is in Register's lists or translated by a mapping.")
+    if not problems and not uncovered:
+        click.echo("No problems found.")
+    sys.exit(1 if errors or uncovered else 0)

@@ -1,0 +1,65 @@
+"""Fetch Register's live code lists (`GET /reference-data`, no token needed) and compare them with the bundled ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from register_batch.api import RegisterClient
+from register_batch.errors import ConfigError
+from register_batch.fs import private_dir, write_private_text
+from register_batch.reference import PULLED_FILE, ReferenceData, load_reference
+
+
+def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
+    """Save the target's reference data in the state dir; validation uses it from then on."""
+    payload = client.reference_data()
+    if not isinstance(payload, dict) or not all(isinstance(v, dict) and "entries" in v for v in payload.values()):
+        raise ConfigError(f"{client.base}/reference-data did not answer with reference data")
+    document = {
+        "api_version": client.api_version,
+        "target": client.root,
+        "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "payload": payload,
+    }
+    path = private_dir(state_dir) / PULLED_FILE
+    write_private_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    load_reference.cache_clear()
+    return path
+
+
+def diff_reference(bundled: ReferenceData, pulled: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per field: codes only in the pulled lists, only in the bundled ones, and labels that differ."""
+    payload = pulled.get("payload", pulled)
+    changes: dict[str, dict[str, Any]] = {}
+    for field in sorted(set(bundled.fields) | set(payload)):
+        mine = (
+            {e["code"]: e.get("display_name") for e in bundled.api_payload(field)["entries"]}
+            if field in bundled.fields
+            else {}
+        )
+        theirs = {e["code"]: e.get("display_name") for e in (payload.get(field) or {}).get("entries", [])}
+        added = sorted(set(theirs) - set(mine))
+        removed = sorted(set(mine) - set(theirs))
+        relabelled = sorted(c for c in set(mine) & set(theirs) if mine[c] != theirs[c])
+        if added or removed or relabelled:
+            changes[field] = {
+                "added": [(c, theirs[c]) for c in added],
+                "removed": [(c, mine[c]) for c in removed],
+                "relabelled": [(c, mine[c], theirs[c]) for c in relabelled],
+            }
+    return changes
+
+
+def read_pulled(state_dir: Path) -> dict[str, Any]:
+    path = Path(state_dir) / PULLED_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no pulled reference data in {state_dir}: run `register-batch reference pull` first"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None

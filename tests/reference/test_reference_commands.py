@@ -1,0 +1,60 @@
+"""`reference show|pull|diff` against the emulator; validation uses pulled lists when present."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.emulator import start_emulator
+from register_batch.reference import PULLED_FILE, load_reference
+
+
+def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+    assert pulled.exit_code == 0, pulled.output
+    document = json.loads((state / PULLED_FILE).read_text())
+    assert document["payload"]["sex"]["entries"][0]["code"] == "10"
+    same = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(state)])
+    assert same.exit_code == 0 and "No differences." in same.output
+
+    document["payload"]["sex"]["entries"].append({"code": "13", "display_name": "Non-binary"})
+    document["payload"]["sex"]["entries"] = [e for e in document["payload"]["sex"]["entries"] if e["code"] != "96"]
+    (state / PULLED_FILE).write_text(json.dumps(document))
+    changed = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(state)])
+    assert changed.exit_code == 1
+    assert "+ 13  Non-binary" in changed.output and "- 96  Information refused" in changed.output
+
+    load_reference.cache_clear()
+    reference = load_reference("v2026.1", state / PULLED_FILE)
+    assert "13" in reference.codes("sex") and "96" not in reference.codes("sex")
+    assert reference.source.startswith("pulled")
+
+
+def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / ".register-batch"
+    state.mkdir()
+    bundled = load_reference().api_payload()
+    payload = json.loads(json.dumps(bundled))
+    payload["sex"]["entries"] = [e for e in payload["sex"]["entries"] if e["code"] != "11"]
+    (state / PULLED_FILE).write_text(json.dumps({"payload": payload}))
+    load_reference.cache_clear()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            str(register_csv_fixtures / "five_trainees.csv"),
+            "--as-of",
+            "2026-11-28",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 1  # the first trainee's sex 11 is no longer a valid code
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    assert [(i["record"], i["field"], i["code"]) for i in issues] == [(1, "sex", "invalid_code")]

@@ -1,0 +1,48 @@
+"""Settings precedence: command line > environment > register-batch.toml > defaults; the token stays hidden."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.config import load_settings, parse_rate
+from register_batch.errors import ConfigError
+
+
+def test_precedence(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('target = "sandbox"\nrate = "50/60"\nstate_dir = "from-file"\nmappings = ["ours.yaml"]\n')
+    settings = load_settings({"rate": "10/1"}, environ={"REGISTER_BATCH_STATE_DIR": "from-env"}, config_file=config)
+    assert settings.target == "sandbox" and settings.sources["target"] == str(config)
+    assert settings.rate == "10/1" and settings.sources["rate"] == "command line"
+    assert settings.state_dir == Path("from-env") and settings.sources["state_dir"] == "$REGISTER_BATCH_STATE_DIR"
+    assert settings.mappings == [tmp_path / "ours.yaml"]  # relative to the config file
+
+
+def test_the_token_may_not_live_in_the_config_file(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('token = "secret"\n')
+    with pytest.raises(ConfigError, match="do not put the API token in the config file"):
+        load_settings(config_file=config)
+
+
+@pytest.mark.parametrize("text", ["95", "x/60", "0/60", "10/0"])
+def test_bad_rates(text):
+    with pytest.raises(ConfigError):
+        parse_rate(text)
+
+
+def test_config_show_masks_the_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    (tmp_path / "register-batch.toml").write_text('target = "https://example.test"\n')
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0
+    shown = json.loads(result.output)
+    assert shown["settings"]["target"] == "https://example.test"
+    assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"
+    assert "0123456789abcdef" not in result.output
