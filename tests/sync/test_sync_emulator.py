@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sync_extracts import extract, trainee, write_extract
+from trainee_extracts import extract, trainee, write_extract
 
 from register_batch.api import RateLimiter, RegisterClient, Secret
 from register_batch.emulator import start_emulator

@@ -1,0 +1,150 @@
+"""Export round trips: sync an extract to the emulator, export it in every format, validate and re-read it."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.cli import cli
+from register_batch.emulator import start_emulator
+from register_batch.export import export_trainees
+from register_batch.sync import SyncOptions, sync_files
+from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
+from register_batch.validation import Checker
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "export-test-token"
+
+
+@pytest.fixture
+def synced(tmp_path):
+    from trainee_extracts import extract
+
+    source = extract(tmp_path / "in.csv", 12)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        options = SyncOptions(
+            target=emulator.url,
+            token=Secret(TOKEN),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            as_of=AS_OF,
+            rate=(10_000, 60.0),
+        )
+        assert sync_files([str(source)], options).exit_code == 0
+        yield emulator, source
+
+
+def records(path, fmt="auto"):
+    return {r.data["hesa_id"]: r for r in Checker(fmt=fmt, as_of=AS_OF).records([str(path)])}
+
+
+def assert_same_trainees(sent: dict, back: dict) -> None:
+    assert set(sent) == set(back)
+    for hesa_id, record in sent.items():
+        mine, theirs = record.data, back[hesa_id].data
+        for field in SCALAR_FIELDS:
+            if mine.get(field) is not None:
+                assert normal(field, theirs.get(field), theirs) == normal(field, mine[field], mine), (hesa_id, field)
+        assert disability_set(theirs) == disability_set(mine)
+        assert sorted(map(degree_key, theirs.get("degrees_attributes") or [])) == sorted(
+            map(degree_key, mine.get("degrees_attributes") or [])
+        )
+        assert sorted(p["urn"] for p in theirs.get("placements_attributes") or []) == sorted(
+            p["urn"] for p in mine.get("placements_attributes") or []
+        )
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_exports_validate_clean_and_read_back_to_what_was_sent(synced, tmp_path, to, suffix):
+    emulator, source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    assert result.count == 12 and result.requests == 1
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    checked = CliRunner().invoke(
+        cli, ["validate", str(out), "--as-of", AS_OF.isoformat(), "--report-dir", str(tmp_path / "r")]
+    )
+    assert checked.exit_code == 0, checked.output
+    assert_same_trainees(records(source), records(out))
+
+
+def test_register_csv_export_is_registers_template(synced, tmp_path):
+    emulator, _source = synced
+    out = tmp_path / "held.csv"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="register-csv", output=out, academic_cycle=2025)
+    raw = out.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    header = raw.decode("utf-8").splitlines()[0]
+    from register_batch.writers import register_template
+
+    assert header.split(",") == list(register_template())
+
+
+def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    root = etree.parse(str(out)).getroot()
+    assert root.tag == "ITTRecord" and len(root.findall("Student")) == 12
+    student = root.find("Student")
+    assert student.findtext("F_HUSID") and student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is not None
+    assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
+
+
+@pytest.mark.parametrize("to", ["json", "jsonl"])
+def test_json_exports_are_the_apis_objects(synced, tmp_path, to):
+    emulator, _source = synced
+    out = tmp_path / f"held.{to}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to=to, output=out, academic_cycle=2025)
+        listed = {t["trainee_id"]: t for t in client.iter_trainees(academic_cycle=2025)}
+    text = out.read_text()
+    items = json.loads(text) if to == "json" else [json.loads(line) for line in text.splitlines()]
+    assert {t["trainee_id"]: t for t in items} == listed
+
+
+def test_since_exports_only_recent_changes_once(synced, tmp_path):
+    emulator, _source = synced
+    out = tmp_path / "recent.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        everyone = list(client.iter_trainees(academic_cycle=2025, sort_order="asc"))
+        cutoff = everyone[-3]["updated_at"]
+        export_trainees(client, to="jsonl", output=out, academic_cycle=2025, since=cutoff, per_page=1)
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) >= 3
+    assert set(ids) >= {t["trainee_id"] for t in everyone[-3:]}
+
+
+def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        for to, suffix in (("register-csv", "csv"), ("json", "json"), ("jsonl", "jsonl"), ("hesa-xml", "xml")):
+            out = tmp_path / f"empty.{suffix}"
+            result = CliRunner().invoke(
+                cli, ["export", "--target", emulator.url, "--academic-cycle", "2019", "--to", to, "-o", str(out)]
+            )
+            assert result.exit_code == 0, result.output
+            assert "No trainees matched" in result.output
+            if to == "json":
+                assert json.loads(out.read_text()) == []
+            elif to == "jsonl":
+                assert out.read_text() == ""
+            elif to == "hesa-xml":
+                assert etree.parse(str(out)).getroot().tag == "ITTRecord"
+            else:
+                assert len(out.read_text().splitlines()) == 1
+
+
+def test_export_needs_a_token_for_a_real_target(tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["export", "--target", "sandbox", "--to", "json", "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "no API token" in result.output
