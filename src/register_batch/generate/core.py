@@ -1,0 +1,307 @@
+"""`generate()`: stream a synthetic extract (and its truth file) to disk, one record at a time."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from register_batch import __version__
+from register_batch.errors import ConfigError
+from register_batch.fs import private_writer
+from register_batch.generate.build import DEFAULT_PROFILE, MAX_COUNT, Builder, Draft, Layout, layout_for
+from register_batch.generate.defects import FORMATS, Context, DefectKind, Expect, Previous, kinds_for
+from register_batch.generate.layouts import (
+    VINTAGES,
+    HesaCsvWriter,
+    HesaXmlWriter,
+    LegacyEncoder,
+    RegisterCsvFileWriter,
+    Writer,
+)
+from register_batch.mapping import load_mapping
+from register_batch.progress import SILENT, Progress
+from register_batch.reference import ReferenceData, load_reference
+from register_batch.validation.facts import cycle_of, years_before
+
+VINTAGE_CHOICES = (*VINTAGES, "mixed")
+MIXED_ROTATION = ("C21053", "C22053", "C23053", "C24053")
+PROGRESS_STEP = 1000
+
+
+@dataclass
+class GenerateResult:
+    """What `generate` wrote."""
+
+    output: Path
+    truth: Path | None
+    count: int
+    seed: int
+    fmt: str
+    vintage: str | None
+    academic_cycle: int
+    as_of: date
+    defective: int = 0
+    issues: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class Deck:
+    """Deals defect kinds in seeded, shuffled rounds, so each kind turns up once per round.
+
+    A kind that does not fit the current record (its layout, or the record before) stays in the deck
+    for a later record; a plain random choice would leave rare kinds out of small corpora.
+    """
+
+    def __init__(self, kinds: list[DefectKind], rng: random.Random):
+        self.kinds = kinds
+        self.rng = rng
+        self.cards: list[DefectKind] = []
+
+    def _refill(self) -> None:
+        fresh = list(self.kinds)
+        self.rng.shuffle(fresh)
+        self.cards.extend(fresh)
+        if len(self.cards) > 4 * len(self.kinds):  # kinds that never fit this run's records
+            del self.cards[: len(self.cards) - 4 * len(self.kinds)]
+
+    def draw(self, fits: Callable[[DefectKind], Layout | None]) -> tuple[DefectKind, Layout] | None:
+        """The first kind in the deck that fits this record, and the layout to write it in."""
+        for _attempt in range(2):
+            for position, kind in enumerate(self.cards):
+                layout = fits(kind)
+                if layout is not None:
+                    return self.cards.pop(position), layout
+            self._refill()
+        return None
+
+
+class TruthWriter:
+    """The truth file, streamed: settings first, then every expected issue in record order, then a summary."""
+
+    def __init__(self, fh: IO[str], header: dict[str, Any]):
+        self.fh = fh
+        self.count = 0
+        head = json.dumps(header, ensure_ascii=False, indent=1)
+        fh.write(head[:-2] + ',\n "issues": [')
+
+    def add(self, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            self.fh.write(("\n  " if not self.count else ",\n  ") + json.dumps(entry, ensure_ascii=False))
+            self.count += 1
+
+    def close(self, defective: int, by_kind: dict[str, int]) -> None:
+        summary = {"defective_records": defective, "issues": self.count, "by_kind": dict(sorted(by_kind.items()))}
+        self.fh.write(("\n ]" if self.count else "]") + ',\n "summary": ' + json.dumps(summary) + "\n}\n")
+
+
+def _check_options(
+    count: int, fmt: str, vintage: str | None, defects: float, truth: Path | None, cycle: int, as_of: date
+) -> str | None:
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
+    if not 1 <= count <= MAX_COUNT:
+        raise ConfigError(f"--count must be between 1 and {MAX_COUNT:,}")
+    if fmt == "register-csv":
+        if vintage is not None:
+            raise ConfigError("--vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout")
+    else:
+        vintage = vintage or "C24053"
+        if vintage not in VINTAGE_CHOICES:
+            raise ConfigError(f"--vintage must be one of {', '.join(VINTAGE_CHOICES)}")
+        if vintage == "mixed" and fmt == "hesa-csv":
+            raise ConfigError("--vintage mixed needs hesa-xml: a CSV has one header row, so one layout per file")
+    if not 0.0 <= defects <= 1.0:
+        raise ConfigError("--defects is a share of records between 0 and 1")
+    if defects > 0 and truth is None:
+        raise ConfigError("--defects needs --truth FILE: the truth file says which issues each defect causes")
+    if cycle > as_of.year + 1:
+        raise ConfigError(
+            f"academic cycle {cycle} starts more than a year after the as-of date {as_of}: Register refuses "
+            "ITT start dates more than one year in the future"
+        )
+    if date(cycle, 8, 1) < years_before(as_of, 10):
+        raise ConfigError(
+            f"academic cycle {cycle} started more than 10 years before the as-of date {as_of}: Register "
+            "refuses trainee start dates that old"
+        )
+    return vintage
+
+
+def _writer(fmt: str, fh: IO[str], layout: Layout, encoder: LegacyEncoder) -> Writer:
+    if fmt == "hesa-xml":
+        return HesaXmlWriter(fh, encoder)
+    if fmt == "hesa-csv":
+        return HesaCsvWriter(fh, layout, encoder)
+    return RegisterCsvFileWriter(fh)
+
+
+def run_kinds(ctx: Context, layouts: list[Layout], names: Sequence[str] | None) -> list[DefectKind]:
+    """The defect kinds this run can make: those that fit at least one of its layouts and its cycle."""
+    try:
+        kinds = kinds_for(list(names) if names is not None else None)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return [k for k in kinds if any(k.candidates(ctx, layout) for layout in layouts)]
+
+
+def generate(
+    output: str | Path,
+    *,
+    count: int,
+    fmt: str = "hesa-xml",
+    vintage: str | None = None,
+    defects: float = 0.0,
+    truth: str | Path | None = None,
+    seed: int | None = None,
+    academic_cycle: int | None = None,
+    as_of: date | None = None,
+    kinds: Sequence[str] | None = None,
+    reference: ReferenceData | None = None,
+    progress: Progress = SILENT,
+) -> GenerateResult:
+    """Write `count` synthetic trainees to `output`; with `defects`, a share of them broken, listed in `truth`.
+
+    Records are valid as of `as_of` (default today) for the academic cycle starting in `academic_cycle`
+    (default: the cycle of `as_of`). The same arguments and seed always give the same bytes. Files are
+    written owner-only (they look like personal data) and atomically.
+    """
+    as_of = as_of or date.today()
+    cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
+    truth_path = Path(truth) if truth is not None else None
+    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    reference = reference or load_reference()
+    rng = random.Random(seed)
+    builder = Builder(seed=seed, cycle=cycle, as_of=as_of, reference=reference, rng=rng)
+    encoder = LegacyEncoder(load_mapping())
+    if fmt == "register-csv":
+        layouts = [layout_for(fmt, "register-csv")]
+    elif vintage == "mixed":
+        layouts = [layout_for(fmt, v) for v in MIXED_ROTATION]
+    else:
+        layouts = [layout_for(fmt, vintage or "C24053")]
+    ctx = Context(builder=builder, encoder=encoder, fmt=fmt, layout=layouts[0])
+    chosen = run_kinds(ctx, layouts, kinds) if defects > 0 else []
+    if defects > 0 and not chosen:
+        raise ConfigError("none of the requested defect kinds fits this format, layout and academic cycle")
+    deck = Deck(chosen, rng)
+    result = GenerateResult(
+        output=Path(output),
+        truth=truth_path,
+        count=count,
+        seed=seed,
+        fmt=fmt,
+        vintage=vintage,
+        academic_cycle=cycle,
+        as_of=as_of,
+    )
+    header = {
+        "generator": {"name": "register-batch generate", "version": __version__},
+        "output": Path(output).name,
+        "seed": seed,
+        "count": count,
+        "format": fmt,
+        "vintage": vintage,
+        "as_of": as_of.isoformat(),
+        "academic_cycle": cycle,
+        "defect_rate": defects,
+        "kinds": [k.name for k in chosen],
+    }
+    by_kind: Counter[str] = Counter()
+    task = progress.task("Generating", total=count, unit="records")
+    with ExitStack() as stack:
+        fh = stack.enter_context(private_writer(output, newline=""))
+        truth_writer = None
+        if truth_path is not None:
+            truth_writer = TruthWriter(stack.enter_context(private_writer(truth_path)), header)
+        writer = _writer(fmt, fh, layouts[0], encoder)
+        previous: Previous | None = None
+        pending: list[dict[str, Any]] = []
+        for index in range(count):
+            # Mixed layouts rotate; a defective record takes the next layout its defect fits.
+            preference = [layouts[(index + step) % len(layouts)] for step in range(len(layouts))]
+            layout = preference[0]
+            ctx.index, ctx.layout, ctx.previous = index, layout, previous
+            kind = None
+            if defects > 0 and rng.random() < defects:
+
+                def fits(
+                    candidate: DefectKind, preference: list[Layout] = preference, previous: Previous | None = previous
+                ) -> Layout | None:
+                    if candidate.replaces_record:
+                        fitting = previous is not None and candidate.applicable(ctx, previous.clean.layout)
+                        return previous.clean.layout if fitting and previous is not None else None
+                    return next((lay for lay in preference if candidate.applicable(ctx, lay)), None)
+
+                drawn = deck.draw(fits)
+                if drawn is not None:
+                    kind, layout = drawn
+                    ctx.layout = layout
+            draft, clean, expects = _record(ctx, builder, kind, index, layout)
+            writer.write(draft)
+            number = index + 1
+            current = []
+            for expect in expects:
+                entry = _entry(number - 1 if expect.previous else number, expect, kind)
+                (pending if expect.previous else current).append(entry)
+            if truth_writer is not None:
+                truth_writer.add(pending)
+            pending = current
+            if kind is not None:
+                by_kind[kind.name] += 1
+            previous = Previous(
+                clean=clean,
+                hesa_id=draft.data.get("hesa_id"),
+                provider_trainee_id=draft.data.get("provider_trainee_id"),
+                kind=kind,
+                in_hesa_group=kind is not None and kind.name == "duplicate_hesa_id",
+                in_provider_group=kind is not None and kind.name == "duplicate_provider_trainee_id",
+            )
+            if number % PROGRESS_STEP == 0:
+                task.advance(PROGRESS_STEP)
+        writer.close()
+        if truth_writer is not None:
+            truth_writer.add(pending)
+            truth_writer.close(sum(by_kind.values()), by_kind)
+            result.issues = truth_writer.count
+    task.advance(count % PROGRESS_STEP)
+    task.close()
+    result.defective = sum(by_kind.values())
+    result.by_kind = dict(by_kind)
+    return result
+
+
+def _record(
+    ctx: Context, builder: Builder, kind: DefectKind | None, index: int, layout: Layout
+) -> tuple[Draft, Draft, list[Expect]]:
+    """(the draft to write, its clean form, the issues its defect must cause)."""
+    if kind is None:
+        clean = builder.build(index, layout, DEFAULT_PROFILE)
+        return clean, clean, []
+    if kind.replaces_record:
+        assert ctx.previous is not None
+        clean = builder.same_person(ctx.previous.clean, index)
+        ctx.layout = clean.layout
+        return clean, clean, kind.apply(ctx, clean)
+    profile = ctx.rng.choice(kind.candidates(ctx, layout))
+    clean = builder.build(index, layout, profile)
+    draft = clean.copy()
+    return draft, clean, kind.apply(ctx, draft)
+
+
+def _entry(record: int, expect: Expect, kind: DefectKind | None) -> dict[str, Any]:
+    return {
+        "record": record,
+        "field": expect.field,
+        "code": expect.code,
+        "severity": expect.severity,
+        "kind": kind.name if kind else None,
+    }

@@ -1,0 +1,1256 @@
+"""The defect catalogue: one mistake per kind, and exactly the issues register-batch must report for it.
+
+Each kind damages one clean draft and declares what validation will say: (field as the API names it,
+issue code, severity), on this record and, for duplicates, on the record before. A kind is *pure*: its
+`Profile` first shapes the clean record so the damage breaks nothing else (a bad funding method is put on
+a record whose start cycle has a funding table; an invalid ITT start date goes on a record with no
+cycle-dependent funding). The declarations are written from register-api.md and hesa-formats.md, not
+from running the validator, so the truth file is an independent check of it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from register_batch.generate.build import (
+    DEFAULT_PROFILE,
+    DISABILITIES,
+    IQTS_COUNTRIES,
+    PRIMARY_SPECIALISMS,
+    PRIMARY_SUBJECT,
+    SAFE_ROUTES,
+    SECONDARY_SUBJECTS,
+    Builder,
+    Draft,
+    Layout,
+    Profile,
+)
+from register_batch.generate.layouts import LegacyEncoder
+from register_batch.generate.names import MALE, SURNAMES
+from register_batch.validation.facts import EARLY_YEARS_ROUTES, UNDERGRADUATE_ROUTES, parse_date, years_before
+from register_batch.validation.rules import REQUIRED_FIELDS
+
+FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
+HESA_FORMATS = frozenset({"hesa-xml", "hesa-csv"})
+ALL_FORMATS = frozenset(FORMATS)
+POSTGRADUATE_ROUTES = frozenset({"03", "10", "12", "15", "16", "17", "19", "20", "21"})
+NOT_EARLY_YEARS = frozenset({"03", "09", "10", "11", "12", "14", "15", "16", "21"})
+# What Register's duplicate rule compares (register-api.md §4): a copy of a record must keep these.
+IDENTITY_FIELDS = frozenset({"first_names", "last_name", "date_of_birth", "training_route", "itt_start_date"})
+JACS_CODES = ("G100", "F300", "C100", "Q300", "V100", "X100", "L700")
+
+# Catalogue codes no input register-batch reads can trigger, and why (checked by the tests).
+NOT_GENERATED = {
+    "training_partner_ukprn_invalid": (
+        "no HESA tag and no column of Register's CSV template holds training_partner_ukprn"
+    ),
+    "placement_name_required": "placements in HESA files and Register's CSV are URNs; register-batch names each one",
+    "placement_postcode_invalid": "no HESA tag and no column of Register's CSV template holds a placement postcode",
+}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One issue a defect must produce."""
+
+    field: str | None
+    code: str
+    severity: str = "error"
+    previous: bool = False  # on the record before this one (in-file duplicates)
+
+
+@dataclass
+class Previous:
+    """What later records may copy from the record just written."""
+
+    clean: Draft
+    hesa_id: str | None
+    provider_trainee_id: str | None
+    kind: DefectKind | None
+    in_hesa_group: bool = False
+    in_provider_group: bool = False
+
+
+@dataclass
+class Context:
+    """What a defect can use: the run's settings, the builder, the record's layout, the record before."""
+
+    builder: Builder
+    encoder: LegacyEncoder
+    fmt: str
+    layout: Layout
+    index: int = 0
+    previous: Previous | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rng(self) -> random.Random:
+        return self.builder.rng
+
+    @property
+    def as_of(self) -> date:
+        return self.builder.as_of
+
+    def count(self, name: str) -> int:
+        """A per-run counter, for damaged values that must still differ from record to record."""
+        value = self.counters.get(name, 0)
+        self.counters[name] = value + 1
+        return value
+
+
+Apply = Callable[[Context, Draft], list[Expect]]
+Profiles = Callable[[Context, Layout], list[Profile]]
+
+
+@dataclass(frozen=True)
+class DefectKind:
+    """A kind of mistake: how to make it, on what record, and the issues it must produce."""
+
+    name: str
+    description: str
+    codes: tuple[str, ...]
+    apply: Apply
+    profiles: Profiles
+    formats: frozenset[str] = ALL_FORMATS
+    layout_ok: Callable[[Layout], bool] = lambda layout: True
+    touches: frozenset[str] = frozenset()
+    needs_previous: Callable[[Context], bool] | None = None
+    replaces_record: bool = False  # the record is a copy of the previous one (same_trainee_twice)
+    clean_base: bool = True  # the record before the damage is valid (not so for iQTS in a HESA file)
+
+    def candidates(self, ctx: Context, layout: Layout) -> list[Profile]:
+        """Profiles this kind can use for a record in `layout` (empty: not applicable)."""
+        if ctx.fmt not in self.formats or not self.layout_ok(layout):
+            return []
+        return [p for p in self.profiles(ctx, layout) if ctx.builder.routes_for(layout, p)]
+
+    def applicable(self, ctx: Context, layout: Layout) -> bool:
+        if self.needs_previous is not None and not self.needs_previous(ctx):
+            return False
+        return bool(self.candidates(ctx, layout))
+
+
+KINDS: dict[str, DefectKind] = {}
+
+
+def _static(profile: Profile) -> Profiles:
+    return lambda ctx, layout: [profile]
+
+
+def defect(
+    name: str,
+    description: str,
+    codes: tuple[str, ...],
+    *,
+    profile: Profile | Profiles = DEFAULT_PROFILE,
+    formats: frozenset[str] = ALL_FORMATS,
+    layout_ok: Callable[[Layout], bool] | None = None,
+    touches: tuple[str, ...] = (),
+    needs_previous: Callable[[Context], bool] | None = None,
+    replaces_record: bool = False,
+    clean_base: bool = True,
+) -> Callable[[Apply], Apply]:
+    """Register a defect kind."""
+
+    def register(apply: Apply) -> Apply:
+        if name in KINDS:
+            raise ValueError(f"duplicate defect kind {name!r}")
+        KINDS[name] = DefectKind(
+            name=name,
+            description=description,
+            codes=codes,
+            apply=apply,
+            profiles=profile if callable(profile) else _static(profile),
+            formats=formats,
+            layout_ok=layout_ok or (lambda layout: True),
+            touches=frozenset(touches),
+            needs_previous=needs_previous,
+            replaces_record=replaces_record,
+            clean_base=clean_base,
+        )
+        return apply
+
+    return register
+
+
+PLAIN = Profile(plain=True)
+PLAIN_SAFE = Profile(plain=True, routes=SAFE_ROUTES)
+
+
+def _separate_start(layout: Layout) -> bool:
+    return layout.separate_trainee_start
+
+
+def _bundled(profile: Profile) -> Profiles:
+    """Only where Register's funding table for the start cycle is bundled (2025/26, 2026/27)."""
+    return lambda ctx, layout: [profile] if ctx.builder.funding.bundled else []
+
+
+def _dmy(value: str) -> str:
+    """The date as a spreadsheet shows it (13/08/1998): not ISO 8601, so Register refuses it."""
+    day = date.fromisoformat(value)
+    return f"{day:%d/%m/%Y}"
+
+
+def _bad_date(ctx: Context, value: str) -> str:
+    return _dmy(value) if ctx.rng.random() < 0.7 else f"{value[:4]}-02-30"
+
+
+# --- required fields (register-api.md §3.2) ------------------------------------------------------------
+
+
+_REQUIRED_PROFILES = {
+    "training_route": Profile(exclude=frozenset({"15", "16", "17"})),
+    "itt_start_date": PLAIN_SAFE,
+    "course_age_range": PLAIN,
+    "fund_code": PLAIN,
+    "funding_method": PLAIN,
+}
+
+
+def _missing(field_name: str) -> Apply:
+    def apply(ctx: Context, draft: Draft) -> list[Expect]:
+        data = draft.data
+        data[field_name] = None
+        if field_name == "itt_aim" and data["itt_qualification_aim"] is None:
+            # R1: a blank itt_aim also needs a qualification aim; give one so only `required` fires.
+            data["itt_qualification_aim"] = "008" if draft.route in UNDERGRADUATE_ROUTES else "020"
+        if field_name == "itt_start_date":
+            trainee_start = parse_date(data["trainee_start_date"])
+            if not draft.layout.separate_trainee_start or (trainee_start and trainee_start > ctx.as_of):
+                data["trainee_start_date"] = None  # C21053/C22053 read both from F_ITTCOMDATE
+        return [Expect(field_name, "required")]
+
+    return apply
+
+
+for _field in REQUIRED_FIELDS:
+    defect(
+        f"missing_{_field}",
+        f"{_field} left blank (NULL / empty cell)",
+        ("required",),
+        profile=_REQUIRED_PROFILES.get(_field, Profile()),
+        touches=(_field,),
+    )(_missing(_field))
+
+
+# --- lengths, identifiers and formats (§3.1, §3.3 R18, hesa-formats.md §1.4) ---------------------------
+
+
+@defect(
+    "too_long_first_names", "every forename in first_names: over 60 characters", ("too_long",), touches=("first_names",)
+)
+def _long_first_names(ctx: Context, draft: Draft) -> list[Expect]:
+    names = draft.data["first_names"].split()
+    while len(" ".join(names)) <= 60:
+        names.append(ctx.rng.choice(MALE if draft.data["sex"] == "11" else ("Anne", "Louise", "Victoria", "Rose")))
+    draft.data["first_names"] = " ".join(names)
+    return [Expect("first_names", "too_long")]
+
+
+@defect("too_long_last_name", "a many-barrelled last_name over 60 characters", ("too_long",), touches=("last_name",))
+def _long_last_name(ctx: Context, draft: Draft) -> list[Expect]:
+    parts = [draft.data["last_name"]]
+    while len("-".join(parts)) <= 60:
+        parts.append(ctx.rng.choice([s for s in SURNAMES[:200] if " " not in s]))
+    draft.data["last_name"] = "-".join(parts)
+    return [Expect("last_name", "too_long")]
+
+
+@defect(
+    "too_long_provider_trainee_id",
+    "an SRS composite key over 50 characters as provider_trainee_id",
+    ("too_long",),
+    touches=("provider_trainee_id",),
+)
+def _long_provider_id(ctx: Context, draft: Draft) -> list[Expect]:
+    course = ctx.builder.course_code(draft.route or "", draft.data["course_subject_1"])
+    draft.data["provider_trainee_id"] = (
+        f"{draft.data['provider_trainee_id']}/{ctx.builder.provider.ukprn}/{course}/"
+        f"{draft.data['itt_start_date'] or 'NOSTART'}/FT/ITT-QTS-ROUTE"
+    )
+    return [Expect("provider_trainee_id", "too_long")]
+
+
+@defect(
+    "too_long_application_id",
+    "an application id longer than Apply's 7 digits",
+    ("too_long",),
+    layout_ok=lambda layout: layout.application_id,
+    touches=("application_id",),
+)
+def _long_application_id(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["application_id"] = str(ctx.rng.randint(10_000_000, 999_999_999))
+    return [Expect("application_id", "too_long")]
+
+
+@defect("too_long_email", "an email address over 255 characters", ("too_long",), touches=("email",))
+def _long_email(ctx: Context, draft: Draft) -> list[Expect]:
+    local, _, domain = draft.data["email"].partition("@")
+    parts = [local]
+    while len(".".join(parts)) < 250:
+        parts.append(local.replace(".", "-"))
+    draft.data["email"] = f"{'.'.join(parts)}@{domain}"
+    return [Expect("email", "too_long")]
+
+
+@defect(
+    "husid_leading_zero_lost",
+    "a HUSID whose leading zero a spreadsheet dropped (12 digits)",
+    ("hesa_id_length",),
+    touches=("hesa_id",),
+)
+def _husid_zero(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["hesa_id"] = str(int(draft.data["hesa_id"][1:13]))
+    return [Expect("hesa_id", "hesa_id_length")]
+
+
+@defect(
+    "husid_scientific_notation",
+    "a HUSID a spreadsheet turned into 3.10261E+12",
+    ("hesa_id_length", "hesa_id_not_digits"),
+    touches=("hesa_id",),
+)
+def _husid_scientific(ctx: Context, draft: Draft) -> list[Expect]:
+    mantissa = str(100_000 + (ctx.count("scientific") * 7919) % 900_000)
+    draft.data["hesa_id"] = f"{mantissa[0]}.{mantissa[1:]}E+12"
+    return [Expect("hesa_id", "hesa_id_length"), Expect("hesa_id", "hesa_id_not_digits", "warning")]
+
+
+@defect(
+    "husid_letter_o",
+    "a 13-character HUSID typed with the letter O for its leading zero",
+    ("hesa_id_not_digits",),
+    touches=("hesa_id",),
+)
+def _husid_letter(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["hesa_id"] = "O" + draft.data["hesa_id"][1:13]
+    return [Expect("hesa_id", "hesa_id_not_digits", "warning")]
+
+
+@defect("invalid_email", "an email address without a domain, with a space or two @", ("invalid_email",))
+def _bad_email(ctx: Context, draft: Draft) -> list[Expect]:
+    local, _, domain = draft.data["email"].partition("@")
+    draft.data["email"] = ctx.rng.choice(
+        (
+            f"{local}@{domain.split('.')[0]}",
+            f"{local.replace('.', ' ', 1) if '.' in local else local + ' x'}@{domain}",
+            f"{local}@@{domain}",
+            f"{local}.{domain}",
+            f"{local}@{domain}.",
+        )
+    )
+    return [Expect("email", "invalid_email")]
+
+
+@defect("course_year_not_integer", "course_year written as text (Year 1, 2025/26)", ("course_year_not_integer",))
+def _course_year(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_year"] = ctx.rng.choice(("1.0", "Year 1", "2025/26", "one"))
+    return [Expect("course_year", "course_year_not_integer")]
+
+
+# --- code lists (§5) -------------------------------------------------------------------------------------
+
+_INVALID_CODES: dict[str, tuple[tuple[str, ...], Profile]] = {
+    "sex": (("M", "F", "7", "0"), Profile()),
+    "nationality": (("gb", "UK", "EN", "British"), Profile()),
+    "ethnicity": (("109", "WB", "A1"), Profile()),
+    "itt_aim": (("203", "200", "2"), Profile()),
+    "itt_qualification_aim": (("030", "PGCE", "22"), Profile()),
+    "course_subject_1": (JACS_CODES, Profile(phase="secondary")),
+    "course_subject_2": (JACS_CODES, Profile()),
+    "course_subject_3": (JACS_CODES, Profile()),
+    "study_mode": (("1", "FT", "10"), Profile()),
+    "course_age_range": (("13910", "11-16", "1391"), Profile(plain=True, routes=NOT_EARLY_YEARS)),
+    "fund_code": (("1", "Y", "07"), PLAIN),
+    "funding_method": (("b", "A", "06"), PLAIN),
+    "training_initiative": (("027", "NT", "26"), PLAIN),
+    "additional_training_initiative": (("027", "NT", "26"), PLAIN),
+}
+
+
+def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
+    def apply(ctx: Context, draft: Draft) -> list[Expect]:
+        draft.data[field_name] = ctx.rng.choice(values)
+        return [Expect(field_name, "invalid_code")]
+
+    return apply
+
+
+for _field, (_values, _profile) in _INVALID_CODES.items():
+    defect(
+        f"invalid_{_field}",
+        f"{_field} not in Register's code list ({', '.join(_values)})",
+        ("invalid_code",),
+        # An unknown funding method in a cycle without a bundled funding table is also a warning.
+        profile=_bundled(_profile) if _field == "funding_method" else _profile,
+        touches=(_field,),
+    )(_invalid_code(_field, _values))
+
+
+@defect("unknown_disability", "a disability code Register does not know (it would drop it)", ("unknown_disability",))
+def _unknown_disability(ctx: Context, draft: Draft) -> list[Expect]:
+    data = draft.data
+    slot = 1 if draft.layout.single_disability else 1 + sum(data[f"disability{n}"] is not None for n in range(1, 10))
+    data[f"disability{slot}"] = ctx.rng.choice(("52", "97", "50", "60"))
+    return [Expect(f"disability{slot}", "unknown_disability")]
+
+
+@defect(
+    "duplicate_disabilities",
+    "the same disability twice (98 and 99 both mean not provided)",
+    ("duplicate_disabilities",),
+    layout_ok=lambda layout: not layout.single_disability,
+)
+def _duplicate_disabilities(ctx: Context, draft: Draft) -> list[Expect]:
+    data = draft.data
+    for n in range(1, 10):
+        data[f"disability{n}"] = None
+    code = ctx.rng.choice(DISABILITIES)
+    data["disability1"], data["disability2"] = ("98", "99") if ctx.rng.random() < 0.3 else (code, code)
+    return [Expect("disability2", "duplicate_disabilities")]
+
+
+# --- dates (§3.4) ----------------------------------------------------------------------------------------
+
+
+@defect(
+    "invalid_date_of_birth", "date of birth as 13/08/1998 or 30 February", ("invalid_date",), touches=("date_of_birth",)
+)
+def _bad_birth_date(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["date_of_birth"] = _bad_date(ctx, draft.data["date_of_birth"])
+    return [Expect("date_of_birth", "invalid_date")]
+
+
+@defect(
+    "invalid_itt_start_date",
+    "ITT start date as 01/09/2025 or 30 February",
+    ("invalid_date",),
+    profile=PLAIN_SAFE,
+    touches=("itt_start_date", "trainee_start_date"),
+)
+def _bad_start_date(ctx: Context, draft: Draft) -> list[Expect]:
+    data = draft.data
+    data["itt_start_date"] = _bad_date(ctx, data["itt_start_date"])
+    if not draft.layout.separate_trainee_start:
+        # C21053/C22053 have one start date tag: both fields are read from it.
+        data["trainee_start_date"] = data["itt_start_date"]
+        return [Expect("itt_start_date", "invalid_date"), Expect("trainee_start_date", "invalid_date")]
+    trainee_start = parse_date(data["trainee_start_date"])
+    if trainee_start and trainee_start > ctx.as_of:
+        data["trainee_start_date"] = None  # else "in the future and not the ITT start date" as well
+    return [Expect("itt_start_date", "invalid_date")]
+
+
+@defect("invalid_itt_end_date", "expected end date as 31/07/2027", ("invalid_date",), touches=("itt_end_date",))
+def _bad_end_date(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["itt_end_date"] = _bad_date(ctx, draft.data["itt_end_date"])
+    return [Expect("itt_end_date", "invalid_date")]
+
+
+@defect(
+    "invalid_trainee_start_date",
+    "trainee start date as 08/09/2025",
+    ("invalid_date",),
+    layout_ok=_separate_start,
+    touches=("trainee_start_date",),
+)
+def _bad_trainee_start(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["trainee_start_date"] = _bad_date(ctx, draft.data["trainee_start_date"])
+    return [Expect("trainee_start_date", "invalid_date")]
+
+
+@defect(
+    "invalid_pg_apprenticeship_start_date",
+    "postgraduate apprenticeship start date as 01/09/2025 (Register would not check it)",
+    ("unchecked_date_invalid",),
+)
+def _bad_apprenticeship_date(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["pg_apprenticeship_start_date"] = _dmy(draft.data["itt_start_date"])
+    return [Expect("pg_apprenticeship_start_date", "unchecked_date_invalid")]
+
+
+@defect(
+    "date_of_birth_too_old",
+    "a date of birth more than 100 years ago (a mistyped century)",
+    ("date_of_birth_too_old",),
+    touches=("date_of_birth",),
+)
+def _born_too_early(ctx: Context, draft: Draft) -> list[Expect]:
+    born = date.fromisoformat(draft.data["date_of_birth"])
+    draft.data["date_of_birth"] = date(
+        ctx.as_of.year - 101 - ctx.rng.randint(0, 20), born.month, min(born.day, 28)
+    ).isoformat()
+    return [Expect("date_of_birth", "date_of_birth_too_old")]
+
+
+@defect(
+    "date_of_birth_in_future",
+    "a date of birth after the as-of date",
+    ("date_of_birth_in_future",),
+    touches=("date_of_birth",),
+)
+def _born_in_future(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["date_of_birth"] = (ctx.as_of + timedelta(days=ctx.rng.randint(1, 400))).isoformat()
+    return [Expect("date_of_birth", "date_of_birth_in_future")]
+
+
+@defect(
+    "date_of_birth_under_16",
+    "a date of birth less than 16 years ago",
+    ("date_of_birth_under_16",),
+    touches=("date_of_birth",),
+)
+def _born_too_late(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["date_of_birth"] = years_before(ctx.as_of, ctx.rng.randint(5, 15)).isoformat()
+    return [Expect("date_of_birth", "date_of_birth_under_16")]
+
+
+@defect(
+    "itt_start_date_too_far",
+    "an ITT start date two years ahead (start.year > as-of year + 1)",
+    ("itt_start_date_too_far",),
+    profile=PLAIN_SAFE,
+    touches=("itt_start_date", "trainee_start_date", "itt_end_date"),
+)
+def _start_too_far(ctx: Context, draft: Draft) -> list[Expect]:
+    start = date(ctx.as_of.year + 2, 9, ctx.rng.randint(1, 28))
+    draft.data["itt_start_date"] = draft.data["trainee_start_date"] = start.isoformat()
+    draft.data["itt_end_date"] = date(start.year + 1, 7, ctx.rng.randint(1, 28)).isoformat()
+    return [Expect("itt_start_date", "itt_start_date_too_far")]
+
+
+@defect(
+    "itt_end_date_too_far",
+    "an expected end date more than 5 calendar years ahead",
+    ("itt_end_date_too_far",),
+    touches=("itt_end_date",),
+)
+def _end_too_far(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["itt_end_date"] = date(ctx.as_of.year + 6 + ctx.rng.randint(0, 2), 7, ctx.rng.randint(1, 28)).isoformat()
+    return [Expect("itt_end_date", "itt_end_date_too_far")]
+
+
+@defect(
+    "itt_end_date_too_old",
+    "a course that ended more than 10 years ago (no trainee start date)",
+    ("itt_end_date_too_old",),
+    profile=PLAIN_SAFE,
+    layout_ok=_separate_start,
+    touches=("itt_start_date", "trainee_start_date", "itt_end_date"),
+)
+def _end_too_old(ctx: Context, draft: Draft) -> list[Expect]:
+    end = years_before(ctx.as_of, 10) - timedelta(days=ctx.rng.randint(1, 300))
+    draft.data["itt_end_date"] = end.isoformat()
+    draft.data["itt_start_date"] = (end - timedelta(days=ctx.rng.randint(300, 700))).isoformat()
+    draft.data["trainee_start_date"] = None
+    return [Expect("itt_end_date", "itt_end_date_too_old")]
+
+
+@defect(
+    "itt_end_date_before_start",
+    "an expected end date on or before the ITT start date",
+    ("itt_end_date_before_start",),
+    touches=("itt_end_date",),
+)
+def _end_before_start(ctx: Context, draft: Draft) -> list[Expect]:
+    start = date.fromisoformat(draft.data["itt_start_date"])
+    draft.data["itt_end_date"] = (start - timedelta(days=ctx.rng.choice((0, 1, 30, 92)))).isoformat()
+    return [Expect("itt_end_date", "itt_end_date_before_start")]
+
+
+@defect(
+    "trainee_start_date_too_old",
+    "a trainee start date more than 10 years ago",
+    ("trainee_start_date_too_old",),
+    profile=PLAIN_SAFE,
+    layout_ok=_separate_start,
+    touches=("trainee_start_date",),
+)
+def _trainee_start_too_old(ctx: Context, draft: Draft) -> list[Expect]:
+    day = years_before(ctx.as_of, 10) - timedelta(days=ctx.rng.randint(1, 400))
+    draft.data["trainee_start_date"] = day.isoformat()
+    return [Expect("trainee_start_date", "trainee_start_date_too_old")]
+
+
+@defect(
+    "trainee_start_date_in_future",
+    "a trainee start date in the future that is not the ITT start date",
+    ("trainee_start_date_in_future",),
+    profile=PLAIN_SAFE,
+    layout_ok=_separate_start,
+    touches=("trainee_start_date",),
+)
+def _trainee_start_in_future(ctx: Context, draft: Draft) -> list[Expect]:
+    start = date.fromisoformat(draft.data["itt_start_date"])
+    draft.data["trainee_start_date"] = (max(ctx.as_of, start) + timedelta(days=ctx.rng.randint(1, 60))).isoformat()
+    return [Expect("trainee_start_date", "trainee_start_date_in_future")]
+
+
+# --- cross-field rules (§3.3) ----------------------------------------------------------------------------
+
+
+@defect(
+    "qualification_aim_missing",
+    "itt_aim 202 (status and award) without the qualification aim (R1)",
+    ("qualification_aim_required",),
+    touches=("itt_aim", "itt_qualification_aim"),
+)
+def _no_qualification_aim(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["itt_aim"] = "202"
+    draft.data["itt_qualification_aim"] = None
+    return [Expect("itt_qualification_aim", "qualification_aim_required")]
+
+
+@defect(
+    "primary_subject_not_first",
+    "a primary course with its specialism before primary teaching (R2)",
+    ("primary_subject_required",),
+    profile=Profile(phase="primary", plain=True),
+    touches=("course_subject_1", "course_subject_2"),
+)
+def _primary_second(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_subject_1"] = ctx.rng.choice(PRIMARY_SPECIALISMS)
+    draft.data["course_subject_2"] = PRIMARY_SUBJECT
+    draft.data["course_subject_3"] = None
+    return [Expect("course_subject_1", "primary_subject_required")]
+
+
+@defect(
+    "early_years_wrong_subject",
+    "an early-years route with primary teaching as course subject (R3)",
+    ("early_years_subject_required",),
+    profile=Profile(routes=EARLY_YEARS_ROUTES, plain=True),
+    touches=("course_subject_1",),
+)
+def _early_years_subject(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_subject_1"] = PRIMARY_SUBJECT
+    return [Expect("course_subject_1", "early_years_subject_required")]
+
+
+@defect(
+    "early_years_wrong_age_range",
+    "an early-years route with a school age range (R4)",
+    ("early_years_age_range_required",),
+    profile=Profile(routes=EARLY_YEARS_ROUTES, plain=True),
+    touches=("course_age_range",),
+)
+def _early_years_age(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_age_range"] = ctx.rng.choice(("13909", "13914", "13912"))
+    return [Expect("course_age_range", "early_years_age_range_required")]
+
+
+@defect(
+    "early_years_age_range_on_other_route",
+    "the 0-5 age range (13920) on a school route (R4)",
+    ("age_range_reserved_for_early_years",),
+    profile=Profile(routes=NOT_EARLY_YEARS),
+    touches=("course_age_range",),
+)
+def _reserved_age(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_age_range"] = "13920"
+    return [Expect("course_age_range", "age_range_reserved_for_early_years")]
+
+
+@defect(
+    "duplicate_course_subject_2",
+    "course_subject_2 repeating course_subject_1 (R5)",
+    ("duplicate_course_subject",),
+    profile=Profile(routes=NOT_EARLY_YEARS),
+    touches=("course_subject_2",),
+)
+def _repeat_subject_2(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_subject_2"] = draft.data["course_subject_1"]
+    draft.data["course_subject_3"] = None
+    return [Expect("course_subject_2", "duplicate_course_subject")]
+
+
+@defect(
+    "duplicate_course_subject_3",
+    "course_subject_3 repeating course_subject_1 (R5)",
+    ("duplicate_course_subject",),
+    profile=Profile(routes=NOT_EARLY_YEARS),
+    touches=("course_subject_3",),
+)
+def _repeat_subject_3(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["course_subject_3"] = draft.data["course_subject_1"]
+    return [Expect("course_subject_3", "duplicate_course_subject")]
+
+
+@defect(
+    "study_mode_missing",
+    "no study mode on a route other than assessment only (R6)",
+    ("study_mode_required",),
+    profile=Profile(exclude=frozenset({"16", "17"})),
+    touches=("study_mode",),
+)
+def _no_study_mode(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["study_mode"] = None
+    return [Expect("study_mode", "study_mode_required")]
+
+
+@defect(
+    "postgraduate_without_degree",
+    "a postgraduate route with no previous degree (R7a)",
+    ("degree_required",),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    touches=("degrees_attributes",),
+)
+def _no_degree(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["degrees_attributes"] = []
+    draft.extras["_null_qualification"] = ctx.rng.random() < 0.5  # an all-NULL qualification is dropped
+    return [Expect("degrees_attributes", "degree_required")]
+
+
+@defect(
+    "duplicate_degrees",
+    "the same previous degree twice (R7b)",
+    ("duplicate_degrees",),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    formats=HESA_FORMATS,
+    touches=("degrees_attributes",),
+)
+def _twice_degree(ctx: Context, draft: Draft) -> list[Expect]:
+    first = draft.degrees[0]
+    draft.data["degrees_attributes"] = [first, dict(first)]
+    return [Expect("degrees_attributes", "duplicate_degrees")]
+
+
+@defect(
+    "iqts_without_country",
+    "an iQTS trainee (route 15) without iqts_country (R8; no HESA tag can hold it)",
+    ("iqts_country_required",),
+    profile=Profile(routes=frozenset({"15"}), any_route=True, plain=True),
+    touches=("iqts_country",),
+    clean_base=False,  # a HESA file cannot carry iqts_country at all
+)
+def _iqts_no_country(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["iqts_country"] = None
+    return [Expect("iqts_country", "iqts_country_required")]
+
+
+@defect(
+    "iqts_country_on_other_route",
+    "iqts_country on a route other than iQTS (R8)",
+    ("iqts_country_not_allowed",),
+    profile=Profile(exclude=frozenset({"15"})),
+    formats=frozenset({"register-csv"}),
+    touches=("iqts_country",),
+)
+def _iqts_elsewhere(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["iqts_country"] = ctx.rng.choice(IQTS_COUNTRIES)
+    return [Expect("iqts_country", "iqts_country_not_allowed")]
+
+
+@defect(
+    "invalid_iqts_country",
+    "an iQTS country that is not a country code (UK, England, Dubai)",
+    ("invalid_iqts_country",),
+    profile=Profile(routes=frozenset({"15"}), plain=True),
+    formats=frozenset({"register-csv"}),
+    touches=("iqts_country",),
+)
+def _iqts_bad_country(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["iqts_country"] = ctx.rng.choice(("UK", "England", "Dubai"))
+    return [Expect("iqts_country", "invalid_iqts_country")]
+
+
+@defect(
+    "invalid_training_route",
+    "a training route Register does not have (04, 3, 22) (R9)",
+    ("invalid_training_route",),
+    profile=Profile(plain=True, exclude=frozenset({"15", "16", "17"})),
+    touches=("training_route",),
+)
+def _bad_route(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["training_route"] = ctx.rng.choice(("04", "3", "22", "1"))
+    return [Expect("training_route", "invalid_training_route")]
+
+
+def _unfunded_routes(ctx: Context, layout: Layout) -> list[Profile]:
+    funding = ctx.builder.funding
+    if not funding.bundled:
+        return []
+    routes = frozenset(ctx.builder.route_pool(layout)) - funding.funded_routes
+    return [Profile(routes=routes, plain=True)] if routes else []
+
+
+@defect(
+    "fund_code_7_without_funding",
+    "fund code 7 (eligible) on a route with no funding in the start cycle (R10)",
+    ("fund_code_not_valid",),
+    profile=_unfunded_routes,
+    touches=("fund_code",),
+)
+def _fund_code_unfunded(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["fund_code"] = "7"
+    return [Expect("fund_code", "fund_code_not_valid")]
+
+
+def _subjects_without_exception(ctx: Context, layout: Layout) -> list[Profile]:
+    funding = ctx.builder.funding
+    if not funding.bundled:
+        return []
+    return [
+        Profile(phase="secondary", subject=subject, plain=True)
+        for subject in SECONDARY_SUBJECTS
+        if not funding.exception(subject)
+    ]
+
+
+@defect(
+    "funding_method_needs_fund_code_7",
+    "a bursary, scholarship or grant with fund code 2 (not eligible) (R11)",
+    ("funding_method_not_eligible",),
+    profile=_subjects_without_exception,
+    touches=("fund_code", "funding_method"),
+)
+def _funding_not_eligible(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["fund_code"] = "2"
+    draft.data["funding_method"] = ctx.rng.choice(("D", "4", "E"))
+    return [Expect("funding_method", "funding_method_not_eligible")]
+
+
+def _bursary_profiles(ctx: Context, layout: Layout, offered: bool) -> list[Profile]:
+    """(route, subject) pairs where Register does (offered) or does not offer a bursary in the cycle."""
+    funding = ctx.builder.funding
+    if not funding.bundled:
+        return []
+    routes = [r for r in ctx.builder.route_pool(layout) if r in funding.funded_routes and r in NOT_EARLY_YEARS]
+    found = []
+    for route in routes:
+        for subject in SECONDARY_SUBJECTS:
+            if ("bursary" in funding.types_for(route, subject)) == offered:
+                found.append(Profile(routes=frozenset({route}), phase="secondary", subject=subject, plain=True))
+    return found
+
+
+@defect(
+    "funding_method_not_offered",
+    "a bursary for a route and subject Register offers none for in the cycle (R11)",
+    ("funding_method_not_available",),
+    profile=lambda ctx, layout: _bursary_profiles(ctx, layout, offered=False),
+    touches=("fund_code", "funding_method"),
+)
+def _funding_not_offered(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["fund_code"] = "7"
+    draft.data["funding_method"] = "D"
+    return [Expect("funding_method", "funding_method_not_available")]
+
+
+@defect(
+    "initiative_not_in_cycle",
+    "a training initiative that does not run in the start cycle (R12)",
+    ("initiative_not_available",),
+    profile=PLAIN,
+    touches=("training_initiative",),
+)
+def _initiative_out_of_cycle(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["training_initiative"] = ctx.rng.choice(ctx.builder.funding.unavailable_initiatives)
+    return [Expect("training_initiative", "initiative_not_available")]
+
+
+@defect(
+    "additional_initiative_not_in_cycle",
+    "an additional training initiative that does not run in the start cycle (R13)",
+    ("additional_initiative_not_available",),
+    profile=PLAIN,
+    touches=("additional_training_initiative",),
+)
+def _additional_out_of_cycle(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["additional_training_initiative"] = ctx.rng.choice(ctx.builder.funding.unavailable_initiatives)
+    return [Expect("additional_training_initiative", "additional_initiative_not_available")]
+
+
+@defect(
+    "veteran_bursary_with_initiative",
+    "funding method C (veterans bursary) with a training initiative Register would overwrite (R19)",
+    ("initiative_replaced_by_funding_method",),
+    profile=lambda ctx, layout: _bursary_profiles(ctx, layout, offered=True),
+    touches=("fund_code", "funding_method", "training_initiative"),
+)
+def _veteran_with_initiative(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["fund_code"], draft.data["funding_method"] = "7", "C"
+    draft.data["training_initiative"] = ctx.rng.choice(ctx.builder.funding.initiatives or ("026",))
+    return [Expect("training_initiative", "initiative_replaced_by_funding_method")]
+
+
+def _unbundled_cycle(ctx: Context) -> int | None:
+    """A start cycle with no bundled funding table in which a course can still be valid as of the date."""
+    builder = ctx.builder
+    if not builder.funding.bundled:
+        return builder.cycle
+    rules = builder.reference.funding.rules
+    earliest = years_before(ctx.as_of, 10)
+    for cycle in [*range(builder.cycle - 1, builder.cycle - 6, -1), *range(builder.cycle + 1, ctx.as_of.year + 2)]:
+        if cycle not in rules and date(cycle, 9, 1) >= earliest and cycle <= ctx.as_of.year + 1:
+            return cycle
+    return None
+
+
+@defect(
+    "funding_table_not_bundled",
+    "fund code 7 in a start cycle whose funding table register-batch does not bundle (a warning)",
+    ("funding_rules_not_bundled",),
+    profile=lambda ctx, layout: [PLAIN_SAFE] if _unbundled_cycle(ctx) is not None else [],
+    touches=("fund_code", "itt_start_date", "trainee_start_date", "itt_end_date"),
+)
+def _unbundled_funding(ctx: Context, draft: Draft) -> list[Expect]:
+    cycle = _unbundled_cycle(ctx)
+    assert cycle is not None
+    if cycle != ctx.builder.cycle:
+        ctx.builder.start_cycle_dates(draft.data, cycle)
+    draft.data["fund_code"] = "7"
+    return [Expect("funding_method", "funding_rules_not_bundled", "warning")]
+
+
+@defect(
+    "training_partner_urn_malformed",
+    "a training partner URN that is not 6 digits (R15)",
+    ("training_partner_urn_invalid",),
+    touches=("training_partner_urn",),
+)
+def _bad_partner(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["training_partner_urn"] = ctx.rng.choice(("13579", "1357924", "S13579", "URN 135792"))
+    return [Expect("training_partner_urn", "training_partner_urn_invalid")]
+
+
+@defect(
+    "employing_school_urn_malformed",
+    "an employing school URN that is not 6 digits (R17)",
+    ("employing_school_urn_invalid",),
+    touches=("employing_school_urn",),
+)
+def _bad_employer(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["employing_school_urn"] = ctx.rng.choice(("24680", "2468013", "E24680"))
+    return [Expect("employing_school_urn", "employing_school_urn_invalid")]
+
+
+# --- degrees (§3.7) and placements (§3.8) ----------------------------------------------------------------
+
+DEGREE = "degrees_attributes[0]"
+UK_DEGREE = Profile(routes=POSTGRADUATE_ROUTES, uk_degree=True)
+NON_UK_DEGREE = Profile(routes=POSTGRADUATE_ROUTES, uk_degree=False)
+
+
+def _degree_defect(name: str, description: str, code: str, field_name: str, profile: Profile) -> Callable[[Any], Apply]:
+    def wrap(change: Callable[[Context, dict[str, Any]], None]) -> Apply:
+        def apply(ctx: Context, draft: Draft) -> list[Expect]:
+            del draft.degrees[1:]
+            change(ctx, draft.degrees[0])
+            return [Expect(f"{DEGREE}.{field_name}", code)]
+
+        defect(name, description, (code,), profile=profile, touches=("degrees_attributes",))(apply)
+        return apply
+
+    return wrap
+
+
+@_degree_defect(
+    "degree_without_subject", "a degree with no subject, or a JACS one", "degree_subject_required", "subject", UK_DEGREE
+)
+def _no_subject(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["subject"] = None if ctx.rng.random() < 0.5 else ctx.rng.choice(JACS_CODES)
+
+
+@_degree_defect(
+    "degree_without_grade", "a UK degree with no class, or 2:1 as text", "degree_grade_required", "grade", UK_DEGREE
+)
+def _no_grade(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["grade"] = ctx.rng.choice((None, "2:1", "21"))
+
+
+@_degree_defect(
+    "degree_without_graduation_year",
+    "a degree with no graduation date",
+    "degree_graduation_year_required",
+    "graduation_year",
+    Profile(routes=POSTGRADUATE_ROUTES),
+)
+def _no_graduation_year(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["graduation_year"] = None
+
+
+def _year_like(degree: dict[str, Any], year: int) -> str:
+    """A graduation year in the shape the record already uses (YYYY or YYYY-MM-DD)."""
+    current = str(degree.get("graduation_year") or "")
+    return f"{year}{current[4:]}" if len(current) == 10 else str(year)
+
+
+@defect(
+    "degree_graduation_year_in_future",
+    "a graduation year after next year (Register then also calls it invalid)",
+    ("degree_graduation_year_in_future", "degree_graduation_year_invalid"),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    touches=("degrees_attributes",),
+)
+def _graduates_in_future(ctx: Context, draft: Draft) -> list[Expect]:
+    del draft.degrees[1:]
+    degree = draft.degrees[0]
+    degree["graduation_year"] = _year_like(degree, ctx.as_of.year + ctx.rng.randint(2, 6))
+    return [
+        Expect(f"{DEGREE}.graduation_year", "degree_graduation_year_in_future"),
+        Expect(f"{DEGREE}.graduation_year", "degree_graduation_year_invalid"),
+    ]
+
+
+@_degree_defect(
+    "degree_graduation_year_out_of_range",
+    "a graduation year more than 60 years back (1915 for 2015)",
+    "degree_graduation_year_invalid",
+    "graduation_year",
+    Profile(routes=POSTGRADUATE_ROUTES),
+)
+def _year_out_of_range(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["graduation_year"] = _year_like(degree, int(str(degree["graduation_year"])[:4]) - 100)
+
+
+@_degree_defect(
+    "non_uk_degree_unknown_grade",
+    "a degree from abroad with a grade that is not a HESA code (Register would drop it)",
+    "unknown_degree_grade",
+    "grade",
+    NON_UK_DEGREE,
+)
+def _bad_foreign_grade(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["grade"] = ctx.rng.choice(("2:1", "A", "110/110", "First"))
+
+
+@_degree_defect(
+    "uk_degree_without_type", "a UK degree without its degree type", "uk_degree_required", "uk_degree", UK_DEGREE
+)
+def _no_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["uk_degree"] = None
+
+
+@_degree_defect(
+    "non_uk_degree_without_type",
+    "a degree from abroad without its degree type",
+    "non_uk_degree_required",
+    "non_uk_degree",
+    NON_UK_DEGREE,
+)
+def _no_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["non_uk_degree"] = None
+
+
+@_degree_defect(
+    "invalid_uk_degree_type",
+    "a UK degree type that is not a HESA code (BA, 4)",
+    "invalid_degree_code",
+    "uk_degree",
+    UK_DEGREE,
+)
+def _bad_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["uk_degree"] = ctx.rng.choice(("BA", "BSC", "998", "4"))
+
+
+@_degree_defect(
+    "invalid_non_uk_degree_type",
+    "a non-UK degree type that is not a HESA code",
+    "invalid_degree_code",
+    "non_uk_degree",
+    NON_UK_DEGREE,
+)
+def _bad_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["non_uk_degree"] = ctx.rng.choice(("BSc", "Licence", "999X"))
+
+
+@_degree_defect(
+    "invalid_degree_country",
+    "a degree country written UK or GB (the codes are XF-XK)",
+    "invalid_degree_code",
+    "country",
+    UK_DEGREE,
+)
+def _bad_country(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["country"] = ctx.rng.choice(("UK", "GB", "ENG"))
+
+
+@_degree_defect(
+    "unknown_institution",
+    "an awarding institution code Register does not list (0327, 0407)",
+    "unknown_institution",
+    "institution",
+    UK_DEGREE,
+)
+def _unknown_institution(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["institution"] = ctx.rng.choice(("0327", "0407", "9999"))
+
+
+@defect(
+    "placement_urn_malformed",
+    "a placement school URN that is not 6 digits",
+    ("placement_urn_invalid",),
+    profile=Profile(placement=True),
+    touches=("placements_attributes",),
+)
+def _bad_placement(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.placements[0]["urn"] = ctx.rng.choice(("12345", "1234567", "URN123"))
+    return [Expect("placements_attributes[0].urn", "placement_urn_invalid")]
+
+
+# --- legacy codes and record structure (mappings/codes/legacy.yaml, hesa-formats.md §5) -----------------
+
+_UNTRANSLATABLE: dict[str, tuple[tuple[str, ...], Profile]] = {
+    "training_route": (("02", "13"), Profile(routes=frozenset({"03", "10", "12", "21"}), plain=True)),
+    "disability1": (("08",), Profile()),
+    "course_age_range": (("99801", "99803"), Profile(routes=NOT_EARLY_YEARS, plain=True)),
+    "training_initiative": (("P", "Y", "C", "001", "019"), Profile()),
+    "nationality": (("AA", "ZZ"), Profile()),
+    "itt_qualification_aim": (("099", "216", "217", "218", "307"), Profile()),
+    "course_subject_1": (("101085",), Profile(phase="primary")),
+}
+
+
+def _untranslatable(field_name: str, values: tuple[str, ...]) -> Apply:
+    def apply(ctx: Context, draft: Draft) -> list[Expect]:
+        data = draft.data
+        choices = values
+        if field_name == "course_age_range" and draft.layout.legacy_codes:
+            choices = (*values, "31", "49")  # C21053 further education / other
+        if field_name == "disability1":
+            for n in range(2, 10):
+                data[f"disability{n}"] = None
+        if field_name == "itt_qualification_aim":
+            data["itt_aim"] = "202"
+        data[field_name] = ctx.rng.choice(choices)
+        return [Expect(field_name, "untranslatable_code")]
+
+    return apply
+
+
+for _field, (_values, _profile) in _UNTRANSLATABLE.items():
+    defect(
+        f"untranslatable_{_field}",
+        f"a legacy {_field} code with no v2026.1 equivalent ({', '.join(_values)})",
+        ("untranslatable_code",),
+        profile=_profile,
+        touches=(_field,),
+    )(_untranslatable(_field, _values))
+
+
+@defect(
+    "legacy_code_in_current_layout",
+    "a C21053 sex or ethnicity code in a current-layout record (translated, with a warning)",
+    ("legacy_code_translated",),
+    layout_ok=lambda layout: not layout.legacy_codes,
+    touches=("sex", "ethnicity"),
+)
+def _legacy_code(ctx: Context, draft: Draft) -> list[Expect]:
+    data = draft.data
+    field_name = ctx.rng.choice(("sex", "ethnicity"))
+    expressible = ctx.encoder.legacy_values(field_name)
+    if data[field_name] not in expressible:
+        data[field_name] = "10" if field_name == "sex" else "160"
+    data[field_name] = ctx.encoder.encode(data, field_name, data[field_name])
+    return [Expect(field_name, "legacy_code_translated", "warning")]
+
+
+@defect(
+    "malformed_record",
+    "XML: a tag given twice with different values; CSV: more cells than the header has columns",
+    ("malformed_record",),
+)
+def _malformed(ctx: Context, draft: Draft) -> list[Expect]:
+    if ctx.fmt == "hesa-xml":
+        other = draft.extras["F_COURSEID"][::-1] + "X"
+        draft.extra_tags.append(("F_COURSEID", other))
+        return [Expect("F_COURSEID", "malformed_record")]
+    draft.extra_cells.extend((draft.data["email"] or "note", "see previous row"))
+    return [Expect(None, "malformed_record")]
+
+
+# --- in-file duplicates (validation/duplicates.py) --------------------------------------------------------
+
+
+def _previous_hesa_intact(ctx: Context) -> bool:
+    prev = ctx.previous
+    return (
+        prev is not None
+        and not prev.in_hesa_group
+        and prev.hesa_id is not None
+        and (prev.kind is None or "hesa_id" not in prev.kind.touches)
+    )
+
+
+def _previous_provider_intact(ctx: Context) -> bool:
+    prev = ctx.previous
+    return (
+        prev is not None
+        and not prev.in_provider_group
+        and prev.provider_trainee_id is not None
+        and (prev.kind is None or "provider_trainee_id" not in prev.kind.touches)
+    )
+
+
+def _previous_person_intact(ctx: Context) -> bool:
+    prev = ctx.previous
+    return prev is not None and (
+        prev.kind is None or (prev.kind.clean_base and not (prev.kind.touches & IDENTITY_FIELDS))
+    )
+
+
+@defect(
+    "duplicate_hesa_id",
+    "a second record with the HUSID of the record before it (reported on both)",
+    ("duplicate_hesa_id",),
+    touches=("hesa_id",),
+    needs_previous=_previous_hesa_intact,
+)
+def _same_husid(ctx: Context, draft: Draft) -> list[Expect]:
+    assert ctx.previous is not None
+    draft.data["hesa_id"] = ctx.previous.hesa_id
+    return [Expect("hesa_id", "duplicate_hesa_id"), Expect("hesa_id", "duplicate_hesa_id", previous=True)]
+
+
+@defect(
+    "duplicate_provider_trainee_id",
+    "a second record with the SRS id of the record before it (reported on both)",
+    ("duplicate_provider_trainee_id",),
+    touches=("provider_trainee_id",),
+    needs_previous=_previous_provider_intact,
+)
+def _same_provider_id(ctx: Context, draft: Draft) -> list[Expect]:
+    assert ctx.previous is not None
+    draft.data["provider_trainee_id"] = ctx.previous.provider_trainee_id
+    return [
+        Expect("provider_trainee_id", "duplicate_provider_trainee_id"),
+        Expect("provider_trainee_id", "duplicate_provider_trainee_id", previous=True),
+    ]
+
+
+@defect(
+    "same_trainee_twice",
+    "the trainee of the record before, again under a new HUSID and SRS id (Register's 409 rule; a warning)",
+    ("possible_duplicate_trainee",),
+    needs_previous=_previous_person_intact,
+    replaces_record=True,
+)
+def _same_trainee(ctx: Context, draft: Draft) -> list[Expect]:
+    return [Expect("last_name", "possible_duplicate_trainee", "warning")]
+
+
+def kinds_for(names: list[str] | tuple[str, ...] | None = None) -> list[DefectKind]:
+    """The catalogue, or the named kinds of it (ValueError for an unknown name)."""
+    if names is None:
+        return list(KINDS.values())
+    unknown = [n for n in names if n not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown defect kind(s): {', '.join(unknown)}")
+    return [KINDS[n] for n in names]
+
+
+__all__ = [
+    "KINDS",
+    "NOT_GENERATED",
+    "Context",
+    "DefectKind",
+    "Expect",
+    "Previous",
+    "kinds_for",
+]

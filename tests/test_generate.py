@@ -1,0 +1,305 @@
+"""`register-batch generate`: determinism, realism of the records, the defect catalogue's coverage, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import tracemalloc
+import unicodedata
+from collections import Counter
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from register_batch.cli import cli
+from register_batch.errors import ConfigError
+from register_batch.generate import KINDS, NOT_GENERATED, generate
+from register_batch.generate.build import Permutation
+from register_batch.generate.layouts import TAG_ORDER
+from register_batch.validation import CATALOGUE
+
+AS_OF = date(2026, 11, 28)
+FORMATS = (("hesa-xml", "mixed", "xml"), ("hesa-csv", "C22053", "csv"), ("register-csv", None, "csv"))
+
+
+def students(path):
+    return etree.parse(str(path)).getroot().findall("Student")
+
+
+@pytest.mark.parametrize("fmt,vintage,ext", FORMATS)
+def test_same_seed_gives_the_same_bytes_and_another_seed_other_data(tmp_path, fmt, vintage, ext):
+    def make(name, seed):
+        folder = tmp_path / name
+        out, truth = folder / f"extract.{ext}", folder / "truth.json"
+        generate(out, count=150, fmt=fmt, vintage=vintage, seed=seed, as_of=AS_OF, defects=0.3, truth=truth)
+        return out.read_bytes(), truth.read_bytes()
+
+    first, again, other = make("a", 42), make("b", 42), make("c", 43)
+    assert first == again
+    assert first[0] != other[0] and first[1] != other[1]
+
+
+def test_permutation_is_a_bijection():
+    for n in (1, 2, 7, 1000, 4097):
+        permutation = Permutation(n, key=99)
+        assert sorted(permutation(i) for i in range(n)) == list(range(n))
+
+
+def test_records_look_like_a_real_extract(tmp_path):
+    out = tmp_path / "x.xml"
+    generate(out, count=2000, vintage="C24053", seed=3, as_of=AS_OF)
+    records = students(out)
+    assert len(records) == 2000
+
+    def values(tag):
+        return [s.findtext(tag) for s in records]
+
+    husids = values("F_HUSID")
+    assert len(set(husids)) == 2000 and all(h.isdigit() and len(h) in (13, 17) for h in husids)
+    assert any(h.startswith("0") for h in husids) and any(len(h) == 17 for h in husids)
+    assert len(set(values("F_OWNSTU"))) == 2000
+    assert all(re.fullmatch(r"\d{8}/\d/26", v) for v in values("F_OWNSTU"))
+    surnames = values("F_SURNAME")
+    forenames = values("F_FNAMES")
+    assert any("-" in s for s in surnames) and any("'" in s for s in surnames)
+    assert any(re.search(r"[^\x00-\x7f]", n) for n in surnames + forenames)
+    for first, last, email in zip(forenames, surnames, values("F_NQTEMAIL"), strict=True):
+        local = email.split("@")[0]
+        if last.isascii():  # addresses carry the surname (without spaces, hyphens and apostrophes)
+            assert re.sub(r"[^a-z]", "", last.lower()) in local, (first, last, email)
+        else:
+            assert unicodedata.normalize("NFKD", last)[0].lower() in local
+    ages = [2026 - int(v[:4]) for v in values("F_BIRTHDTE")]
+    assert min(ages) >= 20 and max(ages) <= 56
+    routes = Counter(values("F_ENTRYRTE"))
+    assert {"03", "10", "11", "12", "14", "16", "17", "18", "19", "20", "21"} <= set(routes)
+    assert "15" not in routes  # iQTS needs iqts_country, which no HESA tag holds
+    for record in records:
+        route = record.findtext("F_ENTRYRTE")
+        degrees = record.findall("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION")
+        if route in ("17", "18", "19", "20"):
+            assert (record.findtext("F_SBJCA1"), record.findtext("F_ITTPHSC")) == ("100510", "13920")
+        if route in ("03", "10", "12", "16", "17", "19", "20", "21"):
+            assert degrees and degrees[0].findtext("F_DEGSBJ1") != "NULL"
+        if record.findtext("F_ITTPHSC") in ("13909", "13911", "13912", "13913", "13914", "13915"):
+            assert record.findtext("F_SBJCA1") == "100511"
+        start = record.findtext("F_ITTSTARTDATE")
+        assert start[:4] == "2026" and start[5:7] in ("08", "09", "10")
+        for placement in record.findall("PLACEMENTS/PLACEMENT"):
+            assert re.fullmatch(r"\d{6}", placement.findtext("F_PLMNTSCH"))
+    assert Counter(values("F_BURSLEV"))["6"] < 2000  # some real bursaries, scholarships and grants
+    tags = [child.tag for child in records[0]]
+    assert tags == list(TAG_ORDER["C24053"][: len(tags)]) or tags.index("PLACEMENTS") < tags.index("F_SBJCA1")
+    assert tags != sorted(tags) and tags[-1] == "F_COMMIT_TIMESTAMP"
+    assert "<F_NIN>NULL</F_NIN>" in out.read_text(encoding="utf-8")
+
+
+def test_each_vintage_has_its_own_tags_and_codes(tmp_path):
+    out = tmp_path / "mixed.xml"
+    generate(out, count=40, vintage="mixed", seed=8, as_of=AS_OF)
+    by_vintage = {}
+    for record in students(out):
+        by_vintage.setdefault(record.findtext("F_RECID"), []).append(record)
+    assert set(by_vintage) == {"21053", "22053", "23053", "24053"}
+    old = by_vintage["21053"]
+    assert all(r.find("F_DISABLE") is not None and r.find("F_DISABLE1") is None for r in old)
+    assert all(r.find(t) is not None for r in old for t in ("F_TREFNO", "F_SPLENGTH", "F_UNITLGTH", "F_ENDDATE"))
+    assert all(r.findtext("F_SEXID") in ("1", "2", "3") for r in old)
+    assert all(r.findtext("F_ITTPHSC") is None or len(r.findtext("F_ITTPHSC")) == 2 for r in old)
+    assert any(r.findtext("F_DISABLE") == "00" for r in old)
+    assert any(r.findtext("F_ENTRYRTE") == "01" for r in old)
+    c22 = by_vintage["22053"]
+    assert all(r.find("F_ITTCOMDATE") is not None and r.find("F_ITTSTARTDATE") is None for r in c22)
+    assert all(r.findtext("F_TRN") == "NULL" and r.findtext("F_RSNEND") == "NULL" for r in c22)
+    assert all(r.findtext("F_ENDDATE") == "NULL" and r.find("F_DISABLE9") is not None for r in c22)
+    for current in ("23053", "24053"):
+        records = by_vintage[current]
+        assert all(r.find("F_APPLYAPPLICATIONID") is not None and r.find("F_COMDATE") is None for r in records)
+
+
+def test_hesa_csv_columns_are_the_tags_with_numbered_groups(tmp_path):
+    out = tmp_path / "x.csv"
+    generate(out, count=5, fmt="hesa-csv", vintage="C23053", seed=1, as_of=AS_OF)
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[0] == "F_ITTKEY" and "F_PLMNTSCH_3" in header and "F_DEGTYPE_2" in header
+    assert "PLACEMENTS" not in header and "F_DEGTYPE" not in header
+
+
+def test_register_csv_is_the_template(tmp_path):
+    from register_batch.writers import register_template
+
+    out = tmp_path / "r.csv"
+    generate(out, count=30, fmt="register-csv", seed=2, as_of=AS_OF)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert tuple(lines[0].split(",")) == register_template() and len(lines) == 31
+    assert all(len(line.split(",")) >= 51 for line in lines[1:])
+
+
+def test_memory_stays_flat_as_the_count_grows(tmp_path):
+    def peak(count: int) -> int:
+        tracemalloc.start()
+        generate(
+            tmp_path / "m.xml",
+            count=count,
+            vintage="mixed",
+            seed=4,
+            as_of=AS_OF,
+            defects=0.5,
+            truth=tmp_path / "m.json",
+        )
+        _current, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(300), peak(3000)
+    assert large - small < 1_000_000, (small, large)
+
+
+def test_every_rule_an_input_can_trigger_has_a_defect_kind():
+    claimed = {code for kind in KINDS.values() for code in kind.codes}
+    rule_codes = {code for code, rule in CATALOGUE.items() if rule.scope in ("trainee", "degree", "placement")}
+    assert rule_codes - set(NOT_GENERATED) <= claimed
+    assert set(NOT_GENERATED) <= set(CATALOGUE) and not set(NOT_GENERATED) & claimed
+    assert {"untranslatable_code", "legacy_code_translated", "malformed_record"} <= claimed
+    assert {"duplicate_hesa_id", "duplicate_provider_trainee_id", "possible_duplicate_trainee"} <= claimed
+    assert claimed <= set(CATALOGUE)
+
+
+def test_truth_file_describes_the_run(tmp_path):
+    out, truth = tmp_path / "x.xml", tmp_path / "t.json"
+    result = generate(out, count=120, vintage="C23053", seed=6, as_of=AS_OF, defects=0.25, truth=truth)
+    document = json.loads(truth.read_text(encoding="utf-8"))
+    assert {k: document[k] for k in ("seed", "count", "format", "vintage", "as_of", "academic_cycle")} == {
+        "seed": 6,
+        "count": 120,
+        "format": "hesa-xml",
+        "vintage": "C23053",
+        "as_of": "2026-11-28",
+        "academic_cycle": 2026,
+    }
+    records = [i["record"] for i in document["issues"]]
+    assert records == sorted(records) and all(1 <= r <= 120 for r in records)
+    assert {i["severity"] for i in document["issues"]} <= {"error", "warning"}
+    assert all(i["kind"] in KINDS for i in document["issues"])
+    assert len({i["record"] for i in document["issues"] if i["kind"] != "duplicate_hesa_id"}) <= result.defective
+    assert document["summary"]["issues"] == len(document["issues"]) == result.issues
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"fmt": "hesa-csv", "vintage": "mixed"}, "one layout per file"),
+        ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
+        ({"defects": 0.2}, "--truth"),
+        ({"academic_cycle": 2028}, "more than a year after"),
+        ({"academic_cycle": 2015}, "more than 10 years before"),
+        ({"count": 0}, "--count"),
+    ],
+)
+def test_options_that_cannot_work_are_refused(tmp_path, options, message):
+    arguments = {"count": 5, "seed": 1, "as_of": AS_OF, **options}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        generate(tmp_path / "x", **arguments)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_cli_help_documents_every_option():
+    result = run("generate", "--help")
+    assert result.exit_code == 0
+    for option in (
+        "--count",
+        "--format",
+        "--output",
+        "--defects",
+        "--truth",
+        "--seed",
+        "--academic-cycle",
+        "--vintage",
+        "--as-of",
+        "--kinds",
+        "--list-defects",
+    ):
+        assert option in result.output
+
+
+def test_cli_generates_private_files_that_validate(tmp_path):
+    out, truth = tmp_path / "extract.xml", tmp_path / "truth.json"
+    result = run(
+        "generate",
+        "--count",
+        "60",
+        "--format",
+        "hesa-xml",
+        "-o",
+        str(out),
+        "--defects",
+        "0.2",
+        "--truth",
+        str(truth),
+        "--seed",
+        "9",
+        "--as-of",
+        "2026-11-28",
+        "--vintage",
+        "C22053",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 60 records" in result.output and "seed 9" in result.output
+    for path in (out, truth):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    report_dir = tmp_path / "r"
+    checked = run("validate", str(out), "--as-of", "2026-11-28", "--report-dir", str(report_dir))
+    assert checked.exit_code == 1  # the defects are found
+    reported = {
+        (i["record"], i["field"], i["code"]) for i in json.loads((report_dir / "report.json").read_text())["issues"]
+    }
+    expected = {(i["record"], i["field"], i["code"]) for i in json.loads(truth.read_text())["issues"]}
+    assert expected <= reported
+
+
+def test_cli_clean_register_csv_validates_with_exit_0(tmp_path):
+    out = tmp_path / "upload.csv"
+    assert (
+        run("generate", "--count", "40", "--format", "register-csv", "-o", str(out), "--as-of", "2026-11-28").exit_code
+        == 0
+    )
+    assert run("validate", str(out), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")).exit_code == 0
+
+
+def test_cli_refuses_bad_options_with_exit_2(tmp_path):
+    out = str(tmp_path / "x.csv")
+    assert run("generate", "--count", "5", "-o", out, "--defects", "0.5").exit_code == 2
+    assert run("generate", "--count", "5", "-o", out, "--format", "hesa-csv", "--vintage", "mixed").exit_code == 2
+    assert run("generate", "--count", "5", "-o", out, "--kinds", "no_such_kind").exit_code == 2
+    assert run("generate", "--count", "5", "-o", out, "--defects", "1.5").exit_code == 2
+
+
+def test_cli_kinds_restricts_the_defects(tmp_path):
+    out, truth = tmp_path / "x.xml", tmp_path / "t.json"
+    result = run(
+        "generate", "--count", "30", "-o", str(out), "--defects", "1", "--truth", str(truth), "--seed", "1",
+        "--as-of", "2026-11-28", "--kinds", "invalid_email,missing_sex",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {i["kind"] for i in json.loads(truth.read_text())["issues"]} == {"invalid_email", "missing_sex"}
+
+
+def test_cli_lists_the_defect_kinds():
+    result = run("generate", "--list-defects")
+    assert result.exit_code == 0
+    assert all(name in result.output for name in KINDS)
+    assert all(code in result.output for code in NOT_GENERATED)
+
+
+def test_surnames_are_distinct_ignoring_case():
+    """The person allocator's (surname, date of birth) pairs are unique only if no surname repeats."""
+    from register_batch.generate.names import SURNAMES
+
+    assert "" not in SURNAMES
+    assert len({name.lower() for name in SURNAMES}) == len(SURNAMES)
