@@ -149,7 +149,7 @@ def sync(
     click.echo(
         f"{len(result.results)} records{': ' + doing if doing else ':'} {', '.join(parts) or 'nothing to do'}"
         + (f"; {', '.join(problems)}" if problems else "")
-        + f". {requests['total']} requests ({requests['per_trainee']} per record)."
+        + f". {requests['total']} request{'' if requests['total'] == 1 else 's'} ({requests['per_trainee']} per record)."
     )
     click.echo(f"Report: {result.paths.get('html', result.paths['json'])}")
     sys.exit(result.exit_code)
