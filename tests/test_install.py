@@ -1,0 +1,67 @@
+"""A non-editable install works from any directory: mappings/ and samples/ travel inside the wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    [wheel] = wheels.glob("register_batch-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "register_batch/_data/mappings/fields/hesa.yaml" in names
+    assert "register_batch/_data/mappings/codes/legacy.yaml" in names
+    assert "register_batch/_data/samples/extract.xml" in names
+    assert "register_batch/reference/data/v2026.1/index.json" in names
+    assert "register_batch/reports/templates/report.html.j2" in names
+
+    installed = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(installed)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import register_batch, register_batch.resources as r; "
+            "print(register_batch.__file__); print(r.data_dir('mappings')); print(r.data_dir('samples'))",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    module, mappings, samples = probe.stdout.split()
+    assert (
+        module.startswith(str(installed)) and mappings.startswith(str(installed)) and samples.startswith(str(installed))
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "validate", str(Path(samples) / "extract.xml"), "--report-dir", "r"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((elsewhere / "r" / "report.json").read_text())["summary"]["records"] == 12
