@@ -45,6 +45,9 @@ def render() -> str:
     ]
     for scope, title in SCOPE_TITLES.items():
         entries = [r for r in CATALOGUE.values() if r.scope == scope]
+        if any(r.check is None for r in entries):
+            # Codes described from several modules: their import order varies, so sort them.
+            entries.sort(key=lambda r: r.code)
         if not entries:
             continue
         lines += [
