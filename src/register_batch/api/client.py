@@ -212,26 +212,29 @@ class RegisterClient:
 
         def retry_hook(exc: Exception) -> bool | float:
             if isinstance(exc, RateLimited):
-                self.stats.retries += 1
                 return 0.0  # the limiter itself waits until the server's window has ended
             if isinstance(exc, TransportError) and not exc.sent:
-                self.stats.retries += 1
-                return True
-            if idempotent and isinstance(exc, (ServerError, TransportError)):
-                self.stats.retries += 1
-                return True
-            return False
+                return True  # no connection was made: nothing can have been processed
+            return idempotent and isinstance(exc, (ServerError, TransportError))
 
+        attempts = 0
         try:
             for attempt in stamina.retry_context(
                 on=retry_hook, attempts=self.attempts, timeout=self.retry_timeout, wait_initial=0.2, wait_max=10.0
             ):
                 with attempt:
+                    attempts += 1
                     return self._once(method, path, route, body, params, auth)
-        except (ServerError, TransportError) as exc:
+        except TransportError as exc:
+            if idempotent or not exc.sent:
+                raise
+            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+        except ServerError as exc:
             if idempotent:
                 raise
             raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+        finally:
+            self.stats.retries += max(0, attempts - 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- endpoints (§2.0 catalogue) ---------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""The client's retry rules over real HTTP against the emulator's faults: safe to retry vs. must be resolved."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from register_batch.api import (
+    InsecureTarget,
+    OutcomeUnknown,
+    RateLimiter,
+    RegisterClient,
+    Secret,
+    TransportError,
+    Unauthorized,
+    resolve_target,
+)
+from register_batch.emulator import start_emulator
+
+TOKEN = "client-test-token"
+
+
+def body(n: int = 1) -> dict:
+    return {
+        "first_names": "Ann",
+        "last_name": f"Lee{n}",
+        "date_of_birth": "1990-01-01",
+        "sex": "10",
+        "email": f"ann{n}@example.com",
+        "training_route": "11",
+        "itt_start_date": "2025-09-01",
+        "itt_end_date": "2026-07-31",
+        "course_subject_1": "100346",
+        "study_mode": "01",
+        "hesa_id": f"{n:013d}",
+        "itt_aim": "201",
+        "course_year": "1",
+        "course_age_range": "13918",
+        "fund_code": "2",
+        "funding_method": "6",
+    }
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator(tokens=[TOKEN], rate_limit=None, fault_hold=2.0) as running:
+        yield running
+
+
+def client_for(emulator, **extra) -> RegisterClient:
+    return RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0, **extra)
+
+
+def count(emulator, route: str) -> int:
+    return httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"].get(route, 0)
+
+
+def test_gets_are_retried_through_server_errors(emulator):
+    with client_for(emulator) as client:
+        emulator.set_faults("500:1.0")
+        with pytest.raises(Exception):
+            client.info()
+        assert client.stats.retries == client.attempts - 1
+        emulator.set_faults(None)
+        assert client.info()["status"] == "ok"
+
+
+@pytest.mark.parametrize("fault", ["500:1.0", "reset:1.0", "lost-response:1.0", "timeout:1.0"])
+def test_a_create_whose_outcome_is_unknown_is_never_resent(emulator, fault):
+    with client_for(emulator) as client:
+        emulator.set_faults(fault)
+        with pytest.raises(OutcomeUnknown):
+            client.create_trainee(body())
+        emulator.set_faults(None)
+    assert count(emulator, "POST /trainees") == 1
+
+
+def test_lost_reply_means_the_create_happened(emulator):
+    with client_for(emulator) as client:
+        emulator.set_faults("lost-response:1.0")
+        with pytest.raises(OutcomeUnknown):
+            client.create_trainee(body())
+        emulator.set_faults(None)
+        assert [t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025)] == ["0000000000001"]
+
+
+def test_a_create_that_could_not_connect_is_retried_safely():
+    with RegisterClient("http://127.0.0.1:9", TOKEN, limiter=RateLimiter(1000, 1), attempts=2, timeout=1) as client:
+        with pytest.raises(TransportError) as caught:
+            client.create_trainee(body())
+        assert client.stats.retries == 1  # connection refused: surely not processed, so retried
+    assert not caught.value.sent
+    assert "could not connect" in str(caught.value)
+
+
+def test_429_waits_for_retry_after_then_succeeds():
+    with start_emulator(tokens=[TOKEN], rate_limit=(3, 1.0)) as emulator:
+        limiter = RateLimiter(100, 1.0)  # deliberately looser than the server, to meet its 429
+        with RegisterClient(emulator.url, TOKEN, limiter=limiter) as client:
+            started = time.monotonic()
+            for _ in range(5):
+                assert client.info()["status"] == "ok"
+            assert client.stats.throttled >= 1 and time.monotonic() - started < 5
+
+
+def test_wrong_token_is_unauthorized_without_retry(emulator):
+    with RegisterClient(emulator.url, "nope", limiter=RateLimiter(100, 1)) as client:
+        with pytest.raises(Unauthorized) as caught:
+            client.info()
+        assert client.stats.total == 1
+    assert "nope" not in str(caught.value)
+
+
+def test_token_never_shows_and_is_refused_over_plain_http_elsewhere():
+    assert "abc" not in repr(Secret("abc")) and "abc" not in str(Secret("abc"))
+    with pytest.raises(InsecureTarget):
+        RegisterClient("http://register.example.com", "abc")
+    RegisterClient("http://127.0.0.1:1", "abc").close()  # loopback (the emulator) is fine
+    assert resolve_target("sandbox") == "https://sandbox.register-trainee-teachers.service.gov.uk"
+    assert resolve_target("https://x.test/api/v2026.1/") == "https://x.test"
+
+
+def test_every_request_has_a_timeout(emulator):
+    emulator.set_faults("timeout:1.0")
+    with client_for(emulator, attempts=1) as client:
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            client.info()
+        assert time.monotonic() - started < 1.9
