@@ -13,6 +13,7 @@ from register_batch.api import (
     RateLimiter,
     RegisterClient,
     Secret,
+    ServerError,
     TransportError,
     Unauthorized,
     resolve_target,
@@ -60,7 +61,7 @@ def count(emulator, route: str) -> int:
 def test_gets_are_retried_through_server_errors(emulator):
     with client_for(emulator) as client:
         emulator.set_faults("500:1.0")
-        with pytest.raises(Exception):
+        with pytest.raises(ServerError):
             client.info()
         assert client.stats.retries == client.attempts - 1
         emulator.set_faults(None)
