@@ -304,3 +304,19 @@ def test_a_trainee_found_by_its_srs_id_gets_its_new_husid(emulator, tmp_path):
         created["trainee_id"],
     )
     assert [t["hesa_id"] for t in held(emulator)] == [mine["hesa_id"]]
+
+
+def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 1)
+    emulator.set_faults("lost-response:1.0")
+    result = sync_files([str(source)], options(emulator, tmp_path))
+    emulator.set_faults(None)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert result.results[0].plan.matched_by == "listing after an unknown create"
+    routes = stats(emulator)["requests"]["by_route"]
+    assert routes["POST /trainees"] == 1 and routes["GET /trainees"] == 2  # the plan's listing + one look-up
+    assert len(held(emulator)) == 1
+    from register_batch.sync.ledger import Ledger
+
+    [entry] = Ledger(tmp_path / "state", emulator.url).all()
+    assert entry.status == "done" and entry.trainee_id == held(emulator)[0]["trainee_id"]

@@ -232,25 +232,21 @@ class SyncRun:
             )
             before = self.client.stats.total
             try:
-                self.perform(plan, step)
-            except OutcomeUnknown as exc:
-                self.ledger.record(
-                    key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
-                )
-                try:
-                    self.resolve(plan, step)
-                except OutcomeUnknown as again:
-                    result.requests += self.client.stats.total - before
-                    result.outcome, result.errors = "unknown", again.messages
-                    self.ledger.record(
-                        key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=again.messages, **common
-                    )
-                    return
-            except _Adopted as adopted:
-                # 409 on create: the trainee exists; continue from what Register holds for it.
+                self.send(plan, step, key, common)
+            except OutcomeUnknown as again:
                 result.requests += self.client.stats.total - before
+                result.outcome, result.errors = "unknown", again.messages
+                self.ledger.record(
+                    key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=again.messages, **common
+                )
+                return
+            except _Adopted as adopted:
+                # The create happened (a lost reply) or the trainee was already there (409): carry on from what
+                # Register holds for it.
+                result.requests += self.client.stats.total - before
+                plan.trainee_id, plan.register = adopted.trainee["trainee_id"], adopted.trainee
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
-                plan.matched_by = "409"
+                plan.matched_by = adopted.how
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
@@ -295,6 +291,16 @@ class SyncRun:
             payload_hash=plan.payload_hash,
             **common,
         )
+
+    def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any]) -> None:
+        """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
+        try:
+            self.perform(plan, step)
+        except OutcomeUnknown as exc:
+            self.ledger.record(
+                key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
+            )
+            self.resolve(plan, step)
 
     def perform(self, plan: RecordPlan, step: Step) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
@@ -348,9 +354,7 @@ class SyncRun:
         hesa_id = plan.record.data.get("hesa_id")
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
-            plan.trainee_id = mine[0]["trainee_id"]
-            plan.register = mine[0]
-            return _Adopted(mine[0])
+            return _Adopted(mine[0], "409")
         ids = ", ".join(str(t.get("trainee_id")) for t in exc.existing) or "none returned"
         return _Settled(
             "conflict",
@@ -377,11 +381,7 @@ class SyncRun:
         if step.kind == "create":
             found = self._find_created(plan)
             if found is not None:
-                plan.trainee_id, plan.register = found["trainee_id"], found
-                plan_changes(plan, plan.record, found, as_of=self.as_of)
-                # The create did happen; continue with whatever else the record needs.
-                plan.steps = [step, *plan.steps]
-                return
+                raise _Adopted(found, "listing after an unknown create")
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
                 return
@@ -411,11 +411,16 @@ class SyncRun:
 
 
 class _Adopted(Exception):
-    def __init__(self, trainee: dict[str, Any]):
+    """The trainee of a create is in Register (found after an unknown outcome, or returned by a 409)."""
+
+    def __init__(self, trainee: dict[str, Any], how: str):
         self.trainee = trainee
+        self.how = how
 
 
 class _Settled(Exception):
+    """A step ended without success: failed, conflict or blocked; the record stops there."""
+
     def __init__(self, outcome: str, status: int | None, messages: list[str], action: str | None = None):
         self.outcome = outcome
         self.status = status
