@@ -19,7 +19,7 @@ import httpx
 import pytest
 from trainee_extracts import extract, trainee, write_extract
 
-from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncOptions, sync_files
 
@@ -320,3 +320,25 @@ def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_pat
 
     [entry] = Ledger(tmp_path / "state", emulator.url).all()
     assert entry.status == "done" and entry.trainee_id == held(emulator)[0]["trainee_id"]
+
+
+def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator, tmp_path):
+    source = extract(tmp_path / "in.csv", 20)
+    done = []
+
+    class Revoking(RegisterClient):
+        def create_trainee(self, data):
+            if len(done) == 5:  # revoke the provider's token in the emulator's own store
+                with emulator.store._lock:
+                    emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
+            created = super().create_trainee(data)
+            done.append(created)
+            return created
+
+    client = Revoking(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Unauthorized):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    outcomes = Counter(r["outcome"] for r in report["records"])
+    assert outcomes["done"] == 5 and report["sync"]["interrupted"] is True
+    assert stats(emulator)["requests"]["by_status"]["401"] == 1

@@ -503,6 +503,7 @@ def _run(
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     interrupted = False
+    refused: Unauthorized | None = None
     started = time.monotonic()
     with _terminate_as_interrupt():
         try:
@@ -560,8 +561,19 @@ def _run(
                 task.close()
         except (KeyboardInterrupt, _Stop):
             interrupted = True
+        except Unauthorized as exc:
+            # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
+            if not results or all(r.outcome == "pending" for r in results):
+                raise
+            refused = exc
+            interrupted = True
     elapsed = time.monotonic() - started
-    return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed)
+    try:
+        return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed)
+    except Interrupted:
+        if refused is not None:
+            raise refused from None
+        raise
 
 
 def _finish(
