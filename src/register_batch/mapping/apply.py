@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from register_batch.mapping.loader import CodeTranslation, FieldMap, MappingConfig
@@ -12,6 +13,39 @@ from register_batch.readers.base import RawRecord
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
 _REASON_SPLIT = re.compile(r"[;|]")
+
+
+_FLAT_CACHE = 4096  # column names remembered by _group_rows (bounded: tags are the input's to choose)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A field map as the per-record loop wants it: (API field, sources) pairs, and fields with translations."""
+
+    fmap: FieldMap
+    trainee: tuple[tuple[str, tuple[str, ...]], ...]
+    translated: tuple[tuple[str, CodeTranslation], ...]
+
+
+_WANTED: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+
+
+def _wanted(columns: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """The source names of a group's columns (remembered per columns table)."""
+    found = _WANTED.get(id(columns))
+    if found is None or found[0] is not columns:
+        found = _WANTED[id(columns)] = (columns, frozenset(s for sources in columns.values() for s in sources))
+    return found[1]
+
+
+def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
+    """(source name, row number) of a flat column of a group, or None when the column is not the group's."""
+    if name in wanted:
+        return name, 1
+    match = _FLAT_GROUP.match(name)
+    if match and match["tag"] in wanted:
+        return match["tag"], int(match["n"])
+    return None
 
 
 def family_of(fmt: str) -> str:
@@ -24,6 +58,10 @@ class Mapper:
     def __init__(self, config: MappingConfig):
         self.config = config
         self._translations: dict[str, CodeTranslation | None] = {}
+        # Derived once per field map (and vintage): the per-record work only looks things up.
+        self._plans: dict[tuple[int, str | None], _Plan] = {}
+        self._degree_translations: dict[str, CodeTranslation | None] = {}
+        self._flat_names: dict[tuple[int, str], tuple[str, int] | None] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -32,22 +70,35 @@ class Mapper:
             found = self._translations[field_name] = self.config.translations_for(field_name)
             return found
 
+    def _plan(self, fmap: FieldMap, vintage: str | None, overrides: dict[str, tuple[str, ...]] | None) -> _Plan:
+        key = (id(fmap), vintage)
+        plan = self._plans.get(key)
+        if plan is None or plan.fmap is not fmap:
+            trainee_map = {**fmap.trainee, **overrides} if overrides else fmap.trainee
+            # Data keys follow the field map's order, so translating in this order is translating in data order.
+            translated = tuple(
+                (name, translation) for name in trainee_map if (translation := self.translation(name)) is not None
+            )
+            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated)
+        return plan
+
     def map(self, raw: RawRecord, fmt: str) -> TraineeRecord:
         fmap = self.config.fields[family_of(fmt)]
         fields = raw.fields
-        trainee_map = fmap.trainee
         vintage = None
+        overrides = None
         if fmap.vintages:
-            for name, any_of, overrides in fmap.vintages:
+            for name, any_of, found in fmap.vintages:
                 if any(tag in fields for tag in any_of):
                     vintage = name
-                    if overrides:
-                        trainee_map = {**trainee_map, **overrides}
+                    overrides = found
                     break
+        plan = self._plan(fmap, vintage, overrides)
+        get = fields.get
         data: dict[str, Any] = {}
-        for api_field, sources in trainee_map.items():
+        for api_field, sources in plan.trainee:
             for source in sources:
-                value = fields.get(source)
+                value = get(source)
                 if value is not None:
                     data[api_field] = value
                     break
@@ -58,14 +109,16 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage)
-        record.withdrawal = self._optional(fields, fmap.withdrawal)
-        if record.withdrawal and "reasons" in record.withdrawal:
-            reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
-            record.withdrawal["reasons"] = reasons
-        record.deferral = self._optional(fields, fmap.deferral)
+        if fmap.withdrawal:
+            record.withdrawal = self._optional(fields, fmap.withdrawal)
+            if record.withdrawal and "reasons" in record.withdrawal:
+                reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
+                record.withdrawal["reasons"] = reasons
+        if fmap.deferral:
+            record.deferral = self._optional(fields, fmap.deferral)
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
-        self._translate(record)
+        self._translate(record, plan)
         return record
 
     @staticmethod
@@ -83,15 +136,19 @@ class Mapper:
         """Rows of a repeated group: nested elements (XML) or numbered columns (flat CSV)."""
         if group and group in raw.groups:
             return raw.groups[group]
-        wanted = {source for sources in columns.values() for source in sources}
+        wanted = _wanted(columns)
+        flat = self._flat_names
         rows: dict[int, dict[str, str | None]] = {}
         for name, value in raw.fields.items():
-            if name in wanted:
-                rows.setdefault(1, {})[name] = value
-                continue
-            match = _FLAT_GROUP.match(name)
-            if match and match["tag"] in wanted:
-                rows.setdefault(int(match["n"]), {})[match["tag"]] = value
+            key = (id(wanted), name)
+            try:
+                place = flat[key]
+            except KeyError:
+                place = _place(name, wanted)
+                if len(flat) < _FLAT_CACHE:
+                    flat[key] = place
+            if place is not None:
+                rows.setdefault(place[1], {})[place[0]] = value
         return [rows[n] for n in sorted(rows)]
 
     def _degrees(self, raw: RawRecord, fmap: FieldMap) -> list[dict[str, str]]:
@@ -144,19 +201,24 @@ class Mapper:
             placement.setdefault("name", f"Placement {number}")
         return urns
 
-    def _translate(self, record: TraineeRecord) -> None:
+    def _translate(self, record: TraineeRecord, plan: _Plan) -> None:
         data = record.data
-        for field_name in list(data):
-            if field_name in ("degrees_attributes", "placements_attributes"):
-                continue
-            translation = self.translation(field_name)
-            if translation is not None:
+        for field_name, translation in plan.translated:
+            if field_name in data:
                 self._apply(record, data, field_name, field_name, translation)
-        for index, degree in enumerate(data.get("degrees_attributes") or ()):
-            for field_name in list(degree):
-                translation = self.translation(f"degrees_attributes.{field_name}")
-                if translation is not None:
-                    self._apply(record, degree, field_name, f"degrees_attributes[{index}].{field_name}", translation)
+        degrees = data.get("degrees_attributes")
+        if degrees:
+            cache = self._degree_translations
+            for index, degree in enumerate(degrees):
+                for field_name in list(degree):
+                    try:
+                        translation = cache[field_name]
+                    except KeyError:
+                        translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
+                    if translation is not None:
+                        self._apply(
+                            record, degree, field_name, f"degrees_attributes[{index}].{field_name}", translation
+                        )
 
     @staticmethod
     def _apply(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from register_batch.reference import ReferenceData
@@ -31,6 +32,7 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
+@cache
 def years_before(day: date, years: int) -> date:
     """`years.ago` for a date (29 February falls back to 28 February)."""
     try:

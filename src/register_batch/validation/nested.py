@@ -25,12 +25,15 @@ def is_uk_degree(degree: dict[str, Any]) -> bool:
     return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
 
 
+_YEAR = re.compile(r"\d{4}")
+
+
 def graduation_year(value: Any) -> int | None:
     """`YYYY`, an integer or `YYYY-MM-DD` as a year; anything else is 0 as in Register (None when blank)."""
     if value is None:
         return None
     text = str(value).strip()
-    if re.fullmatch(r"\d{4}", text):
+    if _YEAR.fullmatch(text):
         return int(text)
     day = parse_date(text)
     return day.year if day else 0

@@ -6,6 +6,7 @@ Messages are the API's own (shape C of §7.1: `<field> <message>`). Section numb
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import cache
 from typing import Any
@@ -54,6 +55,7 @@ MAX_LENGTHS = {
     "application_id": 7,
     "email": 255,
 }
+_required_values = operator.itemgetter(*REQUIRED_FIELDS)
 MAX_EXAMPLES = 10  # app/models/api/error_message_helpers.rb MAX_VALID_VALUES_DISPLAYED
 
 
@@ -86,6 +88,11 @@ def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
     fix="Fill in the field; Register refuses a trainee without it.",
 )
 def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    try:
+        if None not in _required_values(data):  # the usual case, checked in C
+            return None
+    except KeyError:
+        pass
     missing = [f for f in REQUIRED_FIELDS if data.get(f) is None]
     if not missing:
         return None
@@ -154,6 +161,20 @@ def email_is_valid(value: str) -> bool:
     if not match:
         return False
     hostname = match.group(1)
+    known = _HOSTNAMES.get(hostname)
+    if known is None:
+        known = _hostname_is_valid(hostname)
+        if len(_HOSTNAMES) < _HOSTNAME_CACHE:
+            _HOSTNAMES[hostname] = known
+    return known
+
+
+# Hostnames repeat across a file (a provider's trainees share a few mail domains): remember the verdicts.
+_HOSTNAME_CACHE = 4096
+_HOSTNAMES: dict[str, bool] = {}
+
+
+def _hostname_is_valid(hostname: str) -> bool:
     try:
         hostname = hostname.encode("idna").decode("ascii")
     except UnicodeError:
@@ -180,6 +201,9 @@ def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | 
     return [("email", value, EMAIL_MESSAGE)]
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
 @rule(
     "course_year_not_integer",
     fields=("course_year",),
@@ -189,7 +213,7 @@ def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | 
 )
 def course_year_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     value = data.get("course_year")
-    if value is None or re.fullmatch(r"[+-]?\d+", str(value)):
+    if value is None or _WHOLE_NUMBER.fullmatch(str(value)):
         return None
     return [("course_year", value, "course_year is not a valid course year")]
 
@@ -197,6 +221,11 @@ def course_year_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Fi
 # --- code lists (§5) --------------------------------------------------------------------------------
 
 _PLAIN_CODE_FIELDS = {f: c for f, c in TRAINEE_CODE_FIELDS.items() if f not in ("training_route", "iqts_country")}
+
+
+@cache
+def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    return tuple((field, name, reference.codes(name)) for field, name in _PLAIN_CODE_FIELDS.items())
 
 
 @rule(
@@ -210,9 +239,9 @@ _PLAIN_CODE_FIELDS = {f: c for f, c in TRAINEE_CODE_FIELDS.items() if f not in (
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found = None
     reference = facts.reference
-    for field, list_name in _PLAIN_CODE_FIELDS.items():
+    for field, list_name, codes in _plain_code_sets(reference):
         value = data.get(field)
-        if value is not None and value not in reference.codes(list_name):
+        if value is not None and value not in codes:
             found = found or []
             found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
     return found

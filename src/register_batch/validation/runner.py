@@ -71,37 +71,48 @@ class Validator:
         self._withdrawal = pick("withdrawal")
         self._deferral = pick("deferral")
 
+        # What the per-record loop calls: (check, code, severity), without attribute look-ups per rule.
+        def calls(entries: list[Rule]) -> tuple[tuple[Any, str, Severity], ...]:
+            return tuple((entry.check, entry.code, entry.severity) for entry in entries)
+
+        self._trainee_checks = calls(self._trainee)
+        self._nested_checks = (
+            ("degrees_attributes", calls(self._degree)),
+            ("placements_attributes", calls(self._placement)),
+        )
+        self._withdrawal_checks = calls(self._withdrawal)
+        self._deferral_checks = calls(self._deferral)
+
     def check(self, record: TraineeRecord) -> TraineeRecord:
         """Append the record's issues to `record.issues`; returns the record."""
         data = record.data
         facts = Facts.of(data, self.as_of, self.reference)
         reported = record.reported
-        for entry in self._trainee:
-            findings = entry.check(data, facts)
+        for check, code, severity in self._trainee_checks:
+            findings = check(data, facts)
             if findings:
                 for field, value, message in findings:
                     if field not in reported:
-                        record.issue(entry.code, message, field=field, value=value, severity=entry.severity)
-        for key, _scope in NESTED:
+                        record.issue(code, message, field=field, value=value, severity=severity)
+        for key, checks in self._nested_checks:
             items = data.get(key)
             if not items:
                 continue
-            checks = self._degree if key == "degrees_attributes" else self._placement
             for index, item in enumerate(items):
-                for entry in checks:
-                    findings = entry.check(item, facts)
+                for check, code, severity in checks:
+                    findings = check(item, facts)
                     if findings:
                         for field, value, message in findings:
                             label = f"{key}[{index}].{field}"
                             if label not in reported:
-                                record.issue(entry.code, message, field=label, value=value, severity=entry.severity)
-        for body, checks in ((record.withdrawal, self._withdrawal), (record.deferral, self._deferral)):
+                                record.issue(code, message, field=label, value=value, severity=severity)
+        for body, checks in ((record.withdrawal, self._withdrawal_checks), (record.deferral, self._deferral_checks)):
             if body:
-                for entry in checks:
-                    findings = entry.check(body, facts)
+                for check, code, severity in checks:
+                    findings = check(body, facts)
                     if findings:
                         for field, value, message in findings:
-                            record.issue(entry.code, message, field=field, value=value, severity=entry.severity)
+                            record.issue(code, message, field=field, value=value, severity=severity)
         return record
 
     def check_body(self, data: dict[str, Any]) -> list[Issue]:
