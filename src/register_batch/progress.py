@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgress
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
 
 
 class Task:
@@ -78,6 +70,18 @@ class Progress:
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
         if enabled and terminal:
+            # rich is imported only for a terminal: cron jobs and pipes start without it.
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
             self._rich = RichProgress(
                 TextColumn("[progress.description]{task.description}"),
                 BarColumn(),

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
-from register_batch.model import Issue, Severity, TraineeRecord
+from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of, parse_date
 
@@ -127,7 +127,7 @@ class DuplicateFinder:
         self, index: int, code: str, field: str, value: str | None, message: str, severity: Severity = Severity.ERROR
     ) -> tuple[int, Issue]:
         name, record, line, provider_id, hesa_id = self._identity(index)
-        return index, Issue(
+        return index, make_issue(
             input=name,
             record=record,
             line=line,
