@@ -1,0 +1,49 @@
+"""The benchmark harness runs end to end on tiny data (no timing is asserted: figures live in RESULTS.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def harness():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location("benchmark_run", BENCHMARKS / "run.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["benchmark_run"] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("benchmark_run", None)
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_validate_floor_and_sync_economy_on_tiny_data(harness, tmp_path):
+    validate = harness.bench_validate(tmp_path / "data", [60], 1)
+    clean, defective = validate["runs"]
+    assert clean["output"].startswith("60 records: 60 valid")
+    assert defective["records"] == 60 and defective["validate_s"]["n"] == 1
+    assert clean["rss_mb"]["median"] > 0 and clean["floor_s"]["median"] > 0
+
+    sync = harness.bench_sync(tmp_path / "data", 30, 45, 1)
+    assert all(sync["economy"]["checks"].values()), sync["economy"]
+    assert sync["economy"]["changed"] == 3
+    assert sync["throughput"]["429_total"] == 0
+    text = harness.markdown({"machine": harness.machine(), "options": "smoke", "validate": validate, "sync": sync})
+    assert "Request economy" in text and "| clean | 60 |" in text
+
+
+def test_peers_on_tiny_data(harness, tmp_path):
+    pytest.importorskip("frictionless")
+    pytest.importorskip("pandas")
+    peer = harness.bench_peer(tmp_path / "data", [80], 1)
+    entry = peer["runs"][0]
+    assert set(entry["errors"]) == {"register-batch", "frictionless", "pandas+pydantic"}
+    assert entry["errors"]["register-batch"] >= entry["errors"]["frictionless"]
