@@ -143,3 +143,37 @@ def test_bad_mapping_files_name_the_file_and_problem(tmp_path, text, problem):
     with pytest.raises(ConfigError) as caught:
         load_mapping([user])
     assert str(user) in str(caught.value) and problem in str(caught.value)
+
+
+def test_a_users_translations_add_to_the_bundled_ones_code_by_code(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n      '2': '12'\n")
+    config = load_mapping([user])
+    assert mapped({"F_SEXID": "1"}, config=config).data["sex"] == "11"  # bundled, kept
+    assert mapped({"F_SEXID": "M"}, config=config).data["sex"] == "11"  # the user's own
+    assert mapped({"F_SEXID": "2"}, config=config).data["sex"] == "12"  # the user's wins for that code
+
+
+def test_source_names_in_field_maps_are_case_insensitive(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: ittkey\n"
+        "  register-csv:\n    trainee:\n      provider_trainee_id: Student_Number\n"
+    )
+    config = load_mapping([user])
+    assert mapped({"F_ITTKEY": "K1"}, config=config).data["provider_trainee_id"] == "K1"
+    assert mapped({"student_number": "S1"}, fmt="register-csv", config=config).data["provider_trainee_id"] == "S1"
+
+
+def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, register_csv_fixtures):
+    from register_batch.readers import open_inputs
+
+    source = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    source = [source[0] + ",SRS notes"] + [line + ",call back" for line in source[1:]]
+    path = tmp_path / "extra.csv"
+    path.write_text("\n".join(source) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    ignored: ['SRS notes']\n")
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    rows = list(records)
+    assert info.format == "register-csv" and len(rows) == 5 and "srs notes" not in rows[0].fields

@@ -38,6 +38,10 @@ class CodeTranslation:
     translate: dict[str, list[Alternative]] = field(default_factory=dict)
     no_translation: dict[str, str] = field(default_factory=dict)
     origin: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # per code, when merged from several files
+
+    def source_of(self, code: str) -> str:
+        return self.sources.get(code, self.source)
 
     def applies_to(self, field_name: str) -> bool:
         return fnmatch.fnmatchcase(field_name, self.pattern)
@@ -80,11 +84,27 @@ class MappingConfig:
     files: list[str]
 
     def translations_for(self, field_name: str) -> CodeTranslation | None:
-        # Later (user) entries win over bundled ones for the same field.
-        for translation in reversed(self.codes):
-            if translation.applies_to(field_name):
-                return translation
-        return None
+        """Every translation that applies to the field, merged code by code: later (user) files win per code.
+
+        A user's file that translates one more sex code keeps the bundled ones; to undo a bundled
+        translation, map the code to itself.
+        """
+        found = [t for t in self.codes if t.applies_to(field_name)]
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0]
+        merged = CodeTranslation(pattern=field_name, source=found[-1].source, origin=found[-1].origin)
+        for translation in found:
+            for old, alternatives in translation.translate.items():
+                merged.translate[old] = alternatives
+                merged.no_translation.pop(old, None)
+            for old, reason in translation.no_translation.items():
+                merged.no_translation[old] = reason
+                merged.translate.pop(old, None)
+        # Each code keeps the source of the file it came from, for the warning's wording.
+        merged.sources = {old: t.source for t in found for old in (*t.translate, *t.no_translation)}
+        return merged
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -125,44 +145,68 @@ def _table(doc: Any, allowed: tuple[str, ...], where: str) -> dict[str, tuple[st
     return table
 
 
+EXTENDED_LISTS = ("known_tags", "ignored")  # a user's list adds to the bundled one instead of replacing it
+
+
 def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in overlay.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
+        elif key in EXTENDED_LISTS and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = [*merged[key], *(v for v in value if v not in merged[key])]
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
+def _namer(family: str, known_tags: set[str]):
+    """Source columns/tags as the readers hand them over: Register CSV lower case; HESA tags upper case, with
+    the F_ prefix added when the bare name is a known tag (so `ittkey`, `ITTKEY` and `F_ITTKEY` all work)."""
+
+    def name(raw: str) -> str:
+        if family == "register-csv":
+            return raw.strip().lower()
+        upper = raw.strip().upper()
+        return f"F_{upper}" if not upper.startswith("F_") and f"F_{upper}" in known_tags else upper
+
+    return name
+
+
 def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
     degrees = doc.get("degrees") or {}
     placements = doc.get("placements") or {}
+    known_tags = {str(t).upper() for t in doc.get("known_tags") or ()}
+    name = _namer(family, known_tags)
+
+    def table(spec: Any, allowed: tuple[str, ...], label: str) -> dict[str, tuple[str, ...]]:
+        return {k: tuple(name(v) for v in vs) for k, vs in _table(spec, allowed, label).items()}
+
     vintages = []
-    for name, spec in (doc.get("vintages") or {}).items():
+    for vintage, spec in (doc.get("vintages") or {}).items():
         vintages.append(
             (
-                str(name),
-                tuple(spec.get("any_of") or ()),
-                _table(spec.get("trainee"), TRAINEE_FIELDS, f"{where}.vintages.{name}.trainee"),
+                str(vintage),
+                tuple(name(t) for t in spec.get("any_of") or ()),
+                table(spec.get("trainee"), TRAINEE_FIELDS, f"{where}.vintages.{vintage}.trainee"),
             )
         )
     fmap = FieldMap(
         family=family,
-        trainee=_table(doc.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee"),
+        trainee=table(doc.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee"),
         degree_group=degrees.get("group"),
-        degree_fields=_table(degrees.get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields"),
+        degree_fields=table(degrees.get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields"),
         placement_group=placements.get("group"),
-        placement_fields=_table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements"),
-        placement_columns=tuple(placements.get("columns") or ()),
-        withdrawal=_table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),
-        deferral=_table(doc.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral"),
+        placement_fields=table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements"),
+        placement_columns=tuple(name(c) for c in placements.get("columns") or ()),
+        withdrawal=table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),
+        deferral=table(doc.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral"),
         vintages=vintages,
         known=frozenset(),
-        ignored=frozenset(str(i).lower() for i in doc.get("ignored") or ()),
-        template=tuple(doc.get("template") or ()),
+        ignored=frozenset(name(str(i)) for i in doc.get("ignored") or ()),
+        template=tuple(name(c) for c in doc.get("template") or ()),
     )
-    fmap.known = frozenset({*fmap.source_names(), *(str(t) for t in doc.get("known_tags") or ()), *fmap.template})
+    fmap.known = frozenset({*fmap.source_names(), *known_tags, *fmap.template, *fmap.ignored})
     return fmap
 
 
