@@ -193,8 +193,10 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     rows[1]["email"] = "after.withdrawal@example.com"
     before = stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0)
     result = sync_files([str(write_extract(tmp_path / "changed.csv", rows))], options(emulator, tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # reported as a warning: nothing can change it through the API
     assert result.actions == Counter(unchanged=2, blocked=1)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
     assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
 
 
@@ -342,3 +344,38 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
     outcomes = Counter(r["outcome"] for r in report["records"])
     assert outcomes["done"] == 5 and report["sync"]["interrupted"] is True
     assert stats(emulator)["requests"]["by_status"]["401"] == 1
+
+
+def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emulator, tmp_path):
+    from register_batch.errors import Interrupted
+
+    source = extract(tmp_path / "in.csv", 3)
+    emulator.set_faults("500:1.0")
+    with pytest.raises(Interrupted, match="Register did not answer .*nothing was written"):
+        sync_files([str(source)], options(emulator, tmp_path))
+    emulator.set_faults(None)
+    assert stats(emulator)["trainees"] == 0
+
+
+def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emulator, tmp_path):
+    from register_batch.errors import Interrupted
+
+    source = extract(tmp_path / "in.csv", 10)
+
+    class Failing(RegisterClient):
+        def create_trainee(self, data):
+            if self.stats.by_route["POST /trainees"] == 4:
+                emulator.set_faults("reset:1.0")
+            return super().create_trainee(data)
+
+    client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["sync"]["interrupted"] is True
+    assert Counter(r["outcome"] for r in report["records"])["done"] == 4
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0
+    hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
+    assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1

@@ -76,12 +76,27 @@ def drift(source: dict[str, Any], register: dict[str, Any]) -> list[dict[str, An
     return changes
 
 
-def update_body(source: dict[str, Any]) -> dict[str, Any]:
-    """The full managed field set for a PUT (§2.6): every field the source gives, all nine disability keys."""
+def update_body(source: dict[str, Any], register: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The full managed field set for a PUT (register-api.md §2.6).
+
+    Every field the source gives, and all nine disability keys when it gives any. A PUT also recomputes
+    some values from what it is sent: `training_initiative` falls back to none when absent, and diversity
+    disclosure is derived from the ethnicity and disability keys sent. So when the source leaves those blank,
+    Register's current values are sent back unchanged: a blank in the extract never changes Register.
+    """
     body = {f: source[f] for f in SCALAR_FIELDS if source.get(f) is not None}
     if disability_set(source):
         for field in DISABILITY_FIELDS:
             body[field] = source.get(field) or ""
+    if register is None:
+        return body
+    if "training_initiative" not in body and register.get("training_initiative"):
+        body["training_initiative"] = str(register["training_initiative"])
+    if "ethnicity" not in body and register.get("ethnicity"):
+        body["ethnicity"] = str(register["ethnicity"])
+    if not disability_set(source) and disability_set(register):
+        for field in DISABILITY_FIELDS:
+            body[field] = _text(register.get(field)) or ""
     return body
 
 

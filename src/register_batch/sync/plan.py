@@ -194,8 +194,8 @@ def plan_record(
         plan.action = "conflict"
         plan.trainee_id = detail
         plan.reason = (
-            f"the ledger links this record to trainee {detail}, which Register no longer lists for this academic "
-            "cycle (deleted, or its start date moved): check it in Register before syncing this record"
+            f"the ledger links this record to trainee {detail}, which Register no longer returns (deleted in "
+            "Register?): check it in Register before syncing this record"
         )
         return plan
     if outcome == "new":
@@ -217,7 +217,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     plan.changes = drift(data, trainee)
     steps: list[Step] = []
     if plan.changes:
-        steps.append(Step("update", update_body(data)))
+        steps.append(Step("update", update_body(data, trainee)))
     if data.get("degrees_attributes"):
         add, change, delete = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
         steps += [Step("add_degree", d) for d in add]
@@ -246,7 +246,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     state = trainee.get("state") or ""
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
-        plan.reason = f"the trainee is {state} in Register, which the API does not let anyone change (§6)"
+        plan.reason = f"the trainee is {state} in Register, and the API lets no one change a {state} trainee"
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
@@ -260,16 +260,16 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
         else:
-            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be deferred (§2.8)"
+            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be deferred through the API"
             plan.steps = []
             return
     if record.withdrawal and state != "withdrawn":
         start = parse_date(record.data.get("itt_start_date"))
         if state not in WITHDRAWABLE_STATES:
-            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be withdrawn (§2.7)"
+            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be withdrawn through the API"
             plan.steps = []
         elif start is not None and start > as_of:
-            plan.action, plan.reason = "blocked", "a trainee cannot be withdrawn before the ITT start date (§2.7)"
+            plan.action, plan.reason = "blocked", "a trainee cannot be withdrawn before the ITT start date"
             plan.steps = []
         else:
             body = dict(record.withdrawal)

@@ -28,6 +28,8 @@ from register_batch.api import (
     RateLimiter,
     RegisterClient,
     Secret,
+    ServerError,
+    TransportError,
     Unauthorized,
     Unprocessable,
 )
@@ -156,13 +158,21 @@ class SyncResult:
         outcomes = self.outcomes
         if self.interrupted or outcomes["unknown"] or outcomes["pending"]:
             return 3
-        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict", "blocked") for r in self.results):
+        # A blocked record (read-only in Register) is reported as a warning: nothing can be done through the API.
+        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict") for r in self.results):
             return 1
         return 0
 
 
 class _Stop(Exception):
     """SIGTERM: stop after the request in progress, like Ctrl-C."""
+
+
+class _Outage(Exception):
+    """Register did not answer (after retries): stop the run; the next run resumes."""
+
+    def __init__(self, error: ApiError):
+        self.error = error
 
 
 @contextlib.contextmanager
@@ -233,6 +243,18 @@ class SyncRun:
             before = self.client.stats.total
             try:
                 self.send(plan, step, key, common)
+            except _Outage as outage:
+                result.requests += self.client.stats.total - before
+                result.outcome, result.errors = "failed", outage.error.messages
+                self.ledger.record(
+                    key,
+                    "failed",
+                    operation=step.kind,
+                    trainee_id=plan.trainee_id,
+                    errors=outage.error.messages,
+                    **common,
+                )
+                raise
             except OutcomeUnknown as again:
                 result.requests += self.client.stats.total - before
                 result.outcome, result.errors = "unknown", again.messages
@@ -346,6 +368,8 @@ class SyncRun:
             raise _Settled("failed", exc.status, exc.messages) from None
         except OutcomeUnknown:
             raise
+        except (ServerError, TransportError) as exc:
+            raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
 
@@ -504,6 +528,7 @@ def _run(
     results: list[RecordResult] = []
     interrupted = False
     refused: Unauthorized | None = None
+    outage: ApiError | None = None
     started = time.monotonic()
     with _terminate_as_interrupt():
         try:
@@ -561,6 +586,12 @@ def _run(
                 task.close()
         except (KeyboardInterrupt, _Stop):
             interrupted = True
+        except (ServerError, TransportError, _Outage) as exc:
+            error = exc.error if isinstance(exc, _Outage) else exc
+            if not results:  # the listing failed: nothing was planned or written
+                raise Interrupted(f"Register did not answer ({error}); nothing was written. Run again later.") from None
+            interrupted = True
+            outage = error
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
             if not results or all(r.outcome == "pending" for r in results):
@@ -570,9 +601,11 @@ def _run(
     elapsed = time.monotonic() - started
     try:
         return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed)
-    except Interrupted:
+    except Interrupted as stopped:
         if refused is not None:
             raise refused from None
+        if outage is not None:
+            raise Interrupted(f"Register stopped answering ({outage}); {stopped}") from None
         raise
 
 
