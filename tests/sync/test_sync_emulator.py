@@ -379,3 +379,18 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
     assert again.exit_code == 0
     hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
     assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1
+
+
+def test_a_blank_in_the_extract_never_changes_register_even_when_another_field_does(emulator, tmp_path):
+    first = trainee(1)
+    first.update(training_initiative="026", ethnicity="120", disability1="57", disability2="58")
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
+    later = trainee(1)
+    later.update(training_initiative="", ethnicity="", disability1="", email="new.address@example.com")
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [later]))], options(emulator, tmp_path))
+    assert result.actions == Counter(update=1)
+    [held_trainee] = held(emulator)
+    assert held_trainee["email"] == "new.address@example.com"
+    assert held_trainee["training_initiative"] == "026"
+    assert held_trainee["ethnicity"] == "120"
+    assert {held_trainee.get("disability1"), held_trainee.get("disability2")} == {"57", "58"}
