@@ -113,15 +113,23 @@ class DuplicateFinder:
 
     @staticmethod
     def _groups(keys: array) -> Iterator[list[int]]:
-        order = sorted((i for i in range(len(keys)) if keys[i]), key=keys.__getitem__)
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and keys[order[end]] == keys[order[start]]:
-                end += 1
-            if end - start > 1:
-                yield order[start:end]
-            start = end
+        """Indexes of the records sharing a key, for every key held by more than one record: groups in key order,
+        indexes ascending. Only the keys are sorted (no list of indexes with a sort key beside it), so the peak
+        at the end of a large batch is one list of ints, not three."""
+        repeated = set()
+        previous = 0
+        for key in sorted(keys):
+            if key and key == previous:
+                repeated.add(key)
+            previous = key
+        if not repeated:
+            return
+        groups: dict[int, list[int]] = {}
+        for index, key in enumerate(keys):
+            if key in repeated:
+                groups.setdefault(key, []).append(index)
+        for key in sorted(groups):
+            yield groups[key]
 
     def _issue(
         self, index: int, code: str, field: str, value: str | None, message: str, severity: Severity = Severity.ERROR
