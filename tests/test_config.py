@@ -23,6 +23,25 @@ def test_precedence(tmp_path):
     assert settings.mappings == [tmp_path / "ours.yaml"]  # relative to the config file
 
 
+def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_file(tmp_path):
+    from register_batch.config import token_file_to_use
+
+    assert load_settings(environ={}).state_dir == Path(".register-batch/embedded-emulator")
+    assert load_settings({"target": "sandbox"}, environ={}).state_dir == Path(".register-batch/sandbox")
+    assert load_settings({"target": "http://127.0.0.1:8787"}, environ={}).state_dir == Path(
+        ".register-batch/127.0.0.1-8787"
+    )
+    config = tmp_path / "conf" / "register-batch.toml"
+    config.parent.mkdir()
+    config.write_text('token_file = "token"\nreport_dir = "reports"\nmappings = ["a.yaml"]\n')
+    settings = load_settings({"mappings": ["b.yaml"]}, environ={}, config_file=config)
+    assert settings.token_file == config.parent / "token"
+    assert settings.report_dir == config.parent / "reports"
+    assert settings.mappings == [config.parent / "a.yaml", Path("b.yaml")]  # --mapping adds to the file's
+    assert token_file_to_use(settings, {}) == config.parent / "token"
+    assert token_file_to_use(settings, {"REGISTER_API_TOKEN": "x"}) is None  # environment beats the file
+
+
 def test_the_token_may_not_live_in_the_config_file(tmp_path):
     config = tmp_path / "register-batch.toml"
     config.write_text('token = "secret"\n')

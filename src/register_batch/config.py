@@ -109,21 +109,64 @@ def load_settings(
             values[key], sources[key] = file_values[key], str(path)
         else:
             values[key], sources[key] = default, "default"
-    mappings = values["mappings"]
-    if isinstance(mappings, str):
-        mappings = [mappings]
-    base = path.parent if path and sources.get("mappings") == str(path) else Path(".")
+
+    def located(value: Any, from_file: bool) -> Path:
+        """Paths written in the config file are relative to that file, not to where the command runs."""
+        given = Path(value).expanduser()
+        return path.parent / given if path is not None and from_file else given
+
+    def setting_path(key: str) -> Path:
+        return located(values[key], sources[key] == str(path))
+
+    # --mapping files are added after the config file's, not instead of them.
+    mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
+    if options.get("mappings"):
+        mappings += [Path(m) for m in options["mappings"]]
+        sources["mappings"] = f"{path} + command line" if file_values.get("mappings") else "command line"
+    state_dir = setting_path("state_dir")
+    if sources["state_dir"] == "default":
+        # One state dir per target by default: a ledger's trainee ids mean nothing to another service.
+        state_dir = state_dir / target_slug(values["target"])
     return Settings(
         target=values["target"],
         rate=str(values["rate"]),
-        state_dir=Path(values["state_dir"]),
-        report_dir=Path(values["report_dir"]),
+        state_dir=state_dir,
+        report_dir=setting_path("report_dir"),
         api_version=str(values["api_version"]),
-        token_file=Path(values["token_file"]) if values["token_file"] else None,
-        mappings=[base / Path(m) if sources["mappings"] == str(path) else Path(m) for m in mappings],
+        token_file=setting_path("token_file") if values["token_file"] else None,
+        mappings=mappings,
         config_file=path,
         sources=sources,
     )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def target_slug(target: str | None) -> str:
+    """A folder name for a target: `embedded-emulator`, `sandbox`, `production`, or the URL's host and port."""
+    if not target:
+        return "embedded-emulator"
+    if target in ("sandbox", "production"):
+        return target
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target if "://" in target else f"https://{target}")
+    host = (parts.hostname or "target").replace(":", "_")
+    return f"{host}-{parts.port}" if parts.port else host
+
+
+def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the token comes from: --token-file, then $REGISTER_API_TOKEN_FILE, then $REGISTER_API_TOKEN,
+    then the config file's token_file (environment before file, as for every other setting)."""
+    environ = os.environ if environ is None else environ
+    from_file = settings.config_file is not None and settings.sources.get("token_file") == str(settings.config_file)
+    if from_file and environ.get("REGISTER_API_TOKEN", "").strip():
+        return None
+    return settings.token_file
 
 
 def parse_rate(text: str) -> tuple[int, float]:

@@ -37,8 +37,8 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
 
 def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    state = tmp_path / ".register-batch"
-    state.mkdir()
+    state = tmp_path / ".register-batch" / "embedded-emulator"  # the default state dir when no target is set
+    state.mkdir(parents=True)
     bundled = load_reference().api_payload()
     payload = json.loads(json.dumps(bundled))
     payload["sex"]["entries"] = [e for e in payload["sex"]["entries"] if e["code"] != "11"]

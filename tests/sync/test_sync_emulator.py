@@ -394,3 +394,18 @@ def test_a_blank_in_the_extract_never_changes_register_even_when_another_field_d
     assert held_trainee["training_initiative"] == "026"
     assert held_trainee["ethnicity"] == "120"
     assert {held_trainee.get("disability1"), held_trainee.get("disability2")} == {"57", "58"}
+
+
+def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[0].update(
+        withdrawal_date="2026-02-01",
+        withdrawal_reasons="did_not_make_progress",
+        withdrawal_trigger="trainee",
+        withdrawal_future_interest="no",
+    )
+    rows[2]["sex"] = "7"
+    planned = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path, dry_run=True))
+    assert planned.summary_line() == "3 records: would create 2, withdraw 1; 1 invalid. 1 request (0.333 per record)."
+    done = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 4 requests")

@@ -84,10 +84,16 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 
 def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
+    """The folder a run's reports go to: as given, or a new `<command>-<time>` folder that no run shares."""
     if given is not None:
         return given
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return settings.report_dir / f"{command}-{stamp}"
+    base = settings.report_dir / f"{command}-{stamp}"
+    candidate, number = base, 1
+    while candidate.exists():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate
 
 
 def _reference_path(settings: Settings) -> Path | None:

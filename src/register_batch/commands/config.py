@@ -22,15 +22,20 @@ def config_show(state: State, as_json: bool) -> None:
 
     The API token is shown only as present or absent, never its value.
     """
+    from register_batch.config import token_file_to_use
+    from register_batch.errors import ConfigError
     from register_batch.sync.target import load_token
 
     settings = state.settings()
     values = settings.as_dict()
-    token = load_token(settings.token_file)
-    token_source = (
-        str(settings.token_file) if settings.token_file else "$REGISTER_API_TOKEN" if token is not None else "none"
-    )
-    values["token"] = "******** (set)" if token is not None else "(not set)"
+    token_file = token_file_to_use(settings)
+    try:
+        token = load_token(token_file)
+        values["token"] = "******** (set)" if token is not None else "(not set)"
+    except ConfigError as exc:  # show the settings anyway: this command is how people find such problems
+        token = None
+        values["token"] = f"(unreadable: {exc})"
+    token_source = str(token_file) if token_file else "$REGISTER_API_TOKEN" if token is not None else "none"
     sources = {**settings.sources, "token": token_source}
     if as_json:
         click.echo(
@@ -46,5 +51,5 @@ def config_show(state: State, as_json: bool) -> None:
         return
     click.echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
-        shown = "embedded emulator" if key == "target" and value is None else value
+        shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
         click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")

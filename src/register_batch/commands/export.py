@@ -8,7 +8,7 @@ import click
 
 from register_batch.commands.common import CONTEXT, State, api_version_option, pass_state
 from register_batch.commands.sync import target_options
-from register_batch.config import parse_rate
+from register_batch.config import parse_rate, token_file_to_use
 
 
 @click.command(context_settings=CONTEXT)
@@ -85,10 +85,10 @@ def export(
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
     )
-    token = load_token(settings.token_file)
     limit, period = parse_rate(settings.rate)
+    token = load_token(token_file_to_use(settings))
     with open_target(settings.target, token, settings.state_dir) as where:
-        click.echo(f"Target: {where.label}")
+        state.say(f"Target: {where.label}")
         with (
             RegisterClient(
                 where.url, where.token, limiter=RateLimiter(limit, period), api_version=settings.api_version
@@ -106,9 +106,10 @@ def export(
                 progress=progress,
             )
     files = ", ".join(str(p) for p in result.outputs)
+    cost = f"{result.requests} request{'' if result.requests == 1 else 's'}"
     if result.empty:
-        click.echo(f"No trainees matched: wrote an empty {to} file to {files} ({result.requests} requests).")
+        click.echo(f"No trainees matched: wrote an empty {to} file to {files} ({cost}).")
     else:
-        click.echo(f"Exported {result.count} trainees to {files} ({result.requests} requests).")
+        click.echo(f"Exported {result.count} trainee{'' if result.count == 1 else 's'} to {files} ({cost}).")
     for note in result.notes[:20]:
         state.say(f"note: {note}", err=True)

@@ -19,7 +19,7 @@ from register_batch.commands.common import (
     mapping_option,
     pass_state,
 )
-from register_batch.config import parse_rate
+from register_batch.config import parse_rate, token_file_to_use
 
 
 def target_options(func):
@@ -107,10 +107,11 @@ def sync(
         api_version=api_version,
         token_file=token_file,
     )
-    token = load_token(settings.token_file)
+    limits = parse_rate(settings.rate)  # a bad rate is a usage error before anything starts
+    token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
     with open_target(settings.target, token, settings.state_dir) as where:
-        click.echo(f"Target: {where.label}")
+        state.say(f"Target: {where.label}")
         options = SyncOptions(
             target=where.url,
             token=where.token,
@@ -118,7 +119,7 @@ def sync(
             report_dir=folder,
             dry_run=dry_run,
             as_of=as_of,
-            rate=parse_rate(settings.rate),
+            rate=limits,
             per_page=per_page,
             timeout=timeout,
             fmt=fmt,
@@ -130,26 +131,6 @@ def sync(
         )
         with state.progress() as progress:
             result = sync_files(inputs, options, progress=progress)
-    actions, outcomes = result.actions, result.outcomes
-    doing = "would" if dry_run else ""
-    parts = [
-        f"{actions.get(a, 0)} {label}"
-        for a, label in (
-            ("create", "create" if dry_run else "created"),
-            ("update", "update" if dry_run else "updated"),
-            ("withdraw", "withdraw" if dry_run else "withdrawn"),
-            ("defer", "defer" if dry_run else "deferred"),
-            ("unchanged", "unchanged"),
-        )
-        if actions.get(a)
-    ]
-    problems = [f"{actions.get(a, 0)} {a}" for a in ("invalid", "conflict", "blocked") if actions.get(a)]
-    problems += [f"{outcomes.get(o, 0)} {o}" for o in ("failed", "unknown") if outcomes.get(o)]
-    requests = result.requests
-    click.echo(
-        f"{len(result.results)} records{': ' + doing if doing else ':'} {', '.join(parts) or 'nothing to do'}"
-        + (f"; {', '.join(problems)}" if problems else "")
-        + f". {requests['total']} request{'' if requests['total'] == 1 else 's'} ({requests['per_trainee']} per record)."
-    )
-    click.echo(f"Report: {result.paths.get('html', result.paths['json'])}")
+    click.echo(result.summary_line())
+    state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
     sys.exit(result.exit_code)

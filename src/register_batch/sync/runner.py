@@ -153,6 +153,36 @@ class SyncResult:
     def outcomes(self) -> Counter:
         return Counter(r.outcome for r in self.results)
 
+    def summary_line(self) -> str:
+        """One line for people: what was (or would be) done, the problems, and the request cost."""
+        dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
+        counted = [r for r in self.results if r.outcome == ("planned" if dry_run else "done")]
+        kinds = Counter()
+        for result in counted:
+            steps = {step.kind for step in result.plan.steps}
+            if "create" in steps:
+                kinds["create"] += 1
+            elif steps - {"defer", "withdraw"}:
+                kinds["update"] += 1
+            kinds.update(steps & {"defer", "withdraw"})
+        labels = (("create", "created"), ("update", "updated"), ("withdraw", "withdrawn"), ("defer", "deferred"))
+        if dry_run:
+            done = [f"{kind} {kinds[kind]}" for kind, _ in labels if kinds[kind]]
+            done = [f"would {', '.join(done)}"] if done else []
+        else:
+            done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind]]
+        unchanged = self.actions.get("unchanged", 0)
+        if unchanged:
+            done.append(f"{unchanged} unchanged")
+        problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
+        problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
+        total = self.requests["total"]
+        return (
+            f"{len(self.results)} records: {', '.join(done) or 'nothing to do'}"
+            + (f"; {', '.join(problems)}" if problems else "")
+            + f". {total} request{'' if total == 1 else 's'} ({self.requests['per_trainee']} per record)."
+        )
+
     @property
     def exit_code(self) -> int:
         outcomes = self.outcomes
