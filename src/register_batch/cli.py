@@ -97,6 +97,12 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     help="Where to write the reports (default: register-batch-reports/validate-<time>).",
 )
 @click.option("--junit", is_flag=True, help="Also write junit.xml for CI systems.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 2),
+    default=None,
+    help="Processes to check records with (default: 2 for large inputs on a machine with two cores).",
+)
 @pass_state
 def validate(
     state: State,
@@ -107,6 +113,7 @@ def validate(
     as_of: date | None,
     report_dir: Path | None,
     junit: bool,
+    jobs: int | None,
 ) -> None:
     """Check every record against Register's own rules, without sending anything.
 
@@ -129,6 +136,7 @@ def validate(
             junit=junit,
             reference_path=_reference_path(settings),
             progress=progress,
+            jobs=jobs,
         )
     summary = result.report.summary
     click.echo(

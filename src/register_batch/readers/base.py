@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -43,6 +43,9 @@ class InputInfo:
     records: int = 0
     issues: list[Issue] = field(default_factory=list)
     vintages: dict[str, int] = field(default_factory=dict)
+    # Which records (1-based, within this input) the reader should extract; others come back with no
+    # fields. Set before reading, by a consumer that will never look at them (a parallel validation).
+    select: Callable[[int], bool] | None = None
 
     def as_report(self) -> dict[str, object]:
         return {"path": self.path, "format": self.format, "sha256": self.sha256, "records": self.records}

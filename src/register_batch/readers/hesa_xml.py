@@ -76,40 +76,62 @@ def _doctype_end(text: bytes, start: int) -> int:
     return -1
 
 
+def _value(text: str | None) -> str | None:
+    """`clean()` for element text: strip; empty or NULL/Null/null mean no value."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or (len(text) == 4 and text.lower() == "null"):
+        return None
+    return text
+
+
 def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
-    # The hot loop of the reader: `clean()` is inlined (strip; empty or NULL/Null/null mean no value).
+    # The hot loop of the reader. The parser drops comments and processing instructions, and entities are
+    # never resolved, so every child is an element. A leaf has text, or no text and no children.
     fields: dict[str, str | None] = {}
     groups: dict[str, list[dict[str, str | None]]] = {}
+    containers = 0
+    for child in student:
+        text = child.text
+        if text is not None:
+            value = text.strip()
+            if value:
+                fields[child.tag] = None if len(value) == 4 and value.lower() == "null" else value
+                continue
+        if len(child):
+            containers += 1
+            for item in child:
+                groups.setdefault(item.tag, []).append({leaf.tag: _value(leaf.text) for leaf in item})
+            continue
+        fields[child.tag] = None
+    problems: list[tuple[str | None, str]] = []
+    if len(fields) + containers != len(student):
+        problems = _repeated_tags(student)
+        for tag, _message in problems:
+            fields[tag] = _first_value(student, tag)
+    return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+
+
+def _repeated_tags(student: etree._Element) -> list[tuple[str | None, str]]:
+    """Tags given more than once with different values (the slow path; rare)."""
+    seen: dict[str, str | None] = {}
     problems: list[tuple[str | None, str]] = []
     for child in student:
-        tag = child.tag
-        if tag.__class__ is not str:  # comments, processing instructions and entities
-            continue
         if len(child):
-            for item in child:
-                if item.tag.__class__ is not str:
-                    continue
-                values: dict[str, str | None] = {}
-                for leaf in item:
-                    if leaf.tag.__class__ is str:
-                        text = leaf.text
-                        if text is not None:
-                            text = text.strip()
-                            if not text or (len(text) == 4 and text.lower() == "null"):
-                                text = None
-                        values[leaf.tag] = text
-                groups.setdefault(item.tag, []).append(values)
             continue
-        value = child.text
-        if value is not None:
-            value = value.strip()
-            if not value or (len(value) == 4 and value.lower() == "null"):
-                value = None
-        if tag in fields and fields[tag] != value:
-            problems.append((tag, f"<{tag}> appears more than once with different values"))
-            continue
-        fields[tag] = value
-    return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+        value = _value(child.text)
+        if child.tag in seen and seen[child.tag] != value and all(t != child.tag for t, _ in problems):
+            problems.append((child.tag, f"<{child.tag}> appears more than once with different values"))
+        seen.setdefault(child.tag, value)
+    return problems
+
+
+def _first_value(student: etree._Element, tag: str) -> str | None:
+    for child in student:
+        if child.tag == tag and not len(child):
+            return _value(child.text)
+    return None
 
 
 def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
@@ -131,11 +153,16 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
         remove_pis=True,
     )
     count = 0
+    select = info.select
     try:
         for _event, student in parser_events:
             count += 1
             # The values are already of SourceRef's types (str, int, int or None): no validation needed.
-            raw = _student_fields(student, new_source(input=name, record=count, line=student.sourceline))
+            source = new_source(input=name, record=count, line=student.sourceline)
+            if select is None or select(count):
+                raw = _student_fields(student, source)
+            else:
+                raw = RawRecord(source=source, fields={})
             # Free what has been read: this element and any earlier siblings.
             student.clear(keep_tail=False)
             parent = student.getparent()

@@ -77,32 +77,50 @@ class DuplicateFinder:
         self._spool = tempfile.TemporaryFile(mode="w+b")
         self.count = 0
 
-    def add(self, record: TraineeRecord) -> int:
-        """Remember a record; returns its index in the batch."""
+    @staticmethod
+    def entry(record: TraineeRecord) -> tuple[int, int, int, int, int, bytes]:
+        """What the finder keeps of a record: five digests and a line of identifiers (picklable, small)."""
         data = record.data
-        index = self.count
-        self.count += 1
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
-        self._hesa.append(_digest("h", hesa_id) if hesa_id else 0)
-        self._provider.append(_digest("p", provider_id) if provider_id else 0)
         start = parse_date(data.get("itt_start_date"))
         dob, last = data.get("date_of_birth"), data.get("last_name")
         if dob and last and start and data.get("training_route"):
-            self._match.append(_digest("m", dob, last.lower(), cycle_of(start), data["training_route"]))
+            match = _digest("m", dob, last.lower(), cycle_of(start), data["training_route"])
         else:
-            self._match.append(0)
+            match = 0
         token = first_name_token(data.get("first_names"))
         email = (data.get("email") or "").strip().lower()
-        self._first.append(_digest("f", token) if token else 0)
-        self._email.append(_digest("e", email) if email else 0)
-        self._offsets.append(self._spool.tell())
         source = record.source
         line = "\x1f".join(
             "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
             for v in (source.input, source.record, source.line, provider_id, hesa_id)
         )
-        self._spool.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        return (
+            _digest("h", hesa_id) if hesa_id else 0,
+            _digest("p", provider_id) if provider_id else 0,
+            match,
+            _digest("f", token) if token else 0,
+            _digest("e", email) if email else 0,
+            line.encode("utf-8", "surrogatepass") + b"\n",
+        )
+
+    def add(self, record: TraineeRecord) -> int:
+        """Remember a record; returns its index in the batch."""
+        return self.add_entry(self.entry(record))
+
+    def add_entry(self, entry: tuple[int, int, int, int, int, bytes]) -> int:
+        """Remember a record from its `entry()` (which another process may have computed)."""
+        hesa, provider, match, first, email, line = entry
+        index = self.count
+        self.count += 1
+        self._hesa.append(hesa)
+        self._provider.append(provider)
+        self._match.append(match)
+        self._first.append(first)
+        self._email.append(email)
+        self._offsets.append(self._spool.tell())
+        self._spool.write(line)
         return index
 
     def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:

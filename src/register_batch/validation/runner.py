@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
-from register_batch.readers import InputInfo, open_inputs
+from register_batch.readers import InputInfo, RawRecord, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, rules_for
@@ -148,19 +148,37 @@ class Checker:
     def as_of(self) -> date:
         return self.validator.as_of
 
-    def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
-        """Every record of every input, mapped and validated, in input order."""
-        mapper, validator, duplicates = self.mapper, self.validator, self.duplicates
+    def raw_records(
+        self, paths: list[str] | tuple[str, ...] | list[Path], *, select: Callable[[int], bool] | None = None
+    ) -> Iterator[tuple[InputInfo, RawRecord]]:
+        """Every raw record of every input, in input order (the inputs are listed in `self.inputs`).
+
+        `select(batch index)` may tell readers that can skip work (HESA XML) which records to read in full;
+        the others keep their source reference and no fields (a parallel run checks them elsewhere).
+        """
+        before = 0
         for info, raw_records in open_inputs([str(p) for p in paths], self.fmt, self.mapping):
             self.inputs.append(info)
-            vintages = info.vintages
+            if select is not None:
+                info.select = lambda number, offset=before: select(offset + number - 1)
             for raw in raw_records:
-                record = mapper.map(raw, info.format)
-                if record.vintage:
-                    vintages[record.vintage] = vintages.get(record.vintage, 0) + 1
-                validator.check(record)
-                duplicates.add(record)
-                yield record
+                yield info, raw
+            before += info.records
+
+    def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
+        """Map and validate one raw record."""
+        record = self.mapper.map(raw, info.format)
+        if record.vintage:
+            info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
+        return self.validator.check(record)
+
+    def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
+        """Every record of every input, mapped and validated, in input order."""
+        check, duplicates = self.check, self.duplicates
+        for info, raw in self.raw_records(paths):
+            record = check(info, raw)
+            duplicates.add(record)
+            yield record
 
     def batch_issues(self) -> list[tuple[int, Issue]]:
         try:
