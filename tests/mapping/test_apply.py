@@ -177,3 +177,17 @@ def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, 
     [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
     rows = list(records)
     assert info.format == "register-csv" and len(rows) == 5 and "srs notes" not in rows[0].fields
+
+
+def test_a_legacy_leaving_reason_is_reported_not_guessed():
+    record = mapped({"F_RSNEND": "03", "F_ENDDATE": "2023-01-31", "F_DISABLE1": "95"})
+    [issue] = record.issues
+    assert (issue.code, issue.severity.value, issue.field, issue.value) == (
+        "legacy_withdrawal_not_sent",
+        "warning",
+        "withdrawal_date",
+        "03",
+    )
+    assert "transferred to another provider" in issue.message and "2023-01-31" in issue.message
+    assert record.withdrawal is None
+    assert mapped({"F_RSNEND": "01", "F_ENDDATE": "2023-01-31"}).issues == []  # left with an award

@@ -48,6 +48,26 @@ def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
     return None
 
 
+# C22053 and earlier: F_RSNEND with F_ENDDATE made the legacy import withdraw a trainee (hesa-formats.md §2.3.19).
+LEGACY_LEAVING_REASONS = {"03": "transferred to another provider", "05": "death", "11": "another reason"}
+
+
+def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
+    """Say that a legacy leaving reason is not sent: Register's withdrawals need data HESA never had."""
+    code = fields["F_RSNEND"]
+    ended = fields.get("F_ENDDATE")
+    record.issue(
+        "legacy_withdrawal_not_sent",
+        f"F_RSNEND '{code}' ({LEGACY_LEAVING_REASONS[code]})"
+        + (f" with F_ENDDATE {ended}" if ended else "")
+        + " says the trainee left, but Register records a withdrawal only with reasons, a trigger and future "
+        "interest, which HESA did not collect: add the withdrawal_* columns to withdraw the trainee in Register",
+        field="withdrawal_date",
+        value=code,
+        severity=Severity.WARNING,
+    )
+
+
 def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
 
@@ -118,6 +138,8 @@ class Mapper:
             record.deferral = self._optional(fields, fmap.deferral)
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
+        if record.withdrawal is None and fields.get("F_RSNEND") in LEGACY_LEAVING_REASONS:
+            _legacy_withdrawal(record, fields)
         self._translate(record, plan)
         return record
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from register_batch.reference import ReferenceData
@@ -26,6 +26,12 @@ def parse_date(value: Any) -> date | None:
     """An ISO 8601 date as Ruby's `Date.iso8601` accepts it, else None."""
     if not isinstance(value, str) or not 8 <= len(value) <= 10:
         return None
+    return _iso_date(value)
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(value: str) -> date | None:
+    # Extracts repeat the same few hundred dates (start dates, births per day): remembered, not re-parsed.
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -62,6 +68,7 @@ class Facts:
     itt_start: date | None
     itt_end: date | None
     trainee_start: date | None
+    born: date | None
     start_cycle: int
 
     @classmethod
@@ -81,5 +88,6 @@ class Facts:
             itt_start=itt_start,
             itt_end=parse_date(data.get("itt_end_date")),
             trainee_start=trainee_start,
+            born=parse_date(data.get("date_of_birth")),
             start_cycle=start_cycle,
         )

@@ -338,7 +338,7 @@ def pg_apprenticeship_start_date_is_iso_8601(data: dict[str, Any], facts: Facts)
     fix="Check the year of birth: Register refuses dates more than 100 years ago.",
 )
 def date_of_birth_is_within_100_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    born = parse_date(data.get("date_of_birth"))
+    born = facts.born
     if born is None or born >= years_before(facts.as_of, 100):
         return None
     return [("date_of_birth", data["date_of_birth"], "date_of_birth is invalid")]
@@ -352,7 +352,7 @@ def date_of_birth_is_within_100_years(data: dict[str, Any], facts: Facts) -> lis
     fix="Check the date of birth; day and month may have been swapped.",
 )
 def date_of_birth_is_in_the_past(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    born = parse_date(data.get("date_of_birth"))
+    born = facts.born
     if born is None or born <= facts.as_of:
         return None
     return [("date_of_birth", data["date_of_birth"], "date_of_birth must be in the past")]
@@ -366,7 +366,7 @@ def date_of_birth_is_in_the_past(data: dict[str, Any], facts: Facts) -> list[Fin
     fix="Check the date of birth: trainees are at least 16.",
 )
 def date_of_birth_is_at_least_16_years_ago(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    born = parse_date(data.get("date_of_birth"))
+    born = facts.born
     if born is None or born > facts.as_of or born <= years_before(facts.as_of, 16):
         return None
     return [("date_of_birth", data["date_of_birth"], "date_of_birth cannot be less than 16 years ago")]

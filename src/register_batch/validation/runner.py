@@ -42,6 +42,18 @@ describe(
     fix="Correct the record in the extract (a tag given twice, or more cells than columns).",
 )
 describe(
+    "legacy_withdrawal_not_sent",
+    scope="mapping",
+    fields=("withdrawal_date",),
+    message="F_RSNEND '<code>' (<meaning>) with F_ENDDATE <date> says the trainee left, but Register records a "
+    "withdrawal only with reasons, a trigger and future interest, which HESA did not collect: add the "
+    "withdrawal_* columns to withdraw the trainee in Register",
+    source="hesa-formats.md §2.3.19 (no RSNEND to v2026.1 reasons table exists)",
+    fix="Give withdrawal_date, withdrawal_reasons, withdrawal_trigger and withdrawal_future_interest for the "
+    "trainee (a HESA-named CSV or Register CSV column each, or a field map for your extract).",
+    severity=Severity.WARNING,
+)
+describe(
     "missing_columns",
     scope="file",
     fields=(),
