@@ -1,6 +1,9 @@
 """An HTTP client for the Register API v2026.1 (register-api.md §1-§2, §10).
 
-Every request goes through one rate limiter, has a timeout, verifies TLS, and is counted per route.
+Every request goes through one rate limiter, has a timeout, verifies TLS, and is counted per route. The token
+goes only to https:// hosts, or to this machine over plain http:// (the emulator) and then never through a
+proxy from the environment; redirects are not followed. Towards a real service the rate budget is shared
+with every other register-batch process of this user sending to the same host (api/limiter.py).
 Retries follow what is safe: GET, PUT, PATCH and DELETE are retried on 429, 5xx and network errors with
 backoff; a POST is retried only when it surely was not processed (429, or no connection made). Any other
 failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly.
@@ -35,7 +38,7 @@ from register_batch.api.errors import (
     Unprocessable,
     messages_of,
 )
-from register_batch.api.limiter import RateLimiter
+from register_batch.api.limiter import RateLimiter, shared_budget_file
 from register_batch.model import API_VERSION
 
 log = logging.getLogger("register_batch.api")
@@ -71,6 +74,12 @@ def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     root = TARGETS.get(target, target).rstrip("/")
     parts = urlsplit(root)
+    if parts.username is not None or parts.password is not None:
+        # Never echo the URL: what sits before the @ is a credential.
+        raise InsecureTarget(
+            "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
+            "--token-file, never in the URL"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTarget(f"target {target!r} is not sandbox, production or an http(s) URL")
     if "/api/" in f"{parts.path}/":
@@ -124,6 +133,7 @@ class RegisterClient:
         attempts: int = 6,
         retry_timeout: float | None = 600.0,
         transport: httpx.BaseTransport | None = None,
+        share_budget: bool = True,
     ):
         self.root = resolve_target(target)
         parts = urlsplit(self.root)
@@ -134,6 +144,10 @@ class RegisterClient:
         self.api_version = api_version
         self.base = f"{self.root}/api/{api_version}"
         self.limiter = limiter or RateLimiter(95, 60)
+        if share_budget and self.limiter.shared_file is None:
+            budget = shared_budget_file(self.host or "", loopback=is_loopback(self.host))
+            if budget is not None:
+                self.limiter.share(budget)
         self.attempts = attempts
         self.retry_timeout = retry_timeout
         self.stats = RequestStats()
@@ -143,6 +157,9 @@ class RegisterClient:
             follow_redirects=False,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            # Proxy settings (HTTP_PROXY, ALL_PROXY) would send a plain-http request, token and all, to the
+            # proxy host: only a TLS target may go through one (its CONNECT tunnel keeps the token encrypted).
+            trust_env=parts.scheme == "https",
         )
 
     def close(self) -> None:

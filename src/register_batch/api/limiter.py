@@ -6,7 +6,11 @@ window, whatever the alignment; a small margin covers network jitter between the
 and the arrival time the server sees.
 
 With `shared_file`, every process that uses the same file (for example two state dirs behind one egress
-IP) shares one budget: the send log lives in that file under an exclusive lock.
+IP) shares one budget: the send log lives in that file under an exclusive lock. `shared_budget_file` names
+the default one: towards a real service (not this machine) every register-batch process of this user shares
+`$XDG_RUNTIME_DIR/register-batch/rate-<host>.json` (else `~/.cache/register-batch/`); `REGISTER_BATCH_RATE_DIR`
+picks another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
+file holds send times only. If it cannot be used, the run falls back to its own budget and says so.
 """
 
 from __future__ import annotations
@@ -15,13 +19,43 @@ import collections
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+log = logging.getLogger("register_batch.api")
+
 _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much rounding
+RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
+# Never through a symlink: in a folder others can write to, a planted link would have us overwrite its target.
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+
+
+def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file through which this user's register-batch processes sending to `host` share one budget.
+
+    None for this machine (the emulator) unless REGISTER_BATCH_RATE_DIR names a folder, and when that
+    setting is `off`.
+    """
+    environ = os.environ if environ is None else environ
+    setting = environ.get(RATE_DIR_ENV, "").strip()
+    if setting.lower() in ("off", "none", "0", "false", "no"):
+        return None
+    if setting:
+        folder = Path(setting).expanduser()
+    elif loopback:
+        return None
+    else:
+        runtime = environ.get("XDG_RUNTIME_DIR", "")
+        folder = Path(runtime) / "register-batch" if runtime and os.path.isdir(runtime) else None
+        if folder is None:
+            folder = Path(environ.get("HOME") or Path.home()) / ".cache" / "register-batch"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", host.lower()) or "unknown-host"
+    return folder / f"rate-{name}.json"
 
 
 class RateLimiter:
@@ -50,13 +84,42 @@ class RateLimiter:
         self._blocked_until = 0.0
         self.waited = 0.0
         if self.shared_file:
-            self.shared_file.parent.mkdir(parents=True, exist_ok=True)
+            self.share(self.shared_file)
+
+    def share(self, path: Path) -> None:
+        """Share the budget through `path` from now on (its folder is created owner-only)."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            self._unshare(path, exc)
+            return
+        self.shared_file = path
+
+    def _unshare(self, path: Path, exc: OSError) -> None:
+        log.warning(
+            "cannot use %s to share the rate budget with other register-batch processes (%s); this run keeps its "
+            "own budget",
+            path,
+            exc.strerror or exc,
+        )
+        self.shared_file = None
 
     def acquire(self) -> None:
         """Block until one more request fits the budget, then count it as sent now."""
         while True:
             with self._lock:
-                wait = self._shared_try() if self.shared_file else self._local_try()
+                wait = self._local_try()
+                if wait <= 0 and self.shared_file:
+                    self._sent.pop()  # the shared log decides; the local one only tracks this run
+                    try:
+                        wait = self._shared_try()
+                    except OSError as exc:
+                        self._unshare(self.shared_file, exc)
+                        wait = self._local_try()
+                    else:
+                        if wait <= 0:
+                            self._sent.append(self._clock())
             if wait <= 0:
                 return
             self.waited += wait
@@ -78,19 +141,16 @@ class RateLimiter:
 
     def _shared_try(self) -> float:
         assert self.shared_file is not None
-        fd = os.open(self.shared_file, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
-                try:
-                    state = json.loads(fh.read() or "{}")
-                except ValueError:
-                    state = {}
+                state = _load_state(fh.read())
                 now = self._clock()
-                blocked = float(state.get("blocked_until", 0.0))
+                blocked = state["blocked_until"]
                 if now < blocked:
                     return blocked - now
-                sent = [t for t in state.get("sent", []) if now - t < self._window() - _EPSILON]
+                sent = [t for t in state["sent"] if now - t < self._window() - _EPSILON]
                 wait = 0.0
                 if len(sent) < self.limit:
                     sent.append(now)
@@ -111,17 +171,32 @@ class RateLimiter:
         with self._lock:
             self._blocked_until = max(self._blocked_until, until)
             if self.shared_file:
-                fd = os.open(self.shared_file, os.O_RDWR | os.O_CREAT, 0o600)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                    with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
-                        try:
-                            state = json.loads(fh.read() or "{}")
-                        except ValueError:
-                            state = {}
-                        state["blocked_until"] = max(float(state.get("blocked_until", 0.0)), until)
-                        fh.seek(0)
-                        fh.truncate()
-                        fh.write(json.dumps(state))
-                finally:
-                    os.close(fd)
+                    self._shared_pause(until)
+                except OSError as exc:
+                    self._unshare(self.shared_file, exc)
+
+    def _shared_pause(self, until: float) -> None:
+        assert self.shared_file is not None
+        fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
+                state = _load_state(fh.read())
+                state["blocked_until"] = max(state["blocked_until"], until)
+                fh.seek(0)
+                fh.truncate()
+                fh.write(json.dumps(state))
+        finally:
+            os.close(fd)
+
+
+def _load_state(text: str) -> dict:
+    """The shared file's state; anything unreadable (a torn or foreign file) counts as an empty log."""
+    try:
+        state = json.loads(text or "{}")
+        sent = [float(t) for t in state.get("sent", [])]
+        blocked = float(state.get("blocked_until", 0.0))
+    except (ValueError, TypeError, AttributeError):
+        return {"sent": [], "blocked_until": 0.0}
+    return {"sent": sent, "blocked_until": blocked}

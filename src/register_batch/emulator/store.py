@@ -8,13 +8,17 @@ microseconds since the epoch (Register keeps microseconds and shows milliseconds
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from register_batch.fs import make_private_dirs
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -78,6 +82,19 @@ _TRAINEE_COLUMNS = (
 )
 
 
+def _private_file(path: Path) -> None:
+    """Create the database owner-only (0600, in 0700 folders it creates): it holds trainees' personal data.
+
+    SQLite gives its -wal and -shm files the database file's mode. An existing database of ours is tightened.
+    """
+    make_private_dirs(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            if name.stat().st_uid == os.getuid():
+                os.chmod(name, 0o600)
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -101,7 +118,7 @@ class Store:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
         self._lock = threading.RLock()
         self._depth = 0
         self._db = sqlite3.connect(

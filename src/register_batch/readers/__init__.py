@@ -3,22 +3,30 @@
 `open_inputs` is the one entry point: it resolves zip containers (skipping `__MACOSX` resource forks),
 detects each file's format from its content, and yields `(InputInfo, records)` pairs. Records are produced
 lazily; `InputInfo.sha256` and `.records` are final once the records iterator is exhausted.
+
+Anything wrong with an input surfaces as `UnusableInput` (one line, naming the file): a path that is not a
+regular file (a pipe or device would be read more than once, or block), a damaged, encrypted or
+unsupported zip member, or a CSV file that changed between its hashing and its parsing pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import lzma
+import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from register_batch.errors import UnusableInput
 from register_batch.mapping.loader import MappingConfig
-from register_batch.readers.base import InputInfo, RawRecord
+from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_zip
 from register_batch.readers.hesa_xml import read_hesa_xml
@@ -76,9 +84,20 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     )
 
 
+# What a damaged or unsupported zip member raises while it is opened or read.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(name: str) -> str:
+    """A name fit for a one-line message: control characters (a newline in a file name) escaped."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
 def _open_file(path: Path, shown: str) -> BinaryIO:
+    """Open a regular file for reading; refuse pipes, sockets and devices without blocking on them."""
     try:
-        return path.open("rb")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise UnusableInput(shown, "no such file") from None
     except IsADirectoryError:
@@ -87,6 +106,50 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
         raise UnusableInput(shown, "permission denied") from None
     except OSError as exc:
         raise UnusableInput(shown, f"cannot open ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UnusableInput(shown, "is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            # A pipe or device cannot be read twice (format detection, hashing, parsing) and may block.
+            raise UnusableInput(
+                shown, "not a regular file (a pipe, socket or device): save the extract to a file and give its path"
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@contextmanager
+def _damaged_member(shown: str) -> Iterator[None]:
+    """Opening a zip member: what a damaged, encrypted or unsupported one raises becomes one UnusableInput."""
+    try:
+        yield
+    except (*_DAMAGED, OSError, ValueError) as exc:  # ValueError: a member name that is not valid UTF-8
+        raise UnusableInput(shown, f"damaged zip member ({exc})") from None
+    except NotImplementedError as exc:  # zipfile: an unsupported compression method
+        raise UnusableInput(shown, f"cannot read this zip member ({exc}); zip it again with plain deflate") from None
+    except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required for extraction"
+        raise UnusableInput(shown, f"cannot read this zip member ({exc}); zip it again without a password") from None
+
+
+@contextmanager
+def _read_errors(shown: str) -> Iterator[None]:
+    """Reading an opened input: damaged compressed data or an I/O error become one clear UnusableInput."""
+    try:
+        yield
+    except UnusableInput as exc:
+        if not _CONTROL.search(exc.problem):
+            raise
+        # One line, always: libxml2's messages can end in a newline followed by the position again.
+        problem = " ".join(_CONTROL.sub(" ", exc.problem).split())
+        raise UnusableInput(exc.path, problem, line=exc.line, record=exc.record, field=exc.field) from None
+    except _DAMAGED as exc:
+        raise UnusableInput(shown, f"damaged compressed data ({exc})") from None
+    except OSError as exc:  # also bz2's "Invalid data stream"
+        raise UnusableInput(shown, f"read error ({exc.strerror or exc})") from None
 
 
 def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
@@ -96,46 +159,52 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     if not is_zip(head):
         return [(shown, lambda: _open_file(path, shown))]
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+        with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as archive:
+            everything = set(archive.namelist())
+            names = [
+                info.filename
+                for info in archive.infolist()
+                if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
+                and not info.is_dir()
+                and not info.filename.startswith("__MACOSX/")
+                and not Path(info.filename).name.startswith("._")
+                and info.filename.lower().endswith(_MEMBER_SUFFIXES)
+            ]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
-    with archive:
-        names = [
-            info.filename
-            for info in archive.infolist()
-            if not info.is_dir()
-            and not info.filename.startswith("__MACOSX/")
-            and not Path(info.filename).name.startswith("._")
-            and info.filename.lower().endswith(_MEMBER_SUFFIXES)
-        ]
+    except NotImplementedError as exc:  # e.g. "zip file version 8.4"
+        raise UnusableInput(shown, f"unsupported zip file ({exc}); zip the extract again with plain deflate") from None
+    if "[Content_Types].xml" in everything and any(n.startswith("xl/") for n in everything):
+        raise UnusableInput(
+            shown, "an Excel workbook, not an extract: save the sheet as 'CSV UTF-8' and give that file"
+        )
+    if "mimetype" in everything and "content.xml" in everything:
+        raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
 
-    def opener(member: str) -> Opener:
+    def opener(member: str, label: str) -> Opener:
         def open_member() -> BinaryIO:
-            # The member stays readable after the archive object is closed (zipfile ref-counts the file).
-            with zipfile.ZipFile(path) as archive:
+            # The path is a regular file (checked above). The member stays readable after the archive
+            # object is closed (zipfile ref-counts the file it opened, and closes it with the member).
+            with _damaged_member(label), zipfile.ZipFile(path) as archive:
                 return archive.open(member)
 
         return open_member
 
-    return [(f"{shown}:{name}", opener(name)) for name in names]
+    return [(label, opener(name, label)) for name in names for label in [f"{shown}:{_printable(name)}"]]
 
 
 def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
-    with closing(opener()) as fh:
+    with _read_errors(shown), closing(opener()) as fh:
         head = fh.read(1 << 16)
     register_columns = frozenset(c.lower() for c in config.fields["register-csv"].known)
     return detect_format(head, shown, register_columns, config.fields["hesa"].known)
 
 
 def _records(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
-    try:
+    with _read_errors(info.path):
         yield from _read(opener, info, config)
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise UnusableInput(info.path, f"damaged compressed data ({exc})") from None
-    except OSError as exc:
-        raise UnusableInput(info.path, f"read error ({exc.strerror or exc})") from None
 
 
 def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
@@ -145,12 +214,16 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
         return
     hasher = hashlib.sha256()
     with closing(opener()) as fh:
-        encoding, size = sniff_encoding(fh, hasher)
+        encoding, size = sniff_encoding(fh, hasher, info.path)
     info.sha256 = hasher.hexdigest()
     if size == 0:
         raise UnusableInput(info.path, "the file is empty")
-    with closing(opener()) as fh:
-        yield from read_csv(fh, info, csv_layout(info.format, config), encoding)
+    # The second pass hashes again: records from a file that changed in between must not be trusted.
+    with closing(HashingReader(opener())) as raw:
+        yield from read_csv(io.BufferedReader(raw), info, csv_layout(info.format, config), encoding)
+        # read_csv read to the end of the file (and closed it): every byte has passed through the hasher.
+        if raw.hasher.hexdigest() != info.sha256:
+            raise UnusableInput(info.path, "the file changed while it was being read; run again once it is complete")
 
 
 def open_inputs(
@@ -160,7 +233,7 @@ def open_inputs(
     if fmt != "auto" and fmt not in FORMATS:
         raise UnusableInput(str(fmt), f"unknown format; use auto or one of {', '.join(FORMATS)}")
     for given in paths:
-        shown = str(given)
+        shown = _printable(str(given))
         for name, opener in _members(Path(given), shown):
             actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)

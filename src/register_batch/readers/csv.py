@@ -3,6 +3,11 @@
 Encoding (hesa-formats.md §3.2): UTF-8 with or without BOM, else Windows-1252 as Excel writes it (with
 Latin-1 for the five bytes cp1252 leaves undefined). The whole file is checked once, while hashing, so the
 choice never changes half-way through a file. CRLF, CR and LF line ends are all read.
+
+Hostile or damaged files are refused, never half-read: a line longer than MAX_LINE (found while hashing,
+before any parsing), a record longer than MAX_RECORD, a cell longer than MAX_CELL, a quoted cell that
+swallows what look like whole rows (a stray or unclosed quote would otherwise merge, and so lose, every
+row up to the next quote), and a file that changes between the hashing pass and the parsing pass.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from register_batch.model import Issue, Severity, SourceRef
 from register_batch.readers.base import InputInfo, RawRecord, clean
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
+MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
+MAX_RECORD = 4 << 20  # characters one record (row) may span, over all its physical lines
 _BOM = codecs.BOM_UTF8
+_CHUNK = 1 << 20
+_NEWLINE = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -35,15 +44,56 @@ class CsvLayout:
     expected: tuple[str, ...] = ()  # columns a complete file has (missing ones are reported)
 
 
-def sniff_encoding(stream: BinaryIO, hasher) -> tuple[str, int]:
-    """Hash the whole stream and pick its encoding; returns (encoding, size in bytes)."""
+class _LineLength:
+    """Tracks physical line lengths across chunks, so a huge line is refused while hashing."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.run = 0  # bytes of the line in progress
+        self.lf = 0  # line feeds seen
+        self.cr = 0  # carriage returns seen (for files with CR-only line ends)
+
+    def feed(self, chunk: bytes) -> None:
+        first = _NEWLINE.search(chunk)
+        if first is None:
+            self.run += len(chunk)
+            self._check()
+            return
+        self.run += first.start()
+        self._check()
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if last - first.start() > MAX_LINE and re.search(rb"[^\r\n]{%d}" % (MAX_LINE + 1), chunk):
+            self.run = MAX_LINE + 1
+            self._check()
+        self.lf += chunk.count(b"\n")
+        self.cr += chunk.count(b"\r")
+        self.run = len(chunk) - last - 1
+        self._check()
+
+    def _check(self) -> None:
+        if self.run > MAX_LINE:
+            line = (self.lf or self.cr) + 1
+            raise UnusableInput(
+                self.name,
+                f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract (or its line ends are lost)",
+                line=line,
+            )
+
+
+def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
+    """Hash the whole stream and pick its encoding; returns (encoding, size in bytes).
+
+    Raises UnusableInput for a line longer than MAX_LINE, before anything is parsed.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    lines = _LineLength(name)
     utf8 = True
     size = 0
     first = True
-    while chunk := stream.read(1 << 20):
+    while chunk := stream.read(_CHUNK):
         hasher.update(chunk)
         size += len(chunk)
+        lines.feed(chunk)
         if first:
             first = False
             if chunk.startswith(_BOM):
@@ -74,12 +124,53 @@ def _strip_apostrophe(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
+class _BoundedLines:
+    """The text stream as physical lines for `csv.reader`, refusing a line over MAX_LINE characters and a
+    record (a row, which quoted cells may spread over several lines) over MAX_RECORD characters."""
+
+    def __init__(self, text: io.TextIOBase, name: str):
+        self._text = text
+        self._name = name
+        self.lines = 0
+        self.record_chars = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        self.lines += 1
+        if len(line) > MAX_LINE:
+            raise UnusableInput(
+                self._name, f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract", line=self.lines
+            )
+        self.record_chars += len(line)
+        if self.record_chars > MAX_RECORD:
+            raise UnusableInput(
+                self._name,
+                f"a row runs on past {MAX_RECORD // (1 << 20)} MiB (an unclosed quote?): not a CSV extract",
+                line=self.lines,
+            )
+        return line
+
+
+def _swallowed_rows(cell: str, width: int) -> bool:
+    """A quoted cell holding a line that looks like a row of its own: a stray quote merged rows."""
+    if "\n" not in cell and "\r" not in cell:
+        return False
+    later = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]
+    return any(part.count(",") >= max(2, width // 2) for part in later)
+
+
 def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
     """Yield one RawRecord per non-blank row. Raise UnusableInput for a header no row could fit."""
     name = info.path
     errors = "register_batch_cp1252" if encoding == "cp1252" else "strict"
     text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
-    reader = csv.reader(text, strict=False)
+    lines = _BoundedLines(text, name)
+    reader = csv.reader(lines, strict=False)
     csv.field_size_limit(MAX_CELL)
     try:
         header = next(reader, None)
@@ -107,12 +198,19 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     count = 0
     start_line = reader.line_num + 1
     try:
-        for row in reader:
+        while True:
+            lines.record_chars = 0
+            row = next(reader, None)
+            if row is None:
+                break
             line = start_line
             start_line = reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             count += 1
+            # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
+            if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
+                _check_multiline(row, columns, width, name, count, line, reader.line_num)
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
             if len(row) > width:
@@ -133,9 +231,44 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             )
     except csv.Error as exc:
         raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+    except UnicodeDecodeError as exc:
+        # The hashing pass found the whole file valid in this encoding: it changed between the passes.
+        raise UnusableInput(
+            name, f"the file changed while it was being read ({exc.reason}); run again once it is complete"
+        ) from None
     info.records = count
     if count == 0:
         raise UnusableInput(name, "the file has a header but no trainee rows")
+
+
+def _check_multiline(
+    row: list[str], columns: list[str | None], width: int, name: str, record: int, first: int, last: int
+) -> None:
+    """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring).
+
+    No trainee field holds a line break, so one in a read column means the quoting is broken; an ignored
+    column (Register's multi-line `Errors`) may hold line breaks, but not lines that look like whole rows.
+    """
+    span = f"runs over lines {first}-{last}" if last > first else "is still open at the end of the file"
+    for index, cell in enumerate(row):
+        column = columns[index] if index < len(columns) else None
+        if column is not None and ("\n" in cell or "\r" in cell):
+            raise UnusableInput(
+                name,
+                f'a quoted cell {span}: a stray or unclosed quote (") would merge rows into one and lose them; '
+                "correct the quoting",
+                record=record,
+                line=first,
+                field=column,
+            )
+        if column is None and _swallowed_rows(cell, width):
+            raise UnusableInput(
+                name,
+                f'a quoted cell {span} and holds what look like whole rows: a stray or unclosed quote (") would '
+                "merge them into one and lose them; correct the quoting",
+                record=record,
+                line=first,
+            )
 
 
 def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str | None]:

@@ -18,6 +18,10 @@ def is_zip(head: bytes) -> bool:
 
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnusableInput(
+            name, "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+        )
     body = head
     for bom in _BOMS:
         if body.startswith(bom):

@@ -85,7 +85,12 @@ class StateDirLock:
     """One run at a time per state dir: an exclusive, non-blocking flock released even on SIGKILL."""
 
     def __init__(self, state_dir: Path):
-        self.path = state_dir / LOCK_FILE
+        # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
+        # the ledger); a caller's later `mkdir(parents=True)` then finds them already there.
+        try:
+            self.path = private_dir(state_dir) / LOCK_FILE
+        except OSError as exc:  # a file of that name, a read-only or missing parent
+            raise ConfigError(f"cannot use {state_dir} as the state dir ({exc.strerror or exc})") from None
         self._fd: int | None = None
 
     def acquire(self) -> StateDirLock:
@@ -131,6 +136,9 @@ class Ledger:
         new = not self.path.exists()
         if new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        with contextlib.suppress(OSError):  # a ledger made by an older version, or copied in: tighten it
+            if self.path.stat().st_uid == os.getuid():
+                os.chmod(self.path, FILE_MODE)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from register_batch.fs import private_dir, write_private_text
 log = logging.getLogger("register_batch.sync")
 
 EMBEDDED_DIR = "embedded-emulator"
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be
 
 
 @dataclass
@@ -48,9 +50,19 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
             raise ConfigError(f"{path}: the token file is empty")
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             log.warning("%s is readable by other users; `chmod 600 %s` keeps the API token private", path, path)
-        return Secret(text.splitlines()[0])
+        return _checked(text.splitlines()[0].strip(), str(path))
     value = environ.get("REGISTER_API_TOKEN", "").strip()
-    return Secret(value) if value else None
+    return _checked(value, "REGISTER_API_TOKEN") if value else None
+
+
+def _checked(value: str, source: str) -> Secret:
+    """A token fit for an HTTP header; the message never repeats it (not even part of it)."""
+    if not _TOKEN.fullmatch(value):
+        raise ConfigError(
+            f"{source}: the API token holds characters a Bearer token cannot (a pasted quote, space, line break "
+            "or non-ASCII character?); it should look like sandbox_ followed by 64 hex digits"
+        )
+    return Secret(value)
 
 
 @contextmanager

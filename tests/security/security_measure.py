@@ -1,0 +1,33 @@
+"""Child process for security_streams.measure_read: read one input, print one JSON line of what happened.
+
+python security_measure.py PATH FORMAT reader|pipeline
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    path, fmt, mode = sys.argv[1:4]
+    sys.path.insert(0, str(Path(__file__).parent))
+    from security_inputs import check_pipeline, check_reader
+
+    started = time.monotonic()
+    report: dict[str, object] = {"records": None, "error": None, "exception": None}
+    try:
+        outcome = (check_pipeline if mode == "pipeline" else check_reader)(Path(path), fmt)
+        report["records"], report["error"] = outcome.records, outcome.error
+    except BaseException as exc:  # reported, not raised: the parent judges
+        report["exception"] = f"{type(exc).__name__}: {exc}"[:2000]
+    report["seconds"] = round(time.monotonic() - started, 3)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

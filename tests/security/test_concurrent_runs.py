@@ -1,0 +1,192 @@
+"""Concurrency (issue 7): a second `sync` on a state dir in use refuses at once, with a clear message and
+without sending a request; processes behind one IP share one rate budget (by default towards a real service,
+and towards any target when REGISTER_BATCH_RATE_DIR names a folder).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.api.limiter import shared_budget_file
+from register_batch.emulator import start_emulator
+from register_batch.sync.ledger import StateDirLock
+from trainee_extracts import extract, trainee, write_extract
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "concurrency-token-0001"
+
+
+def sync_command(source: Path, state: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "register_batch", "-q", "sync", str(source), "--state-dir", str(state),
+        "--as-of", AS_OF.isoformat(), "--report-dir", str(state.parent / f"reports-{state.name}"), *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    return {**clean, "REGISTER_API_TOKEN": TOKEN, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": ""}
+
+
+def test_a_second_sync_on_a_busy_state_dir_refuses_without_a_request(tmp_path, env):
+    """The first sync is stuck on its first request (the emulator holds the reply); the second one must
+    not wait, must not send anything, and must say what to do."""
+    source = extract(tmp_path / "in.csv", 5)
+    state = tmp_path / "state"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, faults="timeout:1", fault_hold=30) as emulator:
+        first = subprocess.Popen(
+            sync_command(source, state, "--target", emulator.url, "--timeout", "60"),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while emulator.snapshot()["requests"]["total"] < 1:
+                assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+                time.sleep(0.01)
+            started = time.monotonic()
+            second = subprocess.run(
+                sync_command(source, state, "--target", emulator.url),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            took = time.monotonic() - started
+            assert emulator.snapshot()["requests"]["total"] == 1, "the second sync sent a request"
+        finally:
+            first.kill()
+            first.communicate()
+    assert second.returncode == 2, second.stdout + second.stderr
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in second.stderr
+    assert "another register-batch sync is using the state dir" in lines[0] and f"pid {first.pid}" in lines[0]
+    assert "--state-dir" in lines[0] and took < 15
+
+
+def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
+    source = extract(tmp_path / "in.csv", 3)
+    state = tmp_path / "state"
+    with StateDirLock(state):
+        refused = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "another register-batch sync is using the state dir" in refused.stderr
+    assert not (state / "ledger.sqlite3").exists(), "the refused run touched the ledger"
+    done = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # the lock went with its holder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sharing", ["shared", "off"])
+def test_two_state_dirs_behind_one_ip_share_one_budget(tmp_path, env, sharing):
+    """Two syncs, two state dirs, one emulator enforcing Register's per-IP fixed window (15 per 2 s here). Each
+    sync paces itself at 15/2: with the shared budget the server never answers 429; with sharing off (the
+    control) the two together trip it."""
+    run_env = {**env, "REGISTER_BATCH_RATE_DIR": str(tmp_path / "budget") if sharing == "shared" else "off"}
+    sources = [
+        write_extract(tmp_path / f"in-{side}.csv", [trainee(n) for n in range(start, start + 14)])
+        for side, start in (("a", 1), ("b", 101))
+    ]
+    with start_emulator(tokens=[TOKEN], rate_limit=(15, 2.0), as_of=AS_OF) as emulator:
+        processes = [
+            subprocess.Popen(
+                sync_command(source, tmp_path / f"state-{n}", "--target", emulator.url, "--rate", "15/2"),
+                env=run_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n, source in enumerate(sources)
+        ]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        snapshot = emulator.snapshot()
+    counts = snapshot["requests"]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert snapshot["trainees"] == 28
+    throttled = counts["by_status"].get("429", 0)
+    if sharing == "shared":
+        assert throttled == 0, counts
+        assert any((tmp_path / "budget").glob("rate-*.json"))
+    else:
+        assert throttled > 0, f"the control run did not trip the limit, so the shared run proves nothing: {counts}"
+
+
+def test_towards_a_real_service_the_budget_is_shared_by_default(tmp_path):
+    """Two clients (as two processes would) towards one https host share one send log in the user's runtime
+    dir, without any setting; the emulator on this machine does not, unless REGISTER_BATCH_RATE_DIR says so."""
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    environ = {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path / "home")}
+    path = shared_budget_file("register.example", loopback=False, environ=environ)
+    assert path == runtime / "register-batch" / "rate-register.example.json"
+    assert shared_budget_file("127.0.0.1", loopback=True, environ=environ) is None
+    assert shared_budget_file("127.0.0.1", loopback=True, environ={"REGISTER_BATCH_RATE_DIR": str(tmp_path)}) == (
+        tmp_path / "rate-127.0.0.1.json"
+    )
+    assert shared_budget_file("register.example", loopback=False, environ={"REGISTER_BATCH_RATE_DIR": "off"}) is None
+    home_only = shared_budget_file("h.example", loopback=False, environ={"HOME": str(tmp_path / "h")})
+    assert home_only == tmp_path / "h" / ".cache" / "register-batch" / "rate-h.example.json"
+
+    clock = [1_000_000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "ok"}))
+    old = dict(os.environ)
+    os.environ.update(environ)
+    try:
+        clients = [
+            RegisterClient(
+                "https://register.example",
+                TOKEN,
+                limiter=RateLimiter(3, 60, clock=lambda: clock[0], sleep=sleep),
+                transport=transport,
+            )
+            for _ in range(2)
+        ]
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert [c.limiter.shared_file for c in clients] == [path, path]
+    for _ in range(3):
+        clients[0].info()
+    assert slept == []
+    clients[1].info()  # the other "process" finds the 60-second budget spent
+    assert slept and 59 < sum(slept) < 62
+    assert (path.stat().st_mode & 0o777) == 0o600 and (path.parent.stat().st_mode & 0o777) == 0o700
+    for client in clients:
+        client.close()
+
+
+def test_an_unusable_budget_file_falls_back_to_a_private_budget(tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    limiter = RateLimiter(2, 60, shared_file=blocker / "rate.json")
+    assert limiter.shared_file is None and "cannot use" in caplog.text
+    shared = tmp_path / "rate.json"
+    shared.write_text('{"sent": "garbage", "blocked_until": "soon"}')  # a torn or foreign file
+    limiter = RateLimiter(2, 60, shared_file=shared)
+    limiter.acquire()
+    limiter.acquire()
+    assert limiter.shared_file == shared
+    link = tmp_path / "link.json"
+    target = tmp_path / "precious.txt"
+    target.write_text("precious")
+    link.symlink_to(target)
+    limiter = RateLimiter(2, 60, shared_file=link)  # a link planted in a shared folder
+    limiter.acquire()
+    assert target.read_text() == "precious" and limiter.shared_file is None

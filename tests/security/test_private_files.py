@@ -1,0 +1,203 @@
+"""Personal data at rest (issue 7): every file register-batch creates is owner-only (0600) and every folder it
+creates is owner-only (0700), whatever the user's umask: reports, results, exports, convert and generate
+outputs, the state dir, the ledger and its -wal/-shm, the lock, the embedded emulator's database and token,
+pulled reference data, an emulator --db file, the shared rate-budget file.
+
+Each command runs in a child process with umask 022 (the common default, which would leave files 0644),
+in a folder holding only its inputs; afterwards every path the commands created is checked.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from register_batch.emulator import start_emulator
+from register_batch.emulator.store import Store
+from register_batch.fs import private_dir, private_writer
+from register_batch.sync.ledger import Ledger
+from trainee_extracts import extract
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "private-files-token-0001"
+
+
+def _umask_022() -> None:
+    os.umask(0o022)
+
+
+def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "register_batch", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_umask_022,
+    )
+
+
+def modes(root: Path, inputs: set[Path]) -> dict[str, str]:
+    """Every path under root that is not an input, with its permission bits where they are wrong."""
+    wrong = {}
+    for path in sorted(root.rglob("*")):
+        if path in inputs or path.is_symlink():
+            continue
+        mode = stat.S_IMODE(path.stat().st_mode)
+        want = 0o700 if path.is_dir() else 0o600
+        if mode != want:
+            wrong[str(path.relative_to(root))] = oct(mode)
+    return wrong
+
+
+@pytest.mark.slow
+def test_everything_the_commands_create_is_owner_only(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    source = extract(work / "in.csv", 6)
+    big = extract(work / "big.csv", 400)
+    token_file = work / "token"
+    token_file.write_text(TOKEN)
+    token_file.chmod(0o600)
+    inputs = {source, big, token_file}
+    rate_dir = work / "rate-budget"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(
+        REGISTER_API_TOKEN=TOKEN, HOME=str(tmp_path / "home"), XDG_RUNTIME_DIR="", REGISTER_BATCH_RATE_DIR=str(rate_dir)
+    )
+    as_of = ["--as-of", AS_OF.isoformat()]
+    created = []
+
+    def run(args: list[str], codes: tuple[int, ...] = (0,)) -> None:
+        done = cli(args, work, env)
+        assert done.returncode in codes, (args, done.stdout, done.stderr)
+        created.append(args[0])
+
+    run(["validate", str(source), *as_of, "--junit"])  # default report dir: register-batch-reports/validate-*/
+    run(["validate", str(source), *as_of, "--report-dir", "deep/er/reports"])
+    for fmt in ("jsonl", "json", "register-csv"):
+        run(["convert", str(source), "--to", fmt, "-o", f"out/converted.{fmt}", "--report-dir", "convert-reports"])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        target = ["--target", emulator.url]
+        run(["sync", str(source), *target, "--state-dir", "state/remote", *as_of])
+        for fmt in ("register-csv", "hesa-xml", "json", "jsonl"):
+            run(["export", *target, "--academic-cycle", "2025", "--to", fmt, "-o", f"exports/held.{fmt}"])
+        run(["reference", "pull", *target, "--state-dir", "pulled"])
+    run(["sync", str(source), "--state-dir", "state/embedded", *as_of])  # the embedded emulator
+    run(["export", "--state-dir", "state/embedded", "--to", "jsonl", "-o", "embedded.jsonl"])
+    run(
+        [
+            "generate",
+            "--count",
+            "3",
+            "-o",
+            "generated/extract.xml",
+            "--seed",
+            "1",
+            "--defects",
+            "0.5",
+            "--truth",
+            "generated/truth.json",
+            *as_of,
+        ]
+    )
+    # SQLite removes -wal and -shm files on a clean close: a sync killed mid-run leaves them, to be checked too.
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "register_batch", "sync", str(big), "--state-dir", "state/killed", *as_of],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_umask_022,
+    )
+    leftovers = [
+        work / "state" / "killed" / name
+        for name in ("ledger.sqlite3-wal", "ledger.sqlite3-shm", "embedded-emulator/register.sqlite3-wal")
+    ]
+    deadline = time.monotonic() + 60
+    while not all(p.exists() for p in leftovers) and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
+    assert all(p.exists() for p in leftovers), "the killed sync left no -wal files to check"
+    emulator_db = work / "emulator" / "state.sqlite3"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(emulator_db), "--token", TOKEN],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_umask_022,
+    )
+    try:
+        assert "listening on" in process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+    names = {p.name for p in work.rglob("*")}
+    for expected in (
+        "report.json", "issues.csv", "report.html", "junit.xml", "results.csv", "ledger.sqlite3", "ledger.sqlite3-shm",
+        "sync.lock", "register.sqlite3", "token", "held.register-csv", "held.hesa-xml", "converted.jsonl",
+        "extract.xml", "truth.json", "state.sqlite3", "embedded.jsonl",
+    ):  # fmt: skip
+        assert expected in names, f"{expected} was not created: the check would miss it"
+    assert any(p.name.startswith("rate-") for p in rate_dir.iterdir()), "no shared rate-budget file"
+    assert any(p.name.startswith("reference") or p.suffix == ".json" for p in (work / "pulled").iterdir())
+    assert modes(work, inputs) == {}
+
+
+def test_the_embedded_emulator_database_is_owner_only_even_if_it_existed(tmp_path):
+    """Its SQLite file holds trainees; SQLite creates files 0644 under umask 022 unless told otherwise."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new" / "register.sqlite3"
+        store = Store(path)
+        with store.transaction():
+            store._db.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for extra in (f"{path}-wal", f"{path}-shm"):
+            assert stat.S_IMODE(os.stat(extra).st_mode) == 0o600
+        store.close()
+        legacy = tmp_path / "legacy.sqlite3"
+        legacy.touch(mode=0o644)
+        legacy.chmod(0o644)
+        Store(legacy).close()
+        assert stat.S_IMODE(legacy.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_ledger_and_report_folders_are_tightened_and_created_owner_only(tmp_path):
+    old = os.umask(0o022)
+    try:
+        state = tmp_path / "a" / "b" / "state"
+        Ledger(state, "http://127.0.0.1:1").close()
+        for folder in (tmp_path / "a", tmp_path / "a" / "b", state):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        ledger = state / "ledger.sqlite3"
+        ledger.chmod(0o644)  # made by an older version, or copied in
+        Ledger(state, "http://127.0.0.1:1").close()
+        assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o755)
+        shared.chmod(0o755)
+        private_dir(shared)
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+        with private_writer(tmp_path / "x" / "y" / "out.csv") as fh:
+            fh.write("a\n")
+        assert stat.S_IMODE((tmp_path / "x").stat().st_mode) == 0o700
+        assert stat.S_IMODE((tmp_path / "x" / "y" / "out.csv").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
