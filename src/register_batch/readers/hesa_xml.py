@@ -22,6 +22,7 @@ ROOT = "ITTRecord"
 RECORD = "Student"
 new_source = SourceRef.model_construct
 PROLOG_LIMIT = 1 << 20
+RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)")
 _BOM = b"\xef\xbb\xbf"
 
@@ -163,13 +164,23 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
                 raw = _student_fields(student, source)
             else:
                 raw = RawRecord(source=source, fields={})
-            # Free what has been read: this element and any earlier siblings.
+            # Free what has been read: this element, and everything before it in the document (earlier
+            # siblings of it and of its ancestors), whatever those elements are.
             student.clear(keep_tail=False)
-            parent = student.getparent()
-            if parent is not None:
-                while student.getprevious() is not None:
+            node = student
+            parent = node.getparent()
+            while parent is not None:
+                while node.getprevious() is not None:
                     del parent[0]
+                node, parent = parent, parent.getparent()
+            feed.mark()
             yield raw
+    except _NoRecordInSight:
+        raise UnusableInput(
+            name,
+            f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> (after record {count}): "
+            "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
+        ) from None
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
@@ -187,14 +198,35 @@ def _is_truncation(message: str) -> bool:
     return "premature end" in lowered or ("extra content" not in lowered and "end of data" in lowered)
 
 
+class _NoRecordInSight(Exception):
+    """Too many bytes read since the last complete Student: memory would grow with them."""
+
+
 class _Replay:
-    """File-like object that first returns already-read bytes, then the rest of the stream."""
+    """File-like object that first returns already-read bytes, then the rest of the stream.
+
+    It also bounds memory: lxml keeps every element until it is freed, and only complete Students are, so the
+    reader marks each Student and a stretch of more than RECORD_SPAN bytes without one (a huge record, or
+    masses of other elements) stops the parse instead of filling memory.
+    """
 
     def __init__(self, head: bytes, rest: HashingReader):
         self._head = head
         self._rest = rest
+        self._given = 0
+        self._mark = 0
+
+    def mark(self) -> None:
+        self._mark = self._given
 
     def read(self, size: int = -1) -> bytes:
+        out = self._read(size)
+        self._given += len(out)
+        if self._given - self._mark > RECORD_SPAN:
+            raise _NoRecordInSight()
+        return out
+
+    def _read(self, size: int) -> bytes:
         if self._head:
             if size is None or size < 0 or size >= len(self._head):
                 out, self._head = self._head, b""
