@@ -181,7 +181,8 @@ def test_a_2gb_text_node_is_refused_fast_in_little_memory(tmp_path):
     )
     assert size >= 2 << 30 and path.stat().st_size < 8 << 20
     result = measure_read(path)
-    assert result["error"] and "Text node too long" in result["error"], result
+    assert result["error"], result
+    assert "Text node too long" in result["error"] or "without a complete <Student>" in result["error"], result
     assert result["seconds"] < 10 and result["peak_rss_mb"] < 200, result
 
 

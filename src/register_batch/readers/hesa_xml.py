@@ -178,7 +178,8 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     except _NoRecordInSight:
         raise UnusableInput(
             name,
-            f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> (after record {count}): "
+            f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
+            f"({f'after record {count}' if count else 'before the first record'}): "
             "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
         ) from None
     except etree.XMLSyntaxError as exc:

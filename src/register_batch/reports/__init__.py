@@ -86,7 +86,8 @@ class ReportBuilder:
     def __post_init__(self) -> None:
         self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         self._file_issues: list[Issue] = []
-        self._batch: list[tuple[int, Issue]] = []
+        self._batch: list[Any] = []  # spool files of later issues, each in batch order
+        self._batch_last = -1
         self._invalid = bytearray()
         self._key = 0
 
@@ -114,10 +115,17 @@ class ReportBuilder:
             self._file_issues.append(issue)
 
     def add_batch_issues(self, pairs: Iterable[tuple[int, Issue]]) -> None:
-        """Issues found after the stream (duplicates): pairs of (batch index, issue)."""
+        """Issues found after the stream (duplicates, upload results): pairs of (batch index, issue).
+
+        They are spooled like the others; a run of pairs in batch order shares one spool file, and the
+        files are merged in order when the reports are written.
+        """
         for index, issue in pairs:
             self._count(issue)
-            self._batch.append((index, issue))
+            if not self._batch or index < self._batch_last:
+                self._batch.append(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
+            self._batch_last = index
+            self._batch[-1].write(json.dumps([index, issue_row(issue)], ensure_ascii=False) + "\n")
             if issue.severity is Severity.ERROR and index < len(self._invalid):
                 self._invalid[index] = 1
 
@@ -135,10 +143,11 @@ class ReportBuilder:
         """Every issue as a report row: file-level first, then in record order."""
         for issue in self._file_issues:
             yield issue_row(issue)
-        self._spool.seek(0)
-        spooled = (json.loads(line) for line in self._spool)
-        batch = ([index, issue_row(issue)] for index, issue in self._batch)
-        for _key, row in heapq.merge(spooled, batch, key=lambda pair: pair[0]):
+        streams = []
+        for spool in (self._spool, *self._batch):
+            spool.seek(0)
+            streams.append(json.loads(line) for line in spool)
+        for _key, row in heapq.merge(*streams, key=lambda pair: pair[0]):
             yield row
 
     def header(self) -> dict[str, Any]:
@@ -167,3 +176,5 @@ class ReportBuilder:
 
     def close(self) -> None:
         self._spool.close()
+        for spool in self._batch:
+            spool.close()

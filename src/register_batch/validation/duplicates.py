@@ -11,6 +11,7 @@ import re
 import tempfile
 from array import array
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
@@ -166,57 +167,84 @@ class DuplicateFinder:
             message=message,
         )
 
-    def _where(self, indexes: list[int]) -> str:
+    def _where(self, first: list[int], count: int) -> str:
         places = []
-        for index in indexes[:5]:
+        for index in first[:5]:
             name, record, *_ = self._identity(index)
             places.append(f"{record} of {name}")
-        more = f" and {len(indexes) - 5} more" if len(indexes) > 5 else ""
+        more = f" and {count - 5} more" if count > 5 else ""
         return ", ".join(places) + more
 
-    def issues(self) -> list[tuple[int, Issue]]:
-        """(batch index, issue) for every record in a duplicate group, in batch order."""
-        found: list[tuple[int, Issue]] = []
-        for keys, code, field in (
-            (self._hesa, "duplicate_hesa_id", "hesa_id"),
-            (self._provider, "duplicate_provider_trainee_id", "provider_trainee_id"),
-        ):
+    def issues(self) -> Iterator[tuple[int, Issue]]:
+        """(batch index, issue) for every record in a duplicate group, in batch order, built one at a time.
+
+        What is found is kept as three small integer arrays (index, kind, reference), so even a file that is
+        one record repeated a million times costs megabytes here, and each issue is made only when it is
+        written out.
+        """
+        index_of, kind_of, ref_of = array("q"), array("b"), array("q")
+        members, sizes = array("q"), array("q")  # per group: its first five records, and how many it has
+        for kind, keys in ((0, self._hesa), (1, self._provider)):
             for group in self._groups(keys):
-                where = self._where(group)
+                group_id = len(sizes)
+                sizes.append(len(group))
+                shown = group[:5]
+                members.extend(shown + [-1] * (5 - len(shown)))
                 for index in group:
-                    identity = self._identity(index)
-                    value = identity[4] if field == "hesa_id" else identity[3]
-                    found.append(
-                        self._issue(
-                            index,
-                            code,
-                            field,
-                            value,
-                            f"{field} '{value}' is on more than one record: records {where}",
-                        )
-                    )
+                    index_of.append(index)
+                    kind_of.append(kind)
+                    ref_of.append(group_id)
         for group in self._groups(self._match):
-            for position, index in enumerate(group[1:], start=1):
-                for earlier in group[:position]:
-                    same_first = self._first[index] and self._first[index] == self._first[earlier]
-                    same_email = self._email[index] and self._email[index] == self._email[earlier]
-                    if same_first or same_email:
-                        _name, record, *_ = self._identity(earlier)
-                        found.append(
-                            self._issue(
-                                index,
-                                "possible_duplicate_trainee",
-                                "last_name",
-                                None,
-                                f"matches record {record} of {_name} by Register's duplicate rule (same date of birth, "
-                                "last name, route, start cycle, and first name or email): Register would answer 409 "
-                                "to the second",
-                                Severity.WARNING,
-                            )
-                        )
-                        break
-        found.sort(key=lambda pair: pair[0])
-        return found
+            # Register's rule (§4): the same first-name token, or the same email, as an earlier record.
+            first_by_token: dict[int, int] = {}
+            first_by_email: dict[int, int] = {}
+            for index in group:
+                token, email = self._first[index], self._email[index]
+                candidates = [
+                    earlier
+                    for earlier in (
+                        first_by_token.get(token) if token else None,
+                        first_by_email.get(email) if email else None,
+                    )
+                    if earlier is not None
+                ]
+                if candidates:
+                    index_of.append(index)
+                    kind_of.append(2)
+                    ref_of.append(min(candidates))  # a group's records are in batch order
+                if token:
+                    first_by_token.setdefault(token, index)
+                if email:
+                    first_by_email.setdefault(email, index)
+        where = lru_cache(maxsize=4096)(
+            lambda group_id: self._where(
+                [m for m in members[group_id * 5 : group_id * 5 + 5] if m >= 0], sizes[group_id]
+            )
+        )
+        for position in sorted(range(len(index_of)), key=index_of.__getitem__):
+            index, kind, ref = index_of[position], kind_of[position], ref_of[position]
+            if kind == 2:
+                name, record, *_ = self._identity(ref)
+                yield self._issue(
+                    index,
+                    "possible_duplicate_trainee",
+                    "last_name",
+                    None,
+                    f"matches record {record} of {name} by Register's duplicate rule (same date of birth, last name, "
+                    "route, start cycle, and first name or email): Register would answer 409 to the second",
+                    Severity.WARNING,
+                )
+                continue
+            field = "hesa_id" if kind == 0 else "provider_trainee_id"
+            identity = self._identity(index)
+            value = identity[4] if kind == 0 else identity[3]
+            yield self._issue(
+                index,
+                f"duplicate_{field}",
+                field,
+                value,
+                f"{field} '{value}' is on more than one record: records {where(ref)}",
+            )
 
     def close(self) -> None:
         self._spool.close()

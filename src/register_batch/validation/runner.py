@@ -192,8 +192,9 @@ class Checker:
             duplicates.add(record)
             yield record
 
-    def batch_issues(self) -> list[tuple[int, Issue]]:
+    def batch_issues(self) -> Iterator[tuple[int, Issue]]:
+        """Duplicate findings as (batch index, issue), in batch order, made one at a time."""
         try:
-            return self.duplicates.issues()
+            yield from self.duplicates.issues()
         finally:
             self.duplicates.close()
