@@ -1,0 +1,67 @@
+"""In-batch duplicates: same HUSID, same SRS id, and Register's duplicate rule (register-api.md §4)."""
+
+from __future__ import annotations
+
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.validation.duplicates import DuplicateFinder, first_name_token
+
+
+def record(n: int, **data) -> TraineeRecord:
+    base = {
+        "date_of_birth": "1990-01-01",
+        "last_name": "Lee",
+        "itt_start_date": "2025-09-01",
+        "training_route": "12",
+        "hesa_id": f"{n:013d}",
+        "provider_trainee_id": f"S{n}",
+        "first_names": f"Name{n}",
+        "email": f"{n}@x.uk",
+    }
+    base.update(data)
+    return TraineeRecord(source=SourceRef(input="in.xml", record=n, line=n * 10), data=base)
+
+
+def findings(records):
+    finder = DuplicateFinder()
+    for r in records:
+        finder.add(r)
+    try:
+        return [(index, issue.code, issue.record, issue.message) for index, issue in finder.issues()]
+    finally:
+        finder.close()
+
+
+def test_registers_rule_names_the_earliest_record_that_matches_by_first_name_or_email():
+    found = findings(
+        [
+            record(1, first_names="Mary-Jane Ann", email="mj@x.uk"),
+            record(2, first_names="Bob", email="b@x.uk"),
+            record(3, first_names="maryjane", email="b@x.uk"),  # token matches 1, email matches 2: 1 is earlier
+            record(4, last_name="LEE", first_names="Zed", email="MJ@x.uk "),  # case and spaces ignored
+            record(5, training_route="11", first_names="Mary-Jane"),  # another route: not the same trainee
+        ]
+    )
+    assert [(f[0], f[1], f[2]) for f in found] == [
+        (2, "possible_duplicate_trainee", 3),
+        (3, "possible_duplicate_trainee", 4),
+    ]
+    assert "matches record 1 of in.xml" in found[0][3] and "matches record 1 of in.xml" in found[1][3]
+
+
+def test_same_husid_is_reported_on_every_record_of_the_group_in_batch_order():
+    found = findings([record(1), record(2, hesa_id="0000000000001"), record(3), record(4, hesa_id="0000000000001")])
+    husid = [(f[0], f[2]) for f in found if f[1] == "duplicate_hesa_id"]
+    assert husid == [(0, 1), (1, 2), (3, 4)]
+    assert "records 1 of in.xml, 2 of in.xml, 4 of in.xml" in found[0][3]
+
+
+def test_large_groups_list_five_records_and_count_the_rest():
+    found = findings([record(n, hesa_id="0000000000099") for n in range(1, 9)])
+    first = next(f for f in found if f[1] == "duplicate_hesa_id")
+    assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml and 3 more")
+
+
+def test_first_name_token():
+    assert first_name_token("  Mary-Jane Ann") == "maryjane"
+    assert first_name_token("Zoë") == "zo"
+    assert first_name_token(None) == ""
