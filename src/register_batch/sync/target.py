@@ -23,7 +23,7 @@ from register_batch.fs import private_dir, write_private_text
 
 log = logging.getLogger("register_batch.sync")
 
-EMBEDDED_DIR = "embedded-emulator"
+EMBEDDED_DIR = "register"  # the embedded emulator's data, inside the state dir
 _TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be
 
 
