@@ -64,7 +64,7 @@ def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samp
         "message",
     }
     assert report["issues"] and all(set(i) == keys for i in report["issues"])
-    route = [i for i in report["issues"] if i["field"] == "training_route"][0]
+    route = next(i for i in report["issues"] if i["field"] == "training_route")
     assert (route["record"], route["line"], route["value"], route["severity"]) == (1, 3, "02", "error")
     with open(tmp_path / "issues.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -82,6 +82,8 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     """
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # stamina logs each scheduled retry without its reason; the client logs its own, with the reason.
+    logging.getLogger("stamina").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
     ctx.obj = State(config, verbose, quiet)
 
 

@@ -27,7 +27,7 @@ def test_records_survive_reopening_and_attempts_count(tmp_path):
 
 def test_a_state_dir_belongs_to_one_target(tmp_path):
     Ledger(tmp_path, "https://sandbox.example").close()
-    with pytest.raises(ConfigError, match="belongs to target https://sandbox.example"):
+    with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example"):
         Ledger(tmp_path, "https://production.example")
 
 

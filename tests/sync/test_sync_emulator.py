@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from trainee_extracts import extract, trainee, write_extract
 
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncOptions, sync_files
+from trainee_extracts import extract, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
@@ -90,7 +90,7 @@ def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     by_record = {r["record"]: r for r in report["records"]}
     assert by_record[1]["action"] == "create" and by_record[1]["outcome"] == "done"
-    assert len(by_record[1]["trainee_id"]) == 24 and by_record[1]["http_status"] == 200
+    assert len(by_record[1]["trainee_id"]) == 24 and by_record[1]["http_status"] == 201
     assert by_record[2]["action"] == "invalid" and by_record[2]["outcome"] == "skipped"
     assert report["sync"]["actions"] == {"create": 2, "invalid": 1}
     assert report["sync"]["requests"]["by_route"]["POST /trainees"] == 2
@@ -103,11 +103,11 @@ def test_faults_never_duplicate_or_lose_a_trainee(tmp_path):
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, faults=faults, seed=11) as emulator:
         source = extract(tmp_path / "in.csv", 60)
         rows = [trainee(n) for n in range(1, 61)]
-        for attempt in range(6):
+        for _attempt in range(6):
             result = sync_files([str(source)], options(emulator, tmp_path))
             if result.exit_code == 0:
                 break
-        assert result.exit_code == 0, f"not settled after {attempt + 1} runs: {result.outcomes}"
+        assert result.exit_code == 0, f"not settled after six runs: {result.outcomes}"
         injected = stats(emulator)["requests"].get("faults", {})
         assert sum(injected.values()) > 0, "the faults were not exercised"
         hesa_ids = Counter(t["hesa_id"] for t in _listing_without_faults(emulator))
@@ -352,7 +352,7 @@ def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emu
 
     source = extract(tmp_path / "in.csv", 3)
     emulator.set_faults("500:1.0")
-    with pytest.raises(Interrupted, match="Register did not answer .*nothing was written"):
+    with pytest.raises(Interrupted, match=r"Register did not answer .*nothing was written"):
         sync_files([str(source)], options(emulator, tmp_path))
     emulator.set_faults(None)
     assert stats(emulator)["trainees"] == 0
@@ -410,3 +410,15 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
     assert planned.summary_line() == "3 records: would create 2, withdraw 1; 1 invalid. 1 request (0.333 per record)."
     done = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 4 requests")
+
+
+def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alone(emulator, tmp_path):
+    sync_files([str(extract(tmp_path / "all.csv", 5))], options(emulator, tmp_path))
+    fewer = sync_files([str(extract(tmp_path / "some.csv", 3))], options(emulator, tmp_path))
+    assert fewer.actions == Counter(unchanged=3) and fewer.exit_code == 0
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["sync"]["not_in_extract"] == 2
+    assert sorted(t["hesa_id"] for t in report["not_in_extract"]) == [trainee(4)["hesa_id"], trainee(5)["hesa_id"]]
+    assert "2 in Register but not in the extract (left alone)" in fewer.summary_line()
+    assert 'data-not-in-extract="2"' in (tmp_path / "reports" / "report.html").read_text()
+    assert len(held(emulator)) == 5

@@ -46,7 +46,7 @@ def corpus(tmp_path_factory):
 
 def reports_equal(left, right) -> bool:
     names = ["report.json", "issues.csv", "report.html"]
-    match, mismatch, errors = filecmp.cmpfiles(left, right, names, shallow=False)
+    match, _mismatch, _errors = filecmp.cmpfiles(left, right, names, shallow=False)
     return match == names
 
 

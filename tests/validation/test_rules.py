@@ -398,8 +398,8 @@ CASES = [
         degree(uk_degree="004"),
         "degrees_attributes[0].uk_degree",
         "invalid_degree_code",
-        "uk_degree has invalid reference data value of '004'. Example values include '001', '002', '003', '005', '007', "
-        "'009', '010', '012', '013', '014'...",
+        "uk_degree has invalid reference data value of '004'. Example values include '001', '002', '003', '005', "
+        "'007', '009', '010', '012', '013', '014'...",
     ),
     (
         "unknown institution",

@@ -151,6 +151,7 @@ class RegisterClient:
         self.attempts = attempts
         self.retry_timeout = retry_timeout
         self.stats = RequestStats()
+        self.last_status: int | None = None
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
@@ -198,7 +199,8 @@ class RegisterClient:
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
         status = response.status_code
         self.stats.by_status[str(status)] += 1
-        log.info("%s %s -> %s in %.0f ms", method, route, status, (time.monotonic() - started) * 1000)
+        self.last_status = status
+        log.info("%s -> %s in %.0f ms", route, status, (time.monotonic() - started) * 1000)
         if status == 429:
             self.stats.throttled += 1
             retry_after = _retry_after(response.headers.get("Retry-After"))
@@ -229,10 +231,15 @@ class RegisterClient:
 
         def retry_hook(exc: Exception) -> bool | float:
             if isinstance(exc, RateLimited):
+                log.warning("%s: throttled by Register; waiting for the next window (%s)", route, exc)
                 return 0.0  # the limiter itself waits until the server's window has ended
             if isinstance(exc, TransportError) and not exc.sent:
+                log.warning("%s: retrying: %s", route, exc)
                 return True  # no connection was made: nothing can have been processed
-            return idempotent and isinstance(exc, (ServerError, TransportError))
+            if idempotent and isinstance(exc, (ServerError, TransportError)):
+                log.warning("%s: retrying: %s", route, exc)
+                return True
+            return False
 
         attempts = 0
         try:

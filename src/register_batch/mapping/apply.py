@@ -261,7 +261,8 @@ class Mapper:
                 note = f" ({alternative.note})" if alternative.note else ""
                 record.issue(
                     "legacy_code_translated",
-                    f"{label}: legacy code '{value}' translated to '{alternative.to}'{note}; {translation.source_of(value)}",
+                    f"{label}: legacy code '{value}' translated to '{alternative.to}'{note}; "
+                    f"{translation.source_of(value)}",
                     field=label,
                     value=value,
                     severity=Severity.WARNING,

@@ -244,6 +244,8 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
         "requests": {k: v for k, v in (sync.get("requests") or {}).items() if isinstance(v, (int, float))},
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
+        "not_in_extract": int(sync.get("not_in_extract") or 0),
+        "not_in_extract_rows": list(extra.get("not_in_extract") or []),
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
         "rows": rows,

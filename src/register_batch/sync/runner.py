@@ -177,6 +177,9 @@ class SyncResult:
         problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
         total = self.requests["total"]
+        elsewhere = self.report.extra.get("sync", {}).get("not_in_extract", 0)
+        if elsewhere:
+            problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
         return (
             f"{len(self.results)} records: {', '.join(done) or 'nothing to do'}"
             + (f"; {', '.join(problems)}" if problems else "")
@@ -329,18 +332,24 @@ class SyncRun:
                 )
                 return
             result.requests += self.client.stats.total - before
+            result.http_status = self.client.last_status
             index += 1
             self.ledger.record(
-                key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, http_status=200, **common
+                key,
+                "in_flight",
+                operation=step.kind,
+                trainee_id=plan.trainee_id,
+                http_status=result.http_status,
+                **common,
             )
         result.outcome = "done"
-        result.http_status = 200 if plan.steps else None
         self.ledger.record(
             key,
             "done",
             operation=plan.steps[-1].kind if plan.steps else None,
             trainee_id=plan.trainee_id,
             payload_hash=plan.payload_hash,
+            http_status=result.http_status,
             **common,
         )
 
@@ -556,6 +565,7 @@ def _run(
     run = SyncRun(options, client, ledger, progress)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
+    unmatched: list[dict[str, Any]] = []
     interrupted = False
     refused: Unauthorized | None = None
     outage: ApiError | None = None
@@ -582,6 +592,8 @@ def _run(
                     as_of=run.as_of,
                 )
                 results.append(RecordResult(plan))
+            matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
+            unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
                 for result in results:
@@ -630,13 +642,16 @@ def _run(
             interrupted = True
     elapsed = time.monotonic() - started
     try:
-        return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed)
+        return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed, unmatched)
     except Interrupted as stopped:
         if refused is not None:
             raise refused from None
         if outage is not None:
             raise Interrupted(f"Register stopped answering ({outage}); {stopped}") from None
         raise
+
+
+NOT_IN_EXTRACT_LISTED = 1000  # the report lists this many; the count covers them all
 
 
 def _finish(
@@ -648,6 +663,7 @@ def _finish(
     results: list[RecordResult],
     interrupted: bool,
     elapsed: float,
+    unmatched: list[dict[str, Any]],
 ) -> SyncResult:
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
@@ -660,6 +676,11 @@ def _finish(
     requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
     requests["seconds"] = round(elapsed, 3)
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
+    # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
+    not_in_extract = [
+        {k: t.get(k) for k in ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")}
+        for t in unmatched[:NOT_IN_EXTRACT_LISTED]
+    ]
     summary = {
         "target": options.target_label or options.target,
         "dry_run": options.dry_run,
@@ -668,8 +689,9 @@ def _finish(
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
         "state_dir": str(options.state_dir),
+        "not_in_extract": len(unmatched),
     }
-    report.extra = {"sync": summary, "records": [r.row() for r in results]}
+    report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
     paths = report.write(options.report_dir)
     paths["results"] = write_results_csv(Path(options.report_dir) / "results.csv", results)
