@@ -80,6 +80,7 @@ class Mapper:
         self._translations: dict[str, CodeTranslation | None] = {}
         # Derived once per field map (and vintage): the per-record work only looks things up.
         self._plans: dict[tuple[int, str | None], _Plan] = {}
+        self._source_sets: dict[int, frozenset[str]] = {}
         self._degree_translations: dict[str, CodeTranslation | None] = {}
         self._flat_names: dict[tuple[int, str], tuple[str, int] | None] = {}
 
@@ -108,8 +109,9 @@ class Mapper:
         vintage = None
         overrides = None
         if fmap.vintages:
+            keys = fields.keys()
             for name, any_of, found in fmap.vintages:
-                if any(tag in fields for tag in any_of):
+                if not keys.isdisjoint(any_of):
                     vintage = name
                     overrides = found
                     break
@@ -129,12 +131,12 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage)
-        if fmap.withdrawal:
+        if fmap.withdrawal and not fields.keys().isdisjoint(self._sources(fmap.withdrawal)):
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
                 record.withdrawal["reasons"] = reasons
-        if fmap.deferral:
+        if fmap.deferral and not fields.keys().isdisjoint(self._sources(fmap.deferral)):
             record.deferral = self._optional(fields, fmap.deferral)
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
@@ -142,6 +144,14 @@ class Mapper:
             _legacy_withdrawal(record, fields)
         self._translate(record, plan)
         return record
+
+    def _sources(self, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+        """Every source column of a table, remembered (most extracts have no withdrawal columns at all)."""
+        key = id(table)
+        found = self._source_sets.get(key)
+        if found is None:
+            found = self._source_sets[key] = frozenset(s for sources in table.values() for s in sources)
+        return found
 
     @staticmethod
     def _optional(fields: dict[str, str | None], table: dict[str, tuple[str, ...]]) -> dict[str, Any] | None:
