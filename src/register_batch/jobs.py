@@ -24,8 +24,9 @@ CONVERT_TARGETS = ("jsonl", "json", "register-csv")
 describe(
     "not_in_register_csv",
     scope="batch",
-    fields=("degrees_attributes", "placements_attributes"),
-    message="<n> older degree(s) / placement(s) left out: Register's CSV holds one degree and three placements",
+    fields=("degrees_attributes", "placements_attributes", "withdrawal_date", "defer_date"),
+    message="<n> older degree(s) / placement(s) left out: Register's CSV holds one degree and three placements "
+    "(likewise withdrawals and deferrals, which it has no columns for)",
     source="hesa-formats.md §3.1 (one degree per row, three placement columns)",
     fix="Use `convert --to jsonl` or `sync` to keep every degree and placement.",
     severity=Severity.WARNING,
@@ -167,7 +168,15 @@ def convert_files(
                     continue
                 item = json.loads(line)
                 payload = item["data"] if to == "register-csv" else item
-                for note in writer.write(payload):
+                written_notes = writer.write(payload)
+                if to == "register-csv":
+                    left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
+                    if left_out:
+                        written_notes.append(
+                            f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
+                            "them (sync sends them, and jsonl keeps them)"
+                        )
+                for note in written_notes:
                     source = item["source"]
                     notes.append(
                         (

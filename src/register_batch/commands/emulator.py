@@ -132,23 +132,25 @@ def emulator(
             allow_remote=remote,
         )
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        error = click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        error.exit_code = 2  # a usage or configuration problem, like every other one
+        raise error from None
     if server.generated_tokens:
         accepted = "token: " + ", ".join(server.generated_tokens)
     else:
         accepted = f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} given with --token"
     limit = f"{rate_limit[0]}/{rate_limit[1]:g}s" if rate_limit else "off"
-    click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
-    if faults:
-        state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
-    sys.stdout.flush()
-
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
+    # Handle SIGTERM before saying where it listens: a supervisor may stop it as soon as it reads that line.
     previous = signal.signal(signal.SIGTERM, on_signal)
+    click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
+    if faults:
+        state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
+    sys.stdout.flush()
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
     try:

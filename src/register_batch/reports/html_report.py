@@ -17,7 +17,7 @@ import base64
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -164,13 +164,16 @@ def _short_source(source: str) -> str:
     return source.split(" (", 1)[0].rstrip(",;")
 
 
-def _issue_rows(report: ReportBuilder, limit: int) -> tuple[list[dict[str, Any]], Counter, Counter]:
+def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Counter]:
     """One pass over every issue: the rows to embed (errors first, then file order) and error counts.
 
-    Memory stays bounded by 2 x limit rows whatever the size of the report.
+    The chosen rows are kept as compact tuples and turned into the template's dicts one at a time while the
+    page is written, so memory stays small and bounded whatever the size of the report.
     """
-    errors: list[tuple[int, dict[str, Any]]] = []
-    warnings: list[tuple[int, dict[str, Any]]] = []
+    from register_batch.reports import ISSUE_KEYS
+
+    errors: list[tuple[int, tuple[Any, ...]]] = []
+    warnings: list[tuple[int, tuple[Any, ...]]] = []
     field_errors: Counter = Counter()
     code_errors: Counter = Counter()
     for pos, row in enumerate(report.issues()):
@@ -180,19 +183,29 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[list[dict[str, Any]]
             code_errors[row["code"]] += 1
         bucket = errors if is_error else warnings
         if len(bucket) < limit:
-            bucket.append((pos, row))
+            bucket.append((pos, tuple(row[key] for key in ISSUE_KEYS)))
     chosen = sorted(errors + warnings[: max(0, limit - len(errors))], key=lambda pair: pair[0])
-    rows = []
-    for pos, row in chosen:
-        rows.append(
-            {
-                **row,
-                "pos": pos,
-                "field_key": row["field"] or FILE_FIELD,
-                "input_name": PurePath(row["input"]).name or row["input"],
-            }
-        )
-    return rows, field_errors, code_errors
+    return _Rows(chosen, ISSUE_KEYS), field_errors, code_errors
+
+
+class _Rows:
+    """The embedded issue rows: a length, their input files, and dicts made as the template iterates."""
+
+    def __init__(self, chosen: list[tuple[int, tuple[Any, ...]]], keys: tuple[str, ...]):
+        self._chosen = chosen
+        self._keys = keys
+        self.inputs = {values[0] for _pos, values in chosen}
+
+    def __len__(self) -> int:
+        return len(self._chosen)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for pos, values in self._chosen:
+            row = dict(zip(self._keys, values, strict=True))
+            row["pos"] = pos
+            row["field_key"] = row["field"] or FILE_FIELD
+            row["input_name"] = PurePath(row["input"]).name or row["input"]
+            yield row
 
 
 def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
@@ -308,7 +321,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
         "field_options": sorted(report.by_field.items()),
         "severity_options": [("error", "Errors", summary["errors"]), ("warning", "Warnings", summary["warnings"])],
-        "input_options": sorted({info["path"] for info in header["inputs"]} | {row["input"] for row in rows}),
+        "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
         "css": Markup(css),
         "js": Markup(js),
@@ -320,11 +333,12 @@ def context(report: ReportBuilder) -> dict[str, Any]:
 
 
 def render(report: ReportBuilder) -> str:
-    return _ENV.get_template("report.html.j2").render(**context(report))
+    return "".join(_ENV.get_template("report.html.j2").generate(**context(report)))
 
 
 def write(path: Path, report: ReportBuilder) -> Path:
-    page = render(report)
+    """Write the page as it is rendered, piece by piece: a large report never sits in memory whole."""
     with private_writer(path) as fh:
-        fh.write(page)
+        for chunk in _ENV.get_template("report.html.j2").generate(**context(report)):
+            fh.write(chunk)
     return path

@@ -307,11 +307,11 @@ _DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_star
 )
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found = None
-    for field in _DATE_FIELDS:
-        value = data.get(field)
-        if value is not None and parse_date(value) is None:
+    parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)  # already parsed, same order
+    for field, day in zip(_DATE_FIELDS, parsed, strict=True):
+        if day is None and data.get(field) is not None:
             found = found or []
-            found.append((field, value, f"{field} is invalid"))
+            found.append((field, data[field], f"{field} is invalid"))
     return found
 
 
