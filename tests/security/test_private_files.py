@@ -121,7 +121,7 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
     )
     leftovers = [
         work / "state" / "killed" / name
-        for name in ("ledger.sqlite3-wal", "ledger.sqlite3-shm", "embedded-emulator/register.sqlite3-wal")
+        for name in ("ledger.sqlite3-wal", "ledger.sqlite3-shm", "register/register.sqlite3-wal")
     ]
     deadline = time.monotonic() + 60
     while not all(p.exists() for p in leftovers) and killed.poll() is None and time.monotonic() < deadline:
