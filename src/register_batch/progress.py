@@ -26,7 +26,9 @@ class Task:
     def advance(self, amount: int = 1) -> None:
         self.done += amount
         if self.owner._rich is not None:
-            self.owner._rich.update(self._rich_id, completed=self.done)
+            # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end).
+            if self.done % 64 < amount or self.done == self.total:
+                self.owner._rich.update(self._rich_id, completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
             if now - self._last_log >= self.owner.interval:
@@ -48,8 +50,10 @@ class Task:
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
-        """A final plain line, for runs long enough to have logged along the way."""
-        if self.owner._rich is None and self.owner.enabled and self._last_log > self.started:
+        """The bar's final count, or a final plain line for runs long enough to have logged along the way."""
+        if self.owner._rich is not None:
+            self.owner._rich.update(self._rich_id, completed=self.done)
+        elif self.owner.enabled and self._last_log > self.started:
             self.owner.log(self.line())
 
 
