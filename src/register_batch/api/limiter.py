@@ -24,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 log = logging.getLogger("register_batch.api")
@@ -139,31 +139,37 @@ class RateLimiter:
             return 0.0
         return self._sent[0] + self._window() - now
 
-    def _shared_try(self) -> float:
+    @contextlib.contextmanager
+    def _shared_state(self) -> Iterator[dict]:
+        """The shared file's state under an exclusive lock, written back when the block ends."""
         assert self.shared_file is not None
         fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
                 state = _load_state(fh.read())
-                now = self._clock()
-                blocked = state["blocked_until"]
-                if now < blocked:
-                    return blocked - now
-                sent = [t for t in state["sent"] if now - t < self._window() - _EPSILON]
-                wait = 0.0
-                if len(sent) < self.limit:
-                    sent.append(now)
-                else:
-                    wait = min(sent) + self._window() - now
+                yield state
                 fh.seek(0)
                 fh.truncate()
-                fh.write(json.dumps({"sent": sent[-self.limit :], "blocked_until": blocked}))
-                return wait
+                fh.write(json.dumps(state))
         finally:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def _shared_try(self) -> float:
+        with self._shared_state() as state:
+            now = self._clock()
+            if now < state["blocked_until"]:
+                return state["blocked_until"] - now
+            sent = [t for t in state["sent"] if now - t < self._window() - _EPSILON]
+            wait = 0.0
+            if len(sent) < self.limit:
+                sent.append(now)
+            else:
+                wait = min(sent) + self._window() - now
+            state["sent"] = sent[-self.limit :]
+            return wait
 
     def pause(self, seconds: float) -> None:
         """The server said 429 with Retry-After: nobody sends until the window it names has ended."""
@@ -177,18 +183,8 @@ class RateLimiter:
                     self._unshare(self.shared_file, exc)
 
     def _shared_pause(self, until: float) -> None:
-        assert self.shared_file is not None
-        fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
-                state = _load_state(fh.read())
-                state["blocked_until"] = max(state["blocked_until"], until)
-                fh.seek(0)
-                fh.truncate()
-                fh.write(json.dumps(state))
-        finally:
-            os.close(fd)
+        with self._shared_state() as state:
+            state["blocked_until"] = max(state["blocked_until"], until)
 
 
 def _load_state(text: str) -> dict:
