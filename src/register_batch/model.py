@@ -153,19 +153,10 @@ def make_issue(
         and (field is None or type(field) is str)
         and (value is None or type(value) is str)
     ):
-        return _construct_issue(
-            input=input,
-            record=record,
-            line=line,
-            provider_trainee_id=provider_trainee_id,
-            hesa_id=hesa_id,
-            field=field,
-            value=value,
-            code=code,
-            severity=severity,
-            message=message,
-        )
-    return Issue(
+        build = _construct_issue
+    else:
+        build = Issue
+    return build(
         input=input,
         record=record,
         line=line,
