@@ -396,40 +396,12 @@ class Emulator:
         return Response(404, json.dumps({"error": "Resource not found"}).encode())
 
 
-def start_emulator(
-    host: str = "127.0.0.1",
-    port: int = 0,
-    *,
-    db: str | Path | None = None,
-    tokens: tuple[str, ...] | list[str] = (),
-    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-    faults: FaultSpec | str | None = None,
-    seed: int | None = None,
-    latency_ms: float = 0,
-    fault_hold: float = DEFAULT_HOLD_SECONDS,
-    trn_delay: float = 0.0,
-    as_of: date | None = None,
-    clock: Callable[[], float] = time.time,
-    allow_remote: bool = False,
-) -> Emulator:
+def start_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Emulator:
     """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
 
-    `port=0` picks a free port; `db=None` keeps state in memory; no `tokens` generates one (`emulator.tokens`).
-    `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives timestamps, the rate-limit windows
-    and TRN allocation; `as_of` fixes the date the validation rules and the listing's "now" use.
+    The options are `Emulator`'s. `port=0` picks a free port; `db=None` keeps state in memory; no `tokens`
+    generates one (`emulator.tokens`). `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives
+    timestamps, the rate-limit windows and TRN allocation; `as_of` fixes the date the validation rules and the
+    listing's "now" use.
     """
-    return Emulator(
-        host=host,
-        port=port,
-        db=db,
-        tokens=tokens,
-        rate_limit=rate_limit,
-        faults=faults,
-        seed=seed,
-        latency_ms=latency_ms,
-        fault_hold=fault_hold,
-        trn_delay=trn_delay,
-        as_of=as_of,
-        clock=clock,
-        allow_remote=allow_remote,
-    ).start()
+    return Emulator(host=host, port=port, **options).start()

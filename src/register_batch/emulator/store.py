@@ -95,6 +95,46 @@ def _private_file(path: Path) -> None:
                 os.chmod(name, 0o600)
 
 
+# Columns written on every save (insert adds slug, provider_id and created_at).
+TRAINEE_COLUMNS = (
+    "state",
+    "hesa_id",
+    "date_of_birth",
+    "last_name",
+    "training_route",
+    "itt_start_date",
+    "start_cycle",
+    "trn",
+    "trn_due_at",
+    "updated_at",
+    "fields",
+    "meta",
+)
+INSERT_TRAINEE = (
+    f"INSERT INTO trainees (slug, provider_id, created_at, {', '.join(TRAINEE_COLUMNS)}) "
+    f"VALUES (?, ?, ?{', ?' * len(TRAINEE_COLUMNS)})"
+)
+UPDATE_TRAINEE = f"UPDATE trainees SET {', '.join(f'{c} = ?' for c in TRAINEE_COLUMNS)} WHERE id = ?"
+
+
+def _trainee_values(trainee: Row) -> tuple[Any, ...]:
+    fields = trainee["fields"]
+    return (
+        trainee["state"],
+        fields.get("hesa_id"),
+        fields.get("date_of_birth"),
+        fields.get("last_name"),
+        fields.get("training_route"),
+        fields.get("itt_start_date"),
+        trainee.get("start_cycle"),
+        trainee.get("trn"),
+        trainee.get("trn_due_at"),
+        trainee["updated_at"],
+        _dump(fields),
+        _dump(trainee["meta"]),
+    )
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -186,51 +226,13 @@ class Store:
 
     def insert_trainee(self, trainee: Row) -> int:
         cursor = self._db.execute(
-            "INSERT INTO trainees (slug, provider_id, state, hesa_id, date_of_birth, last_name, training_route, "
-            "itt_start_date, start_cycle, trn, trn_due_at, created_at, updated_at, fields, meta) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                trainee["slug"],
-                trainee["provider_id"],
-                trainee["state"],
-                trainee["fields"].get("hesa_id"),
-                trainee["fields"].get("date_of_birth"),
-                trainee["fields"].get("last_name"),
-                trainee["fields"].get("training_route"),
-                trainee["fields"].get("itt_start_date"),
-                trainee.get("start_cycle"),
-                trainee.get("trn"),
-                trainee.get("trn_due_at"),
-                trainee["created_at"],
-                trainee["updated_at"],
-                _dump(trainee["fields"]),
-                _dump(trainee["meta"]),
-            ),
+            INSERT_TRAINEE, (trainee["slug"], trainee["provider_id"], trainee["created_at"], *_trainee_values(trainee))
         )
         trainee["id"] = cursor.lastrowid
         return int(cursor.lastrowid or 0)
 
     def save_trainee(self, trainee: Row) -> None:
-        self._db.execute(
-            "UPDATE trainees SET state = ?, hesa_id = ?, date_of_birth = ?, last_name = ?, training_route = ?, "
-            "itt_start_date = ?, start_cycle = ?, trn = ?, trn_due_at = ?, updated_at = ?, fields = ?, meta = ? "
-            "WHERE id = ?",
-            (
-                trainee["state"],
-                trainee["fields"].get("hesa_id"),
-                trainee["fields"].get("date_of_birth"),
-                trainee["fields"].get("last_name"),
-                trainee["fields"].get("training_route"),
-                trainee["fields"].get("itt_start_date"),
-                trainee.get("start_cycle"),
-                trainee.get("trn"),
-                trainee.get("trn_due_at"),
-                trainee["updated_at"],
-                _dump(trainee["fields"]),
-                _dump(trainee["meta"]),
-                trainee["id"],
-            ),
-        )
+        self._db.execute(UPDATE_TRAINEE, (*_trainee_values(trainee), trainee["id"]))
 
     def touch_trainee(self, trainee_id: int, now: int) -> None:
         """`belongs_to :trainee, touch: true` (degrees) and progress saves: only `updated_at` moves."""

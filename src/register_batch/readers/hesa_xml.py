@@ -16,7 +16,7 @@ from lxml import etree
 
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
-from register_batch.readers.base import HashingReader, InputInfo, RawRecord
+from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -77,16 +77,6 @@ def _doctype_end(text: bytes, start: int) -> int:
     return -1
 
 
-def _value(text: str | None) -> str | None:
-    """`clean()` for element text: strip; empty or NULL/Null/null mean no value."""
-    if text is None:
-        return None
-    text = text.strip()
-    if not text or (len(text) == 4 and text.lower() == "null"):
-        return None
-    return text
-
-
 def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     # The hot loop of the reader. The parser drops comments and processing instructions, and entities are
     # never resolved, so every child is an element. A leaf has text, or no text and no children.
@@ -103,7 +93,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         if len(child):
             containers += 1
             for item in child:
-                groups.setdefault(item.tag, []).append({leaf.tag: _value(leaf.text) for leaf in item})
+                groups.setdefault(item.tag, []).append({leaf.tag: clean(leaf.text) for leaf in item})
             continue
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
@@ -121,7 +111,7 @@ def _repeated_tags(student: etree._Element) -> list[tuple[str | None, str]]:
     for child in student:
         if len(child):
             continue
-        value = _value(child.text)
+        value = clean(child.text)
         if child.tag in seen and seen[child.tag] != value and all(t != child.tag for t, _ in problems):
             problems.append((child.tag, f"<{child.tag}> appears more than once with different values"))
         seen.setdefault(child.tag, value)
@@ -131,7 +121,7 @@ def _repeated_tags(student: etree._Element) -> list[tuple[str | None, str]]:
 def _first_value(student: etree._Element, tag: str) -> str | None:
     for child in student:
         if child.tag == tag and not len(child):
-            return _value(child.text)
+            return clean(child.text)
     return None
 
 

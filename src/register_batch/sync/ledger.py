@@ -86,7 +86,7 @@ class StateDirLock:
 
     def __init__(self, state_dir: Path):
         # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
-        # the ledger); a caller's later `mkdir(parents=True)` then finds them already there.
+        # the ledger).
         try:
             self.path = private_dir(state_dir) / LOCK_FILE
         except OSError as exc:  # a file of that name, a read-only or missing parent

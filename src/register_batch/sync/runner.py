@@ -534,9 +534,7 @@ def sync_files(
     report.add_batch_issues(checker.batch_issues())
     report.finish(checker.inputs)
 
-    lock = StateDirLock(Path(options.state_dir))
-    Path(options.state_dir).mkdir(parents=True, exist_ok=True)
-    with lock:
+    with StateDirLock(Path(options.state_dir)):
         ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
         own_client = client is None
         if client is None:
