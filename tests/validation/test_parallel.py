@@ -1,15 +1,24 @@
-"""Two-process validation gives exactly the serial results, even when the helper process stops part-way."""
+"""Two-process validation gives exactly the serial results, even when the helper process stops part-way.
+
+Two ways of sharing the work are covered: a single plain HESA XML file divided into chunks (each process
+parses only its own), and several inputs shared record by record.
+"""
 
 from __future__ import annotations
 
+import csv
 import filecmp
 import os
+import time
 from datetime import date
 
 import pytest
 
+from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
+from register_batch.readers import hesa_xml
+from register_batch.readers.hesa_xml import find_chunks
 from register_batch.validation import parallel
 
 AS_OF = date(2026, 11, 28)
@@ -85,3 +94,154 @@ def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypa
 
 def test_small_inputs_stay_serial(corpus):
     assert not parallel.worth_parallel(corpus[:1])
+
+
+# A single HESA XML file, divided into chunks.
+
+
+@pytest.fixture(scope="module")
+def long_extract(tmp_path_factory):
+    """About 1,000 trainees with defects: over 65,535 lines, where libxml2 numbers lines its own way."""
+    folder = tmp_path_factory.mktemp("long")
+    xml = folder / "long.xml"
+    generate(
+        xml, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, academic_cycle=2025, as_of=AS_OF
+    )
+    return xml
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 100 KB, so a test file of a few MB is shared in many pieces."""
+    monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
+    chunked = []
+    real = parallel._chunked_records
+
+    def spy(checker, path, chunks):
+        chunked.append(len(chunks))
+        return real(checker, path, chunks)
+
+    monkeypatch.setattr(parallel, "_chunked_records", spy)
+    return chunked
+
+
+def serial_and_two(path, tmp_path):
+    serial = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    two = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    return serial, two
+
+
+def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(long_extract, small_chunks, tmp_path):
+    serial, two = serial_and_two(long_extract, tmp_path)
+    assert small_chunks and small_chunks[0] >= 20
+    assert serial.report.summary == two.report.summary
+    with open(tmp_path / "serial" / "issues.csv", newline="", encoding="utf-8") as fh:
+        lines = [int(row["line"]) for row in csv.DictReader(fh) if row["line"]]
+    assert max(lines) > 65_535 and min(lines) < 65_535
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def test_crlf_and_one_line_layouts_chunk_exactly(long_extract, small_chunks, tmp_path):
+    text = long_extract.read_bytes()
+    crlf = tmp_path / "crlf.xml"
+    crlf.write_bytes(text.replace(b"\n", b"\r\n"))
+    one_line = tmp_path / "one_line.xml"
+    one_line.write_bytes(b"".join(line.strip() for line in text.splitlines()))
+    for path in (crlf, one_line):
+        serial, two = serial_and_two(path, tmp_path / path.stem)
+        assert serial.report.summary == two.report.summary
+        assert reports_equal(tmp_path / path.stem / "serial", tmp_path / path.stem / "two")
+    assert len(small_chunks) == 2
+
+
+@pytest.mark.parametrize("reader", ["parent", "helper"])
+def test_boundaries_inside_a_comment_are_not_used(long_extract, small_chunks, tmp_path, monkeypatch, reader):
+    """A comment full of what look like record boundaries, across several chunk starts: records it holds are
+    not records, whichever process meets them (the parent is held back so that the helper does)."""
+    if reader == "helper":
+        real_read = hesa_xml._Leading.read  # only the parent reads from the start of the file
+        waited = []
+
+        def read(self, size=-1):
+            if not waited:
+                waited.append(time.sleep(1.0))
+            return real_read(self, size)
+
+        monkeypatch.setattr(hesa_xml._Leading, "read", read)
+    text = long_extract.read_bytes()
+    middle = text.index(b"<Student>", len(text) * 4 // 5)
+    fake = b"</Student>\n    <Student><F_HUSID>9999999999999</F_HUSID></Student>\n    <Student>" * 4000
+    commented = tmp_path / "commented.xml"
+    commented.write_bytes(text[:middle] + b"<!-- " + fake + b" -->\n    " + text[middle:])
+    chunks = find_chunks(str(commented), chunk_bytes=100_000)
+    inside = [s for s in chunks.starts if middle < s < middle + len(fake)]
+    assert inside, "the test needs candidate boundaries inside the comment"
+    serial, two = serial_and_two(commented, tmp_path)
+    assert small_chunks
+    assert serial.report.summary == two.report.summary
+    assert serial.report.summary.records == 1000
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+@pytest.mark.parametrize("stop_after", [0, 1, 3])
+def test_a_helper_that_stops_after_some_chunks_changes_nothing(
+    long_extract, small_chunks, tmp_path, monkeypatch, stop_after
+):
+    real_send = parallel._Outbox.send
+    sent = []
+
+    def send(self, message):
+        if isinstance(message, tuple) and len(message) == 3:
+            if len(sent) >= stop_after:
+                os._exit(3)  # as if killed before reporting this chunk
+            sent.append(message)
+        real_send(self, message)
+
+    monkeypatch.setattr(parallel._Outbox, "send", send)
+    serial, two = serial_and_two(long_extract, tmp_path)
+    assert small_chunks
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda text: text[: len(text) * 3 // 4], id="truncated"),
+        pytest.param(lambda text: text.replace(b"</F_FNAMES>", b"</F_FNAME>", 900)[: len(text)], id="bad-end-tag-late"),
+        pytest.param(lambda text: text.replace(b"</F_FNAMES>", b"</F_FNAME>", 100), id="bad-end-tag-early"),
+    ],
+)
+def test_a_damaged_file_fails_as_it_does_serially(long_extract, small_chunks, tmp_path, damage):
+    text = long_extract.read_bytes()
+    damaged = tmp_path / "damaged.xml"
+    damaged.write_bytes(damage(text))
+    failures = []
+    for jobs in (1, 2):
+        with pytest.raises(UnusableInput) as caught:
+            validate_files([str(damaged)], as_of=AS_OF, report_dir=tmp_path / f"r{jobs}", jobs=jobs)
+        failures.append(str(caught.value))
+    assert failures[0] == failures[1]
+    assert small_chunks
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- a comment -->\n<ITTRecord>\n',
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ITTRecord>\n<ITTRecord>\n',
+        b'<?xml version="1.0" encoding="Shift_JIS"?>\n<ITTRecord>\n',
+        b'<?xml version="1.0"?>\n<ITTRecord>\n<Provider>\n',
+    ],
+    ids=["comment", "doctype", "multibyte-encoding", "nested"],
+)
+def test_only_plain_files_are_chunked(tmp_path, lead):
+    record = b"<Student><F_HUSID>2601141661279</F_HUSID></Student>\n"
+    path = tmp_path / "x.xml"
+    path.write_bytes(lead + record * 20_000 + (b"</Provider>" if b"Provider" in lead else b"") + b"</ITTRecord>\n")
+    assert find_chunks(str(path), chunk_bytes=100_000) is None
+    plain = tmp_path / "plain.xml"
+    plain.write_bytes(b'<?xml version="1.0"?>\n<ITTRecord>\n' + record * 20_000 + b"</ITTRecord>\n")
+    chunks = find_chunks(str(plain), chunk_bytes=100_000)
+    assert chunks is not None and len(chunks) > 5
+    assert all(plain.read_bytes()[s : s + 9] == b"<Student>" for s in chunks.starts)

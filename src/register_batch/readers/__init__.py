@@ -29,9 +29,19 @@ from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_zip
-from register_batch.readers.hesa_xml import read_hesa_xml
+from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
 
-__all__ = ["FORMATS", "InputInfo", "RawRecord", "csv_layout", "open_inputs"]
+__all__ = [
+    "FORMATS",
+    "InputInfo",
+    "RawRecord",
+    "XmlChunks",
+    "XmlPart",
+    "csv_layout",
+    "find_xml_chunks",
+    "newlines_before",
+    "open_inputs",
+]
 
 Opener = Callable[[], BinaryIO]
 _MEMBER_SUFFIXES = (".xml", ".csv")
@@ -238,3 +248,19 @@ def open_inputs(
             actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)
             yield info, _records(opener, info, config)
+
+
+def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | None:
+    """Chunks two processes could share `path` by, if it is a plain (not zipped) HESA XML file.
+
+    None for anything else, including an input that cannot be read: reading it the usual way reports why.
+    """
+    shown = _printable(path)
+    try:
+        with _open_file(Path(path), shown) as fh:
+            if is_zip(fh.read(4)):
+                return None
+        actual = fmt if fmt != "auto" else _detect(lambda: _open_file(Path(path), shown), shown, config)
+        return find_chunks(path) if actual == "hesa-xml" else None
+    except (UnusableInput, OSError):
+        return None

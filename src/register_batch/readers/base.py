@@ -6,9 +6,12 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from register_batch.model import Issue, SourceRef
+
+if TYPE_CHECKING:
+    from register_batch.readers.hesa_xml import XmlPart
 
 NULL_VALUES = frozenset({"", "null"})
 
@@ -46,6 +49,8 @@ class InputInfo:
     # Which records (1-based, within this input) the reader should extract; others come back with no
     # fields. Set before reading, by a consumer that will never look at them (a parallel validation).
     select: Callable[[int], bool] | None = None
+    # For a plain HESA XML file shared by two processes: which part of it this reader reads.
+    part: XmlPart | None = None
 
     def as_report(self) -> dict[str, object]:
         return {"path": self.path, "format": self.format, "sha256": self.sha256, "records": self.records}

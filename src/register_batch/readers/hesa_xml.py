@@ -8,8 +8,10 @@ network, and keeps libxml2's limits on depth and text size (`huge_tree=False`).
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from lxml import etree
@@ -25,6 +27,114 @@ PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)")
 _BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class XmlChunks:
+    """A plain HESA XML file divided at `Student` boundaries into chunks that parse on their own.
+
+    The file's first `lead` bytes are the XML declaration and the root's start tag, nothing else; chunk 0
+    starts there, chunk i (i >= 1) at `starts[i - 1]`, each a `Student` start tag just after another one
+    ends. One process reads the file from its start, chunk by chunk, as far as it can claim them; another
+    reads single chunks, each preceded by the lead and followed by the root's end tag (`XmlPart`).
+
+    The boundaries are candidates found by a byte search. Each is proven by parsing: if the file up to a
+    boundary, or one chunk between proven boundaries, is well-formed when closed by the root's end tag, the
+    next boundary lies in the root's content, outside any comment, CDATA section or other element. A consumer
+    uses a chunk only once every chunk before it parsed cleanly, and otherwise reads the file whole.
+    """
+
+    lead: int
+    lead_newlines: int
+    starts: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.starts) + 1
+
+    def span(self, index: int) -> tuple[int, int | None]:
+        """Chunk `index`'s bytes: (start, end), end None for the last chunk."""
+        start = self.lead if index == 0 else self.starts[index - 1]
+        return start, self.starts[index] if index < len(self.starts) else None
+
+
+@dataclass(frozen=True, slots=True)
+class XmlPart:
+    """What one reader of a chunked file reads.
+
+    Index 0: the file from its start, going on into chunk i only if `claim(i)` says so, then closed by the
+    root's end tag. Index i >= 1: chunk i alone, whose first byte follows `newlines_before` newlines.
+    """
+
+    chunks: XmlChunks
+    index: int = 0
+    claim: Callable[[int], bool] | None = None
+    newlines_before: int = 0
+
+
+CHUNK_BYTES = 4 << 20  # chunks of about this size: fine enough to share the work evenly, few enough to be cheap
+MAX_CHUNKS = 64
+CUT_SEARCH = 4 << 20  # how far past a chunk's nominal start to look for a Student boundary
+_FIRST_STUDENT = re.compile(rb"<Student[\s/>]")
+_BOUNDARY = re.compile(rb"</Student>\s*(<Student[\s/>])")
+# Only the plainest lead is cut: an optional BOM and XML declaration, then the root's start tag. No DOCTYPE,
+# comment, PI or other element before the first Student, so a `<Student` there can only be its start tag.
+_PLAIN_LEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s[^<>?]*\?>)?\s*<ITTRecord(?:\s[^<>]*)?>\s*")
+_DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# Encodings in which the byte `<` is always the character `<` (no multi-byte sequence contains it).
+_ASCII_SAFE = re.compile(r"(utf-?8|us-ascii|ascii|iso-?8859-\d+|latin-?1|windows-125\d|cp125\d)", re.I)
+_CLOSER = b"</ITTRecord>"
+# libxml2 numbers lines past 65,535 its own way (an element there takes the line of its first child); a
+# chunk read after at least this many lines of padding is numbered the same way, then shifted.
+_BIG_LINES = 70_000
+
+
+def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | None:
+    """Student boundaries dividing a plain HESA XML file into chunks, or None if it is not plain enough."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(1 << 16)
+        first = _FIRST_STUDENT.search(head)
+        if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()):
+            return None
+        declared = _DECLARED_ENCODING.search(head, 0, first.start())
+        if declared and not _ASCII_SAFE.fullmatch(declared.group(1).decode("ascii")):
+            return None
+        lead = first.start()
+        wanted = max(2, min(MAX_CHUNKS, -(-size // chunk_bytes)))
+        starts: list[int] = []
+        for k in range(1, wanted):
+            position = max(k * size // wanted, starts[-1] + 1 if starts else lead + 1)
+            if (found := _next_boundary(fh, position)) is not None:
+                starts.append(found)
+    return XmlChunks(lead, head.count(b"\n", 0, lead), tuple(starts)) if starts else None
+
+
+def _next_boundary(fh: BinaryIO, position: int) -> int | None:
+    """The first `Student` start tag at or after `position` that follows a `</Student>` and white space."""
+    window = b""
+    base = position
+    fh.seek(position)
+    while len(window) < CUT_SEARCH and (more := fh.read(1 << 16)):
+        window += more
+        if found := _BOUNDARY.search(window):
+            return base + found.start(1)
+    return None
+
+
+def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
+    """The number of newlines before each chunk's start (index i for chunk i)."""
+    counts = [chunks.lead_newlines]
+    with open(path, "rb") as fh:
+        fh.seek(chunks.lead)
+        total = chunks.lead_newlines
+        position = chunks.lead
+        for boundary in chunks.starts:
+            while position < boundary and (data := fh.read(min(1 << 22, boundary - position))):
+                total += data.count(b"\n")
+                position += len(data)
+            counts.append(total)
+    return counts
 
 
 def _check_prolog(head: bytes, name: str) -> None:
@@ -128,10 +238,19 @@ def _first_value(student: etree._Element, tag: str) -> str | None:
 def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     """Yield one RawRecord per `Student`, wherever it is in the document."""
     name = info.path
-    hashing = HashingReader(stream)
-    head = hashing.read(PROLOG_LIMIT)
+    part = info.part
+    hashing: HashingReader | None = None
+    source: HashingReader | _Leading | _Half
+    padding = shift = 0
+    if part is None or part.index == 0:
+        source = hashing = HashingReader(stream)
+        if part is not None:
+            source = _Leading(hashing, part)
+    else:
+        source, padding, shift = _chunk_source(stream, part)
+    head = source.read(PROLOG_LIMIT)
     _check_prolog(head, name)
-    feed = _Replay(head, hashing)
+    feed = _Replay(head, source, allowance=padding)
     parser_events = etree.iterparse(
         feed,
         events=("end",),
@@ -149,7 +268,7 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
         for _event, student in parser_events:
             count += 1
             # The values are already of SourceRef's types (str, int, int or None): no validation needed.
-            source = new_source(input=name, record=count, line=student.sourceline)
+            source = new_source(input=name, record=count, line=student.sourceline + shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
             else:
@@ -177,8 +296,9 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
         msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
         problem = "truncated XML (the file ends before the document does)" if _is_truncation(msg) else msg
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=line) from None
-    hashing.drain()
-    info.sha256 = hashing.hasher.hexdigest()
+    if hashing is not None:  # the hash is of the whole file, however much of it was parsed
+        hashing.drain()
+        info.sha256 = hashing.hasher.hexdigest()
     info.records = count
     if count == 0:
         raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
@@ -193,6 +313,86 @@ class _NoRecordInSight(Exception):
     """Too many bytes read since the last complete Student: memory would grow with them."""
 
 
+def _chunk_source(stream: BinaryIO, part: XmlPart) -> tuple[_Half, int, int]:
+    """Chunk `part.index` as a document of its own: the lead, newline padding, the chunk, the root's end tag.
+
+    The padding (newlines in comments) makes libxml2 number the chunk's lines as it does reading the whole
+    file: exactly, for a chunk within the first lines, else in its own way for lines past 65,535 and then
+    shifted by a constant. Returns the source, the padding's size and that shift.
+    """
+    chunks = part.chunks
+    start, end = chunks.span(part.index)
+    newlines = part.newlines_before - chunks.lead_newlines
+    padded = newlines if newlines <= _BIG_LINES else _BIG_LINES
+    step = 1 << 20  # comments well within libxml2's limit on a comment's length
+    comments = [b"<!--" + b"\n" * min(step, padded - done) + b"-->" for done in range(0, padded, step)]
+    pieces: list[tuple[int, int | None] | bytes] = [(0, chunks.lead), *comments, (start, end)]
+    if end is not None:
+        pieces.append(_CLOSER)
+    return _Half(stream, pieces), sum(len(c) for c in comments), newlines - padded
+
+
+class _Leading:
+    """The file from its start through as many chunks as `part.claim` grants, then the root's end tag."""
+
+    def __init__(self, stream: HashingReader, part: XmlPart):
+        self._stream = stream
+        self._part = part
+        self._position = 0
+        self._chunk = 0  # the chunk being read
+        self._end = part.chunks.span(0)[1]
+        self._closer: bytes | None = None  # the end tag, once the next chunk is not ours
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size is not None and size >= 0 else 1 << 20
+        while self._closer is None and self._end is not None and self._position >= self._end:
+            claim = self._part.claim
+            if claim is None or not claim(self._chunk + 1):
+                self._closer = _CLOSER
+                break
+            self._chunk += 1
+            self._end = self._part.chunks.span(self._chunk)[1]
+        if self._closer is not None:
+            out, self._closer = self._closer[:size], self._closer[size:]
+            return out
+        chunk = self._stream.read(size if self._end is None else min(size, self._end - self._position))
+        self._position += len(chunk)
+        return chunk
+
+
+class _Half:
+    """Byte ranges (start, end or None) of a seekable stream and literal bytes, read in order."""
+
+    def __init__(self, stream: BinaryIO, pieces: list[tuple[int, int | None] | bytes]):
+        self._stream = stream
+        self._pieces = pieces
+        self._left: int | None = 0  # what remains of the current range (None: to the end of the stream)
+        self._bytes = b""
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size is not None and size >= 0 else 1 << 20
+        while True:
+            if self._bytes:
+                out, self._bytes = self._bytes[:size], self._bytes[size:]
+                return out
+            if self._left != 0:
+                chunk = self._stream.read(size if self._left is None else min(size, self._left))
+                if chunk:
+                    if self._left is not None:
+                        self._left -= len(chunk)
+                    return chunk
+                self._left = 0
+            if not self._pieces:
+                return b""
+            piece = self._pieces.pop(0)
+            if isinstance(piece, bytes):
+                self._bytes = piece
+                continue
+            start, end = piece
+            self._stream.seek(start)
+            self._left = None if end is None else end - start
+
+
 class _Replay:
     """File-like object that first returns already-read bytes, then the rest of the stream.
 
@@ -201,11 +401,11 @@ class _Replay:
     masses of other elements) stops the parse instead of filling memory.
     """
 
-    def __init__(self, head: bytes, rest: HashingReader):
+    def __init__(self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0):
         self._head = head
         self._rest = rest
         self._given = 0
-        self._mark = 0
+        self._mark = allowance  # bytes before the first record that do not count towards RECORD_SPAN
 
     def mark(self) -> None:
         self._mark = self._given

@@ -45,6 +45,10 @@ describe(
     severity=Severity.WARNING,
 )
 
+# Five digests (HUSID, SRS id, Register's candidate key, first-name token, email), then the record's
+# (input, record number, line, provider_trainee_id, hesa_id).
+Entry = tuple[int, int, int, int, int, tuple[str, int | None, int | None, str | None, str | None]]
+
 _NON_LETTER = re.compile(r"[^a-z ]")
 
 
@@ -79,8 +83,8 @@ class DuplicateFinder:
         self.count = 0
 
     @staticmethod
-    def entry(record: TraineeRecord) -> tuple[int, int, int, int, int, bytes]:
-        """What the finder keeps of a record: five digests and a line of identifiers (picklable, small)."""
+    def entry(record: TraineeRecord) -> Entry:
+        """What the finder keeps of a record: five digests and its identifiers (picklable, small)."""
         data = record.data
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
@@ -93,26 +97,22 @@ class DuplicateFinder:
         token = first_name_token(data.get("first_names"))
         email = (data.get("email") or "").strip().lower()
         source = record.source
-        line = "\x1f".join(
-            "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
-            for v in (source.input, source.record, source.line, provider_id, hesa_id)
-        )
         return (
             _digest("h", hesa_id) if hesa_id else 0,
             _digest("p", provider_id) if provider_id else 0,
             match,
             _digest("f", token) if token else 0,
             _digest("e", email) if email else 0,
-            line.encode("utf-8", "surrogatepass") + b"\n",
+            (source.input, source.record, source.line, provider_id, hesa_id),
         )
 
     def add(self, record: TraineeRecord) -> int:
         """Remember a record; returns its index in the batch."""
         return self.add_entry(self.entry(record))
 
-    def add_entry(self, entry: tuple[int, int, int, int, int, bytes]) -> int:
+    def add_entry(self, entry: Entry) -> int:
         """Remember a record from its `entry()` (which another process may have computed)."""
-        hesa, provider, match, first, email, line = entry
+        hesa, provider, match, first, email, identity = entry
         index = self.count
         self.count += 1
         self._hesa.append(hesa)
@@ -121,7 +121,8 @@ class DuplicateFinder:
         self._first.append(first)
         self._email.append(email)
         self._offsets.append(self._spool.tell())
-        self._spool.write(line)
+        line = "\x1f".join("" if v is None else str(v).replace("\n", " ").replace("\x1f", " ") for v in identity)
+        self._spool.write(line.encode("utf-8", "surrogatepass") + b"\n")
         return index
 
     def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:

@@ -1,14 +1,21 @@
 """Validate a large input on two cores, with exactly the serial results.
 
-Both processes read the whole input (parsing is the cheap, C part); each maps and validates every other
-record, which is where the Python time goes. The helper process sends back, for its records, only what the
-report needs: the issues and the duplicate finder's entry. The parent merges them in record order, so
-numbering, issue order, duplicate detection and every report are byte-for-byte those of a serial run.
+A single plain HESA XML file is divided into chunks at `Student` boundaries (`XmlChunks`). This process
+reads the file from its start and claims chunk after chunk as it reaches them; a forked helper claims chunks
+from the end backwards and checks each one on its own. Neither parses the whole file, and whichever core is
+faster does more of it. Other inputs (several files, zips, CSV) are shared record by record instead: both
+processes read everything (parsing is the cheap, C part) and each maps and validates every other record.
 
-The helper only accelerates: if it stops for any reason (an unreadable record further on, a crash, a kill),
-the parent does the remaining records itself. It is forked, so it shares the parent's loaded reference data,
-mapping and the per-process hash key the duplicate finder's digests use; where `fork` is not available the
-run is serial.
+The helper sends back, for its records, only what the report needs: the issues and the duplicate finder's
+entry, through a private spool file so it never waits for this process. The parent merges them in record
+order, so numbering, line numbers, issue order, duplicate detection and every report are byte-for-byte those
+of a serial run.
+
+The helper only accelerates. If it stops for any reason (an unreadable record further on, a crash, a kill),
+or a chunk does not parse on its own, this process reads the input again and does the remaining records
+itself, so errors are reported exactly as a serial run reports them. The helper is forked, so it shares the
+parent's loaded reference data, mapping and the per-process hash key the duplicate finder's digests use;
+where `fork` is not available the run is serial.
 """
 
 from __future__ import annotations
@@ -16,19 +23,27 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Iterator
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from register_batch.model import Issue, SourceRef, TraineeRecord, make_issue
-from register_batch.validation.duplicates import DuplicateFinder
+from register_batch.errors import UnusableInput
+from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
+from register_batch.readers import InputInfo, XmlChunks, XmlPart, find_xml_chunks, newlines_before
+from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.runner import Checker
 
 BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
+POLL_EVERY = 256  # records between the parent's looks at the helper's (small) messages
 
 IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
+# (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
+Result = tuple[int, int | None, list[IssueTuple], Entry, str | None]
+new_source = SourceRef.model_construct
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
@@ -63,13 +78,11 @@ def _as_tuple(issue: Issue) -> IssueTuple:
     )
 
 
-def _from_tuple(values: IssueTuple) -> Issue:
-    from register_batch.model import Severity
-
+def _from_tuple(values: IssueTuple, renumbered: int | None = None) -> Issue:
     (input_, record, line, provider_id, hesa_id, field, value, code, severity, message) = values
     return make_issue(
         input=input_,
-        record=record,
+        record=record if renumbered is None else renumbered,
         line=line,
         provider_trainee_id=provider_id,
         hesa_id=hesa_id,
@@ -81,51 +94,145 @@ def _from_tuple(values: IssueTuple) -> Issue:
     )
 
 
-def _helper(checker: Checker, paths: list[str], conn: Connection) -> None:
-    """The forked helper: check every odd-numbered record and send back its issues and duplicate entry."""
+def _result(index: int, record: TraineeRecord) -> Result:
+    issues = [_as_tuple(i) for i in record.issues]
+    return (index, record.source.line, issues, DuplicateFinder.entry(record), record.vintage)
+
+
+class _Outbox:
+    """The helper's end: each batch goes to a private, unlinked spool file and only its place down the pipe.
+
+    A pipe holds 64 KB; written to directly, it would stop the helper until a parent busy with its own
+    chunks reads it. The spool lets both run at full speed without results piling up in memory.
+    """
+
+    def __init__(self, conn: Connection, spool: int):
+        self.conn = conn
+        self.spool = spool
+        self.position = 0
+
+    def spool_batch(self, batch: list[Result]) -> tuple[int, int]:
+        """Write a batch of results to the spool; returns its (offset, size)."""
+        data = memoryview(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        start = self.position
+        while data:
+            written = os.pwrite(self.spool, data, self.position)
+            data = data[written:]
+            self.position += written
+        return start, self.position - start
+
+    def send(self, message: list[Result] | tuple[int, int, list[tuple[int, int]]] | None) -> None:
+        """A batch of results (interleaved run), a finished chunk (chunk, records, batches), or None: no more."""
+        self.conn.send(self.spool_batch(message) if isinstance(message, list) else message)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _hang_up(conn: _Outbox) -> None:
+    with contextlib.suppress(OSError):
+        conn.send(None)
+        conn.close()
+    os._exit(0)
+
+
+def _helper(checker: Checker, paths: list[str], conn: _Outbox) -> None:
+    """The forked helper of an interleaved run: check every odd-numbered record and send back its results."""
     try:
-        batch: list[tuple[int, list[IssueTuple], tuple]] = []
+        batch: list[Result] = []
         for index, (info, raw) in enumerate(checker.raw_records(paths, select=lambda i: i % 2 == 1)):
-            if index % 2 == 0:
-                continue
-            record = checker.check(info, raw)
-            batch.append((index, [_as_tuple(i) for i in record.issues], DuplicateFinder.entry(record), record.vintage))
-            if len(batch) >= BATCH:
-                conn.send(batch)
-                batch = []
+            if index % 2:
+                batch.append(_result(index, checker.check(info, raw)))
+                if len(batch) >= BATCH:
+                    conn.send(batch)
+                    batch = []
         if batch:
             conn.send(batch)
     except BaseException:  # the parent redoes whatever the helper did not send
         pass
     finally:
-        with contextlib.suppress(OSError):
-            conn.send(None)
-            conn.close()
-        os._exit(0)
+        _hang_up(conn)
+
+
+def _chunk_helper(checker: Checker, path: str, chunks: XmlChunks, claims: Any, lock: Any, conn: _Outbox) -> None:
+    """The forked helper of a chunked run: claim chunks from the last one back, check each and report it whole."""
+    try:
+        before = newlines_before(path, chunks)
+        while True:
+            with lock:
+                if claims[1] < claims[0]:
+                    break
+                index = claims[1]
+                claims[1] -= 1
+            part = XmlPart(chunks, index, newlines_before=before[index])
+            batch: list[Result] = []
+            batches: list[tuple[int, int]] = []
+            count = 0
+            for count, (info, raw) in enumerate(checker.raw_records([path], part=part), start=1):
+                batch.append(_result(count, checker.check(info, raw)))
+                if len(batch) >= BATCH:
+                    batches.append(conn.spool_batch(batch))
+                    batch = []
+            if batch:
+                batches.append(conn.spool_batch(batch))
+            conn.send((index, count, batches))  # only a chunk that parsed to its end is reported
+    except BaseException:  # the parent redoes whatever the helper did not report
+        pass
+    finally:
+        _hang_up(conn)
 
 
 class _Helped:
-    """The parent's view of the helper's stream of results."""
+    """The parent's view of the helper's messages and spool."""
 
-    def __init__(self, conn: Connection, process: multiprocessing.Process):
+    def __init__(self, conn: Connection, process: multiprocessing.Process, spool: IO[bytes]):
         self.conn = conn
         self.process = process
-        self.pending: dict[int, tuple] = {}
+        self.spool = spool
+        self.pending: dict[int, Result] = {}  # an interleaved run's results by batch index
+        self.chunks: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # a chunked run's finished chunks
         self.alive = True
 
-    def take(self, index: int) -> tuple | None:
+    def _receive(self) -> None:
+        """Wait for one message and file it; a helper that has hung up or died is no longer alive."""
+        try:
+            message = self.conn.recv()
+            if message is not None and len(message) == 2:
+                message = self.read(*message)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            message = None
+        if message is None:
+            self.alive = False
+        elif isinstance(message, list):
+            for item in message:
+                self.pending[item[0]] = item
+        else:
+            index, count, batches = message
+            self.chunks[index] = (count, batches)
+
+    def poll(self) -> None:
+        """File the messages already sent, without waiting (the pipe must not fill up)."""
+        with contextlib.suppress(OSError):
+            while self.alive and self.conn.poll():
+                self._receive()
+
+    def read(self, start: int, size: int) -> list[Result]:
+        data = os.pread(self.spool.fileno(), size, start)
+        if len(data) != size:
+            raise EOFError("the helper's spool is shorter than it said")
+        return pickle.loads(data)
+
+    def take(self, index: int) -> Result | None:
         """The helper's result for `index`, or None if the helper will not deliver it."""
         while self.alive and index not in self.pending:
-            try:
-                batch = self.conn.recv()
-            except (EOFError, OSError):
-                batch = None
-            if batch is None:
-                self.alive = False
-                break
-            for item in batch:
-                self.pending[item[0]] = item
+            self._receive()
         return self.pending.pop(index, None)
+
+    def chunk(self, index: int) -> tuple[int, list[tuple[int, int]]] | None:
+        """(records, spooled batches) of a chunk the helper checked to its end, or None if it never will."""
+        while self.alive and index not in self.chunks:
+            self._receive()
+        return self.chunks.pop(index, None)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -133,23 +240,37 @@ class _Helped:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
+        self.spool.close()
+
+
+def _start(target: Callable[..., None], *args: object) -> _Helped:
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    spool = tempfile.TemporaryFile()  # owner-only and unlinked; closed by _Helped.close
+    process = context.Process(target=target, args=(*args, _Outbox(send, spool.fileno())), daemon=True)
+    process.start()
+    send.close()
+    return _Helped(receive, process, spool)
 
 
 def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> Iterator[TraineeRecord]:
-    """`checker.records(paths)`, with every other record checked by a forked helper.
+    """`checker.records(paths)`, with part of the records checked by a forked helper.
 
     Yields TraineeRecords in input order. Records the helper checked carry their source and issues (their
     `data` holds only the identifiers): enough for reports, not for conversion or upload.
     """
     paths = [str(p) for p in paths]
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_helper, args=(checker, paths, send), daemon=True)
-    process.start()
-    send.close()
-    helped = _Helped(receive, process)
+    chunks = find_xml_chunks(paths[0], checker.fmt, checker.mapping) if len(paths) == 1 else None
+    if chunks is not None:
+        yield from _chunked_records(checker, paths[0], chunks)
+    else:
+        yield from _interleaved_records(checker, paths)
+
+
+def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[TraineeRecord]:
+    helped = _start(_helper, checker, paths)
     duplicates = checker.duplicates
-    taken: dict[int, tuple] = {}
+    taken: dict[int, Result] = {}
 
     def read_in_full(index: int) -> bool:
         """Called by the reader before it extracts a record: skip the helper's records it has delivered."""
@@ -168,14 +289,85 @@ def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> It
                 record = checker.check(info, raw)
                 duplicates.add(record)
                 yield record
-                continue
-            _index, issues, entry, vintage = result
-            if vintage:
-                info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
-            duplicates.add_entry(entry)
-            yield _report_record(raw.source, [_from_tuple(i) for i in issues], vintage)
+            else:
+                yield _merge(checker, info, raw.source, result)
     finally:
         helped.close()
+
+
+def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator[TraineeRecord]:
+    context = multiprocessing.get_context("fork")
+    claims = context.RawArray("i", [1, len(chunks) - 1])  # the parent's next chunk, the helper's next chunk
+    lock = context.Lock()
+
+    def claim(index: int) -> bool:
+        with lock:
+            if claims[0] != index or claims[0] > claims[1]:
+                return False
+            claims[0] += 1
+            return True
+
+    helped = _start(_chunk_helper, checker, path, chunks, claims, lock)
+    duplicates = checker.duplicates
+    known = len(checker.inputs)
+    done = 0  # records yielded so far
+    try:
+        try:
+            for info, raw in checker.raw_records([path], part=XmlPart(chunks, 0, claim)):
+                record = checker.check(info, raw)
+                duplicates.add(record)
+                done += 1
+                if done % POLL_EVERY == 0:
+                    helped.poll()
+                yield record
+        except UnusableInput:  # a damaged file, or a boundary that is not one: read it whole below
+            helped.close()
+        else:
+            for index in range(claims[0], len(chunks)):  # the helper's chunks, in file order
+                finished = helped.chunk(index)
+                if finished is None:
+                    break
+                for start, size in finished[1]:
+                    for result in helped.read(start, size):
+                        number = done + 1
+                        source = new_source(input=info.path, record=number, line=result[1])
+                        yield _merge(checker, info, source, result, record=number)
+                        done = number
+            else:
+                info.records = done
+                return
+        # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
+        before = checker.inputs[known:]
+        del checker.inputs[known:]
+        yield from _rest(checker, path, done, before[0].vintages if before else {})
+    finally:
+        helped.close()
+
+
+def _rest(checker: Checker, path: str, skip: int, vintages: dict[str, int]) -> Iterator[TraineeRecord]:
+    duplicates = checker.duplicates
+    for index, (info, raw) in enumerate(checker.raw_records([path], select=lambda i: i >= skip)):
+        if index == 0:
+            info.vintages.update(vintages)
+        if index < skip:
+            continue
+        record = checker.check(info, raw)
+        duplicates.add(record)
+        yield record
+
+
+def _merge(
+    checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
+) -> TraineeRecord:
+    """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
+    _index, _line, issues, entry, vintage = result
+    if vintage:
+        info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
+    if record is not None:
+        name, _local, line, provider_id, hesa_id = entry[5]
+        entry = (*entry[:5], (name, record, line, provider_id, hesa_id))
+    checker.duplicates.add_entry(entry)
+    return _report_record(source, [_from_tuple(i, record) for i in issues], vintage)
 
 
 def _report_record(source: SourceRef, issues: list[Issue], vintage: str | None) -> TraineeRecord:

@@ -9,7 +9,7 @@ from typing import Any
 
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
-from register_batch.readers import InputInfo, RawRecord, open_inputs
+from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, rules_for
@@ -161,16 +161,22 @@ class Checker:
         return self.validator.as_of
 
     def raw_records(
-        self, paths: list[str] | tuple[str, ...] | list[Path], *, select: Callable[[int], bool] | None = None
+        self,
+        paths: list[str] | tuple[str, ...] | list[Path],
+        *,
+        select: Callable[[int], bool] | None = None,
+        part: XmlPart | None = None,
     ) -> Iterator[tuple[InputInfo, RawRecord]]:
         """Every raw record of every input, in input order (the inputs are listed in `self.inputs`).
 
         `select(batch index)` may tell readers that can skip work (HESA XML) which records to read in full;
         the others keep their source reference and no fields (a parallel run checks them elsewhere).
+        `part` reads part of a single HESA XML input (see `XmlChunks`).
         """
         before = 0
         for info, raw_records in open_inputs([str(p) for p in paths], self.fmt, self.mapping):
             self.inputs.append(info)
+            info.part = part
             if select is not None:
                 info.select = lambda number, offset=before: select(offset + number - 1)
             for raw in raw_records:
