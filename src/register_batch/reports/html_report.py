@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -87,7 +87,13 @@ _BREAK_AFTER = re.compile(r"(?<=[_./\\\[-])")
 
 def breakable(value: object) -> Markup:
     """Escape, then allow line breaks after _ . / \\ - [: long codes and paths wrap at word-like points."""
-    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(value)))
+    return _breakable(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _breakable(text: str) -> Markup:
+    # Field names, rule codes, file names and sources repeat on every row of a long table.
+    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(text))
 
 
 _ENV.filters["breakable"] = breakable

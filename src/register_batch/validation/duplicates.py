@@ -1,6 +1,6 @@
 """Duplicates within a batch of inputs, found in memory that does not grow with the records' size.
 
-Each record adds fixed-size 64-bit hashes to typed arrays (about 40 bytes per record) and one line of
+Each record adds three 64-bit hashes and a spool offset to typed arrays (32 bytes per record) and one line of
 identifiers to a spool file; the groups are found by sorting once all records are read, and only the
 records in a group are looked up again. So 100,000 trainees cost a few MB, not a dict of strings each.
 """
@@ -76,8 +76,6 @@ class DuplicateFinder:
         self._hesa = array("q")
         self._provider = array("q")
         self._match = array("q")  # Register's §4 candidate key: dob, last name, route, start cycle
-        self._first = array("q")
-        self._email = array("q")
         self._offsets = array("Q")
         self._spool = tempfile.TemporaryFile(mode="w+b")
         self.count = 0
@@ -111,25 +109,41 @@ class DuplicateFinder:
         return self.add_entry(self.entry(record))
 
     def add_entry(self, entry: Entry) -> int:
-        """Remember a record from its `entry()` (which another process may have computed)."""
-        hesa, provider, match, first, email, identity = entry
+        """Remember a record from its `entry()` (which another process may have computed).
+
+        Only the keys every record is grouped by are kept in memory; the first-name and email digests, needed
+        only within a group of Register's candidate key (rare), go to the spool with the identifiers.
+        """
+        hesa, provider, match, first, email, (name, record, line, provider_id, hesa_id) = entry
         index = self.count
         self.count += 1
         self._hesa.append(hesa)
         self._provider.append(provider)
         self._match.append(match)
-        self._first.append(first)
-        self._email.append(email)
         self._offsets.append(self._spool.tell())
-        line = "\x1f".join("" if v is None else str(v).replace("\n", " ").replace("\x1f", " ") for v in identity)
-        self._spool.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        text = (
+            f"{name}\x1f{'' if record is None else record}\x1f{'' if line is None else line}"
+            f"\x1f{provider_id or ''}\x1f{hesa_id or ''}"
+        )
+        if "\n" in text or text.count("\x1f") != 4:  # a separator inside a value
+            text = "\x1f".join(
+                "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
+                for v in (name, record, line, provider_id, hesa_id)
+            )
+        self._spool.write(f"{text}\x1f{first}\x1f{email}\n".encode("utf-8", "surrogatepass"))
         return index
 
-    def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
+    def _line(self, index: int) -> list[str]:
         self._spool.seek(self._offsets[index])
-        parts = self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
-        name, record, line, provider_id, hesa_id = parts
+        return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
+
+    def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
+        name, record, line, provider_id, hesa_id, _first, _email = self._line(index)
         return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
+
+    def _first_and_email(self, index: int) -> tuple[int, int]:
+        *_identity, first, email = self._line(index)
+        return int(first), int(email)
 
     @staticmethod
     def _groups(keys: array) -> Iterator[list[int]]:
@@ -200,7 +214,7 @@ class DuplicateFinder:
             first_by_token: dict[int, int] = {}
             first_by_email: dict[int, int] = {}
             for index in group:
-                token, email = self._first[index], self._email[index]
+                token, email = self._first_and_email(index)
                 candidates = [
                     earlier
                     for earlier in (
@@ -248,4 +262,6 @@ class DuplicateFinder:
             )
 
     def close(self) -> None:
+        """Free what the finder holds (before the reports are written, which need memory of their own)."""
         self._spool.close()
+        self._hesa, self._provider, self._match, self._offsets = array("q"), array("q"), array("q"), array("Q")
