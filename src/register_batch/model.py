@@ -84,10 +84,12 @@ class Severity(StrEnum):
 # starts about 0.1 s sooner and, on the XML path, never needs one (see make_issue and the XML reader).
 
 
-class SourceRef(BaseModel):
-    """Where a record came from: the input as the user named it, 1-based record number, line."""
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a record came from: the input as the user named it, 1-based record number, line.
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    A plain dataclass, not a pydantic model: one is made per record read, and its values come typed.
+    """
 
     input: str
     record: int | None = None

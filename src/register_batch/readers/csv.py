@@ -225,7 +225,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 raw = row[index] if index < len(row) else None
                 fields[column] = clean(_strip_apostrophe(raw.strip())) if raw is not None else None
             yield RawRecord(
-                source=SourceRef.model_construct(input=name, record=count, line=line),  # already typed
+                source=SourceRef(input=name, record=count, line=line),
                 fields=fields,
                 problems=problems,
             )

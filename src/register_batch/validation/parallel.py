@@ -43,7 +43,7 @@ POLL_EVERY = 256  # records between the parent's looks at the helper's (small) m
 IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
 # (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
 Result = tuple[int, int | None, list[IssueTuple], Entry, str | None]
-new_source = SourceRef.model_construct
+new_source = SourceRef
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
