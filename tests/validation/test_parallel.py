@@ -10,6 +10,7 @@ import csv
 import filecmp
 import os
 import time
+import types
 from datetime import date
 
 import pytest
@@ -245,3 +246,21 @@ def test_only_plain_files_are_chunked(tmp_path, lead):
     chunks = find_chunks(str(plain), chunk_bytes=100_000)
     assert chunks is not None and len(chunks) > 5
     assert all(plain.read_bytes()[s : s + 9] == b"<Student>" for s in chunks.starts)
+
+
+@pytest.mark.parametrize("failing", ["spool", "fork"])
+def test_no_helper_to_be_had_means_a_serial_run(long_extract, corpus, tmp_path, monkeypatch, failing):
+    """No room for the helper's spool, or a process limit: the run goes on in one process, same reports."""
+
+    def refuse(*args, **kwargs):
+        raise OSError(28 if failing == "spool" else 11, "refused")
+
+    if failing == "spool":
+        monkeypatch.setattr(parallel, "tempfile", types.SimpleNamespace(TemporaryFile=refuse))
+    else:
+        monkeypatch.setattr(parallel.multiprocessing.get_context("fork").Process, "start", refuse)
+    for name, inputs in (("one", [str(long_extract)]), ("several", corpus)):
+        serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "serial", jobs=1)
+        two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "two", jobs=2)
+        assert serial.report.summary == two.report.summary
+        assert reports_equal(tmp_path / name / "serial", tmp_path / name / "two")

@@ -243,12 +243,21 @@ class _Helped:
         self.spool.close()
 
 
-def _start(target: Callable[..., None], *args: object) -> _Helped:
+def _start(target: Callable[..., None], *args: object) -> _Helped | None:
+    """Fork the helper; None if it cannot be had (no room for its spool, a process limit): then run serially."""
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    spool = tempfile.TemporaryFile()  # owner-only and unlinked; closed by _Helped.close
-    process = context.Process(target=target, args=(*args, _Outbox(send, spool.fileno())), daemon=True)
-    process.start()
+    opened: list[Any] = []
+    try:
+        receive, send = context.Pipe(duplex=False)
+        opened += [receive, send]
+        spool = tempfile.TemporaryFile()  # owner-only and unlinked; closed by _Helped.close
+        opened.append(spool)
+        process = context.Process(target=target, args=(*args, _Outbox(send, spool.fileno())), daemon=True)
+        process.start()
+    except OSError:
+        for resource in opened:
+            resource.close()
+        return None
     send.close()
     return _Helped(receive, process, spool)
 
@@ -269,6 +278,9 @@ def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> It
 
 def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[TraineeRecord]:
     helped = _start(_helper, checker, paths)
+    if helped is None:
+        yield from checker.records(paths)
+        return
     duplicates = checker.duplicates
     taken: dict[int, Result] = {}
 
@@ -297,8 +309,12 @@ def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[Trainee
 
 def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator[TraineeRecord]:
     context = multiprocessing.get_context("fork")
-    claims = context.RawArray("i", [1, len(chunks) - 1])  # the parent's next chunk, the helper's next chunk
-    lock = context.Lock()
+    try:
+        claims = context.RawArray("i", [1, len(chunks) - 1])  # the parent's next chunk, the helper's next chunk
+        lock = context.Lock()
+    except OSError:  # no shared memory (/dev/shm) here
+        yield from checker.records([path])
+        return
 
     def claim(index: int) -> bool:
         with lock:
@@ -308,6 +324,9 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
             return True
 
     helped = _start(_chunk_helper, checker, path, chunks, claims, lock)
+    if helped is None:
+        yield from checker.records([path])
+        return
     duplicates = checker.duplicates
     known = len(checker.inputs)
     done = 0  # records yielded so far
