@@ -241,6 +241,9 @@ def test_only_plain_files_are_chunked(tmp_path, lead):
     path = tmp_path / "x.xml"
     path.write_bytes(lead + record * 20_000 + (b"</Provider>" if b"Provider" in lead else b"") + b"</ITTRecord>\n")
     assert find_chunks(str(path), chunk_bytes=100_000) is None
+    apart = tmp_path / "apart.xml"  # no Student follows another closely: no boundary to cut at
+    apart.write_bytes(b"<ITTRecord>" + record.replace(b"\n", b"<!-- next -->") * 20_000 + b"</ITTRecord>")
+    assert find_chunks(str(apart), chunk_bytes=100_000) is None
     plain = tmp_path / "plain.xml"
     plain.write_bytes(b'<?xml version="1.0"?>\n<ITTRecord>\n' + record * 20_000 + b"</ITTRecord>\n")
     chunks = find_chunks(str(plain), chunk_bytes=100_000)
@@ -264,3 +267,17 @@ def test_no_helper_to_be_had_means_a_serial_run(long_extract, corpus, tmp_path, 
         two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "two", jobs=2)
         assert serial.report.summary == two.report.summary
         assert reports_equal(tmp_path / name / "serial", tmp_path / name / "two")
+
+
+def test_a_boundary_split_across_reads_is_found(tmp_path):
+    """The byte search reads 64 KB at a time; a boundary across two reads is found where it is."""
+    filler = b"<Student><F_FNAMES>" + b"x" * (200_000 - 40) + b"</F_FNAMES>"
+    for offset in (65_536 - 12, 65_536 - 5, 65_536 + 3):
+        path = tmp_path / f"split-{offset}.xml"
+        body = filler + b"</Student>" + b" " * 40 + b"<Student><F_HUSID>1</F_HUSID></Student>"
+        path.write_bytes(b"<ITTRecord>" + body * 4 + b"</ITTRecord>")
+        with path.open("rb") as fh:
+            data = fh.read()
+            start = data.index(b"</Student>") - offset
+            found = hesa_xml._next_boundary(fh, start)
+        assert found == data.index(b"<Student><F_HUSID>")

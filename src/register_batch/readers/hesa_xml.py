@@ -75,7 +75,8 @@ CHUNK_BYTES = 4 << 20  # chunks of about this size: fine enough to share the wor
 MAX_CHUNKS = 64
 CUT_SEARCH = 4 << 20  # how far past a chunk's nominal start to look for a Student boundary
 _FIRST_STUDENT = re.compile(rb"<Student[\s/>]")
-_BOUNDARY = re.compile(rb"</Student>\s*(<Student[\s/>])")
+_BOUNDARY = re.compile(rb"</Student>\s{0,256}(<Student[\s/>])")
+_BOUNDARY_LONGEST = len(b"</Student>") + 256 + len(b"<Student>")
 # Only the plainest lead is cut: an optional BOM and XML declaration, then the root's start tag. No DOCTYPE,
 # comment, PI or other element before the first Student, so a `<Student` there can only be its start tag.
 _PLAIN_LEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s[^<>?]*\?>)?\s*<ITTRecord(?:\s[^<>]*)?>\s*")
@@ -111,12 +112,20 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
 
 
 def _next_boundary(fh: BinaryIO, position: int) -> int | None:
-    """The first `Student` start tag at or after `position` that follows a `</Student>` and white space."""
-    window = b""
-    base = position
+    """The first `Student` start tag at or after `position` that follows a `</Student>` and a little white space.
+
+    Reads on for at most CUT_SEARCH bytes, each searched once: every read is searched with only the end of the
+    one before it, as long as the longest boundary.
+    """
     fh.seek(position)
-    while len(window) < CUT_SEARCH and (more := fh.read(1 << 16)):
-        window += more
+    window = b""
+    base = position  # where `window` starts in the file
+    read = 0
+    while read < CUT_SEARCH and (more := fh.read(1 << 16)):
+        read += len(more)
+        kept = window[-_BOUNDARY_LONGEST:]
+        base += len(window) - len(kept)
+        window = kept + more
         if found := _BOUNDARY.search(window):
             return base + found.start(1)
     return None
