@@ -126,6 +126,19 @@ def small_chunks(monkeypatch):
     return chunked
 
 
+def hold_the_parent_back(monkeypatch, seconds=1.0):
+    """Delay the main process's first read, so that the helper checks most chunks (only it reads single chunks)."""
+    real_read = hesa_xml._Leading.read
+    waited = []
+
+    def read(self, size=-1):
+        if not waited:
+            waited.append(time.sleep(seconds))
+        return real_read(self, size)
+
+    monkeypatch.setattr(hesa_xml._Leading, "read", read)
+
+
 def serial_and_two(path, tmp_path):
     serial = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     two = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
@@ -160,15 +173,7 @@ def test_boundaries_inside_a_comment_are_not_used(long_extract, small_chunks, tm
     """A comment full of what look like record boundaries, across several chunk starts: records it holds are
     not records, whichever process meets them (the parent is held back so that the helper does)."""
     if reader == "helper":
-        real_read = hesa_xml._Leading.read  # only the parent reads from the start of the file
-        waited = []
-
-        def read(self, size=-1):
-            if not waited:
-                waited.append(time.sleep(1.0))
-            return real_read(self, size)
-
-        monkeypatch.setattr(hesa_xml._Leading, "read", read)
+        hold_the_parent_back(monkeypatch)
     text = long_extract.read_bytes()
     middle = text.index(b"<Student>", len(text) * 4 // 5)
     fake = b"</Student>\n    <Student><F_HUSID>9999999999999</F_HUSID></Student>\n    <Student>" * 4000
@@ -199,6 +204,7 @@ def test_a_helper_that_stops_after_some_chunks_changes_nothing(
         real_send(self, message)
 
     monkeypatch.setattr(parallel._Outbox, "send", send)
+    hold_the_parent_back(monkeypatch)  # so that the helper gets as far as being stopped
     serial, two = serial_and_two(long_extract, tmp_path)
     assert small_chunks
     assert serial.report.summary == two.report.summary
@@ -281,3 +287,21 @@ def test_a_boundary_split_across_reads_is_found(tmp_path):
             start = data.index(b"</Student>") - offset
             found = hesa_xml._next_boundary(fh, start)
         assert found == data.index(b"<Student><F_HUSID>")
+
+
+def test_a_spool_that_cannot_be_read_back_changes_nothing(long_extract, small_chunks, tmp_path, monkeypatch):
+    real_read = parallel._Helped.read
+    reads = []
+
+    def read(self, start, size):
+        reads.append(start)
+        if len(reads) == 3:
+            raise OSError(5, "Input/output error")
+        return real_read(self, start, size)
+
+    monkeypatch.setattr(parallel._Helped, "read", read)
+    hold_the_parent_back(monkeypatch)
+    serial, two = serial_and_two(long_extract, tmp_path)
+    assert len(reads) >= 3, "the test needs the helper to have spooled at least three batches"
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")

@@ -222,6 +222,10 @@ class _Helped:
             raise EOFError("the helper's spool is shorter than it said")
         return pickle.loads(data)
 
+    def results(self, batches: list[tuple[int, int]]) -> _Spooled:
+        """A finished chunk's results, read from the spool batch by batch."""
+        return _Spooled(self, batches)
+
     def take(self, index: int) -> Result | None:
         """The helper's result for `index`, or None if the helper will not deliver it."""
         while self.alive and index not in self.pending:
@@ -241,6 +245,24 @@ class _Helped:
             self.process.kill()
         self.process.join(5)
         self.spool.close()
+
+
+class _Spooled:
+    """Iterates over spooled batches of results; a batch that cannot be read ends it with `failed` set."""
+
+    def __init__(self, helped: _Helped, batches: list[tuple[int, int]]):
+        self.helped = helped
+        self.batches = batches
+        self.failed = False
+
+    def __iter__(self) -> Iterator[Result]:
+        for start, size in self.batches:
+            try:
+                batch = self.helped.read(start, size)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.failed = True  # what was read is good; the rest is read again from the input
+                return
+            yield from batch
 
 
 def _start(target: Callable[..., None], *args: object) -> _Helped | None:
@@ -342,17 +364,22 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
         except UnusableInput:  # a damaged file, or a boundary that is not one: read it whole below
             helped.close()
         else:
+            complete = True
             for index in range(claims[0], len(chunks)):  # the helper's chunks, in file order
                 finished = helped.chunk(index)
-                if finished is None:
+                results = helped.results(finished[1]) if finished else None
+                if results is None:
+                    complete = False
                     break
-                for start, size in finished[1]:
-                    for result in helped.read(start, size):
-                        number = done + 1
-                        source = new_source(input=info.path, record=number, line=result[1])
-                        yield _merge(checker, info, source, result, record=number)
-                        done = number
-            else:
+                for result in results:
+                    number = done + 1
+                    source = new_source(input=info.path, record=number, line=result[1])
+                    yield _merge(checker, info, source, result, record=number)
+                    done = number
+                if results.failed:
+                    complete = False
+                    break
+            if complete:
                 info.records = done
                 return
         # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
