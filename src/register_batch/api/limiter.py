@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from register_batch.fs import make_private_dirs
+
 log = logging.getLogger("register_batch.api")
 
 _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much rounding
@@ -87,10 +89,10 @@ class RateLimiter:
             self.share(self.shared_file)
 
     def share(self, path: Path) -> None:
-        """Share the budget through `path` from now on (its folder is created owner-only)."""
+        """Share the budget through `path` from now on (folders it creates are owner-only)."""
         path = Path(path)
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
         except OSError as exc:
             self._unshare(path, exc)
             return

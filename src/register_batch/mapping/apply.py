@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.loader import CodeTranslation, FieldMap, MappingConfig
@@ -15,9 +16,6 @@ _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
 _REASON_SPLIT = re.compile(r"[;|]")
 
 
-_FLAT_CACHE = 4096  # column names remembered by _group_rows (bounded: tags are the input's to choose)
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """A field map as the per-record loop wants it: (API field, sources) pairs, and fields with translations."""
@@ -27,17 +25,18 @@ class _Plan:
     translated: tuple[tuple[str, CodeTranslation], ...]
 
 
-_WANTED: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+_SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
 
 
-def _wanted(columns: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    """The source names of a group's columns (remembered per columns table)."""
-    found = _WANTED.get(id(columns))
-    if found is None or found[0] is not columns:
-        found = _WANTED[id(columns)] = (columns, frozenset(s for sources in columns.values() for s in sources))
+def _source_names(table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Every source name of a field table (remembered per table: the tables live as long as their config)."""
+    found = _SOURCE_NAMES.get(id(table))
+    if found is None or found[0] is not table:
+        found = _SOURCE_NAMES[id(table)] = (table, frozenset(s for sources in table.values() for s in sources))
     return found[1]
 
 
+@lru_cache(maxsize=4096)  # bounded: column names are the input's to choose
 def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
     """(source name, row number) of a flat column of a group, or None when the column is not the group's."""
     if name in wanted:
@@ -80,9 +79,7 @@ class Mapper:
         self._translations: dict[str, CodeTranslation | None] = {}
         # Derived once per field map (and vintage): the per-record work only looks things up.
         self._plans: dict[tuple[int, str | None], _Plan] = {}
-        self._source_sets: dict[int, frozenset[str]] = {}
         self._degree_translations: dict[str, CodeTranslation | None] = {}
-        self._flat_names: dict[tuple[int, str], tuple[str, int] | None] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -131,12 +128,12 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage)
-        if fmap.withdrawal and not fields.keys().isdisjoint(self._sources(fmap.withdrawal)):
+        if fmap.withdrawal and not fields.keys().isdisjoint(_source_names(fmap.withdrawal)):
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
                 record.withdrawal["reasons"] = reasons
-        if fmap.deferral and not fields.keys().isdisjoint(self._sources(fmap.deferral)):
+        if fmap.deferral and not fields.keys().isdisjoint(_source_names(fmap.deferral)):
             record.deferral = self._optional(fields, fmap.deferral)
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
@@ -144,14 +141,6 @@ class Mapper:
             _legacy_withdrawal(record, fields)
         self._translate(record, plan)
         return record
-
-    def _sources(self, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
-        """Every source column of a table, remembered (most extracts have no withdrawal columns at all)."""
-        key = id(table)
-        found = self._source_sets.get(key)
-        if found is None:
-            found = self._source_sets[key] = frozenset(s for sources in table.values() for s in sources)
-        return found
 
     @staticmethod
     def _optional(fields: dict[str, str | None], table: dict[str, tuple[str, ...]]) -> dict[str, Any] | None:
@@ -168,17 +157,10 @@ class Mapper:
         """Rows of a repeated group: nested elements (XML) or numbered columns (flat CSV)."""
         if group and group in raw.groups:
             return raw.groups[group]
-        wanted = _wanted(columns)
-        flat = self._flat_names
+        wanted = _source_names(columns)
         rows: dict[int, dict[str, str | None]] = {}
         for name, value in raw.fields.items():
-            key = (id(wanted), name)
-            try:
-                place = flat[key]
-            except KeyError:
-                place = _place(name, wanted)
-                if len(flat) < _FLAT_CACHE:
-                    flat[key] = place
+            place = _place(name, wanted)
             if place is not None:
                 rows.setdefault(place[1], {})[place[0]] = value
         return [rows[n] for n in sorted(rows)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from register_batch.model import Severity
@@ -160,20 +160,10 @@ def email_is_valid(value: str) -> bool:
     match = _EMAIL_LOCAL.match(value)
     if not match:
         return False
-    hostname = match.group(1)
-    known = _HOSTNAMES.get(hostname)
-    if known is None:
-        known = _hostname_is_valid(hostname)
-        if len(_HOSTNAMES) < _HOSTNAME_CACHE:
-            _HOSTNAMES[hostname] = known
-    return known
+    return _hostname_is_valid(match.group(1))
 
 
-# Hostnames repeat across a file (a provider's trainees share a few mail domains): remember the verdicts.
-_HOSTNAME_CACHE = 4096
-_HOSTNAMES: dict[str, bool] = {}
-
-
+@lru_cache(maxsize=4096)  # hostnames repeat across a file (a provider's trainees share a few mail domains)
 def _hostname_is_valid(hostname: str) -> bool:
     try:
         hostname = hostname.encode("idna").decode("ascii")
