@@ -69,8 +69,8 @@ def validate_files(
 ) -> ValidationResult:
     """Read, map and validate every record; write report.json, issues.csv, report.html (and junit.xml).
 
-    `jobs=2` checks every other record in a second process (same results, less time on two cores); the
-    default decides by core count and input size.
+    `jobs=2` shares the records with a second process (validation/parallel.py: same reports, less time on two
+    cores); the default decides by core count and input size.
     """
     from register_batch.validation.parallel import parallel_records, worth_parallel
 

@@ -257,10 +257,10 @@ def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | N
     """
     shown = _printable(path)
     try:
-        with _open_file(Path(path), shown) as fh:
-            if is_zip(fh.read(4)):
-                return None
-        actual = fmt if fmt != "auto" else _detect(lambda: _open_file(Path(path), shown), shown, config)
+        members = _members(Path(path), shown)
+        if [name for name, _opener in members] != [shown]:  # a zip
+            return None
+        actual = fmt if fmt != "auto" else _detect(members[0][1], shown, config)
         return find_chunks(path) if actual == "hesa-xml" else None
     except (UnusableInput, OSError):
         return None

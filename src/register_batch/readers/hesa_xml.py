@@ -22,7 +22,6 @@ from register_batch.readers.base import HashingReader, InputInfo, RawRecord, cle
 
 ROOT = "ITTRecord"
 RECORD = "Student"
-new_source = SourceRef
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)")
@@ -276,7 +275,7 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     try:
         for _event, student in parser_events:
             count += 1
-            source = new_source(input=name, record=count, line=student.sourceline + shift)
+            source = SourceRef(input=name, record=count, line=student.sourceline + shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
             else:

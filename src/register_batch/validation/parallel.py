@@ -43,7 +43,6 @@ POLL_EVERY = 256  # records between the parent's looks at the helper's (small) m
 IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
 # (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
 Result = tuple[int, int | None, list[IssueTuple], Entry, str | None]
-new_source = SourceRef
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
@@ -373,7 +372,7 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
                     break
                 for result in results:
                     number = done + 1
-                    source = new_source(input=info.path, record=number, line=result[1])
+                    source = SourceRef(input=info.path, record=number, line=result[1])
                     yield _merge(checker, info, source, result, record=number)
                     done = number
                 if results.failed:

@@ -174,7 +174,8 @@ class Checker:
         `part` reads part of a single HESA XML input (see `XmlChunks`).
         """
         before = 0
-        for info, raw_records in open_inputs([str(p) for p in paths], self.fmt, self.mapping):
+        fmt = "hesa-xml" if part is not None else self.fmt  # a part's file was found to be HESA XML already
+        for info, raw_records in open_inputs([str(p) for p in paths], fmt, self.mapping):
             self.inputs.append(info)
             info.part = part
             if select is not None:
