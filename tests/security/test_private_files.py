@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runs import run_cli
 from register_batch.emulator import start_emulator
 from register_batch.emulator.store import Store
 from register_batch.fs import private_dir, private_writer
@@ -32,18 +33,6 @@ TOKEN = "private-files-token-0001"
 
 def _umask_022() -> None:
     os.umask(0o022)
-
-
-def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "register_batch", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_umask_022,
-    )
 
 
 def modes(root: Path, inputs: set[Path]) -> dict[str, str]:
@@ -78,7 +67,7 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
     created = []
 
     def run(args: list[str], codes: tuple[int, ...] = (0,)) -> None:
-        done = cli(args, work, env)
+        done = run_cli(args, work, env, umask=0o022)  # a typical umask: what we write must not rely on it
         assert done.returncode in codes, (args, done.stdout, done.stderr)
         created.append(args[0])
 

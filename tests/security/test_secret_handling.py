@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli_runs import run_cli
 from register_batch.api import (
     ApiError,
     InsecureTarget,
@@ -61,17 +62,6 @@ def leaks(text: str | bytes) -> list[str]:
     ]
 
 
-def cli(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "register_batch", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture
 def base_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
@@ -95,7 +85,7 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
     runs: list[tuple[list[str], subprocess.CompletedProcess]] = []
 
     def run(args: list[str], env: dict[str, str], codes: tuple[int, ...]) -> subprocess.CompletedProcess:
-        done = cli(["-vv", *args], work, env)
+        done = run_cli(["-vv", *args], work, env)
         runs.append((args, done))
         assert done.returncode in codes, (args, done.returncode, done.stderr[-3000:])
         assert "Traceback" not in done.stderr, (args, done.stderr[-3000:])
