@@ -21,3 +21,26 @@ def run_cli(
         timeout=timeout,
         preexec_fn=None if umask is None else lambda: os.umask(umask),
     )
+
+
+def sync_command(source: Path, target: str, state_dir: Path, report_dir: Path, as_of: str, *extra: str) -> list[str]:
+    """`register-batch -q sync` of one extract to `target`, fast-paced (the emulator's limit is off in such tests)."""
+    return [
+        sys.executable,
+        "-m",
+        "register_batch",
+        "-q",
+        "sync",
+        str(source),
+        "--target",
+        target,
+        "--state-dir",
+        str(state_dir),
+        "--report-dir",
+        str(report_dir),
+        "--as-of",
+        as_of,
+        "--rate",
+        "1000/1",
+        *extra,
+    ]

@@ -18,7 +18,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import date
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runs import sync_command
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from trainee_extracts import trainee, write_extract
@@ -46,26 +46,9 @@ def extract_rows(version: int) -> list[dict]:
 
 
 def command(source: Path, emulator, tmp_path: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "register_batch",
-        "-q",
-        "sync",
-        str(source),
-        "--target",
-        emulator.url,
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--report-dir",
-        str(tmp_path / "reports"),
-        "--as-of",
-        AS_OF.isoformat(),
-        "--rate",
-        "1000/1",
-        "--timeout",
-        "1",
-    ]
+    return sync_command(
+        source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat(), "--timeout", "1"
+    )
 
 
 def _requests(emulator, *, writes: bool) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli_runs import sync_command
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncOptions, sync_files
@@ -126,24 +127,7 @@ def test_a_sync_killed_mid_run_completes_on_the_next_run(tmp_path):
     source = extract(tmp_path / "in.csv", 40)
     env = {**os.environ, "REGISTER_API_TOKEN": TOKEN}
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, db=db, latency_ms=40) as emulator:
-        command = [
-            sys.executable,
-            "-m",
-            "register_batch",
-            "-q",
-            "sync",
-            str(source),
-            "--target",
-            emulator.url,
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--rate",
-            "1000/1",
-            "--report-dir",
-            str(tmp_path / "r"),
-        ]
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "r", AS_OF.isoformat())
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while stats(emulator)["requests"]["by_route"].get("POST /trainees", 0) < 12:
