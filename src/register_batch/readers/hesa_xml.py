@@ -330,13 +330,12 @@ def _chunk_source(stream: BinaryIO, part: XmlPart) -> tuple[_Half, int, int]:
     chunks = part.chunks
     start, end = chunks.span(part.index)
     newlines = part.newlines_before - chunks.lead_newlines
-    padded = newlines if newlines <= _BIG_LINES else _BIG_LINES
-    step = 1 << 20  # comments well within libxml2's limit on a comment's length
-    comments = [b"<!--" + b"\n" * min(step, padded - done) + b"-->" for done in range(0, padded, step)]
-    pieces: list[tuple[int, int | None] | bytes] = [(0, chunks.lead), *comments, (start, end)]
+    padded = min(newlines, _BIG_LINES)
+    padding = b"<!--" + b"\n" * padded + b"-->"  # 70 KB at most: well within libxml2's limit on a comment
+    pieces: list[tuple[int, int | None] | bytes] = [(0, chunks.lead), padding, (start, end)]
     if end is not None:
         pieces.append(_CLOSER)
-    return _Half(stream, pieces), sum(len(c) for c in comments), newlines - padded
+    return _Half(stream, pieces), len(padding), newlines - padded
 
 
 class _Leading:

@@ -363,22 +363,19 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
         except UnusableInput:  # a damaged file, or a boundary that is not one: read it whole below
             helped.close()
         else:
-            complete = True
             for index in range(claims[0], len(chunks)):  # the helper's chunks, in file order
                 finished = helped.chunk(index)
-                results = helped.results(finished[1]) if finished else None
-                if results is None:
-                    complete = False
+                if finished is None:
                     break
+                results = helped.results(finished[1])
                 for result in results:
                     number = done + 1
                     source = SourceRef(input=info.path, record=number, line=result[1])
                     yield _merge(checker, info, source, result, record=number)
                     done = number
                 if results.failed:
-                    complete = False
                     break
-            if complete:
+            else:
                 info.records = done
                 return
         # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
