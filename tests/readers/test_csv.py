@@ -89,6 +89,27 @@ def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     assert raw.fields["F_PLMNTSCH_2"] == "100000"
 
 
+def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE\n' 0310261553101 ,''Brien,' NULL ,null,\n")
+    _info, [raw] = read(path)
+    assert raw.fields == {
+        "F_HUSID": "0310261553101",  # apostrophe, then the spaces inside it
+        "F_SURNAME": "'Brien",  # exactly one apostrophe is protective (hesa-formats.md §3.3)
+        "F_FNAMES": None,
+        "F_SEXID": None,
+        "F_DOMICILE": None,
+    }
+
+
+def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n0310261553101,George\n")
+    _info, [raw] = read(path)
+    assert raw.fields == {"F_HUSID": "0310261553101", "F_SURNAME": "George", "F_FNAMES": None}
+    assert raw.problems == []
+
+
 def test_unknown_hesa_column(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_FAVOURITE_COLOUR\n1,2,3,4\n")

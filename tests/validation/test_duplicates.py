@@ -65,3 +65,20 @@ def test_first_name_token():
     assert first_name_token("  Mary-Jane Ann") == "maryjane"
     assert first_name_token("Zoë") == "zo"
     assert first_name_token(None) == ""
+
+
+def test_records_added_after_a_look_up_are_kept_whole():
+    # The spool's end is tracked, not asked for (tell() per record was a system call): a look-up that moves
+    # the position must not make the next record overwrite an earlier one.
+    finder = DuplicateFinder()
+    try:
+        finder.add(record(1, hesa_id="0000000000001"))
+        finder.add(record(2, hesa_id="0000000000001"))
+        finder.add(record(3, hesa_id="0000000000003", last_name="Ng"))  # never looked up below
+        assert [index for index, issue in finder.issues() if issue.code == "duplicate_hesa_id"] == [0, 1]
+        finder.add(record(4, hesa_id="0000000000003", last_name="Ng"))  # after look-ups of records 1 and 2
+        found = [(index, issue) for index, issue in finder.issues() if issue.code == "duplicate_hesa_id"]
+        assert [(index, issue.record) for index, issue in found] == [(0, 1), (1, 2), (2, 3), (3, 4)]
+        assert "records 3 of in.xml, 4 of in.xml" in found[2][1].message
+    finally:
+        finder.close()

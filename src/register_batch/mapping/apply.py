@@ -47,6 +47,12 @@ def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
     return None
 
 
+@lru_cache(maxsize=256)  # bounded; a CSV's rows all have its header's names, so one entry serves a whole file
+def _group_columns(names: tuple[str, ...], wanted: frozenset[str]) -> tuple[tuple[str, str, int], ...]:
+    """The columns among `names` that belong to a group: (column, source name, row number), in order."""
+    return tuple((name, *place) for name in names if (place := _place(name, wanted)) is not None)
+
+
 # C22053 and earlier: F_RSNEND with F_ENDDATE made the legacy import withdraw a trainee (hesa-formats.md §2.3.19).
 LEGACY_LEAVING_REASONS = {"03": "transferred to another provider", "05": "death", "11": "another reason"}
 
@@ -157,12 +163,10 @@ class Mapper:
         """Rows of a repeated group: nested elements (XML) or numbered columns (flat CSV)."""
         if group and group in raw.groups:
             return raw.groups[group]
-        wanted = _source_names(columns)
+        fields = raw.fields
         rows: dict[int, dict[str, str | None]] = {}
-        for name, value in raw.fields.items():
-            place = _place(name, wanted)
-            if place is not None:
-                rows.setdefault(place[1], {})[place[0]] = value
+        for name, source, n in _group_columns(tuple(fields), _source_names(columns)):
+            rows.setdefault(n, {})[source] = fields[name]
         return [rows[n] for n in sorted(rows)]
 
     def _degrees(self, raw: RawRecord, fmap: FieldMap) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef
-from register_batch.readers.base import InputInfo, RawRecord, clean
+from register_batch.readers.base import InputInfo, RawRecord
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -195,6 +195,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             )
         )
     width = len(header)
+    places = [(index, column) for index, column in enumerate(columns) if column is not None]
     count = 0
     start_line = reader.line_num + 1
     try:
@@ -219,11 +220,18 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     problems.append(
                         (None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)")
                     )
-            for index, column in enumerate(columns):
-                if column is None:
-                    continue
-                raw = row[index] if index < len(row) else None
-                fields[column] = clean(_strip_apostrophe(raw.strip())) if raw is not None else None
+            if len(row) < width:
+                row = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
+            for index, column in places:
+                # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file.
+                value = row[index]
+                if value is not None:
+                    value = value.strip()
+                    if value[:1] == "'":
+                        value = value[1:].strip()
+                    if not value or (len(value) == 4 and value.lower() == "null"):
+                        value = None
+                fields[column] = value
             yield RawRecord(
                 source=SourceRef(input=name, record=count, line=line),
                 fields=fields,

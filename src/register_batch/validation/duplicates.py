@@ -78,6 +78,8 @@ class DuplicateFinder:
         self._match = array("q")  # Register's §4 candidate key: dob, last name, route, start cycle
         self._offsets = array("Q")
         self._spool = tempfile.TemporaryFile(mode="w+b")
+        self._spool_size = 0  # kept here: the spool's tell() is a system call per record
+        self._read_since_write = False  # a look-up moved the spool's position away from its end
         self.count = 0
 
     @staticmethod
@@ -120,7 +122,10 @@ class DuplicateFinder:
         self._hesa.append(hesa)
         self._provider.append(provider)
         self._match.append(match)
-        self._offsets.append(self._spool.tell())
+        if self._read_since_write:
+            self._spool.seek(self._spool_size)
+            self._read_since_write = False
+        self._offsets.append(self._spool_size)
         text = (
             f"{name}\x1f{'' if record is None else record}\x1f{'' if line is None else line}"
             f"\x1f{provider_id or ''}\x1f{hesa_id or ''}"
@@ -130,11 +135,12 @@ class DuplicateFinder:
                 "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
                 for v in (name, record, line, provider_id, hesa_id)
             )
-        self._spool.write(f"{text}\x1f{first}\x1f{email}\n".encode("utf-8", "surrogatepass"))
+        self._spool_size += self._spool.write(f"{text}\x1f{first}\x1f{email}\n".encode("utf-8", "surrogatepass"))
         return index
 
     def _line(self, index: int) -> list[str]:
         self._spool.seek(self._offsets[index])
+        self._read_since_write = True
         return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
 
     def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
