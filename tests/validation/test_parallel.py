@@ -68,7 +68,10 @@ def test_two_processes_write_the_same_reports_as_one(corpus, tmp_path):
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
-def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypatch):
+@pytest.mark.parametrize("batches", [2, 14], ids=["in-the-xml", "in-the-csv"])
+def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypatch, batches):
+    # The helper takes every other record (200 of the first file's 400), 16 to a batch: it dies in the XML
+    # after 2 batches, in the CSV after 14; both readers skip the helper's records until it stops.
     real = parallel._helper
 
     def stops_early(checker, paths, conn):
@@ -78,8 +81,8 @@ def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypa
         def send(batch):
             if batch is not None:
                 sent.append(len(batch))
-            if len(sent) > 1:
-                os._exit(3)  # as if killed after two batches
+            if len(sent) > batches - 1:
+                os._exit(3)  # as if killed
             conn_send(batch)
 
         conn.send = send

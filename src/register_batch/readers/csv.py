@@ -196,6 +196,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
         )
     width = len(header)
     places = [(index, column) for index, column in enumerate(columns) if column is not None]
+    select = info.select
     count = 0
     start_line = reader.line_num + 1
     try:
@@ -212,6 +213,9 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
                 _check_multiline(row, columns, width, name, count, line, reader.line_num)
+            if select is not None and not select(count):  # another process reads this record in full
+                yield RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
+                continue
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
             if len(row) > width:

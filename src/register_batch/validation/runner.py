@@ -169,7 +169,7 @@ class Checker:
     ) -> Iterator[tuple[InputInfo, RawRecord]]:
         """Every raw record of every input, in input order (the inputs are listed in `self.inputs`).
 
-        `select(batch index)` may tell readers that can skip work (HESA XML) which records to read in full;
+        `select(batch index)` tells the readers (HESA XML, CSV) which records to read in full;
         the others keep their source reference and no fields (a parallel run checks them elsewhere).
         `part` reads part of a single HESA XML input (see `XmlChunks`).
         """
