@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from emulator_helpers import trainee_body
 
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.validation.duplicates import DuplicateFinder
+
 CONFLICT = [{"error": "Conflict", "message": "This trainee is already in Register"}]
 STATE_ERROR = {
     "errors": [
@@ -73,6 +76,43 @@ def test_the_submitted_cycle_comes_from_itt_start_date_only(api, create):
     # itt_start_date in 2026/27 matches the first trainee's start cycle: duplicate of it.
     third = api.post("/trainees", json=trainee_body(itt_start_date="2026-09-01", trainee_start_date="2026-07-01"))
     assert third.status_code == 409
+
+
+# (first record, second record): overrides of trainee_body() for each.
+AGREEMENT = {
+    "same": ({}, {}),
+    "last name case": ({}, {"last_name": "DOE"}),
+    "first-name token": ({}, {"first_names": " john Paul", "email": "other@example.com"}),
+    "e-mail": ({}, {"first_names": "Jonathan", "email": " John.Doe@Example.com "}),
+    "neither": ({}, {"first_names": "Jane", "email": "jane@example.com"}),
+    "another cycle": ({}, {"itt_start_date": "2027-09-01", "itt_end_date": "2028-07-31"}),
+    "another route": ({}, {"training_route": "03"}),
+    "earlier starts in a later cycle": (
+        {"itt_start_date": "2026-07-01", "trainee_start_date": "2026-09-01", "itt_end_date": "2027-07-31"},
+        {"itt_start_date": "2026-07-01", "itt_end_date": "2027-07-31"},
+    ),
+    "later's itt_start_date in the earlier's start cycle": (
+        {"itt_start_date": "2026-07-01", "trainee_start_date": "2026-09-01", "itt_end_date": "2027-07-31"},
+        {"itt_start_date": "2026-09-01", "trainee_start_date": "2026-07-01"},
+    ),
+    "names without letters a-z": ({"first_names": "李"}, {"first_names": "王", "email": "wang@example.com"}),
+}
+
+
+@pytest.mark.parametrize(("first", "second"), AGREEMENT.values(), ids=AGREEMENT.keys())
+def test_the_batch_duplicate_check_warns_exactly_where_register_answers_409(api, first, second):
+    """validate's possible_duplicate_trainee warning is Register's §4 rule: the emulator's 409 is the judge."""
+    bodies = [trainee_body(**first), trainee_body(**second)]
+    statuses = [api.post("/trainees", json=body).status_code for body in bodies]
+    assert statuses[0] == 201 and statuses[1] in (201, 409)
+    finder = DuplicateFinder()
+    try:
+        for n, body in enumerate(bodies, start=1):
+            finder.add(TraineeRecord(source=SourceRef(input="in.csv", record=n, line=n + 1), data=body["data"]))
+        warned = [index for index, issue in finder.issues() if issue.code == "possible_duplicate_trainee"]
+    finally:
+        finder.close()
+    assert warned == ([1] if statuses[1] == 409 else [])
 
 
 def test_invalid_records_get_422_never_409(api, create):

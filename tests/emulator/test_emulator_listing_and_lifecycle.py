@@ -314,6 +314,24 @@ def test_degrees_sub_resource(api, create):
     assert api.get(f"/trainees/{slug}/degrees/{degree['degree_id']}").status_code == 404
 
 
+def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
+    """§3.7: grade 09 is stored as 14, and a UK degree's country as null, before degrees are compared."""
+    slug = create()["trainee_id"]
+    existing = {
+        "grade": "02",
+        "subject": "100485",
+        "institution": "0117",
+        "uk_degree": "083",
+        "graduation_year": "2012",
+    }
+    pass_grade = {"subject": "100425", "uk_degree": "083", "grade": "14", "graduation_year": "2015"}
+    assert api.post(f"/trainees/{slug}/degrees", json={"data": pass_grade}).status_code == 201
+    for body in ({**pass_grade, "grade": "09"}, {**existing, "country": "FR"}, {**existing, "country": "XF"}):
+        response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
+        assert response.status_code == 409, body
+        assert response.json()["errors"] == [{"error": "Conflict", "message": "This is a duplicate degree"}]
+
+
 def test_placements_sub_resource_and_updated_at(api, create):
     trainee = create(placements_attributes=...)
     slug = trainee["trainee_id"]

@@ -466,6 +466,35 @@ def test_duplicate_degrees():
     ]
 
 
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"grade": "09"},  # 09 is stored as 14 (Pass): the same degree (§3.7)
+        {"country": "FR"},  # an institution makes it a UK degree, whose country is stored as null (§3.7)
+        {"country": "XF"},  # England: a UK code, also stored as null
+    ],
+    ids=["grade 09 and 14", "UK degree with a foreign country", "UK degree with a UK country"],
+)
+def test_duplicate_degrees_are_compared_after_registers_mapping(second):
+    first = dict(VALID["degrees_attributes"][0], grade="14")
+    twice = with_changes(degrees_attributes=[first, {**first, **second}])
+    assert ("degrees_attributes", "duplicate_degrees") in {(f, c) for f, c, _m in check(twice)}
+
+
+def test_degrees_differing_after_registers_mapping_are_not_duplicates():
+    first = dict(VALID["degrees_attributes"][0], grade="14")
+    other = {**first, "grade": "13"}
+    assert "duplicate_degrees" not in {c for _f, c, _m in check(with_changes(degrees_attributes=[first, other]))}
+
+
+def test_a_placement_urn_with_a_trailing_newline_is_invalid():
+    # Register's /\A[0-9]{6}\z/ (§3.8); Python's `$` would let "123456\n" through.
+    data = with_changes(placements_attributes=[{"urn": "123456\n", "name": "P"}, {"urn": "900020", "name": "Q"}])
+    assert check(data) == [
+        ("placements_attributes[0].urn", "placement_urn_invalid", "placements_attributes urn is invalid")
+    ]
+
+
 def test_itt_end_date_within_last_10_years():
     old = with_changes(itt_start_date="2015-09-01", itt_end_date="2016-07-31", trainee_start_date=None)
     codes = {c for _f, c, _m in check(old)}

@@ -15,7 +15,7 @@ import yaml
 
 from register_batch.reference import DATA_DIR, ReferenceData
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URNS, PRIMARY_AGE_RANGES, UNDERGRADUATE_ROUTES
-from register_batch.validation.nested import graduation_year, is_uk_degree
+from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_degree
 
 # §3.8 magic URN labels (config/locales/en.yml `magic_urn`).
 MAGIC_URN_NAMES = {
@@ -36,9 +36,6 @@ ETHNIC_GROUPS = {
     "not_provided_ethnic_group": ("997", "998", "999"),
 }
 ETHNIC_GROUP_OF = {code: group for group, codes in ETHNIC_GROUPS.items() for code in codes}
-# §3.7 mapper rewrites: grade 09 -> 14 (Pass), institution 0133 -> 0149.
-GRADE_REWRITES = {"09": "14"}
-INSTITUTION_REWRITES = {"0133": "0149"}
 DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
 
 

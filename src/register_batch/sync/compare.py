@@ -17,7 +17,7 @@ from typing import Any
 from register_batch.model import TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS
 from register_batch.validation.facts import MAGIC_URNS
-from register_batch.validation.nested import graduation_year
+from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
 
 NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
 URN_FIELDS = frozenset({"employing_school_urn", "training_partner_urn"})
@@ -119,10 +119,8 @@ def create_body(source: dict[str, Any]) -> dict[str, Any]:
 def degree_key(degree: dict[str, Any]) -> tuple[str | None, ...]:
     """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer."""
     values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
-    if values["grade"] == "09":
-        values["grade"] = "14"
-    if values["institution"] == "0133":
-        values["institution"] = "0149"
+    values["grade"] = GRADE_REWRITES.get(values["grade"], values["grade"])
+    values["institution"] = INSTITUTION_REWRITES.get(values["institution"], values["institution"])
     year = graduation_year(values["graduation_year"])
     values["graduation_year"] = str(year) if year else None
     if values["uk_degree"] is not None:

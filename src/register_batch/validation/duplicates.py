@@ -45,9 +45,10 @@ describe(
     severity=Severity.WARNING,
 )
 
-# Five digests (HUSID, SRS id, Register's candidate key, first-name token, email), then the record's
-# (input, record number, line, provider_trainee_id, hesa_id).
-Entry = tuple[int, int, int, int, int, tuple[str, int | None, int | None, str | None, str | None]]
+# Five digests (HUSID, SRS id, Register's candidate key, first-name token, email), the record's two start cycles
+# (its own, as Register stores it, and that of its itt_start_date, which a create is matched by; 0 for none), then
+# its (input, record number, line, provider_trainee_id, hesa_id).
+Entry = tuple[int, int, int, int, int, int, int, tuple[str, int | None, int | None, str | None, str | None]]
 
 _NON_LETTER = re.compile(r"[^a-z ]")
 
@@ -75,7 +76,7 @@ class DuplicateFinder:
     def __init__(self) -> None:
         self._hesa = array("q")
         self._provider = array("q")
-        self._match = array("q")  # Register's §4 candidate key: dob, last name, route, start cycle
+        self._match = array("q")  # Register's §4 candidate key: dob, last name, route (cycles are in the spool)
         self._offsets = array("Q")
         self._spool = tempfile.TemporaryFile(mode="w+b")
         self._spool_size = 0  # kept here: the spool's tell() is a system call per record
@@ -84,25 +85,31 @@ class DuplicateFinder:
 
     @staticmethod
     def entry(record: TraineeRecord) -> Entry:
-        """What the finder keeps of a record: five digests and its identifiers (picklable, small)."""
+        """What the finder keeps of a record: five digests, two cycles and its identifiers (picklable, small)."""
         data = record.data
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
-        start = parse_date(data.get("itt_start_date"))
         dob, last = data.get("date_of_birth"), data.get("last_name")
-        if dob and last and start and data.get("training_route"):
-            match = _digest("m", dob, last.lower(), cycle_of(start), data["training_route"])
+        if dob and last and data.get("training_route"):
+            match = _digest("m", dob, last.lower(), data["training_route"])
         else:
             match = 0
-        token = first_name_token(data.get("first_names"))
+        # §4: a trainee already in Register is in the cycle of its trainee_start_date || itt_start_date; a create
+        # is matched by the cycle of its itt_start_date only.
+        itt_start = parse_date(data.get("itt_start_date"))
+        own_start = parse_date(data.get("trainee_start_date")) or itt_start
+        first_names = data.get("first_names")
         email = (data.get("email") or "").strip().lower()
         source = record.source
         return (
             _digest("h", hesa_id) if hesa_id else 0,
             _digest("p", provider_id) if provider_id else 0,
             match,
-            _digest("f", token) if token else 0,
+            # A name with no letters a-z has the token "", which Register matches like any other (§4).
+            _digest("f", first_name_token(first_names)) if first_names else 0,
             _digest("e", email) if email else 0,
+            cycle_of(own_start) if own_start else 0,
+            cycle_of(itt_start) if itt_start else 0,
             (source.input, source.record, source.line, provider_id, hesa_id),
         )
 
@@ -116,7 +123,7 @@ class DuplicateFinder:
         Only the keys every record is grouped by are kept in memory; the first-name and email digests, needed
         only within a group of Register's candidate key (rare), go to the spool with the identifiers.
         """
-        hesa, provider, match, first, email, (name, record, line, provider_id, hesa_id) = entry
+        hesa, provider, match, first, email, own_cycle, itt_cycle, (name, record, line, provider_id, hesa_id) = entry
         index = self.count
         self.count += 1
         self._hesa.append(hesa)
@@ -135,7 +142,8 @@ class DuplicateFinder:
                 "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
                 for v in (name, record, line, provider_id, hesa_id)
             )
-        self._spool_size += self._spool.write(f"{text}\x1f{first}\x1f{email}\n".encode("utf-8", "surrogatepass"))
+        line = f"{text}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
+        self._spool_size += self._spool.write(line.encode("utf-8", "surrogatepass"))
         return index
 
     def _line(self, index: int) -> list[str]:
@@ -144,12 +152,13 @@ class DuplicateFinder:
         return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
 
     def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
-        name, record, line, provider_id, hesa_id, _first, _email = self._line(index)
+        name, record, line, provider_id, hesa_id, *_match = self._line(index)
         return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
 
-    def _first_and_email(self, index: int) -> tuple[int, int]:
-        *_identity, first, email = self._line(index)
-        return int(first), int(email)
+    def _match_facts(self, index: int) -> tuple[int, int, int, int]:
+        """First-name token and email digests, own start cycle and itt_start_date cycle (0: none)."""
+        *_identity, first, email, own_cycle, itt_cycle = self._line(index)
+        return int(first), int(email), int(own_cycle), int(itt_cycle)
 
     @staticmethod
     def _groups(keys: array) -> Iterator[list[int]]:
@@ -216,16 +225,18 @@ class DuplicateFinder:
                     kind_of.append(kind)
                     ref_of.append(group_id)
         for group in self._groups(self._match):
-            # Register's rule (§4): the same first-name token, or the same email, as an earlier record.
-            first_by_token: dict[int, int] = {}
-            first_by_email: dict[int, int] = {}
+            # Register's rule (§4), for each record against those created before it: the earlier record's own
+            # start cycle is the cycle of this one's itt_start_date, and the first-name token or the email is
+            # the same. Keyed by (cycle, digest) so each look-up is one dict access.
+            first_by_token: dict[tuple[int, int], int] = {}
+            first_by_email: dict[tuple[int, int], int] = {}
             for index in group:
-                token, email = self._first_and_email(index)
+                token, email, own_cycle, itt_cycle = self._match_facts(index)
                 candidates = [
                     earlier
                     for earlier in (
-                        first_by_token.get(token) if token else None,
-                        first_by_email.get(email) if email else None,
+                        first_by_token.get((itt_cycle, token)) if token and itt_cycle else None,
+                        first_by_email.get((itt_cycle, email)) if email and itt_cycle else None,
                     )
                     if earlier is not None
                 ]
@@ -233,10 +244,11 @@ class DuplicateFinder:
                     index_of.append(index)
                     kind_of.append(2)
                     ref_of.append(min(candidates))  # a group's records are in batch order
-                if token:
-                    first_by_token.setdefault(token, index)
-                if email:
-                    first_by_email.setdefault(email, index)
+                if own_cycle:
+                    if token:
+                        first_by_token.setdefault((own_cycle, token), index)
+                    if email:
+                        first_by_email.setdefault((own_cycle, email), index)
         where = lru_cache(maxsize=4096)(
             lambda group_id: self._where(
                 [m for m in members[group_id * 5 : group_id * 5 + 5] if m >= 0], sizes[group_id]

@@ -16,6 +16,9 @@ from register_batch.validation.facts import Facts, parse_date
 from register_batch.validation.rules import _sorted_codes, inclusion_message
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
+# §3.7: Register's degree mapper stores grade 09 as 14 (Pass) and institution 0133 as 0149.
+GRADE_REWRITES = {"09": "14"}
+INSTITUTION_REWRITES = {"0133": "0149"}
 ENTERED = "must be entered if specifying a previous UK degree or non-UK degree"
 
 
@@ -207,8 +210,10 @@ def degree_institution_is_known(degree: dict[str, Any], facts: Facts) -> list[Fi
 
 
 def degree_identity(degree: dict[str, Any], facts: Facts) -> tuple[Any, ...] | None:
-    """What R7b compares: mapped, non-blank values (unknown codes count as blank)."""
+    """What R7b compares: values after Register's mapping (§3.7: grade 09 is 14, a UK degree's country is
+    null), unknown codes counting as blank."""
     reference = facts.reference
+    uk = is_uk_degree(degree)
     lists = {
         "subject": "degree_subject",
         "country": "country",
@@ -221,8 +226,10 @@ def degree_identity(degree: dict[str, Any], facts: Facts) -> tuple[Any, ...] | N
         value = degree.get(field)
         if field == "graduation_year":
             value = graduation_year(value) or None
-        elif value is not None and value not in reference.codes(lists[field]):
-            value = None
+        elif (field == "country" and uk) or (value is not None and value not in reference.codes(lists[field])):
+            value = None  # a UK degree's country is stored as null; an unknown code as blank
+        elif field == "grade" and value is not None:
+            value = GRADE_REWRITES.get(value, value)
         values.append(value)
     return tuple(values) if any(v is not None for v in values) else None
 
@@ -251,7 +258,7 @@ def degrees_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | 
 
 # --- placements -------------------------------------------------------------------------------------------
 
-_URN = re.compile(r"^[0-9]{6}$")
+_URN = re.compile(r"[0-9]{6}")  # used with fullmatch: Ruby's \A...\z (a trailing newline is not allowed)
 # UK postcode shape as Register's PostcodeValidator accepts it (uk_postcode gem's full-postcode form).
 _POSTCODE = re.compile(
     r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY]) ?"
@@ -270,7 +277,7 @@ _POSTCODE = re.compile(
 )
 def placement_urn_has_6_digits(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
     urn = placement.get("urn")
-    if urn is None or _URN.match(urn):
+    if urn is None or _URN.fullmatch(urn):
         return None
     return [("urn", urn, "placements_attributes urn is invalid")]
 

@@ -406,8 +406,8 @@ def _merge(
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     if record is not None:
-        name, _local, line, provider_id, hesa_id = entry[5]
-        entry = (*entry[:5], (name, record, line, provider_id, hesa_id))
+        name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
+        entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
     checker.duplicates.add_entry(entry)
     return _report_record(source, [_from_tuple(i, record) for i in issues], vintage)
 
