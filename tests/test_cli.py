@@ -92,6 +92,32 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, content, problem):
     assert not (tmp_path / "r" / "report.json").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{sample}", "--report-dir", "{file}/reports"],
+        ["convert", "{sample}", "--to", "jsonl", "-o", "{file}/out.jsonl"],
+        ["convert", "{sample}", "--to", "jsonl", "-o", "{tmp}/out.jsonl", "--report-dir", "{file}/reports"],
+        ["sync", "{sample}", "--state-dir", "{tmp}/state", "--report-dir", "{file}/reports"],
+    ],
+    ids=["validate", "convert output", "convert reports", "sync"],
+)
+def test_a_report_or_output_that_cannot_be_written_exits_2_before_any_work(tmp_path, hesa_samples, args):
+    (tmp_path / "file").write_text("not a folder")
+    values = {
+        "sample": str(hesa_samples / "itt_record_C23053.xml"),
+        "file": str(tmp_path / "file"),
+        "tmp": str(tmp_path),
+    }
+    result = CliRunner().invoke(cli, ["-q", *(a.format(**values) for a in args), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith(f"register-batch: error: cannot write {tmp_path / 'file'}")
+    assert lines[-1].endswith(f": {tmp_path / 'file'} is a file, not a folder")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "state" / "ledger.sqlite3").exists()  # sync: stopped before it had a ledger
+
+
 def test_convert_jsonl_carries_source_and_body(tmp_path, hesa_samples):
     out = tmp_path / "out.jsonl"
     result = run(

@@ -36,6 +36,15 @@ class UnusableInput(RegisterBatchError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
+class UnwritableOutput(RegisterBatchError):
+    """A report, output file or state folder that cannot be written where asked (exit 2)."""
+
+    def __init__(self, path: str, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"cannot write {self.path}: {problem}")
+
+
 class ConfigError(RegisterBatchError):
     """Bad configuration, mapping file, option value or environment (exit 2)."""
 

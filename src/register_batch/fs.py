@@ -3,29 +3,59 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from register_batch.errors import UnwritableOutput
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+# Errors of a write itself (as opposed to whatever else the code writing the file may meet).
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
+
+def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
+    """The nearest folder on the path that exists, and the ones below it that do not (outermost first)."""
+    missing = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    return current, missing[::-1]
+
+
+def check_writable_dir(path: str | Path) -> None:
+    """Refuse, before any work is done, a folder that could not be made or written to.
+
+    A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
+    report. This looks without creating anything; writing later still reports what it meets."""
+    existing, _missing = _nearest_existing(Path(path))
+    if not existing.is_dir():
+        raise UnwritableOutput(path, f"{existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
 def make_private_dirs(path: str | Path) -> Path:
     """`mkdir -p` that makes every folder it creates owner-only (`Path.mkdir` applies the mode to the last one
     only); folders that exist already are left as they are."""
     folder = Path(path)
-    missing = []
-    current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for item in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            item.mkdir(mode=DIR_MODE)
-    folder.mkdir(mode=DIR_MODE, exist_ok=True)  # as before: FileExistsError when a file has the name
+    existing, missing = _nearest_existing(folder)
+    try:
+        for item in missing:
+            with contextlib.suppress(FileExistsError):
+                item.mkdir(mode=DIR_MODE)
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
+    except FileExistsError:
+        raise UnwritableOutput(folder, f"{folder} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise UnwritableOutput(folder, f"{existing} is a file, not a folder") from None
+    except OSError as exc:
+        raise UnwritableOutput(folder, exc.strerror or str(exc)) from None
     return folder
 
 
@@ -43,17 +73,26 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     """Write a text file atomically with mode 0600: readers never see half a report."""
     target = Path(path)
     make_private_dirs(target.parent)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise UnwritableOutput(target, "a folder has that name")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise UnwritableOutput(target, exc.strerror or str(exc)) from None
+    written = False
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
             yield fh
+            written = True
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
+        if isinstance(exc, OSError) and (written or exc.errno in _WRITE_ERRORS):
+            raise UnwritableOutput(target, exc.strerror or str(exc)) from None
         raise
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
+from register_batch.fs import check_writable_dir
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -74,6 +75,7 @@ def validate_files(
     """
     from register_batch.validation.parallel import parallel_records, worth_parallel
 
+    check_writable_dir(report_dir)  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
     task = progress.task("Validating", unit="records")
@@ -140,6 +142,8 @@ def convert_files(
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
+    for folder in (Path(output).parent, *([report_dir] if report_dir else [])):
+        check_writable_dir(folder)  # now, not after every record has been converted
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
     task = progress.task("Converting", unit="records")

@@ -126,15 +126,21 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
-def test_unclosed_quote_runs_to_the_end_and_is_refused_or_read(tmp_path):
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""], ids=["LF", "CRLF", "no line end"])
+def test_a_quote_left_open_in_the_last_row_is_refused(tmp_path, end):
     path = tmp_path / "quote.csv"
-    path.write_text('hesa_id,first_names,last_name\n"0310261553101,Dave,George\n')
-    try:
-        _info, rows = read(path, "register-csv")
-    except UnusableInput as exc:
-        assert "quote.csv" in str(exc)
-    else:
-        assert len(rows) == 1
+    rows = f'hesa_id,first_names,last_name\n0310261553101,Dave,George\n0310261553102,"Ann,Lee{end}'
+    path.write_text(rows, newline="")
+    with pytest.raises(UnusableInput, match="still open at the end of the file") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 3 and caught.value.record == 2 and caught.value.field == "first_names"
+
+
+def test_a_last_row_without_a_line_end_is_read(tmp_path):
+    path = tmp_path / "last.csv"
+    path.write_text('hesa_id,first_names,last_name\n0310261553101,"Dave, Jr",George', newline="")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave, Jr", "last_name": "George"}
 
 
 def test_undetectable_format(tmp_path):

@@ -107,3 +107,14 @@ def test_damaged_zip(tmp_path):
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     with pytest.raises(UnusableInput, match="zip"):
         read(path)
+
+
+def test_a_zip_with_two_members_of_one_name_is_refused(tmp_path):
+    # zipfile opens a member by name and finds the last of that name: the first member's records would be lost.
+    path = tmp_path / "twice.zip"
+    one = "<ITTRecord><Student><F_HUSID>{}</F_HUSID></Student></ITTRecord>"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("extract.xml", one.format("0310261553101"))
+        archive.writestr("extract.xml", one.format("0310261553102"))
+    with pytest.raises(UnusableInput, match=r"more than one member named 'extract\.xml'"):
+        read(path)

@@ -48,3 +48,10 @@ def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
     assert "another register-batch sync is using the state dir" in str(caught.value)
     assert "pid" in str(caught.value)
     StateDirLock(tmp_path).acquire().release()  # free again afterwards
+
+
+def test_a_state_dir_that_cannot_be_made_is_a_configuration_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="as the state dir") as caught:
+        StateDirLock(tmp_path / "file" / "state")
+    assert str(caught.value).endswith(f"({tmp_path / 'file'} is a file, not a folder)")

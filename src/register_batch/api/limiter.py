@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from register_batch.errors import UnwritableOutput
 from register_batch.fs import make_private_dirs
 
 log = logging.getLogger("register_batch.api")
@@ -93,17 +94,17 @@ class RateLimiter:
         path = Path(path)
         try:
             make_private_dirs(path.parent)
-        except OSError as exc:
+        except UnwritableOutput as exc:
             self._unshare(path, exc)
             return
         self.shared_file = path
 
-    def _unshare(self, path: Path, exc: OSError) -> None:
+    def _unshare(self, path: Path, exc: OSError | UnwritableOutput) -> None:
         log.warning(
             "cannot use %s to share the rate budget with other register-batch processes (%s); this run keeps its "
             "own budget",
             path,
-            exc.strerror or exc,
+            exc.problem if isinstance(exc, UnwritableOutput) else exc.strerror or exc,
         )
         self.shared_file = None
 

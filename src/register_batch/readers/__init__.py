@@ -19,6 +19,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -192,6 +193,14 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
+    repeated = next((name for name, count in Counter(names).items() if count > 1), None)
+    if repeated is not None:
+        # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
+        raise UnusableInput(
+            shown,
+            f"the zip file holds more than one member named '{_printable(repeated)}', so only the last could be "
+            "read: zip the extract again with one file of each name",
+        )
 
     def opener(member: str, label: str) -> Opener:
         def open_member() -> BinaryIO:

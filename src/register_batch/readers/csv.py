@@ -153,6 +153,10 @@ class _BoundedLines:
                 f"a row runs on past {MAX_RECORD // (1 << 20)} MiB (an unclosed quote?): not a CSV extract",
                 line=self.lines,
             )
+        if line[-1] not in "\r\n":
+            # The last line, with no line end: given one, so that a quote left open in it ends its cell with a
+            # line break, which read_csv refuses, instead of closing quietly at the end of the file.
+            line += "\n"
         return line
 
 

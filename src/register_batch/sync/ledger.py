@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import FILE_MODE, private_dir
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -89,8 +89,8 @@ class StateDirLock:
         # the ledger).
         try:
             self.path = private_dir(state_dir) / LOCK_FILE
-        except OSError as exc:  # a file of that name, a read-only or missing parent
-            raise ConfigError(f"cannot use {state_dir} as the state dir ({exc.strerror or exc})") from None
+        except UnwritableOutput as exc:  # a file of that name, a read-only or missing parent
+            raise ConfigError(f"cannot use {state_dir} as the state dir ({exc.problem})") from None
         self._fd: int | None = None
 
     def acquire(self) -> StateDirLock:

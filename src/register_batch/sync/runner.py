@@ -34,6 +34,7 @@ from register_batch.api import (
     Unprocessable,
 )
 from register_batch.errors import Interrupted
+from register_batch.fs import check_writable_dir
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -517,6 +518,7 @@ def sync_files(
     client: RegisterClient | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report."""
+    check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
