@@ -193,3 +193,17 @@ def test_every_command_and_option_has_help_text():
                 assert param.help, f"{' '.join(path)} option {param.opts} has no help text"
         result = CliRunner().invoke(cli, [*path, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_junit_carries_a_control_character_quoted_from_the_input(tmp_path, register_csv_fixtures):
+    # XML 1.0 cannot hold U+000B: it is written as the escape \x0b, not a crash with no junit.xml.
+    rows = list(csv.reader((register_csv_fixtures / "five_trainees.csv").open(newline="", encoding="utf-8")))
+    rows[1][rows[0].index("sex")] = "1\x0b0"
+    path = tmp_path / "vt.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    result = run("validate", str(path), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"), "--junit")
+    assert result.exit_code == 1, result.output
+    junit = (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
+    assert "sex contains a control character (U+000B)" in junit and "1\\x0b0" in junit
+    assert "\x0b" not in junit

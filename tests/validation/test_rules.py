@@ -490,9 +490,27 @@ def test_degrees_differing_after_registers_mapping_are_not_duplicates():
 def test_a_placement_urn_with_a_trailing_newline_is_invalid():
     # Register's /\A[0-9]{6}\z/ (§3.8); Python's `$` would let "123456\n" through.
     data = with_changes(placements_attributes=[{"urn": "123456\n", "name": "P"}, {"urn": "900020", "name": "Q"}])
-    assert check(data) == [
-        ("placements_attributes[0].urn", "placement_urn_invalid", "placements_attributes urn is invalid")
-    ]
+    found = check(data)
+    assert ("placements_attributes[0].urn", "placement_urn_invalid", "placements_attributes urn is invalid") in found
+
+
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"first_names": "Anna\n  Maria"}, "first_names", "first_names contains a line break"),
+        ({"last_name": "Lee\x00"}, "last_name", "last_name contains a control character (U+0000)"),
+        ({"email": "a@b.uk\x0b"}, "email", "email contains a control character (U+000B)"),
+        (
+            {"placements_attributes": [{"urn": "900020", "name": "Hill\tTop"}]},
+            "placements_attributes[0].name",
+            "placements_attributes[0].name contains a control character (U+0009)",
+        ),
+    ],
+    ids=["line break", "NUL", "vertical tab", "tab in a placement"],
+)
+def test_a_control_character_in_a_value_is_an_error(changes, field, message):
+    found = [f for f in check(with_changes(**changes)) if f[1] == "control_character"]
+    assert found == [(field, "control_character", f"{message}: Register would store it as it is")]
 
 
 def test_itt_end_date_within_last_10_years():
@@ -627,6 +645,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "withdrawal_trigger_invalid",
         "hesa_id_not_digits",
         "training_partner_ukprn_invalid",
+        "control_character",
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()

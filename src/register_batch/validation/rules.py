@@ -146,6 +146,51 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
 
 
+# Line breaks, tabs and other control characters (C0, DEL, C1): a CSV reader refuses line breaks in a read
+# column outright; these are what still reaches a value, from XML text or from a damaged or converted file.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found = []
+    for field, value in values.items():
+        # isprintable() first: one fast C call that is true for almost every value (it is also false for some
+        # characters that are fine, such as a no-break space, which the search then clears).
+        if type(value) is str and not value.isprintable() and (hit := _CONTROL_CHARACTER.search(value)):
+            code = f"U+{ord(hit.group()):04X}"
+            kind = "a line break" if hit.group() in "\r\n" else f"a control character ({code})"
+            found.append(
+                (f"{prefix}{field}", value, f"{prefix}{field} contains {kind}: Register would store it as it is")
+            )
+    return found
+
+
+@rule(
+    "control_character",
+    fields=("<any text field>",),
+    message="<field> contains a line break / a control character (U+00NN): Register would store it as it is",
+    source="design.md (bad input: never a value the API would store damaged); Register does not check this",
+    fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file.",
+    api=False,
+)
+def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    for value in data.values():  # the common case, every value printable, in as few calls as possible
+        if type(value) is str:
+            if not value.isprintable():
+                break
+        elif type(value) is list and not all(
+            type(v) is not str or v.isprintable() for item in value if type(item) is dict for v in item.values()
+        ):
+            break
+    else:
+        return None
+    found = _control_findings("", data)
+    for key in ("degrees_attributes", "placements_attributes"):
+        for index, item in enumerate(data.get(key) or ()):
+            found += _control_findings(f"{key}[{index}].", item)
+    return found or None
+
+
 _EMAIL_LOCAL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)$")
 _HOSTNAME_PART = re.compile(r"^(xn|[a-z0-9]+)(-?-[a-z0-9]+)*$", re.IGNORECASE)
 _TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE)
