@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from register_batch.errors import UnusableInput
@@ -108,6 +110,40 @@ def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
     _info, [raw] = read(path)
     assert raw.fields == {"F_HUSID": "0310261553101", "F_SURNAME": "George", "F_FNAMES": None}
     assert raw.problems == []
+
+
+HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
+
+
+@pytest.mark.parametrize(
+    "content,line",
+    [
+        (HEADER.encode() + "0310261553101,Zoë,Ann\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        (codecs.BOM_UTF8 + HEADER.encode() + b"0310261553101,Nw\xe9su,Ann\n", 2),
+        (HEADER.encode() + "0310261553101,Zoë,Nw".encode() + b"\xe9su\n", 2),  # both on one line
+    ],
+    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line"],
+)
+def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match="mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
+def test_a_file_cut_part_way_through_a_utf8_character_is_refused(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_bytes(HEADER.encode() + "0310261553101,Zoë,Ann\n0310261553102,Lee,".encode() + "é".encode()[:1])
+    with pytest.raises(UnusableInput, match="part-way through a UTF-8 character"):
+        read(path)
+
+
+def test_latin1_throughout_is_read_as_windows_1252(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + b"0310261553101,Nw\xe9su,Ann\n")
+    _info, [raw] = read(path)
+    assert raw.fields["F_SURNAME"] == "Nwésu"
 
 
 def test_unknown_hesa_column(tmp_path):

@@ -88,27 +88,50 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     lines = _LineLength(name)
     utf8 = True
+    bom = False
+    multibyte = False  # a character of more than one byte decoded as UTF-8 so far
     size = 0
     first = True
     while chunk := stream.read(_CHUNK):
         hasher.update(chunk)
         size += len(chunk)
+        lf, cr = lines.lf, lines.cr
         lines.feed(chunk)
         if first:
             first = False
             if chunk.startswith(_BOM):
+                bom = True
                 chunk = chunk[3:]
         if utf8:
             try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
+                multibyte = not decoder.decode(chunk).isascii() or multibyte
+            except UnicodeDecodeError as exc:
                 utf8 = False
+                before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
+                if bom or multibyte or not before.isascii():
+                    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+                    _mixed_encoding(name, line, exc.object[exc.start])
     if utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
+            if bom or multibyte:
+                raise UnusableInput(
+                    name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
+                ) from None
     return ("utf-8-sig" if utf8 else "cp1252"), size
+
+
+def _mixed_encoding(name: str, line: int, byte: int) -> None:
+    """A file that is UTF-8 (a BOM, or characters encoded as UTF-8) up to a byte that cannot be: reading it all
+    as Windows-1252 would garble every accented name before that byte, and as UTF-8 the ones after it."""
+    raise UnusableInput(
+        name,
+        f"mixed encodings: the byte 0x{byte:02X} on this line is not UTF-8, but the file is UTF-8 before it "
+        "(Windows-1252 or Latin-1 text pasted in?); save the whole file as 'CSV UTF-8' and try again",
+        line=line,
+    )
 
 
 def _cp1252_or_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
