@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
@@ -78,6 +79,21 @@ def test_duplicate_header(tmp_path):
     path.write_text("hesa_id,first_names,last_name,hesa_id,sex\n1,a,b,1,11\n")
     with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)"):
         read(path, "register-csv")
+
+
+@pytest.mark.parametrize(
+    "second,message",
+    [
+        ("F_DEGCLSS_01", "'F_DEGCLSS_01' (columns 2 and 3; 'F_DEGCLSS_1' is the same field)"),
+        ("F_DEGCLSS", "'F_DEGCLSS' (columns 2 and 3; 'F_DEGCLSS_1' is the same field)"),
+    ],
+)
+def test_two_columns_for_one_field_of_a_degree_are_refused(tmp_path, second, message):
+    # Read both, the later would silently replace the earlier: grade 02 would become 99.
+    path = tmp_path / "hesa.csv"
+    path.write_text(f"F_HUSID,F_DEGCLSS_1,{second},F_SURNAME\n0310261553101,02,99,Lee\n")
+    with pytest.raises(UnusableInput, match=re.escape(f"duplicate column header {message}")):
+        read(path, "hesa-csv")
 
 
 def test_hesa_named_csv_with_and_without_prefix(tmp_path):

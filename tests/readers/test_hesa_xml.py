@@ -118,3 +118,21 @@ def test_a_zip_with_two_members_of_one_name_is_refused(tmp_path):
         archive.writestr("extract.xml", one.format("0310261553102"))
     with pytest.raises(UnusableInput, match=r"more than one member named 'extract\.xml'"):
         read(path)
+
+
+def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_path):
+    doc = tmp_path / "twice.xml"
+    doc.write_text(
+        "<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID><F_SURNAME>Lee</F_SURNAME><F_SURNAME>Ng</F_SURNAME>"
+        "<F_SEXID>11</F_SEXID><F_SEXID>11</F_SEXID>"  # the same value twice: harmless
+        "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGCLSS>01</F_DEGCLSS></PREVIOUSQUALIFICATION>"
+        "<PREVIOUSQUALIFICATION><F_DEGCLSS>02</F_DEGCLSS><F_DEGCLSS>99</F_DEGCLSS><F_DEGSBJ1>100425</F_DEGSBJ1>"
+        "</PREVIOUSQUALIFICATION></PREVIOUSQUALIFICATIONS></Student></ITTRecord>"
+    )
+    [(_info, [raw])] = read(doc)
+    assert raw.fields["F_SURNAME"] == "Lee" and raw.fields["F_SEXID"] == "11"
+    assert raw.groups["PREVIOUSQUALIFICATION"] == [{"F_DEGCLSS": "01"}, {"F_DEGCLSS": "02", "F_DEGSBJ1": "100425"}]
+    assert raw.problems == [
+        ("F_SURNAME", "<F_SURNAME> appears more than once in <Student> with different values"),
+        ("F_DEGCLSS", "<F_DEGCLSS> appears more than once in <PREVIOUSQUALIFICATION> 2 with different values"),
+    ]

@@ -310,9 +310,22 @@ def _check_multiline(
             )
 
 
+def _slot(key: str, layout: CsvLayout) -> str:
+    """The field a column fills: a repeated group's column by tag and row number, so `F_DEGCLSS_01`,
+    `F_DEGCLSS_1` and a bare `F_DEGCLSS` (row 1, as the mapper reads it) are one and the same."""
+    if layout.group_pattern is None:
+        return key
+    tag, _, number = key.rpartition("_")
+    if number.isdigit() and layout.group_pattern.fullmatch(key):
+        return f"{tag}_{int(number)}"
+    if layout.group_pattern.fullmatch(f"{key}_1"):
+        return f"{key}_1"
+    return key
+
+
 def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     unknown: list[str] = []
     for position, cell in enumerate(header, start=1):
         label = _strip_apostrophe(cell.strip()).strip()
@@ -329,9 +342,14 @@ def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str
             unknown.append(label)
             columns.append(None)
             continue
-        if key in seen:
-            raise UnusableInput(name, f"duplicate column header {label!r} (columns {seen[key]} and {position})", line=1)
-        seen[key] = position
+        slot = _slot(key, layout)
+        if slot in seen:
+            first, first_label = seen[slot]
+            same = "" if first_label == label else f"; {first_label!r} is the same field"
+            raise UnusableInput(
+                name, f"duplicate column header {label!r} (columns {first} and {position}{same})", line=1
+            )
+        seen[slot] = (position, label)
         columns.append(key)
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:10])

@@ -201,6 +201,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     fields: dict[str, str | None] = {}
     groups: dict[str, list[dict[str, str | None]]] = {}
     containers = 0
+    repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
     for child in student:
         text = child.text
         if text is not None:
@@ -211,33 +212,43 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         if len(child):
             containers += 1
             for item in child:
-                groups.setdefault(item.tag, []).append({leaf.tag: clean(leaf.text) for leaf in item})
+                row = {leaf.tag: clean(leaf.text) for leaf in item}
+                rows = groups.setdefault(item.tag, [])
+                rows.append(row)
+                if len(row) != len(item):
+                    repeats_in_groups.append((len(rows), item, row))
             continue
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
     if len(fields) + containers != len(student):
-        problems = _repeated_tags(student)
+        problems = _repeated_tags(student, f"<{student.tag}>")
         for tag, _message in problems:
             fields[tag] = _first_value(student, tag)
+    for number, item, row in repeats_in_groups:
+        # A degree or placement given the same tag twice: its first value counts, as for the record's own tags.
+        found = _repeated_tags(item, f"<{item.tag}> {number}")
+        for tag, _message in found:
+            row[tag] = _first_value(item, tag)
+        problems = [*problems, *found]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
 
 
-def _repeated_tags(student: etree._Element) -> list[tuple[str | None, str]]:
-    """Tags given more than once with different values (the slow path; rare)."""
+def _repeated_tags(element: etree._Element, where: str) -> list[tuple[str | None, str]]:
+    """Tags given more than once, with different values, among an element's leaves (the slow path; rare)."""
     seen: dict[str, str | None] = {}
     problems: list[tuple[str | None, str]] = []
-    for child in student:
+    for child in element:
         if len(child):
             continue
         value = clean(child.text)
         if child.tag in seen and seen[child.tag] != value and all(t != child.tag for t, _ in problems):
-            problems.append((child.tag, f"<{child.tag}> appears more than once with different values"))
+            problems.append((child.tag, f"<{child.tag}> appears more than once in {where} with different values"))
         seen.setdefault(child.tag, value)
     return problems
 
 
-def _first_value(student: etree._Element, tag: str) -> str | None:
-    for child in student:
+def _first_value(element: etree._Element, tag: str) -> str | None:
+    for child in element:
         if child.tag == tag and not len(child):
             return clean(child.text)
     return None
