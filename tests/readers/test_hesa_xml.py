@@ -136,3 +136,24 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
         ("F_SURNAME", "<F_SURNAME> appears more than once in <Student> with different values"),
         ("F_DEGCLSS", "<F_DEGCLSS> appears more than once in <PREVIOUSQUALIFICATION> 2 with different values"),
     ]
+
+
+def test_record_lines_are_their_start_tags_lines_past_65535(tmp_path):
+    # libxml2 stores an element's line only up to 65,535; past that it answers with its first child's.
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<ITTRecord>"]
+    for n in range(6000):
+        if n % 5 == 4:
+            lines.append(f"<Student><F_HUSID>{n:013d}</F_HUSID>")  # the first child on the start tag's line
+        else:
+            lines.append("  <Student>" + "\n" * (n % 3))  # blank lines after some start tags
+            lines.append(f"    <F_HUSID>{n:013d}</F_HUSID>")
+        lines.extend(f"    <F_X{k}>v</F_X{k}>" for k in range(10))
+        lines.append("  </Student>")
+    lines.append("</ITTRecord>")
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "long.xml"
+    path.write_text(text)
+    starts = [number for number, line in enumerate(text.split("\n"), start=1) if "<Student>" in line]
+    [(_info, rows)] = read(path)
+    assert starts[-1] > 70_000
+    assert [raw.source.line for raw in rows] == starts

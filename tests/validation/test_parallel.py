@@ -158,6 +158,16 @@ def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(long_extr
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
+def test_issue_lines_are_the_lines_of_the_records_start_tags_past_65535_too(long_extract, small_chunks, tmp_path):
+    serial_and_two(long_extract, tmp_path)
+    lines = long_extract.read_text(encoding="utf-8").split("\n")
+    starts = {number for number, text in enumerate(lines, start=1) if text.strip() == "<Student>"}
+    for run in ("serial", "two"):
+        with open(tmp_path / run / "issues.csv", newline="", encoding="utf-8") as fh:
+            found = {int(row["line"]) for row in csv.DictReader(fh) if row["line"]}
+        assert max(found) > 65_535 and found <= starts
+
+
 def test_crlf_and_one_line_layouts_chunk_exactly(long_extract, small_chunks, tmp_path):
     text = long_extract.read_bytes()
     crlf = tmp_path / "crlf.xml"

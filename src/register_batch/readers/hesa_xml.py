@@ -86,6 +86,7 @@ _CLOSER = b"</ITTRecord>"
 # libxml2 numbers lines past 65,535 its own way (an element there takes the line of its first child); a
 # chunk read after at least this many lines of padding is numbered the same way, then shifted.
 _BIG_LINES = 70_000
+_LINE_CAP = 65_535  # the largest line libxml2 stores in an element; at this value, it looks at the children
 
 
 def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | None:
@@ -286,7 +287,12 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     try:
         for _event, student in parser_events:
             count += 1
-            source = SourceRef(input=name, record=count, line=student.sourceline + shift)
+            line = student.sourceline
+            if line >= _LINE_CAP and student.text:
+                # Past 65,535 libxml2 gives an element the line of its first child, here the white space after
+                # `<Student>`, whose line is where that white space ends: back to the start tag's own line.
+                line -= student.text.count("\n")
+            source = SourceRef(input=name, record=count, line=line + shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
             else:
