@@ -219,6 +219,8 @@ def convert(
         )
     for _index, note in result.notes[:20]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
+    for stale in result.removed:
+        state.say(f"removed {stale}: a part of an earlier, longer output in the same place", err=True)
     sys.exit(result.exit_code)
 
 

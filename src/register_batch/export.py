@@ -125,6 +125,7 @@ class ExportResult:
     count: int
     requests: int
     notes: list[str] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)  # stale parts of an earlier output (RegisterCsvWriter)
 
     @property
     def empty(self) -> bool:
@@ -171,4 +172,10 @@ def export_trainees(
         raise
     task.close()
     outputs = writer.close()
-    return ExportResult(outputs=outputs, count=count, requests=client.stats.total - before, notes=notes)
+    return ExportResult(
+        outputs=outputs,
+        count=count,
+        requests=client.stats.total - before,
+        notes=notes,
+        removed=getattr(writer, "removed", []),
+    )

@@ -115,6 +115,7 @@ class ConvertResult:
     skipped: int
     notes: list[tuple[int, Issue]] = field(default_factory=list)
     report_paths: dict[str, Path] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)  # stale parts of an earlier output (RegisterCsvWriter)
 
     @property
     def exit_code(self) -> int:
@@ -204,5 +205,11 @@ def convert_files(
         finally:
             report.close()
     return ConvertResult(
-        report=report, outputs=outputs, written=written, skipped=skipped, notes=notes, report_paths=report_paths
+        report=report,
+        outputs=outputs,
+        written=written,
+        skipped=skipped,
+        notes=notes,
+        report_paths=report_paths,
+        removed=getattr(writer, "removed", []),
     )

@@ -119,6 +119,7 @@ class RegisterCsvWriter:
         self._current: Any = None
         self._context: Any = None
         self._size = 0
+        self.removed: list[Path] = []  # OUT-N.csv parts of an earlier, longer output, deleted by close()
 
     @staticmethod
     def _line(row: list[str]) -> str:
@@ -127,8 +128,7 @@ class RegisterCsvWriter:
         return buffer.getvalue()
 
     def _open(self) -> None:
-        number = len(self.paths) + 1
-        target = self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
+        target = self._part(len(self.paths) + 1)
         self._context = private_writer(target, newline="")
         self._current = self._context.__enter__()
         self._current.write(self._header)
@@ -154,10 +154,20 @@ class RegisterCsvWriter:
             self._context.__exit__(None, None, None)
             self._context = self._current = None
 
+    def _part(self, number: int) -> Path:
+        return self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
+
     def close(self) -> list[Path]:
+        """Finish the last part; delete the parts after it that an earlier run left (OUT-N.csv, N contiguous),
+        so that uploading OUT*.csv never sends another extract's trainees with this one's."""
         if self._current is None:
             self._open()  # an empty export is still a valid file: the header row
         self._close()
+        number = len(self.paths) + 1
+        while (stale := self._part(number)).is_file():
+            stale.unlink()
+            self.removed.append(stale)
+            number += 1
         return self.paths
 
 

@@ -113,3 +113,5 @@ def export(
         click.echo(f"Exported {result.count} trainee{'' if result.count == 1 else 's'} to {files} ({cost}).")
     for note in result.notes[:20]:
         state.say(f"note: {note}", err=True)
+    for stale in result.removed:
+        state.say(f"removed {stale}: a part of an earlier, longer output in the same place", err=True)
