@@ -63,8 +63,9 @@ def test_first_sync_rerun_and_k_changes_cost_exactly_what_they_must(emulator, tm
     assert first.exit_code == 0 and first.actions == Counter(create=30)
     after_first = stats(emulator)["requests"]["by_route"]
     assert after_first["POST /trainees"] == 30
-    assert after_first["GET /trainees"] <= 2
-    assert sum(after_first.values()) <= 32
+    # ceil(N/per_page) + 2 at most: the extract's start year, and the years either side (before any create)
+    assert after_first["GET /trainees"] <= 3
+    assert sum(after_first.values()) <= 33
 
     again = sync_files([str(source)], options(emulator, tmp_path))
     assert again.actions == Counter(unchanged=30) and again.exit_code == 0
@@ -82,6 +83,38 @@ def test_first_sync_rerun_and_k_changes_cost_exactly_what_they_must(emulator, tm
     assert third["POST /trainees"] == 30
     by_hesa = {t["hesa_id"]: t for t in held(emulator)}
     assert by_hesa[rows[10]["hesa_id"]]["email"] == "changed11@example.org"
+
+
+@pytest.mark.parametrize("moved", [1, -1], ids=["deferred to next year", "start brought a year forward"])
+def test_a_trainee_listed_under_another_start_year_is_updated_not_created_twice(emulator, tmp_path, moved):
+    """No ledger links them (another state dir, or a trainee Register had already), and the start date moved by
+    an academic year: Register lists the trainee under its old year, and its 409 rule compares years too."""
+    first = trainee(1)
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
+    year = 2025 + moved
+    later = dict(
+        first, itt_start_date=f"{year}-09-01", trainee_start_date=f"{year}-09-01", itt_end_date=f"{year + 1}-07-31"
+    )
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", [later]))], options(emulator, tmp_path, state_dir=tmp_path / "b")
+    )
+    assert result.exit_code == 0 and result.actions == Counter(update=1)
+    assert stats(emulator)["trainees"] == 1
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        [held_now] = list(client.iter_trainees(academic_cycle=year))
+    assert held_now["hesa_id"] == first["hesa_id"] and held_now["itt_start_date"] == f"{year}-09-01"
+
+
+def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(emulator, tmp_path):
+    """The years either side are listed only to find moved trainees: theirs are not "not in the extract"."""
+    older = dict(trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31")
+    sync_files([str(write_extract(tmp_path / "a.csv", [older]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", [trainee(1)]))], options(emulator, tmp_path, state_dir=tmp_path / "b")
+    )
+    assert result.actions == Counter(create=1)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["sync"]["not_in_extract"] == 0
 
 
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
@@ -301,7 +334,8 @@ def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_pat
     assert result.exit_code == 0 and result.outcomes == Counter(done=1)
     assert result.results[0].plan.matched_by == "listing after an unknown create"
     routes = stats(emulator)["requests"]["by_route"]
-    assert routes["POST /trainees"] == 1 and routes["GET /trainees"] == 2  # the plan's listing + one look-up
+    # the plan's listings (the start year and the years either side) + one look-up after the lost reply
+    assert routes["POST /trainees"] == 1 and routes["GET /trainees"] == 4
     assert len(held(emulator)) == 1
     from register_batch.sync.ledger import Ledger
 
@@ -391,9 +425,9 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
     )
     rows[2]["sex"] = "7"
     planned = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path, dry_run=True))
-    assert planned.summary_line() == "3 records: would create 2, withdraw 1; 1 invalid. 1 request (0.333 per record)."
+    assert planned.summary_line() == "3 records: would create 2, withdraw 1; 1 invalid. 3 requests (1.0 per record)."
     done = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
-    assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 4 requests")
+    assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 6 requests")
 
 
 def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alone(emulator, tmp_path):

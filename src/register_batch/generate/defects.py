@@ -332,6 +332,17 @@ def _husid_letter(ctx: Context, draft: Draft) -> list[Expect]:
     return [Expect("hesa_id", "hesa_id_not_digits", "warning")]
 
 
+@defect(
+    "control_character",
+    "a tab inside a first name, as pasted from a spreadsheet cell",
+    ("control_character",),
+    touches=("first_names",),
+)
+def _tab_in_name(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["first_names"] = draft.data["first_names"] + "\tAnn"
+    return [Expect("first_names", "control_character")]
+
+
 @defect("invalid_email", "an email address without a domain, with a space or two @", ("invalid_email",))
 def _bad_email(ctx: Context, draft: Draft) -> list[Expect]:
     local, _, domain = draft.data["email"].partition("@")

@@ -239,14 +239,22 @@ class SyncRun:
 
     def holdings(self, cycles: set[int]) -> Holdings:
         """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
+        return self.list_into(Holdings([]), cycles)
+
+    def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
+        """Add every trainee Register lists for `cycles` (start cycles, §2.3). A neighbouring cycle that Register
+        has no row for (before its first, or after next year's) is answered with 422: no one starts in it."""
         task = self.progress.task("Listing Register", unit="trainees")
-        listed: list[dict[str, Any]] = []
         for cycle in sorted(cycles):
-            for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
-                listed.append(trainee)
-                task.advance()
+            try:
+                for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
+                    holdings.add(trainee)
+                    task.advance()
+            except Unprocessable:
+                if not neighbours:
+                    raise
         task.close()
-        return Holdings(listed)
+        return holdings
 
     def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> None:
         """Trainees the ledger links to that the cycle listings did not include (their start date moved)."""
@@ -582,18 +590,37 @@ def _run(
                 if k in entries and entries[k].trainee_id and entries[k].trainee_id not in holdings.by_id
             ]
             run.fetch_missing(holdings, [m for m in missing if m])
-            for index, record in enumerate(records):
-                key = record_key(record)
-                plan = plan_record(
-                    record,
-                    entries.get(key) if key else None,
-                    holdings,
-                    invalid=report.is_invalid(index),
-                    as_of=run.as_of,
-                )
-                results.append(RecordResult(plan))
+
+            def plan_all() -> list[RecordResult]:
+                return [
+                    RecordResult(
+                        plan_record(
+                            record,
+                            entries.get(key) if (key := record_key(record)) else None,
+                            holdings,
+                            invalid=report.is_invalid(index),
+                            as_of=run.as_of,
+                        )
+                    )
+                    for index, record in enumerate(records)
+                ]
+
+            in_extract_cycles = set(holdings.by_id)  # for "not in the extract": not the neighbours listed below
+            results = plan_all()
+            # Before anything is created: a record with no ledger entry whose start cycle changed since Register
+            # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
+            # compares cycles too, so it would be created twice. Look in the cycles either side, then plan again.
+            creating = {start_cycle(r.plan.record.data) for r in results if r.plan.action == "create"}
+            near = {cycle + step for cycle in creating if cycle is not None for step in (-1, 1)} - cycles
+            if near:
+                run.list_into(holdings, near, neighbours=True)
+                results = plan_all()
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
-            unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
+            unmatched = [
+                t
+                for trainee_id, t in holdings.by_id.items()
+                if trainee_id in in_extract_cycles and trainee_id not in matched
+            ]
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
                 for result in results:
