@@ -49,7 +49,7 @@ def test_the_token_may_not_live_in_the_config_file(tmp_path):
         load_settings(config_file=config)
 
 
-@pytest.mark.parametrize("text", ["95", "x/60", "0/60", "10/0"])
+@pytest.mark.parametrize("text", ["95", "x/60", "0/60", "10/0", "2/nan", "2/inf", "2/-inf"])
 def test_bad_rates(text):
     with pytest.raises(ConfigError):
         parse_rate(text)

@@ -30,6 +30,7 @@ from register_batch.commands.common import (
     mapping_option,
     pass_state,
 )
+from register_batch.wording import counted
 
 # Commands imported on first use: name -> module holding a click command of that name.
 LAZY_COMMANDS = {
@@ -142,8 +143,8 @@ def validate(
         )
     summary = result.report.summary
     click.echo(
-        f"{summary.records} records: {summary.valid} valid, {summary.invalid} with errors "
-        f"({summary.errors} errors, {summary.warnings} warnings)"
+        f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
+        f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
     state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
     sys.exit(result.exit_code)

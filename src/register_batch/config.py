@@ -6,6 +6,7 @@ in the config file, which names a file and does not hold the token).
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -176,6 +177,6 @@ def parse_rate(text: str) -> tuple[int, float]:
         parsed = int(count), float(seconds)
     except ValueError:
         raise ConfigError(f"rate {text!r} is not N/SECONDS, e.g. 95/60") from None
-    if parsed[0] < 1 or parsed[1] <= 0:
+    if parsed[0] < 1 or not parsed[1] > 0 or not math.isfinite(parsed[1]):  # nan and inf pass `<= 0`
         raise ConfigError(f"rate {text!r} must allow at least 1 request in a positive number of seconds")
     return parsed

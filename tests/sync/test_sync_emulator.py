@@ -333,6 +333,8 @@ def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_pat
     emulator.set_faults(None)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1)
     assert result.results[0].plan.matched_by == "listing after an unknown create"
+    # This run created it (only the reply was lost): reported as created, not as a trainee already there.
+    assert result.actions == Counter(create=1) and result.summary_line().startswith("1 record: 1 created.")
     routes = stats(emulator)["requests"]["by_route"]
     # the plan's listings (the start year and the years either side) + one look-up after the lost reply
     assert routes["POST /trainees"] == 1 and routes["GET /trainees"] == 4

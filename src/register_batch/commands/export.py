@@ -9,6 +9,7 @@ import click
 from register_batch.commands.common import CONTEXT, State, api_version_option, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
+from register_batch.wording import counted
 
 
 @click.command(context_settings=CONTEXT)
@@ -106,11 +107,11 @@ def export(
                 progress=progress,
             )
     files = ", ".join(str(p) for p in result.outputs)
-    cost = f"{result.requests} request{'' if result.requests == 1 else 's'}"
+    cost = counted(result.requests, "request")
     if result.empty:
         click.echo(f"No trainees matched: wrote an empty {to} file to {files} ({cost}).")
     else:
-        click.echo(f"Exported {result.count} trainee{'' if result.count == 1 else 's'} to {files} ({cost}).")
+        click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({cost}).")
     for note in result.notes[:20]:
         state.say(f"note: {note}", err=True)
     for stale in result.removed:

@@ -45,6 +45,7 @@ from register_batch.sync.ledger import Ledger, StateDirLock
 from register_batch.sync.plan import Holdings, RecordPlan, Step, plan_changes, plan_record, record_key, start_cycle
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
+from register_batch.wording import counted
 
 log = logging.getLogger("register_batch.sync")
 
@@ -157,9 +158,9 @@ class SyncResult:
     def summary_line(self) -> str:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
-        counted = [r for r in self.results if r.outcome == ("planned" if dry_run else "done")]
+        finished = [r for r in self.results if r.outcome == ("planned" if dry_run else "done")]
         kinds = Counter()
-        for result in counted:
+        for result in finished:
             steps = {step.kind for step in result.plan.steps}
             if "create" in steps:
                 kinds["create"] += 1
@@ -182,9 +183,9 @@ class SyncResult:
         if elsewhere:
             problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
         return (
-            f"{len(self.results)} records: {', '.join(done) or 'nothing to do'}"
+            f"{counted(len(self.results), 'record')}: {', '.join(done) or 'nothing to do'}"
             + (f"; {', '.join(problems)}" if problems else "")
-            + f". {total} request{'' if total == 1 else 's'} ({self.requests['per_trainee']} per record)."
+            + f". {counted(total, 'request')} ({self.requests['per_trainee']} per record)."
         )
 
     @property
@@ -311,6 +312,8 @@ class SyncRun:
                 plan.trainee_id, plan.register = adopted.trainee["trainee_id"], adopted.trainee
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
+                if adopted.how == _FOUND_AFTER_UNKNOWN_CREATE and plan.action in ("update", "unchanged"):
+                    plan.action = "create"  # this run's create, whose reply was lost: not a trainee already there
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
@@ -453,7 +456,7 @@ class SyncRun:
         if step.kind == "create":
             found = self._find_created(plan)
             if found is not None:
-                raise _Adopted(found, "listing after an unknown create")
+                raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
                 return
@@ -480,6 +483,9 @@ class SyncRun:
             if trainee.get("hesa_id") == hesa_id:
                 return trainee
         return None
+
+
+_FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 
 
 class _Adopted(Exception):
