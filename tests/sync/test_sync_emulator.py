@@ -367,6 +367,35 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
     assert stats(emulator)["requests"]["by_status"]["401"] == 1
 
 
+def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
+    """Register has no duplicate check for placements: one still being processed when the client gives up must
+    not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing."""
+    rows = [trainee(1)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=1.5) as emulator:
+        fast = options(emulator, tmp_path, timeout=0.5)
+        sync_files([str(write_extract(tmp_path / "a.csv", rows))], fast)
+        rows[0]["placement_3_urn"] = "123456"
+
+        class SlowPlacement(RegisterClient):
+            def add_placement(self, trainee_id, data):
+                emulator.set_faults("timeout:1.0")  # held 1.5 s, then carried out: the client waits 0.5 s
+                try:
+                    return super().add_placement(trainee_id, data)
+                finally:
+                    emulator.set_faults(None)
+
+        client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.5)
+        first = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast, client=client)
+        assert first.exit_code == 3 and first.outcomes == Counter(unknown=1)
+        assert "not sent again in this run" in " ".join(first.results[0].errors)
+        time.sleep(1.5)  # the held request is carried out
+        again = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast)
+        assert again.exit_code == 0
+        [held_now] = held(emulator)
+        assert sorted(p["urn"] for p in held_now["placements"]) == sorted(["900020", "100001", "123456"])
+        assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/placements"] == 1
+
+
 def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emulator, tmp_path):
     from register_batch.errors import Interrupted
 

@@ -470,6 +470,18 @@ class SyncRun:
             held = sum(1 for p in self.client.list_placements(plan.trainee_id) if p.get("urn") == urn)
             if held >= wanted:
                 return
+            # Not there yet, but it may be still being processed, and Register has no duplicate check for
+            # placements (unlike trainees, degrees and state changes): a resend could add it twice. Left unknown;
+            # the next run compares the placements again and adds it only if it is still missing.
+            raise OutcomeUnknown(
+                "POST",
+                f"/trainees/{plan.trainee_id}/placements",
+                None,
+                [
+                    f"adding placement {urn}: no answer, and Register does not list it yet; not sent again in this "
+                    "run (a second request could add it twice). Run sync again to finish"
+                ],
+            )
         self.perform(plan, step)
 
     def _find_created(self, plan: RecordPlan) -> dict[str, Any] | None:
