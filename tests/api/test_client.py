@@ -19,6 +19,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.emulator import start_emulator
+from stub_http import answering
 
 TOKEN = "client-test-token"
 
@@ -130,3 +131,20 @@ def test_every_request_has_a_timeout(emulator):
         with pytest.raises(TransportError):
             client.info()
         assert time.monotonic() - started < 1.9
+
+
+@pytest.fixture
+def portal():
+    """A sign-in portal on 127.0.0.1 answering every request with 200 and an HTML page (not the API)."""
+    page = b"<html><body>Please sign in to the network</body></html>"
+    with answering(200, page, {"Content-Type": "text/html"}) as url:
+        yield url
+
+
+def test_a_200_that_is_not_registers_json_is_not_taken_for_an_answer(portal):
+    with RegisterClient(portal, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2, timeout=1) as client:
+        with pytest.raises(ServerError, match="not Register's JSON"):
+            list(client.iter_trainees(academic_cycle=2025))  # a read: retried, then refused
+        assert client.stats.retries == 1
+        with pytest.raises(OutcomeUnknown, match="not Register's JSON"):
+            client.create_trainee(body())  # a write: whether it got past the page is unknown

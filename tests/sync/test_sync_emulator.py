@@ -22,6 +22,7 @@ from cli_runs import sync_command
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncOptions, sync_files
+from stub_http import answering
 from trainee_extracts import extract, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
@@ -394,6 +395,19 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
         [held_now] = held(emulator)
         assert sorted(p["urn"] for p in held_now["placements"]) == sorted(["900020", "100001", "123456"])
         assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/placements"] == 1
+
+
+def test_a_gateway_that_only_answers_429_stops_the_run_as_interrupted(tmp_path):
+    from register_batch.errors import Interrupted
+
+    with answering(429, b'{"error":"Too many requests"}', {"Retry-After": "0"}) as url:
+        client = RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3, timeout=1.0)
+        stubborn = SyncOptions(
+            target=url, token=Secret(TOKEN), state_dir=tmp_path / "state", report_dir=tmp_path / "r", as_of=AS_OF
+        )
+        with pytest.raises(Interrupted, match=r"Register did not answer .*429.*nothing was written"):
+            sync_files([str(extract(tmp_path / "in.csv", 2))], stubborn, client=client)
+    assert client.stats.throttled == 3
 
 
 def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emulator, tmp_path):

@@ -211,6 +211,12 @@ class RegisterClient:
         except ValueError:
             parsed = response.text
         if 200 <= status < 300:
+            if parsed is not None and not isinstance(parsed, dict):
+                # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
+                # and whether a write got past it is unknown (a POST becomes OutcomeUnknown, a GET is retried).
+                raise ServerError(
+                    method, path, status, ["the answer was not Register's JSON (a proxy or sign-in page in the way?)"]
+                )
             return parsed
         error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
             status, ServerError if status >= 500 else ApiError

@@ -25,6 +25,7 @@ from register_batch.api import (
     Conflict,
     NotFound,
     OutcomeUnknown,
+    RateLimited,
     RateLimiter,
     RegisterClient,
     Secret,
@@ -419,7 +420,7 @@ class SyncRun:
             raise _Settled("failed", exc.status, exc.messages) from None
         except OutcomeUnknown:
             raise
-        except (ServerError, TransportError) as exc:
+        except (ServerError, TransportError, RateLimited) as exc:  # RateLimited: still 429 after every retry
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
@@ -673,7 +674,7 @@ def _run(
                 task.close()
         except (KeyboardInterrupt, _Stop):
             interrupted = True
-        except (ServerError, TransportError, _Outage) as exc:
+        except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
             if not results:  # the listing failed: nothing was planned or written
                 raise Interrupted(f"Register did not answer ({error}); nothing was written. Run again later.") from None
