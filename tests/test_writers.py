@@ -1,4 +1,4 @@
-"""Output writers: Register's bulk-add CSV split into parts, and what an earlier output leaves behind."""
+"""Output writers: Register's bulk-add CSV split into parts, and files that look like further parts."""
 
 from __future__ import annotations
 
@@ -18,23 +18,24 @@ def write_parts(path, rows: int) -> RegisterCsvWriter:
     return writer
 
 
-def test_parts_are_numbered_and_stale_parts_of_a_longer_output_are_deleted(tmp_path):
+def test_parts_are_numbered_and_files_numbered_after_the_last_are_named_not_deleted(tmp_path):
     out = tmp_path / "out.csv"
     first = write_parts(out, 3)
-    assert first.paths == [out, tmp_path / "out-2.csv", tmp_path / "out-3.csv"] and first.removed == []
-    (tmp_path / "out-5.csv").write_text("not next in line: not ours to delete")
+    assert first.paths == [out, tmp_path / "out-2.csv", tmp_path / "out-3.csv"] and first.stale == []
+    (tmp_path / "out-5.csv").write_text("not next in line")
     second = write_parts(out, 1)
     assert second.paths == [out]
-    assert second.removed == [tmp_path / "out-2.csv", tmp_path / "out-3.csv"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out-5.csv", "out.csv"]
+    assert second.stale == [tmp_path / "out-2.csv", tmp_path / "out-3.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out-2.csv", "out-3.csv", "out-5.csv", "out.csv"]
 
 
-def test_convert_says_which_stale_parts_it_deleted(tmp_path, register_csv_fixtures):
-    out = tmp_path / "out.csv"
-    (tmp_path / "out-2.csv").write_text("an earlier run's second part\n")
+def test_convert_names_a_file_that_would_be_uploaded_with_its_output(tmp_path, register_csv_fixtures):
+    out = tmp_path / "batch.csv"
+    other = tmp_path / "batch-2.csv"  # an earlier run's second part, or another output of that name
+    other.write_text("another file\n")
     result = CliRunner().invoke(
         cli, ["convert", str(register_csv_fixtures / "five_trainees.csv"), "--to", "register-csv", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert f"removed {tmp_path / 'out-2.csv'}: a part of an earlier, longer output in the same place" in result.output
-    assert not (tmp_path / "out-2.csv").exists() and out.is_file()
+    assert f"note: {other} is also there, numbered as a further part of this output" in result.output
+    assert other.read_text() == "another file\n" and out.is_file()

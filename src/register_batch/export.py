@@ -125,7 +125,7 @@ class ExportResult:
     count: int
     requests: int
     notes: list[str] = field(default_factory=list)
-    removed: list[Path] = field(default_factory=list)  # stale parts of an earlier output (RegisterCsvWriter)
+    stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
 
     @property
     def empty(self) -> bool:
@@ -177,5 +177,5 @@ def export_trainees(
         count=count,
         requests=client.stats.total - before,
         notes=notes,
-        removed=getattr(writer, "removed", []),
+        stale=getattr(writer, "stale", []),
     )

@@ -115,7 +115,7 @@ class ConvertResult:
     skipped: int
     notes: list[tuple[int, Issue]] = field(default_factory=list)
     report_paths: dict[str, Path] = field(default_factory=dict)
-    removed: list[Path] = field(default_factory=list)  # stale parts of an earlier output (RegisterCsvWriter)
+    stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
 
     @property
     def exit_code(self) -> int:
@@ -211,5 +211,5 @@ def convert_files(
         skipped=skipped,
         notes=notes,
         report_paths=report_paths,
-        removed=getattr(writer, "removed", []),
+        stale=getattr(writer, "stale", []),
     )

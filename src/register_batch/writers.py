@@ -119,7 +119,7 @@ class RegisterCsvWriter:
         self._current: Any = None
         self._context: Any = None
         self._size = 0
-        self.removed: list[Path] = []  # OUT-N.csv parts of an earlier, longer output, deleted by close()
+        self.stale: list[Path] = []  # OUT-N.csv files after this output's last part (see close())
 
     @staticmethod
     def _line(row: list[str]) -> str:
@@ -158,15 +158,15 @@ class RegisterCsvWriter:
         return self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
 
     def close(self) -> list[Path]:
-        """Finish the last part; delete the parts after it that an earlier run left (OUT-N.csv, N contiguous),
-        so that uploading OUT*.csv never sends another extract's trainees with this one's."""
+        """Finish the last part; note the OUT-N.csv files numbered after it (N contiguous). They may be parts of an
+        earlier, longer output, which uploading OUT*.csv would send with this one, or files of their own that
+        happen to have such a name: they are named to the user, never deleted."""
         if self._current is None:
             self._open()  # an empty export is still a valid file: the header row
         self._close()
         number = len(self.paths) + 1
         while (stale := self._part(number)).is_file():
-            stale.unlink()
-            self.removed.append(stale)
+            self.stale.append(stale)
             number += 1
         return self.paths
 

@@ -155,6 +155,14 @@ def test_a_file_cut_part_way_through_a_utf8_character_is_refused(tmp_path):
         read(path)
 
 
+def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp_path):
+    # É then a no-break space (C9 A0) is also valid UTF-8 (U+0260), but no sign of a UTF-8 file.
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(HEADER.encode() + b"0310261553101,REN\xc9\xa0SMITH,Ann\n0310261553102,Zo\xe9,Ann\n")
+    _info, rows = read(path)
+    assert [raw.fields["F_SURNAME"] for raw in rows] == ["REN\u00c9\u00a0SMITH", "Zo\u00e9"]
+
+
 def test_latin1_throughout_is_read_as_windows_1252(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(HEADER.encode() + b"0310261553101,Nw\xe9su,Ann\n")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import date
 
 import pytest
 
 from register_batch.errors import UnusableInput
+from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
 
@@ -157,3 +159,25 @@ def test_record_lines_are_their_start_tags_lines_past_65535(tmp_path):
     [(_info, rows)] = read(path)
     assert starts[-1] > 70_000
     assert [raw.source.line for raw in rows] == starts
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:  # 1 MB of empty records from 2 KB
+        archive.writestr("extract.xml", b"<ITTRecord>" + b"<Student/>" * 100_000 + b"</ITTRecord>")
+    with pytest.raises(UnusableInput, match=r"expands 5\d\d times .* \(a zip bomb\?\)") as caught:
+        read(path)
+    assert caught.value.path == f"{path}:extract.xml"
+
+
+def test_a_zipped_extract_of_realistic_size_is_read(tmp_path):
+    # Generated records are more alike than real ones, so they deflate harder: about 20x at level 9.
+    extract = tmp_path / "extract.xml"
+    generate(extract, count=300, fmt="hesa-xml", seed=4, academic_cycle=2025, as_of=date(2026, 11, 28))
+    path = tmp_path / "real.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.write(extract, "extract.xml")
+    [member] = zipfile.ZipFile(path).infolist()
+    assert member.file_size > 256 << 10 and member.file_size > 10 * member.compress_size
+    [(info, rows)] = read(path)
+    assert info.records == len(rows) == 300

@@ -106,6 +106,27 @@ def test_a_trainee_listed_under_another_start_year_is_updated_not_created_twice(
     assert held_now["hesa_id"] == first["hesa_id"] and held_now["itt_start_date"] == f"{year}-09-01"
 
 
+def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_last_years(emulator, tmp_path):
+    """An SRS id (OWNSTU) outlives a course instance; the next instance has a HUSID of its own. Last year's trainee,
+    listed only because it is in a year next to this record's, is matched by HUSID, never by SRS id alone."""
+    last_year = dict(
+        trainee(1),
+        hesa_id="2410000000001",
+        itt_start_date="2024-09-01",
+        trainee_start_date="2024-09-01",
+        itt_end_date="2025-07-31",
+    )
+    sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
+    this_year = trainee(1)  # same SRS id, another HUSID, 2025
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [this_year]))], options(emulator, tmp_path))
+    assert result.actions == Counter(create=1) and result.exit_code == 0
+    assert stats(emulator)["trainees"] == 2
+    # And with no ledger at all, beside a trainee that is new: the 2025 record is its own trainee, not a conflict.
+    fresh = options(emulator, tmp_path, state_dir=tmp_path / "fresh")
+    again = sync_files([str(write_extract(tmp_path / "c.csv", [this_year, trainee(2)]))], fresh)
+    assert again.actions == Counter(unchanged=1, create=1) and again.exit_code == 0
+
+
 def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(emulator, tmp_path):
     """The years either side are listed only to find moved trainees: theirs are not "not in the extract"."""
     older = dict(trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31")
@@ -408,6 +429,23 @@ def test_a_gateway_that_only_answers_429_stops_the_run_as_interrupted(tmp_path):
         with pytest.raises(Interrupted, match=r"Register did not answer .*429.*nothing was written"):
             sync_files([str(extract(tmp_path / "in.csv", 2))], stubborn, client=client)
     assert client.stats.throttled == 3
+
+
+def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(emulator, tmp_path):
+    from register_batch.errors import Interrupted
+
+    class FailingElsewhere(RegisterClient):
+        def iter_trainees(self, *, academic_cycle=None, **params):
+            emulator.set_faults(None if academic_cycle == 2025 else "500:1.0")  # the extract's own year answers
+            try:
+                yield from super().iter_trainees(academic_cycle=academic_cycle, **params)
+            finally:
+                emulator.set_faults(None)
+
+    client = FailingElsewhere(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    with pytest.raises(Interrupted, match="nothing was written"):
+        sync_files([str(extract(tmp_path / "in.csv", 3))], options(emulator, tmp_path), client=client)
+    assert stats(emulator)["trainees"] == 0
 
 
 def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emulator, tmp_path):

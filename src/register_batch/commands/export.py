@@ -114,5 +114,9 @@ def export(
         click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({cost}).")
     for note in result.notes[:20]:
         state.say(f"note: {note}", err=True)
-    for stale in result.removed:
-        state.say(f"removed {stale}: a part of an earlier, longer output in the same place", err=True)
+    for stale in result.stale:
+        state.say(
+            f"note: {stale} is also there, numbered as a further part of this output: if an earlier, longer output "
+            "left it, delete it before uploading these files",
+            err=True,
+        )

@@ -95,6 +95,11 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     )
 
 
+# Zip members: real extracts deflate about 4x (CSV) to 20x (XML); one over 256 KiB that expands more than 100x is
+# refused before it is read.
+MAX_RATIO = 100
+MAX_INFLATED_SMALL = 256 << 10
+
 # What a damaged or unsupported zip member raises while it is opened or read.
 _DAMAGED = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -172,8 +177,8 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     try:
         with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as archive:
             everything = set(archive.namelist())
-            names = [
-                info.filename
+            members = [
+                info
                 for info in archive.infolist()
                 if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
                 and not info.is_dir()
@@ -181,6 +186,7 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
                 and not Path(info.filename).name.startswith("._")
                 and info.filename.lower().endswith(_MEMBER_SUFFIXES)
             ]
+            names = [info.filename for info in members]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
     except NotImplementedError as exc:  # e.g. "zip file version 8.4"
@@ -193,6 +199,8 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
+    for info in members:
+        _refuse_a_bomb(info, shown)
     repeated = next((name for name, count in Counter(names).items() if count > 1), None)
     if repeated is not None:
         # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
@@ -212,6 +220,18 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         return open_member
 
     return [(label, opener(name, label)) for name in names for label in [f"{shown}:{_printable(name)}"]]
+
+
+def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:
+    """A member that expands far more than any extract does: reading it would take minutes and fill the disk
+    with reports. (zipfile never gives more bytes than a member declares, so its declared size is the bound.)"""
+    if info.file_size > MAX_INFLATED_SMALL and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise UnusableInput(
+            f"{shown}:{_printable(info.filename)}",
+            f"expands {info.file_size // max(info.compress_size, 1):,} times ({info.file_size:,} bytes from "
+            f"{info.compress_size:,}): no extract compresses like that (a zip bomb?); if it is genuine, unzip it "
+            "and give the file itself",
+        )
 
 
 def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:

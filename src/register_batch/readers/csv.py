@@ -89,7 +89,7 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
     lines = _LineLength(name)
     utf8 = True
     bom = False
-    multibyte = False  # a character of more than one byte decoded as UTF-8 so far
+    evidence = _Utf8Evidence()
     size = 0
     first = True
     while chunk := stream.read(_CHUNK):
@@ -104,11 +104,12 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
                 chunk = chunk[3:]
         if utf8:
             try:
-                multibyte = not decoder.decode(chunk).isascii() or multibyte
+                evidence.add(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
                 utf8 = False
                 before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
-                if bom or multibyte or not before.isascii():
+                evidence.add(before.decode("utf-8", "ignore"))
+                if bom or evidence.found:
                     line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
                     _mixed_encoding(name, line, exc.object[exc.start])
     if utf8:
@@ -116,11 +117,32 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-            if bom or multibyte:
+            if bom or evidence.found:
                 raise UnusableInput(
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
     return ("utf-8-sig" if utf8 else "cp1252"), size
+
+
+# Letters a UTF-8 name is likely to hold (Latin-1 letters and Latin Extended-A: é, ë, ñ, ł, č, ...) or anything
+# of three bytes or more. Read as Windows-1252, these are nonsense (Ã©, Ã«, Å‚); what a genuine Windows-1252 file
+# can form by chance (an É followed by a no-break space or a curly quote) decodes to other ranges.
+_LIKELY_UTF8 = re.compile("[\u00c0-\u017f\u0800-\U0010ffff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+class _Utf8Evidence:
+    """Whether what decoded as UTF-8 so far shows the file is UTF-8, not Windows-1252 that happened to decode."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._characters = 0  # non-ASCII characters decoded so far
+
+    def add(self, text: str) -> None:
+        if self.found or text.isascii():
+            return
+        self._characters += len(_NON_ASCII.findall(text))
+        self.found = self._characters >= 2 or _LIKELY_UTF8.search(text) is not None
 
 
 def _mixed_encoding(name: str, line: int, byte: int) -> None:

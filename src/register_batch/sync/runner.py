@@ -501,6 +501,23 @@ class SyncRun:
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 
 
+def _same_trainee_elsewhere(record: Any, elsewhere: Holdings) -> list[dict[str, Any]]:
+    """Trainees listed under another start year that are this record's trainee: the same HUSID, or its SRS id on
+    a trainee without one. An SRS id alone is not enough there: it outlives a course instance, and the next
+    instance, with a HUSID of its own, is a new trainee in Register."""
+    data = record.data
+    found: dict[str, dict[str, Any]] = {}
+    if data.get("hesa_id"):
+        found.update((t["trainee_id"], t) for t in elsewhere.by_hesa.get(data["hesa_id"], []))
+    if data.get("provider_trainee_id"):
+        found.update(
+            (t["trainee_id"], t)
+            for t in elsewhere.by_provider_id.get(data["provider_trainee_id"], [])
+            if not t.get("hesa_id")
+        )
+    return list(found.values())
+
+
 class _Adopted(Exception):
     """The trainee of a create is in Register (found after an unknown outcome, or returned by a 409)."""
 
@@ -610,36 +627,39 @@ def _run(
             ]
             run.fetch_missing(holdings, [m for m in missing if m])
 
-            def plan_all() -> list[RecordResult]:
-                return [
-                    RecordResult(
-                        plan_record(
-                            record,
-                            entries.get(key) if (key := record_key(record)) else None,
-                            holdings,
-                            invalid=report.is_invalid(index),
-                            as_of=run.as_of,
-                        )
+            planned = [
+                RecordResult(
+                    plan_record(
+                        record,
+                        entries.get(key) if (key := record_key(record)) else None,
+                        holdings,
+                        invalid=report.is_invalid(index),
+                        as_of=run.as_of,
                     )
-                    for index, record in enumerate(records)
-                ]
-
-            in_extract_cycles = set(holdings.by_id)  # for "not in the extract": not the neighbours listed below
-            results = plan_all()
+                )
+                for index, record in enumerate(records)
+            ]
             # Before anything is created: a record with no ledger entry whose start cycle changed since Register
             # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
-            # compares cycles too, so it would be created twice. Look in the cycles either side, then plan again.
-            creating = {start_cycle(r.plan.record.data) for r in results if r.plan.action == "create"}
-            near = {cycle + step for cycle in creating if cycle is not None for step in (-1, 1)} - cycles
+            # compares cycles too, so it would be created twice. Look in the cycles either side.
+            creating = [result for result in planned if result.plan.action == "create"]
+            near = {
+                cycle + step
+                for result in creating
+                if (cycle := start_cycle(result.plan.record.data)) is not None
+                for step in (-1, 1)
+            } - cycles
             if near:
-                run.list_into(holdings, near, neighbours=True)
-                results = plan_all()
+                elsewhere = run.list_into(Holdings([]), near, neighbours=True)
+                for result in creating:
+                    same = _same_trainee_elsewhere(result.plan.record, elsewhere)
+                    if same:
+                        result.plan = plan_record(
+                            result.plan.record, None, Holdings(same), invalid=False, as_of=run.as_of
+                        )
+            results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
-            unmatched = [
-                t
-                for trainee_id, t in holdings.by_id.items()
-                if trainee_id in in_extract_cycles and trainee_id not in matched
-            ]
+            unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
                 for result in results:
