@@ -137,8 +137,10 @@ HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
         (HEADER.encode() + "0310261553101,Zoë,Ann\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
         (codecs.BOM_UTF8 + HEADER.encode() + b"0310261553101,Nw\xe9su,Ann\n", 2),
         (HEADER.encode() + "0310261553101,Zoë,Nw".encode() + b"\xe9su\n", 2),  # both on one line
+        (HEADER.encode() + "0310261553101,Mureșan,Ann\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        (HEADER.encode() + "0310261553101,Lee,£5\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
     ],
-    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line"],
+    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line", "Romanian s-comma", "pound sign"],
 )
 def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     path = tmp_path / "mixed.csv"

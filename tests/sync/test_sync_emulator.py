@@ -127,6 +127,33 @@ def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_la
     assert again.actions == Counter(unchanged=1, create=1) and again.exit_code == 0
 
 
+def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years_start_year(emulator, tmp_path):
+    """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour)."""
+    last_year = dict(
+        trainee(1),
+        hesa_id="2410000000001",
+        itt_start_date="2024-09-01",
+        trainee_start_date="2024-09-01",
+        itt_end_date="2025-07-31",
+    )
+    sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
+    someone_else_from_2024 = dict(
+        trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31"
+    )
+    rows = [trainee(1), someone_else_from_2024]  # trainee(1): the next instance, 2025, another HUSID
+    result = sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, dry_run=True))
+    assert [r.plan.action for r in result.results] == ["create", "create"]
+
+
+def test_a_corrected_husid_in_the_same_start_year_is_still_found_by_srs_id(emulator, tmp_path):
+    first = trainee(1)
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
+    corrected = dict(first, hesa_id="2510000000009")
+    fresh = options(emulator, tmp_path, state_dir=tmp_path / "fresh")
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], fresh)
+    assert result.actions == Counter(update=1) and result.results[0].plan.matched_by == "provider_trainee_id"
+
+
 def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(emulator, tmp_path):
     """The years either side are listed only to find moved trainees: theirs are not "not in the extract"."""
     older = dict(trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31")

@@ -124,10 +124,12 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
 
-# Letters a UTF-8 name is likely to hold (Latin-1 letters and Latin Extended-A: é, ë, ñ, ł, č, ...) or anything
-# of three bytes or more. Read as Windows-1252, these are nonsense (Ã©, Ã«, Å‚); what a genuine Windows-1252 file
-# can form by chance (an É followed by a no-break space or a curly quote) decodes to other ranges.
-_LIKELY_UTF8 = re.compile("[\u00c0-\u017f\u0800-\U0010ffff]")
+# What a UTF-8 file is likely to hold: Latin-1 symbols and letters, Latin Extended-A and the first part of -B (é, ñ,
+# ł, č, ơ, ș, ț, £, no-break space), Greek and Cyrillic letters, anything of three bytes or more. Read as
+# Windows-1252 these are nonsense (Ã©, Å‚, È™, Â£). What a genuine Windows-1252 file can form by chance, an
+# accented capital followed by a no-break space or a curly quote (É + NBSP, É + ’, Ñ + NBSP), decodes to the
+# ranges left out (U+021C-U+036F, U+0460-U+07FF).
+_LIKELY_UTF8 = re.compile("[\u0080-\u021b\u0370-\u045f\u0800-\U0010ffff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
 

@@ -85,6 +85,14 @@ def start_cycle(data: dict[str, Any]) -> int | None:
     return cycle_of(day) if day else None
 
 
+def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+    """A trainee with the record's SRS id but another HUSID and another start year: an earlier (or later) course
+    instance of the same student, which Register holds as a trainee of its own. An SRS id (OWNSTU) outlives an
+    instance; a new instance gets a HUSID of its own. (Same start year, other HUSID: a corrected HUSID.)"""
+    theirs, ours = trainee.get("hesa_id"), data.get("hesa_id")
+    return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
+
+
 def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
     """Register's create-time duplicate rule (§4), applied to a listed trainee."""
     if data.get("date_of_birth") != trainee.get("date_of_birth"):
@@ -155,6 +163,8 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
         ("provider_trainee_id", holdings.by_provider_id, data.get("provider_trainee_id")),
     ):
         found = index.get(value, []) if value else []
+        if name == "provider_trainee_id":
+            found = [t for t in found if not another_course_instance(data, t)]
         if found and by is None:
             by = name
         for trainee in found:

@@ -501,23 +501,6 @@ class SyncRun:
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 
 
-def _same_trainee_elsewhere(record: Any, elsewhere: Holdings) -> list[dict[str, Any]]:
-    """Trainees listed under another start year that are this record's trainee: the same HUSID, or its SRS id on
-    a trainee without one. An SRS id alone is not enough there: it outlives a course instance, and the next
-    instance, with a HUSID of its own, is a new trainee in Register."""
-    data = record.data
-    found: dict[str, dict[str, Any]] = {}
-    if data.get("hesa_id"):
-        found.update((t["trainee_id"], t) for t in elsewhere.by_hesa.get(data["hesa_id"], []))
-    if data.get("provider_trainee_id"):
-        found.update(
-            (t["trainee_id"], t)
-            for t in elsewhere.by_provider_id.get(data["provider_trainee_id"], [])
-            if not t.get("hesa_id")
-        )
-    return list(found.values())
-
-
 class _Adopted(Exception):
     """The trainee of a create is in Register (found after an unknown outcome, or returned by a 409)."""
 
@@ -650,13 +633,13 @@ def _run(
                 for step in (-1, 1)
             } - cycles
             if near:
+                # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
+                # or by Register's own duplicate rule, which compares the record's itt_start_date year.
                 elsewhere = run.list_into(Holdings([]), near, neighbours=True)
                 for result in creating:
-                    same = _same_trainee_elsewhere(result.plan.record, elsewhere)
-                    if same:
-                        result.plan = plan_record(
-                            result.plan.record, None, Holdings(same), invalid=False, as_of=run.as_of
-                        )
+                    again = plan_record(result.plan.record, None, elsewhere, invalid=False, as_of=run.as_of)
+                    if again.action != "create":
+                        result.plan = again
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
             unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
