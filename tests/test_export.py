@@ -124,6 +124,28 @@ def test_since_exports_only_recent_changes_once(synced, tmp_path):
     assert set(ids) >= {t["trainee_id"] for t in everyone[-3:]}
 
 
+def test_a_trainee_changed_during_the_export_makes_no_other_trainee_vanish(synced, tmp_path):
+    emulator, _source = synced
+    out = tmp_path / "moving.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        everyone = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)}
+        pages: list[list[dict]] = []
+
+        class ChangingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits a trainee that page held
+                    client.update_trainee(pages[0][-1]["trainee_id"], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(pages) >= 3 and len(ids) == len(set(ids))
+    assert set(ids) == everyone
+
+
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:

@@ -1,8 +1,10 @@
 """Export what Register holds: Register's bulk-add CSV, HESA ITT XML, JSON or JSON Lines.
 
-Trainees are paged through `GET /trainees` in ascending `updated_at` order and de-duplicated by
-`trainee_id`, so a trainee that changes during the export is neither skipped nor written twice
-(register-api.md §10). Every format streams: memory does not grow with the number of trainees.
+Trainees are paged through `GET /trainees` newest change first and de-duplicated by `trainee_id`. A trainee
+that changes during the export moves to the front of the listing, behind the pages already read: the pages
+still to come shift by one, so the next one repeats a trainee (dropped as a repeat) instead of skipping one, as
+oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). Every format streams:
+memory does not grow with the number of trainees.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ def iter_register_trainees(
     since: str | None = None,
     per_page: int = 500,
 ) -> Iterator[dict[str, Any]]:
-    """Every trainee Register lists for the filters, each once, oldest change first."""
+    """Every trainee Register lists for the filters, each once, newest change first (see the module docstring)."""
     if status is not None and status not in STATUSES:
         raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     yield from client.iter_trainees(
-        academic_cycle=academic_cycle, status=status, since=since, sort_order="asc", per_page=per_page
+        academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
     )
 
 
