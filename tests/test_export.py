@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import stat
 from datetime import date
@@ -170,3 +171,25 @@ def test_export_needs_a_token_for_a_real_target(tmp_path, monkeypatch):
     monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
     result = CliRunner().invoke(cli, ["export", "--target", "sandbox", "--to", "json", "-o", str(tmp_path / "x")])
     assert result.exit_code == 2 and "no API token" in result.output
+
+
+def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
+    """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which Register's
+    CSV upload reads as broken quoting). The export is written whole, says so, and stays one row per trainee."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\x0bMarie"})
+        client.update_trainee(second["trainee_id"], {"last_name": "Smith\rQuux"})
+        xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+        rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
+    assert any("F_FNAMES holds a character XML cannot carry" in note for note in xml.notes)
+    [student] = [
+        s for s in etree.parse(str(tmp_path / "held.xml")).iter("Student") if "Marie" in s.findtext("F_FNAMES")
+    ]
+    assert student.findtext("F_FNAMES") == "Ann\\x0bMarie"
+    assert any("last_name holds a line break" in note for note in rows.notes)
+    with (tmp_path / "held.csv").open(newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    assert len(table) == 1 + 12  # the header and one row per trainee
+    assert [cell for row in table[1:] for cell in row if "Quux" in cell] == ["Smith\rQuux"]

@@ -39,3 +39,14 @@ def test_convert_names_a_file_that_would_be_uploaded_with_its_output(tmp_path, r
     assert result.exit_code == 0, result.output
     assert f"note: {other} is also there, numbered as a further part of this output" in result.output
     assert other.read_text() == "another file\n" and out.is_file()
+
+
+def test_an_abandoned_output_leaves_the_earlier_one_whole(tmp_path):
+    out = tmp_path / "out.csv"
+    earlier = write_parts(out, 3)
+    before = {p.name: p.read_bytes() for p in earlier.paths}
+    failing = RegisterCsvWriter(out, max_bytes=1)
+    failing.write(dict(ROW, last_name="Ng"))
+    failing.write(dict(ROW, last_name="Ng"))  # two parts written, then the run fails
+    failing.abort()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either

@@ -22,7 +22,8 @@ from register_batch.fs import private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
-from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
+from register_batch.wording import has_xml_unsafe, xml_safe
+from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter, abandon
 
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
@@ -79,17 +80,28 @@ class HesaXmlWriter:
         self.trainee_tags = [(api, sources[0]) for api, sources in hesa.trainee.items()]
         self.degree_tags = [(api, sources[0]) for api, sources in hesa.degree_fields.items()]
         self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
+        self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)
         self._fh = self._context.__enter__()
         self._fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<ITTRecord>\n')
 
-    @staticmethod
-    def _leaf(parent: etree._Element, tag: str, value: Any) -> None:
-        etree.SubElement(parent, tag).text = "NULL" if value in (None, "") else str(value)
+    def _leaf(self, parent: etree._Element, tag: str, value: Any) -> None:
+        text = "NULL" if value in (None, "") else str(value)
+        if has_xml_unsafe(text):
+            self._escaped.append(tag)
+            text = xml_safe(text)
+        etree.SubElement(parent, tag).text = text
 
     def write(self, trainee: dict[str, Any]) -> list[str]:
         body = request_body(trainee)
+        self._escaped: list[str] = []
+        notes = []
+        unplaced = sorted(
+            k for k in body if k not in self._tagged and k not in ("degrees_attributes", "placements_attributes")
+        )
+        if unplaced:
+            notes.append(f"no HESA tag for {', '.join(unplaced)}: left out of the XML")
         student = etree.Element("Student")
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
@@ -113,12 +125,21 @@ class HesaXmlWriter:
                     self._leaf(item, tag, value)
         self._fh.write(etree.tostring(student, encoding="unicode", pretty_print=True).replace("\n<", "\n  <"))
         self.rows += 1
-        return []
+        if self._escaped:
+            notes.append(
+                f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "
+                "(\\xNN); correct the value in Register"
+            )
+        return notes
 
     def close(self) -> list[Path]:
         self._fh.write("</ITTRecord>\n")
         self._context.__exit__(None, None, None)
         return [self.path]
+
+    def abort(self) -> None:
+        """Leave no file behind."""
+        abandon(self._context)
 
 
 @dataclass
@@ -168,9 +189,7 @@ def export_trainees(
             count += 1
             task.advance()
     except BaseException:
-        context = getattr(writer, "_context", None)
-        if context is not None:  # leave no half-written export behind
-            context.__exit__(RuntimeError, RuntimeError("export failed"), None)
+        writer.abort()  # leave no half-written export behind, and no part of one
         raise
     task.close()
     outputs = writer.close()

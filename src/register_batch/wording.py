@@ -1,8 +1,24 @@
-"""Counts in the words of the messages people read: "1 record", "2 records"."""
+"""Text as people and files receive it: counts in words ("1 record"), characters XML cannot hold."""
 
 from __future__ import annotations
+
+import re
+
+# What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def counted(count: int, noun: str) -> str:
     """`count noun`, the noun plural unless the count is one (nouns here take a plain -s)."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def xml_safe(text: str) -> str:
+    """Text as XML can carry it: a character it cannot (a NUL quoted from an input) written as an escape."""
+    return _NOT_XML.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
+
+
+def has_xml_unsafe(text: str) -> bool:
+    return _NOT_XML.search(text) is not None

@@ -7,6 +7,7 @@ apostrophe on code and date cells (Register strips one), and files kept under 1 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -102,12 +103,27 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
+    broken = sorted(k for k in template if isinstance(values.get(k), str) and ("\n" in values[k] or "\r" in values[k]))
+    if broken:
+        notes.append(
+            f"{', '.join(broken)} holds a line break: written as one quoted cell, but Register's CSV upload and "
+            "register-batch read such a cell as broken quoting; correct the value at its source"
+        )
     row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
     return row, notes
 
 
+def abandon(context: Any) -> None:
+    """Close a private_writer context as failed: its temporary file is removed and nothing is put in place."""
+    with contextlib.suppress(RuntimeError):
+        context.__exit__(RuntimeError, RuntimeError("the output was abandoned"), None)
+
+
 class RegisterCsvWriter:
-    """Writes rows to OUT, continuing in OUT-2.csv, OUT-3.csv, ... when a file would pass max_bytes."""
+    """Writes rows to OUT, continuing in OUT-2.csv, OUT-3.csv, ... when a file would pass max_bytes.
+
+    Every part stays a private temporary file until close() puts them all in place, so a run that fails part-way
+    (abort()) leaves the earlier output whole, never some of its parts replaced by some of this one's."""
 
     def __init__(self, path: str | Path, *, max_bytes: int = REGISTER_CSV_MAX_BYTES):
         self.path = Path(path)
@@ -118,13 +134,17 @@ class RegisterCsvWriter:
         self._header = self._line(list(self.template))
         self._current: Any = None
         self._context: Any = None
+        self._finished: list[Any] = []  # the parts written, still temporary files (their private_writer contexts)
         self._size = 0
         self.stale: list[Path] = []  # OUT-N.csv files after this output's last part (see close())
 
     @staticmethod
     def _line(row: list[str]) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(row)
+        # Minimal quoting quotes a cell holding the line terminator, "\n", but not a bare "\r", which a reader
+        # (Excel, Register, this tool) takes for a line end too: a row holding one is quoted throughout.
+        quoting = csv.QUOTE_ALL if any("\r" in cell for cell in row) else csv.QUOTE_MINIMAL
+        csv.writer(buffer, lineterminator="\n", quoting=quoting).writerow(row)
         return buffer.getvalue()
 
     def _open(self) -> None:
@@ -151,8 +171,16 @@ class RegisterCsvWriter:
 
     def _close(self) -> None:
         if self._context is not None:
-            self._context.__exit__(None, None, None)
+            self._current.flush()
+            self._finished.append(self._context)
             self._context = self._current = None
+
+    def abort(self) -> None:
+        """Leave no part of this output behind: every temporary part is removed, nothing put in place."""
+        self._close()
+        for context in self._finished:
+            abandon(context)
+        self._finished = []
 
     def _part(self, number: int) -> Path:
         return self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
@@ -164,6 +192,9 @@ class RegisterCsvWriter:
         if self._current is None:
             self._open()  # an empty export is still a valid file: the header row
         self._close()
+        for context in self._finished:
+            context.__exit__(None, None, None)
+        self._finished = []
         number = len(self.paths) + 1
         while (stale := self._part(number)).is_file():
             self.stale.append(stale)
@@ -186,6 +217,10 @@ class JsonLinesWriter:
     def close(self) -> list[Path]:
         self._context.__exit__(None, None, None)
         return [self.path]
+
+    def abort(self) -> None:
+        """Leave no file behind."""
+        abandon(self._context)
 
 
 class JsonArrayWriter(JsonLinesWriter):
