@@ -53,6 +53,16 @@ def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
     return SyncOptions(**base)
 
 
+def started_in(year: int, row: dict, **changes) -> dict:
+    """A trainee row moved to start on 1 September of `year` (trainee_start_date too), ending the next July."""
+    dates = {
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+    return {**row, **dates, **changes}
+
+
 def held(emulator) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
         return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
@@ -93,9 +103,7 @@ def test_a_trainee_listed_under_another_start_year_is_updated_not_created_twice(
     first = trainee(1)
     sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
     year = 2025 + moved
-    later = dict(
-        first, itt_start_date=f"{year}-09-01", trainee_start_date=f"{year}-09-01", itt_end_date=f"{year + 1}-07-31"
-    )
+    later = started_in(year, first)
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", [later]))], options(emulator, tmp_path, state_dir=tmp_path / "b")
     )
@@ -109,13 +117,7 @@ def test_a_trainee_listed_under_another_start_year_is_updated_not_created_twice(
 def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_last_years(emulator, tmp_path):
     """An SRS id (OWNSTU) outlives a course instance; the next instance has a HUSID of its own. Last year's trainee,
     listed only because it is in a year next to this record's, is matched by HUSID, never by SRS id alone."""
-    last_year = dict(
-        trainee(1),
-        hesa_id="2410000000001",
-        itt_start_date="2024-09-01",
-        trainee_start_date="2024-09-01",
-        itt_end_date="2025-07-31",
-    )
+    last_year = started_in(2024, trainee(1), hesa_id="2410000000001")
     sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
     this_year = trainee(1)  # same SRS id, another HUSID, 2025
     result = sync_files([str(write_extract(tmp_path / "b.csv", [this_year]))], options(emulator, tmp_path))
@@ -129,17 +131,9 @@ def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_la
 
 def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years_start_year(emulator, tmp_path):
     """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour)."""
-    last_year = dict(
-        trainee(1),
-        hesa_id="2410000000001",
-        itt_start_date="2024-09-01",
-        trainee_start_date="2024-09-01",
-        itt_end_date="2025-07-31",
-    )
+    last_year = started_in(2024, trainee(1), hesa_id="2410000000001")
     sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
-    someone_else_from_2024 = dict(
-        trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31"
-    )
+    someone_else_from_2024 = started_in(2024, trainee(2))
     rows = [trainee(1), someone_else_from_2024]  # trainee(1): the next instance, 2025, another HUSID
     result = sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, dry_run=True))
     assert [r.plan.action for r in result.results] == ["create", "create"]
@@ -156,7 +150,7 @@ def test_a_corrected_husid_in_the_same_start_year_is_still_found_by_srs_id(emula
 
 def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(emulator, tmp_path):
     """The years either side are listed only to find moved trainees: theirs are not "not in the extract"."""
-    older = dict(trainee(2), itt_start_date="2024-09-01", trainee_start_date="2024-09-01", itt_end_date="2025-07-31")
+    older = started_in(2024, trainee(2))
     sync_files([str(write_extract(tmp_path / "a.csv", [older]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", [trainee(1)]))], options(emulator, tmp_path, state_dir=tmp_path / "b")
