@@ -87,6 +87,22 @@ def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
     assert done.returncode == 0, done.stderr  # the lock went with its holder
 
 
+def test_two_first_runs_at_once_agree_on_the_embedded_emulators_token(tmp_path, monkeypatch):
+    """The embedded emulator's provider is its token: two first runs that both find no token file each make one,
+    but only the first linked into place counts; the second reads it, never replaces it."""
+    from register_batch.sync.target import embedded_token_in
+
+    folder = tmp_path / "embedded"
+    folder.mkdir()
+    first = embedded_token_in(folder)
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.name == "token" else real_exists(self))
+    second = embedded_token_in(folder)  # as if it had looked before the first run wrote its token
+    assert second == first and first.startswith("embedded_")
+    assert sorted(p.name for p in folder.iterdir()) == ["token"]  # no candidate left behind
+    assert (folder / "token").stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sharing", ["shared", "off"])
 def test_two_state_dirs_behind_one_ip_share_one_budget(tmp_path, env, sharing):

@@ -65,6 +65,22 @@ def _checked(value: str, source: str) -> Secret:
     return Secret(value)
 
 
+def embedded_token_in(folder: Path) -> str:
+    """The embedded emulator's token in `folder`, made on first use. Two first runs at once must agree on it (the
+    emulator's provider is the token's): each writes a candidate and links it into place, which never replaces
+    a token already there, so the first one linked is the token for good."""
+    token_path = folder / "token"
+    if not token_path.exists():
+        candidate = write_private_text(folder / f".token.{os.getpid()}", f"embedded_{secrets.token_hex(32)}\n")
+        try:
+            os.link(candidate, token_path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink(missing_ok=True)
+    return token_path.read_text(encoding="utf-8").strip()
+
+
 @contextmanager
 def open_target(
     target: str | None,
@@ -87,10 +103,7 @@ def open_target(
     from register_batch.emulator import start_emulator
 
     folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
-    token_path = folder / "token"
-    if not token_path.exists():
-        write_private_text(token_path, f"embedded_{secrets.token_hex(32)}\n")
-    embedded_token = token_path.read_text(encoding="utf-8").strip()
+    embedded_token = embedded_token_in(folder)
     options = dict(emulator_options or {})
     emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
     try:
