@@ -102,7 +102,9 @@ def test_429_waits_for_retry_after_then_succeeds():
         limiter = RateLimiter(100, 1.0)  # deliberately looser than the server, to meet its 429
         with RegisterClient(emulator.url, TOKEN, limiter=limiter) as client:
             started = time.monotonic()
-            for _ in range(5):
+            # 7 requests in under a second fall in at most two of the server's 1 s windows, so one of them holds
+            # at least 4 of a limit of 3, wherever the windows' edge falls (with 5, an edge could split 2 + 3).
+            for _ in range(7):
                 assert client.info()["status"] == "ok"
             assert client.stats.throttled >= 1 and time.monotonic() - started < 5
 
