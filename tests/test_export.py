@@ -147,6 +147,17 @@ def test_a_trainee_changed_during_the_export_makes_no_other_trainee_vanish(synce
     assert set(ids) == everyone
 
 
+def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        for trainee in list(client.iter_trainees(academic_cycle=2025))[:3]:
+            client.update_trainee(trainee["trainee_id"], {"middle_names": "Jo"})
+        result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+    assert len(result.notes) == 3
+    [line] = result.note_lines()
+    assert line.startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
+
+
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:

@@ -22,7 +22,7 @@ from register_batch.fs import private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
-from register_batch.wording import has_xml_unsafe, xml_safe
+from register_batch.wording import counted, has_xml_unsafe, xml_safe
 from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter, abandon
 
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
@@ -153,6 +153,19 @@ class ExportResult:
     @property
     def empty(self) -> bool:
         return self.count == 0
+
+    def note_lines(self, limit: int = 20) -> list[str]:
+        """The notes for people: each kind once, with how many trainees it concerns and one of them."""
+        by_text: dict[str, list[str]] = {}
+        for note in self.notes:
+            who, _, text = note.partition(": ")
+            by_text.setdefault(text, []).append(who)
+        lines = [
+            f"{whom[0]}: {text}" if len(whom) == 1 else f"{text} ({counted(len(whom), 'trainee')}, e.g. {whom[0]})"
+            for text, whom in by_text.items()
+        ]
+        more = len(lines) - limit
+        return lines[:limit] + ([f"… and {more} more kind{'' if more == 1 else 's'} of note"] if more > 0 else [])
 
 
 def export_trainees(

@@ -112,8 +112,8 @@ def export(
         click.echo(f"No trainees matched: wrote an empty {to} file to {files} ({cost}).")
     else:
         click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({cost}).")
-    for note in result.notes[:20]:
-        state.say(f"note: {note}", err=True)
+    for line in result.note_lines():
+        state.say(f"note: {line}", err=True)
     for stale in result.stale:
         state.say(
             f"note: {stale} is also there, numbered as a further part of this output: if an earlier, longer output "
