@@ -220,12 +220,7 @@ def convert(
         )
     for _index, note in result.notes[:20]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
-    for stale in result.stale:
-        state.say(
-            f"note: {stale} is also there, numbered as a further part of this output: if an earlier, longer output "
-            "left it, delete it before uploading these files",
-            err=True,
-        )
+    state.say_stale_parts(result.stale)
     sys.exit(result.exit_code)
 
 

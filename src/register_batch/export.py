@@ -84,6 +84,7 @@ class HesaXmlWriter:
         self.rows = 0
         self._context = private_writer(self.path)
         self._fh = self._context.__enter__()
+        self.stale: list[Path] = []  # one file, no parts
         self._fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<ITTRecord>\n')
 
     def _leaf(self, parent: etree._Element, tag: str, value: Any) -> None:
@@ -211,5 +212,5 @@ def export_trainees(
         count=count,
         requests=client.stats.total - before,
         notes=notes,
-        stale=getattr(writer, "stale", []),
+        stale=writer.stale,
     )

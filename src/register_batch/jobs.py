@@ -211,5 +211,5 @@ def convert_files(
         skipped=skipped,
         notes=notes,
         report_paths=report_paths,
-        stale=getattr(writer, "stale", []),
+        stale=writer.stale,
     )

@@ -162,14 +162,14 @@ class RegisterCsvWriter:
         if self._current is None:
             self._open()
         elif self.rows and self._size + size > self.max_bytes and self._size > len(self._header):
-            self._close()
+            self._finish_part()
             self._open()
         self._current.write(line)
         self._size += size
         self.rows += 1
         return notes
 
-    def _close(self) -> None:
+    def _finish_part(self) -> None:
         if self._context is not None:
             self._current.flush()
             self._finished.append(self._context)
@@ -177,7 +177,7 @@ class RegisterCsvWriter:
 
     def abort(self) -> None:
         """Leave no part of this output behind: every temporary part is removed, nothing put in place."""
-        self._close()
+        self._finish_part()
         for context in self._finished:
             abandon(context)
         self._finished = []
@@ -191,7 +191,7 @@ class RegisterCsvWriter:
         happen to have such a name: they are named to the user, never deleted."""
         if self._current is None:
             self._open()  # an empty export is still a valid file: the header row
-        self._close()
+        self._finish_part()
         for context in self._finished:
             context.__exit__(None, None, None)
         self._finished = []
@@ -208,6 +208,7 @@ class JsonLinesWriter:
         self._context = private_writer(self.path)
         self._fh = self._context.__enter__()
         self.rows = 0
+        self.stale: list[Path] = []  # one file, no parts
 
     def write(self, item: dict[str, Any]) -> list[str]:
         self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")

@@ -39,6 +39,15 @@ class State:
         if not self.quiet or err:
             click.echo(message, err=err)
 
+    def say_stale_parts(self, stale: list[Path]) -> None:
+        """Name the files numbered as further parts of an output just written (RegisterCsvWriter.close())."""
+        for path in stale:
+            self.say(
+                f"note: {path} is also there, numbered as a further part of this output: if an earlier, longer "
+                "output left it, delete it before uploading these files",
+                err=True,
+            )
+
 
 pass_state = click.make_pass_decorator(State)
 

@@ -114,9 +114,4 @@ def export(
         click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({cost}).")
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
-    for stale in result.stale:
-        state.say(
-            f"note: {stale} is also there, numbered as a further part of this output: if an earlier, longer output "
-            "left it, delete it before uploading these files",
-            err=True,
-        )
+    state.say_stale_parts(result.stale)
