@@ -65,3 +65,29 @@ def test_config_show_masks_the_token(tmp_path, monkeypatch):
     assert shown["settings"]["target"] == "https://example.test"
     assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"
     assert "0123456789abcdef" not in result.output
+
+
+def test_config_show_masks_a_password_in_the_target_and_names_problems(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "https://user:SEKRET1@example.test"\nrate = "95/0"\n')
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and "SEKRET1" not in result.output and "user:" not in result.output
+        assert "https://****@example.test" in result.output
+    problems = json.loads(result.output)["problems"]
+    assert problems["rate"].endswith("(set by register-batch.toml)") and "95/0" in problems["rate"]
+    assert "user name or password" in problems["target"]
+
+
+@pytest.mark.parametrize(
+    "env,named",
+    [({"REGISTER_BATCH_RATE": "fast"}, "$REGISTER_BATCH_RATE"), ({"REGISTER_API_URL": "sandbx"}, "$REGISTER_API_URL")],
+)
+def test_a_bad_setting_is_refused_before_anything_runs_naming_where_it_was_set(tmp_path, monkeypatch, env, named):
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, result.output
+        assert f"(set by {named})" in result.output

@@ -204,3 +204,22 @@ def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(sy
         table = list(csv.reader(fh))
     assert len(table) == 1 + 12  # the header and one row per trainee
     assert [cell for row in table[1:] for cell in row if "Quux" in cell] == ["Smith\rQuux"]
+
+
+def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--to",
+            "json",
+            "-o",
+            str(tmp_path / "out.json"),
+            "--since",
+            "yesterday",
+            "--state-dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2 and "'yesterday' is not an ISO 8601 date or time" in result.output
+    assert not (tmp_path / "out.json").exists() and not (tmp_path / "register").exists()

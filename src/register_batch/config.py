@@ -55,9 +55,29 @@ class Settings:
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
+    def problems(self) -> dict[str, str]:
+        """Settings that a command would refuse, each with why and where it was set: checked up front."""
+        from register_batch.api import resolve_target
+        from register_batch.errors import RegisterBatchError
+
+        found = {}
+        checks = {"rate": lambda: parse_rate(self.rate), "target": lambda: self.target and resolve_target(self.target)}
+        for key, check in checks.items():
+            try:
+                check()
+            except RegisterBatchError as exc:
+                found[key] = f"{exc} (set by {self.sources.get(key, 'default')})"
+        return found
+
+    def check(self, *keys: str) -> None:
+        """Refuse a bad `rate` or `target` before anything runs, naming where it came from (exit 2)."""
+        for key, problem in self.problems().items():
+            if key in keys:
+                raise ConfigError(problem)
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
+            "target": masked_url(self.target),
             "rate": self.rate,
             "state_dir": str(self.state_dir),
             "report_dir": str(self.report_dir),
@@ -65,6 +85,19 @@ class Settings:
             "token_file": str(self.token_file) if self.token_file else None,
             "mappings": [str(p) for p in self.mappings],
         }
+
+
+def masked_url(url: str | None) -> str | None:
+    """A target as it may be shown: a user name or password in it (a credential) replaced by ****."""
+    if not url or "@" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"****@{host}"))
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

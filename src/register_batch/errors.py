@@ -53,3 +53,9 @@ class Interrupted(RegisterBatchError):
     """A run stopped part-way; rerunning resumes it (exit 3)."""
 
     exit_code = 3
+
+
+class RegisterUnavailable(RegisterBatchError):
+    """Register could not be reached, or kept failing, before anything was written (exit 1: tell a person)."""
+
+    exit_code = 1

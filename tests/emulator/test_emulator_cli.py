@@ -34,9 +34,23 @@ def _start(*args: str) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # As from a terminal: pytest itself may have been started with SIGINT ignored (a background job of a
+        # script), and a child inherits that, which would make the Ctrl-C below do nothing.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     line = process.stdout.readline()
     return process, line
+
+
+def _stop(process: subprocess.Popen, signum: int) -> tuple[str, str]:
+    """Send `signum` and wait; never leave an emulator listening behind a failed test."""
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
 
 
 def test_runs_as_a_subprocess_and_stops_cleanly_on_ctrl_c(tmp_path):
@@ -51,8 +65,7 @@ def test_runs_as_a_subprocess_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert info.json() == {"status": "ok", "version": {"requested": "v2026.1", "latest": "v2026.1"}}
         assert httpx.get(f"{api}/info", timeout=5).status_code == 401
     finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        out, err = _stop(process, signal.SIGINT)
     assert process.returncode == 0, err
     assert token not in out + err
 
@@ -65,6 +78,5 @@ def test_a_generated_token_is_printed_and_works():
         api, token = match.groups()
         assert httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
+        _stop(process, signal.SIGTERM)
     assert process.returncode == 0

@@ -41,7 +41,7 @@ HOSTILE_INPUT = 'uploads/evil "name" <x>.csv'
 
 
 ACTIONS = ("create", "update", "unchanged", "withdraw", "defer", "conflict", "blocked", "invalid")
-OUTCOMES = ("done", "failed", "unknown", "skipped", "planned")
+OUTCOMES = ("done", "failed", "unknown", "skipped", "planned", "pending")
 
 
 def check(
@@ -95,7 +95,8 @@ def sync_extra(records: list[TraineeRecord], *, dry_run: bool) -> dict[str, Any]
             "outcome": outcome,
             "trainee_id": None if action in ("create", "invalid") else f"trn-{index:04d}",
             "http_status": None,
-            "errors": [],
+            # as RecordResult.row() fills it: an invalid record carries its plan's reason
+            "errors": ["the record failed validation and was not sent"] if action == "invalid" else [],
             "changes": [],
         }
         if action == "update":

@@ -119,7 +119,9 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
         [link] = row.xpath('.//a[@class="code"]')
         assert link.get("title") == entry.source
         assert link.get("href") == f"#rule-{entry.code}" and doc.get_element_by_id(f"rule-{entry.code}") is not None
-        assert texts(row, './/p[@class="fix"]') == [f"Fix: {entry.fix}"]
+        assert texts(row, './/p[@class="fix"]') == [f"Fix: {entry.fix.replace('`', '')}"]
+        quoted = entry.fix.split("`")[1::2]  # `commands` and `values` in a fix show as code
+        assert texts(row, './/p[@class="fix"]/code') == quoted
 
 
 def test_values_from_user_files_are_escaped(make_sync_builder, tmp_path):
@@ -162,12 +164,29 @@ def test_table_is_truncated_with_a_clear_note_but_counts_cover_everything(valida
 
 
 def test_warnings_fill_the_table_after_the_errors(validation_builder, tmp_path, monkeypatch):
-    data_total = validation_builder.summary.errors + validation_builder.summary.warnings
-    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", validation_builder.summary.errors + 2)
+    errors, warnings = validation_builder.summary.errors, validation_builder.summary.warnings
+    assert errors > 20 and warnings > 4
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", errors + 2)
     validation_builder.write(tmp_path)
     rows = visible_rows(page(tmp_path), "issue-table")
-    assert len(rows) == validation_builder.summary.errors + 2 < data_total
-    assert [row.get("data-severity") for row in rows].count("warning") == 2
+    assert len(rows) == errors + 2 < errors + warnings
+    # a tenth of the rows is kept for warnings, the rest are errors
+    assert [row.get("data-severity") for row in rows].count("warning") == (errors + 2) // 10
+
+
+def test_a_page_full_of_errors_still_shows_some_warnings_and_says_how_many(validation_builder, tmp_path, monkeypatch):
+    errors, warnings = validation_builder.summary.errors, validation_builder.summary.warnings
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)  # fewer than the errors alone
+    validation_builder.write(tmp_path)
+    doc = page(tmp_path)
+    severities = [row.get("data-severity") for row in visible_rows(doc, "issue-table")]
+    assert severities.count("warning") == 2 and severities.count("error") == 18
+    options = texts(doc, '//select[@id="f-severity"]/option')
+    assert options == [
+        "All severities",
+        f"Errors ({errors}; 18 on this page)",
+        f"Warnings ({warnings}; 2 on this page)",
+    ]
 
 
 def test_sync_sections_render(make_sync_builder, tmp_path):
@@ -197,7 +216,8 @@ def test_sync_sections_render(make_sync_builder, tmp_path):
     )
     assert texts(doc, '//*[@data-request="total"]') == ["total 7"]
     assert "Dry run" not in doc.text_content()
-    assert doc.xpath('//table[@id="record-table"]//a[@data-filter="q"]')  # invalid records link to their issues
+    invalid = [row for row in rows if row.get("data-action") == "invalid"]
+    assert invalid and all(row.xpath('.//a[@data-filter="q"][text()="See its issues"]') for row in invalid)
 
 
 def test_sync_keys_unknown_to_the_page_still_get_a_card(make_sync_builder, tmp_path):
@@ -282,3 +302,47 @@ def test_accessible_structure(kind, validation_builder, make_sync_builder, tmp_p
 def test_long_date():
     assert html_report.long_date("2026-11-28") == "28 November 2026"
     assert html_report.long_date("not a date") == "not a date"
+
+
+def one_record_report(tmp_path: Path, value: str, *, field: str = "sex") -> lxml.html.HtmlElement:
+    from datetime import date
+
+    from register_batch.model import API_VERSION, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    record = TraineeRecord(
+        source=SourceRef(input="one.csv", record=1, line=2),
+        data={"provider_trainee_id": "SRS-1", "hesa_id": "2510000000001"},
+    )
+    record.issue("invalid_code", f"{field} has invalid reference data value of '{value}'", field=field, value=value)
+    builder.add_record(record)
+    builder.finish([])
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    return page(tmp_path)
+
+
+def test_counts_of_one_read_as_one(tmp_path):
+    doc = one_record_report(tmp_path, "7")
+    assert doc.findtext(".//title").startswith("Validation report: 1 record, 1 error –")
+    assert texts(doc, '//*[@data-status="errors"]/p[1]')[0].startswith("1 of 1 record has errors.")
+    assert texts(doc, '//*[@id="issue-count"]') == ["Showing 1 of 1 issue"]
+    assert "1 error, 0 warnings" in texts(doc, '//table[@id="chart-field"]//td[@class="bar-cell"]')[0]
+
+
+def test_a_bidi_override_in_a_value_is_named_not_obeyed(tmp_path):
+    doc = one_record_report(tmp_path, "\u202e71")
+    [value] = texts(doc, '//code[@class="value"]')
+    assert value == "<U+202E>71"
+    [message] = texts(doc, '//p[@class="message-text"]')
+    assert "\u202e" not in message and message.endswith("'<U+202E>71'")
+
+
+def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
+    doc = one_record_report(tmp_path, "x" * 5000, field="last_name")
+    [value] = texts(doc, '//code[@class="value"]')
+    assert value == "x" * 200 + "… (5,000 characters in all; see issues.csv)"
+    assert len(load_report_json(tmp_path)["issues"][0]["value"]) == 5000

@@ -83,6 +83,12 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         + b'/c">'
         + root,
         "undeclared entity": root,
+        # UTF-7 spells `<` as `+ADw-`: a byte search for `<!DOCTYPE` finds nothing, libxml2 decodes and parses it
+        "DTD in UTF-7": b'<?xml version="1.0" encoding="UTF-7"?>'
+        + b"+ADw-+ACE-DOCTYPE ITTRecord +AFs-+ADw-+ACE-ENTITY x SYSTEM +ACI-"
+        + file_url.replace(b"/", b"+AC8-")
+        + b"+ACI-+AD4-+AF0-+AD4-"
+        + root,
         "XInclude": b'<ITTRecord xmlns:xi="http://www.w3.org/2001/XInclude"><Student><F_HUSID>1</F_HUSID>'
         b'<F_FNAMES><xi:include href="' + file_url + b'" parse="text"/></F_FNAMES></Student></ITTRecord>',
     }
@@ -101,6 +107,7 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         "BOM then DTD",
         "DTD behind a 1 MB comment",
         "undeclared entity",
+        "DTD in UTF-7",
         "XInclude",
     ],
 )
@@ -152,6 +159,7 @@ def test_hostile_prologs_are_refused_with_a_reason(tmp_path, listener):
         "public DTD": "external DTD",
         "DTD behind a 1 MB comment": "longer than 1 MB",
         "undeclared entity": "not well-formed XML",
+        "DTD in UTF-7": "declares encoding 'UTF-7'",
     }
     for case, reason in reasons.items():
         path = tmp_path / "hostile.xml"

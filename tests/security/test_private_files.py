@@ -190,3 +190,27 @@ def test_ledger_and_report_folders_are_tightened_and_created_owner_only(tmp_path
         assert stat.S_IMODE((tmp_path / "x" / "y" / "out.csv").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_an_existing_lock_file_and_embedded_token_are_tightened(tmp_path):
+    from register_batch.sync.ledger import StateDirLock
+    from register_batch.sync.target import embedded_token_in
+
+    old = os.umask(0o022)
+    try:
+        lock_path = tmp_path / "sync.lock"
+        lock_path.write_text("12345 2026-01-01\n")
+        lock_path.chmod(0o644)  # left by an older version, or copied in: it will name this run's pid
+        lock = StateDirLock(tmp_path)
+        lock.acquire()
+        try:
+            assert stat.S_IMODE(lock_path.stat().st_mode) == 0o600
+        finally:
+            lock.release()
+        token = tmp_path / "token"
+        token.write_text("embedded_0123\n")
+        token.chmod(0o644)
+        assert embedded_token_in(tmp_path) == "embedded_0123"
+        assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

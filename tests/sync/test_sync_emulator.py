@@ -21,6 +21,7 @@ import pytest
 from cli_runs import sync_command
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
+from register_batch.errors import RegisterUnavailable
 from register_batch.sync import SyncOptions, sync_files
 from stub_http import answering
 from trainee_extracts import extract, trainee, write_extract
@@ -254,7 +255,8 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     rows[1]["email"] = "after.withdrawal@example.com"
     before = stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0)
     result = sync_files([str(write_extract(tmp_path / "changed.csv", rows))], options(emulator, tmp_path))
-    assert result.exit_code == 0  # reported as a warning: nothing can change it through the API
+    # a warning (nothing can change it through the API), but the extract differs from Register: exit 1
+    assert result.exit_code == 1
     assert result.actions == Counter(unchanged=2, blocked=1)
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
@@ -439,21 +441,19 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
         assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/placements"] == 1
 
 
-def test_a_gateway_that_only_answers_429_stops_the_run_as_interrupted(tmp_path):
-    from register_batch.errors import Interrupted
+def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_path):
 
     with answering(429, b'{"error":"Too many requests"}', {"Retry-After": "0"}) as url:
         client = RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3, timeout=1.0)
         stubborn = SyncOptions(
             target=url, token=Secret(TOKEN), state_dir=tmp_path / "state", report_dir=tmp_path / "r", as_of=AS_OF
         )
-        with pytest.raises(Interrupted, match=r"Register did not answer .*429.*nothing was written"):
+        with pytest.raises(RegisterUnavailable, match=r"Register did not answer .*429.*nothing was written"):
             sync_files([str(extract(tmp_path / "in.csv", 2))], stubborn, client=client)
     assert client.stats.throttled == 3
 
 
 def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(emulator, tmp_path):
-    from register_batch.errors import Interrupted
 
     class FailingElsewhere(RegisterClient):
         def iter_trainees(self, *, academic_cycle=None, **params):
@@ -464,17 +464,16 @@ def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
                 emulator.set_faults(None)
 
     client = FailingElsewhere(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
-    with pytest.raises(Interrupted, match="nothing was written"):
+    with pytest.raises(RegisterUnavailable, match="nothing was written"):
         sync_files([str(extract(tmp_path / "in.csv", 3))], options(emulator, tmp_path), client=client)
     assert stats(emulator)["trainees"] == 0
 
 
-def test_register_down_before_anything_is_written_exits_3_and_writes_nothing(emulator, tmp_path):
-    from register_batch.errors import Interrupted
+def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emulator, tmp_path):
 
     source = extract(tmp_path / "in.csv", 3)
     emulator.set_faults("500:1.0")
-    with pytest.raises(Interrupted, match=r"Register did not answer .*nothing was written"):
+    with pytest.raises(RegisterUnavailable, match=r"Register did not answer .*nothing was written"):
         sync_files([str(source)], options(emulator, tmp_path))
     emulator.set_faults(None)
     assert stats(emulator)["trainees"] == 0

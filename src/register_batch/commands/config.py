@@ -27,7 +27,8 @@ def config_show(state: State, as_json: bool) -> None:
     from register_batch.sync.target import load_token
 
     settings = state.settings()
-    values = settings.as_dict()
+    values = settings.as_dict()  # a target's credentials masked
+    problems = settings.problems()  # shown, not refused: this command is how people find them
     token_file = token_file_to_use(settings)
     try:
         token = load_token(token_file)
@@ -43,6 +44,7 @@ def config_show(state: State, as_json: bool) -> None:
                 {
                     "settings": values,
                     "sources": sources,
+                    "problems": problems,
                     "config_file": str(settings.config_file) if settings.config_file else None,
                 },
                 indent=1,
@@ -53,3 +55,5 @@ def config_show(state: State, as_json: bool) -> None:
     for key, value in values.items():
         shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
         click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
+    for key, problem in problems.items():
+        click.echo(f"Problem: {key}: {problem}")

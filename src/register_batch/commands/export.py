@@ -12,6 +12,20 @@ from register_batch.config import parse_rate, token_file_to_use
 from register_batch.wording import counted
 
 
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Checked here, not by Register: a typo would cost a request (and exit 1) instead of a usage error."""
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        example = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {example}") from None
+    return value
+
+
 @click.command(context_settings=CONTEXT)
 @target_options
 @click.option(
@@ -30,6 +44,7 @@ from register_batch.wording import counted
 @click.option(
     "--since",
     default=None,
+    callback=_since,
     metavar="ISO-TIME",
     help="Only trainees changed at or after this time (e.g. 2026-11-01T00:00:00Z).",
 )
@@ -86,6 +101,7 @@ def export(
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
     )
+    settings.check("rate", "target")
     limit, period = parse_rate(settings.rate)
     token = load_token(token_file_to_use(settings))
     with open_target(settings.target, token, settings.state_dir) as where:

@@ -107,7 +107,8 @@ def sync(
         api_version=api_version,
         token_file=token_file,
     )
-    limits = parse_rate(settings.rate)  # a bad rate is a usage error before anything starts
+    settings.check("rate", "target")  # a bad rate or target is refused before anything starts, naming its source
+    limits = parse_rate(settings.rate)
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
     with open_target(settings.target, token, settings.state_dir) as where:

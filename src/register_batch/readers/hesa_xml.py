@@ -160,6 +160,8 @@ def _check_prolog(head: bytes, name: str) -> None:
             raise UnusableInput(name, "no XML element found (empty or not an XML file)")
         if text.startswith(b"<?", pos):
             end = text.find(b"?>", pos)
+            if text.startswith(b"<?xml", pos) and (declared := _DECLARED_ENCODING.search(text, pos, max(end, pos))):
+                _check_encoding(declared.group(1).decode("ascii"), name)
         elif text.startswith(b"<!--", pos):
             end = text.find(b"-->", pos)
         elif text.startswith(b"<!DOCTYPE", pos):
@@ -181,6 +183,15 @@ def _check_prolog(head: bytes, name: str) -> None:
     root = match.group(1).decode("ascii", "replace")
     if root != ROOT:
         raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
+
+
+def _check_encoding(declared: str, name: str) -> None:
+    """Only encodings in which the prolog's bytes mean what they say: in UTF-7 (say) `+ADw-` is `<`, so a DTD
+    could hide from the checks above and reach the parser."""
+    if not _ASCII_SAFE.fullmatch(declared):
+        raise UnusableInput(
+            name, f"the XML declares encoding {declared!r}, which register-batch does not read; save it as UTF-8"
+        )
 
 
 def _doctype_end(text: bytes, start: int) -> int:

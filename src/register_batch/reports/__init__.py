@@ -52,6 +52,11 @@ def issue_row(issue: Issue) -> dict[str, Any]:
     }
 
 
+def field_key(field: str | None, record: int | None) -> str:
+    """What an issue is counted under by field: its field, or the whole record, or the whole file."""
+    return field or ("(record)" if record else "(file)")
+
+
 @dataclass
 class Summary:
     records: int = 0
@@ -96,7 +101,7 @@ class ReportBuilder:
             self.summary.errors += 1
         else:
             self.summary.warnings += 1
-        self.by_field[issue.field or "(file)"] += 1
+        self.by_field[field_key(issue.field, issue.record)] += 1
         self.by_code[issue.code] += 1
 
     def add_record(self, record: TraineeRecord) -> None:

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from register_batch import reports
 from register_batch.fs import private_writer
+from register_batch.reports import ISSUE_KEYS, field_key
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
 
 CHART_TOP = 10
-FILE_FIELD = "(file)"  # how ReportBuilder.by_field counts issues that belong to no field
 
 # Not strftime("%B"): the page must not depend on the machine's locale.
 MONTHS = [
@@ -70,6 +71,7 @@ OUTCOMES = (
     ("unknown", "Unknown", "bad"),
     ("skipped", "Skipped", "neutral"),
     ("planned", "Planned", "neutral"),
+    ("pending", "Not reached", "warn"),  # an interrupted run stopped before these records
 )
 # Sync records with something to look at come first when the table cannot hold every record.
 _OUTCOME_RANK = {"failed": 0, "unknown": 1}
@@ -82,6 +84,44 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["n"] = lambda value: f"{value or 0:,}"
+
+
+def counted(count: int | None, noun: str) -> str:
+    """`1 record`, `1,234 records`: the CLI's wording (wording.counted) with thousands separators."""
+    count = count or 0
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+_ENV.filters["counted"] = counted
+
+# Characters that reorder or hide text around them (bidi embeddings, overrides, isolates, marks) and other
+# invisible format characters: a value holding one would display as something it is not ("\u202e71" shows as
+# "17" and flips the message after it). The page names them instead; issues.csv and report.json keep them.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+SHOWN_MAX = 200  # characters of a user's value shown in a cell; the files next to the page hold all of it
+
+
+def shown(value: object, limit: int = SHOWN_MAX) -> str:
+    """A user's value as the page shows it: invisible characters named, and cut short when very long."""
+    text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(value))
+    if len(text) > limit:
+        return f"{text[:limit]}… ({len(str(value)):,} characters in all; see issues.csv)"
+    return text
+
+
+_ENV.filters["shown"] = shown
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """The catalogue's fixes quote commands and values in `backticks`: show those as code."""
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else escape(part)
+        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(str(text))))
+    )
+
+
+_ENV.filters["inline_code"] = inline_code
 _BREAK_AFTER = re.compile(r"(?<=[_./\\\[-])")
 
 
@@ -176,7 +216,6 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     The chosen rows are kept as compact tuples and turned into the template's dicts one at a time while the
     page is written, so memory stays small and bounded whatever the size of the report.
     """
-    from register_batch.reports import ISSUE_KEYS
 
     errors: list[tuple[int, tuple[Any, ...]]] = []
     warnings: list[tuple[int, tuple[Any, ...]]] = []
@@ -185,12 +224,16 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     for pos, row in enumerate(report.issues()):
         is_error = row["severity"] == "error"
         if is_error:
-            field_errors[row["field"] or FILE_FIELD] += 1
+            field_errors[field_key(row["field"], row["record"])] += 1
             code_errors[row["code"]] += 1
         bucket = errors if is_error else warnings
         if len(bucket) < limit:
             bucket.append((pos, tuple(row[key] for key in ISSUE_KEYS)))
-    chosen = sorted(errors + warnings[: max(0, limit - len(errors))], key=lambda pair: pair[0])
+    # Errors first, but a tenth of the rows is kept for warnings when there are any: a page whose filters offer
+    # "Warnings (1,221)" must be able to show some of them.
+    reserve = min(len(warnings), limit // 10)
+    kept_errors = errors[: limit - reserve]
+    chosen = sorted(kept_errors + warnings[: limit - len(kept_errors)], key=lambda pair: pair[0])
     return _Rows(chosen, ISSUE_KEYS), field_errors, code_errors
 
 
@@ -200,7 +243,12 @@ class _Rows:
     def __init__(self, chosen: list[tuple[int, tuple[Any, ...]]], keys: tuple[str, ...]):
         self._chosen = chosen
         self._keys = keys
-        self.inputs = {values[0] for _pos, values in chosen}
+        at = {key: i for i, key in enumerate(keys)}
+        self.inputs = {values[at["input"]] for _pos, values in chosen}
+        # How many rows of each kind the page holds, for the filters' labels when it cannot hold them all.
+        self.by_field = Counter(field_key(v[at["field"]], v[at["record"]]) for _pos, v in chosen)
+        self.by_code = Counter(values[at["code"]] for _pos, values in chosen)
+        self.by_severity = Counter(values[at["severity"]] for _pos, values in chosen)
 
     def __len__(self) -> int:
         return len(self._chosen)
@@ -209,7 +257,7 @@ class _Rows:
         for pos, values in self._chosen:
             row = dict(zip(self._keys, values, strict=True))
             row["pos"] = pos
-            row["field_key"] = row["field"] or FILE_FIELD
+            row["field_key"] = field_key(row["field"], row["record"])
             row["input_name"] = PurePath(row["input"]).name or row["input"]
             yield row
 
@@ -260,6 +308,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     return {
         "target": sync.get("target"),
         "dry_run": dry_run,
+        "interrupted": bool(sync.get("interrupted")),
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
         "requests": {k: v for k, v in (sync.get("requests") or {}).items() if isinstance(v, (int, float))},
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
@@ -272,6 +321,89 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "action_options": _options(record.get("action") for record in records),
         "outcome_options": _options(record.get("outcome") for record in records),
     }
+
+
+@dataclass
+class Status:
+    """The summary box: what matters most about the run, for someone who reads nothing else."""
+
+    key: str  # data-status, for tests and scripts
+    tone: str  # good, warn or bad
+    lines: list[tuple[str, str]]  # (in bold, then plain)
+
+
+def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
+    """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none."""
+    records, invalid = summary["records"], summary["invalid"]
+    if records == 0:
+        return Status("empty", "bad", [("No records were read.", "")])
+    bad: list[tuple[str, str, str]] = []
+    outcomes = (sync or {}).get("outcomes") or {}
+    actions = (sync or {}).get("actions") or {}
+    if sync and sync.get("interrupted"):
+        done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
+        bad.append(
+            (
+                "interrupted",
+                "This sync stopped before it finished.",
+                f"{done:,} of {counted(records, 'record')} done"
+                + (f", {left:,} not reached" if left else "")
+                + ". Run the same command again: it carries on where this run stopped and creates no one twice.",
+            )
+        )
+    if outcomes.get("unknown"):
+        n = outcomes["unknown"]
+        bad.append(
+            (
+                "unknown",
+                f"{counted(n, 'record')} may not have been written.",
+                "Register's answer was lost. Run the same command again: it looks in Register first and "
+                "creates no one twice.",
+            )
+        )
+    if outcomes.get("failed"):
+        n = outcomes["failed"]
+        bad.append(("failed", f"{counted(n, 'record')} failed at Register.", "Register's messages are under Issues."))
+    if invalid:
+        sent = " They were not sent." if sync and not sync.get("dry_run") else ""
+        bad.append(
+            (
+                "errors",
+                f"{invalid:,} of {counted(records, 'record')} {'has' if invalid == 1 else 'have'} errors.",
+                f"Register would refuse {'it' if invalid == 1 else 'them'}.{sent} Correct the values listed under "
+                "Issues in your student record system and export again.",
+            )
+        )
+    if actions.get("conflict"):
+        n = actions["conflict"]
+        bad.append(
+            (
+                "conflict",
+                f"{counted(n, 'record')} could not be matched safely to Register's trainees.",
+                "Nothing was written for them; Issues names the trainees in Register.",
+            )
+        )
+    if bad:
+        return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad])
+    if summary["errors"]:
+        return Status("errors", "bad", [(f"{counted(summary['errors'], 'error')}.", "See Issues.")])
+    if summary["warnings"]:
+        return Status(
+            "warnings",
+            "warn",
+            [
+                (
+                    f"{_all_pass(records)}",
+                    f"{counted(summary['warnings'], 'warning')} to look at: Register accepts these records, "
+                    "but check each one.",
+                )
+            ],
+        )
+    return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
+
+
+def _all_pass(records: int) -> str:
+    return "The record passes Register's rules." if records == 1 else f"All {records:,} records pass Register's rules."
 
 
 def _split(outcomes: Counter) -> list[tuple[str, int]]:
@@ -288,13 +420,13 @@ def _options(values: Iterable[str | None]) -> list[tuple[str, int]]:
 
 def context(report: ReportBuilder) -> dict[str, Any]:
     """Everything the template shows, computed once so the template stays presentation only."""
-    from register_batch.reports import HTML_ISSUE_LIMIT
     from register_batch.validation import CATALOGUE
 
     header = report.header()
     summary = header["summary"]
     total = summary["errors"] + summary["warnings"]
-    rows, field_errors, code_errors = _issue_rows(report, HTML_ISSUE_LIMIT)
+    limit = reports.HTML_ISSUE_LIMIT  # read when used: tests lower it
+    rows, field_errors, code_errors = _issue_rows(report, limit)
     rules = []
     for code, count in sorted(report.by_code.items(), key=lambda item: (-item[1], item[0])):
         entry = CATALOGUE.get(code)
@@ -309,7 +441,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
                 "fix": entry.fix if entry else "",
             }
         )
-    sync = _sync_context(report.extra, HTML_ISSUE_LIMIT)
+    sync = _sync_context(report.extra, limit)
     css, js = _asset("report.css"), _asset("report.js")
     return {
         "title": TITLES.get(report.command, f"{report.command.capitalize()} report"),
@@ -320,13 +452,20 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "issues": rows,
         "shown": len(rows),
         "truncated": len(rows) < total,
-        "limit": HTML_ISSUE_LIMIT,
+        "limit": limit,
         "rules": rules,
         "rule_info": {rule["code"]: rule for rule in rules},
         "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
         "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
-        "field_options": sorted(report.by_field.items()),
-        "severity_options": [("error", "Errors", summary["errors"]), ("warning", "Warnings", summary["warnings"])],
+        # (value, label, count in all, count on this page): the page may hold fewer rows than the report
+        "field_options": [(key, key, count, rows.by_field[key]) for key, count in sorted(report.by_field.items())],
+        "code_options": [(rule["code"], rule["code"], rule["count"], rows.by_code[rule["code"]]) for rule in rules],
+        "severity_options": [
+            ("error", "Errors", summary["errors"], rows.by_severity["error"]),
+            ("warning", "Warnings", summary["warnings"], rows.by_severity["warning"]),
+        ],
+        "outcome_labels": {key: label for key, label, _tone in OUTCOMES},
+        "status": _status(summary, report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
         "css": Markup(css),

@@ -95,6 +95,8 @@ class StateDirLock:
 
     def acquire(self) -> StateDirLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
+            os.fchmod(fd, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -34,7 +34,7 @@ from register_batch.api import (
     Unauthorized,
     Unprocessable,
 )
-from register_batch.errors import Interrupted
+from register_batch.errors import Interrupted, RegisterUnavailable
 from register_batch.fs import check_writable_dir
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
@@ -74,6 +74,23 @@ describe(
     source="register-api.md §6 (StateTransitionError)",
     fix="Nothing to do through the API; ask DfE support if Register must change.",
     severity=Severity.WARNING,
+)
+describe(
+    "sync_unknown",
+    scope="batch",
+    fields=(),
+    message="<what happened to the request: a timeout, a lost connection>",
+    source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly)",
+    fix="Nothing is wrong with the record. Run the same command again: it looks in Register first and finishes "
+    "the record without creating anyone twice.",
+)
+describe(
+    "sync_unavailable",
+    scope="batch",
+    fields=(),
+    message="<Register's answer after every retry: a 5xx, or no answer>",
+    source="register-api.md §1 (server errors and the rate limit); the run stopped here",
+    fix="Nothing is wrong with the record; Register was not taking requests. Run the same command again later.",
 )
 
 RESULT_COLUMNS = (
@@ -121,6 +138,7 @@ class RecordResult:
     http_status: int | None = None
     errors: list[str] = field(default_factory=list)
     requests: int = 0
+    unavailable: bool = False  # failed because Register stopped answering, not because of the record
 
     def row(self) -> dict[str, Any]:
         source = self.plan.record.source
@@ -194,43 +212,76 @@ class SyncResult:
         outcomes = self.outcomes
         if self.interrupted or outcomes["unknown"] or outcomes["pending"]:
             return 3
-        # A blocked record (read-only in Register) is reported as a warning: nothing can be done through the API.
-        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict") for r in self.results):
+        # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
+        # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md).
+        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict", "blocked") for r in self.results):
             return 1
         return 0
 
 
 class _Stop(Exception):
-    """SIGTERM: stop after the request in progress, like Ctrl-C."""
+    """Ctrl-C or SIGTERM: stop at the next safe point (or at once, on a second signal or before any write)."""
 
 
 class _Outage(Exception):
     """Register did not answer (after retries): stop the run; the next run resumes."""
 
-    def __init__(self, error: ApiError):
+    def __init__(self, error: ApiError, *, unknown: bool = False):
         self.error = error
+        self.unknown = unknown  # the write itself went unanswered: it may have happened
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class StopSignals:
+    """Ctrl-C and SIGTERM while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
 
-    def handler(_signum: int, _frame: Any) -> None:
-        raise _Stop()
+    Before the first write nothing needs finishing, so a signal stops the run at once; so does a second signal
+    while a request is still out (the record is then reported `unknown`, and the next run looks it up).
+    """
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def __init__(self) -> None:
+        self.writing = False
+        self.requested = False
+
+    def check(self) -> None:
+        """Called between requests: the safe points where a requested stop happens."""
+        if self.requested:
+            raise _Stop()
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if not self.writing or self.requested:
+            raise _Stop()
+        self.requested = True
+        log.warning(
+            "%s: stopping after the request in flight (send it again to stop at once)", signal.Signals(signum).name
+        )
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[StopSignals]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        # A SIGINT the parent chose to ignore (a background job of a script) stays ignored.
+        signals = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+        previous = {sig: signal.signal(sig, self._handle) for sig in signals}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class SyncRun:
     """One run against one target and state dir."""
 
-    def __init__(self, options: SyncOptions, client: RegisterClient, ledger: Ledger, progress: Progress):
+    def __init__(
+        self,
+        options: SyncOptions,
+        client: RegisterClient,
+        ledger: Ledger,
+        progress: Progress,
+        stops: StopSignals | None = None,
+    ):
+        self.stops = stops or StopSignals()
         self.options = options
         self.client = client
         self.ledger = ledger
@@ -279,7 +330,7 @@ class SyncRun:
             "source": f"{record.source.input}#{record.source.record}",
         }
         index = 0
-        while index < len(plan.steps):
+        while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             self.ledger.record(
                 key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, attempt=True, **common
@@ -287,9 +338,19 @@ class SyncRun:
             before = self.client.stats.total
             try:
                 self.send(plan, step, key, common)
+            except (KeyboardInterrupt, _Stop):
+                # Stopped at once while a request was out: it may have been carried out. The ledger says
+                # in flight, so the next run looks in Register before it writes anything for this record.
+                result.requests += self.client.stats.total - before
+                result.outcome = "unknown"
+                result.errors = [f"stopped while {step.kind} was waiting for Register's answer; run again to finish"]
+                raise
             except _Outage as outage:
                 result.requests += self.client.stats.total - before
-                result.outcome, result.errors = "failed", outage.error.messages
+                if outage.unknown:  # the ledger says unknown already: the next run looks before it writes
+                    result.outcome, result.errors = "unknown", outage.error.messages
+                    raise
+                result.outcome, result.errors, result.unavailable = "failed", outage.error.messages, True
                 self.ledger.record(
                     key,
                     "failed",
@@ -374,7 +435,10 @@ class SyncRun:
             self.ledger.record(
                 key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
             )
-            self.resolve(plan, step)
+            try:
+                self.resolve(plan, step)
+            except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
+                raise _Outage(down, unknown=True) from None
 
     def perform(self, plan: RecordPlan, step: Step) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
@@ -589,7 +653,8 @@ def _run(
     ledger: Ledger,
     progress: Progress,
 ) -> SyncResult:
-    run = SyncRun(options, client, ledger, progress)
+    stops = StopSignals()
+    run = SyncRun(options, client, ledger, progress, stops)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     unmatched: list[dict[str, Any]] = []
@@ -597,7 +662,7 @@ def _run(
     refused: Unauthorized | None = None
     outage: ApiError | None = None
     started = time.monotonic()
-    with _terminate_as_interrupt():
+    with stops.installed():
         try:
             valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
             cycles = {c for c in (start_cycle(r.data) for r in valid) if c is not None}
@@ -648,7 +713,8 @@ def _run(
                 for result in results:
                     result.outcome = "planned" if result.plan.steps else "skipped"
             else:
-                task = progress.task("Writing to Register", total=writes, unit="requests")
+                # Records nothing will be sent for are settled first: an interrupted run leaves only records it
+                # did not reach "pending", never one that was not going to be sent anyway.
                 for result in results:
                     if result.plan.action in ("invalid", "conflict", "blocked"):
                         result.outcome = "skipped"
@@ -660,6 +726,11 @@ def _run(
                                 hesa_id=result.plan.record.data.get("hesa_id"),
                                 errors=[result.plan.reason or ""],
                             )
+                task = progress.task("Writing to Register", total=writes, unit="requests")
+                stops.writing = True
+                for result in results:
+                    stops.check()
+                    if result.outcome == "skipped":
                         continue
                     if not result.plan.steps:
                         result.outcome = "done"
@@ -679,8 +750,10 @@ def _run(
             interrupted = True
         except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
-            if not results:  # the listing failed: nothing was planned or written
-                raise Interrupted(f"Register did not answer ({error}); nothing was written. Run again later.") from None
+            if not results:  # the listing failed: nothing was planned or written, nothing to resume
+                raise RegisterUnavailable(
+                    f"Register did not answer ({error}); nothing was written. Run again later."
+                ) from None
             interrupted = True
             outage = error
         except Unauthorized as exc:
@@ -700,6 +773,15 @@ def _run(
         raise
 
 
+def _issue_code(result: RecordResult) -> str:
+    """Why a record did not end as planned: the code tells people whether to fix the record or just run again."""
+    if result.outcome == "unknown":
+        return "sync_unknown"
+    if result.unavailable:
+        return "sync_unavailable"
+    return {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
+
+
 NOT_IN_EXTRACT_LISTED = 1000  # the report lists this many; the count covers them all
 
 
@@ -716,7 +798,7 @@ def _finish(
 ) -> SyncResult:
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
-            code = {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
+            code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])

@@ -6,6 +6,7 @@ wrapped in `Secret` at once so it cannot appear in reprs, logs or exception text
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 from register_batch.api import Secret, resolve_target
 from register_batch.errors import ConfigError
-from register_batch.fs import private_dir, write_private_text
+from register_batch.fs import FILE_MODE, private_dir, write_private_text
 
 log = logging.getLogger("register_batch.sync")
 
@@ -78,6 +79,8 @@ def embedded_token_in(folder: Path) -> str:
             pass
         finally:
             candidate.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a token file copied in with a wider mode
+        os.chmod(token_path, FILE_MODE)
     return token_path.read_text(encoding="utf-8").strip()
 
 

@@ -1,0 +1,190 @@
+"""What a sync's report tells people when the run did not end as planned: run again, or fix the record.
+
+Against the project's emulator over real HTTP on 127.0.0.1, with faults switched on mid-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import httpx
+import lxml.html
+import pytest
+
+from cli_runs import sync_command
+from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.emulator import start_emulator
+from register_batch.errors import Interrupted
+from register_batch.sync import SyncOptions, sync_files
+from trainee_extracts import trainee, write_extract
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "test-provider-token-0001"
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7, fault_hold=1.0) as running:
+        yield running
+
+
+def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
+    return SyncOptions(
+        target=emulator.url,
+        token=Secret(TOKEN),
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+        as_of=AS_OF,
+        rate=(10_000, 60.0),
+        **{"timeout": 2.0, **extra},
+    )
+
+
+def report_of(tmp_path: Path) -> tuple[dict, lxml.html.HtmlElement]:
+    folder = tmp_path / "reports"
+    return json.loads((folder / "report.json").read_text()), lxml.html.fromstring((folder / "report.html").read_bytes())
+
+
+def status_box(doc: lxml.html.HtmlElement) -> tuple[str, str, str]:
+    [box] = doc.xpath('//section[@id="summary"]/div[contains(@class, "status")]')
+    return box.get("data-status"), box.get("class"), " ".join(box.text_content().split())
+
+
+def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path):
+    rows = [trainee(n) for n in range(1, 7)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    rows[4]["sex"] = "7"  # invalid: never sent, whether or not the run is interrupted
+
+    class Failing(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            if self.stats.by_route["PUT /trainees/{trainee_id}"] == 2:
+                emulator.set_faults("500:1.0")
+            return super().update_trainee(trainee_id, data)
+
+    client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    data, doc = report_of(tmp_path)
+
+    outcomes = {r["record"]: r["outcome"] for r in data["records"]}
+    assert outcomes == {1: "done", 2: "done", 3: "failed", 4: "pending", 5: "skipped", 6: "pending"}
+    [unavailable] = [i for i in data["issues"] if i["record"] == 3]
+    assert unavailable["code"] == "sync_unavailable"  # not api_rejected: nothing is wrong with the record
+    # charted under the record it belongs to, not under "(file)"
+    assert sorted(doc.xpath('//table[@id="chart-field"]//tr/@data-key')) == ["(record)", "sex"]
+
+    key, tone, text = status_box(doc)
+    assert key == "interrupted" and "status-bad" in tone
+    assert "This sync stopped before it finished. 2 of 6 records done, 2 not reached." in text
+    assert "Run the same command again" in text and "Nothing to fix" not in text
+    [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
+    assert pending == "Not reached"
+    assert "(interrupted)" in doc.findtext(".//title")
+
+
+def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+
+    class Failing(RegisterClient):
+        def create_trainee(self, data):
+            if self.stats.by_route["POST /trainees"] == 1:
+                emulator.set_faults("500:1.0")  # this create and the look-up after it both fail
+            return super().create_trainee(data)
+
+    client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    data, _doc = report_of(tmp_path)
+    assert [r["outcome"] for r in data["records"]] == ["done", "unknown", "pending"]
+    assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
+    again = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert again.exit_code == 0
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
+        held = Counter(t["hesa_id"] for t in look.iter_trainees(academic_cycle=2025, per_page=100))
+    assert sorted(held.values()) == [1, 1, 1]
+
+
+def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path):
+    rows = [trainee(1)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path, timeout=0.3))
+    rows[0]["placement_3_urn"] = "123456"
+
+    class SlowPlacement(RegisterClient):
+        def add_placement(self, trainee_id, data):
+            emulator.set_faults("timeout:1.0")  # held past the client's timeout, then carried out
+            try:
+                return super().add_placement(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
+    )
+    assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
+    data, doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
+    key, tone, text = status_box(doc)
+    assert key == "unknown" and "status-bad" in tone
+    assert text.startswith("1 record may not have been written.") and "Nothing to fix" not in text
+    fix = " ".join(doc.xpath('//tr[@data-code="sync_unknown"]//p[@class="fix"]')[0].text_content().split())
+    assert "Run the same command again" in fix
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(signum, tmp_path):
+    """docs/nightly-sync.md §7: on stop, the request in flight is finished; the report then tells the truth."""
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, latency_ms=400) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not stats(emulator)["requests"]["by_route"].get("POST /trainees"):
+                assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+                time.sleep(0.02)
+            time.sleep(0.1)  # that create is still on its way: 400 ms before Register answers it
+            process.send_signal(signum)
+            _out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 3, err
+        assert "stopping after the request in flight" in err
+        data, _doc = report_of(tmp_path)
+        outcomes = Counter(r["outcome"] for r in data["records"])
+        held_now = Counter(t["hesa_id"] for t in held(emulator))
+        # every trainee Register holds is reported done; nothing is left unknown; the rest were not reached
+        assert outcomes["done"] == len(held_now) >= 1 and not outcomes["unknown"]
+        assert outcomes["done"] + outcomes["pending"] == 8 and outcomes["pending"] >= 1
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
+
+
+def stats(emulator) -> dict:
+    return httpx.get(f"{emulator.url}/__emulator__/stats").json()
+
+
+def held(emulator) -> list[dict]:
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
