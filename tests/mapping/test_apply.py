@@ -191,3 +191,16 @@ def test_a_legacy_leaving_reason_is_reported_not_guessed():
     assert "transferred to another provider" in issue.message and "2023-01-31" in issue.message
     assert record.withdrawal is None
     assert mapped({"F_RSNEND": "01", "F_ENDDATE": "2023-01-31"}).issues == []  # left with an award
+
+
+def test_codes_in_a_users_file_stay_as_written_even_unquoted(tmp_path):
+    """YAML 1.1 reads NO as false and 01 as 1; in a mapping file every code is text."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  nationality:\n    source: our SRS\n    translate:\n      NOR: NO\n"
+        "  sex:\n    source: our SRS\n    translate:\n      01: 10\n      ON: 11\n"
+    )
+    config = load_mapping([user])
+    record = mapped({"F_NATION": "NOR", "F_SEXID": "01"}, config=config)
+    assert record.data["nationality"] == "NO" and record.data["sex"] == "10"
+    assert mapped({"F_SEXID": "ON"}, config=config).data["sex"] == "11"

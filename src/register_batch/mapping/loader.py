@@ -110,7 +110,8 @@ class MappingConfig:
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
-            doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
+            doc = yaml.load(fh, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
