@@ -278,6 +278,8 @@ def test_cli_refuses_bad_options_with_exit_2(tmp_path):
     assert run("generate", "--count", "5", "-o", out, "--format", "hesa-csv", "--vintage", "mixed").exit_code == 2
     assert run("generate", "--count", "5", "-o", out, "--kinds", "no_such_kind").exit_code == 2
     assert run("generate", "--count", "5", "-o", out, "--defects", "1.5").exit_code == 2
+    without_rate = run("generate", "--count", "5", "-o", out, "--kinds", "invalid_email")  # would inject nothing
+    assert without_rate.exit_code == 2 and "give --defects RATE too" in without_rate.output
 
 
 def test_cli_kinds_restricts_the_defects(tmp_path):

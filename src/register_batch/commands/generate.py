@@ -131,6 +131,8 @@ def generate(
     """
     from register_batch.generate import generate as generate_extract
 
+    if kinds and not defects:
+        raise click.UsageError("--kinds chooses which defects --defects injects: give --defects RATE too")
     with state.progress() as progress:
         result = generate_extract(
             output,
