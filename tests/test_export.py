@@ -204,3 +204,35 @@ def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(sy
         table = list(csv.reader(fh))
     assert len(table) == 1 + 12  # the header and one row per trainee
     assert [cell for row in table[1:] for cell in row if "Quux" in cell] == ["Smith\rQuux"]
+
+
+def test_a_norwegian_trainee_round_trips_through_register_and_every_export(tmp_path):
+    """Nationality `NO` is held, exported and read back as `NO`, so a second sync finds nothing to change."""
+    from trainee_extracts import trainee, write_extract
+
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["nationality"] = "NO"
+    source = write_extract(tmp_path / "in.csv", rows)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        options = SyncOptions(
+            target=emulator.url,
+            token=Secret(TOKEN),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            as_of=AS_OF,
+            rate=(10_000, 60.0),
+        )
+        assert sync_files([str(source)], options).exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            held = {t["hesa_id"]: t["nationality"] for t in client.iter_trainees(academic_cycle=2025)}
+            for to, suffix in (("register-csv", "csv"), ("hesa-xml", "xml")):
+                export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+        again = sync_files([str(source)], options)
+        for suffix in ("csv", "xml"):
+            read_back = records(tmp_path / f"held.{suffix}")
+            assert read_back[rows[1]["hesa_id"]].data["nationality"] == "NO", suffix
+            rerun = sync_files([str(tmp_path / f"held.{suffix}")], options)
+            assert rerun.actions == {"unchanged": 3}, suffix
+    assert held[rows[1]["hesa_id"]] == "NO"
+    assert again.actions == {"unchanged": 3}
+    assert b"False" not in (tmp_path / "held.csv").read_bytes() + (tmp_path / "held.xml").read_bytes()

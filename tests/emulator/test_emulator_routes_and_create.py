@@ -123,6 +123,16 @@ def test_create_defaults_and_mapper_rewrites(api):
     assert (data["degrees"][0]["grade"], data["degrees"][0]["institution"]) == ("14", "0149")
 
 
+@pytest.mark.parametrize("code", ["NO", "GB"])
+def test_a_nationality_comes_back_as_the_code_sent(api, code):
+    """Norwegian is `NO`, which YAML 1.1 reads as false when nationality.yml leaves it unquoted."""
+    created = api.post("/trainees", json=trainee_body(nationality=code, hesa_id="0310261553102"))
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["nationality"] == code
+    fetched = api.get(f"/trainees/{created.json()['data']['trainee_id']}")
+    assert fetched.json()["nationality"] == code
+
+
 def test_validation_failure_bodies(api):
     blank = api.post("/trainees", json={"data": {"email": "Doe"}})
     assert blank.status_code == 422
