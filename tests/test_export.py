@@ -18,6 +18,7 @@ from register_batch.export import export_trainees
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
+from register_batch.validation.nested import graduation_year
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "export-test-token"
@@ -101,6 +102,27 @@ def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
 
 
+def test_hesa_xml_writes_the_graduation_year_as_a_date_and_says_which_day(synced, tmp_path):
+    """hesa-formats.md §1.4: F_DEGENDDT is YYYY-MM-DD, but Register holds only `graduation_year` (§3.7)."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        held = list(client.iter_trainees(academic_cycle=2025))
+        years = {t["hesa_id"]: [d["graduation_year"] for d in t["degrees"]] for t in held}
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    written = {
+        s.findtext("F_HUSID"): [q.findtext("F_DEGENDDT") for q in s.iterfind("PREVIOUSQUALIFICATIONS/*")]
+        for s in etree.parse(str(out)).iter("Student")
+    }
+    assert written == {hesa_id: [f"{year}-01-01" for year in ys] for hesa_id, ys in years.items()}
+    read_back = {h: [d["graduation_year"] for d in r.data["degrees_attributes"]] for h, r in records(out).items()}
+    assert {h: [graduation_year(v) for v in values] for h, values in read_back.items()} == years
+    [line] = [n for n in result.note_lines() if "F_DEGENDDT" in n]
+    assert line.startswith(
+        "F_DEGENDDT is written as 1 January of the graduation year: Register holds only the year (12 trainees, e.g."
+    )
+
+
 @pytest.mark.parametrize("to", ["json", "jsonl"])
 def test_json_exports_are_the_apis_objects(synced, tmp_path, to):
     emulator, _source = synced
@@ -153,9 +175,11 @@ def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced
         for trainee in list(client.iter_trainees(academic_cycle=2025))[:3]:
             client.update_trainee(trainee["trainee_id"], {"middle_names": "Jo"})
         result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
-    assert len(result.notes) == 3
-    [line] = result.note_lines()
-    assert line.startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
+    middle_names = [n for n in result.notes if n.endswith(": no HESA tag for middle_names: left out of the XML")]
+    assert len(middle_names) == 3
+    lines = [line for line in result.note_lines() if "middle_names" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
 
 
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
