@@ -260,3 +260,21 @@ def test_a_norwegian_trainee_round_trips_through_register_and_every_export(tmp_p
     assert held[rows[1]["hesa_id"]] == "NO"
     assert again.actions == {"unchanged": 3}
     assert b"False" not in (tmp_path / "held.csv").read_bytes() + (tmp_path / "held.xml").read_bytes()
+
+
+def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
+    """`export --help` and the listing requests agree: newest change first (sort_order=desc, §2.3)."""
+    emulator, _source = synced
+    orders: list[str | None] = []
+
+    class Recording(RegisterClient):
+        def list_trainees(self, **params):
+            orders.append(params.get("sort_order"))
+            return super().list_trainees(**params)
+
+    with Recording(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=5)
+    assert orders and set(orders) == {"desc"}
+    shown = " ".join(CliRunner().invoke(cli, ["export", "--help"]).output.split())
+    assert "Pages through GET /trainees newest change first" in shown
+    assert "oldest" not in shown
