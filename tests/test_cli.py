@@ -72,6 +72,20 @@ def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samp
     assert (tmp_path / "junit.xml").read_text().count("<failure") == 1
 
 
+@pytest.mark.parametrize("written", ["19780813", "1978-W32-7"])
+def test_validate_reports_a_hesa_date_in_another_iso_8601_form_as_invalid(tmp_path, hesa_samples, written):
+    """hesa-formats.md §1.4: every date tag is YYYY-MM-DD. The basic and week forms of 1978-08-13 are not."""
+    original = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
+    assert "<F_BIRTHDTE>1978-08-13</F_BIRTHDTE>" in original
+    extract = tmp_path / "extract.xml"
+    extract.write_text(original.replace("1978-08-13", written), encoding="utf-8")
+    result = run("validate", str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"))
+    assert result.exit_code == 1
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    born = [(i["field"], i["value"], i["code"], i["message"]) for i in issues if i["field"] == "date_of_birth"]
+    assert born == [("date_of_birth", written, "invalid_date", "date_of_birth is invalid")]
+
+
 @pytest.mark.parametrize(
     "content,problem",
     [

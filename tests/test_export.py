@@ -18,6 +18,7 @@ from register_batch.export import export_trainees
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
+from register_batch.validation.nested import graduation_year
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "export-test-token"
@@ -101,6 +102,27 @@ def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
 
 
+def test_hesa_xml_writes_the_graduation_year_as_a_date_and_says_which_day(synced, tmp_path):
+    """hesa-formats.md §1.4: F_DEGENDDT is YYYY-MM-DD, but Register holds only `graduation_year` (§3.7)."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        held = list(client.iter_trainees(academic_cycle=2025))
+        years = {t["hesa_id"]: [d["graduation_year"] for d in t["degrees"]] for t in held}
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    written = {
+        s.findtext("F_HUSID"): [q.findtext("F_DEGENDDT") for q in s.iterfind("PREVIOUSQUALIFICATIONS/*")]
+        for s in etree.parse(str(out)).iter("Student")
+    }
+    assert written == {hesa_id: [f"{year}-01-01" for year in ys] for hesa_id, ys in years.items()}
+    read_back = {h: [d["graduation_year"] for d in r.data["degrees_attributes"]] for h, r in records(out).items()}
+    assert {h: [graduation_year(v) for v in values] for h, values in read_back.items()} == years
+    [line] = [n for n in result.note_lines() if "F_DEGENDDT" in n]
+    assert line.startswith(
+        "F_DEGENDDT is written as 1 January of the graduation year: Register holds only the year (12 trainees, e.g."
+    )
+
+
 @pytest.mark.parametrize("to", ["json", "jsonl"])
 def test_json_exports_are_the_apis_objects(synced, tmp_path, to):
     emulator, _source = synced
@@ -153,9 +175,11 @@ def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced
         for trainee in list(client.iter_trainees(academic_cycle=2025))[:3]:
             client.update_trainee(trainee["trainee_id"], {"middle_names": "Jo"})
         result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
-    assert len(result.notes) == 3
-    [line] = result.note_lines()
-    assert line.startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
+    middle_names = [n for n in result.notes if n.endswith(": no HESA tag for middle_names: left out of the XML")]
+    assert len(middle_names) == 3
+    lines = [line for line in result.note_lines() if "middle_names" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
 
 
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
@@ -223,3 +247,53 @@ def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path
     )
     assert result.exit_code == 2 and "'yesterday' is not an ISO 8601 date or time" in result.output
     assert not (tmp_path / "out.json").exists() and not (tmp_path / "register").exists()
+
+
+def test_a_norwegian_trainee_round_trips_through_register_and_every_export(tmp_path):
+    """Nationality `NO` is held, exported and read back as `NO`, so a second sync finds nothing to change."""
+    from trainee_extracts import trainee, write_extract
+
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["nationality"] = "NO"
+    source = write_extract(tmp_path / "in.csv", rows)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        options = SyncOptions(
+            target=emulator.url,
+            token=Secret(TOKEN),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            as_of=AS_OF,
+            rate=(10_000, 60.0),
+        )
+        assert sync_files([str(source)], options).exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            held = {t["hesa_id"]: t["nationality"] for t in client.iter_trainees(academic_cycle=2025)}
+            for to, suffix in (("register-csv", "csv"), ("hesa-xml", "xml")):
+                export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+        again = sync_files([str(source)], options)
+        for suffix in ("csv", "xml"):
+            read_back = records(tmp_path / f"held.{suffix}")
+            assert read_back[rows[1]["hesa_id"]].data["nationality"] == "NO", suffix
+            rerun = sync_files([str(tmp_path / f"held.{suffix}")], options)
+            assert rerun.actions == {"unchanged": 3}, suffix
+    assert held[rows[1]["hesa_id"]] == "NO"
+    assert again.actions == {"unchanged": 3}
+    assert b"False" not in (tmp_path / "held.csv").read_bytes() + (tmp_path / "held.xml").read_bytes()
+
+
+def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
+    """`export --help` and the listing requests agree: newest change first (sort_order=desc, §2.3)."""
+    emulator, _source = synced
+    orders: list[str | None] = []
+
+    class Recording(RegisterClient):
+        def list_trainees(self, **params):
+            orders.append(params.get("sort_order"))
+            return super().list_trainees(**params)
+
+    with Recording(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=5)
+    assert orders and set(orders) == {"desc"}
+    shown = " ".join(CliRunner().invoke(cli, ["export", "--help"]).output.split())
+    assert "Pages through GET /trainees newest change first" in shown
+    assert "oldest" not in shown

@@ -9,6 +9,7 @@ memory does not grow with the number of trainees.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,14 @@ from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsv
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
+_YEAR = re.compile(r"[0-9]{4}")
+# F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year
+# (`graduation_year`, register-api.md §3.7). The export writes 1 January of that year and says so in a note: the
+# earliest day of the year never puts a degree's end after an ITT start of the same year, and a YYYY-MM-DD
+# graduation year is read back as its year by Register (§3.4) and by register-batch.
+GRADUATION_TAG = "F_DEGENDDT"
+GRADUATION_DAY = "01-01"
+GRADUATION_NOTE = f"{GRADUATION_TAG} is written as 1 January of the graduation year: Register holds only the year"
 
 
 def iter_register_trainees(
@@ -115,6 +124,7 @@ class HesaXmlWriter:
                 for api, tag in self.placement_tags:
                     self._leaf(item, tag, placement.get(api))
         degrees = body.get("degrees_attributes") or []
+        dated = False
         if degrees:
             group = etree.SubElement(student, "PREVIOUSQUALIFICATIONS")
             for degree in degrees:
@@ -123,9 +133,14 @@ class HesaXmlWriter:
                     value = degree.get(api)
                     if api == "degree_type":
                         value = degree.get("uk_degree") or degree.get("non_uk_degree")
+                    elif tag == GRADUATION_TAG and value is not None and _YEAR.fullmatch(value):
+                        value = f"{value}-{GRADUATION_DAY}"
+                        dated = True
                     self._leaf(item, tag, value)
         self._fh.write(etree.tostring(student, encoding="unicode", pretty_print=True).replace("\n<", "\n  <"))
         self.rows += 1
+        if dated:
+            notes.append(GRADUATION_NOTE)
         if self._escaped:
             notes.append(
                 f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "

@@ -206,6 +206,9 @@ def test_defer(api, create):
     ]
     bad = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-02-30"}})
     assert bad.json()["errors"][0]["message"] == "defer_date is invalid"
+    for other_form in ("20261001", "2026-W40-4"):  # YYYY-MM-DD only (register-api.md §3.4)
+        bad = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": other_form}})
+        assert bad.json()["errors"][0]["message"] == "defer_date is invalid"
     before = api.get(f"/trainees/{slug}").json()["updated_at"]
     done = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-01", "defer_reason": "Illness"}})
     assert done.status_code == 200

@@ -123,6 +123,16 @@ def test_create_defaults_and_mapper_rewrites(api):
     assert (data["degrees"][0]["grade"], data["degrees"][0]["institution"]) == ("14", "0149")
 
 
+@pytest.mark.parametrize("code", ["NO", "GB"])
+def test_a_nationality_comes_back_as_the_code_sent(api, code):
+    """Norwegian is `NO`, which YAML 1.1 reads as false when nationality.yml leaves it unquoted."""
+    created = api.post("/trainees", json=trainee_body(nationality=code, hesa_id="0310261553102"))
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["nationality"] == code
+    fetched = api.get(f"/trainees/{created.json()['data']['trainee_id']}")
+    assert fetched.json()["nationality"] == code
+
+
 def test_validation_failure_bodies(api):
     blank = api.post("/trainees", json={"data": {"email": "Doe"}})
     assert blank.status_code == 422
@@ -155,6 +165,28 @@ def test_validation_failure_bodies(api):
         "errors": ["first_names is too long (maximum is 60 characters)"],
     }
     assert api.get("/trainees").status_code == 404  # nothing was created
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("date_of_birth", "19900101"),
+        ("date_of_birth", "1990-W01-1"),
+        ("itt_start_date", "2026-W36-2"),
+        ("itt_end_date", "20270731"),
+        ("trainee_start_date", "20260901"),
+    ],
+)
+def test_a_date_in_another_iso_8601_form_is_invalid_on_create_and_update(api, create, field, value):
+    """register-api.md §3.4: dates are `YYYY-MM-DD`; anything else is `<field> is invalid` (422), nothing stored."""
+    refused = api.post("/trainees", json=trainee_body(**{field: value}))
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [f"{field} is invalid"]
+    held = create()
+    update = api.put(f"/trainees/{held['trainee_id']}", json={"data": {field: value}})
+    assert update.status_code == 422
+    assert update.json()["errors"] == [f"{field} is invalid"]
+    assert api.get(f"/trainees/{held['trainee_id']}").json()[field] == held[field]
 
 
 def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):

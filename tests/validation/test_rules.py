@@ -589,6 +589,41 @@ def test_withdrawal_rules():
     ]
 
 
+# The same days in the other ISO 8601 forms: basic, week date, ordinal (1990-08-13 is 1990-W33-1 and day 225;
+# 2025-09-01 is 2025-W36-1; 2026-07-31 is 2026-W31-5), and an ISO date-time.
+OTHER_ISO_FORMS = [
+    ("date_of_birth", "19900813"),
+    ("date_of_birth", "1990-W33-1"),
+    ("date_of_birth", "1990W331"),
+    ("date_of_birth", "1990-225"),
+    ("date_of_birth", "1990-08-13T00:00:00"),
+    ("itt_start_date", "20250901"),
+    ("itt_start_date", "2025-W36-1"),
+    ("itt_end_date", "20260731"),
+    ("itt_end_date", "2026-W31-5"),
+    ("trainee_start_date", "20250901"),
+    ("trainee_start_date", "2025-W36"),
+]
+
+
+@pytest.mark.parametrize("field,value", OTHER_ISO_FORMS)
+def test_dates_in_other_iso_8601_forms_are_invalid_dates(field, value):
+    """hesa-formats.md §1.4 and §5 item 30, register-api.md §3.4: dates are `YYYY-MM-DD`, nothing else."""
+    found = check(with_changes(**{field: value}))
+    assert (field, "invalid_date", f"{field} is invalid") in found
+    assert all(code == "invalid_date" for _f, code, _m in found), found
+
+
+@pytest.mark.parametrize("value", ["20250901", "2025-W36-1"])
+def test_unchecked_and_deferral_dates_in_other_iso_8601_forms_are_invalid(value):
+    assert check(with_changes(pg_apprenticeship_start_date=value)) == [
+        ("pg_apprenticeship_start_date", "unchecked_date_invalid", "pg_apprenticeship_start_date is invalid")
+    ]
+    assert check(copy.deepcopy(VALID), deferral={"defer_date": value.replace("2025", "2026")}) == [
+        ("defer_date", "defer_date_invalid", "defer_date is invalid")
+    ]
+
+
 def test_deferral_rules():
     assert check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01"}) == []
     assert check(copy.deepcopy(VALID), deferral={"defer_date": "01/02/2026"}) == [

@@ -3,11 +3,15 @@
 The index is the `GET /reference-data` payload of register-api.md §2.2 plus the internal names the
 validation messages need. Parsing the YAML at every start costs ~150 ms; reading the JSON ~4 ms.
 Run `python -m register_batch.reference.build` after changing a YAML file.
+
+The YAML is read with `CodeListLoader`, which keeps every plain scalar as the text written: YAML 1.1 would read
+nationality `id: NO` (Norwegian, unquoted in DfE's nationality.yml) as false, and `01` as 1.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,43 +42,82 @@ FIELD_FILES: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _load_yaml(path: Path) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class CodeListLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loading where a plain scalar is always its text; only an empty value is null.
+
+    Codes and ids are text in Register (register-api.md §2.2, hesa-formats.md §1.4 "codes are zero-padded strings"),
+    but YAML 1.1 resolves unquoted `NO`/`YES`/`ON`/`OFF` to booleans, `01`/`0x1F`/`1:30` to integers, `1e3`/`0.5` to
+    floats and `NULL`/`~` to null. The few numbers the lists hold (`start_year`, `end_year`, funding cycles) are
+    converted where they are read.
+    """
+
+
+CodeListLoader.yaml_implicit_resolvers = {}
+CodeListLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
+
+def load_code_list(path: Path) -> Any:
+    """A reference-data YAML file with every scalar as written (see CodeListLoader)."""
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader)
+        return yaml.load(fh, Loader=CodeListLoader)
+
+
+def _identity(value: Any, where: str) -> str:
+    """A value's `id` as written; course_age_range's `[min, max]` as `[3, 11]` (JSON, read by the emulator)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return f"[{', '.join(value)}]"
+    raise ValueError(f"{where}: id {value!r} is neither text nor a list")
+
+
+def _year(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise ValueError(f"{where}: {value!r} is not a year")
+
+
+def _codes(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(c, str) for c in value):
+        return value
+    raise ValueError(f"{where}: hesa_codes {value!r} is not a list of codes")
 
 
 def _field_payload(version_dir: Path, field: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     source, locale = FIELD_FILES[field]
-    doc = _load_yaml(version_dir / source)
+    doc = load_code_list(version_dir / source)
     labels: dict[str, str] = {}
     if locale:
-        locale_doc = _load_yaml(version_dir / "locales" / locale) or {}
+        locale_doc = load_code_list(version_dir / "locales" / locale) or {}
         for block in (locale_doc.get("en") or {}).values():
             labels.update({str(k): str(v) for k, v in (block or {}).items()})
     metadata = {k: v for k, v in doc["metadata"].items() if k not in ("source", "change_log")}
     entries = []
     names: dict[str, str] = {}
     identities: dict[str, str] = {}
-    for value in doc["data"]:
-        for code in value.get("hesa_codes") or []:
-            code = str(code)
+    for n, value in enumerate(doc["data"]):
+        where = f"{source} data[{n}]"
+        for code in _codes(value.get("hesa_codes"), where):
             entries.append(
                 {
                     "code": code,
                     "display_name": labels.get(code, value.get("display_name")),
-                    "start_year": value.get("start_year"),
-                    "end_year": value.get("end_year"),
+                    "start_year": _year(value.get("start_year"), where),
+                    "end_year": _year(value.get("end_year"), where),
                 }
             )
             names[code] = str(value.get("name") or value.get("display_name") or code)
-            identities[code] = str(value.get("id"))
+            identities[code] = _identity(value.get("id"), where)
     entries.sort(key=lambda e: e["code"])
     return {"metadata": metadata, "entries": entries}, names, identities
 
 
 def _withdrawal_payload(version_dir: Path) -> dict[str, Any]:
-    doc = _load_yaml(version_dir / "withdrawal_reasons.yml")
+    doc = load_code_list(version_dir / "withdrawal_reasons.yml")
     shown = doc.get("display_names") or {}
     entries = []
     for trigger in doc["triggers"]:
@@ -116,7 +159,7 @@ def build_index(version: str = "v2026.1") -> dict[str, Any]:
             subject: sorted({code for _name, codes in members for code in codes or []})
             for subject, members in allocation.items()
         },
-        "funding": _load_yaml(version_dir / "funding.yml"),
+        "funding": load_code_list(version_dir / "funding.yml"),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
@@ -22,9 +23,18 @@ EARLY_YEARS_SUBJECT = "100510"
 MAGIC_URNS = frozenset({"900000", "900010", "900020", "900030"})
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(value: Any) -> date | None:
-    """An ISO 8601 date as Ruby's `Date.iso8601` accepts it, else None."""
-    if not isinstance(value, str) or not 8 <= len(value) <= 10:
+    """A `YYYY-MM-DD` date that exists, else None.
+
+    Only that form: hesa-formats.md §1.4 (every date tag is YYYY-MM-DD) and §5 item 30, and register-api.md §3.4
+    ("Dates must parse with Ruby `Date.iso8601` (so `YYYY-MM-DD`)"). Python's `date.fromisoformat` also takes
+    the basic (`19851219`) and week (`2026-W36-4`) forms, which would pass here, be sent as written, and show as
+    drift against the `YYYY-MM-DD` Register returns (§1.4).
+    """
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         return None
     return _iso_date(value)
 
@@ -34,7 +44,7 @@ def _iso_date(value: str) -> date | None:
     # Extracts repeat the same few hundred dates (start dates, births per day): remembered, not re-parsed.
     try:
         return date.fromisoformat(value)
-    except ValueError:
+    except ValueError:  # 2023-02-30
         return None
 
 

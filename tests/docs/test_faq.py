@@ -1,0 +1,52 @@
+"""What docs/faq.md says sync does, checked against a real sync with the project's emulator."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, sync_files
+from trainee_extracts import trainee, write_extract
+
+FAQ = Path(__file__).resolve().parents[2] / "docs" / "faq.md"
+AS_OF = date(2026, 11, 28)
+TOKEN = "faq-test-token"
+
+
+def section(title: str) -> str:
+    text = FAQ.read_text(encoding="utf-8")
+    start = text.index(f"### {title}\n")
+    following = text.find("\n### ", start + 1)
+    return " ".join(text[start : following if following > 0 else None].split())
+
+
+def test_a_blank_initiative_ethnicity_or_disability_leaves_registers_values(tmp_path):
+    """The emulator resets the initiative and the diversity disclosure on a PUT that lacks them, as Register does
+    (register-api.md §2.6); sync's update carries Register's values back, so an update of another field keeps them."""
+    row = trainee(1) | {"training_initiative": "026", "ethnicity": "120", "disability1": "58"}
+    blanked = row | {"training_initiative": "", "ethnicity": "", "disability1": "", "email": "moved@example.org"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        options = SyncOptions(
+            target=emulator.url,
+            token=Secret(TOKEN),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            as_of=AS_OF,
+            rate=(10_000, 60.0),
+        )
+        assert sync_files([str(write_extract(tmp_path / "first.csv", [row]))], options).exit_code == 0
+        update = sync_files([str(write_extract(tmp_path / "second.csv", [blanked]))], options)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            [held] = client.iter_trainees(academic_cycle=2025)
+    assert update.actions == {"update": 1}
+    assert held["email"] == "moved@example.org"
+    assert (held["training_initiative"], held["ethnicity"], held["disability1"]) == ("026", "120", "58")
+    assert held["diversity_disclosure"] == "diversity_disclosed"
+
+    said = section("A blank in my extract cleared a value in Register")
+    assert "the update sends Register's current values back" in said
+    assert '"training_initiative": "026"' in said
+    assert not re.search(r"Register (sets|marks) the trainee", said)  # the old answer: a reset that never happens
