@@ -2,9 +2,10 @@
 
 Register echoes most values as sent, but not all (register-api.md §3.6, §3.7): integers for course_year and
 application_id, `997` for any "not provided" ethnicity, null for magic (not applicable) URNs and for
-`no_initiative`, `trainee_start_date` defaulted to `itt_start_date`, grade `09` stored as `14`, institution
-`0133` stored as `0149`, graduation years as integers. Both sides are normalised before comparing so that
-a rerun of an unchanged extract finds nothing to do.
+`no_initiative`, `trainee_start_date` defaulted to `itt_start_date`, a nationality that shares another's
+entry echoed as that one's code (FK, GG, IM, IO, JE as GB: hesa-formats.md §2.3.4), grade `09` stored as `14`,
+institution `0133` stored as `0149`, graduation years as integers. Both sides are normalised before comparing
+so that a rerun of an unchanged extract finds nothing to do.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from functools import cache
 from typing import Any
 
-from register_batch.model import TRAINEE_FIELDS
-from register_batch.reference import DISABILITY_FIELDS
+from register_batch.model import API_VERSION, TRAINEE_FIELDS
+from register_batch.reference import DISABILITY_FIELDS, load_reference
 from register_batch.validation.facts import MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
 
@@ -23,6 +25,17 @@ NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
 URN_FIELDS = frozenset({"employing_school_urn", "training_partner_urn"})
 SCALAR_FIELDS = tuple(f for f in TRAINEE_FIELDS if f not in DISABILITY_FIELDS)
 DEGREE_KEYS = ("uk_degree", "non_uk_degree", "subject", "grade", "graduation_year", "institution", "country")
+
+
+@cache
+def canonical_codes(field: str) -> dict[str, str]:
+    """Codes Register stores under another code's entry, and so echoes as that code (`JE` -> `GB`).
+
+    From the reference data's identities (code -> the entry it belongs to), as the emulator serialises them; only
+    the codes whose entry has another code are kept.
+    """
+    identities = load_reference(API_VERSION).code_list(field).identities
+    return {code: canonical for code, canonical in identities.items() if canonical != code}
 
 
 def _text(value: Any) -> str | None:
@@ -37,6 +50,8 @@ def normal(field: str, value: Any, data: dict[str, Any]) -> str | None:
     text = _text(value)
     if field == "ethnicity":
         return "997" if text is None or text in NOT_PROVIDED_ETHNICITY else text
+    if field == "nationality" and text is not None:
+        return canonical_codes("nationality").get(text, text)  # §3.6: the nationality's own code, not the one sent
     if field in URN_FIELDS and text in MAGIC_URNS:
         return None
     if field == "trainee_start_date" and text is None:
