@@ -1,0 +1,56 @@
+"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from trainee_extracts import trainee, write_extract
+
+WITHDRAWAL = {
+    "withdrawal_date": "2027-12-01",
+    "withdrawal_reasons": "record_added_in_error",
+    "withdrawal_trigger": "provider",
+    "withdrawal_future_interest": "no",
+}
+
+
+def next_year(row: dict) -> dict:
+    """The trainee starting on 2027-09-01: after the tests' as-of day, so no withdrawal can be sent yet (§2.7)."""
+    return {
+        **row,
+        "itt_start_date": "2027-09-01",
+        "trainee_start_date": "2027-09-01",
+        "itt_end_date": "2028-07-31",
+    }
+
+
+def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp_path):
+    extract = write_extract(tmp_path / "in.csv", [{**next_year(trainee(1)), **WITHDRAWAL}, next_year(trainee(2))])
+    result = register.sync(extract)
+    first = result.results[0]
+    assert (first.plan.action, first.outcome) == ("create", "done") and result.exit_code == 0
+    assert [step.kind for step in first.plan.held] == ["withdraw"]
+    assert "cannot be withdrawn before the ITT start date" in first.row()["errors"][0]
+    assert register.writes() == Counter({"POST /trainees": 2})
+    assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
+
+    # Created, with nothing else to send: only the withdrawal waits, reported as blocked (a warning) until it can go.
+    again = register.sync(extract)
+    assert again.actions == Counter(blocked=1, unchanged=1)
+    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_blocked", "warning")]
+    assert register.writes() == Counter({"POST /trainees": 2})
+
+
+def test_an_update_is_sent_when_the_withdrawal_beside_it_must_wait(register, tmp_path):
+    register.sync(write_extract(tmp_path / "a.csv", [next_year(trainee(1))]))
+    changed = {**next_year(trainee(1)), "email": "changed@example.com", **WITHDRAWAL}
+    result = register.sync(write_extract(tmp_path / "b.csv", [changed]))
+    [only] = result.results
+    assert (only.plan.action, only.outcome) == ("update", "done") and result.exit_code == 0
+    assert only.plan.changes == [
+        {"field": "email", "register": "trainee1@example.com", "source": "changed@example.com"}
+    ]
+    assert [step.kind for step in only.plan.held] == ["withdraw"]
+    assert register.writes() == Counter({"POST /trainees": 1, "PUT /trainees/{trainee_id}": 1})
+    [held] = register.trainees(2027)
+    assert held["email"] == "changed@example.com" and held["state"] != "withdrawn"
