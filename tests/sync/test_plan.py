@@ -1,4 +1,5 @@
-"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals."""
+"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals and invalid
+records' trainees."""
 
 from __future__ import annotations
 
@@ -54,3 +55,18 @@ def test_an_update_is_sent_when_the_withdrawal_beside_it_must_wait(register, tmp
     assert register.writes() == Counter({"POST /trainees": 1, "PUT /trainees/{trainee_id}": 1})
     [held] = register.trainees(2027)
     assert held["email"] == "changed@example.com" and held["state"] != "withdrawn"
+
+
+def test_an_invalid_records_trainee_is_not_reported_as_missing_from_the_extract(register, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    register.sync(write_extract(tmp_path / "a.csv", rows))
+    ids = {t["hesa_id"]: t["trainee_id"] for t in register.trainees(2025)}
+    rows[1]["sex"] = "7"  # invalid: not sent, but its trainee is in the extract
+    result = register.sync(write_extract(tmp_path / "b.csv", rows))
+    assert result.actions == Counter(unchanged=2, invalid=1) and result.exit_code == 1
+    report = register.report()
+    assert (report["sync"]["not_in_extract"], report["not_in_extract"]) == (0, [])
+    assert "not in the extract" not in result.summary_line()
+    invalid = report["records"][1]
+    assert (invalid["action"], invalid["trainee_id"]) == ("invalid", ids[rows[1]["hesa_id"]])
+    assert register.writes() == Counter({"POST /trainees": 3})

@@ -11,6 +11,8 @@ withdraw, defer, unchanged (no request), conflict, blocked (read-only state), in
 
 A withdrawal or deferral the API would refuse now (a future ITT start, §2.7; a state it cannot leave) is held
 back, and only it: the record's other writes are still sent. With nothing else to send, the record is blocked.
+An invalid record is still matched (never written) so that its trainee is not reported as missing from the
+extract.
 """
 
 from __future__ import annotations
@@ -199,6 +201,12 @@ def plan_record(
     plan = RecordPlan(record=record, key=key, action="invalid", payload_hash=digest)
     if invalid or key is None:
         plan.reason = "the record failed validation and was not sent"
+        # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
+        # from the extract; nothing is planned for it.
+        outcome, detail = match(record, entry, holdings)
+        if outcome == "matched":
+            trainee, plan.matched_by = detail
+            plan.trainee_id = trainee["trainee_id"]
         return plan
     outcome, detail = match(record, entry, holdings)
     if outcome == "conflict":
