@@ -242,30 +242,16 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     if plan.changes:
         steps.append(Step("update", update_body(data, trainee)))
     if data.get("degrees_attributes"):
-        add, change, delete = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
-        steps += [Step("add_degree", d) for d in add]
-        steps += [Step("update_degree", body, degree_id) for degree_id, body in change]
-        steps += [Step("delete_degree", None, degree_id) for degree_id in delete]
-        if add or change or delete:
-            plan.changes.append(
-                {
-                    "field": "degrees",
-                    "register": len(trainee.get("degrees") or []),
-                    "source": len(data["degrees_attributes"]),
-                }
-            )
+        degrees = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
+        steps += [Step("add_degree", d) for d in degrees.add]
+        steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
+        steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
+        plan.changes += degrees.changes
     if data.get("placements_attributes"):
-        add_p, delete_p = placement_changes(data["placements_attributes"], trainee.get("placements") or [])
-        steps += [Step("add_placement", p) for p in add_p]
-        steps += [Step("delete_placement", None, placement_id) for placement_id in delete_p]
-        if add_p or delete_p:
-            plan.changes.append(
-                {
-                    "field": "placements",
-                    "register": len(trainee.get("placements") or []),
-                    "source": len(data["placements_attributes"]),
-                }
-            )
+        placements = placement_changes(data["placements_attributes"], trainee.get("placements") or [])
+        steps += [Step("add_placement", p) for p in placements.add]
+        steps += [Step("delete_placement", None, placement_id) for placement_id in placements.delete]
+        plan.changes += placements.changes
     state = trainee.get("state") or ""
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
