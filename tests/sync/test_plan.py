@@ -1,10 +1,14 @@
-"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals and invalid
-records' trainees."""
+"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals, formats that
+cannot hold every degree or placement, and invalid records' trainees."""
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 
+from hesa_extracts import hesa_trainee, write_hesa_csv
+
+from register_batch.export import export_trainees
 from trainee_extracts import trainee, write_extract
 
 WITHDRAWAL = {
@@ -55,6 +59,41 @@ def test_an_update_is_sent_when_the_withdrawal_beside_it_must_wait(register, tmp
     assert register.writes() == Counter({"POST /trainees": 1, "PUT /trainees/{trainee_id}": 1})
     [held] = register.trainees(2027)
     assert held["email"] == "changed@example.com" and held["state"] != "withdrawn"
+
+
+def test_a_register_csv_export_synced_back_deletes_no_degree_or_placement(register, tmp_path):
+    """Register's CSV holds one degree and three placement URNs per row (hesa-formats.md §3.1): the degrees and
+    placements a row leaves out are not ones to delete. The one degree it has is still compared and updated."""
+    register.sync(write_hesa_csv(tmp_path / "srs.csv", [hesa_trainee(1), hesa_trainee(2)]))
+    exported = tmp_path / "held.csv"
+    with register.client() as client:
+        export_trainees(client, to="register-csv", output=exported, academic_cycle=2026)
+    before = register.writes()
+
+    again = register.sync(exported)
+    assert again.actions == Counter(unchanged=2) and again.exit_code == 0
+    assert register.writes() == before
+    for held in register.trainees(2026):
+        assert (len(held["degrees"]), len(held["placements"])) == (2, 4)
+
+    with exported.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # the export protects code cells with a leading apostrophe, as Register does (read back without it)
+    first = next(row for row in rows if row["hesa_id"].lstrip("'") == hesa_trainee(1)["F_HUSID"])
+    first["degree_grade"] = "01"  # the one degree the row has: the most recent
+    assert register.sync(write_extract(tmp_path / "corrected.csv", rows)).actions == Counter(update=1, unchanged=1)
+    assert register.writes() - before == Counter({"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1})
+
+    # A HESA extract holds every degree and placement: one it leaves out is deleted.
+    before = register.writes()
+    fewer = [hesa_trainee(1, degrees=1, placements=3), hesa_trainee(2)]
+    assert register.sync(write_hesa_csv(tmp_path / "fewer.csv", fewer)).actions == Counter(update=1, unchanged=1)
+    assert register.writes() - before == Counter(
+        {
+            "DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1,
+            "DELETE /trainees/{trainee_id}/placements/{placement_id}": 1,
+        }
+    )
 
 
 def test_an_invalid_records_trainee_is_not_reported_as_missing_from_the_extract(register, tmp_path):

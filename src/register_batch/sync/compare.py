@@ -8,7 +8,9 @@ institution `0133` stored as `0149`, graduation years as integers. Both sides ar
 so that a rerun of an unchanged extract finds nothing to do.
 
 A blank never clears a value in Register, in a trainee's fields or a degree's (a degree PUT writes only the
-keys it is sent, §2.10), so a blank is never a difference. Degrees and placements are compared item by item.
+keys it is sent, §2.10), so a blank is never a difference. Degrees and placements are compared item by item;
+a record from a format that cannot hold them all (Register's CSV: one degree, three placement URNs) never asks
+for one Register holds to be deleted.
 """
 
 from __future__ import annotations
@@ -176,13 +178,16 @@ class NestedChanges:
     changes: list[dict[str, Any]] = _field(default_factory=list)  # [{field, register, source}]
 
 
-def degree_changes(source: list[dict[str, Any]], register: list[dict[str, Any]]) -> NestedChanges:
+def degree_changes(
+    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+) -> NestedChanges:
     """The degree writes that make Register hold the source's degrees.
 
     A source degree matches a Register degree that has every value it gives (exactly equal ones first); else one
     with the same subject and graduation year is the same degree with a corrected detail (one PUT instead of
-    POST + DELETE); else it is added. Register's degrees that no source degree matches are deleted. Changes name
-    the source degree by its position: `degrees[0].institution`.
+    POST + DELETE); else it is added. Register's degrees that no source degree matches are deleted only when the
+    source is `complete` (its format can hold every degree). Changes name the source degree by its position:
+    `degrees[0].institution`.
     """
     found = NestedChanges()
     theirs = [(d, degree_values(d)) for d in register]
@@ -221,11 +226,12 @@ def degree_changes(source: list[dict[str, Any]], register: list[dict[str, Any]])
                 found.changes.append(
                     {"field": f"degrees[{n}].{key}", "register": held.get(key), "source": degree.get(key)}
                 )
-    for i in unmatched:
-        held, held_values = theirs[i]
-        if held.get("degree_id"):
-            found.delete.append(held["degree_id"])
-            found.changes.append({"field": "degrees", "register": _describe(held_values), "source": None})
+    if complete:
+        for i in unmatched:
+            held, held_values = theirs[i]
+            if held.get("degree_id"):
+                found.delete.append(held["degree_id"])
+                found.changes.append({"field": "degrees", "register": _describe(held_values), "source": None})
     return found
 
 
@@ -238,9 +244,11 @@ def _placement_values(placement: dict[str, Any]) -> dict[str, str | None]:
     return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
 
 
-def placement_changes(source: list[dict[str, Any]], register: list[dict[str, Any]]) -> NestedChanges:
+def placement_changes(
+    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+) -> NestedChanges:
     """The placement writes that make Register hold the source's placements, compared by URN (names are Register's
-    or generated); Register's extra placements are deleted."""
+    or generated). Register's extra placements are deleted only when the source is `complete`."""
     found = NestedChanges()
     wanted = Counter(_placement_key(p) for p in source)
     extra = []
@@ -258,12 +266,13 @@ def placement_changes(source: list[dict[str, Any]], register: list[dict[str, Any
             found.changes.append(
                 {"field": f"placements[{n}]", "register": None, "source": _describe(_placement_values(placement))}
             )
-    for placement in extra:
-        if placement.get("placement_id"):
-            found.delete.append(placement["placement_id"])
-            found.changes.append(
-                {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
-            )
+    if complete:
+        for placement in extra:
+            if placement.get("placement_id"):
+                found.delete.append(placement["placement_id"])
+                found.changes.append(
+                    {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
+                )
     return found
 
 

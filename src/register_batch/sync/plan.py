@@ -242,13 +242,21 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     if plan.changes:
         steps.append(Step("update", update_body(data, trainee)))
     if data.get("degrees_attributes"):
-        degrees = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
+        degrees = degree_changes(
+            data["degrees_attributes"],
+            trainee.get("degrees") or [],
+            complete="degrees_attributes" not in record.partial_lists,
+        )
         steps += [Step("add_degree", d) for d in degrees.add]
         steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
         steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
     if data.get("placements_attributes"):
-        placements = placement_changes(data["placements_attributes"], trainee.get("placements") or [])
+        placements = placement_changes(
+            data["placements_attributes"],
+            trainee.get("placements") or [],
+            complete="placements_attributes" not in record.partial_lists,
+        )
         steps += [Step("add_placement", p) for p in placements.add]
         steps += [Step("delete_placement", None, placement_id) for placement_id in placements.delete]
         plan.changes += placements.changes
