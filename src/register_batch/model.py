@@ -281,7 +281,9 @@ class TraineeRecord:
 
     `data` holds TRAINEE_FIELDS plus `degrees_attributes`/`placements_attributes` lists of dicts; blank
     values are absent. `reported` names fields whose problem mapping already reported, so that
-    validation does not report the same value twice.
+    validation does not report the same value twice. `partial_lists` names the lists of `data` that the
+    input's format cannot hold in full (Register's CSV: one degree, three placement URNs; hesa-formats.md
+    §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it.
     """
 
     source: SourceRef
@@ -291,6 +293,7 @@ class TraineeRecord:
     issues: list[Issue] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
     vintage: str | None = None
+    partial_lists: frozenset[str] = frozenset()
 
     @property
     def hesa_id(self) -> str | None:

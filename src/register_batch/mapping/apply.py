@@ -77,6 +77,14 @@ def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
 
 
+# The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one
+# degree per row and three placement URN columns, and no placement without a URN (hesa-formats.md §3.1).
+PARTIAL_LISTS: dict[str, frozenset[str]] = {
+    "hesa": frozenset(),
+    "register-csv": frozenset({"degrees_attributes", "placements_attributes"}),
+}
+
+
 class Mapper:
     """Turns RawRecords of one input format into TraineeRecords (API field names, translated codes)."""
 
@@ -107,7 +115,8 @@ class Mapper:
         return plan
 
     def map(self, raw: RawRecord, fmt: str) -> TraineeRecord:
-        fmap = self.config.fields[family_of(fmt)]
+        family = family_of(fmt)
+        fmap = self.config.fields[family]
         fields = raw.fields
         vintage = None
         overrides = None
@@ -133,7 +142,7 @@ class Mapper:
         placements = self._placements(raw, fmap)
         if placements:
             data["placements_attributes"] = placements
-        record = TraineeRecord(source=raw.source, data=data, vintage=vintage)
+        record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=PARTIAL_LISTS[family])
         if fmap.withdrawal and not fields.keys().isdisjoint(_source_names(fmap.withdrawal)):
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:

@@ -2,20 +2,30 @@
 
 Register echoes most values as sent, but not all (register-api.md §3.6, §3.7): integers for course_year and
 application_id, `997` for any "not provided" ethnicity, null for magic (not applicable) URNs and for
-`no_initiative`, `trainee_start_date` defaulted to `itt_start_date`, grade `09` stored as `14`, institution
-`0133` stored as `0149`, graduation years as integers. Both sides are normalised before comparing so that
-a rerun of an unchanged extract finds nothing to do.
+`no_initiative`, `trainee_start_date` defaulted to `itt_start_date`, a nationality that shares another's
+entry echoed as that one's code (FK, GG, IM, IO, JE as GB: hesa-formats.md §2.3.4), grade `09` stored as `14`,
+institution `0133` stored as `0149`, graduation years as integers. Both sides are normalised before comparing
+so that a rerun of an unchanged extract finds nothing to do.
+
+A blank never clears a value in Register, in a trainee's fields or a degree's (a degree PUT writes only the
+keys it is sent, §2.10), so a blank is never a difference. Degrees and placements are compared item by item;
+a record from a format that cannot hold them all (Register's CSV: one degree, three placement URNs) never asks
+for one Register holds to be deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field as _field
+from functools import cache
 from typing import Any
 
-from register_batch.model import TRAINEE_FIELDS
-from register_batch.reference import DISABILITY_FIELDS
+from register_batch.model import API_VERSION, TRAINEE_FIELDS
+from register_batch.reference import DISABILITY_FIELDS, load_reference
 from register_batch.validation.facts import MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
 
@@ -23,6 +33,17 @@ NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
 URN_FIELDS = frozenset({"employing_school_urn", "training_partner_urn"})
 SCALAR_FIELDS = tuple(f for f in TRAINEE_FIELDS if f not in DISABILITY_FIELDS)
 DEGREE_KEYS = ("uk_degree", "non_uk_degree", "subject", "grade", "graduation_year", "institution", "country")
+
+
+@cache
+def canonical_codes(field: str) -> dict[str, str]:
+    """Codes Register stores under another code's entry, and so echoes as that code (`JE` -> `GB`).
+
+    From the reference data's identities (code -> the entry it belongs to), as the emulator serialises them; only
+    the codes whose entry has another code are kept.
+    """
+    identities = load_reference(API_VERSION).code_list(field).identities
+    return {code: canonical for code, canonical in identities.items() if canonical != code}
 
 
 def _text(value: Any) -> str | None:
@@ -37,6 +58,8 @@ def normal(field: str, value: Any, data: dict[str, Any]) -> str | None:
     text = _text(value)
     if field == "ethnicity":
         return "997" if text is None or text in NOT_PROVIDED_ETHNICITY else text
+    if field == "nationality" and text is not None:
+        return canonical_codes("nationality").get(text, text)  # §3.6: the nationality's own code, not the one sent
     if field in URN_FIELDS and text in MAGIC_URNS:
         return None
     if field == "trainee_start_date" and text is None:
@@ -116,7 +139,7 @@ def create_body(source: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def degree_key(degree: dict[str, Any]) -> tuple[str | None, ...]:
+def degree_values(degree: dict[str, Any]) -> dict[str, str | None]:
     """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer."""
     values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
     values["grade"] = GRADE_REWRITES.get(values["grade"], values["grade"])
@@ -125,56 +148,132 @@ def degree_key(degree: dict[str, Any]) -> tuple[str | None, ...]:
     values["graduation_year"] = str(year) if year else None
     if values["uk_degree"] is not None:
         values["country"] = None  # a UK degree's country is stored as null
+    return values
+
+
+def degree_key(degree: dict[str, Any]) -> tuple[str | None, ...]:
+    """A degree as Register stores it, as a tuple in DEGREE_KEYS order."""
+    values = degree_values(degree)
     return tuple(values[k] for k in DEGREE_KEYS)
 
 
+def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
+    """Register's degree has every value the source's gives: a blank in the extract leaves Register's as it is
+    (a degree PUT writes only the keys it is sent, §2.10, so a blank could never converge)."""
+    return all(value is None or value == theirs[key] for key, value in mine.items())
+
+
+def _describe(values: dict[str, str | None]) -> str:
+    """A degree or placement for people, in the drift report: `uk_degree 083, subject 100425, …`."""
+    return ", ".join(f"{key} {value}" for key, value in values.items() if value is not None)
+
+
+@dataclass
+class NestedChanges:
+    """What makes Register's degrees (or placements) match the source's, and the drift to report for it."""
+
+    add: list[dict[str, Any]] = _field(default_factory=list)  # bodies to POST
+    update: list[tuple[str, dict[str, Any]]] = _field(default_factory=list)  # (degree_id, body) to PUT
+    delete: list[str] = _field(default_factory=list)  # ids to DELETE
+    changes: list[dict[str, Any]] = _field(default_factory=list)  # [{field, register, source}]
+
+
 def degree_changes(
-    source: list[dict[str, Any]], register: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]], list[str]]:
-    """(degrees to add, (degree_id, body) to update, degree_ids to delete) to make Register match the source."""
-    theirs = {d.get("degree_id"): degree_key(d) for d in register}
-    unmatched_theirs = dict(theirs)
-    to_add: list[dict[str, Any]] = []
-    for degree in source:
-        key = degree_key(degree)
-        match = next((i for i, k in unmatched_theirs.items() if k == key), None)
-        if match is not None:
-            del unmatched_theirs[match]
-        else:
-            to_add.append(degree)
-    updates: list[tuple[str, dict[str, Any]]] = []
-    still_new = []
-    for degree in to_add:
-        key = degree_key(degree)
-        # The same degree with a corrected detail (same subject and year): one PUT instead of POST + DELETE.
-        match = next((i for i, k in unmatched_theirs.items() if k[2] == key[2] and k[4] == key[4]), None)
-        if match is not None:
-            del unmatched_theirs[match]
-            updates.append((match, {k: v for k, v in degree.items() if v is not None}))
-        else:
-            still_new.append({k: v for k, v in degree.items() if v is not None})
-    return still_new, updates, [i for i in unmatched_theirs if i]
+    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+) -> NestedChanges:
+    """The degree writes that make Register hold the source's degrees.
+
+    A source degree matches a Register degree that has every value it gives (exactly equal ones first); else one
+    with the same subject and graduation year is the same degree with a corrected detail (one PUT instead of
+    POST + DELETE); else it is added. Register's degrees that no source degree matches are deleted only when the
+    source is `complete` (its format can hold every degree). Changes name the source degree by its position:
+    `degrees[0].institution`.
+    """
+    found = NestedChanges()
+    theirs = [(d, degree_values(d)) for d in register]
+    unmatched = list(range(len(theirs)))
+    pending = [(n, degree, degree_values(degree)) for n, degree in enumerate(source)]
+    for same in (operator.eq, _agrees):
+        left = []
+        for n, degree, mine in pending:
+            match = next((i for i in unmatched if same(mine, theirs[i][1])), None)
+            if match is None:
+                left.append((n, degree, mine))
+            else:
+                unmatched.remove(match)
+        pending = left
+    for n, degree, mine in pending:
+        match = next(
+            (
+                i
+                for i in unmatched
+                if theirs[i][1]["subject"] == mine["subject"]
+                and theirs[i][1]["graduation_year"] == mine["graduation_year"]
+                and theirs[i][0].get("degree_id")
+            ),
+            None,
+        )
+        body = {k: v for k, v in degree.items() if v is not None}
+        if match is None:
+            found.add.append(body)
+            found.changes.append({"field": f"degrees[{n}]", "register": None, "source": _describe(mine)})
+            continue
+        unmatched.remove(match)
+        held, held_values = theirs[match]
+        found.update.append((held["degree_id"], body))
+        for key, value in mine.items():
+            if value is not None and value != held_values[key]:
+                found.changes.append(
+                    {"field": f"degrees[{n}].{key}", "register": held.get(key), "source": degree.get(key)}
+                )
+    if complete:
+        for i in unmatched:
+            held, held_values = theirs[i]
+            if held.get("degree_id"):
+                found.delete.append(held["degree_id"])
+                found.changes.append({"field": "degrees", "register": _describe(held_values), "source": None})
+    return found
+
+
+def _placement_key(placement: dict[str, Any]) -> str | None:
+    return _text(placement.get("urn")) or _text(placement.get("name"))
+
+
+def _placement_values(placement: dict[str, Any]) -> dict[str, str | None]:
+    urn = _text(placement.get("urn"))
+    return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
 
 
 def placement_changes(
-    source: list[dict[str, Any]], register: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """(placements to add, placement_ids to delete), compared by URN (names are Register's or generated)."""
-    wanted = Counter(_text(p.get("urn")) or _text(p.get("name")) for p in source)
-    to_delete = []
+    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+) -> NestedChanges:
+    """The placement writes that make Register hold the source's placements, compared by URN (names are Register's
+    or generated). Register's extra placements are deleted only when the source is `complete`."""
+    found = NestedChanges()
+    wanted = Counter(_placement_key(p) for p in source)
+    extra = []
     for placement in register:
-        key = _text(placement.get("urn")) or _text(placement.get("name"))
+        key = _placement_key(placement)
         if wanted[key] > 0:
             wanted[key] -= 1
         else:
-            to_delete.append(placement.get("placement_id"))
-    to_add = []
-    for placement in source:
-        key = _text(placement.get("urn")) or _text(placement.get("name"))
+            extra.append(placement)
+    for n, placement in enumerate(source):
+        key = _placement_key(placement)
         if wanted[key] > 0:
             wanted[key] -= 1
-            to_add.append({k: v for k, v in placement.items() if v is not None})
-    return to_add, [p for p in to_delete if p]
+            found.add.append({k: v for k, v in placement.items() if v is not None})
+            found.changes.append(
+                {"field": f"placements[{n}]", "register": None, "source": _describe(_placement_values(placement))}
+            )
+    if complete:
+        for placement in extra:
+            if placement.get("placement_id"):
+                found.delete.append(placement["placement_id"])
+                found.changes.append(
+                    {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
+                )
+    return found
 
 
 def payload_hash(source: dict[str, Any], withdrawal: dict[str, Any] | None, deferral: dict[str, Any] | None) -> str:

@@ -8,6 +8,11 @@ reported and never guessed.
 Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
 field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
 withdraw, defer, unchanged (no request), conflict, blocked (read-only state), invalid (not sent).
+
+A withdrawal or deferral the API would refuse now (a future ITT start, §2.7; a state it cannot leave) is held
+back, and only it: the record's other writes are still sent. With nothing else to send, the record is blocked.
+An invalid record is still matched (never written) so that its trainee is not reported as missing from the
+extract.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class RecordPlan:
     changes: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
     payload_hash: str | None = None
+    held: list[Step] = field(default_factory=list)  # state changes not sent in this run (see `reason`)
 
 
 def record_key(record: TraineeRecord) -> str | None:
@@ -195,6 +201,12 @@ def plan_record(
     plan = RecordPlan(record=record, key=key, action="invalid", payload_hash=digest)
     if invalid or key is None:
         plan.reason = "the record failed validation and was not sent"
+        # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
+        # from the extract; nothing is planned for it.
+        outcome, detail = match(record, entry, holdings)
+        if outcome == "matched":
+            trainee, plan.matched_by = detail
+            plan.trainee_id = trainee["trainee_id"]
         return plan
     outcome, detail = match(record, entry, holdings)
     if outcome == "conflict":
@@ -225,34 +237,29 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     plan.changes = drift(data, trainee)
+    plan.held, plan.reason = [], None
     steps: list[Step] = []
     if plan.changes:
         steps.append(Step("update", update_body(data, trainee)))
     if data.get("degrees_attributes"):
-        add, change, delete = degree_changes(data["degrees_attributes"], trainee.get("degrees") or [])
-        steps += [Step("add_degree", d) for d in add]
-        steps += [Step("update_degree", body, degree_id) for degree_id, body in change]
-        steps += [Step("delete_degree", None, degree_id) for degree_id in delete]
-        if add or change or delete:
-            plan.changes.append(
-                {
-                    "field": "degrees",
-                    "register": len(trainee.get("degrees") or []),
-                    "source": len(data["degrees_attributes"]),
-                }
-            )
+        degrees = degree_changes(
+            data["degrees_attributes"],
+            trainee.get("degrees") or [],
+            complete="degrees_attributes" not in record.partial_lists,
+        )
+        steps += [Step("add_degree", d) for d in degrees.add]
+        steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
+        steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
+        plan.changes += degrees.changes
     if data.get("placements_attributes"):
-        add_p, delete_p = placement_changes(data["placements_attributes"], trainee.get("placements") or [])
-        steps += [Step("add_placement", p) for p in add_p]
-        steps += [Step("delete_placement", None, placement_id) for placement_id in delete_p]
-        if add_p or delete_p:
-            plan.changes.append(
-                {
-                    "field": "placements",
-                    "register": len(trainee.get("placements") or []),
-                    "source": len(data["placements_attributes"]),
-                }
-            )
+        placements = placement_changes(
+            data["placements_attributes"],
+            trainee.get("placements") or [],
+            complete="placements_attributes" not in record.partial_lists,
+        )
+        steps += [Step("add_placement", p) for p in placements.add]
+        steps += [Step("delete_placement", None, placement_id) for placement_id in placements.delete]
+        plan.changes += placements.changes
     state = trainee.get("state") or ""
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
@@ -270,18 +277,26 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
         else:
-            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be deferred through the API"
-            plan.steps = []
+            _hold(plan, Step("defer", dict(record.deferral)), f"a {state} trainee cannot be deferred through the API")
             return
     if record.withdrawal and state != "withdrawn":
         start = parse_date(record.data.get("itt_start_date"))
+        withdraw = Step("withdraw", dict(record.withdrawal))
         if state not in WITHDRAWABLE_STATES:
-            plan.action, plan.reason = "blocked", f"a {state} trainee cannot be withdrawn through the API"
-            plan.steps = []
+            _hold(plan, withdraw, f"a {state} trainee cannot be withdrawn through the API")
         elif start is not None and start > as_of:
-            plan.action, plan.reason = "blocked", "a trainee cannot be withdrawn before the ITT start date"
-            plan.steps = []
+            _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date")
         else:
-            body = dict(record.withdrawal)
-            plan.steps.append(Step("withdraw", body))
+            plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
+
+
+def _hold(plan: RecordPlan, step: Step, why: str) -> None:
+    """Keep back a state change the API would refuse now (§2.7, §2.8), and only it: the create, update, degree and
+    placement writes planned before it are still sent. With none, the record is blocked."""
+    plan.held.append(step)
+    if plan.steps:
+        noun = {"withdraw": "withdrawal", "defer": "deferral"}[step.kind]
+        plan.reason = f"{why}: the {noun} is held back; the record's other changes are sent"
+    else:
+        plan.action, plan.reason = "blocked", why

@@ -1,0 +1,65 @@
+"""The sync tests' Register: the project's emulator on 127.0.0.1, synced to from one state dir per test."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, SyncResult, sync_files
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "sync-tests-provider-token"
+
+
+class Register:
+    """The emulator as a sync test sees it: run syncs, count the writes Register received, list its trainees."""
+
+    def __init__(self, emulator: Any, tmp_path: Path):
+        self.emulator = emulator
+        self.tmp_path = tmp_path
+        self.runs = 0
+
+    def sync(self, path: Path, **extra: Any) -> SyncResult:
+        """One sync of `path` (every run shares the state dir); its reports go to reports-<n>/."""
+        self.runs += 1
+        settings = {
+            "target": self.emulator.url,
+            "token": Secret(TOKEN),
+            "state_dir": self.tmp_path / "state",
+            "report_dir": self.tmp_path / f"reports-{self.runs}",
+            "as_of": AS_OF,
+            "rate": (10_000, 60.0),
+            "timeout": 5.0,
+            **extra,
+        }
+        return sync_files([str(path)], SyncOptions(**settings))
+
+    def report(self) -> dict[str, Any]:
+        """report.json of the last sync."""
+        return json.loads((self.tmp_path / f"reports-{self.runs}" / "report.json").read_text())
+
+    def writes(self) -> Counter:
+        """Every write request Register has received so far, by route (the emulator's own count)."""
+        routes = httpx.get(f"{self.emulator.url}/__emulator__/stats").json()["requests"]["by_route"]
+        return Counter({route: n for route, n in routes.items() if not route.startswith("GET")})
+
+    def client(self) -> RegisterClient:
+        return RegisterClient(self.emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+
+    def trainees(self, academic_cycle: int) -> list[dict[str, Any]]:
+        with self.client() as client:
+            return list(client.iter_trainees(academic_cycle=academic_cycle, per_page=1000))
+
+
+@pytest.fixture
+def register(tmp_path):
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7) as emulator:
+        yield Register(emulator, tmp_path)

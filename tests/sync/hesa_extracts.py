@@ -1,0 +1,52 @@
+"""HESA-named CSV extracts (format hesa-csv) for the sync tests: a format that holds every degree and placement."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+DEGREE_TAGS = ("F_DEGTYPE", "F_DEGSBJ1", "F_DEGCLSS", "F_DEGEST", "F_DEGENDDT")
+
+
+def hesa_trainee(n: int, *, degrees: int = 2, placements: int = 4) -> dict[str, Any]:
+    """The n-th trainee: provider-led postgraduate starting 2026-09-01, with `degrees` UK degrees and `placements`
+    placements (URNs Register does not know as schools, so each keeps its own URN)."""
+    row: dict[str, Any] = {
+        "F_HUSID": f"{2601200000000 + n:013d}",
+        "F_OWNSTU": f"S{1000 + n}/1",
+        "F_FNAMES": "Amara",
+        "F_SURNAME": f"Okafor{n}",
+        "F_BIRTHDTE": "1999-03-14",
+        "F_SEXID": "10",
+        "F_NQTEMAIL": f"amara.{n}@example.com",
+        "F_NATION": "GB",
+        "F_ETHNIC": "120",
+        "F_DISABLE1": "95",
+        "F_ITTAIM": "202",
+        "F_ENTRYRTE": "12",
+        "F_QLAIM": "020",
+        "F_SBJCA1": "100403",
+        "F_MODE": "01",
+        "F_ITTSTARTDATE": "2026-09-01",
+        "F_EXPECTEDENDDATE": "2027-07-15",
+        "F_ITTPHSC": "13918",
+        "F_YEARPRG": "1",
+        "F_FUNDCODE": "7",
+        "F_BURSLEV": "D",
+    }
+    for k in range(1, degrees + 1):
+        values = ("083", ["100403", "100425", "100485"][k % 3], "02", "0117", f"{2016 + 2 * k}-06-30")
+        row.update({f"{tag}_{k}": value for tag, value in zip(DEGREE_TAGS, values, strict=True)})
+    for k in range(1, placements + 1):
+        row[f"F_PLMNTSCH_{k}"] = f"{137000 + 10 * n + k}"
+    return row
+
+
+def write_hesa_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

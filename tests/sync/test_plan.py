@@ -1,0 +1,111 @@
+"""What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals, formats that
+cannot hold every degree or placement, and invalid records' trainees."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+from hesa_extracts import hesa_trainee, write_hesa_csv
+
+from register_batch.export import export_trainees
+from trainee_extracts import trainee, write_extract
+
+WITHDRAWAL = {
+    "withdrawal_date": "2027-12-01",
+    "withdrawal_reasons": "record_added_in_error",
+    "withdrawal_trigger": "provider",
+    "withdrawal_future_interest": "no",
+}
+
+
+def next_year(row: dict) -> dict:
+    """The trainee starting on 2027-09-01: after the tests' as-of day, so no withdrawal can be sent yet (§2.7)."""
+    return {
+        **row,
+        "itt_start_date": "2027-09-01",
+        "trainee_start_date": "2027-09-01",
+        "itt_end_date": "2028-07-31",
+    }
+
+
+def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp_path):
+    extract = write_extract(tmp_path / "in.csv", [{**next_year(trainee(1)), **WITHDRAWAL}, next_year(trainee(2))])
+    result = register.sync(extract)
+    first = result.results[0]
+    assert (first.plan.action, first.outcome) == ("create", "done") and result.exit_code == 0
+    assert [step.kind for step in first.plan.held] == ["withdraw"]
+    assert "cannot be withdrawn before the ITT start date" in first.row()["errors"][0]
+    assert register.writes() == Counter({"POST /trainees": 2})
+    assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
+
+    # Created, with nothing else to send: only the withdrawal waits, reported as blocked (a warning) until it can go.
+    again = register.sync(extract)
+    assert again.actions == Counter(blocked=1, unchanged=1)
+    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_blocked", "warning")]
+    assert register.writes() == Counter({"POST /trainees": 2})
+
+
+def test_an_update_is_sent_when_the_withdrawal_beside_it_must_wait(register, tmp_path):
+    register.sync(write_extract(tmp_path / "a.csv", [next_year(trainee(1))]))
+    changed = {**next_year(trainee(1)), "email": "changed@example.com", **WITHDRAWAL}
+    result = register.sync(write_extract(tmp_path / "b.csv", [changed]))
+    [only] = result.results
+    assert (only.plan.action, only.outcome) == ("update", "done") and result.exit_code == 0
+    assert only.plan.changes == [
+        {"field": "email", "register": "trainee1@example.com", "source": "changed@example.com"}
+    ]
+    assert [step.kind for step in only.plan.held] == ["withdraw"]
+    assert register.writes() == Counter({"POST /trainees": 1, "PUT /trainees/{trainee_id}": 1})
+    [held] = register.trainees(2027)
+    assert held["email"] == "changed@example.com" and held["state"] != "withdrawn"
+
+
+def test_a_register_csv_export_synced_back_deletes_no_degree_or_placement(register, tmp_path):
+    """Register's CSV holds one degree and three placement URNs per row (hesa-formats.md §3.1): the degrees and
+    placements a row leaves out are not ones to delete. The one degree it has is still compared and updated."""
+    register.sync(write_hesa_csv(tmp_path / "srs.csv", [hesa_trainee(1), hesa_trainee(2)]))
+    exported = tmp_path / "held.csv"
+    with register.client() as client:
+        export_trainees(client, to="register-csv", output=exported, academic_cycle=2026)
+    before = register.writes()
+
+    again = register.sync(exported)
+    assert again.actions == Counter(unchanged=2) and again.exit_code == 0
+    assert register.writes() == before
+    for held in register.trainees(2026):
+        assert (len(held["degrees"]), len(held["placements"])) == (2, 4)
+
+    with exported.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # the export protects code cells with a leading apostrophe, as Register does (read back without it)
+    first = next(row for row in rows if row["hesa_id"].lstrip("'") == hesa_trainee(1)["F_HUSID"])
+    first["degree_grade"] = "01"  # the one degree the row has: the most recent
+    assert register.sync(write_extract(tmp_path / "corrected.csv", rows)).actions == Counter(update=1, unchanged=1)
+    assert register.writes() - before == Counter({"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1})
+
+    # A HESA extract holds every degree and placement: one it leaves out is deleted.
+    before = register.writes()
+    fewer = [hesa_trainee(1, degrees=1, placements=3), hesa_trainee(2)]
+    assert register.sync(write_hesa_csv(tmp_path / "fewer.csv", fewer)).actions == Counter(update=1, unchanged=1)
+    assert register.writes() - before == Counter(
+        {
+            "DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1,
+            "DELETE /trainees/{trainee_id}/placements/{placement_id}": 1,
+        }
+    )
+
+
+def test_an_invalid_records_trainee_is_not_reported_as_missing_from_the_extract(register, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    register.sync(write_extract(tmp_path / "a.csv", rows))
+    ids = {t["hesa_id"]: t["trainee_id"] for t in register.trainees(2025)}
+    rows[1]["sex"] = "7"  # invalid: not sent, but its trainee is in the extract
+    result = register.sync(write_extract(tmp_path / "b.csv", rows))
+    assert result.actions == Counter(unchanged=2, invalid=1) and result.exit_code == 1
+    report = register.report()
+    assert (report["sync"]["not_in_extract"], report["not_in_extract"]) == (0, [])
+    assert "not in the extract" not in result.summary_line()
+    invalid = report["records"][1]
+    assert (invalid["action"], invalid["trainee_id"]) == ("invalid", ids[rows[1]["hesa_id"]])
+    assert register.writes() == Counter({"POST /trainees": 3})
