@@ -39,10 +39,14 @@ def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp
     assert register.writes() == Counter({"POST /trainees": 2})
     assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
 
-    # Created, with nothing else to send: only the withdrawal waits, reported as blocked (a warning) until it can go.
+    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_held", "warning")]
+
+    # Created, with nothing else to send: only the withdrawal waits for the ITT start date. Nobody has anything to
+    # fix, so it is a warning with exit 0 (not a nightly exit 1 for months), and nothing is sent.
     again = register.sync(extract)
-    assert again.actions == Counter(blocked=1, unchanged=1)
-    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_blocked", "warning")]
+    assert again.actions == Counter(unchanged=2) and again.exit_code == 0
+    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_held", "warning")]
+    assert "held back until then" in register.report()["issues"][0]["message"]
     assert register.writes() == Counter({"POST /trainees": 2})
 
 

@@ -285,18 +285,22 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
         if state not in WITHDRAWABLE_STATES:
             _hold(plan, withdraw, f"a {state} trainee cannot be withdrawn through the API")
         elif start is not None and start > as_of:
-            _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date")
+            _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date", waits=True)
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
 
 
-def _hold(plan: RecordPlan, step: Step, why: str) -> None:
+def _hold(plan: RecordPlan, step: Step, why: str, *, waits: bool = False) -> None:
     """Keep back a state change the API would refuse now (§2.7, §2.8), and only it: the create, update, degree and
-    placement writes planned before it are still sent. With none, the record is blocked."""
+    placement writes planned before it are still sent. With none, the record is blocked, unless the change only
+    has to wait for a date (`waits`): that is not something anyone must fix, so it is a warning and exit 0, not a
+    nightly exit 1 until the course starts."""
     plan.held.append(step)
+    noun = {"withdraw": "withdrawal", "defer": "deferral"}[step.kind]
     if plan.steps:
-        noun = {"withdraw": "withdrawal", "defer": "deferral"}[step.kind]
         plan.reason = f"{why}: the {noun} is held back; the record's other changes are sent"
+    elif waits:
+        plan.reason = f"{why}: the {noun} is held back until then"
     else:
         plan.action, plan.reason = "blocked", why

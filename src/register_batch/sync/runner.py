@@ -76,6 +76,17 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_held",
+    scope="batch",
+    fields=(),
+    message="<why Register would refuse the withdrawal or deferral now>: the <withdrawal> is held back; the "
+    "record's other changes are sent",
+    source="register-api.md §2.7 (no withdrawal before the ITT start date), §2.8 (states that can be deferred)",
+    fix="Nothing to do now: each run sends the record's other changes, and the withdrawal or deferral once "
+    "Register accepts it (for a withdrawal, from the ITT start date).",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_unknown",
     scope="batch",
     fields=(),
@@ -374,8 +385,11 @@ class SyncRun:
                 plan.trainee_id, plan.register = adopted.trainee["trainee_id"], adopted.trainee
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
-                if adopted.how == _FOUND_AFTER_UNKNOWN_CREATE and plan.action in ("update", "unchanged"):
-                    plan.action = "create"  # this run's create, whose reply was lost: not a trainee already there
+                lost_reply = adopted.how == _FOUND_AFTER_UNKNOWN_CREATE
+                if lost_reply and (plan.action in ("update", "unchanged") or (plan.action == "blocked" and plan.held)):
+                    # This run's create, whose reply was lost: not a trainee already there. A state change held back
+                    # (a withdrawal before the ITT start) does not make the create that happened "blocked".
+                    plan.action = "create"
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
@@ -802,6 +816,10 @@ def _finish(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
+        elif result.plan.held and result.outcome in ("done", "planned") and result.plan.reason:
+            # sent (or to be sent) without its withdrawal or deferral, which waits: say so where people look
+            issue = _api_issue(result, "sync_held", result.plan.reason, Severity.WARNING)
+            report.add_batch_issues([(index, issue)])
     requests = client.stats.as_dict()
     records_total = len(results)
     requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
