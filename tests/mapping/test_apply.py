@@ -204,3 +204,18 @@ def test_codes_in_a_users_file_stay_as_written_even_unquoted(tmp_path):
     record = mapped({"F_NATION": "NOR", "F_SEXID": "01"}, config=config)
     assert record.data["nationality"] == "NO" and record.data["sex"] == "10"
     assert mapped({"F_SEXID": "ON"}, config=config).data["sex"] == "11"
+
+
+def test_a_users_file_may_reuse_blocks_and_leave_sections_and_values_empty(tmp_path):
+    """Codes are read as text, but the rest of YAML still works: merge keys (as the bundled file uses), an empty
+    section, an empty value for no note."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    trainee:\n"
+        "codes:\n"
+        "  sex: &ours\n    source: our SRS\n    translate:\n      M: {to: '11', note: }\n"
+        "  training_route:\n    <<: *ours\n    translate:\n      '02': '12'\n"
+    )
+    config = load_mapping([user])
+    record = mapped({"F_SEXID": "M", "F_ENTRYRTE": "02"}, config=config)
+    assert record.data["sex"] == "11" and record.data["training_route"] == "12"

@@ -346,3 +346,12 @@ def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
     [value] = texts(doc, '//code[@class="value"]')
     assert value == "x" * 200 + "… (5,000 characters in all; see issues.csv)"
     assert len(load_report_json(tmp_path)["issues"][0]["value"]) == 5000
+
+
+def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():
+    summary = {"records": 2, "valid": 2, "invalid": 0, "errors": 0, "warnings": 1}
+    sync = {"dry_run": False, "actions": {"unchanged": 1, "blocked": 1}, "outcomes": {"done": 1, "skipped": 1}}
+    status = html_report._status(summary, sync)
+    assert (status.key, status.tone) == ("blocked", "bad")
+    assert status.lines[0][0] == "1 record cannot be changed through the API."
+    assert html_report._status(summary, None).key == "warnings"  # validate: a warning is only a warning

@@ -84,3 +84,72 @@ def test_degree_and_placement_drift_names_each_difference(register, tmp_path):
     [held] = register.trainees(2026)
     assert sorted((d["grade"], d["institution"]) for d in held["degrees"]) == [("01", "1166"), ("02", "0117")]
     assert sorted(p["urn"] for p in held["placements"]) == ["137012", "137999"]
+
+
+def _degree(row: dict, k: int, grade: str, institution: str, *, country: str = "") -> None:
+    """Degree k of a HESA row: a BA (083) in 100425 ending 2018, UK unless a country is given."""
+    row.update(
+        {
+            f"F_DEGTYPE_{k}": "083",
+            f"F_DEGSBJ1_{k}": "100425",
+            f"F_DEGCLSS_{k}": grade,
+            f"F_DEGEST_{k}": institution,
+            f"F_DEGENDDT_{k}": "2018-06-30",
+            f"F_DEGCTRY_{k}": country,
+        }
+    )
+
+
+def _held_degrees(register) -> list[tuple]:
+    [held] = register.trainees(2026)
+    with register.client() as client:
+        return sorted((d["grade"], d["institution"], d["country"]) for d in client.list_degrees(held["trainee_id"]))
+
+
+def test_two_like_degrees_reordered_and_corrected_pair_by_what_they_share(register, tmp_path):
+    """Paired by order, the first correction would PUT a degree into a copy of its sibling: 409 every night."""
+    first = hesa_trainee(1, degrees=0, placements=1)
+    _degree(first, 1, "01", "0117")
+    _degree(first, 2, "02", "0117")
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    later = hesa_trainee(1, degrees=0, placements=1)
+    _degree(later, 1, "02", "0116")  # the same two degrees, the other way round, each at another institution
+    _degree(later, 2, "01", "0116")
+    before = register.writes()
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [later]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert register.writes() - before == Counter({"PUT /trainees/{trainee_id}/degrees/{degree_id}": 2})
+    assert sorted(c["field"] for c in result.results[0].plan.changes) == [
+        "degrees[0].institution",
+        "degrees[1].institution",
+    ]  # only what changed: no grade swapped on paper
+    assert _held_degrees(register) == [("01", "0116", None), ("02", "0116", None)]
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
+
+
+def test_a_degree_corrected_from_uk_to_non_uk_is_replaced_and_converges(register, tmp_path):
+    """A PUT never clears the institution (§2.10), and a non-UK degree may not have one (§3.7)."""
+    first = hesa_trainee(1, degrees=0, placements=1)
+    _degree(first, 1, "02", "0117")
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    later = hesa_trainee(1, degrees=0, placements=1)
+    _degree(later, 1, "02", "", country="FR")
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [later]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert _held_degrees(register) == [("02", None, "FR")]
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
+
+
+def test_a_degree_added_beside_a_correction_is_really_added_before_done(register, tmp_path):
+    """The added degree duplicates the held one until that one's grade is corrected: corrections go first, and a
+    409 on an add counts as done only if Register holds that very degree."""
+    first = hesa_trainee(1, degrees=0, placements=1)
+    _degree(first, 1, "02", "0117")
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    later = hesa_trainee(1, degrees=0, placements=1)
+    _degree(later, 1, "01", "0117")  # grade corrected
+    _degree(later, 2, "02", "0116")  # and a second degree
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [later]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert _held_degrees(register) == [("01", "0117", None), ("02", "0116", None)]
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)

@@ -13,6 +13,7 @@ import yaml
 from register_batch.errors import ConfigError
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
+from register_batch.textyaml import load_text_yaml
 
 FAMILIES = ("hesa", "register-csv")
 _DEGREE_SOURCE_FIELDS = (*DEGREE_FIELDS, "degree_type")
@@ -111,7 +112,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
             # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
-            doc = yaml.load(fh, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+            doc = load_text_yaml(fh)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
@@ -152,6 +153,8 @@ EXTENDED_LISTS = ("known_tags", "ignored")  # a user's list adds to the bundled 
 def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in overlay.items():
+        if value is None:  # an empty section (`trainee:` with nothing under it) changes nothing; it never wipes
+            continue
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         elif key in EXTENDED_LISTS and isinstance(value, list) and isinstance(merged.get(key), list):

@@ -4,18 +4,17 @@ The index is the `GET /reference-data` payload of register-api.md §2.2 plus the
 validation messages need. Parsing the YAML at every start costs ~150 ms; reading the JSON ~4 ms.
 Run `python -m register_batch.reference.build` after changing a YAML file.
 
-The YAML is read with `CodeListLoader`, which keeps every plain scalar as the text written: YAML 1.1 would read
+The YAML is read with `textyaml.TextLoader`, which keeps every plain scalar as the text written: YAML 1.1 would read
 nationality `id: NO` (Norwegian, unquoted in DfE's nationality.yml) as false, and `01` as 1.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
+from register_batch.textyaml import load_text_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -42,24 +41,9 @@ FIELD_FILES: dict[str, tuple[str, str | None]] = {
 }
 
 
-class CodeListLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML loading where a plain scalar is always its text; only an empty value is null.
-
-    Codes and ids are text in Register (register-api.md §2.2, hesa-formats.md §1.4 "codes are zero-padded strings"),
-    but YAML 1.1 resolves unquoted `NO`/`YES`/`ON`/`OFF` to booleans, `01`/`0x1F`/`1:30` to integers, `1e3`/`0.5` to
-    floats and `NULL`/`~` to null. The few numbers the lists hold (`start_year`, `end_year`, funding cycles) are
-    converted where they are read.
-    """
-
-
-CodeListLoader.yaml_implicit_resolvers = {}
-CodeListLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
-
-
 def load_code_list(path: Path) -> Any:
-    """A reference-data YAML file with every scalar as written (see CodeListLoader)."""
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=CodeListLoader)
+    """A reference-data YAML file with every scalar as written (textyaml.TextLoader)."""
+    return load_text_yaml(path)
 
 
 def _identity(value: Any, where: str) -> str:

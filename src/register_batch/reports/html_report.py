@@ -383,6 +383,16 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
                 "Nothing was written for them; Issues names the trainees in Register.",
             )
         )
+    if actions.get("blocked"):
+        n = actions["blocked"]
+        bad.append(
+            (
+                "blocked",
+                f"{counted(n, 'record')} cannot be changed through the API.",
+                "Register holds the trainee as recommended, withdrawn or awarded, and the extract differs (see "
+                "Issues). Correct the SRS, or ask DfE's Register support if Register must change.",
+            )
+        )
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad])
     if summary["errors"]:

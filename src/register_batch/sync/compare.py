@@ -163,6 +163,10 @@ def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
     return all(value is None or value == theirs[key] for key, value in mine.items())
 
 
+def _is_uk(values: dict[str, str | None]) -> bool:
+    return values["uk_degree"] is not None or (values["non_uk_degree"] is None and values["institution"] is not None)
+
+
 def _describe(values: dict[str, str | None]) -> str:
     """A degree or placement for people, in the drift report: `uk_degree 083, subject 100425, …`."""
     return ", ".join(f"{key} {value}" for key, value in values.items() if value is not None)
@@ -202,24 +206,40 @@ def degree_changes(
             else:
                 unmatched.remove(match)
         pending = left
-    for n, degree, mine in pending:
-        match = next(
-            (
-                i
-                for i in unmatched
-                if theirs[i][1]["subject"] == mine["subject"]
-                and theirs[i][1]["graduation_year"] == mine["graduation_year"]
-                and theirs[i][0].get("degree_id")
-            ),
-            None,
+    # Left: corrections. Each pairs with the Register degree of the same subject and year that agrees on the most
+    # values, best pairs first: pairing by order could PUT a degree into a duplicate of its sibling (409, §3.7).
+    pairs = sorted(
+        (
+            (-sum(mine[key] == theirs[i][1][key] for key in DEGREE_KEYS), n, i)
+            for n, _degree, mine in pending
+            for i in unmatched
+            if theirs[i][1]["subject"] == mine["subject"]
+            and theirs[i][1]["graduation_year"] == mine["graduation_year"]
+            and theirs[i][0].get("degree_id")
         )
+    )
+    paired: dict[int, int] = {}
+    for _score, n, i in pairs:
+        if n not in paired and i not in paired.values():
+            paired[n] = i
+    for n, degree, mine in pending:
         body = {k: v for k, v in degree.items() if v is not None}
-        if match is None:
+        if n not in paired:
             found.add.append(body)
             found.changes.append({"field": f"degrees[{n}]", "register": None, "source": _describe(mine)})
             continue
+        match = paired[n]
         unmatched.remove(match)
         held, held_values = theirs[match]
+        if _is_uk(mine) != _is_uk(held_values):
+            # UK <-> non-UK: a PUT rewrites the type and country but never clears the institution (§2.10), and a
+            # non-UK degree with an institution is refused (§3.7). Replace it: POST the new one, DELETE the old.
+            found.add.append(body)
+            found.delete.append(held["degree_id"])
+            found.changes.append(
+                {"field": f"degrees[{n}]", "register": _describe(held_values), "source": _describe(mine)}
+            )
+            continue
         found.update.append((held["degree_id"], body))
         for key, value in mine.items():
             if value is not None and value != held_values[key]:

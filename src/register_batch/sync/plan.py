@@ -247,8 +247,10 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
             trainee.get("degrees") or [],
             complete="degrees_attributes" not in record.partial_lists,
         )
-        steps += [Step("add_degree", d) for d in degrees.add]
+        # Corrections first, then additions, then removals: a corrected degree may free the place (Register's
+        # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in.
         steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
+        steps += [Step("add_degree", d) for d in degrees.add]
         steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
     if data.get("placements_attributes"):

@@ -466,8 +466,14 @@ class SyncRun:
             elif step.kind == "update":
                 client.update_trainee(trainee_id, step.body or {})
             elif step.kind == "add_degree":
-                with contextlib.suppress(Conflict):  # 409: Register already has this degree
+                try:
                     client.add_degree(trainee_id, step.body or {})
+                except Conflict:
+                    # 409 is success only if Register now holds this very degree (a resend after a lost reply);
+                    # a duplicate of another degree (§3.7) means this one is still missing.
+                    wanted = degree_key(step.body or {})
+                    if not any(degree_key(d) == wanted for d in client.list_degrees(trainee_id)):
+                        raise
             elif step.kind == "update_degree":
                 client.update_degree(trainee_id, step.item_id, step.body or {})
             elif step.kind == "delete_degree":

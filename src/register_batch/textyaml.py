@@ -1,0 +1,32 @@
+"""YAML where a plain scalar is always the text written: for code lists and mapping files.
+
+Codes are text in Register (register-api.md §2.2; hesa-formats.md §1.4 "codes are zero-padded strings"), but YAML 1.1
+resolves unquoted `NO`/`YES`/`ON`/`OFF` to booleans, `01`/`0x1F`/`1:30` to integers, `1e3`/`0.5` to floats and
+`NULL`/`~` to null. Here only an empty value is null, and `<<` merge keys still merge (the bundled mapping files
+reuse blocks with anchors). The few numbers a file holds are converted where they are read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+
+class TextLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading with every plain scalar as its text; only empty is null; `<<` merges."""
+
+
+TextLoader.yaml_implicit_resolvers = {}
+TextLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+TextLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
+
+
+def load_text_yaml(source: Path | TextIO) -> Any:
+    """A YAML document with every scalar as written (see TextLoader)."""
+    if isinstance(source, Path):
+        with source.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=TextLoader)
+    return yaml.load(source, Loader=TextLoader)
