@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from register_batch.api import RateLimiter, RegisterClient, Secret
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.export import export_trainees
-from register_batch.sync import SyncOptions, sync_files
+from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
 from register_batch.validation.nested import graduation_year
@@ -30,14 +31,7 @@ def synced(tmp_path):
 
     source = extract(tmp_path / "in.csv", 12)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        options = SyncOptions(
-            target=emulator.url,
-            token=Secret(TOKEN),
-            state_dir=tmp_path / "state",
-            report_dir=tmp_path / "reports",
-            as_of=AS_OF,
-            rate=(10_000, 60.0),
-        )
+        options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(source)], options).exit_code == 0
         yield emulator, source
 
@@ -257,14 +251,7 @@ def test_a_norwegian_trainee_round_trips_through_register_and_every_export(tmp_p
     rows[1]["nationality"] = "NO"
     source = write_extract(tmp_path / "in.csv", rows)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        options = SyncOptions(
-            target=emulator.url,
-            token=Secret(TOKEN),
-            state_dir=tmp_path / "state",
-            report_dir=tmp_path / "reports",
-            as_of=AS_OF,
-            rate=(10_000, 60.0),
-        )
+        options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(source)], options).exit_code == 0
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
             held = {t["hesa_id"]: t["nationality"] for t in client.iter_trainees(academic_cycle=2025)}

@@ -6,9 +6,10 @@ import re
 from datetime import date
 from pathlib import Path
 
-from register_batch.api import RateLimiter, RegisterClient, Secret
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
-from register_batch.sync import SyncOptions, sync_files
+from register_batch.sync import sync_files
 from trainee_extracts import trainee, write_extract
 
 FAQ = Path(__file__).resolve().parents[2] / "docs" / "faq.md"
@@ -29,14 +30,7 @@ def test_a_blank_initiative_ethnicity_or_disability_leaves_registers_values(tmp_
     row = trainee(1) | {"training_initiative": "026", "ethnicity": "120", "disability1": "58"}
     blanked = row | {"training_initiative": "", "ethnicity": "", "disability1": "", "email": "moved@example.org"}
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        options = SyncOptions(
-            target=emulator.url,
-            token=Secret(TOKEN),
-            state_dir=tmp_path / "state",
-            report_dir=tmp_path / "reports",
-            as_of=AS_OF,
-            rate=(10_000, 60.0),
-        )
+        options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(write_extract(tmp_path / "first.csv", [row]))], options).exit_code == 0
         update = sync_files([str(write_extract(tmp_path / "second.csv", [blanked]))], options)
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:

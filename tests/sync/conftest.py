@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from register_batch.api import RateLimiter, RegisterClient, Secret
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
-from register_batch.sync import SyncOptions, SyncResult, sync_files
+from register_batch.sync import SyncResult, sync_files
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "sync-tests-provider-token"
@@ -30,17 +31,14 @@ class Register:
     def sync(self, path: Path, **extra: Any) -> SyncResult:
         """One sync of `path` (every run shares the state dir); its reports go to reports-<n>/."""
         self.runs += 1
-        settings = {
-            "target": self.emulator.url,
-            "token": Secret(TOKEN),
-            "state_dir": self.tmp_path / "state",
-            "report_dir": self.tmp_path / f"reports-{self.runs}",
-            "as_of": AS_OF,
-            "rate": (10_000, 60.0),
-            "timeout": 5.0,
-            **extra,
-        }
-        return sync_files([str(path)], SyncOptions(**settings))
+        options = sync_options(
+            self.emulator,
+            self.tmp_path,
+            TOKEN,
+            report_dir=self.tmp_path / f"reports-{self.runs}",
+            **{"timeout": 5.0, **extra},
+        )
+        return sync_files([str(path)], options)
 
     def report(self) -> dict[str, Any]:
         """report.json of the last sync."""

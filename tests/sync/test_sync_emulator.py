@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from cli_runs import sync_command
+from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.errors import RegisterUnavailable
@@ -41,17 +42,7 @@ def stats(emulator) -> dict:
 
 
 def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
-    base = {
-        "target": emulator.url,
-        "token": Secret(TOKEN),
-        "state_dir": tmp_path / "state",
-        "report_dir": tmp_path / "reports",
-        "as_of": AS_OF,
-        "rate": (10_000, 60.0),
-        "timeout": 2.0,
-    }
-    base.update(extra)
-    return SyncOptions(**base)
+    return sync_options(emulator, tmp_path, TOKEN, **{"timeout": 2.0, **extra})
 
 
 def started_in(year: int, row: dict, **changes) -> dict:

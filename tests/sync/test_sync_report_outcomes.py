@@ -19,7 +19,8 @@ import lxml.html
 import pytest
 
 from cli_runs import sync_command
-from register_batch.api import RateLimiter, RegisterClient, Secret
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, sync_files
@@ -36,15 +37,7 @@ def emulator():
 
 
 def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
-    return SyncOptions(
-        target=emulator.url,
-        token=Secret(TOKEN),
-        state_dir=tmp_path / "state",
-        report_dir=tmp_path / "reports",
-        as_of=AS_OF,
-        rate=(10_000, 60.0),
-        **{"timeout": 2.0, **extra},
-    )
+    return sync_options(emulator, tmp_path, TOKEN, **{"timeout": 2.0, **extra})
 
 
 def report_of(tmp_path: Path) -> tuple[dict, lxml.html.HtmlElement]:

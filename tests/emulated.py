@@ -1,0 +1,26 @@
+"""Sync settings for a test talking to the project's emulator on 127.0.0.1: one place for the common ones."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from register_batch.api import Secret
+from register_batch.sync import SyncOptions
+
+AS_OF = date(2026, 11, 28)  # the day the fixtures and generated extracts are valid on
+
+
+def sync_options(emulator: Any, tmp_path: Path, token: str, **extra: Any) -> SyncOptions:
+    """State in tmp_path/state, reports in tmp_path/reports, dates as of AS_OF, pacing out of the way."""
+    settings: dict[str, Any] = {
+        "target": emulator.url,
+        "token": Secret(token),
+        "state_dir": tmp_path / "state",
+        "report_dir": tmp_path / "reports",
+        "as_of": AS_OF,
+        "rate": (10_000, 60.0),
+        **extra,
+    }
+    return SyncOptions(**settings)
