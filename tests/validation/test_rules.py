@@ -583,6 +583,10 @@ def test_withdrawal_rules():
         ("withdrawal_reasons", "withdrawal_reasons_invalid"),
         ("withdrawal_future_interest", "withdrawal_future_interest_invalid"),
     }
+    for odd in ("2026-01-15\n", "20260115"):  # a date is YYYY-MM-DD (hesa-formats.md §1.4), optionally a time
+        found = check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date=odd))
+        assert ("withdrawal_date", "withdrawal_date_invalid") in {(f, c) for f, c, _m in found}, repr(odd)
+    assert check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15T09:00:00Z")) == []
     other = dict(good, trigger="provider", reasons=["had_to_withdraw_trainee_another_reason"])
     assert check(copy.deepcopy(VALID), withdrawal=other) == [
         ("withdrawal_another_reason", "withdrawal_details_required", "another_reason Enter another reason")

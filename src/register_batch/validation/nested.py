@@ -326,7 +326,7 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     value = withdrawal.get("withdrawal_date")
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
-    day = parse_date(str(value)[:10]) if re.match(r"\d{4}-\d{2}-\d{2}(T|$)", str(value)) else None
+    day = parse_date(str(value)[:10]) if re.match(r"\d{4}-\d{2}-\d{2}(T|\Z)", str(value)) else None
     if day is None:
         return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
     if facts.itt_start is not None and day < facts.itt_start:
