@@ -564,6 +564,26 @@ def test_funding_rules_of_unbundled_cycles_are_a_warning_not_a_guess():
     assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_rules_not_bundled")]
 
 
+@pytest.mark.parametrize("year", [2024, 2027])
+def test_funding_without_an_eligible_fund_code_is_refused_in_every_cycle(year):
+    """R11's :not_eligible_fund_code branch needs no funding table (§3.5.2): a bursary with fund code 2 for a
+    subject outside FundCodeException is refused in a cycle whose table is not bundled too."""
+    data = with_changes(
+        itt_start_date=f"{year}-09-01",
+        trainee_start_date=f"{year}-09-01",
+        itt_end_date=f"{year + 1}-07-31",
+        fund_code="2",
+        funding_method="D",
+    )
+    assert [(f, c, m) for f, c, m in check(data)] == [
+        (
+            "funding_method",
+            "funding_method_not_eligible",
+            "funding_method 'bursary' is not allowed when fund_code is '2' and course_subject_1 is 'biology'",
+        )
+    ]
+
+
 def test_withdrawal_rules():
     good = {
         "withdrawal_date": "2026-01-15",

@@ -730,8 +730,12 @@ def _funding_cycle_known(facts: Facts) -> bool:
 def funding_rules_are_bundled_for_the_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if _funding_cycle_known(facts):
         return None
-    if data.get("fund_code") != "7" and data.get("funding_method") in (None, "6"):
-        return None
+    if data.get("fund_code") != "7":
+        # Without fund code 7 only a FundCodeException subject reaches the table; any other funded method is
+        # refused whatever the table says (funding_method_needs_eligible_fund_code, checked in every cycle).
+        context = _funding_context(data, facts)
+        if context is None or not _fund_code_exception(context[1], facts):
+            return None
     return [
         (
             "funding_method",
@@ -796,7 +800,7 @@ def funding_method_needs_eligible_fund_code(data: dict[str, Any], facts: Facts) 
 )
 def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     context = _funding_context(data, facts)
-    if context is None:
+    if context is None or not _funding_cycle_known(facts):  # the table of this cycle is not bundled
         return None
     funding_type, subject, subject_name = context
     if data.get("fund_code") != "7" and not _fund_code_exception(subject, facts):
@@ -818,7 +822,8 @@ def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts:
 
 
 def _funding_context(data: dict[str, Any], facts: Facts) -> tuple[str, str, str] | None:
-    """(funding type, course subject code, subject name) when R11 applies, else None."""
+    """(funding type, course subject code, subject name) when R11 applies, else None. In every start cycle: its
+    :not_eligible_fund_code branch needs no table (§3.5.2); the table lookups check `_funding_cycle_known`."""
     method = data.get("funding_method")
     funding = facts.reference.funding
     if method is None or method == "6" or method not in funding.funding_types or facts.route is None:
@@ -826,8 +831,6 @@ def _funding_context(data: dict[str, Any], facts: Facts) -> tuple[str, str, str]
     subject = data.get("course_subject_1")
     if subject is None or subject not in facts.reference.codes("course_subject"):
         return None  # the subject's own error is reported; Register's message would name no subject
-    if not _funding_cycle_known(facts):
-        return None
     return funding.funding_types[method], subject, facts.reference.name("course_subject", subject)
 
 
