@@ -240,6 +240,9 @@ def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path
         ],
     )
     assert result.exit_code == 2 and "'yesterday' is not an ISO 8601 date or time" in result.output
+    for odd in ("2026-11-01T10", "2026-W44-1", "20261101"):  # Register (DateTime.iso8601) or Python would differ
+        again = CliRunner().invoke(cli, ["export", "--to", "json", "-o", str(tmp_path / "o.json"), "--since", odd])
+        assert again.exit_code == 2, odd
     assert not (tmp_path / "out.json").exists() and not (tmp_path / "register").exists()
 
 

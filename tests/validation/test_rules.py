@@ -726,3 +726,19 @@ def test_withdrawal_trigger_and_ukprn_and_husid_digits():
     assert check(with_changes(hesa_id="3.10262E+12xx")) == [
         ("hesa_id", "hesa_id_not_digits", "hesa_id should be 13 or 17 digits; this value has other characters")
     ]
+
+
+def test_the_route_is_not_judged_while_the_start_date_is_invalid():
+    """R9 runs only `if: :valid_trainee_start_date?` (§3.3): Register says nothing of route 02 then."""
+    found = check(with_changes(training_route="02", itt_start_date="2025-13-01", trainee_start_date=None))
+    assert "invalid_training_route" not in {c for _f, c, _m in found}
+    assert "invalid_date" in {c for _f, c, _m in found} or any(f == "itt_start_date" for f, _c, _m in found)
+    assert "invalid_training_route" in {c for _f, c, _m in check(with_changes(training_route="02"))}
+
+
+def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
+    """R19: funding method C sets the veterans' initiative whatever was sent (§3.3), so '999' is not an error."""
+    found = check(with_changes(funding_method="C", fund_code="7", training_initiative="999"))
+    assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
+    found = check(with_changes(training_initiative="999"))
+    assert [c for f, c, _m in found if f == "training_initiative"] == ["invalid_code"]

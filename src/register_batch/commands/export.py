@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -11,6 +12,8 @@ from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.wording import counted
 
+_SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
+
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """Checked here, not by Register: a typo would cost a request (and exit 1) instead of a usage error."""
@@ -19,6 +22,9 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     from datetime import datetime
 
     try:
+        # The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3).
+        if not _SINCE.fullmatch(value):
+            raise ValueError(value)
         datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         example = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"

@@ -274,9 +274,12 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found = None
     reference = facts.reference
+    # R19: with funding_method C the mapper sets the veterans' initiative whatever was sent, so the sent code is
+    # never looked up (§3.3, §5.2).
+    overridden = "training_initiative" if data.get("funding_method") == "C" else None
     for field, list_name, codes in _plain_code_sets(reference):
         value = data.get(field)
-        if value is not None and value not in codes:
+        if value is not None and value not in codes and field != overridden:
             found = found or []
             found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
     return found
@@ -706,6 +709,9 @@ def _accepted_routes(reference: ReferenceData, before_2022: bool) -> list[str]:
 def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     route = facts.route
     if route is None:
+        return None
+    # R9 runs `if: :valid_trainee_start_date?`; a blank trainee_start_date is itt_start_date (§3.4).
+    if (facts.trainee_start if data.get("trainee_start_date") is not None else facts.itt_start) is None:
         return None
     accepted = _accepted_routes(facts.reference, facts.start_cycle < 2022)
     if route in accepted:
