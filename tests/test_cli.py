@@ -221,3 +221,32 @@ def test_junit_carries_a_control_character_quoted_from_the_input(tmp_path, regis
     junit = (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
     assert "sex contains a control character (U+000B)" in junit and "1\\x0b0" in junit
     assert "\x0b" not in junit
+
+
+def test_sigterm_while_a_file_is_read_ends_the_command_like_ctrl_c(tmp_path):
+    """systemd and `kill` send SIGTERM: one line and exit 3, never death by the signal (143 in a shell)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sample = Path(__file__).parent / "fixtures" / "register_csv" / "five_trainees.csv"
+    script = (
+        "import os, signal, sys\n"
+        "from register_batch.validation.runner import Checker\n"
+        "from register_batch import cli\n"
+        "original = Checker.records\n"
+        "def records(self, paths):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    yield from original(self, paths)\n"
+        "Checker.records = records\n"
+        "sys.argv = ['register-batch', 'validate', sys.argv[1], '--report-dir', sys.argv[2]]\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(sample), str(tmp_path / "reports")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines() == ["register-batch: interrupted; run the same command again to resume"]

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -261,8 +262,15 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM (systemd, `kill`) ends a command as Ctrl-C does: its temporary files removed,
+    one line, exit 3; a sync installs its own handlers while it writes (sync/runner.py StopSignals)."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     cli(prog_name="register-batch")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @reference.command("pull", context_settings=CONTEXT)

@@ -107,6 +107,16 @@ def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     assert raw.fields["F_PLMNTSCH_2"] == "100000"
 
 
+def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
+    """A trainee with a fourth degree tonight must not make the whole file unreadable (exit 2 every night)."""
+    groups = [f"F_{tag}_{n}" for n in range(1, 5) for tag in ("DEGTYPE", "DEGSBJ1", "DEGCLSS", "DEGEST", "DEGENDDT")]
+    columns = ["F_HUSID", "F_SURNAME", "F_FNAMES", *groups, "WITHDRAWAL_DATE", "DEFER_DATE"]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join(["0310261553101", "George", "Dave"] + [""] * 22) + "\n")
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
+
+
 def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE\n' 0310261553101 ,''Brien,' NULL ,null,\n")

@@ -113,3 +113,30 @@ def test_an_invalid_records_trainee_is_not_reported_as_missing_from_the_extract(
     invalid = report["records"][1]
     assert (invalid["action"], invalid["trainee_id"]) == ("invalid", ids[rows[1]["hesa_id"]])
     assert register.writes() == Counter({"POST /trainees": 3})
+
+
+def test_a_husid_typo_corrected_while_its_owner_arrives_keeps_two_people_apart(register, tmp_path):
+    """Night 1: A is keyed in with B's HUSID. Night 2: A's HUSID is corrected and B arrives. The ledger links B's
+    HUSID to A's trainee; following it would write B over A (and A over B the next night)."""
+    a, b = hesa_trainee(1), hesa_trainee(2)
+    b.update(F_FNAMES="Bola", F_BIRTHDTE="2000-01-02")
+    register.sync(write_hesa_csv(tmp_path / "n1.csv", [dict(a, F_HUSID=b["F_HUSID"])]))
+    [first] = register.trainees(2026)
+    second = register.sync(write_hesa_csv(tmp_path / "n2.csv", [a, b]))
+    assert sorted(second.actions.elements()) == ["create", "update"] and second.exit_code == 0
+    held = {t["provider_trainee_id"]: t for t in register.trainees(2026)}
+    assert held[a["F_OWNSTU"]]["trainee_id"] == first["trainee_id"]  # A keeps its trainee (and TRN)
+    assert held[a["F_OWNSTU"]]["hesa_id"] == a["F_HUSID"] and held[a["F_OWNSTU"]]["first_names"] == a["F_FNAMES"]
+    assert held[b["F_OWNSTU"]]["hesa_id"] == b["F_HUSID"] and held[b["F_OWNSTU"]]["first_names"] == "Bola"
+    assert register.sync(write_hesa_csv(tmp_path / "n2.csv", [a, b])).actions == Counter(unchanged=2)
+
+
+def test_two_husids_swapped_and_fixed_are_not_moved_between_people(register, tmp_path):
+    """Each trainee keeps its person: the fix is never applied by writing one person over the other."""
+    c, d = hesa_trainee(3), hesa_trainee(4)
+    d.update(F_FNAMES="Dami", F_BIRTHDTE="2001-05-06")
+    register.sync(write_hesa_csv(tmp_path / "n1.csv", [dict(c, F_HUSID=d["F_HUSID"]), dict(d, F_HUSID=c["F_HUSID"])]))
+    before = {t["trainee_id"]: (t["first_names"], t["date_of_birth"]) for t in register.trainees(2026)}
+    register.sync(write_hesa_csv(tmp_path / "n2.csv", [c, d]))
+    after = {t["trainee_id"]: (t["first_names"], t["date_of_birth"]) for t in register.trainees(2026)}
+    assert after == before and len(after) == 2  # nobody became someone else

@@ -115,6 +115,10 @@ def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_la
     result = sync_files([str(write_extract(tmp_path / "b.csv", [this_year]))], options(emulator, tmp_path))
     assert result.actions == Counter(create=1) and result.exit_code == 0
     assert stats(emulator)["trainees"] == 2
+    # Told, not silent: it may also be a HUSID corrected in the night its start moved (the same person twice).
+    issues = json.loads((tmp_path / "reports" / "report.json").read_text())["issues"]
+    assert [(i["code"], i["severity"]) for i in issues] == [("sync_other_instance", "warning")]
+    assert "2410000000001" in issues[0]["message"]
     # And with no ledger at all, beside a trainee that is new: the 2025 record is its own trainee, not a conflict.
     fresh = options(emulator, tmp_path, state_dir=tmp_path / "fresh")
     again = sync_files([str(write_extract(tmp_path / "c.csv", [this_year, trainee(2)]))], fresh)

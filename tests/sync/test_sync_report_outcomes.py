@@ -181,3 +181,41 @@ def stats(emulator) -> dict:
 def held(emulator) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
         return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+
+
+def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending(emulator, tmp_path, monkeypatch):
+    """Both signals land while the ledger notes a write Register has taken: the record is not 'not reached'."""
+    from register_batch.sync.ledger import Ledger
+
+    rows = [trainee(n) for n in range(1, 4)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    original = Ledger.record
+
+    def record(self, key, status, **details):
+        if status == "in_flight" and details.get("http_status") == 200:  # right after the first update succeeded
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, key, status, **details)
+
+    monkeypatch.setattr(Ledger, "record", record)
+    with pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
+    data, _doc = report_of(tmp_path)
+    assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
+
+
+def test_a_stop_while_the_report_is_written_lets_it_finish(emulator, tmp_path, monkeypatch):
+    from register_batch.reports import ReportBuilder
+
+    original = ReportBuilder.write
+
+    def write(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReportBuilder, "write", write)
+    result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options(emulator, tmp_path))
+    assert result.exit_code == 0
+    assert all((tmp_path / "reports" / name).exists() for name in ("report.json", "report.html", "results.csv"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from register_batch.errors import UnusableInput
 
@@ -42,7 +43,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     labels = [h.strip().lstrip("'").strip() for h in header if h.strip()]
     if labels:
         register_hits = sum(1 for label in labels if label.lower() in register_columns)
-        hesa_hits = sum(1 for label in labels if _hesa_name(label) in hesa_tags)
+        hesa_hits = sum(1 for label in labels if _is_hesa(label, hesa_tags))
         if register_hits >= max(3, len(labels) // 2) and register_hits >= hesa_hits:
             return "register-csv"
         if hesa_hits >= max(3, len(labels) // 2):
@@ -55,6 +56,12 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     )
 
 
-def _hesa_name(label: str) -> str:
+_GROUP_SUFFIX = re.compile(r"_\d+$")
+
+
+def _is_hesa(label: str, hesa_tags: frozenset[str]) -> bool:
+    """A HESA-named column: a tag (with or without F_), a numbered group column of one (F_DEGTYPE_3), or another
+    column of that format (WITHDRAWAL_DATE, DEFER_DATE). A file with many degrees is still a HESA-named CSV."""
     upper = label.upper()
-    return upper if upper.startswith("F_") else f"F_{upper}"
+    base = _GROUP_SUFFIX.sub("", upper)
+    return any(name in hesa_tags for name in (upper, base, f"F_{upper}", f"F_{base}"))

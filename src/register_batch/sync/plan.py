@@ -77,6 +77,7 @@ class RecordPlan:
     reason: str | None = None
     payload_hash: str | None = None
     held: list[Step] = field(default_factory=list)  # state changes not sent in this run (see `reason`)
+    note: str | None = None  # a warning for people about an action that goes ahead (sync_other_instance)
 
 
 def record_key(record: TraineeRecord) -> str | None:
@@ -97,6 +98,70 @@ def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bo
     instance; a new instance gets a HUSID of its own. (Same start year, other HUSID: a corrected HUSID.)"""
     theirs, ours = trainee.get("hesa_id"), data.get("hesa_id")
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
+
+
+def _disagrees(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+    """The record and the trainee name different HUSIDs or different SRS ids (both given, and not equal)."""
+    return any(
+        data.get(key) and trainee.get(key) and data.get(key) != trainee.get(key)
+        for key in ("hesa_id", "provider_trainee_id")
+    )
+
+
+def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of: date) -> None:
+    """Two records of one extract must never both write to one trainee (one person's data over another's, each
+    night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others are
+    matched again without it (a create, when Register has no one else for them). With no single such record,
+    none of them is sent."""
+    claims: dict[str, list[RecordPlan]] = {}
+    for plan in plans:
+        if plan.trainee_id and plan.action not in ("invalid", "conflict"):
+            claims.setdefault(plan.trainee_id, []).append(plan)
+    claimed = {trainee_id for trainee_id, claimants in claims.items()}
+    for trainee_id, claimants in claims.items():
+        if len(claimants) < 2:
+            continue
+        trainee = holdings.by_id.get(trainee_id) or {}
+        keeper = _likeliest(claimants, trainee)
+        if len(keeper) != 1:
+            for plan in claimants:
+                _conflict(plan, f"{len(claimants)} records of this extract match trainee {trainee_id}")
+            continue
+        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claimed])
+        for plan in claimants:
+            if plan is keeper[0]:
+                continue
+            again = plan_record(plan.record, None, others, invalid=False, as_of=as_of)
+            if again.action == "create" or (again.trainee_id and again.trainee_id not in claimed):
+                plan.__dict__.update(again.__dict__)
+            else:
+                _conflict(plan, f"another record of this extract is trainee {trainee_id}'s")
+
+
+def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> list[RecordPlan]:
+    """The claimants that are the trainee's person, by the surest evidence that picks exactly one: the same date
+    of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two records to
+    one trainee, so it is the weakest here)."""
+    tests = (
+        lambda d: (
+            d.get("date_of_birth") == trainee.get("date_of_birth")
+            and (d.get("last_name") or "").lower() == (trainee.get("last_name") or "").lower()
+        ),
+        lambda d: (
+            bool(d.get("provider_trainee_id")) and d.get("provider_trainee_id") == trainee.get("provider_trainee_id")
+        ),
+        lambda d: bool(d.get("hesa_id")) and d.get("hesa_id") == trainee.get("hesa_id"),
+    )
+    for same in tests:
+        found = [plan for plan in claimants if same(plan.record.data)]
+        if len(found) == 1:
+            return found
+    return []
+
+
+def _conflict(plan: RecordPlan, why: str) -> None:
+    plan.action, plan.steps, plan.held = "conflict", [], []
+    plan.reason = f"{why}: check the HUSIDs and SRS ids in the SRS and in Register; nothing was sent"
 
 
 def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
@@ -159,9 +224,12 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
     data = record.data
     if entry and entry.trainee_id:
         trainee = holdings.by_id.get(entry.trainee_id)
-        if trainee is not None:
+        if trainee is None:
+            return "missing", entry.trainee_id
+        if not _disagrees(data, trainee):
             return "matched", (trainee, "ledger")
-        return "missing", entry.trainee_id
+        # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap).
+        # Following it would write this record's data over another person; match as if there were no ledger.
     candidates: dict[str, dict[str, Any]] = {}
     by = None
     for name, index, value in (
@@ -223,6 +291,14 @@ def plan_record(
     if outcome == "new":
         plan.action = "create"
         plan.steps.append(Step("create", create_body(record.data)))
+        srs_id = record.data.get("provider_trainee_id")
+        for other in holdings.by_provider_id.get(srs_id, []) if srs_id else []:
+            # Told, not guessed: another course instance, or a HUSID corrected in the same night as a start moved.
+            plan.note = (
+                f"created as another course instance: trainee {other['trainee_id']} has this SRS id with HUSID "
+                f"{other.get('hesa_id')}, starting {other.get('itt_start_date')}. If this record's HUSID is a "
+                "correction of that one, it is the same person: correct the HUSID in Register"
+            )
         _status_steps(plan, record, state="submitted_for_trn", as_of=as_of)
         return plan
     trainee, by = detail

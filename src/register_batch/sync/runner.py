@@ -43,7 +43,16 @@ from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
 from register_batch.sync.ledger import Ledger, StateDirLock
-from register_batch.sync.plan import Holdings, RecordPlan, Step, plan_changes, plan_record, record_key, start_cycle
+from register_batch.sync.plan import (
+    Holdings,
+    RecordPlan,
+    Step,
+    one_record_per_trainee,
+    plan_changes,
+    plan_record,
+    record_key,
+    start_cycle,
+)
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.wording import counted
@@ -84,6 +93,16 @@ describe(
     source="register-api.md §2.7 (no withdrawal before the ITT start date), §2.8 (states that can be deferred)",
     fix="Nothing to do now: each run sends the record's other changes, and the withdrawal or deferral once "
     "Register accepts it (for a withdrawal, from the ITT start date).",
+    severity=Severity.WARNING,
+)
+describe(
+    "sync_other_instance",
+    scope="batch",
+    fields=("hesa_id", "provider_trainee_id"),
+    message="created as another course instance: trainee <id> has this SRS id with HUSID <husid>, starting <date>",
+    source="design.md (Sync semantics); docs/faq.md (another course instance of the same student)",
+    fix="Nothing to do if this is a new course. If the HUSID was corrected while the start date moved, it is the "
+    "same person twice: correct the HUSID of the older trainee in Register, then ask DfE to remove the new one.",
     severity=Severity.WARNING,
 )
 describe(
@@ -230,8 +249,9 @@ class SyncResult:
         return 0
 
 
-class _Stop(Exception):
-    """Ctrl-C or SIGTERM: stop at the next safe point (or at once, on a second signal or before any write)."""
+class _Stop(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: stop at the next safe point (or at once, on a second signal or before any write). A
+    KeyboardInterrupt, so that wherever it lands the CLI reports an interrupted run (exit 3)."""
 
 
 class _Outage(Exception):
@@ -331,6 +351,20 @@ class SyncRun:
     # --- execution --------------------------------------------------------------------------------------
 
     def execute(self, result: RecordResult) -> None:
+        """Send the record's steps; stopped at once part-way (a second Ctrl-C), say so truthfully."""
+        started = self.client.stats.total
+        try:
+            self._execute(result)
+        except KeyboardInterrupt:  # and _Stop
+            if result.outcome == "pending" and self.client.stats.total > started:
+                # A request went out for this record: Register may have carried it out. The ledger says in flight
+                # (or unknown), so the next run looks in Register before it writes anything for this record.
+                result.requests = self.client.stats.total - started
+                result.outcome = "unknown"
+                result.errors = ["stopped while writing this record; run the same command again to finish"]
+            raise
+
+    def _execute(self, result: RecordResult) -> None:
         plan = result.plan
         record = plan.record
         key = plan.key
@@ -349,13 +383,6 @@ class SyncRun:
             before = self.client.stats.total
             try:
                 self.send(plan, step, key, common)
-            except (KeyboardInterrupt, _Stop):
-                # Stopped at once while a request was out: it may have been carried out. The ledger says
-                # in flight, so the next run looks in Register before it writes anything for this record.
-                result.requests += self.client.stats.total - before
-                result.outcome = "unknown"
-                result.errors = [f"stopped while {step.kind} was waiting for Register's answer; run again to finish"]
-                raise
             except _Outage as outage:
                 result.requests += self.client.stats.total - before
                 if outage.unknown:  # the ledger says unknown already: the next run looks before it writes
@@ -707,6 +734,7 @@ def _run(
                 )
                 for index, record in enumerate(records)
             ]
+            one_record_per_trainee([result.plan for result in planned], holdings, as_of=run.as_of)
             # Before anything is created: a record with no ledger entry whose start cycle changed since Register
             # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
             # compares cycles too, so it would be created twice. Look in the cycles either side.
@@ -725,6 +753,8 @@ def _run(
                     again = plan_record(result.plan.record, None, elsewhere, invalid=False, as_of=run.as_of)
                     if again.action != "create":
                         result.plan = again
+                    elif again.note:
+                        result.plan.note = again.note
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
             unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
@@ -784,7 +814,8 @@ def _run(
             interrupted = True
     elapsed = time.monotonic() - started
     try:
-        return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed, unmatched)
+        with stops.installed():  # a stop while the report is written waits for it (a second one does not)
+            return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed, unmatched)
     except Interrupted as stopped:
         if refused is not None:
             raise refused from None
@@ -822,6 +853,10 @@ def _finish(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
+        elif result.plan.note and result.outcome in ("done", "planned"):
+            report.add_batch_issues(
+                [(index, _api_issue(result, "sync_other_instance", result.plan.note, Severity.WARNING))]
+            )
         elif result.plan.held and result.outcome in ("done", "planned") and result.plan.reason:
             # sent (or to be sent) without its withdrawal or deferral, which waits: say so where people look
             issue = _api_issue(result, "sync_held", result.plan.reason, Severity.WARNING)
