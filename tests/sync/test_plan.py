@@ -140,3 +140,6 @@ def test_two_husids_swapped_and_fixed_are_not_moved_between_people(register, tmp
     register.sync(write_hesa_csv(tmp_path / "n2.csv", [c, d]))
     after = {t["trainee_id"]: (t["first_names"], t["date_of_birth"]) for t in register.trainees(2026)}
     assert after == before and len(after) == 2  # nobody became someone else
+    # told as conflicts about these two trainees, which are then not "in Register but not in the extract"
+    report = register.report()
+    assert [r["action"] for r in report["records"]] == ["conflict", "conflict"] and report["not_in_extract"] == []

@@ -78,6 +78,7 @@ class RecordPlan:
     payload_hash: str | None = None
     held: list[Step] = field(default_factory=list)  # state changes not sent in this run (see `reason`)
     note: str | None = None  # a warning for people about an action that goes ahead (sync_other_instance)
+    related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
 
 def record_key(record: TraineeRecord) -> str | None:
@@ -220,7 +221,7 @@ class Holdings:
 
 
 def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tuple[str, Any]:
-    """('matched', (trainee, by)) | ('new', None) | ('conflict', reason) | ('missing', trainee_id)."""
+    """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id)."""
     data = record.data
     if entry and entry.trainee_id:
         trainee = holdings.by_id.get(entry.trainee_id)
@@ -247,17 +248,19 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
         return "matched", (next(iter(candidates.values())), by)
     if len(candidates) > 1:
         ids = ", ".join(sorted(candidates))
-        return "conflict", f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
+        why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
+        return "conflict", (why, tuple(sorted(candidates)))
     birth = (data.get("date_of_birth") or "", (data.get("last_name") or "").lower())
     rule = [t for t in holdings.by_birth.get(birth, []) if duplicate_rule_matches(data, t)]
     if len(rule) == 1 and rule[0].get("hesa_id") in (None, data.get("hesa_id")):
         return "matched", (rule[0], "duplicate_rule")
     if rule:
         ids = ", ".join(sorted(t["trainee_id"] for t in rule))
-        return "conflict", (
+        why = (
             f"Register's duplicate rule matches trainee(s) {ids} with another hesa_id: a create would be refused "
             "with 409. Check whether they are the same person"
         )
+        return "conflict", (why, tuple(sorted(t["trainee_id"] for t in rule)))
     return "new", None
 
 
@@ -278,7 +281,7 @@ def plan_record(
         return plan
     outcome, detail = match(record, entry, holdings)
     if outcome == "conflict":
-        plan.action, plan.reason = "conflict", detail
+        plan.action, (plan.reason, plan.related) = "conflict", detail
         return plan
     if outcome == "missing":
         plan.action = "conflict"

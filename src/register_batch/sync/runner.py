@@ -757,6 +757,7 @@ def _run(
                         result.plan.note = again.note
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
+            matched.update(trainee_id for r in results for trainee_id in r.plan.related)
             unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
