@@ -8,9 +8,12 @@ import re
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def counted(count: int, noun: str) -> str:
-    """`count noun`, the noun plural unless the count is one (nouns here take a plain -s)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:
+    """`count noun`, the noun plural unless the count is one (nouns here take a plain -s); `grouped` writes
+    thousands separators (`1,234 records`), as report.html does."""
+    count = count or 0
+    number = f"{count:,}" if grouped else str(count)
+    return f"{number} {noun}{'' if count == 1 else 's'}"
 
 
 def xml_safe(text: str) -> str:

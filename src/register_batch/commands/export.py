@@ -21,15 +21,16 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
         return None
     from datetime import datetime
 
-    try:
-        # The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3).
-        if not _SINCE.fullmatch(value):
-            raise ValueError(value)
-        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        example = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {example}") from None
-    return value
+    # The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3), and a day
+    # that exists.
+    if _SINCE.fullmatch(value):
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            return value
+        except ValueError:
+            pass
+    example = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
+    raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {example}")
 
 
 @click.command(context_settings=CONTEXT)

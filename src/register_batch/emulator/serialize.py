@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from register_batch.reference import DATA_DIR, ReferenceData
-from register_batch.reference.build import load_code_list
+from register_batch.textyaml import load_text_yaml
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URNS, PRIMARY_AGE_RANGES, UNDERGRADUATE_ROUTES
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_degree
 
@@ -57,7 +57,7 @@ def timestamp_seconds(micros: int | None) -> str | None:
 @cache
 def other_uk_institution_uuid() -> str | None:
     """Id of "Other UK institution" (no HESA code, so absent from the index): what unknown institutions become."""
-    doc = load_code_list(DATA_DIR / "v2026.1" / "institution.yml")
+    doc = load_text_yaml(DATA_DIR / "v2026.1" / "institution.yml")
     for value in doc["data"]:
         if value.get("name") == "other_uk":
             return str(value["id"])

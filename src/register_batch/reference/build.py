@@ -41,11 +41,6 @@ FIELD_FILES: dict[str, tuple[str, str | None]] = {
 }
 
 
-def load_code_list(path: Path) -> Any:
-    """A reference-data YAML file with every scalar as written (textyaml.TextLoader)."""
-    return load_text_yaml(path)
-
-
 def _identity(value: Any, where: str) -> str:
     """A value's `id` as written; course_age_range's `[min, max]` as `[3, 11]` (JSON, read by the emulator)."""
     if isinstance(value, str):
@@ -73,10 +68,10 @@ def _codes(value: Any, where: str) -> list[str]:
 
 def _field_payload(version_dir: Path, field: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     source, locale = FIELD_FILES[field]
-    doc = load_code_list(version_dir / source)
+    doc = load_text_yaml(version_dir / source)
     labels: dict[str, str] = {}
     if locale:
-        locale_doc = load_code_list(version_dir / "locales" / locale) or {}
+        locale_doc = load_text_yaml(version_dir / "locales" / locale) or {}
         for block in (locale_doc.get("en") or {}).values():
             labels.update({str(k): str(v) for k, v in (block or {}).items()})
     metadata = {k: v for k, v in doc["metadata"].items() if k not in ("source", "change_log")}
@@ -101,7 +96,7 @@ def _field_payload(version_dir: Path, field: str) -> tuple[dict[str, Any], dict[
 
 
 def _withdrawal_payload(version_dir: Path) -> dict[str, Any]:
-    doc = load_code_list(version_dir / "withdrawal_reasons.yml")
+    doc = load_text_yaml(version_dir / "withdrawal_reasons.yml")
     shown = doc.get("display_names") or {}
     entries = []
     for trigger in doc["triggers"]:
@@ -143,7 +138,7 @@ def build_index(version: str = "v2026.1") -> dict[str, Any]:
             subject: sorted({code for _name, codes in members for code in codes or []})
             for subject, members in allocation.items()
         },
-        "funding": load_code_list(version_dir / "funding.yml"),
+        "funding": load_text_yaml(version_dir / "funding.yml"),
     }
 
 

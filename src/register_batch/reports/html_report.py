@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from register_batch import reports
+from register_batch import reports, wording
 from register_batch.fs import private_writer
 from register_batch.reports import ISSUE_KEYS, field_key
 
@@ -87,9 +87,8 @@ _ENV.filters["n"] = lambda value: f"{value or 0:,}"
 
 
 def counted(count: int | None, noun: str) -> str:
-    """`1 record`, `1,234 records`: the CLI's wording (wording.counted) with thousands separators."""
-    count = count or 0
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    """`1 record`, `1,234 records`: the CLI's wording with thousands separators."""
+    return wording.counted(count, noun, grouped=True)
 
 
 _ENV.filters["counted"] = counted
@@ -332,6 +331,25 @@ class Status:
     lines: list[tuple[str, str]]  # (in bold, then plain)
 
 
+# Problems the summary box names by how many records have them: (key, in bold with the count, then plain).
+_PER_RECORD = {
+    "unknown": (
+        "{} may not have been written.",
+        "Register's answer was lost. Run the same command again: it looks in Register first and creates no one twice.",
+    ),
+    "failed": ("{} failed at Register.", "Register's messages are under Issues."),
+    "conflict": (
+        "{} could not be matched safely to Register's trainees.",
+        "Nothing was written for them; Issues names the trainees in Register.",
+    ),
+    "blocked": (
+        "{} cannot be changed through the API.",
+        "Register holds the trainee as recommended, withdrawn or awarded, and the extract differs (see Issues). "
+        "Correct the SRS, or ask DfE's Register support if Register must change.",
+    ),
+}
+
+
 def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none."""
     records, invalid = summary["records"], summary["invalid"]
@@ -351,19 +369,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
                 + ". Run the same command again: it carries on where this run stopped and creates no one twice.",
             )
         )
-    if outcomes.get("unknown"):
-        n = outcomes["unknown"]
-        bad.append(
-            (
-                "unknown",
-                f"{counted(n, 'record')} may not have been written.",
-                "Register's answer was lost. Run the same command again: it looks in Register first and "
-                "creates no one twice.",
-            )
-        )
-    if outcomes.get("failed"):
-        n = outcomes["failed"]
-        bad.append(("failed", f"{counted(n, 'record')} failed at Register.", "Register's messages are under Issues."))
+    bad += [_per_record(key, n) for key in ("unknown", "failed") if (n := outcomes.get(key))]
     if invalid:
         sent = " They were not sent." if sync and not sync.get("dry_run") else ""
         bad.append(
@@ -374,25 +380,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
                 "Issues in your student record system and export again.",
             )
         )
-    if actions.get("conflict"):
-        n = actions["conflict"]
-        bad.append(
-            (
-                "conflict",
-                f"{counted(n, 'record')} could not be matched safely to Register's trainees.",
-                "Nothing was written for them; Issues names the trainees in Register.",
-            )
-        )
-    if actions.get("blocked"):
-        n = actions["blocked"]
-        bad.append(
-            (
-                "blocked",
-                f"{counted(n, 'record')} cannot be changed through the API.",
-                "Register holds the trainee as recommended, withdrawn or awarded, and the extract differs (see "
-                "Issues). Correct the SRS, or ask DfE's Register support if Register must change.",
-            )
-        )
+    bad += [_per_record(key, n) for key in ("conflict", "blocked") if (n := actions.get(key))]
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad])
     if summary["errors"]:
@@ -403,13 +391,18 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             "warn",
             [
                 (
-                    f"{_all_pass(records)}",
+                    _all_pass(records),
                     f"{counted(summary['warnings'], 'warning')} to look at: Register accepts these records, "
                     "but check each one.",
                 )
             ],
         )
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
+
+
+def _per_record(key: str, count: int) -> tuple[str, str, str]:
+    strong, text = _PER_RECORD[key]
+    return key, strong.format(counted(count, "record")), text
 
 
 def _all_pass(records: int) -> str:

@@ -255,13 +255,15 @@ def degree_changes(
     return found
 
 
-def _placement_key(placement: dict[str, Any]) -> str | None:
-    return _text(placement.get("urn")) or _text(placement.get("name"))
-
-
 def _placement_values(placement: dict[str, Any]) -> dict[str, str | None]:
+    """What identifies a placement: its URN, else its name (names are Register's or generated)."""
     urn = _text(placement.get("urn"))
     return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
+
+
+def _placement_key(placement: dict[str, Any]) -> str | None:
+    (value,) = _placement_values(placement).values()
+    return value
 
 
 def placement_changes(

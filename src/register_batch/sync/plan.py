@@ -109,55 +109,55 @@ def _disagrees(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
     )
 
 
-def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of: date) -> None:
-    """Two records of one extract must never both write to one trainee (one person's data over another's, each
-    night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others are
-    matched again without it (a create, when Register has no one else for them). With no single such record,
+def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of: date) -> list[RecordPlan]:
+    """The plans, so that no two records of one extract write to one trainee (one person's data over another's,
+    each night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others
+    are matched again without it (a create, when Register has no one else for them). With no single such record,
     none of them is sent."""
-    claims: dict[str, list[RecordPlan]] = {}
-    for plan in plans:
+    claims: dict[str, list[int]] = {}
+    for index, plan in enumerate(plans):
         if plan.trainee_id and plan.action not in ("invalid", "conflict"):
-            claims.setdefault(plan.trainee_id, []).append(plan)
-    claimed = {trainee_id for trainee_id, claimants in claims.items()}
+            claims.setdefault(plan.trainee_id, []).append(index)
+    settled = list(plans)
     for trainee_id, claimants in claims.items():
         if len(claimants) < 2:
             continue
-        trainee = holdings.by_id.get(trainee_id) or {}
-        keeper = _likeliest(claimants, trainee)
-        if len(keeper) != 1:
-            for plan in claimants:
-                _conflict(plan, f"{len(claimants)} records of this extract match trainee {trainee_id}")
+        keeper = _likeliest([plans[i] for i in claimants], holdings.by_id.get(trainee_id) or {})
+        if keeper is None:
+            for i in claimants:
+                _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
             continue
-        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claimed])
-        for plan in claimants:
-            if plan is keeper[0]:
+        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claims])
+        for i in claimants:
+            if plans[i] is keeper:
                 continue
-            again = plan_record(plan.record, None, others, invalid=False, as_of=as_of)
-            if again.action == "create" or (again.trainee_id and again.trainee_id not in claimed):
-                plan.__dict__.update(again.__dict__)
+            again = plan_record(plans[i].record, None, others, invalid=False, as_of=as_of)
+            if again.action == "create" or (again.trainee_id and again.trainee_id not in claims):
+                settled[i] = again
             else:
-                _conflict(plan, f"another record of this extract is trainee {trainee_id}'s")
+                _conflict(plans[i], f"another record of this extract is trainee {trainee_id}'s")
+    return settled
 
 
-def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> list[RecordPlan]:
-    """The claimants that are the trainee's person, by the surest evidence that picks exactly one: the same date
-    of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two records to
-    one trainee, so it is the weakest here)."""
+def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> RecordPlan | None:
+    """The one claimant that is the trainee's person, by the surest evidence that picks exactly one: the same
+    date of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two
+    records to one trainee, so it is the weakest here)."""
     tests = (
-        lambda d: (
-            d.get("date_of_birth") == trainee.get("date_of_birth")
-            and (d.get("last_name") or "").lower() == (trainee.get("last_name") or "").lower()
-        ),
-        lambda d: (
-            bool(d.get("provider_trainee_id")) and d.get("provider_trainee_id") == trainee.get("provider_trainee_id")
-        ),
-        lambda d: bool(d.get("hesa_id")) and d.get("hesa_id") == trainee.get("hesa_id"),
+        lambda d: birth_key(d) == birth_key(trainee),
+        lambda d: bool(d.get("provider_trainee_id")) and d["provider_trainee_id"] == trainee.get("provider_trainee_id"),
+        lambda d: bool(d.get("hesa_id")) and d["hesa_id"] == trainee.get("hesa_id"),
     )
     for same in tests:
         found = [plan for plan in claimants if same(plan.record.data)]
         if len(found) == 1:
-            return found
-    return []
+            return found[0]
+    return None
+
+
+def birth_key(person: dict[str, Any]) -> tuple[str, str]:
+    """Date of birth and last name (case ignored): how Register's duplicate rule first narrows its search (§4)."""
+    return person.get("date_of_birth") or "", (person.get("last_name") or "").lower()
 
 
 def _conflict(plan: RecordPlan, why: str) -> None:
@@ -204,14 +204,13 @@ class Holdings:
             self.by_hesa.setdefault(trainee["hesa_id"], []).append(trainee)
         if trainee.get("provider_trainee_id"):
             self.by_provider_id.setdefault(trainee["provider_trainee_id"], []).append(trainee)
-        key = (trainee.get("date_of_birth") or "", (trainee.get("last_name") or "").lower())
-        self.by_birth.setdefault(key, []).append(trainee)
+        self.by_birth.setdefault(birth_key(trainee), []).append(trainee)
 
     def _unindex(self, trainee: dict[str, Any]) -> None:
         for index, key in (
             (self.by_hesa, trainee.get("hesa_id")),
             (self.by_provider_id, trainee.get("provider_trainee_id")),
-            (self.by_birth, (trainee.get("date_of_birth") or "", (trainee.get("last_name") or "").lower())),
+            (self.by_birth, birth_key(trainee)),
         ):
             if key in index:
                 index[key] = [t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id")]
@@ -250,8 +249,7 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
         ids = ", ".join(sorted(candidates))
         why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
         return "conflict", (why, tuple(sorted(candidates)))
-    birth = (data.get("date_of_birth") or "", (data.get("last_name") or "").lower())
-    rule = [t for t in holdings.by_birth.get(birth, []) if duplicate_rule_matches(data, t)]
+    rule = [t for t in holdings.by_birth.get(birth_key(data), []) if duplicate_rule_matches(data, t)]
     if len(rule) == 1 and rule[0].get("hesa_id") in (None, data.get("hesa_id")):
         return "matched", (rule[0], "duplicate_rule")
     if rule:
@@ -295,8 +293,9 @@ def plan_record(
         plan.action = "create"
         plan.steps.append(Step("create", create_body(record.data)))
         srs_id = record.data.get("provider_trainee_id")
-        for other in holdings.by_provider_id.get(srs_id, []) if srs_id else []:
+        if others := holdings.by_provider_id.get(srs_id, []) if srs_id else []:
             # Told, not guessed: another course instance, or a HUSID corrected in the same night as a start moved.
+            other = others[-1]
             plan.note = (
                 f"created as another course instance: trainee {other['trainee_id']} has this SRS id with HUSID "
                 f"{other.get('hesa_id')}, starting {other.get('itt_start_date')}. If this record's HUSID is a "

@@ -304,15 +304,7 @@ class StopSignals:
 class SyncRun:
     """One run against one target and state dir."""
 
-    def __init__(
-        self,
-        options: SyncOptions,
-        client: RegisterClient,
-        ledger: Ledger,
-        progress: Progress,
-        stops: StopSignals | None = None,
-    ):
-        self.stops = stops or StopSignals()
+    def __init__(self, options: SyncOptions, client: RegisterClient, ledger: Ledger, progress: Progress):
         self.options = options
         self.client = client
         self.ledger = ledger
@@ -701,7 +693,7 @@ def _run(
     progress: Progress,
 ) -> SyncResult:
     stops = StopSignals()
-    run = SyncRun(options, client, ledger, progress, stops)
+    run = SyncRun(options, client, ledger, progress)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     unmatched: list[dict[str, Any]] = []
@@ -734,7 +726,9 @@ def _run(
                 )
                 for index, record in enumerate(records)
             ]
-            one_record_per_trainee([result.plan for result in planned], holdings, as_of=run.as_of)
+            settled = one_record_per_trainee([result.plan for result in planned], holdings, as_of=run.as_of)
+            for result, plan in zip(planned, settled, strict=True):
+                result.plan = plan
             # Before anything is created: a record with no ledger entry whose start cycle changed since Register
             # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
             # compares cycles too, so it would be created twice. Look in the cycles either side.
@@ -797,7 +791,7 @@ def _run(
                     run.execute(result)
                     task.advance(max(1, len(result.plan.steps)))
                 task.close()
-        except (KeyboardInterrupt, _Stop):
+        except KeyboardInterrupt:  # and _Stop
             interrupted = True
         except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
@@ -813,16 +807,15 @@ def _run(
                 raise
             refused = exc
             interrupted = True
-    elapsed = time.monotonic() - started
-    try:
-        with stops.installed():  # a stop while the report is written waits for it (a second one does not)
+        elapsed = time.monotonic() - started
+        try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
             return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed, unmatched)
-    except Interrupted as stopped:
-        if refused is not None:
-            raise refused from None
-        if outage is not None:
-            raise Interrupted(f"Register stopped answering ({outage}); {stopped}") from None
-        raise
+        except Interrupted as stopped:
+            if refused is not None:
+                raise refused from None
+            if outage is not None:
+                raise Interrupted(f"Register stopped answering ({outage}); {stopped}") from None
+            raise
 
 
 def _issue_code(result: RecordResult) -> str:
@@ -832,6 +825,16 @@ def _issue_code(result: RecordResult) -> str:
     if result.unavailable:
         return "sync_unavailable"
     return {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
+
+
+def _warning(plan: RecordPlan) -> tuple[str, str] | None:
+    """(code, message) for a record that went ahead with something people should know: created beside another
+    course instance, or sent without its withdrawal or deferral, which waits."""
+    if plan.note:
+        return "sync_other_instance", plan.note
+    if plan.held and plan.reason:
+        return "sync_held", plan.reason
+    return None
 
 
 NOT_IN_EXTRACT_LISTED = 1000  # the report lists this many; the count covers them all
@@ -854,14 +857,8 @@ def _finish(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
-        elif result.plan.note and result.outcome in ("done", "planned"):
-            report.add_batch_issues(
-                [(index, _api_issue(result, "sync_other_instance", result.plan.note, Severity.WARNING))]
-            )
-        elif result.plan.held and result.outcome in ("done", "planned") and result.plan.reason:
-            # sent (or to be sent) without its withdrawal or deferral, which waits: say so where people look
-            issue = _api_issue(result, "sync_held", result.plan.reason, Severity.WARNING)
-            report.add_batch_issues([(index, issue)])
+        elif result.outcome in ("done", "planned") and (warning := _warning(result.plan)):
+            report.add_batch_issues([(index, _api_issue(result, *warning, Severity.WARNING))])
     requests = client.stats.as_dict()
     records_total = len(results)
     requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
