@@ -34,14 +34,14 @@ def parse_date(value: Any) -> date | None:
     the basic (`19851219`) and week (`2026-W36-4`) forms, which would pass here, be sent as written, and show as
     drift against the `YYYY-MM-DD` Register returns (§1.4).
     """
-    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-        return None
-    return _iso_date(value)
+    return _iso_date(value) if isinstance(value, str) else None
 
 
 @lru_cache(maxsize=8192)
 def _iso_date(value: str) -> date | None:
-    # Extracts repeat the same few hundred dates (start dates, births per day): remembered, not re-parsed.
+    # Extracts repeat the same few hundred dates (start dates, births per day): remembered, form check included.
+    if not _ISO_DAY.fullmatch(value):
+        return None
     try:
         return date.fromisoformat(value)
     except ValueError:  # 2023-02-30
