@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 
 @contextmanager
@@ -33,6 +37,68 @@ def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Seen:
+    """One request as the server in front of Register received it."""
+
+    method: str
+    path: str  # without the query
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Front:
+    url: str
+    seen: list[Seen]  # every request received, in order
+
+
+@contextmanager
+def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answer | None]) -> Iterator[Front]:
+    """A server on 127.0.0.1 in front of `upstream` (the emulator): `answer(seen, forward)` returns the answer to
+    give, which may be a real one (from `forward()`, which passes the request on) changed, or None to pass the
+    request on unchanged."""
+    seen: list[Seen] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            parts = urlsplit(self.path)
+            request = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), data)
+            seen.append(request)
+
+            def forward() -> Answer:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                reply = httpx.request(self.command, upstream + self.path, headers=headers, content=data)
+                return reply.status_code, {"Content-Type": reply.headers.get("Content-Type", "")}, reply.content
+
+            status, headers, body = answer(request, forward) or forward()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Front(f"http://127.0.0.1:{server.server_address[1]}", seen)
     finally:
         server.shutdown()
         server.server_close()

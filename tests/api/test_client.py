@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from register_batch.api import (
+    ApiError,
     InsecureTarget,
+    NotFound,
     OutcomeUnknown,
     RateLimiter,
     RegisterClient,
@@ -19,7 +21,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.emulator import start_emulator
-from stub_http import answering
+from stub_http import answering, fronting
 
 TOKEN = "client-test-token"
 
@@ -150,3 +152,81 @@ def test_a_200_that_is_not_registers_json_is_not_taken_for_an_answer(portal):
         assert client.stats.retries == 1
         with pytest.raises(OutcomeUnknown, match="not Register's JSON"):
             client.create_trainee(body())  # a write: whether it got past the page is unknown
+
+
+NGINX_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>"
+    b"\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "status,page,content_type,expected",
+    [
+        (502, NGINX_502, "text/html", "Bad Gateway: an HTML page instead of Register's JSON"),
+        (413, b"<html><body><h1>413 Request Entity Too Large</h1></body></html>", "text/html", "Request Entity Too"),
+        (403, b"Forbidden\n", "text/plain", "Forbidden"),  # rack-attack's blocklist (§1.3): short, kept as it is
+    ],
+)
+def test_a_refusal_that_is_not_json_is_one_line_naming_it_never_the_page(status, page, content_type, expected):
+    with (
+        answering(status, page, {"Content-Type": content_type}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1, timeout=1) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.create_trainee(body())
+    text = str(caught.value)
+    assert expected in text and "\n" not in text and "<" not in text
+
+
+def test_a_success_without_data_is_not_taken_for_done(emulator):
+    """A 201 (or 200) whose body lacks `data`: a create that may have happened is an unknown outcome (resolved by
+    the sync, never resent blindly); a read is retried, then refused, never read as an empty list."""
+
+    def without_data(seen, forward):
+        if seen.method == "POST" or "since" in seen.query:
+            status, headers, _content = forward()
+            return status, headers, b"{}"
+        return None
+
+    with (
+        fronting(emulator.url, without_data) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2, timeout=2) as client,
+    ):
+        with pytest.raises(OutcomeUnknown, match="no `data`"):
+            client.create_trainee(body())
+        with pytest.raises(ServerError, match="no `data`"):
+            list(client.iter_trainees(academic_cycle=2025, since="2025-01-01"))
+        assert [t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025)] == ["0000000000001"]
+    assert [s.method for s in front.seen].count("POST") == 1
+
+
+def test_only_no_trainees_found_is_an_empty_listing(emulator):
+    """404 `No trainees found` is an empty page (§2.3); 404 `Not found` is a version Register does not serve, or its
+    API switched off (§1.1): an error, never "Register holds no one"."""
+    with client_for(emulator) as client:
+        assert list(client.iter_trainees(academic_cycle=2025)) == []
+    with (
+        client_for(emulator, api_version="v2025.0") as old,
+        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0"),
+    ):
+        list(old.iter_trainees(academic_cycle=2025))
+
+
+def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
+    """GET /trainees/{id} is unwrapped in Register's code; its tech docs show it wrapped in `data` (§2.4 ⚠)."""
+    with client_for(emulator) as client:
+        created = client.create_trainee(body())
+
+    def wrapped(seen, forward):
+        if seen.method == "GET" and seen.path.endswith(created["trainee_id"]):
+            status, headers, content = forward()
+            return status, headers, b'{"data":' + content + b"}"
+        return None
+
+    with (
+        fronting(emulator.url, wrapped) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+    ):
+        trainee = client.get_trainee(created["trainee_id"])
+    assert trainee["trainee_id"] == created["trainee_id"] and trainee["hesa_id"] == "0000000000001"

@@ -24,7 +24,7 @@ from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.errors import RegisterUnavailable
 from register_batch.sync import SyncOptions, sync_files
-from stub_http import answering
+from stub_http import answering, fronting
 from trainee_extracts import extract, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
@@ -538,3 +538,48 @@ def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alo
     assert "2 in Register but not in the extract (left alone)" in fewer.summary_line()
     assert 'data-not-in-extract="2"' in (tmp_path / "reports" / "report.html").read_text()
     assert len(held(emulator)) == 5
+
+
+@pytest.mark.parametrize("answer", [b"{}", b'{"data":{}}', b""])
+def test_a_create_answered_without_its_trainee_is_resolved_in_register_not_a_crash(emulator, tmp_path, answer):
+    """A 201 whose body does not hold the trainee (a gateway rewrote it, a truncated reply): the trainee was most
+    likely created, so it is looked up and adopted, never created again and never an internal error."""
+
+    def created_without_trainee(seen, forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            status, headers, _content = forward()
+            return status, headers, answer
+        return None
+
+    with fronting(emulator.url, created_without_trainee) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)  # one Register
+        result = sync_files([str(extract(tmp_path / "in.csv", 3))], fronted)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=3)
+    assert all(r.plan.trainee_id for r in result.results)
+    assert sum(1 for s in front.seen if s.method == "POST") == 3
+    hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
+    assert len(hesa_ids) == 3 and max(hesa_ids.values()) == 1
+    again = sync_files([str(extract(tmp_path / "in.csv", 3))], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=3)
+
+
+def test_a_version_register_does_not_serve_is_one_line_and_nothing_is_sent(emulator, tmp_path):
+    """Register answers 404 `Not found` for a version it does not serve (§1.1): not an empty cycle to fill."""
+
+    def old_version(seen, forward):
+        if seen.path.startswith("/api/v2026.1/"):
+            return 404, {"Content-Type": "application/json"}, b'{"errors":[{"error":"NotFound","message":"Not found"}]}'
+        return None
+
+    source = extract(tmp_path / "in.csv", 3)
+    with fronting(emulator.url, old_version) as front:
+        done = subprocess.run(
+            sync_command(source, front.url, tmp_path / "state", tmp_path / "r", AS_OF.isoformat()),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "REGISTER_API_TOKEN": TOKEN},
+        )
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "404" in line and "does not serve the Register API v2026.1" in line and "--api-version" in line
+    assert [s.method for s in front.seen] == ["GET"]

@@ -48,6 +48,7 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
+NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 
 
 class Secret:
@@ -174,7 +175,16 @@ class RegisterClient:
 
     # --- transport ------------------------------------------------------------------------------------
 
-    def _once(self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, auth: bool) -> Any:
+    def _once(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        body: Any,
+        params: dict[str, Any] | None,
+        auth: bool,
+        expect: type | None = None,
+    ) -> Any:
         headers = {}
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token.reveal()}"
@@ -217,11 +227,15 @@ class RegisterClient:
                 raise ServerError(
                     method, path, status, ["the answer was not Register's JSON (a proxy or sign-in page in the way?)"]
                 )
+            if expect is not None and not isinstance((parsed or {}).get("data"), expect):
+                # A success without the trainee (or list) it always carries (§2): not Register's answer, or a
+                # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
+                raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
             return parsed
         error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
             status, ServerError if status >= 500 else ApiError
         )
-        raise error(method, path, status, messages_of(parsed) or [response.reason_phrase], parsed)
+        raise error(method, path, status, _messages(response, parsed), parsed)
 
     def _call(
         self,
@@ -232,7 +246,9 @@ class RegisterClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
+        expect: type | None = None,
     ) -> Any:
+        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -254,7 +270,7 @@ class RegisterClient:
             ):
                 with attempt:
                     attempts += 1
-                    return self._once(method, path, route, body, params, auth)
+                    return self._once(method, path, route, body, params, auth, expect)
         except TransportError as exc:
             if idempotent or not exc.sent:
                 raise
@@ -277,13 +293,32 @@ class RegisterClient:
         return self._call("GET", "/reference-data", "GET /reference-data", params=params, auth=False)
 
     def list_trainees(self, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """One page of `GET /trainees`; an empty page (404 "No trainees found") is an empty list."""
+        """One page of `GET /trainees`; an empty page (404 "No trainees found") is an empty list.
+
+        Any other 404 is not an empty listing: `Not found` is what Register answers for an API version it does not
+        serve, or with its API switched off (§1.1, §1.5), and an export or sync must not take that for "no one".
+        """
         query = {k: v for k, v in params.items() if v is not None}
         try:
-            body = self._call("GET", "/trainees", "GET /trainees", params=query)
-        except NotFound:
-            return [], {"total_pages": 0, "total_count": 0}
-        return list(body.get("data") or []), dict(body.get("meta") or {})
+            body = self._call("GET", "/trainees", "GET /trainees", params=query, expect=list)
+        except NotFound as exc:
+            if exc.messages == [NO_TRAINEES]:
+                return [], {"total_pages": 0, "total_count": 0}
+            raise NotFound(
+                exc.method,
+                exc.path,
+                exc.status,
+                [
+                    f"{'; '.join(exc.messages)}: {self.root} does not serve the Register API {self.api_version} "
+                    "(check the target and --api-version)"
+                ],
+                exc.body,
+            ) from None
+        items = body["data"]
+        if not all(isinstance(item, dict) for item in items):
+            raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
+        meta = body.get("meta")
+        return items, dict(meta) if isinstance(meta, dict) else {}
 
     def iter_trainees(
         self,
@@ -318,50 +353,70 @@ class RegisterClient:
             page += 1
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/trainees/{trainee_id}", "GET /trainees/{trainee_id}")
+        """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
+        body = self._call("GET", f"/trainees/{trainee_id}", "GET /trainees/{trainee_id}") or {}
+        if "trainee_id" not in body and isinstance(body.get("data"), dict):
+            return body["data"]
+        return body
 
     def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/trainees", "POST /trainees", body={"data": data})["data"]
+        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=dict)["data"]
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return self._call("PUT", f"/trainees/{trainee_id}", "PUT /trainees/{trainee_id}", body={"data": data})["data"]
+        route = "PUT /trainees/{trainee_id}"
+        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=dict)["data"]
 
     def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/withdraw"
-        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data})["data"]
+        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=dict)["data"]
 
     def defer(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/defer"
-        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data})["data"]
+        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=dict)["data"]
 
     def list_degrees(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/degrees"
-        return list(self._call("GET", f"/trainees/{trainee_id}/degrees", route)["data"])
+        return list(self._call("GET", f"/trainees/{trainee_id}/degrees", route, expect=list)["data"])
 
     def add_degree(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/degrees"
-        return self._call("POST", f"/trainees/{trainee_id}/degrees", route, body={"data": data})["data"]
+        return self._call("POST", f"/trainees/{trainee_id}/degrees", route, body={"data": data}, expect=dict)["data"]
 
     def update_degree(self, trainee_id: str, degree_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}/degrees/{degree_id}"
         path = f"/trainees/{trainee_id}/degrees/{degree_id}"
-        return self._call("PUT", path, route, body={"data": data})["data"]
+        return self._call("PUT", path, route, body={"data": data}, expect=dict)["data"]
 
     def delete_degree(self, trainee_id: str, degree_id: str) -> dict[str, Any]:
         route = "DELETE /trainees/{trainee_id}/degrees/{degree_id}"
-        return self._call("DELETE", f"/trainees/{trainee_id}/degrees/{degree_id}", route)["data"]
+        return self._call("DELETE", f"/trainees/{trainee_id}/degrees/{degree_id}", route, expect=dict)["data"]
 
     def list_placements(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/placements"
-        return list(self._call("GET", f"/trainees/{trainee_id}/placements", route)["data"])
+        return list(self._call("GET", f"/trainees/{trainee_id}/placements", route, expect=list)["data"])
 
     def add_placement(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/placements"
-        return self._call("POST", f"/trainees/{trainee_id}/placements", route, body={"data": data})["data"]
+        return self._call("POST", f"/trainees/{trainee_id}/placements", route, body={"data": data}, expect=dict)["data"]
 
     def delete_placement(self, trainee_id: str, placement_id: str) -> dict[str, Any]:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
-        return self._call("DELETE", f"/trainees/{trainee_id}/placements/{placement_id}", route)["data"]
+        path = f"/trainees/{trainee_id}/placements/{placement_id}"
+        return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+def _messages(response: httpx.Response, parsed: Any) -> list[str]:
+    """The error texts of a refusal. A body that is not JSON is kept only when it is one short line of text (such as
+    rack-attack's `Forbidden`, §1.3); a page from a proxy or gateway is named, never quoted (one line, no markup)."""
+    if not isinstance(parsed, str):
+        return messages_of(parsed) or [response.reason_phrase]
+    text = parsed.strip()
+    if text and len(text) <= 200 and "\n" not in text and "<" not in text:
+        return [text]
+    if not text:
+        return [response.reason_phrase]
+    kind = "an HTML page" if text.startswith("<") or "html" in response.headers.get("Content-Type", "") else "text"
+    return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
 
 
 def _retry_after(value: str | None) -> float:

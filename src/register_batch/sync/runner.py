@@ -480,6 +480,8 @@ class SyncRun:
         try:
             if step.kind == "create":
                 created = client.create_trainee(step.body or {})
+                if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
+                    raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]
                 plan.register = created
             elif step.kind == "update":
@@ -596,7 +598,7 @@ class SyncRun:
         for trainee in self.client.iter_trainees(
             academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
         ):
-            if trainee.get("hesa_id") == hesa_id:
+            if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
                 return trainee
         return None
 
