@@ -202,6 +202,39 @@ def test_export_needs_a_token_for_a_real_target(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "no API token" in result.output
 
 
+def test_an_api_version_register_batch_does_not_speak_is_refused_before_any_request(tmp_path, monkeypatch):
+    """Only v2026.1 is supported (docs/configuration.md); an old version would be sent to Register as it is."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        out = tmp_path / "old.json"
+        result = CliRunner().invoke(
+            cli, ["export", "--target", emulator.url, "--api-version", "v2025.0", "--to", "json", "-o", str(out)]
+        )
+        assert result.exit_code == 2 and "API version 'v2025.0' is not supported" in result.output
+        assert emulator.snapshot()["requests"]["total"] == 0
+        pulled = CliRunner().invoke(
+            cli, ["reference", "pull", "--target", emulator.url, "--api-version", "v2025.0", "--state-dir", "s"]
+        )
+        assert pulled.exit_code == 2 and "is not supported" in pulled.output
+        assert emulator.snapshot()["requests"]["total"] == 0
+    assert not out.exists()
+
+
+def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monkeypatch):
+    """404 `Not found` (an API version Register no longer serves, §1.1) is an error (exit 1, no file), not
+    "No trainees matched" with an empty file (which is only for 404 `No trainees found`, §2.3)."""
+    from stub_http import answering
+
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    gone = b'{"errors":[{"error":"NotFound","message":"Not found"}]}'
+    out = tmp_path / "held.json"
+    with answering(404, gone, {"Content-Type": "application/json; charset=utf-8"}) as url:
+        result = CliRunner().invoke(cli, ["export", "--target", url, "--to", "json", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "No trainees matched" not in result.output and "does not serve the Register API" in result.output
+    assert not out.exists()
+
+
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
     """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which Register's
     CSV upload reads as broken quoting). The export is written whole, says so, and stays one row per trainee."""

@@ -291,10 +291,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def reference_pull(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
     """Fetch GET /reference-data from the target (no token needed); validation then uses those lists."""
     from register_batch.api import RateLimiter, RegisterClient
+    from register_batch.reference import check_api_version
     from register_batch.reference.pull import pull_reference
     from register_batch.sync.target import open_target
 
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
+    check_api_version(settings.api_version)
     with open_target(settings.target, None, settings.state_dir, token_required=False) as where:
         state.say(f"Target: {where.label}")
         with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:

@@ -157,9 +157,14 @@ class ReferenceData:
         return self._payload[field]
 
 
-def _bundled_index(api_version: str) -> dict[str, Any]:
+def check_api_version(api_version: str) -> None:
+    """Refuse an API version register-batch does not speak (exit 2), before any request is sent."""
     if api_version not in SUPPORTED_VERSIONS:
         raise ConfigError(f"API version {api_version!r} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}")
+
+
+def _bundled_index(api_version: str) -> dict[str, Any]:
+    check_api_version(api_version)
     with (DATA_DIR / api_version / "index.json").open(encoding="utf-8") as fh:
         return json.load(fh)
 
