@@ -235,6 +235,18 @@ def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monke
     assert not out.exists()
 
 
+def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_path, monkeypatch):
+    from stub_http import answering
+
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.json"
+    with answering(429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": "0"}) as url:
+        result = CliRunner().invoke(cli, ["-q", "export", "--target", url, "--to", "json", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Register did not answer" in result.output and "Run again later" in result.output
+    assert not out.exists()
+
+
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
     """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which Register's
     CSV upload reads as broken quoting). The export is written whole, says so, and stays one row per trainee."""

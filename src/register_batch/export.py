@@ -17,8 +17,8 @@ from typing import Any
 
 from lxml import etree
 
-from register_batch.api import RegisterClient
-from register_batch.errors import ConfigError
+from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
+from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
@@ -217,6 +217,9 @@ def export_trainees(
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
             task.advance()
+    except (ServerError, TransportError, RateLimited) as exc:
+        writer.abort()
+        raise RegisterUnavailable(f"Register did not answer ({exc}); no file was written. Run again later.") from None
     except BaseException:
         writer.abort()  # leave no half-written export behind, and no part of one
         raise

@@ -12,6 +12,7 @@ from register_batch.api import (
     InsecureTarget,
     NotFound,
     OutcomeUnknown,
+    RateLimited,
     RateLimiter,
     RegisterClient,
     Secret,
@@ -230,3 +231,27 @@ def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
     ):
         trainee = client.get_trainee(created["trainee_id"])
     assert trainee["trainee_id"] == created["trainee_id"] and trainee["hesa_id"] == "0000000000001"
+
+
+def test_a_refused_token_says_what_to_do():
+    with (
+        answering(401, b'{"error":"Unauthorized"}', {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Unauthorized) as caught,
+    ):
+        client.info()
+    text = str(caught.value)
+    assert text.startswith("GET /info -> 401: Unauthorized; Register refused the API token")
+    assert "REGISTER_API_TOKEN or --token-file" in text and TOKEN not in text and "\n" not in text
+
+
+@pytest.mark.parametrize("header", ["86400", "inf", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_retry_after_longer_than_registers_window_waits_at_most_the_window(header):
+    """Register's Retry-After is 1-60 s (§1.3); a gateway asking for a day (or forever) must not stall a run."""
+    with (
+        answering(429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": header}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        client.info()
+    assert caught.value.retry_after == 60.0

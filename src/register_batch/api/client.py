@@ -48,7 +48,12 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
+RATE_WINDOW = 60.0  # seconds: Register's rate-limit window, the longest Retry-After it sends (§1.3)
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
+TOKEN_REFUSED = (
+    "Register refused the API token: give an active token of this service with REGISTER_API_TOKEN or --token-file "
+    "(sandbox and production tokens differ; a revoked or expired one is refused)"
+)
 
 
 class Secret:
@@ -235,7 +240,10 @@ class RegisterClient:
         error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
             status, ServerError if status >= 500 else ApiError
         )
-        raise error(method, path, status, _messages(response, parsed), parsed)
+        messages = _messages(response, parsed)
+        if status == 401:
+            messages.append(TOKEN_REFUSED)
+        raise error(method, path, status, messages, parsed)
 
     def _call(
         self,
@@ -420,18 +428,20 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
 
 
 def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare)."""
+    """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
+    Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen."""
     if not value:
         return 1.0
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime
 
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return 1.0
+    return min(RATE_WINDOW, max(0.0, seconds)) if not math.isnan(seconds) else 1.0
 
 
 def ceil_pages(count: int, per_page: int) -> int:
