@@ -163,6 +163,31 @@ def test_a_trainee_changed_during_the_export_makes_no_other_trainee_vanish(synce
     assert set(ids) == everyone
 
 
+def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_path):
+    """A change moves a trainee to the front of the listing, behind the pages already read (TRNs arrive at any
+    time, §2.5): the export ends with one listing of what changed since it began (§10), so it is not lost."""
+    emulator, _source = synced
+    out = tmp_path / "moving.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        pages: list[list[dict]] = []
+
+        class ChangingAhead(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits the trainee the last page would hold
+                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [t["trainee_id"] for t in exported]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
+    assert [t["email"] for t in exported if t["trainee_id"] == newest_first[-1]] == ["moved@example.org"]
+
+
 def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:

@@ -3,8 +3,10 @@
 Trainees are paged through `GET /trainees` newest change first and de-duplicated by `trainee_id`. A trainee
 that changes during the export moves to the front of the listing, behind the pages already read: the pages
 still to come shift by one, so the next one repeats a trainee (dropped as a repeat) instead of skipping one, as
-oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). Every format streams:
-memory does not grow with the number of trainees.
+oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). The changed trainee itself
+is then behind the reader, so an export of more than one page ends with one `since` listing of what changed
+after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written.
+Every format streams: memory does not grow with the number of trainees.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from register_batch.wording import counted, has_xml_unsafe, xml_safe
 from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter, abandon
 
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
+CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of Register's
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
@@ -50,9 +54,39 @@ def iter_register_trainees(
     """Every trainee Register lists for the filters, each once, newest change first (see the module docstring)."""
     if status is not None and status not in STATUSES:
         raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    yield from client.iter_trainees(
+    began = datetime.now(UTC) - CATCH_UP_MARGIN
+    seen: set[Any] = set()
+    for trainee in client.iter_trainees(
         academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
-    )
+    ):
+        seen.add(trainee.get("trainee_id"))
+        yield trainee
+    if len(seen) < per_page:
+        return  # one page, read in one answer: nothing can have moved past it
+    given = _instant(since) if since else None
+    if since and (given is None or given > began):
+        return
+    # The trainee a change moved to the front, behind the pages already read (module docstring): one listing of
+    # what changed since the export began (register-api.md §10) finds it.
+    for trainee in client.iter_trainees(
+        academic_cycle=academic_cycle,
+        status=status,
+        since=began.isoformat(timespec="seconds"),
+        sort_order="desc",
+        per_page=per_page,
+    ):
+        if trainee.get("trainee_id") not in seen:
+            seen.add(trainee.get("trainee_id"))
+            yield trainee
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 `since` as an aware time (UTC when it has no offset, as Register reads it, §2.3)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def request_body(trainee: dict[str, Any]) -> dict[str, Any]:

@@ -99,7 +99,8 @@ def export(
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
 
     Pages through GET /trainees newest change first, without repeats, so that a trainee changed during the
-    export cannot make another one be skipped. An empty cycle writes a valid empty file and says so.
+    export cannot make another one be skipped; then lists what changed meanwhile, so that the changed one is
+    not skipped either. An empty cycle writes a valid empty file and says so.
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees
