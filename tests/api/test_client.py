@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -255,3 +256,23 @@ def test_a_retry_after_longer_than_registers_window_waits_at_most_the_window(hea
     ):
         client.info()
     assert caught.value.retry_after == 60.0
+
+
+def test_a_listing_without_its_meta_block_is_paged_to_the_end(emulator):
+    """`meta` tells how many pages there are (§2.3); without it (a gateway that trims answers), full pages go on
+    until a short or empty one, never stopping after the first."""
+    with client_for(emulator) as client:
+        for n in range(1, 10):
+            client.create_trainee(body(n))
+
+    def without_meta(seen, forward):
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, content = forward()
+            answer = json.loads(content)
+            answer.pop("meta", None)
+            return status, headers, json.dumps(answer).encode()
+        return None
+
+    with fronting(emulator.url, without_meta) as front, client_for(front) as client:
+        held = [t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=3)]
+    assert sorted(held) == [f"{n:013d}" for n in range(1, 10)]

@@ -355,8 +355,10 @@ class RegisterClient:
                     continue
                 seen.add(trainee_id)
                 yield item
-            total_pages = int(meta.get("total_pages") or 0)
-            if not items or page >= total_pages:
+            total_pages = _count(meta.get("total_pages"))
+            # Without a page count (no meta: not Register's answer as such), a full page may have more after it.
+            last = page >= total_pages if total_pages is not None else len(items) < per_page
+            if not items or last:
                 return
             page += 1
 
@@ -425,6 +427,14 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
         return [response.reason_phrase]
     kind = "an HTML page" if text.startswith("<") or "html" in response.headers.get("Content-Type", "") else "text"
     return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
+
+
+def _count(value: Any) -> int | None:
+    """A whole number from an answer's `meta`, or None when it is missing or not a number."""
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _retry_after(value: str | None) -> float:
