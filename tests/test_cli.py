@@ -250,3 +250,28 @@ def test_sigterm_while_a_file_is_read_ends_the_command_like_ctrl_c(tmp_path):
     )
     assert done.returncode == 3, (done.returncode, done.stderr)
     assert done.stderr.strip().splitlines() == ["register-batch: interrupted; run the same command again to resume"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "{csv}", "--state-dir", "state", "--report-dir", "reports"],
+        ["export", "--state-dir", "state", "--to", "json", "-o", "held.json"],
+    ],
+    ids=["sync", "export"],
+)
+def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, register_csv_fixtures, args):
+    # design.md: with no target configured, sync and export say so on the first line. A nightly `-q` job whose
+    # settings file was not found would otherwise sync into a local emulator, exit 0, and never say so.
+    import os
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    command = [a.format(csv=register_csv_fixtures / "five_trainees.csv") for a in args]
+    result = run_cli(["-q", *command], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    first = (result.stderr or result.stdout).splitlines()[0]
+    assert first.startswith("Target: embedded Register emulator at http://127.0.0.1:"), result.stderr
+    assert "nothing leaves this machine" in first
+    assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts

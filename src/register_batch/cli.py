@@ -298,7 +298,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
     check_api_version(settings.api_version)
     with open_target(settings.target, None, settings.state_dir, token_required=False) as where:
-        state.say(f"Target: {where.label}")
+        state.say_target(where)
         with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:
             path = pull_reference(client, settings.state_dir)
     click.echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")

@@ -80,3 +80,21 @@ def test_a_generated_token_is_printed_and_works():
     finally:
         _stop(process, signal.SIGTERM)
     assert process.returncode == 0
+
+
+def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("these are my notes, not the emulator's database\n" * 3)
+    # A subprocess with a timeout: an emulator that wrongly starts serving fails the test instead of hanging it.
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(not_a_db)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"register-batch: error: {not_a_db}: cannot be read as the emulator's database (file is not a database); "
+        "move it away to start with an empty one"
+    )
+    assert not_a_db.read_text().startswith("these are my notes")  # left as it was

@@ -55,3 +55,11 @@ def test_a_state_dir_that_cannot_be_made_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigError, match="as the state dir") as caught:
         StateDirLock(tmp_path / "file" / "state")
     assert str(caught.value).endswith(f"({tmp_path / 'file'} is a file, not a folder)")
+
+
+def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path):
+    # A damaged or foreign ledger.sqlite3 (a disk error, a file copied over it) is a state dir problem: one line
+    # and exit 2 (ConfigError), not an internal error.
+    (tmp_path / "ledger.sqlite3").write_bytes(b"not a database, but forty bytes or more of something else\n")
+    with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger"):
+        Ledger(tmp_path, "https://example.test")

@@ -583,3 +583,25 @@ def test_a_version_register_does_not_serve_is_one_line_and_nothing_is_sent(emula
     [line] = done.stderr.strip().splitlines()
     assert "404" in line and "does not serve the Register API v2026.1" in line and "--api-version" in line
     assert [s.method for s in front.seen] == ["GET"]
+
+
+@pytest.mark.parametrize("damaged", ["ledger.sqlite3", "register/register.sqlite3"])
+def test_a_damaged_ledger_or_embedded_emulator_database_exits_2_with_one_line(tmp_path, damaged):
+    source = extract(tmp_path / "in.csv", 2)
+    state = tmp_path / "state"
+    (state / "register").mkdir(parents=True)
+    (state / damaged).write_bytes(b"this is not an SQLite database, whatever its name says\n" * 2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}  # no target: the embedded one
+    command = ["sync", str(source), "--state-dir", str(state), "--report-dir", str(tmp_path / "r"), "--dry-run"]
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", *command, "--as-of", AS_OF.isoformat()],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("register-batch: error: "), result.stderr
+    assert str(state / damaged) in lines[0] and "internal error" not in lines[0]

@@ -7,7 +7,7 @@ import sys
 import traceback
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from register_batch.errors import RegisterBatchError
 from register_batch.model import API_VERSION
 from register_batch.progress import Progress
 from register_batch.readers import FORMATS
+
+if TYPE_CHECKING:
+    from register_batch.sync.target import Target
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 log = logging.getLogger("register_batch")
@@ -38,6 +41,15 @@ class State:
     def say(self, message: str = "", *, err: bool = False) -> None:
         if not self.quiet or err:
             click.echo(message, err=err)
+
+    def say_target(self, where: Target) -> None:
+        """The `Target:` line. The embedded emulator is named even with -q (then on stderr): design.md wants it
+        said, and a quiet nightly job whose settings file went missing must not sync into a local emulator
+        without a word."""
+        if self.quiet and where.embedded:
+            click.echo(f"Target: {where.label}", err=True)
+        else:
+            self.say(f"Target: {where.label}")
 
     def say_stale_parts(self, stale: list[Path]) -> None:
         """Name the files numbered as further parts of an output just written (RegisterCsvWriter.close())."""

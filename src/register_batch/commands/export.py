@@ -115,7 +115,7 @@ def export(
     limit, period = parse_rate(settings.rate)
     token = load_token(token_file_to_use(settings))
     with open_target(settings.target, token, settings.state_dir) as where:
-        state.say(f"Target: {where.label}")
+        state.say_target(where)
         with (
             RegisterClient(
                 where.url, where.token, limiter=RateLimiter(limit, period), api_version=settings.api_version

@@ -112,7 +112,7 @@ def sync(
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
     with open_target(settings.target, token, settings.state_dir) as where:
-        state.say(f"Target: {where.label}")
+        state.say_target(where)
         options = SyncOptions(
             target=where.url,
             token=where.token,

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from register_batch.errors import ConfigError
 from register_batch.fs import make_private_dirs
 
 SCHEMA_VERSION = "1"
@@ -165,10 +166,17 @@ class Store:
             str(self.path) if self.path else ":memory:", check_same_thread=False, isolation_level=None
         )
         self._db.row_factory = sqlite3.Row
-        if self.path:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
+        try:
+            if self.path:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
+        except sqlite3.DatabaseError as exc:  # a damaged file, or not a database at all (a wrong --db)
+            self._db.close()
+            raise ConfigError(
+                f"{self.path}: cannot be read as the emulator's database ({exc}); move it away to start with an "
+                "empty one"
+            ) from None
         with self.transaction():
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 

@@ -142,13 +142,20 @@ class Ledger:
             if self.path.stat().st_uid == os.getuid():
                 os.chmod(self.path, FILE_MODE)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            known = self._meta("target")
+        except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
+            self._db.close()
+            raise ConfigError(
+                f"{self.path}: cannot be read as the sync ledger ({exc}); restore it from a backup, or use another "
+                "--state-dir"
+            ) from None
         for extra in (f"{self.path}-wal", f"{self.path}-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(extra, FILE_MODE)
-        known = self._meta("target")
         if known is None:
             self._set_meta("target", target)
             self._set_meta("created_at", _now())
