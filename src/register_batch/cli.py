@@ -69,7 +69,12 @@ class LazyCommands(Commands):
     help="Settings file (default: ./register-batch.toml if present, or $REGISTER_BATCH_CONFIG).",
 )
 @click.option("-v", "--verbose", count=True, help="More detail in the log (-vv for debugging).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final summary line.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Only errors, warnings to act on and the summary line (no progress, no retries).",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> None:
     """Validate HESA ITT extracts against DfE's Register trainee teachers API, convert them, and upload.
@@ -86,6 +91,8 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # stamina logs each scheduled retry without its reason; the client logs its own, with the reason.
     logging.getLogger("stamina").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+    if quiet and not verbose:  # retries the run rides out; what it cannot ride out ends in an error line
+        logging.getLogger("register_batch.api.retries").setLevel(logging.ERROR)
     ctx.obj = State(config, verbose, quiet)
 
 

@@ -605,3 +605,33 @@ def test_a_damaged_ledger_or_embedded_emulator_database_exits_2_with_one_line(tm
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("register-batch: error: "), result.stderr
     assert str(state / damaged) in lines[0] and "internal error" not in lines[0]
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "default"])
+def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quiet):
+    """`-q` is for nightly jobs whose stderr is mailed: a 503 the client retries past is not news; without `-q`
+    each retry is still told, with its reason."""
+    failed: list[str] = []
+
+    def one_unavailable(seen, forward):
+        if seen.method == "GET" and not failed:
+            failed.append(seen.path)
+            return 503, {"Content-Type": "application/json"}, b'{"errors":[{"error":"ServiceUnavailable"}]}'
+        return None
+
+    source = extract(tmp_path / "in.csv", 3)
+    with fronting(emulator.url, one_unavailable) as front:
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "r", AS_OF.isoformat())
+        if not quiet:
+            command.remove("-q")
+        done = subprocess.run(
+            command, capture_output=True, text=True, env={**os.environ, "REGISTER_API_TOKEN": TOKEN}, timeout=120
+        )
+    assert done.returncode == 0, done.stderr
+    assert failed and len(held(emulator)) == 3
+    retried = [line for line in done.stderr.splitlines() if "retrying" in line]
+    if quiet:
+        assert retried == [], done.stderr
+        assert done.stdout.strip().splitlines()[-1].startswith("3 records: 3 created.")
+    else:
+        assert len(retried) == 1 and "503" in retried[0], done.stderr

@@ -42,6 +42,8 @@ from register_batch.api.limiter import RateLimiter, shared_budget_file
 from register_batch.model import API_VERSION
 
 log = logging.getLogger("register_batch.api")
+# Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
+retries_log = logging.getLogger("register_batch.api.retries")
 
 TARGETS = {
     "sandbox": "https://sandbox.register-trainee-teachers.service.gov.uk",
@@ -261,13 +263,13 @@ class RegisterClient:
 
         def retry_hook(exc: Exception) -> bool | float:
             if isinstance(exc, RateLimited):
-                log.warning("%s: throttled by Register; waiting for the next window (%s)", route, exc)
+                retries_log.warning("%s: throttled by Register; waiting for the next window (%s)", route, exc)
                 return 0.0  # the limiter itself waits until the server's window has ended
             if isinstance(exc, TransportError) and not exc.sent:
-                log.warning("%s: retrying: %s", route, exc)
+                retries_log.warning("%s: retrying: %s", route, exc)
                 return True  # no connection was made: nothing can have been processed
             if idempotent and isinstance(exc, (ServerError, TransportError)):
-                log.warning("%s: retrying: %s", route, exc)
+                retries_log.warning("%s: retrying: %s", route, exc)
                 return True
             return False
 
