@@ -193,6 +193,21 @@ def test_a_legacy_leaving_reason_is_reported_not_guessed():
     assert mapped({"F_RSNEND": "01", "F_ENDDATE": "2023-01-31"}).issues == []  # left with an award
 
 
+@pytest.mark.parametrize("code", ["02", "04", "07"])
+def test_every_leaving_reason_but_an_award_is_reported(code):
+    """hesa-formats.md §5 item 25: only 01 and 98 are not withdrawals; any other F_RSNEND says the trainee left."""
+    record = mapped({"F_RSNEND": code, "F_ENDDATE": "2023-01-31", "F_DISABLE1": "95"})
+    [issue] = record.issues
+    assert (issue.code, issue.severity.value, issue.field, issue.value) == (
+        "legacy_withdrawal_not_sent",
+        "warning",
+        "withdrawal_date",
+        code,
+    )
+    assert f"F_RSNEND '{code}'" in issue.message and "2023-01-31" in issue.message
+    assert mapped({"F_RSNEND": "98", "F_ENDDATE": "2023-01-31"}).issues == []  # award not yet known
+
+
 def test_codes_in_a_users_file_stay_as_written_even_unquoted(tmp_path):
     """YAML 1.1 reads NO as false and 01 as 1; in a mapping file every code is text."""
     user = tmp_path / "ours.yaml"

@@ -53,17 +53,21 @@ def _group_columns(names: tuple[str, ...], wanted: frozenset[str]) -> tuple[tupl
     return tuple((name, *place) for name in names if (place := _place(name, wanted)) is not None)
 
 
-# C22053 and earlier: F_RSNEND with F_ENDDATE made the legacy import withdraw a trainee (hesa-formats.md §2.3.19).
+# C22053 and earlier: F_RSNEND with F_ENDDATE made the legacy import withdraw a trainee for 03, 05 and 11
+# (hesa-formats.md §2.3.19). Every code but 01 (left with an award) and 98 (award not yet known) says the trainee
+# left (§5 item 25), so each of them is reported.
 LEGACY_LEAVING_REASONS = {"03": "transferred to another provider", "05": "death", "11": "another reason"}
+NOT_LEAVING = frozenset({None, "01", "98"})  # no value, or an award
 
 
 def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
     """Say that a legacy leaving reason is not sent: Register's withdrawals need data HESA never had."""
     code = fields["F_RSNEND"]
     ended = fields.get("F_ENDDATE")
+    meaning = LEGACY_LEAVING_REASONS.get(code, "a reason for ending other than an award")
     record.issue(
         "legacy_withdrawal_not_sent",
-        f"F_RSNEND '{code}' ({LEGACY_LEAVING_REASONS[code]})"
+        f"F_RSNEND '{code}' ({meaning})"
         + (f" with F_ENDDATE {ended}" if ended else "")
         + " says the trainee left, but Register records a withdrawal only with reasons, a trigger and future "
         "interest, which HESA did not collect: add the withdrawal_* columns to withdraw the trainee in Register",
@@ -152,7 +156,7 @@ class Mapper:
             record.deferral = self._optional(fields, fmap.deferral)
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
-        if record.withdrawal is None and fields.get("F_RSNEND") in LEGACY_LEAVING_REASONS:
+        if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
         self._translate(record, plan)
         return record
