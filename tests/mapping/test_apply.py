@@ -208,6 +208,24 @@ def test_every_leaving_reason_but_an_award_is_reported(code):
     assert mapped({"F_RSNEND": "98", "F_ENDDATE": "2023-01-31"}).issues == []  # award not yet known
 
 
+@pytest.mark.parametrize("mode", ["63", "64"])
+def test_a_dormant_study_mode_is_reported_not_sent_as_a_deferral(mode):
+    """hesa-formats.md §1.5, §2.3.8, §5 item 25: the legacy import deferred F_MODE 63/64; the API does not."""
+    record = mapped({"F_MODE": mode, "F_ITTSTARTDATE": "2025-09-01"})
+    [issue] = record.issues
+    assert (issue.code, issue.severity.value, issue.field, issue.value) == (
+        "legacy_deferral_not_sent",
+        "warning",
+        "study_mode",
+        mode,
+    )
+    assert record.data["study_mode"] == mode and record.deferral is None
+    deferred = mapped({"F_MODE": mode, "DEFER_DATE": "2025-11-01"}, fmt="hesa-csv")
+    assert deferred.deferral == {"defer_date": "2025-11-01"} and deferred.issues == []
+    assert mapped({"F_MODE": "01"}).issues == []
+    assert mapped({"study_mode": mode}, fmt="register-csv").issues == []  # no legacy import behind Register's CSV
+
+
 def test_codes_in_a_users_file_stay_as_written_even_unquoted(tmp_path):
     """YAML 1.1 reads NO as false and 01 as 1; in a mapping file every code is text."""
     user = tmp_path / "ours.yaml"

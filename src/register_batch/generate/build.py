@@ -552,6 +552,10 @@ class Builder:
             data["study_mode"] = "31" if rng.random() < 0.95 else "64"
         else:
             data["study_mode"] = pick(rng, FULL_TIME_MODES)
+        if layout.hesa and data["study_mode"] in ("63", "64"):
+            # A dormant F_MODE meant "deferred" to the old HESA import and is reported (legacy_deferral_not_sent):
+            # a clean HESA record is an active one. The draw above stays, so a seed gives the same trainees.
+            data["study_mode"] = "01" if data["study_mode"] == "63" else "31"
         if route == "10" and rng.random() < 0.7:
             data["pg_apprenticeship_start_date"] = (start + timedelta(days=randint(rng, 0, 14))).isoformat()
         data["course_year"] = "1"

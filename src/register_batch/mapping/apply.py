@@ -77,6 +77,24 @@ def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> 
     )
 
 
+# F_MODE 63/64 (dormant) made the legacy HESA import defer the trainee; the API stores them as a study mode only,
+# and defers through its own call, with a date HESA never had (hesa-formats.md §1.5, §2.3.8, §5 item 25).
+DORMANT_MODES = {"63": "dormant, previously full-time", "64": "dormant, previously part-time"}
+
+
+def _legacy_deferral(record: TraineeRecord, mode: str) -> None:
+    """Say that a dormant study mode does not defer the trainee in Register."""
+    record.issue(
+        "legacy_deferral_not_sent",
+        f"study_mode '{mode}' ({DORMANT_MODES[mode]}) made the old HESA import defer the trainee, but Register "
+        "stores it as a study mode only and records a deferral only with a date, which HESA did not collect: add "
+        "the defer_date column to defer the trainee in Register",
+        field="study_mode",
+        value=mode,
+        severity=Severity.WARNING,
+    )
+
+
 def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
 
@@ -158,6 +176,8 @@ class Mapper:
             record.issue("malformed_record", problem, field=column)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
+        if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
+            _legacy_deferral(record, data["study_mode"])
         self._translate(record, plan)
         return record
 

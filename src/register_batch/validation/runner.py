@@ -54,6 +54,18 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "legacy_deferral_not_sent",
+    scope="mapping",
+    fields=("study_mode",),
+    message="study_mode '<code>' (<meaning>) made the old HESA import defer the trainee, but Register stores it as "
+    "a study mode only and records a deferral only with a date, which HESA did not collect: add the defer_date "
+    "column to defer the trainee in Register",
+    source="hesa-formats.md §1.5, §2.3.8, §5 item 25 (map_state_from_hesa.rb: F_MODE 63/64 meant deferred)",
+    fix="Give defer_date (and optionally defer_reason) for the trainee (a HESA-named CSV column each, or a field "
+    "map for your extract), or correct the study mode if the trainee is studying.",
+    severity=Severity.WARNING,
+)
+describe(
     "missing_columns",
     scope="file",
     fields=(),
