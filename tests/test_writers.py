@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from register_batch.cli import cli
-from register_batch.writers import RegisterCsvWriter
+from register_batch.writers import RegisterCsvWriter, register_csv_row, register_template
 
 ROW = {"first_names": "Ann", "last_name": "Lee", "hesa_id": "0310261553101"}
 
@@ -50,3 +50,25 @@ def test_an_abandoned_output_leaves_the_earlier_one_whole(tmp_path):
     failing.write(dict(ROW, last_name="Ng"))  # two parts written, then the run fails
     failing.abort()
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either
+
+
+def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
+    """A placement without a URN (Register holds some: name and postcode only) and a degree's other_grade have no
+    column (hesa-formats.md §3.1): the URN placements fill the columns in order, and a note names what is left out."""
+    template = register_template()
+    data = {
+        **ROW,
+        "placements_attributes": [
+            {"name": "Village school", "postcode": "AB1 2DE"},
+            {"urn": "100001", "name": "Placement 2"},
+            {"urn": "100002", "name": "Placement 3"},
+            {"urn": "100003", "name": "Placement 4"},
+        ],
+        "degrees_attributes": [{"uk_degree": "083", "grade": "12", "other_grade": "Merit", "graduation_year": "2020"}],
+    }
+    row, notes = register_csv_row(data, template)
+    cells = dict(zip(template, row, strict=True))
+    assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
+    assert cells["degree_grade"] == "'12"
+    assert any("Village school" in note and "no URN" in note for note in notes), notes
+    assert any("other_grade" in note and "Merit" in note for note in notes), notes

@@ -61,6 +61,7 @@ DEGREE_COLUMNS = {
     "awarding_institution": "institution",
     "degree_country": "country",
 }
+DEGREE_KEYS = frozenset(DEGREE_COLUMNS.values())
 PLACEMENT_COLUMNS = ("placement_1_urn", "placement_2_urn", "placement_3_urn")
 
 
@@ -95,11 +96,22 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
             values[column] = degree.get(key)
         if len(degrees) > 1:
             notes.append(f"{len(degrees) - 1} older degree(s) left out: Register's CSV holds one degree per trainee")
+        extra = sorted(k for k, v in degree.items() if k not in DEGREE_KEYS and v not in (None, ""))
+        if extra:
+            shown = ", ".join(f"{k} '{degree[k]}'" for k in extra)
+            notes.append(f"the degree's {shown} left out: Register's CSV template has no column for it")
     placements = data.get("placements_attributes") or []
-    for column, placement in zip(PLACEMENT_COLUMNS, placements, strict=False):
-        values[column] = placement.get("urn")
-    if len(placements) > len(PLACEMENT_COLUMNS):
-        notes.append(f"{len(placements) - 3} placement(s) left out: Register's CSV holds three")
+    # Register's CSV holds a placement by its URN only: one without (a name and postcode) cannot be written, and
+    # must not take a column from one that can.
+    with_urn = [p for p in placements if p.get("urn") not in (None, "")]
+    for placement in placements:
+        if placement.get("urn") in (None, ""):
+            name = placement.get("name") or "a placement"
+            notes.append(f"placement '{name}' has no URN and is left out: Register's CSV holds placements by URN only")
+    for column, placement in zip(PLACEMENT_COLUMNS, with_urn, strict=False):
+        values[column] = placement["urn"]
+    if len(with_urn) > len(PLACEMENT_COLUMNS):
+        notes.append(f"{len(with_urn) - 3} placement(s) left out: Register's CSV holds three")
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
