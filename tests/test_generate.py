@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import stat
 import tracemalloc
 import unicodedata
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -305,3 +308,29 @@ def test_surnames_are_distinct_ignoring_case():
 
     assert "" not in SURNAMES
     assert len({name.lower() for name in SURNAMES}) == len(SURNAMES)
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _sample_commands() -> list[list[str]]:
+    """The `register-batch generate` commands samples/README.md says made the samples (continuation lines joined)."""
+    text = (REPOSITORY / "samples" / "README.md").read_text(encoding="utf-8")
+    block = text.split("## How they were made", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("command", _sample_commands(), ids=lambda c: c[c.index("-o") + 1])
+def test_the_samples_are_what_their_readme_commands_make(tmp_path, command):
+    """samples/README.md promises the same bytes from the same commands: a changed generator must come with
+    regenerated samples (and the docs that quote them), or the samples stop showing what the tool does now."""
+    from cli_runs import run_cli
+
+    assert command[:2] == ["register-batch", "generate"], command
+    (tmp_path / "samples").mkdir()  # the commands run from a root of their own, with the README's relative paths
+    done = run_cli(command[1:], cwd=tmp_path, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    made = [command[i + 1] for i, arg in enumerate(command) if arg in ("-o", "--truth")]
+    assert made
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (REPOSITORY / name).read_bytes(), f"{name} differs from its command's"
