@@ -16,6 +16,24 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 # Errors of a write itself (as opposed to whatever else the code writing the file may meet).
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+_SPACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # a full disk, a quota, a file size limit
+
+
+@contextlib.contextmanager
+def temporary_space() -> Iterator[None]:
+    """Name the temporary folder when its disk refuses a spool's write. The spools are anonymous files
+    (`tempfile.TemporaryFile`), so the error names no file; every named file register-batch writes reports its
+    own failures (`private_writer`, the ledger) before they get here."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _SPACE_ERRORS or exc.filename is not None:
+            raise
+        raise UnwritableOutput(
+            tempfile.gettempdir(),
+            f"{exc.strerror} while spooling records to this temporary folder; free space there, or set TMPDIR to a "
+            "folder with room",
+        ) from None
 
 
 def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:

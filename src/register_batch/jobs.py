@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import check_writable_dir
+from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -55,6 +55,7 @@ def _checker(
     )
 
 
+@temporary_space()
 def validate_files(
     inputs: list[str] | tuple[str, ...],
     *,
@@ -122,6 +123,7 @@ class ConvertResult:
         return 1 if self.report.summary.errors else 0
 
 
+@temporary_space()
 def convert_files(
     inputs: list[str] | tuple[str, ...],
     *,

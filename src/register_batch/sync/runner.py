@@ -35,7 +35,7 @@ from register_batch.api import (
     Unprocessable,
 )
 from register_batch.errors import Interrupted, RegisterUnavailable
-from register_batch.fs import check_writable_dir
+from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -642,6 +642,7 @@ def _api_issue(result: RecordResult, code: str, message: str, severity: Severity
     )
 
 
+@temporary_space()
 def sync_files(
     inputs: list[str] | tuple[str, ...],
     options: SyncOptions,
