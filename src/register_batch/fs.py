@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -86,6 +87,25 @@ def private_dir(path: str | Path) -> Path:
     return folder
 
 
+class _OutputText(io.TextIOWrapper):
+    """A private_writer's file: a write or flush its disk refuses names the file it was for, not a temporary one
+    (writers such as convert's and export's write to it long before the file is put in place)."""
+
+    target: Path
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError as exc:
+            raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
+
+
 @contextlib.contextmanager
 def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write a text file atomically with mode 0600: readers never see half a report."""
@@ -100,7 +120,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     written = False
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+        with _OutputText(io.BufferedWriter(io.FileIO(fd, "w")), encoding=encoding, newline=newline) as fh:
+            fh.target = target
             yield fh
             written = True
             fh.flush()
