@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,17 @@ def run_cli(
         timeout=timeout,
         preexec_fn=None if umask is None else lambda: os.umask(umask),
     )
+
+
+def files_limited_to(size: int):
+    """A `preexec_fn` for a child whose files cannot grow past `size` bytes: its writes then fail as on a full disk
+    (EFBIG, like ENOSPC), instead of the default SIGXFSZ killing it. Works for any user, root included."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
 
 
 def sync_command(source: Path, target: str, state_dir: Path, report_dir: Path, as_of: str, *extra: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,24 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 # Errors of a write itself (as opposed to whatever else the code writing the file may meet).
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+_SPACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # a full disk, a quota, a file size limit
+
+
+@contextlib.contextmanager
+def temporary_space() -> Iterator[None]:
+    """Name the temporary folder when its disk refuses a spool's write. The spools are anonymous files
+    (`tempfile.TemporaryFile`), so the error names no file; every named file register-batch writes reports its
+    own failures (`private_writer`, the ledger) before they get here."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _SPACE_ERRORS or exc.filename is not None:
+            raise
+        raise UnwritableOutput(
+            tempfile.gettempdir(),
+            f"{exc.strerror} while spooling records to this temporary folder; free space there, or set TMPDIR to a "
+            "folder with room",
+        ) from None
 
 
 def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
@@ -68,6 +87,25 @@ def private_dir(path: str | Path) -> Path:
     return folder
 
 
+class _OutputText(io.TextIOWrapper):
+    """A private_writer's file: a write or flush its disk refuses names the file it was for, not a temporary one
+    (writers such as convert's and export's write to it long before the file is put in place)."""
+
+    target: Path
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError as exc:
+            raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
+
+
 @contextlib.contextmanager
 def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write a text file atomically with mode 0600: readers never see half a report."""
@@ -82,7 +120,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     written = False
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+        with _OutputText(io.BufferedWriter(io.FileIO(fd, "w")), encoding=encoding, newline=newline) as fh:
+            fh.target = target
             yield fh
             written = True
             fh.flush()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import check_writable_dir
+from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -55,6 +55,7 @@ def _checker(
     )
 
 
+@temporary_space()
 def validate_files(
     inputs: list[str] | tuple[str, ...],
     *,
@@ -122,6 +123,7 @@ class ConvertResult:
         return 1 if self.report.summary.errors else 0
 
 
+@temporary_space()
 def convert_files(
     inputs: list[str] | tuple[str, ...],
     *,
@@ -165,41 +167,45 @@ def convert_files(
                 writer = JsonLinesWriter(output)
             else:
                 writer = JsonArrayWriter(output)
-            written = skipped = 0
-            notes: list[tuple[int, Issue]] = []
-            for index, line in enumerate(spool):
-                if skip_invalid and report.is_invalid(index):
-                    skipped += 1
-                    continue
-                item = json.loads(line)
-                payload = item["data"] if to == "register-csv" else item
-                written_notes = writer.write(payload)
-                if to == "register-csv":
-                    left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
-                    if left_out:
-                        written_notes.append(
-                            f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
-                            "them (sync sends them, and jsonl keeps them)"
+            try:
+                written = skipped = 0
+                notes: list[tuple[int, Issue]] = []
+                for index, line in enumerate(spool):
+                    if skip_invalid and report.is_invalid(index):
+                        skipped += 1
+                        continue
+                    item = json.loads(line)
+                    payload = item["data"] if to == "register-csv" else item
+                    written_notes = writer.write(payload)
+                    if to == "register-csv":
+                        left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
+                        if left_out:
+                            written_notes.append(
+                                f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
+                                "them (sync sends them, and jsonl keeps them)"
+                            )
+                    for note in written_notes:
+                        source = item["source"]
+                        notes.append(
+                            (
+                                index,
+                                Issue(
+                                    input=source["input"],
+                                    record=source["record"],
+                                    line=source["line"],
+                                    provider_trainee_id=item["data"].get("provider_trainee_id"),
+                                    hesa_id=item["data"].get("hesa_id"),
+                                    code="not_in_register_csv",
+                                    severity=Severity.WARNING,
+                                    message=note,
+                                ),
+                            )
                         )
-                for note in written_notes:
-                    source = item["source"]
-                    notes.append(
-                        (
-                            index,
-                            Issue(
-                                input=source["input"],
-                                record=source["record"],
-                                line=source["line"],
-                                provider_trainee_id=item["data"].get("provider_trainee_id"),
-                                hesa_id=item["data"].get("hesa_id"),
-                                code="not_in_register_csv",
-                                severity=Severity.WARNING,
-                                message=note,
-                            ),
-                        )
-                    )
-                written += 1
-            outputs = writer.close()
+                    written += 1
+                outputs = writer.close()
+            except BaseException:
+                writer.abort()  # leave no half-written output behind, nor its temporary file
+                raise
             report.add_batch_issues(notes)
             report_paths = report.write(report_dir) if report_dir else {}
         finally:

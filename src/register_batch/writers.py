@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.csvsafe import protect
+from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
 
@@ -126,8 +127,9 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
 
 
 def abandon(context: Any) -> None:
-    """Close a private_writer context as failed: its temporary file is removed and nothing is put in place."""
-    with contextlib.suppress(RuntimeError):
+    """Close a private_writer context as failed: its temporary file is removed and nothing is put in place (a
+    disk that refused the output also refuses what was still buffered for it: that is no further news)."""
+    with contextlib.suppress(RuntimeError, UnwritableOutput):
         context.__exit__(RuntimeError, RuntimeError("the output was abandoned"), None)
 
 
@@ -189,7 +191,9 @@ class RegisterCsvWriter:
 
     def abort(self) -> None:
         """Leave no part of this output behind: every temporary part is removed, nothing put in place."""
-        self._finish_part()
+        if self._context is not None:  # not flushed: the disk may be what failed
+            self._finished.append(self._context)
+            self._context = self._current = None
         for context in self._finished:
             abandon(context)
         self._finished = []
@@ -201,9 +205,13 @@ class RegisterCsvWriter:
         """Finish the last part; note the OUT-N.csv files numbered after it (N contiguous). They may be parts of an
         earlier, longer output, which uploading OUT*.csv would send with this one, or files of their own that
         happen to have such a name: they are named to the user, never deleted."""
-        if self._current is None:
-            self._open()  # an empty export is still a valid file: the header row
-        self._finish_part()
+        try:
+            if self._current is None:
+                self._open()  # an empty export is still a valid file: the header row
+            self._finish_part()
+        except BaseException:
+            self.abort()  # the last part's disk refused it: no part is put in place
+            raise
         for context in self._finished:
             context.__exit__(None, None, None)
         self._finished = []

@@ -77,3 +77,24 @@ def test_processes_sharing_a_file_share_one_budget(tmp_path):
         w.join(30)
     sent = [queue.get(timeout=5) for _ in range(12)]
     assert max_in_any_window(sent, 1.0) <= 5
+
+
+def test_a_clock_set_back_costs_at_most_one_window_not_the_jump(tmp_path):
+    """Send times (and a 429 pause) taken before the wall clock was set back by an hour lay an hour ahead: every run
+    then waited that hour, silently, for the budget; a shared file written before the jump stalled every process."""
+    for shared in (None, tmp_path / "rate.json"):
+        clock = FakeClock()
+        limiter = RateLimiter(10, 2, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+        for _ in range(10):
+            limiter.acquire()
+        limiter.pause(1.5)
+        clock.now -= 3600
+        before = clock.now
+        limiter.acquire()
+        assert clock.now - before <= 60
+        # and a new process, with only the shared file's hour-ahead times to go by
+        if shared is not None:
+            clock.now -= 3600
+            before = clock.now
+            RateLimiter(10, 2, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared).acquire()
+            assert clock.now - before <= 60

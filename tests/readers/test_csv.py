@@ -215,6 +215,23 @@ def test_a_last_row_without_a_line_end_is_read(tmp_path):
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave, Jr", "last_name": "George"}
 
 
+def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_csv_fixtures):
+    """An extract copied, or read, while the SRS was still writing it: its last row was read as a record with its
+    later cells absent and its last cell cut (here an email), and synced so. A short row that ends its line is still
+    read (above), and so is a whole last row without a line end."""
+    path = tmp_path / "cut.csv"
+    path.write_text("hesa_id,first_names,last_name,email\n0310261553101,Dave,George,dave@example.com\n0310261553102,A")
+    with pytest.raises(UnusableInput, match=r"ends in the middle of a row \(2 of the header's 4 cells") as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line) == (2, 3) and "run again once it is complete" in str(caught.value)
+    whole = (register_csv_fixtures / "five_trainees.csv").read_bytes()
+    cut = whole.rstrip(b"\r\n")
+    cut = cut[: cut.rindex(b",") - 1]  # a few cells short of the last row's end
+    path.write_bytes(cut)
+    with pytest.raises(UnusableInput, match="ends in the middle of a row"):
+        read(path)
+
+
 def test_undetectable_format(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("name,age\nbob,3\n")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
+from cli_runs import files_limited_to, sync_command
+from emulated import AS_OF
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync.ledger import Ledger, StateDirLock, StateDirLocked
+from trainee_extracts import extract
 
 
 def test_records_survive_reopening_and_attempts_count(tmp_path):
@@ -63,3 +70,43 @@ def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path)
     (tmp_path / "ledger.sqlite3").write_bytes(b"not a database, but forty bytes or more of something else\n")
     with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger"):
         Ledger(tmp_path, "https://example.test")
+
+
+def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_next_run_resumes(tmp_path):
+    """A full disk under the state dir, part-way through a sync, was an `internal error` (exit 70); before the first
+    write it said the ledger was damaged and to restore a backup."""
+    token = "ledger-disk-full-token"
+    source = extract(tmp_path / "in.csv", 60)
+    env = {**os.environ, "REGISTER_API_TOKEN": token, "REGISTER_BATCH_RATE_DIR": "off"}
+    with start_emulator(tokens=[token], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        ledger = tmp_path / "state" / "ledger.sqlite3"
+        # Too small for even a new ledger: refused before anything is sent, not called damaged.
+        cramped = subprocess.run(
+            sync_command(source, emulator.url, tmp_path / "cramped", tmp_path / "reports", AS_OF.isoformat()),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=files_limited_to(20_000),
+        )
+        assert cramped.returncode == 2, cramped.stderr
+        [line] = cramped.stderr.splitlines()
+        assert line.startswith(f"register-batch: error: cannot write the sync ledger {tmp_path / 'cramped'}")
+        assert "Nothing was sent" in line and "backup" not in line
+        # The disk fills up part-way: stop at once with one line; what was sent is resolved by the next run.
+        full = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(100_000)
+        )
+        assert full.returncode == 3, full.stderr
+        [line] = full.stderr.splitlines()
+        assert line.startswith(f"register-batch: error: cannot write the sync ledger {ledger}")
+        assert "run the same command again" in line and "Traceback" not in full.stderr
+        with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+            sent = list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+        assert 0 < len(sent) < 60
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+            held = Counter(t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000))
+        assert len(held) == 60 and set(held.values()) == {1}

@@ -18,7 +18,7 @@ import httpx
 import lxml.html
 import pytest
 
-from cli_runs import sync_command
+from cli_runs import files_limited_to, sync_command
 from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
@@ -219,3 +219,35 @@ def test_a_stop_while_the_report_is_written_lets_it_finish(emulator, tmp_path, m
     result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options(emulator, tmp_path))
     assert result.exit_code == 0
     assert all((tmp_path / "reports" / name).exists() for name in ("report.json", "report.html", "results.csv"))
+
+
+def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exits_3(tmp_path):
+    """The sync's writes went through and then its report found the disk full: that was exit 2, which means
+    "nothing was sent", with a line that did not say 200 trainees had just been created. 300 invalid records make the
+    report far bigger than the ledger, so a file size limit stops the report only."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+        )
+        assert done.returncode == 3, done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}"), line
+        assert "The sync went through but has no report" in line and "run the same command again" in line
+        assert "(nothing is sent twice). 302 records: 2 created; 300 invalid." in line
+        assert len(held(emulator)) == 2
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stderr  # the invalid records; nothing is sent twice
+        assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+        # A run that sent nothing keeps exit 2: it could not start its report, and nothing happened.
+        unchanged = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+        )
+        assert unchanged.returncode == 2, unchanged.stderr
+        assert unchanged.stderr.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}")
+        assert "went through" not in unchanged.stderr

@@ -36,6 +36,7 @@ _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much ro
 RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
 # Never through a symlink: in a folder others can write to, a planted link would have us overwrite its target.
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+LONGEST_PAUSE = 60.0  # seconds: the longest Retry-After the client passes on (Register's window, §1.3)
 
 
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -131,8 +132,15 @@ class RateLimiter:
     def _window(self) -> float:
         return self.period + self.margin
 
+    def _longest_wait(self) -> float:
+        return max(self._window(), LONGEST_PAUSE)
+
     def _local_try(self) -> float:
         now = self._clock()
+        if self._sent and self._sent[-1] > now:  # the clock was set back: see _shared_try
+            self._sent = collections.deque(min(t, now) for t in self._sent)
+        if self._blocked_until > now + self._longest_wait():
+            self._blocked_until = 0.0
         if now < self._blocked_until:
             return self._blocked_until - now
         while self._sent and now - self._sent[0] >= self._window() - _EPSILON:
@@ -163,9 +171,15 @@ class RateLimiter:
     def _shared_try(self) -> float:
         with self._shared_state() as state:
             now = self._clock()
+            # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
+            # count as sent now, and a pause that would end later than any can is forgotten (a 429 would say so
+            # again), so such a jump costs at most one window's wait instead of stalling every run for as long as
+            # the clock went back.
+            if state["blocked_until"] > now + self._longest_wait():
+                state["blocked_until"] = 0.0
             if now < state["blocked_until"]:
                 return state["blocked_until"] - now
-            sent = [t for t in state["sent"] if now - t < self._window() - _EPSILON]
+            sent = [min(t, now) for t in state["sent"] if now - t < self._window() - _EPSILON]
             wait = 0.0
             if len(sent) < self.limit:
                 sent.append(now)

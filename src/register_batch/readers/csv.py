@@ -180,6 +180,7 @@ class _BoundedLines:
         self._name = name
         self.lines = 0
         self.record_chars = 0
+        self.unterminated = False  # the last line had no line end
 
     def __iter__(self) -> _BoundedLines:
         return self
@@ -204,6 +205,7 @@ class _BoundedLines:
             # The last line, with no line end: given one, so that a quote left open in it ends its cell with a
             # line break, which read_csv refuses, instead of closing quietly at the end of the file.
             line += "\n"
+            self.unterminated = True
         return line
 
 
@@ -276,6 +278,16 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                         (None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)")
                     )
             if len(row) < width:
+                if lines.unterminated:
+                    # The file ends in the middle of a row: cut short, or still being written (its last cell may be
+                    # cut too). Read as it is, it would be a record with missing or wrong values.
+                    raise UnusableInput(
+                        name,
+                        f"the file ends in the middle of a row ({len(row)} of the header's {width} cells, and no "
+                        "line end): it looks cut short, or still being written; run again once it is complete",
+                        record=count,
+                        line=line,
+                    )
                 row = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
             for index, column in places:
                 # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file.

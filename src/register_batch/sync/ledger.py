@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import FILE_MODE, private_dir
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -54,6 +54,23 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT
 );
 """
+
+
+# SQLite's (primary) result codes for a ledger its disk will not take: full or over quota (SQLITE_FULL, or an
+# I/O error for a write refused with ENOSPC or EFBIG), read-only, or a journal that cannot be created.
+_UNWRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN})
+
+
+def _unwritable(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _UNWRITABLE
+
+
+class LedgerUnwritable(Interrupted):
+    """The ledger could not be written part-way through a sync (a full disk): stop, and resume once it can be."""
+
+    def __init__(self, message: str, reason: sqlite3.Error):
+        super().__init__(message)
+        self.reason = reason
 
 
 def _now() -> str:
@@ -149,6 +166,8 @@ class Ledger:
             known = self._meta("target")
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
             self._db.close()
+            if _unwritable(exc):  # not damage: restoring a backup would not help
+                raise self._cannot_start(exc) from None
             raise ConfigError(
                 f"{self.path}: cannot be read as the sync ledger ({exc}); restore it from a backup, or use another "
                 "--state-dir"
@@ -157,8 +176,12 @@ class Ledger:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(extra, FILE_MODE)
         if known is None:
-            self._set_meta("target", target)
-            self._set_meta("created_at", _now())
+            try:
+                self._set_meta("target", target)
+                self._set_meta("created_at", _now())
+            except LedgerUnwritable as exc:
+                self._db.close()
+                raise self._cannot_start(exc.reason) from None
         elif known != target:
             self._db.close()
             raise ConfigError(
@@ -168,12 +191,33 @@ class Ledger:
         self.target = target
         self.run_id: int | None = None
 
+    def _cannot_start(self, exc: BaseException) -> ConfigError:
+        return ConfigError(
+            f"cannot write the sync ledger {self.path} ({exc}): is its disk full or read-only? Nothing was sent. "
+            "Free space there, or use another --state-dir"
+        )
+
+    def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """One statement; a disk that will not take the ledger stops the run with one line, not a traceback. Each
+        write was marked `in_flight` (and committed) before it was sent, so the next run resolves what was sent."""
+        try:
+            return self._db.execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if not _unwritable(exc):
+                raise
+            raise LedgerUnwritable(
+                f"cannot write the sync ledger {self.path} ({exc}): is its disk full? The run stopped there and no "
+                "report was written. Free space, then run the same command again: it resumes without sending "
+                "anything twice",
+                exc,
+            ) from None
+
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         self._db.close()
@@ -181,14 +225,17 @@ class Ledger:
     # --- runs -----------------------------------------------------------------------------------------
 
     def start_run(self, *, dry_run: bool) -> int:
-        cursor = self._db.execute(
-            "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (_now(), int(dry_run))
-        )
+        try:  # before anything is sent: a ledger that cannot be written stops the run from starting
+            cursor = self._execute(
+                "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (_now(), int(dry_run))
+            )
+        except LedgerUnwritable as exc:
+            raise self._cannot_start(exc.reason) from None
         self.run_id = int(cursor.lastrowid or 0)
         return self.run_id
 
     def finish_run(self, status: str, summary: dict[str, Any]) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
             (_now(), status, json.dumps(summary, sort_keys=True), self.run_id),
         )
@@ -196,11 +243,11 @@ class Ledger:
     # --- records ----------------------------------------------------------------------------------------
 
     def get(self, key: str) -> Entry | None:
-        row = self._db.execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
+        row = self._execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
         return _entry(row) if row else None
 
     def all(self) -> list[Entry]:
-        return [_entry(row) for row in self._db.execute("SELECT * FROM records ORDER BY key")]
+        return [_entry(row) for row in self._execute("SELECT * FROM records ORDER BY key")]
 
     def by_trainee_id(self) -> dict[str, Entry]:
         return {e.trainee_id: e for e in self.all() if e.trainee_id}
@@ -223,7 +270,7 @@ class Ledger:
         """Upsert one record's state and commit it (autocommit: durable when this returns)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
-        self._db.execute(
+        self._execute(
             """
             INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
                                  operation, http_status, errors, attempts, run_id, updated_at)
@@ -260,10 +307,10 @@ class Ledger:
         )
 
     def counts(self) -> dict[str, int]:
-        return dict(self._db.execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
+        return dict(self._execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
 
     def unresolved(self) -> list[Entry]:
-        rows = self._db.execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
+        rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
         return [_entry(row) for row in rows]
 
 

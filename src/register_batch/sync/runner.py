@@ -34,8 +34,8 @@ from register_batch.api import (
     Unauthorized,
     Unprocessable,
 )
-from register_batch.errors import Interrupted, RegisterUnavailable
-from register_batch.fs import check_writable_dir
+from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -642,6 +642,7 @@ def _api_issue(result: RecordResult, code: str, message: str, severity: Severity
     )
 
 
+@temporary_space()
 def sync_files(
     inputs: list[str] | tuple[str, ...],
     options: SyncOptions,
@@ -883,8 +884,18 @@ def _finish(
     }
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
-    paths = report.write(options.report_dir)
-    paths["results"] = write_results_csv(Path(options.report_dir) / "results.csv", results)
+    try:
+        paths = report.write(options.report_dir)
+        paths["results"] = write_results_csv(Path(options.report_dir) / "results.csv", results)
+    except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
+        if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
+            raise  # nothing was sent: exit 2 says so
+        sent = SyncResult(report=report, results=results, paths={}, requests=requests, interrupted=interrupted)
+        raise Interrupted(
+            f"{exc}. The sync {'stopped part-way' if interrupted else 'went through'} but has no report: free space "
+            f"there or use another --report-dir, then run the same command again (nothing is sent twice). "
+            f"{sent.summary_line()}"
+        ) from None
     result = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(

@@ -1,0 +1,100 @@
+"""Files register-batch writes: what a disk that will not take them does to a run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from cli_runs import files_limited_to, sync_command
+from emulated import AS_OF
+from register_batch.emulator import start_emulator
+from trainee_extracts import extract
+
+TOKEN = "temporary-space-token"
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+def test_a_temporary_folder_without_room_gives_one_line_naming_it(command, tmp_path):
+    """A full $TMPDIR (here: a file size limit, which fails a write as a full disk does) while records were spooled
+    was an `internal error` (exit 70) naming no file."""
+    source = extract(tmp_path / "in.csv", 300)
+    spools = tmp_path / "tmp"
+    spools.mkdir()
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(spools)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        args = {
+            "validate": [sys.executable, "-m", "register_batch", "validate", str(source), "--report-dir", "reports"],
+            "convert": [sys.executable, "-m", "register_batch", "convert", str(source), "--to", "jsonl", "-o", "out"],
+            "sync": sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat()),
+        }[command]
+        done = subprocess.run(
+            args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(8_000)
+        )
+        assert done.returncode == 2, done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"register-batch: error: cannot write {spools}: File too large while spooling"), line
+        assert line.endswith("free space there, or set TMPDIR to a folder with room")
+        assert not (tmp_path / "reports").exists() and not (tmp_path / "out").exists()
+        assert not os.listdir(spools)
+        if command == "sync":
+            routes = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]
+            assert not [route for route in routes if not route.startswith("GET")]
+
+
+def test_a_convert_output_its_disk_will_not_take_is_named_and_left_behind_by_no_file(tmp_path):
+    """The output's disk filling up was an `internal error` (exit 70), or, with the temporary folder named, blamed
+    on $TMPDIR. The limit here lets the records' spool (as big as the jsonl output) be written, not the JSON array."""
+    source = extract(tmp_path / "in.csv", 300)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    convert = [sys.executable, "-m", "register_batch", "-q", "convert", str(source), "--to"]
+    whole = subprocess.run([*convert, "jsonl", "-o", "whole.jsonl"], cwd=tmp_path, env=env, capture_output=True)
+    assert whole.returncode == 0, whole.stderr
+    spooled = (tmp_path / "whole.jsonl").stat().st_size
+    out = tmp_path / "out" / "held.json"
+    done = subprocess.run(
+        [*convert, "json", "-o", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=files_limited_to(spooled + 100),
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"register-batch: error: cannot write {out}: File too large"]
+    assert os.listdir(out.parent) == []  # no half-written output, no temporary file
+
+
+@pytest.mark.parametrize("to", ["register-csv", "hesa-xml", "json", "jsonl"])
+def test_an_export_its_disk_will_not_take_is_named_and_left_behind_by_no_file(to, tmp_path):
+    """As above for `export` (which spools nothing): it was an `internal error` (exit 70) for json and jsonl, and the
+    Register CSV writer left its temporary file to the garbage collector, which printed a traceback."""
+    source = extract(tmp_path / "in.csv", 100)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        synced = subprocess.run(
+            sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat()),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert synced.returncode == 0, synced.stderr
+        out = tmp_path / "out" / f"held.{to}"
+        export = [sys.executable, "-m", "register_batch", "-q", "export", "--target", emulator.url, "--to", to]
+        done = subprocess.run(
+            [*export, "-o", str(out), "--state-dir", str(tmp_path / "state"), "--academic-cycle", "2025"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=files_limited_to(20_000),
+        )
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("note: ")]
+    assert errors == [f"register-batch: error: cannot write {out}: File too large"], done.stderr
+    assert os.listdir(out.parent) == []
