@@ -135,6 +135,22 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
         raise
 
 
+@contextlib.contextmanager
+def private_files_together(files: dict[str, tuple[Path, str | None]]) -> Iterator[dict[str, IO[str]]]:
+    """Write files that belong together (a report's JSON, CSV and HTML) so that all are put in place, or none.
+
+    A full disk half-way must not leave a new report.json beside the previous run's report.html in a reused
+    folder: every file is written and flushed to disk first, and only then is each put in place.
+    `files`: key -> (path, newline); yields key -> open text file.
+    """
+    with contextlib.ExitStack() as stack:
+        handles = {key: stack.enter_context(private_writer(path, newline=nl)) for key, (path, nl) in files.items()}
+        yield handles
+        for fh in handles.values():  # any write error surfaces here, while nothing has been put in place yet
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
 def write_private_text(path: str | Path, text: str) -> Path:
     with private_writer(path) as fh:
         fh.write(text)

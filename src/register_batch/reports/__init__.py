@@ -11,14 +11,14 @@ import heapq
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from register_batch import __version__
-from register_batch.fs import private_dir
+from register_batch.fs import private_dir, private_files_together
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 
@@ -164,20 +164,36 @@ class ReportBuilder:
             "summary": self.summary.as_dict(),
         }
 
-    def write(self, report_dir: str | Path, *, junit: bool = False, html: bool = True) -> dict[str, Path]:
-        """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder."""
+    def write(
+        self,
+        report_dir: str | Path,
+        *,
+        junit: bool = False,
+        html: bool = True,
+        more: Mapping[str, tuple[str, Callable[[IO[str]], None]]] | None = None,
+    ) -> dict[str, Path]:
+        """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder, all or none.
+
+        `more`: key -> (CSV file name, writer) for a command's own files of the same report (sync's results.csv).
+        """
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
         folder = private_dir(report_dir)
-        written = {
-            "json": json_report.write(folder / "report.json", self),
-            "csv": csv_report.write(folder / "issues.csv", self),
+        files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {
+            "json": ("report.json", None, lambda fh: json_report.write(fh, self)),
+            "csv": ("issues.csv", "", lambda fh: csv_report.write(fh, self)),
         }
         if html:
-            written["html"] = html_report.write(folder / "report.html", self)
+            files["html"] = ("report.html", None, lambda fh: html_report.write(fh, self))
         if junit:
-            written["junit"] = junit_report.write(folder / "junit.xml", self)
-        return written
+            files["junit"] = ("junit.xml", None, lambda fh: junit_report.write(fh, self))
+        for key, (name, fill) in (more or {}).items():
+            files[key] = (name, "", fill)
+        paths = {key: folder / name for key, (name, _newline, _fill) in files.items()}
+        with private_files_together({key: (paths[key], newline) for key, (_n, newline, _f) in files.items()}) as out:
+            for key, (_name, _newline, fill) in files.items():
+                fill(out[key])
+        return paths
 
     def close(self) -> None:
         self._spool.close()

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from register_batch.csvsafe import neutralise
-from register_batch.fs import private_writer
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
 
 
-def write(path: Path, report: ReportBuilder) -> Path:
+def write(fh: IO[str], report: ReportBuilder) -> None:
+    """`fh` opened with newline="" (the csv module writes its own line ends)."""
     from register_batch.reports import ISSUE_KEYS
 
-    with private_writer(path, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(ISSUE_KEYS)
-        for row in report.issues():
-            writer.writerow([neutralise(row[key]) for key in ISSUE_KEYS])
-    return path
+    writer = csv.writer(fh)
+    writer.writerow(ISSUE_KEYS)
+    for row in report.issues():
+        writer.writerow([neutralise(row[key]) for key in ISSUE_KEYS])

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from importlib.resources import files
-from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from pathlib import PurePath
+from typing import IO, TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
-from register_batch.fs import private_writer
 from register_batch.reports import ISSUE_KEYS, field_key
 
 if TYPE_CHECKING:
@@ -484,9 +483,7 @@ def render(report: ReportBuilder) -> str:
     return "".join(_ENV.get_template("report.html.j2").generate(**context(report)))
 
 
-def write(path: Path, report: ReportBuilder) -> Path:
+def write(fh: IO[str], report: ReportBuilder) -> None:
     """Write the page as it is rendered, piece by piece: a large report never sits in memory whole."""
-    with private_writer(path) as fh:
-        for chunk in _ENV.get_template("report.html.j2").generate(**context(report)):
-            fh.write(chunk)
-    return path
+    for chunk in _ENV.get_template("report.html.j2").generate(**context(report)):
+        fh.write(chunk)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
 
-from register_batch.fs import private_writer
 from register_batch.wording import xml_safe
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
 
 
-def write(path: Path, report: ReportBuilder) -> Path:
+def write(fh: IO[str], report: ReportBuilder) -> None:
     failures: dict[tuple[str, int | None], list[dict]] = defaultdict(list)
     for row in report.issues():
         if row["severity"] == "error":
@@ -42,6 +40,4 @@ def write(path: Path, report: ReportBuilder) -> Path:
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name="file")
             failure = etree.SubElement(case, "failure", message=f"{len(file_rows)} error(s)", type="file")
             failure.text = xml_safe("\n".join(r["message"] for r in file_rows))
-    with private_writer(path) as fh:
-        fh.write(etree.tostring(suite, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8"))
-    return path
+    fh.write(etree.tostring(suite, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8"))

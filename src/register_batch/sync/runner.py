@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from register_batch.api import (
     ApiError,
@@ -885,8 +885,8 @@ def _finish(
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
     try:
-        paths = report.write(options.report_dir)
-        paths["results"] = write_results_csv(Path(options.report_dir) / "results.csv", results)
+        results_csv = ("results.csv", lambda fh: write_results(fh, results))
+        paths = report.write(options.report_dir, more={"results": results_csv})
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
@@ -905,19 +905,17 @@ def _finish(
     return result
 
 
-def write_results_csv(path: Path, results: list[RecordResult]) -> Path:
+def write_results(fh: IO[str], results: list[RecordResult]) -> None:
+    """results.csv, one row per record; `fh` opened with newline=""."""
     import csv
     import json
 
     from register_batch.csvsafe import neutralise
-    from register_batch.fs import private_writer
 
-    with private_writer(path, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(RESULT_COLUMNS)
-        for result in results:
-            row = result.row()
-            row["errors"] = "; ".join(row["errors"])
-            row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
-            writer.writerow([neutralise(row[c]) for c in RESULT_COLUMNS])
-    return path
+    writer = csv.writer(fh)
+    writer.writerow(RESULT_COLUMNS)
+    for result in results:
+        row = result.row()
+        row["errors"] = "; ".join(row["errors"])
+        row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
+        writer.writerow([neutralise(row[c]) for c in RESULT_COLUMNS])
