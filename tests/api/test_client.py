@@ -23,6 +23,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.emulator import start_emulator
+from register_batch.errors import ConfigError
 from stub_http import answering, fronting
 
 TOKEN = "client-test-token"
@@ -276,3 +277,22 @@ def test_a_listing_without_its_meta_block_is_paged_to_the_end(emulator):
     with fronting(emulator.url, without_meta) as front, client_for(front) as client:
         held = [t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=3)]
     assert sorted(held) == [f"{n:013d}" for n in range(1, 10)]
+
+
+@pytest.mark.parametrize("token", ["tökenvalue", "token value", "token\tvalue", '"tokenvalue"'])
+def test_a_token_no_bearer_header_can_carry_is_a_config_error_that_never_repeats_it(emulator, token):
+    """A library caller's pasted token with a non-ASCII character or a space: one ConfigError when the client is
+    made, never a UnicodeEncodeError from the first request (whose args and repr hold the whole header)."""
+    with pytest.raises(ConfigError) as caught:
+        RegisterClient(emulator.url, token)
+    assert token not in str(caught.value) and token not in repr(caught.value)
+
+
+@pytest.mark.parametrize("per_page", [0, -1])
+def test_a_page_size_register_does_not_take_is_refused_before_any_request(emulator, per_page):
+    """`per_page=0` listed nothing, so a library export wrote an empty file for a Register full of trainees."""
+    with client_for(emulator) as client:
+        client.create_trainee(body())
+        with pytest.raises(ConfigError, match="per_page"):
+            list(client.iter_trainees(per_page=per_page))
+        assert client.stats.total == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from register_batch.api.errors import (
     messages_of,
 )
 from register_batch.api.limiter import RateLimiter, shared_budget_file
+from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 
 log = logging.getLogger("register_batch.api")
@@ -50,6 +52,11 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be
+BAD_TOKEN = (
+    "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
+    "character?); it should look like sandbox_ followed by 64 hex digits"
+)
 RATE_WINDOW = 60.0  # seconds: Register's rate-limit window, the longest Retry-After it sends (§1.3)
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
@@ -147,6 +154,8 @@ class RegisterClient:
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
+        if self.token and not BEARER_TOKEN.fullmatch(self.token.reveal()):
+            raise ConfigError(BAD_TOKEN)  # never repeats the token; httpx would raise with the whole header
         if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
             raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
         self.api_version = api_version
@@ -339,7 +348,12 @@ class RegisterClient:
         status: str | None = None,
         sort_order: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every trainee of a listing, page by page, without repeats (by trainee_id)."""
+        """Every trainee of a listing, page by page, without repeats (by trainee_id).
+
+        Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
+        """
+        if not isinstance(per_page, int) or per_page < 1:
+            raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
         seen: set[str] = set()
         page = 1
         while True:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import secrets
 import stat
 from collections.abc import Iterator, Mapping
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.api import Secret, resolve_target
+from register_batch.api.client import BAD_TOKEN, BEARER_TOKEN
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 
 log = logging.getLogger("register_batch.sync")
 
 EMBEDDED_DIR = "register"  # the embedded emulator's data, inside the state dir
-_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be
 
 
 @dataclass
@@ -58,11 +57,8 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
 
 def _checked(value: str, source: str) -> Secret:
     """A token fit for an HTTP header; the message never repeats it (not even part of it)."""
-    if not _TOKEN.fullmatch(value):
-        raise ConfigError(
-            f"{source}: the API token holds characters a Bearer token cannot (a pasted quote, space, line break "
-            "or non-ASCII character?); it should look like sandbox_ followed by 64 hex digits"
-        )
+    if not BEARER_TOKEN.fullmatch(value):
+        raise ConfigError(f"{source}: {BAD_TOKEN}")
     return Secret(value)
 
 
