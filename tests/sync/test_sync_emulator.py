@@ -635,3 +635,15 @@ def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quie
         assert done.stdout.strip().splitlines()[-1].startswith("3 records: 3 created.")
     else:
         assert len(retried) == 1 and "503" in retried[0], done.stderr
+
+
+def test_a_token_given_as_a_plain_string_syncs_and_never_shows_in_the_options_repr(emulator, tmp_path):
+    """A library caller passing `token="..."` (as RegisterClient takes it) had it printed by SyncOptions' repr,
+    and so by any log line or traceback that shows the options."""
+    settings = SyncOptions(
+        target=emulator.url, token=TOKEN, state_dir=tmp_path / "state", report_dir=tmp_path / "reports", as_of=AS_OF
+    )
+    assert TOKEN not in repr(settings) and TOKEN not in str(settings)
+    assert isinstance(settings.token, Secret)
+    result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], settings)
+    assert result.outcomes == Counter(done=1)

@@ -141,10 +141,13 @@ RESULT_COLUMNS = (
 
 @dataclass
 class SyncOptions:
-    """Everything a sync run needs besides its inputs."""
+    """Everything a sync run needs besides its inputs.
+
+    `token` may be given as a plain string: it is wrapped in `Secret` at once, so no repr shows it.
+    """
 
     target: str
-    token: Secret | None
+    token: Secret | str | None
     state_dir: Path
     report_dir: Path
     dry_run: bool = False
@@ -159,6 +162,10 @@ class SyncOptions:
     target_label: str | None = None
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.token, str):
+            self.token = Secret(self.token)
 
 
 @dataclass
