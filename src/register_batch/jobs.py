@@ -14,6 +14,7 @@ from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
+from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.validation import Checker
@@ -76,6 +77,8 @@ def validate_files(
     """
     from register_batch.validation.parallel import parallel_records, worth_parallel
 
+    inputs = input_paths(inputs)
+    check_format(fmt)
     check_writable_dir(report_dir)  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
@@ -145,6 +148,8 @@ def convert_files(
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
+    inputs = input_paths(inputs)
+    check_format(fmt)
     for folder in (Path(output).parent, *([report_dir] if report_dir else [])):
         check_writable_dir(folder)  # now, not after every record has been converted
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)

@@ -25,7 +25,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from register_batch.errors import UnusableInput
+from register_batch.errors import ConfigError, UnusableInput
 from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, read_csv, sniff_encoding
@@ -40,6 +40,7 @@ __all__ = [
     "XmlPart",
     "csv_layout",
     "find_xml_chunks",
+    "input_paths",
     "newlines_before",
     "open_inputs",
 ]
@@ -265,13 +266,26 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
             raise UnusableInput(info.path, "the file changed while it was being read; run again once it is complete")
 
 
+def input_paths(paths: list[str] | tuple[str, ...] | list[Path]) -> list[str]:
+    """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
+    letter, as the paths "e", "x", ...)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise ConfigError('inputs must be a list of paths, e.g. ["extract.xml"], not a single path')
+    return [str(p) for p in paths]
+
+
+def check_format(fmt: str) -> None:
+    """`ConfigError` unless `fmt` is `auto` or one of FORMATS."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise ConfigError(f"unknown input format {fmt!r}; use auto or one of {', '.join(FORMATS)}")
+
+
 def open_inputs(
     paths: list[str] | tuple[str, ...], fmt: str, config: MappingConfig
 ) -> Iterator[tuple[InputInfo, Iterator[RawRecord]]]:
     """Yield (info, records) for every input file (and every extract inside a zip)."""
-    if fmt != "auto" and fmt not in FORMATS:
-        raise UnusableInput(str(fmt), f"unknown format; use auto or one of {', '.join(FORMATS)}")
-    for given in paths:
+    check_format(fmt)
+    for given in input_paths(paths):
         shown = _printable(str(given))
         for name, opener in _members(Path(given), shown):
             actual = fmt if fmt != "auto" else _detect(opener, name, config)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch import __version__
+from register_batch.errors import RegisterBatchError
 from register_batch.fs import private_dir, private_files_together
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
@@ -95,6 +96,7 @@ class ReportBuilder:
         self._batch_last = -1
         self._invalid = bytearray()
         self._key = 0
+        self._closed = False
 
     def _count(self, issue: Issue) -> None:
         if issue.severity is Severity.ERROR:
@@ -145,7 +147,17 @@ class ReportBuilder:
         return bool(self._invalid[index])
 
     def issues(self) -> Iterator[dict[str, Any]]:
-        """Every issue as a report row: file-level first, then in record order."""
+        """Every issue as a report row: file-level first, then in record order.
+
+        Only until `close()`: the job functions close the builder before they return, and the rows are then
+        in the report's files (`report.json`, `issues.csv`).
+        """
+        if self._closed:
+            raise RegisterBatchError(
+                "this run's issues were spooled to a temporary file, closed when the run ended: read them from "
+                "the report.json or issues.csv it wrote, or iterate register_batch.validation.Checker.records() "
+                "for each record's issues as Issue objects"
+            )
         for issue in self._file_issues:
             yield issue_row(issue)
         streams = []
@@ -196,6 +208,8 @@ class ReportBuilder:
         return paths
 
     def close(self) -> None:
+        """Discard the spooled issues (after `write()`); the counts and `summary` stay."""
+        self._closed = True
         self._spool.close()
         for spool in self._batch:
             spool.close()

@@ -39,6 +39,7 @@ from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
+from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
@@ -658,6 +659,8 @@ def sync_files(
     client: RegisterClient | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report."""
+    inputs = input_paths(inputs)
+    check_format(options.fmt)
     check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
     checker = Checker(
         fmt=options.fmt,

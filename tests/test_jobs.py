@@ -1,0 +1,43 @@
+"""The offline jobs as a library caller uses them: arguments checked up front, results readable afterwards."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from register_batch.errors import ConfigError, RegisterBatchError
+from register_batch.jobs import convert_files, validate_files
+from register_batch.validation import Checker
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+AS_OF = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("given", [str(SAMPLES / "extract.csv"), SAMPLES / "extract.csv"])
+def test_one_path_given_bare_is_a_config_error_not_read_letter_by_letter(tmp_path, given):
+    """`validate_files("extract.csv")` read the string as paths "e", "x", ... (or "/": "is a directory")."""
+    with pytest.raises(ConfigError, match="list of paths"):
+        validate_files(given, as_of=AS_OF, report_dir=tmp_path / "reports")
+    with pytest.raises(ConfigError, match="list of paths"):
+        convert_files(given, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+    with pytest.raises(ConfigError, match="list of paths"):
+        list(Checker(as_of=AS_OF).records(given))
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_unknown_format_is_a_config_error_naming_the_formats(tmp_path):
+    """It was an UnusableInput naming the format as if it were a file ("xml: unknown format")."""
+    with pytest.raises(ConfigError, match="hesa-xml, hesa-csv, register-csv") as caught:
+        validate_files([str(SAMPLES / "extract.xml")], fmt="xml", as_of=AS_OF, report_dir=tmp_path / "reports")
+    assert "'xml'" in str(caught.value)
+
+
+def test_the_issues_of_a_finished_run_are_a_clear_error_pointing_at_the_report_files(tmp_path):
+    """The run's spool is closed when validate_files returns: `report.issues()` raised a bare ValueError."""
+    result = validate_files([str(SAMPLES / "defects.xml")], as_of=AS_OF, report_dir=tmp_path / "reports")
+    assert result.report.summary.errors > 0
+    with pytest.raises(RegisterBatchError, match=r"report\.json") as caught:
+        next(result.report.issues())
+    assert not isinstance(caught.value, ValueError)
