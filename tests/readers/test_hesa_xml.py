@@ -140,6 +140,40 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     ]
 
 
+def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
+    # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
+    # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted
+    # here as lines executed in the reader's module, which must double, not quadruple, when k doubles.
+    import sys
+
+    from register_batch.readers import hesa_xml
+
+    def lines_run(k):
+        doc = tmp_path / f"repeats{k}.xml"
+        tags = "".join(f"<X_{j}>a</X_{j}><X_{j}>b</X_{j}>" for j in range(k))
+        doc.write_text(f"<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>{tags}</Student></ITTRecord>")
+        count = 0
+
+        def tracer(frame, event, _arg):
+            nonlocal count
+            if frame.f_code.co_filename != hesa_xml.__file__:
+                return None
+            if event == "line":
+                count += 1
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            [(_info, [raw])] = read(doc)
+        finally:
+            sys.settrace(None)
+        assert len(raw.problems) == k and raw.fields["X_0"] == "a" and raw.fields[f"X_{k - 1}"] == "a"
+        return count
+
+    small, large = lines_run(400), lines_run(800)
+    assert large < 2.5 * small, (small, large)
+
+
 def test_record_lines_are_their_start_tags_lines_past_65535(tmp_path):
     # libxml2 stores an element's line only up to 65,535; past that it answers with its first child's.
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<ITTRecord>"]
