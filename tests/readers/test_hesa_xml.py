@@ -215,3 +215,26 @@ def test_a_zipped_extract_of_realistic_size_is_read(tmp_path):
     assert member.file_size > 256 << 10 and member.file_size > 10 * member.compress_size
     [(info, rows)] = read(path)
     assert info.records == len(rows) == 300
+
+
+def test_a_zip_of_many_members_reads_its_directory_once_not_once_per_member(tmp_path, monkeypatch):
+    # Each opening of a ZipFile reads its whole central directory: opening one per member (twice each, to detect
+    # the format and to read) made a zip of n members cost n**2 (5,000 one-record members: 185 s).
+    path = tmp_path / "many.zip"
+    one = "<ITTRecord><Student><F_HUSID>{:013d}</F_HUSID></Student></ITTRecord>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(200):
+            archive.writestr(f"m{n:03d}.xml", one.format(n))
+    directory_reads = 0
+    real = zipfile.ZipFile._RealGetContents
+
+    def counting(self):
+        nonlocal directory_reads
+        directory_reads += 1
+        return real(self)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", counting)
+    found = read(path)
+    assert [info.path for info, _rows in found] == [f"{path}:m{n:03d}.xml" for n in range(200)]
+    assert [rows[0].fields["F_HUSID"] for _info, rows in found] == [f"{n:013d}" for n in range(200)]
+    assert directory_reads <= 2, directory_reads
