@@ -140,6 +140,40 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     ]
 
 
+def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
+    # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
+    # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted
+    # here as lines executed in the reader's module, which must double, not quadruple, when k doubles.
+    import sys
+
+    from register_batch.readers import hesa_xml
+
+    def lines_run(k):
+        doc = tmp_path / f"repeats{k}.xml"
+        tags = "".join(f"<X_{j}>a</X_{j}><X_{j}>b</X_{j}>" for j in range(k))
+        doc.write_text(f"<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>{tags}</Student></ITTRecord>")
+        count = 0
+
+        def tracer(frame, event, _arg):
+            nonlocal count
+            if frame.f_code.co_filename != hesa_xml.__file__:
+                return None
+            if event == "line":
+                count += 1
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            [(_info, [raw])] = read(doc)
+        finally:
+            sys.settrace(None)
+        assert len(raw.problems) == k and raw.fields["X_0"] == "a" and raw.fields[f"X_{k - 1}"] == "a"
+        return count
+
+    small, large = lines_run(400), lines_run(800)
+    assert large < 2.5 * small, (small, large)
+
+
 def test_record_lines_are_their_start_tags_lines_past_65535(tmp_path):
     # libxml2 stores an element's line only up to 65,535; past that it answers with its first child's.
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<ITTRecord>"]
@@ -181,3 +215,26 @@ def test_a_zipped_extract_of_realistic_size_is_read(tmp_path):
     assert member.file_size > 256 << 10 and member.file_size > 10 * member.compress_size
     [(info, rows)] = read(path)
     assert info.records == len(rows) == 300
+
+
+def test_a_zip_of_many_members_reads_its_directory_once_not_once_per_member(tmp_path, monkeypatch):
+    # Each opening of a ZipFile reads its whole central directory: opening one per member (twice each, to detect
+    # the format and to read) made a zip of n members cost n**2 (5,000 one-record members: 185 s).
+    path = tmp_path / "many.zip"
+    one = "<ITTRecord><Student><F_HUSID>{:013d}</F_HUSID></Student></ITTRecord>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(200):
+            archive.writestr(f"m{n:03d}.xml", one.format(n))
+    directory_reads = 0
+    real = zipfile.ZipFile._RealGetContents
+
+    def counting(self):
+        nonlocal directory_reads
+        directory_reads += 1
+        return real(self)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", counting)
+    found = read(path)
+    assert [info.path for info, _rows in found] == [f"{path}:m{n:03d}.xml" for n in range(200)]
+    assert [rows[0].fields["F_HUSID"] for _info, rows in found] == [f"{n:013d}" for n in range(200)]
+    assert directory_reads <= 2, directory_reads

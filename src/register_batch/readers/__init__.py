@@ -211,16 +211,38 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
             "read: zip the extract again with one file of each name",
         )
 
+    archive = _Archive(path)
+
     def opener(member: str, label: str) -> Opener:
         def open_member() -> BinaryIO:
-            # The path is a regular file (checked above). The member stays readable after the archive
-            # object is closed (zipfile ref-counts the file it opened, and closes it with the member).
-            with _damaged_member(label), zipfile.ZipFile(path) as archive:
+            with _damaged_member(label):
                 return archive.open(member)
 
         return open_member
 
     return [(label, opener(name, label)) for name in names for label in [f"{shown}:{_printable(name)}"]]
+
+
+class _Archive:
+    """A zip file opened once per process for all its members.
+
+    Opening a `ZipFile` reads the whole central directory, so opening one per member (twice: to detect its format,
+    then to read it) cost time in the square of the number of members: 5,000 small members took minutes. A
+    process forked after the first open (a second `--jobs` process) opens its own, as the two must not share a
+    file position. The archive is closed when the last opener referring to it goes (zipfile ref-counts the file,
+    so an open member stays readable until it is closed itself).
+    """
+
+    def __init__(self, path: Path):
+        self._path = path  # a regular file (checked when the members were listed)
+        self._archive: zipfile.ZipFile | None = None
+        self._pid = 0
+
+    def open(self, member: str) -> BinaryIO:
+        if self._archive is None or self._pid != os.getpid():
+            self._archive = zipfile.ZipFile(self._path)
+            self._pid = os.getpid()
+        return self._archive.open(member)
 
 
 def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:

@@ -233,37 +233,34 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
     if len(fields) + containers != len(student):
-        problems = _repeated_tags(student, f"<{student.tag}>")
-        for tag, _message in problems:
-            fields[tag] = _first_value(student, tag)
+        problems = _repeated_tags(student, f"<{student.tag}>", fields)
     for number, item, row in repeats_in_groups:
         # A degree or placement given the same tag twice: its first value counts, as for the record's own tags.
-        found = _repeated_tags(item, f"<{item.tag}> {number}")
-        for tag, _message in found:
-            row[tag] = _first_value(item, tag)
-        problems = [*problems, *found]
+        problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
 
 
-def _repeated_tags(element: etree._Element, where: str) -> list[tuple[str | None, str]]:
-    """Tags given more than once, with different values, among an element's leaves (the slow path; rare)."""
+def _repeated_tags(element: etree._Element, where: str, values: dict[str, str | None]) -> list[tuple[str | None, str]]:
+    """Tags given more than once, with different values, among an element's leaves (the slow path; rare).
+
+    Each such tag's first value is put in `values`. One pass over the leaves, whatever their number: a record
+    of thousands of repeated tags costs time in proportion to them, not to their square.
+    """
     seen: dict[str, str | None] = {}
+    reported: set[str] = set()
     problems: list[tuple[str | None, str]] = []
     for child in element:
         if len(child):
             continue
+        tag = child.tag
         value = clean(child.text)
-        if child.tag in seen and seen[child.tag] != value and all(t != child.tag for t, _ in problems):
-            problems.append((child.tag, f"<{child.tag}> appears more than once in {where} with different values"))
-        seen.setdefault(child.tag, value)
+        if tag not in seen:
+            seen[tag] = value
+        elif seen[tag] != value and tag not in reported:
+            reported.add(tag)
+            values[tag] = seen[tag]
+            problems.append((tag, f"<{tag}> appears more than once in {where} with different values"))
     return problems
-
-
-def _first_value(element: etree._Element, tag: str) -> str | None:
-    for child in element:
-        if child.tag == tag and not len(child):
-            return clean(child.text)
-    return None
 
 
 def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
