@@ -1,5 +1,6 @@
-"""A one-answer HTTP server on 127.0.0.1: what sits between a client and Register when things go wrong
-(a sign-in portal answering 200 with HTML, a gateway that only ever answers 429)."""
+"""HTTP servers on 127.0.0.1 for what sits between a client and Register when things go wrong: one that gives
+every request the same answer (a sign-in portal answering 200 with HTML, a gateway that only ever answers 429),
+and one in front of the emulator that can change any answer on its way back."""
 
 from __future__ import annotations
 
@@ -12,48 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-
-@contextmanager
-def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve `status` + `body` to every GET, POST and PUT; yields the base URL."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+Answer = tuple[int, dict[str, str], bytes]
 
 
 @dataclass
 class Seen:
-    """One request as the server in front of Register received it."""
+    """One request as the server received it."""
 
     method: str
     path: str  # without the query
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
-
-
-Answer = tuple[int, dict[str, str], bytes]
 
 
 @dataclass
@@ -63,25 +34,15 @@ class Front:
 
 
 @contextmanager
-def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answer | None]) -> Iterator[Front]:
-    """A server on 127.0.0.1 in front of `upstream` (the emulator): `answer(seen, forward)` returns the answer to
-    give, which may be a real one (from `forward()`, which passes the request on) changed, or None to pass the
-    request on unchanged."""
-    seen: list[Seen] = []
+def _serving(respond: Callable[[http.server.BaseHTTPRequestHandler, Seen], Answer]) -> Iterator[str]:
+    """Serve every request with `respond(handler, seen)`; yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parts = urlsplit(self.path)
-            request = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), data)
-            seen.append(request)
-
-            def forward() -> Answer:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                reply = httpx.request(self.command, upstream + self.path, headers=headers, content=data)
-                return reply.status_code, {"Content-Type": reply.headers.get("Content-Type", "")}, reply.content
-
-            status, headers, body = answer(request, forward) or forward()
+            seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), data)
+            status, headers, body = respond(self, seen)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -98,7 +59,35 @@ def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answe
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Front(f"http://127.0.0.1:{server.server_address[1]}", seen)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve `status` + `body` to every request; yields the base URL."""
+    with _serving(lambda _handler, _seen: (status, headers or {}, body)) as url:
+        yield url
+
+
+@contextmanager
+def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answer | None]) -> Iterator[Front]:
+    """A server on 127.0.0.1 in front of `upstream` (the emulator): `answer(seen, forward)` returns the answer to
+    give, which may be a real one (from `forward()`, which passes the request on) changed, or None to pass the
+    request on unchanged."""
+    received: list[Seen] = []
+
+    def respond(handler: http.server.BaseHTTPRequestHandler, seen: Seen) -> Answer:
+        received.append(seen)
+
+        def forward() -> Answer:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+            reply = httpx.request(handler.command, upstream + handler.path, headers=headers, content=seen.body)
+            return reply.status_code, {"Content-Type": reply.headers.get("Content-Type", "")}, reply.content
+
+        return answer(seen, forward) or forward()
+
+    with _serving(respond) as url:
+        yield Front(url, received)
