@@ -194,6 +194,9 @@ class HesaXmlWriter:
 
 @dataclass
 class ExportResult:
+    """What `export_trainees` wrote: the output files, trainees written, requests made, and notes on what the
+    chosen format leaves out."""
+
     outputs: list[Path]
     count: int
     requests: int

@@ -37,6 +37,8 @@ describe(
 
 @dataclass
 class ValidationResult:
+    """What `validate_files` did: the counts (`report.summary`) and the report files written (`paths`, by kind)."""
+
     report: ReportBuilder
     paths: dict[str, Path]
 
@@ -113,6 +115,9 @@ def jsonl_item(record: TraineeRecord) -> dict[str, Any]:
 
 @dataclass
 class ConvertResult:
+    """What `convert_files` wrote: the output files, records written and skipped (invalid, with
+    `skip_invalid`), and `notes` on values the output format cannot hold, by batch index."""
+
     report: ReportBuilder
     outputs: list[Path]
     written: int

@@ -60,6 +60,8 @@ def field_key(field: str | None, record: int | None) -> str:
 
 @dataclass
 class Summary:
+    """The counts at the top of every report: records, valid and invalid records, errors and warnings."""
+
     records: int = 0
     valid: int = 0
     invalid: int = 0

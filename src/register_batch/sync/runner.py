@@ -171,6 +171,9 @@ class SyncOptions:
 
 @dataclass
 class RecordResult:
+    """One record's fate in a sync: its plan (action, trainee, changes) and what became of it (`outcome`: done,
+    planned, failed, unknown, skipped or pending), as results.csv and report.json show it (`row()`)."""
+
     plan: RecordPlan
     outcome: str = "pending"
     http_status: int | None = None
@@ -198,6 +201,8 @@ class RecordResult:
 
 @dataclass
 class SyncResult:
+    """What `sync_files` did: every record's result in input order, the requests made, and the report files."""
+
     report: ReportBuilder
     results: list[RecordResult]
     paths: dict[str, Path]
