@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from register_batch.errors import ConfigError
 from register_batch.fs import check_writable_dir, temporary_space
@@ -178,40 +178,7 @@ def convert_files(
             else:
                 writer = JsonArrayWriter(output)
             try:
-                written = skipped = 0
-                notes: list[tuple[int, Issue]] = []
-                for index, line in enumerate(spool):
-                    if skip_invalid and report.is_invalid(index):
-                        skipped += 1
-                        continue
-                    item = json.loads(line)
-                    payload = item["data"] if to == "register-csv" else item
-                    written_notes = writer.write(payload)
-                    if to == "register-csv":
-                        left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
-                        if left_out:
-                            written_notes.append(
-                                f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
-                                "them (sync sends them, and jsonl keeps them)"
-                            )
-                    for note in written_notes:
-                        source = item["source"]
-                        notes.append(
-                            (
-                                index,
-                                Issue(
-                                    input=source["input"],
-                                    record=source["record"],
-                                    line=source["line"],
-                                    provider_trainee_id=item["data"].get("provider_trainee_id"),
-                                    hesa_id=item["data"].get("hesa_id"),
-                                    code="not_in_register_csv",
-                                    severity=Severity.WARNING,
-                                    message=note,
-                                ),
-                            )
-                        )
-                    written += 1
+                written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
                 outputs = writer.close()
             except BaseException:
                 writer.abort()  # leave no half-written output behind, nor its temporary file
@@ -229,3 +196,40 @@ def convert_files(
         report_paths=report_paths,
         stale=writer.stale,
     )
+
+
+def _write_bodies(
+    spool: IO[str], writer: Any, report: ReportBuilder, *, to: str, skip_invalid: bool
+) -> tuple[int, int, list[tuple[int, Issue]]]:
+    """Write the spooled records to `writer`; returns (written, skipped, notes on what the output cannot hold)."""
+    written = skipped = 0
+    notes: list[tuple[int, Issue]] = []
+    for index, line in enumerate(spool):
+        if skip_invalid and report.is_invalid(index):
+            skipped += 1
+            continue
+        item = json.loads(line)
+        payload = item["data"] if to == "register-csv" else item
+        written_notes = writer.write(payload)
+        if to == "register-csv":
+            left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
+            if left_out:
+                written_notes.append(
+                    f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
+                    "them (sync sends them, and jsonl keeps them)"
+                )
+        source = item["source"]
+        for note in written_notes:
+            issue = Issue(
+                input=source["input"],
+                record=source["record"],
+                line=source["line"],
+                provider_trainee_id=item["data"].get("provider_trainee_id"),
+                hesa_id=item["data"].get("hesa_id"),
+                code="not_in_register_csv",
+                severity=Severity.WARNING,
+                message=note,
+            )
+            notes.append((index, issue))
+        written += 1
+    return written, skipped, notes

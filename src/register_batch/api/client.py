@@ -39,7 +39,7 @@ from register_batch.api.errors import (
     Unprocessable,
     messages_of,
 )
-from register_batch.api.limiter import RateLimiter, shared_budget_file
+from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 
@@ -57,7 +57,6 @@ BAD_TOKEN = (
     "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
     "character?); it should look like sandbox_ followed by 64 hex digits"
 )
-RATE_WINDOW = 60.0  # seconds: Register's rate-limit window, the longest Retry-After it sends (§1.3)
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service with REGISTER_API_TOKEN or --token-file "
@@ -467,7 +466,7 @@ def _retry_after(value: str | None) -> float:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return 1.0
-    return min(RATE_WINDOW, max(0.0, seconds)) if not math.isnan(seconds) else 1.0
+    return min(LONGEST_PAUSE, max(0.0, seconds)) if not math.isnan(seconds) else 1.0
 
 
 def ceil_pages(count: int, per_page: int) -> int:

@@ -303,7 +303,7 @@ def check_format(fmt: str) -> None:
 
 
 def open_inputs(
-    paths: list[str] | tuple[str, ...], fmt: str, config: MappingConfig
+    paths: list[str] | tuple[str, ...] | list[Path], fmt: str, config: MappingConfig
 ) -> Iterator[tuple[InputInfo, Iterator[RawRecord]]]:
     """Yield (info, records) for every input file (and every extract inside a zip)."""
     check_format(fmt)

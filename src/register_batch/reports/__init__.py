@@ -98,7 +98,6 @@ class ReportBuilder:
         self._batch_last = -1
         self._invalid = bytearray()
         self._key = 0
-        self._closed = False
 
     def _count(self, issue: Issue) -> None:
         if issue.severity is Severity.ERROR:
@@ -154,7 +153,7 @@ class ReportBuilder:
         Only until `close()`: the job functions close the builder before they return, and the rows are then
         in the report's files (`report.json`, `issues.csv`).
         """
-        if self._closed:
+        if self._spool.closed:
             raise RegisterBatchError(
                 "this run's issues were spooled to a temporary file, closed when the run ended: read them from "
                 "the report.json or issues.csv it wrote, or iterate register_batch.validation.Checker.records() "
@@ -203,15 +202,13 @@ class ReportBuilder:
             files["junit"] = ("junit.xml", None, lambda fh: junit_report.write(fh, self))
         for key, (name, fill) in (more or {}).items():
             files[key] = (name, "", fill)
-        paths = {key: folder / name for key, (name, _newline, _fill) in files.items()}
-        with private_files_together({key: (paths[key], newline) for key, (_n, newline, _f) in files.items()}) as out:
-            for key, (_name, _newline, fill) in files.items():
+        with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
+            for key, (_name, _nl, fill) in files.items():
                 fill(out[key])
-        return paths
+        return {key: folder / name for key, (name, _nl, _fill) in files.items()}
 
     def close(self) -> None:
         """Discard the spooled issues (after `write()`); the counts and `summary` stay."""
-        self._closed = True
         self._spool.close()
         for spool in self._batch:
             spool.close()

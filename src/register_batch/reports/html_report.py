@@ -479,10 +479,6 @@ def context(report: ReportBuilder) -> dict[str, Any]:
     }
 
 
-def render(report: ReportBuilder) -> str:
-    return "".join(_ENV.get_template("report.html.j2").generate(**context(report)))
-
-
 def write(fh: IO[str], report: ReportBuilder) -> None:
     """Write the page as it is rendered, piece by piece: a large report never sits in memory whole."""
     for chunk in _ENV.get_template("report.html.j2").generate(**context(report)):

@@ -9,7 +9,7 @@ from typing import Any
 
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
-from register_batch.readers import InputInfo, RawRecord, XmlPart, input_paths, open_inputs
+from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, rules_for
@@ -187,7 +187,7 @@ class Checker:
         """
         before = 0
         fmt = "hesa-xml" if part is not None else self.fmt  # a part's file was found to be HESA XML already
-        for info, raw_records in open_inputs(input_paths(paths), fmt, self.mapping):
+        for info, raw_records in open_inputs(paths, fmt, self.mapping):  # which checks and lists the paths
             self.inputs.append(info)
             info.part = part
             if select is not None:
