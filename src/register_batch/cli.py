@@ -30,6 +30,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
+    ukprn_option,
 )
 from register_batch.wording import counted
 
@@ -108,6 +109,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     help="Where to write the reports (default: register-batch-reports/validate-<time>).",
 )
 @click.option("--junit", is_flag=True, help="Also write junit.xml for CI systems.")
+@ukprn_option
 @click.option(
     "--jobs",
     type=click.IntRange(1, 2),
@@ -125,6 +127,7 @@ def validate(
     report_dir: Path | None,
     junit: bool,
     jobs: int | None,
+    ukprn: str | None,
 ) -> None:
     """Check every record against Register's own rules, without sending anything.
 
@@ -134,7 +137,8 @@ def validate(
     """
     from register_batch.jobs import validate_files
 
-    settings = state.settings(mappings=list(mappings), api_version=api_version)
+    settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
+    settings.check("ukprn")
     folder = _report_dir(settings, report_dir, "validate")
     with state.progress() as progress:
         result = validate_files(
@@ -148,6 +152,7 @@ def validate(
             reference_path=_reference_path(settings),
             progress=progress,
             jobs=jobs,
+            ukprn=settings.ukprn,
         )
     summary = result.report.summary
     click.echo(
@@ -179,6 +184,7 @@ def validate(
 @api_version_option
 @as_of_option
 @click.option("--skip-invalid", is_flag=True, help="Leave out records that have errors (they are still reported).")
+@ukprn_option
 @click.option(
     "--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the validation reports here."
 )
@@ -194,6 +200,7 @@ def convert(
     as_of: date | None,
     skip_invalid: bool,
     report_dir: Path | None,
+    ukprn: str | None,
 ) -> None:
     """Map records to Register API v2026.1 request bodies, or to Register's bulk-add CSV.
 
@@ -202,7 +209,8 @@ def convert(
     """
     from register_batch.jobs import convert_files
 
-    settings = state.settings(mappings=list(mappings), api_version=api_version)
+    settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
+    settings.check("ukprn")
     with state.progress() as progress:
         result = convert_files(
             inputs,
@@ -216,6 +224,7 @@ def convert(
             report_dir=report_dir,
             reference_path=_reference_path(settings),
             progress=progress,
+            ukprn=settings.ukprn,
         )
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)

@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "report_dir": "REGISTER_BATCH_REPORT_DIR",
     "api_version": "REGISTER_BATCH_API_VERSION",
     "token_file": "REGISTER_API_TOKEN_FILE",
+    "ukprn": "REGISTER_BATCH_UKPRN",
 }
 DEFAULTS: dict[str, Any] = {
     "target": None,
@@ -39,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "api_version": API_VERSION,
     "token_file": None,
     "mappings": [],
+    "ukprn": None,
 }
 KNOWN_KEYS = set(DEFAULTS)
 
@@ -52,6 +54,7 @@ class Settings:
     api_version: str
     token_file: Path | None
     mappings: list[Path]
+    ukprn: str | None = None  # the provider the token sends for; records of another are held back
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -61,7 +64,13 @@ class Settings:
         from register_batch.errors import RegisterBatchError
 
         found = {}
-        checks = {"rate": lambda: parse_rate(self.rate), "target": lambda: self.target and resolve_target(self.target)}
+        from register_batch.validation.providers import checked_ukprn
+
+        checks = {
+            "rate": lambda: parse_rate(self.rate),
+            "target": lambda: self.target and resolve_target(self.target),
+            "ukprn": lambda: checked_ukprn(self.ukprn),
+        }
         for key, check in checks.items():
             try:
                 check()
@@ -84,6 +93,7 @@ class Settings:
             "api_version": self.api_version,
             "token_file": str(self.token_file) if self.token_file else None,
             "mappings": [str(p) for p in self.mappings],
+            "ukprn": self.ukprn,
         }
 
 
@@ -169,6 +179,7 @@ def load_settings(
         api_version=str(values["api_version"]),
         token_file=setting_path("token_file") if values["token_file"] else None,
         mappings=mappings,
+        ukprn=None if values["ukprn"] in (None, "") else str(values["ukprn"]).strip(),
         config_file=path,
         sources=sources,
     )

@@ -48,13 +48,19 @@ class ValidationResult:
 
 
 def _checker(
-    fmt: str, mapping_files: tuple[Path, ...], as_of: date | None, api_version: str, reference_path: Path | None
+    fmt: str,
+    mapping_files: tuple[Path, ...],
+    as_of: date | None,
+    api_version: str,
+    reference_path: Path | None,
+    ukprn: str | None,
 ) -> Checker:
     return Checker(
         fmt=fmt,
         mapping=load_mapping(mapping_files),
         reference=load_reference(api_version, reference_path),
         as_of=as_of,
+        ukprn=ukprn,
     )
 
 
@@ -71,18 +77,20 @@ def validate_files(
     reference_path: Path | None = None,
     progress: Progress = SILENT,
     jobs: int | None = None,
+    ukprn: str | None = None,
 ) -> ValidationResult:
     """Read, map and validate every record; write report.json, issues.csv, report.html (and junit.xml).
 
     `jobs=2` shares the records with a second process (validation/parallel.py: same reports, less time on two
-    cores); the default decides by core count and input size.
+    cores); the default decides by core count and input size. `ukprn` is the provider the records are sent for:
+    other providers' records are errors (validation/providers.py).
     """
     from register_batch.validation.parallel import parallel_records, worth_parallel
 
     inputs = input_paths(inputs)
     check_format(fmt)
     check_writable_dir(report_dir)  # now, not after every record has been checked
-    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
+    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
     task = progress.task("Validating", unit="records")
     parallel = worth_parallel(inputs) if jobs is None else jobs >= 2
@@ -145,6 +153,7 @@ def convert_files(
     report_dir: Path | None = None,
     reference_path: Path | None = None,
     progress: Progress = SILENT,
+    ukprn: str | None = None,
 ) -> ConvertResult:
     """Map every record to a v2026.1 request body and write them as JSON Lines, JSON or Register's CSV.
 
@@ -157,7 +166,7 @@ def convert_files(
     check_format(fmt)
     for folder in (Path(output).parent, *([report_dir] if report_dir else [])):
         check_writable_dir(folder)  # now, not after every record has been converted
-    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path)
+    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
     task = progress.task("Converting", unit="records")
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as spool:

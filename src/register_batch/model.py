@@ -294,6 +294,7 @@ class TraineeRecord:
     reported: set[str] = field(default_factory=set)
     vintage: str | None = None
     partial_lists: frozenset[str] = frozenset()
+    ukprn: str | None = None  # the provider the source says the record is of (F_UKPRN); never sent
 
     @property
     def hesa_id(self) -> str | None:

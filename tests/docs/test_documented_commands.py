@@ -507,8 +507,9 @@ def run_page(page: Path, folder: Path) -> PageRun:
     text = page.read_text(encoding="utf-8")
     prepare_folder(text, folder)
     with (
-        start_emulator(tokens=(TOKEN,), rate_limit=None) as sandbox,
-        start_emulator(tokens=(TOKEN,), rate_limit=None) as production,
+        # The reader's provider: the UKPRN the pages give with --ukprn (or `ukprn` in register-batch.toml).
+        start_emulator(tokens=(TOKEN,), rate_limit=None, ukprns={TOKEN: "10052198"}) as sandbox,
+        start_emulator(tokens=(TOKEN,), rate_limit=None, ukprns={TOKEN: "10052198"}) as production,
     ):
         run = PageRun(page, folder, base_env(), {"sandbox": sandbox.url, "production": production.url})
         for block in fenced_blocks(text):

@@ -98,3 +98,13 @@ def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
         "move it away to start with an empty one"
     )
     assert not_a_db.read_text().startswith("these are my notes")  # left as it was
+
+
+def test_a_ukprn_needs_its_token():
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    result = CliRunner().invoke(cli, ["emulator", "--ukprn", "10052198"])
+    assert result.exit_code == 2
+    assert "each --ukprn is the UKPRN of a --token's provider: give the tokens too" in result.output

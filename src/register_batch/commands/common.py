@@ -145,6 +145,13 @@ as_of_option = click.option(
     metavar="YYYY-MM-DD",
     help="Judge date rules as of this day instead of today.",
 )
+ukprn_option = click.option(
+    "--ukprn",
+    default=None,
+    metavar="UKPRN",
+    help="The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose "
+    "F_UKPRN is another provider's are errors. Without it, inputs holding several providers' records are refused.",
+)
 api_version_option = click.option(
     "--api-version",
     default=None,

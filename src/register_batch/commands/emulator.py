@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from register_batch.commands.common import CONTEXT, State, as_of_option, pass_state
+from register_batch.validation.providers import checked_ukprn
 
 
 def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, float] | None:
@@ -54,6 +55,13 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     help="Accept this API token; each token is its own provider. Repeat for several. Default: one generated token.",
 )
 @click.option(
+    "--ukprn",
+    "ukprns",
+    multiple=True,
+    metavar="UKPRN",
+    help="The UKPRN of the first --token's provider; repeat for the next tokens' (default: a stable fake one each).",
+)
+@click.option(
     "--rate-limit",
     default="100/60",
     show_default=True,
@@ -94,6 +102,7 @@ def emulator(
     port: int,
     db: Path | None,
     tokens: tuple[str, ...],
+    ukprns: tuple[str, ...],
     rate_limit: tuple[int, float] | None,
     faults: object,
     seed: int | None,
@@ -110,6 +119,8 @@ def emulator(
     from register_batch.emulator.server import Emulator, is_loopback
 
     remote = not is_loopback(host)
+    if len(ukprns) > len(tokens):
+        raise click.UsageError("each --ukprn is the UKPRN of a --token's provider: give the tokens too")
     if remote:  # asking for it by --host is explicit enough; say loudly what it means
         click.echo(
             f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port {port} "
@@ -122,6 +133,7 @@ def emulator(
             port=port,
             db=db,
             tokens=tokens,
+            ukprns=dict(zip(tokens, (checked_ukprn(u) for u in ukprns), strict=False)),
             rate_limit=rate_limit,
             faults=faults,  # type: ignore[arg-type]
             seed=seed,
@@ -131,6 +143,8 @@ def emulator(
             as_of=as_of,
             allow_remote=remote,
         )
+    except ValueError as exc:  # a --ukprn the database already gives another token's provider
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         error = click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         error.exit_code = 2  # a usage or configuration problem, like every other one

@@ -69,6 +69,12 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON file listing every issue the defects must cause (record, field, code, severity, kind).",
 )
+@click.option(
+    "--ukprn",
+    metavar="UKPRN",
+    help="The provider's UKPRN for F_UKPRN (default: drawn from the seed); give one to make several files one "
+    "provider's.",
+)
 @click.option("--seed", type=int, help="Random seed: the same seed and options give the same bytes (default: random).")
 @click.option(
     "--academic-cycle",
@@ -110,6 +116,7 @@ def generate(
     output: Path,
     defects: float,
     truth: Path | None,
+    ukprn: str | None,
     seed: int | None,
     academic_cycle: int | None,
     vintage: str | None,
@@ -146,6 +153,7 @@ def generate(
             as_of=as_of,
             kinds=kinds,
             progress=progress,
+            ukprn=ukprn,
         )
     layout = f", layout {result.vintage}" if result.vintage else ""
     click.echo(

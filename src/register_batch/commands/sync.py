@@ -18,6 +18,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
+    ukprn_option,
 )
 from register_batch.config import parse_rate, token_file_to_use
 
@@ -72,6 +73,7 @@ def target_options(func):
 @mapping_option
 @api_version_option
 @as_of_option
+@ukprn_option
 @pass_state
 def sync(
     state: State,
@@ -88,6 +90,7 @@ def sync(
     mappings: tuple[Path, ...],
     api_version: str | None,
     as_of: date | None,
+    ukprn: str | None,
 ) -> None:
     """Make Register hold exactly the valid trainees of the extract: create, update, withdraw, defer.
 
@@ -106,12 +109,13 @@ def sync(
         mappings=list(mappings),
         api_version=api_version,
         token_file=token_file,
+        ukprn=ukprn,
     )
-    settings.check("rate", "target")  # a bad rate or target is refused before anything starts, naming its source
+    settings.check("rate", "target", "ukprn")  # a bad setting is refused before anything starts, naming its source
     limits = parse_rate(settings.rate)
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
-    with open_target(settings.target, token, settings.state_dir) as where:
+    with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
         state.say_target(where)
         options = SyncOptions(
             target=where.url,
@@ -129,6 +133,7 @@ def sync(
             reference_path=_reference_path(settings),
             target_label=where.label,
             target_identity=where.identity,
+            ukprn=settings.ukprn,
         )
         with state.progress() as progress:
             result = sync_files(inputs, options, progress=progress)

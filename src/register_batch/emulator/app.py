@@ -356,6 +356,7 @@ class RegisterApp:
         as_of: date | None = None,
         trn_delay: float = 0.0,
         reference: ReferenceData | None = None,
+        ukprns: Mapping[str, str] | None = None,
     ):
         self.store = store
         self.clock = clock
@@ -365,16 +366,16 @@ class RegisterApp:
         self._validators: dict[date, Validator] = {}
         self._digests: set[str] = set()
         for token in tokens:
-            self.add_token(token)
+            self.add_token(token, (ukprns or {}).get(token))
 
     # --- set-up -------------------------------------------------------------------------------------------
 
-    def add_token(self, token: str) -> str:
-        """Accept a token: it is its own provider. Returns the provider's UKPRN."""
+    def add_token(self, token: str, ukprn: str | None = None) -> str:
+        """Accept a token: it is its own provider, with `ukprn` or a stable fake one. Returns the provider's UKPRN."""
         if not token or not token.strip():
             raise ValueError("a token cannot be blank")
         digest = token_digest(token.strip())
-        provider = self.store.add_provider(digest, ukprn_for(digest))
+        provider = self.store.add_provider(digest, ukprn or ukprn_for(digest), fixed=ukprn is not None)
         self._digests.add(digest)
         return provider["ukprn"]
 

@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -227,13 +227,16 @@ class Emulator:
         as_of: date | None = None,
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
+        ukprns: Mapping[str, str] | None = None,
     ):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
         self.store = Store(db)
         self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
         self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
-        self.app = RegisterApp(self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay)
+        self.app = RegisterApp(
+            self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay, ukprns=ukprns
+        )
         self.clock = clock
         self.limiter = FixedWindowLimiter(*rate_limit, clock=clock) if rate_limit else None
         self.faults = FaultInjector(faults, seed)
@@ -308,10 +311,10 @@ class Emulator:
         """Change the fault mix while running (restarts the random sequence with `seed`)."""
         self.faults.configure(spec, seed)
 
-    def add_token(self, token: str) -> str:
-        """Accept one more token (a new provider); returns its UKPRN."""
+    def add_token(self, token: str, ukprn: str | None = None) -> str:
+        """Accept one more token (a new provider, with `ukprn` or a fake one); returns its UKPRN."""
         self.tokens = (*self.tokens, token)
-        return self.app.add_token(token)
+        return self.app.add_token(token, ukprn)
 
     def snapshot(self) -> dict[str, Any]:
         with self.store.transaction():
@@ -400,7 +403,8 @@ def start_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Em
     """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
 
     The options are `Emulator`'s. `port=0` picks a free port; `db=None` keeps state in memory; no `tokens`
-    generates one (`emulator.tokens`). `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives
+    generates one (`emulator.tokens`); `ukprns` gives a token's provider its UKPRN (default: a stable fake one).
+    `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives
     timestamps, the rate-limit windows and TRN allocation; `as_of` fixes the date the validation rules and the
     listing's "now" use.
     """

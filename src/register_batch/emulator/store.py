@@ -215,10 +215,21 @@ class Store:
         row = self._one("SELECT id, ukprn FROM providers WHERE token_hash = ?", (token_hash,))
         return dict(row) if row else None
 
-    def add_provider(self, token_hash: str, ukprn: str) -> Row:
-        """The provider a token belongs to, created on first sight (the same token keeps its UKPRN)."""
+    def add_provider(self, token_hash: str, ukprn: str, *, fixed: bool = False) -> Row:
+        """The provider a token belongs to, created on first sight (the same token keeps its UKPRN).
+
+        `fixed`: the provider must have exactly this UKPRN (a rehearsal of the provider's own), even if it was
+        created with another one; ValueError if another token's provider has it.
+        """
         with self.transaction():
             found = self.provider_by_token_hash(token_hash)
+            if fixed:
+                other = self._one("SELECT id FROM providers WHERE ukprn = ?", (ukprn,))
+                if other and (not found or other["id"] != found["id"]):
+                    raise ValueError(f"UKPRN {ukprn} is already another token's provider")
+                if found and found["ukprn"] != ukprn:
+                    self._db.execute("UPDATE providers SET ukprn = ? WHERE id = ?", (ukprn, found["id"]))
+                    found = self.provider_by_token_hash(token_hash)
             if found:
                 return found
             while self._one("SELECT 1 FROM providers WHERE ukprn = ?", (ukprn,)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import Counter
@@ -29,6 +30,7 @@ from register_batch.mapping import load_mapping
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation.facts import cycle_of, years_before
+from register_batch.validation.providers import checked_ukprn
 
 VINTAGE_CHOICES = (*VINTAGES, "mixed")
 MIXED_ROTATION = ("C21053", "C22053", "C23053", "C24053")
@@ -165,12 +167,14 @@ def generate(
     kinds: Sequence[str] | None = None,
     reference: ReferenceData | None = None,
     progress: Progress = SILENT,
+    ukprn: str | None = None,
 ) -> GenerateResult:
     """Write `count` synthetic trainees to `output`; with `defects`, a share of them broken, listed in `truth`.
 
     Records are valid as of `as_of` (default today) for the academic cycle starting in `academic_cycle`
     (default: the cycle of `as_of`). The same arguments and seed always give the same bytes. Files are
-    written owner-only (they look like personal data) and atomically.
+    written owner-only (they look like personal data) and atomically. `ukprn` is the provider's (F_UKPRN; default
+    drawn from the seed), so that several files can be one provider's.
     """
     as_of = as_of or date.today()
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
@@ -181,6 +185,8 @@ def generate(
     reference = reference or load_reference()
     rng = random.Random(seed)
     builder = Builder(seed=seed, cycle=cycle, as_of=as_of, reference=reference, rng=rng)
+    if ukprn is not None:  # after the draw, so the rest of the file is what the seed alone gives
+        builder.provider = dataclasses.replace(builder.provider, ukprn=checked_ukprn(ukprn))
     encoder = LegacyEncoder(load_mapping())
     if fmt == "register-csv":
         layouts = [layout_for(fmt, "register-csv")]

@@ -172,6 +172,10 @@ class Mapper:
                 record.withdrawal["reasons"] = reasons
         if fmap.deferral and not fields.keys().isdisjoint(_source_names(fmap.deferral)):
             record.deferral = self._optional(fields, fmap.deferral)
+        for source in fmap.provider.get("ukprn", ()):
+            if (ukprn := get(source)) is not None:
+                record.ukprn = ukprn
+                break
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:

@@ -15,6 +15,8 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS,
 from register_batch.resources import data_dir
 from register_batch.textyaml import load_text_yaml
 
+PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
+
 FAMILIES = ("hesa", "register-csv")
 _DEGREE_SOURCE_FIELDS = (*DEGREE_FIELDS, "degree_type")
 
@@ -61,6 +63,7 @@ class FieldMap:
     placement_columns: tuple[str, ...]
     withdrawal: dict[str, tuple[str, ...]]
     deferral: dict[str, tuple[str, ...]]
+    provider: dict[str, tuple[str, ...]]  # `ukprn`: whose record it is (not sent; hesa-formats.md §5 item 11)
     vintages: list[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]]
     known: frozenset[str]
     ignored: frozenset[str]
@@ -68,7 +71,14 @@ class FieldMap:
 
     def source_names(self) -> set[str]:
         names: set[str] = set()
-        for table in (self.trainee, self.degree_fields, self.placement_fields, self.withdrawal, self.deferral):
+        for table in (
+            self.trainee,
+            self.degree_fields,
+            self.placement_fields,
+            self.withdrawal,
+            self.deferral,
+            self.provider,
+        ):
             for sources in table.values():
                 names.update(sources)
         for _name, _any, overrides in self.vintages:
@@ -205,6 +215,7 @@ def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
         placement_columns=tuple(name(c) for c in placements.get("columns") or ()),
         withdrawal=table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),
         deferral=table(doc.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral"),
+        provider=table(doc.get("provider"), PROVIDER_FIELDS, f"{where}.provider"),
         vintages=vintages,
         known=frozenset(),
         ignored=frozenset(name(str(i)) for i in doc.get("ignored") or ()),
@@ -256,6 +267,7 @@ def _check_overlay(overlay: Any, where: str) -> None:
     _table(overlay.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee")
     _table(overlay.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal")
     _table(overlay.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral")
+    _table(overlay.get("provider"), PROVIDER_FIELDS, f"{where}.provider")
     _table((overlay.get("degrees") or {}).get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields")
     _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements")
 

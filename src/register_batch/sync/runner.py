@@ -34,7 +34,7 @@ from register_batch.api import (
     Unauthorized,
     Unprocessable,
 )
-from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.fs import check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
@@ -163,6 +163,7 @@ class SyncOptions:
     target_label: str | None = None
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: Path | None = None
+    ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -337,6 +338,7 @@ class SyncRun:
         for cycle in sorted(cycles):
             try:
                 for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
+                    self.check_provider(trainee)
                     holdings.add(trainee)
                     task.advance()
             except Unprocessable:
@@ -349,9 +351,27 @@ class SyncRun:
         """Trainees the ledger links to that the cycle listings did not include (their start date moved)."""
         for trainee_id in trainee_ids:
             try:
-                holdings.add(self.client.get_trainee(trainee_id))
+                trainee = self.client.get_trainee(trainee_id)
             except NotFound:
                 continue
+            self.check_provider(trainee)
+            holdings.add(trainee)
+
+    def check_provider(self, trainee: dict[str, Any]) -> None:
+        """Stop before anything is written when Register shows the token is another provider's than `--ukprn`.
+
+        Every trainee Register returns carries its provider's UKPRN (register-api.md §3.6, `ukprn`), which is the
+        token's: the first one read tells whether the run's records (checked against --ukprn when they were
+        validated) would go to the provider they are of. A wrong token (another client's, in a vendor's job) is
+        caught here; with nothing listed yet (a first load) there is nothing to tell by.
+        """
+        expected = self.options.ukprn
+        listed = trainee.get("ukprn")
+        if expected and listed and str(listed) != expected:
+            raise ConfigError(
+                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
+                f"{expected}'s, given with --ukprn: nothing was written. Use {expected}'s token, or correct --ukprn."
+            )
 
     # --- execution --------------------------------------------------------------------------------------
 
@@ -672,6 +692,7 @@ def sync_files(
         mapping=load_mapping(options.mapping_files),
         reference=load_reference(options.api_version, options.reference_path),
         as_of=options.as_of,
+        ukprn=options.ukprn,
     )
     report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
     task = progress.task("Validating", unit="records")

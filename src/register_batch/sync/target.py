@@ -88,8 +88,12 @@ def open_target(
     *,
     emulator_options: Mapping[str, Any] | None = None,
     token_required: bool = True,
+    ukprn: str | None = None,
 ) -> Iterator[Target]:
-    """Yield the target to talk to; with none configured, run the embedded emulator for the duration."""
+    """Yield the target to talk to; with none configured, run the embedded emulator for the duration.
+
+    `ukprn` (the run's `--ukprn`) is the embedded emulator's provider's UKPRN: it stands in for your provider.
+    """
     if target:
         root = resolve_target(target)
         if token is None and token_required:
@@ -104,6 +108,8 @@ def open_target(
     folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
     embedded_token = embedded_token_in(folder)
     options = dict(emulator_options or {})
+    if ukprn:
+        options["ukprns"] = {embedded_token: ukprn}
     emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
     try:
         yield Target(

@@ -151,7 +151,7 @@ class DuplicateFinder:
         self._read_since_write = True
         return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
 
-    def _identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
+    def identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
         name, record, line, provider_id, hesa_id, *_match = self._line(index)
         return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
 
@@ -183,7 +183,7 @@ class DuplicateFinder:
     def _issue(
         self, index: int, code: str, field: str, value: str | None, message: str, severity: Severity = Severity.ERROR
     ) -> tuple[int, Issue]:
-        name, record, line, provider_id, hesa_id = self._identity(index)
+        name, record, line, provider_id, hesa_id = self.identity(index)
         return index, make_issue(
             input=name,
             record=record,
@@ -200,7 +200,7 @@ class DuplicateFinder:
     def _where(self, first: list[int], count: int) -> str:
         places = []
         for index in first[:5]:
-            name, record, *_ = self._identity(index)
+            name, record, *_ = self.identity(index)
             places.append(f"{record} of {name}")
         more = f" and {count - 5} more" if count > 5 else ""
         return ", ".join(places) + more
@@ -257,7 +257,7 @@ class DuplicateFinder:
         for position in sorted(range(len(index_of)), key=index_of.__getitem__):
             index, kind, ref = index_of[position], kind_of[position], ref_of[position]
             if kind == 2:
-                name, record, *_ = self._identity(ref)
+                name, record, *_ = self.identity(ref)
                 yield self._issue(
                     index,
                     "possible_duplicate_trainee",
@@ -269,7 +269,7 @@ class DuplicateFinder:
                 )
                 continue
             field = "hesa_id" if kind == 0 else "provider_trainee_id"
-            identity = self._identity(index)
+            identity = self.identity(index)
             value = identity[4] if kind == 0 else identity[3]
             yield self._issue(
                 index,

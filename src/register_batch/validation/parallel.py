@@ -34,6 +34,7 @@ from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo, XmlChunks, XmlPart, find_xml_chunks, newlines_before
 from register_batch.validation.duplicates import DuplicateFinder, Entry
+from register_batch.validation.providers import ProviderCheck
 from register_batch.validation.runner import Checker
 
 BATCH = 256
@@ -42,7 +43,7 @@ POLL_EVERY = 256  # records between the parent's looks at the helper's (small) m
 
 IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
 # (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
-Result = tuple[int, int | None, list[IssueTuple], Entry, str | None]
+Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None]
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
@@ -95,7 +96,7 @@ def _from_tuple(values: IssueTuple, renumbered: int | None = None) -> Issue:
 
 def _result(index: int, record: TraineeRecord) -> Result:
     issues = [_as_tuple(i) for i in record.issues]
-    return (index, record.source.line, issues, DuplicateFinder.entry(record), record.vintage)
+    return (index, record.source.line, issues, DuplicateFinder.entry(record), record.vintage, ProviderCheck.key(record))
 
 
 class _Outbox:
@@ -302,7 +303,6 @@ def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[Trainee
     if helped is None:
         yield from checker.records(paths)
         return
-    duplicates = checker.duplicates
     taken: dict[int, Result] = {}
 
     def read_in_full(index: int) -> bool:
@@ -320,7 +320,7 @@ def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[Trainee
             result = (taken.pop(index, None) or helped.take(index)) if index % 2 else None
             if result is None:
                 record = checker.check(info, raw)
-                duplicates.add(record)
+                checker.tally(record)
                 yield record
             else:
                 yield _merge(checker, info, raw.source, result)
@@ -348,14 +348,13 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
     if helped is None:
         yield from checker.records([path])
         return
-    duplicates = checker.duplicates
     known = len(checker.inputs)
     done = 0  # records yielded so far
     try:
         try:
             for info, raw in checker.raw_records([path], part=XmlPart(chunks, 0, claim)):
                 record = checker.check(info, raw)
-                duplicates.add(record)
+                checker.tally(record)
                 done += 1
                 if done % POLL_EVERY == 0:
                     helped.poll()
@@ -387,14 +386,13 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
 
 
 def _rest(checker: Checker, path: str, skip: int, vintages: dict[str, int]) -> Iterator[TraineeRecord]:
-    duplicates = checker.duplicates
     for index, (info, raw) in enumerate(checker.raw_records([path], select=lambda i: i >= skip)):
         if index == 0:
             info.vintages.update(vintages)
         if index < skip:
             continue
         record = checker.check(info, raw)
-        duplicates.add(record)
+        checker.tally(record)
         yield record
 
 
@@ -402,13 +400,13 @@ def _merge(
     checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
 ) -> TraineeRecord:
     """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
-    _index, _line, issues, entry, vintage = result
+    _index, _line, issues, entry, vintage, provider = result
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     if record is not None:
         name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
         entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
-    checker.duplicates.add_entry(entry)
+    checker.tally_result(entry, provider)
     return _report_record(source, [_from_tuple(i, record) for i in issues], vintage)
 
 

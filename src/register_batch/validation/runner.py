@@ -13,8 +13,9 @@ from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, rules_for
-from register_batch.validation.duplicates import DuplicateFinder
+from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.facts import Facts
+from register_batch.validation.providers import ProviderCheck
 
 describe(
     "legacy_code_translated",
@@ -149,7 +150,7 @@ class Checker:
     """Streams inputs through read -> map -> validate, and finds duplicates across the whole batch.
 
     Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
-    duplicate findings as (batch index, issue) pairs.
+    findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue).
     """
 
     def __init__(
@@ -159,6 +160,7 @@ class Checker:
         mapping: MappingConfig | None = None,
         reference: ReferenceData | None = None,
         as_of: date | None = None,
+        ukprn: str | None = None,
     ):
         self.fmt = fmt
         self.mapping = mapping or load_mapping()
@@ -167,6 +169,7 @@ class Checker:
         self.validator = Validator(self.reference, as_of)
         self.inputs: list[InputInfo] = []
         self.duplicates = DuplicateFinder()
+        self.providers = ProviderCheck(ukprn)
 
     @property
     def as_of(self) -> date:
@@ -203,17 +206,29 @@ class Checker:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
 
+    def tally(self, record: TraineeRecord) -> None:
+        """Count a checked record into the checks across records (each record once, in batch order)."""
+        self.duplicates.add(record)
+        self.providers.add(ProviderCheck.key(record))
+
+    def tally_result(self, entry: Entry, provider: str | None) -> None:
+        """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
+        self.duplicates.add_entry(entry)
+        self.providers.add(provider)
+
     def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
-        check, duplicates = self.check, self.duplicates
+        check, tally = self.check, self.tally
         for info, raw in self.raw_records(paths):
             record = check(info, raw)
-            duplicates.add(record)
+            tally(record)
             yield record
 
     def batch_issues(self) -> Iterator[tuple[int, Issue]]:
-        """Duplicate findings as (batch index, issue), in batch order, made one at a time."""
+        """Findings across records as (batch index, issue): duplicates, then other providers' records (each run
+        in batch order), made one at a time."""
         try:
             yield from self.duplicates.issues()
+            yield from self.providers.issues(self.duplicates.identity)
         finally:
             self.duplicates.close()

@@ -1,0 +1,88 @@
+"""`sync` sends only the run's provider's records, and stops when Register shows the token is another's.
+
+Against the project's emulator, which gives each token's provider its own UKPRN and lists it on every trainee
+(`ukprn`, register-api.md §3.6), as Register does.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hesa_extracts import hesa_trainee, write_hesa_csv
+
+from register_batch.errors import ConfigError
+
+OURS, THEIRS = "10052198", "10011911"
+
+
+def mixed_extract(path, ukprns: list[str]):
+    rows = []
+    for n, ukprn in enumerate(ukprns, start=1):
+        row = hesa_trainee(n, degrees=1, placements=1)
+        row["F_UKPRN"] = ukprn
+        rows.append(row)
+    return write_hesa_csv(path, rows)
+
+
+def test_only_the_run_providers_records_are_sent(register, tmp_path):
+    source = mixed_extract(tmp_path / "mixed.csv", [OURS, THEIRS, OURS, THEIRS, OURS])
+    result = register.sync(source, ukprn=OURS)
+    assert register.writes() == {"POST /trainees": 3}
+    assert sorted(t["hesa_id"] for t in register.trainees(2026)) == [f"{2601200000000 + n:013d}" for n in (1, 3, 5)]
+    issues = [i for i in register.report()["issues"] if i["code"] == "other_provider_record"]
+    assert [(i["record"], i["value"]) for i in issues] == [(2, THEIRS), (4, THEIRS)]
+    assert result.exit_code == 1  # some records were held back
+
+
+def test_without_ukprn_a_mixed_extract_sends_nothing(register, tmp_path):
+    register.sync(mixed_extract(tmp_path / "mixed.csv", [OURS, THEIRS, OURS]))
+    assert register.writes() == {}
+    assert {i["code"] for i in register.report()["issues"]} == {"several_providers"}
+
+
+def test_a_token_of_another_provider_is_refused_before_anything_is_written(register, tmp_path):
+    """A vendor's job run with another client's token: once Register lists a trainee, its UKPRN is the token's."""
+    source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+    register.sync(source)  # a first load: Register lists nobody yet, so there is nothing to tell the token by
+    token_ukprn = register.trainees(2026)[0]["ukprn"]
+    assert token_ukprn != OURS  # the emulator's provider for this token has a UKPRN of its own
+    changed = mixed_extract(tmp_path / "changed.csv", [OURS] * 4)
+    with pytest.raises(ConfigError) as refused:
+        register.sync(changed, ukprn=OURS)
+    assert str(refused.value) == (
+        f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), not {OURS}'s, "
+        f"given with --ukprn: nothing was written. Use {OURS}'s token, or correct --ukprn."
+    )
+    assert register.writes() == {"POST /trainees": 3}
+    # With the token's own UKPRN the listing agrees, and the extract's records are then the other provider's.
+    result = register.sync(changed, ukprn=token_ukprn)
+    assert register.writes() == {"POST /trainees": 3}
+    assert result.report.summary.invalid == 4
+
+
+def test_the_embedded_emulator_stands_in_for_the_provider_given(tmp_path, monkeypatch):
+    """A rehearsal with --ukprn against the embedded emulator: its provider has that UKPRN, so reruns go ahead."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_URL", raising=False)
+    source = mixed_extract(tmp_path / "ours.csv", [OURS] * 2)
+    args = ["sync", str(source), "--ukprn", OURS, "--as-of", "2026-11-28"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0 and "2 records: 2 created." in first.output, first.output
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "2 records: 2 unchanged." in again.output, again.output
+
+
+def test_an_emulator_provider_can_be_given_its_ukprn(tmp_path):
+    from register_batch.emulator import start_emulator
+
+    db = tmp_path / "register.sqlite3"
+    with start_emulator(db=db, tokens=["t1", "t2"], rate_limit=None) as emulator:
+        fake = emulator.app.store.provider_ukprn(1)
+    assert fake != OURS
+    with start_emulator(db=db, tokens=["t1", "t2"], rate_limit=None, ukprns={"t1": OURS}) as emulator:
+        assert emulator.app.store.provider_ukprn(1) == OURS  # the same provider, its UKPRN now the one given
+    with pytest.raises(ValueError, match=f"UKPRN {OURS} is already another token's provider"):
+        start_emulator(db=db, tokens=["t1", "t2"], rate_limit=None, ukprns={"t2": OURS})

@@ -1,0 +1,175 @@
+"""Records of another provider (F_UKPRN) never pass as the run's: hesa-formats.md §5 item 11.
+
+Register files every trainee under the provider of the token that sends it, so an extract holding two
+providers' records would put one provider's trainees in the other's account. Validation holds them back:
+`several_providers` when no UKPRN is given and the batch holds more than one, `other_provider_record` for
+records of a UKPRN other than `--ukprn`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.errors import ConfigError
+from register_batch.generate import generate
+from register_batch.jobs import convert_files, validate_files
+from register_batch.mapping import load_mapping
+from register_batch.validation.runner import Checker
+
+AS_OF = date(2026, 11, 28)
+OURS, THEIRS = "10052198", "10011911"
+
+
+def one_provider_extract(path: Path, ukprn: str, *, count: int, seed: int, fmt: str = "hesa-xml") -> Path:
+    """A clean generated extract whose every record is `ukprn`'s."""
+    generate(path, count=count, fmt=fmt, seed=seed, academic_cycle=2026, as_of=AS_OF, ukprn=ukprn)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extracts(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("providers")
+    return {
+        "ours": one_provider_extract(folder / "ours.xml", OURS, count=6, seed=11),
+        "theirs": one_provider_extract(folder / "theirs.xml", THEIRS, count=3, seed=12),
+        "ours_csv": one_provider_extract(folder / "ours.csv", OURS, count=4, seed=13, fmt="hesa-csv"),
+    }
+
+
+def provider_issues(report_dir: Path) -> list[dict]:
+    issues = json.loads((report_dir / "report.json").read_text())["issues"]
+    return [i for i in issues if i["code"] in ("several_providers", "other_provider_record")]
+
+
+def test_one_providers_files_together_pass(extracts, tmp_path):
+    result = validate_files([str(extracts["ours"]), str(extracts["ours_csv"])], as_of=AS_OF, report_dir=tmp_path)
+    assert result.report.summary.errors == 0
+    assert provider_issues(tmp_path) == []
+
+
+def test_two_providers_without_ukprn_hold_back_every_record(extracts, tmp_path):
+    result = validate_files([str(extracts["ours"]), str(extracts["theirs"])], as_of=AS_OF, report_dir=tmp_path)
+    found = provider_issues(tmp_path)
+    assert result.exit_code == 1 and result.report.summary.valid == 0
+    assert [(i["input"].rsplit("/", 1)[-1], i["record"], i["value"]) for i in found] == [
+        *(("ours.xml", n, OURS) for n in range(1, 7)),
+        *(("theirs.xml", n, THEIRS) for n in range(1, 4)),
+    ]
+    assert {i["code"] for i in found} == {"several_providers"} and {i["field"] for i in found} == {"ukprn"}
+    assert f"2 providers ({OURS}: 6 records, {THEIRS}: 3 records)" in found[0]["message"]
+    assert "give yours with --ukprn" in found[0]["message"]
+
+
+def test_with_ukprn_only_the_other_providers_records_are_errors(extracts, tmp_path):
+    result = validate_files(
+        [str(extracts["theirs"]), str(extracts["ours"])], as_of=AS_OF, report_dir=tmp_path, ukprn=OURS
+    )
+    found = provider_issues(tmp_path)
+    assert [(i["code"], i["record"], i["value"]) for i in found] == [
+        ("other_provider_record", n, THEIRS) for n in range(1, 4)
+    ]
+    assert found[0]["line"] is not None and found[0]["hesa_id"]
+    assert f"is not {OURS}, the provider this run sends for" in found[0]["message"]
+    assert result.report.summary.valid == 6 and result.report.summary.invalid == 3
+
+
+def test_a_single_other_providers_extract_is_refused_record_by_record_with_ukprn(extracts, tmp_path):
+    validate_files([str(extracts["theirs"])], as_of=AS_OF, report_dir=tmp_path / "alone")
+    assert provider_issues(tmp_path / "alone") == []  # one provider, none named: nothing to compare with
+    validate_files([str(extracts["theirs"])], as_of=AS_OF, report_dir=tmp_path / "named", ukprn=OURS)
+    assert len(provider_issues(tmp_path / "named")) == 3
+
+
+def test_a_declared_training_partners_record_goes_with_the_providers_token(tmp_path):
+    """From 2024/25 Register moved some training partners' HESA records under their accredited provider: a record
+    whose F_UKPRN is also its training_partner_ukprn says so, and is not another provider's."""
+    path = one_provider_extract(tmp_path / "partner.csv", THEIRS, count=2, seed=14, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",PARTNER_UKPRN"
+    lines[1] += f",{THEIRS}"  # the first record names the partner, the second does not
+    lines[2] += ","
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    overlay = tmp_path / "partner.yaml"
+    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_ukprn: PARTNER_UKPRN\n")
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=OURS, mapping_files=(overlay,))
+    assert [i["record"] for i in provider_issues(tmp_path / "r")] == [2]
+
+
+def test_two_processes_report_the_same_as_one(extracts, tmp_path):
+    inputs = [str(extracts["ours"]), str(extracts["theirs"]), str(extracts["ours_csv"])]
+    for jobs in (1, 2):
+        validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / str(jobs), jobs=jobs)
+    assert len(provider_issues(tmp_path / "1")) == 13
+    assert (tmp_path / "1" / "issues.csv").read_bytes() == (tmp_path / "2" / "issues.csv").read_bytes()
+
+
+def test_convert_skip_invalid_leaves_the_other_providers_records_out(extracts, tmp_path):
+    result = convert_files(
+        [str(extracts["ours"]), str(extracts["theirs"])],
+        to="jsonl",
+        output=tmp_path / "out.jsonl",
+        as_of=AS_OF,
+        skip_invalid=True,
+        ukprn=OURS,
+    )
+    assert (result.written, result.skipped) == (6, 3)
+    assert "ukprn" not in (tmp_path / "out.jsonl").read_text()  # never sent: not an API field
+
+
+def test_registers_csv_has_no_ukprn_unless_a_mapping_names_a_column(tmp_path):
+    path = one_provider_extract(tmp_path / "register.csv", OURS, count=2, seed=15, fmt="register-csv")
+    assert [r.ukprn for r in Checker().records([str(path)])] == [None, None]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + ",ukprn", lines[1] + f",{THEIRS}", lines[2] + f",{OURS}"]) + "\n", encoding="utf-8"
+    )
+    overlay = tmp_path / "ukprn.yaml"
+    overlay.write_text("fields:\n  register-csv:\n    provider:\n      ukprn: ukprn\n")
+    checker = Checker(mapping=load_mapping([overlay]), as_of=AS_OF, ukprn=OURS)
+    assert [r.ukprn for r in checker.records([str(path)])] == [THEIRS, OURS]
+    assert [(index, issue.code) for index, issue in checker.batch_issues()] == [(0, "other_provider_record")]
+
+
+def test_a_mapping_may_only_name_ukprn_under_provider(tmp_path):
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text("fields:\n  hesa:\n    provider:\n      urn: F_UKPRN\n")
+    with pytest.raises(ConfigError, match=r"fields.hesa.provider: 'urn'"):
+        load_mapping([overlay])
+
+
+@pytest.mark.parametrize("bad", ["1234", "1005219X", "20052198", "100521980"])
+def test_a_ukprn_that_is_not_one_is_refused_up_front(bad, tmp_path):
+    with pytest.raises(ConfigError, match=r"is not a UKPRN \(8 digits starting with 1"):
+        Checker(ukprn=bad)
+    result = CliRunner().invoke(cli, ["validate", "x.xml", "--ukprn", bad, "--report-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"register-batch: error: ukprn '{bad}' is not a UKPRN (8 digits starting with 1, e.g. 10052198) "
+        "(set by command line)"
+    ]
+
+
+def test_the_ukprn_setting_comes_from_the_config_file_or_the_environment(extracts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("register-batch.toml").write_text(f"ukprn = {OURS}\n")  # a TOML number is taken as the digits
+    inputs = [str(extracts["ours"]), str(extracts["theirs"])]
+    result = CliRunner().invoke(cli, ["validate", *inputs, "--as-of", "2026-11-28", "--report-dir", "a"])
+    assert result.exit_code == 1, result.output
+    assert {i["code"] for i in provider_issues(Path("a"))} == {"other_provider_record"}
+    monkeypatch.setenv("REGISTER_BATCH_UKPRN", THEIRS)  # the environment before the file
+    CliRunner().invoke(cli, ["validate", *inputs, "--as-of", "2026-11-28", "--report-dir", "b"])
+    assert {i["value"] for i in provider_issues(Path("b"))} == {OURS}
+
+
+def test_generate_writes_the_ukprn_given_and_nothing_else_changes(tmp_path):
+    drawn = one_provider_extract(tmp_path / "drawn.csv", OURS, count=3, seed=16, fmt="hesa-csv")
+    generate(tmp_path / "seeded.csv", count=3, fmt="hesa-csv", seed=16, academic_cycle=2026, as_of=AS_OF)
+    seeded = (tmp_path / "seeded.csv").read_text()
+    ukprn = seeded.splitlines()[1].split(",")[1]
+    assert ukprn != OURS and drawn.read_text() == seeded.replace(ukprn, OURS)
