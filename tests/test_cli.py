@@ -209,6 +209,24 @@ def test_every_command_and_option_has_help_text():
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
+def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token():
+    """The state dir defaults to one folder per target (not `.register-batch` itself), the token has four sources,
+    and sync leaves alone what the extract lacks (its help used to say it makes Register hold `exactly` it)."""
+
+    def help_of(command: str) -> str:
+        result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0
+        return " ".join(result.output.split())
+
+    sync_help, export_help = help_of("sync"), help_of("export")
+    assert ".register-batch/<target>" in sync_help and "(default .register-batch;" not in sync_help
+    assert "register-batch-reports, or in report_dir of the settings" in sync_help
+    assert "exactly" not in sync_help and "left alone" in sync_help
+    assert ".register-batch/embedded-emulator" in export_help
+    for text in (sync_help, export_help):
+        assert "$REGISTER_API_TOKEN_FILE, $REGISTER_API_TOKEN, or token_file" in text
+
+
 def test_junit_carries_a_control_character_quoted_from_the_input(tmp_path, register_csv_fixtures):
     # XML 1.0 cannot hold U+000B: it is written as the escape \x0b, not a crash with no junit.xml.
     rows = list(csv.reader((register_csv_fixtures / "five_trainees.csv").open(newline="", encoding="utf-8")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import httpx
@@ -100,6 +101,31 @@ def test_a_create_that_could_not_connect_is_retried_safely():
         assert client.stats.retries == 1  # connection refused: surely not processed, so retried
     assert not caught.value.sent
     assert "could not connect" in str(caught.value)
+
+
+def test_the_line_per_retried_request_names_the_request_once(caplog):
+    """What a data officer reads in the log: `GET /trainees: could not connect (...); retrying`, not the route twice."""
+    caplog.set_level(logging.WARNING, logger="register_batch.api.retries")
+    client = RegisterClient("http://127.0.0.1:9", TOKEN, limiter=RateLimiter(1000, 1), attempts=2, timeout=1)
+    with client, pytest.raises(TransportError):
+        client.info()
+    lines = [record.getMessage() for record in caplog.records if record.name == "register_batch.api.retries"]
+    assert lines and all(line.endswith("; retrying") for line in lines), lines
+    assert all(line.count("GET /") == 1 for line in lines), lines
+
+
+def test_the_line_per_throttled_wait_names_the_request_once_and_the_wait(caplog):
+    caplog.set_level(logging.WARNING, logger="register_batch.api.retries")
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=(3, 1.0)) as emulator,
+        RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(100, 1.0)) as client,
+    ):
+        for _ in range(7):  # as in the test below: at least one 429
+            client.info()
+    lines = [record.getMessage() for record in caplog.records if "throttled" in record.getMessage()]
+    assert lines, "no 429 met"
+    for line in lines:
+        assert line.count("GET /") == 1 and "Retry-After" in line and "429" in line, line
 
 
 def test_429_waits_for_retry_after_then_succeeds():

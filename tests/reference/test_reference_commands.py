@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
+from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
+from register_batch.errors import RegisterUnavailable
 from register_batch.reference import PULLED_FILE, load_reference
+from register_batch.reference.pull import pull_reference
 
 
 def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
@@ -58,3 +62,15 @@ def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monke
     assert result.exit_code == 1  # the first trainee's sex 11 is no longer a valid code
     issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
     assert [(i["record"], i["field"], i["code"]) for i in issues] == [(1, "sex", "invalid_code")]
+
+
+def test_a_pull_from_a_register_that_does_not_answer_says_nothing_was_saved_and_what_to_do(tmp_path):
+    """As sync and export do: one line that says nothing changed and to run again later (exit 1), not the bare
+    transport error."""
+    client = RegisterClient("http://127.0.0.1:9", None, limiter=RateLimiter(100, 1), attempts=1, timeout=1)
+    with client, pytest.raises(RegisterUnavailable) as caught:
+        pull_reference(client, tmp_path / "state")
+    assert caught.value.exit_code == 1
+    message = str(caught.value)
+    assert "could not connect" in message and "nothing was saved" in message and "Run again later" in message
+    assert not (tmp_path / "state" / PULLED_FILE).exists()

@@ -214,10 +214,37 @@ def test_sync_sections_render(make_sync_builder, tmp_path):
         ]
         for row in updates
     )
-    assert texts(doc, '//*[@data-request="total"]') == ["total 7"]
+    assert texts(doc, '//*[@data-request="total"]') == ["7 in all"]
     assert "Dry run" not in doc.text_content()
     invalid = [row for row in rows if row.get("data-action") == "invalid"]
     assert invalid and all(row.xpath('.//a[@data-filter="q"][text()="See its issues"]') for row in invalid)
+
+
+def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder, tmp_path):
+    """A data officer reads `1.25 per record, 3.5 seconds` (as the summary line says), not `per_trainee 1.25`."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["requests"] = {
+        "total": 1540,
+        "by_route": {"POST /trainees": 1500, "GET /trainees": 40},
+        "retries": 1,
+        "throttled": 2,
+        "per_trainee": 1.027,
+        "seconds": 55.543,
+        "per_second": 2.773,
+    }
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    shown = {key: texts(doc, f'//*[@data-request="{key}"]') for key in builder.extra["sync"]["requests"]}
+    assert shown == {
+        "total": ["1,540 in all"],
+        "by_route": [],
+        "retries": ["1 retried"],
+        "throttled": ["2 throttled by Register (429)"],
+        "per_trainee": ["1.027 per record"],
+        "seconds": ["55.543 seconds"],
+        "per_second": ["2.773 per second"],
+    }
+    assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
 
 
 def test_sync_keys_unknown_to_the_page_still_get_a_card(make_sync_builder, tmp_path):

@@ -271,13 +271,17 @@ class RegisterClient:
 
         def retry_hook(exc: Exception) -> bool | float:
             if isinstance(exc, RateLimited):
-                retries_log.warning("%s: throttled by Register; waiting for the next window (%s)", route, exc)
+                retries_log.warning(
+                    "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
+                    route,
+                    exc.retry_after,
+                )
                 return 0.0  # the limiter itself waits until the server's window has ended
             if isinstance(exc, TransportError) and not exc.sent:
-                retries_log.warning("%s: retrying: %s", route, exc)
+                retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed
             if idempotent and isinstance(exc, (ServerError, TransportError)):
-                retries_log.warning("%s: retrying: %s", route, exc)
+                retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True
             return False
 

@@ -74,7 +74,8 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="State dir (only used by the embedded emulator when no target is configured).",
+    help="Where the embedded emulator keeps its data, used only when no target is set (default: state_dir in the "
+    "settings, else .register-batch/embedded-emulator).",
 )
 @click.option("--rate", default=None, metavar="N/SECONDS", help="Client-side pacing (default 95/60).")
 @click.option(

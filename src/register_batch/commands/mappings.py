@@ -17,6 +17,7 @@ from register_batch.commands.common import (
     mapping_option,
     pass_state,
 )
+from register_batch.wording import counted
 
 
 @click.group(cls=Commands, context_settings=CONTEXT)
@@ -48,7 +49,11 @@ def mappings_check(
     problems = check_mappings(config, reference)
     errors = [p for p in problems if p.severity == "error"]
     files = ", ".join(["bundled mappings", *config.files])
-    click.echo(f"Checked {len(config.codes)} code translations ({files}) against {reference.source}.")
+    translations = sum(len(block.translate) for block in config.codes)
+    click.echo(
+        f"Checked {counted(translations, 'code translation')} in {counted(len(config.codes), 'block')} ({files}) "
+        f"against Register's code lists ({reference.source})."
+    )
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}")
     uncovered = uncovered_codes(inputs, fmt, config, reference) if inputs else {}

@@ -29,7 +29,8 @@ def target_options(func):
         "--token-file",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="File holding the API token (else $REGISTER_API_TOKEN). The token is never a plain option.",
+        help="File holding the API token (else $REGISTER_API_TOKEN_FILE, $REGISTER_API_TOKEN, or token_file in "
+        "register-batch.toml). The token is never a plain option.",
     )(func)
     return click.option(
         "--target",
@@ -50,12 +51,14 @@ def target_options(func):
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Ledger, lock and pulled reference data (default .register-batch; one per target).",
+    help="Ledger, lock and pulled reference data (default: state_dir in the settings, else .register-batch/<target>, "
+    "e.g. .register-batch/sandbox; one per target).",
 )
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write report.json, results.csv, report.html (default register-batch-reports/sync-<time>).",
+    help="Where to write report.json, results.csv, report.html (default: a new sync-<time> folder in "
+    "register-batch-reports, or in report_dir of the settings).",
 )
 @click.option(
     "--rate",
@@ -92,10 +95,11 @@ def sync(
     as_of: date | None,
     ukprn: str | None,
 ) -> None:
-    """Make Register hold exactly the valid trainees of the extract: create, update, withdraw, defer.
+    """Make Register hold the valid trainees of the extract as it says: create, update, withdraw, defer.
 
     Safe to rerun: unchanged trainees cost no request, and a run that was interrupted (even killed)
-    resumes from its ledger without creating anyone twice. Invalid records are reported and not sent.
+    resumes from its ledger without creating anyone twice. Invalid records are reported and not sent;
+    trainees Register holds that the extract lacks are left alone (never deleted or withdrawn).
     Exits 0 when every record is in Register as the extract says, 1 when some were invalid or refused,
     2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
     """

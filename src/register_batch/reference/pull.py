@@ -7,15 +7,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from register_batch.api import RegisterClient
-from register_batch.errors import ConfigError
+from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
+from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_dir, write_private_text
 from register_batch.reference import PULLED_FILE, ReferenceData, load_reference
 
 
 def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     """Save the target's reference data in the state dir; validation uses it from then on."""
-    payload = client.reference_data()
+    try:
+        payload = client.reference_data()
+    except (ServerError, TransportError, RateLimited) as exc:
+        raise RegisterUnavailable(
+            f"Register did not answer ({exc}); nothing was saved, and validation keeps using the lists it used "
+            "before. Run again later."
+        ) from None
     if not isinstance(payload, dict) or not all(isinstance(v, dict) and "entries" in v for v in payload.values()):
         raise ConfigError(f"{client.base}/reference-data did not answer with reference data")
     document = {

@@ -72,6 +72,15 @@ OUTCOMES = (
     ("planned", "Planned", "neutral"),
     ("pending", "Not reached", "warn"),  # an interrupted run stopped before these records
 )
+# The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
+REQUEST_WORDS = {
+    "total": "{} in all",
+    "retries": "{} retried",
+    "throttled": "{} throttled by Register (429)",
+    "per_trainee": "{} per record",  # as the summary line says
+    "seconds": "{} seconds",
+    "per_second": "{} per second",
+}
 # Sync records with something to look at come first when the table cannot hold every record.
 _OUTCOME_RANK = {"failed": 0, "unknown": 1}
 _ACTION_RANK = {"conflict": 2, "blocked": 3, "invalid": 4, "create": 5, "update": 5, "withdraw": 5, "defer": 5}
@@ -308,7 +317,11 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "dry_run": dry_run,
         "interrupted": bool(sync.get("interrupted")),
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
-        "requests": {k: v for k, v in (sync.get("requests") or {}).items() if isinstance(v, (int, float))},
+        "requests": {
+            k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(f"{v:,}")
+            for k, v in (sync.get("requests") or {}).items()
+            if isinstance(v, (int, float))
+        },
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
         "not_in_extract_rows": list(extra.get("not_in_extract") or []),
