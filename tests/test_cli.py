@@ -267,7 +267,10 @@ def test_sigterm_while_a_file_is_read_ends_the_command_like_ctrl_c(tmp_path):
         timeout=60,
     )
     assert done.returncode == 3, (done.returncode, done.stderr)
-    assert done.stderr.strip().splitlines() == ["register-batch: interrupted; run the same command again to resume"]
+    # validate keeps no state: a rerun starts over (only sync resumes, from its ledger)
+    assert done.stderr.strip().splitlines() == [
+        "register-batch: interrupted; run the same command again (it starts over)"
+    ]
 
 
 @pytest.mark.parametrize(

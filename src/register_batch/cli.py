@@ -67,7 +67,7 @@ class LazyCommands(Commands):
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Settings file (default: ./register-batch.toml if present, or $REGISTER_BATCH_CONFIG).",
+    help="Settings file (default: $REGISTER_BATCH_CONFIG, else ./register-batch.toml if present).",
 )
 @click.option("-v", "--verbose", count=True, help="More detail in the log (-vv for debugging).")
 @click.option(
@@ -89,9 +89,13 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     Run `register-batch COMMAND --help` for each command's options.
     """
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # stamina logs each scheduled retry without its reason; the client logs its own, with the reason.
+    # The logger's name (which module spoke) is for debugging; a data officer reading the log needs time and words.
+    where = " %(name)s" if verbose > 1 else ""
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s{where}: %(message)s", stream=sys.stderr)
+    # stamina logs each scheduled retry without its reason; the client logs its own, with the reason. httpx logs
+    # each request once more, with its full URL: only for debugging.
     logging.getLogger("stamina").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     if quiet and not verbose:  # retries the run rides out; what it cannot ride out ends in an error line
         logging.getLogger("register_batch.api.retries").setLevel(logging.ERROR)
     ctx.obj = State(config, verbose, quiet)
@@ -232,7 +236,12 @@ def convert(
     click.echo(f"Wrote {result.written} records to {files}{skipped}")
     if summary.errors:
         state.say(
-            f"{summary.invalid} of {summary.records} records have errors; run `register-batch validate` for the report",
+            f"{summary.invalid} of {summary.records} records have errors; "
+            + (
+                f"see {result.report_paths.get('html', result.report_paths.get('json'))}"
+                if result.report_paths
+                else "run `register-batch validate` for the report"
+            ),
             err=True,
         )
     for _index, note in result.notes[:20]:
@@ -300,7 +309,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where to keep the pulled lists (default .register-batch).",
+    help="Where to keep the pulled lists (default: state_dir in the settings, else .register-batch/<target>).",
 )
 @api_version_option
 @pass_state
@@ -325,7 +334,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the pulled lists are (default .register-batch).",
+    help="Where the pulled lists are (default: state_dir in the settings, else .register-batch/<target>).",
 )
 @api_version_option
 @pass_state

@@ -84,7 +84,9 @@ class Commands(click.Group):
         except RegisterBatchError as exc:
             raise Failure(f"error: {exc}", exc.exit_code) from None
         except KeyboardInterrupt:
-            raise Failure("interrupted; run the same command again to resume", 3) from None
+            if ctx.invoked_subcommand == "sync":
+                raise Failure("interrupted; run the same command again to resume", 3) from None
+            raise Failure("interrupted; run the same command again (it starts over)", 3) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except BrokenPipeError:

@@ -936,7 +936,7 @@ def _finish(
     if interrupted:
         raise Interrupted(
             f"interrupted; {result.outcomes.get('done', 0)} records done so far. Run the same command again to "
-            f"resume (report: {paths['json']})"
+            f"resume (report: {paths.get('html', paths['json'])})"
         )
     return result
 
