@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
+from pathlib import Path
 
 import click
 import pytest
@@ -178,6 +179,16 @@ def test_convert_skip_invalid(tmp_path, register_csv_fixtures):
     assert result.exit_code == 1
     assert "skipped as invalid" in result.output
     assert len(out.read_text().splitlines()) < 5
+
+
+def test_convert_with_errors_points_at_its_own_report_when_it_wrote_one(tmp_path):
+    defects = str(Path(__file__).parents[1] / "samples" / "defects.xml")
+    args = ("convert", defects, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"), "--as-of", "2026-11-28")
+    with_report = run(*args, "--report-dir", str(tmp_path / "r"))
+    assert with_report.exit_code == 1
+    assert f"98 of 102 records have errors; see {tmp_path / 'r' / 'report.html'}" in with_report.output
+    without = run(*args)
+    assert "98 of 102 records have errors; run `register-batch validate` for the report" in without.output
 
 
 def test_reference_show(tmp_path):
