@@ -70,7 +70,7 @@ OUTCOMES = (
     ("unknown", "Unknown", "bad"),
     ("skipped", "Skipped", "neutral"),
     ("planned", "Planned", "neutral"),
-    ("pending", "Not reached", "warn"),  # an interrupted run stopped before these records
+    ("pending", "Not reached (pending)", "warn"),  # an interrupted run stopped before these; results.csv says pending
 )
 # The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
 REQUEST_WORDS = {
