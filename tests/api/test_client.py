@@ -58,7 +58,8 @@ def emulator():
 
 
 def client_for(emulator, **extra) -> RegisterClient:
-    return RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0, **extra)
+    """A client with pacing out of the way and a short timeout (below the emulator's fault hold of 2 s)."""
+    return RegisterClient(emulator.url, TOKEN, **{"limiter": RateLimiter(10_000, 1), "timeout": 1.0, **extra})
 
 
 def count(emulator, route: str) -> int:
@@ -285,10 +286,25 @@ def test_a_retry_after_longer_than_registers_window_waits_at_most_the_window(hea
     assert caught.value.retry_after == 60.0
 
 
+@pytest.mark.parametrize("header", [None, "soon", "nan"])
+def test_a_429_without_a_readable_retry_after_waits_for_the_window_to_end(header):
+    """A proxy's 429 may carry no Retry-After: wait for the end of the epoch-aligned window, as Register's own would
+    say (§1.3), not one second at a time inside the same window."""
+    headers = {"Content-Type": "text/plain", **({"Retry-After": header} if header else {})}
+    with (
+        answering(429, b"Retry later\n", headers) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(95, 60), attempts=1) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        sent = time.time()
+        client.info()
+    assert caught.value.retry_after == pytest.approx(60 - sent % 60, abs=0.5)
+
+
 def test_a_listing_without_its_meta_block_is_paged_to_the_end(emulator):
     """`meta` tells how many pages there are (§2.3); without it (a gateway that trims answers), full pages go on
     until a short or empty one, never stopping after the first."""
-    with client_for(emulator) as client:
+    with client_for(emulator, timeout=10.0) as client:  # no faults here: a loaded machine must not time a create out
         for n in range(1, 10):
             client.create_trainee(body(n))
 
@@ -300,7 +316,7 @@ def test_a_listing_without_its_meta_block_is_paged_to_the_end(emulator):
             return status, headers, json.dumps(answer).encode()
         return None
 
-    with fronting(emulator.url, without_meta) as front, client_for(front) as client:
+    with fronting(emulator.url, without_meta) as front, client_for(front, timeout=10.0) as client:
         held = [t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=3)]
     assert sorted(held) == [f"{n:013d}" for n in range(1, 10)]
 

@@ -228,7 +228,7 @@ class RegisterClient:
         log.info("%s -> %s in %.0f ms", route, status, (time.monotonic() - started) * 1000)
         if status == 429:
             self.stats.throttled += 1
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = _retry_after(response.headers.get("Retry-After"), self.limiter.period)
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         try:
@@ -456,21 +456,29 @@ def _count(value: Any) -> int | None:
         return None
 
 
-def _retry_after(value: str | None) -> float:
+def _retry_after(value: str | None, period: float = 60.0, now: float | None = None) -> float:
     """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
-    Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen."""
+    Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen.
+
+    Without a readable header (a proxy's 429), what rack-attack would have said: the rest of the epoch-aligned
+    window of `period` seconds (§1.3), not a fixed second that would spend every retry inside the same window.
+    """
+    now = time.time() if now is None else now
+    window_left = period - (now % period) if period > 0 else 1.0
     if not value:
-        return 1.0
+        return min(LONGEST_PAUSE, window_left)
     try:
         seconds = float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime
 
         try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            seconds = parsedate_to_datetime(value).timestamp() - now
         except (TypeError, ValueError):
-            return 1.0
-    return min(LONGEST_PAUSE, max(0.0, seconds)) if not math.isnan(seconds) else 1.0
+            return min(LONGEST_PAUSE, window_left)
+    if math.isnan(seconds):
+        return min(LONGEST_PAUSE, window_left)
+    return min(LONGEST_PAUSE, max(0.0, seconds))
 
 
 def ceil_pages(count: int, per_page: int) -> int:
