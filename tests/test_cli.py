@@ -307,3 +307,22 @@ def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, reg
     assert first.startswith("Target: embedded Register emulator at http://127.0.0.1:"), result.stderr
     assert "nothing leaves this machine" in first
     assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts
+
+
+@pytest.mark.parametrize(
+    ("target", "rate", "noted"),
+    [
+        ("sandbox", "200/60", True),
+        ("production", "2/1", True),
+        ("sandbox", "95/60", False),
+        ("http://127.0.0.1:9", "200/60", False),
+    ],
+)
+def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkeypatch, target, rate, noted):
+    """Register allows 100 requests a minute (§1.3): faster pacing only meets 429s. An emulator's limit is its own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    sample = str(Path(__file__).parents[1] / "samples" / "extract.xml")
+    result = run("sync", sample, "--target", target, "--rate", rate, "--state-dir", "state")
+    assert result.exit_code == 2  # no token: nothing is sent either way
+    assert ("is over Register's 100 requests a minute" in result.output) is noted, result.output

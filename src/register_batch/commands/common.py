@@ -51,6 +51,19 @@ class State:
         else:
             self.say(f"Target: {where.label}")
 
+    def say_rate(self, target: str | None, limits: tuple[int, float]) -> None:
+        """A note when the pacing asked for is over what Register allows (100 requests per IP in a 60-second window,
+        register-api.md §1.3): the run still works, but spends its time waiting out 429 answers."""
+        from register_batch.api import TARGETS, resolve_target
+
+        count, seconds = limits
+        if target and resolve_target(target) in TARGETS.values() and count / seconds > 100 / 60:
+            self.say(
+                f"note: rate {count}/{seconds:g} is over Register's 100 requests a minute: expect waits for its 429 "
+                "answers (the default 95/60 leaves room for nothing else using Register from this machine)",
+                err=True,
+            )
+
     def say_stale_parts(self, stale: list[Path]) -> None:
         """Name the files numbered as further parts of an output just written (RegisterCsvWriter.close())."""
         for path in stale:

@@ -114,6 +114,7 @@ def export(
     settings.check("rate", "target")
     check_api_version(settings.api_version)
     limit, period = parse_rate(settings.rate)
+    state.say_rate(settings.target, (limit, period))
     token = load_token(token_file_to_use(settings))
     with open_target(settings.target, token, settings.state_dir) as where:
         state.say_target(where)

@@ -117,6 +117,7 @@ def sync(
     )
     settings.check("rate", "target", "ukprn")  # a bad setting is refused before anything starts, naming its source
     limits = parse_rate(settings.rate)
+    state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
     with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
