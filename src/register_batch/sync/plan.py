@@ -71,7 +71,6 @@ class RecordPlan:
     action: str
     steps: list[Step] = field(default_factory=list)
     trainee_id: str | None = None
-    register: dict[str, Any] | None = None
     matched_by: str | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
@@ -304,7 +303,6 @@ def plan_record(
         _status_steps(plan, record, state="submitted_for_trn", as_of=as_of)
         return plan
     trainee, by = detail
-    plan.register = trainee
     plan.trainee_id = trainee["trainee_id"]
     plan.matched_by = by
     plan_changes(plan, record, trainee, as_of=as_of)

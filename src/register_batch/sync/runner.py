@@ -434,7 +434,7 @@ class SyncRun:
                 # The create happened (a lost reply) or the trainee was already there (409): carry on from what
                 # Register holds for it.
                 result.requests += self.client.stats.total - before
-                plan.trainee_id, plan.register = adopted.trainee["trainee_id"], adopted.trainee
+                plan.trainee_id = adopted.trainee["trainee_id"]
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
                 lost_reply = adopted.how == _FOUND_AFTER_UNKNOWN_CREATE
@@ -515,8 +515,7 @@ class SyncRun:
                 created = client.create_trainee(step.body or {})
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
-                plan.trainee_id = created["trainee_id"]
-                plan.register = created
+                plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
             elif step.kind == "update":
                 client.update_trainee(trainee_id, step.body or {})
             elif step.kind == "add_degree":
