@@ -91,3 +91,34 @@ def test_a_bad_setting_is_refused_before_anything_runs_naming_where_it_was_set(t
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 2, result.output
         assert f"(set by {named})" in result.output
+
+
+def test_validate_checking_its_ukprn_does_not_load_the_http_client(tmp_path):
+    """`validate --ukprn` checks the setting only: the check of `target` and its import of httpx (about 9 MB and
+    0.15 s at every start) are for the commands that talk to Register."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parent / "fixtures" / "register_csv" / "five_trainees.csv"
+    script = (
+        "import sys\n"
+        "from register_batch import cli\n"
+        "sys.argv = ['register-batch', 'validate', sys.argv[1], '--ukprn', '10052198', '--report-dir', sys.argv[2]]\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m == 'httpx' or m.startswith('register_batch.api')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(sample), str(tmp_path / "reports")], capture_output=True, text=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", (done.stdout, done.stderr)
+
+
+def test_a_setting_is_refused_only_by_the_commands_that_use_it():
+    settings = load_settings({"target": "nowhere", "ukprn": "10052198"}, environ={})
+    assert set(settings.problems()) == {"target"}  # `config` shows every problem
+    settings.check("ukprn", "rate")  # validate's and convert's settings are fine
+    with pytest.raises(ConfigError, match="nowhere"):
+        settings.check("target")

@@ -58,20 +58,29 @@ class Settings:
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
-    def problems(self) -> dict[str, str]:
-        """Settings that a command would refuse, each with why and where it was set: checked up front."""
-        from register_batch.api import resolve_target
+    def problems(self, *keys: str) -> dict[str, str]:
+        """Settings that a command would refuse, each with why and where it was set: checked up front.
+
+        `keys`: only these settings (default: all). Each check imports what it needs when it runs, so that
+        `validate` checking its `ukprn` does not load the HTTP client.
+        """
         from register_batch.errors import RegisterBatchError
 
-        found = {}
-        from register_batch.validation.providers import checked_ukprn
+        def target() -> object:
+            from register_batch.api import resolve_target
 
-        checks = {
-            "rate": lambda: parse_rate(self.rate),
-            "target": lambda: self.target and resolve_target(self.target),
-            "ukprn": lambda: checked_ukprn(self.ukprn),
-        }
+            return self.target and resolve_target(self.target)
+
+        def ukprn() -> object:
+            from register_batch.validation.providers import checked_ukprn
+
+            return checked_ukprn(self.ukprn)
+
+        checks = {"rate": lambda: parse_rate(self.rate), "target": target, "ukprn": ukprn}
+        found = {}
         for key, check in checks.items():
+            if keys and key not in keys:
+                continue
             try:
                 check()
             except RegisterBatchError as exc:
@@ -79,10 +88,10 @@ class Settings:
         return found
 
     def check(self, *keys: str) -> None:
-        """Refuse a bad `rate` or `target` before anything runs, naming where it came from (exit 2)."""
-        for key, problem in self.problems().items():
-            if key in keys:
-                raise ConfigError(problem)
+        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`) before anything runs, naming where it came
+        from (exit 2)."""
+        for problem in self.problems(*keys).values():
+            raise ConfigError(problem)
 
     def as_dict(self) -> dict[str, Any]:
         return {

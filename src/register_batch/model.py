@@ -7,6 +7,7 @@ typed, documented shape for library users and for request bodies.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 API_VERSION = "v2026.1"
+# UK Provider Reference Numbers are 8 digits and start with 1 (glossary.md); ASCII digits only (`\d` would take
+# any script's digits, which no UKPRN has).
+UKPRN_FORM = re.compile(r"1[0-9]{7}")
 
 # Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
 TRAINEE_FIELDS: tuple[str, ...] = (

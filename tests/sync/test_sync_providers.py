@@ -6,12 +6,15 @@ Against the project's emulator, which gives each token's provider its own UKPRN 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
 from register_batch.errors import ConfigError
 
 OURS, THEIRS = "10052198", "10011911"
+AS_OF = date(2026, 11, 28)  # the emulator's (conftest.py)
 
 
 def mixed_extract(path, ukprns: list[str]):
@@ -86,3 +89,36 @@ def test_an_emulator_provider_can_be_given_its_ukprn(tmp_path):
         assert emulator.app.store.provider_ukprn(1) == OURS  # the same provider, its UKPRN now the one given
     with pytest.raises(ValueError, match=f"UKPRN {OURS} is already another token's provider"):
         start_emulator(db=db, tokens=["t1", "t2"], rate_limit=None, ukprns={"t2": OURS})
+
+
+def test_sync_reads_the_ukprn_as_validation_does(register, tmp_path):
+    """A UKPRN given as a number or with spaces is the token's own: no false stop (validation accepted it too)."""
+    from register_batch.sync import SyncOptions
+
+    first = mixed_extract(tmp_path / "first.csv", [OURS])
+    register.sync(first)
+    token_ukprn = register.trainees(2026)[0]["ukprn"]
+    source = mixed_extract(tmp_path / "token.csv", [token_ukprn] * 3)
+    register.sync(source)
+    for given in (int(token_ukprn), f" {token_ukprn} "):
+        result = register.sync(source, ukprn=given)
+        assert result.exit_code == 0 and result.report.summary.errors == 0
+    assert register.writes() == {"POST /trainees": 3}  # one, then two more; the reruns send nothing
+    with pytest.raises(ConfigError, match=r"ukprn '1005219' is not a UKPRN"):
+        SyncOptions(target="http://127.0.0.1:1", token="t", state_dir=tmp_path, report_dir=tmp_path, ukprn="1005219")
+
+
+def test_a_token_whose_trainees_are_in_other_cycles_is_refused_before_anything_is_written(register, tmp_path):
+    """The extract's cycles (and those either side) list nobody, but Register holds the token's trainees in another
+    recent cycle: a page of one of those shows the token's provider before anything is created."""
+    from register_batch.generate import generate
+
+    register.sync(mixed_extract(tmp_path / "theirs.csv", [THEIRS] * 2))  # the token's trainees: cycle 2026
+    token_ukprn = register.trainees(2026)[0]["ukprn"]
+    ours = tmp_path / "ours-2024.csv"
+    generate(ours, count=3, fmt="hesa-csv", seed=21, academic_cycle=2024, as_of=AS_OF, ukprn=OURS)
+    with pytest.raises(ConfigError, match=f"the API token is provider {token_ukprn}'s"):
+        register.sync(ours, ukprn=OURS, dry_run=True)
+    with pytest.raises(ConfigError, match=f"the API token is provider {token_ukprn}'s"):
+        register.sync(ours, ukprn=OURS)
+    assert register.writes() == {"POST /trainees": 2}

@@ -173,3 +173,42 @@ def test_generate_writes_the_ukprn_given_and_nothing_else_changes(tmp_path):
     seeded = (tmp_path / "seeded.csv").read_text()
     ukprn = seeded.splitlines()[1].split(",")[1]
     assert ukprn != OURS and drawn.read_text() == seeded.replace(ukprn, OURS)
+
+
+def test_a_spreadsheet_mangled_ukprn_is_an_error_of_its_own_not_another_provider(tmp_path):
+    """Excel turns 10052198 into 1.0052198E7 or 10052198.0, or pads it: such a record's provider cannot be told, so
+    it is held back as invalid_ukprn, and is not counted as a second provider (which would hold back every record)."""
+    path = one_provider_extract(tmp_path / "excel.csv", OURS, count=5, seed=17, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, mangled in enumerate(("1.0052198E7", "10052198.0", "010052198"), start=1):
+        assert f",{OURS}," in lines[n]
+        lines[n] = lines[n].replace(f",{OURS},", f",{mangled},", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for ukprn in (None, OURS):
+        folder = tmp_path / str(ukprn)
+        result = validate_files([str(path)], as_of=AS_OF, report_dir=folder, ukprn=ukprn)
+        issues = json.loads((folder / "report.json").read_text())["issues"]
+        found = [(i["record"], i["field"], i["value"], i["code"]) for i in issues if i["field"] == "ukprn"]
+        assert found == [
+            (1, "ukprn", "1.0052198E7", "invalid_ukprn"),
+            (2, "ukprn", "10052198.0", "invalid_ukprn"),
+            (3, "ukprn", "010052198", "invalid_ukprn"),
+        ]
+        assert (result.report.summary.valid, result.report.summary.invalid) == (2, 3)
+    message = next(i["message"] for i in issues if i["code"] == "invalid_ukprn")
+    assert message == (
+        "F_UKPRN '1.0052198E7' is not a UKPRN (8 digits starting with 1), so whose record this is cannot be told: "
+        "it is held back"
+    )
+
+
+@pytest.mark.parametrize("bad", ["1٠٠٥٢١٩٨", "１００５２１９８", 10052198.0, True, [OURS]])
+def test_a_ukprn_of_other_digits_or_types_is_refused(bad):
+    """`\\d` takes any script's digits; a float or a list is no UKPRN either, whatever str() makes of it."""
+    with pytest.raises(ConfigError, match=r"is not a UKPRN \(8 digits starting with 1"):
+        Checker(ukprn=bad)
+
+
+def test_a_ukprn_given_as_a_number_or_with_spaces_is_the_digits():
+    assert Checker(ukprn=int(OURS)).providers.ukprn == OURS
+    assert Checker(ukprn=f" {OURS}\n").providers.ukprn == OURS

@@ -34,6 +34,7 @@ from register_batch.validation.facts import (
     parse_date,
 )
 from register_batch.validation.nested import degree_identity
+from register_batch.validation.providers import checked_ukprn
 
 from . import attributes as attrs
 from .serialize import degree_json, placement_json, trainee_json
@@ -375,6 +376,7 @@ class RegisterApp:
         if not token or not token.strip():
             raise ValueError("a token cannot be blank")
         digest = token_digest(token.strip())
+        ukprn = checked_ukprn(ukprn)  # a UKPRN, as a string (ConfigError otherwise), or None
         provider = self.store.add_provider(digest, ukprn or ukprn_for(digest), fixed=ukprn is not None)
         self._digests.add(digest)
         return provider["ukprn"]

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.loader import CodeTranslation, FieldMap, MappingConfig
-from register_batch.model import Severity, TraineeRecord
+from register_batch.model import UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
@@ -74,6 +74,17 @@ def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> 
         field="withdrawal_date",
         value=code,
         severity=Severity.WARNING,
+    )
+
+
+def _invalid_ukprn(record: TraineeRecord, source: str, value: str) -> None:
+    """Say that a record's provider cannot be told: it must not go under anyone's token (hesa-formats.md §5 item 11)."""
+    record.issue(
+        "invalid_ukprn",
+        f"{source} '{value}' is not a UKPRN (8 digits starting with 1), so whose record this is cannot be told: "
+        "it is held back",
+        field="ukprn",
+        value=value,
     )
 
 
@@ -174,7 +185,10 @@ class Mapper:
             record.deferral = self._optional(fields, fmap.deferral)
         for source in fmap.provider.get("ukprn", ()):
             if (ukprn := get(source)) is not None:
-                record.ukprn = ukprn
+                if UKPRN_FORM.fullmatch(ukprn):
+                    record.ukprn = ukprn
+                else:  # not counted as a provider of its own (1.0052198E7 is no second provider): held back
+                    _invalid_ukprn(record, source, ukprn)
                 break
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)

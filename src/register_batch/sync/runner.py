@@ -56,6 +56,8 @@ from register_batch.sync.plan import (
 )
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
+from register_batch.validation.facts import cycle_of
+from register_batch.validation.providers import checked_ukprn
 from register_batch.wording import counted
 
 log = logging.getLogger("register_batch.sync")
@@ -168,6 +170,9 @@ class SyncOptions:
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
             self.token = Secret(self.token)
+        # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
+        # like with like; not a UKPRN: ConfigError before anything is read or sent.
+        self.ukprn = checked_ukprn(self.ukprn)
 
 
 @dataclass
@@ -324,6 +329,8 @@ class SyncRun:
         self.ledger = ledger
         self.progress = progress
         self.as_of = options.as_of or date.today()
+        self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
+        self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -336,6 +343,7 @@ class SyncRun:
         has no row for (before its first, or after next year's) is answered with 422: no one starts in it."""
         task = self.progress.task("Listing Register", unit="trainees")
         for cycle in sorted(cycles):
+            self.listed_cycles.add(cycle)
             try:
                 for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
                     self.check_provider(trainee)
@@ -367,11 +375,40 @@ class SyncRun:
         """
         expected = self.options.ukprn
         listed = trainee.get("ukprn")
-        if expected and listed and str(listed) != expected:
-            raise ConfigError(
-                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
-                f"{expected}'s, given with --ukprn: nothing was written. Use {expected}'s token, or correct --ukprn."
-            )
+        if expected and listed:
+            if str(listed) != expected:
+                raise ConfigError(
+                    f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
+                    f"{expected}'s, given with --ukprn: nothing was written. Use {expected}'s token, or correct "
+                    "--ukprn."
+                )
+            self.provider_seen = True
+
+    PROBED_CYCLES = 6  # one-trainee listings that look for the token's provider: next cycle, this one, four before
+
+    def probe_provider(self) -> None:
+        """Before the first write, when the extract's cycles listed nobody: look for one trainee of the token in the
+        other recent cycles, so a token of another provider that has trainees there is still caught.
+
+        One request per cycle (a page of one), from next cycle back, stopping at the first trainee or at a cycle
+        before Register's first (422); nothing when no `--ukprn` was given or a listing already showed the provider.
+        """
+        if not self.options.ukprn or self.provider_seen:
+            return
+        current = cycle_of(self.as_of)
+        for cycle in range(current + 1, current + 1 - self.PROBED_CYCLES, -1):
+            if cycle in self.listed_cycles:
+                continue
+            try:
+                items, _meta = self.client.list_trainees(academic_cycle=cycle, per_page=1, page=1)
+            except Unprocessable:  # no such cycle in Register: after next year's, or before its first
+                if cycle <= current:
+                    return
+                continue
+            for trainee in items:
+                self.check_provider(trainee)
+            if self.provider_seen:
+                return
 
     # --- execution --------------------------------------------------------------------------------------
 
@@ -787,6 +824,8 @@ def _run(
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
+            if any(result.plan.steps for result in planned):
+                run.probe_provider()  # a token of another provider is refused here too, before any write
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
             matched.update(trainee_id for r in results for trainee_id in r.plan.related)

@@ -10,13 +10,12 @@ belong to the run's provider are errors, which keeps them out of `sync` and `con
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from register_batch.errors import ConfigError
-from register_batch.model import Issue, Severity, TraineeRecord, make_issue
+from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, make_issue
 from register_batch.validation.catalogue import describe
 from register_batch.wording import counted
 
@@ -46,8 +45,18 @@ describe(
     "training_partner_ukprn with that UKPRN (a column mapped in a --mapping file) and it goes with yours.",
 )
 
+describe(
+    "invalid_ukprn",
+    scope="mapping",
+    fields=("ukprn",),
+    message="F_UKPRN '<value>' is not a UKPRN (8 digits starting with 1), so whose record this is cannot be told: "
+    "it is held back",
+    source="hesa-formats.md §1.3 (F_UKPRN, e.g. 10007713), §5 item 11; glossary.md (UKPRN)",
+    fix="Correct F_UKPRN in the extract. A spreadsheet turns 10052198 into 1.0052198E7 or 10052198.0: keep the "
+    "column as text.",
+)
+
 SHOWN = 5  # providers named in a several_providers message
-_UKPRN = re.compile(r"1\d{7}")  # UK Provider Reference Numbers are 8 digits and start with 1 (glossary.md)
 
 
 def checked_ukprn(value: Any) -> str | None:
@@ -55,7 +64,7 @@ def checked_ukprn(value: Any) -> str | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not _UKPRN.fullmatch(text):
+    if not isinstance(value, str | int) or isinstance(value, bool) or not UKPRN_FORM.fullmatch(text):
         raise ConfigError(f"ukprn {str(value)!r} is not a UKPRN (8 digits starting with 1, e.g. 10052198)")
     return text
 
