@@ -49,6 +49,24 @@ def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path):
     assert (entry.key, entry.status, entry.operation) == ("hesa:9", "in_flight", "create")
 
 
+@pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
+def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, left):
+    # A sync killed while it creates its ledger (after the file is made, before the tables are committed; the
+    # crash soak's start-up kills can land there) leaves one of these; the next run must carry on, not refuse.
+    script = (
+        "import os, sqlite3, sys; p = sys.argv[1]; os.close(os.open(p, os.O_RDWR | os.O_CREAT, 0o600)); "
+        + ("db = sqlite3.connect(p); db.execute('PRAGMA journal_mode=WAL'); " if "WAL" in left else "")
+        + "os._exit(9)"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "ledger.sqlite3")], check=False)
+    ledger = Ledger(tmp_path, "https://example.test")
+    assert ledger.all() == [] and ledger.target == "https://example.test"
+    ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "in_flight", hesa_id="1", operation="create", attempt=True)
+    ledger.close()
+    assert [e.status for e in Ledger(tmp_path, "https://example.test").unresolved()] == ["in_flight"]
+
+
 def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
     with StateDirLock(tmp_path), pytest.raises(StateDirLocked) as caught:
         StateDirLock(tmp_path).acquire()
