@@ -151,7 +151,7 @@ def kill_after(process: subprocess.Popen, emulator, rng: random.Random) -> str:
     """SIGKILL the sync at a random point; returns where (for the failure message)."""
     draw = rng.random()
     if draw < 0.25:
-        delay = rng.uniform(0.05, 0.75)  # start-up and validation take ~0.6 s
+        delay = rng.uniform(0.05, 0.75)  # start-up and validation: about 0.5 s idle, up to 2 s on a loaded machine
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.005)
