@@ -9,9 +9,17 @@ reads back exactly as it was written.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Text that Excel and LibreOffice turn into a number or a date when they open a CSV, changing what it shows:
+# a number with a leading zero (`083`, a HUSID `0310261553101`), 12 digits or more (shown as 3.10262E+11 and
+# past 15 digits rounded), a trailing or leading decimal point or zero after it (`1.50`), an exponent (`1e5`),
+# and date-like text (`2026-11-28`, `28/11/2026`, `1/2` becomes 1 February, `3-11` 3 November).
+_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE][+-]?\d+)?")
+_DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}")
 
 
 def neutralise(value: Any) -> str:
@@ -21,6 +29,29 @@ def neutralise(value: Any) -> str:
     text = str(value)
     if text and text != "-" and text.startswith(FORMULA_STARTS):
         return "'" + text
+    return text
+
+
+def as_text(value: Any) -> str:
+    """For report CSVs' identifier and value columns: `neutralise`, and an apostrophe before text that a
+    spreadsheet would turn into a number or date it then shows differently (`083` as 83), as Register's own
+    CSVs keep codes, HUSIDs and dates (hesa-formats.md §3.3). Other text is unchanged."""
+    text = neutralise(value)
+    if text[:1].isdigit() or text[:1] == ".":
+        number = _NUMBER.fullmatch(text)
+        if number:
+            whole, fraction = number.group(1), number.group(2)
+            digits = len(whole) + len(fraction or "")
+            if (
+                (len(whole) > 1 and whole.startswith("0"))
+                or not whole
+                or (fraction is not None and (not fraction or fraction.endswith("0")))
+                or digits > 11
+                or "e" in text.lower()
+            ):
+                return "'" + text
+        elif _DATE.fullmatch(text):
+            return "'" + text
     return text
 
 

@@ -264,6 +264,20 @@ def test_dry_run_says_nothing_was_sent(make_sync_builder, tmp_path):
     assert "(dry run)" in doc.findtext(".//title")
 
 
+@pytest.mark.parametrize(("dry_run", "interrupted"), [(False, False), (True, False), (False, True), (True, True)])
+def test_sync_sentences_are_spaced(make_sync_builder, tmp_path, dry_run, interrupted):
+    """The dry run's paragraph read "…what a real run would do.Requests to the API: …" (no space)."""
+    builder = make_sync_builder(dry_run=dry_run)
+    builder.extra["sync"]["interrupted"] = interrupted
+    builder.write(tmp_path)
+    [paragraph] = page(tmp_path).xpath('//section[@id="sync"]/p[1]')
+    for code in paragraph.xpath(".//code"):  # the target URL and routes have dots of their own
+        code.text = "X"
+    text = " ".join(paragraph.text_content().split())
+    assert "Requests to the API:" in text
+    assert not re.search(r"[.:;,][A-Za-z]", text), text
+
+
 def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, monkeypatch):
     monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 3)
     make_sync_builder().write(tmp_path)

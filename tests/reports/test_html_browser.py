@@ -282,3 +282,22 @@ def test_sync_report_in_chromium(browser, make_sync_builder, tmp_path):
 
     open_report(browser, tmp_path, PHONE, mobile=True)
     assert overflowing(browser) == []
+
+
+def test_printed_report_cuts_no_issue_or_card_across_pages(browser, validation_builder, tmp_path):
+    """Printed for a meeting (portrait paper is as narrow as a phone: one card per issue), a page break fell in
+    the middle of an issue's card, the summary or a count card, leaving half of it on each sheet."""
+    validation_builder.write(tmp_path)
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))
+        kept = browser.js(
+            "[...document.querySelectorAll('#issue-table tbody tr, #rule-table tbody tr, .card, .status')]"
+            ".map(e => getComputedStyle(e).breakInside)"
+        )
+        assert kept and set(kept) == {"avoid"}
+        assert browser.js("getComputedStyle(document.querySelector('#issues-h')).breakAfter") == "avoid"
+        assert browser.js("getComputedStyle(document.querySelector('form.filters')).display") == "none"
+        assert overflowing(browser) == []
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")

@@ -1,11 +1,19 @@
-"""issues.csv: one row per issue, the same columns as report.json's issues, safe to open in Excel."""
+"""issues.csv: one row per issue, the same columns as report.json's issues, safe to open in Excel.
+
+It starts with a UTF-8 byte-order mark: without one, Excel on Windows reads a CSV in the machine's ANSI code
+page and every accent or dash turns into two or three wrong characters. The columns that quote the user's
+file (SRS id, HUSID, value) keep codes, HUSIDs and dates as text with a leading apostrophe, as Register's
+own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read.
+"""
 
 from __future__ import annotations
 
 import csv
 from typing import IO, TYPE_CHECKING
 
-from register_batch.csvsafe import neutralise
+from register_batch.csvsafe import as_text, neutralise
+
+AS_TEXT = frozenset({"provider_trainee_id", "hesa_id", "value"})
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
@@ -15,7 +23,9 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
     """`fh` opened with newline="" (the csv module writes its own line ends)."""
     from register_batch.reports import ISSUE_KEYS
 
+    fh.write("\ufeff")
     writer = csv.writer(fh)
     writer.writerow(ISSUE_KEYS)
+    cells = [as_text if key in AS_TEXT else neutralise for key in ISSUE_KEYS]
     for row in report.issues():
-        writer.writerow([neutralise(row[key]) for key in ISSUE_KEYS])
+        writer.writerow([cell(row[key]) for cell, key in zip(cells, ISSUE_KEYS, strict=True)])
