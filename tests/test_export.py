@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -357,3 +357,32 @@ def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
     shown = " ".join(CliRunner().invoke(cli, ["export", "--help"]).output.split())
     assert "Pages through GET /trainees newest change first" in shown
     assert "oldest" not in shown
+
+
+def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exported(synced, tmp_path):
+    """A `since` later than the start of the catch-up window (CATCH_UP_MARGIN before the export began) does not
+    switch the catch-up listing off: it lists from `since` instead, and the trainee a change moved behind the
+    reader is still written (as in test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported)."""
+    emulator, _source = synced
+    out = tmp_path / "recent.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        since = (datetime.now(UTC) - timedelta(minutes=2)).isoformat(timespec="seconds")  # every trainee is newer
+        pages: list[list[dict]] = []
+        sinces: list[str | None] = []
+
+        class ChangingAhead(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits the trainee the last page would hold
+                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+                sinces.append(params.get("since"))
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, since=since, per_page=4)
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [t["trainee_id"] for t in exported]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
+    assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older

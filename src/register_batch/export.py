@@ -64,14 +64,16 @@ def iter_register_trainees(
     if len(seen) < per_page:
         return  # one page, read in one answer: nothing can have moved past it
     given = _instant(since) if since else None
-    if since and (given is None or given > began):
+    if since and given is None:
         return
     # The trainee a change moved to the front, behind the pages already read (module docstring): one listing of
-    # what changed since the export began (register-api.md §10) finds it.
+    # what changed since the export began (register-api.md §10) finds it. A `since` later than that is kept: the
+    # catch-up lists nothing the export's own filter would not.
+    catch_up = since if since and given is not None and given > began else began.isoformat(timespec="seconds")
     for trainee in client.iter_trainees(
         academic_cycle=academic_cycle,
         status=status,
-        since=began.isoformat(timespec="seconds"),
+        since=catch_up,
         sort_order="desc",
         per_page=per_page,
     ):
