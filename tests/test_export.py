@@ -386,3 +386,29 @@ def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exp
     ids = [t["trainee_id"] for t in exported]
     assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
     assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_trainee(synced, tmp_path, to, suffix):
+    """Neither Register's CSV template nor C24053 can say that a trainee withdrew or deferred: the row would read as
+    a trainee in training, so the export says which trainees it concerns (the JSON exports hold the state)."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
+        client.withdraw(
+            first["trainee_id"],
+            {
+                "withdrawal_date": "2026-01-15",
+                "reasons": ["trainee_workload_issues"],
+                "trigger": "trainee",
+                "future_interest": "no",
+            },
+        )
+        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+        result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+    noted = {n.partition(": ")[0]: n.partition(": ")[2] for n in result.notes if "in Register: " in n}
+    assert set(noted) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
+    assert noted[f"trainee {first['trainee_id']}"].startswith("withdrawn in Register: ")
+    assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
+    assert all("reads as a trainee in training" in text for text in noted.values())
+    assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]

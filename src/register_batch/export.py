@@ -41,6 +41,29 @@ _YEAR = re.compile(r"[0-9]{4}")
 GRADUATION_TAG = "F_DEGENDDT"
 GRADUATION_DAY = "01-01"
 GRADUATION_NOTE = f"{GRADUATION_TAG} is written as 1 January of the graduation year: Register holds only the year"
+# States the CSV and XML exports cannot hold (Register's template has no withdrawal or deferral columns; C24053 no
+# such tags): without a note, such a trainee's row reads as one still in training.
+STATE_WORDS = {
+    "withdrawn": "withdrawn",
+    "deferred": "deferred",
+    "recommended_for_award": "recommended for award",
+    "awarded": "awarded",
+}
+STATE_HOLDERS = {
+    "register-csv": "Register's CSV template has no column for it, so the row",
+    "hesa-xml": "the HESA XML export has no tag for it, so the Student",
+}
+
+
+def state_note(trainee: dict[str, Any], to: str) -> str | None:
+    """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None."""
+    words = STATE_WORDS.get(str(trainee.get("state")))
+    if words is None or to not in STATE_HOLDERS:
+        return None
+    return (
+        f"{words} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl exports hold "
+        "the state and its dates)"
+    )
 
 
 def iter_register_trainees(
@@ -252,7 +275,10 @@ def export_trainees(
             client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
         ):
             payload = request_body(trainee) if to == "register-csv" else trainee
-            for note in writer.write(payload):
+            written = writer.write(payload)
+            if (held := state_note(trainee, to)) is not None:
+                written = [held, *written]
+            for note in written:
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
             task.advance()
