@@ -412,3 +412,29 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
     assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
     assert all("reads as a trainee in training" in text for text in noted.values())
     assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
+
+
+def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_back_unchanged(synced, tmp_path):
+    """F_PLMNTSCH is a URN; a placement Register holds by name and postcode only has no tag. The export says so
+    instead of writing an empty `PLACEMENT`, and syncing the export back writes nothing (it used to delete it)."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: " in " ".join(
+        result.notes
+    )
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
+    assert [p.findtext("F_PLMNTSCH") for p in student.iterfind("PLACEMENTS/PLACEMENT")] == [
+        p["urn"] for p in first["placements"]
+    ]
+
+    def writes():
+        return {k: n for k, n in emulator.snapshot()["requests"]["by_route"].items() if not k.startswith("GET")}
+
+    before = writes()
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 12}
+    assert writes() == before

@@ -175,7 +175,13 @@ class HesaXmlWriter:
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
-        placements = body.get("placements_attributes") or []
+        # F_PLMNTSCH holds a placement by its URN: one Register holds by name and postcode only has no tag, and an
+        # empty PLACEMENT would read back as no placement at all.
+        placements = [p for p in body.get("placements_attributes") or [] if p.get("urn") not in (None, "")]
+        for placement in body.get("placements_attributes") or []:
+            if placement.get("urn") in (None, ""):
+                name = placement.get("name") or "a placement"
+                notes.append(f"placement '{name}' has no URN and is left out: HESA's F_PLMNTSCH holds a URN only")
         if placements:
             group = etree.SubElement(student, "PLACEMENTS")
             for placement in placements:
