@@ -438,3 +438,19 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
     rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
     assert rerun.actions == {"unchanged": 12}
     assert writes() == before
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, suffix):
+    """`Null` is a surname, and HESA's text for no value (hesa-formats.md §1.4), which register-batch's readers
+    follow: the export cannot make it read back, so it says which trainee and field."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"last_name": "Null"})
+        result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+    assert [n for n in result.notes if "'Null'" in n] == [
+        f"trainee {first['trainee_id']}: last_name holds the text 'Null', which reads back as no value (HESA's NULL): "
+        "validate and sync of this file will not see it"
+    ]
+    assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None

@@ -55,6 +55,20 @@ STATE_HOLDERS = {
 }
 
 
+def null_note(body: dict[str, Any], to: str) -> str | None:
+    """A note for values that are the text `Null` (a real surname): HESA's convention, which register-batch's
+    readers follow for every file (hesa-formats.md §1.4), reads it back as no value."""
+    if to not in STATE_HOLDERS:
+        return None
+    named = sorted(k for k, v in body.items() if isinstance(v, str) and v.strip().lower() == "null")
+    if not named:
+        return None
+    return (
+        f"{', '.join(named)} holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
+        "of this file will not see it"
+    )
+
+
 def state_note(trainee: dict[str, Any], to: str) -> str | None:
     """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None."""
     words = STATE_WORDS.get(str(trainee.get("state")))
@@ -284,6 +298,8 @@ def export_trainees(
             written = writer.write(payload)
             if (held := state_note(trainee, to)) is not None:
                 written = [held, *written]
+            if (nulls := null_note(request_body(trainee), to)) is not None:
+                written.append(nulls)
             for note in written:
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
