@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -357,3 +357,100 @@ def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
     shown = " ".join(CliRunner().invoke(cli, ["export", "--help"]).output.split())
     assert "Pages through GET /trainees newest change first" in shown
     assert "oldest" not in shown
+
+
+def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exported(synced, tmp_path):
+    """A `since` later than the start of the catch-up window (CATCH_UP_MARGIN before the export began) does not
+    switch the catch-up listing off: it lists from `since` instead, and the trainee a change moved behind the
+    reader is still written (as in test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported)."""
+    emulator, _source = synced
+    out = tmp_path / "recent.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        since = (datetime.now(UTC) - timedelta(minutes=2)).isoformat(timespec="seconds")  # every trainee is newer
+        pages: list[list[dict]] = []
+        sinces: list[str | None] = []
+
+        class ChangingAhead(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits the trainee the last page would hold
+                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+                sinces.append(params.get("since"))
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, since=since, per_page=4)
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [t["trainee_id"] for t in exported]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
+    assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_trainee(synced, tmp_path, to, suffix):
+    """Neither Register's CSV template nor C24053 can say that a trainee withdrew or deferred: the row would read as
+    a trainee in training, so the export says which trainees it concerns (the JSON exports hold the state)."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
+        client.withdraw(
+            first["trainee_id"],
+            {
+                "withdrawal_date": "2026-01-15",
+                "reasons": ["trainee_workload_issues"],
+                "trigger": "trainee",
+                "future_interest": "no",
+            },
+        )
+        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+        result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+    noted = {n.partition(": ")[0]: n.partition(": ")[2] for n in result.notes if "in Register: " in n}
+    assert set(noted) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
+    assert noted[f"trainee {first['trainee_id']}"].startswith("withdrawn in Register: ")
+    assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
+    assert all("reads as a trainee in training" in text for text in noted.values())
+    assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
+
+
+def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_back_unchanged(synced, tmp_path):
+    """F_PLMNTSCH is a URN; a placement Register holds by name and postcode only has no tag. The export says so
+    instead of writing an empty `PLACEMENT`, and syncing the export back writes nothing (it used to delete it)."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: " in " ".join(
+        result.notes
+    )
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
+    assert [p.findtext("F_PLMNTSCH") for p in student.iterfind("PLACEMENTS/PLACEMENT")] == [
+        p["urn"] for p in first["placements"]
+    ]
+
+    def writes():
+        return {k: n for k, n in emulator.snapshot()["requests"]["by_route"].items() if not k.startswith("GET")}
+
+    before = writes()
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 12}
+    assert writes() == before
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, suffix):
+    """`Null` is a surname, and HESA's text for no value (hesa-formats.md §1.4), which register-batch's readers
+    follow: the export cannot make it read back, so it says which trainee and field."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"last_name": "Null"})
+        result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+    assert [n for n in result.notes if "'Null'" in n] == [
+        f"trainee {first['trainee_id']}: last_name holds the text 'Null', which reads back as no value (HESA's NULL): "
+        "validate and sync of this file will not see it"
+    ]
+    assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None

@@ -41,6 +41,43 @@ _YEAR = re.compile(r"[0-9]{4}")
 GRADUATION_TAG = "F_DEGENDDT"
 GRADUATION_DAY = "01-01"
 GRADUATION_NOTE = f"{GRADUATION_TAG} is written as 1 January of the graduation year: Register holds only the year"
+# States the CSV and XML exports cannot hold (Register's template has no withdrawal or deferral columns; C24053 no
+# such tags): without a note, such a trainee's row reads as one still in training.
+STATE_WORDS = {
+    "withdrawn": "withdrawn",
+    "deferred": "deferred",
+    "recommended_for_award": "recommended for award",
+    "awarded": "awarded",
+}
+STATE_HOLDERS = {
+    "register-csv": "Register's CSV template has no column for it, so the row",
+    "hesa-xml": "the HESA XML export has no tag for it, so the Student",
+}
+
+
+def null_note(body: dict[str, Any], to: str) -> str | None:
+    """A note for values that are the text `Null` (a real surname): HESA's convention, which register-batch's
+    readers follow for every file (hesa-formats.md §1.4), reads it back as no value."""
+    if to not in STATE_HOLDERS:
+        return None
+    named = sorted(k for k, v in body.items() if isinstance(v, str) and v.strip().lower() == "null")
+    if not named:
+        return None
+    return (
+        f"{', '.join(named)} holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
+        "of this file will not see it"
+    )
+
+
+def state_note(trainee: dict[str, Any], to: str) -> str | None:
+    """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None."""
+    words = STATE_WORDS.get(str(trainee.get("state")))
+    if words is None or to not in STATE_HOLDERS:
+        return None
+    return (
+        f"{words} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl exports hold "
+        "the state and its dates)"
+    )
 
 
 def iter_register_trainees(
@@ -64,14 +101,16 @@ def iter_register_trainees(
     if len(seen) < per_page:
         return  # one page, read in one answer: nothing can have moved past it
     given = _instant(since) if since else None
-    if since and (given is None or given > began):
+    if since and given is None:
         return
     # The trainee a change moved to the front, behind the pages already read (module docstring): one listing of
-    # what changed since the export began (register-api.md §10) finds it.
+    # what changed since the export began (register-api.md §10) finds it. A `since` later than that is kept: the
+    # catch-up lists nothing the export's own filter would not.
+    catch_up = since if since and given is not None and given > began else began.isoformat(timespec="seconds")
     for trainee in client.iter_trainees(
         academic_cycle=academic_cycle,
         status=status,
-        since=began.isoformat(timespec="seconds"),
+        since=catch_up,
         sort_order="desc",
         per_page=per_page,
     ):
@@ -150,7 +189,13 @@ class HesaXmlWriter:
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
-        placements = body.get("placements_attributes") or []
+        # F_PLMNTSCH holds a placement by its URN: one Register holds by name and postcode only has no tag, and an
+        # empty PLACEMENT would read back as no placement at all.
+        placements = [p for p in body.get("placements_attributes") or [] if p.get("urn") not in (None, "")]
+        for placement in body.get("placements_attributes") or []:
+            if placement.get("urn") in (None, ""):
+                name = placement.get("name") or "a placement"
+                notes.append(f"placement '{name}' has no URN and is left out: HESA's F_PLMNTSCH holds a URN only")
         if placements:
             group = etree.SubElement(student, "PLACEMENTS")
             for placement in placements:
@@ -250,7 +295,12 @@ def export_trainees(
             client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
         ):
             payload = request_body(trainee) if to == "register-csv" else trainee
-            for note in writer.write(payload):
+            written = writer.write(payload)
+            if (held := state_note(trainee, to)) is not None:
+                written = [held, *written]
+            if (nulls := null_note(request_body(trainee), to)) is not None:
+                written.append(nulls)
+            for note in written:
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
             task.advance()

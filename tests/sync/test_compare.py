@@ -153,3 +153,27 @@ def test_a_degree_added_beside_a_correction_is_really_added_before_done(register
     assert result.exit_code == 0 and result.outcomes == Counter(done=1)
     assert _held_degrees(register) == [("01", "0117", None), ("02", "0116", None)]
     assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
+
+
+def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(register, tmp_path):
+    """A placement Register holds by name and postcode only (a school with no URN, added in Register's service)
+    cannot be in a HESA extract, which holds placements by F_PLMNTSCH alone: its absence from the extract is not
+    the SRS saying to remove it. A nightly sync must not delete it, and a changed URN placement still is."""
+    row = hesa_trainee(1, degrees=1, placements=2)
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [row]))
+    [held] = register.trainees(2026)
+    with register.client() as client:
+        client.add_placement(held["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
+    created = register.writes()
+
+    again = register.sync(write_hesa_csv(tmp_path / "a.csv", [row]), dry_run=True)
+    assert again.actions == Counter(unchanged=1) and again.results[0].plan.changes == []
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [row]))
+    assert register.writes() == created
+
+    changed = dict(row, F_PLMNTSCH_1="137999")
+    planned = register.sync(write_hesa_csv(tmp_path / "b.csv", [changed]), dry_run=True)
+    assert planned.results[0].plan.changes == [
+        {"field": "placements[0]", "register": None, "source": "urn 137999"},
+        {"field": "placements", "register": "urn 137011", "source": None},
+    ]

@@ -270,8 +270,11 @@ def placement_changes(
     source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
 ) -> NestedChanges:
     """The placement writes that make Register hold the source's placements, compared by URN (names are Register's
-    or generated). Register's extra placements are deleted only when the source is `complete`."""
+    or generated). Register's extra placements are deleted only when the source is `complete`, and one without a
+    URN (a name and postcode) only when the source has such placements too: no HESA tag or Register CSV column
+    holds one, so its absence from such a source says nothing."""
     found = NestedChanges()
+    names_held = any(not _text(p.get("urn")) for p in source)
     wanted = Counter(_placement_key(p) for p in source)
     extra = []
     for placement in register:
@@ -290,7 +293,7 @@ def placement_changes(
             )
     if complete:
         for placement in extra:
-            if placement.get("placement_id"):
+            if placement.get("placement_id") and (names_held or _text(placement.get("urn"))):
                 found.delete.append(placement["placement_id"])
                 found.changes.append(
                     {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
