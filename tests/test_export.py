@@ -96,6 +96,22 @@ def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
 
 
+def test_hesa_xml_export_says_whose_trainees_they_are(synced, tmp_path):
+    """F_UKPRN from the provider Register files the trainees under, so that a sync of the file with --ukprn checks
+    its records (validation/providers.py) rather than passing them unchecked."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+        ukprn = next(client.iter_trainees(academic_cycle=2025))["ukprn"]
+    assert {s.findtext("F_UKPRN") for s in etree.parse(str(out)).getroot()} == {ukprn}
+    assert {r.ukprn for r in records(out).values()} == {ukprn}
+    other = "10000001" if ukprn != "10000001" else "10000002"
+    checker = Checker(as_of=AS_OF, ukprn=other)
+    list(checker.records([str(out)]))
+    assert {issue.code for _index, issue in checker.batch_issues()} == {"other_provider_record"}
+
+
 def test_hesa_xml_writes_the_graduation_year_as_a_date_and_says_which_day(synced, tmp_path):
     """hesa-formats.md §1.4: F_DEGENDDT is YYYY-MM-DD, but Register holds only `graduation_year` (§3.7)."""
     emulator, _source = synced

@@ -162,6 +162,8 @@ class HesaXmlWriter:
         self.trainee_tags = [(api, sources[0]) for api, sources in hesa.trainee.items()]
         self.degree_tags = [(api, sources[0]) for api, sources in hesa.degree_fields.items()]
         self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
+        # Whose trainee it is (the token's provider, §3.6 `ukprn`): read back, it lets `--ukprn` check the records.
+        self.provider_tag = (hesa.provider.get("ukprn") or ("F_UKPRN",))[0]
         self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)
@@ -186,6 +188,7 @@ class HesaXmlWriter:
         if unplaced:
             notes.append(f"no HESA tag for {', '.join(unplaced)}: left out of the XML")
         student = etree.Element("Student")
+        self._leaf(student, self.provider_tag, trainee.get("ukprn"))
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
