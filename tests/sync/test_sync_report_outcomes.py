@@ -251,3 +251,18 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert unchanged.returncode == 2, unchanged.stderr
         assert unchanged.stderr.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}")
         assert "went through" not in unchanged.stderr
+
+
+def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
+    """A UTF-8 byte-order mark (Excel on Windows reads a CSV without one in its ANSI code page: Chloé became ChloÃ©),
+    and an SRS id or HUSID a spreadsheet would turn into a number kept as text with Register's leading apostrophe."""
+    import csv
+
+    row = trainee(2) | {"provider_trainee_id": "00042", "first_names": "Chloé"}
+    sync_files([str(write_extract(tmp_path / "in.csv", [row]))], options(emulator, tmp_path))
+    raw = (tmp_path / "reports" / "results.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [written] = list(csv.DictReader(fh))
+    assert written["provider_trainee_id"] == "'00042" and written["hesa_id"] == f"'{row['hesa_id']}"
+    assert written["outcome"] == "done"
