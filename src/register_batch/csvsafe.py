@@ -66,6 +66,11 @@ def protect(value: Any, *, prefix: bool = False) -> str:
     text = str(value)
     if not text:
         return text
-    if prefix or text.startswith("'") or (text != "-" and text.startswith(FORMULA_STARTS)):
+    if (
+        prefix
+        or text.startswith("'")
+        or (text != "-" and text.startswith(FORMULA_STARTS))
+        or text.strip().lower() == "null"  # a surname: unprotected, the readers take it for HESA's no value
+    ):
         return "'" + text
     return text

@@ -56,9 +56,10 @@ STATE_HOLDERS = {
 
 
 def null_note(body: dict[str, Any], to: str) -> str | None:
-    """A note for values that are the text `Null` (a real surname): HESA's convention, which register-batch's
-    readers follow for every file (hesa-formats.md §1.4), reads it back as no value."""
-    if to not in STATE_HOLDERS:
+    """A note for values that are the text `Null` (a real surname) in HESA XML, where `NULL` is no value
+    (hesa-formats.md §1.4) and there is no way to say otherwise. A CSV cell says it with a leading apostrophe
+    (`csvsafe.protect`), which the readers keep as text, as Register does."""
+    if to != "hesa-xml":
         return None
     named = sorted(k for k, v in body.items() if isinstance(v, str) and v.strip().lower() == "null")
     if not named:

@@ -130,6 +130,25 @@ def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
     }
 
 
+def test_in_registers_csv_an_apostrophe_keeps_null_as_the_text(tmp_path):
+    """Register's CSV takes only a blank cell as no value (hesa-formats.md §5 item 31): `'Null` is the surname Null
+    (export and convert write it so). A bare NULL is still blank, as SRS exports write it."""
+    from register_batch.writers import register_template
+
+    columns = list(register_template())
+    values = dict.fromkeys(columns, "")
+    values.update(last_name="'Null", first_names="NULL", previous_last_name="' null ")
+    path = tmp_path / "register.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join(values[c] for c in columns) + "\n")
+    info, [raw] = read(path)
+    assert info.format == "register-csv"
+    assert (raw.fields["last_name"], raw.fields["first_names"], raw.fields["previous_last_name"]) == (
+        "Null",
+        None,
+        "null",
+    )
+
+
 def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n0310261553101,George\n")

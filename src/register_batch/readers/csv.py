@@ -249,6 +249,10 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
         )
     width = len(header)
     places = [(index, column) for index, column in enumerate(columns) if column is not None]
+    # In Register's CSV only a blank cell is no value (hesa-formats.md §5 item 31), and `'Null` is the text Null (a
+    # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
+    # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
+    protected_null_is_text = layout.format == "register-csv"
     select = info.select
     count = 0
     start_line = reader.line_num + 1
@@ -294,9 +298,12 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 value = row[index]
                 if value is not None:
                     value = value.strip()
-                    if value[:1] == "'":
+                    protected = value[:1] == "'"
+                    if protected:
                         value = value[1:].strip()
-                    if not value or (len(value) == 4 and value.lower() == "null"):
+                    if not value or (
+                        len(value) == 4 and value.lower() == "null" and not (protected and protected_null_is_text)
+                    ):
                         value = None
                 fields[column] = value
             yield RawRecord(
