@@ -298,12 +298,11 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 value = row[index]
                 if value is not None:
                     value = value.strip()
-                    protected = value[:1] == "'"
-                    if protected:
+                    if value[:1] == "'":
                         value = value[1:].strip()
-                    if not value or (
-                        len(value) == 4 and value.lower() == "null" and not (protected and protected_null_is_text)
-                    ):
+                        if not value or (len(value) == 4 and value.lower() == "null" and not protected_null_is_text):
+                            value = None
+                    elif not value or (len(value) == 4 and value.lower() == "null"):
                         value = None
                 fields[column] = value
             yield RawRecord(
