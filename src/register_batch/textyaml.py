@@ -24,9 +24,36 @@ TextLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), ["
 TextLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
 
 
-def load_text_yaml(source: Path | TextIO) -> Any:
-    """A YAML document with every scalar as written (see TextLoader)."""
+class UniqueKeyTextLoader(TextLoader):  # type: ignore[misc,valid-type]
+    """TextLoader that refuses a key written twice in one mapping (plain YAML keeps the last one silently).
+
+    Keys brought in by a `<<` merge may be overridden, as YAML means them to be; only keys written in the mapping
+    itself count.
+    """
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = key_node.value
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"key {key!r} is written twice in the same section (first at line "
+                        f"{seen[key].start_mark.line + 1}); keep one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_text_yaml(source: Path | TextIO, *, unique_keys: bool = False) -> Any:
+    """A YAML document with every scalar as written (see TextLoader); with unique_keys, a key twice is an error."""
+    loader = UniqueKeyTextLoader if unique_keys else TextLoader
     if isinstance(source, Path):
         with source.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=TextLoader)
-    return yaml.load(source, Loader=TextLoader)
+            return yaml.load(fh, Loader=loader)
+    return yaml.load(source, Loader=loader)

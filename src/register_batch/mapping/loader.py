@@ -122,7 +122,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
             # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
-            doc = load_text_yaml(fh)
+            doc = load_text_yaml(fh, unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
@@ -211,7 +211,7 @@ def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
         degree_group=degrees.get("group"),
         degree_fields=table(degrees.get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields"),
         placement_group=placements.get("group"),
-        placement_fields=table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements"),
+        placement_fields=table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields"),
         placement_columns=tuple(name(c) for c in placements.get("columns") or ()),
         withdrawal=table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),
         deferral=table(doc.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral"),
@@ -225,51 +225,124 @@ def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
     return fmap
 
 
+ALTERNATIVE_KEYS = ("to", "note", "when")
+
+
+def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
+    """`when: {field: [values]}`: every field a trainee field of Register (a misspelt one would never match)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected `when: {{field: [codes]}}`, got {value!r}")
+    when = {}
+    for name, values in value.items():
+        if name not in TRAINEE_FIELDS:
+            raise ConfigError(
+                f"{where}.{name}: {name!r} is not a Register API v2026.1 trainee field, so this test could never "
+                "match; name a trainee field (itt_qualification_aim, training_route, ...)"
+            )
+        listed = values if isinstance(values, list) else [values]
+        if not listed or not all(isinstance(v, str) for v in listed):
+            raise ConfigError(f"{where}.{name}: expected a code or a list of codes, got {values!r}")
+        when[str(name)] = frozenset(listed)
+    return when
+
+
 def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
     items = value if isinstance(value, list) else [value]
     out = []
-    for item in items:
-        if isinstance(item, (str, int)):
-            out.append(Alternative(to=str(item), note=None, when={}))
-        elif isinstance(item, dict) and "to" in item:
-            when = {
-                str(k): frozenset(str(v) for v in (vals if isinstance(vals, list) else [vals]))
-                for k, vals in (item.get("when") or {}).items()
-            }
-            out.append(Alternative(to=str(item["to"]), note=item.get("note"), when=when))
+    for index, item in enumerate(items):
+        at = f"{where}.translate.{old}" + (f"[{index}]" if isinstance(value, list) else "")
+        if isinstance(item, str):
+            out.append(Alternative(to=item, note=None, when={}))
+        elif isinstance(item, dict) and isinstance(item.get("to"), str) and item["to"]:
+            unknown = [str(k) for k in item if k not in ALTERNATIVE_KEYS]
+            if unknown:
+                raise ConfigError(
+                    f"{at}: unknown key(s) {', '.join(unknown)}; a translation has only to, note and when"
+                )
+            note = item.get("note")
+            if note is not None and not isinstance(note, str):
+                raise ConfigError(f"{at}.note: expected text, got {note!r}")
+            out.append(Alternative(to=item["to"], note=note, when=_when(item.get("when"), f"{at}.when")))
         else:
             raise ConfigError(f"{where}: translation of {old!r} must be a code or {{to: code, note, when}}")
     return out
 
 
-def _code_translations(doc: dict[str, Any], origin: str) -> list[CodeTranslation]:
+_SHAPES = {"translate": 'new code (`"M": "11"`)', "no_translation": 'reason (`"13": why`)'}
+
+
+def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            f"{origin}: codes: expected a mapping of field name to translations (`sex: {{translate: ...}}`)"
+        )
     result = []
     for pattern, spec in doc.items():
-        where = f"{origin}: {pattern}"
+        where = f"{origin}: codes.{pattern}"
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: expected translate/no_translation entries")
         unknown = set(spec) - {"source", "translate", "no_translation"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        translation = CodeTranslation(pattern=str(pattern), source=str(spec.get("source") or origin), origin=origin)
+        source = spec.get("source")
+        if source is not None and not isinstance(source, str):
+            raise ConfigError(f"{where}.source: expected text (why these translations exist), got {source!r}")
+        for key in ("translate", "no_translation"):
+            if spec.get(key) is not None and not isinstance(spec[key], dict):
+                raise ConfigError(f"{where}.{key}: expected a mapping of old code to {_SHAPES[key]}")
+        translation = CodeTranslation(pattern=str(pattern), source=source or origin, origin=origin)
         for old, value in (spec.get("translate") or {}).items():
             translation.translate[str(old)] = _alternatives(str(old), value, where)
         for old, reason in (spec.get("no_translation") or {}).items():
-            translation.no_translation[str(old)] = str(reason)
+            if not isinstance(reason, str) or not reason:
+                raise ConfigError(f"{where}.no_translation.{old}: expected the reason, as text, got {reason!r}")
+            translation.no_translation[str(old)] = reason
         result.append(translation)
     return result
+
+
+# What a user's field map may hold, per level (a misspelt section would otherwise change nothing, unsaid).
+OVERLAY_KEYS = (
+    "trainee",
+    "degrees",
+    "placements",
+    "withdrawal",
+    "deferral",
+    "provider",
+    "ignored",
+    "known_tags",
+    "vintages",
+    "template",
+)
+GROUP_KEYS = {"degrees": ("group", "fields"), "placements": ("group", "fields", "columns")}
+
+
+def _check_keys(doc: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in doc:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key {key!r}; use one of {', '.join(allowed)} (docs/mappings.md)")
 
 
 def _check_overlay(overlay: Any, where: str) -> None:
     """Check a user's field-map overlay on its own, so errors name the user's file."""
     if not isinstance(overlay, dict):
         raise ConfigError(f"{where}: expected a mapping")
+    _check_keys(overlay, OVERLAY_KEYS, where)
+    for group, keys in GROUP_KEYS.items():
+        spec = overlay.get(group)
+        if spec is None:
+            continue
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}.{group}: expected a mapping with {' and/or '.join(keys)}")
+        _check_keys(spec, keys, f"{where}.{group}")
     _table(overlay.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee")
     _table(overlay.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal")
     _table(overlay.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral")
     _table(overlay.get("provider"), PROVIDER_FIELDS, f"{where}.provider")
     _table((overlay.get("degrees") or {}).get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields")
-    _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements")
+    _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields")
 
 
 def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfig:
@@ -291,7 +364,12 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
             raise ConfigError(
                 f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'fields' and/or 'codes'"
             )
-        for family, overlay in (doc.get("fields") or {}).items():
+        fields = doc.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise ConfigError(
+                f"{path}: fields: expected a mapping of input family ({', '.join(FAMILIES)}) to field map"
+            )
+        for family, overlay in fields.items():
             if family not in FAMILIES:
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
             _check_overlay(overlay or {}, f"{path}: fields.{family}")

@@ -1,0 +1,108 @@
+"""Mistakes a user makes writing a mapping file: each is refused in one line naming the file and the key path,
+never read as something else without a word (from the mapping-file review)."""
+
+from __future__ import annotations
+
+import pytest
+
+from register_batch.errors import ConfigError
+from register_batch.mapping import load_mapping
+
+
+@pytest.mark.parametrize(
+    "text,where,problem",
+    [
+        # A misspelt section of a field map changed nothing, and nothing said so.
+        ("fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n", "fields.hesa", "unknown key 'trainees'"),
+        (
+            "fields:\n  hesa:\n    degrees:\n      feilds:\n        subject: F_DEGSBJ2\n",
+            "fields.hesa.degrees",
+            "unknown key 'feilds'",
+        ),
+        (
+            "fields:\n  register-csv:\n    degrees:\n      subject: our degree subject\n",
+            "fields.register-csv.degrees",
+            "unknown key 'subject'",
+        ),
+        # A misspelt `when` was dropped: the translation then applied to every record.
+        (
+            "codes:\n  training_route:\n    translate:\n      '02': {to: '12', whn: {itt_qualification_aim: '001'}}\n",
+            "codes.training_route.translate.02",
+            "unknown key(s) whn",
+        ),
+        # A `when` on a field Register does not have could never match: the fallback applied to every record.
+        (
+            "codes:\n  training_route:\n    translate:\n      '01':\n"
+            "        - {to: '11', when: {itt_qualification_am: ['001']}}\n        - '12'\n",
+            "codes.training_route.translate.01[0].when.itt_qualification_am",
+            "not a Register API v2026.1 trainee field",
+        ),
+        ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
+        ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
+        # Wrong shapes were internal errors (exit 70) instead of a message about the file.
+        ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "expected a mapping"),
+        ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "expected a mapping"),
+        ("codes:\n  - sex\n", "codes", "expected a mapping"),
+        ("fields:\n  - hesa\n", "fields", "expected a mapping"),
+        ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
+    ],
+)
+def test_a_mistake_in_a_mapping_file_is_refused_with_its_key_path(tmp_path, text, where, problem):
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    message = str(caught.value)
+    assert message.startswith(f"{user}: ") and where in message and problem in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "text,line,key",
+    [
+        ("codes:\n  sex:\n    translate:\n      M: '11'\n      'M': '10'\n", 5, "'M'"),
+        ("codes:\n  sex:\n    translate: {M: '11'}\n  sex:\n    translate: {F: '10'}\n", 4, "'sex'"),
+        (
+            "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n"
+            "      provider_trainee_id: F_OWNSTU\n",
+            5,
+            "",
+        ),
+    ],
+)
+def test_a_key_written_twice_is_refused_not_last_one_wins(tmp_path, text, line, key):
+    """Plain YAML keeps the last of two equal keys silently; a mapping file says which line to fix."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    message = str(caught.value)
+    assert message.startswith(f"{user}: line {line} ") and "written twice" in message and key in message
+
+
+def test_merge_keys_may_still_override_what_they_bring_in(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  sex: &ours\n    source: our SRS\n    translate: {M: '11'}\n"
+        "  nationality:\n    <<: *ours\n    translate: {NOR: 'NO'}\n"
+    )
+    config = load_mapping([user])
+    [nationality] = [t for t in config.codes if t.pattern == "nationality" and t.origin == str(user)]
+    assert nationality.source == "our SRS" and set(nationality.translate) == {"NOR"}
+
+
+def test_the_documented_sections_and_when_tests_still_load(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n"
+        "    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n"
+        "    placements:\n      fields:\n        urn: F_PLMNTSCH\n    provider:\n      ukprn: F_UKPRN\n"
+        "  register-csv:\n    ignored: [srs notes]\n"
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', note: undergraduate, when: {itt_qualification_aim: ['001', '002']}}\n"
+        "        - {to: '12', note: }\n"
+    )
+    config = load_mapping([user])
+    [route] = [t for t in config.codes if t.origin == str(user)]
+    assert [a.to for a in route.translate["01"]] == ["11", "12"]
+    assert route.translate["01"][0].when == {"itt_qualification_aim": frozenset({"001", "002"})}
