@@ -106,3 +106,61 @@ def test_the_documented_sections_and_when_tests_still_load(tmp_path):
     [route] = [t for t in config.codes if t.origin == str(user)]
     assert [a.to for a in route.translate["01"]] == ["11", "12"]
     assert route.translate["01"][0].when == {"itt_qualification_aim": frozenset({"001", "002"})}
+
+
+def _samples():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "samples"
+
+
+def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
+    """A misspelt tag (HESA XML ignores tags it does not know) or a column the export lacks made the field blank in
+    every record without a word; with the provider's UKPRN, the check of whose records they are went with it."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITKEY\n"
+        "      application_id: [F_OURAPP, F_APPLYAPPLICATIONID]\n"  # one of a list is enough
+        "    provider:\n      ukprn: F_UKPRNX\n"
+        "    degrees:\n      fields:\n        subject: F_DEGSBJ1\n"  # in the degree groups
+        "  register-csv:\n    trainee:\n      provider_trainee_id: Student Number\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(cli, ["mappings", "check", str(_samples() / "extract.xml"), "--mapping", str(user)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "no record of the input has" in line]
+    assert lines == [
+        f"error: {user}: fields.hesa.trainee.provider_trainee_id: no record of the input has F_ITKEY, so the field is "
+        "read as blank for every record; correct the name, or remove the entry",
+        f"error: {user}: fields.hesa.provider.ukprn: no record of the input has F_UKPRNX, so the field is "
+        "read as blank for every record; correct the name, or remove the entry",
+    ]
+    result = runner.invoke(cli, ["mappings", "check", str(_samples() / "register.csv"), "--mapping", str(user)])
+    assert result.exit_code == 1 and "fields.register-csv.trainee.provider_trainee_id" in result.output
+    assert "has student number," in result.output
+
+    good = tmp_path / "good.yaml"
+    good.write_text("fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n")
+    for sample in ("extract.xml", "extract.csv"):
+        result = runner.invoke(cli, ["mappings", "check", str(_samples() / sample), "--mapping", str(good)])
+        assert result.exit_code == 0 and "no record of the input" not in result.output
+
+
+def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered_columns(tmp_path):
+    """Mapping a degree's subject from F_DEGSBJ2 made F_DEGSBJ1_1 an unknown column of a HESA-named CSV, and the
+    whole file was refused."""
+    from register_batch.readers import open_inputs
+
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n"
+        "    placements:\n      fields:\n        urn: F_PLMNTSCHOOL\n"
+    )
+    config = load_mapping([user])
+    [(info, records)] = list(open_inputs([str(_samples() / "extract.csv")], "auto", config))
+    rows = list(records)
+    assert info.format == "hesa-csv" and len(rows) == 12 and "F_DEGSBJ1_1" in rows[0].fields

@@ -40,7 +40,7 @@ def mappings_check(
     cover. Exits 1 when a problem is found, 0 otherwise.
     """
     from register_batch.mapping import load_mapping
-    from register_batch.mapping.check import check_mappings, uncovered_codes
+    from register_batch.mapping.check import check_mappings, uncovered_codes, unseen_sources
     from register_batch.reference import load_reference
 
     settings = state.settings(mappings=list(mappings), api_version=api_version)
@@ -56,7 +56,15 @@ def mappings_check(
     )
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}")
-    uncovered = uncovered_codes(inputs, fmt, config, reference) if inputs else {}
+    names_seen: dict[str, set[str]] = {}
+    uncovered = uncovered_codes(inputs, fmt, config, reference, names_seen) if inputs else {}
+    unseen = unseen_sources(config, names_seen) if inputs else []
+    for named in unseen:
+        written = " or ".join(named.names)
+        click.echo(
+            f"error: {named.file}: {named.key}: no record of the input has {written}, so the field is read as blank "
+            "for every record; correct the name, or remove the entry"
+        )
     if inputs:
         if uncovered:
             click.echo(f"Codes in the input that no list or mapping covers ({sum(uncovered.values())} values):")
@@ -66,6 +74,6 @@ def mappings_check(
                 click.echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
         else:
             click.echo("Every code in the input is in Register's lists or translated by a mapping.")
-    if not problems and not uncovered:
+    if not problems and not uncovered and not unseen:
         click.echo("No problems found.")
-    sys.exit(1 if errors or uncovered else 0)
+    sys.exit(1 if errors or uncovered or unseen else 0)

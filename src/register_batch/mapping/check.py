@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from register_batch.mapping.apply import Mapper
-from register_batch.mapping.loader import CodeTranslation, MappingConfig
+from register_batch.mapping.apply import _FLAT_GROUP, Mapper, family_of
+from register_batch.mapping.loader import CodeTranslation, MappingConfig, NamedSource
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 
@@ -76,13 +76,26 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
 
 
 def uncovered_codes(
-    inputs: list[str] | tuple[str, ...], fmt: str, config: MappingConfig, reference: ReferenceData
+    inputs: list[str] | tuple[str, ...],
+    fmt: str,
+    config: MappingConfig,
+    reference: ReferenceData,
+    names_seen: dict[str, set[str]] | None = None,
 ) -> Counter[tuple[str, str]]:
-    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold."""
+    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold.
+
+    With `names_seen`, also collects every column/tag name the inputs carry, per input family (for unseen_sources).
+    """
     mapper = Mapper(config)
     seen: Counter[tuple[str, str]] = Counter()
     for info, records in open_inputs(list(inputs), fmt, config):
+        names = names_seen.setdefault(family_of(info.format), set()) if names_seen is not None else None
         for raw in records:
+            if names is not None:
+                names.update(raw.fields)
+                for rows in raw.groups.values():
+                    for row in rows:
+                        names.update(row)
             record = mapper.map(raw, info.format)
             for field, value in record.data.items():
                 list_name = code_list_for(field)
@@ -94,3 +107,20 @@ def uncovered_codes(
                     if list_name and value not in reference.codes(list_name):
                         seen[(f"degrees_attributes.{field}", value)] += 1
     return seen
+
+
+def unseen_sources(config: MappingConfig, names_seen: dict[str, set[str]]) -> list[NamedSource]:
+    """The fields a user's mapping file reads from a column or tag that no record of the inputs has.
+
+    Such a field is read as blank for every record without a word (a misspelt tag in HESA XML, which ignores unknown
+    tags; a column the export does not have), so `mappings check INPUT` says so. Only families the inputs hold.
+    """
+    unseen = []
+    for named in config.named_sources:
+        names = names_seen.get(named.family)
+        if names is None:
+            continue
+        flat = {m["tag"] for n in names if (m := _FLAT_GROUP.match(n))}  # F_DEGSBJ1_2 is F_DEGSBJ1 of degree 2
+        if not any(n in names or n in flat for n in named.names):
+            unseen.append(named)
+    return unseen

@@ -88,11 +88,22 @@ class FieldMap:
         return names
 
 
+@dataclass(frozen=True)
+class NamedSource:
+    """A source name (or list of them) a user's field map reads a field from, for `mappings check INPUT`."""
+
+    file: str
+    family: str
+    key: str  # fields.hesa.trainee.provider_trainee_id
+    names: tuple[str, ...]  # as the readers hand them over (see _namer)
+
+
 @dataclass
 class MappingConfig:
     fields: dict[str, FieldMap]
     codes: list[CodeTranslation]
     files: list[str]
+    named_sources: list[NamedSource] = field(default_factory=list)
 
     def translations_for(self, field_name: str) -> CodeTranslation | None:
         """Every translation that applies to the field, merged code by code: later (user) files win per code.
@@ -345,6 +356,21 @@ def _check_overlay(overlay: Any, where: str) -> None:
     _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields")
 
 
+def _named_sources(file: str, family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(family, key path, names) of every field a user's overlay reads, with the names as written."""
+    where = f"fields.{family}"
+    tables = [
+        (f"{where}.{section}", overlay.get(section)) for section in ("trainee", "withdrawal", "deferral", "provider")
+    ]
+    for group in GROUP_KEYS:
+        tables.append((f"{where}.{group}.fields", (overlay.get(group) or {}).get("fields")))
+    return [
+        (family, f"{path}.{api_field}", _sources(value, path))
+        for path, table in tables
+        for api_field, value in (table or {}).items()
+    ]
+
+
 def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
     base = bundled_mapping_dir()
@@ -354,6 +380,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
     }
     codes: list[CodeTranslation] = []
     files = []
+    named: list[tuple[str, str, str, tuple[str, ...]]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     for user_file in user_files:
@@ -374,10 +401,19 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
             _check_overlay(overlay or {}, f"{path}: fields.{family}")
             field_docs[family] = _merge(field_docs[family], overlay or {})
+            named.extend((str(path), *found) for found in _named_sources(str(path), family, overlay or {}))
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))
+    fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
+    namers = {
+        family: _namer(family, {str(t).upper() for t in d.get("known_tags") or ()}) for family, d in field_docs.items()
+    }
     return MappingConfig(
-        fields={family: _field_map(family, d, family) for family, d in field_docs.items()},
+        fields=fields,
         codes=codes,
         files=files,
+        named_sources=[
+            NamedSource(file, family, key, tuple(namers[family](n) for n in names))
+            for file, family, key, names in named
+        ],
     )

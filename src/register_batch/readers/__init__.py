@@ -71,6 +71,15 @@ def _looks_grouped(name: str, known: frozenset[str]) -> bool:
     return tail.isdigit() and head in known
 
 
+# The tags of HESA's repeated groups (PREVIOUSQUALIFICATION, PLACEMENT): numbered columns in a HESA-named CSV.
+HESA_GROUP_TAGS = frozenset(
+    {
+        *("F_BURSFLAG", "F_DEGCLSS", "F_DEGCTRY", "F_DEGENDDT", "F_DEGEST", "F_DEGLENGTH", "F_DEGSBJ1", "F_DEGSBJ2"),
+        *("F_DEGSBJ3", "F_DEGSTDT", "F_DEGTYPE", "F_FIRSTDEG", "F_PLMNTSCH", "F_PLMNTDYS"),
+    }
+)
+
+
 def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     """The header rules for a CSV format, derived from the field maps."""
     if fmt == "register-csv":
@@ -85,7 +94,7 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     fmap = config.fields["hesa"]
     group_tags = {s for sources in fmap.degree_fields.values() for s in sources}
     group_tags |= {s for sources in fmap.placement_fields.values() for s in sources}
-    group_tags |= {"F_DEGSBJ2", "F_DEGSBJ3", "F_DEGSTDT", "F_DEGLENGTH", "F_BURSFLAG", "F_FIRSTDEG", "F_PLMNTDYS"}
+    group_tags |= HESA_GROUP_TAGS  # numbered even when a user's field map reads the field from another tag
     pattern = re.compile("(?:" + "|".join(re.escape(t) for t in sorted(group_tags)) + r")_\d+")
     return CsvLayout(
         format=fmt,
