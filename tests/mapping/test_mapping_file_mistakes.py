@@ -164,3 +164,37 @@ def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered
     [(info, records)] = list(open_inputs([str(_samples() / "extract.csv")], "auto", config))
     rows = list(records)
     assert info.format == "hesa-csv" and len(rows) == 12 and "F_DEGSBJ1_1" in rows[0].fields
+
+
+@pytest.mark.parametrize(
+    "text,where",
+    [
+        ("fields:\n  hesa:\n    vintages: [C21053]\n", "fields.hesa.vintages"),
+        ("fields:\n  hesa:\n    vintages:\n      V: {any_of: F_X}\n", "fields.hesa.vintages.V.any_of"),
+        ("fields:\n  hesa:\n    vintages:\n      V: {anyof: [F_X]}\n", "fields.hesa.vintages.V"),
+        ("fields:\n  register-csv:\n    ignored: srs notes\n", "fields.register-csv.ignored"),
+        ("fields:\n  hesa:\n    known_tags: &a [x, x]\n    ignored: [*a, *a]\n", "fields.hesa.ignored"),
+        ("fields:\n  hesa:\n    placements:\n      columns: {a: b}\n", "fields.hesa.placements.columns"),
+        ("fields:\n  hesa:\n    degrees:\n      group: [A]\n", "fields.hesa.degrees.group"),
+    ],
+)
+def test_the_other_sections_of_a_field_map_are_checked_too(tmp_path, text, where):
+    """known_tags, ignored, template and vintages were taken as they came: a wrong shape was an internal error."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    assert str(caught.value).startswith(f"{user}: {where}: ")
+
+
+def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_path):
+    """The refusal quoted the value in full: nested anchors (a "billion laughs") written out are gigabytes."""
+    names = ["ethnicity", "nationality", "email", "first_names", "last_name", "itt_aim", "fund_code", "study_mode"]
+    levels = ["      sex: &l0 [x, x, x, x, x, x, x, x, x]\n"]
+    for n, name in enumerate(names, start=1):
+        levels.append(f"      {name}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n" + "".join(levels))
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    assert "fields.hesa.trainee.ethnicity" in str(caught.value) and len(str(caught.value)) < 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,12 +148,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _shown(value: Any) -> str:
+    """A value for a message, cut short (a YAML of nested anchors can be huge once written out)."""
+    return reprlib.repr(value)
+
+
 def _sources(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise ConfigError(f"{where}: expected a column/tag name or a list of them, got {value!r}")
+    raise ConfigError(f"{where}: expected a column/tag name or a list of them, got {_shown(value)}")
 
 
 def _table(doc: Any, allowed: tuple[str, ...], where: str) -> dict[str, tuple[str, ...]]:
@@ -244,7 +250,7 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected `when: {{field: [codes]}}`, got {value!r}")
+        raise ConfigError(f"{where}: expected `when: {{field: [codes]}}`, got {_shown(value)}")
     when = {}
     for name, values in value.items():
         if name not in TRAINEE_FIELDS:
@@ -254,7 +260,7 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
             )
         listed = values if isinstance(values, list) else [values]
         if not listed or not all(isinstance(v, str) for v in listed):
-            raise ConfigError(f"{where}.{name}: expected a code or a list of codes, got {values!r}")
+            raise ConfigError(f"{where}.{name}: expected a code or a list of codes, got {_shown(values)}")
         when[str(name)] = frozenset(listed)
     return when
 
@@ -274,7 +280,7 @@ def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
                 )
             note = item.get("note")
             if note is not None and not isinstance(note, str):
-                raise ConfigError(f"{at}.note: expected text, got {note!r}")
+                raise ConfigError(f"{at}.note: expected text, got {_shown(note)}")
             out.append(Alternative(to=item["to"], note=note, when=_when(item.get("when"), f"{at}.when")))
         else:
             raise ConfigError(f"{where}: translation of {old!r} must be a code or {{to: code, note, when}}")
@@ -299,7 +305,7 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         source = spec.get("source")
         if source is not None and not isinstance(source, str):
-            raise ConfigError(f"{where}.source: expected text (why these translations exist), got {source!r}")
+            raise ConfigError(f"{where}.source: expected text (why these translations exist), got {_shown(source)}")
         for key in ("translate", "no_translation"):
             if spec.get(key) is not None and not isinstance(spec[key], dict):
                 raise ConfigError(f"{where}.{key}: expected a mapping of old code to {_SHAPES[key]}")
@@ -308,7 +314,7 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
             translation.translate[str(old)] = _alternatives(str(old), value, where)
         for old, reason in (spec.get("no_translation") or {}).items():
             if not isinstance(reason, str) or not reason:
-                raise ConfigError(f"{where}.no_translation.{old}: expected the reason, as text, got {reason!r}")
+                raise ConfigError(f"{where}.no_translation.{old}: expected the reason, as text, got {_shown(reason)}")
             translation.no_translation[str(old)] = reason
         result.append(translation)
     return result
@@ -336,6 +342,12 @@ def _check_keys(doc: dict[str, Any], allowed: tuple[str, ...], where: str) -> No
             raise ConfigError(f"{where}: unknown key {key!r}; use one of {', '.join(allowed)} (docs/mappings.md)")
 
 
+def _names(value: Any, where: str) -> None:
+    """A list of column or tag names (or nothing)."""
+    if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ConfigError(f"{where}: expected a list of column or tag names, got {_shown(value)}")
+
+
 def _check_overlay(overlay: Any, where: str) -> None:
     """Check a user's field-map overlay on its own, so errors name the user's file."""
     if not isinstance(overlay, dict):
@@ -348,6 +360,21 @@ def _check_overlay(overlay: Any, where: str) -> None:
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}.{group}: expected a mapping with {' and/or '.join(keys)}")
         _check_keys(spec, keys, f"{where}.{group}")
+        if spec.get("group") is not None and not isinstance(spec["group"], str):
+            raise ConfigError(f"{where}.{group}.group: expected the XML element name, got {_shown(spec['group'])}")
+        _names(spec.get("columns"), f"{where}.{group}.columns")
+    for key in ("ignored", "known_tags", "template"):
+        _names(overlay.get(key), f"{where}.{key}")
+    vintages = overlay.get("vintages")
+    if vintages is not None:
+        if not isinstance(vintages, dict):
+            raise ConfigError(f"{where}.vintages: expected a mapping of collection to {{any_of: [tags], trainee}}")
+        for name, spec in vintages.items():
+            if not isinstance(spec, dict):
+                raise ConfigError(f"{where}.vintages.{name}: expected {{any_of: [tags], trainee: ...}}")
+            _check_keys(spec, ("any_of", "trainee"), f"{where}.vintages.{name}")
+            _names(spec.get("any_of"), f"{where}.vintages.{name}.any_of")
+            _table(spec.get("trainee"), TRAINEE_FIELDS, f"{where}.vintages.{name}.trainee")
     _table(overlay.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee")
     _table(overlay.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal")
     _table(overlay.get("deferral"), DEFERRAL_FIELDS, f"{where}.deferral")
