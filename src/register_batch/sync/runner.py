@@ -538,6 +538,8 @@ class SyncRun:
             self.ledger.record(
                 key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
             )
+            if self.client.stopping():  # asked to stop: the next run looks it up before it writes anything
+                raise
             try:
                 self.resolve(plan, step)
             except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
@@ -776,6 +778,7 @@ def _run(
     refused: Unauthorized | None = None
     outage: ApiError | None = None
     started = time.monotonic()
+    client.stopping = lambda: stops.requested
     with stops.installed():
         try:
             valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
@@ -877,7 +880,7 @@ def _run(
                     f"Register did not answer ({error}); nothing was written. Run again later."
                 ) from None
             interrupted = True
-            outage = error
+            outage = None if stops.requested else error  # a request cut short by the stop, not an outage
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
             if not results or all(r.outcome == "pending" for r in results):
