@@ -166,6 +166,7 @@ class SyncOptions:
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: Path | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
+    ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -379,8 +380,8 @@ class SyncRun:
             if str(listed) != expected:
                 raise ConfigError(
                     f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
-                    f"{expected}'s, given with --ukprn: nothing was written. Use {expected}'s token, or correct "
-                    "--ukprn."
+                    f"{expected}'s, given with {self.options.ukprn_source}: nothing was written. Use {expected}'s "
+                    f"token, or correct {self.options.ukprn_source}."
                 )
             self.provider_seen = True
 
