@@ -81,7 +81,7 @@ def make_private_dirs(path: str | Path) -> Path:
 def private_dir(path: str | Path) -> Path:
     """Create a folder readable by its owner only (and tighten it if it already exists and is ours)."""
     folder = make_private_dirs(path)
-    with contextlib.suppress(PermissionError):
+    with contextlib.suppress(OSError):  # not allowed, or a read-only disk: whoever writes in it next says so
         if folder.stat().st_uid == os.getuid():
             os.chmod(folder, DIR_MODE)
     return folder

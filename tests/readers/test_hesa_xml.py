@@ -104,6 +104,26 @@ def test_truncated_xml_names_the_line(tmp_path):
     assert caught.value.line is not None and caught.value.line >= 5
 
 
+def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp_path):
+    """A nightly sync that starts while the SRS still writes its extract: cut inside a start tag, libxml2 says
+    "Couldn't find end of Start Tag F_DI", which did not tell the person on call that the file was incomplete."""
+    whole = tmp_path / "whole.xml"
+    generate(count=3, fmt="hesa-xml", output=whole, seed=1, as_of=date(2026, 11, 28))
+    data = whole.read_bytes()
+    start = data.index(b"<Student>")
+    for size in range(start, len(data) - 1, 7):  # every few bytes, in tags, in text, between lines
+        cut = tmp_path / "cut.xml"
+        cut.write_bytes(data[:size])
+        with pytest.raises(UnusableInput) as caught:
+            read(cut)
+        assert "cut short, or still being written" in str(caught.value), (size, str(caught.value))
+    broken = tmp_path / "broken.xml"  # an error in the middle of a complete file is not a cut
+    broken.write_bytes(data[:start] + b"<Student><F_DI x</F_DI></Student>\n" + data[start:])
+    with pytest.raises(UnusableInput) as caught:
+        read(broken)
+    assert "not well-formed XML" in str(caught.value) and "cut short" not in str(caught.value)
+
+
 def test_damaged_zip(tmp_path):
     path = tmp_path / "bad.zip"
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)

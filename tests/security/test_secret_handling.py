@@ -244,6 +244,22 @@ def test_a_token_file_and_the_environment_give_the_same_secret(tmp_path):
     assert TOKEN not in repr(Secret(TOKEN)) + str(Secret(TOKEN))
 
 
+def test_a_token_file_with_a_byte_order_mark_or_not_text(tmp_path):
+    """A token file saved by a Windows editor starts with a byte-order mark: it is not part of the token. One that
+    is not UTF-8 (a binary file named by mistake) was an `internal error` whose text quoted a byte of it."""
+    token_file = tmp_path / "t"
+    token_file.write_bytes(b"\xef\xbb\xbf" + TOKEN.encode() + b"\r\n")
+    assert load_token(token_file, {}).reveal() == TOKEN
+    token_file.write_bytes(b"\xff" + TOKEN.encode())
+    with pytest.raises(ConfigError) as caught:
+        load_token(token_file, {})
+    assert (
+        str(caught.value)
+        == f"{token_file}: the token file is not text (UTF-8); it should hold the API token on one line"
+    )
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
 @pytest.fixture
 def proxy():
     """A fake HTTP proxy on 127.0.0.1: records what a client sends it, answers 502."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -80,6 +81,39 @@ def test_a_state_dir_that_cannot_be_made_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigError, match="as the state dir") as caught:
         StateDirLock(tmp_path / "file" / "state")
     assert str(caught.value).endswith(f"({tmp_path / 'file'} is a file, not a folder)")
+
+
+def test_a_state_dir_on_a_read_only_disk_is_a_configuration_error(tmp_path, monkeypatch):
+    """A state dir that exists on a read-only disk (a remounted volume, ProtectSystem= in a unit) was an
+    `internal error` (exit 70) from tightening its mode, and then from opening the lock file."""
+    StateDirLock(tmp_path / "state").acquire().release()  # made on an earlier night
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(os, "chmod", read_only)
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(ConfigError) as caught:
+        StateDirLock(tmp_path / "state").acquire()
+    assert str(caught.value) == (
+        f"cannot use {tmp_path / 'state'} as the state dir (Read-only file system): nothing was sent"
+    )
+
+
+def test_a_full_disk_under_the_lock_does_not_stop_the_run_at_the_lock(tmp_path, monkeypatch):
+    """Writing who holds the lock on a full disk raised an OSError without a file name, which the run then
+    blamed on the temporary folder ("cannot write /tmp ... while spooling records"): the ledger is the one that
+    names the full disk."""
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = StateDirLock(tmp_path).acquire()
+    monkeypatch.undo()
+    with pytest.raises(StateDirLocked):  # still held
+        StateDirLock(tmp_path).acquire()
+    lock.release()
 
 
 def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path):

@@ -122,3 +122,31 @@ def test_a_token_whose_trainees_are_in_other_cycles_is_refused_before_anything_i
     with pytest.raises(ConfigError, match=f"the API token is provider {token_ukprn}'s"):
         register.sync(ours, ukprn=OURS)
     assert register.writes() == {"POST /trainees": 2}
+
+
+def test_the_token_check_names_the_settings_file_that_gave_the_ukprn(tmp_path):
+    """A nightly job sets `ukprn` in register-batch.toml: the stop told the person on call to correct `--ukprn`,
+    an option that is in neither the unit file nor the crontab."""
+    import os
+
+    from cli_runs import run_cli
+    from register_batch.emulator import start_emulator
+
+    with start_emulator(tokens=["theirs"], ukprns={"theirs": THEIRS}, rate_limit=None, as_of=AS_OF) as emulator:
+        env = {**os.environ, "REGISTER_BATCH_RATE_DIR": "off"}
+        for name in ("REGISTER_API_TOKEN", "REGISTER_API_TOKEN_FILE", "REGISTER_BATCH_UKPRN", "REGISTER_API_URL"):
+            env.pop(name, None)
+        (tmp_path / "token").write_text("theirs\n")
+        (tmp_path / "token").chmod(0o600)
+        settings = tmp_path / "register-batch.toml"
+        settings.write_text(f'target = "{emulator.url}"\ntoken_file = "token"\nstate_dir = "state"\n')
+        sync = ["sync", "--as-of", AS_OF.isoformat(), "--rate", "1000/1"]
+        first = run_cli([*sync, str(mixed_extract(tmp_path / "theirs.csv", [THEIRS]))], tmp_path, env)
+        assert first.returncode == 0, first.stderr
+        settings.write_text(settings.read_text() + f'ukprn = "{OURS}"\n')
+        refused = run_cli([*sync, str(mixed_extract(tmp_path / "ours.csv", [OURS]))], tmp_path, env)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1].endswith(
+        f"not {OURS}'s, given with ukprn in register-batch.toml: nothing was written. Use {OURS}'s token, or "
+        "correct ukprn in register-batch.toml."
+    )

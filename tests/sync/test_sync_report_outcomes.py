@@ -174,6 +174,42 @@ def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(sig
         assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
 
 
+def test_a_stop_while_register_hangs_takes_one_request_timeout_not_every_retry(tmp_path):
+    """docs/nightly-sync.md: systemd kills the run TimeoutStopSec after its SIGTERM. With Register hanging, the
+    create in flight timed out, and the run then retried the look-up of what became of it, six times a timeout
+    (3 minutes 40 s at the default 30 s), so the stop ended in a SIGKILL. Asked to stop, it tries nothing again:
+    the next run looks the record up."""
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=60) as emulator:
+        command = sync_command(
+            source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat(), "--timeout", "2"
+        )
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not stats(emulator)["requests"]["by_route"].get("POST /trainees"):
+                assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+                time.sleep(0.02)
+            emulator.set_faults("timeout:1")  # from now on Register answers nothing in time
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            stopping = time.monotonic()
+            _out, err = process.communicate(timeout=120)
+            took = time.monotonic() - stopping
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 3, err
+        assert took < 6, (took, err)  # one 2 s timeout, and the report
+        assert "retrying" not in err and "Register stopped answering" not in err, err
+        assert "interrupted" in err.splitlines()[-1]
+        emulator.set_faults(None)
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
+
+
 def stats(emulator) -> dict:
     return httpx.get(f"{emulator.url}/__emulator__/stats").json()
 

@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,6 +166,9 @@ class RegisterClient:
                 self.limiter.share(budget)
         self.attempts = attempts
         self.retry_timeout = retry_timeout
+        # True once the caller has been asked to stop (a sync's Ctrl-C or SIGTERM): a failed request is then not
+        # tried again, so that a stop takes one request timeout at most, not a series of retries.
+        self.stopping: Callable[[], bool] = lambda: False
         self.stats = RequestStats()
         self.last_status: int | None = None
         self._http = httpx.Client(
@@ -270,6 +273,8 @@ class RegisterClient:
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
+            if self.stopping():
+                return False
             if isinstance(exc, RateLimited):
                 retries_log.warning(
                     "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",

@@ -20,7 +20,7 @@ from register_batch.commands.common import (
     pass_state,
     ukprn_option,
 )
-from register_batch.config import parse_rate, token_file_to_use
+from register_batch.config import Settings, parse_rate, token_file_to_use
 
 
 def target_options(func):
@@ -139,9 +139,21 @@ def sync(
             target_label=where.label,
             target_identity=where.identity,
             ukprn=settings.ukprn,
+            ukprn_source=_source_of(settings, "ukprn", "--ukprn"),
         )
         with state.progress() as progress:
             result = sync_files(inputs, options, progress=progress)
     click.echo(result.summary_line())
     state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
     sys.exit(result.exit_code)
+
+
+def _source_of(settings: Settings, key: str, option: str) -> str:
+    """How a message names where a setting was given: the option, the environment variable, or the key in the
+    settings file (a person on call looks for `--ukprn` in a unit file that has none)."""
+    source = settings.sources.get(key, "command line")
+    if source == "command line":
+        return option
+    if source.startswith("$"):
+        return source
+    return f"{key} in {source}"

@@ -326,7 +326,13 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        problem = "truncated XML (the file ends before the document does)" if _is_truncation(msg) else msg
+        cut = _is_truncation(msg) or feed.ends_on_line(exc.lineno)  # e.g. "Couldn't find end of Start Tag"
+        problem = (
+            "truncated XML (the file ends before the document does): it looks cut short, or still being written; "
+            "run again once it is complete"
+            if cut
+            else msg
+        )
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=line) from None
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
@@ -437,13 +443,26 @@ class _Replay:
         self._rest = rest
         self._given = 0
         self._mark = allowance  # bytes before the first record that do not count towards RECORD_SPAN
+        # Where the input ended, as libxml2 counts lines: an error on an unfinished last line is a file cut short
+        self.newlines = 0
+        self.ended = False
+        self.last = b""
 
     def mark(self) -> None:
         self._mark = self._given
 
+    def ends_on_line(self, line: int | None) -> bool:
+        """The whole input was read, and `line` is its last line, which has no line end (cut part-way)."""
+        return self.ended and self.last not in (b"", b"\n") and line == self.newlines + 1
+
     def read(self, size: int = -1) -> bytes:
         out = self._read(size)
         self._given += len(out)
+        if out:
+            self.newlines += out.count(b"\n")
+            self.last = out[-1:]
+        elif size != 0:
+            self.ended = True
         if self._given - self._mark > RECORD_SPAN:
             raise _NoRecordInSight()
         return out

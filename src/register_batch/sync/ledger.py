@@ -111,7 +111,12 @@ class StateDirLock:
         self._fd: int | None = None
 
     def acquire(self) -> StateDirLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as exc:  # a read-only disk, a folder not ours
+            raise ConfigError(
+                f"cannot use {self.path.parent} as the state dir ({exc.strerror or exc}): nothing was sent"
+            ) from None
         with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
             os.fchmod(fd, FILE_MODE)
         try:
@@ -126,8 +131,11 @@ class StateDirLock:
                 f"another register-batch sync is using the state dir {self.path.parent}{who}; wait for it to "
                 "finish, or use a different --state-dir"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
+        # Who holds the lock is only for the message a second run gives: a full disk must not stop the run here
+        # (blamed on the temporary folder, as an error without a file name), but at the ledger, which names it.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
         self._fd = fd
         return self
 

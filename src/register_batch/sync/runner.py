@@ -166,6 +166,7 @@ class SyncOptions:
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: Path | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
+    ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -379,8 +380,8 @@ class SyncRun:
             if str(listed) != expected:
                 raise ConfigError(
                     f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
-                    f"{expected}'s, given with --ukprn: nothing was written. Use {expected}'s token, or correct "
-                    "--ukprn."
+                    f"{expected}'s, given with {self.options.ukprn_source}: nothing was written. Use {expected}'s "
+                    f"token, or correct {self.options.ukprn_source}."
                 )
             self.provider_seen = True
 
@@ -538,6 +539,8 @@ class SyncRun:
             self.ledger.record(
                 key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
             )
+            if self.client.stopping():  # asked to stop: the next run looks it up before it writes anything
+                raise
             try:
                 self.resolve(plan, step)
             except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
@@ -776,6 +779,7 @@ def _run(
     refused: Unauthorized | None = None
     outage: ApiError | None = None
     started = time.monotonic()
+    client.stopping = lambda: stops.requested
     with stops.installed():
         try:
             valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
@@ -877,7 +881,7 @@ def _run(
                     f"Register did not answer ({error}); nothing was written. Run again later."
                 ) from None
             interrupted = True
-            outage = error
+            outage = None if stops.requested else error  # a request cut short by the stop, not an outage
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
             if not results or all(r.outcome == "pending" for r in results):

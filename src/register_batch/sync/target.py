@@ -43,9 +43,14 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
         path = Path(token_file)
         try:
             mode = path.stat().st_mode
-            text = path.read_text(encoding="utf-8").strip()
+            # utf-8-sig: a byte-order mark, as some Windows editors save, is not part of the token
+            text = path.read_text(encoding="utf-8-sig").strip()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the token file ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:  # its message quotes a byte of the token
+            raise ConfigError(
+                f"{path}: the token file is not text (UTF-8); it should hold the API token on one line"
+            ) from None
         if not text:
             raise ConfigError(f"{path}: the token file is empty")
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
