@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from datetime import date
@@ -24,6 +25,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, sync_files
+from stub_http import fronting
 from trainee_extracts import trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
@@ -178,33 +180,51 @@ def test_a_stop_while_register_hangs_takes_one_request_timeout_not_every_retry(t
     """docs/nightly-sync.md: systemd kills the run TimeoutStopSec after its SIGTERM. With Register hanging, the
     create in flight timed out, and the run then retried the look-up of what became of it, six times a timeout
     (3 minutes 40 s at the default 30 s), so the stop ended in a SIGKILL. Asked to stop, it tries nothing again:
-    the next run looks the record up."""
+    the next run looks the record up.
+
+    Register hangs from the second create on, by construction (a server in front of the emulator holds it), so
+    the stop always lands while a write is out, however fast the machine."""
     source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
     env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off"}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=60) as emulator:
+    creates: list[str] = []
+    holding, answering_again = threading.Event(), threading.Event()
+
+    def hang_from_the_second_create(seen, _forward):
+        """Every request from the second create on (the create, then the look-ups of what became of it) hangs."""
+        if answering_again.is_set():
+            return None
+        if not holding.is_set():
+            if seen.method != "POST":
+                return None
+            creates.append(seen.path)
+            if len(creates) == 1:
+                return None
+            holding.set()
+        answering_again.wait(60)  # the client has given up long before: nothing held reaches Register
+        return 503, {"Content-Type": "application/json"}, b'{"errors":[{"error":"ServiceUnavailable"}]}'
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, hang_from_the_second_create) as front,
+    ):
         command = sync_command(
-            source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat(), "--timeout", "2"
+            source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat(), "--timeout", "2"
         )
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 60
-            while not stats(emulator)["requests"]["by_route"].get("POST /trainees"):
-                assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-                time.sleep(0.02)
-            emulator.set_faults("timeout:1")  # from now on Register answers nothing in time
-            time.sleep(0.5)
+            assert holding.wait(60), process.communicate()
             process.send_signal(signal.SIGTERM)
             stopping = time.monotonic()
             _out, err = process.communicate(timeout=120)
             took = time.monotonic() - stopping
         finally:
+            answering_again.set()
             if process.poll() is None:
                 process.kill()
         assert process.returncode == 3, err
         assert took < 6, (took, err)  # one 2 s timeout, and the report
         assert "retrying" not in err and "Register stopped answering" not in err, err
         assert "interrupted" in err.splitlines()[-1]
-        emulator.set_faults(None)
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
         assert again.returncode == 0, again.stderr
         assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
