@@ -56,10 +56,10 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
         f"given with --ukprn: nothing was written. Use {OURS}'s token, or correct --ukprn."
     )
     assert register.writes() == {"POST /trainees": 3}
-    # With the token's own UKPRN the listing agrees, and the extract's records are then the other provider's.
-    result = register.sync(changed, ukprn=token_ukprn)
+    # With the token's own UKPRN the listing would agree, but no record of the extract is that provider's.
+    with pytest.raises(ConfigError, match=f"no record of the inputs is provider {token_ukprn}'s"):
+        register.sync(changed, ukprn=token_ukprn)
     assert register.writes() == {"POST /trainees": 3}
-    assert result.report.summary.invalid == 4
 
 
 def test_the_embedded_emulator_stands_in_for_the_provider_given(tmp_path, monkeypatch):
@@ -150,3 +150,18 @@ def test_the_token_check_names_the_settings_file_that_gave_the_ukprn(tmp_path):
         f"not {OURS}'s, given with ukprn in register-batch.toml: nothing was written. Use {OURS}'s token, or "
         "correct ukprn in register-batch.toml."
     )
+
+
+def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(register, tmp_path):
+    """A nightly job's `ukprn` mistyped, or another provider's extract dropped in its folder: every record would be
+    held back as another provider's (exit 1, "records need attention"); it is the setting or the file that is
+    wrong, so the run stops before anything starts (exit 2, "tell a person")."""
+    source = mixed_extract(tmp_path / "theirs.csv", [THEIRS] * 3)
+    with pytest.raises(ConfigError) as refused:
+        register.sync(source, ukprn=OURS)
+    assert str(refused.value) == (
+        f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: their F_UKPRN is {THEIRS}. "
+        "The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs are wrong: "
+        "nothing was sent"
+    )
+    assert register.writes() == {} and not (tmp_path / "state").exists()

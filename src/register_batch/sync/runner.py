@@ -743,6 +743,9 @@ def sync_files(
     task.close()
     report.add_batch_issues(checker.batch_issues())
     report.finish(checker.inputs)
+    if (mismatch := checker.providers.none_of_the_run()) is not None:
+        report.close()
+        raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
 
     with StateDirLock(Path(options.state_dir)):
         ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)

@@ -79,6 +79,7 @@ class ProviderCheck:
         self.ukprn = checked_ukprn(ukprn)
         self._numbers: dict[str, int] = {}  # UKPRN -> its number in `_of`
         self._of = array("i")  # per record in batch order: its UKPRN's number, -1 for none or the run's own
+        self.own = 0  # records of the run's own UKPRN
 
     @staticmethod
     def key(record: TraineeRecord) -> str | None:
@@ -96,8 +97,22 @@ class ProviderCheck:
         """Remember the next record's `key()` (records arrive in batch order)."""
         if key is None or key == self.ukprn:
             self._of.append(-1)
+            if key is not None:
+                self.own += 1
             return
         self._of.append(self._numbers.setdefault(key, len(self._numbers)))
+
+    def none_of_the_run(self) -> str | None:
+        """With a UKPRN given, when records carry UKPRNs and not one is the run's: what to say (the setting, or the
+        inputs, is wrong: a setup mistake, not a data one); else None."""
+        if self.ukprn is None or self.own or not self._numbers:
+            return None
+        found = ", ".join(sorted(self._numbers)[:SHOWN]) + (" and more" if len(self._numbers) > SHOWN else "")
+        return (
+            f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: their F_UKPRN is "
+            f"{found}. The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs are "
+            "wrong: nothing was sent"
+        )
 
     def issues(self, identity: Callable[[int], Identity]) -> Iterator[tuple[int, Issue]]:
         """(batch index, issue) for each record of a provider other than the run's, in batch order."""
