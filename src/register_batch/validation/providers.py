@@ -80,6 +80,7 @@ class ProviderCheck:
         self._numbers: dict[str, int] = {}  # UKPRN -> its number in `_of`
         self._of = array("i")  # per record in batch order: its UKPRN's number, -1 for none or the run's own
         self.own = 0  # records of the run's own UKPRN
+        self.unchecked = 0  # records without a UKPRN, or of a training partner declared as such
 
     @staticmethod
     def key(record: TraineeRecord) -> str | None:
@@ -97,15 +98,17 @@ class ProviderCheck:
         """Remember the next record's `key()` (records arrive in batch order)."""
         if key is None or key == self.ukprn:
             self._of.append(-1)
-            if key is not None:
+            if key is None:
+                self.unchecked += 1
+            else:
                 self.own += 1
             return
         self._of.append(self._numbers.setdefault(key, len(self._numbers)))
 
     def none_of_the_run(self) -> str | None:
-        """With a UKPRN given, when records carry UKPRNs and not one is the run's: what to say (the setting, or the
-        inputs, is wrong: a setup mistake, not a data one); else None."""
-        if self.ukprn is None or self.own or not self._numbers:
+        """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
+        wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
+        if self.ukprn is None or self.own or self.unchecked or not self._numbers:
             return None
         found = ", ".join(sorted(self._numbers)[:SHOWN]) + (" and more" if len(self._numbers) > SHOWN else "")
         return (
