@@ -9,8 +9,10 @@ reads back exactly as it was written.
 
 from __future__ import annotations
 
+import csv
 import re
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,6 +55,22 @@ def as_text(value: Any) -> str:
         elif _DATE.fullmatch(text):
             return "'" + text
     return text
+
+
+def write_for_spreadsheets(
+    fh: IO[str], columns: Iterable[str], rows: Iterable[Mapping[str, Any]], *, as_text_columns: Iterable[str] = ()
+) -> None:
+    """A report CSV (issues.csv, results.csv) as Excel opens it right: a UTF-8 byte-order mark first (without one,
+    Excel on Windows reads it in the machine's ANSI code page and mangles every accent), then the header and one
+    row per mapping, every cell `neutralise`d, and `as_text` for the columns that quote identifiers and values."""
+    columns = tuple(columns)
+    text_columns = frozenset(as_text_columns)
+    cells: list[Callable[[Any], str]] = [as_text if c in text_columns else neutralise for c in columns]
+    fh.write("\ufeff")
+    writer = csv.writer(fh)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row[c]) for cell, c in zip(cells, columns, strict=True)])
 
 
 def protect(value: Any, *, prefix: bool = False) -> str:

@@ -8,10 +8,9 @@ own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read.
 
 from __future__ import annotations
 
-import csv
 from typing import IO, TYPE_CHECKING
 
-from register_batch.csvsafe import as_text, neutralise
+from register_batch.csvsafe import write_for_spreadsheets
 
 AS_TEXT = frozenset({"provider_trainee_id", "hesa_id", "value"})
 
@@ -23,9 +22,4 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
     """`fh` opened with newline="" (the csv module writes its own line ends)."""
     from register_batch.reports import ISSUE_KEYS
 
-    fh.write("\ufeff")
-    writer = csv.writer(fh)
-    writer.writerow(ISSUE_KEYS)
-    cells = [as_text if key in AS_TEXT else neutralise for key in ISSUE_KEYS]
-    for row in report.issues():
-        writer.writerow([cell(row[key]) for cell, key in zip(cells, ISSUE_KEYS, strict=True)])
+    write_for_spreadsheets(fh, ISSUE_KEYS, report.issues(), as_text_columns=AS_TEXT)

@@ -987,19 +987,16 @@ def _finish(
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:
-    """results.csv, one row per record; `fh` opened with newline="". Excel-safe as issues.csv is (a UTF-8 BOM; SRS
-    ids and HUSIDs kept as text: reports/csv_report.py)."""
-    import csv
+    """results.csv, one row per record; `fh` opened with newline="". Excel-safe as issues.csv is (csvsafe)."""
     import json
 
-    from register_batch.csvsafe import as_text, neutralise
+    from register_batch.csvsafe import write_for_spreadsheets
 
-    fh.write("\ufeff")
-    writer = csv.writer(fh)
-    writer.writerow(RESULT_COLUMNS)
-    cells = [as_text if c in ("provider_trainee_id", "hesa_id") else neutralise for c in RESULT_COLUMNS]
-    for result in results:
-        row = result.row()
-        row["errors"] = "; ".join(row["errors"])
-        row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
-        writer.writerow([cell(row[c]) for cell, c in zip(cells, RESULT_COLUMNS, strict=True)])
+    def rows() -> Iterator[dict[str, Any]]:
+        for result in results:
+            row = result.row()
+            row["errors"] = "; ".join(row["errors"])
+            row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
+            yield row
+
+    write_for_spreadsheets(fh, RESULT_COLUMNS, rows(), as_text_columns=("provider_trainee_id", "hesa_id"))
