@@ -27,7 +27,13 @@ from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
 from register_batch.wording import counted, has_xml_unsafe, xml_safe
-from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter, abandon
+from register_batch.writers import (
+    JsonArrayWriter,
+    JsonLinesWriter,
+    RegisterCsvWriter,
+    abandon,
+    placements_with_urn,
+)
 
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
 CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of Register's
@@ -193,13 +199,10 @@ class HesaXmlWriter:
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
-        # F_PLMNTSCH holds a placement by its URN: one Register holds by name and postcode only has no tag, and an
-        # empty PLACEMENT would read back as no placement at all.
-        placements = [p for p in body.get("placements_attributes") or [] if p.get("urn") not in (None, "")]
-        for placement in body.get("placements_attributes") or []:
-            if placement.get("urn") in (None, ""):
-                name = placement.get("name") or "a placement"
-                notes.append(f"placement '{name}' has no URN and is left out: HESA's F_PLMNTSCH holds a URN only")
+        # One Register holds by name and postcode only has no tag: an empty PLACEMENT would read back as none at all.
+        placements = placements_with_urn(
+            body.get("placements_attributes") or [], "HESA's F_PLMNTSCH holds a URN only", notes
+        )
         if placements:
             group = etree.SubElement(student, "PLACEMENTS")
             for placement in placements:

@@ -101,14 +101,10 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         if extra:
             shown = ", ".join(f"{k} '{degree[k]}'" for k in extra)
             notes.append(f"the degree's {shown} left out: Register's CSV template has no column for it")
-    placements = data.get("placements_attributes") or []
-    # Register's CSV holds a placement by its URN only: one without (a name and postcode) cannot be written, and
-    # must not take a column from one that can.
-    with_urn = [p for p in placements if p.get("urn") not in (None, "")]
-    for placement in placements:
-        if placement.get("urn") in (None, ""):
-            name = placement.get("name") or "a placement"
-            notes.append(f"placement '{name}' has no URN and is left out: Register's CSV holds placements by URN only")
+    # A placement without a URN must not take a column from one that can be written.
+    with_urn = placements_with_urn(
+        data.get("placements_attributes") or [], "Register's CSV holds placements by URN only", notes
+    )
     for column, placement in zip(PLACEMENT_COLUMNS, with_urn, strict=False):
         values[column] = placement["urn"]
     if len(with_urn) > len(PLACEMENT_COLUMNS):
@@ -124,6 +120,18 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         )
     row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
     return row, notes
+
+
+def placements_with_urn(placements: list[dict[str, Any]], why: str, notes: list[str]) -> list[dict[str, Any]]:
+    """The placements a format that holds them by URN can write (Register's CSV, HESA XML); each other one (a name
+    and postcode, no URN) gets a note saying `why` it is left out."""
+    with_urn = []
+    for placement in placements:
+        if placement.get("urn") in (None, ""):
+            notes.append(f"placement '{placement.get('name') or 'a placement'}' has no URN and is left out: {why}")
+        else:
+            with_urn.append(placement)
+    return with_urn
 
 
 def abandon(context: Any) -> None:
