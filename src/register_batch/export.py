@@ -61,12 +61,10 @@ STATE_HOLDERS = {
 }
 
 
-def null_note(body: dict[str, Any], to: str) -> str | None:
+def null_note(body: dict[str, Any]) -> str | None:
     """A note for values that are the text `Null` (a real surname) in HESA XML, where `NULL` is no value
     (hesa-formats.md §1.4) and there is no way to say otherwise. A CSV cell says it with a leading apostrophe
     (`csvsafe.protect`), which the readers keep as text, as Register does."""
-    if to != "hesa-xml":
-        return None
     named = sorted(k for k, v in body.items() if isinstance(v, str) and v.strip().lower() == "null")
     if not named:
         return None
@@ -232,6 +230,8 @@ class HesaXmlWriter:
                 f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "
                 "(\\xNN); correct the value in Register"
             )
+        if (nulls := null_note(body)) is not None:
+            notes.append(nulls)
         return notes
 
     def close(self) -> list[Path]:
@@ -305,8 +305,6 @@ def export_trainees(
             written = writer.write(payload)
             if (held := state_note(trainee, to)) is not None:
                 written = [held, *written]
-            if (nulls := null_note(request_body(trainee), to)) is not None:
-                written.append(nulls)
             for note in written:
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
