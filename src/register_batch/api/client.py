@@ -11,6 +11,7 @@ failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of r
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import math
@@ -469,20 +470,17 @@ def _retry_after(value: str | None, period: float = 60.0, now: float | None = No
     window of `period` seconds (§1.3), not a fixed second that would spend every retry inside the same window.
     """
     now = time.time() if now is None else now
-    window_left = period - (now % period) if period > 0 else 1.0
-    if not value:
-        return min(LONGEST_PAUSE, window_left)
-    try:
-        seconds = float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
+    seconds = math.nan
+    if value:
         try:
-            seconds = parsedate_to_datetime(value).timestamp() - now
-        except (TypeError, ValueError):
-            return min(LONGEST_PAUSE, window_left)
-    if math.isnan(seconds):
-        return min(LONGEST_PAUSE, window_left)
+            seconds = float(value)
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            with contextlib.suppress(TypeError, ValueError):
+                seconds = parsedate_to_datetime(value).timestamp() - now
+    if math.isnan(seconds):  # none given, or none readable
+        seconds = period - (now % period) if period > 0 else 1.0
     return min(LONGEST_PAUSE, max(0.0, seconds))
 
 
