@@ -115,12 +115,12 @@ def unseen_sources(config: MappingConfig, names_seen: dict[str, set[str]]) -> li
     Such a field is read as blank for every record without a word (a misspelt tag in HESA XML, which ignores unknown
     tags; a column the export does not have), so `mappings check INPUT` says so. Only families the inputs hold.
     """
-    unseen = []
-    for named in config.named_sources:
-        names = names_seen.get(named.family)
-        if names is None:
-            continue
-        flat = {m["tag"] for n in names if (m := _FLAT_GROUP.match(n))}  # F_DEGSBJ1_2 is F_DEGSBJ1 of degree 2
-        if not any(n in names or n in flat for n in named.names):
-            unseen.append(named)
-    return unseen
+    # F_DEGSBJ1_2 is F_DEGSBJ1 of degree 2: a family's names with its numbered group columns as their tags too
+    present = {
+        family: names | {m["tag"] for n in names if (m := _FLAT_GROUP.match(n))} for family, names in names_seen.items()
+    }
+    return [
+        named
+        for named in config.named_sources
+        if named.family in present and not any(n in present[named.family] for n in named.names)
+    ]

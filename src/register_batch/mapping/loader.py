@@ -204,10 +204,14 @@ def _namer(family: str, known_tags: set[str]):
     return name
 
 
+def _known_tags(doc: dict[str, Any]) -> set[str]:
+    return {str(t).upper() for t in doc.get("known_tags") or ()}
+
+
 def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
     degrees = doc.get("degrees") or {}
     placements = doc.get("placements") or {}
-    known_tags = {str(t).upper() for t in doc.get("known_tags") or ()}
+    known_tags = _known_tags(doc)
     name = _namer(family, known_tags)
 
     def table(spec: Any, allowed: tuple[str, ...], label: str) -> dict[str, tuple[str, ...]]:
@@ -383,7 +387,7 @@ def _check_overlay(overlay: Any, where: str) -> None:
     _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields")
 
 
-def _named_sources(file: str, family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
     """(family, key path, names) of every field a user's overlay reads, with the names as written."""
     where = f"fields.{family}"
     tables = [
@@ -428,13 +432,11 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
             _check_overlay(overlay or {}, f"{path}: fields.{family}")
             field_docs[family] = _merge(field_docs[family], overlay or {})
-            named.extend((str(path), *found) for found in _named_sources(str(path), family, overlay or {}))
+            named.extend((str(path), *found) for found in _named_sources(family, overlay or {}))
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
-    namers = {
-        family: _namer(family, {str(t).upper() for t in d.get("known_tags") or ()}) for family, d in field_docs.items()
-    }
+    namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
     return MappingConfig(
         fields=fields,
         codes=codes,
