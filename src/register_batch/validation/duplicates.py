@@ -48,7 +48,8 @@ describe(
 # Five digests (HUSID, SRS id, Register's candidate key, first-name token, email), the record's two start cycles
 # (its own, as Register stores it, and that of its itt_start_date, which a create is matched by; 0 for none), then
 # its (input, record number, line, provider_trainee_id, hesa_id).
-Entry = tuple[int, int, int, int, int, int, int, tuple[str, int | None, int | None, str | None, str | None]]
+Identity = tuple[str, int | None, int | None, str | None, str | None]  # input, record, line, SRS id, HUSID
+Entry = tuple[int, int, int, int, int, int, int, Identity]
 
 _NON_LETTER = re.compile(r"[^a-z ]")
 
@@ -151,7 +152,7 @@ class DuplicateFinder:
         self._read_since_write = True
         return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
 
-    def identity(self, index: int) -> tuple[str, int | None, int | None, str | None, str | None]:
+    def identity(self, index: int) -> Identity:
         name, record, line, provider_id, hesa_id, *_match = self._line(index)
         return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
 

@@ -17,9 +17,8 @@ from typing import Any
 from register_batch.errors import ConfigError
 from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, make_issue
 from register_batch.validation.catalogue import describe
+from register_batch.validation.duplicates import Identity
 from register_batch.wording import counted
-
-Identity = tuple[str, int | None, int | None, str | None, str | None]
 
 describe(
     "several_providers",
