@@ -28,6 +28,7 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "register_batch/_data/mappings/fields/hesa.yaml" in names
     assert "register_batch/_data/mappings/codes/legacy.yaml" in names
+    assert "register_batch/_data/mappings/providers/training-partners.yaml" in names
     assert "register_batch/_data/samples/extract.xml" in names
     assert "register_batch/reference/data/v2026.1/index.json" in names
     assert "register_batch/reports/templates/report.html.j2" in names

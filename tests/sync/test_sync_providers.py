@@ -6,6 +6,7 @@ Against the project's emulator, which gives each token's provider its own UKPRN 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -160,8 +161,31 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
     with pytest.raises(ConfigError) as refused:
         register.sync(source, ukprn=OURS)
     assert str(refused.value) == (
-        f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: their F_UKPRN is {THEIRS}. "
+        f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: by F_UKPRN they are {THEIRS}'s. "
         "The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs are wrong: "
         "nothing was sent"
     )
     assert register.writes() == {} and not (tmp_path / "state").exists()
+
+
+def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
+    """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
+    created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    bolton, bath_spa = "10006841", "10000571"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_URL", raising=False)
+    source = mixed_extract(tmp_path / "bolton.csv", [bolton] * 2)
+    args = ["sync", str(source), "--ukprn", bath_spa, "--as-of", "2026-11-28"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0 and "2 records: 2 created." in first.output, first.output
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "2 records: 2 unchanged." in again.output, again.output
+    exported = tmp_path / "held.jsonl"
+    done = CliRunner().invoke(cli, ["export", "--academic-cycle", "2026", "--to", "jsonl", "--output", str(exported)])
+    assert done.exit_code == 0, done.output
+    held = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [(t["ukprn"], t["training_partner_ukprn"]) for t in held] == [(bath_spa, bolton)] * 2

@@ -20,6 +20,7 @@ from register_batch.errors import ConfigError
 from register_batch.generate import generate
 from register_batch.jobs import convert_files, validate_files
 from register_batch.mapping import load_mapping
+from register_batch.validation.providers import training_partners
 from register_batch.validation.runner import Checker
 
 AS_OF = date(2026, 11, 28)
@@ -212,3 +213,95 @@ def test_a_ukprn_of_other_digits_or_types_is_refused(bad):
 def test_a_ukprn_given_as_a_number_or_with_spaces_is_the_digits():
     assert Checker(ukprn=int(OURS)).providers.ukprn == OURS
     assert Checker(ukprn=f" {OURS}\n").providers.ukprn == OURS
+
+
+# Training partners whose HESA records Register files under their accredited provider (hesa-formats.md §5 item 11):
+# the University of Bolton's records under Bath Spa University's, for trainees starting from 2024 to 2025.
+BOLTON, BATH_SPA = "10006841", "10000571"
+
+
+def bodies(path: Path, ukprn: str | None, tmp_path: Path) -> list[dict]:
+    """The request bodies `convert` writes for an extract's valid records."""
+    out = tmp_path / f"{path.stem}-{ukprn}.jsonl"
+    convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, skip_invalid=True, ukprn=ukprn)
+    return [json.loads(line)["data"] for line in out.read_text().splitlines()]
+
+
+def test_the_bundled_pairs_are_registers_eight():
+    partners = training_partners()
+    assert partners.from_start_year == 2024 and len(partners.accredited) == 8
+    assert partners.accredited[BOLTON] == BATH_SPA
+    assert not set(partners.accredited) & set(partners.accredited.values())  # no partner is itself moved
+
+
+def test_a_listed_partners_record_goes_with_its_accredited_providers_token(tmp_path):
+    path = one_provider_extract(tmp_path / "bolton.xml", BOLTON, count=6, seed=21)
+    result = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BATH_SPA)
+    assert provider_issues(tmp_path / "r") == [] and result.report.summary.errors == 0
+    sent = bodies(path, BATH_SPA, tmp_path)
+    assert len(sent) == 6
+    assert {body["training_partner_ukprn"] for body in sent} == {BOLTON}  # as Register's HESA import named it
+    assert not any("training_partner_urn" in body for body in sent)  # the URN would win over the UKPRN (§3.1)
+    warned = [
+        i
+        for i in json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+        if i["code"] == "training_partner_from_ukprn"
+    ]
+    assert warned and all(i["severity"] == "warning" and i["field"] == "training_partner_urn" for i in warned)
+    assert warned[0]["message"] == (
+        f"training_partner_urn '{warned[0]['value']}' is not sent: F_UKPRN {BOLTON} is a training partner Register "
+        f"files under {BATH_SPA} for trainees starting from 2024 to 2025, with that partner as the training partner, "
+        "as its HESA import did"
+    )
+
+
+def test_under_the_partners_own_token_such_a_record_is_another_providers(tmp_path):
+    path = one_provider_extract(tmp_path / "bolton.xml", BOLTON, count=2, seed=22)
+    for jobs in (1, 2):
+        validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / str(jobs), ukprn=BOLTON, jobs=jobs)
+    found = provider_issues(tmp_path / "1")
+    assert [(i["code"], i["value"]) for i in found] == [("other_provider_record", BOLTON)] * 2
+    assert found[0]["message"] == (
+        f"ukprn '{BOLTON}' (F_UKPRN) is a training partner Register files under {BATH_SPA} for trainees starting "
+        f"from 2024 to 2025, not {BOLTON}, the provider this run sends for (--ukprn): Register would file this "
+        f"trainee under {BOLTON}, in another provider's place"
+    )
+    assert (tmp_path / "1" / "issues.csv").read_bytes() == (tmp_path / "2" / "issues.csv").read_bytes()
+
+
+def test_a_partners_record_from_before_2024_stays_its_own(tmp_path):
+    path = tmp_path / "bolton-2023.xml"
+    generate(path, count=3, fmt="hesa-xml", seed=23, academic_cycle=2023, as_of=AS_OF, ukprn=BOLTON)
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "own", ukprn=BOLTON)
+    assert provider_issues(tmp_path / "own") == []
+    assert not any("training_partner_ukprn" in body for body in bodies(path, BOLTON, tmp_path))
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "bath", ukprn=BATH_SPA)
+    assert [i["code"] for i in provider_issues(tmp_path / "bath")] == ["other_provider_record"] * 3
+
+
+def test_without_a_ukprn_a_partners_records_count_as_their_accredited_providers(tmp_path):
+    bath = one_provider_extract(tmp_path / "bath.xml", BATH_SPA, count=2, seed=24)
+    bolton = one_provider_extract(tmp_path / "bolton.xml", BOLTON, count=2, seed=25)
+    validate_files([str(bath), str(bolton)], as_of=AS_OF, report_dir=tmp_path / "one")
+    assert provider_issues(tmp_path / "one") == []  # one account: Bath Spa's
+    earlier = tmp_path / "bolton-2023.xml"
+    generate(earlier, count=1, fmt="hesa-xml", seed=26, academic_cycle=2023, as_of=AS_OF, ukprn=BOLTON)
+    validate_files([str(bolton), str(earlier)], as_of=AS_OF, report_dir=tmp_path / "two")
+    found = provider_issues(tmp_path / "two")
+    assert [(i["code"], i["value"]) for i in found] == [("several_providers", BOLTON)] * 3  # two accounts
+    assert found[0]["message"].startswith(
+        f"ukprn '{BOLTON}' (F_UKPRN) is a training partner Register files under {BATH_SPA} for trainees starting "
+        f"from 2024 to 2025: the inputs hold records of 2 providers ({BATH_SPA}: 2 records, {BOLTON}: 1 record)"
+    )
+
+
+def test_a_partner_the_record_names_itself_is_kept(tmp_path):
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=27, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},PARTNER_UKPRN\n{lines[1]},10099999\n", encoding="utf-8")
+    overlay = tmp_path / "partner.yaml"
+    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_ukprn: PARTNER_UKPRN\n")
+    out = tmp_path / "out.jsonl"
+    convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
+    body = json.loads(out.read_text())["data"]
+    assert body["training_partner_ukprn"] == "10099999"

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from register_batch.errors import ConfigError
+from register_batch.mapping.loader import bundled_mapping_dir
 from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, make_issue
+from register_batch.textyaml import load_text_yaml
 from register_batch.validation.catalogue import describe
 from register_batch.validation.duplicates import Identity
+from register_batch.validation.facts import MAGIC_URNS, cycle_label, cycle_of, parse_date
 from register_batch.wording import counted
 
 describe(
@@ -39,9 +44,10 @@ describe(
     message="ukprn '<value>' (F_UKPRN) is not <ukprn>, the provider this run sends for (--ukprn): Register would "
     "file this trainee under <ukprn>, in another provider's place",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
-    fix="Send the record with its own provider's token. If that UKPRN is a training partner of yours (Register "
-    "moved some partners' HESA records under their accredited provider from 2024/25), give the record "
-    "training_partner_ukprn with that UKPRN (a column mapped in a --mapping file) and it goes with yours.",
+    fix="Send the record with its own provider's token. The eight training partners whose HESA records Register "
+    "moved under their accredited provider from 2024 to 2025 go with that provider's token by themselves; if the "
+    "UKPRN is another training partner of yours, give the record training_partner_ukprn with that UKPRN (a column "
+    "mapped in a --mapping file) and it goes with yours.",
 )
 
 describe(
@@ -55,7 +61,91 @@ describe(
     "column as text.",
 )
 
+describe(
+    "training_partner_from_ukprn",
+    scope="mapping",
+    fields=("training_partner_urn",),
+    message="training_partner_urn '<value>' is not sent: F_UKPRN <partner> is a training partner Register files "
+    "under <accredited provider> for trainees starting from 2024 to 2025, with that partner as the training "
+    "partner, as its HESA import did",
+    source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
+    "(training_partner_ukprn is used only without training_partner_urn)",
+    fix="Nothing to do if the partner trains the trainee. If the trainee's training partner is the school the URN "
+    "names, send the record from a mapping that gives training_partner_ukprn (the partner named wins).",
+    severity=Severity.WARNING,
+)
+
 SHOWN = 5  # providers named in a several_providers message
+PARTNERS_FILE = ("providers", "training-partners.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPartners:
+    """Training partners whose HESA records Register files under an accredited provider (hesa-formats.md §5 item 11).
+
+    From the 2024 to 2025 cycle, Register's HESA import filed the records of eight former accredited providers under
+    the accredited provider each now partners, naming the partner as the trainee's training partner. Their SRS
+    extracts still carry the partner's F_UKPRN: without the pairs, such a record would be held back as another
+    provider's under the accredited provider's token, and filed in the wrong account under the partner's own.
+    """
+
+    from_start_year: int
+    accredited: dict[str, str]  # training partner UKPRN -> accredited provider UKPRN
+
+    def accredited_provider(self, ukprn: str | None, data: dict[str, Any]) -> str | None:
+        """The provider a record of `ukprn` is filed under instead, or None when it stays the record's own.
+
+        The start year is the trainee start date's cycle, else the ITT start date's, as Register's import took it
+        (`trainee_start_date.presence || itt_start_date`); a record with neither date valid is not moved.
+        """
+        accredited = self.accredited.get(ukprn) if ukprn is not None else None
+        if accredited is None:
+            return None
+        start = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
+        if start is None or cycle_of(start) < self.from_start_year:
+            return None
+        return accredited
+
+
+@cache
+def training_partners() -> TrainingPartners:
+    """The bundled pairs, mappings/providers/training-partners.yaml (read once, checked: a wrong one misfiles)."""
+    path = bundled_mapping_dir().joinpath(*PARTNERS_FILE)
+    doc = load_text_yaml(path, unique_keys=True)
+    accredited: dict[str, str] = {}
+    for partner, entry in doc["partners"].items():
+        provider = entry["accredited_provider"]
+        if not (UKPRN_FORM.fullmatch(partner) and UKPRN_FORM.fullmatch(provider)):
+            raise ValueError(f"{path}: partners.{partner}: not a pair of UKPRNs ({partner!r}, {provider!r})")
+        accredited[partner] = provider
+    return TrainingPartners(from_start_year=int(doc["from_start_year"]), accredited=accredited)
+
+
+def name_training_partner(record: TraineeRecord) -> None:
+    """Send a listed partner's record as Register's HESA import filed it: the partner as its training partner.
+
+    The URN is dropped because Register uses `training_partner_ukprn` only when no `training_partner_urn` key is
+    sent (register-api.md §3.1); a real URN (not one of the "not applicable" ones) is named in a warning. A record
+    that names a training partner by UKPRN already keeps it.
+    """
+    partner = record.ukprn
+    data = record.data
+    partners = training_partners()
+    accredited = partners.accredited_provider(partner, data)
+    if accredited is None or "training_partner_ukprn" in data:
+        return
+    urn = data.pop("training_partner_urn", None)
+    data["training_partner_ukprn"] = partner
+    if urn is not None and urn not in MAGIC_URNS:
+        record.issue(
+            "training_partner_from_ukprn",
+            f"training_partner_urn '{urn}' is not sent: F_UKPRN {partner} is a training partner Register files "
+            f"under {accredited} for trainees starting from {cycle_label(partners.from_start_year)}, with that "
+            "partner as the training partner, as its HESA import did",
+            field="training_partner_urn",
+            value=urn,
+            severity=Severity.WARNING,
+        )
 
 
 def checked_ukprn(value: Any) -> str | None:
@@ -76,76 +166,96 @@ class ProviderCheck:
 
     def __init__(self, ukprn: str | None = None) -> None:
         self.ukprn = checked_ukprn(ukprn)
-        self._numbers: dict[str, int] = {}  # UKPRN -> its number in `_of`
-        self._of = array("i")  # per record in batch order: its UKPRN's number, -1 for none or the run's own
+        self._numbers: dict[str, int] = {}  # key() -> its number in `_of`
+        self._of = array("i")  # per record in batch order: its key's number, -1 for none or the run's own
         self.own = 0  # records of the run's own UKPRN
         self.unchecked = 0  # records without a UKPRN, or of a training partner declared as such
 
     @staticmethod
     def key(record: TraineeRecord) -> str | None:
-        """The UKPRN a record is of, unless it needs no check: none given, or a training partner's declared as such.
+        """The UKPRN of the provider a record is filed under, unless it needs no check; None then.
 
-        A record of a training partner whose HESA data Register moved under its accredited provider carries the
-        partner's F_UKPRN; naming the partner in `training_partner_ukprn` says it goes with the provider's token.
+        A listed training partner's record from the 2024 cycle is its accredited provider's: the key is then that
+        provider's UKPRN, a space and the partner's (F_UKPRN), so that messages can say why. A record naming its
+        own F_UKPRN as `training_partner_ukprn` is declared a partner's that goes with the token's provider.
         """
         ukprn = record.ukprn
-        if ukprn is None or ukprn == record.data.get("training_partner_ukprn"):
+        if ukprn is None:
+            return None
+        accredited = training_partners().accredited_provider(ukprn, record.data)
+        if accredited is not None:
+            return f"{accredited} {ukprn}"
+        if ukprn == record.data.get("training_partner_ukprn"):
             return None
         return ukprn
 
     def add(self, key: str | None) -> None:
         """Remember the next record's `key()` (records arrive in batch order)."""
-        if key is None or key == self.ukprn:
+        if key is None:
             self._of.append(-1)
-            if key is None:
-                self.unchecked += 1
-            else:
-                self.own += 1
-            return
-        self._of.append(self._numbers.setdefault(key, len(self._numbers)))
+            self.unchecked += 1
+        elif key[:8] == self.ukprn:
+            self._of.append(-1)
+            self.own += 1
+        else:
+            self._of.append(self._numbers.setdefault(key, len(self._numbers)))
+
+    def _providers(self) -> list[str]:
+        """The other providers the records are filed under, each once, in UKPRN order."""
+        return sorted({key[:8] for key in self._numbers})
 
     def none_of_the_run(self) -> str | None:
         """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
         wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
         if self.ukprn is None or self.own or self.unchecked or not self._numbers:
             return None
-        found = ", ".join(sorted(self._numbers)[:SHOWN]) + (" and more" if len(self._numbers) > SHOWN else "")
+        providers = self._providers()
+        found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
         return (
-            f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: their F_UKPRN is "
-            f"{found}. The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs are "
-            "wrong: nothing was sent"
+            f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
+            f"{found}'s. The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
+            "inputs are wrong: nothing was sent"
         )
 
     def issues(self, identity: Callable[[int], Identity]) -> Iterator[tuple[int, Issue]]:
         """(batch index, issue) for each record of a provider other than the run's, in batch order."""
-        if not self._numbers or (self.ukprn is None and len(self._numbers) == 1):
+        providers = self._providers()
+        if not providers or (self.ukprn is None and len(providers) == 1):
             return
-        names = {number: ukprn for ukprn, number in self._numbers.items()}
+        keys = {number: key for key, number in self._numbers.items()}
         if self.ukprn is None:
-            counts = [0] * len(names)
+            counts = dict.fromkeys(providers, 0)
             for number in self._of:
                 if number >= 0:
-                    counts[number] += 1
-            ranked = sorted(names, key=lambda n: (-counts[n], names[n]))
-            listed = ", ".join(f"{names[n]}: {counted(counts[n], 'record')}" for n in ranked[:SHOWN])
+                    counts[keys[number][:8]] += 1
+            ranked = sorted(providers, key=lambda ukprn: (-counts[ukprn], ukprn))
+            listed = ", ".join(f"{ukprn}: {counted(counts[ukprn], 'record')}" for ukprn in ranked[:SHOWN])
             if len(ranked) > SHOWN:
                 listed += f" and {len(ranked) - SHOWN:,} more"
+        from_cycle = cycle_label(training_partners().from_start_year)
         for index, number in enumerate(self._of):
             if number < 0:
                 continue
-            ukprn = names[number]
+            provider, _, partner = keys[number].partition(" ")
+            ukprn = partner or provider  # as the record gives it
+            whose = (
+                f"ukprn '{ukprn}' (F_UKPRN) is a training partner Register files under {provider} for trainees "
+                f"starting from {from_cycle}"
+                if partner
+                else f"ukprn '{ukprn}' (F_UKPRN)"
+            )
             if self.ukprn is None:
                 code = "several_providers"
                 message = (
-                    f"ukprn '{ukprn}' (F_UKPRN): the inputs hold records of {len(names):,} providers ({listed}), and "
-                    "Register files every trainee a token sends under that token's provider: give yours with "
-                    "--ukprn, and the other providers' records are held back"
+                    f"{whose}: the inputs hold records of {len(providers):,} providers ({listed}), and Register "
+                    "files every trainee a token sends under that token's provider: give yours with --ukprn, and the "
+                    "other providers' records are held back"
                 )
             else:
                 code = "other_provider_record"
                 message = (
-                    f"ukprn '{ukprn}' (F_UKPRN) is not {self.ukprn}, the provider this run sends for (--ukprn): "
-                    f"Register would file this trainee under {self.ukprn}, in another provider's place"
+                    f"{whose}{', not' if partner else ' is not'} {self.ukprn}, the provider this run sends for "
+                    f"(--ukprn): Register would file this trainee under {self.ukprn}, in another provider's place"
                 )
             name, record, line, provider_id, hesa_id = identity(index)
             yield (

@@ -15,7 +15,7 @@ from register_batch.validation import nested, rules  # noqa: F401  (registers th
 from register_batch.validation.catalogue import Rule, describe, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.facts import Facts
-from register_batch.validation.providers import ProviderCheck
+from register_batch.validation.providers import ProviderCheck, name_training_partner
 
 describe(
     "legacy_code_translated",
@@ -202,6 +202,8 @@ class Checker:
     def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
         """Map and validate one raw record."""
         record = self.mapper.map(raw, info.format)
+        if record.ukprn is not None:
+            name_training_partner(record)  # before the rules: it changes what is sent (hesa-formats.md §5 item 11)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
