@@ -21,6 +21,7 @@ from report_builders import (
 )
 
 import register_batch.reports as reports
+from register_batch.jobs import validate_files
 from register_batch.reports import html_report
 
 
@@ -396,3 +397,13 @@ def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():
     assert (status.key, status.tone) == ("blocked", "bad")
     assert status.lines[0][0] == "1 record cannot be changed through the API."
     assert html_report._status(summary, None).key == "warnings"  # validate: a warning is only a warning
+
+
+def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_path):
+    """An old extract's records are read by its collection's tags (hesa-formats.md §5 item 8): the report says so."""
+    fixtures = Path(__file__).parents[1] / "fixtures" / "hesa_samples"
+    inputs = [str(fixtures / "itt_record_C21053.xml"), str(fixtures / "itt_record_C22053.xml")]
+    validate_files(inputs, report_dir=tmp_path)
+    assert [i["vintages"] for i in load_report_json(tmp_path)["inputs"]] == [{"C21053": 1}, {"C22053": 1}]
+    formats = texts(page(tmp_path), '//table[@id="input-table"]//td[@data-label="Format"]')
+    assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]

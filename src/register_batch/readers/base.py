@@ -53,7 +53,12 @@ class InputInfo:
     part: XmlPart | None = None
 
     def as_report(self) -> dict[str, object]:
-        return {"path": self.path, "format": self.format, "sha256": self.sha256, "records": self.records}
+        """The input's entry in report.json; `vintages` counts the records read by an older collection's layout."""
+        found: dict[str, object] = {"path": self.path, "format": self.format, "sha256": self.sha256}
+        found["records"] = self.records
+        if self.vintages:
+            found["vintages"] = dict(sorted(self.vintages.items()))
+        return found
 
 
 class HashingReader(io.RawIOBase):
