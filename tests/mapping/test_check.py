@@ -47,3 +47,24 @@ def test_the_summary_counts_code_translations_not_blocks(tmp_path, monkeypatch):
         f"Checked {translations + 2} code translations in {len(bundled.codes) + 1} blocks (bundled mappings, {user}) "
         "against Register's code lists (bundled v2026.1)."
     )
+
+
+def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monkeypatch):
+    """Later files win code by code: said, so that a file written for another purpose changes nothing unseen."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  sex:\n    translate:\n      '1': '10'\n      '2': '10'\n      M: '11'\n"
+        "  training_route:\n    no_translation:\n      '01': decide by hand\n"
+    )
+    notes = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "note"]
+    assert notes == [  # '2' is translated as the bundled file does, and M is new: neither is noted
+        f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '11'; this file wins",
+        f"{user}: training_route: '01': this file lists it as untranslatable, the bundled mappings/codes/legacy.yaml "
+        "(training_route) translates it to '11' or '12'; this file wins",
+    ]
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "No problems found."
+    assert load_mapping([user]).translations_for("sex").translate["1"][0].to == "10"  # and the file does win

@@ -74,6 +74,6 @@ def mappings_check(
                 click.echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
         else:
             click.echo("Every code in the input is in Register's lists or translated by a mapping.")
-    if not problems and not uncovered and not unseen:
+    if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen:
         click.echo("No problems found.")
     sys.exit(1 if errors or uncovered or unseen else 0)

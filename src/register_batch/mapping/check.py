@@ -39,9 +39,48 @@ def _fields_of(translation: CodeTranslation) -> list[str]:
     return [f for f in candidates if translation.applies_to(f)]
 
 
+def _what_it_does(translation: CodeTranslation, code: str) -> str:
+    """How a translation treats a code, for a message: "translates it to '11'", or "lists it as untranslatable"."""
+    if code in translation.no_translation:
+        return "lists it as untranslatable"
+    targets = " or ".join(f"'{to}'" for to in dict.fromkeys(a.to for a in translation.translate[code]))
+    return f"translates it to {targets}"
+
+
+def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
+    """Codes a user's file treats otherwise than a bundled translation of the same field does (notes).
+
+    Later files win code by code (translations_for), which is how a user corrects a bundled translation; said so
+    that a file written for another purpose does not change a bundled translation unseen.
+    """
+    bundled = config.codes[: config.bundled_codes]
+    notes: list[MappingProblem] = []
+    for translation in config.codes[config.bundled_codes :]:
+        fields = _fields_of(translation)
+        for earlier in bundled:
+            if not any(earlier.applies_to(f) for f in fields):
+                continue
+            for code in [*translation.translate, *translation.no_translation]:
+                if code not in earlier.translate and code not in earlier.no_translation:
+                    continue
+                mine, theirs = _what_it_does(translation, code), _what_it_does(earlier, code)
+                if mine != theirs:
+                    notes.append(
+                        MappingProblem(
+                            translation.origin,
+                            translation.pattern,
+                            f"'{code}': this file {mine}, the bundled {earlier.origin} ({earlier.pattern}) "
+                            f"{theirs}; this file wins",
+                            "note",
+                        )
+                    )
+    return notes
+
+
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
-    """Targets missing from Register's lists (errors) and translations that hide a valid code (warnings)."""
-    problems: list[MappingProblem] = []
+    """Targets missing from Register's lists (errors), translations that hide a valid code (warnings) and codes a
+    user's file translates otherwise than the bundled files (notes)."""
+    problems: list[MappingProblem] = overridden_codes(config)
     for translation in config.codes:
         fields = _fields_of(translation)
         if not fields:

@@ -105,6 +105,7 @@ class MappingConfig:
     codes: list[CodeTranslation]
     files: list[str]
     named_sources: list[NamedSource] = field(default_factory=list)
+    bundled_codes: int = 0  # `codes` starts with this many bundled translations; the users' files' follow
 
     def translations_for(self, field_name: str) -> CodeTranslation | None:
         """Every translation that applies to the field, merged code by code: later (user) files win per code.
@@ -414,6 +415,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
     named: list[tuple[str, str, str, tuple[str, ...]]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
+    bundled_codes = len(codes)
     for user_file in user_files:
         path = Path(user_file)
         doc = _read_yaml(path)
@@ -445,4 +447,5 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
             NamedSource(file, family, key, tuple(namers[family](n) for n in names))
             for file, family, key, names in named
         ],
+        bundled_codes=bundled_codes,
     )
