@@ -100,7 +100,7 @@ def validate_files(
             task.advance()
         task.close()
         report.add_batch_issues(checker.batch_issues())
-        report.finish(checker.inputs)
+        report.finish(checker.finish_inputs())
         paths = report.write(report_dir, junit=junit)
     finally:
         report.close()
@@ -177,7 +177,7 @@ def convert_files(
                 task.advance()
             task.close()
             report.add_batch_issues(checker.batch_issues())
-            report.finish(checker.inputs)
+            report.finish(checker.finish_inputs())
             spool.seek(0)
             writer: Any
             if to == "register-csv":

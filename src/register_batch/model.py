@@ -299,6 +299,7 @@ class TraineeRecord:
     vintage: str | None = None
     partial_lists: frozenset[str] = frozenset()
     ukprn: str | None = None  # the provider the source says the record is of (F_UKPRN); never sent
+    sources_seen: int = 0  # which mapped sources its input showed first in this record (mapping.SourceWatch)
 
     @property
     def hesa_id(self) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from register_batch.mapping.loader import CodeTranslation, FieldMap, MappingConfig
+from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
 
@@ -108,6 +108,46 @@ def _legacy_deferral(record: TraineeRecord, mode: str) -> None:
 
 def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
+
+
+class SourceWatch:
+    """Which of the tags and columns the users' field maps name an input's records have.
+
+    A misspelt tag in a user's map matches nothing, and HESA XML ignores tags it does not know: the field would be
+    blank in every record, unsaid. Each named source is a bit; a record is looked at only for the bits its input
+    has not shown yet, so the cost ends once every source has been seen (a CSV's first record shows them all).
+    """
+
+    def __init__(self, config: MappingConfig) -> None:
+        self.named = config.named_sources
+        self._watch = {
+            family: tuple((1 << n, frozenset(s.names)) for n, s in enumerate(self.named) if s.family == family)
+            for family in FAMILIES
+        }
+        self.everything = {family: sum(bit for bit, _names in watch) for family, watch in self._watch.items()}
+
+    def seen(self, raw: RawRecord, fmt: str, already: int) -> int:
+        """The bits of the sources `raw` has, among those `already` lacks."""
+        found = 0
+        for bit, names in self._watch[family_of(fmt)]:
+            if not already & bit and _has_source(raw, names):
+                found |= bit
+        return found
+
+    def unseen(self, fmt: str, seen: int) -> list[NamedSource]:
+        """The named sources of the input's family that none of its records has."""
+        family = family_of(fmt)
+        return [s for n, s in enumerate(self.named) if s.family == family and not seen & (1 << n)]
+
+
+def _has_source(raw: RawRecord, names: frozenset[str]) -> bool:
+    """Whether the record has one of `names`: as a field, in a group's row (XML) or as a numbered column (CSV)."""
+    fields = raw.fields
+    if not names.isdisjoint(fields):
+        return True
+    if any(not names.isdisjoint(row) for rows in raw.groups.values() for row in rows):
+        return True
+    return any(_place(name, names) for name in fields)
 
 
 # The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one

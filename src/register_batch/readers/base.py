@@ -46,6 +46,8 @@ class InputInfo:
     records: int = 0
     issues: list[Issue] = field(default_factory=list)
     vintages: dict[str, int] = field(default_factory=dict)
+    sources_seen: int = 0  # the users' mapped sources its records have (mapping.SourceWatch bits)
+    sources_known: bool = False  # every record has been looked at that needs to be (a CSV: its first)
     # Which records (1-based, within this input) the reader should extract; others come back with no
     # fields. Set before reading, by a consumer that will never look at them (a parallel validation).
     select: Callable[[int], bool] | None = None

@@ -742,7 +742,7 @@ def sync_files(
         task.advance()
     task.close()
     report.add_batch_issues(checker.batch_issues())
-    report.finish(checker.inputs)
+    report.finish(checker.finish_inputs())
     if (mismatch := checker.providers.none_of_the_run()) is not None:
         report.close()
         raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request

@@ -43,7 +43,7 @@ POLL_EVERY = 256  # records between the parent's looks at the helper's (small) m
 
 IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
 # (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
-Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None]
+Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None, int]
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
@@ -96,7 +96,8 @@ def _from_tuple(values: IssueTuple, renumbered: int | None = None) -> Issue:
 
 def _result(index: int, record: TraineeRecord) -> Result:
     issues = [_as_tuple(i) for i in record.issues]
-    return (index, record.source.line, issues, DuplicateFinder.entry(record), record.vintage, ProviderCheck.key(record))
+    entry = DuplicateFinder.entry(record)
+    return (index, record.source.line, issues, entry, record.vintage, ProviderCheck.key(record), record.sources_seen)
 
 
 class _Outbox:
@@ -400,9 +401,10 @@ def _merge(
     checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
 ) -> TraineeRecord:
     """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
-    _index, _line, issues, entry, vintage, provider = result
+    _index, _line, issues, entry, vintage, provider, sources_seen = result
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
+    info.sources_seen |= sources_seen
     if record is not None:
         name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
         entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))

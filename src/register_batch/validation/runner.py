@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
+from register_batch.mapping.apply import SourceWatch, family_of
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
 from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
@@ -64,6 +65,17 @@ describe(
     source="hesa-formats.md §1.5, §2.3.8, §5 item 25 (map_state_from_hesa.rb: F_MODE 63/64 meant deferred)",
     fix="Give defer_date (and optionally defer_reason) for the trainee (a HESA-named CSV column each, or a field "
     "map for your extract), or correct the study mode if the trainee is studying.",
+    severity=Severity.WARNING,
+)
+describe(
+    "mapped_source_missing",
+    scope="file",
+    fields=("*",),
+    message="<mapping file> maps <key> to <tag or column>, which no record of this input has: the field is blank "
+    "in every record (a misspelt tag or column?)",
+    source="docs/mappings.md (a misspelt source name matches nothing; HESA XML ignores tags it does not know)",
+    fix="Correct the name in the mapping file (`register-batch mappings check INPUT` names every such source), or "
+    "remove the entry if this extract does not have that field.",
     severity=Severity.WARNING,
 )
 describe(
@@ -168,6 +180,8 @@ class Checker:
         self.reference = reference or load_reference()
         self.validator = Validator(self.reference, as_of)
         self.inputs: list[InputInfo] = []
+        self.sources = SourceWatch(self.mapping)
+        self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
         self.duplicates = DuplicateFinder()
         self.providers = ProviderCheck(ukprn)
 
@@ -202,11 +216,48 @@ class Checker:
     def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
         """Map and validate one raw record."""
         record = self.mapper.map(raw, info.format)
+        if not info.sources_known and raw.fields:
+            self._watch_sources(info, raw, record)
         if record.ukprn is not None:
             name_training_partner(record)  # before the rules: it changes what is sent (hesa-formats.md §5 item 11)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
+
+    def _watch_sources(self, info: InputInfo, raw: RawRecord, record: TraineeRecord) -> None:
+        """Note which mapped sources the record shows first; stop looking once nothing more can be learnt."""
+        new = self.sources.seen(raw, info.format, info.sources_seen)
+        if new:
+            info.sources_seen |= new
+            record.sources_seen = new  # a helper process's finding goes back with the record's result
+        everything = self.sources.everything[family_of(info.format)]
+        if info.format != "hesa-xml" or info.sources_seen == everything:
+            info.sources_known = True  # a CSV's records all have its header's columns
+
+    def finish_inputs(self) -> list[InputInfo]:
+        """The inputs read, each given a warning for every source a user's field map names that none of its
+        records has (the field was blank in all of them); once each."""
+        for info in self.inputs:
+            if id(info) in self._finished or not info.records:
+                continue
+            self._finished.add(id(info))
+            for named in self.sources.unseen(info.format, info.sources_seen):
+                written = " or ".join(named.names)
+                info.issues.append(
+                    Issue(
+                        input=info.path,
+                        line=1,
+                        field=named.key.rsplit(".", 1)[-1],
+                        value=written,
+                        code="mapped_source_missing",
+                        severity=Severity.WARNING,
+                        message=(
+                            f"{named.file} maps {named.key} to {written}, which no record of this input has: the "
+                            "field is blank in every record (a misspelt tag or column?)"
+                        ),
+                    )
+                )
+        return self.inputs
 
     def tally(self, record: TraineeRecord) -> None:
         """Count a checked record into the checks across records (each record once, in batch order)."""

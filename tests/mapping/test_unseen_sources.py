@@ -1,0 +1,96 @@
+"""A source a user's field map names that no record of an input has: the field was blank in every record, unsaid.
+
+HESA XML ignores tags it does not know, so `F_ITTKYE` for `F_ITTKEY` read nothing; `validate`, `convert` and `sync`
+now warn once per input (`mapped_source_missing`), in one process or two alike. `mappings check INPUT` says it too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from register_batch.generate import generate
+from register_batch.jobs import validate_files
+
+AS_OF = date(2026, 11, 28)
+TYPO_MAP = """\
+fields:
+  hesa:
+    trainee:
+      provider_trainee_id: F_ITTKYE
+      middle_names: [F_MIDNAME, F_SNAME16]
+    degrees:
+      fields:
+        other_grade: F_DEGOTHER
+  register-csv:
+    trainee:
+      middle_names: middle name
+"""
+
+
+@pytest.fixture(scope="module")
+def typo_map(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("maps") / "ours.yaml"
+    path.write_text(TYPO_MAP)
+    return path
+
+
+def unseen(report_dir: Path) -> list[tuple[str, str, str]]:
+    issues = json.loads((report_dir / "report.json").read_text())["issues"]
+    return [(Path(i["input"]).name, i["field"], i["value"]) for i in issues if i["code"] == "mapped_source_missing"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_misspelt_tag_in_hesa_xml_is_named_once_per_input(typo_map, tmp_path, jobs):
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=600, fmt="hesa-xml", seed=31, academic_cycle=2026, as_of=AS_OF)
+    result = validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(typo_map,), jobs=jobs)
+    # F_SNAME16 is there, so the list [F_MIDNAME, F_SNAME16] reads something; the other two read nothing.
+    assert unseen(tmp_path / "r") == [
+        ("extract.xml", "provider_trainee_id", "F_ITTKYE"),
+        ("extract.xml", "other_grade", "F_DEGOTHER"),
+    ]
+    assert result.report.summary.warnings >= 2
+    issue = next(i for i in json.loads((tmp_path / "r" / "report.json").read_text())["issues"])
+    assert issue["message"] == (
+        f"{typo_map} maps fields.hesa.trainee.provider_trainee_id to F_ITTKYE, which no record of this input has: "
+        "the field is blank in every record (a misspelt tag or column?)"
+    )
+    assert issue["severity"] == "warning" and issue["record"] is None
+
+
+def test_a_source_seen_in_one_record_only_is_not_named(typo_map, tmp_path):
+    """The last record of the file is the only one with F_ITTKYE: the source is the extract's, just rarely filled."""
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=40, fmt="hesa-xml", seed=32, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    last = text.rindex("<Student>") + len("<Student>")
+    xml.write_text(text[:last] + "<F_ITTKYE>X1</F_ITTKYE>" + text[last:], encoding="utf-8")
+    for jobs in (1, 2):
+        validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / str(jobs), mapping_files=(typo_map,), jobs=jobs)
+        assert unseen(tmp_path / str(jobs)) == [("extract.xml", "other_grade", "F_DEGOTHER")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_column_a_csv_does_not_have_is_named_for_that_file(typo_map, tmp_path, jobs):
+    register_csv = tmp_path / "register.csv"
+    generate(register_csv, count=300, fmt="register-csv", seed=33, academic_cycle=2026, as_of=AS_OF)
+    hesa_csv = tmp_path / "hesa.csv"
+    generate(hesa_csv, count=300, fmt="hesa-csv", seed=34, academic_cycle=2026, as_of=AS_OF)
+    inputs = [str(register_csv), str(hesa_csv)]
+    validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(typo_map,), jobs=jobs)
+    assert unseen(tmp_path / "r") == [
+        ("register.csv", "middle_names", "middle name"),
+        ("hesa.csv", "provider_trainee_id", "F_ITTKYE"),
+        ("hesa.csv", "other_grade", "F_DEGOTHER"),
+    ]
+
+
+def test_without_a_users_map_nothing_is_watched(tmp_path):
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=20, fmt="hesa-xml", seed=35, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r")
+    assert unseen(tmp_path / "r") == []
