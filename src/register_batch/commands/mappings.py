@@ -56,9 +56,9 @@ def mappings_check(
     )
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}")
-    names_seen: dict[str, set[str]] = {}
-    uncovered = uncovered_codes(inputs, fmt, config, reference, names_seen) if inputs else {}
-    unseen = unseen_sources(config, names_seen) if inputs else []
+    sources_seen: dict[str, int] = {}
+    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen) if inputs else {}
+    unseen = unseen_sources(config, sources_seen) if inputs else []
     for named in unseen:
         written = " or ".join(named.names)
         click.echo(

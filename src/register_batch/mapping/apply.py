@@ -134,10 +134,9 @@ class SourceWatch:
                 found |= bit
         return found
 
-    def unseen(self, fmt: str, seen: int) -> list[NamedSource]:
-        """The named sources of the input's family that none of its records has."""
-        family = family_of(fmt)
-        return [s for n, s in enumerate(self.named) if s.family == family and not seen & (1 << n)]
+    def unseen(self, seen: dict[str, int]) -> list[NamedSource]:
+        """The named sources of the families in `seen` (family: its records' bits) that none of its records has."""
+        return [s for n, s in enumerate(self.named) if s.family in seen and not seen[s.family] & (1 << n)]
 
 
 def _has_source(raw: RawRecord, names: frozenset[str]) -> bool:

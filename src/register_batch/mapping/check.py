@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from register_batch.mapping.apply import _FLAT_GROUP, Mapper, family_of
+from register_batch.mapping.apply import Mapper, SourceWatch, family_of
 from register_batch.mapping.loader import CodeTranslation, MappingConfig, NamedSource
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
@@ -119,22 +119,22 @@ def uncovered_codes(
     fmt: str,
     config: MappingConfig,
     reference: ReferenceData,
-    names_seen: dict[str, set[str]] | None = None,
+    sources_seen: dict[str, int] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold.
 
-    With `names_seen`, also collects every column/tag name the inputs carry, per input family (for unseen_sources).
+    With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
+    SourceWatch bits, for unseen_sources).
     """
     mapper = Mapper(config)
+    watch = SourceWatch(config)
     seen: Counter[tuple[str, str]] = Counter()
     for info, records in open_inputs(list(inputs), fmt, config):
-        names = names_seen.setdefault(family_of(info.format), set()) if names_seen is not None else None
+        family = family_of(info.format)
         for raw in records:
-            if names is not None:
-                names.update(raw.fields)
-                for rows in raw.groups.values():
-                    for row in rows:
-                        names.update(row)
+            if sources_seen is not None:
+                known = sources_seen.get(family, 0)
+                sources_seen[family] = known | watch.seen(raw, info.format, known)
             record = mapper.map(raw, info.format)
             for field, value in record.data.items():
                 list_name = code_list_for(field)
@@ -148,18 +148,11 @@ def uncovered_codes(
     return seen
 
 
-def unseen_sources(config: MappingConfig, names_seen: dict[str, set[str]]) -> list[NamedSource]:
+def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[NamedSource]:
     """The fields a user's mapping file reads from a column or tag that no record of the inputs has.
 
-    Such a field is read as blank for every record without a word (a misspelt tag in HESA XML, which ignores unknown
-    tags; a column the export does not have), so `mappings check INPUT` says so. Only families the inputs hold.
+    Such a field is read as blank for every record (a misspelt tag in HESA XML, which ignores unknown tags; a column
+    the export does not have): `validate` warns per input, and `mappings check INPUT` names them for all the inputs.
+    Only families the inputs hold.
     """
-    # F_DEGSBJ1_2 is F_DEGSBJ1 of degree 2: a family's names with its numbered group columns as their tags too
-    present = {
-        family: names | {m["tag"] for n in names if (m := _FLAT_GROUP.match(n))} for family, names in names_seen.items()
-    }
-    return [
-        named
-        for named in config.named_sources
-        if named.family in present and not any(n in present[named.family] for n in named.names)
-    ]
+    return SourceWatch(config).unseen(sources_seen)

@@ -241,7 +241,7 @@ class Checker:
             if id(info) in self._finished or not info.records:
                 continue
             self._finished.add(id(info))
-            for named in self.sources.unseen(info.format, info.sources_seen):
+            for named in self.sources.unseen({family_of(info.format): info.sources_seen}):
                 written = " or ".join(named.names)
                 info.issues.append(
                     Issue(
