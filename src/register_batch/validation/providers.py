@@ -22,7 +22,7 @@ from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, mak
 from register_batch.textyaml import load_text_yaml
 from register_batch.validation.catalogue import describe
 from register_batch.validation.duplicates import Identity
-from register_batch.validation.facts import MAGIC_URNS, cycle_label, cycle_of, parse_date
+from register_batch.validation.facts import cycle_label, cycle_of, parse_date
 from register_batch.wording import counted
 
 describe(
@@ -64,14 +64,14 @@ describe(
 describe(
     "training_partner_from_ukprn",
     scope="mapping",
-    fields=("training_partner_urn",),
-    message="training_partner_urn '<value>' is not sent: F_UKPRN <partner> is a training partner Register files "
-    "under <accredited provider> for trainees starting from 2024 to 2025, with that partner as the training "
-    "partner, as its HESA import did",
+    fields=("training_partner_ukprn",),
+    message="F_UKPRN <partner> is a training partner Register files under <accredited provider> for trainees "
+    "starting from 2024 to 2025: sent as training_partner_ukprn, as Register's HESA import did[; "
+    "training_partner_urn '<urn>' (F_SDLEAD) is not sent, as Register would use it instead]",
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
-    fix="Nothing to do if the partner trains the trainee. If the trainee's training partner is the school the URN "
-    "names, send the record from a mapping that gives training_partner_ukprn (the partner named wins).",
+    fix="Nothing to do if the partner trains the trainee. If the training partner is another one, map a column "
+    "to training_partner_ukprn (or training_partner_urn) in a --mapping file: the partner the record names wins.",
     severity=Severity.WARNING,
 )
 
@@ -124,9 +124,9 @@ def training_partners() -> TrainingPartners:
 def name_training_partner(record: TraineeRecord) -> None:
     """Send a listed partner's record as Register's HESA import filed it: the partner as its training partner.
 
-    The URN is dropped because Register uses `training_partner_ukprn` only when no `training_partner_urn` key is
-    sent (register-api.md §3.1); a real URN (not one of the "not applicable" ones) is named in a warning. A record
-    that names a training partner by UKPRN already keeps it.
+    Said in a warning, as every translation is. A URN (F_SDLEAD) is dropped because Register uses
+    `training_partner_ukprn` only when no `training_partner_urn` key is sent (register-api.md §3.1). A record that
+    names a training partner by UKPRN already keeps it.
     """
     partner = record.ukprn
     data = record.data
@@ -136,16 +136,15 @@ def name_training_partner(record: TraineeRecord) -> None:
         return
     urn = data.pop("training_partner_urn", None)
     data["training_partner_ukprn"] = partner
-    if urn is not None and urn not in MAGIC_URNS:
-        record.issue(
-            "training_partner_from_ukprn",
-            f"training_partner_urn '{urn}' is not sent: F_UKPRN {partner} is a training partner Register files "
-            f"under {accredited} for trainees starting from {cycle_label(partners.from_start_year)}, with that "
-            "partner as the training partner, as its HESA import did",
-            field="training_partner_urn",
-            value=urn,
-            severity=Severity.WARNING,
-        )
+    record.issue(
+        "training_partner_from_ukprn",
+        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees starting from "
+        f"{cycle_label(partners.from_start_year)}: sent as training_partner_ukprn, as Register's HESA import did"
+        + (f"; training_partner_urn '{urn}' is not sent, as Register would use it instead" if urn else ""),
+        field="training_partner_ukprn",
+        value=partner,
+        severity=Severity.WARNING,
+    )
 
 
 def checked_ukprn(value: Any) -> str | None:
