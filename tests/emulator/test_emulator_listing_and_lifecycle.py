@@ -70,6 +70,19 @@ def test_listing_parameter_errors(api):
     assert one["message"] == "Validation failed: 1 error prohibited this request being run"
 
 
+def test_listing_numbers_are_read_as_rubys_to_i_reads_them(api, create):
+    """`AcademicCycle.for_year(value.to_i)` (§2.3): Ruby's `to_i` reads ASCII digits only, so a full-width year is
+    0 (no such cycle) and a full-width per_page is 0 (no trainees)."""
+    create()
+    response = api.get("/trainees", params={"academic_cycle": "２０２６"})
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        {"academic_cycle": ["２０２６ is not a valid academic cycle year"]},
+    )
+    assert api.get("/trainees", params={"academic_cycle": " 2026"}).status_code == 200
+    assert api.get("/trainees", params={"per_page": "５"}).json() == NO_TRAINEES
+
+
 def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
     ids = _people(create, 3)
     updated = [api.get(f"/trainees/{i}").json()["updated_at"] for i in ids]

@@ -742,3 +742,55 @@ def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
     assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
     found = check(with_changes(training_initiative="999"))
     assert [c for f, c, _m in found if f == "training_initiative"] == ["invalid_code"]
+
+
+@pytest.mark.parametrize(
+    "changes,field,code,message",
+    [
+        ({"course_year": "１"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
+        ({"course_year": "١"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
+        (
+            {"training_partner_urn": "１２３４５６"},
+            "training_partner_urn",
+            "training_partner_urn_invalid",
+            "training_partner_urn is invalid. The URN '１２３４５６' does not match any known training partners",
+        ),
+        (
+            {"training_partner_ukprn": "1２３４５６７８"},
+            "training_partner_ukprn",
+            "training_partner_ukprn_invalid",
+            "training_partner_ukprn is invalid. The UKPRN '1２３４５６７８' does not match any known training partners",
+        ),
+        (
+            {"employing_school_urn": "12345²"},
+            "employing_school_urn",
+            "employing_school_urn_invalid",
+            "employing_school_id is invalid. The URN '12345²' does not match any known schools",
+        ),
+        (
+            {"hesa_id": "０３１０２６１５５３１０１"},
+            "hesa_id",
+            "hesa_id_not_digits",
+            "hesa_id should be 13 or 17 digits; this value has other characters",
+        ),
+    ],
+    ids=[
+        "full-width course year",
+        "Arabic-Indic course year",
+        "full-width URN",
+        "full-width UKPRN",
+        "superscript",
+        "HUSID",
+    ],
+)
+def test_only_ascii_digits_count_as_digits(changes, field, code, message):
+    """Ruby's `\\d` (numericality only_integer, §3.1) is [0-9]; Python's `\\d` and `isdigit()` take any script's
+    digits, so '１' passed as a course year that Register refuses, and no partner or school has a full-width URN."""
+    assert check(with_changes(**changes)) == [(field, code, message)]
+
+
+def test_a_graduation_year_in_other_digits_is_invalid():
+    """§3.4: not `YYYY` in [0-9] is 0 for Register (Ruby's `to_i` reads ASCII digits only), so `is invalid`."""
+    assert check(degree(graduation_year="２０１２")) == [
+        ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
+    ]

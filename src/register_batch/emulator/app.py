@@ -167,8 +167,8 @@ def new_token() -> str:
 
 
 def ruby_to_i(text: str) -> int:
-    """Ruby's `String#to_i`: the leading integer, 0 when there is none."""
-    match = re.match(r"\s*([+-]?\d+)", text)
+    """Ruby's `String#to_i`: the leading integer of ASCII digits, 0 when there is none (`\\d` would read '２０２６')."""
+    match = re.match(r"\s*([+-]?[0-9]+)", text)
     return int(match.group(1)) if match else 0
 
 

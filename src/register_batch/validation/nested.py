@@ -28,7 +28,7 @@ def is_uk_degree(degree: dict[str, Any]) -> bool:
     return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
 
 
-_YEAR = re.compile(r"\d{4}")
+_YEAR = re.compile("[0-9]{4}")  # Ruby's `\d` and `to_i`: '２０１２' is not a year to Register (§3.4)
 
 
 def graduation_year(value: Any) -> int | None:

@@ -57,6 +57,8 @@ MAX_LENGTHS = {
 }
 _required_values = operator.itemgetter(*REQUIRED_FIELDS)
 MAX_EXAMPLES = 10  # app/models/api/error_message_helpers.rb MAX_VALID_VALUES_DISPLAYED
+# Digits as Ruby's `\d` and `to_i` read them: [0-9] only (`str.isdigit()` and Python's `\d` take any script's).
+_ASCII_DIGITS = re.compile("[0-9]+")
 
 
 def inclusion_message(field: str, value: Any, codes: list[str]) -> str:
@@ -141,7 +143,7 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 )
 def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     value = data.get("hesa_id")
-    if value is None or value.isdigit():
+    if value is None or _ASCII_DIGITS.fullmatch(value):
         return None
     return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
 
@@ -236,7 +238,8 @@ def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | 
     return [("email", value, EMAIL_MESSAGE)]
 
 
-_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+# Rails' only_integer regexp /\A[+-]?\d+\z/, where Ruby's `\d` is [0-9]: Python's `\d` also takes '１' or '١'.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @rule(
@@ -906,7 +909,9 @@ def training_initiative_is_blank_with_veteran_bursary(data: dict[str, Any], fact
 
 def _urn_finding(field: str, label: str, data: dict[str, Any], digits: int, message: str) -> list[Finding] | None:
     value = data.get(field)
-    if value is None or value in MAGIC_URNS or (len(value) == digits and value.isdigit()):
+    # URNs and UKPRNs are ASCII digits: `isdigit()` would also pass '１２３４５６' or '12345²', which match no
+    # partner or school in Register (R15-R17).
+    if value is None or value in MAGIC_URNS or (len(value) == digits and _ASCII_DIGITS.fullmatch(value)):
         return None
     return [(field, value, message.format(value=value, label=label))]
 
