@@ -794,3 +794,41 @@ def test_a_graduation_year_in_other_digits_is_invalid():
     assert check(degree(graduation_year="２０１２")) == [
         ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
     ]
+
+
+@pytest.mark.parametrize(
+    "field,boundary,day_after,code,message,changes",
+    [
+        ("date_of_birth", "1926-11-28", "1926-11-29", "date_of_birth_too_old", "date_of_birth is invalid", {}),
+        (
+            "itt_end_date",
+            "2016-11-28",
+            "2016-11-29",
+            "itt_end_date_too_old",
+            "itt_end_date must be within the last 10 years",
+            {"itt_start_date": "2016-09-01", "trainee_start_date": None},
+        ),
+        (
+            "trainee_start_date",
+            "2016-11-28",
+            "2016-11-29",
+            "trainee_start_date_too_old",
+            "trainee_start_date Cannot be more than 10 years in the past",
+            {},
+        ),
+    ],
+    ids=["date of birth 100 years ago", "itt_end_date 10 years ago", "trainee_start_date 10 years ago"],
+)
+def test_the_day_exactly_n_years_ago_is_already_too_old(field, boundary, day_after, code, message, changes):
+    """§3.4 compares a date with `100.years.ago` / `10.years.ago`: a time of day (Rails' Duration#ago), which a date
+    is compared with as its midnight, so the day exactly N years before today is before it (AS_OF is 2026-11-28)."""
+    assert (field, code, message) in check(with_changes(**changes, **{field: boundary}))
+    assert code not in {c for _f, c, _m in check(with_changes(**changes, **{field: day_after}))}
+
+
+def test_the_day_exactly_16_years_ago_is_old_enough():
+    """§3.4 `> 16.years.ago`: the birthday's midnight is not after the time 16 years ago, the next day's is."""
+    assert check(with_changes(date_of_birth="2010-11-28")) == []
+    assert check(with_changes(date_of_birth="2010-11-29")) == [
+        ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
+    ]

@@ -371,16 +371,21 @@ def pg_apprenticeship_start_date_is_iso_8601(data: dict[str, Any], facts: Facts)
     return [("pg_apprenticeship_start_date", value, "pg_apprenticeship_start_date is invalid")]
 
 
+# §3.4's `N.years.ago` is a time of day (Rails' Duration#ago), and a date compares with it as its midnight: the day
+# exactly N years before today is already before it. So the "too old" rules refuse that day too; `> 16.years.ago`
+# (date_of_birth_under_16) lets it through.
+
+
 @rule(
     "date_of_birth_too_old",
     fields=("date_of_birth",),
     message="date_of_birth is invalid",
-    source="register-api.md §3.4 (more than 100 years ago)",
-    fix="Check the year of birth: Register refuses dates more than 100 years ago.",
+    source="register-api.md §3.4 (< 100.years.ago, a time: 100 years ago to the day is too old)",
+    fix="Check the year of birth: Register refuses dates 100 years ago or more.",
 )
 def date_of_birth_is_within_100_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     born = facts.born
-    if born is None or born >= years_before(facts.as_of, 100):
+    if born is None or born > years_before(facts.as_of, 100):
         return None
     return [("date_of_birth", data["date_of_birth"], "date_of_birth is invalid")]
 
@@ -445,12 +450,12 @@ def itt_end_date_is_within_5_years(data: dict[str, Any], facts: Facts) -> list[F
     "itt_end_date_too_old",
     fields=("itt_end_date",),
     message="itt_end_date must be within the last 10 years",
-    source="register-api.md §3.4 (end < 10.years.ago)",
+    source="register-api.md §3.4 (end < 10.years.ago, a time: 10 years ago to the day is too old)",
     fix="Check the expected end date's year.",
 )
 def itt_end_date_is_within_last_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     end = facts.itt_end
-    if end is None or end >= years_before(facts.as_of, 10):
+    if end is None or end > years_before(facts.as_of, 10):
         return None
     return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the last 10 years")]
 
@@ -472,12 +477,13 @@ def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Find
     "trainee_start_date_too_old",
     fields=("trainee_start_date",),
     message="trainee_start_date Cannot be more than 10 years in the past",
-    source="register-api.md §3.4 (en.errors.attributes.trainee_start_date.too_old)",
+    source="register-api.md §3.4 (< 10.years.ago, a time: 10 years ago to the day is too old; "
+    "en.errors.attributes.trainee_start_date.too_old)",
     fix="Check the trainee start date's year.",
 )
 def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     start = facts.trainee_start
-    if start is None or start >= years_before(facts.as_of, 10):
+    if start is None or start > years_before(facts.as_of, 10):
         return None
     return [
         (
