@@ -198,7 +198,8 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
         ({"defects": 0.2}, "--truth"),
         ({"academic_cycle": 2028}, "more than a year after"),
-        ({"academic_cycle": 2015}, "more than 10 years before"),
+        ({"academic_cycle": 2015}, "10 years or more before"),
+        ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
         ({"count": 0}, "--count"),
     ],
 )

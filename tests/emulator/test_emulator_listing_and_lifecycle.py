@@ -70,6 +70,19 @@ def test_listing_parameter_errors(api):
     assert one["message"] == "Validation failed: 1 error prohibited this request being run"
 
 
+def test_listing_numbers_are_read_as_rubys_to_i_reads_them(api, create):
+    """`AcademicCycle.for_year(value.to_i)` (§2.3): Ruby's `to_i` reads ASCII digits only, so a full-width year is
+    0 (no such cycle) and a full-width per_page is 0 (no trainees)."""
+    create()
+    response = api.get("/trainees", params={"academic_cycle": "２０２６"})
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        {"academic_cycle": ["２０２６ is not a valid academic cycle year"]},
+    )
+    assert api.get("/trainees", params={"academic_cycle": " 2026"}).status_code == 200
+    assert api.get("/trainees", params={"per_page": "５"}).json() == NO_TRAINEES
+
+
 def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
     ids = _people(create, 3)
     updated = [api.get(f"/trainees/{i}").json()["updated_at"] for i in ids]
@@ -315,6 +328,34 @@ def test_degrees_sub_resource(api, create):
     assert deleted.json()["data"]["trainee_id"] == slug  # the parent trainee, not the degree
     assert [d["degree_id"] for d in deleted.json()["data"]["degrees"]] == [existing["degree_id"]]
     assert api.get(f"/trainees/{slug}/degrees/{degree['degree_id']}").status_code == 404
+
+
+def test_a_degree_put_takes_the_locale_from_the_request_and_keeps_it_otherwise(api, create):
+    """§2.10: a PUT writes only the keys sent; uk_degree or non_uk_degree rewrites locale_code, uk_degree,
+    non_uk_degree and country together, the locale worked out from the request (§3.7: a non-UK country and no
+    institution in it is a non-UK degree). The stored institution is not rewritten and does not make the degree
+    a UK one again, nor does sending an institution alone."""
+    trainee = create()
+    slug, degree = trainee["trainee_id"], trainee["degrees"][0]["degree_id"]  # a UK degree from institution 0117
+    path = f"/trainees/{slug}/degrees/{degree}"
+    moved = api.put(path, json={"data": {"non_uk_degree": "083", "country": "FR"}})
+    assert moved.status_code == 200, moved.text
+    data = moved.json()["data"]
+    assert (data["uk_degree"], data["non_uk_degree"], data["country"]) == (None, "083", "FR")
+    kept = api.put(path, json={"data": {"institution": "0118"}})
+    assert kept.status_code == 200, kept.text
+    data = kept.json()["data"]
+    assert (data["uk_degree"], data["non_uk_degree"], data["country"]) == (None, "083", "FR")
+    assert api.get(path).json()["data"]["non_uk_degree"] == "083"
+    # The trainee's PUT re-validates its degrees as stored: still a valid non-UK degree.
+    assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).status_code == 200
+    back = api.put(path, json={"data": {"uk_degree": "083"}}).json()["data"]
+    assert (back["uk_degree"], back["non_uk_degree"], back["country"], back["institution"]) == (
+        "083",
+        None,
+        None,
+        "0118",
+    )
 
 
 def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):

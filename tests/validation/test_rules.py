@@ -742,3 +742,93 @@ def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
     assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
     found = check(with_changes(training_initiative="999"))
     assert [c for f, c, _m in found if f == "training_initiative"] == ["invalid_code"]
+
+
+@pytest.mark.parametrize(
+    "changes,field,code,message",
+    [
+        ({"course_year": "１"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
+        ({"course_year": "١"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
+        (
+            {"training_partner_urn": "１２３４５６"},
+            "training_partner_urn",
+            "training_partner_urn_invalid",
+            "training_partner_urn is invalid. The URN '１２３４５６' does not match any known training partners",
+        ),
+        (
+            {"training_partner_ukprn": "1２３４５６７８"},
+            "training_partner_ukprn",
+            "training_partner_ukprn_invalid",
+            "training_partner_ukprn is invalid. The UKPRN '1２３４５６７８' does not match any known training partners",
+        ),
+        (
+            {"employing_school_urn": "12345²"},
+            "employing_school_urn",
+            "employing_school_urn_invalid",
+            "employing_school_id is invalid. The URN '12345²' does not match any known schools",
+        ),
+        (
+            {"hesa_id": "０３１０２６１５５３１０１"},
+            "hesa_id",
+            "hesa_id_not_digits",
+            "hesa_id should be 13 or 17 digits; this value has other characters",
+        ),
+    ],
+    ids=[
+        "full-width course year",
+        "Arabic-Indic course year",
+        "full-width URN",
+        "full-width UKPRN",
+        "superscript",
+        "HUSID",
+    ],
+)
+def test_only_ascii_digits_count_as_digits(changes, field, code, message):
+    """Ruby's `\\d` (numericality only_integer, §3.1) is [0-9]; Python's `\\d` and `isdigit()` take any script's
+    digits, so '１' passed as a course year that Register refuses, and no partner or school has a full-width URN."""
+    assert check(with_changes(**changes)) == [(field, code, message)]
+
+
+def test_a_graduation_year_in_other_digits_is_invalid():
+    """§3.4: not `YYYY` in [0-9] is 0 for Register (Ruby's `to_i` reads ASCII digits only), so `is invalid`."""
+    assert check(degree(graduation_year="２０１２")) == [
+        ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
+    ]
+
+
+@pytest.mark.parametrize(
+    "field,boundary,day_after,code,message,changes",
+    [
+        ("date_of_birth", "1926-11-28", "1926-11-29", "date_of_birth_too_old", "date_of_birth is invalid", {}),
+        (
+            "itt_end_date",
+            "2016-11-28",
+            "2016-11-29",
+            "itt_end_date_too_old",
+            "itt_end_date must be within the last 10 years",
+            {"itt_start_date": "2016-09-01", "trainee_start_date": None},
+        ),
+        (
+            "trainee_start_date",
+            "2016-11-28",
+            "2016-11-29",
+            "trainee_start_date_too_old",
+            "trainee_start_date Cannot be more than 10 years in the past",
+            {},
+        ),
+    ],
+    ids=["date of birth 100 years ago", "itt_end_date 10 years ago", "trainee_start_date 10 years ago"],
+)
+def test_the_day_exactly_n_years_ago_is_already_too_old(field, boundary, day_after, code, message, changes):
+    """§3.4 compares a date with `100.years.ago` / `10.years.ago`: a time of day (Rails' Duration#ago), which a date
+    is compared with as its midnight, so the day exactly N years before today is before it (AS_OF is 2026-11-28)."""
+    assert (field, code, message) in check(with_changes(**changes, **{field: boundary}))
+    assert code not in {c for _f, c, _m in check(with_changes(**changes, **{field: day_after}))}
+
+
+def test_the_day_exactly_16_years_ago_is_old_enough():
+    """§3.4 `> 16.years.ago`: the birthday's midnight is not after the time 16 years ago, the next day's is."""
+    assert check(with_changes(date_of_birth="2010-11-28")) == []
+    assert check(with_changes(date_of_birth="2010-11-29")) == [
+        ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
+    ]

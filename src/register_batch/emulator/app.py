@@ -167,8 +167,8 @@ def new_token() -> str:
 
 
 def ruby_to_i(text: str) -> int:
-    """Ruby's `String#to_i`: the leading integer, 0 when there is none."""
-    match = re.match(r"\s*([+-]?\d+)", text)
+    """Ruby's `String#to_i`: the leading integer of ASCII digits, 0 when there is none (`\\d` would read '２０２６')."""
+    match = re.match(r"\s*([+-]?[0-9]+)", text)
     return int(match.group(1)) if match else 0
 
 
@@ -668,7 +668,8 @@ class RegisterApp:
             "start_cycle": attrs.start_cycle(fields),
         }
         self.store.insert_trainee(trainee)
-        for table, items in (("degrees", body.get("degrees_attributes") or ()), ("placements", placements)):
+        degrees = [attrs.with_locale(d, d) for d in body.get("degrees_attributes") or ()]
+        for table, items in (("degrees", degrees), ("placements", placements)):
             for item in items:
                 self.store.insert_child(
                     table,
@@ -870,7 +871,8 @@ class RegisterApp:
     def create_degree(self, context: Context) -> Response:
         trainee = self._trainee(context)
         self._writable(trainee)
-        return self._save_degree(context, trainee, attrs.permit_degree(context.data()), None)
+        sent = attrs.permit_degree(context.data())
+        return self._save_degree(context, trainee, attrs.with_locale(sent, sent), None)
 
     def update_degree(self, context: Context) -> Response:
         trainee = self._trainee(context)
@@ -890,6 +892,10 @@ class RegisterApp:
                     fields[key] = sent[key]
                 else:
                     fields.pop(key, None)
+            # ... with locale_code, which the mapper works out from this request's keys alone (§2.10, §3.7).
+            fields = attrs.with_locale(fields, sent)
+        elif "locale_code" not in fields:  # a row stored before degrees kept their locale
+            fields = attrs.with_locale(fields, degree["fields"])
         return self._save_degree(context, trainee, fields, degree)
 
     def delete_degree(self, context: Context) -> Response:

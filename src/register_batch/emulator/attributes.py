@@ -12,6 +12,7 @@ from typing import Any
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
 from register_batch.reference import ReferenceData
 from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URNS, cycle_of, parse_date
+from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
 
 from .serialize import MAGIC_URN_NAMES, disability_disclosure, diversity_disclosure, education_phase
 
@@ -85,6 +86,11 @@ def permit_degree(data: dict[str, Any]) -> dict[str, Any]:
         if not is_blank(value):
             found[key] = value
     return found
+
+
+def with_locale(degree: dict[str, Any], locale_from: dict[str, Any]) -> dict[str, Any]:
+    """`degree` with the `locale_code` the mapper works out from `locale_from`, the request's degree keys (§3.7)."""
+    return {**degree, "locale_code": UK_LOCALE if is_uk_degree(locale_from) else NON_UK_LOCALE}
 
 
 def permit_placement(data: dict[str, Any]) -> dict[str, Any]:

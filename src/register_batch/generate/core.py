@@ -128,9 +128,9 @@ def _check_options(
             f"academic cycle {cycle} starts more than a year after the as-of date {as_of}: Register refuses "
             "ITT start dates more than one year in the future"
         )
-    if date(cycle, 8, 1) < years_before(as_of, 10):
+    if date(cycle, 8, 1) <= years_before(as_of, 10):  # 10 years ago to the day is already too old (§3.4)
         raise ConfigError(
-            f"academic cycle {cycle} started more than 10 years before the as-of date {as_of}: Register "
+            f"academic cycle {cycle} started 10 years or more before the as-of date {as_of}: Register "
             "refuses trainee start dates that old"
         )
     return vintage

@@ -20,15 +20,23 @@ DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk
 GRADE_REWRITES = {"09": "14"}
 INSTITUTION_REWRITES = {"0133": "0149"}
 ENTERED = "must be entered if specifying a previous UK degree or non-UK degree"
+UK_LOCALE, NON_UK_LOCALE = "uk", "non_uk"  # Degree#locale_code
 
 
 def is_uk_degree(degree: dict[str, Any]) -> bool:
-    """Locale rule (§3.7): UK if country is blank or a UK code, or an institution is given."""
+    """Locale rule (§3.7): UK if country is blank or a UK code, or an institution is given.
+
+    A degree Register has stored keeps its `locale_code` (the emulator's rows carry it): only a write of uk_degree
+    or non_uk_degree works it out again (§2.10), so a later institution alone does not make it a UK degree.
+    """
+    locale = degree.get("locale_code")
+    if locale is not None:
+        return locale == UK_LOCALE
     country = degree.get("country")
     return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
 
 
-_YEAR = re.compile(r"\d{4}")
+_YEAR = re.compile("[0-9]{4}")  # Ruby's `\d` and `to_i`: '２０１２' is not a year to Register (§3.4)
 
 
 def graduation_year(value: Any) -> int | None:

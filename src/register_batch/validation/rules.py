@@ -57,6 +57,8 @@ MAX_LENGTHS = {
 }
 _required_values = operator.itemgetter(*REQUIRED_FIELDS)
 MAX_EXAMPLES = 10  # app/models/api/error_message_helpers.rb MAX_VALID_VALUES_DISPLAYED
+# Digits as Ruby's `\d` and `to_i` read them: [0-9] only (`str.isdigit()` and Python's `\d` take any script's).
+_ASCII_DIGITS = re.compile("[0-9]+")
 
 
 def inclusion_message(field: str, value: Any, codes: list[str]) -> str:
@@ -141,7 +143,7 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 )
 def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     value = data.get("hesa_id")
-    if value is None or value.isdigit():
+    if value is None or _ASCII_DIGITS.fullmatch(value):
         return None
     return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
 
@@ -236,7 +238,8 @@ def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | 
     return [("email", value, EMAIL_MESSAGE)]
 
 
-_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+# Rails' only_integer regexp /\A[+-]?\d+\z/, where Ruby's `\d` is [0-9]: Python's `\d` also takes '１' or '١'.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @rule(
@@ -368,16 +371,21 @@ def pg_apprenticeship_start_date_is_iso_8601(data: dict[str, Any], facts: Facts)
     return [("pg_apprenticeship_start_date", value, "pg_apprenticeship_start_date is invalid")]
 
 
+# §3.4's `N.years.ago` is a time of day (Rails' Duration#ago), and a date compares with it as its midnight: the day
+# exactly N years before today is already before it. So the "too old" rules refuse that day too; `> 16.years.ago`
+# (date_of_birth_under_16) lets it through.
+
+
 @rule(
     "date_of_birth_too_old",
     fields=("date_of_birth",),
     message="date_of_birth is invalid",
-    source="register-api.md §3.4 (more than 100 years ago)",
-    fix="Check the year of birth: Register refuses dates more than 100 years ago.",
+    source="register-api.md §3.4 (< 100.years.ago, a time: 100 years ago to the day is too old)",
+    fix="Check the year of birth: Register refuses dates 100 years ago or more.",
 )
 def date_of_birth_is_within_100_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     born = facts.born
-    if born is None or born >= years_before(facts.as_of, 100):
+    if born is None or born > years_before(facts.as_of, 100):
         return None
     return [("date_of_birth", data["date_of_birth"], "date_of_birth is invalid")]
 
@@ -442,12 +450,12 @@ def itt_end_date_is_within_5_years(data: dict[str, Any], facts: Facts) -> list[F
     "itt_end_date_too_old",
     fields=("itt_end_date",),
     message="itt_end_date must be within the last 10 years",
-    source="register-api.md §3.4 (end < 10.years.ago)",
+    source="register-api.md §3.4 (end < 10.years.ago, a time: 10 years ago to the day is too old)",
     fix="Check the expected end date's year.",
 )
 def itt_end_date_is_within_last_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     end = facts.itt_end
-    if end is None or end >= years_before(facts.as_of, 10):
+    if end is None or end > years_before(facts.as_of, 10):
         return None
     return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the last 10 years")]
 
@@ -469,12 +477,13 @@ def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Find
     "trainee_start_date_too_old",
     fields=("trainee_start_date",),
     message="trainee_start_date Cannot be more than 10 years in the past",
-    source="register-api.md §3.4 (en.errors.attributes.trainee_start_date.too_old)",
+    source="register-api.md §3.4 (< 10.years.ago, a time: 10 years ago to the day is too old; "
+    "en.errors.attributes.trainee_start_date.too_old)",
     fix="Check the trainee start date's year.",
 )
 def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     start = facts.trainee_start
-    if start is None or start >= years_before(facts.as_of, 10):
+    if start is None or start > years_before(facts.as_of, 10):
         return None
     return [
         (
@@ -906,7 +915,9 @@ def training_initiative_is_blank_with_veteran_bursary(data: dict[str, Any], fact
 
 def _urn_finding(field: str, label: str, data: dict[str, Any], digits: int, message: str) -> list[Finding] | None:
     value = data.get(field)
-    if value is None or value in MAGIC_URNS or (len(value) == digits and value.isdigit()):
+    # URNs and UKPRNs are ASCII digits: `isdigit()` would also pass '１２３４５６' or '12345²', which match no
+    # partner or school in Register (R15-R17).
+    if value is None or value in MAGIC_URNS or (len(value) == digits and _ASCII_DIGITS.fullmatch(value)):
         return None
     return [(field, value, message.format(value=value, label=label))]
 
