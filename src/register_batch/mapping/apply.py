@@ -129,8 +129,9 @@ class SourceWatch:
     def seen(self, raw: RawRecord, fmt: str, already: int) -> int:
         """The bits of the sources `raw` has, among those `already` lacks."""
         found = 0
+        flat = fmt != "hesa-xml"  # numbered group columns (F_DEGSBJ1_2) are a CSV's; XML nests its groups
         for bit, names in self._watch[family_of(fmt)]:
-            if not already & bit and _has_source(raw, names):
+            if not already & bit and _has_source(raw, names, flat):
                 found |= bit
         return found
 
@@ -139,14 +140,14 @@ class SourceWatch:
         return [s for n, s in enumerate(self.named) if s.family in seen and not seen[s.family] & (1 << n)]
 
 
-def _has_source(raw: RawRecord, names: frozenset[str]) -> bool:
-    """Whether the record has one of `names`: as a field, in a group's row (XML) or as a numbered column (CSV)."""
+def _has_source(raw: RawRecord, names: frozenset[str], flat: bool) -> bool:
+    """Whether the record has one of `names`: as a field, in a group's row (XML) or as a numbered column (`flat`)."""
     fields = raw.fields
     if not names.isdisjoint(fields):
         return True
     if any(not names.isdisjoint(row) for rows in raw.groups.values() for row in rows):
         return True
-    return any(_place(name, names) for name in fields)
+    return flat and any(_place(name, names) for name in fields)
 
 
 # The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one
