@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,36 @@ def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
 def test_missing_column_is_a_file_warning(register_csv_fixtures):
     info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
     assert [i.code for i in info.issues] == ["missing_columns"]
+
+
+def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
+    """Register's own five_trainees.csv with its rows repeated until the file is at least `size` bytes."""
+    header, *rows = fixture.read_text().splitlines(keepends=True)
+    body = "".join(rows)
+    target.write_text(header + body * (-(-(size - len(header)) // len(body))))
+
+
+def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_refuses_it(
+    tmp_path, register_csv_fixtures
+):
+    """Register refuses an upload over 1 MB before reading a row (hesa-formats.md §3.2 item 3), so `validate` must
+    not pass such a file as clean."""
+    big = tmp_path / "big.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", big, (1 << 20) + 1)
+    info, rows = read(big)
+    assert info.records == len(rows) > 5
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("too_large_for_upload", "warning")
+    assert f"{big.stat().st_size:,} bytes" in issue.message and "smaller than 1MB" in issue.message
+    fits = tmp_path / "fits.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", fits, 900_000)
+    assert read(fits)[0].issues == []
+
+
+def test_a_large_hesa_csv_gets_no_upload_warning(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n" + "0310261553101,George,Dave\n" * 40_000)
+    assert read(path)[0].issues == []
 
 
 def test_header_only_file_is_unusable(register_csv_fixtures):

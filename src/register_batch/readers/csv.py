@@ -28,6 +28,9 @@ MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
 MAX_RECORD = 4 << 20  # characters one record (row) may span, over all its physical lines
 _BOM = codecs.BOM_UTF8
+# Register's upload refuses a file over `1.megabyte` (1,048,576 bytes) before reading a row: "The selected file must
+# be smaller than 1MB" (hesa-formats.md §3.2 item 3). register-batch's own register-csv output is split well below it.
+REGISTER_UPLOAD_MAX_BYTES = 1 << 20
 _CHUNK = 1 << 20
 _NEWLINE = re.compile(rb"[\r\n]")
 
@@ -215,6 +218,27 @@ def _swallowed_rows(cell: str, width: int) -> bool:
         return False
     later = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]
     return any(part.count(",") >= max(2, width // 2) for part in later)
+
+
+def note_upload_size(info: InputInfo, size: int) -> None:
+    """Warn that Register's own CSV upload would refuse a Register CSV this large (hesa-formats.md §3.2 item 3).
+
+    The file is still read: `validate` and `sync` check every row, and `convert --to register-csv` splits the rows
+    into files that fit. Only Register's template is uploaded as a file; a HESA-named CSV never is."""
+    if info.format != "register-csv" or size <= REGISTER_UPLOAD_MAX_BYTES:
+        return
+    info.issues.append(
+        Issue(
+            input=info.path,
+            code="too_large_for_upload",
+            severity=Severity.WARNING,
+            message=(
+                f"the file is {size:,} bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must "
+                'be smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files '
+                "that fit"
+            ),
+        )
+    )
 
 
 def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:

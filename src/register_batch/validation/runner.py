@@ -76,6 +76,17 @@ describe(
     fix="Use the full v2026.1 template header (`register-batch convert --to register-csv` writes one).",
     severity=Severity.WARNING,
 )
+describe(
+    "too_large_for_upload",
+    scope="file",
+    fields=(),
+    message="the file is N bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must be "
+    'smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files that fit',
+    source="hesa-formats.md §3.2 item 3 (validate_file.rb: file.size > 1.megabyte)",
+    fix="To upload through Register's web page, run `register-batch convert --to register-csv` on it and upload each "
+    "part; `sync` sends the trainees through the API, where the size does not matter.",
+    severity=Severity.WARNING,
+)
 
 NESTED = (("degrees_attributes", "degree"), ("placements_attributes", "placement"))
 
