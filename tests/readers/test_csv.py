@@ -92,6 +92,55 @@ def test_a_large_hesa_csv_gets_no_upload_warning(tmp_path):
     assert read(path)[0].issues == []
 
 
+def test_a_register_csv_header_ending_in_a_comma_is_read_with_a_warning(tmp_path, register_csv_fixtures):
+    """Register's upload refuses any blank header, a trailing comma's included, as "structural issues"
+    (hesa-formats.md §3.2 item 5); register-batch reads past it, but must say the upload would fail."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "trailing.csv"
+    path.write_text(header.rstrip("\n") + ",\n" + "".join(rows))
+    info, rows = read(path)
+    assert info.records == 5 and rows[0].fields["hesa_id"] == "7572897115906"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value, issue.line) == ("blank_header", "warning", 1)
+    assert "column 52 has a blank header" in issue.message and "structural issues" in issue.message
+
+
+def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_path, register_csv_fixtures):
+    """middle_names, training_partner_ukprn and the withdrawal and deferral columns are register-batch's own: Register's
+    upload refuses a header that is not exactly its template's (hesa-formats.md §3.2 item 6)."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "extended.csv"
+    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows)]) + "\n")
+    info, rows = read(path)
+    assert rows[0].fields["middle_names"] == "Jo"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("extra_columns", "warning")
+    assert "'middle_names', 'Withdrawal_Date'" in issue.message and "extra columns" in issue.message
+
+
+def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_path, register_csv_fixtures):
+    """Register's error report (its two extra columns are Register's own) and the template itself are uploadable."""
+    assert read(register_csv_fixtures / "failed_with_failed.csv")[0].issues == []
+    assert read(register_csv_fixtures / "five_trainees.csv")[0].issues == []
+
+
+def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
+    """`validate` is the check before an upload; `convert` writes its own files, split to fit, and `sync` uses the
+    API, where a big file or register-batch's own columns (withdrawals for sync) are no problem."""
+    from datetime import date
+
+    from register_batch.jobs import convert_files, validate_files
+
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "extended.csv"
+    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows)]) + "\n")
+    as_of = date(2024, 11, 1)
+    validated = validate_files([str(path)], as_of=as_of, report_dir=tmp_path / "v", jobs=1)
+    assert '"code": "extra_columns"' in validated.paths["json"].read_text()
+    converted = convert_files([str(path)], to="jsonl", output=tmp_path / "out.jsonl", as_of=as_of)
+    assert converted.report.by_code["extra_columns"] == 0 and converted.written == 5
+
+
 def test_header_only_file_is_unusable(register_csv_fixtures):
     with pytest.raises(UnusableInput, match="no trainee rows"):
         read(register_csv_fixtures / "empty_file_with_headers.csv")

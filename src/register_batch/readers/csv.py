@@ -31,6 +31,8 @@ _BOM = codecs.BOM_UTF8
 # Register's upload refuses a file over `1.megabyte` (1,048,576 bytes) before reading a row: "The selected file must
 # be smaller than 1MB" (hesa-formats.md §3.2 item 3). register-batch's own register-csv output is split well below it.
 REGISTER_UPLOAD_MAX_BYTES = 1 << 20
+# File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
+UPLOAD_ONLY = frozenset({"too_large_for_upload", "blank_header", "extra_columns"})
 _CHUNK = 1 << 20
 _NEWLINE = re.compile(rb"[\r\n]")
 
@@ -256,6 +258,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     if header is None:
         raise UnusableInput(name, "the file is empty")
     columns = _header_columns(header, layout, name)
+    if layout.format == "register-csv":
+        _note_upload_header(info, header, columns, layout)
     present = set(columns)
     missing = [c for c in layout.expected if c not in present]
     if missing:
@@ -344,6 +348,48 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     info.records = count
     if count == 0:
         raise UnusableInput(name, "the file has a header but no trainee rows")
+
+
+def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | None], layout: CsvLayout) -> None:
+    """Warn about a Register CSV header that register-batch reads but Register's own upload refuses
+    (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
+    past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns). A missing
+    template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
+    blank = next((n for n, cell in enumerate(header, start=1) if not _strip_apostrophe(cell.strip()).strip()), None)
+    if blank is not None:
+        info.issues.append(
+            Issue(
+                input=info.path,
+                line=1,
+                code="blank_header",
+                severity=Severity.WARNING,
+                message=(
+                    f"column {blank} has a blank header (a comma after the last column name): register-batch reads "
+                    "past it, but Register's CSV upload refuses the file (\"The selected CSV file has structural "
+                    'issues")'
+                ),
+            )
+        )
+    template = frozenset(layout.expected)
+    extra = [
+        _strip_apostrophe(cell.strip()).strip()
+        for cell, key in zip(header, columns, strict=True)
+        if key is not None and key not in template
+    ]
+    if extra:
+        info.issues.append(
+            Issue(
+                input=info.path,
+                line=1,
+                code="extra_columns",
+                severity=Severity.WARNING,
+                message=(
+                    f"the header has {len(extra)} column{'s' if len(extra) > 1 else ''} that Register's template does "
+                    f"not ({', '.join(repr(c) for c in extra)}): register-batch reads "
+                    f"{'them' if len(extra) > 1 else 'it'}, but Register's CSV upload refuses a file with extra columns"
+                ),
+            )
+        )
 
 
 def _check_multiline(

@@ -77,6 +77,27 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "blank_header",
+    scope="file",
+    fields=(),
+    message="column N has a blank header (a comma after the last column name): register-batch reads past it, but "
+    'Register\'s CSV upload refuses the file ("The selected CSV file has structural issues")',
+    source="hesa-formats.md §3.2 item 5",
+    fix="Remove the comma after the last column name (and any empty column) before uploading the file to Register.",
+    severity=Severity.WARNING,
+)
+describe(
+    "extra_columns",
+    scope="file",
+    fields=(),
+    message="the header has N columns that Register's template does not (...): register-batch reads them, but "
+    "Register's CSV upload refuses a file with extra columns",
+    source="hesa-formats.md §3.2 item 6 (headers.sort == ALL_HEADERS.keys.sort)",
+    fix="Nothing to do for `validate` and `sync`. To upload the file through Register's web page, remove those "
+    "columns (middle_names, training_partner_ukprn, the withdrawal and deferral columns are register-batch's own).",
+    severity=Severity.WARNING,
+)
+describe(
     "too_large_for_upload",
     scope="file",
     fields=(),
