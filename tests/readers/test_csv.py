@@ -52,6 +52,27 @@ def test_error_report_columns_are_ignored(register_csv_fixtures):
     assert "errors" not in rows[0].fields
 
 
+def test_an_error_reports_protected_cells_read_back_as_the_values_register_holds(tmp_path, register_csv_fixtures):
+    """Register's error report writes a value it protects with a leading apostrophe with its quotes doubled
+    (AddTraineeCsvValueSanitiser, hesa-formats.md §3.5, §5 item 32): read back, the value is the one Register holds,
+    not one with twice its quotes. Only the report does this: register-batch's own CSV doubles nothing."""
+    text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
+    assert ",Bruen," in text
+    report = tmp_path / "report.csv"
+    # The stored previous_last_name -Bruen "Jr" (formula-like, so protected), as Register's CSV.generate writes it.
+    report.write_text(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1))
+    _info, rows = read(report)
+    assert rows[0].fields["previous_last_name"] == '-Bruen "Jr"'
+    assert rows[0].fields["hesa_id"] == "7722480827494" and rows[0].fields["last_name"] == "Kub"
+
+    template = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert ",Heidenreich," in template
+    plain = tmp_path / "plain.csv"  # the same cell in a file that is not Register's report: one apostrophe off only
+    plain.write_text(template.replace(",Heidenreich,", ',"\'-Bruen """"Jr""""",', 1))
+    _info, rows = read(plain)
+    assert rows[0].fields["previous_last_name"] == '-Bruen ""Jr""'
+
+
 def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
     with pytest.raises(UnusableInput, match="unknown column header 'Ápplication ID'"):
         read(register_csv_fixtures / "mixed_headers_encoding.csv")

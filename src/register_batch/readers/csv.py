@@ -33,6 +33,7 @@ _BOM = codecs.BOM_UTF8
 REGISTER_UPLOAD_MAX_BYTES = 1 << 20
 # File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
 UPLOAD_ONLY = frozenset({"too_large_for_upload", "blank_header", "extra_columns"})
+_REPORT_COLUMNS = frozenset({"validation results", "errors"})  # Register's error report adds them (§3.5)
 _CHUNK = 1 << 20
 _NEWLINE = re.compile(rb"[\r\n]")
 
@@ -281,6 +282,10 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
     # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
     protected_null_is_text = layout.format == "register-csv"
+    # Register's error report (its `Errors` column) doubles the quotes of every value it protects with an apostrophe
+    # (AddTraineeCsvValueSanitiser, §3.5, §5 item 32): read back, such a value loses both, and is the value Register
+    # holds. register-batch's own CSVs double nothing, so only the report is read so.
+    doubled_quotes = layout.format == "register-csv" and _is_error_report(header, layout)
     select = info.select
     count = 0
     start_line = reader.line_num + 1
@@ -328,6 +333,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     value = value.strip()
                     if value[:1] == "'":
                         value = value[1:].strip()
+                        if doubled_quotes:
+                            value = value.replace('""', '"')
                         if not value or (len(value) == 4 and value.lower() == "null" and not protected_null_is_text):
                             value = None
                     elif not value or (len(value) == 4 and value.lower() == "null"):
@@ -348,6 +355,12 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     info.records = count
     if count == 0:
         raise UnusableInput(name, "the file has a header but no trainee rows")
+
+
+def _is_error_report(header: list[str], layout: CsvLayout) -> bool:
+    """A header with a column only Register's error report has (`Validation results`, `Errors`: §3.5), not merely
+    one a user's mapping file ignores."""
+    return any(layout.normalise(_strip_apostrophe(cell.strip()).strip()) in _REPORT_COLUMNS for cell in header)
 
 
 def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | None], layout: CsvLayout) -> None:
