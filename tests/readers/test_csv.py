@@ -145,6 +145,29 @@ def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_p
     assert read(register_csv_fixtures / "five_trainees.csv")[0].issues == []
 
 
+def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, register_csv_fixtures):
+    """Register's CSV import does not trim values, and looks codes up exactly (hesa-formats.md §3.3, §5 item 26): an
+    SRS export padding `'11` to `'11 ` fails there. register-batch trims, so validate must say the upload would not."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert text.count(",'11,") >= 2 and text.count(",Spencer,") == 1
+    path = tmp_path / "padded.csv"
+    path.write_text(text.replace(",'11,", ",'11  ,").replace(",Spencer,", ", Spencer,"))
+    info, rows = read(path)
+    assert rows[0].fields["sex"] == "11" and rows[0].fields["first_names"] == "Spencer"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("untrimmed_values", "warning")
+    padded = text.count(",'11,") + 1
+    assert f"{padded} values have spaces around" in issue.message
+    assert "line 2, first_names ' Spencer'" in issue.message and "Register's CSV upload does not" in issue.message
+    assert read(register_csv_fixtures / "five_trainees.csv")[0].issues == []
+    first = tmp_path / "first.csv"  # the row's first cell; spaces inside a name, or a blank cell of spaces, are fine
+    first.write_text(
+        text.replace("\n24/25-1,", "\n 24/25-1,", 1).replace(",Spencer,", ",Spencer Jo,").replace(",,", ", ,")
+    )
+    [issue] = read(first)[0].issues
+    assert issue.message.startswith("1 value has spaces around (first: line 2, provider_trainee_id ' 24/25-1')")
+
+
 def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
     """`validate` is the check before an upload; `convert` writes its own files, split to fit, and `sync` uses the
     API, where a big file or register-batch's own columns (withdrawals for sync) are no problem."""
