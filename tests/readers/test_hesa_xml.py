@@ -73,6 +73,32 @@ def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samp
     ]
 
 
+@pytest.mark.parametrize(
+    "name,vintage,start,trainee_start,end",
+    [
+        ("itt_record_C21053.xml", "C21053", "2016-09-27", "2016-09-27", None),  # F_COMDATE; F_ENDDATE is NULL
+        ("itt_record_one_line.xml", "C21053", "2016-09-27", "2016-09-27", None),
+        ("itt_record_C22053.xml", "C22053", "2016-09-27", "2016-09-27", "2017-10-01"),  # F_ITTCOMDATE NULL: F_COMDATE
+        ("itt_record_zipped.zip", "C22053", "2022-09-27", "2022-09-27", "2023-10-01"),
+        ("itt_record_C23053.xml", "C23053", "2023-01-01", "2023-01-02", "2023-10-01"),
+    ],
+)
+def test_each_sample_is_read_by_its_layout_from_the_right_tags(hesa_samples, name, vintage, start, trainee_start, end):
+    """hesa-formats.md §5 items 8-10 on every real sample: the layout from the tags present (F_RECID is 16053 in all
+    of them, so it tells nothing), the dates by layout, last_name from F_SURNAME (never F_PSURNAME), study_mode from
+    F_MODE (never F_CRMODE, 1 in every sample) and course_year from F_YEARPRG."""
+    from register_batch.mapping import Mapper
+
+    [(info, [raw])] = read(hesa_samples / name)
+    assert raw.fields["F_RECID"] == "16053" and raw.fields["F_CRMODE"] == "1"
+    record = Mapper(load_mapping()).map(raw, info.format)
+    data = record.data
+    assert record.vintage == vintage
+    assert (data["itt_start_date"], data["trainee_start_date"], data.get("itt_end_date")) == (start, trainee_start, end)
+    assert (data["last_name"], data["previous_last_name"]) == ("George", "Geoorge")
+    assert (data["study_mode"], data["course_year"]) == ("01", "0")
+
+
 def test_zip_skips_the_macos_resource_fork(hesa_samples):
     with zipfile.ZipFile(hesa_samples / "itt_record_zipped.zip") as archive:
         assert any(n.startswith("__MACOSX/") for n in archive.namelist())
