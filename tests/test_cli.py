@@ -181,6 +181,21 @@ def test_convert_skip_invalid(tmp_path, register_csv_fixtures):
     assert len(out.read_text().splitlines()) < 5
 
 
+def test_convert_to_register_csv_says_a_failing_row_blocks_its_whole_file(tmp_path, register_csv_fixtures):
+    """Register's upload is all or nothing (hesa-formats.md §3.4, §5 item 28): a CSV written with invalid rows adds
+    no trainee at all, which `convert` must say, not only that some records have errors."""
+    source = str(register_csv_fixtures / "five_trainees_with_three_errors.csv")
+    args = ("convert", source, "--to", "register-csv", "-o", str(tmp_path / "up.csv"), "--as-of", AS_OF)
+    written = run(*args)
+    assert written.exit_code == 1
+    assert "Register's upload adds none of a file's trainees while any of its rows fails" in written.output
+    assert "--skip-invalid" in written.output
+    skipped = run(*args, "--skip-invalid")
+    assert "skipped as invalid" in skipped.output and "while any of its rows fails" not in skipped.output
+    as_jsonl = run("convert", source, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"), "--as-of", AS_OF)
+    assert "while any of its rows fails" not in as_jsonl.output
+
+
 def test_convert_with_errors_points_at_its_own_report_when_it_wrote_one(tmp_path):
     defects = str(Path(__file__).parents[1] / "samples" / "defects.xml")
     args = ("convert", defects, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"), "--as-of", "2026-11-28")

@@ -244,6 +244,13 @@ def convert(
             ),
             err=True,
         )
+        if to == "register-csv" and not skip_invalid:
+            # Register's upload is all or nothing (hesa-formats.md §3.4, §5 item 28): one failing row loses its file.
+            state.say(
+                "Register's upload adds none of a file's trainees while any of its rows fails: correct those records, "
+                "or leave them out with --skip-invalid",
+                err=True,
+            )
     for _index, note in result.notes[:20]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
     state.say_stale_parts(result.stale)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +52,27 @@ def test_error_report_columns_are_ignored(register_csv_fixtures):
     assert "errors" not in rows[0].fields
 
 
+def test_an_error_reports_protected_cells_read_back_as_the_values_register_holds(tmp_path, register_csv_fixtures):
+    """Register's error report writes a value it protects with a leading apostrophe with its quotes doubled
+    (AddTraineeCsvValueSanitiser, hesa-formats.md §3.5, §5 item 32): read back, the value is the one Register holds,
+    not one with twice its quotes. Only the report does this: register-batch's own CSV doubles nothing."""
+    text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
+    assert ",Bruen," in text
+    report = tmp_path / "report.csv"
+    # The stored previous_last_name -Bruen "Jr" (formula-like, so protected), as Register's CSV.generate writes it.
+    report.write_text(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1))
+    _info, rows = read(report)
+    assert rows[0].fields["previous_last_name"] == '-Bruen "Jr"'
+    assert rows[0].fields["hesa_id"] == "7722480827494" and rows[0].fields["last_name"] == "Kub"
+
+    template = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert ",Heidenreich," in template
+    plain = tmp_path / "plain.csv"  # the same cell in a file that is not Register's report: one apostrophe off only
+    plain.write_text(template.replace(",Heidenreich,", ',"\'-Bruen """"Jr""""",', 1))
+    _info, rows = read(plain)
+    assert rows[0].fields["previous_last_name"] == '-Bruen ""Jr""'
+
+
 def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
     with pytest.raises(UnusableInput, match="unknown column header 'Ápplication ID'"):
         read(register_csv_fixtures / "mixed_headers_encoding.csv")
@@ -59,6 +81,108 @@ def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
 def test_missing_column_is_a_file_warning(register_csv_fixtures):
     info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
     assert [i.code for i in info.issues] == ["missing_columns"]
+
+
+def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
+    """Register's own five_trainees.csv with its rows repeated until the file is at least `size` bytes."""
+    header, *rows = fixture.read_text().splitlines(keepends=True)
+    body = "".join(rows)
+    target.write_text(header + body * (-(-(size - len(header)) // len(body))))
+
+
+def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_refuses_it(
+    tmp_path, register_csv_fixtures
+):
+    """Register refuses an upload over 1 MB before reading a row (hesa-formats.md §3.2 item 3), so `validate` must
+    not pass such a file as clean."""
+    big = tmp_path / "big.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", big, (1 << 20) + 1)
+    info, rows = read(big)
+    assert info.records == len(rows) > 5
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("too_large_for_upload", "warning")
+    assert f"{big.stat().st_size:,} bytes" in issue.message and "smaller than 1MB" in issue.message
+    fits = tmp_path / "fits.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", fits, 900_000)
+    assert read(fits)[0].issues == []
+
+
+def test_a_large_hesa_csv_gets_no_upload_warning(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n" + "0310261553101,George,Dave\n" * 40_000)
+    assert read(path)[0].issues == []
+
+
+def test_a_register_csv_header_ending_in_a_comma_is_read_with_a_warning(tmp_path, register_csv_fixtures):
+    """Register's upload refuses any blank header, a trailing comma's included, as "structural issues"
+    (hesa-formats.md §3.2 item 5); register-batch reads past it, but must say the upload would fail."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "trailing.csv"
+    path.write_text(header.rstrip("\n") + ",\n" + "".join(rows))
+    info, rows = read(path)
+    assert info.records == 5 and rows[0].fields["hesa_id"] == "7572897115906"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value, issue.line) == ("blank_header", "warning", 1)
+    assert "column 52 has a blank header" in issue.message and "structural issues" in issue.message
+
+
+def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_path, register_csv_fixtures):
+    """middle_names, training_partner_ukprn and the withdrawal and deferral columns are register-batch's own: Register's
+    upload refuses a header that is not exactly its template's (hesa-formats.md §3.2 item 6)."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "extended.csv"
+    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows)]) + "\n")
+    info, rows = read(path)
+    assert rows[0].fields["middle_names"] == "Jo"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("extra_columns", "warning")
+    assert "'middle_names', 'Withdrawal_Date'" in issue.message and "extra columns" in issue.message
+
+
+def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_path, register_csv_fixtures):
+    """Register's error report (its two extra columns are Register's own) and the template itself are uploadable."""
+    assert read(register_csv_fixtures / "failed_with_failed.csv")[0].issues == []
+    assert read(register_csv_fixtures / "five_trainees.csv")[0].issues == []
+
+
+def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, register_csv_fixtures):
+    """Register's CSV import does not trim values, and looks codes up exactly (hesa-formats.md §3.3, §5 item 26): an
+    SRS export padding `'11` to `'11 ` fails there. register-batch trims, so validate must say the upload would not."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert text.count(",'11,") >= 2 and text.count(",Spencer,") == 1
+    path = tmp_path / "padded.csv"
+    path.write_text(text.replace(",'11,", ",'11  ,").replace(",Spencer,", ", Spencer,"))
+    info, rows = read(path)
+    assert rows[0].fields["sex"] == "11" and rows[0].fields["first_names"] == "Spencer"
+    [issue] = info.issues
+    assert (issue.code, issue.severity.value) == ("untrimmed_values", "warning")
+    padded = text.count(",'11,") + 1
+    assert f"{padded} values have spaces around" in issue.message
+    assert "line 2, first_names ' Spencer'" in issue.message and "Register's CSV upload does not" in issue.message
+    assert read(register_csv_fixtures / "five_trainees.csv")[0].issues == []
+    first = tmp_path / "first.csv"  # the row's first cell; spaces inside a name, or a blank cell of spaces, are fine
+    first.write_text(
+        text.replace("\n24/25-1,", "\n 24/25-1,", 1).replace(",Spencer,", ",Spencer Jo,").replace(",,", ", ,")
+    )
+    [issue] = read(first)[0].issues
+    assert issue.message.startswith("1 value has spaces around (first: line 2, provider_trainee_id ' 24/25-1')")
+
+
+def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
+    """`validate` is the check before an upload; `convert` writes its own files, split to fit, and `sync` uses the
+    API, where a big file or register-batch's own columns (withdrawals for sync) are no problem."""
+    from datetime import date
+
+    from register_batch.jobs import convert_files, validate_files
+
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "extended.csv"
+    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows)]) + "\n")
+    as_of = date(2024, 11, 1)
+    validated = validate_files([str(path)], as_of=as_of, report_dir=tmp_path / "v", jobs=1)
+    assert '"code": "extra_columns"' in validated.paths["json"].read_text()
+    converted = convert_files([str(path)], to="jsonl", output=tmp_path / "out.jsonl", as_of=as_of)
+    assert converted.report.by_code["extra_columns"] == 0 and converted.written == 5
 
 
 def test_header_only_file_is_unusable(register_csv_fixtures):

@@ -35,6 +35,70 @@ def test_each_sample_gives_one_student_with_its_tags(hesa_samples, name):
     assert raw.source.record == 1 and raw.source.line >= 2
 
 
+def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samples, tmp_path):
+    """hesa-formats.md §1.4 and §5 items 3-4, on the C23053 sample: `NULL`, `Null`, `null`, an empty element and a
+    missing one are all no value, in the Student and inside PLACEMENT and PREVIOUSQUALIFICATION; a placement or
+    qualification left with no value is dropped, and one child reads like several."""
+    from register_batch.mapping import Mapper
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    edits = {
+        "<F_NIN>NULL</F_NIN>": "<F_NIN>null</F_NIN>",
+        "<F_PSURNAME>Geoorge</F_PSURNAME>": "<F_PSURNAME></F_PSURNAME>",
+        "<F_SBJCA2>NULL</F_SBJCA2>": "<F_SBJCA2>Null</F_SBJCA2>",
+        "<F_DEGCLSS>01</F_DEGCLSS>": "<F_DEGCLSS>Null</F_DEGCLSS>",
+        "<F_DEGCTRY>XF</F_DEGCTRY>": "<F_DEGCTRY>nULL</F_DEGCTRY>",
+        "<F_DEGEST>0001</F_DEGEST>": "<F_DEGEST/>",
+        "</PLACEMENT>": "</PLACEMENT><PLACEMENT><F_PLMNTSCH>Null</F_PLMNTSCH><F_PLMNTDYS/></PLACEMENT>"
+        "<PLACEMENT><F_PLMNTSCH> 100000 </F_PLMNTSCH></PLACEMENT>",
+        "</PREVIOUSQUALIFICATION>": "</PREVIOUSQUALIFICATION><PREVIOUSQUALIFICATION><F_DEGTYPE>null</F_DEGTYPE>"
+        "<F_DEGSBJ1/><F_DEGEST>NULL</F_DEGEST><F_DEGCLSS></F_DEGCLSS></PREVIOUSQUALIFICATION>",
+    }
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    text = "".join(line for line in text.splitlines(keepends=True) if "<F_INITIATIVES1>" not in line)  # absent
+    doc = tmp_path / "nulls.xml"
+    doc.write_text(text)
+    [(info, [raw])] = read(doc)
+    data = Mapper(load_mapping()).map(raw, info.format).data
+    for field in ("ni_number", "previous_last_name", "course_subject_2", "training_initiative"):
+        assert field not in data, field
+    assert data["degrees_attributes"] == [
+        {"uk_degree": "205", "subject": "100251", "graduation_year": "2005-07-01"}  # country blank: a UK degree
+    ]
+    assert data["placements_attributes"] == [
+        {"urn": "900000", "name": "Placement 1"},
+        {"urn": "100000", "name": "Placement 2"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "name,vintage,start,trainee_start,end",
+    [
+        ("itt_record_C21053.xml", "C21053", "2016-09-27", "2016-09-27", None),  # F_COMDATE; F_ENDDATE is NULL
+        ("itt_record_one_line.xml", "C21053", "2016-09-27", "2016-09-27", None),
+        ("itt_record_C22053.xml", "C22053", "2016-09-27", "2016-09-27", "2017-10-01"),  # F_ITTCOMDATE NULL: F_COMDATE
+        ("itt_record_zipped.zip", "C22053", "2022-09-27", "2022-09-27", "2023-10-01"),
+        ("itt_record_C23053.xml", "C23053", "2023-01-01", "2023-01-02", "2023-10-01"),
+    ],
+)
+def test_each_sample_is_read_by_its_layout_from_the_right_tags(hesa_samples, name, vintage, start, trainee_start, end):
+    """hesa-formats.md §5 items 8-10 on every real sample: the layout from the tags present (F_RECID is 16053 in all
+    of them, so it tells nothing), the dates by layout, last_name from F_SURNAME (never F_PSURNAME), study_mode from
+    F_MODE (never F_CRMODE, 1 in every sample) and course_year from F_YEARPRG."""
+    from register_batch.mapping import Mapper
+
+    [(info, [raw])] = read(hesa_samples / name)
+    assert raw.fields["F_RECID"] == "16053" and raw.fields["F_CRMODE"] == "1"
+    record = Mapper(load_mapping()).map(raw, info.format)
+    data = record.data
+    assert record.vintage == vintage
+    assert (data["itt_start_date"], data["trainee_start_date"], data.get("itt_end_date")) == (start, trainee_start, end)
+    assert (data["last_name"], data["previous_last_name"]) == ("George", "Geoorge")
+    assert (data["study_mode"], data["course_year"]) == ("01", "0")
+
+
 def test_zip_skips_the_macos_resource_fork(hesa_samples):
     with zipfile.ZipFile(hesa_samples / "itt_record_zipped.zip") as archive:
         assert any(n.startswith("__MACOSX/") for n in archive.namelist())

@@ -685,6 +685,34 @@ def test_full_blank_body_gives_the_apis_required_messages():
     assert messages == expected
 
 
+def test_a_jacs_subject_code_is_named_as_such_beside_registers_own_error(hesa_samples, tmp_path):
+    """hesa-formats.md §2.3.5 and §5 item 22: Register takes HECoS codes only, and a JACS code (a letter and three
+    digits, as in pre-HECoS HESA data) needs a JACS to HECoS table. Register's own messages ("invalid reference data
+    value", and for a degree "subject must be entered") do not say so; a warning beside each does. On the C23053
+    sample, read as a file."""
+    from register_batch.validation import Checker
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for old, new in (("<F_SBJCA1>100346<", "<F_SBJCA1>X100<"), ("<F_DEGSBJ1>100251<", "<F_DEGSBJ1>C800<")):
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    path = tmp_path / "jacs.xml"
+    path.write_text(text)
+    [record] = Checker(as_of=AS_OF).records([str(path)])
+    found = {(i.field, i.code, i.severity.value) for i in record.issues}
+    assert ("course_subject_1", "invalid_code", "error") in found
+    assert ("degrees_attributes[0].subject", "degree_subject_required", "error") in found
+    jacs = [i for i in record.issues if i.code == "jacs_subject_code"]
+    assert [(i.field, i.value, i.severity.value) for i in jacs] == [
+        ("course_subject_1", "X100", "warning"),
+        ("degrees_attributes[0].subject", "C800", "warning"),
+    ]
+    assert "looks like a JACS subject code" in jacs[0].message and "HECoS" in jacs[0].message
+    # A HECoS code, and a code that is neither, get no such warning.
+    assert "jacs_subject_code" not in {c for _f, c, _m in check(with_changes(course_subject_1="X1000"))}
+    assert "jacs_subject_code" not in {c for _f, c, _m in check(copy.deepcopy(VALID))}
+
+
 def test_every_rule_function_is_exercised_by_this_module():
     exercised = {c[3] for c in CASES} | {
         "early_years_subject_required",
@@ -705,6 +733,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "hesa_id_not_digits",
         "training_partner_ukprn_invalid",
         "control_character",
+        "jacs_subject_code",
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()

@@ -386,7 +386,9 @@ _INVALID_CODES: dict[str, tuple[tuple[str, ...], Profile]] = {
 
 def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
     def apply(ctx: Context, draft: Draft) -> list[Expect]:
-        draft.data[field_name] = ctx.rng.choice(values)
+        value = draft.data[field_name] = ctx.rng.choice(values)
+        if value in JACS_CODES:  # also said to be a JACS code (hesa-formats.md §5 item 22)
+            return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning")]
         return [Expect(field_name, "invalid_code")]
 
     return apply
@@ -396,7 +398,7 @@ for _field, (_values, _profile) in _INVALID_CODES.items():
     defect(
         f"invalid_{_field}",
         f"{_field} not in Register's code list ({', '.join(_values)})",
-        ("invalid_code",),
+        ("invalid_code", "jacs_subject_code") if _values is JACS_CODES else ("invalid_code",),
         # An unknown funding method in a cycle without a bundled funding table is also a warning.
         profile=_bundled(_profile) if _field == "funding_method" else _profile,
         touches=(_field,),
@@ -948,24 +950,37 @@ UK_DEGREE = Profile(routes=POSTGRADUATE_ROUTES, uk_degree=True)
 NON_UK_DEGREE = Profile(routes=POSTGRADUATE_ROUTES, uk_degree=False)
 
 
-def _degree_defect(name: str, description: str, code: str, field_name: str, profile: Profile) -> Callable[[Any], Apply]:
-    def wrap(change: Callable[[Context, dict[str, Any]], None]) -> Apply:
+def _degree_defect(
+    name: str, description: str, code: str, field_name: str, profile: Profile, *, also: tuple[str, ...] = ()
+) -> Callable[[Any], Apply]:
+    """A defect in the record's one degree; `change` may return further issues it causes (codes in `also`)."""
+
+    def wrap(change: Callable[[Context, dict[str, Any]], list[Expect] | None]) -> Apply:
         def apply(ctx: Context, draft: Draft) -> list[Expect]:
             del draft.degrees[1:]
-            change(ctx, draft.degrees[0])
-            return [Expect(f"{DEGREE}.{field_name}", code)]
+            more = change(ctx, draft.degrees[0]) or []
+            return [Expect(f"{DEGREE}.{field_name}", code), *more]
 
-        defect(name, description, (code,), profile=profile, touches=("degrees_attributes",))(apply)
+        defect(name, description, (code, *also), profile=profile, touches=("degrees_attributes",))(apply)
         return apply
 
     return wrap
 
 
 @_degree_defect(
-    "degree_without_subject", "a degree with no subject, or a JACS one", "degree_subject_required", "subject", UK_DEGREE
+    "degree_without_subject",
+    "a degree with no subject, or a JACS one",
+    "degree_subject_required",
+    "subject",
+    UK_DEGREE,
+    also=("jacs_subject_code",),
 )
-def _no_subject(ctx: Context, degree: dict[str, Any]) -> None:
-    degree["subject"] = None if ctx.rng.random() < 0.5 else ctx.rng.choice(JACS_CODES)
+def _no_subject(ctx: Context, degree: dict[str, Any]) -> list[Expect] | None:
+    if ctx.rng.random() < 0.5:
+        degree["subject"] = None
+        return None
+    degree["subject"] = ctx.rng.choice(JACS_CODES)
+    return [Expect(f"{DEGREE}.subject", "jacs_subject_code", "warning")]
 
 
 @_degree_defect(

@@ -28,7 +28,7 @@ from typing import BinaryIO
 from register_batch.errors import ConfigError, UnusableInput
 from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
-from register_batch.readers.csv import CsvLayout, read_csv, sniff_encoding
+from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
 
@@ -289,6 +289,7 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
     info.sha256 = hasher.hexdigest()
     if size == 0:
         raise UnusableInput(info.path, "the file is empty")
+    note_upload_size(info, size)
     # The second pass hashes again: records from a file that changed in between must not be trusted.
     with closing(HashingReader(opener())) as raw:
         yield from read_csv(io.BufferedReader(raw), info, csv_layout(info.format, config), encoding)

@@ -28,6 +28,12 @@ MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
 MAX_RECORD = 4 << 20  # characters one record (row) may span, over all its physical lines
 _BOM = codecs.BOM_UTF8
+# Register's upload refuses a file over `1.megabyte` (1,048,576 bytes) before reading a row: "The selected file must
+# be smaller than 1MB" (hesa-formats.md §3.2 item 3). register-batch's own register-csv output is split well below it.
+REGISTER_UPLOAD_MAX_BYTES = 1 << 20
+# File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
+UPLOAD_ONLY = frozenset({"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values"})
+_REPORT_COLUMNS = frozenset({"validation results", "errors"})  # Register's error report adds them (§3.5)
 _CHUNK = 1 << 20
 _NEWLINE = re.compile(rb"[\r\n]")
 
@@ -217,6 +223,27 @@ def _swallowed_rows(cell: str, width: int) -> bool:
     return any(part.count(",") >= max(2, width // 2) for part in later)
 
 
+def note_upload_size(info: InputInfo, size: int) -> None:
+    """Warn that Register's own CSV upload would refuse a Register CSV this large (hesa-formats.md §3.2 item 3).
+
+    The file is still read: `validate` and `sync` check every row, and `convert --to register-csv` splits the rows
+    into files that fit. Only Register's template is uploaded as a file; a HESA-named CSV never is."""
+    if info.format != "register-csv" or size <= REGISTER_UPLOAD_MAX_BYTES:
+        return
+    info.issues.append(
+        Issue(
+            input=info.path,
+            code="too_large_for_upload",
+            severity=Severity.WARNING,
+            message=(
+                f"the file is {size:,} bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must "
+                'be smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files '
+                "that fit"
+            ),
+        )
+    )
+
+
 def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
     """Yield one RawRecord per non-blank row. Raise UnusableInput for a header no row could fit."""
     name = info.path
@@ -232,6 +259,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     if header is None:
         raise UnusableInput(name, "the file is empty")
     columns = _header_columns(header, layout, name)
+    if layout.format == "register-csv":
+        _note_upload_header(info, header, columns, layout)
     present = set(columns)
     missing = [c for c in layout.expected if c not in present]
     if missing:
@@ -253,6 +282,13 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
     # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
     protected_null_is_text = layout.format == "register-csv"
+    # Register's error report (its `Errors` column) doubles the quotes of every value it protects with an apostrophe
+    # (AddTraineeCsvValueSanitiser, §3.5, §5 item 32): read back, such a value loses both, and is the value Register
+    # holds. register-batch's own CSVs double nothing, so only the report is read so.
+    doubled_quotes = layout.format == "register-csv" and _is_error_report(header, layout)
+    # Register's CSV import looks codes up exactly as written, spaces and all (§3.3, §5 item 26): values register-batch
+    # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
+    spaces = _Untrimmed() if layout.format == "register-csv" else None
     select = info.select
     count = 0
     start_line = reader.line_num + 1
@@ -270,6 +306,13 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
                 _check_multiline(row, columns, width, name, count, line, reader.line_num)
+            if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
+                for index, column in places:
+                    if index < len(row):
+                        cell = row[index]
+                        kept = cell[1:] if cell[:1] == "'" else cell  # what Register keeps: one apostrophe off
+                        if kept != kept.strip() and kept.strip():
+                            spaces.note(line, column, cell)
             if select is not None and not select(count):  # another process reads this record in full
                 yield RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
                 continue
@@ -300,6 +343,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     value = value.strip()
                     if value[:1] == "'":
                         value = value[1:].strip()
+                        if doubled_quotes:
+                            value = value.replace('""', '"')
                         if not value or (len(value) == 4 and value.lower() == "null" and not protected_null_is_text):
                             value = None
                     elif not value or (len(value) == 4 and value.lower() == "null"):
@@ -320,6 +365,97 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     info.records = count
     if count == 0:
         raise UnusableInput(name, "the file has a header but no trainee rows")
+    if spaces is not None and spaces.count:
+        info.issues.append(spaces.issue(name))
+
+
+def _edge_space(cells: str) -> bool:
+    """Whether a row's cells, joined by NUL, may hold one starting or ending in a space (or holding a tab or no-break
+    space anywhere): a few substring tests, several times faster than a regular expression on every row."""
+    return (
+        cells[:1] == " "
+        or cells[-1:] == " "
+        or cells.startswith("' ")
+        or " \x00" in cells
+        or "\x00 " in cells
+        or "\x00' " in cells
+        or "\t" in cells
+        or "\xa0" in cells
+    )
+
+
+class _Untrimmed:
+    """Values of a Register CSV with spaces around them: how many, and the first (its line, column and cell)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[int, str, str] | None = None
+
+    def note(self, line: int, column: str, cell: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = (line, column, cell)
+
+    def issue(self, name: str) -> Issue:
+        line, column, cell = self.first or (0, "", "")
+        return Issue(
+            input=name,
+            code="untrimmed_values",
+            severity=Severity.WARNING,
+            message=(
+                f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
+                f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no "
+                "code or date written so (and keeps the spaces in a name)"
+            ),
+        )
+
+
+def _is_error_report(header: list[str], layout: CsvLayout) -> bool:
+    """A header with a column only Register's error report has (`Validation results`, `Errors`: §3.5), not merely
+    one a user's mapping file ignores."""
+    return any(layout.normalise(_strip_apostrophe(cell.strip()).strip()) in _REPORT_COLUMNS for cell in header)
+
+
+def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | None], layout: CsvLayout) -> None:
+    """Warn about a Register CSV header that register-batch reads but Register's own upload refuses
+    (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
+    past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns). A missing
+    template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
+    blank = next((n for n, cell in enumerate(header, start=1) if not _strip_apostrophe(cell.strip()).strip()), None)
+    if blank is not None:
+        info.issues.append(
+            Issue(
+                input=info.path,
+                line=1,
+                code="blank_header",
+                severity=Severity.WARNING,
+                message=(
+                    f"column {blank} has a blank header (a comma after the last column name): register-batch reads "
+                    "past it, but Register's CSV upload refuses the file (\"The selected CSV file has structural "
+                    'issues")'
+                ),
+            )
+        )
+    template = frozenset(layout.expected)
+    extra = [
+        _strip_apostrophe(cell.strip()).strip()
+        for cell, key in zip(header, columns, strict=True)
+        if key is not None and key not in template
+    ]
+    if extra:
+        info.issues.append(
+            Issue(
+                input=info.path,
+                line=1,
+                code="extra_columns",
+                severity=Severity.WARNING,
+                message=(
+                    f"the header has {len(extra)} column{'s' if len(extra) > 1 else ''} that Register's template does "
+                    f"not ({', '.join(repr(c) for c in extra)}): register-batch reads "
+                    f"{'them' if len(extra) > 1 else 'it'}, but Register's CSV upload refuses a file with extra columns"
+                ),
+            )
+        )
 
 
 def _check_multiline(

@@ -288,6 +288,42 @@ def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list
     return found
 
 
+# A JACS subject code: a letter and three digits (hesa-formats.md §2.3.5), as in HESA data before HECoS.
+_JACS = re.compile(r"[A-Z][0-9]{3}")
+_COURSE_SUBJECTS = ("course_subject_1", "course_subject_2", "course_subject_3")
+_JACS_MESSAGE = (
+    "{field}: '{value}' looks like a JACS subject code: Register takes HECoS codes only, so translate it with a JACS "
+    "to HECoS table (such as Apply's config/hesa/jacs-hecos-subject-mappings.yml) in a --mapping file"
+)
+
+
+@rule(
+    "jacs_subject_code",
+    fields=(*_COURSE_SUBJECTS, "degrees_attributes.subject"),
+    message="<field>: '<value>' looks like a JACS subject code: Register takes HECoS codes only, so translate it "
+    "with a JACS to HECoS table (such as Apply's config/hesa/jacs-hecos-subject-mappings.yml) in a --mapping file",
+    source="hesa-formats.md §2.3.5, §2.3.14, §5 item 22 (JACS is handled nowhere in Register)",
+    fix="Find each subject's HECoS code in a JACS to HECoS table and translate it under `codes:` (`course_subject_1` "
+    "… or `degrees_attributes.subject`) in a --mapping file (mappings.md), or correct the SRS.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def subjects_are_not_jacs_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register's own error for such a code says only that it is not in the list, or for a degree that no subject
+    was given (an unknown code becomes blank): this says why, beside it."""
+    found = [
+        (field, value, _JACS_MESSAGE.format(field=field, value=value))
+        for field in _COURSE_SUBJECTS
+        if isinstance(value := data.get(field), str) and _JACS.fullmatch(value)
+    ]
+    for index, degree in enumerate(data.get("degrees_attributes") or ()):
+        value = degree.get("subject") if isinstance(degree, dict) else None
+        if isinstance(value, str) and _JACS.fullmatch(value):
+            field = f"degrees_attributes[{index}].subject"
+            found.append((field, value, _JACS_MESSAGE.format(field=field, value=value)))
+    return found or None
+
+
 @rule(
     "unknown_disability",
     fields=DISABILITY_FIELDS,

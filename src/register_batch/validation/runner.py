@@ -88,6 +88,49 @@ describe(
     fix="Use the full v2026.1 template header (`register-batch convert --to register-csv` writes one).",
     severity=Severity.WARNING,
 )
+describe(
+    "blank_header",
+    scope="file",
+    fields=(),
+    message="column N has a blank header (a comma after the last column name): register-batch reads past it, but "
+    'Register\'s CSV upload refuses the file ("The selected CSV file has structural issues")',
+    source="hesa-formats.md §3.2 item 5",
+    fix="Remove the comma after the last column name (and any empty column) before uploading the file to Register.",
+    severity=Severity.WARNING,
+)
+describe(
+    "extra_columns",
+    scope="file",
+    fields=(),
+    message="the header has N columns that Register's template does not (...): register-batch reads them, but "
+    "Register's CSV upload refuses a file with extra columns",
+    source="hesa-formats.md §3.2 item 6 (headers.sort == ALL_HEADERS.keys.sort)",
+    fix="Nothing to do for `validate` and `sync`. To upload the file through Register's web page, remove those "
+    "columns (middle_names, training_partner_ukprn, the withdrawal and deferral columns are register-batch's own).",
+    severity=Severity.WARNING,
+)
+describe(
+    "untrimmed_values",
+    scope="file",
+    fields=(),
+    message="N values have spaces around (first: line N, <column> '<cell>'): register-batch trims them, but "
+    "Register's CSV upload does not, so it finds no code or date written so (and keeps the spaces in a name)",
+    source="hesa-formats.md §3.3 (import_row.rb: no strip; exact code lookups), §5 item 26",
+    fix="Remove the spaces before uploading the file to Register (`register-batch convert --to register-csv` writes "
+    "the values trimmed).",
+    severity=Severity.WARNING,
+)
+describe(
+    "too_large_for_upload",
+    scope="file",
+    fields=(),
+    message="the file is N bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must be "
+    'smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files that fit',
+    source="hesa-formats.md §3.2 item 3 (validate_file.rb: file.size > 1.megabyte)",
+    fix="To upload through Register's web page, run `register-batch convert --to register-csv` on it and upload each "
+    "part; `sync` sends the trainees through the API, where the size does not matter.",
+    severity=Severity.WARNING,
+)
 
 NESTED = (("degrees_attributes", "degree"), ("placements_attributes", "placement"))
 
