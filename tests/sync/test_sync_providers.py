@@ -7,6 +7,7 @@ Against the project's emulator, which gives each token's provider its own UKPRN 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 
 import pytest
@@ -57,6 +58,9 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
         f"given with --ukprn: nothing was written. Use {OURS}'s token, or correct --ukprn."
     )
     assert register.writes() == {"POST /trainees": 3}
+    with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says why it stopped
+        status, summary = db.execute("SELECT status, summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert status == "stopped" and json.loads(summary)["reason"] == f"ConfigError: {refused.value}"
     # With the token's own UKPRN the listing would agree, but no record of the extract is that provider's.
     with pytest.raises(ConfigError, match=f"no record of the inputs is provider {token_ukprn}'s"):
         register.sync(changed, ukprn=token_ukprn)

@@ -160,6 +160,7 @@ class Ledger:
     def __init__(self, state_dir: Path, target: str):
         folder = private_dir(state_dir)
         self.path = folder / LEDGER_FILE
+        self.run_open = False  # a run started and not yet finished (stop_run)
         new = not self.path.exists()
         if new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
@@ -240,6 +241,7 @@ class Ledger:
         except LedgerUnwritable as exc:
             raise self._cannot_start(exc.reason) from None
         self.run_id = int(cursor.lastrowid or 0)
+        self.run_open = True
         return self.run_id
 
     def finish_run(self, status: str, summary: dict[str, Any]) -> None:
@@ -247,6 +249,16 @@ class Ledger:
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
             (_now(), status, json.dumps(summary, sort_keys=True), self.run_id),
         )
+        self.run_open = False
+
+    def stop_run(self, reason: str) -> None:
+        """End a run that stopped before its summary (a wrong token, a listing Register did not answer): the runs
+        table says why instead of showing it running for ever. Never raises: the stop's own error is the news."""
+        if self.run_open:
+            try:
+                self.finish_run("stopped", {"reason": reason[:1000]})
+            except (LedgerUnwritable, sqlite3.Error):
+                pass
 
     # --- records ----------------------------------------------------------------------------------------
 

@@ -757,6 +757,9 @@ def sync_files(
             )
         try:
             return _run(inputs, options, records, report, client, ledger, progress)
+        except BaseException as exc:
+            ledger.stop_run(f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             if own_client:
                 client.close()
