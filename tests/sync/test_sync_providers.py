@@ -168,6 +168,22 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
     assert register.writes() == {} and not (tmp_path / "state").exists()
 
 
+def test_a_training_partners_run_under_its_own_ukprn_says_why_its_records_are_anothers(register, tmp_path):
+    """The University of Bolton's 2026 extract under Bolton's own UKPRN: every F_UKPRN is Bolton's, so "by F_UKPRN
+    they are Bath Spa's" alone contradicts the file; the stop says it is the training partner pairing."""
+    bolton, bath_spa = "10006841", "10000571"
+    source = mixed_extract(tmp_path / "bolton.csv", [bolton] * 2)
+    with pytest.raises(ConfigError) as refused:
+        register.sync(source, ukprn=bolton)
+    assert str(refused.value) == (
+        f"no record of the inputs is provider {bolton}'s, the UKPRN this run sends for: by F_UKPRN they are "
+        f"{bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees starting "
+        "from 2024 to 2025). The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs "
+        "are wrong: nothing was sent"
+    )
+    assert register.writes() == {}
+
+
 def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
     """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
     created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""

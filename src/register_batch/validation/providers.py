@@ -210,10 +210,18 @@ class ProviderCheck:
             return None
         providers = self._providers()
         found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
+        # A listed partner's F_UKPRN is not the provider named: said why, or the partner's own run reads as a
+        # contradiction ("by F_UKPRN they are 10007851's" of records whose F_UKPRN is 10007146).
+        moved = sorted(key.split(" ")[::-1] for key in self._numbers if " " in key)
+        why = "; ".join(
+            f"F_UKPRN {partner} is a training partner Register files under {provider} for trainees starting from "
+            f"{cycle_label(training_partners().from_start_year)}"
+            for partner, provider in moved[:SHOWN]
+        )
         return (
             f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
-            f"{found}'s. The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
-            "inputs are wrong: nothing was sent"
+            f"{found}'s{f' ({why})' if why else ''}. The ukprn setting (--ukprn, register-batch.toml or "
+            "$REGISTER_BATCH_UKPRN) or the inputs are wrong: nothing was sent"
         )
 
     def issues(self, identity: Callable[[int], Identity]) -> Iterator[tuple[int, Issue]]:
