@@ -20,6 +20,7 @@ from register_batch.errors import ConfigError
 from register_batch.generate import generate
 from register_batch.jobs import convert_files, validate_files
 from register_batch.mapping import load_mapping
+from register_batch.validation.catalogue import CATALOGUE
 from register_batch.validation.providers import training_partners
 from register_batch.validation.runner import Checker
 
@@ -310,3 +311,20 @@ def test_a_partner_the_record_names_itself_is_kept(tmp_path):
     convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
     body = json.loads(out.read_text())["data"]
     assert body["training_partner_ukprn"] == "10099999"
+
+
+def test_the_warnings_fix_advises_only_what_names_the_records_partner(tmp_path):
+    """A column mapped to training_partner_urn is left out like F_SDLEAD (Register's HESA import ignored the URN of
+    such a record), so the fix must not advise mapping one: only a training_partner_ukprn column wins."""
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=28, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},PARTNER_URN\n{lines[1]},136000\n", encoding="utf-8")
+    overlay = tmp_path / "partner.yaml"
+    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_urn: PARTNER_URN\n")
+    out = tmp_path / "out.jsonl"
+    convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
+    body = json.loads(out.read_text())["data"]
+    assert "training_partner_urn" not in body and body["training_partner_ukprn"] == BOLTON
+    fix = CATALOGUE["training_partner_from_ukprn"].fix
+    assert "map a column to training_partner_ukprn in a --mapping file" in fix
+    assert "or training_partner_urn" not in fix

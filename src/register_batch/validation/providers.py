@@ -67,11 +67,12 @@ describe(
     fields=("training_partner_ukprn",),
     message="F_UKPRN <partner> is a training partner Register files under <accredited provider> for trainees "
     "starting from 2024 to 2025: sent as training_partner_ukprn, as Register's HESA import did[; "
-    "training_partner_urn '<urn>' (F_SDLEAD) is not sent, as Register would use it instead]",
+    "training_partner_urn '<urn>' is not sent, as Register would use it instead]",
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
     fix="Nothing to do if the partner trains the trainee. If the training partner is another one, map a column "
-    "to training_partner_ukprn (or training_partner_urn) in a --mapping file: the partner the record names wins.",
+    "to training_partner_ukprn in a --mapping file: the UKPRN the record names wins. A training_partner_urn "
+    "(F_SDLEAD, or a column mapped to it) is never sent with such a record, as Register's HESA import ignored it.",
     severity=Severity.WARNING,
 )
 
