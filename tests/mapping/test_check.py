@@ -68,3 +68,20 @@ def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monke
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "No problems found."
     assert load_mapping([user]).translations_for("sex").translate["1"][0].to == "10"  # and the file does win
+
+
+def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_path, monkeypatch):
+    """Later files win code by code: a site file's '1' -> '10', put back by the run's own file, does not win, so it
+    is not said to; where the later file covers only some of the fields (disability1 of disability*), it does."""
+    monkeypatch.chdir(tmp_path)
+    site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
+    site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n  disability*: {translate: {'00': '96'}}\n")
+    run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n  disability1: {translate: {'00': '95'}}\n")
+    config = load_mapping([site, run])
+    notes = [str(p) for p in check_mappings(config, load_reference()) if p.severity == "note"]
+    assert notes == [
+        f"{site}: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
+        "(disability*) translates it to '95'; this file wins",
+    ]
+    assert config.translations_for("sex").translate["1"][0].to == "11"
+    assert config.translations_for("disability2").translate["00"][0].to == "96"

@@ -47,21 +47,31 @@ def _what_it_does(translation: CodeTranslation, code: str) -> str:
     return f"translates it to {targets}"
 
 
+def _treats(translation: CodeTranslation, code: str) -> bool:
+    return code in translation.translate or code in translation.no_translation
+
+
 def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
     """Codes a user's file treats otherwise than a bundled translation of the same field does (notes).
 
     Later files win code by code (translations_for), which is how a user corrects a bundled translation; said so
-    that a file written for another purpose does not change a bundled translation unseen.
+    that a file written for another purpose does not change a bundled translation unseen. Only where the file does
+    win: a code a later file treats again for the same field is that file's.
     """
     bundled = config.codes[: config.bundled_codes]
+    users = config.codes[config.bundled_codes :]
     notes: list[MappingProblem] = []
-    for translation in config.codes[config.bundled_codes :]:
+    for number, translation in enumerate(users):
         fields = _fields_of(translation)
+        later = users[number + 1 :]
+        # The fields where a later user file treats the code again are that file's to win, not this one's.
+        wins = {
+            code: [f for f in fields if not any(_treats(u, code) and u.applies_to(f) for u in later)]
+            for code in [*translation.translate, *translation.no_translation]
+        }
         for earlier in bundled:
-            if not any(earlier.applies_to(f) for f in fields):
-                continue
-            for code in [*translation.translate, *translation.no_translation]:
-                if code not in earlier.translate and code not in earlier.no_translation:
+            for code, won in wins.items():
+                if not _treats(earlier, code) or not any(earlier.applies_to(f) for f in won):
                     continue
                 mine, theirs = _what_it_does(translation, code), _what_it_does(earlier, code)
                 if mine != theirs:
