@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from register_batch.mapping.apply import Mapper, SourceWatch, family_of
-from register_batch.mapping.loader import CodeTranslation, MappingConfig, NamedSource
+from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig, NamedSource
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 
@@ -40,11 +40,25 @@ def _fields_of(translation: CodeTranslation) -> list[str]:
 
 
 def _what_it_does(translation: CodeTranslation, code: str) -> str:
-    """How a translation treats a code, for a message: "translates it to '11'", or "lists it as untranslatable"."""
+    """How a translation treats a code, for a message: "translates it to '11'", "translates it to '11' when
+    itt_qualification_aim is 001 or 002, else '12'", or "lists it as untranslatable".
+
+    The conditions are part of it: the same targets under other conditions translate some records otherwise.
+    """
     if code in translation.no_translation:
         return "lists it as untranslatable"
-    targets = " or ".join(f"'{to}'" for to in dict.fromkeys(a.to for a in translation.translate[code]))
+    targets = ", else ".join(dict.fromkeys(_alternative(a) for a in translation.translate[code]))
     return f"translates it to {targets}"
+
+
+def _alternative(alternative: Alternative) -> str:
+    tests = " and ".join(f"{field} is {_either(values)}" for field, values in sorted(alternative.when.items()))
+    return f"'{alternative.to}'" + (f" when {tests}" if tests else "")
+
+
+def _either(values: frozenset[str]) -> str:
+    ordered = sorted(values)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
 def _treats(translation: CodeTranslation, code: str) -> bool:
