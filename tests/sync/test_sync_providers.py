@@ -178,8 +178,8 @@ def test_a_training_partners_run_under_its_own_ukprn_says_why_its_records_are_an
     assert str(refused.value) == (
         f"no record of the inputs is provider {bolton}'s, the UKPRN this run sends for: by F_UKPRN they are "
         f"{bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees starting "
-        "from 2024 to 2025). The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs "
-        "are wrong: nothing was sent"
+        "in 2024 to 2025 or later). The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
+        "inputs are wrong: nothing was sent"
     )
     assert register.writes() == {}
 

@@ -45,7 +45,8 @@ describe(
     "file this trainee under <ukprn>, in another provider's place",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix="Send the record with its own provider's token. The eight training partners whose HESA records Register "
-    "moved under their accredited provider from 2024 to 2025 go with that provider's token by themselves; if the "
+    "moved under their accredited provider for trainees starting in 2024 to 2025 or later go with that provider's "
+    "token by themselves; if the "
     "UKPRN is another training partner of yours, give the record training_partner_ukprn with that UKPRN (a column "
     "mapped in a --mapping file) and it goes with yours.",
 )
@@ -66,7 +67,7 @@ describe(
     scope="mapping",
     fields=("training_partner_ukprn",),
     message="F_UKPRN <partner> is a training partner Register files under <accredited provider> for trainees "
-    "starting from 2024 to 2025: sent as training_partner_ukprn, as Register's HESA import did[; "
+    "starting in 2024 to 2025 or later: sent as training_partner_ukprn, as Register's HESA import did[; "
     "training_partner_urn '<urn>' is not sent, as Register would use it instead]",
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
@@ -92,6 +93,12 @@ class TrainingPartners:
 
     from_start_year: int
     accredited: dict[str, str]  # training partner UKPRN -> accredited provider UKPRN
+
+    @property
+    def starting(self) -> str:
+        """Which trainees, for messages: "starting in 2024 to 2025 or later" ("from 2024 to 2025" reads as a range
+        that a trainee starting in 2026 is outside of)."""
+        return f"starting in {cycle_label(self.from_start_year)} or later"
 
     def accredited_provider(self, ukprn: str | None, data: dict[str, Any]) -> str | None:
         """The provider a record of `ukprn` is filed under instead, or None when it stays the record's own.
@@ -139,8 +146,8 @@ def name_training_partner(record: TraineeRecord) -> None:
     data["training_partner_ukprn"] = partner
     record.issue(
         "training_partner_from_ukprn",
-        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees starting from "
-        f"{cycle_label(partners.from_start_year)}: sent as training_partner_ukprn, as Register's HESA import did"
+        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees "
+        f"{partners.starting}: sent as training_partner_ukprn, as Register's HESA import did"
         + (f"; training_partner_urn '{urn}' is not sent, as Register would use it instead" if urn else ""),
         field="training_partner_ukprn",
         value=partner,
@@ -215,8 +222,8 @@ class ProviderCheck:
         # contradiction ("by F_UKPRN they are 10007851's" of records whose F_UKPRN is 10007146).
         moved = sorted(key.split(" ")[::-1] for key in self._numbers if " " in key)
         why = "; ".join(
-            f"F_UKPRN {partner} is a training partner Register files under {provider} for trainees starting from "
-            f"{cycle_label(training_partners().from_start_year)}"
+            f"F_UKPRN {partner} is a training partner Register files under {provider} for trainees "
+            f"{training_partners().starting}"
             for partner, provider in moved[:SHOWN]
         )
         return (
@@ -240,7 +247,7 @@ class ProviderCheck:
             listed = ", ".join(f"{ukprn}: {counted(counts[ukprn], 'record')}" for ukprn in ranked[:SHOWN])
             if len(ranked) > SHOWN:
                 listed += f" and {len(ranked) - SHOWN:,} more"
-        from_cycle = cycle_label(training_partners().from_start_year)
+        starting = training_partners().starting
         for index, number in enumerate(self._of):
             if number < 0:
                 continue
@@ -248,7 +255,7 @@ class ProviderCheck:
             ukprn = partner or provider  # as the record gives it
             whose = (
                 f"ukprn '{ukprn}' (F_UKPRN) is a training partner Register files under {provider} for trainees "
-                f"starting from {from_cycle}"
+                f"{starting}"
                 if partner
                 else f"ukprn '{ukprn}' (F_UKPRN)"
             )
