@@ -113,3 +113,20 @@ def test_a_source_a_later_file_maps_otherwise_is_not_named(tmp_path, jobs):
     assert unseen(tmp_path / "r") == [("extract.xml", "middle_names", "F_MIDNAME")]
     result = CliRunner().invoke(cli, ["mappings", "check", str(xml), "--mapping", str(site), "--mapping", str(run)])
     assert "F_OLDNIN" not in result.output and "F_MIDNAME" in result.output
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_trainee_field_mapped_to_a_degrees_tag_is_named(tmp_path, jobs):
+    """A trainee field is read from the Student's own tags, never from its degrees': mapped to a degree's tag
+    (F_DEGEST), it is blank in every record although records have the tag. A degree field is read from the degrees
+    (and from the Student's own tags only in a record without any)."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n"
+        "    degrees:\n      fields:\n        subject: F_DEGSBJ1\n"
+    )
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=40, fmt="hesa-xml", seed=37, academic_cycle=2026, as_of=AS_OF)
+    assert "<F_DEGEST>" in xml.read_text(encoding="utf-8")
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=jobs)
+    assert unseen(tmp_path / "r") == [("extract.xml", "ni_number", "F_DEGEST")]
