@@ -211,6 +211,20 @@ class ProviderCheck:
         """The other providers the records are filed under, each once, in UKPRN order."""
         return sorted({key[:8] for key in self._numbers})
 
+    def moved(self) -> dict[str, tuple[str, int]]:
+        """The listed training partners whose records the run files under their accredited provider: partner
+        UKPRN -> (accredited provider UKPRN, records)."""
+        counts: dict[str, int] = {}
+        for number in self._of:
+            if number >= 0:
+                counts[number] = counts.get(number, 0) + 1
+        found: dict[str, tuple[str, int]] = {}
+        for key, number in self._numbers.items():
+            provider, _, partner = key.partition(" ")
+            if partner:
+                found[partner] = (provider, found.get(partner, (provider, 0))[1] + counts.get(number, 0))
+        return found
+
     def none_of_the_run(self) -> str | None:
         """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
         wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
