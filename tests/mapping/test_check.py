@@ -62,9 +62,51 @@ def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monke
         f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '11'; this file wins",
         f"{user}: training_route: '01': this file lists it as untranslatable, the bundled mappings/codes/legacy.yaml "
-        "(training_route) translates it to '11' or '12'; this file wins",
+        "(training_route) translates it to '11' when itt_qualification_aim is 001, 002, 003, 004, 007, 008 or 028, "
+        "else '12'; this file wins",
     ]
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "No problems found."
     assert load_mapping([user]).translations_for("sex").translate["1"][0].to == "10"  # and the file does win
+
+
+def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_path, monkeypatch):
+    """Later files win code by code: a site file's '1' -> '10', put back by the run's own file, does not win, so it
+    is not said to; where the later file covers only some of the fields (disability1 of disability*), it does."""
+    monkeypatch.chdir(tmp_path)
+    site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
+    site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n  disability*: {translate: {'00': '96'}}\n")
+    run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n  disability1: {translate: {'00': '95'}}\n")
+    config = load_mapping([site, run])
+    notes = [str(p) for p in check_mappings(config, load_reference()) if p.severity == "note"]
+    assert notes == [
+        f"{site}: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
+        "(disability*) translates it to '95'; this file wins",
+    ]
+    assert config.translations_for("sex").translate["1"][0].to == "11"
+    assert config.translations_for("disability2").translate["00"][0].to == "96"
+
+
+def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the_same(tmp_path, monkeypatch):
+    """The bundled route '01' is '11' for an undergraduate aim, else '12'; a file that keeps '11' for aim 001 alone
+    sends a trainee with aim 002 as '12' instead: a change, though both "translate it to '11' or '12'"."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {itt_qualification_aim: ['001']}}\n        - {to: '12', note: postgraduate}\n"
+    )
+    notes = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "note"]
+    assert notes == [
+        f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001, else "
+        "'12', the bundled mappings/codes/legacy.yaml (training_route) translates it to '11' when "
+        "itt_qualification_aim is 001, 002, 003, 004, 007, 008 or 028, else '12'; this file wins",
+    ]
+    same = tmp_path / "same.yaml"  # the bundled conditions in another order, other notes: nothing changes
+    same.write_text(
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {itt_qualification_aim: ['028', '001', '002', '003', '004', '007', '008']}}\n"
+        "        - {to: '12', note: ours}\n"
+    )
+    assert not [p for p in check_mappings(load_mapping([same]), load_reference()) if p.severity == "note"]

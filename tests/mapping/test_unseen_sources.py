@@ -94,3 +94,39 @@ def test_without_a_users_map_nothing_is_watched(tmp_path):
     generate(xml, count=20, fmt="hesa-xml", seed=35, academic_cycle=2026, as_of=AS_OF)
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r")
     assert unseen(tmp_path / "r") == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_source_a_later_file_maps_otherwise_is_not_named(tmp_path, jobs):
+    """Field maps merge key by key, the later file winning: the earlier file's source is never read, and the field is
+    not blank (it comes from the later file's), so neither validate nor `mappings check INPUT` names it."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
+    site.write_text("fields:\n  hesa:\n    trainee:\n      ni_number: F_OLDNIN\n      middle_names: F_MIDNAME\n")
+    run.write_text("fields:\n  hesa:\n    trainee:\n      ni_number: F_NIN\n")
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=30, fmt="hesa-xml", seed=36, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(site, run), jobs=jobs)
+    assert unseen(tmp_path / "r") == [("extract.xml", "middle_names", "F_MIDNAME")]
+    result = CliRunner().invoke(cli, ["mappings", "check", str(xml), "--mapping", str(site), "--mapping", str(run)])
+    assert "F_OLDNIN" not in result.output and "F_MIDNAME" in result.output
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_trainee_field_mapped_to_a_degrees_tag_is_named(tmp_path, jobs):
+    """A trainee field is read from the Student's own tags, never from its degrees': mapped to a degree's tag
+    (F_DEGEST), it is blank in every record although records have the tag. A degree field is read from the degrees
+    (and from the Student's own tags only in a record without any)."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n"
+        "    degrees:\n      fields:\n        subject: F_DEGSBJ1\n"
+    )
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=40, fmt="hesa-xml", seed=37, academic_cycle=2026, as_of=AS_OF)
+    assert "<F_DEGEST>" in xml.read_text(encoding="utf-8")
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=jobs)
+    assert unseen(tmp_path / "r") == [("extract.xml", "ni_number", "F_DEGEST")]

@@ -172,6 +172,55 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
     assert register.writes() == {} and not (tmp_path / "state").exists()
 
 
+def test_a_training_partners_run_under_its_own_ukprn_says_why_its_records_are_anothers(register, tmp_path):
+    """The University of Bolton's 2026 extract under Bolton's own UKPRN: every F_UKPRN is Bolton's, so "by F_UKPRN
+    they are Bath Spa's" alone contradicts the file; the stop says it is the training partner pairing."""
+    bolton, bath_spa = "10006841", "10000571"
+    source = mixed_extract(tmp_path / "bolton.csv", [bolton] * 2)
+    with pytest.raises(ConfigError) as refused:
+        register.sync(source, ukprn=bolton)
+    assert str(refused.value) == (
+        f"no record of the inputs is provider {bolton}'s, the UKPRN this run sends for: by F_UKPRN they are "
+        f"{bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees starting "
+        "in 2024 to 2025 or later). The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
+        "inputs are wrong: nothing was sent"
+    )
+    assert register.writes() == {}
+
+
+def test_a_training_partners_own_token_is_refused_for_the_records_filed_under_its_accredited_provider(tmp_path):
+    """The University of Bolton's nightly job without --ukprn, with Bolton's own token: its 2026 records are Bath
+    Spa's (hesa-formats.md §5 item 11), and were filed under Bolton with Bolton as their own training partner, the
+    lead school (F_SDLEAD) dropped. Register lists the token's trainees under Bolton: the run stops, as it does
+    with --ukprn."""
+    import httpx
+
+    from emulated import sync_options
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import sync_files
+
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+
+        def sync(path):
+            return sync_files([str(path)], sync_options(emulator, tmp_path, token, timeout=5.0))
+
+        def posts() -> int:
+            return httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
+
+        sync(mixed_extract(tmp_path / "unsaid.csv", [""]))  # no F_UKPRN: not checked, and sent
+        assert posts() == 1
+        with pytest.raises(ConfigError) as refused:
+            sync(mixed_extract(tmp_path / "bolton.csv", [bolton] * 3))
+        assert str(refused.value) == (
+            f"the API token is provider {bolton}'s (Register lists its trainees under that UKPRN), a training partner "
+            f"Register files under {bath_spa} for trainees starting in 2024 to 2025 or later: 3 records of F_UKPRN "
+            f"{bolton} are {bath_spa}'s, and would be filed under {bolton}. Nothing was written. Send them with "
+            f"{bath_spa}'s token and --ukprn {bath_spa}."
+        )
+        assert posts() == 1
+
+
 def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
     """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
     created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""

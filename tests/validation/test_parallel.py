@@ -230,6 +230,33 @@ def test_a_helper_that_stops_after_some_chunks_changes_nothing(
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
+def test_a_helper_that_stops_keeps_the_sources_the_parents_records_showed(
+    long_extract, small_chunks, tmp_path, monkeypatch
+):
+    """Only the file's first record has the tag a user's map names: once the helper stops, the input is read again
+    past the records already yielded, and what they showed must not be forgotten (no mapped_source_missing)."""
+    text = long_extract.read_text(encoding="utf-8")
+    first = text.index("<Student>") + len("<Student>")
+    xml = tmp_path / "rare-tag.xml"
+    xml.write_text(text[:first] + "<F_OURNIN>AB123456C</F_OURNIN>" + text[first:], encoding="utf-8")
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      ni_number: F_OURNIN\n")
+    real_send = parallel._Outbox.send
+
+    def send(self, message):
+        if isinstance(message, tuple) and len(message) == 3:
+            os._exit(3)  # as if killed before reporting its first chunk
+        real_send(self, message)
+
+    monkeypatch.setattr(parallel._Outbox, "send", send)
+    for jobs in (1, 2):
+        validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / str(jobs), mapping_files=(ours,), jobs=jobs)
+    assert small_chunks
+    assert reports_equal(tmp_path / "1", tmp_path / "2")
+    issues = json.loads((tmp_path / "2" / "report.json").read_text())["issues"]
+    assert not [i for i in issues if i["code"] == "mapped_source_missing"]
+
+
 @pytest.mark.parametrize(
     "damage",
     [

@@ -20,6 +20,7 @@ from register_batch.errors import ConfigError
 from register_batch.generate import generate
 from register_batch.jobs import convert_files, validate_files
 from register_batch.mapping import load_mapping
+from register_batch.validation.catalogue import CATALOGUE
 from register_batch.validation.providers import training_partners
 from register_batch.validation.runner import Checker
 
@@ -216,7 +217,7 @@ def test_a_ukprn_given_as_a_number_or_with_spaces_is_the_digits():
 
 
 # Training partners whose HESA records Register files under their accredited provider (hesa-formats.md §5 item 11):
-# the University of Bolton's records under Bath Spa University's, for trainees starting from 2024 to 2025.
+# the University of Bolton's records under Bath Spa University's, for trainees starting in 2024 to 2025 or later.
 BOLTON, BATH_SPA = "10006841", "10000571"
 
 
@@ -254,8 +255,8 @@ def test_a_listed_partners_record_goes_with_its_accredited_providers_token(tmp_p
     assert with_urn and len(with_urn) < 6  # the generator gives most records a lead school, some "not applicable"
     urn = with_urn[0]["message"].split("training_partner_urn '")[1].split("'")[0]
     assert with_urn[0]["message"] == (
-        f"F_UKPRN {BOLTON} is a training partner Register files under {BATH_SPA} for trainees starting from 2024 "
-        "to 2025: sent as training_partner_ukprn, as Register's HESA import did; "
+        f"F_UKPRN {BOLTON} is a training partner Register files under {BATH_SPA} for trainees starting in 2024 "
+        "to 2025 or later: sent as training_partner_ukprn, as Register's HESA import did; "
         f"training_partner_urn '{urn}' is not sent, as Register would use it instead"
     )
 
@@ -268,7 +269,7 @@ def test_under_the_partners_own_token_such_a_record_is_another_providers(tmp_pat
     assert [(i["code"], i["value"]) for i in found] == [("other_provider_record", BOLTON)] * 2
     assert found[0]["message"] == (
         f"ukprn '{BOLTON}' (F_UKPRN) is a training partner Register files under {BATH_SPA} for trainees starting "
-        f"from 2024 to 2025, not {BOLTON}, the provider this run sends for (--ukprn): Register would file this "
+        f"in 2024 to 2025 or later, not {BOLTON}, the provider this run sends for (--ukprn): Register would file this "
         f"trainee under {BOLTON}, in another provider's place"
     )
     assert (tmp_path / "1" / "issues.csv").read_bytes() == (tmp_path / "2" / "issues.csv").read_bytes()
@@ -296,7 +297,7 @@ def test_without_a_ukprn_a_partners_records_count_as_their_accredited_providers(
     assert [(i["code"], i["value"]) for i in found] == [("several_providers", BOLTON)] * 3  # two accounts
     assert found[0]["message"].startswith(
         f"ukprn '{BOLTON}' (F_UKPRN) is a training partner Register files under {BATH_SPA} for trainees starting "
-        f"from 2024 to 2025: the inputs hold records of 2 providers ({BATH_SPA}: 2 records, {BOLTON}: 1 record)"
+        f"in 2024 to 2025 or later: the inputs hold records of 2 providers ({BATH_SPA}: 2 records, {BOLTON}: 1 record)"
     )
 
 
@@ -310,3 +311,37 @@ def test_a_partner_the_record_names_itself_is_kept(tmp_path):
     convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
     body = json.loads(out.read_text())["data"]
     assert body["training_partner_ukprn"] == "10099999"
+
+
+def test_the_warnings_fix_advises_only_what_names_the_records_partner(tmp_path):
+    """A column mapped to training_partner_urn is left out like F_SDLEAD (Register's HESA import ignored the URN of
+    such a record), so the fix must not advise mapping one: only a training_partner_ukprn column wins."""
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=28, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},PARTNER_URN\n{lines[1]},136000\n", encoding="utf-8")
+    overlay = tmp_path / "partner.yaml"
+    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_urn: PARTNER_URN\n")
+    out = tmp_path / "out.jsonl"
+    convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
+    body = json.loads(out.read_text())["data"]
+    assert "training_partner_urn" not in body and body["training_partner_ukprn"] == BOLTON
+    fix = CATALOGUE["training_partner_from_ukprn"].fix
+    assert "map a column to training_partner_ukprn in a --mapping file" in fix
+    assert "or training_partner_urn" not in fix
+
+
+def test_the_messages_say_the_pairing_holds_for_later_cycles_too(tmp_path):
+    """A trainee starting in 2026 is moved as one starting in 2024 is: "starting from 2024 to 2025" read as a range
+    that ends before 2026, on the very records it was said of."""
+    path = tmp_path / "bolton-2026.xml"
+    generate(path, count=1, fmt="hesa-xml", seed=29, academic_cycle=2026, as_of=AS_OF, ukprn=BOLTON)
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BOLTON)
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    said = {
+        i["code"]: i["message"] for i in issues if i["code"] in ("training_partner_from_ukprn", "other_provider_record")
+    }
+    assert len(said) == 2
+    for message in said.values():
+        assert f"under {BATH_SPA} for trainees starting in 2024 to 2025 or later" in message
+        assert "from 2024 to 2025" not in message
+    assert "from 2024 to 2025" not in CATALOGUE["other_provider_record"].fix

@@ -116,22 +116,32 @@ class SourceWatch:
     A misspelt tag in a user's map matches nothing, and HESA XML ignores tags it does not know: the field would be
     blank in every record, unsaid. Each named source is a bit; a record is looked at only for the bits its input
     has not shown yet, so the cost ends once every source has been seen (a CSV's first record shows them all).
+    A source counts where the mapper reads it: a trainee field's among the record's own tags, a degree's or a
+    placement's in that group's rows (or, without them, as a column of its own, numbered in a CSV).
     """
 
     def __init__(self, config: MappingConfig) -> None:
         self.named = config.named_sources
+        groups = {
+            family: {"degrees": fmap.degree_group, "placements": fmap.placement_group}
+            for family, fmap in config.fields.items()
+        }
         self._watch = {
-            family: tuple((1 << n, frozenset(s.names)) for n, s in enumerate(self.named) if s.family == family)
+            family: tuple(
+                (1 << n, frozenset(s.names), _group_of(s, groups[family]))
+                for n, s in enumerate(self.named)
+                if s.family == family
+            )
             for family in FAMILIES
         }
-        self.everything = {family: sum(bit for bit, _names in watch) for family, watch in self._watch.items()}
+        self.everything = {family: sum(bit for bit, _names, _group in watch) for family, watch in self._watch.items()}
 
     def seen(self, raw: RawRecord, fmt: str, already: int) -> int:
         """The bits of the sources `raw` has, among those `already` lacks."""
         found = 0
         flat = fmt != "hesa-xml"  # numbered group columns (F_DEGSBJ1_2) are a CSV's; XML nests its groups
-        for bit, names in self._watch[family_of(fmt)]:
-            if not already & bit and _has_source(raw, names, flat):
+        for bit, names, group in self._watch[family_of(fmt)]:
+            if not already & bit and _has_source(raw, names, group, flat):
                 found |= bit
         return found
 
@@ -140,14 +150,28 @@ class SourceWatch:
         return [s for n, s in enumerate(self.named) if s.family in seen and not seen[s.family] & (1 << n)]
 
 
-def _has_source(raw: RawRecord, names: frozenset[str], flat: bool) -> bool:
-    """Whether the record has one of `names`: as a field, in a group's row (XML) or as a numbered column (`flat`)."""
+_TRAINEE_LEVEL = ""  # a source of the record itself, not of a group (trainee, withdrawal, deferral, provider)
+
+
+def _group_of(named: NamedSource, groups: dict[str, str | None]) -> str | None:
+    """The element name of the group a named source is read in (its key: fields.hesa.degrees.fields.subject),
+    _TRAINEE_LEVEL for the record's own fields, None for a group read from columns only (Register's CSV)."""
+    parts = named.key.split(".")
+    if len(parts) > 3 and parts[2] in groups and parts[3] == "fields":
+        return groups[parts[2]]
+    return _TRAINEE_LEVEL
+
+
+def _has_source(raw: RawRecord, names: frozenset[str], group: str | None, flat: bool) -> bool:
+    """Whether the record has one of `names` where the mapper reads it (Mapper._group_rows): a field of its own; a
+    group's rows when the record has that group; else a column, numbered too when `flat`."""
+    if group == _TRAINEE_LEVEL:
+        return not names.isdisjoint(raw.fields)
+    rows = raw.groups.get(group) if group else None
+    if rows is not None:
+        return any(not names.isdisjoint(row) for row in rows)
     fields = raw.fields
-    if not names.isdisjoint(fields):
-        return True
-    if any(not names.isdisjoint(row) for rows in raw.groups.values() for row in rows):
-        return True
-    return flat and any(_place(name, names) for name in fields)
+    return not names.isdisjoint(fields) or (flat and any(_place(name, names) for name in fields))
 
 
 # The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one

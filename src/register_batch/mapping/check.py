@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from register_batch.mapping.apply import Mapper, SourceWatch, family_of
-from register_batch.mapping.loader import CodeTranslation, MappingConfig, NamedSource
+from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig, NamedSource
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 
@@ -40,28 +40,52 @@ def _fields_of(translation: CodeTranslation) -> list[str]:
 
 
 def _what_it_does(translation: CodeTranslation, code: str) -> str:
-    """How a translation treats a code, for a message: "translates it to '11'", or "lists it as untranslatable"."""
+    """How a translation treats a code, for a message: "translates it to '11'", "translates it to '11' when
+    itt_qualification_aim is 001 or 002, else '12'", or "lists it as untranslatable".
+
+    The conditions are part of it: the same targets under other conditions translate some records otherwise.
+    """
     if code in translation.no_translation:
         return "lists it as untranslatable"
-    targets = " or ".join(f"'{to}'" for to in dict.fromkeys(a.to for a in translation.translate[code]))
+    targets = ", else ".join(dict.fromkeys(_alternative(a) for a in translation.translate[code]))
     return f"translates it to {targets}"
+
+
+def _alternative(alternative: Alternative) -> str:
+    tests = " and ".join(f"{field} is {_either(values)}" for field, values in sorted(alternative.when.items()))
+    return f"'{alternative.to}'" + (f" when {tests}" if tests else "")
+
+
+def _either(values: frozenset[str]) -> str:
+    ordered = sorted(values)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def _treats(translation: CodeTranslation, code: str) -> bool:
+    return code in translation.translate or code in translation.no_translation
 
 
 def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
     """Codes a user's file treats otherwise than a bundled translation of the same field does (notes).
 
     Later files win code by code (translations_for), which is how a user corrects a bundled translation; said so
-    that a file written for another purpose does not change a bundled translation unseen.
+    that a file written for another purpose does not change a bundled translation unseen. Only where the file does
+    win: a code a later file treats again for the same field is that file's.
     """
     bundled = config.codes[: config.bundled_codes]
+    users = config.codes[config.bundled_codes :]
     notes: list[MappingProblem] = []
-    for translation in config.codes[config.bundled_codes :]:
+    for number, translation in enumerate(users):
         fields = _fields_of(translation)
+        later = users[number + 1 :]
+        # The fields where a later user file treats the code again are that file's to win, not this one's.
+        wins = {
+            code: [f for f in fields if not any(_treats(u, code) and u.applies_to(f) for u in later)]
+            for code in [*translation.translate, *translation.no_translation]
+        }
         for earlier in bundled:
-            if not any(earlier.applies_to(f) for f in fields):
-                continue
-            for code in [*translation.translate, *translation.no_translation]:
-                if code not in earlier.translate and code not in earlier.no_translation:
+            for code, won in wins.items():
+                if not _treats(earlier, code) or not any(earlier.applies_to(f) for f in won):
                     continue
                 mine, theirs = _what_it_does(translation, code), _what_it_does(earlier, code)
                 if mine != theirs:

@@ -439,13 +439,16 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
         files.append(str(path))
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
+    # A later file's entry for a field replaces an earlier file's (field maps merge key by key): only the last one
+    # is read, so only it is watched for (an earlier file's source, absent from the input, blanks nothing).
+    read = {(family, key): (file, names) for file, family, key, names in named}
     return MappingConfig(
         fields=fields,
         codes=codes,
         files=files,
         named_sources=[
             NamedSource(file, family, key, tuple(namers[family](n) for n in names))
-            for file, family, key, names in named
+            for (family, key), (file, names) in read.items()
         ],
         bundled_codes=bundled_codes,
     )

@@ -57,7 +57,7 @@ from register_batch.sync.plan import (
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of
-from register_batch.validation.providers import checked_ukprn
+from register_batch.validation.providers import checked_ukprn, training_partners
 from register_batch.wording import counted
 
 log = logging.getLogger("register_batch.sync")
@@ -324,7 +324,14 @@ class StopSignals:
 class SyncRun:
     """One run against one target and state dir."""
 
-    def __init__(self, options: SyncOptions, client: RegisterClient, ledger: Ledger, progress: Progress):
+    def __init__(
+        self,
+        options: SyncOptions,
+        client: RegisterClient,
+        ledger: Ledger,
+        progress: Progress,
+        moved: dict[str, tuple[str, int]] | None = None,
+    ):
         self.options = options
         self.client = client
         self.ledger = ledger
@@ -332,6 +339,9 @@ class SyncRun:
         self.as_of = options.as_of or date.today()
         self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
+        # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
+        # the partner's own token is refused for them without --ukprn too.
+        self.moved = moved or {}
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -373,17 +383,31 @@ class SyncRun:
         token's: the first one read tells whether the run's records (checked against --ukprn when they were
         validated) would go to the provider they are of. A wrong token (another client's, in a vendor's job) is
         caught here; with nothing listed yet (a first load) there is nothing to tell by.
+
+        Without --ukprn, the token of a training partner whose records the run files under their accredited provider
+        (hesa-formats.md §5 item 11) is refused: its own extract, sent with its own token, would put the accredited
+        provider's trainees in the partner's account, each its own training partner.
         """
         expected = self.options.ukprn
         listed = trainee.get("ukprn")
-        if expected and listed:
-            if str(listed) != expected:
-                raise ConfigError(
-                    f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
-                    f"{expected}'s, given with {self.options.ukprn_source}: nothing was written. Use {expected}'s "
-                    f"token, or correct {self.options.ukprn_source}."
-                )
-            self.provider_seen = True
+        if not listed or not (expected or self.moved):
+            return
+        if expected and str(listed) != expected:
+            raise ConfigError(
+                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
+                f"{expected}'s, given with {self.options.ukprn_source}: nothing was written. Use {expected}'s "
+                f"token, or correct {self.options.ukprn_source}."
+            )
+        if not expected and str(listed) in self.moved:
+            accredited, records = self.moved[str(listed)]
+            raise ConfigError(
+                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), a training "
+                f"partner Register files under {accredited} for trainees {training_partners().starting}: "
+                f"{counted(records, 'record')} of F_UKPRN {listed} {'is' if records == 1 else 'are'} {accredited}'s, "
+                f"and would be filed under {listed}. Nothing was written. Send them with {accredited}'s token and "
+                f"--ukprn {accredited}."
+            )
+        self.provider_seen = True
 
     PROBED_CYCLES = 6  # one-trainee listings that look for the token's provider: next cycle, this one, four before
 
@@ -392,9 +416,10 @@ class SyncRun:
         other recent cycles, so a token of another provider that has trainees there is still caught.
 
         One request per cycle (a page of one), from next cycle back, stopping at the first trainee or at a cycle
-        before Register's first (422); nothing when no `--ukprn` was given or a listing already showed the provider.
+        before Register's first (422); nothing when no `--ukprn` was given (and no training partner's records are
+        filed under their accredited provider) or a listing already showed the provider.
         """
-        if not self.options.ukprn or self.provider_seen:
+        if not (self.options.ukprn or self.moved) or self.provider_seen:
             return
         current = cycle_of(self.as_of)
         for cycle in range(current + 1, current + 1 - self.PROBED_CYCLES, -1):
@@ -756,7 +781,7 @@ def sync_files(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
         try:
-            return _run(inputs, options, records, report, client, ledger, progress)
+            return _run(inputs, options, records, report, client, ledger, progress, checker.providers.moved())
         except BaseException as exc:
             ledger.stop_run(f"{type(exc).__name__}: {exc}")
             raise
@@ -775,9 +800,10 @@ def _run(
     client: RegisterClient,
     ledger: Ledger,
     progress: Progress,
+    moved: dict[str, tuple[str, int]] | None = None,
 ) -> SyncResult:
     stops = StopSignals()
-    run = SyncRun(options, client, ledger, progress)
+    run = SyncRun(options, client, ledger, progress, moved)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     unmatched: list[dict[str, Any]] = []

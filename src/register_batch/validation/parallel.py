@@ -381,15 +381,18 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
         # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
         before = checker.inputs[known:]
         del checker.inputs[known:]
-        yield from _rest(checker, path, done, before[0].vintages if before else {})
+        yield from _rest(checker, path, done, before[0] if before else None)
     finally:
         helped.close()
 
 
-def _rest(checker: Checker, path: str, skip: int, vintages: dict[str, int]) -> Iterator[TraineeRecord]:
+def _rest(checker: Checker, path: str, skip: int, earlier: InputInfo | None) -> Iterator[TraineeRecord]:
+    """The input read again from its start, its first `skip` records already yielded: what they told of the input
+    (`earlier`: its layouts, the mapped sources they have) is kept, as the skipped records are not looked at."""
     for index, (info, raw) in enumerate(checker.raw_records([path], select=lambda i: i >= skip)):
-        if index == 0:
-            info.vintages.update(vintages)
+        if index == 0 and earlier is not None:
+            info.vintages.update(earlier.vintages)
+            info.sources_seen = earlier.sources_seen
         if index < skip:
             continue
         record = checker.check(info, raw)

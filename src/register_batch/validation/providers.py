@@ -45,7 +45,8 @@ describe(
     "file this trainee under <ukprn>, in another provider's place",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix="Send the record with its own provider's token. The eight training partners whose HESA records Register "
-    "moved under their accredited provider from 2024 to 2025 go with that provider's token by themselves; if the "
+    "moved under their accredited provider for trainees starting in 2024 to 2025 or later go with that provider's "
+    "token by themselves; if the "
     "UKPRN is another training partner of yours, give the record training_partner_ukprn with that UKPRN (a column "
     "mapped in a --mapping file) and it goes with yours.",
 )
@@ -66,12 +67,13 @@ describe(
     scope="mapping",
     fields=("training_partner_ukprn",),
     message="F_UKPRN <partner> is a training partner Register files under <accredited provider> for trainees "
-    "starting from 2024 to 2025: sent as training_partner_ukprn, as Register's HESA import did[; "
-    "training_partner_urn '<urn>' (F_SDLEAD) is not sent, as Register would use it instead]",
+    "starting in 2024 to 2025 or later: sent as training_partner_ukprn, as Register's HESA import did[; "
+    "training_partner_urn '<urn>' is not sent, as Register would use it instead]",
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
     fix="Nothing to do if the partner trains the trainee. If the training partner is another one, map a column "
-    "to training_partner_ukprn (or training_partner_urn) in a --mapping file: the partner the record names wins.",
+    "to training_partner_ukprn in a --mapping file: the UKPRN the record names wins. A training_partner_urn "
+    "(F_SDLEAD, or a column mapped to it) is never sent with such a record, as Register's HESA import ignored it.",
     severity=Severity.WARNING,
 )
 
@@ -91,6 +93,12 @@ class TrainingPartners:
 
     from_start_year: int
     accredited: dict[str, str]  # training partner UKPRN -> accredited provider UKPRN
+
+    @property
+    def starting(self) -> str:
+        """Which trainees, for messages: "starting in 2024 to 2025 or later" ("from 2024 to 2025" reads as a range
+        that a trainee starting in 2026 is outside of)."""
+        return f"starting in {cycle_label(self.from_start_year)} or later"
 
     def accredited_provider(self, ukprn: str | None, data: dict[str, Any]) -> str | None:
         """The provider a record of `ukprn` is filed under instead, or None when it stays the record's own.
@@ -138,8 +146,8 @@ def name_training_partner(record: TraineeRecord) -> None:
     data["training_partner_ukprn"] = partner
     record.issue(
         "training_partner_from_ukprn",
-        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees starting from "
-        f"{cycle_label(partners.from_start_year)}: sent as training_partner_ukprn, as Register's HESA import did"
+        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees "
+        f"{partners.starting}: sent as training_partner_ukprn, as Register's HESA import did"
         + (f"; training_partner_urn '{urn}' is not sent, as Register would use it instead" if urn else ""),
         field="training_partner_ukprn",
         value=partner,
@@ -203,6 +211,20 @@ class ProviderCheck:
         """The other providers the records are filed under, each once, in UKPRN order."""
         return sorted({key[:8] for key in self._numbers})
 
+    def moved(self) -> dict[str, tuple[str, int]]:
+        """The listed training partners whose records the run files under their accredited provider: partner
+        UKPRN -> (accredited provider UKPRN, records)."""
+        counts: dict[str, int] = {}
+        for number in self._of:
+            if number >= 0:
+                counts[number] = counts.get(number, 0) + 1
+        found: dict[str, tuple[str, int]] = {}
+        for key, number in self._numbers.items():
+            provider, _, partner = key.partition(" ")
+            if partner:
+                found[partner] = (provider, found.get(partner, (provider, 0))[1] + counts.get(number, 0))
+        return found
+
     def none_of_the_run(self) -> str | None:
         """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
         wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
@@ -210,10 +232,18 @@ class ProviderCheck:
             return None
         providers = self._providers()
         found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
+        # A listed partner's F_UKPRN is not the provider named: said why, or the partner's own run reads as a
+        # contradiction ("by F_UKPRN they are 10007851's" of records whose F_UKPRN is 10007146).
+        moved = sorted(key.split(" ")[::-1] for key in self._numbers if " " in key)
+        why = "; ".join(
+            f"F_UKPRN {partner} is a training partner Register files under {provider} for trainees "
+            f"{training_partners().starting}"
+            for partner, provider in moved[:SHOWN]
+        )
         return (
             f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
-            f"{found}'s. The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
-            "inputs are wrong: nothing was sent"
+            f"{found}'s{f' ({why})' if why else ''}. The ukprn setting (--ukprn, register-batch.toml or "
+            "$REGISTER_BATCH_UKPRN) or the inputs are wrong: nothing was sent"
         )
 
     def issues(self, identity: Callable[[int], Identity]) -> Iterator[tuple[int, Issue]]:
@@ -231,7 +261,7 @@ class ProviderCheck:
             listed = ", ".join(f"{ukprn}: {counted(counts[ukprn], 'record')}" for ukprn in ranked[:SHOWN])
             if len(ranked) > SHOWN:
                 listed += f" and {len(ranked) - SHOWN:,} more"
-        from_cycle = cycle_label(training_partners().from_start_year)
+        starting = training_partners().starting
         for index, number in enumerate(self._of):
             if number < 0:
                 continue
@@ -239,7 +269,7 @@ class ProviderCheck:
             ukprn = partner or provider  # as the record gives it
             whose = (
                 f"ukprn '{ukprn}' (F_UKPRN) is a training partner Register files under {provider} for trainees "
-                f"starting from {from_cycle}"
+                f"{starting}"
                 if partner
                 else f"ukprn '{ukprn}' (F_UKPRN)"
             )
