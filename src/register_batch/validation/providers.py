@@ -214,7 +214,7 @@ class ProviderCheck:
     def moved(self) -> dict[str, tuple[str, int]]:
         """The listed training partners whose records the run files under their accredited provider: partner
         UKPRN -> (accredited provider UKPRN, records)."""
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}  # key number -> records
         for number in self._of:
             if number >= 0:
                 counts[number] = counts.get(number, 0) + 1
