@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from register_batch.cli import cli
 from register_batch.mapping import load_mapping
 from register_batch.mapping.check import check_mappings
 from register_batch.reference import load_reference
+
+
+def notes_of(*user_files: Path) -> list[str]:
+    """`mappings check`'s notes for the bundled files overlaid by these user files, as printed."""
+    config = load_mapping(list(user_files))
+    return [str(p) for p in check_mappings(config, load_reference()) if p.severity == "note"]
 
 
 def test_bundled_mappings_translate_only_to_real_codes():
@@ -57,7 +65,7 @@ def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monke
         "codes:\n  sex:\n    translate:\n      '1': '10'\n      '2': '10'\n      M: '11'\n"
         "  training_route:\n    no_translation:\n      '01': decide by hand\n"
     )
-    notes = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "note"]
+    notes = notes_of(user)
     assert notes == [  # '2' is translated as the bundled file does, and M is new: neither is noted
         f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '11'; this file wins",
@@ -78,12 +86,11 @@ def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_p
     site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
     site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n  disability*: {translate: {'00': '96'}}\n")
     run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n  disability1: {translate: {'00': '95'}}\n")
-    config = load_mapping([site, run])
-    notes = [str(p) for p in check_mappings(config, load_reference()) if p.severity == "note"]
-    assert notes == [
+    assert notes_of(site, run) == [
         f"{site}: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
         "(disability*) translates it to '95'; this file wins",
     ]
+    config = load_mapping([site, run])
     assert config.translations_for("sex").translate["1"][0].to == "11"
     assert config.translations_for("disability2").translate["00"][0].to == "96"
 
@@ -97,7 +104,7 @@ def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the
         "codes:\n  training_route:\n    translate:\n      '01':\n"
         "        - {to: '11', when: {itt_qualification_aim: ['001']}}\n        - {to: '12', note: postgraduate}\n"
     )
-    notes = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "note"]
+    notes = notes_of(user)
     assert notes == [
         f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001, else "
         "'12', the bundled mappings/codes/legacy.yaml (training_route) translates it to '11' when "

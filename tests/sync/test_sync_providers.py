@@ -67,20 +67,26 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     assert register.writes() == {"POST /trainees": 3}
 
 
-def test_the_embedded_emulator_stands_in_for_the_provider_given(tmp_path, monkeypatch):
-    """A rehearsal with --ukprn against the embedded emulator: its provider has that UKPRN, so reruns go ahead."""
+def sync_twice_embedded(tmp_path, monkeypatch, ukprns: list[str], given: str) -> None:
+    """`sync --ukprn given` of an extract of `ukprns` twice, against the embedded emulator (it stands in for `given`):
+    every record created, then unchanged."""
     from click.testing import CliRunner
 
     from register_batch.cli import cli
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("REGISTER_API_URL", raising=False)
-    source = mixed_extract(tmp_path / "ours.csv", [OURS] * 2)
-    args = ["sync", str(source), "--ukprn", OURS, "--as-of", "2026-11-28"]
+    source = mixed_extract(tmp_path / "extract.csv", ukprns)
+    args = ["sync", str(source), "--ukprn", given, "--as-of", "2026-11-28"]
     first = CliRunner().invoke(cli, args)
-    assert first.exit_code == 0 and "2 records: 2 created." in first.output, first.output
+    assert first.exit_code == 0 and f"{len(ukprns)} records: {len(ukprns)} created." in first.output, first.output
     again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 0 and "2 records: 2 unchanged." in again.output, again.output
+    assert again.exit_code == 0 and f"{len(ukprns)} records: {len(ukprns)} unchanged." in again.output, again.output
+
+
+def test_the_embedded_emulator_stands_in_for_the_provider_given(tmp_path, monkeypatch):
+    """A rehearsal with --ukprn against the embedded emulator: its provider has that UKPRN, so reruns go ahead."""
+    sync_twice_embedded(tmp_path, monkeypatch, [OURS] * 2, OURS)
 
 
 def test_an_emulator_provider_can_be_given_its_ukprn(tmp_path):
@@ -229,14 +235,7 @@ def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path
     from register_batch.cli import cli
 
     bolton, bath_spa = "10006841", "10000571"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("REGISTER_API_URL", raising=False)
-    source = mixed_extract(tmp_path / "bolton.csv", [bolton] * 2)
-    args = ["sync", str(source), "--ukprn", bath_spa, "--as-of", "2026-11-28"]
-    first = CliRunner().invoke(cli, args)
-    assert first.exit_code == 0 and "2 records: 2 created." in first.output, first.output
-    again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 0 and "2 records: 2 unchanged." in again.output, again.output
+    sync_twice_embedded(tmp_path, monkeypatch, [bolton] * 2, bath_spa)
     exported = tmp_path / "held.jsonl"
     done = CliRunner().invoke(cli, ["export", "--academic-cycle", "2026", "--to", "jsonl", "--output", str(exported)])
     assert done.exit_code == 0, done.output

@@ -301,29 +301,27 @@ def test_without_a_ukprn_a_partners_records_count_as_their_accredited_providers(
     )
 
 
-def test_a_partner_the_record_names_itself_is_kept(tmp_path):
-    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=27, fmt="hesa-csv")
+def bolton_body_with(tmp_path: Path, field: str, value: str, *, seed: int) -> dict:
+    """The body `convert` sends for one Bolton record (2026 start) whose extract has a column mapped to `field`."""
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=seed, fmt="hesa-csv")
     lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text(f"{lines[0]},PARTNER_UKPRN\n{lines[1]},10099999\n", encoding="utf-8")
+    path.write_text(f"{lines[0]},OUR_COLUMN\n{lines[1]},{value}\n", encoding="utf-8")
     overlay = tmp_path / "partner.yaml"
-    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_ukprn: PARTNER_UKPRN\n")
+    overlay.write_text(f"fields:\n  hesa:\n    trainee:\n      {field}: OUR_COLUMN\n")
     out = tmp_path / "out.jsonl"
     convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
-    body = json.loads(out.read_text())["data"]
+    return json.loads(out.read_text())["data"]
+
+
+def test_a_partner_the_record_names_itself_is_kept(tmp_path):
+    body = bolton_body_with(tmp_path, "training_partner_ukprn", "10099999", seed=27)
     assert body["training_partner_ukprn"] == "10099999"
 
 
 def test_the_warnings_fix_advises_only_what_names_the_records_partner(tmp_path):
     """A column mapped to training_partner_urn is left out like F_SDLEAD (Register's HESA import ignored the URN of
     such a record), so the fix must not advise mapping one: only a training_partner_ukprn column wins."""
-    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=28, fmt="hesa-csv")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text(f"{lines[0]},PARTNER_URN\n{lines[1]},136000\n", encoding="utf-8")
-    overlay = tmp_path / "partner.yaml"
-    overlay.write_text("fields:\n  hesa:\n    trainee:\n      training_partner_urn: PARTNER_URN\n")
-    out = tmp_path / "out.jsonl"
-    convert_files([str(path)], to="jsonl", output=out, as_of=AS_OF, ukprn=BATH_SPA, mapping_files=(overlay,))
-    body = json.loads(out.read_text())["data"]
+    body = bolton_body_with(tmp_path, "training_partner_urn", "136000", seed=28)
     assert "training_partner_urn" not in body and body["training_partner_ukprn"] == BOLTON
     fix = CATALOGUE["training_partner_from_ukprn"].fix
     assert "map a column to training_partner_ukprn in a --mapping file" in fix

@@ -223,6 +223,11 @@ def _swallowed_rows(cell: str, width: int) -> bool:
     return any(part.count(",") >= max(2, width // 2) for part in later)
 
 
+def _file_warning(path: str, code: str, message: str, *, line: int | None = None) -> Issue:
+    """A warning about a whole input file (no record): what a file-scope rule of the catalogue reports."""
+    return Issue(input=path, line=line, code=code, severity=Severity.WARNING, message=message)
+
+
 def note_upload_size(info: InputInfo, size: int) -> None:
     """Warn that Register's own CSV upload would refuse a Register CSV this large (hesa-formats.md §3.2 item 3).
 
@@ -231,15 +236,11 @@ def note_upload_size(info: InputInfo, size: int) -> None:
     if info.format != "register-csv" or size <= REGISTER_UPLOAD_MAX_BYTES:
         return
     info.issues.append(
-        Issue(
-            input=info.path,
-            code="too_large_for_upload",
-            severity=Severity.WARNING,
-            message=(
-                f"the file is {size:,} bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must "
-                'be smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files '
-                "that fit"
-            ),
+        _file_warning(
+            info.path,
+            "too_large_for_upload",
+            f"the file is {size:,} bytes: Register's CSV upload refuses a file over 1 MB (\"The selected file must be "
+            'smaller than 1MB"); `register-batch convert --to register-csv` splits its trainees into files that fit',
         )
     )
 
@@ -265,15 +266,12 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     missing = [c for c in layout.expected if c not in present]
     if missing:
         info.issues.append(
-            Issue(
-                input=name,
+            _file_warning(
+                name,
+                "missing_columns",
+                f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
+                "they are read as blank, and Register's own CSV upload would reject this file",
                 line=1,
-                code="missing_columns",
-                severity=Severity.WARNING,
-                message=(
-                    f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
-                    "they are read as blank, and Register's own CSV upload would reject this file"
-                ),
             )
         )
     width = len(header)
@@ -398,15 +396,12 @@ class _Untrimmed:
 
     def issue(self, name: str) -> Issue:
         line, column, cell = self.first or (0, "", "")
-        return Issue(
-            input=name,
-            code="untrimmed_values",
-            severity=Severity.WARNING,
-            message=(
-                f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
-                f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no "
-                "code or date written so (and keeps the spaces in a name)"
-            ),
+        return _file_warning(
+            name,
+            "untrimmed_values",
+            f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
+            f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no code "
+            "or date written so (and keeps the spaces in a name)",
         )
 
 
@@ -424,16 +419,12 @@ def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | 
     blank = next((n for n, cell in enumerate(header, start=1) if not _strip_apostrophe(cell.strip()).strip()), None)
     if blank is not None:
         info.issues.append(
-            Issue(
-                input=info.path,
+            _file_warning(
+                info.path,
+                "blank_header",
+                f"column {blank} has a blank header (a comma after the last column name): register-batch reads past "
+                'it, but Register\'s CSV upload refuses the file ("The selected CSV file has structural issues")',
                 line=1,
-                code="blank_header",
-                severity=Severity.WARNING,
-                message=(
-                    f"column {blank} has a blank header (a comma after the last column name): register-batch reads "
-                    "past it, but Register's CSV upload refuses the file (\"The selected CSV file has structural "
-                    'issues")'
-                ),
             )
         )
     template = frozenset(layout.expected)
@@ -444,16 +435,13 @@ def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | 
     ]
     if extra:
         info.issues.append(
-            Issue(
-                input=info.path,
+            _file_warning(
+                info.path,
+                "extra_columns",
+                f"the header has {len(extra)} column{'s' if len(extra) > 1 else ''} that Register's template does "
+                f"not ({', '.join(repr(c) for c in extra)}): register-batch reads "
+                f"{'them' if len(extra) > 1 else 'it'}, but Register's CSV upload refuses a file with extra columns",
                 line=1,
-                code="extra_columns",
-                severity=Severity.WARNING,
-                message=(
-                    f"the header has {len(extra)} column{'s' if len(extra) > 1 else ''} that Register's template does "
-                    f"not ({', '.join(repr(c) for c in extra)}): register-batch reads "
-                    f"{'them' if len(extra) > 1 else 'it'}, but Register's CSV upload refuses a file with extra columns"
-                ),
             )
         )
 
