@@ -256,8 +256,8 @@ def test_a_listed_partners_record_goes_with_its_accredited_providers_token(tmp_p
     urn = with_urn[0]["message"].split("training_partner_urn '")[1].split("'")[0]
     assert with_urn[0]["message"] == (
         f"F_UKPRN {BOLTON} is a training partner Register files under {BATH_SPA} for trainees starting in 2024 "
-        "to 2025 or later: sent as training_partner_ukprn, as Register's HESA import did; "
-        f"training_partner_urn '{urn}' is not sent, as Register would use it instead"
+        "to 2025 or later: the record names it as training_partner_ukprn, as Register's HESA import did; "
+        f"training_partner_urn '{urn}' is left out, as Register would use it instead"
     )
 
 

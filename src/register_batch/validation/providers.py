@@ -67,8 +67,8 @@ describe(
     scope="mapping",
     fields=("training_partner_ukprn",),
     message="F_UKPRN <partner> is a training partner Register files under <accredited provider> for trainees "
-    "starting in 2024 to 2025 or later: sent as training_partner_ukprn, as Register's HESA import did[; "
-    "training_partner_urn '<urn>' is not sent, as Register would use it instead]",
+    "starting in 2024 to 2025 or later: the record names it as training_partner_ukprn, as Register's HESA import did[; "
+    "training_partner_urn '<urn>' is left out, as Register would use it instead]",
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
     fix="Nothing to do if the partner trains the trainee. If the training partner is another one, map a column "
@@ -147,8 +147,8 @@ def name_training_partner(record: TraineeRecord) -> None:
     record.issue(
         "training_partner_from_ukprn",
         f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees "
-        f"{partners.starting}: sent as training_partner_ukprn, as Register's HESA import did"
-        + (f"; training_partner_urn '{urn}' is not sent, as Register would use it instead" if urn else ""),
+        f"{partners.starting}: the record names it as training_partner_ukprn, as Register's HESA import did"
+        + (f"; training_partner_urn '{urn}' is left out, as Register would use it instead" if urn else ""),
         field="training_partner_ukprn",
         value=partner,
         severity=Severity.WARNING,
