@@ -187,3 +187,21 @@ def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_pa
     with pytest.raises(ConfigError) as caught:
         load_mapping([user])
     assert "fields.hesa.trainee.ethnicity" in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
+    """The bundled map reads Register's CSV placements from three URN columns, which win over placement fields: a
+    user's `placements.fields` was never read (from the review of this session's features)."""
+    from register_batch.generate import generate
+    from register_batch.validation.runner import Checker
+
+    path = tmp_path / "register.csv"
+    generate(path, count=1, fmt="register-csv", seed=41, academic_cycle=2026)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},our school urn,our school name\n{lines[1]},136000,Our School\n", encoding="utf-8")
+    overlay = tmp_path / "ours.yaml"
+    overlay.write_text(
+        "fields:\n  register-csv:\n    placements:\n      fields: {urn: our school urn, name: our school name}\n"
+    )
+    [record] = Checker(mapping=load_mapping([overlay])).records([str(path)])
+    assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Our School"}]

@@ -388,6 +388,17 @@ def _check_overlay(overlay: Any, where: str) -> None:
     _table((overlay.get("placements") or {}).get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields")
 
 
+def _one_placement_layout(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Placements come from URN columns (`placements.columns`) or from fields of a group (`placements.fields`), and
+    the columns win when both are there (Mapper._placements): a user's file that maps placement fields replaces the
+    bundled columns (Register's CSV maps three URN columns), or its entries would never be read."""
+    mine = overlay.get("placements") or {}
+    placements = merged.get("placements") or {}
+    if mine.get("fields") and not mine.get("columns"):
+        placements.pop("columns", None)
+    return merged
+
+
 def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
     """(family, key path, names) of every field a user's overlay reads, with the names as written."""
     where = f"fields.{family}"
@@ -433,7 +444,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
             if family not in FAMILIES:
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
             _check_overlay(overlay or {}, f"{path}: fields.{family}")
-            field_docs[family] = _merge(field_docs[family], overlay or {})
+            field_docs[family] = _one_placement_layout(_merge(field_docs[family], overlay or {}), overlay or {})
             named.extend((str(path), *found) for found in _named_sources(family, overlay or {}))
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))
