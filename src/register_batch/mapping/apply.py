@@ -154,12 +154,9 @@ _TRAINEE_LEVEL = ""  # a source of the record itself, not of a group (trainee, w
 
 
 def _group_of(named: NamedSource, groups: dict[str, str | None]) -> str | None:
-    """The element name of the group a named source is read in (its key: fields.hesa.degrees.fields.subject),
-    _TRAINEE_LEVEL for the record's own fields, None for a group read from columns only (Register's CSV)."""
-    parts = named.key.split(".")
-    if len(parts) > 3 and parts[2] in groups and parts[3] == "fields":
-        return groups[parts[2]]
-    return _TRAINEE_LEVEL
+    """The element name of the group a named source is read in, _TRAINEE_LEVEL for the record's own fields, None for
+    a group read from columns only (Register's CSV)."""
+    return _TRAINEE_LEVEL if named.group is None else groups[named.group]
 
 
 def _has_source(raw: RawRecord, names: frozenset[str], group: str | None, flat: bool) -> bool:

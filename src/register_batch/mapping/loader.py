@@ -97,6 +97,7 @@ class NamedSource:
     family: str
     key: str  # fields.hesa.trainee.provider_trainee_id
     names: tuple[str, ...]  # as the readers hand them over (see _namer)
+    group: str | None = None  # `degrees` or `placements` for a field of a group's rows; None: the record's own
 
 
 @dataclass
@@ -399,17 +400,18 @@ def _one_placement_layout(merged: dict[str, Any], overlay: dict[str, Any]) -> di
     return merged
 
 
-def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(family, key path, names) of every field a user's overlay reads, with the names as written."""
+def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    """(family, key path, names, group) of every field a user's overlay reads, with the names as written."""
     where = f"fields.{family}"
-    tables = [
-        (f"{where}.{section}", overlay.get(section)) for section in ("trainee", "withdrawal", "deferral", "provider")
+    tables: list[tuple[str, Any, str | None]] = [
+        (f"{where}.{section}", overlay.get(section), None)
+        for section in ("trainee", "withdrawal", "deferral", "provider")
     ]
     for group in GROUP_KEYS:
-        tables.append((f"{where}.{group}.fields", (overlay.get(group) or {}).get("fields")))
+        tables.append((f"{where}.{group}.fields", (overlay.get(group) or {}).get("fields"), group))
     return [
-        (family, f"{path}.{api_field}", _sources(value, path))
-        for path, table in tables
+        (family, f"{path}.{api_field}", _sources(value, path), group)
+        for path, table, group in tables
         for api_field, value in (table or {}).items()
     ]
 
@@ -423,7 +425,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
     }
     codes: list[CodeTranslation] = []
     files = []
-    named: list[tuple[str, str, str, tuple[str, ...]]] = []
+    named: list[tuple[str, str, str, tuple[str, ...], str | None]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
@@ -452,14 +454,14 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
     namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
     # A later file's entry for a field replaces an earlier file's (field maps merge key by key): only the last one
     # is read, so only it is watched for (an earlier file's source, absent from the input, blanks nothing).
-    read = {(family, key): (file, names) for file, family, key, names in named}
+    read = {(family, key): (file, names, group) for file, family, key, names, group in named}
     return MappingConfig(
         fields=fields,
         codes=codes,
         files=files,
         named_sources=[
-            NamedSource(file, family, key, tuple(namers[family](n) for n in names))
-            for (family, key), (file, names) in read.items()
+            NamedSource(file, family, key, tuple(namers[family](n) for n in names), group)
+            for (family, key), (file, names, group) in read.items()
         ],
         bundled_codes=bundled_codes,
     )
