@@ -401,8 +401,8 @@ class SyncRun:
         if not expected and str(listed) in self.moved:
             accredited, records = self.moved[str(listed)]
             raise ConfigError(
-                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), a training "
-                f"partner Register files under {accredited} for trainees {training_partners().starting}: "
+                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), "
+                f"{training_partners().filed_under(accredited)}: "
                 f"{counted(records, 'record')} of F_UKPRN {listed} {'is' if records == 1 else 'are'} {accredited}'s, "
                 f"and would be filed under {listed}. Nothing was written. Send them with {accredited}'s token and "
                 f"--ukprn {accredited}."

@@ -11,6 +11,7 @@ belong to the run's provider are errors, which keeps them out of `sync` and `con
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -94,11 +95,13 @@ class TrainingPartners:
     from_start_year: int
     accredited: dict[str, str]  # training partner UKPRN -> accredited provider UKPRN
 
-    @property
-    def starting(self) -> str:
-        """Which trainees, for messages: "starting in 2024 to 2025 or later" ("from 2024 to 2025" reads as a range
-        that a trainee starting in 2026 is outside of)."""
-        return f"starting in {cycle_label(self.from_start_year)} or later"
+    def filed_under(self, accredited: str) -> str:
+        """What such a partner is, for messages: "a training partner Register files under 10000571 for trainees
+        starting in 2024 to 2025 or later" ("from 2024 to 2025" read as a range that a 2026 trainee is outside of)."""
+        return (
+            f"a training partner Register files under {accredited} for trainees starting in "
+            f"{cycle_label(self.from_start_year)} or later"
+        )
 
     def accredited_provider(self, ukprn: str | None, data: dict[str, Any]) -> str | None:
         """The provider a record of `ukprn` is filed under instead, or None when it stays the record's own.
@@ -146,8 +149,8 @@ def name_training_partner(record: TraineeRecord) -> None:
     data["training_partner_ukprn"] = partner
     record.issue(
         "training_partner_from_ukprn",
-        f"F_UKPRN {partner} is a training partner Register files under {accredited} for trainees "
-        f"{partners.starting}: the record names it as training_partner_ukprn, as Register's HESA import did"
+        f"F_UKPRN {partner} is {partners.filed_under(accredited)}: the record names it as training_partner_ukprn, "
+        "as Register's HESA import did"
         + (f"; training_partner_urn '{urn}' is left out, as Register would use it instead" if urn else ""),
         field="training_partner_ukprn",
         value=partner,
@@ -211,19 +214,20 @@ class ProviderCheck:
         """The other providers the records are filed under, each once, in UKPRN order."""
         return sorted({key[:8] for key in self._numbers})
 
+    def _records_per_key(self) -> Counter[int]:
+        """Records of another provider than the run's, by their key's number."""
+        return Counter(number for number in self._of if number >= 0)
+
     def moved(self) -> dict[str, tuple[str, int]]:
         """The listed training partners whose records the run files under their accredited provider: partner
-        UKPRN -> (accredited provider UKPRN, records)."""
-        counts: dict[int, int] = {}  # key number -> records
-        for number in self._of:
-            if number >= 0:
-                counts[number] = counts.get(number, 0) + 1
-        found: dict[str, tuple[str, int]] = {}
-        for key, number in self._numbers.items():
-            provider, _, partner = key.partition(" ")
-            if partner:
-                found[partner] = (provider, found.get(partner, (provider, 0))[1] + counts.get(number, 0))
-        return found
+        UKPRN -> (accredited provider UKPRN, records). A partner has one key: its pair's."""
+        per_key = self._records_per_key()
+        return {
+            partner: (provider, per_key[number])
+            for key, number in self._numbers.items()
+            for provider, _, partner in [key.partition(" ")]
+            if partner
+        }
 
     def none_of_the_run(self) -> str | None:
         """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
@@ -234,11 +238,10 @@ class ProviderCheck:
         found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
         # A listed partner's F_UKPRN is not the provider named: said why, or the partner's own run reads as a
         # contradiction ("by F_UKPRN they are 10007851's" of records whose F_UKPRN is 10007146).
-        moved = sorted(key.split(" ")[::-1] for key in self._numbers if " " in key)
+        partners = training_partners()
         why = "; ".join(
-            f"F_UKPRN {partner} is a training partner Register files under {provider} for trainees "
-            f"{training_partners().starting}"
-            for partner, provider in moved[:SHOWN]
+            f"F_UKPRN {partner} is {partners.filed_under(provider)}"
+            for partner, (provider, _records) in sorted(self.moved().items())[:SHOWN]
         )
         return (
             f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
@@ -253,26 +256,20 @@ class ProviderCheck:
             return
         keys = {number: key for key, number in self._numbers.items()}
         if self.ukprn is None:
-            counts = dict.fromkeys(providers, 0)
-            for number in self._of:
-                if number >= 0:
-                    counts[keys[number][:8]] += 1
+            counts: Counter[str] = Counter()
+            for number, records in self._records_per_key().items():
+                counts[keys[number][:8]] += records
             ranked = sorted(providers, key=lambda ukprn: (-counts[ukprn], ukprn))
             listed = ", ".join(f"{ukprn}: {counted(counts[ukprn], 'record')}" for ukprn in ranked[:SHOWN])
             if len(ranked) > SHOWN:
                 listed += f" and {len(ranked) - SHOWN:,} more"
-        starting = training_partners().starting
+        partners = training_partners()
         for index, number in enumerate(self._of):
             if number < 0:
                 continue
             provider, _, partner = keys[number].partition(" ")
             ukprn = partner or provider  # as the record gives it
-            whose = (
-                f"ukprn '{ukprn}' (F_UKPRN) is a training partner Register files under {provider} for trainees "
-                f"{starting}"
-                if partner
-                else f"ukprn '{ukprn}' (F_UKPRN)"
-            )
+            whose = f"ukprn '{ukprn}' (F_UKPRN)" + (f" is {partners.filed_under(provider)}" if partner else "")
             if self.ukprn is None:
                 code = "several_providers"
                 message = (
