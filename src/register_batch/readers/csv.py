@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from register_batch.errors import UnusableInput
-from register_batch.model import Issue, Severity, SourceRef
+from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
@@ -225,7 +225,7 @@ def _swallowed_rows(cell: str, width: int) -> bool:
 
 def _file_warning(path: str, code: str, message: str, *, line: int | None = None) -> Issue:
     """A warning about a whole input file (no record): what a file-scope rule of the catalogue reports."""
-    return Issue(input=path, line=line, code=code, severity=Severity.WARNING, message=message)
+    return make_issue(input=path, line=line, code=code, severity=Severity.WARNING, message=message)
 
 
 def note_upload_size(info: InputInfo, size: int) -> None:

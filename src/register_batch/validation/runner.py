@@ -9,7 +9,7 @@ from typing import Any
 
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
-from register_batch.model import Issue, Severity, SourceRef, TraineeRecord
+from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
@@ -287,7 +287,7 @@ class Checker:
             for named in self.sources.unseen({family_of(info.format): info.sources_seen}):
                 written = " or ".join(named.names)
                 info.issues.append(
-                    Issue(
+                    make_issue(
                         input=info.path,
                         line=1,
                         field=named.key.rsplit(".", 1)[-1],
