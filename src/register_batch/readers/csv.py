@@ -305,12 +305,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
                 _check_multiline(row, columns, width, name, count, line, reader.line_num)
             if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
-                for index, column in places:
-                    if index < len(row):
-                        cell = row[index]
-                        kept = cell[1:] if cell[:1] == "'" else cell  # what Register keeps: one apostrophe off
-                        if kept != kept.strip() and kept.strip():
-                            spaces.note(line, column, cell)
+                spaces.note_row(row, places, line)
             if select is not None and not select(count):  # another process reads this record in full
                 yield RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
                 continue
@@ -389,10 +384,16 @@ class _Untrimmed:
         self.count = 0
         self.first: tuple[int, str, str] | None = None
 
-    def note(self, line: int, column: str, cell: str) -> None:
-        self.count += 1
-        if self.first is None:
-            self.first = (line, column, cell)
+    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
+        """Count the row's cells (of `places`: index, column) that Register would keep with spaces around."""
+        for index, column in places:
+            if index < len(row):
+                cell = row[index]
+                kept = cell[1:] if cell[:1] == "'" else cell  # what Register keeps: one apostrophe off
+                if kept != kept.strip() and kept.strip():
+                    self.count += 1
+                    if self.first is None:
+                        self.first = (line, column, cell)
 
     def issue(self, name: str) -> Issue:
         line, column, cell = self.first or (0, "", "")
