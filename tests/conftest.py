@@ -7,6 +7,9 @@ tests/fixtures/ (copies, see tests/fixtures/SOURCES.txt) or generated.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,16 @@ def hesa_samples() -> Path:
 @pytest.fixture(scope="session")
 def register_csv_fixtures() -> Path:
     return FIXTURES / "register_csv"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Caches the product keeps between runs (report.html's compiled template) go to a folder of this test
+    session, not the home folder of whoever runs the tests; subprocesses inherit it."""
+    config._register_batch_cache = tempfile.mkdtemp(prefix="register-batch-test-cache-")  # type: ignore[attr-defined]
+    os.environ["XDG_CACHE_HOME"] = config._register_batch_cache  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_register_batch_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

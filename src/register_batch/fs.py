@@ -7,7 +7,7 @@ import errno
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +57,16 @@ def check_writable_dir(path: str | Path) -> None:
         raise UnwritableOutput(path, f"{existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UnwritableOutput(path, f"no permission to write in {existing}")
+
+
+def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """This user's folder for register-batch's caches: `$XDG_CACHE_HOME/register-batch`, else
+    `~/.cache/register-batch` (not created here)."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG rule: a relative path is invalid and ignored
+        base = str(Path(environ.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "register-batch"
 
 
 def make_private_dirs(path: str | Path) -> Path:

@@ -8,8 +8,9 @@ and the arrival time the server sees.
 With `shared_file`, every process that uses the same file (for example two state dirs behind one egress
 IP) shares one budget: the send log lives in that file under an exclusive lock. `shared_budget_file` names
 the default one: towards a real service (not this machine) every register-batch process of this user shares
-`$XDG_RUNTIME_DIR/register-batch/rate-<host>.json` (else `~/.cache/register-batch/`); `REGISTER_BATCH_RATE_DIR`
-picks another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
+`$XDG_RUNTIME_DIR/register-batch/rate-<host>.json` (else the user's cache folder, `fs.user_cache_dir()`:
+`~/.cache/register-batch/` unless `XDG_CACHE_HOME` says otherwise); `REGISTER_BATCH_RATE_DIR` picks another
+folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
 file holds send times only. If it cannot be used, the run falls back to its own budget and says so.
 """
 
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import make_private_dirs
+from register_batch.fs import make_private_dirs, user_cache_dir
 
 log = logging.getLogger("register_batch.api")
 
@@ -57,7 +58,7 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
         runtime = environ.get("XDG_RUNTIME_DIR", "")
         folder = Path(runtime) / "register-batch" if runtime and os.path.isdir(runtime) else None
         if folder is None:
-            folder = Path(environ.get("HOME") or Path.home()) / ".cache" / "register-batch"
+            folder = user_cache_dir(environ)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", host.lower()) or "unknown-host"
     return folder / f"rate-{name}.json"
 
