@@ -82,3 +82,25 @@ def test_records_added_after_a_look_up_are_kept_whole():
         assert "records 3 of in.xml, 4 of in.xml" in found[2][1].message
     finally:
         finder.close()
+
+
+def test_keys_sorted_a_slice_at_a_time_find_the_same_groups(monkeypatch):
+    """Repeated keys are looked for one slice of the keys at a time (to bound memory at the end of a large batch):
+    with slices of two keys, 40 records in four kinds of group give exactly what one sort of every key gives."""
+    import register_batch.validation.duplicates as duplicates
+
+    records = [record(n) for n in range(1, 41)]
+    for n in range(0, 40, 5):  # eight HUSID groups of two, SRS id groups of three, Register's rule matches
+        records[n].data["hesa_id"] = records[n + 1].data["hesa_id"] = f"{9000 + n:013d}"
+        for k in (n, n + 2, n + 4):
+            records[k].data["provider_trainee_id"] = f"T{n}"
+        records[n + 3].data["first_names"] = records[n + 2].data["first_names"]
+    whole = findings(records)
+    monkeypatch.setattr(duplicates, "SLICE_KEYS", 2)
+    assert len(duplicates._slices(duplicates.array("q", range(40)))) == 32
+    assert findings(records) == whole
+    assert {code for _index, code, _record, _message in whole} == {
+        "duplicate_hesa_id",
+        "duplicate_provider_trainee_id",
+        "possible_duplicate_trainee",
+    }

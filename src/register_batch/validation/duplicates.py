@@ -71,6 +71,23 @@ def first_name_token(first_names: str | None) -> str:
     return _NON_LETTER.sub("", first_names.strip().lower()).partition(" ")[0]
 
 
+SLICE_KEYS = 4096  # keys sorted at a time when looking for repeated ones (DuplicateFinder._groups)
+
+
+def _slices(keys: array) -> list[array]:
+    """The keys divided by their low bits into slices of about SLICE_KEYS (the keys are hashes, evenly spread)."""
+    count = 1
+    while count * SLICE_KEYS < len(keys):
+        count *= 2
+    if count == 1:
+        return [keys]
+    mask = count - 1
+    slices = [array(keys.typecode) for _ in range(count)]
+    for key in keys:
+        slices[key & mask].append(key)
+    return slices
+
+
 class DuplicateFinder:
     """Collects record digests while streaming; `issues()` reports the duplicate groups at the end."""
 
@@ -164,14 +181,16 @@ class DuplicateFinder:
     @staticmethod
     def _groups(keys: array) -> Iterator[list[int]]:
         """Indexes of the records sharing a key, for every key held by more than one record: groups in key order,
-        indexes ascending. Only the keys are sorted (no list of indexes with a sort key beside it), so the peak
-        at the end of a large batch is one list of ints, not three."""
+        indexes ascending. Repeated keys are found by sorting the keys alone, a slice of them at a time (equal
+        keys fall in the same slice): the peak at the end of a large batch is a copy of the array and one
+        slice's list of ints, not a list of every key (40 bytes a record)."""
         repeated = set()
-        previous = 0
-        for key in sorted(keys):
-            if key and key == previous:
-                repeated.add(key)
-            previous = key
+        for part in _slices(keys):
+            previous = 0
+            for key in sorted(part):
+                if key and key == previous:
+                    repeated.add(key)
+                previous = key
         if not repeated:
             return
         groups: dict[int, list[int]] = {}
