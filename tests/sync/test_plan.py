@@ -143,3 +143,57 @@ def test_two_husids_swapped_and_fixed_are_not_moved_between_people(register, tmp
     # told as conflicts about these two trainees, which are then not "in Register but not in the extract"
     report = register.report()
     assert [r["action"] for r in report["records"]] == ["conflict", "conflict"] and report["not_in_extract"] == []
+
+
+HESA_WITHDRAWAL = {
+    "WITHDRAWAL_DATE": "2026-11-01",
+    "WITHDRAWAL_REASONS": "did_not_make_progress",
+    "WITHDRAWAL_TRIGGER": "trainee",
+    "WITHDRAWAL_FUTURE_INTEREST": "no",
+}
+HESA_DEFERRAL = {"DEFER_DATE": "2026-11-01", "DEFER_REASON": "Illness"}
+
+
+def withdrawn_deferred_and_training(register, tmp_path) -> list[dict]:
+    """Three trainees in Register: the first withdrawn, the second deferred, the third in training."""
+    rows = [hesa_trainee(n) for n in (1, 2, 3)]
+    first = register.sync(
+        write_hesa_csv(tmp_path / "first.csv", [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, rows[2]])
+    )
+    assert first.exit_code == 0
+    states = {t["hesa_id"]: t["state"] for t in register.trainees(2026)}
+    assert [states[row["F_HUSID"]] for row in rows] == ["withdrawn", "deferred", "trn_received"]
+    return rows
+
+
+def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_reported(register, tmp_path):
+    """The API cannot reinstate anyone (register-api.md §2, §6), so nothing is sent; but a record that shows a
+    trainee in training whom Register has withdrawn or deferred is a difference someone must look at."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    writes = register.writes()
+    in_training = write_hesa_csv(tmp_path / "in-training.csv", rows)
+    for dry_run in (True, False):
+        result = register.sync(in_training, dry_run=dry_run)
+        assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+        found = [(i["hesa_id"], i["code"], i["severity"]) for i in register.report()["issues"]]
+        assert found == [
+            (rows[0]["F_HUSID"], "sync_state_differs", "warning"),
+            (rows[1]["F_HUSID"], "sync_state_differs", "warning"),
+        ], dry_run
+        withdrawn, deferred = (i["message"] for i in register.report()["issues"])
+        assert "is withdrawn in Register, but this record has no withdrawal" in withdrawn
+        assert "is deferred in Register, but this record has no deferral" in deferred
+        assert "the API cannot reinstate a trainee" in deferred
+    assert register.writes() == writes
+
+
+def test_a_record_that_says_so_in_legacy_codes_is_not_reported(register, tmp_path):
+    """F_RSNEND's leaving reason and a dormant F_MODE say what Register holds, without the data it needs to be sent
+    (reported as legacy_*_not_sent): the record and Register agree."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    legacy = [{**rows[0], "F_RSNEND": "03", "F_ENDDATE": "2026-11-01"}, {**rows[1], "F_MODE": "63"}, rows[2]]
+    result = register.sync(write_hesa_csv(tmp_path / "legacy.csv", legacy))
+    codes = [i["code"] for i in register.report()["issues"]]
+    assert "sync_state_differs" not in codes, codes
+    assert {"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"} <= set(codes)
+    assert result.exit_code == 0

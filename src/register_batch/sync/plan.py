@@ -77,6 +77,7 @@ class RecordPlan:
     payload_hash: str | None = None
     held: list[Step] = field(default_factory=list)  # state changes not sent in this run (see `reason`)
     note: str | None = None  # a warning for people about an action that goes ahead (sync_other_instance)
+    state_note: str | None = None  # Register's state is one the record does not show, and the API cannot undo
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
 
@@ -346,6 +347,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
     _status_steps(plan, record, state=state, as_of=as_of)
+    _state_the_record_does_not_show(plan, record, state)
 
 
 def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date) -> None:
@@ -367,6 +369,30 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
+
+
+def _says(record: TraineeRecord, body: dict[str, Any] | None, legacy_code: str) -> bool:
+    """The record holds the state change (`body`), or a legacy code that says it without the data Register needs."""
+    return bool(body) or any(issue.code == legacy_code for issue in record.issues)
+
+
+def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, state: str) -> None:
+    """Note a trainee Register has withdrawn or deferred whose record shows neither: the API cannot undo either
+    (there is no reinstate endpoint, register-api.md §2 and §6), so nothing is sent, but someone must look."""
+    trainee = plan.trainee_id
+    left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
+    if state == "withdrawn" and not left:
+        plan.state_note = (
+            f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal: the API cannot reinstate "
+            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, record the "
+            "withdrawal in the SRS"
+        )
+    elif state == "deferred" and not left and not _says(record, record.deferral, "legacy_deferral_not_sent"):
+        plan.state_note = (
+            f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
+            "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, "
+            "record the deferral in the SRS"
+        )
 
 
 def _hold(plan: RecordPlan, step: Step, why: str, *, waits: bool = False) -> None:

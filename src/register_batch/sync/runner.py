@@ -109,6 +109,17 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_state_differs",
+    scope="batch",
+    fields=("withdrawal_date", "defer_date"),
+    message="trainee <id> is withdrawn (deferred) in Register, but this record has no withdrawal (deferral): the API "
+    "cannot reinstate a trainee",
+    source="register-api.md §2 and §6 (no reinstate endpoint; withdrawn is a read-only state)",
+    fix="If the trainee is still training, have Register reinstate them (a deferred trainee in Register's web "
+    "service, a withdrawn one through DfE's support); if not, record the withdrawal or deferral in the SRS.",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_unknown",
     scope="batch",
     fields=(),
@@ -942,11 +953,14 @@ def _issue_code(result: RecordResult) -> str:
 
 def _warning(plan: RecordPlan) -> tuple[str, str] | None:
     """(code, message) for a record that went ahead with something people should know: created beside another
-    course instance, or sent without its withdrawal or deferral, which waits."""
+    course instance, sent without its withdrawal or deferral, which waits, or withdrawn or deferred in Register
+    although the record does not say so."""
     if plan.note:
         return "sync_other_instance", plan.note
     if plan.held and plan.reason:
         return "sync_held", plan.reason
+    if plan.state_note:
+        return "sync_state_differs", plan.state_note
     return None
 
 
@@ -970,7 +984,8 @@ def _finish(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
-        elif result.outcome in ("done", "planned") and (warning := _warning(result.plan)):
+        elif (result.outcome in ("done", "planned") or options.dry_run) and (warning := _warning(result.plan)):
+            # A dry run says what the run would: its records with nothing to send are "skipped", not "done".
             report.add_batch_issues([(index, _api_issue(result, *warning, Severity.WARNING))])
     requests = client.stats.as_dict()
     records_total = len(results)
