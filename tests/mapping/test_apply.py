@@ -126,6 +126,28 @@ def test_user_mapping_file_layers_over_the_bundled_one(tmp_path):
     assert "our SRS subject codes" in record.issues[0].message
 
 
+def test_a_users_source_for_a_field_is_read_in_older_layouts_too(tmp_path):
+    """C21053 records read itt_end_date from F_EXPECTEDENDDATE or F_ENDDATE (the bundled layout); a user's file that
+    reads it from its own tag is read in those records as in every other, unless it names C21053's sources too."""
+    c21053 = {"F_DISABLE": "00", "F_ENDDATE": "2026-07-31", "F_OURENDDATE": "2026-06-30"}
+    assert mapped(c21053).data["itt_end_date"] == "2026-07-31"
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      itt_end_date: F_OURENDDATE\n")
+    record = mapped(c21053, config=load_mapping([user]))
+    assert (record.vintage, record.data["itt_end_date"]) == ("C21053", "2026-06-30")
+    assert (
+        mapped({"F_DISABLE1": "95", "F_OURENDDATE": "2026-06-30"}, config=load_mapping([user])).data["itt_end_date"]
+        == "2026-06-30"
+    )
+    both = tmp_path / "both.yaml"
+    both.write_text(
+        "fields:\n  hesa:\n    trainee:\n      itt_end_date: F_OURENDDATE\n"
+        "    vintages:\n      C21053:\n        trainee:\n          itt_end_date: F_ENDDATE\n"
+    )
+    assert mapped(c21053, config=load_mapping([both])).data["itt_end_date"] == "2026-07-31"
+    assert mapped(c21053, config=load_mapping()).data["itt_end_date"] == "2026-07-31"  # the bundled map unchanged
+
+
 @pytest.mark.parametrize(
     "text,problem",
     [

@@ -400,6 +400,21 @@ def _one_placement_layout(merged: dict[str, Any], overlay: dict[str, Any]) -> di
     return merged
 
 
+def _own_sources_win(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """A trainee field a user's file reads from its own sources is read from them in records of every collection:
+    an older layout's bundled sources for it (C21053's `itt_end_date`) would otherwise win there and the user's
+    never be read. Unless the same file names that collection's sources for the field too."""
+    mine = overlay.get("trainee") or {}
+    their_layouts = overlay.get("vintages") or {}
+    for name, layout in (merged.get("vintages") or {}).items():
+        table = (layout or {}).get("trainee") or {}
+        named_there = (their_layouts.get(name) or {}).get("trainee") or {}
+        for api_field in mine:
+            if api_field in table and api_field not in named_there:
+                del table[api_field]
+    return merged
+
+
 def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], str | None]]:
     """(family, key path, names, group) of every field a user's overlay reads, with the names as written."""
     where = f"fields.{family}"
@@ -446,7 +461,8 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
             if family not in FAMILIES:
                 raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
             _check_overlay(overlay or {}, f"{path}: fields.{family}")
-            field_docs[family] = _one_placement_layout(_merge(field_docs[family], overlay or {}), overlay or {})
+            merged = _merge(field_docs[family], overlay or {})
+            field_docs[family] = _own_sources_win(_one_placement_layout(merged, overlay or {}), overlay or {})
             named.extend((str(path), *found) for found in _named_sources(family, overlay or {}))
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))
