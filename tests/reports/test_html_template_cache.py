@@ -84,3 +84,13 @@ def test_no_usable_cache_folder_still_writes_the_page(cache_home, validation_bui
     cache_home.write_text("a file where the cache folder would be")
     validation_builder.write(tmp_path / "report")
     assert (tmp_path / "report" / "report.html").stat().st_size > 10_000
+
+
+def test_no_home_folder_still_writes_the_page(cache_home, validation_builder, tmp_path, request):
+    """No HOME, and a uid the user database does not know (a container's arbitrary uid): validate wrote no report
+    at all (exit 70, `RuntimeError: Could not determine home directory`) for the sake of a cache."""
+    validation_builder.write(tmp_path / "first")
+    new_process()
+    request.getfixturevalue("no_home")
+    validation_builder.write(tmp_path / "second")
+    assert (tmp_path / "second" / "report.html").read_bytes() == (tmp_path / "first" / "report.html").read_bytes()

@@ -519,7 +519,8 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
 
 def _template() -> Template:
     if _ENV.bytecode_cache is None:
-        _ENV.bytecode_cache = _CompiledTemplates.in_folder(user_cache_dir()) or _NO_CACHE
+        cache = user_cache_dir()
+        _ENV.bytecode_cache = (_CompiledTemplates.in_folder(cache) if cache else None) or _NO_CACHE
     return _ENV.get_template("report.html.j2")
 
 
