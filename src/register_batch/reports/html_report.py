@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -528,7 +529,8 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     """report.html's template compiled once, not on every run (Jinja takes about 60 ms to compile it).
 
     Kept in an owner-only folder of this user's cache, one file per template text (Jinja's checksum) and per
-    Jinja and Python version; it holds no data. A file that cannot be read or written is compiled afresh.
+    Jinja and Python version; it holds no data. A file that cannot be read or written is compiled afresh, and so
+    is one that is not this user's alone (Jinja would unpickle and run it).
     """
 
     @classmethod
@@ -544,10 +546,20 @@ class _CompiledTemplates(FileSystemBytecodeCache):
         return cls(str(folder))
 
     def load_bytecode(self, bucket: Bucket) -> None:
+        # The file itself is checked, as it is opened: the folder was checked once, by name, and a folder that
+        # someone else can rename in could be theirs by now. Not a link, nor a pipe that would never answer.
         try:
-            super().load_bytecode(bucket)
-        except Exception:  # a damaged or foreign file: compile as if there were none
-            bucket.reset()
+            fd = os.open(self._get_cache_filename(bucket), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # none yet, a link, or unreadable: compile
+            return
+        with open(fd, "rb") as fh:
+            found = os.fstat(fd)
+            if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o022:
+                return  # code loaded must be this user's own, as written by dump_bytecode
+            try:
+                bucket.load_bytecode(fh)
+            except Exception:  # a damaged file: compile as if there were none
+                bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
