@@ -149,3 +149,31 @@ def test_a_pipe_where_the_compiled_file_would_be_does_not_hang_the_page(cache_ho
         pytest.fail("the page waited on a named pipe in the cache folder")
     second = (tmp_path / "second" / "report.html").read_bytes()
     assert second == (tmp_path / "first" / "report.html").read_bytes()
+
+
+def test_code_compiled_under_other_settings_is_not_loaded(cache_home, validation_builder, tmp_path, monkeypatch):
+    """Jinja checks a compiled file against the template's text only. A release of register-batch that changed
+    the page's Jinja settings (here trim_blocks) or a filter, with the template unchanged, loaded the code compiled
+    by the release before: a page laid out, or escaped, as that release did."""
+    validation_builder.write(tmp_path / "before")
+    monkeypatch.setattr(html_report._ENV, "trim_blocks", False)
+    new_process()
+    validation_builder.write(tmp_path / "after")
+    html_report._ENV.bytecode_cache = html_report._NO_CACHE
+    html_report._ENV.cache.clear()
+    validation_builder.write(tmp_path / "fresh")
+    page = (tmp_path / "after" / "report.html").read_bytes()
+    assert page != (tmp_path / "before" / "report.html").read_bytes()
+    assert page == (tmp_path / "fresh" / "report.html").read_bytes()
+    assert len(compiled_files(cache_home)) == 2  # each kept beside the other: two installs may share the folder
+
+
+def test_another_release_compiles_its_own(cache_home, validation_builder, tmp_path, monkeypatch):
+    import register_batch
+
+    validation_builder.write(tmp_path / "first")
+    [first] = compiled_files(cache_home)
+    monkeypatch.setattr(register_batch, "__version__", "99.0.0")
+    new_process()
+    validation_builder.write(tmp_path / "second")
+    assert len(compiled_files(cache_home)) == 2 and first.read_bytes()

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import stat
+import sys
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+import register_batch
 from register_batch import reports, wording
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import make_private_dirs, user_cache_dir
@@ -528,9 +530,10 @@ def _template() -> Template:
 class _CompiledTemplates(FileSystemBytecodeCache):
     """report.html's template compiled once, not on every run (Jinja takes about 60 ms to compile it).
 
-    Kept in an owner-only folder of this user's cache, one file per template text (Jinja's checksum) and per
-    Jinja and Python version; it holds no data. A file that cannot be read or written is compiled afresh, and so
-    is one that is not this user's alone (Jinja would unpickle and run it).
+    Kept in an owner-only folder of this user's cache, one file per Jinja version, register-batch release and
+    settings, and Python (`_compiled_with`), checked against the template's text; it holds no data. A file that
+    cannot be read or written is compiled afresh, and so is one that is not this user's alone (Jinja would
+    unpickle and run it).
     """
 
     @classmethod
@@ -544,6 +547,13 @@ class _CompiledTemplates(FileSystemBytecodeCache):
         if mode.st_uid != os.getuid() or mode.st_mode & 0o022:  # code loaded from it must be this user's own
             return None
         return cls(str(folder))
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # Jinja keys a file by the template's name and path and checks only the template's text: code compiled under
+        # other settings (an upgrade of register-batch that changed one, or a filter Jinja evaluated while compiling)
+        # or by another Python implementation would be taken for this one's.
+        key = f"{super().get_cache_key(name, filename)}|{_compiled_with(name)!r}"
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
     def load_bytecode(self, bucket: Bucket) -> None:
         # The file itself is checked, as it is opened: the folder was checked once, by name, and a folder that
@@ -564,6 +574,32 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+
+def _compiled_with(name: str) -> tuple[Any, ...]:
+    """What the code Jinja compiles from a template depends on besides its text."""
+    env = _ENV
+    return (
+        register_batch.__version__,
+        sys.implementation.cache_tag,
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        tuple(sorted(env.extensions)),
+        env.optimized,
+        env.is_async,
+        env.finalize is not None,
+        env.autoescape(name) if callable(env.autoescape) else env.autoescape,
+    )
 
 
 class _NoCache(BytecodeCache):
