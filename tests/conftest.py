@@ -42,6 +42,20 @@ def register_csv_fixtures() -> Path:
     return FIXTURES / "register_csv"
 
 
+@pytest.fixture
+def no_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process with no HOME whose uid has no entry in the user database (a container or a service run with an
+    arbitrary uid): no home folder can be found, and no XDG_CACHE_HOME names a cache folder."""
+    import pwd
+
+    def unknown_uid(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", unknown_uid)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Caches the product keeps between runs (report.html's compiled template) go to a folder of this test
     session, not the home folder of whoever runs the tests; subprocesses inherit it."""

@@ -98,3 +98,14 @@ def test_an_export_its_disk_will_not_take_is_named_and_left_behind_by_no_file(to
     errors = [line for line in done.stderr.splitlines() if not line.startswith("note: ")]
     assert errors == [f"register-batch: error: cannot write {out}: File too large"], done.stderr
     assert os.listdir(out.parent) == []
+
+
+def test_a_cache_folder_without_any_home_is_none(tmp_path, no_home):
+    """No HOME and no home folder in the user database made Path.home() raise (RuntimeError): a report or a sync
+    died on a cache it can do without."""
+    from register_batch.fs import user_cache_dir
+
+    assert user_cache_dir() is None
+    assert user_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "register-batch"
+    assert user_cache_dir({"XDG_CACHE_HOME": "relative/cache"}) is None  # ignored, as XDG says: and no home
+    assert user_cache_dir({"HOME": str(tmp_path / "h")}) == tmp_path / "h" / ".cache" / "register-batch"

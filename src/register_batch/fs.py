@@ -59,13 +59,17 @@ def check_writable_dir(path: str | Path) -> None:
         raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
-def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """This user's folder for register-batch's caches: `$XDG_CACHE_HOME/register-batch`, else
-    `~/.cache/register-batch` (not created here)."""
+    `~/.cache/register-batch` (not created here). None when there is no home folder: no HOME, and a uid the user
+    database does not know (a container's or a service's arbitrary uid), where `Path.home()` raises."""
     environ = os.environ if environ is None else environ
     base = environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # the XDG rule: a relative path is invalid and ignored
-        base = str(Path(environ.get("HOME") or Path.home()) / ".cache")
+        home = environ.get("HOME") or os.path.expanduser("~")  # "~" itself when no home is known
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "register-batch"
 
 

@@ -188,6 +188,13 @@ def test_towards_a_real_service_the_budget_is_shared_by_default(tmp_path):
         client.close()
 
 
+def test_no_home_folder_for_the_budget_file_keeps_a_private_budget(no_home, caplog):
+    """No runtime dir, no HOME and no home folder in the user database (an arbitrary uid): the client raised
+    RuntimeError before its first request. It keeps its own budget and says so, as for any unusable file."""
+    assert shared_budget_file("register.example", loopback=False, environ={}) is None
+    assert "no home folder" in caplog.text and "keeps its own budget" in caplog.text
+
+
 def test_an_unusable_budget_file_falls_back_to_a_private_budget(tmp_path, caplog):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

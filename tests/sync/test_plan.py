@@ -197,3 +197,25 @@ def test_a_record_that_says_so_in_legacy_codes_is_not_reported(register, tmp_pat
     assert "sync_state_differs" not in codes, codes
     assert {"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"} <= set(codes)
     assert result.exit_code == 0
+
+
+def test_the_warning_names_the_columns_that_say_so_which_registers_template_lacks(register, tmp_path):
+    """Register's CSV template has no withdrawal or deferral column (nor has HESA's layout since C23053): "record the
+    withdrawal in the SRS" could never end the warning for such a file, which says the same every night however
+    the SRS records it. The warning names register-batch's columns, in which a record says it."""
+    rows = [trainee(1), trainee(2)]
+    withdrawn = {**rows[0], **WITHDRAWAL, "withdrawal_date": "2026-11-01"}
+    first = register.sync(write_extract(tmp_path / "said.csv", [withdrawn, {**rows[1], "defer_date": "2026-11-01"}]))
+    assert first.exit_code == 0 and first.actions == Counter(create=2)
+    assert sorted(t["state"] for t in register.trainees(2025)) == ["deferred", "withdrawn"]
+
+    result = register.sync(write_extract(tmp_path / "template.csv", rows))
+    assert result.actions == Counter(unchanged=2) and result.exit_code == 0
+    issues = [i for i in register.report()["issues"] if i["code"] == "sync_state_differs"]
+    assert [i["provider_trainee_id"] for i in issues] == ["SRS-00001", "SRS-00002"]
+    withdrawal, deferral = (i["message"] for i in issues)
+    assert "withdrawal_* columns" in withdrawal and "Register's CSV template" in withdrawal
+    assert "defer_date column" in deferral and "Register's CSV template" in deferral
+    assert not any(
+        "record the withdrawal in the SRS" in m or "record the deferral in the SRS" in m for m in (withdrawal, deferral)
+    )

@@ -59,6 +59,13 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
         folder = Path(runtime) / "register-batch" if runtime and os.path.isdir(runtime) else None
         if folder is None:
             folder = user_cache_dir(environ)
+        if folder is None:
+            log.warning(
+                "no home folder to keep the rate budget shared with other register-batch processes in (set "
+                "%s or XDG_CACHE_HOME); this run keeps its own budget",
+                RATE_DIR_ENV,
+            )
+            return None
     name = re.sub(r"[^A-Za-z0-9._-]", "_", host.lower()) or "unknown-host"
     return folder / f"rate-{name}.json"
 

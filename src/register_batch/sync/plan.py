@@ -381,17 +381,21 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
     (there is no reinstate endpoint, register-api.md §2 and §6), so nothing is sent, but someone must look."""
     trainee = plan.trainee_id
     left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
+    # What ends the warning is the record saying so, in register-batch's own columns: Register's CSV template has
+    # none, nor has HESA's layout (F_RSNEND went in C23053), so "record it in the SRS" would change nothing.
     if state == "withdrawn" and not left:
         plan.state_note = (
             f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal: the API cannot reinstate "
-            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, record the "
-            "withdrawal in the SRS"
+            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, give the "
+            "record its withdrawal in the withdrawal_* columns (WITHDRAWAL_* in HESA files), register-batch's own, "
+            "which Register's CSV template and HESA's layout do not have"
         )
     elif state == "deferred" and not left and not _says(record, record.deferral, "legacy_deferral_not_sent"):
         plan.state_note = (
             f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
-            "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, "
-            "record the deferral in the SRS"
+            "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, give "
+            "the record its deferral in the defer_date column (DEFER_DATE in HESA files), register-batch's own, "
+            "which Register's CSV template and HESA's layout do not have; in a HESA file a dormant F_MODE says it too"
         )
 
 

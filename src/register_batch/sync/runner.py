@@ -116,7 +116,9 @@ describe(
     "cannot reinstate a trainee",
     source="register-api.md §2 and §6 (no reinstate endpoint; withdrawn is a read-only state)",
     fix="If the trainee is still training, have Register reinstate them (a deferred trainee in Register's web "
-    "service, a withdrawn one through DfE's support); if not, record the withdrawal or deferral in the SRS.",
+    "service, a withdrawn one through DfE's support); if not, give the record its withdrawal or deferral in "
+    "register-batch's `withdrawal_*` or `defer_date` columns (`WITHDRAWAL_*`, `DEFER_DATE` or a dormant `F_MODE` in "
+    "HESA files), which Register's CSV template and HESA's layout do not have.",
     severity=Severity.WARNING,
 )
 describe(
