@@ -300,6 +300,7 @@ class TraineeRecord:
     partial_lists: frozenset[str] = frozenset()
     ukprn: str | None = None  # the provider the source says the record is of (F_UKPRN); never sent
     sources_seen: int = 0  # which mapped sources its input showed first in this record (mapping.SourceWatch)
+    can_say: frozenset[str] = frozenset()  # the state changes its input can hold: withdrawal, deferral (Mapper)
 
     @property
     def hesa_id(self) -> str | None:

@@ -58,6 +58,15 @@ def _group_columns(names: tuple[str, ...], wanted: frozenset[str]) -> tuple[tupl
 # left (§5 item 25), so each of them is reported.
 LEGACY_LEAVING_REASONS = {"03": "transferred to another provider", "05": "death", "11": "another reason"}
 NOT_LEAVING = frozenset({None, "01", "98"})  # no value, or an award
+# The layouts with F_RSNEND and F_ENDDATE, which C23053 removed (hesa-formats.md §1.3): records that can say a
+# trainee left. Since then a HESA record says a withdrawal only in register-batch's own WITHDRAWAL_* columns.
+LEAVING_LAYOUTS = frozenset({"C21053", "C22053"})
+# TraineeRecord.can_say, by (the input can hold a withdrawal, the input can hold a deferral).
+_CAN_SAY = {
+    (withdrawal, deferral): frozenset(name for name, can in (("withdrawal", withdrawal), ("deferral", deferral)) if can)
+    for withdrawal in (False, True)
+    for deferral in (False, True)
+}
 
 
 def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
@@ -237,13 +246,19 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=PARTIAL_LISTS[family])
-        if fmap.withdrawal and not fields.keys().isdisjoint(_source_names(fmap.withdrawal)):
+        has_withdrawal = bool(fmap.withdrawal) and not fields.keys().isdisjoint(_source_names(fmap.withdrawal))
+        if has_withdrawal:
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
                 record.withdrawal["reasons"] = reasons
-        if fmap.deferral and not fields.keys().isdisjoint(_source_names(fmap.deferral)):
+        has_deferral = bool(fmap.deferral) and not fields.keys().isdisjoint(_source_names(fmap.deferral))
+        if has_deferral:
             record.deferral = self._optional(fields, fmap.deferral)
+        if family == "hesa":  # F_MODE's dormant codes say a deferral in every layout; F_RSNEND a leaving, until C23053
+            has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS
+            has_deferral = True
+        record.can_say = _CAN_SAY[has_withdrawal, has_deferral]
         for source in fmap.provider.get("ukprn", ()):
             if (ukprn := get(source)) is not None:
                 if UKPRN_FORM.fullmatch(ukprn):

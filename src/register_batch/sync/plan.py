@@ -378,24 +378,29 @@ def _says(record: TraineeRecord, body: dict[str, Any] | None, legacy_code: str) 
 
 def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, state: str) -> None:
     """Note a trainee Register has withdrawn or deferred whose record shows neither: the API cannot undo either
-    (there is no reinstate endpoint, register-api.md §2 and §6), so nothing is sent, but someone must look."""
+    (there is no reinstate endpoint, register-api.md §2 and §6), so nothing is sent, but someone must look.
+
+    Only where the record's input could say so (`TraineeRecord.can_say`): Register's CSV template has no withdrawal
+    or deferral column and HESA's layout no leaving since C23053, so a record of such a file that says nothing
+    says nothing about it, and the warning would come back every night, whatever anyone did."""
     trainee = plan.trainee_id
     left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
-    # What ends the warning is the record saying so, in register-batch's own columns: Register's CSV template has
-    # none, nor has HESA's layout (F_RSNEND went in C23053), so "record it in the SRS" would change nothing.
-    if state == "withdrawn" and not left:
+    if state == "withdrawn" and not left and "withdrawal" in record.can_say:
         plan.state_note = (
             f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal: the API cannot reinstate "
-            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, give the "
-            "record its withdrawal in the withdrawal_* columns (WITHDRAWAL_* in HESA files), register-batch's own, "
-            "which Register's CSV template and HESA's layout do not have"
+            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, fill in the "
+            "record's withdrawal (its withdrawal_* columns; WITHDRAWAL_* or, up to C22053, F_RSNEND in HESA files)"
         )
-    elif state == "deferred" and not left and not _says(record, record.deferral, "legacy_deferral_not_sent"):
+    elif (
+        state == "deferred"
+        and not left
+        and "deferral" in record.can_say
+        and not _says(record, record.deferral, "legacy_deferral_not_sent")
+    ):
         plan.state_note = (
             f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
-            "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, give "
-            "the record its deferral in the defer_date column (DEFER_DATE in HESA files), register-batch's own, "
-            "which Register's CSV template and HESA's layout do not have; in a HESA file a dormant F_MODE says it too"
+            "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, fill "
+            "in the record's deferral (its defer_date column; in HESA files DEFER_DATE, or a dormant F_MODE)"
         )
 
 

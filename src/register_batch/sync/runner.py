@@ -116,9 +116,10 @@ describe(
     "cannot reinstate a trainee",
     source="register-api.md §2 and §6 (no reinstate endpoint; withdrawn is a read-only state)",
     fix="If the trainee is still training, have Register reinstate them (a deferred trainee in Register's web "
-    "service, a withdrawn one through DfE's support); if not, give the record its withdrawal or deferral in "
-    "register-batch's `withdrawal_*` or `defer_date` columns (`WITHDRAWAL_*`, `DEFER_DATE` or a dormant `F_MODE` in "
-    "HESA files), which Register's CSV template and HESA's layout do not have.",
+    "service, a withdrawn one through DfE's support); if not, fill in the record's withdrawal or deferral "
+    "(`withdrawal_*` or `defer_date` columns; `WITHDRAWAL_*`, `DEFER_DATE`, a dormant `F_MODE` or, up to C22053, "
+    "`F_RSNEND` in HESA files). Said only of records whose input can hold the state: not of Register's CSV "
+    "template, nor of a withdrawal in HESA files since C23053, without register-batch's own columns.",
     severity=Severity.WARNING,
 )
 describe(
