@@ -314,7 +314,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     plan.changes = drift(data, trainee)
-    plan.held, plan.reason = [], None
+    plan.held, plan.reason, plan.state_note = [], None, None
     steps: list[Step] = []
     if plan.changes:
         steps.append(Step("update", update_body(data, trainee)))
