@@ -300,7 +300,9 @@ class TraineeRecord:
     partial_lists: frozenset[str] = frozenset()
     ukprn: str | None = None  # the provider the source says the record is of (F_UKPRN); never sent
     sources_seen: int = 0  # which mapped sources its input showed first in this record (mapping.SourceWatch)
-    can_say: frozenset[str] = frozenset()  # the state changes its input can hold: withdrawal, deferral (Mapper)
+    # The state changes its input can hold (withdrawal, deferral), each with the columns that say it (Mapper); shared
+    # between records, never changed in place. None: not known (a record not read from an input).
+    can_say: dict[str, str] | None = None
 
     @property
     def hesa_id(self) -> str | None:

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 DEGREE_TAGS = ("F_DEGTYPE", "F_DEGSBJ1", "F_DEGCLSS", "F_DEGEST", "F_DEGENDDT")
 
 
@@ -49,4 +51,30 @@ def write_hesa_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+    return path
+
+
+_GROUPS = {tag: "PREVIOUSQUALIFICATION" for tag in DEGREE_TAGS} | {"F_PLMNTSCH": "PLACEMENT"}
+
+
+def write_hesa_xml(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """The rows as HESA XML: one Student each, with only the tags its row has (an absent tag is no value,
+    hesa-formats.md §1.4); a blank value is written NULL; numbered degree and placement columns become groups."""
+    root = etree.Element("ITTRecord")
+    for row in rows:
+        student = etree.SubElement(root, "Student")
+        groups: dict[str, dict[int, dict[str, str]]] = {}
+        for column, value in row.items():
+            tag, _, number = column.rpartition("_")
+            if tag in _GROUPS and number.isdigit():
+                groups.setdefault(_GROUPS[tag], {}).setdefault(int(number), {})[tag] = value
+            else:
+                etree.SubElement(student, column).text = "NULL" if value in ("", None) else str(value)
+        for group, items in groups.items():
+            container = etree.SubElement(student, f"{group}S")
+            for number in sorted(items):
+                item = etree.SubElement(container, group)
+                for tag, value in items[number].items():
+                    etree.SubElement(item, tag).text = value
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     return path

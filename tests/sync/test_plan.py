@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
+from register_batch.writers import register_template
 from trainee_extracts import trainee, write_extract
 
 WITHDRAWAL = {
@@ -208,6 +210,63 @@ def test_only_a_file_that_can_say_so_is_looked_at(register, tmp_path):
     assert [i["code"] for i in issues if i["code"] == "sync_state_differs"] == ["sync_state_differs"], issues
 
 
+def state_warnings(register) -> list[tuple[str, str]]:
+    """(HUSID, message) of the last sync's sync_state_differs warnings."""
+    return [(i["hesa_id"], i["message"]) for i in register.report()["issues"] if i["code"] == "sync_state_differs"]
+
+
+def test_in_hesa_xml_a_student_without_the_withdrawal_tags_can_say_so_when_its_file_has_them(register, tmp_path):
+    """In HESA XML an absent element is no value (hesa-formats.md §1.4): an SRS writes WITHDRAWAL_* for the trainees
+    it withdraws, not for the others. A file that has the tags can say a withdrawal for each of its Students, as a
+    HESA-named CSV with the columns does for each row; one without them cannot."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    blank = {column: "" for column in HESA_WITHDRAWAL}
+    for name, write in (("tags.csv", write_hesa_csv), ("tags.xml", write_hesa_xml)):
+        register.sync(write(tmp_path / name, [rows[0], rows[1], {**rows[2], **blank}]))
+        found = [husid for husid, _message in state_warnings(register)]
+        assert found == [rows[0]["F_HUSID"], rows[1]["F_HUSID"]], name
+    register.sync(write_hesa_xml(tmp_path / "no-tags.xml", rows))
+    assert [husid for husid, _message in state_warnings(register)] == [rows[1]["F_HUSID"]]  # F_MODE says a deferral
+
+
+def test_a_c23053_record_with_an_f_rsnend_column_can_say_a_leaving(register, tmp_path):
+    """F_RSNEND says a leaving in any record that has it (legacy_withdrawal_not_sent), whatever its layout: a blank
+    one says the trainee did not leave."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    register.sync(write_hesa_csv(tmp_path / "rsnend.csv", [{**row, "F_RSNEND": ""} for row in rows]))
+    assert [husid for husid, _message in state_warnings(register)] == [rows[0]["F_HUSID"], rows[1]["F_HUSID"]]
+
+
+def test_a_users_own_withdrawal_and_deferral_columns_are_looked_at_and_named(register, tmp_path):
+    """A user's mapping file that reads the withdrawal and deferral from other columns: a row with those columns can
+    say so, and the warning names the columns that are read, not register-batch's, which are then not read."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  register-csv:\n    withdrawal:\n      withdrawal_date: left_on\n      reasons: why_left\n"
+        "      trigger: left_by\n      future_interest: may_return\n    deferral:\n      defer_date: paused_on\n"
+    )
+    said = {"left_on": "2026-11-01", "why_left": "record_added_in_error", "left_by": "provider", "may_return": "no"}
+    columns = [*register_template(), *said, "paused_on"]
+
+    def write(name: str, rows: list[dict]) -> Path:
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows({column: row.get(column, "") for column in columns} for row in rows)
+        return tmp_path / name
+
+    rows = [trainee(1), trainee(2)]
+    first = register.sync(
+        write("said.csv", [{**rows[0], **said}, {**rows[1], "paused_on": "2026-11-01"}]), mapping_files=[ours]
+    )
+    assert first.exit_code == 0
+    assert sorted(t["state"] for t in register.trainees(2025)) == ["deferred", "withdrawn"]  # read from our columns
+    register.sync(write("blank.csv", rows), mapping_files=[ours])
+    withdrawal, deferral = (message for _husid, message in state_warnings(register))
+    assert "left_on" in withdrawal and "why_left" in withdrawal and "withdrawal_*" not in withdrawal, withdrawal
+    assert "paused_on" in deferral and "defer_date" not in deferral, deferral
+
+
 def test_a_record_that_says_so_in_legacy_codes_is_not_reported(register, tmp_path):
     """F_RSNEND's leaving reason and a dormant F_MODE say what Register holds, without the data it needs to be sent
     (reported as legacy_*_not_sent): the record and Register agree."""
@@ -239,4 +298,4 @@ def test_registers_csv_says_so_only_in_register_batchs_own_columns(register, tmp
     issues = [i for i in register.report()["issues"] if i["code"] == "sync_state_differs"]
     assert [i["provider_trainee_id"] for i in issues] == ["SRS-00001", "SRS-00002"]
     withdrawal, deferral = (i["message"] for i in issues)
-    assert "withdrawal_* columns" in withdrawal and "defer_date column" in deferral
+    assert "withdrawal_* columns" in withdrawal and "defer_* columns" in deferral

@@ -59,14 +59,45 @@ def _group_columns(names: tuple[str, ...], wanted: frozenset[str]) -> tuple[tupl
 LEGACY_LEAVING_REASONS = {"03": "transferred to another provider", "05": "death", "11": "another reason"}
 NOT_LEAVING = frozenset({None, "01", "98"})  # no value, or an award
 # The layouts with F_RSNEND and F_ENDDATE, which C23053 removed (hesa-formats.md §1.3): records that can say a
-# trainee left. Since then a HESA record says a withdrawal only in register-batch's own WITHDRAWAL_* columns.
+# trainee left. Since then a HESA record says a withdrawal only in register-batch's own WITHDRAWAL_* columns (or an
+# F_RSNEND its SRS still writes, which is read in any layout).
 LEAVING_LAYOUTS = frozenset({"C21053", "C22053"})
-# TraineeRecord.can_say, by (the input can hold a withdrawal, the input can hold a deferral).
-_CAN_SAY = {
-    (withdrawal, deferral): frozenset(name for name, can in (("withdrawal", withdrawal), ("deferral", deferral)) if can)
-    for withdrawal in (False, True)
-    for deferral in (False, True)
-}
+
+
+def _named(table: dict[str, tuple[str, ...]]) -> str:
+    """The columns a withdrawal or deferral table reads, for a message: `withdrawal_*` when they share a prefix."""
+    names = list(dict.fromkeys(sources[0] for sources in table.values()))
+    prefix = names[0].partition("_")[0] + "_"
+    return f"{prefix}*" if len(names) > 1 and all(n.startswith(prefix) for n in names) else ", ".join(names)
+
+
+@dataclass(frozen=True, slots=True)
+class _StateSources:
+    """Where a field map's records say a withdrawal or a deferral (TraineeRecord.can_say): its own columns or tags
+    for them (`withdrawal_*`, `defer_*` or a user's), and the advice naming them. HESA records also say a deferral
+    in every layout (a dormant F_MODE) and a leaving in F_RSNEND (Mapper.map)."""
+
+    withdrawal: frozenset[str]
+    deferral: frozenset[str]
+    can_say: dict[tuple[bool, bool], dict[str, str]]
+
+    @classmethod
+    def of(cls, fmap: FieldMap) -> _StateSources:
+        hesa = fmap.family == "hesa"
+        word = "columns or tags" if hesa else "columns"
+        said = {
+            "withdrawal": f"its {_named(fmap.withdrawal)} {word}" if fmap.withdrawal else "",
+            "deferral": f"its {_named(fmap.deferral)} {word}" if fmap.deferral else "",
+        }
+        if hesa:
+            said["withdrawal"] = " or ".join(filter(None, (said["withdrawal"], "F_RSNEND (up to C22053)")))
+            said["deferral"] = " or ".join(filter(None, (said["deferral"], "a dormant F_MODE")))
+        can_say = {
+            (w, d): {state: said[state] for state, can in (("withdrawal", w), ("deferral", d)) if can}
+            for w in (False, True)
+            for d in (False, True)
+        }
+        return cls(_source_names(fmap.withdrawal), _source_names(fmap.deferral), can_say)
 
 
 def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
@@ -197,6 +228,7 @@ class Mapper:
         # Derived once per field map (and vintage): the per-record work only looks things up.
         self._plans: dict[tuple[int, str | None], _Plan] = {}
         self._degree_translations: dict[str, CodeTranslation | None] = {}
+        self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -217,7 +249,19 @@ class Mapper:
             plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated)
         return plan
 
-    def map(self, raw: RawRecord, fmt: str) -> TraineeRecord:
+    def _state_sources(self, fmap: FieldMap) -> _StateSources:
+        found = self._states.get(id(fmap))
+        if found is None or found[0] is not fmap:
+            found = self._states[id(fmap)] = (fmap, _StateSources.of(fmap))
+        return found[1]
+
+    def can_say(self, fmt: str, states: set[str] | frozenset[str]) -> dict[str, str]:
+        """TraineeRecord.can_say for the `states` an input's columns or tags can say (Checker.widen_can_say)."""
+        can_say = self._state_sources(self.config.fields[family_of(fmt)]).can_say
+        return can_say["withdrawal" in states, "deferral" in states]
+
+    def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
+        """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
@@ -246,19 +290,24 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=PARTIAL_LISTS[family])
-        has_withdrawal = bool(fmap.withdrawal) and not fields.keys().isdisjoint(_source_names(fmap.withdrawal))
-        if has_withdrawal:
+        if fmap.withdrawal and not fields.keys().isdisjoint(_source_names(fmap.withdrawal)):
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
                 record.withdrawal["reasons"] = reasons
-        has_deferral = bool(fmap.deferral) and not fields.keys().isdisjoint(_source_names(fmap.deferral))
-        if has_deferral:
+        if fmap.deferral and not fields.keys().isdisjoint(_source_names(fmap.deferral)):
             record.deferral = self._optional(fields, fmap.deferral)
+        states = self._state_sources(fmap)
+        keys = fields.keys()
+        has_withdrawal = not keys.isdisjoint(states.withdrawal)
+        has_deferral = not keys.isdisjoint(states.deferral)
+        if shown is not None and (has_withdrawal or has_deferral):
+            shown.update(state for state, has in (("withdrawal", has_withdrawal), ("deferral", has_deferral)) if has)
         if family == "hesa":  # F_MODE's dormant codes say a deferral in every layout; F_RSNEND a leaving, until C23053
-            has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS
+            # (or in a record of a later layout that still has it): said of the record's own layout, not its file's.
+            has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS or "F_RSNEND" in keys
             has_deferral = True
-        record.can_say = _CAN_SAY[has_withdrawal, has_deferral]
+        record.can_say = states.can_say[has_withdrawal, has_deferral]
         for source in fmap.provider.get("ukprn", ()):
             if (ukprn := get(source)) is not None:
                 if UKPRN_FORM.fullmatch(ukprn):

@@ -384,23 +384,24 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
     or deferral column and HESA's layout no leaving since C23053, so a record of such a file that says nothing
     says nothing about it, and the warning would come back every night, whatever anyone did."""
     trainee = plan.trainee_id
+    can_say = record.can_say or {}
     left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
-    if state == "withdrawn" and not left and "withdrawal" in record.can_say:
+    if state == "withdrawn" and not left and "withdrawal" in can_say:
         plan.state_note = (
             f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal: the API cannot reinstate "
             "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, fill in the "
-            "record's withdrawal (its withdrawal_* columns; WITHDRAWAL_* or, up to C22053, F_RSNEND in HESA files)"
+            f"record's withdrawal ({can_say['withdrawal']})"
         )
     elif (
         state == "deferred"
         and not left
-        and "deferral" in record.can_say
+        and "deferral" in can_say
         and not _says(record, record.deferral, "legacy_deferral_not_sent")
     ):
         plan.state_note = (
             f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
             "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, fill "
-            "in the record's deferral (its defer_date column; in HESA files DEFER_DATE, or a dormant F_MODE)"
+            f"in the record's deferral ({can_say['deferral']})"
         )
 
 

@@ -116,10 +116,11 @@ describe(
     "cannot reinstate a trainee",
     source="register-api.md §2 and §6 (no reinstate endpoint; withdrawn is a read-only state)",
     fix="If the trainee is still training, have Register reinstate them (a deferred trainee in Register's web "
-    "service, a withdrawn one through DfE's support); if not, fill in the record's withdrawal or deferral "
-    "(`withdrawal_*` or `defer_date` columns; `WITHDRAWAL_*`, `DEFER_DATE`, a dormant `F_MODE` or, up to C22053, "
-    "`F_RSNEND` in HESA files). Said only of records whose input can hold the state: not of Register's CSV "
-    "template, nor of a withdrawal in HESA files since C23053, without register-batch's own columns.",
+    "service, a withdrawn one through DfE's support); if not, fill in the record's withdrawal or deferral in the "
+    "columns the message names (`withdrawal_*` or `defer_*`, or those your mapping file reads them from; "
+    "`WITHDRAWAL_*`, `DEFER_*`, a dormant `F_MODE` or, up to C22053, `F_RSNEND` in HESA files). Said only of records "
+    "whose input can hold the state: not of Register's CSV template, nor of a withdrawal in HESA files since C23053, "
+    "without register-batch's own columns (in HESA XML, without those tags in any of the file's Students).",
     severity=Severity.WARNING,
 )
 describe(
@@ -780,6 +781,7 @@ def sync_files(
         records.append(record)
         task.advance()
     task.close()
+    checker.widen_can_say(records)
     report.add_batch_issues(checker.batch_issues())
     report.finish(checker.finish_inputs())
     if (mismatch := checker.providers.none_of_the_run()) is not None:

@@ -258,7 +258,7 @@ class Checker:
 
     def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
         """Map and validate one raw record."""
-        record = self.mapper.map(raw, info.format)
+        record = self.mapper.map(raw, info.format, info.states_shown)
         if not info.sources_known and raw.fields:
             self._watch_sources(info, raw, record)
         if record.ukprn is not None:
@@ -266,6 +266,22 @@ class Checker:
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
+
+    def widen_can_say(self, records: list[TraineeRecord]) -> None:
+        """Let each record say what its input has the columns or tags for (TraineeRecord.can_say), once every
+        record is read: in HESA XML an absent tag is no value (hesa-formats.md §1.4), so a Student without the
+        WITHDRAWAL_* tags of its file's other Students says it has no withdrawal, as a blank CSV cell does."""
+        shown: dict[str, set[str]] = {}
+        for info in self.inputs:
+            shown.setdefault(info.path, set()).update(info.states_shown)
+        formats = {info.path: info.format for info in self.inputs}
+        for record in records:
+            states = shown.get(record.source.input)
+            if states and not states <= (record.can_say or {}).keys():
+                record.can_say = {
+                    **self.mapper.can_say(formats[record.source.input], states),
+                    **(record.can_say or {}),
+                }
 
     def _watch_sources(self, info: InputInfo, raw: RawRecord, record: TraineeRecord) -> None:
         """Note which mapped sources the record shows first; stop looking once nothing more can be learnt."""
