@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import sys
+from array import array
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -228,30 +229,39 @@ def _short_source(source: str) -> str:
 
 
 def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Counter]:
-    """One pass over every issue: the rows to embed (errors first, then file order) and error counts.
+    """The rows to embed (errors first, then file order) and the error counts, in two passes over the issues.
 
-    The chosen rows are kept as compact tuples and turned into the template's dicts one at a time while the
-    page is written, so memory stays small and bounded whatever the size of the report.
+    The first pass counts, and keeps two small numbers an issue (its kind, and which field, rule and input it is
+    of); the chosen rows are read again, one at a time, while the page is written. Memory does not grow with
+    the number of issues, nor with the rows the page holds.
     """
-
-    errors: list[tuple[int, tuple[Any, ...]]] = []
-    warnings: list[tuple[int, tuple[Any, ...]]] = []
+    is_error = bytearray()  # per issue
+    kinds = array("i")  # per issue: its (field key, code, input) in `names`
+    names: dict[tuple[str, str, str], int] = {}
     field_errors: Counter = Counter()
     code_errors: Counter = Counter()
-    for pos, row in enumerate(report.issues()):
-        is_error = row["severity"] == "error"
-        if is_error:
-            field_errors[field_key(row["field"], row["record"])] += 1
+    for row in report.issues():
+        key = field_key(row["field"], row["record"])
+        error = row["severity"] == "error"
+        if error:
+            field_errors[key] += 1
             code_errors[row["code"]] += 1
-        bucket = errors if is_error else warnings
-        if len(bucket) < limit:
-            bucket.append((pos, tuple(row[key] for key in ISSUE_KEYS)))
+        is_error.append(error)
+        kinds.append(names.setdefault((key, row["code"], row["input"]), len(names)))
+    errors = sum(is_error)
+    warnings = len(is_error) - errors
     # Errors first, but a tenth of the rows is kept for warnings when there are any: a page whose filters offer
     # "Warnings (1,221)" must be able to show some of them.
-    reserve = min(len(warnings), limit // 10)
-    kept_errors = errors[: limit - reserve]
-    chosen = sorted(kept_errors + warnings[: limit - len(kept_errors)], key=lambda pair: pair[0])
-    return _Rows(chosen, ISSUE_KEYS), field_errors, code_errors
+    reserve = min(warnings, limit // 10)
+    kept_errors = min(errors, limit - reserve)
+    kept_warnings = min(warnings, limit - kept_errors)
+    chosen = bytearray(len(is_error))
+    seen = [0, 0]  # warnings, errors so far
+    for pos, error in enumerate(is_error):
+        if seen[error] < (kept_errors if error else kept_warnings):
+            chosen[pos] = 1
+        seen[error] += 1
+    return _Rows(report, chosen, [*names], kinds, is_error), field_errors, code_errors
 
 
 # The template reads a row's values as attributes (`row.field`). Jinja looks an attribute up before a key, so a
@@ -261,26 +271,45 @@ _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "sourc
 
 
 class _Rows:
-    """The embedded issue rows: a length, their input files, and `_IssueRow`s made as the template iterates."""
+    """The embedded issue rows: a length, their input files, and `_IssueRow`s read as the template iterates."""
 
-    def __init__(self, chosen: list[tuple[int, tuple[Any, ...]]], keys: tuple[str, ...]):
+    def __init__(
+        self,
+        report: ReportBuilder,
+        chosen: bytearray,
+        names: list[tuple[str, str, str]],
+        kinds: array,
+        is_error: bytearray,
+    ):
+        self._report = report
         self._chosen = chosen
-        self._keys = keys
-        at = {key: i for i, key in enumerate(keys)}
-        self.inputs = {values[at["input"]] for _pos, values in chosen}
+        self._count = sum(chosen)
         # How many rows of each kind the page holds, for the filters' labels when it cannot hold them all.
-        self.by_field = Counter(field_key(v[at["field"]], v[at["record"]]) for _pos, v in chosen)
-        self.by_code = Counter(values[at["code"]] for _pos, values in chosen)
-        self.by_severity = Counter(values[at["severity"]] for _pos, values in chosen)
+        self.by_field: Counter = Counter()
+        self.by_code: Counter = Counter()
+        self.by_severity: Counter = Counter()
+        self.inputs: set[str] = set()
+        for pos in (pos for pos, kept in enumerate(chosen) if kept):
+            key, code, name = names[kinds[pos]]
+            self.by_field[key] += 1
+            self.by_code[code] += 1
+            self.by_severity["error" if is_error[pos] else "warning"] += 1
+            self.inputs.add(name)
 
     def __len__(self) -> int:
-        return len(self._chosen)
+        return self._count
 
     def __iter__(self) -> Iterator[_IssueRow]:
-        at_input, at_record, at_field = (self._keys.index(key) for key in ("input", "record", "field"))
-        for pos, values in self._chosen:
-            name = values[at_input]
-            yield _IssueRow(*values, pos, field_key(values[at_field], values[at_record]), PurePath(name).name or name)
+        chosen = self._chosen
+        for pos, row in enumerate(self._report.issues()):
+            if chosen[pos]:
+                name = row["input"]
+                yield _IssueRow(
+                    *(row[key] for key in ISSUE_KEYS),
+                    pos,
+                    field_key(row["field"], row["record"]),
+                    PurePath(name).name or name,
+                )
 
 
 def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
