@@ -231,9 +231,12 @@ def test_in_hesa_xml_a_student_without_the_withdrawal_tags_can_say_so_when_its_f
 
 def test_a_c23053_record_with_an_f_rsnend_column_can_say_a_leaving(register, tmp_path):
     """F_RSNEND says a leaving in any record that has it (legacy_withdrawal_not_sent), whatever its layout: a blank
-    one says the trainee did not leave."""
+    one says the trainee did not leave, and so does a HESA XML Student without the tag when others of its file have
+    it (an SRS writes it for the trainees who left)."""
     rows = withdrawn_deferred_and_training(register, tmp_path)
     register.sync(write_hesa_csv(tmp_path / "rsnend.csv", [{**row, "F_RSNEND": ""} for row in rows]))
+    assert [husid for husid, _message in state_warnings(register)] == [rows[0]["F_HUSID"], rows[1]["F_HUSID"]]
+    register.sync(write_hesa_xml(tmp_path / "rsnend.xml", [rows[0], rows[1], {**rows[2], "F_RSNEND": "01"}]))
     assert [husid for husid, _message in state_warnings(register)] == [rows[0]["F_HUSID"], rows[1]["F_HUSID"]]
 
 

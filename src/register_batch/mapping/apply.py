@@ -265,10 +265,10 @@ class Mapper:
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
+        keys = fields.keys()
         vintage = None
         overrides = None
         if fmap.vintages:
-            keys = fields.keys()
             for name, any_of, found in fmap.vintages:
                 if not keys.isdisjoint(any_of):
                     vintage = name
@@ -290,22 +290,27 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=PARTIAL_LISTS[family])
-        if fmap.withdrawal and not fields.keys().isdisjoint(_source_names(fmap.withdrawal)):
+        states = self._state_sources(fmap)
+        has_withdrawal = not keys.isdisjoint(states.withdrawal)
+        has_deferral = not keys.isdisjoint(states.deferral)
+        if has_withdrawal:
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
                 record.withdrawal["reasons"] = reasons
-        if fmap.deferral and not fields.keys().isdisjoint(_source_names(fmap.deferral)):
+        if has_deferral:
             record.deferral = self._optional(fields, fmap.deferral)
-        states = self._state_sources(fmap)
-        keys = fields.keys()
-        has_withdrawal = not keys.isdisjoint(states.withdrawal)
-        has_deferral = not keys.isdisjoint(states.deferral)
-        if shown is not None and (has_withdrawal or has_deferral):
-            shown.update(state for state, has in (("withdrawal", has_withdrawal), ("deferral", has_deferral)) if has)
-        if family == "hesa":  # F_MODE's dormant codes say a deferral in every layout; F_RSNEND a leaving, until C23053
-            # (or in a record of a later layout that still has it): said of the record's own layout, not its file's.
-            has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS or "F_RSNEND" in keys
+        # F_RSNEND says a leaving in any layout (it is read in any): like WITHDRAWAL_*, a tag some Students have
+        # lets the file's others say one too (Checker.widen_can_say).
+        if family == "hesa":
+            has_withdrawal = has_withdrawal or "F_RSNEND" in keys
+        if shown is not None:
+            if has_withdrawal:
+                shown.add("withdrawal")
+            if has_deferral:
+                shown.add("deferral")
+        if family == "hesa":  # F_MODE's dormant codes say a deferral in every layout; layouts up to C22053 a leaving
+            has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS  # (of the record's layout, not its file's)
             has_deferral = True
         record.can_say = states.can_say[has_withdrawal, has_deferral]
         for source in fmap.provider.get("ukprn", ()):

@@ -48,8 +48,9 @@ class InputInfo:
     vintages: dict[str, int] = field(default_factory=dict)
     sources_seen: int = 0  # the users' mapped sources its records have (mapping.SourceWatch bits)
     sources_known: bool = False  # every record has been looked at that needs to be (a CSV: its first)
-    # The state changes (withdrawal, deferral) whose columns or tags some record has: in HESA XML, where an absent
-    # tag is no value, a Student without them can still say them (Checker.widen_can_say; read in one process).
+    # The state changes (withdrawal, deferral) whose columns or tags (or F_RSNEND) some record has: in HESA XML,
+    # where an absent tag is no value, a Student without them can still say them (Checker.widen_can_say; read in one
+    # process).
     states_shown: set[str] = field(default_factory=set)
     # Which records (1-based, within this input) the reader should extract; others come back with no
     # fields. Set before reading, by a consumer that will never look at them (a parallel validation).

@@ -120,7 +120,8 @@ describe(
     "columns the message names (`withdrawal_*` or `defer_*`, or those your mapping file reads them from; "
     "`WITHDRAWAL_*`, `DEFER_*`, a dormant `F_MODE` or, up to C22053, `F_RSNEND` in HESA files). Said only of records "
     "whose input can hold the state: not of Register's CSV template, nor of a withdrawal in HESA files since C23053, "
-    "without register-batch's own columns (in HESA XML, without those tags in any of the file's Students).",
+    "without register-batch's own columns or `F_RSNEND` (in HESA XML, without those tags in any of the file's "
+    "Students).",
     severity=Severity.WARNING,
 )
 describe(
