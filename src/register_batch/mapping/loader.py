@@ -405,10 +405,10 @@ def _own_sources_win(merged: dict[str, Any], overlay: dict[str, Any]) -> dict[st
     an older layout's bundled sources for it (C21053's `itt_end_date`) would otherwise win there and the user's
     never be read. Unless the same file names that collection's sources for the field too."""
     mine = overlay.get("trainee") or {}
-    their_layouts = overlay.get("vintages") or {}
+    my_layouts = overlay.get("vintages") or {}
     for name, layout in (merged.get("vintages") or {}).items():
         table = (layout or {}).get("trainee") or {}
-        named_there = (their_layouts.get(name) or {}).get("trainee") or {}
+        named_there = (my_layouts.get(name) or {}).get("trainee") or {}
         for api_field in mine:
             if api_field in table and api_field not in named_there:
                 del table[api_field]
