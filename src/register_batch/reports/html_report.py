@@ -231,13 +231,13 @@ def _short_source(source: str) -> str:
 def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Counter]:
     """The rows to embed (errors first, then file order) and the error counts, in two passes over the issues.
 
-    The first pass counts, and keeps two small numbers an issue (its kind, and which field, rule and input it is
-    of); the chosen rows are read again, one at a time, while the page is written. Memory does not grow with
-    the number of issues, nor with the rows the page holds.
+    The first pass counts, and keeps two small numbers an issue (whether it is an error, and which field, rule and
+    input it is of); the chosen rows are read again, one at a time, while the page is written. Memory does not grow
+    with the number of issues, nor with the rows the page holds.
     """
     is_error = bytearray()  # per issue
-    kinds = array("i")  # per issue: its (field key, code, input) in `names`
-    names: dict[tuple[str, str, str], int] = {}
+    group_of = array("i")  # per issue: its (field key, code, input) in `groups`
+    groups: dict[tuple[str, str, str], int] = {}
     field_errors: Counter = Counter()
     code_errors: Counter = Counter()
     for row in report.issues():
@@ -247,7 +247,7 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
             field_errors[key] += 1
             code_errors[row["code"]] += 1
         is_error.append(error)
-        kinds.append(names.setdefault((key, row["code"], row["input"]), len(names)))
+        group_of.append(groups.setdefault((key, row["code"], row["input"]), len(groups)))
     errors = sum(is_error)
     warnings = len(is_error) - errors
     # Errors first, but a tenth of the rows is kept for warnings when there are any: a page whose filters offer
@@ -261,11 +261,12 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
         if seen[error] < (kept_errors if error else kept_warnings):
             chosen[pos] = 1
         seen[error] += 1
-    return _Rows(report, chosen, [*names], kinds, is_error), field_errors, code_errors
+    return _Rows(report, chosen, [*groups], group_of, is_error), field_errors, code_errors
 
 
 # The template reads a row's values as attributes (`row.field`). Jinja looks an attribute up before a key, so a
 # dict's values cost a caught AttributeError each; a named tuple's are found at once (a third of the page's time).
+# An issue has no trainee_id: the template's `trainee` macro, shared with a sync's records, reads it as nothing.
 _IssueRow = namedtuple("_IssueRow", (*ISSUE_KEYS, "pos", "field_key", "input_name", "trainee_id"), defaults=(None,))
 _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "short_source", "fix"))
 
@@ -277,8 +278,8 @@ class _Rows:
         self,
         report: ReportBuilder,
         chosen: bytearray,
-        names: list[tuple[str, str, str]],
-        kinds: array,
+        groups: list[tuple[str, str, str]],
+        group_of: array,
         is_error: bytearray,
     ):
         self._report = report
@@ -289,8 +290,10 @@ class _Rows:
         self.by_code: Counter = Counter()
         self.by_severity: Counter = Counter()
         self.inputs: set[str] = set()
-        for pos in (pos for pos, kept in enumerate(chosen) if kept):
-            key, code, name = names[kinds[pos]]
+        for pos, kept in enumerate(chosen):
+            if not kept:
+                continue
+            key, code, name = groups[group_of[pos]]
             self.by_field[key] += 1
             self.by_code[code] += 1
             self.by_severity["error" if is_error[pos] else "warning"] += 1
