@@ -277,11 +277,9 @@ class Checker:
         formats = {info.path: info.format for info in self.inputs}
         for record in records:
             states = shown.get(record.source.input)
-            if states and not states <= (record.can_say or {}).keys():
-                record.can_say = {
-                    **self.mapper.can_say(formats[record.source.input], states),
-                    **(record.can_say or {}),
-                }
+            own = record.can_say or {}
+            if states and not states <= own.keys():
+                record.can_say = {**self.mapper.can_say(formats[record.source.input], states), **own}
 
     def _watch_sources(self, info: InputInfo, raw: RawRecord, record: TraineeRecord) -> None:
         """Note which mapped sources the record shows first; stop looking once nothing more can be learnt."""
