@@ -1,4 +1,5 @@
-"""report.html's compiled template is kept in the user's cache folder: used when it is sound, never trusted blindly."""
+"""report.html's compiled template is kept in the user's cache folder (reports/template_cache.py): used when it
+is sound, never trusted blindly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from register_batch.reports import html_report
+from register_batch.reports import html_report, template_cache
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def planted(marker: str) -> bytes:
 
     env = html_report._ENV
     source, filename, _uptodate = env.loader.get_source(env, "report.html.j2")
-    bucket = Bucket(env, "planted", html_report._NO_CACHE.get_source_checksum(source))
+    bucket = Bucket(env, "planted", template_cache.NO_CACHE.get_source_checksum(source))
     bucket.code = env.compile(marker, "report.html.j2", filename)
     return bucket.bytecode_to_string()
 
@@ -159,7 +160,7 @@ def test_code_compiled_under_other_settings_is_not_loaded(cache_home, validation
     monkeypatch.setattr(html_report._ENV, "trim_blocks", False)
     new_process()
     validation_builder.write(tmp_path / "after")
-    html_report._ENV.bytecode_cache = html_report._NO_CACHE
+    html_report._ENV.bytecode_cache = template_cache.NO_CACHE
     html_report._ENV.cache.clear()
     validation_builder.write(tmp_path / "fresh")
     page = (tmp_path / "after" / "report.html").read_bytes()

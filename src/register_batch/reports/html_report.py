@@ -14,12 +14,8 @@ hold everything.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
-import os
 import re
-import stat
-import sys
 from array import array
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
@@ -27,20 +23,15 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from importlib.resources import files
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, Template, select_autoescape
-from jinja2.bccache import Bucket
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
-import register_batch
 from register_batch import reports, wording
-from register_batch.errors import UnwritableOutput
-from register_batch.fs import make_private_dirs, user_cache_dir
-from register_batch.reports import ISSUE_KEYS, field_key
+from register_batch.reports import ISSUE_KEYS, field_key, template_cache
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
@@ -553,95 +544,6 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
 
 
 def _template() -> Template:
-    if _ENV.bytecode_cache is None:
-        cache = user_cache_dir()
-        _ENV.bytecode_cache = (_CompiledTemplates.in_folder(cache) if cache else None) or _NO_CACHE
+    if _ENV.bytecode_cache is None:  # looked up once per process
+        _ENV.bytecode_cache = template_cache.for_environment(_ENV)
     return _ENV.get_template("report.html.j2")
-
-
-class _CompiledTemplates(FileSystemBytecodeCache):
-    """report.html's template compiled once, not on every run (Jinja takes about 60 ms to compile it).
-
-    Kept in an owner-only folder of this user's cache, one file per Jinja version, register-batch release and
-    settings, and Python (`_compiled_with`), checked against the template's text; it holds no data. A file that
-    cannot be read or written is compiled afresh, and so is one that is not this user's alone (Jinja would
-    unpickle and run it).
-    """
-
-    @classmethod
-    def in_folder(cls, cache: Path) -> _CompiledTemplates | None:
-        folder = cache / f"templates-jinja{jinja2.__version__}"
-        try:
-            make_private_dirs(folder)
-            mode = folder.stat()
-        except (UnwritableOutput, OSError):
-            return None
-        if mode.st_uid != os.getuid() or mode.st_mode & 0o022:  # code loaded from it must be this user's own
-            return None
-        return cls(str(folder))
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        # Jinja keys a file by the template's name and path and checks only the template's text: code compiled under
-        # other settings (an upgrade of register-batch that changed one, or a filter Jinja evaluated while compiling)
-        # or by another Python implementation would be taken for this one's.
-        key = f"{super().get_cache_key(name, filename)}|{_compiled_with(name)!r}"
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        # The file itself is checked, as it is opened: the folder was checked once, by name, and a folder that
-        # someone else can rename in could be theirs by now. Not a link, nor a pipe that would never answer.
-        try:
-            fd = os.open(self._get_cache_filename(bucket), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:  # none yet, a link, or unreadable: compile
-            return
-        with open(fd, "rb") as fh:
-            found = os.fstat(fd)
-            if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o022:
-                return  # code loaded must be this user's own, as written by dump_bytecode
-            try:
-                bucket.load_bytecode(fh)
-            except Exception:  # a damaged file: compile as if there were none
-                bucket.reset()
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
-def _compiled_with(name: str) -> tuple[Any, ...]:
-    """What the code Jinja compiles from a template depends on besides its text."""
-    env = _ENV
-    return (
-        register_batch.__version__,
-        sys.implementation.cache_tag,
-        env.block_start_string,
-        env.block_end_string,
-        env.variable_start_string,
-        env.variable_end_string,
-        env.comment_start_string,
-        env.comment_end_string,
-        env.line_statement_prefix,
-        env.line_comment_prefix,
-        env.trim_blocks,
-        env.lstrip_blocks,
-        env.newline_sequence,
-        env.keep_trailing_newline,
-        tuple(sorted(env.extensions)),
-        env.optimized,
-        env.is_async,
-        env.finalize is not None,
-        env.autoescape(name) if callable(env.autoescape) else env.autoescape,
-    )
-
-
-class _NoCache(BytecodeCache):
-    """No folder to keep compiled templates in: compile each run."""
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        return None
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        return None
-
-
-_NO_CACHE = _NoCache()
