@@ -291,6 +291,27 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 
+def test_a_truncated_records_table_lists_a_record_with_a_warning_before_the_unchanged(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """An unchanged record whose trainee Register has withdrawn (sync_state_differs) is the news of the night: it
+    must not be cut from the page with the records that had nothing happen to them."""
+    builder = make_sync_builder()
+    records = builder.extra["records"]
+    [first] = [row for row in records if row["action"] == "unchanged"]
+    last = next(row for row in reversed(records) if row["action"] in ("update", "withdraw"))
+    assert records.index(last) > records.index(first)
+    last.update(action="unchanged", changes=[])
+    last["warnings"] = ["trainee trn-0007 is withdrawn in Register, but this record has no withdrawal"]
+    ranked = sum(row["action"] != "unchanged" for row in records)
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", ranked + 1)
+    builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "record-table")
+    [unchanged] = [row for row in rows if row.get("data-action") == "unchanged"]
+    [warning] = unchanged.xpath(".//li[@data-warning]")
+    assert " ".join(warning.text_content().split()) == f"Warning {last['warnings'][0]}"
+
+
 def test_clean_extract_has_no_issue_table(tmp_path):
     builder, _ = check([str(Path(__file__).parent.parent / "fixtures/register_csv/five_trainees.csv")], "validate")
     try:

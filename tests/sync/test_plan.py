@@ -7,6 +7,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import lxml.html
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
@@ -37,7 +38,10 @@ def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp
     first = result.results[0]
     assert (first.plan.action, first.outcome) == ("create", "done") and result.exit_code == 0
     assert [step.kind for step in first.plan.held] == ["withdraw"]
-    assert "cannot be withdrawn before the ITT start date" in first.row()["errors"][0]
+    # A warning, not an error: the record went ahead (results.csv's `warnings` column, not `errors`).
+    assert first.row()["errors"] == []
+    assert "cannot be withdrawn before the ITT start date" in first.row()["warnings"][0]
+    assert "1 sync_held" in result.summary_line()
     assert register.writes() == Counter({"POST /trainees": 2})
     assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
 
@@ -191,6 +195,26 @@ def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_r
         assert "is deferred in Register, but this record has no deferral" in deferred
         assert "the API cannot reinstate a trainee" in deferred and "a dormant F_MODE" in deferred
     assert register.writes() == writes
+
+
+def test_the_warnings_show_in_the_summary_line_results_csv_and_the_records_table(register, tmp_path):
+    """A nightly job reads the summary line and results.csv, not issues.csv: a warning only the sync could give
+    (Register withdrew someone the SRS has in training) was in neither, nor in the page's records table."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    in_training = write_hesa_csv(tmp_path / "in-training.csv", [{**row, **BLANK_STATE_COLUMNS} for row in rows])
+    result = register.sync(in_training)
+    line = result.summary_line()
+    assert line.startswith("3 records: 3 unchanged; ") and "warnings (2 sync_state_differs)." in line, line
+    folder = tmp_path / f"reports-{register.runs}"
+    with (folder / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        warnings = [(row["hesa_id"].lstrip("'"), row["errors"], row["warnings"]) for row in csv.DictReader(fh)]
+    assert [(husid, errors) for husid, errors, _ in warnings] == [(row["F_HUSID"], "") for row in rows]
+    assert "is withdrawn in Register" in warnings[0][2] and "is deferred in Register" in warnings[1][2]
+    assert warnings[2][2] == ""
+    page = lxml.html.parse(str(folder / "report.html")).getroot()
+    shown = [" ".join(li.text_content().split()) for li in page.xpath('//table[@id="record-table"]//li[@data-warning]')]
+    assert [text.split(" trainee ")[0] for text in shown] == ["Warning", "Warning"], shown
+    assert "is withdrawn in Register" in shown[0] and "is deferred in Register" in shown[1]
 
 
 def test_only_a_file_that_can_say_so_is_looked_at(register, tmp_path):

@@ -342,7 +342,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         record = pair[1]
         if record.get("outcome") in _OUTCOME_RANK:
             return _OUTCOME_RANK[record["outcome"]], pair[0]
-        return _ACTION_RANK.get(record.get("action") or "", 9), pair[0]
+        rank = _ACTION_RANK.get(record.get("action") or "", 9)
+        # A warning (Register's state differs, a held withdrawal) is listed with the changes, before the unchanged.
+        return (min(rank, _ACTION_RANK["create"]) if record.get("warnings") else rank), pair[0]
 
     chosen = sorted(enumerate(records), key=rank)[:limit]
     rows = [  # attributes, as the issue rows (_IssueRow); a key a record does not have reads as undefined, as before
