@@ -7,6 +7,7 @@ now warn once per input (`mapped_source_missing`), in one process or two alike. 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -130,3 +131,106 @@ def test_a_trainee_field_mapped_to_a_degrees_tag_is_named(tmp_path, jobs):
     assert "<F_DEGEST>" in xml.read_text(encoding="utf-8")
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=jobs)
     assert unseen(tmp_path / "r") == [("extract.xml", "ni_number", "F_DEGEST")]
+
+
+# A user's own tag for itt_end_date, with C21053's sources for it kept (loader._own_sources_win): C21053 records
+# read F_EXPECTEDENDDATE or F_ENDDATE, every other record F_OURENDDATE.
+KEEP_MAP = """\
+fields:
+  hesa:
+    trainee:
+      itt_end_date: F_OURENDDATE
+    vintages:
+      C21053:
+        trainee:
+          itt_end_date: [F_EXPECTEDENDDATE, F_ENDDATE]
+"""
+
+
+@pytest.fixture(scope="module")
+def keep_map(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("maps") / "keep.yaml"
+    path.write_text(KEEP_MAP)
+    return path
+
+
+def messages(report_dir: Path) -> list[str]:
+    issues = json.loads((report_dir / "report.json").read_text())["issues"]
+    return [i["message"] for i in issues if i["code"] == "mapped_source_missing"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_layouts_own_sources_kept_by_the_users_file_are_read_instead(keep_map, tmp_path, jobs):
+    """A C21053 extract without the user's tag has the field from C21053's F_ENDDATE: nothing is blank, so it is not
+    named; a modern extract, whose records read only the user's tag, is."""
+    old, new = tmp_path / "c21053.xml", tmp_path / "modern.xml"
+    generate(old, count=40, fmt="hesa-xml", vintage="C21053", seed=38, academic_cycle=2026, as_of=AS_OF)
+    generate(new, count=40, fmt="hesa-xml", seed=39, academic_cycle=2026, as_of=AS_OF)
+    inputs = [str(old), str(new)]
+    validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(keep_map,), jobs=jobs)
+    assert unseen(tmp_path / "r") == [("modern.xml", "itt_end_date", "F_OURENDDATE")]
+    assert messages(tmp_path / "r") == [
+        f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+        "the field is blank in every record (a misspelt tag or column?)"
+    ]
+
+
+def test_records_of_several_layouts_are_told_which_read_the_field_elsewhere(keep_map, tmp_path):
+    """In a file of every layout the C21053 records have the field and the others do not: the warning says so, and
+    two processes, each seeing some of each layout, say what one does."""
+    xml = tmp_path / "mixed.xml"
+    generate(xml, count=300, fmt="hesa-xml", vintage="mixed", seed=40, academic_cycle=2026, as_of=AS_OF)
+    for jobs in (1, 2):
+        validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / str(jobs), mapping_files=(keep_map,), jobs=jobs)
+        assert messages(tmp_path / str(jobs)) == [
+            f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+            "the field is blank in every record but its C21053 ones, which read it from F_EXPECTEDENDDATE or "
+            "F_ENDDATE (a misspelt tag or column?)"
+        ]
+    assert (tmp_path / "1" / "report.json").read_bytes() == (tmp_path / "2" / "report.json").read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_layout_without_its_own_sources_either_is_named_with_them(keep_map, tmp_path, jobs):
+    """C21053 records without F_ENDDATE (and F_EXPECTEDENDDATE) have the field from nowhere: it is blank in every
+    record, and the warning names the sources they would have read too."""
+    xml = tmp_path / "c21053.xml"
+    generate(xml, count=40, fmt="hesa-xml", vintage="C21053", seed=41, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    xml.write_text(re.sub(r"\s*<F_ENDDATE>[^<]*</F_ENDDATE>", "", text), encoding="utf-8")
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(keep_map,), jobs=jobs)
+    assert messages(tmp_path / "r") == [
+        f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has, nor "
+        "F_EXPECTEDENDDATE or F_ENDDATE, which its C21053 records read instead: the field is blank in every record "
+        "(a misspelt tag or column?)"
+    ]
+
+
+def test_a_users_source_that_wins_in_an_older_layout_is_named_there(tmp_path):
+    """Without C21053's sources in the user's file, C21053 records read only the user's tag: without it, blank."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      itt_end_date: F_OURENDDATE\n")
+    xml = tmp_path / "c21053.xml"
+    generate(xml, count=40, fmt="hesa-xml", vintage="C21053", seed=42, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
+    assert messages(tmp_path / "r") == [
+        f"{ours} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+        "the field is blank in every record (a misspelt tag or column?)"
+    ]
+
+
+def test_mappings_check_names_a_kept_layouts_field_only_where_it_is_blank(keep_map, tmp_path):
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    old, new = tmp_path / "c21053.xml", tmp_path / "modern.xml"
+    generate(old, count=20, fmt="hesa-xml", vintage="C21053", seed=43, academic_cycle=2026, as_of=AS_OF)
+    generate(new, count=20, fmt="hesa-xml", seed=44, academic_cycle=2026, as_of=AS_OF)
+    runner = CliRunner()
+    assert "F_OURENDDATE" not in runner.invoke(cli, ["mappings", "check", str(old), "--mapping", str(keep_map)]).output
+    result = runner.invoke(cli, ["mappings", "check", str(new), "--mapping", str(keep_map)])
+    assert (
+        f"error: {keep_map}: fields.hesa.trainee.itt_end_date: no record of the input has F_OURENDDATE, so the field "
+        "is read as blank for every record; correct the name, or remove the entry"
+    ) in result.output

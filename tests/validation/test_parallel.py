@@ -10,6 +10,7 @@ import csv
 import filecmp
 import json
 import os
+import re
 import time
 import types
 from datetime import date
@@ -351,3 +352,40 @@ def test_a_spool_that_cannot_be_read_back_changes_nothing(long_extract, small_ch
     assert len(reads) >= 3, "the test needs the helper to have spooled at least three batches"
     assert serial.report.summary == two.report.summary
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+@pytest.mark.parametrize("kept", [1, 0], ids=["one-record-has-f-enddate", "none-has"])
+def test_a_layouts_own_sources_seen_by_the_helper_count_as_by_the_parent(
+    small_chunks, tmp_path, tmp_path_factory, monkeypatch, kept
+):
+    """A user's file maps itt_end_date to its own tag and keeps C21053's sources for it: in a C21053 file without
+    the tag, the field is blank only if no record has F_ENDDATE. With it in the last record only (most likely the
+    helper's chunk), two processes must find what one does; without it anywhere, both warn alike."""
+    xml = tmp_path_factory.mktemp("c21053") / "c21053.xml"
+    generate(xml, count=1000, fmt="hesa-xml", vintage="C21053", seed=12, academic_cycle=2025, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    last = text.rindex("<Student>")
+    head = re.sub(r"\s*<F_ENDDATE>[^<]*</F_ENDDATE>", "", text[:last])
+    tail = text[last:] if kept else re.sub(r"\s*<F_ENDDATE>[^<]*</F_ENDDATE>", "", text[last:])
+    xml.write_text(head + tail, encoding="utf-8")
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      itt_end_date: F_OURENDDATE\n"
+        "    vintages:\n      C21053:\n        trainee:\n          itt_end_date: [F_EXPECTEDENDDATE, F_ENDDATE]\n"
+    )
+    hold_the_parent_back(monkeypatch)
+    for jobs in (1, 2):
+        validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / str(jobs), mapping_files=(ours,), jobs=jobs)
+    assert small_chunks
+    assert reports_equal(tmp_path / "1", tmp_path / "2")
+    issues = json.loads((tmp_path / "2" / "report.json").read_text())["issues"]
+    missing = [i["message"] for i in issues if i["code"] == "mapped_source_missing"]
+    assert missing == (
+        []
+        if kept
+        else [
+            f"{ours} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no "
+            "record of this input has, nor F_EXPECTEDENDDATE or F_ENDDATE, which its C21053 records read instead: the "
+            "field is blank in every record (a misspelt tag or column?)"
+        ]
+    )

@@ -59,11 +59,12 @@ def mappings_check(
     sources_seen: dict[str, int] = {}
     uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen) if inputs else {}
     unseen = unseen_sources(config, sources_seen) if inputs else []
-    for named in unseen:
+    for found in unseen:
+        named = found.named
         written = " or ".join(named.names)
         click.echo(
-            f"error: {named.file}: {named.key}: no record of the input has {written}, so the field is read as blank "
-            "for every record; correct the name, or remove the entry"
+            f"error: {named.file}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
+            f"as blank for every record{found.but}; correct the name, or remove the entry"
         )
     if inputs:
         if uncovered:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -150,6 +151,63 @@ def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
 
 
+@dataclass(frozen=True, slots=True)
+class _Elsewhere:
+    """A layout (vintage) that reads a user's trainee field from sources of its own (the user's file kept them,
+    loader._own_sources_win): bits for "a record of it was read" and "one of them had one of its sources"."""
+
+    layout: str
+    names: frozenset[str]
+    written: tuple[str, ...]
+    present: int
+    filled: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Watched:
+    """A named source as watched: its bit, where it is read, and the layouts that read its field elsewhere (with the
+    bit of "a record read the field from the user's source"); those matter only while the source is unseen."""
+
+    bit: int
+    names: frozenset[str]
+    group: str | None
+    reads_mine: int = 0
+    elsewhere: tuple[_Elsewhere, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnseenSource:
+    """A named source no record has, with the layouts whose records read its field from their own sources instead:
+    `filled` ones had the field from them, `missing` ones did not have those either. Its field is blank in every
+    record but the `filled` layouts' ones."""
+
+    named: NamedSource
+    filled: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def nor(self) -> str:
+        """`, nor X, which its C21053 records read instead` (or nothing), after "no record has the source"."""
+        if not self.missing:
+            return ""
+        names = " or ".join(dict.fromkeys(n for _layout, written in self.missing for n in written))
+        return f", nor {names}, which its {' and '.join(layout for layout, _ in self.missing)} records read instead"
+
+    @property
+    def but(self) -> str:
+        """` but its C21053 ones, which read it from X` (or nothing), after "the field is blank in every record"."""
+        if not self.filled:
+            return ""
+        names = " or ".join(dict.fromkeys(n for _layout, written in self.filled for n in written))
+        return f" but its {' and '.join(layout for layout, _ in self.filled)} ones, which read it from {names}"
+
+
+def _trainee_field(named: NamedSource) -> str | None:
+    """The trainee field a named source is read for (the only kind a layout reads from sources of its own)."""
+    prefix = f"fields.{named.family}.trainee."
+    return named.key.removeprefix(prefix) if named.group is None and named.key.startswith(prefix) else None
+
+
 class SourceWatch:
     """Which of the tags and columns the users' field maps name an input's records have.
 
@@ -158,6 +216,11 @@ class SourceWatch:
     has not shown yet, so the cost ends once every source has been seen (a CSV's first record shows them all).
     A source counts where the mapper reads it: a trainee field's among the record's own tags, a degree's or a
     placement's in that group's rows (or, without them, as a column of its own, numbered in a CSV).
+
+    A record of a layout that reads the field from sources of its own (C21053's `itt_end_date`, where the user's file
+    keeps them) does not read the user's source: while the source is unseen, more bits note whether the records that
+    read it were there, and whether each such layout's records had its sources, so that the warning is given only
+    where the field is blank, and says where it is not.
     """
 
     def __init__(self, config: MappingConfig) -> None:
@@ -166,28 +229,62 @@ class SourceWatch:
             family: {"degrees": fmap.degree_group, "placements": fmap.placement_group}
             for family, fmap in config.fields.items()
         }
-        self._watch = {
-            family: tuple(
-                (1 << n, frozenset(s.names), _group_of(s, groups[family]))
-                for n, s in enumerate(self.named)
-                if s.family == family
+        bits = iter(1 << n for n in itertools.count(len(self.named)))  # after the named sources' own
+        self._watched: list[_Watched] = []
+        for n, named in enumerate(self.named):
+            api_field = _trainee_field(named)
+            elsewhere = tuple(
+                _Elsewhere(layout, frozenset(sources), sources, next(bits), next(bits))
+                for layout, _any_of, table in config.fields[named.family].vintages
+                if api_field is not None and (sources := table.get(api_field)) is not None
             )
+            group = _group_of(named, groups[named.family])
+            self._watched.append(
+                _Watched(1 << n, frozenset(named.names), group, next(bits) if elsewhere else 0, elsewhere)
+            )
+        self._watch = {
+            family: tuple(w for w, named in zip(self._watched, self.named, strict=True) if named.family == family)
             for family in FAMILIES
         }
-        self.everything = {family: sum(bit for bit, _names, _group in watch) for family, watch in self._watch.items()}
+        # Once these are all seen nothing more can be learnt: the other bits matter only while theirs is unseen.
+        self.everything = {family: sum(w.bit for w in watched) for family, watched in self._watch.items()}
 
-    def seen(self, raw: RawRecord, fmt: str, already: int) -> int:
-        """The bits of the sources `raw` has, among those `already` lacks."""
+    def seen(self, raw: RawRecord, fmt: str, already: int, layout: str | None = None) -> int:
+        """The bits of the sources `raw` (a record of `layout`, Mapper.map's vintage) has, among those `already`
+        lacks."""
         found = 0
         flat = fmt != "hesa-xml"  # numbered group columns (F_DEGSBJ1_2) are a CSV's; XML nests its groups
-        for bit, names, group in self._watch[family_of(fmt)]:
-            if not already & bit and _has_source(raw, names, group, flat):
-                found |= bit
-        return found
+        for watched in self._watch[family_of(fmt)]:
+            if already & watched.bit:
+                continue
+            if _has_source(raw, watched.names, watched.group, flat):
+                found |= watched.bit
+                continue
+            for elsewhere in watched.elsewhere:
+                if elsewhere.layout == layout:
+                    found |= elsewhere.present
+                    if not elsewhere.names.isdisjoint(raw.fields):
+                        found |= elsewhere.filled
+                    break
+            else:
+                found |= watched.reads_mine
+        return found & ~already
 
-    def unseen(self, seen: dict[str, int]) -> list[NamedSource]:
-        """The named sources of the families in `seen` (family: its records' bits) that none of its records has."""
-        return [s for n, s in enumerate(self.named) if s.family in seen and not seen[s.family] & (1 << n)]
+    def unseen(self, seen: dict[str, int]) -> list[UnseenSource]:
+        """The named sources of the families in `seen` (family: its records' bits) that none of its records has,
+        where their field is blank in some record for it: not where every record read it from its layout's own."""
+        found = []
+        for named, watched in zip(self.named, self._watched, strict=True):
+            bits = seen.get(named.family)
+            if bits is None or bits & watched.bit:
+                continue
+            read = [e for e in watched.elsewhere if bits & e.present]
+            filled = tuple((e.layout, e.written) for e in read if bits & e.filled)
+            if read and len(filled) == len(read) and not bits & watched.reads_mine:
+                continue  # no record reads the user's source, and every one has the field from its layout's own
+            missing = tuple((e.layout, e.written) for e in read if not bits & e.filled)
+            found.append(UnseenSource(named, filled, missing))
+        return found
 
 
 _TRAINEE_LEVEL = ""  # a source of the record itself, not of a group (trainee, withdrawal, deferral, provider)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from register_batch.mapping.apply import Mapper, SourceWatch, family_of
-from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig, NamedSource
+from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
+from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 
@@ -156,10 +156,10 @@ def uncovered_codes(
     for info, records in open_inputs(list(inputs), fmt, config):
         family = family_of(info.format)
         for raw in records:
+            record = mapper.map(raw, info.format)
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
-                sources_seen[family] = known | watch.seen(raw, info.format, known)
-            record = mapper.map(raw, info.format)
+                sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
             for field, value in record.data.items():
                 list_name = code_list_for(field)
                 if list_name and isinstance(value, str) and value not in reference.codes(list_name):
@@ -172,8 +172,9 @@ def uncovered_codes(
     return seen
 
 
-def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[NamedSource]:
-    """The fields a user's mapping file reads from a column or tag that no record of the inputs has.
+def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[UnseenSource]:
+    """The fields a user's mapping file reads from a column or tag that no record of the inputs has, where no other
+    source the records read the field from (an older layout's own, SourceWatch) gave it either.
 
     Such a field is read as blank for every record (a misspelt tag in HESA XML, which ignores unknown tags; a column
     the export does not have): `validate` warns per input, and `mappings check INPUT` names them for all the inputs.

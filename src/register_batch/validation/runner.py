@@ -71,9 +71,11 @@ describe(
     "mapped_source_missing",
     scope="file",
     fields=("*",),
-    message="<mapping file> maps <key> to <tag or column>, which no record of this input has: the field is blank "
-    "in every record (a misspelt tag or column?)",
-    source="docs/mappings.md (a misspelt source name matches nothing; HESA XML ignores tags it does not know)",
+    message="<mapping file> maps <key> to <tag or column>, which no record of this input has[, nor <tags>, which its "
+    "<collection> records read instead]: the field is blank in every record[ but its <collection> ones, which read "
+    "it from <tags>] (a misspelt tag or column?)",
+    source="docs/mappings.md (a misspelt source name matches nothing; HESA XML ignores tags it does not know; an "
+    "older collection's own tags for a field, where a user's file keeps them, are read instead in its records)",
     fix="Correct the name in the mapping file (`register-batch mappings check INPUT` names every such source), or "
     "remove the entry if this extract does not have that field.",
     severity=Severity.WARNING,
@@ -283,7 +285,7 @@ class Checker:
 
     def _watch_sources(self, info: InputInfo, raw: RawRecord, record: TraineeRecord) -> None:
         """Note which mapped sources the record shows first; stop looking once nothing more can be learnt."""
-        new = self.sources.seen(raw, info.format, info.sources_seen)
+        new = self.sources.seen(raw, info.format, info.sources_seen, record.vintage)
         if new:
             info.sources_seen |= new
             record.sources_seen = new  # a helper process's finding goes back with the record's result
@@ -293,12 +295,13 @@ class Checker:
 
     def finish_inputs(self) -> list[InputInfo]:
         """The inputs read, each given a warning for every source a user's field map names that none of its
-        records has (the field was blank in all of them); once each."""
+        records has, where the field was blank in the records that read it (SourceWatch.unseen); once each."""
         for info in self.inputs:
             if id(info) in self._finished or not info.records:
                 continue
             self._finished.add(id(info))
-            for named in self.sources.unseen({family_of(info.format): info.sources_seen}):
+            for unseen in self.sources.unseen({family_of(info.format): info.sources_seen}):
+                named = unseen.named
                 written = " or ".join(named.names)
                 info.issues.append(
                     make_issue(
@@ -309,8 +312,8 @@ class Checker:
                         code="mapped_source_missing",
                         severity=Severity.WARNING,
                         message=(
-                            f"{named.file} maps {named.key} to {written}, which no record of this input has: the "
-                            "field is blank in every record (a misspelt tag or column?)"
+                            f"{named.file} maps {named.key} to {written}, which no record of this input has"
+                            f"{unseen.nor}: the field is blank in every record{unseen.but} (a misspelt tag or column?)"
                         ),
                     )
                 )
