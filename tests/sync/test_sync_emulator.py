@@ -5,6 +5,7 @@ Request counts come from the emulator's own statistics (`GET /__emulator__/stats
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.errors import RegisterUnavailable
 from register_batch.sync import SyncOptions, sync_files
+from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
 from stub_http import answering, fronting
 from trainee_extracts import extract, trainee, write_extract
 
@@ -155,6 +157,9 @@ def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(
     assert result.actions == Counter(create=1)
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert report["sync"]["not_in_extract"] == 0
+    # The same files every night: a header alone when Register holds no one else.
+    header = (tmp_path / "reports" / "not_in_extract.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert header == [",".join(NOT_IN_EXTRACT_COLUMNS)]
 
 
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
@@ -543,6 +548,12 @@ def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alo
     assert report["sync"]["not_in_extract"] == 2
     assert sorted(t["hesa_id"] for t in report["not_in_extract"]) == [trainee(4)["hesa_id"], trainee(5)["hesa_id"]]
     assert "2 in Register but not in the extract (left alone)" in fewer.summary_line()
+    with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    assert [{k: v.lstrip("'") for k, v in row.items()} for row in listed] == [
+        {k: str(t[k] or "") for k in NOT_IN_EXTRACT_COLUMNS} for t in report["not_in_extract"]
+    ]
+    assert sorted(row["hesa_id"] for row in listed) == [f"'{trainee(n)['hesa_id']}" for n in (4, 5)]  # Excel-safe
     assert 'data-not-in-extract="2"' in (tmp_path / "reports" / "report.html").read_text()
     assert len(held(emulator)) == 5
 

@@ -84,6 +84,7 @@ REQUEST_WORDS = {
     "per_second": "{} per second",
 }
 # Sync records with something to look at come first when the table cannot hold every record.
+NOT_IN_EXTRACT_NAMED = 20  # trainees named on the page; not_in_extract.csv lists them all
 _OUTCOME_RANK = {"failed": 0, "unknown": 1}
 _ACTION_RANK = {"conflict": 2, "blocked": 3, "invalid": 4, "create": 5, "update": 5, "withdraw": 5, "defer": 5}
 
@@ -363,7 +364,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         },
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
-        "not_in_extract_rows": list(extra.get("not_in_extract") or []),
+        "not_in_extract_rows": list(extra.get("not_in_extract") or [])[:NOT_IN_EXTRACT_NAMED],
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
         "rows": rows,

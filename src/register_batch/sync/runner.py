@@ -990,7 +990,8 @@ def _warning(plan: RecordPlan) -> tuple[str, str] | None:
     return None
 
 
-NOT_IN_EXTRACT_LISTED = 1000  # the report lists this many; the count covers them all
+# Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
+NOT_IN_EXTRACT_COLUMNS = ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")
 
 
 def _finish(
@@ -1018,10 +1019,7 @@ def _finish(
     requests["seconds"] = round(elapsed, 3)
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
-    not_in_extract = [
-        {k: t.get(k) for k in ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")}
-        for t in unmatched[:NOT_IN_EXTRACT_LISTED]
-    ]
+    not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
     summary = {
         "target": options.target_label or options.target,
         "dry_run": options.dry_run,
@@ -1035,8 +1033,11 @@ def _finish(
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
     try:
-        results_csv = ("results.csv", lambda fh: write_results(fh, results))
-        paths = report.write(options.report_dir, more={"results": results_csv})
+        more = {
+            "results": ("results.csv", lambda fh: write_results(fh, results)),
+            "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
+        }
+        paths = report.write(options.report_dir, more=more)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
@@ -1070,3 +1071,14 @@ def write_results(fh: IO[str], results: list[RecordResult]) -> None:
             yield row
 
     write_for_spreadsheets(fh, RESULT_COLUMNS, rows(), as_text_columns=("provider_trainee_id", "hesa_id"))
+
+
+def write_not_in_extract(fh: IO[str], trainees: list[dict[str, Any]]) -> None:
+    """not_in_extract.csv: every trainee Register holds in the extract's cycles that no record matched, for the
+    reconciliation someone must do by hand (sync leaves them alone); a header alone when there are none, so that a
+    job finds the same files every night. Excel-safe as results.csv is."""
+    from register_batch.csvsafe import write_for_spreadsheets
+
+    write_for_spreadsheets(
+        fh, NOT_IN_EXTRACT_COLUMNS, trainees, as_text_columns=("provider_trainee_id", "hesa_id", "trainee_start_date")
+    )
