@@ -67,6 +67,42 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     assert register.writes() == {"POST /trainees": 3}
 
 
+def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(register, tmp_path):
+    """No --ukprn, but every record says whose it is (F_UKPRN): once Register lists a trainee of the token under
+    another UKPRN, nothing is written. Before, only --ukprn or a training partner's records were checked, so another
+    client's token in a vendor's nightly job filed this provider's new trainees under that client."""
+    register.sync(mixed_extract(tmp_path / "ours.csv", [OURS] * 3))  # a first load lists nobody: nothing to tell by
+    token_ukprn = register.trainees(2026)[0]["ukprn"]
+    assert token_ukprn != OURS
+    for dry_run in (True, False):
+        with pytest.raises(ConfigError) as refused:
+            register.sync(mixed_extract(tmp_path / "more.csv", [OURS] * 4), dry_run=dry_run)
+        assert str(refused.value) == (
+            f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), but the "
+            f"records are {OURS}'s (F_UKPRN): Register would file them under {token_ukprn}. Nothing was written. "
+            f"Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked too."
+        )
+    assert register.writes() == {"POST /trainees": 3}
+    # Records that do not say whose they are (a blank F_UKPRN, as in Register's CSV) are not judged by it.
+    blank = mixed_extract(tmp_path / "blank.csv", [""] * 4)
+    assert register.sync(blank).exit_code == 0 and register.writes() == {"POST /trainees": 4}
+
+
+def test_the_embedded_emulator_stands_in_for_the_records_provider_without_ukprn(tmp_path, monkeypatch):
+    """Its provider's UKPRN is made up: a rehearsal without --ukprn must not be refused on its second run."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_URL", raising=False)
+    args = ["sync", str(mixed_extract(tmp_path / "extract.csv", [OURS] * 2)), "--as-of", "2026-11-28"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0 and "2 records: 2 created" in first.output, first.output
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "2 records: 2 unchanged" in again.output, again.output
+
+
 def sync_twice_embedded(tmp_path, monkeypatch, ukprns: list[str], given: str) -> None:
     """`sync --ukprn given` of an extract of `ukprns` twice, against the embedded emulator (it stands in for `given`):
     every record created, then unchanged."""

@@ -140,6 +140,7 @@ def sync(
             target_identity=where.identity,
             ukprn=settings.ukprn,
             ukprn_source=_source_of(settings, "ukprn", "--ukprn"),
+            embedded=where.embedded,
         )
         with state.progress() as progress:
             result = sync_files(inputs, options, progress=progress)

@@ -184,6 +184,7 @@ class SyncOptions:
     shared_rate_file: Path | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
+    embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -367,6 +368,7 @@ class SyncRun:
         ledger: Ledger,
         progress: Progress,
         moved: dict[str, tuple[str, int]] | None = None,
+        implied: str | None = None,
     ):
         self.options = options
         self.client = client
@@ -378,6 +380,9 @@ class SyncRun:
         # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
         # the partner's own token is refused for them without --ukprn too.
         self.moved = moved or {}
+        # Without --ukprn, the one provider the records' F_UKPRN name (ProviderCheck.sole_provider): a listed trainee
+        # of another provider shows a mixed-up token. No request is made for it (probe_provider is --ukprn's).
+        self.implied = None if options.ukprn or options.embedded else implied
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -422,11 +427,12 @@ class SyncRun:
 
         Without --ukprn, the token of a training partner whose records the run files under their accredited provider
         (hesa-formats.md §5 item 11) is refused: its own extract, sent with its own token, would put the accredited
-        provider's trainees in the partner's account, each its own training partner.
+        provider's trainees in the partner's account, each its own training partner. So is any token whose trainees
+        are listed under another UKPRN than the one the records' F_UKPRN all name (`implied`).
         """
         expected = self.options.ukprn
         listed = trainee.get("ukprn")
-        if not listed or not (expected or self.moved):
+        if not listed or not (expected or self.moved or self.implied):
             return
         if expected and str(listed) != expected:
             raise ConfigError(
@@ -442,6 +448,13 @@ class SyncRun:
                 f"{counted(records, 'record')} of F_UKPRN {listed} {'is' if records == 1 else 'are'} {accredited}'s, "
                 f"and would be filed under {listed}. Nothing was written. Send them with {accredited}'s token and "
                 f"--ukprn {accredited}."
+            )
+        if self.implied and str(listed) != self.implied:
+            raise ConfigError(
+                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the "
+                f"records are {self.implied}'s (F_UKPRN): Register would file them under {listed}. Nothing was "
+                f"written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, so that a first load "
+                "is checked too."
             )
         self.provider_seen = True
 
@@ -818,7 +831,10 @@ def sync_files(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
         try:
-            return _run(inputs, options, records, report, client, ledger, progress, checker.providers.moved())
+            providers = checker.providers
+            return _run(
+                inputs, options, records, report, client, ledger, progress, providers.moved(), providers.sole_provider()
+            )
         except BaseException as exc:
             ledger.stop_run(f"{type(exc).__name__}: {exc}")
             raise
@@ -838,9 +854,10 @@ def _run(
     ledger: Ledger,
     progress: Progress,
     moved: dict[str, tuple[str, int]] | None = None,
+    implied: str | None = None,
 ) -> SyncResult:
     stops = StopSignals()
-    run = SyncRun(options, client, ledger, progress, moved)
+    run = SyncRun(options, client, ledger, progress, moved, implied)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     unmatched: list[dict[str, Any]] = []

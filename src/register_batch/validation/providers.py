@@ -229,6 +229,13 @@ class ProviderCheck:
             if partner
         }
 
+    def sole_provider(self) -> str | None:
+        """Without a UKPRN given, the one provider the records are filed under, when they name exactly one (a listed
+        training partner's records count as their accredited provider's); else None. What the token must be, as
+        --ukprn would say (SyncRun.check_provider)."""
+        providers = self._providers()
+        return providers[0] if self.ukprn is None and len(providers) == 1 else None
+
     def none_of_the_run(self) -> str | None:
         """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
         wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
