@@ -109,6 +109,16 @@ def generate(data: Path, count: int, fmt: str, defects: float, seed: int = SEED)
     return path
 
 
+def provider_of(source: Path) -> str:
+    """The F_UKPRN of a generated HESA XML file (one provider's), given to the emulator's provider: sync checks the
+    token against the UKPRN its records name once Register lists a trainee, as it would against Register."""
+    with source.open("rb") as fh:
+        found = re.search(rb"<F_UKPRN>(\d{8})</F_UKPRN>", fh.read(1 << 16))
+    if found is None:
+        raise SystemExit(f"{source}: no F_UKPRN in its first 64 KB")
+    return found.group(1).decode()
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
@@ -376,7 +386,11 @@ def bench_sync(data: Path, size: int, throughput_size: int, repeats: int) -> dic
     source = generate(data, size, "hesa-xml", 0.0)
     allowance = math.ceil(size / PER_PAGE) + 2
     phases = {}
-    with tempfile.TemporaryDirectory() as work_dir, start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of) as em:
+    ukprns = {TOKEN: provider_of(source)}
+    with (
+        tempfile.TemporaryDirectory() as work_dir,
+        start_emulator(tokens=[TOKEN], ukprns=ukprns, rate_limit=None, as_of=as_of) as em,
+    ):
         work = Path(work_dir)
         changed_path = work / "changed.xml"
         changed = _changed_copy(source, changed_path, 10)
@@ -409,7 +423,9 @@ def bench_sync(data: Path, size: int, throughput_size: int, repeats: int) -> dic
         source = generate(data, throughput_size, "hesa-xml", 0.0, seed=SEED + 1 + attempt)
         with (
             tempfile.TemporaryDirectory() as work_dir,
-            start_emulator(tokens=[TOKEN], rate_limit=(limit, period), as_of=as_of) as em,
+            start_emulator(
+                tokens=[TOKEN], ukprns={TOKEN: provider_of(source)}, rate_limit=(limit, period), as_of=as_of
+            ) as em,
         ):
             arrivals: list[float] = []
             counted = em.limiter.hit
