@@ -215,6 +215,10 @@ def test_the_warnings_show_in_the_summary_line_results_csv_and_the_records_table
     shown = [" ".join(li.text_content().split()) for li in page.xpath('//table[@id="record-table"]//li[@data-warning]')]
     assert [text.split(" trainee ")[0] for text in shown] == ["Warning", "Warning"], shown
     assert "is withdrawn in Register" in shown[0] and "is deferred in Register" in shown[1]
+    [status] = page.xpath('//*[@data-status="warnings"]')
+    said = [" ".join(p.text_content().split()) for p in status.xpath("./p")]
+    assert said[0].startswith("2 records: in training in the extract, withdrawn or deferred in Register."), said
+    assert register.report()["sync"]["warnings"] == {"sync_state_differs": 2}
 
 
 def test_only_a_file_that_can_say_so_is_looked_at(register, tmp_path):

@@ -433,8 +433,10 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             )
         )
     bad += [_per_record(key, n) for key in ("conflict", "blocked") if (n := actions.get(key))]
+    sync_warnings = (sync or {}).get("warnings") or {}
+    news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
     if bad:
-        return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad])
+        return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
     if summary["errors"]:
         return Status("errors", "bad", [(f"{counted(summary['errors'], 'error')}.", "See Issues.")])
     if summary["warnings"]:
@@ -442,14 +444,38 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             "warnings",
             "warn",
             [
+                *news,
                 (
                     _all_pass(records),
                     f"{counted(summary['warnings'], 'warning')} to look at: Register accepts these records, "
                     "but check each one.",
-                )
+                ),
             ],
         )
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
+
+
+# Warnings the sync itself gives, which are news about Register's side rather than the extract's: (in bold with the
+# count, then plain), most in need of a person first.
+_SYNC_WARNINGS = {
+    "sync_state_differs": (
+        "{}: in training in the extract, withdrawn or deferred in Register.",
+        "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
+    ),
+    "sync_other_instance": (
+        "{}: created beside another course instance of the same SRS id.",
+        "Check each is a new course, not the same person with a corrected HUSID (see Records).",
+    ),
+    "sync_held": (
+        "{}: a withdrawal or deferral waits until Register accepts it.",
+        "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
+    ),
+}
+
+
+def _sync_warning(code: str, count: int) -> tuple[str, str]:
+    strong, text = _SYNC_WARNINGS[code]
+    return strong.format(counted(count, "record")), text
 
 
 def _per_record(key: str, count: int) -> tuple[str, str, str]:

@@ -285,8 +285,8 @@ class SyncResult:
         if warnings:
             # Named by code where the sync itself gave them: a nightly job's new news (docs/dry-run.md); the rest
             # (legacy codes translated, ...) come back every night and are in issues.csv.
-            sync_codes = Counter(warning[0] for r in self.results if (warning := r.warning()))
-            named = ", ".join(f"{count} {code}" for code, count in sorted(sync_codes.items()))
+            sync_codes = self.report.extra.get("sync", {}).get("warnings") or {}
+            named = ", ".join(f"{count} {code}" for code, count in sync_codes.items())
             problems.append(counted(warnings, "warning") + (f" ({named})" if named else ""))
         return (
             f"{counted(len(self.results), 'record')}: {', '.join(done) or 'nothing to do'}"
@@ -1046,6 +1046,8 @@ def _finish(
         "outcomes": dict(Counter(r.outcome for r in results)),
         "state_dir": str(options.state_dir),
         "not_in_extract": len(unmatched),
+        # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
+        "warnings": dict(sorted(Counter(w[0] for r in results if (w := r.warning())).items())),
     }
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
