@@ -12,6 +12,7 @@ file the test wrote.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -42,6 +43,7 @@ from register_batch.api import (
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync.target import load_token
+from stub_http import fronting
 from trainee_extracts import extract
 
 AS_OF = date(2026, 11, 28)
@@ -147,6 +149,39 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
     found += [f"{p.relative_to(tmp_path)}: {where}" for p in files for where in leaks(p.read_bytes())]
     assert not found, found
     assert len(files) > 40
+
+
+@pytest.mark.parametrize("method,exit_code", [("POST", 1), ("GET", 1)])
+def test_a_server_that_quotes_the_token_back_never_gets_it_shown_or_stored(tmp_path, base_env, method, exit_code):
+    """A gateway, or a server in debug mode, that quotes the Authorization header in its error (`invalid header
+    Bearer …`): the client kept the server's messages as they came, so the token went to stderr and the ledger (a
+    listing's refusal as the run's stop reason; a create's as the record's last error), results.csv and the report."""
+    work = tmp_path / "work"
+    work.mkdir()
+    source = extract(work / "in.csv", 3)
+
+    def answer(seen, _forward):
+        if seen.method != method or not seen.path.endswith("/trainees"):
+            return None
+        quoted = json.dumps({"errors": [f"invalid header {seen.headers.get('Authorization')}"]}).encode()
+        return 422, {"Content-Type": "application/json"}, quoted
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, answer) as front,
+    ):
+        sync = ["-vv", "sync", str(source), "--target", front.url, "--state-dir", "state", "--report-dir", "reports"]
+        done = run_cli(
+            [*sync, "--as-of", AS_OF.isoformat(), "--rate", "1000/1"], work, {**base_env, "REGISTER_API_TOKEN": TOKEN}
+        )
+    assert done.returncode == exit_code, done.stderr[-3000:]
+    assert any(seen.method == method and "Authorization" in seen.headers for seen in front.seen)
+    shown = done.stderr + "".join(p.read_text() for p in work.rglob("results.csv"))
+    assert "invalid header Bearer ********" in shown  # the server's message is kept, the token in it masked
+    assert not leaks(done.stdout + done.stderr)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "ledger.sqlite3" for p in files)
+    assert not [p for p in files if leaks(p.read_bytes())]
 
 
 def test_the_emulator_command_never_echoes_a_given_token(tmp_path, base_env):

@@ -85,6 +85,23 @@ class Secret:
         return bool(self._value)
 
 
+def _quotes(content: bytes, token: str) -> bool:
+    """Whether an answer's bytes hold `token`, as it is or JSON-escaped (a `/` may be written `\\/`)."""
+    plain = token.encode()
+    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content)
+
+
+def _masked(value: Any, token: str) -> Any:
+    """`value` (an answer's JSON, or its text) with every occurrence of `token` replaced, as Secret shows it."""
+    if isinstance(value, str):
+        return value.replace(token, "********")
+    if isinstance(value, list):
+        return [_masked(item, token) for item in value]
+    if isinstance(value, dict):
+        return {_masked(key, token): _masked(item, token) for key, item in value.items()}
+    return value
+
+
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     root = TARGETS.get(target, target).rstrip("/")
@@ -239,6 +256,10 @@ class RegisterClient:
             parsed = response.json() if response.content else None
         except ValueError:
             parsed = response.text
+        if self.token and _quotes(response.content, self.token.reveal()):
+            # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
+            # output, the ledger and the reports, and the token must not go with them.
+            parsed = _masked(parsed, self.token.reveal())
         if 200 <= status < 300:
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
