@@ -443,3 +443,30 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         with pytest.raises(InsecureTarget) as caught:
             RegisterClient(url, None)
         assert not leaks(str(caught.value))
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"https//user:{TOKEN}@sandbox.example",  # a colon left out: no longer a URL with a password, but quoted whole
+        f"user:{TOKEN}@sandbox.example",
+        f"https://user:{TOKEN}@[::1",  # urlsplit's ValueError: an internal error (exit 70)
+        f"https://user:{TOKEN}@sandbox.example:44x3",
+        "https://sandbox.example:44x3",  # httpx's InvalidURL at the first request: an internal error
+        "https://sandbox.example:443443",
+    ],
+)
+def test_a_target_that_is_not_a_url_is_refused_in_one_line_without_its_credentials(tmp_path, base_env, target):
+    """The refusal of a target that is not an http(s) URL quoted it, password and all; one that urlsplit cannot read,
+    or whose port is not a number, was an `internal error` (exit 70). `config show`, whose job is to show such
+    problems, died on them too."""
+    source = extract(tmp_path / "in.csv", 2)
+    env = {**base_env, "REGISTER_API_TOKEN": TOKEN}
+    done = run_cli(["sync", str(source), "--target", target, "--state-dir", "state"], tmp_path, env)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("register-batch: error: ") and "(set by command line)" in line, line
+    shown = run_cli(["config", "show"], tmp_path, {**env, "REGISTER_API_URL": target})
+    assert shown.returncode == 0, shown.stderr
+    assert "Problem: target: " in shown.stdout
+    assert not leaks(done.stdout + done.stderr + shown.stdout + shown.stderr)

@@ -105,15 +105,20 @@ def _masked(value: Any, token: str) -> Any:
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     root = TARGETS.get(target, target).rstrip("/")
-    parts = urlsplit(root)
+    # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
+    shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target
+    try:
+        parts = urlsplit(root)
+        parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here and not at the request
+    except ValueError as exc:
+        raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use ({exc})") from None
     if parts.username is not None or parts.password is not None:
-        # Never echo the URL: what sits before the @ is a credential.
         raise InsecureTarget(
             "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
             "--token-file, never in the URL"
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InsecureTarget(f"target {target!r} is not sandbox, production or an http(s) URL")
+        raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
     if "/api/" in f"{parts.path}/":
         root = root[: root.index("/api")]
     return root
