@@ -131,6 +131,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
+        raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     section = doc.get("register-batch", doc)
     if {"token", "api_token"} & (set(doc) | set(section)):
         raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
