@@ -122,3 +122,12 @@ def test_a_setting_is_refused_only_by_the_commands_that_use_it():
     settings.check("ukprn", "rate")  # validate's and convert's settings are fine
     with pytest.raises(ConfigError, match="nowhere"):
         settings.check("target")
+
+
+def test_a_config_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
+    """A register-batch.toml saved as Windows-1252 (an é in a path) was an `internal error` (exit 70)."""
+    config = tmp_path / "register-batch.toml"
+    config.write_bytes('report_dir = "rapports/café"\n'.encode("cp1252"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=config)
+    assert str(caught.value) == f"{config}: not UTF-8 text; save the config file as UTF-8"

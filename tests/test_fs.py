@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -109,3 +110,34 @@ def test_a_cache_folder_without_any_home_is_none(tmp_path, no_home):
     assert user_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "register-batch"
     assert user_cache_dir({"XDG_CACHE_HOME": "relative/cache"}) is None  # ignored, as XDG says: and no home
     assert user_cache_dir({"HOME": str(tmp_path / "h")}) == tmp_path / "h" / ".cache" / "register-batch"
+
+
+@pytest.mark.parametrize("command", ["convert", "generate"])
+def test_an_output_that_is_a_pipe_or_device_is_refused_and_left_as_it_is(command, tmp_path):
+    """`convert -o /dev/null` (to see only the exit code) wrote the records beside the output and renamed them over
+    it: run as root, /dev/null itself became a 0600 file of trainee records, for every program on the machine. A
+    named pipe stands in for the device here, given as itself and through a symbolic link."""
+    source = extract(tmp_path / "in.csv", 3)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    link = tmp_path / "link"
+    link.symlink_to(pipe)
+    for out in (pipe, link):
+        args = {
+            "convert": ["convert", str(source), "--to", "jsonl", "-o", str(out)],
+            "generate": ["generate", "--count", "2", "--seed", "1", "-o", str(out)],
+        }[command]
+        done = subprocess.run(
+            [sys.executable, "-m", "register_batch", "-q", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines() == [
+            f"register-batch: error: cannot write {out}: not a regular file (a device, a pipe or a socket); "
+            "give the name of a file to write"
+        ]
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "link", "pipe"]  # no temporary file left

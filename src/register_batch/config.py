@@ -112,9 +112,13 @@ def masked_url(url: str | None) -> str | None:
         return url
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL (`https://user:password@[::1`): whatever precedes the @ may be a credential
+        parts = None
+    if parts is None or (parts.username is None and parts.password is None):
+        # Not read as a URL with a password (`https//user:password@host`, a colon left out), but it may hold one.
+        return f"****@{url.rsplit('@', 1)[1]}"
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"****@{host}"))
 
@@ -127,6 +131,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
+        raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     section = doc.get("register-batch", doc)
     if {"token", "api_token"} & (set(doc) | set(section)):
         raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
@@ -208,9 +214,13 @@ def target_slug(target: str | None) -> str:
         return target
     from urllib.parse import urlsplit
 
-    parts = urlsplit(target if "://" in target else f"https://{target}")
+    try:
+        parts = urlsplit(target if "://" in target else f"https://{target}")
+        port = parts.port
+    except ValueError:  # not a URL (a port that is not a number): refused where it is checked (Settings.problems)
+        return "target"
     host = (parts.hostname or "target").replace(":", "_")
-    return f"{host}-{parts.port}" if parts.port else host
+    return f"{host}-{port}" if port else host
 
 
 def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = None) -> Path | None:

@@ -127,6 +127,12 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     make_private_dirs(target.parent)
     if target.is_dir():
         raise UnwritableOutput(target, "a folder has that name")
+    if target.exists() and not target.is_file():
+        # The file is put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or
+        # the link to one, with a file of trainee records, instead of writing to it.
+        raise UnwritableOutput(
+            target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
+        )
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

@@ -205,3 +205,29 @@ def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
     )
     [record] = Checker(mapping=load_mapping([overlay])).records([str(path)])
     assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Our School"}]
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["cp1252", "utf-16"],  # Notepad's "ANSI" with an é in a note; its "Unicode", with a byte-order mark
+)
+def test_a_mapping_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path, encoding):
+    """Was an `internal error` (exit 70): UnicodeDecodeError escaped the loader."""
+    user = tmp_path / "ours.yaml"
+    user.write_bytes("codes:\n  sex:\n    source: SRS café codes\n    translate:\n      M: '11'\n".encode(encoding))
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    assert str(caught.value) == f"{user}: not UTF-8 text; save the mapping file as UTF-8"
+
+
+def test_a_wrong_mapping_built_of_nested_anchors_is_refused_in_a_short_line_too(tmp_path):
+    """As the test above with a list, but the value a mapping of anchored lists: reprlib kept six levels of six
+    items, and the one line was 78 KB."""
+    levels = ["      x0: &l0 [x, x, x, x, x, x, x, x, x]\n"]
+    for n in range(1, 10):
+        levels.append(f"      x{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      first_names:\n" + "".join("  " + level for level in levels))
+    with pytest.raises(ConfigError) as caught:
+        load_mapping([user])
+    assert "fields.hesa.trainee.first_names" in str(caught.value) and len(str(caught.value)) < 400

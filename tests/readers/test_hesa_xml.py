@@ -188,6 +188,24 @@ def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp
     assert "not well-formed XML" in str(caught.value) and "cut short" not in str(caught.value)
 
 
+@pytest.mark.parametrize("entity", ["&eacute;", "&nbsp;", "&bogus;"])
+def test_an_html_entity_in_a_value_names_its_own_line_and_entity(tmp_path, entity):
+    """An SRS that HTML-escapes names writes `Ren&eacute;e`: XML defines no such entity. libxml2 reports it, then a
+    second error at line 1 ("Start tag expected, '<' not found"), and the refusal gave that one: the wrong line and a
+    message that points at the start of the file, not at the name."""
+    whole = tmp_path / "whole.xml"
+    generate(count=3, fmt="hesa-xml", output=whole, seed=1, as_of=date(2026, 11, 28))
+    lines = whole.read_text().splitlines(keepends=True)
+    number = max(n for n, line in enumerate(lines, start=1) if "<F_FNAMES>" in line)
+    lines[number - 1] = lines[number - 1].replace("<F_FNAMES>", f"<F_FNAMES>Ren{entity}", 1)
+    named = tmp_path / "named.xml"
+    named.write_text("".join(lines))
+    with pytest.raises(UnusableInput) as caught:
+        read(named)
+    assert caught.value.line == number, str(caught.value)
+    assert f"'{entity[1:-1]}' not defined" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_damaged_zip(tmp_path):
     path = tmp_path / "bad.zip"
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)

@@ -12,6 +12,7 @@ file the test wrote.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -42,6 +43,7 @@ from register_batch.api import (
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync.target import load_token
+from stub_http import fronting
 from trainee_extracts import extract
 
 AS_OF = date(2026, 11, 28)
@@ -147,6 +149,39 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
     found += [f"{p.relative_to(tmp_path)}: {where}" for p in files for where in leaks(p.read_bytes())]
     assert not found, found
     assert len(files) > 40
+
+
+@pytest.mark.parametrize("method,exit_code", [("POST", 1), ("GET", 1)])
+def test_a_server_that_quotes_the_token_back_never_gets_it_shown_or_stored(tmp_path, base_env, method, exit_code):
+    """A gateway, or a server in debug mode, that quotes the Authorization header in its error (`invalid header
+    Bearer …`): the client kept the server's messages as they came, so the token went to stderr and the ledger (a
+    listing's refusal as the run's stop reason; a create's as the record's last error), results.csv and the report."""
+    work = tmp_path / "work"
+    work.mkdir()
+    source = extract(work / "in.csv", 3)
+
+    def answer(seen, _forward):
+        if seen.method != method or not seen.path.endswith("/trainees"):
+            return None
+        quoted = json.dumps({"errors": [f"invalid header {seen.headers.get('Authorization')}"]}).encode()
+        return 422, {"Content-Type": "application/json"}, quoted
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, answer) as front,
+    ):
+        sync = ["-vv", "sync", str(source), "--target", front.url, "--state-dir", "state", "--report-dir", "reports"]
+        done = run_cli(
+            [*sync, "--as-of", AS_OF.isoformat(), "--rate", "1000/1"], work, {**base_env, "REGISTER_API_TOKEN": TOKEN}
+        )
+    assert done.returncode == exit_code, done.stderr[-3000:]
+    assert any(seen.method == method and "Authorization" in seen.headers for seen in front.seen)
+    shown = done.stderr + "".join(p.read_text() for p in work.rglob("results.csv"))
+    assert "invalid header Bearer ********" in shown  # the server's message is kept, the token in it masked
+    assert not leaks(done.stdout + done.stderr)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "ledger.sqlite3" for p in files)
+    assert not [p for p in files if leaks(p.read_bytes())]
 
 
 def test_the_emulator_command_never_echoes_a_given_token(tmp_path, base_env):
@@ -408,3 +443,30 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         with pytest.raises(InsecureTarget) as caught:
             RegisterClient(url, None)
         assert not leaks(str(caught.value))
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"https//user:{TOKEN}@sandbox.example",  # a colon left out: no longer a URL with a password, but quoted whole
+        f"user:{TOKEN}@sandbox.example",
+        f"https://user:{TOKEN}@[::1",  # urlsplit's ValueError: an internal error (exit 70)
+        f"https://user:{TOKEN}@sandbox.example:44x3",
+        "https://sandbox.example:44x3",  # httpx's InvalidURL at the first request: an internal error
+        "https://sandbox.example:443443",
+    ],
+)
+def test_a_target_that_is_not_a_url_is_refused_in_one_line_without_its_credentials(tmp_path, base_env, target):
+    """The refusal of a target that is not an http(s) URL quoted it, password and all; one that urlsplit cannot read,
+    or whose port is not a number, was an `internal error` (exit 70). `config show`, whose job is to show such
+    problems, died on them too."""
+    source = extract(tmp_path / "in.csv", 2)
+    env = {**base_env, "REGISTER_API_TOKEN": TOKEN}
+    done = run_cli(["sync", str(source), "--target", target, "--state-dir", "state"], tmp_path, env)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("register-batch: error: ") and "(set by command line)" in line, line
+    shown = run_cli(["config", "show"], tmp_path, {**env, "REGISTER_API_URL": target})
+    assert shown.returncode == 0, shown.stderr
+    assert "Problem: target: " in shown.stdout
+    assert not leaks(done.stdout + done.stderr + shown.stdout + shown.stderr)

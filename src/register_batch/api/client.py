@@ -85,18 +85,40 @@ class Secret:
         return bool(self._value)
 
 
+def _quotes(content: bytes, token: str) -> bool:
+    """Whether an answer's bytes hold `token`, as it is or JSON-escaped (a `/` may be written `\\/`)."""
+    plain = token.encode()
+    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content)
+
+
+def _masked(value: Any, token: str) -> Any:
+    """`value` (an answer's JSON, or its text) with every occurrence of `token` replaced, as Secret shows it."""
+    if isinstance(value, str):
+        return value.replace(token, "********")
+    if isinstance(value, list):
+        return [_masked(item, token) for item in value]
+    if isinstance(value, dict):
+        return {_masked(key, token): _masked(item, token) for key, item in value.items()}
+    return value
+
+
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     root = TARGETS.get(target, target).rstrip("/")
-    parts = urlsplit(root)
+    # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
+    shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target
+    try:
+        parts = urlsplit(root)
+        parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here and not at the request
+    except ValueError as exc:
+        raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use ({exc})") from None
     if parts.username is not None or parts.password is not None:
-        # Never echo the URL: what sits before the @ is a credential.
         raise InsecureTarget(
             "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
             "--token-file, never in the URL"
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InsecureTarget(f"target {target!r} is not sandbox, production or an http(s) URL")
+        raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
     if "/api/" in f"{parts.path}/":
         root = root[: root.index("/api")]
     return root
@@ -239,6 +261,10 @@ class RegisterClient:
             parsed = response.json() if response.content else None
         except ValueError:
             parsed = response.text
+        if self.token and _quotes(response.content, self.token.reveal()):
+            # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
+            # output, the ledger and the reports, and the token must not go with them.
+            parsed = _masked(parsed, self.token.reveal())
         if 200 <= status < 300:
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,

@@ -139,6 +139,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             doc = load_text_yaml(fh, unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode"); its message quotes a byte
+        raise ConfigError(f"{path}: not UTF-8 text; save the mapping file as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -150,9 +152,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return doc
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 3  # reprlib's default of six levels of six items each is 78 KB for a mapping of anchored lists
+
+
 def _shown(value: Any) -> str:
     """A value for a message, cut short (a YAML of nested anchors can be huge once written out)."""
-    return reprlib.repr(value)
+    shown = _SHOWN.repr(value)
+    return shown if len(shown) <= 160 else f"{shown[:157]}..."
 
 
 def _sources(value: Any, where: str) -> tuple[str, ...]:

@@ -279,6 +279,7 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     head = source.read(PROLOG_LIMIT)
     _check_prolog(head, name)
     feed = _Replay(head, source, allowance=padding)
+    etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
         feed,
         events=("end",),
@@ -324,9 +325,8 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
             "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
         ) from None
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        cut = _is_truncation(msg) or feed.ends_on_line(exc.lineno)  # e.g. "Couldn't find end of Start Tag"
+        line, msg = _first_error(exc)
+        cut = _is_truncation(msg) or feed.ends_on_line(line)  # e.g. "Couldn't find end of Start Tag"
         problem = (
             "truncated XML (the file ends before the document does): it looks cut short, or still being written; "
             "run again once it is complete"
@@ -340,6 +340,16 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     info.records = count
     if count == 0:
         raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
+
+
+def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
+    """The line and message of the error that stopped the parse. libxml2 may report more after it, and lxml raises
+    the last: an undefined entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
+    The exception's log is the thread's, cleared as the parse starts: it holds no earlier parse's errors."""
+    fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)
+    if fatal is not None and fatal.line:
+        return fatal.line, f"{fatal.message.strip()}, line {fatal.line}, column {fatal.column}"
+    return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
 
 
 def _is_truncation(message: str) -> bool:
