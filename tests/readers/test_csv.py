@@ -281,6 +281,52 @@ def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
     assert raw.problems == []
 
 
+def split_rows(raws) -> list[tuple[int, bool]]:
+    """(record, whether it is reported as half of a row a line break cut in two) per record."""
+    return [(raw.source.record, any("cut one row in two" in text for _field, text in raw.problems)) for raw in raws]
+
+
+def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_both_halves(tmp_path):
+    """Short rows are fine (Register takes them), so the first half passed as a record without its later cells (a
+    placement, a degree) and sync created the trainee so; the second half was a junk record of its own."""
+    path = tmp_path / "register.csv"
+    header = "provider_trainee_id,first_names,last_name,placement_1_urn\n"
+    path.write_text(header + "S1,Ann\nMarie,Smith,137470\nS2,Bob,Jones,101552\nS3,Cy\n")
+    _info, raws = read(path, "register-csv")
+    assert split_rows(raws) == [(1, True), (2, True), (3, False), (4, False)]  # S3 is a short row of its own
+    [(_field, said)] = raws[0].problems
+    assert said.startswith("lines 2 and 3 have 2 and 3 cells, the header's 4 columns and one more: a line break")
+    assert raws[1].problems == raws[0].problems and raws[3].problems == []
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "S1,Ann\nS2,Bob\n",  # two short rows that do not make one
+        "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
+        "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
+    ],
+)
+def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows):
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
+    _info, raws = read(path, "register-csv")
+    assert not any(cut for _record, cut in split_rows(raws))
+
+
+def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
+    """Two processes read a large CSV's rows alternately (validation/parallel.py): each must find the cut in the
+    half it reads, from the other half's cell count alone."""
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nMarie,Smith,137470\n")
+    halves = []
+    for mine in (0, 1):
+        [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
+        info.select = lambda record, mine=mine: record % 2 == mine
+        halves.append([raw for raw in records if raw.fields])
+    assert [split_rows(half) for half in halves] == [[(2, True)], [(1, True)]]
+
+
 HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
 
 

@@ -288,6 +288,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
     # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
     spaces = _Untrimmed() if layout.format == "register-csv" else None
     select = info.select
+    split = _SplitRows(width)
     count = 0
     start_line = reader.line_num + 1
     try:
@@ -306,8 +307,13 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 _check_multiline(row, columns, width, name, count, line, reader.line_num)
             if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
                 spaces.note_row(row, places, line)
+            cells = len(row)
             if select is not None and not select(count):  # another process reads this record in full
-                yield RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
+                raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
+                if split.held is None and cells >= width:
+                    yield raw
+                else:
+                    yield from split.push(raw, cells)
                 continue
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
@@ -343,11 +349,12 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     elif not value or (len(value) == 4 and value.lower() == "null"):
                         value = None
                 fields[column] = value
-            yield RawRecord(
-                source=SourceRef(input=name, record=count, line=line),
-                fields=fields,
-                problems=problems,
-            )
+            raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
+            if split.held is None and cells >= width:
+                yield raw
+            else:
+                yield from split.push(raw, cells)
+        yield from split.rest()
     except csv.Error as exc:
         raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
     except UnicodeDecodeError as exc:
@@ -360,6 +367,46 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+
+
+class _SplitRows:
+    """Two short rows in a row whose cells make the header's columns and one more: a line break in a cell not in
+    quotes cut one row in two (an SRS export that does not quote). Short rows alone are fine (Register's import
+    takes them, hesa-formats.md §3.2 item 9), so read alone the first half would pass as a record without its later
+    columns (placements, a degree) and be created so. Both halves are errors instead: nothing is sent, nothing lost.
+
+    A short row is held back one row to be seen with the next (`push`); `rest()` gives the last one held."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.held: tuple[RawRecord, int] | None = None  # a short row's record and its cell count
+
+    def push(self, raw: RawRecord, cells: int) -> list[RawRecord]:
+        """The records to give now, in order, given the next row's record and its cell count."""
+        ready = []
+        if self.held is not None:
+            first, first_cells = self.held
+            self.held = None
+            if cells < self.width and first_cells + cells == self.width + 1:
+                one, two = first.source.line, raw.source.line
+                said = (
+                    f"lines {one} and {two} have {first_cells} and {cells} cells, the header's {self.width} columns "
+                    "and one more: a line break in a cell that is not in quotes seems to have cut one row in two. "
+                    "Remove the line break or put the cell in double quotes; neither line is sent"
+                )
+                first.problems.append((None, said))
+                raw.problems.append((None, said))
+                return [first, raw]
+            ready.append(first)
+        if cells < self.width:
+            self.held = (raw, cells)
+        else:
+            ready.append(raw)
+        return ready
+
+    def rest(self) -> list[RawRecord]:
+        held, self.held = self.held, None
+        return [held[0]] if held is not None else []
 
 
 def _edge_space(cells: str) -> bool:
