@@ -141,3 +141,18 @@ def test_an_output_that_is_a_pipe_or_device_is_refused_and_left_as_it_is(command
         ]
     assert stat.S_ISFIFO(pipe.stat().st_mode) and link.is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "link", "pipe"]  # no temporary file left
+
+
+def test_convert_refuses_such_an_output_before_it_reads_anything(tmp_path):
+    """Before, the output was looked at only once every record had been read and converted."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    cut = tmp_path / "cut.xml"
+    cut.write_text("<ITTRecord><Student><F_HUSID>1")  # an input that would be refused if it were read
+    done = subprocess.run(
+        [sys.executable, "-m", "register_batch", "-q", "convert", str(cut), "--to", "jsonl", "-o", str(pipe)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "not a regular file" in done.stderr and "cut.xml" not in done.stderr

@@ -59,6 +59,21 @@ def check_writable_dir(path: str | Path) -> None:
         raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
+def check_writable_file(path: str | Path) -> None:
+    """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
+
+    Files are put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or the link to
+    one, with a file of trainee records instead of writing to it."""
+    target = Path(path)
+    check_writable_dir(target.parent)
+    if target.is_dir():
+        raise UnwritableOutput(target, "a folder has that name")
+    if target.exists() and not target.is_file():
+        raise UnwritableOutput(
+            target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
+        )
+
+
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """This user's folder for register-batch's caches: `$XDG_CACHE_HOME/register-batch`, else
     `~/.cache/register-batch` (not created here). None when there is no home folder: no HOME, and a uid the user
@@ -125,14 +140,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     """Write a text file atomically with mode 0600: readers never see half a report."""
     target = Path(path)
     make_private_dirs(target.parent)
-    if target.is_dir():
-        raise UnwritableOutput(target, "a folder has that name")
-    if target.exists() and not target.is_file():
-        # The file is put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or
-        # the link to one, with a file of trainee records, instead of writing to it.
-        raise UnwritableOutput(
-            target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
-        )
+    check_writable_file(target)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

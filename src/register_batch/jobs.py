@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import check_writable_dir, temporary_space
+from register_batch.fs import check_writable_dir, check_writable_file, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -164,8 +164,9 @@ def convert_files(
         raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
     inputs = input_paths(inputs)
     check_format(fmt)
-    for folder in (Path(output).parent, *([report_dir] if report_dir else [])):
-        check_writable_dir(folder)  # now, not after every record has been converted
+    check_writable_file(output)  # now, not after every record has been converted
+    if report_dir:
+        check_writable_dir(report_dir)
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
     task = progress.task("Converting", unit="records")
