@@ -433,6 +433,8 @@ def test_a_zipped_extract_reads_like_the_plain_one(tmp_path):
 
 CARELESS = {
     "utf16.csv": (b"\xff\xfe" + "hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),
+    "utf16-no-bom.csv": ("hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),  # was "binary content"
+    "utf16be-no-bom.xml": ("<?xml version='1.0'?><ITTRecord/>".encode("utf-16-be"), "UTF-16"),
     "bom-only.csv": (b"\xef\xbb\xbf", "empty"),
     "empty.xml": (b"", "empty"),
     "duplicate-header.csv": (b"hesa_id,first_names,last_name,HESA_ID\n1,Ann,Lee,2\n", "duplicate column header"),
@@ -461,6 +463,23 @@ def test_careless_inputs_give_exit_2_and_one_line_naming_the_file(tmp_path, name
     assert len(lines) == 1 and lines[0].startswith(f"register-batch: error: {path}"), result.stderr
     assert words in lines[0] and "Traceback" not in result.stdout + result.stderr
     assert not (tmp_path / "r" / "report.json").exists(), "a report for an unusable input"
+
+
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv", "hesa-xml"])
+def test_utf16_without_a_byte_order_mark_is_named_whatever_format_is_given(tmp_path, fmt):
+    """With --format the content was read as UTF-8: "unknown column headers 'p\\x00r\\x00o\\x00...'"."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    path = tmp_path / "extract.txt"
+    text = "provider_trainee_id,first_names\n1,Ann\n" if "csv" in fmt else "<ITTRecord><Student/></ITTRecord>"
+    path.write_bytes(text.encode("utf-16-le"))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", fmt, "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        f"register-batch: error: {path}: UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the "
+        "XML as UTF-8)"
+    ]
 
 
 def test_an_input_unusable_half_way_stops_sync_before_any_request(tmp_path):

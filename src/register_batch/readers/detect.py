@@ -17,12 +17,30 @@ def is_zip(head: bytes) -> bool:
     return head.startswith(ZIP_MAGIC)
 
 
+UTF16 = "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 with no byte-order mark (some exports write none): mostly ASCII, so every other byte is NUL."""
+    sample = head[: 4096 - 4096 % 2]
+    if len(sample) < 8:
+        return False
+    for zeros, chars in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):  # little-, then big-endian
+        if zeros.count(0) >= 0.9 * len(zeros) and chars.count(0) <= 0.1 * len(chars):
+            return True
+    return False
+
+
+def check_not_utf16(head: bytes, name: str) -> None:
+    """Refuse UTF-16, with or without its byte-order mark, whatever format the input is said to be: read as UTF-8 or
+    Windows-1252 it is a NUL after every letter ("unknown column headers 'p\\x00r\\x00...'")."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
+        raise UnusableInput(name, UTF16)
+
+
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnusableInput(
-            name, "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
-        )
+    check_not_utf16(head, name)
     body = head
     for bom in _BOMS:
         if body.startswith(bom):
