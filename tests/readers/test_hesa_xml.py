@@ -340,3 +340,15 @@ def test_a_zip_of_many_members_reads_its_directory_once_not_once_per_member(tmp_
     assert [info.path for info, _rows in found] == [f"{path}:m{n:03d}.xml" for n in range(200)]
     assert [rows[0].fields["F_HUSID"] for _info, rows in found] == [f"{n:013d}" for n in range(200)]
     assert directory_reads <= 2, directory_reads
+
+
+def test_a_schema_instance_declaration_on_the_root_is_read_as_usual(hesa_samples, tmp_path):
+    """xmlns:xsi (an export checked against an XSD) names no element: only a namespace on the root itself, or a
+    default one, is refused (test_hostile_inputs.py)."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    assert text.count("<ITTRecord>") == 1
+    declared = '<ITTRecord xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="x.xsd">'
+    path = tmp_path / "xsi.xml"
+    path.write_text(text.replace("<ITTRecord>", declared))
+    [(_info, [raw])] = read(path)
+    assert raw.fields["F_HUSID"] == "0310261553101"

@@ -436,6 +436,12 @@ CARELESS = {
     "utf16-no-bom.csv": ("hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),  # was "binary content"
     "utf16be-no-bom.xml": ("<?xml version='1.0'?><ITTRecord/>".encode("utf-16-be"), "UTF-16"),
     "bom-only.csv": (b"\xef\xbb\xbf", "empty"),
+    # The root was named <h>, and a default namespace read as "no <Student> records" of a file of them.
+    "prefixed.xml": (
+        b'<h:ITTRecord xmlns:h="urn:x"><h:Student/></h:ITTRecord>',
+        "<h:ITTRecord> is in an XML namespace",
+    ),
+    "namespaced.xml": (b'<ITTRecord xmlns="urn:hesa"><Student/></ITTRecord>', "<ITTRecord> is in an XML namespace"),
     "empty.xml": (b"", "empty"),
     "duplicate-header.csv": (b"hesa_id,first_names,last_name,HESA_ID\n1,Ann,Lee,2\n", "duplicate column header"),
     "truncated.xml": (b'<?xml version="1.0"?><ITTRecord><Student><F_HUSID>1</F_HUSID>', "truncated XML"),

@@ -24,7 +24,8 @@ ROOT = "ITTRecord"
 RECORD = "Student"
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
-_FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)")
+_FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
+_DEFAULT_NAMESPACE = re.compile(rb"\sxmlns\s*=")  # not xmlns:xsi=..., which a schema-checked export may declare
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -180,7 +181,15 @@ def _check_prolog(head: bytes, name: str) -> None:
     match = _FIRST_ELEMENT.match(text, pos)
     if not match:
         raise UnusableInput(name, "not well-formed XML: no root element")
-    root = match.group(1).decode("ascii", "replace")
+    root = (match.group(1) + (match.group(2) or b"")).decode("ascii", "replace")
+    if match.group(2) or _DEFAULT_NAMESPACE.search(match.group(3)):
+        # lxml would name every tag {uri}F_HUSID, which no field map knows: records read as blank in every field, or
+        # none found at all ("no <Student> records").
+        raise UnusableInput(
+            name,
+            f"the root element <{root}> is in an XML namespace: HESA ITT extracts use none (hesa-formats.md §1); "
+            "export it without namespaces",
+        )
     if root != ROOT:
         raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
 
