@@ -338,3 +338,20 @@ def test_a_page_size_register_does_not_take_is_refused_before_any_request(emulat
         with pytest.raises(ConfigError, match="per_page"):
             list(client.iter_trainees(per_page=per_page))
         assert client.stats.total == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_says_where_it_pointed(status):
+    """The token must not follow a redirect to another host; the message said only "302: Found"."""
+    with (
+        answering(200, b'{"data": []}') as elsewhere,
+        answering(status, b"", {"Location": f"{elsewhere}/api/v2026.1/trainees?page=1"}) as url,
+        RegisterClient(url, Secret(TOKEN), attempts=1) as client,
+        pytest.raises(ApiError) as refused,
+    ):
+        client.list_trainees(academic_cycle=2026, per_page=1, page=1)
+    assert refused.value.messages == [
+        f"the answer was a redirect to {elsewhere}/api/v2026.1/trainees, which register-batch does not follow (the "
+        "token goes only to the target you set): check the target (a moved address, or http:// for https://?)"
+    ]
+    assert TOKEN not in str(refused.value)

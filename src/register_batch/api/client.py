@@ -102,6 +102,20 @@ def _masked(value: Any, token: str) -> Any:
     return value
 
 
+def _redirect_target(location: str | None) -> str | None:
+    """Where a redirect points, as it may be shown: scheme, host and path, without a query or a user name."""
+    if not location:
+        return None
+    try:
+        parts = urlsplit(location)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    shown = f"{parts.scheme}://{host}{port}{parts.path}" if host else parts.path
+    return shown[:200] or None
+
+
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     root = TARGETS.get(target, target).rstrip("/")
@@ -283,6 +297,11 @@ class RegisterClient:
         messages = _messages(response, parsed)
         if status == 401:
             messages.append(TOKEN_REFUSED)
+        if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
+            messages = [
+                f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
+                "the target you set): check the target (a moved address, or http:// for https://?)"
+            ]
         raise error(method, path, status, messages, parsed)
 
     def _call(
