@@ -25,10 +25,13 @@ _DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}\.\d{1,2}\.\d{2,4
 
 
 def neutralise(value: Any) -> str:
-    """For report CSVs (issues, results): defuse formula-like text; other values unchanged."""
+    """For report CSVs (issues, results): defuse formula-like text, and show a NUL as ␀ (U+2400: spreadsheets cut a
+    cell, or the whole file, at a NUL; the issue's message names it); other values unchanged."""
     if value is None:
         return ""
     text = str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "\u2400")
     if text and text != "-" and text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

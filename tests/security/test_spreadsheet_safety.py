@@ -76,6 +76,23 @@ def test_issues_csv_from_validate_is_inert(tmp_path, hostile_extract):
     assert assert_spreadsheet_safe(issues) > 10
 
 
+def test_a_nul_in_an_early_row_is_that_records_error_and_shown_as_a_symbol_in_issues_csv(tmp_path):
+    """A NUL in the first 4 KB refused the whole file as "binary content", with no line; later in the file it was the
+    record's control_character error, and issues.csv then held the NUL itself, at which spreadsheets cut."""
+    rows = [trainee(n) for n in (1, 2)]
+    rows[0]["first_names"] = "An\x00n"
+    result = run("validate", str(write_extract(tmp_path / "nul.csv", rows)), "--report-dir", str(tmp_path / "r"))
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        found = [
+            (row["record"], row["line"], row["value"])
+            for row in csv.DictReader(fh)
+            if row["code"] == "control_character"
+        ]
+    assert found == [("1", "2", "An\u2400n")]
+    assert b"\x00" not in (tmp_path / "r" / "issues.csv").read_bytes()
+
+
 def test_report_html_escapes_markup(tmp_path):
     rows = [trainee(1)]
     rows[0]["email"] = '<script>alert("x")</script>@example.com'

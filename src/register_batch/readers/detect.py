@@ -51,8 +51,6 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "the file is empty")
     if stripped.startswith(b"<"):
         return "hesa-xml"
-    if b"\x00" in body[:4096]:
-        raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
     first_line = body.decode("utf-8", "replace").splitlines()[0] if body else ""
     try:
         header = next(csv.reader(io.StringIO(first_line)), [])
@@ -66,6 +64,10 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
             return "register-csv"
         if hesa_hits >= max(3, len(labels) // 2):
             return "hesa-csv"
+    # A NUL in a file whose first line is a header is a bad cell (control_character, on its record and line); with
+    # no header, it is not text at all.
+    if b"\x00" in body[:4096]:
+        raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
