@@ -190,16 +190,22 @@ class UnseenSource:
         """`, nor X, which its C21053 records read instead` (or nothing), after "no record has the source"."""
         if not self.missing:
             return ""
-        names = " or ".join(dict.fromkeys(n for _layout, written in self.missing for n in written))
-        return f", nor {names}, which its {' and '.join(layout for layout, _ in self.missing)} records read instead"
+        layouts, names = _said(self.missing)
+        return f", nor {names}, which its {layouts} records read instead"
 
     @property
     def but(self) -> str:
         """` but its C21053 ones, which read it from X` (or nothing), after "the field is blank in every record"."""
         if not self.filled:
             return ""
-        names = " or ".join(dict.fromkeys(n for _layout, written in self.filled for n in written))
-        return f" but its {' and '.join(layout for layout, _ in self.filled)} ones, which read it from {names}"
+        layouts, names = _said(self.filled)
+        return f" but its {layouts} ones, which read it from {names}"
+
+
+def _said(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, str]:
+    """("C21053 and C22053", "F_A or F_B") for (layout, its sources) pairs, each source once."""
+    names = dict.fromkeys(name for _layout, written in pairs for name in written)
+    return " and ".join(layout for layout, _ in pairs), " or ".join(names)
 
 
 def _trainee_field(named: NamedSource) -> str | None:
