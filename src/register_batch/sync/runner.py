@@ -391,8 +391,11 @@ class SyncRun:
         return self.list_into(Holdings([]), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
-        """Add every trainee Register lists for `cycles` (start cycles, §2.3). A neighbouring cycle that Register
-        has no row for (before its first, or after next year's) is answered with 422: no one starts in it."""
+        """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
+        (before its first, or after next year's) is answered with 422: no one is listed in it. That includes an
+        extract's own cycle: a start moved to the year after next (a deferral before the course began) is valid
+        (§3.4 allows next calendar year), and must not stop the night's sync of every other record; the trainee is
+        still found through the ledger (`fetch_missing`) or Register's 409."""
         task = self.progress.task("Listing Register", unit="trainees")
         for cycle in sorted(cycles):
             self.listed_cycles.add(cycle)
@@ -401,9 +404,10 @@ class SyncRun:
                     self.check_provider(trainee)
                     holdings.add(trainee)
                     task.advance()
-            except Unprocessable:
-                if not neighbours:
+            except Unprocessable as exc:
+                if not (neighbours or _no_such_cycle(exc)):
                     raise
+                log.info("Register has no academic cycle %s: nothing listed for it", cycle)
         task.close()
         return holdings
 
@@ -737,19 +741,31 @@ class SyncRun:
         self.perform(plan, step)
 
     def _find_created(self, plan: RecordPlan) -> dict[str, Any] | None:
-        """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10)."""
+        """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10). A cycle Register
+        has no row for yet lists no one (`list_into`): the create is then sent again, and Register's 409 says whether
+        it happened."""
         cycle = start_cycle(plan.record.data)
         since = (datetime.now(UTC) - timedelta(minutes=15)).isoformat(timespec="seconds")
         hesa_id = plan.record.data.get("hesa_id")
-        for trainee in self.client.iter_trainees(
-            academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
-        ):
-            if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                return trainee
+        try:
+            for trainee in self.client.iter_trainees(
+                academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
+            ):
+                if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
+                    return trainee
+        except Unprocessable as exc:
+            if not _no_such_cycle(exc):
+                raise
         return None
 
 
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
+
+
+def _no_such_cycle(exc: Unprocessable) -> bool:
+    """A listing's 422 that says only that Register has no such academic cycle (§2.3), not a bad request."""
+    errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
+    return isinstance(errors, dict) and set(errors) == {"academic_cycle"}
 
 
 class _Adopted(Exception):
