@@ -61,6 +61,30 @@ def test_a_lost_create_in_a_cycle_register_cannot_list_yet_is_resolved_not_a_cra
         register.emulator.set_faults(None)
     assert result.exit_code == 0, result.summary_line()
     assert register.emulator.snapshot()["trainees"] == 2
+    # This run created both (only the replies were lost): said so alike in the summary line and results.csv.
+    assert result.actions == Counter(create=2)
+    assert result.summary_line().startswith("2 records: 2 created.")
+    assert [r.plan.matched_by for r in result.results] == [
+        "listing after an unknown create",
+        "409 after an unknown create",
+    ]
     again = register.sync(write_extract(tmp_path / "in.csv", rows))
     assert again.exit_code == 0 and again.actions == Counter(unchanged=2)
     assert register.emulator.snapshot()["trainees"] == 2
+
+
+@pytest.mark.parametrize("register", [JULY], indirect=True)
+def test_a_create_register_answers_409_is_counted_as_what_results_csv_says(register, tmp_path):
+    """A trainee Register already holds that the plan could not see (in a cycle Register cannot list yet, synced
+    before from another state dir): the create is answered 409 and the trainee adopted. The summary line counted it
+    as created and as unchanged (3 of 2 records); results.csv and report.json say unchanged."""
+    rows = [trainee(1), started_in(2027, trainee(2))]
+    first = register.sync(write_extract(tmp_path / "in.csv", rows), state_dir=tmp_path / "old-server")
+    assert first.exit_code == 0 and first.actions == Counter(create=2)
+    moved = register.sync(write_extract(tmp_path / "in.csv", rows), state_dir=tmp_path / "new-server")
+    assert moved.exit_code == 0
+    assert register.emulator.snapshot()["trainees"] == 2
+    assert moved.actions == Counter(unchanged=2)
+    assert moved.summary_line().startswith("2 records: 2 unchanged.")
+    by_record = {r["record"]: r for r in register.report()["records"]}
+    assert by_record[2]["action"] == "unchanged" and by_record[2]["outcome"] == "done"

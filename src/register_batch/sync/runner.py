@@ -261,9 +261,11 @@ class SyncResult:
         kinds = Counter()
         for result in finished:
             steps = {step.kind for step in result.plan.steps}
-            if "create" in steps:
+            # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
+            # that was there already (unchanged, or updated), which is not one created (nor also one unchanged).
+            if result.plan.action == "create":
                 kinds["create"] += 1
-            elif steps - {"defer", "withdraw"}:
+            elif steps - {"create", "defer", "withdraw"}:
                 kinds["update"] += 1
             kinds.update(steps & {"defer", "withdraw"})
         labels = (("create", "created"), ("update", "updated"), ("withdraw", "withdrawn"), ("defer", "deferred"))
@@ -553,10 +555,14 @@ class SyncRun:
                 plan.trainee_id = adopted.trainee["trainee_id"]
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
-                lost_reply = adopted.how == _FOUND_AFTER_UNKNOWN_CREATE
-                if lost_reply and (plan.action in ("update", "unchanged") or (plan.action == "blocked" and plan.held)):
+                lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
+                if lost_reply and (
+                    plan.action in ("update", "unchanged", "withdraw", "defer")
+                    or (plan.action == "blocked" and plan.held)
+                ):
                     # This run's create, whose reply was lost: not a trainee already there. A state change held back
-                    # (a withdrawal before the ITT start) does not make the create that happened "blocked".
+                    # (a withdrawal before the ITT start) does not make the create that happened "blocked", and one
+                    # sent after it does not make it a withdrawal of a trainee Register had.
                     plan.action = "create"
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
@@ -713,6 +719,11 @@ class SyncRun:
             found = self._find_created(plan)
             if found is not None:
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
+            try:
+                self.perform(plan, step)
+            except _Adopted as adopted:  # 409 to the create sent again: the unanswered one's trainee
+                raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE) from None
+            return
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
                 return
@@ -760,6 +771,7 @@ class SyncRun:
 
 
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
+_CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
 
 
 def _no_such_cycle(exc: Unprocessable) -> bool:
