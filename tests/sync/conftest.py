@@ -23,9 +23,10 @@ TOKEN = "sync-tests-provider-token"
 class Register:
     """The emulator as a sync test sees it: run syncs, count the writes Register received, list its trainees."""
 
-    def __init__(self, emulator: Any, tmp_path: Path):
+    def __init__(self, emulator: Any, tmp_path: Path, as_of: date = AS_OF):
         self.emulator = emulator
         self.tmp_path = tmp_path
+        self.as_of = as_of  # the emulator's, and each sync's unless a test says otherwise
         self.runs = 0
 
     def sync(self, path: Path, **extra: Any) -> SyncResult:
@@ -36,7 +37,7 @@ class Register:
             self.tmp_path,
             TOKEN,
             report_dir=self.tmp_path / f"reports-{self.runs}",
-            **{"timeout": 5.0, **extra},
+            **{"timeout": 5.0, "as_of": self.as_of, **extra},
         )
         return sync_files([str(path)], options)
 
@@ -58,6 +59,9 @@ class Register:
 
 
 @pytest.fixture
-def register(tmp_path):
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7) as emulator:
-        yield Register(emulator, tmp_path)
+def register(tmp_path, request):
+    """Register as of AS_OF, or of the date a test gives (`@pytest.mark.parametrize("register", [day],
+    indirect=True)`)."""
+    as_of = getattr(request, "param", AS_OF)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of, seed=7) as emulator:
+        yield Register(emulator, tmp_path, as_of)

@@ -261,9 +261,11 @@ class SyncResult:
         kinds = Counter()
         for result in finished:
             steps = {step.kind for step in result.plan.steps}
-            if "create" in steps:
+            # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
+            # that was there already (unchanged, or updated), which is not one created (nor also one unchanged).
+            if result.plan.action == "create":
                 kinds["create"] += 1
-            elif steps - {"defer", "withdraw"}:
+            elif steps - {"create", "defer", "withdraw"}:
                 kinds["update"] += 1
             kinds.update(steps & {"defer", "withdraw"})
         labels = (("create", "created"), ("update", "updated"), ("withdraw", "withdrawn"), ("defer", "deferred"))
@@ -391,8 +393,11 @@ class SyncRun:
         return self.list_into(Holdings([]), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
-        """Add every trainee Register lists for `cycles` (start cycles, §2.3). A neighbouring cycle that Register
-        has no row for (before its first, or after next year's) is answered with 422: no one starts in it."""
+        """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
+        (before its first, or after next year's) is answered with 422: no one is listed in it. That includes an
+        extract's own cycle: a start moved to the year after next (a deferral before the course began) is valid
+        (§3.4 allows next calendar year), and must not stop the night's sync of every other record; the trainee is
+        still found through the ledger (`fetch_missing`) or Register's 409."""
         task = self.progress.task("Listing Register", unit="trainees")
         for cycle in sorted(cycles):
             self.listed_cycles.add(cycle)
@@ -401,9 +406,10 @@ class SyncRun:
                     self.check_provider(trainee)
                     holdings.add(trainee)
                     task.advance()
-            except Unprocessable:
-                if not neighbours:
+            except Unprocessable as exc:
+                if not (neighbours or _no_such_cycle(exc)):
                     raise
+                log.info("Register has no academic cycle %s: nothing listed for it", cycle)
         task.close()
         return holdings
 
@@ -549,10 +555,14 @@ class SyncRun:
                 plan.trainee_id = adopted.trainee["trainee_id"]
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
-                lost_reply = adopted.how == _FOUND_AFTER_UNKNOWN_CREATE
-                if lost_reply and (plan.action in ("update", "unchanged") or (plan.action == "blocked" and plan.held)):
+                lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
+                if lost_reply and (
+                    plan.action in ("update", "unchanged", "withdraw", "defer")
+                    or (plan.action == "blocked" and plan.held)
+                ):
                     # This run's create, whose reply was lost: not a trainee already there. A state change held back
-                    # (a withdrawal before the ITT start) does not make the create that happened "blocked".
+                    # (a withdrawal before the ITT start) does not make the create that happened "blocked", and one
+                    # sent after it does not make it a withdrawal of a trainee Register had.
                     plan.action = "create"
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
@@ -709,6 +719,11 @@ class SyncRun:
             found = self._find_created(plan)
             if found is not None:
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
+            try:
+                self.perform(plan, step)
+            except _Adopted as adopted:  # 409 to the create sent again: the unanswered one's trainee
+                raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE) from None
+            return
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
                 return
@@ -737,19 +752,32 @@ class SyncRun:
         self.perform(plan, step)
 
     def _find_created(self, plan: RecordPlan) -> dict[str, Any] | None:
-        """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10)."""
+        """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10). A cycle Register
+        has no row for yet lists no one (`list_into`): the create is then sent again, and Register's 409 says whether
+        it happened."""
         cycle = start_cycle(plan.record.data)
         since = (datetime.now(UTC) - timedelta(minutes=15)).isoformat(timespec="seconds")
         hesa_id = plan.record.data.get("hesa_id")
-        for trainee in self.client.iter_trainees(
-            academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
-        ):
-            if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                return trainee
+        try:
+            for trainee in self.client.iter_trainees(
+                academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
+            ):
+                if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
+                    return trainee
+        except Unprocessable as exc:
+            if not _no_such_cycle(exc):
+                raise
         return None
 
 
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
+_CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
+
+
+def _no_such_cycle(exc: Unprocessable) -> bool:
+    """A listing's 422 that says only that Register has no such academic cycle (§2.3), not a bad request."""
+    errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
+    return isinstance(errors, dict) and set(errors) == {"academic_cycle"}
 
 
 class _Adopted(Exception):

@@ -1,0 +1,90 @@
+"""A provider's nightly sync over a term: the cases a simulated term of nights found (NIGHTLY-FINDINGS.md).
+
+Against the project's emulator over real HTTP on 127.0.0.1 (the `register` fixture, conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from trainee_extracts import trainee, write_extract
+
+JULY = date(2026, 7, 30)  # cycle 2025 is the current one: Register lists 2025 and 2026, not yet 2027
+
+
+def started_in(year: int, row: dict) -> dict:
+    """The row with its course moved to start on 1 September of `year` (a deferral before the course began)."""
+    return {
+        **row,
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+
+
+@pytest.mark.parametrize("register", [JULY], indirect=True)
+def test_a_start_moved_to_a_cycle_register_cannot_list_yet_does_not_stop_the_other_records(register, tmp_path):
+    """In July, a trainee deferred to the year after next is valid (§3.4 allows next calendar year), but Register
+    answers 422 to a listing of that cycle until 1 August. That one record used to stop every night's sync (exit 1,
+    nothing written, no report) until then."""
+    rows = [trainee(n) for n in (1, 2, 3)]
+    assert register.sync(write_extract(tmp_path / "first.csv", rows)).exit_code == 0
+    rows[1] = started_in(2027, rows[1])
+    rows[2]["email"] = "changed3@example.org"
+    night = register.sync(write_extract(tmp_path / "night.csv", rows))
+    assert night.exit_code == 0, night.summary_line()
+    assert night.actions == Counter(unchanged=1, update=2)
+    writes = register.writes()
+    assert writes == Counter({"POST /trainees": 3, "PUT /trainees/{trainee_id}": 2})
+    with register.client() as client:
+        moved = client.get_trainee(night.results[1].plan.trainee_id)
+    assert moved["hesa_id"] == rows[1]["hesa_id"] and moved["itt_start_date"] == "2027-09-01"
+    assert {t["email"] for t in register.trainees(2025)} >= {"changed3@example.org"}
+    # The next night finds it through the ledger: nothing to write, nothing created twice.
+    again = register.sync(write_extract(tmp_path / "night.csv", rows))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=3)
+    assert register.writes() == writes
+
+
+@pytest.mark.parametrize("register", [JULY], indirect=True)
+def test_a_lost_create_in_a_cycle_register_cannot_list_yet_is_resolved_not_a_crash(register, tmp_path):
+    """A new trainee starting the year after next whose create's reply is lost: the look-up after it lists that
+    cycle (422). It is resolved through Register's 409, never created twice, and the run is not an internal error."""
+    rows = [trainee(1), started_in(2027, trainee(2))]
+    register.emulator.set_faults("lost-response:1.0")
+    try:
+        result = register.sync(write_extract(tmp_path / "in.csv", rows))
+    finally:
+        register.emulator.set_faults(None)
+    assert result.exit_code == 0, result.summary_line()
+    assert register.emulator.snapshot()["trainees"] == 2
+    # This run created both (only the replies were lost): said so alike in the summary line and results.csv.
+    assert result.actions == Counter(create=2)
+    assert result.summary_line().startswith("2 records: 2 created.")
+    assert [r.plan.matched_by for r in result.results] == [
+        "listing after an unknown create",
+        "409 after an unknown create",
+    ]
+    again = register.sync(write_extract(tmp_path / "in.csv", rows))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=2)
+    assert register.emulator.snapshot()["trainees"] == 2
+
+
+@pytest.mark.parametrize("register", [JULY], indirect=True)
+def test_a_create_register_answers_409_is_counted_as_what_results_csv_says(register, tmp_path):
+    """A trainee Register already holds that the plan could not see (in a cycle Register cannot list yet, synced
+    before from another state dir): the create is answered 409 and the trainee adopted. The summary line counted it
+    as created and as unchanged (3 of 2 records); results.csv and report.json say unchanged."""
+    rows = [trainee(1), started_in(2027, trainee(2))]
+    first = register.sync(write_extract(tmp_path / "in.csv", rows), state_dir=tmp_path / "old-server")
+    assert first.exit_code == 0 and first.actions == Counter(create=2)
+    moved = register.sync(write_extract(tmp_path / "in.csv", rows), state_dir=tmp_path / "new-server")
+    assert moved.exit_code == 0
+    assert register.emulator.snapshot()["trainees"] == 2
+    assert moved.actions == Counter(unchanged=2)
+    assert moved.summary_line().startswith("2 records: 2 unchanged.")
+    by_record = {r["record"]: r for r in register.report()["records"]}
+    assert by_record[2]["action"] == "unchanged" and by_record[2]["outcome"] == "done"
