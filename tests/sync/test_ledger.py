@@ -50,6 +50,20 @@ def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path):
     assert (entry.key, entry.status, entry.operation) == ("hesa:9", "in_flight", "create")
 
 
+def test_a_run_that_died_is_marked_so_by_the_next_one(tmp_path):
+    """A killed sync's run row said "running" for ever; under the state dir's lock no other run can be running."""
+    script = (
+        "import pathlib, os; from register_batch.sync.ledger import Ledger; "
+        f"l = Ledger(pathlib.Path({str(tmp_path)!r}), 't'); l.start_run(dry_run=False); os._exit(9)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=False)
+    ledger = Ledger(tmp_path, "t")
+    ledger.start_run(dry_run=True)
+    ledger.finish_run("finished", {})
+    rows = ledger._db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [(1, "ended unexpectedly"), (2, "finished")]
+
+
 @pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
 def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, left):
     # A sync killed while it creates its ledger (after the file is made, before the tables are committed; the

@@ -235,6 +235,9 @@ class Ledger:
 
     def start_run(self, *, dry_run: bool) -> int:
         try:  # before anything is sent: a ledger that cannot be written stops the run from starting
+            # Runs still "running" ended without a word (killed, a power cut): one run at a time holds the state
+            # dir's lock, so none of them is running now. Said so, instead of running for ever in the runs table.
+            self._execute("UPDATE runs SET status = 'ended unexpectedly' WHERE status = 'running'")
             cursor = self._execute(
                 "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (_now(), int(dry_run))
             )
