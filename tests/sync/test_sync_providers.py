@@ -7,6 +7,7 @@ Against the project's emulator, which gives each token's provider its own UKPRN 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import date
 
@@ -80,12 +81,30 @@ def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(r
         assert str(refused.value) == (
             f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), but the "
             f"records are {OURS}'s (F_UKPRN): Register would file them under {token_ukprn}. Nothing was written. "
-            f"Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked too."
+            f"Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked too (rehearsing "
+            f"against `register-batch emulator`: start it with --ukprn {OURS})."
         )
     assert register.writes() == {"POST /trainees": 3}
     # Records that do not say whose they are (a blank F_UKPRN, as in Register's CSV) are not judged by it.
     blank = mixed_extract(tmp_path / "blank.csv", [""] * 4)
     assert register.sync(blank).exit_code == 0 and register.writes() == {"POST /trainees": 4}
+
+
+def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tmp_path, caplog):
+    """A cron job started from another folder gets another default state dir, silently. A first load into an empty
+    account, or a later run with its ledger, has nothing to say."""
+    source = mixed_extract(tmp_path / "blank.csv", [""] * 2)
+
+    def said(**extra) -> list[str]:
+        caplog.clear()
+        register.sync(source, **extra)
+        return [r.getMessage() for r in caplog.records if "has no ledger" in r.getMessage()]
+
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
+        assert said() == [] and said() == []
+        elsewhere = tmp_path / "another-folder"
+        [line] = said(state_dir=elsewhere)
+    assert line.startswith(f"{elsewhere} has no ledger, but Register already holds 2 trainees of the extract's")
 
 
 def test_the_embedded_emulator_stands_in_for_the_records_provider_without_ukprn(tmp_path, monkeypatch):

@@ -460,7 +460,7 @@ class SyncRun:
                 f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the "
                 f"records are {self.implied}'s (F_UKPRN): Register would file them under {listed}. Nothing was "
                 f"written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, so that a first load "
-                "is checked too."
+                f"is checked too (rehearsing against `register-batch emulator`: start it with --ukprn {self.implied})."
             )
         self.provider_seen = True
 
@@ -900,6 +900,16 @@ def _run(
             cycles = {c for c in (start_cycle(r.data) for r in valid) if c is not None}
             entries = {e.key: e for e in ledger.all()}
             holdings = run.holdings(cycles) if valid else Holdings([])
+            if ledger.new and holdings.by_id and not options.embedded:
+                # A nightly job started from another folder gets another default state dir: nothing is created
+                # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
+                log.warning(
+                    "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
+                    "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
+                    ".register-batch in the folder the command runs in), use that one",
+                    options.state_dir,
+                    counted(len(holdings.by_id), "trainee"),
+                )
             missing = [
                 entries[k].trainee_id
                 for k in (record_key(r) for r in valid)
