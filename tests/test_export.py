@@ -310,6 +310,33 @@ def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(sy
     assert [cell for row in table[1:] for cell in row if "Quux" in cell] == ["Smith\rQuux"]
 
 
+def test_a_control_character_escaped_in_hesa_xml_is_refused_on_the_way_back(synced, tmp_path):
+    """XML cannot carry U+000B, so the export writes the text `\\x0b` and says to correct the value in Register. Read
+    back, that text is the escape, not a name: a sync of the export used to write it over Register's value (a PUT
+    of `Ann\\x0bMarie`, after which no export said anything). It is refused like the character itself would be
+    (control_character, as in a CSV export of the same value), and nothing is written."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\x0bMarie"})
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    back = records(out)[first["hesa_id"]]
+    assert back.data["first_names"] == "Ann\\x0bMarie"
+    assert [(i.field, i.code, i.severity.value) for i in back.issues] == [("first_names", "control_character", "error")]
+    assert "U+000B" in back.issues[0].message
+
+    def writes():
+        return {k: n for k, n in emulator.snapshot()["requests"]["by_route"].items() if not k.startswith("GET")}
+
+    before = writes()
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 11, "invalid": 1}
+    assert writes() == before
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        assert client.get_trainee(first["trainee_id"])["first_names"] == "Ann\x0bMarie"
+
+
 def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path):
     result = CliRunner().invoke(
         cli,

@@ -228,7 +228,8 @@ class HesaXmlWriter:
         if self._escaped:
             notes.append(
                 f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "
-                "(\\xNN); correct the value in Register"
+                "(\\xNN), which validate and sync of this file refuse (control_character); correct the value in "
+                "Register"
             )
         if (nulls := null_note(body)) is not None:
             notes.append(nulls)
