@@ -59,6 +59,13 @@ STATE_HOLDERS = {
     "register-csv": "Register's CSV template has no column for it, so the row",
     "hesa-xml": "the HESA XML export has no tag for it, so the Student",
 }
+# Every HESA record can say a deferral (a dormant F_MODE, or the DEFER_* elements register-batch reads inside a
+# Student: formats.md, Withdrawals and deferrals), so a deferred trainee's Student that says none reads back as "not
+# deferred" and a sync of the export warns (sync_state_differs) every run. The XML export writes the deferral Register
+# holds (defer_date, defer_reason: register-api.md §3.6, §3.10); a sync finds the trainee deferred already and sends
+# nothing (§6: the API cannot reinstate). A withdrawal stays a note: C24053 cannot say one, and one Register holds
+# without the reasons, trigger and future interest the API now needs (§3.9) would read back as an invalid record.
+XML_DEFERRAL = {"defer_date": "defer_date", "defer_reason": "defer_reason"}  # request field: §3.6 trainee key
 
 
 def null_note(body: dict[str, Any]) -> str | None:
@@ -79,10 +86,20 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
     words = STATE_WORDS.get(str(trainee.get("state")))
     if words is None or to not in STATE_HOLDERS:
         return None
+    if to == "hesa-xml" and xml_deferral(trainee):
+        return None  # written as DEFER_DATE and DEFER_REASON (HesaXmlWriter)
     return (
         f"{words} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl exports hold "
         "the state and its dates)"
     )
+
+
+def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
+    """The deferral of a trainee Register holds as deferred, as the record fields the HESA XML export writes (see
+    XML_DEFERRAL), or None: another state, or a deferral without its date (which the API needs, §3.10)."""
+    if trainee.get("state") != "deferred" or trainee.get("defer_date") in (None, ""):
+        return None
+    return {field: trainee.get(key) for field, key in XML_DEFERRAL.items()}
 
 
 def iter_register_trainees(
@@ -169,6 +186,7 @@ class HesaXmlWriter:
         self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
         # Whose trainee it is (the token's provider, §3.6 `ukprn`): read back, it lets `--ukprn` check the records.
         self.provider_tag = (hesa.provider.get("ukprn") or ("F_UKPRN",))[0]
+        self.deferral_tags = [(field, hesa.deferral[field][0]) for field in XML_DEFERRAL if hesa.deferral.get(field)]
         self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)
@@ -197,6 +215,9 @@ class HesaXmlWriter:
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
+        if (deferral := xml_deferral(trainee)) is not None:
+            for field, tag in self.deferral_tags:
+                self._leaf(student, tag, deferral.get(field))
         # One Register holds by name and postcode only has no tag: an empty PLACEMENT would read back as none at all.
         placements = placements_with_urn(
             body.get("placements_attributes") or [], "HESA's F_PLMNTSCH holds a URN only", notes
