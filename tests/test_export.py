@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -202,6 +203,46 @@ def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_
     ids = [t["trainee_id"] for t in exported]
     assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
     assert [t["email"] for t in exported if t["trainee_id"] == newest_first[-1]] == ["moved@example.org"]
+
+
+def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanish(synced, tmp_path, monkeypatch):
+    """`--status in_training`: a trainee withdrawn after its page was read leaves the listing, and the pages still to
+    come shift by one towards the front (offset paging, register-api.md §2.3): the trainee that moved onto a page
+    already read was never written, and the catch-up lists only trainees changed since the export began, which it is
+    not. The export sees that a trainee it wrote left the status, and lists the status again for what it missed."""
+    import register_batch.export as export_module
+
+    # As in a nightly export: every trainee last changed before the catch-up window (here: the export's start,
+    # in whole seconds) that a change during the export falls in.
+    monkeypatch.setattr(export_module, "CATCH_UP_MARGIN", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["trainee_workload_issues"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    }
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class WithdrawingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: a sync withdraws a trainee that page held
+                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with WithdrawingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(training) == 12 and len(ids) == len(set(ids)) == result.count
+    assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
 def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):

@@ -5,7 +5,9 @@ that changes during the export moves to the front of the listing, behind the pag
 still to come shift by one, so the next one repeats a trainee (dropped as a repeat) instead of skipping one, as
 oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). The changed trainee itself
 is then behind the reader, so an export of more than one page ends with one `since` listing of what changed
-after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written.
+after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written. A
+trainee that leaves a `--status` listing mid-export shifts the pages the other way, so that one is skipped instead:
+when one the export wrote has left, the status is listed again for the trainees not yet written.
 Every format streams: memory does not grow with the number of trainees.
 """
 
@@ -129,12 +131,35 @@ def iter_register_trainees(
     # what changed since the export began (register-api.md §10) finds it. A `since` later than that is kept: the
     # catch-up lists nothing the export's own filter would not.
     catch_up = since if since and given is not None and given > began else began.isoformat(timespec="seconds")
+    read = set(seen)
+    still = set()
     for trainee in client.iter_trainees(
         academic_cycle=academic_cycle,
         status=status,
         since=catch_up,
         sort_order="desc",
         per_page=per_page,
+    ):
+        still.add(trainee.get("trainee_id"))
+        if trainee.get("trainee_id") not in seen:
+            seen.add(trainee.get("trainee_id"))
+            yield trainee
+    if status is None:
+        return
+    # A trainee written already that then left the status (withdrawn, deferred, awarded...) leaves the listing: the
+    # pages after it shift by one towards the front, and the trainee that moved onto a page already read is skipped
+    # (offset paging, §2.3). It has not changed, so the catch-up does not list it. One listing of the cycle's changes
+    # without the status says whether any left; if so, the status is listed again for what the pages skipped.
+    left = {
+        trainee.get("trainee_id")
+        for trainee in client.iter_trainees(
+            academic_cycle=academic_cycle, since=catch_up, sort_order="desc", per_page=per_page
+        )
+    }
+    if not (left & read) - still:
+        return
+    for trainee in client.iter_trainees(
+        academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
     ):
         if trainee.get("trainee_id") not in seen:
             seen.add(trainee.get("trainee_id"))
