@@ -591,3 +591,27 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
         "validate and sync of this file will not see it"
     ]
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
+
+
+def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, tmp_path):
+    """XML carries a line break and a tab, and Register's CSV a tab, so the exports write them as they are; read
+    back, validate and sync refuse such a value (control_character). The export says so, as formats.md promises,
+    rather than leaving the reader to find records that fail on the way back."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\tMarie"})
+        client.update_trainee(second["trainee_id"], {"last_name": "Smith\nJones"})
+        xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+        rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
+    xml_notes = {n.partition(": ")[0]: n.partition(": ")[2] for n in xml.notes if "control_character" in n}
+    assert set(xml_notes) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
+    assert xml_notes[f"trainee {first['trainee_id']}"].startswith("F_FNAMES holds a line break or a tab")
+    assert xml_notes[f"trainee {second['trainee_id']}"].startswith("F_SURNAME holds a line break or a tab")
+    assert [n for n in rows.notes if "control_character" in n] == [
+        f"trainee {first['trainee_id']}: first_names holds a tab or another control character: written as it is, "
+        "but validate and sync of this file refuse the record (control_character); correct the value at its source"
+    ]
+    back = records(tmp_path / "held.xml")
+    assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}
+    assert {i.code for i in back[second["hesa_id"]].issues} == {"control_character"}

@@ -42,6 +42,8 @@ CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of 
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
+# Line breaks and tabs: XML carries them, but read back they are control characters (formats.md, Encodings).
+_CARRIED_CONTROL = re.compile("[\t\n\r\x7f-\x9f]")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year
 # (`graduation_year`, register-api.md §3.7). The export writes 1 January of that year and says so in a note: the
 # earliest day of the year never puts a degree's end after an ITT start of the same year, and a YYYY-MM-DD
@@ -224,11 +226,14 @@ class HesaXmlWriter:
         if has_xml_unsafe(text):
             self._escaped.append(tag)
             text = xml_safe(text)
+        elif not text.isprintable() and _CARRIED_CONTROL.search(text):
+            self._broken.append(tag)
         etree.SubElement(parent, tag).text = text
 
     def write(self, trainee: dict[str, Any]) -> list[str]:
         body = request_body(trainee)
         self._escaped: list[str] = []
+        self._broken: list[str] = []
         notes = []
         unplaced = sorted(
             k for k in body if k not in self._tagged and k not in ("degrees_attributes", "placements_attributes")
@@ -276,6 +281,11 @@ class HesaXmlWriter:
                 f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "
                 "(\\xNN), which validate and sync of this file refuse (control_character); correct the value in "
                 "Register"
+            )
+        if self._broken:
+            notes.append(
+                f"{', '.join(sorted(set(self._broken)))} holds a line break or a tab: written as it is, but validate "
+                "and sync of this file refuse the record (control_character); correct the value in Register"
             )
         if (nulls := null_note(body)) is not None:
             notes.append(nulls)
