@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -204,6 +205,46 @@ def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_
     assert [t["email"] for t in exported if t["trainee_id"] == newest_first[-1]] == ["moved@example.org"]
 
 
+def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanish(synced, tmp_path, monkeypatch):
+    """`--status in_training`: a trainee withdrawn after its page was read leaves the listing, and the pages still to
+    come shift by one towards the front (offset paging, register-api.md §2.3): the trainee that moved onto a page
+    already read was never written, and the catch-up lists only trainees changed since the export began, which it is
+    not. The export sees that a trainee it wrote left the status, and lists the status again for what it missed."""
+    import register_batch.export as export_module
+
+    # As in a nightly export: every trainee last changed before the catch-up window (here: the export's start,
+    # in whole seconds) that a change during the export falls in.
+    monkeypatch.setattr(export_module, "CATCH_UP_MARGIN", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["trainee_workload_issues"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    }
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class WithdrawingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: a sync withdraws a trainee that page held
+                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with WithdrawingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(training) == 12 and len(ids) == len(set(ids)) == result.count
+    assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
+
+
 def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
@@ -310,6 +351,33 @@ def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(sy
     assert [cell for row in table[1:] for cell in row if "Quux" in cell] == ["Smith\rQuux"]
 
 
+def test_a_control_character_escaped_in_hesa_xml_is_refused_on_the_way_back(synced, tmp_path):
+    """XML cannot carry U+000B, so the export writes the text `\\x0b` and says to correct the value in Register. Read
+    back, that text is the escape, not a name: a sync of the export used to write it over Register's value (a PUT
+    of `Ann\\x0bMarie`, after which no export said anything). It is refused like the character itself would be
+    (control_character, as in a CSV export of the same value), and nothing is written."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\x0bMarie"})
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    back = records(out)[first["hesa_id"]]
+    assert back.data["first_names"] == "Ann\\x0bMarie"
+    assert [(i.field, i.code, i.severity.value) for i in back.issues] == [("first_names", "control_character", "error")]
+    assert "U+000B" in back.issues[0].message
+
+    def writes():
+        return {k: n for k, n in emulator.snapshot()["requests"]["by_route"].items() if not k.startswith("GET")}
+
+    before = writes()
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 11, "invalid": 1}
+    assert writes() == before
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        assert client.get_trainee(first["trainee_id"])["first_names"] == "Ann\x0bMarie"
+
+
 def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path):
     result = CliRunner().invoke(
         cli,
@@ -404,10 +472,11 @@ def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exp
     assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older
 
 
-@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv")])
 def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_trainee(synced, tmp_path, to, suffix):
-    """Neither Register's CSV template nor C24053 can say that a trainee withdrew or deferred: the row would read as
-    a trainee in training, so the export says which trainees it concerns (the JSON exports hold the state)."""
+    """Register's CSV template cannot say that a trainee withdrew or deferred (and its upload refuses extra columns):
+    the row would read as a trainee in training, so the export says which trainees it concerns (the JSON exports
+    hold the state; the HESA XML export writes a deferral's DEFER_* elements, see below)."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
@@ -428,6 +497,46 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
     assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
     assert all("reads as a trainee in training" in text for text in noted.values())
     assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
+
+
+def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_without_a_warning(synced, tmp_path):
+    """Every HESA record can say a deferral (a dormant F_MODE, or the DEFER_* elements the reader takes: formats.md,
+    Withdrawals and deferrals), so a deferred trainee's Student that said none got sync_state_differs on every sync
+    of the export. The export writes DEFER_DATE and DEFER_REASON: read back, the record says what Register holds, and
+    the sync writes nothing and warns of nothing. A withdrawal stays a note: C24053 cannot say one, and a withdrawal
+    Register holds without reasons (an old one) would read back as an invalid record."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
+        client.withdraw(
+            first["trainee_id"],
+            {
+                "withdrawal_date": "2026-01-15",
+                "reasons": ["trainee_workload_issues"],
+                "trigger": "trainee",
+                "future_interest": "no",
+            },
+        )
+        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    noted = [n.partition(": ")[0] for n in result.notes if "reads as a trainee in training" in n]
+    assert noted == [f"trainee {first['trainee_id']}"]
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == second["hesa_id"]]
+    assert (student.findtext("DEFER_DATE"), student.findtext("DEFER_REASON")) == ("2026-02-01", "health")
+    back = records(out)
+    assert back[second["hesa_id"]].deferral == {"defer_date": "2026-02-01", "defer_reason": "health"}
+    assert back[first["hesa_id"]].deferral is None and back[third["hesa_id"]].deferral is None
+    assert not [issue for record in back.values() for issue in record.issues]
+
+    def writes():
+        return {k: n for k, n in emulator.snapshot()["requests"]["by_route"].items() if not k.startswith("GET")}
+
+    before = writes()
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 12} and rerun.exit_code == 0
+    assert [r.plan.state_note for r in rerun.results if r.plan.state_note] == []
+    assert writes() == before
 
 
 def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_back_unchanged(synced, tmp_path):
@@ -482,3 +591,27 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
         "validate and sync of this file will not see it"
     ]
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
+
+
+def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, tmp_path):
+    """XML carries a line break and a tab, and Register's CSV a tab, so the exports write them as they are; read
+    back, validate and sync refuse such a value (control_character). The export says so, as formats.md promises,
+    rather than leaving the reader to find records that fail on the way back."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\tMarie"})
+        client.update_trainee(second["trainee_id"], {"last_name": "Smith\nJones"})
+        xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+        rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
+    xml_notes = {n.partition(": ")[0]: n.partition(": ")[2] for n in xml.notes if "control_character" in n}
+    assert set(xml_notes) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
+    assert xml_notes[f"trainee {first['trainee_id']}"].startswith("F_FNAMES holds a line break or a tab")
+    assert xml_notes[f"trainee {second['trainee_id']}"].startswith("F_SURNAME holds a line break or a tab")
+    assert [n for n in rows.notes if "control_character" in n] == [
+        f"trainee {first['trainee_id']}: first_names holds a tab or another control character: written as it is, "
+        "but validate and sync of this file refuse the record (control_character); correct the value at its source"
+    ]
+    back = records(tmp_path / "held.xml")
+    assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}
+    assert {i.code for i in back[second["hesa_id"]].issues} == {"control_character"}

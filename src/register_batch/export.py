@@ -5,7 +5,9 @@ that changes during the export moves to the front of the listing, behind the pag
 still to come shift by one, so the next one repeats a trainee (dropped as a repeat) instead of skipping one, as
 oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). The changed trainee itself
 is then behind the reader, so an export of more than one page ends with one `since` listing of what changed
-after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written.
+after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written. A
+trainee that leaves a `--status` listing mid-export shifts the pages the other way, so that one is skipped instead:
+when one the export wrote has left, the status is listed again for the trainees not yet written.
 Every format streams: memory does not grow with the number of trainees.
 """
 
@@ -40,6 +42,8 @@ CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of 
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
+# Line breaks and tabs: XML carries them, but read back they are control characters (formats.md, Encodings).
+_CARRIED_CONTROL = re.compile("[\t\n\r\x7f-\x9f]")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year
 # (`graduation_year`, register-api.md §3.7). The export writes 1 January of that year and says so in a note: the
 # earliest day of the year never puts a degree's end after an ITT start of the same year, and a YYYY-MM-DD
@@ -59,6 +63,13 @@ STATE_HOLDERS = {
     "register-csv": "Register's CSV template has no column for it, so the row",
     "hesa-xml": "the HESA XML export has no tag for it, so the Student",
 }
+# Every HESA record can say a deferral (a dormant F_MODE, or the DEFER_* elements register-batch reads inside a
+# Student: formats.md, Withdrawals and deferrals), so a deferred trainee's Student that says none reads back as "not
+# deferred" and a sync of the export warns (sync_state_differs) every run. The XML export writes the deferral Register
+# holds (defer_date, defer_reason: register-api.md §3.6, §3.10); a sync finds the trainee deferred already and sends
+# nothing (§6: the API cannot reinstate). A withdrawal stays a note: C24053 cannot say one, and one Register holds
+# without the reasons, trigger and future interest the API now needs (§3.9) would read back as an invalid record.
+XML_DEFERRAL = {"defer_date": "defer_date", "defer_reason": "defer_reason"}  # request field: §3.6 trainee key
 
 
 def null_note(body: dict[str, Any]) -> str | None:
@@ -79,10 +90,20 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
     words = STATE_WORDS.get(str(trainee.get("state")))
     if words is None or to not in STATE_HOLDERS:
         return None
+    if to == "hesa-xml" and xml_deferral(trainee):
+        return None  # written as DEFER_DATE and DEFER_REASON (HesaXmlWriter)
     return (
         f"{words} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl exports hold "
         "the state and its dates)"
     )
+
+
+def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
+    """The deferral of a trainee Register holds as deferred, as the record fields the HESA XML export writes (see
+    XML_DEFERRAL), or None: another state, or a deferral without its date (which the API needs, §3.10)."""
+    if trainee.get("state") != "deferred" or trainee.get("defer_date") in (None, ""):
+        return None
+    return {field: trainee.get(key) for field, key in XML_DEFERRAL.items()}
 
 
 def iter_register_trainees(
@@ -112,12 +133,35 @@ def iter_register_trainees(
     # what changed since the export began (register-api.md §10) finds it. A `since` later than that is kept: the
     # catch-up lists nothing the export's own filter would not.
     catch_up = since if since and given is not None and given > began else began.isoformat(timespec="seconds")
+    read = set(seen)
+    still = set()
     for trainee in client.iter_trainees(
         academic_cycle=academic_cycle,
         status=status,
         since=catch_up,
         sort_order="desc",
         per_page=per_page,
+    ):
+        still.add(trainee.get("trainee_id"))
+        if trainee.get("trainee_id") not in seen:
+            seen.add(trainee.get("trainee_id"))
+            yield trainee
+    if status is None:
+        return
+    # A trainee written already that then left the status (withdrawn, deferred, awarded...) leaves the listing: the
+    # pages after it shift by one towards the front, and the trainee that moved onto a page already read is skipped
+    # (offset paging, §2.3). It has not changed, so the catch-up does not list it. One listing of the cycle's changes
+    # without the status says whether any left; if so, the status is listed again for what the pages skipped.
+    left = {
+        trainee.get("trainee_id")
+        for trainee in client.iter_trainees(
+            academic_cycle=academic_cycle, since=catch_up, sort_order="desc", per_page=per_page
+        )
+    }
+    if not (left & read) - still:
+        return
+    for trainee in client.iter_trainees(
+        academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
     ):
         if trainee.get("trainee_id") not in seen:
             seen.add(trainee.get("trainee_id"))
@@ -169,6 +213,7 @@ class HesaXmlWriter:
         self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
         # Whose trainee it is (the token's provider, §3.6 `ukprn`): read back, it lets `--ukprn` check the records.
         self.provider_tag = (hesa.provider.get("ukprn") or ("F_UKPRN",))[0]
+        self.deferral_tags = [(field, hesa.deferral[field][0]) for field in XML_DEFERRAL if hesa.deferral.get(field)]
         self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)
@@ -181,11 +226,14 @@ class HesaXmlWriter:
         if has_xml_unsafe(text):
             self._escaped.append(tag)
             text = xml_safe(text)
+        elif not text.isprintable() and _CARRIED_CONTROL.search(text):
+            self._broken.append(tag)
         etree.SubElement(parent, tag).text = text
 
     def write(self, trainee: dict[str, Any]) -> list[str]:
         body = request_body(trainee)
         self._escaped: list[str] = []
+        self._broken: list[str] = []
         notes = []
         unplaced = sorted(
             k for k in body if k not in self._tagged and k not in ("degrees_attributes", "placements_attributes")
@@ -197,6 +245,9 @@ class HesaXmlWriter:
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
             self._leaf(student, tag, body.get(api))
+        if (deferral := xml_deferral(trainee)) is not None:
+            for field, tag in self.deferral_tags:
+                self._leaf(student, tag, deferral.get(field))
         # One Register holds by name and postcode only has no tag: an empty PLACEMENT would read back as none at all.
         placements = placements_with_urn(
             body.get("placements_attributes") or [], "HESA's F_PLMNTSCH holds a URN only", notes
@@ -228,7 +279,13 @@ class HesaXmlWriter:
         if self._escaped:
             notes.append(
                 f"{', '.join(sorted(set(self._escaped)))} holds a character XML cannot carry: written as an escape "
-                "(\\xNN); correct the value in Register"
+                "(\\xNN), which validate and sync of this file refuse (control_character); correct the value in "
+                "Register"
+            )
+        if self._broken:
+            notes.append(
+                f"{', '.join(sorted(set(self._broken)))} holds a line break or a tab: written as it is, but validate "
+                "and sync of this file refuse the record (control_character); correct the value in Register"
             )
         if (nulls := null_note(body)) is not None:
             notes.append(nulls)

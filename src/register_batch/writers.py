@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ DEGREE_COLUMNS = {
 }
 DEGREE_KEYS = frozenset(DEGREE_COLUMNS.values())
 PLACEMENT_COLUMNS = ("placement_1_urn", "placement_2_urn", "placement_3_urn")
+# Control characters other than line breaks (a tab, DEL, C1): written as they are, read back as control_character.
+_OTHER_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def register_template() -> tuple[str, ...]:
@@ -117,6 +120,19 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         notes.append(
             f"{', '.join(broken)} holds a line break: written as one quoted cell, but Register's CSV upload and "
             "register-batch read such a cell as broken quoting; correct the value at its source"
+        )
+    controlled = sorted(
+        k
+        for k in template
+        if k not in broken
+        and isinstance(values.get(k), str)
+        and not values[k].isprintable()
+        and _OTHER_CONTROL.search(values[k]) is not None
+    )
+    if controlled:
+        notes.append(
+            f"{', '.join(controlled)} holds a tab or another control character: written as it is, but validate and "
+            "sync of this file refuse the record (control_character); correct the value at its source"
         )
     row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
     return row, notes

@@ -153,16 +153,34 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+# The escape the HESA XML export writes for a character XML cannot carry (wording.xml_safe: `\x0b`, `\ud800`): read
+# back, it is that control character, not text. Sent, Register would store the escape over the value it holds.
+_ESCAPED_CONTROL = re.compile(r"\\x(0[0-8bcef]|1[0-9a-f])|\\u(d[89a-f][0-9a-f]{2}|fff[ef])")
+
+
 def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     found = []
     for field, value in values.items():
         # isprintable() first: one fast C call that is true for almost every value (it is also false for some
         # characters that are fine, such as a no-break space, which the search then clears).
-        if type(value) is str and not value.isprintable() and (hit := _CONTROL_CHARACTER.search(value)):
+        if type(value) is not str:
+            continue
+        if not value.isprintable() and (hit := _CONTROL_CHARACTER.search(value)):
             code = f"U+{ord(hit.group()):04X}"
             kind = "a line break" if hit.group() in "\r\n" else f"a control character ({code})"
             found.append(
                 (f"{prefix}{field}", value, f"{prefix}{field} contains {kind}: Register would store it as it is")
+            )
+        elif "\\" in value and (escape := _ESCAPED_CONTROL.search(value)):
+            code = f"U+{int(escape.group(1) or escape.group(2), 16):04X}"
+            found.append(
+                (
+                    f"{prefix}{field}",
+                    value,
+                    f"{prefix}{field} contains a control character ({code}) written as '{escape.group()}', as the "
+                    "HESA XML export writes one XML cannot carry: correct the value in Register, which would "
+                    "otherwise store the escape as it is",
+                )
             )
     return found
 
@@ -178,10 +196,13 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     for value in data.values():  # the common case, every value printable, in as few calls as possible
         if type(value) is str:
-            if not value.isprintable():
+            if not value.isprintable() or "\\" in value:  # a backslash: perhaps an export's escape (above)
                 break
         elif type(value) is list and not all(
-            type(v) is not str or v.isprintable() for item in value if type(item) is dict for v in item.values()
+            type(v) is not str or (v.isprintable() and "\\" not in v)
+            for item in value
+            if type(item) is dict
+            for v in item.values()
         ):
             break
     else:
