@@ -67,6 +67,11 @@ DEGREE_KEYS = frozenset(DEGREE_COLUMNS.values())
 PLACEMENT_COLUMNS = ("placement_1_urn", "placement_2_urn", "placement_3_urn")
 # Control characters other than line breaks (a tab, DEL, C1): written as they are, read back as control_character.
 _OTHER_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The note for them: the row holds the value, so it is a warning about the value, not about what the row left out.
+CONTROL_NOTE = (
+    "holds a tab or another control character: written as it is, but validate and sync of this file refuse the "
+    "record (control_character); correct the value at its source"
+)
 
 
 def register_template() -> tuple[str, ...]:
@@ -130,10 +135,7 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         and _OTHER_CONTROL.search(values[k]) is not None
     )
     if controlled:
-        notes.append(
-            f"{', '.join(controlled)} holds a tab or another control character: written as it is, but validate and "
-            "sync of this file refuse the record (control_character); correct the value at its source"
-        )
+        notes.append(f"{', '.join(controlled)} {CONTROL_NOTE}")
     row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
     return row, notes
 
