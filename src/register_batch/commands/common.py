@@ -165,7 +165,8 @@ ukprn_option = click.option(
     default=None,
     metavar="UKPRN",
     help="The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose "
-    "F_UKPRN is another provider's are errors. Without it, inputs holding several providers' records are refused.",
+    "F_UKPRN is another provider's are errors, and sync stops if Register lists the token's trainees under another "
+    "UKPRN. Without it, inputs holding several providers' records are refused.",
 )
 api_version_option = click.option(
     "--api-version",

@@ -57,7 +57,8 @@ def target_options(func):
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write report.json, results.csv, report.html (default: a new sync-<time> folder in "
+    help="Where to write report.json, issues.csv, results.csv, not_in_extract.csv and report.html (default: a new "
+    "sync-<time> folder in "
     "register-batch-reports, or in report_dir of the settings).",
 )
 @click.option(
