@@ -57,7 +57,7 @@ from register_batch.sync.plan import (
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of
-from register_batch.validation.providers import checked_ukprn, training_partners
+from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
 from register_batch.wording import counted
 
 log = logging.getLogger("register_batch.sync")
@@ -458,9 +458,10 @@ class SyncRun:
         if self.implied and str(listed) != self.implied:
             raise ConfigError(
                 f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the "
-                f"records are {self.implied}'s (F_UKPRN): Register would file them under {listed}. Nothing was "
-                f"written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, so that a first load "
-                f"is checked too (rehearsing against `register-batch emulator`: start it with --ukprn {self.implied})."
+                f"records are {self.implied}'s ({moved_why(self.moved) or 'F_UKPRN'}): Register would file them under "
+                f"{listed}. Nothing was written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, "
+                "so that a first load is checked too (rehearsing against `register-batch emulator`: start it with "
+                f"--ukprn {self.implied})."
             )
         self.provider_seen = True
 
