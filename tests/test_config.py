@@ -131,3 +131,11 @@ def test_a_config_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(config_file=config)
     assert str(caught.value) == f"{config}: not UTF-8 text; save the config file as UTF-8"
+
+
+def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad's "UTF-8 with BOM" is UTF-8: refused as "not valid TOML (Invalid statement (at line 1, column 1))", it
+    pointed at nothing anyone can see in the file. A mapping file with one is read already (YAML allows it)."""
+    config = tmp_path / "register-batch.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + 'report_dir = "rapports/caf\xc3\xa9"\n'.encode("latin-1"))
+    assert load_settings(config_file=config).report_dir == tmp_path / "rapports" / "café"

@@ -599,19 +599,25 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     rather than leaving the reader to find records that fail on the way back."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
         client.update_trainee(first["trainee_id"], {"first_names": "Ann\tMarie"})
         client.update_trainee(second["trainee_id"], {"last_name": "Smith\nJones"})
+        # A C1 character: Windows-1252's ’ read as Latin-1 somewhere upstream. Neither a line break nor a tab.
+        client.update_trainee(third["trainee_id"], {"last_name": "O\x92Brien"})
         xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
         rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
     xml_notes = {n.partition(": ")[0]: n.partition(": ")[2] for n in xml.notes if "control_character" in n}
-    assert set(xml_notes) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
-    assert xml_notes[f"trainee {first['trainee_id']}"].startswith("F_FNAMES holds a line break or a tab")
-    assert xml_notes[f"trainee {second['trainee_id']}"].startswith("F_SURNAME holds a line break or a tab")
-    assert [n for n in rows.notes if "control_character" in n] == [
-        f"trainee {first['trainee_id']}: first_names holds a tab or another control character: written as it is, "
-        "but validate and sync of this file refuse the record (control_character); correct the value at its source"
-    ]
+    assert set(xml_notes) == {f"trainee {t['trainee_id']}" for t in (first, second, third)}
+    said = "holds a line break, a tab or another control character: written as it is"
+    assert xml_notes[f"trainee {first['trainee_id']}"].startswith(f"F_FNAMES {said}")
+    assert xml_notes[f"trainee {second['trainee_id']}"].startswith(f"F_SURNAME {said}")
+    assert xml_notes[f"trainee {third['trainee_id']}"].startswith(f"F_SURNAME {said}")
+    assert sorted(n for n in rows.notes if "control_character" in n) == sorted(
+        f"trainee {t['trainee_id']}: {field} holds a tab or another control character: written as it is, but "
+        "validate and sync of this file refuse the record (control_character); correct the value at its source"
+        for t, field in ((first, "first_names"), (third, "last_name"))
+    )
     back = records(tmp_path / "held.xml")
     assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}
     assert {i.code for i in back[second["hesa_id"]].issues} == {"control_character"}
+    assert {i.code for i in back[third["hesa_id"]].issues} == {"control_character"}

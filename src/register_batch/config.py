@@ -126,7 +126,7 @@ def masked_url(url: str | None) -> str | None:
 def read_config_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+            doc = tomllib.loads(fh.read().decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -42,7 +42,8 @@ CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of 
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
-# Line breaks and tabs: XML carries them, but read back they are control characters (formats.md, Encodings).
+# Line breaks, tabs, DEL and C1 characters: XML carries them, but read back they are control characters (formats.md,
+# Encodings).
 _CARRIED_CONTROL = re.compile("[\t\n\r\x7f-\x9f]")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year
 # (`graduation_year`, register-api.md §3.7). The export writes 1 January of that year and says so in a note: the
@@ -284,8 +285,9 @@ class HesaXmlWriter:
             )
         if self._broken:
             notes.append(
-                f"{', '.join(sorted(set(self._broken)))} holds a line break or a tab: written as it is, but validate "
-                "and sync of this file refuse the record (control_character); correct the value in Register"
+                f"{', '.join(sorted(set(self._broken)))} holds a line break, a tab or another control character: "
+                "written as it is, but validate and sync of this file refuse the record (control_character); correct "
+                "the value in Register"
             )
         if (nulls := null_note(body)) is not None:
             notes.append(nulls)

@@ -234,3 +234,22 @@ def test_mappings_check_names_a_kept_layouts_field_only_where_it_is_blank(keep_m
         f"error: {keep_map}: fields.hesa.trainee.itt_end_date: no record of the input has F_OURENDDATE, so the field "
         "is read as blank for every record; correct the name, or remove the entry"
     ) in result.output
+
+
+def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(keep_map, tmp_path):
+    """The watch looks at records only until every source the user's files name has shown: the bits it notes for a
+    layout's own sources (a C21053 record read first) tell nothing more once the user's tag has shown, and must not
+    keep it looking at every Student of the file."""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation.runner import Checker
+
+    xml = tmp_path / "c21053.xml"
+    generate(xml, count=6, fmt="hesa-xml", vintage="C21053", seed=45, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    second = text.index("<Student>", text.index("<Student>") + 1) + len("<Student>")
+    xml.write_text(text[:second] + "<F_OURENDDATE>2027-07-31</F_OURENDDATE>" + text[second:], encoding="utf-8")
+    checker = Checker(mapping=load_mapping([keep_map]), as_of=AS_OF)
+    watched = [bool(record.sources_seen) for record in checker.records([str(xml)])]
+    assert watched[:2] == [True, True]  # the first shows C21053's F_ENDDATE, the second the user's tag
+    assert checker.inputs[0].sources_known
+    assert checker.finish_inputs()[0].issues == []

@@ -352,3 +352,14 @@ def test_a_schema_instance_declaration_on_the_root_is_read_as_usual(hesa_samples
     path.write_text(text.replace("<ITTRecord>", declared))
     [(_info, [raw])] = read(path)
     assert raw.fields["F_HUSID"] == "0310261553101"
+
+
+@pytest.mark.parametrize("declared", ['xmlns=""', "xmlns = ''"])
+def test_an_empty_default_namespace_on_the_root_is_no_namespace(hesa_samples, tmp_path, declared):
+    """`xmlns=""` undeclares the default namespace (XML Namespaces §6.2): the root and its Students are in none, and
+    lxml names them as usual. It is no reason to refuse the file as "in an XML namespace"."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    path = tmp_path / "empty-namespace.xml"
+    path.write_text(text.replace("<ITTRecord>", f"<ITTRecord {declared}>"))
+    [(_info, [raw])] = read(path)
+    assert raw.fields["F_HUSID"] == "0310261553101"

@@ -470,3 +470,14 @@ def test_a_target_that_is_not_a_url_is_refused_in_one_line_without_its_credentia
     assert shown.returncode == 0, shown.stderr
     assert "Problem: target: " in shown.stdout
     assert not leaks(done.stdout + done.stderr + shown.stdout + shown.stderr)
+
+
+@pytest.mark.parametrize("cut", ["/", "?", "#"])
+def test_a_password_cut_by_a_slash_in_the_target_is_not_quoted_in_part(cut):
+    """`https://user:pass/word@host`: urlsplit ends the host part at the `/` (or `?`, `#`), reads `pass` as a port,
+    and the refusal gave its reason, "Port could not be cast to integer value as 'pass'": half the password."""
+    first, rest = TOKEN[:30], TOKEN[30:]
+    with pytest.raises(InsecureTarget) as caught:
+        RegisterClient(f"https://user:{first}{cut}{rest}@sandbox.example", None)
+    assert first[8:] not in str(caught.value) and rest not in str(caught.value), str(caught.value)
+    assert str(caught.value).startswith("target '****@sandbox.example' is not a URL register-batch can use")

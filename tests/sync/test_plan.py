@@ -330,3 +330,26 @@ def test_registers_csv_says_so_only_in_register_batchs_own_columns(register, tmp
     assert [i["provider_trainee_id"] for i in issues] == ["SRS-00001", "SRS-00002"]
     withdrawal, deferral = (i["message"] for i in issues)
     assert "withdrawal_* columns" in withdrawal and "defer_* columns" in deferral
+
+
+def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(register, tmp_path):
+    """Created beside last year's instance of the same SRS id, with a withdrawal before its ITT start: the record
+    went ahead, so both are warnings (`sync_other_instance`, `sync_held`), in results.csv's `warnings`, issues.csv and
+    the summary line; the held withdrawal is not an error of a record that was created."""
+    last_year = {
+        **trainee(1),
+        "hesa_id": "2610000000001",
+        "itt_start_date": "2026-09-01",
+        "trainee_start_date": "2026-09-01",
+        "itt_end_date": "2027-07-31",
+    }
+    register.sync(write_extract(tmp_path / "a.csv", [last_year]))
+    result = register.sync(write_extract(tmp_path / "b.csv", [{**next_year(trainee(1)), **WITHDRAWAL}]))
+    [only] = result.results
+    assert (only.plan.action, only.outcome) == ("create", "done") and result.exit_code == 0
+    row = only.row()
+    assert row["errors"] == []
+    assert len(row["warnings"]) == 2 and "cannot be withdrawn before the ITT start date" in row["warnings"][1]
+    codes = [(i["code"], i["severity"]) for i in register.report()["issues"]]
+    assert codes == [("sync_other_instance", "warning"), ("sync_held", "warning")]
+    assert "(1 sync_held, 1 sync_other_instance)" in result.summary_line()

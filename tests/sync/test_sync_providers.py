@@ -296,3 +296,19 @@ def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path
     assert done.exit_code == 0, done.output
     held = [json.loads(line) for line in exported.read_text().splitlines()]
     assert [(t["ukprn"], t["training_partner_ukprn"]) for t in held] == [(bath_spa, bolton)] * 2
+
+
+def test_without_ukprn_the_refusal_says_why_a_training_partners_records_are_anothers(register, tmp_path):
+    """The University of Bolton's records are Bath Spa's from the 2024 cycle: with a third provider's token, "the
+    records are 10000571's (F_UKPRN)" of records whose F_UKPRN is all 10006841 read as a contradiction. It says
+    why, as the stop for a --ukprn no record has does."""
+    bolton, bath_spa = "10006841", "10000571"
+    register.sync(mixed_extract(tmp_path / "first.csv", [bolton] * 2))  # a first load: nothing to tell the token by
+    token_ukprn = register.trainees(2026)[0]["ukprn"]
+    with pytest.raises(ConfigError) as refused:
+        register.sync(mixed_extract(tmp_path / "again.csv", [bolton] * 3))
+    assert str(refused.value).startswith(
+        f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), but the records "
+        f"are {bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees "
+        f"starting in 2024 to 2025 or later): Register would file them under {token_ukprn}. Nothing was written."
+    )

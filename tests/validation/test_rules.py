@@ -513,6 +513,21 @@ def test_a_control_character_in_a_value_is_an_error(changes, field, message):
     assert found == [(field, "control_character", f"{message}: Register would store it as it is")]
 
 
+def test_an_escape_of_the_hesa_xml_export_is_a_control_character_and_the_catalogue_says_so():
+    """Read back, the export's `\\x0b` is the character it stands for: an error, whose fix is in Register (the value
+    came from there), not in a value to write on one line. docs/rules.md, made from the catalogue, says both."""
+    found = [f for f in check(with_changes(last_name="Lee\\x0b")) if f[1] == "control_character"]
+    assert [(field, message.partition(":")[0]) for field, _code, message in found] == [
+        (
+            "last_name",
+            "last_name contains a control character (U+000B) written as '\\x0b', as the HESA XML export writes one "
+            "XML cannot carry",
+        )
+    ]
+    rule = CATALOGUE["control_character"]
+    assert "written as" in rule.message and "HESA XML export" in rule.fix
+
+
 def test_itt_end_date_within_last_10_years():
     old = with_changes(itt_start_date="2015-09-01", itt_end_date="2016-07-31", trainee_start_date=None)
     codes = {c for _f, c, _m in check(old)}

@@ -125,7 +125,9 @@ def resolve_target(target: str) -> str:
         parts = urlsplit(root)
         parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here and not at the request
     except ValueError as exc:
-        raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use ({exc})") from None
+        # urlsplit's reason quotes what it took for the port: in `https://user:pass/word@host` that is `pass`.
+        why = "" if "@" in target else f" ({exc})"
+        raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use{why}") from None
     if parts.username is not None or parts.password is not None:
         raise InsecureTarget(
             "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "

@@ -25,7 +25,9 @@ RECORD = "Student"
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
-_DEFAULT_NAMESPACE = re.compile(rb"\sxmlns\s*=")  # not xmlns:xsi=..., which a schema-checked export may declare
+# A default namespace declared: not xmlns:xsi=..., which a schema-checked export may declare, nor xmlns="", which
+# declares none (XML Namespaces §6.2).
+_DEFAULT_NAMESPACE = re.compile(rb"""\sxmlns\s*=\s*(?:"[^"]|'[^'])""")
 _BOM = b"\xef\xbb\xbf"
 
 

@@ -57,7 +57,7 @@ from register_batch.sync.plan import (
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of
-from register_batch.validation.providers import checked_ukprn, training_partners
+from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
 from register_batch.wording import counted
 
 log = logging.getLogger("register_batch.sync")
@@ -206,19 +206,19 @@ class RecordResult:
     requests: int = 0
     unavailable: bool = False  # failed because Register stopped answering, not because of the record
 
-    def warning(self) -> tuple[str, str] | None:
-        """(code, message) of the warning this record's sync leaves people (`_warning`), for a record that went
+    def warnings(self) -> list[tuple[str, str]]:
+        """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
         ahead or, in a dry run, would: a failed, unknown, unreached, conflicting or blocked record has its own issue.
         """
         if self.outcome in ("failed", "unknown", "pending") or self.plan.action in ("conflict", "blocked"):
-            return None
-        return _warning(self.plan)
+            return []
+        return _warnings(self.plan)
 
     def row(self) -> dict[str, Any]:
         source = self.plan.record.source
-        warning = self.warning()
+        warnings = self.warnings()
         # A held withdrawal's reason is the record's warning (sync_held), not an error of a record that went ahead.
-        reason = self.plan.reason if not (warning and warning[1] == self.plan.reason) else None
+        reason = self.plan.reason if ("sync_held", self.plan.reason) not in warnings else None
         return {
             "input": source.input,
             "record": source.record,
@@ -231,7 +231,7 @@ class RecordResult:
             "http_status": self.http_status,
             "requests": self.requests,
             "errors": self.errors or ([reason] if reason else []),
-            "warnings": [warning[1]] if warning else [],
+            "warnings": [message for _code, message in warnings],
             "changes": self.plan.changes,
         }
 
@@ -458,9 +458,10 @@ class SyncRun:
         if self.implied and str(listed) != self.implied:
             raise ConfigError(
                 f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the "
-                f"records are {self.implied}'s (F_UKPRN): Register would file them under {listed}. Nothing was "
-                f"written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, so that a first load "
-                f"is checked too (rehearsing against `register-batch emulator`: start it with --ukprn {self.implied})."
+                f"records are {self.implied}'s ({moved_why(self.moved) or 'F_UKPRN'}): Register would file them under "
+                f"{listed}. Nothing was written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, "
+                "so that a first load is checked too (rehearsing against `register-batch emulator`: start it with "
+                f"--ukprn {self.implied})."
             )
         self.provider_seen = True
 
@@ -1032,17 +1033,16 @@ def _issue_code(result: RecordResult) -> str:
     return {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
 
 
-def _warning(plan: RecordPlan) -> tuple[str, str] | None:
-    """(code, message) for a record that went ahead with something people should know: created beside another
-    course instance, sent without its withdrawal or deferral, which waits, or withdrawn or deferred in Register
-    although the record does not say so."""
-    if plan.note:
-        return "sync_other_instance", plan.note
-    if plan.held and plan.reason:
-        return "sync_held", plan.reason
-    if plan.state_note:
-        return "sync_state_differs", plan.state_note
-    return None
+def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
+    """(code, message) for each thing people should know of a record that went ahead: created beside another course
+    instance, sent without its withdrawal or deferral, which waits, or withdrawn or deferred in Register although the
+    record does not say so. One record can have more than one (a new course instance whose withdrawal waits)."""
+    found = [
+        ("sync_other_instance", plan.note),
+        ("sync_held", plan.reason if plan.held else None),
+        ("sync_state_differs", plan.state_note),
+    ]
+    return [(code, message) for code, message in found if message]
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
@@ -1066,8 +1066,10 @@ def _finish(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
                 report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
-        elif warning := result.warning():
-            report.add_batch_issues([(index, _api_issue(result, *warning, Severity.WARNING))])
+        else:
+            report.add_batch_issues(
+                [(index, _api_issue(result, code, message, Severity.WARNING)) for code, message in result.warnings()]
+            )
     requests = client.stats.as_dict()
     records_total = len(results)
     requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
@@ -1085,7 +1087,7 @@ def _finish(
         "state_dir": str(options.state_dir),
         "not_in_extract": len(unmatched),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
-        "warnings": dict(sorted(Counter(w[0] for r in results if (w := r.warning())).items())),
+        "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
     ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})

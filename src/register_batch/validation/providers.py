@@ -158,6 +158,17 @@ def name_training_partner(record: TraineeRecord) -> None:
     )
 
 
+def moved_why(moved: dict[str, tuple[str, int]]) -> str:
+    """Why records of listed training partners (ProviderCheck.moved) are another provider's than their F_UKPRN says,
+    for a message that names that provider: without it, "by F_UKPRN they are 10007851's" of records whose F_UKPRN
+    is 10007146 reads as a contradiction. Empty when there are none."""
+    partners = training_partners()
+    return "; ".join(
+        f"F_UKPRN {partner} is {partners.filed_under(provider)}"
+        for partner, (provider, _records) in sorted(moved.items())[:SHOWN]
+    )
+
+
 def checked_ukprn(value: Any) -> str | None:
     """A provider's UKPRN as given (`--ukprn`, `ukprn` in register-batch.toml, a number in TOML), or ConfigError."""
     if value is None or value == "":
@@ -243,13 +254,7 @@ class ProviderCheck:
             return None
         providers = self._providers()
         found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
-        # A listed partner's F_UKPRN is not the provider named: said why, or the partner's own run reads as a
-        # contradiction ("by F_UKPRN they are 10007851's" of records whose F_UKPRN is 10007146).
-        partners = training_partners()
-        why = "; ".join(
-            f"F_UKPRN {partner} is {partners.filed_under(provider)}"
-            for partner, (provider, _records) in sorted(self.moved().items())[:SHOWN]
-        )
+        why = moved_why(self.moved())
         return (
             f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
             f"{found}'s{f' ({why})' if why else ''}. The ukprn setting (--ukprn, register-batch.toml or "

@@ -188,9 +188,12 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
 @rule(
     "control_character",
     fields=("<any text field>",),
-    message="<field> contains a line break / a control character (U+00NN): Register would store it as it is",
+    message="<field> contains a line break / a control character (U+00NN)[ written as '\\xNN', as the HESA XML "
+    "export writes one XML cannot carry]: Register would store it as it is",
     source="design.md (bad input: never a value the API would store damaged); Register does not check this",
-    fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file.",
+    fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file. "
+    "An escape such as \\x0b in a file the HESA XML export wrote stands for a character of the value Register holds: "
+    "correct it in Register.",
     api=False,
 )
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:

@@ -290,7 +290,8 @@ class Checker:
             info.sources_seen |= new
             record.sources_seen = new  # a helper process's finding goes back with the record's result
         everything = self.sources.everything[family_of(info.format)]
-        if info.format != "hesa-xml" or info.sources_seen == everything:
+        # The named sources' own bits: the others (SourceWatch._Elsewhere) matter only while one of them is unseen.
+        if info.format != "hesa-xml" or info.sources_seen & everything == everything:
             info.sources_known = True  # a CSV's records all have its header's columns
 
     def finish_inputs(self) -> list[InputInfo]:
