@@ -107,6 +107,19 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
     assert line.startswith(f"{elsewhere} has no ledger, but Register already holds 2 trainees of the extract's")
 
 
+def test_towards_the_sandbox_only_ukprn_checks_the_token(register, tmp_path, monkeypatch):
+    """A sandbox token may be a test provider's, with another UKPRN than a real extract names: a migration lead's
+    rehearsal would be refused on its second run, and a token mixed up there files no one where it matters."""
+    from register_batch.api.client import TARGETS
+
+    monkeypatch.setitem(TARGETS, "sandbox", register.emulator.url)
+    register.sync(mixed_extract(tmp_path / "ours.csv", [OURS] * 3))
+    assert register.sync(mixed_extract(tmp_path / "more.csv", [OURS] * 4)).exit_code == 0
+    with pytest.raises(ConfigError, match="not 10052198's, given with --ukprn"):
+        register.sync(mixed_extract(tmp_path / "more.csv", [OURS] * 4), ukprn=OURS)
+    assert register.writes() == {"POST /trainees": 4}
+
+
 def test_the_embedded_emulator_stands_in_for_the_records_provider_without_ukprn(tmp_path, monkeypatch):
     """Its provider's UKPRN is made up: a rehearsal without --ukprn must not be refused on its second run."""
     from click.testing import CliRunner

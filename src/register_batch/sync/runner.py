@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.api import (
+    TARGETS,
     ApiError,
     Conflict,
     NotFound,
@@ -384,7 +385,10 @@ class SyncRun:
         self.moved = moved or {}
         # Without --ukprn, the one provider the records' F_UKPRN name (ProviderCheck.sole_provider): a listed trainee
         # of another provider shows a mixed-up token. No request is made for it (probe_provider is --ukprn's).
-        self.implied = None if options.ukprn or options.embedded else implied
+        # Not towards the sandbox either: its test provider's UKPRN may not be the one a real extract names, so a
+        # rehearsal's second run would be refused, and a token mixed up there files no one where it matters.
+        sandbox = options.target.rstrip("/") == TARGETS["sandbox"]
+        self.implied = None if options.ukprn or options.embedded or sandbox else implied
 
     # --- Register's holdings -------------------------------------------------------------------------
 
