@@ -404,6 +404,14 @@ def test_a_bidi_override_in_a_value_is_named_not_obeyed(tmp_path):
     assert "\u202e" not in message and message.endswith("'<U+202E>71'")
 
 
+@pytest.mark.parametrize("control", ["\x00", "\t", "\x85"])
+def test_a_control_character_in_a_value_is_named(tmp_path, control):
+    """A browser shows a NUL as U+FFFD and a tab as a space: control_character's value hid what it was about."""
+    doc = one_record_report(tmp_path, f"An{control}n", field="first_names")
+    [value] = texts(doc, '//code[@class="value"]')
+    assert value == f"An<U+{ord(control):04X}>n"
+
+
 def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
     doc = one_record_report(tmp_path, "x" * 5000, field="last_name")
     [value] = texts(doc, '//code[@class="value"]')
