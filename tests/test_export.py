@@ -472,6 +472,22 @@ def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exp
     assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older
 
 
+def withdraw_and_defer_two(client: RegisterClient) -> list[dict]:
+    """The first three trainees of 2025 as Register lists them; the first withdrawn, the second deferred in Register."""
+    first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
+    client.withdraw(
+        first["trainee_id"],
+        {
+            "withdrawal_date": "2026-01-15",
+            "reasons": ["trainee_workload_issues"],
+            "trigger": "trainee",
+            "future_interest": "no",
+        },
+    )
+    client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+    return [first, second, third]
+
+
 @pytest.mark.parametrize("to,suffix", [("register-csv", "csv")])
 def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_trainee(synced, tmp_path, to, suffix):
     """Register's CSV template cannot say that a trainee withdrew or deferred (and its upload refuses extra columns):
@@ -479,17 +495,7 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
     hold the state; the HESA XML export writes a deferral's DEFER_* elements, see below)."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
-        client.withdraw(
-            first["trainee_id"],
-            {
-                "withdrawal_date": "2026-01-15",
-                "reasons": ["trainee_workload_issues"],
-                "trigger": "trainee",
-                "future_interest": "no",
-            },
-        )
-        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+        first, second, third = withdraw_and_defer_two(client)
         result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
     noted = {n.partition(": ")[0]: n.partition(": ")[2] for n in result.notes if "in Register: " in n}
     assert set(noted) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
@@ -508,17 +514,7 @@ def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_withou
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
-        client.withdraw(
-            first["trainee_id"],
-            {
-                "withdrawal_date": "2026-01-15",
-                "reasons": ["trainee_workload_issues"],
-                "trigger": "trainee",
-                "future_interest": "no",
-            },
-        )
-        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+        first, second, third = withdraw_and_defer_two(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     noted = [n.partition(": ")[0] for n in result.notes if "reads as a trainee in training" in n]
     assert noted == [f"trainee {first['trainee_id']}"]
