@@ -215,11 +215,18 @@ def test_a_sync_killed_mid_run_completes_on_the_next_run(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         time.sleep(0.3)  # a request received before the kill is still being stored by the emulator
-        assert 11 <= stats(emulator)["trainees"] < 40
+        killed_wrote = {t["hesa_id"] for t in held(emulator)}
+        assert 11 <= len(killed_wrote) < 40
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, finished.stdout + finished.stderr
         hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
         assert len(hesa_ids) == 40 and max(hesa_ids.values()) == 1
+        # The killed run wrote no report: the rerun, which finds those trainees as the extract says, names them.
+        report = json.loads((tmp_path / "r" / "report.json").read_text())
+        earlier = {i["hesa_id"] for i in report["issues"] if i["code"] == "sync_written_earlier"}
+        assert earlier == killed_wrote and f"({len(killed_wrote)} sync_written_earlier)" in finished.stdout
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and "sync_written_earlier" not in again.stdout  # said once
 
 
 def test_pacing_under_a_fixed_window_limit_gets_no_429(tmp_path):

@@ -471,6 +471,10 @@ _SYNC_WARNINGS = {
         "{}: a withdrawal or deferral waits until Register accepts it.",
         "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
     ),
+    "sync_written_earlier": (
+        "{}: written by a sync that ended before its report (killed, or the machine stopped).",
+        "Register holds each once, as the extract says; this report is the first to list them (see Records).",
+    ),
 }
 
 

@@ -248,6 +248,11 @@ class Ledger:
         self.run_open = True
         return self.run_id
 
+    def ended_unexpectedly(self) -> dict[int, str]:
+        """Runs that ended without finishing (start_run marks them): run id -> when it started."""
+        rows = self._execute("SELECT id, started_at FROM runs WHERE status = 'ended unexpectedly'").fetchall()
+        return {int(row[0]): str(row[1]) for row in rows}
+
     def finish_run(self, status: str, summary: dict[str, Any]) -> None:
         self._execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",

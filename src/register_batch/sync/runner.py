@@ -44,7 +44,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
-from register_batch.sync.ledger import Ledger, StateDirLock
+from register_batch.sync.ledger import Entry, Ledger, StateDirLock
 from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
@@ -123,6 +123,17 @@ describe(
     "whose input can hold the state: not of Register's CSV template, nor of a withdrawal in HESA files since C23053, "
     "without register-batch's own columns or `F_RSNEND` (in HESA XML, without those tags in any of the file's "
     "Students).",
+    severity=Severity.WARNING,
+)
+describe(
+    "sync_written_earlier",
+    scope="batch",
+    fields=(),
+    message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report: "
+    "Register holds the record as the extract says; this is the first report to list it",
+    source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
+    fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
+    "stopped, an out-of-memory kill) leaves no write unreported.",
     severity=Severity.WARNING,
 )
 describe(
@@ -957,6 +968,7 @@ def _run(
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
+            _note_earlier_writes(planned, entries, ledger.ended_unexpectedly())
             if any(result.plan.steps for result in planned):
                 run.probe_provider()  # a token of another provider is refused here too, before any write
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1045,8 +1057,31 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
         ("sync_state_differs", plan.state_note),
+        ("sync_written_earlier", plan.earlier),
     ]
     return [(code, message) for code, message in found if message]
+
+
+def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry], died: dict[int, str]) -> None:
+    """Name, on the records nothing is left to send for, what a run that died (killed, a power cut) wrote: it wrote
+    no report, and this run finds Register as the extract says, so without this no report would ever list them."""
+    if not died:
+        return
+    for result in results:
+        plan = result.plan
+        entry = entries.get(plan.key) if plan.key else None
+        if (
+            plan.action == "unchanged"
+            and entry is not None
+            and entry.run_id in died
+            and entry.operation is not None
+            and entry.status in ("done", "in_flight", "unknown")
+        ):
+            plan.earlier = (
+                f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
+                f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
+                "this is the first report to list it"
+            )
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
