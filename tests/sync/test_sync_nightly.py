@@ -88,3 +88,24 @@ def test_a_create_register_answers_409_is_counted_as_what_results_csv_says(regis
     assert moved.summary_line().startswith("2 records: 2 unchanged.")
     by_record = {r["record"]: r for r in register.report()["records"]}
     assert by_record[2]["action"] == "unchanged" and by_record[2]["outcome"] == "done"
+
+
+def test_a_422_for_the_current_cycle_still_stops_the_run_before_any_write(register, tmp_path):
+    """Register has the current and the next cycle: a 422 naming academic_cycle for them is something else gone
+    wrong (a proxy, a changed API), and read as "no one listed" it would plan a create for every trainee."""
+    from register_batch.api import Unprocessable
+    from stub_http import fronting
+
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in (1, 2)])
+    register.sync(source)
+    writes = register.writes()
+
+    def no_cycle(seen, forward):
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            body = b'{"errors":{"academic_cycle":["2025 is not a valid academic cycle year"]}}'
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    with fronting(register.emulator.url, no_cycle) as front, pytest.raises(Unprocessable, match="academic_cycle"):
+        register.sync(source, target=front.url, target_identity=register.emulator.url)
+    assert register.writes() == writes

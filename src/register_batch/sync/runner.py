@@ -422,7 +422,7 @@ class SyncRun:
                     holdings.add(trainee)
                     task.advance()
             except Unprocessable as exc:
-                if not (neighbours or _no_such_cycle(exc)):
+                if not (neighbours or _no_such_cycle(exc, cycle, self.as_of)):
                     raise
                 log.info("Register has no academic cycle %s: nothing listed for it", cycle)
         task.close()
@@ -781,7 +781,7 @@ class SyncRun:
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
                     return trainee
         except Unprocessable as exc:
-            if not _no_such_cycle(exc):
+            if cycle is None or not _no_such_cycle(exc, cycle, self.as_of):
                 raise
         return None
 
@@ -790,10 +790,12 @@ _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 _CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
 
 
-def _no_such_cycle(exc: Unprocessable) -> bool:
-    """A listing's 422 that says only that Register has no such academic cycle (§2.3), not a bad request."""
+def _no_such_cycle(exc: Unprocessable, cycle: int, as_of: date) -> bool:
+    """A listing's 422 that says only that Register has no such academic cycle (§2.3), for a cycle it cannot have
+    yet: after next year's. Register has every cycle up to the next, so a 422 for one of them is something else gone
+    wrong, and taking it as "no one listed" would plan a create for everyone: it stops the run."""
     errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
-    return isinstance(errors, dict) and set(errors) == {"academic_cycle"}
+    return isinstance(errors, dict) and set(errors) == {"academic_cycle"} and cycle > cycle_of(as_of) + 1
 
 
 class _Adopted(Exception):
