@@ -28,7 +28,7 @@ from register_batch.fs import private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
-from register_batch.wording import counted, has_xml_unsafe, xml_safe
+from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
 from register_batch.writers import (
     JsonArrayWriter,
     JsonLinesWriter,
@@ -42,9 +42,6 @@ CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of 
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
-# Line breaks, tabs, DEL and C1 characters: XML carries them, but read back they are control characters (formats.md,
-# Encodings).
-_CARRIED_CONTROL = re.compile("[\t\n\r\x7f-\x9f]")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year
 # (`graduation_year`, register-api.md §3.7). The export writes 1 January of that year and says so in a note: the
 # earliest day of the year never puts a degree's end after an ITT start of the same year, and a YYYY-MM-DD
@@ -227,7 +224,7 @@ class HesaXmlWriter:
         if has_xml_unsafe(text):
             self._escaped.append(tag)
             text = xml_safe(text)
-        elif not text.isprintable() and _CARRIED_CONTROL.search(text):
+        elif not text.isprintable() and CONTROL_CHARACTER.search(text):  # XML carries it; read back, it is refused
             self._broken.append(tag)
         etree.SubElement(parent, tag).text = text
 

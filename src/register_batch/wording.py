@@ -6,6 +6,9 @@ import re
 
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Line breaks, tabs and other control characters (C0, DEL, C1): the control_character rule refuses a value holding
+# one (Register would store it as it is), so the writers note each they write.
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:

@@ -11,7 +11,6 @@ import contextlib
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from register_batch.csvsafe import protect
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
+from register_batch.wording import CONTROL_CHARACTER
 
 REGISTER_CSV_MAX_BYTES = 1_000_000  # Register refuses uploads over 1 MB (§3.2 item 3)
 
@@ -65,13 +65,6 @@ DEGREE_COLUMNS = {
 }
 DEGREE_KEYS = frozenset(DEGREE_COLUMNS.values())
 PLACEMENT_COLUMNS = ("placement_1_urn", "placement_2_urn", "placement_3_urn")
-# Control characters other than line breaks (a tab, DEL, C1): written as they are, read back as control_character.
-_OTHER_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# The note for them: the row holds the value, so it is a warning about the value, not about what the row left out.
-CONTROL_NOTE = (
-    "holds a tab or another control character: written as it is, but validate and sync of this file refuse the "
-    "record (control_character); correct the value at its source"
-)
 
 
 def register_template() -> tuple[str, ...]:
@@ -126,18 +119,24 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
             f"{', '.join(broken)} holds a line break: written as one quoted cell, but Register's CSV upload and "
             "register-batch read such a cell as broken quoting; correct the value at its source"
         )
-    controlled = sorted(
-        k
-        for k in template
-        if k not in broken
-        and isinstance(values.get(k), str)
-        and not values[k].isprintable()
-        and _OTHER_CONTROL.search(values[k]) is not None
-    )
-    if controlled:
-        notes.append(f"{', '.join(controlled)} {CONTROL_NOTE}")
     row = [protect(values.get(column), prefix=column in PREFIXED) for column in template]
     return row, notes
+
+
+def control_note(template: tuple[str, ...], row: list[str]) -> str | None:
+    """A note naming the cells of a written row that hold a tab or another control character (a line break has its
+    note in register_csv_row): the row holds the value, but validate and sync of the file refuse the record."""
+    controlled = sorted(
+        column
+        for column, cell in zip(template, row, strict=True)
+        if not cell.isprintable() and "\n" not in cell and "\r" not in cell and CONTROL_CHARACTER.search(cell)
+    )
+    if not controlled:
+        return None
+    return (
+        f"{', '.join(controlled)} holds a tab or another control character: written as it is, but validate and sync "
+        "of this file refuse the record (control_character); correct the value at its source"
+    )
 
 
 def placements_with_urn(placements: list[dict[str, Any]], why: str, notes: list[str]) -> list[dict[str, Any]]:
@@ -197,6 +196,8 @@ class RegisterCsvWriter:
 
     def write(self, data: dict[str, Any]) -> list[str]:
         row, notes = register_csv_row(data, self.template)
+        if (note := control_note(self.template, row)) is not None:
+            notes.append(note)
         line = self._line(row)
         size = len(line.encode("utf-8"))
         if self._current is None:

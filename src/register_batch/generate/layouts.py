@@ -17,7 +17,7 @@ from typing import IO, Any
 from register_batch.generate.build import Draft, Layout
 from register_batch.mapping import load_mapping
 from register_batch.mapping.loader import MappingConfig
-from register_batch.writers import CONTROL_NOTE, register_csv_row, register_template
+from register_batch.writers import register_csv_row, register_template
 
 VINTAGES = ("C24053", "C23053", "C22053", "C21053")
 
@@ -422,10 +422,7 @@ class RegisterCsvFileWriter:
         if placements:
             data["placements_attributes"] = placements[:3]
         row, notes = register_csv_row(data, self.template)
-        # A control character is a defect made on purpose (defects.py): the row holds it. Anything else is a value
-        # the template cannot hold, which the builder never makes.
-        notes = [note for note in notes if not note.endswith(CONTROL_NOTE)]
-        if notes:  # pragma: no cover
+        if notes:  # pragma: no cover - the builder never makes what the template cannot hold
             raise ValueError(f"generated record does not fit Register's CSV: {'; '.join(notes)}")
         self.lines.row(row + draft.extra_cells)
 

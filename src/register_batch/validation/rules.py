@@ -29,6 +29,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
+from register_batch.wording import CONTROL_CHARACTER
 
 REQUIRED_FIELDS = (
     "first_names",
@@ -148,11 +149,6 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
 
 
-# Line breaks, tabs and other control characters (C0, DEL, C1): a CSV reader refuses line breaks in a read
-# column outright; these are what still reaches a value, from XML text or from a damaged or converted file.
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 # The escape the HESA XML export writes for a character XML cannot carry (wording.xml_safe: `\x0b`, `\ud800`): read
 # back, it is that control character, not text. Sent, Register would store the escape over the value it holds.
 _ESCAPED_CONTROL = re.compile(r"\\x(0[0-8bcef]|1[0-9a-f])|\\u(d[89a-f][0-9a-f]{2}|fff[ef])")
@@ -165,7 +161,7 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
         # characters that are fine, such as a no-break space, which the search then clears).
         if type(value) is not str:
             continue
-        if not value.isprintable() and (hit := _CONTROL_CHARACTER.search(value)):
+        if not value.isprintable() and (hit := CONTROL_CHARACTER.search(value)):
             code = f"U+{ord(hit.group()):04X}"
             kind = "a line break" if hit.group() in "\r\n" else f"a control character ({code})"
             found.append(
