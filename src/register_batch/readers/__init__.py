@@ -29,7 +29,7 @@ from register_batch.errors import ConfigError, UnusableInput
 from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
-from register_batch.readers.detect import FORMATS, check_not_utf16, detect_format, is_zip
+from register_batch.readers.detect import FORMATS, detect_format, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
 
 __all__ = [
@@ -279,8 +279,6 @@ def _records(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator
 
 
 def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
-    with closing(opener()) as fh:
-        check_not_utf16(fh.read(4096), info.path)  # also when --format said what it is
     if info.format == "hesa-xml":
         with closing(opener()) as fh:
             yield from read_hesa_xml(fh, info)

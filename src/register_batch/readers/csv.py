@@ -23,6 +23,7 @@ from typing import BinaryIO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord
+from register_batch.readers.detect import check_not_utf16
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -105,6 +106,7 @@ def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
         lines.feed(chunk)
         if first:
             first = False
+            check_not_utf16(chunk, name)  # also when --format said what it is
             if chunk.startswith(_BOM):
                 bom = True
                 chunk = chunk[3:]

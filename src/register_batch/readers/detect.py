@@ -22,7 +22,7 @@ UTF16 = "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or 
 
 def _utf16_without_bom(head: bytes) -> bool:
     """Text in UTF-16 with no byte-order mark (some exports write none): mostly ASCII, so every other byte is NUL."""
-    sample = head[: 4096 - 4096 % 2]
+    sample = head[:4096]
     if len(sample) < 8:
         return False
     for zeros, chars in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):  # little-, then big-endian

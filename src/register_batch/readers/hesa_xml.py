@@ -19,6 +19,7 @@ from lxml import etree
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
+from register_batch.readers.detect import check_not_utf16
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -150,7 +151,8 @@ def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
 
 
 def _check_prolog(head: bytes, name: str) -> None:
-    """Refuse DTD entity declarations, external DTDs and a root other than ITTRecord."""
+    """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord."""
+    check_not_utf16(head, name)  # also when --format said what it is
     text = head[3:] if head.startswith(_BOM) else head
     # Skip the XML declaration, comments and processing instructions to find the root element.
     pos = 0
