@@ -161,9 +161,8 @@ class Ledger:
         folder = private_dir(state_dir)
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
-        new = not self.path.exists()
-        self.new = new  # made by this run: no sync has used this state dir before
-        if new:
+        self.new = not self.path.exists()  # made by this run: no sync has used this state dir before
+        if self.new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         with contextlib.suppress(OSError):  # a ledger made by an older version, or copied in: tighten it
             if self.path.stat().st_uid == os.getuid():
