@@ -126,6 +126,65 @@ def test_a_register_csv_header_ending_in_a_comma_is_read_with_a_warning(tmp_path
     assert "column 52 has a blank header" in issue.message and "structural issues" in issue.message
 
 
+def test_a_spreadsheets_blank_columns_after_the_header_are_read_past_with_one_warning(tmp_path, register_csv_fixtures):
+    """A spreadsheet saves every column of its used range: columns once typed in and cleared come back as commas after
+    the last header, on every row."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "excel.csv"
+    path.write_text("\n".join(line + ",,," for line in (header, *rows)) + "\n")
+    info, rows = read(path)
+    assert info.records == 5 and all(not row.problems for row in rows)
+    [issue] = info.issues
+    assert (issue.code, issue.line) == ("blank_header", 1)
+    assert "columns 52-54 have blank headers" in issue.message and "reads past them" in issue.message
+
+
+def test_a_value_under_a_blank_header_is_its_rows_error_not_dropped(tmp_path, register_csv_fixtures):
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "stray.csv"
+    path.write_text("\n".join([header + ",,", rows[0] + ",,Smith", *(row + ",," for row in rows[1:])]) + "\n")
+    info, rows = read(path)
+    assert info.records == 5
+    assert rows[0].problems == [(None, "row has a value in column 53, which has no header (extra commas?)")]
+    assert all(not row.problems for row in rows[1:])
+
+
+def test_a_blank_header_before_the_last_named_column_is_refused(tmp_path, register_csv_fixtures):
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "hole.csv"
+    path.write_text("\n".join([header.replace(",hesa_id,", ",,", 1), *rows]) + "\n")
+    with pytest.raises(UnusableInput, match="column 3 has a blank header") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("separator", "named", "origin"),
+    [(";", "semicolons", "European language"), ("\t", "tabs", "Tab delimited")],
+)
+@pytest.mark.parametrize("fmt", ["auto", "register-csv"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_named_so(
+    tmp_path, register_csv_fixtures, separator, named, origin, fmt
+):
+    """Read with commas, its header is one cell of every column name: say what it is, not 'cannot tell the format'
+    or a 3,000-character 'unknown column header'."""
+    lines = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "locale.csv"
+    path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    message = str(caught.value)
+    assert f"the cells are separated by {named}, not commas" in message and origin in message
+    assert "'CSV UTF-8 (Comma delimited)'" in message and caught.value.line == 1 and len(message) < 250
+
+
+def test_a_hesa_csv_separated_by_tabs_is_named_so(tmp_path):
+    path = tmp_path / "hesa.tsv"
+    path.write_text("F_HUSID\tF_SURNAME\tF_FNAMES\n0310261553101\tGeorge\tDave\n")
+    with pytest.raises(UnusableInput, match="separated by tabs"):
+        read(path)
+
+
 def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_path, register_csv_fixtures):
     """middle_names, training_partner_ukprn and the withdrawal and deferral columns are register-batch's own: Register's
     upload refuses a header that is not exactly its template's (hesa-formats.md §3.2 item 6)."""

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord
-from register_batch.readers.detect import check_not_utf16
+from register_batch.readers.detect import check_not_utf16, other_separator, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -277,6 +277,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             )
         )
     width = len(header)
+    named = _named_columns(header)
     places = [(index, column) for index, column in enumerate(columns) if column is not None]
     # In Register's CSV only a blank cell is no value (hesa-formats.md §5 item 31), and `'Null` is the text Null (a
     # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
@@ -319,6 +320,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 continue
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
+            if named < width and (unheaded := _unheaded(row, named, width)):
+                problems.append(unheaded)
             if len(row) > width:
                 extra = [c for c in row[width:] if c.strip()]
                 if extra:
@@ -466,14 +469,24 @@ def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | 
     (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
     past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns). A missing
     template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
-    blank = next((n for n, cell in enumerate(header, start=1) if not _strip_apostrophe(cell.strip()).strip()), None)
-    if blank is not None:
+    named = _named_columns(header)
+    if named < len(header):  # only after the last label: a blank header before it is refused (_header_columns)
+        if named + 1 == len(header):
+            blanks = (
+                f"column {named + 1} has a blank header (a comma after the last column name): register-batch reads "
+                "past it"
+            )
+        else:
+            blanks = (
+                f"columns {named + 1}-{len(header)} have blank headers (commas after the last column name): "
+                "register-batch reads past them"
+            )
         info.issues.append(
             _file_warning(
                 info.path,
                 "blank_header",
-                f"column {blank} has a blank header (a comma after the last column name): register-batch reads past "
-                'it, but Register\'s CSV upload refuses the file ("The selected CSV file has structural issues")',
+                f"{blanks}, but Register's CSV upload refuses the file "
+                '("The selected CSV file has structural issues")',
                 line=1,
             )
         )
@@ -539,15 +552,30 @@ def _slot(key: str, layout: CsvLayout) -> str:
     return key
 
 
+def _named_columns(header: list[str]) -> int:
+    """How many columns the header names: those after its last label are a spreadsheet's blank columns."""
+    return next((n for n in range(len(header), 0, -1) if _strip_apostrophe(header[n - 1].strip()).strip()), 0)
+
+
+def _unheaded(row: list[str], named: int, width: int) -> tuple[None, str] | None:
+    """A value in a column after the header's last label: nobody can say which field it is, so it is not dropped
+    unsaid."""
+    for position in range(named, min(len(row), width)):
+        if row[position].strip():
+            return (None, f"row has a value in column {position + 1}, which has no header (extra commas?)")
+    return None
+
+
 def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
     unknown: list[str] = []
+    named = _named_columns(header)
     for position, cell in enumerate(header, start=1):
         label = _strip_apostrophe(cell.strip()).strip()
         if not label:
-            if position == len(header) and len(header) > 1:
-                columns.append(None)  # a trailing comma after the last header
+            if position > named > 0:
+                columns.append(None)  # commas after the last header (a row's value there is its error: _unheaded)
                 continue
             raise UnusableInput(name, f"column {position} has a blank header", line=1)
         key = layout.normalise(label)
@@ -567,6 +595,8 @@ def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str
             )
         seen[slot] = (position, label)
         columns.append(key)
+    if unknown and (separator := other_separator(header)):
+        raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""

@@ -56,14 +56,12 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         header = next(csv.reader(io.StringIO(first_line)), [])
     except csv.Error:
         header = []
-    labels = [h.strip().lstrip("'").strip() for h in header if h.strip()]
-    if labels:
-        register_hits = sum(1 for label in labels if label.lower() in register_columns)
-        hesa_hits = sum(1 for label in labels if _is_hesa(label, hesa_tags))
-        if register_hits >= max(3, len(labels) // 2) and register_hits >= hesa_hits:
-            return "register-csv"
-        if hesa_hits >= max(3, len(labels) // 2):
-            return "hesa-csv"
+    found = _format_of(header, register_columns, hesa_tags)
+    if found:
+        return found
+    separator = other_separator(header)
+    if separator and _format_of(header[0].split(SEPARATORS[separator][0]), register_columns, hesa_tags):
+        raise UnusableInput(name, wrong_separator(separator), line=1)
     # A NUL in a file whose first line is a header is a bad cell (control_character, on its record and line); with
     # no header, it is not text at all.
     if b"\x00" in body[:4096]:
@@ -73,6 +71,45 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
         "or of HESA-named columns (use --format to say which)",
         line=1,
+    )
+
+
+def _format_of(header: list[str], register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str | None:
+    """'register-csv' or 'hesa-csv' when most of a header's labels are that format's columns."""
+    labels = [h.strip().lstrip("'").strip() for h in header if h.strip()]
+    if not labels:
+        return None
+    register_hits = sum(1 for label in labels if label.lower() in register_columns)
+    hesa_hits = sum(1 for label in labels if _is_hesa(label, hesa_tags))
+    if register_hits >= max(3, len(labels) // 2) and register_hits >= hesa_hits:
+        return "register-csv"
+    if hesa_hits >= max(3, len(labels) // 2):
+        return "hesa-csv"
+    return None
+
+
+# A spreadsheet saved as CSV where the decimal mark is a comma separates cells with semicolons; Excel's "Text (Tab
+# delimited)" with tabs. Read with commas, such a header is one long cell. Register's upload takes commas only.
+SEPARATORS = {
+    "semicolons": (";", "as a spreadsheet set to a European language saves CSV"),
+    "tabs": ("\t", "Excel's 'Text (Tab delimited)'"),
+}
+
+
+def other_separator(header: list[str]) -> str | None:
+    """'semicolons' or 'tabs' when a header read with commas is one cell that those split into several labels."""
+    if len(header) != 1:
+        return None
+    for separator, (char, _origin) in SEPARATORS.items():
+        if header[0].count(char) >= 2:
+            return separator
+    return None
+
+
+def wrong_separator(separator: str) -> str:
+    return (
+        f"the cells are separated by {separator}, not commas ({SEPARATORS[separator][1]}): save it again as "
+        "'CSV UTF-8 (Comma delimited)'"
     )
 
 
