@@ -341,3 +341,13 @@ def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkey
     result = run("sync", sample, "--target", target, "--rate", rate, "--state-dir", "state")
     assert result.exit_code == 2  # no token: nothing is sent either way
     assert ("is over Register's 100 requests a minute" in result.output) is noted, result.output
+
+
+def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
+    sample = str(Path(__file__).parent.parent / "samples" / "extract.xml")
+    result = run("sync", sample, sample, "--state-dir", str(tmp_path / "state"), "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        "extract.xml is given twice: each of its records would be a duplicate of itself"
+    )
+    assert "Target:" not in result.output and not (tmp_path / "state").exists()

@@ -27,6 +27,22 @@ def test_one_path_given_bare_is_a_config_error_not_read_letter_by_letter(tmp_pat
     assert not (tmp_path / "reports").exists() and not (tmp_path / "out.jsonl").exists()
 
 
+def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_path):
+    """`sync *.xml extract.xml` read one file twice: each record came back a duplicate of itself, two errors each."""
+    sample = str(SAMPLES / "extract.xml")
+    with pytest.raises(ConfigError, match=r"extract\.xml is given twice: each of its records would be a duplicate"):
+        validate_files([sample, sample], as_of=AS_OF, report_dir=tmp_path / "reports")
+    (tmp_path / "link.xml").symlink_to(sample)
+    with pytest.raises(ConfigError, match=r"link\.xml is given twice \(also as .*extract\.xml\)") as caught:
+        list(Checker(as_of=AS_OF).records([sample, tmp_path / "link.xml"]))
+    assert "Traceback" not in str(caught.value)
+    assert not (tmp_path / "reports").exists()
+    copy = tmp_path / "copy.xml"  # another file with the same records is not this mistake: duplicates say so
+    copy.write_bytes(Path(sample).read_bytes())
+    result = validate_files([sample, str(copy)], as_of=AS_OF, report_dir=tmp_path / "reports")
+    assert result.report.summary.records == 24
+
+
 def test_an_unknown_format_is_a_config_error_naming_the_formats(tmp_path):
     """It was an UnusableInput naming the format as if it were a file ("xml: unknown format")."""
     with pytest.raises(ConfigError, match="hesa-xml, hesa-csv, register-csv") as caught:

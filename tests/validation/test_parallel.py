@@ -53,7 +53,9 @@ def corpus(tmp_path_factory):
         academic_cycle=2025,
         as_of=AS_OF,
     )
-    return [str(xml), str(csv), str(xml)]  # the XML twice: every record has a duplicate across the processes
+    again = folder / "batch-again.xml"  # the XML's records twice: every one has a duplicate across the processes
+    again.write_bytes(xml.read_bytes())
+    return [str(xml), str(csv), str(again)]
 
 
 def reports_equal(left, right) -> bool:

@@ -104,8 +104,11 @@ def sync(
     Exits 0 when every record is in Register as the extract says, 1 when some were invalid or refused,
     2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
     """
+    from register_batch.readers import input_paths
     from register_batch.sync import SyncOptions, sync_files
     from register_batch.sync.target import load_token, open_target
+
+    input_paths(inputs)  # a file given twice is refused before a target starts
 
     settings = state.settings(
         target=target,

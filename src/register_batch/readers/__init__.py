@@ -303,7 +303,31 @@ def input_paths(paths: list[str] | tuple[str, ...] | list[Path]) -> list[str]:
     letter, as the paths "e", "x", ...)."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise ConfigError('inputs must be a list of paths, e.g. ["extract.xml"], not a single path')
-    return [str(p) for p in paths]
+    given = [str(p) for p in paths]
+    _refuse_repeats(given)
+    return given
+
+
+def _refuse_repeats(paths: list[str]) -> None:
+    """`ConfigError` for a file given twice (`sync *.xml extract.xml`, or by two names): every record would be a
+    duplicate of itself. A path that cannot be read is left to the reader, which says why."""
+    seen: dict[tuple[int, int], str] = {}
+    for path in paths:
+        try:
+            status = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            continue
+        key = (status.st_dev, status.st_ino)
+        if key not in seen:
+            seen[key] = path
+        else:
+            first = seen[key]
+            also = "" if first == path else f" (also as {_printable(first)})"
+            raise ConfigError(
+                f"{_printable(path)} is given twice{also}: each of its records would be a duplicate of itself"
+            )
 
 
 def check_format(fmt: str) -> None:
