@@ -176,6 +176,36 @@ def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(sig
         assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
 
 
+def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(tmp_path):
+    """The budget spent (5 requests in 40 s), the run waits for the window to pass. A SIGTERM then was answered
+    "stopping after the request in flight", with none in flight: it slept out the window and sent one more create
+    before stopping, up to a minute at Register's limit, which is most of systemd's TimeoutStopSec."""
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        process = subprocess.Popen([*command, "--rate", "5/40"], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while sum(stats(emulator)["requests"]["by_route"].values()) < 5:
+                assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+                time.sleep(0.02)
+            time.sleep(0.5)  # the fifth request answered: the run now waits for the budget
+            creates = stats(emulator)["requests"]["by_route"]["POST /trainees"]
+            process.send_signal(signal.SIGTERM)
+            _out, err = process.communicate(timeout=20)  # the window has 39 s to go
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 3, err
+        assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == creates >= 1
+        data, _doc = report_of(tmp_path)
+        assert Counter(r["outcome"] for r in data["records"]) == Counter(done=creates, pending=8 - creates)
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
+
+
 def test_a_stop_while_register_hangs_takes_one_request_timeout_not_every_retry(tmp_path):
     """docs/nightly-sync.md: systemd kills the run TimeoutStopSec after its SIGTERM. With Register hanging, the
     create in flight timed out, and the run then retried the look-up of what became of it, six times a timeout

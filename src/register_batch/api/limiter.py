@@ -137,13 +137,32 @@ class RateLimiter:
             self.waited += wait
             self._sleep(wait)
 
+    def wait_until_free(self, give_up: Callable[[], bool], *, step: float = 0.25) -> bool:
+        """Wait until a request would be let through now, without counting one; False as soon as `give_up()` says
+        so. A run asked to stop while it waits for the budget then sends nothing more, instead of sleeping out the
+        window (up to a minute) to send one more request first."""
+        while True:
+            if give_up():
+                return False
+            with self._lock:
+                wait = self._local_try(take=False)
+                if wait <= 0 and self.shared_file:
+                    try:
+                        wait = self._shared_try(take=False)
+                    except OSError as exc:
+                        self._unshare(self.shared_file, exc)
+            if wait <= 0:
+                return True
+            self._sleep(min(wait, step))
+
     def _window(self) -> float:
         return self.period + self.margin
 
     def _longest_wait(self) -> float:
         return max(self._window(), LONGEST_PAUSE)
 
-    def _local_try(self) -> float:
+    def _local_try(self, *, take: bool = True) -> float:
+        """0 when a request fits now (counted as sent, if `take`), else how long until one does."""
         now = self._clock()
         if self._sent and self._sent[-1] > now:  # the clock was set back: see _shared_try
             self._sent = collections.deque(min(t, now) for t in self._sent)
@@ -154,7 +173,8 @@ class RateLimiter:
         while self._sent and now - self._sent[0] >= self._window() - _EPSILON:
             self._sent.popleft()
         if len(self._sent) < self.limit:
-            self._sent.append(now)
+            if take:
+                self._sent.append(now)
             return 0.0
         return self._sent[0] + self._window() - now
 
@@ -176,7 +196,7 @@ class RateLimiter:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _shared_try(self) -> float:
+    def _shared_try(self, *, take: bool = True) -> float:
         with self._shared_state() as state:
             now = self._clock()
             # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
@@ -190,7 +210,8 @@ class RateLimiter:
             sent = [min(t, now) for t in state["sent"] if now - t < self._window() - _EPSILON]
             wait = 0.0
             if len(sent) < self.limit:
-                sent.append(now)
+                if take:
+                    sent.append(now)
             else:
                 wait = min(sent) + self._window() - now
             state["sent"] = sent[-self.limit :]

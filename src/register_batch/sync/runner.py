@@ -1012,6 +1012,9 @@ def _run(
                             payload_hash=result.plan.payload_hash,
                         )
                         continue
+                    # A stop asked for while the budget is spent ends the run here: nothing of this record has gone.
+                    client.limiter.wait_until_free(lambda: stops.requested)
+                    stops.check()
                     run.execute(result)
                     task.advance(max(1, len(result.plan.steps)))
                 task.close()
