@@ -102,7 +102,8 @@ def validate_files(
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
         paths = report.write(report_dir, junit=junit)
-    finally:
+    finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
+        checker.close()
         report.close()
     return ValidationResult(report=report, paths=paths)
 
@@ -195,7 +196,8 @@ def convert_files(
                 raise
             report.add_batch_issues(notes)
             report_paths = report.write(report_dir) if report_dir else {}
-        finally:
+        finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
+            checker.close()
             report.close()
     return ConvertResult(
         report=report,

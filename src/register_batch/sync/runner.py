@@ -854,41 +854,53 @@ def sync_files(
         ukprn=options.ukprn,
     )
     report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
-    task = progress.task("Validating", unit="records")
-    records = []
-    for record in checker.records(inputs):
-        report.add_record(record)
-        records.append(record)
-        task.advance()
-    task.close()
-    checker.widen_can_say(records)
-    report.add_batch_issues(checker.batch_issues())
-    report.finish(checker.finish_inputs())
-    if (mismatch := checker.providers.none_of_the_run()) is not None:
-        report.close()
-        raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
+    # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
+    with contextlib.closing(report), checker:
+        task = progress.task("Validating", unit="records")
+        records = []
+        for record in checker.records(inputs):
+            report.add_record(record)
+            records.append(record)
+            task.advance()
+        task.close()
+        checker.widen_can_say(records)
+        report.add_batch_issues(checker.batch_issues())
+        report.finish(checker.finish_inputs())
+        if (mismatch := checker.providers.none_of_the_run()) is not None:
+            raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
 
-    with StateDirLock(Path(options.state_dir)):
-        ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
-        own_client = client is None
-        if client is None:
-            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
-            client = RegisterClient(
-                options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
-            )
-        try:
-            providers = checker.providers
-            return _run(
-                inputs, options, records, report, client, ledger, progress, providers.moved(), providers.sole_provider()
-            )
-        except BaseException as exc:
-            ledger.stop_run(f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            if own_client:
-                client.close()
-            ledger.close()
-            report.close()
+        with StateDirLock(Path(options.state_dir)):
+            ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
+            own_client = client is None
+            if client is None:
+                limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+                client = RegisterClient(
+                    options.target,
+                    options.token,
+                    limiter=limiter,
+                    api_version=options.api_version,
+                    timeout=options.timeout,
+                )
+            try:
+                providers = checker.providers
+                return _run(
+                    inputs,
+                    options,
+                    records,
+                    report,
+                    client,
+                    ledger,
+                    progress,
+                    providers.moved(),
+                    providers.sole_provider(),
+                )
+            except BaseException as exc:
+                ledger.stop_run(f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                if own_client:
+                    client.close()
+                ledger.close()
 
 
 def _run(

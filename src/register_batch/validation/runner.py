@@ -208,6 +208,8 @@ class Checker:
 
     Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
     findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue).
+    The duplicate finder keeps a temporary file until `batch_issues()` has been read to its end: use the checker
+    as a context manager (or call `close()`) so that a walk left early, or an input that cannot be read, frees it.
     """
 
     def __init__(
@@ -233,6 +235,16 @@ class Checker:
     @property
     def as_of(self) -> date:
         return self.validator.as_of
+
+    def close(self) -> None:
+        """Free the duplicate finder's temporary file (`batch_issues()` has nothing to say afterwards)."""
+        self.duplicates.close()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def raw_records(
         self,
