@@ -39,7 +39,7 @@ class Register:
         options = sync_options(
             self.emulator,
             self.tmp_path,
-            TOKEN,
+            extra.pop("token", TOKEN),
             report_dir=self.tmp_path / f"reports-{self.runs}",
             **{"timeout": 5.0, "as_of": self.as_of, **extra},
         )

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from register_batch.errors import UnusableInput
+from register_batch.api import InsecureTarget
+from register_batch.errors import ConfigError, UnusableInput
 from register_batch.sync.ledger import StateDirLock, StateDirLocked
 
 SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def samples_token(register) -> str:
+    """A token of the provider the sample extracts are of (their F_UKPRN), so that they can be synced twice."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    return "samples-provider-token"
 
 
 def test_an_unusable_input_leaves_no_file_open(register, tmp_path, unclosed_files):
@@ -39,3 +46,33 @@ def test_a_state_dir_in_use_leaves_no_file_open(register, tmp_path, unclosed_fil
     assert [type(e) for e in errors] == [StateDirLocked]
     errors.clear()
     assert unclosed_files() == []
+
+
+@pytest.mark.parametrize("spelling", ["{url}/", "{url}/api/v2026.1"])
+def test_the_state_dir_is_bound_to_the_service_not_to_how_its_url_was_written(register, spelling):
+    """The command line binds the ledger to the resolved root; sync_files bound it to the string given, so a
+    trailing slash (or the API's own URL) in the next night's settings stopped the job with "the state dir belongs
+    to target ..."."""
+    token = samples_token(register)
+    assert register.sync(SAMPLES / "extract.xml", token=token).outcomes["done"] == 12
+    again = register.sync(SAMPLES / "extract.xml", token=token, target=spelling.format(url=register.emulator.url))
+    assert again.actions["unchanged"] == 12
+
+
+@pytest.mark.parametrize(
+    ("target", "token", "refusal"),
+    [
+        ("http://register.example", "a-token", InsecureTarget),  # the token over plain http to another machine
+        ("ftp://register.example", "a-token", InsecureTarget),
+        ("https://register.example", "two words", ConfigError),  # not a Bearer token
+    ],
+)
+def test_a_target_or_token_that_cannot_be_used_is_refused_before_the_state_dir_is_bound_to_it(
+    register, tmp_path, target, token, refusal
+):
+    """The refusal came after the ledger had recorded the target: once the setting was corrected, every run
+    stopped with "the state dir belongs to target http://register.example" until someone deleted the state dir."""
+    with pytest.raises(refusal):
+        register.sync(SAMPLES / "extract.xml", target=target, token=token)
+    assert not (tmp_path / "state" / "ledger.sqlite3").exists()
+    assert register.sync(SAMPLES / "extract.xml").outcomes["done"] == 12

@@ -34,6 +34,7 @@ from register_batch.api import (
     TransportError,
     Unauthorized,
     Unprocessable,
+    resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.fs import check_writable_dir, temporary_space
@@ -853,9 +854,22 @@ def sync_files(
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
+    # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
+    # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
+    identity = options.target_identity or resolve_target(options.target)
     report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
     # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
-    with contextlib.closing(report), checker:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.enter_context(contextlib.closing(report))
+        cleanup.enter_context(checker)
+        if client is None:
+            # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
+            # machine, is refused now, not after the ledger has recorded the target.
+            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+            client = RegisterClient(
+                options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
+            )
+            cleanup.callback(client.close)
         task = progress.task("Validating", unit="records")
         records = []
         for record in checker.records(inputs):
@@ -870,17 +884,7 @@ def sync_files(
             raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
 
         with StateDirLock(Path(options.state_dir)):
-            ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
-            own_client = client is None
-            if client is None:
-                limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
-                client = RegisterClient(
-                    options.target,
-                    options.token,
-                    limiter=limiter,
-                    api_version=options.api_version,
-                    timeout=options.timeout,
-                )
+            ledger = Ledger(Path(options.state_dir), identity)
             try:
                 providers = checker.providers
                 return _run(
@@ -898,8 +902,6 @@ def sync_files(
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
                 raise
             finally:
-                if own_client:
-                    client.close()
                 ledger.close()
 
 
