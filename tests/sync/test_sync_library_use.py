@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -76,3 +78,26 @@ def test_a_target_or_token_that_cannot_be_used_is_refused_before_the_state_dir_i
         register.sync(SAMPLES / "extract.xml", target=target, token=token)
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()
     assert register.sync(SAMPLES / "extract.xml").outcomes["done"] == 12
+
+
+QUIET_JOB = """
+from datetime import date
+from pathlib import Path
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, sync_files
+
+with start_emulator(tokens=("quiet-token",), rate_limit=None, ukprns={"quiet-token": "10052198"}) as emulator:
+    for state in ("first-state", "second-state"):  # the second has no ledger for what Register holds: a warning
+        options = SyncOptions(emulator.url, "quiet-token", Path(state), Path("reports"), as_of=date(2026, 11, 28))
+        sync_files([SAMPLE], options)
+"""
+
+
+def test_a_library_call_prints_nothing_where_logging_is_not_set_up(tmp_path):
+    """docs/library.md: "Nothing is printed unless you pass a progress". A warning logged with no logging set up went
+    to stderr through Python's last-resort handler (a cron job's mail, every night)."""
+    job = f"SAMPLE = {str(SAMPLES / 'extract.xml')!r}\n" + QUIET_JOB
+    done = subprocess.run([sys.executable, "-c", job], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "second-state" / "ledger.sqlite3").exists()
+    assert done.stderr == "" and done.stdout == ""
