@@ -13,6 +13,9 @@ from typing import IO
 
 from register_batch.errors import UnwritableOutput
 
+# A path as the library takes one: a string or a path object (what `open()` takes).
+StrPath = str | os.PathLike[str]
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 # Errors of a write itself (as opposed to whatever else the code writing the file may meet).
@@ -47,7 +50,7 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     return current, missing[::-1]
 
 
-def check_writable_dir(path: str | Path) -> None:
+def check_writable_dir(path: StrPath) -> None:
     """Refuse, before any work is done, a folder that could not be made or written to.
 
     A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
@@ -59,7 +62,7 @@ def check_writable_dir(path: str | Path) -> None:
         raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
-def check_writable_file(path: str | Path) -> None:
+def check_writable_file(path: StrPath) -> None:
     """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
 
     Files are put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or the link to

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.fs import check_writable_dir, temporary_space
+from register_batch.fs import StrPath, check_writable_dir, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -181,20 +181,20 @@ class SyncOptions:
 
     target: str
     token: Secret | str | None
-    state_dir: Path
-    report_dir: Path
+    state_dir: StrPath
+    report_dir: StrPath
     dry_run: bool = False
     as_of: date | None = None
     rate: tuple[int, float] = (95, 60.0)
     per_page: int = 500
     timeout: float = 30.0
     fmt: str = "auto"
-    mapping_files: tuple[Path, ...] = ()
+    mapping_files: Iterable[StrPath] = ()
     api_version: str = API_VERSION
-    reference_path: Path | None = None
+    reference_path: StrPath | None = None
     target_label: str | None = None
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
-    shared_rate_file: Path | None = None
+    shared_rate_file: StrPath | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
@@ -202,6 +202,11 @@ class SyncOptions:
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
             self.token = Secret(self.token)
+        # Strings or path objects, as every library call takes them; Paths from here on.
+        self.state_dir, self.report_dir = Path(self.state_dir), Path(self.report_dir)
+        self.mapping_files = tuple(Path(path) for path in self.mapping_files)
+        self.reference_path = Path(self.reference_path) if self.reference_path is not None else None
+        self.shared_rate_file = Path(self.shared_rate_file) if self.shared_rate_file is not None else None
         # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
         # like with like; not a UKPRN: ConfigError before anything is read or sent.
         self.ukprn = checked_ukprn(self.ukprn)
@@ -837,7 +842,7 @@ def _api_issue(result: RecordResult, code: str, message: str, severity: Severity
 
 @temporary_space()
 def sync_files(
-    inputs: list[str] | tuple[str, ...],
+    inputs: Iterable[StrPath],
     options: SyncOptions,
     *,
     progress: Progress = SILENT,
@@ -850,7 +855,9 @@ def sync_files(
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
-        reference=load_reference(options.api_version, options.reference_path),
+        reference=load_reference(
+            options.api_version, Path(options.reference_path) if options.reference_path is not None else None
+        ),
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
@@ -865,7 +872,8 @@ def sync_files(
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
-            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+            shared = Path(options.shared_rate_file) if options.shared_rate_file is not None else None
+            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=shared)
             client = RegisterClient(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
@@ -1151,7 +1159,7 @@ def _finish(
             "results": ("results.csv", lambda fh: write_results(fh, results)),
             "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
         }
-        paths = report.write(options.report_dir, more=more)
+        paths = report.write(Path(options.report_dir), more=more)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so

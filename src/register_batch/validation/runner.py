@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
@@ -248,7 +248,7 @@ class Checker:
 
     def raw_records(
         self,
-        paths: list[str] | tuple[str, ...] | list[Path],
+        paths: Iterable[StrPath],
         *,
         select: Callable[[int], bool] | None = None,
         part: XmlPart | None = None,
@@ -342,7 +342,7 @@ class Checker:
         self.duplicates.add_entry(entry)
         self.providers.add(provider)
 
-    def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
+    def records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
         check, tally = self.check, self.tally
         for info, raw in self.raw_records(paths):
