@@ -9,6 +9,7 @@ import pytest
 
 from register_batch.errors import ConfigError, RegisterBatchError, UnusableInput
 from register_batch.jobs import convert_files, validate_files
+from register_batch.sync import SyncOptions
 from register_batch.validation import Checker
 
 SAMPLES = Path(__file__).parent.parent / "samples"
@@ -70,3 +71,13 @@ def test_a_checker_used_as_a_context_manager_closes_its_spool_when_left_early(un
     assert first.source.record == 1
     del checker
     assert unclosed_files() == []
+
+
+@pytest.mark.parametrize("given", ["ours.yaml", Path("ours.yaml")])
+def test_one_mapping_file_given_bare_is_a_config_error(tmp_path, given):
+    """`mapping_files=Path("ours.yaml")` ended in a bare TypeError from inside the package, and the string was read
+    letter by letter ("o: cannot read mapping file")."""
+    with pytest.raises(ConfigError, match="list of paths"):
+        validate_files([str(SAMPLES / "extract.xml")], mapping_files=given, as_of=AS_OF, report_dir=tmp_path / "r")
+    with pytest.raises(ConfigError, match="list of paths"):
+        SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", mapping_files=given)

@@ -7,14 +7,23 @@ import errno
 import io
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from register_batch.errors import UnwritableOutput
+from register_batch.errors import ConfigError, UnwritableOutput
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
+
+
+def path_list(paths: Iterable[StrPath], what: str) -> list[str]:
+    """`paths` as a list of path strings; `ConfigError` for one path given bare, which would be read letter by
+    letter (the paths "e", "x", ...) or end in a TypeError. `what` names the argument: "inputs", "mapping files"."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise ConfigError(f'{what} must be a list of paths, e.g. ["{os.fsdecode(paths)}"], not a single path')
+    return [os.fspath(path) for path in paths]
+
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath
+from register_batch.fs import StrPath, path_list
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import load_text_yaml
@@ -453,7 +453,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
-    for user_file in user_files:
+    for user_file in path_list(user_files, "mapping files"):
         path = Path(user_file)
         doc = _read_yaml(path)
         unknown = set(doc) - {"fields", "codes"}

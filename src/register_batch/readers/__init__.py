@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from register_batch.errors import ConfigError, UnusableInput
-from register_batch.fs import StrPath
+from register_batch.fs import StrPath, path_list
 from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
@@ -302,9 +302,7 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
 def input_paths(paths: Iterable[StrPath]) -> list[str]:
     """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
     letter, as the paths "e", "x", ...)."""
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        raise ConfigError('inputs must be a list of paths, e.g. ["extract.xml"], not a single path')
-    return [os.fspath(p) for p in paths]
+    return path_list(paths, "inputs")
 
 
 def check_format(fmt: str) -> None:

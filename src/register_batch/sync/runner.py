@@ -37,7 +37,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.fs import StrPath, check_writable_dir, temporary_space
+from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -204,7 +204,7 @@ class SyncOptions:
             self.token = Secret(self.token)
         # Strings or path objects, as every library call takes them; Paths from here on.
         self.state_dir, self.report_dir = Path(self.state_dir), Path(self.report_dir)
-        self.mapping_files = tuple(Path(path) for path in self.mapping_files)
+        self.mapping_files = tuple(Path(path) for path in path_list(self.mapping_files, "mapping files"))
         self.reference_path = Path(self.reference_path) if self.reference_path is not None else None
         self.shared_rate_file = Path(self.shared_rate_file) if self.shared_rate_file is not None else None
         # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
