@@ -70,13 +70,14 @@ def test_the_state_dir_is_bound_to_the_service_not_to_how_its_url_was_written(re
     ],
 )
 def test_a_target_or_token_that_cannot_be_used_is_refused_before_the_state_dir_is_bound_to_it(
-    register, tmp_path, target, token, refusal
+    register, tmp_path, unclosed_files, target, token, refusal
 ):
     """The refusal came after the ledger had recorded the target: once the setting was corrected, every run
     stopped with "the state dir belongs to target http://register.example" until someone deleted the state dir."""
     with pytest.raises(refusal):
         register.sync(SAMPLES / "extract.xml", target=target, token=token)
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()
+    assert unclosed_files() == []
     assert register.sync(SAMPLES / "extract.xml").outcomes["done"] == 12
 
 

@@ -852,6 +852,9 @@ def sync_files(
     inputs = input_paths(inputs)
     check_format(options.fmt)
     check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
+    # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
+    # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
+    identity = options.target_identity or resolve_target(options.target)
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
@@ -861,9 +864,6 @@ def sync_files(
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
-    # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
-    # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
-    identity = options.target_identity or resolve_target(options.target)
     report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
     # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
     with contextlib.ExitStack() as cleanup:
