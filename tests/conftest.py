@@ -67,3 +67,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = getattr(config, "_register_batch_cache", None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def unclosed_files():
+    """The files a test leaves open for the garbage collector to close (their ResourceWarnings), as a list a test
+    reads after the code under test has returned or raised and every reference to it is gone (`gc.collect()`)."""
+    import gc
+    import warnings
+
+    gc.collect()  # what earlier tests left for the collector is theirs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+
+        def unclosed() -> list[str]:
+            gc.collect()
+            return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+        yield unclosed

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from register_batch.errors import ConfigError, RegisterBatchError
+from register_batch.errors import ConfigError, RegisterBatchError, UnusableInput
 from register_batch.jobs import convert_files, validate_files
+from register_batch.sync import SyncOptions
 from register_batch.validation import Checker
 
 SAMPLES = Path(__file__).parent.parent / "samples"
@@ -57,3 +58,42 @@ def test_the_issues_of_a_finished_run_are_a_clear_error_pointing_at_the_report_f
     with pytest.raises(RegisterBatchError, match=r"report\.json") as caught:
         next(result.report.issues())
     assert not isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("job", ["validate", "convert"])
+def test_an_unusable_input_leaves_no_file_open(tmp_path, unclosed_files, job):
+    """A nightly job that meets an extract still being written, night after night in one process: the run's spools
+    (the duplicate finder's, the report's) were left for the garbage collector, one file handle per night."""
+    cut_short = tmp_path / "cut-short.xml"
+    cut_short.write_text('<?xml version="1.0"?><ITTRecord><Provider><Student>', encoding="utf-8")
+    inputs = [str(SAMPLES / "extract.xml"), str(cut_short)]
+    try:
+        if job == "validate":
+            validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "reports", jobs=1)
+        else:
+            convert_files(inputs, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+    except UnusableInput as exc:
+        assert "cut-short.xml" in str(exc)
+    else:
+        pytest.fail("the cut-short extract was read")
+    assert unclosed_files() == []
+
+
+def test_a_checker_used_as_a_context_manager_closes_its_spool_when_left_early(unclosed_files):
+    """Walking the first records only (a preview) and never asking for the batch-wide issues left the duplicate
+    finder's temporary file open."""
+    with Checker(as_of=AS_OF) as checker:
+        first = next(iter(checker.records([str(SAMPLES / "extract.xml")])))
+    assert first.source.record == 1
+    del checker
+    assert unclosed_files() == []
+
+
+@pytest.mark.parametrize("given", ["ours.yaml", Path("ours.yaml")])
+def test_one_mapping_file_given_bare_is_a_config_error(tmp_path, given):
+    """`mapping_files=Path("ours.yaml")` ended in a bare TypeError from inside the package, and the string was read
+    letter by letter ("o: cannot read mapping file")."""
+    with pytest.raises(ConfigError, match="list of paths"):
+        validate_files([str(SAMPLES / "extract.xml")], mapping_files=given, as_of=AS_OF, report_dir=tmp_path / "r")
+    with pytest.raises(ConfigError, match="list of paths"):
+        SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", mapping_files=given)

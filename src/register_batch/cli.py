@@ -140,10 +140,13 @@ def validate(
     error (warnings allowed), 1 when some do, 2 when an input cannot be read at all.
     """
     from register_batch.jobs import validate_files
+    from register_batch.validation.parallel import worth_parallel
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
     settings.check("ukprn")
     folder = _report_dir(settings, report_dir, "validate")
+    if jobs is None:  # decided before a progress bar's refresh thread starts, which the library's choice would see
+        jobs = 2 if worth_parallel(list(inputs)) else 1
     with state.progress() as progress:
         result = validate_files(
             inputs,

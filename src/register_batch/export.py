@@ -24,7 +24,7 @@ from lxml import etree
 
 from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import private_writer
+from register_batch.fs import StrPath, private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
@@ -333,7 +333,7 @@ def export_trainees(
     client: RegisterClient,
     *,
     to: str,
-    output: Path,
+    output: StrPath,
     academic_cycle: int | None = None,
     status: str | None = None,
     since: str | None = None,
@@ -348,7 +348,7 @@ def export_trainees(
         "hesa-xml": HesaXmlWriter,
         "json": JsonArrayWriter,
         "jsonl": JsonLinesWriter,
-    }[to](output)
+    }[to](Path(output))
     notes: list[str] = []
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.total

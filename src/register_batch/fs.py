@@ -7,11 +7,23 @@ import errno
 import io
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from register_batch.errors import UnwritableOutput
+from register_batch.errors import ConfigError, UnwritableOutput
+
+# A path as the library takes one: a string or a path object (what `open()` takes).
+StrPath = str | os.PathLike[str]
+
+
+def path_list(paths: Iterable[StrPath], what: str) -> list[str]:
+    """`paths` as a list of path strings; `ConfigError` for one path given bare, which would be read letter by
+    letter (the paths "e", "x", ...) or end in a TypeError. `what` names the argument: "inputs", "mapping files"."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise ConfigError(f'{what} must be a list of paths, e.g. ["{os.fsdecode(paths)}"], not a single path')
+    return [os.fspath(path) for path in paths]
+
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -47,7 +59,7 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     return current, missing[::-1]
 
 
-def check_writable_dir(path: str | Path) -> None:
+def check_writable_dir(path: StrPath) -> None:
     """Refuse, before any work is done, a folder that could not be made or written to.
 
     A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
@@ -59,7 +71,7 @@ def check_writable_dir(path: str | Path) -> None:
         raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
-def check_writable_file(path: str | Path) -> None:
+def check_writable_file(path: StrPath) -> None:
     """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
 
     Files are put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or the link to

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import check_writable_dir, check_writable_file, temporary_space
+from register_batch.fs import StrPath, check_writable_dir, check_writable_file, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -49,16 +50,16 @@ class ValidationResult:
 
 def _checker(
     fmt: str,
-    mapping_files: tuple[Path, ...],
+    mapping_files: Iterable[StrPath],
     as_of: date | None,
     api_version: str,
-    reference_path: Path | None,
+    reference_path: StrPath | None,
     ukprn: str | None,
 ) -> Checker:
     return Checker(
         fmt=fmt,
         mapping=load_mapping(mapping_files),
-        reference=load_reference(api_version, reference_path),
+        reference=load_reference(api_version, Path(reference_path) if reference_path is not None else None),
         as_of=as_of,
         ukprn=ukprn,
     )
@@ -66,15 +67,15 @@ def _checker(
 
 @temporary_space()
 def validate_files(
-    inputs: list[str] | tuple[str, ...],
+    inputs: Iterable[StrPath],
     *,
     fmt: str = "auto",
-    mapping_files: tuple[Path, ...] = (),
+    mapping_files: Iterable[StrPath] = (),
     as_of: date | None = None,
     api_version: str = API_VERSION,
-    report_dir: Path,
+    report_dir: StrPath,
     junit: bool = False,
-    reference_path: Path | None = None,
+    reference_path: StrPath | None = None,
     progress: Progress = SILENT,
     jobs: int | None = None,
     ukprn: str | None = None,
@@ -89,7 +90,8 @@ def validate_files(
 
     inputs = input_paths(inputs)
     check_format(fmt)
-    check_writable_dir(report_dir)  # now, not after every record has been checked
+    reports = Path(report_dir)
+    check_writable_dir(reports)  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
     task = progress.task("Validating", unit="records")
@@ -101,8 +103,9 @@ def validate_files(
         task.close()
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
-        paths = report.write(report_dir, junit=junit)
-    finally:
+        paths = report.write(reports, junit=junit)
+    finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
+        checker.close()
         report.close()
     return ValidationResult(report=report, paths=paths)
 
@@ -141,17 +144,17 @@ class ConvertResult:
 
 @temporary_space()
 def convert_files(
-    inputs: list[str] | tuple[str, ...],
+    inputs: Iterable[StrPath],
     *,
     to: str,
-    output: Path,
+    output: StrPath,
     fmt: str = "auto",
-    mapping_files: tuple[Path, ...] = (),
+    mapping_files: Iterable[StrPath] = (),
     as_of: date | None = None,
     api_version: str = API_VERSION,
     skip_invalid: bool = False,
-    report_dir: Path | None = None,
-    reference_path: Path | None = None,
+    report_dir: StrPath | None = None,
+    reference_path: StrPath | None = None,
     progress: Progress = SILENT,
     ukprn: str | None = None,
 ) -> ConvertResult:
@@ -164,9 +167,11 @@ def convert_files(
         raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
     inputs = input_paths(inputs)
     check_format(fmt)
+    output = Path(output)
+    reports = Path(report_dir) if report_dir is not None else None
     check_writable_file(output)  # now, not after every record has been converted
-    if report_dir:
-        check_writable_dir(report_dir)
+    if reports:
+        check_writable_dir(reports)
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
     task = progress.task("Converting", unit="records")
@@ -194,8 +199,9 @@ def convert_files(
                 writer.abort()  # leave no half-written output behind, nor its temporary file
                 raise
             report.add_batch_issues(notes)
-            report_paths = report.write(report_dir) if report_dir else {}
-        finally:
+            report_paths = report.write(reports) if reports else {}
+        finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
+            checker.close()
             report.close()
     return ConvertResult(
         report=report,

@@ -31,15 +31,19 @@ class Register:
 
     def sync(self, path: Path, **extra: Any) -> SyncResult:
         """One sync of `path` (every run shares the state dir); its reports go to reports-<n>/."""
+        return self.sync_all([path], **extra)
+
+    def sync_all(self, paths: list[Path], **extra: Any) -> SyncResult:
+        """`sync` of several inputs in one run."""
         self.runs += 1
         options = sync_options(
             self.emulator,
             self.tmp_path,
-            TOKEN,
+            extra.pop("token", TOKEN),
             report_dir=self.tmp_path / f"reports-{self.runs}",
             **{"timeout": 5.0, "as_of": self.as_of, **extra},
         )
-        return sync_files([str(path)], options)
+        return sync_files([str(path) for path in paths], options)
 
     def report(self) -> dict[str, Any]:
         """report.json of the last sync."""

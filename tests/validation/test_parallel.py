@@ -11,6 +11,7 @@ import filecmp
 import json
 import os
 import re
+import threading
 import time
 import types
 from datetime import date
@@ -391,3 +392,21 @@ def test_a_layouts_own_sources_seen_by_the_helper_count_as_by_the_parent(
             "field is blank in every record (a misspelt tag or column?)"
         ]
     )
+
+
+def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
+    """fork copies only the calling thread: a lock another thread holds (logging's, a vendor's web server's, the
+    emulator's) stays held in the helper for ever, and Python 3.12 warns of it. A large input validated while
+    another thread ran was forked for all that."""
+    large = tmp_path / "large.xml"
+    with large.open("wb") as fh:
+        fh.truncate(parallel.PARALLEL_MIN_BYTES)  # only its size is looked at
+    running, stop = threading.Event(), threading.Event()
+    other = threading.Thread(target=lambda: (running.set(), stop.wait()))
+    other.start()
+    try:
+        running.wait()
+        assert not parallel.worth_parallel([str(large)])
+    finally:
+        stop.set()
+        other.join()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 from register_batch.errors import ConfigError
+from register_batch.fs import StrPath, path_list
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import load_text_yaml
@@ -438,7 +440,7 @@ def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str,
     ]
 
 
-def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfig:
+def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
     base = bundled_mapping_dir()
     field_docs = {
@@ -451,7 +453,7 @@ def load_mapping(user_files: list[Path] | tuple[Path, ...] = ()) -> MappingConfi
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
-    for user_file in user_files:
+    for user_file in path_list(user_files, "mapping files"):
         path = Path(user_file)
         doc = _read_yaml(path)
         unknown = set(doc) - {"fields", "codes"}

@@ -20,12 +20,13 @@ import stat
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from register_batch.errors import ConfigError, UnusableInput
+from register_batch.fs import StrPath, path_list
 from register_batch.mapping.loader import MappingConfig
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
@@ -298,12 +299,10 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
             raise UnusableInput(info.path, "the file changed while it was being read; run again once it is complete")
 
 
-def input_paths(paths: list[str] | tuple[str, ...] | list[Path]) -> list[str]:
+def input_paths(paths: Iterable[StrPath]) -> list[str]:
     """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
     letter, as the paths "e", "x", ...)."""
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        raise ConfigError('inputs must be a list of paths, e.g. ["extract.xml"], not a single path')
-    given = [str(p) for p in paths]
+    given = path_list(paths, "inputs")
     _refuse_repeats(given)
     return given
 
@@ -337,7 +336,7 @@ def check_format(fmt: str) -> None:
 
 
 def open_inputs(
-    paths: list[str] | tuple[str, ...] | list[Path], fmt: str, config: MappingConfig
+    paths: Iterable[StrPath], fmt: str, config: MappingConfig
 ) -> Iterator[tuple[InputInfo, Iterator[RawRecord]]]:
     """Yield (info, records) for every input file (and every extract inside a zip)."""
     check_format(fmt)

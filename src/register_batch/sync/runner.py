@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,9 +34,10 @@ from register_batch.api import (
     TransportError,
     Unauthorized,
     Unprocessable,
+    resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.fs import check_writable_dir, temporary_space
+from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
 from register_batch.progress import SILENT, Progress
@@ -180,20 +181,20 @@ class SyncOptions:
 
     target: str
     token: Secret | str | None
-    state_dir: Path
-    report_dir: Path
+    state_dir: StrPath
+    report_dir: StrPath
     dry_run: bool = False
     as_of: date | None = None
     rate: tuple[int, float] = (95, 60.0)
     per_page: int = 500
     timeout: float = 30.0
     fmt: str = "auto"
-    mapping_files: tuple[Path, ...] = ()
+    mapping_files: Iterable[StrPath] = ()
     api_version: str = API_VERSION
-    reference_path: Path | None = None
+    reference_path: StrPath | None = None
     target_label: str | None = None
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
-    shared_rate_file: Path | None = None
+    shared_rate_file: StrPath | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
@@ -201,6 +202,11 @@ class SyncOptions:
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
             self.token = Secret(self.token)
+        # Strings or path objects, as every library call takes them; Paths from here on.
+        self.state_dir, self.report_dir = Path(self.state_dir), Path(self.report_dir)
+        self.mapping_files = tuple(Path(path) for path in path_list(self.mapping_files, "mapping files"))
+        self.reference_path = Path(self.reference_path) if self.reference_path is not None else None
+        self.shared_rate_file = Path(self.shared_rate_file) if self.shared_rate_file is not None else None
         # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
         # like with like; not a UKPRN: ConfigError before anything is read or sent.
         self.ukprn = checked_ukprn(self.ukprn)
@@ -836,7 +842,7 @@ def _api_issue(result: RecordResult, code: str, message: str, severity: Severity
 
 @temporary_space()
 def sync_files(
-    inputs: list[str] | tuple[str, ...],
+    inputs: Iterable[StrPath],
     options: SyncOptions,
     *,
     progress: Progress = SILENT,
@@ -846,49 +852,65 @@ def sync_files(
     inputs = input_paths(inputs)
     check_format(options.fmt)
     check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
+    # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
+    # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
+    identity = options.target_identity or resolve_target(options.target)
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
-        reference=load_reference(options.api_version, options.reference_path),
+        reference=load_reference(
+            options.api_version, Path(options.reference_path) if options.reference_path is not None else None
+        ),
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
     report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
-    task = progress.task("Validating", unit="records")
-    records = []
-    for record in checker.records(inputs):
-        report.add_record(record)
-        records.append(record)
-        task.advance()
-    task.close()
-    checker.widen_can_say(records)
-    report.add_batch_issues(checker.batch_issues())
-    report.finish(checker.finish_inputs())
-    if (mismatch := checker.providers.none_of_the_run()) is not None:
-        report.close()
-        raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
-
-    with StateDirLock(Path(options.state_dir)):
-        ledger = Ledger(Path(options.state_dir), options.target_identity or options.target)
-        own_client = client is None
+    # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
+    with contextlib.ExitStack() as cleanup:
+        cleanup.enter_context(contextlib.closing(report))
+        cleanup.enter_context(checker)
         if client is None:
-            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+            # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
+            # machine, is refused now, not after the ledger has recorded the target.
+            shared = Path(options.shared_rate_file) if options.shared_rate_file is not None else None
+            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=shared)
             client = RegisterClient(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
-        try:
-            providers = checker.providers
-            return _run(
-                inputs, options, records, report, client, ledger, progress, providers.moved(), providers.sole_provider()
-            )
-        except BaseException as exc:
-            ledger.stop_run(f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            if own_client:
-                client.close()
-            ledger.close()
-            report.close()
+            cleanup.callback(client.close)
+        task = progress.task("Validating", unit="records")
+        records = []
+        for record in checker.records(inputs):
+            report.add_record(record)
+            records.append(record)
+            task.advance()
+        task.close()
+        checker.widen_can_say(records)
+        report.add_batch_issues(checker.batch_issues())
+        report.finish(checker.finish_inputs())
+        if (mismatch := checker.providers.none_of_the_run()) is not None:
+            raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
+
+        with StateDirLock(Path(options.state_dir)):
+            ledger = Ledger(Path(options.state_dir), identity)
+            try:
+                providers = checker.providers
+                return _run(
+                    inputs,
+                    options,
+                    records,
+                    report,
+                    client,
+                    ledger,
+                    progress,
+                    providers.moved(),
+                    providers.sole_provider(),
+                )
+            except BaseException as exc:
+                ledger.stop_run(f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                ledger.close()
 
 
 def _run(
@@ -1140,7 +1162,7 @@ def _finish(
             "results": ("results.csv", lambda fh: write_results(fh, results)),
             "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
         }
-        paths = report.write(options.report_dir, more=more)
+        paths = report.write(Path(options.report_dir), more=more)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,8 +48,13 @@ Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None,
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
-    """Two processes when there are two cores to use, fork exists and the inputs are large."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    """Two processes when there are two cores to use, fork exists and the inputs are large.
+
+    Not in a process running other threads (a caller's web server or worker pool, the emulator): fork copies the
+    calling thread only, and a lock another one holds (logging's, a connection pool's) stays held in the helper for
+    ever. `jobs=2` forks even then, as asked.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
@@ -208,6 +208,8 @@ class Checker:
 
     Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
     findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue).
+    The duplicate finder keeps a temporary file until `batch_issues()` has been read to its end: use the checker
+    as a context manager (or call `close()`) so that a walk left early, or an input that cannot be read, frees it.
     """
 
     def __init__(
@@ -234,9 +236,19 @@ class Checker:
     def as_of(self) -> date:
         return self.validator.as_of
 
+    def close(self) -> None:
+        """Free the duplicate finder's temporary file (`batch_issues()` has nothing to say afterwards)."""
+        self.duplicates.close()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def raw_records(
         self,
-        paths: list[str] | tuple[str, ...] | list[Path],
+        paths: Iterable[StrPath],
         *,
         select: Callable[[int], bool] | None = None,
         part: XmlPart | None = None,
@@ -330,7 +342,7 @@ class Checker:
         self.duplicates.add_entry(entry)
         self.providers.add(provider)
 
-    def records(self, paths: list[str] | tuple[str, ...] | list[Path]) -> Iterator[TraineeRecord]:
+    def records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
         check, tally = self.check, self.tally
         for info, raw in self.raw_records(paths):

@@ -1,0 +1,104 @@
+"""sync_files as an SRS vendor's own nightly job calls it: many runs in one long-lived process, errors caught."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from register_batch.api import InsecureTarget
+from register_batch.errors import ConfigError, UnusableInput
+from register_batch.sync.ledger import StateDirLock, StateDirLocked
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def samples_token(register) -> str:
+    """A token of the provider the sample extracts are of (their F_UKPRN), so that they can be synced twice."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    return "samples-provider-token"
+
+
+def test_an_unusable_input_leaves_no_file_open(register, tmp_path, unclosed_files):
+    cut_short = tmp_path / "cut-short.xml"
+    cut_short.write_text('<?xml version="1.0"?><ITTRecord><Provider><Student>', encoding="utf-8")
+    with pytest.raises(UnusableInput):
+        register.sync_all([SAMPLES / "extract.xml", cut_short])
+    assert unclosed_files() == []
+
+
+def test_a_state_dir_in_use_leaves_no_file_open(register, tmp_path, unclosed_files):
+    """Another sync holding the state dir: the refused run's report spool was left open."""
+    held = StateDirLock(tmp_path / "state")
+    errors: list[BaseException] = []
+
+    def other_sync() -> None:  # the lock is per open file: another process's, or another thread's, run
+        try:
+            register.sync(SAMPLES / "extract.xml")
+        except BaseException as exc:  # looked at below
+            errors.append(exc)
+
+    with held:
+        thread = threading.Thread(target=other_sync)
+        thread.start()
+        thread.join()
+    assert [type(e) for e in errors] == [StateDirLocked]
+    errors.clear()
+    assert unclosed_files() == []
+
+
+@pytest.mark.parametrize("spelling", ["{url}/", "{url}/api/v2026.1"])
+def test_the_state_dir_is_bound_to_the_service_not_to_how_its_url_was_written(register, spelling):
+    """The command line binds the ledger to the resolved root; sync_files bound it to the string given, so a
+    trailing slash (or the API's own URL) in the next night's settings stopped the job with "the state dir belongs
+    to target ..."."""
+    token = samples_token(register)
+    assert register.sync(SAMPLES / "extract.xml", token=token).outcomes["done"] == 12
+    again = register.sync(SAMPLES / "extract.xml", token=token, target=spelling.format(url=register.emulator.url))
+    assert again.actions["unchanged"] == 12
+
+
+@pytest.mark.parametrize(
+    ("target", "token", "refusal"),
+    [
+        ("http://register.example", "a-token", InsecureTarget),  # the token over plain http to another machine
+        ("ftp://register.example", "a-token", InsecureTarget),
+        ("https://register.example", "two words", ConfigError),  # not a Bearer token
+    ],
+)
+def test_a_target_or_token_that_cannot_be_used_is_refused_before_the_state_dir_is_bound_to_it(
+    register, tmp_path, unclosed_files, target, token, refusal
+):
+    """The refusal came after the ledger had recorded the target: once the setting was corrected, every run
+    stopped with "the state dir belongs to target http://register.example" until someone deleted the state dir."""
+    with pytest.raises(refusal):
+        register.sync(SAMPLES / "extract.xml", target=target, token=token)
+    assert not (tmp_path / "state" / "ledger.sqlite3").exists()
+    assert unclosed_files() == []
+    assert register.sync(SAMPLES / "extract.xml").outcomes["done"] == 12
+
+
+QUIET_JOB = """
+from datetime import date
+from pathlib import Path
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, sync_files
+
+with start_emulator(tokens=("quiet-token",), rate_limit=None, ukprns={"quiet-token": "10052198"}) as emulator:
+    for state in ("first-state", "second-state"):  # the second has no ledger for what Register holds: a warning
+        options = SyncOptions(emulator.url, "quiet-token", Path(state), Path("reports"), as_of=date(2026, 11, 28))
+        sync_files([SAMPLE], options)
+"""
+
+
+def test_a_library_call_prints_nothing_where_logging_is_not_set_up(tmp_path):
+    """docs/library.md: "Nothing is printed unless you pass a progress". A warning logged with no logging set up went
+    to stderr through Python's last-resort handler (a cron job's mail, every night)."""
+    job = f"SAMPLE = {str(SAMPLES / 'extract.xml')!r}\n" + QUIET_JOB
+    done = subprocess.run([sys.executable, "-c", job], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "second-state" / "ledger.sqlite3").exists()
+    assert done.stderr == "" and done.stdout == ""
