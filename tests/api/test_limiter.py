@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import time
 
+import pytest
+
 from register_batch.api.limiter import RateLimiter
 
 
@@ -51,22 +53,24 @@ def test_never_more_than_n_in_any_interval_and_full_speed_otherwise():
     assert elapsed < 10.6 * 60.1
 
 
-def test_waiting_until_the_budget_is_free_counts_no_request_and_gives_up_when_told(tmp_path):
-    for shared in (None, tmp_path / "rate.json"):
-        clock = FakeClock()
-        limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
-        limiter.acquire()
-        limiter.acquire()
-        asked: list[float] = []
-        assert limiter.wait_until_free(lambda: bool(asked.append(clock.now)) and False)
-        assert clock.now == 1_000_010.0 and len(asked) == 41  # in quarter-second naps, asking before each
-        limiter.acquire()
-        limiter.acquire()  # both fit: waiting took nothing from the budget
-        assert clock.now == 1_000_010.0
-        assert not limiter.wait_until_free(lambda: clock.now >= 1_000_012.0)  # told to give up part-way
-        assert clock.now == 1_000_012.0
-        limiter.acquire()  # still counted from the window's start
-        assert clock.now == 1_000_020.0
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_waiting_until_the_budget_is_free_counts_no_request_and_gives_up_when_told(tmp_path, shared):
+    clock = FakeClock()
+    limiter = RateLimiter(
+        2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=tmp_path / "rate.json" if shared else None
+    )
+    limiter.acquire()
+    limiter.acquire()
+    asked: list[float] = []
+    assert limiter.wait_until_free(lambda: bool(asked.append(clock.now)) and False)
+    assert clock.now == 1_000_010.0 and len(asked) == 41  # in quarter-second naps, asking before each
+    limiter.acquire()
+    limiter.acquire()  # both fit: waiting took nothing from the budget
+    assert clock.now == 1_000_010.0
+    assert not limiter.wait_until_free(lambda: clock.now >= 1_000_012.0)  # told to give up part-way
+    assert clock.now == 1_000_012.0
+    limiter.acquire()  # still counted from the window's start
+    assert clock.now == 1_000_020.0
 
 
 def test_pause_after_a_429_holds_everyone_until_the_window_ends():
