@@ -46,7 +46,7 @@ def test_the_package_says_it_is_typed():
 
 
 def test_a_vendors_job_written_as_the_documentation_shows_type_checks(tmp_path):
-    pytest.importorskip("mypy", reason="mypy is not installed")
+    pytest.importorskip("mypy", reason="mypy is not installed (pip install -e .[test] installs it)")
     job = tmp_path / "nightly.py"
     job.write_text(VENDOR_JOB, encoding="utf-8")
     source = Path(register_batch.__file__).parent.parent
