@@ -5,7 +5,9 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from register_batch.api.limiter import RateLimiter
+import pytest
+
+from register_batch.api.limiter import RateLimiter, StoppedWaiting
 
 
 class FakeClock:
@@ -102,3 +104,17 @@ def test_a_clock_set_back_costs_at_most_one_window_not_the_jump(tmp_path):
             before = clock.now
             RateLimiter(10, 2, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared).acquire()
             assert clock.now - before <= 60
+
+
+def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
+    """A sync's Ctrl-C lands in a wait for the budget: nothing is sent, and the wait does not run its course."""
+    clock = FakeClock()
+    asked: list[bool] = []
+    limiter = RateLimiter(1, 60, clock=clock.time, sleep=lambda s: (asked.append(True), clock.sleep(s)), margin=0)
+    limiter.acquire(lambda: bool(asked))
+    started = clock.now
+    with pytest.raises(StoppedWaiting):
+        limiter.acquire(lambda: bool(asked))
+    assert clock.now - started < 60 and len(asked) == 1
+    limiter.acquire(lambda: False)  # not asked to stop: the whole wait, then the request
+    assert clock.now - started >= 60

@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -70,6 +71,13 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     return folder / f"rate-{name}.json"
 
 
+STOP_CHECK_SECONDS = 0.25  # how often a wait for the budget looks whether the caller has been asked to stop
+
+
+class StoppedWaiting(Exception):
+    """The caller was asked to stop while a request waited for its turn in the budget: the request was not sent."""
+
+
 class RateLimiter:
     """At most `limit` requests in any `period` seconds (plus `margin`), shared by a whole run."""
 
@@ -117,8 +125,12 @@ class RateLimiter:
         )
         self.shared_file = None
 
-    def acquire(self) -> None:
-        """Block until one more request fits the budget, then count it as sent now."""
+    def acquire(self, stopping: Callable[[], bool] | None = None) -> None:
+        """Block until one more request fits the budget, then count it as sent now.
+
+        With `stopping`, a wait ends as soon as it says True (StoppedWaiting): a run asked to stop (Ctrl-C, SIGTERM)
+        sends nothing that has to wait for its turn, which may be a minute away (a 429's Retry-After).
+        """
         while True:
             with self._lock:
                 wait = self._local_try()
@@ -134,8 +146,20 @@ class RateLimiter:
                             self._sent.append(self._clock())
             if wait <= 0:
                 return
-            self.waited += wait
-            self._sleep(wait)
+            if stopping is None:
+                self.waited += wait
+                self._sleep(wait)
+                continue
+            # In short sleeps: a signal handler that asks to stop does not cut a sleep short (PEP 475).
+            for _ in range(math.ceil(wait / STOP_CHECK_SECONDS)):
+                if stopping():
+                    raise StoppedWaiting()
+                step = min(wait, STOP_CHECK_SECONDS)
+                self.waited += step
+                self._sleep(step)
+                wait -= step
+            if stopping():
+                raise StoppedWaiting()
 
     def _window(self) -> float:
         return self.period + self.margin

@@ -31,6 +31,7 @@ from register_batch.api import (
     RegisterClient,
     Secret,
     ServerError,
+    StoppedWaiting,
     TransportError,
     Unauthorized,
     Unprocessable,
@@ -513,7 +514,10 @@ class SyncRun:
         """Send the record's steps; stopped at once part-way (a second Ctrl-C), say so truthfully."""
         started = self.client.stats.total
         try:
-            self._execute(result)
+            try:
+                self._execute(result)
+            except StoppedWaiting:  # asked to stop while a request waited for the rate budget: it was not sent
+                raise _Stop() from None
         except KeyboardInterrupt:  # and _Stop
             if result.outcome == "pending" and self.client.stats.total > started:
                 # A request went out for this record: Register may have carried it out. The ledger says in flight
