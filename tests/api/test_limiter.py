@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from register_batch.api.limiter import RateLimiter
+from register_batch.api.limiter import RateLimiter, StoppedWaiting
 
 
 class FakeClock:
@@ -51,26 +51,6 @@ def test_never_more_than_n_in_any_interval_and_full_speed_otherwise():
     elapsed = sent[-1] - sent[0]
     # 1000 requests at 95 per 60.1 s: 10 full windows of waiting, no more
     assert elapsed < 10.6 * 60.1
-
-
-@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
-def test_waiting_until_the_budget_is_free_counts_no_request_and_gives_up_when_told(tmp_path, shared):
-    clock = FakeClock()
-    limiter = RateLimiter(
-        2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=tmp_path / "rate.json" if shared else None
-    )
-    limiter.acquire()
-    limiter.acquire()
-    asked: list[float] = []
-    assert limiter.wait_until_free(lambda: bool(asked.append(clock.now)) and False)
-    assert clock.now == 1_000_010.0 and len(asked) == 41  # in quarter-second naps, asking before each
-    limiter.acquire()
-    limiter.acquire()  # both fit: waiting took nothing from the budget
-    assert clock.now == 1_000_010.0
-    assert not limiter.wait_until_free(lambda: clock.now >= 1_000_012.0)  # told to give up part-way
-    assert clock.now == 1_000_012.0
-    limiter.acquire()  # still counted from the window's start
-    assert clock.now == 1_000_020.0
 
 
 def test_pause_after_a_429_holds_everyone_until_the_window_ends():
@@ -124,3 +104,17 @@ def test_a_clock_set_back_costs_at_most_one_window_not_the_jump(tmp_path):
             before = clock.now
             RateLimiter(10, 2, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared).acquire()
             assert clock.now - before <= 60
+
+
+def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
+    """A sync's Ctrl-C lands in a wait for the budget: nothing is sent, and the wait does not run its course."""
+    clock = FakeClock()
+    asked: list[bool] = []
+    limiter = RateLimiter(1, 60, clock=clock.time, sleep=lambda s: (asked.append(True), clock.sleep(s)), margin=0)
+    limiter.acquire(lambda: bool(asked))
+    started = clock.now
+    with pytest.raises(StoppedWaiting):
+        limiter.acquire(lambda: bool(asked))
+    assert clock.now - started < 60 and len(asked) == 1
+    limiter.acquire(lambda: False)  # not asked to stop: the whole wait, then the request
+    assert clock.now - started >= 60

@@ -117,3 +117,37 @@ def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the
         "        - {to: '12', note: ours}\n"
     )
     assert not [p for p in check_mappings(load_mapping([same]), load_reference()) if p.severity == "note"]
+
+
+def test_a_translation_to_a_route_register_refuses_is_an_error(tmp_path, monkeypatch):
+    """Route 02 is in Register's training_route list but refused for every trainee (register-api.md §3.3 R9): a file
+    that translates a local code to it passed `mappings check`, and every record it touched failed `validate`."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  training_route:\n    translate:\n      SD: '02'\n")
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: training_route: 'SD' translates to '02', which Register refuses for every trainee "
+        "(register-api.md §3.3 R9)"
+    ]
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 1, result.output
+
+
+def test_translating_a_route_register_refuses_does_not_change_valid_data(tmp_path, monkeypatch):
+    """docs/mappings.md Example 3: '02' -> '12' is the fix for a refused route, not a change of valid data."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "routes.yaml"
+    user.write_text("codes:\n  training_route:\n    translate:\n      '02': '12'\n")
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output and result.output.splitlines()[-1] == "No problems found."
+
+
+def test_a_refused_route_in_the_input_is_on_the_to_do_list(hesa_samples, monkeypatch, tmp_path):
+    """An extract with route 02 (School Direct fee-funded) was said to hold only codes Register's lists cover, and
+    `mappings check` exited 0, while `validate` refused the record."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C23053.xml")])
+    assert result.exit_code == 1, result.output
+    assert "  training_route: '02' x1  (known: training route 02 (School Direct fee-funded)" in result.output

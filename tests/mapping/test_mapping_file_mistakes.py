@@ -4,7 +4,9 @@ never read as something else without a word (from the mapping-file review)."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from register_batch.cli import cli
 from register_batch.errors import ConfigError
 from register_batch.mapping import load_mapping
 
@@ -231,3 +233,36 @@ def test_a_wrong_mapping_built_of_nested_anchors_is_refused_in_a_short_line_too(
     with pytest.raises(ConfigError) as caught:
         load_mapping([user])
     assert "fields.hesa.trainee.first_names" in str(caught.value) and len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["sexx", "ethnicty", "degrees_attributes.subjct", "degree_subject", "course_subjet_*"],
+)
+def test_a_code_block_for_a_field_register_does_not_have_is_refused(refusal, pattern):
+    """A misspelt block key (`sexx:`) translated nothing: `validate` and `sync` then reported the SRS's own code as
+    invalid, with no word about the block (only `mappings check` said it matched nothing), so the migration lead
+    saw the mapping they had just added not work. It is refused like a misspelt field-map key."""
+    user, message = refusal(f"codes:\n  {pattern}:\n    translate:\n      M: '11'\n")
+    assert message.startswith(f"{user}: codes.{pattern}: ") and "no Register API v2026.1 field" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("pattern", ["sex", "disability*", "course_subject_?", "degrees_attributes.*", "course_year"])
+def test_a_code_block_for_a_field_or_pattern_register_has_still_loads(tmp_path, pattern):
+    user = tmp_path / "ours.yaml"
+    user.write_text(f"codes:\n  {pattern}:\n    translate:\n      M: '11'\n")
+    assert load_mapping([user]).codes[-1].pattern == pattern
+
+
+def test_validate_refuses_a_misspelt_code_block_before_it_reads_the_extract(tmp_path, hesa_samples):
+    user = tmp_path / "typo.yaml"
+    user.write_text("codes:\n  sexx:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(hesa_samples / "itt_record_C23053.xml"), "--mapping", str(user), "--report-dir", str(reports)],
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{user}: codes.sexx: " in result.output
+    assert not reports.exists()

@@ -485,3 +485,15 @@ def test_undetectable_format(tmp_path):
     path.write_text("name,age\nbob,3\n")
     with pytest.raises(UnusableInput, match="cannot tell the format"):
         read(path)
+
+
+def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
+    """An SRS export with a column of its own ('SRS Notes') was refused with only the column's name: the migration
+    lead had to find in docs/mappings.md that a mapping file's `ignored` list lets the file through."""
+    extract = tmp_path / "srs.csv"
+    extract.write_text("F_HUSID,F_OWNSTU,SRS Notes\n2601200000017,S1/1,called back\n")
+    with pytest.raises(UnusableInput) as refused:
+        read(extract, "hesa-csv")
+    message = str(refused.value)
+    assert "unknown column header 'SRS Notes' for hesa-csv" in message
+    assert "`ignored`" in message and "docs/mappings.md" in message

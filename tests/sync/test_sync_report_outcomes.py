@@ -176,7 +176,7 @@ def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(sig
         assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1] * 8
 
 
-def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(tmp_path):
+def test_a_sigterm_to_the_command_while_its_budget_is_spent_stops_it_at_once(tmp_path):
     """The budget spent (5 requests in 40 s), the run waits for the window to pass. A SIGTERM then was answered
     "stopping after the request in flight", with none in flight: it slept out the window and sent one more create
     before stopping, up to a minute at Register's limit, which is most of systemd's TimeoutStopSec."""
@@ -352,3 +352,40 @@ def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
         [written] = list(csv.DictReader(fh))
     assert written["provider_trainee_id"] == "'00042" and written["hesa_id"] == f"'{row['hesa_id']}"
     assert written["outcome"] == "done"
+
+
+def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, tmp_path):
+    """A migration's sync against Register's 100-a-minute limit spends most of its time waiting for the budget.
+    Ctrl-C or SIGTERM in that wait was taken only once the wait was over (up to a minute, past systemd's
+    TimeoutStopSec), and the request that waited was then sent. Nothing was in flight: nothing more goes.
+
+    The budget is one request a minute, on a fake clock whose sleep is where the signal lands: in the wait for the
+    second create's turn."""
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        if not clock.signalled and client.stats.by_route.get("POST /trainees"):  # the first create has gone
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        clock.now += seconds
+
+    rows = [trainee(n) for n in range(1, 4)]
+    source = str(write_extract(tmp_path / "a.csv", rows))
+    limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
+    with RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client, pytest.raises(Interrupted):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert clock.signalled
+    assert len(held(emulator)) == 1  # the first create only
+    data, _doc = report_of(tmp_path)
+    assert [r["outcome"] for r in data["records"]] == ["done", "pending", "pending"]
+    assert sync_files([source], options(emulator, tmp_path)).exit_code == 0
+    assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1, 1, 1]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.signalled = False
+
+    def time(self) -> float:
+        return self.now

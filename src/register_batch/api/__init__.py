@@ -13,7 +13,7 @@ from register_batch.api.errors import (
     Unauthorized,
     Unprocessable,
 )
-from register_batch.api.limiter import RateLimiter
+from register_batch.api.limiter import RateLimiter, StoppedWaiting
 
 __all__ = [
     "TARGETS",
@@ -28,6 +28,7 @@ __all__ = [
     "RequestStats",
     "Secret",
     "ServerError",
+    "StoppedWaiting",
     "TransportError",
     "Unauthorized",
     "Unprocessable",

@@ -248,7 +248,7 @@ class RegisterClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         waited = self.limiter.waited
-        self.limiter.acquire()
+        self.limiter.acquire(self.stopping)
         self.stats.seconds_waiting += self.limiter.waited - waited
         self.stats.total += 1
         self.stats.by_route[route] += 1

@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -70,6 +71,13 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     return folder / f"rate-{name}.json"
 
 
+STOP_CHECK_SECONDS = 0.25  # how often a wait for the budget looks whether the caller has been asked to stop
+
+
+class StoppedWaiting(Exception):
+    """The caller was asked to stop while a request waited for its turn in the budget: the request was not sent."""
+
+
 class RateLimiter:
     """At most `limit` requests in any `period` seconds (plus `margin`), shared by a whole run."""
 
@@ -117,8 +125,12 @@ class RateLimiter:
         )
         self.shared_file = None
 
-    def acquire(self) -> None:
-        """Block until one more request fits the budget, then count it as sent now."""
+    def acquire(self, stopping: Callable[[], bool] | None = None) -> None:
+        """Block until one more request fits the budget, then count it as sent now.
+
+        With `stopping`, a wait ends as soon as it says True (StoppedWaiting): a run asked to stop (Ctrl-C, SIGTERM)
+        sends nothing that has to wait for its turn, which may be a minute away (a 429's Retry-After).
+        """
         while True:
             with self._lock:
                 wait = self._local_try()
@@ -134,26 +146,20 @@ class RateLimiter:
                             self._sent.append(self._clock())
             if wait <= 0:
                 return
-            self.waited += wait
-            self._sleep(wait)
-
-    def wait_until_free(self, give_up: Callable[[], bool], *, step: float = 0.25) -> bool:
-        """Wait until a request would be let through now, without counting one; False as soon as `give_up()` says
-        so. A run asked to stop while it waits for the budget then sends nothing more, instead of sleeping out the
-        window (up to a minute) to send one more request first."""
-        while True:
-            if give_up():
-                return False
-            with self._lock:
-                wait = self._local_try(take=False)
-                if wait <= 0 and self.shared_file:
-                    try:
-                        wait = self._shared_try(take=False)
-                    except OSError as exc:
-                        self._unshare(self.shared_file, exc)
-            if wait <= 0:
-                return True
-            self._sleep(min(wait, step))
+            if stopping is None:
+                self.waited += wait
+                self._sleep(wait)
+                continue
+            # In short sleeps: a signal handler that asks to stop does not cut a sleep short (PEP 475).
+            for _ in range(math.ceil(wait / STOP_CHECK_SECONDS)):
+                if stopping():
+                    raise StoppedWaiting()
+                step = min(wait, STOP_CHECK_SECONDS)
+                self.waited += step
+                self._sleep(step)
+                wait -= step
+            if stopping():
+                raise StoppedWaiting()
 
     def _window(self) -> float:
         return self.period + self.margin
@@ -161,8 +167,7 @@ class RateLimiter:
     def _longest_wait(self) -> float:
         return max(self._window(), LONGEST_PAUSE)
 
-    def _local_try(self, *, take: bool = True) -> float:
-        """0 when a request fits now (counted as sent, if `take`), else how long until one does."""
+    def _local_try(self) -> float:
         now = self._clock()
         if self._sent and self._sent[-1] > now:  # the clock was set back: see _shared_try
             self._sent = collections.deque(min(t, now) for t in self._sent)
@@ -173,8 +178,7 @@ class RateLimiter:
         while self._sent and now - self._sent[0] >= self._window() - _EPSILON:
             self._sent.popleft()
         if len(self._sent) < self.limit:
-            if take:
-                self._sent.append(now)
+            self._sent.append(now)
             return 0.0
         return self._sent[0] + self._window() - now
 
@@ -196,7 +200,7 @@ class RateLimiter:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _shared_try(self, *, take: bool = True) -> float:
+    def _shared_try(self) -> float:
         with self._shared_state() as state:
             now = self._clock()
             # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
@@ -210,8 +214,7 @@ class RateLimiter:
             sent = [min(t, now) for t in state["sent"] if now - t < self._window() - _EPSILON]
             wait = 0.0
             if len(sent) < self.limit:
-                if take:
-                    sent.append(now)
+                sent.append(now)
             else:
                 wait = min(sent) + self._window() - now
             state["sent"] = sent[-self.limit :]

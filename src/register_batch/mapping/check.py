@@ -10,6 +10,10 @@ from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, fami
 from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.validation.facts import REFUSED_ROUTES
+
+# Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
+REFUSED_CODES: dict[str, frozenset[str]] = {"training_route": REFUSED_ROUTES}
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,19 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
         if list_name is None:
             continue
         codes = reference.codes(list_name)
+        refused = REFUSED_CODES.get(list_name, frozenset())
         for old, alternatives in translation.translate.items():
             for alternative in alternatives:
-                if alternative.to not in codes:
+                if alternative.to in refused:
+                    problems.append(
+                        MappingProblem(
+                            translation.origin,
+                            translation.pattern,
+                            f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
+                            "(register-api.md §3.3 R9)",
+                        )
+                    )
+                elif alternative.to not in codes:
                     problems.append(
                         MappingProblem(
                             translation.origin,
@@ -126,7 +140,7 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
                             f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list",
                         )
                     )
-            if old in codes:
+            if old in codes and old not in refused:
                 problems.append(
                     MappingProblem(
                         translation.origin,
@@ -136,6 +150,10 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
                     )
                 )
     return problems
+
+
+def _accepted(reference: ReferenceData, list_name: str, code: str) -> bool:
+    return code in reference.codes(list_name) and code not in REFUSED_CODES.get(list_name, ())
 
 
 def uncovered_codes(
@@ -162,12 +180,12 @@ def uncovered_codes(
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
             for field, value in record.data.items():
                 list_name = code_list_for(field)
-                if list_name and isinstance(value, str) and value not in reference.codes(list_name):
+                if list_name and isinstance(value, str) and not _accepted(reference, list_name, value):
                     seen[(field, value)] += 1
             for degree in record.data.get("degrees_attributes") or ():
                 for field, value in degree.items():
                     list_name = code_list_for(f"degrees_attributes.{field}")
-                    if list_name and value not in reference.codes(list_name):
+                    if list_name and not _accepted(reference, list_name, value):
                         seen[(f"degrees_attributes.{field}", value)] += 1
     return seen
 

@@ -304,6 +304,19 @@ def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
 
 _SHAPES = {"translate": 'new code (`"M": "11"`)', "no_translation": 'reason (`"13": why`)'}
 
+# What a `codes` block can translate (Mapper._translate): a trainee field, or a field of each degree.
+TRANSLATABLE_FIELDS = (*TRAINEE_FIELDS, *(f"degrees_attributes.{f}" for f in DEGREE_FIELDS))
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    """A block key that names no field (`sexx:`) would translate nothing, and `validate` would then report the very
+    code the block was written for as invalid, without a word about the block."""
+    if not any(fnmatch.fnmatchcase(name, pattern) for name in TRANSLATABLE_FIELDS):
+        raise ConfigError(
+            f"{where}: matches no Register API v2026.1 field, so it would translate nothing; name a field "
+            "(sex, course_subject_*, degrees_attributes.subject, ...: docs/mappings.md)"
+        )
+
 
 def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
     if not isinstance(doc, dict):
@@ -313,6 +326,7 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
     result = []
     for pattern, spec in doc.items():
         where = f"{origin}: codes.{pattern}"
+        _check_pattern(str(pattern), where)
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: expected translate/no_translation entries")
         unknown = set(spec) - {"source", "translate", "no_translation"}

@@ -602,7 +602,8 @@ def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise UnusableInput(
             name,
-            f"unknown column header{'s' if len(unknown) > 1 else ''} {shown}{more} for {layout.format}",
+            f"unknown column header{'s' if len(unknown) > 1 else ''} {shown}{more} for {layout.format}: correct a "
+            "misspelt name, or remove the column or list it under `ignored` in a mapping file (docs/mappings.md)",
             line=1,
         )
     return columns

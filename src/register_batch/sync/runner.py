@@ -31,6 +31,7 @@ from register_batch.api import (
     RegisterClient,
     Secret,
     ServerError,
+    StoppedWaiting,
     TransportError,
     Unauthorized,
     Unprocessable,
@@ -519,7 +520,10 @@ class SyncRun:
         """Send the record's steps; stopped at once part-way (a second Ctrl-C), say so truthfully."""
         started = self.client.stats.total
         try:
-            self._execute(result)
+            try:
+                self._execute(result)
+            except StoppedWaiting:  # asked to stop while a request waited for the rate budget: it was not sent
+                raise _Stop() from None
         except KeyboardInterrupt:  # and _Stop
             if result.outcome == "pending" and self.client.stats.total > started:
                 # A request went out for this record: Register may have carried it out. The ledger says in flight
@@ -1034,9 +1038,6 @@ def _run(
                             payload_hash=result.plan.payload_hash,
                         )
                         continue
-                    # A stop asked for while the budget is spent ends the run here: nothing of this record has gone.
-                    client.limiter.wait_until_free(lambda: stops.requested)
-                    stops.check()
                     run.execute(result)
                     task.advance(max(1, len(result.plan.steps)))
                 task.close()
