@@ -97,3 +97,34 @@ def test_one_mapping_file_given_bare_is_a_config_error(tmp_path, given):
         validate_files([str(SAMPLES / "extract.xml")], mapping_files=given, as_of=AS_OF, report_dir=tmp_path / "r")
     with pytest.raises(ConfigError, match="list of paths"):
         SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", mapping_files=given)
+
+
+def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_judged_with(tmp_path):
+    """A migration lead's audit trail: which translations a run applied, by content, not only by name."""
+    import hashlib
+    import json
+
+    import lxml.html
+
+    mapping = tmp_path / "our-srs.yaml"
+    mapping.write_text('codes:\n  sex:\n    source: our SRS\n    translate:\n      M: "11"\n', encoding="utf-8")
+    sample = [str(SAMPLES / "extract.xml")]
+    validate_files(sample, as_of=AS_OF, report_dir=tmp_path / "mapped", mapping_files=[mapping])
+    convert_files(sample, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF, report_dir=tmp_path / "plain")
+    mapped = json.loads((tmp_path / "mapped" / "report.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(mapping.read_bytes()).hexdigest()
+    assert mapped["mappings"] == [{"path": str(mapping), "sha256": digest}]
+    assert mapped["reference"] == "bundled v2026.1"
+    plain = json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf-8"))
+    assert plain["mappings"] == [] and plain["reference"] == "bundled v2026.1"
+
+    def settings(folder: str) -> dict[str, str]:
+        page = lxml.html.parse(str(tmp_path / folder / "report.html")).getroot()
+        return {
+            " ".join(dt.text_content().split()): " ".join(dt.getnext().text_content().split())
+            for dt in page.get_element_by_id("about").iter("dt")
+        }
+
+    assert settings("mapped")["Mapping files"] == f"{mapping} {digest} over the bundled ones"
+    assert settings("mapped")["Code lists"] == "bundled v2026.1"
+    assert settings("plain")["Mapping files"] == "the bundled ones only"

@@ -93,7 +93,7 @@ def validate_files(
     reports = Path(report_dir)
     check_writable_dir(reports)  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
-    report = ReportBuilder(api_version=api_version, as_of=checker.as_of)
+    report = ReportBuilder.judging(checker, api_version=api_version)
     task = progress.task("Validating", unit="records")
     parallel = worth_parallel(inputs) if jobs is None else jobs >= 2
     try:
@@ -173,7 +173,7 @@ def convert_files(
     if reports:
         check_writable_dir(reports)
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
-    report = ReportBuilder(api_version=api_version, as_of=checker.as_of, command="convert")
+    report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
     task = progress.task("Converting", unit="records")
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as spool:
         try:

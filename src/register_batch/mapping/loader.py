@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import hashlib
+import io
 import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,6 +109,7 @@ class MappingConfig:
     fields: dict[str, FieldMap]
     codes: list[CodeTranslation]
     files: list[str]
+    sha256: list[str] = field(default_factory=list)  # of each of `files`, as read
     named_sources: list[NamedSource] = field(default_factory=list)
     bundled_codes: int = 0  # `codes` starts with this many bundled translations; the users' files' follow
 
@@ -135,10 +138,15 @@ class MappingConfig:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    return _read_yaml_hashed(path)[0]
+
+
+def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
+    """The document and the SHA-256 of the bytes it was read from, for the reports' record of the files used."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
-            doc = load_text_yaml(fh, unique_keys=True)
+        data = path.read_bytes()
+        # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
+        doc = load_text_yaml(io.StringIO(data.decode("utf-8")), unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode"); its message quotes a byte
@@ -147,11 +155,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    digest = hashlib.sha256(data).hexdigest()
     if doc is None:
-        return {}
+        return {}, digest
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: a mapping file must be a YAML mapping at the top level")
-    return doc
+    return doc, digest
 
 
 _SHOWN = reprlib.Repr()
@@ -463,13 +472,14 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     }
     codes: list[CodeTranslation] = []
     files = []
+    hashes: list[str] = []
     named: list[tuple[str, str, str, tuple[str, ...], str | None]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
     for user_file in path_list(user_files, "mapping files"):
         path = Path(user_file)
-        doc = _read_yaml(path)
+        doc, digest = _read_yaml_hashed(path)
         unknown = set(doc) - {"fields", "codes"}
         if unknown:
             raise ConfigError(
@@ -489,6 +499,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
             named.extend((str(path), *found) for found in _named_sources(family, overlay or {}))
         codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         files.append(str(path))
+        hashes.append(digest)
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
     # A later file's entry for a field replaces an earlier file's (field maps merge key by key): only the last one
@@ -498,6 +509,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         fields=fields,
         codes=codes,
         files=files,
+        sha256=hashes,
         named_sources=[
             NamedSource(file, family, key, tuple(namers[family](n) for n in names), group)
             for (family, key), (file, names, group) in read.items()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from register_batch import __version__
 from register_batch.errors import RegisterBatchError
@@ -23,6 +23,9 @@ from register_batch.fs import private_dir, private_files_together
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
+
+if TYPE_CHECKING:
+    from register_batch.validation.runner import Checker
 
 ISSUE_KEYS = (
     "input",
@@ -91,6 +94,24 @@ class ReportBuilder:
     by_code: Counter = field(default_factory=Counter)
     inputs: list[InputInfo] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the records were judged with, besides the tool's version: the user's mapping files, as read (path,
+    # sha256; the bundled ones come with the version), and the code lists ("bundled v2026.1", "pulled <file>").
+    mappings: list[dict[str, str]] = field(default_factory=list)
+    reference: str | None = None
+
+    @classmethod
+    def judging(cls, checker: Checker, *, api_version: str, command: str = "validate") -> ReportBuilder:
+        """A builder for the records `checker` judges, recording what they are judged with."""
+        mapping = checker.mapping
+        return cls(
+            api_version=api_version,
+            as_of=checker.as_of,
+            command=command,
+            mappings=[
+                {"path": path, "sha256": digest} for path, digest in zip(mapping.files, mapping.sha256, strict=True)
+            ],
+            reference=checker.reference.source,
+        )
 
     def __post_init__(self) -> None:
         self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
@@ -178,6 +199,9 @@ class ReportBuilder:
             "as_of": self.as_of.isoformat(),
             "inputs": [info.as_report() for info in self.inputs],
             "summary": self.summary.as_dict(),
+            # After design.md's keys, in its order: what the records were judged with.
+            "mappings": self.mappings,
+            "reference": self.reference,
         }
 
     def write(

@@ -868,7 +868,7 @@ def sync_files(
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
-    report = ReportBuilder(api_version=options.api_version, as_of=checker.as_of, command="sync")
+    report = ReportBuilder.judging(checker, api_version=options.api_version, command="sync")
     # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
     with contextlib.ExitStack() as cleanup:
         cleanup.enter_context(contextlib.closing(report))
