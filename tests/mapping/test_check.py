@@ -81,7 +81,8 @@ def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monke
 
 def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_path, monkeypatch):
     """Later files win code by code: a site file's '1' -> '10', put back by the run's own file, does not win, so it
-    is not said to; where the later file covers only some of the fields (disability1 of disability*), it does."""
+    is not said to; where the later file covers only some of the fields (disability1 of disability*), it does. The
+    run's file wins over the site's: said too (two of the user's own files disagree)."""
     monkeypatch.chdir(tmp_path)
     site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
     site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n  disability*: {translate: {'00': '96'}}\n")
@@ -89,7 +90,14 @@ def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_p
     assert notes_of(site, run) == [
         f"{site}: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
         "(disability*) translates it to '95'; this file wins",
+        f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
+        "this file wins",
+        f"{run}: disability1: '00': this file translates it to '95', {site} (disability*), given before it, "
+        "translates it to '96'; this file wins",
     ]
+    same = tmp_path / "same.yaml"  # the site's translation again in a later file: nothing said of the site's
+    same.write_text("codes:\n  sex: {translate: {'1': '10'}}\n")
+    assert not [note for note in notes_of(site, same) if "given before it" in note]
     config = load_mapping([site, run])
     assert config.translations_for("sex").translate["1"][0].to == "11"
     assert config.translations_for("disability2").translate["00"][0].to == "96"

@@ -70,11 +70,12 @@ def _treats(translation: CodeTranslation, code: str) -> bool:
 
 
 def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
-    """Codes a user's file treats otherwise than a bundled translation of the same field does (notes).
+    """Codes a user's file treats otherwise than a bundled translation, or one of the user's earlier files, of the
+    same field does (notes).
 
     Later files win code by code (translations_for), which is how a user corrects a bundled translation; said so
-    that a file written for another purpose does not change a bundled translation unseen. Only where the file does
-    win: a code a later file treats again for the same field is that file's.
+    that a file written for another purpose does not change a bundled translation, or a site-wide file's, unseen.
+    Only where the file does win: a code a later file treats again for the same field is that file's.
     """
     bundled = config.codes[: config.bundled_codes]
     users = config.codes[config.bundled_codes :]
@@ -87,7 +88,11 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
             code: [f for f in fields if not any(_treats(u, code) and u.applies_to(f) for u in later)]
             for code in [*translation.translate, *translation.no_translation]
         }
-        for earlier in bundled:
+        for place, earlier in enumerate((*bundled, *users[:number])):
+            if place < len(bundled):
+                whose = f"the bundled {earlier.origin} ({earlier.pattern})"
+            else:
+                whose = f"{earlier.origin} ({earlier.pattern}), given before it,"
             for code, won in wins.items():
                 if not _treats(earlier, code) or not any(earlier.applies_to(f) for f in won):
                     continue
@@ -97,8 +102,7 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
                         MappingProblem(
                             translation.origin,
                             translation.pattern,
-                            f"'{code}': this file {mine}, the bundled {earlier.origin} ({earlier.pattern}) "
-                            f"{theirs}; this file wins",
+                            f"'{code}': this file {mine}, {whose} {theirs}; this file wins",
                             "note",
                         )
                     )
