@@ -355,3 +355,17 @@ def test_a_redirect_is_not_followed_and_says_where_it_pointed(status):
         "token goes only to the target you set): check the target (a moved address, or http:// for https://?)"
     ]
     assert TOKEN not in str(refused.value)
+
+
+@pytest.mark.parametrize("token", ["t", "No", "Lee"])
+def test_a_short_emulator_token_is_not_masked_out_of_registers_answers(token):
+    """The token is masked where a server quotes it back. A test token of a few letters (the emulator takes any)
+    then matched inside every answer: 'No trainees found' became 'No ********rainees found', not an empty listing,
+    and a trainee's name or email came back with '********' in it, which a sync would then have 'corrected'."""
+    with (
+        start_emulator(tokens=[token], rate_limit=None) as emulator,
+        RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client,
+    ):
+        assert client.list_trainees(academic_cycle=2025) == ([], {"total_pages": 0, "total_count": 0})
+        created = client.create_trainee(body(1))
+        assert created["last_name"] == "Lee1" and created["email"] == "ann1@example.com"
