@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RegisterBatchError(Exception):
     """Base class; `exit_code` is what the CLI exits with."""
@@ -50,9 +52,14 @@ class ConfigError(RegisterBatchError):
 
 
 class Interrupted(RegisterBatchError):
-    """A run stopped part-way; rerunning resumes it (exit 3)."""
+    """A run stopped part-way; rerunning resumes it (exit 3). `result`: what a sync did up to then (its
+    `SyncResult`, with each record's outcome)."""
 
     exit_code = 3
+
+    def __init__(self, message: str, *, result: Any = None):
+        super().__init__(message)
+        self.result = result
 
 
 class RegisterUnavailable(RegisterBatchError):

@@ -372,12 +372,19 @@ def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, t
     rows = [trainee(n) for n in range(1, 4)]
     source = str(write_extract(tmp_path / "a.csv", rows))
     limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
-    with RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client, pytest.raises(Interrupted):
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
         sync_files([source], options(emulator, tmp_path), client=client)
     assert clock.signalled
     assert len(held(emulator)) == 1  # the first create only
     data, _doc = report_of(tmp_path)
     assert [r["outcome"] for r in data["records"]] == ["done", "pending", "pending"]
+    # A library caller has what the run did without reading the report back.
+    partial = stopped.value.result
+    assert [r.outcome for r in partial.results] == ["done", "pending", "pending"] and partial.interrupted
+    assert partial.exit_code == 3 and partial.paths["json"] == tmp_path / "reports" / "report.json"
     assert sync_files([source], options(emulator, tmp_path)).exit_code == 0
     assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1, 1, 1]
 

@@ -1064,7 +1064,7 @@ def _run(
             if refused is not None:
                 raise refused from None
             if outage is not None:
-                raise Interrupted(f"Register stopped answering ({outage}); {stopped}") from None
+                raise Interrupted(f"Register stopped answering ({outage}); {stopped}", result=stopped.result) from None
             raise
 
 
@@ -1171,13 +1171,15 @@ def _finish(
         raise Interrupted(
             f"{exc}. The sync {'stopped part-way' if interrupted else 'went through'} but has no report: free space "
             f"there or use another --report-dir, then run the same command again (nothing is sent twice). "
-            f"{sent.summary_line()}"
+            f"{sent.summary_line()}",
+            result=sent,
         ) from None
     result = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(
             f"interrupted; {result.outcomes.get('done', 0)} records done so far. Run the same command again to "
-            f"resume (report: {paths.get('html', paths['json'])})"
+            f"resume (report: {paths.get('html', paths['json'])})",
+            result=result,
         )
     return result
 
