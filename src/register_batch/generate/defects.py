@@ -384,21 +384,36 @@ _INVALID_CODES: dict[str, tuple[tuple[str, ...], Profile]] = {
 }
 
 
+# Those of the bad values that are a code with its leading zeros lost, as a spreadsheet writes it (hesa-formats.md
+# §1.4): study mode 01, initiative 026. They are also said to have lost their zeros.
+_ZEROS_LOST = {("study_mode", "1"), ("training_initiative", "26"), ("additional_training_initiative", "26")}
+
+
 def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
     def apply(ctx: Context, draft: Draft) -> list[Expect]:
         value = draft.data[field_name] = ctx.rng.choice(values)
         if value in JACS_CODES:  # also said to be a JACS code (hesa-formats.md §5 item 22)
             return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning")]
+        if (field_name, value) in _ZEROS_LOST:
+            return [Expect(field_name, "invalid_code"), Expect(field_name, "leading_zeros_lost", "warning")]
         return [Expect(field_name, "invalid_code")]
 
     return apply
+
+
+def _invalid_code_issues(field_name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    if values is JACS_CODES:
+        return ("invalid_code", "jacs_subject_code")
+    if any((field_name, value) in _ZEROS_LOST for value in values):
+        return ("invalid_code", "leading_zeros_lost")
+    return ("invalid_code",)
 
 
 for _field, (_values, _profile) in _INVALID_CODES.items():
     defect(
         f"invalid_{_field}",
         f"{_field} not in Register's code list ({', '.join(_values)})",
-        ("invalid_code", "jacs_subject_code") if _values is JACS_CODES else ("invalid_code",),
+        _invalid_code_issues(_field, _values),
         # An unknown funding method in a cycle without a bundled funding table is also a warning.
         profile=_bundled(_profile) if _field == "funding_method" else _profile,
         touches=(_field,),
@@ -775,12 +790,17 @@ def _iqts_bad_country(ctx: Context, draft: Draft) -> list[Expect]:
 @defect(
     "invalid_training_route",
     "a training route Register does not have (04, 3, 22) (R9)",
-    ("invalid_training_route",),
+    ("invalid_training_route", "leading_zeros_lost"),
     profile=Profile(plain=True, exclude=frozenset({"15", "16", "17"})),
     touches=("training_route",),
 )
 def _bad_route(ctx: Context, draft: Draft) -> list[Expect]:
-    draft.data["training_route"] = ctx.rng.choice(("04", "3", "22", "1"))
+    route = draft.data["training_route"] = ctx.rng.choice(("04", "3", "22", "1"))
+    if route in ("3", "1"):  # 03 without its zero; 1 is the legacy 01 (provider-led, translated) without it
+        return [
+            Expect("training_route", "invalid_training_route"),
+            Expect("training_route", "leading_zeros_lost", "warning"),
+        ]
     return [Expect("training_route", "invalid_training_route")]
 
 
@@ -1070,9 +1090,13 @@ def _no_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
     "invalid_degree_code",
     "uk_degree",
     UK_DEGREE,
+    also=("leading_zeros_lost",),
 )
-def _bad_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
+def _bad_uk_type(ctx: Context, degree: dict[str, Any]) -> list[Expect] | None:
     degree["uk_degree"] = ctx.rng.choice(("BA", "BSC", "998", "4"))
+    if degree["uk_degree"] == "4":  # the legacy honours code 004 (translated to 003) without its zeros
+        return [Expect(f"{DEGREE}.uk_degree", "leading_zeros_lost", "warning")]
+    return None
 
 
 @_degree_defect(

@@ -4,6 +4,10 @@ Rules are small functions registered with `@rule(...)`. A rule looks at one reco
 placement, withdrawal or deferral of it) and returns None when it passes, or a list of findings
 `(field, value, message)`. `api=True` marks rules the Register API itself enforces (the emulator runs only
 those); the others catch what the API would silently drop or replace, or what would go wrong later.
+
+A *follow-up* rule (`follows=` the codes of other rules) explains what those rules found: it is not run on every
+record, only on each issue they report, and its findings go right after that issue (Validator.check). So it costs
+nothing on a record they pass.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Rule:
     severity: Severity
     api: bool
     check: Callable[..., list[Finding] | None] | None = None
+    follows: frozenset[str] = frozenset()  # a follow-up rule: the codes whose issues it is given
 
     @property
     def name(self) -> str:
@@ -48,11 +53,16 @@ def rule(
     fix: str,
     severity: Severity = Severity.ERROR,
     api: bool = True,
+    follows: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., list[Finding] | None]], Callable[..., list[Finding] | None]]:
-    """Register a check function under a stable issue code."""
+    """Register a check function under a stable issue code.
+
+    With `follows`, a follow-up rule: `check(issue, facts, translation)` is called with each issue of those codes
+    a record gets (and the mapping's `Mapper.translation`, or None), instead of with every record.
+    """
 
     def register(check: Callable[..., list[Finding] | None]) -> Callable[..., list[Finding] | None]:
-        _add(Rule(code, scope, fields, message, source, fix, severity, api, check))
+        _add(Rule(code, scope, fields, message, source, fix, severity, api, check, frozenset(follows)))
         return check
 
     return register
@@ -82,4 +92,10 @@ def _add(entry: Rule) -> None:
 
 
 def rules_for(scope: str) -> list[Rule]:
-    return [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None]
+    """The rules run on every record (or body) of the scope."""
+    return [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None and not r.follows]
+
+
+def follow_ups() -> list[Rule]:
+    """The follow-up rules, each run on the issues of the codes it follows."""
+    return [r for r in CATALOGUE.values() if r.follows]

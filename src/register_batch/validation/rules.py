@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from register_batch.model import Severity
-from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.model import Issue, Severity
+from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.catalogue import Finding, rule
 from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
@@ -30,6 +31,9 @@ from register_batch.validation.facts import (
     years_before,
 )
 from register_batch.wording import CONTROL_CHARACTER
+
+if TYPE_CHECKING:
+    from register_batch.mapping.loader import CodeTranslation
 
 REQUIRED_FIELDS = (
     "first_names",
@@ -367,6 +371,89 @@ def disability_codes_are_known(data: dict[str, Any], facts: Facts) -> list[Findi
                 )
             )
     return found
+
+
+# The issues that say a value is not in its code list (here and in nested.py), and the list of each field.
+_CODE_LIST_ISSUES = (
+    "invalid_code",
+    "invalid_training_route",
+    "invalid_iqts_country",
+    "unknown_disability",
+    "degree_subject_required",
+    "degree_grade_required",
+    "unknown_degree_grade",
+    "invalid_degree_code",
+    "unknown_institution",
+)
+_TRAINEE_LISTS = {**TRAINEE_CODE_FIELDS, **dict.fromkeys(DISABILITY_FIELDS, "disability")}
+_DEGREE_LABEL = "degrees_attributes["
+
+
+@cache
+def _zero_led_lengths(reference: ReferenceData, list_name: str) -> tuple[int, ...]:
+    """The lengths of the list's codes a number can stand for with its zeros lost: ASCII digits with a leading 0
+    (padding a value always puts a 0 first). Empty for most lists (sex, ethnicity, subjects, countries)."""
+    codes = reference.codes(list_name)
+    return tuple(sorted({len(c) for c in codes if c[:1] == "0" and _ASCII_DIGITS.fullmatch(c)}))
+
+
+def _zeros_message(label: str, value: str, padded: list[str], legacy: str | None = None) -> str:
+    codes = " or ".join(f"'{p}'" for p in padded)
+    known = f", a legacy code translated on reading ({legacy})" if legacy else ""
+    zeros = "zero" if len(padded[0]) - len(value) == 1 else "zeros"
+    return (
+        f"{label}: '{value}' is not a code, but {codes} is{known}: a spreadsheet may have dropped its leading {zeros} "
+        "(export the column as text, or correct the SRS)"
+    )
+
+
+@rule(
+    "leading_zeros_lost",
+    fields=(*_TRAINEE_LISTS, *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS)),
+    message="<field>: '<value>' is not a code, but '<value with leading zeros>' is[, a legacy code translated on "
+    "reading (<source>)]: a spreadsheet may have dropped its leading zero (export the column as text, or correct "
+    "the SRS)",
+    source="hesa-formats.md §1.4 (codes are zero-padded strings), §3.3 and §5 item 29 (Excel drops leading zeros "
+    "unless the cell is text); register-api.md §5 (exact code lookups)",
+    fix="Keep codes as text: export the column as text, or write each code cell with a leading ' in Register's CSV "
+    "(degree grade 02, not 2), or correct the SRS. register-batch does not pad the value itself.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=_CODE_LIST_ISSUES,
+)
+def codes_kept_their_leading_zeros(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside an issue saying a value is not in its code list: a value of ASCII digits that, zero-padded on the left
+    to the length of the list's codes, is one of them (or, failing that, one of the mapping's legacy codes it
+    translates) lost its zeros in a spreadsheet. A follow-up rule: run only on those issues, never on clean
+    records; it changes no value and guesses no translation."""
+    value, label = issue.value, issue.field
+    if value is None or label is None or not _ASCII_DIGITS.fullmatch(value):
+        return None
+    if label.startswith(_DEGREE_LABEL):
+        child = label.rpartition(".")[2]
+        list_name, key = DEGREE_CODE_FIELDS.get(child), f"degrees_attributes.{child}"
+    else:
+        list_name, key = _TRAINEE_LISTS.get(label), label
+    if list_name is None:
+        return None
+    reference = facts.reference
+    # A route must be one R9 accepts (02 is listed but refused): the code the failing check would have taken.
+    valid = (
+        _accepted_routes(reference, facts.start_cycle < 2022) if key == "training_route" else reference.codes(list_name)
+    )
+    padded = [p for n in _zero_led_lengths(reference, list_name) if n > len(value) and (p := value.zfill(n)) in valid]
+    if padded:
+        return [(label, value, _zeros_message(label, value, padded))]
+    legacy = translation(key) if translation is not None else None
+    if legacy is None:
+        return None
+    # Codes the mapping translates (not those it refuses: they are no valid code either).
+    padded = sorted(code for code in legacy.translate if len(code) > len(value) and code == value.zfill(len(code)))
+    if not padded:
+        return None
+    return [(label, value, _zeros_message(label, value, padded, legacy.source_of(padded[0])))]
 
 
 @rule(

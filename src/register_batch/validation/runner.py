@@ -9,11 +9,12 @@ from typing import Any
 from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
+from register_batch.mapping.loader import CodeTranslation
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
-from register_batch.validation.catalogue import Rule, describe, rules_for
+from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.facts import Facts
 from register_batch.validation.providers import ProviderCheck, name_training_partner
@@ -138,11 +139,22 @@ NESTED = (("degrees_attributes", "degree"), ("placements_attributes", "placement
 
 
 class Validator:
-    """Applies every rule of the catalogue to a record, as of a given date."""
+    """Applies every rule of the catalogue to a record, as of a given date.
 
-    def __init__(self, reference: ReferenceData, as_of: date | None = None, *, api_only: bool = False):
+    `translation` is the mapping's `Mapper.translation`, for the follow-up rules that name a legacy code.
+    """
+
+    def __init__(
+        self,
+        reference: ReferenceData,
+        as_of: date | None = None,
+        *,
+        api_only: bool = False,
+        translation: Callable[[str], CodeTranslation | None] | None = None,
+    ):
         self.reference = reference
         self.as_of = as_of or date.today()
+        self.translation = translation
 
         def pick(scope: str) -> list[Rule]:
             return [r for r in rules_for(scope) if r.api or not api_only]
@@ -164,12 +176,18 @@ class Validator:
         )
         self._withdrawal_checks = calls(self._withdrawal)
         self._deferral_checks = calls(self._deferral)
+        self._follow_ups: tuple[tuple[Any, str, Severity, frozenset[str]], ...] = tuple(
+            (entry.check, entry.code, entry.severity, entry.follows)
+            for entry in follow_ups()
+            if entry.api or not api_only
+        )
 
     def check(self, record: TraineeRecord) -> TraineeRecord:
         """Append the record's issues to `record.issues`; returns the record."""
         data = record.data
         facts = Facts.of(data, self.as_of, self.reference)
         reported = record.reported
+        before = len(record.issues)  # the mapping's
         for check, code, severity in self._trainee_checks:
             findings = check(data, facts)
             if findings:
@@ -195,7 +213,21 @@ class Validator:
                     if findings:
                         for field, value, message in findings:
                             record.issue(code, message, field=field, value=value, severity=severity)
+        if len(record.issues) > before and self._follow_ups:  # a clean record stops here
+            self._follow_up(record, facts, before)
         return record
+
+    def _follow_up(self, record: TraineeRecord, facts: Facts, before: int) -> None:
+        """Run the follow-up rules on the issues validation found, each finding right after the issue it explains."""
+        issues = record.issues
+        found = issues[before:]
+        del issues[before:]
+        for issue in found:
+            issues.append(issue)
+            for check, code, severity, follows in self._follow_ups:
+                if issue.code in follows and (findings := check(issue, facts, self.translation)):
+                    for field, value, message in findings:
+                        record.issue(code, message, field=field, value=value, severity=severity)
 
     def check_body(self, data: dict[str, Any]) -> list[Issue]:
         """Issues for one request body (as the emulator validates `POST /trainees`)."""
@@ -225,7 +257,7 @@ class Checker:
         self.mapping = mapping or load_mapping()
         self.mapper = Mapper(self.mapping)
         self.reference = reference or load_reference()
-        self.validator = Validator(self.reference, as_of)
+        self.validator = Validator(self.reference, as_of, translation=self.mapper.translation)
         self.inputs: list[InputInfo] = []
         self.sources = SourceWatch(self.mapping)
         self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
