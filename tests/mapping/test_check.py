@@ -127,6 +127,17 @@ def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the
     assert not [p for p in check_mappings(load_mapping([same]), load_reference()) if p.severity == "note"]
 
 
+def test_two_blocks_of_one_file_that_disagree_are_noted_as_blocks_not_as_files(tmp_path, monkeypatch):
+    """A later block of the same file (`se?:` after `sex:`) was said to win over the file itself, "given before it"."""
+    monkeypatch.chdir(tmp_path)
+    one = tmp_path / "one.yaml"
+    one.write_text("codes:\n  sex: {translate: {'M': '10'}}\n  se?: {translate: {'M': '11'}}\n")
+    assert notes_of(one) == [
+        f"{one}: se?: 'M': this block translates it to '11', this file's block sex, before it, translates it to "
+        "'10'; this block wins"
+    ]
+
+
 def test_a_translation_to_a_route_register_refuses_is_an_error(tmp_path, monkeypatch):
     """Route 02 is in Register's training_route list but refused for every trainee (register-api.md §3.3 R9): a file
     that translates a local code to it passed `mappings check`, and every record it touched failed `validate`."""

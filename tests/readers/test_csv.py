@@ -149,6 +149,35 @@ def test_a_value_under_a_blank_header_is_its_rows_error_not_dropped(tmp_path, re
     assert all(not row.problems for row in rows[1:])
 
 
+@pytest.mark.parametrize("cell", ['""', '"  "', "NULL", "null", "'", "' "])
+def test_no_value_under_a_blank_header_is_no_error(tmp_path, register_csv_fixtures, cell):
+    """What the reader takes for no value under a named column (blank, quoted blank, a bare NULL as SRS exports
+    write it, a lone apostrophe) is none under a blank one either: an SQL export's unnamed column of NULLs made
+    every record an error, where before it was read past as the comma after the last name is."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "unnamed.csv"
+    path.write_text("\n".join([header + ",", *(row + "," + cell for row in rows)]) + "\n")
+    info, rows = read(path)
+    assert info.records == 5 and [row.problems for row in rows] == [[]] * 5
+
+
+def test_protected_text_under_a_blank_header_is_a_value(tmp_path, register_csv_fixtures):
+    """In Register's CSV `'NULL` is the text NULL (a surname): a value, which nobody can place."""
+    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "unnamed.csv"
+    path.write_text("\n".join([header + ",", rows[0] + ",'NULL", *(row + "," for row in rows[1:])]) + "\n")
+    _info, rows = read(path)
+    assert rows[0].problems == [(None, "row has a value in column 52, which has no header (extra commas?)")]
+    assert all(not row.problems for row in rows[1:])
+
+
+def test_no_value_under_a_blank_header_of_a_hesa_csv_is_no_error(tmp_path):
+    path = tmp_path / "hesa.csv"
+    path.write_text("F_HUSID,F_SURNAME,F_FNAMES,\n2601200000017,George,Dave,NULL\n2601200000025,Lee,Ann,'NULL\n")
+    info, rows = read(path, "hesa-csv")
+    assert info.records == 2 and [row.problems for row in rows] == [[], []]
+
+
 def test_a_blank_header_before_the_last_named_column_is_refused(tmp_path, register_csv_fixtures):
     header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
     path = tmp_path / "hole.csv"

@@ -396,3 +396,27 @@ class FakeClock:
 
     def time(self) -> float:
         return self.now
+
+
+def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path):
+    """sync_files(client=...) set the client's `stopping` to its own run's stop and left it there: once that run was
+    stopped, every later call on the caller's client that had to wait for the budget (an export, a look-up) raised
+    StoppedWaiting, and a failed request was never tried again. A caller's own `stopping` was lost the same way."""
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        if not clock.signalled and client.stats.by_route.get("POST /trainees"):
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        clock.now += seconds
+
+    source = str(write_extract(tmp_path / "a.csv", [trainee(n) for n in range(1, 3)]))
+    limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
+    with RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client:
+        own = client.stopping
+        with pytest.raises(Interrupted):
+            sync_files([source], options(emulator, tmp_path), client=client)
+        assert clock.signalled
+        [created] = held(emulator)
+        assert client.get_trainee(created["trainee_id"])["hesa_id"] == created["hesa_id"]  # waits its turn, then goes
+        assert client.stopping is own

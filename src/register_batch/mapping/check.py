@@ -89,8 +89,11 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
             for code in [*translation.translate, *translation.no_translation]
         }
         for place, earlier in enumerate((*bundled, *users[:number])):
+            mine_is = "this file"
             if place < len(bundled):
                 whose = f"the bundled {earlier.origin} ({earlier.pattern})"
+            elif earlier.origin == translation.origin:  # two blocks of one file (`sex:`, then `se?:`)
+                whose, mine_is = f"this file's block {earlier.pattern}, before it,", "this block"
             else:
                 whose = f"{earlier.origin} ({earlier.pattern}), given before it,"
             for code, won in wins.items():
@@ -102,7 +105,7 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
                         MappingProblem(
                             translation.origin,
                             translation.pattern,
-                            f"'{code}': this file {mine}, {whose} {theirs}; this file wins",
+                            f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins",
                             "note",
                         )
                     )

@@ -320,7 +320,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                 continue
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
-            if named < width and (unheaded := _unheaded(row, named, width)):
+            if named < width and (unheaded := _unheaded(row, named, width, protected_null_is_text)):
                 problems.append(unheaded)
             if len(row) > width:
                 extra = [c for c in row[width:] if c.strip()]
@@ -341,7 +341,8 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     )
                 row = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
             for index, column in places:
-                # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file.
+                # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file. (What
+                # it takes for no value, _no_value says too.)
                 value = row[index]
                 if value is not None:
                     value = value.strip()
@@ -557,13 +558,22 @@ def _named_columns(header: list[str]) -> int:
     return next((n for n in range(len(header), 0, -1) if _strip_apostrophe(header[n - 1].strip()).strip()), 0)
 
 
-def _unheaded(row: list[str], named: int, width: int) -> tuple[None, str] | None:
+def _unheaded(row: list[str], named: int, width: int, protected_null_is_text: bool) -> tuple[None, str] | None:
     """A value in a column after the header's last label: nobody can say which field it is, so it is not dropped
-    unsaid."""
+    unsaid. What reads as no value under a named column (a bare NULL, a lone apostrophe) is none here either."""
     for position in range(named, min(len(row), width)):
-        if row[position].strip():
+        if not _no_value(row[position], protected_null_is_text):
             return (None, f"row has a value in column {position + 1}, which has no header (extra commas?)")
     return None
+
+
+def _no_value(cell: str, protected_null_is_text: bool) -> bool:
+    """Whether `read_csv` reads the cell as no value (its row loop, inlined there)."""
+    value = cell.strip()
+    if value[:1] == "'":
+        value = value[1:].strip()
+        return not value or (not protected_null_is_text and value.lower() == "null")
+    return not value or value.lower() == "null"
 
 
 def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str | None]:

@@ -937,8 +937,12 @@ def _run(
     refused: Unauthorized | None = None
     outage: ApiError | None = None
     started = time.monotonic()
+    # The run's stop, for this run only: a client lent by the caller gets its own `stopping` back on every way out,
+    # or its later calls would stop waiting for the budget (StoppedWaiting) once this run had been stopped.
+    lent = client.stopping
     client.stopping = lambda: stops.requested
-    with stops.installed():
+    with stops.installed(), contextlib.ExitStack() as restore:
+        restore.callback(setattr, client, "stopping", lent)
         try:
             valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
             cycles = {c for c in (start_cycle(r.data) for r in valid) if c is not None}
