@@ -13,38 +13,9 @@ import pytest
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE, Validator
+from valid_trainee import VALID
 
 AS_OF = date(2026, 11, 28)
-
-# A provider-led postgraduate trainee starting in 2025/26 that passes every rule.
-VALID = {
-    "provider_trainee_id": "99157234/2/01",
-    "hesa_id": "0310261553101",
-    "first_names": "Dave",
-    "last_name": "George",
-    "date_of_birth": "1990-08-13",
-    "sex": "11",
-    "email": "dave.george@example.com",
-    "nationality": "GB",
-    "ethnicity": "899",
-    "disability1": "95",
-    "itt_aim": "202",
-    "training_route": "12",
-    "itt_qualification_aim": "020",
-    "course_subject_1": "100346",
-    "study_mode": "01",
-    "itt_start_date": "2025-09-01",
-    "itt_end_date": "2026-07-31",
-    "trainee_start_date": "2025-09-01",
-    "course_age_range": "13918",
-    "course_year": "1",
-    "fund_code": "2",
-    "funding_method": "6",
-    "degrees_attributes": [
-        {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
-    ],
-    "placements_attributes": [{"urn": "900020", "name": "Placement 1"}],
-}
 
 
 def check(data: dict, *, withdrawal: dict | None = None, deferral: dict | None = None) -> list[tuple[str, str, str]]:
