@@ -114,9 +114,9 @@ def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_ju
     mapped = json.loads((tmp_path / "mapped" / "report.json").read_text(encoding="utf-8"))
     digest = hashlib.sha256(mapping.read_bytes()).hexdigest()
     assert mapped["mappings"] == [{"path": str(mapping), "sha256": digest}]
-    assert mapped["reference"] == "bundled v2026.1"
+    assert mapped["reference"] == {"source": "bundled v2026.1", "sha256": None}
     plain = json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf-8"))
-    assert plain["mappings"] == [] and plain["reference"] == "bundled v2026.1"
+    assert plain["mappings"] == [] and plain["reference"] == {"source": "bundled v2026.1", "sha256": None}
 
     def settings(folder: str) -> dict[str, str]:
         page = lxml.html.parse(str(tmp_path / folder / "report.html")).getroot()
@@ -128,3 +128,21 @@ def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_ju
     assert settings("mapped")["Mapping files"] == f"{mapping} {digest} over the bundled ones"
     assert settings("mapped")["Code lists"] == "bundled v2026.1"
     assert settings("plain")["Mapping files"] == "the bundled ones only"
+
+
+def test_the_reports_record_pulled_code_lists_by_content(tmp_path):
+    """`reference pull` saves Register's lists in the state dir; a later pull may change them under the same name."""
+    import hashlib
+    import json
+    import shutil
+
+    from register_batch.reference import DATA_DIR
+
+    pulled = tmp_path / "reference-data.json"
+    shutil.copyfile(DATA_DIR / "v2026.1" / "index.json", pulled)
+    validate_files([str(SAMPLES / "extract.xml")], as_of=AS_OF, report_dir=tmp_path / "r", reference_path=pulled)
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert report["reference"] == {
+        "source": f"pulled {pulled}",
+        "sha256": hashlib.sha256(pulled.read_bytes()).hexdigest(),
+    }

@@ -6,6 +6,7 @@ service with `register-batch reference pull` replaces the bundled codes when pre
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -89,9 +90,12 @@ class Funding:
 class ReferenceData:
     """All code lists of one API version, loaded once."""
 
-    def __init__(self, index: dict[str, Any], *, source: str, pulled: dict[str, Any] | None = None):
+    def __init__(
+        self, index: dict[str, Any], *, source: str, pulled: dict[str, Any] | None = None, sha256: str | None = None
+    ):
         self.api_version: str = index["api_version"]
         self.source = source
+        self.sha256 = sha256  # of the pulled file, as read: which lists a report was judged with
         payload = dict(index["payload"])
         if pulled:
             payload.update({k: v for k, v in pulled.items() if isinstance(v, dict) and "entries" in v})
@@ -176,7 +180,13 @@ def load_reference(api_version: str = "v2026.1", pulled_path: Path | None = None
     if pulled_path is None:
         return ReferenceData(index, source=f"bundled {api_version}")
     try:
-        pulled = json.loads(Path(pulled_path).read_text(encoding="utf-8"))
+        data = Path(pulled_path).read_bytes()
+        pulled = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
-    return ReferenceData(index, source=f"pulled {pulled_path}", pulled=pulled.get("payload", pulled))
+    return ReferenceData(
+        index,
+        source=f"pulled {pulled_path}",
+        pulled=pulled.get("payload", pulled),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

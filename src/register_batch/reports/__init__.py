@@ -95,9 +95,10 @@ class ReportBuilder:
     inputs: list[InputInfo] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # What the records were judged with, besides the tool's version: the user's mapping files, as read (path,
-    # sha256; the bundled ones come with the version), and the code lists ("bundled v2026.1", "pulled <file>").
+    # sha256; the bundled ones come with the version), and the code lists (source "bundled v2026.1", or
+    # "pulled <file>" with that file's sha256).
     mappings: list[dict[str, str]] = field(default_factory=list)
-    reference: str | None = None
+    reference: dict[str, str | None] | None = None
 
     @classmethod
     def judging(cls, checker: Checker, *, api_version: str, command: str = "validate") -> ReportBuilder:
@@ -110,7 +111,7 @@ class ReportBuilder:
             mappings=[
                 {"path": path, "sha256": digest} for path, digest in zip(mapping.files, mapping.sha256, strict=True)
             ],
-            reference=checker.reference.source,
+            reference={"source": checker.reference.source, "sha256": checker.reference.sha256},
         )
 
     def __post_init__(self) -> None:
