@@ -389,6 +389,34 @@ def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, t
     assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1, 1, 1]
 
 
+def test_a_record_whose_only_answer_was_429_then_stopped_is_not_reached_not_unknown(tmp_path):
+    """Register answered the create 429 (it did nothing), and the run was stopped while it waited out Retry-After.
+    That record was reported `unknown` ("may have been written"), which only a request Register may have acted on
+    can make it. Register's window here takes 4 requests: 3 listings and the first create."""
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        if not clock.signalled and client.stats.throttled:  # the second create was answered 429
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        clock.now += seconds
+
+    source = str(write_extract(tmp_path / "a.csv", [trainee(n) for n in range(1, 4)]))
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=(4, 60.0), as_of=AS_OF) as emulator,
+        RegisterClient(
+            emulator.url, TOKEN, limiter=RateLimiter(1000, 1.0, clock=clock.time, sleep=sleep), share_budget=False
+        ) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert clock.signalled and stopped.value.result.requests["throttled"] == 1
+    assert [r.outcome for r in stopped.value.result.results] == ["done", "pending", "pending"]
+    data, _doc = report_of(tmp_path)
+    assert [r["outcome"] for r in data["records"]] == ["done", "pending", "pending"]
+    assert "sync_unknown" not in {i["code"] for i in data["issues"]}
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1_000_000.0

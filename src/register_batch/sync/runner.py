@@ -518,17 +518,19 @@ class SyncRun:
 
     def execute(self, result: RecordResult) -> None:
         """Send the record's steps; stopped at once part-way (a second Ctrl-C), say so truthfully."""
-        started = self.client.stats.total
+        stats = self.client.stats
+        started = stats.total
+        answered_429 = stats.throttled  # a 429 says Register did nothing with the request
         try:
             try:
                 self._execute(result)
             except StoppedWaiting:  # asked to stop while a request waited for the rate budget: it was not sent
                 raise _Stop() from None
         except KeyboardInterrupt:  # and _Stop
-            if result.outcome == "pending" and self.client.stats.total > started:
+            if result.outcome == "pending" and stats.total - stats.throttled > started - answered_429:
                 # A request went out for this record: Register may have carried it out. The ledger says in flight
                 # (or unknown), so the next run looks in Register before it writes anything for this record.
-                result.requests = self.client.stats.total - started
+                result.requests = stats.total - started
                 result.outcome = "unknown"
                 result.errors = ["stopped while writing this record; run the same command again to finish"]
             raise
