@@ -44,6 +44,25 @@ def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_p
     assert result.report.summary.records == 24
 
 
+def test_a_copy_of_an_input_beside_it_is_named_once_as_the_cause_of_its_duplicates(tmp_path):
+    """`validate extract.xml "extract (1).xml"`: every record of the copy is a duplicate; one line says why."""
+    import json
+
+    sample = SAMPLES / "extract.xml"
+    copy = tmp_path / "extract (1).xml"
+    copy.write_bytes(sample.read_bytes())
+    validate_files([str(sample), str(copy)], as_of=AS_OF, report_dir=tmp_path / "reports")
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    [same] = [issue for issue in report["issues"] if issue["code"] == "same_content"]
+    assert same["input"] == str(copy) and same["record"] is None and same["severity"] == "warning"
+    digest = report["inputs"][0]["sha256"]
+    assert same["message"] == (
+        f"{copy} has the same content as {sample} (SHA-256 {digest[:12]}…): each of its records is there too, and "
+        "is reported a duplicate of itself"
+    )
+    assert {i["code"] for i in report["issues"] if i["input"] == str(copy) and i["record"]} >= {"duplicate_hesa_id"}
+
+
 def test_an_unknown_format_is_a_config_error_naming_the_formats(tmp_path):
     """It was an UnusableInput naming the format as if it were a file ("xml: unknown format")."""
     with pytest.raises(ConfigError, match="hesa-xml, hesa-csv, register-csv") as caught:

@@ -82,6 +82,16 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "same_content",
+    scope="file",
+    fields=(),
+    message="<input> has the same content as <earlier input> (SHA-256 <first 12 digits>…): each of its records is "
+    "there too, and is reported a duplicate of itself",
+    source="design.md (each input's sha256 in report.json; in-file duplicates)",
+    fix="Leave one of the two files out (a copy saved next to the extract, or the extract and a zip of it).",
+    severity=Severity.WARNING,
+)
+describe(
     "missing_columns",
     scope="file",
     fields=(),
@@ -340,11 +350,18 @@ class Checker:
 
     def finish_inputs(self) -> list[InputInfo]:
         """The inputs read, each given a warning for every source a user's field map names that none of its
-        records has, where the field was blank in the records that read it (SourceWatch.unseen); once each."""
+        records has, where the field was blank in the records that read it (SourceWatch.unseen), and one when it
+        is a copy of an input before it; once each."""
+        first_with: dict[str, str] = {}  # sha256 -> the first input with that content
         for info in self.inputs:
-            if id(info) in self._finished or not info.records:
+            if not info.records:
+                continue
+            copied = first_with.setdefault(info.sha256, info.path) if info.sha256 else info.path
+            if id(info) in self._finished:
                 continue
             self._finished.add(id(info))
+            if copied != info.path:
+                info.issues.append(_same_content(info, copied))
             for unseen in self.sources.unseen({family_of(info.format): info.sources_seen}):
                 named = unseen.named
                 written = " or ".join(named.names)
@@ -390,3 +407,15 @@ class Checker:
             yield from self.providers.issues(self.duplicates.identity)
         finally:
             self.duplicates.close()
+
+
+def _same_content(info: InputInfo, earlier: str) -> Issue:
+    return make_issue(
+        input=info.path,
+        code="same_content",
+        severity=Severity.WARNING,
+        message=(
+            f"{info.path} has the same content as {earlier} (SHA-256 {info.sha256[:12]}…): each of its records is "
+            "there too, and is reported a duplicate of itself"
+        ),
+    )
