@@ -54,7 +54,6 @@ def _expected_field(shared_reference: Path, field: str) -> dict[str, dict[str, A
 
 @pytest.mark.parametrize("field", sorted(FIELD_FILES))
 def test_every_bundled_code_and_id_is_the_source_text(shared_reference, field):
-    load_reference.cache_clear()
     code_list = load_reference(VERSION).code_list(field)
     expected = _expected_field(shared_reference, field)
     assert [e["code"] for e in code_list.entries] == sorted(expected)
@@ -73,7 +72,6 @@ def test_every_bundled_code_and_id_is_the_source_text(shared_reference, field):
 
 
 def test_norwegian_is_NO_in_every_part_of_the_bundled_data():
-    load_reference.cache_clear()
     nationality = load_reference(VERSION).code_list("nationality")
     assert "NO" in nationality.codes
     assert nationality.identities["NO"] == "NO"

@@ -33,7 +33,6 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
     assert changed.exit_code == 1
     assert "+ 13  Non-binary" in changed.output and "- 96  Information refused" in changed.output
 
-    load_reference.cache_clear()
     reference = load_reference("v2026.1", state / PULLED_FILE)
     assert "13" in reference.codes("sex") and "96" not in reference.codes("sex")
     assert reference.source.startswith("pulled")
@@ -47,7 +46,6 @@ def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monke
     payload = json.loads(json.dumps(bundled))
     payload["sex"]["entries"] = [e for e in payload["sex"]["entries"] if e["code"] != "11"]
     (state / PULLED_FILE).write_text(json.dumps({"payload": payload}))
-    load_reference.cache_clear()
     result = CliRunner().invoke(
         cli,
         [
@@ -74,3 +72,18 @@ def test_a_pull_from_a_register_that_does_not_answer_says_nothing_was_saved_and_
     message = str(caught.value)
     assert "could not connect" in message and "nothing was saved" in message and "Run again later" in message
     assert not (tmp_path / "state" / PULLED_FILE).exists()
+
+
+def test_a_pulled_file_pulled_again_is_read_again_in_the_same_process(tmp_path):
+    """A vendor's long-running service pulls Register's lists weekly and validates nightly: the lists were cached by
+    the file's name, so every night after the first was judged with the first week's lists."""
+    bundled = load_reference().api_payload()
+    pulled = tmp_path / PULLED_FILE
+    pulled.write_text(json.dumps({"payload": bundled}))
+    first = load_reference("v2026.1", pulled)
+    assert "11" in first.codes("sex") and load_reference("v2026.1", pulled) is first  # read once while unchanged
+    payload = json.loads(json.dumps(bundled))
+    payload["sex"]["entries"] = [e for e in payload["sex"]["entries"] if e["code"] != "11"]
+    pulled.write_text(json.dumps({"payload": payload}, indent=1))  # the next pull
+    again = load_reference("v2026.1", pulled)
+    assert "11" not in again.codes("sex") and again.sha256 != first.sha256

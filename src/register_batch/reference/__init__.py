@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -173,12 +174,29 @@ def _bundled_index(api_version: str) -> dict[str, Any]:
         return json.load(fh)
 
 
-@cache
 def load_reference(api_version: str = "v2026.1", pulled_path: Path | None = None) -> ReferenceData:
-    """Load the bundled lists, overlaid with a pulled `GET /reference-data` payload if one is given."""
-    index = _bundled_index(api_version)
+    """Load the bundled lists, overlaid with a pulled `GET /reference-data` payload if one is given.
+
+    Loaded once per process, and a pulled file once per version of it: a long-running caller that pulls again
+    (a weekly `reference pull` beside a nightly job) is judged with the new lists, not the first ones it read.
+    """
     if pulled_path is None:
-        return ReferenceData(index, source=f"bundled {api_version}")
+        return _bundled(api_version)
+    try:
+        status = os.stat(pulled_path)
+    except OSError as exc:
+        raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc.strerror or exc})") from None
+    return _pulled(api_version, str(pulled_path), (status.st_ino, status.st_size, status.st_mtime_ns))
+
+
+@cache
+def _bundled(api_version: str) -> ReferenceData:
+    return ReferenceData(_bundled_index(api_version), source=f"bundled {api_version}")
+
+
+@cache
+def _pulled(api_version: str, pulled_path: str, _version: tuple[int, int, int]) -> ReferenceData:
+    index = _bundled_index(api_version)
     try:
         data = Path(pulled_path).read_bytes()
         pulled = json.loads(data.decode("utf-8"))

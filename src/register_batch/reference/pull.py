@@ -10,7 +10,7 @@ from typing import Any
 from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_dir, write_private_text
-from register_batch.reference import PULLED_FILE, ReferenceData, load_reference
+from register_batch.reference import PULLED_FILE, ReferenceData
 
 
 def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
@@ -32,7 +32,6 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     }
     path = private_dir(state_dir) / PULLED_FILE
     write_private_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    load_reference.cache_clear()
     return path
 
 
