@@ -155,6 +155,18 @@ def test_a_legacy_code_without_its_leading_zeros_is_named_with_the_mappings_own_
     assert "leading_zeros_lost" not in {issue[2] for issue in issues(changed(disability1="0"))}
 
 
+def test_a_legacy_code_with_no_current_one_is_named_with_its_reason_when_its_zeros_are_lost():
+    """F_DISABLE `08` (multiple disabilities, C21053) read as `8`: `08` has no v2026.1 code either, so the hint
+    gives the mapping's reason, which is what the user must act on."""
+    translation = Mapper(load_mapping()).translation
+    found = issues(changed(disability1="8"), translation=translation)
+    assert [issue[2:4] for issue in found] == [("unknown_disability", "error"), ("leading_zeros_lost", "warning")]
+    assert found[1][4] == (
+        "disability1: '8' may be '08' with its leading zero dropped by a spreadsheet: C21053 code 08 (multiple "
+        "disabilities) has no v2026.1 equivalent: list each disability in disability1-9"
+    )
+
+
 def test_register_csv_saved_by_a_spreadsheet(tmp_path):
     """Register's own bulk-add fixture, as Excel writes it back: the protective apostrophes gone, and with them the
     zeros of 004 (qualification aim), 02 (study mode), 05 (degree grade) and 0309 (institution)."""

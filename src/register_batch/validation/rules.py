@@ -412,7 +412,8 @@ def _zeros_message(label: str, value: str, padded: list[str], legacy: str | None
     fields=(*_TRAINEE_LISTS, *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS)),
     message="<field>: '<value>' is not a code, but '<value with leading zeros>' is[, a legacy code translated on "
     "reading (<source>)]: a spreadsheet may have dropped its leading zero (export the column as text, or correct "
-    "the SRS)",
+    "the SRS) / <field>: '<value>' may be '<legacy code>' with its leading zero dropped by a spreadsheet: <why that "
+    "legacy code has no v2026.1 equivalent>",
     source="hesa-formats.md §1.4 (codes are zero-padded strings), §3.3 and §5 item 29 (Excel drops leading zeros "
     "unless the cell is text); register-api.md §5 (exact code lookups)",
     fix="Keep codes as text: export the column as text, or write each code cell with a leading ' in Register's CSV "
@@ -449,11 +450,22 @@ def codes_kept_their_leading_zeros(
     legacy = translation(key) if translation is not None else None
     if legacy is None:
         return None
-    # Codes the mapping translates (not those it refuses: they are no valid code either).
     padded = sorted(code for code in legacy.translate if len(code) > len(value) and code == value.zfill(len(code)))
-    if not padded:
+    if padded:
+        return [(label, value, _zeros_message(label, value, padded, legacy.source_of(padded[0])))]
+    # A legacy code with no current one (C21053 disability 08): its own reason is the thing to act on.
+    refused = sorted(c for c in legacy.no_translation if len(c) > len(value) and c == value.zfill(len(c)))
+    if not refused:
         return None
-    return [(label, value, _zeros_message(label, value, padded, legacy.source_of(padded[0])))]
+    zeros = "zero" if len(refused[0]) - len(value) == 1 else "zeros"
+    return [
+        (
+            label,
+            value,
+            f"{label}: '{value}' may be '{refused[0]}' with its leading {zeros} dropped by a spreadsheet: "
+            f"{legacy.no_translation[refused[0]]}",
+        )
+    ]
 
 
 @rule(
