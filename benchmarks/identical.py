@@ -70,7 +70,11 @@ def main() -> None:
         shutil.rmtree(args.out)
     files = corpus(args.data)
     runs = {name: [str(path.resolve())] for name, path in files.items()}
-    runs["together"] = [runs["xml"][0], runs["rcsv"][0], runs["xml"][0]]
+    # The XML's records twice (a copy: the same file twice is refused): duplicates across files, and same_content.
+    again = args.data / "identical-xml-again.xml"
+    if not again.exists() or again.read_bytes() != files["xml"].read_bytes():
+        shutil.copyfile(files["xml"], again)
+    runs["together"] = [runs["xml"][0], runs["rcsv"][0], str(again.resolve())]
     for name, inputs in runs.items():
         folder = args.out / name
         folder.mkdir(parents=True)
