@@ -261,6 +261,8 @@ def test_enhanced_errors(api):
             MISSING_DATA,
         ),
         (b"", "application/json", 422, MISSING_DATA),
+        # Nested deeper than the parser goes: Ruby's parser refuses it (a ParserError, so 400), not a 500 (§1.5).
+        (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json", 400, None),
     ],
 )
 def test_malformed_bodies(api, content, content_type, status, expected):

@@ -448,7 +448,8 @@ class RegisterApp:
 
         try:
             return json.loads(request.body.decode("utf-8"), parse_constant=refuse)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # Too deeply nested is a parse error too (Ruby's JSON::NestingError is a ParserError): 400, §1.5.
             return Response.json(400, {"errors": [str(exc).capitalize()]})
 
     # --- helpers ------------------------------------------------------------------------------------------
