@@ -261,9 +261,10 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
     if header is None:
         raise UnusableInput(name, "the file is empty")
-    columns = _header_columns(header, layout, name)
+    named = _named_columns(header)  # the columns after these are a spreadsheet's blank ones
+    columns = _header_columns(header, named, layout, name)
     if layout.format == "register-csv":
-        _note_upload_header(info, header, columns, layout)
+        _note_upload_header(info, header, named, columns, layout)
     present = set(columns)
     missing = [c for c in layout.expected if c not in present]
     if missing:
@@ -277,7 +278,6 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
             )
         )
     width = len(header)
-    named = _named_columns(header)
     places = [(index, column) for index, column in enumerate(columns) if column is not None]
     # In Register's CSV only a blank cell is no value (hesa-formats.md §5 item 31), and `'Null` is the text Null (a
     # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
@@ -465,12 +465,13 @@ def _is_error_report(header: list[str], layout: CsvLayout) -> bool:
     return any(layout.normalise(_strip_apostrophe(cell.strip()).strip()) in _REPORT_COLUMNS for cell in header)
 
 
-def _note_upload_header(info: InputInfo, header: list[str], columns: list[str | None], layout: CsvLayout) -> None:
+def _note_upload_header(
+    info: InputInfo, header: list[str], named: int, columns: list[str | None], layout: CsvLayout
+) -> None:
     """Warn about a Register CSV header that register-batch reads but Register's own upload refuses
     (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
     past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns). A missing
     template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
-    named = _named_columns(header)
     if named < len(header):  # only after the last label: a blank header before it is refused (_header_columns)
         if named + 1 == len(header):
             blanks = (
@@ -576,11 +577,10 @@ def _no_value(cell: str, protected_null_is_text: bool) -> bool:
     return not value or value.lower() == "null"
 
 
-def _header_columns(header: list[str], layout: CsvLayout, name: str) -> list[str | None]:
+def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
     unknown: list[str] = []
-    named = _named_columns(header)
     for position, cell in enumerate(header, start=1):
         label = _strip_apostrophe(cell.strip()).strip()
         if not label:
