@@ -59,7 +59,7 @@ def _checker(
     return Checker(
         fmt=fmt,
         mapping=load_mapping(mapping_files),
-        reference=load_reference(api_version, Path(reference_path) if reference_path is not None else None),
+        reference=load_reference(api_version, reference_path),
         as_of=as_of,
         ukprn=ukprn,
     )

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import make_private_dirs, user_cache_dir
+from register_batch.fs import StrPath, make_private_dirs, user_cache_dir
 
 log = logging.getLogger("register_batch.api")
 
@@ -87,7 +87,7 @@ class RateLimiter:
         period: float,
         *,
         margin: float | None = None,
-        shared_file: Path | None = None,
+        shared_file: StrPath | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):

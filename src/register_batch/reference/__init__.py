@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
+from register_batch.fs import StrPath
 
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
@@ -174,7 +175,7 @@ def _bundled_index(api_version: str) -> dict[str, Any]:
         return json.load(fh)
 
 
-def load_reference(api_version: str = "v2026.1", pulled_path: Path | None = None) -> ReferenceData:
+def load_reference(api_version: str = "v2026.1", pulled_path: StrPath | None = None) -> ReferenceData:
     """Load the bundled lists, overlaid with a pulled `GET /reference-data` payload if one is given.
 
     Loaded once per process, and a pulled file once per version of it: a long-running caller that pulls again

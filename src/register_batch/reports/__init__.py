@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from register_batch import __version__
 from register_batch.errors import RegisterBatchError
-from register_batch.fs import private_dir, private_files_together
+from register_batch.fs import StrPath, private_dir, private_files_together
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -207,7 +207,7 @@ class ReportBuilder:
 
     def write(
         self,
-        report_dir: str | Path,
+        report_dir: StrPath,
         *,
         junit: bool = False,
         html: bool = True,

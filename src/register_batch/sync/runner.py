@@ -864,9 +864,7 @@ def sync_files(
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
-        reference=load_reference(
-            options.api_version, Path(options.reference_path) if options.reference_path is not None else None
-        ),
+        reference=load_reference(options.api_version, options.reference_path),
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
@@ -878,8 +876,7 @@ def sync_files(
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
-            shared = Path(options.shared_rate_file) if options.shared_rate_file is not None else None
-            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=shared)
+            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
             client = RegisterClient(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
@@ -1169,7 +1166,7 @@ def _finish(
             "results": ("results.csv", lambda fh: write_results(fh, results)),
             "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
         }
-        paths = report.write(Path(options.report_dir), more=more)
+        paths = report.write(options.report_dir, more=more)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
