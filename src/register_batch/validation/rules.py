@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -397,13 +397,21 @@ def _zero_led_lengths(reference: ReferenceData, list_name: str) -> tuple[int, ..
     return tuple(sorted({len(c) for c in codes if c[:1] == "0" and _ASCII_DIGITS.fullmatch(c)}))
 
 
+def _padded_in(value: str, codes: Iterable[str]) -> list[str]:
+    """The codes that are `value` with zeros put back in front."""
+    return sorted(code for code in codes if len(code) > len(value) and code == value.zfill(len(code)))
+
+
+def _zeros(value: str, padded: str) -> str:
+    return "zero" if len(padded) - len(value) == 1 else "zeros"
+
+
 def _zeros_message(label: str, value: str, padded: list[str], legacy: str | None = None) -> str:
     codes = " or ".join(f"'{p}'" for p in padded)
     known = f", a legacy code translated on reading ({legacy})" if legacy else ""
-    zeros = "zero" if len(padded[0]) - len(value) == 1 else "zeros"
     return (
-        f"{label}: '{value}' is not a code, but {codes} is{known}: a spreadsheet may have dropped its leading {zeros} "
-        "(export the column as text, or correct the SRS)"
+        f"{label}: '{value}' is not a code, but {codes} is{known}: a spreadsheet may have dropped its leading "
+        f"{_zeros(value, padded[0])} (export the column as text, or correct the SRS)"
     )
 
 
@@ -450,22 +458,17 @@ def codes_kept_their_leading_zeros(
     legacy = translation(key) if translation is not None else None
     if legacy is None:
         return None
-    padded = sorted(code for code in legacy.translate if len(code) > len(value) and code == value.zfill(len(code)))
-    if padded:
+    if padded := _padded_in(value, legacy.translate):
         return [(label, value, _zeros_message(label, value, padded, legacy.source_of(padded[0])))]
     # A legacy code with no current one (C21053 disability 08): its own reason is the thing to act on.
-    refused = sorted(c for c in legacy.no_translation if len(c) > len(value) and c == value.zfill(len(c)))
-    if not refused:
+    if not (refused := _padded_in(value, legacy.no_translation)):
         return None
-    zeros = "zero" if len(refused[0]) - len(value) == 1 else "zeros"
-    return [
-        (
-            label,
-            value,
-            f"{label}: '{value}' may be '{refused[0]}' with its leading {zeros} dropped by a spreadsheet: "
-            f"{legacy.no_translation[refused[0]]}",
-        )
-    ]
+    code = refused[0]
+    message = (
+        f"{label}: '{value}' may be '{code}' with its leading {_zeros(value, code)} dropped by a spreadsheet: "
+        f"{legacy.no_translation[code]}"
+    )
+    return [(label, value, message)]
 
 
 @rule(
