@@ -100,7 +100,7 @@ def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(base) / "register-batch"
 
 
-def make_private_dirs(path: str | Path) -> Path:
+def make_private_dirs(path: StrPath) -> Path:
     """`mkdir -p` that makes every folder it creates owner-only (`Path.mkdir` applies the mode to the last one
     only); folders that exist already are left as they are."""
     folder = Path(path)
@@ -119,7 +119,7 @@ def make_private_dirs(path: str | Path) -> Path:
     return folder
 
 
-def private_dir(path: str | Path) -> Path:
+def private_dir(path: StrPath) -> Path:
     """Create a folder readable by its owner only (and tighten it if it already exists and is ours)."""
     folder = make_private_dirs(path)
     with contextlib.suppress(OSError):  # not allowed, or a read-only disk: whoever writes in it next says so
