@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.portable import owned_by_me, set_mode
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
@@ -120,10 +121,11 @@ def make_private_dirs(path: StrPath) -> Path:
 
 
 def private_dir(path: StrPath) -> Path:
-    """Create a folder readable by its owner only (and tighten it if it already exists and is ours)."""
+    """Create a folder readable by its owner only (and tighten it if it already exists and is ours). On Windows
+    the folder keeps the access list (ACL) it inherits from its parent: see docs/security.md."""
     folder = make_private_dirs(path)
     with contextlib.suppress(OSError):  # not allowed, or a read-only disk: whoever writes in it next says so
-        if folder.stat().st_uid == os.getuid():
+        if owned_by_me(folder):
             os.chmod(folder, DIR_MODE)
     return folder
 
@@ -149,7 +151,7 @@ class _OutputText(io.TextIOWrapper):
 
 @contextlib.contextmanager
 def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Write a text file atomically with mode 0600: readers never see half a report."""
+    """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report."""
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(target)
@@ -159,7 +161,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
         raise UnwritableOutput(target, exc.strerror or str(exc)) from None
     written = False
     try:
-        os.fchmod(fd, FILE_MODE)
+        set_mode(fd, FILE_MODE)
         with _OutputText(io.BufferedWriter(io.FileIO(fd, "w")), encoding=encoding, newline=newline) as fh:
             fh.target = target
             yield fh

@@ -83,10 +83,11 @@ def validate_files(
     """Read, map and validate every record; write report.json, issues.csv, report.html (and junit.xml).
 
     `jobs=2` shares the records with a second process (validation/parallel.py: same reports, less time on two
-    cores); the default decides by core count and input size. `ukprn` is the provider the records are sent for:
+    cores) where one can be forked (not on Windows: one process there); the default decides by core count and
+    input size. `ukprn` is the provider the records are sent for:
     other providers' records are errors (validation/providers.py).
     """
-    from register_batch.validation.parallel import parallel_records, worth_parallel
+    from register_batch.validation.parallel import can_fork, parallel_records, worth_parallel
 
     inputs = input_paths(inputs)
     check_format(fmt)
@@ -95,7 +96,7 @@ def validate_files(
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version)
     task = progress.task("Validating", unit="records")
-    parallel = worth_parallel(inputs) if jobs is None else jobs >= 2
+    parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
     try:
         for record in parallel_records(checker, inputs) if parallel else checker.records(inputs):
             report.add_record(record)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import fcntl
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from register_batch import portable
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import StrPath, make_private_dirs, user_cache_dir
 
@@ -37,7 +37,8 @@ log = logging.getLogger("register_batch.api")
 _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much rounding
 RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
 # Never through a symlink: in a folder others can write to, a planted link would have us overwrite its target.
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+# (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
 LONGEST_PAUSE = 60.0  # seconds: the longest Retry-After the client passes on (Register's window, §1.3)
 
 
@@ -184,20 +185,24 @@ class RateLimiter:
 
     @contextlib.contextmanager
     def _shared_state(self) -> Iterator[dict]:
-        """The shared file's state under an exclusive lock, written back when the block ends."""
+        """The shared file's state under an exclusive lock, written back when the block ends.
+
+        Read and written through the descriptor that holds the lock: on Windows the lock (on the first byte) keeps
+        every other handle from reading or writing that byte, one of this process's own perhaps included."""
         assert self.shared_file is not None
         fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
-                state = _load_state(fh.read())
-                yield state
-                fh.seek(0)
-                fh.truncate()
-                fh.write(json.dumps(state))
+            portable.lock(fd)
+            state = _load_state(_read_all(fd).decode("utf-8"))
+            yield state
+            data = json.dumps(state).encode("utf-8")
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            while data:
+                data = data[os.write(fd, data) :]
         finally:
             with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                portable.unlock(fd)
             os.close(fd)
 
     def _shared_try(self) -> float:
@@ -234,6 +239,15 @@ class RateLimiter:
     def _shared_pause(self, until: float) -> None:
         with self._shared_state() as state:
             state["blocked_until"] = max(state["blocked_until"], until)
+
+
+def _read_all(fd: int) -> bytes:
+    """The whole of a (small) file, from its start."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _load_state(text: str) -> dict:

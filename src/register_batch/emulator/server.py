@@ -92,7 +92,10 @@ class _Server(ThreadingHTTPServer):
 
     def server_bind(self) -> None:
         # No reverse DNS lookup of the host name (HTTPServer.server_bind does one, which can be slow).
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows, where SO_REUSEADDR would share a port in use
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(self.server_address)
         self.server_address = self.socket.getsockname()[:2]
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])

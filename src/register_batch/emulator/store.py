@@ -20,6 +20,7 @@ from typing import Any
 
 from register_batch.errors import ConfigError
 from register_batch.fs import make_private_dirs
+from register_batch.portable import owned_by_me
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -92,7 +93,7 @@ def _private_file(path: Path) -> None:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         with contextlib.suppress(OSError):
-            if name.stat().st_uid == os.getuid():
+            if owned_by_me(name):
                 os.chmod(name, 0o600)
 
 

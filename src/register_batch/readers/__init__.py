@@ -121,10 +121,15 @@ def _printable(name: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
+# Windows has none (nor a FIFO that waits for a writer as it is opened); the check below still refuses a pipe
+# or device before anything is read from it.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
 def _open_file(path: Path, shown: str) -> BinaryIO:
     """Open a regular file for reading; refuse pipes, sockets and devices without blocking on them."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise UnusableInput(shown, "no such file") from None
     except IsADirectoryError:
@@ -142,7 +147,8 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
             raise UnusableInput(
                 shown, "not a regular file (a pipe, socket or device): save the extract to a file and give its path"
             )
-        os.set_blocking(fd, True)
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

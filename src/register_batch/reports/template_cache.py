@@ -17,6 +17,7 @@ from jinja2.bccache import Bucket
 import register_batch
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import make_private_dirs, user_cache_dir
+from register_batch.portable import POSIX_PERMISSIONS
 
 
 class _NoCache(BytecodeCache):
@@ -54,6 +55,8 @@ class CompiledTemplates(FileSystemBytecodeCache):
             make_private_dirs(folder)
             mode = os.stat(folder)
         except (UnwritableOutput, OSError):
+            return None
+        if not POSIX_PERMISSIONS:  # Windows: no uid and no mode bits tell whose a file is; compile each run
             return None
         if mode.st_uid != os.getuid() or mode.st_mode & 0o022:  # code loaded from it must be this user's own
             return None

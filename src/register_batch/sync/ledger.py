@@ -10,7 +10,6 @@ server's error messages; never the API token, and no other personal data.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from register_batch import portable
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import FILE_MODE, private_dir
 
@@ -99,7 +99,8 @@ class StateDirLocked(ConfigError):
 
 
 class StateDirLock:
-    """One run at a time per state dir: an exclusive, non-blocking flock released even on SIGKILL."""
+    """One run at a time per state dir: an exclusive, non-blocking lock the OS releases even on SIGKILL
+    (`portable.try_lock`: flock on POSIX, LockFileEx on Windows)."""
 
     def __init__(self, state_dir: Path):
         # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
@@ -112,30 +113,29 @@ class StateDirLock:
 
     def acquire(self) -> StateDirLock:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | portable.BINARY, FILE_MODE)
         except OSError as exc:  # a read-only disk, a folder not ours
             raise ConfigError(
                 f"cannot use {self.path.parent} as the state dir ({exc.strerror or exc}): nothing was sent"
             ) from None
         with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
-            os.fchmod(fd, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            portable.set_mode(fd, FILE_MODE)
+        if not portable.try_lock(fd):
             holder = ""
+            # On Windows the holder's lock keeps others from reading its first byte: no holder is named there.
             with contextlib.suppress(OSError, ValueError):
-                holder = os.pread(fd, 200, 0).decode().strip()
+                holder = portable.read_at(fd, 200, 0).decode().strip()
             os.close(fd)
             who = f" ({holder})" if holder else ""
             raise StateDirLocked(
                 f"another register-batch sync is using the state dir {self.path.parent}{who}; wait for it to "
                 "finish, or use a different --state-dir"
-            ) from None
+            )
         # Who holds the lock is only for the message a second run gives: a full disk must not stop the run here
         # (blamed on the temporary folder, as an error without a file name), but at the ledger, which names it.
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
+            portable.write_at(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
         self._fd = fd
         return self
 
@@ -143,7 +143,7 @@ class StateDirLock:
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                portable.unlock(self._fd)
             os.close(self._fd)
             self._fd = None
 
@@ -165,7 +165,7 @@ class Ledger:
         if self.new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         with contextlib.suppress(OSError):  # a ledger made by an older version, or copied in: tighten it
-            if self.path.stat().st_uid == os.getuid():
+            if portable.owned_by_me(self.path):
                 os.chmod(self.path, FILE_MODE)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         try:
@@ -183,7 +183,7 @@ class Ledger:
             ) from None
         for extra in (f"{self.path}-wal", f"{self.path}-shm"):
             with contextlib.suppress(FileNotFoundError):
-                os.chmod(extra, FILE_MODE)
+                portable.set_mode(extra, FILE_MODE)
         if known is None:
             try:
                 self._set_meta("target", target)

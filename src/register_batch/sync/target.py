@@ -21,6 +21,7 @@ from register_batch.api import Secret, resolve_target
 from register_batch.api.client import BAD_TOKEN, BEARER_TOKEN
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
+from register_batch.portable import POSIX_PERMISSIONS, set_mode
 
 log = logging.getLogger("register_batch.sync")
 
@@ -53,7 +54,7 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
             ) from None
         if not text:
             raise ConfigError(f"{path}: the token file is empty")
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if POSIX_PERMISSIONS and mode & (stat.S_IRWXG | stat.S_IRWXO):  # on Windows the folder's ACL decides
             log.warning("%s is readable by other users; `chmod 600 %s` keeps the API token private", path, path)
         return _checked(text.splitlines()[0].strip(), str(path))
     value = environ.get("REGISTER_API_TOKEN", "").strip()
@@ -81,7 +82,7 @@ def embedded_token_in(folder: Path) -> str:
         finally:
             candidate.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # a token file copied in with a wider mode
-        os.chmod(token_path, FILE_MODE)
+        set_mode(token_path, FILE_MODE)
     return token_path.read_text(encoding="utf-8").strip()
 
 

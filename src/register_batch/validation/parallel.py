@@ -47,6 +47,12 @@ IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | No
 Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None, int]
 
 
+def can_fork() -> bool:
+    """Whether this Python can fork the helper: not on Windows, whose Python only spawns (which would start the
+    helper without the parent's loaded reference data, mapping and hash key)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
     """Two processes when there are two cores to use, fork exists and the inputs are large.
 
@@ -54,11 +60,11 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
     calling thread only, and a lock another one holds (logging's, a connection pool's) stays held in the helper for
     ever. `jobs=2` forks even then, as asked.
     """
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    if not can_fork() or threading.active_count() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
+    except AttributeError:  # pragma: no cover - not Linux (macOS, Windows)
         cores = os.cpu_count() or 1
     if cores < 2:
         return False
