@@ -85,7 +85,9 @@ class HashingReader(io.RawIOBase):
             self.bytes_read += len(chunk)
         return chunk
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    # io's buffered readers pass a bytearray or a memoryview; typeshed's WriteableBuffer (any writable buffer) has no
+    # slice assignment, so mypy would refuse this narrower parameter.
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         chunk = self.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)

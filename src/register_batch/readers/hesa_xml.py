@@ -281,17 +281,17 @@ def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
     name = info.path
     part = info.part
     hashing: HashingReader | None = None
-    source: HashingReader | _Leading | _Half
+    reader: HashingReader | _Leading | _Half
     padding = shift = 0
     if part is None or part.index == 0:
-        source = hashing = HashingReader(stream)
+        reader = hashing = HashingReader(stream)
         if part is not None:
-            source = _Leading(hashing, part)
+            reader = _Leading(hashing, part)
     else:
-        source, padding, shift = _chunk_source(stream, part)
-    head = source.read(PROLOG_LIMIT)
+        reader, padding, shift = _chunk_source(stream, part)
+    head = reader.read(PROLOG_LIMIT)
     _check_prolog(head, name)
-    feed = _Replay(head, source, allowance=padding)
+    feed = _Replay(head, reader, allowance=padding)
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
         feed,
@@ -359,7 +359,8 @@ def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
     """The line and message of the error that stopped the parse. libxml2 may report more after it, and lxml raises
     the last: an undefined entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
     The exception's log is the thread's, cleared as the parse starts: it holds no earlier parse's errors."""
-    fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)
+    # lxml-stubs 0.5 gives _ErrorLog no __iter__, but lxml's error logs are sequences of their entries.
+    fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)  # type: ignore[attr-defined]
     if fatal is not None and fatal.line:
         return fatal.line, f"{fatal.message.strip()}, line {fatal.line}, column {fatal.column}"
     return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
