@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
@@ -87,7 +88,7 @@ class _LineLength:
             )
 
 
-def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
+def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int]:
     """Hash the whole stream and pick its encoding; returns (encoding, size in bytes).
 
     Raises UnusableInput for a line longer than MAX_LINE, before anything is parsed.
@@ -250,7 +251,7 @@ def note_upload_size(info: InputInfo, size: int) -> None:
     )
 
 
-def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
+def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
     """Yield one RawRecord per non-blank row. Raise UnusableInput for a header no row could fit."""
     name = info.path
     errors = "register_batch_cp1252" if encoding == "cp1252" else "strict"
