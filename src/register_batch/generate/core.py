@@ -256,7 +256,7 @@ def generate(
             draft, clean, expects = _record(ctx, builder, kind, index, layout)
             writer.write(draft)
             number = index + 1
-            current = []
+            current: list[dict[str, Any]] = []
             for expect in expects:
                 entry = _entry(number - 1 if expect.previous else number, expect, kind)
                 (pending if expect.previous else current).append(entry)
