@@ -372,7 +372,7 @@ class RegisterApp:
         as_of: date | None = None,
         trn_delay: float = 0.0,
         reference: ReferenceData | None = None,
-        ukprns: Mapping[str, str] | None = None,
+        ukprns: Mapping[str, str | None] | None = None,
     ):
         self.store = store
         self.clock = clock

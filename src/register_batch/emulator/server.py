@@ -227,7 +227,7 @@ class Emulator:
         as_of: date | None = None,
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
-        ukprns: Mapping[str, str] | None = None,
+        ukprns: Mapping[str, str | None] | None = None,
     ):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
