@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -41,7 +42,7 @@ class UnusableInput(RegisterBatchError):
 class UnwritableOutput(RegisterBatchError):
     """A report, output file or state folder that cannot be written where asked (exit 2)."""
 
-    def __init__(self, path: str, problem: str):
+    def __init__(self, path: str | os.PathLike[str], problem: str):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"cannot write {self.path}: {problem}")

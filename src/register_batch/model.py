@@ -8,6 +8,7 @@ typed, documented shape for library users and for request bodies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -147,6 +148,7 @@ def make_issue(
     else (a number for an id in a request body, a severity given as text) goes through `Issue(...)` and is
     validated, or refused, exactly as before.
     """
+    build: Callable[..., Issue]
     if (
         type(input) is str
         and type(code) is str

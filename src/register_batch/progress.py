@@ -8,6 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 
 class Task:
@@ -21,14 +22,19 @@ class Task:
         self.done = 0
         self.started = time.monotonic()
         self._last_log = self.started
-        self._rich_id = owner._rich.add_task(label, total=total) if owner._rich else None
+        rich = owner._rich
+        # The owner's bars and this task's bar among them; None without bars (not a terminal).
+        self._bar: tuple[RichProgress, TaskID] | None = (
+            (rich, rich.add_task(label, total=total)) if rich is not None else None
+        )
 
     def advance(self, amount: int = 1) -> None:
         self.done += amount
-        if self.owner._rich is not None:
+        if self._bar is not None:
             # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end).
             if self.done % 64 < amount or self.done == self.total:
-                self.owner._rich.update(self._rich_id, completed=self.done)
+                rich, bar = self._bar
+                rich.update(bar, completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
             if now - self._last_log >= self.owner.interval:
@@ -37,8 +43,9 @@ class Task:
 
     def set_total(self, total: int) -> None:
         self.total = total
-        if self.owner._rich is not None:
-            self.owner._rich.update(self._rich_id, total=total)
+        if self._bar is not None:
+            rich, bar = self._bar
+            rich.update(bar, total=total)
 
     def line(self, now: float | None = None) -> str:
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
@@ -51,8 +58,9 @@ class Task:
 
     def close(self) -> None:
         """The bar's final count, or a final plain line for runs long enough to have logged along the way."""
-        if self.owner._rich is not None:
-            self.owner._rich.update(self._rich_id, completed=self.done)
+        if self._bar is not None:
+            rich, bar = self._bar
+            rich.update(bar, completed=self.done)
         elif self.owner.enabled and self._last_log > self.started:
             self.owner.log(self.line())
 

@@ -9,13 +9,19 @@ reuse blocks with anchors). The few numbers a file holds are converted where the
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
+if TYPE_CHECKING:  # CSafeLoader (libyaml's) exists only in a PyYAML built with libyaml; both load the same way
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class TextLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+
+class TextLoader(_SafeLoader):
     """Safe loading with every plain scalar as its text; only empty is null; `<<` merges."""
 
 
@@ -24,14 +30,14 @@ TextLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), ["
 TextLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
 
 
-class UniqueKeyTextLoader(TextLoader):  # type: ignore[misc,valid-type]
+class UniqueKeyTextLoader(TextLoader):
     """TextLoader that refuses a key written twice in one mapping (plain YAML keeps the last one silently).
 
     Keys brought in by a `<<` merge may be overridden, as YAML means them to be; only keys written in the mapping
     itself count.
     """
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
             for key_node, _value in node.value:

@@ -182,8 +182,8 @@ class RegisterCsvWriter:
         buffer = io.StringIO()
         # Minimal quoting quotes a cell holding the line terminator, "\n", but not a bare "\r", which a reader
         # (Excel, Register, this tool) takes for a line end too: a row holding one is quoted throughout.
-        quoting = csv.QUOTE_ALL if any("\r" in cell for cell in row) else csv.QUOTE_MINIMAL
-        csv.writer(buffer, lineterminator="\n", quoting=quoting).writerow(row)
+        quote_all = any("\r" in cell for cell in row)
+        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerow(row)
         return buffer.getvalue()
 
     def _open(self) -> None:

@@ -108,3 +108,15 @@ def test_a_ukprn_needs_its_token():
     result = CliRunner().invoke(cli, ["emulator", "--ukprn", "10052198"])
     assert result.exit_code == 2
     assert "each --ukprn is the UKPRN of a --token's provider: give the tokens too" in result.output
+
+
+def test_a_port_in_use_is_a_usage_error_that_names_it():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["emulator", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"Error: cannot listen on 127.0.0.1:{port}: " in result.output

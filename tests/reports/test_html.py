@@ -110,6 +110,13 @@ def test_rows_carry_what_the_filters_match_on(validation_builder, tmp_path):
     assert all(doc.xpath(f'//label[@for="{control.get("id")}"]') for control in doc.xpath("//select | //input"))
 
 
+def test_a_page_rows_first_fields_are_the_issue_keys():
+    """_IssueRow spells its fields out for the type checker: they must stay reports.ISSUE_KEYS, in that order."""
+    fields = html_report._IssueRow._fields
+    assert fields[: len(reports.ISSUE_KEYS)] == reports.ISSUE_KEYS
+    assert fields[len(reports.ISSUE_KEYS) :] == ("pos", "field_key", "input_name", "trainee_id")
+
+
 def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tmp_path):
     from register_batch.validation import CATALOGUE
 

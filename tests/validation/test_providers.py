@@ -177,6 +177,16 @@ def test_generate_writes_the_ukprn_given_and_nothing_else_changes(tmp_path):
     assert ukprn != OURS and drawn.read_text() == seeded.replace(ukprn, OURS)
 
 
+def test_generate_given_an_empty_ukprn_writes_the_seeds_own(tmp_path):
+    """An empty UKPRN (`--ukprn "$UKPRN"` with the variable unset) is none given, as everywhere checked_ukprn reads
+    one: the file is the one the seed alone gives, not one whose every F_UKPRN is NULL."""
+    generate(tmp_path / "none.xml", count=2, seed=16, academic_cycle=2026, as_of=AS_OF)
+    generate(tmp_path / "empty.xml", count=2, seed=16, academic_cycle=2026, as_of=AS_OF, ukprn="")
+    written = (tmp_path / "empty.xml").read_text()
+    assert "<F_UKPRN>NULL</F_UKPRN>" not in written
+    assert written == (tmp_path / "none.xml").read_text()
+
+
 def test_a_spreadsheet_mangled_ukprn_is_an_error_of_its_own_not_another_provider(tmp_path):
     """Excel turns 10052198 into 1.0052198E7 or 10052198.0, or pads it: such a record's provider cannot be told, so
     it is held back as invalid_ukprn, and is not counted as a second provider (which would hold back every record)."""

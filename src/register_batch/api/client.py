@@ -415,7 +415,7 @@ class RegisterClient:
         """
         if not isinstance(per_page, int) or per_page < 1:
             raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
-        seen: set[str] = set()
+        seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         page = 1
         while True:
             items, meta = self.list_trainees(

@@ -50,6 +50,7 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     """
     environ = os.environ if environ is None else environ
     setting = environ.get(RATE_DIR_ENV, "").strip()
+    folder: Path | None
     if setting.lower() in ("off", "none", "0", "false", "no"):
         return None
     if setting:

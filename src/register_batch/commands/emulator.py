@@ -8,11 +8,21 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from register_batch.commands.common import CONTEXT, State, as_of_option, pass_state
 from register_batch.validation.providers import checked_ukprn
+
+if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
+    from register_batch.emulator.faults import FaultSpec
+
+
+class _CannotListen(click.ClickException):
+    """The address is taken or not this machine's: a usage or configuration problem, like every other one."""
+
+    exit_code = 2
 
 
 def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, float] | None:
@@ -24,7 +34,7 @@ def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
         raise click.BadParameter(str(exc)) from None
 
 
-def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> object:
+def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> FaultSpec:
     from register_batch.emulator.faults import parse_faults
 
     try:
@@ -104,7 +114,7 @@ def emulator(
     tokens: tuple[str, ...],
     ukprns: tuple[str, ...],
     rate_limit: tuple[int, float] | None,
-    faults: object,
+    faults: FaultSpec,
     seed: int | None,
     latency_ms: float,
     fault_hold: float,
@@ -135,7 +145,7 @@ def emulator(
             tokens=tokens,
             ukprns=dict(zip(tokens, (checked_ukprn(u) for u in ukprns), strict=False)),
             rate_limit=rate_limit,
-            faults=faults,  # type: ignore[arg-type]
+            faults=faults,
             seed=seed,
             latency_ms=latency_ms,
             fault_hold=fault_hold,
@@ -146,9 +156,7 @@ def emulator(
     except ValueError as exc:  # a --ukprn the database already gives another token's provider
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
-        error = click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-        error.exit_code = 2  # a usage or configuration problem, like every other one
-        raise error from None
+        raise _CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if server.generated_tokens:
         accepted = "token: " + ", ".join(server.generated_tokens)
     else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -22,8 +24,10 @@ from register_batch.commands.common import (
 )
 from register_batch.config import Settings, parse_rate, token_file_to_use
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
-def target_options(func):
+
+def target_options(func: _Command) -> _Command:
     """--target and --token-file, shared by sync and export."""
     func = click.option(
         "--token-file",

@@ -14,10 +14,10 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS
@@ -85,6 +85,15 @@ def json_body(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class Headers(Protocol):
+    """A request's headers: a dict, or what the HTTP server read (an `http.client.HTTPMessage`, looked up by any
+    case); `Request.header` looks a name up in either."""
+
+    def get(self, name: str, /) -> str | None: ...
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 @dataclass
 class Request:
     """What the server read off the wire."""
@@ -92,7 +101,7 @@ class Request:
     method: str
     path: str
     query: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=dict[str, str])
     body: bytes = b""
     client: str = "127.0.0.1"
 
@@ -334,6 +343,12 @@ class Context:
     def enhanced(self) -> bool:
         return self.request.header("Enhanced-Errors") == "true"
 
+    @property
+    def provider_id(self) -> int:
+        """The authenticated provider's id: every route that asks for it takes a token (`Route.auth`)."""
+        assert self.provider is not None, "a route without authentication asked for its provider"
+        return self.provider["id"]
+
     def data(self) -> dict[str, Any]:
         """`params.require(:data)`: a non-empty object, else 422 (shape F, §1.5)."""
         value = self.parsed.get("data") if isinstance(self.parsed, dict) else None
@@ -357,7 +372,7 @@ class RegisterApp:
         as_of: date | None = None,
         trn_delay: float = 0.0,
         reference: ReferenceData | None = None,
-        ukprns: Mapping[str, str] | None = None,
+        ukprns: Mapping[str, str | None] | None = None,
     ):
         self.store = store
         self.clock = clock
@@ -455,7 +470,7 @@ class RegisterApp:
     # --- helpers ------------------------------------------------------------------------------------------
 
     def _trainee(self, context: Context) -> Row:
-        found = self.store.trainee(context.provider["id"], context.resolved.params["trainee_id"])
+        found = self.store.trainee(context.provider_id, context.resolved.params["trainee_id"])
         if found is None:
             raise ApiError(not_found("Trainee(s) not found"))
         return found
@@ -517,6 +532,7 @@ class RegisterApp:
         for entry in rules_for(scope):
             if not entry.api:
                 continue
+            assert entry.check is not None  # rules_for gives only rules with a check
             for _field, _value, message in entry.check(body, facts) or ():
                 messages.append(message)
         return messages
@@ -589,7 +605,7 @@ class RegisterApp:
         if per_page < 0:
             per_page = KAMINARI_DEFAULT_PER_PAGE
         rows, total = self.store.list_trainees(
-            context.provider["id"],
+            context.provider_id,
             start_cycle=cycle,
             since=since,
             where=where,
@@ -639,7 +655,7 @@ class RegisterApp:
         errors = self._trainee_errors(body, context.today)
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
-        duplicates = self._duplicates(context.provider["id"], body)
+        duplicates = self._duplicates(context.provider_id, body)
         if duplicates:
             if context.enhanced:
                 return INTERNAL_ERROR  # EnhancedErrorsSerializer splits the hash errors: 500 (§2.5 ⚠)
@@ -658,7 +674,7 @@ class RegisterApp:
         meta["progress_placements"] = bool(placements)
         trainee = {
             "slug": self._slug("trainees"),
-            "provider_id": context.provider["id"],
+            "provider_id": context.provider_id,
             "state": SUBMITTED,
             "fields": fields,
             "meta": meta,

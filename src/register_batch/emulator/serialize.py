@@ -99,8 +99,11 @@ def diversity_disclosure(reference: ReferenceData, ethnicity: str | None, disabi
     """§5.3: disclosed when a disability answer (95 included) or a real ethnic background was given."""
     if disability_disclosure(reference, disabilities) != "disability_not_provided":
         return "diversity_disclosed"
-    known = ethnicity is not None and ethnicity in reference.codes("ethnicity")
-    if known and reference.name("ethnicity", ethnicity) != NOT_PROVIDED_BACKGROUND:
+    if (
+        ethnicity is not None
+        and ethnicity in reference.codes("ethnicity")
+        and reference.name("ethnicity", ethnicity) != NOT_PROVIDED_BACKGROUND
+    ):
         return "diversity_disclosed"
     return "diversity_not_disclosed"
 

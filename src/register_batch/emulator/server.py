@@ -136,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             size = 0
             while True:
                 line = self.rfile.readline(65537)
@@ -230,7 +230,7 @@ class Emulator:
         as_of: date | None = None,
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
-        ukprns: Mapping[str, str] | None = None,
+        ukprns: Mapping[str, str | None] | None = None,
     ):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")

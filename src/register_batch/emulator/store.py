@@ -210,6 +210,10 @@ class Store:
     def _one(self, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
         return self._db.execute(sql, params).fetchone()
 
+    def _count(self, sql: str, params: tuple | list = ()) -> int:
+        """A `SELECT COUNT(*)`'s number: such a query always gives one row."""
+        return int(self._db.execute(sql, params).fetchone()[0])
+
     # --- providers ----------------------------------------------------------------------------------------
 
     def provider_by_token_hash(self, token_hash: str) -> Row | None:
@@ -297,14 +301,14 @@ class Store:
         if where:
             clauses += f" AND ({where})"
             args.extend(params)
-        total = self._one(f"SELECT COUNT(*) AS n FROM trainees WHERE {clauses}", args)["n"]
+        total = self._count(f"SELECT COUNT(*) FROM trainees WHERE {clauses}", args)
         order = "DESC" if descending else "ASC"
         rows = self._all(
             f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE {clauses} ORDER BY updated_at {order}, id DESC "
             "LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )
-        return [_trainee(r) for r in rows], int(total)
+        return [_trainee(r) for r in rows], total
 
     def due_trn_allocations(self, now: int) -> list[Row]:
         rows = self._all(
@@ -318,7 +322,7 @@ class Store:
         return self._one("SELECT 1 FROM trainees WHERE trn = ?", (trn,)) is not None
 
     def count_trainees(self) -> int:
-        return int(self._one("SELECT COUNT(*) AS n FROM trainees")["n"])
+        return self._count("SELECT COUNT(*) FROM trainees")
 
     # --- degrees and placements ---------------------------------------------------------------------------
 

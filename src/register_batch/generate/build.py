@@ -351,7 +351,8 @@ class PersonAllocator:
 
     def __init__(self, seed: int, cycle: int):
         reference_day = date(cycle, 8, 1)
-        self.bands = []
+        # Per age band: [earliest birth date, days, share, Permutation, draws so far] (a list: `next` counts in it).
+        self.bands: list[list[Any]] = []
         for number, (youngest, oldest, share) in enumerate(AGE_BANDS):
             latest = years_before(reference_day, youngest)
             earliest = years_before(reference_day, oldest + 1) + timedelta(days=1)
@@ -674,7 +675,7 @@ class Builder:
         count = (1 if rng.random() < 0.3 else 0) if route in ("16", "17") else pick(rng, PLACEMENT_COUNTS)
         if profile.placement:
             count = max(count, 1)
-        placements = []
+        placements: list[dict[str, str]] = []
         seen: set[str] = set()
         while len(placements) < count:
             urn = self.urn() if rng.random() < 0.9 else choice(rng, MAGIC_URNS)

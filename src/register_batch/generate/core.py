@@ -185,8 +185,10 @@ def generate(
     reference = reference or load_reference()
     rng = random.Random(seed)
     builder = Builder(seed=seed, cycle=cycle, as_of=as_of, reference=reference, rng=rng)
-    if ukprn is not None:  # after the draw, so the rest of the file is what the seed alone gives
-        builder.provider = dataclasses.replace(builder.provider, ukprn=checked_ukprn(ukprn))
+    # After the draw, so the rest of the file is what the seed alone gives. An empty one is none given (checked_ukprn
+    # says None), as everywhere else: the drawn UKPRN stays, rather than a file with no UKPRN at all.
+    if (given := checked_ukprn(ukprn)) is not None:
+        builder.provider = dataclasses.replace(builder.provider, ukprn=given)
     encoder = LegacyEncoder(load_mapping())
     if fmt == "register-csv":
         layouts = [layout_for(fmt, "register-csv")]
@@ -254,7 +256,7 @@ def generate(
             draft, clean, expects = _record(ctx, builder, kind, index, layout)
             writer.write(draft)
             number = index + 1
-            current = []
+            current: list[dict[str, Any]] = []
             for expect in expects:
                 entry = _entry(number - 1 if expect.previous else number, expect, kind)
                 (pending if expect.previous else current).append(entry)

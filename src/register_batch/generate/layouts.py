@@ -222,7 +222,7 @@ class HesaRecord:
 
     @staticmethod
     def qualification_rows(draft: Draft) -> list[tuple[Any, ...]]:
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for d in draft.degrees:
             country = d.get("country") if "country" in d else d.get("_country")
             rows.append(

@@ -104,6 +104,7 @@ class _StateSources:
 def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
     """Say that a legacy leaving reason is not sent: Register's withdrawals need data HESA never had."""
     code = fields["F_RSNEND"]
+    assert code is not None  # the caller's test: F_RSNEND is not in NOT_LEAVING, which holds None
     ended = fields.get("F_ENDDATE")
     meaning = LEGACY_LEAVING_REASONS.get(code, "a reason for ending other than an award")
     record.issue(
@@ -514,12 +515,12 @@ class Mapper:
             for index, degree in enumerate(degrees):
                 for field_name in list(degree):
                     try:
-                        translation = cache[field_name]
+                        degree_translation = cache[field_name]
                     except KeyError:
-                        translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
-                    if translation is not None:
+                        degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
+                    if degree_translation is not None:
                         self._apply(
-                            record, degree, field_name, f"degrees_attributes[{index}].{field_name}", translation
+                            record, degree, field_name, f"degrees_attributes[{index}].{field_name}", degree_translation
                         )
 
     @staticmethod

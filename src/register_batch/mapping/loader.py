@@ -7,7 +7,7 @@ import fnmatch
 import hashlib
 import io
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,7 @@ def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _namer(family: str, known_tags: set[str]):
+def _namer(family: str, known_tags: set[str]) -> Callable[[str], str]:
     """Source columns/tags as the readers hand them over: Register CSV lower case; HESA tags upper case, with
     the F_ prefix added when the bare name is a known tag (so `ittkey`, `ITTKEY` and `F_ITTKEY` all work)."""
 

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from register_batch.errors import ConfigError, UnusableInput
 from register_batch.fs import StrPath, path_list
@@ -46,7 +46,7 @@ __all__ = [
     "open_inputs",
 ]
 
-Opener = Callable[[], BinaryIO]
+Opener = Callable[[], IO[bytes]]
 _MEMBER_SUFFIXES = (".xml", ".csv")
 
 
@@ -192,11 +192,11 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     if not is_zip(head):
         return [(shown, lambda: _open_file(path, shown))]
     try:
-        with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as archive:
-            everything = set(archive.namelist())
+        with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as listing:
+            everything = set(listing.namelist())
             members = [
                 info
-                for info in archive.infolist()
+                for info in listing.infolist()
                 if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
                 and not info.is_dir()
                 and not info.filename.startswith("__MACOSX/")
@@ -230,7 +230,7 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     archive = _Archive(path)
 
     def opener(member: str, label: str) -> Opener:
-        def open_member() -> BinaryIO:
+        def open_member() -> IO[bytes]:
             with _damaged_member(label):
                 return archive.open(member)
 
@@ -254,7 +254,7 @@ class _Archive:
         self._archive: zipfile.ZipFile | None = None
         self._pid = 0
 
-    def open(self, member: str) -> BinaryIO:
+    def open(self, member: str) -> IO[bytes]:
         if self._archive is None or self._pid != os.getpid():
             self._archive = zipfile.ZipFile(self._path)
             self._pid = os.getpid()

@@ -6,7 +6,7 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from register_batch.model import Issue, SourceRef
 
@@ -70,7 +70,7 @@ class InputInfo:
 class HashingReader(io.RawIOBase):
     """A read-only stream that hashes what passes through it (one pass for parse and sha256)."""
 
-    def __init__(self, raw: BinaryIO, hasher: hashlib._Hash | None = None):
+    def __init__(self, raw: IO[bytes], hasher: hashlib._Hash | None = None):
         self._raw = raw
         self.hasher = hasher or hashlib.sha256()
         self.bytes_read = 0
@@ -85,7 +85,9 @@ class HashingReader(io.RawIOBase):
             self.bytes_read += len(chunk)
         return chunk
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    # io's buffered readers pass a bytearray or a memoryview; typeshed's WriteableBuffer (any writable buffer) has no
+    # slice assignment, so mypy would refuse this narrower parameter.
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         chunk = self.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
@@ -100,6 +102,6 @@ class HashingReader(io.RawIOBase):
         super().close()
 
 
-def iter_chunks(stream: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+def iter_chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
     while chunk := stream.read(size):
         yield chunk

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
@@ -87,7 +88,7 @@ class _LineLength:
             )
 
 
-def sniff_encoding(stream: BinaryIO, hasher, name: str = "") -> tuple[str, int]:
+def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int]:
     """Hash the whole stream and pick its encoding; returns (encoding, size in bytes).
 
     Raises UnusableInput for a line longer than MAX_LINE, before anything is parsed.
@@ -166,8 +167,11 @@ def _mixed_encoding(name: str, line: int, byte: int) -> None:
     )
 
 
-def _cp1252_or_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
-    """The five bytes cp1252 does not define are read as Latin-1 rather than failing."""
+def _cp1252_or_latin1(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes cp1252 does not define are read as Latin-1 rather than failing (decoding only: for anything
+    else the handler fails as "strict" would)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
     return error.object[error.start : error.end].decode("latin-1"), error.end
 
 
@@ -247,7 +251,7 @@ def note_upload_size(info: InputInfo, size: int) -> None:
     )
 
 
-def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
+def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: str) -> Iterator[RawRecord]:
     """Yield one RawRecord per non-blank row. Raise UnusableInput for a header no row could fit."""
     name = info.path
     errors = "register_batch_cp1252" if encoding == "cp1252" else "strict"
@@ -328,6 +332,7 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                     problems.append(
                         (None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)")
                     )
+            padded: Sequence[str | None] = row
             if len(row) < width:
                 if lines.unterminated:
                     # The file ends in the middle of a row: cut short, or still being written (its last cell may be
@@ -339,11 +344,11 @@ def read_csv(stream: BinaryIO, info: InputInfo, layout: CsvLayout, encoding: str
                         record=count,
                         line=line,
                     )
-                row = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
+                padded = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
             for index, column in places:
                 # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file. (What
                 # it takes for no value, _no_value says too.)
-                value = row[index]
+                value = padded[index]
                 if value is not None:
                     value = value.strip()
                     if value[:1] == "'":

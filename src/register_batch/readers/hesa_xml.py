@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from lxml import etree
 
@@ -115,7 +115,7 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
     return XmlChunks(lead, head.count(b"\n", 0, lead), tuple(starts)) if starts else None
 
 
-def _next_boundary(fh: BinaryIO, position: int) -> int | None:
+def _next_boundary(fh: IO[bytes], position: int) -> int | None:
     """The first `Student` start tag at or after `position` that follows a `</Student>` and a little white space.
 
     Reads on for at most CUT_SEARCH bytes, each searched once: every read is searched with only the end of the
@@ -276,22 +276,22 @@ def _repeated_tags(element: etree._Element, where: str, values: dict[str, str | 
     return problems
 
 
-def read_hesa_xml(stream: BinaryIO, info: InputInfo) -> Iterator[RawRecord]:
+def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     """Yield one RawRecord per `Student`, wherever it is in the document."""
     name = info.path
     part = info.part
     hashing: HashingReader | None = None
-    source: HashingReader | _Leading | _Half
+    reader: HashingReader | _Leading | _Half
     padding = shift = 0
     if part is None or part.index == 0:
-        source = hashing = HashingReader(stream)
+        reader = hashing = HashingReader(stream)
         if part is not None:
-            source = _Leading(hashing, part)
+            reader = _Leading(hashing, part)
     else:
-        source, padding, shift = _chunk_source(stream, part)
-    head = source.read(PROLOG_LIMIT)
+        reader, padding, shift = _chunk_source(stream, part)
+    head = reader.read(PROLOG_LIMIT)
     _check_prolog(head, name)
-    feed = _Replay(head, source, allowance=padding)
+    feed = _Replay(head, reader, allowance=padding)
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
         feed,
@@ -359,7 +359,8 @@ def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
     """The line and message of the error that stopped the parse. libxml2 may report more after it, and lxml raises
     the last: an undefined entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
     The exception's log is the thread's, cleared as the parse starts: it holds no earlier parse's errors."""
-    fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)
+    # lxml-stubs 0.5 gives _ErrorLog no __iter__, but lxml's error logs are sequences of their entries.
+    fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)  # type: ignore[attr-defined]
     if fatal is not None and fatal.line:
         return fatal.line, f"{fatal.message.strip()}, line {fatal.line}, column {fatal.column}"
     return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
@@ -374,7 +375,7 @@ class _NoRecordInSight(Exception):
     """Too many bytes read since the last complete Student: memory would grow with them."""
 
 
-def _chunk_source(stream: BinaryIO, part: XmlPart) -> tuple[_Half, int, int]:
+def _chunk_source(stream: IO[bytes], part: XmlPart) -> tuple[_Half, int, int]:
     """Chunk `part.index` as a document of its own: the lead, newline padding, the chunk, the root's end tag.
 
     The padding (newlines in comments) makes libxml2 number the chunk's lines as it does reading the whole
@@ -423,7 +424,7 @@ class _Leading:
 class _Half:
     """Byte ranges (start, end or None) of a seekable stream and literal bytes, read in order."""
 
-    def __init__(self, stream: BinaryIO, pieces: list[tuple[int, int | None] | bytes]):
+    def __init__(self, stream: IO[bytes], pieces: list[tuple[int, int | None] | bytes]):
         self._stream = stream
         self._pieces = pieces
         self._left: int | None = 0  # what remains of the current range (None: to the end of the stream)

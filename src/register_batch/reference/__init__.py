@@ -6,10 +6,11 @@ service with `register-batch reference pull` replaces the bundled codes when pre
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,9 @@ class CodeList:
     metadata: dict[str, Any]
     entries: tuple[dict[str, Any], ...]
     codes: frozenset[str]
-    names: dict[str, str] = field(default_factory=dict)
-    identities: dict[str, str] = field(default_factory=dict)
+    # `dataclasses.field`: in this class the bare name is the `field` attribute above, to a reader and to mypy.
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    identities: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def sorted_codes(self) -> list[str]:

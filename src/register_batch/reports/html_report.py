@@ -25,13 +25,13 @@ from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import PurePath
 from types import SimpleNamespace
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
-from register_batch.reports import ISSUE_KEYS, field_key, template_cache
+from register_batch.reports import field_key, template_cache
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
@@ -260,7 +260,24 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
 # The template reads a row's values as attributes (`row.field`). Jinja looks an attribute up before a key, so a
 # dict's values cost a caught AttributeError each; a named tuple's are found at once (a third of the page's time).
 # An issue has no trainee_id: the template's `trainee` macro, shared with a sync's records, reads it as nothing.
-_IssueRow = namedtuple("_IssueRow", (*ISSUE_KEYS, "pos", "field_key", "input_name", "trainee_id"), defaults=(None,))
+class _IssueRow(NamedTuple):
+    # reports.ISSUE_KEYS, in its order (tests/reports/test_html.py checks), then what the page adds.
+    input: str
+    record: int | None
+    line: int | None
+    provider_trainee_id: str | None
+    hesa_id: str | None
+    field: str | None
+    value: str | None
+    code: str
+    severity: str
+    message: str
+    pos: int
+    field_key: str
+    input_name: str
+    trainee_id: str | None = None
+
+
 _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "short_source", "fix"))
 
 
@@ -300,8 +317,17 @@ class _Rows:
         for pos, row in enumerate(self._report.issues()):
             if chosen[pos]:
                 name = row["input"]
-                yield _IssueRow(
-                    *(row[key] for key in ISSUE_KEYS),
+                yield _IssueRow(  # the ISSUE_KEYS values, in order
+                    name,
+                    row["record"],
+                    row["line"],
+                    row["provider_trainee_id"],
+                    row["hesa_id"],
+                    row["field"],
+                    row["value"],
+                    row["code"],
+                    row["severity"],
+                    row["message"],
                     pos,
                     field_key(row["field"], row["record"]),
                     PurePath(name).name or name,

@@ -142,8 +142,10 @@ def create_body(source: dict[str, Any]) -> dict[str, Any]:
 def degree_values(degree: dict[str, Any]) -> dict[str, str | None]:
     """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer."""
     values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
-    values["grade"] = GRADE_REWRITES.get(values["grade"], values["grade"])
-    values["institution"] = INSTITUTION_REWRITES.get(values["institution"], values["institution"])
+    if (grade := values["grade"]) is not None:
+        values["grade"] = GRADE_REWRITES.get(grade, grade)
+    if (institution := values["institution"]) is not None:
+        values["institution"] = INSTITUTION_REWRITES.get(institution, institution)
     year = graduation_year(values["graduation_year"])
     values["graduation_year"] = str(year) if year else None
     if values["uk_degree"] is not None:

@@ -208,11 +208,13 @@ class Holdings:
         self.by_birth.setdefault(birth_key(trainee), []).append(trainee)
 
     def _unindex(self, trainee: dict[str, Any]) -> None:
-        for index, key in (
+        # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
+        indexes: tuple[tuple[dict[Any, list[dict[str, Any]]], Any], ...] = (
             (self.by_hesa, trainee.get("hesa_id")),
             (self.by_provider_id, trainee.get("provider_trainee_id")),
             (self.by_birth, birth_key(trainee)),
-        ):
+        )
+        for index, key in indexes:
             if key in index:
                 index[key] = [t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id")]
 

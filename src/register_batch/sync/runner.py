@@ -277,7 +277,7 @@ class SyncResult:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
         finished = [r for r in self.results if r.outcome == ("planned" if dry_run else "done")]
-        kinds = Counter()
+        kinds: Counter[str] = Counter()
         for result in finished:
             steps = {step.kind for step in result.plan.steps}
             # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
@@ -540,7 +540,7 @@ class SyncRun:
         record = plan.record
         key = plan.key
         assert key is not None
-        common = {
+        common: dict[str, Any] = {
             "hesa_id": record.data.get("hesa_id"),
             "provider_trainee_id": record.data.get("provider_trainee_id"),
             "source": f"{record.source.input}#{record.source.record}",
@@ -661,14 +661,15 @@ class SyncRun:
     def perform(self, plan: RecordPlan, step: Step) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
         client = self.client
-        trainee_id = plan.trainee_id
         try:
             if step.kind == "create":
                 created = client.create_trainee(step.body or {})
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
-            elif step.kind == "update":
+                return
+            trainee_id = _trainee_id(plan)
+            if step.kind == "update":
                 client.update_trainee(trainee_id, step.body or {})
             elif step.kind == "add_degree":
                 try:
@@ -680,15 +681,15 @@ class SyncRun:
                     if not any(degree_key(d) == wanted for d in client.list_degrees(trainee_id)):
                         raise
             elif step.kind == "update_degree":
-                client.update_degree(trainee_id, step.item_id, step.body or {})
+                client.update_degree(trainee_id, _item_id(step), step.body or {})
             elif step.kind == "delete_degree":
                 with contextlib.suppress(NotFound):  # already gone (a retried delete)
-                    client.delete_degree(trainee_id, step.item_id)
+                    client.delete_degree(trainee_id, _item_id(step))
             elif step.kind == "add_placement":
                 client.add_placement(trainee_id, step.body or {})
             elif step.kind == "delete_placement":
                 with contextlib.suppress(NotFound):
-                    client.delete_placement(trainee_id, step.item_id)
+                    client.delete_placement(trainee_id, _item_id(step))
             elif step.kind == "defer":
                 client.defer(trainee_id, step.body or {})
             elif step.kind == "withdraw":
@@ -734,7 +735,7 @@ class SyncRun:
     def _reached(self, plan: RecordPlan, step: Step) -> bool:
         """After an unclear defer/withdraw: is the trainee in the state the step asked for?"""
         try:
-            trainee = self.client.get_trainee(plan.trainee_id)
+            trainee = self.client.get_trainee(_trainee_id(plan))
         except NotFound:
             return False
         wanted = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}[step.kind]
@@ -757,13 +758,13 @@ class SyncRun:
                 return
         elif step.kind == "add_degree":
             wanted = degree_key(step.body or {})
-            if any(degree_key(d) == wanted for d in self.client.list_degrees(plan.trainee_id)):
+            if any(degree_key(d) == wanted for d in self.client.list_degrees(_trainee_id(plan))):
                 return
         elif step.kind == "add_placement":
             urn = (step.body or {}).get("urn")
-            wanted = sum(1 for p in plan.record.data.get("placements_attributes") or [] if p.get("urn") == urn)
-            held = sum(1 for p in self.client.list_placements(plan.trainee_id) if p.get("urn") == urn)
-            if held >= wanted:
+            in_record = sum(1 for p in plan.record.data.get("placements_attributes") or [] if p.get("urn") == urn)
+            held = sum(1 for p in self.client.list_placements(_trainee_id(plan)) if p.get("urn") == urn)
+            if held >= in_record:
                 return
             # Not there yet, but it may be still being processed, and Register has no duplicate check for
             # placements (unlike trainees, degrees and state changes): a resend could add it twice. Left unknown;
@@ -796,6 +797,19 @@ class SyncRun:
             if cycle is None or not _no_such_cycle(exc, cycle, self.as_of):
                 raise
         return None
+
+
+def _trainee_id(plan: RecordPlan) -> str:
+    """The trainee a step other than the create writes to: matched (Holdings keeps only trainees with an id), adopted
+    after a 409 or a lost reply (only one that names its id), or created by this run (a 201 naming none is unknown)."""
+    assert plan.trainee_id is not None, f"a write for {plan.key}, which has no trainee_id"
+    return plan.trainee_id
+
+
+def _item_id(step: Step) -> str:
+    """The degree or placement an update_degree, delete_degree or delete_placement step is for (plan names it)."""
+    assert step.item_id is not None, f"a {step.kind} step without the id of its degree or placement"
+    return step.item_id
 
 
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
@@ -1031,9 +1045,11 @@ def _run(
                     if result.outcome == "skipped":
                         continue
                     if not result.plan.steps:
+                        key = result.plan.key
+                        assert key is not None  # only an invalid record has none, and it was skipped above
                         result.outcome = "done"
                         ledger.record(
-                            result.plan.key,
+                            key,
                             "done",
                             trainee_id=result.plan.trainee_id,
                             hesa_id=result.plan.record.data.get("hesa_id"),
@@ -1177,14 +1193,14 @@ def _finish(
             f"{sent.summary_line()}",
             result=sent,
         ) from None
-    result = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
+    synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(
-            f"interrupted; {result.outcomes.get('done', 0)} records done so far. Run the same command again to "
+            f"interrupted; {synced.outcomes.get('done', 0)} records done so far. Run the same command again to "
             f"resume (report: {paths.get('html', paths['json'])})",
-            result=result,
+            result=synced,
         )
-    return result
+    return synced
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:

@@ -160,8 +160,8 @@ class DuplicateFinder:
                 "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
                 for v in (name, record, line, provider_id, hesa_id)
             )
-        line = f"{text}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
-        self._spool_size += self._spool.write(line.encode("utf-8", "surrogatepass"))
+        spooled = f"{text}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
+        self._spool_size += self._spool.write(spooled.encode("utf-8", "surrogatepass"))
         return index
 
     def _line(self, index: int) -> list[str]:

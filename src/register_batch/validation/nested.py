@@ -183,7 +183,7 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
     fix="Use a code from `register-batch reference show degree_type` (or `country`).",
 )
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    found = None
+    found: list[Finding] | None = None
     reference = facts.reference
     for field, list_name in (("uk_degree", "degree_type"), ("non_uk_degree", "degree_type"), ("country", "country")):
         value = degree.get(field)
@@ -411,7 +411,7 @@ def withdrawal_reasons_fit_the_trigger(withdrawal: dict[str, Any], facts: Facts)
 )
 def withdrawal_reasons_have_their_details(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
     reasons = withdrawal.get("reasons") or []
-    found = None
+    found: list[Finding] | None = None
     if any("another_reason" in r for r in reasons) and not withdrawal.get("another_reason"):
         found = [("withdrawal_another_reason", None, "another_reason Enter another reason")]
     if "safeguarding_concerns" in reasons and not withdrawal.get("safeguarding_concern_reasons"):

@@ -28,6 +28,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import IO, Any
 
@@ -198,7 +199,7 @@ def _chunk_helper(checker: Checker, path: str, chunks: XmlChunks, claims: Any, l
 class _Helped:
     """The parent's view of the helper's messages and spool."""
 
-    def __init__(self, conn: Connection, process: multiprocessing.Process, spool: IO[bytes]):
+    def __init__(self, conn: Connection, process: BaseProcess, spool: IO[bytes]):
         self.conn = conn
         self.process = process
         self.spool = spool

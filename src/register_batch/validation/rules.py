@@ -114,7 +114,7 @@ def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Find
     fix="Shorten the value to the maximum length.",
 )
 def text_fields_fit_their_maximum_length(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    found = None
+    found: list[Finding] | None = None
     for field, limit in MAX_LENGTHS.items():
         value = data.get(field)
         if value is not None and len(str(value)) > limit:
@@ -159,7 +159,7 @@ _ESCAPED_CONTROL = re.compile(r"\\x(0[0-8bcef]|1[0-9a-f])|\\u(d[89a-f][0-9a-f]{2
 
 
 def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
-    found = []
+    found: list[Finding] = []
     for field, value in values.items():
         # isprintable() first: one fast C call that is true for almost every value (it is also false for some
         # characters that are fine, such as a no-break space, which the search then clears).
@@ -299,7 +299,7 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
     "or add a translation in a --mapping file.",
 )
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    found = None
+    found: list[Finding] | None = None
     reference = facts.reference
     # R19: with funding_method C the mapper sets the veterans' initiative whatever was sent, so the sent code is
     # never looked up (§3.3, §5.2).
@@ -335,7 +335,7 @@ _JACS_MESSAGE = (
 def subjects_are_not_jacs_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """Register's own error for such a code says only that it is not in the list, or for a degree that no subject
     was given (an unknown code becomes blank): this says why, beside it."""
-    found = [
+    found: list[Finding] = [
         (field, value, _JACS_MESSAGE.format(field=field, value=value))
         for field in _COURSE_SUBJECTS
         if isinstance(value := data.get(field), str) and _JACS.fullmatch(value)
@@ -357,7 +357,7 @@ def subjects_are_not_jacs_codes(data: dict[str, Any], facts: Facts) -> list[Find
     api=False,
 )
 def disability_codes_are_known(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    found = None
+    found: list[Finding] | None = None
     codes = facts.reference.codes("disability")
     for field in DISABILITY_FIELDS:
         value = data.get(field)
@@ -505,7 +505,7 @@ _DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_star
     fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
 )
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    found = None
+    found: list[Finding] | None = None
     parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)  # already parsed, same order
     for field, day in zip(_DATE_FIELDS, parsed, strict=True):
         if day is None and data.get(field) is not None:
@@ -778,7 +778,7 @@ def course_subjects_are_distinct(data: dict[str, Any], facts: Facts) -> list[Fin
     if facts.early_years:
         return None
     first, second, third = data.get("course_subject_1"), data.get("course_subject_2"), data.get("course_subject_3")
-    found = None
+    found: list[Finding] | None = None
     if second is not None and second == first:
         found = [("course_subject_2", second, "course_subject_2 might contain duplicate values")]
     if third is not None and third in (first, second):
