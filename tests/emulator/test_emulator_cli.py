@@ -108,3 +108,32 @@ def test_a_ukprn_needs_its_token():
     result = CliRunner().invoke(cli, ["emulator", "--ukprn", "10052198"])
     assert result.exit_code == 2
     assert "each --ukprn is the UKPRN of a --token's provider: give the tokens too" in result.output
+
+
+def test_the_warning_for_a_non_loopback_host_names_the_port_it_listens_on():
+    """With `--port 0` the warning said "anyone who can reach this machine on port 0", the one port nobody can."""
+    process, line = _start("--host", "0.0.0.0")
+    try:
+        match = re.search(r"listening on http://0\.0\.0\.0:(\d+)/", line)
+        assert match, line
+    finally:
+        _out, err = _stop(process, signal.SIGTERM)
+    assert process.returncode == 0, err
+    assert (
+        f"WARNING: --host 0.0.0.0 is not a loopback address: anyone who can reach this machine on port "
+        f"{match.group(1)} can use the emulator and its tokens." in err
+    )
+
+
+def test_a_non_loopback_host_it_cannot_listen_on_is_one_error_without_the_warning():
+    """192.0.2.1 (TEST-NET-1) is no address of this machine: the warning about others reaching it came first,
+    for an emulator that never listened."""
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--host", "192.0.2.1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: cannot listen on 192.0.2.1:0: ") and "WARNING" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1

@@ -121,12 +121,6 @@ def emulator(
     remote = not is_loopback(host)
     if len(ukprns) > len(tokens):
         raise click.UsageError("each --ukprn is the UKPRN of a --token's provider: give the tokens too")
-    if remote:  # asking for it by --host is explicit enough; say loudly what it means
-        click.echo(
-            f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port {port} "
-            "can use the emulator and its tokens.",
-            err=True,
-        )
     try:
         server = Emulator(
             host=host,
@@ -149,6 +143,12 @@ def emulator(
         error = click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         error.exit_code = 2  # a usage or configuration problem, like every other one
         raise error from None
+    if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked
+        click.echo(
+            f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port "
+            f"{server.port} can use the emulator and its tokens.",
+            err=True,
+        )
     if server.generated_tokens:
         accepted = "token: " + ", ".join(server.generated_tokens)
     else:
