@@ -137,3 +137,17 @@ def test_a_non_loopback_host_it_cannot_listen_on_is_one_error_without_the_warnin
     assert result.returncode == 2
     assert result.stderr.startswith("Error: cannot listen on 192.0.2.1:0: ") and "WARNING" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_db_file_that_cannot_be_made_is_one_line_naming_it_not_the_address(tmp_path):
+    """An --db the emulator could not create (here a name too long for the file system) was reported as
+    "Error: cannot listen on 127.0.0.1:0: File name too long": the address was fine, the file was not."""
+    db = tmp_path / ("x" * 300 + ".sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"register-batch: error: cannot write {db}: ") and "listen" not in result.stderr
