@@ -201,3 +201,12 @@ def test_config_show_names_an_api_version_every_command_would_refuse(tmp_path, m
         "Problem: api_version: API version 'v2025.0' is not supported; supported: v2026.1 "
         "(set by $REGISTER_BATCH_API_VERSION)" in result.output
     )
+
+
+def test_config_show_says_an_empty_target_is_the_embedded_emulator(tmp_path, monkeypatch):
+    """`target = ""` runs against the embedded emulator, as no target does; `config show` showed a blank."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = ""\n')
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0
+    assert f"  target       {'embedded emulator':40} (register-batch.toml)\n" in result.output

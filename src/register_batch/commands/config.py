@@ -53,7 +53,7 @@ def config_show(state: State, as_json: bool) -> None:
         return
     click.echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
-        shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
+        shown = "embedded emulator" if key == "target" and not value else "(none)" if value is None else value
         click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
         click.echo(f"Problem: {key}: {problem}")
