@@ -158,3 +158,35 @@ def test_a_pulled_file_that_is_a_folder_is_one_line_from_reference_diff(tmp_path
     result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
     assert result.exit_code == 2 and "internal error" not in result.output
     assert result.output.startswith(f"register-batch: error: {tmp_path / PULLED_FILE}: cannot read")
+
+
+def test_a_pull_with_its_own_target_says_how_to_compare_it_and_that_validate_looks_elsewhere(tmp_path, monkeypatch):
+    """`reference pull --target URL` saved the lists in URL's state dir and said "`register-batch reference diff`
+    compares it"; that diff (and validate) looked in the state dir of the settings' target, so it answered "no
+    pulled reference data ...: run `register-batch reference pull` first", and validate kept the bundled lists."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url])
+        folder = f".register-batch/127.0.0.1-{emulator.port}"
+        assert pulled.exit_code == 0, pulled.output
+        assert (
+            f"Saved Register's reference data to {folder}/{PULLED_FILE}; `register-batch reference diff --state-dir "
+            f"{folder}` compares it." in pulled.output
+        )
+        assert (
+            "note: validate, convert, mappings check and reference show read pulled lists from "
+            ".register-batch/embedded-emulator, the state dir your settings give: for them to use these, set the same "
+            "target (or state_dir) in register-batch.toml or the environment" in pulled.output
+        )
+        compared = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", folder])
+        assert compared.exit_code == 0 and "No differences." in compared.output
+
+        monkeypatch.setenv("REGISTER_API_URL", emulator.url)  # the target in the settings: as nightly-sync.md shows
+        again = CliRunner().invoke(cli, ["reference", "pull"])
+    assert again.exit_code == 0, again.output
+    assert again.output.endswith(
+        f"Saved Register's reference data to {folder}/{PULLED_FILE}; `register-batch reference diff` compares it.\n"
+    )
+    assert "note:" not in again.output
