@@ -210,3 +210,15 @@ def test_config_show_says_an_empty_target_is_the_embedded_emulator(tmp_path, mon
     result = CliRunner().invoke(cli, ["config", "show"])
     assert result.exit_code == 0
     assert f"  target       {'embedded emulator':40} (register-batch.toml)\n" in result.output
+
+
+def test_config_show_names_the_environment_variable_of_a_token_it_cannot_use(tmp_path, monkeypatch):
+    """A token pasted with its quotes into REGISTER_API_TOKEN: the value said `REGISTER_API_TOKEN: ...`, the source
+    column `(none)`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", '"sandbox_0123456789abcdef"')
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    shown = json.loads(result.output)
+    assert shown["settings"]["token"].startswith("(unreadable: REGISTER_API_TOKEN: the API token holds characters")
+    assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"
