@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
@@ -151,3 +152,18 @@ def test_a_db_file_that_cannot_be_made_is_one_line_naming_it_not_the_address(tmp
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"register-batch: error: cannot write {db}: ") and "listen" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--latency-ms", "--fault-hold", "--trn-delay"])
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_duration_that_is_not_a_finite_number_is_a_usage_error(option, value):
+    """`--latency-ms inf` started an emulator whose every request ended in a traceback on its standard error
+    (OverflowError: timestamp out of range) and a connection closed without a reply."""
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", option, value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stdout
+    assert f"Invalid value for '{option}': {value} is not a finite number of" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -31,6 +32,14 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
         return parse_faults(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A duration: FloatRange lets `inf` and `nan` through, and an `inf` wait fails every request with a traceback."""
+    if not math.isfinite(value):
+        unit = "milliseconds" if param.name == "latency_ms" else "seconds"
+        raise click.BadParameter(f"{value:g} is not a finite number of {unit}")
+    return value
 
 
 @click.command(context_settings=CONTEXT)
@@ -77,10 +86,18 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     help='Inject faults, e.g. "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05".',
 )
 @click.option("--seed", type=int, default=None, help="Seed for the fault draws (reproducible runs).")
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True, help="Added to each reply.")
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    callback=_finite,
+    help="Added to each reply.",
+)
 @click.option(
     "--fault-hold",
     type=click.FloatRange(min=0),
+    callback=_finite,
     default=30.0,
     show_default=True,
     metavar="SECONDS",
@@ -89,6 +106,7 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @click.option(
     "--trn-delay",
     type=click.FloatRange(min=0),
+    callback=_finite,
     default=0.0,
     show_default=True,
     metavar="SECONDS",
