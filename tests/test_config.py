@@ -139,3 +139,86 @@ def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
     config = tmp_path / "register-batch.toml"
     config.write_bytes(b"\xef\xbb\xbf" + 'report_dir = "rapports/caf\xc3\xa9"\n'.encode("latin-1"))
     assert load_settings(config_file=config).report_dir == tmp_path / "rapports" / "café"
+
+
+@pytest.mark.parametrize(
+    "line,key",
+    [
+        ("target = 5", "target"),
+        ("target = true", "target"),
+        ("state_dir = 5", "state_dir"),
+        ('report_dir = {a = "b"}', "report_dir"),
+        ('token_file = ["token"]', "token_file"),
+        ("mappings = 5", "mappings"),
+        ('mappings = ["ours.yaml", 1]', "mappings"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_naming_the_file_and_key(tmp_path, monkeypatch, line, key):
+    """`state_dir = 5` (quotes left out) was an `internal error (TypeError: ...)`, exit 70, from every command."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text(line + "\n")
+    for command in (["config", "show"], ["mappings", "check"], ["reference", "show"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"register-batch: error: register-batch.toml: {key} ")
+        assert "internal error" not in result.output and len(result.output.splitlines()) == 1
+
+
+def test_a_number_where_text_is_usual_is_still_read_for_rate_ukprn_and_api_version(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text("ukprn = 10052198\nrate = 95\napi_version = 2026\n")
+    settings = load_settings(environ={}, config_file=config)
+    assert settings.ukprn == "10052198"
+    assert set(settings.problems()) == {"rate", "api_version"}  # shown by `config show`, refused where used
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['target = "sandbox"\n[register-batch]\nrate = "45/60"\n', '[register-batch]\nrate = "45/60"\n[sandbox]\nx = 1\n'],
+)
+def test_settings_outside_the_register_batch_table_are_refused_not_ignored(tmp_path, text):
+    """With a `[register-batch]` table, a `target` above it was read by no one: the run went to the embedded
+    emulator without a word about the line the user wrote."""
+    config = tmp_path / "register-batch.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=r"outside the \[register-batch\] table"):
+        load_settings(environ={}, config_file=config)
+
+
+def test_a_register_batch_key_that_is_not_a_table_is_refused(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('"register-batch" = 5\n')
+    with pytest.raises(ConfigError, match=r"\[register-batch\] must be a table"):
+        load_settings(environ={}, config_file=config)
+
+
+def test_config_show_names_an_api_version_every_command_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_BATCH_API_VERSION", "v2025.0")
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0
+    assert (
+        "Problem: api_version: API version 'v2025.0' is not supported; supported: v2026.1 "
+        "(set by $REGISTER_BATCH_API_VERSION)" in result.output
+    )
+
+
+def test_config_show_says_an_empty_target_is_the_embedded_emulator(tmp_path, monkeypatch):
+    """`target = ""` runs against the embedded emulator, as no target does; `config show` showed a blank."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = ""\n')
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0
+    assert f"  target       {'embedded emulator':40} (register-batch.toml)\n" in result.output
+
+
+def test_config_show_names_the_environment_variable_of_a_token_it_cannot_use(tmp_path, monkeypatch):
+    """A token pasted with its quotes into REGISTER_API_TOKEN: the value said `REGISTER_API_TOKEN: ...`, the source
+    column `(none)`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", '"sandbox_0123456789abcdef"')
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    shown = json.loads(result.output)
+    assert shown["settings"]["token"].startswith("(unreadable: REGISTER_API_TOKEN: the API token holds characters")
+    assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"

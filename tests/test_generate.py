@@ -286,6 +286,29 @@ def test_cli_refuses_bad_options_with_exit_2(tmp_path):
     assert without_rate.exit_code == 2 and "give --defects RATE too" in without_rate.output
 
 
+def test_cli_refuses_a_truth_file_that_is_the_output(tmp_path, monkeypatch):
+    """`-o t.json --truth t.json` (or `./t.json`) wrote both to one file and said so: the extract replaced the truth
+    file, and the run ended 0 with one of the two files lost."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.json").write_text("kept\n")
+    for truth in ("t.json", "./t.json", str(tmp_path / "t.json")):
+        result = run("generate", "--count", "5", "-o", "t.json", "--defects", "0.5", "--truth", truth, "--seed", "1")
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"register-batch: error: --truth {Path(truth)} is the output file (-o t.json): give the truth file a "
+            "name of its own\n"
+        )
+    assert (tmp_path / "t.json").read_text() == "kept\n"
+
+
+def test_cli_counts_one_record_in_the_singular(tmp_path):
+    out, truth = tmp_path / "x.xml", tmp_path / "t.json"
+    result = run("generate", "--count", "1", "-o", str(out), "--defects", "1", "--truth", str(truth), "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 record (hesa-xml" in result.output
+    assert "1 record with a defect; 1 expected issue listed in" in result.output
+
+
 def test_cli_kinds_restricts_the_defects(tmp_path):
     out, truth = tmp_path / "x.xml", tmp_path / "t.json"
     result = run(

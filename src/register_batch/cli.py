@@ -324,7 +324,10 @@ def _interrupt(_signum: int, _frame: object) -> None:
 @api_version_option
 @pass_state
 def reference_pull(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
-    """Fetch GET /reference-data from the target (no token needed); validation then uses those lists."""
+    """Fetch GET /reference-data from the target (no token needed) into its state dir; validation then uses those
+    lists when the settings name that target."""
+    import shlex
+
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.reference import check_api_version
     from register_batch.reference.pull import pull_reference
@@ -336,7 +339,21 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
         state.say_target(where)
         with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:
             path = pull_reference(client, settings.state_dir)
-    click.echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
+    # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
+    elsewhere = state.settings(api_version=api_version).state_dir
+    if elsewhere == settings.state_dir:
+        click.echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
+        return
+    click.echo(
+        f"Saved Register's reference data to {path}; `register-batch reference diff --state-dir "
+        f"{shlex.quote(str(settings.state_dir))}` compares it."
+    )
+    state.say(
+        f"note: validate, convert, mappings check and reference show read pulled lists from {elsewhere}, the state "
+        "dir your settings give: for them to use these, set the same target (or state_dir) in register-batch.toml "
+        "or the environment",
+        err=True,
+    )
 
 
 @reference.command("diff", context_settings=CONTEXT)

@@ -76,7 +76,12 @@ class Settings:
 
             return checked_ukprn(self.ukprn)
 
-        checks = {"rate": lambda: parse_rate(self.rate), "target": target, "ukprn": ukprn}
+        def api_version() -> None:
+            from register_batch.reference import check_api_version
+
+            check_api_version(self.api_version)
+
+        checks = {"rate": lambda: parse_rate(self.rate), "target": target, "ukprn": ukprn, "api_version": api_version}
         found = {}
         for key, check in checks.items():
             if keys and key not in keys:
@@ -88,8 +93,8 @@ class Settings:
         return found
 
     def check(self, *keys: str) -> None:
-        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`) before anything runs, naming where it came
-        from (exit 2)."""
+        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`) before anything runs, naming
+        where it came from (exit 2)."""
         for problem in self.problems(*keys).values():
             raise ConfigError(problem)
 
@@ -134,14 +139,54 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
         raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     section = doc.get("register-batch", doc)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [register-batch] must be a table of settings, or leave it out")
     if {"token", "api_token"} & (set(doc) | set(section)):
         raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
+    # With a [register-batch] table, whatever is outside it would be read by no one: a `target` above the table
+    # would leave the run on the embedded emulator without a word.
+    outside = set(doc) - {"register-batch"} if section is not doc else set()
+    if outside:
+        raise ConfigError(
+            f"{path}: settings outside the [register-batch] table are not read ({', '.join(sorted(outside))}); "
+            "move them into it"
+        )
     unknown = set(section) - KNOWN_KEYS
     if unknown:
         raise ConfigError(
             f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_KEYS))}"
         )
+    for key, value in section.items():
+        if problem := _type_problem(key, value):
+            raise ConfigError(f"{path}: {key} {problem}")
     return section
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    """Why a setting's value is of a type no command can use (a path or URL without its quotes), or None.
+
+    `rate`, `ukprn` and `api_version` are read as text whatever they are, and a bad one is named where it is
+    checked (`Settings.problems`), as one from the environment is.
+    """
+    if key in ("target", "state_dir", "report_dir", "token_file") and not isinstance(value, str):
+        return f'must be text in quotes ({key} = "..."), not {_toml_type(value)}'
+    if key == "mappings" and not (
+        isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    ):
+        return f'must be a file name or a list of them, in quotes (mappings = ["ours.yaml"]), not {_toml_type(value)}'
+    return None
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"true or false ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, list):
+        return "a list holding something else" if value else "an empty list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a date or time ({value})"
 
 
 def load_settings(

@@ -274,6 +274,22 @@ def test_a_refused_token_says_what_to_do():
     assert "REGISTER_API_TOKEN or --token-file" in text and TOKEN not in text and "\n" not in text
 
 
+def test_a_401_to_a_request_sent_without_a_token_does_not_blame_the_token():
+    """`reference pull` sends no token (Register needs none for its code lists): a 401 from a target that is not
+    Register said "Register refused the API token: give an active token ... with REGISTER_API_TOKEN", which no
+    token can cure."""
+    with (
+        answering(401, b'{"error":"Unauthorized"}', {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Unauthorized) as caught,
+    ):
+        client.reference_data()
+    assert str(caught.value) == (
+        "GET /reference-data -> 401: Unauthorized; sent without a token, as Register needs none for it: check that "
+        "the target is Register's address"
+    )
+
+
 @pytest.mark.parametrize("header", ["86400", "inf", "Wed, 21 Oct 2099 07:28:00 GMT"])
 def test_a_retry_after_longer_than_registers_window_waits_at_most_the_window(header):
     """Register's Retry-After is 1-60 s (§1.3); a gateway asking for a day (or forever) must not stall a run."""

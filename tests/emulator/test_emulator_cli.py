@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
@@ -120,3 +121,61 @@ def test_a_port_in_use_is_a_usage_error_that_names_it():
         result = CliRunner().invoke(cli, ["emulator", "--port", str(port)])
     assert result.exit_code == 2
     assert f"Error: cannot listen on 127.0.0.1:{port}: " in result.output
+
+
+def test_the_warning_for_a_non_loopback_host_names_the_port_it_listens_on():
+    """With `--port 0` the warning said "anyone who can reach this machine on port 0", the one port nobody can."""
+    process, line = _start("--host", "0.0.0.0")
+    try:
+        match = re.search(r"listening on http://0\.0\.0\.0:(\d+)/", line)
+        assert match, line
+    finally:
+        _out, err = _stop(process, signal.SIGTERM)
+    assert process.returncode == 0, err
+    assert (
+        f"WARNING: --host 0.0.0.0 is not a loopback address: anyone who can reach this machine on port "
+        f"{match.group(1)} can use the emulator and its tokens." in err
+    )
+
+
+def test_a_non_loopback_host_it_cannot_listen_on_is_one_error_without_the_warning():
+    """192.0.2.1 (TEST-NET-1) is no address of this machine: the warning about others reaching it came first,
+    for an emulator that never listened."""
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--host", "192.0.2.1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: cannot listen on 192.0.2.1:0: ") and "WARNING" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_db_file_that_cannot_be_made_is_one_line_naming_it_not_the_address(tmp_path):
+    """An --db the emulator could not create (here a name too long for the file system) was reported as
+    "Error: cannot listen on 127.0.0.1:0: File name too long": the address was fine, the file was not."""
+    db = tmp_path / ("x" * 300 + ".sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"register-batch: error: cannot write {db}: ") and "listen" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--latency-ms", "--fault-hold", "--trn-delay"])
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_duration_that_is_not_a_finite_number_is_a_usage_error(option, value):
+    """`--latency-ms inf` started an emulator whose every request ended in a traceback on its standard error
+    (OverflowError: timestamp out of range) and a connection closed without a reply."""
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", option, value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stdout
+    assert f"Invalid value for '{option}': {value} is not a finite number of" in result.stderr

@@ -13,6 +13,9 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import RegisterUnavailable
 from register_batch.reference import PULLED_FILE, load_reference
 from register_batch.reference.pull import pull_reference
+from stub_http import fronting
+
+PULLED_IN_DEFAULT = f".register-batch/embedded-emulator/{PULLED_FILE}"
 
 
 def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
@@ -87,3 +90,103 @@ def test_a_pulled_file_pulled_again_is_read_again_in_the_same_process(tmp_path):
     pulled.write_text(json.dumps({"payload": payload}, indent=1))  # the next pull
     again = load_reference("v2026.1", pulled)
     assert "11" not in again.codes("sex") and again.sha256 != first.sha256
+
+
+def _sex(entries):
+    """The emulator's whole GET /reference-data answer, with the sex list's entries replaced."""
+    payload = json.loads(json.dumps(load_reference().api_payload()))
+    payload["sex"]["entries"] = entries
+    return payload
+
+
+@pytest.mark.parametrize(
+    "payload,problem",
+    [
+        ({}, "no country list"),
+        ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list"),
+        (_sex([{"display_name": "Female"}]), "sex: entry 1 has no code"),
+        (_sex([{"code": 10, "display_name": "Female"}]), "sex: entry 1's code 10 is not text"),
+        (_sex("10,11"), "sex: entries is not a list"),
+        ({**_sex([]), "sex": ["10"]}, "sex: not an object with entries"),
+    ],
+)
+def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong(tmp_path, payload, problem):
+    """A gateway answering `{}`, or entries without a code, was saved as the pulled lists: every later `validate`,
+    `reference show` and `reference diff` then failed with an internal error (KeyError: 'code'), exit 70."""
+
+    def answer(seen, forward):
+        if seen.path.endswith("/reference-data"):
+            return 200, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+        return None
+
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator, fronting(emulator.url, answer) as front:
+        result = CliRunner().invoke(cli, ["reference", "pull", "--target", front.url, "--state-dir", str(state)])
+    assert result.exit_code == 2, result.output
+    assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}" in result.output
+    assert "nothing was saved" in result.output and "internal error" not in result.output
+    assert not (state / PULLED_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        ("[1]", "not a JSON object"),
+        ('{"payload": []}', "not a JSON object"),
+        ('{"payload": {"sex": 5}}', "sex: not an object with entries"),
+        ('{"payload": {"sex": {"entries": [{"display_name": "Female"}]}}}', "sex: entry 1 has no code"),
+        ('{"payload": {"withdrawal_reasons": {"entries": [{"code": "x"}]}}}', "entry 1 has no trigger"),
+    ],
+)
+def test_a_pulled_file_that_is_not_reference_data_is_one_line_naming_it_from_every_command(
+    tmp_path, monkeypatch, content, problem
+):
+    """A pulled file edited by hand (or left by a pull before it was checked): exit 2 naming the file, where every
+    command that reads the lists was an internal error."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / PULLED_IN_DEFAULT).parent.mkdir(parents=True)  # the default state dir when no target is set
+    (tmp_path / PULLED_IN_DEFAULT).write_text(content)
+    for command in (["reference", "diff"], ["reference", "show", "sex"], ["mappings", "check"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.startswith(f"register-batch: error: {PULLED_IN_DEFAULT}: "), (command, result.output)
+        assert problem in result.output and "reference pull" in result.output, (command, result.output)
+
+
+def test_a_pulled_file_that_is_a_folder_is_one_line_from_reference_diff(tmp_path):
+    (tmp_path / PULLED_FILE).mkdir()
+    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "internal error" not in result.output
+    assert result.output.startswith(f"register-batch: error: {tmp_path / PULLED_FILE}: cannot read")
+
+
+def test_a_pull_with_its_own_target_says_how_to_compare_it_and_that_validate_looks_elsewhere(tmp_path, monkeypatch):
+    """`reference pull --target URL` saved the lists in URL's state dir and said "`register-batch reference diff`
+    compares it"; that diff (and validate) looked in the state dir of the settings' target, so it answered "no
+    pulled reference data ...: run `register-batch reference pull` first", and validate kept the bundled lists."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url])
+        folder = f".register-batch/127.0.0.1-{emulator.port}"
+        assert pulled.exit_code == 0, pulled.output
+        assert (
+            f"Saved Register's reference data to {folder}/{PULLED_FILE}; `register-batch reference diff --state-dir "
+            f"{folder}` compares it." in pulled.output
+        )
+        assert (
+            "note: validate, convert, mappings check and reference show read pulled lists from "
+            ".register-batch/embedded-emulator, the state dir your settings give: for them to use these, set the same "
+            "target (or state_dir) in register-batch.toml or the environment" in pulled.output
+        )
+        compared = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", folder])
+        assert compared.exit_code == 0 and "No differences." in compared.output
+
+        monkeypatch.setenv("REGISTER_API_URL", emulator.url)  # the target in the settings: as nightly-sync.md shows
+        again = CliRunner().invoke(cli, ["reference", "pull"])
+    assert again.exit_code == 0, again.output
+    assert again.output.endswith(
+        f"Saved Register's reference data to {folder}/{PULLED_FILE}; `register-batch reference diff` compares it.\n"
+    )
+    assert "note:" not in again.output

@@ -63,6 +63,7 @@ TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service with REGISTER_API_TOKEN or --token-file "
     "(sandbox and production tokens differ; a revoked or expired one is refused)"
 )
+NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 
 
 class Secret:
@@ -302,8 +303,8 @@ class RegisterClient:
             status, ServerError if status >= 500 else ApiError
         )
         messages = _messages(response, parsed)
-        if status == 401:
-            messages.append(TOKEN_REFUSED)
+        if status == 401:  # a request Register answers without a token (GET /reference-data) had no token to refuse
+            messages.append(TOKEN_REFUSED if "Authorization" in headers else NO_TOKEN_NEEDED)
         if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
             messages = [
                 f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -36,7 +37,8 @@ def config_show(state: State, as_json: bool) -> None:
     except ConfigError as exc:  # show the settings anyway: this command is how people find such problems
         token = None
         values["token"] = f"(unreadable: {exc})"
-    token_source = str(token_file) if token_file else "$REGISTER_API_TOKEN" if token is not None else "none"
+    from_environment = os.environ.get("REGISTER_API_TOKEN", "").strip()  # set, whether or not it can be used
+    token_source = str(token_file) if token_file else "$REGISTER_API_TOKEN" if from_environment else "none"
     sources = {**settings.sources, "token": token_source}
     if as_json:
         click.echo(
@@ -53,7 +55,7 @@ def config_show(state: State, as_json: bool) -> None:
         return
     click.echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
-        shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
+        shown = "embedded emulator" if key == "target" and not value else "(none)" if value is None else value
         click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
         click.echo(f"Problem: {key}: {problem}")

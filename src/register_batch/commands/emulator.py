@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -41,6 +42,14 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
         return parse_faults(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A duration: FloatRange lets `inf` and `nan` through, and an `inf` wait fails every request with a traceback."""
+    if not math.isfinite(value):
+        unit = "milliseconds" if param.name == "latency_ms" else "seconds"
+        raise click.BadParameter(f"{value:g} is not a finite number of {unit}")
+    return value
 
 
 @click.command(context_settings=CONTEXT)
@@ -87,10 +96,18 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     help='Inject faults, e.g. "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05".',
 )
 @click.option("--seed", type=int, default=None, help="Seed for the fault draws (reproducible runs).")
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True, help="Added to each reply.")
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    callback=_finite,
+    help="Added to each reply.",
+)
 @click.option(
     "--fault-hold",
     type=click.FloatRange(min=0),
+    callback=_finite,
     default=30.0,
     show_default=True,
     metavar="SECONDS",
@@ -99,6 +116,7 @@ def _faults(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @click.option(
     "--trn-delay",
     type=click.FloatRange(min=0),
+    callback=_finite,
     default=0.0,
     show_default=True,
     metavar="SECONDS",
@@ -131,12 +149,6 @@ def emulator(
     remote = not is_loopback(host)
     if len(ukprns) > len(tokens):
         raise click.UsageError("each --ukprn is the UKPRN of a --token's provider: give the tokens too")
-    if remote:  # asking for it by --host is explicit enough; say loudly what it means
-        click.echo(
-            f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port {port} "
-            "can use the emulator and its tokens.",
-            err=True,
-        )
     try:
         server = Emulator(
             host=host,
@@ -157,6 +169,12 @@ def emulator(
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise _CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked
+        click.echo(
+            f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port "
+            f"{server.port} can use the emulator and its tokens.",
+            err=True,
+        )
     if server.generated_tokens:
         accepted = "token: " + ", ".join(server.generated_tokens)
     else:

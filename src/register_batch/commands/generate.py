@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from register_batch.commands.common import CONTEXT, State, _as_of, pass_state
+from register_batch.wording import counted
 
 
 def _list_defects(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -157,8 +158,11 @@ def generate(
         )
     layout = f", layout {result.vintage}" if result.vintage else ""
     click.echo(
-        f"Wrote {result.count} records ({result.fmt}{layout}, academic cycle {result.academic_cycle} to "
+        f"Wrote {counted(result.count, 'record')} ({result.fmt}{layout}, academic cycle {result.academic_cycle} to "
         f"{result.academic_cycle + 1}, valid as of {result.as_of}, seed {result.seed}) to {result.output}"
     )
     if result.truth is not None:
-        state.say(f"{result.defective} records with a defect; {result.issues} expected issues listed in {result.truth}")
+        state.say(
+            f"{counted(result.defective, 'record')} with a defect; {counted(result.issues, 'expected issue')} listed "
+            f"in {result.truth}"
+        )

@@ -36,8 +36,9 @@ def mappings_check(
 ) -> None:
     """Check that every code the mapping files translate to exists in the reference data.
 
-    With INPUT files, also list the codes they contain that neither Register's lists nor any mapping
-    cover. Exits 1 when a problem is found, 0 otherwise.
+    With INPUT files, also name every tag or column the field maps read that no record in them has, and
+    list the codes they contain that neither Register's lists nor any mapping cover. Exits 1 when a problem
+    is found, 0 otherwise.
     """
     from register_batch.mapping import load_mapping
     from register_batch.mapping.check import check_mappings, uncovered_codes, unseen_sources

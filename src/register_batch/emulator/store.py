@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import make_private_dirs
 from register_batch.portable import owned_by_me
 
@@ -90,7 +90,10 @@ def _private_file(path: Path) -> None:
     SQLite gives its -wal and -shm files the database file's mode. An existing database of ours is tightened.
     """
     make_private_dirs(path.parent)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as exc:  # the CLI would take a bare OSError for the address it could not listen on
+        raise UnwritableOutput(path, exc.strerror or str(exc)) from None
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         with contextlib.suppress(OSError):
             if owned_by_me(name):

@@ -104,7 +104,14 @@ class TruthWriter:
 
 
 def _check_options(
-    count: int, fmt: str, vintage: str | None, defects: float, truth: Path | None, cycle: int, as_of: date
+    count: int,
+    fmt: str,
+    vintage: str | None,
+    defects: float,
+    truth: Path | None,
+    cycle: int,
+    as_of: date,
+    output: Path,
 ) -> str | None:
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
@@ -123,6 +130,8 @@ def _check_options(
         raise ConfigError("--defects is a share of records between 0 and 1")
     if defects > 0 and truth is None:
         raise ConfigError("--defects needs --truth FILE: the truth file says which issues each defect causes")
+    if truth is not None and truth.resolve() == output.resolve():  # one would replace the other, unsaid
+        raise ConfigError(f"--truth {truth} is the output file (-o {output}): give the truth file a name of its own")
     if cycle > as_of.year + 1:
         raise ConfigError(
             f"academic cycle {cycle} starts more than a year after the as-of date {as_of}: Register refuses "
@@ -179,7 +188,7 @@ def generate(
     as_of = as_of or date.today()
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None
-    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of)
+    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output))
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     reference = reference or load_reference()

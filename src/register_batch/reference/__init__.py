@@ -165,6 +165,46 @@ class ReferenceData:
         return self._payload[field]
 
 
+def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
+    """What makes `payload` other than a `GET /reference-data` answer (§2.2), or None: saved or read as it is, a list
+    whose entries have no code fails every command that reads the lists with an internal error.
+
+    `required`: fields it must have (a pull must bring every list; a file written by hand may hold only some).
+    """
+    if not isinstance(payload, dict):
+        return "not a JSON object"
+    missing = [name for name in required if name not in payload]
+    if missing:
+        more = f", nor {len(missing) - 1} more of the {len(required)}" if missing[1:] else ""
+        return f"no {missing[0]} list{more}"
+    for name, body in payload.items():
+        if not isinstance(body, dict) or "entries" not in body:
+            return f"{name}: not an object with entries"
+        if not isinstance(body["entries"], list):
+            return f"{name}: entries is not a list"
+        keys = ("code", "trigger") if name == "withdrawal_reasons" else ("code",)
+        for number, entry in enumerate(body["entries"], 1):
+            for key in keys:
+                if not isinstance(entry, dict) or entry.get(key) is None:
+                    return f"{name}: entry {number} has no {key}"
+                if not isinstance(entry[key], str):
+                    return f"{name}: entry {number}'s {key} {entry[key]!r} is not text"
+    return None
+
+
+def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
+    """The code lists of a pulled file's `document` (`{"payload": ...}`, or the payload itself); one line naming the
+    file when it is not reference data."""
+    payload = document.get("payload", document) if isinstance(document, dict) else document
+    problem = payload_problem(payload)
+    if problem:
+        raise ConfigError(
+            f"{where}: not reference data pulled from Register ({problem}); run `register-batch reference pull` "
+            "again, or delete the file to use the bundled lists"
+        )
+    return payload
+
+
 def check_api_version(api_version: str) -> None:
     """Refuse an API version register-batch does not speak (exit 2), before any request is sent."""
     if api_version not in SUPPORTED_VERSIONS:
@@ -208,6 +248,6 @@ def _pulled(api_version: str, pulled_path: str, _version: tuple[int, int, int]) 
     return ReferenceData(
         index,
         source=f"pulled {pulled_path}",
-        pulled=pulled.get("payload", pulled),
+        pulled=pulled_payload(pulled, pulled_path),
         sha256=hashlib.sha256(data).hexdigest(),
     )

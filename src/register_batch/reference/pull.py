@@ -10,7 +10,7 @@ from typing import Any
 from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_dir, write_private_text
-from register_batch.reference import PULLED_FILE, ReferenceData
+from register_batch.reference import PULLED_FILE, ReferenceData, load_reference, payload_problem, pulled_payload
 
 
 def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
@@ -22,8 +22,11 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
             f"Register did not answer ({exc}); nothing was saved, and validation keeps using the lists it used "
             "before. Run again later."
         ) from None
-    if not isinstance(payload, dict) or not all(isinstance(v, dict) and "entries" in v for v in payload.values()):
-        raise ConfigError(f"{client.base}/reference-data did not answer with reference data")
+    problem = payload_problem(payload, tuple(load_reference(client.api_version).fields))
+    if problem:
+        raise ConfigError(
+            f"{client.base}/reference-data did not answer with reference data ({problem}); nothing was saved"
+        )
     document = {
         "api_version": client.api_version,
         "target": client.root,
@@ -59,12 +62,17 @@ def diff_reference(bundled: ReferenceData, pulled: dict[str, Any]) -> dict[str, 
 
 
 def read_pulled(state_dir: Path) -> dict[str, Any]:
+    """The pulled file's document: `target`, `pulled_at` and the `payload` it holds, checked as validation checks it."""
     path = Path(state_dir) / PULLED_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"no pulled reference data in {state_dir}: run `register-batch reference pull` first"
         ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read pulled reference data ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    pulled_payload(document, path)
+    return document
