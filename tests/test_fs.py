@@ -13,6 +13,8 @@ import pytest
 from cli_runs import files_limited_to, sync_command
 from emulated import AS_OF
 from register_batch.emulator import start_emulator
+from register_batch.errors import UnwritableOutput
+from register_batch.fs import private_writer
 from trainee_extracts import extract
 
 TOKEN = "temporary-space-token"
@@ -156,3 +158,42 @@ def test_convert_refuses_such_an_output_before_it_reads_anything(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "not a regular file" in done.stderr and "cut.xml" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("convert", "-o"), ("generate", "-o"), ("export", "-o"), ("generate", "--truth"), ("emulator", "--db")],
+)
+def test_an_output_name_ending_in_a_separator_is_a_folder_not_a_file_of_that_name(
+    command, option, tmp_path, monkeypatch
+):
+    """`-o out/` wrote a file named `out` (Path drops the separator): a later `ls out/` found no folder, and a script
+    that went on to write `out/other.csv` failed there. Refused before anything is read or sent."""
+    monkeypatch.chdir(tmp_path)
+    source = extract(tmp_path / "in.csv", 3)
+    args = {
+        "convert": ["convert", str(source), "--to", "jsonl"],
+        "generate": ["generate", "--count", "2", "--seed", "1", "--defects", "0.5"],
+        "export": ["export", "--to", "json"],
+        "emulator": ["emulator", "--port", "0"],
+    }[command]
+    if option != "-o" and command == "generate":
+        args += ["-o", "x.xml"]
+    # A subprocess with a timeout: an emulator given a file to keep its state in would otherwise run until stopped.
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", *args, option, "out/"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    named = f"'{option}' / '--output'" if option == "-o" else f"'{option}'"
+    assert f"Error: Invalid value for {named}: 'out/' ends in a path separator, so it names a folder" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_library_output_name_ending_in_a_separator_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with (
+        pytest.raises(UnwritableOutput, match="cannot write out/: the name ends in a path separator"),
+        private_writer("out/") as fh,
+    ):
+        fh.write("x")
+    assert list(tmp_path.iterdir()) == []

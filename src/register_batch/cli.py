@@ -22,6 +22,7 @@ from register_batch import __version__
 from register_batch.commands.common import (
     CONTEXT,
     Commands,
+    OutputFile,
     State,
     _reference_path,
     _report_dir,
@@ -182,7 +183,7 @@ def validate(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     required=True,
     help="Output file (register-csv files over 1 MB continue in OUT-2.csv, ...).",
 )

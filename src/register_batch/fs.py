@@ -72,11 +72,22 @@ def check_writable_dir(path: StrPath) -> None:
         raise UnwritableOutput(path, f"no permission to write in {existing}")
 
 
+def names_a_folder(path: StrPath) -> bool:
+    """Whether a name given as text ends in a path separator (`out/`): it means a folder, though `Path` drops the
+    separator and would write a file of that name."""
+    return isinstance(path, str) and path.endswith(_SEPARATORS)
+
+
+_SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
+
+
 def check_writable_file(path: StrPath) -> None:
     """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
 
     Files are put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or the link to
     one, with a file of trainee records instead of writing to it."""
+    if names_a_folder(path):
+        raise UnwritableOutput(path, "the name ends in a path separator, so it names a folder: give a file's name")
     target = Path(path)
     check_writable_dir(target.parent)
     if target.is_dir():
@@ -154,7 +165,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report."""
     target = Path(path)
     make_private_dirs(target.parent)
-    check_writable_file(target)
+    check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

@@ -13,12 +13,26 @@ import click
 
 from register_batch.config import Settings, load_settings
 from register_batch.errors import RegisterBatchError
+from register_batch.fs import names_a_folder
 from register_batch.model import API_VERSION
 from register_batch.progress import Progress
 from register_batch.readers import FORMATS
 
 if TYPE_CHECKING:
     from register_batch.sync.target import Target
+
+
+class OutputFile(click.Path):
+    """-o: a file to write. `out/` names a folder: click's Path would drop the separator and write a file `out`."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if names_a_folder(value):
+            self.fail(f"{value!r} ends in a path separator, so it names a folder: give a file's name", param, ctx)
+        return super().convert(value, param, ctx)
+
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 log = logging.getLogger("register_batch")

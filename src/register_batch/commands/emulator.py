@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from register_batch.commands.common import CONTEXT, State, as_of_option, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, as_of_option, pass_state
 from register_batch.validation.providers import checked_ukprn
 
 if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
@@ -62,7 +62,7 @@ def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=None,
     help="SQLite file that keeps the state across restarts (default: in memory).",
 )

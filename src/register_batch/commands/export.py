@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, State, api_version_option, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.wording import counted
@@ -66,7 +66,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     required=True,
     help="Output file (owner-only: it holds personal data).",
 )

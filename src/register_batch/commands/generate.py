@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, State, _as_of, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, pass_state
 from register_batch.wording import counted
 
 
@@ -53,7 +53,7 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     required=True,
     help="File to write (owner-only, mode 0600: it looks like personal data).",
 )
@@ -67,7 +67,7 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 )
 @click.option(
     "--truth",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="JSON file listing every issue the defects must cause (record, field, code, severity, kind).",
 )
 @click.option(
