@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
+from register_batch.emulator import start_emulator
 
 
 def test_help_lists_the_options():
@@ -179,3 +180,25 @@ def test_a_duration_that_is_not_a_finite_number_is_a_usage_error(option, value):
     )
     assert result.returncode == 2, result.stdout
     assert f"Invalid value for '{option}': {value} is not a finite number of" in result.stderr
+
+
+@pytest.mark.parametrize("token", ["a b", 'pasted"', "line\nbreak", "café"])
+def test_a_token_no_client_could_send_is_a_usage_error(token):
+    """`--token "a b"` was accepted, for an emulator no Bearer client (register-batch included) could use. A
+    subprocess with a timeout: an emulator that starts runs until stopped."""
+    result = subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--token", token],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stdout
+    assert "Error: a token holds characters a Bearer token cannot" in result.stderr
+    assert token not in result.stderr
+
+
+def test_the_library_refuses_such_a_token_too():
+    with pytest.raises(ValueError, match="a token holds characters a Bearer token cannot"):
+        start_emulator(tokens=["a b"])
+    with start_emulator() as emulator, pytest.raises(ValueError, match="no client could send it"):
+        emulator.add_token("a\tb")

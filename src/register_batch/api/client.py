@@ -15,7 +15,6 @@ import contextlib
 import ipaddress
 import logging
 import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -43,6 +42,7 @@ from register_batch.api.errors import (
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
+from register_batch.tokens import BEARER_TOKEN
 
 log = logging.getLogger("register_batch.api")
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
@@ -53,7 +53,6 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
-BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be
 BAD_TOKEN = (
     "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
     "character?); it should look like sandbox_ followed by 64 hex digits"

@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from register_batch.model import API_VERSION
+from register_batch.tokens import is_bearer_token
 
 from .app import RegisterApp, Request, Response, json_body, new_token, resolve
 from .faults import DEFAULT_HOLD_SECONDS, FaultInjector, FaultSpec
@@ -234,6 +235,7 @@ class Emulator:
     ):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
+        _check_tokens(tokens)
         self.store = Store(db)
         self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
         self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
@@ -316,6 +318,7 @@ class Emulator:
 
     def add_token(self, token: str, ukprn: str | None = None) -> str:
         """Accept one more token (a new provider, with `ukprn` or a fake one); returns its UKPRN."""
+        _check_tokens((token,))
         self.tokens = (*self.tokens, token)
         return self.app.add_token(token, ukprn)
 
@@ -412,3 +415,12 @@ def start_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Em
     listing's "now" use.
     """
     return Emulator(host=host, port=port, **options).start()
+
+
+def _check_tokens(tokens: Iterable[str]) -> None:
+    """Refuse a token no client could send: `Authorization: Bearer a b` is not one token (register-api.md §1.2)."""
+    if not all(is_bearer_token(token) for token in tokens):
+        raise ValueError(
+            "a token holds characters a Bearer token cannot (a space, quote, line break or non-ASCII character): "
+            "no client could send it; use letters, digits and -._~+/"
+        )
