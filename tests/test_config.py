@@ -174,7 +174,10 @@ def test_a_number_where_text_is_usual_is_still_read_for_rate_ukprn_and_api_versi
 
 @pytest.mark.parametrize(
     "text",
-    ['target = "sandbox"\n[register-batch]\nrate = "45/60"\n', '[register-batch]\nrate = "45/60"\n[sandbox]\nx = 1\n'],
+    [
+        'target = "sandbox"\n[register-batch]\nrate = "45/60"\n',
+        'state_dir = "s"\nowner = "data team"\n[register-batch]\nrate = "45/60"\n[other-tool]\nx = 1\n',
+    ],
 )
 def test_settings_outside_the_register_batch_table_are_refused_not_ignored(tmp_path, text):
     """With a `[register-batch]` table, a `target` above it was read by no one: the run went to the embedded
@@ -183,6 +186,22 @@ def test_settings_outside_the_register_batch_table_are_refused_not_ignored(tmp_p
     config.write_text(text)
     with pytest.raises(ConfigError, match=r"outside the \[register-batch\] table"):
         load_settings(environ={}, config_file=config)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '# our SRS jobs\n[register-batch]\ntarget = "sandbox"\n\n[srs-export]\nfolder = "out"\n',
+        'owner = "data team"\n[register-batch]\ntarget = "sandbox"\n[tool.other]\nrate = 5\n',
+    ],
+)
+def test_another_tools_tables_and_keys_beside_the_register_batch_table_are_left_alone(tmp_path, text):
+    """What a `[register-batch]` table is for: a settings file shared with other jobs. Only register-batch's own
+    settings outside it are refused (they would be read by no one); earlier versions read such files."""
+    config = tmp_path / "register-batch.toml"
+    config.write_text(text)
+    settings = load_settings(environ={}, config_file=config)
+    assert settings.target == "sandbox" and settings.rate == "95/60"
 
 
 def test_a_register_batch_key_that_is_not_a_table_is_refused(tmp_path):

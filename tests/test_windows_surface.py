@@ -158,8 +158,13 @@ def test_one_sync_at_a_time_and_ctrl_c_resumes_without_sending_twice(tmp_path, w
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline, "the sync wrote nothing in a minute"
             time.sleep(0.1)
+        # Held still while the second sync starts (about a second here; far more on a loaded CI machine, where the
+        # first, at 5 requests a second, could otherwise finish before it): it keeps the lock, and the Ctrl-C
+        # is waiting for it when it goes on.
+        first.send_signal(signal.SIGSTOP)
         busy = run_cli(command[3:], tmp_path, windows_env)
         first.send_signal(signal.SIGINT)
+        first.send_signal(signal.SIGCONT)
         _out, err = first.communicate(timeout=60)
     finally:
         if first.poll() is None:

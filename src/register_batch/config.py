@@ -143,9 +143,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [register-batch] must be a table of settings, or leave it out")
     if {"token", "api_token"} & (set(doc) | set(section)):
         raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
-    # With a [register-batch] table, whatever is outside it would be read by no one: a `target` above the table
-    # would leave the run on the embedded emulator without a word.
-    outside = set(doc) - {"register-batch"} if section is not doc else set()
+    # With a [register-batch] table, a setting outside it would be read by no one: a `target` above the table
+    # would leave the run on the embedded emulator without a word. Other keys and tables are another tool's (the
+    # table is there so that one file can serve several): left alone, as before.
+    outside = set(doc) & KNOWN_KEYS if section is not doc else set()
     if outside:
         raise ConfigError(
             f"{path}: settings outside the [register-batch] table are not read ({', '.join(sorted(outside))}); "

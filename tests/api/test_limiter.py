@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 
@@ -118,3 +119,16 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
     assert clock.now - started < 60 and len(asked) == 1
     limiter.acquire(lambda: False)  # not asked to stop: the whole wait, then the request
     assert clock.now - started >= 60
+
+
+@pytest.mark.parametrize("content", [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64])
+def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
+    """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
+    file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request."""
+    shared = tmp_path / "rate.json"
+    shared.write_bytes(content)
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert limiter.shared_file == shared  # still shared
+    assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0}

@@ -194,7 +194,7 @@ class RateLimiter:
         fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
         try:
             portable.lock(fd)
-            state = _load_state(_read_all(fd).decode("utf-8"))
+            state = _load_state(_read_all(fd))
             yield state
             data = json.dumps(state).encode("utf-8")
             os.lseek(fd, 0, os.SEEK_SET)
@@ -251,10 +251,11 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _load_state(text: str) -> dict:
-    """The shared file's state; anything unreadable (a torn or foreign file) counts as an empty log."""
+def _load_state(data: bytes) -> dict:
+    """The shared file's state; anything unreadable (a torn or foreign file, bytes that are not UTF-8) counts as an
+    empty log."""
     try:
-        state = json.loads(text or "{}")
+        state = json.loads(data or b"{}")  # a UnicodeDecodeError is a ValueError
         sent = [float(t) for t in state.get("sent", [])]
         blocked = float(state.get("blocked_until", 0.0))
     except (ValueError, TypeError, AttributeError):
