@@ -29,6 +29,17 @@ def test_bad_options_are_usage_errors():
     assert runner.invoke(cli, ["emulator", "--rate-limit", "lots"]).exit_code == 2
 
 
+def _refused(*args: str) -> subprocess.CompletedProcess[str]:
+    """An emulator run expected to stop before it serves: a subprocess with a timeout, so that one which wrongly
+    starts serving fails the test instead of hanging it."""
+    return subprocess.run(
+        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 def _start(*args: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "register_batch", "emulator", "--port", "0", *args],
@@ -87,13 +98,7 @@ def test_a_generated_token_is_printed_and_works():
 def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
     not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("these are my notes, not the emulator's database\n" * 3)
-    # A subprocess with a timeout: an emulator that wrongly starts serving fails the test instead of hanging it.
-    result = subprocess.run(
-        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(not_a_db)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _refused("--db", str(not_a_db))
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         f"register-batch: error: {not_a_db}: cannot be read as the emulator's database (file is not a database); "
@@ -142,12 +147,7 @@ def test_the_warning_for_a_non_loopback_host_names_the_port_it_listens_on():
 def test_a_non_loopback_host_it_cannot_listen_on_is_one_error_without_the_warning():
     """192.0.2.1 (TEST-NET-1) is no address of this machine: the warning about others reaching it came first,
     for an emulator that never listened."""
-    result = subprocess.run(
-        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--host", "192.0.2.1"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _refused("--host", "192.0.2.1")
     assert result.returncode == 2
     assert result.stderr.startswith("Error: cannot listen on 192.0.2.1:0: ") and "WARNING" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -157,12 +157,7 @@ def test_a_db_file_that_cannot_be_made_is_one_line_naming_it_not_the_address(tmp
     """An --db the emulator could not create (here a name too long for the file system) was reported as
     "Error: cannot listen on 127.0.0.1:0: File name too long": the address was fine, the file was not."""
     db = tmp_path / ("x" * 300 + ".sqlite3")
-    result = subprocess.run(
-        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _refused("--db", str(db))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"register-batch: error: cannot write {db}: ") and "listen" not in result.stderr
 
@@ -172,26 +167,15 @@ def test_a_db_file_that_cannot_be_made_is_one_line_naming_it_not_the_address(tmp
 def test_a_duration_that_is_not_a_finite_number_is_a_usage_error(option, value):
     """`--latency-ms inf` started an emulator whose every request ended in a traceback on its standard error
     (OverflowError: timestamp out of range) and a connection closed without a reply."""
-    result = subprocess.run(
-        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", option, value],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _refused(option, value)
     assert result.returncode == 2, result.stdout
     assert f"Invalid value for '{option}': {value} is not a finite number of" in result.stderr
 
 
 @pytest.mark.parametrize("token", ["a b", 'pasted"', "line\nbreak", "café"])
 def test_a_token_no_client_could_send_is_a_usage_error(token):
-    """`--token "a b"` was accepted, for an emulator no Bearer client (register-batch included) could use. A
-    subprocess with a timeout: an emulator that starts runs until stopped."""
-    result = subprocess.run(
-        [sys.executable, "-m", "register_batch", "emulator", "--port", "0", "--token", token],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    """`--token "a b"` was accepted, for an emulator no Bearer client (register-batch included) could use."""
+    result = _refused("--token", token)
     assert result.returncode == 2, result.stdout
     assert "Error: a token holds characters a Bearer token cannot" in result.stderr
     assert token not in result.stderr
