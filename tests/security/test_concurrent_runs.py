@@ -77,12 +77,21 @@ def test_a_second_sync_on_a_busy_state_dir_refuses_without_a_request(tmp_path, e
 
 
 def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
+    """The embedded emulator's data is in the state dir: a second run is refused before it opens it. It started
+    an emulator on the first run's database, and met "database is locked" (exit 70) when the first was stopped
+    with Ctrl-Z in the middle of a write."""
     source = extract(tmp_path / "in.csv", 3)
     state = tmp_path / "state"
+    export = [sys.executable, "-m", "register_batch", "export", "--to", "json", "-o", str(tmp_path / "held.json")]
     with StateDirLock(state):
         refused = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 2 and "another register-batch sync is using the state dir" in refused.stderr
+        exported = subprocess.run(
+            [*export, "--state-dir", str(state)], env=env, capture_output=True, text=True, timeout=60
+        )
+    for run in (refused, exported):
+        assert run.returncode == 2 and "another register-batch sync is using the state dir" in run.stderr
     assert not (state / "ledger.sqlite3").exists(), "the refused run touched the ledger"
+    assert not (state / "register").exists(), "the refused run opened the embedded emulator's data"
     done = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # the lock went with its holder
 

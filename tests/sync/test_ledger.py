@@ -114,6 +114,37 @@ def test_a_state_dir_on_a_read_only_disk_is_a_configuration_error(tmp_path, monk
     )
 
 
+@pytest.mark.parametrize("error", [errno.ENOLCK, errno.EOPNOTSUPP, errno.EIO])
+def test_a_state_dir_whose_disk_cannot_lock_is_a_configuration_error(tmp_path, monkeypatch, error):
+    """A network share without lock support (NFS without its lock service, some SMB mounts) answers flock with
+    ENOLCK or EOPNOTSUPP: that was an `internal error` (exit 70) with a traceback, and the lock file left open."""
+    import fcntl
+
+    def cannot(fd, operation):
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(fcntl, "flock", cannot)
+    with pytest.raises(ConfigError) as caught:
+        StateDirLock(tmp_path / "state").acquire()
+    assert str(caught.value) == (
+        f"cannot lock {tmp_path / 'state' / 'sync.lock'} ({os.strerror(error)}): the state dir must be on a disk that "
+        "supports file locks (a local disk; not every network share does): nothing was sent"
+    )
+    lock_file = str(tmp_path / "state" / "sync.lock")
+    assert lock_file not in open_files(), "the lock file's descriptor was left open"
+
+
+def open_files() -> list[str]:
+    """What this process's descriptors are open on (Linux's /proc)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed meanwhile (the listing's own descriptor)
+            pass
+    return found
+
+
 def test_a_full_disk_under_the_lock_does_not_stop_the_run_at_the_lock(tmp_path, monkeypatch):
     """Writing who holds the lock on a full disk raised an OSError without a file name, which the run then
     blamed on the temporary folder ("cannot write /tmp ... while spooling records"): the ledger is the one that

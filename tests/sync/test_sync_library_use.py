@@ -102,3 +102,29 @@ def test_a_library_call_prints_nothing_where_logging_is_not_set_up(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "second-state" / "ledger.sqlite3").exists()
     assert done.stderr == "" and done.stdout == ""
+
+
+def test_a_lock_the_caller_holds_lets_the_run_in_and_stays_held(register, tmp_path):
+    """`held_lock`: the command line takes the state dir's lock before it starts the embedded emulator (whose data
+    is in the state dir) and hands it on; the run must not try to take it a second time, nor let it go."""
+    from emulated import sync_options
+    from register_batch.sync import sync_files
+
+    token = samples_token(register)
+    options = sync_options(register.emulator, tmp_path, token, report_dir=tmp_path / "reports")
+    with StateDirLock(tmp_path / "state") as held:
+        result = sync_files([str(SAMPLES / "extract.xml")], options, held_lock=held)
+        assert result.outcomes["done"] == 12
+        assert held.holds(tmp_path / "state")
+        with pytest.raises(StateDirLocked):  # still held: by this caller, until it lets go
+            StateDirLock(tmp_path / "state").acquire()
+
+
+def test_a_held_lock_on_another_state_dir_is_refused(register, tmp_path):
+    from emulated import sync_options
+    from register_batch.sync import sync_files
+
+    options = sync_options(register.emulator, tmp_path, samples_token(register))
+    with StateDirLock(tmp_path / "elsewhere") as other, pytest.raises(ValueError, match="is not held on the state"):
+        sync_files([str(SAMPLES / "extract.xml")], options, held_lock=other)
+    assert not (tmp_path / "state" / "ledger.sqlite3").exists()

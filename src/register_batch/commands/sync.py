@@ -151,7 +151,7 @@ def sync(
             embedded=where.embedded,
         )
         with state.progress() as progress:
-            result = sync_files(inputs, options, progress=progress)
+            result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
     click.echo(result.summary_line())
     state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
     sys.exit(result.exit_code)

@@ -21,7 +21,7 @@ from typing import Any
 
 from register_batch import portable
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
-from register_batch.fs import FILE_MODE, private_dir
+from register_batch.fs import FILE_MODE, StrPath, private_dir
 
 LEDGER_FILE = "ledger.sqlite3"
 LOCK_FILE = "sync.lock"
@@ -120,7 +120,15 @@ class StateDirLock:
             ) from None
         with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
             portable.set_mode(fd, FILE_MODE)
-        if not portable.try_lock(fd):
+        try:
+            locked = portable.try_lock(fd)
+        except OSError as exc:  # ENOLCK, EOPNOTSUPP: a network share without lock support
+            os.close(fd)
+            raise ConfigError(
+                f"cannot lock {self.path} ({exc.strerror or exc}): the state dir must be on a disk that supports file "
+                "locks (a local disk; not every network share does): nothing was sent"
+            ) from None
+        if not locked:
             holder = ""
             # On Windows the holder's lock keeps others from reading its first byte: no holder is named there.
             with contextlib.suppress(OSError, ValueError):
@@ -146,6 +154,13 @@ class StateDirLock:
                 portable.unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+
+    def holds(self, state_dir: StrPath) -> bool:
+        """Whether this lock is taken, and on `state_dir` (however its name is written)."""
+        try:
+            return self._fd is not None and os.path.samefile(self.path.parent, state_dir)
+        except OSError:  # no such folder: not the one locked
+            return False
 
     def __enter__(self) -> StateDirLock:
         return self.acquire()

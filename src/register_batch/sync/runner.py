@@ -867,8 +867,12 @@ def sync_files(
     *,
     progress: Progress = SILENT,
     client: RegisterClient | None = None,
+    held_lock: StateDirLock | None = None,
 ) -> SyncResult:
-    """Make Register hold exactly the valid trainees of the inputs; write the results report."""
+    """Make Register hold exactly the valid trainees of the inputs; write the results report.
+
+    `held_lock` is the state dir's lock when the caller holds it already (`open_target`'s, for the embedded
+    emulator, whose data is in the state dir); otherwise the run takes it once the inputs are checked."""
     inputs = input_paths(inputs)
     check_format(options.fmt)
     check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
@@ -908,7 +912,9 @@ def sync_files(
         if (mismatch := checker.providers.none_of_the_run()) is not None:
             raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
 
-        with StateDirLock(Path(options.state_dir)):
+        if held_lock is not None and not held_lock.holds(options.state_dir):
+            raise ValueError(f"held_lock is not held on the state dir {options.state_dir}")
+        with contextlib.nullcontext() if held_lock is not None else StateDirLock(Path(options.state_dir)):
             ledger = Ledger(Path(options.state_dir), identity)
             try:
                 providers = checker.providers

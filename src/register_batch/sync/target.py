@@ -22,6 +22,7 @@ from register_batch.api.client import BAD_TOKEN, BEARER_TOKEN
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
+from register_batch.sync.ledger import StateDirLock
 
 log = logging.getLogger("register_batch.sync")
 
@@ -35,6 +36,8 @@ class Target:
     label: str  # what the first line of output says
     identity: str  # what the ledger binds its trainee ids to (stable across runs)
     embedded: bool = False
+    # The embedded emulator's data is in the state dir: its run holds the state dir's lock (open_target).
+    lock: StateDirLock | None = None
 
 
 def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> Secret | None:
@@ -111,21 +114,26 @@ def open_target(
         return
     from register_batch.emulator import start_emulator
 
-    folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
-    embedded_token = embedded_token_in(folder)
-    options = dict(emulator_options or {})
-    if ukprn:
-        options["ukprns"] = {embedded_token: ukprn}
-    emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
-    try:
-        yield Target(
-            url=emulator.url,
-            token=Secret(embedded_token),
-            label=(
-                f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in {folder})"
-            ),
-            identity="embedded-emulator",
-            embedded=True,
-        )
-    finally:
-        emulator.stop()
+    # One run at a time on the emulator's data too: a second sync (the first stopped with Ctrl-Z, say) is told the
+    # state dir is in use before it opens the first one's database, where it met "database is locked" (exit 70).
+    with StateDirLock(Path(state_dir)) as lock:
+        folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
+        embedded_token = embedded_token_in(folder)
+        options = dict(emulator_options or {})
+        if ukprn:
+            options["ukprns"] = {embedded_token: ukprn}
+        emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
+        try:
+            yield Target(
+                url=emulator.url,
+                token=Secret(embedded_token),
+                label=(
+                    f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in "
+                    f"{folder})"
+                ),
+                identity="embedded-emulator",
+                embedded=True,
+                lock=lock,
+            )
+        finally:
+            emulator.stop()
