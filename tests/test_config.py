@@ -79,6 +79,29 @@ def test_config_show_masks_a_password_in_the_target_and_names_problems(tmp_path,
     assert "user name or password" in problems["target"]
 
 
+PASTED_TOKEN = "sandbox_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+
+def test_a_token_pasted_as_the_target_is_never_shown_nor_a_folder_name(tmp_path, monkeypatch):
+    """A token pasted into REGISTER_API_URL (or `target`, `--target`) in place of REGISTER_API_TOKEN was echoed by
+    `config show`, by every command's refusal, and named the default state dir's folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_URL", PASTED_TOKEN)
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+        assert "72 characters that look like an API token: not shown" in result.output
+    assert ".register-batch/target" in CliRunner().invoke(cli, ["config", "show"]).output
+    monkeypatch.delenv("REGISTER_API_URL")
+    for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"]):
+        (tmp_path / "in.xml").write_text("<ITTRecord/>")
+        result = CliRunner().invoke(cli, [*command, "--target", PASTED_TOKEN])
+        assert result.exit_code == 2
+        assert "0123456789abcdef" not in result.output
+        assert "the target looks like an API token (72 characters; not shown): a token goes in" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xml"]
+
+
 @pytest.mark.parametrize(
     "env,named",
     [({"REGISTER_BATCH_RATE": "fast"}, "$REGISTER_BATCH_RATE"), ({"REGISTER_API_URL": "sandbx"}, "$REGISTER_API_URL")],

@@ -16,6 +16,7 @@ from typing import Any
 
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
+from register_batch.tokens import looks_like_token
 
 CONFIG_FILE = "register-batch.toml"
 DEFAULT_STATE_DIR = ".register-batch"
@@ -112,7 +113,10 @@ class Settings:
 
 
 def masked_url(url: str | None) -> str | None:
-    """A target as it may be shown: a user name or password in it (a credential) replaced by ****."""
+    """A target as it may be shown: a user name or password in it (a credential) replaced by ****; an API token given
+    as the target by mistake not shown at all."""
+    if url and looks_like_token(url):
+        return f"({len(url)} characters that look like an API token: not shown)"
     if not url or "@" not in url:
         return url
     from urllib.parse import urlsplit, urlunsplit
@@ -258,6 +262,8 @@ def target_slug(target: str | None) -> str:
         return "embedded-emulator"
     if target in ("sandbox", "production"):
         return target
+    if looks_like_token(target):  # a token pasted as the target: never a folder's name
+        return "target"
     from urllib.parse import urlsplit
 
     try:

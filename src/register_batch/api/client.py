@@ -42,7 +42,7 @@ from register_batch.api.errors import (
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
-from register_batch.tokens import BEARER_TOKEN
+from register_batch.tokens import BEARER_TOKEN, TOKEN_AS_TARGET, looks_like_token
 
 log = logging.getLogger("register_batch.api")
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
@@ -123,6 +123,8 @@ def _redirect_target(location: str | None) -> str | None:
 
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
+    if looks_like_token(target):
+        raise InsecureTarget(TOKEN_AS_TARGET.format(length=len(target)))
     root = TARGETS.get(target, target).rstrip("/")
     # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
     shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target
