@@ -108,6 +108,9 @@ def test_fault_specs_are_checked():
     for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6"):
         with pytest.raises(ValueError):
             parse_faults(bad)
+    # The later of two went unsaid and won: `500:0.5,500:0.05` (a typo) tested with 5% of 500s, not 50%.
+    with pytest.raises(ValueError, match="fault '500' is given twice in"):
+        parse_faults("500:0.5,500:0.05")
 
 
 def test_hooks_are_never_faulted_nor_counted(emulator):

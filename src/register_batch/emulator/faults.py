@@ -49,6 +49,8 @@ def parse_faults(text: str | None) -> FaultSpec:
             raise ValueError(f"fault {part.strip()!r}: the probability must be a number from 0 to 1") from None
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"fault {part.strip()!r}: the probability must be from 0 to 1")
+        if kind in rates:  # the later one silently won: a typo'd mix would test something else than meant
+            raise ValueError(f"fault {kind!r} is given twice in {text!r}; give each kind once")
         rates[kind] = rate
     if sum(rates.values()) > 1.0 + 1e-9:
         raise ValueError(f"fault probabilities in {text!r} add up to more than 1")
