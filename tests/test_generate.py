@@ -196,6 +196,7 @@ def test_truth_file_describes_the_run(tmp_path):
     [
         ({"fmt": "hesa-csv", "vintage": "mixed"}, "one layout per file"),
         ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
+        ({"fmt": "register-csv", "ukprn": "10000001"}, "Register's CSV has no UKPRN column"),  # was left out unsaid
         ({"defects": 0.2}, "--truth"),
         ({"academic_cycle": 2028}, "more than a year after"),
         ({"academic_cycle": 2015}, "10 years or more before"),

@@ -112,6 +112,7 @@ def _check_options(
     cycle: int,
     as_of: date,
     output: Path,
+    ukprn: str | None,
 ) -> str | None:
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
@@ -120,6 +121,11 @@ def _check_options(
     if fmt == "register-csv":
         if vintage is not None:
             raise ConfigError("--vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout")
+        if ukprn:  # it was left out unsaid; an empty one is none given, as everywhere else
+            raise ConfigError(
+                "--ukprn applies to hesa-xml and hesa-csv (F_UKPRN); Register's CSV has no UKPRN column: the token "
+                "that uploads it says whose trainees they are"
+            )
     else:
         vintage = vintage or "C24053"
         if vintage not in VINTAGE_CHOICES:
@@ -188,7 +194,7 @@ def generate(
     as_of = as_of or date.today()
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None
-    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output))
+    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output), ukprn)
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     reference = reference or load_reference()
