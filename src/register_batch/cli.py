@@ -119,7 +119,8 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     "--jobs",
     type=click.IntRange(1, 2),
     default=None,
-    help="Processes to check records with (default: 2 for large inputs on a machine with two cores).",
+    help="Processes to check records with (default: 2 for large inputs on a machine with two cores; always 1 on "
+    "Windows, which cannot fork).",
 )
 @pass_state
 def validate(
