@@ -341,10 +341,12 @@ class _Outage(Exception):
 
 
 class StopSignals:
-    """Ctrl-C and SIGTERM while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
+    """Ctrl-C, SIGTERM and SIGHUP while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
 
-    Before the first write nothing needs finishing, so a signal stops the run at once; so does a second signal
-    while a request is still out (the record is then reported `unknown`, and the next run looks it up).
+    Before the first write nothing needs finishing, so a signal stops the run at once; so does a second Ctrl-C or
+    SIGTERM while a request is still out (the record is then reported `unknown`, and the next run looks it up). A
+    hangup (the terminal gone: an SSH session dropped) is no person insisting, and may come twice (from the kernel
+    and from the shell that leaves): it never stops a request half-way.
     """
 
     def __init__(self) -> None:
@@ -357,8 +359,11 @@ class StopSignals:
             raise _Stop()
 
     def _handle(self, signum: int, _frame: Any) -> None:
-        if not self.writing or self.requested:
+        hangup = signum == getattr(signal, "SIGHUP", None)
+        if not self.writing or (self.requested and not hangup):
             raise _Stop()
+        if self.requested:
+            return
         self.requested = True
         log.warning(
             "%s: stopping after the request in flight (send it again to stop at once)", signal.Signals(signum).name
@@ -369,8 +374,10 @@ class StopSignals:
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
-        # A SIGINT the parent chose to ignore (a background job of a script) stays ignored.
-        signals = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+        # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
+        # `nohup`. Windows has no SIGHUP.
+        wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN]
         previous = {sig: signal.signal(sig, self._handle) for sig in signals}
         try:
             yield self
