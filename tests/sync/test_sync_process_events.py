@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import resource
 import select
 import signal
 import sqlite3
@@ -167,3 +168,47 @@ def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, clo
         "done": 3,
         "skipped": 1,
     }
+
+
+def _killed_past(size: int):
+    """A `preexec_fn` for a child killed by SIGXFSZ as a file of its grows past `size` bytes: a kill at one exact
+    point, where a SIGKILL from outside could only be hoped to land (see `_with_sigxfsz`)."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def _with_sigxfsz(command: list[str]) -> list[str]:
+    """`python -m register_batch ...` with SIGXFSZ's default action (death) back: Python ignores it at start-up."""
+    assert command[1:3] == ["-m", "register_batch"]
+    launcher = (
+        "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+        "sys.argv = ['register-batch', *sys.argv[1:]]; from register_batch.cli import main; main()"
+    )
+    return [command[0], "-c", launcher, *command[3:]]
+
+
+def test_a_run_killed_while_its_report_is_written_has_its_writes_listed_by_the_next_report(tmp_path, env):
+    """The ledger marked the run finished before its report was written: killed in between (an out-of-memory kill
+    while report.html was made), it left no report, and the next run, finding a finished run, did not say what it
+    had written (`sync_written_earlier`), so no report ever listed those creates. 300 invalid records make the
+    report far bigger than the ledger, so the file size limit kills the run as it writes its report."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**env, "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        killed = subprocess.run(
+            _with_sigxfsz(command), env=env, capture_output=True, timeout=120, preexec_fn=_killed_past(160_000)
+        )
+        assert killed.returncode == -signal.SIGXFSZ, killed.stderr
+        assert not (tmp_path / "reports" / "report.json").exists() and len(held(emulator)) == 2
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stderr  # the invalid records
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert data["sync"]["warnings"] == {"sync_written_earlier": 2}, data["sync"]["warnings"]
+    assert runs_in_ledger(tmp_path / "state") == ["ended unexpectedly", "finished"]

@@ -46,7 +46,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
-from register_batch.sync.ledger import Entry, Ledger, StateDirLock
+from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
 from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
@@ -1026,7 +1026,7 @@ def _run(
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
-            _note_earlier_writes(planned, entries, ledger.ended_unexpectedly())
+            _note_earlier_writes(planned, entries, ledger.ended_without_report())
             if any(result.plan.steps for result in planned):
                 run.probe_provider()  # a token of another provider is refused here too, before any write
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1189,7 +1189,6 @@ def _finish(
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
-    ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
     try:
         more = {
             "results": ("results.csv", lambda fh: write_results(fh, results)),
@@ -1206,6 +1205,12 @@ def _finish(
             f"{sent.summary_line()}",
             result=sent,
         ) from None
+    # Only once the report is written: a run killed while writing it (or whose report found no room, `stop_run`) is
+    # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
+    # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
+    counts = {k: summary[k] for k in ("actions", "outcomes")}
+    with contextlib.suppress(LedgerUnwritable):
+        ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(
