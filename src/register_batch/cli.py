@@ -29,6 +29,7 @@ from register_batch.commands.common import (
     api_version_option,
     as_of_option,
     format_option,
+    guard_output,
     mapping_option,
     pass_state,
     ukprn_option,
@@ -299,10 +300,15 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
 
 
 def main() -> None:
-    """Console entry point. SIGTERM (systemd, `kill`) ends a command as Ctrl-C does: its temporary files removed,
-    one line, exit 3; a sync installs its own handlers while it writes (sync/runner.py StopSignals)."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt)
+    """Console entry point. SIGTERM (systemd, `kill`) and SIGHUP (the terminal gone: an SSH session dropped) end a
+    command as Ctrl-C does: its temporary files removed, one line, exit 3; a sync installs its own handlers while it
+    writes (sync/runner.py StopSignals). Output to a closed pipe or a hung-up terminal is dropped (GoneQuietly),
+    so the exit code stays the command's. A SIGHUP ignored (`nohup`) stays ignored."""
+    guard_output()
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _interrupt)
     cli(prog_name="register-batch")
 
 

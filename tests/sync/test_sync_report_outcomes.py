@@ -307,7 +307,9 @@ def test_a_stop_while_the_report_is_written_lets_it_finish(emulator, tmp_path, m
     assert all((tmp_path / "reports" / name).exists() for name in ("report.json", "report.html", "results.csv"))
 
 
-def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exits_3(tmp_path):
+def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exits_3_and_the_next_report_lists_them(
+    tmp_path,
+):
     """The sync's writes went through and then its report found the disk full: that was exit 2, which means
     "nothing was sent", with a line that did not say 200 trainees had just been created. 300 invalid records make the
     report far bigger than the ledger, so a file size limit stops the report only."""
@@ -330,6 +332,10 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert again.returncode == 1, again.stderr  # the invalid records; nothing is sent twice
         assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+        # The first report to list the two creates: the ledger had marked the run finished before its report was
+        # written, so no report ever did (nor after a kill while the report was written).
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        assert data["sync"]["warnings"] == {"sync_written_earlier": 2}, data["sync"]["warnings"]
         # A run that sent nothing keeps exit 2: it could not start its report, and nothing happened.
         unchanged = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 import traceback
 from datetime import date, datetime
@@ -89,6 +91,57 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+class GoneQuietly:
+    """stdout or stderr whose reader has gone: a pipe closed (`| head` that has read its line, a `| tee` that died:
+    EPIPE) or a terminal hung up (an SSH session dropped: EIO). What is written from then on goes nowhere, so the
+    command carries on to its end: a sync writes its reports and ledger, and exits with its own code, not 0 (the
+    pipe) or a traceback's 1 (the terminal). The file descriptor is pointed at the null device as well, so that
+    Python's own flush at exit does not fail again (exit 120)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except OSError as exc:
+                self._lost(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._lost(exc)
+
+    def _lost(self, exc: OSError) -> None:
+        if exc.errno not in (errno.EPIPE, errno.EIO):
+            raise exc
+        self.gone = True
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self._stream.fileno())
+            finally:
+                os.close(null)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_output() -> None:
+    """Make stdout and stderr `GoneQuietly` (the console entry point, before anything is written)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, GoneQuietly):
+            setattr(sys, name, GoneQuietly(stream))
 
 
 class Failure(click.ClickException):

@@ -262,9 +262,12 @@ class Ledger:
         self.run_open = True
         return self.run_id
 
-    def ended_unexpectedly(self) -> dict[int, str]:
-        """Runs that ended without finishing (start_run marks them): run id -> when it started."""
-        rows = self._execute("SELECT id, started_at FROM runs WHERE status = 'ended unexpectedly'").fetchall()
+    def ended_without_report(self) -> dict[int, str]:
+        """Runs that ended before their report was written: killed (start_run marks them `ended unexpectedly`), or
+        stopped by an error (`stop_run`: a report with no room on its disk, a bug): run id -> when it started."""
+        rows = self._execute(
+            "SELECT id, started_at FROM runs WHERE status IN ('ended unexpectedly', 'stopped')"
+        ).fetchall()
         return {int(row[0]): str(row[1]) for row in rows}
 
     def finish_run(self, status: str, summary: dict[str, Any]) -> None:

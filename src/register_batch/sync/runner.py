@@ -46,7 +46,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
-from register_batch.sync.ledger import Entry, Ledger, StateDirLock
+from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
 from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
@@ -341,10 +341,12 @@ class _Outage(Exception):
 
 
 class StopSignals:
-    """Ctrl-C and SIGTERM while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
+    """Ctrl-C, SIGTERM and SIGHUP while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
 
-    Before the first write nothing needs finishing, so a signal stops the run at once; so does a second signal
-    while a request is still out (the record is then reported `unknown`, and the next run looks it up).
+    Before the first write nothing needs finishing, so a signal stops the run at once; so does a second Ctrl-C or
+    SIGTERM while a request is still out (the record is then reported `unknown`, and the next run looks it up). A
+    hangup (the terminal gone: an SSH session dropped) is no person insisting, and may come twice (from the kernel
+    and from the shell that leaves): it never stops a request half-way.
     """
 
     def __init__(self) -> None:
@@ -357,8 +359,11 @@ class StopSignals:
             raise _Stop()
 
     def _handle(self, signum: int, _frame: Any) -> None:
-        if not self.writing or self.requested:
+        hangup = signum == getattr(signal, "SIGHUP", None)
+        if not self.writing or (self.requested and not hangup):
             raise _Stop()
+        if self.requested:
+            return
         self.requested = True
         log.warning(
             "%s: stopping after the request in flight (send it again to stop at once)", signal.Signals(signum).name
@@ -369,8 +374,10 @@ class StopSignals:
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
-        # A SIGINT the parent chose to ignore (a background job of a script) stays ignored.
-        signals = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+        # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
+        # `nohup`. Windows has no SIGHUP.
+        wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN]
         previous = {sig: signal.signal(sig, self._handle) for sig in signals}
         try:
             yield self
@@ -1019,7 +1026,7 @@ def _run(
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
-            _note_earlier_writes(planned, entries, ledger.ended_unexpectedly())
+            _note_earlier_writes(planned, entries, ledger.ended_without_report())
             if any(result.plan.steps for result in planned):
                 run.probe_provider()  # a token of another provider is refused here too, before any write
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1182,7 +1189,6 @@ def _finish(
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
     report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
-    ledger.finish_run("interrupted" if interrupted else "finished", {k: summary[k] for k in ("actions", "outcomes")})
     try:
         more = {
             "results": ("results.csv", lambda fh: write_results(fh, results)),
@@ -1199,6 +1205,12 @@ def _finish(
             f"{sent.summary_line()}",
             result=sent,
         ) from None
+    # Only once the report is written: a run killed while writing it (or whose report found no room, `stop_run`) is
+    # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
+    # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
+    counts = {k: summary[k] for k in ("actions", "outcomes")}
+    with contextlib.suppress(LedgerUnwritable):
+        ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(

@@ -1,0 +1,214 @@
+"""A sync as the process around it goes: the terminal gone (an SSH session dropped), its output pipe closed
+(`| head`, a `| tee` that died), Ctrl-Z and `fg`. The reports, the ledger and the exit code stay right.
+
+Real processes, real signals, the emulator on 127.0.0.1; a reply is held open by a server in front of it (never a
+sleep), so that a signal lands while a write is out however loaded the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import resource
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cli_runs import sync_command
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from stub_http import fronting
+from trainee_extracts import trainee, write_extract
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "process-events-token-0001"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    return {**clean, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "HOME": str(tmp_path / "home")}
+
+
+def held(emulator) -> Counter:
+    """How many trainees Register holds under each HUSID."""
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return Counter(t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000))
+
+
+def runs_in_ledger(state: Path) -> list[str]:
+    with sqlite3.connect(state / "ledger.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT status FROM runs ORDER BY id")]
+
+
+def _on_a_terminal() -> None:
+    """In the child: the pty on fd 0 becomes its controlling terminal (it leads a session of its own, as a login
+    shell does), so that closing the pty's other end hangs it up: SIGHUP, then EIO on every write to it."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "progress-bars"])
+def test_the_terminal_gone_mid_write_stops_like_sigterm_with_reports_and_exit_3(tmp_path, env, quiet):
+    """An SSH session dropping mid-migration hangs up the terminal: the sync died of the SIGHUP at once, like a
+    SIGKILL: no report, the run left `running` in the ledger, the create in flight marked in flight. Now it stops
+    as on SIGTERM: the request in flight finishes, the reports are written, exit 3; what it then writes to the
+    terminal that is gone (EIO) is lost, not a traceback or another exit code."""
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
+    first_create, release = threading.Event(), threading.Event()
+
+    def hold_the_first_create(seen, forward):
+        if seen.method == "POST" and not first_create.is_set():
+            first_create.set()
+            release.wait(60)
+            return forward()  # Register carries it out: the run must report it done
+        return None
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, hold_the_first_create) as front,
+    ):
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        if not quiet:
+            command.remove("-q")
+        master, slave = os.openpty()
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=_on_a_terminal,
+        )
+        os.close(slave)
+        try:
+            _read_until(master, first_create)
+            os.close(master)  # the terminal is gone while the create is out
+            release.set()
+            process.wait(60)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 3
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        assert data["sync"]["interrupted"] is True
+        assert Counter(r["outcome"] for r in data["records"]) == Counter(done=1, pending=7)
+        assert held(emulator) == Counter({data["records"][0]["hesa_id"]: 1})
+        assert runs_in_ledger(tmp_path / "state") == ["interrupted"]
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert sorted(held(emulator).values()) == [1] * 8
+
+
+def _read_until(terminal: int, event: threading.Event) -> None:
+    """Read what the child writes to its terminal, as a terminal would, until `event` (a full one would block it)."""
+    deadline = time.monotonic() + 60
+    while not event.is_set():
+        assert time.monotonic() < deadline, "the sync sent no create"
+        if select.select([terminal], [], [], 0.05)[0]:
+            with contextlib.suppress(OSError):
+                os.read(terminal, 65536)
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader has gone (`| head` that has read its line): every write is EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "both"])
+def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, closed):
+    """`register-batch sync x.csv | head -1`: head has gone by the time the summary is written. The EPIPE ended
+    the command with exit 0, as if every record had gone through, though one was invalid (exit 1): a nightly job
+    behind `| logger` or `| tee` whose reader died was told all was well. validate did the same."""
+    rows = [trainee(n) for n in range(1, 5)]
+    rows[1]["sex"] = "7"  # invalid: exit 1
+    source = write_extract(tmp_path / "in.csv", rows)
+    sync = [
+        sys.executable, "-m", "register_batch", "sync", str(source), "--state-dir", str(tmp_path / "state"),
+        "--report-dir", str(tmp_path / "sync-report"), "--as-of", AS_OF.isoformat(),
+    ]  # fmt: skip
+    validate = [
+        sys.executable, "-m", "register_batch", "-v", "validate", str(source),
+        "--report-dir", str(tmp_path / "validate-report"), "--as-of", AS_OF.isoformat(),
+    ]  # fmt: skip
+    for command, folder in ((sync, "sync-report"), (validate, "validate-report")):
+        pipe = _closed_pipe()
+        try:
+            done = subprocess.run(
+                command,
+                env=env,
+                stdout=pipe if closed in ("stdout", "both") else subprocess.PIPE,
+                stderr=pipe if closed in ("stderr", "both") else subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            os.close(pipe)
+        assert done.returncode == 1, (folder, done.stderr)
+        assert "Traceback" not in (done.stderr or "") and "Exception ignored" not in (done.stderr or "")
+        assert (tmp_path / folder / "report.json").is_file()
+    assert json.loads((tmp_path / "sync-report" / "report.json").read_text())["sync"]["outcomes"] == {
+        "done": 3,
+        "skipped": 1,
+    }
+
+
+def _killed_past(size: int):
+    """A `preexec_fn` for a child killed by SIGXFSZ as a file of its grows past `size` bytes: a kill at one exact
+    point, where a SIGKILL from outside could only be hoped to land (see `_with_sigxfsz`)."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def _with_sigxfsz(command: list[str]) -> list[str]:
+    """`python -m register_batch ...` with SIGXFSZ's default action (death) back: Python ignores it at start-up."""
+    assert command[1:3] == ["-m", "register_batch"]
+    launcher = (
+        "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+        "sys.argv = ['register-batch', *sys.argv[1:]]; from register_batch.cli import main; main()"
+    )
+    return [command[0], "-c", launcher, *command[3:]]
+
+
+def test_a_run_killed_while_its_report_is_written_has_its_writes_listed_by_the_next_report(tmp_path, env):
+    """The ledger marked the run finished before its report was written: killed in between (an out-of-memory kill
+    while report.html was made), it left no report, and the next run, finding a finished run, did not say what it
+    had written (`sync_written_earlier`), so no report ever listed those creates. 300 invalid records make the
+    report far bigger than the ledger, so the file size limit kills the run as it writes its report."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**env, "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        killed = subprocess.run(
+            _with_sigxfsz(command), env=env, capture_output=True, timeout=120, preexec_fn=_killed_past(160_000)
+        )
+        assert killed.returncode == -signal.SIGXFSZ, killed.stderr
+        assert not (tmp_path / "reports" / "report.json").exists() and len(held(emulator)) == 2
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stderr  # the invalid records
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert data["sync"]["warnings"] == {"sync_written_earlier": 2}, data["sync"]["warnings"]
+    assert runs_in_ledger(tmp_path / "state") == ["ended unexpectedly", "finished"]
