@@ -125,7 +125,8 @@ def test_convert_skip_invalid_leaves_the_other_providers_records_out(extracts, t
 
 
 def test_registers_csv_has_no_ukprn_unless_a_mapping_names_a_column(tmp_path):
-    path = one_provider_extract(tmp_path / "register.csv", OURS, count=2, seed=15, fmt="register-csv")
+    path = tmp_path / "register.csv"
+    generate(path, count=2, fmt="register-csv", seed=15, academic_cycle=2026, as_of=AS_OF)  # no UKPRN column
     assert [r.ukprn for r in Checker().records([str(path)])] == [None, None]
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text(
