@@ -112,6 +112,21 @@ def test_two_first_runs_at_once_agree_on_the_embedded_emulators_token(tmp_path, 
     assert (folder / "token").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("damage", ["\ufeffembedded_0123\r\n", "embedded 0123\n", ""])
+def test_a_damaged_embedded_emulator_token_is_one_line_naming_its_file(tmp_path, env, damage):
+    """The embedded emulator's token file saved again by an editor (a byte order mark, a space) or emptied: one line
+    naming the file, exit 2, nothing sent, as for its damaged database. The emulator now refuses such a token, which
+    was an internal error (exit 70)."""
+    source = extract(tmp_path / "in.csv", 3)
+    state = tmp_path / "state"
+    (state / "register").mkdir(parents=True, mode=0o700)
+    (state / "register" / "token").write_text(damage, encoding="utf-8")
+    run = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "internal error" not in run.stderr and str(state / "register" / "token") in run.stderr
+    assert not (state / "ledger.sqlite3").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sharing", ["shared", "off"])
 def test_two_state_dirs_behind_one_ip_share_one_budget(tmp_path, env, sharing):

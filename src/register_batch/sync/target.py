@@ -23,6 +23,7 @@ from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
 from register_batch.sync.ledger import StateDirLock
+from register_batch.tokens import is_bearer_token
 
 log = logging.getLogger("register_batch.sync")
 
@@ -86,7 +87,13 @@ def embedded_token_in(folder: Path) -> str:
             candidate.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # a token file copied in with a wider mode
         set_mode(token_path, FILE_MODE)
-    return token_path.read_text(encoding="utf-8").strip()
+    token = token_path.read_text(encoding="utf-8", errors="replace").strip()
+    if not is_bearer_token(token):  # saved again by an editor (a byte order mark), or emptied: the emulator refuses it
+        raise ConfigError(
+            f"the embedded emulator's token file {token_path} is damaged (not one line of embedded_ and 64 hex "
+            "digits): put back the one it held, as its trainees belong to that token: nothing was sent"
+        )
+    return token
 
 
 @contextmanager
