@@ -170,7 +170,7 @@ def test_one_sync_at_a_time_and_ctrl_c_resumes_without_sending_twice(tmp_path, w
         if first.poll() is None:
             first.kill()
     assert busy.returncode == 2, busy.stderr
-    assert "another register-batch sync is using the state dir" in busy.stderr
+    assert "is in use by another run" in busy.stderr
     assert first.returncode == 3, err
     assert "interrupted" in err
     sent = done_in_ledger(tmp_path / "state")

@@ -343,7 +343,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
 
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
     check_api_version(settings.api_version)
-    with open_target(settings.target, None, settings.state_dir, token_required=False) as where:
+    opened = open_target(settings.target, None, settings.state_dir, token_required=False, command="reference pull")
+    with opened as where:
         state.say_target(where)
         with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:
             path = pull_reference(client, settings.state_dir)

@@ -72,7 +72,7 @@ def test_a_second_sync_on_a_busy_state_dir_refuses_without_a_request(tmp_path, e
     assert second.returncode == 2, second.stdout + second.stderr
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in second.stderr
-    assert "another register-batch sync is using the state dir" in lines[0] and f"pid {first.pid}" in lines[0]
+    assert "is in use by another run" in lines[0] and f"(sync, pid {first.pid} " in lines[0]
     assert "--state-dir" in lines[0] and took < 15
 
 
@@ -83,13 +83,14 @@ def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
     source = extract(tmp_path / "in.csv", 3)
     state = tmp_path / "state"
     export = [sys.executable, "-m", "register_batch", "export", "--to", "json", "-o", str(tmp_path / "held.json")]
-    with StateDirLock(state):
+    with StateDirLock(state, "export"):
         refused = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
         exported = subprocess.run(
             [*export, "--state-dir", str(state)], env=env, capture_output=True, text=True, timeout=60
         )
     for run in (refused, exported):
-        assert run.returncode == 2 and "another register-batch sync is using the state dir" in run.stderr
+        assert run.returncode == 2 and "is in use by another run" in run.stderr
+        assert f"(export, pid {os.getpid()} since " in run.stderr  # what holds it: it may not be a sync
     assert not (state / "ledger.sqlite3").exists(), "the refused run touched the ledger"
     assert not (state / "register").exists(), "the refused run opened the embedded emulator's data"
     done = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)

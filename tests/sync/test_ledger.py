@@ -85,7 +85,7 @@ def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tm
 def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
     with StateDirLock(tmp_path), pytest.raises(StateDirLocked) as caught:
         StateDirLock(tmp_path).acquire()
-    assert "another register-batch sync is using the state dir" in str(caught.value)
+    assert "is in use by another run" in str(caught.value)
     assert "pid" in str(caught.value)
     StateDirLock(tmp_path).acquire().release()  # free again afterwards
 

@@ -116,7 +116,7 @@ def export(
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     token = load_token(token_file_to_use(settings))
-    with open_target(settings.target, token, settings.state_dir) as where:
+    with open_target(settings.target, token, settings.state_dir, command="export") as where:
         state.say_target(where)
         with (
             RegisterClient(

@@ -102,7 +102,8 @@ class StateDirLock:
     """One run at a time per state dir: an exclusive, non-blocking lock the OS releases even on SIGKILL
     (`portable.try_lock`: flock on POSIX, LockFileEx on Windows)."""
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, command: str = "sync"):
+        self.command = command  # what holds it, for the message another run is given
         # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
         # the ledger).
         try:
@@ -136,14 +137,14 @@ class StateDirLock:
             os.close(fd)
             who = f" ({holder})" if holder else ""
             raise StateDirLocked(
-                f"another register-batch sync is using the state dir {self.path.parent}{who}; wait for it to "
-                "finish, or use a different --state-dir"
+                f"the state dir {self.path.parent} is in use by another run{who}; wait for it to finish, or use a "
+                "different --state-dir"
             )
         # Who holds the lock is only for the message a second run gives: a full disk must not stop the run here
         # (blamed on the temporary folder, as an error without a file name), but at the ledger, which names it.
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            portable.write_at(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
+            portable.write_at(fd, f"{self.command}, pid {os.getpid()} since {_now()}".encode(), 0)
         self._fd = fd
         return self
 

@@ -105,10 +105,12 @@ def open_target(
     emulator_options: Mapping[str, Any] | None = None,
     token_required: bool = True,
     ukprn: str | None = None,
+    command: str = "sync",
 ) -> Iterator[Target]:
     """Yield the target to talk to; with none configured, run the embedded emulator for the duration.
 
     `ukprn` (the run's `--ukprn`) is the embedded emulator's provider's UKPRN: it stands in for your provider.
+    `command` names the run in the state dir's lock, for the message another run is given.
     """
     if target:
         root = resolve_target(target)
@@ -123,7 +125,7 @@ def open_target(
 
     # One run at a time on the emulator's data too: a second sync (the first stopped with Ctrl-Z, say) is told the
     # state dir is in use before it opens the first one's database, where it met "database is locked" (exit 70).
-    with StateDirLock(Path(state_dir)) as lock:
+    with StateDirLock(Path(state_dir), command) as lock:
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
         options = dict(emulator_options or {})
