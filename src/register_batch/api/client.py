@@ -42,7 +42,7 @@ from register_batch.api.errors import (
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
-from register_batch.tokens import BEARER_TOKEN, TOKEN_AS_TARGET, looks_like_token
+from register_batch.tokens import TOKEN_AS_TARGET, is_bearer_token, looks_like_token
 
 log = logging.getLogger("register_batch.api")
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
@@ -199,7 +199,7 @@ class RegisterClient:
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
-        if self.token and not BEARER_TOKEN.fullmatch(self.token.reveal()):
+        if self.token and not is_bearer_token(self.token.reveal()):
             raise ConfigError(BAD_TOKEN)  # never repeats the token; httpx would raise with the whole header
         if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
             raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
