@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.portable import owned_by_me, set_mode
+from register_batch.portable import set_mode, tighten
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
@@ -135,9 +135,7 @@ def private_dir(path: StrPath) -> Path:
     """Create a folder readable by its owner only (and tighten it if it already exists and is ours). On Windows
     the folder keeps the access list (ACL) it inherits from its parent: see docs/security.md."""
     folder = make_private_dirs(path)
-    with contextlib.suppress(OSError):  # not allowed, or a read-only disk: whoever writes in it next says so
-        if owned_by_me(folder):
-            os.chmod(folder, DIR_MODE)
+    tighten(folder, DIR_MODE)
     return folder
 
 

@@ -8,6 +8,7 @@ Linux and run the commands.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 try:
@@ -44,6 +45,14 @@ def owned_by_me(path: str | os.PathLike[str]) -> bool:
     no uid to compare, so whatever is done only to one's own files (tightening a mode, trusting compiled code) is
     not done."""
     return POSIX_PERMISSIONS and os.stat(path).st_uid == os.getuid()
+
+
+def tighten(path: str | os.PathLike[str], mode: int) -> None:
+    """Give `path` `mode` if it is this user's (one an older version made wider, or copied in); nothing if it is
+    not, on Windows, or where it cannot be done (not there, a read-only disk: whoever writes to it next says so)."""
+    with contextlib.suppress(OSError):
+        if owned_by_me(path):
+            os.chmod(path, mode)
 
 
 def read_at(fd: int, size: int, offset: int) -> bytes:

@@ -8,7 +8,6 @@ microseconds since the epoch (Register keeps microseconds and shows milliseconds
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -20,7 +19,7 @@ from typing import Any
 
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import make_private_dirs
-from register_batch.portable import owned_by_me
+from register_batch.portable import tighten
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -95,9 +94,7 @@ def _private_file(path: Path) -> None:
     except OSError as exc:  # the CLI would take a bare OSError for the address it could not listen on
         raise UnwritableOutput(path, exc.strerror or str(exc)) from None
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        with contextlib.suppress(OSError):
-            if owned_by_me(name):
-                os.chmod(name, 0o600)
+        tighten(name, 0o600)
 
 
 # Columns written on every save (insert adds slug, provider_id and created_at).

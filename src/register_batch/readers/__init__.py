@@ -28,6 +28,7 @@ from typing import IO, BinaryIO
 from register_batch.errors import ConfigError, UnusableInput
 from register_batch.fs import StrPath, path_list
 from register_batch.mapping.loader import MappingConfig
+from register_batch.portable import BINARY
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_zip
@@ -129,7 +130,7 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 def _open_file(path: Path, shown: str) -> BinaryIO:
     """Open a regular file for reading; refuse pipes, sockets and devices without blocking on them."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | BINARY)
     except FileNotFoundError:
         raise UnusableInput(shown, "no such file") from None
     except IsADirectoryError:

@@ -180,9 +180,7 @@ class Ledger:
         self.new = not self.path.exists()  # made by this run: no sync has used this state dir before
         if self.new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
-        with contextlib.suppress(OSError):  # a ledger made by an older version, or copied in: tighten it
-            if portable.owned_by_me(self.path):
-                os.chmod(self.path, FILE_MODE)
+        portable.tighten(self.path, FILE_MODE)  # a ledger made by an older version, or copied in
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
