@@ -33,8 +33,7 @@ class Task:
         if self._bar is not None:
             # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end).
             if self.done % 64 < amount or self.done == self.total:
-                rich, bar = self._bar
-                rich.update(bar, completed=self.done)
+                self._draw(completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
             if now - self._last_log >= self.owner.interval:
@@ -44,8 +43,12 @@ class Task:
     def set_total(self, total: int) -> None:
         self.total = total
         if self._bar is not None:
-            rich, bar = self._bar
-            rich.update(bar, total=total)
+            self._draw(total=total)
+
+    def _draw(self, **fields: Any) -> None:
+        assert self._bar is not None
+        rich, bar = self._bar
+        rich.update(bar, **fields)
 
     def line(self, now: float | None = None) -> str:
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
@@ -59,8 +62,7 @@ class Task:
     def close(self) -> None:
         """The bar's final count, or a final plain line for runs long enough to have logged along the way."""
         if self._bar is not None:
-            rich, bar = self._bar
-            rich.update(bar, completed=self.done)
+            self._draw(completed=self.done)
         elif self.owner.enabled and self._last_log > self.started:
             self.owner.log(self.line())
 
