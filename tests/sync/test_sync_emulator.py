@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -402,6 +402,28 @@ def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_pat
 
     [entry] = Ledger(tmp_path / "state", emulator.url).all()
     assert entry.status == "done" and entry.trainee_id == held(emulator)[0]["trainee_id"]
+
+
+def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(emulator, tmp_path, monkeypatch):
+    """A laptop suspended mid-request (or long retries) puts an hour between the create and the look-up for it: the
+    look-up lists from when the create was sent, so it finds the trainee rather than leaning on Register's 409."""
+    source = extract(tmp_path / "in.csv", 1)
+    from register_batch.sync import runner
+
+    class SuspendedMidCreate(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                later = runner.utc_now() + timedelta(hours=1)
+                monkeypatch.setattr(runner, "utc_now", lambda: later)
+
+    client = SuspendedMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    result = sync_files([str(source)], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.results[0].plan.matched_by == "listing after an unknown create"
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
 
 
 def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator, tmp_path):

@@ -652,6 +652,7 @@ class SyncRun:
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any]) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
+        sent_at = utc_now()  # before the request: the look-up after a lost reply lists from here (_find_created)
         try:
             self.perform(plan, step)
         except OutcomeUnknown as exc:
@@ -661,7 +662,7 @@ class SyncRun:
             if self.client.stopping():  # asked to stop: the next run looks it up before it writes anything
                 raise
             try:
-                self.resolve(plan, step)
+                self.resolve(plan, step, sent_at)
             except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
                 raise _Outage(down, unknown=True) from None
 
@@ -748,11 +749,11 @@ class SyncRun:
         wanted = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}[step.kind]
         return trainee.get("state") in wanted
 
-    def resolve(self, plan: RecordPlan, step: Step) -> None:
+    def resolve(self, plan: RecordPlan, step: Step, sent_at: datetime) -> None:
         """A write with an unknown outcome: look at Register; resend only if it surely did not happen."""
         log.info("resolving an unknown %s outcome for %s", step.kind, plan.key)
         if step.kind == "create":
-            found = self._find_created(plan)
+            found = self._find_created(plan, sent_at)
             if found is not None:
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
             try:
@@ -787,12 +788,16 @@ class SyncRun:
             )
         self.perform(plan, step)
 
-    def _find_created(self, plan: RecordPlan) -> dict[str, Any] | None:
+    def _find_created(self, plan: RecordPlan, sent_at: datetime) -> dict[str, Any] | None:
         """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10). A cycle Register
         has no row for yet lists no one (`list_into`): the create is then sent again, and Register's 409 says whether
-        it happened."""
+        it happened.
+
+        The listing starts 15 minutes before the create was sent (clocks differ), not before now: the retries of a
+        request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
+        not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it)."""
         cycle = start_cycle(plan.record.data)
-        since = (datetime.now(UTC) - timedelta(minutes=15)).isoformat(timespec="seconds")
+        since = (sent_at - _CLOCK_SLACK).isoformat(timespec="seconds")
         hesa_id = plan.record.data.get("hesa_id")
         try:
             for trainee in self.client.iter_trainees(
@@ -819,6 +824,13 @@ def _item_id(step: Step) -> str:
     return step.item_id
 
 
+def utc_now() -> datetime:
+    """The time now (a function, so a test can move this run's clock as a suspended laptop's moves)."""
+    return datetime.now(UTC)
+
+
+# How far before the create's sending a look-up for it lists: Register's clock and ours may differ by this much.
+_CLOCK_SLACK = timedelta(minutes=15)
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 _CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
 
