@@ -302,8 +302,8 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
 def main() -> None:
     """Console entry point. SIGTERM (systemd, `kill`) and SIGHUP (the terminal gone: an SSH session dropped) end a
     command as Ctrl-C does: its temporary files removed, one line, exit 3; a sync installs its own handlers while it
-    writes (sync/runner.py StopSignals). Output to a closed pipe or a hung-up terminal is dropped (GoneQuietly),
-    so the exit code stays the command's. A SIGHUP ignored (`nohup`) stays ignored."""
+    writes (sync/runner.py StopSignals). Output to a closed pipe, a hung-up terminal or a full disk is dropped
+    (GoneQuietly), so the exit code stays the command's. A SIGHUP ignored (`nohup`) stays ignored."""
     guard_output()
     for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
         signum = getattr(signal, name, None)

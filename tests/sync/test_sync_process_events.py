@@ -170,6 +170,35 @@ def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, clo
     }
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device every write to is ENOSPC)")
+def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so(tmp_path, env):
+    """`register-batch sync x.csv >> sync.log` with the log's disk full: every write to stdout is ENOSPC. It was an
+    internal error (exit 70) after the records were sent; now the output is dropped, standard error says so once,
+    and the command ends with its own code and its reports."""
+    rows = [trainee(n) for n in range(1, 5)]
+    rows[1]["sex"] = "7"  # invalid: exit 1
+    source = write_extract(tmp_path / "in.csv", rows)
+    sync = [
+        sys.executable, "-m", "register_batch", "sync", str(source), "--state-dir", str(tmp_path / "state"),
+        "--report-dir", str(tmp_path / "sync-report"), "--as-of", AS_OF.isoformat(),
+    ]  # fmt: skip
+    validate = [
+        sys.executable, "-m", "register_batch", "validate", str(source),
+        "--report-dir", str(tmp_path / "validate-report"), "--as-of", AS_OF.isoformat(),
+    ]  # fmt: skip
+    for command, folder in ((sync, "sync-report"), (validate, "validate-report")):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(command, env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert done.returncode == 1, (folder, done.stderr)
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+        assert done.stderr.count("standard output could not be written (No space left on device)") == 1
+        assert (tmp_path / folder / "report.json").is_file()
+    assert json.loads((tmp_path / "sync-report" / "report.json").read_text())["sync"]["outcomes"] == {
+        "done": 3,
+        "skipped": 1,
+    }
+
+
 def _killed_past(size: int):
     """A `preexec_fn` for a child killed by SIGXFSZ as a file of its grows past `size` bytes: a kill at one exact
     point, where a SIGKILL from outside could only be hoped to land (see `_with_sigxfsz`)."""

@@ -93,15 +93,24 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+# Output that cannot go where it was sent: the reader gone (a closed pipe, a hung-up terminal), or a file on a full
+# disk or over its quota or size limit (`>> sync.log`).
+_READER_GONE = frozenset({errno.EPIPE, errno.EIO})
+_NO_ROOM = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if code is not None)
+
+
 class GoneQuietly:
     """stdout or stderr whose reader has gone: a pipe closed (`| head` that has read its line, a `| tee` that died:
-    EPIPE) or a terminal hung up (an SSH session dropped: EIO). What is written from then on goes nowhere, so the
-    command carries on to its end: a sync writes its reports and ledger, and exits with its own code, not 0 (the
-    pipe) or a traceback's 1 (the terminal). The file descriptor is pointed at the null device as well, so that
-    Python's own flush at exit does not fail again (exit 120)."""
+    EPIPE) or a terminal hung up (an SSH session dropped: EIO); or a file with no room left (`>> sync.log` on a full
+    disk: ENOSPC). What is written from then on goes nowhere, so the command carries on to its end: a sync writes
+    its reports and ledger, and exits with its own code, not 0 (the pipe), a traceback's 1 (the terminal) or 70 (an
+    internal error, the disk). Standard output lost for want of room is said once on standard error, which may go
+    elsewhere (a closed pipe is `| head`'s normal end, and says nothing). The file descriptor is pointed at the null
+    device as well, so that Python's own flush at exit does not fail again (exit 120)."""
 
-    def __init__(self, stream: Any):
+    def __init__(self, stream: Any, name: str = "output"):
         self._stream = stream
+        self._name = name
         self.gone = False
 
     def write(self, text: str) -> int:
@@ -120,9 +129,14 @@ class GoneQuietly:
                 self._lost(exc)
 
     def _lost(self, exc: OSError) -> None:
-        if exc.errno not in (errno.EPIPE, errno.EIO):
+        if exc.errno not in _READER_GONE and exc.errno not in _NO_ROOM:
             raise exc
         self.gone = True
+        if exc.errno in _NO_ROOM and self._name == "stdout":
+            sys.stderr.write(
+                f"register-batch: warning: standard output could not be written ({exc.strerror}); the rest "
+                "of it is dropped\n"
+            )
         try:
             null = os.open(os.devnull, os.O_WRONLY)
             try:
@@ -141,7 +155,7 @@ def guard_output() -> None:
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, GoneQuietly):
-            setattr(sys, name, GoneQuietly(stream))
+            setattr(sys, name, GoneQuietly(stream, name))
 
 
 class Failure(click.ClickException):
