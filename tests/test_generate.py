@@ -200,6 +200,7 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"defects": 0.2}, "--truth"),
         ({"academic_cycle": 2028}, "more than a year after"),
         ({"academic_cycle": 2015}, "10 years or more before"),
+        ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
         ({"count": 0}, "--count"),
     ],

@@ -138,6 +138,11 @@ def _check_options(
         raise ConfigError("--defects needs --truth FILE: the truth file says which issues each defect causes")
     if truth is not None and truth.resolve() == output.resolve():  # one would replace the other, unsaid
         raise ConfigError(f"--truth {truth} is the output file (-o {output}): give the truth file a name of its own")
+    if not 2000 <= cycle <= 2100:  # --academic-cycle's own range; an --as-of alone could fall outside it
+        raise ConfigError(
+            f"academic cycle {cycle} (the cycle of the as-of date {as_of}) is outside 2000-2100, the cycles generate "
+            "makes: give a later --as-of or an --academic-cycle"
+        )
     if cycle > as_of.year + 1:
         raise ConfigError(
             f"academic cycle {cycle} starts more than a year after the as-of date {as_of}: Register refuses "
