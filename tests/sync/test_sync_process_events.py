@@ -199,6 +199,61 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
     }
 
 
+def _blocked_writing_stdout(pid: int) -> bool:
+    """Whether process `pid` is in write(2) to its fd 1 (x86-64 and arm64 Linux: /proc/PID/syscall)."""
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return len(fields) > 1 and fields[0] in ("1", "64") and int(fields[1], 16) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/syscall").exists(), reason="needs Linux's /proc/PID/syscall")
+def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, env):
+    """systemd stopping a nightly job whose sync has finished (reports written, the ledger's run closed) while it
+    prints its summary: the run is not interrupted, so exit 0, not 3. The summary's write is held by a pipe that is
+    full (nobody reads it yet), which proves the run had returned when the signal came."""
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 4)])
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 4096)
+    os.set_blocking(write_end, True)
+    command = [  # -q: the summary is the first thing written to stdout (the target's line goes to stderr)
+        sys.executable, "-m", "register_batch", "-q", "sync", str(source), "--state-dir", str(tmp_path / "state"),
+        "--report-dir", str(tmp_path / "report"), "--as-of", AS_OF.isoformat(),
+    ]  # fmt: skip
+    child = subprocess.Popen(command, env=env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    drained = bytearray()
+    try:
+        deadline = time.monotonic() + 120
+        while not _blocked_writing_stdout(child.pid):
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            assert time.monotonic() < deadline, "the sync never wrote its summary"
+            time.sleep(0.02)
+        assert runs_in_ledger(tmp_path / "state") == ["finished"]
+        child.send_signal(signal.SIGTERM)
+
+        def drain() -> None:
+            while chunk := os.read(read_end, 65536):
+                drained.extend(chunk)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        _out, errors = child.communicate(timeout=60)
+        reader.join(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(read_end)
+    assert child.returncode == 0, errors
+    assert "interrupted" not in errors and "Traceback" not in errors
+    assert drained.endswith(b"3 records: 3 created. 6 requests (2.0 per record).\n")  # held, then written
+    assert json.loads((tmp_path / "report" / "report.json").read_text())["sync"]["outcomes"] == {"done": 3}
+
+
 def _killed_past(size: int):
     """A `preexec_fn` for a child killed by SIGXFSZ as a file of its grows past `size` bytes: a kill at one exact
     point, where a SIGKILL from outside could only be hoped to land (see `_with_sigxfsz`)."""

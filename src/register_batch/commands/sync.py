@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -109,7 +110,7 @@ def sync(
     2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
     """
     from register_batch.readers import input_paths
-    from register_batch.sync import SyncOptions, sync_files
+    from register_batch.sync import SyncOptions, SyncResult, sync_files
     from register_batch.sync.target import load_token, open_target
 
     input_paths(inputs)  # a file given twice is refused before a target starts
@@ -128,32 +129,46 @@ def sync(
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
-    with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
-        state.say_target(where)
-        options = SyncOptions(
-            target=where.url,
-            token=where.token,
-            state_dir=settings.state_dir,
-            report_dir=folder,
-            dry_run=dry_run,
-            as_of=as_of,
-            rate=limits,
-            per_page=per_page,
-            timeout=timeout,
-            fmt=fmt,
-            mapping_files=tuple(settings.mappings),
-            api_version=settings.api_version,
-            reference_path=_reference_path(settings),
-            target_label=where.label,
-            target_identity=where.identity,
-            ukprn=settings.ukprn,
-            ukprn_source=_source_of(settings, "ukprn", "--ukprn"),
-            embedded=where.embedded,
-        )
-        with state.progress() as progress:
-            result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
-    click.echo(result.summary_line())
-    state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
+    result: SyncResult | None = None
+    summary = ""  # the summary line while it is being written
+    try:
+        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
+            state.say_target(where)
+            options = SyncOptions(
+                target=where.url,
+                token=where.token,
+                state_dir=settings.state_dir,
+                report_dir=folder,
+                dry_run=dry_run,
+                as_of=as_of,
+                rate=limits,
+                per_page=per_page,
+                timeout=timeout,
+                fmt=fmt,
+                mapping_files=tuple(settings.mappings),
+                api_version=settings.api_version,
+                reference_path=_reference_path(settings),
+                target_label=where.label,
+                target_identity=where.identity,
+                ukprn=settings.ukprn,
+                ukprn_source=_source_of(settings, "ukprn", "--ukprn"),
+                embedded=where.embedded,
+            )
+            with state.progress() as progress:
+                result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+        summary = result.summary_line()
+        click.echo(summary)
+        summary = ""  # written
+        state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
+    except KeyboardInterrupt:
+        if result is None:
+            raise
+        # A stop (SIGTERM from systemd, say) once the run has returned: its reports are written and its ledger's run
+        # closed, so it was not interrupted, and it exits with its own code rather than 3. A write the signal cut
+        # short is dropped by Python's buffer: the summary is written again (a second stop gives it up).
+        if summary:
+            with contextlib.suppress(KeyboardInterrupt):
+                click.echo(summary)
     sys.exit(result.exit_code)
 
 
