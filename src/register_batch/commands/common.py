@@ -106,14 +106,26 @@ class GoneQuietly:
     its reports and ledger, and exits with its own code, not 0 (the pipe), a traceback's 1 (the terminal) or 70 (an
     internal error, the disk). Standard output lost for want of room is said once on standard error, which may go
     elsewhere (a closed pipe is `| head`'s normal end, and says nothing). The file descriptor is pointed at the null
-    device as well, so that Python's own flush at exit does not fail again (exit 120)."""
+    device as well, so that Python's own flush at exit does not fail again (exit 120).
 
-    def __init__(self, stream: Any, name: str = "output"):
+    Its `buffer` (the bytes beneath, which click writes to when the text stream's encoding cannot say everything:
+    `PYTHONIOENCODING=ascii`) is guarded the same way, as part of it."""
+
+    def __init__(self, stream: Any, name: str = "output", whole: GoneQuietly | None = None):
         self._stream = stream
         self._name = name
-        self.gone = False
+        self._whole = whole  # the text stream a `buffer` belongs to: one stream, gone at once
+        self._gone = False
 
-    def write(self, text: str) -> int:
+    @property
+    def gone(self) -> bool:
+        return self._whole.gone if self._whole is not None else self._gone
+
+    @property
+    def buffer(self) -> GoneQuietly:
+        return GoneQuietly(self._stream.buffer, self._name, self._whole or self)
+
+    def write(self, text: str | bytes) -> int:
         if not self.gone:
             try:
                 return int(self._stream.write(text))
@@ -129,9 +141,12 @@ class GoneQuietly:
                 self._lost(exc)
 
     def _lost(self, exc: OSError) -> None:
+        if self._whole is not None:
+            self._whole._lost(exc)
+            return
         if exc.errno not in _READER_GONE and exc.errno not in _NO_ROOM:
             raise exc
-        self.gone = True
+        self._gone = True
         if exc.errno in _NO_ROOM and self._name == "stdout":
             sys.stderr.write(
                 f"register-batch: warning: standard output could not be written ({exc.strerror}); the rest "
