@@ -38,6 +38,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.export import iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
@@ -426,12 +427,19 @@ class SyncRun:
         (before its first, or after next year's) is answered with 422: no one is listed in it. That includes an
         extract's own cycle: a start moved to the year after next (a deferral before the course began) is valid
         (§3.4 allows next calendar year), and must not stop the night's sync of every other record; the trainee is
-        still found through the ledger (`fetch_missing`) or Register's 409."""
+        still found through the ledger (`fetch_missing`) or Register's 409.
+
+        Listed as `export` lists (`iter_register_trainees`): a trainee that changes while the pages are read (a TRN
+        arriving, §10) moves to the front of the listing (newest first, §2.3), behind the pages already read, and a
+        listing of several pages ends with a `since` listing of what changed meanwhile. A trainee missing from the
+        listing is planned as a create, which Register's 409 (§4) does not stop when its name was corrected too."""
         task = self.progress.task("Listing Register", unit="trainees")
         for cycle in sorted(cycles):
             self.listed_cycles.add(cycle)
             try:
-                for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
+                for trainee in iter_register_trainees(
+                    self.client, academic_cycle=cycle, per_page=self.options.per_page
+                ):
                     self.check_provider(trainee)
                     holdings.add(trainee)
                     task.advance()
