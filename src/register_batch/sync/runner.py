@@ -1083,6 +1083,10 @@ def _run(
                 task.close()
         except KeyboardInterrupt:  # and _Stop
             interrupted = True
+            if not results:
+                # Stopped before the plan (while Register was listed): nothing was sent, and the report still
+                # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
+                results = [_unplanned(record, report.is_invalid(index)) for index, record in enumerate(records)]
         except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
             if not results:  # the listing failed: nothing was planned or written, nothing to resume
@@ -1106,6 +1110,17 @@ def _run(
             if outage is not None:
                 raise Interrupted(f"Register stopped answering ({outage}); {stopped}", result=stopped.result) from None
             raise
+
+
+def _unplanned(record: Any, invalid: bool) -> RecordResult:
+    """A record of a run stopped before its plan: `pending` (action `unplanned`), or invalid (never sent)."""
+    key = record_key(record)
+    if invalid or key is None:
+        return RecordResult(RecordPlan(record, key, "invalid", reason=_INVALID), outcome="skipped")
+    return RecordResult(RecordPlan(record, key, "unplanned"))
+
+
+_INVALID = "the record failed validation and was not sent"
 
 
 def _issue_code(result: RecordResult) -> str:
