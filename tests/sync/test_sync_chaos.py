@@ -93,6 +93,8 @@ def _mutate(rows: list[dict[str, Any]], rng: random.Random, ever: set[str], move
         )
         if kind in ("move", "husid") and srs in moved:
             kind = "email"  # both at once is another course instance of the same student (docs/faq.md), by design
+        if kind == "move" and row.get("defer_date"):
+            kind = "email"  # a deferral before the new start date would make the record invalid
         if kind == "email":
             row["email"] = f"changed{rng.randint(1, 999)}@example.com"
         elif kind == "surname":
