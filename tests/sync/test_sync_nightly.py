@@ -5,11 +5,16 @@ Against the project's emulator over real HTTP on 127.0.0.1 (the `register` fixtu
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date
 
 import pytest
 
+from emulated import AS_OF, sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.sync import sync_files
 from trainee_extracts import trainee, write_extract
 
 JULY = date(2026, 7, 30)  # cycle 2025 is the current one: Register lists 2025 and 2026, not yet 2027
@@ -109,3 +114,48 @@ def test_a_422_for_the_current_cycle_still_stops_the_run_before_any_write(regist
     with fronting(register.emulator.url, no_cycle) as front, pytest.raises(Unprocessable, match="academic_cycle"):
         register.sync(source, target=front.url, target_identity=register.emulator.url)
     assert register.writes() == writes
+
+
+def test_a_trainee_whose_trn_arrives_while_register_is_listed_is_not_created_twice(tmp_path):
+    """Register lists newest first (`updated_at` descending, §2.3) in pages. A TRN arriving between two pages moves
+    its trainee to the top (§10: `updated_at` moves when the TRN arrives), onto a page already read, and the listing
+    never returned it. With no ledger link for it (its HUSID was corrected, so its ledger key is new) and a last name
+    corrected in the same night (so Register's duplicate rule does not answer 409, §4), it was created twice."""
+    token = "trn-arrives-mid-listing-token"
+    start = time.time()  # the emulator's clock, moved by hand (near this machine's, as Register's is)
+    now = [start]
+    first = trainee(1)  # created first: the oldest, so on the listing's last page
+    rows = [first, trainee(2), trainee(3), trainee(4)]
+
+    class OneSecondPerCreate(RegisterClient):
+        def create_trainee(self, data):
+            now[0] += 1  # each trainee created a second after the one before: the first one's TRN is due first
+            return super().create_trainee(data)
+
+    class TrnArrivesAfterThePageOne(RegisterClient):
+        def list_trainees(self, **params):
+            page = super().list_trainees(**params)
+            if params.get("page") == 1 and params.get("academic_cycle") == 2025:
+                now[0] = start + 101.5  # the first trainee's TRN is due (submitted at +1, 100 s before); no other's
+            return page
+
+    with start_emulator(tokens=[token], rate_limit=None, as_of=AS_OF, trn_delay=100, clock=lambda: now[0]) as emulator:
+
+        def sync(path, client_class, **extra):
+            client = client_class(emulator.url, token, limiter=RateLimiter(10_000, 1))
+            options = sync_options(emulator, tmp_path, token, per_page=2, **extra)
+            with client:
+                return sync_files([str(path)], options, client=client)
+
+        assert sync(write_extract(tmp_path / "first.csv", rows), OneSecondPerCreate).exit_code == 0
+        # The same night: the first trainee's HUSID and surname corrected in the SRS (a new ledger key, and a
+        # surname that Register's duplicate rule no longer matches).
+        rows[0] = {**first, "hesa_id": "2519999999991", "last_name": "Married1"}
+        night = sync(write_extract(tmp_path / "night.csv", rows), TrnArrivesAfterThePageOne)
+        assert night.exit_code == 0, night.summary_line()
+        assert emulator.snapshot()["trainees"] == 4, night.summary_line()
+        assert night.results[0].plan.action == "update" and night.results[0].plan.matched_by == "provider_trainee_id"
+        with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+            held = list(client.iter_trainees(academic_cycle=2025, per_page=100))
+    assert Counter(t["provider_trainee_id"] for t in held) == Counter(r["provider_trainee_id"] for r in rows)
+    assert {t["hesa_id"] for t in held} == {r["hesa_id"] for r in rows}

@@ -454,3 +454,42 @@ def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path
         [created] = held(emulator)
         assert client.get_trainee(created["trainee_id"])["hesa_id"] == created["hesa_id"]  # waits its turn, then goes
         assert client.stopping is own
+
+
+def test_a_run_stopped_while_register_is_listed_reports_every_record_not_reached(emulator, tmp_path):
+    """SIGTERM while Register is listed (before anything is planned or sent) stops the run at once, and its report
+    is written: it listed no record at all (results.csv a header alone, `records` empty), although report.json
+    counted them. Every record is in it: not reached (`pending`, action `unplanned`), or invalid as always."""
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["sex"] = "7"  # invalid: known without Register
+
+    class StoppedWhileListing(RegisterClient):
+        def list_trainees(self, **params):
+            page = super().list_trainees(**params)
+            os.kill(os.getpid(), signal.SIGTERM)  # as systemd's stop: the handler stops the run at once
+            return page
+
+    source = str(write_extract(tmp_path / "a.csv", rows))
+    with (
+        StoppedWhileListing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    partial = stopped.value.result
+    assert [(r.plan.action, r.outcome) for r in partial.results] == [
+        ("unplanned", "pending"),
+        ("invalid", "skipped"),
+        ("unplanned", "pending"),
+    ]
+    assert partial.exit_code == 3
+    data, doc = report_of(tmp_path)
+    assert [(r["record"], r["action"], r["outcome"]) for r in data["records"]] == [
+        (1, "unplanned", "pending"),
+        (2, "invalid", "skipped"),
+        (3, "unplanned", "pending"),
+    ]
+    assert (tmp_path / "reports" / "results.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    [card] = doc.xpath('//ul[@data-group="actions"]/li[@data-count="unplanned"]/span[@class="label"]/text()')
+    assert card == "Not planned (stopped first)"
+    assert sync_files([source], options(emulator, tmp_path)).exit_code == 1  # the invalid record
+    assert len(held(emulator)) == 2

@@ -66,6 +66,8 @@ ACTIONS = (
     ("blocked", "Blocked", "Blocked", "warn"),
     ("invalid", "Invalid, not sent", "Invalid, not sent", "bad"),
 )
+# Cards shown only when a record has the action: a run stopped before it had listed Register planned nothing.
+RARE_ACTIONS = {"unplanned": ("unplanned", "Not planned (stopped first)", "Not planned (stopped first)", "warn")}
 OUTCOMES = (
     ("done", "Done", "good"),
     ("failed", "Failed", "bad"),
@@ -349,7 +351,10 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     known_actions = {key for key, *_ in ACTIONS}
     known_outcomes = {key for key, *_ in OUTCOMES}
     # Keys this page does not know yet (a newer sync) still get a card rather than vanishing.
-    action_specs = [*ACTIONS, *((key, key, key, "info") for key in actions if key not in known_actions)]
+    action_specs = [
+        *ACTIONS,
+        *(RARE_ACTIONS.get(key, (key, key, key, "info")) for key in actions if key not in known_actions),
+    ]
     outcome_specs = [*OUTCOMES, *((key, key, "neutral") for key in outcomes if key not in known_outcomes)]
     action_cards = [
         {

@@ -38,6 +38,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.export import iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity
@@ -426,12 +427,19 @@ class SyncRun:
         (before its first, or after next year's) is answered with 422: no one is listed in it. That includes an
         extract's own cycle: a start moved to the year after next (a deferral before the course began) is valid
         (§3.4 allows next calendar year), and must not stop the night's sync of every other record; the trainee is
-        still found through the ledger (`fetch_missing`) or Register's 409."""
+        still found through the ledger (`fetch_missing`) or Register's 409.
+
+        Listed as `export` lists (`iter_register_trainees`): a trainee that changes while the pages are read (a TRN
+        arriving, §10) moves to the front of the listing (newest first, §2.3), behind the pages already read, and a
+        listing of several pages ends with a `since` listing of what changed meanwhile. A trainee missing from the
+        listing is planned as a create, which Register's 409 (§4) does not stop when its name was corrected too."""
         task = self.progress.task("Listing Register", unit="trainees")
         for cycle in sorted(cycles):
             self.listed_cycles.add(cycle)
             try:
-                for trainee in self.client.iter_trainees(academic_cycle=cycle, per_page=self.options.per_page):
+                for trainee in iter_register_trainees(
+                    self.client, academic_cycle=cycle, per_page=self.options.per_page
+                ):
                     self.check_provider(trainee)
                     holdings.add(trainee)
                     task.advance()
@@ -1087,6 +1095,10 @@ def _run(
                 task.close()
         except KeyboardInterrupt:  # and _Stop
             interrupted = True
+            if not results:
+                # Stopped before the plan (while Register was listed): nothing was sent, and the report still
+                # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
+                results = [_unplanned(record, report.is_invalid(index)) for index, record in enumerate(records)]
         except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
             if not results:  # the listing failed: nothing was planned or written, nothing to resume
@@ -1110,6 +1122,17 @@ def _run(
             if outage is not None:
                 raise Interrupted(f"Register stopped answering ({outage}); {stopped}", result=stopped.result) from None
             raise
+
+
+def _unplanned(record: Any, invalid: bool) -> RecordResult:
+    """A record of a run stopped before its plan: `pending` (action `unplanned`), or invalid (never sent)."""
+    key = record_key(record)
+    if invalid or key is None:
+        return RecordResult(RecordPlan(record, key, "invalid", reason=_INVALID), outcome="skipped")
+    return RecordResult(RecordPlan(record, key, "unplanned"))
+
+
+_INVALID = "the record failed validation and was not sent"
 
 
 def _issue_code(result: RecordResult) -> str:
