@@ -309,7 +309,10 @@ def main() -> None:
         signum = getattr(signal, name, None)
         if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
             signal.signal(signum, _interrupt)
-    cli(prog_name="register-batch")
+    try:
+        cli(prog_name="register-batch")
+    except KeyboardInterrupt:  # a second stop while the first's line was written (click before 8.2 lets it out)
+        sys.exit(3)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
