@@ -633,7 +633,7 @@ def test_harness_rejects_an_option_the_cli_does_not_have(tmp_path: Path) -> None
         "```\nregister-batch validate x.xml\n```\n"
     )
     failures = "\n".join(_run_text(tmp_path, text).failures)
-    assert "No such option '--no-such-option'" in failures
+    assert "No such option" in failures and "--no-such-option" in failures  # click's wording varies by release
     assert "--frobnicate is not an option of `sync`" in failures
     assert "neither runs `frobnicate` nor knows to skip it" in failures
     assert "without a language mentions register-batch" in failures

@@ -178,9 +178,9 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        # click declares exit_code a ClassVar, but reads it off the exception raised: this instance's own is the one
-        # used (one class for every library error's code).
-        self.exit_code = exit_code  # type: ignore[misc]
+        # click (after 8.2.0) declares exit_code a ClassVar, but reads it off the exception raised: this instance's
+        # own is the one used (one class for every library error's code).
+        self.exit_code = exit_code  # type: ignore[misc,unused-ignore]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"register-batch: {self.message}", err=True)
