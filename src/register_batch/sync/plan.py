@@ -17,6 +17,7 @@ extract.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,6 +32,7 @@ from register_batch.sync.compare import (
     update_body,
 )
 from register_batch.sync.ledger import Entry
+from register_batch.sync.listed import ListedTrainee
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
 
@@ -88,13 +90,13 @@ def record_key(record: TraineeRecord) -> str | None:
     return f"hesa:{hesa_id}" if hesa_id else None
 
 
-def start_cycle(data: dict[str, Any]) -> int | None:
+def start_cycle(data: Mapping[str, Any]) -> int | None:
     """Register's start academic cycle: trainee_start_date, else itt_start_date (§2.3)."""
     day = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
     return cycle_of(day) if day else None
 
 
-def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """A trainee with the record's SRS id but another HUSID and another start year: an earlier (or later) course
     instance of the same student, which Register holds as a trainee of its own. An SRS id (OWNSTU) outlives an
     instance; a new instance gets a HUSID of its own. (Same start year, other HUSID: a corrected HUSID.)"""
@@ -102,7 +104,7 @@ def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bo
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
 
 
-def _disagrees(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def _disagrees(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """The record and the trainee name different HUSIDs or different SRS ids (both given, and not equal)."""
     return any(
         data.get(key) and trainee.get(key) and data.get(key) != trainee.get(key)
@@ -140,7 +142,7 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
     return settled
 
 
-def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> RecordPlan | None:
+def _likeliest(claimants: list[RecordPlan], trainee: Mapping[str, Any]) -> RecordPlan | None:
     """The one claimant that is the trainee's person, by the surest evidence that picks exactly one: the same
     date of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two
     records to one trainee, so it is the weakest here)."""
@@ -156,7 +158,7 @@ def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> RecordPl
     return None
 
 
-def birth_key(person: dict[str, Any]) -> tuple[str, str]:
+def birth_key(person: Mapping[str, Any]) -> tuple[str, str]:
     """Date of birth and last name (case ignored): how Register's duplicate rule first narrows its search (§4)."""
     return person.get("date_of_birth") or "", (person.get("last_name") or "").lower()
 
@@ -166,7 +168,7 @@ def _conflict(plan: RecordPlan, why: str) -> None:
     plan.reason = f"{why}: check the HUSIDs and SRS ids in the SRS and in Register; nothing was sent"
 
 
-def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def duplicate_rule_matches(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """Register's create-time duplicate rule (§4), applied to a listed trainee."""
     if data.get("date_of_birth") != trainee.get("date_of_birth"):
         return False
@@ -183,40 +185,45 @@ def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> boo
 
 
 class Holdings:
-    """What Register holds for the provider: the listed trainees, indexed for matching."""
+    """What Register holds for the provider: the listed trainees, indexed for matching.
 
-    def __init__(self, trainees: list[dict[str, Any]]):
-        self.by_id: dict[str, dict[str, Any]] = {}
-        self.by_hesa: dict[str, list[dict[str, Any]]] = {}
-        self.by_provider_id: dict[str, list[dict[str, Any]]] = {}
-        self.by_birth: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    Each trainee is kept as a `ListedTrainee` (the keys planning reads, in a tuple), and each index entry as a tuple
+    of them (one trainee, most often): a nightly run holds every trainee of its cycles while it plans."""
+
+    def __init__(self, trainees: Iterable[Mapping[str, Any]]):
+        self.by_id: dict[str, ListedTrainee] = {}
+        self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
+        self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
+        self.by_birth: dict[tuple[str, str], tuple[ListedTrainee, ...]] = {}
         for trainee in trainees:
             self.add(trainee)
 
-    def add(self, trainee: dict[str, Any]) -> None:
+    def add(self, trainee: Mapping[str, Any]) -> None:
         trainee_id = trainee.get("trainee_id")
         if not trainee_id:
             return
+        listed = ListedTrainee.of(trainee)
         old = self.by_id.get(trainee_id)
         if old is not None:
             self._unindex(old)
-        self.by_id[trainee_id] = trainee
-        if trainee.get("hesa_id"):
-            self.by_hesa.setdefault(trainee["hesa_id"], []).append(trainee)
-        if trainee.get("provider_trainee_id"):
-            self.by_provider_id.setdefault(trainee["provider_trainee_id"], []).append(trainee)
-        self.by_birth.setdefault(birth_key(trainee), []).append(trainee)
+        self.by_id[trainee_id] = listed
+        if hesa_id := listed.get("hesa_id"):
+            self.by_hesa[hesa_id] = (*self.by_hesa.get(hesa_id, ()), listed)
+        if srs_id := listed.get("provider_trainee_id"):
+            self.by_provider_id[srs_id] = (*self.by_provider_id.get(srs_id, ()), listed)
+        birth = birth_key(listed)
+        self.by_birth[birth] = (*self.by_birth.get(birth, ()), listed)
 
-    def _unindex(self, trainee: dict[str, Any]) -> None:
+    def _unindex(self, trainee: ListedTrainee) -> None:
         # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
-        indexes: tuple[tuple[dict[Any, list[dict[str, Any]]], Any], ...] = (
+        indexes: tuple[tuple[dict[Any, tuple[ListedTrainee, ...]], Any], ...] = (
             (self.by_hesa, trainee.get("hesa_id")),
             (self.by_provider_id, trainee.get("provider_trainee_id")),
             (self.by_birth, birth_key(trainee)),
         )
         for index, key in indexes:
             if key in index:
-                index[key] = [t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id")]
+                index[key] = tuple(t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id"))
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -233,15 +240,15 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap).
         # Following it would write this record's data over another person; match as if there were no ledger.
-    candidates: dict[str, dict[str, Any]] = {}
+    candidates: dict[str, ListedTrainee] = {}
     by = None
     for name, index, value in (
         ("hesa_id", holdings.by_hesa, data.get("hesa_id")),
         ("provider_trainee_id", holdings.by_provider_id, data.get("provider_trainee_id")),
     ):
-        found = index.get(value, []) if value else []
+        found: tuple[ListedTrainee, ...] = index.get(value, ()) if value else ()
         if name == "provider_trainee_id":
-            found = [t for t in found if not another_course_instance(data, t)]
+            found = tuple(t for t in found if not another_course_instance(data, t))
         if found and by is None:
             by = name
         for trainee in found:
@@ -296,7 +303,8 @@ def plan_record(
         plan.action = "create"
         plan.steps.append(Step("create", create_body(record.data)))
         srs_id = record.data.get("provider_trainee_id")
-        if others := holdings.by_provider_id.get(srs_id, []) if srs_id else []:
+        others: tuple[ListedTrainee, ...] = holdings.by_provider_id.get(srs_id, ()) if srs_id else ()
+        if others:
             # Told, not guessed: another course instance, or a HUSID corrected in the same night as a start moved.
             other = others[-1]
             plan.note = (
@@ -313,7 +321,7 @@ def plan_record(
     return plan
 
 
-def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any], *, as_of: date) -> None:
+def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], *, as_of: date) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     plan.changes = drift(data, trainee)

@@ -47,6 +47,7 @@ from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder
 from register_batch.sync.compare import degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
+from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
@@ -958,7 +959,7 @@ def _run(
     run = SyncRun(options, client, ledger, progress, moved, implied)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
-    unmatched: list[dict[str, Any]] = []
+    unmatched: list[ListedTrainee] = []
     interrupted = False
     refused: Unauthorized | None = None
     outage: ApiError | None = None
@@ -1157,7 +1158,7 @@ def _finish(
     results: list[RecordResult],
     interrupted: bool,
     elapsed: float,
-    unmatched: list[dict[str, Any]],
+    unmatched: list[ListedTrainee],
 ) -> SyncResult:
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
