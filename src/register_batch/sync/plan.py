@@ -17,21 +17,19 @@ extract.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from register_batch.model import TraineeRecord
+from register_batch.model import SourceRef, TraineeRecord
 from register_batch.sync.compare import (
-    create_body,
     degree_changes,
     drift,
     payload_hash,
     placement_changes,
     update_body,
 )
-from register_batch.sync.ledger import Entry
 from register_batch.sync.listed import ListedTrainee
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
@@ -40,11 +38,14 @@ READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"}) 
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
+# The issue codes planning reads from a record (`_says`): a record spooled and read back keeps these alone.
+KEPT_ISSUES = frozenset({"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
-    """One write request."""
+    """One write request. A create's body is the record's (`create_body`), made when it is sent: the plan does not
+    hold a second copy of every new trainee's record."""
 
     kind: str  # create | update | add_degree | update_degree | delete_degree | add_placement | delete_placement
     # | defer | withdraw
@@ -66,10 +67,15 @@ class Step:
         }[self.kind]
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordPlan:
-    record: TraineeRecord
-    key: str | None
+    """What a sync does for one record. The record itself is not kept (a run plans every record before it writes,
+    so plans holding records held the whole extract): `source`, `hesa_id` and `provider_trainee_id` say which one
+    it is, and whoever sends or reports it reads the record again (sync/records.py)."""
+
+    source: SourceRef
+    hesa_id: str | None
+    provider_trainee_id: str | None
     action: str
     steps: list[Step] = field(default_factory=list)
     trainee_id: str | None = None
@@ -83,11 +89,20 @@ class RecordPlan:
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
+    @property
+    def key(self) -> str | None:
+        """The record's ledger key (`record_key`)."""
+        return key_of(self.hesa_id)
+
+
+def key_of(hesa_id: str | None) -> str | None:
+    """The ledger key of a record with this HUSID (stable across extracts and runs); None without one."""
+    return f"hesa:{hesa_id}" if hesa_id else None
+
 
 def record_key(record: TraineeRecord) -> str | None:
     """The ledger key of a source record: its HUSID (stable across extracts and runs)."""
-    hesa_id = record.data.get("hesa_id")
-    return f"hesa:{hesa_id}" if hesa_id else None
+    return key_of(record.data.get("hesa_id"))
 
 
 def start_cycle(data: Mapping[str, Any]) -> int | None:
@@ -112,11 +127,13 @@ def _disagrees(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     )
 
 
-def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of: date) -> list[RecordPlan]:
+def one_record_per_trainee(
+    plans: list[RecordPlan], records: Sequence[TraineeRecord], holdings: Holdings, *, as_of: date
+) -> list[RecordPlan]:
     """The plans, so that no two records of one extract write to one trainee (one person's data over another's,
     each night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others
     are matched again without it (a create, when Register has no one else for them). With no single such record,
-    none of them is sent."""
+    none of them is sent. `records[i]` is plan i's record (read only for records that claim one trainee)."""
     claims: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         if plan.trainee_id and plan.action not in ("invalid", "conflict"):
@@ -125,7 +142,8 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
     for trainee_id, claimants in claims.items():
         if len(claimants) < 2:
             continue
-        keeper = _likeliest([plans[i] for i in claimants], holdings.by_id.get(trainee_id) or {})
+        read = {i: records[i] for i in claimants}
+        keeper = _likeliest([(plans[i], read[i]) for i in claimants], holdings.by_id.get(trainee_id) or {})
         if keeper is None:
             for i in claimants:
                 _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
@@ -134,7 +152,7 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
         for i in claimants:
             if plans[i] is keeper:
                 continue
-            again = plan_record(plans[i].record, None, others, invalid=False, as_of=as_of)
+            again = plan_record(read[i], None, others, invalid=False, as_of=as_of)
             if again.action == "create" or (again.trainee_id and again.trainee_id not in claims):
                 settled[i] = again
             else:
@@ -142,7 +160,7 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
     return settled
 
 
-def _likeliest(claimants: list[RecordPlan], trainee: Mapping[str, Any]) -> RecordPlan | None:
+def _likeliest(claimants: list[tuple[RecordPlan, TraineeRecord]], trainee: Mapping[str, Any]) -> RecordPlan | None:
     """The one claimant that is the trainee's person, by the surest evidence that picks exactly one: the same
     date of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two
     records to one trainee, so it is the weakest here)."""
@@ -152,7 +170,7 @@ def _likeliest(claimants: list[RecordPlan], trainee: Mapping[str, Any]) -> Recor
         lambda d: bool(d.get("hesa_id")) and d["hesa_id"] == trainee.get("hesa_id"),
     )
     for same in tests:
-        found = [plan for plan in claimants if same(plan.record.data)]
+        found = [plan for plan, record in claimants if same(record.data)]
         if len(found) == 1:
             return found[0]
     return None
@@ -229,13 +247,15 @@ class Holdings:
         return len(self.by_id)
 
 
-def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tuple[str, Any]:
-    """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id)."""
+def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tuple[str, Any]:
+    """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id).
+
+    `linked`: the trainee the ledger links the record to (its entry's trainee_id), if any."""
     data = record.data
-    if entry and entry.trainee_id:
-        trainee = holdings.by_id.get(entry.trainee_id)
+    if linked:
+        trainee = holdings.by_id.get(linked)
         if trainee is None:
-            return "missing", entry.trainee_id
+            return "missing", linked
         if not _disagrees(data, trainee):
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap).
@@ -273,21 +293,28 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
 
 
 def plan_record(
-    record: TraineeRecord, entry: Entry | None, holdings: Holdings, *, invalid: bool, as_of: date
+    record: TraineeRecord, linked: str | None, holdings: Holdings, *, invalid: bool, as_of: date
 ) -> RecordPlan:
-    key = record_key(record)
-    digest = payload_hash(record.data, record.withdrawal, record.deferral)
-    plan = RecordPlan(record=record, key=key, action="invalid", payload_hash=digest)
-    if invalid or key is None:
+    """The plan for `record`; `linked` is the trainee the ledger links it to (its entry's trainee_id), if any."""
+    data = record.data
+    digest = payload_hash(data, record.withdrawal, record.deferral)
+    plan = RecordPlan(
+        source=record.source,
+        hesa_id=data.get("hesa_id"),
+        provider_trainee_id=data.get("provider_trainee_id"),
+        action="invalid",
+        payload_hash=digest,
+    )
+    if invalid or plan.key is None:
         plan.reason = "the record failed validation and was not sent"
         # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
         # from the extract; nothing is planned for it.
-        outcome, detail = match(record, entry, holdings)
+        outcome, detail = match(record, linked, holdings)
         if outcome == "matched":
             trainee, plan.matched_by = detail
             plan.trainee_id = trainee["trainee_id"]
         return plan
-    outcome, detail = match(record, entry, holdings)
+    outcome, detail = match(record, linked, holdings)
     if outcome == "conflict":
         plan.action, (plan.reason, plan.related) = "conflict", detail
         return plan
@@ -301,7 +328,7 @@ def plan_record(
         return plan
     if outcome == "new":
         plan.action = "create"
-        plan.steps.append(Step("create", create_body(record.data)))
+        plan.steps.append(Step("create"))  # its body: create_body(record.data), made when it is sent
         srs_id = record.data.get("provider_trainee_id")
         others: tuple[ListedTrainee, ...] = holdings.by_provider_id.get(srs_id, ()) if srs_id else ()
         if others:
