@@ -44,7 +44,7 @@ from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
-from register_batch.reports import ReportBuilder
+from register_batch.reports import ReportBuilder, Rows
 from register_batch.sync.compare import create_body, degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
 from register_batch.sync.listed import ListedTrainee
@@ -1195,7 +1195,8 @@ def _finish(
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
-    report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
+    # The records' rows are made as each report reads them, not held (a row per record: reports.Rows).
+    report.extra = {"sync": summary, "records": Rows(results, RecordResult.row), "not_in_extract": not_in_extract}
     try:
         more = {
             "results": ("results.csv", lambda fh: write_results(fh, results)),
