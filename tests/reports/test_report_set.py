@@ -64,3 +64,18 @@ def test_a_sync_reports_records_made_as_they_are_read_give_the_same_files_as_a_l
             written[kind] = {p.name: p.read_bytes() for p in (tmp_path / f"{kind}-{limit}").iterdir()}
         assert written["rows"] == written["list"], limit
         assert set(written["rows"]) == {"report.json", "issues.csv", "report.html"}
+
+
+def test_report_json_writes_rows_in_batches_as_json_dumps_lays_out_the_whole_list():
+    """report.json's head with a `Rows` value is written a batch of rows at a time: the same text as json.dumps of
+    the whole head, whatever the number of rows (none, one, a batch and one more)."""
+    import json
+
+    from register_batch.reports import Rows
+    from register_batch.reports.json_report import ROWS_AT_ONCE, head_text
+
+    rows = [{"n": n, "é": ["a\nb", {"c": None, "d": []}], "e": {}} for n in range(2 * ROWS_AT_ONCE + 1)]
+    for count in (0, 1, ROWS_AT_ONCE - 1, ROWS_AT_ONCE, ROWS_AT_ONCE + 1, len(rows)):
+        head = {"sync": {"dry_run": True, "actions": {}}, "records": rows[:count], "not_in_extract": []}
+        streamed = "".join(head_text({**head, "records": Rows(rows[:count], dict)}))
+        assert streamed == json.dumps(head, ensure_ascii=False, indent=1)[:-2], count

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.reports import Rows
@@ -25,21 +25,33 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
 
 
 def head_text(head: dict[str, Any]) -> Iterator[str]:
-    """`json.dumps(head, ensure_ascii=False, indent=1)` without its closing `\\n}`, in pieces: a `Rows` value row by
-    row (a sync's records: one row in memory at a time, not every row and the text of them all)."""
+    """`json.dumps(head, ensure_ascii=False, indent=1)` without its closing `\\n}`, in pieces: a `Rows` value a few
+    hundred rows at a time (a sync's records: never every row, nor the text of them all, in memory at once)."""
+    dumps = json.JSONEncoder(ensure_ascii=False, indent=1).encode  # json.dumps(value, ensure_ascii=False, indent=1)
     yield "{"
     for place, (key, value) in enumerate(head.items()):
-        yield f"{',' if place else ''}\n {json.dumps(key, ensure_ascii=False)}: "
+        yield f"{',' if place else ''}\n {dumps(key)}: "
         if isinstance(value, Rows):
-            # A list one level in: each item on its own line, two spaces in, its own lines two spaces further.
+            # A list one level in, as json.dumps lays out the rows of each batch, one level further in: `[\n  {...},
+            # \n  {...}\n ]`, less the brackets, and the batches joined with a comma.
             empty = True
-            for row in value:
-                yield (
-                    ("[" if empty else ",")
-                    + "\n  "
-                    + json.dumps(row, ensure_ascii=False, indent=1).replace("\n", "\n  ")
-                )
+            for batch in _batches(value, ROWS_AT_ONCE):
+                yield ("[" if empty else ",") + dumps(batch).replace("\n", "\n ")[1:-3]
                 empty = False
             yield "[]" if empty else "\n ]"
         else:
-            yield json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n ")
+            yield dumps(value).replace("\n", "\n ")
+
+
+ROWS_AT_ONCE = 512
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
