@@ -90,11 +90,22 @@ def test_a_record_the_mapping_would_not_make_is_spooled_whole():
         data={"hesa_id": "2510000000001", "course_year": 1, "degrees_attributes": [{"graduation_year": 2020}]},
     )
     usual = TraineeRecord(source=SourceRef("lib", 2, None), data={"hesa_id": "2510000000002", "sex": "10"})
+    others = [
+        {"hesa_id": "2510000000003", "degrees_attributes": ({"subject": "100485"},)},  # a tuple, not a list
+        {"hesa_id": "2510000000004", "degrees_attributes": "100485"},  # text where a list goes
+        {"hesa_id": "2510000000005", "degrees_attributes": [{"subject": "1"}], "placements_attributes": [["x"]]},
+        {"hesa_id": "2510000000006", "degrees_attributes": [{"subject": "1"}], "disabilities": ["57"]},
+        {"degrees_attributes": [], "hesa_id": "2510000000007", "placements_attributes": [{"urn": "100001"}]},
+    ]
     spool = RecordSpool()
     spool.append(odd)
     spool.append(usual)
-    assert spool[0].data == odd.data and spool[1].data == usual.data
-    assert list(spool.cycles) == [NO_CYCLE, NO_CYCLE]
+    for n, data in enumerate(others, start=3):
+        spool.append(TraineeRecord(source=SourceRef("lib", n, None), data=data))
+    assert [spool[i].data for i in range(len(spool))] == [odd.data, usual.data, *others]
+    assert [type(v) for v in spool[2].data.values()] == [str, tuple]
+    assert list(spool[6].data) == ["degrees_attributes", "hesa_id", "placements_attributes"]
+    assert list(spool.cycles) == [NO_CYCLE] * 7
 
 
 def test_a_plan_holds_no_record_and_a_create_no_copy_of_its_body(tmp_path):

@@ -150,20 +150,25 @@ class RecordSpool(Sequence[TraineeRecord]):
     def _pack(self, data: dict[str, Any]) -> tuple[int, tuple[Any, ...]] | None:
         """(key order, values) of a body whose values are text, and lists of dicts of text for its degrees and
         placements (as the mapping makes them); None for any other (written whole)."""
-        values: list[Any] = []
-        for key, value in data.items():
-            if type(value) is str:
-                values.append(value)
-            elif key in _NESTED and type(value) is list:
-                items = []
-                for item in value:
-                    if type(item) is not dict or not all(type(text) is str for text in item.values()):
+        values = list(data.values())
+        kinds = list(map(type, values))
+        if kinds.count(str) != len(kinds):
+            keys = tuple(data)
+            for key in _NESTED:
+                items = data.get(key)
+                if type(items) is not list:
+                    continue
+                packed = []
+                for item in items:
+                    if type(item) is not dict:
                         return None
-                    if (shape := self._shape(tuple(item))) is None:
+                    texts = tuple(item.values())
+                    if list(map(type, texts)).count(str) != len(texts) or (shape := self._shape(tuple(item))) is None:
                         return None
-                    items.append((shape, tuple(item.values())))
-                values.append(tuple(items))
-            else:
+                    packed.append((shape, texts))
+                place = keys.index(key)
+                values[place], kinds[place] = tuple(packed), str  # told apart from text by its type when read
+            if kinds.count(str) != len(kinds):
                 return None
         shape = self._shape(tuple(data))
         return None if shape is None else (shape, tuple(values))
@@ -171,18 +176,12 @@ class RecordSpool(Sequence[TraineeRecord]):
     def _unpack(self, packed: tuple[int, tuple[Any, ...]]) -> dict[str, Any]:
         shape, values = packed
         shapes = self._shapes
-        return dict(
-            zip(
-                shapes[shape],
-                (
-                    value
-                    if type(value) is str
-                    else [dict(zip(shapes[kind], item, strict=True)) for kind, item in value]
-                    for value in values
-                ),
-                strict=True,
-            )
-        )
+        data = dict(zip(shapes[shape], values, strict=True))
+        for key in _NESTED:
+            items = data.get(key)
+            if type(items) is tuple:
+                data[key] = [dict(zip(shapes[kind], item, strict=True)) for kind, item in items]
+        return data
 
 
 def _issue_values(issue: Any) -> tuple[Any, ...]:
