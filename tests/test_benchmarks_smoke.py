@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -47,3 +51,26 @@ def test_peers_on_tiny_data(harness, tmp_path):
     entry = peer["runs"][0]
     assert set(entry["errors"]) == {"register-batch", "frictionless", "pandas+pydantic"}
     assert entry["errors"]["register-batch"] >= entry["errors"]["frictionless"]
+
+
+def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
+    """benchmarks/sync_memory.py: the embedded dry run and the four real runs against an emulator of its own, per
+    size. Its own session, so that a hang kills the emulator it started as well."""
+    figures = tmp_path / "figures.json"
+    command = [sys.executable, str(BENCHMARKS / "sync_memory.py"), "--sizes", "20", "40"]
+    command += ["--data", str(tmp_path / "data"), "--json", str(figures)]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, _ = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    assert process.returncode == 0, out
+    runs = json.loads(figures.read_text())["runs"]
+    assert [(run["scenario"], run["records"], run["code"]) for run in runs] == [
+        (scenario, size, 0)
+        for size in (20, 40)
+        for scenario in ("dry run", "first load", "rerun", "10% changed, dry run", "10% changed")
+    ]
+    assert runs[1]["summary"].startswith("20 records: 20 created") and "4 updated" in runs[-1]["summary"]
+    assert all(run["rss_mb"] > 0 for run in runs) and "MB per 1,000 records" in out

@@ -38,3 +38,44 @@ def test_a_report_the_disk_cannot_hold_whole_leaves_the_previous_one_whole(tmp_p
     assert "report.html" in line and "File too large" in line, line
     after = {p.name: p.read_bytes() for p in (tmp_path / "reports").iterdir()}
     assert after == before  # not one file of the new report in place, no temporary file left
+
+
+def test_a_sync_reports_records_made_as_they_are_read_give_the_same_files_as_a_list_of_them(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """`sync` gives its records to the reports as `Rows`, made as each report reads them, rather than a list of a
+    row per record; report.json (written by pieces then) and report.html must not change by a byte for it. The
+    page's table is cut to fewer records than there are, and then to none, so that the choice of rows is compared
+    too."""
+    from register_batch import reports
+    from register_batch.reports import Rows
+
+    for limit in (reports.HTML_ISSUE_LIMIT, 7, 0):
+        monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", limit)
+        written = {}
+        for kind in ("list", "rows"):
+            builder = make_sync_builder()
+            listed = builder.extra["records"]
+            assert len(listed) > 7
+            if kind == "rows":
+                copies = [dict(row) for row in listed]
+                builder.extra["records"] = Rows(range(len(copies)), copies.__getitem__)
+            builder.write(tmp_path / f"{kind}-{limit}")
+            written[kind] = {p.name: p.read_bytes() for p in (tmp_path / f"{kind}-{limit}").iterdir()}
+        assert written["rows"] == written["list"], limit
+        assert set(written["rows"]) == {"report.json", "issues.csv", "report.html"}
+
+
+def test_report_json_writes_rows_in_batches_as_json_dumps_lays_out_the_whole_list():
+    """report.json's head with a `Rows` value is written a batch of rows at a time: the same text as json.dumps of
+    the whole head, whatever the number of rows (none, one, a batch and one more)."""
+    import json
+
+    from register_batch.reports import Rows
+    from register_batch.reports.json_report import ROWS_AT_ONCE, head_text
+
+    rows = [{"n": n, "é": ["a\nb", {"c": None, "d": []}], "e": {}} for n in range(2 * ROWS_AT_ONCE + 1)]
+    for count in (0, 1, ROWS_AT_ONCE - 1, ROWS_AT_ONCE, ROWS_AT_ONCE + 1, len(rows)):
+        head = {"sync": {"dry_run": True, "actions": {}}, "records": rows[:count], "not_in_extract": []}
+        streamed = "".join(head_text({**head, "records": Rows(rows[:count], dict)}))
+        assert streamed == json.dumps(head, ensure_ascii=False, indent=1)[:-2], count

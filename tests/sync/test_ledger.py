@@ -178,9 +178,11 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
     with start_emulator(tokens=[token], rate_limit=None, as_of=AS_OF) as emulator:
         command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         ledger = tmp_path / "state" / "ledger.sqlite3"
-        # Too small for even a new ledger: refused before anything is sent, not called damaged.
+        # Too small for even a new ledger: refused before anything is sent, not called damaged. (Few records: the
+        # limit is on every file, and the run's records are spooled to a temporary file first, 1 KB each.)
+        few = extract(tmp_path / "few.csv", 8)
         cramped = subprocess.run(
-            sync_command(source, emulator.url, tmp_path / "cramped", tmp_path / "reports", AS_OF.isoformat()),
+            sync_command(few, emulator.url, tmp_path / "cramped", tmp_path / "reports", AS_OF.isoformat()),
             env=env,
             capture_output=True,
             text=True,

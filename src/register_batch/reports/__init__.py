@@ -11,7 +11,7 @@ import heapq
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,6 +55,31 @@ def issue_row(issue: Issue) -> dict[str, Any]:
         "severity": issue.severity.value,
         "message": issue.message,
     }
+
+
+class Rows(Sequence[dict[str, Any]]):
+    """A list of report rows made as they are read, for a section of `ReportBuilder.extra` with a row per record
+    (sync's `records`): each view (report.json, report.html) reads them once, and none holds them all.
+
+    `Rows(items, row)` is `[row(item) for item in items]` without the list; `items` must not change meanwhile.
+    """
+
+    def __init__(self, items: Sequence[Any], row: Callable[[Any], dict[str, Any]]):
+        self._items = items
+        self._row = row
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._row(item) for item in self._items[index]]
+        return self._row(self._items[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        row = self._row
+        for item in self._items:
+            yield row(item)
 
 
 def field_key(field: str | None, record: int | None) -> str:

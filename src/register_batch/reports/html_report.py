@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import re
 from array import array
 from collections import Counter, namedtuple
@@ -341,13 +342,42 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     sync = extra.get("sync")
     if not isinstance(sync, dict):
         return None
-    records: list[dict[str, Any]] = list(extra.get("records") or [])
+    # Read once, row by row (a sync's are made as they are read: reports.Rows), keeping the counts and the rows shown.
+    records: Iterable[dict[str, Any]] = extra.get("records") or []
     dry_run = bool(sync.get("dry_run"))
     actions = sync.get("actions") or {}
     outcomes = sync.get("outcomes") or {}
     by_action: dict[str, Counter] = {}
-    for record in records:
-        by_action.setdefault(record.get("action") or "", Counter())[record.get("outcome") or ""] += 1
+    action_counts: Counter[str] = Counter()
+    outcome_counts: Counter[str] = Counter()
+    total = 0
+
+    def counted() -> Iterator[tuple[int, dict[str, Any]]]:
+        nonlocal total
+        for pair in enumerate(records):
+            record = pair[1]
+            action, outcome = record.get("action"), record.get("outcome")
+            by_action.setdefault(action or "", Counter())[outcome or ""] += 1
+            if action:
+                action_counts[action] += 1
+            if outcome:
+                outcome_counts[outcome] += 1
+            total += 1
+            yield pair
+
+    def rank(pair: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        record = pair[1]
+        if record.get("outcome") in _OUTCOME_RANK:
+            return _OUTCOME_RANK[record["outcome"]], pair[0]
+        rank = _ACTION_RANK.get(record.get("action") or "", 9)
+        # A warning (Register's state differs, a held withdrawal) is listed with the changes, before the unchanged.
+        return (min(rank, _ACTION_RANK["create"]) if record.get("warnings") else rank), pair[0]
+
+    pairs = counted()
+    # The `limit` first by rank, as sorted(...)[:limit] gives them (ranks differ: each ends with the record's place).
+    chosen = heapq.nsmallest(limit, pairs, key=rank) if limit >= 0 else sorted(pairs, key=rank)[:limit]
+    for _pair in pairs:  # the rest, counted (nsmallest reads none of them when limit is 0)
+        pass
     known_actions = {key for key, *_ in ACTIONS}
     known_outcomes = {key for key, *_ in OUTCOMES}
     # Keys this page does not know yet (a newer sync) still get a card rather than vanishing.
@@ -370,16 +400,6 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         {"key": key, "label": label, "value": outcomes.get(key, 0), "tone": tone if outcomes.get(key, 0) else "zero"}
         for key, label, tone in outcome_specs
     ]
-
-    def rank(pair: tuple[int, dict[str, Any]]) -> tuple[int, int]:
-        record = pair[1]
-        if record.get("outcome") in _OUTCOME_RANK:
-            return _OUTCOME_RANK[record["outcome"]], pair[0]
-        rank = _ACTION_RANK.get(record.get("action") or "", 9)
-        # A warning (Register's state differs, a held withdrawal) is listed with the changes, before the unchanged.
-        return (min(rank, _ACTION_RANK["create"]) if record.get("warnings") else rank), pair[0]
-
-    chosen = sorted(enumerate(records), key=rank)[:limit]
     rows = [  # attributes, as the issue rows (_IssueRow); a key a record does not have reads as undefined, as before
         SimpleNamespace(**{**record, "pos": pos, "input_name": PurePath(str(record.get("input") or "")).name})
         for pos, record in sorted(chosen, key=lambda pair: pair[0])
@@ -400,9 +420,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
         "rows": rows,
-        "total": len(records),
-        "action_options": _options(record.get("action") for record in records),
-        "outcome_options": _options(record.get("outcome") for record in records),
+        "total": total,
+        "action_options": sorted(action_counts.items()),
+        "outcome_options": sorted(outcome_counts.items()),
     }
 
 
@@ -529,10 +549,6 @@ def _split(outcomes: Counter) -> list[tuple[str, int]]:
     return sorted(
         ((key, count) for key, count in outcomes.items() if key), key=lambda kv: (order.get(kv[0], 99), kv[0])
     )
-
-
-def _options(values: Iterable[str | None]) -> list[tuple[str, int]]:
-    return sorted(Counter(value for value in values if value).items())
 
 
 def context(report: ReportBuilder) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import operator
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import cache
@@ -53,7 +54,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def normal(field: str, value: Any, data: dict[str, Any]) -> str | None:
+def normal(field: str, value: Any, data: Mapping[str, Any]) -> str | None:
     """A trainee field's value as Register would echo it back."""
     text = _text(value)
     if field == "ethnicity":
@@ -71,11 +72,11 @@ def normal(field: str, value: Any, data: dict[str, Any]) -> str | None:
     return text
 
 
-def disability_set(data: dict[str, Any]) -> list[str]:
+def disability_set(data: Mapping[str, Any]) -> list[str]:
     return sorted(v for v in (_text(data.get(f)) for f in DISABILITY_FIELDS) if v)
 
 
-def drift(source: dict[str, Any], register: dict[str, Any]) -> list[dict[str, Any]]:
+def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Fields whose source value differs from Register's: [{field, register, source}].
 
     Only fields the source provides are compared: a blank in the extract never clears a value in
@@ -99,7 +100,7 @@ def drift(source: dict[str, Any], register: dict[str, Any]) -> list[dict[str, An
     return changes
 
 
-def update_body(source: dict[str, Any], register: dict[str, Any] | None = None) -> dict[str, Any]:
+def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The full managed field set for a PUT (register-api.md §2.6).
 
     Every field the source gives, and all nine disability keys when it gives any. A PUT also recomputes
@@ -139,7 +140,7 @@ def create_body(source: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def degree_values(degree: dict[str, Any]) -> dict[str, str | None]:
+def degree_values(degree: Mapping[str, Any]) -> dict[str, str | None]:
     """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer."""
     values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
     if (grade := values["grade"]) is not None:
@@ -153,7 +154,7 @@ def degree_values(degree: dict[str, Any]) -> dict[str, str | None]:
     return values
 
 
-def degree_key(degree: dict[str, Any]) -> tuple[str | None, ...]:
+def degree_key(degree: Mapping[str, Any]) -> tuple[str | None, ...]:
     """A degree as Register stores it, as a tuple in DEGREE_KEYS order."""
     values = degree_values(degree)
     return tuple(values[k] for k in DEGREE_KEYS)
@@ -185,7 +186,7 @@ class NestedChanges:
 
 
 def degree_changes(
-    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+    source: list[dict[str, Any]], register: Sequence[Mapping[str, Any]], *, complete: bool = True
 ) -> NestedChanges:
     """The degree writes that make Register hold the source's degrees.
 
@@ -257,19 +258,19 @@ def degree_changes(
     return found
 
 
-def _placement_values(placement: dict[str, Any]) -> dict[str, str | None]:
+def _placement_values(placement: Mapping[str, Any]) -> dict[str, str | None]:
     """What identifies a placement: its URN, else its name (names are Register's or generated)."""
     urn = _text(placement.get("urn"))
     return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
 
 
-def _placement_key(placement: dict[str, Any]) -> str | None:
+def _placement_key(placement: Mapping[str, Any]) -> str | None:
     (value,) = _placement_values(placement).values()
     return value
 
 
 def placement_changes(
-    source: list[dict[str, Any]], register: list[dict[str, Any]], *, complete: bool = True
+    source: list[dict[str, Any]], register: Sequence[Mapping[str, Any]], *, complete: bool = True
 ) -> NestedChanges:
     """The placement writes that make Register hold the source's placements, compared by URN (names are Register's
     or generated). Register's extra placements are deleted only when the source is `complete`, and one without a

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,6 +294,22 @@ class Ledger:
 
     def all(self) -> list[Entry]:
         return [_entry(row) for row in self._execute("SELECT * FROM records ORDER BY key")]
+
+    def links(self) -> dict[str, str]:
+        """Record key -> the trainee the ledger links it to, for every record linked to one: all that planning reads
+        of the ledger (a nightly run's ledger holds every trainee: its entries in full were 1 KB each)."""
+        return dict(
+            self._execute("SELECT key, trainee_id FROM records WHERE trainee_id IS NOT NULL AND trainee_id != ''")
+        )
+
+    def entries_of_runs(self, run_ids: Iterable[int]) -> dict[str, Entry]:
+        """Record key -> entry, for the records whose last change was made by one of these runs."""
+        found: dict[str, Entry] = {}
+        for run_id in run_ids:
+            for row in self._execute("SELECT * FROM records WHERE run_id = ?", (run_id,)):
+                entry = _entry(row)
+                found[entry.key] = entry
+        return found
 
     def by_trainee_id(self) -> dict[str, Entry]:
         return {e.trainee_id: e for e in self.all() if e.trainee_id}

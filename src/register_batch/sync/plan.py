@@ -17,20 +17,20 @@ extract.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from register_batch.model import TraineeRecord
+from register_batch.model import SourceRef, TraineeRecord
 from register_batch.sync.compare import (
-    create_body,
     degree_changes,
     drift,
     payload_hash,
     placement_changes,
     update_body,
 )
-from register_batch.sync.ledger import Entry
+from register_batch.sync.listed import ListedTrainee
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
 
@@ -38,11 +38,14 @@ READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"}) 
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
+# The issue codes planning reads from a record (`_says`): a record spooled and read back keeps these alone.
+KEPT_ISSUES = frozenset({"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
-    """One write request."""
+    """One write request. A create's body is the record's (`create_body`), made when it is sent: the plan does not
+    hold a second copy of every new trainee's record."""
 
     kind: str  # create | update | add_degree | update_degree | delete_degree | add_placement | delete_placement
     # | defer | withdraw
@@ -64,10 +67,15 @@ class Step:
         }[self.kind]
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordPlan:
-    record: TraineeRecord
-    key: str | None
+    """What a sync does for one record. The record itself is not kept (a run plans every record before it writes,
+    so plans holding records held the whole extract): `source`, `hesa_id` and `provider_trainee_id` say which one
+    it is, and whoever sends or reports it reads the record again (sync/records.py)."""
+
+    source: SourceRef
+    hesa_id: str | None
+    provider_trainee_id: str | None
     action: str
     steps: list[Step] = field(default_factory=list)
     trainee_id: str | None = None
@@ -81,20 +89,29 @@ class RecordPlan:
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
+    @property
+    def key(self) -> str | None:
+        """The record's ledger key (`record_key`)."""
+        return key_of(self.hesa_id)
 
-def record_key(record: TraineeRecord) -> str | None:
-    """The ledger key of a source record: its HUSID (stable across extracts and runs)."""
-    hesa_id = record.data.get("hesa_id")
+
+def key_of(hesa_id: str | None) -> str | None:
+    """The ledger key of a record with this HUSID (stable across extracts and runs); None without one."""
     return f"hesa:{hesa_id}" if hesa_id else None
 
 
-def start_cycle(data: dict[str, Any]) -> int | None:
+def record_key(record: TraineeRecord) -> str | None:
+    """The ledger key of a source record: its HUSID (stable across extracts and runs)."""
+    return key_of(record.data.get("hesa_id"))
+
+
+def start_cycle(data: Mapping[str, Any]) -> int | None:
     """Register's start academic cycle: trainee_start_date, else itt_start_date (§2.3)."""
     day = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
     return cycle_of(day) if day else None
 
 
-def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """A trainee with the record's SRS id but another HUSID and another start year: an earlier (or later) course
     instance of the same student, which Register holds as a trainee of its own. An SRS id (OWNSTU) outlives an
     instance; a new instance gets a HUSID of its own. (Same start year, other HUSID: a corrected HUSID.)"""
@@ -102,7 +119,7 @@ def another_course_instance(data: dict[str, Any], trainee: dict[str, Any]) -> bo
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
 
 
-def _disagrees(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def _disagrees(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """The record and the trainee name different HUSIDs or different SRS ids (both given, and not equal)."""
     return any(
         data.get(key) and trainee.get(key) and data.get(key) != trainee.get(key)
@@ -110,11 +127,13 @@ def _disagrees(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
     )
 
 
-def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of: date) -> list[RecordPlan]:
+def one_record_per_trainee(
+    plans: list[RecordPlan], records: Sequence[TraineeRecord], holdings: Holdings, *, as_of: date
+) -> list[RecordPlan]:
     """The plans, so that no two records of one extract write to one trainee (one person's data over another's,
     each night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others
     are matched again without it (a create, when Register has no one else for them). With no single such record,
-    none of them is sent."""
+    none of them is sent. `records[i]` is plan i's record (read only for records that claim one trainee)."""
     claims: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         if plan.trainee_id and plan.action not in ("invalid", "conflict"):
@@ -123,7 +142,8 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
     for trainee_id, claimants in claims.items():
         if len(claimants) < 2:
             continue
-        keeper = _likeliest([plans[i] for i in claimants], holdings.by_id.get(trainee_id) or {})
+        read = {i: records[i] for i in claimants}
+        keeper = _likeliest([(plans[i], read[i]) for i in claimants], holdings.by_id.get(trainee_id) or {})
         if keeper is None:
             for i in claimants:
                 _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
@@ -132,7 +152,7 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
         for i in claimants:
             if plans[i] is keeper:
                 continue
-            again = plan_record(plans[i].record, None, others, invalid=False, as_of=as_of)
+            again = plan_record(read[i], None, others, invalid=False, as_of=as_of)
             if again.action == "create" or (again.trainee_id and again.trainee_id not in claims):
                 settled[i] = again
             else:
@@ -140,7 +160,7 @@ def one_record_per_trainee(plans: list[RecordPlan], holdings: Holdings, *, as_of
     return settled
 
 
-def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> RecordPlan | None:
+def _likeliest(claimants: list[tuple[RecordPlan, TraineeRecord]], trainee: Mapping[str, Any]) -> RecordPlan | None:
     """The one claimant that is the trainee's person, by the surest evidence that picks exactly one: the same
     date of birth and last name, else the same SRS id, else the same HUSID (a HUSID typo is what brings two
     records to one trainee, so it is the weakest here)."""
@@ -150,13 +170,13 @@ def _likeliest(claimants: list[RecordPlan], trainee: dict[str, Any]) -> RecordPl
         lambda d: bool(d.get("hesa_id")) and d["hesa_id"] == trainee.get("hesa_id"),
     )
     for same in tests:
-        found = [plan for plan in claimants if same(plan.record.data)]
+        found = [plan for plan, record in claimants if same(record.data)]
         if len(found) == 1:
             return found[0]
     return None
 
 
-def birth_key(person: dict[str, Any]) -> tuple[str, str]:
+def birth_key(person: Mapping[str, Any]) -> tuple[str, str]:
     """Date of birth and last name (case ignored): how Register's duplicate rule first narrows its search (§4)."""
     return person.get("date_of_birth") or "", (person.get("last_name") or "").lower()
 
@@ -166,7 +186,7 @@ def _conflict(plan: RecordPlan, why: str) -> None:
     plan.reason = f"{why}: check the HUSIDs and SRS ids in the SRS and in Register; nothing was sent"
 
 
-def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> bool:
+def duplicate_rule_matches(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """Register's create-time duplicate rule (§4), applied to a listed trainee."""
     if data.get("date_of_birth") != trainee.get("date_of_birth"):
         return False
@@ -183,65 +203,72 @@ def duplicate_rule_matches(data: dict[str, Any], trainee: dict[str, Any]) -> boo
 
 
 class Holdings:
-    """What Register holds for the provider: the listed trainees, indexed for matching."""
+    """What Register holds for the provider: the listed trainees, indexed for matching.
 
-    def __init__(self, trainees: list[dict[str, Any]]):
-        self.by_id: dict[str, dict[str, Any]] = {}
-        self.by_hesa: dict[str, list[dict[str, Any]]] = {}
-        self.by_provider_id: dict[str, list[dict[str, Any]]] = {}
-        self.by_birth: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    Each trainee is kept as a `ListedTrainee` (the keys planning reads, in a tuple), and each index entry as a tuple
+    of them (one trainee, most often): a nightly run holds every trainee of its cycles while it plans."""
+
+    def __init__(self, trainees: Iterable[Mapping[str, Any]]):
+        self.by_id: dict[str, ListedTrainee] = {}
+        self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
+        self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
+        self.by_birth: dict[tuple[str, str], tuple[ListedTrainee, ...]] = {}
         for trainee in trainees:
             self.add(trainee)
 
-    def add(self, trainee: dict[str, Any]) -> None:
+    def add(self, trainee: Mapping[str, Any]) -> None:
         trainee_id = trainee.get("trainee_id")
         if not trainee_id:
             return
+        listed = ListedTrainee.of(trainee)
         old = self.by_id.get(trainee_id)
         if old is not None:
             self._unindex(old)
-        self.by_id[trainee_id] = trainee
-        if trainee.get("hesa_id"):
-            self.by_hesa.setdefault(trainee["hesa_id"], []).append(trainee)
-        if trainee.get("provider_trainee_id"):
-            self.by_provider_id.setdefault(trainee["provider_trainee_id"], []).append(trainee)
-        self.by_birth.setdefault(birth_key(trainee), []).append(trainee)
+        self.by_id[trainee_id] = listed
+        if hesa_id := listed.get("hesa_id"):
+            self.by_hesa[hesa_id] = (*self.by_hesa.get(hesa_id, ()), listed)
+        if srs_id := listed.get("provider_trainee_id"):
+            self.by_provider_id[srs_id] = (*self.by_provider_id.get(srs_id, ()), listed)
+        birth = birth_key(listed)
+        self.by_birth[birth] = (*self.by_birth.get(birth, ()), listed)
 
-    def _unindex(self, trainee: dict[str, Any]) -> None:
+    def _unindex(self, trainee: ListedTrainee) -> None:
         # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
-        indexes: tuple[tuple[dict[Any, list[dict[str, Any]]], Any], ...] = (
+        indexes: tuple[tuple[dict[Any, tuple[ListedTrainee, ...]], Any], ...] = (
             (self.by_hesa, trainee.get("hesa_id")),
             (self.by_provider_id, trainee.get("provider_trainee_id")),
             (self.by_birth, birth_key(trainee)),
         )
         for index, key in indexes:
             if key in index:
-                index[key] = [t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id")]
+                index[key] = tuple(t for t in index[key] if t.get("trainee_id") != trainee.get("trainee_id"))
 
     def __len__(self) -> int:
         return len(self.by_id)
 
 
-def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tuple[str, Any]:
-    """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id)."""
+def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tuple[str, Any]:
+    """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id).
+
+    `linked`: the trainee the ledger links the record to (its entry's trainee_id), if any."""
     data = record.data
-    if entry and entry.trainee_id:
-        trainee = holdings.by_id.get(entry.trainee_id)
+    if linked:
+        trainee = holdings.by_id.get(linked)
         if trainee is None:
-            return "missing", entry.trainee_id
+            return "missing", linked
         if not _disagrees(data, trainee):
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap).
         # Following it would write this record's data over another person; match as if there were no ledger.
-    candidates: dict[str, dict[str, Any]] = {}
+    candidates: dict[str, ListedTrainee] = {}
     by = None
     for name, index, value in (
         ("hesa_id", holdings.by_hesa, data.get("hesa_id")),
         ("provider_trainee_id", holdings.by_provider_id, data.get("provider_trainee_id")),
     ):
-        found = index.get(value, []) if value else []
+        found: tuple[ListedTrainee, ...] = index.get(value, ()) if value else ()
         if name == "provider_trainee_id":
-            found = [t for t in found if not another_course_instance(data, t)]
+            found = tuple(t for t in found if not another_course_instance(data, t))
         if found and by is None:
             by = name
         for trainee in found:
@@ -266,21 +293,28 @@ def match(record: TraineeRecord, entry: Entry | None, holdings: Holdings) -> tup
 
 
 def plan_record(
-    record: TraineeRecord, entry: Entry | None, holdings: Holdings, *, invalid: bool, as_of: date
+    record: TraineeRecord, linked: str | None, holdings: Holdings, *, invalid: bool, as_of: date
 ) -> RecordPlan:
-    key = record_key(record)
-    digest = payload_hash(record.data, record.withdrawal, record.deferral)
-    plan = RecordPlan(record=record, key=key, action="invalid", payload_hash=digest)
-    if invalid or key is None:
+    """The plan for `record`; `linked` is the trainee the ledger links it to (its entry's trainee_id), if any."""
+    data = record.data
+    digest = payload_hash(data, record.withdrawal, record.deferral)
+    plan = RecordPlan(
+        source=record.source,
+        hesa_id=data.get("hesa_id"),
+        provider_trainee_id=data.get("provider_trainee_id"),
+        action="invalid",
+        payload_hash=digest,
+    )
+    if invalid or plan.key is None:
         plan.reason = "the record failed validation and was not sent"
         # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
         # from the extract; nothing is planned for it.
-        outcome, detail = match(record, entry, holdings)
+        outcome, detail = match(record, linked, holdings)
         if outcome == "matched":
             trainee, plan.matched_by = detail
             plan.trainee_id = trainee["trainee_id"]
         return plan
-    outcome, detail = match(record, entry, holdings)
+    outcome, detail = match(record, linked, holdings)
     if outcome == "conflict":
         plan.action, (plan.reason, plan.related) = "conflict", detail
         return plan
@@ -294,9 +328,10 @@ def plan_record(
         return plan
     if outcome == "new":
         plan.action = "create"
-        plan.steps.append(Step("create", create_body(record.data)))
+        plan.steps.append(Step("create"))  # its body: create_body(record.data), made when it is sent
         srs_id = record.data.get("provider_trainee_id")
-        if others := holdings.by_provider_id.get(srs_id, []) if srs_id else []:
+        others: tuple[ListedTrainee, ...] = holdings.by_provider_id.get(srs_id, ()) if srs_id else ()
+        if others:
             # Told, not guessed: another course instance, or a HUSID corrected in the same night as a start moved.
             other = others[-1]
             plan.note = (
@@ -313,7 +348,7 @@ def plan_record(
     return plan
 
 
-def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: dict[str, Any], *, as_of: date) -> None:
+def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], *, as_of: date) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     plan.changes = drift(data, trainee)

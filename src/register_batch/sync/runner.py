@@ -41,23 +41,26 @@ from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable,
 from register_batch.export import iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity
+from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
-from register_batch.reports import ReportBuilder
-from register_batch.sync.compare import degree_key
+from register_batch.reports import ReportBuilder, Rows
+from register_batch.sync.compare import create_body, degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
+from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
     Step,
+    key_of,
     one_record_per_trainee,
     plan_changes,
     plan_record,
     record_key,
     start_cycle,
 )
+from register_batch.sync.records import NO_CYCLE, RecordSpool
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of
@@ -214,7 +217,7 @@ class SyncOptions:
         self.ukprn = checked_ukprn(self.ukprn)
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordResult:
     """One record's fate in a sync: its plan (action, trainee, changes) and what became of it (`outcome`: done,
     planned, failed, unknown, skipped or pending), as results.csv and report.json show it (`row()`)."""
@@ -235,7 +238,7 @@ class RecordResult:
         return _warnings(self.plan)
 
     def row(self) -> dict[str, Any]:
-        source = self.plan.record.source
+        source = self.plan.source
         warnings = self.warnings()
         # A held withdrawal's reason is the record's warning (sync_held), not an error of a record that went ahead.
         reason = self.plan.reason if ("sync_held", self.plan.reason) not in warnings else None
@@ -243,8 +246,8 @@ class RecordResult:
             "input": source.input,
             "record": source.record,
             "line": source.line,
-            "provider_trainee_id": self.plan.record.data.get("provider_trainee_id"),
-            "hesa_id": self.plan.record.data.get("hesa_id"),
+            "provider_trainee_id": self.plan.provider_trainee_id,
+            "hesa_id": self.plan.hesa_id,
             "action": self.plan.action,
             "outcome": self.outcome,
             "trainee_id": self.plan.trainee_id,
@@ -531,14 +534,14 @@ class SyncRun:
 
     # --- execution --------------------------------------------------------------------------------------
 
-    def execute(self, result: RecordResult) -> None:
-        """Send the record's steps; stopped at once part-way (a second Ctrl-C), say so truthfully."""
+    def execute(self, result: RecordResult, record: TraineeRecord) -> None:
+        """Send the steps of `record`'s plan; stopped at once part-way (a second Ctrl-C), say so truthfully."""
         stats = self.client.stats
         started = stats.total
         answered_429 = stats.throttled  # a 429 says Register did nothing with the request
         try:
             try:
-                self._execute(result)
+                self._execute(result, record)
             except StoppedWaiting:  # asked to stop while a request waited for the rate budget: it was not sent
                 raise _Stop() from None
         except KeyboardInterrupt:  # and _Stop
@@ -550,9 +553,8 @@ class SyncRun:
                 result.errors = ["stopped while writing this record; run the same command again to finish"]
             raise
 
-    def _execute(self, result: RecordResult) -> None:
+    def _execute(self, result: RecordResult, record: TraineeRecord) -> None:
         plan = result.plan
-        record = plan.record
         key = plan.key
         assert key is not None
         common: dict[str, Any] = {
@@ -568,7 +570,7 @@ class SyncRun:
             )
             before = self.client.stats.total
             try:
-                self.send(plan, step, key, common)
+                self.send(plan, step, key, common, record)
             except _Outage as outage:
                 result.requests += self.client.stats.total - before
                 if outage.unknown:  # the ledger says unknown already: the next run looks before it writes
@@ -658,11 +660,11 @@ class SyncRun:
             **common,
         )
 
-    def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any]) -> None:
+    def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
         sent_at = utc_now()  # before the request: the look-up after a lost reply lists from here (_find_created)
         try:
-            self.perform(plan, step)
+            self.perform(plan, step, record)
         except OutcomeUnknown as exc:
             self.ledger.record(
                 key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=exc.messages, **common
@@ -670,16 +672,16 @@ class SyncRun:
             if self.client.stopping():  # asked to stop: the next run looks it up before it writes anything
                 raise
             try:
-                self.resolve(plan, step, sent_at)
+                self.resolve(plan, step, record, sent_at)
             except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
                 raise _Outage(down, unknown=True) from None
 
-    def perform(self, plan: RecordPlan, step: Step) -> None:
+    def perform(self, plan: RecordPlan, step: Step, record: TraineeRecord) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
         client = self.client
         try:
             if step.kind == "create":
-                created = client.create_trainee(step.body or {})
+                created = client.create_trainee(create_body(record.data))
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
@@ -733,7 +735,7 @@ class SyncRun:
 
     def _adopt(self, plan: RecordPlan, exc: Conflict) -> Exception:
         """A 409 on create: Register holds this trainee already; adopt it when it is unambiguously ours."""
-        hesa_id = plan.record.data.get("hesa_id")
+        hesa_id = plan.hesa_id
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
             return _Adopted(mine[0], "409")
@@ -757,15 +759,15 @@ class SyncRun:
         wanted = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}[step.kind]
         return trainee.get("state") in wanted
 
-    def resolve(self, plan: RecordPlan, step: Step, sent_at: datetime) -> None:
+    def resolve(self, plan: RecordPlan, step: Step, record: TraineeRecord, sent_at: datetime) -> None:
         """A write with an unknown outcome: look at Register; resend only if it surely did not happen."""
         log.info("resolving an unknown %s outcome for %s", step.kind, plan.key)
         if step.kind == "create":
-            found = self._find_created(plan, sent_at)
+            found = self._find_created(record, sent_at)
             if found is not None:
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
             try:
-                self.perform(plan, step)
+                self.perform(plan, step, record)
             except _Adopted as adopted:  # 409 to the create sent again: the unanswered one's trainee
                 raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE) from None
             return
@@ -778,7 +780,7 @@ class SyncRun:
                 return
         elif step.kind == "add_placement":
             urn = (step.body or {}).get("urn")
-            in_record = sum(1 for p in plan.record.data.get("placements_attributes") or [] if p.get("urn") == urn)
+            in_record = sum(1 for p in record.data.get("placements_attributes") or [] if p.get("urn") == urn)
             held = sum(1 for p in self.client.list_placements(_trainee_id(plan)) if p.get("urn") == urn)
             if held >= in_record:
                 return
@@ -794,9 +796,9 @@ class SyncRun:
                     "run (a second request could add it twice). Run sync again to finish"
                 ],
             )
-        self.perform(plan, step)
+        self.perform(plan, step, record)
 
-    def _find_created(self, plan: RecordPlan, sent_at: datetime) -> dict[str, Any] | None:
+    def _find_created(self, record: TraineeRecord, sent_at: datetime) -> dict[str, Any] | None:
         """Look for a trainee created moments ago: a short `since` listing of its start cycle (§10). A cycle Register
         has no row for yet lists no one (`list_into`): the create is then sent again, and Register's 409 says whether
         it happened.
@@ -804,9 +806,9 @@ class SyncRun:
         The listing starts 15 minutes before the create was sent (clocks differ), not before now: the retries of a
         request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
         not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it)."""
-        cycle = start_cycle(plan.record.data)
+        cycle = start_cycle(record.data)
         since = (sent_at - _CLOCK_SLACK).isoformat(timespec="seconds")
-        hesa_id = plan.record.data.get("hesa_id")
+        hesa_id = record.data.get("hesa_id")
         try:
             for trainee in self.client.iter_trainees(
                 academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
@@ -869,8 +871,7 @@ class _Settled(Exception):
         self.action = action
 
 
-def _api_issue(result: RecordResult, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
-    record = result.plan.record
+def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
     first = message.split(" ", 1)[0] if message else None
     known = first if first and (first in record.data or first.endswith("_attributes")) else None
     return Issue(
@@ -927,13 +928,14 @@ def sync_files(
             )
             cleanup.callback(client.close)
         task = progress.task("Validating", unit="records")
-        records = []
+        # Each record on disk once validated, read back when it is planned, sent or reported (sync/records.py).
+        records = cleanup.enter_context(contextlib.closing(RecordSpool()))
         for record in checker.records(inputs):
             report.add_record(record)
             records.append(record)
             task.advance()
         task.close()
-        checker.widen_can_say(records)
+        records.widen = checker.widener()
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
         if (mismatch := checker.providers.none_of_the_run()) is not None:
@@ -966,7 +968,7 @@ def sync_files(
 def _run(
     inputs: list[str] | tuple[str, ...],
     options: SyncOptions,
-    records: list[Any],
+    records: RecordSpool,
     report: ReportBuilder,
     client: RegisterClient,
     ledger: Ledger,
@@ -978,7 +980,7 @@ def _run(
     run = SyncRun(options, client, ledger, progress, moved, implied)
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
-    unmatched: list[dict[str, Any]] = []
+    unmatched: list[ListedTrainee] = []
     interrupted = False
     refused: Unauthorized | None = None
     outage: ApiError | None = None
@@ -990,10 +992,10 @@ def _run(
     with stops.installed(), contextlib.ExitStack() as restore:
         restore.callback(setattr, client, "stopping", lent)
         try:
-            valid = [r for i, r in enumerate(records) if not report.is_invalid(i)]
-            cycles = {c for c in (start_cycle(r.data) for r in valid) if c is not None}
-            entries = {e.key: e for e in ledger.all()}
-            holdings = run.holdings(cycles) if valid else Holdings([])
+            valid = [not report.is_invalid(index) for index in range(len(records))]
+            cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
+            links = ledger.links()  # record key -> the trainee the ledger links it to
+            holdings = run.holdings(cycles) if any(valid) else Holdings([])
             if ledger.new and holdings.by_id and not options.embedded:
                 # A nightly job started from another folder gets another default state dir: nothing is created
                 # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
@@ -1005,48 +1007,50 @@ def _run(
                     counted(len(holdings.by_id), "trainee"),
                 )
             missing = [
-                entries[k].trainee_id
-                for k in (record_key(r) for r in valid)
-                if k in entries and entries[k].trainee_id and entries[k].trainee_id not in holdings.by_id
+                links[key]
+                for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
+                if key in links and links[key] not in holdings.by_id
             ]
-            run.fetch_missing(holdings, [m for m in missing if m])
+            run.fetch_missing(holdings, missing)
 
+            # One record at a time: each read back, planned, and let go (the plan does not keep it).
             planned = [
                 RecordResult(
                     plan_record(
                         record,
-                        entries.get(key) if (key := record_key(record)) else None,
+                        links.get(key) if (key := record_key(record)) else None,
                         holdings,
-                        invalid=report.is_invalid(index),
+                        invalid=not valid[index],
                         as_of=run.as_of,
                     )
                 )
                 for index, record in enumerate(records)
             ]
-            settled = one_record_per_trainee([result.plan for result in planned], holdings, as_of=run.as_of)
+            del links, valid
+            settled = one_record_per_trainee([result.plan for result in planned], records, holdings, as_of=run.as_of)
             for result, plan in zip(planned, settled, strict=True):
                 result.plan = plan
             # Before anything is created: a record with no ledger entry whose start cycle changed since Register
             # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
             # compares cycles too, so it would be created twice. Look in the cycles either side.
-            creating = [result for result in planned if result.plan.action == "create"]
+            creating = [index for index, result in enumerate(planned) if result.plan.action == "create"]
             near = {
-                cycle + step
-                for result in creating
-                if (cycle := start_cycle(result.plan.record.data)) is not None
-                for step in (-1, 1)
+                cycle + step for index in creating if (cycle := records.cycles[index]) != NO_CYCLE for step in (-1, 1)
             } - cycles
             if near:
                 # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
                 # or by Register's own duplicate rule, which compares the record's itt_start_date year.
                 elsewhere = run.list_into(Holdings([]), near, neighbours=True)
-                for result in creating:
-                    again = plan_record(result.plan.record, None, elsewhere, invalid=False, as_of=run.as_of)
+                # With no one listed there, each record would be planned as the create it is, with no note.
+                for index in creating if elsewhere.by_id else ():
+                    result = planned[index]
+                    again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of)
                     if again.action != "create":
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
-            _note_earlier_writes(planned, entries, ledger.ended_without_report())
+            died = ledger.ended_without_report()
+            _note_earlier_writes(planned, ledger.entries_of_runs(died) if died else {}, died)
             if any(result.plan.steps for result in planned):
                 run.probe_provider()  # a token of another provider is refused here too, before any write
             results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1068,12 +1072,12 @@ def _run(
                                 result.plan.key,
                                 result.plan.action,
                                 trainee_id=result.plan.trainee_id,
-                                hesa_id=result.plan.record.data.get("hesa_id"),
+                                hesa_id=result.plan.hesa_id,
                                 errors=[result.plan.reason or ""],
                             )
                 task = progress.task("Writing to Register", total=writes, unit="requests")
                 stops.writing = True
-                for result in results:
+                for index, result in enumerate(results):
                     stops.check()
                     if result.outcome == "skipped":
                         continue
@@ -1085,12 +1089,12 @@ def _run(
                             key,
                             "done",
                             trainee_id=result.plan.trainee_id,
-                            hesa_id=result.plan.record.data.get("hesa_id"),
-                            provider_trainee_id=result.plan.record.data.get("provider_trainee_id"),
+                            hesa_id=result.plan.hesa_id,
+                            provider_trainee_id=result.plan.provider_trainee_id,
                             payload_hash=result.plan.payload_hash,
                         )
                         continue
-                    run.execute(result)
+                    run.execute(result, records[index])
                     task.advance(max(1, len(result.plan.steps)))
                 task.close()
         except KeyboardInterrupt:  # and _Stop
@@ -1115,7 +1119,7 @@ def _run(
             interrupted = True
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
-            return _finish(inputs, options, report, client, ledger, results, interrupted, elapsed, unmatched)
+            return _finish(inputs, options, report, client, ledger, records, results, interrupted, elapsed, unmatched)
         except Interrupted as stopped:
             if refused is not None:
                 raise refused from None
@@ -1124,12 +1128,14 @@ def _run(
             raise
 
 
-def _unplanned(record: Any, invalid: bool) -> RecordResult:
+def _unplanned(record: TraineeRecord, invalid: bool) -> RecordResult:
     """A record of a run stopped before its plan: `pending` (action `unplanned`), or invalid (never sent)."""
-    key = record_key(record)
-    if invalid or key is None:
-        return RecordResult(RecordPlan(record, key, "invalid", reason=_INVALID), outcome="skipped")
-    return RecordResult(RecordPlan(record, key, "unplanned"))
+    data = record.data
+    plan = RecordPlan(record.source, data.get("hesa_id"), data.get("provider_trainee_id"), "unplanned")
+    if invalid or plan.key is None:
+        plan.action, plan.reason = "invalid", _INVALID
+        return RecordResult(plan, outcome="skipped")
+    return RecordResult(plan)
 
 
 _INVALID = "the record failed validation and was not sent"
@@ -1189,20 +1195,23 @@ def _finish(
     report: ReportBuilder,
     client: RegisterClient,
     ledger: Ledger,
+    records: RecordSpool,
     results: list[RecordResult],
     interrupted: bool,
     elapsed: float,
-    unmatched: list[dict[str, Any]],
+    unmatched: list[ListedTrainee],
 ) -> SyncResult:
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
             code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
+            record = records[index]
             for message in result.errors or [result.plan.reason or "the write did not complete"]:
-                report.add_batch_issues([(index, _api_issue(result, code, message, severity))])
-        else:
+                report.add_batch_issues([(index, _api_issue(record, code, message, severity))])
+        elif warnings := result.warnings():
+            record = records[index]
             report.add_batch_issues(
-                [(index, _api_issue(result, code, message, Severity.WARNING)) for code, message in result.warnings()]
+                [(index, _api_issue(record, code, message, Severity.WARNING)) for code, message in warnings]
             )
     requests = client.stats.as_dict()
     records_total = len(results)
@@ -1223,7 +1232,8 @@ def _finish(
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
-    report.extra = {"sync": summary, "records": [r.row() for r in results], "not_in_extract": not_in_extract}
+    # The records' rows are made as each report reads them, not held (a row per record: reports.Rows).
+    report.extra = {"sync": summary, "records": Rows(results, RecordResult.row), "not_in_extract": not_in_extract}
     try:
         more = {
             "results": ("results.csv", lambda fh: write_results(fh, results)),

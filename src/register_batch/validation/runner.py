@@ -323,19 +323,29 @@ class Checker:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
 
-    def widen_can_say(self, records: list[TraineeRecord]) -> None:
+    def widen_can_say(self, records: Iterable[TraineeRecord]) -> None:
         """Let each record say what its input has the columns or tags for (TraineeRecord.can_say), once every
         record is read: in HESA XML an absent tag is no value (hesa-formats.md §1.4), so a Student without the
         WITHDRAWAL_* tags of its file's other Students says it has no withdrawal, as a blank CSV cell does."""
+        widen = self.widener()
+        for record in records:
+            widen(record)
+
+    def widener(self) -> Callable[[TraineeRecord], None]:
+        """`widen_can_say` for one record at a time, once every record is read (for records read back later)."""
         shown: dict[str, set[str]] = {}
         for info in self.inputs:
             shown.setdefault(info.path, set()).update(info.states_shown)
         formats = {info.path: info.format for info in self.inputs}
-        for record in records:
+        can_say = self.mapper.can_say
+
+        def widen(record: TraineeRecord) -> None:
             states = shown.get(record.source.input)
             own = record.can_say or {}
             if states and not states <= own.keys():
-                record.can_say = {**self.mapper.can_say(formats[record.source.input], states), **own}
+                record.can_say = {**can_say(formats[record.source.input], states), **own}
+
+        return widen
 
     def _watch_sources(self, info: InputInfo, raw: RawRecord, record: TraineeRecord) -> None:
         """Note which mapped sources the record shows first; stop looking once nothing more can be learnt."""
