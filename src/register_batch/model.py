@@ -178,6 +178,43 @@ def make_issue(
     )
 
 
+# An issue as plain values, for a spool or a pipe between processes (marshal and pickle take it as it is).
+IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
+
+
+def issue_values(issue: Issue) -> IssueTuple:
+    """The issue as a tuple of plain values (`issue_from_values` makes it again)."""
+    return (
+        issue.input,
+        issue.record,
+        issue.line,
+        issue.provider_trainee_id,
+        issue.hesa_id,
+        issue.field,
+        issue.value,
+        issue.code,
+        issue.severity.value,
+        issue.message,
+    )
+
+
+def issue_from_values(values: IssueTuple, renumbered: int | None = None) -> Issue:
+    """The issue `issue_values` gave, its record number `renumbered` when given."""
+    input_, record, line, provider_trainee_id, hesa_id, field, value, code, severity, message = values
+    return make_issue(
+        input=input_,
+        record=record if renumbered is None else renumbered,
+        line=line,
+        provider_trainee_id=provider_trainee_id,
+        hesa_id=hesa_id,
+        field=field,
+        value=value,
+        code=code,
+        severity=Severity(severity),
+        message=message,
+    )
+
+
 class Degree(BaseModel):
     """A previous degree (§3.7): `uk_degree` or `non_uk_degree`, never both."""
 

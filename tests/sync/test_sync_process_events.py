@@ -132,14 +132,8 @@ def _closed_pipe() -> int:
     return write_end
 
 
-@pytest.mark.parametrize("closed", ["stdout", "stderr", "both", "both-ascii"])
-def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, closed):
-    """`register-batch sync x.csv | head -1`: head has gone by the time the summary is written. The EPIPE ended
-    the command with exit 0, as if every record had gone through, though one was invalid (exit 1): a nightly job
-    behind `| logger` or `| tee` whose reader died was told all was well. validate did the same. With an ASCII
-    locale's encoding (`PYTHONIOENCODING=ascii`) click writes to the bytes beneath the text stream: the same."""
-    if closed.endswith("-ascii"):
-        closed, env = closed.removesuffix("-ascii"), {**env, "PYTHONIOENCODING": "ascii"}
+def _sync_and_validate_one_invalid(tmp_path: Path, *, verbose: bool = False) -> list[tuple[list[str], str]]:
+    """(command, report folder) of a sync and a validate of four records, one of them invalid: each exits 1."""
     rows = [trainee(n) for n in range(1, 5)]
     rows[1]["sex"] = "7"  # invalid: exit 1
     source = write_extract(tmp_path / "in.csv", rows)
@@ -148,10 +142,21 @@ def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, clo
         "--report-dir", str(tmp_path / "sync-report"), "--as-of", AS_OF.isoformat(),
     ]  # fmt: skip
     validate = [
-        sys.executable, "-m", "register_batch", "-v", "validate", str(source),
+        sys.executable, "-m", "register_batch", *(["-v"] if verbose else []), "validate", str(source),
         "--report-dir", str(tmp_path / "validate-report"), "--as-of", AS_OF.isoformat(),
     ]  # fmt: skip
-    for command, folder in ((sync, "sync-report"), (validate, "validate-report")):
+    return [(sync, "sync-report"), (validate, "validate-report")]
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "both", "both-ascii"])
+def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, closed):
+    """`register-batch sync x.csv | head -1`: head has gone by the time the summary is written. The EPIPE ended
+    the command with exit 0, as if every record had gone through, though one was invalid (exit 1): a nightly job
+    behind `| logger` or `| tee` whose reader died was told all was well. validate did the same. With an ASCII
+    locale's encoding (`PYTHONIOENCODING=ascii`) click writes to the bytes beneath the text stream: the same."""
+    if closed.endswith("-ascii"):
+        closed, env = closed.removesuffix("-ascii"), {**env, "PYTHONIOENCODING": "ascii"}
+    for command, folder in _sync_and_validate_one_invalid(tmp_path, verbose=True):
         pipe = _closed_pipe()
         try:
             done = subprocess.run(
@@ -178,18 +183,7 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
     """`register-batch sync x.csv >> sync.log` with the log's disk full: every write to stdout is ENOSPC. It was an
     internal error (exit 70) after the records were sent; now the output is dropped, standard error says so once,
     and the command ends with its own code and its reports."""
-    rows = [trainee(n) for n in range(1, 5)]
-    rows[1]["sex"] = "7"  # invalid: exit 1
-    source = write_extract(tmp_path / "in.csv", rows)
-    sync = [
-        sys.executable, "-m", "register_batch", "sync", str(source), "--state-dir", str(tmp_path / "state"),
-        "--report-dir", str(tmp_path / "sync-report"), "--as-of", AS_OF.isoformat(),
-    ]  # fmt: skip
-    validate = [
-        sys.executable, "-m", "register_batch", "validate", str(source),
-        "--report-dir", str(tmp_path / "validate-report"), "--as-of", AS_OF.isoformat(),
-    ]  # fmt: skip
-    for command, folder in ((sync, "sync-report"), (validate, "validate-report")):
+    for command, folder in _sync_and_validate_one_invalid(tmp_path):
         with open("/dev/full", "w") as full:
             done = subprocess.run(command, env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
         assert done.returncode == 1, (folder, done.stderr)

@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
-from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
+from register_batch.model import SourceRef, TraineeRecord, issue_from_values, issue_values
 from register_batch.sync.plan import KEPT_ISSUES, start_cycle
 
 NO_CYCLE = -1  # in `cycles`: a record with no start date (start_cycle None)
@@ -57,7 +57,7 @@ class RecordSpool(Sequence[TraineeRecord]):
         elif (shared := self._shared_at.get(id(can_say), -1)) < 0:
             shared = self._shared_at[id(can_say)] = len(self._shared)
             self._shared.append(can_say)
-        issues = tuple(_issue_values(issue) for issue in record.issues if issue.code in KEPT_ISSUES)
+        issues = tuple(issue_values(issue) for issue in record.issues if issue.code in KEPT_ISSUES)
         packed = self._pack(data)
         fields = (
             packed is not None,
@@ -125,7 +125,7 @@ class RecordSpool(Sequence[TraineeRecord]):
             data=data,
             withdrawal=withdrawal,
             deferral=deferral,
-            issues=[_issue(values) for values in issues],
+            issues=[issue_from_values(values) for values in issues],
             reported=set(reported),
             vintage=vintage,
             partial_lists=partial_lists,
@@ -182,34 +182,3 @@ class RecordSpool(Sequence[TraineeRecord]):
             if type(items) is tuple:
                 data[key] = [dict(zip(shapes[kind], item, strict=True)) for kind, item in items]
         return data
-
-
-def _issue_values(issue: Any) -> tuple[Any, ...]:
-    return (
-        issue.input,
-        issue.record,
-        issue.line,
-        issue.provider_trainee_id,
-        issue.hesa_id,
-        issue.field,
-        issue.value,
-        issue.code,
-        issue.severity.value,
-        issue.message,
-    )
-
-
-def _issue(values: tuple[Any, ...]) -> Any:
-    input_, record, line, provider_trainee_id, hesa_id, field, value, code, severity, message = values
-    return make_issue(
-        input=input_,
-        record=record,
-        line=line,
-        provider_trainee_id=provider_trainee_id,
-        hesa_id=hesa_id,
-        field=field,
-        value=value,
-        code=code,
-        severity=Severity(severity),
-        message=message,
-    )

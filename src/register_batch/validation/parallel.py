@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import UnusableInput
-from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
+from register_batch.model import Issue, IssueTuple, SourceRef, TraineeRecord, issue_from_values, issue_values
 from register_batch.readers import InputInfo, XmlChunks, XmlPart, find_xml_chunks, newlines_before
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.providers import ProviderCheck
@@ -43,7 +43,6 @@ BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
 POLL_EVERY = 256  # records between the parent's looks at the helper's (small) messages
 
-IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
 # (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
 Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None, int]
 
@@ -76,39 +75,8 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
     return size >= PARALLEL_MIN_BYTES
 
 
-def _as_tuple(issue: Issue) -> IssueTuple:
-    return (
-        issue.input,
-        issue.record,
-        issue.line,
-        issue.provider_trainee_id,
-        issue.hesa_id,
-        issue.field,
-        issue.value,
-        issue.code,
-        issue.severity.value,
-        issue.message,
-    )
-
-
-def _from_tuple(values: IssueTuple, renumbered: int | None = None) -> Issue:
-    (input_, record, line, provider_id, hesa_id, field, value, code, severity, message) = values
-    return make_issue(
-        input=input_,
-        record=record if renumbered is None else renumbered,
-        line=line,
-        provider_trainee_id=provider_id,
-        hesa_id=hesa_id,
-        field=field,
-        value=value,
-        code=code,
-        severity=Severity(severity),
-        message=message,
-    )
-
-
 def _result(index: int, record: TraineeRecord) -> Result:
-    issues = [_as_tuple(i) for i in record.issues]
+    issues = [issue_values(i) for i in record.issues]
     entry = DuplicateFinder.entry(record)
     return (index, record.source.line, issues, entry, record.vintage, ProviderCheck.key(record), record.sources_seen)
 
@@ -425,7 +393,7 @@ def _merge(
         name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
         entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
     checker.tally_result(entry, provider)
-    return _report_record(source, [_from_tuple(i, record) for i in issues], vintage)
+    return _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
 
 
 def _report_record(source: SourceRef, issues: list[Issue], vintage: str | None) -> TraineeRecord:
