@@ -292,6 +292,10 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
     return "new", None
 
 
+# The reason of a record that is not sent because it has errors (plan_record, and a run stopped before its plan).
+NOT_SENT_INVALID = "the record failed validation and was not sent"
+
+
 def plan_record(
     record: TraineeRecord, linked: str | None, holdings: Holdings, *, invalid: bool, as_of: date
 ) -> RecordPlan:
@@ -306,7 +310,7 @@ def plan_record(
         payload_hash=digest,
     )
     if invalid or plan.key is None:
-        plan.reason = "the record failed validation and was not sent"
+        plan.reason = NOT_SENT_INVALID
         # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
         # from the extract; nothing is planned for it.
         outcome, detail = match(record, linked, holdings)

@@ -50,6 +50,7 @@ from register_batch.sync.compare import create_body, degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
+    NOT_SENT_INVALID,
     Holdings,
     RecordPlan,
     Step,
@@ -1102,7 +1103,7 @@ def _run(
             if not results:
                 # Stopped before the plan (while Register was listed): nothing was sent, and the report still
                 # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
-                results = [_unplanned(record, report.is_invalid(index)) for index, record in enumerate(records)]
+                results = [_unplanned(records, index, report.is_invalid(index)) for index in range(len(records))]
         except (ServerError, TransportError, RateLimited, _Outage) as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
             if not results:  # the listing failed: nothing was planned or written, nothing to resume
@@ -1128,17 +1129,14 @@ def _run(
             raise
 
 
-def _unplanned(record: TraineeRecord, invalid: bool) -> RecordResult:
-    """A record of a run stopped before its plan: `pending` (action `unplanned`), or invalid (never sent)."""
-    data = record.data
-    plan = RecordPlan(record.source, data.get("hesa_id"), data.get("provider_trainee_id"), "unplanned")
+def _unplanned(records: RecordSpool, index: int, invalid: bool) -> RecordResult:
+    """Record `index` of a run stopped before its plan: `pending` (action `unplanned`), or invalid (never sent).
+    What names it is in the spool's memory: no record is read back."""
+    plan = RecordPlan(records.sources[index], records.hesa_ids[index], records.provider_trainee_ids[index], "unplanned")
     if invalid or plan.key is None:
-        plan.action, plan.reason = "invalid", _INVALID
+        plan.action, plan.reason = "invalid", NOT_SENT_INVALID
         return RecordResult(plan, outcome="skipped")
     return RecordResult(plan)
-
-
-_INVALID = "the record failed validation and was not sent"
 
 
 def _issue_code(result: RecordResult) -> str:
