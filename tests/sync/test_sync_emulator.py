@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -424,6 +424,91 @@ def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(emulato
     result = sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.results[0].plan.matched_by == "listing after an unknown create"
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
+
+
+def _hour_into_a_first_load(monkeypatch, *, before_create):
+    """An emulator on a clock moved by hand, this run's clock following it, and a client whose first create first
+    calls `before_create(emulator, now)`: what happened in Register while a long first load was sending. The plan
+    has listed Register by then, so a trainee the hook adds is one the plan did not see; the hook sets the clock back
+    to add it "an hour before the create was sent" (Register's timestamps are what the look-up reads)."""
+    from register_batch.sync import runner
+
+    now = [time.time()]
+    monkeypatch.setattr(runner, "utc_now", lambda: datetime.fromtimestamp(now[0], UTC))
+    emulator = start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: now[0])
+
+    class SomeoneWroteFirst(RegisterClient):
+        def create_trainee(self, data):
+            if self.stats.by_route.get("POST /trainees", 0) == 0:
+                before_create(emulator, now)
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+
+    return emulator, SomeoneWroteFirst(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+
+
+def test_a_409_after_a_lost_create_naming_a_trainee_there_before_is_not_reported_created(tmp_path, monkeypatch):
+    """Someone added the trainee (in Register's own service) after the plan listed Register; an hour later this
+    run's create met a reset: no reply. The look-up lists no trainee written since the create was sent, and the
+    create sent again meets Register's 409 (§4) naming the trainee added an hour before: the unanswered create met
+    the same 409 and created no one. It was reported "1 created"."""
+    mine = trainee(1)
+
+    def added_an_hour_before(emulator, now):
+        now[0] -= 3600
+        _create_directly(emulator, _api_body(mine))
+        now[0] += 3600
+        emulator.set_faults("reset:1.0")
+
+    emulator, client = _hour_into_a_first_load(monkeypatch, before_create=added_an_hour_before)
+    with emulator, client:
+        result = sync_files(
+            [str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client
+        )
+        [only] = result.results
+        assert result.exit_code == 0 and only.outcome == "done", result.summary_line()
+        assert only.plan.matched_by == "409" and only.plan.action in ("update", "unchanged")
+        assert "created" not in result.summary_line()
+        assert [t["trainee_id"] for t in held(emulator)] == [only.plan.trainee_id]
+
+
+def test_a_lost_create_is_found_as_itself_not_as_an_older_trainee_with_its_husid(tmp_path, monkeypatch):
+    """The look-up after a lost create lists the trainees Register wrote since shortly before it and took the first
+    with the record's HUSID. A trainee added earlier under the same HUSID (another name: Register's 409 does not
+    catch it) and edited in those minutes is listed first: the run adopted it, wrote the record over it, and left
+    its own create unlinked, to be created again by the next run of a new state dir."""
+    mine = trainee(1)
+    earlier = {}
+
+    def another_person_with_the_husid(emulator, now):
+        other = {**_api_body(mine), "first_names": "Someone", "last_name": "Else", "date_of_birth": "1990-01-01"}
+        other.pop("provider_trainee_id")
+        now[0] -= 3600
+        earlier.update(_create_directly(emulator, other))
+        now[0] += 3600
+        edited = httpx.put(
+            f"{emulator.api_url}/trainees/{earlier['trainee_id']}",
+            json={"data": {"email": "someone.else@example.com"}},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert edited.status_code == 200, edited.text
+        now[0] += 1
+        emulator.set_faults("lost-response:1.0")
+
+    emulator, client = _hour_into_a_first_load(monkeypatch, before_create=another_person_with_the_husid)
+    with emulator, client:
+        result = sync_files(
+            [str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client
+        )
+        [only] = result.results
+        assert result.exit_code == 0 and only.outcome == "done", result.summary_line()
+        assert only.plan.matched_by == "listing after an unknown create" and only.plan.action == "create"
+        assert only.plan.trainee_id != earlier["trainee_id"]
+        by_id = {t["trainee_id"]: t for t in held(emulator)}
+        assert by_id[earlier["trainee_id"]]["last_name"] == "Else"  # not written over
+        assert by_id[only.plan.trainee_id]["last_name"] == mine["last_name"]
 
 
 def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator, tmp_path):

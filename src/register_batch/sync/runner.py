@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -766,11 +766,18 @@ class SyncRun:
         if step.kind == "create":
             found = self._find_created(record, sent_at)
             if found is not None:
-                raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE)
+                # Register lists the trainee: this run's create, or (created before it) one with this HUSID that
+                # someone added after the plan listed Register, whom the plan would have matched by HUSID.
+                ours = _created_since(found, sent_at - _CLOCK_SLACK)
+                raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE if ours else "hesa_id")
             try:
                 self.perform(plan, step, record)
-            except _Adopted as adopted:  # 409 to the create sent again: the unanswered one's trainee
-                raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE) from None
+            except _Adopted as adopted:
+                # 409 to the create sent again: the unanswered create's trainee, unless Register created it before
+                # that create was sent (then that create met the same 409, §4, and created no one; the look-up above
+                # did not list it for the same reason: it was not written since).
+                ours = _created_since(adopted.trainee, sent_at - _CLOCK_SLACK)
+                raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE if ours else "409") from None
             return
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
@@ -810,16 +817,19 @@ class SyncRun:
         cycle = start_cycle(record.data)
         since = (sent_at - _CLOCK_SLACK).isoformat(timespec="seconds")
         hesa_id = record.data.get("hesa_id")
+        listed: list[dict[str, Any]] = []
         try:
             for trainee in self.client.iter_trainees(
                 academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
             ):
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                    return trainee
+                    if _created_since(trainee, sent_at - _CLOCK_SLACK):
+                        return trainee  # this create's, even if an older one with this HUSID was changed meanwhile
+                    listed.append(trainee)
         except Unprocessable as exc:
             if cycle is None or not _no_such_cycle(exc, cycle, self.as_of):
                 raise
-        return None
+        return listed[0] if listed else None
 
 
 def _trainee_id(plan: RecordPlan) -> str:
@@ -833,6 +843,22 @@ def _item_id(step: Step) -> str:
     """The degree or placement an update_degree, delete_degree or delete_placement step is for (plan names it)."""
     assert step.item_id is not None, f"a {step.kind} step without the id of its degree or placement"
     return step.item_id
+
+
+def _created_since(trainee: Mapping[str, Any], moment: datetime) -> bool:
+    """Whether Register created `trainee` at `moment` or after (its `created_at`, §3.6). A trainee whose
+    `created_at` is missing or unreadable counts as created since: of a create whose reply was lost, it is most
+    likely that create's."""
+    created_at = trainee.get("created_at")
+    try:
+        created = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
+    except ValueError:
+        created = None
+    if created is None:
+        return True
+    if created.tzinfo is None:  # offset-less values are UTC (§2.3)
+        created = created.replace(tzinfo=UTC)
+    return created >= moment
 
 
 def utc_now() -> datetime:
