@@ -97,6 +97,62 @@ def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
     assert done.returncode == 0, done.stderr  # the lock went with its holder
 
 
+def test_a_second_state_dir_writing_for_the_same_provider_is_refused_without_a_request(tmp_path, env):
+    """A cron job's sync and one started by hand in another folder (another state dir) for the same provider: the
+    state dir's lock does not see it, and both would add the same missing placement (Register has no duplicate
+    check for placements). The second is refused, exit 2, one line naming the other run's state dir; a dry run is
+    not held up, nor a sync for another provider through the same budget."""
+    from register_batch.api.client import resolve_target
+    from register_batch.sync.ledger import ProviderLock
+
+    budget = tmp_path / "budget"
+    run_env = {**env, "REGISTER_BATCH_RATE_DIR": str(budget)}  # the emulator is on this machine: say to share
+    source = extract(tmp_path / "in.csv", 3)
+    other_token = "concurrency-token-0002"
+    with start_emulator(tokens=[TOKEN, other_token], rate_limit=None, as_of=AS_OF) as emulator:
+        cron_state = tmp_path / "cron-state"
+        with ProviderLock(budget, resolve_target(emulator.url), TOKEN, cron_state):
+            refused = subprocess.run(
+                sync_command(source, tmp_path / "by-hand", "--target", emulator.url),
+                env=run_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert emulator.snapshot()["requests"]["total"] == 0, "the refused sync sent a request"
+            assert not (tmp_path / "by-hand" / "ledger.sqlite3").exists(), "the refused sync started a ledger"
+            dry = subprocess.run(
+                sync_command(source, tmp_path / "by-hand", "--target", emulator.url, "--dry-run"),
+                env=run_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            other = subprocess.run(
+                sync_command(source, tmp_path / "other-provider", "--target", emulator.url),
+                env={**run_env, "REGISTER_API_TOKEN": other_token},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        after = subprocess.run(
+            sync_command(source, tmp_path / "by-hand", "--target", emulator.url),
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        held = emulator.snapshot()["trainees"]
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert "another sync is writing to" in line and f"state dir {cron_state})" in line and "Nothing was sent" in line
+    assert TOKEN not in refused.stdout + refused.stderr
+    assert dry.returncode == 0 and "would create 3" in dry.stdout, dry.stdout + dry.stderr
+    assert other.returncode == 0 and "3 created" in other.stdout, other.stdout + other.stderr
+    assert after.returncode == 0 and "3 created" in after.stdout, after.stdout + after.stderr
+    assert held == 6  # three trainees for each provider, none twice
+
+
 def test_two_first_runs_at_once_agree_on_the_embedded_emulators_token(tmp_path, monkeypatch):
     """The embedded emulator's provider is its token: two first runs that both find no token file each make one,
     but only the first linked into place counts; the second reads it, never replaces it."""
@@ -131,19 +187,20 @@ def test_a_damaged_embedded_emulator_token_is_one_line_naming_its_file(tmp_path,
 @pytest.mark.slow
 @pytest.mark.parametrize("sharing", ["shared", "off"])
 def test_two_state_dirs_behind_one_ip_share_one_budget(tmp_path, env, sharing):
-    """Two syncs, two state dirs, one emulator enforcing Register's per-IP fixed window (15 per 2 s here). Each
-    sync paces itself at 15/2: with the shared budget the server never answers 429; with sharing off (the
-    control) the two together trip it."""
+    """Two providers' syncs, two state dirs, one emulator enforcing Register's per-IP fixed window (15 per 2 s
+    here). Each sync paces itself at 15/2: with the shared budget the server never answers 429; with sharing off
+    (the control) the two together trip it."""
     run_env = {**env, "REGISTER_BATCH_RATE_DIR": str(tmp_path / "budget") if sharing == "shared" else "off"}
     sources = [
         write_extract(tmp_path / f"in-{side}.csv", [trainee(n) for n in range(start, start + 14)])
         for side, start in (("a", 1), ("b", 101))
     ]
-    with start_emulator(tokens=[TOKEN], rate_limit=(15, 2.0), as_of=AS_OF) as emulator:
+    tokens = [TOKEN, "concurrency-token-0002"]  # one writing sync per provider at a time (ProviderLock)
+    with start_emulator(tokens=tokens, rate_limit=(15, 2.0), as_of=AS_OF) as emulator:
         processes = [
             subprocess.Popen(
                 sync_command(source, tmp_path / f"state-{n}", "--target", emulator.url, "--rate", "15/2"),
-                env=run_env,
+                env={**run_env, "REGISTER_API_TOKEN": tokens[n]},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,

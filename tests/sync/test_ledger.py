@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
 import subprocess
@@ -16,7 +17,7 @@ from emulated import AS_OF
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
-from register_batch.sync.ledger import Ledger, StateDirLock, StateDirLocked
+from register_batch.sync.ledger import Ledger, ProviderBusy, ProviderLock, StateDirLock, StateDirLocked
 from trainee_extracts import extract
 
 
@@ -209,3 +210,35 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
             held = Counter(t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000))
         assert len(held) == 60 and set(held.values()) == {1}
+
+
+def test_a_provider_lock_refuses_a_second_writer_for_the_same_service_and_token(tmp_path):
+    """Two state dirs (a cron job's, one started by hand elsewhere) writing for one provider at once would both add
+    a missing placement. The second is refused, told which state dir and process writes; another provider, or
+    another service, is not held up."""
+    folder = tmp_path / "budget"
+    token = "provider-lock-token-0001"
+    with ProviderLock(folder, "https://register.example", token, tmp_path / "cron-state"):
+        with pytest.raises(ProviderBusy) as caught:
+            ProviderLock(folder, "https://register.example", token, tmp_path / "by-hand").acquire()
+        ProviderLock(folder, "https://register.example", "another-providers-token", tmp_path / "b").acquire().release()
+        ProviderLock(folder, "https://sandbox.example", token, tmp_path / "c").acquire().release()
+        lock_files = sorted(folder.glob("sync-*.lock"))
+        assert len(lock_files) == 3  # one per service and token
+        for lock_file in lock_files:
+            assert token not in lock_file.read_text() and token not in lock_file.name
+            assert lock_file.stat().st_mode & 0o777 == 0o600
+    message = str(caught.value)
+    assert message.startswith("another sync is writing to https://register.example for this token's provider (sync, ")
+    assert f"state dir {tmp_path / 'cron-state'})" in message and message.endswith("Nothing was sent")
+    assert token not in message
+    ProviderLock(folder, "https://register.example", token, tmp_path / "by-hand").acquire().release()  # released
+
+
+def test_a_provider_lock_without_a_usable_folder_is_said_and_the_run_goes_on(tmp_path, caplog):
+    """Like the rate budget it sits beside: a folder that cannot be made leaves the run with its state dir's lock."""
+    (tmp_path / "a-file").write_text("")
+    lock = ProviderLock(tmp_path / "a-file" / "budget", "https://register.example", "token-0001", tmp_path / "s")
+    with caplog.at_level(logging.WARNING), lock:
+        pass
+    assert "relies on its state dir's lock alone" in caplog.text and "token-0001" not in caplog.text

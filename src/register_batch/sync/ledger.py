@@ -10,8 +10,11 @@ server's error messages; never the API token, and no other personal data.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -19,10 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from register_batch import portable
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
-from register_batch.fs import FILE_MODE, StrPath, private_dir
+from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, private_dir
+
+log = logging.getLogger(__name__)
 
 LEDGER_FILE = "ledger.sqlite3"
 LOCK_FILE = "sync.lock"
@@ -115,47 +121,29 @@ class StateDirLock:
 
     def acquire(self) -> StateDirLock:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | portable.BINARY, FILE_MODE)
+            fd, holder = _lock_exclusively(self.path)
         except OSError as exc:  # a read-only disk, a folder not ours
             raise ConfigError(
                 f"cannot use {self.path.parent} as the state dir ({exc.strerror or exc}): nothing was sent"
             ) from None
-        with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
-            portable.set_mode(fd, FILE_MODE)
-        try:
-            locked = portable.try_lock(fd)
-        except OSError as exc:  # ENOLCK, EOPNOTSUPP: a network share without lock support
-            os.close(fd)
+        except _NoLocks as exc:  # ENOLCK, EOPNOTSUPP: a network share without lock support
             raise ConfigError(
-                f"cannot lock {self.path} ({exc.strerror or exc}): the state dir must be on a disk that supports file "
+                f"cannot lock {self.path} ({exc}): the state dir must be on a disk that supports file "
                 "locks (a local disk; not every network share does): nothing was sent"
             ) from None
-        if not locked:
-            holder = ""
-            # On Windows the holder's lock keeps others from reading its first byte: no holder is named there.
-            with contextlib.suppress(OSError, ValueError):
-                holder = portable.read_at(fd, 200, 0).decode().strip()
-            os.close(fd)
+        if fd is None:
             who = f" ({holder})" if holder else ""
             raise StateDirLocked(
                 f"the state dir {self.path.parent} is in use by another run{who}; wait for it to finish, or use a "
                 "different --state-dir"
             )
-        # Who holds the lock is only for the message a second run gives: a full disk must not stop the run here
-        # (blamed on the temporary folder, as an error without a file name), but at the ledger, which names it.
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            portable.write_at(fd, f"{self.command}, pid {os.getpid()} since {_now()}".encode(), 0)
+        _name_holder(fd, f"{self.command}, pid {os.getpid()} since {_now()}")
         self._fd = fd
         return self
 
     def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-                portable.unlock(self._fd)
-            os.close(self._fd)
-            self._fd = None
+        _unlock(self._fd)
+        self._fd = None
 
     def holds(self, state_dir: StrPath) -> bool:
         """Whether this lock is taken, and on `state_dir` (however its name is written)."""
@@ -169,6 +157,105 @@ class StateDirLock:
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+
+class ProviderBusy(ConfigError):
+    """Another sync, from another state dir, is writing to the same service for the same provider."""
+
+
+class ProviderLock:
+    """One writing sync at a time per service and provider, among the processes that share a rate budget (the
+    budget's folder, api/limiter.py: by default this user's, towards a real service).
+
+    The state dir's lock keeps two runs off one ledger; this one keeps two state dirs (a cron job's and one
+    started by hand elsewhere) from writing for one provider at once. Their plans would both see the same missing
+    placement and both add it: Register has no duplicate check for placements (register-api.md §2.11), and
+    two runs that both create a trainee lean on Register's 409 alone. The file is named after the service and a
+    digest of the token, which it never holds; a lock that cannot be taken for want of a usable folder is
+    said once and the run goes on with its state dir's lock alone, as the rate budget does."""
+
+    def __init__(self, folder: Path, target: str, token: str, state_dir: StrPath):
+        host = re.sub(r"[^A-Za-z0-9._-]", "_", (urlsplit(target).hostname or "unknown-host").lower())
+        digest = hashlib.sha256(f"register-batch provider lock\n{target}\n{token}".encode()).hexdigest()[:24]
+        self.path = Path(folder) / f"sync-{host}-{digest}.lock"
+        self.target = target
+        self.state_dir = os.path.abspath(state_dir)
+        self._fd: int | None = None
+
+    def acquire(self) -> ProviderLock:
+        try:
+            make_private_dirs(self.path.parent)
+            fd, holder = _lock_exclusively(self.path)
+        except (OSError, UnwritableOutput, _NoLocks) as exc:
+            problem = exc.problem if isinstance(exc, UnwritableOutput) else getattr(exc, "strerror", None) or exc
+            log.warning(
+                "cannot use %s to keep other syncs for this provider from writing at the same time (%s); this run "
+                "relies on its state dir's lock alone",
+                self.path,
+                problem,
+            )
+            return self
+        if fd is None:
+            who = f" ({holder})" if holder else ""
+            raise ProviderBusy(
+                f"another sync is writing to {self.target} for this token's provider{who}; wait for it to finish: "
+                "two at once could add a placement twice (Register does not refuse duplicate placements). Nothing "
+                "was sent"
+            )
+        _name_holder(fd, f"sync, pid {os.getpid()} since {_now()}, state dir {self.state_dir}")
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        _unlock(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> ProviderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class _NoLocks(Exception):
+    """The file's disk does not support locks (a network share)."""
+
+
+def _lock_exclusively(path: Path) -> tuple[int | None, str]:
+    """Open `path` (owner-only) and lock it without waiting, a lock the OS releases even on SIGKILL
+    (`portable.try_lock`): the open descriptor, or None and what the holder wrote in it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | portable.BINARY, FILE_MODE)
+    with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
+        portable.set_mode(fd, FILE_MODE)
+    try:
+        locked = portable.try_lock(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise _NoLocks(exc.strerror or str(exc)) from None
+    if locked:
+        return fd, ""
+    holder = ""
+    # On Windows the holder's lock keeps others from reading its first byte: no holder is named there.
+    with contextlib.suppress(OSError, ValueError):
+        holder = portable.read_at(fd, 400, 0).decode().strip()
+    os.close(fd)
+    return None, holder
+
+
+def _name_holder(fd: int, holder: str) -> None:
+    """Who holds a lock is only for the message another run gives: a full disk must not stop the run here (blamed
+    on the temporary folder, as an error without a file name), but at the ledger, which names it."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        portable.write_at(fd, holder.encode(), 0)
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            portable.unlock(fd)
+        os.close(fd)
 
 
 class Ledger:

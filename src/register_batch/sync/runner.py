@@ -47,7 +47,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder, Rows
 from register_batch.sync.compare import create_body, degree_key
-from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, StateDirLock
+from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, ProviderLock, StateDirLock
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     NOT_SENT_INVALID,
@@ -970,7 +970,15 @@ def sync_files(
 
         if held_lock is not None and not held_lock.holds(options.state_dir):
             raise ValueError(f"held_lock is not held on the state dir {options.state_dir}")
-        with contextlib.nullcontext() if held_lock is not None else StateDirLock(Path(options.state_dir)):
+        with contextlib.ExitStack() as locks:
+            if held_lock is None:
+                locks.enter_context(StateDirLock(Path(options.state_dir)))
+            if not options.dry_run and client.token and client.limiter.shared_file is not None:
+                locks.enter_context(
+                    ProviderLock(
+                        client.limiter.shared_file.parent, client.root, client.token.reveal(), options.state_dir
+                    )
+                )
             ledger = Ledger(Path(options.state_dir), identity)
             try:
                 providers = checker.providers
