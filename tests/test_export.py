@@ -214,7 +214,7 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
 
     # As in a nightly export: every trainee last changed before the catch-up window (here: the export's start,
     # in whole seconds) that a change during the export falls in.
-    monkeypatch.setattr(export_module, "CATCH_UP_MARGIN", timedelta(0))
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
     emulator, _source = synced
     time.sleep(1.1)
     out = tmp_path / "training.jsonl"
@@ -444,7 +444,7 @@ def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
 
 
 def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exported(synced, tmp_path):
-    """A `since` later than the start of the catch-up window (CATCH_UP_MARGIN before the export began) does not
+    """A `since` later than the start of the catch-up window (CLOCK_SKEW before the export began) does not
     switch the catch-up listing off: it lists from `since` instead, and the trainee a change moved behind the
     reader is still written (as in test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported)."""
     emulator, _source = synced

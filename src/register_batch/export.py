@@ -38,7 +38,9 @@ from register_batch.writers import (
 )
 
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
-CATCH_UP_MARGIN = timedelta(minutes=10)  # this machine's clock may be ahead of Register's
+# How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
+# (the export's and sync's catch-up listing, and sync's look-up after a create whose reply was lost).
+CLOCK_SKEW = timedelta(minutes=15)
 STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
@@ -115,7 +117,7 @@ def iter_register_trainees(
     """Every trainee Register lists for the filters, each once, newest change first (see the module docstring)."""
     if status is not None and status not in STATUSES:
         raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    began = datetime.now(UTC) - CATCH_UP_MARGIN
+    began = datetime.now(UTC) - CLOCK_SKEW
     seen: set[Any] = set()
     for trainee in client.iter_trainees(
         academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,7 +38,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.export import iter_register_trainees
+from register_batch.export import CLOCK_SKEW, iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
@@ -768,7 +768,7 @@ class SyncRun:
             if found is not None:
                 # Register lists the trainee: this run's create, or (created before it) one with this HUSID that
                 # someone added after the plan listed Register, whom the plan would have matched by HUSID.
-                ours = _created_since(found, sent_at - _CLOCK_SLACK)
+                ours = _created_since(found, sent_at - CLOCK_SKEW)
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE if ours else "hesa_id")
             try:
                 self.perform(plan, step, record)
@@ -776,7 +776,7 @@ class SyncRun:
                 # 409 to the create sent again: the unanswered create's trainee, unless Register created it before
                 # that create was sent (then that create met the same 409, §4, and created no one; the look-up above
                 # did not list it for the same reason: it was not written since).
-                ours = _created_since(adopted.trainee, sent_at - _CLOCK_SLACK)
+                ours = _created_since(adopted.trainee, sent_at - CLOCK_SKEW)
                 raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE if ours else "409") from None
             return
         elif step.kind in ("defer", "withdraw"):
@@ -815,7 +815,7 @@ class SyncRun:
         request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
         not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it)."""
         cycle = start_cycle(record.data)
-        since = (sent_at - _CLOCK_SLACK).isoformat(timespec="seconds")
+        since = (sent_at - CLOCK_SKEW).isoformat(timespec="seconds")
         hesa_id = record.data.get("hesa_id")
         listed: list[dict[str, Any]] = []
         try:
@@ -823,7 +823,7 @@ class SyncRun:
                 academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
             ):
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                    if _created_since(trainee, sent_at - _CLOCK_SLACK):
+                    if _created_since(trainee, sent_at - CLOCK_SKEW):
                         return trainee  # this create's, even if an older one with this HUSID was changed meanwhile
                     listed.append(trainee)
         except Unprocessable as exc:
@@ -866,8 +866,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# How far before the create's sending a look-up for it lists: Register's clock and ours may differ by this much.
-_CLOCK_SLACK = timedelta(minutes=15)
 _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 _CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
 
