@@ -186,3 +186,27 @@ def test_the_library_refuses_such_a_token_too():
         start_emulator(tokens=["a b"])
     with start_emulator() as emulator, pytest.raises(ValueError, match="no client could send it"):
         emulator.add_token("a\tb")
+
+
+def test_a_client_that_drops_its_connection_is_no_traceback_on_the_emulators_console(tmp_path):
+    """A sync killed (or a connection reset) mid-request: the emulator's console showed socketserver's traceback
+    (ConnectionResetError in readline) for each such client, as if the emulator had failed."""
+    import socket
+    import struct
+
+    process, line = _start("--token", "drop-test-token-0001", "--rate-limit", "0")
+    try:
+        match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        port = int(match.group(1))
+        for _ in range(3):
+            dropped = socket.create_connection(("127.0.0.1", port), timeout=5)
+            dropped.sendall(b"GET /api/v2026.1/info HTT")  # half a request line, then a reset
+            dropped.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            dropped.close()
+        info = httpx.get(f"http://127.0.0.1:{port}/api/v2026.1/info", timeout=5)  # still serving
+        assert info.status_code == 401
+    finally:
+        _out, err = _stop(process, signal.SIGINT)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "Exception occurred" not in err, err

@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -100,6 +101,15 @@ class _Server(ThreadingHTTPServer):
         self.socket.bind(self.server_address)
         self.server_address = self.socket.getsockname()[:2]
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-request (a sync killed, a connection reset or timed out) is the client's business:
+        logged for debugging, not printed as a traceback on the console as if the emulator had failed."""
+        failure = sys.exc_info()[1]
+        if isinstance(failure, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address, failure)
+            return
+        log.error("error while serving %s", client_address, exc_info=True)
 
 
 class _Server6(_Server):
