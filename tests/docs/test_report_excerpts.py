@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -58,3 +59,18 @@ def test_migration_results_csv_excerpt_is_what_sync_writes(tmp_path, monkeypatch
         )
     )
     assert shown and [row for row in shown if row not in written] == []
+
+
+def test_nightly_sync_record_excerpt_is_what_report_json_holds(tmp_path, monkeypatch):
+    """nightly-sync.md tells scripts to read report.json's records (values as read) rather than results.csv (made
+    for Excel: HUSIDs behind a `'`, errors joined into one cell). Both hold the same keys, record for record."""
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    run_in(tmp_path, monkeypatch, "sync", "samples/extract.xml", "--state-dir", "state", "--report-dir", "r")
+    records = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["records"]
+    text = (REPO / "docs" / "nightly-sync.md").read_text(encoding="utf-8")
+    [shown] = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S) if '"trainee_id"' in block]
+    assert {**records[0], "trainee_id": "…"} == {**shown, "trainee_id": "…"}
+    with (tmp_path / "r" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [list(record) for record in records] == [list(row) for row in rows]
+    assert rows[0]["hesa_id"] == "'" + records[0]["hesa_id"] and records[0]["hesa_id"].isdigit()
