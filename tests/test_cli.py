@@ -244,9 +244,11 @@ def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token(
         assert result.exit_code == 0
         return " ".join(result.output.split())
 
-    sync_help, export_help = help_of("sync"), help_of("export")
+    sync_help, export_help, validate_help = help_of("sync"), help_of("export"), help_of("validate")
     assert ".register-batch/<target>" in sync_help and "(default .register-batch;" not in sync_help
-    assert "register-batch-reports, or in report_dir of the settings" in sync_help
+    # validate's said register-batch-reports/validate-<time> only, though report_dir in the settings moves it too
+    for text in (sync_help, validate_help):
+        assert "register-batch-reports, or in report_dir of the settings" in text
     assert "exactly" not in sync_help and "left alone" in sync_help
     assert ".register-batch/embedded-emulator" in export_help
     for text in (sync_help, export_help):

@@ -278,6 +278,29 @@ def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypa
                 assert len(out.read_text().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ([], "No trainees matched (Register's current academic cycle; --academic-cycle YYYY for another): "),
+        (["--academic-cycle", "2027"], "No trainees matched (academic cycle 2027 to 2028): "),
+        (
+            ["--academic-cycle", "2026", "--status", "withdrawn", "--since", "2026-11-01T00:00:00Z"],
+            "No trainees matched (academic cycle 2026 to 2027, status withdrawn, changed since 2026-11-01T00:00:00Z): ",
+        ),
+    ],
+    ids=["current cycle", "a cycle", "filters"],
+)
+def test_an_empty_export_says_which_trainees_it_asked_for(tmp_path, monkeypatch, options, said):
+    """A cohort synced in July starts in the next cycle: an export without --academic-cycle then finds none of them,
+    and "No trainees matched" alone read as if Register had lost them."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        out = tmp_path / "held.json"
+        result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options, "--to", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{said}wrote an empty json file to {out} (1 request)." in result.output.splitlines()
+
+
 def test_export_needs_a_token_for_a_real_target(tmp_path, monkeypatch):
     monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
     result = CliRunner().invoke(cli, ["export", "--target", "sandbox", "--to", "json", "-o", str(tmp_path / "x")])

@@ -112,7 +112,8 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write the reports (default: register-batch-reports/validate-<time>).",
+    help="Where to write the reports (default: a new validate-<time> folder in register-batch-reports, or in "
+    "report_dir of the settings).",
 )
 @click.option("--junit", is_flag=True, help="Also write junit.xml for CI systems.")
 @ukprn_option

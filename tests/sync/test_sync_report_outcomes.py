@@ -493,3 +493,28 @@ def test_a_run_stopped_while_register_is_listed_reports_every_record_not_reached
     assert card == "Not planned (stopped first)"
     assert sync_files([source], options(emulator, tmp_path)).exit_code == 1  # the invalid record
     assert len(held(emulator)) == 2
+
+
+def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in_words(emulator, tmp_path):
+    """Two records of one extract that Register's duplicate rule takes for one person (§4): the plan creates both,
+    Register answers the second 409 naming the first. Its outcome is `conflict` (results.csv, report.json), which
+    the page showed as a bare lower-case `conflict` card in grey beside the outcomes it knows."""
+    first = trainee(1)
+    second = {**trainee(2), **{k: first[k] for k in ("first_names", "last_name", "date_of_birth")}}
+    source = str(write_extract(tmp_path / "a.csv", [first, second]))
+    # The dry run cannot tell (docs/dry-run.md says so): Register holds neither yet, so both are to be created.
+    planned = sync_files([source], options(emulator, tmp_path, dry_run=True, report_dir=tmp_path / "plan"))
+    assert [(r.plan.action, r.outcome) for r in planned.results] == [("create", "planned"), ("create", "planned")]
+    done = sync_files([source], options(emulator, tmp_path))
+    assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
+    assert done.exit_code == 1 and len(held(emulator)) == 1
+    data, doc = report_of(tmp_path)
+    assert data["sync"]["outcomes"] == {"done": 1, "conflict": 1}
+    [label] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="conflict"]/span[@class="label"]/text()')
+    [card] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="conflict"]')
+    assert label == "Conflict, not written" and "tone-warn" in card.get("class")
+    [tag] = doc.xpath(
+        '//table[@id="record-table"]/tbody/tr[@data-outcome="conflict"]//*[contains(@class, "tag-")]'
+        '[contains(@class, "tag-outcome-conflict")]'
+    )
+    assert " ".join(tag.text_content().split()) == "conflict, not written"

@@ -740,8 +740,27 @@ def test_withdrawal_trigger_and_ukprn_and_husid_digits():
         )
     ]
     assert check(with_changes(hesa_id="3.10262E+12xx")) == [
-        ("hesa_id", "hesa_id_not_digits", "hesa_id should be 13 or 17 digits; this value has other characters")
+        (
+            "hesa_id",
+            "hesa_id_not_digits",
+            "hesa_id should be 13 or 17 digits; this value has other characters (first: '.' at position 2)",
+        )
     ]
+
+
+@pytest.mark.parametrize(
+    ("hesa_id", "named"),
+    [
+        ("O601140088164", "'O' at position 1"),  # a letter O typed for a zero: it looks like a digit in the report
+        ("2601 40088164", "' ' at position 5"),
+        ("2601\u200b40088164", "'\\u200b' (U+200B) at position 5"),  # a zero-width space does not show at all
+    ],
+)
+def test_a_husid_with_a_character_that_is_no_digit_names_the_character_and_where_it_is(hesa_id, named):
+    """A data officer looking at `O601140088164` next to "this value has other characters" cannot see which."""
+    [(field, code, message)] = check(with_changes(hesa_id=hesa_id))
+    assert (field, code) == ("hesa_id", "hesa_id_not_digits")
+    assert message == f"hesa_id should be 13 or 17 digits; this value has other characters (first: {named})"
 
 
 def test_the_route_is_not_judged_while_the_start_date_is_invalid():
@@ -787,7 +806,7 @@ def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
             {"hesa_id": "０３１０２６１５５３１０１"},
             "hesa_id",
             "hesa_id_not_digits",
-            "hesa_id should be 13 or 17 digits; this value has other characters",
+            "hesa_id should be 13 or 17 digits; this value has other characters (first: '０' (U+FF10) at position 1)",
         ),
     ],
     ids=[

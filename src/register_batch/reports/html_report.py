@@ -77,6 +77,12 @@ OUTCOMES = (
     ("planned", "Planned", "neutral"),
     ("pending", "Not reached (pending)", "warn"),  # an interrupted run stopped before these; results.csv says pending
 )
+# Outcomes shown only when a record has them: Register's answer to a write made the record a conflict (a 409 naming
+# a trainee that is not surely this one) or blocked (the trainee's state refuses changes); nothing was written.
+RARE_OUTCOMES = {
+    "conflict": ("conflict", "Conflict, not written", "warn"),
+    "blocked": ("blocked", "Blocked, not written", "warn"),
+}
 # The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
 REQUEST_WORDS = {
     "total": "{} in all",
@@ -385,7 +391,10 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         *ACTIONS,
         *(RARE_ACTIONS.get(key, (key, key, key, "info")) for key in actions if key not in known_actions),
     ]
-    outcome_specs = [*OUTCOMES, *((key, key, "neutral") for key in outcomes if key not in known_outcomes)]
+    outcome_specs = [
+        *OUTCOMES,
+        *(RARE_OUTCOMES.get(key, (key, key, "neutral")) for key in outcomes if key not in known_outcomes),
+    ]
     action_cards = [
         {
             "key": key,
@@ -597,7 +606,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             ("error", "Errors", summary["errors"], rows.by_severity["error"]),
             ("warning", "Warnings", summary["warnings"], rows.by_severity["warning"]),
         ],
-        "outcome_labels": {key: label for key, label, _tone in OUTCOMES},
+        "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())},
         "status": _status(summary, report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,

@@ -140,9 +140,12 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 @rule(
     "hesa_id_not_digits",
     fields=("hesa_id",),
-    message="hesa_id should be 13 or 17 digits; this value has other characters",
+    message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N)",
     source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length)",
-    fix="A value like 3.10261E+12 was changed by a spreadsheet: export the HUSID column as text.",
+    fix=(
+        "A value like 3.10261E+12 was changed by a spreadsheet: export the HUSID column as text. Any other character "
+        "(a letter O for a zero, a space) is a typing mistake: correct it in the SRS."
+    ),
     severity=Severity.WARNING,
     api=False,
 )
@@ -150,7 +153,20 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     value = data.get("hesa_id")
     if value is None or _ASCII_DIGITS.fullmatch(value):
         return None
-    return [("hesa_id", value, "hesa_id should be 13 or 17 digits; this value has other characters")]
+    return [
+        ("hesa_id", value, f"hesa_id should be 13 or 17 digits; this value has other characters{_first_other(value)}")
+    ]
+
+
+def _first_other(value: str) -> str:
+    """Where the first character that is not an ASCII digit is: a letter O among 13 digits, or a full-width digit, is
+    hard to see in a report. One that does not show (a zero-width space) is named by its code point too."""
+    found = next(((at, char) for at, char in enumerate(value, 1) if not "0" <= char <= "9"), None)
+    if found is None:  # an empty value: nothing to point at
+        return ""
+    at, char = found
+    shown = repr(char) if char.isascii() and char.isprintable() else f"{char!r} (U+{ord(char):04X})"
+    return f" (first: {shown} at position {at})"
 
 
 # The escape the HESA XML export writes for a character XML cannot carry (wording.xml_safe: `\x0b`, `\ud800`): read
