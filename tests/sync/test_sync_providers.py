@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
@@ -105,6 +106,9 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
         elsewhere = tmp_path / "another-folder"
         [line] = said(state_dir=elsewhere)
     assert line.startswith(f"{elsewhere} has no ledger, but Register already holds 2 trainees of the extract's")
+    # The default state dir it points to is the target's folder under .register-batch (config.target_slug).
+    port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
+    assert f"by default {Path('.register-batch') / f'127.0.0.1-{port}'} in the folder the command runs in" in line
 
 
 def test_towards_the_sandbox_only_ukprn_checks_the_token(register, tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
+from register_batch.config import DEFAULT_STATE_DIR, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
@@ -1035,9 +1036,10 @@ def _run(
                 log.warning(
                     "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
                     "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-                    ".register-batch in the folder the command runs in), use that one",
+                    "%s in the folder the command runs in), use that one",
                     options.state_dir,
                     counted(len(holdings.by_id), "trainee"),
+                    Path(DEFAULT_STATE_DIR) / target_slug(options.target),
                 )
             missing = [
                 links[key]
@@ -1289,7 +1291,7 @@ def _finish(
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
         raise Interrupted(
-            f"interrupted; {synced.outcomes.get('done', 0)} records done so far. Run the same command again to "
+            f"interrupted; {synced.outcomes.get('done', 0)} records done in this run. Run the same command again to "
             f"resume (report: {paths.get('html', paths['json'])})",
             result=synced,
         )
