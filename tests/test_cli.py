@@ -368,3 +368,21 @@ def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
         "extract.xml is given twice: each of its records would be a duplicate of itself"
     )
     assert "Target:" not in result.output and not (tmp_path / "state").exists()
+
+
+def test_junit_names_each_field_once(tmp_path, register_csv_fixtures):
+    """A CI log reads `line 2: last_name can't be blank [required]`: Register's messages begin with the field, which
+    junit.xml wrote before them as well (`last_name: last_name can't be blank`). A message that does not begin
+    with its field keeps the field in front."""
+    rows = list(csv.reader((register_csv_fixtures / "five_trainees.csv").open(newline="", encoding="utf-8")))
+    rows[1][rows[0].index("last_name")] = ""
+    rows[2][rows[0].index("email")] = "not-an-address"
+    path = tmp_path / "two_bad.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    result = run("validate", str(path), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"), "--junit")
+    assert result.exit_code == 1, result.output
+    junit = (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
+    assert "line 2: last_name can't be blank [required]" in junit
+    assert "last_name: last_name" not in junit and "email: email" not in junit
+    assert "line 3: email Enter an email address" in junit

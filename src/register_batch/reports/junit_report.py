@@ -32,12 +32,19 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
             rows = failures.get((info.path, record))
             if rows:
                 failure = etree.SubElement(case, "failure", message=f"{len(rows)} error(s)", type="validation")
-                failure.text = xml_safe(
-                    "\n".join(f"line {r['line']}: {r['field'] or '-'}: {r['message']} [{r['code']}]" for r in rows)
-                )
+                failure.text = xml_safe("\n".join(f"line {r['line']}: {_said(r)} [{r['code']}]" for r in rows))
         file_rows = failures.get((info.path, None))
         if file_rows:
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name="file")
             failure = etree.SubElement(case, "failure", message=f"{len(file_rows)} error(s)", type="file")
             failure.text = xml_safe("\n".join(r["message"] for r in file_rows))
     fh.write(etree.tostring(suite, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8"))
+
+
+def _said(row: dict) -> str:
+    """The issue's message, after its field unless the message begins with it, as Register's own messages do
+    (`last_name can't be blank`): a CI log names each field once."""
+    field, message = row["field"], row["message"]
+    if field and (message == field or message.startswith((f"{field} ", f"{field}: "))):
+        return message
+    return f"{field or '-'}: {message}"
