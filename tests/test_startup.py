@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,23 @@ def test_a_name_the_package_does_not_have_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'Isue'"):
         register_batch.Isue  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_validate_of_a_small_file_imports_neither_multiprocessing_nor_the_sync_side(tmp_path):
+    """A small input gets no helper process, so `validate` leaves multiprocessing (and socket, subprocess) alone, as
+    it does the API client, the sync and the emulator; the readers and pydantic it does need."""
+    sample = Path(__file__).parent / "fixtures" / "register_csv" / "five_trainees.csv"
+    args = ["validate", str(sample), "--ukprn", "10052198", "--report-dir", str(tmp_path / "reports")]
+    done, heavy = modules_after(args, tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("5 records: 5 valid"), (done.stdout, done.stderr)
+    assert {"pydantic", "register_batch.readers", "register_batch.model", "jinja2"} <= set(heavy)
+    loaded = json.loads((tmp_path / "modules.json").read_text())
+    unused = (
+        "multiprocessing",
+        "httpx",
+        "stamina",
+        "register_batch.api",
+        "register_batch.sync",
+        "register_batch.emulator",
+    )
+    assert [name for name in loaded if name.split(".")[0] in unused or name.startswith(unused)] == []
