@@ -165,7 +165,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
-    import tempfile  # here, not at the top: the command line imports this module for `--help` (tempfile imports lzma)
+    import tempfile  # here, not at the top: `--help` imports this module (tempfile brings shutil, bz2, lzma, random)
 
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
