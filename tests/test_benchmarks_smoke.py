@@ -74,3 +74,13 @@ def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
     ]
     assert runs[1]["summary"].startswith("20 records: 20 created") and "4 updated" in runs[-1]["summary"]
     assert all(run["rss_mb"] > 0 for run in runs) and "MB per 1,000 records" in out
+
+
+def test_startup_times_each_command_on_tiny_data(tmp_path):
+    """benchmarks/startup.py: `--version`, `--help` and validate of a generated file, one fresh process each."""
+    command = [sys.executable, str(BENCHMARKS / "startup.py"), "--repeats", "1", "--sizes", "5"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == ["--version", "--help", "validate"], done.stdout
+    assert rows[2].split()[1] == "5" and all("wall" in row and "cpu" in row for row in rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import logging
 import signal
 import sys
@@ -276,6 +275,8 @@ def reference() -> None:
 @pass_state
 def reference_show(state: State, field: str | None, api_version: str | None, as_json: bool) -> None:
     """List the fields, or one field's codes and labels (the lists validation uses)."""
+    import json
+
     from register_batch.reference import load_reference
 
     settings = state.settings(api_version=api_version)

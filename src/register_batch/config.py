@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from register_batch.constants import API_VERSION
 from register_batch.errors import ConfigError
-from register_batch.model import API_VERSION
 from register_batch.tokens import looks_like_token
 
 CONFIG_FILE = "register-batch.toml"
@@ -133,6 +132,8 @@ def masked_url(url: str | None) -> str | None:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
+    import tomllib  # only where a config file is read: not for `--help` or `--version`
+
     try:
         with path.open("rb") as fh:
             doc = tomllib.loads(fh.read().decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -43,6 +42,8 @@ def temporary_space() -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _SPACE_ERRORS or exc.filename is not None:
             raise
+        import tempfile
+
         raise UnwritableOutput(
             tempfile.gettempdir(),
             f"{exc.strerror} while spooling records to this temporary folder; free space there, or set TMPDIR to a "
@@ -164,6 +165,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
+    import tempfile  # here, not at the top: `--help` imports this module (tempfile brings shutil, bz2, lzma, random)
+
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-API_VERSION = "v2026.1"
+from register_batch.constants import API_VERSION as API_VERSION  # there for the command line's start-up
+
 # UK Provider Reference Numbers are 8 digits and start with 1 (glossary.md); ASCII digits only (`\d` would take
 # any script's digits, which no UKPRN has).
 UKPRN_FORM = re.compile(r"1[0-9]{7}")

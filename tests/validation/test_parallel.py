@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import json
+import multiprocessing
 import os
 import re
 import threading
@@ -317,7 +318,7 @@ def test_no_helper_to_be_had_means_a_serial_run(long_extract, corpus, tmp_path, 
     if failing == "spool":
         monkeypatch.setattr(parallel, "tempfile", types.SimpleNamespace(TemporaryFile=refuse))
     else:
-        monkeypatch.setattr(parallel.multiprocessing.get_context("fork").Process, "start", refuse)
+        monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
     for name, inputs in (("one", [str(long_extract)]), ("several", corpus)):
         serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "serial", jobs=1)
         two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "two", jobs=2)

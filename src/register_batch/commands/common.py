@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from register_batch.config import Settings, load_settings
+from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import RegisterBatchError
 from register_batch.fs import names_a_folder
-from register_batch.model import API_VERSION
 from register_batch.progress import Progress
-from register_batch.readers import FORMATS
 
 if TYPE_CHECKING:
     from register_batch.sync.target import Target

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
@@ -23,6 +22,8 @@ def config_show(state: State, as_json: bool) -> None:
 
     The API token is shown only as present or absent, never its value.
     """
+    import json
+
     from register_batch.config import token_file_to_use
     from register_batch.errors import ConfigError
     from register_batch.sync.target import load_token

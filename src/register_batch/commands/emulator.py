@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import click
 
 from register_batch.commands.common import CONTEXT, OutputFile, State, as_of_option, pass_state
-from register_batch.validation.providers import checked_ukprn
 
 if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
     from register_batch.emulator.faults import FaultSpec
@@ -145,6 +144,7 @@ def emulator(
     and rate limit, with each --token its own provider. Nothing leaves this machine. See docs/emulator.md.
     """
     from register_batch.emulator.server import Emulator, is_loopback
+    from register_batch.validation.providers import checked_ukprn
 
     remote = not is_loopback(host)
     if len(ukprns) > len(tokens):

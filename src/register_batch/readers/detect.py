@@ -6,9 +6,9 @@ import csv
 import io
 import re
 
+from register_batch.constants import FORMATS as FORMATS  # kept in constants.py for the command line's start-up
 from register_batch.errors import UnusableInput
 
-FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
 ZIP_MAGIC = b"PK\x03\x04"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 

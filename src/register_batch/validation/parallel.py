@@ -21,16 +21,13 @@ where `fork` is not available the run is serial.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import pickle
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, IssueTuple, SourceRef, TraineeRecord, issue_from_values, issue_values
@@ -38,6 +35,11 @@ from register_batch.readers import InputInfo, XmlChunks, XmlPart, find_xml_chunk
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.providers import ProviderCheck
 from register_batch.validation.runner import Checker
+
+if TYPE_CHECKING:  # multiprocessing is imported where a helper is forked (_fork_context), not for every run
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext
+    from multiprocessing.process import BaseProcess
 
 BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
@@ -50,7 +52,17 @@ Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None,
 def can_fork() -> bool:
     """Whether this Python can fork the helper: not on Windows, whose Python only spawns (which would start the
     helper without the parent's loaded reference data, mapping and hash key)."""
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _fork_context() -> ForkContext:
+    """multiprocessing's, imported here: a run with no helper (most of them: small inputs) does without it and what it
+    imports (socket, subprocess), a few milliseconds of every `validate`'s start."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
 
 
 def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
@@ -60,19 +72,19 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
     calling thread only, and a lock another one holds (logging's, a connection pool's) stays held in the helper for
     ever. `jobs=2` forks even then, as asked.
     """
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += Path(path).stat().st_size
+    if size < PARALLEL_MIN_BYTES:  # asked first: then a small input's run never imports multiprocessing (can_fork)
+        return False
     if not can_fork() or threading.active_count() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux (macOS, Windows)
         cores = os.cpu_count() or 1
-    if cores < 2:
-        return False
-    size = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            size += Path(path).stat().st_size
-    return size >= PARALLEL_MIN_BYTES
+    return cores >= 2
 
 
 def _result(index: int, record: TraineeRecord) -> Result:
@@ -249,7 +261,7 @@ class _Spooled:
 
 def _start(target: Callable[..., None], *args: object) -> _Helped | None:
     """Fork the helper; None if it cannot be had (no room for its spool, a process limit): then run serially."""
-    context = multiprocessing.get_context("fork")
+    context = _fork_context()
     opened: list[Any] = []
     try:
         receive, send = context.Pipe(duplex=False)
@@ -311,7 +323,7 @@ def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[Trainee
 
 
 def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator[TraineeRecord]:
-    context = multiprocessing.get_context("fork")
+    context = _fork_context()
     try:
         claims = context.RawArray("i", [1, len(chunks) - 1])  # the parent's next chunk, the helper's next chunk
         lock = context.Lock()

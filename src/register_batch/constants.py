@@ -1,0 +1,13 @@
+"""Names every command's options need (choices, defaults), in a module that imports nothing.
+
+The command line reads them when it starts, before it knows the command: kept here, `register-batch --help` and
+`--version` import neither pydantic (model.py) nor the readers (lxml, yaml). model.py and readers/detect.py, where
+they belong, re-export them.
+"""
+
+from __future__ import annotations
+
+API_VERSION = "v2026.1"  # the only version Register serves (register-api.md §0)
+# The input formats a reader exists for (HESA ITT XML, hesa-formats.md §1; HESA-named CSV; Register's bulk-add CSV,
+# §3); `--format auto` tells them apart by content (readers/detect.py).
+FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
