@@ -363,3 +363,21 @@ def test_an_empty_default_namespace_on_the_root_is_no_namespace(hesa_samples, tm
     path.write_text(text.replace("<ITTRecord>", f"<ITTRecord {declared}>"))
     [(_info, [raw])] = read(path)
     assert raw.fields["F_HUSID"] == "0310261553101"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [('<Student xmlns="urn:srs">', "</Student>"), ('<s:Student xmlns:s="urn:srs">', "</s:Student>")],
+)
+def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
+    """lxml names a Student in a namespace {urn:srs}Student: read by its plain tag alone, it was skipped without a
+    word (3 Students in the file, "2 records"). Only a namespace on the root was refused."""
+    one = "<Student><F_HUSID>{:013d}</F_HUSID></Student>\n"
+    students = [one.format(n) for n in range(3)]
+    students[1] = students[1].replace("<Student>", start).replace("</Student>", end)
+    path = tmp_path / "namespaced-student.xml"
+    path.write_text("<ITTRecord>\n" + "".join(students) + "</ITTRecord>\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 3
+    assert "is in an XML namespace (urn:srs)" in str(caught.value) and str(caught.value).startswith(str(path))

@@ -296,7 +296,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     parser_events = etree.iterparse(
         feed,
         events=("end",),
-        tag=RECORD,
+        tag=f"{{*}}{RECORD}",  # also a Student in a namespace, which is refused below rather than silently skipped
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -308,6 +308,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     select = info.select
     try:
         for _event, student in parser_events:
+            if student.tag != RECORD:
+                raise UnusableInput(name, _namespaced(student), line=student.sourceline)
             count += 1
             line = student.sourceline
             if line >= _LINE_CAP and student.text:
@@ -353,6 +355,17 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     info.records = count
     if count == 0:
         raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
+
+
+def _namespaced(student: etree._Element) -> str:
+    """Why a Student in an XML namespace is refused: lxml names it {uri}Student, which no field map reads, so it
+    would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces)."""
+    shown = f"{student.prefix}:{RECORD}" if student.prefix else RECORD
+    uri = etree.QName(student).namespace or ""
+    return (
+        f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none "
+        "(hesa-formats.md §1.2), and its record would be left out; export it without namespaces"
+    )
 
 
 def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
