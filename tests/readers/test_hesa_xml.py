@@ -381,3 +381,20 @@ def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
         read(path)
     assert caught.value.line == 3
     assert "is in an XML namespace (urn:srs)" in str(caught.value) and str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
+def test_a_student_inside_another_is_refused_naming_both_lines(hesa_samples, tmp_path, inner_at):
+    """The inner Student was read as a record, then every tag of the outer one before it was freed: the outer record
+    came out with `required` errors for fields the file has (or, with only optional tags before it, without them)."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    inner = "<Student><F_HUSID>2601200000017</F_HUSID></Student>"
+    assert text.count(inner_at) == 1
+    path = tmp_path / "nested.xml"
+    path.write_text(text.replace(inner_at, inner + inner_at))
+    inner_line = text[: text.index(inner_at)].count("\n") + 1
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    outer_line = text[: text.index("<Student>")].count("\n") + 1
+    assert caught.value.line == inner_line
+    assert f"a <Student> inside another <Student> (the one starting on line {outer_line})" in str(caught.value)

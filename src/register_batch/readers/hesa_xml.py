@@ -327,6 +327,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             node = student
             parent = node.getparent()
             while parent is not None:
+                if parent.tag == RECORD:  # freeing its earlier children would leave the outer record without them
+                    raise UnusableInput(name, _nested(parent), line=line + shift)
                 while node.getprevious() is not None:
                     del parent[0]
                 node, parent = parent, parent.getparent()
@@ -365,6 +367,15 @@ def _namespaced(student: etree._Element) -> str:
     return (
         f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none "
         "(hesa-formats.md §1.2), and its record would be left out; export it without namespaces"
+    )
+
+
+def _nested(outer: etree._Element) -> str:
+    """Why a Student inside another is refused: hesa-formats.md §1.2 has Students side by side in the root, and
+    the outer one read around the inner one would lose the tags before it (errors for fields the file has)."""
+    return (
+        f"a <{RECORD}> inside another <{RECORD}> (the one starting on line {outer.sourceline}): not the structure "
+        "of a HESA ITT extract, whose Students sit side by side; export it again"
     )
 
 
