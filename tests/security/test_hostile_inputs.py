@@ -83,6 +83,16 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         + b'/c">'
         + root,
         "undeclared entity": root,
+        # `] >` in a comment or a quoted literal of the internal subset ended the DTD early for the prolog check, which
+        # then took the `<ITTRecord>` after it for the root and never saw the entity declared further on
+        "DTD end in a comment": b'<!DOCTYPE ITTRecord [<!-- ] > <ITTRecord> --><!ENTITY x SYSTEM "'
+        + file_url
+        + b'">]>'
+        + root,
+        "DTD end in a literal": b'<!DOCTYPE ITTRecord [<!ATTLIST Student a CDATA "] > <ITTRecord>">'
+        + laughs
+        + b"]>"
+        + root.replace(b"&x;", b"&j;"),
         # UTF-7 spells `<` as `+ADw-`: a byte search for `<!DOCTYPE` finds nothing, libxml2 decodes and parses it
         "DTD in UTF-7": b'<?xml version="1.0" encoding="UTF-7"?>'
         + b"+ADw-+ACE-DOCTYPE ITTRecord +AFs-+ADw-+ACE-ENTITY x SYSTEM +ACI-"
@@ -107,6 +117,8 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         "BOM then DTD",
         "DTD behind a 1 MB comment",
         "undeclared entity",
+        "DTD end in a comment",
+        "DTD end in a literal",
         "DTD in UTF-7",
         "XInclude",
     ],

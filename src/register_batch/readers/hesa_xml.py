@@ -208,15 +208,30 @@ def _check_encoding(declared: str, name: str) -> None:
 
 
 def _doctype_end(text: bytes, start: int) -> int:
+    """Where the DOCTYPE starting at `start` ends (its `>`), or -1. Comments, processing instructions and quoted
+    literals are skipped as the parser skips them: a `]>` in one (`<!-- ]> <ITTRecord> -->`) would otherwise end
+    the DTD early for this check, which would then take what follows for the root and never see the entities
+    declared after it."""
     depth = 0
-    for i in range(start, len(text)):
+    i = start + len(b"<!DOCTYPE")
+    while 0 <= i < len(text):
         c = text[i]
-        if c == 0x5B:  # [
+        if c == 0x22 or c == 0x27:  # " or ': a system or public id, an entity value, an attribute default
+            i = text.find(bytes([c]), i + 1)
+        elif text.startswith(b"<!--", i):
+            i = text.find(b"-->", i + 4)
+            i = i + 2 if i >= 0 else i
+        elif text.startswith(b"<?", i):
+            i = text.find(b"?>", i + 2)
+            i = i + 1 if i >= 0 else i
+        elif c == 0x5B:  # [
             depth += 1
         elif c == 0x5D:  # ]
             depth -= 1
         elif c == 0x3E and depth <= 0:  # >
             return i
+        if i >= 0:
+            i += 1
     return -1
 
 
