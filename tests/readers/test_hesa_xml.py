@@ -398,3 +398,21 @@ def test_a_student_inside_another_is_refused_naming_both_lines(hesa_samples, tmp
     outer_line = text[: text.index("<Student>")].count("\n") + 1
     assert caught.value.line == inner_line
     assert f"a <Student> inside another <Student> (the one starting on line {outer_line})" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<" + "R" * 100_000 + "><Student/></" + "R" * 100_000 + ">",
+        "<s:" + "R" * 100_000 + ' xmlns:s="urn:x"><Student/></s:' + "R" * 100_000 + ">",
+        '<?xml version="1.0" encoding="' + "x" * 100_000 + '"?><ITTRecord><Student/></ITTRecord>',
+    ],
+    ids=["root", "namespaced-root", "encoding"],
+)
+def test_a_very_long_name_in_the_prolog_is_cut_short_in_the_error_line(tmp_path, text):
+    """The root's name and the declared encoding were quoted whole: a 100,000-character line of error."""
+    path = tmp_path / "long-name.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert len(str(caught.value)) < 400 and "…" in str(caught.value), len(str(caught.value))
