@@ -500,6 +500,29 @@ def test_utf16_without_a_byte_order_mark_is_named_whatever_format_is_given(tmp_p
     ]
 
 
+@pytest.mark.parametrize("fmt", ["auto", "register-csv", "hesa-csv", "hesa-xml"])
+@pytest.mark.parametrize("suffix", ["csv", "xml"])
+def test_two_byte_order_marks_are_named_whatever_format_is_given(tmp_path, fmt, suffix):
+    """A tool that adds a byte-order mark to a file that has one: the XML was "cannot tell the format: not XML" (or,
+    with --format, "Start tag expected"), the CSV an unknown first column '\\ufeffprovider_trainee_id'."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    path = tmp_path / f"extract.{suffix}"
+    text = (
+        "provider_trainee_id,first_names,last_name\n1,Ann,Lee\n"
+        if suffix == "csv"
+        else seeds()["itt_record_C23053.xml"]
+    )
+    path.write_bytes(b"\xef\xbb\xbf" * 2 + (text.encode() if isinstance(text, str) else text))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", fmt, "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        f"register-batch: error: {path}, line 1: the file starts with two UTF-8 byte-order marks (a tool added one to "
+        "a file that had one): save it again as UTF-8"
+    ]
+
+
 def test_an_input_unusable_half_way_stops_sync_before_any_request(tmp_path):
     """Every input is read, mapped and validated before the first request: nothing is half-uploaded."""
     from datetime import date

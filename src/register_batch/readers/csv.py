@@ -24,7 +24,7 @@ from typing import IO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord
-from register_batch.readers.detect import check_not_utf16, other_separator, wrong_separator
+from register_batch.readers.detect import check_text_start, other_separator, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -107,7 +107,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
         lines.feed(chunk)
         if first:
             first = False
-            check_not_utf16(chunk, name)  # also when --format said what it is
+            check_text_start(chunk, name)  # also when --format said what it is
             if chunk.startswith(_BOM):
                 bom = True
                 chunk = chunk[3:]

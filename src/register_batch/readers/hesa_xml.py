@@ -19,7 +19,7 @@ from lxml import etree
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
-from register_batch.readers.detect import check_not_utf16
+from register_batch.readers.detect import check_text_start
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -152,7 +152,7 @@ def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
 
 def _check_prolog(head: bytes, name: str) -> None:
     """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord."""
-    check_not_utf16(head, name)  # also when --format said what it is
+    check_text_start(head, name)  # also when --format said what it is
     text = head[3:] if head.startswith(_BOM) else head
     # Skip the XML declaration, comments and processing instructions to find the root element.
     pos = 0
