@@ -156,6 +156,19 @@ def test_a_config_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
     assert str(caught.value) == f"{config}: not UTF-8 text; save the config file as UTF-8"
 
 
+@pytest.mark.parametrize("value", ["[" * 600 + "]" * 600, "{a = " * 600 + "1" + "}" * 600], ids=["arrays", "tables"])
+def test_a_config_file_nested_past_pythons_recursion_limit_is_refused_naming_the_file(tmp_path, value):
+    """tomllib parses nested arrays and inline tables recursively: a few hundred levels were an `internal error`
+    (RecursionError, exit 70) on every command, `config show` included."""
+    config = tmp_path / "register-batch.toml"
+    config.write_text(f"mappings = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=config)
+    assert str(caught.value) == f"{config}: not valid TOML (arrays or tables nested too deeply)"
+    result = CliRunner().invoke(cli, ["--config", str(config), "config", "show"])
+    assert result.exit_code == 2 and "nested too deeply" in result.stderr and "Traceback" not in result.output
+
+
 def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
     """Notepad's "UTF-8 with BOM" is UTF-8: refused as "not valid TOML (Invalid statement (at line 1, column 1))", it
     pointed at nothing anyone can see in the file. A mapping file with one is read already (YAML allows it)."""

@@ -143,6 +143,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
         raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively; no setting nests
+        raise ConfigError(f"{path}: not valid TOML (arrays or tables nested too deeply)") from None
     section = doc.get("register-batch", doc)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [register-batch] must be a table of settings, or leave it out")

@@ -207,6 +207,27 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_named_so(
     assert "'CSV UTF-8 (Comma delimited)'" in message and caught.value.line == 1 and len(message) < 250
 
 
+@pytest.mark.parametrize(
+    ("first_line", "fmt"),
+    [
+        ("<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>" * 200 + "</Student></ITTRecord>", "hesa-csv"),
+        ("F_HUSID,F_SURNAME,F_FNAMES," + ",".join(f"F_{'X' * 5000}{n}" for n in range(12)), "hesa-csv"),
+        ("F_HUSID,F_SURNAME,F_FNAMES," + "F_" + "Y" * 5000 + ",F_" + "Y" * 5000, "auto"),
+    ],
+    ids=["one-line-xml-as-csv", "long-unknown-columns", "long-duplicate-column"],
+)
+def test_a_very_long_column_name_is_cut_short_in_the_error_line(tmp_path, first_line, fmt):
+    """The error quoted each unknown (or repeated) column whole: a one-line XML export read as CSV, whose first line
+    is one 'column', gave an error line as long as the file (a megabyte)."""
+    path = tmp_path / "long.csv"
+    path.write_text(first_line + "\n0310261553101,George,Dave\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    message = str(caught.value)
+    assert len(message) < 1200 and caught.value.line == 1, len(message)
+    assert ("unknown column header" in message or "duplicate column header" in message) and "…" in message
+
+
 def test_a_hesa_csv_separated_by_tabs_is_named_so(tmp_path):
     path = tmp_path / "hesa.tsv"
     path.write_text("F_HUSID\tF_SURNAME\tF_FNAMES\n0310261553101\tGeorge\tDave\n")

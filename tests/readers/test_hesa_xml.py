@@ -363,3 +363,56 @@ def test_an_empty_default_namespace_on_the_root_is_no_namespace(hesa_samples, tm
     path.write_text(text.replace("<ITTRecord>", f"<ITTRecord {declared}>"))
     [(_info, [raw])] = read(path)
     assert raw.fields["F_HUSID"] == "0310261553101"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [('<Student xmlns="urn:srs">', "</Student>"), ('<s:Student xmlns:s="urn:srs">', "</s:Student>")],
+)
+def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
+    """lxml names a Student in a namespace {urn:srs}Student: read by its plain tag alone, it was skipped without a
+    word (3 Students in the file, "2 records"). Only a namespace on the root was refused."""
+    one = "<Student><F_HUSID>{:013d}</F_HUSID></Student>\n"
+    students = [one.format(n) for n in range(3)]
+    students[1] = students[1].replace("<Student>", start).replace("</Student>", end)
+    path = tmp_path / "namespaced-student.xml"
+    path.write_text("<ITTRecord>\n" + "".join(students) + "</ITTRecord>\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 3
+    assert "is in an XML namespace (urn:srs)" in str(caught.value) and str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
+def test_a_student_inside_another_is_refused_naming_both_lines(hesa_samples, tmp_path, inner_at):
+    """The inner Student was read as a record, then every tag of the outer one before it was freed: the outer record
+    came out with `required` errors for fields the file has (or, with only optional tags before it, without them)."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    inner = "<Student><F_HUSID>2601200000017</F_HUSID></Student>"
+    assert text.count(inner_at) == 1
+    path = tmp_path / "nested.xml"
+    path.write_text(text.replace(inner_at, inner + inner_at))
+    inner_line = text[: text.index(inner_at)].count("\n") + 1
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    outer_line = text[: text.index("<Student>")].count("\n") + 1
+    assert caught.value.line == inner_line
+    assert f"a <Student> inside another <Student> (the one starting on line {outer_line})" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<" + "R" * 100_000 + "><Student/></" + "R" * 100_000 + ">",
+        "<s:" + "R" * 100_000 + ' xmlns:s="urn:x"><Student/></s:' + "R" * 100_000 + ">",
+        '<?xml version="1.0" encoding="' + "x" * 100_000 + '"?><ITTRecord><Student/></ITTRecord>',
+    ],
+    ids=["root", "namespaced-root", "encoding"],
+)
+def test_a_very_long_name_in_the_prolog_is_cut_short_in_the_error_line(tmp_path, text):
+    """The root's name and the declared encoding were quoted whole: a 100,000-character line of error."""
+    path = tmp_path / "long-name.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert len(str(caught.value)) < 400 and "…" in str(caught.value), len(str(caught.value))

@@ -83,6 +83,16 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         + b'/c">'
         + root,
         "undeclared entity": root,
+        # `] >` in a comment or a quoted literal of the internal subset ended the DTD early for the prolog check, which
+        # then took the `<ITTRecord>` after it for the root and never saw the entity declared further on
+        "DTD end in a comment": b'<!DOCTYPE ITTRecord [<!-- ] > <ITTRecord> --><!ENTITY x SYSTEM "'
+        + file_url
+        + b'">]>'
+        + root,
+        "DTD end in a literal": b'<!DOCTYPE ITTRecord [<!ATTLIST Student a CDATA "] > <ITTRecord>">'
+        + laughs
+        + b"]>"
+        + root.replace(b"&x;", b"&j;"),
         # UTF-7 spells `<` as `+ADw-`: a byte search for `<!DOCTYPE` finds nothing, libxml2 decodes and parses it
         "DTD in UTF-7": b'<?xml version="1.0" encoding="UTF-7"?>'
         + b"+ADw-+ACE-DOCTYPE ITTRecord +AFs-+ADw-+ACE-ENTITY x SYSTEM +ACI-"
@@ -107,6 +117,8 @@ def hostile_documents(port: int, secret_file: Path) -> dict[str, bytes]:
         "BOM then DTD",
         "DTD behind a 1 MB comment",
         "undeclared entity",
+        "DTD end in a comment",
+        "DTD end in a literal",
         "DTD in UTF-7",
         "XInclude",
     ],
@@ -485,6 +497,29 @@ def test_utf16_without_a_byte_order_mark_is_named_whatever_format_is_given(tmp_p
     assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
         f"register-batch: error: {path}: UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the "
         "XML as UTF-8)"
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["auto", "register-csv", "hesa-csv", "hesa-xml"])
+@pytest.mark.parametrize("suffix", ["csv", "xml"])
+def test_two_byte_order_marks_are_named_whatever_format_is_given(tmp_path, fmt, suffix):
+    """A tool that adds a byte-order mark to a file that has one: the XML was "cannot tell the format: not XML" (or,
+    with --format, "Start tag expected"), the CSV an unknown first column '\\ufeffprovider_trainee_id'."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    path = tmp_path / f"extract.{suffix}"
+    text = (
+        "provider_trainee_id,first_names,last_name\n1,Ann,Lee\n"
+        if suffix == "csv"
+        else seeds()["itt_record_C23053.xml"]
+    )
+    path.write_bytes(b"\xef\xbb\xbf" * 2 + (text.encode() if isinstance(text, str) else text))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", fmt, "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        f"register-batch: error: {path}, line 1: the file starts with two UTF-8 byte-order marks (a tool added one to "
+        "a file that had one): save it again as UTF-8"
     ]
 
 

@@ -24,7 +24,7 @@ from typing import IO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord
-from register_batch.readers.detect import check_not_utf16, other_separator, wrong_separator
+from register_batch.readers.detect import check_text_start, other_separator, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -107,7 +107,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
         lines.feed(chunk)
         if first:
             first = False
-            check_not_utf16(chunk, name)  # also when --format said what it is
+            check_text_start(chunk, name)  # also when --format said what it is
             if chunk.startswith(_BOM):
                 bom = True
                 chunk = chunk[3:]
@@ -582,6 +582,15 @@ def _no_value(cell: str, protected_null_is_text: bool) -> bool:
     return not value or value.lower() == "null"
 
 
+_LABEL_SHOWN = 60  # characters of a column name an error line quotes
+
+
+def _label(label: str) -> str:
+    """A column name for an error line, cut short: a first line that is no header (a one-line XML export read as
+    CSV) is one 'column' as long as the file."""
+    return repr(label if len(label) <= _LABEL_SHOWN else f"{label[:_LABEL_SHOWN]}…")
+
+
 def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
@@ -604,16 +613,16 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
         slot = _slot(key, layout)
         if slot in seen:
             first, first_label = seen[slot]
-            same = "" if first_label == label else f"; {first_label!r} is the same field"
+            same = "" if first_label == label else f"; {_label(first_label)} is the same field"
             raise UnusableInput(
-                name, f"duplicate column header {label!r} (columns {first} and {position}{same})", line=1
+                name, f"duplicate column header {_label(label)} (columns {first} and {position}{same})", line=1
             )
         seen[slot] = (position, label)
         columns.append(key)
     if unknown and (separator := other_separator(header)):
         raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:10])
+        shown = ", ".join(_label(u) for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise UnusableInput(
             name,

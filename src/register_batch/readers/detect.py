@@ -38,9 +38,23 @@ def check_not_utf16(head: bytes, name: str) -> None:
         raise UnusableInput(name, UTF16)
 
 
+def check_text_start(head: bytes, name: str) -> None:
+    """Refuse what no reader can take from its first bytes, whatever format the input is said to be: UTF-16, and a
+    UTF-8 byte-order mark twice (a tool that adds one to a file that has one), which a CSV reads as a first column
+    named '\\ufeffprovider_trainee_id' and XML as "not XML"."""
+    check_not_utf16(head, name)
+    if head.startswith(_BOMS[0] * 2):
+        raise UnusableInput(
+            name,
+            "the file starts with two UTF-8 byte-order marks (a tool added one to a file that had one): save it "
+            "again as UTF-8",
+            line=1,
+        )
+
+
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
-    check_not_utf16(head, name)
+    check_text_start(head, name)
     body = head
     for bom in _BOMS:
         if body.startswith(bom):

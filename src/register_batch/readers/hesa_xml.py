@@ -19,7 +19,7 @@ from lxml import etree
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
-from register_batch.readers.detect import check_not_utf16
+from register_batch.readers.detect import check_text_start
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -152,7 +152,7 @@ def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
 
 def _check_prolog(head: bytes, name: str) -> None:
     """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord."""
-    check_not_utf16(head, name)  # also when --format said what it is
+    check_text_start(head, name)  # also when --format said what it is
     text = head[3:] if head.startswith(_BOM) else head
     # Skip the XML declaration, comments and processing instructions to find the root element.
     pos = 0
@@ -185,7 +185,7 @@ def _check_prolog(head: bytes, name: str) -> None:
     match = _FIRST_ELEMENT.match(text, pos)
     if not match:
         raise UnusableInput(name, "not well-formed XML: no root element")
-    root = (match.group(1) + (match.group(2) or b"")).decode("ascii", "replace")
+    root = _cut((match.group(1) + (match.group(2) or b"")).decode("ascii", "replace"))
     if match.group(2) or _DEFAULT_NAMESPACE.search(match.group(3)):
         # lxml would name every tag {uri}F_HUSID, which no field map knows: records read as blank in every field, or
         # none found at all ("no <Student> records").
@@ -198,25 +198,45 @@ def _check_prolog(head: bytes, name: str) -> None:
         raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
 
 
+def _cut(name: str, limit: int = 60) -> str:
+    """A name from the file, cut short for an error line (libxml2 allows names of 50,000 characters)."""
+    return name if len(name) <= limit else f"{name[:limit]}…"
+
+
 def _check_encoding(declared: str, name: str) -> None:
     """Only encodings in which the prolog's bytes mean what they say: in UTF-7 (say) `+ADw-` is `<`, so a DTD
     could hide from the checks above and reach the parser."""
     if not _ASCII_SAFE.fullmatch(declared):
         raise UnusableInput(
-            name, f"the XML declares encoding {declared!r}, which register-batch does not read; save it as UTF-8"
+            name, f"the XML declares encoding {_cut(declared)!r}, which register-batch does not read; save it as UTF-8"
         )
 
 
 def _doctype_end(text: bytes, start: int) -> int:
+    """Where the DOCTYPE starting at `start` ends (its `>`), or -1. Comments, processing instructions and quoted
+    literals are skipped as the parser skips them: a `]>` in one (`<!-- ]> <ITTRecord> -->`) would otherwise end
+    the DTD early for this check, which would then take what follows for the root and never see the entities
+    declared after it."""
     depth = 0
-    for i in range(start, len(text)):
+    i = start + len(b"<!DOCTYPE")
+    while 0 <= i < len(text):
         c = text[i]
-        if c == 0x5B:  # [
+        if c == 0x22 or c == 0x27:  # " or ': a system or public id, an entity value, an attribute default
+            i = text.find(bytes([c]), i + 1)
+        elif text.startswith(b"<!--", i):
+            i = text.find(b"-->", i + 4)
+            i = i + 2 if i >= 0 else i
+        elif text.startswith(b"<?", i):
+            i = text.find(b"?>", i + 2)
+            i = i + 1 if i >= 0 else i
+        elif c == 0x5B:  # [
             depth += 1
         elif c == 0x5D:  # ]
             depth -= 1
         elif c == 0x3E and depth <= 0:  # >
             return i
+        if i >= 0:
+            i += 1
     return -1
 
 
@@ -296,7 +316,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     parser_events = etree.iterparse(
         feed,
         events=("end",),
-        tag=RECORD,
+        tag=f"{{*}}{RECORD}",  # also a Student in a namespace, which is refused below rather than silently skipped
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -308,6 +328,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     select = info.select
     try:
         for _event, student in parser_events:
+            if student.tag != RECORD:
+                raise UnusableInput(name, _namespaced(student), line=student.sourceline)
             count += 1
             line = student.sourceline
             if line >= _LINE_CAP and student.text:
@@ -325,6 +347,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             node = student
             parent = node.getparent()
             while parent is not None:
+                if parent.tag == RECORD:  # freeing its earlier children would leave the outer record without them
+                    raise UnusableInput(name, _nested(parent), line=line + shift)
                 while node.getprevious() is not None:
                     del parent[0]
                 node, parent = parent, parent.getparent()
@@ -353,6 +377,26 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     info.records = count
     if count == 0:
         raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
+
+
+def _namespaced(student: etree._Element) -> str:
+    """Why a Student in an XML namespace is refused: lxml names it {uri}Student, which no field map reads, so it
+    would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces)."""
+    shown = f"{student.prefix}:{RECORD}" if student.prefix else RECORD
+    uri = etree.QName(student).namespace or ""
+    return (
+        f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none "
+        "(hesa-formats.md §1.2), and its record would be left out; export it without namespaces"
+    )
+
+
+def _nested(outer: etree._Element) -> str:
+    """Why a Student inside another is refused: hesa-formats.md §1.2 has Students side by side in the root, and
+    the outer one read around the inner one would lose the tags before it (errors for fields the file has)."""
+    return (
+        f"a <{RECORD}> inside another <{RECORD}> (the one starting on line {outer.sourceline}): not the structure "
+        "of a HESA ITT extract, whose Students sit side by side; export it again"
+    )
 
 
 def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
