@@ -282,7 +282,7 @@ class RegisterClient:
             raise RateLimited(method, path, retry_after)
         try:
             parsed = response.json() if response.content else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or JSON nested thousands deep: not Register's answer
             parsed = response.text
         if self.token and len(self.token.reveal()) >= MASKED_FROM and _quotes(response.content, self.token.reveal()):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the

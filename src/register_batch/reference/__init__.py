@@ -243,7 +243,7 @@ def _pulled(api_version: str, pulled_path: str, _version: tuple[int, int, int]) 
     try:
         data = Path(pulled_path).read_bytes()
         pulled = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
     return ReferenceData(
         index,

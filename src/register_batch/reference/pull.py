@@ -72,7 +72,7 @@ def read_pulled(state_dir: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read pulled reference data ({exc.strerror or exc})") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ConfigError(f"{path}: not valid JSON ({exc})") from None
     pulled_payload(document, path)
     return document
