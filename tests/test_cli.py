@@ -255,16 +255,22 @@ def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token(
         assert "$REGISTER_API_TOKEN_FILE, $REGISTER_API_TOKEN, or token_file" in text
 
 
-def test_junit_carries_a_control_character_quoted_from_the_input(tmp_path, register_csv_fixtures):
-    # XML 1.0 cannot hold U+000B: it is written as the escape \x0b, not a crash with no junit.xml.
-    rows = list(csv.reader((register_csv_fixtures / "five_trainees.csv").open(newline="", encoding="utf-8")))
-    rows[1][rows[0].index("sex")] = "1\x0b0"
-    path = tmp_path / "vt.csv"
+def junit_of(tmp_path: Path, five_trainees: Path, edits: dict[tuple[int, str], str]) -> str:
+    """junit.xml of a validate of the five-trainee fixture with `edits` ((row, column) -> value) made to it."""
+    rows = list(csv.reader(five_trainees.open(newline="", encoding="utf-8")))
+    for (row, column), value in edits.items():
+        rows[row][rows[0].index(column)] = value
+    path = tmp_path / "edited.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     result = run("validate", str(path), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"), "--junit")
     assert result.exit_code == 1, result.output
-    junit = (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
+    return (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_junit_carries_a_control_character_quoted_from_the_input(tmp_path, register_csv_fixtures):
+    # XML 1.0 cannot hold U+000B: it is written as the escape \x0b, not a crash with no junit.xml.
+    junit = junit_of(tmp_path, register_csv_fixtures / "five_trainees.csv", {(1, "sex"): "1\x0b0"})
     assert "sex contains a control character (U+000B)" in junit and "1\\x0b0" in junit
     assert "\x0b" not in junit
 
@@ -372,17 +378,9 @@ def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
 
 def test_junit_names_each_field_once(tmp_path, register_csv_fixtures):
     """A CI log reads `line 2: last_name can't be blank [required]`: Register's messages begin with the field, which
-    junit.xml wrote before them as well (`last_name: last_name can't be blank`). A message that does not begin
-    with its field keeps the field in front."""
-    rows = list(csv.reader((register_csv_fixtures / "five_trainees.csv").open(newline="", encoding="utf-8")))
-    rows[1][rows[0].index("last_name")] = ""
-    rows[2][rows[0].index("email")] = "not-an-address"
-    path = tmp_path / "two_bad.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
-    result = run("validate", str(path), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"), "--junit")
-    assert result.exit_code == 1, result.output
-    junit = (tmp_path / "r" / "junit.xml").read_text(encoding="utf-8")
+    junit.xml wrote before them as well (`last_name: last_name can't be blank`)."""
+    edits = {(1, "last_name"): "", (2, "email"): "not-an-address"}
+    junit = junit_of(tmp_path, register_csv_fixtures / "five_trainees.csv", edits)
     assert "line 2: last_name can't be blank [required]" in junit
     assert "last_name: last_name" not in junit and "email: email" not in junit
     assert "line 3: email Enter an email address" in junit

@@ -110,38 +110,21 @@ def test_a_second_state_dir_writing_for_the_same_provider_is_refused_without_a_r
     source = extract(tmp_path / "in.csv", 3)
     other_token = "concurrency-token-0002"
     with start_emulator(tokens=[TOKEN, other_token], rate_limit=None, as_of=AS_OF) as emulator:
+
+        def sync(state: str, *extra: str, token: str = TOKEN) -> subprocess.CompletedProcess[str]:
+            command = sync_command(source, tmp_path / state, "--target", emulator.url, *extra)
+            return subprocess.run(
+                command, env={**run_env, "REGISTER_API_TOKEN": token}, capture_output=True, text=True, timeout=60
+            )
+
         cron_state = tmp_path / "cron-state"
         with ProviderLock(budget, resolve_target(emulator.url), TOKEN, cron_state):
-            refused = subprocess.run(
-                sync_command(source, tmp_path / "by-hand", "--target", emulator.url),
-                env=run_env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            refused = sync("by-hand")
             assert emulator.snapshot()["requests"]["total"] == 0, "the refused sync sent a request"
             assert not (tmp_path / "by-hand" / "ledger.sqlite3").exists(), "the refused sync started a ledger"
-            dry = subprocess.run(
-                sync_command(source, tmp_path / "by-hand", "--target", emulator.url, "--dry-run"),
-                env=run_env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            other = subprocess.run(
-                sync_command(source, tmp_path / "other-provider", "--target", emulator.url),
-                env={**run_env, "REGISTER_API_TOKEN": other_token},
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-        after = subprocess.run(
-            sync_command(source, tmp_path / "by-hand", "--target", emulator.url),
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+            dry = sync("by-hand", "--dry-run")
+            other = sync("other-provider", token=other_token)
+        after = sync("by-hand")
         held = emulator.snapshot()["trainees"]
     assert refused.returncode == 2, refused.stdout + refused.stderr
     [line] = refused.stderr.strip().splitlines()

@@ -449,6 +449,14 @@ def _hour_into_a_first_load(monkeypatch, *, before_create):
     return emulator, SomeoneWroteFirst(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
 
 
+def _sync_one(emulator, client, tmp_path, row):
+    """A sync of one record through `client` that must finish it: the run's result and the record's."""
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [row]))], options(emulator, tmp_path), client=client)
+    [only] = result.results
+    assert result.exit_code == 0 and only.outcome == "done", result.summary_line()
+    return result, only
+
+
 def test_a_409_after_a_lost_create_naming_a_trainee_there_before_is_not_reported_created(tmp_path, monkeypatch):
     """Someone added the trainee (in Register's own service) after the plan listed Register; an hour later this
     run's create met a reset: no reply. The look-up lists no trainee written since the create was sent, and the
@@ -464,11 +472,7 @@ def test_a_409_after_a_lost_create_naming_a_trainee_there_before_is_not_reported
 
     emulator, client = _hour_into_a_first_load(monkeypatch, before_create=added_an_hour_before)
     with emulator, client:
-        result = sync_files(
-            [str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client
-        )
-        [only] = result.results
-        assert result.exit_code == 0 and only.outcome == "done", result.summary_line()
+        result, only = _sync_one(emulator, client, tmp_path, mine)
         assert only.plan.matched_by == "409" and only.plan.action in ("update", "unchanged")
         assert "created" not in result.summary_line()
         assert [t["trainee_id"] for t in held(emulator)] == [only.plan.trainee_id]
@@ -499,11 +503,7 @@ def test_a_lost_create_is_found_as_itself_not_as_an_older_trainee_with_its_husid
 
     emulator, client = _hour_into_a_first_load(monkeypatch, before_create=another_person_with_the_husid)
     with emulator, client:
-        result = sync_files(
-            [str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client
-        )
-        [only] = result.results
-        assert result.exit_code == 0 and only.outcome == "done", result.summary_line()
+        _, only = _sync_one(emulator, client, tmp_path, mine)
         assert only.plan.matched_by == "listing after an unknown create" and only.plan.action == "create"
         assert only.plan.trainee_id != earlier["trainee_id"]
         by_id = {t["trainee_id"]: t for t in held(emulator)}
