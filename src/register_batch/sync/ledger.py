@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from register_batch import portable
@@ -105,7 +105,26 @@ class StateDirLocked(ConfigError):
     """Another sync holds this state dir."""
 
 
-class StateDirLock:
+class _FileLock:
+    """An exclusive lock on a file, held from `acquire` (or `with`) to `release`."""
+
+    _fd: int | None = None
+
+    def acquire(self) -> Self:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        _unlock(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> Self:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class StateDirLock(_FileLock):
     """One run at a time per state dir: an exclusive, non-blocking lock the OS releases even on SIGKILL
     (`portable.try_lock`: flock on POSIX, LockFileEx on Windows)."""
 
@@ -141,10 +160,6 @@ class StateDirLock:
         self._fd = fd
         return self
 
-    def release(self) -> None:
-        _unlock(self._fd)
-        self._fd = None
-
     def holds(self, state_dir: StrPath) -> bool:
         """Whether this lock is taken, and on `state_dir` (however its name is written)."""
         try:
@@ -152,18 +167,12 @@ class StateDirLock:
         except OSError:  # no such folder: not the one locked
             return False
 
-    def __enter__(self) -> StateDirLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
 
 class ProviderBusy(ConfigError):
     """Another sync, from another state dir, is writing to the same service for the same provider."""
 
 
-class ProviderLock:
+class ProviderLock(_FileLock):
     """One writing sync at a time per service and provider, among the processes that share a rate budget (the
     budget's folder, api/limiter.py: by default this user's, towards a real service).
 
@@ -205,16 +214,6 @@ class ProviderLock:
         _name_holder(fd, f"sync, pid {os.getpid()} since {_now()}, state dir {self.state_dir}")
         self._fd = fd
         return self
-
-    def release(self) -> None:
-        _unlock(self._fd)
-        self._fd = None
-
-    def __enter__(self) -> ProviderLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
 
 
 class _NoLocks(Exception):
