@@ -191,7 +191,7 @@ def _check_prolog(head: bytes, name: str) -> None:
         # none found at all ("no <Student> records").
         raise UnusableInput(
             name,
-            f"the root element <{root}> is in an XML namespace: HESA ITT extracts use none (hesa-formats.md §1); "
+            f"the root element <{root}> is in an XML namespace: HESA ITT extracts use none; "
             "export it without namespaces",
         )
     if root != ROOT:
@@ -385,8 +385,8 @@ def _namespaced(student: etree._Element) -> str:
     shown = f"{student.prefix}:{RECORD}" if student.prefix else RECORD
     uri = etree.QName(student).namespace or ""
     return (
-        f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none "
-        "(hesa-formats.md §1.2), and its record would be left out; export it without namespaces"
+        f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none, and its record "
+        "would be left out; export it without namespaces"
     )
 
 
