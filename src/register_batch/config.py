@@ -89,7 +89,10 @@ class Settings:
             try:
                 check()
             except RegisterBatchError as exc:
-                found[key] = f"{exc} (set by {self.sources.get(key, 'default')})"
+                source = self.sources.get(key, "default")
+                if source == "command line":  # the option itself: what a person looks for in a cron line or unit
+                    source = f"--{key.replace('_', '-')}"
+                found[key] = f"{exc} (set by {source})"
         return found
 
     def check(self, *keys: str) -> None:

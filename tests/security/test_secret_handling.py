@@ -465,7 +465,7 @@ def test_a_target_that_is_not_a_url_is_refused_in_one_line_without_its_credentia
     done = run_cli(["sync", str(source), "--target", target, "--state-dir", "state"], tmp_path, env)
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()
-    assert line.startswith("register-batch: error: ") and "(set by command line)" in line, line
+    assert line.startswith("register-batch: error: ") and "(set by --target)" in line, line
     shown = run_cli(["config", "show"], tmp_path, {**env, "REGISTER_API_URL": target})
     assert shown.returncode == 0, shown.stderr
     assert "Problem: target: " in shown.stdout

@@ -154,7 +154,7 @@ def test_a_ukprn_that_is_not_one_is_refused_up_front(bad, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         f"register-batch: error: ukprn '{bad}' is not a UKPRN (8 digits starting with 1, e.g. 10052198) "
-        "(set by command line)"
+        "(set by --ukprn)"
     ]
 
 
