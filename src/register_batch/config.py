@@ -89,11 +89,14 @@ class Settings:
             try:
                 check()
             except RegisterBatchError as exc:
-                source = self.sources.get(key, "default")
-                if source == "command line":  # the option itself: what a person looks for in a cron line or unit
-                    source = f"--{key.replace('_', '-')}"
-                found[key] = f"{exc} (set by {source})"
+                found[key] = f"{exc} (set by {self.set_by(key)})"
         return found
+
+    def set_by(self, key: str) -> str:
+        """Where a setting came from, as a message names it: its option when given on the command line (what a
+        person looks for in a cron line or a unit file), else its environment variable, settings file or `default`."""
+        source = self.sources.get(key, "default")
+        return f"--{key.replace('_', '-')}" if source == "command line" else source
 
     def check(self, *keys: str) -> None:
         """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`) before anything runs, naming

@@ -69,8 +69,12 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
                 RATE_DIR_ENV,
             )
             return None
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", host.lower()) or "unknown-host"
-    return folder / f"rate-{name}.json"
+    return folder / f"rate-{host_file_name(host)}.json"
+
+
+def host_file_name(host: str | None) -> str:
+    """A host name as part of a file name in the budget's folder (the budget's, and the provider lock's)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", (host or "").lower()) or "unknown-host"
 
 
 STOP_CHECK_SECONDS = 0.25  # how often a wait for the budget looks whether the caller has been asked to stop

@@ -151,7 +151,7 @@ def sync(
                 target_label=where.label,
                 target_identity=where.identity,
                 ukprn=settings.ukprn,
-                ukprn_source=_source_of(settings, "ukprn", "--ukprn"),
+                ukprn_source=_source_of(settings, "ukprn"),
                 embedded=where.embedded,
             )
             with state.progress() as progress:
@@ -172,12 +172,8 @@ def sync(
     sys.exit(result.exit_code)
 
 
-def _source_of(settings: Settings, key: str, option: str) -> str:
+def _source_of(settings: Settings, key: str) -> str:
     """How a message names where a setting was given: the option, the environment variable, or the key in the
     settings file (a person on call looks for `--ukprn` in a unit file that has none)."""
-    source = settings.sources.get(key, "command line")
-    if source == "command line":
-        return option
-    if source.startswith("$"):
-        return source
-    return f"{key} in {source}"
+    source = settings.set_by(key)
+    return source if source.startswith(("--", "$")) else f"{key} in {source}"

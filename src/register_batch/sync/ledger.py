@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from register_batch import portable
+from register_batch.api.limiter import host_file_name
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, private_dir
 
@@ -108,7 +108,7 @@ class StateDirLocked(ConfigError):
 class _FileLock:
     """An exclusive lock on a file, held from `acquire` (or `with`) to `release`."""
 
-    _fd: int | None = None
+    _fd: int | None = None  # the locked file's descriptor while held
 
     def acquire(self) -> Self:
         raise NotImplementedError
@@ -136,7 +136,6 @@ class StateDirLock(_FileLock):
             self.path = private_dir(state_dir) / LOCK_FILE
         except UnwritableOutput as exc:  # a file of that name, a read-only or missing parent
             raise ConfigError(f"cannot use {state_dir} as the state dir ({exc.problem})") from None
-        self._fd: int | None = None
 
     def acquire(self) -> StateDirLock:
         try:
@@ -184,12 +183,11 @@ class ProviderLock(_FileLock):
     said once and the run goes on with its state dir's lock alone, as the rate budget does."""
 
     def __init__(self, folder: Path, target: str, token: str, state_dir: StrPath):
-        host = re.sub(r"[^A-Za-z0-9._-]", "_", (urlsplit(target).hostname or "unknown-host").lower())
+        host = host_file_name(urlsplit(target).hostname)
         digest = hashlib.sha256(f"register-batch provider lock\n{target}\n{token}".encode()).hexdigest()[:24]
         self.path = Path(folder) / f"sync-{host}-{digest}.lock"
         self.target = target
         self.state_dir = os.path.abspath(state_dir)
-        self._fd: int | None = None
 
     def acquire(self) -> ProviderLock:
         try:

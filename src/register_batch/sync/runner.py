@@ -816,15 +816,18 @@ class SyncRun:
         request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
         not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it)."""
         cycle = start_cycle(record.data)
-        since = (sent_at - CLOCK_SKEW).isoformat(timespec="seconds")
+        since = sent_at - CLOCK_SKEW
         hesa_id = record.data.get("hesa_id")
         listed: list[dict[str, Any]] = []
         try:
             for trainee in self.client.iter_trainees(
-                academic_cycle=cycle, since=since, sort_order="asc", per_page=self.options.per_page
+                academic_cycle=cycle,
+                since=since.isoformat(timespec="seconds"),
+                sort_order="asc",
+                per_page=self.options.per_page,
             ):
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                    if _created_since(trainee, sent_at - CLOCK_SKEW):
+                    if _created_since(trainee, since):
                         return trainee  # this create's, even if an older one with this HUSID was changed meanwhile
                     listed.append(trainee)
         except Unprocessable as exc:
