@@ -102,6 +102,15 @@ class HashingReader(io.RawIOBase):
         super().close()
 
 
+SHOWN_NAME = 60  # characters of a name from the file (a column header, a root element) an error line quotes
+
+
+def cut_short(name: str) -> str:
+    """A name from the file, cut short for an error line: a first line that is no header (a one-line XML export read
+    as CSV) is one 'column' as long as the file, and libxml2 allows element names of 50,000 characters."""
+    return name if len(name) <= SHOWN_NAME else f"{name[:SHOWN_NAME]}…"
+
+
 def iter_chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
     while chunk := stream.read(size):
         yield chunk

@@ -23,7 +23,7 @@ from typing import IO
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
-from register_batch.readers.base import InputInfo, RawRecord
+from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import check_text_start, other_separator, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
@@ -582,13 +582,9 @@ def _no_value(cell: str, protected_null_is_text: bool) -> bool:
     return not value or value.lower() == "null"
 
 
-_LABEL_SHOWN = 60  # characters of a column name an error line quotes
-
-
 def _label(label: str) -> str:
-    """A column name for an error line, cut short: a first line that is no header (a one-line XML export read as
-    CSV) is one 'column' as long as the file."""
-    return repr(label if len(label) <= _LABEL_SHOWN else f"{label[:_LABEL_SHOWN]}…")
+    """A column name for an error line, quoted and cut short."""
+    return repr(cut_short(label))
 
 
 def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:

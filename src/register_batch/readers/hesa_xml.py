@@ -18,7 +18,7 @@ from lxml import etree
 
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
-from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean
+from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean, cut_short
 from register_batch.readers.detect import check_text_start
 
 ROOT = "ITTRecord"
@@ -185,7 +185,7 @@ def _check_prolog(head: bytes, name: str) -> None:
     match = _FIRST_ELEMENT.match(text, pos)
     if not match:
         raise UnusableInput(name, "not well-formed XML: no root element")
-    root = _cut((match.group(1) + (match.group(2) or b"")).decode("ascii", "replace"))
+    root = cut_short((match.group(1) + (match.group(2) or b"")).decode("ascii", "replace"))
     if match.group(2) or _DEFAULT_NAMESPACE.search(match.group(3)):
         # lxml would name every tag {uri}F_HUSID, which no field map knows: records read as blank in every field, or
         # none found at all ("no <Student> records").
@@ -198,17 +198,13 @@ def _check_prolog(head: bytes, name: str) -> None:
         raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
 
 
-def _cut(name: str, limit: int = 60) -> str:
-    """A name from the file, cut short for an error line (libxml2 allows names of 50,000 characters)."""
-    return name if len(name) <= limit else f"{name[:limit]}…"
-
-
 def _check_encoding(declared: str, name: str) -> None:
     """Only encodings in which the prolog's bytes mean what they say: in UTF-7 (say) `+ADw-` is `<`, so a DTD
     could hide from the checks above and reach the parser."""
     if not _ASCII_SAFE.fullmatch(declared):
         raise UnusableInput(
-            name, f"the XML declares encoding {_cut(declared)!r}, which register-batch does not read; save it as UTF-8"
+            name,
+            f"the XML declares encoding {cut_short(declared)!r}, which register-batch does not read; save it as UTF-8",
         )
 
 
