@@ -84,10 +84,12 @@ class Run:
     code: int
     stdout: str
     stderr: str
+    cpu: float = 0.0  # the process's own user + system time
 
 
 def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run one fresh process; wall time and that process's own peak RSS (os.wait4 gives its rusage alone)."""
+    """Run one fresh process; wall time and that process's own peak RSS and CPU time (os.wait4 gives its rusage
+    alone)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
@@ -96,7 +98,14 @@ def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None =
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_maxrss / 1024, process.returncode, out.read().decode(), err.read().decode())
+        return Run(
+            wall,
+            usage.ru_maxrss / 1024,
+            process.returncode,
+            out.read().decode(),
+            err.read().decode(),
+            usage.ru_utime + usage.ru_stime,
+        )
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -24,8 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from run import run  # this folder's: one way to time a fresh process
 
 AS_OF = "2026-11-28"
 
@@ -35,15 +36,11 @@ def cli(*args: str) -> list[str]:
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """One fresh process's wall time and its own CPU time; its output is discarded, it must exit 0."""
-    start = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{' '.join(cmd)} exited {process.returncode}")
-    return elapsed, usage.ru_utime + usage.ru_stime
+    """One fresh process's wall time and its own CPU time (run.py's `run`); it must exit 0."""
+    done = run(cmd, cwd=cwd, env=env)
+    if done.code:
+        raise SystemExit(f"{' '.join(cmd)} exited {done.code}: {done.stderr.strip()}")
+    return done.wall, done.cpu
 
 
 def spread(values: list[float]) -> str:
