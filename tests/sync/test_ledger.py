@@ -34,6 +34,36 @@ def test_records_survive_reopening_and_attempts_count(tmp_path):
     assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
 
 
+def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_path):
+    """The version before 2026-11-30 made `records` without `start_cycle`: its ledger opens, its entries read as they
+    were, and an unanswered create from then (no cycle known) is simply not among the cycles to look in."""
+    import sqlite3
+
+    from register_batch.sync import ledger as ledger_module
+
+    old_schema = ledger_module.SCHEMA.replace(",\n    start_cycle INTEGER\n", "\n")
+    assert "start_cycle" not in old_schema
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
+        db.executescript(old_schema)
+        db.execute("INSERT INTO meta VALUES ('target', 't')")
+        db.execute(
+            "INSERT INTO records (key, hesa_id, status, operation, updated_at) "
+            "VALUES ('hesa:1', '1', 'in_flight', 'create', '2026-11-01T00:00:00Z')"
+        )
+    db.close()
+    ledger = Ledger(tmp_path, "t")
+    [entry] = ledger.unresolved()
+    assert (entry.key, entry.status, entry.start_cycle) == ("hesa:1", "in_flight", None)
+    assert ledger.unsettled_creates() == {}
+    ledger.start_run(dry_run=False)
+    ledger.record("hesa:2", "in_flight", operation="create", start_cycle=2025)
+    ledger.record("hesa:3", "in_flight", operation="update", trainee_id="T" * 24)
+    assert ledger.unsettled_creates() == {"hesa:2": 2025}
+    ledger.record("hesa:2", "done", operation="create", trainee_id="U" * 24)  # answered: Register said where
+    assert ledger.unsettled_creates() == {}
+    assert ledger.get("hesa:2").start_cycle == 2025
+
+
 def test_a_state_dir_belongs_to_one_target(tmp_path):
     Ledger(tmp_path, "https://sandbox.example").close()
     with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example"):

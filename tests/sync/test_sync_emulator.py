@@ -624,6 +624,37 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
     assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1
 
 
+def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved_two_years(emulator, tmp_path):
+    """A create's reply was lost (Register made the trainee) and Register went down before the look-up for it: the
+    run stopped with the record unknown. Before the next run the start year, mistyped, was corrected by two years.
+    That run lists the record's start year and the years either side, not the year Register holds the trainee
+    under, and Register's 409 compares start years (§4): it created the trainee a second time."""
+    from register_batch.errors import Interrupted
+
+    mistyped = trainee(1)
+
+    class DownAfterTheCreate(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults("reset:1.0")
+
+    client = DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(write_extract(tmp_path / "a.csv", [mistyped]))], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    assert stats(emulator)["trainees"] == 1
+    corrected = started_in(2027, mistyped)
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
+    assert result.exit_code == 0 and result.actions == Counter(update=1), result.summary_line()
+    assert stats(emulator)["trainees"] == 1
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as lister:
+        [moved] = list(lister.iter_trainees(academic_cycle=2027))
+    assert moved["hesa_id"] == mistyped["hesa_id"] and moved["itt_start_date"] == "2027-09-01"
+
+
 def test_a_blank_in_the_extract_never_changes_register_even_when_another_field_does(emulator, tmp_path):
     first = trainee(1)
     first.update(training_initiative="026", ethnicity="120", disability1="57", disability2="58")

@@ -567,8 +567,16 @@ class SyncRun:
         index = 0
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
+            # A create's cycle is kept until it is answered: a run killed while it was out looks there next time.
+            cycle = start_cycle(record.data) if step.kind == "create" else None
             self.ledger.record(
-                key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, attempt=True, **common
+                key,
+                "in_flight",
+                operation=step.kind,
+                trainee_id=plan.trainee_id,
+                attempt=True,
+                start_cycle=cycle,
+                **common,
             )
             before = self.client.stats.total
             try:
@@ -1074,7 +1082,12 @@ def _run(
             creating = [index for index, result in enumerate(planned) if result.plan.action == "create"]
             near = {
                 cycle + step for index in creating if (cycle := records.cycles[index]) != NO_CYCLE for step in (-1, 1)
-            } - cycles
+            }
+            # And where an earlier run's create, killed or stopped before its answer, was sent: the start may have
+            # moved further since (a mistyped year corrected), and Register's 409 compares start years (§4).
+            sent = ledger.unsettled_creates()
+            near.update(sent[key] for index in creating if (key := planned[index].plan.key) in sent)
+            near -= cycles
             if near:
                 # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
                 # or by Register's own duplicate rule, which compares the record's itt_start_date year.
