@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,10 +49,12 @@ CREATE TABLE IF NOT EXISTS records (
     errors TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     run_id INTEGER,
-    updated_at TEXT NOT NULL,
-    start_cycle INTEGER
+    updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_trainee ON records (trainee_id);
+-- The academic cycle each record's last create was sent for: the next run looks there for one never answered
+-- (Ledger.unsettled_creates). A table of its own, so that versions before it read `records` as they did.
+CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -63,12 +65,6 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
-# Columns added to `records` since its first version, with their types: added to an older ledger when it is opened.
-_ADDED_COLUMNS = (("start_cycle", "INTEGER"),)
-_COLUMNS = (
-    "key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status, operation, http_status, errors, "
-    "attempts, run_id, updated_at, start_cycle"
-)
 
 # SQLite's (primary) result codes for a ledger its disk will not take: full or over quota (SQLITE_FULL, or an
 # I/O error for a write refused with ENOSPC or EFBIG), read-only, or a journal that cannot be created.
@@ -106,7 +102,6 @@ class Entry:
     attempts: int
     run_id: int | None
     updated_at: str
-    start_cycle: int | None = None  # the academic cycle a create was sent for (see Ledger.unsettled_creates)
 
 
 class StateDirLocked(ConfigError):
@@ -279,7 +274,6 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
-            self._add_missing_columns()
             known = self._meta("target")
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
             self._db.close()
@@ -307,14 +301,6 @@ class Ledger:
             )
         self.target = target
         self.run_id: int | None = None
-
-    def _add_missing_columns(self) -> None:
-        """A ledger made by an earlier version lacks the columns added since; older versions name the columns they
-        write, so the added ones do not stop them using the ledger again."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
-        for column, kind in _ADDED_COLUMNS:
-            if column not in have:
-                self._db.execute(f"ALTER TABLE records ADD COLUMN {column} {kind}")
 
     def _cannot_start(self, exc: BaseException) -> ConfigError:
         return ConfigError(
@@ -390,11 +376,11 @@ class Ledger:
     # --- records ----------------------------------------------------------------------------------------
 
     def get(self, key: str) -> Entry | None:
-        row = self._execute(f"SELECT {_COLUMNS} FROM records WHERE key = ?", (key,)).fetchone()
+        row = self._execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
         return _entry(row) if row else None
 
     def all(self) -> list[Entry]:
-        return [_entry(row) for row in self._execute(f"SELECT {_COLUMNS} FROM records ORDER BY key")]
+        return [_entry(row) for row in self._execute("SELECT * FROM records ORDER BY key")]
 
     def links(self) -> dict[str, str]:
         """Record key -> the trainee the ledger links it to, for every record linked to one: all that planning reads
@@ -407,7 +393,7 @@ class Ledger:
         """Record key -> entry, for the records whose last change was made by one of these runs."""
         found: dict[str, Entry] = {}
         for run_id in run_ids:
-            for row in self._execute(f"SELECT {_COLUMNS} FROM records WHERE run_id = ?", (run_id,)):
+            for row in self._execute("SELECT * FROM records WHERE run_id = ?", (run_id,)):
                 entry = _entry(row)
                 found[entry.key] = entry
         return found
@@ -429,64 +415,83 @@ class Ledger:
         http_status: int | None = None,
         errors: list[str] | None = None,
         attempt: bool = False,
-        start_cycle: int | None = None,
+        create_for_cycle: int | None = None,
     ) -> None:
-        """Upsert one record's state and commit it (autocommit: durable when this returns)."""
+        """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
+        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
-        self._execute(
-            """
-            INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
-                                 operation, http_status, errors, attempts, run_id, updated_at, start_cycle)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET
-                hesa_id = COALESCE(excluded.hesa_id, hesa_id),
-                provider_trainee_id = COALESCE(excluded.provider_trainee_id, provider_trainee_id),
-                source = COALESCE(excluded.source, source),
-                payload_hash = COALESCE(excluded.payload_hash, payload_hash),
-                trainee_id = COALESCE(excluded.trainee_id, trainee_id),
-                status = excluded.status,
-                operation = excluded.operation,
-                http_status = excluded.http_status,
-                errors = excluded.errors,
-                attempts = attempts + excluded.attempts,
-                run_id = excluded.run_id,
-                updated_at = excluded.updated_at,
-                start_cycle = COALESCE(excluded.start_cycle, start_cycle)
-            """,
-            (
-                key,
-                hesa_id,
-                provider_trainee_id,
-                source,
-                payload_hash,
-                trainee_id,
-                status,
-                operation,
-                http_status,
-                json.dumps(errors or []),
-                1 if attempt else 0,
-                self.run_id,
-                _now(),
-                start_cycle,
-            ),
-        )
+        with self._one_commit() if create_for_cycle is not None else contextlib.nullcontext():
+            if create_for_cycle is not None:
+                self._execute(
+                    "INSERT INTO creates_sent (key, start_cycle) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET start_cycle = excluded.start_cycle",
+                    (key, create_for_cycle),
+                )
+            self._execute(
+                """
+                INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
+                                     operation, http_status, errors, attempts, run_id, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET
+                    hesa_id = COALESCE(excluded.hesa_id, hesa_id),
+                    provider_trainee_id = COALESCE(excluded.provider_trainee_id, provider_trainee_id),
+                    source = COALESCE(excluded.source, source),
+                    payload_hash = COALESCE(excluded.payload_hash, payload_hash),
+                    trainee_id = COALESCE(excluded.trainee_id, trainee_id),
+                    status = excluded.status,
+                    operation = excluded.operation,
+                    http_status = excluded.http_status,
+                    errors = excluded.errors,
+                    attempts = attempts + excluded.attempts,
+                    run_id = excluded.run_id,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    key,
+                    hesa_id,
+                    provider_trainee_id,
+                    source,
+                    payload_hash,
+                    trainee_id,
+                    status,
+                    operation,
+                    http_status,
+                    json.dumps(errors or []),
+                    1 if attempt else 0,
+                    self.run_id,
+                    _now(),
+                ),
+            )
 
-    def counts(self) -> dict[str, int]:
-        return dict(self._execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
+    @contextlib.contextmanager
+    def _one_commit(self) -> Iterator[None]:
+        """Statements committed together (one sync to disk), or not at all."""
+        self._execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
 
     def unsettled_creates(self) -> dict[str, int]:
         """Record key -> the academic cycle of a create sent with no answer yet (a run killed or stopped while it
         was out, or a look-up that failed): Register may hold that trainee in that cycle. The next run lists it
         there too, as the record's start may have moved since by more than the year either side it looks in."""
         rows = self._execute(
-            "SELECT key, start_cycle FROM records WHERE status IN ('in_flight', 'unknown') AND operation = 'create' "
-            "AND (trainee_id IS NULL OR trainee_id = '') AND start_cycle IS NOT NULL"
+            "SELECT records.key, creates_sent.start_cycle FROM records JOIN creates_sent USING (key) "
+            "WHERE status IN ('in_flight', 'unknown') AND operation = 'create' "
+            "AND (trainee_id IS NULL OR trainee_id = '')"
         )
         return {str(key): int(cycle) for key, cycle in rows}
 
+    def counts(self) -> dict[str, int]:
+        return dict(self._execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
+
     def unresolved(self) -> list[Entry]:
-        rows = self._execute(f"SELECT {_COLUMNS} FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
+        rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
         return [_entry(row) for row in rows]
 
 
@@ -505,7 +510,6 @@ def _entry(row: tuple[Any, ...]) -> Entry:
         attempts,
         run_id,
         updated_at,
-        start_cycle,
     ) = row
     return Entry(
         key=key,
@@ -521,7 +525,6 @@ def _entry(row: tuple[Any, ...]) -> Entry:
         attempts=attempts,
         run_id=run_id,
         updated_at=updated_at,
-        start_cycle=start_cycle,
     )
 
 

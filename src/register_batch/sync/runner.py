@@ -567,15 +567,14 @@ class SyncRun:
         index = 0
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
-            # A create's cycle is kept until it is answered: a run killed while it was out looks there next time.
-            cycle = start_cycle(record.data) if step.kind == "create" else None
+            # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates).
             self.ledger.record(
                 key,
                 "in_flight",
                 operation=step.kind,
                 trainee_id=plan.trainee_id,
                 attempt=True,
-                start_cycle=cycle,
+                create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
                 **common,
             )
             before = self.client.stats.total
