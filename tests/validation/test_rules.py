@@ -13,6 +13,7 @@ import pytest
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE, Validator
+from register_batch.validation.rules import inclusion_message
 from valid_trainee import VALID
 
 AS_OF = date(2026, 11, 28)
@@ -867,3 +868,175 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
     assert check(with_changes(date_of_birth="2010-11-29")) == [
         ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
     ]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "dave..george@example.com",  # two dots in a row
+        "dave@localhost",  # a domain without a dot
+        "dave@-example.com",  # a label starting with a hyphen
+        "dave@" + "x" * 64 + ".com",  # a label longer than 63 characters
+        "dave@" + ".".join(["x" * 50] * 5) + ".com",  # a domain longer than 253 characters
+        "dave@example.c0m",  # a top-level domain with a digit
+    ],
+    ids=["double dot", "no dot in domain", "hyphen first", "long label", "long domain", "digit in TLD"],
+)
+def test_email_addresses_notify_refuses_are_invalid(email):
+    """§3.1: Register's EmailFormatValidator is GOV.UK Notify's check; each of these breaks one of its tests."""
+    assert ("email", "invalid_email", EMAIL) in check(with_changes(email=email))
+
+
+EMAIL = "email Enter an email address in the correct format, like name@example.com"
+
+
+def test_an_email_over_320_characters_is_invalid_as_well_as_too_long():
+    """Notify refuses an address over 320 characters whatever its shape; Register gives both messages (§3.1, §7.2)."""
+    found = check(with_changes(email="d" * 310 + "@example.com"))
+    assert {c for _f, c, _m in found} == {"too_long", "invalid_email"}
+
+
+@pytest.mark.parametrize(
+    "email", ["Dave.George+itt@Example.CO.UK", "dave@bücher.example", "dave@xn--bcher-kva.example"]
+)
+def test_email_addresses_notify_accepts_are_valid(email):
+    assert check(with_changes(email=email)) == []
+
+
+@pytest.mark.parametrize("field", ["course_subject_2", "course_subject_3"])
+def test_a_jacs_code_in_any_course_subject_is_named(field):
+    """hesa-formats.md §2.3.5: every course subject is a HECoS code; a JACS code in the second or third gets the
+    same warning as in the first."""
+    jacs = [(f, c) for f, c, _m in check(with_changes(**{field: "F300"})) if c == "jacs_subject_code"]
+    assert jacs == [(field, "jacs_subject_code")]
+
+
+# register-api.md §3.2, "Always": written out here rather than taken from the code, so a field the code forgets fails.
+ALWAYS_REQUIRED = [
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "training_route",
+    "itt_start_date",
+    "itt_end_date",
+    "hesa_id",
+    "course_subject_1",
+    "email",
+    "itt_aim",
+    "course_year",
+    "course_age_range",
+    "fund_code",
+    "funding_method",
+]
+
+
+@pytest.mark.parametrize("field", ALWAYS_REQUIRED)
+def test_each_always_required_field_left_out_gives_only_its_blank_message(field):
+    """§3.2: `<field> can't be blank`, and no other rule trips over the missing value (R9 over a blank route)."""
+    assert check(with_changes(**{field: None})) == [(field, "required", f"{field} can't be blank")]
+
+
+@pytest.mark.parametrize(
+    "field,limit,filler",
+    [
+        ("first_names", 60, "x"),
+        ("middle_names", 60, "x"),
+        ("last_name", 60, "x"),
+        ("provider_trainee_id", 50, "9"),
+        ("application_id", 7, "1"),
+        ("email", 255, "d"),
+    ],
+)
+def test_text_fields_take_their_maximum_length_and_not_one_more(field, limit, filler):
+    """§3.1's code-enforced lengths: exactly the maximum is accepted, one character more is `too long`."""
+
+    def value(length: int) -> str:
+        return filler * (length - len("@example.com")) + "@example.com" if field == "email" else filler * length
+
+    assert check(with_changes(**{field: value(limit)})) == []
+    assert check(with_changes(**{field: value(limit + 1)})) == [
+        (field, "too_long", f"{field} is too long (maximum is {limit} characters)")
+    ]
+
+
+def test_a_code_list_of_exactly_ten_codes_is_shown_as_examples():
+    """§5.1: all valid values are listed when there are fewer than 10 (MAX_VALID_VALUES_DISPLAYED); with 10 the
+    message gives them as examples."""
+    nine, ten = [f"0{n}" for n in range(1, 10)], [f"{n:02}" for n in range(1, 11)]
+    assert inclusion_message("f", "x", nine).startswith("f has invalid reference data value of 'x'. Valid values are ")
+    assert inclusion_message("f", "x", ten) == (
+        "f has invalid reference data value of 'x'. Example values include "
+        "'01', '02', '03', '04', '05', '06', '07', '08', '09', '10'..."
+    )
+
+
+def test_repeated_course_subjects_are_allowed_on_early_years_routes():
+    """R5 runs only when the route is not early years (§3.3)."""
+    early = with_changes(training_route="19", course_subject_1="100510", course_age_range="13920")
+    assert check({**early, "course_subject_2": "100510", "course_subject_3": "100510"}) == []
+
+
+@pytest.mark.parametrize("repeats", ["course_subject_1", "course_subject_2"])
+def test_course_subject_3_repeating_subject_1_or_2_is_a_duplicate(repeats):
+    """R5: subject 3 ∈ {1, 2} (§3.3)."""
+    data = with_changes(course_subject_2="100425")
+    data["course_subject_3"] = data[repeats]
+    assert check(data) == [
+        ("course_subject_3", "duplicate_course_subject", "course_subject_3 might contain duplicate values")
+    ]
+
+
+def test_a_bursary_without_eligibility_gets_only_the_fund_code_message_even_for_an_unfunded_subject():
+    """§3.5.2: with fund code 2 (and no FundCodeException) R11 stops at :not_eligible_fund_code; it does not also
+    look the route and subject up in the table (psychology has no bursary in 2025/26)."""
+    assert check(with_changes(fund_code="2", funding_method="D", course_subject_1="100497")) == [
+        (
+            "funding_method",
+            "funding_method_not_eligible",
+            "funding_method 'bursary' is not allowed when fund_code is '2' and course_subject_1 is 'psychology'",
+        )
+    ]
+
+
+def test_funding_is_not_judged_for_an_unknown_course_subject():
+    """Register's R11 message names the subject; an unknown code has none, so only its own error is given."""
+    for fund_code in ("2", "7"):
+        found = check(with_changes(fund_code=fund_code, funding_method="D", course_subject_1="999999"))
+        assert [(f, c) for f, c, _m in found] == [("course_subject_1", "invalid_code")]
+
+
+@pytest.mark.parametrize(
+    "code,year,available",
+    [("026", 2025, True), ("036", 2025, True), ("011", 2026, True), ("036", 2026, False), ("025", 2025, False)],
+    ids=["now_teach 2025", "relocation 2025", "primary maths 2026", "relocation 2026", "transition 2025"],
+)
+def test_initiatives_are_available_in_the_cycles_of_the_table(code, year, available):
+    """§3.5.5: the initiatives each start cycle offers, for R12 and R13 alike."""
+    dates = {
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+    for field, rule_code in (
+        ("training_initiative", "initiative_not_available"),
+        ("additional_training_initiative", "additional_initiative_not_available"),
+    ):
+        codes = [c for f, c, _m in check(with_changes(**dates, **{field: code})) if f == field]
+        assert codes == ([] if available else [rule_code]), (field, code, year)
+
+
+def test_with_funding_method_c_an_initiative_of_another_cycle_is_not_judged_by_r12():
+    """R19 replaces the sent initiative (§3.3), so R12 judges the veterans' bursary, not transition_to_teach."""
+    found = check(with_changes(funding_method="C", fund_code="7", training_initiative="025"))
+    assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
+
+
+def test_a_training_partner_urn_makes_the_ukprn_unused():
+    """§3.1: the URN takes precedence over the UKPRN whenever its key is present, so a bad UKPRN is not looked at."""
+    assert check(with_changes(training_partner_urn="900020", training_partner_ukprn="1234")) == []
+
+
+def test_a_control_character_in_a_degree_is_an_error():
+    found = [(f, c) for f, c, _m in check(degree(subject="100485\t")) if c == "control_character"]
+    assert found == [("degrees_attributes[0].subject", "control_character")]
