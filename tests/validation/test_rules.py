@@ -1040,3 +1040,132 @@ def test_a_training_partner_urn_makes_the_ukprn_unused():
 def test_a_control_character_in_a_degree_is_an_error():
     found = [(f, c) for f, c, _m in check(degree(subject="100485\t")) if c == "control_character"]
     assert found == [("degrees_attributes[0].subject", "control_character")]
+
+
+def test_a_valid_pg_apprenticeship_start_date_is_accepted():
+    assert check(with_changes(pg_apprenticeship_start_date="2025-09-01")) == []
+
+
+def test_itt_aim_201_needs_no_qualification_aim():
+    """R1 asks for itt_qualification_aim only when itt_aim is 202 or blank (§3.3)."""
+    assert check(with_changes(itt_aim="201", itt_qualification_aim=None)) == []
+
+
+def test_primary_teaching_first_fits_a_primary_age_range():
+    """R2 passes when course_subject_1 is primary teaching (100511), whichever primary range (§3.3)."""
+    for age_range in ("13909", "13911", "13912", "13913", "13914", "13915"):
+        assert check(with_changes(course_age_range=age_range, course_subject_1="100511")) == [], age_range
+
+
+def test_r2_does_not_apply_on_early_years_routes():
+    """R2 runs only if `require_subject?` (route not early years, §3.3): a primary range there is R4's error alone."""
+    found = check(with_changes(training_route="19", course_subject_1="100510", course_age_range="13914"))
+    assert [(f, c) for f, c, _m in found] == [("course_age_range", "early_years_age_range_required")]
+
+
+@pytest.mark.parametrize(
+    "changes,blank",
+    [
+        ({"course_age_range": "13914", "course_subject_1": None}, "course_subject_1"),  # R2 passes on a blank subject
+        ({"training_route": "19", "course_age_range": "13920", "course_subject_1": None}, "course_subject_1"),  # R3
+        ({"training_route": "19", "course_subject_1": "100510", "course_age_range": None}, "course_age_range"),  # R4
+        ({"course_age_range": "13920", "training_route": None}, "training_route"),  # R4 skipped without a route
+        ({"fund_code": "7", "funding_method": "D", "training_route": None}, "training_route"),  # R10, R11
+    ],
+    ids=["R2 blank subject", "R3 blank subject", "R4 blank age range", "R4 blank route", "R10 R11 blank route"],
+)
+def test_cross_field_rules_skip_a_blank_value_they_depend_on(changes, blank):
+    """§3.3: R2 passes when course_subject_1 is blank, R3 needs `course_subject_one.present?`, R4 is skipped when the
+    age range or route is blank, R10 and R11 return valid when training_route is nil: only the blank is reported."""
+    assert check(with_changes(**changes)) == [(blank, "required", f"{blank} can't be blank")]
+
+
+def test_13920_with_an_unknown_route_is_only_the_routes_error():
+    """R4 is skipped when the route is invalid (§3.3)."""
+    found = check(with_changes(course_age_range="13920", training_route="99"))
+    assert [(f, c) for f, c, _m in found] == [("training_route", "invalid_training_route")]
+
+
+def test_three_different_course_subjects_are_not_duplicates():
+    assert check(with_changes(course_subject_2="100425", course_subject_3="100417")) == []
+
+
+def test_an_iqts_trainee_with_a_country_code_is_valid():
+    """R8: route 15 with a country from country.yml (§3.3)."""
+    assert check(with_changes(training_route="15", iqts_country="BO")) == []
+
+
+def test_an_unknown_iqts_country_on_another_route_is_only_told_to_be_blank():
+    """R8's inclusion check applies when iQTS; otherwise the country must simply be absent (§3.3)."""
+    assert check(with_changes(iqts_country="QQ")) == [
+        ("iqts_country", "iqts_country_not_allowed", "iqts_country must be blank")
+    ]
+
+
+def test_fund_code_7_needs_a_known_age_range():
+    """R10: valid iff the route has funding in the cycle **and** course_age_range is a known code (§3.3)."""
+    found = check(with_changes(fund_code="7", funding_method="D", course_age_range="13999"))
+    assert [(f, c) for f, c, _m in found] == [
+        ("course_age_range", "invalid_code"),
+        ("fund_code", "fund_code_not_valid"),
+    ]
+
+
+def test_a_fund_code_exception_subject_is_still_looked_up_in_the_funding_table():
+    """§3.5.2: FundCodeException only lets fund code 2 past :not_eligible_fund_code; the route and subject must still
+    have that funding type (physics has no grant on provider_led_postgrad in 2025/26)."""
+    assert check(with_changes(fund_code="2", funding_method="E", course_subject_1="100425")) == [
+        (
+            "funding_method",
+            "funding_method_not_available",
+            "funding_method 'grant' is not allowed when training_route is 'provider_led_postgrad' and course_subject_1 "
+            "is 'physics' in academic cycle '2025 to 2026'",
+        )
+    ]
+
+
+@pytest.mark.parametrize("year", [2024, 2027])
+def test_the_fund_code_exception_holds_only_in_2025_and_2026(year):
+    """§3.5.2: fund_code_exception? needs a start cycle of 2025 or 2026; in other cycles physics with fund code 2 is
+    refused like any subject."""
+    data = with_changes(
+        itt_start_date=f"{year}-09-01",
+        trainee_start_date=f"{year}-09-01",
+        itt_end_date=f"{year + 1}-07-31",
+        fund_code="2",
+        funding_method="D",
+        course_subject_1="100425",
+    )
+    assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_method_not_eligible")]
+
+
+def test_the_veterans_bursary_without_a_sent_initiative_is_valid():
+    """R19 only warns when an initiative was sent that Register would replace (§3.3)."""
+    data = with_changes(
+        funding_method="C", training_route="11", fund_code="7", course_subject_1="100403", degrees_attributes=None
+    )
+    assert check(data) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"training_partner_urn": "123456"}, {"training_partner_ukprn": "12345678"}, {"employing_school_urn": "654321"}],
+    ids=["partner URN", "partner UKPRN", "school URN"],
+)
+def test_urns_and_ukprns_of_the_right_form_are_accepted(changes):
+    """R15-R17: a 6-digit URN or an 8-digit UKPRN is left to Register to look up."""
+    assert check(with_changes(**changes)) == []
+
+
+def test_a_magic_urn_is_no_ukprn():
+    """The magic values 900000-900030 stand in for a URN (R15, R17); R16 knows none for a UKPRN, so a UKPRN of
+    900020 matches no partner (§3.1, §3.3) and is not of the 8-digit form."""
+    assert check(with_changes(training_partner_ukprn="900020")) == [
+        (
+            "training_partner_ukprn",
+            "training_partner_ukprn_invalid",
+            "training_partner_ukprn is invalid. The UKPRN '900020' does not match any known training partners",
+        )
+    ]
+    assert check(with_changes(training_partner_urn="900020")) == []
+    assert check(with_changes(employing_school_urn="900030")) == []
