@@ -1169,3 +1169,11 @@ def test_a_magic_urn_is_no_ukprn():
     ]
     assert check(with_changes(training_partner_urn="900020")) == []
     assert check(with_changes(employing_school_urn="900030")) == []
+
+
+def test_a_date_of_birth_of_today_is_not_in_the_future_but_is_under_16():
+    """§3.4: `> today` is the future, so today itself is only `> 16.years.ago` (AS_OF is 2026-11-28)."""
+    assert check(with_changes(date_of_birth="2026-11-28")) == [
+        ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
+    ]
+    assert check(with_changes(date_of_birth="2026-11-29"))[0][:2] == ("date_of_birth", "date_of_birth_in_future")
