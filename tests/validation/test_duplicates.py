@@ -104,3 +104,73 @@ def test_keys_sorted_a_slice_at_a_time_find_the_same_groups(monkeypatch):
         "duplicate_provider_trainee_id",
         "possible_duplicate_trainee",
     }
+
+
+def _matched(records) -> list[int]:
+    return [index for index, code, _record, _message in findings(records) if code == "possible_duplicate_trainee"]
+
+
+def test_registers_rule_needs_the_same_date_of_birth_last_name_and_route():
+    """§4: candidates share the exact date of birth and the last name (ILIKE: case aside), then the route."""
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", last_name="lee")]) == [1]
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", date_of_birth="1990-01-02")]) == []
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", last_name="Leigh")]) == []
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", training_route="11")]) == []
+
+
+def test_registers_rule_compares_the_earlier_records_start_cycle_with_this_ones_itt_start_date():
+    """§4: the trainee in Register is in the cycle of its trainee_start_date ‖ itt_start_date; the created record is
+    matched by the cycle of its itt_start_date only."""
+    earlier = record(1, first_names="Ann", itt_start_date="2025-09-01", trainee_start_date="2026-09-01")  # 2026
+    assert _matched([earlier, record(2, first_names="Ann", itt_start_date="2026-09-01")]) == [1]
+    assert _matched([earlier, record(2, first_names="Ann", itt_start_date="2025-09-01")]) == []
+    later_start = record(2, first_names="Ann", itt_start_date="2026-09-01", trainee_start_date="2025-09-01")
+    assert _matched([record(1, first_names="Ann", itt_start_date="2026-09-01"), later_start]) == [1]
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", itt_start_date="2026-08-01")]) == []
+
+
+def test_registers_rule_needs_a_first_name_token_or_email_in_common():
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Bea")]) == []
+    assert _matched([record(1, first_names="Ann", email="a@x.uk"), record(2, first_names="Bea", email="a@x.uk")]) == [1]
+
+
+def test_records_without_the_keys_are_never_matched():
+    """A record with no date of birth, last name, route or valid itt_start_date has no candidate key (§4 needs all)."""
+    for blank in ("date_of_birth", "last_name", "training_route"):
+        assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", **{blank: None})]) == [], blank
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", itt_start_date="soon")]) == []
+
+
+def test_records_without_husid_or_srs_id_are_not_duplicates_of_each_other():
+    found = findings(
+        [record(1, hesa_id=None, provider_trainee_id=None), record(2, hesa_id=None, provider_trainee_id=None)]
+    )
+    assert [code for _i, code, _r, _m in found if code != "possible_duplicate_trainee"] == []
+
+
+def test_a_duplicate_srs_id_is_reported_with_its_value_and_records():
+    found = findings([record(1, provider_trainee_id="S9"), record(2), record(3, provider_trainee_id="S9")])
+    assert [f for f in found if f[1] == "duplicate_provider_trainee_id"] == [
+        (
+            0,
+            "duplicate_provider_trainee_id",
+            1,
+            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+        ),
+        (
+            2,
+            "duplicate_provider_trainee_id",
+            3,
+            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+        ),
+    ]
+
+
+def test_identifiers_with_line_breaks_or_separators_are_kept_whole():
+    """The spool holds one line per record with \\x1f between fields: a value holding either is still reported."""
+    odd = "S\x1f1\n2"
+    found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
+    assert [(i, code, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [
+        (0, "duplicate_provider_trainee_id", 1),
+        (1, "duplicate_provider_trainee_id", 2),
+    ]
