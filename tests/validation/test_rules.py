@@ -892,8 +892,20 @@ EMAIL = "email Enter an email address in the correct format, like name@example.c
 
 def test_an_email_over_320_characters_is_invalid_as_well_as_too_long():
     """Notify refuses an address over 320 characters whatever its shape; Register gives both messages (§3.1, §7.2)."""
-    found = check(with_changes(email="d" * 310 + "@example.com"))
+    found = check(with_changes(email="d" * 309 + "@example.com"))  # 321 characters
     assert {c for _f, c, _m in found} == {"too_long", "invalid_email"}
+    assert {c for _f, c, _m in check(with_changes(email="d" * 308 + "@example.com"))} == {"too_long"}
+
+
+def test_a_domain_of_253_characters_is_the_longest_notify_takes():
+    """Notify: a hostname over 253 characters is refused (`d@` and 254 characters are also over §3.1's 255)."""
+
+    def hostname(length: int) -> str:
+        return ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * (length - 3 * 64 - 4)]) + ".com"
+
+    assert len(hostname(253)) == 253
+    assert check(with_changes(email="d@" + hostname(253))) == []
+    assert {c for _f, c, _m in check(with_changes(email="d@" + hostname(254)))} == {"too_long", "invalid_email"}
 
 
 @pytest.mark.parametrize(
@@ -1177,3 +1189,29 @@ def test_a_date_of_birth_of_today_is_not_in_the_future_but_is_under_16():
         ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
     ]
     assert check(with_changes(date_of_birth="2026-11-29"))[0][:2] == ("date_of_birth", "date_of_birth_in_future")
+
+
+def test_itt_end_date_in_the_fifth_year_from_now_is_within_5_years():
+    """§3.4: `end.year > now.year + 1 + 4` is too far: 2031 is the last year allowed in 2026."""
+    assert check(with_changes(itt_end_date="2031-12-31")) == []
+    assert [c for _f, c, _m in check(with_changes(itt_end_date="2032-01-01"))] == ["itt_end_date_too_far"]
+
+
+def test_r9_judges_the_route_by_itt_start_date_when_trainee_start_date_is_blank_and_not_when_it_is_invalid():
+    """R9 runs `if: :valid_trainee_start_date?`, a blank trainee_start_date being itt_start_date (§3.3, §3.4)."""
+    found = check(with_changes(training_route="02", trainee_start_date=None))
+    assert "invalid_training_route" in {c for _f, c, _m in found}
+    found = check(with_changes(training_route="02", trainee_start_date="2025-13-01"))
+    assert "invalid_training_route" not in {c for _f, c, _m in found}
+
+
+def test_a_funding_type_the_table_has_only_for_other_subjects_is_not_available():
+    """§3.5.2-§3.5.3: the funding type must match too: 2025/26 has a bursary for biology but no scholarship."""
+    assert [c for _f, c, _m in check(with_changes(fund_code="7", funding_method="4"))] == [
+        "funding_method_not_available"
+    ]
+
+
+def test_a_control_character_in_a_record_without_degrees_or_placements():
+    data = with_changes(first_names="Ann\tMarie", degrees_attributes=None, placements_attributes=None)
+    assert ("first_names", "control_character") in {(f, c) for f, c, _m in check(data)}
