@@ -1215,3 +1215,32 @@ def test_a_funding_type_the_table_has_only_for_other_subjects_is_not_available()
 def test_a_control_character_in_a_record_without_degrees_or_placements():
     data = with_changes(first_names="Ann\tMarie", degrees_attributes=None, placements_attributes=None)
     assert ("first_names", "control_character") in {(f, c) for f, c, _m in check(data)}
+
+
+@pytest.mark.parametrize("length,valid", [(12, False), (13, True), (14, False), (16, False), (17, True), (18, False)])
+def test_a_husid_has_13_or_17_characters(length, valid):
+    """R18: `hesa_id.length.in?([13, 17])` (§3.3)."""
+    found = check(with_changes(hesa_id="1" * length))
+    assert found == ([] if valid else [("hesa_id", "hesa_id_length", "hesa_id must be 13 or 17 characters")])
+
+
+def test_early_years_rules_give_registers_messages():
+    """R3 and R4's :early_years_invalid, worded as §3.3 quotes them."""
+    found = check(with_changes(training_route="19", course_subject_1="100346", course_age_range="13918"))
+    assert sorted(found) == [
+        (
+            "course_age_range",
+            "early_years_age_range_required",
+            "course_age_range is invalid. It should be `13920` for the training_route provided",
+        ),
+        (
+            "course_subject_1",
+            "early_years_subject_required",
+            "course_subject_1 is invalid. It should be `100510` for the training_route provided",
+        ),
+    ]
+
+
+def test_an_escape_of_the_hesa_xml_export_in_a_degree_is_a_control_character():
+    found = [(f, c) for f, c, _m in check(degree(subject="100485\\x0b")) if c == "control_character"]
+    assert found == [("degrees_attributes[0].subject", "control_character")]
