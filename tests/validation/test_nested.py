@@ -176,3 +176,29 @@ def test_a_placement_with_a_urn_and_no_name_is_valid_and_a_good_postcode_passes(
     """§3.8: a name is required only when no school matched (a URN is given); a UK postcode is accepted."""
     assert check(placements=[{"urn": "123456"}]) == []
     assert check(placements=[{"name": "Hill Top", "postcode": "BN1 1AA"}]) == []
+
+
+def test_unknown_codes_count_as_blank_when_degrees_are_compared():
+    """R7b compares values after mapping, where an unknown code is blank (§3.3): two degrees differing only in an
+    unknown subject code are the same degree to Register."""
+    first, second = dict(DEGREE, subject="000000"), dict(DEGREE, subject="000001")
+    assert ("degrees_attributes", "duplicate_degrees") in check([first, second])
+
+
+def test_degrees_with_nothing_register_keeps_are_not_duplicates():
+    """R7b needs identical non-blank values (§3.3): degrees whose every compared value is blank or unknown (a year
+    that is no year is 0, so blank) are not duplicates of each other."""
+    blank = {"subject": "000000", "graduation_year": "soon", "institution": "0117"}
+    assert "duplicate_degrees" not in {c for _f, c in check([blank, dict(blank)])}
+
+
+def test_a_graduation_year_after_next_year_gives_registers_message():
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data={**copy.deepcopy(VALID), "degrees_attributes": [dict(DEGREE, graduation_year="2028")]},
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [i.message for i in record.issues] == [
+        "graduation_year must be in the past, for example 2014",
+        "graduation_year is invalid",
+    ]
