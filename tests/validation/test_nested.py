@@ -202,3 +202,16 @@ def test_a_graduation_year_after_next_year_gives_registers_message():
         "graduation_year must be in the past, for example 2014",
         "graduation_year is invalid",
     ]
+
+
+def test_a_future_interest_outside_the_list_gives_registers_message():
+    """§3.9: `future_interest is not included in the list`."""
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data=copy.deepcopy(VALID),
+        withdrawal=dict(GOOD_WITHDRAWAL, future_interest="maybe"),
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [(i.field, i.message) for i in record.issues] == [
+        ("withdrawal_future_interest", "future_interest is not included in the list")
+    ]
