@@ -215,3 +215,18 @@ def test_a_future_interest_outside_the_list_gives_registers_message():
     assert [(i.field, i.message) for i in record.issues] == [
         ("withdrawal_future_interest", "future_interest is not included in the list")
     ]
+
+
+def test_a_missing_withdrawal_date_or_defer_date_is_called_blank_not_invalid():
+    """§3.4, §2.8: a blank date has its own message ("Choose a withdrawal date", "can't be blank")."""
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data=copy.deepcopy(VALID),
+        withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=None),
+        deferral={"defer_reason": "x"},
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [(i.field, i.message) for i in record.issues] == [
+        ("withdrawal_date", "withdrawal_date Choose a withdrawal date"),
+        ("defer_date", "defer_date can't be blank"),
+    ]
