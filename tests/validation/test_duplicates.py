@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.validation.duplicates import DuplicateFinder, first_name_token
 
@@ -174,3 +176,51 @@ def test_identifiers_with_line_breaks_or_separators_are_kept_whole():
         (0, "duplicate_provider_trainee_id", 1),
         (1, "duplicate_provider_trainee_id", 2),
     ]
+
+
+def test_two_records_without_a_date_of_birth_are_not_matched_with_each_other():
+    """§4 matches on an exact date of birth: a record without one is a candidate of nothing, even of its like."""
+    assert (
+        _matched([record(1, first_names="Ann", date_of_birth=None), record(2, first_names="Ann", date_of_birth=None)])
+        == []
+    )
+
+
+@pytest.mark.parametrize("odd", ["S1\n2", "S1\x1f2"], ids=["line break", "unit separator"])
+def test_an_identifier_with_one_of_the_spools_separators_is_kept_whole(odd):
+    found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
+    assert [(i, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [(0, 1), (1, 2)]
+
+
+def test_issues_name_the_records_input_line_and_identifiers():
+    finder = DuplicateFinder()
+    try:
+        assert [finder.add(record(n, hesa_id="0000000000007")) for n in (1, 2, 3)] == [0, 1, 2]
+        issue = next(issue for _index, issue in finder.issues())
+        assert (issue.input, issue.record, issue.line, issue.provider_trainee_id, issue.hesa_id) == (
+            "in.xml",
+            1,
+            10,
+            "S1",
+            "0000000000007",
+        )
+    finally:
+        finder.close()
+
+
+def test_a_record_without_a_record_number_or_line_is_still_reported():
+    found = []
+    finder = DuplicateFinder()
+    try:
+        for _ in (1, 2):
+            finder.add(TraineeRecord(source=SourceRef(input="request"), data={"hesa_id": "0000000000001"}))
+        found = [(index, issue.record, issue.line) for index, issue in finder.issues()]
+    finally:
+        finder.close()
+    assert found == [(0, None, None), (1, None, None)]
+
+
+def test_a_group_of_exactly_five_lists_them_all_without_a_count():
+    found = findings([record(n, hesa_id="0000000000099") for n in range(1, 6)])
+    first = next(f for f in found if f[1] == "duplicate_hesa_id")
+    assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml")
