@@ -190,6 +190,7 @@ def test_two_records_without_a_date_of_birth_are_not_matched_with_each_other():
 def test_an_identifier_with_one_of_the_spools_separators_is_kept_whole(odd):
     found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
     assert [(i, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [(0, 1), (1, 2)]
+    assert "provider_trainee_id 'S1 2' is on more than one record: records 1 of in.xml, 2 of in.xml" in found[0][3]
 
 
 def test_issues_name_the_records_input_line_and_identifiers():
@@ -224,3 +225,15 @@ def test_a_group_of_exactly_five_lists_them_all_without_a_count():
     found = findings([record(n, hesa_id="0000000000099") for n in range(1, 6)])
     first = next(f for f in found if f[1] == "duplicate_hesa_id")
     assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml")
+
+
+def test_each_group_lists_its_own_records_and_counts_past_five():
+    found = findings(
+        [record(n, hesa_id="0000000000001") for n in (1, 2)] + [record(n, hesa_id="0000000000002") for n in range(3, 9)]
+    )
+    messages = {m for _i, code, _r, m in found if code == "duplicate_hesa_id"}
+    assert messages == {
+        "hesa_id '0000000000001' is on more than one record: records 1 of in.xml, 2 of in.xml",
+        "hesa_id '0000000000002' is on more than one record: records 3 of in.xml, 4 of in.xml, 5 of in.xml, "
+        "6 of in.xml, 7 of in.xml and 1 more",
+    }
