@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.validation.duplicates import DuplicateFinder, first_name_token
 
@@ -103,4 +105,135 @@ def test_keys_sorted_a_slice_at_a_time_find_the_same_groups(monkeypatch):
         "duplicate_hesa_id",
         "duplicate_provider_trainee_id",
         "possible_duplicate_trainee",
+    }
+
+
+def _matched(records) -> list[int]:
+    return [index for index, code, _record, _message in findings(records) if code == "possible_duplicate_trainee"]
+
+
+def test_registers_rule_needs_the_same_date_of_birth_last_name_and_route():
+    """§4: candidates share the exact date of birth and the last name (ILIKE: case aside), then the route."""
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", last_name="lee")]) == [1]
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", date_of_birth="1990-01-02")]) == []
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", last_name="Leigh")]) == []
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", training_route="11")]) == []
+
+
+def test_registers_rule_compares_the_earlier_records_start_cycle_with_this_ones_itt_start_date():
+    """§4: the trainee in Register is in the cycle of its trainee_start_date ‖ itt_start_date; the created record is
+    matched by the cycle of its itt_start_date only."""
+    earlier = record(1, first_names="Ann", itt_start_date="2025-09-01", trainee_start_date="2026-09-01")  # 2026
+    assert _matched([earlier, record(2, first_names="Ann", itt_start_date="2026-09-01")]) == [1]
+    assert _matched([earlier, record(2, first_names="Ann", itt_start_date="2025-09-01")]) == []
+    later_start = record(2, first_names="Ann", itt_start_date="2026-09-01", trainee_start_date="2025-09-01")
+    assert _matched([record(1, first_names="Ann", itt_start_date="2026-09-01"), later_start]) == [1]
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", itt_start_date="2026-08-01")]) == []
+
+
+def test_registers_rule_needs_a_first_name_token_or_email_in_common():
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Bea")]) == []
+    assert _matched([record(1, first_names="Ann", email="a@x.uk"), record(2, first_names="Bea", email="a@x.uk")]) == [1]
+
+
+def test_records_without_the_keys_are_never_matched():
+    """A record with no date of birth, last name, route or valid itt_start_date has no candidate key (§4 needs all)."""
+    for blank in ("date_of_birth", "last_name", "training_route"):
+        assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", **{blank: None})]) == [], blank
+    assert _matched([record(1, first_names="Ann"), record(2, first_names="Ann", itt_start_date="soon")]) == []
+
+
+def test_records_without_husid_or_srs_id_are_not_duplicates_of_each_other():
+    found = findings(
+        [record(1, hesa_id=None, provider_trainee_id=None), record(2, hesa_id=None, provider_trainee_id=None)]
+    )
+    assert [code for _i, code, _r, _m in found if code != "possible_duplicate_trainee"] == []
+
+
+def test_a_duplicate_srs_id_is_reported_with_its_value_and_records():
+    found = findings([record(1, provider_trainee_id="S9"), record(2), record(3, provider_trainee_id="S9")])
+    assert [f for f in found if f[1] == "duplicate_provider_trainee_id"] == [
+        (
+            0,
+            "duplicate_provider_trainee_id",
+            1,
+            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+        ),
+        (
+            2,
+            "duplicate_provider_trainee_id",
+            3,
+            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+        ),
+    ]
+
+
+def test_identifiers_with_line_breaks_or_separators_are_kept_whole():
+    """The spool holds one line per record with \\x1f between fields: a value holding either is still reported."""
+    odd = "S\x1f1\n2"
+    found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
+    assert [(i, code, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [
+        (0, "duplicate_provider_trainee_id", 1),
+        (1, "duplicate_provider_trainee_id", 2),
+    ]
+
+
+def test_two_records_without_a_date_of_birth_are_not_matched_with_each_other():
+    """§4 matches on an exact date of birth: a record without one is a candidate of nothing, even of its like."""
+    assert (
+        _matched([record(1, first_names="Ann", date_of_birth=None), record(2, first_names="Ann", date_of_birth=None)])
+        == []
+    )
+
+
+@pytest.mark.parametrize("odd", ["S1\n2", "S1\x1f2"], ids=["line break", "unit separator"])
+def test_an_identifier_with_one_of_the_spools_separators_is_kept_whole(odd):
+    found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
+    assert [(i, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [(0, 1), (1, 2)]
+    assert "provider_trainee_id 'S1 2' is on more than one record: records 1 of in.xml, 2 of in.xml" in found[0][3]
+
+
+def test_issues_name_the_records_input_line_and_identifiers():
+    finder = DuplicateFinder()
+    try:
+        assert [finder.add(record(n, hesa_id="0000000000007")) for n in (1, 2, 3)] == [0, 1, 2]
+        issue = next(issue for _index, issue in finder.issues())
+        assert (issue.input, issue.record, issue.line, issue.provider_trainee_id, issue.hesa_id) == (
+            "in.xml",
+            1,
+            10,
+            "S1",
+            "0000000000007",
+        )
+    finally:
+        finder.close()
+
+
+def test_a_record_without_a_record_number_or_line_is_still_reported():
+    found = []
+    finder = DuplicateFinder()
+    try:
+        for _ in (1, 2):
+            finder.add(TraineeRecord(source=SourceRef(input="request"), data={"hesa_id": "0000000000001"}))
+        found = [(index, issue.record, issue.line) for index, issue in finder.issues()]
+    finally:
+        finder.close()
+    assert found == [(0, None, None), (1, None, None)]
+
+
+def test_a_group_of_exactly_five_lists_them_all_without_a_count():
+    found = findings([record(n, hesa_id="0000000000099") for n in range(1, 6)])
+    first = next(f for f in found if f[1] == "duplicate_hesa_id")
+    assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml")
+
+
+def test_each_group_lists_its_own_records_and_counts_past_five():
+    found = findings(
+        [record(n, hesa_id="0000000000001") for n in (1, 2)] + [record(n, hesa_id="0000000000002") for n in range(3, 9)]
+    )
+    messages = {m for _i, code, _r, m in found if code == "duplicate_hesa_id"}
+    assert messages == {
+        "hesa_id '0000000000001' is on more than one record: records 1 of in.xml, 2 of in.xml",
+        "hesa_id '0000000000002' is on more than one record: records 3 of in.xml, 4 of in.xml, 5 of in.xml, "
+        "6 of in.xml, 7 of in.xml and 1 more",
     }

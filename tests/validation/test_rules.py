@@ -13,6 +13,7 @@ import pytest
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE, Validator
+from register_batch.validation.rules import inclusion_message
 from valid_trainee import VALID
 
 AS_OF = date(2026, 11, 28)
@@ -867,3 +868,379 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
     assert check(with_changes(date_of_birth="2010-11-29")) == [
         ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
     ]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "dave..george@example.com",  # two dots in a row
+        "dave@localhost",  # a domain without a dot
+        "dave@-example.com",  # a label starting with a hyphen
+        "dave@" + "x" * 64 + ".com",  # a label longer than 63 characters
+        "dave@" + ".".join(["x" * 50] * 5) + ".com",  # a domain longer than 253 characters
+        "dave@example.c0m",  # a top-level domain with a digit
+    ],
+    ids=["double dot", "no dot in domain", "hyphen first", "long label", "long domain", "digit in TLD"],
+)
+def test_email_addresses_notify_refuses_are_invalid(email):
+    """§3.1: Register's EmailFormatValidator is GOV.UK Notify's check; each of these breaks one of its tests."""
+    assert ("email", "invalid_email", EMAIL) in check(with_changes(email=email))
+
+
+EMAIL = "email Enter an email address in the correct format, like name@example.com"
+
+
+def test_an_email_over_320_characters_is_invalid_as_well_as_too_long():
+    """Notify refuses an address over 320 characters whatever its shape; Register gives both messages (§3.1, §7.2)."""
+    found = check(with_changes(email="d" * 309 + "@example.com"))  # 321 characters
+    assert {c for _f, c, _m in found} == {"too_long", "invalid_email"}
+    assert {c for _f, c, _m in check(with_changes(email="d" * 308 + "@example.com"))} == {"too_long"}
+
+
+def test_a_domain_of_253_characters_is_the_longest_notify_takes():
+    """Notify: a hostname over 253 characters is refused (`d@` and 254 characters are also over §3.1's 255)."""
+
+    def hostname(length: int) -> str:
+        return ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * (length - 3 * 64 - 4)]) + ".com"
+
+    assert len(hostname(253)) == 253
+    assert check(with_changes(email="d@" + hostname(253))) == []
+    assert {c for _f, c, _m in check(with_changes(email="d@" + hostname(254)))} == {"too_long", "invalid_email"}
+
+
+@pytest.mark.parametrize(
+    "email", ["Dave.George+itt@Example.CO.UK", "dave@bücher.example", "dave@xn--bcher-kva.example"]
+)
+def test_email_addresses_notify_accepts_are_valid(email):
+    assert check(with_changes(email=email)) == []
+
+
+@pytest.mark.parametrize("field", ["course_subject_2", "course_subject_3"])
+def test_a_jacs_code_in_any_course_subject_is_named(field):
+    """hesa-formats.md §2.3.5: every course subject is a HECoS code; a JACS code in the second or third gets the
+    same warning as in the first."""
+    jacs = [(f, c) for f, c, _m in check(with_changes(**{field: "F300"})) if c == "jacs_subject_code"]
+    assert jacs == [(field, "jacs_subject_code")]
+
+
+# register-api.md §3.2, "Always": written out here rather than taken from the code, so a field the code forgets fails.
+ALWAYS_REQUIRED = [
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "training_route",
+    "itt_start_date",
+    "itt_end_date",
+    "hesa_id",
+    "course_subject_1",
+    "email",
+    "itt_aim",
+    "course_year",
+    "course_age_range",
+    "fund_code",
+    "funding_method",
+]
+
+
+@pytest.mark.parametrize("field", ALWAYS_REQUIRED)
+def test_each_always_required_field_left_out_gives_only_its_blank_message(field):
+    """§3.2: `<field> can't be blank`, and no other rule trips over the missing value (R9 over a blank route)."""
+    assert check(with_changes(**{field: None})) == [(field, "required", f"{field} can't be blank")]
+
+
+@pytest.mark.parametrize(
+    "field,limit,filler",
+    [
+        ("first_names", 60, "x"),
+        ("middle_names", 60, "x"),
+        ("last_name", 60, "x"),
+        ("provider_trainee_id", 50, "9"),
+        ("application_id", 7, "1"),
+        ("email", 255, "d"),
+    ],
+)
+def test_text_fields_take_their_maximum_length_and_not_one_more(field, limit, filler):
+    """§3.1's code-enforced lengths: exactly the maximum is accepted, one character more is `too long`."""
+
+    def value(length: int) -> str:
+        return filler * (length - len("@example.com")) + "@example.com" if field == "email" else filler * length
+
+    assert check(with_changes(**{field: value(limit)})) == []
+    assert check(with_changes(**{field: value(limit + 1)})) == [
+        (field, "too_long", f"{field} is too long (maximum is {limit} characters)")
+    ]
+
+
+def test_a_code_list_of_exactly_ten_codes_is_shown_as_examples():
+    """§5.1: all valid values are listed when there are fewer than 10 (MAX_VALID_VALUES_DISPLAYED); with 10 the
+    message gives them as examples."""
+    nine, ten = [f"0{n}" for n in range(1, 10)], [f"{n:02}" for n in range(1, 11)]
+    assert inclusion_message("f", "x", nine).startswith("f has invalid reference data value of 'x'. Valid values are ")
+    assert inclusion_message("f", "x", ten) == (
+        "f has invalid reference data value of 'x'. Example values include "
+        "'01', '02', '03', '04', '05', '06', '07', '08', '09', '10'..."
+    )
+
+
+def test_repeated_course_subjects_are_allowed_on_early_years_routes():
+    """R5 runs only when the route is not early years (§3.3)."""
+    early = with_changes(training_route="19", course_subject_1="100510", course_age_range="13920")
+    assert check({**early, "course_subject_2": "100510", "course_subject_3": "100510"}) == []
+
+
+@pytest.mark.parametrize("repeats", ["course_subject_1", "course_subject_2"])
+def test_course_subject_3_repeating_subject_1_or_2_is_a_duplicate(repeats):
+    """R5: subject 3 ∈ {1, 2} (§3.3)."""
+    data = with_changes(course_subject_2="100425")
+    data["course_subject_3"] = data[repeats]
+    assert check(data) == [
+        ("course_subject_3", "duplicate_course_subject", "course_subject_3 might contain duplicate values")
+    ]
+
+
+def test_a_bursary_without_eligibility_gets_only_the_fund_code_message_even_for_an_unfunded_subject():
+    """§3.5.2: with fund code 2 (and no FundCodeException) R11 stops at :not_eligible_fund_code; it does not also
+    look the route and subject up in the table (psychology has no bursary in 2025/26)."""
+    assert check(with_changes(fund_code="2", funding_method="D", course_subject_1="100497")) == [
+        (
+            "funding_method",
+            "funding_method_not_eligible",
+            "funding_method 'bursary' is not allowed when fund_code is '2' and course_subject_1 is 'psychology'",
+        )
+    ]
+
+
+def test_funding_is_not_judged_for_an_unknown_course_subject():
+    """Register's R11 message names the subject; an unknown code has none, so only its own error is given."""
+    for fund_code in ("2", "7"):
+        found = check(with_changes(fund_code=fund_code, funding_method="D", course_subject_1="999999"))
+        assert [(f, c) for f, c, _m in found] == [("course_subject_1", "invalid_code")]
+
+
+@pytest.mark.parametrize(
+    "code,year,available",
+    [("026", 2025, True), ("036", 2025, True), ("011", 2026, True), ("036", 2026, False), ("025", 2025, False)],
+    ids=["now_teach 2025", "relocation 2025", "primary maths 2026", "relocation 2026", "transition 2025"],
+)
+def test_initiatives_are_available_in_the_cycles_of_the_table(code, year, available):
+    """§3.5.5: the initiatives each start cycle offers, for R12 and R13 alike."""
+    dates = {
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+    for field, rule_code in (
+        ("training_initiative", "initiative_not_available"),
+        ("additional_training_initiative", "additional_initiative_not_available"),
+    ):
+        codes = [c for f, c, _m in check(with_changes(**dates, **{field: code})) if f == field]
+        assert codes == ([] if available else [rule_code]), (field, code, year)
+
+
+def test_with_funding_method_c_an_initiative_of_another_cycle_is_not_judged_by_r12():
+    """R19 replaces the sent initiative (§3.3), so R12 judges the veterans' bursary, not transition_to_teach."""
+    found = check(with_changes(funding_method="C", fund_code="7", training_initiative="025"))
+    assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
+
+
+def test_a_training_partner_urn_makes_the_ukprn_unused():
+    """§3.1: the URN takes precedence over the UKPRN whenever its key is present, so a bad UKPRN is not looked at."""
+    assert check(with_changes(training_partner_urn="900020", training_partner_ukprn="1234")) == []
+
+
+def test_a_control_character_in_a_degree_is_an_error():
+    found = [(f, c) for f, c, _m in check(degree(subject="100485\t")) if c == "control_character"]
+    assert found == [("degrees_attributes[0].subject", "control_character")]
+
+
+def test_a_valid_pg_apprenticeship_start_date_is_accepted():
+    assert check(with_changes(pg_apprenticeship_start_date="2025-09-01")) == []
+
+
+def test_itt_aim_201_needs_no_qualification_aim():
+    """R1 asks for itt_qualification_aim only when itt_aim is 202 or blank (§3.3)."""
+    assert check(with_changes(itt_aim="201", itt_qualification_aim=None)) == []
+
+
+def test_primary_teaching_first_fits_a_primary_age_range():
+    """R2 passes when course_subject_1 is primary teaching (100511), whichever primary range (§3.3)."""
+    for age_range in ("13909", "13911", "13912", "13913", "13914", "13915"):
+        assert check(with_changes(course_age_range=age_range, course_subject_1="100511")) == [], age_range
+
+
+def test_r2_does_not_apply_on_early_years_routes():
+    """R2 runs only if `require_subject?` (route not early years, §3.3): a primary range there is R4's error alone."""
+    found = check(with_changes(training_route="19", course_subject_1="100510", course_age_range="13914"))
+    assert [(f, c) for f, c, _m in found] == [("course_age_range", "early_years_age_range_required")]
+
+
+@pytest.mark.parametrize(
+    "changes,blank",
+    [
+        ({"course_age_range": "13914", "course_subject_1": None}, "course_subject_1"),  # R2 passes on a blank subject
+        ({"training_route": "19", "course_age_range": "13920", "course_subject_1": None}, "course_subject_1"),  # R3
+        ({"training_route": "19", "course_subject_1": "100510", "course_age_range": None}, "course_age_range"),  # R4
+        ({"course_age_range": "13920", "training_route": None}, "training_route"),  # R4 skipped without a route
+        ({"fund_code": "7", "funding_method": "D", "training_route": None}, "training_route"),  # R10, R11
+    ],
+    ids=["R2 blank subject", "R3 blank subject", "R4 blank age range", "R4 blank route", "R10 R11 blank route"],
+)
+def test_cross_field_rules_skip_a_blank_value_they_depend_on(changes, blank):
+    """§3.3: R2 passes when course_subject_1 is blank, R3 needs `course_subject_one.present?`, R4 is skipped when the
+    age range or route is blank, R10 and R11 return valid when training_route is nil: only the blank is reported."""
+    assert check(with_changes(**changes)) == [(blank, "required", f"{blank} can't be blank")]
+
+
+def test_13920_with_an_unknown_route_is_only_the_routes_error():
+    """R4 is skipped when the route is invalid (§3.3)."""
+    found = check(with_changes(course_age_range="13920", training_route="99"))
+    assert [(f, c) for f, c, _m in found] == [("training_route", "invalid_training_route")]
+
+
+def test_three_different_course_subjects_are_not_duplicates():
+    assert check(with_changes(course_subject_2="100425", course_subject_3="100417")) == []
+
+
+def test_an_iqts_trainee_with_a_country_code_is_valid():
+    """R8: route 15 with a country from country.yml (§3.3)."""
+    assert check(with_changes(training_route="15", iqts_country="BO")) == []
+
+
+def test_an_unknown_iqts_country_on_another_route_is_only_told_to_be_blank():
+    """R8's inclusion check applies when iQTS; otherwise the country must simply be absent (§3.3)."""
+    assert check(with_changes(iqts_country="QQ")) == [
+        ("iqts_country", "iqts_country_not_allowed", "iqts_country must be blank")
+    ]
+
+
+def test_fund_code_7_needs_a_known_age_range():
+    """R10: valid iff the route has funding in the cycle **and** course_age_range is a known code (§3.3)."""
+    found = check(with_changes(fund_code="7", funding_method="D", course_age_range="13999"))
+    assert [(f, c) for f, c, _m in found] == [
+        ("course_age_range", "invalid_code"),
+        ("fund_code", "fund_code_not_valid"),
+    ]
+
+
+def test_a_fund_code_exception_subject_is_still_looked_up_in_the_funding_table():
+    """§3.5.2: FundCodeException only lets fund code 2 past :not_eligible_fund_code; the route and subject must still
+    have that funding type (physics has no grant on provider_led_postgrad in 2025/26)."""
+    assert check(with_changes(fund_code="2", funding_method="E", course_subject_1="100425")) == [
+        (
+            "funding_method",
+            "funding_method_not_available",
+            "funding_method 'grant' is not allowed when training_route is 'provider_led_postgrad' and course_subject_1 "
+            "is 'physics' in academic cycle '2025 to 2026'",
+        )
+    ]
+
+
+@pytest.mark.parametrize("year", [2024, 2027])
+def test_the_fund_code_exception_holds_only_in_2025_and_2026(year):
+    """§3.5.2: fund_code_exception? needs a start cycle of 2025 or 2026; in other cycles physics with fund code 2 is
+    refused like any subject."""
+    data = with_changes(
+        itt_start_date=f"{year}-09-01",
+        trainee_start_date=f"{year}-09-01",
+        itt_end_date=f"{year + 1}-07-31",
+        fund_code="2",
+        funding_method="D",
+        course_subject_1="100425",
+    )
+    assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_method_not_eligible")]
+
+
+def test_the_veterans_bursary_without_a_sent_initiative_is_valid():
+    """R19 only warns when an initiative was sent that Register would replace (§3.3)."""
+    data = with_changes(
+        funding_method="C", training_route="11", fund_code="7", course_subject_1="100403", degrees_attributes=None
+    )
+    assert check(data) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"training_partner_urn": "123456"}, {"training_partner_ukprn": "12345678"}, {"employing_school_urn": "654321"}],
+    ids=["partner URN", "partner UKPRN", "school URN"],
+)
+def test_urns_and_ukprns_of_the_right_form_are_accepted(changes):
+    """R15-R17: a 6-digit URN or an 8-digit UKPRN is left to Register to look up."""
+    assert check(with_changes(**changes)) == []
+
+
+def test_a_magic_urn_is_no_ukprn():
+    """The magic values 900000-900030 stand in for a URN (R15, R17); R16 knows none for a UKPRN, so a UKPRN of
+    900020 matches no partner (§3.1, §3.3) and is not of the 8-digit form."""
+    assert check(with_changes(training_partner_ukprn="900020")) == [
+        (
+            "training_partner_ukprn",
+            "training_partner_ukprn_invalid",
+            "training_partner_ukprn is invalid. The UKPRN '900020' does not match any known training partners",
+        )
+    ]
+    assert check(with_changes(training_partner_urn="900020")) == []
+    assert check(with_changes(employing_school_urn="900030")) == []
+
+
+def test_a_date_of_birth_of_today_is_not_in_the_future_but_is_under_16():
+    """§3.4: `> today` is the future, so today itself is only `> 16.years.ago` (AS_OF is 2026-11-28)."""
+    assert check(with_changes(date_of_birth="2026-11-28")) == [
+        ("date_of_birth", "date_of_birth_under_16", "date_of_birth cannot be less than 16 years ago")
+    ]
+    assert check(with_changes(date_of_birth="2026-11-29"))[0][:2] == ("date_of_birth", "date_of_birth_in_future")
+
+
+def test_itt_end_date_in_the_fifth_year_from_now_is_within_5_years():
+    """§3.4: `end.year > now.year + 1 + 4` is too far: 2031 is the last year allowed in 2026."""
+    assert check(with_changes(itt_end_date="2031-12-31")) == []
+    assert [c for _f, c, _m in check(with_changes(itt_end_date="2032-01-01"))] == ["itt_end_date_too_far"]
+
+
+def test_r9_judges_the_route_by_itt_start_date_when_trainee_start_date_is_blank_and_not_when_it_is_invalid():
+    """R9 runs `if: :valid_trainee_start_date?`, a blank trainee_start_date being itt_start_date (§3.3, §3.4)."""
+    found = check(with_changes(training_route="02", trainee_start_date=None))
+    assert "invalid_training_route" in {c for _f, c, _m in found}
+    found = check(with_changes(training_route="02", trainee_start_date="2025-13-01"))
+    assert "invalid_training_route" not in {c for _f, c, _m in found}
+
+
+def test_a_funding_type_the_table_has_only_for_other_subjects_is_not_available():
+    """§3.5.2-§3.5.3: the funding type must match too: 2025/26 has a bursary for biology but no scholarship."""
+    assert [c for _f, c, _m in check(with_changes(fund_code="7", funding_method="4"))] == [
+        "funding_method_not_available"
+    ]
+
+
+def test_a_control_character_in_a_record_without_degrees_or_placements():
+    data = with_changes(first_names="Ann\tMarie", degrees_attributes=None, placements_attributes=None)
+    assert ("first_names", "control_character") in {(f, c) for f, c, _m in check(data)}
+
+
+@pytest.mark.parametrize("length,valid", [(12, False), (13, True), (14, False), (16, False), (17, True), (18, False)])
+def test_a_husid_has_13_or_17_characters(length, valid):
+    """R18: `hesa_id.length.in?([13, 17])` (§3.3)."""
+    found = check(with_changes(hesa_id="1" * length))
+    assert found == ([] if valid else [("hesa_id", "hesa_id_length", "hesa_id must be 13 or 17 characters")])
+
+
+def test_early_years_rules_give_registers_messages():
+    """R3 and R4's :early_years_invalid, worded as §3.3 quotes them."""
+    found = check(with_changes(training_route="19", course_subject_1="100346", course_age_range="13918"))
+    assert sorted(found) == [
+        (
+            "course_age_range",
+            "early_years_age_range_required",
+            "course_age_range is invalid. It should be `13920` for the training_route provided",
+        ),
+        (
+            "course_subject_1",
+            "early_years_subject_required",
+            "course_subject_1 is invalid. It should be `100510` for the training_route provided",
+        ),
+    ]
+
+
+def test_an_escape_of_the_hesa_xml_export_in_a_degree_is_a_control_character():
+    found = [(f, c) for f, c, _m in check(degree(subject="100485\\x0b")) if c == "control_character"]
+    assert found == [("degrees_attributes[0].subject", "control_character")]

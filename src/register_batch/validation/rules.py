@@ -19,7 +19,6 @@ from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
     EARLY_YEARS_SUBJECT,
     IQTS_ROUTE,
-    MAGIC_URNS,
     NO_STUDY_MODE_ROUTES,
     PRIMARY_AGE_RANGES,
     PRIMARY_SUBJECT,
@@ -1090,8 +1089,9 @@ def training_initiative_is_blank_with_veteran_bursary(data: dict[str, Any], fact
 def _urn_finding(field: str, label: str, data: dict[str, Any], digits: int, message: str) -> list[Finding] | None:
     value = data.get(field)
     # URNs and UKPRNs are ASCII digits: `isdigit()` would also pass '１２３４５６' or '12345²', which match no
-    # partner or school in Register (R15-R17).
-    if value is None or value in MAGIC_URNS or (len(value) == digits and _ASCII_DIGITS.fullmatch(value)):
+    # partner or school in Register (R15-R17). The magic URNs (900000-900030, R15, R17) have the URN form; R16 has
+    # no magic UKPRN, so a UKPRN of 900020 is refused for its form.
+    if value is None or (len(value) == digits and _ASCII_DIGITS.fullmatch(value)):
         return None
     return [(field, value, message.format(value=value, label=label))]
 

@@ -1,0 +1,109 @@
+"""The facts every rule shares (validation/facts.py): the start cycle of register-api.md §3.3 and the `N.years.ago` of
+§3.4, at their boundaries (found untested by mutation testing)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.reference import load_reference
+from register_batch.validation import Validator
+from register_batch.validation.facts import Facts, cycle_of, years_before
+from valid_trainee import VALID
+
+AS_OF = date(2026, 11, 28)
+
+
+def codes(**changes) -> set[str]:
+    data = {k: v for k, v in {**VALID, **changes}.items() if v is not None}
+    record = TraineeRecord(source=SourceRef(input="t.xml", record=1, line=3), data=data)
+    Validator(load_reference(), AS_OF).check(record)
+    return {i.code for i in record.issues}
+
+
+@pytest.mark.parametrize(
+    "day,cycle",
+    [(date(2026, 7, 31), 2025), (date(2026, 8, 1), 2026), (date(2026, 12, 31), 2026), (date(2027, 1, 1), 2026)],
+)
+def test_an_academic_cycle_runs_from_1_august_to_31_july(day, cycle):
+    assert cycle_of(day) == cycle
+
+
+@pytest.mark.parametrize(
+    "data,cycle",
+    [
+        ({"trainee_start_date": "2026-08-01", "itt_start_date": "2026-07-31"}, 2026),  # trainee_start_date first
+        ({"trainee_start_date": "2026-13-01", "itt_start_date": "2026-07-31"}, 2025),  # an invalid one is skipped
+        ({"itt_start_date": "2026-08-01"}, 2026),
+    ],
+)
+def test_the_start_cycle_is_that_of_trainee_start_date_else_itt_start_date(data, cycle):
+    """§3.3: "Start cycle" = the academic cycle containing trainee_start_date ‖ itt_start_date."""
+    assert Facts.of(data, date(2026, 11, 28), load_reference()).start_cycle == cycle
+
+
+@pytest.mark.parametrize("today,cycle", [(date(2026, 6, 30), 2025), (date(2026, 7, 1), 2026)])
+def test_without_a_valid_start_date_the_start_cycle_is_that_of_a_month_from_now(today, cycle):
+    """§3.3: neither date valid: the cycle containing now + 1 month (1 July + 1 month is 1 August)."""
+    assert Facts.of({"itt_start_date": "soon"}, today, load_reference()).start_cycle == cycle
+
+
+def test_years_ago_from_29_february_falls_back_to_28_february_only_when_needed():
+    """Rails' `N.years.ago` on a leap day gives 28 February in a year without one, and 29 February in a leap year."""
+    assert years_before(date(2028, 2, 29), 10) == date(2018, 2, 28)
+    assert years_before(date(2028, 2, 29), 100) == date(1928, 2, 29)
+    assert years_before(date(2026, 11, 28), 16) == date(2010, 11, 28)
+
+
+def test_the_route_group_facts():
+    """§3.3's route groups: early years is 17-20; a route is known when training_route.yml lists it."""
+    reference = load_reference()
+    early = Facts.of({"training_route": "20"}, date(2026, 11, 28), reference)
+    assert (early.early_years, early.route_known) == (True, True)
+    unknown = Facts.of({"training_route": "99"}, date(2026, 11, 28), reference)
+    assert (unknown.early_years, unknown.route_known) == (False, False)
+
+
+# The route groups and code sets of register-api.md §3.3 (and §3.1 for the magic URNs), each member seen through the
+# rule that uses it.
+
+
+@pytest.mark.parametrize("route", ["17", "18", "19", "20"])
+def test_early_years_routes_take_the_early_years_subject(route):
+    """R3: early-years routes are 17, 18, 19 and 20."""
+    assert "early_years_subject_required" in codes(training_route=route, course_age_range="13920")
+
+
+@pytest.mark.parametrize(
+    "route,needs_degree", [("09", False), ("11", False), ("14", False), ("18", False), ("03", True)]
+)
+def test_only_postgraduate_routes_need_a_degree(route, needs_degree):
+    """R7a: the undergraduate routes (no degree required) are 09, 11, 14 and 18."""
+    assert ("degree_required" in codes(training_route=route, degrees_attributes=None)) is needs_degree
+
+
+@pytest.mark.parametrize("route,needs_mode", [("16", False), ("17", False), ("15", True)])
+def test_assessment_only_routes_need_no_study_mode(route, needs_mode):
+    """R6: study_mode is required except on routes 16 and 17."""
+    assert ("study_mode_required" in codes(training_route=route, study_mode=None)) is needs_mode
+
+
+@pytest.mark.parametrize(
+    "age_range,primary",
+    [
+        *((code, True) for code in ("13909", "13911", "13912", "13913", "13914", "13915")),
+        ("13916", False),
+        ("13917", False),
+    ],
+)
+def test_primary_age_ranges_are_those_up_to_11(age_range, primary):
+    """R2: primary is a mapped maximum age of 11 or less (13909, 13911-13915); 7-14 and 9-14 are not."""
+    assert ("primary_subject_required" in codes(course_age_range=age_range)) is primary
+
+
+@pytest.mark.parametrize("urn", ["900000", "900010", "900020", "900030"])
+def test_the_magic_urns_stand_for_no_school(urn):
+    """§3.1: 900000, 900010, 900020 and 900030 mean not applicable, for a school or a partner."""
+    assert codes(employing_school_urn=urn, training_partner_urn=urn) == set()

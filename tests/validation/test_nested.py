@@ -1,0 +1,232 @@
+"""Boundaries and branches of the nested rules (validation/nested.py) that test_rules.py's one-defect cases leave
+open: each assertion is one a wrong rule would break (found by mutation testing). Contract: register-api.md §3.4 and
+§3.7-§3.10."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.reference import load_reference
+from register_batch.validation import Validator
+from valid_trainee import VALID
+
+AS_OF = date(2026, 11, 28)
+DEGREE = VALID["degrees_attributes"][0]  # a UK degree: an institution, no country
+NON_UK = {"non_uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
+GOOD_WITHDRAWAL = {
+    "withdrawal_date": "2026-01-15",
+    "reasons": ["did_not_make_progress"],
+    "trigger": "trainee",
+    "future_interest": "no",
+}
+
+
+def check(
+    degrees: list[dict] | None = None,
+    *,
+    withdrawal: dict | None = None,
+    deferral: dict | None = None,
+    placements: list[dict] | None = None,
+) -> list[tuple[str, str]]:
+    data = copy.deepcopy(VALID)
+    if degrees is not None:
+        data["degrees_attributes"] = degrees
+    if placements is not None:
+        data["placements_attributes"] = placements
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    return [(i.field, i.code) for i in record.issues]
+
+
+@pytest.mark.parametrize(
+    "year,codes",
+    [
+        ("1967", []),  # now.year + 1 - 60
+        ("1966", ["degree_graduation_year_invalid"]),
+        ("2027", []),  # now.year + 1
+        ("2028", ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]),
+        ("2027-06-30", []),  # YYYY-MM-DD is taken as its year
+        ("2028-06-30", ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]),
+        ("twelve", ["degree_graduation_year_invalid"]),  # not a year: 0 for Register
+    ],
+)
+def test_graduation_year_window(year, codes):
+    """§3.4: `> now.year + 1` is in the future (and also invalid); valid years are [now.year + 1 - 60, now.year + 1]
+    (AS_OF's year is 2026)."""
+    found = check([dict(DEGREE, graduation_year=year)])
+    assert [c for _f, c in found] == codes
+
+
+@pytest.mark.parametrize("country", ["XF", "XG", "XH", "XI", "XK"])
+def test_a_degree_from_a_uk_country_is_a_uk_degree(country):
+    """§3.7: a UK country code makes a UK degree, which needs uk_degree and a grade, not non_uk_degree."""
+    degree = {"subject": "100485", "graduation_year": "2012", "country": country}
+    assert check([degree]) == [
+        ("degrees_attributes[0].grade", "degree_grade_required"),
+        ("degrees_attributes[0].uk_degree", "uk_degree_required"),
+    ]
+
+
+def test_a_foreign_degree_needs_no_grade_nor_uk_degree():
+    """§3.7: a non-UK degree (a foreign country and no institution) needs non_uk_degree only."""
+    assert check([NON_UK]) == []
+    assert check([dict(NON_UK, grade=None)]) == []
+    assert check([dict(NON_UK, grade="02", institution="0117")]) == [
+        ("degrees_attributes[0].uk_degree", "uk_degree_required")
+    ]  # an institution makes it a UK degree
+
+
+def test_a_stored_degree_keeps_its_locale():
+    """§2.10: a degree Register holds keeps its locale_code until uk_degree or non_uk_degree is written again."""
+    stored_non_uk = dict(NON_UK, institution="0117", locale_code="non_uk")
+    assert check([stored_non_uk]) == []
+    stored_uk = dict(DEGREE, country="FR", locale_code="uk")
+    assert check([stored_uk]) == []
+
+
+def test_a_known_grade_on_a_foreign_degree_is_fine_and_an_unknown_one_is_named():
+    assert check([dict(NON_UK, grade="14")]) == []
+    assert check([dict(NON_UK, grade="77")]) == [("degrees_attributes[0].grade", "unknown_degree_grade")]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("non_uk_degree", "004"), ("country", "QQ")],
+)
+def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
+    """§3.7: non_uk_degree is a degree_type.yml code and country a country.yml code."""
+    assert check([dict(NON_UK, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
+
+
+def test_a_second_degree_differing_in_one_identity_field_is_not_a_duplicate():
+    """R7b compares all of subject, graduation_year, country, uk_degree, non_uk_degree and grade (§3.3)."""
+    for field, value in (("subject", "100346"), ("graduation_year", "2013"), ("uk_degree", "001"), ("grade", "03")):
+        assert check([DEGREE, dict(DEGREE, **{field: value})]) == [], field
+    assert check([NON_UK, dict(NON_UK, country="DE")]) == []
+    assert check([NON_UK, dict(NON_UK, non_uk_degree="001")]) == []
+
+
+def test_three_degrees_with_the_last_two_alike_are_duplicates():
+    other = dict(DEGREE, subject="100346")
+    assert check([DEGREE, other, dict(other)]) == [("degrees_attributes", "duplicate_degrees")]
+
+
+def test_withdrawal_on_the_itt_start_date_is_valid_and_the_day_before_is_not():
+    """§3.4: withdrawal_date must not be before itt_start_date (VALID starts 2025-09-01)."""
+    assert check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date="2025-09-01")) == []
+    assert check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date="2025-08-31")) == [
+        ("withdrawal_date", "withdrawal_date_invalid")
+    ]
+
+
+def test_a_withdrawal_needs_a_date_and_reasons():
+    """§3.9: withdrawal_date and a non-empty reasons array are required."""
+    found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=None, reasons=[]))
+    assert found == [
+        ("withdrawal_date", "withdrawal_date_invalid"),
+        ("withdrawal_reasons", "withdrawal_reasons_invalid"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "trigger,reason,valid",
+    [
+        ("provider", "record_added_in_error", True),
+        ("trainee", "record_added_in_error", False),
+        ("provider", "trainee_workload_issues", False),
+        ("trainee", "trainee_workload_issues", True),
+    ],
+)
+def test_withdrawal_reasons_are_those_of_the_trigger(trigger, reason, valid):
+    """§3.9: provider → PROVIDER_REASONS, anything else → TRAINEE_REASONS."""
+    found = check(withdrawal=dict(GOOD_WITHDRAWAL, trigger=trigger, reasons=[reason]))
+    assert found == ([] if valid else [("withdrawal_reasons", "withdrawal_reasons_invalid")])
+
+
+@pytest.mark.parametrize("future_interest", ["yes", "no", "unknown"])
+def test_every_future_interest_of_the_list_is_accepted(future_interest):
+    assert check(withdrawal=dict(GOOD_WITHDRAWAL, future_interest=future_interest)) == []
+
+
+def test_safeguarding_concerns_need_their_description():
+    """§3.9: safeguarding_concern_reasons is required when reasons include safeguarding_concerns."""
+    concern = dict(GOOD_WITHDRAWAL, trigger="provider", reasons=["safeguarding_concerns"])
+    assert check(withdrawal=concern) == [("withdrawal_safeguarding_concern_reasons", "withdrawal_details_required")]
+    assert check(withdrawal=dict(concern, safeguarding_concern_reasons="Told the school")) == []
+    another = dict(GOOD_WITHDRAWAL, reasons=["trainee_chose_to_withdraw_another_reason"], another_reason="Moved")
+    assert check(withdrawal=another) == []
+
+
+def test_defer_reason_takes_500_characters_and_not_501():
+    """§2.8: defer_reason ≤ 500 (DeferralForm::MAX_DEFER_REASON_LENGTH); defer_date is required."""
+    assert check(deferral={"defer_date": "2026-02-01", "defer_reason": "x" * 500}) == []
+    assert check(deferral={"defer_date": "2026-02-01", "defer_reason": "x" * 501}) == [
+        ("defer_reason", "defer_reason_too_long")
+    ]
+    assert check(deferral={"defer_reason": "x"}) == [("defer_date", "defer_date_invalid")]
+
+
+def test_a_placement_with_a_urn_and_no_name_is_valid_and_a_good_postcode_passes():
+    """§3.8: a name is required only when no school matched (a URN is given); a UK postcode is accepted."""
+    assert check(placements=[{"urn": "123456"}]) == []
+    assert check(placements=[{"name": "Hill Top", "postcode": "BN1 1AA"}]) == []
+
+
+def test_unknown_codes_count_as_blank_when_degrees_are_compared():
+    """R7b compares values after mapping, where an unknown code is blank (§3.3): two degrees differing only in an
+    unknown subject code are the same degree to Register."""
+    first, second = dict(DEGREE, subject="000000"), dict(DEGREE, subject="000001")
+    assert ("degrees_attributes", "duplicate_degrees") in check([first, second])
+
+
+def test_degrees_with_nothing_register_keeps_are_not_duplicates():
+    """R7b needs identical non-blank values (§3.3): degrees whose every compared value is blank or unknown (a year
+    that is no year is 0, so blank) are not duplicates of each other."""
+    blank = {"subject": "000000", "graduation_year": "soon", "institution": "0117"}
+    assert "duplicate_degrees" not in {c for _f, c in check([blank, dict(blank)])}
+
+
+def test_a_graduation_year_after_next_year_gives_registers_message():
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data={**copy.deepcopy(VALID), "degrees_attributes": [dict(DEGREE, graduation_year="2028")]},
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [i.message for i in record.issues] == [
+        "graduation_year must be in the past, for example 2014",
+        "graduation_year is invalid",
+    ]
+
+
+def test_a_future_interest_outside_the_list_gives_registers_message():
+    """§3.9: `future_interest is not included in the list`."""
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data=copy.deepcopy(VALID),
+        withdrawal=dict(GOOD_WITHDRAWAL, future_interest="maybe"),
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [(i.field, i.message) for i in record.issues] == [
+        ("withdrawal_future_interest", "future_interest is not included in the list")
+    ]
+
+
+def test_a_missing_withdrawal_date_or_defer_date_is_called_blank_not_invalid():
+    """§3.4, §2.8: a blank date has its own message ("Choose a withdrawal date", "can't be blank")."""
+    record = TraineeRecord(
+        source=SourceRef(input="t.xml", record=1, line=3),
+        data=copy.deepcopy(VALID),
+        withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=None),
+        deferral={"defer_reason": "x"},
+    )
+    Validator(load_reference(), AS_OF).check(record)
+    assert [(i.field, i.message) for i in record.issues] == [
+        ("withdrawal_date", "withdrawal_date Choose a withdrawal date"),
+        ("defer_date", "defer_date can't be blank"),
+    ]
