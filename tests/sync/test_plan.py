@@ -1,5 +1,6 @@
 """What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals, formats that
-cannot hold every degree or placement, and invalid records' trainees."""
+cannot hold every degree or placement, and invalid records' trainees; and, in memory (tests/sync/held.py), which
+trainee a record is and what is decided for it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import lxml.html
+import pytest
+from held import listed, planned, record
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
@@ -353,3 +356,81 @@ def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(re
     codes = [(i["code"], i["severity"]) for i in register.report()["issues"]]
     assert codes == [("sync_other_instance", "warning"), ("sync_held", "warning")]
     assert "(1 sync_held, 1 sync_other_instance)" in result.summary_line()
+
+
+OTHER_HUSID = "0310261553999"
+SOMEONE_ELSE = {"first_names": "Zoe", "last_name": "Akande", "date_of_birth": "1994-02-03", "email": "zoe@example.com"}
+
+
+def test_a_ledger_link_to_a_trainee_register_no_longer_returns_is_a_conflict_not_a_second_create():
+    plan = planned(record(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X1"), linked="t1")
+    assert (plan.action, plan.trainee_id, plan.steps) == ("conflict", "t1", [])
+    assert "which Register no longer returns" in plan.reason
+
+
+def test_the_ledgers_link_is_followed_though_another_trainee_has_the_srs_id():
+    """Ledger first (design.md, sync semantics): a second trainee with the SRS id (keyed in by hand) is no reason to
+    stop syncing the record to the trainee it was created as."""
+    plan = planned(record(), listed("t1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID), linked="t1")
+    assert (plan.action, plan.trainee_id) == ("unchanged", "t1")
+    assert planned(record(), listed("t1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID)).action == "conflict"
+
+
+def test_two_trainees_matching_the_ids_are_a_conflict_even_when_the_duplicate_rule_would_pick_one():
+    plan = planned(
+        record(),
+        listed("t1", provider_trainee_id="X1"),  # the record's HUSID and person
+        listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID),  # the record's SRS id, another person
+    )
+    assert (plan.action, plan.related, plan.steps) == ("conflict", ("t1", "t2"), [])
+
+
+BY_THE_RULE = {"hesa_id": None, "provider_trainee_id": "X1"}  # found by neither id: only §4's rule can find it
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {},
+        {"last_name": "GEORGE"},  # ILIKE: case ignored
+        {"first_names": " DA-VE Michael"},  # the first token, of letters only, case ignored
+        {"first_names": "David", "email": " Dave.George@EXAMPLE.com "},  # another first name, the same email
+        {"trainee_start_date": None},  # its cycle from its itt_start_date
+    ],
+)
+def test_a_trainee_registers_duplicate_rule_would_match_is_adopted_not_created_twice(theirs):
+    """A create would be refused with 409 (§4): the trainee is adopted and updated to the record's ids."""
+    plan = planned(record(), listed("t1", **BY_THE_RULE, **{"email": "someone@example.com", **theirs}))
+    assert (plan.action, plan.trainee_id) == ("update", "t1")
+    assert {change["field"] for change in plan.changes} >= {"hesa_id", "provider_trainee_id"}
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {"date_of_birth": "1990-08-14"},
+        {"last_name": "Georgeson"},
+        {"training_route": "02"},
+        {"first_names": "David"},  # and another email
+        {"first_names": "David", "email": None},
+        {"trainee_start_date": "2024-09-01"},  # Register's cycle: trainee_start_date first (§4)
+        {"itt_start_date": "2024-09-01", "trainee_start_date": "2024-09-01"},
+    ],
+)
+def test_a_trainee_registers_duplicate_rule_would_not_match_is_not_adopted(theirs):
+    plan = planned(record(), listed("t1", **BY_THE_RULE, **{"email": "someone@example.com", **theirs}))
+    assert (plan.action, plan.trainee_id) == ("create", None)
+
+
+def test_the_records_own_start_cycle_for_the_duplicate_rule_is_its_itt_start_date():
+    """§4: the submitted record's cycle is its itt_start_date's only, whatever its trainee_start_date."""
+    assert planned(record(trainee_start_date="2026-10-01"), listed("t1", **BY_THE_RULE)).trainee_id == "t1"
+    moved = {"itt_start_date": "2026-09-01", "itt_end_date": "2027-07-31"}
+    assert planned(record(**moved, trainee_start_date="2025-09-01"), listed("t1", **BY_THE_RULE)).action == "create"
+
+
+def test_a_duplicate_rule_match_with_another_husid_is_a_conflict_not_a_create_register_would_refuse():
+    plan = planned(record(), listed("t1", hesa_id=OTHER_HUSID, provider_trainee_id="X1"))
+    assert (plan.action, plan.related, plan.trainee_id) == ("conflict", ("t1",), None)
+    assert "duplicate rule matches trainee(s) t1 with another hesa_id" in plan.reason
+    assert planned(record(), listed("t1", **BY_THE_RULE), listed("t2", **BY_THE_RULE)).action == "conflict"
