@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import lxml.html
@@ -434,3 +435,78 @@ def test_a_duplicate_rule_match_with_another_husid_is_a_conflict_not_a_create_re
     assert (plan.action, plan.related, plan.trainee_id) == ("conflict", ("t1",), None)
     assert "duplicate rule matches trainee(s) t1 with another hesa_id" in plan.reason
     assert planned(record(), listed("t1", **BY_THE_RULE), listed("t2", **BY_THE_RULE)).action == "conflict"
+
+
+LEAVING = {
+    "withdrawal_date": "2026-10-01",
+    "withdrawal_reasons": "record_added_in_error",
+    "withdrawal_trigger": "provider",
+    "withdrawal_future_interest": "no",
+}
+DEFERRAL = {"defer_date": "2026-10-01"}
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "steps"),
+    [
+        ("submitted_for_trn", "withdraw", ["withdraw"]),
+        ("trn_received", "withdraw", ["withdraw"]),
+        ("deferred", "withdraw", ["withdraw"]),
+        ("withdrawn", "unchanged", []),  # there already
+        ("recommended_for_award", "blocked", []),  # §6: a state withdraw is not allowed from
+        ("awarded", "blocked", []),
+    ],
+)
+def test_a_withdrawal_is_sent_only_from_a_state_register_withdraws_from(state, action, steps):
+    plan = planned(record(withdrawal=LEAVING), listed(state=state))
+    assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
+    assert [step.kind for step in plan.held] == (["withdraw"] if action == "blocked" else [])
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "steps"),
+    [
+        ("submitted_for_trn", "defer", ["defer"]),
+        ("trn_received", "defer", ["defer"]),
+        ("deferred", "unchanged", []),  # there already
+        ("withdrawn", "unchanged", []),  # past it
+        ("recommended_for_award", "blocked", []),  # §2.8: defer only from submitted_for_trn or trn_received
+        ("awarded", "blocked", []),
+    ],
+)
+def test_a_deferral_is_sent_only_from_a_state_register_defers_from(state, action, steps):
+    plan = planned(record(deferral=DEFERRAL), listed(state=state))
+    assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
+
+
+def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
+    plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
+    assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])
+    assert plan.steps[1].body == DEFERRAL and plan.steps[2].body == LEAVING
+
+
+def test_a_withdrawal_is_sent_on_the_itt_start_date_and_held_back_before_it():
+    """§2.7: refused while the ITT start date is in the future; the start date itself is not."""
+    today = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 9, 1))
+    assert (today.action, today.held) == ("withdraw", [])
+    before = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 8, 31))
+    assert (before.action, before.steps, [step.kind for step in before.held]) == ("unchanged", [], ["withdraw"])
+    assert before.reason.endswith("held back until then")
+
+
+def test_a_withdrawal_held_back_beside_an_update_leaves_the_update_to_be_sent():
+    plan = planned(record(withdrawal=LEAVING, email="new@example.com"), listed(), as_of=date(2025, 8, 31))
+    assert (plan.action, [step.kind for step in plan.steps], [s.kind for s in plan.held]) == (
+        "update",
+        ["update"],
+        ["withdraw"],
+    )
+    assert "the record's other changes are sent" in plan.reason
+
+
+@pytest.mark.parametrize("state", ["recommended_for_award", "withdrawn", "awarded"])
+def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
+    plan = planned(record(email="new@example.com"), listed(state=state))
+    assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
+    assert f"the trainee is {state} in Register" in plan.reason
+    assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
