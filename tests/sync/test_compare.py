@@ -1,5 +1,6 @@
 """Comparing an extract with what Register holds (sync/compare.py), against the emulator over HTTP: an unchanged
-extract converges to no writes, and the drift report names each difference."""
+extract converges to no writes, and the drift report names each difference; and, in memory (tests/sync/held.py), each
+value Register echoes otherwise than sent (register-api.md §3.6, §3.7), and what a PUT carries (§2.6)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import json
 from collections import Counter
 
 import pytest
+from held import listed, record
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
+from register_batch.reference import DISABILITY_FIELDS
+from register_batch.sync.compare import drift, update_body
 from trainee_extracts import trainee, write_extract
 
 BRITISH = ("GB", "FK", "GG", "IM", "IO", "JE")  # hesa-formats.md §2.3.4: one entry, "british"
@@ -177,3 +181,79 @@ def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(re
         {"field": "placements[0]", "register": None, "source": "urn 137999"},
         {"field": "placements", "register": "urn 137011", "source": None},
     ]
+
+
+NONE_OF_THEM = {field: None for field in DISABILITY_FIELDS}
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ({"course_year": "01"}, {"course_year": 1}),  # §3.6: integers
+        ({"application_id": "0123"}, {"application_id": 123}),
+        ({"ethnicity": "998"}, {"ethnicity": "997"}),  # §3.6: 998 and 999 come back as 997
+        ({"ethnicity": "999"}, {"ethnicity": "997"}),
+        ({"ethnicity": None}, {"ethnicity": "120"}),  # a blank never clears Register's value
+        ({"employing_school_urn": "900020"}, {"employing_school_urn": None}),  # a magic URN: null
+        ({"training_partner_urn": "900030"}, {"training_partner_urn": None}),
+        ({"trainee_start_date": "2025-09-01"}, {"trainee_start_date": None}),  # defaulted to itt_start_date
+        ({"funding_method": "C", "training_initiative": "009"}, {"funding_method": "C"}),  # R19: echoed null
+        ({"nationality": "JE"}, {"nationality": "GB"}),  # hesa-formats.md §2.3.4
+        ({"email": None}, {"email": "old@example.com"}),
+        ({"disability1": "58", "disability2": "57"}, {"disability1": "57", "disability2": "58"}),  # a set
+        ({"disability1": None}, {"disability1": "57"}),
+    ],
+)
+def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
+    assert drift(record(**ours).data, listed(**theirs)) == []
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "change"),
+    [
+        ({"course_year": "2"}, {"course_year": 1}, ("course_year", 1, "2")),
+        ({"application_id": "124"}, {"application_id": 123}, ("application_id", 123, "124")),
+        ({"ethnicity": "120"}, {"ethnicity": "997"}, ("ethnicity", "997", "120")),
+        ({"ethnicity": "998"}, {"ethnicity": "120"}, ("ethnicity", "120", "998")),
+        ({"employing_school_urn": "137001"}, {"employing_school_urn": None}, ("employing_school_urn", None, "137001")),
+        (
+            {"trainee_start_date": "2025-10-01"},
+            {"trainee_start_date": None},
+            ("trainee_start_date", None, "2025-10-01"),
+        ),
+        ({"training_initiative": "009"}, {}, ("training_initiative", None, "009")),
+        ({"nationality": "FR"}, {"nationality": "GB"}, ("nationality", "GB", "FR")),
+        ({"disability1": "58"}, {"disability1": "57"}, ("disabilities", ["57"], ["58"])),
+    ],
+)
+def test_a_value_that_differs_is_drift_naming_the_field_and_both_values(ours, theirs, change):
+    found = drift(record(**ours).data, listed(**theirs))
+    assert [(c["field"], c["register"], c["source"]) for c in found] == [change]
+
+
+def test_a_put_carries_the_managed_fields_register_would_reset_when_the_extract_leaves_them_blank():
+    """§2.6: a PUT without training_initiative sets no_initiative, and diversity is derived from the ethnicity and
+    disability keys it is sent: Register's own values are sent back, so a blank changes nothing."""
+    theirs = listed(training_initiative="009", ethnicity="120", disability1="57", disability2="58")
+    body = update_body(record(training_initiative=None, ethnicity=None, disability1=None).data, theirs)
+    assert (body["training_initiative"], body["ethnicity"]) == ("009", "120")
+    assert {field: body[field] for field in DISABILITY_FIELDS} == {
+        **dict.fromkeys(DISABILITY_FIELDS, ""),
+        **{
+            "disability1": "57",
+            "disability2": "58",
+        },
+    }
+    assert "degrees_attributes" not in body and body["email"] == "dave.george@example.com"
+
+
+def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_registers():
+    """§2.6: disability keys are merged by key; only all nine (unused ones "") replace the set."""
+    body = update_body(record(training_initiative="009").data, listed(disability1="57", disability2="58"))
+    assert {field: body[field] for field in DISABILITY_FIELDS} == {
+        **dict.fromkeys(DISABILITY_FIELDS, ""),
+        "disability1": "95",
+    }
+    assert (body["training_initiative"], body["ethnicity"]) == ("009", "899")  # the extract's own
+    bare = update_body(record(ethnicity=None, disability1=None).data, listed(ethnicity=None, **NONE_OF_THEM))
+    assert not {"ethnicity", "training_initiative", *DISABILITY_FIELDS} & set(bare)
