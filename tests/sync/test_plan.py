@@ -430,6 +430,17 @@ def test_the_records_own_start_cycle_for_the_duplicate_rule_is_its_itt_start_dat
     assert planned(record(**moved, trainee_start_date="2025-09-01"), listed("t1", **BY_THE_RULE)).action == "create"
 
 
+def test_matched_by_names_what_found_the_trainee_the_surest_first():
+    """`RecordPlan.matched_by`, read by library users (SyncResult.results): the ledger, else the HUSID, else the SRS
+    id, else Register's duplicate rule."""
+    assert planned(record(), listed(), linked="t1").matched_by == "ledger"
+    assert planned(record(), listed()).matched_by == "hesa_id"
+    assert planned(record(), listed(provider_trainee_id="X1")).matched_by == "hesa_id"
+    assert planned(record(), listed(hesa_id=None)).matched_by == "provider_trainee_id"
+    assert planned(record(), listed(**BY_THE_RULE)).matched_by == "duplicate_rule"
+    assert planned(record(), listed(**BY_THE_RULE, last_name="Other")).matched_by is None  # a create
+
+
 def test_a_duplicate_rule_match_with_another_husid_is_a_conflict_not_a_create_register_would_refuse():
     plan = planned(record(), listed("t1", hesa_id=OTHER_HUSID, provider_trainee_id="X1"))
     assert (plan.action, plan.related, plan.trainee_id) == ("conflict", ("t1",), None)
