@@ -11,10 +11,11 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from held import listed, planned, record
+from held import AS_OF, listed, planned, record
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
+from register_batch.sync.plan import Holdings, one_record_per_trainee, plan_record
 from register_batch.writers import register_template
 from trainee_extracts import trainee, write_extract
 
@@ -521,3 +522,34 @@ def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
     assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
     assert f"the trainee is {state} in Register" in plan.reason
     assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
+
+
+def settled(records: list, *held: dict) -> list[tuple[str, str | None]]:
+    """(action, trainee_id) of each record once no two records of the extract write to one trainee."""
+    holdings = Holdings(held)
+    plans = [plan_record(r, None, holdings, invalid=False, as_of=AS_OF) for r in records]
+    return [(p.action, p.trainee_id) for p in one_record_per_trainee(plans, records, holdings, as_of=AS_OF)]
+
+
+def test_two_records_claiming_one_trainee_leave_it_to_the_records_person_and_the_other_is_created():
+    """B keyed in with A's HUSID: A keeps its trainee, in either order, and B is a trainee of its own."""
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    assert settled([a, b], listed()) == [("unchanged", "t1"), ("create", None)]
+    assert settled([b, a], listed()) == [("create", None), ("unchanged", "t1")]
+
+
+def test_two_records_of_one_person_claiming_one_trainee_leave_it_to_the_one_with_its_srs_id():
+    """The same date of birth and last name picks neither: the SRS id outlives a HUSID typo (§4 first, then ids)."""
+    by_husid, by_srs_id = record(provider_trainee_id="X2"), record(hesa_id=OTHER_HUSID)
+    assert settled([by_husid, by_srs_id], listed()) == [("create", None), ("update", "t1")]
+
+
+def test_two_records_that_nothing_tells_apart_claiming_one_trainee_are_both_conflicts():
+    assert settled([record(), record()], listed()) == [("conflict", "t1"), ("conflict", "t1")]
+
+
+def test_a_record_moved_off_a_claimed_trainee_takes_an_unclaimed_one_it_matches():
+    """B, keyed in with A's HUSID, is B's trainee by Register's duplicate rule (§4): once A keeps t1, B is t2's."""
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    b_held = listed("t2", **SOMEONE_ELSE, hesa_id=None, provider_trainee_id="X3")
+    assert settled([a, b], listed(), b_held) == [("unchanged", "t1"), ("update", "t2")]
