@@ -378,6 +378,36 @@ def test_the_ledgers_link_is_followed_though_another_trainee_has_the_srs_id():
     assert planned(record(), listed("t1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID)).action == "conflict"
 
 
+@pytest.mark.parametrize(
+    ("linked_to", "holder"),
+    [
+        ({"hesa_id": OTHER_HUSID}, {"provider_trainee_id": "X2"}),  # its HUSID now another trainee's (a corrected typo)
+        ({"provider_trainee_id": "X2"}, {"hesa_id": OTHER_HUSID}),  # its SRS id now another trainee's
+    ],
+)
+def test_a_ledger_link_to_a_trainee_with_another_husid_or_srs_id_is_not_followed(linked_to, holder):
+    """Following a stale link would write this record over another person: matched afresh, two trainees conflict."""
+    plan = planned(record(), listed("t1", **linked_to), listed("t2", **SOMEONE_ELSE, **holder), linked="t1")
+    assert (plan.action, plan.related) == ("conflict", ("t1", "t2"))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [({}, {"hesa_id": None}), ({}, {"provider_trainee_id": None}), ({"provider_trainee_id": None}, {})],
+)
+def test_a_ledger_link_is_followed_when_the_trainee_or_the_record_leaves_an_id_blank(ours, theirs):
+    """Only two ids both given and not equal disagree: a blank one says nothing."""
+    assert planned(record(**ours), listed(**theirs), linked="t1").matched_by == "ledger"
+
+
+def test_a_trainee_without_a_husid_with_the_records_srs_id_is_the_records_in_any_start_year():
+    """Another course instance needs another HUSID to tell it: a trainee without one (keyed in on Register's
+    service) is the record's, whatever its start year."""
+    other_year = {"hesa_id": None, "itt_start_date": "2024-09-01", "trainee_start_date": "2024-09-01"}
+    plan = planned(record(), listed(**other_year, itt_end_date="2025-07-31"))
+    assert (plan.action, plan.trainee_id, plan.matched_by) == ("update", "t1", "provider_trainee_id")
+
+
 def test_two_trainees_matching_the_ids_are_a_conflict_even_when_the_duplicate_rule_would_pick_one():
     plan = planned(
         record(),
@@ -553,3 +583,31 @@ def test_a_record_moved_off_a_claimed_trainee_takes_an_unclaimed_one_it_matches(
     a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
     b_held = listed("t2", **SOMEONE_ELSE, hesa_id=None, provider_trainee_id="X3")
     assert settled([a, b], listed(), b_held) == [("unchanged", "t1"), ("update", "t2")]
+
+
+def test_a_record_without_a_husid_is_never_sent_but_its_trainee_is_named():
+    """No HUSID, no ledger key: nothing could keep it exactly once (design.md), so it is not sent."""
+    plan = planned(record(hesa_id=None), listed(hesa_id=None))
+    assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], "t1")
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        [],  # a new trainee
+        [listed("t1", provider_trainee_id="X1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID)],  # a conflict
+        [listed("t2", **SOMEONE_ELSE, hesa_id="0310261553999", provider_trainee_id="X2")],  # someone else
+    ],
+)
+def test_an_invalid_record_that_is_no_one_in_register_names_no_trainee(held):
+    plan = plan_record(record(), None, Holdings(held), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], None)
+
+
+@pytest.mark.parametrize(
+    "lists", [("degrees_attributes",), ("placements_attributes",), ("degrees_attributes", "placements_attributes")]
+)
+def test_a_record_without_degrees_or_placements_removes_none_of_registers(lists):
+    """A blank never clears a value in Register (compare.py): no degrees in the record is no degree to delete."""
+    plan = planned(record(**dict.fromkeys(lists)), listed())
+    assert (plan.action, plan.steps, plan.changes) == ("unchanged", [], [])
