@@ -611,3 +611,13 @@ def test_a_record_without_degrees_or_placements_removes_none_of_registers(lists)
     """A blank never clears a value in Register (compare.py): no degrees in the record is no degree to delete."""
     plan = planned(record(**dict.fromkeys(lists)), listed())
     assert (plan.action, plan.steps, plan.changes) == ("unchanged", [], [])
+
+
+def test_a_trainee_only_one_record_claims_stays_that_records_whatever_its_details():
+    """The ledger links the record to a trainee keyed in without ids, and the trainee's last name changed since:
+    one record, one trainee, nothing to choose between."""
+    holdings = Holdings([listed(hesa_id=None, provider_trainee_id=None)])
+    married = record(last_name="Okafor")
+    plan = plan_record(married, "t1", holdings, invalid=False, as_of=AS_OF)
+    [kept] = one_record_per_trainee([plan], [married], holdings, as_of=AS_OF)
+    assert (kept.action, kept.trainee_id) == ("update", "t1")
