@@ -621,3 +621,15 @@ def test_a_trainee_only_one_record_claims_stays_that_records_whatever_its_detail
     plan = plan_record(married, "t1", holdings, invalid=False, as_of=AS_OF)
     [kept] = one_record_per_trainee([plan], [married], holdings, as_of=AS_OF)
     assert (kept.action, kept.trainee_id) == ("update", "t1")
+
+
+def test_an_invalid_record_naming_a_trainee_does_not_take_it_from_the_record_sent_to_it():
+    """An invalid record is matched only to name its trainee: it writes nothing, so it claims nothing."""
+    holdings = Holdings([listed()])
+    sent, invalid = record(email="new@example.com"), record()
+    plans = [
+        plan_record(sent, None, holdings, invalid=False, as_of=AS_OF),
+        plan_record(invalid, None, holdings, invalid=True, as_of=AS_OF),
+    ]
+    settled_plans = one_record_per_trainee(plans, [sent, invalid], holdings, as_of=AS_OF)
+    assert [(p.action, p.trainee_id) for p in settled_plans] == [("update", "t1"), ("invalid", "t1")]
