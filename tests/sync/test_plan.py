@@ -574,6 +574,10 @@ def test_two_records_of_one_person_claiming_one_trainee_leave_it_to_the_one_with
     assert settled([by_husid, by_srs_id], listed()) == [("create", None), ("update", "t1")]
 
 
+def test_two_records_of_one_person_and_srs_id_claiming_one_trainee_leave_it_to_the_one_with_its_husid():
+    assert settled([record(hesa_id=OTHER_HUSID), record()], listed()) == [("create", None), ("unchanged", "t1")]
+
+
 def test_two_records_that_nothing_tells_apart_claiming_one_trainee_are_both_conflicts():
     assert settled([record(), record()], listed()) == [("conflict", "t1"), ("conflict", "t1")]
 
@@ -583,6 +587,17 @@ def test_a_record_moved_off_a_claimed_trainee_takes_an_unclaimed_one_it_matches(
     a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
     b_held = listed("t2", **SOMEONE_ELSE, hesa_id=None, provider_trainee_id="X3")
     assert settled([a, b], listed(), b_held) == [("unchanged", "t1"), ("update", "t2")]
+
+
+def test_a_record_moved_off_a_claimed_trainee_that_would_conflict_elsewhere_is_told_why_it_was_moved():
+    """B, keyed in with A's HUSID, also looks like t2 (another HUSID) to Register's duplicate rule: not sent, and told
+    that A is t1's, the cause to fix, rather than the duplicate rule's match."""
+    holdings = Holdings([listed(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X3")])
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    plans = [plan_record(r, None, holdings, invalid=False, as_of=AS_OF) for r in (a, b)]
+    kept, moved = one_record_per_trainee(plans, [a, b], holdings, as_of=AS_OF)
+    assert (kept.action, moved.action, moved.steps) == ("unchanged", "conflict", [])
+    assert moved.reason.startswith("another record of this extract is trainee t1's")
 
 
 def test_a_record_without_a_husid_is_never_sent_but_its_trainee_is_named():
