@@ -648,3 +648,8 @@ def test_an_invalid_record_naming_a_trainee_does_not_take_it_from_the_record_sen
     ]
     settled_plans = one_record_per_trainee(plans, [sent, invalid], holdings, as_of=AS_OF)
     assert [(p.action, p.trainee_id) for p in settled_plans] == [("update", "t1"), ("invalid", "t1")]
+
+
+def test_a_trainee_listed_without_degrees_or_placements_gets_the_records_added():
+    plan = planned(record(), listed(degrees=None, placements=None))
+    assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["add_degree", "add_placement"])
