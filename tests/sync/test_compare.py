@@ -303,6 +303,13 @@ def test_another_degree_is_added_and_registers_deleted_only_when_the_source_hold
     assert writes(degree_changes([other], [stored(degree_id=None)])) == ([other], [], [])  # nothing to name it by
 
 
+def test_a_corrected_degree_pairs_with_the_registers_degree_it_agrees_with_most():
+    """Of two held degrees of its subject and year, the one that needs the fewest values changed is corrected."""
+    found = degree_changes([{**UK_DEGREE, "institution": "0116"}], [stored("d1"), stored("d2", grade="03")])
+    assert writes(found) == ([], ["d1"], ["d2"])
+    assert [c["field"] for c in found.changes] == ["degrees[0].institution", "degrees"]
+
+
 def test_a_degree_held_twice_in_the_source_is_added_once_more():
     found = degree_changes([UK_DEGREE, {**UK_DEGREE, "institution": "0116"}], [stored()])
     assert writes(found) == ([{**UK_DEGREE, "institution": "0116"}], [], [])
