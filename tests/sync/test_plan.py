@@ -619,6 +619,12 @@ def test_an_invalid_record_that_is_no_one_in_register_names_no_trainee(held):
     assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], None)
 
 
+def test_an_invalid_record_without_an_itt_start_date_is_planned_and_matches_no_one_by_the_duplicate_rule():
+    """§4 tests the submitted itt_start_date's cycle: without one, Register's rule could not match it."""
+    plan = plan_record(record(itt_start_date=None), None, Holdings([listed(**BY_THE_RULE)]), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.trainee_id) == ("invalid", None)
+
+
 @pytest.mark.parametrize(
     "lists", [("degrees_attributes",), ("placements_attributes",), ("degrees_attributes", "placements_attributes")]
 )
