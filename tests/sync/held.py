@@ -36,7 +36,3 @@ def listed(trainee_id: str = "t1", **changes: Any) -> dict[str, Any]:
 def planned(source: TraineeRecord, *held: dict[str, Any], linked: str | None = None, as_of: date = AS_OF) -> RecordPlan:
     """The plan for `source` against Register holding `held` (and a ledger linking it to `linked`)."""
     return plan_record(source, linked, Holdings(held), invalid=False, as_of=as_of)
-
-
-def kinds(plan: RecordPlan) -> list[str]:
-    return [step.kind for step in plan.steps]
