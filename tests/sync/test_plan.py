@@ -625,6 +625,11 @@ def test_an_invalid_record_without_an_itt_start_date_is_planned_and_matches_no_o
     assert (plan.action, plan.trainee_id) == ("invalid", None)
 
 
+def test_an_invalid_record_without_an_email_is_still_named_by_the_duplicate_rule():
+    plan = plan_record(record(email=None), None, Holdings([listed(**BY_THE_RULE)]), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.trainee_id) == ("invalid", "t1")
+
+
 @pytest.mark.parametrize(
     "lists", [("degrees_attributes",), ("placements_attributes",), ("degrees_attributes", "placements_attributes")]
 )
