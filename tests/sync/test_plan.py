@@ -582,6 +582,13 @@ def test_two_records_that_nothing_tells_apart_claiming_one_trainee_are_both_conf
     assert settled([record(), record()], listed()) == [("conflict", "t1"), ("conflict", "t1")]
 
 
+def test_blank_srs_ids_are_no_evidence_between_two_records_claiming_one_trainee():
+    """The SRS id is optional (register-api.md §3.1): two records without one are not the same SRS id as a trainee
+    without one. Register's duplicate rule finds the trainee for both, and nothing tells them apart."""
+    twins = [record(provider_trainee_id=None, hesa_id=OTHER_HUSID), record(provider_trainee_id=None)]
+    assert settled(twins, listed(hesa_id=None, provider_trainee_id=None)) == [("conflict", "t1"), ("conflict", "t1")]
+
+
 def test_a_record_moved_off_a_claimed_trainee_takes_an_unclaimed_one_it_matches():
     """B, keyed in with A's HUSID, is B's trainee by Register's duplicate rule (§4): once A keeps t1, B is t2's."""
     a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
