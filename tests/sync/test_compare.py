@@ -222,6 +222,7 @@ def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
             ("trainee_start_date", None, "2025-10-01"),
         ),
         ({"training_initiative": "009"}, {}, ("training_initiative", None, "009")),
+        ({"funding_method": "C", "sex": "10"}, {"funding_method": "C"}, ("sex", "11", "10")),  # R19: initiative only
         ({"nationality": "FR"}, {"nationality": "GB"}, ("nationality", "GB", "FR")),
         ({"disability1": "58"}, {"disability1": "57"}, ("disabilities", ["57"], ["58"])),
     ],
