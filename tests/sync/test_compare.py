@@ -213,6 +213,7 @@ def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
     [
         ({"course_year": "2"}, {"course_year": 1}, ("course_year", 1, "2")),
         ({"application_id": "124"}, {"application_id": 123}, ("application_id", 123, "124")),
+        ({"application_id": "124"}, {"application_id": None}, ("application_id", None, "124")),
         ({"ethnicity": "120"}, {"ethnicity": "997"}, ("ethnicity", "997", "120")),
         ({"ethnicity": "998"}, {"ethnicity": "120"}, ("ethnicity", "120", "998")),
         ({"employing_school_urn": "137001"}, {"employing_school_urn": None}, ("employing_school_urn", None, "137001")),
