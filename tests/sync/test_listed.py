@@ -51,7 +51,7 @@ def test_reading_a_key_a_listed_trainee_does_not_keep_fails_rather_than_giving_n
     with pytest.raises(NotKept):
         listed["degrees"][0].get("subject_uuid")
     with pytest.raises(NotKept):
-        "trn" in listed  # not "absent", as the dict would have said
+        _ = "trn" in listed  # not "absent", as the dict would have said
 
 
 @pytest.mark.parametrize("odd", [None, "damaged", ["damaged"], [{"urn": "100001"}, "damaged"]])
