@@ -132,3 +132,13 @@ def test_a_spool_reads_back_by_negative_index_and_slice_as_a_list_would():
     for outside in (3, -4):
         with pytest.raises(IndexError):
             spool[outside]
+
+
+def test_a_spool_keeps_each_records_start_cycle_for_the_listing():
+    """The cycles Register is listed for (register-api.md §2.3): trainee_start_date's, else itt_start_date's."""
+    spool = RecordSpool()
+    for n, dates in enumerate(
+        [{"itt_start_date": "2025-09-01"}, {"itt_start_date": "2025-09-01", "trainee_start_date": "2026-08-01"}, {}]
+    ):
+        spool.append(TraineeRecord(source=SourceRef("lib", n, None), data={"hesa_id": f"25100000000{n:02d}", **dates}))
+    assert list(spool.cycles) == [2025, 2026, NO_CYCLE]
