@@ -1,5 +1,6 @@
 """Comparing an extract with what Register holds (sync/compare.py), against the emulator over HTTP: an unchanged
-extract converges to no writes, and the drift report names each difference."""
+extract converges to no writes, and the drift report names each difference; and, in memory (tests/sync/held.py), each
+value Register echoes otherwise than sent (register-api.md §3.6, §3.7), and what a PUT carries (§2.6)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import json
 from collections import Counter
 
 import pytest
+from held import listed, record
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
+from register_batch.reference import DISABILITY_FIELDS
+from register_batch.sync.compare import NestedChanges, degree_changes, drift, placement_changes, update_body
 from trainee_extracts import trainee, write_extract
 
 BRITISH = ("GB", "FK", "GG", "IM", "IO", "JE")  # hesa-formats.md §2.3.4: one entry, "british"
@@ -177,3 +181,169 @@ def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(re
         {"field": "placements[0]", "register": None, "source": "urn 137999"},
         {"field": "placements", "register": "urn 137011", "source": None},
     ]
+
+
+NONE_OF_THEM = {field: None for field in DISABILITY_FIELDS}
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ({"course_year": "01"}, {"course_year": 1}),  # §3.6: integers
+        ({"application_id": "0123"}, {"application_id": 123}),
+        ({"ethnicity": "998"}, {"ethnicity": "997"}),  # §3.6: 998 and 999 come back as 997
+        ({"ethnicity": "999"}, {"ethnicity": "997"}),
+        ({"ethnicity": None}, {"ethnicity": "120"}),  # a blank never clears Register's value
+        ({"employing_school_urn": "900020"}, {"employing_school_urn": None}),  # a magic URN: null
+        ({"training_partner_urn": "900030"}, {"training_partner_urn": None}),
+        ({"trainee_start_date": "2025-09-01"}, {"trainee_start_date": None}),  # defaulted to itt_start_date
+        ({"funding_method": "C", "training_initiative": "009"}, {"funding_method": "C"}),  # R19: echoed null
+        ({"nationality": "JE"}, {"nationality": "GB"}),  # hesa-formats.md §2.3.4
+        ({"email": None}, {"email": "old@example.com"}),
+        ({"disability1": "58", "disability2": "57"}, {"disability1": "57", "disability2": "58"}),  # a set
+        ({"disability1": None}, {"disability1": "57"}),
+    ],
+)
+def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
+    assert drift(record(**ours).data, listed(**theirs)) == []
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "change"),
+    [
+        ({"course_year": "2"}, {"course_year": 1}, ("course_year", 1, "2")),
+        ({"application_id": "124"}, {"application_id": 123}, ("application_id", 123, "124")),
+        ({"application_id": "124"}, {"application_id": None}, ("application_id", None, "124")),
+        ({"ethnicity": "120"}, {"ethnicity": "997"}, ("ethnicity", "997", "120")),
+        ({"ethnicity": "998"}, {"ethnicity": "120"}, ("ethnicity", "120", "998")),
+        ({"employing_school_urn": "137001"}, {"employing_school_urn": None}, ("employing_school_urn", None, "137001")),
+        (
+            {"trainee_start_date": "2025-10-01"},
+            {"trainee_start_date": None},
+            ("trainee_start_date", None, "2025-10-01"),
+        ),
+        ({"training_initiative": "009"}, {}, ("training_initiative", None, "009")),
+        ({"funding_method": "C", "sex": "10"}, {"funding_method": "C"}, ("sex", "11", "10")),  # R19: initiative only
+        ({"nationality": "FR"}, {"nationality": "GB"}, ("nationality", "GB", "FR")),
+        ({"disability1": "58"}, {"disability1": "57"}, ("disabilities", ["57"], ["58"])),
+    ],
+)
+def test_a_value_that_differs_is_drift_naming_the_field_and_both_values(ours, theirs, change):
+    found = drift(record(**ours).data, listed(**theirs))
+    assert [(c["field"], c["register"], c["source"]) for c in found] == [change]
+
+
+def test_a_put_carries_the_managed_fields_register_would_reset_when_the_extract_leaves_them_blank():
+    """§2.6: a PUT without training_initiative sets no_initiative, and diversity is derived from the ethnicity and
+    disability keys it is sent: Register's own values are sent back, so a blank changes nothing."""
+    theirs = listed(training_initiative="009", ethnicity="120", disability1="57", disability2="58")
+    body = update_body(record(training_initiative=None, ethnicity=None, disability1=None).data, theirs)
+    assert (body["training_initiative"], body["ethnicity"]) == ("009", "120")
+    assert {field: body[field] for field in DISABILITY_FIELDS} == {
+        **dict.fromkeys(DISABILITY_FIELDS, ""),
+        **{
+            "disability1": "57",
+            "disability2": "58",
+        },
+    }
+    assert "degrees_attributes" not in body and body["email"] == "dave.george@example.com"
+
+
+def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_registers():
+    """§2.6: disability keys are merged by key; only all nine (unused ones "") replace the set."""
+    body = update_body(record(training_initiative="009").data, listed(disability1="57", disability2="58"))
+    assert {field: body[field] for field in DISABILITY_FIELDS} == {
+        **dict.fromkeys(DISABILITY_FIELDS, ""),
+        "disability1": "95",
+    }
+    assert (body["training_initiative"], body["ethnicity"]) == ("009", "899")  # the extract's own
+    bare = update_body(record(ethnicity=None, disability1=None).data, listed(ethnicity=None, **NONE_OF_THEM))
+    assert not {"ethnicity", "training_initiative", *DISABILITY_FIELDS} & set(bare)
+
+
+UK_DEGREE = {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
+
+
+def stored(degree_id: str = "d1", **changes) -> dict:
+    """UK_DEGREE as Register lists it (§3.7): its id, the year an integer, a UK degree's country null."""
+    return {**UK_DEGREE, "graduation_year": 2012, "country": None, "degree_id": degree_id, **changes}
+
+
+def writes(found: NestedChanges) -> tuple[list, list, list]:
+    """(bodies added, ids updated, ids deleted)."""
+    return found.add, [item_id for item_id, _body in found.update], found.delete
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ({"grade": "09"}, {"grade": "14"}),  # §3.7: 09 is stored as 14
+        ({"institution": "0133"}, {"institution": "0149"}),  # and 0133 as 0149
+        ({"graduation_year": "2012-06-30"}, {}),  # a year, as an integer
+        ({"country": "XF"}, {}),  # a UK degree's country is null
+        ({"grade": None, "institution": None}, {}),  # a blank is no difference (§2.10)
+    ],
+)
+def test_a_degree_as_register_stores_it_is_no_change(ours, theirs):
+    found = degree_changes([{**UK_DEGREE, **ours}], [stored(**theirs)])
+    assert (writes(found), found.changes) == (([], [], []), [])
+
+
+def test_a_corrected_degree_is_one_put_naming_the_corrected_value():
+    corrected = {**UK_DEGREE, "grade": "01"}
+    found = degree_changes([corrected], [stored()])
+    assert writes(found) == ([], ["d1"], []) and found.update[0][1] == corrected
+    assert found.changes == [{"field": "degrees[0].grade", "register": "02", "source": "01"}]
+
+
+def test_another_degree_is_added_and_registers_deleted_only_when_the_source_holds_every_degree():
+    other = {**UK_DEGREE, "subject": "100425"}
+    found = degree_changes([other], [stored()])
+    assert writes(found) == ([other], [], ["d1"])
+    assert [c["field"] for c in found.changes] == ["degrees[0]", "degrees"]
+    assert writes(degree_changes([other], [stored()], complete=False)) == ([other], [], [])
+    assert writes(degree_changes([other], [stored(degree_id=None)])) == ([other], [], [])  # nothing to name it by
+
+
+def test_a_corrected_degree_pairs_with_the_registers_degree_it_agrees_with_most():
+    """Of two held degrees of its subject and year, the one that needs the fewest values changed is corrected."""
+    found = degree_changes([{**UK_DEGREE, "institution": "0116"}], [stored("d1"), stored("d2", grade="03")])
+    assert writes(found) == ([], ["d1"], ["d2"])
+    assert [c["field"] for c in found.changes] == ["degrees[0].institution", "degrees"]
+
+
+def test_a_degree_held_twice_in_the_source_is_added_once_more():
+    found = degree_changes([UK_DEGREE, {**UK_DEGREE, "institution": "0116"}], [stored()])
+    assert writes(found) == ([{**UK_DEGREE, "institution": "0116"}], [], [])
+
+
+def test_a_degree_corrected_from_uk_to_non_uk_is_replaced():
+    """§2.10: a PUT never clears the institution, and a non-UK degree may not have one (§3.7)."""
+    non_uk = {"non_uk_degree": "051", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
+    found = degree_changes([non_uk], [stored()])
+    assert writes(found) == ([non_uk], [], ["d1"])
+
+
+def urns(*values: str) -> list[dict]:
+    return [{"urn": value} for value in values]
+
+
+def test_placements_are_compared_by_urn_and_registers_extra_deleted_only_from_a_complete_source():
+    held = [{"urn": "137001", "name": "A", "placement_id": "p1"}, {"urn": "137002", "name": "B", "placement_id": "p2"}]
+    found = placement_changes(urns("137001", "137003"), held)
+    assert writes(found) == ([{"urn": "137003"}], [], ["p2"])
+    assert found.changes == [
+        {"field": "placements[1]", "register": None, "source": "urn 137003"},
+        {"field": "placements", "register": "urn 137002", "source": None},
+    ]
+    assert writes(placement_changes(urns("137001", "137003"), held, complete=False)) == ([{"urn": "137003"}], [], [])
+    assert writes(placement_changes(urns("137001", "137001"), held[:1])) == ([{"urn": "137001"}], [], [])
+    assert writes(placement_changes(urns("137001"), [*held[:1], {"urn": "137009"}])) == ([], [], [])  # no id
+
+
+def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_placements():
+    held = [{"urn": None, "name": "St Mary's Nursery", "placement_id": "p1"}]
+    assert writes(placement_changes(urns("137001"), held)) == ([{"urn": "137001"}], [], [])
+    named = [{"name": "Forest School", "postcode": "SW1A 1AA"}]
+    assert writes(placement_changes(named, held)) == (named, [], ["p1"])
+    assert writes(placement_changes([{"name": "St Mary's Nursery"}], held)) == ([], [], [])

@@ -50,6 +50,15 @@ def test_reading_a_key_a_listed_trainee_does_not_keep_fails_rather_than_giving_n
             listed.get(key)
     with pytest.raises(NotKept):
         listed["degrees"][0].get("subject_uuid")
+    with pytest.raises(NotKept):
+        _ = "trn" in listed  # not "absent", as the dict would have said
+
+
+@pytest.mark.parametrize("odd", [None, "damaged", ["damaged"], [{"urn": "100001"}, "damaged"]])
+def test_degrees_or_placements_that_are_not_a_list_of_objects_are_kept_as_they_came(odd):
+    """Null, or damage: kept as Register sent it (compare.py reads a null as none), never a crash while listing."""
+    listed = ListedTrainee({**LISTED, "degrees": odd, "placements": odd})
+    assert (listed["degrees"], listed["placements"]) == (odd, odd)
 
 
 def test_holdings_keep_listed_trainees_reduced_and_indexed_as_before():

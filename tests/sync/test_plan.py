@@ -1,16 +1,21 @@
 """What sync plans per record (sync/plan.py), against the emulator over HTTP: held-back withdrawals, formats that
-cannot hold every degree or placement, and invalid records' trainees."""
+cannot hold every degree or placement, and invalid records' trainees; and, in memory (tests/sync/held.py), which
+trainee a record is and what is decided for it."""
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import lxml.html
+import pytest
+from held import AS_OF, listed, planned, record
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
+from register_batch.sync.plan import Holdings, one_record_per_trainee, plan_record
 from register_batch.writers import register_template
 from trainee_extracts import trainee, write_extract
 
@@ -353,3 +358,316 @@ def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(re
     codes = [(i["code"], i["severity"]) for i in register.report()["issues"]]
     assert codes == [("sync_other_instance", "warning"), ("sync_held", "warning")]
     assert "(1 sync_held, 1 sync_other_instance)" in result.summary_line()
+
+
+OTHER_HUSID = "0310261553999"
+SOMEONE_ELSE = {"first_names": "Zoe", "last_name": "Akande", "date_of_birth": "1994-02-03", "email": "zoe@example.com"}
+
+
+def test_a_ledger_link_to_a_trainee_register_no_longer_returns_is_a_conflict_not_a_second_create():
+    plan = planned(record(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X1"), linked="t1")
+    assert (plan.action, plan.trainee_id, plan.steps) == ("conflict", "t1", [])
+    assert "which Register no longer returns" in plan.reason
+
+
+def test_the_ledgers_link_is_followed_though_another_trainee_has_the_srs_id():
+    """Ledger first (design.md, sync semantics): a second trainee with the SRS id (keyed in by hand) is no reason to
+    stop syncing the record to the trainee it was created as."""
+    plan = planned(record(), listed("t1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID), linked="t1")
+    assert (plan.action, plan.trainee_id) == ("unchanged", "t1")
+    assert planned(record(), listed("t1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID)).action == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("linked_to", "holder"),
+    [
+        ({"hesa_id": OTHER_HUSID}, {"provider_trainee_id": "X2"}),  # its HUSID now another trainee's (a corrected typo)
+        ({"provider_trainee_id": "X2"}, {"hesa_id": OTHER_HUSID}),  # its SRS id now another trainee's
+    ],
+)
+def test_a_ledger_link_to_a_trainee_with_another_husid_or_srs_id_is_not_followed(linked_to, holder):
+    """Following a stale link would write this record over another person: matched afresh, two trainees conflict."""
+    plan = planned(record(), listed("t1", **linked_to), listed("t2", **SOMEONE_ELSE, **holder), linked="t1")
+    assert (plan.action, plan.related) == ("conflict", ("t1", "t2"))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [({}, {"hesa_id": None}), ({}, {"provider_trainee_id": None}), ({"provider_trainee_id": None}, {})],
+)
+def test_a_ledger_link_is_followed_when_the_trainee_or_the_record_leaves_an_id_blank(ours, theirs):
+    """Only two ids both given and not equal disagree: a blank one says nothing."""
+    assert planned(record(**ours), listed(**theirs), linked="t1").matched_by == "ledger"
+
+
+def test_a_trainee_without_a_husid_with_the_records_srs_id_is_the_records_in_any_start_year():
+    """Another course instance needs another HUSID to tell it: a trainee without one (keyed in on Register's
+    service) is the record's, whatever its start year."""
+    other_year = {"hesa_id": None, "itt_start_date": "2024-09-01", "trainee_start_date": "2024-09-01"}
+    plan = planned(record(), listed(**other_year, itt_end_date="2025-07-31"))
+    assert (plan.action, plan.trainee_id, plan.matched_by) == ("update", "t1", "provider_trainee_id")
+
+
+def test_two_trainees_matching_the_ids_are_a_conflict_even_when_the_duplicate_rule_would_pick_one():
+    plan = planned(
+        record(),
+        listed("t1", provider_trainee_id="X1"),  # the record's HUSID and person
+        listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID),  # the record's SRS id, another person
+    )
+    assert (plan.action, plan.related, plan.steps) == ("conflict", ("t1", "t2"), [])
+
+
+BY_THE_RULE = {"hesa_id": None, "provider_trainee_id": "X1"}  # found by neither id: only §4's rule can find it
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {},
+        {"last_name": "GEORGE"},  # ILIKE: case ignored
+        {"first_names": " DA-VE Michael"},  # the first token, of letters only, case ignored
+        {"first_names": "David", "email": " Dave.George@EXAMPLE.com "},  # another first name, the same email
+        {"trainee_start_date": None},  # its cycle from its itt_start_date
+    ],
+)
+def test_a_trainee_registers_duplicate_rule_would_match_is_adopted_not_created_twice(theirs):
+    """A create would be refused with 409 (§4): the trainee is adopted and updated to the record's ids."""
+    plan = planned(record(), listed("t1", **BY_THE_RULE, **{"email": "someone@example.com", **theirs}))
+    assert (plan.action, plan.trainee_id) == ("update", "t1")
+    assert {change["field"] for change in plan.changes} >= {"hesa_id", "provider_trainee_id"}
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {"date_of_birth": "1990-08-14"},
+        {"last_name": "Georgeson"},
+        {"training_route": "02"},
+        {"first_names": "David"},  # and another email
+        {"first_names": "David", "email": None},
+        {"trainee_start_date": "2024-09-01"},  # Register's cycle: trainee_start_date first (§4)
+        {"itt_start_date": "2024-09-01", "trainee_start_date": "2024-09-01"},
+    ],
+)
+def test_a_trainee_registers_duplicate_rule_would_not_match_is_not_adopted(theirs):
+    plan = planned(record(), listed("t1", **BY_THE_RULE, **{"email": "someone@example.com", **theirs}))
+    assert (plan.action, plan.trainee_id) == ("create", None)
+
+
+def test_the_records_own_start_cycle_for_the_duplicate_rule_is_its_itt_start_date():
+    """§4: the submitted record's cycle is its itt_start_date's only, whatever its trainee_start_date."""
+    assert planned(record(trainee_start_date="2026-10-01"), listed("t1", **BY_THE_RULE)).trainee_id == "t1"
+    moved = {"itt_start_date": "2026-09-01", "itt_end_date": "2027-07-31"}
+    assert planned(record(**moved, trainee_start_date="2025-09-01"), listed("t1", **BY_THE_RULE)).action == "create"
+
+
+def test_matched_by_names_what_found_the_trainee_the_surest_first():
+    """`RecordPlan.matched_by`, read by library users (SyncResult.results): the ledger, else the HUSID, else the SRS
+    id, else Register's duplicate rule."""
+    assert planned(record(), listed(), linked="t1").matched_by == "ledger"
+    assert planned(record(), listed()).matched_by == "hesa_id"
+    assert planned(record(), listed(provider_trainee_id="X1")).matched_by == "hesa_id"
+    assert planned(record(), listed(hesa_id=None)).matched_by == "provider_trainee_id"
+    assert planned(record(), listed(**BY_THE_RULE)).matched_by == "duplicate_rule"
+    assert planned(record(), listed(**BY_THE_RULE, last_name="Other")).matched_by is None  # a create
+
+
+def test_a_duplicate_rule_match_with_another_husid_is_a_conflict_not_a_create_register_would_refuse():
+    plan = planned(record(), listed("t1", hesa_id=OTHER_HUSID, provider_trainee_id="X1"))
+    assert (plan.action, plan.related, plan.trainee_id) == ("conflict", ("t1",), None)
+    assert "duplicate rule matches trainee(s) t1 with another hesa_id" in plan.reason
+    assert planned(record(), listed("t1", **BY_THE_RULE), listed("t2", **BY_THE_RULE)).action == "conflict"
+
+
+LEAVING = {
+    "withdrawal_date": "2026-10-01",
+    "withdrawal_reasons": "record_added_in_error",
+    "withdrawal_trigger": "provider",
+    "withdrawal_future_interest": "no",
+}
+DEFERRAL = {"defer_date": "2026-10-01"}
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "steps"),
+    [
+        ("submitted_for_trn", "withdraw", ["withdraw"]),
+        ("trn_received", "withdraw", ["withdraw"]),
+        ("deferred", "withdraw", ["withdraw"]),
+        ("withdrawn", "unchanged", []),  # there already
+        ("recommended_for_award", "blocked", []),  # §6: a state withdraw is not allowed from
+        ("awarded", "blocked", []),
+    ],
+)
+def test_a_withdrawal_is_sent_only_from_a_state_register_withdraws_from(state, action, steps):
+    plan = planned(record(withdrawal=LEAVING), listed(state=state))
+    assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
+    assert [step.kind for step in plan.held] == (["withdraw"] if action == "blocked" else [])
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "steps"),
+    [
+        ("submitted_for_trn", "defer", ["defer"]),
+        ("trn_received", "defer", ["defer"]),
+        ("deferred", "unchanged", []),  # there already
+        ("withdrawn", "unchanged", []),  # past it
+        ("recommended_for_award", "blocked", []),  # §2.8: defer only from submitted_for_trn or trn_received
+        ("awarded", "blocked", []),
+    ],
+)
+def test_a_deferral_is_sent_only_from_a_state_register_defers_from(state, action, steps):
+    plan = planned(record(deferral=DEFERRAL), listed(state=state))
+    assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
+
+
+def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
+    plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
+    assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])
+    assert plan.steps[1].body == DEFERRAL and plan.steps[2].body == LEAVING
+
+
+def test_a_withdrawal_is_sent_on_the_itt_start_date_and_held_back_before_it():
+    """§2.7: refused while the ITT start date is in the future; the start date itself is not."""
+    today = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 9, 1))
+    assert (today.action, today.held) == ("withdraw", [])
+    before = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 8, 31))
+    assert (before.action, before.steps, [step.kind for step in before.held]) == ("unchanged", [], ["withdraw"])
+    assert before.reason.endswith("held back until then")
+
+
+def test_a_withdrawal_held_back_beside_an_update_leaves_the_update_to_be_sent():
+    plan = planned(record(withdrawal=LEAVING, email="new@example.com"), listed(), as_of=date(2025, 8, 31))
+    assert (plan.action, [step.kind for step in plan.steps], [s.kind for s in plan.held]) == (
+        "update",
+        ["update"],
+        ["withdraw"],
+    )
+    assert "the record's other changes are sent" in plan.reason
+
+
+@pytest.mark.parametrize("state", ["recommended_for_award", "withdrawn", "awarded"])
+def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
+    plan = planned(record(email="new@example.com"), listed(state=state))
+    assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
+    assert f"the trainee is {state} in Register" in plan.reason
+    assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
+
+
+def settled(records: list, *held: dict) -> list[tuple[str, str | None]]:
+    """(action, trainee_id) of each record once no two records of the extract write to one trainee."""
+    holdings = Holdings(held)
+    plans = [plan_record(r, None, holdings, invalid=False, as_of=AS_OF) for r in records]
+    return [(p.action, p.trainee_id) for p in one_record_per_trainee(plans, records, holdings, as_of=AS_OF)]
+
+
+def test_two_records_claiming_one_trainee_leave_it_to_the_records_person_and_the_other_is_created():
+    """B keyed in with A's HUSID: A keeps its trainee, in either order, and B is a trainee of its own."""
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    assert settled([a, b], listed()) == [("unchanged", "t1"), ("create", None)]
+    assert settled([b, a], listed()) == [("create", None), ("unchanged", "t1")]
+
+
+def test_two_records_of_one_person_claiming_one_trainee_leave_it_to_the_one_with_its_srs_id():
+    """The same date of birth and last name picks neither: the SRS id outlives a HUSID typo (§4 first, then ids)."""
+    by_husid, by_srs_id = record(provider_trainee_id="X2"), record(hesa_id=OTHER_HUSID)
+    assert settled([by_husid, by_srs_id], listed()) == [("create", None), ("update", "t1")]
+
+
+def test_two_records_of_one_person_and_srs_id_claiming_one_trainee_leave_it_to_the_one_with_its_husid():
+    assert settled([record(hesa_id=OTHER_HUSID), record()], listed()) == [("create", None), ("unchanged", "t1")]
+
+
+def test_two_records_that_nothing_tells_apart_claiming_one_trainee_are_both_conflicts():
+    assert settled([record(), record()], listed()) == [("conflict", "t1"), ("conflict", "t1")]
+
+
+def test_blank_srs_ids_are_no_evidence_between_two_records_claiming_one_trainee():
+    """The SRS id is optional (register-api.md §3.1): two records without one are not the same SRS id as a trainee
+    without one. Register's duplicate rule finds the trainee for both, and nothing tells them apart."""
+    twins = [record(provider_trainee_id=None, hesa_id=OTHER_HUSID), record(provider_trainee_id=None)]
+    assert settled(twins, listed(hesa_id=None, provider_trainee_id=None)) == [("conflict", "t1"), ("conflict", "t1")]
+
+
+def test_a_record_moved_off_a_claimed_trainee_takes_an_unclaimed_one_it_matches():
+    """B, keyed in with A's HUSID, is B's trainee by Register's duplicate rule (§4): once A keeps t1, B is t2's."""
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    b_held = listed("t2", **SOMEONE_ELSE, hesa_id=None, provider_trainee_id="X3")
+    assert settled([a, b], listed(), b_held) == [("unchanged", "t1"), ("update", "t2")]
+
+
+def test_a_record_moved_off_a_claimed_trainee_that_would_conflict_elsewhere_is_told_why_it_was_moved():
+    """B, keyed in with A's HUSID, also looks like t2 (another HUSID) to Register's duplicate rule: not sent, and told
+    that A is t1's, the cause to fix, rather than the duplicate rule's match."""
+    holdings = Holdings([listed(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X3")])
+    a, b = record(), record(**SOMEONE_ELSE, provider_trainee_id="X2")
+    plans = [plan_record(r, None, holdings, invalid=False, as_of=AS_OF) for r in (a, b)]
+    kept, moved = one_record_per_trainee(plans, [a, b], holdings, as_of=AS_OF)
+    assert (kept.action, moved.action, moved.steps) == ("unchanged", "conflict", [])
+    assert moved.reason.startswith("another record of this extract is trainee t1's")
+
+
+def test_a_record_without_a_husid_is_never_sent_but_its_trainee_is_named():
+    """No HUSID, no ledger key: nothing could keep it exactly once (design.md), so it is not sent."""
+    plan = planned(record(hesa_id=None), listed(hesa_id=None))
+    assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], "t1")
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        [],  # a new trainee
+        [listed("t1", provider_trainee_id="X1"), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID)],  # a conflict
+        [listed("t2", **SOMEONE_ELSE, hesa_id="0310261553999", provider_trainee_id="X2")],  # someone else
+    ],
+)
+def test_an_invalid_record_that_is_no_one_in_register_names_no_trainee(held):
+    plan = plan_record(record(), None, Holdings(held), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], None)
+
+
+def test_an_invalid_record_without_an_itt_start_date_is_planned_and_matches_no_one_by_the_duplicate_rule():
+    """§4 tests the submitted itt_start_date's cycle: without one, Register's rule could not match it."""
+    plan = plan_record(record(itt_start_date=None), None, Holdings([listed(**BY_THE_RULE)]), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.trainee_id) == ("invalid", None)
+
+
+def test_an_invalid_record_without_an_email_is_still_named_by_the_duplicate_rule():
+    plan = plan_record(record(email=None), None, Holdings([listed(**BY_THE_RULE)]), invalid=True, as_of=AS_OF)
+    assert (plan.action, plan.trainee_id) == ("invalid", "t1")
+
+
+@pytest.mark.parametrize(
+    "lists", [("degrees_attributes",), ("placements_attributes",), ("degrees_attributes", "placements_attributes")]
+)
+def test_a_record_without_degrees_or_placements_removes_none_of_registers(lists):
+    """A blank never clears a value in Register (compare.py): no degrees in the record is no degree to delete."""
+    plan = planned(record(**dict.fromkeys(lists)), listed())
+    assert (plan.action, plan.steps, plan.changes) == ("unchanged", [], [])
+
+
+def test_a_trainee_only_one_record_claims_stays_that_records_whatever_its_details():
+    """The ledger links the record to a trainee keyed in without ids, and the trainee's last name changed since:
+    one record, one trainee, nothing to choose between."""
+    holdings = Holdings([listed(hesa_id=None, provider_trainee_id=None)])
+    married = record(last_name="Okafor")
+    plan = plan_record(married, "t1", holdings, invalid=False, as_of=AS_OF)
+    [kept] = one_record_per_trainee([plan], [married], holdings, as_of=AS_OF)
+    assert (kept.action, kept.trainee_id) == ("update", "t1")
+
+
+def test_an_invalid_record_naming_a_trainee_does_not_take_it_from_the_record_sent_to_it():
+    """An invalid record is matched only to name its trainee: it writes nothing, so it claims nothing."""
+    holdings = Holdings([listed()])
+    sent, invalid = record(email="new@example.com"), record()
+    plans = [
+        plan_record(sent, None, holdings, invalid=False, as_of=AS_OF),
+        plan_record(invalid, None, holdings, invalid=True, as_of=AS_OF),
+    ]
+    settled_plans = one_record_per_trainee(plans, [sent, invalid], holdings, as_of=AS_OF)
+    assert [(p.action, p.trainee_id) for p in settled_plans] == [("update", "t1"), ("invalid", "t1")]
+
+
+def test_a_trainee_listed_without_degrees_or_placements_gets_the_records_added():
+    plan = planned(record(), listed(degrees=None, placements=None))
+    assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["add_degree", "add_placement"])

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
 from register_batch.generate import generate
@@ -117,3 +118,27 @@ def test_a_plan_holds_no_record_and_a_create_no_copy_of_its_body(tmp_path):
     assert "record" not in {f.name for f in dataclasses.fields(RecordPlan)}
     assert not hasattr(plan, "__dict__")  # slots: nothing else can be hung on it
     assert (plan.source, plan.hesa_id, plan.key) == (record.source, "2510000000001", "hesa:2510000000001")
+
+
+def test_a_spool_reads_back_by_negative_index_and_slice_as_a_list_would():
+    records = [
+        TraineeRecord(source=SourceRef("lib", n, None), data={"hesa_id": f"25100000000{n:02d}"}) for n in range(3)
+    ]
+    spool = RecordSpool()
+    for record in records:
+        spool.append(record)
+    assert [spool[i].data for i in (-1, -3)] == [records[-1].data, records[-3].data]
+    assert [r.data for r in spool[1:]] == [r.data for r in records[1:]]
+    for outside in (3, -4):
+        with pytest.raises(IndexError):
+            spool[outside]
+
+
+def test_a_spool_keeps_each_records_start_cycle_for_the_listing():
+    """The cycles Register is listed for (register-api.md §2.3): trainee_start_date's, else itt_start_date's."""
+    spool = RecordSpool()
+    for n, dates in enumerate(
+        [{"itt_start_date": "2025-09-01"}, {"itt_start_date": "2025-09-01", "trainee_start_date": "2026-08-01"}, {}]
+    ):
+        spool.append(TraineeRecord(source=SourceRef("lib", n, None), data={"hesa_id": f"25100000000{n:02d}", **dates}))
+    assert list(spool.cycles) == [2025, 2026, NO_CYCLE]
