@@ -37,6 +37,16 @@ def with_changes(**changes) -> dict:
     return data
 
 
+def started_in(year: int, **changes) -> dict:
+    """VALID starting on 1 September of `year` (trainee_start_date too) and ending the next July, with `changes`."""
+    dates = {
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+    return with_changes(**{**dates, **changes})
+
+
 def degree(**changes) -> dict:
     data = copy.deepcopy(VALID)
     for key, value in changes.items():
@@ -555,13 +565,7 @@ def test_funding_rules_of_unbundled_cycles_are_a_warning_not_a_guess():
 def test_funding_without_an_eligible_fund_code_is_refused_in_every_cycle(year):
     """R11's :not_eligible_fund_code branch needs no funding table (§3.5.2): a bursary with fund code 2 for a
     subject outside FundCodeException is refused in a cycle whose table is not bundled too."""
-    data = with_changes(
-        itt_start_date=f"{year}-09-01",
-        trainee_start_date=f"{year}-09-01",
-        itt_end_date=f"{year + 1}-07-31",
-        fund_code="2",
-        funding_method="D",
-    )
+    data = started_in(year, fund_code="2", funding_method="D")
     assert [(f, c, m) for f, c, m in check(data)] == [
         (
             "funding_method",
@@ -1025,16 +1029,11 @@ def test_funding_is_not_judged_for_an_unknown_course_subject():
 )
 def test_initiatives_are_available_in_the_cycles_of_the_table(code, year, available):
     """§3.5.5: the initiatives each start cycle offers, for R12 and R13 alike."""
-    dates = {
-        "itt_start_date": f"{year}-09-01",
-        "trainee_start_date": f"{year}-09-01",
-        "itt_end_date": f"{year + 1}-07-31",
-    }
     for field, rule_code in (
         ("training_initiative", "initiative_not_available"),
         ("additional_training_initiative", "additional_initiative_not_available"),
     ):
-        codes = [c for f, c, _m in check(with_changes(**dates, **{field: code})) if f == field]
+        codes = [c for f, c, _m in check(started_in(year, **{field: code})) if f == field]
         assert codes == ([] if available else [rule_code]), (field, code, year)
 
 
@@ -1140,14 +1139,7 @@ def test_a_fund_code_exception_subject_is_still_looked_up_in_the_funding_table()
 def test_the_fund_code_exception_holds_only_in_2025_and_2026(year):
     """§3.5.2: fund_code_exception? needs a start cycle of 2025 or 2026; in other cycles physics with fund code 2 is
     refused like any subject."""
-    data = with_changes(
-        itt_start_date=f"{year}-09-01",
-        trainee_start_date=f"{year}-09-01",
-        itt_end_date=f"{year + 1}-07-31",
-        fund_code="2",
-        funding_method="D",
-        course_subject_1="100425",
-    )
+    data = started_in(year, fund_code="2", funding_method="D", course_subject_1="100425")
     assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_method_not_eligible")]
 
 
