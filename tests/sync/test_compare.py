@@ -13,7 +13,14 @@ from held import listed, record
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
 from register_batch.reference import DISABILITY_FIELDS
-from register_batch.sync.compare import NestedChanges, degree_changes, drift, placement_changes, update_body
+from register_batch.sync.compare import (
+    NestedChanges,
+    create_body,
+    degree_changes,
+    drift,
+    placement_changes,
+    update_body,
+)
 from trainee_extracts import trainee, write_extract
 
 BRITISH = ("GB", "FK", "GG", "IM", "IO", "JE")  # hesa-formats.md §2.3.4: one entry, "british"
@@ -247,16 +254,19 @@ def test_a_put_carries_the_managed_fields_register_would_reset_when_the_extract_
         },
     }
     assert "degrees_attributes" not in body and body["email"] == "dave.george@example.com"
+    alone = update_body(record(training_initiative=None, ethnicity=None, disability1=None).data)  # nothing to keep
+    assert not {"training_initiative", "ethnicity", *DISABILITY_FIELDS} & set(alone) and alone["email"] == body["email"]
 
 
 def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_registers():
     """§2.6: disability keys are merged by key; only all nine (unused ones "") replace the set."""
-    body = update_body(record(training_initiative="009").data, listed(disability1="57", disability2="58"))
+    theirs = listed(training_initiative="025", ethnicity="120", disability1="57", disability2="58")
+    body = update_body(record(training_initiative="009").data, theirs)
     assert {field: body[field] for field in DISABILITY_FIELDS} == {
         **dict.fromkeys(DISABILITY_FIELDS, ""),
         "disability1": "95",
     }
-    assert (body["training_initiative"], body["ethnicity"]) == ("009", "899")  # the extract's own
+    assert (body["training_initiative"], body["ethnicity"]) == ("009", "899")  # the extract's own, not Register's
     bare = update_body(record(ethnicity=None, disability1=None).data, listed(ethnicity=None, **NONE_OF_THEM))
     assert not {"ethnicity", "training_initiative", *DISABILITY_FIELDS} & set(bare)
 
@@ -339,6 +349,25 @@ def test_placements_are_compared_by_urn_and_registers_extra_deleted_only_from_a_
     assert writes(placement_changes(urns("137001", "137003"), held, complete=False)) == ([{"urn": "137003"}], [], [])
     assert writes(placement_changes(urns("137001", "137001"), held[:1])) == ([{"urn": "137001"}], [], [])
     assert writes(placement_changes(urns("137001"), [*held[:1], {"urn": "137009"}])) == ([], [], [])  # no id
+
+
+def test_a_create_omits_the_keys_the_record_leaves_out_rather_than_sending_null():
+    """§2.5: optional keys are left out of a create, not sent as null; degrees and placements go nested."""
+    data = record().data
+    data |= {"training_initiative": None, "degrees_attributes": [{**data["degrees_attributes"][0], "grade": None}]}
+    body = create_body(data)
+    assert "training_initiative" not in body and body["email"] == data["email"]
+    [degree] = body["degrees_attributes"]
+    assert "grade" not in degree and degree["subject"] == data["degrees_attributes"][0]["subject"]
+    assert body["placements_attributes"] == data["placements_attributes"]
+
+
+def test_two_placements_at_one_school_are_both_added():
+    """Two placements of one trainee at the same school (two terms there) are two placements: Register has no
+    duplicate check for them (§2.11), and neither is lost or sent twice."""
+    assert writes(placement_changes(urns("137001", "137001"), [])) == ([{"urn": "137001"}, {"urn": "137001"}], [], [])
+    held = [{"urn": "137001", "name": "A", "placement_id": "p1"}]
+    assert writes(placement_changes(urns("137001", "137001", "137001"), held)) == (urns("137001", "137001"), [], [])
 
 
 def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_placements():
