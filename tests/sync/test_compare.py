@@ -272,6 +272,7 @@ def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_
 
 
 UK_DEGREE = {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
+NON_UK_DEGREE = {"non_uk_degree": "051", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
 
 
 def stored(degree_id: str = "d1", **changes) -> dict:
@@ -329,9 +330,41 @@ def test_a_degree_held_twice_in_the_source_is_added_once_more():
 
 def test_a_degree_corrected_from_uk_to_non_uk_is_replaced():
     """§2.10: a PUT never clears the institution, and a non-UK degree may not have one (§3.7)."""
-    non_uk = {"non_uk_degree": "051", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
-    found = degree_changes([non_uk], [stored()])
-    assert writes(found) == ([non_uk], [], ["d1"])
+    found = degree_changes([NON_UK_DEGREE], [stored()])
+    assert writes(found) == ([NON_UK_DEGREE], [], ["d1"])
+
+
+def stored_non_uk(degree_id: str = "d1", **changes) -> dict:
+    """NON_UK_DEGREE as Register lists it (§3.7): its id, the year an integer, no institution."""
+    return {**NON_UK_DEGREE, "graduation_year": 2012, "institution": None, "degree_id": degree_id, **changes}
+
+
+def test_a_non_uk_degrees_corrected_country_is_one_put():
+    """§3.7: only a UK degree's country is stored as null; a non-UK degree's country is compared like any value."""
+    found = degree_changes([{**NON_UK_DEGREE, "country": "DE"}], [stored_non_uk()])
+    assert writes(found) == ([], ["d1"], [])
+    assert found.changes == [{"field": "degrees[0].country", "register": "FR", "source": "DE"}]
+
+
+def test_a_corrected_graduation_year_replaces_the_degree():
+    """Subject and year identify a degree to correct: another year is another degree, added, and Register's deleted."""
+    found = degree_changes([{**UK_DEGREE, "graduation_year": "2013"}], [stored()])
+    assert writes(found) == ([{**UK_DEGREE, "graduation_year": "2013"}], [], ["d1"])
+
+
+def test_a_degree_given_only_an_institution_is_a_uk_degree_replacing_a_non_uk_one():
+    """A source degree with neither type but an institution is a UK one (only UK degrees have institutions, §3.7):
+    a PUT could not make Register's non-UK degree a UK one, so it is replaced."""
+    uk_by_institution = {"subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
+    found = degree_changes([uk_by_institution], [stored_non_uk()])
+    assert writes(found) == ([uk_by_institution], [], ["d1"])
+
+
+def test_a_correction_names_only_the_values_that_differ_not_the_blank_ones():
+    """A blank in the extract leaves Register's value as it is (§2.10), so it is no change to report."""
+    found = degree_changes([{**UK_DEGREE, "grade": "01", "institution": None}], [stored()])
+    assert writes(found) == ([], ["d1"], [])
+    assert [c["field"] for c in found.changes] == ["degrees[0].grade"]
 
 
 def urns(*values: str) -> list[dict]:
