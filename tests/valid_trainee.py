@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from register_batch.model import SourceRef, TraineeRecord
+from register_batch.reference import load_reference
+from register_batch.validation import Validator
+
+AS_OF = date(2026, 11, 28)  # the day VALID passes every rule on
+
 # A provider-led postgraduate trainee starting in 2025/26 that passes every rule (as of 2026-11-28).
 VALID = {
     "provider_trainee_id": "99157234/2/01",
@@ -31,3 +40,23 @@ VALID = {
     ],
     "placements_attributes": [{"urn": "900020", "name": "Placement 1"}],
 }
+
+# VALID's degree as a non-UK one (§3.7): a type from the non-UK list and a country, no institution.
+NON_UK_DEGREE = {"non_uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
+
+
+def validated(
+    data: dict[str, Any],
+    *,
+    withdrawal: dict | None = None,
+    deferral: dict | None = None,
+    source: SourceRef | None = None,
+    **options: Any,
+) -> TraineeRecord:
+    """`data` (and a withdrawal or deferral) as a record of an extract, checked by the rules as of AS_OF; `options`
+    go to the Validator (api_only, translation)."""
+    record = TraineeRecord(
+        source=source or SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
+    )
+    Validator(load_reference(), AS_OF, **options).check(record)
+    return record

@@ -9,9 +9,7 @@ from typing import Any
 
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.sync.plan import Holdings, RecordPlan, plan_record
-from valid_trainee import VALID
-
-AS_OF = date(2026, 11, 28)
+from valid_trainee import AS_OF, VALID
 
 
 def record(*, withdrawal: dict | None = None, deferral: dict | None = None, **changes: Any) -> TraineeRecord:

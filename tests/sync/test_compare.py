@@ -22,6 +22,7 @@ from register_batch.sync.compare import (
     update_body,
 )
 from trainee_extracts import trainee, write_extract
+from valid_trainee import NON_UK_DEGREE
 
 BRITISH = ("GB", "FK", "GG", "IM", "IO", "JE")  # hesa-formats.md §2.3.4: one entry, "british"
 
@@ -272,7 +273,6 @@ def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_
 
 
 UK_DEGREE = {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
-NON_UK_DEGREE = {"non_uk_degree": "051", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
 
 
 def stored(degree_id: str = "d1", **changes) -> dict:

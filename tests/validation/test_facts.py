@@ -7,20 +7,13 @@ from datetime import date
 
 import pytest
 
-from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
-from register_batch.validation import Validator
 from register_batch.validation.facts import Facts, cycle_of, years_before
-from valid_trainee import VALID
-
-AS_OF = date(2026, 11, 28)
+from valid_trainee import VALID, validated
 
 
 def codes(**changes) -> set[str]:
-    data = {k: v for k, v in {**VALID, **changes}.items() if v is not None}
-    record = TraineeRecord(source=SourceRef(input="t.xml", record=1, line=3), data=data)
-    Validator(load_reference(), AS_OF).check(record)
-    return {i.code for i in record.issues}
+    return {i.code for i in validated({k: v for k, v in {**VALID, **changes}.items() if v is not None}).issues}
 
 
 @pytest.mark.parametrize(

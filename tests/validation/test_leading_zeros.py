@@ -7,26 +7,19 @@ hesa-formats.md §1.4 ("Codes are zero-padded strings ... Dropping leading zeros
 from __future__ import annotations
 
 import copy
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from register_batch.mapping import Mapper, load_mapping
-from register_batch.model import SourceRef, TraineeRecord
-from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE, Checker, Validator
-from valid_trainee import VALID
+from valid_trainee import AS_OF, NON_UK_DEGREE, VALID, validated
 
-AS_OF = date(2026, 11, 28)
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-NON_UK_DEGREE = {"non_uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
 
 
 def issues(data: dict, *, api_only: bool = False, translation=None) -> list[tuple[str, str | None, str, str, str]]:
-    record = TraineeRecord(source=SourceRef(input="t.xml", record=1, line=3), data=data)
-    Validator(load_reference(), AS_OF, api_only=api_only, translation=translation).check(record)
+    record = validated(data, api_only=api_only, translation=translation)
     return [(i.field, i.value, i.code, i.severity.value, i.message) for i in record.issues]
 
 

@@ -5,18 +5,12 @@ open: each assertion is one a wrong rule would break (found by mutation testing)
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 import pytest
 
-from register_batch.model import SourceRef, TraineeRecord
-from register_batch.reference import load_reference
-from register_batch.validation import Validator
-from valid_trainee import VALID
+from valid_trainee import NON_UK_DEGREE, VALID, validated
 
-AS_OF = date(2026, 11, 28)
 DEGREE = VALID["degrees_attributes"][0]  # a UK degree: an institution, no country
-NON_UK = {"non_uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "country": "FR"}
 GOOD_WITHDRAWAL = {
     "withdrawal_date": "2026-01-15",
     "reasons": ["did_not_make_progress"],
@@ -37,10 +31,7 @@ def check(
         data["degrees_attributes"] = degrees
     if placements is not None:
         data["placements_attributes"] = placements
-    record = TraineeRecord(
-        source=SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
-    )
-    Validator(load_reference(), AS_OF).check(record)
+    record = validated(data, withdrawal=withdrawal, deferral=deferral)
     return [(i.field, i.code) for i in record.issues]
 
 
@@ -75,24 +66,24 @@ def test_a_degree_from_a_uk_country_is_a_uk_degree(country):
 
 def test_a_foreign_degree_needs_no_grade_nor_uk_degree():
     """§3.7: a non-UK degree (a foreign country and no institution) needs non_uk_degree only."""
-    assert check([NON_UK]) == []
-    assert check([dict(NON_UK, grade=None)]) == []
-    assert check([dict(NON_UK, grade="02", institution="0117")]) == [
+    assert check([NON_UK_DEGREE]) == []
+    assert check([dict(NON_UK_DEGREE, grade=None)]) == []
+    assert check([dict(NON_UK_DEGREE, grade="02", institution="0117")]) == [
         ("degrees_attributes[0].uk_degree", "uk_degree_required")
     ]  # an institution makes it a UK degree
 
 
 def test_a_stored_degree_keeps_its_locale():
     """§2.10: a degree Register holds keeps its locale_code until uk_degree or non_uk_degree is written again."""
-    stored_non_uk = dict(NON_UK, institution="0117", locale_code="non_uk")
+    stored_non_uk = dict(NON_UK_DEGREE, institution="0117", locale_code="non_uk")
     assert check([stored_non_uk]) == []
     stored_uk = dict(DEGREE, country="FR", locale_code="uk")
     assert check([stored_uk]) == []
 
 
 def test_a_known_grade_on_a_foreign_degree_is_fine_and_an_unknown_one_is_named():
-    assert check([dict(NON_UK, grade="14")]) == []
-    assert check([dict(NON_UK, grade="77")]) == [("degrees_attributes[0].grade", "unknown_degree_grade")]
+    assert check([dict(NON_UK_DEGREE, grade="14")]) == []
+    assert check([dict(NON_UK_DEGREE, grade="77")]) == [("degrees_attributes[0].grade", "unknown_degree_grade")]
 
 
 @pytest.mark.parametrize(
@@ -101,15 +92,15 @@ def test_a_known_grade_on_a_foreign_degree_is_fine_and_an_unknown_one_is_named()
 )
 def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
     """§3.7: non_uk_degree is a degree_type.yml code and country a country.yml code."""
-    assert check([dict(NON_UK, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
+    assert check([dict(NON_UK_DEGREE, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
 
 
 def test_a_second_degree_differing_in_one_identity_field_is_not_a_duplicate():
     """R7b compares all of subject, graduation_year, country, uk_degree, non_uk_degree and grade (§3.3)."""
     for field, value in (("subject", "100346"), ("graduation_year", "2013"), ("uk_degree", "001"), ("grade", "03")):
         assert check([DEGREE, dict(DEGREE, **{field: value})]) == [], field
-    assert check([NON_UK, dict(NON_UK, country="DE")]) == []
-    assert check([NON_UK, dict(NON_UK, non_uk_degree="001")]) == []
+    assert check([NON_UK_DEGREE, dict(NON_UK_DEGREE, country="DE")]) == []
+    assert check([NON_UK_DEGREE, dict(NON_UK_DEGREE, non_uk_degree="001")]) == []
 
 
 def test_three_degrees_with_the_last_two_alike_are_duplicates():
@@ -193,11 +184,7 @@ def test_degrees_with_nothing_register_keeps_are_not_duplicates():
 
 
 def test_a_graduation_year_after_next_year_gives_registers_message():
-    record = TraineeRecord(
-        source=SourceRef(input="t.xml", record=1, line=3),
-        data={**copy.deepcopy(VALID), "degrees_attributes": [dict(DEGREE, graduation_year="2028")]},
-    )
-    Validator(load_reference(), AS_OF).check(record)
+    record = validated({**copy.deepcopy(VALID), "degrees_attributes": [dict(DEGREE, graduation_year="2028")]})
     assert [i.message for i in record.issues] == [
         "graduation_year must be in the past, for example 2014",
         "graduation_year is invalid",
@@ -206,12 +193,7 @@ def test_a_graduation_year_after_next_year_gives_registers_message():
 
 def test_a_future_interest_outside_the_list_gives_registers_message():
     """§3.9: `future_interest is not included in the list`."""
-    record = TraineeRecord(
-        source=SourceRef(input="t.xml", record=1, line=3),
-        data=copy.deepcopy(VALID),
-        withdrawal=dict(GOOD_WITHDRAWAL, future_interest="maybe"),
-    )
-    Validator(load_reference(), AS_OF).check(record)
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, future_interest="maybe"))
     assert [(i.field, i.message) for i in record.issues] == [
         ("withdrawal_future_interest", "future_interest is not included in the list")
     ]
@@ -219,13 +201,9 @@ def test_a_future_interest_outside_the_list_gives_registers_message():
 
 def test_a_missing_withdrawal_date_or_defer_date_is_called_blank_not_invalid():
     """§3.4, §2.8: a blank date has its own message ("Choose a withdrawal date", "can't be blank")."""
-    record = TraineeRecord(
-        source=SourceRef(input="t.xml", record=1, line=3),
-        data=copy.deepcopy(VALID),
-        withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=None),
-        deferral={"defer_reason": "x"},
+    record = validated(
+        copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=None), deferral={"defer_reason": "x"}
     )
-    Validator(load_reference(), AS_OF).check(record)
     assert [(i.field, i.message) for i in record.issues] == [
         ("withdrawal_date", "withdrawal_date Choose a withdrawal date"),
         ("defer_date", "defer_date can't be blank"),

@@ -6,24 +6,17 @@ Messages are checked against the Register API's own wording (register-api.md §3
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 import pytest
 
-from register_batch.model import SourceRef, TraineeRecord
-from register_batch.reference import load_reference
-from register_batch.validation import CATALOGUE, Validator
+from register_batch.model import SourceRef
+from register_batch.validation import CATALOGUE
 from register_batch.validation.rules import inclusion_message
-from valid_trainee import VALID
-
-AS_OF = date(2026, 11, 28)
+from valid_trainee import AS_OF, VALID, validated
 
 
 def check(data: dict, *, withdrawal: dict | None = None, deferral: dict | None = None) -> list[tuple[str, str, str]]:
-    record = TraineeRecord(
-        source=SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
-    )
-    Validator(load_reference(), AS_OF).check(record)
+    record = validated(data, withdrawal=withdrawal, deferral=deferral)
     return [(i.field, i.code, i.message) for i in record.issues]
 
 
@@ -651,8 +644,7 @@ def test_deferral_rules():
 
 def test_full_blank_body_gives_the_apis_required_messages():
     # register-api.md §3.2: {"data":{"email":"Doe"}} returns these messages (emulator-relevant: api rules only).
-    record = TraineeRecord(source=SourceRef(input="request"), data={"email": "Doe"})
-    Validator(load_reference(), AS_OF, api_only=True).check(record)
+    record = validated({"email": "Doe"}, source=SourceRef(input="request"), api_only=True)
     messages = {i.message for i in record.issues}
     expected = {
         "first_names can't be blank",
