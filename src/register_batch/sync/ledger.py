@@ -421,7 +421,7 @@ class Ledger:
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
-        with self._one_commit() if create_for_cycle is not None else contextlib.nullcontext():
+        with self._one_commit():
             if create_for_cycle is not None:
                 self._execute(
                     "INSERT INTO creates_sent (key, start_cycle) VALUES (?, ?) "
