@@ -384,3 +384,37 @@ def test_junit_names_each_field_once(tmp_path, register_csv_fixtures):
     assert "line 2: last_name can't be blank [required]" in junit
     assert "last_name: last_name" not in junit and "email: email" not in junit
     assert "line 3: email Enter an email address" in junit
+
+
+def test_runs_started_in_the_same_second_get_report_folders_of_their_own(tmp_path, monkeypatch):
+    """configuration.md: a run in the same second gets `-2`, so no run replaces another's reports. The name is claimed
+    when chosen: two cron jobs started together chose the same folder, both unmade yet, and wrote into one."""
+    from datetime import datetime
+
+    from register_batch.commands import common
+    from register_batch.config import load_settings
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 28, 2, 30, 0)
+
+    monkeypatch.setattr(common, "datetime", Frozen)
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    first = common._report_dir(settings, None, "sync")
+    second = common._report_dir(settings, None, "sync")  # before the first run has written anything
+    assert (first.name, second.name) == ("sync-20261128-023000", "sync-20261128-023000-2")
+    assert first.is_dir() and second.is_dir()
+    assert stat.S_IMODE(second.stat().st_mode) == 0o700
+
+
+def test_a_run_refused_before_its_report_leaves_no_report_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("validate", "no-such-file.xml")
+    assert result.exit_code == 2
+    assert not (tmp_path / "register-batch-reports").exists()
+    result = run("validate", str(Path(__file__).parents[1] / "samples" / "extract.xml"), "--as-of", AS_OF)
+    assert result.exit_code == 0
+    [folder] = (tmp_path / "register-batch-reports").iterdir()
+    assert (folder / "report.json").is_file()

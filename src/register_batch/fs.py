@@ -132,6 +132,39 @@ def make_private_dirs(path: StrPath) -> Path:
     return folder
 
 
+def claim_new_dir(base: StrPath) -> tuple[Path, list[Path]]:
+    """A new owner-only folder named `base`, or `base-2`, `base-3`, ... when that is taken, created here: two runs
+    that choose a name in the same second (two cron jobs, say) never get the same folder and replace each other's
+    reports, as they could when the name was only looked up and made later. Returns the folder and every folder this
+    call made (its parents included, outermost first), for `remove_empty_dirs`."""
+    base = Path(base)
+    _existing, parents = _nearest_existing(base.parent)
+    number, retries = 1, 0
+    while True:
+        make_private_dirs(base.parent)
+        candidate = base if number == 1 else base.with_name(f"{base.name}-{number}")
+        try:
+            candidate.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            number += 1
+        except FileNotFoundError as exc:  # a parent removed meanwhile (another run's remove_empty_dirs): make it again
+            retries += 1
+            if retries > 3:
+                raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
+        except OSError as exc:
+            raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
+        else:
+            return candidate, [*parents, candidate]
+
+
+def remove_empty_dirs(folders: Iterable[StrPath]) -> None:
+    """Remove the folders that are still empty, innermost first (those `claim_new_dir` made for a run that ended
+    before it wrote anything: a refused input leaves no empty report folder behind)."""
+    for folder in reversed(list(folders)):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()
+
+
 def private_dir(path: StrPath) -> Path:
     """Create a folder readable by its owner only (and tighten it if it already exists and is ours). On Windows
     the folder keeps the access list (ACL) it inherits from its parent: see docs/security.md."""

@@ -16,7 +16,7 @@ import click
 from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import RegisterBatchError
-from register_batch.fs import names_a_folder
+from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs
 from register_batch.progress import Progress
 
 if TYPE_CHECKING:
@@ -217,16 +217,17 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 
 def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
-    """The folder a run's reports go to: as given, or a new `<command>-<time>` folder that no run shares."""
+    """The folder a run's reports go to: as given, or a new `<command>-<time>` folder that no run shares, made now
+    (`-2`, `-3`, ... for a run started in the same second) and removed again if the command ends without writing to
+    it."""
     if given is not None:
         return given
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = settings.report_dir / f"{command}-{stamp}"
-    candidate, number = base, 1
-    while candidate.exists():
-        number += 1
-        candidate = base.with_name(f"{base.name}-{number}")
-    return candidate
+    folder, made = claim_new_dir(settings.report_dir / f"{command}-{stamp}")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(lambda: remove_empty_dirs(made))
+    return folder
 
 
 def _reference_path(settings: Settings) -> Path | None:
