@@ -518,3 +518,62 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
         '[contains(@class, "tag-outcome-conflict")]'
     )
     assert " ".join(tag.text_content().split()) == "conflict, not written"
+
+
+def test_a_write_left_unanswered_for_a_record_that_then_left_the_extract_is_named_until_it_comes_back(
+    emulator, tmp_path
+):
+    """Two creates went out unanswered when Register went down: one carried out (its reply lost), one not (refused
+    before the server read it). Before the next run both records left the extract (gone from the SRS, or a nightly
+    extract of changes only). A run looks a write up only through its record, so no report would name either, and
+    Register holds a trainee nobody expects. Each run says so, with what the listing shows, until the record comes
+    back and is settled."""
+    carried_out, refused, other = trainee(1), trainee(2), trainee(3)
+
+    class DownMidCreate(RegisterClient):
+        def create_trainee(self, data):
+            first = data["hesa_id"] == carried_out["hesa_id"]
+            emulator.set_faults("lost-response:1.0" if first else "reset:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, both unknown
+
+    for row in (carried_out, refused):
+        client = DownMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+        with pytest.raises(Interrupted):
+            sync_files([str(write_extract(tmp_path / "a.csv", [row]))], options(emulator, tmp_path), client=client)
+        emulator.set_faults(None)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
+        [held] = list(look.iter_trainees(academic_cycle=2025))
+    assert held["hesa_id"] == carried_out["hesa_id"]
+
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [other]))], options(emulator, tmp_path))
+    assert result.exit_code == 0 and result.actions == Counter(create=1)
+    assert "2 earlier writes never answered, for records not in the extract" in result.summary_line()
+    data, doc = report_of(tmp_path)
+    named = {u["hesa_id"]: u for u in data["unanswered_elsewhere"]}
+    assert set(named) == {carried_out["hesa_id"], refused["hesa_id"]}
+    assert data["sync"]["unanswered_elsewhere"] == 2
+    assert named[carried_out["hesa_id"]]["trainee_id"] == held["trainee_id"]
+    assert named[carried_out["hesa_id"]]["operation"] == "create"
+    assert f"Register holds trainee {held['trainee_id']} with this HUSID" in named[carried_out["hesa_id"]]["note"]
+    assert named[refused["hesa_id"]]["trainee_id"] is None
+    assert "no trainee with this HUSID" in named[refused["hesa_id"]]["note"]
+    assert [t["trainee_id"] for t in data["not_in_extract"]] == [held["trainee_id"]]
+    [notice] = doc.xpath("//div[@data-unanswered]")
+    assert notice.get("data-unanswered") == "2"
+    assert sorted(notice.xpath(".//li/@data-unanswered-hesa-id")) == sorted(named)
+
+    # Both records back: each is settled (the one Register holds is found, not created again), and none is named.
+    back = sync_files(
+        [str(write_extract(tmp_path / "c.csv", [carried_out, refused, other]))], options(emulator, tmp_path)
+    )
+    assert back.exit_code == 0 and back.actions == Counter(create=1, unchanged=2), back.summary_line()
+    data, doc = report_of(tmp_path)
+    assert data["unanswered_elsewhere"] == [] and not doc.xpath("//div[@data-unanswered]")
+    assert "never answered" not in back.summary_line()
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
+        assert sorted(t["hesa_id"] for t in look.iter_trainees(academic_cycle=2025)) == sorted(
+            row["hesa_id"] for row in (carried_out, refused, other)
+        )

@@ -426,6 +426,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
         "not_in_extract_rows": list(extra.get("not_in_extract") or [])[:NOT_IN_EXTRACT_NAMED],
+        "unanswered": list(extra.get("unanswered_elsewhere") or []),
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
         "rows": rows,

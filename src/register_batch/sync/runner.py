@@ -308,6 +308,8 @@ class SyncResult:
         elsewhere = self.report.extra.get("sync", {}).get("not_in_extract", 0)
         if elsewhere:
             problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
+        if unanswered := self.report.extra.get("sync", {}).get("unanswered_elsewhere", 0):
+            problems.append(f"{counted(unanswered, 'earlier write')} never answered, for records not in the extract")
         warnings = self.report.summary.warnings
         if warnings:
             # Named by code where the sync itself gave them: a nightly job's new news (docs/dry-run.md); the rest
@@ -1025,6 +1027,7 @@ def _run(
     ledger.start_run(dry_run=options.dry_run)
     results: list[RecordResult] = []
     unmatched: list[ListedTrainee] = []
+    unanswered: list[dict[str, Any]] = []
     interrupted = False
     refused: Unauthorized | None = None
     outage: ApiError | None = None
@@ -1107,6 +1110,8 @@ def _run(
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
             matched.update(trainee_id for r in results for trainee_id in r.plan.related)
             unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
+            in_extract = {result.plan.key for result in results if result.plan.key}
+            unanswered = unanswered_elsewhere(ledger.unresolved(), in_extract, holdings)
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
                 for result in results:
@@ -1169,13 +1174,61 @@ def _run(
             interrupted = True
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
-            return _finish(inputs, options, report, client, ledger, records, results, interrupted, elapsed, unmatched)
+            return _finish(
+                inputs, options, report, client, ledger, records, results, interrupted, elapsed, unmatched, unanswered
+            )
         except Interrupted as stopped:
             if refused is not None:
                 raise refused from None
             if outage is not None:
                 raise Interrupted(f"Register stopped answering ({outage}); {stopped}", result=stopped.result) from None
             raise
+
+
+def unanswered_elsewhere(entries: Iterable[Entry], in_extract: set[str], holdings: Holdings) -> list[dict[str, Any]]:
+    """Writes an earlier run sent and never had answered (killed, stopped, or Register gone quiet while they were
+    out) whose records this extract does not have (left the SRS, or a nightly extract of changes only). A run looks
+    such a write up only through its record, so without this no report would ever name it, and Register may hold
+    a trainee nobody expects. What the listing shows is said, at no extra request."""
+    found = []
+    for entry in entries:
+        if entry.key in in_extract:
+            continue
+        trainee_id = entry.trainee_id or None
+        what = entry.operation or "write"
+        if trainee_id:
+            note = (
+                f"the {what} for trainee {trainee_id} may or may not have been carried out: "
+                "check that trainee in Register"
+            )
+        else:
+            held = sorted(t["trainee_id"] for t in holdings.by_hesa.get(entry.hesa_id or "", ()))
+            if held:
+                trainee_id = held[0] if len(held) == 1 else None
+                note = (
+                    f"Register holds {'trainee' if len(held) == 1 else 'trainees'} {', '.join(held)} with this HUSID: "
+                    f"the {what} went through; no record of this extract is "
+                    f"{'it' if len(held) == 1 else 'them'}"
+                )
+            else:
+                note = (
+                    f"no trainee with this HUSID in the academic cycles this run listed: the {what} may not have "
+                    "happened, or Register holds the trainee in another cycle; look for the HUSID in "
+                    "Register"
+                )
+        found.append(
+            {
+                "hesa_id": entry.hesa_id,
+                "provider_trainee_id": entry.provider_trainee_id,
+                "operation": entry.operation,
+                "status": entry.status,
+                "trainee_id": trainee_id,
+                "updated_at": entry.updated_at,
+                "run_id": entry.run_id,
+                "note": note,
+            }
+        )
+    return found
 
 
 def _unplanned(records: RecordSpool, index: int, invalid: bool) -> RecordResult:
@@ -1247,6 +1300,7 @@ def _finish(
     interrupted: bool,
     elapsed: float,
     unmatched: list[ListedTrainee],
+    unanswered: list[dict[str, Any]],
 ) -> SyncResult:
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
@@ -1276,11 +1330,17 @@ def _finish(
         "outcomes": dict(Counter(r.outcome for r in results)),
         "state_dir": str(options.state_dir),
         "not_in_extract": len(unmatched),
+        "unanswered_elsewhere": len(unanswered),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
     }
     # The records' rows are made as each report reads them, not held (a row per record: reports.Rows).
-    report.extra = {"sync": summary, "records": Rows(results, RecordResult.row), "not_in_extract": not_in_extract}
+    report.extra = {
+        "sync": summary,
+        "records": Rows(results, RecordResult.row),
+        "not_in_extract": not_in_extract,
+        "unanswered_elsewhere": unanswered,
+    }
     try:
         more = {
             "results": ("results.csv", lambda fh: write_results(fh, results)),
