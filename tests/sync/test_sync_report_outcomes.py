@@ -563,6 +563,9 @@ def test_a_write_left_unanswered_for_a_record_that_then_left_the_extract_is_name
     assert [t["trainee_id"] for t in data["not_in_extract"]] == [held["trainee_id"]]
     [notice] = doc.xpath("//div[@data-unanswered]")
     assert notice.get("data-unanswered") == "2"
+    _key, tone, text = status_box(doc)
+    assert "status-good" not in tone and "Nothing to fix" not in text
+    assert text.startswith("2 earlier writes never answered, for records not in this extract.")
     assert sorted(notice.xpath(".//li/@data-unanswered-hesa-id")) == sorted(named)
 
     # Both records back: each is settled (the one Register holds is found, not created again), and none is named.
@@ -572,6 +575,7 @@ def test_a_write_left_unanswered_for_a_record_that_then_left_the_extract_is_name
     assert back.exit_code == 0 and back.actions == Counter(create=1, unchanged=2), back.summary_line()
     data, doc = report_of(tmp_path)
     assert data["unanswered_elsewhere"] == [] and not doc.xpath("//div[@data-unanswered]")
+    assert "never answered" not in status_box(doc)[2]
     assert "never answered" not in back.summary_line()
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
         assert sorted(t["hesa_id"] for t in look.iter_trainees(academic_cycle=2025)) == sorted(

@@ -497,11 +497,19 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     bad += [_per_record(key, n) for key in ("conflict", "blocked") if (n := actions.get(key))]
     sync_warnings = (sync or {}).get("warnings") or {}
     news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
+    if unanswered := int((sync or {}).get("unanswered_elsewhere") or 0):
+        news.insert(
+            0,
+            (
+                f"{counted(unanswered, 'earlier write')} never answered, for records not in this extract.",
+                "Register may hold a trainee nobody expects: check each in Register (see Sync results).",
+            ),
+        )
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
     if summary["errors"]:
         return Status("errors", "bad", [(f"{counted(summary['errors'], 'error')}.", "See Issues.")])
-    if summary["warnings"]:
+    if summary["warnings"] or news:
         return Status(
             "warnings",
             "warn",
@@ -510,7 +518,9 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
                 (
                     _all_pass(records),
                     f"{counted(summary['warnings'], 'warning')} to look at: Register accepts these records, "
-                    "but check each one.",
+                    "but check each one."
+                    if summary["warnings"]
+                    else "",
                 ),
             ],
         )
