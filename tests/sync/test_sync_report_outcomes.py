@@ -557,7 +557,8 @@ def test_a_write_left_unanswered_for_a_record_that_then_left_the_extract_is_name
     assert data["sync"]["unanswered_elsewhere"] == 2
     assert named[carried_out["hesa_id"]]["trainee_id"] == held["trainee_id"]
     assert named[carried_out["hesa_id"]]["operation"] == "create"
-    assert f"Register holds trainee {held['trainee_id']} with this HUSID" in named[carried_out["hesa_id"]]["note"]
+    found = named[carried_out["hesa_id"]]["note"]
+    assert found == f"Register holds trainee {held['trainee_id']} with this HUSID: the create went through"
     assert named[refused["hesa_id"]]["trainee_id"] is None
     assert "no trainee with this HUSID" in named[refused["hesa_id"]]["note"]
     assert [t["trainee_id"] for t in data["not_in_extract"]] == [held["trainee_id"]]

@@ -501,7 +501,8 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
         news.insert(
             0,
             (
-                f"{counted(unanswered, 'earlier write')} never answered, for records not in this extract.",
+                f"{counted(unanswered, 'earlier write')} never answered, for "
+                f"{'a record' if unanswered == 1 else 'records'} not in this extract.",
                 "Register may hold a trainee nobody expects: check each in Register (see Sync results).",
             ),
         )

@@ -309,7 +309,8 @@ class SyncResult:
         if elsewhere:
             problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
         if unanswered := self.report.extra.get("sync", {}).get("unanswered_elsewhere", 0):
-            problems.append(f"{counted(unanswered, 'earlier write')} never answered, for records not in the extract")
+            which = "a record" if unanswered == 1 else "records"
+            problems.append(f"{counted(unanswered, 'earlier write')} never answered, for {which} not in the extract")
         warnings = self.report.summary.warnings
         if warnings:
             # Named by code where the sync itself gave them: a nightly job's new news (docs/dry-run.md); the rest
@@ -1207,8 +1208,7 @@ def unanswered_elsewhere(entries: Iterable[Entry], in_extract: set[str], holding
                 trainee_id = held[0] if len(held) == 1 else None
                 note = (
                     f"Register holds {'trainee' if len(held) == 1 else 'trainees'} {', '.join(held)} with this HUSID: "
-                    f"the {what} went through; no record of this extract is "
-                    f"{'it' if len(held) == 1 else 'them'}"
+                    f"the {what} went through"
                 )
             else:
                 note = (
