@@ -55,6 +55,17 @@ def trainee(n: int) -> dict[str, Any]:
     }
 
 
+def started_in(year: int, row: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A trainee row moved to start on 1 September of `year` (trainee_start_date too), ending the next July: a
+    deferral before the course began, or a mistyped year corrected."""
+    dates = {
+        "itt_start_date": f"{year}-09-01",
+        "trainee_start_date": f"{year}-09-01",
+        "itt_end_date": f"{year + 1}-07-31",
+    }
+    return {**row, **dates, **changes}
+
+
 def write_extract(path: Path, rows: list[dict[str, Any]]) -> Path:
     """A Register CSV with the template columns (plus withdrawal/deferral columns when rows use them)."""
     columns = list(register_template())

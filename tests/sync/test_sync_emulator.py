@@ -28,7 +28,7 @@ from register_batch.errors import RegisterUnavailable
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
 from stub_http import answering, fronting
-from trainee_extracts import extract, trainee, write_extract
+from trainee_extracts import extract, started_in, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
@@ -46,16 +46,6 @@ def stats(emulator) -> dict:
 
 def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
     return sync_options(emulator, tmp_path, TOKEN, **{"timeout": 2.0, **extra})
-
-
-def started_in(year: int, row: dict, **changes) -> dict:
-    """A trainee row moved to start on 1 September of `year` (trainee_start_date too), ending the next July."""
-    dates = {
-        "itt_start_date": f"{year}-09-01",
-        "trainee_start_date": f"{year}-09-01",
-        "itt_end_date": f"{year + 1}-07-31",
-    }
-    return {**row, **dates, **changes}
 
 
 def held(emulator) -> list[dict]:

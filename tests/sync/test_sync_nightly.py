@@ -15,19 +15,9 @@ from emulated import AS_OF, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import sync_files
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import started_in, trainee, write_extract
 
 JULY = date(2026, 7, 30)  # cycle 2025 is the current one: Register lists 2025 and 2026, not yet 2027
-
-
-def started_in(year: int, row: dict) -> dict:
-    """The row with its course moved to start on 1 September of `year` (a deferral before the course began)."""
-    return {
-        **row,
-        "itt_start_date": f"{year}-09-01",
-        "trainee_start_date": f"{year}-09-01",
-        "itt_end_date": f"{year + 1}-07-31",
-    }
 
 
 @pytest.mark.parametrize("register", [JULY], indirect=True)

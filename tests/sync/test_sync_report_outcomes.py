@@ -26,7 +26,7 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, sync_files
 from stub_http import fronting
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import started_in, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
@@ -520,65 +520,87 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     assert " ".join(tag.text_content().split()) == "conflict, not written"
 
 
-def test_a_write_left_unanswered_for_a_record_that_then_left_the_extract_is_named_until_it_comes_back(
+def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_looked_up_named_and_settled(
     emulator, tmp_path
 ):
-    """Two creates went out unanswered when Register went down: one carried out (its reply lost), one not (refused
-    before the server read it). Before the next run both records left the extract (gone from the SRS, or a nightly
-    extract of changes only). A run looks a write up only through its record, so no report would name either, and
-    Register holds a trainee nobody expects. Each run says so, with what the listing shows, until the record comes
-    back and is settled."""
-    carried_out, refused, other = trainee(1), trainee(2), trainee(3)
+    """Creates went out unanswered when Register went down: one carried out (its reply lost), one not (refused
+    before the server read it). Each record then left the extract (gone from the SRS, or a nightly extract of changes
+    only). Only a record makes a run look its writes up, so no report would name either, and Register would hold a
+    trainee nobody expects. The next run looks for each where it was sent (the refused one's start year is one the
+    extract does not list: one listing more), names it with what it found, and settles it; a dry run names it and
+    settles nothing. When the records come back, neither is created twice."""
+    carried_out, refused, other = trainee(1), started_in(2027, trainee(2)), trainee(3)
 
     class DownMidCreate(RegisterClient):
         def create_trainee(self, data):
-            first = data["hesa_id"] == carried_out["hesa_id"]
-            emulator.set_faults("lost-response:1.0" if first else "reset:1.0")
+            emulator.set_faults("lost-response:1.0" if data["hesa_id"] == carried_out["hesa_id"] else "reset:1.0")
             try:
                 return super().create_trainee(data)
             finally:
-                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, both unknown
+                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, the create unknown
 
-    for row in (carried_out, refused):
-        client = DownMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
-        with pytest.raises(Interrupted):
-            sync_files([str(write_extract(tmp_path / "a.csv", [row]))], options(emulator, tmp_path), client=client)
+    def unanswered(dry_run: bool = False, *, rows: list[dict], down: bool = False) -> tuple[dict, dict, str]:
+        client = DownMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
+        try:
+            line = sync_files(
+                [str(write_extract(tmp_path / "in.csv", rows))],
+                options(emulator, tmp_path, dry_run=dry_run),
+                client=client,
+            ).summary_line()
+        except Interrupted as stopped:
+            assert down, stopped
+            line = stopped.result.summary_line()
         emulator.set_faults(None)
-    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
-        [held] = list(look.iter_trainees(academic_cycle=2025))
+        data, doc = report_of(tmp_path)
+        assert data["sync"]["unanswered_elsewhere"] == len(data["unanswered_elsewhere"])
+        notices = doc.xpath("//div[@data-unanswered]")
+        assert len(notices) == (1 if data["unanswered_elsewhere"] else 0)
+        assert ("never answered" in status_box(doc)[2]) is bool(notices)
+        return {u["hesa_id"]: u for u in data["unanswered_elsewhere"]}, data, line
+
+    named, _data, _line = unanswered(rows=[carried_out], down=True)
+    assert named == {}
+    [held] = held_in(emulator, 2025)
     assert held["hesa_id"] == carried_out["hesa_id"]
 
-    result = sync_files([str(write_extract(tmp_path / "b.csv", [other]))], options(emulator, tmp_path))
-    assert result.exit_code == 0 and result.actions == Counter(create=1)
-    assert "2 earlier writes never answered, for records not in the extract" in result.summary_line()
-    data, doc = report_of(tmp_path)
-    named = {u["hesa_id"]: u for u in data["unanswered_elsewhere"]}
-    assert set(named) == {carried_out["hesa_id"], refused["hesa_id"]}
-    assert data["sync"]["unanswered_elsewhere"] == 2
-    assert named[carried_out["hesa_id"]]["trainee_id"] == held["trainee_id"]
-    assert named[carried_out["hesa_id"]]["operation"] == "create"
-    found = named[carried_out["hesa_id"]]["note"]
-    assert found == f"Register holds trainee {held['trainee_id']} with this HUSID: the create went through"
-    assert named[refused["hesa_id"]]["trainee_id"] is None
-    assert "no trainee with this HUSID" in named[refused["hesa_id"]]["note"]
-    assert [t["trainee_id"] for t in data["not_in_extract"]] == [held["trainee_id"]]
-    [notice] = doc.xpath("//div[@data-unanswered]")
-    assert notice.get("data-unanswered") == "2"
-    _key, tone, text = status_box(doc)
-    assert "status-good" not in tone and "Nothing to fix" not in text
-    assert text.startswith("2 earlier writes never answered, for records not in this extract.")
-    assert sorted(notice.xpath(".//li/@data-unanswered-hesa-id")) == sorted(named)
+    # The next run (whose own create goes unanswered too) finds the first: it went through.
+    named, data, line = unanswered(rows=[refused], down=True)
+    assert "1 earlier write never answered, for a record not in the extract" in line
+    went = named[carried_out["hesa_id"]]
+    assert (went["operation"], went["settled"], went["trainee_id"]) == ("create", "done", held["trainee_id"])
+    assert went["note"] == f"Register holds trainee {held['trainee_id']} with this HUSID: the create went through"
 
-    # Both records back: each is settled (the one Register holds is found, not created again), and none is named.
+    for dry_run in (True, True, False):
+        listed_before = stats(emulator)["requests"]["by_route"].get("GET /trainees", 0)
+        named, data, line = unanswered(dry_run, rows=[other])
+        assert list(named) == [refused["hesa_id"]], line
+        lost = named[refused["hesa_id"]]
+        assert (lost["operation"], lost["settled"], lost["trainee_id"]) == ("create", "failed", None)
+        assert "no trainee with this HUSID in academic cycle 2027, which the create was sent for" in lost["note"]
+        # 2025 and the years either side (a create is planned), then 2027, where the refused create was sent
+        assert stats(emulator)["requests"]["by_route"]["GET /trainees"] - listed_before == 4
+        assert [t["trainee_id"] for t in data["not_in_extract"]] == [held["trainee_id"]]
+        _report, doc = report_of(tmp_path)
+        [notice] = doc.xpath("//div[@data-unanswered]")
+        assert notice.xpath(".//li/@data-settled") == ["failed"]
+        assert ("Settled: later runs do not name it" in notice.text_content()) is not dry_run
+        _key, tone, text = status_box(doc)
+        assert "status-good" not in tone and "Nothing to fix" not in text
+        assert text.startswith("1 earlier write never answered, for a record not in this extract.")
+
+    named, _data, line = unanswered(rows=[other])
+    assert named == {} and "never answered" not in line
+
+    # Both records back: the one Register holds is found (the ledger links it now), the other is created, once.
     back = sync_files(
-        [str(write_extract(tmp_path / "c.csv", [carried_out, refused, other]))], options(emulator, tmp_path)
+        [str(write_extract(tmp_path / "in.csv", [carried_out, refused, other]))], options(emulator, tmp_path)
     )
     assert back.exit_code == 0 and back.actions == Counter(create=1, unchanged=2), back.summary_line()
-    data, doc = report_of(tmp_path)
-    assert data["unanswered_elsewhere"] == [] and not doc.xpath("//div[@data-unanswered]")
-    assert "never answered" not in status_box(doc)[2]
-    assert "never answered" not in back.summary_line()
+    assert sorted(t["hesa_id"] for t in held_in(emulator, 2025) + held_in(emulator, 2027)) == sorted(
+        row["hesa_id"] for row in (carried_out, refused, other)
+    )
+
+
+def held_in(emulator, cycle: int) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
-        assert sorted(t["hesa_id"] for t in look.iter_trainees(academic_cycle=2025)) == sorted(
-            row["hesa_id"] for row in (carried_out, refused, other)
-        )
+        return list(look.iter_trainees(academic_cycle=cycle))

@@ -503,7 +503,8 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             (
                 f"{counted(unanswered, 'earlier write')} never answered, for "
                 f"{'a record' if unanswered == 1 else 'records'} not in this extract.",
-                "Register may hold a trainee nobody expects: check each in Register (see Sync results).",
+                "What Register holds for each is under Sync results: a create may have made a trainee nobody "
+                "expects.",
             ),
         )
     if bad:

@@ -1091,6 +1091,7 @@ def _run(
             sent = ledger.unsettled_creates()
             near.update(sent[key] for index in creating if (key := planned[index].plan.key) in sent)
             near -= cycles
+            elsewhere = Holdings([])
             if near:
                 # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
                 # or by Register's own duplicate rule, which compares the record's itt_start_date year.
@@ -1103,6 +1104,15 @@ def _run(
                         result.plan = again
                     elif again.note:
                         result.plan.note = again.note
+            # Writes an earlier run never had answered, for records this extract lacks: only their records would
+            # have them looked up. A create is looked for where it was sent (one listing per such cycle not listed
+            # already), and settled when the listing tells; every one is named in the report.
+            in_extract = {result.plan.key for result in planned if result.plan.key}
+            orphans = [entry for entry in ledger.unresolved() if entry.key not in in_extract]
+            looked = [holdings, elsewhere]
+            if unlisted := {sent[entry.key] for entry in orphans if entry.key in sent} - run.listed_cycles:
+                looked.append(run.list_into(Holdings([]), unlisted, neighbours=True))
+            unanswered = unanswered_elsewhere(orphans, sent, run.listed_cycles, looked)
             died = ledger.ended_without_report()
             _note_earlier_writes(planned, ledger.entries_of_runs(died) if died else {}, died)
             if any(result.plan.steps for result in planned):
@@ -1111,13 +1121,20 @@ def _run(
             matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
             matched.update(trainee_id for r in results for trainee_id in r.plan.related)
             unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
-            in_extract = {result.plan.key for result in results if result.plan.key}
-            unanswered = unanswered_elsewhere(ledger.unresolved(), in_extract, holdings)
             writes = sum(len(r.plan.steps) for r in results)
             if options.dry_run:
                 for result in results:
                     result.outcome = "planned" if result.plan.steps else "skipped"
             else:
+                for entry, row in zip(orphans, unanswered, strict=True):
+                    if row["settled"]:
+                        ledger.record(
+                            entry.key,
+                            row["settled"],
+                            trainee_id=row["trainee_id"],
+                            operation=row["operation"],
+                            errors=[] if row["settled"] == "done" else [row["note"]],
+                        )
                 # Records nothing will be sent for are settled first: an interrupted run leaves only records it
                 # did not reach "pending", never one that was not going to be sent anyway.
                 for result in results:
@@ -1186,36 +1203,42 @@ def _run(
             raise
 
 
-def unanswered_elsewhere(entries: Iterable[Entry], in_extract: set[str], holdings: Holdings) -> list[dict[str, Any]]:
+def unanswered_elsewhere(
+    entries: Iterable[Entry], sent: Mapping[str, int], listed_cycles: set[int], looked: list[Holdings]
+) -> list[dict[str, Any]]:
     """Writes an earlier run sent and never had answered (killed, stopped, or Register gone quiet while they were
-    out) whose records this extract does not have (left the SRS, or a nightly extract of changes only). A run looks
-    such a write up only through its record, so without this no report would ever name it, and Register may hold
-    a trainee nobody expects. What the listing shows is said, at no extra request."""
+    out), whose records this extract does not have (left the SRS, or a nightly extract of changes only), with what
+    Register's listings show. A run looks such a write up only through its record, so without this no report would
+    name it, and Register may hold a trainee nobody expects.
+
+    A create is settled when the listings tell: one trainee with its HUSID (it went through: `settled` "done", the
+    ledger links them), or none in the cycle it was sent for, listed (not carried out: "failed"). `sent`: key -> that
+    cycle (`Ledger.unsettled_creates`). Any other write is to a trainee the record was linked to, which only the
+    record can be compared with: it is named until the record is back."""
     found = []
     for entry in entries:
-        if entry.key in in_extract:
-            continue
-        trainee_id = entry.trainee_id or None
         what = entry.operation or "write"
+        trainee_id = entry.trainee_id or None
+        settled = None
         if trainee_id:
+            note = f"the {what} for trainee {trainee_id} may or may not have been carried out: check it in Register"
+        elif held := sorted({t["trainee_id"] for h in looked for t in h.by_hesa.get(entry.hesa_id or "", ())}):
+            if len(held) == 1:
+                trainee_id, settled = held[0], "done"
+                note = f"Register holds trainee {trainee_id} with this HUSID: the {what} went through"
+            else:
+                note = f"Register holds trainees {', '.join(held)} with this HUSID: check which one is this person"
+        elif sent.get(entry.key) in listed_cycles:
+            settled = "failed"
             note = (
-                f"the {what} for trainee {trainee_id} may or may not have been carried out: "
-                "check that trainee in Register"
+                f"Register holds no trainee with this HUSID in academic cycle {sent[entry.key]}, which the {what} was "
+                "sent for: it was not carried out"
             )
         else:
-            held = sorted(t["trainee_id"] for t in holdings.by_hesa.get(entry.hesa_id or "", ()))
-            if held:
-                trainee_id = held[0] if len(held) == 1 else None
-                note = (
-                    f"Register holds {'trainee' if len(held) == 1 else 'trainees'} {', '.join(held)} with this HUSID: "
-                    f"the {what} went through"
-                )
-            else:
-                note = (
-                    f"no trainee with this HUSID in the academic cycles this run listed: the {what} may not have "
-                    "happened, or Register holds the trainee in another cycle; look for the HUSID in "
-                    "Register"
-                )
+            note = (
+                f"no trainee with this HUSID in the academic cycles this run listed: the {what} may not have "
+                "happened, or Register holds the trainee in another cycle; look for the HUSID in Register"
+            )
         found.append(
             {
                 "hesa_id": entry.hesa_id,
@@ -1225,6 +1248,7 @@ def unanswered_elsewhere(entries: Iterable[Entry], in_extract: set[str], holding
                 "trainee_id": trainee_id,
                 "updated_at": entry.updated_at,
                 "run_id": entry.run_id,
+                "settled": settled,
                 "note": note,
             }
         )
