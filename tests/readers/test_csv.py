@@ -107,6 +107,20 @@ def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_r
     assert read(fits)[0].issues == []
 
 
+def test_a_register_csv_of_exactly_1_mib_fits_registers_upload_and_one_byte_more_does_not(
+    tmp_path, register_csv_fixtures
+):
+    """Register refuses a file over `1.megabyte` (hesa-formats.md §3.2 item 3): 1,048,576 bytes still fit. Blank lines
+    (skipped rows) make up the size exactly."""
+    path = tmp_path / "exact.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", path, 1_040_000)
+    text = path.read_text()
+    path.write_text(text + "\n" * ((1 << 20) - len(text.encode())))
+    assert path.stat().st_size == 1 << 20 and read(path)[0].issues == []
+    path.write_text(path.read_text() + "\n")
+    assert [issue.code for issue in read(path)[0].issues] == ["too_large_for_upload"]
+
+
 def test_a_large_hesa_csv_gets_no_upload_warning(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n" + "0310261553101,George,Dave\n" * 40_000)
@@ -284,14 +298,22 @@ def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, regi
 
     from register_batch.jobs import convert_files, validate_files
 
+    # One file with all four: register-batch's own column, a comma after it (a blank header), a value with spaces
+    # around, and over 1 MB.
     header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    extended = [row + ",Jo," for row in rows]
+    extended[0] = extended[0].replace(",Jo,", ", Jo,")
     path = tmp_path / "extended.csv"
-    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows)]) + "\n")
+    path.write_text("\n".join([header + ",middle_names,", *extended]) + "\n")
+    _five_trainees_repeated(path, path, (1 << 20) + 1)
+    upload_only = ["blank_header", "extra_columns", "too_large_for_upload", "untrimmed_values"]
+    assert sorted(i.code for i in read(path)[0].issues) == upload_only
     as_of = date(2024, 11, 1)
     validated = validate_files([str(path)], as_of=as_of, report_dir=tmp_path / "v", jobs=1)
-    assert '"code": "extra_columns"' in validated.paths["json"].read_text()
+    assert all(f'"code": "{code}"' in validated.paths["json"].read_text() for code in upload_only)
     converted = convert_files([str(path)], to="jsonl", output=tmp_path / "out.jsonl", as_of=as_of)
-    assert converted.report.by_code["extra_columns"] == 0 and converted.written == 5
+    assert [converted.report.by_code[code] for code in upload_only] == [0, 0, 0, 0]
+    assert converted.written > 5
 
 
 def test_header_only_file_is_unusable(register_csv_fixtures):
@@ -447,8 +469,10 @@ HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
         (HEADER.encode() + "0310261553101,Zoë,Nw".encode() + b"\xe9su\n", 2),  # both on one line
         (HEADER.encode() + "0310261553101,Mureșan,Ann\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
         (HEADER.encode() + "0310261553101,Lee,£5\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        # Accents as combining marks (macOS writes names decomposed): not alone a sign of UTF-8, but two are.
+        (HEADER.encode() + "0310261553101,Zoe\u0308,Rene\u0301e\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
     ],
-    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line", "Romanian s-comma", "pound sign"],
+    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line", "Romanian s-comma", "pound sign", "decomposed accents"],
 )
 def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     path = tmp_path / "mixed.csv"
@@ -547,3 +571,131 @@ def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
     message = str(refused.value)
     assert "unknown column header 'SRS Notes' for hesa-csv" in message
     assert "`ignored`" in message and "docs/mappings.md" in message
+
+
+def test_the_five_bytes_windows_1252_leaves_undefined_are_read_as_latin1(tmp_path):
+    """hesa-formats.md §3.2: a Windows-1252 file may still hold 0x81, 0x8D, 0x8F, 0x90 or 0x9D (Excel writes what it
+    was given); they are read as the Latin-1 characters, not a failure to decode the file."""
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(b"hesa_id,first_names,last_name\n0310261553101,Ren\xe9e,A\x81\x8d\x8f\x90\x9dB\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["first_names"] == "Renée" and raw.fields["last_name"] == "A\x81\x8d\x8f\x90\x9dB"
+
+
+def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a cell over 128 KiB is not trainee data. Just under the limit it is read as it is."""
+    path = tmp_path / "cell.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 130_000},George\n")
+    _info, [raw] = read(path, "register-csv")
+    assert len(raw.fields["first_names"]) == 130_000 and raw.fields["last_name"] == "George"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 132_000},George\n")
+    with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
+
+
+def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a line over 1 MiB is refused while the file is hashed. Under it, a row of many cells (each
+    under the cell limit) is read, its cells past the header's an error of that row."""
+    path = tmp_path / "line.csv"
+    under = ",".join(["0310261553101", "Dave", "George", *["x" * 115_000] * 9])  # 1,035,000 bytes and a few
+    path.write_text(f"hesa_id,first_names,last_name\n{under}\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 12 cells" in raw.problems[0][1]
+    over = ",".join(["0310261553101", "Dave", "George", *["x" * 115_000] * 10])  # 1,150,000 bytes and a few
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553102,Ann,Lee\n{over}\n")
+    with pytest.raises(
+        UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line ends are lost\)"
+    ) as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 3
+
+
+def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a row over 4 MiB (quoted cells with line breaks, each within the line and cell limits) is
+    refused before it is held whole. Under it, such cells past the header's columns are only that row's error."""
+    cell = '"' + ("y" * 99 + "\n") * 1_100 + '"'  # 110,000 characters over 1,100 lines
+    path = tmp_path / "row.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 36]))
+    _info, [raw] = read(path, "register-csv")  # 3,960,000 characters
+    assert raw.fields["last_name"] == "George" and "row has 39 cells" in raw.problems[0][1]
+    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 39]))
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):  # 4,290,000 characters
+        read(path, "register-csv")
+
+
+def _past_first_mib(head: bytes, row: bytes) -> tuple[bytes, int]:
+    """`head` (a header and rows), then plain rows to past the first MiB, then `row`; and `row`'s line."""
+    filler = b"0310261553100,Lee,Ann\n"
+    rows = -(-((1 << 20) - len(head)) // len(filler)) + 1
+    content = head + filler * rows + row
+    return content, content.count(b"\n")
+
+
+def test_utf8_in_the_first_mib_and_windows_1252_after_it_are_mixed_encodings(tmp_path):
+    """The encoding is decided over the whole file (hashed in chunks of 1 MiB): one accented name early in a UTF-8
+    file is enough to refuse a Windows-1252 byte far after it, not to read the whole file as Windows-1252."""
+    content, line = _past_first_mib(
+        HEADER.encode() + "0310261553101,Zoë,Ann\n".encode(), b"0310261553102,Nw\xe9su,Ann\n"
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match="mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
+def test_windows_1252_in_the_first_mib_stays_windows_1252_after_it(tmp_path):
+    """Once a byte shows the file is not UTF-8, what follows in later chunks is not judged as UTF-8 again: `Ã©Ã©`
+    (valid UTF-8 for éé) past the first MiB is Windows-1252 text like the rest."""
+    content, _line = _past_first_mib(
+        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,\xc3\xa9\xc3\xa9,\xe9\n"
+    )
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(content)
+    _info, rows = read(path)
+    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "Ã©Ã©"
+    assert rows[-1].fields["F_FNAMES"] == "é"
+
+
+@pytest.mark.parametrize("padded", [" Spencer", "' Spencer", "Spencer\t", "Spencer\u00a0"])
+def test_a_space_after_the_apostrophe_a_tab_or_a_no_break_space_is_untrimmed(tmp_path, register_csv_fixtures, padded):
+    """Each is kept by Register's CSV import (it strips one apostrophe, nothing else: hesa-formats.md §3.3), in a cell
+    that is neither the row's first nor its last."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert text.count(",Spencer,") == 1
+    path = tmp_path / "padded.csv"
+    path.write_text(text.replace(",Spencer,", f",{padded},"))
+    info, rows = read(path)
+    assert rows[0].fields["first_names"] == "Spencer"
+    [issue] = info.issues
+    assert issue.code == "untrimmed_values"
+    assert issue.message.startswith(f"1 value has spaces around (first: line 2, first_names {padded!r})")
+
+
+@pytest.mark.parametrize("dropped", ["Validation results", "Errors"])
+def test_an_error_report_with_one_of_its_two_columns_deleted_is_still_read_as_the_report(
+    tmp_path, register_csv_fixtures, dropped
+):
+    """Either column only Register's error report has marks it (hesa-formats.md §3.5): a user who deleted the other
+    still gets the values Register holds, its protected quotes undoubled."""
+    import csv
+
+    text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
+    assert ",Bruen," in text
+    rows = list(csv.reader(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1).splitlines(keepends=True)))
+    gone = rows[0].index(dropped)
+    report = tmp_path / "report.csv"
+    with report.open("w", newline="") as out:
+        csv.writer(out).writerows([cell for index, cell in enumerate(row) if index != gone] for row in rows)
+    _info, rows_read = read(report)
+    assert rows_read[0].fields["previous_last_name"] == '-Bruen "Jr"'
+
+
+def test_header_labels_lose_one_protecting_apostrophe_like_the_values(tmp_path):
+    """A spreadsheet that protects every cell with a leading apostrophe protects the header's too: Register strips one
+    from every cell (hesa-formats.md §3.3), and so does register-batch, from a label as from a value."""
+    path = tmp_path / "protected.csv"
+    path.write_text("'hesa_id,'first_names,' last_name\n'0310261553101,'Dave,'George\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
