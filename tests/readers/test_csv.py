@@ -80,7 +80,7 @@ def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
 
 def test_missing_column_is_a_file_warning(register_csv_fixtures):
     info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
-    assert [i.code for i in info.issues] == ["missing_columns"]
+    assert [(i.code, i.line, i.record) for i in info.issues] == [("missing_columns", 1, None)]
 
 
 def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
@@ -258,7 +258,7 @@ def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_pa
     info, rows = read(path)
     assert rows[0].fields["middle_names"] == "Jo"
     [issue] = info.issues
-    assert (issue.code, issue.severity.value) == ("extra_columns", "warning")
+    assert (issue.code, issue.severity.value, issue.line) == ("extra_columns", "warning", 1)
     assert "'middle_names', 'Withdrawal_Date'" in issue.message and "extra columns" in issue.message
 
 
@@ -332,8 +332,9 @@ def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
 def test_duplicate_header(tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("hesa_id,first_names,last_name,hesa_id,sex\n1,a,b,1,11\n")
-    with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)"):
+    with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)") as caught:
         read(path, "register-csv")
+    assert caught.value.line == 1
 
 
 @pytest.mark.parametrize(
@@ -699,3 +700,56 @@ def test_header_labels_lose_one_protecting_apostrophe_like_the_values(tmp_path):
     path.write_text("'hesa_id,'first_names,' last_name\n'0310261553101,'Dave,'George\n")
     _info, [raw] = read(path, "register-csv")
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+
+
+@pytest.mark.parametrize(
+    "row,first",
+    [
+        (" 0310261553101,Dave,George", "hesa_id ' 0310261553101'"),  # the row's first cell
+        ("0310261553101,Dave,George ", "last_name 'George '"),  # its last
+        ("0310261553101, Dave", "first_names ' Dave'"),  # a short row's
+    ],
+    ids=["first cell", "last cell", "short row"],
+)
+def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path, row, first):
+    path = tmp_path / "edges.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n{row}\n")
+    info, [raw] = read(path, "register-csv")
+    assert raw.fields["first_names"] == "Dave"
+    [issue] = [issue for issue in info.issues if issue.code == "untrimmed_values"]
+    assert issue.message.startswith(f"1 value has spaces around (first: line 2, {first})")
+
+
+def test_more_than_ten_unknown_columns_are_named_ten_and_counted(tmp_path):
+    path = tmp_path / "srs.csv"
+    path.write_text("F_HUSID," + ",".join(f"SRS{n}" for n in range(1, 13)) + "\n2601200000017" + ",x" * 12 + "\n")
+    with pytest.raises(UnusableInput) as refused:
+        read(path, "hesa-csv")
+    shown = ", ".join(f"'SRS{n}'" for n in range(1, 11))
+    assert f"unknown column headers {shown} and 2 more for hesa-csv" in str(refused.value)
+
+
+def test_a_windows_1252_file_ending_in_a_byte_that_starts_a_utf8_character_is_windows_1252(tmp_path):
+    """Nothing before it says UTF-8, so the last byte is a letter (Ã), not a UTF-8 character cut short."""
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(HEADER.encode() + b"0310261553101,Lee,JO\xc3")
+    _info, [raw] = read(path)
+    assert raw.fields["F_FNAMES"] == "JOÃ"
+
+
+def test_a_stray_quote_past_a_narrow_headers_columns_that_swallows_rows_is_refused(tmp_path):
+    """A cell past the header's columns may hold a line break, but not a line of cells (two commas, in a file of three
+    columns): the rows after the stray quote would be lost in it."""
+    path = tmp_path / "narrow.csv"
+    path.write_text(HEADER + '0310261553101,Lee,Ann,"see\n0310261553102,Kim,Bo\n0310261553103,Roe,Al"\n')
+    with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
+
+
+def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
+    """A one-column extract saved from a spreadsheet: its first column is its last named one."""
+    path = tmp_path / "ids.csv"
+    path.write_text("F_HUSID,,\n0310261553101,,\n")
+    info, [raw] = read(path, "hesa-csv")
+    assert raw.fields == {"F_HUSID": "0310261553101"} and not raw.problems and info.records == 1
