@@ -252,14 +252,20 @@ def test_a_hesa_csv_separated_by_tabs_is_named_so(tmp_path):
 def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_path, register_csv_fixtures):
     """middle_names, training_partner_ukprn and the withdrawal and deferral columns are register-batch's own: Register's
     upload refuses a header that is not exactly its template's (hesa-formats.md §3.2 item 6)."""
-    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    header, *rows_text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
     path = tmp_path / "extended.csv"
-    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows)]) + "\n")
+    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows_text)]) + "\n")
     info, rows = read(path)
     assert rows[0].fields["middle_names"] == "Jo"
     [issue] = info.issues
     assert (issue.code, issue.severity.value, issue.line) == ("extra_columns", "warning", 1)
     assert "'middle_names', 'Withdrawal_Date'" in issue.message and "extra columns" in issue.message
+    assert "the header has 2 columns that" in issue.message and "register-batch reads them," in issue.message
+    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows_text)]) + "\n")
+    [issue] = read(path)[0].issues
+    assert "the header has 1 column that Register's template does not ('middle_names'): register-batch reads it," in (
+        issue.message
+    )
 
 
 def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_path, register_csv_fixtures):
@@ -289,6 +295,10 @@ def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, 
     )
     [issue] = read(first)[0].issues
     assert issue.message.startswith("1 value has spaces around (first: line 2, provider_trainee_id ' 24/25-1')")
+    two = tmp_path / "two.csv"
+    two.write_text(text.replace(",Spencer,", ",Spencer ,").replace(",Murphy,", ",Murphy ,"))
+    [issue] = read(two)[0].issues
+    assert issue.message.startswith("2 values have spaces around (first: line 2, first_names 'Spencer ')")
 
 
 def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
@@ -375,7 +385,9 @@ def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_rec
 
 def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
     path = tmp_path / "hesa.csv"
-    path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE\n' 0310261553101 ,''Brien,' NULL ,null,\n")
+    path.write_text(
+        "F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE,F_NATION\n' 0310261553101 ,''Brien,' NULL ,null,,' \n"
+    )
     _info, [raw] = read(path)
     assert raw.fields == {
         "F_HUSID": "0310261553101",  # apostrophe, then the spaces inside it
@@ -383,6 +395,7 @@ def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
         "F_FNAMES": None,
         "F_SEXID": None,
         "F_DOMICILE": None,
+        "F_NATION": None,  # an apostrophe protecting nothing
     }
 
 
@@ -472,8 +485,17 @@ HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
         (HEADER.encode() + "0310261553101,Lee,£5\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
         # Accents as combining marks (macOS writes names decomposed): not alone a sign of UTF-8, but two are.
         (HEADER.encode() + "0310261553101,Zoe\u0308,Rene\u0301e\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        (b"F_HUSID,F_SURNAME,F_FNAMES\r" + "0310261553101,Zoë,Ann\r".encode() + b"0310261553102,Nw\xe9su,Ann\r", 3),
     ],
-    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line", "Romanian s-comma", "pound sign", "decomposed accents"],
+    ids=[
+        "UTF-8 then Latin-1",
+        "BOM then Latin-1",
+        "one line",
+        "Romanian s-comma",
+        "pound sign",
+        "decomposed accents",
+        "CR line ends",
+    ],
 )
 def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     path = tmp_path / "mixed.csv"
@@ -521,10 +543,11 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n", ""], ids=["LF", "CRLF", "no line end"])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r", ""], ids=["LF", "CRLF", "CR", "no line end"])
 def test_a_quote_left_open_in_the_last_row_is_refused(tmp_path, end):
     path = tmp_path / "quote.csv"
-    rows = f'hesa_id,first_names,last_name\n0310261553101,Dave,George\n0310261553102,"Ann,Lee{end}'
+    between = end or "\n"  # the line ends before the last (CR: an old Mac's, throughout)
+    rows = f'hesa_id,first_names,last_name{between}0310261553101,Dave,George{between}0310261553102,"Ann,Lee{end}'
     path.write_text(rows, newline="")
     with pytest.raises(UnusableInput, match="still open at the end of the file") as caught:
         read(path, "register-csv")
@@ -720,13 +743,16 @@ def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path,
     assert issue.message.startswith(f"1 value has spaces around (first: line 2, {first})")
 
 
-def test_more_than_ten_unknown_columns_are_named_ten_and_counted(tmp_path):
+@pytest.mark.parametrize("unknown,more", [(10, ""), (12, " and 2 more")])
+def test_more_than_ten_unknown_columns_are_named_ten_and_counted(tmp_path, unknown, more):
     path = tmp_path / "srs.csv"
-    path.write_text("F_HUSID," + ",".join(f"SRS{n}" for n in range(1, 13)) + "\n2601200000017" + ",x" * 12 + "\n")
+    path.write_text(
+        "F_HUSID," + ",".join(f"SRS{n}" for n in range(1, unknown + 1)) + "\n2601200000017" + ",x" * unknown
+    )
     with pytest.raises(UnusableInput) as refused:
         read(path, "hesa-csv")
     shown = ", ".join(f"'SRS{n}'" for n in range(1, 11))
-    assert f"unknown column headers {shown} and 2 more for hesa-csv" in str(refused.value)
+    assert f"unknown column headers {shown}{more} for hesa-csv" in str(refused.value)
 
 
 def test_a_windows_1252_file_ending_in_a_byte_that_starts_a_utf8_character_is_windows_1252(tmp_path):
