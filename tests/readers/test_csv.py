@@ -779,3 +779,26 @@ def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
     path.write_text("F_HUSID,,\n0310261553101,,\n")
     info, [raw] = read(path, "hesa-csv")
     assert raw.fields == {"F_HUSID": "0310261553101"} and not raw.problems and info.records == 1
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_a_stray_quote_is_refused_whatever_the_line_ends(tmp_path, end):
+    """A quote opening a cell swallows the rows after it, in a file with an old Mac's line ends (CR) as in any."""
+    path = tmp_path / "stray.csv"
+    rows = ["hesa_id,first_names,last_name", '0310261553101,"Dave,George', "0310261553102,Ann,Lee", '0310261553103,Al"']
+    path.write_text(end.join(rows) + end, newline="")
+    with pytest.raises(UnusableInput, match="a quoted cell runs over lines 2-4") as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line, caught.value.field) == (1, 2, "first_names")
+
+
+def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line_ends(tmp_path, register_csv_fixtures):
+    """Register's error report saved again with CR line ends (its multi-line Errors cells too): a quote left open in
+    the first row's Errors cell swallows the rows after it there as well."""
+    lines = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n") + '"\n'  # the first row's Errors cell now opens a quote
+    path = tmp_path / "report.csv"
+    path.write_text("".join(lines).replace("\n", "\r"), newline="")
+    with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
