@@ -117,7 +117,7 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
     )
     [(_info, rows)] = read(doc)
     assert [r.fields["F_HUSID"] for r in rows] == ["1", "2"]
-    assert rows[1].fields["F_SURNAME"] is None
+    assert rows[1].fields == {"F_HUSID": "2", "F_SURNAME": None}  # PLACEMENTS is a group's container, not a field
     assert [p["F_PLMNTSCH"] for p in rows[1].groups["PLACEMENT"]] == ["1", "2"]
 
 
@@ -228,6 +228,7 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     doc = tmp_path / "twice.xml"
     doc.write_text(
         "<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID><F_SURNAME>Lee</F_SURNAME><F_SURNAME>Ng</F_SURNAME>"
+        "<F_SURNAME>Ong</F_SURNAME>"  # a third value: still one problem
         "<F_SEXID>11</F_SEXID><F_SEXID>11</F_SEXID>"  # the same value twice: harmless
         "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGCLSS>01</F_DEGCLSS></PREVIOUSQUALIFICATION>"
         "<PREVIOUSQUALIFICATION><F_DEGCLSS>02</F_DEGCLSS><F_DEGCLSS>99</F_DEGCLSS><F_DEGSBJ1>100425</F_DEGSBJ1>"
@@ -416,3 +417,51 @@ def test_a_very_long_name_in_the_prolog_is_cut_short_in_the_error_line(tmp_path,
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert len(str(caught.value)) < 400 and "…" in str(caught.value), len(str(caught.value))
+
+
+def test_record_lines_are_their_start_tags_lines_either_side_of_65535(tmp_path):
+    """At the line libxml2 stops storing (65,535) and either side of it, a Student with a line break after its start
+    tag is numbered by that tag's line, not its first child's."""
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<ITTRecord>"]
+    lines += ["<!-- padding -->"] * (65_532 - len(lines))
+    lines.append("<Student>")  # line 65,533
+    lines += [f"<F_HUSID>{n:013d}</F_HUSID></Student><Student>" for n in range(5)]  # the next on each line
+    lines += ["<F_HUSID>0000000000005</F_HUSID></Student>", "</ITTRecord>"]
+    path = tmp_path / "edge.xml"
+    path.write_text("\n".join(lines) + "\n")
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == list(range(65_533, 65_539))
+    assert [raw.fields["F_HUSID"] for raw in rows] == [f"{n:013d}" for n in range(6)]
+
+
+def test_a_byte_order_mark_with_no_xml_declaration_is_read(tmp_path):
+    path = tmp_path / "bom.xml"
+    path.write_bytes(b"\xef\xbb\xbf<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID></Student></ITTRecord>")
+    [(_info, [raw])] = read(path)
+    assert raw.fields == {"F_HUSID": "0310261553101"}
+
+
+def test_a_doctype_that_declares_nothing_is_read(tmp_path):
+    """Only a DTD's entities and external references are refused: a bare `<!DOCTYPE ITTRecord>` names the root."""
+    path = tmp_path / "doctype.xml"
+    path.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE ITTRecord>\n<ITTRecord><Student><F_HUSID>1</F_HUSID></Student></ITTRecord>"
+    )
+    [(_info, [raw])] = read(path)
+    assert raw.fields == {"F_HUSID": "1"} and raw.source.line == 3
+
+
+def test_more_than_1_mb_before_any_element_is_refused_as_a_long_prolog(tmp_path):
+    path = tmp_path / "blank.xml"
+    path.write_bytes(b" " * (1 << 20) + b"not XML")
+    with pytest.raises(UnusableInput, match="the XML prolog is longer than 1 MB; refusing to parse it"):
+        read(path, "hesa-xml")
+
+
+def test_a_mismatched_tag_on_the_one_line_of_a_one_line_extract_is_named_not_called_a_cut(tmp_path):
+    """A one-line extract's error is on its last line, but the file did not end there: the parser's own reason."""
+    path = tmp_path / "one_line.xml"
+    path.write_text("<ITTRecord><Student><F_HUSID>1</F_SURNAME></Student></ITTRecord>")
+    with pytest.raises(UnusableInput, match="Opening and ending tag mismatch: F_HUSID line 1 and F_SURNAME") as caught:
+        read(path)
+    assert caught.value.line == 1 and "truncated" not in str(caught.value)
