@@ -465,3 +465,30 @@ def test_a_mismatched_tag_on_the_one_line_of_a_one_line_extract_is_named_not_cal
     with pytest.raises(UnusableInput, match="Opening and ending tag mismatch: F_HUSID line 1 and F_SURNAME") as caught:
         read(path)
     assert caught.value.line == 1 and "truncated" not in str(caught.value)
+
+
+ROOT_AFTER_DTD = b"]><ITTRecord><Student><F_HUSID>0310261553101</F_HUSID><F_FNAMES>&x;</F_FNAMES></Student></ITTRecord>"
+DECLARES = "the XML declares entities in a DTD; refusing to expand them"
+
+
+@pytest.mark.parametrize(
+    "prolog,reason",
+    [
+        (b'<!ELEMENT Student ANY><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # a declaration's own `>` inside
+        (b'<!-- ] > --><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # `]>` in a comment
+        (b'<!ATTLIST Student a CDATA "] >"><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a literal in "
+        (b"<!ATTLIST Student a CDATA '] >'><!ENTITY x 'y'>" + ROOT_AFTER_DTD, DECLARES),  # in one in '
+        (b'<?pi ] > ?><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a processing instruction
+        (b'<!ENTITY x "y">', "the XML prolog is truncated"),  # no end at all: a DTD left open
+        (b'<!ENTITY x "y', "the XML prolog is truncated"),  # and its literal too
+    ],
+    ids=["declaration", "comment", "double quotes", "single quotes", "processing instruction", "open", "open literal"],
+)
+def test_entities_are_found_in_a_dtd_however_its_end_is_disguised(tmp_path, prolog, reason):
+    """The prolog check reads a DTD as the parser does (HESA extracts declare none, hesa-formats.md §1.2): a `]>` inside
+    a comment, literal or processing instruction does not end it, so no entity declared after one is missed; a DTD
+    that never ends is refused as it is."""
+    path = tmp_path / "dtd.xml"
+    path.write_bytes(b"<!DOCTYPE ITTRecord [" + prolog)
+    with pytest.raises(UnusableInput, match=reason):
+        read(path, "hesa-xml")
