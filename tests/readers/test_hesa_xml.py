@@ -111,13 +111,15 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
     doc = tmp_path / "x.xml"
     doc.write_text(
         "<?xml version='1.0'?><ITTRecord><Batch><Student><F_SURNAME>A</F_SURNAME><F_HUSID>1</F_HUSID></Student>"
-        "</Batch><Student><F_HUSID>2</F_HUSID><PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
+        "</Batch><Student><F_HUSID>2</F_HUSID><F_FNAMES>Nash</F_FNAMES>"
+        "<PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
         "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH></PLACEMENT></PLACEMENTS><F_SURNAME>Null</F_SURNAME></Student>"
         "</ITTRecord>"
     )
     [(_info, rows)] = read(doc)
     assert [r.fields["F_HUSID"] for r in rows] == ["1", "2"]
-    assert rows[1].fields == {"F_HUSID": "2", "F_SURNAME": None}  # PLACEMENTS is a group's container, not a field
+    # A four-letter value is not NULL; PLACEMENTS is a group's container, not a field.
+    assert rows[1].fields == {"F_HUSID": "2", "F_FNAMES": "Nash", "F_SURNAME": None}
     assert [p["F_PLMNTSCH"] for p in rows[1].groups["PLACEMENT"]] == ["1", "2"]
 
 
@@ -442,10 +444,12 @@ def test_a_byte_order_mark_with_no_xml_declaration_is_read(tmp_path):
 
 
 def test_a_doctype_that_declares_nothing_is_read(tmp_path):
-    """Only a DTD's entities and external references are refused: a bare `<!DOCTYPE ITTRecord>` names the root."""
+    """Only a DTD's entities and external references are refused: a bare `<!DOCTYPE ITTRecord>` names the root, and
+    what follows the DTD is not read as part of it."""
     path = tmp_path / "doctype.xml"
     path.write_text(
-        "<?xml version='1.0'?>\n<!DOCTYPE ITTRecord>\n<ITTRecord><Student><F_HUSID>1</F_HUSID></Student></ITTRecord>"
+        "<?xml version='1.0'?>\n<!DOCTYPE ITTRecord>\n<ITTRecord><Student><F_HUSID>1</F_HUSID></Student>"
+        "<!-- from the SRS's PUBLIC SYSTEM export: words in a comment after the DTD --></ITTRecord>"
     )
     [(_info, [raw])] = read(path)
     assert raw.fields == {"F_HUSID": "1"} and raw.source.line == 3
@@ -478,11 +482,21 @@ DECLARES = "the XML declares entities in a DTD; refusing to expand them"
         (b'<!-- ] > --><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # `]>` in a comment
         (b'<!ATTLIST Student a CDATA "] >"><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a literal in "
         (b"<!ATTLIST Student a CDATA '] >'><!ENTITY x 'y'>" + ROOT_AFTER_DTD, DECLARES),  # in one in '
+        (b'<!ATTLIST Student a CDATA ""><!ATTLIST Student b CDATA "] >"><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),
         (b'<?pi ] > ?><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a processing instruction
         (b'<!ENTITY x "y">', "the XML prolog is truncated"),  # no end at all: a DTD left open
         (b'<!ENTITY x "y', "the XML prolog is truncated"),  # and its literal too
     ],
-    ids=["declaration", "comment", "double quotes", "single quotes", "processing instruction", "open", "open literal"],
+    ids=[
+        "declaration",
+        "comment",
+        "double quotes",
+        "single quotes",
+        "after an empty literal",
+        "processing instruction",
+        "open",
+        "open literal",
+    ],
 )
 def test_entities_are_found_in_a_dtd_however_its_end_is_disguised(tmp_path, prolog, reason):
     """The prolog check reads a DTD as the parser does (HESA extracts declare none, hesa-formats.md §1.2): a `]>` inside
