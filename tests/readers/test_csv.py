@@ -802,3 +802,15 @@ def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line
     with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
         read(path)
     assert (caught.value.record, caught.value.line) == (1, 2)
+
+
+def test_a_hesa_named_csv_of_withdrawals_is_told_from_registers_csv(tmp_path):
+    """Its withdrawal columns are Register CSV columns too (docs/formats.md), enough to look like one; its HESA
+    columns count for more."""
+    path = tmp_path / "withdrawals.csv"
+    path.write_text(
+        "F_HUSID,F_OWNSTU,WITHDRAWAL_DATE,WITHDRAWAL_REASONS,WITHDRAWAL_TRIGGER\n"
+        "0310261553101,99157234/2/01,2025-01-31,financial_problems,trainee\n"
+    )
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_HUSID"] == "0310261553101"
