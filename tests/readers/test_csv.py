@@ -814,3 +814,14 @@ def test_a_hesa_named_csv_of_withdrawals_is_told_from_registers_csv(tmp_path):
     )
     info, [raw] = read(path)
     assert info.format == "hesa-csv" and raw.fields["F_HUSID"] == "0310261553101"
+
+
+@pytest.mark.parametrize(
+    "header,fmt",
+    [("hesa_id,first_names,last_name", "register-csv"), ("F_HUSID,F_SURNAME,F_FNAMES", "hesa-csv")],
+)
+def test_three_columns_are_enough_to_tell_the_format(tmp_path, header, fmt):
+    path = tmp_path / "three.csv"
+    path.write_text(f"{header}\n0310261553101,Dave,George\n")
+    info, [raw] = read(path)
+    assert info.format == fmt and len(raw.fields) == 3
