@@ -580,13 +580,19 @@ def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_c
 
 @pytest.mark.parametrize(
     "header",
-    ["name,age", "hesa_id,first_names,notes,age", "F_HUSID,F_SURNAME,notes,age"],
-    ids=["none", "two", "two HESA"],
+    [
+        "name,age",
+        "hesa_id,first_names,notes,age",
+        "F_HUSID,F_SURNAME,notes,age",
+        "F_HUSID,F_SURNAME,F_FNAMES,a,b,c,d,e",
+    ],
+    ids=["none", "two", "two HESA", "three HESA of eight"],
 )
 def test_undetectable_format(tmp_path, header):
-    """Fewer than three of either format's columns (hesa_id and first_names alone could be anyone's) say nothing."""
+    """Fewer than three of either format's columns (hesa_id and first_names alone could be anyone's), or fewer than
+    half the header's, say nothing."""
     path = tmp_path / "x.csv"
-    path.write_text(f"{header}\nbob,3,x,y\n")
+    path.write_text(f"{header}\nbob,3,x,y,,,,\n")
     with pytest.raises(UnusableInput, match="cannot tell the format") as caught:
         read(path)
     assert caught.value.line == 1
