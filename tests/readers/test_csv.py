@@ -838,3 +838,14 @@ def test_three_columns_are_enough_to_tell_the_format(tmp_path, header, fmt):
     path.write_text(f"{header}\n0310261553101,Dave,George\n")
     info, [raw] = read(path)
     assert info.format == fmt and len(raw.fields) == 3
+
+
+@pytest.mark.parametrize("length", [60, 61])
+def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_path, length):
+    name = "SRS_" + "N" * (length - 4)
+    path = tmp_path / "srs.csv"
+    path.write_text(f"F_HUSID,{name}\n2601200000017,x\n")
+    with pytest.raises(UnusableInput) as refused:
+        read(path, "hesa-csv")
+    shown = name if length <= 60 else f"{name[:60]}…"
+    assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)

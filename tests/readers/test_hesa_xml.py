@@ -113,14 +113,16 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
         "<?xml version='1.0'?><ITTRecord><Batch><Student><F_SURNAME>A</F_SURNAME><F_HUSID>1</F_HUSID></Student>"
         "</Batch><Student><F_HUSID>2</F_HUSID><F_FNAMES>Nash</F_FNAMES>"
         "<PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
-        "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH></PLACEMENT></PLACEMENTS><F_SURNAME>Null</F_SURNAME></Student>"
+        "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH><F_PLMNTDYS> </F_PLMNTDYS></PLACEMENT></PLACEMENTS>"
+        "<F_SURNAME>Null</F_SURNAME></Student>"
         "</ITTRecord>"
     )
     [(_info, rows)] = read(doc)
     assert [r.fields["F_HUSID"] for r in rows] == ["1", "2"]
     # A four-letter value is not NULL; PLACEMENTS is a group's container, not a field.
     assert rows[1].fields == {"F_HUSID": "2", "F_FNAMES": "Nash", "F_SURNAME": None}
-    assert [p["F_PLMNTSCH"] for p in rows[1].groups["PLACEMENT"]] == ["1", "2"]
+    # Only spaces, in a group as at the top, is no value.
+    assert rows[1].groups["PLACEMENT"] == [{"F_PLMNTSCH": "1"}, {"F_PLMNTSCH": "2", "F_PLMNTDYS": None}]
 
 
 def test_a_tag_split_over_two_lines_is_read(tmp_path):
