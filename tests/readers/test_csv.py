@@ -849,3 +849,22 @@ def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_pat
         read(path, "hesa-csv")
     shown = name if length <= 60 else f"{name[:60]}…"
     assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_path, end):
+    """docs/security.md refuses a line *over* 1 MiB; its line end is not part of it. The parsing pass counted the line
+    end too, and refused a line of exactly 1 MiB that the hashing pass had let through."""
+    start = "0310261553101,Dave,George"
+    cells = ["x" * 115_000] * 9
+    pad = (1 << 20) - len(start) - sum(len(cell) + 1 for cell in cells) - 1
+    exact = ",".join([start, *cells, "y" * pad])
+    assert len(exact) == 1 << 20
+    path = tmp_path / "exact.csv"
+    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}{end}".encode())
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 13 cells" in raw.problems[0][1]
+    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}y{end}".encode())
+    with pytest.raises(UnusableInput, match="a line is longer than 1 MiB") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
