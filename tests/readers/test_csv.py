@@ -365,12 +365,13 @@ def test_two_columns_for_one_field_of_a_degree_are_refused(tmp_path, second, mes
 def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text(
-        "HUSID,F_SURNAME,fnames,F_PLMNTSCH_1,F_PLMNTSCH_2,F_DEGTYPE\n0310261553101,George,Dave,900000,100000,083\n"
+        "HUSID,F_SURNAME,fnames,F_PLMNTSCH_1,F_PLMNTSCH_2,F_DEGTYPE,DEGCLSS_2\n"
+        "0310261553101,George,Dave,900000,100000,083,02\n"
     )
     info, [raw] = read(path)
     assert info.format == "hesa-csv"
     assert raw.fields["F_HUSID"] == "0310261553101" and raw.fields["F_FNAMES"] == "Dave"
-    assert raw.fields["F_PLMNTSCH_2"] == "100000"
+    assert raw.fields["F_PLMNTSCH_2"] == "100000" and raw.fields["F_DEGCLSS_2"] == "02"  # a group column unprefixed
 
 
 def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
