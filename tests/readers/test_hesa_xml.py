@@ -386,6 +386,7 @@ def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
         read(path)
     assert caught.value.line == 3
     assert "is in an XML namespace (urn:srs)" in str(caught.value) and str(caught.value).startswith(str(path))
+    assert f"a <{start.split()[0][1:]}> element" in str(caught.value)  # <Student>, or with its prefix <s:Student>
 
 
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
