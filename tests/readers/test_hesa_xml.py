@@ -10,7 +10,8 @@ import pytest
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
-from register_batch.readers import open_inputs
+from register_batch.readers import XmlPart, newlines_before, open_inputs
+from register_batch.readers.hesa_xml import find_chunks
 
 
 def read(path, fmt="auto"):
@@ -509,3 +510,46 @@ def test_entities_are_found_in_a_dtd_however_its_end_is_disguised(tmp_path, prol
     path.write_bytes(b"<!DOCTYPE ITTRecord [" + prolog)
     with pytest.raises(UnusableInput, match=reason):
         read(path, "hesa-xml")
+
+
+@pytest.fixture(scope="module")
+def long_xml(tmp_path_factory):
+    """About 1,000 generated trainees: over 65,535 lines, where libxml2 numbers lines its own way."""
+    folder = tmp_path_factory.mktemp("long")
+    path = folder / "long.xml"
+    generate(path, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, as_of=date(2025, 11, 1))
+    return path
+
+
+def _read_in_parts(path, chunks, first):
+    """`path` read as a parallel validation reads it: chunks 0 to `first` - 1 by the reader from the file's start
+    (it claims each as it reaches it), every later chunk by a reader of that chunk alone."""
+    parts = []
+    before = newlines_before(str(path), chunks)
+    for index in [0, *range(first, len(chunks))]:
+        [(info, records)] = list(open_inputs([str(path)], "hesa-xml", load_mapping()))
+        info.part = (
+            XmlPart(chunks, 0, lambda chunk: chunk < first)
+            if index == 0
+            else XmlPart(chunks, index, None, before[index])
+        )
+        parts.append((info, list(records)))
+    return parts
+
+
+@pytest.mark.parametrize(
+    "first", [1, 4, None], ids=["helper-reads-all-but-one", "shared", "reader-from-the-start-reads-all"]
+)
+def test_a_file_read_in_chunks_gives_the_records_and_lines_of_the_whole(long_xml, first):
+    """Each chunk parses on its own, and its records keep the lines they have in the whole file, past 65,535 too
+    (where a chunk read alone is numbered after padding, then shifted); the first reader still hashes the whole
+    file."""
+    [(whole, rows)] = read(long_xml)
+    chunks = find_chunks(str(long_xml), chunk_bytes=200_000)
+    assert chunks is not None and len(chunks) >= 8 and rows[-1].source.line > 70_000
+    parts = _read_in_parts(long_xml, chunks, len(chunks) if first is None else first)
+    read_in_parts = [raw for _info, records in parts for raw in records]
+    assert [(raw.source.line, raw.fields, raw.groups, raw.problems) for raw in read_in_parts] == [
+        (raw.source.line, raw.fields, raw.groups, raw.problems) for raw in rows
+    ]
+    assert parts[0][0].sha256 == whole.sha256
