@@ -869,3 +869,12 @@ def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_p
     with pytest.raises(UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line") as caught:
         read(path, "register-csv")
     assert caught.value.line == 2
+
+
+def test_binary_content_is_named_so(tmp_path):
+    """A photo or other binary file given by mistake: not XML, no header, NULs in its first bytes."""
+    path = tmp_path / "scan.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: binary content: not a HESA XML or CSV extract"
