@@ -80,7 +80,7 @@ def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
 
 def test_missing_column_is_a_file_warning(register_csv_fixtures):
     info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
-    assert [i.code for i in info.issues] == ["missing_columns"]
+    assert [(i.code, i.line, i.record) for i in info.issues] == [("missing_columns", 1, None)]
 
 
 def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
@@ -105,6 +105,20 @@ def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_r
     fits = tmp_path / "fits.csv"
     _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", fits, 900_000)
     assert read(fits)[0].issues == []
+
+
+def test_a_register_csv_of_exactly_1_mib_fits_registers_upload_and_one_byte_more_does_not(
+    tmp_path, register_csv_fixtures
+):
+    """Register refuses a file over `1.megabyte` (hesa-formats.md §3.2 item 3): 1,048,576 bytes still fit. Blank lines
+    (skipped rows) make up the size exactly."""
+    path = tmp_path / "exact.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", path, 1_040_000)
+    text = path.read_text()
+    path.write_text(text + "\n" * ((1 << 20) - len(text.encode())))
+    assert path.stat().st_size == 1 << 20 and read(path)[0].issues == []
+    path.write_text(path.read_text() + "\n")
+    assert [issue.code for issue in read(path)[0].issues] == ["too_large_for_upload"]
 
 
 def test_a_large_hesa_csv_gets_no_upload_warning(tmp_path):
@@ -238,14 +252,20 @@ def test_a_hesa_csv_separated_by_tabs_is_named_so(tmp_path):
 def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_path, register_csv_fixtures):
     """middle_names, training_partner_ukprn and the withdrawal and deferral columns are register-batch's own: Register's
     upload refuses a header that is not exactly its template's (hesa-formats.md §3.2 item 6)."""
-    header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    header, *rows_text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
     path = tmp_path / "extended.csv"
-    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows)]) + "\n")
+    path.write_text("\n".join([header + ",middle_names,Withdrawal_Date", *(row + ",Jo," for row in rows_text)]) + "\n")
     info, rows = read(path)
     assert rows[0].fields["middle_names"] == "Jo"
     [issue] = info.issues
-    assert (issue.code, issue.severity.value) == ("extra_columns", "warning")
+    assert (issue.code, issue.severity.value, issue.line) == ("extra_columns", "warning", 1)
     assert "'middle_names', 'Withdrawal_Date'" in issue.message and "extra columns" in issue.message
+    assert "the header has 2 columns that" in issue.message and "register-batch reads them," in issue.message
+    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows_text)]) + "\n")
+    [issue] = read(path)[0].issues
+    assert "the header has 1 column that Register's template does not ('middle_names'): register-batch reads it," in (
+        issue.message
+    )
 
 
 def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_path, register_csv_fixtures):
@@ -275,6 +295,10 @@ def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, 
     )
     [issue] = read(first)[0].issues
     assert issue.message.startswith("1 value has spaces around (first: line 2, provider_trainee_id ' 24/25-1')")
+    two = tmp_path / "two.csv"
+    two.write_text(text.replace(",Spencer,", ",Spencer ,").replace(",Murphy,", ",Murphy ,"))
+    [issue] = read(two)[0].issues
+    assert issue.message.startswith("2 values have spaces around (first: line 2, first_names 'Spencer ')")
 
 
 def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
@@ -284,14 +308,22 @@ def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, regi
 
     from register_batch.jobs import convert_files, validate_files
 
+    # One file with all four: register-batch's own column, a comma after it (a blank header), a value with spaces
+    # around, and over 1 MB.
     header, *rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    extended = [row + ",Jo," for row in rows]
+    extended[0] = extended[0].replace(",Jo,", ", Jo,")
     path = tmp_path / "extended.csv"
-    path.write_text("\n".join([header + ",middle_names", *(row + ",Jo" for row in rows)]) + "\n")
+    path.write_text("\n".join([header + ",middle_names,", *extended]) + "\n")
+    _five_trainees_repeated(path, path, (1 << 20) + 1)
+    upload_only = ["blank_header", "extra_columns", "too_large_for_upload", "untrimmed_values"]
+    assert sorted(i.code for i in read(path)[0].issues) == upload_only
     as_of = date(2024, 11, 1)
     validated = validate_files([str(path)], as_of=as_of, report_dir=tmp_path / "v", jobs=1)
-    assert '"code": "extra_columns"' in validated.paths["json"].read_text()
+    assert all(f'"code": "{code}"' in validated.paths["json"].read_text() for code in upload_only)
     converted = convert_files([str(path)], to="jsonl", output=tmp_path / "out.jsonl", as_of=as_of)
-    assert converted.report.by_code["extra_columns"] == 0 and converted.written == 5
+    assert [converted.report.by_code[code] for code in upload_only] == [0, 0, 0, 0]
+    assert converted.written > 5
 
 
 def test_header_only_file_is_unusable(register_csv_fixtures):
@@ -310,8 +342,9 @@ def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
 def test_duplicate_header(tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("hesa_id,first_names,last_name,hesa_id,sex\n1,a,b,1,11\n")
-    with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)"):
+    with pytest.raises(UnusableInput, match="duplicate column header 'hesa_id' \\(columns 1 and 4\\)") as caught:
         read(path, "register-csv")
+    assert caught.value.line == 1
 
 
 @pytest.mark.parametrize(
@@ -332,12 +365,13 @@ def test_two_columns_for_one_field_of_a_degree_are_refused(tmp_path, second, mes
 def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     path = tmp_path / "hesa.csv"
     path.write_text(
-        "HUSID,F_SURNAME,fnames,F_PLMNTSCH_1,F_PLMNTSCH_2,F_DEGTYPE\n0310261553101,George,Dave,900000,100000,083\n"
+        "HUSID,F_SURNAME,fnames,F_PLMNTSCH_1,F_PLMNTSCH_2,F_DEGTYPE,DEGCLSS_2\n"
+        "0310261553101,George,Dave,900000,100000,083,02\n"
     )
     info, [raw] = read(path)
     assert info.format == "hesa-csv"
     assert raw.fields["F_HUSID"] == "0310261553101" and raw.fields["F_FNAMES"] == "Dave"
-    assert raw.fields["F_PLMNTSCH_2"] == "100000"
+    assert raw.fields["F_PLMNTSCH_2"] == "100000" and raw.fields["F_DEGCLSS_2"] == "02"  # a group column unprefixed
 
 
 def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
@@ -352,7 +386,9 @@ def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_rec
 
 def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
     path = tmp_path / "hesa.csv"
-    path.write_text("F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE\n' 0310261553101 ,''Brien,' NULL ,null,\n")
+    path.write_text(
+        "F_HUSID,F_SURNAME,F_FNAMES,F_SEXID,F_DOMICILE,F_NATION\n' 0310261553101 ,''Brien,' NULL ,null,,' \n"
+    )
     _info, [raw] = read(path)
     assert raw.fields == {
         "F_HUSID": "0310261553101",  # apostrophe, then the spaces inside it
@@ -360,6 +396,7 @@ def test_cell_values_lose_spaces_one_apostrophe_and_null(tmp_path):
         "F_FNAMES": None,
         "F_SEXID": None,
         "F_DOMICILE": None,
+        "F_NATION": None,  # an apostrophe protecting nothing
     }
 
 
@@ -447,8 +484,19 @@ HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
         (HEADER.encode() + "0310261553101,Zoë,Nw".encode() + b"\xe9su\n", 2),  # both on one line
         (HEADER.encode() + "0310261553101,Mureșan,Ann\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
         (HEADER.encode() + "0310261553101,Lee,£5\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        # Accents as combining marks (macOS writes names decomposed): not alone a sign of UTF-8, but two are.
+        (HEADER.encode() + "0310261553101,Zoe\u0308,Rene\u0301e\n".encode() + b"0310261553102,Nw\xe9su,Ann\n", 3),
+        (b"F_HUSID,F_SURNAME,F_FNAMES\r" + "0310261553101,Zoë,Ann\r".encode() + b"0310261553102,Nw\xe9su,Ann\r", 3),
     ],
-    ids=["UTF-8 then Latin-1", "BOM then Latin-1", "one line", "Romanian s-comma", "pound sign"],
+    ids=[
+        "UTF-8 then Latin-1",
+        "BOM then Latin-1",
+        "one line",
+        "Romanian s-comma",
+        "pound sign",
+        "decomposed accents",
+        "CR line ends",
+    ],
 )
 def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     path = tmp_path / "mixed.csv"
@@ -496,10 +544,11 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n", ""], ids=["LF", "CRLF", "no line end"])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r", ""], ids=["LF", "CRLF", "CR", "no line end"])
 def test_a_quote_left_open_in_the_last_row_is_refused(tmp_path, end):
     path = tmp_path / "quote.csv"
-    rows = f'hesa_id,first_names,last_name\n0310261553101,Dave,George\n0310261553102,"Ann,Lee{end}'
+    between = end or "\n"  # the line ends before the last (CR: an old Mac's, throughout)
+    rows = f'hesa_id,first_names,last_name{between}0310261553101,Dave,George{between}0310261553102,"Ann,Lee{end}'
     path.write_text(rows, newline="")
     with pytest.raises(UnusableInput, match="still open at the end of the file") as caught:
         read(path, "register-csv")
@@ -530,11 +579,24 @@ def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_c
         read(path)
 
 
-def test_undetectable_format(tmp_path):
+@pytest.mark.parametrize(
+    "header",
+    [
+        "name,age",
+        "hesa_id,first_names,notes,age",
+        "F_HUSID,F_SURNAME,notes,age",
+        "F_HUSID,F_SURNAME,F_FNAMES,a,b,c,d,e",
+    ],
+    ids=["none", "two", "two HESA", "three HESA of eight"],
+)
+def test_undetectable_format(tmp_path, header):
+    """Fewer than three of either format's columns (hesa_id and first_names alone could be anyone's), or fewer than
+    half the header's, say nothing."""
     path = tmp_path / "x.csv"
-    path.write_text("name,age\nbob,3\n")
-    with pytest.raises(UnusableInput, match="cannot tell the format"):
+    path.write_text(f"{header}\nbob,3,x,y,,,,\n")
+    with pytest.raises(UnusableInput, match="cannot tell the format") as caught:
         read(path)
+    assert caught.value.line == 1
 
 
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
@@ -547,3 +609,272 @@ def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
     message = str(refused.value)
     assert "unknown column header 'SRS Notes' for hesa-csv" in message
     assert "`ignored`" in message and "docs/mappings.md" in message
+
+
+def test_the_five_bytes_windows_1252_leaves_undefined_are_read_as_latin1(tmp_path):
+    """hesa-formats.md §3.2: a Windows-1252 file may still hold 0x81, 0x8D, 0x8F, 0x90 or 0x9D (Excel writes what it
+    was given); they are read as the Latin-1 characters, not a failure to decode the file."""
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(b"hesa_id,first_names,last_name\n0310261553101,Ren\xe9e,A\x81\x8d\x8f\x90\x9dB\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["first_names"] == "Renée" and raw.fields["last_name"] == "A\x81\x8d\x8f\x90\x9dB"
+
+
+def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a cell over 128 KiB is not trainee data. Just under the limit it is read as it is."""
+    path = tmp_path / "cell.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 130_000},George\n")
+    _info, [raw] = read(path, "register-csv")
+    assert len(raw.fields["first_names"]) == 130_000 and raw.fields["last_name"] == "George"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 132_000},George\n")
+    with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
+
+
+def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a line over 1 MiB is refused while the file is hashed. Under it, a row of many cells (each
+    under the cell limit) is read, its cells past the header's an error of that row."""
+    path = tmp_path / "line.csv"
+    under = ",".join(["0310261553101", "Dave", "George", *["x" * 115_000] * 9])  # 1,035,000 bytes and a few
+    path.write_text(f"hesa_id,first_names,last_name\n{under}\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 12 cells" in raw.problems[0][1]
+    over = ",".join(["0310261553101", "Dave", "George", *["x" * 115_000] * 10])  # 1,150,000 bytes and a few
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553102,Ann,Lee\n{over}\n")
+    with pytest.raises(
+        UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line ends are lost\)"
+    ) as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 3
+
+
+def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tmp_path):
+    """docs/security.md: a row over 4 MiB (quoted cells with line breaks, each within the line and cell limits) is
+    refused before it is held whole. Under it, such cells past the header's columns are only that row's error."""
+    cell = '"' + ("y" * 99 + "\n") * 1_100 + '"'  # 110,000 characters over 1,100 lines
+    path = tmp_path / "row.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 36]))
+    _info, [raw] = read(path, "register-csv")  # 3,960,000 characters
+    assert raw.fields["last_name"] == "George" and "row has 39 cells" in raw.problems[0][1]
+    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 39]))
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):  # 4,290,000 characters
+        read(path, "register-csv")
+
+
+def _past_first_mib(head: bytes, row: bytes) -> tuple[bytes, int]:
+    """`head` (a header and rows), then plain rows to past the first MiB, then `row`; and `row`'s line."""
+    filler = b"0310261553100,Lee,Ann\n"
+    rows = -(-((1 << 20) - len(head)) // len(filler)) + 1
+    content = head + filler * rows + row
+    return content, content.count(b"\n")
+
+
+def test_utf8_in_the_first_mib_and_windows_1252_after_it_are_mixed_encodings(tmp_path):
+    """The encoding is decided over the whole file (hashed in chunks of 1 MiB): one accented name early in a UTF-8
+    file is enough to refuse a Windows-1252 byte far after it, not to read the whole file as Windows-1252."""
+    content, line = _past_first_mib(
+        HEADER.encode() + "0310261553101,Zoë,Ann\n".encode(), b"0310261553102,Nw\xe9su,Ann\n"
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match="mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
+def test_windows_1252_in_the_first_mib_stays_windows_1252_after_it(tmp_path):
+    """Once a byte shows the file is not UTF-8, what follows in later chunks is not judged as UTF-8 again: `Ã©Ã©`
+    (valid UTF-8 for éé) past the first MiB is Windows-1252 text like the rest."""
+    content, _line = _past_first_mib(
+        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,\xc3\xa9\xc3\xa9,\xe9\n"
+    )
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(content)
+    _info, rows = read(path)
+    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "Ã©Ã©"
+    assert rows[-1].fields["F_FNAMES"] == "é"
+
+
+@pytest.mark.parametrize("padded", [" Spencer", "' Spencer", "Spencer\t", "Spencer\u00a0"])
+def test_a_space_after_the_apostrophe_a_tab_or_a_no_break_space_is_untrimmed(tmp_path, register_csv_fixtures, padded):
+    """Each is kept by Register's CSV import (it strips one apostrophe, nothing else: hesa-formats.md §3.3), in a cell
+    that is neither the row's first nor its last."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    assert text.count(",Spencer,") == 1
+    path = tmp_path / "padded.csv"
+    path.write_text(text.replace(",Spencer,", f",{padded},"))
+    info, rows = read(path)
+    assert rows[0].fields["first_names"] == "Spencer"
+    [issue] = info.issues
+    assert issue.code == "untrimmed_values"
+    assert issue.message.startswith(f"1 value has spaces around (first: line 2, first_names {padded!r})")
+
+
+@pytest.mark.parametrize("dropped", ["Validation results", "Errors"])
+def test_an_error_report_with_one_of_its_two_columns_deleted_is_still_read_as_the_report(
+    tmp_path, register_csv_fixtures, dropped
+):
+    """Either column only Register's error report has marks it (hesa-formats.md §3.5): a user who deleted the other
+    still gets the values Register holds, its protected quotes undoubled."""
+    import csv
+
+    text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
+    assert ",Bruen," in text
+    rows = list(csv.reader(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1).splitlines(keepends=True)))
+    gone = rows[0].index(dropped)
+    report = tmp_path / "report.csv"
+    with report.open("w", newline="") as out:
+        csv.writer(out).writerows([cell for index, cell in enumerate(row) if index != gone] for row in rows)
+    _info, rows_read = read(report)
+    assert rows_read[0].fields["previous_last_name"] == '-Bruen "Jr"'
+
+
+def test_header_labels_lose_one_protecting_apostrophe_like_the_values(tmp_path):
+    """A spreadsheet that protects every cell with a leading apostrophe protects the header's too: Register strips one
+    from every cell (hesa-formats.md §3.3), and so does register-batch, from a label as from a value."""
+    path = tmp_path / "protected.csv"
+    path.write_text("'hesa_id,'first_names,' last_name\n'0310261553101,'Dave,'George\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+
+
+@pytest.mark.parametrize(
+    "row,first",
+    [
+        (" 0310261553101,Dave,George", "hesa_id ' 0310261553101'"),  # the row's first cell
+        ("0310261553101,Dave,George ", "last_name 'George '"),  # its last
+        ("0310261553101, Dave", "first_names ' Dave'"),  # a short row's
+    ],
+    ids=["first cell", "last cell", "short row"],
+)
+def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path, row, first):
+    path = tmp_path / "edges.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n{row}\n")
+    info, [raw] = read(path, "register-csv")
+    assert raw.fields["first_names"] == "Dave"
+    [issue] = [issue for issue in info.issues if issue.code == "untrimmed_values"]
+    assert issue.message.startswith(f"1 value has spaces around (first: line 2, {first})")
+
+
+@pytest.mark.parametrize("unknown,more", [(10, ""), (11, " and 1 more")])
+def test_more_than_ten_unknown_columns_are_named_ten_and_counted(tmp_path, unknown, more):
+    path = tmp_path / "srs.csv"
+    path.write_text(
+        "F_HUSID," + ",".join(f"SRS{n}" for n in range(1, unknown + 1)) + "\n2601200000017" + ",x" * unknown
+    )
+    with pytest.raises(UnusableInput) as refused:
+        read(path, "hesa-csv")
+    shown = ", ".join(f"'SRS{n}'" for n in range(1, 11))
+    assert f"unknown column headers {shown}{more} for hesa-csv" in str(refused.value)
+
+
+def test_a_windows_1252_file_ending_in_a_byte_that_starts_a_utf8_character_is_windows_1252(tmp_path):
+    """Nothing before it says UTF-8, so the last byte is a letter (Ã), not a UTF-8 character cut short."""
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(HEADER.encode() + b"0310261553101,Lee,JO\xc3")
+    _info, [raw] = read(path)
+    assert raw.fields["F_FNAMES"] == "JOÃ"
+
+
+def test_a_stray_quote_past_a_narrow_headers_columns_that_swallows_rows_is_refused(tmp_path):
+    """A cell past the header's columns may hold a line break, but not a line of cells (two commas, in a file of three
+    columns): the rows after the stray quote would be lost in it."""
+    path = tmp_path / "narrow.csv"
+    path.write_text(HEADER + '0310261553101,Lee,Ann,"see\n0310261553102,Kim,Bo\n0310261553103,Roe,Al"\n')
+    with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
+
+
+def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
+    """A one-column extract saved from a spreadsheet: its first column is its last named one."""
+    path = tmp_path / "ids.csv"
+    path.write_text("F_HUSID,,\n0310261553101,,\n")
+    info, [raw] = read(path, "hesa-csv")
+    assert raw.fields == {"F_HUSID": "0310261553101"} and not raw.problems and info.records == 1
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_a_stray_quote_is_refused_whatever_the_line_ends(tmp_path, end):
+    """A quote opening a cell swallows the rows after it, in a file with an old Mac's line ends (CR) as in any."""
+    path = tmp_path / "stray.csv"
+    rows = ["hesa_id,first_names,last_name", '0310261553101,"Dave,George', "0310261553102,Ann,Lee", '0310261553103,Al"']
+    path.write_text(end.join(rows) + end, newline="")
+    with pytest.raises(UnusableInput, match="a quoted cell runs over lines 2-4") as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line, caught.value.field) == (1, 2, "first_names")
+
+
+def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line_ends(tmp_path, register_csv_fixtures):
+    """Register's error report saved again with CR line ends (its multi-line Errors cells too): a quote left open in
+    the first row's Errors cell swallows the rows after it there as well."""
+    lines = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n") + '"\n'  # the first row's Errors cell now opens a quote
+    path = tmp_path / "report.csv"
+    path.write_text("".join(lines).replace("\n", "\r"), newline="")
+    with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
+
+
+def test_a_hesa_named_csv_of_withdrawals_is_told_from_registers_csv(tmp_path):
+    """Its withdrawal columns are Register CSV columns too (docs/formats.md), enough to look like one; its HESA
+    columns count for more."""
+    path = tmp_path / "withdrawals.csv"
+    path.write_text(
+        "F_HUSID,F_OWNSTU,WITHDRAWAL_DATE,WITHDRAWAL_REASONS,WITHDRAWAL_TRIGGER\n"
+        "0310261553101,99157234/2/01,2025-01-31,financial_problems,trainee\n"
+    )
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_HUSID"] == "0310261553101"
+
+
+@pytest.mark.parametrize(
+    "header,fmt",
+    [("hesa_id,first_names,last_name", "register-csv"), ("F_HUSID,F_SURNAME,F_FNAMES", "hesa-csv")],
+)
+def test_three_columns_are_enough_to_tell_the_format(tmp_path, header, fmt):
+    path = tmp_path / "three.csv"
+    path.write_text(f"{header}\n0310261553101,Dave,George\n")
+    info, [raw] = read(path)
+    assert info.format == fmt and len(raw.fields) == 3
+
+
+@pytest.mark.parametrize("length", [60, 61])
+def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_path, length):
+    name = "SRS_" + "N" * (length - 4)
+    path = tmp_path / "srs.csv"
+    path.write_text(f"F_HUSID,{name}\n2601200000017,x\n")
+    with pytest.raises(UnusableInput) as refused:
+        read(path, "hesa-csv")
+    shown = name if length <= 60 else f"{name[:60]}…"
+    assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_path, end):
+    """docs/security.md refuses a line *over* 1 MiB; its line end is not part of it. The parsing pass counted the line
+    end too, and refused a line of exactly 1 MiB that the hashing pass had let through."""
+    start = "0310261553101,Dave,George"
+    cells = ["x" * 115_000] * 9
+    pad = (1 << 20) - len(start) - sum(len(cell) + 1 for cell in cells) - 1
+    exact = ",".join([start, *cells, "y" * pad])
+    assert len(exact) == 1 << 20
+    path = tmp_path / "exact.csv"
+    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}{end}".encode())
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 13 cells" in raw.problems[0][1]
+    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}y{end}".encode())
+    with pytest.raises(UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
+
+
+def test_binary_content_is_named_so(tmp_path):
+    """A photo or other binary file given by mistake: not XML, no header, NULs in its first bytes."""
+    path = tmp_path / "scan.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: binary content: not a HESA XML or CSV extract"

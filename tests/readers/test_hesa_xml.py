@@ -10,7 +10,8 @@ import pytest
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
-from register_batch.readers import open_inputs
+from register_batch.readers import XmlPart, newlines_before, open_inputs
+from register_batch.readers.hesa_xml import find_chunks
 
 
 def read(path, fmt="auto"):
@@ -111,14 +112,18 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
     doc = tmp_path / "x.xml"
     doc.write_text(
         "<?xml version='1.0'?><ITTRecord><Batch><Student><F_SURNAME>A</F_SURNAME><F_HUSID>1</F_HUSID></Student>"
-        "</Batch><Student><F_HUSID>2</F_HUSID><PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
-        "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH></PLACEMENT></PLACEMENTS><F_SURNAME>Null</F_SURNAME></Student>"
+        "</Batch><Student><F_HUSID>2</F_HUSID><F_FNAMES>Nash</F_FNAMES>"
+        "<PLACEMENTS><PLACEMENT><F_PLMNTSCH>1</F_PLMNTSCH></PLACEMENT>"
+        "<PLACEMENT><F_PLMNTSCH>2</F_PLMNTSCH><F_PLMNTDYS> </F_PLMNTDYS></PLACEMENT></PLACEMENTS>"
+        "<F_SURNAME>Null</F_SURNAME></Student>"
         "</ITTRecord>"
     )
     [(_info, rows)] = read(doc)
     assert [r.fields["F_HUSID"] for r in rows] == ["1", "2"]
-    assert rows[1].fields["F_SURNAME"] is None
-    assert [p["F_PLMNTSCH"] for p in rows[1].groups["PLACEMENT"]] == ["1", "2"]
+    # A four-letter value is not NULL; PLACEMENTS is a group's container, not a field.
+    assert rows[1].fields == {"F_HUSID": "2", "F_FNAMES": "Nash", "F_SURNAME": None}
+    # Only spaces, in a group as at the top, is no value.
+    assert rows[1].groups["PLACEMENT"] == [{"F_PLMNTSCH": "1"}, {"F_PLMNTSCH": "2", "F_PLMNTDYS": None}]
 
 
 def test_a_tag_split_over_two_lines_is_read(tmp_path):
@@ -228,6 +233,7 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     doc = tmp_path / "twice.xml"
     doc.write_text(
         "<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID><F_SURNAME>Lee</F_SURNAME><F_SURNAME>Ng</F_SURNAME>"
+        "<F_SURNAME>Ong</F_SURNAME>"  # a third value: still one problem
         "<F_SEXID>11</F_SEXID><F_SEXID>11</F_SEXID>"  # the same value twice: harmless
         "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGCLSS>01</F_DEGCLSS></PREVIOUSQUALIFICATION>"
         "<PREVIOUSQUALIFICATION><F_DEGCLSS>02</F_DEGCLSS><F_DEGCLSS>99</F_DEGCLSS><F_DEGSBJ1>100425</F_DEGSBJ1>"
@@ -381,6 +387,7 @@ def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
         read(path)
     assert caught.value.line == 3
     assert "is in an XML namespace (urn:srs)" in str(caught.value) and str(caught.value).startswith(str(path))
+    assert f"a <{start.split()[0][1:]}> element" in str(caught.value)  # <Student>, or with its prefix <s:Student>
 
 
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
@@ -416,3 +423,133 @@ def test_a_very_long_name_in_the_prolog_is_cut_short_in_the_error_line(tmp_path,
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert len(str(caught.value)) < 400 and "…" in str(caught.value), len(str(caught.value))
+
+
+def test_record_lines_are_their_start_tags_lines_either_side_of_65535(tmp_path):
+    """At the line libxml2 stops storing (65,535) and either side of it, a Student with a line break after its start
+    tag is numbered by that tag's line, not its first child's."""
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<ITTRecord>"]
+    lines += ["<!-- padding -->"] * (65_532 - len(lines))
+    lines.append("<Student>")  # line 65,533
+    lines += [f"<F_HUSID>{n:013d}</F_HUSID></Student><Student>" for n in range(5)]  # the next on each line
+    lines += ["<F_HUSID>0000000000005</F_HUSID></Student>", "</ITTRecord>"]
+    path = tmp_path / "edge.xml"
+    path.write_text("\n".join(lines) + "\n")
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == list(range(65_533, 65_539))
+    assert [raw.fields["F_HUSID"] for raw in rows] == [f"{n:013d}" for n in range(6)]
+
+
+def test_a_byte_order_mark_with_no_xml_declaration_is_read(tmp_path):
+    path = tmp_path / "bom.xml"
+    path.write_bytes(b"\xef\xbb\xbf<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID></Student></ITTRecord>")
+    [(_info, [raw])] = read(path)
+    assert raw.fields == {"F_HUSID": "0310261553101"}
+
+
+def test_a_doctype_that_declares_nothing_is_read(tmp_path):
+    """Only a DTD's entities and external references are refused: a bare `<!DOCTYPE ITTRecord>` names the root, and
+    what follows the DTD is not read as part of it."""
+    path = tmp_path / "doctype.xml"
+    path.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE ITTRecord>\n<ITTRecord><Student><F_HUSID>1</F_HUSID></Student>"
+        "<!-- from the SRS's PUBLIC SYSTEM export: words in a comment after the DTD --></ITTRecord>"
+    )
+    [(_info, [raw])] = read(path)
+    assert raw.fields == {"F_HUSID": "1"} and raw.source.line == 3
+
+
+def test_more_than_1_mb_before_any_element_is_refused_as_a_long_prolog(tmp_path):
+    path = tmp_path / "blank.xml"
+    path.write_bytes(b" " * (1 << 20) + b"not XML")
+    with pytest.raises(UnusableInput, match="the XML prolog is longer than 1 MB; refusing to parse it"):
+        read(path, "hesa-xml")
+
+
+def test_a_mismatched_tag_on_the_one_line_of_a_one_line_extract_is_named_not_called_a_cut(tmp_path):
+    """A one-line extract's error is on its last line, but the file did not end there: the parser's own reason."""
+    path = tmp_path / "one_line.xml"
+    path.write_text("<ITTRecord><Student><F_HUSID>1</F_SURNAME></Student></ITTRecord>")
+    with pytest.raises(UnusableInput, match="Opening and ending tag mismatch: F_HUSID line 1 and F_SURNAME") as caught:
+        read(path)
+    assert caught.value.line == 1 and "truncated" not in str(caught.value)
+
+
+ROOT_AFTER_DTD = b"]><ITTRecord><Student><F_HUSID>0310261553101</F_HUSID><F_FNAMES>&x;</F_FNAMES></Student></ITTRecord>"
+DECLARES = "the XML declares entities in a DTD; refusing to expand them"
+
+
+@pytest.mark.parametrize(
+    "prolog,reason",
+    [
+        (b'<!ELEMENT Student ANY><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # a declaration's own `>` inside
+        (b'<!-- ] > --><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # `]>` in a comment
+        (b'<!ATTLIST Student a CDATA "] >"><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a literal in "
+        (b"<!ATTLIST Student a CDATA '] >'><!ENTITY x 'y'>" + ROOT_AFTER_DTD, DECLARES),  # in one in '
+        (b'<!ATTLIST Student a CDATA ""><!ATTLIST Student b CDATA "] >"><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),
+        (b'<?pi ] > ?><!ENTITY x "y">' + ROOT_AFTER_DTD, DECLARES),  # in a processing instruction
+        (b'<!ENTITY x "y">', "the XML prolog is truncated"),  # no end at all: a DTD left open
+        (b'<!ENTITY x "y', "the XML prolog is truncated"),  # and its literal too
+    ],
+    ids=[
+        "declaration",
+        "comment",
+        "double quotes",
+        "single quotes",
+        "after an empty literal",
+        "processing instruction",
+        "open",
+        "open literal",
+    ],
+)
+def test_entities_are_found_in_a_dtd_however_its_end_is_disguised(tmp_path, prolog, reason):
+    """The prolog check reads a DTD as the parser does (HESA extracts declare none, hesa-formats.md §1.2): a `]>` inside
+    a comment, literal or processing instruction does not end it, so no entity declared after one is missed; a DTD
+    that never ends is refused as it is."""
+    path = tmp_path / "dtd.xml"
+    path.write_bytes(b"<!DOCTYPE ITTRecord [" + prolog)
+    with pytest.raises(UnusableInput, match=reason):
+        read(path, "hesa-xml")
+
+
+@pytest.fixture(scope="module")
+def long_xml(tmp_path_factory):
+    """About 1,000 generated trainees: over 65,535 lines, where libxml2 numbers lines its own way."""
+    folder = tmp_path_factory.mktemp("long")
+    path = folder / "long.xml"
+    generate(path, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, as_of=date(2025, 11, 1))
+    return path
+
+
+def _read_in_parts(path, chunks, first):
+    """`path` read as a parallel validation reads it: chunks 0 to `first` - 1 by the reader from the file's start
+    (it claims each as it reaches it), every later chunk by a reader of that chunk alone."""
+    parts = []
+    before = newlines_before(str(path), chunks)
+    for index in [0, *range(first, len(chunks))]:
+        [(info, records)] = list(open_inputs([str(path)], "hesa-xml", load_mapping()))
+        info.part = (
+            XmlPart(chunks, 0, lambda chunk: chunk < first)
+            if index == 0
+            else XmlPart(chunks, index, None, before[index])
+        )
+        parts.append((info, list(records)))
+    return parts
+
+
+@pytest.mark.parametrize(
+    "first", [1, 4, None], ids=["helper-reads-all-but-one", "shared", "reader-from-the-start-reads-all"]
+)
+def test_a_file_read_in_chunks_gives_the_records_and_lines_of_the_whole(long_xml, first):
+    """Each chunk parses on its own, and its records keep the lines they have in the whole file, past 65,535 too
+    (where a chunk read alone is numbered after padding, then shifted); the first reader still hashes the whole
+    file."""
+    [(whole, rows)] = read(long_xml)
+    chunks = find_chunks(str(long_xml), chunk_bytes=200_000)
+    assert chunks is not None and len(chunks) >= 8 and rows[-1].source.line > 70_000
+    parts = _read_in_parts(long_xml, chunks, len(chunks) if first is None else first)
+    read_in_parts = [raw for _info, records in parts for raw in records]
+    assert [(raw.source.line, raw.fields, raw.groups, raw.problems) for raw in read_in_parts] == [
+        (raw.source.line, raw.fields, raw.groups, raw.problems) for raw in rows
+    ]
+    assert parts[0][0].sha256 == whole.sha256

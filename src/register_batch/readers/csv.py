@@ -198,11 +198,12 @@ class _BoundedLines:
         return self
 
     def __next__(self) -> str:
-        line = self._text.readline(MAX_LINE + 1)
+        # MAX_LINE characters and a line end (CR LF): as the hashing pass (_LineLength), the end is no part of the line.
+        line = self._text.readline(MAX_LINE + 2)
         if not line:
             raise StopIteration
         self.lines += 1
-        if len(line) > MAX_LINE:
+        if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
             raise UnusableInput(
                 self._name, f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract", line=self.lines
             )
