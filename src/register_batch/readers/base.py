@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -12,8 +12,6 @@ from register_batch.model import Issue, SourceRef
 
 if TYPE_CHECKING:
     from register_batch.readers.hesa_xml import XmlPart
-
-NULL_VALUES = frozenset({"", "null"})
 
 
 def clean(value: str | None) -> str | None:
@@ -73,7 +71,6 @@ class HashingReader(io.RawIOBase):
     def __init__(self, raw: IO[bytes], hasher: hashlib._Hash | None = None):
         self._raw = raw
         self.hasher = hasher or hashlib.sha256()
-        self.bytes_read = 0
 
     def readable(self) -> bool:
         return True
@@ -82,7 +79,6 @@ class HashingReader(io.RawIOBase):
         chunk = self._raw.read(size)
         if chunk:
             self.hasher.update(chunk)
-            self.bytes_read += len(chunk)
         return chunk
 
     # io's buffered readers pass a bytearray or a memoryview; typeshed's WriteableBuffer (any writable buffer) has no
@@ -109,8 +105,3 @@ def cut_short(name: str) -> str:
     """A name from the file, cut short for an error line: a first line that is no header (a one-line XML export read
     as CSV) is one 'column' as long as the file, and libxml2 allows element names of 50,000 characters."""
     return name if len(name) <= SHOWN_NAME else f"{name[:SHOWN_NAME]}…"
-
-
-def iter_chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk

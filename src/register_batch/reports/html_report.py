@@ -503,8 +503,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             (
                 f"{counted(unanswered, 'earlier write')} never answered, for "
                 f"{'a record' if unanswered == 1 else 'records'} not in this extract.",
-                "What Register holds for each is under Sync results: a create may have made a trainee nobody "
-                "expects.",
+                "What Register holds for each is under Sync results: a create may have made a trainee nobody expects.",
             ),
         )
     if bad:
