@@ -34,6 +34,45 @@ def test_records_survive_reopening_and_attempts_count(tmp_path):
     assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
 
 
+def test_a_new_ledger_is_owner_only_from_the_start(tmp_path):
+    """It holds trainee ids and Register's messages: not readable by others for the run that made it, either."""
+    ledger = Ledger(tmp_path, "https://example.test")
+    assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
+    ledger.close()
+
+
+def test_the_servers_messages_survive_reopening(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
+    ledger.close()
+    entry = Ledger(tmp_path, "t").get("hesa:1")
+    assert (entry.http_status, entry.errors) == (422, ["sex is not included in the list"])
+
+
+def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    assert ledger.get("hesa:2") is None
+
+
+def test_an_unknown_status_is_refused_and_nothing_is_recorded(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    with pytest.raises(ValueError, match="unknown ledger status 'sent'"):
+        ledger.record("hesa:1", "sent", operation="create")
+    assert ledger.get("hesa:1") is None
+
+
+def test_the_run_id_start_run_gives_is_the_one_its_records_carry(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    ledger.finish_run("finished", {})
+    second = ledger.start_run(dry_run=False)
+    ledger.record("hesa:2", "done", trainee_id="U" * 24)
+    assert list(ledger.entries_of_runs([second])) == ["hesa:2"]
+    assert ledger.get("hesa:2").run_id == second
+
+
 def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path):
     """The next run lists the cycle of a create left unanswered (killed, or a look-up that failed), and only that."""
     ledger = Ledger(tmp_path, "t")
@@ -194,9 +233,25 @@ def test_a_full_disk_under_the_lock_does_not_stop_the_run_at_the_lock(tmp_path, 
     monkeypatch.setattr(os, "pwrite", full)
     lock = StateDirLock(tmp_path).acquire()
     monkeypatch.undo()
-    with pytest.raises(StateDirLocked):  # still held
+    with pytest.raises(StateDirLocked) as caught:  # still held
         StateDirLock(tmp_path).acquire()
     lock.release()
+    assert str(caught.value).startswith(f"the state dir {tmp_path} is in use by another run; wait")  # nobody named
+
+
+def test_a_provider_lock_whose_holder_could_not_be_named_still_refuses_a_second_writer(tmp_path, monkeypatch):
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = ProviderLock(tmp_path, "https://register.example", "provider-lock-token-0002", tmp_path / "a").acquire()
+    monkeypatch.undo()
+    with pytest.raises(ProviderBusy) as caught:
+        ProviderLock(tmp_path, "https://register.example", "provider-lock-token-0002", tmp_path / "b").acquire()
+    lock.release()
+    assert str(caught.value).startswith(
+        "another sync is writing to https://register.example for this token's provider; wait"
+    )
 
 
 def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path):
@@ -280,4 +335,27 @@ def test_a_provider_lock_without_a_usable_folder_is_said_and_the_run_goes_on(tmp
     lock = ProviderLock(tmp_path / "a-file" / "budget", "https://register.example", "token-0001", tmp_path / "s")
     with caplog.at_level(logging.WARNING), lock:
         pass
-    assert "relies on its state dir's lock alone" in caplog.text and "token-0001" not in caplog.text
+    assert f"({tmp_path / 'a-file'} is a file, not a folder); this run relies on its state dir's lock alone" in (
+        caplog.text
+    )
+    assert "token-0001" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "call,error", [("open", errno.EACCES), ("flock", errno.ENOLCK)], ids=["a file it may not open", "no locks"]
+)
+def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_released(
+    tmp_path, monkeypatch, caplog, call, error
+):
+    import fcntl
+
+    def refused(*args, **kwargs):
+        raise OSError(error, os.strerror(error))
+
+    lock = ProviderLock(tmp_path / "budget", "https://register.example", "token-0001", tmp_path / "s")
+    monkeypatch.setattr(os if call == "open" else fcntl, call, refused)
+    with caplog.at_level(logging.WARNING):
+        taken = lock.acquire()
+    monkeypatch.undo()
+    taken.release()
+    assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
