@@ -17,7 +17,14 @@ from emulated import AS_OF
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
-from register_batch.sync.ledger import Ledger, ProviderBusy, ProviderLock, StateDirLock, StateDirLocked
+from register_batch.sync.ledger import (
+    Ledger,
+    LedgerUnwritable,
+    ProviderBusy,
+    ProviderLock,
+    StateDirLock,
+    StateDirLocked,
+)
 from trainee_extracts import extract
 
 
@@ -304,6 +311,20 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
             held = Counter(t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000))
         assert len(held) == 60 and set(held.values()) == {1}
+
+
+def test_a_ledger_sqlite_calls_full_stops_the_run_and_keeps_what_was_recorded(tmp_path):
+    """SQLite says SQLITE_FULL for a disk out of space; its own page limit gives the same answer, without filling a
+    disk (the test above meets the file size limit, which SQLite reports as an I/O error instead)."""
+    ledger = Ledger(tmp_path, "t")
+    ledger._db.execute("PRAGMA max_page_count = 1")  # no lower than the pages it has: full from the next few on
+    recorded = []
+    with pytest.raises(LedgerUnwritable, match=r"\(database or disk is full\): is its disk full\? The run stopped"):
+        for n in range(1000):
+            ledger.record(f"hesa:{n}", "failed", errors=["refused " * 60])
+            recorded.append(f"hesa:{n}")
+    ledger.close()
+    assert recorded and [e.key for e in Ledger(tmp_path, "t").all()] == sorted(recorded)
 
 
 def test_a_provider_lock_refuses_a_second_writer_for_the_same_service_and_token(tmp_path):
