@@ -385,3 +385,32 @@ def test_a_short_emulator_token_is_not_masked_out_of_registers_answers(token):
         assert client.list_trainees(academic_cycle=2025) == ([], {"total_pages": 0, "total_count": 0})
         created = client.create_trainee(body(1))
         assert created["last_name"] == "Lee1" and created["email"] == "ann1@example.com"
+
+
+@pytest.mark.parametrize(
+    "token,quoted",
+    [("client-test-token-0001", "client-test-token-0001"), ("client/test/token+0001", "client\\/test\\/token+0001")],
+    ids=["as it is", "json-escaped"],
+)
+def test_a_server_quoting_the_token_back_never_gets_it_into_the_error(token, quoted):
+    """A gateway (or a server in debug mode) that repeats the Authorization header in its refusal: the error keeps
+    the server's message, with the token masked, however the JSON writes it (a `/` may be sent as `\\/`)."""
+    answer = b'{"errors": ["invalid header Bearer ' + quoted.encode() + b'"]}'
+    with (
+        answering(422, answer, {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, token, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.create_trainee(body())
+    assert caught.value.messages == ["invalid header Bearer ********"]
+    assert token not in str(caught.value) and token not in json.dumps(caught.value.body)
+
+
+def test_a_client_without_a_token_sends_no_authorization_header():
+    with (
+        fronting("http://127.0.0.1:9", lambda seen, forward: (200, {}, b'{"status": "ok"}')) as front,
+        RegisterClient(front.url, None, limiter=RateLimiter(10_000, 1)) as anonymous,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+    ):
+        assert anonymous.info() == {"status": "ok"} and client.info() == {"status": "ok"}
+    assert [seen.headers.get("Authorization") for seen in front.seen] == [None, f"Bearer {TOKEN}"]
