@@ -414,3 +414,29 @@ def test_a_client_without_a_token_sends_no_authorization_header():
     ):
         assert anonymous.info() == {"status": "ok"} and client.info() == {"status": "ok"}
     assert [seen.headers.get("Authorization") for seen in front.seen] == [None, f"Bearer {TOKEN}"]
+
+
+def test_the_request_economy_counts_each_request_once_by_route_and_status():
+    """What a run's report shows of the requests it sent (stats.as_dict): one count per request sent."""
+
+    def answer(seen, forward):
+        if seen.method == "POST":
+            return 422, {"Content-Type": "application/json"}, b'{"errors": ["sex is not included in the list"]}'
+        return 200, {"Content-Type": "application/json"}, b'{"status": "ok"}'
+
+    with (
+        fronting("http://127.0.0.1:9", answer) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+    ):
+        client.info()
+        client.info()
+        with pytest.raises(ApiError):
+            client.create_trainee(body())
+    assert client.stats.as_dict() == {
+        "total": 3,
+        "by_route": {"GET /info": 2, "POST /trainees": 1},
+        "by_status": {"200": 2, "422": 1},
+        "retries": 0,
+        "throttled": 0,
+    }
+    assert len(front.seen) == 3
