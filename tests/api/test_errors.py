@@ -1,0 +1,92 @@
+"""Register's refusals as the client raises them: every error body shape of register-api.md §7.1 becomes the
+server's own messages, and a 409 or 422 carries what the sync acts on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from register_batch.api import ApiError, RateLimiter, RegisterClient
+from register_batch.api.errors import Conflict, Unprocessable
+from stub_http import answering
+
+TOKEN = "errors-test-token"
+
+
+def refusal(status: int, answer: object) -> ApiError:
+    """The error the client raises for a create Register refuses with `status` and the JSON `answer`."""
+    content = json.dumps(answer).encode()
+    with (
+        answering(status, content, {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.create_trainee({"first_names": "Ann"})
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "answer,messages",
+    [
+        ({"error": "Unauthorized"}, ["Unauthorized"]),
+        ({"errors": ["email is invalid", "sex can't be blank"]}, ["email is invalid", "sex can't be blank"]),
+        (
+            {"errors": [{"error": "UnprocessableEntity", "message": "Withdraw date must be after the start"}]},
+            ["Withdraw date must be after the start"],
+        ),
+        ({"errors": [{"error": "StateTransitionError"}]}, ["StateTransitionError"]),
+        ({"errors": [{"code": 7}]}, ["{'code': 7}"]),
+        (
+            {"errors": {"email": ["is invalid"], "placements": {"urn": ["is blank"]}, "sex": "is blank"}},
+            ["email is invalid", "placements urn is blank", "sex is blank"],
+        ),
+        ({"message": "Validation failed"}, ["Validation failed"]),
+        ({"errors": ["email is invalid"], "message": "Validation failed"}, ["email is invalid"]),
+        ({"error": "Invalid", "errors": ["email is invalid"]}, ["Invalid", "email is invalid"]),
+    ],
+    ids=[
+        "error",
+        "errors as texts",
+        "errors as objects",
+        "an object without a message",
+        "an object with neither",
+        "errors by field",
+        "message",
+        "message beside errors",
+        "error beside errors",
+    ],
+)
+def test_every_error_shape_becomes_the_servers_messages(answer, messages):
+    error = refusal(422, answer)
+    assert error.messages == messages
+    assert str(error) == f"POST /trainees -> 422: {'; '.join(messages)}"
+
+
+def test_a_refusal_with_many_messages_shows_five_and_counts_the_rest():
+    error = refusal(422, {"errors": [f"problem {n}" for n in range(1, 8)]})
+    assert len(error.messages) == 7
+    assert str(error) == "POST /trainees -> 422: problem 1; problem 2; problem 3; problem 4; problem 5 (and 2 more)"
+    assert str(refusal(422, {"errors": [f"problem {n}" for n in range(1, 6)]})).endswith("problem 5")
+
+
+def test_a_409_carries_the_trainees_register_already_holds():
+    held = [{"trainee_id": "T" * 24, "hesa_id": "0000000000001"}, "not a trainee"]
+    conflict = refusal(409, {"errors": ["This trainee is already in Register"], "data": held})
+    assert isinstance(conflict, Conflict) and conflict.existing == [held[0]]
+    assert refusal(409, {"errors": ["This trainee is already in Register"]}).existing == []
+
+
+@pytest.mark.parametrize(
+    "errors,transition",
+    [
+        ([{"error": "StateTransitionError", "message": "Cannot withdraw an awarded trainee"}], True),
+        ([{"error": "UnprocessableEntity", "message": "Withdraw date is invalid"}], False),
+        (["StateTransitionError"], False),
+        ({"state": ["StateTransitionError"]}, False),
+    ],
+    ids=["a state transition", "a validation error", "a text", "errors by field"],
+)
+def test_a_422_says_whether_the_trainees_state_refused_it(errors, transition):
+    error = refusal(422, {"errors": errors})
+    assert isinstance(error, Unprocessable) and error.state_transition is transition
