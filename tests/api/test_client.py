@@ -441,3 +441,14 @@ def test_the_request_economy_counts_each_request_once_by_route_and_status():
         "throttled": 0,
     }
     assert len(front.seen) == 3
+
+
+def test_a_refusal_that_names_a_location_is_not_taken_for_a_redirect():
+    """Only a 3xx is a redirect: a gateway's 401 pointing at its sign-in page keeps the server's own message."""
+    with (
+        answering(401, b'{"error":"Unauthorized"}', {"Location": "https://sso.example/login"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Unauthorized) as caught,
+    ):
+        client.info()
+    assert caught.value.messages[0] == "Unauthorized" and "redirect" not in str(caught.value)
