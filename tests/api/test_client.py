@@ -389,8 +389,12 @@ def test_a_short_emulator_token_is_not_masked_out_of_registers_answers(token):
 
 @pytest.mark.parametrize(
     "token,quoted",
-    [("client-test-token-0001", "client-test-token-0001"), ("client/test/token+0001", "client\\/test\\/token+0001")],
-    ids=["as it is", "json-escaped"],
+    [
+        ("client-test-token-0001", "client-test-token-0001"),
+        ("client/test/token+0001", "client\\/test\\/token+0001"),
+        ("client-token", "client-token"),  # MASKED_FROM characters: the shortest looked for
+    ],
+    ids=["as it is", "json-escaped", "twelve characters"],
 )
 def test_a_server_quoting_the_token_back_never_gets_it_into_the_error(token, quoted):
     """A gateway (or a server in debug mode) that repeats the Authorization header in its refusal: the error keeps
@@ -423,24 +427,28 @@ def test_the_request_economy_counts_each_request_once_by_route_and_status():
     def answer(seen, forward):
         if seen.method == "POST":
             return 422, {"Content-Type": "application/json"}, b'{"errors": ["sex is not included in the list"]}'
+        if seen.path.endswith("/reference-data"):
+            return 429, {"Content-Type": "text/plain", "Retry-After": "0"}, b"Retry later\n"
         return 200, {"Content-Type": "application/json"}, b'{"status": "ok"}'
 
     with (
         fronting("http://127.0.0.1:9", answer) as front,
-        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) as client,
     ):
         client.info()
         client.info()
         with pytest.raises(ApiError):
             client.create_trainee(body())
+        with pytest.raises(RateLimited):  # throttled, retried once, throttled again
+            client.reference_data()
     assert client.stats.as_dict() == {
-        "total": 3,
-        "by_route": {"GET /info": 2, "POST /trainees": 1},
-        "by_status": {"200": 2, "422": 1},
-        "retries": 0,
-        "throttled": 0,
+        "total": 5,
+        "by_route": {"GET /info": 2, "GET /reference-data": 2, "POST /trainees": 1},
+        "by_status": {"200": 2, "422": 1, "429": 2},
+        "retries": 1,
+        "throttled": 2,
     }
-    assert len(front.seen) == 3
+    assert len(front.seen) == 5
 
 
 def test_a_refusal_that_names_a_location_is_not_taken_for_a_redirect():
