@@ -460,3 +460,19 @@ def test_a_refusal_that_names_a_location_is_not_taken_for_a_redirect():
     ):
         client.info()
     assert caught.value.messages[0] == "Unauthorized" and "redirect" not in str(caught.value)
+
+
+def test_a_refusal_other_than_a_server_error_is_neither_retried_nor_an_unknown_outcome():
+    """A 403 (rack-attack's blocklist, §1.3) is an answer: a read is not retried, and a create was surely refused,
+    so there is nothing to resolve."""
+    with (
+        answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+    ):
+        with pytest.raises(ApiError) as read:
+            client.info()
+        with pytest.raises(ApiError) as create:
+            client.create_trainee(body())
+        assert client.stats.total == 2
+    assert (type(read.value), type(create.value)) == (ApiError, ApiError)
+    assert str(create.value) == "POST /trainees -> 403: Forbidden"
