@@ -476,3 +476,19 @@ def test_a_refusal_other_than_a_server_error_is_neither_retried_nor_an_unknown_o
         assert client.stats.total == 2
     assert (type(read.value), type(create.value)) == (ApiError, ApiError)
     assert str(create.value) == "POST /trainees -> 403: Forbidden"
+
+
+def test_requests_that_got_no_answer_are_counted_by_why(emulator):
+    with client_for(emulator, attempts=1) as client:
+        for fault in ("timeout:1.0", "reset:1.0"):
+            emulator.set_faults(fault)
+            with pytest.raises(TransportError):
+                client.info()
+        emulator.set_faults(None)
+    with (
+        RegisterClient("http://127.0.0.1:9", TOKEN, limiter=RateLimiter(1000, 1), attempts=1) as refused,
+        pytest.raises(TransportError),
+    ):
+        refused.info()
+    assert client.stats.as_dict()["by_status"] == {"timeout": 1, "no-reply": 1}
+    assert refused.stats.as_dict()["by_status"] == {"no-connection": 1}
