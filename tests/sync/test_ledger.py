@@ -56,6 +56,12 @@ def test_the_servers_messages_survive_reopening(tmp_path):
     assert (entry.http_status, entry.errors) == (422, ["sex is not included in the list"])
 
 
+@pytest.mark.parametrize("status", ["in_flight", "done", "failed", "unknown", "conflict", "blocked"])
+def test_every_status_a_sync_records_survives_reopening(tmp_path, status):
+    Ledger(tmp_path, "t").record("hesa:1", status, operation="create")
+    assert Ledger(tmp_path, "t").get("hesa:1").status == status
+
+
 def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path):
     ledger = Ledger(tmp_path, "t")
     ledger.record("hesa:1", "done", trainee_id="T" * 24)
@@ -146,6 +152,40 @@ def test_a_run_that_died_is_marked_so_by_the_next_one(tmp_path):
     ledger.finish_run("finished", {})
     rows = ledger._db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
     assert [tuple(row) for row in rows] == [(1, "ended unexpectedly"), (2, "finished")]
+
+
+def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tmp_path):
+    """The next run names the writes no report listed: those of a run killed (still `running`) or stopped by an
+    error (`stop_run`); not those of a run that finished, nor a stop asked for when no run was open."""
+    ledger = Ledger(tmp_path, "t")
+    finished = ledger.start_run(dry_run=False)
+    ledger.finish_run("finished", {})
+    ledger.stop_run("not open: nothing to stop")
+    stopped = ledger.start_run(dry_run=False)
+    ledger.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    killed = ledger.start_run(dry_run=False)
+    ledger.close()
+    ledger = Ledger(tmp_path, "t")
+    current = ledger.start_run(dry_run=False)
+    assert sorted(ledger.ended_without_report()) == [stopped, killed]
+    assert finished not in ledger.ended_without_report() and current not in ledger.ended_without_report()
+
+
+def test_links_are_the_records_linked_to_a_trainee(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    ledger.record("hesa:2", "in_flight", operation="create")
+    ledger.record("hesa:3", "failed", trainee_id="")
+    assert ledger.links() == {"hesa:1": "T" * 24}
+
+
+def test_a_state_dir_lock_holds_its_own_state_dir_however_it_is_named(tmp_path):
+    (tmp_path / "other").mkdir()
+    lock = StateDirLock(tmp_path / "state").acquire()
+    assert lock.holds(tmp_path / "state") and lock.holds(f"{tmp_path}/other/../state/")
+    assert not lock.holds(tmp_path / "other") and not lock.holds(tmp_path / "missing")
+    lock.release()
+    assert not lock.holds(tmp_path / "state")
 
 
 @pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
