@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -167,8 +168,16 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     ledger.close()
     ledger = Ledger(tmp_path, "t")
     current = ledger.start_run(dry_run=False)
-    assert sorted(ledger.ended_without_report()) == [stopped, killed]
-    assert finished not in ledger.ended_without_report() and current not in ledger.ended_without_report()
+    died = ledger.ended_without_report()
+    assert sorted(died) == [stopped, killed] and current not in died
+    assert all(datetime.fromisoformat(started) < datetime.now(UTC) for started in died.values())  # when each began
+    rows = ledger._db.execute("SELECT id, status, summary FROM runs ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [
+        (finished, "finished", "{}"),
+        (stopped, "stopped", '{"reason": "ServerError: GET /trainees -> 503: Service Unavailable"}'),
+        (killed, "ended unexpectedly", None),
+        (current, "running", None),
+    ]
 
 
 def test_links_are_the_records_linked_to_a_trainee(tmp_path):
