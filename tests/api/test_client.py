@@ -492,3 +492,20 @@ def test_requests_that_got_no_answer_are_counted_by_why(emulator):
         refused.info()
     assert client.stats.as_dict()["by_status"] == {"timeout": 1, "no-reply": 1}
     assert refused.stats.as_dict()["by_status"] == {"no-connection": 1}
+
+
+def test_a_client_asked_to_stop_does_not_retry_a_failed_request():
+    """A sync's Ctrl-C or SIGTERM: the request under way may fail, but it is not tried again (a stop takes one request
+    at most, not a series of retries)."""
+    with (
+        answering(503, b'{"error": "Service Unavailable"}', {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+    ):
+        client.stopping = lambda: True
+        with pytest.raises(ServerError):
+            client.info()
+        assert (client.stats.total, client.stats.retries) == (1, 0)
+        client.stopping = lambda: False
+        with pytest.raises(ServerError):
+            client.info()
+        assert client.stats.total == 4  # not asked to stop: tried three times
