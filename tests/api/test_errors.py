@@ -90,3 +90,14 @@ def test_a_409_carries_the_trainees_register_already_holds():
 def test_a_422_says_whether_the_trainees_state_refused_it(errors, transition):
     error = refusal(422, {"errors": errors})
     assert isinstance(error, Unprocessable) and error.state_transition is transition
+
+
+@pytest.mark.parametrize("content", [b"", b'["not", "an", "object"]', b"null"], ids=["empty", "a list", "null"])
+def test_a_refusal_without_an_error_object_is_named_by_its_status(content):
+    with (
+        answering(404, content, {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.create_trainee({"first_names": "Ann"})
+    assert str(caught.value) == "POST /trainees -> 404: Not Found"
