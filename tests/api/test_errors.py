@@ -92,7 +92,11 @@ def test_a_422_says_whether_the_trainees_state_refused_it(errors, transition):
     assert isinstance(error, Unprocessable) and error.state_transition is transition
 
 
-@pytest.mark.parametrize("content", [b"", b'["not", "an", "object"]', b"null"], ids=["empty", "a list", "null"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b'["not", "an", "object"]', b"null", b'{"detail": "gone"}', b'{"message": 404}'],
+    ids=["empty", "a list", "null", "an object without messages", "a message that is not a text"],
+)
 def test_a_refusal_without_an_error_object_is_named_by_its_status(content):
     with (
         answering(404, content, {"Content-Type": "application/json"}) as url,
