@@ -75,6 +75,7 @@ def test_a_409_carries_the_trainees_register_already_holds():
     conflict = refusal(409, {"errors": ["This trainee is already in Register"], "data": held})
     assert isinstance(conflict, Conflict) and conflict.existing == [held[0]]
     assert refusal(409, {"errors": ["This trainee is already in Register"]}).existing == []
+    assert refusal(409, "Conflict").existing == []  # not an object: none named
 
 
 @pytest.mark.parametrize(
@@ -84,11 +85,12 @@ def test_a_409_carries_the_trainees_register_already_holds():
         ([{"error": "UnprocessableEntity", "message": "Withdraw date is invalid"}], False),
         (["StateTransitionError"], False),
         ({"state": ["StateTransitionError"]}, False),
+        (None, False),
     ],
-    ids=["a state transition", "a validation error", "a text", "errors by field"],
+    ids=["a state transition", "a validation error", "a text", "errors by field", "not an object"],
 )
 def test_a_422_says_whether_the_trainees_state_refused_it(errors, transition):
-    error = refusal(422, {"errors": errors})
+    error = refusal(422, {"errors": errors} if errors is not None else "Unprocessable Entity")
     assert isinstance(error, Unprocessable) and error.state_transition is transition
 
 
