@@ -107,3 +107,21 @@ def test_a_refusal_without_an_error_object_is_named_by_its_status(content):
     ):
         client.create_trainee({"first_names": "Ann"})
     assert str(caught.value) == "POST /trainees -> 404: Not Found"
+
+
+def test_a_429_says_when_to_try_again_and_an_error_without_an_answer_has_no_status():
+    with (
+        answering(429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": "7"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as throttled,
+    ):
+        client.create_trainee({"first_names": "Ann"})
+    assert throttled.value.status == 429
+    assert str(throttled.value) == "POST /trainees -> 429: Retry later (Retry-After 7 s)"
+    with (
+        RegisterClient("http://127.0.0.1:9", TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as unanswered,
+    ):
+        client.create_trainee({"first_names": "Ann"})
+    assert unanswered.value.status is None
+    assert str(unanswered.value) == "POST /trainees: could not connect (ConnectError)"
