@@ -37,6 +37,7 @@ def refusal(status: int, answer: object) -> ApiError:
         ),
         ({"errors": [{"error": "StateTransitionError"}]}, ["StateTransitionError"]),
         ({"errors": [{"code": 7}]}, ["{'code': 7}"]),
+        ({"errors": ["email is invalid", 7, None]}, ["email is invalid"]),
         (
             {"errors": {"email": ["is invalid"], "placements": {"urn": ["is blank"]}, "sex": "is blank"}},
             ["email is invalid", "placements urn is blank", "sex is blank"],
@@ -51,6 +52,7 @@ def refusal(status: int, answer: object) -> ApiError:
         "errors as objects",
         "an object without a message",
         "an object with neither",
+        "items neither a text nor an object",
         "errors by field",
         "message",
         "message beside errors",
