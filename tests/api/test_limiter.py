@@ -132,3 +132,10 @@ def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, co
     limiter.acquire()
     assert limiter.shared_file == shared  # still shared
     assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0}
+
+
+@pytest.mark.parametrize("limit,period", [(0, 60), (1, 0), (1, -1)])
+def test_a_limit_without_a_request_or_a_period_is_refused(limit, period):
+    """A budget of no requests, or of no time, would wait for ever or never: refused when the limiter is made."""
+    with pytest.raises(ValueError, match="at least 1 request per positive period"):
+        RateLimiter(limit, period)
