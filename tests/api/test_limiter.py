@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from register_batch.api.limiter import RateLimiter, StoppedWaiting
+from register_batch.api.limiter import RATE_DIR_ENV, RateLimiter, StoppedWaiting, shared_budget_file
 
 
 class FakeClock:
@@ -139,3 +139,19 @@ def test_a_limit_without_a_request_or_a_period_is_refused(limit, period):
     """A budget of no requests, or of no time, would wait for ever or never: refused when the limiter is made."""
     with pytest.raises(ValueError, match="at least 1 request per positive period"):
         RateLimiter(limit, period)
+
+
+@pytest.mark.parametrize("margin,waited", [(0.5, 10.5), (None, 10.2)], ids=["given", "by default 2% up to 0.25 s"])
+def test_a_spent_budget_waits_until_the_oldest_send_leaves_the_window_and_the_margin(margin, waited):
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=margin)
+    started = clock.now
+    for _ in range(3):
+        limiter.acquire()
+    assert clock.now - started == pytest.approx(waited)
+
+
+@pytest.mark.parametrize("setting", ["off", "OFF", " off ", "none", "0", "false", "no"])
+def test_each_way_of_saying_off_keeps_the_budget_private(setting):
+    environ = {RATE_DIR_ENV: setting, "XDG_RUNTIME_DIR": "/tmp", "HOME": "/tmp"}
+    assert shared_budget_file("register.example", loopback=False, environ=environ) is None
