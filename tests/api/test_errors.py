@@ -69,7 +69,8 @@ def test_a_refusal_with_many_messages_shows_five_and_counts_the_rest():
     error = refusal(422, {"errors": [f"problem {n}" for n in range(1, 8)]})
     assert len(error.messages) == 7
     assert str(error) == "POST /trainees -> 422: problem 1; problem 2; problem 3; problem 4; problem 5 (and 2 more)"
-    assert str(refusal(422, {"errors": [f"problem {n}" for n in range(1, 6)]})).endswith("problem 5")
+    assert str(refusal(422, {"errors": [f"problem {n}" for n in range(1, 7)]})).endswith("problem 5 (and 1 more)")
+    assert str(refusal(422, {"errors": [f"problem {n}" for n in range(1, 6)]})).endswith("problem 4; problem 5")
 
 
 def test_a_409_carries_the_trainees_register_already_holds():
