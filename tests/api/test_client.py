@@ -356,7 +356,7 @@ def test_a_page_size_register_does_not_take_is_refused_before_any_request(emulat
         assert client.stats.total == 1
 
 
-@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 307, 308])
 def test_a_redirect_is_not_followed_and_says_where_it_pointed(status):
     """The token must not follow a redirect to another host; the message said only "302: Found"."""
     with (
@@ -385,3 +385,127 @@ def test_a_short_emulator_token_is_not_masked_out_of_registers_answers(token):
         assert client.list_trainees(academic_cycle=2025) == ([], {"total_pages": 0, "total_count": 0})
         created = client.create_trainee(body(1))
         assert created["last_name"] == "Lee1" and created["email"] == "ann1@example.com"
+
+
+@pytest.mark.parametrize(
+    "token,quoted",
+    [
+        ("client-test-token-0001", "client-test-token-0001"),
+        ("client/test/token+0001", "client\\/test\\/token+0001"),
+        ("client-token", "client-token"),  # MASKED_FROM characters: the shortest looked for
+    ],
+    ids=["as it is", "json-escaped", "twelve characters"],
+)
+def test_a_server_quoting_the_token_back_never_gets_it_into_the_error(token, quoted):
+    """A gateway (or a server in debug mode) that repeats the Authorization header in its refusal: the error keeps
+    the server's message, with the token masked, however the JSON writes it (a `/` may be sent as `\\/`)."""
+    answer = b'{"errors": ["invalid header Bearer ' + quoted.encode() + b'"], "status": 422, "detail": null}'
+    with (
+        answering(422, answer, {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, token, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.create_trainee(body())
+    assert caught.value.messages == ["invalid header Bearer ********"]
+    assert caught.value.body == {"errors": ["invalid header Bearer ********"], "status": 422, "detail": None}
+    assert token not in str(caught.value)
+
+
+def test_a_client_without_a_token_sends_no_authorization_header():
+    with (
+        fronting("http://127.0.0.1:9", lambda seen, forward: (200, {}, b'{"status": "ok"}')) as front,
+        RegisterClient(front.url, None, limiter=RateLimiter(10_000, 1)) as anonymous,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+    ):
+        assert anonymous.info() == {"status": "ok"} and client.info() == {"status": "ok"}
+    assert [seen.headers.get("Authorization") for seen in front.seen] == [None, f"Bearer {TOKEN}"]
+
+
+def test_the_request_economy_counts_each_request_once_by_route_and_status():
+    """What a run's report shows of the requests it sent (stats.as_dict): one count per request sent."""
+
+    def answer(seen, forward):
+        if seen.method == "POST":
+            return 422, {"Content-Type": "application/json"}, b'{"errors": ["sex is not included in the list"]}'
+        if seen.path.endswith("/reference-data"):
+            return 429, {"Content-Type": "text/plain", "Retry-After": "0"}, b"Retry later\n"
+        return 200, {"Content-Type": "application/json"}, b'{"status": "ok"}'
+
+    with (
+        fronting("http://127.0.0.1:9", answer) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) as client,
+    ):
+        client.info()
+        client.info()
+        with pytest.raises(ApiError):
+            client.create_trainee(body())
+        with pytest.raises(RateLimited):  # throttled, retried once, throttled again
+            client.reference_data()
+    assert client.stats.as_dict() == {
+        "total": 5,
+        "by_route": {"GET /info": 2, "GET /reference-data": 2, "POST /trainees": 1},
+        "by_status": {"200": 2, "422": 1, "429": 2},
+        "retries": 1,
+        "throttled": 2,
+    }
+    assert len(front.seen) == 5
+
+
+def test_a_refusal_that_names_a_location_is_not_taken_for_a_redirect():
+    """Only a 3xx is a redirect: a gateway's 401 pointing at its sign-in page keeps the server's own message."""
+    with (
+        answering(401, b'{"error":"Unauthorized"}', {"Location": "https://sso.example/login"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Unauthorized) as caught,
+    ):
+        client.info()
+    assert caught.value.messages[0] == "Unauthorized" and "redirect" not in str(caught.value)
+
+
+def test_a_refusal_other_than_a_server_error_is_neither_retried_nor_an_unknown_outcome():
+    """A 403 (rack-attack's blocklist, §1.3) is an answer: a read is not retried, and a create was surely refused,
+    so there is nothing to resolve."""
+    with (
+        answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+    ):
+        with pytest.raises(ApiError) as read:
+            client.info()
+        with pytest.raises(ApiError) as create:
+            client.create_trainee(body())
+        assert client.stats.total == 2
+    assert (type(read.value), type(create.value)) == (ApiError, ApiError)
+    assert str(create.value) == "POST /trainees -> 403: Forbidden"
+
+
+def test_requests_that_got_no_answer_are_counted_by_why(emulator):
+    with client_for(emulator, attempts=1) as client:
+        for fault in ("timeout:1.0", "reset:1.0"):
+            emulator.set_faults(fault)
+            with pytest.raises(TransportError):
+                client.info()
+        emulator.set_faults(None)
+    with (
+        RegisterClient("http://127.0.0.1:9", TOKEN, limiter=RateLimiter(1000, 1), attempts=1) as refused,
+        pytest.raises(TransportError),
+    ):
+        refused.info()
+    assert client.stats.as_dict()["by_status"] == {"timeout": 1, "no-reply": 1}
+    assert refused.stats.as_dict()["by_status"] == {"no-connection": 1}
+
+
+def test_a_client_asked_to_stop_does_not_retry_a_failed_request():
+    """A sync's Ctrl-C or SIGTERM: the request under way may fail, but it is not tried again (a stop takes one request
+    at most, not a series of retries)."""
+    with (
+        answering(503, b'{"error": "Service Unavailable"}', {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+    ):
+        client.stopping = lambda: True
+        with pytest.raises(ServerError):
+            client.info()
+        assert (client.stats.total, client.stats.retries) == (1, 0)
+        client.stopping = lambda: False
+        with pytest.raises(ServerError):
+            client.info()
+        assert client.stats.total == 4  # not asked to stop: tried three times

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from register_batch.api.limiter import RateLimiter, StoppedWaiting
+from register_batch.api.limiter import RATE_DIR_ENV, RateLimiter, StoppedWaiting, shared_budget_file
 
 
 class FakeClock:
@@ -132,3 +132,60 @@ def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, co
     limiter.acquire()
     assert limiter.shared_file == shared  # still shared
     assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0}
+
+
+@pytest.mark.parametrize("limit,period", [(0, 60), (1, 0), (1, -1)])
+def test_a_limit_without_a_request_or_a_period_is_refused(limit, period):
+    """A budget of no requests, or of no time, would wait for ever or never: refused when the limiter is made."""
+    with pytest.raises(ValueError, match="at least 1 request per positive period"):
+        RateLimiter(limit, period)
+
+
+@pytest.mark.parametrize("margin,waited", [(0.5, 10.5), (None, 10.2)], ids=["given", "by default 2% up to 0.25 s"])
+def test_a_spent_budget_waits_until_the_oldest_send_leaves_the_window_and_the_margin(margin, waited):
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=margin)
+    started = clock.now
+    for _ in range(3):
+        limiter.acquire()
+    assert clock.now - started == pytest.approx(waited)
+
+
+@pytest.mark.parametrize("setting", ["off", "OFF", " off ", "none", "0", "false", "no"])
+def test_each_way_of_saying_off_keeps_the_budget_private(setting):
+    environ = {RATE_DIR_ENV: setting, "XDG_RUNTIME_DIR": "/tmp", "HOME": "/tmp"}
+    assert shared_budget_file("register.example", loopback=False, environ=environ) is None
+
+
+def test_a_429_pause_holds_every_process_sharing_the_budget(tmp_path):
+    """Register's 429 is per IP: another process behind the same address waits for the window's end as well."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    one, other = (
+        RateLimiter(100, 60, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared) for _ in range(2)
+    )
+    one.acquire()
+    one.pause(5)
+    started = clock.now
+    other.acquire()
+    assert clock.now - started == pytest.approx(5)
+
+
+def test_a_stop_asked_during_the_last_step_of_a_wait_sends_nothing():
+    clock = FakeClock()
+    asked: list[bool] = []
+    limiter = RateLimiter(1, 0.1, clock=clock.time, sleep=lambda s: (asked.append(True), clock.sleep(s)), margin=0)
+    limiter.acquire()
+    with pytest.raises(StoppedWaiting):  # a wait shorter than one look at `stopping`: asked during its only step
+        limiter.acquire(lambda: bool(asked))
+
+
+def test_the_request_sent_when_a_pause_ends_counts_against_the_budget():
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0)
+    started = clock.now
+    limiter.acquire()
+    limiter.pause(1.5)
+    limiter.acquire()  # at the pause's end: the second of two
+    limiter.acquire()  # the first leaves the window 10 s after it was sent
+    assert clock.now - started == pytest.approx(10)

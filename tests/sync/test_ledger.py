@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +18,14 @@ from emulated import AS_OF
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
-from register_batch.sync.ledger import Ledger, ProviderBusy, ProviderLock, StateDirLock, StateDirLocked
+from register_batch.sync.ledger import (
+    Ledger,
+    LedgerUnwritable,
+    ProviderBusy,
+    ProviderLock,
+    StateDirLock,
+    StateDirLocked,
+)
 from trainee_extracts import extract
 
 
@@ -32,6 +40,53 @@ def test_records_survive_reopening_and_attempts_count(tmp_path):
     assert (entry.status, entry.trainee_id, entry.hesa_id, entry.attempts) == ("done", "T" * 24, "1", 1)
     assert again.unresolved() == []
     assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_new_ledger_is_owner_only_from_the_start(tmp_path):
+    """It holds trainee ids and Register's messages: not readable by others for the run that made it, either."""
+    ledger = Ledger(tmp_path, "https://example.test")
+    assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
+    ledger.close()
+
+
+def test_the_servers_messages_survive_reopening(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
+    ledger.record("hesa:2", "done", operation="create", trainee_id="T" * 24)
+    ledger.close()
+    again = Ledger(tmp_path, "t")
+    assert (again.get("hesa:1").http_status, again.get("hesa:1").errors) == (422, ["sex is not included in the list"])
+    assert again.get("hesa:2").errors == []
+
+
+@pytest.mark.parametrize("status", ["in_flight", "done", "failed", "unknown", "conflict", "blocked"])
+def test_every_status_a_sync_records_survives_reopening(tmp_path, status):
+    Ledger(tmp_path, "t").record("hesa:1", status, operation="create")
+    assert Ledger(tmp_path, "t").get("hesa:1").status == status
+
+
+def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    assert ledger.get("hesa:2") is None
+
+
+def test_an_unknown_status_is_refused_and_nothing_is_recorded(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    with pytest.raises(ValueError, match="unknown ledger status 'sent'"):
+        ledger.record("hesa:1", "sent", operation="create")
+    assert ledger.get("hesa:1") is None
+
+
+def test_the_run_id_start_run_gives_is_the_one_its_records_carry(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    ledger.finish_run("finished", {})
+    second = ledger.start_run(dry_run=False)
+    ledger.record("hesa:2", "done", trainee_id="U" * 24)
+    assert list(ledger.entries_of_runs([second])) == ["hesa:2"]
+    assert ledger.get("hesa:2").run_id == second
 
 
 def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path):
@@ -100,6 +155,48 @@ def test_a_run_that_died_is_marked_so_by_the_next_one(tmp_path):
     ledger.finish_run("finished", {})
     rows = ledger._db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
     assert [tuple(row) for row in rows] == [(1, "ended unexpectedly"), (2, "finished")]
+
+
+def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tmp_path):
+    """The next run names the writes no report listed: those of a run killed (still `running`) or stopped by an
+    error (`stop_run`); not those of a run that finished, nor a stop asked for when no run was open."""
+    ledger = Ledger(tmp_path, "t")
+    finished = ledger.start_run(dry_run=False)
+    ledger.finish_run("finished", {})
+    ledger.stop_run("not open: nothing to stop")
+    stopped = ledger.start_run(dry_run=False)
+    ledger.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    killed = ledger.start_run(dry_run=False)
+    ledger.close()
+    ledger = Ledger(tmp_path, "t")
+    current = ledger.start_run(dry_run=False)
+    died = ledger.ended_without_report()
+    assert sorted(died) == [stopped, killed] and current not in died
+    assert all(datetime.fromisoformat(started) < datetime.now(UTC) for started in died.values())  # when each began
+    rows = ledger._db.execute("SELECT id, status, summary FROM runs ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [
+        (finished, "finished", "{}"),
+        (stopped, "stopped", '{"reason": "ServerError: GET /trainees -> 503: Service Unavailable"}'),
+        (killed, "ended unexpectedly", None),
+        (current, "running", None),
+    ]
+
+
+def test_links_are_the_records_linked_to_a_trainee(tmp_path):
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    ledger.record("hesa:2", "in_flight", operation="create")
+    ledger.record("hesa:3", "failed", trainee_id="")
+    assert ledger.links() == {"hesa:1": "T" * 24}
+
+
+def test_a_state_dir_lock_holds_its_own_state_dir_however_it_is_named(tmp_path):
+    (tmp_path / "other").mkdir()
+    lock = StateDirLock(tmp_path / "state").acquire()
+    assert lock.holds(tmp_path / "state") and lock.holds(f"{tmp_path}/other/../state/")
+    assert not lock.holds(tmp_path / "other") and not lock.holds(tmp_path / "missing")
+    lock.release()
+    assert not lock.holds(tmp_path / "state")
 
 
 @pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
@@ -194,9 +291,25 @@ def test_a_full_disk_under_the_lock_does_not_stop_the_run_at_the_lock(tmp_path, 
     monkeypatch.setattr(os, "pwrite", full)
     lock = StateDirLock(tmp_path).acquire()
     monkeypatch.undo()
-    with pytest.raises(StateDirLocked):  # still held
+    with pytest.raises(StateDirLocked) as caught:  # still held
         StateDirLock(tmp_path).acquire()
     lock.release()
+    assert str(caught.value).startswith(f"the state dir {tmp_path} is in use by another run; wait")  # nobody named
+
+
+def test_a_provider_lock_whose_holder_could_not_be_named_still_refuses_a_second_writer(tmp_path, monkeypatch):
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = ProviderLock(tmp_path, "https://register.example", "provider-lock-token-0002", tmp_path / "a").acquire()
+    monkeypatch.undo()
+    with pytest.raises(ProviderBusy) as caught:
+        ProviderLock(tmp_path, "https://register.example", "provider-lock-token-0002", tmp_path / "b").acquire()
+    lock.release()
+    assert str(caught.value).startswith(
+        "another sync is writing to https://register.example for this token's provider; wait"
+    )
 
 
 def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path):
@@ -251,6 +364,20 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         assert len(held) == 60 and set(held.values()) == {1}
 
 
+def test_a_ledger_sqlite_calls_full_stops_the_run_and_keeps_what_was_recorded(tmp_path):
+    """SQLite says SQLITE_FULL for a disk out of space; its own page limit gives the same answer, without filling a
+    disk (the test above meets the file size limit, which SQLite reports as an I/O error instead)."""
+    ledger = Ledger(tmp_path, "t")
+    ledger._db.execute("PRAGMA max_page_count = 1")  # no lower than the pages it has: full from the next few on
+    recorded = []
+    with pytest.raises(LedgerUnwritable, match=r"\(database or disk is full\): is its disk full\? The run stopped"):
+        for n in range(1000):
+            ledger.record(f"hesa:{n}", "failed", errors=["refused " * 60])
+            recorded.append(f"hesa:{n}")
+    ledger.close()
+    assert recorded and [e.key for e in Ledger(tmp_path, "t").all()] == sorted(recorded)
+
+
 def test_a_provider_lock_refuses_a_second_writer_for_the_same_service_and_token(tmp_path):
     """Two state dirs (a cron job's, one started by hand elsewhere) writing for one provider at once would both add
     a missing placement. The second is refused, told which state dir and process writes; another provider, or
@@ -280,4 +407,27 @@ def test_a_provider_lock_without_a_usable_folder_is_said_and_the_run_goes_on(tmp
     lock = ProviderLock(tmp_path / "a-file" / "budget", "https://register.example", "token-0001", tmp_path / "s")
     with caplog.at_level(logging.WARNING), lock:
         pass
-    assert "relies on its state dir's lock alone" in caplog.text and "token-0001" not in caplog.text
+    assert f"({tmp_path / 'a-file'} is a file, not a folder); this run relies on its state dir's lock alone" in (
+        caplog.text
+    )
+    assert "token-0001" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "call,error", [("open", errno.EACCES), ("flock", errno.ENOLCK)], ids=["a file it may not open", "no locks"]
+)
+def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_released(
+    tmp_path, monkeypatch, caplog, call, error
+):
+    import fcntl
+
+    def refused(*args, **kwargs):
+        raise OSError(error, os.strerror(error))
+
+    lock = ProviderLock(tmp_path / "budget", "https://register.example", "token-0001", tmp_path / "s")
+    monkeypatch.setattr(os if call == "open" else fcntl, call, refused)
+    with caplog.at_level(logging.WARNING):
+        taken = lock.acquire()
+    monkeypatch.undo()
+    taken.release()
+    assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
