@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -398,9 +397,6 @@ class Ledger:
                 found[entry.key] = entry
         return found
 
-    def by_trainee_id(self) -> dict[str, Entry]:
-        return {e.trainee_id: e for e in self.all() if e.trainee_id}
-
     def record(
         self,
         key: str,
@@ -487,9 +483,6 @@ class Ledger:
         )
         return {str(key): int(cycle) for key, cycle in rows}
 
-    def counts(self) -> dict[str, int]:
-        return dict(self._execute("SELECT status, COUNT(*) FROM records GROUP BY status").fetchall())
-
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
         return [_entry(row) for row in rows]
@@ -526,15 +519,3 @@ def _entry(row: tuple[Any, ...]) -> Entry:
         run_id=run_id,
         updated_at=updated_at,
     )
-
-
-def wait_for_lock(state_dir: Path, timeout: float) -> StateDirLock:
-    """Acquire the state-dir lock, retrying for up to `timeout` seconds (for tools that queue runs)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return StateDirLock(state_dir).acquire()
-        except StateDirLocked:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.2)
