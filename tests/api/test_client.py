@@ -184,6 +184,18 @@ def test_a_200_that_is_not_registers_json_is_not_taken_for_an_answer(portal):
             client.create_trainee(body())  # a write: whether it got past the page is unknown
 
 
+@pytest.mark.parametrize("answer", [b"", b"{}", b'{"data": {}}'], ids=["empty", "an empty object", "empty data"])
+def test_a_200_without_the_trainee_asked_for_is_no_trainee(answer):
+    """A sync looks up a trainee its ledger links to: an empty answer taken as the trainee would have it reported
+    as deleted in Register."""
+    with (
+        answering(200, answer, {"Content-Type": "application/json"}) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1, timeout=1) as client,
+        pytest.raises(ServerError, match=r"GET /trainees/T1 -> 200: the answer had no trainee in it"),
+    ):
+        client.get_trainee("T1")
+
+
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>"
     b"\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"

@@ -443,9 +443,15 @@ class RegisterClient:
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
-        body = self._call("GET", f"/trainees/{trainee_id}", "GET /trainees/{trainee_id}") or {}
+        path = f"/trainees/{trainee_id}"
+        body = self._call("GET", path, "GET /trainees/{trainee_id}") or {}
         if "trainee_id" not in body and isinstance(body.get("data"), dict):
-            return body["data"]
+            body = body["data"]
+        if not body.get("trainee_id"):
+            # An empty 200 (a proxy, a broken answer) is no trainee: taken as one, a sync would report the trainee
+            # its ledger links to as deleted in Register. Not Register's answer, as `_call` says of other bodies.
+            status = self.last_status or 200
+            raise ServerError("GET", path, status, ["the answer had no trainee in it (not Register's answer?)"])
         return body
 
     def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
