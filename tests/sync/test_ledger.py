@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -431,3 +432,34 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     monkeypatch.undo()
     taken.release()
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
+
+
+def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_damage(tmp_path, monkeypatch):
+    """A data officer's database browser left open on ledger.sqlite3, in the middle of a write: the next write waits
+    (BUSY_SECONDS), then stops the run with one line that says what to close; at the start of a run, nothing was
+    sent. Not "is its disk full?", nor "restore it from a backup", which would be the wrong thing to do."""
+    from register_batch.sync import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    browser = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
+    browser.execute("BEGIN IMMEDIATE")
+    browser.execute("UPDATE meta SET value = value WHERE key = 'target'")
+    with pytest.raises(LedgerUnwritable) as stopped:
+        ledger.record("hesa:2", "in_flight", operation="create")
+    assert str(stopped.value).endswith(
+        "(database is locked): another program has it open (a database browser, a backup?) The run stopped there "
+        "and no report was written. Close that program, then run the same command again: it resumes without "
+        "sending anything twice"
+    )
+    with pytest.raises(ConfigError) as refused:
+        Ledger(tmp_path, "t").start_run(dry_run=False)
+    assert str(refused.value).endswith(
+        "(database is locked). Nothing was sent: another program has it open (a database browser, a backup?): close "
+        "that program"
+    )
+    browser.execute("ROLLBACK")
+    browser.close()
+    ledger.record("hesa:2", "in_flight", operation="create")
+    assert [e.key for e in Ledger(tmp_path, "t").all()] == ["hesa:1", "hesa:2"]

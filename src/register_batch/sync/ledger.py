@@ -70,8 +70,22 @@ CREATE TABLE IF NOT EXISTS runs (
 _UNWRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN})
 
 
+# Another program holding the ledger (a database browser left open on it, a backup tool): a write waits this long.
+BUSY_SECONDS = 30.0
+
+
 def _unwritable(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _UNWRITABLE
+
+
+def _held_elsewhere(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _why_unwritable(exc: sqlite3.Error) -> str:
+    if _held_elsewhere(exc):
+        return "another program has it open (a database browser, a backup?): close that program"
+    return "is its disk full or read-only? Free space there, or use another --state-dir"
 
 
 class LedgerUnwritable(Interrupted):
@@ -268,7 +282,7 @@ class Ledger:
         if self.new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         portable.tighten(self.path, FILE_MODE)  # a ledger made by an older version, or copied in
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -276,7 +290,7 @@ class Ledger:
             known = self._meta("target")
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
             self._db.close()
-            if _unwritable(exc):  # not damage: restoring a backup would not help
+            if _unwritable(exc) or _held_elsewhere(exc):  # not damage: restoring a backup would not help
                 raise self._cannot_start(exc) from None
             raise ConfigError(
                 f"{self.path}: cannot be read as the sync ledger ({exc}); restore it from a backup, or use another "
@@ -301,11 +315,9 @@ class Ledger:
         self.target = target
         self.run_id: int | None = None
 
-    def _cannot_start(self, exc: BaseException) -> ConfigError:
-        return ConfigError(
-            f"cannot write the sync ledger {self.path} ({exc}): is its disk full or read-only? Nothing was sent. "
-            "Free space there, or use another --state-dir"
-        )
+    def _cannot_start(self, exc: sqlite3.Error) -> ConfigError:
+        why = _why_unwritable(exc)
+        return ConfigError(f"cannot write the sync ledger {self.path} ({exc}). Nothing was sent: {why}")
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """One statement; a disk that will not take the ledger stops the run with one line, not a traceback. Each
@@ -313,12 +325,16 @@ class Ledger:
         try:
             return self._db.execute(sql, parameters)
         except sqlite3.OperationalError as exc:
-            if not _unwritable(exc):
+            if _held_elsewhere(exc):
+                why = "another program has it open (a database browser, a backup?)"
+                then = "Close that program"
+            elif _unwritable(exc):
+                why, then = "is its disk full?", "Free space"
+            else:
                 raise
             raise LedgerUnwritable(
-                f"cannot write the sync ledger {self.path} ({exc}): is its disk full? The run stopped there and no "
-                "report was written. Free space, then run the same command again: it resumes without sending "
-                "anything twice",
+                f"cannot write the sync ledger {self.path} ({exc}): {why} The run stopped there and no report was "
+                f"written. {then}, then run the same command again: it resumes without sending anything twice",
                 exc,
             ) from None
 
