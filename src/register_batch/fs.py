@@ -140,8 +140,8 @@ def claim_new_dir(base: StrPath) -> tuple[Path, list[Path]]:
     base = Path(base)
     _existing, parents = _nearest_existing(base.parent)
     number, retries = 1, 0
+    make_private_dirs(base.parent)
     while True:
-        make_private_dirs(base.parent)
         candidate = base if number == 1 else base.with_name(f"{base.name}-{number}")
         try:
             candidate.mkdir(mode=DIR_MODE)
@@ -151,6 +151,7 @@ def claim_new_dir(base: StrPath) -> tuple[Path, list[Path]]:
             retries += 1
             if retries > 3:
                 raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
+            make_private_dirs(base.parent)
         except OSError as exc:
             raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
         else:

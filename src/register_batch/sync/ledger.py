@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -74,17 +74,24 @@ _UNWRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLI
 BUSY_SECONDS = 30.0
 
 
+HELD_ELSEWHERE = "another program has it open (a database browser, a backup?)"
+
+
+def _code(exc: sqlite3.Error) -> int:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code, without its extended part
+
+
 def _unwritable(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _UNWRITABLE
+    return _code(exc) in _UNWRITABLE
 
 
 def _held_elsewhere(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return _code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _why_unwritable(exc: sqlite3.Error) -> str:
     if _held_elsewhere(exc):
-        return "another program has it open (a database browser, a backup?): close that program"
+        return f"{HELD_ELSEWHERE}: close that program"
     return "is its disk full or read-only? Free space there, or use another --state-dir"
 
 
@@ -115,6 +122,9 @@ class Entry:
     attempts: int
     run_id: int | None
     updated_at: str
+
+
+_ENTRY_FIELDS = tuple(entry_field.name for entry_field in fields(Entry))  # the columns of `records`, in order
 
 
 class StateDirLocked(ConfigError):
@@ -326,8 +336,7 @@ class Ledger:
             return self._db.execute(sql, parameters)
         except sqlite3.OperationalError as exc:
             if _held_elsewhere(exc):
-                why = "another program has it open (a database browser, a backup?)"
-                then = "Close that program"
+                why, then = HELD_ELSEWHERE, "Close that program"
             elif _unwritable(exc):
                 why, then = "is its disk full?", "Free space"
             else:
@@ -505,33 +514,7 @@ class Ledger:
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
-    (
-        key,
-        hesa_id,
-        provider_id,
-        source,
-        payload_hash,
-        trainee_id,
-        status,
-        operation,
-        http_status,
-        errors,
-        attempts,
-        run_id,
-        updated_at,
-    ) = row
-    return Entry(
-        key=key,
-        hesa_id=hesa_id,
-        provider_trainee_id=provider_id,
-        source=source,
-        payload_hash=payload_hash,
-        trainee_id=trainee_id,
-        status=status,
-        operation=operation,
-        http_status=http_status,
-        errors=json.loads(errors or "[]"),
-        attempts=attempts,
-        run_id=run_id,
-        updated_at=updated_at,
-    )
+    """A `records` row as an Entry, whose fields are its columns in their order (SCHEMA); `errors` is kept as JSON."""
+    values = dict(zip(_ENTRY_FIELDS, row, strict=True))
+    values["errors"] = json.loads(values["errors"] or "[]")
+    return Entry(**values)

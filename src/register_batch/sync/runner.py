@@ -305,17 +305,18 @@ class SyncResult:
         problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
         total = self.requests["total"]
-        elsewhere = self.report.extra.get("sync", {}).get("not_in_extract", 0)
+        sync = self.report.extra.get("sync", {})
+        elsewhere = sync.get("not_in_extract", 0)
         if elsewhere:
             problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
-        if unanswered := self.report.extra.get("sync", {}).get("unanswered_elsewhere", 0):
+        if unanswered := sync.get("unanswered_elsewhere", 0):
             which = "a record" if unanswered == 1 else "records"
             problems.append(f"{counted(unanswered, 'earlier write')} never answered, for {which} not in the extract")
         warnings = self.report.summary.warnings
         if warnings:
             # Named by code where the sync itself gave them: a nightly job's new news (docs/dry-run.md); the rest
             # (legacy codes translated, ...) come back every night and are in issues.csv.
-            sync_codes = self.report.extra.get("sync", {}).get("warnings") or {}
+            sync_codes = sync.get("warnings") or {}
             named = ", ".join(f"{count} {code}" for code, count in sync_codes.items())
             problems.append(counted(warnings, "warning") + (f" ({named})" if named else ""))
         return (
