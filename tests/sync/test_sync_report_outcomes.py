@@ -30,6 +30,12 @@ from trainee_extracts import started_in, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
+WITHDRAWAL = {
+    "withdrawal_date": "2026-02-01",
+    "withdrawal_reasons": "did_not_make_progress",
+    "withdrawal_trigger": "trainee",
+    "withdrawal_future_interest": "no",
+}
 
 
 @pytest.fixture
@@ -599,6 +605,88 @@ def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_loo
     assert sorted(t["hesa_id"] for t in held_in(emulator, 2025) + held_in(emulator, 2027)) == sorted(
         row["hesa_id"] for row in (carried_out, refused, other)
     )
+
+
+def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_the_extract_are_settled_by_state(
+    emulator, tmp_path
+):
+    """A withdrawal (carried out, its reply lost) and a deferral (refused before the server read it) went out
+    unanswered, and their records then left the extract: a nightly extract of changes only has no reason to send a
+    withdrawn trainee again. Their trainees' states tell what happened, so the next run looks (one request each) and
+    settles them, and later reports do not name them every night; a dry run looks and settles nothing."""
+    leaving, deferring, other = trainee(1), trainee(2), trainee(3)
+    first = sync_files(
+        [str(write_extract(tmp_path / "in.csv", [leaving, deferring, other]))], options(emulator, tmp_path)
+    )
+    assert first.actions == Counter(create=3), first.summary_line()
+    withdrawn = {**leaving, **WITHDRAWAL}
+    deferred = {**deferring, "defer_date": "2026-03-01", "defer_reason": "Illness"}
+
+    class DownMidWrite(RegisterClient):
+        def _down(self, fault: str, write, *args):
+            emulator.set_faults(fault)
+            try:
+                return write(*args)
+            finally:
+                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, the write unknown
+
+        def withdraw(self, trainee_id, data):
+            return self._down("lost-response:1.0", super().withdraw, trainee_id, data)
+
+        def defer(self, trainee_id, data):
+            return self._down("reset:1.0", super().defer, trainee_id, data)
+
+    def run(rows: list[dict], *, dry_run: bool = False, down: bool = False) -> tuple[dict, str, int]:
+        looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)
+        client = DownMidWrite(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
+        try:
+            line = sync_files(
+                [str(write_extract(tmp_path / "in.csv", rows))],
+                options(emulator, tmp_path, dry_run=dry_run),
+                client=client,
+            ).summary_line()
+        except Interrupted as stopped:
+            assert down, stopped
+            line = stopped.result.summary_line()
+        emulator.set_faults(None)
+        data, _doc = report_of(tmp_path)
+        looked = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0) - looks
+        return {u["hesa_id"]: u for u in data["unanswered_elsewhere"]}, line, looked
+
+    named, _line, _looked = run([withdrawn], down=True)
+    assert named == {}
+    states = {t["hesa_id"]: t for t in held(emulator)}
+    assert states[leaving["hesa_id"]]["state"] == "withdrawn"
+
+    # The next run (whose own deferral goes unanswered) looks at the first: the trainee is withdrawn.
+    named, line, _looked = run([deferred], down=True)
+    assert "1 earlier write never answered, for a record not in the extract" in line
+    went = named[leaving["hesa_id"]]
+    trainee_id = states[leaving["hesa_id"]]["trainee_id"]
+    assert (went["operation"], went["settled"], went["trainee_id"]) == ("withdraw", "done", trainee_id)
+    assert went["note"] == f"Register holds trainee {trainee_id} as withdrawn: the withdraw went through"
+
+    still = states[deferring["hesa_id"]]
+    assert still["state"] not in ("deferred", "withdrawn")
+    for dry_run in (True, True, False):
+        named, line, looked = run([other], dry_run=dry_run)
+        assert list(named) == [deferring["hesa_id"]], line
+        lost = named[deferring["hesa_id"]]
+        assert (lost["operation"], lost["settled"]) == ("defer", "failed")
+        assert lost["note"].startswith(f"Register holds trainee {still['trainee_id']} as {still['state']}: the defer")
+        assert looked == 1
+
+    named, line, looked = run([other])
+    assert (named, looked) == ({}, 0) and "never answered" not in line
+
+    # Both records back: the withdrawn trainee is left as it is, the deferral is sent, once.
+    back = sync_files(
+        [str(write_extract(tmp_path / "in.csv", [withdrawn, deferred, other]))], options(emulator, tmp_path)
+    )
+    assert back.exit_code == 0, back.summary_line()
+    states = {t["hesa_id"]: t["state"] for t in held(emulator)}
+    assert (states[leaving["hesa_id"]], states[deferring["hesa_id"]]) == ("withdrawn", "deferred")
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/withdraw"] == 1
 
 
 def held_in(emulator, cycle: int) -> list[dict]:

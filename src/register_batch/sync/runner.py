@@ -162,6 +162,10 @@ describe(
     fix="Nothing is wrong with the record; Register was not taking requests. Run the same command again later.",
 )
 
+# The states a defer or withdraw leaves a trainee in (§3.9, §3.10; a withdrawn trainee cannot be deferred after): what
+# Register shows of such a write once it is done, when its answer was lost.
+REACHED_STATES = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}
+
 RESULT_COLUMNS = (
     "input",
     "record",
@@ -765,12 +769,14 @@ class SyncRun:
 
     def _reached(self, plan: RecordPlan, step: Step) -> bool:
         """After an unclear defer/withdraw: is the trainee in the state the step asked for?"""
+        return self.state_of(_trainee_id(plan)) in REACHED_STATES[step.kind]
+
+    def state_of(self, trainee_id: str) -> str | None:
+        """The state Register holds the trainee in (§3.6), or None when it holds no such trainee (404)."""
         try:
-            trainee = self.client.get_trainee(_trainee_id(plan))
+            return str(self.client.get_trainee(trainee_id).get("state"))
         except NotFound:
-            return False
-        wanted = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}[step.kind]
-        return trainee.get("state") in wanted
+            return None
 
     def resolve(self, plan: RecordPlan, step: Step, record: TraineeRecord, sent_at: datetime) -> None:
         """A write with an unknown outcome: look at Register; resend only if it surely did not happen."""
@@ -1113,7 +1119,13 @@ def _run(
             looked = [holdings, elsewhere]
             if unlisted := {sent[entry.key] for entry in orphans if entry.key in sent} - run.listed_cycles:
                 looked.append(run.list_into(Holdings([]), unlisted, neighbours=True))
-            unanswered = unanswered_elsewhere(orphans, sent, run.listed_cycles, looked)
+            # A withdrawal or deferral shows in the trainee's state: one look each, until it is settled.
+            states = {
+                entry.trainee_id: run.state_of(entry.trainee_id)
+                for entry in orphans
+                if entry.trainee_id and entry.operation in REACHED_STATES
+            }
+            unanswered = unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
             died = ledger.ended_without_report()
             _note_earlier_writes(planned, ledger.entries_of_runs(died) if died else {}, died)
             if any(result.plan.steps for result in planned):
@@ -1205,7 +1217,11 @@ def _run(
 
 
 def unanswered_elsewhere(
-    entries: Iterable[Entry], sent: Mapping[str, int], listed_cycles: set[int], looked: list[Holdings]
+    entries: Iterable[Entry],
+    sent: Mapping[str, int],
+    listed_cycles: set[int],
+    looked: list[Holdings],
+    states: Mapping[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Writes an earlier run sent and never had answered (killed, stopped, or Register gone quiet while they were
     out), whose records this extract does not have (left the SRS, or a nightly extract of changes only), with what
@@ -1214,14 +1230,33 @@ def unanswered_elsewhere(
 
     A create is settled when the listings tell: one trainee with its HUSID (it went through: `settled` "done", the
     ledger links them), or none in the cycle it was sent for, listed (not carried out: "failed"). `sent`: key -> that
-    cycle (`Ledger.unsettled_creates`). Any other write is to a trainee the record was linked to, which only the
-    record can be compared with: it is named until the record is back."""
+    cycle (`Ledger.unsettled_creates`). A withdrawal or deferral is settled by the state Register holds its trainee
+    in (`states`: trainee_id -> state, None for a trainee Register does not hold). Any other write is to a trainee
+    the record was linked to, which only the record can be compared with: it is named until the record is back."""
+    states = states or {}
     found = []
     for entry in entries:
         what = entry.operation or "write"
         trainee_id = entry.trainee_id or None
         settled = None
-        if trainee_id:
+        if trainee_id and trainee_id in states and entry.operation in REACHED_STATES:
+            state = states[trainee_id]
+            if state == REACHED_STATES[entry.operation][0]:
+                settled = "done"
+                note = f"Register holds trainee {trainee_id} as {state}: the {what} went through"
+            elif state in REACHED_STATES[entry.operation]:
+                settled = "done"
+                note = f"Register holds trainee {trainee_id} as {state}, which a {what} would not change: nothing to do"
+            elif state is None:
+                settled = "failed"
+                note = f"Register holds no trainee {trainee_id} any more: the {what} cannot have been carried out"
+            else:
+                settled = "failed"
+                note = (
+                    f"Register holds trainee {trainee_id} as {state}: the {what} was not carried out (or was undone "
+                    "in Register since)"
+                )
+        elif trainee_id:
             note = f"the {what} for trainee {trainee_id} may or may not have been carried out: check it in Register"
         elif held := sorted({t["trainee_id"] for h in looked for t in h.by_hesa.get(entry.hesa_id or "", ())}):
             if len(held) == 1:
