@@ -774,7 +774,7 @@ class SyncRun:
     def state_of(self, trainee_id: str) -> str | None:
         """The state Register holds the trainee in (§3.6), or None when it holds no such trainee (404)."""
         try:
-            return str(self.client.get_trainee(trainee_id).get("state"))
+            return str(self.client.get_trainee(trainee_id).get("state") or "")
         except NotFound:
             return None
 
@@ -1249,12 +1249,12 @@ def unanswered_elsewhere(
                 note = f"Register holds trainee {trainee_id} as {state}, which a {what} would not change: nothing to do"
             elif state is None:
                 settled = "failed"
-                note = f"Register holds no trainee {trainee_id} any more: the {what} cannot have been carried out"
+                note = f"Register no longer holds trainee {trainee_id} (404): nothing is left to {what}"
             else:
                 settled = "failed"
                 note = (
-                    f"Register holds trainee {trainee_id} as {state}: the {what} was not carried out (or was undone "
-                    "in Register since)"
+                    f"Register holds trainee {trainee_id} as {state or 'no state'}: the {what} was not carried out "
+                    "(or was undone in Register since)"
                 )
         elif trainee_id:
             note = f"the {what} for trainee {trainee_id} may or may not have been carried out: check it in Register"
