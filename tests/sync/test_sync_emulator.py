@@ -375,6 +375,38 @@ def test_a_trainee_found_by_its_srs_id_gets_its_new_husid(emulator, tmp_path):
     assert [t["hesa_id"] for t in held(emulator)] == [mine["hesa_id"]]
 
 
+@pytest.mark.parametrize(
+    ("change", "route", "state"),
+    [
+        (
+            {
+                "withdrawal_date": "2026-02-01",
+                "withdrawal_reasons": "did_not_make_progress",
+                "withdrawal_trigger": "trainee",
+                "withdrawal_future_interest": "no",
+            },
+            "POST /trainees/{trainee_id}/withdraw",
+            "withdrawn",
+        ),
+        ({"defer_date": "2026-03-01", "defer_reason": "Illness"}, "POST /trainees/{trainee_id}/defer", "deferred"),
+    ],
+)
+def test_a_withdrawal_or_deferral_whose_reply_was_lost_is_found_done_not_sent_again(
+    emulator, tmp_path, change, route, state
+):
+    """Register carried the state change out and the reply was lost: the trainee's state says so, and the record is
+    done. Sent again, it would meet Register's 422 (not from this state) and be reported blocked."""
+    sync_files([str(extract(tmp_path / "a.csv", 1))], options(emulator, tmp_path))
+    emulator.set_faults("lost-response:1.0")
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", [{**trainee(1), **change}]))], options(emulator, tmp_path)
+    )
+    emulator.set_faults(None)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert stats(emulator)["requests"]["by_route"][route] == 1
+    assert [t["state"] for t in held(emulator)] == [state]
+
+
 def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 1)
     emulator.set_faults("lost-response:1.0")
@@ -465,6 +497,35 @@ def test_a_409_after_a_lost_create_naming_a_trainee_there_before_is_not_reported
         result, only = _sync_one(emulator, client, tmp_path, mine)
         assert only.plan.matched_by == "409" and only.plan.action in ("update", "unchanged")
         assert "created" not in result.summary_line()
+        assert [t["trainee_id"] for t in held(emulator)] == [only.plan.trainee_id]
+
+
+def test_a_create_refused_unread_finds_the_trainee_someone_added_before_and_edited_since_without_sending_again(
+    tmp_path, monkeypatch
+):
+    """Someone added the trainee (in Register's own service) an hour before this run's create, after the plan listed
+    Register, and edited it in the minutes before the create met a reset (no reply, not carried out). The look-up
+    lists it (written since), not as created since: it is the record's trainee by its HUSID, as the plan would have
+    matched it, so the create is not sent again to lean on Register's 409."""
+    mine = trainee(1)
+
+    def added_an_hour_before_and_edited(emulator, now):
+        now[0] -= 3600
+        added = _create_directly(emulator, _api_body(mine))
+        now[0] += 3600
+        edited = httpx.put(
+            f"{emulator.api_url}/trainees/{added['trainee_id']}",
+            json={"data": {"email": "edited@example.com"}},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert edited.status_code == 200, edited.text
+        emulator.set_faults("reset:1.0")
+
+    emulator, client = _hour_into_a_first_load(monkeypatch, before_create=added_an_hour_before_and_edited)
+    with emulator, client:
+        result, only = _sync_one(emulator, client, tmp_path, mine)
+        assert only.plan.matched_by == "hesa_id" and "created" not in result.summary_line()
+        assert client.stats.by_route["POST /trainees"] == 1
         assert [t["trainee_id"] for t in held(emulator)] == [only.plan.trainee_id]
 
 

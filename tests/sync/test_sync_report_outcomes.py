@@ -514,6 +514,11 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     done = sync_files([source], options(emulator, tmp_path))
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     assert done.exit_code == 1 and len(held(emulator)) == 1
+    [first_id] = [t["trainee_id"] for t in held(emulator)]
+    assert done.results[1].errors == [
+        f"Register answered 409 (already in Register) with trainee(s) {first_id}, none of them unambiguously this "
+        f"record (hesa_id {second['hesa_id']})"
+    ]
     data, doc = report_of(tmp_path)
     assert data["sync"]["outcomes"] == {"done": 1, "conflict": 1}
     [label] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="conflict"]/span[@class="label"]/text()')
