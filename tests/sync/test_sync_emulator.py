@@ -407,6 +407,26 @@ def test_a_withdrawal_or_deferral_whose_reply_was_lost_is_found_done_not_sent_ag
     assert [t["state"] for t in held(emulator)] == [state]
 
 
+def test_a_degree_and_placements_whose_replies_were_lost_are_found_added_not_sent_again(emulator, tmp_path):
+    """Register added them and the replies were lost: its lists of the trainee's degrees and placements say so, and
+    the record is done. Register has no duplicate check for placements, so one sent again would be held twice."""
+    mine = trainee(1)
+    there = _api_body(mine)
+    there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
+    created = _create_directly(emulator, there)
+    emulator.set_faults("lost-response:1.0")
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
+    emulator.set_faults(None)
+    assert [step.kind for step in result.results[0].plan.steps] == ["add_degree", "add_placement", "add_placement"]
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    routes = stats(emulator)["requests"]["by_route"]
+    assert (routes["POST /trainees/{trainee_id}/degrees"], routes["POST /trainees/{trainee_id}/placements"]) == (1, 2)
+    [now] = held(emulator)
+    assert now["trainee_id"] == created["trainee_id"]
+    assert sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
+    assert sorted(p["urn"] for p in now["placements"]) == ["100001", "900020"]
+
+
 def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 1)
     emulator.set_faults("lost-response:1.0")
