@@ -52,6 +52,18 @@ def test_unsupported_versions_and_unknown_paths(emulator, anonymous, api):
     assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
 
 
+def test_head_is_answered_by_the_get_route_without_a_body(api, anonymous, create):
+    # Rails routes HEAD to the GET routes (§1.1): the GET's status and headers, no body.
+    trainee_id = create()["trainee_id"]
+    for path in ("/info", f"/trainees/{trainee_id}"):
+        response = api.head(path)
+        assert (response.status_code, response.content) == (200, b""), path
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert anonymous.head("/info").status_code == 401
+    assert api.head("/trainees/not-a-trainee").status_code == 404
+    assert api.head(f"/trainees/{trainee_id}/withdraw").status_code == 404  # a POST route has no HEAD
+
+
 def test_create_returns_the_full_trainee(api):
     response = api.post("/trainees", json=trainee_body())
     assert response.status_code == 201

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
 from register_batch.emulator.faults import FaultInjector
@@ -214,6 +214,19 @@ def test_state_persists_across_restarts_with_a_db_file(tmp_path):
         assert again["ukprn"] == created["ukprn"]
         assert again["first_names"] == "John"
         assert client.post("/trainees", json=trainee_body()).status_code == 409
+
+
+def test_a_token_of_an_earlier_run_is_refused_though_its_provider_is_in_the_db_file(tmp_path):
+    # The db file keeps providers by token digest; only this run's tokens authenticate (a token no longer given
+    # is like a revoked one, 401 of §1.2), so its trainees are out of reach.
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        assert client.post("/trainees", json=trainee_body()).status_code == 201
+    with start_emulator(tokens=(TOKEN_B,), db=db, rate_limit=None, as_of=AS_OF) as second:
+        with client_for(second, TOKEN_A) as old:
+            assert (old.get("/trainees").status_code, old.get("/trainees").json()) == (401, {"error": "Unauthorized"})
+        with client_for(second, TOKEN_B) as new:
+            assert new.get("/info").status_code == 200
 
 
 def test_only_loopback_unless_asked():

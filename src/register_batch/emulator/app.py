@@ -411,9 +411,9 @@ class RegisterApp:
 
     # --- entry point --------------------------------------------------------------------------------------
 
-    def handle(self, request: Request, resolved: Resolved | None = None) -> Response:
-        """Answer one request (everything but the rate limit and the faults, which belong to the transport)."""
-        resolved = resolved or resolve(request.method, request.path)
+    def handle(self, request: Request, resolved: Resolved) -> Response:
+        """Answer one request, routed by `resolve` (everything but the rate limit, the faults and leaving out a HEAD
+        reply's body, which belong to the transport)."""
         if not resolved.routable:
             return Response.json(404, {"error": "Resource not found"})  # Rails routing error (§1.5)
         route = resolved.route
@@ -436,17 +436,12 @@ class RegisterApp:
                 response = getattr(self, route.handler)(context)
         except ApiError as stop:
             response = stop.response
-        if request.method == "HEAD":
-            response = Response(response.status, b"", response.content_type, response.headers, response.write)
         return response
 
     def authenticate(self, request: Request) -> Row | None:
         """`Authorization: Bearer <token>` or the bare token (§1.2); only this run's tokens are accepted."""
         header = request.header("Authorization") or ""
-        token = re.sub(r"^Bearer ", "", header).strip()
-        if not token:
-            return None
-        digest = token_digest(token)
+        digest = token_digest(re.sub(r"^Bearer ", "", header).strip())  # a blank token is never one of them
         if digest not in self._digests:
             return None
         return self.store.provider_by_token_hash(digest)
