@@ -126,7 +126,7 @@ def test_hooks_are_never_faulted_nor_counted(emulator):
 def test_the_101st_request_in_a_window_gets_429():
     clock = FakeClock(1_800_000_030.5)  # 29.5 s before the end of an epoch-aligned 60 s window
     with (
-        start_emulator(tokens=(TOKEN_A,), rate_limit=(100, 60), clock=clock, as_of=AS_OF) as emulator,
+        start_emulator(tokens=(TOKEN_A,), clock=clock, as_of=AS_OF) as emulator,  # Register's limit by default
         client_for(emulator) as client,
     ):
         for n in range(50):
@@ -166,7 +166,9 @@ def test_throttled_requests_count_against_the_window():
 def test_rate_limit_specs():
     assert parse_rate_limit("100/60") == (100, 60.0)
     assert parse_rate_limit("0") is None
-    for bad in ("x/60", "10/0", "-1/5"):
+    assert parse_rate_limit("5/0.5") == (5, 0.5)  # a window shorter than a second is a window
+    assert parse_rate_limit("7") == (7, 60.0)
+    for bad in ("x/60", "10/0", "-1/5", "10/inf", "10/nan", "10/-5"):
         with pytest.raises(ValueError):
             parse_rate_limit(bad)
 
