@@ -11,7 +11,7 @@ import pytest
 from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
-from register_batch.emulator.faults import FaultInjector
+from register_batch.emulator.faults import FaultInjector, FaultSpec
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 
@@ -104,8 +104,11 @@ def test_fault_specs_are_checked():
     assert str(parse_faults("500:0.05, reset:0.03,timeout:0.02,lost-response:0.05")) == (
         "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05"
     )
+    assert parse_faults("") == parse_faults(None) == parse_faults("  ") == FaultSpec()
     assert not parse_faults("")
-    for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6"):
+    assert parse_faults("reset").rates == (("reset", 1.0),)  # a kind without a probability is always
+    assert parse_faults("500:0,timeout:1").rates == (("500", 0.0), ("timeout", 1.0))  # both ends are probabilities
+    for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6", "500:-0.1", "500:-0.5,reset:1"):
         with pytest.raises(ValueError):
             parse_faults(bad)
     # The later of two went unsaid and won: `500:0.5,500:0.05` (a typo) tested with 5% of 500s, not 50%.
