@@ -52,6 +52,18 @@ def test_unsupported_versions_and_unknown_paths(emulator, anonymous, api):
     assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
 
 
+def test_the_bare_api_and_version_paths(emulator):
+    # Outside /api/{version} routing: Rails' routing error, no authentication (§1.5); the bare version path is
+    # inside it, so the catch-all: 401, then 404 "Not found" (§1.1).
+    for path in ("/api", "/api/", "/api-docs/v2026.1/openapi"):
+        outside = httpx.get(f"{emulator.url}{path}")
+        assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"}), path
+    assert httpx.get(emulator.api_url).status_code == 401
+    for url in (emulator.api_url, f"{emulator.api_url}/"):
+        bare = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN_A}"})
+        assert (bare.status_code, bare.json()) == (404, {"errors": [{"error": "NotFound", "message": "Not found"}]})
+
+
 def test_head_is_answered_by_the_get_route_without_a_body(api, anonymous, create):
     # Rails routes HEAD to the GET routes (§1.1): the GET's status and headers, no body.
     trainee_id = create()["trainee_id"]
