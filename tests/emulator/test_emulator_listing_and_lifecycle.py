@@ -70,6 +70,17 @@ def test_listing_parameter_errors(api):
     assert one["message"] == "Validation failed: 1 error prohibited this request being run"
 
 
+def test_blank_listing_parameters_are_as_if_absent(api, create):
+    # A blank has_trn is ignored (§2.3), not "anything but true"; the other blank filters are not checked, so
+    # they filter nothing (this trainee has its TRN at once and starts in the current cycle).
+    trainee_id = create()["trainee_id"]
+    for name in ("academic_cycle", "since", "status", "sort_order", "has_trn"):
+        for blank in ("", " "):
+            response = api.get("/trainees", params={name: blank})
+            assert response.status_code == 200, (name, blank, response.text)
+            assert [t["trainee_id"] for t in response.json()["data"]] == [trainee_id]
+
+
 def test_listing_numbers_are_read_as_rubys_to_i_reads_them(api, create):
     """`AcademicCycle.for_year(value.to_i)` (§2.3): Ruby's `to_i` reads ASCII digits only, so a full-width year is
     0 (no such cycle) and a full-width per_page is 0 (no trainees)."""
