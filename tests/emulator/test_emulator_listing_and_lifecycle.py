@@ -35,6 +35,12 @@ def test_pagination_meta_and_empty_pages(api, create):
     assert api.get("/trainees", params={"per_page": 0}).status_code == 404
     assert api.get("/trainees", params={"per_page": "many"}).status_code == 404
     assert api.get("/trainees", params={"per_page": -3}).json()["meta"]["per_page"] == 100
+    assert api.get("/trainees", params={"per_page": -1}).json()["meta"] == {
+        "current_page": 1,
+        "total_pages": 1,
+        "total_count": 5,
+        "per_page": 100,
+    }
     assert api.get("/trainees", params={"page": 0}).json()["meta"]["current_page"] == 1
     assert api.get("/trainees").json()["meta"]["per_page"] == 50
     # Full objects, with degrees and placements.
@@ -49,6 +55,16 @@ def test_listing_is_per_start_cycle(api, create):
         last_cycle
     ]
     assert api.get("/trainees", params={"academic_cycle": 2024}).json() == NO_TRAINEES
+    # The cycles that exist (`AcademicCycle.for_year`): in the emulator, 2000 to the one after the current one.
+    next_cycle = create(last_name="Next", itt_start_date="2027-09-01", itt_end_date="2028-07-31")["trainee_id"]
+    assert [t["trainee_id"] for t in api.get("/trainees", params={"academic_cycle": 2027}).json()["data"]] == [
+        next_cycle
+    ]
+    assert api.get("/trainees", params={"academic_cycle": 2000}).json() == NO_TRAINEES
+    for missing in (1999, 2028):
+        response = api.get("/trainees", params={"academic_cycle": missing})
+        assert response.status_code == 422
+        assert response.json()["errors"] == {"academic_cycle": [f"{missing} is not a valid academic cycle year"]}
 
 
 def test_listing_parameter_errors(api):

@@ -609,11 +609,11 @@ class RegisterApp:
             limit=per_page,
             offset=(page - 1) * per_page,
         )
-        if not rows:
+        if not rows:  # per_page 0 included: LIMIT 0 (§2.3)
             return not_found("No trainees found")
         meta = {
             "current_page": page,
-            "total_pages": math.ceil(total / per_page) if per_page else 0,
+            "total_pages": math.ceil(total / per_page),
             "total_count": total,
             "per_page": per_page,
         }
