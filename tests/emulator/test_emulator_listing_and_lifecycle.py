@@ -122,6 +122,7 @@ def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
     assert [t["updated_at"] for t in ascending] == sorted(t["updated_at"] for t in ascending)
     descending = api.get("/trainees").json()["data"]
     assert descending[0]["trainee_id"] == ids[0]
+    assert api.get("/trainees", params={"sort_order": "desc"}).json()["data"] == descending  # the default, said
     # `since` equal to a returned (millisecond) updated_at includes that record (§10).
     since = api.get("/trainees", params={"since": newest, "sort_order": "asc"}).json()["data"]
     assert [t["trainee_id"] for t in since] == [ids[0]]
