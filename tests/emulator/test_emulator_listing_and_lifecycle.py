@@ -43,6 +43,7 @@ def test_pagination_meta_and_empty_pages(api, create):
     }
     assert api.get("/trainees", params={"page": 0}).json()["meta"]["current_page"] == 1
     assert api.get("/trainees").json()["meta"]["per_page"] == 50
+    assert api.get("/trainees?per_page=1&per_page=2").json()["meta"]["per_page"] == 2  # a repeated key: the last
     # Full objects, with degrees and placements.
     assert len(first.json()["data"][0]["degrees"]) == 1 and len(first.json()["data"][0]["placements"]) == 2
 
