@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from emulator_helpers import AS_OF, TOKEN_A, trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import start_emulator
 from register_batch.emulator.serialize import timestamp
@@ -129,6 +129,30 @@ def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
     assert [t["trainee_id"] for t in since] == [ids[0]]
     assert api.get("/trainees", params={"since": "2099-01-01"}).json() == NO_TRAINEES
     assert len(api.get("/trainees", params={"since": "2026-01-01"}).json()["data"]) == 3
+
+
+def test_since_reads_an_offset_and_takes_a_time_without_one_as_utc():
+    # §2.3: `DateTime.iso8601`, offset-less values are UTC; a space for the `T` is not ISO 8601.
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        trainee_id = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        assert client.get(f"/trainees/{trainee_id}").json()["updated_at"] == "2026-10-15T10:00:00.000Z"
+
+        def listed(since: str) -> list[str]:
+            response = client.get("/trainees", params={"since": since})
+            return [t["trainee_id"] for t in response.json()["data"]] if response.status_code == 200 else []
+
+        assert listed("2026-10-15T10:30:00+01:00") == [trainee_id]  # 09:30 UTC
+        assert listed("2026-10-15T10:30:00Z") == listed("2026-10-15T10:30:00") == []
+        assert listed("2026-10-15T09:30:00") == [trainee_id]
+        spaced = client.get("/trainees", params={"since": "2026-10-15 09:30:00"})
+        assert (spaced.status_code, spaced.json()["errors"]) == (
+            422,
+            {"since": ["2026-10-15 09:30:00 is not a valid date"]},
+        )
 
 
 def test_status_and_has_trn_filters():

@@ -184,7 +184,7 @@ def ruby_to_i(text: str) -> int:
 def parse_iso8601(text: str) -> int | None:
     """`DateTime.iso8601` for `since`: a date or date-time, UTC when no offset; microseconds since the epoch."""
     value = text.strip()
-    if not value or " " in value:
+    if " " in value:  # ISO 8601 has a T between date and time (fromisoformat would take a space)
         return None
     try:
         moment = datetime.fromisoformat(value)
