@@ -111,6 +111,15 @@ def test_create_returns_the_full_trainee(api):
     assert school["name"] == "Hill Top School" and school["address"] == "URN 123456"
 
 
+def test_an_undergraduate_trainee_is_created_without_degrees_or_placements(api):
+    # Degrees are required for postgraduate routes only (§3.3 R7a); placements are never required on create (§2.5).
+    body = trainee_body(training_route="11", degrees_attributes=..., placements_attributes=...)
+    response = api.post("/trainees", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert (data["training_route"], data["degrees"], data["placements"]) == ("11", [], [])
+
+
 def test_create_defaults_and_mapper_rewrites(api):
     body = trainee_body(
         ethnicity=...,
