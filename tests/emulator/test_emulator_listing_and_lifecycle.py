@@ -13,6 +13,12 @@ from register_batch.emulator import start_emulator
 from register_batch.emulator.serialize import timestamp
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
+WITHDRAWAL = {
+    "withdrawal_date": "2026-10-01",
+    "trigger": "provider",
+    "future_interest": "no",
+    "reasons": ["record_added_in_error"],
+}
 
 
 def _people(create, count: int, **overrides) -> list[str]:
@@ -244,6 +250,28 @@ def test_withdraw(api, create):
     assert data["withdrawal_reasons"] == ["trainee_chose_to_withdraw_another_reason"]
     assert data["withdrawal_another_reason"] == "Moved abroad"
     assert api.get("/trainees", params={"status": "withdrawn"}).json()["data"][0]["trainee_id"] == slug
+
+
+def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
+    # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
+    slug = create()["trainee_id"]
+    body = {"data": {**WITHDRAWAL, "withdraw_date": "2026-10-01"}}
+    response = api.post(f"/trainees/{slug}/withdraw", json=body)
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
+    # Strong parameters permit `reasons: []` only (§2.7): a single string is dropped, not read letter by letter.
+    slug = create()["trainee_id"]
+    without_reasons = {k: v for k, v in WITHDRAWAL.items() if k != "reasons"}
+    without = api.post(f"/trainees/{slug}/withdraw", json={"data": without_reasons})
+    assert without.status_code == 422
+    sent = api.post(
+        f"/trainees/{slug}/withdraw", json={"data": {**without_reasons, "reasons": "record_added_in_error"}}
+    )
+    assert (sent.status_code, sent.json()) == (422, without.json())
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
 
 
 def test_withdraw_before_the_course_starts_is_a_state_error(api, create):
