@@ -274,6 +274,15 @@ def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
     assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
 
 
+def test_withdraw_on_the_day_the_course_starts(api, create):
+    # §2.7: allowed when itt_start_date is not in the future, so on the day itself.
+    slug = create(itt_start_date=AS_OF.isoformat(), itt_end_date="2027-07-31")["trainee_id"]
+    body = {"data": {**WITHDRAWAL, "withdrawal_date": AS_OF.isoformat()}}
+    response = api.post(f"/trainees/{slug}/withdraw", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["state"] == "withdrawn"
+
+
 def test_withdraw_before_the_course_starts_is_a_state_error(api, create):
     slug = create(itt_start_date="2027-01-05", itt_end_date="2027-12-31")["trainee_id"]
     response = api.post(
