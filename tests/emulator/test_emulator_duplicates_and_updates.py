@@ -37,6 +37,7 @@ WITHDRAWAL = {
         {"first_names": "JOHN Ryan", "email": "other@example.com"},  # token "john"
         {"itt_start_date": "2027-06-01", "itt_end_date": "2028-07-31"},  # same cycle (2026/27)
         {"last_name": "D_e"},  # `_` is a wildcard in ILIKE
+        {"last_name": "d%"},  # so is `%`, for any run of characters
     ],
 )
 def test_duplicates_are_refused_with_the_existing_trainee(api, create, changes):
@@ -65,6 +66,17 @@ def test_near_misses_are_not_duplicates(api, create, changes):
     create()
     response = api.post("/trainees", json=trainee_body(**changes))
     assert response.status_code == 201, response.text
+
+
+def test_a_backslash_makes_the_next_ilike_wildcard_literal(api, create):
+    """§4: `last_name ILIKE ?` with PostgreSQL's default escape character, the backslash."""
+    existing = create(last_name="D_e", email="first@example.com")
+    literal = api.post("/trainees", json=trainee_body(last_name="D\\_e"))
+    assert literal.status_code == 409, literal.text
+    assert [t["trainee_id"] for t in literal.json()["data"]] == [existing["trainee_id"]]
+    create(last_name="Dxe", first_names="Jane", email="jane@example.com")
+    # `D\_e` is not `Dxe`: its underscore is a literal one.
+    assert api.post("/trainees", json=trainee_body(last_name="D\\_e", first_names="Jane")).status_code == 201
 
 
 def test_the_submitted_cycle_comes_from_itt_start_date_only(api, create):

@@ -7,12 +7,18 @@ import time
 
 import httpx
 import pytest
-from emulator_helpers import AS_OF, TOKEN_A, trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import start_emulator
 from register_batch.emulator.serialize import timestamp
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
+WITHDRAWAL = {
+    "withdrawal_date": "2026-10-01",
+    "trigger": "provider",
+    "future_interest": "no",
+    "reasons": ["record_added_in_error"],
+}
 
 
 def _people(create, count: int, **overrides) -> list[str]:
@@ -35,8 +41,15 @@ def test_pagination_meta_and_empty_pages(api, create):
     assert api.get("/trainees", params={"per_page": 0}).status_code == 404
     assert api.get("/trainees", params={"per_page": "many"}).status_code == 404
     assert api.get("/trainees", params={"per_page": -3}).json()["meta"]["per_page"] == 100
+    assert api.get("/trainees", params={"per_page": -1}).json()["meta"] == {
+        "current_page": 1,
+        "total_pages": 1,
+        "total_count": 5,
+        "per_page": 100,
+    }
     assert api.get("/trainees", params={"page": 0}).json()["meta"]["current_page"] == 1
     assert api.get("/trainees").json()["meta"]["per_page"] == 50
+    assert api.get("/trainees?per_page=1&per_page=2").json()["meta"]["per_page"] == 2  # a repeated key: the last
     # Full objects, with degrees and placements.
     assert len(first.json()["data"][0]["degrees"]) == 1 and len(first.json()["data"][0]["placements"]) == 2
 
@@ -49,6 +62,16 @@ def test_listing_is_per_start_cycle(api, create):
         last_cycle
     ]
     assert api.get("/trainees", params={"academic_cycle": 2024}).json() == NO_TRAINEES
+    # The cycles that exist (`AcademicCycle.for_year`): in the emulator, 2000 to the one after the current one.
+    next_cycle = create(last_name="Next", itt_start_date="2027-09-01", itt_end_date="2028-07-31")["trainee_id"]
+    assert [t["trainee_id"] for t in api.get("/trainees", params={"academic_cycle": 2027}).json()["data"]] == [
+        next_cycle
+    ]
+    assert api.get("/trainees", params={"academic_cycle": 2000}).json() == NO_TRAINEES
+    for missing in (1999, 2028):
+        response = api.get("/trainees", params={"academic_cycle": missing})
+        assert response.status_code == 422
+        assert response.json()["errors"] == {"academic_cycle": [f"{missing} is not a valid academic cycle year"]}
 
 
 def test_listing_parameter_errors(api):
@@ -68,6 +91,17 @@ def test_listing_parameter_errors(api):
     }
     one = api.get("/trainees", params={"status": "busy"}).json()
     assert one["message"] == "Validation failed: 1 error prohibited this request being run"
+
+
+def test_blank_listing_parameters_are_as_if_absent(api, create):
+    # A blank has_trn is ignored (§2.3), not "anything but true"; the other blank filters are not checked, so
+    # they filter nothing (this trainee has its TRN at once and starts in the current cycle).
+    trainee_id = create()["trainee_id"]
+    for name in ("academic_cycle", "since", "status", "sort_order", "has_trn"):
+        for blank in ("", " "):
+            response = api.get("/trainees", params={name: blank})
+            assert response.status_code == 200, (name, blank, response.text)
+            assert [t["trainee_id"] for t in response.json()["data"]] == [trainee_id]
 
 
 def test_listing_numbers_are_read_as_rubys_to_i_reads_them(api, create):
@@ -95,11 +129,36 @@ def test_since_is_inclusive_and_sort_order_asc(emulator, api, create):
     assert [t["updated_at"] for t in ascending] == sorted(t["updated_at"] for t in ascending)
     descending = api.get("/trainees").json()["data"]
     assert descending[0]["trainee_id"] == ids[0]
+    assert api.get("/trainees", params={"sort_order": "desc"}).json()["data"] == descending  # the default, said
     # `since` equal to a returned (millisecond) updated_at includes that record (§10).
     since = api.get("/trainees", params={"since": newest, "sort_order": "asc"}).json()["data"]
     assert [t["trainee_id"] for t in since] == [ids[0]]
     assert api.get("/trainees", params={"since": "2099-01-01"}).json() == NO_TRAINEES
     assert len(api.get("/trainees", params={"since": "2026-01-01"}).json()["data"]) == 3
+
+
+def test_since_reads_an_offset_and_takes_a_time_without_one_as_utc():
+    # §2.3: `DateTime.iso8601`, offset-less values are UTC; a space for the `T` is not ISO 8601.
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        trainee_id = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        assert client.get(f"/trainees/{trainee_id}").json()["updated_at"] == "2026-10-15T10:00:00.000Z"
+
+        def listed(since: str) -> list[str]:
+            response = client.get("/trainees", params={"since": since})
+            return [t["trainee_id"] for t in response.json()["data"]] if response.status_code == 200 else []
+
+        assert listed("2026-10-15T10:30:00+01:00") == [trainee_id]  # 09:30 UTC
+        assert listed("2026-10-15T10:30:00Z") == listed("2026-10-15T10:30:00") == []
+        assert listed("2026-10-15T09:30:00") == [trainee_id]
+        spaced = client.get("/trainees", params={"since": "2026-10-15 09:30:00"})
+        assert (spaced.status_code, spaced.json()["errors"]) == (
+            422,
+            {"since": ["2026-10-15 09:30:00 is not a valid date"]},
+        )
 
 
 def test_status_and_has_trn_filters():
@@ -191,6 +250,37 @@ def test_withdraw(api, create):
     assert data["withdrawal_reasons"] == ["trainee_chose_to_withdraw_another_reason"]
     assert data["withdrawal_another_reason"] == "Moved abroad"
     assert api.get("/trainees", params={"status": "withdrawn"}).json()["data"][0]["trainee_id"] == slug
+
+
+def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
+    # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
+    slug = create()["trainee_id"]
+    body = {"data": {**WITHDRAWAL, "withdraw_date": "2026-10-01"}}
+    response = api.post(f"/trainees/{slug}/withdraw", json=body)
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
+    # Strong parameters permit `reasons: []` only (§2.7): a single string is dropped, not read letter by letter.
+    slug = create()["trainee_id"]
+    without_reasons = {k: v for k, v in WITHDRAWAL.items() if k != "reasons"}
+    without = api.post(f"/trainees/{slug}/withdraw", json={"data": without_reasons})
+    assert without.status_code == 422
+    sent = api.post(
+        f"/trainees/{slug}/withdraw", json={"data": {**without_reasons, "reasons": "record_added_in_error"}}
+    )
+    assert (sent.status_code, sent.json()) == (422, without.json())
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+def test_withdraw_on_the_day_the_course_starts(api, create):
+    # §2.7: allowed when itt_start_date is not in the future, so on the day itself.
+    slug = create(itt_start_date=AS_OF.isoformat(), itt_end_date="2027-07-31")["trainee_id"]
+    body = {"data": {**WITHDRAWAL, "withdrawal_date": AS_OF.isoformat()}}
+    response = api.post(f"/trainees/{slug}/withdraw", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["state"] == "withdrawn"
 
 
 def test_withdraw_before_the_course_starts_is_a_state_error(api, create):

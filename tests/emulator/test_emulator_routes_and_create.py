@@ -52,6 +52,30 @@ def test_unsupported_versions_and_unknown_paths(emulator, anonymous, api):
     assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
 
 
+def test_the_bare_api_and_version_paths(emulator):
+    # Outside /api/{version} routing: Rails' routing error, no authentication (§1.5); the bare version path is
+    # inside it, so the catch-all: 401, then 404 "Not found" (§1.1).
+    for path in ("/api", "/api/", "/api-docs/v2026.1/openapi"):
+        outside = httpx.get(f"{emulator.url}{path}")
+        assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"}), path
+    assert httpx.get(emulator.api_url).status_code == 401
+    for url in (emulator.api_url, f"{emulator.api_url}/"):
+        bare = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN_A}"})
+        assert (bare.status_code, bare.json()) == (404, {"errors": [{"error": "NotFound", "message": "Not found"}]})
+
+
+def test_head_is_answered_by_the_get_route_without_a_body(api, anonymous, create):
+    # Rails routes HEAD to the GET routes (§1.1): the GET's status and headers, no body.
+    trainee_id = create()["trainee_id"]
+    for path in ("/info", f"/trainees/{trainee_id}"):
+        response = api.head(path)
+        assert (response.status_code, response.content) == (200, b""), path
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert anonymous.head("/info").status_code == 401
+    assert api.head("/trainees/not-a-trainee").status_code == 404
+    assert api.head(f"/trainees/{trainee_id}/withdraw").status_code == 404  # a POST route has no HEAD
+
+
 def test_create_returns_the_full_trainee(api):
     response = api.post("/trainees", json=trainee_body())
     assert response.status_code == 201
@@ -85,6 +109,15 @@ def test_create_returns_the_full_trainee(api):
     assert magic == magic | {"urn": "900020", "name": "Establishment does not have a URN", "postcode": None}
     assert magic["address"] is None
     assert school["name"] == "Hill Top School" and school["address"] == "URN 123456"
+
+
+def test_an_undergraduate_trainee_is_created_without_degrees_or_placements(api):
+    # Degrees are required for postgraduate routes only (§3.3 R7a); placements are never required on create (§2.5).
+    body = trainee_body(training_route="11", degrees_attributes=..., placements_attributes=...)
+    response = api.post("/trainees", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert (data["training_route"], data["degrees"], data["placements"]) == ("11", [], [])
 
 
 def test_create_defaults_and_mapper_rewrites(api):

@@ -8,10 +8,10 @@ import time
 
 import httpx
 import pytest
-from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
-from register_batch.emulator.faults import FaultInjector
+from register_batch.emulator.faults import FaultInjector, FaultSpec
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 
@@ -104,8 +104,11 @@ def test_fault_specs_are_checked():
     assert str(parse_faults("500:0.05, reset:0.03,timeout:0.02,lost-response:0.05")) == (
         "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05"
     )
+    assert parse_faults("") == parse_faults(None) == parse_faults("  ") == FaultSpec()
     assert not parse_faults("")
-    for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6"):
+    assert parse_faults("reset").rates == (("reset", 1.0),)  # a kind without a probability is always
+    assert parse_faults("500:0,timeout:1").rates == (("500", 0.0), ("timeout", 1.0))  # both ends are probabilities
+    for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6", "500:-0.1", "500:-0.5,reset:1"):
         with pytest.raises(ValueError):
             parse_faults(bad)
     # The later of two went unsaid and won: `500:0.5,500:0.05` (a typo) tested with 5% of 500s, not 50%.
@@ -126,7 +129,7 @@ def test_hooks_are_never_faulted_nor_counted(emulator):
 def test_the_101st_request_in_a_window_gets_429():
     clock = FakeClock(1_800_000_030.5)  # 29.5 s before the end of an epoch-aligned 60 s window
     with (
-        start_emulator(tokens=(TOKEN_A,), rate_limit=(100, 60), clock=clock, as_of=AS_OF) as emulator,
+        start_emulator(tokens=(TOKEN_A,), clock=clock, as_of=AS_OF) as emulator,  # Register's limit by default
         client_for(emulator) as client,
     ):
         for n in range(50):
@@ -166,7 +169,9 @@ def test_throttled_requests_count_against_the_window():
 def test_rate_limit_specs():
     assert parse_rate_limit("100/60") == (100, 60.0)
     assert parse_rate_limit("0") is None
-    for bad in ("x/60", "10/0", "-1/5"):
+    assert parse_rate_limit("5/0.5") == (5, 0.5)  # a window shorter than a second is a window
+    assert parse_rate_limit("7") == (7, 60.0)
+    for bad in ("x/60", "10/0", "-1/5", "10/inf", "10/nan", "10/-5"):
         with pytest.raises(ValueError):
             parse_rate_limit(bad)
 
@@ -214,6 +219,19 @@ def test_state_persists_across_restarts_with_a_db_file(tmp_path):
         assert again["ukprn"] == created["ukprn"]
         assert again["first_names"] == "John"
         assert client.post("/trainees", json=trainee_body()).status_code == 409
+
+
+def test_a_token_of_an_earlier_run_is_refused_though_its_provider_is_in_the_db_file(tmp_path):
+    # The db file keeps providers by token digest; only this run's tokens authenticate (a token no longer given
+    # is like a revoked one, 401 of §1.2), so its trainees are out of reach.
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        assert client.post("/trainees", json=trainee_body()).status_code == 201
+    with start_emulator(tokens=(TOKEN_B,), db=db, rate_limit=None, as_of=AS_OF) as second:
+        with client_for(second, TOKEN_A) as old:
+            assert (old.get("/trainees").status_code, old.get("/trainees").json()) == (401, {"error": "Unauthorized"})
+        with client_for(second, TOKEN_B) as new:
+            assert new.get("/info").status_code == 200
 
 
 def test_only_loopback_unless_asked():

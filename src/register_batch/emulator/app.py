@@ -184,7 +184,7 @@ def ruby_to_i(text: str) -> int:
 def parse_iso8601(text: str) -> int | None:
     """`DateTime.iso8601` for `since`: a date or date-time, UTC when no offset; microseconds since the epoch."""
     value = text.strip()
-    if not value or " " in value:
+    if " " in value:  # ISO 8601 has a T between date and time (fromisoformat would take a space)
         return None
     try:
         moment = datetime.fromisoformat(value)
@@ -411,9 +411,9 @@ class RegisterApp:
 
     # --- entry point --------------------------------------------------------------------------------------
 
-    def handle(self, request: Request, resolved: Resolved | None = None) -> Response:
-        """Answer one request (everything but the rate limit and the faults, which belong to the transport)."""
-        resolved = resolved or resolve(request.method, request.path)
+    def handle(self, request: Request, resolved: Resolved) -> Response:
+        """Answer one request, routed by `resolve` (everything but the rate limit, the faults and leaving out a HEAD
+        reply's body, which belong to the transport)."""
         if not resolved.routable:
             return Response.json(404, {"error": "Resource not found"})  # Rails routing error (§1.5)
         route = resolved.route
@@ -436,17 +436,12 @@ class RegisterApp:
                 response = getattr(self, route.handler)(context)
         except ApiError as stop:
             response = stop.response
-        if request.method == "HEAD":
-            response = Response(response.status, b"", response.content_type, response.headers, response.write)
         return response
 
     def authenticate(self, request: Request) -> Row | None:
         """`Authorization: Bearer <token>` or the bare token (§1.2); only this run's tokens are accepted."""
         header = request.header("Authorization") or ""
-        token = re.sub(r"^Bearer ", "", header).strip()
-        if not token:
-            return None
-        digest = token_digest(token)
+        digest = token_digest(re.sub(r"^Bearer ", "", header).strip())  # a blank token is never one of them
         if digest not in self._digests:
             return None
         return self.store.provider_by_token_hash(digest)
@@ -614,11 +609,11 @@ class RegisterApp:
             limit=per_page,
             offset=(page - 1) * per_page,
         )
-        if not rows:
+        if not rows:  # per_page 0 included: LIMIT 0 (§2.3)
             return not_found("No trainees found")
         meta = {
             "current_page": page,
-            "total_pages": math.ceil(total / per_page) if per_page else 0,
+            "total_pages": math.ceil(total / per_page),
             "total_count": total,
             "per_page": per_page,
         }
