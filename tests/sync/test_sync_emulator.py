@@ -267,6 +267,39 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
 
 
+def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_failed(emulator, tmp_path):
+    """Someone withdrew the trainee in Register's service after the run listed it: the planned update meets Register's
+    422 StateTransitionError (§6). Nothing can change the trainee through the API, so the record is reported blocked
+    (a warning, as for a trainee listed withdrawn), not failed as if the record were wrong."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+
+    class WithdrawnMeanwhile(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            response = httpx.post(
+                f"{emulator.api_url}/trainees/{trainee_id}/withdraw",
+                json={
+                    "data": {
+                        "withdrawal_date": "2026-01-10",
+                        "reasons": ["did_not_make_progress"],
+                        "trigger": "trainee",
+                        "future_interest": "no",
+                    }
+                },
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert response.status_code == 200, response.text
+            return super().update_trainee(trainee_id, data)
+
+    client = WithdrawnMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    renamed = {**trainee(1), "last_name": "Renamed"}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [renamed]))], options(emulator, tmp_path), client=client)
+    [only] = result.results
+    assert (only.plan.action, only.outcome, only.http_status) == ("blocked", "blocked", 422), result.summary_line()
+    assert result.exit_code == 1 and "1 blocked" in result.summary_line()
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
+
+
 def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 5)
     before = stats(emulator)["requests"]["total"]
