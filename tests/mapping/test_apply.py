@@ -270,3 +270,56 @@ def test_a_users_file_may_reuse_blocks_and_leave_sections_and_values_empty(tmp_p
     config = load_mapping([user])
     record = mapped({"F_SEXID": "M", "F_ENTRYRTE": "02"}, config=config)
     assert record.data["sex"] == "11" and record.data["training_route"] == "12"
+
+
+@pytest.mark.parametrize("country", ["XF", "XG", "XH", "XI", "XK"])
+def test_a_degree_from_any_uk_country_is_a_uk_degree_without_its_country(country):
+    """§5 item 12: England, Wales, Scotland, Northern Ireland and 'UK, not otherwise specified' are all the UK, with
+    or without an institution; Register stores a UK degree's country as null (§3.7), so it is not sent."""
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [{"F_DEGTYPE": "083", "F_DEGCTRY": country, "F_DEGSBJ1": "100251"}]})
+    assert record.data["degrees_attributes"] == [{"uk_degree": "083", "subject": "100251"}]
+
+
+def test_a_degree_from_abroad_is_a_non_uk_degree_with_its_country_unless_an_institution_is_given():
+    abroad = {"F_DEGTYPE": "083", "F_DEGCTRY": "FR", "F_DEGSBJ1": "100251"}
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [abroad, {**abroad, "F_DEGEST": "0001"}]})
+    assert record.data["degrees_attributes"] == [
+        {"non_uk_degree": "083", "country": "FR", "subject": "100251"},
+        {"uk_degree": "083", "country": "FR", "subject": "100251", "institution": "0001"},
+    ]
+
+
+HESA_WITHDRAWAL = "its WITHDRAWAL_* columns or tags or F_RSNEND (up to C22053)"
+HESA_DEFERRAL = "its DEFER_* columns or tags or a dormant F_MODE"
+
+
+@pytest.mark.parametrize(
+    "fields,fmt,can_say",
+    [
+        # Since C23053 a HESA record says a leaving only in the WITHDRAWAL_* columns (or an F_RSNEND it still has).
+        ({"F_ITTSTARTDATE": "2025-09-01"}, "hesa-xml", {"deferral": HESA_DEFERRAL}),
+        ({"F_ITTSTARTDATE": "2025-09-01", "F_RSNEND": "01"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),
+        ({"F_DISABLE": "00"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),  # C21053 could say it in F_RSNEND
+        ({"F_ITTCOMDATE": "2022-09-01"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),  # so could C22053
+        ({"WITHDRAWAL_DATE": "2026-01-01"}, "hesa-csv", {"withdrawal": HESA_WITHDRAWAL}),
+        ({"sex": "11"}, "register-csv", {}),  # Register's template has no withdrawal or deferral column
+        ({"withdrawal_date": "2026-01-01"}, "register-csv", {"withdrawal": "its withdrawal_* columns"}),
+        ({"defer_date": "2026-01-01"}, "register-csv", {"deferral": "its defer_* columns"}),
+    ],
+)
+def test_a_record_says_where_its_withdrawal_or_deferral_would_be(fields, fmt, can_say):
+    """TraineeRecord.can_say: what `sync` tells someone to fill in for a trainee Register has withdrawn or deferred
+    whom the record does not show so; only what the record's layout has a place for."""
+    expected = {"deferral": HESA_DEFERRAL, **can_say} if fmt != "register-csv" else can_say
+    assert mapped(fields, fmt=fmt).can_say == expected
+
+
+def test_withdrawal_columns_of_a_users_own_are_named_one_by_one(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    withdrawal:\n      withdrawal_date: left on\n")
+    record = mapped({"left on": "2026-01-01"}, fmt="register-csv", config=load_mapping([user]))
+    assert record.withdrawal == {"withdrawal_date": "2026-01-01"}
+    assert record.can_say == {
+        "withdrawal": "its left on, withdrawal_reasons, withdrawal_trigger, withdrawal_future_interest, "
+        "withdrawal_another_reason, withdrawal_safeguarding_concern_reasons columns"
+    }

@@ -253,3 +253,23 @@ def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(
     assert watched[:2] == [True, True]  # the first shows C21053's F_ENDDATE, the second the user's tag
     assert checker.inputs[0].sources_known
     assert checker.finish_inputs()[0].issues == []
+
+
+def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_path):
+    """A HESA-named CSV numbers its degrees' columns (F_DEGEST_1, F_DEGSBJ2_1): they give a degree field its value,
+    but a trainee field mapped to F_DEGEST reads a column F_DEGEST, which the CSV does not have: that one is named."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n"
+        "    degrees:\n      fields:\n        subject: F_DEGSBJ2\n"
+    )
+    extract = Path(__file__).resolve().parents[2] / "samples" / "extract.csv"
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(ours)])
+    assert [line for line in result.output.splitlines() if "no record of the input has" in line] == [
+        f"error: {ours}: fields.hesa.trainee.ni_number: no record of the input has F_DEGEST, so the field is read as "
+        "blank for every record; correct the name, or remove the entry"
+    ]
