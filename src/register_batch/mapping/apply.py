@@ -172,8 +172,8 @@ class _Watched:
     bit: int
     names: frozenset[str]
     group: str | None
-    reads_mine: int = 0
-    elsewhere: tuple[_Elsewhere, ...] = ()
+    reads_mine: int
+    elsewhere: tuple[_Elsewhere, ...]
 
 
 @dataclass(frozen=True, slots=True)
