@@ -323,3 +323,8 @@ def test_withdrawal_columns_of_a_users_own_are_named_one_by_one(tmp_path):
         "withdrawal": "its left on, withdrawal_reasons, withdrawal_trigger, withdrawal_future_interest, "
         "withdrawal_another_reason, withdrawal_safeguarding_concern_reasons columns"
     }
+
+
+def test_a_record_without_degrees_or_placements_sends_no_empty_lists():
+    record = mapped({"F_SEXID": "11"}, {"PREVIOUSQUALIFICATION": [{"F_DEGTYPE": None}], "PLACEMENT": [{}]})
+    assert record.data == {"sex": "11"}

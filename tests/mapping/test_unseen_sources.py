@@ -273,3 +273,23 @@ def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_p
         f"error: {ours}: fields.hesa.trainee.ni_number: no record of the input has F_DEGEST, so the field is read as "
         "blank for every record; correct the name, or remove the entry"
     ]
+
+
+def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_degrees(tmp_path):
+    """Without degree elements the mapper reads a degree's fields from the Student's own tags (as from a CSV's
+    columns), so a degree field mapped to one of them is read, and not named."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
+    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    flat = tmp_path / "flat.xml"
+    flat.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2>100425</F_DEGSBJ2>"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
+    assert "F_DEGSBJ2" not in result.output, result.output
+    flat.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
+    assert f"{ours}: fields.hesa.degrees.fields.subject: no record of the input has F_DEGSBJ2" in result.output
