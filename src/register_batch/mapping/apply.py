@@ -372,12 +372,11 @@ class Mapper:
         keys = fields.keys()
         vintage = None
         overrides = None
-        if fmap.vintages:
-            for name, any_of, found in fmap.vintages:
-                if not keys.isdisjoint(any_of):
-                    vintage = name
-                    overrides = found
-                    break
+        for name, any_of, found in fmap.vintages:
+            if not keys.isdisjoint(any_of):
+                vintage = name
+                overrides = found
+                break
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
