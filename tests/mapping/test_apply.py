@@ -328,3 +328,26 @@ def test_withdrawal_columns_of_a_users_own_are_named_one_by_one(tmp_path):
 def test_a_record_without_degrees_or_placements_sends_no_empty_lists():
     record = mapped({"F_SEXID": "11"}, {"PREVIOUSQUALIFICATION": [{"F_DEGTYPE": None}], "PLACEMENT": [{}]})
     assert record.data == {"sex": "11"}
+
+
+def test_the_states_a_files_records_have_the_columns_for_are_gathered_for_the_whole_file():
+    """A Student without the WITHDRAWAL_* tags can still say a withdrawal when others of its file have them
+    (Checker.widen_can_say): Mapper.map adds what each record has the columns or tags of to `shown`."""
+    mapper = Mapper(load_mapping())
+
+    def raw(fields):
+        return RawRecord(source=SourceRef(input="x", record=1, line=2), fields=fields, groups={})
+
+    shown: set[str] = set()
+    mapper.map(raw({"F_SEXID": "11"}), "hesa-xml", shown)
+    assert shown == set()
+    mapper.map(raw({"WITHDRAWAL_DATE": None}), "hesa-xml", shown)
+    assert shown == {"withdrawal"}
+    mapper.map(raw({"DEFER_DATE": "2026-01-01"}), "hesa-xml", shown)
+    assert shown == {"withdrawal", "deferral"}
+    csv_shown: set[str] = set()
+    mapper.map(raw({"withdrawal_date": "2026-01-01"}), "register-csv", csv_shown)
+    assert csv_shown == {"withdrawal"}
+    assert mapper.can_say("register-csv", csv_shown) == {"withdrawal": "its withdrawal_* columns"}
+    assert mapper.can_say("register-csv", set()) == {}
+    assert mapper.can_say("hesa-csv", shown) == {"withdrawal": HESA_WITHDRAWAL, "deferral": HESA_DEFERRAL}
