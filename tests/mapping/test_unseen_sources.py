@@ -293,3 +293,31 @@ def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_de
     flat.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
     assert f"{ours}: fields.hesa.degrees.fields.subject: no record of the input has F_DEGSBJ2" in result.output
+
+
+def test_in_hesa_xml_a_numbered_degree_tag_of_the_student_itself_counts_as_the_mapper_reads_it(tmp_path):
+    """The mapper reads F_DEGSBJ2_1, a Student's own tag, as its first degree's subject, as in a CSV; `mappings
+    check` said that no record had F_DEGSBJ2 and that the field was blank in every record (and `validate` warned
+    so), while every record's degree had it (found by the mutation run of mapping/apply.py)."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+    from register_batch.mapping import Mapper, load_mapping
+    from register_batch.readers import open_inputs
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
+    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    numbered = tmp_path / "numbered.xml"
+    numbered.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2_1>100425</F_DEGSBJ2_1>"), encoding="utf-8")
+    config = load_mapping([ours])
+    [(info, records)] = list(open_inputs([str(numbered)], "auto", config))
+    assert {Mapper(config).map(raw, info.format).data["degrees_attributes"][0]["subject"] for raw in records} == {
+        "100425"
+    }
+    result = CliRunner().invoke(cli, ["mappings", "check", str(numbered), "--mapping", str(ours)])
+    assert "F_DEGSBJ2" not in result.output, result.output
+    report = tmp_path / "r"
+    validate_files([str(numbered)], as_of=AS_OF, report_dir=report, mapping_files=(ours,))
+    assert unseen(report) == []

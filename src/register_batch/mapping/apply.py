@@ -260,11 +260,10 @@ class SourceWatch:
         """The bits of the sources `raw` (a record of `layout`, Mapper.map's vintage) has, among those `already`
         lacks."""
         found = 0
-        flat = fmt != "hesa-xml"  # numbered group columns (F_DEGSBJ1_2) are a CSV's; XML nests its groups
         for watched in self._watch[family_of(fmt)]:
             if already & watched.bit:
                 continue
-            if _has_source(raw, watched.names, watched.group, flat):
+            if _has_source(raw, watched.names, watched.group):
                 found |= watched.bit
                 continue
             for elsewhere in watched.elsewhere:
@@ -303,16 +302,16 @@ def _group_of(named: NamedSource, groups: dict[str, str | None]) -> str | None:
     return _TRAINEE_LEVEL if named.group is None else groups[named.group]
 
 
-def _has_source(raw: RawRecord, names: frozenset[str], group: str | None, flat: bool) -> bool:
+def _has_source(raw: RawRecord, names: frozenset[str], group: str | None) -> bool:
     """Whether the record has one of `names` where the mapper reads it (Mapper._group_rows): a field of its own; a
-    group's rows when the record has that group; else a column, numbered too when `flat`."""
+    group's rows when the record has that group; else a column or tag of its own, numbered or not (a HESA XML Student
+    without degree elements but with F_DEGSBJ1_1 has that degree as a CSV row has it)."""
     if group == _TRAINEE_LEVEL:
         return not names.isdisjoint(raw.fields)
     rows = raw.groups.get(group) if group else None
     if rows is not None:
         return any(not names.isdisjoint(row) for row in rows)
-    fields = raw.fields
-    return not names.isdisjoint(fields) or (flat and any(_place(name, names) for name in fields))
+    return any(_place(name, names) for name in raw.fields)
 
 
 # The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one
