@@ -351,3 +351,13 @@ def test_the_states_a_files_records_have_the_columns_for_are_gathered_for_the_wh
     assert mapper.can_say("register-csv", csv_shown) == {"withdrawal": "its withdrawal_* columns"}
     assert mapper.can_say("register-csv", set()) == {}
     assert mapper.can_say("hesa-csv", shown) == {"withdrawal": HESA_WITHDRAWAL, "deferral": HESA_DEFERRAL}
+
+
+def test_a_record_of_registers_csv_holds_part_of_its_degrees_and_placements_only():
+    """Register's CSV has one degree per row and three placement URN columns: `sync` must not delete the degrees and
+    placements Register holds beyond them (TraineeRecord.partial_lists). A HESA record lists them all."""
+    assert mapped({"uk_degree": "083"}, fmt="register-csv").partial_lists == {
+        "degrees_attributes",
+        "placements_attributes",
+    }
+    assert mapped({"F_SEXID": "11"}, fmt="hesa-csv").partial_lists == frozenset()
