@@ -361,3 +361,36 @@ def test_a_record_of_registers_csv_holds_part_of_its_degrees_and_placements_only
         "placements_attributes",
     }
     assert mapped({"F_SEXID": "11"}, fmt="hesa-csv").partial_lists == frozenset()
+
+
+def test_a_records_provider_is_its_ukprn_and_one_that_is_not_a_ukprn_is_held_back():
+    """hesa-formats.md §5 item 11: whose record it is decides the token it goes under; never a guess."""
+    record = mapped({"F_UKPRN": "10000001"})
+    assert (record.ukprn, record.issues) == ("10000001", [])
+    assert mapped({"F_SEXID": "11"}).ukprn is None
+    spreadsheet = mapped({"F_UKPRN": "1.0000001E7"})
+    [issue] = spreadsheet.issues
+    assert spreadsheet.ukprn is None
+    assert (issue.code, issue.field, issue.value, issue.severity.value) == (
+        "invalid_ukprn",
+        "ukprn",
+        "1.0000001E7",
+        "error",
+    )
+    assert issue.message.startswith("F_UKPRN '1.0000001E7' is not a UKPRN (8 digits starting with 1)")
+
+
+def test_a_legacy_leaving_reason_is_not_reported_when_the_withdrawal_columns_say_the_withdrawal():
+    withdrawn = mapped({"WITHDRAWAL_DATE": "2026-01-31", "F_RSNEND": "03"}, fmt="hesa-csv")
+    assert withdrawn.withdrawal == {"withdrawal_date": "2026-01-31"} and withdrawn.issues == []
+    blank = mapped({"WITHDRAWAL_DATE": None, "WITHDRAWAL_REASONS": None, "F_RSNEND": "03"}, fmt="hesa-csv")
+    assert blank.withdrawal is None  # blank withdrawal columns are no withdrawal: the legacy reason is still said
+    assert [i.code for i in blank.issues] == ["legacy_withdrawal_not_sent"]
+
+
+def test_a_csvs_unnumbered_group_column_is_the_groups_first_row():
+    record = mapped({"F_PLMNTSCH": "900000", "F_PLMNTSCH_2": "123456"}, fmt="hesa-csv")
+    assert record.data["placements_attributes"] == [
+        {"urn": "900000", "name": "Placement 1"},
+        {"urn": "123456", "name": "Placement 2"},
+    ]
