@@ -86,13 +86,14 @@ class _StateSources:
     def of(cls, fmap: FieldMap) -> _StateSources:
         hesa = fmap.family == "hesa"
         word = "columns or tags" if hesa else "columns"
+        # Both families' bundled maps have both tables, and a user's file adds to them (loader._merge), never empties.
         said = {
-            "withdrawal": f"its {_named(fmap.withdrawal)} {word}" if fmap.withdrawal else "",
-            "deferral": f"its {_named(fmap.deferral)} {word}" if fmap.deferral else "",
+            state: f"its {_named(table)} {word}"
+            for state, table in (("withdrawal", fmap.withdrawal), ("deferral", fmap.deferral))
         }
         if hesa:
-            said["withdrawal"] = " or ".join(filter(None, (said["withdrawal"], "F_RSNEND (up to C22053)")))
-            said["deferral"] = " or ".join(filter(None, (said["deferral"], "a dormant F_MODE")))
+            said["withdrawal"] += " or F_RSNEND (up to C22053)"
+            said["deferral"] += " or a dormant F_MODE"
         can_say = {
             (w, d): {state: said[state] for state, can in (("withdrawal", w), ("deferral", d)) if can}
             for w in (False, True)
