@@ -394,3 +394,13 @@ def test_a_csvs_unnumbered_group_column_is_the_groups_first_row():
         {"urn": "900000", "name": "Placement 1"},
         {"urn": "123456", "name": "Placement 2"},
     ]
+
+
+def test_of_a_users_list_of_ukprn_sources_the_first_a_record_has_is_its_provider(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    provider:\n      ukprn: [F_OURUKPRN, F_UKPRN]\n")
+    config = load_mapping([user])
+    assert mapped({"F_OURUKPRN": "10000002", "F_UKPRN": "10000001"}, config=config).ukprn == "10000002"
+    assert mapped({"F_OURUKPRN": None, "F_UKPRN": "10000001"}, config=config).ukprn == "10000001"
+    held = mapped({"F_OURUKPRN": "x", "F_UKPRN": "10000001"}, config=config)
+    assert held.ukprn is None and [i.code for i in held.issues] == ["invalid_ukprn"]
