@@ -404,3 +404,32 @@ def test_of_a_users_list_of_ukprn_sources_the_first_a_record_has_is_its_provider
     assert mapped({"F_OURUKPRN": None, "F_UKPRN": "10000001"}, config=config).ukprn == "10000001"
     held = mapped({"F_OURUKPRN": "x", "F_UKPRN": "10000001"}, config=config)
     assert held.ukprn is None and [i.code for i in held.issues] == ["invalid_ukprn"]
+
+
+def test_a_degree_without_a_type_keeps_its_country():
+    """Which kind of degree it is cannot be told without F_DEGTYPE: nothing is dropped, validation says what is
+    missing."""
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [{"F_DEGCTRY": "XF", "F_DEGSBJ1": "100251"}]})
+    assert record.data["degrees_attributes"] == [{"country": "XF", "subject": "100251"}]
+
+
+def test_a_legacy_leaving_reason_without_an_end_date_is_reported_without_one():
+    [issue] = mapped({"F_RSNEND": "05", "F_DISABLE1": "95"}).issues
+    assert issue.message.startswith("F_RSNEND '05' (death) says the trainee left, but Register")
+
+
+def test_a_record_with_tags_of_two_layouts_is_of_the_first_the_field_map_lists():
+    """C21053 records also carry F_ITTCOMDATE, one of C22053's tags: listed first, C21053 wins, and F_ENDDATE is
+    read as its end date."""
+    record = mapped({"F_DISABLE": "00", "F_ITTCOMDATE": "2021-09-01", "F_ENDDATE": "2022-07-31"})
+    assert (record.vintage, record.data["itt_end_date"]) == ("C21053", "2022-07-31")
+
+
+def test_of_a_users_list_of_withdrawal_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: [LEFT_ON, WITHDRAWAL_DATE]\n")
+    config = load_mapping([user])
+    both = {"LEFT_ON": "2026-01-31", "WITHDRAWAL_DATE": "2026-02-28"}
+    assert mapped(both, fmt="hesa-csv", config=config).withdrawal == {"withdrawal_date": "2026-01-31"}
+    second = {"LEFT_ON": None, "WITHDRAWAL_DATE": "2026-02-28"}
+    assert mapped(second, fmt="hesa-csv", config=config).withdrawal == {"withdrawal_date": "2026-02-28"}
