@@ -432,4 +432,27 @@ def test_of_a_users_list_of_withdrawal_sources_the_first_with_a_value_is_read(tm
     both = {"LEFT_ON": "2026-01-31", "WITHDRAWAL_DATE": "2026-02-28"}
     assert mapped(both, fmt="hesa-csv", config=config).withdrawal == {"withdrawal_date": "2026-01-31"}
     second = {"LEFT_ON": None, "WITHDRAWAL_DATE": "2026-02-28"}
-    assert mapped(second, fmt="hesa-csv", config=config).withdrawal == {"withdrawal_date": "2026-02-28"}
+    record = mapped(second, fmt="hesa-csv", config=config)
+    assert record.withdrawal == {"withdrawal_date": "2026-02-28"}
+    assert record.can_say is not None and record.can_say["withdrawal"] == (
+        "its LEFT_ON, WITHDRAWAL_REASONS, WITHDRAWAL_TRIGGER, WITHDRAWAL_FUTURE_INTEREST, WITHDRAWAL_ANOTHER_REASON, "
+        "WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS columns or tags or F_RSNEND (up to C22053)"
+    )
+
+
+def test_of_a_users_list_of_degree_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n")
+    config = load_mapping([user])
+    rows = [{"F_DEGSBJ2": "100425", "F_DEGSBJ1": "100251"}, {"F_DEGSBJ2": None, "F_DEGSBJ1": "100251"}]
+    record = mapped({}, {"PREVIOUSQUALIFICATION": rows}, config=config)
+    assert record.data["degrees_attributes"] == [{"subject": "100425"}, {"subject": "100251"}]
+
+
+def test_a_translated_code_is_reported_with_its_note_and_source(tmp_path):
+    [issue] = mapped({"F_SEXID": "1", "F_ITTSTARTDATE": "2025-09-01"}).issues
+    assert issue.message == "sex: legacy code '1' translated to '11' (male); C21053 sex codes"
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    [issue] = mapped({"F_SEXID": "M", "F_ITTSTARTDATE": "2025-09-01"}, config=load_mapping([user])).issues
+    assert issue.message == "sex: legacy code 'M' translated to '11'; our SRS"
