@@ -456,3 +456,11 @@ def test_a_translated_code_is_reported_with_its_note_and_source(tmp_path):
     user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
     [issue] = mapped({"F_SEXID": "M", "F_ITTSTARTDATE": "2025-09-01"}, config=load_mapping([user])).issues
     assert issue.message == "sex: legacy code 'M' translated to '11'; our SRS"
+
+
+def test_of_a_users_list_of_placement_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    placements:\n      fields:\n        urn: [F_OURSCHOOL, F_PLMNTSCH]\n")
+    rows = [{"F_OURSCHOOL": "136000", "F_PLMNTSCH": "900000"}, {"F_OURSCHOOL": None, "F_PLMNTSCH": "123456"}]
+    record = mapped({}, {"PLACEMENT": rows}, config=load_mapping([user]))
+    assert [p["urn"] for p in record.data["placements_attributes"]] == ["136000", "123456"]
