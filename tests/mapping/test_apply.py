@@ -270,3 +270,197 @@ def test_a_users_file_may_reuse_blocks_and_leave_sections_and_values_empty(tmp_p
     config = load_mapping([user])
     record = mapped({"F_SEXID": "M", "F_ENTRYRTE": "02"}, config=config)
     assert record.data["sex"] == "11" and record.data["training_route"] == "12"
+
+
+@pytest.mark.parametrize("country", ["XF", "XG", "XH", "XI", "XK"])
+def test_a_degree_from_any_uk_country_is_a_uk_degree_without_its_country(country):
+    """§5 item 12: England, Wales, Scotland, Northern Ireland and 'UK, not otherwise specified' are all the UK, with
+    or without an institution; Register stores a UK degree's country as null (§3.7), so it is not sent."""
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [{"F_DEGTYPE": "083", "F_DEGCTRY": country, "F_DEGSBJ1": "100251"}]})
+    assert record.data["degrees_attributes"] == [{"uk_degree": "083", "subject": "100251"}]
+
+
+def test_a_degree_from_abroad_is_a_non_uk_degree_with_its_country_unless_an_institution_is_given():
+    abroad = {"F_DEGTYPE": "083", "F_DEGCTRY": "FR", "F_DEGSBJ1": "100251"}
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [abroad, {**abroad, "F_DEGEST": "0001"}]})
+    assert record.data["degrees_attributes"] == [
+        {"non_uk_degree": "083", "country": "FR", "subject": "100251"},
+        {"uk_degree": "083", "country": "FR", "subject": "100251", "institution": "0001"},
+    ]
+
+
+HESA_WITHDRAWAL = "its WITHDRAWAL_* columns or tags or F_RSNEND (up to C22053)"
+HESA_DEFERRAL = "its DEFER_* columns or tags or a dormant F_MODE"
+
+
+@pytest.mark.parametrize(
+    "fields,fmt,can_say",
+    [
+        # Since C23053 a HESA record says a leaving only in the WITHDRAWAL_* columns (or an F_RSNEND it still has).
+        ({"F_ITTSTARTDATE": "2025-09-01"}, "hesa-xml", {"deferral": HESA_DEFERRAL}),
+        ({"F_ITTSTARTDATE": "2025-09-01", "F_RSNEND": "01"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),
+        ({"F_DISABLE": "00"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),  # C21053 could say it in F_RSNEND
+        ({"F_ITTCOMDATE": "2022-09-01"}, "hesa-xml", {"withdrawal": HESA_WITHDRAWAL}),  # so could C22053
+        ({"WITHDRAWAL_DATE": "2026-01-01"}, "hesa-csv", {"withdrawal": HESA_WITHDRAWAL}),
+        ({"sex": "11"}, "register-csv", {}),  # Register's template has no withdrawal or deferral column
+        ({"withdrawal_date": "2026-01-01"}, "register-csv", {"withdrawal": "its withdrawal_* columns"}),
+        ({"defer_date": "2026-01-01"}, "register-csv", {"deferral": "its defer_* columns"}),
+    ],
+)
+def test_a_record_says_where_its_withdrawal_or_deferral_would_be(fields, fmt, can_say):
+    """TraineeRecord.can_say: what `sync` tells someone to fill in for a trainee Register has withdrawn or deferred
+    whom the record does not show so; only what the record's layout has a place for."""
+    expected = {"deferral": HESA_DEFERRAL, **can_say} if fmt != "register-csv" else can_say
+    assert mapped(fields, fmt=fmt).can_say == expected
+
+
+def test_withdrawal_columns_of_a_users_own_are_named_one_by_one(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    withdrawal:\n      withdrawal_date: left on\n")
+    record = mapped({"left on": "2026-01-01"}, fmt="register-csv", config=load_mapping([user]))
+    assert record.withdrawal == {"withdrawal_date": "2026-01-01"}
+    assert record.can_say == {
+        "withdrawal": "its left on, withdrawal_reasons, withdrawal_trigger, withdrawal_future_interest, "
+        "withdrawal_another_reason, withdrawal_safeguarding_concern_reasons columns"
+    }
+
+
+def test_a_record_without_degrees_or_placements_sends_no_empty_lists():
+    record = mapped({"F_SEXID": "11"}, {"PREVIOUSQUALIFICATION": [{"F_DEGTYPE": None}], "PLACEMENT": [{}]})
+    assert record.data == {"sex": "11"}
+
+
+def test_the_states_a_files_records_have_the_columns_for_are_gathered_for_the_whole_file():
+    """A Student without the WITHDRAWAL_* tags can still say a withdrawal when others of its file have them
+    (Checker.widen_can_say): Mapper.map adds what each record has the columns or tags of to `shown`."""
+    mapper = Mapper(load_mapping())
+
+    def raw(fields):
+        return RawRecord(source=SourceRef(input="x", record=1, line=2), fields=fields, groups={})
+
+    shown: set[str] = set()
+    mapper.map(raw({"F_SEXID": "11"}), "hesa-xml", shown)
+    assert shown == set()
+    mapper.map(raw({"WITHDRAWAL_DATE": None}), "hesa-xml", shown)
+    assert shown == {"withdrawal"}
+    mapper.map(raw({"DEFER_DATE": "2026-01-01"}), "hesa-xml", shown)
+    assert shown == {"withdrawal", "deferral"}
+    csv_shown: set[str] = set()
+    mapper.map(raw({"withdrawal_date": "2026-01-01"}), "register-csv", csv_shown)
+    assert csv_shown == {"withdrawal"}
+    assert mapper.can_say("register-csv", csv_shown) == {"withdrawal": "its withdrawal_* columns"}
+    assert mapper.can_say("register-csv", set()) == {}
+    assert mapper.can_say("hesa-csv", shown) == {"withdrawal": HESA_WITHDRAWAL, "deferral": HESA_DEFERRAL}
+
+
+def test_a_record_of_registers_csv_holds_part_of_its_degrees_and_placements_only():
+    """Register's CSV has one degree per row and three placement URN columns: `sync` must not delete the degrees and
+    placements Register holds beyond them (TraineeRecord.partial_lists). A HESA record lists them all."""
+    assert mapped({"uk_degree": "083"}, fmt="register-csv").partial_lists == {
+        "degrees_attributes",
+        "placements_attributes",
+    }
+    assert mapped({"F_SEXID": "11"}, fmt="hesa-csv").partial_lists == frozenset()
+
+
+def test_a_records_provider_is_its_ukprn_and_one_that_is_not_a_ukprn_is_held_back():
+    """hesa-formats.md §5 item 11: whose record it is decides the token it goes under; never a guess."""
+    record = mapped({"F_UKPRN": "10000001"})
+    assert (record.ukprn, record.issues) == ("10000001", [])
+    assert mapped({"F_SEXID": "11"}).ukprn is None
+    spreadsheet = mapped({"F_UKPRN": "1.0000001E7"})
+    [issue] = spreadsheet.issues
+    assert spreadsheet.ukprn is None
+    assert (issue.code, issue.field, issue.value, issue.severity.value) == (
+        "invalid_ukprn",
+        "ukprn",
+        "1.0000001E7",
+        "error",
+    )
+    assert issue.message.startswith("F_UKPRN '1.0000001E7' is not a UKPRN (8 digits starting with 1)")
+
+
+def test_a_legacy_leaving_reason_is_not_reported_when_the_withdrawal_columns_say_the_withdrawal():
+    withdrawn = mapped({"WITHDRAWAL_DATE": "2026-01-31", "F_RSNEND": "03"}, fmt="hesa-csv")
+    assert withdrawn.withdrawal == {"withdrawal_date": "2026-01-31"} and withdrawn.issues == []
+    blank = mapped({"WITHDRAWAL_DATE": None, "WITHDRAWAL_REASONS": None, "F_RSNEND": "03"}, fmt="hesa-csv")
+    assert blank.withdrawal is None  # blank withdrawal columns are no withdrawal: the legacy reason is still said
+    assert [i.code for i in blank.issues] == ["legacy_withdrawal_not_sent"]
+
+
+def test_a_csvs_unnumbered_group_column_is_the_groups_first_row():
+    record = mapped({"F_PLMNTSCH": "900000", "F_PLMNTSCH_2": "123456"}, fmt="hesa-csv")
+    assert record.data["placements_attributes"] == [
+        {"urn": "900000", "name": "Placement 1"},
+        {"urn": "123456", "name": "Placement 2"},
+    ]
+
+
+def test_of_a_users_list_of_ukprn_sources_the_first_a_record_has_is_its_provider(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    provider:\n      ukprn: [F_OURUKPRN, F_UKPRN]\n")
+    config = load_mapping([user])
+    assert mapped({"F_OURUKPRN": "10000002", "F_UKPRN": "10000001"}, config=config).ukprn == "10000002"
+    assert mapped({"F_OURUKPRN": None, "F_UKPRN": "10000001"}, config=config).ukprn == "10000001"
+    held = mapped({"F_OURUKPRN": "x", "F_UKPRN": "10000001"}, config=config)
+    assert held.ukprn is None and [i.code for i in held.issues] == ["invalid_ukprn"]
+
+
+def test_a_degree_without_a_type_keeps_its_country():
+    """Which kind of degree it is cannot be told without F_DEGTYPE: nothing is dropped, validation says what is
+    missing."""
+    record = mapped({}, {"PREVIOUSQUALIFICATION": [{"F_DEGCTRY": "XF", "F_DEGSBJ1": "100251"}]})
+    assert record.data["degrees_attributes"] == [{"country": "XF", "subject": "100251"}]
+
+
+def test_a_legacy_leaving_reason_without_an_end_date_is_reported_without_one():
+    [issue] = mapped({"F_RSNEND": "05", "F_DISABLE1": "95"}).issues
+    assert issue.message.startswith("F_RSNEND '05' (death) says the trainee left, but Register")
+
+
+def test_a_record_with_tags_of_two_layouts_is_of_the_first_the_field_map_lists():
+    """C21053 records also carry F_ITTCOMDATE, one of C22053's tags: listed first, C21053 wins, and F_ENDDATE is
+    read as its end date."""
+    record = mapped({"F_DISABLE": "00", "F_ITTCOMDATE": "2021-09-01", "F_ENDDATE": "2022-07-31"})
+    assert (record.vintage, record.data["itt_end_date"]) == ("C21053", "2022-07-31")
+
+
+def test_of_a_users_list_of_withdrawal_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: [LEFT_ON, WITHDRAWAL_DATE]\n")
+    config = load_mapping([user])
+    both = {"LEFT_ON": "2026-01-31", "WITHDRAWAL_DATE": "2026-02-28"}
+    assert mapped(both, fmt="hesa-csv", config=config).withdrawal == {"withdrawal_date": "2026-01-31"}
+    second = {"LEFT_ON": None, "WITHDRAWAL_DATE": "2026-02-28"}
+    record = mapped(second, fmt="hesa-csv", config=config)
+    assert record.withdrawal == {"withdrawal_date": "2026-02-28"}
+    assert record.can_say is not None and record.can_say["withdrawal"] == (
+        "its LEFT_ON, WITHDRAWAL_REASONS, WITHDRAWAL_TRIGGER, WITHDRAWAL_FUTURE_INTEREST, WITHDRAWAL_ANOTHER_REASON, "
+        "WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS columns or tags or F_RSNEND (up to C22053)"
+    )
+
+
+def test_of_a_users_list_of_degree_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n")
+    config = load_mapping([user])
+    rows = [{"F_DEGSBJ2": "100425", "F_DEGSBJ1": "100251"}, {"F_DEGSBJ2": None, "F_DEGSBJ1": "100251"}]
+    record = mapped({}, {"PREVIOUSQUALIFICATION": rows}, config=config)
+    assert record.data["degrees_attributes"] == [{"subject": "100425"}, {"subject": "100251"}]
+
+
+def test_a_translated_code_is_reported_with_its_note_and_source(tmp_path):
+    [issue] = mapped({"F_SEXID": "1", "F_ITTSTARTDATE": "2025-09-01"}).issues
+    assert issue.message == "sex: legacy code '1' translated to '11' (male); C21053 sex codes"
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    [issue] = mapped({"F_SEXID": "M", "F_ITTSTARTDATE": "2025-09-01"}, config=load_mapping([user])).issues
+    assert issue.message == "sex: legacy code 'M' translated to '11'; our SRS"
+
+
+def test_of_a_users_list_of_placement_sources_the_first_with_a_value_is_read(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    placements:\n      fields:\n        urn: [F_OURSCHOOL, F_PLMNTSCH]\n")
+    rows = [{"F_OURSCHOOL": "136000", "F_PLMNTSCH": "900000"}, {"F_OURSCHOOL": None, "F_PLMNTSCH": "123456"}]
+    record = mapped({}, {"PLACEMENT": rows}, config=load_mapping([user]))
+    assert [p["urn"] for p in record.data["placements_attributes"]] == ["136000", "123456"]

@@ -253,3 +253,71 @@ def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(
     assert watched[:2] == [True, True]  # the first shows C21053's F_ENDDATE, the second the user's tag
     assert checker.inputs[0].sources_known
     assert checker.finish_inputs()[0].issues == []
+
+
+def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_path):
+    """A HESA-named CSV numbers its degrees' columns (F_DEGEST_1, F_DEGSBJ2_1): they give a degree field its value,
+    but a trainee field mapped to F_DEGEST reads a column F_DEGEST, which the CSV does not have: that one is named."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n"
+        "    degrees:\n      fields:\n        subject: F_DEGSBJ2\n"
+    )
+    extract = Path(__file__).resolve().parents[2] / "samples" / "extract.csv"
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(ours)])
+    assert [line for line in result.output.splitlines() if "no record of the input has" in line] == [
+        f"error: {ours}: fields.hesa.trainee.ni_number: no record of the input has F_DEGEST, so the field is read as "
+        "blank for every record; correct the name, or remove the entry"
+    ]
+
+
+def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_degrees(tmp_path):
+    """Without degree elements the mapper reads a degree's fields from the Student's own tags (as from a CSV's
+    columns), so a degree field mapped to one of them is read, and not named."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
+    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    flat = tmp_path / "flat.xml"
+    flat.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2>100425</F_DEGSBJ2>"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
+    assert "F_DEGSBJ2" not in result.output, result.output
+    flat.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
+    assert f"{ours}: fields.hesa.degrees.fields.subject: no record of the input has F_DEGSBJ2" in result.output
+
+
+def test_in_hesa_xml_a_numbered_degree_tag_of_the_student_itself_counts_as_the_mapper_reads_it(tmp_path):
+    """The mapper reads F_DEGSBJ2_1, a Student's own tag, as its first degree's subject, as in a CSV; `mappings
+    check` said that no record had F_DEGSBJ2 and that the field was blank in every record (and `validate` warned
+    so), while every record's degree had it (found by the mutation run of mapping/apply.py)."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+    from register_batch.mapping import Mapper, load_mapping
+    from register_batch.readers import open_inputs
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
+    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    numbered = tmp_path / "numbered.xml"
+    numbered.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2_1>100425</F_DEGSBJ2_1>"), encoding="utf-8")
+    config = load_mapping([ours])
+    [(info, records)] = list(open_inputs([str(numbered)], "auto", config))
+    assert {Mapper(config).map(raw, info.format).data["degrees_attributes"][0]["subject"] for raw in records} == {
+        "100425"
+    }
+    result = CliRunner().invoke(cli, ["mappings", "check", str(numbered), "--mapping", str(ours)])
+    assert "F_DEGSBJ2" not in result.output, result.output
+    report = tmp_path / "r"
+    validate_files([str(numbered)], as_of=AS_OF, report_dir=report, mapping_files=(ours,))
+    assert unseen(report) == []

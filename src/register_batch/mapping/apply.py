@@ -86,13 +86,14 @@ class _StateSources:
     def of(cls, fmap: FieldMap) -> _StateSources:
         hesa = fmap.family == "hesa"
         word = "columns or tags" if hesa else "columns"
+        # Both families' bundled maps have both tables, and a user's file adds to them (loader._merge), never empties.
         said = {
-            "withdrawal": f"its {_named(fmap.withdrawal)} {word}" if fmap.withdrawal else "",
-            "deferral": f"its {_named(fmap.deferral)} {word}" if fmap.deferral else "",
+            state: f"its {_named(table)} {word}"
+            for state, table in (("withdrawal", fmap.withdrawal), ("deferral", fmap.deferral))
         }
         if hesa:
-            said["withdrawal"] = " or ".join(filter(None, (said["withdrawal"], "F_RSNEND (up to C22053)")))
-            said["deferral"] = " or ".join(filter(None, (said["deferral"], "a dormant F_MODE")))
+            said["withdrawal"] += " or F_RSNEND (up to C22053)"
+            said["deferral"] += " or a dormant F_MODE"
         can_say = {
             (w, d): {state: said[state] for state, can in (("withdrawal", w), ("deferral", d)) if can}
             for w in (False, True)
@@ -172,8 +173,8 @@ class _Watched:
     bit: int
     names: frozenset[str]
     group: str | None
-    reads_mine: int = 0
-    elsewhere: tuple[_Elsewhere, ...] = ()
+    reads_mine: int
+    elsewhere: tuple[_Elsewhere, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +261,10 @@ class SourceWatch:
         """The bits of the sources `raw` (a record of `layout`, Mapper.map's vintage) has, among those `already`
         lacks."""
         found = 0
-        flat = fmt != "hesa-xml"  # numbered group columns (F_DEGSBJ1_2) are a CSV's; XML nests its groups
         for watched in self._watch[family_of(fmt)]:
             if already & watched.bit:
                 continue
-            if _has_source(raw, watched.names, watched.group, flat):
+            if _has_source(raw, watched.names, watched.group):
                 found |= watched.bit
                 continue
             for elsewhere in watched.elsewhere:
@@ -303,16 +303,16 @@ def _group_of(named: NamedSource, groups: dict[str, str | None]) -> str | None:
     return _TRAINEE_LEVEL if named.group is None else groups[named.group]
 
 
-def _has_source(raw: RawRecord, names: frozenset[str], group: str | None, flat: bool) -> bool:
+def _has_source(raw: RawRecord, names: frozenset[str], group: str | None) -> bool:
     """Whether the record has one of `names` where the mapper reads it (Mapper._group_rows): a field of its own; a
-    group's rows when the record has that group; else a column, numbered too when `flat`."""
+    group's rows when the record has that group; else a column or tag of its own, numbered or not (a HESA XML Student
+    without degree elements but with F_DEGSBJ1_1 has that degree as a CSV row has it)."""
     if group == _TRAINEE_LEVEL:
         return not names.isdisjoint(raw.fields)
     rows = raw.groups.get(group) if group else None
     if rows is not None:
         return any(not names.isdisjoint(row) for row in rows)
-    fields = raw.fields
-    return not names.isdisjoint(fields) or (flat and any(_place(name, names) for name in fields))
+    return any(_place(name, names) for name in raw.fields)
 
 
 # The nested lists each input family cannot hold in full (TraineeRecord.partial_lists): Register's CSV has one
@@ -372,12 +372,11 @@ class Mapper:
         keys = fields.keys()
         vintage = None
         overrides = None
-        if fmap.vintages:
-            for name, any_of, found in fmap.vintages:
-                if not keys.isdisjoint(any_of):
-                    vintage = name
-                    overrides = found
-                    break
+        for name, any_of, found in fmap.vintages:
+            if not keys.isdisjoint(any_of):
+                vintage = name
+                overrides = found
+                break
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
