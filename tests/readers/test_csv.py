@@ -579,6 +579,21 @@ def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_c
         read(path)
 
 
+def test_a_dos_end_of_file_mark_after_the_last_line_is_no_row(tmp_path, register_csv_fixtures):
+    """Old DOS tools (`copy /a`, some SRS exports) end a text file with Ctrl-Z (0x1A): after the last line's end it
+    marks the end of the file, not a row cut short. Anywhere else it is a character in a cell, as before."""
+    whole = (register_csv_fixtures / "five_trainees.csv").read_bytes()
+    path = tmp_path / "dos.csv"
+    path.write_bytes(whole + b"\x1a")
+    info, rows = read(path)
+    assert info.records == 5 and [r.fields for r in rows] == [
+        r.fields for r in read(register_csv_fixtures / "five_trainees.csv")[1]
+    ]
+    path.write_bytes(whole.rstrip(b"\r\n") + b"\x1a")  # no line end before it: a character of the last cell
+    info, rows = read(path)
+    assert info.records == 5 and "\x1a" in "".join(v or "" for v in rows[-1].fields.values())
+
+
 @pytest.mark.parametrize(
     "header",
     [

@@ -200,7 +200,7 @@ class _BoundedLines:
     def __next__(self) -> str:
         # MAX_LINE characters and a line end (CR LF): as the hashing pass (_LineLength), the end is no part of the line.
         line = self._text.readline(MAX_LINE + 2)
-        if not line:
+        if not line or line == "\x1a":  # the end, or DOS's end-of-file mark (Ctrl-Z) after the last line's end
             raise StopIteration
         self.lines += 1
         if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
