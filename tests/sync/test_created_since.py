@@ -19,6 +19,7 @@ SENT = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
         ("2026-11-28T02:30:01+00:00", True),
         ("2026-11-28T02:29:59.999Z", False),
         ("2026-11-28T03:30:00+01:00", True),  # the same moment in another offset
+        ("2026-11-28T02:45:00+01:00", False),  # 01:45 UTC, though its clock reads later
         ("2026-11-28T02:30:00", True),  # offset-less is UTC (register-api.md §2.3)
         ("2026-11-28T02:29:00", False),
     ],
