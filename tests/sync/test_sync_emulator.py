@@ -300,6 +300,84 @@ def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_
     assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
 
 
+WITHDRAWAL = {
+    "withdrawal_date": "2026-02-01",
+    "withdrawal_reasons": "did_not_make_progress",
+    "withdrawal_trigger": "trainee",
+    "withdrawal_future_interest": "no",
+}
+
+
+def _withdraw_directly(emulator, trainee_id: str) -> None:
+    body = {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}
+    response = httpx.post(
+        f"{emulator.api_url}/trainees/{trainee_id}/withdraw",
+        json={"data": {**body, "future_interest": "no"}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_withdrawal_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(emulator, tmp_path):
+    """The run's withdrawal meets Register's 422 (not from this state, §6) because someone withdrew the trainee in
+    Register's service after the run listed it: Register holds what the record says, so the record is done."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+
+    class WithdrawnMeanwhile(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            _withdraw_directly(emulator, trainee_id)
+            return super().withdraw(trainee_id, data)
+
+    client = WithdrawnMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    leaving = {**trainee(1), **WITHDRAWAL}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert [t["state"] for t in held(emulator)] == ["withdrawn"]
+
+
+def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_message(emulator, tmp_path):
+    """A 422 that is not a state transition (Register found something wrong with the withdrawal): the record failed,
+    with Register's message, not blocked (nothing to do in Register) nor done."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+    refusal = json.dumps({"message": "Validation failed", "errors": ["withdrawal_date is invalid"]}).encode()
+
+    def refused(seen, forward):
+        if seen.method == "POST" and seen.path.endswith("/withdraw"):
+            return 422, {"Content-Type": "application/json"}, refusal
+        return None
+
+    leaving = {**trainee(1), **WITHDRAWAL}
+    with fronting(emulator.url, refused) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], fronted)
+    [only] = result.results
+    assert (only.plan.action, only.outcome, only.http_status) == ("withdraw", "failed", 422), result.summary_line()
+    assert any("withdrawal_date is invalid" in error for error in only.errors) and result.exit_code == 1
+    assert [t["state"] for t in held(emulator)] != ["withdrawn"]
+
+
+def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
+    """No answer, and Register did not carry it out: the trainee's state says so, and the withdrawal is sent again."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+
+    class CutOnce(RegisterClient):
+        cuts = 0
+
+        def withdraw(self, trainee_id, data):
+            CutOnce.cuts += 1
+            emulator.set_faults("reset:1.0" if CutOnce.cuts == 1 else None)
+            try:
+                return super().withdraw(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = CutOnce(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    leaving = {**trainee(1), **WITHDRAWAL}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert CutOnce.cuts == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
+
+
 def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 5)
     before = stats(emulator)["requests"]["total"]

@@ -298,6 +298,33 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
 
 
+def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_run_to_look_up(emulator, tmp_path):
+    """Stopped (SIGTERM) while a create's reply was lost: the run writes nothing more, not even the look-up that would
+    tell what became of it, and reports the record unknown; the next run looks it up before it writes anything and
+    finds it created, once."""
+    before = stats(emulator)["requests"]["by_route"].get("GET /trainees", 0)
+
+    class StoppedMidCreate(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    client = StoppedMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    source = str(write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)]))
+    with pytest.raises(Interrupted) as stopped:
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert stopped.value.result.outcomes == Counter(unknown=1, pending=1)
+    routes = stats(emulator)["requests"]["by_route"]
+    assert routes["POST /trainees"] == 1 and routes["GET /trainees"] - before == 3  # the plan's listings only
+    again = sync_files([source], options(emulator, tmp_path))
+    assert again.exit_code == 0 and [r.plan.action for r in again.results] == ["unchanged", "create"]
+    assert sorted(t["hesa_id"] for t in held(emulator)) == [trainee(1)["hesa_id"], trainee(2)["hesa_id"]]
+
+
 def test_a_stop_while_the_report_is_written_lets_it_finish(emulator, tmp_path, monkeypatch):
     from register_batch.reports import ReportBuilder
 
@@ -513,7 +540,7 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     assert [(r.plan.action, r.outcome) for r in planned.results] == [("create", "planned"), ("create", "planned")]
     done = sync_files([source], options(emulator, tmp_path))
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
-    assert done.exit_code == 1 and len(held(emulator)) == 1
+    assert done.exit_code == 1 and len(held(emulator)) == 1 and done.results[1].http_status == 409
     [first_id] = [t["trainee_id"] for t in held(emulator)]
     assert done.results[1].errors == [
         f"Register answered 409 (already in Register) with trainee(s) {first_id}, none of them unambiguously this "
