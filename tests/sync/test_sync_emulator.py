@@ -24,7 +24,7 @@ from cli_runs import sync_command
 from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
-from register_batch.errors import RegisterUnavailable
+from register_batch.errors import Interrupted, RegisterUnavailable
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
 from stub_http import answering, fronting
@@ -536,6 +536,33 @@ def test_a_degree_and_placements_whose_replies_were_lost_are_found_added_not_sen
     assert now["trainee_id"] == created["trainee_id"]
     assert sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
     assert sorted(p["urn"] for p in now["placements"]) == ["100001", "900020"]
+
+
+def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_report_and_the_next_run_finds_it(
+    emulator, tmp_path
+):
+    """The create went through, its reply was lost, and the listing that looks for it was refused (a 422 that is not
+    "no such cycle"). What became of the create is unknown: the run stops there as for an outage (exit 3, a report,
+    the record unknown), not with a bare error line and no report; the next run looks again and creates no one."""
+
+    def refuse_the_look_up(seen, forward):
+        if seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    source = str(extract(tmp_path / "in.csv", 2))
+    emulator.set_faults("lost-response:1.0")
+    with fronting(emulator.url, refuse_the_look_up) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422: since is invalid\)") as ended:
+            sync_files([source], fronted)
+    emulator.set_faults(None)
+    assert ended.value.result.outcomes == Counter(unknown=1, pending=1)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [r["outcome"] for r in report["records"]] == ["unknown", "pending"]
+    again = sync_files([source], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1, create=1), again.summary_line()
+    assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
 
 
 def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path):

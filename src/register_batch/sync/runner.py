@@ -37,6 +37,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
+from register_batch.api.errors import BadRequest
 from register_batch.config import DEFAULT_STATE_DIR, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
@@ -692,6 +693,11 @@ class SyncRun:
                 self.resolve(plan, step, record, sent_at)
             except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
                 raise _Outage(down, unknown=True) from None
+            except (BadRequest, Unprocessable) as refused:
+                # Register refused the look-up itself (a listing's 422 other than "no such cycle", _find_created):
+                # what became of the write is still unknown. Stopped as for an outage, with a report; the next run
+                # looks again before it writes anything for this record.
+                raise _Outage(refused, unknown=True) from None
 
     def perform(self, plan: RecordPlan, step: Step, record: TraineeRecord) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
@@ -1212,7 +1218,10 @@ def _run(
             if refused is not None:
                 raise refused from None
             if outage is not None:
-                raise Interrupted(f"Register stopped answering ({outage}); {stopped}", result=stopped.result) from None
+                what = (
+                    "stopped answering" if isinstance(outage, (ServerError, TransportError, RateLimited)) else "refused"
+                )
+                raise Interrupted(f"Register {what} ({outage}); {stopped}", result=stopped.result) from None
             raise
 
 
