@@ -335,6 +335,28 @@ def test_a_withdrawal_someone_made_in_register_while_the_run_was_going_is_done_n
     assert [t["state"] for t in held(emulator)] == ["withdrawn"]
 
 
+def test_a_deferral_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(emulator, tmp_path):
+    """As for a withdrawal: the run's deferral meets Register's 422 because the trainee is deferred already."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+    deferral = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
+
+    class DeferredMeanwhile(RegisterClient):
+        def defer(self, trainee_id, data):
+            response = httpx.post(
+                f"{emulator.api_url}/trainees/{trainee_id}/defer",
+                json={"data": deferral},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert response.status_code == 200, response.text
+            return super().defer(trainee_id, data)
+
+    client = DeferredMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    pausing = {**trainee(1), **deferral}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [pausing]))], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert [t["state"] for t in held(emulator)] == ["deferred"]
+
+
 def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_message(emulator, tmp_path):
     """A 422 that is not a state transition (Register found something wrong with the withdrawal): the record failed,
     with Register's message, not blocked (nothing to do in Register) nor done."""
