@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emulator_helpers import trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
+from register_batch.emulator import start_emulator
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.validation.duplicates import DuplicateFinder
 
@@ -245,6 +246,23 @@ def test_put_only_moves_updated_at_when_something_changed(api, create):
     assert api.put(f"/trainees/{slug}", json={"data": same}).json()["data"]["updated_at"] == first
     changed = api.put(f"/trainees/{slug}", json={"data": {**same, "first_names": "Alice"}}).json()["data"]
     assert changed["updated_at"] > first
+
+
+def test_a_put_that_changes_only_derived_values_moves_updated_at():
+    """§2.6 ⚠: the mapper recomputes course_education_phase from the request alone, so a PUT of unchanged fields
+    without the age range turns a primary course secondary: the trainee changed, and its updated_at moves (§10)."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        body = trainee_body(course_age_range="13914", course_subject_1="100511")
+        slug = client.post("/trainees", json=body).json()["data"]["trainee_id"]
+        clock.advance(60)
+        same = {"training_initiative": "026", "ethnicity": "120"}
+        data = client.put(f"/trainees/{slug}", json={"data": same}).json()["data"]
+        assert (data["course_education_phase"], data["course_age_range"]) == ("secondary", "13914")
+        assert data["updated_at"] == "2026-10-15T10:01:00.000Z"
 
 
 def test_route_change_away_from_iqts_drops_the_country(api, create):

@@ -300,6 +300,18 @@ def test_withdraw_before_the_course_starts_is_a_state_error(api, create):
     assert response.json()["errors"][0]["error"] == "StateTransitionError"
 
 
+def test_blank_withdrawal_and_deferral_values_are_as_if_not_sent(api, create):
+    # A blank date is "not entered" (§3.4: blank → Choose a withdrawal date / can't be blank), not an invalid one.
+    slug = create()["trainee_id"]
+    withdrawal = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "  "}})
+    assert withdrawal.json()["errors"] == [
+        {"error": "UnprocessableEntity", "message": "withdrawal_date Choose a withdrawal date"}
+    ]
+    deferral = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": " "}})
+    assert deferral.json()["errors"] == [{"error": "UnprocessableEntity", "message": "defer_date can't be blank"}]
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
 def test_defer(api, create):
     slug = create()["trainee_id"]
     blank = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_reason": "x" * 501}})
