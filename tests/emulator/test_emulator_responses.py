@@ -46,3 +46,57 @@ def test_disability_and_diversity_disclosure(
     assert {k: v for k, v in data.items() if k.startswith("disability") and k != "disability_disclosure"} == (
         disabilities
     )
+
+
+def test_a_uk_degree_comes_back_with_the_uuids_of_its_codes(create):
+    # §3.6's example degree: the same codes, the same UUIDs (§3.7: codes re-derived, UUIDs from the code lists).
+    degree = create()["degrees"][0]
+    assert degree == degree | {
+        "uk_degree": "083",
+        "non_uk_degree": None,
+        "subject": "100485",
+        "institution": "0117",
+        "grade": "02",
+        "country": None,
+        "other_grade": None,
+        "institution_uuid": "1271f34a-2887-e711-80d8-005056ac45bb",
+        "uk_degree_uuid": "1b6a5652-c197-e711-80d8-005056ac45bb",
+        "subject_uuid": "e78170f0-5dce-e911-a985-000d3ab79618",
+        "grade_uuid": "e2fe18d4-8655-47cf-ab1a-8c3e0b0f078f",
+    }
+
+
+def test_a_non_uk_degree_has_no_institution_or_uk_degree_uuid(create):
+    # §3.7: a non-UK country and no institution make a non-UK degree; it has no institution, so no
+    # "Other UK institution" either, and its degree type is non_uk_degree with no uk_degree_uuid.
+    degree = {"subject": "100485", "non_uk_degree": "083", "country": "FR", "grade": "02", "graduation_year": "2012"}
+    data = create(degrees_attributes=[degree])["degrees"][0]
+    assert data == data | {
+        "uk_degree": None,
+        "non_uk_degree": "083",
+        "country": "FR",
+        "institution": None,
+        "institution_uuid": None,
+        "uk_degree_uuid": None,
+        "subject_uuid": "e78170f0-5dce-e911-a985-000d3ab79618",
+    }
+
+
+def test_a_uk_degree_without_a_known_institution_is_at_other_uk_institution(create):
+    # §3.7: a missing or unknown institution on a UK degree silently becomes "Other UK institution", serialized
+    # back as institution null with that institution's UUID.
+    plain = {"subject": "100485", "uk_degree": "083", "grade": "02", "graduation_year": "2012"}
+    missing, unknown = create(degrees_attributes=[plain, {**plain, "subject": "100425", "institution": "9999"}])[
+        "degrees"
+    ]
+    assert missing["institution"] is unknown["institution"] is None
+    assert missing["institution_uuid"] == unknown["institution_uuid"] is not None
+    assert missing["institution_uuid"] != create(last_name="Roe")["degrees"][0]["institution_uuid"]
+
+
+def test_school_and_partner_urns_come_back_as_sent_and_magic_ones_as_null(create):
+    # §3.1/§5.2: a magic URN (900000-900030) means "not applicable", which §3.6 serializes as null.
+    linked = create(employing_school_urn="123456", training_partner_urn="654321")
+    assert (linked["employing_school_urn"], linked["training_partner_urn"]) == ("123456", "654321")
+    magic = create(last_name="Roe", employing_school_urn="900010", training_partner_urn="900030")
+    assert (magic["employing_school_urn"], magic["training_partner_urn"]) == (None, None)
