@@ -38,10 +38,8 @@ ETHNIC_GROUP_OF = {code: group for group, codes in ETHNIC_GROUPS.items() for cod
 DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
 
 
-def timestamp(micros: int | None) -> str | None:
+def timestamp(micros: int) -> str:
     """UTC with milliseconds, `2025-09-15T12:34:56.000Z` (§1.4); stored values keep microseconds."""
-    if micros is None:
-        return None
     seconds, rest = divmod(int(micros), 1_000_000)
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{rest // 1000:03d}Z"
@@ -64,14 +62,12 @@ def other_uk_institution_uuid() -> str | None:
     return None
 
 
-def age_range(reference: ReferenceData, code: str | None) -> tuple[int | None, int | None]:
-    """`course_min_age`/`course_max_age` from the age-range code (course_age_range.yml ids are `[min, max]`)."""
-    if code is None:
-        return None, None
-    identity = reference.code_list("course_age_range").identities.get(code)
-    if identity is None:
-        return None, None
-    low, high = json.loads(identity)
+def age_range(reference: ReferenceData, code: str) -> tuple[int, int]:
+    """`course_min_age`/`course_max_age` from the age-range code (course_age_range.yml ids are `[min, max]`).
+
+    A stored trainee always has a known code: course_age_range is required and checked against the list (§3.2).
+    """
+    low, high = json.loads(reference.code_list("course_age_range").identities[code])
     return int(low), int(high)
 
 
@@ -232,7 +228,7 @@ def trainee_json(
         "outcome_date": meta.get("outcome_date"),
         "itt_end_date": f.get("itt_end_date"),
         "trn": trainee.get("trn"),
-        "submitted_for_trn_at": timestamp(meta.get("submitted_for_trn_at")),
+        "submitted_for_trn_at": timestamp(meta["submitted_for_trn_at"]),  # every API trainee is submitted (§2.5)
         "defer_date": meta.get("defer_date"),
         "recommended_for_award_at": timestamp_seconds(meta.get("recommended_for_award_at")),
         "trainee_start_date": f.get("trainee_start_date"),
