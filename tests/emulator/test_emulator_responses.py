@@ -100,3 +100,22 @@ def test_school_and_partner_urns_come_back_as_sent_and_magic_ones_as_null(create
     assert (linked["employing_school_urn"], linked["training_partner_urn"]) == ("123456", "654321")
     magic = create(last_name="Roe", employing_school_urn="900010", training_partner_urn="900030")
     assert (magic["employing_school_urn"], magic["training_partner_urn"]) == (None, None)
+
+
+def _hesa_ethnic_group(code: int) -> str:
+    """HESA's ethnicity code ranges: 1xx Asian to 119, Black to 139, Mixed to 159, White to 179, then other."""
+    for top, group in ((119, "asian"), (139, "black"), (159, "mixed"), (179, "white"), (899, "other")):
+        if code <= top:
+            return f"{group}_ethnic_group"
+    return "not_provided_ethnic_group"
+
+
+def test_every_ethnicity_comes_back_in_its_ethnic_group(api, create):
+    # §3.6: ethnic_group is the internal group of the code sent; 998/999 ("Not provided") come back as 997.
+    codes = [e["code"] for e in api.get("/reference-data", params={"field": "ethnicity"}).json()["entries"]]
+    assert len(codes) > 20
+    for n, code in enumerate(codes):
+        data = create(last_name=f"Person{n:02d}", ethnicity=code)
+        group = _hesa_ethnic_group(int(code))
+        assert (data["ethnicity"], data["ethnic_group"]) == (code if int(code) < 997 else "997", group), code
+        assert (data["ethnic_background"] == "Not provided") is (group == "not_provided_ethnic_group"), code
