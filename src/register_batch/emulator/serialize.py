@@ -23,7 +23,8 @@ MAGIC_URN_NAMES = {
     "900020": "Establishment does not have a URN",
     "900030": "Not available",
 }
-# §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code.
+# §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code
+# (180 and 899 are other_ethnic_group, what any code not listed is; "Not provided" codes never get this far).
 NOT_PROVIDED_ETHNICITY = "997"
 NOT_PROVIDED_BACKGROUND = "Not provided"
 ETHNIC_GROUPS = {
@@ -31,8 +32,6 @@ ETHNIC_GROUPS = {
     "black_ethnic_group": ("120", "121", "139"),
     "mixed_ethnic_group": ("140", "141", "142", "159"),
     "white_ethnic_group": ("160", "163", "166", "168", "179"),
-    "other_ethnic_group": ("180", "899"),
-    "not_provided_ethnic_group": ("997", "998", "999"),
 }
 ETHNIC_GROUP_OF = {code: group for group, codes in ETHNIC_GROUPS.items() for code in codes}
 DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
