@@ -82,6 +82,14 @@ def test_a_non_uk_degree_has_no_institution_or_uk_degree_uuid(create):
     }
 
 
+def test_a_degree_in_a_uk_country_is_a_uk_degree_stored_without_its_country(create):
+    # §3.7: a UK country code (XF England ... XK UK n.o.s.) makes a UK degree, whose stored country is null.
+    degree = {"subject": "100485", "uk_degree": "083", "country": "XF", "grade": "02", "graduation_year": "2012"}
+    data = create(degrees_attributes=[degree])["degrees"][0]
+    assert data == data | {"uk_degree": "083", "non_uk_degree": None, "country": None}
+    assert data["uk_degree_uuid"] == "1b6a5652-c197-e711-80d8-005056ac45bb"
+
+
 def test_a_uk_degree_without_a_known_institution_is_at_other_uk_institution(create):
     # §3.7: a missing or unknown institution on a UK degree silently becomes "Other UK institution", serialized
     # back as institution null with that institution's UUID.
