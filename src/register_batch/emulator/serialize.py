@@ -34,7 +34,6 @@ ETHNIC_GROUPS = {
     "white_ethnic_group": ("160", "163", "166", "168", "179"),
 }
 ETHNIC_GROUP_OF = {code: group for group, codes in ETHNIC_GROUPS.items() for code in codes}
-DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
 
 
 def timestamp(micros: int) -> str:
@@ -176,9 +175,10 @@ def _integer(value: Any) -> int | None:
         return None
 
 
-def _link(value: Any) -> str | None:
-    """A school or partner link: magic URNs (and blanks) mean "not applicable", serialized as null (§5.2)."""
-    return None if value in (None, "") or value in MAGIC_URNS else value
+def _link(value: str | None) -> str | None:
+    """A school or partner link: magic URNs mean "not applicable", serialized as null (§5.2). No blank is stored:
+    a blank is dropped on create and clears the link on update."""
+    return None if value in MAGIC_URNS else value
 
 
 def trainee_json(
@@ -277,7 +277,7 @@ def trainee_json(
         "trainee_id": trainee["slug"],
         "application_id": _integer(f.get("application_id")),
     }
-    disabilities = meta.get("hesa_disabilities") or {}
+    disabilities = meta["hesa_disabilities"]  # derived on create (§5.3), so always there
     for key in sorted(disabilities, key=lambda k: int(k[len("disability") :])):
         body[key] = disabilities[key]
     body["iqts_country"] = f.get("iqts_country")
