@@ -230,6 +230,24 @@ def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):
     ]
 
 
+def test_a_mapped_code_sent_as_a_json_number_or_boolean_is_looked_up_as_its_to_s(api):
+    # §5.1: find_by_hesa_code looks up `code.to_s`, so 11 is "11" and true is "true" (Ruby's spelling).
+    number = api.post("/trainees", json=trainee_body(sex=11))
+    assert number.status_code == 201, number.text
+    assert number.json()["data"]["sex"] == "11"
+    boolean = api.post("/trainees", json=trainee_body(last_name="Roe", sex=True))
+    assert boolean.json()["errors"] == [
+        "sex has invalid reference data value of 'true'. Valid values are '10', '11', '12', '96', '99'."
+    ]
+
+
+def test_a_field_sent_an_object_or_a_list_is_as_if_not_sent(api):
+    # Strong parameters permit scalars only (§3.1): a structured value is filtered out, so the field is missing.
+    for value in ({"name": "John"}, ["John"]):
+        response = api.post("/trainees", json=trainee_body(first_names=value))
+        assert response.json()["errors"] == ["first_names can't be blank"]
+
+
 def test_enhanced_errors(api):
     headers = {"Enhanced-Errors": "true"}
     response = api.post("/trainees", json=trainee_body(training_route="12", degrees_attributes=[]), headers=headers)
