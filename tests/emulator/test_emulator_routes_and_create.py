@@ -248,6 +248,17 @@ def test_a_field_sent_an_object_or_a_list_is_as_if_not_sent(api):
         assert response.json()["errors"] == ["first_names can't be blank"]
 
 
+def test_nested_attributes_may_come_in_rails_indexed_hash_form(api):
+    # `permit(degrees_attributes: [...])` takes an array of objects or Rails' {"0": {...}, "1": {...}} form (§2.5).
+    body = trainee_body()
+    degrees, placements = body["data"]["degrees_attributes"], body["data"]["placements_attributes"]
+    body["data"]["degrees_attributes"] = {"0": degrees[0]}
+    body["data"]["placements_attributes"] = {str(n): p for n, p in enumerate(placements)}
+    data = api.post("/trainees", json=body).json()["data"]
+    assert [d["subject"] for d in data["degrees"]] == [degrees[0]["subject"]]
+    assert [p["urn"] for p in data["placements"]] == [p["urn"] for p in placements]
+
+
 def test_enhanced_errors(api):
     headers = {"Enhanced-Errors": "true"}
     response = api.post("/trainees", json=trainee_body(training_route="12", degrees_attributes=[]), headers=headers)
