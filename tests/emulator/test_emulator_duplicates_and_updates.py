@@ -265,6 +265,36 @@ def test_a_put_that_changes_only_derived_values_moves_updated_at():
         assert data["updated_at"] == "2026-10-15T10:01:00.000Z"
 
 
+def test_a_partner_urn_wins_over_a_ukprn_whenever_its_key_is_sent(api, create):
+    # §3.1: training_partner_urn takes precedence over the UKPRN whenever its key is present, even blank; the UKPRN
+    # is used only when the URN key is absent. §2.6: omitting both leaves the link alone.
+    assert create(training_partner_ukprn="10000001")["training_partner_ukprn"] == "10000001"
+    blank_urn = create(last_name="Roe", training_partner_ukprn="10000001", training_partner_urn="")
+    assert (blank_urn["training_partner_ukprn"], blank_urn["training_partner_urn"]) == (None, None)
+    slug = create(last_name="Poe", training_partner_ukprn="10000001")["trainee_id"]
+    kept = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert kept["training_partner_ukprn"] == "10000001"
+    by_urn = api.put(f"/trainees/{slug}", json={"data": {"training_partner_urn": "654321"}}).json()["data"]
+    assert (by_urn["training_partner_ukprn"], by_urn["training_partner_urn"]) == (None, "654321")
+    by_ukprn = api.put(f"/trainees/{slug}", json={"data": {"training_partner_ukprn": "10000002"}}).json()["data"]
+    assert (by_ukprn["training_partner_ukprn"], by_ukprn["training_partner_urn"]) == ("10000002", None)
+
+
+def test_a_put_keeps_the_iqts_country_while_the_route_stays_iqts(api, create):
+    # §2.6: only a change of route away from iQTS clears iqts_country.
+    slug = create(training_route="15", iqts_country="BO")["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert (data["training_route"], data["iqts_country"]) == ("15", "BO")
+
+
+def test_a_put_clearing_trainee_start_date_sets_it_back_to_itt_start_date(api, create):
+    # §3.4: a blank trainee_start_date is set to itt_start_date, on update as on create.
+    slug = create(trainee_start_date="2026-09-10")["trainee_id"]
+    assert api.get(f"/trainees/{slug}").json()["trainee_start_date"] == "2026-09-10"
+    data = api.put(f"/trainees/{slug}", json={"data": {"trainee_start_date": ""}}).json()["data"]
+    assert data["trainee_start_date"] == data["itt_start_date"] == "2026-09-01"
+
+
 def test_route_change_away_from_iqts_drops_the_country(api, create):
     slug = create(training_route="15", iqts_country="BO")["trainee_id"]
     assert api.get(f"/trainees/{slug}").json()["iqts_country"] == "BO"

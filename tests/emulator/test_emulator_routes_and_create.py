@@ -230,6 +230,26 @@ def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("itt_qualification_aim", 1),
+        ("fund_code", 2),
+        ("funding_method", 6),
+        ("course_age_range", 13918),
+        ("additional_training_initiative", 11),
+    ],
+)
+def test_every_raw_code_field_refuses_a_json_number(api, field, value):
+    # §5.1: itt_aim, itt_qualification_aim, fund_code, funding_method, course_age_range and
+    # additional_training_initiative are stored raw and compared with the string code list.
+    response = api.post("/trainees", json=trainee_body(**{field: value}))
+    assert response.status_code == 422
+    assert any(
+        e.startswith(f"{field} has invalid reference data value of '{value}'") for e in response.json()["errors"]
+    )
+
+
 def test_a_mapped_code_sent_as_a_json_number_or_boolean_is_looked_up_as_its_to_s(api):
     # §5.1: find_by_hesa_code looks up `code.to_s`, so 11 is "11" and true is "true" (Ruby's spelling).
     number = api.post("/trainees", json=trainee_body(sex=11))
