@@ -117,13 +117,11 @@ def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     fields = {k: v for k, v in present.items() if v != ""}
     if "training_partner_urn" in present:
         fields.pop("training_partner_ukprn", None)  # the URN wins whenever its key is present, even blank (§3.1)
-    body = dict(fields)
-    degrees = [permit_degree(d) for d in _nested_items(data.get("degrees_attributes"))]
-    placements = [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))]
-    if degrees:
-        body["degrees_attributes"] = degrees
-    if placements:
-        body["placements_attributes"] = placements
+    body = {
+        **fields,
+        "degrees_attributes": [permit_degree(d) for d in _nested_items(data.get("degrees_attributes"))],
+        "placements_attributes": [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))],
+    }
     return body, present
 
 
@@ -168,7 +166,7 @@ def merge_update(
         if key in data and data[key] is None:
             sent[key] = ""
     fields = dict(stored)
-    disabilities = dict(meta.get("hesa_disabilities") or {})
+    disabilities = dict(meta["hesa_disabilities"])
     for key, value in sent.items():
         if key in DISABILITY_KEYS:
             if value == "":
@@ -200,21 +198,19 @@ def merge_update(
     merged_meta["diversity_disclosure"] = diversity_disclosure(
         reference, sent.get("ethnicity") or None, sent_disabilities
     )
-    if any(k in sent for k in DISABILITY_KEYS):
-        merged_meta["hesa_disabilities"] = disabilities
-        merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
+    merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
+    merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
     return fields, merged_meta
 
 
 def validation_body(fields: dict[str, Any], meta: dict[str, Any], degrees: list[dict], placements: list[dict]) -> dict:
     """A stored (or merged) trainee as a request body, for re-validating the whole record (§2.6 step 3)."""
-    body = dict(fields)
-    body.update(meta.get("hesa_disabilities") or {})
-    if degrees:
-        body["degrees_attributes"] = [dict(d["fields"]) for d in degrees]
-    if placements:
-        body["placements_attributes"] = [dict(p["fields"]) for p in placements]
-    return body
+    return {
+        **fields,
+        **meta["hesa_disabilities"],
+        "degrees_attributes": [dict(d["fields"]) for d in degrees],
+        "placements_attributes": [dict(p["fields"]) for p in placements],
+    }
 
 
 def start_cycle(fields: dict[str, Any]) -> int | None:

@@ -235,7 +235,7 @@ def trainee_json(
         "course_min_age": min_age,
         "course_max_age": max_age,
         "awarded_at": None,
-        "training_initiative": None if meta.get("veterans_initiative") else f.get("training_initiative"),
+        "training_initiative": f.get("training_initiative"),  # none kept for veterans (R19, attributes.py)
         "study_mode": f.get("study_mode"),
         "course_education_phase": meta.get("course_education_phase"),
         "hesa_id": f.get("hesa_id"),
