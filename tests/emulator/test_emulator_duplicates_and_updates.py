@@ -198,6 +198,10 @@ def test_put_null_keeps_empty_string_clears(api, create):
     assert data["middle_names"] == "Ryan"
     assert data["previous_last_name"] is None
     assert data["course_subject_2"] is None and data["course_subject_3"] is None
+    # §2.6: either course subject is cleared by null as by "" (ALLOWED_NIL_PARAMS).
+    other = create(last_name="Roe", course_subject_2="100403", course_subject_3="100366")["trainee_id"]
+    data = api.put(f"/trainees/{other}", json={"data": {"course_subject_3": None}}).json()["data"]
+    assert (data["course_subject_2"], data["course_subject_3"]) == ("100403", None)
 
 
 def test_put_merges_disabilities_by_key_and_ignores_nested_degrees(api, create):
