@@ -36,8 +36,8 @@ TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
 
 
 def is_blank(value: Any) -> bool:
-    """Rails' `blank?` for what JSON can carry."""
-    return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
+    """Rails' `blank?` for a scalar (what `_scalar` lets through: structured values never get here)."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()) -> Any:
