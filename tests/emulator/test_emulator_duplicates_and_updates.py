@@ -269,6 +269,24 @@ def test_a_put_that_changes_only_derived_values_moves_updated_at():
         assert data["updated_at"] == "2026-10-15T10:01:00.000Z"
 
 
+def test_a_put_of_read_only_and_unknown_keys_changes_nothing():
+    """§1.4: read-only keys such as trn and state, and unknown ones, are dropped: such a PUT leaves the trainee,
+    and so its updated_at, as it was."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock, trn_delay=3600) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        clock.advance(60)
+        same = {"training_initiative": "026", "ethnicity": "120", "training_route": "12", "course_age_range": "13918"}
+        body = {**same, "trn": "1234567", "state": "awarded", "favourite_colour": "blue"}
+        data = client.put(f"/trainees/{slug}", json={"data": body}).json()["data"]
+        assert (data["trn"], data["state"]) == (None, "submitted_for_trn")
+        assert data["updated_at"] == "2026-10-15T10:00:00.000Z"
+        assert "favourite_colour" not in data
+
+
 def test_a_partner_urn_wins_over_a_ukprn_whenever_its_key_is_sent(api, create):
     # §3.1: training_partner_urn takes precedence over the UKPRN whenever its key is present, even blank; the UKPRN
     # is used only when the URN key is absent. §2.6: omitting both leaves the link alone.

@@ -255,6 +255,13 @@ def test_a_mapped_code_sent_as_a_json_number_or_boolean_is_looked_up_as_its_to_s
     number = api.post("/trainees", json=trainee_body(sex=11))
     assert number.status_code == 201, number.text
     assert number.json()["data"]["sex"] == "11"
+    degree = {"subject": 100485, "uk_degree": "083", "grade": "02", "graduation_year": 2012}
+    nested = api.post("/trainees", json=trainee_body(last_name="Poe", degrees_attributes=[degree]))
+    assert nested.status_code == 201, nested.text
+    assert nested.json()["data"]["degrees"][0] == nested.json()["data"]["degrees"][0] | {
+        "subject": "100485",
+        "graduation_year": 2012,
+    }
     boolean = api.post("/trainees", json=trainee_body(last_name="Roe", sex=True))
     assert boolean.json()["errors"] == [
         "sex has invalid reference data value of 'true'. Valid values are '10', '11', '12', '96', '99'."
