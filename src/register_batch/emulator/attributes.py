@@ -28,8 +28,6 @@ RAW_CODE_FIELDS = frozenset(
         "additional_training_initiative",
     }
 )
-# Kept as numbers when sent as numbers (integer columns / the graduation-year validator reads both).
-NUMERIC_FIELDS = frozenset({"application_id", "course_year"})
 # `course_subject_2/3` are cleared by `null` too (ALLOWED_NIL_PARAMS, §2.6).
 NIL_CLEARS = frozenset({"course_subject_2", "course_subject_3"})
 TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
@@ -46,7 +44,7 @@ def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()
         return None  # a scalar key with a structured value is filtered out by `permit`
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float) and field not in raw_numbers and field not in NUMERIC_FIELDS:
+    if isinstance(value, int | float) and field not in raw_numbers:  # `to_s`, as the mapper reads codes (§5.1)
         return str(value)
     return value
 
@@ -78,11 +76,7 @@ def permit_degree(data: dict[str, Any]) -> dict[str, Any]:
     for key in DEGREE_FIELDS:
         if key not in data:
             continue
-        value = data[key]
-        if key == "graduation_year" and isinstance(value, int) and not isinstance(value, bool):
-            found[key] = value
-            continue
-        value = _scalar(key, value)
+        value = _scalar(key, data[key])  # a graduation_year of 2012 is read as "2012" is (§3.4)
         if not is_blank(value):
             found[key] = value
     return found
