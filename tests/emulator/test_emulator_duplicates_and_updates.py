@@ -300,13 +300,19 @@ def test_a_partner_urn_wins_over_a_ukprn_whenever_its_key_is_sent(api, create):
     assert (by_urn["training_partner_ukprn"], by_urn["training_partner_urn"]) == (None, "654321")
     by_ukprn = api.put(f"/trainees/{slug}", json={"data": {"training_partner_ukprn": "10000002"}}).json()["data"]
     assert (by_ukprn["training_partner_ukprn"], by_ukprn["training_partner_urn"]) == ("10000002", None)
+    urn_slug = create(last_name="Doe-Smith", training_partner_urn="654321")["trainee_id"]
+    kept = api.put(f"/trainees/{urn_slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert kept["training_partner_urn"] == "654321"
 
 
 def test_a_put_keeps_the_iqts_country_while_the_route_stays_iqts(api, create):
-    # §2.6: only a change of route away from iQTS clears iqts_country.
+    # §2.6: only a change of route away from iQTS clears iqts_country; one sent for another route is refused (R8).
     slug = create(training_route="15", iqts_country="BO")["trainee_id"]
     data = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
     assert (data["training_route"], data["iqts_country"]) == ("15", "BO")
+    other = create(last_name="Roe")["trainee_id"]
+    refused = api.put(f"/trainees/{other}", json={"data": {"iqts_country": "BO"}})
+    assert (refused.status_code, refused.json()["errors"]) == (422, ["iqts_country must be blank"])
 
 
 def test_a_put_clearing_trainee_start_date_sets_it_back_to_itt_start_date(api, create):
