@@ -135,8 +135,7 @@ def store_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """The trainee fields kept after create: trainee_start_date defaults to itt_start_date; R19 veterans."""
     kept = {k: v for k, v in fields.items() if k not in ("degrees_attributes", "placements_attributes")}
     kept = {k: v for k, v in kept.items() if k not in DISABILITY_KEYS}
-    if kept.get("trainee_start_date") is None and kept.get("itt_start_date") is not None:
-        kept["trainee_start_date"] = kept["itt_start_date"]
+    kept.setdefault("trainee_start_date", kept["itt_start_date"])  # itt_start_date is required (§3.2)
     if kept.get("funding_method") == "C":
         kept.pop("training_initiative", None)  # R19: the veteran bursary initiative replaces any sent value
     return kept
