@@ -323,6 +323,22 @@ def test_a_put_clearing_trainee_start_date_sets_it_back_to_itt_start_date(api, c
     assert data["trainee_start_date"] == data["itt_start_date"] == "2026-09-01"
 
 
+def test_a_put_with_funding_method_c_drops_the_initiative_sent_beside_it(api, create):
+    # R19 (§2.6 ⚠): funding_method C makes the mapper set the veterans initiative, whatever initiative is sent.
+    veteran = {"funding_method": "C", "fund_code": "7", "training_route": "11", "course_subject_1": "100403"}
+    slug = create(**veteran)["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {**veteran, "training_initiative": "026"}}).json()["data"]
+    assert (data["funding_method"], data["training_initiative"]) == ("C", None)
+
+
+def test_a_put_clearing_both_start_dates_is_refused_for_the_missing_itt_start_date(api, create):
+    # §3.2: itt_start_date is required, so a PUT that clears it (and trainee_start_date with it) is a 422.
+    slug = create()["trainee_id"]
+    response = api.put(f"/trainees/{slug}", json={"data": {"itt_start_date": "", "trainee_start_date": ""}})
+    assert response.status_code == 422
+    assert "itt_start_date can't be blank" in response.json()["errors"]
+
+
 def test_route_change_away_from_iqts_drops_the_country(api, create):
     slug = create(training_route="15", iqts_country="BO")["trainee_id"]
     assert api.get(f"/trainees/{slug}").json()["iqts_country"] == "BO"
