@@ -262,10 +262,12 @@ def test_a_mapped_code_sent_as_a_json_number_or_boolean_is_looked_up_as_its_to_s
         "subject": "100485",
         "graduation_year": 2012,
     }
-    boolean = api.post("/trainees", json=trainee_body(last_name="Roe", sex=True))
-    assert boolean.json()["errors"] == [
-        "sex has invalid reference data value of 'true'. Valid values are '10', '11', '12', '96', '99'."
-    ]
+    for value in (True, False):
+        boolean = api.post("/trainees", json=trainee_body(last_name="Roe", sex=value))
+        assert boolean.json()["errors"] == [
+            f"sex has invalid reference data value of '{str(value).lower()}'. Valid values are '10', '11', '12', '96', "
+            "'99'."
+        ]
 
 
 def test_a_field_sent_an_object_or_a_list_is_as_if_not_sent(api):
