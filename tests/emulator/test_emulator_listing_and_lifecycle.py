@@ -363,6 +363,58 @@ def test_recommend_for_award(api, create):
     )
 
 
+def test_recommend_checks_the_date_the_degree_and_each_routes_placement_minimum(api, create):
+    """§2.9: all errors together; the date is not before itt_start_date and not in the future, so either day itself
+    is fine; a degree is needed on every non-undergraduate route; placements: iQTS 1, early years none."""
+    slug = create()["trainee_id"]
+    degree = api.get(f"/trainees/{slug}/degrees").json()["data"][0]["degree_id"]
+    api.delete(f"/trainees/{slug}/degrees/{degree}")
+    early = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-08-31"}})
+    assert early.status_code == 422
+    assert [e["message"] for e in early.json()["errors"]] == [
+        "qts_standards_met_date must be after itt_start_date",
+        "degree_id must be completed before qts_standards_met_date",
+    ]
+    invalid = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-02-30"}})
+    assert invalid.json()["errors"][0]["message"] == "qts_standards_met_date is invalid"
+    iqts = create(
+        last_name="Roe", training_route="15", iqts_country="BO", placements_attributes=[{"urn": "123456", "name": "A"}]
+    )["trainee_id"]
+    today = api.post(
+        f"/trainees/{iqts}/recommend-for-qts", json={"data": {"qts_standards_met_date": AS_OF.isoformat()}}
+    )
+    assert today.status_code == 202, today.text
+    early_years = create(
+        last_name="Poe",
+        training_route="19",
+        course_subject_1="100510",
+        course_age_range="13920",
+        training_initiative=...,
+        funding_method="6",
+        placements_attributes=...,
+    )["trainee_id"]
+    first_day = api.post(
+        f"/trainees/{early_years}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-09-01"}}
+    )
+    assert first_day.status_code == 202, first_day.text
+    assert first_day.json()["data"]["outcome_date"] == "2026-09-01"
+    # Assessment only needs no placements; an undergraduate route needs no degree.
+    assessment = create(
+        last_name="Moe",
+        training_route="16",
+        study_mode=...,
+        placements_attributes=...,
+        training_initiative=...,
+        funding_method="6",
+    )["trainee_id"]
+    undergraduate = create(last_name="Low", training_route="11", degrees_attributes=...)["trainee_id"]
+    for trainee in (assessment, undergraduate):
+        done = api.post(
+            f"/trainees/{trainee}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-10-01"}}
+        )
+        assert done.status_code == 202, done.text
+
+
 def test_recommend_needs_the_trn():
     with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, trn_delay=3600) as slow:
         client = httpx.Client(base_url=slow.api_url, headers={"Authorization": f"Bearer {TOKEN_A}"})
