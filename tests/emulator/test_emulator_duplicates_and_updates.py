@@ -198,6 +198,8 @@ def test_put_null_keeps_empty_string_clears(api, create):
     assert data["middle_names"] == "Ryan"
     assert data["previous_last_name"] is None
     assert data["course_subject_2"] is None and data["course_subject_3"] is None
+    data = api.put(f"/trainees/{slug}", json={"data": {"course_subject_2": "100403"}}).json()["data"]
+    assert (data["course_subject_2"], data["course_subject_3"]) == ("100403", None)
     # §2.6: either course subject is cleared by null as by "" (ALLOWED_NIL_PARAMS).
     other = create(last_name="Roe", course_subject_2="100403", course_subject_3="100366")["trainee_id"]
     data = api.put(f"/trainees/{other}", json={"data": {"course_subject_3": None}}).json()["data"]
@@ -280,6 +282,7 @@ def test_a_put_of_read_only_and_unknown_keys_changes_nothing():
         slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
         clock.advance(60)
         same = {"training_initiative": "026", "ethnicity": "120", "training_route": "12", "course_age_range": "13918"}
+        same |= {"disability1": "58", "disability2": "57"}
         body = {**same, "trn": "1234567", "state": "awarded", "favourite_colour": "blue"}
         data = client.put(f"/trainees/{slug}", json={"data": body}).json()["data"]
         assert (data["trn"], data["state"]) == (None, "submitted_for_trn")

@@ -21,6 +21,14 @@ def test_an_early_years_trainee_is_an_eyts_course_of_the_early_years_phase(api, 
         "postgrad",
     )
     assert (data["course_min_age"], data["course_max_age"]) == (0, 5)
+    # §2.6 ⚠: a PUT recomputes the phase from the route and age range it sends, secondary when it sends neither.
+    path = f"/trainees/{data['trainee_id']}"
+    assert api.put(path, json={"data": {"training_route": "19"}}).json()["data"]["course_education_phase"] == (
+        "early_years"
+    )
+    assert api.put(path, json={"data": {"first_names": "Alice"}}).json()["data"]["course_education_phase"] == (
+        "secondary"
+    )
 
 
 @pytest.mark.parametrize(
