@@ -334,6 +334,25 @@ def test_a_put_with_funding_method_c_drops_the_initiative_sent_beside_it(api, cr
     assert (data["funding_method"], data["training_initiative"]) == ("C", None)
 
 
+def test_a_veteran_changes_when_a_put_leaves_out_funding_method_c():
+    """§2.6 ⚠ / R19: a PUT without funding_method C turns the veterans initiative into no_initiative, a change that
+    moves updated_at; one that sends C again changes nothing."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        veteran = {"funding_method": "C", "fund_code": "7", "training_route": "11", "course_subject_1": "100403"}
+        slug = client.post("/trainees", json=trainee_body(**veteran)).json()["data"]["trainee_id"]
+        same = {**veteran, "ethnicity": "120", "course_age_range": "13918"}
+        clock.advance(60)
+        again = client.put(f"/trainees/{slug}", json={"data": same}).json()["data"]
+        assert again["updated_at"] == "2026-10-15T10:00:00.000Z"
+        without = {k: v for k, v in same.items() if k != "funding_method"}
+        changed = client.put(f"/trainees/{slug}", json={"data": without}).json()["data"]
+        assert (changed["training_initiative"], changed["updated_at"]) == (None, "2026-10-15T10:01:00.000Z")
+
+
 def test_a_put_clearing_both_start_dates_is_refused_for_the_missing_itt_start_date(api, create):
     # §3.2: itt_start_date is required, so a PUT that clears it (and trainee_start_date with it) is a 422.
     slug = create()["trainee_id"]
