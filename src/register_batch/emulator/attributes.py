@@ -186,7 +186,7 @@ def merge_update(
     merged_meta["veterans_initiative"] = veterans
     # A blank ("") route, age range or ethnicity is no known code, read as one not sent.
     merged_meta["course_education_phase"] = education_phase(sent.get("training_route"), sent.get("course_age_range"))
-    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS and v != ""}
+    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS}  # a "" maps to no disability
     merged_meta["diversity_disclosure"] = diversity_disclosure(reference, sent.get("ethnicity"), sent_disabilities)
     merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
     merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
