@@ -38,6 +38,7 @@ def test_an_early_years_trainee_is_an_eyts_course_of_the_early_years_phase(api, 
         ({"disability1": "95", "disability2": "58"}, "998", "disabled", "diversity_disclosed"),
         ({"disability1": "98"}, "998", "disability_not_provided", "diversity_not_disclosed"),
         ({"disability1": "98"}, "166", "disability_not_provided", "diversity_disclosed"),
+        ({"disability9": "55"}, "998", "disabled", "diversity_disclosed"),  # disability1…9 (§5.3)
     ],
 )
 def test_disability_and_diversity_disclosure(
