@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emulator_helpers import trainee_body
+from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
+from register_batch.emulator import start_emulator
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.validation.duplicates import DuplicateFinder
 
@@ -197,6 +198,12 @@ def test_put_null_keeps_empty_string_clears(api, create):
     assert data["middle_names"] == "Ryan"
     assert data["previous_last_name"] is None
     assert data["course_subject_2"] is None and data["course_subject_3"] is None
+    data = api.put(f"/trainees/{slug}", json={"data": {"course_subject_2": "100403"}}).json()["data"]
+    assert (data["course_subject_2"], data["course_subject_3"]) == ("100403", None)
+    # §2.6: either course subject is cleared by null as by "" (ALLOWED_NIL_PARAMS).
+    other = create(last_name="Roe", course_subject_2="100403", course_subject_3="100366")["trainee_id"]
+    data = api.put(f"/trainees/{other}", json={"data": {"course_subject_3": None}}).json()["data"]
+    assert (data["course_subject_2"], data["course_subject_3"]) == ("100403", None)
 
 
 def test_put_merges_disabilities_by_key_and_ignores_nested_degrees(api, create):
@@ -245,6 +252,113 @@ def test_put_only_moves_updated_at_when_something_changed(api, create):
     assert api.put(f"/trainees/{slug}", json={"data": same}).json()["data"]["updated_at"] == first
     changed = api.put(f"/trainees/{slug}", json={"data": {**same, "first_names": "Alice"}}).json()["data"]
     assert changed["updated_at"] > first
+
+
+def test_a_put_that_changes_only_derived_values_moves_updated_at():
+    """§2.6 ⚠: the mapper recomputes course_education_phase from the request alone, so a PUT of unchanged fields
+    without the age range turns a primary course secondary: the trainee changed, and its updated_at moves (§10)."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        body = trainee_body(course_age_range="13914", course_subject_1="100511")
+        slug = client.post("/trainees", json=body).json()["data"]["trainee_id"]
+        clock.advance(60)
+        same = {"training_initiative": "026", "ethnicity": "120"}
+        data = client.put(f"/trainees/{slug}", json={"data": same}).json()["data"]
+        assert (data["course_education_phase"], data["course_age_range"]) == ("secondary", "13914")
+        assert data["updated_at"] == "2026-10-15T10:01:00.000Z"
+
+
+def test_a_put_of_read_only_and_unknown_keys_changes_nothing():
+    """§1.4: read-only keys such as trn and state, and unknown ones, are dropped: such a PUT leaves the trainee,
+    and so its updated_at, as it was."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock, trn_delay=3600) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        clock.advance(60)
+        same = {"training_initiative": "026", "ethnicity": "120", "training_route": "12", "course_age_range": "13918"}
+        same |= {"disability1": "58", "disability2": "57"}
+        body = {**same, "trn": "1234567", "state": "awarded", "favourite_colour": "blue"}
+        data = client.put(f"/trainees/{slug}", json={"data": body}).json()["data"]
+        assert (data["trn"], data["state"]) == (None, "submitted_for_trn")
+        assert data["updated_at"] == "2026-10-15T10:00:00.000Z"
+        assert "favourite_colour" not in data
+
+
+def test_a_partner_urn_wins_over_a_ukprn_whenever_its_key_is_sent(api, create):
+    # §3.1: training_partner_urn takes precedence over the UKPRN whenever its key is present, even blank; the UKPRN
+    # is used only when the URN key is absent. §2.6: omitting both leaves the link alone.
+    assert create(training_partner_ukprn="10000001")["training_partner_ukprn"] == "10000001"
+    blank_urn = create(last_name="Roe", training_partner_ukprn="10000001", training_partner_urn="")
+    assert (blank_urn["training_partner_ukprn"], blank_urn["training_partner_urn"]) == (None, None)
+    slug = create(last_name="Poe", training_partner_ukprn="10000001")["trainee_id"]
+    kept = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert kept["training_partner_ukprn"] == "10000001"
+    by_urn = api.put(f"/trainees/{slug}", json={"data": {"training_partner_urn": "654321"}}).json()["data"]
+    assert (by_urn["training_partner_ukprn"], by_urn["training_partner_urn"]) == (None, "654321")
+    by_ukprn = api.put(f"/trainees/{slug}", json={"data": {"training_partner_ukprn": "10000002"}}).json()["data"]
+    assert (by_ukprn["training_partner_ukprn"], by_ukprn["training_partner_urn"]) == ("10000002", None)
+    urn_slug = create(last_name="Doe-Smith", training_partner_urn="654321")["trainee_id"]
+    kept = api.put(f"/trainees/{urn_slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert kept["training_partner_urn"] == "654321"
+
+
+def test_a_put_keeps_the_iqts_country_while_the_route_stays_iqts(api, create):
+    # §2.6: only a change of route away from iQTS clears iqts_country; one sent for another route is refused (R8).
+    slug = create(training_route="15", iqts_country="BO")["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert (data["training_route"], data["iqts_country"]) == ("15", "BO")
+    other = create(last_name="Roe")["trainee_id"]
+    refused = api.put(f"/trainees/{other}", json={"data": {"iqts_country": "BO"}})
+    assert (refused.status_code, refused.json()["errors"]) == (422, ["iqts_country must be blank"])
+
+
+def test_a_put_clearing_trainee_start_date_sets_it_back_to_itt_start_date(api, create):
+    # §3.4: a blank trainee_start_date is set to itt_start_date, on update as on create.
+    slug = create(trainee_start_date="2026-09-10")["trainee_id"]
+    assert api.get(f"/trainees/{slug}").json()["trainee_start_date"] == "2026-09-10"
+    data = api.put(f"/trainees/{slug}", json={"data": {"trainee_start_date": ""}}).json()["data"]
+    assert data["trainee_start_date"] == data["itt_start_date"] == "2026-09-01"
+
+
+def test_a_put_with_funding_method_c_drops_the_initiative_sent_beside_it(api, create):
+    # R19 (§2.6 ⚠): funding_method C makes the mapper set the veterans initiative, whatever initiative is sent.
+    veteran = {"funding_method": "C", "fund_code": "7", "training_route": "11", "course_subject_1": "100403"}
+    slug = create(**veteran)["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {**veteran, "training_initiative": "026"}}).json()["data"]
+    assert (data["funding_method"], data["training_initiative"]) == ("C", None)
+
+
+def test_a_veteran_changes_when_a_put_leaves_out_funding_method_c():
+    """§2.6 ⚠ / R19: a PUT without funding_method C turns the veterans initiative into no_initiative, a change that
+    moves updated_at; one that sends C again changes nothing."""
+    clock = FakeClock(1_792_058_400.0)  # 2026-10-15T10:00:00Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        veteran = {"funding_method": "C", "fund_code": "7", "training_route": "11", "course_subject_1": "100403"}
+        slug = client.post("/trainees", json=trainee_body(**veteran)).json()["data"]["trainee_id"]
+        same = {**veteran, "ethnicity": "120", "course_age_range": "13918"}
+        clock.advance(60)
+        again = client.put(f"/trainees/{slug}", json={"data": same}).json()["data"]
+        assert again["updated_at"] == "2026-10-15T10:00:00.000Z"
+        without = {k: v for k, v in same.items() if k != "funding_method"}
+        changed = client.put(f"/trainees/{slug}", json={"data": without}).json()["data"]
+        assert (changed["training_initiative"], changed["updated_at"]) == (None, "2026-10-15T10:01:00.000Z")
+
+
+def test_a_put_clearing_both_start_dates_is_refused_for_the_missing_itt_start_date(api, create):
+    # §3.2: itt_start_date is required, so a PUT that clears it (and trainee_start_date with it) is a 422.
+    slug = create()["trainee_id"]
+    response = api.put(f"/trainees/{slug}", json={"data": {"itt_start_date": "", "trainee_start_date": ""}})
+    assert response.status_code == 422
+    assert "itt_start_date can't be blank" in response.json()["errors"]
 
 
 def test_route_change_away_from_iqts_drops_the_country(api, create):

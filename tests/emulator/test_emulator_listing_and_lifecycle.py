@@ -300,6 +300,18 @@ def test_withdraw_before_the_course_starts_is_a_state_error(api, create):
     assert response.json()["errors"][0]["error"] == "StateTransitionError"
 
 
+def test_blank_withdrawal_and_deferral_values_are_as_if_not_sent(api, create):
+    # A blank date is "not entered" (§3.4: blank → Choose a withdrawal date / can't be blank), not an invalid one.
+    slug = create()["trainee_id"]
+    withdrawal = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "  "}})
+    assert withdrawal.json()["errors"] == [
+        {"error": "UnprocessableEntity", "message": "withdrawal_date Choose a withdrawal date"}
+    ]
+    deferral = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": " "}})
+    assert deferral.json()["errors"] == [{"error": "UnprocessableEntity", "message": "defer_date can't be blank"}]
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
 def test_defer(api, create):
     slug = create()["trainee_id"]
     blank = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_reason": "x" * 501}})
@@ -349,6 +361,58 @@ def test_recommend_for_award(api, create):
     assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "A"}}).json()["errors"][0]["error"] == (
         "StateTransitionError"
     )
+
+
+def test_recommend_checks_the_date_the_degree_and_each_routes_placement_minimum(api, create):
+    """§2.9: all errors together; the date is not before itt_start_date and not in the future, so either day itself
+    is fine; a degree is needed on every non-undergraduate route; placements: iQTS 1, early years none."""
+    slug = create()["trainee_id"]
+    degree = api.get(f"/trainees/{slug}/degrees").json()["data"][0]["degree_id"]
+    api.delete(f"/trainees/{slug}/degrees/{degree}")
+    early = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-08-31"}})
+    assert early.status_code == 422
+    assert [e["message"] for e in early.json()["errors"]] == [
+        "qts_standards_met_date must be after itt_start_date",
+        "degree_id must be completed before qts_standards_met_date",
+    ]
+    invalid = api.post(f"/trainees/{slug}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-02-30"}})
+    assert invalid.json()["errors"][0]["message"] == "qts_standards_met_date is invalid"
+    iqts = create(
+        last_name="Roe", training_route="15", iqts_country="BO", placements_attributes=[{"urn": "123456", "name": "A"}]
+    )["trainee_id"]
+    today = api.post(
+        f"/trainees/{iqts}/recommend-for-qts", json={"data": {"qts_standards_met_date": AS_OF.isoformat()}}
+    )
+    assert today.status_code == 202, today.text
+    early_years = create(
+        last_name="Poe",
+        training_route="19",
+        course_subject_1="100510",
+        course_age_range="13920",
+        training_initiative=...,
+        funding_method="6",
+        placements_attributes=...,
+    )["trainee_id"]
+    first_day = api.post(
+        f"/trainees/{early_years}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-09-01"}}
+    )
+    assert first_day.status_code == 202, first_day.text
+    assert first_day.json()["data"]["outcome_date"] == "2026-09-01"
+    # Assessment only needs no placements; an undergraduate route needs no degree.
+    assessment = create(
+        last_name="Moe",
+        training_route="16",
+        study_mode=...,
+        placements_attributes=...,
+        training_initiative=...,
+        funding_method="6",
+    )["trainee_id"]
+    undergraduate = create(last_name="Low", training_route="11", degrees_attributes=...)["trainee_id"]
+    for trainee in (assessment, undergraduate):
+        done = api.post(
+            f"/trainees/{trainee}/recommend-for-qts", json={"data": {"qts_standards_met_date": "2026-10-01"}}
+        )
+        assert done.status_code == 202, done.text
 
 
 def test_recommend_needs_the_trn():

@@ -230,6 +230,64 @@ def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("itt_qualification_aim", 1),
+        ("fund_code", 2),
+        ("funding_method", 6),
+        ("course_age_range", 13918),
+        ("additional_training_initiative", 11),
+    ],
+)
+def test_every_raw_code_field_refuses_a_json_number(api, field, value):
+    # §5.1: itt_aim, itt_qualification_aim, fund_code, funding_method, course_age_range and
+    # additional_training_initiative are stored raw and compared with the string code list.
+    response = api.post("/trainees", json=trainee_body(**{field: value}))
+    assert response.status_code == 422
+    assert any(
+        e.startswith(f"{field} has invalid reference data value of '{value}'") for e in response.json()["errors"]
+    )
+
+
+def test_a_mapped_code_sent_as_a_json_number_or_boolean_is_looked_up_as_its_to_s(api):
+    # §5.1: find_by_hesa_code looks up `code.to_s`, so 11 is "11" and true is "true" (Ruby's spelling).
+    number = api.post("/trainees", json=trainee_body(sex=11))
+    assert number.status_code == 201, number.text
+    assert number.json()["data"]["sex"] == "11"
+    degree = {"subject": 100485, "uk_degree": "083", "grade": "02", "graduation_year": 2012}
+    nested = api.post("/trainees", json=trainee_body(last_name="Poe", degrees_attributes=[degree]))
+    assert nested.status_code == 201, nested.text
+    assert nested.json()["data"]["degrees"][0] == nested.json()["data"]["degrees"][0] | {
+        "subject": "100485",
+        "graduation_year": 2012,
+    }
+    for value in (True, False):
+        boolean = api.post("/trainees", json=trainee_body(last_name="Roe", sex=value))
+        assert boolean.json()["errors"] == [
+            f"sex has invalid reference data value of '{str(value).lower()}'. Valid values are '10', '11', '12', '96', "
+            "'99'."
+        ]
+
+
+def test_a_field_sent_an_object_or_a_list_is_as_if_not_sent(api):
+    # Strong parameters permit scalars only (§3.1): a structured value is filtered out, so the field is missing.
+    for value in ({"name": "John"}, ["John"]):
+        response = api.post("/trainees", json=trainee_body(first_names=value))
+        assert response.json()["errors"] == ["first_names can't be blank"]
+
+
+def test_nested_attributes_may_come_in_rails_indexed_hash_form(api):
+    # `permit(degrees_attributes: [...])` takes an array of objects or Rails' {"0": {...}, "1": {...}} form (§2.5).
+    body = trainee_body()
+    degrees, placements = body["data"]["degrees_attributes"], body["data"]["placements_attributes"]
+    body["data"]["degrees_attributes"] = {"0": degrees[0]}
+    body["data"]["placements_attributes"] = {str(n): p for n, p in enumerate(placements)}
+    data = api.post("/trainees", json=body).json()["data"]
+    assert [d["subject"] for d in data["degrees"]] == [degrees[0]["subject"]]
+    assert [p["urn"] for p in data["placements"]] == [p["urn"] for p in placements]
+
+
 def test_enhanced_errors(api):
     headers = {"Enhanced-Errors": "true"}
     response = api.post("/trainees", json=trainee_body(training_route="12", degrees_attributes=[]), headers=headers)

@@ -812,9 +812,9 @@ class RegisterApp:
         if route not in UNDERGRADUATE_ROUTES and not self.store.children("degrees", ids)[trainee["id"]]:
             errors.append("degree_id must be completed before qts_standards_met_date")
         if route not in NO_STUDY_MODE_ROUTES:
-            minimum = PLACEMENT_MINIMUM.get(route or "", 2)
+            minimum = PLACEMENT_MINIMUM.get(route, 2)  # every stored trainee has a route (§3.2)
             if len(self.store.children("placements", ids)[trainee["id"]]) < minimum:
-                name = self.reference.funding.training_routes.get(route or "", route)
+                name = self.reference.funding.training_routes.get(route, route)
                 errors.append(f"placements must be at least {minimum} for the {name} training route")
         if trainee["state"] != TRN_RECEIVED:
             errors.append("state must be selected as trn_received")

@@ -28,16 +28,14 @@ RAW_CODE_FIELDS = frozenset(
         "additional_training_initiative",
     }
 )
-# Kept as numbers when sent as numbers (integer columns / the graduation-year validator reads both).
-NUMERIC_FIELDS = frozenset({"application_id", "course_year"})
 # `course_subject_2/3` are cleared by `null` too (ALLOWED_NIL_PARAMS, §2.6).
 NIL_CLEARS = frozenset({"course_subject_2", "course_subject_3"})
 TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
 
 
 def is_blank(value: Any) -> bool:
-    """Rails' `blank?` for what JSON can carry."""
-    return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
+    """Rails' `blank?` for a scalar (what `_scalar` lets through: structured values never get here)."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()) -> Any:
@@ -46,7 +44,7 @@ def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()
         return None  # a scalar key with a structured value is filtered out by `permit`
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float) and field not in raw_numbers and field not in NUMERIC_FIELDS:
+    if isinstance(value, int | float) and field not in raw_numbers:  # `to_s`, as the mapper reads codes (§5.1)
         return str(value)
     return value
 
@@ -78,11 +76,7 @@ def permit_degree(data: dict[str, Any]) -> dict[str, Any]:
     for key in DEGREE_FIELDS:
         if key not in data:
             continue
-        value = data[key]
-        if key == "graduation_year" and isinstance(value, int) and not isinstance(value, bool):
-            found[key] = value
-            continue
-        value = _scalar(key, value)
+        value = _scalar(key, data[key])  # a graduation_year of 2012 is read as "2012" is (§3.4)
         if not is_blank(value):
             found[key] = value
     return found
@@ -117,13 +111,11 @@ def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     fields = {k: v for k, v in present.items() if v != ""}
     if "training_partner_urn" in present:
         fields.pop("training_partner_ukprn", None)  # the URN wins whenever its key is present, even blank (§3.1)
-    body = dict(fields)
-    degrees = [permit_degree(d) for d in _nested_items(data.get("degrees_attributes"))]
-    placements = [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))]
-    if degrees:
-        body["degrees_attributes"] = degrees
-    if placements:
-        body["placements_attributes"] = placements
+    body = {
+        **fields,
+        "degrees_attributes": [permit_degree(d) for d in _nested_items(data.get("degrees_attributes"))],
+        "placements_attributes": [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))],
+    }
     return body, present
 
 
@@ -143,8 +135,7 @@ def store_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """The trainee fields kept after create: trainee_start_date defaults to itt_start_date; R19 veterans."""
     kept = {k: v for k, v in fields.items() if k not in ("degrees_attributes", "placements_attributes")}
     kept = {k: v for k, v in kept.items() if k not in DISABILITY_KEYS}
-    if kept.get("trainee_start_date") is None and kept.get("itt_start_date") is not None:
-        kept["trainee_start_date"] = kept["itt_start_date"]
+    kept.setdefault("trainee_start_date", kept["itt_start_date"])  # itt_start_date is required (§3.2)
     if kept.get("funding_method") == "C":
         kept.pop("training_initiative", None)  # R19: the veteran bursary initiative replaces any sent value
     return kept
@@ -168,7 +159,7 @@ def merge_update(
         if key in data and data[key] is None:
             sent[key] = ""
     fields = dict(stored)
-    disabilities = dict(meta.get("hesa_disabilities") or {})
+    disabilities = dict(meta["hesa_disabilities"])
     for key, value in sent.items():
         if key in DISABILITY_KEYS:
             if value == "":
@@ -193,28 +184,23 @@ def merge_update(
         fields.pop("training_initiative", None)
     merged_meta = dict(meta)
     merged_meta["veterans_initiative"] = veterans
-    merged_meta["course_education_phase"] = education_phase(
-        sent.get("training_route") or None, sent.get("course_age_range") or None
-    )
-    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS and v != ""}
-    merged_meta["diversity_disclosure"] = diversity_disclosure(
-        reference, sent.get("ethnicity") or None, sent_disabilities
-    )
-    if any(k in sent for k in DISABILITY_KEYS):
-        merged_meta["hesa_disabilities"] = disabilities
-        merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
+    # A blank ("") route, age range or ethnicity is no known code, read as one not sent.
+    merged_meta["course_education_phase"] = education_phase(sent.get("training_route"), sent.get("course_age_range"))
+    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS}  # a "" maps to no disability
+    merged_meta["diversity_disclosure"] = diversity_disclosure(reference, sent.get("ethnicity"), sent_disabilities)
+    merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
+    merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
     return fields, merged_meta
 
 
 def validation_body(fields: dict[str, Any], meta: dict[str, Any], degrees: list[dict], placements: list[dict]) -> dict:
     """A stored (or merged) trainee as a request body, for re-validating the whole record (§2.6 step 3)."""
-    body = dict(fields)
-    body.update(meta.get("hesa_disabilities") or {})
-    if degrees:
-        body["degrees_attributes"] = [dict(d["fields"]) for d in degrees]
-    if placements:
-        body["placements_attributes"] = [dict(p["fields"]) for p in placements]
-    return body
+    return {
+        **fields,
+        **meta["hesa_disabilities"],
+        "degrees_attributes": [dict(d["fields"]) for d in degrees],
+        "placements_attributes": [dict(p["fields"]) for p in placements],
+    }
 
 
 def start_cycle(fields: dict[str, Any]) -> int | None:

@@ -23,7 +23,8 @@ MAGIC_URN_NAMES = {
     "900020": "Establishment does not have a URN",
     "900030": "Not available",
 }
-# §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code.
+# §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code
+# (180 and 899 are other_ethnic_group, what any code not listed is; "Not provided" codes never get this far).
 NOT_PROVIDED_ETHNICITY = "997"
 NOT_PROVIDED_BACKGROUND = "Not provided"
 ETHNIC_GROUPS = {
@@ -31,17 +32,12 @@ ETHNIC_GROUPS = {
     "black_ethnic_group": ("120", "121", "139"),
     "mixed_ethnic_group": ("140", "141", "142", "159"),
     "white_ethnic_group": ("160", "163", "166", "168", "179"),
-    "other_ethnic_group": ("180", "899"),
-    "not_provided_ethnic_group": ("997", "998", "999"),
 }
 ETHNIC_GROUP_OF = {code: group for group, codes in ETHNIC_GROUPS.items() for code in codes}
-DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
 
 
-def timestamp(micros: int | None) -> str | None:
+def timestamp(micros: int) -> str:
     """UTC with milliseconds, `2025-09-15T12:34:56.000Z` (§1.4); stored values keep microseconds."""
-    if micros is None:
-        return None
     seconds, rest = divmod(int(micros), 1_000_000)
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{rest // 1000:03d}Z"
@@ -64,14 +60,12 @@ def other_uk_institution_uuid() -> str | None:
     return None
 
 
-def age_range(reference: ReferenceData, code: str | None) -> tuple[int | None, int | None]:
-    """`course_min_age`/`course_max_age` from the age-range code (course_age_range.yml ids are `[min, max]`)."""
-    if code is None:
-        return None, None
-    identity = reference.code_list("course_age_range").identities.get(code)
-    if identity is None:
-        return None, None
-    low, high = json.loads(identity)
+def age_range(reference: ReferenceData, code: str) -> tuple[int, int]:
+    """`course_min_age`/`course_max_age` from the age-range code (course_age_range.yml ids are `[min, max]`).
+
+    A stored trainee always has a known code: course_age_range is required and checked against the list (§3.2).
+    """
+    low, high = json.loads(reference.code_list("course_age_range").identities[code])
     return int(low), int(high)
 
 
@@ -181,9 +175,10 @@ def _integer(value: Any) -> int | None:
         return None
 
 
-def _link(value: Any) -> str | None:
-    """A school or partner link: magic URNs (and blanks) mean "not applicable", serialized as null (§5.2)."""
-    return None if value in (None, "") or value in MAGIC_URNS else value
+def _link(value: str | None) -> str | None:
+    """A school or partner link: magic URNs mean "not applicable", serialized as null (§5.2). No blank is stored:
+    a blank is dropped on create and clears the link on update."""
+    return None if value in MAGIC_URNS else value
 
 
 def trainee_json(
@@ -232,7 +227,7 @@ def trainee_json(
         "outcome_date": meta.get("outcome_date"),
         "itt_end_date": f.get("itt_end_date"),
         "trn": trainee.get("trn"),
-        "submitted_for_trn_at": timestamp(meta.get("submitted_for_trn_at")),
+        "submitted_for_trn_at": timestamp(meta["submitted_for_trn_at"]),  # every API trainee is submitted (§2.5)
         "defer_date": meta.get("defer_date"),
         "recommended_for_award_at": timestamp_seconds(meta.get("recommended_for_award_at")),
         "trainee_start_date": f.get("trainee_start_date"),
@@ -240,7 +235,7 @@ def trainee_json(
         "course_min_age": min_age,
         "course_max_age": max_age,
         "awarded_at": None,
-        "training_initiative": None if meta.get("veterans_initiative") else f.get("training_initiative"),
+        "training_initiative": f.get("training_initiative"),  # none kept for veterans (R19, attributes.py)
         "study_mode": f.get("study_mode"),
         "course_education_phase": meta.get("course_education_phase"),
         "hesa_id": f.get("hesa_id"),
@@ -282,7 +277,7 @@ def trainee_json(
         "trainee_id": trainee["slug"],
         "application_id": _integer(f.get("application_id")),
     }
-    disabilities = meta.get("hesa_disabilities") or {}
+    disabilities = meta["hesa_disabilities"]  # derived on create (§5.3), so always there
     for key in sorted(disabilities, key=lambda k: int(k[len("disability") :])):
         body[key] = disabilities[key]
     body["iqts_country"] = f.get("iqts_country")
