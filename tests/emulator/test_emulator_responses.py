@@ -136,3 +136,15 @@ def test_every_ethnicity_comes_back_in_its_ethnic_group(api, create):
         group = _hesa_ethnic_group(int(code))
         assert (data["ethnicity"], data["ethnic_group"]) == (code if int(code) < 997 else "997", group), code
         assert (data["ethnic_background"] == "Not provided") is (group == "not_provided_ethnic_group"), code
+
+
+def test_an_age_range_code_a_later_code_list_lacks_has_no_ages_rather_than_failing_every_listing():
+    """An emulator's --db, and the embedded one's state dir, outlive the bundled code list a stored code was checked
+    against: an age range that list no longer has is shown without ages."""
+    from register_batch.emulator.serialize import age_range
+    from register_batch.reference import load_reference
+
+    reference = load_reference()
+    assert age_range(reference, "13918") == (11, 16)
+    assert age_range(reference, "13910") == (None, None)  # no such code in v2026.1's list (§2.3.6)
+    assert age_range(reference, None) == (None, None)

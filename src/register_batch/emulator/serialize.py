@@ -60,12 +60,16 @@ def other_uk_institution_uuid() -> str | None:
     return None
 
 
-def age_range(reference: ReferenceData, code: str) -> tuple[int, int]:
+def age_range(reference: ReferenceData, code: str | None) -> tuple[int | None, int | None]:
     """`course_min_age`/`course_max_age` from the age-range code (course_age_range.yml ids are `[min, max]`).
 
-    A stored trainee always has a known code: course_age_range is required and checked against the list (§3.2).
-    """
-    low, high = json.loads(reference.code_list("course_age_range").identities[code])
+    A code is checked against the list when it is stored (§3.2), but an emulator's --db (and the embedded one's
+    state dir) outlives the bundled list it was checked against: a code a later list lacks has no ages (null), not
+    a 500 on every listing that holds it."""
+    identity = reference.code_list("course_age_range").identities.get(code or "")
+    if identity is None:
+        return None, None
+    low, high = json.loads(identity)
     return int(low), int(high)
 
 
