@@ -579,16 +579,7 @@ def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_loo
 
     def unanswered(dry_run: bool = False, *, rows: list[dict], down: bool = False) -> tuple[dict, dict, str]:
         client = DownMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
-        try:
-            line = sync_files(
-                [str(write_extract(tmp_path / "in.csv", rows))],
-                options(emulator, tmp_path, dry_run=dry_run),
-                client=client,
-            ).summary_line()
-        except Interrupted as stopped:
-            assert down, stopped
-            line = stopped.result.summary_line()
-        emulator.set_faults(None)
+        line = summary_of_sync(emulator, tmp_path, rows, client=client, dry_run=dry_run)
         data, doc = report_of(tmp_path)
         assert data["sync"]["unanswered_elsewhere"] == len(data["unanswered_elsewhere"])
         notices = doc.xpath("//div[@data-unanswered]")
@@ -671,16 +662,7 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
     def run(rows: list[dict], *, dry_run: bool = False, down: bool = False) -> tuple[dict, str, int]:
         looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)
         client = DownMidWrite(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
-        try:
-            line = sync_files(
-                [str(write_extract(tmp_path / "in.csv", rows))],
-                options(emulator, tmp_path, dry_run=dry_run),
-                client=client,
-            ).summary_line()
-        except Interrupted as stopped:
-            assert down, stopped
-            line = stopped.result.summary_line()
-        emulator.set_faults(None)
+        line = summary_of_sync(emulator, tmp_path, rows, client=client, dry_run=dry_run)
         data, _doc = report_of(tmp_path)
         looked = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0) - looks
         return {u["hesa_id"]: u for u in data["unanswered_elsewhere"]}, line, looked
@@ -719,6 +701,22 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
     states = {t["hesa_id"]: t["state"] for t in held(emulator)}
     assert (states[leaving["hesa_id"]], states[deferring["hesa_id"]]) == ("withdrawn", "deferred")
     assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/withdraw"] == 1
+
+
+def summary_of_sync(emulator, tmp_path: Path, rows: list[dict], *, client=None, dry_run: bool = False) -> str:
+    """The summary line of a sync of `rows` through `client`, which may take Register down mid-run and so stop the
+    run (only such a client may); the emulator's faults are cleared afterwards."""
+    try:
+        return sync_files(
+            [str(write_extract(tmp_path / "in.csv", rows))],
+            options(emulator, tmp_path, dry_run=dry_run),
+            client=client,
+        ).summary_line()
+    except Interrupted as stopped:
+        assert client is not None, stopped
+        return stopped.result.summary_line()
+    finally:
+        emulator.set_faults(None)
 
 
 def held_in(emulator, cycle: int) -> list[dict]:
