@@ -275,6 +275,15 @@ def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_p
     ]
 
 
+def _degree_subject_from_f_degsbj2(tmp_path: Path) -> tuple[Path, str]:
+    """A mapping file reading the degree subject from F_DEGSBJ2, and the sample extract without its degree elements
+    (PREVIOUSQUALIFICATIONS): a Student then has the subject only as a tag of its own, if at all."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
+    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    return ours, re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+
+
 def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_degrees(tmp_path):
     """Without degree elements the mapper reads a degree's fields from the Student's own tags (as from a CSV's
     columns), so a degree field mapped to one of them is read, and not named."""
@@ -282,10 +291,7 @@ def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_de
 
     from register_batch.cli import cli
 
-    ours = tmp_path / "ours.yaml"
-    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
-    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
-    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    ours, text = _degree_subject_from_f_degsbj2(tmp_path)
     flat = tmp_path / "flat.xml"
     flat.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2>100425</F_DEGSBJ2>"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
@@ -305,10 +311,7 @@ def test_in_hesa_xml_a_numbered_degree_tag_of_the_student_itself_counts_as_the_m
     from register_batch.mapping import Mapper, load_mapping
     from register_batch.readers import open_inputs
 
-    ours = tmp_path / "ours.yaml"
-    ours.write_text("fields:\n  hesa:\n    degrees:\n      fields:\n        subject: F_DEGSBJ2\n")
-    text = (Path(__file__).resolve().parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
-    text = re.sub(r"\s*<PREVIOUSQUALIFICATIONS>.*?</PREVIOUSQUALIFICATIONS>", "", text, flags=re.S)
+    ours, text = _degree_subject_from_f_degsbj2(tmp_path)
     numbered = tmp_path / "numbered.xml"
     numbered.write_text(text.replace("<Student>", "<Student><F_DEGSBJ2_1>100425</F_DEGSBJ2_1>"), encoding="utf-8")
     config = load_mapping([ours])
