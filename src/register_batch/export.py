@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
+from register_batch.api import UNAVAILABLE, RegisterClient
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import StrPath, private_writer
 from register_batch.mapping.loader import load_mapping
@@ -367,7 +367,7 @@ def export_trainees(
                 notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
             count += 1
             task.advance()
-    except (ServerError, TransportError, RateLimited) as exc:
+    except UNAVAILABLE as exc:
         writer.abort()
         raise RegisterUnavailable(f"Register did not answer ({exc}); no file was written. Run again later.") from None
     except BaseException:

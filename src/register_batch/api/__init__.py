@@ -2,7 +2,9 @@
 
 from register_batch.api.client import TARGETS, RegisterClient, RequestStats, Secret, resolve_target
 from register_batch.api.errors import (
+    UNAVAILABLE,
     ApiError,
+    BadRequest,
     Conflict,
     InsecureTarget,
     NotFound,
@@ -17,7 +19,9 @@ from register_batch.api.limiter import RateLimiter, StoppedWaiting
 
 __all__ = [
     "TARGETS",
+    "UNAVAILABLE",
     "ApiError",
+    "BadRequest",
     "Conflict",
     "InsecureTarget",
     "NotFound",

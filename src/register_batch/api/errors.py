@@ -84,6 +84,11 @@ class TransportError(ApiError):
         super().__init__(method, path, None, [problem])
 
 
+# Register did not take the request, after every retry the client makes: a 5xx, no answer, or still 429. Nothing is
+# wrong with what was sent; a run stops (and resumes later) rather than blaming the record.
+UNAVAILABLE: tuple[type[ApiError], ...] = (ServerError, TransportError, RateLimited)
+
+
 class OutcomeUnknown(ApiError):
     """A write whose result is unknown (timeout, reset, lost reply, 5xx): resolve it, never resend blindly."""
 

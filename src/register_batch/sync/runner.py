@@ -22,22 +22,20 @@ from typing import IO, Any
 
 from register_batch.api import (
     TARGETS,
+    UNAVAILABLE,
     ApiError,
+    BadRequest,
     Conflict,
     NotFound,
     OutcomeUnknown,
-    RateLimited,
     RateLimiter,
     RegisterClient,
     Secret,
-    ServerError,
     StoppedWaiting,
-    TransportError,
     Unauthorized,
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.errors import BadRequest
 from register_batch.config import DEFAULT_STATE_DIR, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
@@ -353,6 +351,13 @@ class _Outage(Exception):
     def __init__(self, error: ApiError, *, unknown: bool = False):
         self.error = error
         self.unknown = unknown  # the write itself went unanswered: it may have happened
+
+
+# What stops a run part-way (it resumes next time): Register not answering, or a write's outcome left unknown.
+_STOPS_THE_RUN: tuple[type[ApiError] | type[_Outage], ...] = (*UNAVAILABLE, _Outage)
+# What ends the look-up after a write's lost reply with the write still unknown: Register not answering, or refusing
+# the look-up itself (a listing's 400 or 422 other than "no such cycle", _find_created).
+_LOOK_UP_FAILED: tuple[type[ApiError], ...] = (*UNAVAILABLE, BadRequest, Unprocessable)
 
 
 class StopSignals:
@@ -691,13 +696,10 @@ class SyncRun:
                 raise
             try:
                 self.resolve(plan, step, record, sent_at)
-            except (ServerError, TransportError, RateLimited) as down:  # Register stopped answering as we looked
+            except _LOOK_UP_FAILED as down:
+                # Stopped as for an outage, with a report; the next run looks again before it writes anything for
+                # this record.
                 raise _Outage(down, unknown=True) from None
-            except (BadRequest, Unprocessable) as refused:
-                # Register refused the look-up itself (a listing's 422 other than "no such cycle", _find_created):
-                # what became of the write is still unknown. Stopped as for an outage, with a report; the next run
-                # looks again before it writes anything for this record.
-                raise _Outage(refused, unknown=True) from None
 
     def perform(self, plan: RecordPlan, step: Step, record: TraineeRecord) -> None:
         """Send one step; refusals become _Settled, a 409 on create becomes _Adopted."""
@@ -751,7 +753,7 @@ class SyncRun:
             raise _Settled("failed", exc.status, exc.messages) from None
         except OutcomeUnknown:
             raise
-        except (ServerError, TransportError, RateLimited) as exc:  # RateLimited: still 429 after every retry
+        except UNAVAILABLE as exc:  # RateLimited: still 429 after every retry
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
@@ -1195,7 +1197,7 @@ def _run(
                 # Stopped before the plan (while Register was listed): nothing was sent, and the report still
                 # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
                 results = [_unplanned(records, index, report.is_invalid(index)) for index in range(len(records))]
-        except (ServerError, TransportError, RateLimited, _Outage) as exc:
+        except _STOPS_THE_RUN as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
             if not results:  # the listing failed: nothing was planned or written, nothing to resume
                 raise RegisterUnavailable(
@@ -1218,9 +1220,7 @@ def _run(
             if refused is not None:
                 raise refused from None
             if outage is not None:
-                what = (
-                    "stopped answering" if isinstance(outage, (ServerError, TransportError, RateLimited)) else "refused"
-                )
+                what = "stopped answering" if isinstance(outage, UNAVAILABLE) else "refused"
                 raise Interrupted(f"Register {what} ({outage}); {stopped}", result=stopped.result) from None
             raise
 
