@@ -132,6 +132,34 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
         assert texts(row, './/p[@class="fix"]/code') == quoted
 
 
+def who_decides(entry) -> str:
+    return "Register's own rule" if entry.api else "register-batch's check"
+
+
+def test_each_rule_says_whether_register_or_register_batch_decides(validation_builder, make_sync_builder, tmp_path):
+    """A data officer has no copy of the research notes a rule's source cites: the issue row says in words who
+    decides (Register would refuse the record, or register-batch warns of what Register would drop), and the rules
+    table adds the citation as small print."""
+    from register_batch.validation import CATALOGUE
+
+    validation_builder.write(tmp_path / "validate")
+    make_sync_builder().write(tmp_path / "sync")
+    seen = set()
+    for folder in ("validate", "sync"):
+        doc = page(tmp_path / folder)
+        for row in visible_rows(doc, "issue-table"):
+            entry = CATALOGUE[row.get("data-code")]
+            assert texts(row, './/span[@class="sub source"]') == [who_decides(entry)]
+            assert "register-api.md" not in row.text_content() and "hesa-formats.md" not in row.text_content()
+            seen.add((entry.code, entry.api))
+        for rule_row in doc.xpath('//table[@id="rule-table"]/tbody/tr'):
+            entry = CATALOGUE[rule_row.get("data-code")]
+            [cell] = rule_row.xpath('./td[@data-label="Source"]')
+            assert cell.text_content() == who_decides(entry) + entry.source
+    assert {api for _code, api in seen} == {True, False}, seen
+    assert CATALOGUE["api_rejected"].api  # Register's refusal is Register's, though no rule of ours raised it
+
+
 def test_values_from_user_files_are_escaped(make_sync_builder, tmp_path):
     make_sync_builder().write(tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -36,6 +36,7 @@ from register_batch.reports import field_key, template_cache
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
+    from register_batch.validation.catalogue import Rule
 
 CHART_TOP = 10
 
@@ -225,9 +226,13 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
     return bars
 
 
-def _short_source(source: str) -> str:
-    """`register-api.md §3.3 R1 (rules/x.rb)` → `register-api.md §3.3 R1`: the part that fits a cell."""
-    return source.split(" (", 1)[0].rstrip(",;")
+def _checked_by(rule: Rule | None) -> str:
+    """Who decides what the rule says, in words a data officer can act on: Register itself (it would refuse the
+    record), or register-batch (what Register would drop or replace silently, or what goes wrong later). The
+    `source` beside it cites the project's research notes, which the reader of a report does not have."""
+    if rule is None:
+        return ""
+    return "Register's own rule" if rule.api else "register-batch's check"
 
 
 def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Counter]:
@@ -287,7 +292,7 @@ class _IssueRow(NamedTuple):
     trainee_id: str | None = None
 
 
-_RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "short_source", "fix"))
+_RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "checked_by", "fix"))
 
 
 class _Rows:
@@ -591,7 +596,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
                 errors=code_errors[code],
                 warnings=count - code_errors[code],
                 source=entry.source if entry else "",
-                short_source=_short_source(entry.source) if entry else "",
+                checked_by=_checked_by(entry),
                 fix=entry.fix if entry else "",
             )
         )

@@ -77,6 +77,7 @@ describe(
     message="<the Register API's own message>",
     source="register-api.md §7 (422 and other refusals returned by the API)",
     fix="Correct the record as the message says; Register's message names the field.",
+    api=True,  # Register's own answer: report.html says so (docs/rules.md's API column)
 )
 describe(
     "sync_conflict",
