@@ -553,3 +553,29 @@ def test_a_file_read_in_chunks_gives_the_records_and_lines_of_the_whole(long_xml
         (raw.source.line, raw.fields, raw.groups, raw.problems) for raw in rows
     ]
     assert parts[0][0].sha256 == whole.sha256
+
+
+@pytest.mark.parametrize("first", [1, None], ids=["last-chunk-read-alone", "reader-from-the-start-reads-all"])
+def test_dos_end_of_file_mark_after_the_document_ends_the_file(long_xml, tmp_path, first):
+    """`copy /a` and old DOS-era exports add Ctrl-Z after the last byte: libxml2 called it "Extra content at the end
+    of the document". It is the file's end, as in a CSV, whoever reads the last chunk; the hash is still of every
+    byte."""
+    [(whole, rows)] = read(long_xml)
+    marked = tmp_path / "marked.xml"
+    marked.write_bytes(long_xml.read_bytes() + b"\r\n\x1a")
+    [(info, marked_rows)] = read(marked)
+    assert [(raw.source.line, raw.fields) for raw in marked_rows] == [(raw.source.line, raw.fields) for raw in rows]
+    assert info.records == whole.records and info.sha256 != whole.sha256
+    chunks = find_chunks(str(marked), chunk_bytes=200_000)
+    assert chunks is not None
+    parts = _read_in_parts(marked, chunks, len(chunks) if first is None else first)
+    assert [raw.fields for _info, records in parts for raw in records] == [raw.fields for raw in rows]
+    assert parts[0][0].sha256 == info.sha256
+
+
+def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):
+    path = tmp_path / "inside.xml"
+    path.write_bytes(b"<ITTRecord>\n<Student><F_HUSID>1</F_HUSID></Student>\x1a\n<Student/>\n</ITTRecord>\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 2 and "invalid Char value 26" in str(caught.value)
