@@ -418,3 +418,23 @@ def test_a_run_refused_before_its_report_leaves_no_report_folder(tmp_path, monke
     assert result.exit_code == 0
     [folder] = (tmp_path / "register-batch-reports").iterdir()
     assert (folder / "report.json").is_file()
+
+
+def test_a_name_over_two_lines_in_a_csv_is_its_records_error_not_the_whole_files(tmp_path):
+    """One cell a spreadsheet user broke with Alt+Enter used to refuse the whole extract (exit 2); now the other
+    records are checked, and that one is an error naming its field and line."""
+    extract = tmp_path / "upload.csv"
+    run("generate", "--count", "4", "--format", "register-csv", "-o", str(extract), "--seed", "2", "--as-of", AS_OF)
+    with extract.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    column = rows[0].index("first_names")
+    rows[2][column] = "Anne\nMarie"
+    with extract.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows(rows)
+    result = run("validate", str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r"))
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["summary"]["records"] == 4 and report["summary"]["invalid"] == 1
+    [issue] = [issue for issue in report["issues"] if issue["severity"] == "error"]
+    assert (issue["record"], issue["line"], issue["field"], issue["code"]) == (2, 3, "first_names", "control_character")
+    assert issue["message"] == "first_names contains a line break: Register would store it as it is"

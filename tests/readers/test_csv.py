@@ -821,6 +821,38 @@ def test_a_stray_quote_is_refused_whatever_the_line_ends(tmp_path, end):
     assert (caught.value.record, caught.value.line, caught.value.field) == (1, 2, "first_names")
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_a_line_break_a_spreadsheet_put_in_a_name_is_that_records_value(tmp_path, end):
+    """Alt+Enter in a cell of Excel: a quoted name over two lines, in a row of the header's width. No stray quote
+    can make that row (it would take commas, or change the row's width), so one such cell no longer stops the
+    whole file: the record is read, and validation's control_character makes it an error."""
+    path = tmp_path / "alt-enter.csv"
+    rows = ["hesa_id,first_names,last_name", f'0310261553101,"Anne{end}Marie",Lee', "0310261553102,Bo,Kim"]
+    path.write_text(end.join(rows) + end, newline="")
+    info, [first, second] = read(path, "register-csv")
+    assert info.records == 2 and first.fields["first_names"] == f"Anne{end}Marie" and not first.problems
+    assert [(raw.source.record, raw.source.line) for raw in (first, second)] == [(1, 2), (2, 4)]
+    assert second.fields == {"hesa_id": "0310261553102", "first_names": "Bo", "last_name": "Kim"}
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '0310261553101,"Dave,{end}George",Lee',  # commas: the rest of a row, or the start of the next
+        '0310261553101,Lee,"Ann{end}Bo"',  # the last cell: a quote open at the end of the file would end so too
+        '0310261553101,"Ann{end}Bo"',  # not the header's width: the columns before a stray quote and the next row's
+        '0310261553101,"Ann{end}Bo ""Jo""",Lee',  # a quote in it
+    ],
+    ids=["comma", "last cell", "width", "quote"],
+)
+def test_a_line_break_in_a_read_cell_that_a_stray_quote_could_have_made_is_still_refused(tmp_path, row):
+    path = tmp_path / "stray.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + row.format(end="\n") + "\n0310261553102,Bo,Kim\n")
+    with pytest.raises(UnusableInput, match="a quoted cell runs over lines 2-3") as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line) == (1, 2)
+
+
 def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line_ends(tmp_path, register_csv_fixtures):
     """Register's error report saved again with CR line ends (its multi-line Errors cells too): a quote left open in
     the first row's Errors cell swallows the rows after it there as well."""

@@ -5,9 +5,10 @@ Latin-1 for the five bytes cp1252 leaves undefined). The whole file is checked o
 choice never changes half-way through a file. CRLF, CR and LF line ends are all read.
 
 Hostile or damaged files are refused, never half-read: a line longer than MAX_LINE (found while hashing,
-before any parsing), a record longer than MAX_RECORD, a cell longer than MAX_CELL, a quoted cell that
-swallows what look like whole rows (a stray or unclosed quote would otherwise merge, and so lose, every
-row up to the next quote), and a file that changes between the hashing pass and the parsing pass.
+before any parsing), a record longer than MAX_RECORD, a cell longer than MAX_CELL, a quoted cell over
+several lines that a stray or unclosed quote could have made (it would otherwise merge, and so lose, every
+row up to the next quote; `_one_records_line_break` says which cannot be), and a file that changes between
+the hashing pass and the parsing pass.
 """
 
 from __future__ import annotations
@@ -522,13 +523,15 @@ def _check_multiline(
 ) -> None:
     """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring).
 
-    No trainee field holds a line break, so one in a read column means the quoting is broken; an ignored
-    column (Register's multi-line `Errors`) may hold line breaks, but not lines that look like whole rows.
+    A line break in a read column is refused unless the row can only be one record whose cell holds it (a
+    spreadsheet's Alt+Enter in a name): the record is then read, and validation's `control_character` makes it an
+    error. An ignored column (Register's multi-line `Errors`) may hold line breaks, but not lines that look like
+    whole rows.
     """
     span = f"runs over lines {first}-{last}" if last > first else "is still open at the end of the file"
     for index, cell in enumerate(row):
         column = columns[index] if index < len(columns) else None
-        if column is not None and ("\n" in cell or "\r" in cell):
+        if column is not None and ("\n" in cell or "\r" in cell) and not _one_records_line_break(row, index, width):
             raise UnusableInput(
                 name,
                 f'a quoted cell {span}: a stray or unclosed quote (") would merge rows into one and lose them; '
@@ -545,6 +548,15 @@ def _check_multiline(
                 record=record,
                 line=first,
             )
+
+
+def _one_records_line_break(row: list[str], index: int, width: int) -> bool:
+    """Whether `row[index]`, a cell with a line break, can only be one record's value rather than a stray quote
+    merging rows. A quote opened in one row and closed in a later one takes into the cell the rest of the first row
+    and the start of the next: their commas, or, with neither, a row of other than the header's width (the columns
+    before the quote, plus the next row's). A cell with a later cell after it was closed (a quote still open at the
+    end of the file takes the rest of the file into the row's last cell)."""
+    return len(row) == width and index < width - 1 and "," not in row[index] and '"' not in row[index]
 
 
 def _slot(key: str, layout: CsvLayout) -> str:
