@@ -222,6 +222,27 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_named_so(
 
 
 @pytest.mark.parametrize(
+    ("header", "fmt", "said"),
+    [
+        ("hesa_id;first_names", "register-csv", "separated by semicolons"),
+        ("F_HUSID\tF_FNAMES", "hesa-csv", "separated by tabs"),
+        ("husid;FNAMES", "hesa-csv", "separated by semicolons"),  # names as the format reads them, any case or F_
+        ("hesa_id;nickname", "register-csv", "unknown column header 'hesa_id;nickname'"),  # one part no column
+    ],
+)
+def test_a_two_column_csv_separated_by_semicolons_or_tabs_is_named_so_when_its_format_is_given(
+    tmp_path, header, fmt, said
+):
+    """Two labels split by one separator could be a column name with a semicolon in it; when both are columns of the
+    format given, the file is a two-column extract a spreadsheet saved with semicolons or tabs."""
+    path = tmp_path / "two.csv"
+    path.write_text(header + "\n" + "0310261553101;Ann\n")
+    with pytest.raises(UnusableInput, match=said) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize(
     ("first_line", "fmt"),
     [
         ("<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>" * 200 + "</Student></ITTRecord>", "hesa-csv"),

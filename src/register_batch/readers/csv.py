@@ -600,6 +600,11 @@ def _label(label: str) -> str:
     return repr(cut_short(label))
 
 
+def _known_column(key: str, layout: CsvLayout) -> bool:
+    """A column the layout reads (`key` normalised): a field's, or a numbered repeat of a group's."""
+    return key in layout.known or bool(layout.group_pattern and layout.group_pattern.fullmatch(key))
+
+
 def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
@@ -615,7 +620,7 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
         if key in layout.ignored:
             columns.append(None)
             continue
-        if key not in layout.known and not (layout.group_pattern and layout.group_pattern.fullmatch(key)):
+        if not _known_column(key, layout):
             unknown.append(label)
             columns.append(None)
             continue
@@ -628,7 +633,9 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
             )
         seen[slot] = (position, label)
         columns.append(key)
-    if unknown and (separator := other_separator(header)):
+    if unknown and (
+        separator := other_separator(header, lambda part: _known_column(layout.normalise(part.strip()), layout))
+    ):
         raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown:
         shown = ", ".join(_label(u) for u in unknown[:10])

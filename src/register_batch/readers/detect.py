@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 
 from register_batch.constants import FORMATS as FORMATS  # kept in constants.py for the command line's start-up
 from register_batch.errors import UnusableInput
@@ -110,12 +111,14 @@ SEPARATORS = {
 }
 
 
-def other_separator(header: list[str]) -> str | None:
-    """'semicolons' or 'tabs' when a header read with commas is one cell that those split into several labels."""
+def other_separator(header: list[str], known: Callable[[str], bool] | None = None) -> str | None:
+    """'semicolons' or 'tabs' when a header read with commas is one cell that those split into several labels: three
+    or more, or two that are both columns `known` to the format given (a two-column extract)."""
     if len(header) != 1:
         return None
     for separator, (char, _origin) in SEPARATORS.items():
-        if header[0].count(char) >= 2:
+        count = header[0].count(char)
+        if count >= 2 or (count == 1 and known is not None and all(known(part) for part in header[0].split(char))):
             return separator
     return None
 
