@@ -38,3 +38,21 @@ def test_rich_bars_on_a_terminal():
         task = progress.task("Validating", total=5)
         task.advance(5)
     assert "Validating" in stream.getvalue()
+
+
+def test_a_bar_of_slow_steps_moves_at_each_one(monkeypatch):
+    """Validation's bar is redrawn every 64 records; sync's writes, paced at 100 requests a minute, would leave such
+    a bar still for over half a minute at a time: it is redrawn at each request."""
+    stream = io.StringIO()
+    drawn: list[dict] = []
+    with Progress(stream=stream, force_terminal=True) as progress:
+        records = progress.task("Validating", total=200)
+        writes = progress.task("Writing to Register", total=5, unit="requests", every=1)
+        monkeypatch.setattr(records, "_draw", lambda **fields: drawn.append({"task": "records", **fields}))
+        monkeypatch.setattr(writes, "_draw", lambda **fields: drawn.append({"task": "writes", **fields}))
+        for _ in range(3):
+            writes.advance()
+        for _ in range(130):
+            records.advance()
+    assert [d["completed"] for d in drawn if d["task"] == "writes"] == [1, 2, 3]
+    assert [d["completed"] for d in drawn if d["task"] == "records"] == [64, 128]

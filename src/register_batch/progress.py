@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 class Task:
     """One counter of work (records read, requests sent)."""
 
-    def __init__(self, owner: Progress, label: str, total: int | None, unit: str):
+    def __init__(self, owner: Progress, label: str, total: int | None, unit: str, every: int = 64):
         self.owner = owner
         self.label = label
         self.total = total
         self.unit = unit
+        self.every = every  # steps between redraws of a bar
         self.done = 0
         self.started = time.monotonic()
         self._last_log = self.started
@@ -31,8 +32,9 @@ class Task:
     def advance(self, amount: int = 1) -> None:
         self.done += amount
         if self._bar is not None:
-            # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end).
-            if self.done % 64 < amount or self.done == self.total:
+            # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end); one
+            # of slow steps (a request, paced by Register's rate limit) at each, or it would stand still for a minute.
+            if self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
@@ -116,8 +118,9 @@ class Progress:
         if self._rich is not None:
             self._rich.stop()
 
-    def task(self, label: str, total: int | None = None, unit: str = "records") -> Task:
-        return Task(self, label, total, unit)
+    def task(self, label: str, total: int | None = None, unit: str = "records", every: int = 64) -> Task:
+        """A counter; `every` is how many steps a bar takes between redraws (1 for steps that take a while)."""
+        return Task(self, label, total, unit, every)
 
     def log(self, message: str) -> None:
         if not self.enabled:

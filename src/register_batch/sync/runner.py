@@ -1170,7 +1170,7 @@ def _run(
                                 hesa_id=result.plan.hesa_id,
                                 errors=[result.plan.reason or ""],
                             )
-                task = progress.task("Writing to Register", total=writes, unit="requests")
+                task = progress.task("Writing to Register", total=writes, unit="requests", every=1)
                 stops.writing = True
                 for index, result in enumerate(results):
                     stops.check()

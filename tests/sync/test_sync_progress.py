@@ -1,0 +1,38 @@
+"""What a person watching a sync on a terminal sees move."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from emulated import sync_options
+from register_batch.progress import Progress
+from register_batch.sync import sync_files
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def test_the_writing_bar_moves_at_each_request(register, tmp_path, monkeypatch):
+    """Sync's writes are paced at 100 requests a minute: a bar redrawn every 64 steps, as validation's is, stood still
+    for over half a minute at a time, then jumped. It is redrawn at each record written."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    options = sync_options(register.emulator, tmp_path, "samples-provider-token", as_of=register.as_of)
+    progress = Progress(stream=io.StringIO(), force_terminal=True)
+    bars = progress._rich
+    assert bars is not None
+    drawn: list[tuple[Any, Any]] = []
+    update = bars.update
+
+    def recorded(bar: Any, **fields: Any) -> None:
+        drawn.append((bar, fields.get("completed")))
+        update(bar, **fields)
+
+    monkeypatch.setattr(bars, "update", recorded)
+    with progress:
+        result = sync_files([str(SAMPLES / "extract.xml")], options, progress=progress)
+    assert result.outcomes["done"] == 12
+    [writing] = [task for task in bars.tasks if task.description == "Writing to Register"]
+    counts = [completed for bar, completed in drawn if bar == writing.id and completed is not None]
+    assert counts[:12] == list(range(1, 13))  # then once more as the bar closes
+    assert writing.completed == writing.total == 12
