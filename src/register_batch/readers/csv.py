@@ -554,8 +554,8 @@ def _one_records_line_break(row: list[str], index: int, width: int) -> bool:
     """Whether `row[index]`, a cell with a line break, can only be one record's value rather than a stray quote
     merging rows. A quote opened in one row and closed in a later one takes into the cell the rest of the first row
     and the start of the next: their commas, or, with neither, a row of other than the header's width (the columns
-    before the quote, plus the next row's). A cell with a later cell after it was closed (a quote still open at the
-    end of the file takes the rest of the file into the row's last cell)."""
+    before the quote, plus the next row's). And a cell that another follows was closed: a quote still open at the
+    end of the file takes the rest of the file into the row's last cell."""
     return len(row) == width and index < width - 1 and "," not in row[index] and '"' not in row[index]
 
 
