@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -376,6 +377,40 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert unchanged.returncode == 2, unchanged.stderr
         assert unchanged.stderr.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}")
         assert "went through" not in unchanged.stderr
+
+
+def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
+    emulator, tmp_path
+):
+    """A run that ended without its report (here a bug stopped it part-way) wrote two updates, and found a record
+    unchanged. The next report names the update Register now holds as the extract says; not the other, changed again
+    and updated by this run (the note would say Register holds it as the extract says), nor the record that run did
+    not write, nor those it never reached (created by the run before)."""
+    rows = [trainee(n) for n in (1, 2, 3, 4, 5)]
+    first = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert first.actions == Counter(create=5), first.summary_line()
+
+    class BugOnThirdUpdate(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            if self.stats.by_route.get("PUT /trainees/{trainee_id}", 0) == 2:
+                raise RuntimeError("a bug")
+            return super().update_trainee(trainee_id, data)
+
+    for row in (rows[0], rows[2], rows[3]):  # records 2 and 5 unchanged
+        row["email"] = row["email"].replace("@", ".new@")
+    client = BugOnThirdUpdate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+
+    rows[0]["email"] = "changed.again@example.org"  # written by the stopped run, and changed again since
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.exit_code == 0 and after.actions == Counter(update=2, unchanged=3), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    [(record, message)] = [(i["record"], i["message"]) for i in data["issues"] if i["code"] == "sync_written_earlier"]
+    assert record == 3
+    assert re.match(
+        r"written to Register \(update\) by the sync started \d{4}-\d\d-\d\d.\d\d:\d\d:\d\d UTC \(run 2\)", message
+    )
 
 
 def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
