@@ -560,6 +560,44 @@ def test_a_degree_and_placements_whose_replies_were_lost_are_found_added_not_sen
     assert sorted(p["urn"] for p in now["placements"]) == ["100001", "900020"]
 
 
+@pytest.mark.parametrize(
+    ("institution", "outcome", "held_degrees"),
+    [("0117", "done", 2), ("0118", "failed", 2)],
+    ids=["the-same-degree", "a-duplicate-by-registers-rule"],
+)
+def test_a_degree_register_answers_409_for_is_done_only_when_register_holds_that_very_degree(
+    emulator, tmp_path, institution, outcome, held_degrees
+):
+    """Between the plan and the send, the degree the record adds appears in Register (a resend after a lost reply, or
+    someone adding it by hand): Register answers 409. The record is done when Register now holds this very degree;
+    a degree that is only a duplicate by Register's rule (§3.7: here another awarding institution) leaves the
+    record's degree missing, so the record failed with Register's message, never reported done."""
+    mine = trainee(1)
+    there = _api_body(mine)
+    there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
+    created = _create_directly(emulator, there)
+    degree = {**_api_body(mine)["degrees_attributes"][0], "grade": mine["degree_grade"], "institution": institution}
+
+    class AddedMeanwhile(RegisterClient):
+        def add_degree(self, trainee_id, data):
+            added = httpx.post(
+                f"{emulator.api_url}/trainees/{trainee_id}/degrees",
+                json={"data": degree},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert added.status_code == 201, added.text
+            return super().add_degree(trainee_id, data)
+
+    client = AddedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
+    [only] = result.results
+    assert [step.kind for step in only.plan.steps][:1] == ["add_degree"]
+    assert only.outcome == outcome, result.summary_line()
+    assert ("This is a duplicate degree" in " ".join(only.errors)) is (outcome == "failed")
+    [now] = held(emulator)
+    assert now["trainee_id"] == created["trainee_id"] and len(now["degrees"]) == held_degrees
+
+
 def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_report_and_the_next_run_finds_it(
     emulator, tmp_path
 ):
