@@ -400,6 +400,32 @@ def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_a
     assert CutOnce.cuts == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
 
 
+def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
+    """No answer, and Register did not add it: the trainee's degrees (another one only) say so, and the degree is
+    sent again, once; the record is not reported done with its degree missing."""
+    mine = trainee(1)
+    there = _api_body(mine)
+    there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
+    _create_directly(emulator, there)
+
+    class CutOnce(RegisterClient):
+        cuts = 0
+
+        def add_degree(self, trainee_id, data):
+            CutOnce.cuts += 1
+            emulator.set_faults("reset:1.0" if CutOnce.cuts == 1 else None)
+            try:
+                return super().add_degree(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = CutOnce(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    [now] = held(emulator)
+    assert CutOnce.cuts == 2 and sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
+
+
 def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 5)
     before = stats(emulator)["requests"]["total"]
