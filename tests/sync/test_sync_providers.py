@@ -427,6 +427,18 @@ def test_the_look_for_the_token_stops_at_its_provider_and_is_not_made_when_there
     assert posts == 5
 
 
+def test_a_run_with_nothing_to_write_does_not_look_for_the_token(register, tmp_path):
+    """Every record of --ukprn's provider is invalid: nothing would be written, so there is nothing to guard, and no
+    listing at all is made (none of the extract's cycles, none of the look's)."""
+    row = hesa_trainee(1, degrees=1, placements=1)
+    row["F_UKPRN"], row["F_BIRTHDTE"] = OURS, "not a date"
+    source = write_hesa_csv(tmp_path / "invalid.csv", [row])
+    with fronting(register.emulator.url, lambda seen, forward: None) as front:
+        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
+    assert result.actions == {"invalid": 1} and register.writes() == {}
+    assert listings(front.seen) == []
+
+
 def test_a_training_partners_own_token_whose_trainees_are_in_other_cycles_is_refused_too(tmp_path):
     """As above, but Bolton's token has trainees only in an earlier cycle: without --ukprn, its records filed under
     their accredited provider make the run look for the token in the other recent cycles, and it stops there."""
