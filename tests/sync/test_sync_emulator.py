@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -455,6 +456,12 @@ def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     assert stats(emulator)["requests"]["total"] - before == 1
     assert "wrong-token" not in result.stdout + result.stderr
     assert "401" in result.stderr and "Traceback" not in result.stderr
+    # Refused at the first listing: nothing was planned, so no report says what happened to the records; the ledger's
+    # runs table says why the run stopped.
+    assert not (tmp_path / "r" / "report.json").exists()
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        [(status,)] = db.execute("SELECT status FROM runs").fetchall()
+    assert status == "stopped"
 
 
 def test_dry_run_plans_and_reports_drift_without_writing(emulator, tmp_path):
