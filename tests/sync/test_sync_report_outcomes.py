@@ -293,7 +293,8 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
         return original(self, key, status, **details)
 
     monkeypatch.setattr(Ledger, "record", record)
-    with pytest.raises(Interrupted):
+    # Stopped by people, not by Register: the line says only that (no record is done until Register is looked at).
+    with pytest.raises(Interrupted, match=r"^interrupted; 0 records done in this run\. Run the same command again"):
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
     data, _doc = report_of(tmp_path)
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
@@ -736,6 +737,39 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
     states = {t["hesa_id"]: t["state"] for t in held(emulator)}
     assert (states[leaving["hesa_id"]], states[deferring["hesa_id"]]) == ("withdrawn", "deferred")
     assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/withdraw"] == 1
+
+
+def test_a_placement_left_unanswered_for_a_record_that_then_left_the_extract_is_named_every_run_until_it_is_back(
+    emulator, tmp_path
+):
+    """A placement went out unanswered (its reply lost, and the look-up after it cut) and its record then left the
+    extract. Only the record can tell whether Register holds what it says, so each run names the write, not only the
+    first after it: nothing settles it until the record is back, and then it is simply compared (never added twice)."""
+    leaving, staying = trainee(1), trainee(2)
+    first = sync_files([str(write_extract(tmp_path / "in.csv", [leaving, staying]))], options(emulator, tmp_path))
+    assert first.actions == Counter(create=2), first.summary_line()
+
+    class DownMidPlacement(RegisterClient):
+        def add_placement(self, trainee_id, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().add_placement(trainee_id, data)
+            finally:
+                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, the write unknown
+
+    changed = {**leaving, "placement_3_urn": "100999"}
+    client = DownMidPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    summary_of_sync(emulator, tmp_path, [changed, staying], client=client)
+    for _night in range(2):
+        line = summary_of_sync(emulator, tmp_path, [staying])
+        assert "1 earlier write never answered, for a record not in the extract" in line
+        data, _doc = report_of(tmp_path)
+        [named] = data["unanswered_elsewhere"]
+        assert (named["hesa_id"], named["operation"], named["settled"]) == (leaving["hesa_id"], "add_placement", None)
+    back = sync_files([str(write_extract(tmp_path / "in.csv", [changed, staying]))], options(emulator, tmp_path))
+    assert back.exit_code == 0 and "never answered" not in back.summary_line()
+    placements = {t["hesa_id"]: t["placements"] for t in held(emulator)}[leaving["hesa_id"]]
+    assert sorted(p["urn"] for p in placements) == ["100001", "100999", "900020"]
 
 
 def summary_of_sync(emulator, tmp_path: Path, rows: list[dict], *, client=None, dry_run: bool = False) -> str:
