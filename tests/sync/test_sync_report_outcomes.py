@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -92,6 +93,11 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
     assert pending == "Not reached (pending)"  # the word results.csv and report.json use
     assert "(interrupted)" in doc.findtext(".//title")
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says how each run ended
+        assert [status for (status,) in db.execute("SELECT status FROM runs ORDER BY id")] == [
+            "finished",
+            "interrupted",
+        ]
 
 
 def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path):
