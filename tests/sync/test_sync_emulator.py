@@ -120,13 +120,17 @@ def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_la
 
 
 def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years_start_year(emulator, tmp_path):
-    """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour)."""
+    """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour),
+    and still told (sync_other_instance) when the years either side, listed before creating, hold someone else."""
     last_year = started_in(2024, trainee(1), hesa_id="2410000000001")
-    sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
+    next_year = started_in(2026, trainee(3))  # someone else, listed only as a neighbour of the 2025 record
+    sync_files([str(write_extract(tmp_path / "a.csv", [last_year, next_year]))], options(emulator, tmp_path))
     someone_else_from_2024 = started_in(2024, trainee(2))
     rows = [trainee(1), someone_else_from_2024]  # trainee(1): the next instance, 2025, another HUSID
     result = sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, dry_run=True))
     assert [r.plan.action for r in result.results] == ["create", "create"]
+    [(code, message)] = result.results[0].warnings()
+    assert code == "sync_other_instance" and "2410000000001" in message
 
 
 def test_a_corrected_husid_in_the_same_start_year_is_still_found_by_srs_id(emulator, tmp_path):
