@@ -767,8 +767,11 @@ def test_a_placement_left_unanswered_for_a_record_that_then_left_the_extract_is_
     client = DownMidPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
     summary_of_sync(emulator, tmp_path, [changed, staying], client=client)
     for _night in range(2):
+        looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)
         line = summary_of_sync(emulator, tmp_path, [staying])
         assert "1 earlier write never answered, for a record not in the extract" in line
+        # Its trainee's state would not tell: Register is not asked about it.
+        assert stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0) == looks
         data, _doc = report_of(tmp_path)
         [named] = data["unanswered_elsewhere"]
         assert (named["hesa_id"], named["operation"], named["settled"]) == (leaving["hesa_id"], "add_placement", None)
