@@ -544,6 +544,35 @@ def _api_body(row: dict) -> dict:
     return body
 
 
+def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_again(emulator, tmp_path):
+    """The ledger links the record to a trainee Register no longer returns (deleted in Register, here hidden by a
+    front that answers as Register would then: 404, and not listed): the record is a conflict for people to check,
+    not a create of the same person again."""
+    mine = trainee(1)
+    sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
+    [gone] = held(emulator)
+
+    def deleted(seen, forward):
+        if seen.method == "GET" and seen.path.endswith(f"/trainees/{gone['trainee_id']}"):
+            return 404, {"Content-Type": "application/json"}, b'{"errors":[{"error":"NotFound"}]}'
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, body = forward()
+            listing = json.loads(body)
+            listing["data"] = [t for t in listing["data"] if t["trainee_id"] != gone["trainee_id"]]
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    with fronting(emulator.url, deleted) as front:
+        result = sync_files(
+            [str(write_extract(tmp_path / "in.csv", [mine]))],
+            options(emulator, tmp_path, target=front.url, target_identity=emulator.url),
+        )
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) == ("conflict", gone["trainee_id"]), result.summary_line()
+    assert "which Register no longer returns" in only.plan.reason
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
+
+
 def test_the_same_person_under_another_husid_is_a_conflict_not_a_second_trainee(emulator, tmp_path):
     mine = trainee(1)
     other = _api_body(mine)
