@@ -157,6 +157,18 @@ def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(
     assert header == [",".join(NOT_IN_EXTRACT_COLUMNS)]
 
 
+def test_an_invalid_records_start_year_is_not_listed(emulator, tmp_path):
+    """Nothing is sent for an invalid record, so Register is not listed for its start year: only the valid records'
+    years, and those either side of the ones created."""
+    invalid = started_in(2022, trainee(2), sex="7")
+    source = write_extract(tmp_path / "in.csv", [trainee(1), invalid])
+    with fronting(emulator.url, lambda seen, forward: None) as front:
+        result = sync_files([str(source)], options(emulator, tmp_path, target=front.url, target_identity=emulator.url))
+    assert result.actions == Counter(create=1, invalid=1), result.summary_line()
+    listed = {int(seen.query["academic_cycle"][0]) for seen in front.seen if "academic_cycle" in seen.query}
+    assert listed == {2024, 2025, 2026}
+
+
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
     rows = [trainee(n) for n in range(1, 4)]
     rows[1]["sex"] = "7"  # invalid: reported, not sent
