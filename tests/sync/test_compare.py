@@ -93,6 +93,9 @@ def test_degree_and_placement_drift_names_each_difference(register, tmp_path):
 
     again = register.sync(write_hesa_csv(tmp_path / "b.csv", [changed]))
     assert again.actions == Counter(unchanged=1)
+    with (tmp_path / f"reports-{register.runs}" / "results.csv").open(newline="") as fh:
+        [unchanged] = list(csv.DictReader(fh))
+    assert unchanged["changes"] == ""  # a blank cell for a record with nothing to change, not "[]"
     [held] = register.trainees(2026)
     assert sorted((d["grade"], d["institution"]) for d in held["degrees"]) == [("01", "1166"), ("02", "0117")]
     assert sorted(p["urn"] for p in held["placements"]) == ["137012", "137999"]

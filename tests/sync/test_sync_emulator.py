@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -119,13 +120,17 @@ def test_a_new_course_instance_with_the_same_srs_id_is_created_not_matched_to_la
 
 
 def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years_start_year(emulator, tmp_path):
-    """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour)."""
+    """The same rule where last year is one of the extract's own start years (listed as usual, not as a neighbour),
+    and still told (sync_other_instance) when the years either side, listed before creating, hold someone else."""
     last_year = started_in(2024, trainee(1), hesa_id="2410000000001")
-    sync_files([str(write_extract(tmp_path / "a.csv", [last_year]))], options(emulator, tmp_path))
+    next_year = started_in(2026, trainee(3))  # someone else, listed only as a neighbour of the 2025 record
+    sync_files([str(write_extract(tmp_path / "a.csv", [last_year, next_year]))], options(emulator, tmp_path))
     someone_else_from_2024 = started_in(2024, trainee(2))
     rows = [trainee(1), someone_else_from_2024]  # trainee(1): the next instance, 2025, another HUSID
     result = sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, dry_run=True))
     assert [r.plan.action for r in result.results] == ["create", "create"]
+    [(code, message)] = result.results[0].warnings()
+    assert code == "sync_other_instance" and "2410000000001" in message
 
 
 def test_a_corrected_husid_in_the_same_start_year_is_still_found_by_srs_id(emulator, tmp_path):
@@ -150,6 +155,18 @@ def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(
     # The same files every night: a header alone when Register holds no one else.
     header = (tmp_path / "reports" / "not_in_extract.csv").read_text(encoding="utf-8-sig").splitlines()
     assert header == [",".join(NOT_IN_EXTRACT_COLUMNS)]
+
+
+def test_an_invalid_records_start_year_is_not_listed(emulator, tmp_path):
+    """Nothing is sent for an invalid record, so Register is not listed for its start year: only the valid records'
+    years, and those either side of the ones created."""
+    invalid = started_in(2022, trainee(2), sex="7")
+    source = write_extract(tmp_path / "in.csv", [trainee(1), invalid])
+    with fronting(emulator.url, lambda seen, forward: None) as front:
+        result = sync_files([str(source)], options(emulator, tmp_path, target=front.url, target_identity=emulator.url))
+    assert result.actions == Counter(create=1, invalid=1), result.summary_line()
+    listed = {int(seen.query["academic_cycle"][0]) for seen in front.seen if "academic_cycle" in seen.query}
+    assert listed == {2024, 2025, 2026}
 
 
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
@@ -265,6 +282,33 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
     assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
+
+
+def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
+    emulator, tmp_path
+):
+    """A record first seen by this state dir as blocked (its trainee withdrawn in Register, synced before from
+    another state dir): nothing is written, but the ledger links the record to its trainee. When the record's start
+    then moves two years (beyond the years either side the run lists), the trainee is found through that link, not
+    created a second time (Register's duplicate check compares start years, §4)."""
+    mine = trainee(1)
+    sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
+    [held_once] = held(emulator)
+    body = {"data": {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}}
+    body["data"]["future_interest"] = "no"
+    withdrawn = httpx.post(
+        f"{emulator.api_url}/trainees/{held_once['trainee_id']}/withdraw",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    here = options(emulator, tmp_path, state_dir=tmp_path / "b")
+    changed = {**mine, "email": "after.withdrawal@example.com"}
+    blocked = sync_files([str(write_extract(tmp_path / "in.csv", [changed]))], here)
+    assert blocked.actions == Counter(blocked=1), blocked.summary_line()
+    moved = sync_files([str(write_extract(tmp_path / "in.csv", [started_in(2027, changed)]))], here)
+    assert moved.actions == Counter(blocked=1), moved.summary_line()
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
 
 
 def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_failed(emulator, tmp_path):
@@ -400,6 +444,32 @@ def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_a
     assert CutOnce.cuts == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
 
 
+def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
+    """No answer, and Register did not add it: the trainee's degrees (another one only) say so, and the degree is
+    sent again, once; the record is not reported done with its degree missing."""
+    mine = trainee(1)
+    there = _api_body(mine)
+    there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
+    _create_directly(emulator, there)
+
+    class CutOnce(RegisterClient):
+        cuts = 0
+
+        def add_degree(self, trainee_id, data):
+            CutOnce.cuts += 1
+            emulator.set_faults("reset:1.0" if CutOnce.cuts == 1 else None)
+            try:
+                return super().add_degree(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = CutOnce(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    [now] = held(emulator)
+    assert CutOnce.cuts == 2 and sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
+
+
 def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 5)
     before = stats(emulator)["requests"]["total"]
@@ -429,6 +499,12 @@ def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     assert stats(emulator)["requests"]["total"] - before == 1
     assert "wrong-token" not in result.stdout + result.stderr
     assert "401" in result.stderr and "Traceback" not in result.stderr
+    # Refused at the first listing: nothing was planned, so no report says what happened to the records; the ledger's
+    # runs table says why the run stopped.
+    assert not (tmp_path / "r" / "report.json").exists()
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        [(status,)] = db.execute("SELECT status FROM runs").fetchall()
+    assert status == "stopped"
 
 
 def test_dry_run_plans_and_reports_drift_without_writing(emulator, tmp_path):
@@ -478,6 +554,35 @@ def _api_body(row: dict) -> dict:
         {"uk_degree": "083", "subject": "100485", "grade": "01", "graduation_year": "2006", "institution": "0117"}
     ]
     return body
+
+
+def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_again(emulator, tmp_path):
+    """The ledger links the record to a trainee Register no longer returns (deleted in Register, here hidden by a
+    front that answers as Register would then: 404, and not listed): the record is a conflict for people to check,
+    not a create of the same person again."""
+    mine = trainee(1)
+    sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
+    [gone] = held(emulator)
+
+    def deleted(seen, forward):
+        if seen.method == "GET" and seen.path.endswith(f"/trainees/{gone['trainee_id']}"):
+            return 404, {"Content-Type": "application/json"}, b'{"errors":[{"error":"NotFound"}]}'
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, body = forward()
+            listing = json.loads(body)
+            listing["data"] = [t for t in listing["data"] if t["trainee_id"] != gone["trainee_id"]]
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    with fronting(emulator.url, deleted) as front:
+        result = sync_files(
+            [str(write_extract(tmp_path / "in.csv", [mine]))],
+            options(emulator, tmp_path, target=front.url, target_identity=emulator.url),
+        )
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) == ("conflict", gone["trainee_id"]), result.summary_line()
+    assert "which Register no longer returns" in only.plan.reason
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
 
 
 def test_the_same_person_under_another_husid_is_a_conflict_not_a_second_trainee(emulator, tmp_path):
@@ -558,6 +663,44 @@ def test_a_degree_and_placements_whose_replies_were_lost_are_found_added_not_sen
     assert now["trainee_id"] == created["trainee_id"]
     assert sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
     assert sorted(p["urn"] for p in now["placements"]) == ["100001", "900020"]
+
+
+@pytest.mark.parametrize(
+    ("institution", "outcome", "held_degrees"),
+    [("0117", "done", 2), ("0118", "failed", 2)],
+    ids=["the-same-degree", "a-duplicate-by-registers-rule"],
+)
+def test_a_degree_register_answers_409_for_is_done_only_when_register_holds_that_very_degree(
+    emulator, tmp_path, institution, outcome, held_degrees
+):
+    """Between the plan and the send, the degree the record adds appears in Register (a resend after a lost reply, or
+    someone adding it by hand): Register answers 409. The record is done when Register now holds this very degree;
+    a degree that is only a duplicate by Register's rule (§3.7: here another awarding institution) leaves the
+    record's degree missing, so the record failed with Register's message, never reported done."""
+    mine = trainee(1)
+    there = _api_body(mine)
+    there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
+    created = _create_directly(emulator, there)
+    degree = {**_api_body(mine)["degrees_attributes"][0], "grade": mine["degree_grade"], "institution": institution}
+
+    class AddedMeanwhile(RegisterClient):
+        def add_degree(self, trainee_id, data):
+            added = httpx.post(
+                f"{emulator.api_url}/trainees/{trainee_id}/degrees",
+                json={"data": degree},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert added.status_code == 201, added.text
+            return super().add_degree(trainee_id, data)
+
+    client = AddedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
+    [only] = result.results
+    assert [step.kind for step in only.plan.steps][:1] == ["add_degree"]
+    assert only.outcome == outcome, result.summary_line()
+    assert ("This is a duplicate degree" in " ".join(only.errors)) is (outcome == "failed")
+    [now] = held(emulator)
+    assert now["trainee_id"] == created["trainee_id"] and len(now["degrees"]) == held_degrees
 
 
 def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_report_and_the_next_run_finds_it(

@@ -61,6 +61,18 @@ def test_the_state_dir_is_bound_to_the_service_not_to_how_its_url_was_written(re
     assert again.actions["unchanged"] == 12
 
 
+def test_the_report_names_the_target_as_the_caller_labels_it_or_else_by_its_url(register, tmp_path):
+    """report.json's `target` is what people know the service as (the command line's label for `sandbox`, an
+    embedded emulator), or the URL the run was given when the caller gives no label."""
+    from trainee_extracts import trainee, write_extract
+
+    source = write_extract(tmp_path / "in.csv", [trainee(1)])
+    register.sync(source)
+    assert register.report()["sync"]["target"] == register.emulator.url
+    register.sync(source, target_label="Register's sandbox (a rehearsal)")
+    assert register.report()["sync"]["target"] == "Register's sandbox (a rehearsal)"
+
+
 @pytest.mark.parametrize(
     ("target", "token", "refusal"),
     [

@@ -149,3 +149,25 @@ def test_a_trainee_whose_trn_arrives_while_register_is_listed_is_not_created_twi
             held = list(client.iter_trainees(academic_cycle=2025, per_page=100))
     assert Counter(t["provider_trainee_id"] for t in held) == Counter(r["provider_trainee_id"] for r in rows)
     assert {t["hesa_id"] for t in held} == {r["hesa_id"] for r in rows}
+
+
+def test_a_year_either_side_before_registers_first_cycle_is_listed_as_nobody(register, tmp_path):
+    """New trainees starting in Register's first academic cycle: the run lists the years either side before it
+    creates them (a moved start, §4), and Register answers 422 for the year before its first. Nobody can be listed
+    there, so the trainees are created; it is not a reason to stop the run."""
+    from stub_http import fronting
+
+    def first_cycle_2024(seen, forward):
+        cycle = int(seen.query.get("academic_cycle", ["0"])[0])
+        if seen.method == "GET" and seen.path.endswith("/trainees") and cycle < 2024:
+            body = f'{{"errors":{{"academic_cycle":["{cycle} is not a valid academic cycle year"]}}}}'.encode()
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    source = write_extract(tmp_path / "in.csv", [started_in(2024, trainee(n)) for n in (1, 2)])
+    with fronting(register.emulator.url, first_cycle_2024) as front:
+        result = register.sync(source, target=front.url, target_identity=register.emulator.url)
+    assert result.exit_code == 0 and result.actions == Counter(create=2), result.summary_line()
+    assert register.writes() == {"POST /trainees": 2}
+    listed = {int(seen.query["academic_cycle"][0]) for seen in front.seen if "academic_cycle" in seen.query}
+    assert listed == {2023, 2024, 2025}

@@ -12,10 +12,17 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
+from emulated import sync_options
+from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
+from register_batch.generate import generate
+from register_batch.sync import sync_files
+from stub_http import Seen, fronting
+from trainee_extracts import started_in, trainee, write_extract
 
 OURS, THEIRS = "10052198", "10011911"
 AS_OF = date(2026, 11, 28)  # the emulator's (conftest.py)
@@ -329,3 +336,117 @@ def test_without_ukprn_the_refusal_says_why_a_training_partners_records_are_anot
         f"are {bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees "
         f"starting in 2024 to 2025 or later): Register would file them under {token_ukprn}. Nothing was written."
     )
+
+
+def listings(seen: list[Seen]) -> list[tuple[int, int]]:
+    """(academic_cycle, per_page) of each listing of trainees among the requests `seen`, in order."""
+    return [
+        (int(one.query["academic_cycle"][0]), int(one.query["per_page"][0]))
+        for one in seen
+        if one.method == "GET" and one.path.endswith("/trainees")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours", "probed"),
+    [(2027, 2024, [2027]), (2022, 2025, [2027, 2023, 2022])],
+    ids=["next-cycle", "four-before"],
+)
+def test_the_token_is_looked_for_from_the_next_cycle_back_to_four_before_this_one(
+    register, tmp_path, theirs, ours, probed
+):
+    """Before the first write, with nobody listed in the extract's cycles (nor those either side), a page of one of
+    each other recent cycle (next cycle first, then this one and four before: 2027 back to 2022 as of 2026-11-28)
+    until one shows the token's trainee: here the token's trainees are at either end of that range."""
+
+    register.sync(write_extract(tmp_path / "theirs.csv", [started_in(theirs, trainee(1))]))  # one: a page of one
+    token_ukprn = register.trainees(theirs)[0]["ukprn"]
+    source = tmp_path / "ours.csv"
+    generate(source, count=2, fmt="hesa-csv", seed=21, academic_cycle=ours, as_of=AS_OF, ukprn=OURS)
+    refused = pytest.raises(ConfigError, match=f"the API token is provider {token_ukprn}'s")
+    with fronting(register.emulator.url, lambda seen, forward: None) as front, refused:
+        register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
+    listed = listings(front.seen)
+    assert sorted(cycle for cycle, per_page in listed if per_page != 1) == [ours - 1, ours, ours + 1]
+    assert [cycle for cycle, per_page in listed if per_page == 1] == probed
+    assert register.writes() == {"POST /trainees": 1}
+
+
+def test_a_first_load_looks_for_the_token_in_each_recent_cycle_not_listed_then_writes(register, tmp_path):
+    """Nobody anywhere (a first load): one page of one for each recent cycle the run did not list, no further back
+    than four cycles before this one, then the records are created."""
+
+    source = tmp_path / "ours.csv"
+    generate(source, count=2, fmt="hesa-csv", seed=21, academic_cycle=2026, as_of=AS_OF, ukprn=OURS)
+    with fronting(register.emulator.url, lambda seen, forward: None) as front:
+        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
+    assert result.exit_code == 0 and register.writes() == {"POST /trainees": 2}
+    assert [cycle for cycle, per_page in listings(front.seen) if per_page == 1] == [2024, 2023, 2022]
+
+
+def test_the_look_for_the_token_passes_a_cycle_register_has_not_opened_and_stops_before_its_first(register, tmp_path):
+    """A cycle Register answers 422 for is one it has no row for: after this one (not opened yet), the look goes on
+    to the cycles before; before this one (Register's first is later), there is nothing older to look in."""
+
+    def opened_2024_to_2026(seen, forward):
+        cycle = seen.query.get("academic_cycle", ["0"])[0]
+        if seen.method == "GET" and seen.path.endswith("/trainees") and not 2024 <= int(cycle) <= 2026:
+            body = f'{{"errors":{{"academic_cycle":["{cycle} is not a valid academic cycle year"]}}}}'.encode()
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    source = tmp_path / "ours.csv"
+    generate(source, count=2, fmt="hesa-csv", seed=21, academic_cycle=2025, as_of=AS_OF, ukprn=OURS)
+    with fronting(register.emulator.url, opened_2024_to_2026) as front:
+        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
+    assert result.exit_code == 0 and register.writes() == {"POST /trainees": 2}
+    assert [cycle for cycle, per_page in listings(front.seen) if per_page == 1] == [2027, 2023]
+
+
+def test_the_look_for_the_token_stops_at_its_provider_and_is_not_made_when_there_is_nothing_to_tell(tmp_path):
+    """With the token's own --ukprn: the look stops at the first cycle that shows the provider; it is not made when
+    the run has no --ukprn (nothing to check the token against) or when the listings showed the provider already."""
+
+    token = "our-token"
+    with start_emulator(tokens=[token], ukprns={token: OURS}, rate_limit=None, as_of=AS_OF) as emulator:
+        with fronting(emulator.url, lambda seen, forward: None) as front:
+
+            def probes(path: Path, **extra) -> list[int]:
+                before = len(front.seen)
+                options = sync_options(emulator, tmp_path, token, target=front.url, timeout=5.0, **extra)
+                assert sync_files([str(path)], options).exit_code == 0
+                return [cycle for cycle, per_page in listings(front.seen[before:]) if per_page == 1]
+
+            assert probes(write_extract(tmp_path / "2023.csv", [started_in(2023, trainee(1))])) == []
+            ours, more = tmp_path / "ours.csv", tmp_path / "more.csv"
+            generate(ours, count=2, fmt="hesa-csv", seed=21, academic_cycle=2026, as_of=AS_OF, ukprn=OURS)
+            generate(more, count=2, fmt="hesa-csv", seed=22, academic_cycle=2026, as_of=AS_OF, ukprn=OURS)
+            assert probes(ours, ukprn=OURS) == [2024, 2023]
+            assert probes(more, ukprn=OURS) == []
+        posts = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
+    assert posts == 5
+
+
+def test_a_run_with_nothing_to_write_does_not_look_for_the_token(register, tmp_path):
+    """Every record of --ukprn's provider is invalid: nothing would be written, so there is nothing to guard, and no
+    listing at all is made (none of the extract's cycles, none of the look's)."""
+    row = hesa_trainee(1, degrees=1, placements=1)
+    row["F_UKPRN"], row["F_BIRTHDTE"] = OURS, "not a date"
+    source = write_hesa_csv(tmp_path / "invalid.csv", [row])
+    with fronting(register.emulator.url, lambda seen, forward: None) as front:
+        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
+    assert result.actions == {"invalid": 1} and register.writes() == {}
+    assert listings(front.seen) == []
+
+
+def test_a_training_partners_own_token_whose_trainees_are_in_other_cycles_is_refused_too(tmp_path):
+    """As above, but Bolton's token has trainees only in an earlier cycle: without --ukprn, its records filed under
+    their accredited provider make the run look for the token in the other recent cycles, and it stops there."""
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+        options = sync_options(emulator, tmp_path, token, timeout=5.0)
+        sync_files([str(write_extract(tmp_path / "2023.csv", [started_in(2023, trainee(1))]))], options)
+        with pytest.raises(ConfigError, match=f"the API token is provider {bolton}'s .* {bath_spa}'s token"):
+            sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton] * 3))], options)
+        posts = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
+    assert posts == 1

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -91,6 +93,11 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
     assert pending == "Not reached (pending)"  # the word results.csv and report.json use
     assert "(interrupted)" in doc.findtext(".//title")
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says how each run ended
+        assert [status for (status,) in db.execute("SELECT status FROM runs ORDER BY id")] == [
+            "finished",
+            "interrupted",
+        ]
 
 
 def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path):
@@ -292,7 +299,8 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
         return original(self, key, status, **details)
 
     monkeypatch.setattr(Ledger, "record", record)
-    with pytest.raises(Interrupted):
+    # Stopped by people, not by Register: the line says only that (no record is done until Register is looked at).
+    with pytest.raises(Interrupted, match=r"^interrupted; 0 records done in this run\. Run the same command again"):
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
     data, _doc = report_of(tmp_path)
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
@@ -376,6 +384,40 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert unchanged.returncode == 2, unchanged.stderr
         assert unchanged.stderr.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}")
         assert "went through" not in unchanged.stderr
+
+
+def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
+    emulator, tmp_path
+):
+    """A run that ended without its report (here a bug stopped it part-way) wrote two updates, and found a record
+    unchanged. The next report names the update Register now holds as the extract says; not the other, changed again
+    and updated by this run (the note would say Register holds it as the extract says), nor the record that run did
+    not write, nor those it never reached (created by the run before)."""
+    rows = [trainee(n) for n in (1, 2, 3, 4, 5)]
+    first = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert first.actions == Counter(create=5), first.summary_line()
+
+    class BugOnThirdUpdate(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            if self.stats.by_route.get("PUT /trainees/{trainee_id}", 0) == 2:
+                raise RuntimeError("a bug")
+            return super().update_trainee(trainee_id, data)
+
+    for row in (rows[0], rows[2], rows[3]):  # records 2 and 5 unchanged
+        row["email"] = row["email"].replace("@", ".new@")
+    client = BugOnThirdUpdate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+
+    rows[0]["email"] = "changed.again@example.org"  # written by the stopped run, and changed again since
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.exit_code == 0 and after.actions == Counter(update=2, unchanged=3), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    [(record, message)] = [(i["record"], i["message"]) for i in data["issues"] if i["code"] == "sync_written_earlier"]
+    assert record == 3
+    assert re.match(
+        r"written to Register \(update\) by the sync started \d{4}-\d\d-\d\d.\d\d:\d\d:\d\d UTC \(run 2\)", message
+    )
 
 
 def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
@@ -701,6 +743,42 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
     states = {t["hesa_id"]: t["state"] for t in held(emulator)}
     assert (states[leaving["hesa_id"]], states[deferring["hesa_id"]]) == ("withdrawn", "deferred")
     assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/withdraw"] == 1
+
+
+def test_a_placement_left_unanswered_for_a_record_that_then_left_the_extract_is_named_every_run_until_it_is_back(
+    emulator, tmp_path
+):
+    """A placement went out unanswered (its reply lost, and the look-up after it cut) and its record then left the
+    extract. Only the record can tell whether Register holds what it says, so each run names the write, not only the
+    first after it: nothing settles it until the record is back, and then it is simply compared (never added twice)."""
+    leaving, staying = trainee(1), trainee(2)
+    first = sync_files([str(write_extract(tmp_path / "in.csv", [leaving, staying]))], options(emulator, tmp_path))
+    assert first.actions == Counter(create=2), first.summary_line()
+
+    class DownMidPlacement(RegisterClient):
+        def add_placement(self, trainee_id, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().add_placement(trainee_id, data)
+            finally:
+                emulator.set_faults("reset:1.0")  # and the look-up after it fails: the run stops, the write unknown
+
+    changed = {**leaving, "placement_3_urn": "100999"}
+    client = DownMidPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    summary_of_sync(emulator, tmp_path, [changed, staying], client=client)
+    for _night in range(2):
+        looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)
+        line = summary_of_sync(emulator, tmp_path, [staying])
+        assert "1 earlier write never answered, for a record not in the extract" in line
+        # Its trainee's state would not tell: Register is not asked about it.
+        assert stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0) == looks
+        data, _doc = report_of(tmp_path)
+        [named] = data["unanswered_elsewhere"]
+        assert (named["hesa_id"], named["operation"], named["settled"]) == (leaving["hesa_id"], "add_placement", None)
+    back = sync_files([str(write_extract(tmp_path / "in.csv", [changed, staying]))], options(emulator, tmp_path))
+    assert back.exit_code == 0 and "never answered" not in back.summary_line()
+    placements = {t["hesa_id"]: t["placements"] for t in held(emulator)}[leaving["hesa_id"]]
+    assert sorted(p["urn"] for p in placements) == ["100001", "100999", "900020"]
 
 
 def summary_of_sync(emulator, tmp_path: Path, rows: list[dict], *, client=None, dry_run: bool = False) -> str:
