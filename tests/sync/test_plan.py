@@ -671,3 +671,14 @@ def test_an_invalid_record_naming_a_trainee_does_not_take_it_from_the_record_sen
 def test_a_trainee_listed_without_degrees_or_placements_gets_the_records_added():
     plan = planned(record(), listed(degrees=None, placements=None))
     assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["add_degree", "add_placement"])
+
+
+def test_a_run_with_nothing_written_says_what_went_wrong_not_that_there_was_nothing_to_do(register, tmp_path):
+    """Its summary line read "1 record: nothing to do; 1 invalid", as if the record did not matter."""
+    extract = write_extract(tmp_path / "in.csv", [{**trainee(1), "sex": "7"}])
+    result = register.sync(extract)
+    assert result.exit_code == 1
+    assert result.summary_line().startswith("1 record: 1 invalid. "), result.summary_line()
+    again = write_extract(tmp_path / "clean.csv", [trainee(2)])
+    register.sync(again)
+    assert register.sync(again).summary_line().startswith("1 record: 1 unchanged. ")

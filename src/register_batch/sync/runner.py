@@ -323,9 +323,11 @@ class SyncResult:
             sync_codes = sync.get("warnings") or {}
             named = ", ".join(f"{count} {code}" for code, count in sync_codes.items())
             problems.append(counted(warnings, "warning") + (f" ({named})" if named else ""))
+        # "nothing to do" only when there is nothing else to say: "1 record: nothing to do; 1 failed" read as if
+        # the failure did not matter.
+        said = [", ".join(done) if done else "" if problems else "nothing to do", ", ".join(problems)]
         return (
-            f"{counted(len(self.results), 'record')}: {', '.join(done) or 'nothing to do'}"
-            + (f"; {', '.join(problems)}" if problems else "")
+            f"{counted(len(self.results), 'record')}: {'; '.join(part for part in said if part)}"
             + f". {counted(total, 'request')} ({self.requests['per_trainee']} per record)."
         )
 
