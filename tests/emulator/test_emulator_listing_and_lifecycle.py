@@ -3,6 +3,7 @@ sub-resources (§2.10, §2.11) and how updated_at moves (§10)."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import start_emulator
-from register_batch.emulator.serialize import timestamp
+from register_batch.emulator.serialize import other_uk_institution_uuid, timestamp
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 WITHDRAWAL = {
@@ -512,6 +513,24 @@ def test_a_degree_put_takes_the_locale_from_the_request_and_keeps_it_otherwise(a
     )
 
 
+def test_a_degree_stored_without_a_locale_keeps_the_one_its_stored_fields_give(tmp_path):
+    """A --db written before degrees kept their locale_code: an institution sent alone does not make a stored
+    non-UK degree a UK one (§2.10, §3.7), as for a degree stored with its locale."""
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"subject": "100425", "non_uk_degree": "083", "country": "FR", "graduation_year": "2015"}
+        degree = client.post(f"/trainees/{slug}/degrees", json={"data": body}).json()["data"]["degree_id"]
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE degrees SET fields = json_remove(fields, '$.locale_code')")
+    connection.close()
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as second, client_for(second) as client:
+        response = client.put(f"/trainees/{slug}/degrees/{degree}", json={"data": {"institution": "0118"}})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert (data["uk_degree"], data["non_uk_degree"], data["country"]) == (None, "083", "FR")
+
+
 def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
     """§3.7: grade 09 is stored as 14, and a UK degree's country as null, before degrees are compared."""
     slug = create()["trainee_id"]
@@ -528,6 +547,57 @@ def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
         response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
         assert response.status_code == 409, body
         assert response.json()["errors"] == [{"error": "Conflict", "message": "This is a duplicate degree"}]
+
+
+def test_a_degree_with_an_unknown_institution_or_non_uk_grade_is_saved_without_an_error(api, create):
+    """§3.7: an unknown institution becomes "Other UK institution" (shown as null) and a non-UK degree's unknown
+    grade becomes blank, both silently: the client's warnings about them are not Register's errors."""
+    slug = create()["trainee_id"]
+    uk = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "9999", "graduation_year": "2015"}
+    non_uk = {"subject": "100425", "non_uk_degree": "083", "country": "GL", "grade": "77", "graduation_year": "2016"}
+    for body, field in ((uk, "institution"), (non_uk, "grade")):
+        response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
+        assert response.status_code == 201, response.json()
+        assert response.json()["data"][field] is None
+
+
+def test_a_degree_put_that_changes_nothing_moves_no_updated_at():
+    """§2.10: degree writes touch the trainee through `belongs_to :trainee, touch: true`, which Rails runs only when
+    the save changed something; a PUT of the degree's own values changes neither `updated_at` (§10)."""
+    clock = FakeClock(1_790_000_000.0)
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117"}
+        degree = client.post(f"/trainees/{slug}/degrees", json={"data": {**body, "graduation_year": "2015"}})
+        before = client.get(f"/trainees/{slug}").json()["updated_at"]
+        path = f"/trainees/{slug}/degrees/{degree.json()['data']['degree_id']}"
+        clock.advance(60)
+        same = client.put(path, json={"data": {**body, "graduation_year": "2015"}})
+        assert same.status_code == 200
+        assert same.json()["data"]["updated_at"] == degree.json()["data"]["updated_at"]
+        assert client.get(f"/trainees/{slug}").json()["updated_at"] == before
+        changed = client.put(path, json={"data": {**body, "graduation_year": "2016"}}).json()["data"]
+        assert changed["updated_at"] == timestamp(1_790_000_060 * 1_000_000)
+        assert client.get(f"/trainees/{slug}").json()["updated_at"] == changed["updated_at"]
+
+
+def test_a_degree_put_clears_a_blank_field_and_ignores_keys_it_does_not_permit(api, create):
+    """§2.10: only the keys sent are written, a blank one as blank (a UK degree's institution then reads as Other
+    UK institution, null, §3.7); keys outside the degree's fields are not permitted, so not written."""
+    slug = create()["trainee_id"]
+    body = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117", "graduation_year": "2015"}
+    degree = api.post(f"/trainees/{slug}/degrees", json={"data": body}).json()["data"]
+    response = api.patch(
+        f"/trainees/{slug}/degrees/{degree['degree_id']}", json={"data": {"institution": "", "colour": "blue"}}
+    )
+    assert response.status_code == 200
+    updated = response.json()["data"]
+    assert updated["institution"] is None and updated["institution_uuid"] == other_uk_institution_uuid()
+    unchanged = ("subject", "uk_degree", "grade", "graduation_year", "created_at", "degree_id")
+    assert {k: updated[k] for k in unchanged} == {k: degree[k] for k in unchanged} and "colour" not in updated
 
 
 def test_placements_sub_resource_and_updated_at(api, create):
@@ -565,6 +635,36 @@ def test_placements_sub_resource_and_updated_at(api, create):
     assert api.get(f"/trainees/{slug}/placements/{placement['placement_id']}").json() == {
         "errors": [{"error": "NotFound", "message": "Placement(s) not found"}]
     }
+
+
+def test_a_magic_urn_placement_without_a_name_is_refused_once(api, create):
+    """§3.8: the placements endpoint gives magic URNs no label and they match no school, so the name is needed;
+    the one message says so once (§2.11)."""
+    slug = create()["trainee_id"]
+    response = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000"}})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": "name can't be blank"}]},
+    )
+
+
+def test_a_placement_put_that_changes_nothing_keeps_its_updated_at():
+    """A save that changes nothing leaves `updated_at` as it was (Rails; §2.11, §10): a PUT of the placement's own
+    values does not move it, a change does."""
+    clock = FakeClock(1_790_000_000.0)
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"urn": "987548", "name": "Western", "postcode": "ZX6 8FZ"}
+        placement = client.post(f"/trainees/{slug}/placements", json={"data": body}).json()["data"]
+        path = f"/trainees/{slug}/placements/{placement['placement_id']}"
+        clock.advance(60)
+        same = client.put(path, json={"data": body})
+        assert same.status_code == 200 and same.json()["data"] == placement
+        changed = client.put(path, json={"data": {**body, "name": "Eastern"}}).json()["data"]
+        assert changed["updated_at"] == timestamp(1_790_000_060 * 1_000_000)
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])

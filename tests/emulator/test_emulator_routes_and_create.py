@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
 import pytest
 from emulator_helpers import TOKEN_A, trainee_body
 
+from register_batch.emulator.app import enhanced_errors
 from register_batch.reference import load_reference
 
 MISSING_DATA = {"errors": ["Param is missing or the value is empty or invalid: data"]}
@@ -286,6 +288,30 @@ def test_nested_attributes_may_come_in_rails_indexed_hash_form(api):
     data = api.post("/trainees", json=body).json()["data"]
     assert [d["subject"] for d in data["degrees"]] == [degrees[0]["subject"]]
     assert [p["urn"] for p in data["placements"]] == [p["urn"] for p in placements]
+
+
+def test_a_parent_used_as_a_list_and_an_object_is_a_500_the_emulator_means(api, caplog):
+    """§7.1 ⚠: Register's EnhancedErrorsSerializer raises on such errors, so 500. The emulator answers it on purpose:
+    an emulator bug would be a 500 too, but one it logs as an emulator error."""
+    both = [{"subject": "100485", "uk_degree": "083", "graduation_year": "2012"}] * 2  # a list and a child message
+    headers = {"Enhanced-Errors": "true"}
+    with caplog.at_level(logging.ERROR, logger="register_batch.emulator"):
+        response = api.post("/trainees", json=trainee_body(degrees_attributes=both), headers=headers)
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("register_batch.emulator")] == []
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["degrees_attributes contains duplicate degrees", "grade must be entered"],  # a list, then an object
+        ["grade must be entered", "degrees_attributes contains duplicate degrees"],  # an object, then a list
+    ],
+)
+def test_the_enhanced_errors_transformation_raises_where_registers_does_either_way_round(messages):
+    """§7.1 ⚠: a parent used both as a list and as an object fails Register's serializer (so 500), in either order."""
+    with pytest.raises(TypeError):
+        enhanced_errors(messages)
 
 
 def test_enhanced_errors(api):
