@@ -253,6 +253,16 @@ def test_withdraw(api, create):
     assert api.get("/trainees", params={"status": "withdrawn"}).json()["data"][0]["trainee_id"] == slug
 
 
+def test_a_withdrawal_date_sent_with_a_time_is_kept_as_its_date(api, create):
+    """`DateTime.iso8601` takes a date-time (§3.9); the withdrawal's date column keeps the date part (§2.7)."""
+    slug = create()["trainee_id"]
+    done = api.post(
+        f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "2026-10-01T09:30:00Z"}}
+    )
+    assert done.status_code == 200
+    assert done.json()["data"]["withdrawal_date"] == "2026-10-01"
+
+
 def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
     # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
     slug = create()["trainee_id"]
@@ -272,6 +282,31 @@ def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
         f"/trainees/{slug}/withdraw", json={"data": {**without_reasons, "reasons": "record_added_in_error"}}
     )
     assert (sent.status_code, sent.json()) == (422, without.json())
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+@pytest.mark.parametrize(
+    ("reasons", "message"),
+    [
+        (
+            ["", "record_added_in_error"],
+            "reasons entered not valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
+        ),
+        (
+            [{"a": 1}, "record_added_in_error"],
+            "reasons Choose one or more reasons why the trainee withdrew from the course",
+        ),
+    ],
+)
+def test_withdrawal_reasons_are_taken_as_rails_permits_them(api, create, reasons, message):
+    """`reasons: []` permits an array only when every element is a scalar, and then as sent (§2.7): a blank
+    reason is one not in the trigger's list (§3.9); a structured element drops the whole array, so no reasons."""
+    slug = create()["trainee_id"]
+    response = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "reasons": reasons}})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": message}]},
+    )
     assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
 
 
@@ -331,6 +366,13 @@ def test_defer(api, create):
     data = done.json()["data"]
     assert (data["state"], data["defer_date"], data["defer_reason"]) == ("deferred", "2026-10-01", "Illness")
     assert data["updated_at"] >= before
+    # Deferring again: the body is valid, so the state machine refuses it, as an UnprocessableEntity (§2.8, §6).
+    again = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-02"}})
+    message = "state is invalid must be one of [submitted_for_trn, trn_received]"
+    assert (again.status_code, again.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": message}]},
+    )
     # A deferred trainee can still be updated (not a restricted state) and withdrawn.
     assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).status_code == 200
 
@@ -513,6 +555,20 @@ def test_a_degree_put_takes_the_locale_from_the_request_and_keeps_it_otherwise(a
     )
 
 
+def test_a_degree_put_to_non_uk_clears_its_uk_degree_so_an_equal_non_uk_degree_is_a_duplicate(api, create):
+    """§2.10: sending non_uk_degree rewrites uk_degree too (to blank when not sent), so the moved degree is the same
+    as a non-UK degree posted with its values: 409 (§3.7 duplicate rule)."""
+    slug = create()["trainee_id"]
+    uk = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117", "graduation_year": "2015"}
+    degree = api.post(f"/trainees/{slug}/degrees", json={"data": uk}).json()["data"]["degree_id"]
+    moved = api.put(f"/trainees/{slug}/degrees/{degree}", json={"data": {"non_uk_degree": "083", "country": "FR"}})
+    assert moved.status_code == 200
+    non_uk = {"subject": "100425", "non_uk_degree": "083", "grade": "02", "country": "FR", "graduation_year": "2015"}
+    response = api.post(f"/trainees/{slug}/degrees", json={"data": non_uk})
+    assert response.status_code == 409
+    assert [d["degree_id"] for d in response.json()["data"]] == [degree]
+
+
 def test_a_degree_stored_without_a_locale_keeps_the_one_its_stored_fields_give(tmp_path):
     """A --db written before degrees kept their locale_code: an institution sent alone does not make a stored
     non-UK degree a UK one (§2.10, §3.7), as for a degree stored with its locale."""
@@ -646,6 +702,12 @@ def test_a_magic_urn_placement_without_a_name_is_refused_once(api, create):
         422,
         {"errors": [{"error": "UnprocessableEntity", "message": "name can't be blank"}]},
     )
+    # PlacementAttributes validates urn, name, postcode in that order.
+    both = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000", "postcode": "nope"}})
+    assert [e["message"] for e in both.json()["errors"]] == [
+        "name can't be blank",
+        "postcode Enter a valid postcode (for example, BN1 1AA)",
+    ]
 
 
 def test_a_placement_put_that_changes_nothing_keeps_its_updated_at():

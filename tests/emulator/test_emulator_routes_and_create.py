@@ -34,6 +34,8 @@ def test_reference_data_needs_no_token_and_is_the_bundled_payload(anonymous):
     sex = anonymous.get("/reference-data", params={"field": "sex"}).json()
     assert sex["metadata"] == {"name": "sex", "display_name": "Sex", "description": ""}
     assert [e["code"] for e in sex["entries"]] == ["10", "11", "12", "96", "99"]
+    # A parameter given twice is read as Rails reads it: the last one (§2.2).
+    assert anonymous.get("/reference-data", params=[("field", "bogus"), ("field", "sex")]).json() == sex
     withdrawal = anonymous.get("/reference-data", params={"field": "withdrawal_reasons"}).json()
     assert withdrawal["triggers"] == ["provider", "trainee"]
     missing = anonymous.get("/reference-data", params={"field": "bogus"})
