@@ -9,6 +9,7 @@ import httpx
 import pytest
 from emulator_helpers import TOKEN_A, trainee_body
 
+from register_batch.emulator import app as app_module
 from register_batch.emulator.app import enhanced_errors
 from register_batch.reference import load_reference
 
@@ -122,6 +123,20 @@ def test_an_undergraduate_trainee_is_created_without_degrees_or_placements(api):
     assert response.status_code == 201, response.text
     data = response.json()["data"]
     assert (data["training_route"], data["degrees"], data["placements"]) == ("11", [], [])
+
+
+def test_a_slug_or_trn_already_taken_is_drawn_again(api, create, monkeypatch):
+    """Slugs (`SecureRandom.base58`) and TRNs are random but unique (§2.5, §6): a draw that is already some
+    trainee's is drawn again, not stored twice."""
+    first = create()
+    first = api.get(f"/trainees/{first['trainee_id']}").json()  # its TRN has arrived
+    slugs, draws = iter([first["trainee_id"]]), iter([int(first["trn"]) - 1_000_000])
+    fresh_slug, fresh_draw = app_module.new_slug, app_module.secrets.randbelow
+    monkeypatch.setattr(app_module, "new_slug", lambda: next(slugs, None) or fresh_slug())
+    monkeypatch.setattr(app_module.secrets, "randbelow", lambda n: next(draws, None) or fresh_draw(n))
+    second = api.get(f"/trainees/{create(last_name='Roe')['trainee_id']}").json()
+    assert second["trainee_id"] != first["trainee_id"] and second["trn"] not in (None, first["trn"])
+    assert api.get(f"/trainees/{first['trainee_id']}").json()["first_names"] == first["first_names"]
 
 
 def test_create_defaults_and_mapper_rewrites(api):

@@ -12,6 +12,7 @@ from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, tra
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
 from register_batch.emulator.faults import FaultInjector, FaultSpec
+from register_batch.emulator.store import Store
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 
@@ -207,6 +208,20 @@ def test_stats_and_reset(emulator, api, api_b):
     assert after == {"requests": {"total": 0, "by_route": {}, "by_status": {}, "faults": {}}, "trainees": 0}
     assert api.get("/trainees").json() == NO_TRAINEES
     assert api.get("/info").status_code == 200  # tokens survive a reset
+
+
+def test_a_request_that_fails_part_way_stores_nothing(emulator, api, monkeypatch):
+    """Each request's writes are one transaction: a create that fails after storing the trainee but before its
+    degrees leaves no trainee behind (Register's create is one database transaction, §2.5)."""
+
+    def failing(*_args, **_kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(Store, "insert_child", failing)
+    assert api.post("/trainees", json=trainee_body()).status_code == 500
+    monkeypatch.undo()
+    assert (_count(api), emulator.snapshot()["trainees"]) == (0, 0)
+    assert api.post("/trainees", json=trainee_body()).status_code == 201  # not a duplicate of a half-stored one
 
 
 def test_state_persists_across_restarts_with_a_db_file(tmp_path):

@@ -248,12 +248,12 @@ class Store:
 
     # --- trainees -----------------------------------------------------------------------------------------
 
-    def insert_trainee(self, trainee: Row) -> int:
+    def insert_trainee(self, trainee: Row) -> None:
+        """Store a new trainee and give it its `id`."""
         cursor = self._db.execute(
             INSERT_TRAINEE, (trainee["slug"], trainee["provider_id"], trainee["created_at"], *_trainee_values(trainee))
         )
         trainee["id"] = cursor.lastrowid
-        return int(cursor.lastrowid or 0)
 
     def save_trainee(self, trainee: Row) -> None:
         self._db.execute(UPDATE_TRAINEE, (*_trainee_values(trainee), trainee["id"]))
@@ -348,13 +348,13 @@ class Store:
         )
         return _child(row) if row else None
 
-    def insert_child(self, table: str, child: Row) -> int:
+    def insert_child(self, table: str, child: Row) -> None:
+        """Store a new degree or placement and give it its `id`."""
         cursor = self._db.execute(
             f"INSERT INTO {_table(table)} (slug, trainee_id, created_at, updated_at, fields) VALUES (?, ?, ?, ?, ?)",
             (child["slug"], child["trainee_id"], child["created_at"], child["updated_at"], _dump(child["fields"])),
         )
         child["id"] = cursor.lastrowid
-        return int(cursor.lastrowid or 0)
 
     def save_child(self, table: str, child: Row) -> None:
         self._db.execute(
