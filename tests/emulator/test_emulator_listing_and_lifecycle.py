@@ -11,7 +11,7 @@ import pytest
 from emulator_helpers import AS_OF, TOKEN_A, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import start_emulator
-from register_batch.emulator.serialize import other_uk_institution_uuid, timestamp
+from register_batch.emulator.serialize import timestamp
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 WITHDRAWAL = {
@@ -651,7 +651,8 @@ def test_a_degree_put_clears_a_blank_field_and_ignores_keys_it_does_not_permit(a
     )
     assert response.status_code == 200
     updated = response.json()["data"]
-    assert updated["institution"] is None and updated["institution_uuid"] == other_uk_institution_uuid()
+    other_uk = "5070f34a-2887-e711-80d8-005056ac45bb"  # the id of "Other UK" (other_uk) in institution.yml
+    assert (updated["institution"], updated["institution_uuid"]) == (None, other_uk)
     unchanged = ("subject", "uk_degree", "grade", "graduation_year", "created_at", "degree_id")
     assert {k: updated[k] for k in unchanged} == {k: degree[k] for k in unchanged} and "colour" not in updated
 
