@@ -711,6 +711,13 @@ def test_a_magic_urn_placement_without_a_name_is_refused_once(api, create):
     ]
 
 
+def test_a_placement_with_neither_urn_nor_postcode_has_no_address(api, create):
+    """§3.8: `full_address` joins the URN and postcode it has; with neither it is null, not an empty string."""
+    slug = create()["trainee_id"]
+    placement = api.post(f"/trainees/{slug}/placements", json={"data": {"name": "Somewhere"}}).json()["data"]
+    assert (placement["urn"], placement["postcode"], placement["address"]) == (None, None, None)
+
+
 def test_a_placement_put_that_changes_nothing_keeps_its_updated_at():
     """A save that changes nothing leaves `updated_at` as it was (Rails; §2.11, §10): a PUT of the placement's own
     values does not move it, a change does."""

@@ -123,6 +123,7 @@ def test_an_undergraduate_trainee_is_created_without_degrees_or_placements(api):
     assert response.status_code == 201, response.text
     data = response.json()["data"]
     assert (data["training_route"], data["degrees"], data["placements"]) == ("11", [], [])
+    assert data["course_level"] == "undergrad"  # an undergraduate route's course (§3.6)
 
 
 def test_a_slug_or_trn_already_taken_is_drawn_again(api, create, monkeypatch):
