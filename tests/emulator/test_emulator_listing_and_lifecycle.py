@@ -406,6 +406,22 @@ def test_recommend_for_award(api, create):
     )
 
 
+def test_timestamps_show_the_clocks_milliseconds_and_recommended_for_award_at_its_seconds():
+    """§1.4: timestamps are UTC with milliseconds; `recommended_for_award_at` is `iso8601` without fractions."""
+    clock = FakeClock(1_790_000_000.123456)  # 2026-09-21T14:13:20.123456Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        created = client.post("/trainees", json=trainee_body()).json()["data"]
+        assert created["created_at"] == "2026-09-21T14:13:20.123Z"
+        clock.advance(0.75)
+        body = {"data": {"qts_standards_met_date": "2026-10-10"}}
+        done = client.post(f"/trainees/{created['trainee_id']}/update-qts-or-eyts-status", json=body).json()["data"]
+    assert done["recommended_for_award_at"] == "2026-09-21T14:13:20Z"
+    assert done["updated_at"] == "2026-09-21T14:13:20.873Z"
+
+
 def test_recommend_checks_the_date_the_degree_and_each_routes_placement_minimum(api, create):
     """§2.9: all errors together; the date is not before itt_start_date and not in the future, so either day itself
     is fine; a degree is needed on every non-undergraduate route; placements: iQTS 1, early years none."""
