@@ -268,10 +268,6 @@ class Store:
         )
         return _trainee(row) if row else None
 
-    def trainee_by_id(self, trainee_id: int) -> Row | None:
-        row = self._one(f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE id = ?", (trainee_id,))
-        return _trainee(row) if row else None
-
     def duplicate_candidates(self, provider_id: int, date_of_birth: str) -> list[Row]:
         """Same provider and date of birth (§4's first two conditions); the caller applies the rest."""
         rows = self._all(
