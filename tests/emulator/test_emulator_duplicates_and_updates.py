@@ -368,6 +368,19 @@ def test_route_change_away_from_iqts_drops_the_country(api, create):
     assert data["iqts_country"] is None
 
 
+def test_a_put_clearing_nationality_or_ethnicity_shows_them_as_not_given(api, create):
+    """A blank nationality is no nationality (null, §3.6); a blank ethnicity is "Not provided" (997), which
+    discloses nothing (§5.3: nor do the disabilities when none is sent beside it)."""
+    slug = create()["trainee_id"]
+    assert api.put(f"/trainees/{slug}", json={"data": {"nationality": ""}}).json()["data"]["nationality"] is None
+    data = api.put(f"/trainees/{slug}", json={"data": {"ethnicity": ""}}).json()["data"]
+    assert (data["ethnicity"], data["ethnic_background"], data["diversity_disclosure"]) == (
+        "997",
+        "Not provided",
+        "diversity_not_disclosed",
+    )
+
+
 def test_withdrawn_trainees_are_read_only(api, create):
     slug = create()["trainee_id"]
     assert api.post(f"/trainees/{slug}/withdraw", json=WITHDRAWAL).status_code == 200

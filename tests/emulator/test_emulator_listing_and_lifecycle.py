@@ -3,6 +3,7 @@ sub-resources (§2.10, §2.11) and how updated_at moves (§10)."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import httpx
@@ -252,6 +253,16 @@ def test_withdraw(api, create):
     assert api.get("/trainees", params={"status": "withdrawn"}).json()["data"][0]["trainee_id"] == slug
 
 
+def test_a_withdrawal_date_sent_with_a_time_is_kept_as_its_date(api, create):
+    """`DateTime.iso8601` takes a date-time (§3.9); the withdrawal's date column keeps the date part (§2.7)."""
+    slug = create()["trainee_id"]
+    done = api.post(
+        f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "2026-10-01T09:30:00Z"}}
+    )
+    assert done.status_code == 200
+    assert done.json()["data"]["withdrawal_date"] == "2026-10-01"
+
+
 def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
     # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
     slug = create()["trainee_id"]
@@ -271,6 +282,31 @@ def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
         f"/trainees/{slug}/withdraw", json={"data": {**without_reasons, "reasons": "record_added_in_error"}}
     )
     assert (sent.status_code, sent.json()) == (422, without.json())
+    assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+@pytest.mark.parametrize(
+    ("reasons", "message"),
+    [
+        (
+            ["", "record_added_in_error"],
+            "reasons entered not valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
+        ),
+        (
+            [{"a": 1}, "record_added_in_error"],
+            "reasons Choose one or more reasons why the trainee withdrew from the course",
+        ),
+    ],
+)
+def test_withdrawal_reasons_are_taken_as_rails_permits_them(api, create, reasons, message):
+    """`reasons: []` permits an array only when every element is a scalar, and then as sent (§2.7): a blank
+    reason is one not in the trigger's list (§3.9); a structured element drops the whole array, so no reasons."""
+    slug = create()["trainee_id"]
+    response = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "reasons": reasons}})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": message}]},
+    )
     assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
 
 
@@ -330,6 +366,13 @@ def test_defer(api, create):
     data = done.json()["data"]
     assert (data["state"], data["defer_date"], data["defer_reason"]) == ("deferred", "2026-10-01", "Illness")
     assert data["updated_at"] >= before
+    # Deferring again: the body is valid, so the state machine refuses it, as an UnprocessableEntity (§2.8, §6).
+    again = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-02"}})
+    message = "state is invalid must be one of [submitted_for_trn, trn_received]"
+    assert (again.status_code, again.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": message}]},
+    )
     # A deferred trainee can still be updated (not a restricted state) and withdrawn.
     assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).status_code == 200
 
@@ -361,6 +404,22 @@ def test_recommend_for_award(api, create):
     assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "A"}}).json()["errors"][0]["error"] == (
         "StateTransitionError"
     )
+
+
+def test_timestamps_show_the_clocks_milliseconds_and_recommended_for_award_at_its_seconds():
+    """§1.4: timestamps are UTC with milliseconds; `recommended_for_award_at` is `iso8601` without fractions."""
+    clock = FakeClock(1_790_000_000.123456)  # 2026-09-21T14:13:20.123456Z
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        created = client.post("/trainees", json=trainee_body()).json()["data"]
+        assert created["created_at"] == "2026-09-21T14:13:20.123Z"
+        clock.advance(0.75)
+        body = {"data": {"qts_standards_met_date": "2026-10-10"}}
+        done = client.post(f"/trainees/{created['trainee_id']}/update-qts-or-eyts-status", json=body).json()["data"]
+    assert done["recommended_for_award_at"] == "2026-09-21T14:13:20Z"
+    assert done["updated_at"] == "2026-09-21T14:13:20.873Z"
 
 
 def test_recommend_checks_the_date_the_degree_and_each_routes_placement_minimum(api, create):
@@ -512,6 +571,38 @@ def test_a_degree_put_takes_the_locale_from_the_request_and_keeps_it_otherwise(a
     )
 
 
+def test_a_degree_put_to_non_uk_clears_its_uk_degree_so_an_equal_non_uk_degree_is_a_duplicate(api, create):
+    """§2.10: sending non_uk_degree rewrites uk_degree too (to blank when not sent), so the moved degree is the same
+    as a non-UK degree posted with its values: 409 (§3.7 duplicate rule)."""
+    slug = create()["trainee_id"]
+    uk = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117", "graduation_year": "2015"}
+    degree = api.post(f"/trainees/{slug}/degrees", json={"data": uk}).json()["data"]["degree_id"]
+    moved = api.put(f"/trainees/{slug}/degrees/{degree}", json={"data": {"non_uk_degree": "083", "country": "FR"}})
+    assert moved.status_code == 200
+    non_uk = {"subject": "100425", "non_uk_degree": "083", "grade": "02", "country": "FR", "graduation_year": "2015"}
+    response = api.post(f"/trainees/{slug}/degrees", json={"data": non_uk})
+    assert response.status_code == 409
+    assert [d["degree_id"] for d in response.json()["data"]] == [degree]
+
+
+def test_a_degree_stored_without_a_locale_keeps_the_one_its_stored_fields_give(tmp_path):
+    """A --db written before degrees kept their locale_code: an institution sent alone does not make a stored
+    non-UK degree a UK one (§2.10, §3.7), as for a degree stored with its locale."""
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"subject": "100425", "non_uk_degree": "083", "country": "FR", "graduation_year": "2015"}
+        degree = client.post(f"/trainees/{slug}/degrees", json={"data": body}).json()["data"]["degree_id"]
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE degrees SET fields = json_remove(fields, '$.locale_code')")
+    connection.close()
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as second, client_for(second) as client:
+        response = client.put(f"/trainees/{slug}/degrees/{degree}", json={"data": {"institution": "0118"}})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert (data["uk_degree"], data["non_uk_degree"], data["country"]) == (None, "083", "FR")
+
+
 def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
     """§3.7: grade 09 is stored as 14, and a UK degree's country as null, before degrees are compared."""
     slug = create()["trainee_id"]
@@ -528,6 +619,58 @@ def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
         response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
         assert response.status_code == 409, body
         assert response.json()["errors"] == [{"error": "Conflict", "message": "This is a duplicate degree"}]
+
+
+def test_a_degree_with_an_unknown_institution_or_non_uk_grade_is_saved_without_an_error(api, create):
+    """§3.7: an unknown institution becomes "Other UK institution" (shown as null) and a non-UK degree's unknown
+    grade becomes blank, both silently: the client's warnings about them are not Register's errors."""
+    slug = create()["trainee_id"]
+    uk = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "9999", "graduation_year": "2015"}
+    non_uk = {"subject": "100425", "non_uk_degree": "083", "country": "GL", "grade": "77", "graduation_year": "2016"}
+    for body, field in ((uk, "institution"), (non_uk, "grade")):
+        response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
+        assert response.status_code == 201, response.json()
+        assert response.json()["data"][field] is None
+
+
+def test_a_degree_put_that_changes_nothing_moves_no_updated_at():
+    """§2.10: degree writes touch the trainee through `belongs_to :trainee, touch: true`, which Rails runs only when
+    the save changed something; a PUT of the degree's own values changes neither `updated_at` (§10)."""
+    clock = FakeClock(1_790_000_000.0)
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117"}
+        degree = client.post(f"/trainees/{slug}/degrees", json={"data": {**body, "graduation_year": "2015"}})
+        before = client.get(f"/trainees/{slug}").json()["updated_at"]
+        path = f"/trainees/{slug}/degrees/{degree.json()['data']['degree_id']}"
+        clock.advance(60)
+        same = client.put(path, json={"data": {**body, "graduation_year": "2015"}})
+        assert same.status_code == 200
+        assert same.json()["data"]["updated_at"] == degree.json()["data"]["updated_at"]
+        assert client.get(f"/trainees/{slug}").json()["updated_at"] == before
+        changed = client.put(path, json={"data": {**body, "graduation_year": "2016"}}).json()["data"]
+        assert changed["updated_at"] == timestamp(1_790_000_060 * 1_000_000)
+        assert client.get(f"/trainees/{slug}").json()["updated_at"] == changed["updated_at"]
+
+
+def test_a_degree_put_clears_a_blank_field_and_ignores_keys_it_does_not_permit(api, create):
+    """§2.10: only the keys sent are written, a blank one as blank (a UK degree's institution then reads as Other
+    UK institution, null, §3.7); keys outside the degree's fields are not permitted, so not written."""
+    slug = create()["trainee_id"]
+    body = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117", "graduation_year": "2015"}
+    degree = api.post(f"/trainees/{slug}/degrees", json={"data": body}).json()["data"]
+    response = api.patch(
+        f"/trainees/{slug}/degrees/{degree['degree_id']}", json={"data": {"institution": "", "colour": "blue"}}
+    )
+    assert response.status_code == 200
+    updated = response.json()["data"]
+    other_uk = "5070f34a-2887-e711-80d8-005056ac45bb"  # the id of "Other UK" (other_uk) in institution.yml
+    assert (updated["institution"], updated["institution_uuid"]) == (None, other_uk)
+    unchanged = ("subject", "uk_degree", "grade", "graduation_year", "created_at", "degree_id")
+    assert {k: updated[k] for k in unchanged} == {k: degree[k] for k in unchanged} and "colour" not in updated
 
 
 def test_placements_sub_resource_and_updated_at(api, create):
@@ -565,6 +708,49 @@ def test_placements_sub_resource_and_updated_at(api, create):
     assert api.get(f"/trainees/{slug}/placements/{placement['placement_id']}").json() == {
         "errors": [{"error": "NotFound", "message": "Placement(s) not found"}]
     }
+
+
+def test_a_magic_urn_placement_without_a_name_is_refused_once(api, create):
+    """§3.8: the placements endpoint gives magic URNs no label and they match no school, so the name is needed;
+    the one message says so once (§2.11)."""
+    slug = create()["trainee_id"]
+    response = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000"}})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"errors": [{"error": "UnprocessableEntity", "message": "name can't be blank"}]},
+    )
+    # PlacementAttributes validates urn, name, postcode in that order.
+    both = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000", "postcode": "nope"}})
+    assert [e["message"] for e in both.json()["errors"]] == [
+        "name can't be blank",
+        "postcode Enter a valid postcode (for example, BN1 1AA)",
+    ]
+
+
+def test_a_placement_with_neither_urn_nor_postcode_has_no_address(api, create):
+    """§3.8: `full_address` joins the URN and postcode it has; with neither it is null, not an empty string."""
+    slug = create()["trainee_id"]
+    placement = api.post(f"/trainees/{slug}/placements", json={"data": {"name": "Somewhere"}}).json()["data"]
+    assert (placement["urn"], placement["postcode"], placement["address"]) == (None, None, None)
+
+
+def test_a_placement_put_that_changes_nothing_keeps_its_updated_at():
+    """A save that changes nothing leaves `updated_at` as it was (Rails; §2.11, §10): a PUT of the placement's own
+    values does not move it, a change does."""
+    clock = FakeClock(1_790_000_000.0)
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, clock=clock) as emulator,
+        client_for(emulator) as client,
+    ):
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+        body = {"urn": "987548", "name": "Western", "postcode": "ZX6 8FZ"}
+        placement = client.post(f"/trainees/{slug}/placements", json={"data": body}).json()["data"]
+        path = f"/trainees/{slug}/placements/{placement['placement_id']}"
+        clock.advance(60)
+        same = client.put(path, json={"data": body})
+        assert same.status_code == 200 and same.json()["data"] == placement
+        changed = client.put(path, json={"data": {**body, "name": "Eastern"}}).json()["data"]
+        assert changed["updated_at"] == timestamp(1_790_000_060 * 1_000_000)
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])

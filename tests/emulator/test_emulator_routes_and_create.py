@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
 import pytest
 from emulator_helpers import TOKEN_A, trainee_body
 
+from register_batch.emulator import app as app_module
+from register_batch.emulator.app import enhanced_errors
 from register_batch.reference import load_reference
 
 MISSING_DATA = {"errors": ["Param is missing or the value is empty or invalid: data"]}
@@ -32,6 +35,8 @@ def test_reference_data_needs_no_token_and_is_the_bundled_payload(anonymous):
     sex = anonymous.get("/reference-data", params={"field": "sex"}).json()
     assert sex["metadata"] == {"name": "sex", "display_name": "Sex", "description": ""}
     assert [e["code"] for e in sex["entries"]] == ["10", "11", "12", "96", "99"]
+    # A parameter given twice is read as Rails reads it: the last one (§2.2).
+    assert anonymous.get("/reference-data", params=[("field", "bogus"), ("field", "sex")]).json() == sex
     withdrawal = anonymous.get("/reference-data", params={"field": "withdrawal_reasons"}).json()
     assert withdrawal["triggers"] == ["provider", "trainee"]
     missing = anonymous.get("/reference-data", params={"field": "bogus"})
@@ -118,6 +123,21 @@ def test_an_undergraduate_trainee_is_created_without_degrees_or_placements(api):
     assert response.status_code == 201, response.text
     data = response.json()["data"]
     assert (data["training_route"], data["degrees"], data["placements"]) == ("11", [], [])
+    assert data["course_level"] == "undergrad"  # an undergraduate route's course (§3.6)
+
+
+def test_a_slug_or_trn_already_taken_is_drawn_again(api, create, monkeypatch):
+    """Slugs (`SecureRandom.base58`) and TRNs are random but unique (§2.5, §6): a draw that is already some
+    trainee's is drawn again, not stored twice."""
+    first = create()
+    first = api.get(f"/trainees/{first['trainee_id']}").json()  # its TRN has arrived
+    slugs, draws = iter([first["trainee_id"]]), iter([int(first["trn"]) - 1_000_000])
+    fresh_slug, fresh_draw = app_module.new_slug, app_module.secrets.randbelow
+    monkeypatch.setattr(app_module, "new_slug", lambda: next(slugs, None) or fresh_slug())
+    monkeypatch.setattr(app_module.secrets, "randbelow", lambda n: next(draws, None) or fresh_draw(n))
+    second = api.get(f"/trainees/{create(last_name='Roe')['trainee_id']}").json()
+    assert second["trainee_id"] != first["trainee_id"] and second["trn"] not in (None, first["trn"])
+    assert api.get(f"/trainees/{first['trainee_id']}").json()["first_names"] == first["first_names"]
 
 
 def test_create_defaults_and_mapper_rewrites(api):
@@ -286,6 +306,30 @@ def test_nested_attributes_may_come_in_rails_indexed_hash_form(api):
     data = api.post("/trainees", json=body).json()["data"]
     assert [d["subject"] for d in data["degrees"]] == [degrees[0]["subject"]]
     assert [p["urn"] for p in data["placements"]] == [p["urn"] for p in placements]
+
+
+def test_a_parent_used_as_a_list_and_an_object_is_a_500_the_emulator_means(api, caplog):
+    """§7.1 ⚠: Register's EnhancedErrorsSerializer raises on such errors, so 500. The emulator answers it on purpose:
+    an emulator bug would be a 500 too, but one it logs as an emulator error."""
+    both = [{"subject": "100485", "uk_degree": "083", "graduation_year": "2012"}] * 2  # a list and a child message
+    headers = {"Enhanced-Errors": "true"}
+    with caplog.at_level(logging.ERROR, logger="register_batch.emulator"):
+        response = api.post("/trainees", json=trainee_body(degrees_attributes=both), headers=headers)
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("register_batch.emulator")] == []
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["degrees_attributes contains duplicate degrees", "grade must be entered"],  # a list, then an object
+        ["grade must be entered", "degrees_attributes contains duplicate degrees"],  # an object, then a list
+    ],
+)
+def test_the_enhanced_errors_transformation_raises_where_registers_does_either_way_round(messages):
+    """§7.1 ⚠: a parent used both as a list and as an object fails Register's serializer (so 500), in either order."""
+    with pytest.raises(TypeError):
+        enhanced_errors(messages)
 
 
 def test_enhanced_errors(api):

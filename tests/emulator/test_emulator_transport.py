@@ -12,6 +12,8 @@ from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, tra
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
 from register_batch.emulator.faults import FaultInjector, FaultSpec
+from register_batch.emulator.ratelimit import FixedWindowLimiter
+from register_batch.emulator.store import Store
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 
@@ -106,6 +108,7 @@ def test_fault_specs_are_checked():
     )
     assert parse_faults("") == parse_faults(None) == parse_faults("  ") == FaultSpec()
     assert not parse_faults("")
+    assert not parse_faults("500:0,reset:0")  # nothing to inject: `emulator` does not say it injects faults
     assert parse_faults("reset").rates == (("reset", 1.0),)  # a kind without a probability is always
     assert parse_faults("500:0,timeout:1").rates == (("500", 0.0), ("timeout", 1.0))  # both ends are probabilities
     for bad in ("boom:0.1", "500:2", "500:x", "500:0.6,reset:0.6", "500:-0.1", "500:-0.5,reset:1"):
@@ -114,6 +117,12 @@ def test_fault_specs_are_checked():
     # The later of two went unsaid and won: `500:0.5,500:0.05` (a typo) tested with 5% of 500s, not 50%.
     with pytest.raises(ValueError, match="fault '500' is given twice in"):
         parse_faults("500:0.5,500:0.05")
+
+
+def test_a_fault_spec_object_is_used_as_given():
+    """`faults=` takes a FaultSpec as well as its text: the object is not rewritten through its (rounded) text."""
+    spec = FaultSpec((("500", 0.123456789), ("reset", 0.5)))
+    assert FaultInjector(spec).spec.rates == (("500", 0.123456789), ("reset", 0.5))
 
 
 def test_hooks_are_never_faulted_nor_counted(emulator):
@@ -166,6 +175,25 @@ def test_throttled_requests_count_against_the_window():
         assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
 
 
+def test_retry_after_is_at_least_a_second_where_the_float_window_ends_now():
+    """rack-attack's Retry-After is `period - now % period`, 1 or more (§1.3). With a 0.1 s window at 4.3 s,
+    floating point puts `now` in window 42, which ends at 4.3 s: 0 s left, still said as 1."""
+    limiter = FixedWindowLimiter(1, 0.1, clock=lambda: 4.3)
+    assert (limiter.hit("client"), limiter.hit("client")) == (None, 1)
+
+
+def test_forgetting_past_windows_keeps_this_windows_counts():
+    """Past the 10,000 clients the limiter forgets those of earlier windows, never a count of the current one."""
+    clock = FakeClock(1_800_000_000.0)
+    limiter = FixedWindowLimiter(1, 60.0, clock=clock)
+    assert limiter.hit("first") is None
+    for n in range(10_000):
+        limiter.hit(f"other-{n}")
+    assert limiter.hit("first") == 60  # still its second request in the window
+    clock.advance(60)
+    assert limiter.hit("first") is None  # a new window
+
+
 def test_rate_limit_specs():
     assert parse_rate_limit("100/60") == (100, 60.0)
     assert parse_rate_limit("0") is None
@@ -207,6 +235,20 @@ def test_stats_and_reset(emulator, api, api_b):
     assert after == {"requests": {"total": 0, "by_route": {}, "by_status": {}, "faults": {}}, "trainees": 0}
     assert api.get("/trainees").json() == NO_TRAINEES
     assert api.get("/info").status_code == 200  # tokens survive a reset
+
+
+def test_a_request_that_fails_part_way_stores_nothing(emulator, api, monkeypatch):
+    """Each request's writes are one transaction: a create that fails after storing the trainee but before its
+    degrees leaves no trainee behind (Register's create is one database transaction, §2.5)."""
+
+    def failing(*_args, **_kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(Store, "insert_child", failing)
+    assert api.post("/trainees", json=trainee_body()).status_code == 500
+    monkeypatch.undo()
+    assert (_count(api), emulator.snapshot()["trainees"]) == (0, 0)
+    assert api.post("/trainees", json=trainee_body()).status_code == 201  # not a duplicate of a half-stored one
 
 
 def test_state_persists_across_restarts_with_a_db_file(tmp_path):

@@ -745,8 +745,10 @@ class RegisterApp:
             if not attrs.is_blank(value):
                 body[key] = value
         reasons = data.get("reasons")
-        if isinstance(reasons, list):
-            body["reasons"] = [str(r) for r in reasons if not isinstance(r, dict | list) and not attrs.is_blank(r)]
+        # `reasons: []` permits an array only when every element is a scalar, and then as sent (§2.7): a blank
+        # reason is one not in the trigger's list (§3.9), a structured element drops the whole array.
+        if isinstance(reasons, list) and not any(isinstance(r, dict | list) for r in reasons):
+            body["reasons"] = [str(r) for r in reasons]
         errors = self._side_errors("withdrawal", body, trainee["fields"], context.today)
         if errors:
             return errors_b(422, "UnprocessableEntity", *errors)
@@ -756,7 +758,7 @@ class RegisterApp:
                 "date": str(body["withdrawal_date"])[:10],
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
-                "reasons": body.get("reasons") or [],
+                "reasons": body["reasons"],  # required, so a non-empty list here (§3.9)
                 "another_reason": body.get("another_reason"),
                 "safeguarding_concern_reasons": body.get("safeguarding_concern_reasons"),
             },
@@ -941,8 +943,9 @@ class RegisterApp:
     ) -> Response:
         found = self._side_errors("placement", fields, trainee["fields"], context.today)
         errors = [m.removeprefix("placements_attributes ") for m in found]  # no prefix on the endpoint (§7.2)
-        if fields.get("urn") in MAGIC_URNS and not fields.get("name") and "name can't be blank" not in errors:
-            # The endpoint gives magic URNs no label and they match no school, so a name is needed (§3.8).
+        if fields.get("urn") in MAGIC_URNS and not fields.get("name"):
+            # The endpoint gives magic URNs no label and they match no school, so a name is needed (§3.8); the
+            # catalogue's name rule is silent whenever a URN is given.
             errors.insert(0, "name can't be blank")
         if errors:
             return errors_b(422, "UnprocessableEntity", *errors)

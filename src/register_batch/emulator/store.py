@@ -248,12 +248,12 @@ class Store:
 
     # --- trainees -----------------------------------------------------------------------------------------
 
-    def insert_trainee(self, trainee: Row) -> int:
+    def insert_trainee(self, trainee: Row) -> None:
+        """Store a new trainee and give it its `id`."""
         cursor = self._db.execute(
             INSERT_TRAINEE, (trainee["slug"], trainee["provider_id"], trainee["created_at"], *_trainee_values(trainee))
         )
         trainee["id"] = cursor.lastrowid
-        return int(cursor.lastrowid or 0)
 
     def save_trainee(self, trainee: Row) -> None:
         self._db.execute(UPDATE_TRAINEE, (*_trainee_values(trainee), trainee["id"]))
@@ -266,10 +266,6 @@ class Store:
         row = self._one(
             f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND slug = ?", (provider_id, slug)
         )
-        return _trainee(row) if row else None
-
-    def trainee_by_id(self, trainee_id: int) -> Row | None:
-        row = self._one(f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE id = ?", (trainee_id,))
         return _trainee(row) if row else None
 
     def duplicate_candidates(self, provider_id: int, date_of_birth: str) -> list[Row]:
@@ -348,13 +344,13 @@ class Store:
         )
         return _child(row) if row else None
 
-    def insert_child(self, table: str, child: Row) -> int:
+    def insert_child(self, table: str, child: Row) -> None:
+        """Store a new degree or placement and give it its `id`."""
         cursor = self._db.execute(
             f"INSERT INTO {_table(table)} (slug, trainee_id, created_at, updated_at, fields) VALUES (?, ?, ?, ?, ?)",
             (child["slug"], child["trainee_id"], child["created_at"], child["updated_at"], _dump(child["fields"])),
         )
         child["id"] = cursor.lastrowid
-        return int(cursor.lastrowid or 0)
 
     def save_child(self, table: str, child: Row) -> None:
         self._db.execute(
