@@ -425,23 +425,28 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
 def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
     """No answer, and Register did not carry it out: the trainee's state says so, and the withdrawal is sent again."""
     sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
-
-    class CutOnce(RegisterClient):
-        cuts = 0
-
-        def withdraw(self, trainee_id, data):
-            CutOnce.cuts += 1
-            emulator.set_faults("reset:1.0" if CutOnce.cuts == 1 else None)
-            try:
-                return super().withdraw(trainee_id, data)
-            finally:
-                emulator.set_faults(None)
-
-    client = CutOnce(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    client, calls = cutting_the_first(emulator, "withdraw")
     leaving = {**trainee(1), **WITHDRAWAL}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
-    assert CutOnce.cuts == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
+    assert len(calls) == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
+
+
+def cutting_the_first(emulator, method: str) -> tuple[RegisterClient, list]:
+    """A client (with no retries of its own) whose first call of `method` has its connection cut before Register reads
+    it (the emulator's reset fault), and the list of that method's calls."""
+    calls: list = []
+
+    def cut(self, *args):
+        calls.append(args)
+        emulator.set_faults("reset:1.0" if len(calls) == 1 else None)
+        try:
+            return getattr(RegisterClient, method)(self, *args)
+        finally:
+            emulator.set_faults(None)
+
+    client_class = type("CutOnce", (RegisterClient,), {method: cut})
+    return client_class(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1), calls
 
 
 def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
@@ -451,23 +456,11 @@ def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again
     there = _api_body(mine)
     there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
     _create_directly(emulator, there)
-
-    class CutOnce(RegisterClient):
-        cuts = 0
-
-        def add_degree(self, trainee_id, data):
-            CutOnce.cuts += 1
-            emulator.set_faults("reset:1.0" if CutOnce.cuts == 1 else None)
-            try:
-                return super().add_degree(trainee_id, data)
-            finally:
-                emulator.set_faults(None)
-
-    client = CutOnce(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    client, calls = cutting_the_first(emulator, "add_degree")
     result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     [now] = held(emulator)
-    assert CutOnce.cuts == 2 and sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
+    assert len(calls) == 2 and sorted(d["subject"] for d in now["degrees"]) == ["100302", "100485"]
 
 
 def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
