@@ -352,14 +352,19 @@ WITHDRAWAL = {
 }
 
 
-def _withdraw_directly(emulator, trainee_id: str) -> None:
-    body = {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}
+def _post_directly(emulator, trainee_id: str, route: str, body: dict, status: int = 200) -> None:
+    """Someone else's change in Register (as in its web service): a POST to the trainee's `route`, not the run's."""
     response = httpx.post(
-        f"{emulator.api_url}/trainees/{trainee_id}/withdraw",
-        json={"data": {**body, "future_interest": "no"}},
+        f"{emulator.api_url}/trainees/{trainee_id}/{route}",
+        json={"data": body},
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
+
+
+def _withdraw_directly(emulator, trainee_id: str) -> None:
+    body = {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}
+    _post_directly(emulator, trainee_id, "withdraw", {**body, "future_interest": "no"})
 
 
 def test_a_withdrawal_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(emulator, tmp_path):
@@ -386,12 +391,7 @@ def test_a_deferral_someone_made_in_register_while_the_run_was_going_is_done_not
 
     class DeferredMeanwhile(RegisterClient):
         def defer(self, trainee_id, data):
-            response = httpx.post(
-                f"{emulator.api_url}/trainees/{trainee_id}/defer",
-                json={"data": deferral},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            )
-            assert response.status_code == 200, response.text
+            _post_directly(emulator, trainee_id, "defer", deferral)
             return super().defer(trainee_id, data)
 
     client = DeferredMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
@@ -678,12 +678,7 @@ def test_a_degree_register_answers_409_for_is_done_only_when_register_holds_that
 
     class AddedMeanwhile(RegisterClient):
         def add_degree(self, trainee_id, data):
-            added = httpx.post(
-                f"{emulator.api_url}/trainees/{trainee_id}/degrees",
-                json={"data": degree},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            )
-            assert added.status_code == 201, added.text
+            _post_directly(emulator, trainee_id, "degrees", degree, status=201)
             return super().add_degree(trainee_id, data)
 
     client = AddedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
