@@ -696,7 +696,12 @@ def test_placements_sub_resource_and_updated_at(api, create):
     second = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "900000", "name": "Abroad"}}).json()["data"]
     assert second["name"] == "Abroad" and second["address"] is None  # no magic label on the endpoint
     assert api.get(f"/trainees/{slug}").json()["updated_at"] == after_first  # later placements do not touch it
+    # A URN not of 6 digits matches no school, so Register wants the name as well, and lists it first (§3.8, §7.2).
     assert api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "12"}}).json()["errors"] == [
+        {"error": "UnprocessableEntity", "message": "name can't be blank"},
+        {"error": "UnprocessableEntity", "message": "urn is invalid"},
+    ]
+    assert api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "12", "name": "X"}}).json()["errors"] == [
         {"error": "UnprocessableEntity", "message": "urn is invalid"}
     ]
     bad_postcode = api.post(f"/trainees/{slug}/placements", json={"data": {"name": "X", "postcode": "nope"}})

@@ -352,7 +352,7 @@ def test_enhanced_errors(api):
     assert nested.json()["errors"] == {
         "email": ["Enter an email address in the correct format, like name@example.com"],
         "degrees_attributes": {"graduation_year": ["is invalid"]},
-        "placements_attributes": {"urn": ["is invalid"]},
+        "placements_attributes": {"name": ["can't be blank"], "urn": ["is invalid"]},  # no school matched (§3.8)
     }
     # Register's serializer fails on a parent used both as a list and an object (§7.1 ⚠): 500.
     both = [{"subject": "100485", "uk_degree": "083", "graduation_year": "2012"}] * 2

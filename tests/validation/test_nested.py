@@ -169,6 +169,19 @@ def test_a_placement_with_a_urn_and_no_name_is_valid_and_a_good_postcode_passes(
     assert check(placements=[{"name": "Hill Top", "postcode": "BN1 1AA"}]) == []
 
 
+def test_a_placement_whose_urn_is_not_6_digits_needs_a_name_too():
+    """§3.8: the name is required when no school matched, and a URN that is not 6 digits matches none: Register gives
+    both messages, name first (§7.2). A well-formed URN is taken to match a school, which only Register can look up."""
+    assert check(placements=[{"urn": "12345"}]) == [
+        ("placements_attributes[0].name", "placement_name_required"),
+        ("placements_attributes[0].urn", "placement_urn_invalid"),
+    ]
+    assert check(placements=[{"urn": "12345", "name": "Hill Top"}]) == [
+        ("placements_attributes[0].urn", "placement_urn_invalid")
+    ]
+    assert check(placements=[{"urn": "900020"}]) == []
+
+
 def test_unknown_codes_count_as_blank_when_degrees_are_compared():
     """R7b compares values after mapping, where an unknown code is blank (§3.3): two degrees differing only in an
     unknown subject code are the same degree to Register."""

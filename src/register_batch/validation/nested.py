@@ -276,6 +276,24 @@ _POSTCODE = re.compile(
 
 
 @rule(
+    "placement_name_required",
+    scope="placement",
+    fields=("name",),
+    message="placements_attributes name can't be blank",
+    source="register-api.md §3.8 (name required when no school matched; a URN not of 6 digits matches none)",
+    fix="Give the placement school's 6-digit URN, or its name when it has none.",
+)
+def placement_has_a_name_or_urn(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register looks a well-formed URN up in its schools, which register-batch cannot (docs/rules.md), so such a
+    URN is taken to match one; a malformed one matches none, and Register asks for the name as well. Run before
+    the URN's own rule, as Register lists name before urn (§7.2)."""
+    urn = placement.get("urn")
+    if placement.get("name") is not None or (urn is not None and _URN.fullmatch(urn)):
+        return None
+    return [("name", None, "placements_attributes name can't be blank")]
+
+
+@rule(
     "placement_urn_invalid",
     scope="placement",
     fields=("urn",),
@@ -288,20 +306,6 @@ def placement_urn_has_6_digits(placement: dict[str, Any], facts: Facts) -> list[
     if urn is None or _URN.fullmatch(urn):
         return None
     return [("urn", urn, "placements_attributes urn is invalid")]
-
-
-@rule(
-    "placement_name_required",
-    scope="placement",
-    fields=("name",),
-    message="placements_attributes name can't be blank",
-    source="register-api.md §3.8 (name required when no school matched)",
-    fix="Give the placement's school name, or a URN.",
-)
-def placement_has_a_name_or_urn(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    if placement.get("name") is not None or placement.get("urn") is not None:
-        return None
-    return [("name", None, "placements_attributes name can't be blank")]
 
 
 @rule(
