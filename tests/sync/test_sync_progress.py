@@ -1,4 +1,4 @@
-"""What a person watching a sync on a terminal sees move."""
+"""A sync's pace as a person sees it: the bar on a terminal, the request rate in its report."""
 
 from __future__ import annotations
 
@@ -36,3 +36,14 @@ def test_the_writing_bar_moves_at_each_request(register, tmp_path, monkeypatch):
     counts = [completed for bar, completed in drawn if bar == writing.id and completed is not None]
     assert counts[:12] == list(range(1, 13))  # then once more as the bar closes
     assert writing.completed == writing.total == 12
+
+
+def test_the_reports_request_rate_is_its_requests_over_its_seconds_however_short_the_run(register):
+    """report.json's `per_second` (what a person compares with Register's 100 a minute): a run against a fast local
+    Register takes well under a second, and its rate is still the requests over the seconds, not 0."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    register.sync(SAMPLES / "extract.xml", token="samples-provider-token")
+    requests = register.report()["sync"]["requests"]
+    assert requests["total"] == 15 and requests["seconds"] > 0
+    assert requests["per_second"] > 0
+    assert abs(requests["per_second"] - requests["total"] / requests["seconds"]) <= 0.01 * requests["per_second"] + 1
