@@ -420,6 +420,43 @@ def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_l
     )
 
 
+def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_named_as_written(emulator, tmp_path):
+    """The run that stopped had one update refused (Register's 422) and one carried out. Both records are unchanged
+    in the next run (the first set back as Register holds it): only the update Register took is named as written
+    by that run; the refused one was never written."""
+    from register_batch.api import Unprocessable
+
+    rows = [trainee(n) for n in (1, 2, 3)]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    held_email = rows[0]["email"]
+
+    class RefusedThenBug(RegisterClient):
+        puts = 0
+
+        def update_trainee(self, trainee_id, data):
+            RefusedThenBug.puts += 1
+            if RefusedThenBug.puts == 1:
+                path = f"/trainees/{trainee_id}"
+                raise Unprocessable("PUT", path, 422, ["email is invalid"], body={"errors": ["email is invalid"]})
+            if RefusedThenBug.puts == 3:
+                raise RuntimeError("a bug")
+            return super().update_trainee(trainee_id, data)
+
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    client = RefusedThenBug(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    assert RefusedThenBug.puts == 3
+
+    rows[0]["email"] = held_email  # the refused change given up: the record is as Register holds it
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.actions == Counter(unchanged=2, update=1), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = [i["record"] for i in data["issues"] if i["code"] == "sync_written_earlier"]
+    assert named == [2], named
+
+
 def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
     """A UTF-8 byte-order mark (Excel on Windows reads a CSV without one in its ANSI code page: Chloé became ChloÃ©),
     and an SRS id or HUSID a spreadsheet would turn into a number kept as text with Register's leading apostrophe."""
