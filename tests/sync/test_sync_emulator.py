@@ -895,6 +895,25 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
     assert stats(emulator)["requests"]["by_status"]["401"] == 1
 
 
+def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_and_no_report(emulator, tmp_path):
+    """Refused at the first write: nothing was done, so the run ends as a wrong token does (exit 2, one line), with
+    no report of 20 records all 'not reached' to read."""
+    source = extract(tmp_path / "in.csv", 20)
+
+    class RevokedBeforeWriting(RegisterClient):
+        def create_trainee(self, data):
+            with emulator.store._lock:
+                emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
+            return super().create_trainee(data)
+
+    client = RevokedBeforeWriting(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Unauthorized):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    assert not (tmp_path / "reports" / "report.json").exists()
+    by_status = stats(emulator)["requests"]["by_status"]
+    assert by_status["401"] == 1 and "201" not in by_status  # the create refused, nobody created
+
+
 def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
     """Register has no duplicate check for placements: one still being processed when the client gives up must
     not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing."""
