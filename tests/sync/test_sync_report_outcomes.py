@@ -306,6 +306,31 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
 
 
+def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_outage(emulator, tmp_path):
+    """SIGTERM while an update is under way, and Register answers it 500: the client does not retry (a stop takes
+    one request at most), and the line says the run was stopped, not that Register stopped answering, which would
+    send the person on call to look at Register for nothing."""
+    rows = [trainee(1), trainee(2)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+
+    class StoppedThenFailed(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            os.kill(os.getpid(), signal.SIGTERM)  # people ask to stop after the request in flight
+            emulator.set_faults("500:1.0")
+            try:
+                return super().update_trainee(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = StoppedThenFailed(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Interrupted) as stopped:
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
+    assert str(stopped.value).startswith("interrupted; "), str(stopped.value)
+    assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
+
+
 def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_run_to_look_up(emulator, tmp_path):
     """Stopped (SIGTERM) while a create's reply was lost: the run writes nothing more, not even the look-up that would
     tell what became of it, and reports the record unknown; the next run looks it up before it writes anything and
