@@ -315,6 +315,12 @@ def main() -> None:
         cli(prog_name="register-batch")
     except KeyboardInterrupt:  # a second stop while the first's line was written (click before 8.2 lets it out)
         sys.exit(3)
+    finally:
+        # CPython notes a KeyboardInterrupt raised inside any exec() of a string (dataclasses build methods so while
+        # modules are imported) as unhandled, even once caught, and `python -m register_batch` reads that note as it
+        # exits: a stop at start-up ended by SIGINT (-2) after its "interrupted" line instead of exit 3. An exec()
+        # of a string clears it (pythonrun.c, run_eval_code_obj). The `register-batch` script never reads it.
+        exec("None")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -945,7 +945,7 @@ class RegisterApp:
         errors = [m.removeprefix("placements_attributes ") for m in found]  # no prefix on the endpoint (§7.2)
         if fields.get("urn") in MAGIC_URNS and not fields.get("name"):
             # The endpoint gives magic URNs no label and they match no school, so a name is needed (§3.8); the
-            # catalogue's name rule is silent whenever a URN is given.
+            # catalogue's name rule takes any 6-digit URN for a school's (nested ones get the magic label instead).
             errors.insert(0, "name can't be blank")
         if errors:
             return errors_b(422, "UnprocessableEntity", *errors)

@@ -325,9 +325,9 @@ class SyncResult:
             problems.append(counted(warnings, "warning") + (f" ({named})" if named else ""))
         # "nothing to do" only when there is nothing else to say: "1 record: nothing to do; 1 failed" read as if
         # the failure did not matter.
-        said = [", ".join(done) if done else "" if problems else "nothing to do", ", ".join(problems)]
+        said = "; ".join(filter(None, (", ".join(done), ", ".join(problems)))) or "nothing to do"
         return (
-            f"{counted(len(self.results), 'record')}: {'; '.join(part for part in said if part)}"
+            f"{counted(len(self.results), 'record')}: {said}"
             + f". {counted(total, 'request')} ({self.requests['per_trainee']} per record)."
         )
 
