@@ -362,43 +362,42 @@ def _post_directly(emulator, trainee_id: str, route: str, body: dict, status: in
     assert response.status_code == status, response.text
 
 
-def _withdraw_directly(emulator, trainee_id: str) -> None:
-    body = {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}
-    _post_directly(emulator, trainee_id, "withdraw", {**body, "future_interest": "no"})
+DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
 
 
-def test_a_withdrawal_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(emulator, tmp_path):
-    """The run's withdrawal meets Register's 422 (not from this state, §6) because someone withdrew the trainee in
-    Register's service after the run listed it: Register holds what the record says, so the record is done."""
+@pytest.mark.parametrize(
+    ("kind", "made", "columns", "state"),
+    [
+        (
+            "withdraw",
+            {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee",
+             "future_interest": "no"},
+            WITHDRAWAL,
+            "withdrawn",
+        ),
+        ("defer", DEFERRAL, DEFERRAL, "deferred"),  # the record's columns are the deferral's body
+    ],
+    ids=["withdrawal", "deferral"],
+)  # fmt: skip
+def test_a_withdrawal_or_deferral_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(
+    emulator, tmp_path, kind, made, columns, state
+):
+    """The run's withdrawal (or deferral) meets Register's 422 (not from this state, §6) because someone withdrew
+    (or deferred) the trainee in Register's service after the run listed it: Register holds what the record says, so
+    the record is done."""
     sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
 
-    class WithdrawnMeanwhile(RegisterClient):
-        def withdraw(self, trainee_id, data):
-            _withdraw_directly(emulator, trainee_id)
-            return super().withdraw(trainee_id, data)
+    def someone_else_first(self, trainee_id, data):
+        _post_directly(emulator, trainee_id, kind, made)
+        return getattr(RegisterClient, kind)(self, trainee_id, data)
 
-    client = WithdrawnMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
-    leaving = {**trainee(1), **WITHDRAWAL}
-    result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
+    client = type("MadeMeanwhile", (RegisterClient,), {kind: someone_else_first})(
+        emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)
+    )
+    row = {**trainee(1), **columns}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [row]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
-    assert [t["state"] for t in held(emulator)] == ["withdrawn"]
-
-
-def test_a_deferral_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(emulator, tmp_path):
-    """As for a withdrawal: the run's deferral meets Register's 422 because the trainee is deferred already."""
-    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
-    deferral = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
-
-    class DeferredMeanwhile(RegisterClient):
-        def defer(self, trainee_id, data):
-            _post_directly(emulator, trainee_id, "defer", deferral)
-            return super().defer(trainee_id, data)
-
-    client = DeferredMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
-    pausing = {**trainee(1), **deferral}
-    result = sync_files([str(write_extract(tmp_path / "b.csv", [pausing]))], options(emulator, tmp_path), client=client)
-    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
-    assert [t["state"] for t in held(emulator)] == ["deferred"]
+    assert [t["state"] for t in held(emulator)] == [state]
 
 
 def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_message(emulator, tmp_path):
