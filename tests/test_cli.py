@@ -40,6 +40,47 @@ def test_validate_clean_register_csv_exits_0(tmp_path, register_csv_fixtures):
     assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_gzipped_extract_gets_the_plain_ones_report(tmp_path, jobs):
+    """A nightly job that gzips its extract: same issues, records and lines, in one process or two."""
+    import gzip
+
+    plain = tmp_path / "extract.xml"
+    made = run(
+        "generate",
+        "--count",
+        "300",
+        "--format",
+        "hesa-xml",
+        "-o",
+        str(plain),
+        "--seed",
+        "8",
+        "--as-of",
+        AS_OF,
+        "--defects",
+        "0.1",
+        "--truth",
+        str(tmp_path / "truth.json"),
+    )
+    assert made.exit_code == 0, made.output
+    packed = tmp_path / "extract.xml.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    reports = {}
+    for path in (plain, packed):
+        result = run(
+            "validate", str(path), "--as-of", AS_OF, "--jobs", jobs, "--report-dir", str(tmp_path / f"r-{path.name}")
+        )
+        assert result.exit_code == 1, result.output
+        reports[path.name] = json.loads((tmp_path / f"r-{path.name}" / "report.json").read_text())
+    [given, gzipped] = reports.values()
+    assert gzipped["summary"] == given["summary"] and gzipped["summary"]["invalid"] > 10
+    assert [{**issue, "input": None} for issue in gzipped["issues"]] == [
+        {**issue, "input": None} for issue in given["issues"]
+    ]
+    assert gzipped["inputs"][0]["sha256"] == given["inputs"][0]["sha256"]
+
+
 def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samples):
     result = run(
         "validate",

@@ -138,7 +138,7 @@ def validate(
 ) -> None:
     """Check every record against Register's own rules, without sending anything.
 
-    Reads HESA ITT XML (also zipped), HESA-named CSV and Register's bulk-add CSV. Writes report.json,
+    Reads HESA ITT XML (also zipped or gzipped), HESA-named CSV and Register's bulk-add CSV. Writes report.json,
     issues.csv and report.html (owner-only: they hold personal data). Exits 0 when no record has an
     error (warnings allowed), 1 when some do, 2 when an input cannot be read at all.
     """

@@ -1,14 +1,17 @@
-"""open_inputs, the readers' one entry point: what it refuses before any file is read."""
+"""open_inputs, the readers' one entry point: what it refuses before any file is read, and gzip files."""
 
 from __future__ import annotations
 
+import gzip
 import os
+from datetime import date
 
 import pytest
 
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, UnusableInput
+from register_batch.generate import generate
 from register_batch.mapping import load_mapping
-from register_batch.readers import open_inputs
+from register_batch.readers import find_xml_chunks, open_inputs
 
 ROWS = "F_HUSID,F_SURNAME,F_FNAMES\n0310261553101,George,Dave\n"
 
@@ -32,3 +35,71 @@ def test_a_file_given_twice_by_two_names_is_refused(tmp_path):
     assert str(caught.value) == (
         f"{other} is given twice (also as {path}): each of its records would be a duplicate of itself"
     )
+
+
+def read(path):
+    return [(info, list(records)) for info, records in open_inputs([str(path)], "auto", load_mapping())]
+
+
+def gzipped(path, data, level=9):
+    path.write_bytes(gzip.compress(data, compresslevel=level))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["hesa-xml", "hesa-csv", "register-csv"])
+def test_a_gzipped_extract_reads_as_the_plain_one(tmp_path, fmt):
+    """Same records, lines, format and sha256 (of the extract, not of its compressed bytes): a nightly job can
+    switch to gzip without its reports changing."""
+    plain = tmp_path / "extract"
+    generate(plain, count=40, fmt=fmt, seed=5, as_of=date(2026, 11, 28))
+    [(plain_info, plain_rows)] = read(plain)
+    [(info, rows)] = read(gzipped(tmp_path / "extract.gz", plain.read_bytes()))
+    assert info.path.endswith("extract.gz") and info.format == plain_info.format == fmt
+    assert info.records == plain_info.records == 40 and info.sha256 == plain_info.sha256
+    assert [(r.source.line, r.fields, r.groups) for r in rows] == [
+        (r.source.line, r.fields, r.groups) for r in plain_rows
+    ]
+
+
+def test_a_gzipped_hesa_xml_file_is_not_split_between_two_processes(tmp_path):
+    """Chunks are byte offsets into the file itself, which a gzip file's are not, though one stored without
+    compression (level 0) holds the extract's text, `<Student>` tags and all."""
+    plain = tmp_path / "extract.xml"
+    generate(plain, count=200, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 28))
+    assert find_xml_chunks(str(plain), "auto", load_mapping()) is not None
+    packed = gzipped(tmp_path / "extract.xml.gz", plain.read_bytes(), level=0)
+    assert b"<Student>" in packed.read_bytes()
+    assert find_xml_chunks(str(packed), "auto", load_mapping()) is None
+    assert find_xml_chunks(str(packed), "hesa-xml", load_mapping()) is None
+
+
+def test_a_truncated_gzip_file_is_refused_as_damaged(tmp_path):
+    plain = tmp_path / "extract.csv"
+    generate(plain, count=40, fmt="register-csv", seed=5, as_of=date(2026, 11, 28))
+    path = tmp_path / "extract.csv.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes())[:-100])
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: damaged compressed data (Compressed file ended before the end-of-stream marker was reached)"
+    )
+
+
+def test_a_gzip_file_that_expands_more_than_any_extract_is_refused(tmp_path):
+    """The zip bomb's bound (100 times, past 256 KiB), counted as the bytes come: a gzip file declares no size."""
+    path = gzipped(tmp_path / "bomb.xml.gz", b"<ITTRecord>" + b"<Student/>" * 1_000_000 + b"</ITTRecord>")  # 10 MB
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    size = path.stat().st_size
+    assert str(caught.value) == (
+        f"{path}: expands to more than {100 * size:,} bytes from {size:,}: no extract compresses like that (a gzip "
+        "bomb?); if it is genuine, decompress it and give the file itself"
+    )
+
+
+def test_a_small_gzip_file_may_expand_to_256_kib(tmp_path):
+    rows = "0310261553101,Lee,Ann\n" * 10_000  # 220 KB from under 1 KB: far more than 100 times
+    path = gzipped(tmp_path / "small.csv.gz", f"F_HUSID,F_SURNAME,F_FNAMES\n{rows}".encode())
+    assert 100 * path.stat().st_size < 220_000
+    [(info, records)] = read(path)
+    assert info.records == len(records) == 10_000

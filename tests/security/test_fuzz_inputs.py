@@ -1,14 +1,16 @@
 """Fuzzing every reader (issue 7): any bytes give records or one clean exit-2 line; never a traceback or a hang.
 
 Hypothesis drives three sources of bytes: random bytes, realistic extracts mutated (DTDs, quotes, line ends,
-encodings, truncation...), and either of them zipped or with the zip itself damaged; each under every
-`--format`. The library property is checked on many examples; the command line (`validate`) on fewer.
+encodings, truncation...), and either of them zipped or gzipped, or with the zip or gzip file itself
+damaged; each under every `--format`. The library property is checked on many examples; the command line
+(`validate`) on fewer.
 `REGISTER_BATCH_FUZZ_EXAMPLES=N` raises the example counts for a longer run; `fuzz_readers.py` is the
 coverage-guided long run (atheris), see docs/security.md.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import zipfile
 
@@ -56,16 +58,20 @@ operations = st.lists(
 
 @st.composite
 def inputs(draw: st.DrawFn) -> tuple[str, bytes]:
-    """(file name, bytes): random, or a mutated seed; plain, zipped, or a zip whose bytes are then damaged."""
+    """(file name, bytes): random, or a mutated seed; plain, zipped or gzipped, or a zip or gzip file whose bytes are
+    then damaged."""
     if draw(st.booleans()):
         name = draw(st.sampled_from(["input.xml", "input.csv", "input.dat"]))
         data = draw(st.binary(max_size=2048))
     else:
         name = draw(st.sampled_from(sorted(seeds())))
         data = mutate(seeds()[name], draw(operations))
-    container = draw(st.sampled_from(["plain", "plain", "zip", "zip-damaged"]))
+    container = draw(st.sampled_from(["plain", "plain", "zip", "zip-damaged", "gzip", "gzip-damaged"]))
     if container == "plain":
         return name, data
+    if container.startswith("gzip"):
+        packed = gzip.compress(data, compresslevel=draw(st.sampled_from([0, 6])))
+        return name + ".gz", mutate(packed, draw(operations)) if container == "gzip-damaged" else packed
     members = {name: data}
     if draw(st.booleans()):
         members["__MACOSX/._" + name] = b"\x00\x05\x16\x07"

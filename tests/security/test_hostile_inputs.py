@@ -10,7 +10,10 @@ memory, and `python tests/security/stream_2gb.py` runs the full 2 GB (figures in
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
+import lzma
 import os
 import socket
 import threading
@@ -463,6 +466,14 @@ CARELESS = {
     "spreadsheet.xlsx": (zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}), "Excel"),
     "spreadsheet.ods": (zipped({"mimetype": b"application/vnd.oasis", "content.xml": b"<x/>"}), "OpenDocument"),
     "photos.zip": (zipped({"a.jpg": b"\xff\xd8"}), "holds no .xml or .csv"),
+    # What a file is, from its first bytes, rather than "binary content".
+    "legacy.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "an Excel 97-2003 workbook (.xls)"),
+    "extract.xml.bz2": (bz2.compress(b"<ITTRecord/>"), "compressed with bzip2, which register-batch does not read"),
+    "extract.xml.xz": (lzma.compress(b"<ITTRecord/>"), "compressed with xz, which register-batch does not read"),
+    "extract.7z": (b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 24, "a 7-Zip archive"),
+    "extract.rar": (b"Rar!\x1a\x07\x01\x00" + b"\x00" * 24, "a RAR archive"),
+    "report.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document, not an extract"),
+    "damaged.csv.gz": (gzip.compress(b"hesa_id,first_names\n1,Ann\n")[:-12], "damaged compressed data"),
 }
 
 

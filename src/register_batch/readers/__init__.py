@@ -1,6 +1,6 @@
-"""Readers: stream RawRecords from HESA ITT XML, HESA-named CSV and Register's bulk-add CSV, plain or zipped.
+"""Readers: stream RawRecords from HESA ITT XML, HESA-named CSV and Register's bulk-add CSV, plain, zipped or gzipped.
 
-`open_inputs` is the one entry point: it resolves zip containers (skipping `__MACOSX` resource forks),
+`open_inputs` is the one entry point: it resolves zip containers (skipping `__MACOSX` resource forks) and gzip files,
 detects each file's format from its content, and yields `(InputInfo, records)` pairs. Records are produced
 lazily; `InputInfo.sha256` and `.records` are final once the records iterator is exhausted.
 
@@ -11,6 +11,7 @@ unsupported zip member, or a CSV file that changed between its hashing and its p
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import lzma
@@ -31,7 +32,7 @@ from register_batch.mapping.loader import MappingConfig
 from register_batch.portable import BINARY
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
-from register_batch.readers.detect import FORMATS, detect_format, is_zip
+from register_batch.readers.detect import FORMATS, detect_format, is_gzip, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
 
 __all__ = [
@@ -112,8 +113,8 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
 MAX_RATIO = 100
 MAX_INFLATED_SMALL = 256 << 10
 
-# What a damaged or unsupported zip member raises while it is opened or read.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError)
+# What a damaged or unsupported zip member or gzip file raises while it is opened or read.
+_DAMAGED = (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -187,9 +188,12 @@ def _read_errors(shown: str) -> Iterator[None]:
 
 
 def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
-    """The files to read: the path itself, or each .xml/.csv inside a zip (not __MACOSX forks)."""
+    """The files to read: the path itself (inflated if gzipped), or each .xml/.csv inside a zip (not __MACOSX
+    forks)."""
     with _open_file(path, shown) as fh:
         head = fh.read(4)
+    if is_gzip(head):
+        return [(shown, lambda: io.BufferedReader(_Gunzipped(path, shown), 1 << 16))]
     if not is_zip(head):
         return [(shown, lambda: _open_file(path, shown))]
     try:
@@ -272,6 +276,49 @@ def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:
             f"{info.compress_size:,}): no extract compresses like that (a zip bomb?); if it is genuine, unzip it "
             "and give the file itself",
         )
+
+
+class _Gunzipped(io.RawIOBase):
+    """A gzip file, inflated as it is read, and refused once it has given more than any extract compresses to.
+
+    A gzip file declares no reliable size (its trailer holds the size modulo 4 GiB, of the last member only), so the
+    bound that `_refuse_a_bomb` puts on a zip member from its declared size is counted here as the bytes come.
+    """
+
+    def __init__(self, path: Path, shown: str):
+        self._file = _open_file(path, shown)
+        self._shown = shown
+        self._size = os.fstat(self._file.fileno()).st_size
+        self._limit = max(MAX_INFLATED_SMALL, MAX_RATIO * self._size)
+        self._given = 0
+        self._inflating = gzip.GzipFile(fileobj=self._file, mode="rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._inflating.read(size)
+        self._given += len(chunk)
+        if self._given > self._limit:
+            raise UnusableInput(
+                self._shown,
+                f"expands to more than {self._limit:,} bytes from {self._size:,}: no extract compresses like that (a "
+                "gzip bomb?); if it is genuine, decompress it and give the file itself",
+            )
+        return chunk
+
+    # As HashingReader.readinto: io's buffered readers pass a bytearray or a memoryview.
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        try:
+            self._inflating.close()
+        finally:
+            self._file.close()
+            super().close()
 
 
 def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
@@ -358,7 +405,8 @@ def open_inputs(
 def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | None:
     """Chunks two processes could share `path` by, if it is a plain (not zipped) HESA XML file.
 
-    None for anything else, including an input that cannot be read: reading it the usual way reports why.
+    None for anything else, including an input that cannot be read: reading it the usual way reports why. (A gzip
+    file is one member named as the file, and `find_chunks` finds no plain XML before its first `<Student>`.)
     """
     shown = _printable(path)
     try:

@@ -11,11 +11,40 @@ from register_batch.constants import FORMATS as FORMATS  # kept in constants.py 
 from register_batch.errors import UnusableInput
 
 ZIP_MAGIC = b"PK\x03\x04"
+GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 def is_zip(head: bytes) -> bool:
     return head.startswith(ZIP_MAGIC)
+
+
+def is_gzip(head: bytes) -> bool:
+    return head.startswith(GZIP_MAGIC)
+
+
+_SAVE_AS_CSV = "save the sheet as 'CSV UTF-8' and give that file"
+_NOT_READ = "which register-batch does not read: extract the file from it, or compress it as .zip or .gz"
+# Files people hand over for an extract, told by their first bytes (their "magic numbers"), so that the line says what
+# the file is rather than "binary content".
+_FOREIGN = tuple(
+    (re.compile(magic), problem)
+    for magic, problem in (
+        (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"an Excel 97-2003 workbook (.xls), not an extract: {_SAVE_AS_CSV}"),
+        (rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)", f"compressed with bzip2, {_NOT_READ}"),  # a block, or no data
+        (rb"\xfd7zXZ\x00", f"compressed with xz, {_NOT_READ}"),
+        (rb"7z\xbc\xaf\x27\x1c", f"a 7-Zip archive, {_NOT_READ}"),
+        (rb"Rar!\x1a\x07", f"a RAR archive, {_NOT_READ}"),
+        (rb"%PDF-", "a PDF document, not an extract: give the HESA XML or CSV file itself"),
+    )
+)
+
+
+def check_not_foreign(head: bytes, name: str) -> None:
+    """Refuse a spreadsheet, archive or document of a kind no reader takes, saying what it is."""
+    for magic, problem in _FOREIGN:
+        if magic.match(head):
+            raise UnusableInput(name, problem)
 
 
 UTF16 = "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
@@ -44,6 +73,7 @@ def check_text_start(head: bytes, name: str) -> None:
     UTF-8 byte-order mark twice (a tool that adds one to a file that has one), which a CSV reads as a first column
     named '\\ufeffprovider_trainee_id' and XML as "not XML"."""
     check_not_utf16(head, name)
+    check_not_foreign(head, name)
     if head.startswith(_BOMS[0] * 2):
         raise UnusableInput(
             name,
