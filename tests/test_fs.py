@@ -164,11 +164,17 @@ def test_convert_refuses_such_an_output_before_it_reads_anything(tmp_path):
     ("command", "option"),
     [("convert", "-o"), ("generate", "-o"), ("export", "-o"), ("generate", "--truth"), ("emulator", "--db")],
 )
-def test_an_output_name_ending_in_a_separator_is_a_folder_not_a_file_of_that_name(
-    command, option, tmp_path, monkeypatch
-):
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("out/", "'out/' ends in a path separator, so it names a folder"),
+        ("-", "'-' would be a file named '-': personal data is written only to a file, owner-only, never to standard"),
+    ],
+)
+def test_an_output_name_that_is_no_file_of_that_name_is_refused(command, option, name, problem, tmp_path, monkeypatch):
     """`-o out/` wrote a file named `out` (Path drops the separator): a later `ls out/` found no folder, and a script
-    that went on to write `out/other.csv` failed there. Refused before anything is read or sent."""
+    that went on to write `out/other.csv` failed there. `-o -`, meant as standard output, wrote a file named `-`.
+    Refused before anything is read or sent."""
     monkeypatch.chdir(tmp_path)
     source = extract(tmp_path / "in.csv", 3)
     args = {
@@ -181,11 +187,11 @@ def test_an_output_name_ending_in_a_separator_is_a_folder_not_a_file_of_that_nam
         args += ["-o", "x.xml"]
     # A subprocess with a timeout: an emulator given a file to keep its state in would otherwise run until stopped.
     result = subprocess.run(
-        [sys.executable, "-m", "register_batch", *args, option, "out/"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "register_batch", *args, option, name], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     named = f"'{option}' / '--output'" if option == "-o" else f"'{option}'"
-    assert f"Error: Invalid value for {named}: 'out/' ends in a path separator, so it names a folder" in result.stderr
+    assert f"Error: Invalid value for {named}: {problem}" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 
 class OutputFile(click.Path):
-    """-o: a file to write. `out/` names a folder: click's Path would drop the separator and write a file `out`."""
+    """-o: a file to write. `out/` names a folder: click's Path would drop the separator and write a file `out`.
+
+    `-` is refused rather than taken as standard output: what these files hold is personal data (or looks like it),
+    written owner-only, and a nightly job's standard output goes to cron's mail and to logs.
+    """
 
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=Path)
@@ -32,6 +36,13 @@ class OutputFile(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if names_a_folder(value):
             self.fail(f"{value!r} ends in a path separator, so it names a folder: give a file's name", param, ctx)
+        if value == "-":
+            self.fail(
+                "'-' would be a file named '-': personal data is written only to a file, owner-only, never to "
+                "standard output (a job's output goes to logs and mail); give a file's name",
+                param,
+                ctx,
+            )
         return super().convert(value, param, ctx)
 
 
