@@ -37,6 +37,15 @@ def test_a_file_given_twice_by_two_names_is_refused(tmp_path):
     )
 
 
+def test_a_folder_given_as_an_input_is_refused_saying_how_to_give_its_extracts(tmp_path):
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    (folder / "a.xml").write_text("<ITTRecord/>")
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(folder)], "auto", load_mapping()))
+    assert str(caught.value) == f"{folder}: is a folder, not a file: give the extracts in it, e.g. {folder}/*.xml"
+
+
 def read(path):
     return [(info, list(records)) for info, records in open_inputs([str(path)], "auto", load_mapping())]
 

@@ -128,6 +128,12 @@ def _printable(name: str) -> str:
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
+def _a_folder(shown: str) -> UnusableInput:
+    """A folder given as an input: each extract in it is to be given (a shell pattern gives them all)."""
+    every = os.path.join(shown, "*.xml")
+    return UnusableInput(shown, f"is a folder, not a file: give the extracts in it, e.g. {every}")
+
+
 def _open_file(path: Path, shown: str) -> BinaryIO:
     """Open a regular file for reading; refuse pipes, sockets and devices without blocking on them."""
     try:
@@ -135,7 +141,7 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
     except FileNotFoundError:
         raise UnusableInput(shown, "no such file") from None
     except IsADirectoryError:
-        raise UnusableInput(shown, "is a directory, not a file") from None
+        raise _a_folder(shown) from None
     except PermissionError:
         raise UnusableInput(shown, "permission denied") from None
     except OSError as exc:
@@ -143,7 +149,7 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise UnusableInput(shown, "is a directory, not a file")
+            raise _a_folder(shown)
         if not stat.S_ISREG(mode):
             # A pipe or device cannot be read twice (format detection, hashing, parsing) and may block.
             raise UnusableInput(
