@@ -46,6 +46,17 @@ def test_a_folder_given_as_an_input_is_refused_saying_how_to_give_its_extracts(t
     assert str(caught.value) == f"{folder}: is a folder, not a file: give the extracts in it, e.g. {folder}/*.xml"
 
 
+def test_a_pattern_the_shell_matched_to_no_file_is_named_as_a_pattern(tmp_path):
+    """A shell hands `extracts/*.xml` over as it is when nothing matches it (the SRS had not written its file)."""
+    pattern = tmp_path / "*.xml"
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(pattern)], "auto", load_mapping()))
+    assert str(caught.value) == f"{pattern}: no such file: no file matches this pattern"
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(tmp_path / "nightly.xml")], "auto", load_mapping()))
+    assert str(caught.value) == f"{tmp_path / 'nightly.xml'}: no such file"
+
+
 def read(path):
     return [(info, list(records)) for info, records in open_inputs([str(path)], "auto", load_mapping())]
 

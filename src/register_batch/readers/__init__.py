@@ -139,7 +139,11 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | BINARY)
     except FileNotFoundError:
-        raise UnusableInput(shown, "no such file") from None
+        # A shell passes a pattern that matches nothing as it is (a nightly job run before the SRS wrote its file).
+        unmatched = any(char in shown for char in "*?[")
+        raise UnusableInput(
+            shown, "no such file: no file matches this pattern" if unmatched else "no such file"
+        ) from None
     except IsADirectoryError:
         raise _a_folder(shown) from None
     except PermissionError:
