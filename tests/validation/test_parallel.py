@@ -276,6 +276,24 @@ def test_the_helpers_chunks_are_used_and_the_file_is_read_once(long_extract, sma
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
+def test_a_helper_that_stops_before_its_first_chunk_leaves_every_chunk_to_this_process(
+    long_extract, small_chunks, tmp_path, monkeypatch
+):
+    """The helper (forked, then gone before claiming a chunk) never claims one: this process claims each chunk in
+    turn and reads the file to its end in one pass, not again from its start."""
+    serial = validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    checked = checks_in_this_process(monkeypatch)
+    monkeypatch.setattr(parallel, "newlines_before", lambda *args: os._exit(3))  # only the helper calls it
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert small_chunks
+    assert not again
+    assert checked == list(range(1, serial.report.summary.records + 1))
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
 @pytest.mark.parametrize("stop_after", [0, 1, 3])
 def test_a_helper_that_stops_after_some_chunks_changes_nothing(
     long_extract, small_chunks, tmp_path, monkeypatch, stop_after
