@@ -132,6 +132,35 @@ def test_a_helper_that_runs_to_its_end_does_half_of_the_records(corpus, tmp_path
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
+def as_reported(records) -> list[tuple]:
+    """What a report can use of each record: where it is, its issues, and (for a record with issues) who it is."""
+    return [
+        (
+            record.source,
+            [(i.code, i.field, i.record, i.line) for i in record.issues],
+            (record.data.get("provider_trainee_id"), record.data.get("hesa_id")) if record.issues else None,
+            record.vintage,
+        )
+        for record in records
+    ]
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked"])
+def test_parallel_records_are_the_serial_ones_record_by_record(corpus, long_extract, monkeypatch, shared):
+    """`parallel_records` yields every record once, in input order, numbered as `Checker.records` numbers it, with
+    its issues, and, where it has any, the trainee's identifiers (clean records are counted, not listed, in reports)."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked":
+        monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
+        hold_the_parent_back(monkeypatch)
+    with Checker(as_of=AS_OF) as checker:
+        serial = as_reported(checker.records(inputs))
+    with Checker(as_of=AS_OF) as checker:
+        two = as_reported(parallel.parallel_records(checker, inputs))
+    assert len(serial) == (950 if shared == "interleaved" else 1000)
+    assert two == serial
+
+
 def test_small_inputs_stay_serial(corpus):
     assert not parallel.worth_parallel(corpus[:1])
 
