@@ -25,6 +25,7 @@ from register_batch.jobs import validate_files
 from register_batch.readers import hesa_xml
 from register_batch.readers.hesa_xml import find_chunks
 from register_batch.validation import parallel
+from register_batch.validation.runner import Checker
 
 AS_OF = date(2026, 11, 28)
 
@@ -107,8 +108,82 @@ def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypa
     assert reports_equal(tmp_path / "serial", tmp_path / "helped")
 
 
+def checks_in_this_process(monkeypatch) -> list[int]:
+    """Counts the records this process maps and validates itself (the forked helper counts in its own copy)."""
+    checked: list[int] = []
+    real = Checker.check
+
+    def check(self, info, raw):
+        checked.append(raw.source.record)
+        return real(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+    return checked
+
+
+def test_a_helper_that_runs_to_its_end_does_half_of_the_records(corpus, tmp_path, monkeypatch):
+    """Every other record of the batch (across inputs) is the helper's, and none of them is checked here again: the
+    second core is used, not just started."""
+    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    checked = checks_in_this_process(monkeypatch)
+    validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert serial.report.summary.records == 950
+    assert len(checked) == 475
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def as_reported(records) -> list[tuple]:
+    """What a report can use of each record: where it is, its issues, and (for a record with issues) who it is."""
+    return [
+        (
+            record.source,
+            [(i.code, i.field, i.record, i.line) for i in record.issues],
+            (record.data.get("provider_trainee_id"), record.data.get("hesa_id")) if record.issues else None,
+            record.vintage,
+        )
+        for record in records
+    ]
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked"])
+def test_parallel_records_are_the_serial_ones_record_by_record(corpus, long_extract, monkeypatch, shared):
+    """`parallel_records` yields every record once, in input order, numbered as `Checker.records` numbers it, with
+    its issues, and, where it has any, the trainee's identifiers (clean records are counted, not listed, in reports)."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked":
+        monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
+        hold_the_parent_back(monkeypatch)
+    with Checker(as_of=AS_OF) as checker:
+        serial = as_reported(checker.records(inputs))
+    with Checker(as_of=AS_OF) as checker:
+        two = as_reported(parallel.parallel_records(checker, inputs))
+    assert len(serial) == (950 if shared == "interleaved" else 1000)
+    assert two == serial
+
+
 def test_small_inputs_stay_serial(corpus):
     assert not parallel.worth_parallel(corpus[:1])
+
+
+def test_inputs_large_together_use_two_cores_where_there_are_two(tmp_path, monkeypatch):
+    """The inputs' sizes add up (a folder of part files is as large as one file); one core, or a byte less than the
+    threshold, stays serial. Only sizes, cores and threads are looked at (no other thread here, as in a CLI run)."""
+    halves = [tmp_path / "a.xml", tmp_path / "b.xml"]
+    for half in halves:
+        with half.open("wb") as fh:
+            fh.truncate(parallel.PARALLEL_MIN_BYTES // 2)
+    short = tmp_path / "short.xml"
+    with short.open("wb") as fh:
+        fh.truncate(parallel.PARALLEL_MIN_BYTES - 1)
+    monkeypatch.setattr(parallel, "threading", types.SimpleNamespace(active_count=lambda: 1))
+    cores: set[int] = {0, 1}
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: cores)
+    assert parallel.worth_parallel([str(h) for h in halves])
+    assert parallel.worth_parallel([str(h) for h in halves] + [str(tmp_path / "gone.xml")])
+    assert not parallel.worth_parallel([str(halves[0])])
+    assert not parallel.worth_parallel([str(short)])
+    cores = {0}
+    assert not parallel.worth_parallel([str(h) for h in halves])
 
 
 # A single HESA XML file, divided into chunks.
@@ -210,6 +285,41 @@ def test_boundaries_inside_a_comment_are_not_used(long_extract, small_chunks, tm
     assert small_chunks
     assert serial.report.summary == two.report.summary
     assert serial.report.summary.records == 1000
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def test_the_helpers_chunks_are_used_and_the_file_is_read_once(long_extract, small_chunks, tmp_path, monkeypatch):
+    """A helper that checks its chunks to the end: its records are not checked here as well, and the file is not read
+    again from its start (which a helper that stops makes this process do)."""
+    serial = validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    checked = checks_in_this_process(monkeypatch)
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert small_chunks
+    assert not again
+    assert 0 < len(checked) < serial.report.summary.records == 1000
+    assert checked == list(range(1, len(checked) + 1))  # this process's records are the file's first ones
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def test_a_helper_that_stops_before_its_first_chunk_leaves_every_chunk_to_this_process(
+    long_extract, small_chunks, tmp_path, monkeypatch
+):
+    """The helper (forked, then gone before claiming a chunk) never claims one: this process claims each chunk in
+    turn and reads the file to its end in one pass, not again from its start."""
+    serial = validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    checked = checks_in_this_process(monkeypatch)
+    monkeypatch.setattr(parallel, "newlines_before", lambda *args: os._exit(3))  # only the helper calls it
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert small_chunks
+    assert not again
+    assert checked == list(range(1, serial.report.summary.records + 1))
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
