@@ -145,9 +145,6 @@ describe(
     severity=Severity.WARNING,
 )
 
-NESTED = (("degrees_attributes", "degree"), ("placements_attributes", "placement"))
-
-
 class Validator:
     """Applies every rule of the catalogue to a record, as of a given date.
 
