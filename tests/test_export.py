@@ -640,3 +640,23 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}
     assert {i.code for i in back[second["hesa_id"]].issues} == {"control_character"}
     assert {i.code for i in back[third["hesa_id"]].issues} == {"control_character"}
+
+
+def test_every_status_export_offers_exports_the_trainees_register_holds_in_it(synced, tmp_path, monkeypatch):
+    """`--status` is offered by the command and checked again by the library (export.STATUSES): each status the
+    command offers is one the library takes, and exports exactly the trainees Register lists in it."""
+    from register_batch.commands.export import export as export_command
+
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        withdraw_and_defer_two(client)
+    [offered] = [p.type.choices for p in export_command.params if p.name == "status"]
+    for status in offered:
+        out = tmp_path / f"{status}.jsonl"
+        options = ["--academic-cycle", "2025", "--status", status, "--to", "jsonl", "-o", str(out)]
+        result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
+        assert result.exit_code == 0, (status, result.output)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            held = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status=status)}
+        assert {json.loads(line)["trainee_id"] for line in out.read_text().splitlines()} == held, status
