@@ -660,3 +660,57 @@ def test_every_status_export_offers_exports_the_trainees_register_holds_in_it(sy
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
             held = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status=status)}
         assert {json.loads(line)["trainee_id"] for line in out.read_text().splitlines()} == held, status
+
+
+def test_a_change_that_leaves_one_page_of_distinct_trainees_read_over_two_pages_still_loses_no_one(synced, tmp_path):
+    """12 trainees, 11 a page: the oldest is changed after the first page, moves to the front, and the second page
+    repeats one already written. The pages then gave exactly one page of distinct trainees, which is not an export
+    read in one answer: the catch-up listing still runs and writes the changed one."""
+    emulator, _source = synced
+    out = tmp_path / "moving.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        pages: list[list[dict]] = []
+
+        class ChangingAhead(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:
+                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=11)
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(newest_first) == 12 and [t["trainee_id"] for t in pages[1]] != [newest_first[-1]]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
+
+
+@pytest.mark.parametrize(("status", "listings"), [(None, 3 + 1), ("in_training", 3 + 1 + 1)])
+def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path, monkeypatch, status, listings):
+    """Register allows 100 requests a minute (§1.3). As in a nightly export, every trainee last changed before the
+    catch-up window (here: the export's start, in whole seconds): three pages of 5, then one listing of what changed
+    meanwhile (nothing), and with --status one more (did a trainee written leave it: none did); no other listing."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        result = export_trainees(
+            client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, status=status, per_page=5
+        )
+    assert result.count == 12 and result.requests == listings
+
+
+@pytest.mark.parametrize("options", [{"to": "xlsx"}, {"status": "graduated"}])
+def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(tmp_path, options):
+    from register_batch.errors import ConfigError
+
+    out = tmp_path / "held.jsonl"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client, pytest.raises(ConfigError):
+            export_trainees(client, **{"to": "jsonl", "output": out, **options})
+        assert emulator.snapshot()["requests"]["total"] == 0
+    assert not out.exists()
