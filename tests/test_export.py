@@ -6,7 +6,7 @@ import csv
 import json
 import stat
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -714,3 +714,29 @@ def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_a
             export_trainees(client, **{"to": "jsonl", "output": out, **options})
         assert emulator.snapshot()["requests"]["total"] == 0
     assert not out.exists()
+
+
+@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
+def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
+    synced, tmp_path, spelling
+):
+    """`--since` in UTC, with another offset, or with none (UTC, as Register reads it, §2.3): an export of more than
+    one page ends with a catch-up listing from that `since` (it is later than the catch-up window's start), never
+    from the window's start, which would add trainees changed before `since`."""
+    emulator, _source = synced
+    time.sleep(1.1)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    since = {
+        "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "-05:00": moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+        "naive": moment.replace(tzinfo=None).isoformat(),
+    }[spelling]
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        changed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)][:6]
+        for trainee_id in changed:
+            client.update_trainee(trainee_id, {"email": "changed@example.org"})
+        result = export_trainees(
+            client, to="jsonl", output=tmp_path / "recent.jsonl", academic_cycle=2025, since=since, per_page=5
+        )
+    ids = [json.loads(line)["trainee_id"] for line in (tmp_path / "recent.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(changed) and result.count == 6
