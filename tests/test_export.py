@@ -687,11 +687,16 @@ def test_a_change_that_leaves_one_page_of_distinct_trainees_read_over_two_pages_
     assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
 
 
-@pytest.mark.parametrize(("status", "listings"), [(None, 3 + 1), ("in_training", 3 + 1 + 1)])
-def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path, monkeypatch, status, listings):
+@pytest.mark.parametrize(
+    ("status", "since", "listings"),
+    [(None, None, 3 + 1), ("in_training", None, 3 + 1 + 1), (None, "2020-01-01T00:00:00Z", 3 + 1)],
+    ids=["every trainee", "a status", "an old since"],
+)
+def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path, monkeypatch, status, since, listings):
     """Register allows 100 requests a minute (§1.3). As in a nightly export, every trainee last changed before the
     catch-up window (here: the export's start, in whole seconds): three pages of 5, then one listing of what changed
-    meanwhile (nothing), and with --status one more (did a trainee written leave it: none did); no other listing."""
+    meanwhile (nothing: from the window's start, not from an older `since`), and with --status one more (did a
+    trainee written leave it: none did); no other listing."""
     import register_batch.export as export_module
 
     monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
@@ -699,7 +704,13 @@ def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path,
     time.sleep(1.1)
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         result = export_trainees(
-            client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, status=status, per_page=5
+            client,
+            to="jsonl",
+            output=tmp_path / "held.jsonl",
+            academic_cycle=2025,
+            status=status,
+            since=since,
+            per_page=5,
         )
     assert result.count == 12 and result.requests == listings
 
