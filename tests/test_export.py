@@ -751,3 +751,17 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
         )
     ids = [json.loads(line)["trainee_id"] for line in (tmp_path / "recent.jsonl").read_text().splitlines()]
     assert sorted(ids) == sorted(changed) and result.count == 6
+
+
+def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_cost(synced, tmp_path, monkeypatch):
+    """The line people read after an export: never "No trainees matched" for a cycle that has them. The file is
+    owner-only (it holds personal data) and nothing printed holds the token."""
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.jsonl"
+    options = ["--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
+    result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
+    assert result.exit_code == 0, result.output
+    assert f"Exported 12 trainees to {out} (1 request)." in result.output.splitlines()
+    assert "No trainees matched" not in result.output and TOKEN not in result.output
+    assert len(out.read_text().splitlines()) == 12 and stat.S_IMODE(out.stat().st_mode) == 0o600
