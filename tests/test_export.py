@@ -646,12 +646,14 @@ def test_every_status_export_offers_exports_the_trainees_register_holds_in_it(sy
     """`--status` is offered by the command and checked again by the library (export.STATUSES): each status the
     command offers is one the library takes, and exports exactly the trainees Register lists in it."""
     from register_batch.commands.export import export as export_command
+    from register_batch.export import STATUSES
 
     emulator, _source = synced
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         withdraw_and_defer_two(client)
     [offered] = [p.type.choices for p in export_command.params if p.name == "status"]
+    assert sorted(offered) == sorted(STATUSES)  # and every status Register lists (§2.3) is offered
     for status in offered:
         out = tmp_path / f"{status}.jsonl"
         options = ["--academic-cycle", "2025", "--status", status, "--to", "jsonl", "-o", str(out)]
