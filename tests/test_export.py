@@ -767,3 +767,17 @@ def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_co
     assert f"Exported 12 trainees to {out} (1 request)." in result.output.splitlines()
     assert "No trainees matched" not in result.output and TOKEN not in result.output
     assert len(out.read_text().splitlines()) == 12 and stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_page_size_of_zero_is_a_usage_error_before_any_request(tmp_path, monkeypatch):
+    """Register reads `per_page=0` as a limit of 0 and answers 404 "No trainees found" (register-api.md §2.3): an
+    export would write an empty file for a cycle full of trainees. The smallest page size, 1, is taken."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        out = tmp_path / "held.json"
+        options = ["--target", emulator.url, "--to", "json", "-o", str(out)]
+        refused = CliRunner().invoke(cli, ["export", "--per-page", "0", *options])
+        assert refused.exit_code == 2 and "--per-page" in refused.output
+        assert emulator.snapshot()["requests"]["total"] == 0 and not out.exists()
+        taken = CliRunner().invoke(cli, ["export", "--per-page", "1", *options])
+        assert taken.exit_code == 0, taken.output
