@@ -6,7 +6,7 @@ import csv
 import json
 import stat
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -640,3 +640,144 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}
     assert {i.code for i in back[second["hesa_id"]].issues} == {"control_character"}
     assert {i.code for i in back[third["hesa_id"]].issues} == {"control_character"}
+
+
+def test_every_status_export_offers_exports_the_trainees_register_holds_in_it(synced, tmp_path, monkeypatch):
+    """`--status` is offered by the command and checked again by the library (export.STATUSES): each status the
+    command offers is one the library takes, and exports exactly the trainees Register lists in it."""
+    from register_batch.commands.export import export as export_command
+    from register_batch.export import STATUSES
+
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        withdraw_and_defer_two(client)
+    [offered] = [p.type.choices for p in export_command.params if p.name == "status"]
+    assert sorted(offered) == sorted(STATUSES)  # and every status Register lists (§2.3) is offered
+    for status in offered:
+        out = tmp_path / f"{status}.jsonl"
+        options = ["--academic-cycle", "2025", "--status", status, "--to", "jsonl", "-o", str(out)]
+        result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
+        assert result.exit_code == 0, (status, result.output)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            held = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status=status)}
+        assert {json.loads(line)["trainee_id"] for line in out.read_text().splitlines()} == held, status
+
+
+def test_a_change_that_leaves_one_page_of_distinct_trainees_read_over_two_pages_still_loses_no_one(synced, tmp_path):
+    """12 trainees, 11 a page: the oldest is changed after the first page, moves to the front, and the second page
+    repeats one already written. The pages then gave exactly one page of distinct trainees, which is not an export
+    read in one answer: the catch-up listing still runs and writes the changed one."""
+    emulator, _source = synced
+    out = tmp_path / "moving.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        pages: list[list[dict]] = []
+
+        class ChangingAhead(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:
+                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=11)
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(newest_first) == 12 and [t["trainee_id"] for t in pages[1]] != [newest_first[-1]]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
+
+
+@pytest.mark.parametrize(
+    ("status", "since", "listings"),
+    [(None, None, 3 + 1), ("in_training", None, 3 + 1 + 1), (None, "2020-01-01T00:00:00Z", 3 + 1)],
+    ids=["every trainee", "a status", "an old since"],
+)
+def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path, monkeypatch, status, since, listings):
+    """Register allows 100 requests a minute (§1.3). As in a nightly export, every trainee last changed before the
+    catch-up window (here: the export's start, in whole seconds): three pages of 5, then one listing of what changed
+    meanwhile (nothing: from the window's start, not from an older `since`), and with --status one more (did a
+    trainee written leave it: none did); no other listing."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        result = export_trainees(
+            client,
+            to="jsonl",
+            output=tmp_path / "held.jsonl",
+            academic_cycle=2025,
+            status=status,
+            since=since,
+            per_page=5,
+        )
+    assert result.count == 12 and result.requests == listings
+
+
+@pytest.mark.parametrize("options", [{"to": "xlsx"}, {"status": "graduated"}])
+def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(tmp_path, options):
+    from register_batch.errors import ConfigError
+
+    out = tmp_path / "held.jsonl"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client, pytest.raises(ConfigError):
+            export_trainees(client, **{"to": "jsonl", "output": out, **options})
+        assert emulator.snapshot()["requests"]["total"] == 0
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
+def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
+    synced, tmp_path, spelling
+):
+    """`--since` in UTC, with another offset, or with none (UTC, as Register reads it, §2.3): an export of more than
+    one page ends with a catch-up listing from that `since` (it is later than the catch-up window's start), never
+    from the window's start, which would add trainees changed before `since`."""
+    emulator, _source = synced
+    time.sleep(1.1)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    since = {
+        "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "-05:00": moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+        "naive": moment.replace(tzinfo=None).isoformat(),
+    }[spelling]
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        changed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)][:6]
+        for trainee_id in changed:
+            client.update_trainee(trainee_id, {"email": "changed@example.org"})
+        result = export_trainees(
+            client, to="jsonl", output=tmp_path / "recent.jsonl", academic_cycle=2025, since=since, per_page=5
+        )
+    ids = [json.loads(line)["trainee_id"] for line in (tmp_path / "recent.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(changed) and result.count == 6
+
+
+def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_cost(synced, tmp_path, monkeypatch):
+    """The line people read after an export: never "No trainees matched" for a cycle that has them. The file is
+    owner-only (it holds personal data) and nothing printed holds the token."""
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.jsonl"
+    options = ["--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
+    result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
+    assert result.exit_code == 0, result.output
+    assert f"Exported 12 trainees to {out} (1 request)." in result.output.splitlines()
+    assert "No trainees matched" not in result.output and TOKEN not in result.output
+    assert len(out.read_text().splitlines()) == 12 and stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_page_size_of_zero_is_a_usage_error_before_any_request(tmp_path, monkeypatch):
+    """Register reads `per_page=0` as a limit of 0 and answers 404 "No trainees found" (register-api.md §2.3): an
+    export would write an empty file for a cycle full of trainees. The smallest page size, 1, is taken."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        out = tmp_path / "held.json"
+        options = ["--target", emulator.url, "--to", "json", "-o", str(out)]
+        refused = CliRunner().invoke(cli, ["export", "--per-page", "0", *options])
+        assert refused.exit_code == 2 and "--per-page" in refused.output
+        assert emulator.snapshot()["requests"]["total"] == 0 and not out.exists()
+        taken = CliRunner().invoke(cli, ["export", "--per-page", "1", *options])
+        assert taken.exit_code == 0, taken.output

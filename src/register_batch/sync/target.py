@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from register_batch.api import Secret, resolve_target
 from register_batch.api.client import BAD_TOKEN
@@ -102,7 +101,6 @@ def open_target(
     token: Secret | None,
     state_dir: Path,
     *,
-    emulator_options: Mapping[str, Any] | None = None,
     token_required: bool = True,
     ukprn: str | None = None,
     command: str = "sync",
@@ -128,10 +126,8 @@ def open_target(
     with StateDirLock(Path(state_dir), command) as lock:
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
-        options = dict(emulator_options or {})
-        if ukprn:
-            options["ukprns"] = {embedded_token: ukprn}
-        emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], **options)
+        ukprns = {embedded_token: ukprn} if ukprn else None
+        emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], ukprns=ukprns)
         try:
             yield Target(
                 url=emulator.url,

@@ -1,0 +1,67 @@
+"""Where a sync or export goes and with which token (sync/target.py): the token file, the environment and the
+embedded emulator's own token."""
+
+from __future__ import annotations
+
+import logging
+import stat
+
+import pytest
+
+from register_batch.errors import ConfigError
+from register_batch.portable import POSIX_PERMISSIONS
+from register_batch.sync.target import embedded_token_in, load_token, open_target
+
+TOKEN = "sandbox_" + "ab12" * 16
+
+
+@pytest.mark.skipif(not POSIX_PERMISSIONS, reason="on Windows the folder's ACL decides who can read the file")
+def test_a_token_file_others_can_read_is_used_with_a_warning_that_says_how_to_close_it(tmp_path, caplog):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
+        assert load_token(token_file, {}).reveal() == TOKEN
+    assert caplog.records == []
+    for mode in (0o640, 0o604):
+        token_file.chmod(mode)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
+            assert load_token(token_file, {}).reveal() == TOKEN
+        assert [r.getMessage() for r in caplog.records] == [
+            f"{token_file} is readable by other users; `chmod 600 {token_file}` keeps the API token private"
+        ]
+
+
+def test_a_token_file_that_is_missing_or_empty_is_one_line_naming_it(tmp_path):
+    missing = tmp_path / "no-such-token"
+    with pytest.raises(ConfigError, match=f"^{missing}: cannot read the token file"):
+        load_token(missing, {"REGISTER_API_TOKEN": TOKEN})  # named, so not replaced by the environment's
+    empty = tmp_path / "empty"
+    empty.write_text(" \n")
+    with pytest.raises(ConfigError, match=f"^{empty}: the token file is empty$"):
+        load_token(empty, {"REGISTER_API_TOKEN": TOKEN})
+
+
+def test_the_embedded_emulators_token_is_made_once_owner_only_and_kept(tmp_path):
+    token = embedded_token_in(tmp_path)
+    assert token.startswith("embedded_") and len(token) == len("embedded_") + 64
+    assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600 or not POSIX_PERMISSIONS
+    assert embedded_token_in(tmp_path) == token
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["token"]  # no candidate left behind
+
+
+def test_a_damaged_embedded_token_is_refused_and_not_replaced(tmp_path):
+    """Its trainees belong to that token: a new one would leave them out of every later sync and export."""
+    (tmp_path / "token").write_text("\ufeffembedded_" + "0" * 64 + "\n")  # saved again by an editor
+    with pytest.raises(ConfigError, match="is damaged"):
+        embedded_token_in(tmp_path)
+    assert (tmp_path / "token").read_text().startswith("\ufeff")
+
+
+def test_a_named_target_without_a_token_is_refused_unless_none_is_needed(tmp_path):
+    with pytest.raises(ConfigError, match="no API token for "), open_target("http://127.0.0.1:9", None, tmp_path):
+        pass
+    with open_target("http://127.0.0.1:9", None, tmp_path, token_required=False) as target:
+        assert (target.url, target.token, target.embedded) == ("http://127.0.0.1:9", None, False)
+    assert list(tmp_path.iterdir()) == []  # no embedded emulator was started for it
