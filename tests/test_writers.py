@@ -72,3 +72,13 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     assert cells["degree_grade"] == "'12"
     assert any("Village school" in note and "no URN" in note for note in notes), notes
     assert any("other_grade" in note and "Merit" in note for note in notes), notes
+
+
+def test_a_blank_code_or_date_is_a_blank_cell_not_a_lone_apostrophe():
+    """Code and date columns get Register's leading apostrophe only when they hold something: a blank one stays an
+    empty cell, as Register's own CSVs leave it, not a cell holding just `'`."""
+    template = register_template()
+    row, _notes = register_csv_row(dict(ROW, sex="", itt_start_date=None, trainee_start_date="2026-09-01"), template)
+    cells = dict(zip(template, row, strict=True))
+    assert cells["sex"] == "" and cells["itt_start_date"] == ""
+    assert cells["trainee_start_date"] == "'2026-09-01" and cells["hesa_id"] == "'0310261553101"
