@@ -140,6 +140,7 @@ def test_each_rule_says_whether_register_or_register_batch_decides(validation_bu
     """A data officer has no copy of the research notes a rule's source cites: the issue row says in words who
     decides (Register would refuse the record, or register-batch warns of what Register would drop), and the rules
     table adds the citation as small print."""
+    import register_batch.sync.runner  # noqa: F401  # describes the sync's own codes (api_rejected) in the catalogue
     from register_batch.validation import CATALOGUE
 
     validation_builder.write(tmp_path / "validate")
