@@ -66,6 +66,18 @@ def test_only_a_spool_without_room_is_blamed_on_the_temporary_folder(error):
     assert caught.value is error and not isinstance(caught.value, UnwritableOutput)
 
 
+def test_an_error_of_the_work_inside_an_output_is_not_blamed_on_the_output(tmp_path):
+    """Only the output's own writes are named as `cannot write <output>`: an error the code filling it meets elsewhere
+    (an input it reads, say) reaches the user as that error, and the output is not put in place."""
+    out = tmp_path / "out.csv"
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "extract.xml"))
+    with pytest.raises(PermissionError) as caught, private_writer(out) as fh:
+        fh.write("half a file\n")
+        raise elsewhere
+    assert caught.value is elsewhere
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_convert_output_its_disk_will_not_take_is_named_and_left_behind_by_no_file(tmp_path):
     """The output's disk filling up was an `internal error` (exit 70), or, with the temporary folder named, blamed
     on $TMPDIR. The limit here lets the records' spool (as big as the jsonl output) be written, not the JSON array."""
