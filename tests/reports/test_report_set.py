@@ -117,3 +117,15 @@ def test_a_disk_that_fails_to_sync_the_report_names_a_file_of_it_and_leaves_the_
     assert caught.value.problem == "Disk quota exceeded"
     assert os.path.dirname(caught.value.path) == str(folder) and os.path.basename(caught.value.path) in before
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_rows_read_as_the_list_they_stand_for():
+    """`Rows(items, row)` is `[row(item) for item in items]` to whoever reads it: by position, by slice, in turn."""
+    from register_batch.reports import Rows
+
+    items = ["a", "b", "c", "d"]
+    listed = [{"item": item, "place": place} for place, item in enumerate(items)]
+    rows = Rows(range(len(items)), listed.__getitem__)
+    assert len(rows) == 4 and list(rows) == listed
+    assert rows[0] == listed[0] and rows[-1] == listed[-1]
+    assert rows[1:3] == listed[1:3] and rows[::-2] == listed[::-2]
