@@ -540,6 +540,76 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             ],
         ),
         (
+            summary_of(3),
+            {"interrupted": True, "actions": {"create": 3}, "outcomes": {"pending": 3}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync stopped before it finished.",
+                    "0 of 3 records done, 3 not reached. Run the same command again: it carries on where this run "
+                    "stopped and creates no one twice.",
+                )
+            ],
+        ),
+        (
+            summary_of(3),
+            {"actions": {"create": 1, "conflict": 2}, "outcomes": {"done": 1, "skipped": 2}},
+            "conflict",
+            "bad",
+            [
+                (
+                    "2 records could not be matched safely to Register's trainees.",
+                    "Nothing was written for them; Issues names the trainees in Register.",
+                )
+            ],
+        ),
+        # news of Register's side, with no warning of the extract's: still a box to read, never "Nothing to fix"
+        (
+            summary_of(3),
+            {
+                "actions": {"unchanged": 3},
+                "outcomes": {"skipped": 3},
+                "warnings": {"sync_held": 1, "sync_state_differs": 2},
+                "unanswered_elsewhere": 2,
+            },
+            "warnings",
+            "warn",
+            [
+                (
+                    "2 earlier writes never answered, for records not in this extract.",
+                    "What Register holds for each is under Sync results: a create may have made a trainee nobody "
+                    "expects.",
+                ),
+                (
+                    "2 records: in training in the extract, withdrawn or deferred in Register.",
+                    "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
+                ),
+                (
+                    "1 record: a withdrawal or deferral waits until Register accepts it.",
+                    "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
+                ),
+                ("All 3 records pass Register's rules.", ""),
+            ],
+        ),
+        (
+            summary_of(1, warnings=1),
+            {"actions": {"unchanged": 1}, "outcomes": {"skipped": 1}, "unanswered_elsewhere": 1},
+            "warnings",
+            "warn",
+            [
+                (
+                    "1 earlier write never answered, for a record not in this extract.",
+                    "What Register holds for each is under Sync results: a create may have made a trainee nobody "
+                    "expects.",
+                ),
+                (
+                    "The record passes Register's rules.",
+                    "1 warning to look at: Register accepts these records, but check each one.",
+                ),
+            ],
+        ),
+        (
             summary_of(4),
             {"actions": {"create": 4}, "outcomes": {"done": 2, "failed": 1, "unknown": 1}},
             "unknown",
@@ -559,6 +629,10 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
         "warnings",
         "clean",
         "interrupted",
+        "interrupted-none-done",
+        "conflict",
+        "register-news-only",
+        "one-unanswered",
         "unknown-then-failed",
     ],
 )
