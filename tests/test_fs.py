@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -14,7 +15,7 @@ from cli_runs import files_limited_to, sync_command
 from emulated import AS_OF
 from register_batch.emulator import start_emulator
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import private_writer
+from register_batch.fs import private_writer, temporary_space
 from trainee_extracts import extract
 
 TOKEN = "temporary-space-token"
@@ -46,6 +47,35 @@ def test_a_temporary_folder_without_room_gives_one_line_naming_it(command, tmp_p
         if command == "sync":
             routes = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]
             assert not [route for route in routes if not route.startswith("GET")]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.EACCES, "Permission denied"),  # not a want of space
+        OSError(errno.EIO, "Input/output error"),
+        OSError(errno.ENOSPC, "No space left on device", "state/ledger.sqlite"),  # a named file says so itself
+    ],
+    ids=["permission", "io", "named-file"],
+)
+def test_only_a_spool_without_room_is_blamed_on_the_temporary_folder(error):
+    """The temporary folder is named, with "free space there", only for a full disk, quota or size limit on an
+    anonymous spool: any other error, or one naming its file, reaches the user as it is, not as advice about TMPDIR."""
+    with pytest.raises(OSError) as caught, temporary_space():
+        raise error
+    assert caught.value is error and not isinstance(caught.value, UnwritableOutput)
+
+
+def test_an_error_of_the_work_inside_an_output_is_not_blamed_on_the_output(tmp_path):
+    """Only the output's own writes are named as `cannot write <output>`: an error the code filling it meets elsewhere
+    (an input it reads, say) reaches the user as that error, and the output is not put in place."""
+    out = tmp_path / "out.csv"
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "extract.xml"))
+    with pytest.raises(PermissionError) as caught, private_writer(out) as fh:
+        fh.write("half a file\n")
+        raise elsewhere
+    assert caught.value is elsewhere
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_convert_output_its_disk_will_not_take_is_named_and_left_behind_by_no_file(tmp_path):

@@ -72,3 +72,48 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     assert cells["degree_grade"] == "'12"
     assert any("Village school" in note and "no URN" in note for note in notes), notes
     assert any("other_grade" in note and "Merit" in note for note in notes), notes
+
+
+def test_a_blank_code_or_date_is_a_blank_cell_not_a_lone_apostrophe():
+    """Code and date columns get Register's leading apostrophe only when they hold something: a blank one stays an
+    empty cell, as Register's own CSVs leave it, not a cell holding just `'`."""
+    template = register_template()
+    row, _notes = register_csv_row(dict(ROW, sex="", itt_start_date=None, trainee_start_date="2026-09-01"), template)
+    cells = dict(zip(template, row, strict=True))
+    assert cells["sex"] == "" and cells["itt_start_date"] == ""
+    assert cells["trainee_start_date"] == "'2026-09-01" and cells["hesa_id"] == "'0310261553101"
+
+
+def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_rest_counted_in_a_note():
+    """Register's CSV holds one degree and three placements (hesa-formats.md §3.1): the degree written is the one
+    graduated from last, wherever it is in the list and whatever form its year takes, and each note counts exactly
+    what was left out; a trainee that fits has no note at all."""
+    template = register_template()
+    degrees = [
+        {"uk_degree": "083", "subject": "100425", "grade": "02", "graduation_year": "2019", "institution": "0117"},
+        {
+            "uk_degree": "051",
+            "subject": "100048",
+            "grade": "01",
+            "graduation_year": "2021-07-01",
+            "institution": "0116",
+        },
+        {"uk_degree": "083", "subject": "100425", "grade": "02", "graduation_year": None, "institution": "0118"},
+    ]
+    placements = [{"urn": str(100000 + n), "name": f"School {n}"} for n in range(1, 6)]
+    data = {**ROW, "trn": "1234567", "degrees_attributes": degrees, "placements_attributes": placements}
+    row, notes = register_csv_row(data, template)
+    cells = dict(zip(template, row, strict=True))
+    assert [cells[c] for c in ("uk_degree", "degree_graduation_year", "awarding_institution")] == [
+        "'051",
+        "'2021-07-01",
+        "'0116",
+    ]
+    assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
+    assert notes == [
+        "2 older degree(s) left out: Register's CSV holds one degree per trainee",
+        "2 placement(s) left out: Register's CSV holds three",
+        "no column for trn in Register's CSV template",
+    ]
+    fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
+    assert register_csv_row(fits, template)[1] == []

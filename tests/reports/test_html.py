@@ -140,6 +140,7 @@ def test_each_rule_says_whether_register_or_register_batch_decides(validation_bu
     """A data officer has no copy of the research notes a rule's source cites: the issue row says in words who
     decides (Register would refuse the record, or register-batch warns of what Register would drop), and the rules
     table adds the citation as small print."""
+    import register_batch.sync.runner  # noqa: F401  # describes the sync's own codes (api_rejected) in the catalogue
     from register_batch.validation import CATALOGUE
 
     validation_builder.write(tmp_path / "validate")
@@ -461,6 +462,189 @@ def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():
     assert (status.key, status.tone) == ("blocked", "bad")
     assert status.lines[0][0] == "1 record cannot be changed through the API."
     assert html_report._status(summary, None).key == "warnings"  # validate: a warning is only a warning
+
+
+def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 0) -> dict[str, int]:
+    return {"records": records, "valid": records - invalid, "invalid": invalid, "errors": errors, "warnings": warnings}
+
+
+@pytest.mark.parametrize(
+    ("summary", "sync", "key", "tone", "lines"),
+    [
+        (summary_of(0), None, "empty", "bad", [("No records were read.", "")]),
+        (
+            summary_of(5, invalid=2, errors=3),
+            None,
+            "errors",
+            "bad",
+            [
+                (
+                    "2 of 5 records have errors.",
+                    "Register would refuse them. Correct the values listed under Issues in your student record "
+                    "system and export again.",
+                )
+            ],
+        ),
+        (
+            summary_of(5, invalid=1, errors=1),
+            {"dry_run": False, "actions": {"invalid": 1, "create": 4}, "outcomes": {"done": 4, "skipped": 1}},
+            "errors",
+            "bad",
+            [
+                (
+                    "1 of 5 records has errors.",
+                    "Register would refuse it. They were not sent. Correct the values listed under Issues in your "
+                    "student record system and export again.",
+                )
+            ],
+        ),
+        (
+            summary_of(5, invalid=1, errors=1),
+            {"dry_run": True, "actions": {"invalid": 1, "create": 4}, "outcomes": {"planned": 4, "skipped": 1}},
+            "errors",
+            "bad",
+            [
+                (
+                    "1 of 5 records has errors.",
+                    "Register would refuse it. Correct the values listed under Issues in your student record system "
+                    "and export again.",
+                )
+            ],
+        ),
+        # an error of the file, no record's: not called clean
+        (summary_of(5, errors=1), None, "errors", "bad", [("1 error.", "See Issues.")]),
+        (
+            summary_of(5, warnings=2),
+            None,
+            "warnings",
+            "warn",
+            [
+                (
+                    "All 5 records pass Register's rules.",
+                    "2 warnings to look at: Register accepts these records, but check each one.",
+                )
+            ],
+        ),
+        (summary_of(1), None, "clean", "good", [("The record passes Register's rules.", "Nothing to fix.")]),
+        (
+            summary_of(3),
+            {"interrupted": True, "actions": {"create": 3}, "outcomes": {"done": 3}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync stopped before it finished.",
+                    "3 of 3 records done. Run the same command again: it carries on where this run stopped and "
+                    "creates no one twice.",
+                )
+            ],
+        ),
+        (
+            summary_of(3),
+            {"interrupted": True, "actions": {"create": 3}, "outcomes": {"pending": 3}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync stopped before it finished.",
+                    "0 of 3 records done, 3 not reached. Run the same command again: it carries on where this run "
+                    "stopped and creates no one twice.",
+                )
+            ],
+        ),
+        (
+            summary_of(3),
+            {"actions": {"create": 1, "conflict": 2}, "outcomes": {"done": 1, "skipped": 2}},
+            "conflict",
+            "bad",
+            [
+                (
+                    "2 records could not be matched safely to Register's trainees.",
+                    "Nothing was written for them; Issues names the trainees in Register.",
+                )
+            ],
+        ),
+        # news of Register's side, with no warning of the extract's: still a box to read, never "Nothing to fix"
+        (
+            summary_of(3),
+            {
+                "actions": {"unchanged": 3},
+                "outcomes": {"skipped": 3},
+                "warnings": {"sync_held": 1, "sync_state_differs": 2},
+                "unanswered_elsewhere": 2,
+            },
+            "warnings",
+            "warn",
+            [
+                (
+                    "2 earlier writes never answered, for records not in this extract.",
+                    "What Register holds for each is under Sync results: a create may have made a trainee nobody "
+                    "expects.",
+                ),
+                (
+                    "2 records: in training in the extract, withdrawn or deferred in Register.",
+                    "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
+                ),
+                (
+                    "1 record: a withdrawal or deferral waits until Register accepts it.",
+                    "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
+                ),
+                ("All 3 records pass Register's rules.", ""),
+            ],
+        ),
+        (
+            summary_of(1, warnings=1),
+            {"actions": {"unchanged": 1}, "outcomes": {"skipped": 1}, "unanswered_elsewhere": 1},
+            "warnings",
+            "warn",
+            [
+                (
+                    "1 earlier write never answered, for a record not in this extract.",
+                    "What Register holds for each is under Sync results: a create may have made a trainee nobody "
+                    "expects.",
+                ),
+                (
+                    "The record passes Register's rules.",
+                    "1 warning to look at: Register accepts these records, but check each one.",
+                ),
+            ],
+        ),
+        (
+            summary_of(4),
+            {"actions": {"create": 4}, "outcomes": {"done": 2, "failed": 1, "unknown": 1}},
+            "unknown",
+            "bad",
+            [
+                html_report._PER_RECORD["unknown"][0].format("1 record"),
+                html_report._PER_RECORD["failed"][0].format("1 record"),
+            ],
+        ),
+    ],
+    ids=[
+        "empty",
+        "invalid",
+        "invalid-not-sent",
+        "invalid-dry-run",
+        "file-error",
+        "warnings",
+        "clean",
+        "interrupted",
+        "interrupted-none-done",
+        "conflict",
+        "register-news-only",
+        "one-unanswered",
+        "unknown-then-failed",
+    ],
+)
+def test_the_summary_box_says_what_needs_doing_worst_first(summary, sync, key, tone, lines):
+    """The box at the top is all some people read: its counts and its words (who must act, and whether anything
+    was sent) must be those of the run, the worst problem first."""
+    status = html_report._status(summary, sync)
+    assert (status.key, status.tone) == (key, tone)
+    if key == "unknown":
+        assert [strong for strong, _text in status.lines] == lines
+    else:
+        assert status.lines == lines
 
 
 def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_path):

@@ -79,3 +79,53 @@ def test_report_json_writes_rows_in_batches_as_json_dumps_lays_out_the_whole_lis
         head = {"sync": {"dry_run": True, "actions": {}}, "records": rows[:count], "not_in_extract": []}
         streamed = "".join(head_text({**head, "records": Rows(rows[:count], dict)}))
         assert streamed == json.dumps(head, ensure_ascii=False, indent=1)[:-2], count
+
+
+def test_a_disk_that_fails_to_sync_the_report_names_a_file_of_it_and_leaves_the_previous_one_whole(
+    tmp_path, monkeypatch
+):
+    """A full disk or quota can show only when the files are synced to disk (NFS, a quota counted on commit), after
+    every write was taken: that too is one line naming a file of the report, not a traceback, and no file of the new
+    report is put in place."""
+    import errno
+    from datetime import date
+
+    import pytest
+
+    from register_batch.errors import UnwritableOutput
+    from register_batch.model import API_VERSION
+    from register_batch.reports import ReportBuilder
+
+    def report(folder):
+        builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+        builder.finish([])
+        try:
+            return builder.write(folder)
+        finally:
+            builder.close()
+
+    folder = tmp_path / "reports"
+    report(folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def full(fd):
+        raise OSError(errno.EDQUOT, "Disk quota exceeded")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(UnwritableOutput) as caught:
+        report(folder)
+    assert caught.value.problem == "Disk quota exceeded"
+    assert os.path.dirname(caught.value.path) == str(folder) and os.path.basename(caught.value.path) in before
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_rows_read_as_the_list_they_stand_for():
+    """`Rows(items, row)` is `[row(item) for item in items]` to whoever reads it: by position, by slice, in turn."""
+    from register_batch.reports import Rows
+
+    items = ["a", "b", "c", "d"]
+    listed = [{"item": item, "place": place} for place, item in enumerate(items)]
+    rows = Rows(range(len(items)), listed.__getitem__)
+    assert len(rows) == 4 and list(rows) == listed
+    assert rows[0] == listed[0] and rows[-1] == listed[-1]
+    assert rows[1:3] == listed[1:3] and rows[::-2] == listed[::-2]
