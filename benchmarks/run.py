@@ -6,8 +6,9 @@
 
 Data is generated with `register-batch generate` (fixed seeds, as of 2026-11-28) into benchmarks/data/ (git-ignored)
 and reused by later runs. Every timing is the wall time of a fresh process (start-up included); peak RSS is that
-process's own `ru_maxrss` (os.wait4). Each figure is the median of --repeats runs, with min and max. Results go to
-benchmarks/results/latest.json and, as Markdown tables, to benchmarks/results/latest.md.
+process's own `ru_maxrss` (os.wait4 in a small launcher, benchmarks/spawn.py). Each figure is the median of
+--repeats runs, with min and max. Results go to benchmarks/results/latest.json and, as Markdown tables, to
+benchmarks/results/latest.md.
 
 1. validate: `register-batch validate FILE.xml --report-dir D` on HESA XML of 1k-100k trainees, clean and with
    5% defects, each run paired with the floor (benchmarks/floor.py: a bare lxml iterparse pass over the same file).
@@ -43,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import peer  # noqa: E402  (benchmarks/peer.py)
+from spawn import launch  # noqa: E402  (benchmarks/spawn.py)
 
 AS_OF = "2026-11-28"
 SEED = 2026
@@ -88,24 +90,9 @@ class Run:
 
 
 def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run one fresh process; wall time and that process's own peak RSS and CPU time (os.wait4 gives its rusage
-    alone)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            wall,
-            usage.ru_maxrss / 1024,
-            process.returncode,
-            out.read().decode(),
-            err.read().decode(),
-            usage.ru_utime + usage.ru_stime,
-        )
+    """Run one fresh process; wall time and that process's own peak RSS and CPU time (benchmarks/spawn.py)."""
+    done = launch(cmd, cwd=cwd, env=env)
+    return Run(done.wall, done.rss_mb, done.returncode, done.stdout, done.stderr, done.cpu)
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -5,7 +5,8 @@
     python benchmarks/sync_memory.py --only dry            # the dry run against the embedded emulator only
 
 Every figure is one fresh `register-batch sync` process: wall time, its own CPU time (user + system) and its own
-peak RSS (`ru_maxrss` from os.wait4), as benchmarks/run.py measures validate. Per size it measures:
+peak RSS (`ru_maxrss` from os.wait4 in a small launcher, benchmarks/spawn.py), as benchmarks/run.py measures validate.
+Per size it measures:
 
 - `dry run`: `sync --dry-run` against the embedded emulator (no --target), which holds no one yet: every record
   is planned as a create. The emulator runs inside the measured process, as it does for a user.
@@ -30,12 +31,14 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from spawn import launch  # noqa: E402  (benchmarks/spawn.py)
+
 AS_OF = "2026-11-28"
 SEED = 2026
 TOKEN = "benchmark-provider-token-0001"
@@ -58,28 +61,10 @@ class Measured:
 
 
 def measure(cmd: list[str], cwd: Path, timeout: float = 3600) -> tuple[float, float, float, int, str, str]:
-    """One fresh process: wall time, its own CPU time and peak RSS (os.wait4 gives that process's rusage alone).
-    Killed after `timeout` seconds."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
-        watchdog = threading.Timer(timeout, process.kill)
-        watchdog.start()
-        try:
-            _pid, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        return (
-            wall,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
-            os.waitstatus_to_exitcode(status),
-            out.read().decode(),
-            err.read().decode(),
-        )
+    """One fresh process: wall time, its own CPU time and peak RSS (benchmarks/spawn.py). Killed after `timeout`
+    seconds."""
+    done = launch(cmd, cwd=cwd, timeout=timeout)
+    return done.wall, done.cpu, done.rss_mb, done.returncode, done.stdout, done.stderr
 
 
 def generate(data: Path, count: int) -> Path:
