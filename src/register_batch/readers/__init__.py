@@ -30,7 +30,7 @@ from register_batch.errors import ConfigError, UnusableInput
 from register_batch.fs import StrPath, path_list
 from register_batch.mapping.loader import MappingConfig
 from register_batch.portable import BINARY
-from register_batch.readers.base import HashingReader, InputInfo, RawRecord
+from register_batch.readers.base import HashingReader, InputInfo, PassingReader, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_gzip, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
@@ -288,7 +288,7 @@ def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:
         )
 
 
-class _Gunzipped(io.RawIOBase):
+class _Gunzipped(PassingReader):
     """A gzip file, inflated as it is read, and refused once it has given more than any extract compresses to.
 
     A gzip file declares no reliable size (its trailer holds the size modulo 4 GiB, of the last member only), so the
@@ -303,9 +303,6 @@ class _Gunzipped(io.RawIOBase):
         self._given = 0
         self._inflating = gzip.GzipFile(fileobj=self._file, mode="rb")
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int = -1) -> bytes:
         chunk = self._inflating.read(size)
         self._given += len(chunk)
@@ -316,12 +313,6 @@ class _Gunzipped(io.RawIOBase):
                 "gzip bomb?); if it is genuine, decompress it and give the file itself",
             )
         return chunk
-
-    # As HashingReader.readinto: io's buffered readers pass a bytearray or a memoryview.
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
     def close(self) -> None:
         try:

@@ -65,21 +65,14 @@ class InputInfo:
         return found
 
 
-class HashingReader(io.RawIOBase):
-    """A read-only stream that hashes what passes through it (one pass for parse and sha256)."""
-
-    def __init__(self, raw: IO[bytes], hasher: hashlib._Hash | None = None):
-        self._raw = raw
-        self.hasher = hasher or hashlib.sha256()
+class PassingReader(io.RawIOBase):
+    """A read-only stream that does something with the bytes its `read` passes on; io's buffered readers read it."""
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size)
-        if chunk:
-            self.hasher.update(chunk)
-        return chunk
+        raise NotImplementedError
 
     # io's buffered readers pass a bytearray or a memoryview; typeshed's WriteableBuffer (any writable buffer) has no
     # slice assignment, so mypy would refuse this narrower parameter.
@@ -87,6 +80,20 @@ class HashingReader(io.RawIOBase):
         chunk = self.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+class HashingReader(PassingReader):
+    """A read-only stream that hashes what passes through it (one pass for parse and sha256)."""
+
+    def __init__(self, raw: IO[bytes], hasher: hashlib._Hash | None = None):
+        self._raw = raw
+        self.hasher = hasher or hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        if chunk:
+            self.hasher.update(chunk)
+        return chunk
 
     def drain(self) -> None:
         """Read to the end so the hash covers the whole file."""
