@@ -145,6 +145,7 @@ describe(
     severity=Severity.WARNING,
 )
 
+
 class Validator:
     """Applies every rule of the catalogue to a record, as of a given date.
 
