@@ -21,7 +21,7 @@ from register_batch.generate import generate
 from register_batch.jobs import convert_files, validate_files
 from register_batch.mapping import load_mapping
 from register_batch.validation.catalogue import CATALOGUE
-from register_batch.validation.providers import training_partners
+from register_batch.validation.providers import ProviderCheck, training_partners
 from register_batch.validation.runner import Checker
 
 AS_OF = date(2026, 11, 28)
@@ -354,3 +354,65 @@ def test_the_messages_say_the_pairing_holds_for_later_cycles_too(tmp_path):
         assert f"under {BATH_SPA} for trainees starting in 2024 to 2025 or later" in message
         assert "from 2024 to 2025" not in message
     assert "from 2024 to 2025" not in CATALOGUE["other_provider_record"].fix
+
+
+# A vendor's combined extract of seven providers, as (UKPRN, records): more than the five a message names.
+SEVEN = [
+    ("10000001", 1),
+    ("10000002", 3),
+    ("10000003", 1),
+    ("10000004", 2),
+    ("10000005", 1),
+    ("10000006", 1),
+    ("10000007", 2),
+]
+
+
+def test_seven_providers_messages_name_the_five_with_most_records_and_count_the_rest(tmp_path):
+    paths = [
+        str(one_provider_extract(tmp_path / f"{ukprn}.csv", ukprn, count=count, seed=30 + n, fmt="hesa-csv"))
+        for n, (ukprn, count) in enumerate(SEVEN)
+    ]
+    validate_files(paths, as_of=AS_OF, report_dir=tmp_path / "r")
+    found = provider_issues(tmp_path / "r")
+    assert [i["value"] for i in found] == [ukprn for ukprn, count in SEVEN for _ in range(count)]
+    assert {i["code"] for i in found} == {"several_providers"}
+    assert (
+        "the inputs hold records of 7 providers (10000002: 3 records, 10000004: 2 records, 10000007: 2 records, "
+        "10000001: 1 record, 10000003: 1 record and 2 more)"
+    ) in found[0]["message"]
+
+
+def checked(ukprn: str | None, providers: list[tuple[str, int]]) -> ProviderCheck:
+    """A ProviderCheck that has seen `providers`' records, each provider's together."""
+    check = ProviderCheck(ukprn)
+    for provider, count in providers:
+        for _ in range(count):
+            check.add(provider)
+    return check
+
+
+def test_a_ukprn_no_record_of_seven_providers_has_names_five_of_them_and_more():
+    check = checked(OURS, SEVEN)
+    assert check.sole_provider() is None
+    assert check.none_of_the_run() == (
+        f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: by F_UKPRN they are 10000001, "
+        "10000002, 10000003, 10000004, 10000005 and more's. The ukprn setting (--ukprn, register-batch.toml or "
+        "$REGISTER_BATCH_UKPRN) or the inputs are wrong: nothing was sent"
+    )
+
+
+def test_five_providers_are_all_named_with_no_more_to_count():
+    five = SEVEN[:5]
+    assert "by F_UKPRN they are 10000001, 10000002, 10000003, 10000004, 10000005's. " in (
+        checked(OURS, five).none_of_the_run() or ""
+    )
+    issues = list(checked(None, five).issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    assert [(index, issue.record, issue.value) for index, issue in issues][:2] == [
+        (0, 1, "10000001"),
+        (1, 2, "10000002"),
+    ]
+    assert (
+        "the inputs hold records of 5 providers (10000002: 3 records, 10000004: 2 records, 10000001: 1 record, "
+        "10000003: 1 record, 10000005: 1 record), and Register"
+    ) in issues[0][1].message
