@@ -312,6 +312,30 @@ def test_without_a_ukprn_a_partners_records_count_as_their_accredited_providers(
     )
 
 
+def test_a_partners_record_is_moved_by_its_trainee_start_date_else_its_itt_start_date(tmp_path):
+    """Register's HESA import took `trainee_start_date.presence || itt_start_date` (hesa-formats.md §5 item 11):
+    a trainee starting on 1 August 2024, the first day of the 2024 cycle, is Bath Spa's even if the ITT course
+    started in 2023; without a trainee start date the ITT start date says; without either, the record stays its own
+    F_UKPRN's, here another provider's than the run's."""
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=4, seed=31, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    itt, trainee = header.index("F_ITTSTARTDATE"), header.index("F_TRAINEESTARTDATE")
+    starts = [("2023-09-04", "2024-08-01"), ("2024-08-01", ""), ("2024-07-31", ""), ("", "")]
+    for n, (itt_start, trainee_start) in enumerate(starts, start=1):
+        cells = lines[n].split(",")
+        cells[itt], cells[trainee] = itt_start, trainee_start
+        lines[n] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BATH_SPA)
+    found = provider_issues(tmp_path / "r")
+    assert [(i["code"], i["record"], i["value"]) for i in found] == [
+        ("other_provider_record", 3, BOLTON),
+        ("other_provider_record", 4, BOLTON),
+    ]
+    assert found[0]["message"].startswith(f"ukprn '{BOLTON}' (F_UKPRN) is not {BATH_SPA}, the provider this run")
+
+
 def bolton_body_with(tmp_path: Path, field: str, value: str, *, seed: int) -> dict:
     """The body `convert` sends for one Bolton record (2026 start) whose extract has a column mapped to `field`."""
     path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=seed, fmt="hesa-csv")
