@@ -246,6 +246,22 @@ def test_the_bundled_pairs_are_registers_eight():
     assert not set(partners.accredited) & set(partners.accredited.values())  # no partner is itself moved
 
 
+@pytest.mark.parametrize("partner, accredited", [("10006841", "1000057"), ("1000684", "10000571")])
+def test_a_pairs_file_with_a_pair_that_is_not_two_ukprns_is_refused(partner, accredited, tmp_path, monkeypatch):
+    """A mistyped UKPRN in the pairs would move a partner's records under no provider, or leave them unmoved."""
+    (tmp_path / "providers").mkdir()
+    pairs = tmp_path / "providers" / "training-partners.yaml"
+    pairs.write_text(f'from_start_year: 2024\npartners:\n  "{partner}": {{accredited_provider: "{accredited}"}}\n')
+    monkeypatch.setattr("register_batch.validation.providers.bundled_mapping_dir", lambda: tmp_path)
+    training_partners.cache_clear()
+    try:
+        with pytest.raises(ValueError) as refused:
+            training_partners()
+    finally:
+        training_partners.cache_clear()
+    assert str(refused.value) == (f"{pairs}: partners.{partner}: not a pair of UKPRNs ('{partner}', '{accredited}')")
+
+
 def test_a_listed_partners_record_goes_with_its_accredited_providers_token(tmp_path):
     path = one_provider_extract(tmp_path / "bolton.xml", BOLTON, count=6, seed=21)
     result = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BATH_SPA)
