@@ -456,3 +456,12 @@ def test_five_providers_are_all_named_with_no_more_to_count():
         "the inputs hold records of 5 providers (10000002: 3 records, 10000004: 2 records, 10000001: 1 record, "
         "10000003: 1 record, 10000005: 1 record), and Register"
     ) in issues[0][1].message
+
+
+def test_without_a_ukprn_a_record_without_f_ukprn_is_no_provider_of_the_count():
+    check = checked(None, [(OURS, 2), (THEIRS, 1)])
+    check.add(None)  # its provider cannot be told: it is left to its own invalid_ukprn, or sent with the token's
+    check.add(OURS)
+    issues = list(check.issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    assert [(index, issue.value) for index, issue in issues] == [(0, OURS), (1, OURS), (2, THEIRS), (4, OURS)]
+    assert f"records of 2 providers ({OURS}: 3 records, {THEIRS}: 1 record)" in issues[0][1].message
