@@ -257,6 +257,18 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
     assert register.writes() == {} and not (tmp_path / "state").exists()
 
 
+def test_a_record_without_a_ukprn_among_other_providers_ones_is_sent_and_they_are_held_back(register, tmp_path):
+    """A record whose provider cannot be told (no F_UKPRN) may be the run's: it is no setup mistake when the other
+    records are all another provider's. It is sent, they are held back one by one (exit 1)."""
+    source = mixed_extract(tmp_path / "mixed.csv", [THEIRS, "", THEIRS])
+    result = register.sync(source, ukprn=OURS)
+    assert register.writes() == {"POST /trainees": 1}
+    assert [t["hesa_id"] for t in register.trainees(2026)] == [f"{2601200000000 + 2:013d}"]
+    issues = [i for i in register.report()["issues"] if i["code"] == "other_provider_record"]
+    assert [(i["record"], i["value"]) for i in issues] == [(1, THEIRS), (3, THEIRS)]
+    assert result.exit_code == 1
+
+
 def test_a_training_partners_run_under_its_own_ukprn_says_why_its_records_are_anothers(register, tmp_path):
     """The University of Bolton's 2026 extract under Bolton's own UKPRN: every F_UKPRN is Bolton's, so "by F_UKPRN
     they are Bath Spa's" alone contradicts the file; the stop says it is the training partner pairing."""

@@ -21,7 +21,7 @@ from register_batch.generate import generate
 from register_batch.jobs import convert_files, validate_files
 from register_batch.mapping import load_mapping
 from register_batch.validation.catalogue import CATALOGUE
-from register_batch.validation.providers import training_partners
+from register_batch.validation.providers import ProviderCheck, training_partners
 from register_batch.validation.runner import Checker
 
 AS_OF = date(2026, 11, 28)
@@ -246,6 +246,22 @@ def test_the_bundled_pairs_are_registers_eight():
     assert not set(partners.accredited) & set(partners.accredited.values())  # no partner is itself moved
 
 
+@pytest.mark.parametrize("partner, accredited", [("10006841", "1000057"), ("1000684", "10000571")])
+def test_a_pairs_file_with_a_pair_that_is_not_two_ukprns_is_refused(partner, accredited, tmp_path, monkeypatch):
+    """A mistyped UKPRN in the pairs would move a partner's records under no provider, or leave them unmoved."""
+    (tmp_path / "providers").mkdir()
+    pairs = tmp_path / "providers" / "training-partners.yaml"
+    pairs.write_text(f'from_start_year: 2024\npartners:\n  "{partner}": {{accredited_provider: "{accredited}"}}\n')
+    monkeypatch.setattr("register_batch.validation.providers.bundled_mapping_dir", lambda: tmp_path)
+    training_partners.cache_clear()
+    try:
+        with pytest.raises(ValueError) as refused:
+            training_partners()
+    finally:
+        training_partners.cache_clear()
+    assert str(refused.value) == (f"{pairs}: partners.{partner}: not a pair of UKPRNs ('{partner}', '{accredited}')")
+
+
 def test_a_listed_partners_record_goes_with_its_accredited_providers_token(tmp_path):
     path = one_provider_extract(tmp_path / "bolton.xml", BOLTON, count=6, seed=21)
     result = validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BATH_SPA)
@@ -312,6 +328,30 @@ def test_without_a_ukprn_a_partners_records_count_as_their_accredited_providers(
     )
 
 
+def test_a_partners_record_is_moved_by_its_trainee_start_date_else_its_itt_start_date(tmp_path):
+    """Register's HESA import took `trainee_start_date.presence || itt_start_date` (hesa-formats.md §5 item 11):
+    a trainee starting on 1 August 2024, the first day of the 2024 cycle, is Bath Spa's even if the ITT course
+    started in 2023; without a trainee start date the ITT start date says; without either, the record stays its own
+    F_UKPRN's, here another provider's than the run's."""
+    path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=4, seed=31, fmt="hesa-csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    itt, trainee = header.index("F_ITTSTARTDATE"), header.index("F_TRAINEESTARTDATE")
+    starts = [("2023-09-04", "2024-08-01"), ("2024-08-01", ""), ("2024-07-31", ""), ("", "")]
+    for n, (itt_start, trainee_start) in enumerate(starts, start=1):
+        cells = lines[n].split(",")
+        cells[itt], cells[trainee] = itt_start, trainee_start
+        lines[n] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r", ukprn=BATH_SPA)
+    found = provider_issues(tmp_path / "r")
+    assert [(i["code"], i["record"], i["value"]) for i in found] == [
+        ("other_provider_record", 3, BOLTON),
+        ("other_provider_record", 4, BOLTON),
+    ]
+    assert found[0]["message"].startswith(f"ukprn '{BOLTON}' (F_UKPRN) is not {BATH_SPA}, the provider this run")
+
+
 def bolton_body_with(tmp_path: Path, field: str, value: str, *, seed: int) -> dict:
     """The body `convert` sends for one Bolton record (2026 start) whose extract has a column mapped to `field`."""
     path = one_provider_extract(tmp_path / "bolton.csv", BOLTON, count=1, seed=seed, fmt="hesa-csv")
@@ -354,3 +394,74 @@ def test_the_messages_say_the_pairing_holds_for_later_cycles_too(tmp_path):
         assert f"under {BATH_SPA} for trainees starting in 2024 to 2025 or later" in message
         assert "from 2024 to 2025" not in message
     assert "from 2024 to 2025" not in CATALOGUE["other_provider_record"].fix
+
+
+# A vendor's combined extract of seven providers, as (UKPRN, records): more than the five a message names.
+SEVEN = [
+    ("10000001", 1),
+    ("10000002", 3),
+    ("10000003", 1),
+    ("10000004", 2),
+    ("10000005", 1),
+    ("10000006", 1),
+    ("10000007", 2),
+]
+
+
+def test_seven_providers_messages_name_the_five_with_most_records_and_count_the_rest(tmp_path):
+    paths = [
+        str(one_provider_extract(tmp_path / f"{ukprn}.csv", ukprn, count=count, seed=30 + n, fmt="hesa-csv"))
+        for n, (ukprn, count) in enumerate(SEVEN)
+    ]
+    validate_files(paths, as_of=AS_OF, report_dir=tmp_path / "r")
+    found = provider_issues(tmp_path / "r")
+    assert [i["value"] for i in found] == [ukprn for ukprn, count in SEVEN for _ in range(count)]
+    assert {i["code"] for i in found} == {"several_providers"}
+    assert (
+        "the inputs hold records of 7 providers (10000002: 3 records, 10000004: 2 records, 10000007: 2 records, "
+        "10000001: 1 record, 10000003: 1 record and 2 more)"
+    ) in found[0]["message"]
+
+
+def checked(ukprn: str | None, providers: list[tuple[str, int]]) -> ProviderCheck:
+    """A ProviderCheck that has seen `providers`' records, each provider's together."""
+    check = ProviderCheck(ukprn)
+    for provider, count in providers:
+        for _ in range(count):
+            check.add(provider)
+    return check
+
+
+def test_a_ukprn_no_record_of_seven_providers_has_names_five_of_them_and_more():
+    check = checked(OURS, SEVEN)
+    assert check.sole_provider() is None
+    assert check.none_of_the_run() == (
+        f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: by F_UKPRN they are 10000001, "
+        "10000002, 10000003, 10000004, 10000005 and more's. The ukprn setting (--ukprn, register-batch.toml or "
+        "$REGISTER_BATCH_UKPRN) or the inputs are wrong: nothing was sent"
+    )
+
+
+def test_five_providers_are_all_named_with_no_more_to_count():
+    five = SEVEN[:5]
+    assert "by F_UKPRN they are 10000001, 10000002, 10000003, 10000004, 10000005's. " in (
+        checked(OURS, five).none_of_the_run() or ""
+    )
+    issues = list(checked(None, five).issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    assert [(index, issue.record, issue.value) for index, issue in issues][:2] == [
+        (0, 1, "10000001"),
+        (1, 2, "10000002"),
+    ]
+    assert (
+        "the inputs hold records of 5 providers (10000002: 3 records, 10000004: 2 records, 10000001: 1 record, "
+        "10000003: 1 record, 10000005: 1 record), and Register"
+    ) in issues[0][1].message
+
+
+def test_without_a_ukprn_a_record_without_f_ukprn_is_no_provider_of_the_count():
+    check = checked(None, [(OURS, 2), (THEIRS, 1)])
+    check.add(None)  # its provider cannot be told: it is left to its own invalid_ukprn, or sent with the token's
+    check.add(OURS)
+    issues = list(check.issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    assert [(index, issue.value) for index, issue in issues] == [(0, OURS), (1, OURS), (2, THEIRS), (4, OURS)]
+    assert f"records of 2 providers ({OURS}: 3 records, {THEIRS}: 1 record)" in issues[0][1].message
