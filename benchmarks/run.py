@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import peer  # noqa: E402  (benchmarks/peer.py)
-from spawn import launch  # noqa: E402  (benchmarks/spawn.py)
+from spawn import Launched, launch  # noqa: E402  (benchmarks/spawn.py)
 
 AS_OF = "2026-11-28"
 SEED = 2026
@@ -77,22 +76,6 @@ def register_batch() -> list[str]:
 def tool(name: str) -> str:
     script = Path(sys.executable).with_name(name)
     return str(script) if script.exists() else name
-
-
-@dataclass
-class Run:
-    wall: float
-    rss_mb: float
-    code: int
-    stdout: str
-    stderr: str
-    cpu: float = 0.0  # the process's own user + system time
-
-
-def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run one fresh process; wall time and that process's own peak RSS and CPU time (benchmarks/spawn.py)."""
-    done = launch(cmd, cwd=cwd, env=env)
-    return Run(done.wall, done.rss_mb, done.returncode, done.stdout, done.stderr, done.cpu)
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -170,16 +153,16 @@ def bench_validate(data: Path, sizes: list[int], repeats: int) -> dict[str, Any]
         for size in sizes:
             path = generate(data, size, "hesa-xml", defects)
             floor_cmd = [sys.executable, str(HERE / "floor.py"), str(path)]
-            run(floor_cmd)  # warm the page cache; not counted
+            launch(floor_cmd)  # warm the page cache; not counted
             floors, walls, rss, floor_rss = [], [], [], []
             summary_line = ""
             for _ in range(repeats):
-                floor = run(floor_cmd)
-                assert floor.code == 0 and int(floor.stdout) == size, floor.stderr
+                floor = launch(floor_cmd)
+                assert floor.returncode == 0 and int(floor.stdout) == size, floor.stderr
                 with tempfile.TemporaryDirectory() as reports:
                     cmd = [*register_batch(), "validate", str(path), "--as-of", AS_OF, "--report-dir", reports]
-                    validate = run(cmd)
-                assert validate.code in (0, 1), validate.stderr
+                    validate = launch(cmd)
+                assert validate.returncode in (0, 1), validate.stderr
                 summary_line = validate.stdout.splitlines()[0]
                 floors.append(floor.wall)
                 walls.append(validate.wall)
@@ -266,16 +249,16 @@ def bench_peer(data: Path, sizes: list[int], repeats: int) -> dict[str, Any]:
                 "start-up": [sys.executable, "-c", VALIDATE_IMPORTS],
             }
             times: dict[str, list[float]] = {name: [] for name in [*commands, *baselines]}
-            last: dict[str, Run] = {}
+            last: dict[str, Launched] = {}
             for _ in range(repeats):
                 for name, cmd in commands.items():
-                    done = run(cmd, cwd=plain.parent)
-                    assert done.code in (0, 1), f"{name}: {done.stderr[-2000:]}"
+                    done = launch(cmd, cwd=plain.parent)
+                    assert done.returncode in (0, 1), f"{name}: {done.stderr[-2000:]}"
                     times[name].append(done.wall)
                     last[name] = done
                 for name, cmd in baselines.items():
-                    done = run(cmd)
-                    assert done.code == 0, f"{name}: {done.stderr[-2000:]}"
+                    done = launch(cmd)
+                    assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
                     if name == "csv floor":
                         assert int(done.stdout) == size, done.stdout
                     times[name].append(done.wall)
@@ -360,14 +343,14 @@ def _changed_copy(source: Path, target: Path, every: int) -> int:
     return changed
 
 
-def _sync(path: Path, url: str, work: Path, rate: str) -> Run:
+def _sync(path: Path, url: str, work: Path, rate: str) -> Launched:
     token_file = work / "token"
     token_file.write_text(TOKEN, encoding="utf-8")
     cmd = [*register_batch(), "-q", "sync", str(path), "--target", url, "--token-file", str(token_file)]
     cmd += ["--state-dir", str(work / "state"), "--report-dir", str(work / "reports"), "--as-of", AS_OF]
     cmd += ["--rate", rate, "--per-page", str(PER_PAGE)]
-    done = run(cmd)
-    assert done.code == 0, done.stdout + done.stderr
+    done = launch(cmd)
+    assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import run  # this folder's: one way to time a fresh process
+from spawn import launch  # this folder's: one way to time a fresh process
 
 AS_OF = "2026-11-28"
 
@@ -36,10 +36,10 @@ def cli(*args: str) -> list[str]:
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """One fresh process's wall time and its own CPU time (run.py's `run`); it must exit 0."""
-    done = run(cmd, cwd=cwd, env=env)
-    if done.code:
-        raise SystemExit(f"{' '.join(cmd)} exited {done.code}: {done.stderr.strip()}")
+    """One fresh process's wall time and its own CPU time (spawn.py's `launch`); it must exit 0."""
+    done = launch(cmd, cwd=cwd, env=env)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
     return done.wall, done.cpu
 
 
