@@ -32,8 +32,9 @@ class Task:
     def advance(self, amount: int = 1) -> None:
         self.done += amount
         if self._bar is not None:
-            # Redrawing is costly next to checking a record: a bar is updated every 64 steps (and at the end); one
-            # of slow steps (a request, paced by Register's rate limit) at each, or it would stand still for a minute.
+            # Redrawing is costly next to checking a record: a bar is updated every `every` steps (64 by default, and
+            # at the end); one of slow steps (a request, paced by Register's rate limit) at each, or it would stand
+            # still for a minute.
             if self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:

@@ -276,10 +276,15 @@ class _Archive:
         return self._archive.open(member)
 
 
+def _most_inflated(compressed: int) -> int:
+    """The most bytes an extract compressed to `compressed` bytes may give: past 256 KiB, 100 times as many."""
+    return max(MAX_INFLATED_SMALL, MAX_RATIO * max(compressed, 1))
+
+
 def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:
     """A member that expands far more than any extract does: reading it would take minutes and fill the disk
     with reports. (zipfile never gives more bytes than a member declares, so its declared size is the bound.)"""
-    if info.file_size > MAX_INFLATED_SMALL and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+    if info.file_size > _most_inflated(info.compress_size):
         raise UnusableInput(
             f"{shown}:{_printable(info.filename)}",
             f"expands {info.file_size // max(info.compress_size, 1):,} times ({info.file_size:,} bytes from "
@@ -299,7 +304,7 @@ class _Gunzipped(PassingReader):
         self._file = _open_file(path, shown)
         self._shown = shown
         self._size = os.fstat(self._file.fileno()).st_size
-        self._limit = max(MAX_INFLATED_SMALL, MAX_RATIO * self._size)
+        self._limit = _most_inflated(self._size)
         self._given = 0
         self._inflating = gzip.GzipFile(fileobj=self._file, mode="rb")
 
