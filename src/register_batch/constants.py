@@ -11,3 +11,7 @@ API_VERSION = "v2026.1"  # the only version Register serves (register-api.md §0
 # The input formats a reader exists for (HESA ITT XML, hesa-formats.md §1; HESA-named CSV; Register's bulk-add CSV,
 # §3); `--format auto` tells them apart by content (readers/detect.py).
 FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
+# What `export` writes (export.py) and the statuses Register lists trainees by (register-api.md §2.3): the command
+# offers exactly these and the library checks them again.
+EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
+TRAINEE_STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")

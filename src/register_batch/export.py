@@ -23,6 +23,8 @@ from typing import Any
 from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient
+from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
+from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import StrPath, private_writer
 from register_batch.mapping.loader import load_mapping
@@ -37,11 +39,9 @@ from register_batch.writers import (
     placements_with_urn,
 )
 
-EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
 # How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
 # (the export's and sync's catch-up listing, and sync's look-up after a create whose reply was lost).
 CLOCK_SKEW = timedelta(minutes=15)
-STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year

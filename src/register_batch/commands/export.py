@@ -10,6 +10,7 @@ import click
 from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
+from register_batch.constants import EXPORT_FORMATS, TRAINEE_STATUSES
 from register_batch.wording import counted
 
 _SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
@@ -44,7 +45,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 )
 @click.option(
     "--status",
-    type=click.Choice(["course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn"]),
+    type=click.Choice(TRAINEE_STATUSES),
     default=None,
     help="Only trainees in this status.",
 )
@@ -58,7 +59,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 @click.option(
     "--to",
     "to",
-    type=click.Choice(["register-csv", "hesa-xml", "json", "jsonl"]),
+    type=click.Choice(EXPORT_FORMATS),
     required=True,
     help="register-csv: Register's bulk-add template; hesa-xml: an ITTRecord document; json/jsonl: "
     "the API's trainee objects.",
