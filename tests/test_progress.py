@@ -56,3 +56,54 @@ def test_a_bar_of_slow_steps_moves_at_each_one(monkeypatch):
             records.advance()
     assert [d["completed"] for d in drawn if d["task"] == "writes"] == [1, 2, 3]
     assert [d["completed"] for d in drawn if d["task"] == "records"] == [64, 128]
+
+
+def test_a_wait_for_the_rate_limit_is_a_plain_line_saying_how_long_and_why(monkeypatch):
+    """Paced at 100 requests a minute, a sync sends a window's requests at once and then stands still for most of a
+    minute: a log that only counts requests went silent for that minute, as if the job had hung."""
+    now = [0.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=274, unit="requests")
+        now[0] = 2.0
+        task.advance(91)
+        task.waiting(1.5, "the rate limit (100 requests per 60 s)")  # shorter than a log line's interval: no line
+        assert stream.getvalue() == ""
+        task.waiting(57.4, "the rate limit (100 requests per 60 s)")
+        [line] = stream.getvalue().splitlines()
+        assert line.endswith(
+            "Writing to Register: 91/274 requests (45.5/s, about 4 s left); waiting 57 s for the rate "
+            "limit (100 requests per 60 s)"
+        )
+        now[0] = 59.5  # the wait is over: the next line comes an interval later, not at once
+        task.advance()
+        assert len(stream.getvalue().splitlines()) == 1
+        now[0] = 64.5
+        task.advance()
+        assert (
+            stream.getvalue()
+            .splitlines()[-1]
+            .endswith("Writing to Register: 93/274 requests (1.4/s, about 125 s left)")
+        )
+
+
+def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_quiet(monkeypatch):
+    drawn: list[dict] = []
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=5, unit="requests", every=1)
+        monkeypatch.setattr(task, "_draw", lambda **fields: drawn.append(fields))
+        task.advance()
+        task.waiting(30, "the rate limit (100 requests per 60 s)")
+        task.advance()
+        task.advance()
+    assert drawn == [
+        {"completed": 1},
+        {"description": "Writing to Register: waiting 30 s for the rate limit (100 requests per 60 s)"},
+        {"completed": 2, "description": "Writing to Register"},
+        {"completed": 3},
+    ]
+    stream = io.StringIO()
+    with Progress(enabled=False, stream=stream) as progress:
+        progress.task("Writing to Register").waiting(60, "the rate limit")
+    assert stream.getvalue() == ""

@@ -23,6 +23,7 @@ class Task:
         self.done = 0
         self.started = time.monotonic()
         self._last_log = self.started
+        self._described = False  # the bar's label says what it waits for
         rich = owner._rich
         # The owner's bars and this task's bar among them; None without bars (not a terminal).
         self._bar: tuple[RichProgress, TaskID] | None = (
@@ -35,13 +36,29 @@ class Task:
             # Redrawing is costly next to checking a record: a bar is updated every `every` steps (64 by default, and
             # at the end); one of slow steps (a request, paced by Register's rate limit) at each, or it would stand
             # still for a minute.
-            if self.done % self.every < amount or self.done == self.total:
+            if self._described:
+                self._described = False
+                self._draw(completed=self.done, description=self.label)
+            elif self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
             if now - self._last_log >= self.owner.interval:
                 self._last_log = now
                 self.owner.log(self.line(now))
+
+    def waiting(self, seconds: float, why: str) -> None:
+        """Say that the work stands still for `seconds` and why (the rate limit's next window): otherwise a log stays
+        silent, and a bar stands still, for up to a minute at a time. Short waits are not worth a line."""
+        if seconds < self.owner.interval or not self.owner.enabled:
+            return
+        if self._bar is not None:
+            self._draw(description=f"{self.label}: waiting {seconds:.0f} s for {why}")
+            self._described = True
+        else:
+            now = time.monotonic()
+            self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
+            self._last_log = now + seconds  # the next line a full interval after the wait, not at once
 
     def set_total(self, total: int) -> None:
         self.total = total
@@ -65,7 +82,7 @@ class Task:
     def close(self) -> None:
         """The bar's final count, or a final plain line for runs long enough to have logged along the way."""
         if self._bar is not None:
-            self._draw(completed=self.done)
+            self._draw(completed=self.done, description=self.label)
         elif self.owner.enabled and self._last_log > self.started:
             self.owner.log(self.line())
 

@@ -63,6 +63,23 @@ def test_pause_after_a_429_holds_everyone_until_the_window_ends():
     assert clock.now >= 1_000_001.5
 
 
+def test_each_wait_is_told_before_it_starts_and_its_length_is_the_time_slept():
+    """Progress names a wait for the rate limit when it begins (sync's `waits_shown`); none when a request fits."""
+    clock = FakeClock()
+    told: list[tuple[float, float]] = []
+    limiter = RateLimiter(
+        3, 10, clock=clock.time, sleep=clock.sleep, margin=0, on_wait=lambda s: told.append((clock.now, s))
+    )
+    for _ in range(3):
+        limiter.acquire()
+    assert told == [] and clock.now == 1_000_000.0
+    limiter.acquire()
+    assert told == [(1_000_000.0, 10.0)] and clock.now == 1_000_010.0
+    limiter.pause(4)
+    limiter.acquire(stopping=lambda: False)
+    assert told[1] == (1_000_010.0, 4.0) and clock.now == 1_000_014.0
+
+
 def _worker(path: str, count: int, queue) -> None:
     # The send times are taken after acquire() returns, so a process the machine leaves waiting records its
     # send late, and it may then seem to share a window with one sent a window later. The margin (each window

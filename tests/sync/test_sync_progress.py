@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,20 @@ def test_the_reports_request_rate_is_its_requests_over_its_seconds_however_short
     assert requests["total"] == 15 and requests["seconds"] > 0
     assert requests["per_second"] > 0
     assert abs(requests["per_second"] - requests["total"] / requests["seconds"]) <= 0.01 * requests["per_second"] + 1
+
+
+def test_a_log_says_when_and_why_the_rate_limit_holds_the_writes_back(register, tmp_path):
+    """Not on a terminal (cron, a CI log, `| tee`), a sync paced by the rate limit stood silent after each window's
+    burst of requests, up to a minute against Register. Each wait worth a line is one, naming the limit."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    options = sync_options(register.emulator, tmp_path, "samples-provider-token", as_of=register.as_of, rate=(5, 1.0))
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0.3, force_terminal=False) as progress:
+        result = sync_files([str(SAMPLES / "extract.xml")], options, progress=progress)
+    assert result.outcomes["done"] == 12
+    waits = [line for line in stream.getvalue().splitlines() if "waiting" in line]
+    assert waits, stream.getvalue()
+    shape = re.compile(r".*(Listing Register: \d+ trainees|Writing to Register: \d+/12 requests) \(.*\); waiting \d+ s")
+    for line in waits:
+        assert shape.match(line) and line.endswith(" s for the rate limit (5 requests per 1 s)"), line
+    assert any("Writing to Register:" in line for line in waits)

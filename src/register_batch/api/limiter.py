@@ -96,6 +96,7 @@ class RateLimiter:
         shared_file: StrPath | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[float], None] | None = None,
     ):
         if limit < 1 or period <= 0:
             raise ValueError("a rate limit needs at least 1 request per positive period")
@@ -105,6 +106,8 @@ class RateLimiter:
         self.shared_file = Path(shared_file) if shared_file else None
         self._clock = clock
         self._sleep = sleep
+        # Told of each wait before it starts (seconds): progress says why a run stands still for up to a minute.
+        self.on_wait = on_wait
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
@@ -152,6 +155,8 @@ class RateLimiter:
                             self._sent.append(self._clock())
             if wait <= 0:
                 return
+            if self.on_wait is not None:
+                self.on_wait(wait)
             if stopping is None:
                 self.waited += wait
                 self._sleep(wait)
