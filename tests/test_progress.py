@@ -107,3 +107,38 @@ def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_q
     with Progress(enabled=False, stream=stream) as progress:
         progress.task("Writing to Register").waiting(60, "the rate limit")
     assert stream.getvalue() == ""
+
+
+def test_the_estimate_of_work_paced_by_a_rate_limit_goes_no_faster_than_the_limit(monkeypatch):
+    """A window's requests go out at once: the rate so far, taken in that burst, said 'about 4 s left' of two
+    minutes. With the pace known, the estimate is the work left at the slower of the two."""
+    now = [0.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=274, unit="requests")
+        task.set_pace(95 / 60.25)
+        now[0] = 2.0
+        task.advance(91)
+        task.waiting(57, "the rate limit (95 requests per 60 s)")
+        now[0] = 600.0
+        task.advance(182)  # slower than the pace: the rate so far decides
+    first, second = stream.getvalue().splitlines()
+    assert "91/274 requests (45.5/s, about 116 s left); waiting 57 s" in first  # 183 / (95 / 60.25)
+    assert second.endswith("273/274 requests (0.5/s, about 2 s left)")
+
+
+def test_the_bar_estimates_paced_work_at_its_pace_in_rich_format():
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=274, unit="requests", every=1)
+        other = progress.task("Validating", total=10)
+        task.set_pace(95 / 60.25)
+        task.advance(91)
+        assert progress._rich is not None
+        [remaining] = [c for c in progress._rich.columns if type(c).__name__ == "Remaining"]
+        paced, unpaced = progress._rich.tasks
+        assert remaining.render(paced).plain == "0:01:56"  # 183 requests at 95 per 60.25 s
+        assert remaining.render(unpaced).plain == "-:--:--"  # nothing done: rich's own 'not known'
+        other.advance(10)
+        task.advance(183)
+        assert remaining.render(paced).plain == "0:00:00"

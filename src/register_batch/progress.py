@@ -24,6 +24,7 @@ class Task:
         self.started = time.monotonic()
         self._last_log = self.started
         self._described = False  # the bar's label says what it waits for
+        self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
         rich = owner._rich
         # The owner's bars and this task's bar among them; None without bars (not a terminal).
         self._bar: tuple[RichProgress, TaskID] | None = (
@@ -60,6 +61,13 @@ class Task:
             self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
 
+    def set_pace(self, per_second: float) -> None:
+        """The most steps a second the work can go: requests paced by a rate limit go out a minute's worth at once,
+        so the rate so far, taken in a burst, made 'about 4 s left' of two minutes."""
+        self.pace = per_second
+        if self._bar is not None:
+            self._draw(pace=per_second)
+
     def set_total(self, total: int) -> None:
         self.total = total
         if self._bar is not None:
@@ -76,7 +84,8 @@ class Task:
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
         if self.total and rate > 0 and self.done < self.total:
-            eta = f", about {int((self.total - self.done) / rate)} s left"
+            expected = min(rate, self.pace) if self.pace else rate
+            eta = f", about {int((self.total - self.done) / expected)} s left"
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
@@ -115,6 +124,20 @@ class Progress:
                 TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
+            from rich.text import Text
+
+            class Remaining(TimeRemainingColumn):
+                """Rich's estimate, at most a task's pace (Task.set_pace), in rich's own format."""
+
+                def render(self, task: Any) -> Text:
+                    pace = task.fields.get("pace")
+                    if not pace or task.total is None or task.finished:
+                        return super().render(task)
+                    speed = task.speed
+                    left = int((task.total - task.completed) / (min(speed, pace) if speed else pace))
+                    minutes, seconds = divmod(left, 60)
+                    hours, minutes = divmod(minutes, 60)
+                    return Text(f"{hours:d}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
 
             self._rich = RichProgress(
                 TextColumn("[progress.description]{task.description}"),
@@ -122,7 +145,7 @@ class Progress:
                 MofNCompleteColumn(),
                 TaskProgressColumn(),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
+                Remaining(),
                 console=Console(file=self.stream),
                 transient=False,
             )

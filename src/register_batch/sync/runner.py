@@ -1187,6 +1187,7 @@ def _run(
                             )
                 task = progress.task("Writing to Register", total=writes, unit="requests", every=1)
                 stops.writing = True
+                task.set_pace(client.limiter.limit / (client.limiter.period + client.limiter.margin))
                 with waits_shown(client.limiter, task):
                     for index, result in enumerate(results):
                         stops.check()
