@@ -250,6 +250,32 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
+def test_a_log_says_when_the_rate_limit_holds_an_export_back(synced, tmp_path):
+    """A national export pages through Register at 95 requests a minute: not on a terminal, each wait worth a line
+    is one, or the job stood silent for most of a minute after each burst of pages."""
+    import io
+    import re
+
+    from register_batch.progress import Progress
+
+    emulator, _source = synced
+    stream = io.StringIO()
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(2, 1.0, margin=0)) as client,
+        Progress(stream=stream, interval=0.3, force_terminal=False) as progress,
+    ):
+        result = export_trainees(
+            client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=2, progress=progress
+        )
+        assert client.limiter.on_wait is None  # told of waits only while exporting
+    waits = [line for line in stream.getvalue().splitlines() if "waiting" in line]
+    assert result.requests >= 4 and waits, stream.getvalue()
+    for line in waits:
+        assert re.fullmatch(
+            r"\S+ Exporting: \d+ trainees \(.*\); waiting \d+ s for the rate limit \(2 requests per 1 s\)", line
+        )
+
+
 def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:

@@ -356,17 +356,18 @@ def export_trainees(
     before = client.stats.total
     count = 0
     try:
-        for trainee in iter_register_trainees(
-            client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
-        ):
-            payload = request_body(trainee) if to == "register-csv" else trainee
-            written = writer.write(payload)
-            if (held := state_note(trainee, to)) is not None:
-                written = [held, *written]
-            for note in written:
-                notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
-            count += 1
-            task.advance()
+        with task.waits_shown(client.limiter):
+            for trainee in iter_register_trainees(
+                client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
+            ):
+                payload = request_body(trainee) if to == "register-csv" else trainee
+                written = writer.write(payload)
+                if (held := state_note(trainee, to)) is not None:
+                    written = [held, *written]
+                for note in written:
+                    notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
+                count += 1
+                task.advance()
     except UNAVAILABLE as exc:
         writer.abort()
         raise RegisterUnavailable(f"Register did not answer ({exc}); no file was written. Run again later.") from None

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
+
+from register_batch.wording import counted
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
+
+    from register_batch.api.limiter import RateLimiter
 
 
 class Task:
@@ -60,6 +66,17 @@ class Task:
             now = time.monotonic()
             self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
+
+    @contextmanager
+    def waits_shown(self, limiter: RateLimiter) -> Iterator[None]:
+        """Name each wait for `limiter` while in the block: after each burst of a window's requests the work stands
+        still for most of a minute (register-api.md §1.3)."""
+        why = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
+        limiter.on_wait = lambda seconds: self.waiting(seconds, why)
+        try:
+            yield
+        finally:
+            limiter.on_wait = None
 
     def set_pace(self, per_second: float) -> None:
         """The most steps a second the work can go: requests paced by a rate limit go out a minute's worth at once,

@@ -42,7 +42,7 @@ from register_batch.export import CLOCK_SKEW, iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
-from register_batch.progress import SILENT, Progress, Task
+from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder, Rows
@@ -456,7 +456,7 @@ class SyncRun:
         listing of several pages ends with a `since` listing of what changed meanwhile. A trainee missing from the
         listing is planned as a create, which Register's 409 (§4) does not stop when its name was corrected too."""
         task = self.progress.task("Listing Register", unit="trainees")
-        with waits_shown(self.client.limiter, task):
+        with task.waits_shown(self.client.limiter):
             for cycle in sorted(cycles):
                 self.listed_cycles.add(cycle)
                 try:
@@ -903,18 +903,6 @@ _FOUND_AFTER_UNKNOWN_CREATE = "listing after an unknown create"
 _CONFLICT_AFTER_UNKNOWN_CREATE = "409 after an unknown create"
 
 
-@contextlib.contextmanager
-def waits_shown(limiter: RateLimiter, task: Task) -> Iterator[None]:
-    """Progress says when the rate limit holds the run back: after each burst of a window's requests it stands still
-    for most of a minute (§1.3), which a log would otherwise show as silence and a bar as a stall."""
-    why = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
-    limiter.on_wait = lambda seconds: task.waiting(seconds, why)
-    try:
-        yield
-    finally:
-        limiter.on_wait = None
-
-
 def _no_such_cycle(exc: Unprocessable, cycle: int, as_of: date) -> bool:
     """A listing's 422 that says only that Register has no such academic cycle (§2.3), for a cycle it cannot have
     yet: after next year's. Register has every cycle up to the next, so a 422 for one of them is something else gone
@@ -1188,7 +1176,7 @@ def _run(
                 task = progress.task("Writing to Register", total=writes, unit="requests", every=1)
                 stops.writing = True
                 task.set_pace(client.limiter.limit / (client.limiter.period + client.limiter.margin))
-                with waits_shown(client.limiter, task):
+                with task.waits_shown(client.limiter):
                     for index, result in enumerate(results):
                         stops.check()
                         if result.outcome == "skipped":
