@@ -237,6 +237,39 @@ def test_convert_to_register_csv_says_a_failing_row_blocks_its_whole_file(tmp_pa
     assert "while any of its rows fails" not in as_jsonl.output
 
 
+def _two_degree_trainees(path: Path, count: int) -> Path:
+    """A HESA-named CSV of `count` trainees with two degrees each: Register's CSV keeps one, so each is a note."""
+    head = "F_HUSID,F_OWNSTU,F_FNAMES,F_SURNAME,F_BIRTHDTE,F_SEXID,F_NATION,F_ITTAIM,F_ENTRYRTE,F_ITTSTARTDATE"
+    degrees = ",".join(f"F_DEGTYPE_{n},F_DEGSBJ1_{n},F_DEGCLSS_{n},F_DEGEST_{n},F_DEGENDDT_{n}" for n in (1, 2))
+    rows = [
+        f"{2601200000000 + n:013d},S{n}/1,Ann,Lee{n},1999-03-14,10,GB,202,12,2026-09-01,"
+        f"083,100403,02,0117,2019-06-30,083,100425,03,0117,2021-06-30"
+        for n in range(count)
+    ]
+    path.write_text("\n".join([f"{head},{degrees}", *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_convert_says_how_many_notes_it_left_out_after_the_twentieth(tmp_path):
+    """Past twenty notes the terminal shows a count and where the rest are: a list cut without a word reads as every
+    record that lost a degree."""
+    source = str(_two_degree_trainees(tmp_path / "two_degrees.csv", 23))
+    args = ("convert", source, "--to", "register-csv", "-o", str(tmp_path / "up.csv"), "--as-of", AS_OF)
+    plain = run(*args)
+    notes = [line for line in plain.output.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 21 and all("older degree(s) left out" in line for line in notes[:20])
+    assert notes[20] == (
+        "note: … and 3 more (--report-dir writes them all to the reports, as not_in_register_csv warnings)"
+    )
+    reported = run(*args, "--report-dir", str(tmp_path / "r"))
+    assert "note: … and 3 more (the reports list them all, as not_in_register_csv warnings)" in reported.output
+    issues = (tmp_path / "r" / "issues.csv").read_text(encoding="utf-8-sig")
+    assert issues.count("not_in_register_csv") == 23
+    exactly = run("convert", str(_two_degree_trainees(tmp_path / "twenty.csv", 20)), *args[2:])
+    assert "more (" not in exactly.output
+    assert sum(line.startswith("note: ") for line in exactly.output.splitlines()) == 20
+
+
 def test_convert_with_errors_points_at_its_own_report_when_it_wrote_one(tmp_path):
     defects = str(Path(__file__).parents[1] / "samples" / "defects.xml")
     args = ("convert", defects, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"), "--as-of", "2026-11-28")

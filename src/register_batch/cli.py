@@ -35,6 +35,9 @@ from register_batch.commands.common import (
 )
 from register_batch.wording import counted
 
+# convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
+NOTES_SHOWN = 20
+
 # Commands imported on first use: name -> module holding a click command of that name.
 LAZY_COMMANDS = {
     "sync": "register_batch.commands.sync",
@@ -257,8 +260,13 @@ def convert(
                 "or leave them out with --skip-invalid",
                 err=True,
             )
-    for _index, note in result.notes[:20]:
+    for _index, note in result.notes[:NOTES_SHOWN]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
+    if len(result.notes) > NOTES_SHOWN:
+        # A cut list must say so: a user reading twenty notes would take them for every record that lost something.
+        where = "the reports list them all" if result.report_paths else "--report-dir writes them all to the reports"
+        more = len(result.notes) - NOTES_SHOWN
+        state.say(f"note: … and {more} more ({where}, as not_in_register_csv warnings)", err=True)
     state.say_stale_parts(result.stale)
     sys.exit(result.exit_code)
 

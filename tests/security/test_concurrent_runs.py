@@ -206,13 +206,16 @@ def test_two_state_dirs_behind_one_ip_share_one_budget(tmp_path, env, sharing):
 
 
 def test_towards_a_real_service_the_budget_is_shared_by_default(tmp_path):
-    """Two clients (as two processes would) towards one https host share one send log in the user's runtime
-    dir, without any setting; the emulator on this machine does not, unless REGISTER_BATCH_RATE_DIR says so."""
+    """Two clients (as two processes would) towards one https host share one send log in the user's cache folder,
+    without any setting; the emulator on this machine does not, unless REGISTER_BATCH_RATE_DIR says so. A login
+    session's runtime dir makes no difference: cron and systemd have none, and a sync started by hand in a session
+    used to keep its budget (and its provider lock) there, unseen by the nightly job's."""
     runtime = tmp_path / "run"
     runtime.mkdir()
-    environ = {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path / "home")}
+    environ = {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": ""}
     path = shared_budget_file("register.example", loopback=False, environ=environ)
-    assert path == runtime / "register-batch" / "rate-register.example.json"
+    assert path == tmp_path / "home" / ".cache" / "register-batch" / "rate-register.example.json"
+    assert shared_budget_file("register.example", loopback=False, environ={"HOME": str(tmp_path / "home")}) == path
     assert shared_budget_file("127.0.0.1", loopback=True, environ=environ) is None
     assert shared_budget_file("127.0.0.1", loopback=True, environ={"REGISTER_BATCH_RATE_DIR": str(tmp_path)}) == (
         tmp_path / "rate-127.0.0.1.json"

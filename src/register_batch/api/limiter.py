@@ -8,9 +8,10 @@ and the arrival time the server sees.
 With `shared_file`, every process that uses the same file (for example two state dirs behind one egress
 IP) shares one budget: the send log lives in that file under an exclusive lock. `shared_budget_file` names
 the default one: towards a real service (not this machine) every register-batch process of this user shares
-`$XDG_RUNTIME_DIR/register-batch/rate-<host>.json` (else the user's cache folder, `fs.user_cache_dir()`:
-`~/.cache/register-batch/` unless `XDG_CACHE_HOME` says otherwise); `REGISTER_BATCH_RATE_DIR` picks another
-folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
+`rate-<host>.json` in the user's cache folder, `fs.user_cache_dir()` (`~/.cache/register-batch/` unless
+`XDG_CACHE_HOME` says otherwise), not in `$XDG_RUNTIME_DIR`: a login session has one and cron or a systemd
+service has none, so a sync started by hand would not see the nightly job's. `REGISTER_BATCH_RATE_DIR` picks
+another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
 file holds send times only. If it cannot be used, the run falls back to its own budget and says so.
 """
 
@@ -58,10 +59,7 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     elif loopback:
         return None
     else:
-        runtime = environ.get("XDG_RUNTIME_DIR", "")
-        folder = Path(runtime) / "register-batch" if runtime and os.path.isdir(runtime) else None
-        if folder is None:
-            folder = user_cache_dir(environ)
+        folder = user_cache_dir(environ)
         if folder is None:
             log.warning(
                 "no home folder to keep the rate budget shared with other register-batch processes in (set "
