@@ -71,8 +71,9 @@ class Task:
     def waits_shown(self, limiter: RateLimiter) -> Iterator[None]:
         """Name each wait for `limiter` while in the block: after each burst of a window's requests the work stands
         still for most of a minute (register-api.md §1.3)."""
-        why = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
-        limiter.on_wait = lambda seconds: self.waiting(seconds, why)
+        budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
+        asked = "Register's next window (it answered 429, Retry later)"
+        limiter.on_wait = lambda seconds, throttled: self.waiting(seconds, asked if throttled else budget)
         try:
             yield
         finally:

@@ -129,6 +129,29 @@ def test_the_line_per_throttled_wait_names_the_request_once_and_the_wait(caplog)
         assert line.count("GET /") == 1 and "Retry-After" in line and "429" in line, line
 
 
+def test_a_progress_line_says_a_wait_after_a_429_is_registers_not_the_clients_budget():
+    """The client paces itself at 95 a minute; a 429 means Register wants a longer wait (another client sharing the
+    token, say). The progress line names which of the two holds the run back."""
+    import io
+
+    from register_batch.progress import Progress
+
+    stream = io.StringIO()
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=(3, 1.0)) as emulator,
+        RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(100, 1.0)) as client,
+        Progress(stream=stream, interval=0.01, force_terminal=False) as progress,
+    ):
+        task = progress.task("Asking", unit="requests")
+        with task.waits_shown(client.limiter):
+            for _ in range(7):  # as in the test below: at least one 429
+                client.info()
+                task.advance()
+        assert client.stats.throttled >= 1
+    waits = [line for line in stream.getvalue().splitlines() if "waiting" in line]
+    assert waits and all(line.endswith("s for Register's next window (it answered 429, Retry later)") for line in waits)
+
+
 def test_429_waits_for_retry_after_then_succeeds():
     with start_emulator(tokens=[TOKEN], rate_limit=(3, 1.0)) as emulator:
         limiter = RateLimiter(100, 1.0)  # deliberately looser than the server, to meet its 429

@@ -64,20 +64,26 @@ def test_pause_after_a_429_holds_everyone_until_the_window_ends():
 
 
 def test_each_wait_is_told_before_it_starts_and_its_length_is_the_time_slept():
-    """Progress names a wait for the rate limit when it begins (sync's `waits_shown`); none when a request fits."""
+    """Progress names a wait for the rate limit when it begins (Task.waits_shown), and whether Register asked for it;
+    none when a request fits."""
     clock = FakeClock()
     told: list[tuple[float, float]] = []
     limiter = RateLimiter(
-        3, 10, clock=clock.time, sleep=clock.sleep, margin=0, on_wait=lambda s: told.append((clock.now, s))
+        3,
+        10,
+        clock=clock.time,
+        sleep=clock.sleep,
+        margin=0,
+        on_wait=lambda s, throttled: told.append((clock.now, s, throttled)),
     )
     for _ in range(3):
         limiter.acquire()
     assert told == [] and clock.now == 1_000_000.0
     limiter.acquire()
-    assert told == [(1_000_000.0, 10.0)] and clock.now == 1_000_010.0
+    assert told == [(1_000_000.0, 10.0, False)] and clock.now == 1_000_010.0
     limiter.pause(4)
     limiter.acquire(stopping=lambda: False)
-    assert told[1] == (1_000_010.0, 4.0) and clock.now == 1_000_014.0
+    assert told[1] == (1_000_010.0, 4.0, True) and clock.now == 1_000_014.0  # a 429's Retry-After
 
 
 def _worker(path: str, count: int, queue) -> None:

@@ -94,7 +94,7 @@ class RateLimiter:
         shared_file: StrPath | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        on_wait: Callable[[float], None] | None = None,
+        on_wait: Callable[[float, bool], None] | None = None,
     ):
         if limit < 1 or period <= 0:
             raise ValueError("a rate limit needs at least 1 request per positive period")
@@ -104,7 +104,8 @@ class RateLimiter:
         self.shared_file = Path(shared_file) if shared_file else None
         self._clock = clock
         self._sleep = sleep
-        # Told of each wait before it starts (seconds): progress says why a run stands still for up to a minute.
+        # Told of each wait before it starts (seconds, and whether Register asked for it with a 429): progress says
+        # why a run stands still for up to a minute.
         self.on_wait = on_wait
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
@@ -154,7 +155,7 @@ class RateLimiter:
             if wait <= 0:
                 return
             if self.on_wait is not None:
-                self.on_wait(wait)
+                self.on_wait(wait, self._blocked_until > self._clock())
             if stopping is None:
                 self.waited += wait
                 self._sleep(wait)
