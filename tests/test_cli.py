@@ -512,3 +512,31 @@ def test_a_name_over_two_lines_in_a_csv_is_its_records_error_not_the_whole_files
     [issue] = [issue for issue in report["issues"] if issue["severity"] == "error"]
     assert (issue["record"], issue["line"], issue["field"], issue["code"]) == (2, 3, "first_names", "control_character")
     assert issue["message"] == "first_names contains a line break: Register would store it as it is"
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["validate", "x.xml", "-q"],
+            "-q is an option of register-batch itself: give it before the command (register-batch -q validate ...)",
+        ),
+        (["sync", "x.xml", "--quiet"], "(register-batch --quiet sync ...)"),
+        (["validate", "x.xml", "-vv"], "-v is an option of register-batch itself"),
+        (["convert", "x.xml", "--config", "settings.toml"], "(register-batch --config FILE convert ...)"),
+        (["mappings", "check", "-v"], "(register-batch -v mappings ...)"),
+    ],
+)
+def test_a_global_option_after_the_command_says_to_give_it_before(args, said):
+    """Click takes -q, -v and --config only before the command; after it, they were refused with 'No such option'
+    and no word of why, and people write options after the command."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert said in result.output and "No such option" not in result.output
+
+
+def test_an_unknown_option_is_still_no_such_option():
+    result = CliRunner().invoke(cli, ["validate", "x.xml", "--quite"])
+    assert result.exit_code == 2 and "No such option" in result.output and "itself" not in result.output
+    version = CliRunner().invoke(cli, ["validate", "x.xml", "-V"])  # not a setting of the run: refused as before
+    assert version.exit_code == 2 and "No such option '-V'" in version.output

@@ -71,6 +71,7 @@ class LazyCommands(Commands):
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    metavar="FILE",
     help="Settings file (default: $REGISTER_BATCH_CONFIG, else ./register-batch.toml if present).",
 )
 @click.option("-v", "--verbose", count=True, help="More detail in the log (-vv for debugging).")

@@ -204,6 +204,20 @@ class Commands(click.Group):
             return super().invoke(ctx)
         except RegisterBatchError as exc:
             raise Failure(f"error: {exc}", exc.exit_code) from None
+        except click.NoSuchOption as exc:
+            own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
+            param = own.get(exc.option_name)
+            if ctx.parent is None and isinstance(param, click.Option) and param.expose_value and ctx.invoked_subcommand:
+                # `register-batch sync x.xml -q`: the way people write options, refused with no word of why.
+                given = exc.option_name
+                if not (param.is_flag or param.count):
+                    given += f" {param.metavar or (param.name or '').upper()}"
+                raise click.UsageError(
+                    f"{exc.option_name} is an option of register-batch itself: give it before the command "
+                    f"(register-batch {given} {ctx.invoked_subcommand} ...)",
+                    exc.ctx,
+                ) from None
+            raise
         except KeyboardInterrupt:
             if ctx.invoked_subcommand == "sync":
                 raise Failure("interrupted; run the same command again to resume", 3) from None
