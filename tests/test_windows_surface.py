@@ -150,7 +150,15 @@ def test_one_sync_at_a_time_and_ctrl_c_resumes_without_sending_twice(tmp_path, w
     windows_env["REGISTER_BATCH_RATE_DIR"] = str(tmp_path / "rate")
     command = [sys.executable, "-m", "register_batch", "sync", str(extract), "--state-dir", "state", "--rate", "5/1"]
     first = subprocess.Popen(
-        command, cwd=tmp_path, env=windows_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=tmp_path,
+        env=windows_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as from a terminal, whatever this test runs under (a background job ignores SIGINT, and the sync
+        # keeps a signal ignored that it was started ignoring).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

@@ -57,7 +57,10 @@ def _on_a_terminal() -> None:
     """In the child: the pty on fd 0 becomes its controlling terminal (it leads a session of its own, as a login
     shell does), so that closing the pty's other end hangs it up: SIGHUP, then EIO on every write to it."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # As a login shell leaves them, whatever this test runs under (a background job ignores SIGINT, nohup SIGHUP,
+    # and the sync keeps a signal ignored that it was started ignoring).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "progress-bars"])
