@@ -255,6 +255,25 @@ def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(
     assert checker.finish_inputs()[0].issues == []
 
 
+def test_an_input_not_read_to_its_end_is_not_judged(keep_map, tmp_path):
+    """A caller that walks the first record only (a preview) and asks `finish_inputs()`: the user's tag, in the
+    second Student, was not looked for yet, so nothing is said of the input; read whole, it is found."""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation.runner import Checker
+
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=3, fmt="hesa-xml", seed=46, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    second = text.index("<Student>", text.index("<Student>") + 1) + len("<Student>")
+    xml.write_text(text[:second] + "<F_OURENDDATE>2027-07-31</F_OURENDDATE>" + text[second:], encoding="utf-8")
+    with Checker(mapping=load_mapping([keep_map]), as_of=AS_OF) as checker:
+        next(iter(checker.records([str(xml)])))
+        assert [info.issues for info in checker.finish_inputs()] == [[]]
+    with Checker(mapping=load_mapping([keep_map]), as_of=AS_OF) as checker:
+        assert len(list(checker.records([str(xml)]))) == 3
+        assert [info.issues for info in checker.finish_inputs()] == [[]]
+
+
 def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_path):
     """A HESA-named CSV numbers its degrees' columns (F_DEGEST_1, F_DEGSBJ2_1): they give a degree field its value,
     but a trainee field mapped to F_DEGEST reads a column F_DEGEST, which the CSV does not have: that one is named."""
