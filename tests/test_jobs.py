@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -64,12 +65,15 @@ def test_a_copy_of_an_input_beside_it_is_named_once_as_the_cause_of_its_duplicat
 
 
 def test_finish_inputs_names_a_copy_once_however_often_it_is_asked(tmp_path):
-    """`Checker.finish_inputs()` gives each input its warnings once: asked again (a caller reading `inputs` a second
-    time), the copy is not named twice."""
+    """`Checker.finish_inputs()` gives each input its warnings once it has been read to its end: asked part-way (the
+    copy not read yet), at the end, and again, the copy is named once."""
     copy = tmp_path / "copy.xml"
     copy.write_bytes((SAMPLES / "extract.xml").read_bytes())
     with Checker(as_of=AS_OF) as checker:
-        list(checker.records([str(SAMPLES / "extract.xml"), str(copy)]))
+        walk = checker.records([str(SAMPLES / "extract.xml"), str(copy)])
+        assert [record.source.input for record in itertools.islice(walk, 13)][-1] == str(copy)
+        assert [info.issues for info in checker.finish_inputs()] == [[], []]
+        assert len(list(walk)) == 11
         checker.finish_inputs()
         again = checker.finish_inputs()
     assert [[issue.code for issue in info.issues] for info in again] == [[], ["same_content"]]
