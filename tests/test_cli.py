@@ -396,6 +396,60 @@ def test_sigterm_while_a_file_is_read_ends_the_command_like_ctrl_c(tmp_path, twi
         ]
 
 
+def run_patched(tmp_path, patch: str, args: list[str]):
+    """`register-batch ARGS` in a fresh process (cwd tmp_path) after `patch`, Python run first in it."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        f"import os, signal, sys\n{patch}"
+        "from register_batch import cli\nsys.argv = ['register-batch', *sys.argv[1:]]\ncli.main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, register_csv_fixtures):
+    """A sync stopped before its run began says so as sync's stop: run again and it resumes (validate starts over)."""
+    stop = (
+        "from register_batch.validation.runner import Checker\n"
+        "original = Checker.records\n"
+        "def records(self, paths):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    yield from original(self, paths)\n"
+        "Checker.records = records\n"
+    )
+    csv_file = str(register_csv_fixtures / "five_trainees.csv")
+    done = run_patched(tmp_path, stop, ["-q", "sync", csv_file, "--state-dir", "state", "--dry-run"])
+    assert done.returncode == 3, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines()[-1] == "register-batch: interrupted; run the same command again to resume"
+
+
+def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_only_under_vv(tmp_path, register_csv_fixtures):
+    """The last line of defence: an error the code did not foresee is named in one line (its type and message) with
+    exit 70, the traceback shown only with -vv."""
+    fail = (
+        "from register_batch.validation.runner import Checker\n"
+        "def records(self, paths):\n"
+        "    raise RuntimeError('no such luck')\n"
+        "    yield\n"
+        "Checker.records = records\n"
+    )
+    csv_file = str(register_csv_fixtures / "five_trainees.csv")
+    done = run_patched(tmp_path, fail, ["validate", csv_file, "--report-dir", "r"])
+    assert done.returncode == 70, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines() == [
+        "register-batch: internal error (RuntimeError: no such luck); rerun with -vv for details"
+    ]
+    loud = run_patched(tmp_path, fail, ["-vv", "validate", csv_file, "--report-dir", "r"])
+    assert loud.returncode == 70
+    assert loud.stderr.startswith("Traceback (most recent call last)")
+    assert loud.stderr.strip().splitlines()[-2:] == ["RuntimeError: no such luck", done.stderr.strip()]
+
+
 @pytest.mark.parametrize(
     "args",
     [

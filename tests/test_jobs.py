@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -63,6 +64,21 @@ def test_a_copy_of_an_input_beside_it_is_named_once_as_the_cause_of_its_duplicat
     assert {i["code"] for i in report["issues"] if i["input"] == str(copy) and i["record"]} >= {"duplicate_hesa_id"}
 
 
+def test_finish_inputs_names_a_copy_once_however_often_it_is_asked(tmp_path):
+    """`Checker.finish_inputs()` gives each input its warnings once it has been read to its end: asked part-way (the
+    copy not read yet), at the end, and again, the copy is named once."""
+    copy = tmp_path / "copy.xml"
+    copy.write_bytes((SAMPLES / "extract.xml").read_bytes())
+    with Checker(as_of=AS_OF) as checker:
+        walk = checker.records([str(SAMPLES / "extract.xml"), str(copy)])
+        assert [record.source.input for record in itertools.islice(walk, 13)][-1] == str(copy)
+        assert [info.issues for info in checker.finish_inputs()] == [[], []]
+        assert len(list(walk)) == 11
+        checker.finish_inputs()
+        again = checker.finish_inputs()
+    assert [[issue.code for issue in info.issues] for info in again] == [[], ["same_content"]]
+
+
 def test_an_unknown_format_is_a_config_error_naming_the_formats(tmp_path):
     """It was an UnusableInput naming the format as if it were a file ("xml: unknown format")."""
     with pytest.raises(ConfigError, match="hesa-xml, hesa-csv, register-csv") as caught:
@@ -104,6 +120,19 @@ def test_a_checker_used_as_a_context_manager_closes_its_spool_when_left_early(un
     with Checker(as_of=AS_OF) as checker:
         first = next(iter(checker.records([str(SAMPLES / "extract.xml")])))
     assert first.source.record == 1
+    del checker
+    assert unclosed_files() == []
+
+
+def test_a_checker_whose_batch_issues_are_read_to_the_end_leaves_no_file_open(tmp_path, unclosed_files):
+    """A library caller that walks every record and reads the batch-wide issues to their end, without a with-block:
+    the duplicate finder's temporary file is freed then, not left for the garbage collector."""
+    checker = Checker(as_of=AS_OF)
+    copy = tmp_path / "copy.xml"  # the extract twice: every record has a duplicate
+    copy.write_bytes((SAMPLES / "extract.xml").read_bytes())
+    paths = [str(SAMPLES / "extract.xml"), str(copy)]
+    assert len(list(checker.records(paths))) == 24
+    assert "duplicate_hesa_id" in {issue.code for _index, issue in checker.batch_issues()}
     del checker
     assert unclosed_files() == []
 

@@ -63,6 +63,28 @@ def test_a_misspelt_tag_in_hesa_xml_is_named_once_per_input(typo_map, tmp_path, 
     assert issue["severity"] == "warning" and issue["record"] is None
 
 
+def test_a_list_of_tags_none_of_which_a_record_has_is_named_whole_at_the_files_first_line(tmp_path):
+    """A field mapped to a list of tags, each misspelt: one warning, on the input's line 1 (no record's), naming the
+    field and every tag of the list."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      middle_names: [F_MIDNAM, F_SNAME61]\n")
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=5, fmt="hesa-xml", seed=38, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    [issue] = [i for i in issues if i["code"] == "mapped_source_missing"]
+    assert (issue["line"], issue["record"], issue["field"], issue["value"]) == (
+        1,
+        None,
+        "middle_names",
+        "F_MIDNAM or F_SNAME61",
+    )
+    assert issue["message"] == (
+        f"{ours} maps fields.hesa.trainee.middle_names to F_MIDNAM or F_SNAME61, which no record of this input has: "
+        "the field is blank in every record (a misspelt tag or column?)"
+    )
+
+
 def test_a_source_seen_in_one_record_only_is_not_named(typo_map, tmp_path):
     """The last record of the file is the only one with F_ITTKYE: the source is the extract's, just rarely filled."""
     xml = tmp_path / "extract.xml"
@@ -253,6 +275,25 @@ def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(
     assert watched[:2] == [True, True]  # the first shows C21053's F_ENDDATE, the second the user's tag
     assert checker.inputs[0].sources_known
     assert checker.finish_inputs()[0].issues == []
+
+
+def test_an_input_not_read_to_its_end_is_not_judged(keep_map, tmp_path):
+    """A caller that walks the first record only (a preview) and asks `finish_inputs()`: the user's tag, in the
+    second Student, was not looked for yet, so nothing is said of the input; read whole, it is found."""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation.runner import Checker
+
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=3, fmt="hesa-xml", seed=46, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    second = text.index("<Student>", text.index("<Student>") + 1) + len("<Student>")
+    xml.write_text(text[:second] + "<F_OURENDDATE>2027-07-31</F_OURENDDATE>" + text[second:], encoding="utf-8")
+    with Checker(mapping=load_mapping([keep_map]), as_of=AS_OF) as checker:
+        next(iter(checker.records([str(xml)])))
+        assert [info.issues for info in checker.finish_inputs()] == [[]]
+    with Checker(mapping=load_mapping([keep_map]), as_of=AS_OF) as checker:
+        assert len(list(checker.records([str(xml)]))) == 3
+        assert [info.issues for info in checker.finish_inputs()] == [[]]
 
 
 def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_path):

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
@@ -82,6 +82,35 @@ def test_a_spooled_record_reads_back_as_it_was_but_for_the_issues_sync_does_not_
             seen.update(name for name in ("withdrawal", "deferral", "issues") if getattr(again, name))
         spool.close()
     assert seen == {"withdrawal", "deferral", "issues"}  # each was read back somewhere
+
+
+def test_a_student_without_its_files_withdrawal_tags_can_say_a_withdrawal_once_every_record_is_read(tmp_path):
+    """In HESA XML an absent tag is no value (hesa-formats.md §1.4): a Student without the WITHDRAWAL_* tags that
+    another Student of its file has says it has no withdrawal, once every record is read (Checker.widen_can_say, or
+    widener() for records read back). A file without those tags, and a Register CSV, say no more than before."""
+    withdrawn = {
+        "WITHDRAWAL_DATE": "2026-10-01",
+        "WITHDRAWAL_REASONS": "record_added_in_error",
+        "WITHDRAWAL_TRIGGER": "provider",
+        "WITHDRAWAL_FUTURE_INTEREST": "no",
+    }
+    some = write_hesa_xml(tmp_path / "some.xml", [hesa_trainee(1), {**hesa_trainee(2), **withdrawn}, hesa_trainee(3)])
+    none = write_hesa_xml(tmp_path / "none.xml", [hesa_trainee(4)])
+    register_csv = tmp_path / "register.csv"
+    write_extract(register_csv, [trainee(5)])
+    checker, records = checked([some, none, register_csv])
+    before = [record.can_say for record in records]
+    deferral = {"deferral": "its DEFER_* columns or tags or a dormant F_MODE"}
+    withdrawal = {"withdrawal": "its WITHDRAWAL_* columns or tags or F_RSNEND (up to C22053)"}
+    assert before == [deferral, {**withdrawal, **deferral}, deferral, deferral, before[4]]
+    assert "withdrawal" not in (before[4] or {})
+    widen = checker.widener()
+    one_at_a_time = [dataclasses.replace(record) for record in records]
+    for record in one_at_a_time:
+        widen(record)
+    checker.widen_can_say(records)
+    expected = [{**withdrawal, **deferral}] * 3 + [deferral, before[4]]
+    assert [record.can_say for record in records] == [record.can_say for record in one_at_a_time] == expected
 
 
 def test_a_record_the_mapping_would_not_make_is_spooled_whole():

@@ -161,6 +161,17 @@ def test_parallel_records_are_the_serial_ones_record_by_record(corpus, long_extr
     assert two == serial
 
 
+def test_the_records_select_names_by_batch_index_are_the_ones_read_in_full():
+    """`raw_records(select=...)` numbers records across the inputs, from 0 (the helper takes the odd ones): the
+    readers read in full those it names, and give the others their place and no fields."""
+    samples = os.path.join(os.path.dirname(__file__), "..", "..", "samples")
+    paths = [os.path.join(samples, "extract.csv"), os.path.join(samples, "extract.xml")]
+    with Checker(as_of=AS_OF) as checker:
+        walk = checker.raw_records(paths, select=lambda index: index in (1, 13))
+        read = [(raw.source.record, bool(raw.fields)) for _info, raw in walk]
+    assert read == [(number, index in (1, 13)) for index, number in enumerate([*range(1, 13), *range(1, 13)])]
+
+
 def test_small_inputs_stay_serial(corpus):
     assert not parallel.worth_parallel(corpus[:1])
 

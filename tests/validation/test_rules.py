@@ -696,6 +696,36 @@ def test_a_jacs_subject_code_is_named_as_such_beside_registers_own_error(hesa_sa
     assert "jacs_subject_code" not in {c for _f, c, _m in check(copy.deepcopy(VALID))}
 
 
+def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples, tmp_path):
+    """A degree's code a mapping file lists as untranslatable is one error, the mapping's, which says why; the rules
+    do not report the same field again (as for the trainee's own fields)."""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation import Checker
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text().replace("<F_DEGSBJ1>100251<", "<F_DEGSBJ1>C800<")
+    path = tmp_path / "jacs.xml"
+    path.write_text(text)
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("codes:\n  degrees_attributes.subject:\n    no_translation:\n      C800: JACS, not HECoS\n")
+    [record] = Checker(as_of=AS_OF, mapping=load_mapping([ours])).records([str(path)])
+    assert [(i.code, i.value, i.message) for i in record.issues if i.field == "degrees_attributes[0].subject"] == [
+        ("untranslatable_code", "C800", "degrees_attributes[0].subject: JACS, not HECoS")
+    ]
+
+
+def test_without_an_as_of_date_records_are_judged_as_of_today():
+    """A library caller that gives no as_of (Validator or Checker) has its date rules judged as of the day it runs."""
+    from datetime import date
+
+    from register_batch.reference import load_reference
+    from register_batch.validation import Checker, Validator
+
+    before = date.today()
+    with Checker() as checker:
+        judged = [Validator(load_reference()).as_of, checker.as_of]
+    assert all(before <= day <= date.today() for day in judged), judged
+
+
 def test_every_rule_function_is_exercised_by_this_module():
     exercised = {c[3] for c in CASES} | {
         "early_years_subject_required",
