@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
-from register_batch.writers import RegisterCsvWriter, register_csv_row, register_template
+from register_batch.writers import (
+    JsonArrayWriter,
+    JsonLinesWriter,
+    RegisterCsvWriter,
+    register_csv_row,
+    register_template,
+)
 
 ROW = {"first_names": "Ann", "last_name": "Lee", "hesa_id": "0310261553101"}
 
@@ -117,3 +127,61 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     ]
     fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
     assert register_csv_row(fits, template)[1] == []
+
+
+def csv_line(cells: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("over", [0, 1], ids=["exactly 1 MB", "one byte over"])
+def test_a_file_of_exactly_1_mb_is_one_part_and_one_byte_more_splits_with_every_trainee_once(tmp_path, over):
+    """Register refuses a file over 1 MB (hesa-formats.md §3.2 item 3), not one of exactly 1,000,000 bytes: the
+    writer fills a part up to that and no further, and each part read back is the template's header and rows,
+    every trainee in exactly one of them."""
+    template = register_template()
+    header = csv_line(list(template))
+
+    def row(n: int, name_length: int) -> dict[str, str]:
+        return dict(ROW, hesa_id=f"{n:013d}", first_names="A" * name_length)
+
+    def size(data: dict[str, str]) -> int:
+        return len(csv_line(register_csv_row(data, template)[0]))
+
+    rows = [row(n, 900) for n in range(1, 1000)]
+    while len(header) + sum(map(size, rows)) > 1_000_000:
+        rows.pop()
+    room = 1_000_000 - len(header) - sum(map(size, rows))
+    rows.append(row(len(rows) + 1, room - size(row(0, 0)) + over))
+    assert len(header) + sum(map(size, rows)) == 1_000_000 + over
+
+    out = tmp_path / "out.csv"
+    writer = RegisterCsvWriter(out)
+    for data in rows:
+        writer.write(data)
+    paths = writer.close()
+    assert paths == ([out] if not over else [out, tmp_path / "out-2.csv"])
+    assert all(path.stat().st_size <= 1_000_000 for path in paths)
+    ids = []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            read = list(csv.reader(fh))
+        assert tuple(read[0]) == template
+        ids += [dict(zip(template, cells, strict=True))["hesa_id"] for cells in read[1:]]
+    assert ids == [f"'{n:013d}" for n in range(1, len(rows) + 1)]
+
+
+@pytest.mark.parametrize("writer_class", [RegisterCsvWriter, JsonLinesWriter, JsonArrayWriter])
+@pytest.mark.parametrize("rows", [0, 2])
+def test_an_output_abandoned_before_or_after_its_rows_leaves_no_file_while_its_writer_lives(
+    tmp_path, writer_class, rows
+):
+    """An export whose first listing fails abandons its output before a row is written; one that fails later,
+    after some. Either way nothing is left behind, not even a temporary file (while the writer is still held,
+    as the failing export's traceback holds it), and abandoning raises nothing that would hide the failure."""
+    writer = writer_class(tmp_path / "out.csv")
+    for _ in range(rows):
+        writer.write(dict(ROW))
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
