@@ -185,3 +185,67 @@ def test_an_output_abandoned_before_or_after_its_rows_leaves_no_file_while_its_w
         writer.write(dict(ROW))
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+# hesa-formats.md §3.1, "Apostrophe-prefixed in error report" (PREFIXED_HEADERS of Register's import_rows.rb).
+REGISTER_PREFIXED = {
+    "hesa_id",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    *(f"disability{n}" for n in range(1, 10)),
+    "itt_aim",
+    "training_route",
+    "itt_qualification_aim",
+    "course_subject_1",
+    "course_subject_2",
+    "course_subject_3",
+    "study_mode",
+    "itt_start_date",
+    "itt_end_date",
+    "course_age_range",
+    "trainee_start_date",
+    "pg_apprenticeship_start_date",
+    "fund_code",
+    "funding_method",
+    "training_initiative",
+    "additional_training_initiative",
+    "uk_degree",
+    "non_uk_degree",
+    "degree_subject",
+    "degree_grade",
+    "degree_graduation_year",
+    "awarding_institution",
+}
+
+
+def test_every_column_is_filled_from_its_field_and_code_and_date_columns_carry_registers_apostrophe(tmp_path):
+    """A trainee with a value in every column reads back from the written file with each value under its own
+    header, the degree's and placements' too, and exactly the columns Register's own CSVs prefix with `'` (codes and
+    dates, which Excel would change) have it: names, email, URNs, course_year, degree_country and iqts_country not."""
+    template = register_template()
+    degree = {
+        "uk_degree": "v-uk_degree",
+        "non_uk_degree": "v-non_uk_degree",
+        "subject": "v-degree_subject",
+        "grade": "v-degree_grade",
+        "graduation_year": "v-degree_graduation_year",
+        "institution": "v-awarding_institution",
+        "country": "v-degree_country",
+    }
+    placements = [{"urn": f"v-placement_{n}_urn", "name": f"School {n}"} for n in (1, 2, 3)]
+    from_degree = {value.removeprefix("v-") for value in degree.values()}  # each value names its column
+    data = {
+        **{c: f"v-{c}" for c in template if not c.startswith("placement_") and c not in from_degree},
+        "degrees_attributes": [degree],
+        "placements_attributes": placements,
+    }
+    writer = RegisterCsvWriter(tmp_path / "out.csv")
+    assert writer.write(data) == []
+    writer.close()
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    assert tuple(header) == template
+    cells = dict(zip(header, row, strict=True))
+    assert {c: cell.removeprefix("'") for c, cell in cells.items()} == {c: f"v-{c}" for c in template}
+    assert {c for c, cell in cells.items() if cell.startswith("'")} == REGISTER_PREFIXED
