@@ -80,7 +80,7 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     cells = dict(zip(template, row, strict=True))
     assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
     assert cells["degree_grade"] == "'12"
-    assert any("Village school" in note and "no URN" in note for note in notes), notes
+    assert "placement 'Village school' has no URN and is left out: Register's CSV holds placements by URN only" in notes
     assert any("other_grade" in note and "Merit" in note for note in notes), notes
 
 
