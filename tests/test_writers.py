@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import resource
+import signal
 
 import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
+from register_batch.errors import UnwritableOutput
 from register_batch.writers import (
     JsonArrayWriter,
     JsonLinesWriter,
@@ -60,6 +63,28 @@ def test_an_abandoned_output_leaves_the_earlier_one_whole(tmp_path):
     failing.write(dict(ROW, last_name="Ng"))  # two parts written, then the run fails
     failing.abort()
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either
+
+
+def test_a_disk_that_refuses_the_last_part_puts_no_part_in_place_and_leaves_the_earlier_output_whole(tmp_path):
+    """The last part is still buffered when close() is called: a disk that refuses it then (here a file size limit,
+    as a full disk would) makes close() fail, and neither it nor the parts written before it are put in place, nor
+    left behind as temporary files."""
+    out = tmp_path / "out.csv"
+    before = {p.name: p.read_bytes() for p in write_parts(out, 3).paths}
+    writer = RegisterCsvWriter(out, max_bytes=1)
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="N" * 3000))  # more than the limit below, less than the buffer: not yet written
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2000, hard))
+    try:
+        with pytest.raises(UnwritableOutput, match=r"out-3\.csv: File too large"):
+            writer.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, ignored)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
@@ -127,6 +152,10 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     ]
     fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
     assert register_csv_row(fits, template)[1] == []
+    two = {**ROW, "degrees_attributes": degrees[:2]}
+    assert register_csv_row(two, template)[1] == [
+        "1 older degree(s) left out: Register's CSV holds one degree per trainee"
+    ]
 
 
 def csv_line(cells: list[str]) -> bytes:
