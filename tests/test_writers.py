@@ -152,6 +152,9 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     ]
     fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
     assert register_csv_row(fits, template)[1] == []
+    earlier_first = [dict(degrees[0], graduation_year="2015"), degrees[0]]  # the same decade: 2019 is the later
+    later, _notes = register_csv_row({**ROW, "degrees_attributes": earlier_first}, template)
+    assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
     two = {**ROW, "degrees_attributes": degrees[:2]}
     assert register_csv_row(two, template)[1] == [
         "1 older degree(s) left out: Register's CSV holds one degree per trainee"
@@ -278,3 +281,21 @@ def test_every_column_is_filled_from_its_field_and_code_and_date_columns_carry_r
     cells = dict(zip(header, row, strict=True))
     assert {c: cell.removeprefix("'") for c, cell in cells.items()} == {c: f"v-{c}" for c in template}
     assert {c for c, cell in cells.items() if cell.startswith("'")} == REGISTER_PREFIXED
+
+
+@pytest.mark.parametrize("value", ["Smith\nJones", "Smith\rJones", "Smith\r\nJones"], ids=["LF", "CR", "CRLF"])
+def test_a_line_break_in_a_value_stays_in_its_cell_and_is_named_in_a_note(tmp_path, value):
+    """A line break of any kind is written inside one quoted cell, so the file still reads back as one row per
+    trainee with the value whole; a note says Register's upload would not read it so (hesa-formats.md §3.2)."""
+    writer = RegisterCsvWriter(tmp_path / "out.csv")
+    notes = writer.write(dict(ROW, last_name=value))
+    writer.write(dict(ROW, hesa_id="0310261553102"))
+    writer.close()
+    assert notes == [
+        "last_name holds a line break: written as one quoted cell, but Register's CSV upload and register-batch read "
+        "such a cell as broken quoting; correct the value at its source"
+    ]
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:
+        header, first, second = csv.reader(fh)
+    assert dict(zip(header, first, strict=True))["last_name"] == value
+    assert dict(zip(header, second, strict=True))["hesa_id"] == "'0310261553102"
