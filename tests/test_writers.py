@@ -155,6 +155,9 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     earlier_first = [dict(degrees[0], graduation_year="2015"), degrees[0]]  # the same decade: 2019 is the later
     later, _notes = register_csv_row({**ROW, "degrees_attributes": earlier_first}, template)
     assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
+    mistyped = [dict(degrees[0], graduation_year="201O"), degrees[0]]  # a letter O: no year, so not the later one
+    later, _notes = register_csv_row({**ROW, "degrees_attributes": mistyped}, template)
+    assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
     two = {**ROW, "degrees_attributes": degrees[:2]}
     assert register_csv_row(two, template)[1] == [
         "1 older degree(s) left out: Register's CSV holds one degree per trainee"
