@@ -150,7 +150,7 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
         "2 placement(s) left out: Register's CSV holds three",
         "no column for trn in Register's CSV template",
     ]
-    fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
+    fits = {**ROW, "degrees_attributes": [dict(degrees[0], other_grade="")], "placements_attributes": placements[:3]}
     assert register_csv_row(fits, template)[1] == []
     earlier_first = [dict(degrees[0], graduation_year="2015"), degrees[0]]  # the same decade: 2019 is the later
     later, _notes = register_csv_row({**ROW, "degrees_attributes": earlier_first}, template)
