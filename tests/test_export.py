@@ -16,7 +16,7 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import export_trainees
+from register_batch.export import GRADUATION_NOTE, export_trainees
 from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
@@ -86,12 +86,16 @@ def test_register_csv_export_is_registers_template(synced, tmp_path):
 
 
 def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
+    """One Student per trainee, each saying its collection (F_RECID, hesa-formats.md §1.1); trainees the XML holds
+    whole have no note but the one on F_DEGENDDT's day."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert {note.partition(": ")[2] for note in result.notes} == {GRADUATION_NOTE}
     root = etree.parse(str(out)).getroot()
     assert root.tag == "ITTRecord" and len(root.findall("Student")) == 12
+    assert [s.findtext("F_RECID") for s in root] == ["24053"] * 12
     student = root.find("Student")
     assert student.findtext("F_HUSID") and student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is not None
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
