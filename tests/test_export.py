@@ -593,6 +593,23 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
     assert writes() == before
 
 
+def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualifications(synced, tmp_path):
+    """A trainee whose degrees were all removed in Register is written like the others, with no
+    PREVIOUSQUALIFICATIONS and no note on F_DEGENDDT, and reads back without a degree."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        for degree in first["degrees"]:
+            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert result.count == 12
+    assert not [n for n in result.notes if n.startswith(f"trainee {first['trainee_id']}: ")]
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
+    assert student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is None
+    assert not records(out)[first["hesa_id"]].data.get("degrees_attributes")
+
+
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
     """In a CSV the cell is written `'Null` (Register strips the apostrophe), which the readers keep as the text."""
     emulator, _source = synced
