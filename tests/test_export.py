@@ -16,7 +16,7 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import GRADUATION_NOTE, export_trainees
+from register_batch.export import GRADUATION_NOTE, HesaXmlWriter, export_trainees
 from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
@@ -608,6 +608,17 @@ def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualific
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is None
     assert not records(out)[first["hesa_id"]].data.get("degrees_attributes")
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_an_abandoned_hesa_xml_output_leaves_no_file_while_its_writer_lives(tmp_path, rows):
+    """An export that fails abandons its output: no file, not even a temporary one, is left (while the writer is
+    still held, as the failing export's traceback holds it)."""
+    writer = HesaXmlWriter(tmp_path / "held.xml")
+    for _ in range(rows):
+        writer.write({"trainee_id": "t-1", "first_names": "Ann", "last_name": "Lee"})
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
