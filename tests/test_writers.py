@@ -95,6 +95,7 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
         **ROW,
         "placements_attributes": [
             {"name": "Village school", "postcode": "AB1 2DE"},
+            {"urn": "", "name": "Farm school", "postcode": "AB1 2DF"},
             {"urn": "100001", "name": "Placement 2"},
             {"urn": "100002", "name": "Placement 3"},
             {"urn": "100003", "name": "Placement 4"},
@@ -106,6 +107,7 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
     assert cells["degree_grade"] == "'12"
     assert "placement 'Village school' has no URN and is left out: Register's CSV holds placements by URN only" in notes
+    assert "placement 'Farm school' has no URN and is left out: Register's CSV holds placements by URN only" in notes
     assert any("other_grade" in note and "Merit" in note for note in notes), notes
 
 
