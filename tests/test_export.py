@@ -576,8 +576,9 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
         first = next(iter(client.iter_trainees(academic_cycle=2025)))
         client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: " in " ".join(
-        result.notes
+    assert (
+        f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: HESA's F_PLMNTSCH "
+        "holds a URN only" in result.notes
     )
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert [p.findtext("F_PLMNTSCH") for p in student.iterfind("PLACEMENTS/PLACEMENT")] == [
@@ -619,6 +620,19 @@ def test_an_abandoned_hesa_xml_output_leaves_no_file_while_its_writer_lives(tmp_
         writer.write({"trainee_id": "t-1", "first_names": "Ann", "last_name": "Lee"})
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_breaking_space_is_written_as_it_is_with_no_note(synced, tmp_path):
+    """A no-break space (pasted from a document) is not printable to Python but is no control character: the XML
+    carries it, it reads back as it is, and no note calls it a control character."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"first_names": "Anne\u00a0Marie"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert {note.partition(": ")[2] for note in result.notes} == {GRADUATION_NOTE}
+    assert records(out)[first["hesa_id"]].data["first_names"] == "Anne\u00a0Marie"
 
 
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
