@@ -635,6 +635,23 @@ def test_a_non_breaking_space_is_written_as_it_is_with_no_note(synced, tmp_path)
     assert records(out)[first["hesa_id"]].data["first_names"] == "Anne\u00a0Marie"
 
 
+def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
+    """F_DEGTYPE holds a UK or a non-UK degree's type: a trainee whose degree was taken abroad reads back from the
+    export with that degree's type, not with none."""
+    from valid_trainee import NON_UK_DEGREE
+
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        for degree in first["degrees"]:
+            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        client.add_degree(first["trainee_id"], NON_UK_DEGREE)
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
+    assert (degree.get("non_uk_degree"), degree.get("country")) == ("083", "FR")
+
+
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
     """In a CSV the cell is written `'Null` (Register strips the apostrophe), which the readers keep as the text."""
     emulator, _source = synced
