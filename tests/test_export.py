@@ -16,7 +16,7 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import export_trainees
+from register_batch.export import GRADUATION_NOTE, HesaXmlWriter, export_trainees
 from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
@@ -86,12 +86,16 @@ def test_register_csv_export_is_registers_template(synced, tmp_path):
 
 
 def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
+    """One Student per trainee, each saying its collection (F_RECID, hesa-formats.md §1.1); trainees the XML holds
+    whole have no note but the one on F_DEGENDDT's day."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert {note.partition(": ")[2] for note in result.notes} == {GRADUATION_NOTE}
     root = etree.parse(str(out)).getroot()
     assert root.tag == "ITTRecord" and len(root.findall("Student")) == 12
+    assert [s.findtext("F_RECID") for s in root] == ["24053"] * 12
     student = root.find("Student")
     assert student.findtext("F_HUSID") and student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is not None
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
@@ -598,8 +602,9 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
         first = next(iter(client.iter_trainees(academic_cycle=2025)))
         client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: " in " ".join(
-        result.notes
+    assert (
+        f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: HESA's F_PLMNTSCH "
+        "holds a URN only" in result.notes
     )
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert [p.findtext("F_PLMNTSCH") for p in student.iterfind("PLACEMENTS/PLACEMENT")] == [
@@ -613,6 +618,64 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
     rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
     assert rerun.actions == {"unchanged": 12}
     assert writes() == before
+
+
+def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualifications(synced, tmp_path):
+    """A trainee whose degrees were all removed in Register is written like the others, with no
+    PREVIOUSQUALIFICATIONS and no note on F_DEGENDDT, and reads back without a degree."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        for degree in first["degrees"]:
+            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert result.count == 12
+    assert not [n for n in result.notes if n.startswith(f"trainee {first['trainee_id']}: ")]
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
+    assert student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is None
+    assert not records(out)[first["hesa_id"]].data.get("degrees_attributes")
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_an_abandoned_hesa_xml_output_leaves_no_file_while_its_writer_lives(tmp_path, rows):
+    """An export that fails abandons its output: no file, not even a temporary one, is left (while the writer is
+    still held, as the failing export's traceback holds it)."""
+    writer = HesaXmlWriter(tmp_path / "held.xml")
+    for _ in range(rows):
+        writer.write({"trainee_id": "t-1", "first_names": "Ann", "last_name": "Lee"})
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_breaking_space_is_written_as_it_is_with_no_note(synced, tmp_path):
+    """A no-break space (pasted from a document) is not printable to Python but is no control character: the XML
+    carries it, it reads back as it is, and no note calls it a control character."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"first_names": "Anne\u00a0Marie"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert {note.partition(": ")[2] for note in result.notes} == {GRADUATION_NOTE}
+    assert records(out)[first["hesa_id"]].data["first_names"] == "Anne\u00a0Marie"
+
+
+def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
+    """F_DEGTYPE holds a UK or a non-UK degree's type: a trainee whose degree was taken abroad reads back from the
+    export with that degree's type, not with none."""
+    from valid_trainee import NON_UK_DEGREE
+
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        for degree in first["degrees"]:
+            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        client.add_degree(first["trainee_id"], NON_UK_DEGREE)
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
+    assert (degree.get("non_uk_degree"), degree.get("country")) == ("083", "FR")
 
 
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):

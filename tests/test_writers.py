@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import resource
+import signal
+
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
-from register_batch.writers import RegisterCsvWriter, register_csv_row, register_template
+from register_batch.errors import UnwritableOutput
+from register_batch.writers import (
+    JsonArrayWriter,
+    JsonLinesWriter,
+    RegisterCsvWriter,
+    register_csv_row,
+    register_template,
+)
 
 ROW = {"first_names": "Ann", "last_name": "Lee", "hesa_id": "0310261553101"}
 
@@ -52,6 +65,28 @@ def test_an_abandoned_output_leaves_the_earlier_one_whole(tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either
 
 
+def test_a_disk_that_refuses_the_last_part_puts_no_part_in_place_and_leaves_the_earlier_output_whole(tmp_path):
+    """The last part is still buffered when close() is called: a disk that refuses it then (here a file size limit,
+    as a full disk would) makes close() fail, and neither it nor the parts written before it are put in place, nor
+    left behind as temporary files."""
+    out = tmp_path / "out.csv"
+    before = {p.name: p.read_bytes() for p in write_parts(out, 3).paths}
+    writer = RegisterCsvWriter(out, max_bytes=1)
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="N" * 3000))  # more than the limit below, less than the buffer: not yet written
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2000, hard))
+    try:
+        with pytest.raises(UnwritableOutput, match=r"out-3\.csv: File too large"):
+            writer.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, ignored)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     """A placement without a URN (Register holds some: name and postcode only) and a degree's other_grade have no
     column (hesa-formats.md §3.1): the URN placements fill the columns in order, and a note names what is left out."""
@@ -60,6 +95,7 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
         **ROW,
         "placements_attributes": [
             {"name": "Village school", "postcode": "AB1 2DE"},
+            {"urn": "", "name": "Farm school", "postcode": "AB1 2DF"},
             {"urn": "100001", "name": "Placement 2"},
             {"urn": "100002", "name": "Placement 3"},
             {"urn": "100003", "name": "Placement 4"},
@@ -70,7 +106,8 @@ def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():
     cells = dict(zip(template, row, strict=True))
     assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
     assert cells["degree_grade"] == "'12"
-    assert any("Village school" in note and "no URN" in note for note in notes), notes
+    assert "placement 'Village school' has no URN and is left out: Register's CSV holds placements by URN only" in notes
+    assert "placement 'Farm school' has no URN and is left out: Register's CSV holds placements by URN only" in notes
     assert any("other_grade" in note and "Merit" in note for note in notes), notes
 
 
@@ -115,5 +152,155 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
         "2 placement(s) left out: Register's CSV holds three",
         "no column for trn in Register's CSV template",
     ]
-    fits = {**ROW, "degrees_attributes": degrees[:1], "placements_attributes": placements[:3]}
+    fits = {**ROW, "degrees_attributes": [dict(degrees[0], other_grade="")], "placements_attributes": placements[:3]}
     assert register_csv_row(fits, template)[1] == []
+    earlier_first = [dict(degrees[0], graduation_year="2015"), degrees[0]]  # the same decade: 2019 is the later
+    later, _notes = register_csv_row({**ROW, "degrees_attributes": earlier_first}, template)
+    assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
+    mistyped = [dict(degrees[0], graduation_year="201O"), degrees[0]]  # a letter O: no year, so not the later one
+    later, _notes = register_csv_row({**ROW, "degrees_attributes": mistyped}, template)
+    assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
+    two = {**ROW, "degrees_attributes": degrees[:2]}
+    assert register_csv_row(two, template)[1] == [
+        "1 older degree(s) left out: Register's CSV holds one degree per trainee"
+    ]
+
+
+def csv_line(cells: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("over", [0, 1], ids=["exactly 1 MB", "one byte over"])
+def test_a_file_of_exactly_1_mb_is_one_part_and_one_byte_more_splits_with_every_trainee_once(tmp_path, over):
+    """Register refuses a file over 1 MB (hesa-formats.md §3.2 item 3), not one of exactly 1,000,000 bytes: the
+    writer fills a part up to that and no further, and each part read back is the template's header and rows,
+    every trainee in exactly one of them."""
+    template = register_template()
+    header = csv_line(list(template))
+
+    def row(n: int, name_length: int) -> dict[str, str]:
+        return dict(ROW, hesa_id=f"{n:013d}", first_names="A" * name_length)
+
+    def size(data: dict[str, str]) -> int:
+        return len(csv_line(register_csv_row(data, template)[0]))
+
+    rows = [row(n, 900) for n in range(1, 1000)]
+    while len(header) + sum(map(size, rows)) > 1_000_000:
+        rows.pop()
+    room = 1_000_000 - len(header) - sum(map(size, rows))
+    rows.append(row(len(rows) + 1, room - size(row(0, 0)) + over))
+    assert len(header) + sum(map(size, rows)) == 1_000_000 + over
+
+    out = tmp_path / "out.csv"
+    writer = RegisterCsvWriter(out)
+    for data in rows:
+        writer.write(data)
+    paths = writer.close()
+    assert paths == ([out] if not over else [out, tmp_path / "out-2.csv"])
+    assert all(path.stat().st_size <= 1_000_000 for path in paths)
+    ids = []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            read = list(csv.reader(fh))
+        assert tuple(read[0]) == template
+        ids += [dict(zip(template, cells, strict=True))["hesa_id"] for cells in read[1:]]
+    assert ids == [f"'{n:013d}" for n in range(1, len(rows) + 1)]
+
+
+@pytest.mark.parametrize("writer_class", [RegisterCsvWriter, JsonLinesWriter, JsonArrayWriter])
+@pytest.mark.parametrize("rows", [0, 2])
+def test_an_output_abandoned_before_or_after_its_rows_leaves_no_file_while_its_writer_lives(
+    tmp_path, writer_class, rows
+):
+    """An export whose first listing fails abandons its output before a row is written; one that fails later,
+    after some. Either way nothing is left behind, not even a temporary file (while the writer is still held,
+    as the failing export's traceback holds it), and abandoning raises nothing that would hide the failure."""
+    writer = writer_class(tmp_path / "out.csv")
+    for _ in range(rows):
+        writer.write(dict(ROW))
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+# hesa-formats.md §3.1, "Apostrophe-prefixed in error report" (PREFIXED_HEADERS of Register's import_rows.rb).
+REGISTER_PREFIXED = {
+    "hesa_id",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    *(f"disability{n}" for n in range(1, 10)),
+    "itt_aim",
+    "training_route",
+    "itt_qualification_aim",
+    "course_subject_1",
+    "course_subject_2",
+    "course_subject_3",
+    "study_mode",
+    "itt_start_date",
+    "itt_end_date",
+    "course_age_range",
+    "trainee_start_date",
+    "pg_apprenticeship_start_date",
+    "fund_code",
+    "funding_method",
+    "training_initiative",
+    "additional_training_initiative",
+    "uk_degree",
+    "non_uk_degree",
+    "degree_subject",
+    "degree_grade",
+    "degree_graduation_year",
+    "awarding_institution",
+}
+
+
+def test_every_column_is_filled_from_its_field_and_code_and_date_columns_carry_registers_apostrophe(tmp_path):
+    """A trainee with a value in every column reads back from the written file with each value under its own
+    header, the degree's and placements' too, and exactly the columns Register's own CSVs prefix with `'` (codes and
+    dates, which Excel would change) have it: names, email, URNs, course_year, degree_country and iqts_country not."""
+    template = register_template()
+    degree = {
+        "uk_degree": "v-uk_degree",
+        "non_uk_degree": "v-non_uk_degree",
+        "subject": "v-degree_subject",
+        "grade": "v-degree_grade",
+        "graduation_year": "v-degree_graduation_year",
+        "institution": "v-awarding_institution",
+        "country": "v-degree_country",
+    }
+    placements = [{"urn": f"v-placement_{n}_urn", "name": f"School {n}"} for n in (1, 2, 3)]
+    from_degree = {value.removeprefix("v-") for value in degree.values()}  # each value names its column
+    data = {
+        **{c: f"v-{c}" for c in template if not c.startswith("placement_") and c not in from_degree},
+        "degrees_attributes": [degree],
+        "placements_attributes": placements,
+    }
+    writer = RegisterCsvWriter(tmp_path / "out.csv")
+    assert writer.write(data) == []
+    writer.close()
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    assert tuple(header) == template
+    cells = dict(zip(header, row, strict=True))
+    assert {c: cell.removeprefix("'") for c, cell in cells.items()} == {c: f"v-{c}" for c in template}
+    assert {c for c, cell in cells.items() if cell.startswith("'")} == REGISTER_PREFIXED
+
+
+@pytest.mark.parametrize("value", ["Smith\nJones", "Smith\rJones", "Smith\r\nJones"], ids=["LF", "CR", "CRLF"])
+def test_a_line_break_in_a_value_stays_in_its_cell_and_is_named_in_a_note(tmp_path, value):
+    """A line break of any kind is written inside one quoted cell, so the file still reads back as one row per
+    trainee with the value whole; a note says Register's upload would not read it so (hesa-formats.md §3.2)."""
+    writer = RegisterCsvWriter(tmp_path / "out.csv")
+    notes = writer.write(dict(ROW, last_name=value))
+    writer.write(dict(ROW, hesa_id="0310261553102"))
+    writer.close()
+    assert notes == [
+        "last_name holds a line break: written as one quoted cell, but Register's CSV upload and register-batch read "
+        "such a cell as broken quoting; correct the value at its source"
+    ]
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:
+        header, first, second = csv.reader(fh)
+    assert dict(zip(header, first, strict=True))["last_name"] == value
+    assert dict(zip(header, second, strict=True))["hesa_id"] == "'0310261553102"

@@ -178,3 +178,47 @@ def test_another_release_compiles_its_own(cache_home, validation_builder, tmp_pa
     new_process()
     validation_builder.write(tmp_path / "second")
     assert len(compiled_files(cache_home)) == 2 and first.read_bytes()
+
+
+@pytest.mark.parametrize("writable", ["file", "folder"])
+def test_code_in_a_file_or_folder_only_other_users_can_write_to_is_not_loaded(
+    cache_home, validation_builder, tmp_path, writable
+):
+    """Write permission for other users alone (no group write) is as much a way to plant code as group write: a
+    compiled file, or its folder, that others can write to is not loaded, even when the file is this user's."""
+    validation_builder.write(tmp_path / "first")
+    [compiled] = compiled_files(cache_home)
+    compiled.write_bytes(planted("PLANTED"))
+    os.chmod(compiled if writable == "file" else compiled.parent, 0o602 if writable == "file" else 0o702)
+    new_process()
+    validation_builder.write(tmp_path / "second")
+    page = (tmp_path / "second" / "report.html").read_bytes()
+    assert b"PLANTED" not in page
+    assert page == (tmp_path / "first" / "report.html").read_bytes()
+
+
+def test_a_later_run_loads_what_the_first_compiled_instead_of_compiling_its_own(cache_home, tmp_path):
+    """The compiled file's name comes from what the code depends on, none of it an object of one process (whose
+    address would differ in the next): two runs of validate leave one compiled file, and each writes its page."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parent.parent / "fixtures" / "register_csv" / "five_trainees.csv"
+    for run in ("first", "second"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "register_batch",
+                "-q",
+                "validate",
+                str(sample),
+                "--report-dir",
+                str(tmp_path / run),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert len(compiled_files(cache_home)) == 1, run
+    assert all((tmp_path / run / "report.html").stat().st_size > 10_000 for run in ("first", "second"))

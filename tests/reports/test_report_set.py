@@ -129,3 +129,21 @@ def test_rows_read_as_the_list_they_stand_for():
     assert len(rows) == 4 and list(rows) == listed
     assert rows[0] == listed[0] and rows[-1] == listed[-1]
     assert rows[1:3] == listed[1:3] and rows[::-2] == listed[::-2]
+
+
+def test_report_json_makes_its_rows_a_batch_at_a_time_never_all_of_them_first():
+    """A sync's records are made as report.json reads them, a batch at a time: by the time the first batch is
+    written, no more rows than that one batch have been made (a large sync never has every row in memory)."""
+    from register_batch.reports import Rows
+    from register_batch.reports.json_report import ROWS_AT_ONCE, head_text
+
+    made = []
+
+    def row(n: int) -> dict[str, int]:
+        made.append(n)
+        return {"n": n}
+
+    for piece in head_text({"records": Rows(range(5_000), row)}):
+        if piece.startswith("["):  # the first batch of rows
+            break
+    assert made == list(range(ROWS_AT_ONCE)) and 0 < ROWS_AT_ONCE < 5_000
