@@ -18,14 +18,7 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
     for row in report.issues():
         if row["severity"] == "error":
             failures[(row["input"], row["record"])].append(row)
-    summary = report.summary
-    suite = etree.Element(
-        "testsuite",
-        name=f"register-batch {report.command}",
-        tests=str(summary.records),
-        failures=str(summary.invalid),
-        errors="0",
-    )
+    suite = etree.Element("testsuite", name=f"register-batch {report.command}")
     for info in report.inputs:
         for record in range(1, info.records + 1):
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name=f"record {record}")
@@ -38,6 +31,11 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name="file")
             failure = etree.SubElement(case, "failure", message=f"{len(file_rows)} error(s)", type="file")
             failure.text = xml_safe("\n".join(r["message"] for r in file_rows))
+    # The counts of what the suite holds, a file's own case among them: CI systems that read these attributes
+    # (rather than count the cases) showed fewer failures than the log listed.
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(sum(1 for case in suite if len(case))))
+    suite.set("errors", "0")
     fh.write(etree.tostring(suite, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8"))
 
 
