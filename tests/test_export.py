@@ -593,6 +593,25 @@ def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_withou
     assert writes() == before
 
 
+def test_a_trainee_withdrawn_after_a_deferral_is_exported_without_its_old_deferral(synced, tmp_path):
+    """A deferred trainee withdrawn later (§6) keeps its defer_date: the withdrawal adds a trainee_withdrawals row and
+    changes the state, nothing else (§2.7), and the emulator does the same. The export writes DEFER_* for a trainee
+    Register holds as deferred only: read back, the withdrawn one would have said a deferral Register no longer holds
+    it in (export mutant 59)."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        _first, second, _third = withdraw_and_defer_two(client)
+        withdrawal = {"withdrawal_date": "2026-03-01", "reasons": ["trainee_workload_issues"], "trigger": "trainee"}
+        client.withdraw(second["trainee_id"], {**withdrawal, "future_interest": "no"})
+        held = client.get_trainee(second["trainee_id"])
+        assert held["state"] == "withdrawn" and held["defer_date"] == "2026-02-01"  # kept (§2.7)
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == second["hesa_id"]]
+    assert student.find("DEFER_DATE") is None and student.find("DEFER_REASON") is None
+    assert records(out)[second["hesa_id"]].deferral is None
+
+
 def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_back_unchanged(synced, tmp_path):
     """F_PLMNTSCH is a URN; a placement Register holds by name and postcode only has no tag. The export says so
     instead of writing an empty `PLACEMENT`, and syncing the export back writes nothing (it used to delete it)."""
