@@ -103,6 +103,31 @@ def test_a_token_pasted_as_the_target_is_never_shown_nor_a_folder_name(tmp_path,
 
 
 @pytest.mark.parametrize(
+    "target,shown",
+    [
+        (PASTED_TOKEN[:32], False),  # as short as a pasted token is taken to be: not shown
+        ("register-staging-server-eu-west", True),  # 31 characters: a host's name, shown
+        ("register-trainee-teachers-staging.example.org", True),  # longer, but a dot says it is a host name
+    ],
+)
+def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_path, monkeypatch, target, shown):
+    """A host name without its https:// is refused naming it, so that the user sees what to put right; a value that
+    may be a token is not repeated, in the refusal, `config show` or the state dir's folder name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    result = CliRunner().invoke(cli, ["sync", "in.xml", "--target", target])
+    assert result.exit_code == 2
+    assert (f"target '{target}' is not sandbox, production or an http(s) URL" in result.output) is shown
+    assert (f"the target looks like an API token ({len(target)} characters; not shown)" in result.output) is not shown
+    monkeypatch.setenv("REGISTER_API_URL", target)
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert (target in result.output) is shown
+    assert json.loads(result.output)["settings"]["state_dir"] == str(
+        Path(".register-batch", target if shown else "target")
+    )
+
+
+@pytest.mark.parametrize(
     "env,named",
     [({"REGISTER_BATCH_RATE": "fast"}, "$REGISTER_BATCH_RATE"), ({"REGISTER_API_URL": "sandbx"}, "$REGISTER_API_URL")],
 )
