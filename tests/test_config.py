@@ -203,26 +203,46 @@ def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "line,key",
+    "line,message",
     [
-        ("target = 5", "target"),
-        ("target = true", "target"),
-        ("state_dir = 5", "state_dir"),
-        ('report_dir = {a = "b"}', "report_dir"),
-        ('token_file = ["token"]', "token_file"),
-        ("mappings = 5", "mappings"),
-        ('mappings = ["ours.yaml", 1]', "mappings"),
+        ("target = 5", 'target must be text in quotes (target = "..."), not a number (5)'),
+        ("target = true", 'target must be text in quotes (target = "..."), not true or false (true)'),
+        ("state_dir = 5.5", 'state_dir must be text in quotes (state_dir = "..."), not a number (5.5)'),
+        ("state_dir = []", 'state_dir must be text in quotes (state_dir = "..."), not an empty list'),
+        ('report_dir = {a = "b"}', 'report_dir must be text in quotes (report_dir = "..."), not a table'),
+        (
+            "report_dir = 2026-11-30",
+            'report_dir must be text in quotes (report_dir = "..."), not a date or time (2026-11-30)',
+        ),
+        (
+            'token_file = ["token"]',
+            'token_file must be text in quotes (token_file = "..."), not a list holding something else',
+        ),
+        (
+            "mappings = 5",
+            'mappings must be a file name or a list of them, in quotes (mappings = ["ours.yaml"]), not a number (5)',
+        ),
+        (
+            'mappings = ["ours.yaml", 1]',
+            "mappings must be a file name or a list of them, in quotes "
+            '(mappings = ["ours.yaml"]), not a list holding something else',
+        ),
+        (
+            'targt = "sandbox"',
+            "unknown setting(s) targt; known: api_version, mappings, rate, report_dir, state_dir, "
+            "target, token_file, ukprn",
+        ),
     ],
 )
-def test_a_setting_of_the_wrong_type_is_refused_naming_the_file_and_key(tmp_path, monkeypatch, line, key):
-    """`state_dir = 5` (quotes left out) was an `internal error (TypeError: ...)`, exit 70, from every command."""
+def test_a_setting_of_the_wrong_type_or_name_is_refused_naming_the_file_and_key(tmp_path, monkeypatch, line, message):
+    """`state_dir = 5` (quotes left out) was an `internal error (TypeError: ...)`, exit 70, from every command. The
+    message says what was found, so that the user sees what to change."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "register-batch.toml").write_text(line + "\n")
     for command in (["config", "show"], ["mappings", "check"], ["reference", "show"]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 2, result.output
-        assert result.output.startswith(f"register-batch: error: register-batch.toml: {key} ")
-        assert "internal error" not in result.output and len(result.output.splitlines()) == 1
+        assert result.output == f"register-batch: error: register-batch.toml: {message}\n"
 
 
 def test_a_number_where_text_is_usual_is_still_read_for_rate_ukprn_and_api_version(tmp_path):
@@ -302,3 +322,84 @@ def test_config_show_names_the_environment_variable_of_a_token_it_cannot_use(tmp
     shown = json.loads(result.output)
     assert shown["settings"]["token"].startswith("(unreadable: REGISTER_API_TOKEN: the API token holds characters")
     assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"
+
+
+@pytest.mark.parametrize(
+    "key,variable",
+    [
+        ("target", "REGISTER_API_URL"),
+        ("rate", "REGISTER_BATCH_RATE"),
+        ("state_dir", "REGISTER_BATCH_STATE_DIR"),
+        ("report_dir", "REGISTER_BATCH_REPORT_DIR"),
+        ("api_version", "REGISTER_BATCH_API_VERSION"),
+        ("token_file", "REGISTER_API_TOKEN_FILE"),
+        ("ukprn", "REGISTER_BATCH_UKPRN"),
+    ],
+)
+def test_each_setting_is_its_option_else_its_environment_variable_else_the_files(tmp_path, key, variable):
+    config = tmp_path / "register-batch.toml"
+    config.write_text(f'{key} = "from-file"\n')
+    from_file = tmp_path / "from-file" if key.endswith(("_dir", "_file")) else "from-file"  # relative to the file
+    for options, environ, value, source in [
+        ({}, {}, from_file, str(config)),
+        ({}, {variable: "from-env"}, "from-env", f"${variable}"),
+        ({key: "from-option"}, {variable: "from-env"}, "from-option", "command line"),
+    ]:
+        settings = load_settings(options, environ=environ, config_file=config)
+        assert (str(getattr(settings, key)), settings.sources[key]) == (str(value), source)
+
+
+def test_a_token_file_named_on_the_command_line_or_in_the_environment_beats_register_api_token(tmp_path):
+    """Only the config file's token_file gives way to $REGISTER_API_TOKEN (environment before file)."""
+    from register_batch.config import token_file_to_use
+
+    config = tmp_path / "register-batch.toml"
+    config.write_text('target = "sandbox"\n')
+    environ = {"REGISTER_API_TOKEN": "sandbox_0123", "REGISTER_API_TOKEN_FILE": "env-token"}
+    assert token_file_to_use(load_settings(environ=environ, config_file=config), environ) == Path("env-token")
+    settings = load_settings({"token_file": "my-token"}, environ=environ, config_file=config)
+    assert token_file_to_use(settings, environ) == Path("my-token")
+
+
+def test_config_show_takes_register_api_token_before_the_config_files_token_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('token_file = "no-such-token"\n')
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    shown = json.loads(result.output)
+    assert (shown["settings"]["token"], shown["sources"]["token"]) == ("******** (set)", "$REGISTER_API_TOKEN")
+
+
+def test_one_mapping_file_in_the_config_file_may_be_given_without_a_list(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('mappings = "ours.yaml"\n')
+    assert load_settings(environ={}, config_file=config).mappings == [tmp_path / "ours.yaml"]
+
+
+@pytest.mark.parametrize(
+    "target,shown",
+    [
+        ("https://user@example.test/", "https://****@example.test/"),  # a user name alone is masked too
+        ("https://:SEKRET1@example.test", "https://****@example.test"),
+        ("https//user:SEKRET1@example.test", "****@example.test"),  # a colon left out: not a URL, but masked
+        ("https://user:SEKRET1@[::1", "****@[::1"),  # not a URL at all
+    ],
+)
+def test_config_show_masks_whatever_precedes_an_at_in_the_target(tmp_path, monkeypatch, target, shown):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_URL", target)
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "SEKRET1" not in result.output
+    assert "user@" not in result.output and "user:" not in result.output
+    assert json.loads(result.output)["settings"]["target"] == shown
+
+
+def test_a_bad_option_is_refused_naming_the_option(tmp_path, monkeypatch):
+    """What a person looks for in a cron line or a unit file: `--rate`, not `command line`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_BATCH_RATE", "95/60")
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    result = CliRunner().invoke(cli, ["sync", "in.xml", "--rate", "fast"])
+    assert result.exit_code == 2
+    assert "rate 'fast' is not N/SECONDS, e.g. 95/60 (set by --rate)" in result.output
