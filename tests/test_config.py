@@ -31,6 +31,13 @@ def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_
     assert load_settings({"target": "http://127.0.0.1:8787"}, environ={}).state_dir == Path(
         ".register-batch/127.0.0.1-8787"
     )
+    assert load_settings({"target": "http://[::1]:8787"}, environ={}).state_dir == Path(
+        ".register-batch/__1-8787"  # no colon in a folder's name (Windows refuses one)
+    )
+    assert load_settings({"target": "http://example.test:80a"}, environ={}).state_dir == Path(
+        ".register-batch/target"  # no URL (refused where it is checked), so no host to name it by
+    )
+    assert load_settings({"target": "http://:8787"}, environ={}).state_dir == Path(".register-batch/target-8787")
     config = tmp_path / "conf" / "register-batch.toml"
     config.parent.mkdir()
     config.write_text('token_file = "token"\nreport_dir = "reports"\nmappings = ["a.yaml"]\n')
@@ -42,9 +49,12 @@ def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_
     assert token_file_to_use(settings, {"REGISTER_API_TOKEN": "x"}) is None  # environment beats the file
 
 
-def test_the_token_may_not_live_in_the_config_file(tmp_path):
+@pytest.mark.parametrize(
+    "text", ['token = "secret"\n', 'api_token = "secret"\n', '[register-batch]\napi_token = "secret"\n']
+)
+def test_the_token_may_not_live_in_the_config_file(tmp_path, text):
     config = tmp_path / "register-batch.toml"
-    config.write_text('token = "secret"\n')
+    config.write_text(text)
     with pytest.raises(ConfigError, match="do not put the API token in the config file"):
         load_settings(config_file=config)
 
@@ -53,6 +63,10 @@ def test_the_token_may_not_live_in_the_config_file(tmp_path):
 def test_bad_rates(text):
     with pytest.raises(ConfigError):
         parse_rate(text)
+
+
+def test_a_rate_of_one_request_is_allowed():
+    assert parse_rate("1/60") == (1, 60.0) and parse_rate("95/0.5") == (95, 0.5)
 
 
 def test_config_show_masks_the_token(tmp_path, monkeypatch):
@@ -375,6 +389,8 @@ def test_one_mapping_file_in_the_config_file_may_be_given_without_a_list(tmp_pat
     config = tmp_path / "register-batch.toml"
     config.write_text('mappings = "ours.yaml"\n')
     assert load_settings(environ={}, config_file=config).mappings == [tmp_path / "ours.yaml"]
+    config.write_text('mappings = ""\n')  # none
+    assert load_settings(environ={}, config_file=config).mappings == []
 
 
 @pytest.mark.parametrize(
@@ -384,6 +400,7 @@ def test_one_mapping_file_in_the_config_file_may_be_given_without_a_list(tmp_pat
         ("https://:SEKRET1@example.test", "https://****@example.test"),
         ("https//user:SEKRET1@example.test", "****@example.test"),  # a colon left out: not a URL, but masked
         ("https://user:SEKRET1@[::1", "****@[::1"),  # not a URL at all
+        ("https://user:SEK@RET1@example.test", "https://****@example.test"),  # an @ in the password
     ],
 )
 def test_config_show_masks_whatever_precedes_an_at_in_the_target(tmp_path, monkeypatch, target, shown):
@@ -403,3 +420,112 @@ def test_a_bad_option_is_refused_naming_the_option(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["sync", "in.xml", "--rate", "fast"])
     assert result.exit_code == 2
     assert "rate 'fast' is not N/SECONDS, e.g. 95/60 (set by --rate)" in result.output
+
+
+def _no_settings_in_the_environment(monkeypatch):
+    from register_batch.config import ENVIRONMENT
+
+    for variable in (*ENVIRONMENT.values(), "REGISTER_API_TOKEN", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0
+    shown = [
+        ("target", "embedded emulator"),
+        ("rate", "95/60"),
+        ("state_dir", str(Path(".register-batch", "embedded-emulator"))),
+        ("report_dir", "register-batch-reports"),
+        ("api_version", "v2026.1"),
+        ("token_file", "(none)"),
+        ("mappings", "[]"),
+        ("ukprn", "(none)"),
+    ]
+    assert result.output.splitlines() == [
+        "Config file: (none: ./register-batch.toml not found)",
+        *(f"  {key:12} {value:40} (default)" for key, value in shown),
+        f"  {'token':12} {'(not set)':40} (none)",
+    ]
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["settings"]["token"] == "(not set)" and as_json["sources"]["token"] == "none"
+    assert as_json["config_file"] is None and as_json["problems"] == {}
+
+
+def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    token_file = tmp_path / "token"
+    token_file.write_text("sandbox_0123456789abcdef\n")
+    token_file.chmod(0o600)
+    (tmp_path / "register-batch.toml").write_text('rate = "50/60"\n')
+    monkeypatch.setenv("REGISTER_API_TOKEN_FILE", str(token_file))
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Config file: register-batch.toml"
+    assert f"  {'rate':12} {'50/60':40} (register-batch.toml)" in lines
+    assert f"  {'token':12} {'******** (set)':40} ({token_file})" in lines
+    assert f"  {'token_file':12} {token_file!s:40} ($REGISTER_API_TOKEN_FILE)" in lines
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["config_file"] == "register-batch.toml"
+    assert (as_json["settings"]["token"], as_json["sources"]["token"]) == ("******** (set)", str(token_file))
+    token_file.write_text("sandbox_0123456789abcdef again\n")  # a token no header can carry: shown as unreadable
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["settings"]["token"].startswith(f"(unreadable: {token_file}: the API token holds characters")
+    assert "0123456789abcdef" not in json.dumps(as_json)
+
+
+def test_mapping_options_add_to_the_config_files_mappings_and_the_source_says_both(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('mappings = ["a.yaml"]\n')
+    settings = load_settings({"mappings": ["b.yaml"]}, environ={}, config_file=config)
+    assert settings.mappings == [tmp_path / "a.yaml", Path("b.yaml")]
+    assert settings.sources["mappings"] == f"{config} + command line"
+    config.write_text('rate = "50/60"\n')
+    settings = load_settings({"mappings": ["b.yaml"]}, environ={}, config_file=config)
+    assert (settings.mappings, settings.sources["mappings"]) == ([Path("b.yaml")], "command line")
+
+
+def test_a_bad_ukprn_is_refused_where_it_is_checked_naming_where_it_was_set(tmp_path):
+    settings = load_settings(environ={"REGISTER_BATCH_UKPRN": "1005219"}, config_file=None)
+    assert settings.problems("ukprn")["ukprn"].endswith("(set by $REGISTER_BATCH_UKPRN)")
+    with pytest.raises(ConfigError, match="1005219"):
+        settings.check("ukprn")
+
+
+def test_register_batch_config_names_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "elsewhere" / "jobs.toml"
+    config.parent.mkdir()
+    config.write_text('rate = "50/60"\n')
+    (tmp_path / "register-batch.toml").write_text('rate = "10/60"\n')  # not read: the variable names another
+    settings = load_settings(environ={"REGISTER_BATCH_CONFIG": str(config)})
+    assert (settings.config_file, settings.rate, settings.sources["rate"]) == (config, "50/60", str(config))
+    assert load_settings(environ={"REGISTER_BATCH_CONFIG": ""}).rate == "10/60"  # empty: ./register-batch.toml
+
+
+def test_a_config_file_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path):
+    missing = tmp_path / "no-such.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_file=missing)
+    assert str(caught.value) == f"{missing}: cannot read the config file (No such file or directory)"
+    result = CliRunner().invoke(cli, ["--config", str(missing), "config", "show"])
+    assert result.exit_code == 2 and result.stderr == f"register-batch: error: {caught.value}\n"
+
+
+def test_an_empty_ukprn_in_the_config_file_is_no_ukprn(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('ukprn = ""\n')
+    settings = load_settings(environ={}, config_file=config)
+    assert settings.ukprn is None and settings.problems() == {}
+
+
+def test_a_config_file_that_is_not_toml_is_one_line_naming_it(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text("target = sandbox\n")  # quotes left out
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_file=config)
+    assert str(caught.value).startswith(f"{config}: not valid TOML (") and "line 1" in str(caught.value)
