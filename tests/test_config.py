@@ -31,6 +31,13 @@ def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_
     assert load_settings({"target": "http://127.0.0.1:8787"}, environ={}).state_dir == Path(
         ".register-batch/127.0.0.1-8787"
     )
+    assert load_settings({"target": "http://[::1]:8787"}, environ={}).state_dir == Path(
+        ".register-batch/__1-8787"  # no colon in a folder's name (Windows refuses one)
+    )
+    assert load_settings({"target": "http://example.test:80a"}, environ={}).state_dir == Path(
+        ".register-batch/target"  # no URL (refused where it is checked), so no host to name it by
+    )
+    assert load_settings({"target": "http://:8787"}, environ={}).state_dir == Path(".register-batch/target-8787")
     config = tmp_path / "conf" / "register-batch.toml"
     config.parent.mkdir()
     config.write_text('token_file = "token"\nreport_dir = "reports"\nmappings = ["a.yaml"]\n')
@@ -42,9 +49,12 @@ def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_
     assert token_file_to_use(settings, {"REGISTER_API_TOKEN": "x"}) is None  # environment beats the file
 
 
-def test_the_token_may_not_live_in_the_config_file(tmp_path):
+@pytest.mark.parametrize(
+    "text", ['token = "secret"\n', 'api_token = "secret"\n', '[register-batch]\napi_token = "secret"\n']
+)
+def test_the_token_may_not_live_in_the_config_file(tmp_path, text):
     config = tmp_path / "register-batch.toml"
-    config.write_text('token = "secret"\n')
+    config.write_text(text)
     with pytest.raises(ConfigError, match="do not put the API token in the config file"):
         load_settings(config_file=config)
 
@@ -53,6 +63,10 @@ def test_the_token_may_not_live_in_the_config_file(tmp_path):
 def test_bad_rates(text):
     with pytest.raises(ConfigError):
         parse_rate(text)
+
+
+def test_a_rate_of_one_request_is_allowed():
+    assert parse_rate("1/60") == (1, 60.0) and parse_rate("95/0.5") == (95, 0.5)
 
 
 def test_config_show_masks_the_token(tmp_path, monkeypatch):
@@ -100,6 +114,31 @@ def test_a_token_pasted_as_the_target_is_never_shown_nor_a_folder_name(tmp_path,
         assert "0123456789abcdef" not in result.output
         assert "the target looks like an API token (72 characters; not shown): a token goes in" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xml"]
+
+
+@pytest.mark.parametrize(
+    "target,shown",
+    [
+        (PASTED_TOKEN[:32], False),  # as short as a pasted token is taken to be: not shown
+        ("register-staging-server-eu-west", True),  # 31 characters: a host's name, shown
+        ("register-trainee-teachers-staging.example.org", True),  # longer, but a dot says it is a host name
+    ],
+)
+def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_path, monkeypatch, target, shown):
+    """A host name without its https:// is refused naming it, so that the user sees what to put right; a value that
+    may be a token is not repeated, in the refusal, `config show` or the state dir's folder name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    result = CliRunner().invoke(cli, ["sync", "in.xml", "--target", target])
+    assert result.exit_code == 2
+    assert (f"target '{target}' is not sandbox, production or an http(s) URL" in result.output) is shown
+    assert (f"the target looks like an API token ({len(target)} characters; not shown)" in result.output) is not shown
+    monkeypatch.setenv("REGISTER_API_URL", target)
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert (target in result.output) is shown
+    assert json.loads(result.output)["settings"]["state_dir"] == str(
+        Path(".register-batch", target if shown else "target")
+    )
 
 
 @pytest.mark.parametrize(
@@ -178,26 +217,46 @@ def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "line,key",
+    "line,message",
     [
-        ("target = 5", "target"),
-        ("target = true", "target"),
-        ("state_dir = 5", "state_dir"),
-        ('report_dir = {a = "b"}', "report_dir"),
-        ('token_file = ["token"]', "token_file"),
-        ("mappings = 5", "mappings"),
-        ('mappings = ["ours.yaml", 1]', "mappings"),
+        ("target = 5", 'target must be text in quotes (target = "..."), not a number (5)'),
+        ("target = true", 'target must be text in quotes (target = "..."), not true or false (true)'),
+        ("state_dir = 5.5", 'state_dir must be text in quotes (state_dir = "..."), not a number (5.5)'),
+        ("state_dir = []", 'state_dir must be text in quotes (state_dir = "..."), not an empty list'),
+        ('report_dir = {a = "b"}', 'report_dir must be text in quotes (report_dir = "..."), not a table'),
+        (
+            "report_dir = 2026-11-30",
+            'report_dir must be text in quotes (report_dir = "..."), not a date or time (2026-11-30)',
+        ),
+        (
+            'token_file = ["token"]',
+            'token_file must be text in quotes (token_file = "..."), not a list holding something else',
+        ),
+        (
+            "mappings = 5",
+            'mappings must be a file name or a list of them, in quotes (mappings = ["ours.yaml"]), not a number (5)',
+        ),
+        (
+            'mappings = ["ours.yaml", 1]',
+            "mappings must be a file name or a list of them, in quotes "
+            '(mappings = ["ours.yaml"]), not a list holding something else',
+        ),
+        (
+            'targt = "sandbox"',
+            "unknown setting(s) targt; known: api_version, mappings, rate, report_dir, state_dir, "
+            "target, token_file, ukprn",
+        ),
     ],
 )
-def test_a_setting_of_the_wrong_type_is_refused_naming_the_file_and_key(tmp_path, monkeypatch, line, key):
-    """`state_dir = 5` (quotes left out) was an `internal error (TypeError: ...)`, exit 70, from every command."""
+def test_a_setting_of_the_wrong_type_or_name_is_refused_naming_the_file_and_key(tmp_path, monkeypatch, line, message):
+    """`state_dir = 5` (quotes left out) was an `internal error (TypeError: ...)`, exit 70, from every command. The
+    message says what was found, so that the user sees what to change."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "register-batch.toml").write_text(line + "\n")
     for command in (["config", "show"], ["mappings", "check"], ["reference", "show"]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 2, result.output
-        assert result.output.startswith(f"register-batch: error: register-batch.toml: {key} ")
-        assert "internal error" not in result.output and len(result.output.splitlines()) == 1
+        assert result.output == f"register-batch: error: register-batch.toml: {message}\n"
 
 
 def test_a_number_where_text_is_usual_is_still_read_for_rate_ukprn_and_api_version(tmp_path):
@@ -277,3 +336,196 @@ def test_config_show_names_the_environment_variable_of_a_token_it_cannot_use(tmp
     shown = json.loads(result.output)
     assert shown["settings"]["token"].startswith("(unreadable: REGISTER_API_TOKEN: the API token holds characters")
     assert shown["sources"]["token"] == "$REGISTER_API_TOKEN"
+
+
+@pytest.mark.parametrize(
+    "key,variable",
+    [
+        ("target", "REGISTER_API_URL"),
+        ("rate", "REGISTER_BATCH_RATE"),
+        ("state_dir", "REGISTER_BATCH_STATE_DIR"),
+        ("report_dir", "REGISTER_BATCH_REPORT_DIR"),
+        ("api_version", "REGISTER_BATCH_API_VERSION"),
+        ("token_file", "REGISTER_API_TOKEN_FILE"),
+        ("ukprn", "REGISTER_BATCH_UKPRN"),
+    ],
+)
+def test_each_setting_is_its_option_else_its_environment_variable_else_the_files(tmp_path, key, variable):
+    config = tmp_path / "register-batch.toml"
+    config.write_text(f'{key} = "from-file"\n')
+    from_file = tmp_path / "from-file" if key.endswith(("_dir", "_file")) else "from-file"  # relative to the file
+    for options, environ, value, source in [
+        ({}, {}, from_file, str(config)),
+        ({}, {variable: "from-env"}, "from-env", f"${variable}"),
+        ({key: "from-option"}, {variable: "from-env"}, "from-option", "command line"),
+    ]:
+        settings = load_settings(options, environ=environ, config_file=config)
+        assert (str(getattr(settings, key)), settings.sources[key]) == (str(value), source)
+
+
+def test_a_token_file_named_on_the_command_line_or_in_the_environment_beats_register_api_token(tmp_path):
+    """Only the config file's token_file gives way to $REGISTER_API_TOKEN (environment before file)."""
+    from register_batch.config import token_file_to_use
+
+    config = tmp_path / "register-batch.toml"
+    config.write_text('target = "sandbox"\n')
+    environ = {"REGISTER_API_TOKEN": "sandbox_0123", "REGISTER_API_TOKEN_FILE": "env-token"}
+    assert token_file_to_use(load_settings(environ=environ, config_file=config), environ) == Path("env-token")
+    settings = load_settings({"token_file": "my-token"}, environ=environ, config_file=config)
+    assert token_file_to_use(settings, environ) == Path("my-token")
+
+
+def test_config_show_takes_register_api_token_before_the_config_files_token_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('token_file = "no-such-token"\n')
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    shown = json.loads(result.output)
+    assert (shown["settings"]["token"], shown["sources"]["token"]) == ("******** (set)", "$REGISTER_API_TOKEN")
+
+
+def test_one_mapping_file_in_the_config_file_may_be_given_without_a_list(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('mappings = "ours.yaml"\n')
+    assert load_settings(environ={}, config_file=config).mappings == [tmp_path / "ours.yaml"]
+    config.write_text('mappings = ""\n')  # none
+    assert load_settings(environ={}, config_file=config).mappings == []
+
+
+@pytest.mark.parametrize(
+    "target,shown",
+    [
+        ("https://user@example.test/", "https://****@example.test/"),  # a user name alone is masked too
+        ("https://:SEKRET1@example.test", "https://****@example.test"),
+        ("https//user:SEKRET1@example.test", "****@example.test"),  # a colon left out: not a URL, but masked
+        ("https://user:SEKRET1@[::1", "****@[::1"),  # not a URL at all
+        ("https://user:SEK@RET1@example.test", "https://****@example.test"),  # an @ in the password
+    ],
+)
+def test_config_show_masks_whatever_precedes_an_at_in_the_target(tmp_path, monkeypatch, target, shown):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_URL", target)
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "SEKRET1" not in result.output
+    assert "user@" not in result.output and "user:" not in result.output
+    assert json.loads(result.output)["settings"]["target"] == shown
+
+
+def test_a_bad_option_is_refused_naming_the_option(tmp_path, monkeypatch):
+    """What a person looks for in a cron line or a unit file: `--rate`, not `command line`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_BATCH_RATE", "95/60")
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    result = CliRunner().invoke(cli, ["sync", "in.xml", "--rate", "fast"])
+    assert result.exit_code == 2
+    assert "rate 'fast' is not N/SECONDS, e.g. 95/60 (set by --rate)" in result.output
+
+
+def _no_settings_in_the_environment(monkeypatch):
+    from register_batch.config import ENVIRONMENT
+
+    for variable in (*ENVIRONMENT.values(), "REGISTER_API_TOKEN", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0
+    shown = [
+        ("target", "embedded emulator"),
+        ("rate", "95/60"),
+        ("state_dir", str(Path(".register-batch", "embedded-emulator"))),
+        ("report_dir", "register-batch-reports"),
+        ("api_version", "v2026.1"),
+        ("token_file", "(none)"),
+        ("mappings", "[]"),
+        ("ukprn", "(none)"),
+    ]
+    assert result.output.splitlines() == [
+        "Config file: (none: ./register-batch.toml not found)",
+        *(f"  {key:12} {value:40} (default)" for key, value in shown),
+        f"  {'token':12} {'(not set)':40} (none)",
+    ]
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["settings"]["token"] == "(not set)" and as_json["sources"]["token"] == "none"
+    assert as_json["config_file"] is None and as_json["problems"] == {}
+
+
+def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    token_file = tmp_path / "token"
+    token_file.write_text("sandbox_0123456789abcdef\n")
+    token_file.chmod(0o600)
+    (tmp_path / "register-batch.toml").write_text('rate = "50/60"\n')
+    monkeypatch.setenv("REGISTER_API_TOKEN_FILE", str(token_file))
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Config file: register-batch.toml"
+    assert f"  {'rate':12} {'50/60':40} (register-batch.toml)" in lines
+    assert f"  {'token':12} {'******** (set)':40} ({token_file})" in lines
+    assert f"  {'token_file':12} {token_file!s:40} ($REGISTER_API_TOKEN_FILE)" in lines
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["config_file"] == "register-batch.toml"
+    assert (as_json["settings"]["token"], as_json["sources"]["token"]) == ("******** (set)", str(token_file))
+    token_file.write_text("sandbox_0123456789abcdef again\n")  # a token no header can carry: shown as unreadable
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert as_json["settings"]["token"].startswith(f"(unreadable: {token_file}: the API token holds characters")
+    assert "0123456789abcdef" not in json.dumps(as_json)
+
+
+def test_mapping_options_add_to_the_config_files_mappings_and_the_source_says_both(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('mappings = ["a.yaml"]\n')
+    settings = load_settings({"mappings": ["b.yaml"]}, environ={}, config_file=config)
+    assert settings.mappings == [tmp_path / "a.yaml", Path("b.yaml")]
+    assert settings.sources["mappings"] == f"{config} + command line"
+    config.write_text('rate = "50/60"\n')
+    settings = load_settings({"mappings": ["b.yaml"]}, environ={}, config_file=config)
+    assert (settings.mappings, settings.sources["mappings"]) == ([Path("b.yaml")], "command line")
+
+
+def test_a_bad_ukprn_is_refused_where_it_is_checked_naming_where_it_was_set(tmp_path):
+    settings = load_settings(environ={"REGISTER_BATCH_UKPRN": "1005219"}, config_file=None)
+    assert settings.problems("ukprn")["ukprn"].endswith("(set by $REGISTER_BATCH_UKPRN)")
+    with pytest.raises(ConfigError, match="1005219"):
+        settings.check("ukprn")
+
+
+def test_register_batch_config_names_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "elsewhere" / "jobs.toml"
+    config.parent.mkdir()
+    config.write_text('rate = "50/60"\n')
+    (tmp_path / "register-batch.toml").write_text('rate = "10/60"\n')  # not read: the variable names another
+    settings = load_settings(environ={"REGISTER_BATCH_CONFIG": str(config)})
+    assert (settings.config_file, settings.rate, settings.sources["rate"]) == (config, "50/60", str(config))
+    assert load_settings(environ={"REGISTER_BATCH_CONFIG": ""}).rate == "10/60"  # empty: ./register-batch.toml
+
+
+def test_a_config_file_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path):
+    missing = tmp_path / "no-such.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_file=missing)
+    assert str(caught.value) == f"{missing}: cannot read the config file (No such file or directory)"
+    result = CliRunner().invoke(cli, ["--config", str(missing), "config", "show"])
+    assert result.exit_code == 2 and result.stderr == f"register-batch: error: {caught.value}\n"
+
+
+def test_an_empty_ukprn_in_the_config_file_is_no_ukprn(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text('ukprn = ""\n')
+    settings = load_settings(environ={}, config_file=config)
+    assert settings.ukprn is None and settings.problems() == {}
+
+
+def test_a_config_file_that_is_not_toml_is_one_line_naming_it(tmp_path):
+    config = tmp_path / "register-batch.toml"
+    config.write_text("target = sandbox\n")  # quotes left out
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_file=config)
+    assert str(caught.value).startswith(f"{config}: not valid TOML (") and "line 1" in str(caught.value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
 from datetime import date
 from pathlib import Path
 
@@ -194,3 +196,117 @@ def test_the_reports_record_pulled_code_lists_by_content(tmp_path):
         "source": f"pulled {pulled}",
         "sha256": hashlib.sha256(pulled.read_bytes()).hexdigest(),
     }
+
+
+WITHDRAWAL = {
+    "withdrawal_date": "2026-10-01",
+    "withdrawal_reasons": "record_added_in_error",
+    "withdrawal_trigger": "provider",
+    "withdrawal_future_interest": "no",
+}
+
+
+def leaving_extract(tmp_path: Path) -> Path:
+    """Three trainees: one staying, one withdrawn, one deferred."""
+    from trainee_extracts import trainee, write_extract
+
+    rows = [trainee(1), {**trainee(2), **WITHDRAWAL}, {**trainee(3), "defer_date": "2026-10-01"}]
+    return write_extract(tmp_path / "leaving.csv", rows)
+
+
+@pytest.mark.parametrize("to", ["jsonl", "json"])
+def test_convert_to_json_keeps_each_records_source_and_its_withdrawal_or_deferral(tmp_path, to):
+    import json
+
+    source = leaving_extract(tmp_path)
+    result = convert_files([str(source)], to=to, output=tmp_path / f"out.{to}", as_of=AS_OF)
+    assert (result.written, result.skipped, result.notes, result.exit_code) == (3, 0, [], 0)
+    text = (tmp_path / f"out.{to}").read_text(encoding="utf-8")
+    items = [json.loads(line) for line in text.splitlines()] if to == "jsonl" else json.loads(text)
+    assert [item["source"] for item in items] == [{"input": str(source), "record": n, "line": n + 1} for n in (1, 2, 3)]
+    assert [item["data"]["provider_trainee_id"] for item in items] == ["SRS-00001", "SRS-00002", "SRS-00003"]
+    assert [sorted(item) for item in items] == [
+        ["data", "source"],
+        ["data", "source", "withdrawal"],
+        ["data", "deferral", "source"],
+    ]
+    assert items[1]["withdrawal"] == {
+        "withdrawal_date": "2026-10-01",
+        "reasons": ["record_added_in_error"],
+        "trigger": "provider",
+        "future_interest": "no",
+    }
+    assert items[2]["deferral"] == {"defer_date": "2026-10-01"}
+
+
+def test_convert_to_register_csv_says_which_records_withdrawal_or_deferral_it_leaves_out(tmp_path):
+    source = leaving_extract(tmp_path)
+    result = convert_files(
+        [str(source)], to="register-csv", output=tmp_path / "out.csv", as_of=AS_OF, report_dir=tmp_path / "r"
+    )
+    assert (result.written, result.skipped, result.exit_code) == (3, 0, 0)
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [(i["code"], i["record"]) for i in report["issues"] if i["code"] == "not_in_register_csv"] == [
+        ("not_in_register_csv", 2),
+        ("not_in_register_csv", 3),
+    ]
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:  # Register's CSV template, one row each
+        assert [row["provider_trainee_id"] for row in csv.DictReader(fh)] == ["SRS-00001", "SRS-00002", "SRS-00003"]
+    assert [
+        (index, n.code, n.severity.value, n.input, n.record, n.line, n.provider_trainee_id, n.hesa_id)
+        for index, n in result.notes
+    ] == [
+        (1, "not_in_register_csv", "warning", str(source), 2, 3, "SRS-00002", "2510000000002"),
+        (2, "not_in_register_csv", "warning", str(source), 3, 4, "SRS-00003", "2510000000003"),
+    ]
+    assert [n.message.split(":")[0] for _, n in result.notes] == [
+        "the withdrawal left out",
+        "the deferral left out",
+    ]
+    assert "(sync sends them, and jsonl keeps them)" in result.notes[0][1].message
+
+
+def test_validate_writes_junit_xml_only_when_asked_and_exits_1_on_errors(tmp_path):
+    clean = validate_files([str(SAMPLES / "extract.xml")], as_of=AS_OF, report_dir=tmp_path / "clean")
+    assert (clean.exit_code, sorted(clean.paths)) == (0, ["csv", "html", "json"])
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["issues.csv", "report.html", "report.json"]
+    defects = validate_files([str(SAMPLES / "defects.xml")], as_of=AS_OF, report_dir=tmp_path / "d", junit=True)
+    assert defects.report.summary.errors > 0
+    assert (defects.exit_code, sorted(defects.paths)) == (1, ["csv", "html", "json", "junit"])
+
+
+def test_convert_writes_every_record_unless_told_to_skip_the_invalid_ones(tmp_path):
+    defects = [str(SAMPLES / "defects.xml")]
+    every = convert_files(defects, to="jsonl", output=tmp_path / "every.jsonl", as_of=AS_OF)
+    summary = every.report.summary
+    assert summary == validate_files(defects, as_of=AS_OF, report_dir=tmp_path / "r").report.summary  # duplicates too
+    assert (every.exit_code, every.written, every.skipped) == (1, summary.records, 0)
+    valid = convert_files(defects, to="jsonl", output=tmp_path / "valid.jsonl", as_of=AS_OF, skip_invalid=True)
+    assert (valid.exit_code, valid.written, valid.skipped) == (1, summary.valid, summary.invalid)
+    assert len((tmp_path / "valid.jsonl").read_text(encoding="utf-8").splitlines()) == summary.valid
+
+
+def test_convert_refuses_an_unknown_format_or_unwritable_report_folder_before_writing(tmp_path):
+    from register_batch.errors import UnwritableOutput
+
+    sample = [str(SAMPLES / "extract.xml")]
+    with pytest.raises(ConfigError, match=r"^--to must be one of jsonl, json, register-csv$"):
+        convert_files(sample, to="xml", output=tmp_path / "out.xml", as_of=AS_OF)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(UnwritableOutput, match="a-file is a file, not a folder"):
+        convert_files(sample, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF, report_dir=tmp_path / "a-file/r")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_what_only_registers_web_upload_would_refuse_is_validates_news_not_converts(tmp_path):
+    """`convert` writes files that fit the upload, so a value with spaces around it in its input is no news there."""
+    from trainee_extracts import trainee, write_extract
+
+    source = [str(write_extract(tmp_path / "spaced.csv", [{**trainee(1), "first_names": " Ann "}]))]
+    validate_files(source, as_of=AS_OF, report_dir=tmp_path / "v")
+    convert_files(source, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF, report_dir=tmp_path / "c")
+    codes = {
+        command: [i["code"] for i in json.loads((tmp_path / command / "report.json").read_text("utf-8"))["issues"]]
+        for command in ("v", "c")
+    }
+    assert codes == {"v": ["untrimmed_values"], "c": []}

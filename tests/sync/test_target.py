@@ -51,12 +51,13 @@ def test_the_embedded_emulators_token_is_made_once_owner_only_and_kept(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["token"]  # no candidate left behind
 
 
-def test_a_damaged_embedded_token_is_refused_and_not_replaced(tmp_path):
+@pytest.mark.parametrize("text", ["\ufeffembedded_" + "0" * 64 + "\n", ""], ids=["saved again by an editor", "emptied"])
+def test_a_damaged_embedded_token_is_refused_and_not_replaced(tmp_path, text):
     """Its trainees belong to that token: a new one would leave them out of every later sync and export."""
-    (tmp_path / "token").write_text("\ufeffembedded_" + "0" * 64 + "\n")  # saved again by an editor
+    (tmp_path / "token").write_text(text)
     with pytest.raises(ConfigError, match="is damaged"):
         embedded_token_in(tmp_path)
-    assert (tmp_path / "token").read_text().startswith("\ufeff")
+    assert (tmp_path / "token").read_text() == text
 
 
 def test_a_named_target_without_a_token_is_refused_unless_none_is_needed(tmp_path):
@@ -65,3 +66,24 @@ def test_a_named_target_without_a_token_is_refused_unless_none_is_needed(tmp_pat
     with open_target("http://127.0.0.1:9", None, tmp_path, token_required=False) as target:
         assert (target.url, target.token, target.embedded) == ("http://127.0.0.1:9", None, False)
     assert list(tmp_path.iterdir()) == []  # no embedded emulator was started for it
+
+
+# Every character of RFC 6750's b64token (register-api.md §1.2): letters, digits, -._~+/ and = padding at the end.
+ANY_FORM_TOKEN = "eyJhbGciOi.J9-eyJzdWIi_OiIx~MjM+0In0/abc=="
+
+
+def test_a_token_of_any_form_a_bearer_token_can_take_is_read_as_given(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(ANY_FORM_TOKEN + "\n")
+    token_file.chmod(0o600)
+    assert load_token(token_file, {}).reveal() == ANY_FORM_TOKEN
+    assert load_token(None, {"REGISTER_API_TOKEN": ANY_FORM_TOKEN}).reveal() == ANY_FORM_TOKEN
+
+
+@pytest.mark.parametrize("token", ["sandbox_ab12 cd34", '"sandbox_ab12cd34"', "sandbox_ab12=cd34", "sandbox_ab12é"])
+def test_a_token_no_bearer_header_can_carry_is_refused_naming_where_it_came_from_not_the_token(token):
+    """A space, a quote, an = before the end (only padding ends a b64token) or a non-ASCII character."""
+    with pytest.raises(ConfigError) as refused:
+        load_token(None, {"REGISTER_API_TOKEN": token})
+    assert str(refused.value).startswith("REGISTER_API_TOKEN: the API token holds characters a Bearer token cannot")
+    assert "ab12" not in str(refused.value)

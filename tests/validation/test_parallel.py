@@ -132,6 +132,15 @@ def test_a_helper_that_runs_to_its_end_does_half_of_the_records(corpus, tmp_path
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
 
 
+@pytest.mark.parametrize("jobs,here", [(None, 950), (1, 950), (2, 475), (3, 475)])
+def test_jobs_is_how_many_processes_check_the_records_two_at_most(corpus, tmp_path, monkeypatch, jobs, here):
+    """`--jobs 1` keeps every record in this process, `--jobs 2` or more shares them with one helper; by default
+    inputs as small as these stay in one process (test_inputs_large_together_use_two_cores_where_there_are_two)."""
+    checked = checks_in_this_process(monkeypatch)
+    validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "r", jobs=jobs)
+    assert len(checked) == here
+
+
 def as_reported(records) -> list[tuple]:
     """What a report can use of each record: where it is, its issues, and (for a record with issues) who it is."""
     return [
