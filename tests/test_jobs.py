@@ -310,3 +310,35 @@ def test_what_only_registers_web_upload_would_refuse_is_validates_news_not_conve
         for command in ("v", "c")
     }
     assert codes == {"v": ["untrimmed_values"], "c": []}
+
+
+def test_convert_failing_part_way_through_its_output_leaves_the_earlier_output_whole_and_no_temporary_file(
+    tmp_path, monkeypatch
+):
+    """A disk that fills while convert writes (here, at its third record, as the output's file names its failure):
+    the error reaches the caller, the output of the run before is as it was, and no temporary file is left beside it
+    (jobs mutants 178, 179)."""
+    from register_batch import jobs
+    from register_batch.errors import UnwritableOutput
+    from register_batch.writers import JsonLinesWriter
+
+    made: list[JsonLinesWriter] = []  # held, as a long-running caller's objects may be: no collector tidies up
+
+    class FillingDisk(JsonLinesWriter):
+        def __init__(self, path):
+            super().__init__(path)
+            made.append(self)
+
+        def write(self, item):
+            if self.rows == 2:
+                raise UnwritableOutput(self.path, "No space left on device")  # as fs._OutputText says it
+            return super().write(item)
+
+    out = tmp_path / "out" / "converted.jsonl"
+    out.parent.mkdir()
+    out.write_text("the run before\n")
+    monkeypatch.setattr(jobs, "JsonLinesWriter", FillingDisk)
+    with pytest.raises(UnwritableOutput, match=r"converted\.jsonl.*No space left"):
+        convert_files([SAMPLES / "extract.csv"], to="jsonl", output=out, as_of=AS_OF)
+    assert out.read_text() == "the run before\n"
+    assert [p.name for p in out.parent.iterdir()] == ["converted.jsonl"] and len(made) == 1
