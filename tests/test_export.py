@@ -639,15 +639,21 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
     assert writes() == before
 
 
+def first_without_degrees(client: RegisterClient) -> dict:
+    """The first trainee of 2025 as Register lists it, its degrees then removed in Register."""
+    first = next(iter(client.iter_trainees(academic_cycle=2025)))
+    for degree in first["degrees"]:
+        client.delete_degree(first["trainee_id"], degree["degree_id"])
+    return first
+
+
 def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualifications(synced, tmp_path):
     """A trainee whose degrees were all removed in Register is written like the others, with no
     PREVIOUSQUALIFICATIONS and no note on F_DEGENDDT, and reads back without a degree."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        first = next(iter(client.iter_trainees(academic_cycle=2025)))
-        for degree in first["degrees"]:
-            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        first = first_without_degrees(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     assert result.count == 12
     assert not [n for n in result.notes if n.startswith(f"trainee {first['trainee_id']}: ")]
@@ -688,9 +694,7 @@ def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        first = next(iter(client.iter_trainees(academic_cycle=2025)))
-        for degree in first["degrees"]:
-            client.delete_degree(first["trainee_id"], degree["degree_id"])
+        first = first_without_degrees(client)
         client.add_degree(first["trainee_id"], NON_UK_DEGREE)
         export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]

@@ -224,7 +224,8 @@ def test_an_output_abandoned_before_or_after_its_rows_leaves_no_file_while_its_w
     assert list(tmp_path.iterdir()) == []
 
 
-# hesa-formats.md §3.1, "Apostrophe-prefixed in error report" (PREFIXED_HEADERS of Register's import_rows.rb).
+# hesa-formats.md §3.1, "Apostrophe-prefixed in error report" (PREFIXED_HEADERS of Register's import_rows.rb): copied
+# from the spec on purpose, not imported from writers.PREFIXED, so that a column missing there is caught here.
 REGISTER_PREFIXED = {
     "hesa_id",
     "date_of_birth",
