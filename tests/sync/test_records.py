@@ -171,3 +171,20 @@ def test_a_spool_keeps_each_records_start_cycle_for_the_listing():
     ):
         spool.append(TraineeRecord(source=SourceRef("lib", n, None), data={"hesa_id": f"25100000000{n:02d}", **dates}))
     assert list(spool.cycles) == [2025, 2026, NO_CYCLE]
+
+
+def test_a_record_with_a_value_marshal_does_not_take_is_spooled_and_read_back_as_it_was():
+    """No reader makes one, but a library caller's record may hold a date or a Decimal: such a record is kept in
+    pickle's form instead of marshal's, between two of the usual kind (records.py mutants 78, 111, 112, 180)."""
+    from decimal import Decimal
+
+    given = [
+        {"hesa_id": "2510000000001", "sex": "10"},
+        {"hesa_id": "2510000000002", "itt_start_date": date(2025, 9, 1), "course_year": Decimal("1")},
+        {"hesa_id": "2510000000003", "sex": "11"},
+    ]
+    spool = RecordSpool()
+    for n, data in enumerate(given, start=1):
+        spool.append(TraineeRecord(source=SourceRef("lib", n, None), data=data))
+    assert [record.data for record in spool] == given
+    assert type(spool[1].data["itt_start_date"]) is date and spool[1].data["course_year"] == Decimal("1")
