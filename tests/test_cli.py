@@ -594,3 +594,15 @@ def test_an_unknown_option_is_still_no_such_option():
     assert result.exit_code == 2 and "No such option" in result.output and "itself" not in result.output
     version = CliRunner().invoke(cli, ["validate", "x.xml", "-V"])  # not a setting of the run: refused as before
     assert version.exit_code == 2 and "No such option '-V'" in version.output
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+@pytest.mark.parametrize("given", ["2026-02-29", "28/11/2026", "tomorrow"])
+def test_an_as_of_that_is_no_date_is_a_usage_error_naming_it_before_anything_is_read(tmp_path, command, given):
+    """--as-of fixes the day the rules judge by: a day that does not exist, or one written another way, is refused
+    with the form it takes, not read as some other day (commands/common.py _as_of)."""
+    extra = ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")] if command == "convert" else []
+    result = CliRunner().invoke(cli, [command, str(tmp_path / "absent.xml"), "--as-of", given, *extra])
+    assert result.exit_code == 2
+    assert f"Invalid value for '--as-of': '{given}' is not a date like 2026-11-28" in result.output
+    assert not (tmp_path / "out.jsonl").exists()
