@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.wording import counted
@@ -102,8 +103,7 @@ class Task:
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
         if self.total and rate > 0 and self.done < self.total:
-            expected = min(rate, self.pace) if self.pace else rate
-            eta = f", about {int((self.total - self.done) / expected)} s left"
+            eta = f", about {int((self.total - self.done) / paced(rate, self.pace))} s left"
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
@@ -151,11 +151,8 @@ class Progress:
                     pace = task.fields.get("pace")
                     if not pace or task.total is None or task.finished:
                         return super().render(task)
-                    speed = task.speed
-                    left = int((task.total - task.completed) / (min(speed, pace) if speed else pace))
-                    minutes, seconds = divmod(left, 60)
-                    hours, minutes = divmod(minutes, 60)
-                    return Text(f"{hours:d}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
+                    left = timedelta(seconds=int((task.total - task.completed) / paced(task.speed, pace)))
+                    return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
 
             self._rich = RichProgress(
                 TextColumn("[progress.description]{task.description}"),
@@ -189,6 +186,14 @@ class Progress:
         else:
             stamp = time.strftime("%H:%M:%S")
             print(f"{stamp} {message}", file=self.stream, flush=True)
+
+
+def paced(rate: float | None, pace: float | None) -> float:
+    """The rate to expect of work that cannot go faster than `pace` (if known): the rate so far, measured in a burst
+    (a window's requests sent at once), would say seconds where minutes are left."""
+    if rate and pace:
+        return min(rate, pace)
+    return rate or pace or 0.0
 
 
 def _is_terminal(stream: IO[str]) -> bool:

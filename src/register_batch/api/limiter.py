@@ -174,6 +174,11 @@ class RateLimiter:
     def _window(self) -> float:
         return self.period + self.margin
 
+    @property
+    def per_second(self) -> float:
+        """The most requests a second this budget lets through over a run: what its progress may expect."""
+        return self.limit / self._window()
+
     def _longest_wait(self) -> float:
         return max(self._window(), LONGEST_PAUSE)
 

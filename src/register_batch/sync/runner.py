@@ -1175,7 +1175,7 @@ def _run(
                             )
                 task = progress.task("Writing to Register", total=writes, unit="requests", every=1)
                 stops.writing = True
-                task.set_pace(client.limiter.limit / (client.limiter.period + client.limiter.margin))
+                task.set_pace(client.limiter.per_second)
                 with task.waits_shown(client.limiter):
                     for index, result in enumerate(results):
                         stops.check()
