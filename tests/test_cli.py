@@ -450,6 +450,27 @@ def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_only_und
     assert loud.stderr.strip().splitlines()[-2:] == ["RuntimeError: no such luck", done.stderr.strip()]
 
 
+def test_a_broken_pipe_that_is_not_standard_output_is_an_internal_error_not_a_quiet_success(
+    tmp_path, register_csv_fixtures
+):
+    """A closed standard output is dropped quietly (GoneQuietly) and the command keeps its own exit code; any other
+    broken pipe is a failure the command did not foresee. It was exit 0 with nothing said: a nightly job would have
+    read it as success."""
+    fail = (
+        "from register_batch.validation.runner import Checker\n"
+        "def records(self, paths):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "    yield\n"
+        "Checker.records = records\n"
+    )
+    csv_file = str(register_csv_fixtures / "five_trainees.csv")
+    done = run_patched(tmp_path, fail, ["validate", csv_file, "--report-dir", "r"])
+    assert done.returncode == 70, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines() == [
+        "register-batch: internal error (BrokenPipeError: [Errno 32] Broken pipe); rerun with -vv for details"
+    ]
+
+
 @pytest.mark.parametrize(
     "args",
     [

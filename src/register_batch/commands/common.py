@@ -224,8 +224,6 @@ class Commands(click.Group):
             raise Failure("interrupted; run the same command again (it starts over)", 3) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
-        except BrokenPipeError:
-            sys.exit(0)
         except Exception as exc:  # the last line of defence: one line, no traceback unless -vv
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 traceback.print_exc()
