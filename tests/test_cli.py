@@ -428,47 +428,36 @@ def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, r
     assert done.stderr.strip().splitlines()[-1] == "register-batch: interrupted; run the same command again to resume"
 
 
-def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_only_under_vv(tmp_path, register_csv_fixtures):
+@pytest.mark.parametrize(
+    ("raised", "named"),
+    [
+        ("RuntimeError('no such luck')", "RuntimeError: no such luck"),
+        # A closed standard output is dropped quietly (GoneQuietly) and the command keeps its own exit code; any
+        # other broken pipe was exit 0 with nothing said, which a nightly job would have read as success.
+        ("BrokenPipeError(32, 'Broken pipe')", "BrokenPipeError: [Errno 32] Broken pipe"),
+    ],
+    ids=["runtime-error", "broken-pipe-not-stdout"],
+)
+def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_only_under_vv(
+    tmp_path, register_csv_fixtures, raised, named
+):
     """The last line of defence: an error the code did not foresee is named in one line (its type and message) with
     exit 70, the traceback shown only with -vv."""
     fail = (
         "from register_batch.validation.runner import Checker\n"
         "def records(self, paths):\n"
-        "    raise RuntimeError('no such luck')\n"
+        f"    raise {raised}\n"
         "    yield\n"
         "Checker.records = records\n"
     )
     csv_file = str(register_csv_fixtures / "five_trainees.csv")
     done = run_patched(tmp_path, fail, ["validate", csv_file, "--report-dir", "r"])
     assert done.returncode == 70, (done.returncode, done.stderr)
-    assert done.stderr.strip().splitlines() == [
-        "register-batch: internal error (RuntimeError: no such luck); rerun with -vv for details"
-    ]
+    assert done.stderr.strip().splitlines() == [f"register-batch: internal error ({named}); rerun with -vv for details"]
     loud = run_patched(tmp_path, fail, ["-vv", "validate", csv_file, "--report-dir", "r"])
     assert loud.returncode == 70
     assert loud.stderr.startswith("Traceback (most recent call last)")
-    assert loud.stderr.strip().splitlines()[-2:] == ["RuntimeError: no such luck", done.stderr.strip()]
-
-
-def test_a_broken_pipe_that_is_not_standard_output_is_an_internal_error_not_a_quiet_success(
-    tmp_path, register_csv_fixtures
-):
-    """A closed standard output is dropped quietly (GoneQuietly) and the command keeps its own exit code; any other
-    broken pipe is a failure the command did not foresee. It was exit 0 with nothing said: a nightly job would have
-    read it as success."""
-    fail = (
-        "from register_batch.validation.runner import Checker\n"
-        "def records(self, paths):\n"
-        "    raise BrokenPipeError(32, 'Broken pipe')\n"
-        "    yield\n"
-        "Checker.records = records\n"
-    )
-    csv_file = str(register_csv_fixtures / "five_trainees.csv")
-    done = run_patched(tmp_path, fail, ["validate", csv_file, "--report-dir", "r"])
-    assert done.returncode == 70, (done.returncode, done.stderr)
-    assert done.stderr.strip().splitlines() == [
-        "register-batch: internal error (BrokenPipeError: [Errno 32] Broken pipe); rerun with -vv for details"
-    ]
+    assert loud.stderr.strip().splitlines()[-2:] == [named, done.stderr.strip()]
 
 
 @pytest.mark.parametrize(
