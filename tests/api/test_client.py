@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 
 import httpx
@@ -295,6 +298,32 @@ def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
     ):
         trainee = client.get_trainee(created["trainee_id"])
     assert trainee["trainee_id"] == created["trainee_id"] and trainee["hesa_id"] == "0000000000001"
+
+
+def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
+    """A vendor's job calling the library without logging set up: each retry put a bare "stamina.retry_scheduled" on
+    its stderr (Python's last-resort handler), though the library prints nothing unasked (docs/library.md)."""
+    job = (
+        "import sys\n"
+        "from register_batch.api import RegisterClient, ServerError\n"
+        "from register_batch.emulator import start_emulator\n"
+        "with start_emulator(tokens=['t'], rate_limit=None, faults='500:1') as emulator:\n"
+        "    with RegisterClient(emulator.url, 't', attempts=3) as client:\n"
+        "        try:\n"
+        "            client.info()\n"
+        "        except ServerError:\n"
+        "            print(client.stats.retries)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    done = subprocess.run(
+        [sys.executable, "-c", job],
+        cwd=tmp_path,
+        env={**env, "REGISTER_BATCH_RATE_DIR": "off"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
 
 
 def test_a_refused_token_says_what_to_do():

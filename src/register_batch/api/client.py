@@ -45,6 +45,10 @@ from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, is_bearer_token, looks_like_token
 
 log = logging.getLogger("register_batch.api")
+# stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
+# process with no logging set up, Python's last-resort handler wrote it to stderr, the one thing this library prints
+# unasked. The client logs each retry itself, with its reason; where logging is set up, stamina's still reach it.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
 retries_log = logging.getLogger("register_batch.api.retries")
 
