@@ -26,6 +26,7 @@ from register_batch.api import (
     Unauthorized,
     resolve_target,
 )
+from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from stub_http import answering, fronting
@@ -334,8 +335,13 @@ def test_a_refused_token_says_what_to_do():
     ):
         client.info()
     text = str(caught.value)
-    assert text.startswith("GET /info -> 401: Unauthorized; Register refused the API token")
-    assert "REGISTER_API_TOKEN or --token-file" in text and TOKEN not in text and "\n" not in text
+    assert text == (
+        "GET /info -> 401: Unauthorized; Register refused the API token: give an active token of this service "
+        "(sandbox and production tokens differ; a revoked or expired one is refused)"
+    )  # a library caller gives it as the client's token: no option or variable of the command line
+    worded = caught.value.worded(OPTIONS)  # as the command line says it
+    assert worded == text.replace("of this service (", "of this service with REGISTER_API_TOKEN or --token-file (")
+    assert TOKEN not in text + worded and "\n" not in text + worded
 
 
 def test_a_401_to_a_request_sent_without_a_token_does_not_blame_the_token():
@@ -408,6 +414,15 @@ def test_a_token_no_bearer_header_can_carry_is_a_config_error_that_never_repeats
     with pytest.raises(ConfigError) as caught:
         RegisterClient(emulator.url, token)
     assert token not in str(caught.value) and token not in repr(caught.value)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "30"])
+def test_a_timeout_no_request_can_keep_is_a_config_error(emulator, timeout):
+    """`timeout=0` failed every request as "could not connect" after six tries; a negative one was a bare ValueError
+    from the socket module."""
+    with pytest.raises(ConfigError, match="timeout must be a number of seconds above 0"):
+        RegisterClient(emulator.url, TOKEN, timeout=timeout)
+    assert emulator.snapshot()["requests"]["total"] == 0
 
 
 @pytest.mark.parametrize("per_page", [0, -1])

@@ -63,9 +63,12 @@ BAD_TOKEN = (
 )
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
-    "Register refused the API token: give an active token of this service with REGISTER_API_TOKEN or --token-file "
-    "(sandbox and production tokens differ; a revoked or expired one is refused)"
+    "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
+    "revoked or expired one is refused)"
 )
+# Where the refusal says to give the token, for a surface that names where (`RegisterBatchError.worded`: the
+# command line's REGISTER_API_TOKEN or --token-file); a library caller gives it as the client's `token`.
+_TOKEN_REFUSED_WORDED = TOKEN_REFUSED.replace("of this service (", "of this service{token_given} (")
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 
 
@@ -140,9 +143,9 @@ def resolve_target(target: str) -> str:
         why = "" if "@" in target else f" ({exc})"
         raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use{why}") from None
     if parts.username is not None or parts.password is not None:
-        raise InsecureTarget(
-            "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
-            "--token-file, never in the URL"
+        raise InsecureTarget.naming(
+            "the target URL holds a user name or password; give the API token{token_given}, never in the URL",
+            said={"token_given": " separately"},
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
@@ -200,6 +203,8 @@ class RegisterClient:
         share_budget: bool = True,
     ):
         self.root = resolve_target(target)
+        if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
+            raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
@@ -315,7 +320,13 @@ class RegisterClient:
                 f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
                 "the target you set): check the target (a moved address, or http:// for https://?)"
             ]
-        raise error(method, path, status, messages, parsed)
+        failed = error(method, path, status, messages, parsed)
+        if TOKEN_REFUSED in messages:
+            failed.template = (
+                str(failed).replace("{", "{{").replace("}", "}}").replace(TOKEN_REFUSED, _TOKEN_REFUSED_WORDED)
+            )
+            failed.said = {"token_given": ""}
+        raise failed
 
     def _call(
         self,
