@@ -284,11 +284,11 @@ class SyncResult:
     interrupted: bool = False
 
     @property
-    def actions(self) -> Counter:
+    def actions(self) -> Counter[str]:
         return Counter(r.plan.action for r in self.results)
 
     @property
-    def outcomes(self) -> Counter:
+    def outcomes(self) -> Counter[str]:
         return Counter(r.outcome for r in self.results)
 
     def summary_line(self) -> str:
