@@ -38,3 +38,10 @@ def test_a_worded_error_survives_pickling():
     error = pickle.loads(pickle.dumps(ConfigError.naming("give {ukprn} {value}", value="10052198")))
     assert isinstance(error, RegisterBatchError)
     assert (str(error), error.worded({"ukprn": "--ukprn"})) == ("give ukprn 10052198", "give --ukprn 10052198")
+
+
+def test_a_phrase_of_a_message_made_already_may_be_marked_as_naming_a_setting():
+    error = UnusableInput("fmt {1}.csv", "cannot tell (use fmt to say which)", line=1).marking(fmt="fmt")
+    assert str(error) == "fmt {1}.csv, line 1: cannot tell (use fmt to say which)"  # only the last is the setting's
+    assert error.worded({"fmt": "--format"}) == "fmt {1}.csv, line 1: cannot tell (use --format to say which)"
+    assert error.worded({}) == str(error)

@@ -38,6 +38,17 @@ class RegisterBatchError(Exception):
             return str(self)
         return self.template.format_map(_Said(self.values, {**self.said, **settings}))
 
+    def marking(self, **phrases: str) -> Self:
+        """This error, its message as it stands with the last `phrase` in it marked as naming the setting `name`
+        (`marking(api_version="api_version")`): `worded` then says it as a surface does."""
+        template = str(self).replace("{", "{{").replace("}", "}}")
+        for name, phrase in phrases.items():
+            before, found, after = template.rpartition(phrase.replace("{", "{{").replace("}", "}}"))
+            if found:
+                template = f"{before}{{{name}}}{after}"
+        self.template, self.values, self.said = template, {}, phrases
+        return self
+
     def after(self, text: str, error: RegisterBatchError) -> Self:
         """This error, its message `text` then `error`'s, which keeps naming its settings as `worded` says them."""
         if error.template is not None:

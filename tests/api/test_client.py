@@ -277,9 +277,11 @@ def test_only_no_trainees_found_is_an_empty_listing(emulator):
         assert list(client.iter_trainees(academic_cycle=2025)) == []
     with (
         client_for(emulator, api_version="v2025.0") as old,
-        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0"),
+        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0") as caught,
     ):
         list(old.iter_trainees(academic_cycle=2025))
+    assert str(caught.value).endswith("v2025.0 (check the target and api_version)")  # the client's argument
+    assert caught.value.worded(OPTIONS).endswith("v2025.0 (check the target and --api-version)")
 
 
 def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):

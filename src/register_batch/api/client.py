@@ -66,9 +66,6 @@ TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
     "revoked or expired one is refused)"
 )
-# Where the refusal says to give the token, for a surface that names where (`RegisterBatchError.worded`: the
-# command line's REGISTER_API_TOKEN or --token-file); a library caller gives it as the client's `token`.
-_TOKEN_REFUSED_WORDED = TOKEN_REFUSED.replace("of this service (", "of this service{token_given} (")
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 
 
@@ -322,10 +319,8 @@ class RegisterClient:
             ]
         failed = error(method, path, status, messages, parsed)
         if TOKEN_REFUSED in messages:
-            failed.template = (
-                str(failed).replace("{", "{{").replace("}", "}}").replace(TOKEN_REFUSED, _TOKEN_REFUSED_WORDED)
-            )
-            failed.said = {"token_given": ""}
+            # Where to give the token: a library caller gives it to the client; the command line names its places.
+            failed.marking(active_token="an active token of this service")
         raise failed
 
     def _call(
@@ -407,10 +402,10 @@ class RegisterClient:
                 exc.status,
                 [
                     f"{'; '.join(exc.messages)}: {self.root} does not serve the Register API {self.api_version} "
-                    "(check the target and --api-version)"
+                    "(check the target and api_version)"
                 ],
                 exc.body,
-            ) from None
+            ).marking(api_version="api_version") from None
         items = body["data"]
         if not all(isinstance(item, dict) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])

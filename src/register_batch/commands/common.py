@@ -199,6 +199,8 @@ class Failure(click.ClickException):
 # How the command line words a setting (or a phrase about one) that a library error names as the library takes it.
 OPTIONS = {
     "academic_cycle": "--academic-cycle",
+    "active_token": "an active token of this service with REGISTER_API_TOKEN or --token-file",
+    "api_version": "--api-version",
     "as_of": "--as-of",
     "count": "--count",
     "defects": "--defects",
@@ -211,6 +213,7 @@ OPTIONS = {
     "truth_file": "--truth FILE",
     "ukprn": "--ukprn",
     "vintage": "--vintage",
+    "where_given": " (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN)",
     "emulator_ukprn": "`register-batch emulator`: start it with --ukprn {records_of}",
     "token_given": " with REGISTER_API_TOKEN or --token-file",
 }

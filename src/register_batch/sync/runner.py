@@ -1011,7 +1011,7 @@ def sync_files(
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
         if (mismatch := checker.providers.none_of_the_run()) is not None:
-            raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
+            raise mismatch  # a wrong setting or file, told before the lock, the ledger or any request
 
         if held_lock is not None and not held_lock.holds(options.state_dir):
             raise ValueError(f"held_lock is not held on the state dir {options.state_dir}")
