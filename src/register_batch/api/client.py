@@ -128,7 +128,7 @@ def _redirect_target(location: str | None) -> str | None:
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     if looks_like_token(target):
-        raise InsecureTarget(TOKEN_AS_TARGET.format(length=len(target)))
+        raise InsecureTarget.naming(TOKEN_AS_TARGET, said={"token_goes": "in the token argument"}, length=len(target))
     root = TARGETS.get(target, target).rstrip("/")
     # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
     shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target

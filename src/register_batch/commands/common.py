@@ -209,6 +209,7 @@ OPTIONS = {
     "report_dir": "--report-dir",
     "state_dir": "--state-dir",
     "to": "--to",
+    "token_goes": "in REGISTER_API_TOKEN or a --token-file",
     "truth": "--truth",
     "truth_file": "--truth FILE",
     "ukprn": "--ukprn",
