@@ -112,8 +112,19 @@ def test_a_token_pasted_as_the_target_is_never_shown_nor_a_folder_name(tmp_path,
         result = CliRunner().invoke(cli, [*command, "--target", PASTED_TOKEN])
         assert result.exit_code == 2
         assert "0123456789abcdef" not in result.output
-        assert "the target looks like an API token (72 characters; not shown): a token goes in" in result.output
+        assert (
+            "the target looks like an API token (72 characters; not shown): a token goes in REGISTER_API_TOKEN or a "
+            "--token-file, and the target is sandbox, production or the service's URL"
+        ) in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xml"]
+    from register_batch.api import InsecureTarget, RegisterClient
+
+    with pytest.raises(InsecureTarget) as caught:  # a library caller gives the token as an argument
+        RegisterClient(PASTED_TOKEN, None)
+    assert str(caught.value) == (
+        "the target looks like an API token (72 characters; not shown): a token goes in the token argument, and the "
+        "target is sandbox, production or the service's URL"
+    )
 
 
 @pytest.mark.parametrize(

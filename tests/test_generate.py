@@ -197,18 +197,19 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"fmt": "hesa-csv", "vintage": "mixed"}, "one layout per file"),
         ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
         ({"fmt": "register-csv", "ukprn": "10000001"}, "Register's CSV has no UKPRN column"),  # was left out unsaid
-        ({"defects": 0.2}, "--truth"),
+        ({"defects": 0.2}, "defects needs a truth file"),
         ({"academic_cycle": 2028}, "more than a year after"),
         ({"academic_cycle": 2015}, "10 years or more before"),
         ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
-        ({"count": 0}, "--count"),
+        ({"count": 0}, "count must be between 1 and 10,000,000"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):
     arguments = {"count": 5, "seed": 1, "as_of": AS_OF, **options}
-    with pytest.raises(ConfigError, match=re.escape(message)):
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         generate(tmp_path / "x", **arguments)
+    assert "--" not in str(caught.value)  # a library caller's arguments, not the command line's options
 
 
 def run(*args: str):
@@ -280,8 +281,12 @@ def test_cli_clean_register_csv_validates_with_exit_0(tmp_path):
 
 def test_cli_refuses_bad_options_with_exit_2(tmp_path):
     out = str(tmp_path / "x.csv")
-    assert run("generate", "--count", "5", "-o", out, "--defects", "0.5").exit_code == 2
-    assert run("generate", "--count", "5", "-o", out, "--format", "hesa-csv", "--vintage", "mixed").exit_code == 2
+    without_truth = run("generate", "--count", "5", "-o", out, "--defects", "0.5")
+    assert without_truth.exit_code == 2 and without_truth.output == (
+        "register-batch: error: --defects needs --truth FILE: the truth file says which issues each defect causes\n"
+    )
+    mixed = run("generate", "--count", "5", "-o", out, "--format", "hesa-csv", "--vintage", "mixed")
+    assert mixed.exit_code == 2 and "error: --vintage mixed needs hesa-xml" in mixed.output
     assert run("generate", "--count", "5", "-o", out, "--kinds", "no_such_kind").exit_code == 2
     assert run("generate", "--count", "5", "-o", out, "--defects", "1.5").exit_code == 2
     without_rate = run("generate", "--count", "5", "-o", out, "--kinds", "invalid_email")  # would inject nothing

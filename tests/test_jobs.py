@@ -149,6 +149,33 @@ def test_one_mapping_file_given_bare_is_a_config_error(tmp_path, given):
         SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", mapping_files=given)
 
 
+@pytest.mark.parametrize("as_of", ["2026-11-28", 20261128])
+def test_an_as_of_that_is_not_a_date_is_a_config_error(tmp_path, as_of):
+    """A library caller's `as_of="2026-11-28"` ended in "AttributeError: 'str' object has no attribute 'year'" from
+    inside a rule; generate's in one about 'month'."""
+    from register_batch.generate import generate
+
+    source = [str(SAMPLES / "extract.xml")]
+    for call in (
+        lambda: validate_files(source, as_of=as_of, report_dir=tmp_path / "r"),
+        lambda: convert_files(source, to="jsonl", output=tmp_path / "b.jsonl", as_of=as_of),
+        lambda: list(Checker(as_of=as_of).records(source)),
+        lambda: SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", as_of=as_of),
+        lambda: generate(tmp_path / "g.xml", count=2, as_of=as_of),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            call()
+        assert str(caught.value) == f"as_of must be a date, such as datetime.date(2026, 11, 28), not {as_of!r}"
+    assert not (tmp_path / "b.jsonl").exists() and not (tmp_path / "g.xml").exists()
+
+
+@pytest.mark.parametrize("rate", [(0, 60.0), (5, 0), (5, -1.0), (5, float("inf")), (5, float("nan")), "95/60", (95,)])
+def test_a_sync_rate_that_allows_no_request_is_a_config_error(tmp_path, rate):
+    """`SyncOptions(rate=(0, 60))` ended in a bare ValueError from the rate limiter, once the extract was read."""
+    with pytest.raises(ConfigError, match=r"must allow at least 1 request in a positive number of seconds"):
+        SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", rate=rate)
+
+
 def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_judged_with(tmp_path):
     """A migration lead's audit trail: which translations a run applied, by content, not only by name."""
     import hashlib
@@ -290,7 +317,7 @@ def test_convert_refuses_an_unknown_format_or_unwritable_report_folder_before_wr
     from register_batch.errors import UnwritableOutput
 
     sample = [str(SAMPLES / "extract.xml")]
-    with pytest.raises(ConfigError, match=r"^--to must be one of jsonl, json, register-csv$"):
+    with pytest.raises(ConfigError, match=r"^to must be one of jsonl, json, register-csv$"):
         convert_files(sample, to="xml", output=tmp_path / "out.xml", as_of=AS_OF)
     (tmp_path / "a-file").write_text("")
     with pytest.raises(UnwritableOutput, match="a-file is a file, not a folder"):

@@ -40,6 +40,65 @@ with RegisterClient("sandbox", "t") as client:
 """
 
 
+# What a vendor's `mypy --strict` job reads back from the library: each value it keeps typed as what it is, never Any
+# (--strict reports returning Any from a typed function), and the emulator's options as docs/emulator.md lists them.
+STRICT_JOB = """
+from collections import Counter
+from datetime import date
+
+from register_batch.emulator import start_emulator
+from register_batch.errors import Interrupted
+from register_batch.sync import SyncOptions, SyncResult, sync_files
+
+
+def stopped_part_way(options: SyncOptions) -> SyncResult | None:
+    try:
+        sync_files(["extract.xml"], options)
+    except Interrupted as stopped:
+        return stopped.result
+    return None
+
+
+def done(result: SyncResult) -> Counter[str]:
+    return result.outcomes
+
+
+with start_emulator(tokens=("t",), rate_limit=None, ukprns={"t": "10052198"}, as_of=date(2026, 11, 28)) as emulator:
+    stopped_part_way(SyncOptions(emulator.url, "t", "state", "reports"))
+"""
+
+
+def _strict_mypy(tmp_path, source: str) -> subprocess.CompletedProcess[str]:
+    job = tmp_path / "strict_job.py"
+    job.write_text(source, encoding="utf-8")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--follow-imports=silent",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(job),
+        ],
+        env={**os.environ, "MYPYPATH": str(Path(register_batch.__file__).parent.parent)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_a_strict_vendors_job_reads_what_the_library_gives_back_typed(tmp_path):
+    """`Interrupted.result` was Any, `SyncResult.outcomes` a bare Counter, and `start_emulator` took `**options:
+    Any`: a strict job had to cast, and a misspelt emulator option type-checked."""
+    pytest.importorskip("mypy", reason="mypy is not installed (pip install -e .[test] installs it)")
+    checked = _strict_mypy(tmp_path, STRICT_JOB)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    misspelt = _strict_mypy(tmp_path, STRICT_JOB.replace('ukprns={"t"', 'ukprn={"t"'))
+    assert misspelt.returncode == 1 and 'Unexpected keyword argument "ukprn"' in misspelt.stdout, misspelt.stdout
+
+
 def test_the_package_says_it_is_typed():
     """Without py.typed (PEP 561) a type checker ignores every hint of an installed register-batch."""
     assert resources.files("register_batch").joinpath("py.typed").is_file()

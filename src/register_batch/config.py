@@ -89,7 +89,9 @@ class Settings:
             try:
                 check()
             except RegisterBatchError as exc:
-                found[key] = f"{exc} (set by {self.set_by(key)})"
+                from register_batch.commands.common import OPTIONS  # settings are the command line's to check
+
+                found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
         return found
 
     def set_by(self, key: str) -> str:

@@ -3,13 +3,70 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from register_batch.sync.runner import SyncResult
 
 
 class RegisterBatchError(Exception):
-    """Base class; `exit_code` is what the CLI exits with."""
+    """Base class; `exit_code` is what the CLI exits with.
+
+    A message that tells the caller which of their settings to change names it as the library takes it (`state_dir`,
+    `ukprn`): `worded` says it the way another surface takes it (the command line: by its option).
+    """
 
     exit_code = 2
+    template: str | None = None  # the message, each setting it names as {setting} and each value as {value}
+    values: Mapping[str, object] = {}  # the values `template` shows
+    said: Mapping[str, str] = {}  # the library's wording of a setting or phrase of `template`, if not its name
+
+    @classmethod
+    def naming(cls, template: str, /, *, said: Mapping[str, str] | None = None, **values: object) -> Self:
+        """An error whose message names settings: `{name}` in `template` is a value given here, or else the setting
+        `name`, said as `said` words it (by default its name, as the library takes it: `state_dir`). The class must
+        take its message as its one argument."""
+        error = cls(template.format_map(_Said(values, said or {})))
+        error.template, error.values, error.said = template, values, said or {}
+        return error
+
+    def worded(self, settings: Mapping[str, str]) -> str:
+        """The message with each setting (or phrase) it names said as `settings` words it (by its command-line
+        option, say), which may show the message's values (`{ukprn}`). A message that names no setting, as it is."""
+        if self.template is None:
+            return str(self)
+        return self.template.format_map(_Said(self.values, {**self.said, **settings}))
+
+    def marking(self, **phrases: str) -> Self:
+        """This error, its message as it stands with the last `phrase` in it marked as naming the setting `name`
+        (`marking(api_version="api_version")`): `worded` then says it as a surface does."""
+        template = str(self).replace("{", "{{").replace("}", "}}")
+        for name, phrase in phrases.items():
+            before, found, after = template.rpartition(phrase.replace("{", "{{").replace("}", "}}"))
+            if found:
+                template = f"{before}{{{name}}}{after}"
+        self.template, self.values, self.said = template, {}, phrases
+        return self
+
+    def after(self, text: str, error: RegisterBatchError) -> Self:
+        """This error, its message `text` then `error`'s, which keeps naming its settings as `worded` says them."""
+        if error.template is not None:
+            self.template = text.replace("{", "{{").replace("}", "}}") + error.template
+            self.values, self.said = error.values, error.said
+        return self
+
+
+class _Said(dict[str, object]):
+    """A message's template filled in: its values, then each setting as `settings` words it, else by its name."""
+
+    def __init__(self, values: Mapping[str, object], settings: Mapping[str, str]):
+        super().__init__(values)
+        self.settings = settings
+
+    def __missing__(self, key: str) -> object:
+        said = self.settings.get(key)
+        return key if said is None else said.format_map(self)
 
 
 class UnusableInput(RegisterBatchError):
@@ -58,7 +115,7 @@ class Interrupted(RegisterBatchError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, result: Any = None):
+    def __init__(self, message: str, *, result: SyncResult | None = None):
         super().__init__(message)
         self.result = result
 

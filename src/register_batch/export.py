@@ -344,7 +344,7 @@ def export_trainees(
 ) -> ExportResult:
     """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file."""
     if to not in EXPORT_FORMATS:
-        raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}")
+        raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
     writer: Any = {
         "register-csv": RegisterCsvWriter,
         "hesa-xml": HesaXmlWriter,

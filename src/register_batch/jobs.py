@@ -165,7 +165,7 @@ def convert_files(
     checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing.
     """
     if to not in CONVERT_TARGETS:
-        raise ConfigError(f"--to must be one of {', '.join(CONVERT_TARGETS)}")
+        raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
     inputs = input_paths(inputs)
     check_format(fmt)
     output = Path(output)

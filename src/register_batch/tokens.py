@@ -21,7 +21,7 @@ def looks_like_token(value: str) -> bool:
     return len(value) >= 32 and "." not in value and is_bearer_token(value)
 
 
-TOKEN_AS_TARGET = (
-    "the target looks like an API token ({length} characters; not shown): a token goes in REGISTER_API_TOKEN or a "
-    "--token-file, and the target is sandbox, production or the service's URL"
+TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)
+    "the target looks like an API token ({length} characters; not shown): a token goes {token_goes}, and the target "
+    "is sandbox, production or the service's URL"
 )

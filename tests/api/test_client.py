@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 
 import httpx
@@ -23,6 +26,7 @@ from register_batch.api import (
     Unauthorized,
     resolve_target,
 )
+from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from stub_http import answering, fronting
@@ -273,9 +277,11 @@ def test_only_no_trainees_found_is_an_empty_listing(emulator):
         assert list(client.iter_trainees(academic_cycle=2025)) == []
     with (
         client_for(emulator, api_version="v2025.0") as old,
-        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0"),
+        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0") as caught,
     ):
         list(old.iter_trainees(academic_cycle=2025))
+    assert str(caught.value).endswith("v2025.0 (check the target and api_version)")  # the client's argument
+    assert caught.value.worded(OPTIONS).endswith("v2025.0 (check the target and --api-version)")
 
 
 def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
@@ -297,6 +303,32 @@ def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
     assert trainee["trainee_id"] == created["trainee_id"] and trainee["hesa_id"] == "0000000000001"
 
 
+def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
+    """A vendor's job calling the library without logging set up: each retry put a bare "stamina.retry_scheduled" on
+    its stderr (Python's last-resort handler), though the library prints nothing unasked (docs/library.md)."""
+    job = (
+        "import sys\n"
+        "from register_batch.api import RegisterClient, ServerError\n"
+        "from register_batch.emulator import start_emulator\n"
+        "with start_emulator(tokens=['t'], rate_limit=None, faults='500:1') as emulator:\n"
+        "    with RegisterClient(emulator.url, 't', attempts=3) as client:\n"
+        "        try:\n"
+        "            client.info()\n"
+        "        except ServerError:\n"
+        "            print(client.stats.retries)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    done = subprocess.run(
+        [sys.executable, "-c", job],
+        cwd=tmp_path,
+        env={**env, "REGISTER_BATCH_RATE_DIR": "off"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
+
+
 def test_a_refused_token_says_what_to_do():
     with (
         answering(401, b'{"error":"Unauthorized"}', {"Content-Type": "application/json"}) as url,
@@ -305,8 +337,13 @@ def test_a_refused_token_says_what_to_do():
     ):
         client.info()
     text = str(caught.value)
-    assert text.startswith("GET /info -> 401: Unauthorized; Register refused the API token")
-    assert "REGISTER_API_TOKEN or --token-file" in text and TOKEN not in text and "\n" not in text
+    assert text == (
+        "GET /info -> 401: Unauthorized; Register refused the API token: give an active token of this service "
+        "(sandbox and production tokens differ; a revoked or expired one is refused)"
+    )  # a library caller gives it as the client's token: no option or variable of the command line
+    worded = caught.value.worded(OPTIONS)  # as the command line says it
+    assert worded == text.replace("of this service (", "of this service with REGISTER_API_TOKEN or --token-file (")
+    assert TOKEN not in text + worded and "\n" not in text + worded
 
 
 def test_a_401_to_a_request_sent_without_a_token_does_not_blame_the_token():
@@ -379,6 +416,15 @@ def test_a_token_no_bearer_header_can_carry_is_a_config_error_that_never_repeats
     with pytest.raises(ConfigError) as caught:
         RegisterClient(emulator.url, token)
     assert token not in str(caught.value) and token not in repr(caught.value)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "30"])
+def test_a_timeout_no_request_can_keep_is_a_config_error(emulator, timeout):
+    """`timeout=0` failed every request as "could not connect" after six tries; a negative one was a bare ValueError
+    from the socket module."""
+    with pytest.raises(ConfigError, match="timeout must be a number of seconds above 0"):
+        RegisterClient(emulator.url, TOKEN, timeout=timeout)
+    assert emulator.snapshot()["requests"]["total"] == 0
 
 
 @pytest.mark.parametrize("per_page", [0, -1])

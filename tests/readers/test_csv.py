@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from register_batch.commands.common import OPTIONS
 from register_batch.errors import UnusableInput
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
@@ -633,6 +634,8 @@ def test_undetectable_format(tmp_path, header):
     with pytest.raises(UnusableInput, match="cannot tell the format") as caught:
         read(path)
     assert caught.value.line == 1
+    assert str(caught.value).endswith("(use fmt to say which)")  # as the library takes it
+    assert caught.value.worded(OPTIONS).endswith("(use --format to say which)")  # as the command line does
 
 
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):

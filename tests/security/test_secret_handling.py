@@ -40,8 +40,9 @@ from register_batch.api import (
     Secret,
     TransportError,
 )
+from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, RegisterBatchError
 from register_batch.sync.target import load_token
 from stub_http import fronting
 from trainee_extracts import extract
@@ -130,7 +131,7 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
         # Wrong token: refused (exit 2) after one request, and neither token shows.
         emulator.set_faults(None)
         refused = run([*sync, "--state-dir", "state-wrong"], wrong, (2,))
-        assert "401" in refused.stderr
+        assert "401" in refused.stderr and "with REGISTER_API_TOKEN or --token-file" in refused.stderr
         run(["export", *target, "--to", "jsonl", "-o", "wrong.jsonl"], wrong, (1, 2))
         injected = emulator.snapshot()["requests"]["faults"]
     # The embedded emulator (no target): the environment's token is not used, its own is never printed.
@@ -262,7 +263,9 @@ def test_exceptions_reprs_and_logs_never_hold_the_token(caplog):
 
 
 def _exception_texts(exc: BaseException) -> list[str]:
-    texts = [str(exc), repr(exc), repr(exc.args), "".join(traceback.format_exception(exc))]
+    texts = [str(exc), repr(exc), repr(exc.args), "".join(traceback.format_exception(exc)), repr(vars(exc))]
+    if isinstance(exc, RegisterBatchError):
+        texts.append(exc.worded(OPTIONS))  # as the command line says it
     context = exc.__context__ or exc.__cause__
     while context is not None:  # what a careless `log.exception` further up could print
         texts += [str(context), repr(context)]
@@ -443,6 +446,13 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         with pytest.raises(InsecureTarget) as caught:
             RegisterClient(url, None)
         assert not leaks(str(caught.value))
+        assert str(caught.value) == (
+            "the target URL holds a user name or password; give the API token separately, never in the URL"
+        )
+        assert caught.value.worded(OPTIONS) == (  # as the command line says it
+            "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
+            "--token-file, never in the URL"
+        )
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import pytest
 from cli_runs import files_limited_to, sync_command
 from emulated import AS_OF
 from register_batch.api import RateLimiter, RegisterClient
+from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync.ledger import (
@@ -129,8 +130,10 @@ def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_pat
 
 def test_a_state_dir_belongs_to_one_target(tmp_path):
     Ledger(tmp_path, "https://sandbox.example").close()
-    with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example"):
+    with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example") as caught:
         Ledger(tmp_path, "https://production.example")
+    assert str(caught.value).endswith("Use a separate state_dir for each target.")  # as the library takes it
+    assert caught.value.worded(OPTIONS).endswith("Use a separate --state-dir for each target.")
 
 
 def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path):
@@ -226,6 +229,17 @@ def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
     StateDirLock(tmp_path).acquire().release()  # free again afterwards
 
 
+def test_a_state_dir_in_use_is_said_as_the_library_takes_it_and_the_command_line_as_its_option(tmp_path):
+    """A vendor's job calling sync_files was told to use "a different --state-dir", an option it has no use for."""
+    with StateDirLock(tmp_path), pytest.raises(StateDirLocked) as caught:
+        StateDirLock(tmp_path).acquire()
+    said = str(caught.value)
+    assert said.startswith(f"the state dir {tmp_path} is in use by another run (sync, pid {os.getpid()} since ")
+    assert said.endswith("); wait for it to finish, or use a different state_dir") and "--" not in said
+    assert caught.value.worded(OPTIONS) == said.replace("different state_dir", "different --state-dir")
+    assert caught.value.worded({}) == said  # a surface with no words of its own: the library's
+
+
 def test_a_state_dir_that_cannot_be_made_is_a_configuration_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="as the state dir") as caught:
@@ -317,8 +331,10 @@ def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path)
     # A damaged or foreign ledger.sqlite3 (a disk error, a file copied over it) is a state dir problem: one line
     # and exit 2 (ConfigError), not an internal error.
     (tmp_path / "ledger.sqlite3").write_bytes(b"not a database, but forty bytes or more of something else\n")
-    with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger"):
+    with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger") as caught:
         Ledger(tmp_path, "https://example.test")
+    assert str(caught.value).endswith("; restore it from a backup, or use another state_dir")
+    assert caught.value.worded(OPTIONS).endswith("; restore it from a backup, or use another --state-dir")
 
 
 def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_next_run_resumes(tmp_path):

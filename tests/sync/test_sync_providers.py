@@ -17,6 +17,7 @@ import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
 from emulated import sync_options
+from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.generate import generate
@@ -64,7 +65,7 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
         register.sync(changed, ukprn=OURS)
     assert str(refused.value) == (
         f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), not {OURS}'s, "
-        f"given with --ukprn: nothing was written. Use {OURS}'s token, or correct --ukprn."
+        f"given with ukprn: nothing was written. Use {OURS}'s token, or correct ukprn."
     )
     assert register.writes() == {"POST /trainees": 3}
     with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says why it stopped
@@ -89,8 +90,8 @@ def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(r
         assert str(refused.value) == (
             f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), but the "
             f"records are {OURS}'s (F_UKPRN): Register would file them under {token_ukprn}. Nothing was written. "
-            f"Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked too (rehearsing "
-            f"against `register-batch emulator`: start it with --ukprn {OURS})."
+            f"Use {OURS}'s token, and give ukprn {OURS} in jobs, so that a first load is checked too (rehearsing "
+            "against the emulator: give it that UKPRN for the token)."
         )
     assert register.writes() == {"POST /trainees": 3}
     # Records that do not say whose they are (a blank F_UKPRN, as in Register's CSV) are not judged by it.
@@ -126,7 +127,7 @@ def test_towards_the_sandbox_only_ukprn_checks_the_token(register, tmp_path, mon
     monkeypatch.setitem(TARGETS, "sandbox", register.emulator.url)
     register.sync(mixed_extract(tmp_path / "ours.csv", [OURS] * 3))
     assert register.sync(mixed_extract(tmp_path / "more.csv", [OURS] * 4)).exit_code == 0
-    with pytest.raises(ConfigError, match="not 10052198's, given with --ukprn"):
+    with pytest.raises(ConfigError, match="not 10052198's, given with ukprn:"):
         register.sync(mixed_extract(tmp_path / "more.csv", [OURS] * 4), ukprn=OURS)
     assert register.writes() == {"POST /trainees": 4}
 
@@ -242,6 +243,29 @@ def test_the_token_check_names_the_settings_file_that_gave_the_ukprn(tmp_path):
     )
 
 
+def test_the_command_line_says_which_option_gives_the_records_provider(tmp_path):
+    """The stop for a token of another provider than the records' F_UKPRN names the settings as the command line
+    takes them (the library says `ukprn`, as SyncOptions takes it)."""
+    import os
+
+    from cli_runs import run_cli
+    from register_batch.emulator import start_emulator
+
+    with start_emulator(tokens=["theirs"], ukprns={"theirs": THEIRS}, rate_limit=None, as_of=AS_OF) as emulator:
+        env = {**os.environ, "REGISTER_BATCH_RATE_DIR": "off", "REGISTER_API_TOKEN": "theirs"}
+        for name in ("REGISTER_API_TOKEN_FILE", "REGISTER_BATCH_UKPRN", "REGISTER_API_URL"):
+            env.pop(name, None)
+        sync = ["sync", "--target", emulator.url, "--state-dir", "state", "--as-of", AS_OF.isoformat()]
+        first = run_cli([*sync, str(mixed_extract(tmp_path / "theirs.csv", [THEIRS]))], tmp_path, env)
+        assert first.returncode == 0, first.stderr
+        refused = run_cli([*sync, str(mixed_extract(tmp_path / "ours.csv", [OURS]))], tmp_path, env)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1].endswith(
+        f"Nothing was written. Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked "
+        f"too (rehearsing against `register-batch emulator`: start it with --ukprn {OURS})."
+    )
+
+
 def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(register, tmp_path):
     """A nightly job's `ukprn` mistyped, or another provider's extract dropped in its folder: every record would be
     held back as another provider's (exit 1, "records need attention"); it is the setting or the file that is
@@ -251,8 +275,10 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
         register.sync(source, ukprn=OURS)
     assert str(refused.value) == (
         f"no record of the inputs is provider {OURS}'s, the UKPRN this run sends for: by F_UKPRN they are {THEIRS}'s. "
-        "The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the inputs are wrong: "
-        "nothing was sent"
+        "The ukprn setting or the inputs are wrong: nothing was sent"
+    )
+    assert refused.value.worded(OPTIONS) == str(refused.value).replace(  # as the command line says it
+        "The ukprn setting or", "The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or"
     )
     assert register.writes() == {} and not (tmp_path / "state").exists()
 
@@ -279,8 +305,7 @@ def test_a_training_partners_run_under_its_own_ukprn_says_why_its_records_are_an
     assert str(refused.value) == (
         f"no record of the inputs is provider {bolton}'s, the UKPRN this run sends for: by F_UKPRN they are "
         f"{bath_spa}'s (F_UKPRN {bolton} is a training partner Register files under {bath_spa} for trainees starting "
-        "in 2024 to 2025 or later). The ukprn setting (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN) or the "
-        "inputs are wrong: nothing was sent"
+        "in 2024 to 2025 or later). The ukprn setting or the inputs are wrong: nothing was sent"
     )
     assert register.writes() == {}
 
@@ -313,7 +338,7 @@ def test_a_training_partners_own_token_is_refused_for_the_records_filed_under_it
             f"the API token is provider {bolton}'s (Register lists its trainees under that UKPRN), a training partner "
             f"Register files under {bath_spa} for trainees starting in 2024 to 2025 or later: 3 records of F_UKPRN "
             f"{bolton} are {bath_spa}'s, and would be filed under {bolton}. Nothing was written. Send them with "
-            f"{bath_spa}'s token and --ukprn {bath_spa}."
+            f"{bath_spa}'s token and ukprn {bath_spa}."
         )
         assert posts() == 1
 

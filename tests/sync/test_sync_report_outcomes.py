@@ -393,6 +393,7 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         [line] = done.stderr.splitlines()
         assert line.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}"), line
         assert "The sync went through but has no report" in line and "run the same command again" in line
+        assert "free space there or use another --report-dir, then" in line  # the library says report_dir
         assert "(nothing is sent twice). 302 records: 2 created; 300 invalid." in line
         assert len(held(emulator)) == 2
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

@@ -45,6 +45,10 @@ from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, is_bearer_token, looks_like_token
 
 log = logging.getLogger("register_batch.api")
+# stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
+# process with no logging set up, Python's last-resort handler wrote it to stderr, the one thing this library prints
+# unasked. The client logs each retry itself, with its reason; where logging is set up, stamina's still reach it.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
 retries_log = logging.getLogger("register_batch.api.retries")
 
@@ -59,8 +63,8 @@ BAD_TOKEN = (
 )
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
-    "Register refused the API token: give an active token of this service with REGISTER_API_TOKEN or --token-file "
-    "(sandbox and production tokens differ; a revoked or expired one is refused)"
+    "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
+    "revoked or expired one is refused)"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 
@@ -124,7 +128,7 @@ def _redirect_target(location: str | None) -> str | None:
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
     if looks_like_token(target):
-        raise InsecureTarget(TOKEN_AS_TARGET.format(length=len(target)))
+        raise InsecureTarget.naming(TOKEN_AS_TARGET, said={"token_goes": "in the token argument"}, length=len(target))
     root = TARGETS.get(target, target).rstrip("/")
     # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
     shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target
@@ -136,9 +140,9 @@ def resolve_target(target: str) -> str:
         why = "" if "@" in target else f" ({exc})"
         raise InsecureTarget(f"target {shown!r} is not a URL register-batch can use{why}") from None
     if parts.username is not None or parts.password is not None:
-        raise InsecureTarget(
-            "the target URL holds a user name or password; give the API token with REGISTER_API_TOKEN or "
-            "--token-file, never in the URL"
+        raise InsecureTarget.naming(
+            "the target URL holds a user name or password; give the API token{token_given}, never in the URL",
+            said={"token_given": " separately"},
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
@@ -196,6 +200,8 @@ class RegisterClient:
         share_budget: bool = True,
     ):
         self.root = resolve_target(target)
+        if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
+            raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
@@ -311,7 +317,11 @@ class RegisterClient:
                 f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
                 "the target you set): check the target (a moved address, or http:// for https://?)"
             ]
-        raise error(method, path, status, messages, parsed)
+        failed = error(method, path, status, messages, parsed)
+        if TOKEN_REFUSED in messages:
+            # Where to give the token: a library caller gives it to the client; the command line names its places.
+            failed.marking(active_token="an active token of this service")
+        raise failed
 
     def _call(
         self,
@@ -392,10 +402,10 @@ class RegisterClient:
                 exc.status,
                 [
                     f"{'; '.join(exc.messages)}: {self.root} does not serve the Register API {self.api_version} "
-                    "(check the target and --api-version)"
+                    "(check the target and api_version)"
                 ],
                 exc.body,
-            ) from None
+            ).marking(api_version="api_version") from None
         items = body["data"]
         if not all(isinstance(item, dict) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])

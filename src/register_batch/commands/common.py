@@ -196,6 +196,30 @@ class Failure(click.ClickException):
         click.echo(f"register-batch: {self.message}", err=True)
 
 
+# How the command line words a setting (or a phrase about one) that a library error names as the library takes it.
+OPTIONS = {
+    "academic_cycle": "--academic-cycle",
+    "active_token": "an active token of this service with REGISTER_API_TOKEN or --token-file",
+    "api_version": "--api-version",
+    "as_of": "--as-of",
+    "count": "--count",
+    "defects": "--defects",
+    "fmt": "--format",
+    "output": "-o",
+    "report_dir": "--report-dir",
+    "state_dir": "--state-dir",
+    "to": "--to",
+    "token_goes": "in REGISTER_API_TOKEN or a --token-file",
+    "truth": "--truth",
+    "truth_file": "--truth FILE",
+    "ukprn": "--ukprn",
+    "vintage": "--vintage",
+    "where_given": " (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN)",
+    "emulator_ukprn": "`register-batch emulator`: start it with --ukprn {records_of}",
+    "token_given": " with REGISTER_API_TOKEN or --token-file",
+}
+
+
 class Commands(click.Group):
     """Runs a command; library errors become one line and an exit code, never a traceback."""
 
@@ -203,7 +227,7 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except RegisterBatchError as exc:
-            raise Failure(f"error: {exc}", exc.exit_code) from None
+            raise Failure(f"error: {exc.worded(OPTIONS)}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
             param = own.get(exc.option_name)

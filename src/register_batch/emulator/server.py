@@ -415,7 +415,23 @@ class Emulator:
         return Response(404, json.dumps({"error": "Resource not found"}).encode())
 
 
-def start_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Emulator:
+def start_emulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    db: str | Path | None = None,
+    tokens: tuple[str, ...] | list[str] = (),
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+    faults: FaultSpec | str | None = None,
+    seed: int | None = None,
+    latency_ms: float = 0,
+    fault_hold: float = DEFAULT_HOLD_SECONDS,
+    trn_delay: float = 0.0,
+    as_of: date | None = None,
+    clock: Callable[[], float] = time.time,
+    allow_remote: bool = False,
+    ukprns: Mapping[str, str | None] | None = None,
+) -> Emulator:
     """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
 
     The options are `Emulator`'s. `port=0` picks a free port; `db=None` keeps state in memory; no `tokens`
@@ -424,7 +440,23 @@ def start_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Em
     timestamps, the rate-limit windows and TRN allocation; `as_of` fixes the date the validation rules and the
     listing's "now" use.
     """
-    return Emulator(host=host, port=port, **options).start()
+    # Spelt out, not `**options: Any`: a caller's type checker then knows a misspelt option (`ukprn=`) for one.
+    return Emulator(
+        host=host,
+        port=port,
+        db=db,
+        tokens=tokens,
+        rate_limit=rate_limit,
+        faults=faults,
+        seed=seed,
+        latency_ms=latency_ms,
+        fault_hold=fault_hold,
+        trn_delay=trn_delay,
+        as_of=as_of,
+        clock=clock,
+        allow_remote=allow_remote,
+        ukprns=ukprns,
+    ).start()
 
 
 def _check_tokens(tokens: Iterable[str]) -> None:

@@ -29,7 +29,7 @@ from register_batch.generate.layouts import (
 from register_batch.mapping import load_mapping
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import ReferenceData, load_reference
-from register_batch.validation.facts import cycle_of, years_before
+from register_batch.validation.facts import as_of_or_today, cycle_of, years_before
 from register_batch.validation.providers import checked_ukprn
 
 VINTAGE_CHOICES = (*VINTAGES, "mixed")
@@ -115,33 +115,42 @@ def _check_options(
     ukprn: str | None,
 ) -> str | None:
     if fmt not in FORMATS:
-        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
+        raise ConfigError.naming("{fmt} must be one of {choices}", choices=", ".join(FORMATS))
     if not 1 <= count <= MAX_COUNT:
-        raise ConfigError(f"--count must be between 1 and {MAX_COUNT:,}")
+        raise ConfigError.naming("{count} must be between 1 and {most:,}", most=MAX_COUNT)
     if fmt == "register-csv":
         if vintage is not None:
-            raise ConfigError("--vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout")
+            raise ConfigError.naming("{vintage} applies to hesa-xml and hesa-csv; Register's CSV has one layout")
         if ukprn:  # it was left out unsaid; an empty one is none given, as everywhere else
-            raise ConfigError(
-                "--ukprn applies to hesa-xml and hesa-csv (F_UKPRN); Register's CSV has no UKPRN column: the token "
+            raise ConfigError.naming(
+                "{ukprn} applies to hesa-xml and hesa-csv (F_UKPRN); Register's CSV has no UKPRN column: the token "
                 "that uploads it says whose trainees they are"
             )
     else:
         vintage = vintage or "C24053"
         if vintage not in VINTAGE_CHOICES:
-            raise ConfigError(f"--vintage must be one of {', '.join(VINTAGE_CHOICES)}")
+            raise ConfigError.naming("{vintage} must be one of {choices}", choices=", ".join(VINTAGE_CHOICES))
         if vintage == "mixed" and fmt == "hesa-csv":
-            raise ConfigError("--vintage mixed needs hesa-xml: a CSV has one header row, so one layout per file")
+            raise ConfigError.naming("{vintage} mixed needs hesa-xml: a CSV has one header row, so one layout per file")
     if not 0.0 <= defects <= 1.0:
-        raise ConfigError("--defects is a share of records between 0 and 1")
+        raise ConfigError.naming("{defects} is a share of records between 0 and 1")
     if defects > 0 and truth is None:
-        raise ConfigError("--defects needs --truth FILE: the truth file says which issues each defect causes")
+        raise ConfigError.naming(
+            "{defects} needs {truth_file}: the truth file says which issues each defect causes",
+            said={"truth_file": "a truth file"},
+        )
     if truth is not None and truth.resolve() == output.resolve():  # one would replace the other, unsaid
-        raise ConfigError(f"--truth {truth} is the output file (-o {output}): give the truth file a name of its own")
+        raise ConfigError.naming(
+            "{truth} {truth_path} is the output file ({output} {output_path}): give the truth file a name of its own",
+            truth_path=truth,
+            output_path=output,
+        )
     if not 2000 <= cycle <= 2100:  # --academic-cycle's own range; an --as-of alone could fall outside it
-        raise ConfigError(
-            f"academic cycle {cycle} (the cycle of the as-of date {as_of}) is outside 2000-2100, the cycles generate "
-            "makes: give a later --as-of or an --academic-cycle"
+        raise ConfigError.naming(
+            "academic cycle {cycle} (the cycle of the as-of date {day}) is outside 2000-2100, the cycles generate "
+            "makes: give a later {as_of} or an {academic_cycle}",
+            cycle=cycle,
+            day=as_of,
         )
     if cycle > as_of.year + 1:
         raise ConfigError(
@@ -196,7 +205,7 @@ def generate(
     written owner-only (they look like personal data) and atomically. `ukprn` is the provider's (F_UKPRN; default
     drawn from the seed), so that several files can be one provider's.
     """
-    as_of = as_of or date.today()
+    as_of = as_of_or_today(as_of)
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None
     vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output), ukprn)

@@ -114,9 +114,9 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
-        "or of HESA-named columns (use --format to say which)",
+        "or of HESA-named columns (use fmt to say which)",
         line=1,
-    )
+    ).marking(fmt="fmt")
 
 
 def _format_of(header: list[str], register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str | None:

@@ -92,7 +92,7 @@ def _held_elsewhere(exc: sqlite3.Error) -> bool:
 def _why_unwritable(exc: sqlite3.Error) -> str:
     if _held_elsewhere(exc):
         return f"{HELD_ELSEWHERE}: close that program"
-    return "is its disk full or read-only? Free space there, or use another --state-dir"
+    return "is its disk full or read-only? Free space there, or use another {state_dir}"
 
 
 class LedgerUnwritable(Interrupted):
@@ -177,9 +177,11 @@ class StateDirLock(_FileLock):
             ) from None
         if fd is None:
             who = f" ({holder})" if holder else ""
-            raise StateDirLocked(
-                f"the state dir {self.path.parent} is in use by another run{who}; wait for it to finish, or use a "
-                "different --state-dir"
+            raise StateDirLocked.naming(
+                "the state dir {folder} is in use by another run{who}; wait for it to finish, or use a different "
+                "{state_dir}",
+                folder=self.path.parent,
+                who=who,
             )
         _name_holder(fd, f"{self.command}, pid {os.getpid()} since {_now()}")
         self._fd = fd
@@ -302,9 +304,11 @@ class Ledger:
             self._db.close()
             if _unwritable(exc) or _held_elsewhere(exc):  # not damage: restoring a backup would not help
                 raise self._cannot_start(exc) from None
-            raise ConfigError(
-                f"{self.path}: cannot be read as the sync ledger ({exc}); restore it from a backup, or use another "
-                "--state-dir"
+            raise ConfigError.naming(
+                "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or use another "
+                "{state_dir}",
+                ledger=self.path,
+                problem=str(exc),
             ) from None
         for extra in (f"{self.path}-wal", f"{self.path}-shm"):
             with contextlib.suppress(FileNotFoundError):
@@ -318,16 +322,22 @@ class Ledger:
                 raise self._cannot_start(exc.reason) from None
         elif known != target:
             self._db.close()
-            raise ConfigError(
-                f"the state dir {folder} belongs to target {known}, not {target}: its trainee ids mean nothing "
-                "there. Use a separate --state-dir for each target."
+            raise ConfigError.naming(
+                "the state dir {folder} belongs to target {known}, not {target}: its trainee ids mean nothing there. "
+                "Use a separate {state_dir} for each target.",
+                folder=folder,
+                known=known,
+                target=target,
             )
         self.target = target
         self.run_id: int | None = None
 
     def _cannot_start(self, exc: sqlite3.Error) -> ConfigError:
-        why = _why_unwritable(exc)
-        return ConfigError(f"cannot write the sync ledger {self.path} ({exc}). Nothing was sent: {why}")
+        return ConfigError.naming(
+            "cannot write the sync ledger {ledger} ({problem}). Nothing was sent: " + _why_unwritable(exc),
+            ledger=self.path,
+            problem=str(exc),
+        )
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """One statement; a disk that will not take the ledger stops the run with one line, not a traceback. Each

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import signal
 import threading
 import time
@@ -64,7 +65,7 @@ from register_batch.sync.plan import (
 from register_batch.sync.records import NO_CYCLE, RecordSpool
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
-from register_batch.validation.facts import cycle_of
+from register_batch.validation.facts import as_of_or_today, cycle_of
 from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
 from register_batch.wording import counted
 
@@ -207,7 +208,7 @@ class SyncOptions:
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: StrPath | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
-    ukprn_source: str = "--ukprn"  # where `ukprn` was set, for the message that says to correct it
+    ukprn_source: str = "ukprn"  # where `ukprn` was set, for the message that says to correct it
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
 
     def __post_init__(self) -> None:
@@ -221,6 +222,13 @@ class SyncOptions:
         # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
         # like with like; not a UKPRN: ConfigError before anything is read or sent.
         self.ukprn = checked_ukprn(self.ukprn)
+        # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
+        self.as_of = as_of_or_today(self.as_of) if self.as_of is not None else None
+        count, seconds = self.rate if isinstance(self.rate, tuple) and len(self.rate) == 2 else (0, 0)
+        if not (isinstance(count, int) and count >= 1 and isinstance(seconds, int | float) and 0 < seconds < math.inf):
+            raise ConfigError(
+                f"rate {self.rate!r} must allow at least 1 request in a positive number of seconds, e.g. (95, 60.0)"
+            )
 
 
 @dataclass(slots=True)
@@ -276,11 +284,11 @@ class SyncResult:
     interrupted: bool = False
 
     @property
-    def actions(self) -> Counter:
+    def actions(self) -> Counter[str]:
         return Counter(r.plan.action for r in self.results)
 
     @property
-    def outcomes(self) -> Counter:
+    def outcomes(self) -> Counter[str]:
         return Counter(r.outcome for r in self.results)
 
     def summary_line(self) -> str:
@@ -425,7 +433,7 @@ class SyncRun:
         self.client = client
         self.ledger = ledger
         self.progress = progress
-        self.as_of = options.as_of or date.today()
+        self.as_of = as_of_or_today(options.as_of)
         self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
         # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
@@ -508,20 +516,26 @@ class SyncRun:
             )
         if not expected and str(listed) in self.moved:
             accredited, records = self.moved[str(listed)]
-            raise ConfigError(
-                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), "
-                f"{training_partners().filed_under(accredited)}: "
-                f"{counted(records, 'record')} of F_UKPRN {listed} {'is' if records == 1 else 'are'} {accredited}'s, "
-                f"and would be filed under {listed}. Nothing was written. Send them with {accredited}'s token and "
-                f"--ukprn {accredited}."
+            raise ConfigError.naming(
+                "the API token is provider {listed}'s (Register lists its trainees under that UKPRN), {filed_under}: "
+                "{records} of F_UKPRN {listed} {are} {accredited}'s, and would be filed under {listed}. Nothing was "
+                "written. Send them with {accredited}'s token and {ukprn} {accredited}.",
+                listed=listed,
+                filed_under=training_partners().filed_under(accredited),
+                records=counted(records, "record"),
+                are="is" if records == 1 else "are",
+                accredited=accredited,
             )
         if self.implied and str(listed) != self.implied:
-            raise ConfigError(
-                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the "
-                f"records are {self.implied}'s ({moved_why(self.moved) or 'F_UKPRN'}): Register would file them under "
-                f"{listed}. Nothing was written. Use {self.implied}'s token, and give --ukprn {self.implied} in jobs, "
-                "so that a first load is checked too (rehearsing against `register-batch emulator`: start it with "
-                f"--ukprn {self.implied})."
+            raise ConfigError.naming(
+                "the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the records "
+                "are {records_of}'s ({why}): Register would file them under {listed}. Nothing was written. Use "
+                "{records_of}'s token, and give {ukprn} {records_of} in jobs, so that a first load is checked too "
+                "(rehearsing against {emulator_ukprn}).",
+                said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
+                listed=listed,
+                records_of=self.implied,
+                why=moved_why(self.moved) or "F_UKPRN",
             )
         self.provider_seen = True
 
@@ -997,7 +1011,7 @@ def sync_files(
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
         if (mismatch := checker.providers.none_of_the_run()) is not None:
-            raise ConfigError(mismatch)  # a wrong setting or file, told before the lock, the ledger or any request
+            raise mismatch  # a wrong setting or file, told before the lock, the ledger or any request
 
         if held_lock is not None and not held_lock.holds(options.state_dir):
             raise ValueError(f"held_lock is not held on the state dir {options.state_dir}")
@@ -1227,7 +1241,8 @@ def _run(
                 raise refused from None
             if outage is not None:
                 what = "stopped answering" if isinstance(outage, UNAVAILABLE) else "refused"
-                raise Interrupted(f"Register {what} ({outage}); {stopped}", result=stopped.result) from None
+                said = f"Register {what} ({outage}); "
+                raise Interrupted(f"{said}{stopped}", result=stopped.result).after(said, stopped) from None
             raise
 
 
@@ -1426,12 +1441,15 @@ def _finish(
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
         sent = SyncResult(report=report, results=results, paths={}, requests=requests, interrupted=interrupted)
-        raise Interrupted(
-            f"{exc}. The sync {'stopped part-way' if interrupted else 'went through'} but has no report: free space "
-            f"there or use another --report-dir, then run the same command again (nothing is sent twice). "
-            f"{sent.summary_line()}",
-            result=sent,
-        ) from None
+        stopped = Interrupted.naming(
+            "{problem}. The sync {went} but has no report: free space there or use another {report_dir}, then run the "
+            "same command again (nothing is sent twice). {summary}",
+            problem=str(exc),
+            went="stopped part-way" if interrupted else "went through",
+            summary=sent.summary_line(),
+        )
+        stopped.result = sent
+        raise stopped from None
     # Only once the report is written: a run killed while writing it (or whose report found no room, `stop_run`) is
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
+from register_batch.errors import ConfigError
 from register_batch.reference import ReferenceData
 
 # Route groups (register-api.md §3.3, config/initializers/training_routes.rb).
@@ -46,6 +47,16 @@ def _iso_date(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:  # 2023-02-30
         return None
+
+
+def as_of_or_today(as_of: date | None) -> date:
+    """The date a run treats as today: `as_of` if given (a `date`: a string or anything else is a ConfigError, not an
+    AttributeError from deep inside a rule), else today."""
+    if as_of is None:
+        return date.today()
+    if not isinstance(as_of, date):
+        raise ConfigError(f"as_of must be a date, such as datetime.date(2026, 11, 28), not {as_of!r}")
+    return as_of
 
 
 @cache

@@ -247,18 +247,22 @@ class ProviderCheck:
         providers = self._providers()
         return providers[0] if self.ukprn is None and len(providers) == 1 else None
 
-    def none_of_the_run(self) -> str | None:
-        """With a UKPRN given, when every record is another provider's: what to say (the setting, or the inputs, is
-        wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to them."""
+    def none_of_the_run(self) -> ConfigError | None:
+        """With a UKPRN given, when every record is another provider's: the error to stop with (the setting, or the
+        inputs, is wrong: a setup mistake, not a data one); else None. Records it cannot tell (no UKPRN) leave it to
+        them."""
         if self.ukprn is None or self.own or self.unchecked or not self._numbers:
             return None
         providers = self._providers()
         found = ", ".join(providers[:SHOWN]) + (" and more" if len(providers) > SHOWN else "")
         why = moved_why(self.moved())
-        return (
-            f"no record of the inputs is provider {self.ukprn}'s, the UKPRN this run sends for: by F_UKPRN they are "
-            f"{found}'s{f' ({why})' if why else ''}. The ukprn setting (--ukprn, register-batch.toml or "
-            "$REGISTER_BATCH_UKPRN) or the inputs are wrong: nothing was sent"
+        return ConfigError.naming(
+            "no record of the inputs is provider {ukprn_given}'s, the UKPRN this run sends for: by F_UKPRN they are "
+            "{found}'s{why}. The ukprn setting{where_given} or the inputs are wrong: nothing was sent",
+            said={"where_given": ""},  # a library caller's `ukprn`; the command line's three places
+            ukprn_given=self.ukprn,
+            found=found,
+            why=f" ({why})" if why else "",
         )
 
     def issues(self, identity: Callable[[int], Identity]) -> Iterator[tuple[int, Issue]]:

@@ -16,7 +16,7 @@ from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Entry
-from register_batch.validation.facts import Facts
+from register_batch.validation.facts import Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
 
 describe(
@@ -161,7 +161,7 @@ class Validator:
         translation: Callable[[str], CodeTranslation | None] | None = None,
     ):
         self.reference = reference
-        self.as_of = as_of or date.today()
+        self.as_of = as_of_or_today(as_of)
         self.translation = translation
 
         def pick(scope: str) -> list[Rule]:

@@ -1,0 +1,47 @@
+"""Library errors that name a caller's settings: as the library takes them, and as another surface words them."""
+
+from __future__ import annotations
+
+import pickle
+
+from register_batch.errors import ConfigError, Interrupted, RegisterBatchError, UnusableInput
+
+
+def test_a_setting_is_named_as_the_library_takes_it_unless_a_surface_words_it():
+    error = ConfigError.naming("the state dir {folder} is in use; use a different {state_dir}", folder="s/{x}")
+    assert str(error) == "the state dir s/{x} is in use; use a different state_dir"  # a value's braces are its own
+    assert error.worded({"state_dir": "--state-dir"}) == "the state dir s/{x} is in use; use a different --state-dir"
+    assert error.worded({}) == str(error) and error.worded({"ukprn": "--ukprn"}) == str(error)
+
+
+def test_a_phrase_the_library_words_may_be_worded_otherwise_with_the_messages_values():
+    error = ConfigError.naming("rehearse against {emulator_ukprn}.", said={"emulator_ukprn": "the emulator"}, u="1")
+    assert str(error) == "rehearse against the emulator."
+    assert error.worded({"emulator_ukprn": "`emulator --ukprn {u}`"}) == "rehearse against `emulator --ukprn 1`."
+
+
+def test_an_error_that_names_no_setting_is_worded_as_it_is():
+    error = UnusableInput("in.xml", "the file is empty")
+    assert error.worded({"state_dir": "--state-dir"}) == str(error) == "in.xml: the file is empty"
+
+
+def test_an_error_led_by_another_keeps_naming_its_settings():
+    inner = Interrupted.naming("use another {report_dir} {{not a setting}}")
+    outer = Interrupted(f"Register refused (401 {{x}}); {inner}").after("Register refused (401 {x}); ", inner)
+    assert str(outer) == "Register refused (401 {x}); use another report_dir {not a setting}"
+    assert outer.worded({"report_dir": "--report-dir"}) == (
+        "Register refused (401 {x}); use another --report-dir {not a setting}"
+    )
+
+
+def test_a_worded_error_survives_pickling():
+    error = pickle.loads(pickle.dumps(ConfigError.naming("give {ukprn} {value}", value="10052198")))
+    assert isinstance(error, RegisterBatchError)
+    assert (str(error), error.worded({"ukprn": "--ukprn"})) == ("give ukprn 10052198", "give --ukprn 10052198")
+
+
+def test_a_phrase_of_a_message_made_already_may_be_marked_as_naming_a_setting():
+    error = UnusableInput("fmt {1}.csv", "cannot tell (use fmt to say which)", line=1).marking(fmt="fmt")
+    assert str(error) == "fmt {1}.csv, line 1: cannot tell (use fmt to say which)"  # only the last is the setting's
+    assert error.worded({"fmt": "--format"}) == "fmt {1}.csv, line 1: cannot tell (use --format to say which)"
+    assert error.worded({}) == str(error)
