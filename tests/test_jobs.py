@@ -369,3 +369,20 @@ def test_convert_failing_part_way_through_its_output_leaves_the_earlier_output_w
         convert_files([SAMPLES / "extract.csv"], to="jsonl", output=out, as_of=AS_OF)
     assert out.read_text() == "the run before\n"
     assert [p.name for p in out.parent.iterdir()] == ["converted.jsonl"] and len(made) == 1
+
+
+def test_a_worker_pool_hands_the_caller_the_unusable_input_its_job_raised(tmp_path):
+    """An SRS's job queue runs validate_files in worker processes: the error comes back pickled. Ours took more than
+    the one message Exception's pickling passes back, so the caller got a TypeError (or a broken pool) in its place,
+    not the file, line and problem."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    bad = tmp_path / "truncated.xml"
+    bad.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<ITTRecord>\n<Provider>\n<F_UKPRN>10000000</F_UKPRN>\n')
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        job = pool.submit(validate_files, [str(bad)], report_dir=str(tmp_path / "reports"), jobs=1)
+        with pytest.raises(UnusableInput) as caught:
+            job.result(timeout=120)
+    assert caught.value.path == str(bad) and caught.value.line is not None
+    assert str(caught.value).startswith(f"{bad}, ") and caught.value.exit_code == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from register_batch.sync.runner import SyncResult
@@ -49,12 +49,23 @@ class RegisterBatchError(Exception):
         self.template, self.values, self.said = template, {}, phrases
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its message and attributes, not by calling its class again: most of ours take more than the one
+        message Exception's pickling passes back, so a worker pool (concurrent.futures, multiprocessing, Celery)
+        could not hand a caller the error its job raised (a TypeError, or a broken pool, in its place)."""
+        return (_unpickled, (type(self), self.args), self.__dict__)
+
     def after(self, text: str, error: RegisterBatchError) -> Self:
         """This error, its message `text` then `error`'s, which keeps naming its settings as `worded` says them."""
         if error.template is not None:
             self.template = text.replace("{", "{{").replace("}", "}}") + error.template
             self.values, self.said = error.values, error.said
         return self
+
+
+def _unpickled(cls: type[RegisterBatchError], args: tuple[Any, ...]) -> RegisterBatchError:
+    """An error of `cls` with its message, its attributes set after (pickle's state): its `__init__` is not run."""
+    return cls.__new__(cls, *args)
 
 
 class _Said(dict[str, object]):

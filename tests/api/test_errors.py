@@ -128,3 +128,32 @@ def test_a_429_says_when_to_try_again_and_an_error_without_an_answer_has_no_stat
         client.create_trainee({"first_names": "Ann"})
     assert unanswered.value.status is None
     assert str(unanswered.value) == "POST /trainees: could not connect (ConnectError)"
+
+
+@pytest.mark.parametrize(
+    "status,answer",
+    [
+        (409, {"errors": [{"error": "Conflict", "message": "This trainee is a duplicate"}], "data": [{"id": 1}]}),
+        (422, {"errors": [{"error": "StateTransitionError", "message": "Invalid state transition"}]}),
+        (401, {"error": "Unauthorized"}),
+    ],
+    ids=["409", "422", "401"],
+)
+def test_a_refusal_survives_pickling_with_what_a_caller_acts_on(status, answer):
+    """A worker pool (concurrent.futures, multiprocessing, Celery) hands its caller the error pickled: ApiError takes
+    five arguments, and Exception's pickling passes back one, so unpickling it was a TypeError."""
+    import pickle
+
+    refused = refusal(status, answer)
+    again = pickle.loads(pickle.dumps(refused))
+    assert type(again) is type(refused) and str(again) == str(refused)
+    assert (again.status, again.messages, again.body, again.exit_code) == (
+        refused.status,
+        refused.messages,
+        refused.body,
+        refused.exit_code,
+    )
+    if isinstance(again, Conflict):
+        assert again.existing == [{"id": 1}]
+    if isinstance(again, Unprocessable):
+        assert again.state_transition
