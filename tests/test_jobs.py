@@ -386,3 +386,17 @@ def test_a_worker_pool_hands_the_caller_the_unusable_input_its_job_raised(tmp_pa
             job.result(timeout=120)
     assert caught.value.path == str(bad) and caught.value.line is not None
     assert str(caught.value).startswith(f"{bad}, ") and caught.value.exit_code == 2
+
+
+def test_a_worker_pool_hands_the_caller_validate_files_result(tmp_path):
+    """The result comes back pickled: the report builder held its (closed) spools and could not be."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    extract = SAMPLES / "defects.xml"
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        result = pool.submit(validate_files, [str(extract)], report_dir=str(tmp_path / "r"), as_of=AS_OF).result(120)
+    here = validate_files([extract], report_dir=tmp_path / "here", as_of=AS_OF)
+    assert result.report.summary == here.report.summary and result.report.summary.errors > 0
+    assert result.exit_code == here.exit_code == 1
+    assert sorted(result.paths) == ["csv", "html", "json"] and result.paths["json"].read_bytes()

@@ -147,3 +147,20 @@ def test_report_json_makes_its_rows_a_batch_at_a_time_never_all_of_them_first():
         if piece.startswith("["):  # the first batch of rows
             break
     assert made == list(range(ROWS_AT_ONCE)) and 0 < ROWS_AT_ONCE < 5_000
+
+
+def test_a_report_still_collecting_issues_is_not_pickled_without_them(tmp_path):
+    """Its issues are in its spools until it is closed: pickled then, the copy would have lost them unsaid."""
+    import pickle
+    from datetime import date
+
+    import pytest
+
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version="v2026.1", as_of=date(2026, 11, 28))
+    with pytest.raises(TypeError, match="still collecting issues"):
+        pickle.dumps(builder)
+    builder.write(tmp_path / "reports")
+    builder.close()
+    assert pickle.loads(pickle.dumps(builder)).summary == builder.summary

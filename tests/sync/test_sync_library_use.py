@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from register_batch.api import InsecureTarget
-from register_batch.errors import ConfigError, UnusableInput
+from register_batch.errors import ConfigError, RegisterBatchError, UnusableInput
 from register_batch.sync.ledger import StateDirLock, StateDirLocked
 
 SAMPLES = Path(__file__).parents[2] / "samples"
@@ -140,3 +140,22 @@ def test_a_held_lock_on_another_state_dir_is_refused(register, tmp_path):
     with StateDirLock(tmp_path / "elsewhere") as other, pytest.raises(ValueError, match="is not held on the state"):
         sync_files([str(SAMPLES / "extract.xml")], options, held_lock=other)
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()
+
+
+def test_a_finished_syncs_result_travels_from_a_worker_process_without_the_token(register):
+    """A job queue runs sync_files in a worker and gets its result back pickled: the report builder held its closed
+    spools (file objects) and could not be pickled, so the finished sync came back as a TypeError. The result comes
+    with its records' outcomes and summary; the token stays behind."""
+    import pickle
+
+    from conftest import TOKEN
+
+    token = samples_token(register)
+    synced = register.sync(SAMPLES / "extract.xml", token=token)
+    sent = pickle.dumps(synced)
+    assert token.encode() not in sent and TOKEN.encode() not in sent
+    back = pickle.loads(sent)
+    assert back.summary_line() == synced.summary_line() and back.outcomes == synced.outcomes == {"done": 12}
+    assert back.exit_code == synced.exit_code == 0 and back.paths == synced.paths
+    with pytest.raises(RegisterBatchError, match=r"read them from the report\.json or issues\.csv"):
+        next(back.report.issues())

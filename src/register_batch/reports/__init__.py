@@ -107,6 +107,18 @@ class Summary:
         }
 
 
+class _Closed:
+    """Where a pickled builder's spool was: closed, as the spool was when it was pickled."""
+
+    closed = True
+
+    def close(self) -> None:
+        pass
+
+
+_CLOSED = _Closed()
+
+
 @dataclass
 class ReportBuilder:
     """Collects issues from a stream of records; `write()` produces the report files."""
@@ -265,3 +277,13 @@ class ReportBuilder:
         self._spool.close()
         for spool in self._batch:
             spool.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A finished run's builder pickles (a worker pool returning a job's result to its caller) without its
+        spools, closed already: its counts, inputs and `summary` go; `issues()` says where the rows are, as it does
+        here. One still being built holds issues only in its spools, and is refused rather than sent without them."""
+        if not self._spool.closed:
+            raise TypeError("a ReportBuilder still collecting issues cannot be pickled: close() it after write()")
+        state = self.__dict__.copy()
+        state["_spool"], state["_batch"] = _CLOSED, []
+        return state
