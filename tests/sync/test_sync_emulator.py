@@ -1065,6 +1065,44 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
     assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 6 requests")
 
 
+def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_results_csv_lists_them(
+    emulator, tmp_path
+):
+    """A trainee whose fields change and who is withdrawn too is one updated and one withdrawn; one only withdrawn or
+    only deferred is not also counted as updated."""
+    rows = [trainee(n) for n in range(1, 6)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    withdrawal = {
+        "withdrawal_date": "2026-02-01",
+        "withdrawal_reasons": "did_not_make_progress",
+        "withdrawal_trigger": "trainee",
+        "withdrawal_future_interest": "no",
+    }
+    rows[0]["email"] = "moved@example.org"
+    rows[1].update(withdrawal)
+    rows[2].update(defer_date="2026-03-01", defer_reason="Illness")
+    rows[3].update(withdrawal, email="left@example.org")
+    later = write_extract(tmp_path / "b.csv", rows)
+
+    planned = sync_files([str(later)], options(emulator, tmp_path, dry_run=True))
+    assert planned.summary_line().startswith("5 records: would update 2, withdraw 2, defer 1, 1 unchanged. ")
+    done = sync_files([str(later)], options(emulator, tmp_path))
+    assert done.exit_code == 0
+    assert done.summary_line().startswith("5 records: 2 updated, 2 withdrawn, 1 deferred, 1 unchanged. ")
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        results = list(csv.DictReader(fh))
+    assert Counter(row["action"] for row in results) == Counter(update=2, withdraw=1, defer=1, unchanged=1)
+    assert {row["outcome"] for row in results} == {"done"}
+    states = {t["hesa_id"]: (t["state"], t["email"]) for t in held(emulator)}
+    assert [states[row["hesa_id"]] for row in rows] == [
+        ("trn_received", "moved@example.org"),
+        ("withdrawn", "trainee2@example.com"),
+        ("deferred", "trainee3@example.com"),
+        ("withdrawn", "left@example.org"),
+        ("trn_received", "trainee5@example.com"),
+    ]
+
+
 def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alone(emulator, tmp_path):
     sync_files([str(extract(tmp_path / "all.csv", 5))], options(emulator, tmp_path))
     fewer = sync_files([str(extract(tmp_path / "some.csv", 3))], options(emulator, tmp_path))
