@@ -1071,7 +1071,10 @@ def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_
     """A trainee whose fields change and who is withdrawn too is one updated and one withdrawn; one only withdrawn or
     only deferred is not also counted as updated."""
     rows = [trainee(n) for n in range(1, 6)]
-    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    first = str(write_extract(tmp_path / "a.csv", rows))
+    sync_files([first], options(emulator, tmp_path))
+    unchanged = sync_files([first], options(emulator, tmp_path, dry_run=True))
+    assert unchanged.summary_line().startswith("5 records: 5 unchanged. ")
     withdrawal = {
         "withdrawal_date": "2026-02-01",
         "withdrawal_reasons": "did_not_make_progress",
