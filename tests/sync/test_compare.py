@@ -38,6 +38,15 @@ def test_nationalities_register_holds_as_british_converge(register, tmp_path):
     assert register.writes() == Counter({"POST /trainees": 6})
 
 
+def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
+    """Register takes `+1` as a whole number (register-api.md §3.1) and echoes it as the integer 1 (§3.6)."""
+    extract = write_extract(tmp_path / "in.csv", [dict(trainee(1), course_year="+1")])
+    assert register.sync(extract).actions == Counter(create=1)
+    again = register.sync(extract)
+    assert again.actions == Counter(unchanged=1) and again.exit_code == 0
+    assert register.writes() == Counter({"POST /trainees": 1})
+
+
 def test_a_changed_nationality_is_still_drift(register, tmp_path):
     register.sync(write_extract(tmp_path / "a.csv", [dict(trainee(1), nationality="JE")]))
     result = register.sync(write_extract(tmp_path / "b.csv", [dict(trainee(1), nationality="FR")]), dry_run=True)
