@@ -47,6 +47,16 @@ def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
     assert register.writes() == Counter({"POST /trainees": 1})
 
 
+def test_a_field_changed_beside_a_blank_ethnicity_is_updated_and_named(register, tmp_path):
+    """A blank ethnicity is no difference, and the fields after it in Register's order are still compared."""
+    register.sync(write_extract(tmp_path / "a.csv", [trainee(1), trainee(2)]))
+    rows = [dict(trainee(1), ethnicity="", course_year="2"), dict(trainee(2), ethnicity="")]
+    result = register.sync(write_extract(tmp_path / "b.csv", rows))
+    assert [r.plan.action for r in result.results] == ["update", "unchanged"] and result.exit_code == 0
+    assert result.results[0].plan.changes == [{"field": "course_year", "register": 1, "source": "2"}]
+    assert [(t["course_year"], t["ethnicity"]) for t in register.trainees(2025)] == [(2, "120"), (1, "103")]
+
+
 def test_a_changed_nationality_is_still_drift(register, tmp_path):
     register.sync(write_extract(tmp_path / "a.csv", [dict(trainee(1), nationality="JE")]))
     result = register.sync(write_extract(tmp_path / "b.csv", [dict(trainee(1), nationality="FR")]), dry_run=True)
