@@ -418,6 +418,7 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
     [only] = result.results
     assert (only.plan.action, only.outcome, only.http_status) == ("withdraw", "failed", 422), result.summary_line()
     assert any("withdrawal_date is invalid" in error for error in only.errors) and result.exit_code == 1
+    assert result.summary_line().startswith("1 record: 1 failed. ")
     assert [t["state"] for t in held(emulator)] != ["withdrawn"]
 
 

@@ -141,6 +141,7 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path)
         [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
     )
     assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
+    assert result.summary_line().startswith("1 record: 1 unknown. ")
     data, doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
     key, tone, text = status_box(doc)
@@ -645,7 +646,7 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     done = sync_files([source], options(emulator, tmp_path))
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     assert done.exit_code == 1 and len(held(emulator)) == 1 and done.results[1].http_status == 409
-    assert done.summary_line().startswith("2 records: 1 created; 1 conflict, ")
+    assert done.summary_line().startswith("2 records: 1 created; 1 conflict, 1 warning. ")  # not a sync warning
     [first_id] = [t["trainee_id"] for t in held(emulator)]
     assert done.results[1].errors == [
         f"Register answered 409 (already in Register) with trainee(s) {first_id}, none of them unambiguously this "
