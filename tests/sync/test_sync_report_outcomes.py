@@ -151,6 +151,31 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path)
     assert "Run the same command again" in fix
 
 
+def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_without_the_held_warning(
+    emulator, tmp_path
+):
+    """sync_held tells people the record's other changes were sent and only its withdrawal waits: not so for a record
+    whose update Register refused. It has its own issue (api_rejected), and no warning beside it."""
+    first = started_in(2027, trainee(1))  # after the as-of day: its withdrawal waits for the ITT start date (§2.7)
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
+    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "email": "changed@example.com"}
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refused(seen, forward):
+        if seen.method == "PUT":
+            return 422, {"Content-Type": "application/json"}, refusal
+        return None
+
+    with fronting(emulator.url, refused) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "b.csv", [changed]))], fronted)
+    assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "failed")] and result.exit_code == 1
+    data, _doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["api_rejected"]
+    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
+    assert result.summary_line().startswith("1 record: 1 failed. ")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(signum, tmp_path):
     """docs/nightly-sync.md §7: on stop, the request in flight is finished; the report then tells the truth."""
