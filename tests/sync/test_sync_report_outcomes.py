@@ -176,6 +176,33 @@ def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_
     assert result.summary_line().startswith("1 record: 1 failed. ")
 
 
+def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unknown_without_the_held_warning(
+    emulator, tmp_path
+):
+    """As for a refused update: a record whose write may not have happened is `unknown` (run again), not one whose
+    changes went through with only its withdrawal waiting."""
+    first = started_in(2027, trainee(1))
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, timeout=0.3))
+    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
+
+    class SlowPlacement(RegisterClient):
+        def add_placement(self, trainee_id, data):
+            emulator.set_faults("timeout:1.0")  # held past the client's timeout, then carried out
+            try:
+                return super().add_placement(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", [changed]))], options(emulator, tmp_path, timeout=0.3), client=client
+    )
+    assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
+    data, _doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
+    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_finishes_the_request_in_flight_and_the_report_says_so(signum, tmp_path):
     """docs/nightly-sync.md §7: on stop, the request in flight is finished; the report then tells the truth."""
