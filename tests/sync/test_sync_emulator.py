@@ -284,6 +284,37 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
 
 
+def test_a_withdrawal_of_a_trainee_recommended_for_award_is_blocked_with_its_reason_as_the_records_error(
+    emulator, tmp_path
+):
+    """Register lists the trainee as recommended for award (a state the API withdraws no one from, §6): the record
+    is blocked, and results.csv gives why in its errors, not as a held-back warning of a record that went ahead."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+
+    def recommended(seen, forward):
+        if seen.method == "GET" and seen.path.split("?")[0].endswith("/trainees"):
+            status, headers, content = forward()
+            listing = json.loads(content)
+            for listed in listing["data"]:
+                listed["state"] = "recommended_for_award"
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    leaving = {**trainee(1), **WITHDRAWAL}
+    with fronting(emulator.url, recommended) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], fronted)
+    assert result.actions == Counter(blocked=1) and result.exit_code == 1
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    [issue] = report["issues"]
+    assert (issue["code"], issue["severity"]) == ("sync_blocked", "warning")
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["errors"] == issue["message"] and "cannot be withdrawn" in row["errors"] and row["warnings"] == ""
+    assert report["sync"]["warnings"] == {}
+    assert [t["state"] for t in held(emulator)] != ["withdrawn"]
+
+
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
     emulator, tmp_path
 ):
