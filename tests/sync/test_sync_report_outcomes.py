@@ -172,6 +172,8 @@ def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_
     assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "failed")] and result.exit_code == 1
     data, _doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["api_rejected"]
+    [errors] = [r["errors"] for r in data["records"]]
+    assert len(errors) == 1 and "email is invalid" in errors[0]  # Register's message, not the held withdrawal's
     assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
     assert result.summary_line().startswith("1 record: 1 failed. ")
 
@@ -548,6 +550,29 @@ def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
         [written] = list(csv.DictReader(fh))
     assert written["provider_trainee_id"] == "'00042" and written["hesa_id"] == f"'{row['hesa_id']}"
     assert written["outcome"] == "done"
+
+
+def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_were_sent(emulator, tmp_path):
+    """The second record's withdrawal must wait for its ITT start date (sync_held: "the record's other changes are
+    sent"), but the run stopped after the first record: it is pending, with nothing said of changes sent."""
+
+    class StopsAfterTheFirstCreate(RegisterClient):
+        def create_trainee(self, data):
+            created = super().create_trainee(data)
+            os.kill(os.getpid(), signal.SIGTERM)  # the request in flight finishes; the run stops after that record
+            return created
+
+    waiting = {**started_in(2027, trainee(2)), **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    source = str(write_extract(tmp_path / "a.csv", [trainee(1), waiting]))
+    with (
+        StopsAfterTheFirstCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert [r.outcome for r in stopped.value.result.results] == ["done", "pending"]
+    data, _doc = report_of(tmp_path)
+    assert [(r["outcome"], r["warnings"]) for r in data["records"]] == [("done", []), ("pending", [])]
+    assert data["sync"]["warnings"] == {} and "sync_held" not in [i["code"] for i in data["issues"]]
 
 
 def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, tmp_path):
