@@ -741,6 +741,21 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     assert " ".join(tag.text_content().split()) == "conflict, not written"
 
 
+def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_without_the_held_warning(
+    emulator, tmp_path
+):
+    """The second record's withdrawal waits for its ITT start date, and Register takes it for the first record's
+    person (409): nothing of it was sent, so it is a conflict to look at, with no sync_held "other changes sent"."""
+    first = started_in(2027, trainee(1))
+    same_person = {k: first[k] for k in ("first_names", "last_name", "date_of_birth")}
+    second = {**started_in(2027, trainee(2)), **same_person, **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    done = sync_files([str(write_extract(tmp_path / "a.csv", [first, second]))], options(emulator, tmp_path))
+    assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
+    data, _doc = report_of(tmp_path)
+    assert [r["warnings"] for r in data["records"]] == [[], []] and data["sync"]["warnings"] == {}
+    assert done.exit_code == 1
+
+
 def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_looked_up_named_and_settled(
     emulator, tmp_path
 ):
