@@ -753,6 +753,7 @@ def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     data, _doc = report_of(tmp_path)
     assert [r["warnings"] for r in data["records"]] == [[], []] and data["sync"]["warnings"] == {}
+    assert [(i["record"], i["severity"]) for i in data["issues"] if i["code"] == "sync_conflict"] == [(2, "error")]
     assert done.exit_code == 1
 
 
