@@ -333,9 +333,24 @@ def test_another_degree_is_added_and_registers_deleted_only_when_the_source_hold
     other = {**UK_DEGREE, "subject": "100425"}
     found = degree_changes([other], [stored()])
     assert writes(found) == ([other], [], ["d1"])
-    assert [c["field"] for c in found.changes] == ["degrees[0]", "degrees"]
+    assert found.changes == [
+        {"field": "degrees[0]", "register": None, "source": _describe_uk_degree(subject="100425")},
+        {"field": "degrees", "register": _describe_uk_degree(), "source": None},
+    ]
     assert writes(degree_changes([other], [stored()], complete=False)) == ([other], [], [])
     assert writes(degree_changes([other], [stored(degree_id=None)])) == ([other], [], [])  # nothing to name it by
+
+
+def _describe_uk_degree(subject: str = "100485") -> str:
+    """UK_DEGREE (of `subject`) as the drift report names a degree added or deleted."""
+    return f"uk_degree 083, subject {subject}, grade 02, graduation_year 2012, institution 0117"
+
+
+def test_two_degrees_added_at_once_are_both_added_and_named():
+    first, second = {**UK_DEGREE, "subject": "100425"}, {**UK_DEGREE, "subject": "100403"}
+    found = degree_changes([UK_DEGREE, first, second], [stored()])
+    assert writes(found) == ([first, second], [], [])
+    assert [c["field"] for c in found.changes] == ["degrees[1]", "degrees[2]"]
 
 
 def test_a_corrected_degree_pairs_with_the_registers_degree_it_agrees_with_most():
