@@ -1097,6 +1097,13 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
     assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 6 requests")
 
 
+# report.json's `sync`, as docs/dry-run.md lists it.
+SYNC_KEYS = (
+    *("target", "dry_run", "interrupted", "state_dir", "actions", "outcomes", "warnings", "requests"),
+    *("not_in_extract", "unanswered_elsewhere"),
+)
+
+
 def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_results_csv_lists_them(
     emulator, tmp_path
 ):
@@ -1121,6 +1128,9 @@ def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_
 
     planned = sync_files([str(later)], options(emulator, tmp_path, dry_run=True))
     assert planned.summary_line().startswith("5 records: would update 2, withdraw 2, defer 1, 1 unchanged. ")
+    sync = json.loads((tmp_path / "reports" / "report.json").read_text())["sync"]
+    assert set(sync) == set(SYNC_KEYS) and (sync["dry_run"], sync["interrupted"]) == (True, False)  # dry-run.md
+    assert sync["state_dir"] == str(options(emulator, tmp_path).state_dir)
     done = sync_files([str(later)], options(emulator, tmp_path))
     assert done.exit_code == 0
     assert done.summary_line().startswith("5 records: 2 updated, 2 withdrawn, 1 deferred, 1 unchanged. ")
