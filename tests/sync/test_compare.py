@@ -38,6 +38,25 @@ def test_nationalities_register_holds_as_british_converge(register, tmp_path):
     assert register.writes() == Counter({"POST /trainees": 6})
 
 
+def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
+    """Register takes `+1` as a whole number (register-api.md §3.1) and echoes it as the integer 1 (§3.6)."""
+    extract = write_extract(tmp_path / "in.csv", [dict(trainee(1), course_year="+1")])
+    assert register.sync(extract).actions == Counter(create=1)
+    again = register.sync(extract)
+    assert again.actions == Counter(unchanged=1) and again.exit_code == 0
+    assert register.writes() == Counter({"POST /trainees": 1})
+
+
+def test_a_field_changed_beside_a_blank_ethnicity_is_updated_and_named(register, tmp_path):
+    """A blank ethnicity is no difference, and the fields after it in Register's order are still compared."""
+    register.sync(write_extract(tmp_path / "a.csv", [trainee(1), trainee(2)]))
+    rows = [dict(trainee(1), ethnicity="", course_year="2"), dict(trainee(2), ethnicity="")]
+    result = register.sync(write_extract(tmp_path / "b.csv", rows))
+    assert [r.plan.action for r in result.results] == ["update", "unchanged"] and result.exit_code == 0
+    assert result.results[0].plan.changes == [{"field": "course_year", "register": 1, "source": "2"}]
+    assert [(t["course_year"], t["ethnicity"]) for t in register.trainees(2025)] == [(2, "120"), (1, "103")]
+
+
 def test_a_changed_nationality_is_still_drift(register, tmp_path):
     register.sync(write_extract(tmp_path / "a.csv", [dict(trainee(1), nationality="JE")]))
     result = register.sync(write_extract(tmp_path / "b.csv", [dict(trainee(1), nationality="FR")]), dry_run=True)
@@ -314,9 +333,24 @@ def test_another_degree_is_added_and_registers_deleted_only_when_the_source_hold
     other = {**UK_DEGREE, "subject": "100425"}
     found = degree_changes([other], [stored()])
     assert writes(found) == ([other], [], ["d1"])
-    assert [c["field"] for c in found.changes] == ["degrees[0]", "degrees"]
+    assert found.changes == [
+        {"field": "degrees[0]", "register": None, "source": _describe_uk_degree(subject="100425")},
+        {"field": "degrees", "register": _describe_uk_degree(), "source": None},
+    ]
     assert writes(degree_changes([other], [stored()], complete=False)) == ([other], [], [])
     assert writes(degree_changes([other], [stored(degree_id=None)])) == ([other], [], [])  # nothing to name it by
+
+
+def _describe_uk_degree(subject: str = "100485") -> str:
+    """UK_DEGREE (of `subject`) as the drift report names a degree added or deleted."""
+    return f"uk_degree 083, subject {subject}, grade 02, graduation_year 2012, institution 0117"
+
+
+def test_two_degrees_added_at_once_are_both_added_and_named():
+    first, second = {**UK_DEGREE, "subject": "100425"}, {**UK_DEGREE, "subject": "100403"}
+    found = degree_changes([UK_DEGREE, first, second], [stored()])
+    assert writes(found) == ([first, second], [], [])
+    assert [c["field"] for c in found.changes] == ["degrees[1]", "degrees[2]"]
 
 
 def test_a_corrected_degree_pairs_with_the_registers_degree_it_agrees_with_most():

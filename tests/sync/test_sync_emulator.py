@@ -284,6 +284,37 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     assert stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0) == before
 
 
+def test_a_withdrawal_of_a_trainee_recommended_for_award_is_blocked_with_its_reason_as_the_records_error(
+    emulator, tmp_path
+):
+    """Register lists the trainee as recommended for award (a state the API withdraws no one from, §6): the record
+    is blocked, and results.csv gives why in its errors, not as a held-back warning of a record that went ahead."""
+    sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
+
+    def recommended(seen, forward):
+        if seen.method == "GET" and seen.path.split("?")[0].endswith("/trainees"):
+            status, headers, content = forward()
+            listing = json.loads(content)
+            for listed in listing["data"]:
+                listed["state"] = "recommended_for_award"
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    leaving = {**trainee(1), **WITHDRAWAL}
+    with fronting(emulator.url, recommended) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], fronted)
+    assert result.actions == Counter(blocked=1) and result.exit_code == 1
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    [issue] = report["issues"]
+    assert (issue["code"], issue["severity"]) == ("sync_blocked", "warning")
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["errors"] == issue["message"] and "cannot be withdrawn" in row["errors"] and row["warnings"] == ""
+    assert report["sync"]["warnings"] == {}
+    assert [t["state"] for t in held(emulator)] != ["withdrawn"]
+
+
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
     emulator, tmp_path
 ):
@@ -418,6 +449,7 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
     [only] = result.results
     assert (only.plan.action, only.outcome, only.http_status) == ("withdraw", "failed", 422), result.summary_line()
     assert any("withdrawal_date is invalid" in error for error in only.errors) and result.exit_code == 1
+    assert result.summary_line().startswith("1 record: 1 failed. ")
     assert [t["state"] for t in held(emulator)] != ["withdrawn"]
 
 
@@ -1063,6 +1095,57 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
     assert planned.summary_line() == "3 records: would create 2, withdraw 1; 1 invalid. 3 requests (1.0 per record)."
     done = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert done.summary_line().startswith("3 records: 2 created, 1 withdrawn; 1 invalid. 6 requests")
+
+
+# report.json's `sync`, as docs/dry-run.md lists it.
+SYNC_KEYS = (
+    *("target", "dry_run", "interrupted", "state_dir", "actions", "outcomes", "warnings", "requests"),
+    *("not_in_extract", "unanswered_elsewhere"),
+)
+
+
+def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_results_csv_lists_them(
+    emulator, tmp_path
+):
+    """A trainee whose fields change and who is withdrawn too is one updated and one withdrawn; one only withdrawn or
+    only deferred is not also counted as updated."""
+    rows = [trainee(n) for n in range(1, 6)]
+    first = str(write_extract(tmp_path / "a.csv", rows))
+    sync_files([first], options(emulator, tmp_path))
+    unchanged = sync_files([first], options(emulator, tmp_path, dry_run=True))
+    assert unchanged.summary_line().startswith("5 records: 5 unchanged. ")
+    withdrawal = {
+        "withdrawal_date": "2026-02-01",
+        "withdrawal_reasons": "did_not_make_progress",
+        "withdrawal_trigger": "trainee",
+        "withdrawal_future_interest": "no",
+    }
+    rows[0]["email"] = "moved@example.org"
+    rows[1].update(withdrawal)
+    rows[2].update(defer_date="2026-03-01", defer_reason="Illness")
+    rows[3].update(withdrawal, email="left@example.org")
+    later = write_extract(tmp_path / "b.csv", rows)
+
+    planned = sync_files([str(later)], options(emulator, tmp_path, dry_run=True))
+    assert planned.summary_line().startswith("5 records: would update 2, withdraw 2, defer 1, 1 unchanged. ")
+    sync = json.loads((tmp_path / "reports" / "report.json").read_text())["sync"]
+    assert set(sync) == set(SYNC_KEYS) and (sync["dry_run"], sync["interrupted"]) == (True, False)  # dry-run.md
+    assert sync["state_dir"] == str(options(emulator, tmp_path).state_dir)
+    done = sync_files([str(later)], options(emulator, tmp_path))
+    assert done.exit_code == 0
+    assert done.summary_line().startswith("5 records: 2 updated, 2 withdrawn, 1 deferred, 1 unchanged. ")
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        results = list(csv.DictReader(fh))
+    assert Counter(row["action"] for row in results) == Counter(update=2, withdraw=1, defer=1, unchanged=1)
+    assert {row["outcome"] for row in results} == {"done"}
+    states = {t["hesa_id"]: (t["state"], t["email"]) for t in held(emulator)}
+    assert [states[row["hesa_id"]] for row in rows] == [
+        ("trn_received", "moved@example.org"),
+        ("withdrawn", "trainee2@example.com"),
+        ("deferred", "trainee3@example.com"),
+        ("withdrawn", "left@example.org"),
+        ("trn_received", "trainee5@example.com"),
+    ]
 
 
 def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alone(emulator, tmp_path):

@@ -141,6 +141,7 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path)
         [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
     )
     assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
+    assert result.summary_line().startswith("1 record: 1 unknown. ")
     data, doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
     key, tone, text = status_box(doc)
@@ -148,6 +149,60 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path)
     assert text.startswith("1 record may not have been written.") and "Nothing to fix" not in text
     fix = " ".join(doc.xpath('//tr[@data-code="sync_unknown"]//p[@class="fix"]')[0].text_content().split())
     assert "Run the same command again" in fix
+
+
+def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_without_the_held_warning(
+    emulator, tmp_path
+):
+    """sync_held tells people the record's other changes were sent and only its withdrawal waits: not so for a record
+    whose update Register refused. It has its own issue (api_rejected), and no warning beside it."""
+    first = started_in(2027, trainee(1))  # after the as-of day: its withdrawal waits for the ITT start date (§2.7)
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
+    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "email": "changed@example.com"}
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refused(seen, forward):
+        if seen.method == "PUT":
+            return 422, {"Content-Type": "application/json"}, refusal
+        return None
+
+    with fronting(emulator.url, refused) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "b.csv", [changed]))], fronted)
+    assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "failed")] and result.exit_code == 1
+    data, _doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["api_rejected"]
+    [errors] = [r["errors"] for r in data["records"]]
+    assert len(errors) == 1 and "email is invalid" in errors[0]  # Register's message, not the held withdrawal's
+    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
+    assert result.summary_line().startswith("1 record: 1 failed. ")
+
+
+def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unknown_without_the_held_warning(
+    emulator, tmp_path
+):
+    """As for a refused update: a record whose write may not have happened is `unknown` (run again), not one whose
+    changes went through with only its withdrawal waiting."""
+    first = started_in(2027, trainee(1))
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, timeout=0.3))
+    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
+
+    class SlowPlacement(RegisterClient):
+        def add_placement(self, trainee_id, data):
+            emulator.set_faults("timeout:1.0")  # held past the client's timeout, then carried out
+            try:
+                return super().add_placement(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+    result = sync_files(
+        [str(write_extract(tmp_path / "b.csv", [changed]))], options(emulator, tmp_path, timeout=0.3), client=client
+    )
+    assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
+    data, _doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
+    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -498,6 +553,29 @@ def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
     assert written["outcome"] == "done"
 
 
+def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_were_sent(emulator, tmp_path):
+    """The second record's withdrawal must wait for its ITT start date (sync_held: "the record's other changes are
+    sent"), but the run stopped after the first record: it is pending, with nothing said of changes sent."""
+
+    class StopsAfterTheFirstCreate(RegisterClient):
+        def create_trainee(self, data):
+            created = super().create_trainee(data)
+            os.kill(os.getpid(), signal.SIGTERM)  # the request in flight finishes; the run stops after that record
+            return created
+
+    waiting = {**started_in(2027, trainee(2)), **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    source = str(write_extract(tmp_path / "a.csv", [trainee(1), waiting]))
+    with (
+        StopsAfterTheFirstCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert [r.outcome for r in stopped.value.result.results] == ["done", "pending"]
+    data, _doc = report_of(tmp_path)
+    assert [(r["outcome"], r["warnings"]) for r in data["records"]] == [("done", []), ("pending", [])]
+    assert data["sync"]["warnings"] == {} and "sync_held" not in [i["code"] for i in data["issues"]]
+
+
 def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, tmp_path):
     """A migration's sync against Register's 100-a-minute limit spends most of its time waiting for the budget.
     Ctrl-C or SIGTERM in that wait was taken only once the wait was over (up to a minute, past systemd's
@@ -646,6 +724,7 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     done = sync_files([source], options(emulator, tmp_path))
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     assert done.exit_code == 1 and len(held(emulator)) == 1 and done.results[1].http_status == 409
+    assert done.summary_line() == "2 records: 1 created; 1 conflict, 1 warning. 5 requests (2.5 per record)."
     [first_id] = [t["trainee_id"] for t in held(emulator)]
     assert done.results[1].errors == [
         f"Register answered 409 (already in Register) with trainee(s) {first_id}, none of them unambiguously this "
@@ -661,6 +740,22 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
         '[contains(@class, "tag-outcome-conflict")]'
     )
     assert " ".join(tag.text_content().split()) == "conflict, not written"
+
+
+def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_without_the_held_warning(
+    emulator, tmp_path
+):
+    """The second record's withdrawal waits for its ITT start date, and Register takes it for the first record's
+    person (409): nothing of it was sent, so it is a conflict to look at, with no sync_held "other changes sent"."""
+    first = started_in(2027, trainee(1))
+    same_person = {k: first[k] for k in ("first_names", "last_name", "date_of_birth")}
+    second = {**started_in(2027, trainee(2)), **same_person, **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    done = sync_files([str(write_extract(tmp_path / "a.csv", [first, second]))], options(emulator, tmp_path))
+    assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
+    data, _doc = report_of(tmp_path)
+    assert [r["warnings"] for r in data["records"]] == [[], []] and data["sync"]["warnings"] == {}
+    assert [(i["record"], i["severity"]) for i in data["issues"] if i["code"] == "sync_conflict"] == [(2, "error")]
+    assert done.exit_code == 1
 
 
 def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_looked_up_named_and_settled(
