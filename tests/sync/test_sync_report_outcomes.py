@@ -406,6 +406,7 @@ def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_ru
     with pytest.raises(Interrupted) as stopped:
         sync_files([source], options(emulator, tmp_path), client=client)
     assert stopped.value.result.outcomes == Counter(unknown=1, pending=1)
+    assert stopped.value.result.summary_line().startswith("2 records: 1 unknown, 1 not reached. ")
     routes = stats(emulator)["requests"]["by_route"]
     assert routes["POST /trainees"] == 1 and routes["GET /trainees"] - before == 3  # the plan's listings only
     again = sync_files([source], options(emulator, tmp_path))
