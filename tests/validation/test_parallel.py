@@ -541,3 +541,42 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
     finally:
         stop.set()
         other.join()
+
+
+def helper_pids(monkeypatch) -> list[int]:
+    """The process ids of the helpers forked."""
+    pids: list[int] = []
+    real = parallel._start
+
+    def start(*args):
+        helped = real(*args)
+        if helped is not None:
+            pids.append(helped.process.pid)
+        return helped
+
+    monkeypatch.setattr(parallel, "_start", start)
+    return pids
+
+
+def gone(pid: int) -> bool:
+    """Whether the child process `pid` has ended and been waited for (a zombie, or one still running, is left)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked", "chunked-helper-stuck"])
+def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tmp_path, monkeypatch, shared):
+    """Once validate returns, its helper has ended and been waited for: also one still at work (here stuck before its
+    first chunk) when this process has read the whole file itself."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked-helper-stuck":
+        monkeypatch.setattr(parallel, "newlines_before", lambda *args: time.sleep(600))  # only the helper calls it
+    pids = helper_pids(monkeypatch)
+    serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert len(pids) == 1 and gone(pids[0])
