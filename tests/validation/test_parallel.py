@@ -580,3 +580,36 @@ def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tm
     assert serial.report.summary == two.report.summary
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
     assert len(pids) == 1 and gone(pids[0])
+
+
+def checks_in_either_process(monkeypatch, log) -> None:
+    """Logs each record mapped and validated, by either process (the forked helper appends to the same file)."""
+    real = Checker.check
+
+    def check(self, info, raw):
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"{os.getpid()} {raw.source.input} {raw.source.line}\n".encode())
+        finally:
+            os.close(fd)
+        return real(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked"])
+def test_each_record_is_checked_once_by_one_of_the_two_processes(
+    corpus, long_extract, small_chunks, tmp_path, monkeypatch, shared
+):
+    """The work is shared, not done twice: every record is mapped and validated by this process or by the helper,
+    never by both, and each does some."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked":
+        hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    checked = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    assert sorted(record for _pid, record in checked) == sorted({record for _pid, record in checked})
+    assert len(checked) == two.report.summary.records == (950 if shared == "interleaved" else 1000)
+    assert len({pid for pid, _record in checked}) == 2
