@@ -613,3 +613,19 @@ def test_each_record_is_checked_once_by_one_of_the_two_processes(
     assert sorted(record for _pid, record in checked) == sorted({record for _pid, record in checked})
     assert len(checked) == two.report.summary.records == (950 if shared == "interleaved" else 1000)
     assert len({pid for pid, _record in checked}) == 2
+
+
+def test_a_chunk_of_more_records_than_a_spooled_batch_comes_back_whole(
+    long_extract, small_chunks, tmp_path, monkeypatch
+):
+    """A chunk of the default size holds over a thousand records, which the helper spools in batches: every record of
+    every batch comes back, once. (Here the 100 KB chunks hold about 30 records, and a batch 8.)"""
+    monkeypatch.setattr(parallel, "BATCH", 8)
+    hold_the_parent_back(monkeypatch)  # so that the helper checks most chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    serial, two = serial_and_two(long_extract, tmp_path)
+    helpers = {line.split(" ", 1)[0] for line in log.read_text().splitlines()} - {str(os.getpid())}
+    assert len(helpers) == 1
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
