@@ -543,19 +543,19 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
         other.join()
 
 
-def helper_pids(monkeypatch) -> list[int]:
-    """The process ids of the helpers forked."""
-    pids: list[int] = []
+def helpers(monkeypatch) -> list:
+    """The helper processes forked."""
+    processes = []
     real = parallel._start
 
     def start(*args):
         helped = real(*args)
         if helped is not None:
-            pids.append(helped.process.pid)
+            processes.append(helped.process)
         return helped
 
     monkeypatch.setattr(parallel, "_start", start)
-    return pids
+    return processes
 
 
 def gone(pid: int) -> bool:
@@ -574,12 +574,12 @@ def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tm
     inputs = corpus if shared == "interleaved" else [str(long_extract)]
     if shared == "chunked-helper-stuck":
         monkeypatch.setattr(parallel, "newlines_before", lambda *args: time.sleep(600))  # only the helper calls it
-    pids = helper_pids(monkeypatch)
+    forked = helpers(monkeypatch)
     serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
     assert serial.report.summary == two.report.summary
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
-    assert len(pids) == 1 and gone(pids[0])
+    assert len(forked) == 1 and gone(forked[0].pid)
 
 
 def checks_in_either_process(monkeypatch, log) -> None:
@@ -629,3 +629,20 @@ def test_a_chunk_of_more_records_than_a_spooled_batch_comes_back_whole(
     assert len(helpers) == 1
     assert serial.report.summary == two.report.summary
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def test_the_helper_stops_by_itself_once_no_chunk_is_left(long_extract, small_chunks, tmp_path, monkeypatch):
+    """When the two processes meet, the helper has checked its last chunk and ends by itself: it does not go on to
+    the chunks this process checked, which would be a core kept busy for nothing until the run ends."""
+    hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    forked = helpers(monkeypatch)
+    with Checker(as_of=AS_OF) as checker:
+        records = parallel.parallel_records(checker, [str(long_extract)])
+        assert len([next(records) for _ in range(1000)]) == 1000  # all of them, the helper not yet ended from here
+        forked[0].join(60)  # a bound only a helper that never stops reaches
+        assert forked[0].exitcode == 0
+        assert next(records, None) is None
+    checked = log.read_text().splitlines()
+    assert len(checked) == 1000 and len({line.split(" ", 1)[0] for line in checked}) == 2
