@@ -541,3 +541,108 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
     finally:
         stop.set()
         other.join()
+
+
+def helpers(monkeypatch) -> list:
+    """The helper processes forked."""
+    processes = []
+    real = parallel._start
+
+    def start(*args):
+        helped = real(*args)
+        if helped is not None:
+            processes.append(helped.process)
+        return helped
+
+    monkeypatch.setattr(parallel, "_start", start)
+    return processes
+
+
+def gone(pid: int) -> bool:
+    """Whether the child process `pid` has ended and been waited for (a zombie, or one still running, is left)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked", "chunked-helper-stuck"])
+def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tmp_path, monkeypatch, shared):
+    """Once validate returns, its helper has ended and been waited for: also one still at work (here stuck before its
+    first chunk) when this process has read the whole file itself."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked-helper-stuck":
+        monkeypatch.setattr(parallel, "newlines_before", lambda *args: time.sleep(600))  # only the helper calls it
+    forked = helpers(monkeypatch)
+    serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert len(forked) == 1 and gone(forked[0].pid)
+
+
+def checks_in_either_process(monkeypatch, log) -> None:
+    """Logs each record mapped and validated, by either process (the forked helper appends to the same file)."""
+    real = Checker.check
+
+    def check(self, info, raw):
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"{os.getpid()} {raw.source.input} {raw.source.line}\n".encode())
+        finally:
+            os.close(fd)
+        return real(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+
+
+@pytest.mark.parametrize("shared", ["interleaved", "chunked"])
+def test_each_record_is_checked_once_by_one_of_the_two_processes(
+    corpus, long_extract, small_chunks, tmp_path, monkeypatch, shared
+):
+    """The work is shared, not done twice: every record is mapped and validated by this process or by the helper,
+    never by both, and each does some."""
+    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    if shared == "chunked":
+        hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+    checked = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    assert sorted(record for _pid, record in checked) == sorted({record for _pid, record in checked})
+    assert len(checked) == two.report.summary.records == (950 if shared == "interleaved" else 1000)
+    assert len({pid for pid, _record in checked}) == 2
+
+
+def test_a_chunk_of_more_records_than_a_spooled_batch_comes_back_whole(
+    long_extract, small_chunks, tmp_path, monkeypatch
+):
+    """A chunk of the default size holds over a thousand records, which the helper spools in batches: every record of
+    every batch comes back, once. (Here the 100 KB chunks hold about 30 records, and a batch 8.)"""
+    monkeypatch.setattr(parallel, "BATCH", 8)
+    hold_the_parent_back(monkeypatch)  # so that the helper checks most chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    serial, two = serial_and_two(long_extract, tmp_path)
+    helpers = {line.split(" ", 1)[0] for line in log.read_text().splitlines()} - {str(os.getpid())}
+    assert len(helpers) == 1
+    assert serial.report.summary == two.report.summary
+    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+
+
+def test_the_helper_stops_by_itself_once_no_chunk_is_left(long_extract, small_chunks, tmp_path, monkeypatch):
+    """When the two processes meet, the helper has checked its last chunk and ends by itself: it does not go on to
+    the chunks this process checked, which would be a core kept busy for nothing until the run ends."""
+    hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    log = tmp_path / "checked.txt"
+    checks_in_either_process(monkeypatch, log)
+    forked = helpers(monkeypatch)
+    with Checker(as_of=AS_OF) as checker:
+        records = parallel.parallel_records(checker, [str(long_extract)])
+        assert len([next(records) for _ in range(1000)]) == 1000  # all of them, the helper not yet ended from here
+        forked[0].join(60)  # a bound only a helper that never stops reaches
+        assert forked[0].exitcode == 0
+        assert next(records, None) is None
+    checked = log.read_text().splitlines()
+    assert len(checked) == 1000 and len({line.split(" ", 1)[0] for line in checked}) == 2
