@@ -80,6 +80,29 @@ def test_two_processes_write_the_same_reports_as_one(corpus, tmp_path):
     assert again["vintages"] == xml["vintages"] and "vintages" not in csv
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts this process's descriptors in /proc/self/fd")
+def test_two_process_runs_leave_no_pipe_open_for_the_garbage_collector(corpus, tmp_path):
+    """A long-lived caller (an SRS's job server) validating one extract after another: each two-process run left the
+    helper's two pipes open until the next garbage collection, for ever where it is switched off."""
+    import gc
+
+    def open_descriptors() -> set[str]:
+        return set(os.listdir("/proc/self/fd"))
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = open_descriptors()
+        for run in range(3):
+            validate_files(corpus[:2], as_of=AS_OF, report_dir=tmp_path / f"run{run}", jobs=2)
+        left = open_descriptors() - before
+    finally:
+        gc.enable()
+    assert left == set(), sorted(
+        os.readlink(f"/proc/self/fd/{fd}") for fd in left if os.path.exists(f"/proc/self/fd/{fd}")
+    )
+
+
 @pytest.mark.parametrize("batches", [2, 14], ids=["in-the-xml", "in-the-csv"])
 def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypatch, batches):
     # The helper takes every other record (200 of the first file's 400), 16 to a batch: it dies in the XML
@@ -543,19 +566,20 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
         other.join()
 
 
-def helpers(monkeypatch) -> list:
-    """The helper processes forked."""
-    processes = []
+def helpers(monkeypatch) -> list[tuple[int, multiprocessing.process.BaseProcess]]:
+    """The helpers forked: each one's process id (its Process, closed once it has ended, no longer says it) and
+    Process."""
+    forked = []
     real = parallel._start
 
     def start(*args):
         helped = real(*args)
         if helped is not None:
-            processes.append(helped.process)
+            forked.append((helped.process.pid, helped.process))
         return helped
 
     monkeypatch.setattr(parallel, "_start", start)
-    return processes
+    return forked
 
 
 def gone(pid: int) -> bool:
@@ -579,7 +603,7 @@ def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tm
     two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
     assert serial.report.summary == two.report.summary
     assert reports_equal(tmp_path / "serial", tmp_path / "two")
-    assert len(forked) == 1 and gone(forked[0].pid)
+    assert len(forked) == 1 and gone(forked[0][0])
 
 
 def checks_in_either_process(monkeypatch, log) -> None:
@@ -641,8 +665,9 @@ def test_the_helper_stops_by_itself_once_no_chunk_is_left(long_extract, small_ch
     with Checker(as_of=AS_OF) as checker:
         records = parallel.parallel_records(checker, [str(long_extract)])
         assert len([next(records) for _ in range(1000)]) == 1000  # all of them, the helper not yet ended from here
-        forked[0].join(60)  # a bound only a helper that never stops reaches
-        assert forked[0].exitcode == 0
+        [(_pid, helper)] = forked
+        helper.join(60)  # a bound only a helper that never stops reaches
+        assert helper.exitcode == 0
         assert next(records, None) is None
     checked = log.read_text().splitlines()
     assert len(checked) == 1000 and len({line.split(" ", 1)[0] for line in checked}) == 2

@@ -233,11 +233,16 @@ class _Helped:
         return self.chunks.pop(index, None)
 
     def close(self) -> None:
+        """End the helper and free what it used; again (a chunked run closes it early, then on its way out): nothing."""
+        if self.spool.closed:
+            return
         with contextlib.suppress(OSError):
             self.conn.close()
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
+        with contextlib.suppress(ValueError):  # still running 5 s after SIGKILL: its pipes go when it is collected
+            self.process.close()  # its two pipes to the helper, now: not at the next garbage collection
         self.spool.close()
 
 
