@@ -763,3 +763,16 @@ def test_put_and_patch_are_the_same_route(api, create, method):
     slug = create()["trainee_id"]
     response = getattr(api, method)(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
     assert response.status_code == 200 and response.json()["data"]["first_names"] == "Alice"
+
+
+def test_start_emulator_takes_exactly_the_emulators_options_with_the_same_defaults():
+    """start_emulator spells its options out (help() and a caller's type checker then show them), a copy of
+    Emulator's: an option added to one and not the other, or a default changed in one, would go unnoticed."""
+    import inspect
+
+    from register_batch.emulator.server import Emulator, start_emulator
+
+    def options(function) -> list[tuple[str, object]]:
+        return [(p.name, p.default) for p in inspect.signature(function).parameters.values() if p.name != "self"]
+
+    assert options(start_emulator) == options(Emulator.__init__)

@@ -123,20 +123,26 @@ def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pendin
     assert sorted(held.values()) == [1, 1, 1]
 
 
-def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path):
-    rows = [trainee(1)]
-    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path, timeout=0.3))
-    rows[0]["placement_3_urn"] = "123456"
+def slow_placement_client(emulator) -> RegisterClient:
+    """A client (timeout 0.3 s) whose placement requests the emulator holds past its timeout, then carries out."""
 
     class SlowPlacement(RegisterClient):
         def add_placement(self, trainee_id, data):
-            emulator.set_faults("timeout:1.0")  # held past the client's timeout, then carried out
+            emulator.set_faults("timeout:1.0")
             try:
                 return super().add_placement(trainee_id, data)
             finally:
                 emulator.set_faults(None)
 
-    client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+    return SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+
+
+def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path):
+    rows = [trainee(1)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path, timeout=0.3))
+    rows[0]["placement_3_urn"] = "123456"
+
+    client = slow_placement_client(emulator)
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
     )
@@ -187,15 +193,7 @@ def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unkno
     sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, timeout=0.3))
     changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
 
-    class SlowPlacement(RegisterClient):
-        def add_placement(self, trainee_id, data):
-            emulator.set_faults("timeout:1.0")  # held past the client's timeout, then carried out
-            try:
-                return super().add_placement(trainee_id, data)
-            finally:
-                emulator.set_faults(None)
-
-    client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
+    client = slow_placement_client(emulator)
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", [changed]))], options(emulator, tmp_path, timeout=0.3), client=client
     )
