@@ -303,6 +303,13 @@ def parse_rate(text: str) -> tuple[int, float]:
         parsed = int(count), float(seconds)
     except ValueError:
         raise ConfigError(f"rate {text!r} is not N/SECONDS, e.g. 95/60") from None
-    if parsed[0] < 1 or not parsed[1] > 0 or not math.isfinite(parsed[1]):  # nan and inf pass `<= 0`
-        raise ConfigError(f"rate {text!r} must allow at least 1 request in a positive number of seconds")
-    return parsed
+    return checked_rate(parsed, shown=repr(text))
+
+
+def checked_rate(rate: object, *, shown: str, example: str = "") -> tuple[int, float]:
+    """`rate` if it is (N, seconds) allowing at least 1 request in a positive, finite number of seconds (nan and inf
+    pass `<= 0`); else a ConfigError naming it as `shown`, not a ValueError from the rate limiter once a run began."""
+    count, seconds = rate if isinstance(rate, tuple) and len(rate) == 2 else (0, 0)
+    if not (isinstance(count, int) and count >= 1 and isinstance(seconds, int | float) and 0 < seconds < math.inf):
+        raise ConfigError(f"rate {shown} must allow at least 1 request in a positive number of seconds{example}")
+    return count, seconds

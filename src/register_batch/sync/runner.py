@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import signal
 import threading
 import time
@@ -37,7 +36,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.config import DEFAULT_STATE_DIR, target_slug
+from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
 from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
@@ -224,11 +223,7 @@ class SyncOptions:
         self.ukprn = checked_ukprn(self.ukprn)
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
         self.as_of = as_of_or_today(self.as_of) if self.as_of is not None else None
-        count, seconds = self.rate if isinstance(self.rate, tuple) and len(self.rate) == 2 else (0, 0)
-        if not (isinstance(count, int) and count >= 1 and isinstance(seconds, int | float) and 0 < seconds < math.inf):
-            raise ConfigError(
-                f"rate {self.rate!r} must allow at least 1 request in a positive number of seconds, e.g. (95, 60.0)"
-            )
+        checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
 
 
 @dataclass(slots=True)
