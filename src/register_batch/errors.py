@@ -41,9 +41,9 @@ class RegisterBatchError(Exception):
     def marking(self, **phrases: str) -> Self:
         """This error, its message as it stands with the last `phrase` in it marked as naming the setting `name`
         (`marking(api_version="api_version")`): `worded` then says it as a surface does."""
-        template = str(self).replace("{", "{{").replace("}", "}}")
+        template = _literal(str(self))
         for name, phrase in phrases.items():
-            before, found, after = template.rpartition(phrase.replace("{", "{{").replace("}", "}}"))
+            before, found, after = template.rpartition(_literal(phrase))
             if found:
                 template = f"{before}{{{name}}}{after}"
         self.template, self.values, self.said = template, {}, phrases
@@ -58,9 +58,14 @@ class RegisterBatchError(Exception):
     def after(self, text: str, error: RegisterBatchError) -> Self:
         """This error, its message `text` then `error`'s, which keeps naming its settings as `worded` says them."""
         if error.template is not None:
-            self.template = text.replace("{", "{{").replace("}", "}}") + error.template
+            self.template = _literal(text) + error.template
             self.values, self.said = error.values, error.said
         return self
+
+
+def _literal(text: str) -> str:
+    """`text` as part of a template: its braces its own, not places for a setting."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _unpickled(cls: type[RegisterBatchError], args: tuple[Any, ...]) -> RegisterBatchError:
