@@ -856,9 +856,27 @@ def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_co
     options = ["--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
     result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
     assert result.exit_code == 0, result.output
-    assert f"Exported 12 trainees to {out} (1 request)." in result.output.splitlines()
+    assert f"Exported 12 trainees to {out} (academic cycle 2025 to 2026; 1 request)." in result.output.splitlines()
     assert "No trainees matched" not in result.output and TOKEN not in result.output
     assert len(out.read_text().splitlines()) == 12 and stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_an_export_of_the_current_cycle_says_so_and_how_to_ask_for_another(tmp_path, monkeypatch):
+    """A migrated cohort's second years started in an earlier cycle: an export without --academic-cycle leaves them
+    out, and its line used to give the count alone, fewer trainees than were synced, with no word of why."""
+    from trainee_extracts import started_in, trainee, write_extract
+
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    source = write_extract(tmp_path / "in.csv", [started_in(2026, trainee(n)) for n in (1, 2)] + [trainee(3)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        assert sync_files([str(source)], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        out = tmp_path / "held.jsonl"
+        result = CliRunner().invoke(cli, ["export", "--target", emulator.url, "--to", "jsonl", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Exported 2 trainees to {out} (Register's current academic cycle; --academic-cycle YYYY for another; "
+        "1 request)." in result.output.splitlines()
+    )
 
 
 def test_a_page_size_of_zero_is_a_usage_error_before_any_request(tmp_path, monkeypatch):

@@ -40,6 +40,16 @@ def test_uncovered_codes_in_an_input(hesa_samples):
     assert "training_initiative: 'C' x1" in result.output and "known:" in result.output
 
 
+def test_the_uncovered_codes_line_counts_codes_and_their_occurrences_apart(hesa_samples):
+    """The heading of the uncovered codes counts the codes listed below it and, apart, how often they occur:
+    one number, the occurrences, said `3 values` above a list of two codes."""
+    inputs = [str(hesa_samples / "itt_record_C21053.xml"), str(hesa_samples / "itt_record_C22053.xml")]
+    result = CliRunner().invoke(cli, ["mappings", "check", *inputs])
+    assert result.exit_code == 1
+    assert "Codes in the input that no list or mapping covers (2 codes, 3 occurrences):" in result.output
+    assert "  training_route: '02' x2" in result.output and "  training_initiative: 'C' x1" in result.output
+
+
 def test_the_summary_counts_code_translations_not_blocks(tmp_path, monkeypatch):
     """`Checked N code translations` counts translated codes (a block of two codes is two), and says how many
     blocks they came in: the count used to be the number of blocks, far below the translations checked."""

@@ -137,18 +137,21 @@ def export(
             )
     files = ", ".join(str(p) for p in result.outputs)
     cost = counted(result.requests, "request")
-    if result.empty:
-        # Which trainees were asked for: a cohort synced in July starts in the next cycle, not Register's current one.
-        asked = [
+    # Which trainees were asked for: a cohort synced in July starts in the next cycle, not Register's current one, and
+    # a cohort's second years started in an earlier one, so a count alone reads as trainees lost.
+    asked = ", ".join(
+        [
             f"academic cycle {academic_cycle} to {academic_cycle + 1}"
             if academic_cycle
             else "Register's current academic cycle; --academic-cycle YYYY for another",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
         ]
-        click.echo(f"No trainees matched ({', '.join(asked)}): wrote an empty {to} file to {files} ({cost}).")
+    )
+    if result.empty:
+        click.echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
     else:
-        click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({cost}).")
+        click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({asked}; {cost}).")
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)

@@ -69,7 +69,8 @@ def mappings_check(
         )
     if inputs:
         if uncovered:
-            click.echo(f"Codes in the input that no list or mapping covers ({sum(uncovered.values())} values):")
+            tally = f"{counted(len(uncovered), 'code')}, {counted(sum(uncovered.values()), 'occurrence')}"
+            click.echo(f"Codes in the input that no list or mapping covers ({tally}):")
             for (field, code), count in sorted(uncovered.items()):
                 translation = config.translations_for(field)
                 why = translation.no_translation.get(code) if translation else None
