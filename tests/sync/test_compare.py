@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -446,3 +447,32 @@ def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_p
     named = [{"name": "Forest School", "postcode": "SW1A 1AA"}]
     assert writes(placement_changes(named, held)) == (named, [], ["p1"])
     assert writes(placement_changes([{"name": "St Mary's Nursery"}], held)) == ([], [], [])
+
+
+def _fingerprints(register) -> dict[str, str]:
+    """The ledger's fingerprint of what each record last asked Register to hold, by the record's key."""
+    with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:
+        return dict(db.execute("SELECT key, payload_hash FROM records"))
+
+
+def test_the_ledger_fingerprints_what_a_record_asks_for_not_how_its_file_orders_columns(register, tmp_path):
+    """The ledger keeps a fingerprint of what each record asked Register to hold (docs/configuration.md: "what was
+    sent last"), to see there whether it changed: the same record gives the same one in another column order, and
+    a changed value another one."""
+    rows = [trainee(1), trainee(2)]
+    register.sync(write_extract(tmp_path / "a.csv", rows))
+    first = _fingerprints(register)
+    assert len(first) == 2 and all(first.values())
+
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    with (tmp_path / "reversed.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([row[::-1] for row in table])
+    assert register.sync(tmp_path / "reversed.csv").actions == Counter(unchanged=2)
+    assert _fingerprints(register) == first
+
+    rows[0]["email"] = "changed@example.com"
+    assert register.sync(write_extract(tmp_path / "b.csv", rows)).actions == Counter(update=1, unchanged=1)
+    changed = _fingerprints(register)
+    assert len(changed) == 2 and [changed[key] == first[key] for key in sorted(first)].count(True) == 1
+    assert all(changed.values())
