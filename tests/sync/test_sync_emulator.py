@@ -1166,6 +1166,18 @@ def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alo
     assert len(held(emulator)) == 5
 
 
+def test_not_in_extract_csv_opens_in_excel_as_results_csv_does(emulator, tmp_path):
+    """An SRS id, HUSID or start date a spreadsheet would turn into a number or a date (00042 as 42) is kept as text
+    with Register's leading apostrophe, as results.csv keeps them."""
+    rows = [trainee(1) | {"provider_trainee_id": "00042"}, trainee(2)]
+    sync_files([str(write_extract(tmp_path / "both.csv", rows))], options(emulator, tmp_path))
+    sync_files([str(write_extract(tmp_path / "one.csv", rows[1:]))], options(emulator, tmp_path))
+    with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [listed] = list(csv.DictReader(fh))
+    shown = (listed["provider_trainee_id"], listed["hesa_id"], listed["trainee_start_date"])
+    assert shown == ("'00042", f"'{rows[0]['hesa_id']}", "'2025-09-01")
+
+
 @pytest.mark.parametrize("answer", [b"{}", b'{"data":{}}', b""])
 def test_a_create_answered_without_its_trainee_is_resolved_in_register_not_a_crash(emulator, tmp_path, answer):
     """A 201 whose body does not hold the trainee (a gateway rewrote it, a truncated reply): the trainee was most
