@@ -466,6 +466,38 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert "went through" not in unchanged.stderr
 
 
+def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
+    """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
+    record had been sent, when the second was not reached."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    running: list[subprocess.Popen] = []
+
+    def stop_at_the_first_create(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            running[0].send_signal(signal.SIGTERM)
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, stop_at_the_first_create) as front,
+    ):
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        child = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=files_limited_to(160_000)
+        )
+        running.append(child)
+        _out, err = child.communicate(timeout=120)
+        assert child.returncode == 3, err
+        [warning, line] = err.splitlines()
+        assert "SIGTERM: stopping after the request in flight" in warning
+        assert "The sync stopped part-way but has no report" in line, line
+        assert "302 records: 1 created; 300 invalid, 1 not reached." in line
+        assert len(held(emulator)) == 1
+
+
 def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
     emulator, tmp_path
 ):
