@@ -584,6 +584,22 @@ def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
     assert written["outcome"] == "done"
 
 
+def test_results_csvs_changes_show_a_value_with_an_accent_as_written(emulator, tmp_path):
+    """The changes cell is read by people in a spreadsheet as well as by scripts: "Zoé", not "Zo\\u00e9"."""
+    import csv
+
+    row = trainee(2)
+    sync_files([str(write_extract(tmp_path / "in.csv", [row]))], options(emulator, tmp_path))
+    renamed = sync_files(
+        [str(write_extract(tmp_path / "in.csv", [row | {"first_names": "Zoé"}]))], options(emulator, tmp_path)
+    )
+    assert renamed.actions == Counter(update=1)
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [written] = list(csv.DictReader(fh))
+    assert json.loads(written["changes"]) == [{"field": "first_names", "register": row["first_names"], "source": "Zoé"}]
+    assert '"source": "Zoé"' in written["changes"]
+
+
 def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_were_sent(emulator, tmp_path):
     """The second record's withdrawal must wait for its ITT start date (sync_held: "the record's other changes are
     sent"), but the run stopped after the first record: it is pending, with nothing said of changes sent."""
