@@ -498,6 +498,42 @@ def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_st
         assert len(held(emulator)) == 1
 
 
+@pytest.mark.parametrize("answered", ["refused", "unanswered"])
+def test_a_report_its_disk_will_not_take_after_writes_register_refused_or_left_unanswered_exits_3(tmp_path, answered):
+    """A write Register refused (422), or whose answer was lost and not found again, was sent all the same: a report
+    the disk will not take then exits 3 with the summary line, as after writes that went through, not 2 ("nothing was
+    sent", docs/exit-codes.md)."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refused_or_not_found_again(seen, _forward):
+        if answered == "refused" and seen.method == "POST" and seen.path.endswith("/trainees"):
+            return 422, {"Content-Type": "application/json"}, refusal
+        if answered == "unanswered" and seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, refused_or_not_found_again) as front,
+    ):
+        if answered == "unanswered":
+            emulator.set_faults("lost-response:1.0")
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+        )
+    assert done.returncode == 3, done.stderr
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith("register-batch: error: ") and "but has no report" in line, line
+    said = "300 invalid, 2 failed." if answered == "refused" else "300 invalid, 1 unknown, 1 not reached."
+    assert f"(nothing is sent twice). 302 records: {said}" in line, line
+
+
 def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
     emulator, tmp_path
 ):
