@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -496,6 +497,26 @@ def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_st
         assert "The sync stopped part-way but has no report" in line, line
         assert "302 records: 1 created; 300 invalid, 1 not reached." in line
         assert len(held(emulator)) == 1
+
+
+def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_runs_result(emulator, tmp_path):
+    """docs/library.md: a stopped run raises Interrupted with its `result`, the run's SyncResult up to then: also when
+    it is the report that could not be written after writes (here its folder became a file while the run wrote)."""
+    reports = tmp_path / "reports"
+
+    class FolderReplacedByAFile(RegisterClient):
+        def create_trainee(self, data):
+            created = super().create_trainee(data)
+            if reports.is_dir():
+                shutil.rmtree(reports)
+            reports.write_text("not a folder")
+            return created
+
+    client = FolderReplacedByAFile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Interrupted, match="The sync went through but has no report") as stopped:
+        sync_files([str(write_extract(tmp_path / "in.csv", [trainee(1)]))], options(emulator, tmp_path), client=client)
+    assert stopped.value.result is not None and stopped.value.result.outcomes == Counter(done=1)
+    assert stopped.value.result.actions == Counter(create=1) and stopped.value.result.paths == {}
 
 
 @pytest.mark.parametrize("answered", ["refused", "unanswered"])
