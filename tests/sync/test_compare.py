@@ -445,7 +445,12 @@ def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_p
     held = [{"urn": None, "name": "St Mary's Nursery", "placement_id": "p1"}]
     assert writes(placement_changes(urns("137001"), held)) == ([{"urn": "137001"}], [], [])
     named = [{"name": "Forest School", "postcode": "SW1A 1AA"}]
-    assert writes(placement_changes(named, held)) == (named, [], ["p1"])
+    found = placement_changes(named, held)
+    assert writes(found) == (named, [], ["p1"])
+    assert found.changes == [  # named in the drift by their names, as Register's own are
+        {"field": "placements[0]", "register": None, "source": "name Forest School"},
+        {"field": "placements", "register": "name St Mary's Nursery", "source": None},
+    ]
     assert writes(placement_changes([{"name": "St Mary's Nursery"}], held)) == ([], [], [])
 
 
