@@ -372,6 +372,19 @@ def test_a_degree_corrected_from_uk_to_non_uk_is_replaced():
     assert writes(found) == ([NON_UK_DEGREE], [], ["d1"])
 
 
+def test_a_degree_replaced_for_its_type_is_named_with_both_sides_and_the_next_correction_is_still_a_put():
+    """The drift names the replaced degree as Register holds it and as the extract has it; the degree after it, with
+    a corrected grade, is still corrected in place, not deleted with nothing added in its stead."""
+    corrected = {**UK_DEGREE, "subject": "100425", "grade": "01"}
+    found = degree_changes([NON_UK_DEGREE, corrected], [stored("d1"), stored("d2", subject="100425")])
+    assert writes(found) == ([NON_UK_DEGREE], ["d2"], ["d1"])
+    non_uk = "non_uk_degree 083, subject 100485, grade 02, graduation_year 2012, country FR"
+    assert found.changes == [
+        {"field": "degrees[0]", "register": _describe_uk_degree(), "source": non_uk},
+        {"field": "degrees[1].grade", "register": "02", "source": "01"},
+    ]
+
+
 def stored_non_uk(degree_id: str = "d1", **changes) -> dict:
     """NON_UK_DEGREE as Register lists it (§3.7): its id, the year an integer, no institution."""
     return {**NON_UK_DEGREE, "graduation_year": 2012, "institution": None, "degree_id": degree_id, **changes}
