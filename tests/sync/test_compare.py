@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -371,6 +372,19 @@ def test_a_degree_corrected_from_uk_to_non_uk_is_replaced():
     assert writes(found) == ([NON_UK_DEGREE], [], ["d1"])
 
 
+def test_a_degree_replaced_for_its_type_is_named_with_both_sides_and_the_next_correction_is_still_a_put():
+    """The drift names the replaced degree as Register holds it and as the extract has it; the degree after it, with
+    a corrected grade, is still corrected in place, not deleted with nothing added in its stead."""
+    corrected = {**UK_DEGREE, "subject": "100425", "grade": "01"}
+    found = degree_changes([NON_UK_DEGREE, corrected], [stored("d1"), stored("d2", subject="100425")])
+    assert writes(found) == ([NON_UK_DEGREE], ["d2"], ["d1"])
+    non_uk = "non_uk_degree 083, subject 100485, grade 02, graduation_year 2012, country FR"
+    assert found.changes == [
+        {"field": "degrees[0]", "register": _describe_uk_degree(), "source": non_uk},
+        {"field": "degrees[1].grade", "register": "02", "source": "01"},
+    ]
+
+
 def stored_non_uk(degree_id: str = "d1", **changes) -> dict:
     """NON_UK_DEGREE as Register lists it (§3.7): its id, the year an integer, no institution."""
     return {**NON_UK_DEGREE, "graduation_year": 2012, "institution": None, "degree_id": degree_id, **changes}
@@ -444,5 +458,39 @@ def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_p
     held = [{"urn": None, "name": "St Mary's Nursery", "placement_id": "p1"}]
     assert writes(placement_changes(urns("137001"), held)) == ([{"urn": "137001"}], [], [])
     named = [{"name": "Forest School", "postcode": "SW1A 1AA"}]
-    assert writes(placement_changes(named, held)) == (named, [], ["p1"])
+    found = placement_changes(named, held)
+    assert writes(found) == (named, [], ["p1"])
+    assert found.changes == [  # named in the drift by their names, as Register's own are
+        {"field": "placements[0]", "register": None, "source": "name Forest School"},
+        {"field": "placements", "register": "name St Mary's Nursery", "source": None},
+    ]
     assert writes(placement_changes([{"name": "St Mary's Nursery"}], held)) == ([], [], [])
+
+
+def _fingerprints(register) -> dict[str, str]:
+    """The ledger's fingerprint of what each record last asked Register to hold, by the record's key."""
+    with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:
+        return dict(db.execute("SELECT key, payload_hash FROM records"))
+
+
+def test_the_ledger_fingerprints_what_a_record_asks_for_not_how_its_file_orders_columns(register, tmp_path):
+    """The ledger keeps a fingerprint of what each record asked Register to hold (docs/configuration.md: "what was
+    sent last"), to see there whether it changed: the same record gives the same one in another column order, and
+    a changed value another one."""
+    rows = [trainee(1), trainee(2)]
+    register.sync(write_extract(tmp_path / "a.csv", rows))
+    first = _fingerprints(register)
+    assert len(first) == 2 and all(first.values())
+
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    with (tmp_path / "reversed.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([row[::-1] for row in table])
+    assert register.sync(tmp_path / "reversed.csv").actions == Counter(unchanged=2)
+    assert _fingerprints(register) == first
+
+    rows[0]["email"] = "changed@example.com"
+    assert register.sync(write_extract(tmp_path / "b.csv", rows)).actions == Counter(update=1, unchanged=1)
+    changed = _fingerprints(register)
+    assert len(changed) == 2 and [changed[key] == first[key] for key in sorted(first)].count(True) == 1
+    assert all(changed.values())

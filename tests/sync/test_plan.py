@@ -355,6 +355,9 @@ def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(re
     row = only.row()
     assert row["errors"] == []
     assert len(row["warnings"]) == 2 and "cannot be withdrawn before the ITT start date" in row["warnings"][1]
+    with (tmp_path / f"reports-{register.runs}" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [written] = list(csv.DictReader(fh))
+    assert written["warnings"] == f"{row['warnings'][0]}; {row['warnings'][1]}"  # one cell, each warning whole
     codes = [(i["code"], i["severity"]) for i in register.report()["issues"]]
     assert codes == [("sync_other_instance", "warning"), ("sync_held", "warning")]
     assert "(1 sync_held, 1 sync_other_instance)" in result.summary_line()

@@ -433,9 +433,10 @@ def test_a_withdrawal_or_deferral_someone_made_in_register_while_the_run_was_goi
 
 def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_message(emulator, tmp_path):
     """A 422 that is not a state transition (Register found something wrong with the withdrawal): the record failed,
-    with Register's message, not blocked (nothing to do in Register) nor done."""
+    with Register's messages (in results.csv, one cell), not blocked (nothing to do in Register) nor done."""
     sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
-    refusal = json.dumps({"message": "Validation failed", "errors": ["withdrawal_date is invalid"]}).encode()
+    messages = ["withdrawal_date is invalid", "withdrawal_reasons is invalid"]
+    refusal = json.dumps({"message": "Validation failed", "errors": messages}).encode()
 
     def refused(seen, forward):
         if seen.method == "POST" and seen.path.endswith("/withdraw"):
@@ -451,6 +452,9 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
     assert any("withdrawal_date is invalid" in error for error in only.errors) and result.exit_code == 1
     assert result.summary_line().startswith("1 record: 1 failed. ")
     assert [t["state"] for t in held(emulator)] != ["withdrawn"]
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [written] = list(csv.DictReader(fh))
+    assert written["errors"] == "; ".join(only.errors) and len(only.errors) == 2
 
 
 def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
@@ -1164,6 +1168,18 @@ def test_trainees_register_holds_but_the_extract_lacks_are_reported_and_left_alo
     assert sorted(row["hesa_id"] for row in listed) == [f"'{trainee(n)['hesa_id']}" for n in (4, 5)]  # Excel-safe
     assert 'data-not-in-extract="2"' in (tmp_path / "reports" / "report.html").read_text()
     assert len(held(emulator)) == 5
+
+
+def test_not_in_extract_csv_opens_in_excel_as_results_csv_does(emulator, tmp_path):
+    """An SRS id, HUSID or start date a spreadsheet would turn into a number or a date (00042 as 42) is kept as text
+    with Register's leading apostrophe, as results.csv keeps them."""
+    rows = [trainee(1) | {"provider_trainee_id": "00042"}, trainee(2)]
+    sync_files([str(write_extract(tmp_path / "both.csv", rows))], options(emulator, tmp_path))
+    sync_files([str(write_extract(tmp_path / "one.csv", rows[1:]))], options(emulator, tmp_path))
+    with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [listed] = list(csv.DictReader(fh))
+    shown = (listed["provider_trainee_id"], listed["hesa_id"], listed["trainee_start_date"])
+    assert shown == ("'00042", f"'{rows[0]['hesa_id']}", "'2025-09-01")
 
 
 @pytest.mark.parametrize("answer", [b"{}", b'{"data":{}}', b""])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -466,6 +467,94 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert "went through" not in unchanged.stderr
 
 
+def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
+    """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
+    record had been sent, when the second was not reached."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    running: list[subprocess.Popen] = []
+
+    def stop_at_the_first_create(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            running[0].send_signal(signal.SIGTERM)
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, stop_at_the_first_create) as front,
+    ):
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        child = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=files_limited_to(160_000)
+        )
+        running.append(child)
+        _out, err = child.communicate(timeout=120)
+        assert child.returncode == 3, err
+        [warning, line] = err.splitlines()
+        assert "SIGTERM: stopping after the request in flight" in warning
+        assert "The sync stopped part-way but has no report" in line, line
+        assert "302 records: 1 created; 300 invalid, 1 not reached." in line
+        assert len(held(emulator)) == 1
+
+
+def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_runs_result(emulator, tmp_path):
+    """docs/library.md: a stopped run raises Interrupted with its `result`, the run's SyncResult up to then: also when
+    it is the report that could not be written after writes (here its folder became a file while the run wrote)."""
+    reports = tmp_path / "reports"
+
+    class FolderReplacedByAFile(RegisterClient):
+        def create_trainee(self, data):
+            created = super().create_trainee(data)
+            if reports.is_dir():
+                shutil.rmtree(reports)
+            reports.write_text("not a folder")
+            return created
+
+    client = FolderReplacedByAFile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Interrupted, match="The sync went through but has no report") as stopped:
+        sync_files([str(write_extract(tmp_path / "in.csv", [trainee(1)]))], options(emulator, tmp_path), client=client)
+    assert stopped.value.result is not None and stopped.value.result.outcomes == Counter(done=1)
+    assert stopped.value.result.actions == Counter(create=1) and stopped.value.result.paths == {}
+
+
+@pytest.mark.parametrize("answered", ["refused", "unanswered"])
+def test_a_report_its_disk_will_not_take_after_writes_register_refused_or_left_unanswered_exits_3(tmp_path, answered):
+    """A write Register refused (422), or whose answer was lost and not found again, was sent all the same: a report
+    the disk will not take then exits 3 with the summary line, as after writes that went through, not 2 ("nothing was
+    sent", docs/exit-codes.md)."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refused_or_not_found_again(seen, _forward):
+        if answered == "refused" and seen.method == "POST" and seen.path.endswith("/trainees"):
+            return 422, {"Content-Type": "application/json"}, refusal
+        if answered == "unanswered" and seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, refused_or_not_found_again) as front,
+    ):
+        if answered == "unanswered":
+            emulator.set_faults("lost-response:1.0")
+        command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+        )
+    assert done.returncode == 3, done.stderr
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith("register-batch: error: ") and "but has no report" in line, line
+    said = "300 invalid, 2 failed." if answered == "refused" else "300 invalid, 1 unknown, 1 not reached."
+    assert f"(nothing is sent twice). 302 records: {said}" in line, line
+
+
 def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
     emulator, tmp_path
 ):
@@ -550,6 +639,22 @@ def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
         [written] = list(csv.DictReader(fh))
     assert written["provider_trainee_id"] == "'00042" and written["hesa_id"] == f"'{row['hesa_id']}"
     assert written["outcome"] == "done"
+
+
+def test_results_csvs_changes_show_a_value_with_an_accent_as_written(emulator, tmp_path):
+    """The changes cell is read by people in a spreadsheet as well as by scripts: "Zoé", not "Zo\\u00e9"."""
+    import csv
+
+    row = trainee(2)
+    sync_files([str(write_extract(tmp_path / "in.csv", [row]))], options(emulator, tmp_path))
+    renamed = sync_files(
+        [str(write_extract(tmp_path / "in.csv", [row | {"first_names": "Zoé"}]))], options(emulator, tmp_path)
+    )
+    assert renamed.actions == Counter(update=1)
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [written] = list(csv.DictReader(fh))
+    assert json.loads(written["changes"]) == [{"field": "first_names", "register": row["first_names"], "source": "Zoé"}]
+    assert '"source": "Zoé"' in written["changes"]
 
 
 def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_were_sent(emulator, tmp_path):
