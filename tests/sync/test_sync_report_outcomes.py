@@ -354,10 +354,41 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
 
     monkeypatch.setattr(Ledger, "record", record)
     # Stopped by people, not by Register: the line says only that (no record is done until Register is looked at).
-    with pytest.raises(Interrupted, match=r"^interrupted; 0 records done in this run\. Run the same command again"):
+    with pytest.raises(Interrupted, match=r"^interrupted; 3 records: 1 unknown, 2 not reached\. \d+ requests? "):
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
     data, _doc = report_of(tmp_path)
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
+
+
+def test_a_stopped_runs_line_tells_the_records_written_from_those_already_as_register_holds_them(
+    emulator, tmp_path, monkeypatch
+):
+    """A nightly run stopped part-way: its line is the summary a finished run ends with, so the records that needed
+    nothing are "unchanged", not counted with the one written as "records done" (a person on call read "3 records
+    done" as three writes), and the rest "not reached"."""
+    from register_batch.sync.ledger import Ledger
+
+    rows = [trainee(n) for n in range(1, 6)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows[2:]:
+        row["email"] = row["email"].replace("@", ".new@")
+    original = Ledger.record
+
+    def record(self, key, status, **details):
+        if status == "done" and details.get("http_status") == 200:  # right after the first update is noted done
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, key, status, **details)
+
+    monkeypatch.setattr(Ledger, "record", record)
+    with pytest.raises(Interrupted) as stopped:
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
+    line = str(stopped.value)
+    assert re.match(
+        r"interrupted; 5 records: 1 updated, 2 unchanged; 2 not reached\. \d+ requests? \([\d.]+ per record\)\. "
+        r"Run the same command again to resume \(report: .*report\.html\)$",
+        line,
+    ), line
+    assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
 
 
 def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_outage(emulator, tmp_path):
@@ -776,6 +807,40 @@ def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path
         assert client.stopping is own
 
 
+def test_an_invalid_records_results_row_names_its_errors_codes(emulator, tmp_path):
+    """results.csv is the spreadsheet people work through after a sync: an invalid record's row names its errors as
+    code and field (each once, in the order issues.csv gives them), not only that it failed validation."""
+    import csv
+
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[1]["sex"] = "7"
+    rows[2].update(sex="7", ethnicity="1", nationality="ZZ")
+    source = str(write_extract(tmp_path / "a.csv", rows))
+    assert sync_files([source], options(emulator, tmp_path)).exit_code == 1
+    folder = tmp_path / "reports"
+    with (folder / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        results = {row["record"]: row for row in csv.DictReader(fh)}
+    with (folder / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        errors: dict[str, list[str]] = {}
+        for issue in csv.DictReader(fh):
+            named = f"{issue['code']} ({issue['field']})"
+            if issue["severity"] == "error" and named not in errors.setdefault(issue["record"], []):
+                errors[issue["record"]].append(named)
+    assert results["1"]["action"] == "create" and results["1"]["errors"] == ""
+    assert len(errors["3"]) >= 2, errors  # three bad codes, at least two kinds of error
+    for record in ("2", "3"):
+        assert (results[record]["action"], results[record]["outcome"]) == ("invalid", "skipped")
+        assert results[record]["errors"] == (
+            f"the record failed validation and was not sent: {', '.join(errors[record])}. issues.csv has each one's "
+            "value and message"
+        )
+    # A rerun says the same.
+    assert sync_files([source], options(emulator, tmp_path)).exit_code == 1
+    with (folder / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        again = {row["record"]: row["errors"] for row in csv.DictReader(fh)}
+    assert again["2"] == results["2"]["errors"] and again["3"] == results["3"]["errors"]
+
+
 def test_a_run_stopped_while_register_is_listed_reports_every_record_not_reached(emulator, tmp_path):
     """SIGTERM while Register is listed (before anything is planned or sent) stops the run at once, and its report
     is written: it listed no record at all (results.csv a header alone, `records` empty), although report.json
@@ -809,6 +874,10 @@ def test_a_run_stopped_while_register_is_listed_reports_every_record_not_reached
         (3, "unplanned", "pending"),
     ]
     assert (tmp_path / "reports" / "results.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    # Invalid as always, and saying why: its errors' codes (records stopped before their plan have none yet).
+    assert data["records"][1]["errors"] == [
+        "the record failed validation and was not sent: invalid_code (sex). issues.csv has each one's value and message"
+    ]
     [card] = doc.xpath('//ul[@data-group="actions"]/li[@data-count="unplanned"]/span[@class="label"]/text()')
     assert card == "Not planned (stopped first)"
     assert sync_files([source], options(emulator, tmp_path)).exit_code == 1  # the invalid record

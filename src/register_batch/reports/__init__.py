@@ -223,12 +223,28 @@ class ReportBuilder:
             )
         for issue in self._file_issues:
             yield issue_row(issue)
+        for _index, row in self._spooled():
+            yield row
+
+    def errors_named(self) -> dict[int, list[str]]:
+        """Each record's errors as "code (field)", once each, by batch index, for the records that have any: sync
+        names them in the results row of a record it did not send, which said only that it failed validation."""
+        found: dict[int, list[str]] = {}
+        for index, row in self._spooled():
+            if row["severity"] == Severity.ERROR:
+                named = f"{row['code']} ({row['field']})" if row["field"] else row["code"]
+                if named not in (names := found.setdefault(index, [])):
+                    names.append(named)
+        return found
+
+    def _spooled(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(batch index, row) of every record's issue, in record order; each spool is left at its end, where the
+        next issue is written."""
         streams = []
         for spool in (self._spool, *self._batch):
             spool.seek(0)
             streams.append(json.loads(line) for line in spool)
-        for _key, row in heapq.merge(*streams, key=lambda pair: pair[0]):
-            yield row
+        return heapq.merge(*streams, key=lambda pair: pair[0])
 
     def header(self) -> dict[str, Any]:
         return {

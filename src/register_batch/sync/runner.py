@@ -1401,6 +1401,13 @@ def _finish(
             report.add_batch_issues(
                 [(index, _api_issue(record, code, message, Severity.WARNING)) for code, message in warnings]
             )
+    # An invalid record's row in results.csv names its errors: in a spreadsheet of results, "failed validation" alone
+    # sent people to search issues.csv for the record.
+    if any(r.plan.action == "invalid" for r in results):
+        for index, errors in report.errors_named().items():
+            plan = results[index].plan
+            if plan.action == "invalid" and plan.reason == NOT_SENT_INVALID:
+                plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
     requests = client.stats.as_dict()
     records_total = len(results)
     requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
@@ -1455,9 +1462,10 @@ def _finish(
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if interrupted:
+        # The summary line, as a finished run ends with: "N records done" counted the unchanged ones with those written.
         raise Interrupted(
-            f"interrupted; {synced.outcomes.get('done', 0)} records done in this run. Run the same command again to "
-            f"resume (report: {paths.get('html', paths['json'])})",
+            f"interrupted; {synced.summary_line()} Run the same command again to resume "
+            f"(report: {paths.get('html', paths['json'])})",
             result=synced,
         )
     return synced
