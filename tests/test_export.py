@@ -254,6 +254,37 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
+def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(synced, tmp_path, monkeypatch):
+    """`--status in_training`: a trainee edited after its page was read is listed again by the catch-up, still in
+    training: it has not left the status, so nothing was skipped and the status is not listed again (three pages, the
+    catch-up and the one listing that says none left: Register allows 100 requests a minute, §1.3)."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class EditingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits a trainee that page held
+                    client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with EditingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(training) == 12 and sorted(ids) == sorted(training)
+    assert result.requests == 3 + 1 + 1
+
+
 def test_a_log_says_when_the_rate_limit_holds_an_export_back(synced, tmp_path):
     """A national export pages through Register at 95 requests a minute: not on a terminal, each wait worth a line
     is one, or the job stood silent for most of a minute after each burst of pages."""
