@@ -254,6 +254,44 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
+def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(synced, tmp_path, monkeypatch):
+    """`--status in_training` with a trainee withdrawn after its page was read: the status is listed again for what the
+    pages skipped. A trainee edited before the pages reached it is written by the catch-up listing (it moved to the
+    front, behind the pages read), and is not written a second time by the listing again."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["trainee_workload_issues"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    }
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class ChangingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: one trainee it held withdrawn, the last one edited
+                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
+                    client.update_trainee(training[-1], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(pages) == 3 + 1 + 1 + 3  # three pages of 4, the catch-up, the one saying one left, the status again
+    assert sorted(ids) == sorted(training) and result.count == 12
+
+
 def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(synced, tmp_path, monkeypatch):
     """`--status in_training`: a trainee edited after its page was read is listed again by the catch-up, still in
     training: it has not left the status, so nothing was skipped and the status is not listed again (three pages, the
