@@ -364,6 +364,24 @@ def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced
     assert lines[0].startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
 
 
+@pytest.mark.parametrize(
+    ("kinds", "last"),
+    [
+        (20, "kind 20 (2 trainees, e.g. trainee 1)"),
+        (21, "… and 1 more kind of note"),
+        (23, "… and 3 more kinds of note"),
+    ],
+)
+def test_at_most_twenty_kinds_of_note_are_told_then_how_many_more(kinds, last):
+    """A national export's notes on the terminal: twenty kinds, each once, then how many kinds were left out."""
+    from register_batch.export import ExportResult
+
+    notes = [f"trainee {n}: kind {k}" for k in range(1, kinds + 1) for n in (1, 2)]
+    lines = ExportResult(outputs=[], count=2, requests=1, notes=notes).note_lines()
+    assert len(lines) == min(kinds, 20) + (kinds > 20)
+    assert lines[0] == "kind 1 (2 trainees, e.g. trainee 1)" and lines[-1] == last
+
+
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
@@ -456,6 +474,31 @@ def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_
     assert result.exit_code == 1, result.output
     assert "Register did not answer" in result.output and "Run again later" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": "0"}),
+        (404, b'{"errors":[{"error":"NotFound","message":"Not found"}]}', {"Content-Type": "application/json"}),
+    ],
+    ids=["not answering", "not serving the API"],
+)
+def test_an_export_that_fails_leaves_nothing_in_the_output_folder_not_even_a_temporary_file(
+    tmp_path, status, body, headers
+):
+    """A library caller that catches the error and goes on (a nightly job trying the next provider, the error kept to
+    report at the end) finds the output's folder as it was: no output, and no hidden temporary file of it."""
+    from register_batch.errors import RegisterBatchError
+    from stub_http import answering
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with answering(status, body, headers) as url, RegisterClient(url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        with pytest.raises(RegisterBatchError) as caught:
+            export_trainees(client, to="json", output=folder / "held.json")
+        assert list(folder.iterdir()) == []  # while the caller still holds the error
+    assert ("did not answer" if status == 429 else "does not serve the Register API") in str(caught.value)
 
 
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
