@@ -428,6 +428,25 @@ def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, r
     assert done.stderr.strip().splitlines()[-1] == "register-batch: interrupted; run the same command again to resume"
 
 
+def test_standard_output_with_no_room_left_is_said_once_however_often_it_is_written(capsys):
+    """Standard output on a full disk that cannot be pointed at the null device (a stream with no file descriptor,
+    as an application embedding the command line gives): later writes are dropped as well, without a word more."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = GoneQuietly(Full(), "stdout")
+    assert out.write("first\n") == 6 and out.write("second\n") == 7
+    out.flush()
+    said = capsys.readouterr().err
+    assert said.count("standard output could not be written (No space left on device)") == 1, said
+
+
 @pytest.mark.parametrize(
     ("raised", "named"),
     [
