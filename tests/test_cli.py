@@ -504,6 +504,42 @@ def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, reg
     assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts
 
 
+def test_help_in_a_wide_terminal_uses_it_up_to_100_columns(tmp_path):
+    """Help wrapped at 80 columns (click's default) in a wide terminal is longer than it needs to be; past 100, lines
+    get too long to read. (A process of its own: click's test runner fixes the width at 80.)"""
+    import os
+
+    from cli_runs import run_cli
+
+    result = run_cli(["--help"], cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.split("\n\n")[1].splitlines()  # the description, wrapped to the width
+    assert 80 < len(first[0]) <= 100 and first[0].startswith("  Validate HESA ITT extracts"), first
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "-q"])
+def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, monkeypatch, quiet):
+    """A target that is not the embedded emulator (here one at a URL) is named on standard output, with the summary;
+    `-q` leaves it out: standard output keeps only the summary line for scripts, and standard error stays empty."""
+    from register_batch.emulator import start_emulator
+
+    token = "quiet-target-token"
+    monkeypatch.setenv("REGISTER_API_TOKEN", token)
+    out = tmp_path / "held.json"
+    with start_emulator(tokens=[token], rate_limit=None) as emulator:
+        options = ["export", "--target", emulator.url, "--to", "json", "-o", str(out)]
+        result = CliRunner().invoke(cli, ["-q", *options] if quiet else options)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert (
+        lines[-1] == f"No trainees matched (Register's current academic cycle; --academic-cycle YYYY for another): "
+        f"wrote an empty json file to {out} (1 request)."
+    )
+    assert [line for line in lines if line.startswith("Target: ")] == ([] if quiet else [f"Target: {emulator.url}"])
+    assert result.stderr == ""
+
+
 @pytest.mark.parametrize(
     ("target", "rate", "noted"),
     [
