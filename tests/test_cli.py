@@ -430,19 +430,30 @@ def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, r
 
 def test_standard_output_with_no_room_left_is_said_once_however_often_it_is_written(capsys):
     """Standard output on a full disk that cannot be pointed at the null device (a stream with no file descriptor,
-    as an application embedding the command line gives): later writes are dropped as well, without a word more."""
+    as an application embedding the command line gives): later writes and flushes, of text or of the bytes beneath
+    it (click writes those for what the stream's encoding cannot say), are dropped as well, without a word more."""
     import errno
     import io
 
     from register_batch.commands.common import GoneQuietly
 
-    class Full(io.StringIO):
-        def write(self, text: str) -> int:
-            raise OSError(errno.ENOSPC, "No space left on device")
+    def no_room(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    out = GoneQuietly(Full(), "stdout")
+    class Full:
+        write = flush = staticmethod(no_room)
+
+        def __init__(self, buffer: Full | None = None):
+            self.buffer = buffer
+
+        def fileno(self) -> int:
+            raise io.UnsupportedOperation("fileno")  # as io.StringIO's
+
+    out = GoneQuietly(Full(Full()), "stdout")
     assert out.write("first\n") == 6 and out.write("second\n") == 7
     out.flush()
+    assert out.buffer.write(b"third\n") == 6
+    out.buffer.flush()
     said = capsys.readouterr().err
     assert said.count("standard output could not be written (No space left on device)") == 1, said
 
