@@ -357,6 +357,7 @@ def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced
         for trainee in list(client.iter_trainees(academic_cycle=2025))[:3]:
             client.update_trainee(trainee["trainee_id"], {"middle_names": "Jo"})
         result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+    assert result.requests == 1  # the export's own: one page, not the client's listing and updates before it
     middle_names = [n for n in result.notes if n.endswith(": no HESA tag for middle_names: left out of the XML")]
     assert len(middle_names) == 3
     lines = [line for line in result.note_lines() if "middle_names" in line]
@@ -380,6 +381,13 @@ def test_at_most_twenty_kinds_of_note_are_told_then_how_many_more(kinds, last):
     lines = ExportResult(outputs=[], count=2, requests=1, notes=notes).note_lines()
     assert len(lines) == min(kinds, 20) + (kinds > 20)
     assert lines[0] == "kind 1 (2 trainees, e.g. trainee 1)" and lines[-1] == last
+
+
+def test_a_kind_of_note_for_one_trainee_is_told_as_it_is():
+    from register_batch.export import ExportResult
+
+    notes = ["trainee 7: no HESA tag for middle_names: left out of the XML"]
+    assert ExportResult(outputs=[], count=1, requests=1, notes=notes).note_lines() == notes
 
 
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
