@@ -450,12 +450,29 @@ def test_standard_output_with_no_room_left_is_said_once_however_often_it_is_writ
             raise io.UnsupportedOperation("fileno")  # as io.StringIO's
 
     out = GoneQuietly(Full(Full()), "stdout")
-    assert out.write("first\n") == 6 and out.write("second\n") == 7
+    assert out.buffer.write(b"first\n") == 6  # the bytes beneath fail first: the whole stream is gone
+    assert out.write("second\n") == 7 and out.write("third\n") == 6
     out.flush()
-    assert out.buffer.write(b"third\n") == 6
+    assert out.buffer.write(b"fourth\n") == 7
     out.buffer.flush()
     said = capsys.readouterr().err
     assert said.count("standard output could not be written (No space left on device)") == 1, said
+
+
+def test_output_written_and_flushed_reaches_its_reader_at_once():
+    """Guarded standard output still passes a flush on: a nightly job's `| tee sync.log` shows each line as it is
+    said, not when the run ends."""
+    import os
+
+    from register_batch.commands.common import GoneQuietly
+
+    read_end, write_end = os.pipe()
+    with open(write_end, "w") as stream, open(read_end, "rb", buffering=0) as reader:
+        out = GoneQuietly(stream, "stdout")
+        out.write("Target: sandbox\n")
+        out.flush()
+        os.set_blocking(read_end, False)
+        assert reader.read(100) == b"Target: sandbox\n"
 
 
 @pytest.mark.parametrize(
