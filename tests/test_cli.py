@@ -459,6 +459,44 @@ def test_standard_output_with_no_room_left_is_said_once_however_often_it_is_writ
     assert said.count("standard output could not be written (No space left on device)") == 1, said
 
 
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("EPIPE", "stdout"), ("EIO", "stdout"), ("ENOSPC", "stderr")],
+    ids=["stdout piped to a head that has read its line", "a hung-up terminal", "standard error on a full disk"],
+)
+def test_output_whose_reader_has_gone_is_dropped_without_a_word(capsys, code, name):
+    """`| head` ending, or a dropped SSH session, is nothing to warn about; nor can standard error with no room
+    left say so on itself."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(getattr(errno, code), code)
+
+    out = GoneQuietly(Gone(), name)
+    assert out.write("summary\n") == 8
+    assert capsys.readouterr().err == ""
+
+
+def test_output_that_fails_for_another_reason_is_not_hidden():
+    """Only a reader gone or no room left is dropped quietly: any other failure to write is the command's error (an
+    internal error, exit 70), not output lost without a word."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    with pytest.raises(OSError, match="Invalid argument"):
+        GoneQuietly(Broken(), "stdout").write("summary\n")
+
+
 def test_output_written_and_flushed_reaches_its_reader_at_once():
     """Guarded standard output still passes a flush on: a nightly job's `| tee sync.log` shows each line as it is
     said, not when the run ends."""
