@@ -685,6 +685,39 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
     assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
 
 
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ("withdrawn", "withdrawn"),
+        ("deferred", "deferred"),
+        ("recommended_for_award", "recommended for award"),
+        ("awarded", "awarded"),
+        ("trn_received", None),
+    ],
+)
+@pytest.mark.parametrize(
+    ("to", "row"),
+    [
+        ("register-csv", "Register's CSV template has no column for it, so the row"),
+        ("hesa-xml", "the HESA XML export has no tag for it, so the Student"),
+        ("json", None),
+    ],
+)
+def test_each_state_a_format_cannot_hold_is_named_in_its_note(state, said, to, row):
+    """The words a note uses for each state past training, and what the format's row or Student then reads as. (A
+    deferral without its date: one with it is written in HESA XML, see above.)"""
+    from register_batch.export import state_note
+
+    note = state_note({"trainee_id": "t1", "state": state}, to)
+    if said is None or row is None:
+        assert note is None
+    else:
+        assert note == (
+            f"{said} in Register: {row} reads as a trainee in training (the json and jsonl exports hold the state and "
+            "its dates)"
+        )
+
+
 def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_without_a_warning(synced, tmp_path):
     """Every HESA record can say a deferral (a dormant F_MODE, or the DEFER_* elements the reader takes: formats.md,
     Withdrawals and deferrals), so a deferred trainee's Student that said none got sync_state_differs on every sync
