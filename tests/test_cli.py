@@ -497,6 +497,20 @@ def test_output_that_fails_for_another_reason_is_not_hidden():
         GoneQuietly(Broken(), "stdout").write("summary\n")
 
 
+def test_a_process_without_standard_output_still_runs(monkeypatch):
+    """pythonw on Windows, or a service started without one, has no standard output (sys.stdout is None): guarding
+    the streams leaves it so, and what the command says goes nowhere instead of failing."""
+    import sys
+
+    from register_batch.commands.common import guard_output
+
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", sys.stderr)  # put back afterwards, unguarded
+    guard_output()
+    assert sys.stdout is None
+    click.echo("Target: sandbox")
+
+
 def test_output_written_and_flushed_reaches_its_reader_at_once():
     """Guarded standard output still passes a flush on: a nightly job's `| tee sync.log` shows each line as it is
     said, not when the run ends."""
