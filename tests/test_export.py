@@ -964,14 +964,29 @@ def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path,
     assert result.count == 12 and result.requests == listings
 
 
-@pytest.mark.parametrize("options", [{"to": "xlsx"}, {"status": "graduated"}])
-def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(tmp_path, options):
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"to": "xlsx"}, "to must be one of register-csv, hesa-xml, json, jsonl"),
+        (
+            {"status": "graduated"},
+            "status 'graduated' is not one of course_not_yet_started, in_training, deferred, awarded, withdrawn",
+        ),
+    ],
+)
+def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(
+    tmp_path, options, said
+):
     from register_batch.errors import ConfigError
 
     out = tmp_path / "held.jsonl"
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client, pytest.raises(ConfigError):
+        with (
+            RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+            pytest.raises(ConfigError) as refused,
+        ):
             export_trainees(client, **{"to": "jsonl", "output": out, **options})
+        assert str(refused.value) == said
         assert emulator.snapshot()["requests"]["total"] == 0
     assert not out.exists()
 
