@@ -621,6 +621,20 @@ def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, 
     assert result.stderr == ""
 
 
+def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(tmp_path, monkeypatch):
+    """Like any target, the embedded emulator is named on standard output when the run is not quiet (with -q it is
+    named on standard error: see above)."""
+    import os
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    result = run_cli(["export", "--state-dir", "state", "--to", "json", "-o", "held.json"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Target: embedded Register emulator at http://127.0.0.1:"), result.stdout
+    assert "Target:" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("target", "rate", "noted"),
     [
