@@ -621,6 +621,15 @@ def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, 
     assert result.stderr == ""
 
 
+def test_the_help_says_the_input_format_is_detected_unless_given():
+    result = CliRunner().invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "--format [auto|" in text and "Input format; auto detects it from each file's content. [default: auto]" in text
+    )
+
+
 def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(tmp_path, monkeypatch):
     """Like any target, the embedded emulator is named on standard output when the run is not quiet (with -q it is
     named on standard error: see above)."""
@@ -641,6 +650,7 @@ def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(t
         ("sandbox", "200/60", True),
         ("production", "2/1", True),
         ("sandbox", "95/60", False),
+        ("sandbox", "100/60", False),
         ("http://127.0.0.1:9", "200/60", False),
     ],
 )
