@@ -884,6 +884,16 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
 
 
+def test_every_field_holding_the_text_null_is_named_in_one_note():
+    from register_batch.export import null_note
+
+    assert null_note({"first_names": "Null", "last_name": " null ", "middle_names": "Nullah"}) == (
+        "first_names, last_name holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
+        "of this file will not see it"
+    )
+    assert null_note({"last_name": "Nullah"}) is None
+
+
 def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, tmp_path):
     """XML carries a line break and a tab, and Register's CSV a tab, so the exports write them as they are; read
     back, validate and sync refuse such a value (control_character). The export says so, as formats.md promises,
