@@ -498,6 +498,40 @@ def test_output_that_fails_for_another_reason_is_not_hidden():
         GoneQuietly(Broken(), "stdout").write("summary\n")
 
 
+def test_a_flush_that_finds_no_room_says_so_once(capsys):
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Full(io.StringIO):
+        def flush(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = GoneQuietly(Full(), "stdout")
+    out.flush()
+    out.flush()
+    assert capsys.readouterr().err.count("standard output could not be written (No space left on device)") == 1
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "-q"])
+def test_quiet_runs_log_no_progress(capsys, quiet):
+    from register_batch.commands.common import State
+
+    with State(config=None, verbose=0, quiet=quiet).progress() as progress:
+        progress.log("Exporting: 500 trainees (9.5/s)")
+    assert ("Exporting: 500 trainees" in capsys.readouterr().err) is not quiet
+
+
+def test_an_output_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "out").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["convert", sample, "--to", "jsonl", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Invalid value for '-o' / '--output'" in result.output and "is a directory" in result.output
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_a_process_without_standard_output_still_runs(monkeypatch):
     """pythonw on Windows, or a service started without one, has no standard output (sys.stdout is None): guarding
     the streams leaves it so, and what the command says goes nowhere instead of failing."""
