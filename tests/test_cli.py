@@ -685,6 +685,7 @@ def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(t
         ("production", "2/1", True),
         ("sandbox", "95/60", False),
         ("sandbox", "100/60", False),
+        ("sandbox", "101/60", True),
         ("http://127.0.0.1:9", "200/60", False),
     ],
 )
@@ -695,7 +696,7 @@ def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkey
     sample = str(Path(__file__).parents[1] / "samples" / "extract.xml")
     result = run("sync", sample, "--target", target, "--rate", rate, "--state-dir", "state")
     assert result.exit_code == 2  # no token: nothing is sent either way
-    assert ("is over Register's 100 requests a minute" in result.output) is noted, result.output
+    assert ("is over Register's 100 requests a minute" in result.stderr) is noted, result.output  # a note: stderr
 
 
 def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
