@@ -532,6 +532,14 @@ def test_an_output_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hes
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_mapping_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "mappings").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["validate", sample, "--mapping", str(tmp_path / "mappings")])
+    assert result.exit_code == 2
+    assert "Invalid value for '--mapping'" in result.output and "is a directory" in result.output
+
+
 def test_a_process_without_standard_output_still_runs(monkeypatch):
     """pythonw on Windows, or a service started without one, has no standard output (sys.stdout is None): guarding
     the streams leaves it so, and what the command says goes nowhere instead of failing."""
