@@ -663,13 +663,16 @@ def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, 
     assert result.stderr == ""
 
 
-def test_the_help_says_the_input_format_is_detected_unless_given():
+def test_the_help_says_what_each_shared_option_takes_and_does():
     result = CliRunner().invoke(cli, ["validate", "--help"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert (
-        "--format [auto|" in text and "Input format; auto detects it from each file's content. [default: auto]" in text
-    )
+    assert "--format [auto|" in text
+    assert "Input format; auto detects it from each file's content. [default: auto]" in text
+    assert "--mapping FILE A mapping file (YAML) layered over the bundled ones; repeat for several." in text
+    assert "--as-of YYYY-MM-DD Judge date rules as of this day instead of today." in text
+    assert "--ukprn UKPRN The UKPRN of the provider the token sends for" in text
+    assert "--api-version VERSION Register API version (default v2026.1)." in text
 
 
 def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(tmp_path, monkeypatch):
