@@ -469,6 +469,7 @@ def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monke
         result = CliRunner().invoke(cli, ["export", "--target", url, "--to", "json", "-o", str(out)])
     assert result.exit_code == 1, result.output
     assert "No trainees matched" not in result.output and "does not serve the Register API" in result.output
+    assert "(check the target and --api-version)" in result.output  # the option, as the command line names it
     assert not out.exists()
 
 
