@@ -708,6 +708,12 @@ def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkey
     result = run("sync", sample, "--target", target, "--rate", rate, "--state-dir", "state")
     assert result.exit_code == 2  # no token: nothing is sent either way
     assert ("is over Register's 100 requests a minute" in result.stderr) is noted, result.output  # a note: stderr
+    if noted:
+        count, seconds = rate.split("/")
+        assert (
+            f"note: rate {count}/{seconds} is over Register's 100 requests a minute: expect waits for its 429 answers "
+            "(the default 95/60 leaves room for nothing else using Register from this machine)"
+        ) in result.stderr.splitlines()
 
 
 def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
