@@ -482,6 +482,23 @@ def test_output_whose_reader_has_gone_is_dropped_without_a_word(capsys, code, na
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT", "EFBIG"])
+def test_output_over_a_quota_or_size_limit_is_dropped_like_a_full_disk(capsys, code):
+    """`>> sync.log` on a full disk, over the user's disk quota, or past the file size limit: the same for the run."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(getattr(errno, code), code)
+
+    out = GoneQuietly(Full(), "stdout")
+    assert out.write("summary\n") == 8
+    assert f"standard output could not be written ({code}); the rest of it is dropped" in capsys.readouterr().err
+
+
 def test_output_that_fails_for_another_reason_is_not_hidden():
     """Only a reader gone or no room left is dropped quietly: any other failure to write is the command's error (an
     internal error, exit 70), not output lost without a word."""

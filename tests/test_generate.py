@@ -378,3 +378,14 @@ def test_an_as_of_outside_the_cycles_generate_makes_names_the_options_to_change(
         "the cycles generate makes: give a later --as-of or an --academic-cycle"
     )
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_vintage_for_registers_csv_is_refused_naming_the_option(tmp_path):
+    out = tmp_path / "x.csv"
+    args = ["generate", "--count", "1", "--format", "register-csv", "--vintage", "C24053", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "register-batch: error: --vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout"
+    )
+    assert not out.exists()
