@@ -428,6 +428,165 @@ def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, r
     assert done.stderr.strip().splitlines()[-1] == "register-batch: interrupted; run the same command again to resume"
 
 
+def test_standard_output_with_no_room_left_is_said_once_however_often_it_is_written(capsys):
+    """Standard output on a full disk that cannot be pointed at the null device (a stream with no file descriptor,
+    as an application embedding the command line gives): later writes and flushes, of text or of the bytes beneath
+    it (click writes those for what the stream's encoding cannot say), are dropped as well, without a word more."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    def no_room(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class Full:
+        write = flush = staticmethod(no_room)
+
+        def __init__(self, buffer: Full | None = None):
+            self.buffer = buffer
+
+        def fileno(self) -> int:
+            raise io.UnsupportedOperation("fileno")  # as io.StringIO's
+
+    out = GoneQuietly(Full(Full()), "stdout")
+    assert out.buffer.write(b"first\n") == 6  # the bytes beneath fail first: the whole stream is gone
+    warning = "register-batch: warning: standard output could not be written (No space left on device); the rest"
+    assert capsys.readouterr().err.startswith(warning)
+    assert out.write("second\n") == 7 and out.write("third\n") == 6
+    out.flush()
+    assert out.buffer.write(b"fourth\n") == 7
+    out.buffer.flush()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("EPIPE", "stdout"), ("EIO", "stdout"), ("ENOSPC", "stderr")],
+    ids=["stdout piped to a head that has read its line", "a hung-up terminal", "standard error on a full disk"],
+)
+def test_output_whose_reader_has_gone_is_dropped_without_a_word(capsys, code, name):
+    """`| head` ending, or a dropped SSH session, is nothing to warn about; nor can standard error with no room
+    left say so on itself."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(getattr(errno, code), code)
+
+    out = GoneQuietly(Gone(), name)
+    assert out.write("summary\n") == 8
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT", "EFBIG"])
+def test_output_over_a_quota_or_size_limit_is_dropped_like_a_full_disk(capsys, code):
+    """`>> sync.log` on a full disk, over the user's disk quota, or past the file size limit: the same for the run."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(getattr(errno, code), code)
+
+    out = GoneQuietly(Full(), "stdout")
+    assert out.write("summary\n") == 8
+    assert f"standard output could not be written ({code}); the rest of it is dropped" in capsys.readouterr().err
+
+
+def test_output_that_fails_for_another_reason_is_not_hidden():
+    """Only a reader gone or no room left is dropped quietly: any other failure to write is the command's error (an
+    internal error, exit 70), not output lost without a word."""
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    with pytest.raises(OSError, match="Invalid argument"):
+        GoneQuietly(Broken(), "stdout").write("summary\n")
+
+
+def test_a_flush_that_finds_no_room_says_so_once(capsys):
+    import errno
+    import io
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Full(io.StringIO):
+        def flush(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = GoneQuietly(Full(), "stdout")
+    out.flush()
+    out.flush()
+    assert capsys.readouterr().err.count("standard output could not be written (No space left on device)") == 1
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "-q"])
+def test_quiet_runs_log_no_progress(capsys, quiet):
+    from register_batch.commands.common import State
+
+    with State(config=None, verbose=0, quiet=quiet).progress() as progress:
+        progress.log("Exporting: 500 trainees (9.5/s)")
+    assert ("Exporting: 500 trainees" in capsys.readouterr().err) is not quiet
+
+
+def test_an_output_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "out").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["convert", sample, "--to", "jsonl", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Invalid value for '-o' / '--output'" in result.output and "is a directory" in result.output
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_mapping_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "mappings").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["validate", sample, "--mapping", str(tmp_path / "mappings")])
+    assert result.exit_code == 2
+    assert "Invalid value for '--mapping'" in result.output and "is a directory" in result.output
+
+
+def test_a_process_without_standard_output_still_runs(monkeypatch):
+    """pythonw on Windows, or a service started without one, has no standard output (sys.stdout is None): guarding
+    the streams leaves it so, and what the command says goes nowhere instead of failing."""
+    import sys
+
+    from register_batch.commands.common import guard_output
+
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", sys.stderr)  # put back afterwards, unguarded
+    guard_output()
+    assert sys.stdout is None
+    click.echo("Target: sandbox")
+
+
+def test_output_written_and_flushed_reaches_its_reader_at_once():
+    """Guarded standard output still passes a flush on: a nightly job's `| tee sync.log` shows each line as it is
+    said, not when the run ends."""
+    import os
+
+    from register_batch.commands.common import GoneQuietly
+
+    read_end, write_end = os.pipe()
+    with open(write_end, "w") as stream, open(read_end, "rb", buffering=0) as reader:
+        out = GoneQuietly(stream, "stdout")
+        out.write("Target: sandbox\n")
+        out.flush()
+        os.set_blocking(read_end, False)
+        assert reader.read(100) == b"Target: sandbox\n"
+
+
 @pytest.mark.parametrize(
     ("raised", "named"),
     [
@@ -485,12 +644,76 @@ def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, reg
     assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts
 
 
+def test_help_in_a_wide_terminal_uses_it_up_to_100_columns(tmp_path):
+    """Help wrapped at 80 columns (click's default) in a wide terminal is longer than it needs to be; past 100, lines
+    get too long to read. (A process of its own: click's test runner fixes the width at 80.)"""
+    import os
+
+    from cli_runs import run_cli
+
+    result = run_cli(["--help"], cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.split("\n\n")[1].splitlines()  # the description, wrapped to the width
+    assert 80 < len(first[0]) <= 100 and first[0].startswith("  Validate HESA ITT extracts"), first
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "-q"])
+def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, monkeypatch, quiet):
+    """A target that is not the embedded emulator (here one at a URL) is named on standard output, with the summary;
+    `-q` leaves it out: standard output keeps only the summary line for scripts, and standard error stays empty."""
+    from register_batch.emulator import start_emulator
+
+    token = "quiet-target-token"
+    monkeypatch.setenv("REGISTER_API_TOKEN", token)
+    out = tmp_path / "held.json"
+    with start_emulator(tokens=[token], rate_limit=None) as emulator:
+        options = ["export", "--target", emulator.url, "--to", "json", "-o", str(out)]
+        result = CliRunner().invoke(cli, ["-q", *options] if quiet else options)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert (
+        lines[-1] == f"No trainees matched (Register's current academic cycle; --academic-cycle YYYY for another): "
+        f"wrote an empty json file to {out} (1 request)."
+    )
+    assert [line for line in lines if line.startswith("Target: ")] == ([] if quiet else [f"Target: {emulator.url}"])
+    assert result.stderr == ""
+
+
+def test_the_help_says_what_each_shared_option_takes_and_does():
+    result = CliRunner().invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "--format [auto|" in text
+    assert "Input format; auto detects it from each file's content. [default: auto]" in text
+    assert "--mapping FILE A mapping file (YAML) layered over the bundled ones; repeat for several." in text
+    assert "--as-of YYYY-MM-DD Judge date rules as of this day instead of today." in text
+    assert "--ukprn UKPRN The UKPRN of the provider the token sends for" in text
+    assert "--api-version VERSION Register API version (default v2026.1)." in text
+
+
+def test_without_quiet_the_embedded_emulator_target_is_said_on_standard_output(tmp_path, monkeypatch):
+    """Like any target, the embedded emulator is named on standard output when the run is not quiet (with -q it is
+    named on standard error: see above)."""
+    import os
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    result = run_cli(["export", "--state-dir", "state", "--to", "json", "-o", "held.json"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Target: embedded Register emulator at http://127.0.0.1:"), result.stdout
+    assert "Target:" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("target", "rate", "noted"),
     [
         ("sandbox", "200/60", True),
         ("production", "2/1", True),
         ("sandbox", "95/60", False),
+        ("sandbox", "100/60", False),
+        ("sandbox", "101/60", True),
         ("http://127.0.0.1:9", "200/60", False),
     ],
 )
@@ -501,7 +724,13 @@ def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkey
     sample = str(Path(__file__).parents[1] / "samples" / "extract.xml")
     result = run("sync", sample, "--target", target, "--rate", rate, "--state-dir", "state")
     assert result.exit_code == 2  # no token: nothing is sent either way
-    assert ("is over Register's 100 requests a minute" in result.output) is noted, result.output
+    assert ("is over Register's 100 requests a minute" in result.stderr) is noted, result.output  # a note: stderr
+    if noted:
+        count, seconds = rate.split("/")
+        assert (
+            f"note: rate {count}/{seconds} is over Register's 100 requests a minute: expect waits for its 429 answers "
+            "(the default 95/60 leaves room for nothing else using Register from this machine)"
+        ) in result.stderr.splitlines()
 
 
 def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):

@@ -254,6 +254,75 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
+def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(synced, tmp_path, monkeypatch):
+    """`--status in_training` with a trainee withdrawn after its page was read: the status is listed again for what the
+    pages skipped. A trainee edited before the pages reached it is written by the catch-up listing (it moved to the
+    front, behind the pages read), and is not written a second time by the listing again."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["trainee_workload_issues"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    }
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class ChangingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: one trainee it held withdrawn, the last one edited
+                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
+                    client.update_trainee(training[-1], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with ChangingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(pages) == 3 + 1 + 1 + 3  # three pages of 4, the catch-up, the one saying one left, the status again
+    assert sorted(ids) == sorted(training) and result.count == 12
+
+
+def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(synced, tmp_path, monkeypatch):
+    """`--status in_training`: a trainee edited after its page was read is listed again by the catch-up, still in
+    training: it has not left the status, so nothing was skipped and the status is not listed again (three pages, the
+    catch-up and the one listing that says none left: Register allows 100 requests a minute, §1.3)."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    out = tmp_path / "training.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
+        pages: list[list[dict]] = []
+
+        class EditingMidway(RegisterClient):
+            def list_trainees(self, **params):
+                if len(pages) == 1:  # after the first page: someone edits a trainee that page held
+                    client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
+                items, meta = super().list_trainees(**params)
+                pages.append(items)
+                return items, meta
+
+        with EditingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+            result = export_trainees(
+                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+            )
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(training) == 12 and sorted(ids) == sorted(training)
+    assert result.requests == 3 + 1 + 1
+
+
 def test_a_log_says_when_the_rate_limit_holds_an_export_back(synced, tmp_path):
     """A national export pages through Register at 95 requests a minute: not on a terminal, each wait worth a line
     is one, or the job stood silent for most of a minute after each burst of pages."""
@@ -278,6 +347,8 @@ def test_a_log_says_when_the_rate_limit_holds_an_export_back(synced, tmp_path):
         assert re.fullmatch(
             r"\S+ Exporting: \d+ trainees \(.*\); waiting \d+ s for the rate limit \(2 requests per 1 s\)", line
         )
+    # and a last line with the count written, after the last wait
+    assert re.fullmatch(r"\S+ Exporting: 12 trainees \([^;]*\)", stream.getvalue().splitlines()[-1])
 
 
 def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced, tmp_path):
@@ -286,11 +357,37 @@ def test_notes_are_told_once_per_kind_with_how_many_trainees_they_concern(synced
         for trainee in list(client.iter_trainees(academic_cycle=2025))[:3]:
             client.update_trainee(trainee["trainee_id"], {"middle_names": "Jo"})
         result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+    assert result.requests == 1  # the export's own: one page, not the client's listing and updates before it
     middle_names = [n for n in result.notes if n.endswith(": no HESA tag for middle_names: left out of the XML")]
     assert len(middle_names) == 3
     lines = [line for line in result.note_lines() if "middle_names" in line]
     assert len(lines) == 1
     assert lines[0].startswith("no HESA tag for middle_names: left out of the XML (3 trainees, e.g. trainee ")
+
+
+@pytest.mark.parametrize(
+    ("kinds", "last"),
+    [
+        (20, "kind 20 (2 trainees, e.g. trainee 1)"),
+        (21, "… and 1 more kind of note"),
+        (23, "… and 3 more kinds of note"),
+    ],
+)
+def test_at_most_twenty_kinds_of_note_are_told_then_how_many_more(kinds, last):
+    """A national export's notes on the terminal: twenty kinds, each once, then how many kinds were left out."""
+    from register_batch.export import ExportResult
+
+    notes = [f"trainee {n}: kind {k}" for k in range(1, kinds + 1) for n in (1, 2)]
+    lines = ExportResult(outputs=[], count=2, requests=1, notes=notes).note_lines()
+    assert len(lines) == min(kinds, 20) + (kinds > 20)
+    assert lines[0] == "kind 1 (2 trainees, e.g. trainee 1)" and lines[-1] == last
+
+
+def test_a_kind_of_note_for_one_trainee_is_told_as_it_is():
+    from register_batch.export import ExportResult
+
+    notes = ["trainee 7: no HESA tag for middle_names: left out of the XML"]
+    assert ExportResult(outputs=[], count=1, requests=1, notes=notes).note_lines() == notes
 
 
 def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypatch):
@@ -372,6 +469,7 @@ def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monke
         result = CliRunner().invoke(cli, ["export", "--target", url, "--to", "json", "-o", str(out)])
     assert result.exit_code == 1, result.output
     assert "No trainees matched" not in result.output and "does not serve the Register API" in result.output
+    assert "(check the target and --api-version)" in result.output  # the option, as the command line names it
     assert not out.exists()
 
 
@@ -387,17 +485,42 @@ def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": "0"}),
+        (404, b'{"errors":[{"error":"NotFound","message":"Not found"}]}', {"Content-Type": "application/json"}),
+    ],
+    ids=["not answering", "not serving the API"],
+)
+def test_an_export_that_fails_leaves_nothing_in_the_output_folder_not_even_a_temporary_file(
+    tmp_path, status, body, headers
+):
+    """A library caller that catches the error and goes on (a nightly job trying the next provider, the error kept to
+    report at the end) finds the output's folder as it was: no output, and no hidden temporary file of it."""
+    from register_batch.errors import RegisterBatchError
+    from stub_http import answering
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with answering(status, body, headers) as url, RegisterClient(url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        with pytest.raises(RegisterBatchError) as caught:
+            export_trainees(client, to="json", output=folder / "held.json")
+        assert list(folder.iterdir()) == []  # while the caller still holds the error
+    assert ("did not answer" if status == 429 else "does not serve the Register API") in str(caught.value)
+
+
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
     """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which Register's
     CSV upload reads as broken quoting). The export is written whole, says so, and stays one row per trainee."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
-        client.update_trainee(first["trainee_id"], {"first_names": "Ann\x0bMarie"})
+        client.update_trainee(first["trainee_id"], {"first_names": "Ann\x0bMarie", "last_name": "Vert\x0bical"})
         client.update_trainee(second["trainee_id"], {"last_name": "Smith\rQuux"})
         xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
         rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
-    assert any("F_FNAMES holds a character XML cannot carry" in note for note in xml.notes)
+    assert any("F_FNAMES, F_SURNAME holds a character XML cannot carry" in note for note in xml.notes)
     [student] = [
         s for s in etree.parse(str(tmp_path / "held.xml")).iter("Student") if "Marie" in s.findtext("F_FNAMES")
     ]
@@ -561,6 +684,39 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
     assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
     assert all("reads as a trainee in training" in text for text in noted.values())
     assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
+
+
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ("withdrawn", "withdrawn"),
+        ("deferred", "deferred"),
+        ("recommended_for_award", "recommended for award"),
+        ("awarded", "awarded"),
+        ("trn_received", None),
+    ],
+)
+@pytest.mark.parametrize(
+    ("to", "row"),
+    [
+        ("register-csv", "Register's CSV template has no column for it, so the row"),
+        ("hesa-xml", "the HESA XML export has no tag for it, so the Student"),
+        ("json", None),
+    ],
+)
+def test_each_state_a_format_cannot_hold_is_named_in_its_note(state, said, to, row):
+    """The words a note uses for each state past training, and what the format's row or Student then reads as. (A
+    deferral without its date: one with it is written in HESA XML, see above.)"""
+    from register_batch.export import state_note
+
+    note = state_note({"trainee_id": "t1", "state": state}, to)
+    if said is None or row is None:
+        assert note is None
+    else:
+        assert note == (
+            f"{said} in Register: {row} reads as a trainee in training (the json and jsonl exports hold the state and "
+            "its dates)"
+        )
 
 
 def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_without_a_warning(synced, tmp_path):
@@ -729,6 +885,16 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
 
 
+def test_every_field_holding_the_text_null_is_named_in_one_note():
+    from register_batch.export import null_note
+
+    assert null_note({"first_names": "Null", "last_name": " null ", "middle_names": "Nullah"}) == (
+        "first_names, last_name holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
+        "of this file will not see it"
+    )
+    assert null_note({"last_name": "Nullah"}) is None
+
+
 def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, tmp_path):
     """XML carries a line break and a tab, and Register's CSV a tab, so the exports write them as they are; read
     back, validate and sync refuse such a value (control_character). The export says so, as formats.md promises,
@@ -737,7 +903,7 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
         client.update_trainee(first["trainee_id"], {"first_names": "Ann\tMarie"})
-        client.update_trainee(second["trainee_id"], {"last_name": "Smith\nJones"})
+        client.update_trainee(second["trainee_id"], {"first_names": "Jo\nAnn", "last_name": "Smith\nJones"})
         # A C1 character: Windows-1252's ’ read as Latin-1 somewhere upstream. Neither a line break nor a tab.
         client.update_trainee(third["trainee_id"], {"last_name": "O\x92Brien"})
         xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
@@ -746,7 +912,7 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     assert set(xml_notes) == {f"trainee {t['trainee_id']}" for t in (first, second, third)}
     said = "holds a line break, a tab or another control character: written as it is"
     assert xml_notes[f"trainee {first['trainee_id']}"].startswith(f"F_FNAMES {said}")
-    assert xml_notes[f"trainee {second['trainee_id']}"].startswith(f"F_SURNAME {said}")
+    assert xml_notes[f"trainee {second['trainee_id']}"].startswith(f"F_FNAMES, F_SURNAME {said}")  # one note, both
     assert xml_notes[f"trainee {third['trainee_id']}"].startswith(f"F_SURNAME {said}")
     assert sorted(n for n in rows.notes if "control_character" in n) == sorted(
         f"trainee {t['trainee_id']}: {field} holds a tab or another control character: written as it is, but "
@@ -809,25 +975,42 @@ def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path,
     assert result.count == 12 and result.requests == listings
 
 
-@pytest.mark.parametrize("options", [{"to": "xlsx"}, {"status": "graduated"}])
-def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(tmp_path, options):
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"to": "xlsx"}, "to must be one of register-csv, hesa-xml, json, jsonl"),
+        (
+            {"status": "graduated"},
+            "status 'graduated' is not one of course_not_yet_started, in_training, deferred, awarded, withdrawn",
+        ),
+    ],
+)
+def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_and_writes_nothing(
+    tmp_path, options, said
+):
     from register_batch.errors import ConfigError
 
     out = tmp_path / "held.jsonl"
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client, pytest.raises(ConfigError):
+        with (
+            RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+            pytest.raises(ConfigError) as refused,
+        ):
             export_trainees(client, **{"to": "jsonl", "output": out, **options})
+        assert str(refused.value) == said
         assert emulator.snapshot()["requests"]["total"] == 0
     assert not out.exists()
 
 
-@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
+@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive", "spaced"])
 def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
     synced, tmp_path, spelling
 ):
     """`--since` in UTC, with another offset, or with none (UTC, as Register reads it, §2.3): an export of more than
     one page ends with a catch-up listing from that `since` (it is later than the catch-up window's start), never
-    from the window's start, which would add trainees changed before `since`."""
+    from the window's start, which would add trainees changed before `since`. A `since` Register reads but
+    register-batch cannot compare (spaces around it, which DateTime.iso8601 skips) has no catch-up from the window's
+    start either."""
     emulator, _source = synced
     time.sleep(1.1)
     moment = datetime.now(UTC).replace(microsecond=0)
@@ -835,6 +1018,7 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
         "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "-05:00": moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
         "naive": moment.replace(tzinfo=None).isoformat(),
+        "spaced": f" {moment.strftime('%Y-%m-%dT%H:%M:%SZ')} ",
     }[spelling]
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         changed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)][:6]

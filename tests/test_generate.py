@@ -365,3 +365,27 @@ def test_the_samples_are_what_their_readme_commands_make(tmp_path, command):
     assert made
     for name in made:
         assert (tmp_path / name).read_bytes() == (REPOSITORY / name).read_bytes(), f"{name} differs from its command's"
+
+
+def test_an_as_of_outside_the_cycles_generate_makes_names_the_options_to_change(tmp_path):
+    """The library names its settings (as_of, academic_cycle); the command line says them as the options to give."""
+    result = CliRunner().invoke(
+        cli, ["generate", "--count", "1", "--as-of", "1999-01-01", "-o", str(tmp_path / "x.csv")]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "register-batch: error: academic cycle 1998 (the cycle of the as-of date 1999-01-01) is outside 2000-2100, "
+        "the cycles generate makes: give a later --as-of or an --academic-cycle"
+    )
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_vintage_for_registers_csv_is_refused_naming_the_option(tmp_path):
+    out = tmp_path / "x.csv"
+    args = ["generate", "--count", "1", "--format", "register-csv", "--vintage", "C24053", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "register-batch: error: --vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout"
+    )
+    assert not out.exists()

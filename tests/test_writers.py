@@ -50,7 +50,7 @@ def test_convert_names_a_file_that_would_be_uploaded_with_its_output(tmp_path, r
         cli, ["convert", str(register_csv_fixtures / "five_trainees.csv"), "--to", "register-csv", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert f"note: {other} is also there, numbered as a further part of this output" in result.output
+    assert f"note: {other} is also there, numbered as a further part of this output" in result.stderr  # not stdout
     assert other.read_text() == "another file\n" and out.is_file()
 
 

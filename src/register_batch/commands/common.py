@@ -47,7 +47,6 @@ class OutputFile(click.Path):
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-log = logging.getLogger("register_batch")
 
 
 class State:
