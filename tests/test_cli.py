@@ -482,6 +482,26 @@ def test_output_whose_reader_has_gone_is_dropped_without_a_word(capsys, code, na
     assert capsys.readouterr().err == ""
 
 
+def test_output_whose_reader_has_gone_is_dropped_on_a_stream_with_no_descriptor(capsys):
+    """An IDE's or a notebook's standard output may be an object with a write method and no fileno at all: its reader
+    gone is dropped as any other's, not an AttributeError (exit 70) in its place."""
+    import errno
+
+    from register_batch.commands.common import GoneQuietly
+
+    class Gone:
+        def write(self, text: str) -> int:
+            raise OSError(errno.EPIPE, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+    out = GoneQuietly(Gone(), "stdout")
+    assert out.write("summary\n") == 8
+    assert out.write("more\n") == 5
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT", "EFBIG"])
 def test_output_over_a_quota_or_size_limit_is_dropped_like_a_full_disk(capsys, code):
     """`>> sync.log` on a full disk, over the user's disk quota, or past the file size limit: the same for the run."""

@@ -167,7 +167,7 @@ class GoneQuietly:
                 os.dup2(null, self._stream.fileno())
             finally:
                 os.close(null)
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # a stream with no descriptor (an IDE's, a notebook's)
             pass
 
     def __getattr__(self, name: str) -> Any:
