@@ -1002,15 +1002,13 @@ def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_a
     assert not out.exists()
 
 
-@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive", "spaced"])
+@pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
 def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
     synced, tmp_path, spelling
 ):
     """`--since` in UTC, with another offset, or with none (UTC, as Register reads it, §2.3): an export of more than
     one page ends with a catch-up listing from that `since` (it is later than the catch-up window's start), never
-    from the window's start, which would add trainees changed before `since`. A `since` Register reads but
-    register-batch cannot compare (spaces around it, which DateTime.iso8601 skips) has no catch-up from the window's
-    start either."""
+    from the window's start, which would add trainees changed before `since`."""
     emulator, _source = synced
     time.sleep(1.1)
     moment = datetime.now(UTC).replace(microsecond=0)
@@ -1018,7 +1016,6 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
         "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "-05:00": moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
         "naive": moment.replace(tzinfo=None).isoformat(),
-        "spaced": f" {moment.strftime('%Y-%m-%dT%H:%M:%SZ')} ",
     }[spelling]
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         changed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)][:6]
@@ -1029,6 +1026,27 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
         )
     ids = [json.loads(line)["trainee_id"] for line in (tmp_path / "recent.jsonl").read_text().splitlines()]
     assert sorted(ids) == sorted(changed) and result.count == 6
+
+
+@pytest.mark.parametrize("since", [" 2026-11-01T10:00:00Z ", "yesterday", "2026-11-01T10", "2026-02-30"])
+def test_a_library_since_register_batch_cannot_read_is_refused_before_any_request(synced, tmp_path, since):
+    """A library caller's `since` that this module cannot read as Register does (spaces around it, which
+    DateTime.iso8601 skips; an hour alone; a day that does not exist): refused as the command line's --since is, not
+    sent, since an export over pages would then take no catch-up listing and could leave out a trainee changed while
+    its pages were read."""
+    from register_batch.errors import ConfigError
+
+    emulator, _source = synced
+    before = emulator.snapshot()["requests"]["total"]
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+        pytest.raises(ConfigError) as refused,
+    ):
+        export_trainees(client, to="jsonl", output=tmp_path / "recent.jsonl", since=since, per_page=5)
+    assert str(refused.value) == (
+        f"since {since!r} is not an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
+    )
+    assert emulator.snapshot()["requests"]["total"] == before and not (tmp_path / "recent.jsonl").exists()
 
 
 def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_cost(synced, tmp_path, monkeypatch):

@@ -168,6 +168,17 @@ def iter_register_trainees(
             yield trainee
 
 
+# The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3).
+_SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
+SINCE_EXAMPLE = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
+
+
+def readable_since(value: str) -> bool:
+    """Whether `value` is a `since` both Register and this module read as the same moment, on a day that exists:
+    the catch-up listing after a long export is taken from it (`iter_register_trainees`)."""
+    return _SINCE.fullmatch(value) is not None and _instant(value) is not None
+
+
 def _instant(text: str) -> datetime | None:
     """An ISO 8601 `since` as an aware time (UTC when it has no offset, as Register reads it, §2.3)."""
     try:
@@ -345,6 +356,12 @@ def export_trainees(
     """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file."""
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
+    if since is not None and not readable_since(since):
+        # Register may read more forms than this module, which would then take no catch-up listing: a trainee that
+        # changed while the pages were read could be left out of the file.
+        raise ConfigError.naming(
+            "{since} {value} is not an ISO 8601 date or time, {example}", value=repr(since), example=SINCE_EXAMPLE
+        )
     writer: Any = {
         "register-csv": RegisterCsvWriter,
         "hesa-xml": HesaXmlWriter,

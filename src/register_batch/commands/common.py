@@ -206,6 +206,7 @@ OPTIONS = {
     "fmt": "--format",
     "output": "-o",
     "report_dir": "--report-dir",
+    "since": "--since",
     "state_dir": "--state-dir",
     "to": "--to",
     "token_goes": "in REGISTER_API_TOKEN or a --token-file",

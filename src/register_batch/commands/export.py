@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -13,25 +12,14 @@ from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, TRAINEE_STATUSES
 from register_batch.wording import counted
 
-_SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
-
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """Checked here, not by Register: a typo would cost a request (and exit 1) instead of a usage error."""
-    if value is None:
-        return None
-    from datetime import datetime
+    from register_batch.export import SINCE_EXAMPLE, readable_since
 
-    # The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3), and a day
-    # that exists.
-    if _SINCE.fullmatch(value):
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-            return value
-        except ValueError:
-            pass
-    example = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
-    raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {example}")
+    if value is None or readable_since(value):
+        return value
+    raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {SINCE_EXAMPLE}")
 
 
 @click.command(context_settings=CONTEXT)
