@@ -87,6 +87,22 @@ def test_a_known_grade_on_a_foreign_degree_is_fine_and_an_unknown_one_is_named()
 
 
 @pytest.mark.parametrize(
+    "field,value,code",
+    [("grade", "21", "degree_grade_required"), ("subject", "Mathematics", "degree_subject_required")],
+)
+def test_an_unknown_code_is_reported_as_missing_beside_it_and_the_fix_says_why(field, value, code):
+    """§3.7: Register blanks a grade or subject it does not know and then says it "must be entered" (its own words,
+    kept); the report shows the value beside them, so the fix says that such a value is read as blank."""
+    from register_batch.validation import CATALOGUE
+
+    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, **{field: value})]))
+    assert [(i.code, i.value, i.message) for i in record.issues] == [
+        (code, value, f"{field} must be entered if specifying a previous UK degree or non-UK degree")
+    ]
+    assert "a value Register does not know is read as blank" in CATALOGUE[code].fix
+
+
+@pytest.mark.parametrize(
     "field,value",
     [("non_uk_degree", "004"), ("country", "QQ")],
 )

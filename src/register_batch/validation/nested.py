@@ -59,7 +59,9 @@ def graduation_year(value: Any) -> int | None:
     fields=("subject",),
     message=f"subject {ENTERED}",
     source="register-api.md §3.7 (an unknown code becomes blank)",
-    fix="Give the degree subject as a HECoS code from `register-batch reference show degree_subject`.",
+    fix="Give the degree subject as a HECoS code from `register-batch reference show degree_subject`. Register says "
+    "'must be entered' beside a value too (a JACS code such as F300, a subject's name): a value Register does not "
+    "know is read as blank. Replace it with its HECoS code.",
 )
 def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     subject = degree.get("subject")
@@ -74,7 +76,9 @@ def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Fin
     fields=("grade",),
     message=f"grade {ENTERED}",
     source="register-api.md §3.7 (required for UK degrees; an unknown code becomes blank)",
-    fix="Give the degree class as a code from `register-batch reference show degree_grade` (01-14, 98, 99).",
+    fix="Give the degree class as a code from `register-batch reference show degree_grade` (01-14, 98, 99; a 2:1 "
+    "is 02). Register says 'must be entered' beside a value too (21, 2:1, First): a value Register does not know "
+    "is read as blank. Replace it with its code.",
 )
 def uk_degree_has_a_known_grade(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     grade = degree.get("grade")
