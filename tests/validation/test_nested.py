@@ -156,6 +156,23 @@ def test_withdrawal_reasons_are_those_of_the_trigger(trigger, reason, valid):
     assert found == ([] if valid else [("withdrawal_reasons", "withdrawal_reasons_invalid")])
 
 
+def test_a_reason_of_the_other_trigger_gets_registers_example_and_a_fix_that_says_it_is_out_of_date():
+    """§3.9: Register's message names unacceptable_behaviour as its example of a reason not valid for a trainee
+    trigger, but that reason is in both lists (its own words, kept): the fix says so, and which reason is each
+    trigger's other reason, the usual slip."""
+    from register_batch.validation import CATALOGUE
+
+    assert check(withdrawal=dict(GOOD_WITHDRAWAL, reasons=["unacceptable_behaviour"])) == []
+    wrong = dict(GOOD_WITHDRAWAL, reasons=["had_to_withdraw_trainee_another_reason"], another_reason="Moved")
+    record = validated(copy.deepcopy(VALID), withdrawal=wrong)
+    [issue] = record.issues
+    assert issue.code == "withdrawal_reasons_invalid"
+    assert "eg unacceptable_behaviour for a trainee trigger" in issue.message
+    fix = CATALOGUE[issue.code].fix
+    assert "unacceptable_behaviour is a reason for either trigger" in fix
+    assert "had_to_withdraw_trainee_another_reason" in fix and "trainee_chose_to_withdraw_another_reason" in fix
+
+
 @pytest.mark.parametrize("future_interest", ["yes", "no", "unknown"])
 def test_every_future_interest_of_the_list_is_accepted(future_interest):
     assert check(withdrawal=dict(GOOD_WITHDRAWAL, future_interest=future_interest)) == []

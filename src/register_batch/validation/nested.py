@@ -387,7 +387,10 @@ def withdrawal_future_interest_is_yes_no_or_unknown(withdrawal: dict[str, Any], 
     message="reasons Choose one or more reasons why the trainee withdrew from the course / reasons entered not "
     "valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
     source="register-api.md §3.9 (config/initializers/withdrawal_reasons.rb)",
-    fix="Give one or more reason codes valid for the trigger (`register-batch reference show withdrawal_reasons`).",
+    fix="Give one or more reason codes valid for the trigger (`register-batch reference show withdrawal_reasons` "
+    "names each one's trigger): another reason is `had_to_withdraw_trainee_another_reason` for a provider trigger "
+    "and `trainee_chose_to_withdraw_another_reason` for a trainee one. Register's example is out of date: "
+    "unacceptable_behaviour is a reason for either trigger.",
 )
 def withdrawal_reasons_fit_the_trigger(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
     reasons = withdrawal.get("reasons") or []
