@@ -111,6 +111,18 @@ def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
     assert check([dict(NON_UK_DEGREE, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
 
 
+def test_gb_as_a_degree_country_is_invalid_and_the_fix_names_the_uk_countries():
+    """§3.7: a degree's country is a country.yml code, where the UK is XF-XI or XK; GB, the UK in nationality.yml,
+    is not one (Register's own message, kept), so the fix names the codes to use."""
+    from register_batch.validation import CATALOGUE
+
+    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, country="GB")]))
+    [issue] = record.issues
+    assert (issue.code, issue.field, issue.value) == ("invalid_degree_code", "degrees_attributes[0].country", "GB")
+    fix = CATALOGUE[issue.code].fix
+    assert "XF England" in fix and "XK" in fix and "not GB" in fix
+
+
 def test_a_second_degree_differing_in_one_identity_field_is_not_a_duplicate():
     """R7b compares all of subject, graduation_year, country, uk_degree, non_uk_degree and grade (§3.3)."""
     for field, value in (("subject", "100346"), ("graduation_year", "2013"), ("uk_degree", "001"), ("grade", "03")):

@@ -184,7 +184,8 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
     fields=("uk_degree", "non_uk_degree", "country"),
     message="<field> has invalid reference data value of '<value>'. Example values include …",
     source="register-api.md §3.7 (degree_type.yml, country.yml)",
-    fix="Use a code from `register-batch reference show degree_type` (or `country`).",
+    fix="Use a code from `register-batch reference show degree_type` (or `country`). A UK degree's country is XF "
+    "England, XG Northern Ireland, XH Scotland, XI Wales or XK (UK, not otherwise specified), not GB, or blank.",
 )
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
