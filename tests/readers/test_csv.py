@@ -82,6 +82,18 @@ def test_latin1_header_is_an_unknown_column(register_csv_fixtures):
 def test_missing_column_is_a_file_warning(register_csv_fixtures):
     info, _rows = read(register_csv_fixtures / "five_trainees_with_missing_column.csv")
     assert [(i.code, i.line, i.record) for i in info.issues] == [("missing_columns", 1, None)]
+    [issue] = info.issues
+    assert issue.message.startswith("the header lacks 2 of the template's columns (hesa_id, sex): they are read as")
+
+
+def test_one_missing_column_is_it_not_they(register_csv_fixtures, tmp_path):
+    rows = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    path = tmp_path / "no_iqts_country.csv"
+    path.write_text("\n".join(line.rsplit(",", 1)[0] for line in rows) + "\n")  # the last column dropped
+    info, _rows = read(path)
+    [issue] = [i for i in info.issues if i.code == "missing_columns"]
+    assert issue.message.startswith("the header lacks 1 of the template's columns (")
+    assert "): it is read as blank, and Register's own CSV upload would reject this file" in issue.message
 
 
 def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:

@@ -455,6 +455,45 @@ def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
     assert len(load_report_json(tmp_path)["issues"][0]["value"]) == 5000
 
 
+def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_is_the_whole_file(tmp_path):
+    """possible_duplicate_trainee names last_name but keeps no value (the duplicate check holds digests): the page
+    said "last_name, value blank" beside a trainee whose last name is there. A file's issue said "whole record"."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    for number in (1, 2):
+        record = TraineeRecord(
+            source=SourceRef(input="one.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"251000000000{number}"},
+        )
+        record.issue("required", "email can't be blank", field="email")
+        builder.add_record(record)
+    builder.add_file_issues(
+        [Issue(input="one.csv", line=1, code="extra_columns", severity=Severity.WARNING, message="the header has 1")]
+    )
+    twin = Issue(
+        input="one.csv",
+        record=2,
+        line=3,
+        field="last_name",
+        code="possible_duplicate_trainee",
+        severity=Severity.WARNING,
+        message="matches record 1 of one.csv by Register's duplicate rule",
+    )
+    builder.add_batch_issues([(1, twin)])
+    builder.finish([])
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    doc = page(tmp_path)
+    cells = sorted(" ".join(cell.text_content().split()) for cell in doc.xpath('//tr/td[@data-label="Field"]'))
+    assert cells == ["emailvalue blank", "emailvalue blank", "last_name", "whole file"]  # the value line is a block
+
+
 def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():
     summary = {"records": 2, "valid": 2, "invalid": 0, "errors": 0, "warnings": 1}
     sync = {"dry_run": False, "actions": {"unchanged": 1, "blocked": 1}, "outcomes": {"done": 1, "skipped": 1}}

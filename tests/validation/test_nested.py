@@ -87,12 +87,40 @@ def test_a_known_grade_on_a_foreign_degree_is_fine_and_an_unknown_one_is_named()
 
 
 @pytest.mark.parametrize(
+    "field,value,code",
+    [("grade", "21", "degree_grade_required"), ("subject", "Mathematics", "degree_subject_required")],
+)
+def test_an_unknown_code_is_reported_as_missing_beside_it_and_the_fix_says_why(field, value, code):
+    """§3.7: Register blanks a grade or subject it does not know and then says it "must be entered" (its own words,
+    kept); the report shows the value beside them, so the fix says that such a value is read as blank."""
+    from register_batch.validation import CATALOGUE
+
+    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, **{field: value})]))
+    assert [(i.code, i.value, i.message) for i in record.issues] == [
+        (code, value, f"{field} must be entered if specifying a previous UK degree or non-UK degree")
+    ]
+    assert "a value Register does not know is read as blank" in CATALOGUE[code].fix
+
+
+@pytest.mark.parametrize(
     "field,value",
     [("non_uk_degree", "004"), ("country", "QQ")],
 )
 def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
     """§3.7: non_uk_degree is a degree_type.yml code and country a country.yml code."""
     assert check([dict(NON_UK_DEGREE, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
+
+
+def test_gb_as_a_degree_country_is_invalid_and_the_fix_names_the_uk_countries():
+    """§3.7: a degree's country is a country.yml code, where the UK is XF-XI or XK; GB, the UK in nationality.yml,
+    is not one (Register's own message, kept), so the fix names the codes to use."""
+    from register_batch.validation import CATALOGUE
+
+    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, country="GB")]))
+    [issue] = record.issues
+    assert (issue.code, issue.field, issue.value) == ("invalid_degree_code", "degrees_attributes[0].country", "GB")
+    fix = CATALOGUE[issue.code].fix
+    assert "XF England" in fix and "XK" in fix and "not GB" in fix
 
 
 def test_a_second_degree_differing_in_one_identity_field_is_not_a_duplicate():
@@ -138,6 +166,23 @@ def test_withdrawal_reasons_are_those_of_the_trigger(trigger, reason, valid):
     """§3.9: provider → PROVIDER_REASONS, anything else → TRAINEE_REASONS."""
     found = check(withdrawal=dict(GOOD_WITHDRAWAL, trigger=trigger, reasons=[reason]))
     assert found == ([] if valid else [("withdrawal_reasons", "withdrawal_reasons_invalid")])
+
+
+def test_a_reason_of_the_other_trigger_gets_registers_example_and_a_fix_that_says_it_is_out_of_date():
+    """§3.9: Register's message names unacceptable_behaviour as its example of a reason not valid for a trainee
+    trigger, but that reason is in both lists (its own words, kept): the fix says so, and which reason is each
+    trigger's other reason, the usual slip."""
+    from register_batch.validation import CATALOGUE
+
+    assert check(withdrawal=dict(GOOD_WITHDRAWAL, reasons=["unacceptable_behaviour"])) == []
+    wrong = dict(GOOD_WITHDRAWAL, reasons=["had_to_withdraw_trainee_another_reason"], another_reason="Moved")
+    record = validated(copy.deepcopy(VALID), withdrawal=wrong)
+    [issue] = record.issues
+    assert issue.code == "withdrawal_reasons_invalid"
+    assert "eg unacceptable_behaviour for a trainee trigger" in issue.message
+    fix = CATALOGUE[issue.code].fix
+    assert "unacceptable_behaviour is a reason for either trigger" in fix
+    assert "had_to_withdraw_trainee_another_reason" in fix and "trainee_chose_to_withdraw_another_reason" in fix
 
 
 @pytest.mark.parametrize("future_interest", ["yes", "no", "unknown"])

@@ -279,7 +279,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 name,
                 "missing_columns",
                 f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
-                "they are read as blank, and Register's own CSV upload would reject this file",
+                f"{'it is' if len(missing) == 1 else 'they are'} read as blank, and Register's own CSV upload would "
+                "reject this file",
                 line=1,
             )
         )

@@ -292,6 +292,10 @@ class _IssueRow(NamedTuple):
     trainee_id: str | None = None
 
 
+# Issues whose field names what was compared, not a value read (the duplicate check keeps digests, not names; a tag
+# given twice has two values): their value is never kept, and "value blank" beside them would be untrue.
+VALUELESS_CODES = frozenset({"possible_duplicate_trainee", "duplicate_degrees", "malformed_record"})
+
 _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "checked_by", "fix"))
 
 
@@ -614,6 +618,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "limit": limit,
         "rules": rules,
         "rule_info": {rule.code: rule for rule in rules},
+        "valueless_codes": VALUELESS_CODES,
         "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
         "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
         # (value, label, count in all, count on this page): the page may hold fewer rows than the report

@@ -59,7 +59,9 @@ def graduation_year(value: Any) -> int | None:
     fields=("subject",),
     message=f"subject {ENTERED}",
     source="register-api.md §3.7 (an unknown code becomes blank)",
-    fix="Give the degree subject as a HECoS code from `register-batch reference show degree_subject`.",
+    fix="Give the degree subject as a HECoS code from `register-batch reference show degree_subject`. Register says "
+    "'must be entered' beside a value too (a JACS code such as F300, a subject's name): a value Register does not "
+    "know is read as blank. Replace it with its HECoS code.",
 )
 def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     subject = degree.get("subject")
@@ -74,7 +76,9 @@ def degree_has_a_known_subject(degree: dict[str, Any], facts: Facts) -> list[Fin
     fields=("grade",),
     message=f"grade {ENTERED}",
     source="register-api.md §3.7 (required for UK degrees; an unknown code becomes blank)",
-    fix="Give the degree class as a code from `register-batch reference show degree_grade` (01-14, 98, 99).",
+    fix="Give the degree class as a code from `register-batch reference show degree_grade` (01-14, 98, 99; a 2:1 "
+    "is 02). Register says 'must be entered' beside a value too (21, 2:1, First): a value Register does not know "
+    "is read as blank. Replace it with its code.",
 )
 def uk_degree_has_a_known_grade(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     grade = degree.get("grade")
@@ -180,7 +184,8 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
     fields=("uk_degree", "non_uk_degree", "country"),
     message="<field> has invalid reference data value of '<value>'. Example values include …",
     source="register-api.md §3.7 (degree_type.yml, country.yml)",
-    fix="Use a code from `register-batch reference show degree_type` (or `country`).",
+    fix="Use a code from `register-batch reference show degree_type` (or `country`). A UK degree's country is XF "
+    "England, XG Northern Ireland, XH Scotland, XI Wales or XK (UK, not otherwise specified), not GB, or blank.",
 )
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
@@ -383,7 +388,10 @@ def withdrawal_future_interest_is_yes_no_or_unknown(withdrawal: dict[str, Any], 
     message="reasons Choose one or more reasons why the trainee withdrew from the course / reasons entered not "
     "valid for selected trigger eg unacceptable_behaviour for a trainee trigger",
     source="register-api.md §3.9 (config/initializers/withdrawal_reasons.rb)",
-    fix="Give one or more reason codes valid for the trigger (`register-batch reference show withdrawal_reasons`).",
+    fix="Give one or more reason codes valid for the trigger (`register-batch reference show withdrawal_reasons` "
+    "names each one's trigger): another reason is `had_to_withdraw_trainee_another_reason` for a provider trigger "
+    "and `trainee_chose_to_withdraw_another_reason` for a trainee one. Register's example is out of date: "
+    "unacceptable_behaviour is a reason for either trigger.",
 )
 def withdrawal_reasons_fit_the_trigger(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
     reasons = withdrawal.get("reasons") or []
