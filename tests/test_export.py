@@ -6,6 +6,7 @@ import csv
 import json
 import stat
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -35,6 +36,34 @@ def synced(tmp_path):
         options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(source)], options).exit_code == 0
         yield emulator, source
+
+
+# A trainee's own withdrawal, as a sync sends it (register-api.md §3.9).
+WITHDRAWN = {
+    "withdrawal_date": "2026-01-15",
+    "reasons": ["trainee_workload_issues"],
+    "trigger": "trainee",
+    "future_interest": "no",
+}
+
+
+def changing_midway(
+    url: str, change: Callable[[], None], pages: list[list[dict]], sinces: list[str | None] | None = None
+) -> RegisterClient:
+    """A client whose listing runs `change` once, after the first page (a sync writing while the export pages), and
+    keeps each page it read in `pages` (and each listing's `since` in `sinces`)."""
+
+    class ChangingMidway(RegisterClient):
+        def list_trainees(self, **params):
+            if len(pages) == 1:
+                change()
+            if sinces is not None:
+                sinces.append(params.get("since"))
+            items, meta = super().list_trainees(**params)
+            pages.append(items)
+            return items, meta
+
+    return ChangingMidway(url, TOKEN, limiter=RateLimiter(1000, 1))
 
 
 def records(path, fmt="auto"):
@@ -169,15 +198,10 @@ def test_a_trainee_changed_during_the_export_makes_no_other_trainee_vanish(synce
         everyone = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)}
         pages: list[list[dict]] = []
 
-        class ChangingMidway(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: someone edits a trainee that page held
-                    client.update_trainee(pages[0][-1]["trainee_id"], {"email": "moved@example.org"})
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: someone edits a trainee that page held
+            client.update_trainee(pages[0][-1]["trainee_id"], {"email": "moved@example.org"})
 
-        with ChangingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages) as changing:
             export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
     assert len(pages) >= 3 and len(ids) == len(set(ids))
@@ -197,15 +221,10 @@ def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_
         newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
         pages: list[list[dict]] = []
 
-        class ChangingAhead(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: someone edits the trainee the last page would hold
-                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: someone edits the trainee the last page would hold
+            client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
 
-        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages) as changing:
             result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=per_page)
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     ids = [t["trainee_id"] for t in exported]
@@ -227,25 +246,14 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     emulator, _source = synced
     time.sleep(1.1)
     out = tmp_path / "training.jsonl"
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["trainee_workload_issues"],
-        "trigger": "trainee",
-        "future_interest": "no",
-    }
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
         pages: list[list[dict]] = []
 
-        class WithdrawingMidway(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: a sync withdraws a trainee that page held
-                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: a sync withdraws a trainee that page held
+            client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
 
-        with WithdrawingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages) as changing:
             result = export_trainees(
                 changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
             )
@@ -264,26 +272,15 @@ def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(sync
     emulator, _source = synced
     time.sleep(1.1)
     out = tmp_path / "training.jsonl"
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["trainee_workload_issues"],
-        "trigger": "trainee",
-        "future_interest": "no",
-    }
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
         pages: list[list[dict]] = []
 
-        class ChangingMidway(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: one trainee it held withdrawn, the last one edited
-                    client.withdraw(pages[0][0]["trainee_id"], withdrawal)
-                    client.update_trainee(training[-1], {"email": "moved@example.org"})
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: one trainee it held withdrawn, the last one edited
+            client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
+            client.update_trainee(training[-1], {"email": "moved@example.org"})
 
-        with ChangingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages) as changing:
             result = export_trainees(
                 changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
             )
@@ -306,15 +303,10 @@ def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it
         training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
         pages: list[list[dict]] = []
 
-        class EditingMidway(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: someone edits a trainee that page held
-                    client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: someone edits a trainee that page held
+            client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
 
-        with EditingMidway(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages) as changing:
             result = export_trainees(
                 changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
             )
@@ -636,16 +628,10 @@ def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exp
         pages: list[list[dict]] = []
         sinces: list[str | None] = []
 
-        class ChangingAhead(RegisterClient):
-            def list_trainees(self, **params):
-                if len(pages) == 1:  # after the first page: someone edits the trainee the last page would hold
-                    client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
-                sinces.append(params.get("since"))
-                items, meta = super().list_trainees(**params)
-                pages.append(items)
-                return items, meta
+        def change() -> None:  # after the first page: someone edits the trainee the last page would hold
+            client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
 
-        with ChangingAhead(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as changing:
+        with changing_midway(emulator.url, change, pages, sinces=sinces) as changing:
             result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, since=since, per_page=4)
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     ids = [t["trainee_id"] for t in exported]
@@ -656,15 +642,7 @@ def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exp
 def withdraw_and_defer_two(client: RegisterClient) -> list[dict]:
     """The first three trainees of 2025 as Register lists them; the first withdrawn, the second deferred in Register."""
     first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
-    client.withdraw(
-        first["trainee_id"],
-        {
-            "withdrawal_date": "2026-01-15",
-            "reasons": ["trainee_workload_issues"],
-            "trigger": "trainee",
-            "future_interest": "no",
-        },
-    )
+    client.withdraw(first["trainee_id"], WITHDRAWN)
     client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
     return [first, second, third]
 
