@@ -1137,7 +1137,8 @@ def training_partner_ukprn_has_ukprn_form(data: dict[str, Any], facts: Facts) ->
     fields=("employing_school_urn",),
     message="employing_school_id is invalid. The URN '<value>' does not match any known schools",
     source="register-api.md §3.3 R17 (only the 6-digit form is checked here)",
-    fix="Use the school's 6-digit URN, or 900000/900010/900020/900030 when not applicable.",
+    fix="Use the school's 6-digit URN, or 900000/900010/900020/900030 when not applicable. Register's message calls "
+    "this field employing_school_id: the URN given as employing_school_urn, which it looks up as that.",
 )
 def employing_school_urn_has_urn_form(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     return _urn_finding(
