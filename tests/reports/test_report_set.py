@@ -164,3 +164,54 @@ def test_a_report_still_collecting_issues_is_not_pickled_without_them(tmp_path):
     builder.write(tmp_path / "reports")
     builder.close()
     assert pickle.loads(pickle.dumps(builder)).summary == builder.summary
+
+
+def test_issues_added_after_the_spools_were_read_part_way_are_all_reported(tmp_path):
+    """sync reads the issues (`errors_named`, for results.csv) before a caller may add more: a read stopped part-way
+    left a spool's position where its read-ahead stopped, mid-file once the spool is larger than one read, where the
+    next issue was written over the ones after it."""
+    import csv
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    def issue(number: int, code: str) -> Issue:
+        return Issue(
+            code=code,
+            field="sex",
+            value="7",
+            severity=Severity.ERROR,
+            message=f"{code} of {number}",
+            input="in.csv",
+            record=number,
+            line=number + 1,
+        )
+
+    records = 600  # a spool of some 150 KB: more than one read-ahead of 8 KB
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    for number in range(1, records + 1):
+        record = TraineeRecord(source=SourceRef(input="in.csv", record=number, line=number + 1), data={})
+        record.issue("invalid_code", f"invalid_code of {number}", field="sex", value="7", severity=Severity.ERROR)
+        builder.add_record(record)
+    half = records // 2
+    builder.add_batch_issues([(n - 1, issue(n, "early")) for n in range(1, half + 1)])
+    read = builder.issues()
+    assert next(read)["message"] == "invalid_code of 1"  # read part-way, then given up
+    read.close()
+    builder.add_batch_issues([(n - 1, issue(n, "late")) for n in range(half + 1, records + 1)])
+    named = builder.errors_named()
+    assert len(named) == records
+    assert named[0] == ["invalid_code (sex)", "early (sex)"] and named[records - 1] == [
+        "invalid_code (sex)",
+        "late (sex)",
+    ]
+    builder.finish([])
+    paths = builder.write(tmp_path / "r")
+    builder.close()
+    with paths["csv"].open(newline="", encoding="utf-8-sig") as fh:
+        messages = [row["message"] for row in csv.DictReader(fh)]
+    assert sorted(messages) == sorted(
+        [f"invalid_code of {n}" for n in range(1, records + 1)]
+        + [f"{'early' if n <= half else 'late'} of {n}" for n in range(1, records + 1)]
+    )

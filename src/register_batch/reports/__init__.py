@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -238,13 +239,19 @@ class ReportBuilder:
         return found
 
     def _spooled(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(batch index, row) of every record's issue, in record order; each spool is left at its end, where the
-        next issue is written."""
+        """(batch index, row) of every record's issue, in record order. Each spool is put back at its end however
+        far it was read, where the next issue is written (sync reads them before it adds its own)."""
+        spools = (self._spool, *self._batch)
         streams = []
-        for spool in (self._spool, *self._batch):
+        for spool in spools:
             spool.seek(0)
             streams.append(json.loads(line) for line in spool)
-        return heapq.merge(*streams, key=lambda pair: pair[0])
+        try:
+            yield from heapq.merge(*streams, key=lambda pair: pair[0])
+        finally:
+            for spool in spools:
+                if not spool.closed:
+                    spool.seek(0, os.SEEK_END)
 
     def header(self) -> dict[str, Any]:
         return {
