@@ -1406,7 +1406,7 @@ def _finish(
     if any(r.plan.action == "invalid" for r in results):
         for index, errors in report.errors_named().items():
             plan = results[index].plan
-            if plan.action == "invalid" and plan.reason == NOT_SENT_INVALID:
+            if plan.action == "invalid":  # its reason is NOT_SENT_INVALID (plan_record, _unplanned)
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
     requests = client.stats.as_dict()
     records_total = len(results)
