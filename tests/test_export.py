@@ -233,83 +233,81 @@ def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_
     assert [t["email"] for t in exported if t["trainee_id"] == newest_first[-1]] == ["moved@example.org"]
 
 
-def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanish(synced, tmp_path, monkeypatch):
+@pytest.fixture
+def in_training(synced, monkeypatch):
+    """(emulator, client, the ids of the cycle's trainees in training) for an export by status as in a nightly job:
+    every trainee last changed before the catch-up window (here: the export's start, in whole seconds) that a change
+    during the export falls in."""
+    import register_batch.export as export_module
+
+    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
+    emulator, _source = synced
+    time.sleep(1.1)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        yield (
+            emulator,
+            client,
+            [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")],
+        )
+
+
+def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanish(in_training, tmp_path):
     """`--status in_training`: a trainee withdrawn after its page was read leaves the listing, and the pages still to
     come shift by one towards the front (offset paging, register-api.md §2.3): the trainee that moved onto a page
     already read was never written, and the catch-up lists only trainees changed since the export began, which it is
     not. The export sees that a trainee it wrote left the status, and lists the status again for what it missed."""
-    import register_batch.export as export_module
-
-    # As in a nightly export: every trainee last changed before the catch-up window (here: the export's start,
-    # in whole seconds) that a change during the export falls in.
-    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
-    emulator, _source = synced
-    time.sleep(1.1)
+    emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
-    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
-        pages: list[list[dict]] = []
+    pages: list[list[dict]] = []
 
-        def change() -> None:  # after the first page: a sync withdraws a trainee that page held
-            client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
+    def change() -> None:  # after the first page: a sync withdraws a trainee that page held
+        client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
 
-        with changing_midway(emulator.url, change, pages) as changing:
-            result = export_trainees(
-                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
-            )
+    with changing_midway(emulator.url, change, pages) as changing:
+        result = export_trainees(
+            changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+        )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
     assert len(training) == 12 and len(ids) == len(set(ids)) == result.count
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
-def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(synced, tmp_path, monkeypatch):
+def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(in_training, tmp_path):
     """`--status in_training` with a trainee withdrawn after its page was read: the status is listed again for what the
     pages skipped. A trainee edited before the pages reached it is written by the catch-up listing (it moved to the
     front, behind the pages read), and is not written a second time by the listing again."""
-    import register_batch.export as export_module
-
-    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
-    emulator, _source = synced
-    time.sleep(1.1)
+    emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
-    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
-        pages: list[list[dict]] = []
+    pages: list[list[dict]] = []
 
-        def change() -> None:  # after the first page: one trainee it held withdrawn, the last one edited
-            client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
-            client.update_trainee(training[-1], {"email": "moved@example.org"})
+    def change() -> None:  # after the first page: one trainee it held withdrawn, the last one edited
+        client.withdraw(pages[0][0]["trainee_id"], WITHDRAWN)
+        client.update_trainee(training[-1], {"email": "moved@example.org"})
 
-        with changing_midway(emulator.url, change, pages) as changing:
-            result = export_trainees(
-                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
-            )
+    with changing_midway(emulator.url, change, pages) as changing:
+        result = export_trainees(
+            changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+        )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
     assert len(pages) == 3 + 1 + 1 + 3  # three pages of 4, the catch-up, the one saying one left, the status again
     assert sorted(ids) == sorted(training) and result.count == 12
 
 
-def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(synced, tmp_path, monkeypatch):
+def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(in_training, tmp_path):
     """`--status in_training`: a trainee edited after its page was read is listed again by the catch-up, still in
     training: it has not left the status, so nothing was skipped and the status is not listed again (three pages, the
     catch-up and the one listing that says none left: Register allows 100 requests a minute, §1.3)."""
-    import register_batch.export as export_module
-
-    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
-    emulator, _source = synced
-    time.sleep(1.1)
+    emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
-    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        training = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")]
-        pages: list[list[dict]] = []
+    pages: list[list[dict]] = []
 
-        def change() -> None:  # after the first page: someone edits a trainee that page held
-            client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
+    def change() -> None:  # after the first page: someone edits a trainee that page held
+        client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
 
-        with changing_midway(emulator.url, change, pages) as changing:
-            result = export_trainees(
-                changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
-            )
+    with changing_midway(emulator.url, change, pages) as changing:
+        result = export_trainees(
+            changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
+        )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
     assert len(training) == 12 and sorted(ids) == sorted(training)
     assert result.requests == 3 + 1 + 1
