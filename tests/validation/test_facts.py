@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
+from register_batch.validation import Validator
 from register_batch.validation.facts import Facts, cycle_of, years_before
 from valid_trainee import VALID, validated
 
@@ -100,3 +103,30 @@ def test_primary_age_ranges_are_those_up_to_11(age_range, primary):
 def test_the_magic_urns_stand_for_no_school(urn):
     """§3.1: 900000, 900010, 900020 and 900030 mean not applicable, for a school or a partner."""
     assert codes(employing_school_urn=urn, training_partner_urn=urn) == set()
+
+
+@pytest.fixture
+def a_zone_on_another_day(monkeypatch):
+    """This process's local time zone set to one whose date is not UTC's now: 14 hours ahead from 10:00 UTC, else
+    12 hours behind (POSIX names the offset with its sign turned round)."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is Unix's")
+    monkeypatch.setenv("TZ", "Etc/GMT-14" if datetime.now(UTC).hour >= 10 else "Etc/GMT+12")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_without_as_of_today_is_registers_utc_date_not_this_machines(a_zone_on_another_day):
+    """§1.4: Register's time zone is UTC, so its "in the future" starts at UTC's tomorrow; a machine in another zone
+    (London after midnight in summer) judged a trainee_start_date by its own date and disagreed with Register."""
+    today = datetime.now(UTC).date()
+    assert date.today() != today  # the zone is on another day, or this test shows nothing
+
+    def future_start(start: date) -> bool:
+        record = TraineeRecord(source=SourceRef("t.xml", 1, 3), data={**VALID, "trainee_start_date": start.isoformat()})
+        Validator(load_reference()).check(record)
+        return "trainee_start_date_in_future" in {i.code for i in record.issues}
+
+    assert (future_start(today), future_start(today + timedelta(days=1))) == (False, True)

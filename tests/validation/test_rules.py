@@ -714,16 +714,17 @@ def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples
 
 
 def test_without_an_as_of_date_records_are_judged_as_of_today():
-    """A library caller that gives no as_of (Validator or Checker) has its date rules judged as of the day it runs."""
-    from datetime import date
+    """A library caller that gives no as_of (Validator or Checker) has its date rules judged as of the day it runs (in
+    UTC, as Register counts days, §1.4)."""
+    from datetime import UTC, datetime
 
     from register_batch.reference import load_reference
     from register_batch.validation import Checker, Validator
 
-    before = date.today()
+    before = datetime.now(UTC).date()
     with Checker() as checker:
         judged = [Validator(load_reference()).as_of, checker.as_of]
-    assert all(before <= day <= date.today() for day in judged), judged
+    assert all(before <= day <= datetime.now(UTC).date() for day in judged), judged
 
 
 def test_every_rule_function_is_exercised_by_this_module():

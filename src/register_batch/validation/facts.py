@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
@@ -51,9 +51,11 @@ def _iso_date(value: str) -> date | None:
 
 def as_of_or_today(as_of: date | None) -> date:
     """The date a run treats as today: `as_of` if given (a `date`: a string or anything else is a ConfigError, not an
-    AttributeError from deep inside a rule), else today."""
+    AttributeError from deep inside a rule), else today as Register counts it: in UTC, its app time zone
+    (register-api.md §1.4), not this machine's, so that a nightly run in London after midnight BST does not judge a
+    date of "today" valid that Register, still on the day before, refuses as in the future."""
     if as_of is None:
-        return date.today()
+        return datetime.now(UTC).date()
     if not isinstance(as_of, date):
         raise ConfigError(f"as_of must be a date, such as datetime.date(2026, 11, 28), not {as_of!r}")
     return as_of
