@@ -182,10 +182,12 @@ def ruby_to_i(text: str) -> int:
 
 
 def parse_iso8601(text: str) -> int | None:
-    """`DateTime.iso8601` for `since`: a date or date-time, UTC when no offset; microseconds since the epoch."""
+    """`DateTime.iso8601` for `since`: a date or date-time, UTC when no offset; microseconds since the epoch. Ruby's
+    pattern ignores case, so `t` and `z` are read as `T` and `Z`."""
     value = text.strip()
     if " " in value:  # ISO 8601 has a T between date and time (fromisoformat would take a space)
         return None
+    value = value.upper()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
