@@ -174,6 +174,20 @@ def test_a_report_or_output_that_cannot_be_written_exits_2_before_any_work(tmp_p
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()  # sync: stopped before it had a ledger
 
 
+def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hesa_samples):
+    extract = tmp_path / "extract.xml"
+    extract.write_bytes((hesa_samples / "itt_record_C23053.xml").read_bytes())
+    result = CliRunner().invoke(cli, ["-q", "convert", str(extract), "--to", "jsonl", "-o", str(extract)])
+    assert (result.exit_code, result.output.strip().splitlines()) == (
+        2,
+        [
+            f"register-batch: error: cannot write {extract}: that is the input {extract}, which the output would "
+            "replace: name another file"
+        ],
+    )
+    assert extract.read_bytes() == (hesa_samples / "itt_record_C23053.xml").read_bytes()
+
+
 def test_convert_jsonl_carries_source_and_body(tmp_path, hesa_samples):
     out = tmp_path / "out.jsonl"
     result = run(

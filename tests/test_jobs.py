@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from register_batch.errors import ConfigError, RegisterBatchError, UnusableInput
+from register_batch.errors import ConfigError, RegisterBatchError, UnusableInput, UnwritableOutput
 from register_batch.jobs import convert_files, validate_files
+from register_batch.reports import REPORT_FILES
 from register_batch.sync import SyncOptions
 from register_batch.validation import Checker
 
@@ -29,6 +30,52 @@ def test_one_path_given_bare_is_a_config_error_not_read_letter_by_letter(tmp_pat
     with pytest.raises(ConfigError, match="list of paths"):
         list(Checker(as_of=AS_OF).records(given))
     assert not (tmp_path / "reports").exists() and not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("to", ["jsonl", "json", "register-csv"])
+@pytest.mark.parametrize("named", ["itself", "another name"])
+def test_convert_refuses_to_write_over_its_own_input(tmp_path, to, named):
+    """`convert extract.xml -o extract.xml` replaced the extract with its conversion (the output is put in place by
+    a rename): the provider's only copy of an extract was gone. Refused before any record is read."""
+    extract = tmp_path / "extract.xml"
+    extract.write_bytes((SAMPLES / "extract.xml").read_bytes())
+    output = extract if named == "itself" else tmp_path / "sub" / ".." / "extract.xml"
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(UnwritableOutput, match=r"that is the input .*extract\.xml, which the output would replace"):
+        convert_files([extract], to=to, output=output, as_of=AS_OF)
+    assert extract.read_bytes() == (SAMPLES / "extract.xml").read_bytes()
+
+
+def test_convert_to_register_csv_refuses_an_output_that_would_go_on_in_an_input(tmp_path):
+    """A Register CSV too long for one file goes on in OUT-2.csv, OUT-3.csv, ...: an input of such a name would be
+    replaced by a part. JSON is one file, so the same names are fine there."""
+    extract = tmp_path / "held-12.csv"
+    extract.write_bytes((SAMPLES / "extract.csv").read_bytes())
+    with pytest.raises(UnwritableOutput, match=r"goes on in held-12\.csv, which is the input .*held-12\.csv"):
+        convert_files([extract], to="register-csv", output=tmp_path / "held.csv", as_of=AS_OF)
+    assert not (tmp_path / "held.csv").exists()
+    for harmless in ("held-1.csv", "held-02.csv", "held-2.tsv"):  # no part is named so
+        extract = extract.rename(tmp_path / harmless)
+        convert_files([extract], to="register-csv", output=tmp_path / "held.csv", as_of=AS_OF)
+    extract = extract.rename(tmp_path / "held-2.csv")
+    convert_files([extract], to="jsonl", output=tmp_path / "held.csv", as_of=AS_OF)
+
+
+@pytest.mark.parametrize("job", ["validate", "convert"])
+def test_a_report_folder_holding_an_input_under_a_reports_name_is_refused(tmp_path, job):
+    """An input kept as reports/issues.csv was replaced by the issues of its own check."""
+    (tmp_path / "reports").mkdir()
+    extract = tmp_path / "reports" / "issues.csv"
+    extract.write_bytes((SAMPLES / "extract.csv").read_bytes())
+    with pytest.raises(UnwritableOutput, match=r"is the input .*issues\.csv, .*: give the reports another folder"):
+        if job == "validate":
+            validate_files([extract], as_of=AS_OF, report_dir=tmp_path / "reports")
+        else:
+            convert_files([extract], to="jsonl", output=tmp_path / "out.jsonl", report_dir=tmp_path / "reports")
+    assert extract.read_bytes() == (SAMPLES / "extract.csv").read_bytes()
+    assert not (tmp_path / "out.jsonl").exists()
+    validate_files([extract], as_of=AS_OF, report_dir=tmp_path / "elsewhere", junit=True)
+    assert {path.name for path in (tmp_path / "elsewhere").iterdir()} <= set(REPORT_FILES)
 
 
 def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_path):

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -97,6 +98,41 @@ def check_writable_file(path: StrPath) -> None:
         raise UnwritableOutput(
             target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
         )
+
+
+def check_not_an_input(
+    output: StrPath, inputs: Iterable[StrPath], *, parts: bool = False, instead: str = "name another file"
+) -> None:
+    """Refuse an output that is one of the inputs by any name (with `parts`, also an input that a Register CSV too
+    long for one file would continue in, OUT-2.csv, ...): the output is put in place by a rename, which would
+    replace the extract with its own conversion."""
+    target = Path(output)
+    try:
+        folder = os.stat(target.parent)
+    except (OSError, ValueError):  # a folder not made yet holds no input
+        return
+    try:
+        written: os.stat_result | None = os.stat(target)
+    except (OSError, ValueError):  # a file not there yet is no input
+        written = None
+    part = re.compile(rf"{re.escape(target.stem)}-(?:[2-9]|[1-9][0-9]+){re.escape(target.suffix)}")
+    for given in inputs:
+        try:
+            found = os.stat(given)
+            home = os.stat(Path(given).parent)
+        except (OSError, ValueError):
+            continue
+        if written is not None and (found.st_dev, found.st_ino) == (written.st_dev, written.st_ino):
+            raise UnwritableOutput(
+                output, f"that is the input {os.fspath(given)}, which the output would replace: {instead}"
+            )
+        same_folder = (home.st_dev, home.st_ino) == (folder.st_dev, folder.st_ino)
+        if parts and same_folder and part.fullmatch(Path(given).name):
+            raise UnwritableOutput(
+                output,
+                f"a Register CSV too long for one file goes on in {Path(given).name}, which is the input "
+                f"{os.fspath(given)} and would be replaced: {instead}",
+            )
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:

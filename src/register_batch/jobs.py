@@ -11,13 +11,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath, check_writable_dir, check_writable_file, temporary_space
+from register_batch.fs import (
+    StrPath,
+    check_not_an_input,
+    check_writable_file,
+    temporary_space,
+)
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
-from register_batch.reports import ReportBuilder
+from register_batch.reports import ReportBuilder, check_report_dir
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
@@ -92,7 +97,7 @@ def validate_files(
     inputs = input_paths(inputs)
     check_format(fmt)
     reports = Path(report_dir)
-    check_writable_dir(reports)  # now, not after every record has been checked
+    check_report_dir(reports, inputs)  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version)
     task = progress.task("Validating", unit="records")
@@ -171,8 +176,9 @@ def convert_files(
     output = Path(output)
     reports = Path(report_dir) if report_dir is not None else None
     check_writable_file(output)  # now, not after every record has been converted
+    check_not_an_input(output, inputs, parts=to == "register-csv")
     if reports:
-        check_writable_dir(reports)
+        check_report_dir(reports, inputs)
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
     task = progress.task("Converting", unit="records")

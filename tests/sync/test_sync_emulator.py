@@ -25,7 +25,8 @@ from cli_runs import sync_command
 from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
-from register_batch.errors import Interrupted, RegisterUnavailable
+from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.reports import REPORT_FILES
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
 from stub_http import answering, fronting
@@ -155,6 +156,23 @@ def test_register_trainees_of_the_years_either_side_are_not_reported_as_missing(
     # The same files every night: a header alone when Register holds no one else.
     header = (tmp_path / "reports" / "not_in_extract.csv").read_text(encoding="utf-8-sig").splitlines()
     assert header == [",".join(NOT_IN_EXTRACT_COLUMNS)]
+
+
+def test_a_report_folder_holding_an_input_under_a_reports_name_is_refused_before_any_request(emulator, tmp_path):
+    """Reports are put in place by a rename: an extract kept as reports/results.csv was replaced by the results."""
+    (tmp_path / "reports").mkdir()
+    source = extract(tmp_path / "reports" / "results.csv", 3)
+    before = source.read_bytes()
+    with pytest.raises(UnwritableOutput, match=r"is the input .*results\.csv, .*: give the reports another folder"):
+        sync_files([str(source)], options(emulator, tmp_path))
+    assert source.read_bytes() == before
+    assert stats(emulator)["requests"]["total"] == 0 and not (tmp_path / "state" / "ledger.sqlite3").exists()
+
+
+def test_every_file_of_a_sync_report_is_one_an_input_is_checked_against(emulator, tmp_path):
+    sync_files([str(extract(tmp_path / "in.csv", 2))], options(emulator, tmp_path))
+    written = {path.name for path in (tmp_path / "reports").iterdir()}
+    assert written == set(REPORT_FILES) - {"junit.xml"}  # junit.xml: validate's --junit
 
 
 def test_an_invalid_records_start_year_is_not_listed(emulator, tmp_path):

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from register_batch import __version__
 from register_batch.errors import RegisterBatchError
-from register_batch.fs import StrPath, private_dir, private_files_together
+from register_batch.fs import StrPath, check_not_an_input, check_writable_dir, private_dir, private_files_together
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -118,6 +118,18 @@ class _Closed:
 
 
 _CLOSED = _Closed()
+
+
+# Every file a run may write into its report folder: ReportBuilder.write's own and sync's results files.
+REPORT_FILES = ("report.json", "issues.csv", "report.html", "junit.xml", "results.csv", "not_in_extract.csv")
+
+
+def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath]) -> None:
+    """Refuse, before any work, a report folder that cannot be written, or that holds an input under a report's
+    name: each report is put in place by a rename, which would replace that input."""
+    check_writable_dir(report_dir)
+    for name in REPORT_FILES:
+        check_not_an_input(Path(report_dir) / name, inputs, instead="give the reports another folder")
 
 
 @dataclass

@@ -39,13 +39,13 @@ from register_batch.api import (
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
-from register_batch.fs import StrPath, check_writable_dir, path_list, temporary_space
+from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
-from register_batch.reports import ReportBuilder, Rows
+from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import create_body, degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, ProviderLock, StateDirLock
 from register_batch.sync.listed import ListedTrainee
@@ -972,7 +972,7 @@ def sync_files(
     emulator, whose data is in the state dir); otherwise the run takes it once the inputs are checked."""
     inputs = input_paths(inputs)
     check_format(options.fmt)
-    check_writable_dir(options.report_dir)  # before anything is sent: a sync must be able to say what it did
+    check_report_dir(options.report_dir, inputs)  # before anything is sent: a sync must be able to say what it did
     # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
     # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
     identity = options.target_identity or resolve_target(options.target)
