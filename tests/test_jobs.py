@@ -46,6 +46,19 @@ def test_convert_refuses_to_write_over_its_own_input(tmp_path, to, named):
     assert extract.read_bytes() == (SAMPLES / "extract.xml").read_bytes()
 
 
+def test_a_mapping_file_is_an_input_no_output_or_report_may_replace(tmp_path):
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("version: 1\n", encoding="utf-8")
+    sample = SAMPLES / "extract.xml"
+    with pytest.raises(UnwritableOutput, match=r"that is the input .*ours\.yaml, which the output would replace"):
+        convert_files([sample], to="jsonl", output=ours, mapping_files=[ours], as_of=AS_OF)
+    kept = tmp_path / "report.json"
+    kept.write_text("version: 1\n", encoding="utf-8")
+    with pytest.raises(UnwritableOutput, match=r"input .*report\.json, .*: give the reports another folder"):
+        validate_files([sample], mapping_files=[kept], as_of=AS_OF, report_dir=tmp_path)
+    assert ours.read_text(encoding="utf-8") == kept.read_text(encoding="utf-8") == "version: 1\n"
+
+
 def test_convert_to_register_csv_refuses_an_output_that_would_go_on_in_an_input(tmp_path):
     """A Register CSV too long for one file goes on in OUT-2.csv, OUT-3.csv, ...: an input of such a name would be
     replaced by a part. JSON is one file, so the same names are fine there."""

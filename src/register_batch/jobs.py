@@ -11,12 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import (
-    StrPath,
-    check_not_an_input,
-    check_writable_file,
-    temporary_space,
-)
+from register_batch.fs import StrPath, check_not_an_input, check_writable_file, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -97,7 +92,8 @@ def validate_files(
     inputs = input_paths(inputs)
     check_format(fmt)
     reports = Path(report_dir)
-    check_report_dir(reports, inputs)  # now, not after every record has been checked
+    mapping_files = path_list(mapping_files, "mapping files")
+    check_report_dir(reports, [*inputs, *mapping_files])  # now, not after every record has been checked
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version)
     task = progress.task("Validating", unit="records")
@@ -176,9 +172,10 @@ def convert_files(
     output = Path(output)
     reports = Path(report_dir) if report_dir is not None else None
     check_writable_file(output)  # now, not after every record has been converted
-    check_not_an_input(output, inputs, parts=to == "register-csv")
+    mapping_files = path_list(mapping_files, "mapping files")
+    check_not_an_input(output, [*inputs, *mapping_files], parts=to == "register-csv")
     if reports:
-        check_report_dir(reports, inputs)
+        check_report_dir(reports, [*inputs, *mapping_files])
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
     task = progress.task("Converting", unit="records")

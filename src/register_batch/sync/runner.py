@@ -972,7 +972,8 @@ def sync_files(
     emulator, whose data is in the state dir); otherwise the run takes it once the inputs are checked."""
     inputs = input_paths(inputs)
     check_format(options.fmt)
-    check_report_dir(options.report_dir, inputs)  # before anything is sent: a sync must be able to say what it did
+    # Before anything is sent: a sync must be able to say what it did.
+    check_report_dir(options.report_dir, [*inputs, *options.mapping_files])
     # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
     # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
     identity = options.target_identity or resolve_target(options.target)
