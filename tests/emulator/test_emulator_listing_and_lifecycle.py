@@ -156,6 +156,10 @@ def test_since_reads_an_offset_and_takes_a_time_without_one_as_utc():
         assert listed("2026-10-15T10:30:00Z") == listed("2026-10-15T10:30:00") == []
         assert listed("2026-10-15T09:30:00") == [trainee_id]
         assert listed("2026-10-15t09:30:00z") == [trainee_id]  # Ruby's pattern ignores case; --since takes a z
+        for unread in ("2026-10-15X09:30:00", "2026-10-15T09", "2026-10-15T0930"):  # Python would read them
+            refused = client.get("/trainees", params={"since": unread})
+            assert refused.status_code == 422
+            assert refused.json()["errors"] == {"since": [f"{unread} is not a valid date"]}
         spaced = client.get("/trainees", params={"since": "2026-10-15 09:30:00"})
         assert (spaced.status_code, spaced.json()["errors"]) == (
             422,

@@ -188,6 +188,10 @@ def parse_iso8601(text: str) -> int | None:
     if " " in value:  # ISO 8601 has a T between date and time (fromisoformat would take a space)
         return None
     value = value.upper()
+    # Python's fromisoformat takes any character between date and time, and an hour alone; Ruby's pattern wants a
+    # T, then hh:mm.
+    if re.match(r"\d{4}-\d{2}-\d{2}(?!$)(?!T\d{2}:\d{2})", value):
+        return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
