@@ -15,7 +15,7 @@ from cli_runs import files_limited_to, sync_command
 from emulated import AS_OF
 from register_batch.emulator import start_emulator
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import private_writer, temporary_space
+from register_batch.fs import file_key, private_writer, temporary_space
 from trainee_extracts import extract
 
 TOKEN = "temporary-space-token"
@@ -233,3 +233,22 @@ def test_a_library_output_name_ending_in_a_separator_is_refused(tmp_path, monkey
     ):
         fh.write("x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_without_an_inode_number_is_known_by_its_real_path(tmp_path):
+    """Some Windows filesystems give every file st_ino 0: read as an identity, every input would be "given twice"
+    and every output "one of the inputs"."""
+    one, other = tmp_path / "one.csv", tmp_path / "other.csv"
+    one.write_text("a\n")
+    other.write_text("b\n")
+    (tmp_path / "link.csv").symlink_to(one)
+
+    def numberless(path):
+        fields = list(os.stat(path))
+        fields[stat.ST_INO] = 0
+        return os.stat_result(fields)
+
+    names = ("one.csv", "other.csv", "link.csv")
+    keys = {name: file_key(tmp_path / name, numberless(tmp_path / name)) for name in names}
+    assert keys["one.csv"] != keys["other.csv"] and keys["one.csv"] == keys["link.csv"]
+    assert file_key(one, os.stat(one)) == file_key(tmp_path / "link.csv", os.stat(tmp_path / "link.csv"))

@@ -100,6 +100,14 @@ def check_writable_file(path: StrPath) -> None:
         )
 
 
+def file_key(path: StrPath, status: os.stat_result) -> tuple[object, ...]:
+    """What makes two names one file: its device and inode where the filesystem numbers files (some Windows ones
+    give 0, which identifies nothing), else its real path."""
+    if status.st_ino:
+        return (status.st_dev, status.st_ino)
+    return (os.path.normcase(os.path.realpath(path)),)
+
+
 def check_not_an_input(
     output: StrPath, inputs: Iterable[StrPath], *, parts: bool = False, instead: str = "name another file"
 ) -> None:
@@ -122,11 +130,11 @@ def check_not_an_input(
             home = os.stat(Path(given).parent)
         except (OSError, ValueError):
             continue
-        if written is not None and (found.st_dev, found.st_ino) == (written.st_dev, written.st_ino):
+        if written is not None and file_key(given, found) == file_key(target, written):
             raise UnwritableOutput(
                 output, f"that is the input {os.fspath(given)}, which the output would replace: {instead}"
             )
-        same_folder = (home.st_dev, home.st_ino) == (folder.st_dev, folder.st_ino)
+        same_folder = file_key(Path(given).parent, home) == file_key(target.parent, folder)
         if parts and same_folder and part.fullmatch(Path(given).name):
             raise UnwritableOutput(
                 output,
