@@ -464,3 +464,15 @@ def test_of_a_users_list_of_placement_sources_the_first_with_a_value_is_read(tmp
     rows = [{"F_OURSCHOOL": "136000", "F_PLMNTSCH": "900000"}, {"F_OURSCHOOL": None, "F_PLMNTSCH": "123456"}]
     record = mapped({}, {"PLACEMENT": rows}, config=load_mapping([user]))
     assert [p["urn"] for p in record.data["placements_attributes"]] == ["136000", "123456"]
+
+
+
+def test_a_long_running_caller_loading_a_mapping_per_job_does_not_keep_every_one():
+    """A service that loads the mapping for each upload it checks: each config's field tables were remembered, and
+    kept alive, for the life of the process (the memory itself is the test's to see only through the cache)."""
+    from register_batch.mapping import apply
+
+    for _job in range(100):  # four tables each
+        record = mapped({"F_PLMNTSCH_1": "900000", "F_DEGTYPE": "083"}, fmt="hesa-csv", config=load_mapping())
+        assert record.data["placements_attributes"] == [{"urn": "900000", "name": "Placement 1"}]
+    assert 0 < len(apply._SOURCE_NAMES) <= 256

@@ -27,12 +27,16 @@ class _Plan:
 
 
 _SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+_SOURCE_NAMES_KEPT = 256  # tables remembered at most: a long-running caller loads a mapping per job
 
 
 def _source_names(table: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    """Every source name of a field table (remembered per table: the tables live as long as their config)."""
+    """Every source name of a field table (remembered per table, which it keeps alive: so for a bounded number of
+    tables, or a service loading a mapping per job would keep every one it ever loaded)."""
     found = _SOURCE_NAMES.get(id(table))
     if found is None or found[0] is not table:
+        if len(_SOURCE_NAMES) >= _SOURCE_NAMES_KEPT:
+            _SOURCE_NAMES.clear()
         found = _SOURCE_NAMES[id(table)] = (table, frozenset(s for sources in table.values() for s in sources))
     return found[1]
 
