@@ -466,7 +466,6 @@ def test_of_a_users_list_of_placement_sources_the_first_with_a_value_is_read(tmp
     assert [p["urn"] for p in record.data["placements_attributes"]] == ["136000", "123456"]
 
 
-
 def test_a_long_running_caller_loading_a_mapping_per_job_does_not_keep_every_one():
     """A service that loads the mapping for each upload it checks: each config's field tables were remembered, and
     kept alive, for the life of the process (the memory itself is the test's to see only through the cache)."""
