@@ -721,7 +721,7 @@ def test_the_help_says_what_each_shared_option_takes_and_does():
     assert "--format [auto|" in text
     assert "Input format; auto detects it from each file's content. [default: auto]" in text
     assert "--mapping FILE A mapping file (YAML) layered over the bundled ones; repeat for several." in text
-    assert "--as-of YYYY-MM-DD Judge date rules as of this day instead of today." in text
+    assert "--as-of YYYY-MM-DD Judge date rules as of this day instead of today (today in UTC, as Register" in text
     assert "--ukprn UKPRN The UKPRN of the provider the token sends for" in text
     assert "--api-version VERSION Register API version (default v2026.1)." in text
 

@@ -303,7 +303,7 @@ as_of_option = click.option(
     "--as-of",
     callback=_as_of,
     metavar="YYYY-MM-DD",
-    help="Judge date rules as of this day instead of today.",
+    help="Judge date rules as of this day instead of today (today in UTC, as Register counts days).",
 )
 ukprn_option = click.option(
     "--ukprn",
