@@ -694,3 +694,39 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert [i["vintages"] for i in load_report_json(tmp_path)["inputs"]] == [{"C21053": 1}, {"C22053": 1}]
     formats = texts(page(tmp_path), '//table[@id="input-table"]//td[@data-label="Format"]')
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
+
+
+def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html.HtmlElement:
+    """`errors` records with an error each, then `warnings` records with a warning each, in one.csv."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    for number in range(1, errors + warnings + 1):
+        record = TraineeRecord(
+            source=SourceRef(input="one.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"2510000{number:06d}"},
+        )
+        if number <= errors:
+            record.issue("required", "email can't be blank", field="email")
+        else:
+            record.issue("too_long", "last_name is too long", field="last_name", value="x", severity=Severity.WARNING)
+        builder.add_record(record)
+    builder.finish([])
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    return page(tmp_path)
+
+
+def test_a_page_that_cannot_hold_every_issue_is_filled_with_errors_beside_the_few_warnings(tmp_path, monkeypatch):
+    """A tenth of the rows is kept for warnings only while there are that many: with one warning, the other 19 rows
+    of a 20-row page are errors, not left empty."""
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
+    doc = many_records_report(tmp_path, errors=30, warnings=1)
+    severities = [row.get("data-severity") for row in visible_rows(doc, "issue-table")]
+    assert (severities.count("error"), severities.count("warning")) == (19, 1)
+    assert texts(doc, '//*[@id="issue-count"]') == ["Showing 20 of 20 issues listed on this page (31 in all)"]
