@@ -730,3 +730,14 @@ def test_a_page_that_cannot_hold_every_issue_is_filled_with_errors_beside_the_fe
     severities = [row.get("data-severity") for row in visible_rows(doc, "issue-table")]
     assert (severities.count("error"), severities.count("warning")) == (19, 1)
     assert texts(doc, '//*[@id="issue-count"]') == ["Showing 20 of 20 issues listed on this page (31 in all)"]
+
+
+def test_a_truncated_pages_filters_say_how_many_of_each_field_and_rule_it_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
+    doc = many_records_report(tmp_path, errors=30, warnings=1)
+    assert texts(doc, '//select[@id="f-field"]/option') == [
+        "All fields",
+        "email (30; 19 on this page)",
+        "last_name (1)",
+    ]
+    assert texts(doc, '//select[@id="f-code"]/option')[1:] == ["required (30; 19 on this page)", "too_long (1)"]
