@@ -16,6 +16,7 @@ from report_builders import (
     HOSTILE_INPUT,
     HOSTILE_MESSAGE,
     HOSTILE_VALUE,
+    VALIDATION_INPUTS,
     check,
     load_report_json,
 )
@@ -696,23 +697,23 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
-def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html.HtmlElement:
-    """`errors` records with an error each, then `warnings` records with a warning each, in one.csv."""
+def records_report(tmp_path: Path, issues: list[tuple[str, str]]) -> lxml.html.HtmlElement:
+    """One record of one.csv for each (field, severity): an error `required`, or a warning `too_long`, on the field."""
     from datetime import date
 
     from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
     from register_batch.reports import ReportBuilder
 
     builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
-    for number in range(1, errors + warnings + 1):
+    for number, (field, severity) in enumerate(issues, start=1):
         record = TraineeRecord(
             source=SourceRef(input="one.csv", record=number, line=number + 1),
             data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"2510000{number:06d}"},
         )
-        if number <= errors:
-            record.issue("required", "email can't be blank", field="email")
+        if severity == "error":
+            record.issue("required", f"{field} can't be blank", field=field)
         else:
-            record.issue("too_long", "last_name is too long", field="last_name", value="x", severity=Severity.WARNING)
+            record.issue("too_long", f"{field} is too long", field=field, value="x", severity=Severity.WARNING)
         builder.add_record(record)
     builder.finish([])
     try:
@@ -720,6 +721,11 @@ def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html
     finally:
         builder.close()
     return page(tmp_path)
+
+
+def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html.HtmlElement:
+    """`errors` records with an error on email, then `warnings` records with a warning on last_name."""
+    return records_report(tmp_path, [("email", "error")] * errors + [("last_name", "warning")] * warnings)
 
 
 def test_a_page_that_cannot_hold_every_issue_is_filled_with_errors_beside_the_few_warnings(tmp_path, monkeypatch):
@@ -741,3 +747,53 @@ def test_a_truncated_pages_filters_say_how_many_of_each_field_and_rule_it_holds(
         "last_name (1)",
     ]
     assert texts(doc, '//select[@id="f-code"]/option')[1:] == ["required (30; 19 on this page)", "too_long (1)"]
+
+
+def chart_rows(doc: lxml.html.HtmlElement, chart: str) -> list[tuple[str, int, str]]:
+    """(label, issues, "N errors, N warnings") of each bar, top to bottom."""
+    return [
+        (" ".join(row.xpath("./th")[0].text_content().split()), int(row.get("data-total")), *texts(row, "./td[1]"))
+        for row in doc.xpath(f'//table[@id="{chart}"]/tbody/tr')
+    ]
+
+
+def test_the_field_chart_names_the_ten_fields_with_most_issues_and_folds_the_rest_into_one_bar(tmp_path):
+    """Field f01 has 12 issues, f02 11, ... f12 one; f01 to f05 have one error each, the rest are warnings."""
+    issues = []
+    for rank in range(12):
+        field = f"f{rank + 1:02d}"
+        issues += [(field, "error")] * (rank < 5) + [(field, "warning")] * (12 - rank - (rank < 5))
+    doc = records_report(tmp_path, issues)
+    assert chart_rows(doc, "chart-field") == [
+        ("f01", 12, "1 error, 11 warnings"),
+        ("f02", 11, "1 error, 10 warnings"),
+        ("f03", 10, "1 error, 9 warnings"),
+        ("f04", 9, "1 error, 8 warnings"),
+        ("f05", 8, "1 error, 7 warnings"),
+        ("f06", 7, "0 errors, 7 warnings"),
+        ("f07", 6, "0 errors, 6 warnings"),
+        ("f08", 5, "0 errors, 5 warnings"),
+        ("f09", 4, "0 errors, 4 warnings"),
+        ("f10", 3, "0 errors, 3 warnings"),
+        ("2 other fields", 3, "0 errors, 3 warnings"),  # f11 and f12
+    ]
+    assert doc.xpath('//table[@id="chart-field"]/tbody/tr[last()]/th/a') == []  # "other" is no filter
+
+
+@pytest.mark.parametrize("count", [10, 11])
+def test_the_field_chart_names_every_field_when_at_most_one_would_be_folded(tmp_path, count):
+    """ "1 other field" would hide a name for no gain in space."""
+    doc = records_report(tmp_path, [(f"f{n:02d}", "error") for n in range(1, count + 1)])
+    assert [label for label, _total, _split in chart_rows(doc, "chart-field")] == [
+        f"f{n:02d}" for n in range(1, count + 1)
+    ]
+
+
+def test_an_issue_row_names_its_file_and_keeps_the_whole_path_for_hovering(validation_builder, tmp_path):
+    """The inputs are given as long paths: a row shows the file's name, with the path as its title."""
+    validation_builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "issue-table")
+    files = [row.xpath('.//span[@class="file"]')[0] for row in rows]
+    assert {(texts(file, ".")[0], file.get("title")) for file in files} == {
+        (Path(path).name, path) for path in VALIDATION_INPUTS
+    }
