@@ -782,8 +782,8 @@ def test_the_field_chart_names_the_ten_fields_with_most_issues_and_folds_the_res
 
 @pytest.mark.parametrize("count", [10, 11])
 def test_the_field_chart_names_every_field_when_at_most_one_would_be_folded(tmp_path, count):
-    """ "1 other field" would hide a name for no gain in space."""
-    doc = records_report(tmp_path, [(f"f{n:02d}", "error") for n in range(1, count + 1)])
+    """ "1 other field" would hide a name for no gain in space. Fields with as many issues are listed by name."""
+    doc = records_report(tmp_path, [(f"f{n:02d}", "error") for n in range(count, 0, -1)])
     assert [label for label, _total, _split in chart_rows(doc, "chart-field")] == [
         f"f{n:02d}" for n in range(1, count + 1)
     ]
