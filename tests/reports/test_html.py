@@ -778,11 +778,20 @@ def test_the_field_chart_names_the_ten_fields_with_most_issues_and_folds_the_res
         ("2 other fields", 3, "0 errors, 3 warnings"),  # f11 and f12
     ]
     assert doc.xpath('//table[@id="chart-field"]/tbody/tr[last()]/th/a') == []  # "other" is no filter
+    # Each bar is as long as its count, in % of the longest (f01's): its error part first, then its warnings.
+    widths = [
+        tuple(float((row.xpath(f'.//*[@class="bar-{kind}"]/@width') or ["0"])[0]) for kind in ("error", "warning"))
+        for row in doc.xpath('//table[@id="chart-field"]/tbody/tr')
+    ]
+    assert widths[0] == (8.33, 91.67) and widths[5] == (0, 58.33) and widths[-1] == (0, 25.0)
+    assert [round(sum(pair) * 12 / 100) for pair in widths] == [
+        total for _l, total, _s in chart_rows(doc, "chart-field")
+    ]
 
 
 @pytest.mark.parametrize("count", [10, 11])
 def test_the_field_chart_names_every_field_when_at_most_one_would_be_folded(tmp_path, count):
-    """ "1 other field" would hide a name for no gain in space. Fields with as many issues are listed by name."""
+    """A bar "1 other field" would hide a name for no gain in space. Fields with as many issues are listed by name."""
     doc = records_report(tmp_path, [(f"f{n:02d}", "error") for n in range(count, 0, -1)])
     assert [label for label, _total, _split in chart_rows(doc, "chart-field")] == [
         f"f{n:02d}" for n in range(1, count + 1)
