@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import re
 import stat
+from collections import Counter
 from pathlib import Path
 
 import lxml.html
@@ -807,3 +808,16 @@ def test_an_issue_row_names_its_file_and_keeps_the_whole_path_for_hovering(valid
     assert {(texts(file, ".")[0], file.get("title")) for file in files} == {
         (Path(path).name, path) for path in VALIDATION_INPUTS
     }
+
+
+def test_the_rules_table_counts_each_rules_errors_and_warnings(validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    found = Counter((issue["code"], issue["severity"]) for issue in data["issues"])
+    rows = doc.xpath('//table[@id="rule-table"]/tbody/tr')
+    shown = {
+        row.get("data-code"): (texts(row, './td[@data-label="Errors"]'), texts(row, './td[@data-label="Warnings"]'))
+        for row in rows
+    }
+    assert shown == {code: ([str(found[code, "error"])], [str(found[code, "warning"])]) for code, _ in found}
+    assert {severity for _code, severity in found} == {"error", "warning"}
