@@ -821,3 +821,15 @@ def test_the_rules_table_counts_each_rules_errors_and_warnings(validation_builde
     }
     assert shown == {code: ([str(found[code, "error"])], [str(found[code, "warning"])]) for code, _ in found}
     assert {severity for _code, severity in found} == {"error", "warning"}
+
+
+@pytest.mark.parametrize(
+    ("issues", "order"),
+    [
+        ([("last_name", "warning"), ("email", "error")], ["required", "too_long"]),  # as many: by name
+        ([("last_name", "warning"), ("email", "error"), ("last_name", "warning")], ["too_long", "required"]),
+    ],
+)
+def test_the_rules_table_lists_the_rules_that_found_most_first(tmp_path, issues, order):
+    doc = records_report(tmp_path, issues)
+    assert doc.xpath('//table[@id="rule-table"]/tbody/tr/@data-code') == order
