@@ -833,3 +833,13 @@ def test_the_rules_table_counts_each_rules_errors_and_warnings(validation_builde
 def test_the_rules_table_lists_the_rules_that_found_most_first(tmp_path, issues, order):
     doc = records_report(tmp_path, issues)
     assert doc.xpath('//table[@id="rule-table"]/tbody/tr/@data-code') == order
+
+
+@pytest.mark.parametrize("kind", ["validate", "sync"])
+def test_the_masthead_names_the_command_and_the_api_version(kind, validation_builder, make_sync_builder, tmp_path):
+    from register_batch.model import API_VERSION
+
+    (validation_builder if kind == "validate" else make_sync_builder()).write(tmp_path)
+    assert texts(page(tmp_path), '//*[@class="masthead-sub"]') == [
+        f"{kind} · Register trainee teachers API {API_VERSION}"
+    ]
