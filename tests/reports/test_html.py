@@ -698,23 +698,26 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
-def records_report(tmp_path: Path, issues: list[tuple[str, str]]) -> lxml.html.HtmlElement:
-    """One record of one.csv for each (field, severity): an error `required`, or a warning `too_long`, on the field."""
+def records_report(tmp_path: Path, issues: list[tuple[str, ...]]) -> lxml.html.HtmlElement:
+    """One record of one.csv for each (field, severity[, code]): an error (`required` unless a code is given) or a
+    warning (`too_long` unless given) on the field."""
     from datetime import date
 
     from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
     from register_batch.reports import ReportBuilder
 
     builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
-    for number, (field, severity) in enumerate(issues, start=1):
+    for number, (field, severity, *given) in enumerate(issues, start=1):
         record = TraineeRecord(
             source=SourceRef(input="one.csv", record=number, line=number + 1),
             data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"2510000{number:06d}"},
         )
         if severity == "error":
-            record.issue("required", f"{field} can't be blank", field=field)
+            code = given[0] if given else "required"
+            record.issue(code, f"{field} can't be blank", field=field)
         else:
-            record.issue("too_long", f"{field} is too long", field=field, value="x", severity=Severity.WARNING)
+            code = given[0] if given else "too_long"
+            record.issue(code, f"{field} is too long", field=field, value="x", severity=Severity.WARNING)
         builder.add_record(record)
     builder.finish([])
     try:
@@ -758,13 +761,17 @@ def chart_rows(doc: lxml.html.HtmlElement, chart: str) -> list[tuple[str, int, s
     ]
 
 
-def test_the_field_chart_names_the_ten_fields_with_most_issues_and_folds_the_rest_into_one_bar(tmp_path):
+def test_the_charts_name_the_ten_fields_and_rules_with_most_issues_and_fold_the_rest_into_one_bar(tmp_path):
     """Field f01 has 12 issues, f02 11, ... f12 one; f01 to f05 have one error each, the rest are warnings."""
+    from register_batch.validation import CATALOGUE
+
+    codes = sorted(CATALOGUE)[:12]  # each field's issues are of a rule of their own, for the rule chart
     issues = []
     for rank in range(12):
-        field = f"f{rank + 1:02d}"
-        issues += [(field, "error")] * (rank < 5) + [(field, "warning")] * (12 - rank - (rank < 5))
+        field, code = f"f{rank + 1:02d}", codes[rank]
+        issues += [(field, "error", code)] * (rank < 5) + [(field, "warning", code)] * (12 - rank - (rank < 5))
     doc = records_report(tmp_path, issues)
+    assert [label for label, _total, _split in chart_rows(doc, "chart-rule")] == [*codes[:10], "2 other rules"]
     assert chart_rows(doc, "chart-field") == [
         ("f01", 12, "1 error, 11 warnings"),
         ("f02", 11, "1 error, 10 warnings"),
