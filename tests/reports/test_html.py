@@ -850,3 +850,29 @@ def test_the_masthead_names_the_command_and_the_api_version(kind, validation_bui
     assert texts(page(tmp_path), '//*[@class="masthead-sub"]') == [
         f"{kind} · Register trainee teachers API {API_VERSION}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        ("validate", "Validation report"),
+        ("convert", "Conversion check"),
+        ("sync", "Sync report"),
+        ("audit", "Audit report"),
+    ],
+)
+def test_the_heading_says_what_the_report_is_of(tmp_path, command, title):
+    """A command the page has no title for (a newer one, a library user's) is named by itself."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28), command=command)
+    builder.finish([])
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    doc = page(tmp_path)
+    assert texts(doc, "//h1") == [title] and doc.findtext(".//title").startswith(f"{title}: 0 records")
