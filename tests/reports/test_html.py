@@ -403,6 +403,21 @@ def test_accessible_structure(kind, validation_builder, make_sync_builder, tmp_p
 def test_long_date():
     assert html_report.long_date("2026-11-28") == "28 November 2026"
     assert html_report.long_date("not a date") == "not a date"
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    assert [html_report.long_date(f"2027-{month:02d}-01") for month in range(1, 13)] == [f"1 {m} 2027" for m in months]
 
 
 def one_record_report(tmp_path: Path, value: str, *, field: str = "sex") -> lxml.html.HtmlElement:
@@ -876,3 +891,37 @@ def test_the_heading_says_what_the_report_is_of(tmp_path, command, title):
         builder.close()
     doc = page(tmp_path)
     assert texts(doc, "//h1") == [title] and doc.findtext(".//title").startswith(f"{title}: 0 records")
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "actions"),
+    [
+        (False, ["Create", "Update", "Unchanged", "Withdraw", "Defer", "Conflict", "Blocked", "Invalid, not sent"]),
+        (
+            True,
+            [
+                "To create",
+                "To update",
+                "Unchanged",
+                "To withdraw",
+                "To defer",
+                "Conflict",
+                "Blocked",
+                "Invalid, not sent",
+            ],
+        ),
+    ],
+)
+def test_the_sync_cards_say_what_each_count_is(make_sync_builder, tmp_path, dry_run, actions):
+    """A dry run's actions are what a real run would do: "To create", not "Create"."""
+    make_sync_builder(dry_run=dry_run).write(tmp_path)
+    doc = page(tmp_path)
+    assert texts(doc, '//ul[@data-group="actions"]/li/span[@class="label"]') == actions
+    assert texts(doc, '//ul[@data-group="outcomes"]/li/span[@class="label"]') == [
+        "Done",
+        "Failed",
+        "Unknown",
+        "Skipped",
+        "Planned",
+        "Not reached (pending)",
+    ]
