@@ -472,6 +472,11 @@ def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
     assert len(load_report_json(tmp_path)["issues"][0]["value"]) == 5000
 
 
+def test_a_value_of_the_longest_length_shown_is_shown_whole(tmp_path):
+    doc = one_record_report(tmp_path, "x" * 200, field="last_name")
+    assert texts(doc, '//code[@class="value"]') == ["x" * 200]
+
+
 def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_is_the_whole_file(tmp_path):
     """possible_duplicate_trainee names last_name but keeps no value (the duplicate check holds digests): the page
     said "last_name, value blank" beside a trainee whose last name is there. A file's issue said "whole record"."""
