@@ -24,7 +24,7 @@ from report_builders import (
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
-from register_batch.reports import html_report
+from register_batch.reports import ReportBuilder, html_report
 
 
 def page(folder: Path) -> lxml.html.HtmlElement:
@@ -718,13 +718,12 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
-def records_report(tmp_path: Path, issues: list[tuple[str, ...]]) -> lxml.html.HtmlElement:
+def records_builder(issues: list[tuple[str, ...]]) -> ReportBuilder:
     """One record of one.csv for each (field, severity[, code]): an error (`required` unless a code is given) or a
     warning (`too_long` unless given) on the field."""
     from datetime import date
 
     from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
-    from register_batch.reports import ReportBuilder
 
     builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
     for number, (field, severity, *given) in enumerate(issues, start=1):
@@ -740,6 +739,12 @@ def records_report(tmp_path: Path, issues: list[tuple[str, ...]]) -> lxml.html.H
             record.issue(code, f"{field} is too long", field=field, value="x", severity=Severity.WARNING)
         builder.add_record(record)
     builder.finish([])
+    return builder
+
+
+def records_report(tmp_path: Path, issues: list[tuple[str, ...]]) -> lxml.html.HtmlElement:
+    """The page of `records_builder(issues)`."""
+    builder = records_builder(issues)
     try:
         builder.write(tmp_path)
     finally:
@@ -930,3 +935,24 @@ def test_the_sync_cards_say_what_each_count_is(make_sync_builder, tmp_path, dry_
         "Planned",
         "Not reached (pending)",
     ]
+
+
+def test_the_page_is_written_a_part_at_a_time_as_it_is_rendered():
+    """A report of many issues never sits in memory whole: the page goes to its file in parts as it is made."""
+
+    class Parts:
+        def __init__(self) -> None:
+            self.parts: list[str] = []
+
+        def write(self, text: str) -> None:
+            self.parts.append(text)
+
+    out = Parts()
+    builder = records_builder([("email", "error")] * 2000)
+    try:
+        html_report.write(out, builder)
+    finally:
+        builder.close()
+    page_length = sum(map(len, out.parts))
+    assert len(out.parts) > 2 and max(map(len, out.parts)) < page_length / 2
+    assert lxml.html.fromstring("".join(out.parts)).xpath('//table[@id="issue-table"]/tbody/tr')
