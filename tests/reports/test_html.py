@@ -956,3 +956,15 @@ def test_the_page_is_written_a_part_at_a_time_as_it_is_rendered():
     page_length = sum(map(len, out.parts))
     assert len(out.parts) > 2 and max(map(len, out.parts)) < page_length / 2
     assert lxml.html.fromstring("".join(out.parts)).xpath('//table[@id="issue-table"]/tbody/tr')
+
+
+def test_a_card_splits_its_records_by_the_outcomes_they_have(make_sync_builder, tmp_path):
+    """A record without an outcome (a library user's, the sync always gives one) is counted, not split as blank."""
+    builder = make_sync_builder()
+    updates = [row for row in builder.extra["records"] if row["action"] == "update"]
+    assert [row["outcome"] for row in updates] == ["done", "done"]
+    updates[0]["outcome"] = None
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "update") == 2
+    assert texts(doc, '//li[@data-count="update"]/span[@class="split"]') == ["1 done"]
