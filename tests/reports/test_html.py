@@ -968,3 +968,16 @@ def test_a_card_splits_its_records_by_the_outcomes_they_have(make_sync_builder, 
     doc = page(tmp_path)
     assert card(doc, "actions", "update") == 2
     assert texts(doc, '//li[@data-count="update"]/span[@class="split"]') == ["1 done"]
+
+
+def test_a_card_splits_its_records_in_the_order_of_the_outcome_cards_then_by_name(make_sync_builder, tmp_path):
+    """Outcomes this page does not know yet (a newer sync's) come after the ones it does, by name."""
+    builder = make_sync_builder()
+    records = [row for row in builder.extra["records"] if row["action"] in ("update", "unchanged", "withdraw")]
+    assert len(records) == 4
+    for row, outcome in zip(records, ("zz_new", "pending", "aa_new", "unknown"), strict=True):
+        row.update(action="update", outcome=outcome)
+    builder.write(tmp_path)
+    assert texts(page(tmp_path), '//li[@data-count="update"]/span[@class="split"]') == [
+        "1 unknown, 1 not reached (pending), 1 aa_new, 1 zz_new"
+    ]
