@@ -981,3 +981,36 @@ def test_a_card_splits_its_records_in_the_order_of_the_outcome_cards_then_by_nam
     assert texts(page(tmp_path), '//li[@data-count="update"]/span[@class="split"]') == [
         "1 unknown, 1 not reached (pending), 1 aa_new, 1 zz_new"
     ]
+
+
+def test_requests_by_route_are_listed_as_route_and_count(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.extra["sync"]["requests"] = {"total": 1540, "by_route": {"POST /trainees": 1500, "GET /trainees": 40}}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert texts(doc, "//*[@data-route]") == ["POST /trainees 1,500", "GET /trainees 40"]
+
+
+@pytest.mark.parametrize("count", [1, 20, 21])
+def test_the_trainees_register_holds_that_the_extract_lacks_are_counted_and_the_first_twenty_named(
+    make_sync_builder, tmp_path, count
+):
+    builder = make_sync_builder()
+    builder.extra["sync"]["not_in_extract"] = count
+    builder.extra["not_in_extract"] = [
+        {"trainee_id": f"trn-9{n:03d}", "hesa_id": f"25100000{n:05d}"} for n in range(count)
+    ]
+    builder.write(tmp_path)
+    [notice] = texts(page(tmp_path), "//*[@data-not-in-extract]")
+    named = ", ".join(f"trn-9{n:03d} (HUSID 25100000{n:05d})" for n in range(min(count, 20)))
+    if count == 1:
+        assert notice.startswith(
+            f"1 trainee in Register is not in the extract (in the academic cycles it covers). "
+            f"register-batch left it alone: {named}. "
+        )
+    else:
+        more = ", …" if count > 20 else ""
+        assert notice.startswith(
+            f"{count} trainees in Register are not in the extract (in the academic cycles it "
+            f"covers). register-batch left them alone: {named}{more}. "
+        )
