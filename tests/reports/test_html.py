@@ -1014,3 +1014,52 @@ def test_the_trainees_register_holds_that_the_extract_lacks_are_counted_and_the_
             f"{count} trainees in Register are not in the extract (in the academic cycles it "
             f"covers). register-batch left them alone: {named}{more}. "
         )
+
+
+def test_the_records_filters_offer_each_action_and_outcome_the_records_have_with_its_count(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    [failed] = [row for row in builder.extra["records"] if row["outcome"] == "failed"]
+    failed["outcome"] = "pending"  # an interrupted run's record, as results.csv words it
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    records = builder.extra["records"]
+    assert texts(doc, '//select[@id="f-action"]/option') == ["All actions"] + [
+        f"{action} ({count})" for action, count in sorted(Counter(row["action"] for row in records).items())
+    ]
+    assert texts(doc, '//select[@id="f-outcome"]/option') == [
+        "All outcomes",
+        "done (4)",
+        "not reached (pending) (1)",
+        "skipped (6)",
+    ]
+
+
+def test_a_sync_record_names_its_file_and_keeps_the_whole_path_for_hovering(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "record-table")
+    files = [row.xpath('.//span[@class="file"]')[0] for row in rows]
+    assert [(texts(file, ".")[0], file.get("title")) for file in files] == [
+        (Path(row["input"]).name, row["input"]) for row in builder.extra["records"]
+    ]
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_the_sync_section_names_its_target_and_whether_the_run_was_interrupted(
+    make_sync_builder, tmp_path, interrupted
+):
+    builder = make_sync_builder()
+    builder.extra["sync"]["interrupted"] = interrupted
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    [paragraph] = texts(doc, '//section[@id="sync"]/p[1]')
+    assert paragraph.startswith("Target: http://127.0.0.1:8787/api/v2026.1 (embedded emulator). ")
+    assert ("This run was interrupted: records marked “not reached” were not looked at." in paragraph) is interrupted
+    assert ("(interrupted)" in doc.findtext(".//title")) is interrupted
+
+
+def test_a_dry_runs_cards_are_not_split_by_outcome(make_sync_builder, tmp_path):
+    """Every record of a dry run is planned: "1 planned" under each card would say nothing."""
+    make_sync_builder(dry_run=True).write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "create") == 1 and not doc.xpath('//span[@class="split"]')
