@@ -1063,3 +1063,48 @@ def test_a_dry_runs_cards_are_not_split_by_outcome(make_sync_builder, tmp_path):
     make_sync_builder(dry_run=True).write(tmp_path)
     doc = page(tmp_path)
     assert card(doc, "actions", "create") == 1 and not doc.xpath('//span[@class="split"]')
+
+
+def test_a_sync_without_counts_of_some_kinds_shows_them_as_none(make_sync_builder, tmp_path):
+    """A sync that gives no count of an action or outcome (none happened) or of trainees not in the extract."""
+    builder = make_sync_builder()
+    sync = builder.extra["sync"]
+    sync["actions"] = {key: value for key, value in sync["actions"].items() if value}
+    sync["outcomes"] = {key: value for key, value in sync["outcomes"].items() if value}
+    assert "defer" not in sync["actions"] and "unknown" not in sync["outcomes"] and "not_in_extract" not in sync
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "defer") == 0 and card(doc, "outcomes", "unknown") == 0
+    assert not doc.xpath("//*[@data-not-in-extract]")
+
+
+def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of_a_look(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """Failed, then unknown, conflicting, blocked, invalid, then changed records; each kind in file order. Here the
+    file lists them the other way round."""
+    builder = make_sync_builder()
+    template = builder.extra["records"][0]
+    kinds = [
+        ("unchanged", "done"),
+        ("defer", "done"),
+        ("withdraw", "done"),
+        ("update", "done"),
+        ("create", "done"),
+        ("invalid", "skipped"),
+        ("blocked", "skipped"),
+        ("conflict", "skipped"),
+        ("update", "unknown"),
+        ("create", "failed"),
+        ("update", "failed"),
+    ]
+    builder.extra["records"] = [
+        {**template, "record": number, "line": number + 1, "action": action, "outcome": outcome, "errors": []}
+        for number, (action, outcome) in enumerate(kinds, start=1)
+    ]
+    ranked = [9, 10, 8, 7, 6, 5, 1, 2, 3, 4, 0]  # places in the file (from 0), by need; the place breaks ties
+    for limit in range(1, len(kinds)):
+        monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", limit)
+        builder.write(tmp_path / str(limit))
+        rows = visible_rows(page(tmp_path / str(limit)), "record-table")
+        assert [int(row.xpath("./td[1]/@data-sort-value")[0]) for row in rows] == sorted(ranked[:limit]), limit
