@@ -1108,3 +1108,8 @@ def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of
         builder.write(tmp_path / str(limit))
         rows = visible_rows(page(tmp_path / str(limit)), "record-table")
         assert [int(row.xpath("./td[1]/@data-sort-value")[0]) for row in rows] == sorted(ranked[:limit]), limit
+
+
+def test_counts_in_the_thousands_read_with_separators(tmp_path):
+    doc = records_report(tmp_path, [("email", "error")] * 1200)
+    assert texts(doc, '//*[@id="issue-count"]') == ["Showing 1,200 of 1,200 issues"]
