@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import re
 import stat
+from collections import Counter
 from pathlib import Path
 
 import lxml.html
@@ -16,13 +17,14 @@ from report_builders import (
     HOSTILE_INPUT,
     HOSTILE_MESSAGE,
     HOSTILE_VALUE,
+    VALIDATION_INPUTS,
     check,
     load_report_json,
 )
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
-from register_batch.reports import html_report
+from register_batch.reports import ReportBuilder, html_report
 
 
 def page(folder: Path) -> lxml.html.HtmlElement:
@@ -401,6 +403,21 @@ def test_accessible_structure(kind, validation_builder, make_sync_builder, tmp_p
 def test_long_date():
     assert html_report.long_date("2026-11-28") == "28 November 2026"
     assert html_report.long_date("not a date") == "not a date"
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    assert [html_report.long_date(f"2027-{month:02d}-01") for month in range(1, 13)] == [f"1 {m} 2027" for m in months]
 
 
 def one_record_report(tmp_path: Path, value: str, *, field: str = "sex") -> lxml.html.HtmlElement:
@@ -453,6 +470,11 @@ def test_a_very_long_value_is_cut_short_in_the_page_only(tmp_path):
     [value] = texts(doc, '//code[@class="value"]')
     assert value == "x" * 200 + "… (5,000 characters in all; see issues.csv)"
     assert len(load_report_json(tmp_path)["issues"][0]["value"]) == 5000
+
+
+def test_a_value_of_the_longest_length_shown_is_shown_whole(tmp_path):
+    doc = one_record_report(tmp_path, "x" * 200, field="last_name")
+    assert texts(doc, '//code[@class="value"]') == ["x" * 200]
 
 
 def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_is_the_whole_file(tmp_path):
@@ -694,3 +716,400 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert [i["vintages"] for i in load_report_json(tmp_path)["inputs"]] == [{"C21053": 1}, {"C22053": 1}]
     formats = texts(page(tmp_path), '//table[@id="input-table"]//td[@data-label="Format"]')
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
+
+
+def records_builder(issues: list[tuple[str, ...]]) -> ReportBuilder:
+    """One record of one.csv for each (field, severity[, code]): an error (`required` unless a code is given) or a
+    warning (`too_long` unless given) on the field."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    for number, (field, severity, *given) in enumerate(issues, start=1):
+        record = TraineeRecord(
+            source=SourceRef(input="one.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"2510000{number:06d}"},
+        )
+        if severity == "error":
+            code = given[0] if given else "required"
+            record.issue(code, f"{field} can't be blank", field=field)
+        else:
+            code = given[0] if given else "too_long"
+            record.issue(code, f"{field} is too long", field=field, value="x", severity=Severity.WARNING)
+        builder.add_record(record)
+    builder.finish([])
+    return builder
+
+
+def records_report(tmp_path: Path, issues: list[tuple[str, ...]]) -> lxml.html.HtmlElement:
+    """The page of `records_builder(issues)`."""
+    builder = records_builder(issues)
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    return page(tmp_path)
+
+
+def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html.HtmlElement:
+    """`errors` records with an error on email, then `warnings` records with a warning on last_name."""
+    return records_report(tmp_path, [("email", "error")] * errors + [("last_name", "warning")] * warnings)
+
+
+def test_a_page_that_cannot_hold_every_issue_is_filled_with_errors_beside_the_few_warnings(tmp_path, monkeypatch):
+    """A tenth of the rows is kept for warnings only while there are that many: with one warning, the other 19 rows
+    of a 20-row page are errors, not left empty."""
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
+    doc = many_records_report(tmp_path, errors=30, warnings=1)
+    severities = [row.get("data-severity") for row in visible_rows(doc, "issue-table")]
+    assert (severities.count("error"), severities.count("warning")) == (19, 1)
+    assert texts(doc, '//*[@id="issue-count"]') == ["Showing 20 of 20 issues listed on this page (31 in all)"]
+
+
+def test_a_truncated_pages_filters_say_how_many_of_each_field_and_rule_it_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
+    doc = many_records_report(tmp_path, errors=30, warnings=1)
+    assert texts(doc, '//select[@id="f-field"]/option') == [
+        "All fields",
+        "email (30; 19 on this page)",
+        "last_name (1)",
+    ]
+    assert texts(doc, '//select[@id="f-code"]/option')[1:] == ["required (30; 19 on this page)", "too_long (1)"]
+
+
+def chart_rows(doc: lxml.html.HtmlElement, chart: str) -> list[tuple[str, int, str]]:
+    """(label, issues, "N errors, N warnings") of each bar, top to bottom."""
+    return [
+        (" ".join(row.xpath("./th")[0].text_content().split()), int(row.get("data-total")), *texts(row, "./td[1]"))
+        for row in doc.xpath(f'//table[@id="{chart}"]/tbody/tr')
+    ]
+
+
+def test_the_charts_name_the_ten_fields_and_rules_with_most_issues_and_fold_the_rest_into_one_bar(tmp_path):
+    """Field f01 has 12 issues, f02 11, ... f12 one; f01 to f05 have one error each, the rest are warnings."""
+    from register_batch.validation import CATALOGUE
+
+    codes = sorted(CATALOGUE)[:12]  # each field's issues are of a rule of their own, for the rule chart
+    issues = []
+    for rank in range(12):
+        field, code = f"f{rank + 1:02d}", codes[rank]
+        issues += [(field, "error", code)] * (rank < 5) + [(field, "warning", code)] * (12 - rank - (rank < 5))
+    doc = records_report(tmp_path, issues)
+    assert [label for label, _total, _split in chart_rows(doc, "chart-rule")] == [*codes[:10], "2 other rules"]
+    assert chart_rows(doc, "chart-field") == [
+        ("f01", 12, "1 error, 11 warnings"),
+        ("f02", 11, "1 error, 10 warnings"),
+        ("f03", 10, "1 error, 9 warnings"),
+        ("f04", 9, "1 error, 8 warnings"),
+        ("f05", 8, "1 error, 7 warnings"),
+        ("f06", 7, "0 errors, 7 warnings"),
+        ("f07", 6, "0 errors, 6 warnings"),
+        ("f08", 5, "0 errors, 5 warnings"),
+        ("f09", 4, "0 errors, 4 warnings"),
+        ("f10", 3, "0 errors, 3 warnings"),
+        ("2 other fields", 3, "0 errors, 3 warnings"),  # f11 and f12
+    ]
+    assert doc.xpath('//table[@id="chart-field"]/tbody/tr[last()]/th/a') == []  # "other" is no filter
+    # Each bar is as long as its count, in % of the longest (f01's): its error part first, then its warnings.
+    widths = [
+        tuple(float((row.xpath(f'.//*[@class="bar-{kind}"]/@width') or ["0"])[0]) for kind in ("error", "warning"))
+        for row in doc.xpath('//table[@id="chart-field"]/tbody/tr')
+    ]
+    assert widths[0] == pytest.approx((8.3, 91.7), abs=0.1) and widths[5] == pytest.approx((0, 58.3), abs=0.1)
+    assert widths[-1] == pytest.approx((0, 25), abs=0.1)
+    assert [round(sum(pair) * 12 / 100) for pair in widths] == [
+        total for _l, total, _s in chart_rows(doc, "chart-field")
+    ]
+
+
+@pytest.mark.parametrize("count", [10, 11])
+def test_the_field_chart_names_every_field_when_at_most_one_would_be_folded(tmp_path, count):
+    """A bar "1 other field" would hide a name for no gain in space. Fields with as many issues are listed by name."""
+    doc = records_report(tmp_path, [(f"f{n:02d}", "error") for n in range(count, 0, -1)])
+    assert [label for label, _total, _split in chart_rows(doc, "chart-field")] == [
+        f"f{n:02d}" for n in range(1, count + 1)
+    ]
+
+
+def test_an_issue_row_names_its_file_and_keeps_the_whole_path_for_hovering(validation_builder, tmp_path):
+    """The inputs are given as long paths: a row shows the file's name, with the path as its title."""
+    validation_builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "issue-table")
+    files = [row.xpath('.//span[@class="file"]')[0] for row in rows]
+    assert {(texts(file, ".")[0], file.get("title")) for file in files} == {
+        (Path(path).name, path) for path in VALIDATION_INPUTS
+    }
+
+
+def test_the_rules_table_counts_each_rules_errors_and_warnings(validation_builder, tmp_path):
+    validation_builder.write(tmp_path)
+    data, doc = load_report_json(tmp_path), page(tmp_path)
+    found = Counter((issue["code"], issue["severity"]) for issue in data["issues"])
+    rows = doc.xpath('//table[@id="rule-table"]/tbody/tr')
+    shown = {
+        row.get("data-code"): (texts(row, './td[@data-label="Errors"]'), texts(row, './td[@data-label="Warnings"]'))
+        for row in rows
+    }
+    assert shown == {code: ([str(found[code, "error"])], [str(found[code, "warning"])]) for code, _ in found}
+    assert {severity for _code, severity in found} == {"error", "warning"}
+
+
+@pytest.mark.parametrize(
+    ("issues", "order"),
+    [
+        ([("last_name", "warning"), ("email", "error")], ["required", "too_long"]),  # as many: by name
+        ([("last_name", "warning"), ("email", "error"), ("last_name", "warning")], ["too_long", "required"]),
+    ],
+)
+def test_the_rules_table_lists_the_rules_that_found_most_first(tmp_path, issues, order):
+    doc = records_report(tmp_path, issues)
+    assert doc.xpath('//table[@id="rule-table"]/tbody/tr/@data-code') == order
+
+
+@pytest.mark.parametrize("kind", ["validate", "sync"])
+def test_the_masthead_names_the_command_and_the_api_version(kind, validation_builder, make_sync_builder, tmp_path):
+    from register_batch.model import API_VERSION
+
+    (validation_builder if kind == "validate" else make_sync_builder()).write(tmp_path)
+    assert texts(page(tmp_path), '//*[@class="masthead-sub"]') == [
+        f"{kind} · Register trainee teachers API {API_VERSION}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        ("validate", "Validation report"),
+        ("convert", "Conversion check"),
+        ("sync", "Sync report"),
+        ("audit", "Audit report"),
+    ],
+)
+def test_the_heading_says_what_the_report_is_of(tmp_path, command, title):
+    """A command the page has no title for (a newer one, a library user's) is named by itself."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28), command=command)
+    builder.finish([])
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    doc = page(tmp_path)
+    assert texts(doc, "//h1") == [title] and doc.findtext(".//title").startswith(f"{title}: 0 records")
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "actions"),
+    [
+        (False, ["Create", "Update", "Unchanged", "Withdraw", "Defer", "Conflict", "Blocked", "Invalid, not sent"]),
+        (
+            True,
+            [
+                "To create",
+                "To update",
+                "Unchanged",
+                "To withdraw",
+                "To defer",
+                "Conflict",
+                "Blocked",
+                "Invalid, not sent",
+            ],
+        ),
+    ],
+)
+def test_the_sync_cards_say_what_each_count_is(make_sync_builder, tmp_path, dry_run, actions):
+    """A dry run's actions are what a real run would do: "To create", not "Create"."""
+    make_sync_builder(dry_run=dry_run).write(tmp_path)
+    doc = page(tmp_path)
+    assert texts(doc, '//ul[@data-group="actions"]/li/span[@class="label"]') == actions
+    assert texts(doc, '//ul[@data-group="outcomes"]/li/span[@class="label"]') == [
+        "Done",
+        "Failed",
+        "Unknown",
+        "Skipped",
+        "Planned",
+        "Not reached (pending)",
+    ]
+
+
+def test_the_page_is_written_a_part_at_a_time_as_it_is_rendered():
+    """A report of many issues never sits in memory whole: the page goes to its file in parts as it is made."""
+
+    class Parts:
+        def __init__(self) -> None:
+            self.parts: list[str] = []
+
+        def write(self, text: str) -> None:
+            self.parts.append(text)
+
+    out = Parts()
+    builder = records_builder([("email", "error")] * 2000)
+    try:
+        html_report.write(out, builder)
+    finally:
+        builder.close()
+    page_length = sum(map(len, out.parts))
+    assert len(out.parts) > 2 and max(map(len, out.parts)) < page_length / 2
+    assert lxml.html.fromstring("".join(out.parts)).xpath('//table[@id="issue-table"]/tbody/tr')
+
+
+def test_a_card_splits_its_records_by_the_outcomes_they_have(make_sync_builder, tmp_path):
+    """A record without an outcome (a library user's, the sync always gives one) is counted, not split as blank."""
+    builder = make_sync_builder()
+    updates = [row for row in builder.extra["records"] if row["action"] == "update"]
+    assert [row["outcome"] for row in updates] == ["done", "done"]
+    updates[0]["outcome"] = None
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "update") == 2
+    assert texts(doc, '//li[@data-count="update"]/span[@class="split"]') == ["1 done"]
+
+
+def test_a_card_splits_its_records_in_the_order_of_the_outcome_cards_then_by_name(make_sync_builder, tmp_path):
+    """Outcomes this page does not know yet (a newer sync's) come after the ones it does, by name."""
+    builder = make_sync_builder()
+    records = [row for row in builder.extra["records"] if row["action"] in ("update", "unchanged", "withdraw")]
+    assert len(records) == 4
+    for row, outcome in zip(records, ("zz_new", "pending", "aa_new", "unknown"), strict=True):
+        row.update(action="update", outcome=outcome)
+    builder.write(tmp_path)
+    assert texts(page(tmp_path), '//li[@data-count="update"]/span[@class="split"]') == [
+        "1 unknown, 1 not reached (pending), 1 aa_new, 1 zz_new"
+    ]
+
+
+def test_requests_by_route_are_listed_as_route_and_count(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.extra["sync"]["requests"] = {"total": 1540, "by_route": {"POST /trainees": 1500, "GET /trainees": 40}}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert texts(doc, "//*[@data-route]") == ["POST /trainees 1,500", "GET /trainees 40"]
+
+
+@pytest.mark.parametrize("count", [1, 20, 21])
+def test_the_trainees_register_holds_that_the_extract_lacks_are_counted_and_the_first_twenty_named(
+    make_sync_builder, tmp_path, count
+):
+    builder = make_sync_builder()
+    builder.extra["sync"]["not_in_extract"] = count
+    builder.extra["not_in_extract"] = [
+        {"trainee_id": f"trn-9{n:03d}", "hesa_id": f"25100000{n:05d}"} for n in range(count)
+    ]
+    builder.write(tmp_path)
+    [notice] = texts(page(tmp_path), "//*[@data-not-in-extract]")
+    named = ", ".join(f"trn-9{n:03d} (HUSID 25100000{n:05d})" for n in range(min(count, 20)))
+    if count == 1:
+        assert notice.startswith(
+            f"1 trainee in Register is not in the extract (in the academic cycles it covers). "
+            f"register-batch left it alone: {named}. "
+        )
+    else:
+        more = ", …" if count > 20 else ""
+        assert notice.startswith(
+            f"{count} trainees in Register are not in the extract (in the academic cycles it "
+            f"covers). register-batch left them alone: {named}{more}. "
+        )
+
+
+def test_the_records_filters_offer_each_action_and_outcome_the_records_have_with_its_count(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    [failed] = [row for row in builder.extra["records"] if row["outcome"] == "failed"]
+    failed["outcome"] = "pending"  # an interrupted run's record, as results.csv words it
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    records = builder.extra["records"]
+    assert texts(doc, '//select[@id="f-action"]/option') == ["All actions"] + [
+        f"{action} ({count})" for action, count in sorted(Counter(row["action"] for row in records).items())
+    ]
+    assert texts(doc, '//select[@id="f-outcome"]/option') == [
+        "All outcomes",
+        "done (4)",
+        "not reached (pending) (1)",
+        "skipped (6)",
+    ]
+
+
+def test_a_sync_record_names_its_file_and_keeps_the_whole_path_for_hovering(make_sync_builder, tmp_path):
+    builder = make_sync_builder()
+    builder.write(tmp_path)
+    rows = visible_rows(page(tmp_path), "record-table")
+    files = [row.xpath('.//span[@class="file"]')[0] for row in rows]
+    assert [(texts(file, ".")[0], file.get("title")) for file in files] == [
+        (Path(row["input"]).name, row["input"]) for row in builder.extra["records"]
+    ]
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_the_sync_section_names_its_target_and_whether_the_run_was_interrupted(
+    make_sync_builder, tmp_path, interrupted
+):
+    builder = make_sync_builder()
+    builder.extra["sync"]["interrupted"] = interrupted
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    [paragraph] = texts(doc, '//section[@id="sync"]/p[1]')
+    assert paragraph.startswith("Target: http://127.0.0.1:8787/api/v2026.1 (embedded emulator). ")
+    assert ("This run was interrupted: records marked “not reached” were not looked at." in paragraph) is interrupted
+    assert ("(interrupted)" in doc.findtext(".//title")) is interrupted
+
+
+def test_a_dry_runs_cards_are_not_split_by_outcome(make_sync_builder, tmp_path):
+    """Every record of a dry run is planned: "1 planned" under each card would say nothing."""
+    make_sync_builder(dry_run=True).write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "create") == 1 and not doc.xpath('//span[@class="split"]')
+
+
+def test_a_sync_without_counts_of_some_kinds_shows_them_as_none(make_sync_builder, tmp_path):
+    """A sync that gives no count of an action or outcome (none happened) or of trainees not in the extract."""
+    builder = make_sync_builder()
+    sync = builder.extra["sync"]
+    sync["actions"] = {key: value for key, value in sync["actions"].items() if value}
+    sync["outcomes"] = {key: value for key, value in sync["outcomes"].items() if value}
+    assert "defer" not in sync["actions"] and "unknown" not in sync["outcomes"] and "not_in_extract" not in sync
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert card(doc, "actions", "defer") == 0 and card(doc, "outcomes", "unknown") == 0
+    assert not doc.xpath("//*[@data-not-in-extract]")
+
+
+def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of_a_look(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """Failed, then unknown, conflicting, blocked, invalid, then changed records; each kind in file order. Here the
+    file lists them the other way round."""
+    builder = make_sync_builder()
+    template = builder.extra["records"][0]
+    kinds = [
+        ("unchanged", "done"),
+        ("defer", "done"),
+        ("withdraw", "done"),
+        ("update", "done"),
+        ("create", "done"),
+        ("invalid", "skipped"),
+        ("blocked", "skipped"),
+        ("conflict", "skipped"),
+        ("update", "unknown"),
+        ("create", "failed"),
+        ("update", "failed"),
+    ]
+    builder.extra["records"] = [
+        {**template, "record": number, "line": number + 1, "action": action, "outcome": outcome, "errors": []}
+        for number, (action, outcome) in enumerate(kinds, start=1)
+    ]
+    ranked = [9, 10, 8, 7, 6, 5, 1, 2, 3, 4, 0]  # places in the file (from 0), by need; the place breaks ties
+    for limit in range(1, len(kinds)):
+        monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", limit)
+        builder.write(tmp_path / str(limit))
+        rows = visible_rows(page(tmp_path / str(limit)), "record-table")
+        assert [int(row.xpath("./td[1]/@data-sort-value")[0]) for row in rows] == sorted(ranked[:limit]), limit
+
+
+def test_counts_in_the_thousands_read_with_separators(tmp_path):
+    doc = records_report(tmp_path, [("email", "error")] * 1200)
+    assert texts(doc, '//*[@id="issue-count"]') == ["Showing 1,200 of 1,200 issues"]

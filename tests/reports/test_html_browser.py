@@ -188,11 +188,15 @@ def test_validation_report_in_chromium(browser, validation_builder, tmp_path):
     browser.js("document.querySelector('#issue-empty button').click()")
     assert visible(browser, "issue-table") == total
 
-    # A bar's name in the rule chart lists that rule's issues.
-    browser.js("document.querySelector('#chart-rule a[data-value=invalid_code]').click()")
-    assert browser.js("document.getElementById('f-code').value") == "invalid_code"
-    assert visible(browser, "issue-table") == data_count(issues, "code", "invalid_code") > 0
-    browser.js("document.querySelector('form[data-table=issue-table] [data-clear]').click()")
+    # A bar's name in a chart lists that rule's or field's issues.
+    for chart, select, key, value in (
+        ("chart-rule", "f-code", "code", "invalid_code"),
+        ("chart-field", "f-field", "field", "course_subject_1"),
+    ):
+        browser.js(f"document.querySelector('#{chart} a[data-value={value}]').click()")
+        assert browser.js(f"document.getElementById('{select}').value") == value
+        assert visible(browser, "issue-table") == data_count(issues, key, value) > 0
+        browser.js("document.querySelector('form[data-table=issue-table] [data-clear]').click()")
 
     # Sorting by rule puts errors first, then warnings first; Where restores file order.
     first = "document.querySelector('#issue-table tbody tr').dataset.severity"
