@@ -615,7 +615,6 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "issues": rows,
         "shown": len(rows),
         "truncated": len(rows) < total,
-        "limit": limit,
         "rules": rules,
         "rule_info": {rule.code: rule for rule in rules},
         "valueless_codes": VALUELESS_CODES,
