@@ -408,6 +408,15 @@ def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     assert raw.fields["F_PLMNTSCH_2"] == "100000" and raw.fields["F_DEGCLSS_2"] == "02"  # a group column unprefixed
 
 
+def test_a_header_of_labels_behind_apostrophes_is_told_by_its_labels(tmp_path):
+    """A spreadsheet that kept each header cell as text ('F_HUSID) gives labels the reader takes one apostrophe off:
+    the format is told from the labels as read, not left untold (detect mutant 193)."""
+    path = tmp_path / "quoted.csv"
+    path.write_text("'F_HUSID,'F_SURNAME,'F_FNAMES\n0310261553101,George,Dave\n")
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
+
+
 def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
     """A trainee with a fourth degree tonight must not make the whole file unreadable (exit 2 every night)."""
     groups = [f"F_{tag}_{n}" for n in range(1, 5) for tag in ("DEGTYPE", "DEGSBJ1", "DEGCLSS", "DEGEST", "DEGENDDT")]
@@ -635,8 +644,9 @@ def test_a_dos_end_of_file_mark_after_the_last_line_is_no_row(tmp_path, register
         "hesa_id,first_names,notes,age",
         "F_HUSID,F_SURNAME,notes,age",
         "F_HUSID,F_SURNAME,F_FNAMES,a,b,c,d,e",
+        "provider_trainee_id,first_names,last_name,a,b,c,d,e",
     ],
-    ids=["none", "two", "two HESA", "three HESA of eight"],
+    ids=["none", "two", "two HESA", "three HESA of eight", "three Register of eight"],
 )
 def test_undetectable_format(tmp_path, header):
     """Fewer than three of either format's columns (hesa_id and first_names alone could be anyone's), or fewer than
