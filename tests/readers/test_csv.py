@@ -241,13 +241,16 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_named_so(
         ("F_HUSID\tF_FNAMES", "hesa-csv", "separated by tabs"),
         ("husid;FNAMES", "hesa-csv", "separated by semicolons"),  # names as the format reads them, any case or F_
         ("hesa_id;nickname", "register-csv", "unknown column header 'hesa_id;nickname'"),  # one part no column
+        # commas already: a column name with semicolons in it (detect mutant 42)
+        ("SRS ref; internal; not sent,F_HUSID,F_FNAMES", "hesa-csv", "unknown column header 'SRS ref; internal; not"),
     ],
 )
 def test_a_two_column_csv_separated_by_semicolons_or_tabs_is_named_so_when_its_format_is_given(
     tmp_path, header, fmt, said
 ):
     """Two labels split by one separator could be a column name with a semicolon in it; when both are columns of the
-    format given, the file is a two-column extract a spreadsheet saved with semicolons or tabs."""
+    format given, the file is a two-column extract a spreadsheet saved with semicolons or tabs. In a header that
+    commas already split, a name with semicolons in it is only a name."""
     path = tmp_path / "two.csv"
     path.write_text(header + "\n" + "0310261553101;Ann\n")
     with pytest.raises(UnusableInput, match=said) as caught:
