@@ -450,6 +450,8 @@ CARELESS = {
     "utf16.csv": (b"\xff\xfe" + "hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),
     "utf16-no-bom.csv": ("hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),  # was "binary content"
     "utf16be-no-bom.xml": ("<?xml version='1.0'?><ITTRecord/>".encode("utf-16-be"), "UTF-16"),
+    # Ā (U+0100) is the bytes 00 01: a NUL where a letter's byte is (detect mutant 138)
+    "utf16-no-bom-macron.csv": ("hesa_id,first_names\n1,Āwhina\n".encode("utf-16-le"), "UTF-16"),
     "bom-only.csv": (b"\xef\xbb\xbf", "empty"),
     # The root was named <h>, and a default namespace read as "no <Student> records" of a file of them.
     "prefixed.xml": (
