@@ -469,7 +469,10 @@ CARELESS = {
     "spreadsheet.ods": (zipped({"mimetype": b"application/vnd.oasis", "content.xml": b"<x/>"}), "OpenDocument"),
     "photos.zip": (zipped({"a.jpg": b"\xff\xd8"}), "holds no .xml or .csv"),
     # What a file is, from its first bytes, rather than "binary content".
-    "legacy.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "an Excel 97-2003 workbook (.xls)"),
+    "legacy.xls": (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+        "an Excel 97-2003 workbook (.xls), not an extract: save the sheet as 'CSV UTF-8'",
+    ),
     "extract.xml.bz2": (bz2.compress(b"<ITTRecord/>"), "compressed with bzip2, which register-batch does not read"),
     "extract.xml.xz": (lzma.compress(b"<ITTRecord/>"), "compressed with xz, which register-batch does not read"),
     "extract.7z": (b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 24, "a 7-Zip archive"),
