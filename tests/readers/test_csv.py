@@ -420,6 +420,18 @@ def test_a_header_of_labels_behind_apostrophes_is_told_by_its_labels(tmp_path):
     assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
 
 
+def test_a_hesa_named_csv_mostly_of_unprefixed_numbered_columns_is_recognised(tmp_path):
+    """DEGTYPE_2 is F_DEGTYPE's second degree without its F_: a header mostly of such columns is a HESA-named CSV
+    (detect mutant 211)."""
+    columns = ["HUSID", "SURNAME", "FNAMES"] + [
+        f"{tag}_{n}" for n in (1, 2) for tag in ("DEGTYPE", "DEGCLSS", "DEGEST")
+    ]
+    path = tmp_path / "degrees.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join(["0310261553101", "George", "Dave"] + [""] * 6) + "\n")
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
+
+
 def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
     """A trainee with a fourth degree tonight must not make the whole file unreadable (exit 2 every night)."""
     groups = [f"F_{tag}_{n}" for n in range(1, 5) for tag in ("DEGTYPE", "DEGSBJ1", "DEGCLSS", "DEGEST", "DEGENDDT")]
