@@ -241,13 +241,16 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_named_so(
         ("F_HUSID\tF_FNAMES", "hesa-csv", "separated by tabs"),
         ("husid;FNAMES", "hesa-csv", "separated by semicolons"),  # names as the format reads them, any case or F_
         ("hesa_id;nickname", "register-csv", "unknown column header 'hesa_id;nickname'"),  # one part no column
+        # commas already: a column name with semicolons in it (detect mutant 42)
+        ("SRS ref; internal; not sent,F_HUSID,F_FNAMES", "hesa-csv", "unknown column header 'SRS ref; internal; not"),
     ],
 )
 def test_a_two_column_csv_separated_by_semicolons_or_tabs_is_named_so_when_its_format_is_given(
     tmp_path, header, fmt, said
 ):
     """Two labels split by one separator could be a column name with a semicolon in it; when both are columns of the
-    format given, the file is a two-column extract a spreadsheet saved with semicolons or tabs."""
+    format given, the file is a two-column extract a spreadsheet saved with semicolons or tabs. In a header that
+    commas already split, a name with semicolons in it is only a name."""
     path = tmp_path / "two.csv"
     path.write_text(header + "\n" + "0310261553101;Ann\n")
     with pytest.raises(UnusableInput, match=said) as caught:
@@ -406,6 +409,27 @@ def test_hesa_named_csv_with_and_without_prefix(tmp_path):
     assert info.format == "hesa-csv"
     assert raw.fields["F_HUSID"] == "0310261553101" and raw.fields["F_FNAMES"] == "Dave"
     assert raw.fields["F_PLMNTSCH_2"] == "100000" and raw.fields["F_DEGCLSS_2"] == "02"  # a group column unprefixed
+
+
+def test_a_header_of_labels_behind_apostrophes_is_told_by_its_labels(tmp_path):
+    """A spreadsheet that kept each header cell as text ('F_HUSID) gives labels the reader takes one apostrophe off:
+    the format is told from the labels as read, not left untold (detect mutant 193)."""
+    path = tmp_path / "quoted.csv"
+    path.write_text("'F_HUSID,'F_SURNAME,'F_FNAMES\n0310261553101,George,Dave\n")
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
+
+
+def test_a_hesa_named_csv_mostly_of_unprefixed_numbered_columns_is_recognised(tmp_path):
+    """DEGTYPE_2 is F_DEGTYPE's second degree without its F_: a header mostly of such columns is a HESA-named CSV
+    (detect mutant 211)."""
+    columns = ["HUSID", "SURNAME", "FNAMES"] + [
+        f"{tag}_{n}" for n in (1, 2) for tag in ("DEGTYPE", "DEGCLSS", "DEGEST")
+    ]
+    path = tmp_path / "degrees.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join(["0310261553101", "George", "Dave"] + [""] * 6) + "\n")
+    info, [raw] = read(path)
+    assert info.format == "hesa-csv" and raw.fields["F_SURNAME"] == "George"
 
 
 def test_a_hesa_named_csv_mostly_of_numbered_and_withdrawal_columns_is_still_recognised(tmp_path):
@@ -635,8 +659,9 @@ def test_a_dos_end_of_file_mark_after_the_last_line_is_no_row(tmp_path, register
         "hesa_id,first_names,notes,age",
         "F_HUSID,F_SURNAME,notes,age",
         "F_HUSID,F_SURNAME,F_FNAMES,a,b,c,d,e",
+        "provider_trainee_id,first_names,last_name,a,b,c,d,e",
     ],
-    ids=["none", "two", "two HESA", "three HESA of eight"],
+    ids=["none", "two", "two HESA", "three HESA of eight", "three Register of eight"],
 )
 def test_undetectable_format(tmp_path, header):
     """Fewer than three of either format's columns (hesa_id and first_names alone could be anyone's), or fewer than

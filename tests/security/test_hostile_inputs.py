@@ -450,6 +450,8 @@ CARELESS = {
     "utf16.csv": (b"\xff\xfe" + "hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),
     "utf16-no-bom.csv": ("hesa_id,first_names\n1,Ann\n".encode("utf-16-le"), "UTF-16"),  # was "binary content"
     "utf16be-no-bom.xml": ("<?xml version='1.0'?><ITTRecord/>".encode("utf-16-be"), "UTF-16"),
+    # Ā (U+0100) is the bytes 00 01: a NUL where a letter's byte is (detect mutant 138)
+    "utf16-no-bom-macron.csv": ("hesa_id,first_names\n1,Āwhina\n".encode("utf-16-le"), "UTF-16"),
     "bom-only.csv": (b"\xef\xbb\xbf", "empty"),
     # The root was named <h>, and a default namespace read as "no <Student> records" of a file of them.
     "prefixed.xml": (
@@ -467,7 +469,10 @@ CARELESS = {
     "spreadsheet.ods": (zipped({"mimetype": b"application/vnd.oasis", "content.xml": b"<x/>"}), "OpenDocument"),
     "photos.zip": (zipped({"a.jpg": b"\xff\xd8"}), "holds no .xml or .csv"),
     # What a file is, from its first bytes, rather than "binary content".
-    "legacy.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "an Excel 97-2003 workbook (.xls)"),
+    "legacy.xls": (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+        "an Excel 97-2003 workbook (.xls), not an extract: save the sheet as 'CSV UTF-8'",
+    ),
     "extract.xml.bz2": (bz2.compress(b"<ITTRecord/>"), "compressed with bzip2, which register-batch does not read"),
     "extract.xml.xz": (lzma.compress(b"<ITTRecord/>"), "compressed with xz, which register-batch does not read"),
     "extract.7z": (b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 24, "a 7-Zip archive"),

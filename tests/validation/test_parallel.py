@@ -229,6 +229,37 @@ def test_inputs_large_together_use_two_cores_where_there_are_two(tmp_path, monke
     assert not parallel.worth_parallel([str(h) for h in halves])
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="holds this process to one core (Linux)")
+def test_a_process_held_to_one_core_stays_serial(tmp_path, monkeypatch):
+    """`taskset -c 0 register-batch validate ...`, or a container given one CPU, has one core to use however many the
+    machine has: the cores counted are the ones this process may run on (parallel mutants 295, 296)."""
+    large = tmp_path / "large.xml"
+    with large.open("wb") as fh:
+        fh.truncate(parallel.PARALLEL_MIN_BYTES)  # only its size is looked at
+    monkeypatch.setattr(parallel, "threading", types.SimpleNamespace(active_count=lambda: 1))
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert not parallel.worth_parallel([str(large)])
+    finally:
+        os.sched_setaffinity(0, allowed)
+    if len(allowed) >= 2:
+        assert parallel.worth_parallel([str(large)])
+
+
+@pytest.mark.parametrize("cpu_count,two", [(2, True), (1, False), (None, False)])
+def test_where_the_usable_cores_are_not_told_the_machines_count_decides(tmp_path, monkeypatch, cpu_count, two):
+    """macOS has fork but no os.sched_getaffinity: there the machine's core count decides, and a count Python cannot
+    tell (os.cpu_count() is None) is taken as one core (parallel mutants 159, 224, 298)."""
+    large = tmp_path / "large.xml"
+    with large.open("wb") as fh:
+        fh.truncate(parallel.PARALLEL_MIN_BYTES)
+    monkeypatch.setattr(parallel, "threading", types.SimpleNamespace(active_count=lambda: 1))
+    monkeypatch.delattr(parallel.os, "sched_getaffinity")
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: cpu_count)
+    assert parallel.worth_parallel([str(large)]) is two
+
+
 # A single HESA XML file, divided into chunks.
 
 
