@@ -82,7 +82,7 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux (macOS, Windows)
+    except AttributeError:  # not Linux (macOS, Windows)
         cores = os.cpu_count() or 1
     return cores >= 2
 
