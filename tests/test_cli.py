@@ -432,6 +432,32 @@ def run_patched(tmp_path, patch: str, args: list[str]):
     )
 
 
+def _hangup_while_reading(ignored: bool) -> str:
+    """Python run before the command: the terminal hangs up (SIGHUP) as the records are read; `ignored` as under
+    `nohup`."""
+    return (
+        ("signal.signal(signal.SIGHUP, signal.SIG_IGN)\n" if ignored else "")
+        + "from register_batch.validation.runner import Checker\n"
+        "original = Checker.records\n"
+        "def records(self, paths):\n"
+        "    os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    yield from original(self, paths)\n"
+        "Checker.records = records\n"
+    )
+
+
+def test_a_hang_up_ends_the_command_like_ctrl_c_and_nohup_lets_it_run_on(tmp_path, register_csv_fixtures):
+    """An SSH session dropped sends SIGHUP: one line and exit 3, not death by the signal. Under `nohup` it is ignored,
+    and stays so: the command runs to its end."""
+    args = ["validate", str(register_csv_fixtures / "five_trainees.csv"), "--as-of", AS_OF, "--report-dir", "r"]
+    hung_up = run_patched(tmp_path, _hangup_while_reading(ignored=False), args)
+    assert hung_up.returncode == 3, (hung_up.returncode, hung_up.stderr)
+    assert hung_up.stderr.splitlines() == ["register-batch: interrupted; run the same command again (it starts over)"]
+    nohup = run_patched(tmp_path, _hangup_while_reading(ignored=True), args)
+    assert nohup.returncode == 0, (nohup.returncode, nohup.stderr)
+    assert nohup.stdout.startswith("5 records: 5 valid, 0 with errors")
+
+
 def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, register_csv_fixtures):
     """A sync stopped before its run began says so as sync's stop: run again and it resumes (validate starts over)."""
     stop = (
