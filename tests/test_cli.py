@@ -615,6 +615,14 @@ def test_an_output_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hes
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_token_file_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "secrets").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["sync", sample, "--token-file", str(tmp_path / "secrets"), "--dry-run"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '--token-file': File '{tmp_path / 'secrets'}' is a directory." in result.output
+
+
 def test_a_mapping_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
     (tmp_path / "mappings").mkdir()
     sample = str(hesa_samples / "itt_record_C23053.xml")
@@ -933,6 +941,10 @@ def test_a_command_whose_module_is_not_installed_is_neither_listed_nor_run(monke
 
 
 def _convert_args(command: str, tmp_path: Path) -> list[str]:
+    """What `command` needs besides its input: convert an output, sync (a dry run against the embedded emulator) its
+    folders."""
+    if command == "sync":
+        return ["--dry-run", "--state-dir", str(tmp_path / "state"), "--report-dir", str(tmp_path / "sync-report")]
     return ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")] if command == "convert" else []
 
 
@@ -969,7 +981,7 @@ def test_a_bad_ukprn_or_api_version_is_refused_with_exit_2_before_anything_is_wr
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("command", ["validate", "convert"])
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
 def test_format_reads_every_input_as_that_format(tmp_path, register_csv_fixtures, command):
     source = str(register_csv_fixtures / "five_trainees.csv")
     result = CliRunner().invoke(cli, [command, source, "--format", "hesa-xml", *_convert_args(command, tmp_path)])
@@ -1001,7 +1013,7 @@ def test_ukprn_makes_another_providers_records_errors(tmp_path, command):
     assert [(i["record"], i["code"]) for i in issues] == [(1, "other_provider_record"), (2, "other_provider_record")]
 
 
-@pytest.mark.parametrize("command", ["validate", "convert"])
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
 def test_a_mapping_given_translates_the_srs_codes(tmp_path, register_csv_fixtures, command):
     """The first trainee's sex is the SRS's own `M`: an error until a --mapping translates it."""
     with open(register_csv_fixtures / "five_trainees.csv", newline="", encoding="utf-8") as f:
