@@ -367,6 +367,24 @@ def test_cli_lists_the_defect_kinds():
     assert result.exit_code == 0
     assert all(name in result.output for name in KINDS)
     assert all(code in result.output for code in NOT_GENERATED)
+    lines = result.output.splitlines()
+    assert lines[len(KINDS) : len(KINDS) + 2] == ["", "Rule codes no generated file can trigger:"]
+    shown = {line.split()[0]: line for line in lines[: len(KINDS)]}
+    assert list(shown) == list(KINDS)  # one line per kind: its name, the codes it causes, what it does
+    assert shown["duplicate_degrees"].endswith("(R7b)  [hesa-csv, hesa-xml only]")  # formats it cannot be made in
+    assert shown["missing_first_names"].split()[1] == "required"
+    assert shown["missing_first_names"].endswith(" first_names left blank (NULL / empty cell)")  # made in every format
+    assert lines[-1].startswith("  placement_postcode_invalid: no HESA tag")
+
+
+@pytest.mark.parametrize(
+    ("kinds", "said"), [("invalid_email, nope,also", "nope, also"), (" , ", "(none given)")], ids=["unknown", "none"]
+)
+def test_cli_names_the_defect_kinds_it_does_not_know(tmp_path, kinds, said):
+    out, truth = str(tmp_path / "x.xml"), str(tmp_path / "t.json")
+    result = run("generate", "--count", "2", "-o", out, "--defects", "0.5", "--truth", truth, "--kinds", kinds)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--kinds': unknown defect kind(s) {said}; see --list-defects" in result.output
 
 
 def test_surnames_are_distinct_ignoring_case():
