@@ -992,22 +992,23 @@ def test_format_reads_every_input_as_that_format(tmp_path, register_csv_fixtures
     )
 
 
-@pytest.mark.parametrize("command", ["validate", "convert"])
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
 def test_ukprn_makes_another_providers_records_errors(tmp_path, command):
+    """Records of another provider than --ukprn's are errors; a sync of only such records sends nothing (exit 2)."""
     extract = tmp_path / "ours.xml"
     made = run("generate", "--count", "2", "--seed", "1", "--ukprn", "10007713", "--as-of", AS_OF, "-o", str(extract))
     assert made.exit_code == 0, made.output
-    args = [
-        command,
-        str(extract),
-        "--as-of",
-        AS_OF,
-        "--report-dir",
-        str(tmp_path / "r"),
-        *_convert_args(command, tmp_path),
-    ]
+    args = [command, str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r")]
+    args += _convert_args(command, tmp_path)[:-2] if command == "sync" else _convert_args(command, tmp_path)
     assert run(*args, "--ukprn", "10007713").exit_code == 0
     other = run(*args, "--ukprn", "10052198")
+    if command == "sync":
+        assert other.exit_code == 2
+        assert other.output.splitlines()[-1].startswith(
+            "register-batch: error: no record of the inputs is provider 10052198's, the UKPRN this run sends for: "
+            "by F_UKPRN they are 10007713's."
+        )
+        return
     assert other.exit_code == 1
     issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
     assert [(i["record"], i["code"]) for i in issues] == [(1, "other_provider_record"), (2, "other_provider_record")]
@@ -1068,3 +1069,16 @@ def test_quiet_convert_still_says_on_standard_error_what_to_act_on(tmp_path, reg
     assert (
         said[-1] == "note: … and 1 more (--report-dir writes them all to the reports, as not_in_register_csv warnings)"
     )
+
+
+def test_a_sync_into_the_embedded_emulator_stands_in_for_the_records_provider(tmp_path):
+    """The embedded emulator's provider is whoever the records are of: a rehearsal syncs, then finds them there."""
+    extract = tmp_path / "ours.xml"
+    made = run("generate", "--count", "2", "--seed", "1", "--ukprn", "10007713", "--as-of", AS_OF, "-o", str(extract))
+    assert made.exit_code == 0, made.output
+    args = ["sync", str(extract), "--as-of", AS_OF, "--state-dir", str(tmp_path / "state")]
+    first = run(*args, "--report-dir", str(tmp_path / "first"))
+    assert first.exit_code == 0, first.output
+    again = run(*args, "--report-dir", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["sync"]["actions"] == {"unchanged": 2}
