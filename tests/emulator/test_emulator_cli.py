@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -213,6 +214,17 @@ def test_a_client_that_drops_its_connection_is_no_traceback_on_the_emulators_con
     assert "Traceback" not in err and "Exception occurred" not in err, err
 
 
+def _next_line(process: subprocess.Popen) -> str:
+    """The emulator's next line on stdout, read as `_start` read the first (the pipe's text buffer may already hold
+    it); an emulator that never writes it is stopped after 10 seconds, and the line is then empty."""
+    timer = threading.Timer(10, process.kill)
+    timer.start()
+    try:
+        return process.stdout.readline()
+    finally:
+        timer.cancel()
+
+
 def test_its_options_reach_the_emulator_and_its_first_lines_say_them():
     """Each --token is accepted; --rate-limit, --faults and --seed shape its answers, and are said as it starts."""
     process, line = _start("--token", "first", "--token", "second", "--rate-limit", "2/60", "--faults", "500:1")
@@ -221,14 +233,17 @@ def test_its_options_reach_the_emulator_and_its_first_lines_say_them():
             r"Register API emulator listening on (\S+) \(2 tokens given with --token; rate limit 2/60s\)\n", line
         )
         assert match, line
+        assert _next_line(process) == "Injecting faults: 500:1\n"
         api = match.group(1)
         answers = [httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
                    for token in ("first", "second", "first")]  # fmt: skip
         assert answers == [500, 500, 429]  # every request a fault, until the limit of 2 a minute
     finally:
         out, _err = _stop(process, signal.SIGTERM)
-    assert process.returncode == 0 and out == "Injecting faults: 500:1\nEmulator stopped.\n"
+    assert process.returncode == 0 and out == "Emulator stopped.\n"
     seeded, line = _start("--token", "only", "--seed", "3", "--faults", "reset:0.5")
-    out, _err = _stop(seeded, signal.SIGTERM)
-    assert line.endswith("(1 token given with --token; rate limit 100/60s)\n"), line
-    assert out == "Injecting faults: reset:0.5 (seed 3)\nEmulator stopped.\n"
+    try:
+        assert line.endswith("(1 token given with --token; rate limit 100/60s)\n"), line
+        assert _next_line(seeded) == "Injecting faults: reset:0.5 (seed 3)\n"
+    finally:
+        _stop(seeded, signal.SIGTERM)
