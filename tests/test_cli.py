@@ -296,10 +296,30 @@ def test_convert_with_errors_points_at_its_own_report_when_it_wrote_one(tmp_path
 
 def test_reference_show(tmp_path):
     result = run("reference", "show", "sex")
-    assert result.exit_code == 0 and "10\tFemale" in result.output
+    assert result.exit_code == 0 and "10\tFemale" in result.output.splitlines()
     listing = run("reference", "show")
-    assert "withdrawal_reasons" in listing.output and "degree_subject" in listing.output
-    assert run("reference", "show", "colour").exit_code == 2
+    assert listing.exit_code == 0
+    assert listing.output.startswith("Reference data (bundled v2026.1):\n")
+    assert "  sex " in listing.output and "withdrawal_reasons" in listing.output and "degree_subject" in listing.output
+    unknown = CliRunner().invoke(cli, ["reference", "show", "colour"])
+    assert unknown.exit_code == 2
+    assert "Invalid value for FIELD: unknown field 'colour'; known: country, course_age_range," in unknown.output
+    reasons = run("reference", "show", "withdrawal_reasons").output.splitlines()
+    assert "record_added_in_error\tThis training record was added in error  (provider)" in reasons
+
+
+def test_reference_show_json_is_the_reference_data_payload_as_written(tmp_path):
+    """--json prints GET /reference-data's payload (all fields, or one) and nothing else, its labels as written."""
+    from register_batch.reference import load_reference
+
+    whole = run("reference", "show", "--json")
+    assert whole.exit_code == 0
+    assert json.loads(whole.output) == load_reference().api_payload()
+    country = run("reference", "show", "country", "--json")
+    assert country.exit_code == 0
+    assert json.loads(country.output) == load_reference().api_payload("country")
+    assert '"display_name": "Åland Islands {Ahvenamaa}"' in country.output  # not \u00c5land
+    assert '"display_name": "Åland Islands {Ahvenamaa}"' in whole.output
 
 
 def _all_commands(group: click.Group, ctx: click.Context, prefix=()):
@@ -424,6 +444,32 @@ def run_patched(tmp_path, patch: str, args: list[str]):
     return subprocess.run(
         [sys.executable, "-c", script, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def _hangup_while_reading(ignored: bool) -> str:
+    """Python run before the command: the terminal hangs up (SIGHUP) as the records are read; `ignored` as under
+    `nohup`."""
+    return (
+        ("signal.signal(signal.SIGHUP, signal.SIG_IGN)\n" if ignored else "")
+        + "from register_batch.validation.runner import Checker\n"
+        "original = Checker.records\n"
+        "def records(self, paths):\n"
+        "    os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    yield from original(self, paths)\n"
+        "Checker.records = records\n"
+    )
+
+
+def test_a_hang_up_ends_the_command_like_ctrl_c_and_nohup_lets_it_run_on(tmp_path, register_csv_fixtures):
+    """An SSH session dropped sends SIGHUP: one line and exit 3, not death by the signal. Under `nohup` it is ignored,
+    and stays so: the command runs to its end."""
+    args = ["validate", str(register_csv_fixtures / "five_trainees.csv"), "--as-of", AS_OF, "--report-dir", "r"]
+    hung_up = run_patched(tmp_path, _hangup_while_reading(ignored=False), args)
+    assert hung_up.returncode == 3, (hung_up.returncode, hung_up.stderr)
+    assert hung_up.stderr.splitlines() == ["register-batch: interrupted; run the same command again (it starts over)"]
+    nohup = run_patched(tmp_path, _hangup_while_reading(ignored=True), args)
+    assert nohup.returncode == 0, (nohup.returncode, nohup.stderr)
+    assert nohup.stdout.startswith("5 records: 5 valid, 0 with errors")
 
 
 def test_sigterm_while_a_sync_reads_its_extract_says_the_run_resumes(tmp_path, register_csv_fixtures):
@@ -581,6 +627,14 @@ def test_an_output_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hes
     assert result.exit_code == 2
     assert "Invalid value for '-o' / '--output'" in result.output and "is a directory" in result.output
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_token_file_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
+    (tmp_path / "secrets").mkdir()
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, ["sync", sample, "--token-file", str(tmp_path / "secrets"), "--dry-run"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '--token-file': File '{tmp_path / 'secrets'}' is a directory." in result.output
 
 
 def test_a_mapping_that_is_a_folder_is_refused_as_the_option_given(tmp_path, hesa_samples):
@@ -819,6 +873,8 @@ def test_a_run_refused_before_its_report_leaves_no_report_folder(tmp_path, monke
     assert result.exit_code == 0
     [folder] = (tmp_path / "register-batch-reports").iterdir()
     assert (folder / "report.json").is_file()
+    assert folder.name.startswith("validate-")
+    assert f"Report: {Path('register-batch-reports', folder.name, 'report.html')}" in result.output.splitlines()
 
 
 def test_a_name_over_two_lines_in_a_csv_is_its_records_error_not_the_whole_files(tmp_path):
@@ -879,3 +935,164 @@ def test_an_as_of_that_is_no_date_is_a_usage_error_naming_it_before_anything_is_
     assert result.exit_code == 2
     assert f"Invalid value for '--as-of': '{given}' is not a date like 2026-11-28" in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_unknown_command_is_a_usage_error_naming_it():
+    result = CliRunner().invoke(cli, ["synk", "x.xml"])
+    assert result.exit_code == 2
+    assert "No such command 'synk'" in result.output
+
+
+def test_a_command_whose_module_is_not_installed_is_neither_listed_nor_run(monkeypatch):
+    """The commands beyond validate and convert are imported on first use, and only those installed are offered."""
+    from register_batch import cli as cli_module
+
+    monkeypatch.setitem(cli_module.LAZY_COMMANDS, "absent", "register_batch.commands.absent")
+    assert " absent " not in CliRunner().invoke(cli, ["--help"]).output
+    result = CliRunner().invoke(cli, ["absent"])
+    assert result.exit_code == 2
+    assert "No such command 'absent'" in result.output
+
+
+def _convert_args(command: str, tmp_path: Path) -> list[str]:
+    """What `command` needs besides its input: convert an output, sync (a dry run against the embedded emulator) its
+    folders."""
+    if command == "sync":
+        return ["--dry-run", "--state-dir", str(tmp_path / "state"), "--report-dir", str(tmp_path / "sync-report")]
+    return ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")] if command == "convert" else []
+
+
+@pytest.mark.parametrize("command", ["validate", "convert"])
+def test_as_of_is_the_day_the_date_rules_judge_by(tmp_path, register_csv_fixtures, command):
+    """Five trainees who started in 2024 are valid as of 2026-11-28; as of 2020 their dates are in the future."""
+    source = str(register_csv_fixtures / "five_trainees.csv")
+    then = run(command, source, "--as-of", "2020-01-01", *_convert_args(command, tmp_path))
+    assert then.exit_code == 1, then.output
+    now = run(command, source, "--as-of", AS_OF, *_convert_args(command, tmp_path))
+    assert now.exit_code == 0, now.output
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (
+            ["--ukprn", "123"],
+            "error: ukprn '123' is not a UKPRN (8 digits starting with 1, e.g. 10052198) (set by --ukprn)",
+        ),
+        (["--api-version", "v2025.0"], "error: API version 'v2025.0' is not supported; supported: v2026.1"),
+    ],
+)
+def test_a_bad_ukprn_or_api_version_is_refused_with_exit_2_before_anything_is_written(
+    tmp_path, register_csv_fixtures, command, option, said
+):
+    source = str(register_csv_fixtures / "five_trainees.csv")
+    result = CliRunner().invoke(
+        cli, [command, source, *option, "--report-dir", str(tmp_path / "r"), *_convert_args(command, tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == f"register-batch: {said}"
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["state"])  # no report, no output (sync: its state dir)
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+def test_format_reads_every_input_as_that_format(tmp_path, register_csv_fixtures, command):
+    source = str(register_csv_fixtures / "five_trainees.csv")
+    result = CliRunner().invoke(cli, [command, source, "--format", "hesa-xml", *_convert_args(command, tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        result.output.splitlines()[-1]
+        == f"register-batch: error: {source}: no XML element found (empty or not an XML file)"
+    )
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+def test_ukprn_makes_another_providers_records_errors(tmp_path, command):
+    """Records of another provider than --ukprn's are errors; a sync of only such records sends nothing (exit 2)."""
+    extract = tmp_path / "ours.xml"
+    made = run("generate", "--count", "2", "--seed", "1", "--ukprn", "10007713", "--as-of", AS_OF, "-o", str(extract))
+    assert made.exit_code == 0, made.output
+    args = [command, str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r")]
+    args += _convert_args(command, tmp_path)[:-2] if command == "sync" else _convert_args(command, tmp_path)
+    assert run(*args, "--ukprn", "10007713").exit_code == 0
+    other = run(*args, "--ukprn", "10052198")
+    if command == "sync":
+        assert other.exit_code == 2
+        assert other.output.splitlines()[-1].startswith(
+            "register-batch: error: no record of the inputs is provider 10052198's, the UKPRN this run sends for: "
+            "by F_UKPRN they are 10007713's."
+        )
+        return
+    assert other.exit_code == 1
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    assert [(i["record"], i["code"]) for i in issues] == [(1, "other_provider_record"), (2, "other_provider_record")]
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+def test_a_mapping_given_translates_the_srs_codes(tmp_path, register_csv_fixtures, command):
+    """The first trainee's sex is the SRS's own `M`: an error until a --mapping translates it."""
+    with open(register_csv_fixtures / "five_trainees.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["sex"] = "M"
+    source = tmp_path / "ours.csv"
+    with open(source, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    args = [command, str(source), "--as-of", AS_OF, *_convert_args(command, tmp_path)]
+    assert run(*args).exit_code == 1
+    mapped = run(*args, "--mapping", str(mapping))
+    assert mapped.exit_code == 0, mapped.output
+
+
+def test_convert_of_clean_records_says_only_what_it_wrote(tmp_path, register_csv_fixtures):
+    out = tmp_path / "out.jsonl"
+    result = run("convert", str(register_csv_fixtures / "five_trainees.csv"), "--to", "jsonl", "-o", str(out))
+    assert result.exit_code == 0
+    assert (result.stdout, result.stderr) == (f"Wrote 5 records to {out}\n", "")
+
+
+def test_quiet_convert_still_says_on_standard_error_what_to_act_on(tmp_path, register_csv_fixtures):
+    """-q leaves out progress, not the lines a nightly job's owner must act on: records with errors, an upload they
+    block, records that lost something in Register's CSV."""
+    source = str(register_csv_fixtures / "five_trainees_with_three_errors.csv")
+    up = tmp_path / "up.csv"
+    errors = run("-q", "convert", source, "--to", "register-csv", "-o", str(up), "--as-of", AS_OF)
+    assert errors.exit_code == 1
+    assert errors.stdout == f"Wrote 5 records to {up}\n"
+    assert errors.stderr.splitlines() == [
+        "5 of 5 records have errors; run `register-batch validate` for the report",
+        "Register's upload adds none of a file's trainees while any of its rows fails: correct those records, or "
+        "leave them out with --skip-invalid",
+    ]
+    notes = run(
+        "-q",
+        "convert",
+        str(_two_degree_trainees(tmp_path / "two.csv", 21)),
+        "--to",
+        "register-csv",
+        "-o",
+        str(up),
+        "--as-of",
+        AS_OF,
+    )
+    said = [line for line in notes.stderr.splitlines() if line.startswith("note: ")]  # after the errors' lines
+    assert len(said) == 21 and notes.stdout == f"Wrote 21 records to {up}\n"
+    assert (
+        said[-1] == "note: … and 1 more (--report-dir writes them all to the reports, as not_in_register_csv warnings)"
+    )
+
+
+def test_a_sync_into_the_embedded_emulator_stands_in_for_the_records_provider(tmp_path):
+    """The embedded emulator's provider is whoever the records are of: a rehearsal syncs, then finds them there."""
+    extract = tmp_path / "ours.xml"
+    made = run("generate", "--count", "2", "--seed", "1", "--ukprn", "10007713", "--as-of", AS_OF, "-o", str(extract))
+    assert made.exit_code == 0, made.output
+    args = ["sync", str(extract), "--as-of", AS_OF, "--state-dir", str(tmp_path / "state")]
+    first = run(*args, "--report-dir", str(tmp_path / "first"))
+    assert first.exit_code == 0, first.output
+    again = run(*args, "--report-dir", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["sync"]["actions"] == {"unchanged": 2}

@@ -316,6 +316,42 @@ def test_cli_counts_one_record_in_the_singular(tmp_path):
     assert "1 record with a defect; 1 expected issue listed in" in result.output
 
 
+def test_cli_says_what_it_wrote_with_the_options_it_was_given(tmp_path):
+    """The cycle, layout, day, seed and format given reach the generator, and its lines say them back."""
+    out, truth = tmp_path / "x.csv", tmp_path / "t.json"
+    args = ["generate", "--count", "3", "--seed", "5", "--academic-cycle", "2023", "--as-of", "2025-01-15"]
+    args += ["--format", "hesa-csv", "--vintage", "C23053", "-o", str(out), "--defects", "0.5", "--truth", str(truth)]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"Wrote 3 records (hesa-csv, layout C23053, academic cycle 2023 to 2024, valid as of 2025-01-15, seed 5) to "
+        f"{out}",
+        f"2 records with a defect; 3 expected issues listed in {truth}",
+    ]
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("F_")  # HESA-named columns
+    first = out.read_bytes()
+    quiet = run("-q", *args)
+    assert quiet.stdout == result.stdout.splitlines()[0] + "\n"  # -q: only the line saying what was written
+    assert out.read_bytes() == first  # the same seed and options give the same bytes
+    upload = tmp_path / "upload.csv"
+    plain = run(
+        "generate",
+        "--count",
+        "2",
+        "--seed",
+        "5",
+        "--as-of",
+        "2026-11-28",
+        "--format",
+        "register-csv",
+        "-o",
+        str(upload),
+    )
+    assert plain.stdout == (  # Register's CSV has no HESA layout; no truth file, no line about one
+        f"Wrote 2 records (register-csv, academic cycle 2026 to 2027, valid as of 2026-11-28, seed 5) to {upload}\n"
+    )
+
+
 def test_cli_kinds_restricts_the_defects(tmp_path):
     out, truth = tmp_path / "x.xml", tmp_path / "t.json"
     result = run(
@@ -331,6 +367,24 @@ def test_cli_lists_the_defect_kinds():
     assert result.exit_code == 0
     assert all(name in result.output for name in KINDS)
     assert all(code in result.output for code in NOT_GENERATED)
+    lines = result.output.splitlines()
+    assert lines[len(KINDS) : len(KINDS) + 2] == ["", "Rule codes no generated file can trigger:"]
+    shown = {line.split()[0]: line for line in lines[: len(KINDS)]}
+    assert list(shown) == list(KINDS)  # one line per kind: its name, the codes it causes, what it does
+    assert shown["duplicate_degrees"].endswith("(R7b)  [hesa-csv, hesa-xml only]")  # formats it cannot be made in
+    assert shown["missing_first_names"].split()[1] == "required"
+    assert shown["missing_first_names"].endswith(" first_names left blank (NULL / empty cell)")  # made in every format
+    assert lines[-1].startswith("  placement_postcode_invalid: no HESA tag")
+
+
+@pytest.mark.parametrize(
+    ("kinds", "said"), [("invalid_email, nope,also", "nope, also"), (" , ", "(none given)")], ids=["unknown", "none"]
+)
+def test_cli_names_the_defect_kinds_it_does_not_know(tmp_path, kinds, said):
+    out, truth = str(tmp_path / "x.xml"), str(tmp_path / "t.json")
+    result = run("generate", "--count", "2", "-o", out, "--defects", "0.5", "--truth", truth, "--kinds", kinds)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--kinds': unknown defect kind(s) {said}; see --list-defects" in result.output
 
 
 def test_surnames_are_distinct_ignoring_case():

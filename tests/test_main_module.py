@@ -36,3 +36,12 @@ def test_a_sigterm_caught_inside_an_exec_of_a_string_still_exits_3(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "register-batch: interrupted; run the same command again (it starts over)"
     ]
+
+
+def test_its_usage_and_help_name_the_command_as_users_type_it():
+    """The help a scheduler's log shows names `register-batch`, not `python -m register_batch`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "register_batch", "validate"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "Usage: register-batch validate [OPTIONS] INPUT..."

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -91,8 +92,9 @@ def test_a_generated_token_is_printed_and_works():
         api, token = match.groups()
         assert httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
     finally:
-        _stop(process, signal.SIGTERM)
+        out, _err = _stop(process, signal.SIGTERM)
     assert process.returncode == 0
+    assert out == "Emulator stopped.\n"  # no faults, no line about them
 
 
 def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
@@ -210,3 +212,38 @@ def test_a_client_that_drops_its_connection_is_no_traceback_on_the_emulators_con
         _out, err = _stop(process, signal.SIGINT)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "Exception occurred" not in err, err
+
+
+def _next_line(process: subprocess.Popen) -> str:
+    """The emulator's next line on stdout, read as `_start` read the first (the pipe's text buffer may already hold
+    it); an emulator that never writes it is stopped after 10 seconds, and the line is then empty."""
+    timer = threading.Timer(10, process.kill)
+    timer.start()
+    try:
+        return process.stdout.readline()
+    finally:
+        timer.cancel()
+
+
+def test_its_options_reach_the_emulator_and_its_first_lines_say_them():
+    """Each --token is accepted; --rate-limit, --faults and --seed shape its answers, and are said as it starts."""
+    process, line = _start("--token", "first", "--token", "second", "--rate-limit", "2/60", "--faults", "500:1")
+    try:
+        match = re.fullmatch(
+            r"Register API emulator listening on (\S+) \(2 tokens given with --token; rate limit 2/60s\)\n", line
+        )
+        assert match, line
+        assert _next_line(process) == "Injecting faults: 500:1\n"
+        api = match.group(1)
+        answers = [httpx.get(f"{api}/info", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
+                   for token in ("first", "second", "first")]  # fmt: skip
+        assert answers == [500, 500, 429]  # every request a fault, until the limit of 2 a minute
+    finally:
+        out, _err = _stop(process, signal.SIGTERM)
+    assert process.returncode == 0 and out == "Emulator stopped.\n"
+    seeded, line = _start("--token", "only", "--seed", "3", "--faults", "reset:0.5")
+    try:
+        assert line.endswith("(1 token given with --token; rate limit 100/60s)\n"), line
+        assert _next_line(seeded) == "Injecting faults: reset:0.5 (seed 3)\n"
+    finally:
+        _stop(seeded, signal.SIGTERM)

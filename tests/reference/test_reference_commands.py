@@ -41,7 +41,8 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
     assert reference.source.startswith("pulled")
 
 
-def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monkeypatch):
+@pytest.mark.parametrize("command", ["validate", "convert", "sync"])
+def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     state = tmp_path / ".register-batch" / "embedded-emulator"  # the default state dir when no target is set
     state.mkdir(parents=True)
@@ -49,20 +50,25 @@ def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monke
     payload = json.loads(json.dumps(bundled))
     payload["sex"]["entries"] = [e for e in payload["sex"]["entries"] if e["code"] != "11"]
     (state / PULLED_FILE).write_text(json.dumps({"payload": payload}))
+    extra = {"convert": ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")], "sync": ["--dry-run"]}.get(command, [])
     result = CliRunner().invoke(
         cli,
         [
-            "validate",
+            command,
             str(register_csv_fixtures / "five_trainees.csv"),
             "--as-of",
             "2026-11-28",
-            "--report-dir",
-            str(tmp_path / "r"),
+            *extra,
+            *(["--report-dir", str(tmp_path / "r")] if command != "convert" else []),
         ],
     )
-    assert result.exit_code == 1  # the first trainee's sex 11 is no longer a valid code
-    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
-    assert [(i["record"], i["field"], i["code"]) for i in issues] == [(1, "sex", "invalid_code")]
+    assert result.exit_code == 1, result.output  # the first trainee's sex 11 is no longer a valid code
+    if command == "convert":
+        return
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert [(i["record"], i["field"], i["code"]) for i in report["issues"]] == [(1, "sex", "invalid_code")]
+    if command == "sync":  # the embedded emulator, named as such
+        assert report["sync"]["target"].startswith("embedded Register emulator at http://127.0.0.1:")
 
 
 def test_a_pull_from_a_register_that_does_not_answer_says_nothing_was_saved_and_what_to_do(tmp_path):

@@ -1309,3 +1309,50 @@ def test_a_token_given_as_a_plain_string_syncs_and_never_shows_in_the_options_re
     assert isinstance(settings.token, Secret)
     result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], settings)
     assert result.outcomes == Counter(done=1)
+
+
+def test_the_sync_command_hands_its_options_to_the_run(emulator, tmp_path, monkeypatch):
+    """What `register-batch sync` is given reaches the run: the target and its token, the state and report folders,
+    --as-of, --per-page and --dry-run; and it says where it synced, what it did and where the report is."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    (tmp_path / "token").write_text(TOKEN)
+    source = extract(tmp_path / "in.csv", 3)
+    to_emulator = ["--target", emulator.url, "--token-file", str(tmp_path / "token"), "--rate", "1000/1"]
+    folders = ["--state-dir", str(tmp_path / "state"), "--as-of", "2026-11-28"]
+
+    def sync(*extra: str, report: str):
+        args = ["sync", str(source), *to_emulator, *folders, "--report-dir", str(tmp_path / report), *extra]
+        result = CliRunner().invoke(cli, args)
+        return result, json.loads((tmp_path / report / "report.json").read_text())
+
+    first, report = sync(report="first")
+    assert first.exit_code == 0, first.output
+    lines = first.stdout.splitlines()
+    assert lines[0] == f"Target: {emulator.url}"
+    assert lines[-1] == f"Report: {tmp_path / 'first' / 'report.html'}"
+    assert report["as_of"] == "2026-11-28"
+    assert report["sync"]["target"] == emulator.url and report["sync"]["state_dir"] == str(tmp_path / "state")
+    assert report["sync"]["dry_run"] is False and report["sync"]["actions"] == {"create": 3}
+
+    paged, report = sync("--per-page", "1", report="paged")
+    assert paged.exit_code == 0, paged.output
+    assert report["sync"]["actions"] == {"unchanged": 3}
+    assert report["sync"]["requests"]["by_route"]["GET /trainees"] >= 4  # a page per trainee, and one past the last
+
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[0]["email"] = "changed@example.org"
+    write_extract(source, rows)
+    planned, report = sync("--dry-run", report="planned")
+    assert planned.exit_code == 0, planned.output
+    assert report["sync"]["dry_run"] is True and report["sync"]["actions"] == {"unchanged": 2, "update": 1}
+    assert "PUT /trainees/{trainee_id}" not in stats(emulator)["requests"]["by_route"]
+
+    monkeypatch.chdir(tmp_path)  # no --report-dir: a new sync-<time> folder in register-batch-reports
+    unnamed = CliRunner().invoke(cli, ["sync", str(source), *to_emulator, *folders, "--dry-run"])
+    assert unnamed.exit_code == 0, unnamed.output
+    [folder] = (tmp_path / "register-batch-reports").iterdir()
+    assert folder.name.startswith("sync-") and (folder / "report.json").is_file()
