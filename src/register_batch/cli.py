@@ -150,7 +150,7 @@ def validate(
     from register_batch.validation.parallel import worth_parallel
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn")
+    settings.check("ukprn", "api_version")
     folder = _report_dir(settings, report_dir, "validate")
     if jobs is None:  # decided before a progress bar's refresh thread starts, which the library's choice would see
         jobs = 2 if worth_parallel(list(inputs)) else 1
@@ -224,7 +224,7 @@ def convert(
     from register_batch.jobs import convert_files
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn")
+    settings.check("ukprn", "api_version")
     with state.progress() as progress:
         result = convert_files(
             inputs,

@@ -94,14 +94,12 @@ def export(
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees
-    from register_batch.reference import check_api_version
     from register_batch.sync.target import load_token, open_target
 
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
     )
-    settings.check("rate", "target")
-    check_api_version(settings.api_version)
+    settings.check("rate", "target", "api_version")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     token = load_token(token_file_to_use(settings))

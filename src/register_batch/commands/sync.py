@@ -124,7 +124,8 @@ def sync(
         token_file=token_file,
         ukprn=ukprn,
     )
-    settings.check("rate", "target", "ukprn")  # a bad setting is refused before anything starts, naming its source
+    # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
+    settings.check("rate", "target", "ukprn", "api_version")
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
