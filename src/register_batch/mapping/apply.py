@@ -31,8 +31,8 @@ _SOURCE_NAMES_KEPT = 256  # tables remembered at most: a long-running caller loa
 
 
 def _source_names(table: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    """Every source name of a field table (remembered per table, which it keeps alive: so for a bounded number of
-    tables, or a service loading a mapping per job would keep every one it ever loaded)."""
+    """Every source name of a field table, remembered per table. The cache keeps its tables alive, so it holds a
+    bounded number: a service loading a mapping per job would otherwise keep every one it ever loaded."""
     found = _SOURCE_NAMES.get(id(table))
     if found is None or found[0] is not table:
         if len(_SOURCE_NAMES) >= _SOURCE_NAMES_KEPT:
