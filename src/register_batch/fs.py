@@ -109,38 +109,44 @@ def file_key(path: StrPath, status: os.stat_result) -> tuple[object, ...]:
 
 
 def check_not_an_input(
-    output: StrPath, inputs: Iterable[StrPath], *, parts: bool = False, instead: str = "name another file"
+    outputs: Iterable[StrPath], inputs: Iterable[StrPath], *, parts: bool = False, instead: str = "name another file"
 ) -> None:
     """Refuse an output that is one of the inputs by any name (with `parts`, also an input that a Register CSV too
-    long for one file would continue in, OUT-2.csv, ...): the output is put in place by a rename, which would
-    replace the extract with its own conversion."""
-    target = Path(output)
-    try:
-        folder = os.stat(target.parent)
-    except (OSError, ValueError):  # a folder not made yet holds no input
-        return
-    try:
-        written: os.stat_result | None = os.stat(target)
-    except (OSError, ValueError):  # a file not there yet is no input
-        written = None
-    part = re.compile(rf"{re.escape(target.stem)}-(?:[2-9]|[1-9][0-9]+){re.escape(target.suffix)}")
-    for given in inputs:
+    long for one file would continue in, OUT-2.csv, ...): an output is put in place by a rename, which would
+    replace the extract with its own conversion. Each input is looked at once, however many outputs there are."""
+    given = []
+    for path in inputs:
         try:
-            found = os.stat(given)
-            home = os.stat(Path(given).parent)
-        except (OSError, ValueError):
+            given.append((path, file_key(path, os.stat(path))))
+        except (OSError, ValueError):  # left to the reader, which says why
             continue
-        if written is not None and file_key(given, found) == file_key(target, written):
-            raise UnwritableOutput(
-                output, f"that is the input {os.fspath(given)}, which the output would replace: {instead}"
-            )
-        same_folder = file_key(Path(given).parent, home) == file_key(target.parent, folder)
-        if parts and same_folder and part.fullmatch(Path(given).name):
-            raise UnwritableOutput(
-                output,
-                f"a Register CSV too long for one file goes on in {Path(given).name}, which is the input "
-                f"{os.fspath(given)} and would be replaced: {instead}",
-            )
+    for output in outputs:
+        target = Path(output)
+        try:
+            written = file_key(target, os.stat(target))
+        except (OSError, ValueError):  # a file not there yet is no input
+            written = None
+        for path, key in given:
+            if key == written:
+                raise UnwritableOutput(
+                    output, f"that is the input {os.fspath(path)}, which the output would replace: {instead}"
+                )
+        if parts:
+            part = re.compile(rf"{re.escape(target.stem)}-(?:[2-9]|[1-9][0-9]+){re.escape(target.suffix)}")
+            for path, _key in given:
+                if part.fullmatch(Path(path).name) and _same_folder(Path(path).parent, target.parent):
+                    raise UnwritableOutput(
+                        output,
+                        f"a Register CSV too long for one file goes on in {Path(path).name}, which is the input "
+                        f"{os.fspath(path)} and would be replaced: {instead}",
+                    )
+
+
+def _same_folder(one: Path, other: Path) -> bool:
+    try:
+        return file_key(one, os.stat(one)) == file_key(other, os.stat(other))
+    except (OSError, ValueError):
+        return False
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:

@@ -173,9 +173,10 @@ def convert_files(
     reports = Path(report_dir) if report_dir is not None else None
     check_writable_file(output)  # now, not after every record has been converted
     mapping_files = path_list(mapping_files, "mapping files")
-    check_not_an_input(output, [*inputs, *mapping_files], parts=to == "register-csv")
+    read = [*inputs, *mapping_files]  # what no output may replace
+    check_not_an_input([output], read, parts=to == "register-csv")
     if reports:
-        check_report_dir(reports, [*inputs, *mapping_files])
+        check_report_dir(reports, read)
     checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
     report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
     task = progress.task("Converting", unit="records")

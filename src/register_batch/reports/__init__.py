@@ -128,8 +128,8 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath]) -> None:
     """Refuse, before any work, a report folder that cannot be written, or that holds an input under a report's
     name: each report is put in place by a rename, which would replace that input."""
     check_writable_dir(report_dir)
-    for name in REPORT_FILES:
-        check_not_an_input(Path(report_dir) / name, inputs, instead="give the reports another folder")
+    reports = [Path(report_dir) / name for name in REPORT_FILES]
+    check_not_an_input(reports, inputs, instead="give the reports another folder")
 
 
 @dataclass
