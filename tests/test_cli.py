@@ -188,6 +188,24 @@ def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hes
     assert extract.read_bytes() == (hesa_samples / "itt_record_C23053.xml").read_bytes()
 
 
+@pytest.mark.parametrize("command", ["validate", "sync"])
+def test_a_report_folder_holding_the_input_exits_2_before_anything_starts(tmp_path, command):
+    extract = tmp_path / "issues.csv"
+    sample = Path(__file__).parent.parent / "samples" / "extract.csv"
+    extract.write_bytes(sample.read_bytes())
+    state = ["--state-dir", str(tmp_path / "state")] if command == "sync" else []
+    result = CliRunner().invoke(cli, ["-q", command, str(extract), "--report-dir", str(tmp_path), *state])
+    assert (result.exit_code, result.output.strip().splitlines()) == (
+        2,
+        [
+            f"register-batch: error: cannot write {extract}: that is the input {extract}, which the output would "
+            "replace: give the reports another folder"
+        ],
+    )
+    assert extract.read_bytes() == sample.read_bytes()
+    assert not (tmp_path / "state").exists()  # sync: no embedded emulator started in it
+
+
 def test_convert_jsonl_carries_source_and_body(tmp_path, hesa_samples):
     out = tmp_path / "out.jsonl"
     result = run(

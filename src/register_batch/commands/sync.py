@@ -110,6 +110,7 @@ def sync(
     2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
     """
     from register_batch.readers import input_paths
+    from register_batch.reports import check_report_dir
     from register_batch.sync import SyncOptions, SyncResult, sync_files
     from register_batch.sync.target import load_token, open_target
 
@@ -130,6 +131,7 @@ def sync(
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
+    check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
     try:
