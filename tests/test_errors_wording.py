@@ -27,11 +27,27 @@ def test_an_error_that_names_no_setting_is_worded_as_it_is():
 
 def test_an_error_led_by_another_keeps_naming_its_settings():
     inner = Interrupted.naming("use another {report_dir} {{not a setting}}")
-    outer = Interrupted(f"Register refused (401 {{x}}); {inner}").after("Register refused (401 {x}); ", inner)
+    outer = Interrupted("Register refused (401 {x})").followed_by(inner)
     assert str(outer) == "Register refused (401 {x}); use another report_dir {not a setting}"
     assert outer.worded({"report_dir": "--report-dir"}) == (
         "Register refused (401 {x}); use another --report-dir {not a setting}"
     )
+
+
+def test_two_errors_naming_settings_one_after_the_other_both_keep_naming_them():
+    """A token refused part-way through a sync, then its report found no room: one line naming both settings."""
+    first = ConfigError.naming("give {active_token} ({value})", said={"active_token": "a token"}, value="401 {x}")
+    both = first.followed_by(Interrupted.naming("use another {report_dir} for {folder}", folder="r{1}"))
+    assert str(both) == "give a token (401 {x}); use another report_dir for r{1}"
+    assert both.worded({"report_dir": "--report-dir", "active_token": "--token-file"}) == (
+        "give --token-file (401 {x}); use another --report-dir for r{1}"
+    )
+    assert (
+        pickle.loads(pickle.dumps(both)).worded({"report_dir": "-r"})
+        == "give a token (401 {x}); use another -r for r{1}"
+    )
+    plain = UnusableInput("a {1}.csv", "empty").followed_by(UnusableInput("b.csv", "empty"))
+    assert plain.template is None and plain.worded({"a": "b"}) == str(plain) == "a {1}.csv: empty; b.csv: empty"
 
 
 def test_a_worded_error_survives_pickling():

@@ -55,11 +55,12 @@ class RegisterBatchError(Exception):
         could not hand a caller the error its job raised (a TypeError, or a broken pool, in its place)."""
         return (_unpickled, (type(self), self.args), self.__dict__)
 
-    def after(self, text: str, error: RegisterBatchError) -> Self:
-        """This error, its message `text` then `error`'s, which keeps naming its settings as `worded` says them."""
-        if error.template is not None:
-            self.template = _literal(text) + error.template
-            self.values, self.said = error.values, error.said
+    def followed_by(self, error: RegisterBatchError) -> Self:
+        """This error, its message then `error`'s ("; " between), each still naming its settings as `worded` says."""
+        if self.template is not None or error.template is not None:
+            self.template = f"{self.template or _literal(str(self))}; {error.template or _literal(str(error))}"
+            self.values, self.said = {**self.values, **error.values}, {**self.said, **error.said}
+        self.args = (f"{self}; {error}",)
         return self
 
 

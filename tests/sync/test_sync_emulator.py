@@ -940,8 +940,14 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
             return created
 
     client = Revoking(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthorized) as refused:
         sync_files([str(source)], options(emulator, tmp_path), client=client)
+    # The error says what the run did and where its report is, as a stopped run's does, and carries its result.
+    said = str(refused.value)
+    assert said.startswith("POST /trainees -> 401: Unauthorized; Register refused the API token"), said
+    assert "; interrupted; 20 records: 5 created; 15 not reached." in said, said
+    assert said.endswith(f"(report: {tmp_path / 'reports' / 'report.html'})"), said
+    assert refused.value.result is not None and refused.value.result.outcomes == Counter(done=5, pending=15)
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     outcomes = Counter(r["outcome"] for r in report["records"])
     assert outcomes["done"] == 5 and report["sync"]["interrupted"] is True

@@ -550,6 +550,50 @@ def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_r
     assert stopped.value.result.actions == Counter(create=1) and stopped.value.result.paths == {}
 
 
+@pytest.mark.parametrize("room_for_the_report", [True, False])
+def test_a_token_refused_part_way_says_what_was_done_and_where_the_report_is(tmp_path, room_for_the_report):
+    """A token revoked or expired mid-run: exit 2, as for a wrong token, whose line said only that the token was
+    refused (docs/exit-codes.md: exit 2 "nothing was sent"), though 5 trainees had been created and a report said so.
+    The line now also says what was done and where the report is, or that there is none and why."""
+    # Without room: 300 invalid records make a report too big for the file size limit (report.html, 700 KB), and the
+    # ledger fits under it.
+    valid = 20 if room_for_the_report else 6
+    rows = [trainee(n) for n in range(1, valid + 1 if room_for_the_report else valid + 301)]
+    for row in rows[valid:]:
+        row["date_of_birth"] = "not a date"
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    creates: list[int] = []
+
+    def revoked_after_five_creates(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            creates.append(1)
+            if len(creates) > 5:
+                return 401, {"Content-Type": "application/json"}, b'{"error":"Unauthorized"}'
+        return None
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
+        fronting(emulator.url, revoked_after_five_creates) as front,
+    ):
+        reports = tmp_path / "reports"
+        command = sync_command(source, front.url, tmp_path / "state", reports, AS_OF.isoformat())
+        limit = None if room_for_the_report else files_limited_to(600_000)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=limit)
+        assert len(held(emulator)) == 5, done.stderr
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("register-batch: error: POST /trainees -> 401: Unauthorized; Register refused"), line
+    assert "give an active token of this service with REGISTER_API_TOKEN or --token-file" in line, line
+    if room_for_the_report:
+        assert "; interrupted; 20 records: 5 created; 15 not reached." in line, line
+        assert line.endswith(f"Run the same command again to resume (report: {reports / 'report.html'})"), line
+        assert json.loads((reports / "report.json").read_text())["sync"]["outcomes"] == {"done": 5, "pending": 15}
+    else:
+        assert "The sync stopped part-way but has no report: free space there or use another --report-dir" in line
+        assert "(nothing is sent twice). 306 records: 5 created; 300 invalid, 1 not reached." in line, line
+
+
 @pytest.mark.parametrize("answered", ["refused", "unanswered"])
 def test_a_report_its_disk_will_not_take_after_writes_register_refused_or_left_unanswered_exits_3(tmp_path, answered):
     """A write Register refused (422), or whose answer was lost and not found again, was sent all the same: a report

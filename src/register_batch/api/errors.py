@@ -5,9 +5,12 @@ No error text ever includes request headers, so the API token cannot leak throug
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from register_batch.errors import RegisterBatchError
+
+if TYPE_CHECKING:
+    from register_batch.sync.runner import SyncResult
 
 
 class ApiError(RegisterBatchError):
@@ -31,9 +34,12 @@ class BadRequest(ApiError):
 
 
 class Unauthorized(ApiError):
-    """401: the token was refused. A run stops at the first one (exit 2)."""
+    """401: the token was refused. A run stops at the first one (exit 2). Refused part-way through a sync (a token
+    revoked or expired mid-run), its message goes on to say what the run did and where its report is, and `result`
+    is the run's `SyncResult` up to then, as `Interrupted`'s is."""
 
     exit_code = 2
+    result: SyncResult | None = None
 
 
 class NotFound(ApiError):

@@ -1236,11 +1236,13 @@ def _run(
             )
         except Interrupted as stopped:
             if refused is not None:
-                raise refused from None
+                # Refused part-way (a token revoked or expired mid-run): the line says what was done and where the
+                # report is, not only that the token was refused (exit 2 says "nothing was sent" otherwise).
+                refused.result = stopped.result
+                raise refused.followed_by(stopped) from None
             if outage is not None:
                 what = "stopped answering" if isinstance(outage, UNAVAILABLE) else "refused"
-                said = f"Register {what} ({outage}); "
-                raise Interrupted(f"{said}{stopped}", result=stopped.result).after(said, stopped) from None
+                raise Interrupted(f"Register {what} ({outage})", result=stopped.result).followed_by(stopped) from None
             raise
 
 
