@@ -598,6 +598,46 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
                 )
             ],
         ),
+        # why it stopped (report.json's sync.stopped), and what to do first
+        (
+            summary_of(3),
+            {"interrupted": True, "stopped": {"by": "signal", "message": "x"}, "outcomes": {"done": 1, "pending": 2}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync was stopped before it finished (Ctrl-C or a signal).",
+                    "1 of 3 records done, 2 not reached. Run the same command again: it carries on where this run "
+                    "stopped and creates no one twice.",
+                )
+            ],
+        ),
+        (
+            summary_of(3),
+            {"interrupted": True, "stopped": {"by": "register", "message": "Register stopped answering (GET /x)"}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync stopped before it finished.",
+                    "0 of 3 records done (Register stopped answering (GET /x)). Once Register answers again, run the "
+                    "same command again: it carries on where this run stopped and creates no one twice.",
+                )
+            ],
+        ),
+        (
+            summary_of(3),
+            {"interrupted": True, "stopped": {"by": "token", "message": "POST /trainees -> 401"}},
+            "interrupted",
+            "bad",
+            [
+                (
+                    "This sync stopped before it finished: Register refused the API token part-way.",
+                    "0 of 3 records done. Get a token Register accepts (a revoked or expired one is refused), then "
+                    "run the same command again: it carries on where this run stopped and creates no one twice.",
+                )
+            ],
+        ),
         (
             summary_of(3),
             {"actions": {"create": 1, "conflict": 2}, "outcomes": {"done": 1, "skipped": 2}},
@@ -676,6 +716,9 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
         "clean",
         "interrupted",
         "interrupted-none-done",
+        "stopped-by-a-signal",
+        "stopped-by-register",
+        "stopped-by-the-token",
         "conflict",
         "register-news-only",
         "one-unanswered",

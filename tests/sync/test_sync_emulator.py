@@ -951,6 +951,7 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     outcomes = Counter(r["outcome"] for r in report["records"])
     assert outcomes["done"] == 5 and report["sync"]["interrupted"] is True
+    assert report["sync"]["stopped"] == {"by": "token", "message": said.split("; interrupted; ")[0]}
     assert stats(emulator)["requests"]["by_status"]["401"] == 1
 
 
@@ -1127,7 +1128,7 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
 
 # report.json's `sync`, as docs/dry-run.md lists it.
 SYNC_KEYS = (
-    *("target", "dry_run", "interrupted", "state_dir", "actions", "outcomes", "warnings", "requests"),
+    *("target", "dry_run", "interrupted", "stopped", "state_dir", "actions", "outcomes", "warnings", "requests"),
     *("not_in_extract", "unanswered_elsewhere"),
 )
 

@@ -109,7 +109,7 @@ def test_the_terminal_gone_mid_write_stops_like_sigterm_with_reports_and_exit_3(
                 process.wait()
         assert process.returncode == 3
         data = json.loads((tmp_path / "reports" / "report.json").read_text())
-        assert data["sync"]["interrupted"] is True
+        assert data["sync"]["interrupted"] is True and data["sync"]["stopped"]["by"] == "signal"
         assert Counter(r["outcome"] for r in data["records"]) == Counter(done=1, pending=7)
         assert held(emulator) == Counter({data["records"][0]["hesa_id"]: 1})
         assert runs_in_ledger(tmp_path / "state") == ["interrupted"]

@@ -89,8 +89,17 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
 
     key, tone, text = status_box(doc)
     assert key == "interrupted" and "status-bad" in tone
-    assert "This sync stopped before it finished. 2 of 6 records done, 2 not reached." in text
-    assert "Run the same command again" in text and "Nothing to fix" not in text
+    assert (
+        "This sync stopped before it finished. 2 of 6 records done, 2 not reached (Register stopped answering (PUT"
+        in text
+    )
+    assert (
+        "-> 500: Internal server error)). Once Register answers again, run the same command again: it carries on"
+        in text
+    )
+    assert "Nothing to fix" not in text
+    assert data["sync"]["stopped"]["by"] == "register"  # why, for a job that reads report.json
+    assert data["sync"]["stopped"]["message"].startswith("Register stopped answering (PUT /trainees/")
     [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
     assert pending == "Not reached (pending)"  # the word results.csv and report.json use
     assert "(interrupted)" in doc.findtext(".//title")
@@ -589,6 +598,12 @@ def test_a_token_refused_part_way_says_what_was_done_and_where_the_report_is(tmp
         assert "; interrupted; 20 records: 5 created; 15 not reached." in line, line
         assert line.endswith(f"Run the same command again to resume (report: {reports / 'report.html'})"), line
         assert json.loads((reports / "report.json").read_text())["sync"]["outcomes"] == {"done": 5, "pending": 15}
+        key, _tone, text = status_box(lxml.html.fromstring((reports / "report.html").read_bytes()))
+        assert key == "interrupted" and "Register refused the API token part-way. 5 of 20 records done, 15 not " in text
+        assert "not reached. Get a token" in text  # Register's answer is said once, in the sync section
+        assert "Get a token Register accepts (a revoked or expired one is refused), then run the same" in text
+        [why] = lxml.html.fromstring((reports / "report.html").read_bytes()).xpath("//*[@data-stopped]")
+        assert why.text_content().startswith("POST /trainees -> 401: Unauthorized; Register refused the API token")
     else:
         assert "The sync stopped part-way but has no report: free space there or use another --report-dir" in line
         assert "(nothing is sent twice). 306 records: 5 created; 300 invalid, 1 not reached." in line, line

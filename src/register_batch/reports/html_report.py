@@ -426,6 +426,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "target": sync.get("target"),
         "dry_run": dry_run,
         "interrupted": bool(sync.get("interrupted")),
+        "stopped": str((sync.get("stopped") or {}).get("message") or ""),
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
         "requests": {
             k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(f"{v:,}")
@@ -473,6 +474,17 @@ _PER_RECORD = {
 }
 
 
+# The summary box's words for why a sync stopped part-way (report.json's sync.stopped.by), and what to do first.
+_STOPPED_HOW = {
+    "signal": "This sync was stopped before it finished (Ctrl-C or a signal).",
+    "token": "This sync stopped before it finished: Register refused the API token part-way.",
+}
+_STOPPED_THEN = {
+    "register": "Once Register answers again, run",
+    "token": "Get a token Register accepts (a revoked or expired one is refused), then run",
+}
+
+
 def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none."""
     records, invalid = summary["records"], summary["invalid"]
@@ -483,13 +495,16 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     actions = (sync or {}).get("actions") or {}
     if sync and sync.get("interrupted"):
         done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
+        why = sync.get("stopped") or {}
         bad.append(
             (
                 "interrupted",
-                "This sync stopped before it finished.",
+                _STOPPED_HOW.get(str(why.get("by")), "This sync stopped before it finished."),
                 f"{done:,} of {counted(records, 'record')} done"
                 + (f", {left:,} not reached" if left else "")
-                + ". Run the same command again: it carries on where this run stopped and creates no one twice.",
+                + (f" ({why['message']})" if why.get("by") == "register" and why.get("message") else "")
+                + f". {_STOPPED_THEN.get(str(why.get('by')), 'Run')} the same command again: it carries on where this "
+                "run stopped and creates no one twice.",
             )
         )
     bad += [_per_record(key, n) for key in ("unknown", "failed") if (n := outcomes.get(key))]

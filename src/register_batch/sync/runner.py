@@ -1060,9 +1060,8 @@ def _run(
     results: list[RecordResult] = []
     unmatched: list[ListedTrainee] = []
     unanswered: list[dict[str, Any]] = []
-    interrupted = False
+    why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
     refused: Unauthorized | None = None
-    outage: ApiError | None = None
     started = time.monotonic()
     # The run's stop, for this run only: a client lent by the caller gets its own `stopping` back on every way out,
     # or its later calls would stop waiting for the budget (StoppedWaiting) once this run had been stopped.
@@ -1210,7 +1209,7 @@ def _run(
                         task.advance(max(1, len(result.plan.steps)))
                 task.close()
         except KeyboardInterrupt:  # and _Stop
-            interrupted = True
+            why = STOPPED_BY_SIGNAL
             if not results:
                 # Stopped before the plan (while Register was listed): nothing was sent, and the report still
                 # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
@@ -1221,18 +1220,21 @@ def _run(
                 raise RegisterUnavailable(
                     f"Register did not answer ({error}); nothing was written. Run again later."
                 ) from None
-            interrupted = True
-            outage = None if stops.requested else error  # a request cut short by the stop, not an outage
+            if stops.requested:  # a request cut short by the stop, not an outage
+                why = STOPPED_BY_SIGNAL
+            else:
+                what = "stopped answering" if isinstance(error, UNAVAILABLE) else "refused"
+                why = {"by": "register", "message": f"Register {what} ({error})"}
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
             if not results or all(r.outcome == "pending" for r in results):
                 raise
             refused = exc
-            interrupted = True
+            why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
             return _finish(
-                inputs, options, report, client, ledger, records, results, interrupted, elapsed, unmatched, unanswered
+                inputs, options, report, client, ledger, records, results, why, elapsed, unmatched, unanswered
             )
         except Interrupted as stopped:
             if refused is not None:
@@ -1240,10 +1242,14 @@ def _run(
                 # report is, not only that the token was refused (exit 2 says "nothing was sent" otherwise).
                 refused.result = stopped.result
                 raise refused.followed_by(stopped) from None
-            if outage is not None:
-                what = "stopped answering" if isinstance(outage, UNAVAILABLE) else "refused"
-                raise Interrupted(f"Register {what} ({outage})", result=stopped.result).followed_by(stopped) from None
+            if why is not None and why["by"] == "register":
+                raise Interrupted(why["message"], result=stopped.result).followed_by(stopped) from None
             raise
+
+
+# report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
+# cut short by one.
+STOPPED_BY_SIGNAL = {"by": "signal", "message": "stopped by Ctrl-C or a signal (SIGTERM, SIGHUP)"}
 
 
 def unanswered_elsewhere(
@@ -1387,7 +1393,7 @@ def _finish(
     ledger: Ledger,
     records: RecordSpool,
     results: list[RecordResult],
-    interrupted: bool,
+    why: dict[str, str] | None,
     elapsed: float,
     unmatched: list[ListedTrainee],
     unanswered: list[dict[str, Any]],
@@ -1418,10 +1424,12 @@ def _finish(
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
+    interrupted = why is not None
     summary = {
         "target": options.target_label or options.target,
         "dry_run": options.dry_run,
         "interrupted": interrupted,
+        "stopped": why,  # why it stopped part-way: {"by": "signal" | "register" | "token", "message": ...}
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
