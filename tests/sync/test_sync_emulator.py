@@ -974,6 +974,40 @@ def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_a
     assert by_status["401"] == 1 and "201" not in by_status  # the create refused, nobody created
 
 
+def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_and_the_next_run_finds_it(
+    emulator, tmp_path
+):
+    """The first create's answer is lost, and the look-up that follows is refused (the token revoked meanwhile): the
+    create went out, so the run does not end as a wrong token does ("nothing was sent", no report). Its record is
+    unknown in the report, and the next run, with a token Register accepts, finds the trainee and creates no one."""
+    source = extract(tmp_path / "in.csv", 3)
+    with emulator.store._lock:
+        [(token_hash,)] = emulator.store._db.execute("SELECT token_hash FROM providers").fetchall()
+
+    class RevokedWhileTheCreateIsOut(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                with emulator.store._lock:
+                    emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
+
+    client = RevokedWhileTheCreateIsOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    with pytest.raises(Unauthorized) as refused:
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    assert "; interrupted; 3 records: 1 unknown, 2 not reached." in str(refused.value), str(refused.value)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [r["outcome"] for r in report["records"]] == ["unknown", "pending", "pending"]
+    with emulator.store._lock:
+        emulator.store._db.execute("UPDATE providers SET token_hash = ?", (token_hash,))
+    assert len(held(emulator)) == 1
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0 and len(held(emulator)) == 3
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 3
+
+
 def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
     """Register has no duplicate check for placements: one still being processed when the client gives up must
     not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing."""

@@ -575,13 +575,19 @@ class SyncRun:
                 self._execute(result, record)
             except StoppedWaiting:  # asked to stop while a request waited for the rate budget: it was not sent
                 raise _Stop() from None
-        except KeyboardInterrupt:  # and _Stop
-            if result.outcome == "pending" and stats.total - stats.throttled > started - answered_429:
+        except (KeyboardInterrupt, Unauthorized) as stop:  # and _Stop
+            refused = isinstance(stop, Unauthorized)  # the 401 did nothing; a request before it may have
+            if result.outcome == "pending" and stats.total - stats.throttled - refused > started - answered_429:
                 # A request went out for this record: Register may have carried it out. The ledger says in flight
                 # (or unknown), so the next run looks in Register before it writes anything for this record.
                 result.requests = stats.total - started
                 result.outcome = "unknown"
-                result.errors = ["stopped while writing this record; run the same command again to finish"]
+                result.errors = [
+                    "Register refused the API token while this record was written; run the same command again with "
+                    "a token it accepts to finish"
+                    if refused
+                    else "stopped while writing this record; run the same command again to finish"
+                ]
             raise
 
     def _execute(self, result: RecordResult, record: TraineeRecord) -> None:
