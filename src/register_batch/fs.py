@@ -7,6 +7,7 @@ import errno
 import io
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -106,6 +107,25 @@ def file_key(path: StrPath, status: os.stat_result) -> tuple[object, ...]:
     if status.st_ino:
         return (status.st_dev, status.st_ino)
     return (os.path.normcase(os.path.realpath(path)),)
+
+
+def repeated_file(paths: Iterable[StrPath]) -> tuple[str, str] | None:
+    """The first of `paths` that names a file given before it (by the same name or another: a link), with the name
+    it was given by first; None when each names its own file. A path that cannot be stat'ed is left to whoever reads
+    it, which says why."""
+    seen: dict[tuple[object, ...], str] = {}
+    for path in paths:
+        try:
+            status = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            continue
+        key = file_key(path, status)
+        if key in seen:
+            return str(path), seen[key]
+        seen[key] = str(path)
+    return None
 
 
 def check_not_an_input(

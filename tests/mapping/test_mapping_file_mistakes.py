@@ -266,3 +266,40 @@ def test_validate_refuses_a_misspelt_code_block_before_it_reads_the_extract(tmp_
     assert result.exit_code == 2, result.output
     assert f"{user}: codes.sexx: " in result.output
     assert not reports.exists()
+
+
+@pytest.mark.parametrize("second", ["the same name", "a link to it"])
+def test_a_mapping_file_given_twice_is_refused_naming_it(tmp_path, second):
+    """Read twice, its translations were counted twice ("50 code translations ... (m.yaml, m.yaml)"), and a file
+    meant for the second place (another mapping) was not read at all."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    other = tmp_path / "theirs.yaml"
+    other.write_text("codes:\n  sex:\n    source: their SRS\n    translate:\n      F: '10'\n")
+    again = user
+    if second == "a link to it":
+        again = tmp_path / "linked.yaml"
+        again.symlink_to(user)
+    with pytest.raises(ConfigError) as refused:
+        load_mapping([user, other, again])
+    also = "" if again == user else f" (also as {user})"
+    assert str(refused.value) == (
+        f"{again} is given twice as a mapping file{also}: give each once, in the order they apply (where two files "
+        "map the same field or code, the later one wins)"
+    )
+    assert load_mapping([user, other]).files == [str(user), str(other)]  # each once, in order
+
+
+def test_validate_refuses_a_mapping_file_given_twice_before_it_reads_the_extract(tmp_path, hesa_samples):
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    reports = tmp_path / "reports"
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    twice = ["--mapping", str(user), "--mapping", str(user)]
+    result = CliRunner().invoke(cli, ["validate", extract, *twice, "--report-dir", str(reports)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"register-batch: error: {user} is given twice as a mapping file: give each once, in the order they apply "
+        "(where two files map the same field or code, the later one wins)"
+    ]
+    assert not reports.exists()

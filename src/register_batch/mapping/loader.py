@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath, path_list
+from register_batch.fs import StrPath, path_list, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import load_text_yaml
@@ -477,7 +477,15 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
-    for user_file in path_list(user_files, "mapping files"):
+    user_files = path_list(user_files, "mapping files")
+    if found := repeated_file(user_files):
+        again, first = found
+        also = "" if first == again else f" (also as {first})"
+        raise ConfigError(
+            f"{again} is given twice as a mapping file{also}: give each once, in the order they apply (where two files "
+            "map the same field or code, the later one wins)"
+        )
+    for user_file in user_files:
         path = Path(user_file)
         doc, digest = _read_yaml_hashed(path)
         unknown = set(doc) - {"fields", "codes"}

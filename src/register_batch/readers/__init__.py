@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from register_batch.errors import ConfigError, UnusableInput
-from register_batch.fs import StrPath, file_key, path_list
+from register_batch.fs import StrPath, path_list, repeated_file
 from register_batch.mapping.loader import MappingConfig
 from register_batch.portable import BINARY
 from register_batch.readers.base import HashingReader, InputInfo, PassingReader, RawRecord
@@ -369,24 +369,13 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
 
 def _refuse_repeats(paths: list[str]) -> None:
     """`ConfigError` for a file given twice (`sync *.xml extract.xml`, or by two names): every record would be a
-    duplicate of itself. A path that cannot be read is left to the reader, which says why."""
-    seen: dict[tuple[object, ...], str] = {}
-    for path in paths:
-        try:
-            status = os.stat(path)
-        except (OSError, ValueError):
-            continue
-        if not stat.S_ISREG(status.st_mode):
-            continue
-        key = file_key(path, status)
-        if key not in seen:
-            seen[key] = path
-        else:
-            first = seen[key]
-            also = "" if first == path else f" (also as {_printable(first)})"
-            raise ConfigError(
-                f"{_printable(path)} is given twice{also}: each of its records would be a duplicate of itself"
-            )
+    duplicate of itself."""
+    if found := repeated_file(paths):
+        path, first = found
+        also = "" if first == path else f" (also as {_printable(first)})"
+        raise ConfigError(
+            f"{_printable(path)} is given twice{also}: each of its records would be a duplicate of itself"
+        )
 
 
 def check_format(fmt: str) -> None:
