@@ -633,7 +633,7 @@ def test_a_flush_that_finds_no_room_says_so_once(capsys):
 def test_quiet_runs_log_no_progress(capsys, quiet):
     from register_batch.commands.common import State
 
-    with State(config=None, verbose=0, quiet=quiet).progress() as progress:
+    with State(config=None, quiet=quiet).progress() as progress:
         progress.log("Exporting: 500 trainees (9.5/s)")
     assert ("Exporting: 500 trainees" in capsys.readouterr().err) is not quiet
 

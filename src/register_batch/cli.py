@@ -103,7 +103,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     if quiet and not verbose:  # retries the run rides out; what it cannot ride out ends in an error line
         logging.getLogger("register_batch.api.retries").setLevel(logging.ERROR)
-    ctx.obj = State(config, verbose, quiet)
+    ctx.obj = State(config, quiet)
 
 
 @cli.command(context_settings=CONTEXT)

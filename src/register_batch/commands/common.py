@@ -52,10 +52,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class State:
     """What the group options set for every command."""
 
-    def __init__(self, config: Path | None, verbose: int, quiet: bool):
+    def __init__(self, config: Path | None, quiet: bool):
         self.config = config
-        self.verbose = verbose
-        self.quiet = quiet
+        self.quiet = quiet  # (-v sets the logging level once, in cli(): nothing after reads it)
 
     def settings(self, **options: Any) -> Settings:
         return load_settings(options, config_file=self.config)
