@@ -66,3 +66,13 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads((elsewhere / "r" / "report.json").read_text())["summary"]["records"] == 12
+
+
+def test_a_data_folder_missing_from_the_installation_is_named():
+    """An installation without its data (a wheel built without it, a folder deleted) is one line naming the folder,
+    not a path to nothing that fails further on."""
+    from register_batch.resources import data_dir
+
+    with pytest.raises(FileNotFoundError) as missing:
+        data_dir("lookups")
+    assert str(missing.value) == "register-batch data folder 'lookups' is missing from this installation"

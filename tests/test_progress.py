@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 
 from register_batch.progress import Progress
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as standard error does in a person's shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class _Writer:
+    """A stream that can only be written to (no isatty): a library caller's own."""
+
+    def __init__(self) -> None:
+        self.written = ""
+
+    def write(self, text: str) -> int:
+        self.written += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _lines_without_time(stream: io.StringIO) -> list[str]:
+    return [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
 
 
 def test_plain_lines_when_not_a_terminal(monkeypatch):
@@ -20,6 +48,82 @@ def test_plain_lines_when_not_a_terminal(monkeypatch):
     assert len(lines) >= 3
     assert "Writing to Register:" in lines[0] and "/10 requests" in lines[0] and "/s" in lines[0]
     assert "10/10 requests" in lines[-1]
+
+
+def test_a_plain_line_comes_five_seconds_after_the_last_and_starts_with_the_time_of_day(monkeypatch):
+    """docs/nightly-sync.md §6: under cron, a line every 5 seconds of a long step (none sooner), each stamped."""
+    now = [1000.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, force_terminal=False) as progress:
+        task = progress.task("Validating", total=100)
+        for at in (1004.9, 1005.0, 1009.0, 1010.0):
+            now[0] = at
+            task.advance(10)
+    assert _lines_without_time(stream) == [
+        "Validating: 20/100 records (4.0/s, about 20 s left)",
+        "Validating: 40/100 records (4.0/s, about 15 s left)",
+    ]
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d", line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
+
+
+def test_a_step_that_logged_along_the_way_ends_with_its_whole_count_and_no_time_left(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=10, unit="requests")
+        now[0] = 1005.0
+        task.advance(5)
+        now[0] = 1009.0
+        task.advance(5)
+        task.close()
+    assert _lines_without_time(stream) == [
+        "Writing to Register: 5/10 requests (1.0/s, about 5 s left)",
+        "Writing to Register: 10/10 requests (1.1/s)",
+    ]
+
+
+def test_each_line_reaches_a_log_file_as_it_is_written(tmp_path):
+    """`>> sync.log` under cron: a line kept in the file's buffer until the run ends tells whoever watches the log
+    nothing while the run stands still."""
+    log = tmp_path / "sync.log"
+    with log.open("w", encoding="utf-8") as stream, Progress(stream=stream, force_terminal=False) as progress:
+        progress.task("Writing to Register", total=274, unit="requests").waiting(57, "the rate limit")
+        assert "Writing to Register: 0/274 requests (0.0/s); waiting 57 s for the rate limit" in log.read_text(
+            encoding="utf-8"
+        )
+
+
+def test_bars_are_drawn_where_the_stream_is_a_terminal_and_stay_when_done():
+    terminal = _Terminal()
+    with Progress(stream=terminal) as progress:
+        task = progress.task("Validating", total=5)
+        task.advance(5)
+        task.close()
+    assert "Validating" in terminal.getvalue() and "5/5" in terminal.getvalue()
+    # A pipe or a file, or a stream that cannot say (no isatty): no bar, and this step is too short for a line.
+    plain, writer = io.StringIO(), _Writer()
+    for stream in (plain, writer):
+        with Progress(stream=stream) as progress:  # type: ignore[arg-type]
+            task = progress.task("Validating", total=5)
+            task.advance(5)
+            task.close()
+    assert plain.getvalue() == "" and writer.written == ""
+
+
+def test_the_librarys_default_progress_writes_nothing_even_for_a_long_wait():
+    """docs/library.md: "Nothing is printed unless you pass a progress" (the default is SILENT)."""
+    script = (
+        "from register_batch.progress import SILENT\n"
+        "task = SILENT.task('Writing to Register', total=3, unit='requests')\n"
+        "task.waiting(60, 'the rate limit (100 requests per 60 s)')\n"
+        "task.advance(3)\n"
+        "task.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == done.stderr == ""
 
 
 def test_quiet_prints_nothing():
@@ -88,6 +192,45 @@ def test_a_wait_for_the_rate_limit_is_a_plain_line_saying_how_long_and_why(monke
         )
 
 
+def test_a_wait_before_anything_is_done_or_soon_after_the_start_is_a_line_with_the_rate_so_far(monkeypatch):
+    """Register may answer a run's first request with a 429 (another client used the token's minute): a wait with
+    nothing done yet, on a clock that has not moved since the step began. A wait as long as the interval between
+    lines is worth one."""
+    now = [1000.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=274, unit="requests")
+        task.waiting(60, "Register's next window (it answered 429, Retry later)")
+        now[0] = 1000.5
+        task.advance(10)
+        task.waiting(5, "the rate limit (10 requests per 1 s)")
+    assert _lines_without_time(stream) == [
+        "Writing to Register: 0/274 requests (0.0/s); waiting 60 s for Register's next window (it answered 429, "
+        "Retry later)",
+        "Writing to Register: 10/274 requests (20.0/s, about 13 s left); waiting 5 s for the rate limit (10 requests "
+        "per 1 s)",
+    ]
+
+
+def test_a_bar_ends_on_the_whole_count_and_its_own_label():
+    """A bar without a total is redrawn every 64 records: validation's bar of 130 records stayed at 128 unless drawn
+    once more at the end; and a run stopped during a wait (Ctrl-C) left its bar saying it waited."""
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        records = progress.task("Validating")
+        writes = progress.task("Writing to Register", total=3, unit="requests", every=1)
+        for _ in range(130):
+            records.advance()
+        records.close()
+        writes.advance()
+        writes.waiting(30, "the rate limit (100 requests per 60 s)")
+        writes.close()
+        assert progress._rich is not None
+        validating, writing = progress._rich.tasks
+    assert (validating.completed, validating.description) == (130, "Validating")
+    assert (writing.completed, writing.description) == (1, "Writing to Register")
+
+
 def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_quiet(monkeypatch):
     drawn: list[dict] = []
     with Progress(stream=io.StringIO(), force_terminal=True) as progress:
@@ -139,6 +282,7 @@ def test_the_bar_estimates_paced_work_at_its_pace_in_rich_format():
         paced, unpaced = progress._rich.tasks
         assert remaining.render(paced).plain == "0:01:56"  # 183 requests at 95 per 60.25 s
         assert remaining.render(unpaced).plain == "-:--:--"  # nothing done: rich's own 'not known'
+        assert remaining.render(paced).style == remaining.render(unpaced).style  # coloured as rich's own estimate
         other.advance(10)
         task.advance(183)
         assert remaining.render(paced).plain == "0:00:00"

@@ -87,11 +87,6 @@ class Task:
         if self._bar is not None:
             self._draw(pace=per_second)
 
-    def set_total(self, total: int) -> None:
-        self.total = total
-        if self._bar is not None:
-            self._draw(total=total)
-
     def _draw(self, **fields: Any) -> None:
         assert self._bar is not None
         rich, bar = self._bar

@@ -1,0 +1,28 @@
+"""Counts in words (what the command line's summary lines and report.html say) and text as XML can carry it."""
+
+from __future__ import annotations
+
+from register_batch.wording import counted, xml_safe
+
+
+def test_a_count_reads_as_words_with_the_noun_plural_unless_it_is_one():
+    assert [counted(n, "record") for n in (0, 1, 2)] == ["0 records", "1 record", "2 records"]
+
+
+def test_a_count_not_known_reads_as_none():
+    """A report of a run that stopped early leaves some counts out: "0 warnings", not "None warnings"."""
+    assert counted(None, "warning") == "0 warnings"
+    assert counted(None, "record", grouped=True) == "0 records"
+
+
+def test_thousands_are_grouped_only_where_asked_as_report_html_does():
+    """The command line's summary lines (which a nightly job's script may read) write a count as digits alone."""
+    assert counted(1234, "record") == "1234 records"
+    assert counted(1234, "record", grouped=True) == "1,234 records"
+
+
+def test_a_character_xml_cannot_hold_is_written_as_the_escape_a_reader_of_the_export_recognises():
+    """HESA XML export and junit.xml: a control character as `\\x0b`, a lone surrogate (Register's JSON can hold one)
+    as `\\ud800`, U+FFFE as `\\ufffe`: the escapes the control_character rule refuses when the file is read back."""
+    assert xml_safe("a\x00b\x0bc\ud800d\ufffe") == "a\\x00b\\x0bc\\ud800d\\ufffe"
+    assert xml_safe("tab\tline\nend\r") == "tab\tline\nend\r"  # what XML holds stays as it is
