@@ -286,3 +286,15 @@ def test_the_bar_estimates_paced_work_at_its_pace_in_rich_format():
         other.advance(10)
         task.advance(183)
         assert remaining.render(paced).plain == "0:00:00"
+
+
+def test_a_process_without_standard_error_shows_no_progress_rather_than_put_it_on_standard_output(monkeypatch, capsys):
+    """pythonw on Windows, or a service started without one, has sys.stderr None: the lines went to standard output,
+    among whatever the caller writes there (a summary, a file it pipes on)."""
+    monkeypatch.setattr(sys, "stderr", None)
+    with Progress(interval=0.0) as progress:
+        task = progress.task("Reading", total=2, unit="records")
+        task.advance(2)
+        task.close()
+        progress.log("a wait of 30 s")
+    assert capsys.readouterr().out == ""

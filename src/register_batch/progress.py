@@ -121,7 +121,9 @@ class Progress:
         force_terminal: bool | None = None,
     ):
         self.stream = stream or sys.stderr
-        self.enabled = enabled
+        # No standard error at all (pythonw on Windows, a service's): nothing to show them on. print(file=None) would
+        # put them on standard output, among what a caller writes there.
+        self.enabled = enabled and self.stream is not None
         self.interval = interval
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
