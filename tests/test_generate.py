@@ -45,6 +45,14 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_other_data(tmp_path, fm
     assert first[0] != other[0] and first[1] != other[1]
 
 
+def test_without_a_seed_the_one_drawn_is_told_and_makes_the_same_file_again(tmp_path):
+    out, truth = tmp_path / "drawn.xml", tmp_path / "drawn.json"
+    drawn = generate(out, count=5, as_of=AS_OF, truth=truth)
+    assert isinstance(drawn.seed, int) and json.loads(truth.read_text(encoding="utf-8"))["seed"] == drawn.seed
+    generate(tmp_path / "again.xml", count=5, seed=drawn.seed, as_of=AS_OF)
+    assert (tmp_path / "again.xml").read_bytes() == out.read_bytes()
+
+
 def test_permutation_is_a_bijection():
     for n in (1, 2, 7, 1000, 4097):
         permutation = Permutation(n, key=99)
@@ -203,10 +211,19 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
         ({"count": 0}, "count must be between 1 and 10,000,000"),
+        ({"fmt": "xml"}, "fmt must be one of hesa-xml, hesa-csv, register-csv"),
+        ({"defects": 1.5}, "defects is a share of records between 0 and 1"),  # not a percentage
+        ({"defects": -0.1}, "defects is a share of records between 0 and 1"),
+        (  # Register's CSV holds one degree: no record of it can carry this defect
+            {"fmt": "register-csv", "defects": 0.5, "truth": "t.json", "kinds": ["duplicate_degrees"]},
+            "none of the requested defect kinds fits this format",
+        ),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):
     arguments = {"count": 5, "seed": 1, "as_of": AS_OF, **options}
+    if "truth" in options:
+        arguments["truth"] = tmp_path / options["truth"]
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         generate(tmp_path / "x", **arguments)
     assert "--" not in str(caught.value)  # a library caller's arguments, not the command line's options
