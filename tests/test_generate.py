@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import os
 import re
@@ -22,6 +24,7 @@ from register_batch.errors import ConfigError
 from register_batch.generate import KINDS, NOT_GENERATED, generate
 from register_batch.generate.build import Permutation
 from register_batch.generate.layouts import TAG_ORDER
+from register_batch.progress import Progress
 from register_batch.validation import CATALOGUE
 
 AS_OF = date(2026, 11, 28)
@@ -51,6 +54,17 @@ def test_without_a_seed_the_one_drawn_is_told_and_makes_the_same_file_again(tmp_
     assert isinstance(drawn.seed, int) and json.loads(truth.read_text(encoding="utf-8"))["seed"] == drawn.seed
     generate(tmp_path / "again.xml", count=5, seed=drawn.seed, as_of=AS_OF)
     assert (tmp_path / "again.xml").read_bytes() == out.read_bytes()
+
+
+def test_progress_counts_every_record_written_to_the_last(tmp_path, monkeypatch):
+    clock = itertools.count(0, 3)  # a plain line at most every 5 "seconds": one on the way, then the last
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: float(next(clock)))
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        generate(tmp_path / "x.xml", count=2500, seed=1, as_of=AS_OF, progress=progress)
+    said = [line.split(" ", 1)[1].split(" (")[0] for line in stream.getvalue().splitlines()]  # after the clock time
+    assert len(said) >= 2 and said[-1] == "Generating: 2500/2500 records"
+    assert all(re.fullmatch(r"Generating: \d{1,4}/2500 records", line) for line in said[:-1])
 
 
 def test_permutation_is_a_bijection():
