@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import os
+import random
 import re
 import shlex
 import stat
@@ -22,9 +23,10 @@ from lxml import etree
 from register_batch.cli import cli
 from register_batch.errors import ConfigError
 from register_batch.generate import KINDS, NOT_GENERATED, generate
-from register_batch.generate.build import Permutation
-from register_batch.generate.layouts import TAG_ORDER
+from register_batch.generate.build import Builder, Permutation, layout_for
+from register_batch.generate.layouts import TAG_ORDER, HesaXmlWriter, LegacyEncoder
 from register_batch.progress import Progress
+from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE
 
 AS_OF = date(2026, 11, 28)
@@ -475,3 +477,24 @@ def test_a_vintage_for_registers_csv_is_refused_naming_the_option(tmp_path):
         "register-batch: error: --vintage applies to hesa-xml and hesa-csv; Register's CSV has one layout"
     )
     assert not out.exists()
+
+
+def test_markup_in_a_value_is_escaped_in_hesa_xml_and_reads_back_as_it_was():
+    # No name generate draws has &, < or >; a file with one must still be XML its readers take, values and all.
+    builder = Builder(seed=5, cycle=2026, as_of=AS_OF, reference=load_reference(), rng=random.Random(5))
+    draft = builder.build(0, layout_for("hesa-xml", "C24053"))
+    assert draft.degrees and draft.placements
+    draft.data["first_names"] = "Ann & Jo"
+    draft.data["last_name"] = "Smith"
+    draft.degrees[0]["subject"] = "100425 & 1 < 2"
+    draft.placements[0]["urn"] = "<100000>"
+    draft.extra_tags.append(("F_SURNAME", "Jones & Co"))
+    buffer = io.StringIO()
+    writer = HesaXmlWriter(buffer, LegacyEncoder())
+    writer.write(draft)
+    writer.close()
+    (student,) = etree.fromstring(buffer.getvalue().encode("utf-8")).findall("Student")
+    assert student.findtext("F_FNAMES") == "Ann & Jo"
+    assert [s.text for s in student.findall("F_SURNAME")] == ["Smith", "Jones & Co"]
+    assert student.findtext("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION/F_DEGSBJ1") == "100425 & 1 < 2"
+    assert student.findtext("PLACEMENTS/PLACEMENT/F_PLMNTSCH") == "<100000>"
