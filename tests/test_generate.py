@@ -229,6 +229,7 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
         ({"count": 0}, "count must be between 1 and 10,000,000"),
         ({"fmt": "xml"}, "fmt must be one of hesa-xml, hesa-csv, register-csv"),
+        ({"vintage": "C25053"}, "vintage must be one of C24053, C23053, C22053, C21053, mixed"),
         ({"defects": 1.5}, "defects is a share of records between 0 and 1"),  # not a percentage
         ({"defects": -0.1}, "defects is a share of records between 0 and 1"),
         (  # Register's CSV holds one degree: no record of it can carry this defect
