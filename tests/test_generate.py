@@ -53,7 +53,9 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_other_data(tmp_path, fm
 def test_without_a_seed_the_one_drawn_is_told_and_makes_the_same_file_again(tmp_path):
     out, truth = tmp_path / "drawn.xml", tmp_path / "drawn.json"
     drawn = generate(out, count=5, as_of=AS_OF, truth=truth)
-    assert isinstance(drawn.seed, int) and json.loads(truth.read_text(encoding="utf-8"))["seed"] == drawn.seed
+    document = json.loads(truth.read_text(encoding="utf-8"))
+    assert isinstance(drawn.seed, int) and document["seed"] == drawn.seed
+    assert (document["kinds"], document["issues"], document["summary"]["issues"]) == ([], [], 0)  # no defects asked
     again = generate(tmp_path / "again.xml", count=5, seed=drawn.seed, as_of=AS_OF)  # no truth file, no defects
     assert (tmp_path / "again.xml").read_bytes() == out.read_bytes()
     assert (again.seed, again.truth, again.defective, again.issues, again.by_kind) == (drawn.seed, None, 0, 0, {})
