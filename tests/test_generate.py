@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from register_batch.cli import cli
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.generate import KINDS, NOT_GENERATED, generate
 from register_batch.generate.build import Builder, Permutation, layout_for
 from register_batch.generate.layouts import TAG_ORDER, HesaXmlWriter, LegacyEncoder
@@ -247,6 +247,18 @@ def test_options_that_cannot_work_are_refused(tmp_path, options, message):
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         generate(tmp_path / "x", **arguments)
     assert "--" not in str(caught.value)  # a library caller's arguments, not the command line's options
+
+
+@pytest.mark.parametrize("cycle", [2000, 2100])
+def test_the_first_and_last_cycles_generate_makes_are_made(tmp_path, cycle):
+    result = generate(tmp_path / "x.xml", count=3, seed=1, academic_cycle=cycle, as_of=date(cycle, 11, 1))
+    assert result.academic_cycle == cycle and len(students(tmp_path / "x.xml")) == 3
+
+
+def test_the_largest_count_is_taken(tmp_path):
+    # Taken, not refused: generate goes on to its output, here a folder, before it would make a record.
+    with pytest.raises(UnwritableOutput, match="a folder has that name"):
+        generate(tmp_path, count=10_000_000, seed=1, as_of=AS_OF)
 
 
 def run(*args: str):
