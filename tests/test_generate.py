@@ -232,6 +232,7 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"count": 0}, "count must be between 1 and 10,000,000"),
         ({"fmt": "xml"}, "fmt must be one of hesa-xml, hesa-csv, register-csv"),
         ({"vintage": "C25053"}, "vintage must be one of C24053, C23053, C22053, C21053, mixed"),
+        ({"academic_cycle": 2101, "as_of": date(2101, 1, 1)}, "is outside 2000-2100, the cycles generate makes"),
         ({"defects": 1.5}, "defects is a share of records between 0 and 1"),  # not a percentage
         ({"defects": -0.1}, "defects is a share of records between 0 and 1"),
         (  # Register's CSV holds one degree: no record of it can carry this defect
@@ -259,6 +260,24 @@ def test_the_largest_count_is_taken(tmp_path):
     # Taken, not refused: generate goes on to its output, here a folder, before it would make a record.
     with pytest.raises(UnwritableOutput, match="a folder has that name"):
         generate(tmp_path, count=10_000_000, seed=1, as_of=AS_OF)
+
+
+def test_a_postgraduate_without_a_degree_comes_as_no_qualification_or_as_one_all_null(tmp_path):
+    # Both as real extracts show it; the readers drop an all-NULL qualification, which a trainee's degree never is.
+    out = tmp_path / "x.xml"
+    generate(
+        out,
+        count=40,
+        seed=2,
+        as_of=AS_OF,
+        defects=0.5,
+        truth=tmp_path / "t.json",
+        kinds=["postgraduate_without_degree"],
+    )
+    qualifications = [s.findall("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") for s in students(out)]
+    all_null = [q for q in qualifications if any(all(tag.text == "NULL" for tag in one) for one in q)]
+    assert all_null and all(len(q) == 1 for q in all_null)
+    assert any(not q for q in qualifications)
 
 
 def run(*args: str):
