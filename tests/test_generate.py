@@ -256,6 +256,11 @@ def test_the_first_and_last_cycles_generate_makes_are_made(tmp_path, cycle):
     assert result.academic_cycle == cycle and len(students(tmp_path / "x.xml")) == 3
 
 
+def test_a_cycle_that_started_a_day_less_than_10_years_before_the_as_of_date_is_made(tmp_path):
+    result = generate(tmp_path / "x.xml", count=3, seed=1, academic_cycle=2016, as_of=date(2026, 7, 31))
+    assert result.academic_cycle == 2016 and len(students(tmp_path / "x.xml")) == 3
+
+
 def test_the_largest_count_is_taken(tmp_path):
     # Taken, not refused: generate goes on to its output, here a folder, before it would make a record.
     with pytest.raises(UnwritableOutput, match="a folder has that name"):
