@@ -24,7 +24,7 @@ from register_batch.cli import cli
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.generate import KINDS, NOT_GENERATED, generate
 from register_batch.generate.build import Builder, Permutation, layout_for
-from register_batch.generate.layouts import TAG_ORDER, HesaXmlWriter, LegacyEncoder
+from register_batch.generate.layouts import TAG_ORDER, HesaCsvWriter, HesaXmlWriter, LegacyEncoder
 from register_batch.progress import Progress
 from register_batch.reference import load_reference
 from register_batch.validation import CATALOGUE
@@ -59,6 +59,7 @@ def test_without_a_seed_the_one_drawn_is_told_and_makes_the_same_file_again(tmp_
     again = generate(tmp_path / "again.xml", count=5, seed=drawn.seed, as_of=AS_OF)  # no truth file, no defects
     assert (tmp_path / "again.xml").read_bytes() == out.read_bytes()
     assert (again.seed, again.truth, again.defective, again.issues, again.by_kind) == (drawn.seed, None, 0, 0, {})
+    assert generate(tmp_path / "other.xml", count=1, as_of=AS_OF).seed != drawn.seed  # 1 in 2**32 to be the same
 
 
 def test_progress_counts_every_record_written_to_the_last(tmp_path, monkeypatch):
@@ -148,6 +149,16 @@ def test_each_vintage_has_its_own_tags_and_codes(tmp_path):
     for current in ("23053", "24053"):
         records = by_vintage[current]
         assert all(r.find("F_APPLYAPPLICATIONID") is not None and r.find("F_COMDATE") is None for r in records)
+
+
+def test_old_layouts_give_the_start_date_as_f_ittcomdate_or_as_f_comdate_alone(tmp_path):
+    # As Register's own C21053/C22053 fixtures do (F_ITTCOMDATE NULL, F_COMDATE the date), and as later ones do.
+    out = tmp_path / "old.xml"
+    generate(out, count=80, vintage="mixed", seed=8, as_of=AS_OF)
+    old = [s for s in students(out) if s.findtext("F_RECID") in ("21053", "22053")]
+    comdate_only = [s for s in old if s.findtext("F_ITTCOMDATE") == "NULL"]
+    assert comdate_only and len(comdate_only) < len(old)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", s.findtext("F_COMDATE")) for s in comdate_only)
 
 
 def test_hesa_csv_columns_are_the_tags_with_numbered_groups(tmp_path):
@@ -283,6 +294,17 @@ def test_a_postgraduate_without_a_degree_comes_as_no_qualification_or_as_one_all
     all_null = [q for q in qualifications if any(all(tag.text == "NULL" for tag in one) for one in q)]
     assert all_null and all(len(q) == 1 for q in all_null)
     assert any(not q for q in qualifications)
+
+
+def test_with_only_a_defect_that_repeats_the_record_before_a_record_it_cannot_follow_is_written_clean(tmp_path):
+    # The first record has none before it, and a repeat is not repeated again: every other record is one.
+    out, truth = tmp_path / "x.xml", tmp_path / "t.json"
+    result = generate(out, count=6, seed=3, as_of=AS_OF, defects=1.0, truth=truth, kinds=["duplicate_hesa_id"])
+    husids = [s.findtext("F_HUSID") for s in students(out)]
+    assert husids[0::2] == husids[1::2] and len(set(husids)) == 3
+    assert result.by_kind == {"duplicate_hesa_id": 3}
+    document = json.loads(truth.read_text(encoding="utf-8"))
+    assert [i["record"] for i in document["issues"]] == [1, 2, 3, 4, 5, 6]
 
 
 def run(*args: str):
@@ -537,3 +559,12 @@ def test_markup_in_a_value_is_escaped_in_hesa_xml_and_reads_back_as_it_was():
     assert [s.text for s in student.findall("F_SURNAME")] == ["Smith", "Jones & Co"]
     assert student.findtext("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION/F_DEGSBJ1") == "100425 & 1 < 2"
     assert student.findtext("PLACEMENTS/PLACEMENT/F_PLMNTSCH") == "<100000>"
+
+
+def test_a_hesa_csv_takes_records_of_its_own_layout_only():
+    # One header row, so one layout: a record of another would sit under columns that are not its tags.
+    builder = Builder(seed=5, cycle=2026, as_of=AS_OF, reference=load_reference(), rng=random.Random(5))
+    writer = HesaCsvWriter(io.StringIO(), layout_for("hesa-csv", "C23053"), LegacyEncoder())
+    writer.write(builder.build(0, layout_for("hesa-csv", "C23053")))
+    with pytest.raises(ValueError, match="a HESA CSV holds one collection layout"):
+        writer.write(builder.build(1, layout_for("hesa-csv", "C21053")))
