@@ -24,10 +24,10 @@ from register_batch.cli import cli
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.generate import KINDS, NOT_GENERATED, generate
 from register_batch.generate.build import Builder, Permutation, layout_for
-from register_batch.generate.layouts import TAG_ORDER, HesaCsvWriter, HesaXmlWriter, LegacyEncoder
+from register_batch.generate.layouts import LEGACY_FIELDS, TAG_ORDER, HesaCsvWriter, HesaXmlWriter, LegacyEncoder
 from register_batch.progress import Progress
 from register_batch.reference import load_reference
-from register_batch.validation import CATALOGUE
+from register_batch.validation import CATALOGUE, Checker
 
 AS_OF = date(2026, 11, 28)
 FORMATS = (("hesa-xml", "mixed", "xml"), ("hesa-csv", "C22053", "csv"), ("register-csv", None, "csv"))
@@ -35,6 +35,10 @@ FORMATS = (("hesa-xml", "mixed", "xml"), ("hesa-csv", "C22053", "csv"), ("regist
 
 def students(path):
     return etree.parse(str(path)).getroot().findall("Student")
+
+
+def qualifications_of(records):
+    return [q for record in records for q in record.findall("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION")]
 
 
 @pytest.mark.parametrize("fmt,vintage,ext", FORMATS)
@@ -121,6 +125,8 @@ def test_records_look_like_a_real_extract(tmp_path):
         assert start[:4] == "2026" and start[5:7] in ("08", "09", "10")
         for placement in record.findall("PLACEMENTS/PLACEMENT"):
             assert re.fullmatch(r"\d{6}", placement.findtext("F_PLMNTSCH"))
+    countries = {q.findtext("F_DEGCTRY") for q in qualifications_of(records)}
+    assert {"XF", "NULL", "IN"} <= countries  # a UK degree's country is a UK nation or none, as in real extracts
     assert Counter(values("F_BURSLEV"))["6"] < 2000  # some real bursaries, scholarships and grants
     tags = [child.tag for child in records[0]]
     assert tags == list(TAG_ORDER["C24053"][: len(tags)]) or tags.index("PLACEMENTS") < tags.index("F_SBJCA1")
@@ -568,3 +574,30 @@ def test_a_hesa_csv_takes_records_of_its_own_layout_only():
     writer.write(builder.build(0, layout_for("hesa-csv", "C23053")))
     with pytest.raises(ValueError, match="a HESA CSV holds one collection layout"):
         writer.write(builder.build(1, layout_for("hesa-csv", "C21053")))
+
+
+def test_c21053_codes_read_back_as_the_values_the_records_were_made_with(tmp_path):
+    # The old code lists are found by inverting the mapping's translations, conditions (route 11/12 by aim) and all.
+    builder = Builder(seed=9, cycle=2026, as_of=AS_OF, reference=load_reference(), rng=random.Random(9))
+    layout = layout_for("hesa-xml", "C21053")
+    drafts = [builder.build(index, layout) for index in range(300)]
+    out = tmp_path / "c21053.xml"
+    with out.open("w", encoding="utf-8") as fh:
+        writer = HesaXmlWriter(fh, LegacyEncoder())
+        for draft in drafts:
+            writer.write(draft)
+        writer.close()
+    records = list(Checker(fmt="hesa-xml", as_of=AS_OF).records([str(out)]))
+    assert len(records) == len(drafts)
+    encoder, translated = LegacyEncoder(), Counter()
+    for draft, record in zip(drafts, records, strict=True):
+        warned = {issue.field for issue in record.issues if issue.code == "legacy_code_translated"}
+        for field in LEGACY_FIELDS:
+            assert record.data.get(field) == draft.data[field], (record.source.record, field)
+            # Written in the old code list wherever that list has a code for it, which the reader says it translated.
+            assert (field in warned) == (draft.data[field] in encoder.legacy_values(field)), (
+                record.source.record,
+                field,
+            )
+            translated[field] += field in warned
+    assert translated["training_route"] and {"11", "12"} <= {d.data["training_route"] for d in drafts}
