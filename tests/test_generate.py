@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
+from register_batch import __version__
 from register_batch.cli import cli
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.generate import KINDS, NOT_GENERATED, generate
@@ -227,14 +228,18 @@ def test_truth_file_describes_the_run(tmp_path):
     out, truth = tmp_path / "x.xml", tmp_path / "t.json"
     result = generate(out, count=120, vintage="C23053", seed=6, as_of=AS_OF, defects=0.25, truth=truth)
     document = json.loads(truth.read_text(encoding="utf-8"))
-    assert {k: document[k] for k in ("seed", "count", "format", "vintage", "as_of", "academic_cycle")} == {
+    assert {k: v for k, v in document.items() if k not in ("kinds", "issues", "summary")} == {
+        "generator": {"name": "register-batch generate", "version": __version__},
+        "output": "x.xml",
         "seed": 6,
         "count": 120,
         "format": "hesa-xml",
         "vintage": "C23053",
         "as_of": "2026-11-28",
         "academic_cycle": 2026,
+        "defect_rate": 0.25,
     }
+    assert set(result.by_kind) <= set(document["kinds"]) <= set(KINDS)
     records = [i["record"] for i in document["issues"]]
     assert records == sorted(records) and all(1 <= r <= 120 for r in records)
     assert {i["severity"] for i in document["issues"]} <= {"error", "warning"}
@@ -250,7 +255,7 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
         ({"fmt": "register-csv", "ukprn": "10000001"}, "Register's CSV has no UKPRN column"),  # was left out unsaid
         ({"defects": 0.2}, "defects needs a truth file"),
-        ({"academic_cycle": 2028}, "more than a year after"),
+        ({"academic_cycle": 2028}, "academic cycle 2028 starts more than a year after the as-of date 2026-11-28"),
         ({"academic_cycle": 2015}, "10 years or more before"),
         ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
