@@ -255,8 +255,16 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"fmt": "register-csv", "vintage": "C24053"}, "Register's CSV has one layout"),
         ({"fmt": "register-csv", "ukprn": "10000001"}, "Register's CSV has no UKPRN column"),  # was left out unsaid
         ({"defects": 0.2}, "defects needs a truth file"),
-        ({"academic_cycle": 2028}, "academic cycle 2028 starts more than a year after the as-of date 2026-11-28"),
-        ({"academic_cycle": 2015}, "10 years or more before"),
+        (
+            {"academic_cycle": 2028},
+            "academic cycle 2028 starts more than a year after the as-of date 2026-11-28: Register refuses ITT start "
+            "dates more than one year in the future",
+        ),
+        (
+            {"academic_cycle": 2015},
+            "academic cycle 2015 started 10 years or more before the as-of date 2026-11-28: Register refuses trainee "
+            "start dates that old",
+        ),
         ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
         ({"count": 0}, "count must be between 1 and 10,000,000"),
