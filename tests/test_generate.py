@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import json
@@ -134,6 +135,7 @@ def test_records_look_like_a_real_extract(tmp_path):
         assert start[:4] == "2026" and start[5:7] in ("08", "09", "10")
         for placement in record.findall("PLACEMENTS/PLACEMENT"):
             assert re.fullmatch(r"\d{6}", placement.findtext("F_PLMNTSCH"))
+            assert 40 <= int(placement.findtext("F_PLMNTDYS")) <= 100
     countries = {q.findtext("F_DEGCTRY") for q in qualifications_of(records)}
     assert {"XF", "NULL", "IN"} <= countries  # a UK degree's country is a UK nation or none, as in real extracts
     assert Counter(values("F_BURSLEV"))["6"] < 2000  # some real bursaries, scholarships and grants
@@ -182,6 +184,9 @@ def test_hesa_csv_columns_are_the_tags_with_numbered_groups(tmp_path):
     header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[0] == "F_ITTKEY" and "F_PLMNTSCH_3" in header and "F_DEGTYPE_2" in header
     assert "PLACEMENTS" not in header and "F_DEGTYPE" not in header
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))[1:]
+    assert len(rows) == 5 and all(len(row) == len(header) and "" not in row for row in rows)  # NULL, never blank
+    assert all("NULL" in {row[header.index(tag)] for row in rows} for tag in ("F_TITLE", "F_PLMNTSCH_3", "F_DEGTYPE_2"))
 
 
 def test_register_csv_is_the_template(tmp_path):
@@ -567,25 +572,28 @@ def test_a_vintage_for_registers_csv_is_refused_naming_the_option(tmp_path):
     assert not out.exists()
 
 
-def test_markup_in_a_value_is_escaped_in_hesa_xml_and_reads_back_as_it_was():
+@pytest.mark.parametrize("markup", ["&", "<", ">", "&<>"])  # each alone too: any one of them must be escaped
+def test_markup_in_a_value_is_escaped_in_hesa_xml_and_reads_back_as_it_was(markup):
     # No name generate draws has &, < or >; a file with one must still be XML its readers take, values and all.
     builder = Builder(seed=5, cycle=2026, as_of=AS_OF, reference=load_reference(), rng=random.Random(5))
     draft = builder.build(0, layout_for("hesa-xml", "C24053"))
     assert draft.degrees and draft.placements
-    draft.data["first_names"] = "Ann & Jo"
+    draft.data["first_names"] = f"Ann {markup} Jo"
     draft.data["last_name"] = "Smith"
-    draft.degrees[0]["subject"] = "100425 & 1 < 2"
-    draft.placements[0]["urn"] = "<100000>"
-    draft.extra_tags.append(("F_SURNAME", "Jones & Co"))
+    draft.degrees[0]["subject"] = f"100425 {markup} 1"
+    draft.placements[0]["urn"] = f"{markup}100000"
+    draft.extra_tags.append(("F_SURNAME", f"Jones {markup} Co"))  # a tag given twice, as malformed_record does
     buffer = io.StringIO()
     writer = HesaXmlWriter(buffer, LegacyEncoder())
     writer.write(draft)
     writer.close()
     (student,) = etree.fromstring(buffer.getvalue().encode("utf-8")).findall("Student")
-    assert student.findtext("F_FNAMES") == "Ann & Jo"
-    assert [s.text for s in student.findall("F_SURNAME")] == ["Smith", "Jones & Co"]
-    assert student.findtext("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION/F_DEGSBJ1") == "100425 & 1 < 2"
-    assert student.findtext("PLACEMENTS/PLACEMENT/F_PLMNTSCH") == "<100000>"
+    assert student.findtext("F_FNAMES") == f"Ann {markup} Jo"
+    assert [s.text for s in student.findall("F_SURNAME")] == ["Smith", f"Jones {markup} Co"]
+    assert student.findtext("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION/F_DEGSBJ1") == f"100425 {markup} 1"
+    assert student.findtext("PLACEMENTS/PLACEMENT/F_PLMNTSCH") == f"{markup}100000"
+    assert [child.tag for child in student][-2:] == ["F_SURNAME", "F_COMMIT_TIMESTAMP"]  # the repeat just before
+    assert not (student.text or "").strip() and not any((child.tail or "").strip() for child in student)
 
 
 def test_a_hesa_csv_takes_records_of_its_own_layout_only():
