@@ -653,3 +653,17 @@ def test_each_layout_reads_back_as_the_records_it_was_written_from(tmp_path, fmt
             translated[field] += field in warned
     if layout.legacy_codes:
         assert translated["training_route"] and {"11", "12"} <= {d.data["training_route"] for d in drafts}
+
+
+@pytest.mark.parametrize(
+    "route,aim,written",
+    [
+        ("11", "008", "01"),  # 01 reads back as 11 with an undergraduate aim ...
+        ("12", "020", "01"),  # ... and as 12 with any other
+        ("12", "008", "12"),  # 01 would read back as 11: left as it is
+        ("11", "020", "11"),  # 01 would read back as 12
+    ],
+)
+def test_a_c21053_route_is_written_as_01_only_where_01_reads_back_as_it(route, aim, written):
+    encoder = LegacyEncoder()
+    assert encoder.encode({"training_route": route, "itt_qualification_aim": aim}, "training_route", route) == written
