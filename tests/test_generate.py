@@ -136,8 +136,14 @@ def test_records_look_like_a_real_extract(tmp_path):
         for placement in record.findall("PLACEMENTS/PLACEMENT"):
             assert re.fullmatch(r"\d{6}", placement.findtext("F_PLMNTSCH"))
             assert 40 <= int(placement.findtext("F_PLMNTDYS")) <= 100
-    countries = {q.findtext("F_DEGCTRY") for q in qualifications_of(records)}
+    qualifications = qualifications_of(records)
+    countries = {q.findtext("F_DEGCTRY") for q in qualifications}
     assert {"XF", "NULL", "IN"} <= countries  # a UK degree's country is a UK nation or none, as in real extracts
+    # The HESA-only tags of a qualification, as a real extract has them (no reader needs them).
+    assert {q.findtext("F_DEGLENGTH") for q in qualifications} == {"1", "3", "4"}
+    assert {q.findtext("F_FIRSTDEG") for q in qualifications} == {"01", "02"}
+    assert {q.findtext("F_BURSFLAG") for q in qualifications} == {"01", "NULL"}
+    assert any(re.fullmatch(r"\d{4}-09-\d\d", q.findtext("F_DEGSTDT")) for q in qualifications)
     assert Counter(values("F_BURSLEV"))["6"] < 2000  # some real bursaries, scholarships and grants
     tags = [child.tag for child in records[0]]
     assert tags == list(TAG_ORDER["C24053"][: len(tags)]) or tags.index("PLACEMENTS") < tags.index("F_SBJCA1")
