@@ -145,6 +145,7 @@ def test_records_look_like_a_real_extract(tmp_path):
     assert {q.findtext("F_BURSFLAG") for q in qualifications} == {"01", "NULL"}
     assert any(re.fullmatch(r"\d{4}-09-\d\d", q.findtext("F_DEGSTDT")) for q in qualifications)
     assert Counter(values("F_BURSLEV"))["6"] < 2000  # some real bursaries, scholarships and grants
+    assert not any((r.text or "").strip() or any((child.tail or "").strip() for child in r) for r in records)
     tags = [child.tag for child in records[0]]
     assert tags == list(TAG_ORDER["C24053"][: len(tags)]) or tags.index("PLACEMENTS") < tags.index("F_SBJCA1")
     assert tags != sorted(tags) and tags[-1] == "F_COMMIT_TIMESTAMP"
