@@ -79,6 +79,13 @@ def test_clean_corpus_has_no_errors(tmp_path, fmt, vintage):
         assert any(r[2] == "legacy_code_translated" for r in reported)
 
 
+def test_the_cycle_after_the_as_of_dates_year_is_made_and_validates_clean(tmp_path):
+    # Its start dates are still less than a year after the as-of date, however early in the year that is.
+    out, as_of = tmp_path / "next.xml", date(2026, 1, 15)
+    generate(out, count=100, vintage="mixed", seed=4, as_of=as_of, academic_cycle=2027)
+    assert [r for r in validate(out, "hesa-xml", as_of) if r[3] == "error"] == []
+
+
 @pytest.mark.parametrize(
     "fmt,vintage,cycle",
     [
