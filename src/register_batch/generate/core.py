@@ -225,7 +225,7 @@ def generate(
         layouts = [layout_for(fmt, v) for v in MIXED_ROTATION]
     else:
         layouts = [layout_for(fmt, vintage or "C24053")]
-    ctx = Context(builder=builder, encoder=encoder, fmt=fmt, layout=layouts[0])
+    ctx = Context(builder=builder, encoder=encoder, fmt=fmt)
     chosen = run_kinds(ctx, layouts, kinds) if defects > 0 else []
     if defects > 0 and not chosen:
         raise ConfigError("none of the requested defect kinds fits this format, layout and academic cycle")
@@ -266,7 +266,7 @@ def generate(
             # Mixed layouts rotate; a defective record takes the next layout its defect fits.
             preference = [layouts[(index + step) % len(layouts)] for step in range(len(layouts))]
             layout = preference[0]
-            ctx.index, ctx.layout, ctx.previous = index, layout, previous
+            ctx.index, ctx.previous = index, previous
             kind = None
             if defects > 0 and rng.random() < defects:
 
@@ -281,7 +281,6 @@ def generate(
                 drawn = deck.draw(fits)
                 if drawn is not None:
                     kind, layout = drawn
-                    ctx.layout = layout
             draft, clean, expects = _record(ctx, builder, kind, index, layout)
             writer.write(draft)
             number = index + 1
@@ -326,7 +325,6 @@ def _record(
     if kind.replaces_record:
         assert ctx.previous is not None
         clean = builder.same_person(ctx.previous.clean, index)
-        ctx.layout = clean.layout
         return clean, clean, kind.apply(ctx, clean)
     profile = ctx.rng.choice(kind.candidates(ctx, layout))
     clean = builder.build(index, layout, profile)

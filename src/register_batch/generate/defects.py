@@ -77,12 +77,12 @@ class Previous:
 
 @dataclass
 class Context:
-    """What a defect can use: the run's settings, the builder, the record's layout, the record before."""
+    """What a defect can use: the run's settings, the builder, the record before (the record's layout is its
+    draft's)."""
 
     builder: Builder
     encoder: LegacyEncoder
     fmt: str
-    layout: Layout
     index: int = 0
     previous: Previous | None = None
     counters: dict[str, int] = field(default_factory=dict)

@@ -339,7 +339,6 @@ class _CsvLines:
     """Rows through csv.writer with a fixed line ending (CRLF for SRS-style HESA CSV, LF like Register's template)."""
 
     def __init__(self, fh: IO[str], lineterminator: str):
-        self.fh = fh
         self.writer = csv.writer(fh, lineterminator=lineterminator)
 
     def row(self, cells: list[str]) -> None:
@@ -361,7 +360,6 @@ class HesaCsvWriter:
                 header += [f"{t}_{n}" for n in range(1, CSV_DEGREES + 1) for t in QUALIFICATION_TAGS]
             else:
                 header.append(tag)
-        self.width = len(header)
         self.lines.row(header)
 
     def write(self, draft: Draft) -> None:
