@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from register_batch.api import Secret
+from register_batch.api import RateLimiter, RegisterClient, Secret
 from register_batch.sync import SyncOptions
 
 AS_OF = date(2026, 11, 28)  # the day the fixtures and generated extracts are valid on
@@ -24,3 +25,19 @@ def sync_options(emulator: Any, tmp_path: Path, token: str, **extra: Any) -> Syn
         **extra,
     }
     return SyncOptions(**settings)
+
+
+def create_answers_lost(emulator: Any, token: str, then: Callable[[], object]) -> RegisterClient:
+    """A client whose creates Register carries out and whose answers are lost on the way back, each followed by
+    `then()`: what happens while the create is out (the token revoked, a stop, a laptop suspended)."""
+
+    class AnswerLost(RegisterClient):
+        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                then()
+
+    return AnswerLost(emulator.url, token, limiter=RateLimiter(10_000, 1))

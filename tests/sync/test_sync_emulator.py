@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from cli_runs import sync_command
-from emulated import sync_options
+from emulated import create_answers_lost, sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
@@ -796,17 +796,11 @@ def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(emulato
     source = extract(tmp_path / "in.csv", 1)
     from register_batch.sync import runner
 
-    class SuspendedMidCreate(RegisterClient):
-        def create_trainee(self, data):
-            emulator.set_faults("lost-response:1.0")
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults(None)
-                later = runner.utc_now() + timedelta(hours=1)
-                monkeypatch.setattr(runner, "utc_now", lambda: later)
+    def an_hour_later():
+        later = runner.utc_now() + timedelta(hours=1)
+        monkeypatch.setattr(runner, "utc_now", lambda: later)
 
-    client = SuspendedMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    client = create_answers_lost(emulator, TOKEN, then=an_hour_later)
     result = sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.results[0].plan.matched_by == "listing after an unknown create"
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
@@ -984,17 +978,11 @@ def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_a
     with emulator.store._lock:
         [(token_hash,)] = emulator.store._db.execute("SELECT token_hash FROM providers").fetchall()
 
-    class RevokedWhileTheCreateIsOut(RegisterClient):
-        def create_trainee(self, data):
-            emulator.set_faults("lost-response:1.0")
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults(None)
-                with emulator.store._lock:
-                    emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
+    def revoke():
+        with emulator.store._lock:
+            emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
 
-    client = RevokedWhileTheCreateIsOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    client = create_answers_lost(emulator, TOKEN, then=revoke)
     with pytest.raises(Unauthorized) as refused:
         sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert "; interrupted; 3 records: 1 unknown, 2 not reached." in str(refused.value), str(refused.value)

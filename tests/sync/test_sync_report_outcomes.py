@@ -23,7 +23,7 @@ import lxml.html
 import pytest
 
 from cli_runs import files_limited_to, sync_command
-from emulated import sync_options
+from emulated import create_answers_lost, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
@@ -431,16 +431,7 @@ def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_ru
     finds it created, once."""
     before = stats(emulator)["requests"]["by_route"].get("GET /trainees", 0)
 
-    class StoppedMidCreate(RegisterClient):
-        def create_trainee(self, data):
-            emulator.set_faults("lost-response:1.0")
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults(None)
-                os.kill(os.getpid(), signal.SIGTERM)
-
-    client = StoppedMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    client = create_answers_lost(emulator, TOKEN, then=lambda: os.kill(os.getpid(), signal.SIGTERM))
     source = str(write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)]))
     with pytest.raises(Interrupted) as stopped:
         sync_files([source], options(emulator, tmp_path), client=client)
