@@ -223,3 +223,19 @@ def test_a_pull_answered_with_json_nested_past_pythons_recursion_limit_saves_not
     assert result.exit_code == 1, result.output  # not Register's JSON: a proxy in the way, tried again, as for HTML
     assert "internal error" not in result.output and "nothing was saved" in result.output
     assert not (state / PULLED_FILE).exists()
+
+
+def test_a_code_only_the_pulled_lists_have_is_named_by_its_label_and_a_bundled_one_by_registers_name(tmp_path):
+    """Register's messages name an initiative or subject (R11-R13): a code the bundled lists do not know has no
+    internal name here, so its label in the pulled list stands in, and its code when it has no label."""
+    payload = json.loads(json.dumps(load_reference().api_payload()))
+    payload["training_initiative"]["entries"] += [
+        {"code": "098", "display_name": "Future initiative"},
+        {"code": "099"},
+    ]
+    pulled = tmp_path / PULLED_FILE
+    pulled.write_text(json.dumps({"payload": payload}))
+    reference = load_reference("v2026.1", pulled)
+    assert reference.name("training_initiative", "098") == "Future initiative"
+    assert reference.name("training_initiative", "099") == "099"
+    assert reference.name("training_initiative", "025") == "transition_to_teach"
