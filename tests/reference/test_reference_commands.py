@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,45 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
     reference = load_reference("v2026.1", state / PULLED_FILE)
     assert "13" in reference.codes("sex") and "96" not in reference.codes("sex")
     assert reference.source.startswith("pulled")
+
+
+def test_diff_names_where_and_when_the_lists_were_pulled_and_each_lists_changes(tmp_path):
+    """A code added, removed or relabelled, a list the pulled file lacks and one only it has: field by field in
+    name order, each under the line saying what was compared."""
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+    assert pulled.exit_code == 0, pulled.output
+    document = json.loads((state / PULLED_FILE).read_text())
+    assert (document["api_version"], document["target"]) == ("v2026.1", emulator.url)
+    pulled_at = datetime.fromisoformat(document["pulled_at"])
+    assert pulled_at.utcoffset() == timedelta(0) and pulled_at.microsecond == 0  # when, in UTC, to the second
+    payload = document["payload"]
+    payload["sex"]["entries"] = [
+        {"code": "10", "display_name": "Woman"},
+        {"code": "11", "display_name": "Male"},
+        {"code": "12", "display_name": "Other"},
+        {"code": "13", "display_name": "Non-binary"},
+        *[e for e in payload["sex"]["entries"] if e["code"] not in ("10", "11", "12", "96")],
+    ]
+    del payload["fund_code"]
+    payload["colour"] = {"entries": [{"code": "R", "display_name": "Red"}]}
+    (state / PULLED_FILE).write_text(json.dumps(document))
+    changed = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(state)])
+    assert changed.exit_code == 1, changed.output
+    assert changed.output.splitlines() == [
+        f"Pulled from {emulator.url} at {document['pulled_at']}, compared with the bundled lists:",
+        "colour:",
+        "  + R  Red",
+        "fund_code:",
+        "  - 2  Not eligible for student finance",
+        "  - 7  Eligible for student finance (use this option if the trainee chooses not to receive the finance "
+        "they are eligible for)",
+        "sex:",
+        "  + 13  Non-binary",
+        "  - 96  Information refused",
+        "  ~ 10  'Female' -> 'Woman'",
+    ]
 
 
 @pytest.mark.parametrize("command", ["validate", "convert", "sync"])
