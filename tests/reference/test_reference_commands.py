@@ -148,8 +148,10 @@ def _sex(entries):
 @pytest.mark.parametrize(
     "payload,problem",
     [
-        ({}, "no country list"),
-        ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list"),
+        ({}, "no country list, nor 18 more of the 19"),
+        ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list, nor 17 more of the 19"),
+        ({k: v for k, v in _sex([{"code": "10"}]).items() if k != "training_route"}, "no training_route list"),
+        ({k: v for k, v in _sex([]).items() if k not in ("sex", "study_mode")}, "no sex list, nor 1 more of the 19"),
         (_sex([{"display_name": "Female"}]), "sex: entry 1 has no code"),
         (_sex([{"code": 10, "display_name": "Female"}]), "sex: entry 1's code 10 is not text"),
         (_sex("10,11"), "sex: entries is not a list"),
@@ -169,7 +171,7 @@ def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong
     with start_emulator(tokens=["t"], rate_limit=None) as emulator, fronting(emulator.url, answer) as front:
         result = CliRunner().invoke(cli, ["reference", "pull", "--target", front.url, "--state-dir", str(state)])
     assert result.exit_code == 2, result.output
-    assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}" in result.output
+    assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}); " in result.output
     assert "nothing was saved" in result.output and "internal error" not in result.output
     assert not (state / PULLED_FILE).exists()
 
