@@ -3,7 +3,9 @@ loopback-only listening and latency."""
 
 from __future__ import annotations
 
+import json
 import math
+import socket
 import time
 
 import httpx
@@ -13,6 +15,7 @@ from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, tra
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
 from register_batch.emulator.faults import FaultInjector, FaultSpec
 from register_batch.emulator.ratelimit import FixedWindowLimiter
+from register_batch.emulator.server import MAX_BODY
 from register_batch.emulator.store import Store
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
@@ -306,3 +309,59 @@ def test_keep_alive_serves_many_requests_on_one_connection(emulator, api):
     for _ in range(5):
         assert api.get("/info").status_code == 200
     assert len(emulator._connections) == 1
+
+
+# --- request bodies ---------------------------------------------------------------------------------------------
+
+
+def test_a_body_sent_in_chunks_is_read_whole(emulator, api):
+    """A vendor's client that streams its JSON (Transfer-Encoding: chunked, as Java's and .NET's do by default)
+    creates the trainee as one sent with a Content-Length does."""
+    body = json.dumps(trainee_body()).encode()
+    parts = [body[:10], body[10:500], body[500:]]
+    response = api.post("/trainees", content=iter(parts), headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert _count(api) == 1
+
+
+def _raw_exchange(emulator, request: bytes) -> bytes:
+    """Send `request` on its own connection, then nothing more, and read until the emulator closes it."""
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",  # a chunk size that is not hex
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n",  # the client stops before the last chunk
+        b"Content-Length: -1\r\n\r\n",
+        b"Content-Length: %d\r\n\r\n{}" % (MAX_BODY + 1),  # refused without reading 64 MB
+        b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % (MAX_BODY + 1),
+    ],
+    ids=["bad-size", "unfinished", "negative-length", "too-long", "chunk-too-long"],
+)
+def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulator, framing):
+    request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN_A.encode() + b"\r\n"
+    head, _, body = _raw_exchange(emulator, request + framing).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body) == {"errors": ["Request body is malformed or too large"]}
+    assert emulator.snapshot()["trainees"] == 0
+
+
+def test_a_chunked_body_with_extensions_and_trailers_is_read_whole(emulator, api):
+    body = json.dumps(trainee_body()).encode()
+    request = (
+        b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + TOKEN_A.encode() + b"\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+        b"%x;name=value\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: yes\r\n\r\n" % (7, body[:7], len(body) - 7, body[7:])
+    )
+    head = _raw_exchange(emulator, request).partition(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 201 "), head
+    assert _count(api) == 1
