@@ -290,6 +290,14 @@ def test_only_loopback_unless_asked():
         assert httpx.get(f"{emulator.api_url}/info", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
+def test_localhost_is_loopback_and_a_name_or_address_that_is_not_is_refused_before_anything_listens():
+    with start_emulator(host="localhost", tokens=(TOKEN_A,)) as emulator:
+        assert emulator.url.startswith("http://127.0.0.1:")
+    for host in ("example.invalid", "::", "192.0.2.1"):
+        with pytest.raises(ValueError, match=f"refusing to listen on '{host}': not a loopback address"):
+            start_emulator(host=host)
+
+
 def test_latency_is_added_to_api_requests():
     # A latency far above what a loaded machine adds to a local request (this failed at 150 ms with the
     # suite running beside other work): the API request waits for it, the emulator's own page does not.
