@@ -240,6 +240,25 @@ def test_stats_and_reset(emulator, api, api_b):
     assert api.get("/info").status_code == 200  # tokens survive a reset
 
 
+def test_hooks_answer_only_their_own_method_and_path_and_nothing_outside_the_api_is_counted(emulator, api):
+    assert api.post("/trainees", json=trainee_body()).status_code == 201
+    for method, path in (("GET", "/__emulator__/reset"), ("POST", "/__emulator__/stats"), ("GET", "/__emulator__/x")):
+        wrong = httpx.request(method, f"{emulator.url}{path}")
+        assert (wrong.status_code, wrong.json()) == (404, {"error": "Resource not found"}), (method, path)
+    outside = httpx.get(f"{emulator.url}/elsewhere")
+    assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
+    stats = httpx.get(f"{emulator.url}/__emulator__/stats/").json()  # a trailing slash is the same hook
+    assert stats["trainees"] == 1  # GET .../reset reset nothing
+    assert stats["requests"] == {"total": 1, "by_route": {"POST /trainees": 1}, "by_status": {"201": 1}, "faults": {}}
+
+
+def test_reset_opens_the_rate_limit_window_again():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator, client_for(emulator) as client:
+        assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
+        assert httpx.post(f"{emulator.url}/__emulator__/reset/").json() == {"status": "reset"}
+        assert client.get("/info").status_code == 200
+
+
 def test_a_request_that_fails_part_way_stores_nothing(emulator, api, monkeypatch):
     """Each request's writes are one transaction: a create that fails after storing the trainee but before its
     degrees leaves no trainee behind (Register's create is one database transaction, §2.5)."""
