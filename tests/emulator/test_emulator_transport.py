@@ -252,6 +252,17 @@ def test_hooks_answer_only_their_own_method_and_path_and_nothing_outside_the_api
     assert stats["requests"] == {"total": 1, "by_route": {"POST /trainees": 1}, "by_status": {"201": 1}, "faults": {}}
 
 
+def test_the_rate_limit_counts_a_clients_requests_on_every_connection():
+    """A client that opens a new connection (or several at once) shares its window: the limit is per address."""
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator,
+        client_for(emulator) as first,
+        client_for(emulator) as second,
+    ):
+        assert (first.get("/info").status_code, second.get("/info").status_code) == (200, 200)
+        assert (first.get("/info").status_code, second.get("/info").status_code) == (429, 429)
+
+
 def test_reset_opens_the_rate_limit_window_again():
     with start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator, client_for(emulator) as client:
         assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
@@ -342,8 +353,8 @@ def test_keep_alive_serves_many_requests_on_one_connection(emulator, api):
 
 
 def test_a_body_sent_in_chunks_is_read_whole(emulator, api):
-    """A vendor's client that streams its JSON (Transfer-Encoding: chunked, as Java's and .NET's do by default)
-    creates the trainee as one sent with a Content-Length does."""
+    """A vendor's client that streams its JSON (Transfer-Encoding: chunked, with no Content-Length) creates the
+    trainee as one sent with a Content-Length does."""
     body = json.dumps(trainee_body()).encode()
     parts = [body[:10], body[10:500], body[500:]]
     response = api.post("/trainees", content=iter(parts), headers={"Content-Type": "application/json"})
@@ -352,11 +363,13 @@ def test_a_body_sent_in_chunks_is_read_whole(emulator, api):
     assert _count(api) == 1
 
 
-def _raw_exchange(emulator, request: bytes) -> bytes:
-    """Send `request` on its own connection, then nothing more, and read until the emulator closes it."""
+def _raw_exchange(emulator, request: bytes, *, then_close: bool = True) -> bytes:
+    """Send `request` on its own connection (then nothing more, or keep it open) and read until the emulator
+    closes it."""
     with socket.create_connection((emulator.host, emulator.port), timeout=5) as connection:
         connection.sendall(request)
-        connection.shutdown(socket.SHUT_WR)
+        if then_close:
+            connection.shutdown(socket.SHUT_WR)
         received = b""
         while chunk := connection.recv(65536):
             received += chunk
@@ -364,19 +377,20 @@ def _raw_exchange(emulator, request: bytes) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "framing",
+    "framing,then_close",
     [
-        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",  # a chunk size that is not hex
-        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n",  # the client stops before the last chunk
-        b"Content-Length: -1\r\n\r\n",
-        b"Content-Length: %d\r\n\r\n{}" % (MAX_BODY + 1),  # refused without reading 64 MB
-        b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % (MAX_BODY + 1),
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", True),  # a chunk size that is not hex
+        (b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n", True),  # the client stops before the last chunk
+        (b"Content-Length: -1\r\n\r\n", True),
+        # Too long: refused at once, while the client holds the connection open, not after reading 64 MB.
+        (b"Content-Length: %d\r\n\r\n{}" % (MAX_BODY + 1), False),
+        (b"Transfer-Encoding: chunked\r\n\r\n%x\r\n{}" % (MAX_BODY + 1), False),
     ],
     ids=["bad-size", "unfinished", "negative-length", "too-long", "chunk-too-long"],
 )
-def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulator, framing):
+def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulator, framing, then_close):
     request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN_A.encode() + b"\r\n"
-    head, _, body = _raw_exchange(emulator, request + framing).partition(b"\r\n\r\n")
+    head, _, body = _raw_exchange(emulator, request + framing, then_close=then_close).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ")
     assert json.loads(body) == {"errors": ["Request body is malformed or too large"]}
     assert emulator.snapshot()["trainees"] == 0
