@@ -109,6 +109,16 @@ LOOKALIKES = {
 }
 
 
+def test_the_build_rewrites_the_shipped_index_byte_for_byte_when_no_list_changed(tmp_path, monkeypatch):
+    """`python -m register_batch.reference.build` after a YAML edit: an unchanged list leaves no diff to review."""
+    shutil.copytree(DATA_DIR / VERSION, tmp_path / VERSION)
+    (tmp_path / VERSION / "index.json").unlink()
+    monkeypatch.setattr(reference_build, "DATA_DIR", tmp_path)
+    written = reference_build.write_index(VERSION)
+    assert written == tmp_path / VERSION / "index.json"
+    assert written.read_bytes() == (DATA_DIR / VERSION / "index.json").read_bytes()
+
+
 def test_codes_and_ids_that_yaml_1_1_would_turn_into_other_types_stay_text(tmp_path, monkeypatch):
     """A copy of the bundled data whose nationality list has one entry per YAML 1.1 look-alike, all unquoted."""
     version_dir = tmp_path / VERSION
