@@ -263,6 +263,14 @@ def test_the_rate_limit_counts_a_clients_requests_on_every_connection():
         assert (first.get("/info").status_code, second.get("/info").status_code) == (429, 429)
 
 
+def test_hooks_and_paths_outside_the_api_answer_once_on_a_kept_alive_connection(emulator):
+    with httpx.Client(base_url=emulator.url) as client:
+        paths = ["/__emulator__/stats", "/__emulator__/stats", "/elsewhere", "/elsewhere", "/__emulator__/stats"]
+        answers = [client.get(path) for path in paths]
+    assert [answer.status_code for answer in answers] == [200, 200, 404, 404, 200]
+    assert answers[-1].json()["trainees"] == 0
+
+
 def test_reset_opens_the_rate_limit_window_again():
     with start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator, client_for(emulator) as client:
         assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
