@@ -69,15 +69,21 @@ def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, ap
     assert api.get("/info").status_code == 200  # reads are never dropped
     invalid = api.post("/trainees", json=trainee_body(sex="7"))
     assert invalid.status_code == 422  # nor failed writes
-    with pytest.raises(httpx.TransportError):
+    with pytest.raises(httpx.RemoteProtocolError):  # closed at once without a reply
         api.post("/trainees", json=trainee_body())
     emulator.set_faults(None)
     listing = api.get("/trainees").json()
     assert listing["meta"]["total_count"] == 1  # committed
     again = api.post("/trainees", json=trainee_body())
     assert again.status_code == 409
-    assert again.json()["data"][0]["trainee_id"] == listing["data"][0]["trainee_id"]
-    assert emulator.snapshot()["requests"]["faults"] == {"lost-response": 1}
+    slug = listing["data"][0]["trainee_id"]
+    assert again.json()["data"][0]["trainee_id"] == slug
+    emulator.set_faults("lost-response:1")
+    with pytest.raises(httpx.RemoteProtocolError):  # an update's 200 too
+        api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
+    emulator.set_faults(None)
+    assert api.get(f"/trainees/{slug}").json()["first_names"] == "Alice"
+    assert emulator.snapshot()["requests"]["faults"] == {"lost-response": 2}
 
 
 def test_faults_are_reproducible_with_a_seed():
