@@ -83,7 +83,9 @@ def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, ap
         api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
     emulator.set_faults(None)
     assert api.get(f"/trainees/{slug}").json()["first_names"] == "Alice"
-    assert emulator.snapshot()["requests"]["faults"] == {"lost-response": 2}
+    requests = emulator.snapshot()["requests"]
+    assert requests["faults"] == {"lost-response": 2}
+    assert requests["by_status"] == {"200": 3, "409": 1, "422": 1}  # a reply never sent is not counted as sent
 
 
 def test_faults_are_reproducible_with_a_seed():
