@@ -324,6 +324,14 @@ def test_a_token_of_an_earlier_run_is_refused_though_its_provider_is_in_the_db_f
             assert new.get("/info").status_code == 200
 
 
+def test_a_token_added_while_running_is_accepted_listed_and_its_provider_given_a_fake_ukprn(emulator):
+    ukprn = emulator.add_token("provider-c-token")
+    assert len(ukprn) == 8 and ukprn.isdigit()
+    assert emulator.tokens == (TOKEN_A, TOKEN_B, "provider-c-token")
+    with client_for(emulator, "provider-c-token") as client:
+        assert client.get("/info").status_code == 200
+
+
 def test_only_loopback_unless_asked():
     with pytest.raises(ValueError, match="loopback"):
         start_emulator(host="0.0.0.0")
