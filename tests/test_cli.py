@@ -319,6 +319,8 @@ def test_reference_show(tmp_path):
     assert listing.exit_code == 0
     assert listing.output.startswith("Reference data (bundled v2026.1):\n")
     assert "  sex " in listing.output and "withdrawal_reasons" in listing.output and "degree_subject" in listing.output
+    fields = [line.split()[0] for line in listing.output.splitlines()[1:]]
+    assert len(fields) == len(set(fields)) == 19  # each list once, the withdrawal reasons too
     unknown = CliRunner().invoke(cli, ["reference", "show", "colour"])
     assert unknown.exit_code == 2
     assert "Invalid value for FIELD: unknown field 'colour'; known: country, course_age_range," in unknown.output

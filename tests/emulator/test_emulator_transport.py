@@ -3,7 +3,9 @@ loopback-only listening and latency."""
 
 from __future__ import annotations
 
+import json
 import math
+import socket
 import time
 
 import httpx
@@ -13,6 +15,7 @@ from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, tra
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
 from register_batch.emulator.faults import FaultInjector, FaultSpec
 from register_batch.emulator.ratelimit import FixedWindowLimiter
+from register_batch.emulator.server import MAX_BODY
 from register_batch.emulator.store import Store
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
@@ -38,9 +41,8 @@ def test_fault_500_answers_internal_server_error_and_does_nothing(emulator, api)
 
 def test_fault_reset_closes_the_connection_before_doing_anything(emulator, api):
     emulator.set_faults("reset:1")
-    with pytest.raises(httpx.TransportError) as raised:
+    with pytest.raises(httpx.ReadError):  # a TCP RST (connection reset), not a plain close (as lost-response)
         api.post("/trainees", json=trainee_body())
-    assert not isinstance(raised.value, httpx.TimeoutException)
     emulator.set_faults(None)
     assert _count(api) == 0
     assert emulator.snapshot()["requests"]["faults"] == {"reset": 1}
@@ -67,15 +69,23 @@ def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, ap
     assert api.get("/info").status_code == 200  # reads are never dropped
     invalid = api.post("/trainees", json=trainee_body(sex="7"))
     assert invalid.status_code == 422  # nor failed writes
-    with pytest.raises(httpx.TransportError):
+    with pytest.raises(httpx.RemoteProtocolError):  # closed at once without a reply
         api.post("/trainees", json=trainee_body())
     emulator.set_faults(None)
     listing = api.get("/trainees").json()
     assert listing["meta"]["total_count"] == 1  # committed
     again = api.post("/trainees", json=trainee_body())
     assert again.status_code == 409
-    assert again.json()["data"][0]["trainee_id"] == listing["data"][0]["trainee_id"]
-    assert emulator.snapshot()["requests"]["faults"] == {"lost-response": 1}
+    slug = listing["data"][0]["trainee_id"]
+    assert again.json()["data"][0]["trainee_id"] == slug
+    emulator.set_faults("lost-response:1")
+    with pytest.raises(httpx.RemoteProtocolError):  # an update's 200 too
+        api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}})
+    emulator.set_faults(None)
+    assert api.get(f"/trainees/{slug}").json()["first_names"] == "Alice"
+    requests = emulator.snapshot()["requests"]
+    assert requests["faults"] == {"lost-response": 2}
+    assert requests["by_status"] == {"200": 3, "409": 1, "422": 1}  # a reply never sent is not counted as sent
 
 
 def test_faults_are_reproducible_with_a_seed():
@@ -237,6 +247,44 @@ def test_stats_and_reset(emulator, api, api_b):
     assert api.get("/info").status_code == 200  # tokens survive a reset
 
 
+def test_hooks_answer_only_their_own_method_and_path_and_nothing_outside_the_api_is_counted(emulator, api):
+    assert api.post("/trainees", json=trainee_body()).status_code == 201
+    for method, path in (("GET", "/__emulator__/reset"), ("POST", "/__emulator__/stats"), ("GET", "/__emulator__/x")):
+        wrong = httpx.request(method, f"{emulator.url}{path}")
+        assert (wrong.status_code, wrong.json()) == (404, {"error": "Resource not found"}), (method, path)
+    outside = httpx.get(f"{emulator.url}/elsewhere")
+    assert (outside.status_code, outside.json()) == (404, {"error": "Resource not found"})
+    stats = httpx.get(f"{emulator.url}/__emulator__/stats/").json()  # a trailing slash is the same hook
+    assert stats["trainees"] == 1  # GET .../reset reset nothing
+    assert stats["requests"] == {"total": 1, "by_route": {"POST /trainees": 1}, "by_status": {"201": 1}, "faults": {}}
+
+
+def test_the_rate_limit_counts_a_clients_requests_on_every_connection():
+    """A client that opens a new connection (or several at once) shares its window: the limit is per address."""
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator,
+        client_for(emulator) as first,
+        client_for(emulator) as second,
+    ):
+        assert (first.get("/info").status_code, second.get("/info").status_code) == (200, 200)
+        assert (first.get("/info").status_code, second.get("/info").status_code) == (429, 429)
+
+
+def test_hooks_and_paths_outside_the_api_answer_once_on_a_kept_alive_connection(emulator):
+    with httpx.Client(base_url=emulator.url) as client:
+        paths = ["/__emulator__/stats", "/__emulator__/stats", "/elsewhere", "/elsewhere", "/__emulator__/stats"]
+        answers = [client.get(path) for path in paths]
+    assert [answer.status_code for answer in answers] == [200, 200, 404, 404, 200]
+    assert answers[-1].json()["trainees"] == 0
+
+
+def test_reset_opens_the_rate_limit_window_again():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=(2, 3600)) as emulator, client_for(emulator) as client:
+        assert [client.get("/info").status_code for _ in range(3)] == [200, 200, 429]
+        assert httpx.post(f"{emulator.url}/__emulator__/reset/").json() == {"status": "reset"}
+        assert client.get("/info").status_code == 200
+
+
 def test_a_request_that_fails_part_way_stores_nothing(emulator, api, monkeypatch):
     """Each request's writes are one transaction: a create that fails after storing the trainee but before its
     degrees leaves no trainee behind (Register's create is one database transaction, §2.5)."""
@@ -276,6 +324,14 @@ def test_a_token_of_an_earlier_run_is_refused_though_its_provider_is_in_the_db_f
             assert new.get("/info").status_code == 200
 
 
+def test_a_token_added_while_running_is_accepted_listed_and_its_provider_given_a_fake_ukprn(emulator):
+    ukprn = emulator.add_token("provider-c-token")
+    assert len(ukprn) == 8 and ukprn.isdigit()
+    assert emulator.tokens == (TOKEN_A, TOKEN_B, "provider-c-token")
+    with client_for(emulator, "provider-c-token") as client:
+        assert client.get("/info").status_code == 200
+
+
 def test_only_loopback_unless_asked():
     with pytest.raises(ValueError, match="loopback"):
         start_emulator(host="0.0.0.0")
@@ -285,6 +341,14 @@ def test_only_loopback_unless_asked():
         assert len(emulator.tokens) == 1 and emulator.tokens[0].startswith("emulator_")
         token = emulator.tokens[0]
         assert httpx.get(f"{emulator.api_url}/info", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_localhost_is_loopback_and_a_name_or_address_that_is_not_is_refused_before_anything_listens():
+    with start_emulator(host="localhost", tokens=(TOKEN_A,)) as emulator:
+        assert emulator.url.startswith("http://127.0.0.1:")
+    for host in ("example.invalid", "::", "192.0.2.1"):
+        with pytest.raises(ValueError, match=f"refusing to listen on '{host}': not a loopback address"):
+            start_emulator(host=host)
 
 
 def test_latency_is_added_to_api_requests():
@@ -306,3 +370,66 @@ def test_keep_alive_serves_many_requests_on_one_connection(emulator, api):
     for _ in range(5):
         assert api.get("/info").status_code == 200
     assert len(emulator._connections) == 1
+
+
+# --- request bodies ---------------------------------------------------------------------------------------------
+
+
+def test_a_body_sent_in_chunks_is_read_whole(emulator, api):
+    """A vendor's client that streams its JSON (Transfer-Encoding: chunked, with no Content-Length) creates the
+    trainee as one sent with a Content-Length does."""
+    body = json.dumps(trainee_body()).encode()
+    parts = [body[:10], body[10:500], body[500:]]
+    response = api.post("/trainees", content=iter(parts), headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert _count(api) == 1
+
+
+def _raw_exchange(emulator, request: bytes, *, then_close: bool = True) -> bytes:
+    """Send `request` on its own connection (then nothing more, or keep it open) and read until the emulator
+    closes it."""
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as connection:
+        connection.sendall(request)
+        if then_close:
+            connection.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "framing,then_close",
+    [
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", True),  # a chunk size that is not hex
+        (b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n", True),  # the client stops before the last chunk
+        (b"Content-Length: -1\r\n\r\n", True),
+        # Too long: refused at once, while the client holds the connection open, not after reading 64 MB.
+        (b"Content-Length: %d\r\n\r\n{}" % (MAX_BODY + 1), False),
+        (b"Transfer-Encoding: chunked\r\n\r\n%x\r\n{}" % (MAX_BODY + 1), False),
+    ],
+    ids=["bad-size", "unfinished", "negative-length", "too-long", "chunk-too-long"],
+)
+def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulator, framing, then_close):
+    request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN_A.encode() + b"\r\n"
+    head, _, body = _raw_exchange(emulator, request + framing, then_close=then_close).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body) == {"errors": ["Request body is malformed or too large"]}
+    assert emulator.snapshot()["trainees"] == 0
+
+
+def test_a_chunked_body_with_extensions_and_trailers_is_read_whole_and_the_connection_serves_on(emulator, api):
+    body = json.dumps(trainee_body()).encode()
+    authorised = b"Authorization: Bearer " + TOKEN_A.encode() + b"\r\n"
+    request = (
+        b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + authorised
+        + b"Transfer-Encoding: gzip, Chunked\r\n\r\n"
+        + b"%x;name=value\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: yes\r\n\r\n" % (7, body[:7], len(body) - 7, body[7:])
+    )
+    then = b"GET /api/v2026.1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + authorised + b"\r\n"
+    answers = _raw_exchange(emulator, request + then)
+    assert answers.startswith(b"HTTP/1.1 201 "), answers
+    assert answers.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 200 " in answers  # the trailer was not read as a request
+    assert _count(api) == 1

@@ -109,6 +109,16 @@ LOOKALIKES = {
 }
 
 
+def test_the_build_rewrites_the_shipped_index_byte_for_byte_when_no_list_changed(tmp_path, monkeypatch):
+    """`python -m register_batch.reference.build` after a YAML edit: an unchanged list leaves no diff to review."""
+    shutil.copytree(DATA_DIR / VERSION, tmp_path / VERSION)
+    (tmp_path / VERSION / "index.json").unlink()
+    monkeypatch.setattr(reference_build, "DATA_DIR", tmp_path)
+    written = reference_build.write_index(VERSION)
+    assert written == tmp_path / VERSION / "index.json"
+    assert written.read_bytes() == (DATA_DIR / VERSION / "index.json").read_bytes()
+
+
 def test_codes_and_ids_that_yaml_1_1_would_turn_into_other_types_stay_text(tmp_path, monkeypatch):
     """A copy of the bundled data whose nationality list has one entry per YAML 1.1 look-alike, all unquoted."""
     version_dir = tmp_path / VERSION
@@ -138,3 +148,30 @@ def test_codes_and_ids_that_yaml_1_1_would_turn_into_other_types_stay_text(tmp_p
     assert index["identities"]["course_age_range"]["13914"] == "[5, 11]"
     assert index["identities"]["sex"]["11"] == "0"
     assert [e["start_year"] for e in index["payload"]["training_route"]["entries"] if e["code"] == "12"] == [2022]
+
+
+@pytest.mark.parametrize(
+    "entry,problem",
+    [
+        (["- id: {a: 1}", "  hesa_codes: [AA]"], "id {'a': '1'} is neither text nor a list"),
+        (["- id: [1, [2]]", "  hesa_codes: [AA]"], "id ['1', ['2']] is neither text nor a list"),
+        (["- id: x", "  start_year: 20x2", "  hesa_codes: [AA]"], "'20x2' is not a year"),
+        (["- id: x", "  end_year: ２０２２", "  hesa_codes: [AA]"], "'２０２２' is not a year"),
+        (["- id: x", "  end_year: [2022]", "  hesa_codes: [AA]"], "['2022'] is not a year"),
+        (["- id: x", "  hesa_codes: AA"], "hesa_codes 'AA' is not a list of codes"),
+        (["- id: x", "  hesa_codes: [AA, [BB]]"], "hesa_codes ['AA', ['BB']] is not a list"),
+    ],
+)
+def test_a_code_list_entry_the_index_cannot_hold_stops_the_build_naming_the_file_and_entry(
+    tmp_path, monkeypatch, entry, problem
+):
+    """A YAML file edited by hand (or a new one from DfE) whose id, year or codes are not text: the build stops,
+    not an index with a mapping for an id or a year of 0."""
+    version_dir = tmp_path / VERSION
+    shutil.copytree(DATA_DIR / VERSION, version_dir)
+    lines = ["metadata:", "  name: nationality", "data:", "- id: y", "  hesa_codes: [ZZ]", *entry]
+    (version_dir / "nationality.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(reference_build, "DATA_DIR", tmp_path)
+    with pytest.raises(ValueError) as raised:
+        build_index(VERSION)
+    assert str(raised.value).startswith(f"nationality.yml data[1]: {problem}")  # the second entry

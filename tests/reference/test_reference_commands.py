@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,45 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
     reference = load_reference("v2026.1", state / PULLED_FILE)
     assert "13" in reference.codes("sex") and "96" not in reference.codes("sex")
     assert reference.source.startswith("pulled")
+
+
+def test_diff_names_where_and_when_the_lists_were_pulled_and_each_lists_changes(tmp_path):
+    """A code added, removed or relabelled, a list the pulled file lacks and one only it has: field by field in
+    name order, each under the line saying what was compared."""
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+    assert pulled.exit_code == 0, pulled.output
+    document = json.loads((state / PULLED_FILE).read_text())
+    assert (document["api_version"], document["target"]) == ("v2026.1", emulator.url)
+    pulled_at = datetime.fromisoformat(document["pulled_at"])
+    assert pulled_at.utcoffset() == timedelta(0) and pulled_at.microsecond == 0  # when, in UTC, to the second
+    payload = document["payload"]
+    payload["sex"]["entries"] = [
+        {"code": "10", "display_name": "Woman"},
+        {"code": "11", "display_name": "Male"},
+        {"code": "12", "display_name": "Other"},
+        {"code": "13", "display_name": "Non-binary"},
+        *[e for e in payload["sex"]["entries"] if e["code"] not in ("10", "11", "12", "96")],
+    ]
+    del payload["fund_code"]
+    payload["colour"] = {"entries": [{"code": "R", "display_name": "Red"}]}
+    (state / PULLED_FILE).write_text(json.dumps(document))
+    changed = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(state)])
+    assert changed.exit_code == 1, changed.output
+    assert changed.output.splitlines() == [
+        f"Pulled from {emulator.url} at {document['pulled_at']}, compared with the bundled lists:",
+        "colour:",
+        "  + R  Red",
+        "fund_code:",
+        "  - 2  Not eligible for student finance",
+        "  - 7  Eligible for student finance (use this option if the trainee chooses not to receive the finance "
+        "they are eligible for)",
+        "sex:",
+        "  + 13  Non-binary",
+        "  - 96  Information refused",
+        "  ~ 10  'Female' -> 'Woman'",
+    ]
 
 
 @pytest.mark.parametrize("command", ["validate", "convert", "sync"])
@@ -108,8 +148,10 @@ def _sex(entries):
 @pytest.mark.parametrize(
     "payload,problem",
     [
-        ({}, "no country list"),
-        ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list"),
+        ({}, "no country list, nor 18 more of the 19"),
+        ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list, nor 17 more of the 19"),
+        ({k: v for k, v in _sex([{"code": "10"}]).items() if k != "training_route"}, "no training_route list"),
+        ({k: v for k, v in _sex([]).items() if k not in ("sex", "study_mode")}, "no sex list, nor 1 more of the 19"),
         (_sex([{"display_name": "Female"}]), "sex: entry 1 has no code"),
         (_sex([{"code": 10, "display_name": "Female"}]), "sex: entry 1's code 10 is not text"),
         (_sex("10,11"), "sex: entries is not a list"),
@@ -129,7 +171,7 @@ def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong
     with start_emulator(tokens=["t"], rate_limit=None) as emulator, fronting(emulator.url, answer) as front:
         result = CliRunner().invoke(cli, ["reference", "pull", "--target", front.url, "--state-dir", str(state)])
     assert result.exit_code == 2, result.output
-    assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}" in result.output
+    assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}); " in result.output
     assert "nothing was saved" in result.output and "internal error" not in result.output
     assert not (state / PULLED_FILE).exists()
 
@@ -223,3 +265,19 @@ def test_a_pull_answered_with_json_nested_past_pythons_recursion_limit_saves_not
     assert result.exit_code == 1, result.output  # not Register's JSON: a proxy in the way, tried again, as for HTML
     assert "internal error" not in result.output and "nothing was saved" in result.output
     assert not (state / PULLED_FILE).exists()
+
+
+def test_a_code_only_the_pulled_lists_have_is_named_by_its_label_and_a_bundled_one_by_registers_name(tmp_path):
+    """Register's messages name an initiative or subject (R11-R13): a code the bundled lists do not know has no
+    internal name here, so its label in the pulled list stands in, and its code when it has no label."""
+    payload = json.loads(json.dumps(load_reference().api_payload()))
+    payload["training_initiative"]["entries"] += [
+        {"code": "098", "display_name": "Future initiative"},
+        {"code": "099"},
+    ]
+    pulled = tmp_path / PULLED_FILE
+    pulled.write_text(json.dumps({"payload": payload}))
+    reference = load_reference("v2026.1", pulled)
+    assert reference.name("training_initiative", "098") == "Future initiative"
+    assert reference.name("training_initiative", "099") == "099"
+    assert reference.name("training_initiative", "025") == "transition_to_teach"

@@ -11,6 +11,7 @@ import pytest
 
 from register_batch.model import SourceRef
 from register_batch.validation import CATALOGUE
+from register_batch.validation.catalogue import describe
 from register_batch.validation.rules import inclusion_message
 from valid_trainee import AS_OF, VALID, validated
 
@@ -1259,3 +1260,14 @@ def test_early_years_rules_give_registers_messages():
 def test_an_escape_of_the_hesa_xml_export_in_a_degree_is_a_control_character():
     found = [(f, c) for f, c, _m in check(degree(subject="100485\\x0b")) if c == "control_character"]
     assert found == [("degrees_attributes[0].subject", "control_character")]
+
+
+def test_an_issue_code_is_registered_once_and_in_a_scope_that_is_checked():
+    """An issue code in a report names one check: registering a code again, or in a scope nothing checks, is
+    refused (when the module that does it is imported), and the catalogue keeps what it had."""
+    before = dict(CATALOGUE)
+    with pytest.raises(ValueError, match=r"^duplicate rule code 'required'$"):
+        describe("required", scope="batch", fields=(), message="m", source="s", fix="f")
+    with pytest.raises(ValueError, match=r"^unknown rule scope 'record'$"):
+        describe("not_yet_a_code", scope="record", fields=(), message="m", source="s", fix="f")
+    assert dict(CATALOGUE) == before

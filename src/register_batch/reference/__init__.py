@@ -64,10 +64,6 @@ class CodeList:
     names: dict[str, str] = dataclasses.field(default_factory=dict)
     identities: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    @property
-    def sorted_codes(self) -> list[str]:
-        return sorted(self.codes)
-
     def label(self, code: str) -> str | None:
         for entry in self.entries:
             if entry["code"] == code:

@@ -35,10 +35,6 @@ class Rule:
     check: Callable[..., list[Finding] | None] | None = None
     follows: frozenset[str] = frozenset()  # a follow-up rule: the codes whose issues it is given
 
-    @property
-    def name(self) -> str:
-        return self.check.__name__ if self.check else self.code
-
 
 CATALOGUE: dict[str, Rule] = {}
 
