@@ -27,8 +27,8 @@ def test_one_path_given_bare_is_a_config_error_not_read_letter_by_letter(tmp_pat
         validate_files(given, as_of=AS_OF, report_dir=tmp_path / "reports")
     with pytest.raises(ConfigError, match="list of paths"):
         convert_files(given, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
-    with pytest.raises(ConfigError, match="list of paths"):
-        list(Checker(as_of=AS_OF).records(given))
+    with pytest.raises(ConfigError, match="list of paths"), Checker(as_of=AS_OF) as checker:
+        list(checker.records(given))
     assert not (tmp_path / "reports").exists() and not (tmp_path / "out.jsonl").exists()
 
 

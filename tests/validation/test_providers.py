@@ -127,7 +127,8 @@ def test_convert_skip_invalid_leaves_the_other_providers_records_out(extracts, t
 def test_registers_csv_has_no_ukprn_unless_a_mapping_names_a_column(tmp_path):
     path = tmp_path / "register.csv"
     generate(path, count=2, fmt="register-csv", seed=15, academic_cycle=2026, as_of=AS_OF)  # no UKPRN column
-    assert [r.ukprn for r in Checker().records([str(path)])] == [None, None]
+    with Checker() as checker:
+        assert [r.ukprn for r in checker.records([str(path)])] == [None, None]
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text(
         "\n".join([lines[0] + ",ukprn", lines[1] + f",{THEIRS}", lines[2] + f",{OURS}"]) + "\n", encoding="utf-8"
@@ -223,8 +224,23 @@ def test_a_ukprn_of_other_digits_or_types_is_refused(bad):
 
 
 def test_a_ukprn_given_as_a_number_or_with_spaces_is_the_digits():
-    assert Checker(ukprn=int(OURS)).providers.ukprn == OURS
-    assert Checker(ukprn=f" {OURS}\n").providers.ukprn == OURS
+    for given in (int(OURS), f" {OURS}\n"):
+        with Checker(ukprn=given) as checker:
+            assert checker.providers.ukprn == OURS
+
+
+def test_a_ukprn_refused_up_front_leaves_no_temporary_file_open(tmp_path, monkeypatch):
+    """The Checker's duplicate finder spools to a temporary file: made before the UKPRN was checked, a refused one
+    left it open with no Checker to close it (a library caller's service held a file per bad request until GC)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    opened = []
+    real = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *a, **k: opened.append(real(*a, **k)) or opened[-1])
+    with pytest.raises(ConfigError, match="is not a UKPRN"):
+        Checker(ukprn="1234")
+    assert [f for f in opened if not f.closed] == []
 
 
 # Training partners whose HESA records Register files under their accredited provider (hesa-formats.md §5 item 11):

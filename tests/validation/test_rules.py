@@ -682,7 +682,8 @@ def test_a_jacs_subject_code_is_named_as_such_beside_registers_own_error(hesa_sa
         text = text.replace(old, new)
     path = tmp_path / "jacs.xml"
     path.write_text(text)
-    [record] = Checker(as_of=AS_OF).records([str(path)])
+    with Checker(as_of=AS_OF) as checker:
+        [record] = checker.records([str(path)])
     found = {(i.field, i.code, i.severity.value) for i in record.issues}
     assert ("course_subject_1", "invalid_code", "error") in found
     assert ("degrees_attributes[0].subject", "degree_subject_required", "error") in found
@@ -708,7 +709,8 @@ def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples
     path.write_text(text)
     ours = tmp_path / "ours.yaml"
     ours.write_text("codes:\n  degrees_attributes.subject:\n    no_translation:\n      C800: JACS, not HECoS\n")
-    [record] = Checker(as_of=AS_OF, mapping=load_mapping([ours])).records([str(path)])
+    with Checker(as_of=AS_OF, mapping=load_mapping([ours])) as checker:
+        [record] = checker.records([str(path)])
     assert [(i.code, i.value, i.message) for i in record.issues if i.field == "degrees_attributes[0].subject"] == [
         ("untranslatable_code", "C800", "degrees_attributes[0].subject: JACS, not HECoS")
     ]

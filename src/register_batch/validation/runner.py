@@ -261,6 +261,7 @@ class Checker:
         as_of: date | None = None,
         ukprn: str | None = None,
     ):
+        self.providers = ProviderCheck(ukprn)  # first: a UKPRN it refuses leaves no temporary file open behind it
         self.fmt = fmt
         self.mapping = mapping or load_mapping()
         self.mapper = Mapper(self.mapping)
@@ -270,7 +271,6 @@ class Checker:
         self.sources = SourceWatch(self.mapping)
         self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
         self.duplicates = DuplicateFinder()
-        self.providers = ProviderCheck(ukprn)
 
     @property
     def as_of(self) -> date:
