@@ -109,19 +109,27 @@ def file_key(path: StrPath, status: os.stat_result) -> tuple[object, ...]:
     return (os.path.normcase(os.path.realpath(path)),)
 
 
+def _key_of(path: StrPath, *, regular: bool = False) -> tuple[object, ...] | None:
+    """`file_key` of `path`, or None when it cannot be stat'ed (not there yet, or left to whoever reads it, which
+    says why) or, with `regular`, is not a regular file."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if regular and not stat.S_ISREG(status.st_mode):
+        return None
+    return file_key(path, status)
+
+
 def repeated_file(paths: Iterable[StrPath]) -> tuple[str, str] | None:
     """The first of `paths` that names a file given before it (by the same name or another: a link), with the name
     it was given by first; None when each names its own file. A path that cannot be stat'ed is left to whoever reads
     it, which says why."""
     seen: dict[tuple[object, ...], str] = {}
     for path in paths:
-        try:
-            status = os.stat(path)
-        except (OSError, ValueError):
+        key = _key_of(path, regular=True)
+        if key is None:
             continue
-        if not stat.S_ISREG(status.st_mode):
-            continue
-        key = file_key(path, status)
         if key in seen:
             return str(path), seen[key]
         seen[key] = str(path)
@@ -134,18 +142,10 @@ def check_not_an_input(
     """Refuse an output that is one of the inputs by any name (with `parts`, also an input that a Register CSV too
     long for one file would continue in, OUT-2.csv, ...): an output is put in place by a rename, which would
     replace the extract with its own conversion. Each input is looked at once, however many outputs there are."""
-    given = []
-    for path in inputs:
-        try:
-            given.append((path, file_key(path, os.stat(path))))
-        except (OSError, ValueError):  # left to the reader, which says why
-            continue
+    given = [(path, key) for path in inputs if (key := _key_of(path)) is not None]
     for output in outputs:
         target = Path(output)
-        try:
-            written = file_key(target, os.stat(target))
-        except (OSError, ValueError):  # a file not there yet is no input
-            written = None
+        written = _key_of(target)  # None for a file not there yet: no input
         for path, key in given:
             if key == written:
                 raise UnwritableOutput(
@@ -163,10 +163,8 @@ def check_not_an_input(
 
 
 def _same_folder(one: Path, other: Path) -> bool:
-    try:
-        return file_key(one, os.stat(one)) == file_key(other, os.stat(other))
-    except (OSError, ValueError):
-        return False
+    found = _key_of(one)
+    return found is not None and found == _key_of(other)
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:

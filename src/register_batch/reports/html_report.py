@@ -496,15 +496,16 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     if sync and sync.get("interrupted"):
         done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
         why = sync.get("stopped") or {}
+        by, message = str(why.get("by")), why.get("message")
         bad.append(
             (
                 "interrupted",
-                _STOPPED_HOW.get(str(why.get("by")), "This sync stopped before it finished."),
+                _STOPPED_HOW.get(by, "This sync stopped before it finished."),
                 f"{done:,} of {counted(records, 'record')} done"
                 + (f", {left:,} not reached" if left else "")
-                + (f" ({why['message']})" if why.get("by") == "register" and why.get("message") else "")
-                + f". {_STOPPED_THEN.get(str(why.get('by')), 'Run')} the same command again: it carries on where this "
-                "run stopped and creates no one twice.",
+                + (f" ({message})" if by == "register" and message else "")
+                + f". {_STOPPED_THEN.get(by, 'Run')} the same command again: it carries on where this run stopped and "
+                "creates no one twice.",
             )
         )
     bad += [_per_record(key, n) for key in ("unknown", "failed") if (n := outcomes.get(key))]
