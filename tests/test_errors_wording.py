@@ -61,3 +61,33 @@ def test_a_phrase_of_a_message_made_already_may_be_marked_as_naming_a_setting():
     assert str(error) == "fmt {1}.csv, line 1: cannot tell (use fmt to say which)"  # only the last is the setting's
     assert error.worded({"fmt": "--format"}) == "fmt {1}.csv, line 1: cannot tell (use --format to say which)"
     assert error.worded({}) == str(error)
+
+
+def test_a_run_stopped_by_a_signal_is_no_error_on_the_command_line_but_one_stopped_by_register_is():
+    """The CLI's line for a sync stopped part-way: Ctrl-C or SIGTERM reads as a stop before the run began does;
+    an outage keeps "error:" (it is one, and a log watcher looks for it)."""
+    import click
+    from click.testing import CliRunner
+
+    from register_batch.commands.common import Commands
+
+    stopped = Interrupted("interrupted; 3 records: 1 created; 2 not reached. Run the same command again to resume")
+    raised = {
+        "signal": stopped,
+        "outage": Interrupted("Register stopped answering (PUT /trainees/x -> 500)").followed_by(stopped),
+    }
+
+    @click.group(cls=Commands)
+    def cli() -> None:
+        pass
+
+    @cli.command()
+    @click.argument("why")
+    def sync(why: str) -> None:
+        raise raised[why]
+
+    by_signal = CliRunner().invoke(cli, ["sync", "signal"])
+    assert (by_signal.exit_code, by_signal.output) == (3, f"register-batch: {stopped}\n")
+    by_outage = CliRunner().invoke(cli, ["sync", "outage"])
+    assert by_outage.exit_code == 3
+    assert by_outage.output.startswith("register-batch: error: Register stopped answering (PUT /trainees/x -> 500); ")

@@ -15,7 +15,7 @@ import click
 
 from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
-from register_batch.errors import RegisterBatchError
+from register_batch.errors import Interrupted, RegisterBatchError
 from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs
 from register_batch.progress import Progress
 
@@ -226,7 +226,11 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except RegisterBatchError as exc:
-            raise Failure(f"error: {exc.worded(OPTIONS)}", exc.exit_code) from None
+            said = exc.worded(OPTIONS)
+            # A sync stopped by Ctrl-C or a signal reads as one stopped before it began ("interrupted; ..."), not as
+            # an error; one stopped by an outage or a refused token begins with the error and keeps the label.
+            label = "" if isinstance(exc, Interrupted) and said.startswith("interrupted;") else "error: "
+            raise Failure(f"{label}{said}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
             param = own.get(exc.option_name)
