@@ -409,8 +409,13 @@ def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypa
             ["--academic-cycle", "2026", "--status", "withdrawn", "--since", "2026-11-01T00:00:00Z"],
             "No trainees matched (academic cycle 2026 to 2027, status withdrawn, changed since 2026-11-01T00:00:00Z): ",
         ),
+        (
+            ["--status", "withdrawn"],
+            "No trainees matched (Register's current academic cycle, status withdrawn; --academic-cycle YYYY for "
+            "another): ",
+        ),
     ],
-    ids=["current cycle", "a cycle", "filters"],
+    ids=["current cycle", "a cycle", "filters", "a filter in the current cycle"],
 )
 def test_an_empty_export_says_which_trainees_it_asked_for(tmp_path, monkeypatch, options, said):
     """A cohort synced in July starts in the next cycle: an export without --academic-cycle then finds none of them,

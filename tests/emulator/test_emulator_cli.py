@@ -84,6 +84,16 @@ def test_runs_as_a_subprocess_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert token not in out + err
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM], ids=["SIGINT", "SIGHUP", "SIGTERM"])
+def test_a_stop_as_soon_as_it_says_where_it_listens_stops_it_cleanly(signum):
+    """A supervisor or a person may stop it the moment the line is read: a Ctrl-C or a hang-up then was taken as
+    the command being interrupted (exit 3, "run the same command again"), not as the way to stop it."""
+    process, line = _start()
+    assert "listening on" in line
+    out, err = _stop(process, signum)
+    assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+
+
 def test_a_generated_token_is_printed_and_works():
     process, line = _start()
     try:

@@ -524,6 +524,21 @@ def test_a_deferral_is_sent_only_from_a_state_register_defers_from(state, action
     assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
 
 
+def test_a_deferral_of_a_trainee_register_has_withdrawn_is_not_sent_and_the_warning_says_so():
+    """Register is past a deferral once it has withdrawn the trainee (§2.8): the record's deferral is not sent, and
+    the warning that Register's withdrawal is not in the record names it, or it would go unmentioned."""
+    source = record(deferral=DEFERRAL)
+    source.can_say = {"withdrawal": "WITHDRAWAL_*", "deferral": "DEFER_*"}
+    plan = planned(source, listed(state="withdrawn"))
+    assert (plan.action, plan.steps, plan.held) == ("unchanged", [], [])
+    assert plan.state_note.startswith(
+        "trainee t1 is withdrawn in Register, but this record has no withdrawal (its deferral is not sent: a "
+        "withdrawn trainee cannot be deferred): the API cannot reinstate a trainee."
+    )
+    source.deferral = None
+    assert "deferral" not in planned(source, listed(state="withdrawn")).state_note
+
+
 def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
     plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
     assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])

@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from register_batch.api.client import RegisterClient
 from register_batch.errors import ConfigError
 from register_batch.portable import POSIX_PERMISSIONS
 from register_batch.sync.target import embedded_token_in, load_token, open_target
@@ -70,6 +71,26 @@ def test_a_named_target_without_a_token_is_refused_unless_none_is_needed(tmp_pat
 
 # Every character of RFC 6750's b64token (register-api.md §1.2): letters, digits, -._~+/ and = padding at the end.
 ANY_FORM_TOKEN = "eyJhbGciOi.J9-eyJzdWIi_OiIx~MjM+0In0/abc=="
+
+
+@pytest.mark.parametrize("given", ["Bearer sandbox_ab12cd34", "bearer  sandbox_ab12cd34 "])
+def test_a_token_given_with_its_bearer_word_is_refused_saying_to_give_the_token_alone(given, tmp_path):
+    """A whole header value pasted into the token file (or the variable): the line says what to drop, and neither
+    surface repeats the token. Towards production too: the token's form is named for both services."""
+    token_file = tmp_path / "token"
+    token_file.write_text(given + "\n")
+    token_file.chmod(0o600)
+    for source, load in ((str(token_file), lambda: load_token(token_file, {})),
+                         ("REGISTER_API_TOKEN", lambda: load_token(None, {"REGISTER_API_TOKEN": given}))):  # fmt: skip
+        with pytest.raises(ConfigError) as refused:
+            load()
+        assert str(refused.value) == (
+            f'{source}: the API token begins with "Bearer ": give the token alone (sandbox_ or production_ followed '
+            'by 64 hex digits); register-batch sends "Bearer " itself'
+        )
+    with pytest.raises(ConfigError, match=r'^the API token begins with "Bearer "') as refused:
+        RegisterClient("production", given)
+    assert "ab12" not in str(refused.value)
 
 
 def test_a_token_of_any_form_a_bearer_token_can_take_is_read_as_given(tmp_path):

@@ -59,7 +59,11 @@ TARGETS = {
 USER_AGENT = "register-batch"
 BAD_TOKEN = (
     "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
-    "character?); it should look like sandbox_ followed by 64 hex digits"
+    "character?); it should look like sandbox_ or production_ followed by 64 hex digits"
+)
+BEARER_GIVEN = (  # a whole header value pasted: "Bearer sandbox_..." (§1)
+    'the API token begins with "Bearer ": give the token alone (sandbox_ or production_ followed by 64 hex '
+    'digits); register-batch sends "Bearer " itself'
 )
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
@@ -67,6 +71,12 @@ TOKEN_REFUSED = (
     "revoked or expired one is refused)"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
+
+
+def bad_token(value: str) -> str:
+    """Why `value` cannot be sent as a token, never repeating it: a pasted header value is the likely slip."""
+    head, _, rest = value.partition(" ")
+    return BEARER_GIVEN if head.lower() == "bearer" and is_bearer_token(rest.strip()) else BAD_TOKEN
 
 
 class Secret:
@@ -206,7 +216,7 @@ class RegisterClient:
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
         if self.token and not is_bearer_token(self.token.reveal()):
-            raise ConfigError(BAD_TOKEN)  # never repeats the token; httpx would raise with the whole header
+            raise ConfigError(bad_token(self.token.reveal()))  # never repeats it; httpx would, in the whole header
         if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
             raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
         self.api_version = api_version

@@ -185,20 +185,24 @@ def emulator(
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
-    # Handle SIGTERM before saying where it listens: a supervisor may stop it as soon as it reads that line.
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
-    if faults:
-        state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
-    sys.stdout.flush()
-    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
-    thread.start()
+    # Handle the stop signals before saying where it listens: a supervisor (or a person at the terminal) may stop it
+    # as soon as it reads that line, and a Ctrl-C then was the command's "interrupted", exit 3. One ignored stays so.
+    previous = {
+        signum: signal.signal(signum, on_signal)
+        for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None))  # Windows has no SIGHUP
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
+        click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
+        if faults:
+            state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
+        sys.stdout.flush()
+        thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+        thread.start()
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         server.stop()
     state.say("Emulator stopped.")

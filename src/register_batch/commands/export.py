@@ -129,11 +129,13 @@ def export(
         [
             f"academic cycle {academic_cycle} to {academic_cycle + 1}"
             if academic_cycle
-            else "Register's current academic cycle; --academic-cycle YYYY for another",
+            else "Register's current academic cycle",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
         ]
     )
+    if not academic_cycle:  # after the filters, or they read as part of the hint
+        asked += "; --academic-cycle YYYY for another"
     if result.empty:
         click.echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
     else:

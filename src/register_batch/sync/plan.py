@@ -429,10 +429,12 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
     can_say = record.can_say or {}
     left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
     if state == "withdrawn" and not left and "withdrawal" in can_say:
+        # A deferral in the record is not sent (Register is past it, `_status_steps`): say so, or it goes unmentioned.
+        deferral = " (its deferral is not sent: a withdrawn trainee cannot be deferred)" if record.deferral else ""
         plan.state_note = (
-            f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal: the API cannot reinstate "
-            "a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, fill in the "
-            f"record's withdrawal ({can_say['withdrawal']})"
+            f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal{deferral}: the API cannot "
+            "reinstate a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, "
+            f"fill in the record's withdrawal ({can_say['withdrawal']})"
         )
     elif (
         state == "deferred"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from register_batch.api import Secret, resolve_target
-from register_batch.api.client import BAD_TOKEN
+from register_batch.api.client import bad_token
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
@@ -67,7 +67,7 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
 def _checked(value: str, source: str) -> Secret:
     """A token fit for an HTTP header; the message never repeats it (not even part of it)."""
     if not is_bearer_token(value):
-        raise ConfigError(f"{source}: {BAD_TOKEN}")
+        raise ConfigError(f"{source}: {bad_token(value)}")
     return Secret(value)
 
 
