@@ -298,8 +298,6 @@ def generate(
                 hesa_id=draft.data.get("hesa_id"),
                 provider_trainee_id=draft.data.get("provider_trainee_id"),
                 kind=kind,
-                in_hesa_group=kind is not None and kind.name == "duplicate_hesa_id",
-                in_provider_group=kind is not None and kind.name == "duplicate_provider_trainee_id",
             )
             if number % PROGRESS_STEP == 0:
                 task.advance(PROGRESS_STEP)

@@ -71,8 +71,6 @@ class Previous:
     hesa_id: str | None
     provider_trainee_id: str | None
     kind: DefectKind | None
-    in_hesa_group: bool = False
-    in_provider_group: bool = False
 
 
 @dataclass
@@ -1222,7 +1220,6 @@ def _previous_hesa_intact(ctx: Context) -> bool:
     prev = ctx.previous
     return (
         prev is not None
-        and not prev.in_hesa_group
         and prev.hesa_id is not None
         and (prev.kind is None or "hesa_id" not in prev.kind.touches)
     )
@@ -1232,7 +1229,6 @@ def _previous_provider_intact(ctx: Context) -> bool:
     prev = ctx.previous
     return (
         prev is not None
-        and not prev.in_provider_group
         and prev.provider_trainee_id is not None
         and (prev.kind is None or "provider_trainee_id" not in prev.kind.touches)
     )
