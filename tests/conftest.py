@@ -85,3 +85,26 @@ def unclosed_files():
             return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
 
         yield unclosed
+
+
+@pytest.fixture
+def temporary_files_limited(monkeypatch: pytest.MonkeyPatch):
+    """`limit(n)`: the first n temporary files (`tempfile.TemporaryFile`) asked for from then on are made, the next
+    refused as a process at its limit of open files is refused one (EMFILE)."""
+    import errno
+
+    made = tempfile.TemporaryFile
+
+    def limit(n: int) -> None:
+        left = n
+
+        def temporary_file(*args, **kwargs):
+            nonlocal left
+            if left == 0:
+                raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+            left -= 1
+            return made(*args, **kwargs)
+
+        monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
+
+    return limit

@@ -385,7 +385,8 @@ def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token(
 
 def junit_of(tmp_path: Path, five_trainees: Path, edits: dict[tuple[int, str], str]) -> str:
     """junit.xml of a validate of the five-trainee fixture with `edits` ((row, column) -> value) made to it."""
-    rows = list(csv.reader(five_trainees.open(newline="", encoding="utf-8")))
+    with five_trainees.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
     for (row, column), value in edits.items():
         rows[row][rows[0].index(column)] = value
     path = tmp_path / "edited.csv"

@@ -67,7 +67,8 @@ def changing_midway(
 
 
 def records(path, fmt="auto"):
-    return {r.data["hesa_id"]: r for r in Checker(fmt=fmt, as_of=AS_OF).records([str(path)])}
+    with Checker(fmt=fmt, as_of=AS_OF) as checker:
+        return {r.data["hesa_id"]: r for r in checker.records([str(path)])}
 
 
 def assert_same_trainees(sent: dict, back: dict) -> None:

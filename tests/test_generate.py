@@ -643,7 +643,8 @@ def test_each_layout_reads_back_as_the_records_it_was_written_from(tmp_path, fmt
         for draft in drafts:
             writer.write(draft)
         writer.close()
-    records = list(Checker(fmt=fmt, as_of=AS_OF).records([str(out)]))
+    with Checker(fmt=fmt, as_of=AS_OF) as checker:
+        records = list(checker.records([str(out)]))
     assert len(records) == len(drafts)
     translated: Counter[str] = Counter()
     for draft, record in zip(drafts, records, strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import itertools
 import json
 from datetime import date
@@ -97,8 +98,11 @@ def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_p
     with pytest.raises(ConfigError, match=r"extract\.xml is given twice: each of its records would be a duplicate"):
         validate_files([sample, sample], as_of=AS_OF, report_dir=tmp_path / "reports")
     (tmp_path / "link.xml").symlink_to(sample)
-    with pytest.raises(ConfigError, match=r"link\.xml is given twice \(also as .*extract\.xml\)") as caught:
-        list(Checker(as_of=AS_OF).records([sample, tmp_path / "link.xml"]))
+    with (
+        pytest.raises(ConfigError, match=r"link\.xml is given twice \(also as .*extract\.xml\)") as caught,
+        Checker(as_of=AS_OF) as checker,
+    ):
+        list(checker.records([sample, tmp_path / "link.xml"]))
     assert "Traceback" not in str(caught.value)
     assert not (tmp_path / "reports").exists()
     copy = tmp_path / "copy.xml"  # another file with the same records is not this mistake: duplicates say so
@@ -173,6 +177,26 @@ def test_an_unusable_input_leaves_no_file_open(tmp_path, unclosed_files, job):
         assert "cut-short.xml" in str(exc)
     else:
         pytest.fail("the cut-short extract was read")
+    assert unclosed_files() == []
+
+
+@pytest.mark.parametrize(("job", "made"), [("validate", 1), ("convert", 1), ("convert", 2)])
+def test_a_spool_refused_at_the_open_file_limit_leaves_none_of_the_runs_files_open(
+    tmp_path, unclosed_files, temporary_files_limited, job, made
+):
+    """A long-running caller at its limit of open files: the duplicate finder's spool was made, then the report's
+    (or convert's spool of records) refused, and the spools made before it were left for the garbage collector."""
+    inputs = [str(SAMPLES / "extract.xml")]
+    temporary_files_limited(made)
+    try:
+        if job == "validate":
+            validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "reports", jobs=1)
+        else:
+            convert_files(inputs, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+    except OSError as exc:
+        assert exc.errno == errno.EMFILE
+    else:
+        pytest.fail("no temporary file was refused")
     assert unclosed_files() == []
 
 

@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,7 @@ def done_in_ledger(state: Path) -> int:
     if not ledger.exists():
         return 0
     try:
-        with sqlite3.connect(f"{ledger.as_uri()}?mode=ro", uri=True, timeout=5) as db:
+        with closing(sqlite3.connect(f"{ledger.as_uri()}?mode=ro", uri=True, timeout=5)) as db:
             return int(db.execute("SELECT count(*) FROM records WHERE status = 'done'").fetchone()[0])
     except sqlite3.OperationalError:  # not made yet
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from collections.abc import Iterable
@@ -94,11 +95,14 @@ def validate_files(
     reports = Path(report_dir)
     mapping_files = path_list(mapping_files, "mapping files")
     check_report_dir(reports, [*inputs, *mapping_files])  # now, not after every record has been checked
-    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
-    report = ReportBuilder.judging(checker, api_version=api_version)
-    task = progress.task("Validating", unit="records")
-    parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
-    try:
+    # Closed on every way out (an input that turns out unusable, a spool refused): a long-running caller must not
+    # collect open spools.
+    with contextlib.ExitStack() as cleanup:
+        checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
+        report = ReportBuilder.judging(checker, api_version=api_version)
+        cleanup.enter_context(contextlib.closing(report))
+        task = progress.task("Validating", unit="records")
+        parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
         for record in parallel_records(checker, inputs) if parallel else checker.records(inputs):
             report.add_record(record)
             task.advance()
@@ -106,9 +110,6 @@ def validate_files(
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
         paths = report.write(reports, junit=junit)
-    finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
-        checker.close()
-        report.close()
     return ValidationResult(report=report, paths=paths)
 
 
@@ -177,37 +178,37 @@ def convert_files(
     check_not_an_input([output], read, parts=to == "register-csv")
     if reports:
         check_report_dir(reports, read)
-    checker = _checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn)
-    report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
-    task = progress.task("Converting", unit="records")
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as spool:
+    # Closed on every way out (an input that turns out unusable, a spool refused): a long-running caller must not
+    # collect open spools.
+    with contextlib.ExitStack() as cleanup:
+        checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
+        report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
+        cleanup.enter_context(contextlib.closing(report))
+        task = progress.task("Converting", unit="records")
+        spool = cleanup.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
+        for record in checker.records(inputs):
+            report.add_record(record)
+            spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
+            task.advance()
+        task.close()
+        report.add_batch_issues(checker.batch_issues())
+        report.finish(checker.finish_inputs())
+        spool.seek(0)
+        writer: Any
+        if to == "register-csv":
+            writer = RegisterCsvWriter(output)
+        elif to == "jsonl":
+            writer = JsonLinesWriter(output)
+        else:
+            writer = JsonArrayWriter(output)
         try:
-            for record in checker.records(inputs):
-                report.add_record(record)
-                spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
-                task.advance()
-            task.close()
-            report.add_batch_issues(checker.batch_issues())
-            report.finish(checker.finish_inputs())
-            spool.seek(0)
-            writer: Any
-            if to == "register-csv":
-                writer = RegisterCsvWriter(output)
-            elif to == "jsonl":
-                writer = JsonLinesWriter(output)
-            else:
-                writer = JsonArrayWriter(output)
-            try:
-                written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
-                outputs = writer.close()
-            except BaseException:
-                writer.abort()  # leave no half-written output behind, nor its temporary file
-                raise
-            report.add_batch_issues(notes)
-            report_paths = report.write(reports) if reports else {}
-        finally:  # also when an input turns out unusable: a long-running caller must not collect open spools
-            checker.close()
-            report.close()
+            written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
+            outputs = writer.close()
+        except BaseException:
+            writer.abort()  # leave no half-written output behind, nor its temporary file
+            raise
+        report.add_batch_issues(notes)
+        report_paths = report.write(reports) if reports else {}
     return ConvertResult(
         report=report,
         outputs=outputs,

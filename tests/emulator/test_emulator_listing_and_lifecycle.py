@@ -3,6 +3,7 @@ sub-resources (§2.10, §2.11) and how updated_at moves (§10)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
@@ -781,3 +782,24 @@ def test_start_emulator_takes_exactly_the_emulators_options_with_the_same_defaul
         return [(p.name, p.default) for p in inspect.signature(function).parameters.values() if p.name != "self"]
 
     assert options(start_emulator) == options(Emulator.__init__)
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [{"faults": "nonsense:0.5"}, {"tokens": ["t1", "t2"], "ukprns": {"t1": "10000001", "t2": "10000001"}}],
+    ids=["an unknown fault", "one UKPRN for two tokens"],
+)
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads this process's descriptors in /proc/self/fd")
+def test_an_emulator_that_refuses_its_options_leaves_its_database_closed(tmp_path, refused):
+    """A fault mix or UKPRNs start_emulator refuses once its store is open (ValueError): the database stayed open for
+    as long as the caller kept the error, then was left to the garbage collector, as a port in use was not."""
+    db = tmp_path / "register.sqlite3"
+    with pytest.raises(ValueError) as caught:  # kept below: its traceback holds the emulator that was being made
+        start_emulator(db=db, rate_limit=None, **refused)
+    open_on = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            open_on.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, closed meanwhile
+            pass
+    assert str(db) not in open_on, caught.value

@@ -205,7 +205,8 @@ def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
     overlay.write_text(
         "fields:\n  register-csv:\n    placements:\n      fields: {urn: our school urn, name: our school name}\n"
     )
-    [record] = Checker(mapping=load_mapping([overlay])).records([str(path)])
+    with Checker(mapping=load_mapping([overlay])) as checker:
+        [record] = checker.records([str(path)])
     assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Our School"}]
 
 

@@ -270,8 +270,8 @@ def test_the_watch_stops_once_every_named_source_is_seen_whatever_else_it_noted(
     text = xml.read_text(encoding="utf-8")
     second = text.index("<Student>", text.index("<Student>") + 1) + len("<Student>")
     xml.write_text(text[:second] + "<F_OURENDDATE>2027-07-31</F_OURENDDATE>" + text[second:], encoding="utf-8")
-    checker = Checker(mapping=load_mapping([keep_map]), as_of=AS_OF)
-    watched = [bool(record.sources_seen) for record in checker.records([str(xml)])]
+    with Checker(mapping=load_mapping([keep_map]), as_of=AS_OF) as checker:
+        watched = [bool(record.sources_seen) for record in checker.records([str(xml)])]
     assert watched[:2] == [True, True]  # the first shows C21053's F_ENDDATE, the second the user's tag
     assert checker.inputs[0].sources_known
     assert checker.finish_inputs()[0].issues == []

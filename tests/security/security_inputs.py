@@ -175,12 +175,12 @@ def check_pipeline(path: Path, fmt: str) -> Outcome:
     """The same through mapping and validation (what validate, convert and sync run on every record)."""
     from register_batch.validation import Checker
 
-    checker = Checker(fmt=fmt, mapping=_mapping(), as_of=AS_OF)
     count = 0
     try:
-        for _record in checker.records([str(path)]):
-            count += 1
-        checker.batch_issues()
+        with Checker(fmt=fmt, mapping=_mapping(), as_of=AS_OF) as checker:
+            for _record in checker.records([str(path)]):
+                count += 1
+            list(checker.batch_issues())
     except UnusableInput as exc:
         return Outcome(error=_one_line(exc, path))
     return Outcome(records=count)

@@ -329,7 +329,7 @@ def test_a_file_that_changes_between_the_two_passes_is_refused(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device", "directory", "missing", "socket"])
-def test_pipes_devices_and_folders_are_refused_at_once(tmp_path, kind):
+def test_pipes_devices_and_folders_are_refused_at_once(tmp_path, request, kind):
     path = tmp_path / "input.csv"
     if kind == "fifo":
         os.mkfifo(path)
@@ -339,6 +339,7 @@ def test_pipes_devices_and_folders_are_refused_at_once(tmp_path, kind):
         path.mkdir()
     elif kind == "socket":
         server = socket.socket(socket.AF_UNIX)
+        request.addfinalizer(server.close)
         server.bind(str(path))
     with time_limit(5):
         outcome = check_reader(path, "auto")

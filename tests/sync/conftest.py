@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from datetime import date
@@ -15,6 +16,7 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncResult, sync_files
+from register_batch.sync.ledger import Ledger
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "sync-tests-provider-token"
@@ -60,6 +62,29 @@ class Register:
     def trainees(self, academic_cycle: int) -> list[dict[str, Any]]:
         with self.client() as client:
             return list(client.iter_trainees(academic_cycle=academic_cycle, per_page=1000))
+
+
+@pytest.fixture
+def closed_at_end():
+    """`closed_at_end(client)`: a client the test lends to sync_files (which leaves it open: it is the caller's),
+    closed when the test ends however it ends, not left with its connections to the garbage collector."""
+    with contextlib.ExitStack() as stack:
+        yield lambda client: stack.enter_context(contextlib.closing(client))
+
+
+@pytest.fixture
+def open_ledger():
+    """`Ledger(state_dir, target)` for a test, closed when the test ends however it ends: a connection left to the
+    garbage collector is a ResourceWarning in whichever later test collects it."""
+    opened: list[Ledger] = []
+
+    def open_(state_dir: Path, target: str) -> Ledger:
+        opened.append(Ledger(state_dir, target))
+        return opened[-1]
+
+    yield open_
+    for ledger in opened:
+        ledger.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import csv
 import json
 import sqlite3
 from collections import Counter
+from contextlib import closing
 
 import pytest
 from held import listed, record
@@ -469,7 +470,7 @@ def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_p
 
 def _fingerprints(register) -> dict[str, str]:
     """The ledger's fingerprint of what each record last asked Register to hold, by the record's key."""
-    with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:
+    with closing(sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3")) as db:
         return dict(db.execute("SELECT key, payload_hash FROM records"))
 
 

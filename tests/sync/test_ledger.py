@@ -31,13 +31,13 @@ from register_batch.sync.ledger import (
 from trainee_extracts import extract
 
 
-def test_records_survive_reopening_and_attempts_count(tmp_path):
+def test_records_survive_reopening_and_attempts_count(tmp_path, open_ledger):
     ledger = Ledger(tmp_path, "https://example.test")
     ledger.start_run(dry_run=False)
     ledger.record("hesa:1", "in_flight", hesa_id="1", operation="create", attempt=True)
     ledger.record("hesa:1", "done", trainee_id="T" * 24, operation="create", payload_hash="abc")
     ledger.close()
-    again = Ledger(tmp_path, "https://example.test")
+    again = open_ledger(tmp_path, "https://example.test")
     entry = again.get("hesa:1")
     assert (entry.status, entry.trainee_id, entry.hesa_id, entry.attempts) == ("done", "T" * 24, "1", 1)
     assert again.unresolved() == []
@@ -51,37 +51,37 @@ def test_a_new_ledger_is_owner_only_from_the_start(tmp_path):
     ledger.close()
 
 
-def test_the_servers_messages_survive_reopening(tmp_path):
+def test_the_servers_messages_survive_reopening(tmp_path, open_ledger):
     ledger = Ledger(tmp_path, "t")
     ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
     ledger.record("hesa:2", "done", operation="create", trainee_id="T" * 24)
     ledger.close()
-    again = Ledger(tmp_path, "t")
+    again = open_ledger(tmp_path, "t")
     assert (again.get("hesa:1").http_status, again.get("hesa:1").errors) == (422, ["sex is not included in the list"])
     assert again.get("hesa:2").errors == []
 
 
 @pytest.mark.parametrize("status", ["in_flight", "done", "failed", "unknown", "conflict", "blocked"])
-def test_every_status_a_sync_records_survives_reopening(tmp_path, status):
-    Ledger(tmp_path, "t").record("hesa:1", status, operation="create")
-    assert Ledger(tmp_path, "t").get("hesa:1").status == status
+def test_every_status_a_sync_records_survives_reopening(tmp_path, status, open_ledger):
+    open_ledger(tmp_path, "t").record("hesa:1", status, operation="create")
+    assert open_ledger(tmp_path, "t").get("hesa:1").status == status
 
 
-def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path):
-    ledger = Ledger(tmp_path, "t")
+def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
     ledger.record("hesa:1", "done", trainee_id="T" * 24)
     assert ledger.get("hesa:2") is None
 
 
-def test_an_unknown_status_is_refused_and_nothing_is_recorded(tmp_path):
-    ledger = Ledger(tmp_path, "t")
+def test_an_unknown_status_is_refused_and_nothing_is_recorded(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
     with pytest.raises(ValueError, match="unknown ledger status 'sent'"):
         ledger.record("hesa:1", "sent", operation="create")
     assert ledger.get("hesa:1") is None
 
 
-def test_the_run_id_start_run_gives_is_the_one_its_records_carry(tmp_path):
-    ledger = Ledger(tmp_path, "t")
+def test_the_run_id_start_run_gives_is_the_one_its_records_carry(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
     ledger.start_run(dry_run=False)
     ledger.record("hesa:1", "done", trainee_id="T" * 24)
     ledger.finish_run("finished", {})
@@ -91,9 +91,9 @@ def test_the_run_id_start_run_gives_is_the_one_its_records_carry(tmp_path):
     assert ledger.get("hesa:2").run_id == second
 
 
-def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path):
+def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path, open_ledger):
     """The next run lists the cycle of a create left unanswered (killed, or a look-up that failed), and only that."""
-    ledger = Ledger(tmp_path, "t")
+    ledger = open_ledger(tmp_path, "t")
     ledger.start_run(dry_run=False)
     ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
     ledger.record("hesa:2", "in_flight", operation="create", create_for_cycle=2026)
@@ -106,7 +106,7 @@ def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path
     assert ledger.unsettled_creates() == {}
 
 
-def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_path):
+def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_path, open_ledger):
     """A ledger made before `creates_sent` (2026-11-30) opens and reads as it was; the records table is unchanged,
     so an older version reads a ledger this one wrote as well."""
     import sqlite3
@@ -122,7 +122,7 @@ def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_pat
             "VALUES ('hesa:1', '1', 'in_flight', 'create', '2026-11-01T00:00:00Z')"
         )
     db.close()
-    ledger = Ledger(tmp_path, "t")
+    ledger = open_ledger(tmp_path, "t")
     [entry] = ledger.unresolved()
     assert (entry.key, entry.status, entry.operation) == ("hesa:1", "in_flight", "create")
     assert ledger.unsettled_creates() == {}  # sent by the version before: its cycle is not known
@@ -136,32 +136,32 @@ def test_a_state_dir_belongs_to_one_target(tmp_path):
     assert caught.value.worded(OPTIONS).endswith("Use a separate --state-dir for each target.")
 
 
-def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path):
+def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path, open_ledger):
     script = (
         "import os, sys; from register_batch.sync.ledger import Ledger; "
         f"l = Ledger(__import__('pathlib').Path({str(tmp_path)!r}), 't'); "
         "l.record('hesa:9', 'in_flight', operation='create'); os._exit(9)"
     )
     subprocess.run([sys.executable, "-c", script], check=False)
-    [entry] = Ledger(tmp_path, "t").unresolved()
+    [entry] = open_ledger(tmp_path, "t").unresolved()
     assert (entry.key, entry.status, entry.operation) == ("hesa:9", "in_flight", "create")
 
 
-def test_a_run_that_died_is_marked_so_by_the_next_one(tmp_path):
+def test_a_run_that_died_is_marked_so_by_the_next_one(tmp_path, open_ledger):
     """A killed sync's run row said "running" for ever; under the state dir's lock no other run can be running."""
     script = (
         "import pathlib, os; from register_batch.sync.ledger import Ledger; "
         f"l = Ledger(pathlib.Path({str(tmp_path)!r}), 't'); l.start_run(dry_run=False); os._exit(9)"
     )
     subprocess.run([sys.executable, "-c", script], check=False)
-    ledger = Ledger(tmp_path, "t")
+    ledger = open_ledger(tmp_path, "t")
     ledger.start_run(dry_run=True)
     ledger.finish_run("finished", {})
     rows = ledger._db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
     assert [tuple(row) for row in rows] == [(1, "ended unexpectedly"), (2, "finished")]
 
 
-def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tmp_path):
+def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tmp_path, open_ledger):
     """The next run names the writes no report listed: those of a run killed (still `running`) or stopped by an
     error (`stop_run`); not those of a run that finished, nor a stop asked for when no run was open."""
     ledger = Ledger(tmp_path, "t")
@@ -172,7 +172,7 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     ledger.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
     killed = ledger.start_run(dry_run=False)
     ledger.close()
-    ledger = Ledger(tmp_path, "t")
+    ledger = open_ledger(tmp_path, "t")
     current = ledger.start_run(dry_run=False)
     died = ledger.ended_without_report()
     assert sorted(died) == [stopped, killed] and current not in died
@@ -186,8 +186,8 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     ]
 
 
-def test_links_are_the_records_linked_to_a_trainee(tmp_path):
-    ledger = Ledger(tmp_path, "t")
+def test_links_are_the_records_linked_to_a_trainee(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
     ledger.record("hesa:1", "done", trainee_id="T" * 24)
     ledger.record("hesa:2", "in_flight", operation="create")
     ledger.record("hesa:3", "failed", trainee_id="")
@@ -204,7 +204,7 @@ def test_a_state_dir_lock_holds_its_own_state_dir_however_it_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
-def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, left):
+def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, left, open_ledger):
     # A sync killed while it creates its ledger (after the file is made, before the tables are committed; the
     # crash soak's start-up kills can land there) leaves one of these; the next run must carry on, not refuse.
     script = (
@@ -218,7 +218,7 @@ def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tm
     ledger.start_run(dry_run=False)
     ledger.record("hesa:1", "in_flight", hesa_id="1", operation="create", attempt=True)
     ledger.close()
-    assert [e.status for e in Ledger(tmp_path, "https://example.test").unresolved()] == ["in_flight"]
+    assert [e.status for e in open_ledger(tmp_path, "https://example.test").unresolved()] == ["in_flight"]
 
 
 def test_second_run_on_a_state_dir_is_refused_with_a_clear_message(tmp_path):
@@ -381,7 +381,7 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         assert len(held) == 60 and set(held.values()) == {1}
 
 
-def test_a_ledger_sqlite_calls_full_stops_the_run_and_keeps_what_was_recorded(tmp_path):
+def test_a_ledger_sqlite_calls_full_stops_the_run_and_keeps_what_was_recorded(tmp_path, open_ledger):
     """SQLite says SQLITE_FULL for a disk out of space; its own page limit gives the same answer, without filling a
     disk (the test above meets the file size limit, which SQLite reports as an I/O error instead)."""
     ledger = Ledger(tmp_path, "t")
@@ -392,7 +392,7 @@ def test_a_ledger_sqlite_calls_full_stops_the_run_and_keeps_what_was_recorded(tm
             ledger.record(f"hesa:{n}", "failed", errors=["refused " * 60])
             recorded.append(f"hesa:{n}")
     ledger.close()
-    assert recorded and [e.key for e in Ledger(tmp_path, "t").all()] == sorted(recorded)
+    assert recorded and [e.key for e in open_ledger(tmp_path, "t").all()] == sorted(recorded)
 
 
 def test_a_provider_lock_refuses_a_second_writer_for_the_same_service_and_token(tmp_path):
@@ -450,14 +450,16 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
 
 
-def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_damage(tmp_path, monkeypatch):
+def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_damage(
+    tmp_path, monkeypatch, open_ledger
+):
     """A data officer's database browser left open on ledger.sqlite3, in the middle of a write: the next write waits
     (BUSY_SECONDS), then stops the run with one line that says what to close; at the start of a run, nothing was
     sent. Not "is its disk full?", nor "restore it from a backup", which would be the wrong thing to do."""
     from register_batch.sync import ledger as ledger_module
 
     monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
-    ledger = Ledger(tmp_path, "t")
+    ledger = open_ledger(tmp_path, "t")
     ledger.record("hesa:1", "done", trainee_id="T" * 24)
     browser = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
     browser.execute("BEGIN IMMEDIATE")
@@ -470,7 +472,7 @@ def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_d
         "sending anything twice"
     )
     with pytest.raises(ConfigError) as refused:
-        Ledger(tmp_path, "t").start_run(dry_run=False)
+        open_ledger(tmp_path, "t").start_run(dry_run=False)
     assert str(refused.value).endswith(
         "(database is locked). Nothing was sent: another program has it open (a database browser, a backup?): close "
         "that program"
@@ -478,4 +480,4 @@ def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_d
     browser.execute("ROLLBACK")
     browser.close()
     ledger.record("hesa:2", "in_flight", operation="create")
-    assert [e.key for e in Ledger(tmp_path, "t").all()] == ["hesa:1", "hesa:2"]
+    assert [e.key for e in open_ledger(tmp_path, "t").all()] == ["hesa:1", "hesa:2"]

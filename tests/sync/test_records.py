@@ -4,6 +4,7 @@ plan without the record."""
 from __future__ import annotations
 
 import dataclasses
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -29,9 +30,16 @@ WITHDRAWAL = {
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
+@pytest.fixture
+def spool():
+    """An empty RecordSpool, its temporary file closed when the test ends."""
+    with closing(RecordSpool()) as spool:
+        yield spool
+
+
 def checked(paths: list[Path]) -> tuple[Checker, list[TraineeRecord]]:
-    checker = Checker(mapping=load_mapping(()), reference=load_reference("v2026.1"), as_of=AS_OF)
-    records = list(checker.records([str(path) for path in paths]))
+    with Checker(mapping=load_mapping(()), reference=load_reference("v2026.1"), as_of=AS_OF) as checker:
+        records = list(checker.records([str(path) for path in paths]))
     return checker, records
 
 
@@ -113,7 +121,7 @@ def test_a_student_without_its_files_withdrawal_tags_can_say_a_withdrawal_once_e
     assert [record.can_say for record in records] == [record.can_say for record in one_at_a_time] == expected
 
 
-def test_a_record_the_mapping_would_not_make_is_spooled_whole():
+def test_a_record_the_mapping_would_not_make_is_spooled_whole(spool):
     """A body with a value other than text (a library caller's record) is kept as it is, not in the packed form."""
     odd = TraineeRecord(
         source=SourceRef("lib", 1, None),
@@ -127,7 +135,6 @@ def test_a_record_the_mapping_would_not_make_is_spooled_whole():
         {"hesa_id": "2510000000006", "degrees_attributes": [{"subject": "1"}], "disabilities": ["57"]},
         {"degrees_attributes": [], "hesa_id": "2510000000007", "placements_attributes": [{"urn": "100001"}]},
     ]
-    spool = RecordSpool()
     spool.append(odd)
     spool.append(usual)
     for n, data in enumerate(others, start=3):
@@ -149,11 +156,10 @@ def test_a_plan_holds_no_record_and_a_create_no_copy_of_its_body(tmp_path):
     assert (plan.source, plan.hesa_id, plan.key) == (record.source, "2510000000001", "hesa:2510000000001")
 
 
-def test_a_spool_reads_back_by_negative_index_and_slice_as_a_list_would():
+def test_a_spool_reads_back_by_negative_index_and_slice_as_a_list_would(spool):
     records = [
         TraineeRecord(source=SourceRef("lib", n, None), data={"hesa_id": f"25100000000{n:02d}"}) for n in range(3)
     ]
-    spool = RecordSpool()
     for record in records:
         spool.append(record)
     assert [spool[i].data for i in (-1, -3)] == [records[-1].data, records[-3].data]
@@ -163,9 +169,8 @@ def test_a_spool_reads_back_by_negative_index_and_slice_as_a_list_would():
             spool[outside]
 
 
-def test_a_spool_keeps_each_records_start_cycle_for_the_listing():
+def test_a_spool_keeps_each_records_start_cycle_for_the_listing(spool):
     """The cycles Register is listed for (register-api.md §2.3): trainee_start_date's, else itt_start_date's."""
-    spool = RecordSpool()
     for n, dates in enumerate(
         [{"itt_start_date": "2025-09-01"}, {"itt_start_date": "2025-09-01", "trainee_start_date": "2026-08-01"}, {}]
     ):
@@ -173,7 +178,7 @@ def test_a_spool_keeps_each_records_start_cycle_for_the_listing():
     assert list(spool.cycles) == [2025, 2026, NO_CYCLE]
 
 
-def test_a_record_with_a_value_marshal_does_not_take_is_spooled_and_read_back_as_it_was():
+def test_a_record_with_a_value_marshal_does_not_take_is_spooled_and_read_back_as_it_was(spool):
     """No reader makes one, but a library caller's record may hold a date or a Decimal: such a record is kept in
     pickle's form instead of marshal's, between two of the usual kind (records.py mutants 78, 111, 112, 180)."""
     from decimal import Decimal
@@ -183,7 +188,6 @@ def test_a_record_with_a_value_marshal_does_not_take_is_spooled_and_read_back_as
         {"hesa_id": "2510000000002", "itt_start_date": date(2025, 9, 1), "course_year": Decimal("1")},
         {"hesa_id": "2510000000003", "sex": "11"},
     ]
-    spool = RecordSpool()
     for n, data in enumerate(given, start=1):
         spool.append(TraineeRecord(source=SourceRef("lib", n, None), data=data))
     assert [record.data for record in spool] == given

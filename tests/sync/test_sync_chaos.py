@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ def _run(emulator: Any, tmp_path: Path, path: Path, client: RegisterClient | Non
 
 
 @pytest.mark.parametrize("seed", [3, 17, 41])
-def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_trainee(tmp_path, seed):
+def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_trainee(tmp_path, seed, closed_at_end):
     rng = random.Random(seed)
     rows = [trainee(n) for n in range(1, rng.randint(6, 12))]
     ever, moved, next_n = {r["hesa_id"] for r in rows}, set(), [len(rows) + 1]
@@ -153,6 +154,7 @@ def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_t
             faults = rng.choice(["500:0.1,reset:0.1", "lost-response:0.5", "lost-response:0.3,reset:0.1", None])
             emulator.set_faults(faults, seed=seed * 100 + night)
             dying = _dying_client(emulator.url, rng.randint(1, 8), after=rng.random() < 0.5)
+            closed_at_end(dying)
             _run(emulator, tmp_path, path, dying if rng.random() < 0.5 else None)
         emulator.set_faults(None)
         del emulator.app.handle  # the gateway gone
@@ -184,7 +186,7 @@ def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_t
         assert held_one["state"] == expected or (
             expected is None and held_one["state"] not in ("withdrawn", "deferred")
         )
-    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")) as db:
         keys = {f"hesa:{row['hesa_id']}" for row in rows}
         left = [k for k, s in db.execute("SELECT key, status FROM records") if s in ("in_flight", "unknown")]
     assert not set(left) & keys

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -238,7 +239,7 @@ def test_a_sync_killed_mid_run_completes_on_the_next_run(tmp_path):
             assert time.monotonic() < deadline
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
-        process.wait(10)
+        process.communicate(timeout=10)  # and its pipes closed
         time.sleep(0.3)  # a request received before the kill is still being stored by the emulator
         killed_wrote = {t["hesa_id"] for t in held(emulator)}
         assert 11 <= len(killed_wrote) < 40
@@ -360,7 +361,9 @@ def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
 
 
-def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_failed(emulator, tmp_path):
+def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_failed(
+    emulator, tmp_path, closed_at_end
+):
     """Someone withdrew the trainee in Register's service after the run listed it: the planned update meets Register's
     422 StateTransitionError (§6). Nothing can change the trainee through the API, so the record is reported blocked
     (a warning, as for a trainee listed withdrawn), not failed as if the record were wrong."""
@@ -384,6 +387,7 @@ def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_
             return super().update_trainee(trainee_id, data)
 
     client = WithdrawnMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     renamed = {**trainee(1), "last_name": "Renamed"}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [renamed]))], options(emulator, tmp_path), client=client)
     [only] = result.results
@@ -429,7 +433,7 @@ DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
     ids=["withdrawal", "deferral"],
 )  # fmt: skip
 def test_a_withdrawal_or_deferral_someone_made_in_register_while_the_run_was_going_is_done_not_blocked(
-    emulator, tmp_path, kind, made, columns, state
+    emulator, tmp_path, kind, made, columns, state, closed_at_end
 ):
     """The run's withdrawal (or deferral) meets Register's 422 (not from this state, §6) because someone withdrew
     (or deferred) the trainee in Register's service after the run listed it: Register holds what the record says, so
@@ -443,6 +447,7 @@ def test_a_withdrawal_or_deferral_someone_made_in_register_while_the_run_was_goi
     client = type("MadeMeanwhile", (RegisterClient,), {kind: someone_else_first})(
         emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)
     )
+    closed_at_end(client)
     row = {**trainee(1), **columns}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [row]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
@@ -475,10 +480,13 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
     assert written["errors"] == "; ".join(only.errors) and len(only.errors) == 2
 
 
-def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
+def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_again_once(
+    emulator, tmp_path, closed_at_end
+):
     """No answer, and Register did not carry it out: the trainee's state says so, and the withdrawal is sent again."""
     sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
     client, calls = cutting_the_first(emulator, "withdraw")
+    closed_at_end(client)
     leaving = {**trainee(1), **WITHDRAWAL}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
@@ -502,7 +510,9 @@ def cutting_the_first(emulator, method: str) -> tuple[RegisterClient, list]:
     return client_class(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1), calls
 
 
-def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again_once(emulator, tmp_path):
+def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again_once(
+    emulator, tmp_path, closed_at_end
+):
     """No answer, and Register did not add it: the trainee's degrees (another one only) say so, and the degree is
     sent again, once; the record is not reported done with its degree missing."""
     mine = trainee(1)
@@ -510,6 +520,7 @@ def test_a_degree_whose_connection_was_cut_before_register_read_it_is_sent_again
     there["degrees_attributes"][0]["subject"] = "100302"  # another degree: the record's is still to add
     _create_directly(emulator, there)
     client, calls = cutting_the_first(emulator, "add_degree")
+    closed_at_end(client)
     result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     [now] = held(emulator)
@@ -548,7 +559,7 @@ def test_a_wrong_token_stops_after_one_request_with_exit_2(emulator, tmp_path):
     # Refused at the first listing: nothing was planned, so no report says what happened to the records; the ledger's
     # runs table says why the run stopped.
     assert not (tmp_path / "r" / "report.json").exists()
-    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")) as db:
         [(status,)] = db.execute("SELECT status FROM runs").fetchall()
     assert status == "stopped"
 
@@ -717,7 +728,7 @@ def test_a_degree_and_placements_whose_replies_were_lost_are_found_added_not_sen
     ids=["the-same-degree", "a-duplicate-by-registers-rule"],
 )
 def test_a_degree_register_answers_409_for_is_done_only_when_register_holds_that_very_degree(
-    emulator, tmp_path, institution, outcome, held_degrees
+    emulator, tmp_path, institution, outcome, held_degrees, closed_at_end
 ):
     """Between the plan and the send, the degree the record adds appears in Register (a resend after a lost reply, or
     someone adding it by hand): Register answers 409. The record is done when Register now holds this very degree;
@@ -735,6 +746,7 @@ def test_a_degree_register_answers_409_for_is_done_only_when_register_holds_that
             return super().add_degree(trainee_id, data)
 
     client = AddedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     result = sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path), client=client)
     [only] = result.results
     assert [step.kind for step in only.plan.steps][:1] == ["add_degree"]
@@ -771,7 +783,7 @@ def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_rep
     assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
 
 
-def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path):
+def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path, open_ledger):
     source = extract(tmp_path / "in.csv", 1)
     emulator.set_faults("lost-response:1.0")
     result = sync_files([str(source)], options(emulator, tmp_path))
@@ -784,13 +796,13 @@ def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_pat
     # the plan's listings (the start year and the years either side) + one look-up after the lost reply
     assert routes["POST /trainees"] == 1 and routes["GET /trainees"] == 4
     assert len(held(emulator)) == 1
-    from register_batch.sync.ledger import Ledger
-
-    [entry] = Ledger(tmp_path / "state", emulator.url).all()
+    [entry] = open_ledger(tmp_path / "state", emulator.url).all()
     assert entry.status == "done" and entry.trainee_id == held(emulator)[0]["trainee_id"]
 
 
-def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(emulator, tmp_path, monkeypatch):
+def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(
+    emulator, tmp_path, monkeypatch, closed_at_end
+):
     """A laptop suspended mid-request (or long retries) puts an hour between the create and the look-up for it: the
     look-up lists from when the create was sent, so it finds the trainee rather than leaning on Register's 409."""
     source = extract(tmp_path / "in.csv", 1)
@@ -801,6 +813,7 @@ def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(emulato
         monkeypatch.setattr(runner, "utc_now", lambda: later)
 
     client = create_answers_lost(emulator, TOKEN, then=an_hour_later)
+    closed_at_end(client)
     result = sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.results[0].plan.matched_by == "listing after an unknown create"
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
@@ -920,7 +933,7 @@ def test_a_lost_create_is_found_as_itself_not_as_an_older_trainee_with_its_husid
         assert by_id[only.plan.trainee_id]["last_name"] == mine["last_name"]
 
 
-def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator, tmp_path):
+def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator, tmp_path, closed_at_end):
     source = extract(tmp_path / "in.csv", 20)
     done = []
 
@@ -934,6 +947,7 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
             return created
 
     client = Revoking(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(Unauthorized) as refused:
         sync_files([str(source)], options(emulator, tmp_path), client=client)
     # The error says what the run did and where its report is, as a stopped run's does, and carries its result.
@@ -949,7 +963,9 @@ def test_a_token_revoked_mid_run_stops_at_once_with_exit_2_and_a_report(emulator
     assert stats(emulator)["requests"]["by_status"]["401"] == 1
 
 
-def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_and_no_report(emulator, tmp_path):
+def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_and_no_report(
+    emulator, tmp_path, closed_at_end
+):
     """Refused at the first write: nothing was done, so the run ends as a wrong token does (exit 2, one line), with
     no report of 20 records all 'not reached' to read."""
     source = extract(tmp_path / "in.csv", 20)
@@ -961,6 +977,7 @@ def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_a
             return super().create_trainee(data)
 
     client = RevokedBeforeWriting(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(Unauthorized):
         sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert not (tmp_path / "reports" / "report.json").exists()
@@ -969,7 +986,7 @@ def test_a_token_revoked_after_the_plan_and_before_any_write_stops_with_exit_2_a
 
 
 def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_and_the_next_run_finds_it(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """The first create's answer is lost, and the look-up that follows is refused (the token revoked meanwhile): the
     create went out, so the run does not end as a wrong token does ("nothing was sent", no report). Its record is
@@ -983,6 +1000,7 @@ def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_a
             emulator.store._db.execute("UPDATE providers SET token_hash = 'revoked'")
 
     client = create_answers_lost(emulator, TOKEN, then=revoke)
+    closed_at_end(client)
     with pytest.raises(Unauthorized) as refused:
         sync_files([str(source)], options(emulator, tmp_path), client=client)
     assert "; interrupted; 3 records: 1 unknown, 2 not reached." in str(refused.value), str(refused.value)
@@ -996,7 +1014,7 @@ def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_a
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 3
 
 
-def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
+def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, closed_at_end):
     """Register has no duplicate check for placements: one still being processed when the client gives up must
     not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing."""
     rows = [trainee(1)]
@@ -1014,6 +1032,7 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
                     emulator.set_faults(None)
 
         client = SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.5)
+        closed_at_end(client)
         first = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast, client=client)
         assert first.exit_code == 3 and first.outcomes == Counter(unknown=1)
         assert "not sent again in this run" in " ".join(first.results[0].errors)
@@ -1025,10 +1044,11 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path):
         assert stats(emulator)["requests"]["by_route"]["POST /trainees/{trainee_id}/placements"] == 1
 
 
-def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_path):
+def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_path, closed_at_end):
 
     with answering(429, b'{"error":"Too many requests"}', {"Retry-After": "0"}) as url:
         client = RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3, timeout=1.0)
+        closed_at_end(client)
         stubborn = SyncOptions(
             target=url, token=Secret(TOKEN), state_dir=tmp_path / "state", report_dir=tmp_path / "r", as_of=AS_OF
         )
@@ -1037,7 +1057,7 @@ def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_
     assert client.stats.throttled == 3
 
 
-def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(emulator, tmp_path):
+def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(emulator, tmp_path, closed_at_end):
 
     class FailingElsewhere(RegisterClient):
         def iter_trainees(self, *, academic_cycle=None, **params):
@@ -1048,6 +1068,7 @@ def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
                 emulator.set_faults(None)
 
     client = FailingElsewhere(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     with pytest.raises(RegisterUnavailable, match="nothing was written"):
         sync_files([str(extract(tmp_path / "in.csv", 3))], options(emulator, tmp_path), client=client)
     assert stats(emulator)["trainees"] == 0
@@ -1063,7 +1084,7 @@ def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emu
     assert stats(emulator)["trainees"] == 0
 
 
-def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emulator, tmp_path):
+def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emulator, tmp_path, closed_at_end):
     from register_batch.errors import Interrupted
 
     source = extract(tmp_path / "in.csv", 10)
@@ -1075,6 +1096,7 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
             return super().create_trainee(data)
 
     client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(source)], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)
@@ -1087,7 +1109,9 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
     assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1
 
 
-def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved_two_years(emulator, tmp_path):
+def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved_two_years(
+    emulator, tmp_path, closed_at_end
+):
     """A create's reply was lost (Register made the trainee) and Register went down before the look-up for it: the
     run stopped with the record unknown. Before the next run the start year, mistyped, was corrected by two years.
     That run lists the record's start year and the years either side, not the year Register holds the trainee
@@ -1105,6 +1129,7 @@ def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved
                 emulator.set_faults("reset:1.0")
 
     client = DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(write_extract(tmp_path / "a.csv", [mistyped]))], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 import threading
@@ -47,6 +48,21 @@ def test_a_state_dir_in_use_leaves_no_file_open(register, tmp_path, unclosed_fil
         thread.join()
     assert [type(e) for e in errors] == [StateDirLocked]
     errors.clear()
+    assert unclosed_files() == []
+
+
+def test_a_spool_refused_at_the_open_file_limit_leaves_none_of_the_runs_files_open(
+    register, unclosed_files, temporary_files_limited
+):
+    """A vendor's job at its process's limit of open files: the duplicate finder's spool was made, the report's
+    refused, and the first was left for the garbage collector."""
+    temporary_files_limited(1)
+    try:
+        register.sync(SAMPLES / "extract.xml")
+    except OSError as exc:
+        assert exc.errno == errno.EMFILE
+    else:
+        pytest.fail("no temporary file was refused")
     assert unclosed_files() == []
 
 

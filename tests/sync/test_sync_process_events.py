@@ -49,7 +49,7 @@ def held(emulator) -> Counter:
 
 
 def runs_in_ledger(state: Path) -> list[str]:
-    with sqlite3.connect(state / "ledger.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(state / "ledger.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT status FROM runs ORDER BY id")]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
         f"given with ukprn: nothing was written. Use {OURS}'s token, or correct ukprn."
     )
     assert register.writes() == {"POST /trainees": 3}
-    with sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says why it stopped
+    # The runs table says why it stopped.
+    with closing(sqlite3.connect(register.tmp_path / "state" / "ledger.sqlite3")) as db:
         status, summary = db.execute("SELECT status, summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     assert status == "stopped" and json.loads(summary)["reason"] == f"ConfigError: {refused.value}"
     # With the token's own UKPRN the listing would agree, but no record of the extract is that provider's.

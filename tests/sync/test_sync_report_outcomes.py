@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def status_box(doc: lxml.html.HtmlElement) -> tuple[str, str, str]:
     return box.get("data-status"), box.get("class"), " ".join(box.text_content().split())
 
 
-def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path):
+def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path, closed_at_end):
     rows = [trainee(n) for n in range(1, 7)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
     for row in rows:
@@ -75,6 +76,7 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
             return super().update_trainee(trainee_id, data)
 
     client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)
@@ -103,14 +105,15 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
     assert pending == "Not reached (pending)"  # the word results.csv and report.json use
     assert "(interrupted)" in doc.findtext(".//title")
-    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:  # the runs table says how each run ended
+    # The runs table says how each run ended.
+    with closing(sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")) as db:
         assert [status for (status,) in db.execute("SELECT status FROM runs ORDER BY id")] == [
             "finished",
             "interrupted",
         ]
 
 
-def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path):
+def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path, closed_at_end):
     rows = [trainee(n) for n in range(1, 4)]
 
     class Failing(RegisterClient):
@@ -120,6 +123,7 @@ def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pendin
             return super().create_trainee(data)
 
     client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)
@@ -147,12 +151,13 @@ def slow_placement_client(emulator) -> RegisterClient:
     return SlowPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3)
 
 
-def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path):
+def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path, closed_at_end):
     rows = [trainee(1)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path, timeout=0.3))
     rows[0]["placement_3_urn"] = "123456"
 
     client = slow_placement_client(emulator)
+    closed_at_end(client)
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
     )
@@ -195,7 +200,7 @@ def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_
 
 
 def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unknown_without_the_held_warning(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """As for a refused update: a record whose write may not have happened is `unknown` (run again), not one whose
     changes went through with only its withdrawal waiting."""
@@ -204,6 +209,7 @@ def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unkno
     changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
 
     client = slow_placement_client(emulator)
+    closed_at_end(client)
     result = sync_files(
         [str(write_extract(tmp_path / "b.csv", [changed]))], options(emulator, tmp_path, timeout=0.3), client=client
     )
@@ -402,7 +408,7 @@ def test_a_stopped_runs_line_tells_the_records_written_from_those_already_as_reg
     assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
 
 
-def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_outage(emulator, tmp_path):
+def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_outage(emulator, tmp_path, closed_at_end):
     """SIGTERM while an update is under way, and Register answers it 500: the client does not retry (a stop takes
     one request at most), and the line says the run was stopped, not that Register stopped answering, which would
     send the person on call to look at Register for nothing."""
@@ -421,19 +427,23 @@ def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_ou
                 emulator.set_faults(None)
 
     client = StoppedThenFailed(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(Interrupted) as stopped:
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
     assert str(stopped.value).startswith("interrupted; "), str(stopped.value)
     assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
 
 
-def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_run_to_look_up(emulator, tmp_path):
+def test_a_stop_while_a_create_goes_unanswered_leaves_it_unknown_for_the_next_run_to_look_up(
+    emulator, tmp_path, closed_at_end
+):
     """Stopped (SIGTERM) while a create's reply was lost: the run writes nothing more, not even the look-up that would
     tell what became of it, and reports the record unknown; the next run looks it up before it writes anything and
     finds it created, once."""
     before = stats(emulator)["requests"]["by_route"].get("GET /trainees", 0)
 
     client = create_answers_lost(emulator, TOKEN, then=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    closed_at_end(client)
     source = str(write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)]))
     with pytest.raises(Interrupted) as stopped:
         sync_files([source], options(emulator, tmp_path), client=client)
@@ -532,7 +542,9 @@ def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_st
         assert len(held(emulator)) == 1
 
 
-def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_runs_result(emulator, tmp_path):
+def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_runs_result(
+    emulator, tmp_path, closed_at_end
+):
     """docs/library.md: a stopped run raises Interrupted with its `result`, the run's SyncResult up to then: also when
     it is the report that could not be written after writes (here its folder became a file while the run wrote)."""
     reports = tmp_path / "reports"
@@ -546,6 +558,7 @@ def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_r
             return created
 
     client = FolderReplacedByAFile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(Interrupted, match="The sync went through but has no report") as stopped:
         sync_files([str(write_extract(tmp_path / "in.csv", [trainee(1)]))], options(emulator, tmp_path), client=client)
     assert stopped.value.result is not None and stopped.value.result.outcomes == Counter(done=1)
@@ -639,7 +652,7 @@ def test_a_report_its_disk_will_not_take_after_writes_register_refused_or_left_u
 
 
 def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_left_to_send_for_are_named_so(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """A run that ended without its report (here a bug stopped it part-way) wrote two updates, and found a record
     unchanged. The next report names the update Register now holds as the extract says; not the other, changed again
@@ -658,6 +671,7 @@ def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_l
     for row in (rows[0], rows[2], rows[3]):  # records 2 and 5 unchanged
         row["email"] = row["email"].replace("@", ".new@")
     client = BugOnThirdUpdate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(RuntimeError, match="a bug"):
         sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
 
@@ -672,7 +686,9 @@ def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_l
     )
 
 
-def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_named_as_written(emulator, tmp_path):
+def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_named_as_written(
+    emulator, tmp_path, closed_at_end
+):
     """The run that stopped had one update refused (Register's 422) and one carried out. Both records are unchanged
     in the next run (the first set back as Register holds it): only the update Register took is named as written
     by that run; the refused one was never written."""
@@ -697,6 +713,7 @@ def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_
     for row in rows:
         row["email"] = row["email"].replace("@", ".new@")
     client = RefusedThenBug(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
     with pytest.raises(RuntimeError, match="a bug"):
         sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
     assert RefusedThenBug.puts == 3
@@ -984,7 +1001,7 @@ def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_
 
 
 def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_looked_up_named_and_settled(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """Creates went out unanswered when Register went down: one carried out (its reply lost), one not (refused
     before the server read it). Each record then left the extract (gone from the SRS, or a nightly extract of changes
@@ -1004,6 +1021,8 @@ def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_loo
 
     def unanswered(dry_run: bool = False, *, rows: list[dict], down: bool = False) -> tuple[dict, dict, str]:
         client = DownMidCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
+        if client is not None:
+            closed_at_end(client)
         line = summary_of_sync(emulator, tmp_path, rows, client=client, dry_run=dry_run)
         data, doc = report_of(tmp_path)
         assert data["sync"]["unanswered_elsewhere"] == len(data["unanswered_elsewhere"])
@@ -1056,7 +1075,7 @@ def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_loo
 
 
 def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_the_extract_are_settled_by_state(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """A withdrawal (carried out, its reply lost) and a deferral (refused before the server read it) went out
     unanswered, and their records then left the extract: a nightly extract of changes only has no reason to send a
@@ -1087,6 +1106,8 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
     def run(rows: list[dict], *, dry_run: bool = False, down: bool = False) -> tuple[dict, str, int]:
         looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)
         client = DownMidWrite(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) if down else None
+        if client is not None:
+            closed_at_end(client)
         line = summary_of_sync(emulator, tmp_path, rows, client=client, dry_run=dry_run)
         data, _doc = report_of(tmp_path)
         looked = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0) - looks
@@ -1129,7 +1150,7 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
 
 
 def test_a_placement_left_unanswered_for_a_record_that_then_left_the_extract_is_named_every_run_until_it_is_back(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """A placement went out unanswered (its reply lost, and the look-up after it cut) and its record then left the
     extract. Only the record can tell whether Register holds what it says, so each run names the write, not only the
@@ -1148,6 +1169,7 @@ def test_a_placement_left_unanswered_for_a_record_that_then_left_the_extract_is_
 
     changed = {**leaving, "placement_3_urn": "100999"}
     client = DownMidPlacement(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
     summary_of_sync(emulator, tmp_path, [changed, staying], client=client)
     for _night in range(2):
         looks = stats(emulator)["requests"]["by_route"].get("GET /trainees/{trainee_id}", 0)

@@ -247,24 +247,24 @@ class Emulator:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
         _check_tokens(tokens)
         self.store = Store(db)
-        self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
-        self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
-        self.app = RegisterApp(
-            self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay, ukprns=ukprns
-        )
-        self.clock = clock
-        self.limiter = FixedWindowLimiter(*rate_limit, clock=clock) if rate_limit else None
-        self.faults = FaultInjector(faults, seed)
-        self.latency = max(0.0, float(latency_ms)) / 1000.0
-        self.fault_hold = fault_hold
-        self.stats = Stats()
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        server_class = _Server6 if ":" in host.strip("[]") else _Server
-        try:
+        try:  # options refused (UKPRNs, a fault mix), a port in use: the store is closed, not left to the collector
+            self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
+            self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
+            self.app = RegisterApp(
+                self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay, ukprns=ukprns
+            )
+            self.clock = clock
+            self.limiter = FixedWindowLimiter(*rate_limit, clock=clock) if rate_limit else None
+            self.faults = FaultInjector(faults, seed)
+            self.latency = max(0.0, float(latency_ms)) / 1000.0
+            self.fault_hold = fault_hold
+            self.stats = Stats()
+            self._stopping = threading.Event()
+            self._connections: set[socket.socket] = set()
+            self._connections_lock = threading.Lock()
+            server_class = _Server6 if ":" in host.strip("[]") else _Server
             self._server = server_class((host.strip("[]"), port), _Handler)
-        except OSError:
+        except BaseException:
             self.store.close()
             raise
         self._server.emulator = self

@@ -990,11 +990,12 @@ def sync_files(
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
-    report = ReportBuilder.judging(checker, api_version=options.api_version, command="sync")
-    # Closed on every way out (an unusable input, a state dir in use): a long-running caller must not collect them.
+    # Closed on every way out (an unusable input, a state dir in use, a spool refused): a long-running caller must not
+    # collect them.
     with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(contextlib.closing(report))
         cleanup.enter_context(checker)
+        report = ReportBuilder.judging(checker, api_version=options.api_version, command="sync")
+        cleanup.enter_context(contextlib.closing(report))
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
