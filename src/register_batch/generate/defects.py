@@ -1218,11 +1218,7 @@ def _malformed(ctx: Context, draft: Draft) -> list[Expect]:
 
 def _previous_hesa_intact(ctx: Context) -> bool:
     prev = ctx.previous
-    return (
-        prev is not None
-        and prev.hesa_id is not None
-        and (prev.kind is None or "hesa_id" not in prev.kind.touches)
-    )
+    return prev is not None and prev.hesa_id is not None and (prev.kind is None or "hesa_id" not in prev.kind.touches)
 
 
 def _previous_provider_intact(ctx: Context) -> bool:
