@@ -259,20 +259,17 @@ def test_pacing_under_a_fixed_window_limit_gets_no_429(tmp_path):
     """The client's sliding window keeps under the server's fixed one. The server counts a request when it arrives,
     so the client keeps a margin for the time a request takes to get there; on a loaded test machine that can exceed
     the default 2% of a 2 s window (40 ms: one clean-clone run saw a 429), so this run keeps 200 ms, as a 60 s window's
-    default (250 ms) does."""
+    default (250 ms) does. That it otherwise goes at full speed is test_limiter's (on a clock of its own) and the
+    benchmarks' (throughput against the limit): no timing is asserted here."""
     with start_emulator(tokens=[TOKEN], rate_limit=(40, 2.0), as_of=AS_OF) as emulator:
         source = extract(tmp_path / "in.csv", 150)
         client = RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(40, 2.0, margin=0.2))
-        started = time.monotonic()
         with client:
             result = sync_files([str(source)], options(emulator, tmp_path, rate=(40, 2.0)), client=client)
-        elapsed = time.monotonic() - started
         counts = stats(emulator)["requests"]
         assert result.exit_code == 0
         assert counts["by_status"].get("429", 0) == 0
         assert counts["by_route"]["POST /trainees"] == 150
-        throughput = counts["total"] / elapsed
-        assert throughput >= 0.8 * (40 / 2.0), f"{throughput:.1f} requests/s"
 
 
 def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
