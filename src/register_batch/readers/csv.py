@@ -311,6 +311,13 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             start_line = reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
+            if row == header:  # `cat a.csv b.csv`: read as a trainee, it was a record with an error in every column
+                raise UnusableInput(
+                    name,
+                    "the header again, as if two files were joined into one: give each extract as a file of its own "
+                    "(or delete the line)",
+                    line=line,
+                )
             count += 1
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
