@@ -128,12 +128,25 @@ def shown_token_file(path: Path | None) -> str | None:
 
 
 def masked_url(url: str | None) -> str | None:
-    """A target as it may be shown: a user name or password in it (a credential) replaced by ****; an API token given
-    as the target by mistake not shown at all."""
+    """A target as it may be shown: a user name or password in it (a credential), and its query, replaced by ****; an
+    API token given as the target by mistake not shown at all."""
     if url and looks_like_token(url):
         return f"({len(url)} characters that look like an API token: not shown)"
     if not url or "@" not in url:
+        return _without_query(url)
+    return _without_query(_masked_credentials(url))
+
+
+def _without_query(url: str | None) -> str | None:
+    """A target's query or fragment, which may hold a token (`?token=...`), replaced by ****: refused, as no service's
+    URL has one (resolve_target)."""
+    if not url:
         return url
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
+    return url if cut < 0 else f"{url[: cut + 1]}****"
+
+
+def _masked_credentials(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     try:
