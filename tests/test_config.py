@@ -127,6 +127,38 @@ def test_a_token_pasted_as_the_target_is_never_shown_nor_a_folder_name(tmp_path,
     )
 
 
+def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeypatch):
+    """A token pasted where the token file's name goes (--token-file, REGISTER_API_TOKEN_FILE, token_file) was echoed
+    whole by sync's and export's refusal, "cannot read the token file", and twice by `config show`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    refusal = (
+        "the token file's name looks like an API token (72 characters; not shown): give the name of a file holding "
+        "the token, or the token in REGISTER_API_TOKEN"
+    )
+    for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"]):
+        result = CliRunner().invoke(cli, [*command, "--target", "http://127.0.0.1:9", "--token-file", PASTED_TOKEN])
+        assert result.exit_code == 2 and "0123456789abcdef" not in result.output
+        assert refusal in result.output
+    monkeypatch.setenv("REGISTER_API_TOKEN_FILE", PASTED_TOKEN)
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+        assert "72 characters that look like an API token: not shown" in result.output
+    monkeypatch.delenv("REGISTER_API_TOKEN_FILE")
+    (tmp_path / "register-batch.toml").write_text(f'[register-batch]\ntoken_file = "{PASTED_TOKEN}"\n')
+    result = CliRunner().invoke(cli, ["export", "--to", "json", "-o", "out.json", "--target", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "0123456789abcdef" not in result.output and refusal in result.output
+    assert "0123456789abcdef" not in CliRunner().invoke(cli, ["config", "show"]).output
+    (tmp_path / PASTED_TOKEN).write_text(PASTED_TOKEN)  # a file of that name that is there is named as any other
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert PASTED_TOKEN in result.output and "******** (set)" in result.output
+    named = "register_trainee_teachers_api_token"  # a long name without a token's digits: named, as missing
+    result = CliRunner().invoke(cli, ["sync", "in.xml", "--target", "http://127.0.0.1:9", "--token-file", named])
+    assert result.exit_code == 2 and f"{named}: cannot read the token file" in result.output
+
+
 @pytest.mark.parametrize(
     "target,shown",
     [

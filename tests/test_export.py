@@ -984,6 +984,24 @@ def test_a_format_or_status_export_does_not_know_is_refused_before_any_request_a
     assert not out.exists()
 
 
+def test_an_output_in_the_state_dir_is_refused_and_the_ledger_and_emulator_data_are_kept(tmp_path, monkeypatch):
+    """`export -o .register-batch/sandbox/ledger.sqlite3` (or the embedded emulator's database) replaced the sync
+    ledger with a CSV: the next sync refused it, and what the ledger knew of the trainees created was lost."""
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(cli, ["export", "--to", "json", "-o", "held.json", "--state-dir", "st"])
+    assert first.exit_code == 0, first.output
+    database = tmp_path / "st" / "register" / "register.sqlite3"
+    kept = database.read_bytes()
+    for output in (database, tmp_path / "st" / "held.csv", "st/../st/register/held.csv"):
+        result = CliRunner().invoke(cli, ["export", "--to", "register-csv", "-o", str(output), "--state-dir", "st"])
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"register-batch: error: cannot write {output}: that is in the state dir st (the sync ledger, its lock and "
+            "the embedded emulator's data), which it could replace: name a file outside it\n"
+        )
+    assert database.read_bytes() == kept and not (tmp_path / "st" / "held.csv").exists()
+
+
 @pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
 def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
     synced, tmp_path, spelling

@@ -15,7 +15,7 @@ from typing import Any
 
 from register_batch.constants import API_VERSION
 from register_batch.errors import ConfigError
-from register_batch.tokens import looks_like_token
+from register_batch.tokens import looks_like_token, pasted_token_file
 
 CONFIG_FILE = "register-batch.toml"
 DEFAULT_STATE_DIR = ".register-batch"
@@ -113,19 +113,40 @@ class Settings:
             "state_dir": str(self.state_dir),
             "report_dir": str(self.report_dir),
             "api_version": self.api_version,
-            "token_file": str(self.token_file) if self.token_file else None,
+            "token_file": shown_token_file(self.token_file),
             "mappings": [str(p) for p in self.mappings],
             "ukprn": self.ukprn,
         }
 
 
+def shown_token_file(path: Path | None) -> str | None:
+    """A token file's name as it may be shown: not at all when it is an API token pasted in its place."""
+    if path is None:
+        return None
+    length = pasted_token_file(path)
+    return str(path) if length is None else f"({length} characters that look like an API token: not shown)"
+
+
 def masked_url(url: str | None) -> str | None:
-    """A target as it may be shown: a user name or password in it (a credential) replaced by ****; an API token given
-    as the target by mistake not shown at all."""
+    """A target as it may be shown: a user name or password in it (a credential), and its query, replaced by ****; an
+    API token given as the target by mistake not shown at all."""
     if url and looks_like_token(url):
         return f"({len(url)} characters that look like an API token: not shown)"
     if not url or "@" not in url:
+        return _without_query(url)
+    return _without_query(_masked_credentials(url))
+
+
+def _without_query(url: str | None) -> str | None:
+    """A target's query or fragment, which may hold a token (`?token=...`), replaced by ****: refused, as no service's
+    URL has one (resolve_target)."""
+    if not url:
         return url
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
+    return url if cut < 0 else f"{url[: cut + 1]}****"
+
+
+def _masked_credentials(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     try:

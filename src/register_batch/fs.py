@@ -162,6 +162,22 @@ def check_not_an_input(
                     )
 
 
+def check_not_in_state_dir(output: StrPath, state_dir: StrPath) -> None:
+    """Refuse an output inside the state dir (by any name): it could replace the sync ledger or the embedded
+    emulator's database. A state dir not there yet holds nothing to lose."""
+    key = _key_of(state_dir)
+    if key is None:
+        return
+    folder = Path(os.path.abspath(output)).parent
+    for parent in (folder, *folder.parents):
+        if _key_of(parent) == key:
+            raise UnwritableOutput(
+                output,
+                f"that is in the state dir {os.fspath(state_dir)} (the sync ledger, its lock and the embedded "
+                "emulator's data), which it could replace: name a file outside it",
+            )
+
+
 def _same_folder(one: Path, other: Path) -> bool:
     found = _key_of(one)
     return found is not None and found == _key_of(other)

@@ -4,6 +4,7 @@ A module of its own so that the emulator, which never sends a request, does not 
 
 from __future__ import annotations
 
+import os
 import re
 
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be (§1.2)
@@ -25,3 +26,20 @@ TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it 
     "the target looks like an API token ({length} characters; not shown): a token goes {token_goes}, and the target "
     "is sandbox, production or the service's URL"
 )
+
+
+TOKEN_AS_TOKEN_FILE = (
+    "the token file's name looks like an API token ({length} characters; not shown): give the name of a file holding "
+    "the token, or the token in REGISTER_API_TOKEN"
+)
+
+
+def pasted_token_file(path: str | os.PathLike[str]) -> int | None:
+    """The length of a token pasted where a token file's name goes (--token-file, REGISTER_API_TOKEN_FILE, token_file),
+    so that it is never shown; None for a name that may be shown. Only a name that is no file, and looks like a token
+    with digits in it (a token's random part has some; `register_api_token_for_production` is a name): a file that is
+    there is named as any other."""
+    name = os.path.basename(path)
+    if looks_like_token(name) and sum(c.isdigit() for c in name) >= 8 and not os.path.lexists(path):
+        return len(name)
+    return None

@@ -385,6 +385,33 @@ def test_duplicate_header(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "header,row",
+    [
+        ("F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "2201891202016,Ann,Lee,10"),
+        ("hesa_id,first_names,last_name,sex", "'2201891202016,Ann,Lee,'10"),
+    ],
+    ids=["hesa-csv", "register-csv"],
+)
+def test_a_header_repeated_part_way_down_two_joined_extracts_is_refused_at_its_line(tmp_path, header, row):
+    """Two exports joined into one file (`cat a.csv b.csv`): the second header was read as a trainee, counted among
+    the records with an error for each of its columns ('F_SEXID' is not a sex code...), and the rest sent."""
+    path = tmp_path / "joined.csv"
+    again = (header, f"\ufeff{header}", header.lower(), header.replace(",", ", "))  # a second BOM, as Excel saves it
+    for second in again:
+        path.write_bytes(f"\ufeff{header}\r\n{row}\r\n{second}\r\n{row.replace('Ann', 'Bea')}\r\n".encode())
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        assert caught.value.line == 3
+        assert str(caught.value) == (
+            f"{path}, line 3: the header again, as if two files were joined into one: give each extract as a file of "
+            "its own (or delete the line)"
+        )
+    path.write_text(f"{header}\n{row}\n{header.replace(',', ',x')}\n")  # not the header: a row, with its errors
+    info, rows = read(path)
+    assert info.records == len(rows) == 2
+
+
+@pytest.mark.parametrize(
     "second,message",
     [
         ("F_DEGCLSS_01", "'F_DEGCLSS_01' (columns 2 and 3; 'F_DEGCLSS_1' is the same field)"),

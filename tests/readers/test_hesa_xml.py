@@ -391,6 +391,27 @@ def test_a_student_in_a_namespace_is_refused_not_left_out(tmp_path, start, end):
     assert f"a <{start.split()[0][1:]}> element" in str(caught.value)  # <Student>, or with its prefix <s:Student>
 
 
+@pytest.mark.parametrize(
+    "tag", ["F_NIN", "F_PLMNTSCH", "PLACEMENT"], ids=["a-field", "a-placements-field", "a-placement"]
+)
+def test_a_tag_in_a_namespace_is_a_record_problem_not_a_value_left_out(hesa_samples, tmp_path, tag):
+    """lxml names a tag in a namespace {urn:srs}F_NIN, which no field map reads: the record was read without its
+    value and without a word, as if the file had none (a blank NI number, a placement gone)."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    assert text.count(f"<{tag}>") == 1
+    text = text.replace(f"<{tag}>", f'<s:{tag} xmlns:s="urn:srs">').replace(f"</{tag}>", f"</s:{tag}>")
+    path = tmp_path / "namespaced-tag.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.problems == [
+        (
+            tag,
+            f"<{tag}> is in an XML namespace (urn:srs): HESA ITT extracts use none, and its value would not be read; "
+            "export it without namespaces",
+        )
+    ]
+
+
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
 def test_a_student_inside_another_is_refused_naming_both_lines(hesa_samples, tmp_path, inner_at):
     """The inner Student was read as a record, then every tag of the outer one before it was freed: the outer record

@@ -455,6 +455,19 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         )
 
 
+@pytest.mark.parametrize("cut", ["?token=", "?", "#"])
+def test_a_query_or_fragment_in_the_target_url_is_refused_without_echo(cut):
+    """A token given in the target's query (`?token=...`) was shown by `config show` and each run's Target: line, and
+    its requests went to `...?token=.../api/...`, never the service's."""
+    with pytest.raises(InsecureTarget) as caught:
+        RegisterClient(f"https://sandbox.example/{cut}{TOKEN}", None)
+    assert not leaks(str(caught.value))
+    assert caught.value.worded(OPTIONS) == (
+        "the target URL holds a query (?...) or a fragment (#...), not shown: give the service's URL alone, and the "
+        "API token with REGISTER_API_TOKEN or --token-file"
+    )
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -464,6 +477,8 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         f"https://user:{TOKEN}@sandbox.example:44x3",
         "https://sandbox.example:44x3",  # httpx's InvalidURL at the first request: an internal error
         "https://sandbox.example:443443",
+        f"http://127.0.0.1:9/?token={TOKEN}",  # shown by `config show`, and in the Target: line of a run
+        f"https://sandbox.example/api/v2026.1#{TOKEN}",
     ],
 )
 def test_a_target_that_is_not_a_url_is_refused_in_one_line_without_its_credentials(tmp_path, base_env, target):

@@ -154,6 +154,13 @@ def resolve_target(target: str) -> str:
             "the target URL holds a user name or password; give the API token{token_given}, never in the URL",
             said={"token_given": " separately"},
         )
+    if parts.query or parts.fragment:
+        # Never the service's: requests would go to `...?x=1/api/...`. Not shown, it may be a token (`?token=...`).
+        raise InsecureTarget.naming(
+            "the target URL holds a query (?...) or a fragment (#...), not shown: give the service's URL alone, and "
+            "the API token{token_given}",
+            said={"token_given": " separately"},
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
     if "/api/" in f"{parts.path}/":

@@ -94,6 +94,7 @@ def export(
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees
+    from register_batch.fs import check_not_in_state_dir
     from register_batch.sync.target import load_token, open_target
 
     settings = state.settings(
@@ -102,6 +103,7 @@ def export(
     settings.check("rate", "target", "api_version")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
+    check_not_in_state_dir(output, settings.state_dir)
     token = load_token(token_file_to_use(settings))
     with open_target(settings.target, token, settings.state_dir, command="export") as where:
         state.say_target(where)

@@ -297,6 +297,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     # Register's CSV import looks codes up exactly as written, spaces and all (§3.3, §5 item 26): values register-batch
     # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
     spaces = _Untrimmed() if layout.format == "register-csv" else None
+    labels = [_header_label(cell) for cell in header]
+    first_label = labels[0]
     select = info.select
     split = _SplitRows(width)
     count = 0
@@ -311,6 +313,15 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             start_line = reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
+            # `cat a.csv b.csv` (the second's byte-order mark kept, its labels as that export spells them): read as a
+            # trainee, it was a record with an error in every column. Its first cell alone rules out a trainee's row.
+            if _header_label(row[0]) == first_label and [_header_label(c) for c in row] == labels:
+                raise UnusableInput(
+                    name,
+                    "the header again, as if two files were joined into one: give each extract as a file of its own "
+                    "(or delete the line)",
+                    line=line,
+                )
             count += 1
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
@@ -594,6 +605,11 @@ def _no_value(cell: str, protected_null_is_text: bool) -> bool:
         value = value[1:].strip()
         return not value or (not protected_null_is_text and value.lower() == "null")
     return not value or value.lower() == "null"
+
+
+def _header_label(cell: str) -> str:
+    """A header's cell as told from another spelling of it: a byte-order mark, spaces, one apostrophe and case aside."""
+    return _strip_apostrophe(cell.strip().lstrip("\ufeff").strip()).strip().lower()
 
 
 def _label(label: str) -> str:

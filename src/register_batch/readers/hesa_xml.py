@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
@@ -261,12 +261,43 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             continue
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
+    # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
+    # a word. `{` sorts after every ASCII letter, so one max() per record tells that no tag can be one (the hot loop).
+    if _may_be_namespaced(fields) or _may_be_namespaced(groups):
+        problems = _namespaced_tags([*fields, *groups])
+    for rows in groups.values():
+        for row in rows:
+            if _may_be_namespaced(row):
+                problems = [*problems, *_namespaced_tags(row)]
     if len(fields) + containers != len(student):
-        problems = _repeated_tags(student, f"<{student.tag}>", fields)
+        problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
         # A degree or placement given the same tag twice: its first value counts, as for the record's own tags.
         problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+
+
+def _may_be_namespaced(tags: dict[str, Any]) -> bool:
+    try:
+        return bool(tags) and max(tags) > "{"
+    except TypeError:  # an entity left unexpanded (a prolog check bypassed) is a node whose tag is no text
+        return True
+
+
+def _namespaced_tags(tags: Iterable[object]) -> list[tuple[str | None, str]]:
+    """A record's problem for each of its tags in an XML namespace (hesa-formats.md §1.2: HESA extracts have none)."""
+    problems: list[tuple[str | None, str]] = []
+    for tag in tags:
+        if isinstance(tag, str) and tag.startswith("{"):
+            uri, _, local = tag[1:].partition("}")
+            problems.append(
+                (
+                    local,
+                    f"<{cut_short(local)}> is in an XML namespace ({cut_short(uri)}): HESA ITT extracts use none, and "
+                    "its value would not be read; export it without namespaces",
+                )
+            )
+    return problems
 
 
 def _repeated_tags(element: etree._Element, where: str, values: dict[str, str | None]) -> list[tuple[str | None, str]]:

@@ -22,7 +22,7 @@ from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
 from register_batch.sync.ledger import StateDirLock
-from register_batch.tokens import is_bearer_token
+from register_batch.tokens import TOKEN_AS_TOKEN_FILE, is_bearer_token, pasted_token_file
 
 log = logging.getLogger("register_batch.sync")
 
@@ -50,6 +50,8 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
             # utf-8-sig: a byte-order mark, as some Windows editors save, is not part of the token
             text = path.read_text(encoding="utf-8-sig").strip()
         except OSError as exc:
+            if (length := pasted_token_file(path)) is not None:
+                raise ConfigError(TOKEN_AS_TOKEN_FILE.format(length=length)) from None
             raise ConfigError(f"{path}: cannot read the token file ({exc.strerror or exc})") from None
         except UnicodeDecodeError:  # its message quotes a byte of the token
             raise ConfigError(
