@@ -161,6 +161,14 @@ def test_the_issues_of_a_finished_run_are_a_clear_error_pointing_at_the_report_f
     assert not isinstance(caught.value, ValueError)
 
 
+def run_job(job: str, inputs: list[str], tmp_path: Path) -> None:
+    """`validate` (in one process) or `convert` the inputs, with their reports or output in tmp_path."""
+    if job == "validate":
+        validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "reports", jobs=1)
+    else:
+        convert_files(inputs, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+
+
 @pytest.mark.parametrize("job", ["validate", "convert"])
 def test_an_unusable_input_leaves_no_file_open(tmp_path, unclosed_files, job):
     """A nightly job that meets an extract still being written, night after night in one process: the run's spools
@@ -169,10 +177,7 @@ def test_an_unusable_input_leaves_no_file_open(tmp_path, unclosed_files, job):
     cut_short.write_text('<?xml version="1.0"?><ITTRecord><Provider><Student>', encoding="utf-8")
     inputs = [str(SAMPLES / "extract.xml"), str(cut_short)]
     try:
-        if job == "validate":
-            validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "reports", jobs=1)
-        else:
-            convert_files(inputs, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+        run_job(job, inputs, tmp_path)
     except UnusableInput as exc:
         assert "cut-short.xml" in str(exc)
     else:
@@ -189,10 +194,7 @@ def test_a_spool_refused_at_the_open_file_limit_leaves_none_of_the_runs_files_op
     inputs = [str(SAMPLES / "extract.xml")]
     temporary_files_limited(made)
     try:
-        if job == "validate":
-            validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "reports", jobs=1)
-        else:
-            convert_files(inputs, to="jsonl", output=tmp_path / "out.jsonl", as_of=AS_OF)
+        run_job(job, inputs, tmp_path)
     except OSError as exc:
         assert exc.errno == errno.EMFILE
     else:
