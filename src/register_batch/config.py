@@ -134,6 +134,8 @@ def masked_url(url: str | None) -> str | None:
         return f"({len(url)} characters that look like an API token: not shown)"
     if not url or "@" not in url:
         return _without_query(url)
+    # The credentials first: a password may hold a ? or # (`https://user:pass?word@host`), and cut there it would be
+    # shown up to it. (An @ in a query is then taken as a credential's end: shown less, never more.)
     return _without_query(_masked_credentials(url))
 
 

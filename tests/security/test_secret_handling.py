@@ -506,3 +506,15 @@ def test_a_password_cut_by_a_slash_in_the_target_is_not_quoted_in_part(cut):
         RegisterClient(f"https://user:{first}{cut}{rest}@sandbox.example", None)
     assert first[8:] not in str(caught.value) and rest not in str(caught.value), str(caught.value)
     assert str(caught.value).startswith("target '****@sandbox.example' is not a URL register-batch can use")
+
+
+@pytest.mark.parametrize("cut", ["?", "#"])
+def test_config_show_masks_a_password_holding_a_query_mark_whole(tmp_path, base_env, cut):
+    """A target's query is masked (it may hold a token), but a password's `?` or `#` is no query's: cut there, the
+    password was shown up to it."""
+    first, rest = TOKEN[:30], TOKEN[30:]
+    target = f"https://user:{first}{cut}{rest}@sandbox.example"
+    shown = run_cli(["config", "show"], tmp_path, {**base_env, "REGISTER_API_URL": target})
+    assert shown.returncode == 0, shown.stderr
+    assert "****@sandbox.example" in shown.stdout, shown.stdout
+    assert first[8:] not in shown.stdout + shown.stderr and rest not in shown.stdout + shown.stderr
