@@ -188,6 +188,26 @@ def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hes
     assert extract.read_bytes() == (hesa_samples / "itt_record_C23053.xml").read_bytes()
 
 
+def test_convert_into_the_state_dir_exits_2_and_leaves_the_ledger(tmp_path, monkeypatch):
+    """As export's -o: a register-csv named ledger.sqlite3 in the state dir (its default or the one configured)
+    replaced the sync ledger, and the next sync refused it."""
+    monkeypatch.chdir(tmp_path)
+    ledger = tmp_path / ".register-batch" / "embedded-emulator" / "ledger.sqlite3"  # the default state dir's
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b"SQLite format 3\x00")
+    extract = Path(__file__).parent.parent / "samples" / "extract.csv"
+    result = CliRunner().invoke(cli, ["-q", "convert", str(extract), "--to", "register-csv", "-o", str(ledger)])
+    assert (result.exit_code, result.output.strip().splitlines()) == (
+        2,
+        [
+            f"register-batch: error: cannot write {ledger}: that is in the state dir "
+            f"{Path('.register-batch', 'embedded-emulator')} (the sync "
+            "ledger, its lock and the embedded emulator's data), which it could replace: name a file outside it"
+        ],
+    )
+    assert ledger.read_bytes() == b"SQLite format 3\x00"
+
+
 @pytest.mark.parametrize("command", ["validate", "sync"])
 def test_a_report_folder_holding_the_input_exits_2_before_anything_starts(tmp_path, command):
     extract = tmp_path / "issues.csv"

@@ -221,10 +221,12 @@ def convert(
     JSON Lines holds one {"source": ..., "data": ...} per record. Every record is written unless
     --skip-invalid; the exit code is 1 when any record has errors, so a script can tell.
     """
+    from register_batch.fs import check_not_in_state_dir
     from register_batch.jobs import convert_files
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
     settings.check("ukprn", "api_version")
+    check_not_in_state_dir(output, settings.state_dir)  # as export's: it could replace the sync ledger
     with state.progress() as progress:
         result = convert_files(
             inputs,
