@@ -86,6 +86,7 @@ def inputs(draw: st.DrawFn) -> tuple[str, bytes]:
 @example(case=("input.csv", b'hesa_id,first_names,last_name\n1,"Ann\n2,Bob,Smith\n'), fmt="auto")
 @example(case=("input.xml", b"<ITTRecord><Student><F_HUSID>&a;</F_HUSID></Student></ITTRecord>"), fmt="hesa-xml")
 @example(case=("input.zip", b"PK\x03\x04" + b"\x00" * 26), fmt="auto")
+@example(case=("input.xml", b"\r"), fmt="hesa-csv")  # a first line of nothing: a header of no cells
 def test_any_bytes_give_records_or_one_clean_line(tmp_path, case, fmt):
     name, data = case
     path = tmp_path / name

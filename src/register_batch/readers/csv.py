@@ -298,7 +298,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
     spaces = _Untrimmed() if layout.format == "register-csv" else None
     labels = [_header_label(cell) for cell in header]
-    first_label = labels[0]
+    first_label = labels[0] if labels else None  # a first line of nothing (a lone line end): no row repeats it
     select = info.select
     split = _SplitRows(width)
     count = 0
