@@ -10,49 +10,127 @@ from register_batch.cli import cli
 from register_batch.errors import ConfigError
 from register_batch.mapping import load_mapping
 
+MISTAKES = [
+    # A misspelt section of a field map changed nothing, and nothing said so.
+    ("fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n", "fields.hesa", "unknown key 'trainees'"),
+    (
+        "fields:\n  hesa:\n    degrees:\n      feilds:\n        subject: F_DEGSBJ2\n",
+        "fields.hesa.degrees",
+        "unknown key 'feilds'",
+    ),
+    (
+        "fields:\n  register-csv:\n    degrees:\n      subject: our degree subject\n",
+        "fields.register-csv.degrees",
+        "unknown key 'subject'",
+    ),
+    # A misspelt `when` was dropped: the translation then applied to every record.
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', whn: {itt_qualification_aim: '001'}}\n",
+        "codes.training_route.translate.02",
+        "unknown key(s) whn",
+    ),
+    # A `when` on a field Register does not have could never match: the fallback applied to every record.
+    (
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {itt_qualification_am: ['001']}}\n        - '12'\n",
+        "codes.training_route.translate.01[0].when.itt_qualification_am",
+        "not a Register API v2026.1 trainee field",
+    ),
+    ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
+    ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
+    # Wrong shapes were internal errors (exit 70) instead of a message about the file.
+    ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "expected a mapping"),
+    ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "expected a mapping"),
+    ("codes:\n  - sex\n", "codes", "expected a mapping"),
+    ("fields:\n  - hesa\n", "fields", "expected a mapping"),
+    ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
+    # A section written as a list, or a value left empty, where the file wants a mapping or a name.
+    ("fields:\n  hesa:\n    trainee: [F_ITTKEY]\n", "fields.hesa.trainee", "expected a mapping of API field"),
+    ("fields:\n  hesa:\n    trainee:\n      sex:\n", "fields.hesa.trainee.sex", "got nothing"),
+    ("fields:\n  hesa: [trainee]\n", "fields.hesa", "sections (trainee, degrees, placements,"),
+    ("fields:\n  hesa: F_ITTKEY\n", "fields.hesa", "got 'F_ITTKEY'"),
+    ("fields:\n  hesa:\n    degrees: [group]\n", "fields.hesa.degrees", "with group and/or fields"),
+    ("fields:\n  hesa:\n    placements: F_PLMNTSCH\n", "fields.hesa.placements", "group and/or fields and/or"),
+    ("fields:\n  hesa:\n    vintages:\n      C21053: [F_X]\n", "fields.hesa.vintages.C21053", "any_of"),
+    # A code block that is not a block, or has a misspelt key.
+    ("codes:\n  sex: '11'\n", "codes.sex", "expected translate/no_translation entries, got '11'"),
+    ("codes:\n  sex:\n", "codes.sex", "expected translate/no_translation entries, got nothing"),
+    (
+        "codes:\n  sex:\n    translates:\n      M: '11'\n",
+        "codes.sex",
+        "unknown key(s) translates; a block has only source, translate and no_translation",
+    ),
+    # A `when` that lists nothing, or not codes, could never match.
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: []}}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "expected a code or a list of codes, got []",
+    ),
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: {a: b}}}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "expected a code or a list of codes",
+    ),
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: }}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "got nothing",
+    ),
+    # An untranslatable code without its reason: the reason is the error every record with the code gets.
+    ("codes:\n  sex:\n    no_translation:\n      M:\n", "codes.sex.no_translation.M", "expected the reason"),
+    ("codes:\n  sex:\n    no_translation:\n      M: [a]\n", "codes.sex.no_translation.M", "got ['a']"),
+    # An empty list of alternatives was taken: the code went untranslated, a bundled translation of it undone.
+    ("codes:\n  sex:\n    translate:\n      '1': []\n", "codes.sex.translate.1", "got an empty list"),
+]
 
-@pytest.mark.parametrize(
-    "text,where,problem",
-    [
-        # A misspelt section of a field map changed nothing, and nothing said so.
-        ("fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n", "fields.hesa", "unknown key 'trainees'"),
-        (
-            "fields:\n  hesa:\n    degrees:\n      feilds:\n        subject: F_DEGSBJ2\n",
-            "fields.hesa.degrees",
-            "unknown key 'feilds'",
-        ),
-        (
-            "fields:\n  register-csv:\n    degrees:\n      subject: our degree subject\n",
-            "fields.register-csv.degrees",
-            "unknown key 'subject'",
-        ),
-        # A misspelt `when` was dropped: the translation then applied to every record.
-        (
-            "codes:\n  training_route:\n    translate:\n      '02': {to: '12', whn: {itt_qualification_aim: '001'}}\n",
-            "codes.training_route.translate.02",
-            "unknown key(s) whn",
-        ),
-        # A `when` on a field Register does not have could never match: the fallback applied to every record.
-        (
-            "codes:\n  training_route:\n    translate:\n      '01':\n"
-            "        - {to: '11', when: {itt_qualification_am: ['001']}}\n        - '12'\n",
-            "codes.training_route.translate.01[0].when.itt_qualification_am",
-            "not a Register API v2026.1 trainee field",
-        ),
-        ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
-        ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
-        # Wrong shapes were internal errors (exit 70) instead of a message about the file.
-        ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "expected a mapping"),
-        ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "expected a mapping"),
-        ("codes:\n  - sex\n", "codes", "expected a mapping"),
-        ("fields:\n  - hesa\n", "fields", "expected a mapping"),
-        ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
-    ],
-)
+
+@pytest.mark.parametrize("text,where,problem", MISTAKES)
 def test_a_mistake_in_a_mapping_file_is_refused_with_its_key_path(refusal, text, where, problem):
     user, message = refusal(text)
     assert message.startswith(f"{user}: ") and where in message and problem in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("text,where,problem", MISTAKES)
+def test_a_mistake_in_a_mapping_file_is_one_line_and_exit_2_from_the_command(tmp_path, text, where, problem):
+    """What a person editing the file sees: the one line, no traceback, and exit 2 (a problem with the settings)."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith(f"register-batch: error: {user}: ") and where in line and problem in line
+
+
+@pytest.mark.parametrize("text", ["- fields\n- codes\n", "fields\n", "'12'\n"])
+def test_a_mapping_file_that_is_not_a_mapping_at_the_top_level_is_refused(refusal, text):
+    """A list, or `fields` written without its colon: the whole file is the wrong shape."""
+    user, message = refusal(text)
+    assert message == f"{user}: a mapping file must be a YAML mapping at the top level"
+
+
+@pytest.mark.parametrize("text", ["", "# our SRS's mappings: none yet\n", "---\n"])
+def test_an_empty_mapping_file_changes_nothing_and_is_listed(tmp_path, text):
+    """A file with nothing in it yet (or comments only) is read as no change, and is listed with the files used."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    bundled, config = load_mapping(), load_mapping([user])
+    assert config.files == [str(user)] and len(config.sha256) == 1
+    assert config.codes == bundled.codes and config.fields == bundled.fields and config.named_sources == []
+
+
+def test_a_mapping_file_that_cannot_be_read_is_refused_naming_it(tmp_path):
+    missing, folder = tmp_path / "ours.yaml", tmp_path / "mappings"
+    folder.mkdir()
+    for path in (missing, folder):
+        with pytest.raises(ConfigError) as caught:
+            load_mapping([path])
+        assert str(caught.value).startswith(f"{path}: cannot read mapping file (")
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(missing)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"register-batch: error: {missing}: cannot read mapping file (No such file or directory)"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,12 @@ _SHOWN.maxlevel = 3  # reprlib's default of six levels of six items each is 78 K
 
 
 def _shown(value: Any) -> str:
-    """A value for a message, cut short (a YAML of nested anchors can be huge once written out)."""
+    """A value for a message, cut short (a YAML of nested anchors can be huge once written out).
+
+    None is a value left empty (`sex:` with nothing after it; `~` and `null` are read as text): said as such.
+    """
+    if value is None:
+        return "nothing"
     shown = _SHOWN.repr(value)
     return shown if len(shown) <= 160 else f"{shown[:157]}..."
 
@@ -290,6 +295,8 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
 
 
 def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
+    if value == []:
+        raise ConfigError(f"{where}.translate.{old}: expected the code it becomes, got an empty list")
     items = value if isinstance(value, list) else [value]
     out = []
     for index, item in enumerate(items):
@@ -337,10 +344,13 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
         where = f"{origin}: codes.{pattern}"
         _check_pattern(str(pattern), where)
         if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: expected translate/no_translation entries")
+            raise ConfigError(f"{where}: expected translate/no_translation entries, got {_shown(spec)}")
         unknown = set(spec) - {"source", "translate", "no_translation"}
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a block has only source, translate and "
+                "no_translation"
+            )
         source = spec.get("source")
         if source is not None and not isinstance(source, str):
             raise ConfigError(f"{where}.source: expected text (why these translations exist), got {_shown(source)}")
@@ -389,7 +399,9 @@ def _names(value: Any, where: str) -> None:
 def _check_overlay(overlay: Any, where: str) -> None:
     """Check a user's field-map overlay on its own, so errors name the user's file."""
     if not isinstance(overlay, dict):
-        raise ConfigError(f"{where}: expected a mapping")
+        raise ConfigError(
+            f"{where}: expected a mapping of its sections ({', '.join(OVERLAY_KEYS)}), got {_shown(overlay)}"
+        )
     _check_keys(overlay, OVERLAY_KEYS, where)
     for group, keys in GROUP_KEYS.items():
         spec = overlay.get(group)
