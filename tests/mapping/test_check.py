@@ -180,3 +180,37 @@ def test_a_refused_route_in_the_input_is_on_the_to_do_list(hesa_samples, monkeyp
     result = CliRunner().invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C23053.xml")])
     assert result.exit_code == 1, result.output
     assert "  training_route: '02' x1  (known: training route 02 (School Direct fee-funded)" in result.output
+
+
+def test_a_block_for_fields_without_a_code_list_is_an_error_of_the_check(tmp_path, monkeypatch):
+    """`course_year` and `first_names` are Register fields, so the file loads, but no code list says what their codes
+    may be: `mappings check` cannot check the block, and says so as an error naming the file and the block."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  course_year:\n    translate:\n      '26': '2026'\n  first_nam?s:\n    translate: {X: Y}\n"
+    )
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: course_year: matches no coded field of the v2026.1 API",
+        f"{user}: first_nam?s: matches no coded field of the v2026.1 API",
+    ]
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 1, result.output
+    assert f"error: {user}: course_year: matches no coded field of the v2026.1 API" in result.output.splitlines()
+
+
+def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_samples, monkeypatch, tmp_path):
+    """A degree's JACS subject is listed with its degree field, and a user's file translating it takes it off."""
+    monkeypatch.chdir(tmp_path)
+    extract = tmp_path / "jacs.xml"
+    text = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
+    assert text.count("<F_DEGSBJ1>100251</F_DEGSBJ1>") == 1
+    extract.write_text(text.replace("<F_DEGSBJ1>100251</F_DEGSBJ1>", "<F_DEGSBJ1>V100</F_DEGSBJ1>"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
+    assert result.exit_code == 1, result.output
+    assert "  degrees_attributes.subject: 'V100' x1" in result.output.splitlines()
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '100302'\n")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(user)])
+    assert "degrees_attributes.subject" not in result.output
