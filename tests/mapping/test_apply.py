@@ -184,9 +184,11 @@ def test_source_names_in_field_maps_are_case_insensitive(tmp_path):
 
 
 def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, register_csv_fixtures):
+    """Register's error report (its `Validation results` and `Errors` columns, ignored by the bundled list) with a
+    column of the SRS's own: a user's `ignored` adds to the bundled list, so both are read and dropped."""
     from register_batch.readers import open_inputs
 
-    source = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    source = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines()
     source = [source[0] + ",SRS notes"] + [line + ",call back" for line in source[1:]]
     path = tmp_path / "extra.csv"
     path.write_text("\n".join(source) + "\n")
@@ -194,7 +196,26 @@ def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, 
     user.write_text("fields:\n  register-csv:\n    ignored: ['SRS notes']\n")
     [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
     rows = list(records)
-    assert info.format == "register-csv" and len(rows) == 5 and "srs notes" not in rows[0].fields
+    assert info.format == "register-csv" and len(rows) == 5
+    assert not {"srs notes", "validation results", "errors"} & set(rows[0].fields)
+
+
+def test_a_list_of_sources_in_a_users_file_replaces_the_bundled_list(tmp_path):
+    """`itt_start_date: [F_OURSTART]` is read from F_OURSTART, not after the bundled tags as one more of them."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      itt_start_date: [F_OURSTART, F_COMDATE]\n")
+    config = load_mapping([user])
+    record = mapped({"F_ITTSTARTDATE": "2026-09-01", "F_OURSTART": "2026-09-07"}, config=config)
+    assert record.data["itt_start_date"] == "2026-09-07"
+    assert "itt_start_date" not in mapped({"F_ITTSTARTDATE": "2026-09-01"}, config=config).data
+
+
+def test_a_users_register_csv_map_without_placements_keeps_the_placement_columns(tmp_path):
+    """Only a file that maps placement fields replaces the URN columns: one that maps a trainee field keeps them."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    trainee:\n      provider_trainee_id: student number\n")
+    record = mapped({"placement_1_urn": "136000"}, fmt="register-csv", config=load_mapping([user]))
+    assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Placement 1"}]
 
 
 def test_a_legacy_leaving_reason_is_reported_not_guessed():
