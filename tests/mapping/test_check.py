@@ -214,3 +214,19 @@ def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_sampl
     user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '100302'\n")
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(user)])
     assert "degrees_attributes.subject" not in result.output
+
+
+def test_no_problems_found_is_said_only_when_there_are_none(tmp_path, monkeypatch, hesa_samples):
+    """Not under an error (exit 1), a warning (exit 0: translating a code Register accepts may be meant), or codes of
+    the input that nothing covers."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    bad, valid = tmp_path / "bad.yaml", tmp_path / "valid.yaml"
+    bad.write_text("codes:\n  sex:\n    translate:\n      M: '1'\n")
+    valid.write_text("codes:\n  sex:\n    translate:\n      '11': '10'\n")
+    for user, exit_code, severity in ((bad, 1, "error"), (valid, 0, "warning")):
+        result = runner.invoke(cli, ["mappings", "check", "--mapping", str(user)])
+        assert result.exit_code == exit_code, result.output
+        assert result.output.splitlines()[-1].startswith(f"{severity}: {user}: sex: ")
+    result = runner.invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C21053.xml")])
+    assert result.exit_code == 1 and "No problems found." not in result.output
