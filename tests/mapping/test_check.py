@@ -230,3 +230,14 @@ def test_no_problems_found_is_said_only_when_there_are_none(tmp_path, monkeypatc
         assert result.output.splitlines()[-1].startswith(f"{severity}: {user}: sex: ")
     result = runner.invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C21053.xml")])
     assert result.exit_code == 1 and "No problems found." not in result.output
+
+
+def test_an_input_every_code_of_which_is_covered_is_said_to_be(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    extract = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "Every code in the input is in Register's lists or translated by a mapping.",
+        "No problems found.",
+    ]
