@@ -119,6 +119,19 @@ def test_an_empty_mapping_file_changes_nothing_and_is_listed(tmp_path, text):
     assert config.codes == bundled.codes and config.fields == bundled.fields and config.named_sources == []
 
 
+@pytest.mark.parametrize("char", ["\x07", "\x0c", "\x01"])
+def test_a_control_character_in_a_mapping_file_is_refused_in_one_line_naming_its_line(tmp_path, char):
+    """A form feed or bell pasted in from a word processor was refused in two lines, at `"<file>", position 63` (a
+    count of bytes); a note in UTF-8 on a line before it (`é`) made that count no help in finding it."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(f"# our SRS's codes, café\ncodes:\n  sex:\n    translate:\n      M: '1{char}1'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()  # the reason is libyaml's ("control characters") or PyYAML's ("special")
+    assert line.startswith(f"register-batch: error: {user}: line 5 is not valid YAML (character U+{ord(char):04X}: ")
+    assert line.endswith(" characters are not allowed)")
+
+
 def test_a_mapping_file_that_cannot_be_read_is_refused_naming_it(tmp_path):
     missing, folder = tmp_path / "ours.yaml", tmp_path / "mappings"
     folder.mkdir()

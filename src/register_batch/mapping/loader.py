@@ -145,8 +145,9 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
     """The document and the SHA-256 of the bytes it was read from, for the reports' record of the files used."""
     try:
         data = path.read_bytes()
+        text = data.decode("utf-8")
         # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
-        doc = load_text_yaml(io.StringIO(data.decode("utf-8")), unique_keys=True)
+        doc = load_text_yaml(io.StringIO(text), unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode"); its message quotes a byte
@@ -154,7 +155,13 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = getattr(exc, "problem", exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character, said on two lines at `"<file>", position N`
+            char = exc.character if isinstance(exc.character, str) else chr(exc.character)  # libyaml's is a number
+            at = text.find(char)  # the first one: the reader stops at the first character it does not allow
+            where = f" line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+            problem = f"character U+{ord(char):04X}: {exc.reason}"
+        raise ConfigError(f"{path}:{where} is not valid YAML ({problem})") from None
     digest = hashlib.sha256(data).hexdigest()
     if doc is None:
         return {}, digest
