@@ -241,3 +241,27 @@ def test_an_input_every_code_of_which_is_covered_is_said_to_be(monkeypatch, tmp_
         "Every code in the input is in Register's lists or translated by a mapping.",
         "No problems found.",
     ]
+
+
+def test_a_degree_translation_to_a_code_not_in_its_list_is_an_error(tmp_path, monkeypatch):
+    """A degree field's translations are checked against that field's list (degree_subject for the subject)."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '1003'\n      C100: '100346'\n")
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: degrees_attributes.subject: 'V100' translates to '1003', which is not in Register's "
+        "degree_subject list"
+    ]
+
+
+def test_a_code_the_next_file_treats_again_is_not_said_to_win_for_the_file_before(tmp_path, monkeypatch):
+    """site.yaml's '1' -> '10' is undone by run.yaml, given right after it: only run.yaml's is noted."""
+    monkeypatch.chdir(tmp_path)
+    site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
+    site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n")
+    run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n")
+    assert notes_of(site, run) == [
+        f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
+        "this file wins"
+    ]

@@ -280,6 +280,15 @@ def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_pa
     with pytest.raises(ConfigError) as caught:
         load_mapping([user])
     assert "fields.hesa.trainee.ethnicity" in str(caught.value) and len(str(caught.value)) < 400
+    shown = str(caught.value).split(", got ", 1)[1]  # the start of the value, cut short where it is said to be
+    assert shown.startswith("[['x', 'x', 'x', ") and shown.endswith("...") and len(shown) == 160
+
+
+def test_a_short_wrong_value_is_quoted_whole(refusal):
+    user, message = refusal("fields:\n  hesa:\n    trainee:\n      sex: {F_SEXID: F_SEX}\n")
+    assert message == (
+        f"{user}: fields.hesa.trainee.sex: expected a column/tag name or a list of them, got {{'F_SEXID': 'F_SEX'}}"
+    )
 
 
 def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
