@@ -496,3 +496,13 @@ def test_a_long_running_caller_loading_a_mapping_per_job_does_not_keep_every_one
         record = mapped({"F_PLMNTSCH_1": "900000", "F_DEGTYPE": "083"}, fmt="hesa-csv", config=load_mapping())
         assert record.data["placements_attributes"] == [{"urn": "900000", "name": "Placement 1"}]
     assert 0 < len(apply._SOURCE_NAMES) <= 256
+
+
+def test_an_empty_section_of_a_users_field_map_leaves_the_sections_after_it_read(tmp_path):
+    """`deferral:` with nothing under it changes nothing (docs/mappings.md), and the `trainee` section after it is
+    merged as written."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    deferral:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n")
+    config = load_mapping([user])
+    assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "S1"}, config=config).data["provider_trainee_id"] == "K1"
+    assert config.fields["hesa"].deferral == load_mapping().fields["hesa"].deferral

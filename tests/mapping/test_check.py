@@ -265,3 +265,14 @@ def test_a_code_the_next_file_treats_again_is_not_said_to_win_for_the_file_befor
         f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
         "this file wins"
     ]
+
+
+def test_each_code_of_a_block_is_compared_with_the_bundled_translations(tmp_path, monkeypatch):
+    """A code the bundled block does not treat (M) written before one it does ('1') does not hide the second."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    translate:\n      M: '11'\n      '1': '10'\n")
+    assert notes_of(user) == [
+        f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '11'; this file wins"
+    ]
