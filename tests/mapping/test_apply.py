@@ -506,3 +506,14 @@ def test_an_empty_section_of_a_users_field_map_leaves_the_sections_after_it_read
     config = load_mapping([user])
     assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "S1"}, config=config).data["provider_trainee_id"] == "K1"
     assert config.fields["hesa"].deferral == load_mapping().fields["hesa"].deferral
+
+
+def test_a_translated_code_names_the_source_of_the_file_its_translation_came_from(tmp_path):
+    """A user's sex block adds M: M's warning names the user's `source`, and the bundled C21053 code 1 still names
+    the bundled one (docs/mappings.md, Layering)."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS's sex codes\n    translate:\n      M: '11'\n")
+    config = load_mapping([user])
+    [ours] = mapped({"F_SEXID": "M"}, config=config).issues
+    [bundled] = [i for i in mapped({"F_SEXID": "1"}, config=config).issues if i.field == "sex"]
+    assert ours.message.endswith("; our SRS's sex codes") and bundled.message.endswith("; C21053 sex codes")

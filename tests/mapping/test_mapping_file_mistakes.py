@@ -52,6 +52,20 @@ MISTAKES = [
     ("fields:\n  hesa:\n    degrees: [group]\n", "fields.hesa.degrees", "with group and/or fields"),
     ("fields:\n  hesa:\n    placements: F_PLMNTSCH\n", "fields.hesa.placements", "group and/or fields and/or"),
     ("fields:\n  hesa:\n    vintages:\n      C21053: [F_X]\n", "fields.hesa.vintages.C21053", "any_of"),
+    # A field Register does not have, in each section of a field map: named in the user's file, not the merged map.
+    ("fields:\n  hesa:\n    withdrawal:\n      reason: F_RSNEND\n", "fields.hesa.withdrawal", "'reason' is not a"),
+    ("fields:\n  hesa:\n    deferral:\n      date: F_DEFERDATE\n", "fields.hesa.deferral", "'date' is not a"),
+    ("fields:\n  register-csv:\n    provider:\n      ukprn_id: ukprn\n", "fields.register-csv.provider", "'ukprn_id'"),
+    (
+        "fields:\n  hesa:\n    degrees:\n      fields:\n        class: F_DEGCLSS\n",
+        "fields.hesa.degrees.fields",
+        "'class'",
+    ),
+    (
+        "fields:\n  hesa:\n    placements:\n      fields:\n        school: F_X\n",
+        "fields.hesa.placements.fields",
+        "'school'",
+    ),
     # A code block that is not a block, or has a misspelt key.
     ("codes:\n  sex: '11'\n", "codes.sex", "expected translate/no_translation entries, got '11'"),
     ("codes:\n  sex:\n", "codes.sex", "expected translate/no_translation entries, got nothing"),
@@ -309,6 +323,22 @@ def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
     assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Our School"}]
 
 
+def test_placement_columns_a_user_maps_for_registers_csv_are_read(tmp_path):
+    """`placements.columns` names the URN columns instead of Register's three: the CSV's own is read, not refused as
+    a column the template does not have."""
+    from register_batch.generate import generate
+    from register_batch.validation.runner import Checker
+
+    path = tmp_path / "register.csv"
+    generate(path, count=1, fmt="register-csv", seed=41, academic_cycle=2026)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},our school urn\n{lines[1]},136000\n", encoding="utf-8")
+    overlay = tmp_path / "ours.yaml"
+    overlay.write_text("fields:\n  register-csv:\n    placements:\n      columns: [our school urn]\n")
+    [record] = Checker(mapping=load_mapping([overlay])).records([str(path)])
+    assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Placement 1"}]
+
+
 @pytest.mark.parametrize(
     "encoding",
     ["cp1252", "utf-16"],  # Notepad's "ANSI" with an é in a note; its "Unicode", with a byte-order mark
@@ -403,3 +433,15 @@ def test_validate_refuses_a_mapping_file_given_twice_before_it_reads_the_extract
         "(where two files map the same field or code, the later one wins)"
     ]
     assert not reports.exists()
+
+
+def test_load_mapping_takes_any_iterable_of_paths_but_not_one_path_bare(tmp_path):
+    """A generator is read once for all (its files were checked for repeats, then none was left to load); one path
+    given bare is refused as the library's other path arguments are."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    translate:\n      M: '11'\n")
+    assert load_mapping(path for path in [user]).files == [str(user)]
+    for bare in (user, str(user)):
+        with pytest.raises(ConfigError) as caught:
+            load_mapping(bare)
+        assert str(caught.value) == f'mapping files must be a list of paths, e.g. ["{user}"], not a single path'
