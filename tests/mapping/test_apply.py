@@ -517,3 +517,15 @@ def test_a_translated_code_names_the_source_of_the_file_its_translation_came_fro
     [ours] = mapped({"F_SEXID": "M"}, config=config).issues
     [bundled] = [i for i in mapped({"F_SEXID": "1"}, config=config).issues if i.field == "sex"]
     assert ours.message.endswith("; our SRS's sex codes") and bundled.message.endswith("; C21053 sex codes")
+
+
+def test_a_users_block_keeps_the_bundled_codes_it_does_not_name_and_wins_for_those_it_does(tmp_path):
+    """Code by code: a training_route block that translates 02 keeps the bundled `13` untranslatable, and one that
+    lists the bundled `01` as untranslatable no longer translates it."""
+    translates, refuses = tmp_path / "translates.yaml", tmp_path / "refuses.yaml"
+    translates.write_text("codes:\n  training_route:\n    translate:\n      '02': '12'\n")
+    refuses.write_text("codes:\n  training_route:\n    no_translation:\n      '01': decide by hand\n")
+    [issue] = mapped({"F_ENTRYRTE": "13"}, config=load_mapping([translates])).issues
+    assert (issue.code, issue.field, issue.value) == ("untranslatable_code", "training_route", "13")
+    route = load_mapping([refuses]).translations_for("training_route")
+    assert "01" not in route.translate and route.no_translation["01"] == "decide by hand"

@@ -66,6 +66,11 @@ MISTAKES = [
         "fields.hesa.placements.fields",
         "'school'",
     ),
+    (
+        "fields:\n  hesa:\n    vintages:\n      C21053:\n        trainee:\n          end_date: F_ENDDATE\n",
+        "fields.hesa.vintages.C21053.trainee",
+        "'end_date' is not a",
+    ),
     # A code block that is not a block, or has a misspelt key.
     ("codes:\n  sex: '11'\n", "codes.sex", "expected translate/no_translation entries, got '11'"),
     ("codes:\n  sex:\n", "codes.sex", "expected translate/no_translation entries, got nothing"),
