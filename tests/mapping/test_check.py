@@ -276,3 +276,17 @@ def test_each_code_of_a_block_is_compared_with_the_bundled_translations(tmp_path
         f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '11'; this file wins"
     ]
+
+
+def test_a_disability_translation_to_a_code_not_in_the_list_is_an_error(tmp_path, monkeypatch):
+    """disability1 to disability9 share Register's disability list, for a block of one of them or of a pattern."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  disability*:\n    translate:\n      D1: '5'\n  disability2:\n    translate:\n      D2: '6'\n"
+    )
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: disability*: 'D1' translates to '5', which is not in Register's disability list",
+        f"{user}: disability2: 'D2' translates to '6', which is not in Register's disability list",
+    ]
