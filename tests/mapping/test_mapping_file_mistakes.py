@@ -39,8 +39,8 @@ MISTAKES = [
     ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
     ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
     # Wrong shapes were internal errors (exit 70) instead of a message about the file.
-    ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "expected a mapping"),
-    ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "expected a mapping"),
+    ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "of old code to reason"),
+    ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "of old code to new code"),
     ("codes:\n  - sex\n", "codes", "expected a mapping"),
     ("fields:\n  - hesa\n", "fields", "expected a mapping"),
     ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
@@ -308,6 +308,20 @@ def test_a_short_wrong_value_is_quoted_whole(refusal):
     assert message == (
         f"{user}: fields.hesa.trainee.sex: expected a column/tag name or a list of them, got {{'F_SEXID': 'F_SEX'}}"
     )
+
+
+def test_a_users_known_tags_add_to_the_bundled_ones(tmp_path):
+    """A column the SRS adds to a HESA-named CSV, listed under `known_tags`, is read without complaint, and so are the
+    bundled known tags (F_TITLE, F_RECID, ...) that no field is mapped from: the user's list adds to the bundled one."""
+    from register_batch.readers import open_inputs
+
+    lines = (_samples() / "extract.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join([f"{lines[0]},F_OURNOTES", *(f"{line},call back" for line in lines[1:])]) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    known_tags: [F_OURNOTES]\n")
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    assert info.format == "hesa-csv" and len(list(records)) == len(lines) - 1
 
 
 def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
