@@ -200,7 +200,8 @@ def test_the_documented_sections_and_when_tests_still_load(tmp_path):
     user.write_text(
         "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n"
         "    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n"
-        "    placements:\n      fields:\n        urn: F_PLMNTSCH\n    provider:\n      ukprn: F_UKPRN\n"
+        "    placements:\n      fields:\n        urn: F_PLMNTSCH\n        postcode: F_PLMNTPC\n"
+        "    provider:\n      ukprn: F_UKPRN\n"
         "  register-csv:\n    ignored: [srs notes]\n"
         "codes:\n  training_route:\n    translate:\n      '01':\n"
         "        - {to: '11', note: undergraduate, when: {itt_qualification_aim: ['001', '002']}}\n"
@@ -210,6 +211,7 @@ def test_the_documented_sections_and_when_tests_still_load(tmp_path):
     [route] = [t for t in config.codes if t.origin == str(user)]
     assert [a.to for a in route.translate["01"]] == ["11", "12"]
     assert route.translate["01"][0].when == {"itt_qualification_aim": frozenset({"001", "002"})}
+    assert config.fields["hesa"].placement_fields == {"urn": ("F_PLMNTSCH",), "postcode": ("F_PLMNTPC",)}
 
 
 def _samples():
@@ -252,6 +254,18 @@ def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
     for sample in ("extract.xml", "extract.csv"):
         result = runner.invoke(cli, ["mappings", "check", str(_samples() / sample), "--mapping", str(good)])
         assert result.exit_code == 0 and "no record of the input" not in result.output
+
+
+def test_mappings_check_names_a_withdrawal_or_deferral_tag_no_record_has(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: F_ENDDATEX\n"
+        "    deferral:\n      defer_date: F_DEFERDATEX\n"
+    )
+    result = CliRunner().invoke(cli, ["mappings", "check", str(_samples() / "extract.xml"), "--mapping", str(user)])
+    assert result.exit_code == 1
+    named = [line.split(": ")[2] for line in result.output.splitlines() if "no record of the input has" in line]
+    assert named == ["fields.hesa.withdrawal.withdrawal_date", "fields.hesa.deferral.defer_date"]
 
 
 def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered_columns(tmp_path):
