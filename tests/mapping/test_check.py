@@ -290,3 +290,17 @@ def test_a_disability_translation_to_a_code_not_in_the_list_is_an_error(tmp_path
         f"{user}: disability*: 'D1' translates to '5', which is not in Register's disability list",
         f"{user}: disability2: 'D2' translates to '6', which is not in Register's disability list",
     ]
+
+
+def test_a_translation_tested_on_two_fields_is_noted_with_both(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {study_mode: ['01'], itt_qualification_aim: ['001', '002']}}\n        - '12'\n"
+    )
+    [note] = notes_of(user)
+    assert note.startswith(
+        f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001 or 002 and "
+        "study_mode is 01, else '12', the bundled"
+    )

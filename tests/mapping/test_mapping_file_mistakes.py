@@ -259,13 +259,17 @@ def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
 def test_mappings_check_names_a_withdrawal_or_deferral_tag_no_record_has(tmp_path):
     user = tmp_path / "ours.yaml"
     user.write_text(
-        "fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: F_ENDDATEX\n"
+        "fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: [F_ENDDATEX, F_ENDDATEY]\n"
         "    deferral:\n      defer_date: F_DEFERDATEX\n"
     )
     result = CliRunner().invoke(cli, ["mappings", "check", str(_samples() / "extract.xml"), "--mapping", str(user)])
     assert result.exit_code == 1
     named = [line.split(": ")[2] for line in result.output.splitlines() if "no record of the input has" in line]
     assert named == ["fields.hesa.withdrawal.withdrawal_date", "fields.hesa.deferral.defer_date"]
+    assert (
+        f"error: {user}: fields.hesa.withdrawal.withdrawal_date: no record of the input has F_ENDDATEX or F_ENDDATEY, "
+        "so the field is read as blank for every record; correct the name, or remove the entry"
+    ) in result.output.splitlines()
 
 
 def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered_columns(tmp_path):
