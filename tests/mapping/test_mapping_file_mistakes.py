@@ -51,7 +51,7 @@ MISTAKES = [
     ("fields:\n  hesa: F_ITTKEY\n", "fields.hesa", "got 'F_ITTKEY'"),
     ("fields:\n  hesa:\n    degrees: [group]\n", "fields.hesa.degrees", "with group and/or fields"),
     ("fields:\n  hesa:\n    placements: F_PLMNTSCH\n", "fields.hesa.placements", "group and/or fields and/or"),
-    ("fields:\n  hesa:\n    vintages:\n      C21053: [F_X]\n", "fields.hesa.vintages.C21053", "any_of"),
+    ("fields:\n  hesa:\n    vintages:\n      C21053: [F_X]\n", "fields.hesa.vintages.C21053", "expected {any_of:"),
     # A field Register does not have, in each section of a field map: named in the user's file, not the merged map.
     ("fields:\n  hesa:\n    withdrawal:\n      reason: F_RSNEND\n", "fields.hesa.withdrawal", "'reason' is not a"),
     ("fields:\n  hesa:\n    deferral:\n      date: F_DEFERDATE\n", "fields.hesa.deferral", "'date' is not a"),
