@@ -304,3 +304,11 @@ def test_a_translation_tested_on_two_fields_is_noted_with_both(tmp_path, monkeyp
         f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001 or 002 and "
         "study_mode is 01, else '12', the bundled"
     )
+
+
+def test_uncovered_codes_without_a_tally_of_sources_seen(hesa_samples):
+    """The tally of sources seen is for `mappings check INPUT`; a library caller may leave it out."""
+    from register_batch.mapping.check import uncovered_codes
+
+    found = uncovered_codes([str(hesa_samples / "itt_record_C21053.xml")], "auto", load_mapping(), load_reference())
+    assert found[("training_initiative", "C")] == 1
