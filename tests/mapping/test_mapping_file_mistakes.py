@@ -295,6 +295,8 @@ def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered
         ("fields:\n  hesa:\n    vintages:\n      V: {any_of: F_X}\n", "fields.hesa.vintages.V.any_of"),
         ("fields:\n  hesa:\n    vintages:\n      V: {anyof: [F_X]}\n", "fields.hesa.vintages.V"),
         ("fields:\n  register-csv:\n    ignored: srs notes\n", "fields.register-csv.ignored"),
+        ("fields:\n  hesa:\n    known_tags: F_OURNOTES\n", "fields.hesa.known_tags"),  # read letter by letter
+        ("fields:\n  register-csv:\n    template: provider_trainee_id\n", "fields.register-csv.template"),
         ("fields:\n  hesa:\n    known_tags: &a [x, x]\n    ignored: [*a, *a]\n", "fields.hesa.ignored"),
         ("fields:\n  hesa:\n    placements:\n      columns: {a: b}\n", "fields.hesa.placements.columns"),
         ("fields:\n  hesa:\n    degrees:\n      group: [A]\n", "fields.hesa.degrees.group"),
