@@ -344,6 +344,22 @@ def test_a_users_known_tags_add_to_the_bundled_ones(tmp_path):
     assert info.format == "hesa-csv" and len(list(records)) == len(lines) - 1
 
 
+def test_a_tag_a_users_vintage_reads_is_a_known_column_of_a_hesa_csv(tmp_path):
+    """A column only an older collection's layout reads (C21053's end date from the SRS's own column) is not refused
+    as a column register-batch does not know."""
+    from register_batch.readers import open_inputs
+
+    lines = (_samples() / "extract.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join([f"{lines[0]},F_OURENDDATE", *(f"{line}," for line in lines[1:])]) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    vintages:\n      C21053:\n        trainee:\n          itt_end_date: F_OURENDDATE\n"
+    )
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    assert info.format == "hesa-csv" and len(list(records)) == len(lines) - 1
+
+
 def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
     """The bundled map reads Register's CSV placements from three URN columns, which win over placement fields: a
     user's `placements.fields` was never read (from the review of this session's features)."""
