@@ -500,3 +500,27 @@ def test_load_mapping_takes_any_iterable_of_paths_but_not_one_path_bare(tmp_path
         with pytest.raises(ConfigError) as caught:
             load_mapping(bare)
         assert str(caught.value) == f'mapping files must be a list of paths, e.g. ["{user}"], not a single path'
+
+
+@pytest.mark.parametrize(
+    "text,said",
+    [
+        (
+            "fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n",
+            "fields.hesa: unknown key 'trainees'; use one of trainee, degrees, placements, withdrawal, deferral, "
+            "provider, ignored, known_tags, vintages, template (docs/mappings.md)",
+        ),
+        (
+            "fields:\n  hesa:\n    trainee:\n      gender: F_SEXID\n",
+            "fields.hesa.trainee: 'gender' is not a Register API v2026.1 field",
+        ),
+        (
+            "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: [[a]]}}\n",
+            "codes.training_route.translate.02.when.itt_qualification_aim: expected a code or a list of codes, "
+            "got [['a']]",
+        ),
+    ],
+)
+def test_a_refusal_reads_as_one_sentence_after_the_file_and_key(refusal, text, said):
+    user, message = refusal(text)
+    assert message == f"{user}: {said}"
