@@ -519,6 +519,21 @@ def test_load_mapping_takes_any_iterable_of_paths_but_not_one_path_bare(tmp_path
             "codes.training_route.translate.02.when.itt_qualification_aim: expected a code or a list of codes, "
             "got [['a']]",
         ),
+        ("cods: {}\nfeilds: {}\n", "unknown top-level key(s) cods, feilds; expected 'fields' and/or 'codes'"),
+        ("fields:\n  - hesa\n", "fields: expected a mapping of input family (hesa, register-csv) to field map"),
+        ("fields:\n  hesa-csv: {}\n", "fields.hesa-csv: unknown input family; use one of hesa, register-csv"),
+        (
+            "codes:\n  sex:\n    translate:\n      M: {note: male}\n",
+            "codes.sex: translation of 'M' must be a code or {to: code, note, when}",
+        ),
+        (
+            "codes:\n  sex:\n    translate:\n      M: {to: '11', whn: a, nte: b}\n",
+            "codes.sex.translate.M: unknown key(s) whn, nte; a translation has only to, note and when",
+        ),
+        (
+            "codes:\n  sex:\n    translates: {}\n    sources: x\n",
+            "codes.sex: unknown key(s) sources, translates; a block has only source, translate and no_translation",
+        ),
     ],
 )
 def test_a_refusal_reads_as_one_sentence_after_the_file_and_key(refusal, text, said):
