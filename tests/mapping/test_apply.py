@@ -184,9 +184,11 @@ def test_source_names_in_field_maps_are_case_insensitive(tmp_path):
 
 
 def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, register_csv_fixtures):
+    """Register's error report (its `Validation results` and `Errors` columns, ignored by the bundled list) with a
+    column of the SRS's own: a user's `ignored` adds to the bundled list, so both are read and dropped."""
     from register_batch.readers import open_inputs
 
-    source = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    source = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines()
     source = [source[0] + ",SRS notes"] + [line + ",call back" for line in source[1:]]
     path = tmp_path / "extra.csv"
     path.write_text("\n".join(source) + "\n")
@@ -194,7 +196,26 @@ def test_extra_columns_can_be_ignored_without_losing_the_bundled_list(tmp_path, 
     user.write_text("fields:\n  register-csv:\n    ignored: ['SRS notes']\n")
     [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
     rows = list(records)
-    assert info.format == "register-csv" and len(rows) == 5 and "srs notes" not in rows[0].fields
+    assert info.format == "register-csv" and len(rows) == 5
+    assert not {"srs notes", "validation results", "errors"} & set(rows[0].fields)
+
+
+def test_a_list_of_sources_in_a_users_file_replaces_the_bundled_list(tmp_path):
+    """`itt_start_date: [F_OURSTART]` is read from F_OURSTART, not after the bundled tags as one more of them."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      itt_start_date: [F_OURSTART, F_COMDATE]\n")
+    config = load_mapping([user])
+    record = mapped({"F_ITTSTARTDATE": "2026-09-01", "F_OURSTART": "2026-09-07"}, config=config)
+    assert record.data["itt_start_date"] == "2026-09-07"
+    assert "itt_start_date" not in mapped({"F_ITTSTARTDATE": "2026-09-01"}, config=config).data
+
+
+def test_a_users_register_csv_map_without_placements_keeps_the_placement_columns(tmp_path):
+    """Only a file that maps placement fields replaces the URN columns: one that maps a trainee field keeps them."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    trainee:\n      provider_trainee_id: student number\n")
+    record = mapped({"placement_1_urn": "136000"}, fmt="register-csv", config=load_mapping([user]))
+    assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Placement 1"}]
 
 
 def test_a_legacy_leaving_reason_is_reported_not_guessed():
@@ -475,3 +496,36 @@ def test_a_long_running_caller_loading_a_mapping_per_job_does_not_keep_every_one
         record = mapped({"F_PLMNTSCH_1": "900000", "F_DEGTYPE": "083"}, fmt="hesa-csv", config=load_mapping())
         assert record.data["placements_attributes"] == [{"urn": "900000", "name": "Placement 1"}]
     assert 0 < len(apply._SOURCE_NAMES) <= 256
+
+
+def test_an_empty_section_of_a_users_field_map_leaves_the_sections_after_it_read(tmp_path):
+    """`deferral:` with nothing under it changes nothing (docs/mappings.md), and the `trainee` section after it is
+    merged as written."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    deferral:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n")
+    config = load_mapping([user])
+    assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "S1"}, config=config).data["provider_trainee_id"] == "K1"
+    assert config.fields["hesa"].deferral == load_mapping().fields["hesa"].deferral
+
+
+def test_a_translated_code_names_the_source_of_the_file_its_translation_came_from(tmp_path):
+    """A user's sex block adds M: M's warning names the user's `source`, and the bundled C21053 code 1 still names
+    the bundled one (docs/mappings.md, Layering)."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    source: our SRS's sex codes\n    translate:\n      M: '11'\n")
+    config = load_mapping([user])
+    [ours] = mapped({"F_SEXID": "M"}, config=config).issues
+    [bundled] = [i for i in mapped({"F_SEXID": "1"}, config=config).issues if i.field == "sex"]
+    assert ours.message.endswith("; our SRS's sex codes") and bundled.message.endswith("; C21053 sex codes")
+
+
+def test_a_users_block_keeps_the_bundled_codes_it_does_not_name_and_wins_for_those_it_does(tmp_path):
+    """Code by code: a training_route block that translates 02 keeps the bundled `13` untranslatable, and one that
+    lists the bundled `01` as untranslatable no longer translates it."""
+    translates, refuses = tmp_path / "translates.yaml", tmp_path / "refuses.yaml"
+    translates.write_text("codes:\n  training_route:\n    translate:\n      '02': '12'\n")
+    refuses.write_text("codes:\n  training_route:\n    no_translation:\n      '01': decide by hand\n")
+    [issue] = mapped({"F_ENTRYRTE": "13"}, config=load_mapping([translates])).issues
+    assert (issue.code, issue.field, issue.value) == ("untranslatable_code", "training_route", "13")
+    route = load_mapping([refuses]).translations_for("training_route")
+    assert "01" not in route.translate and route.no_translation["01"] == "decide by hand"

@@ -180,3 +180,135 @@ def test_a_refused_route_in_the_input_is_on_the_to_do_list(hesa_samples, monkeyp
     result = CliRunner().invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C23053.xml")])
     assert result.exit_code == 1, result.output
     assert "  training_route: '02' x1  (known: training route 02 (School Direct fee-funded)" in result.output
+
+
+def test_a_block_for_fields_without_a_code_list_is_an_error_of_the_check(tmp_path, monkeypatch):
+    """`course_year` and `first_names` are Register fields, so the file loads, but no code list says what their codes
+    may be: `mappings check` cannot check the block, and says so as an error naming the file and the block."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  course_year:\n    translate:\n      '26': '2026'\n  first_nam?s:\n    translate: {X: Y}\n"
+    )
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: course_year: matches no coded field of the v2026.1 API",
+        f"{user}: first_nam?s: matches no coded field of the v2026.1 API",
+    ]
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 1, result.output
+    assert f"error: {user}: course_year: matches no coded field of the v2026.1 API" in result.output.splitlines()
+
+
+def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_samples, monkeypatch, tmp_path):
+    """A degree's JACS subject is listed with its degree field, and a user's file translating it takes it off."""
+    monkeypatch.chdir(tmp_path)
+    extract = tmp_path / "jacs.xml"
+    text = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
+    assert text.count("<F_DEGSBJ1>100251</F_DEGSBJ1>") == 1
+    extract.write_text(text.replace("<F_DEGSBJ1>100251</F_DEGSBJ1>", "<F_DEGSBJ1>V100</F_DEGSBJ1>"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
+    assert result.exit_code == 1, result.output
+    assert "  degrees_attributes.subject: 'V100' x1" in result.output.splitlines()
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '100302'\n")
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(user)])
+    assert "degrees_attributes.subject" not in result.output
+
+
+def test_no_problems_found_is_said_only_when_there_are_none(tmp_path, monkeypatch, hesa_samples):
+    """Not under an error (exit 1), a warning (exit 0: translating a code Register accepts may be meant), or codes of
+    the input that nothing covers."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    bad, valid = tmp_path / "bad.yaml", tmp_path / "valid.yaml"
+    bad.write_text("codes:\n  sex:\n    translate:\n      M: '1'\n")
+    valid.write_text("codes:\n  sex:\n    translate:\n      '11': '10'\n")
+    for user, exit_code, severity in ((bad, 1, "error"), (valid, 0, "warning")):
+        result = runner.invoke(cli, ["mappings", "check", "--mapping", str(user)])
+        assert result.exit_code == exit_code, result.output
+        assert result.output.splitlines()[-1].startswith(f"{severity}: {user}: sex: ")
+    result = runner.invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C21053.xml")])
+    assert result.exit_code == 1 and "No problems found." not in result.output
+
+
+def test_an_input_every_code_of_which_is_covered_is_said_to_be(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    extract = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "Every code in the input is in Register's lists or translated by a mapping.",
+        "No problems found.",
+    ]
+
+
+def test_a_degree_translation_to_a_code_not_in_its_list_is_an_error(tmp_path, monkeypatch):
+    """A degree field's translations are checked against that field's list (degree_subject for the subject)."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '1003'\n      C100: '100346'\n")
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: degrees_attributes.subject: 'V100' translates to '1003', which is not in Register's "
+        "degree_subject list"
+    ]
+
+
+def test_a_code_the_next_file_treats_again_is_not_said_to_win_for_the_file_before(tmp_path, monkeypatch):
+    """site.yaml's '1' -> '10' is undone by run.yaml, given right after it: only run.yaml's is noted."""
+    monkeypatch.chdir(tmp_path)
+    site, run = tmp_path / "site.yaml", tmp_path / "run.yaml"
+    site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n")
+    run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n")
+    assert notes_of(site, run) == [
+        f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
+        "this file wins"
+    ]
+
+
+def test_each_code_of_a_block_is_compared_with_the_bundled_translations(tmp_path, monkeypatch):
+    """A code the bundled block does not treat (M) written before one it does ('1') does not hide the second."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    translate:\n      M: '11'\n      '1': '10'\n")
+    assert notes_of(user) == [
+        f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '11'; this file wins"
+    ]
+
+
+def test_a_disability_translation_to_a_code_not_in_the_list_is_an_error(tmp_path, monkeypatch):
+    """disability1 to disability9 share Register's disability list, for a block of one of them or of a pattern."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  disability*:\n    translate:\n      D1: '5'\n  disability2:\n    translate:\n      D2: '6'\n"
+    )
+    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    assert texts == [
+        f"{user}: disability*: 'D1' translates to '5', which is not in Register's disability list",
+        f"{user}: disability2: 'D2' translates to '6', which is not in Register's disability list",
+    ]
+
+
+def test_a_translation_tested_on_two_fields_is_noted_with_both(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {study_mode: ['01'], itt_qualification_aim: ['001', '002']}}\n        - '12'\n"
+    )
+    [note] = notes_of(user)
+    assert note.startswith(
+        f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001 or 002 and "
+        "study_mode is 01, else '12', the bundled"
+    )
+
+
+def test_uncovered_codes_without_a_tally_of_sources_seen(hesa_samples):
+    """The tally of sources seen is for `mappings check INPUT`; a library caller may leave it out."""
+    from register_batch.mapping.check import uncovered_codes
+
+    found = uncovered_codes([str(hesa_samples / "itt_record_C21053.xml")], "auto", load_mapping(), load_reference())
+    assert found[("training_initiative", "C")] == 1

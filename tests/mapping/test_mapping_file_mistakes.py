@@ -10,49 +10,159 @@ from register_batch.cli import cli
 from register_batch.errors import ConfigError
 from register_batch.mapping import load_mapping
 
+MISTAKES = [
+    # A misspelt section of a field map changed nothing, and nothing said so.
+    ("fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n", "fields.hesa", "unknown key 'trainees'"),
+    (
+        "fields:\n  hesa:\n    degrees:\n      feilds:\n        subject: F_DEGSBJ2\n",
+        "fields.hesa.degrees",
+        "unknown key 'feilds'",
+    ),
+    (
+        "fields:\n  register-csv:\n    degrees:\n      subject: our degree subject\n",
+        "fields.register-csv.degrees",
+        "unknown key 'subject'",
+    ),
+    # A misspelt `when` was dropped: the translation then applied to every record.
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', whn: {itt_qualification_aim: '001'}}\n",
+        "codes.training_route.translate.02",
+        "unknown key(s) whn",
+    ),
+    # A `when` on a field Register does not have could never match: the fallback applied to every record.
+    (
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '11', when: {itt_qualification_am: ['001']}}\n        - '12'\n",
+        "codes.training_route.translate.01[0].when.itt_qualification_am",
+        "not a Register API v2026.1 trainee field",
+    ),
+    ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
+    ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
+    # Wrong shapes were internal errors (exit 70) instead of a message about the file.
+    ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "of old code to reason"),
+    ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "of old code to new code"),
+    ("codes:\n  - sex\n", "codes", "expected a mapping"),
+    ("fields:\n  - hesa\n", "fields", "expected a mapping"),
+    ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
+    # A section written as a list, or a value left empty, where the file wants a mapping or a name.
+    ("fields:\n  hesa:\n    trainee: [F_ITTKEY]\n", "fields.hesa.trainee", "expected a mapping of API field"),
+    ("fields:\n  hesa:\n    trainee:\n      sex:\n", "fields.hesa.trainee.sex", "got nothing"),
+    ("fields:\n  hesa: [trainee]\n", "fields.hesa", "sections (trainee, degrees, placements,"),
+    ("fields:\n  hesa: F_ITTKEY\n", "fields.hesa", "got 'F_ITTKEY'"),
+    ("fields:\n  hesa:\n    degrees: [group]\n", "fields.hesa.degrees", "with group and/or fields"),
+    ("fields:\n  hesa:\n    placements: F_PLMNTSCH\n", "fields.hesa.placements", "group and/or fields and/or"),
+    ("fields:\n  hesa:\n    vintages:\n      C21053: [F_X]\n", "fields.hesa.vintages.C21053", "expected {any_of:"),
+    # A field Register does not have, in each section of a field map: named in the user's file, not the merged map.
+    ("fields:\n  hesa:\n    withdrawal:\n      reason: F_RSNEND\n", "fields.hesa.withdrawal", "'reason' is not a"),
+    ("fields:\n  hesa:\n    deferral:\n      date: F_DEFERDATE\n", "fields.hesa.deferral", "'date' is not a"),
+    ("fields:\n  register-csv:\n    provider:\n      ukprn_id: ukprn\n", "fields.register-csv.provider", "'ukprn_id'"),
+    (
+        "fields:\n  hesa:\n    degrees:\n      fields:\n        class: F_DEGCLSS\n",
+        "fields.hesa.degrees.fields",
+        "'class'",
+    ),
+    (
+        "fields:\n  hesa:\n    placements:\n      fields:\n        school: F_X\n",
+        "fields.hesa.placements.fields",
+        "'school'",
+    ),
+    (
+        "fields:\n  hesa:\n    vintages:\n      C21053:\n        trainee:\n          end_date: F_ENDDATE\n",
+        "fields.hesa.vintages.C21053.trainee",
+        "'end_date' is not a",
+    ),
+    # A code block that is not a block, or has a misspelt key.
+    ("codes:\n  sex: '11'\n", "codes.sex", "expected translate/no_translation entries, got '11'"),
+    ("codes:\n  sex:\n", "codes.sex", "expected translate/no_translation entries, got nothing"),
+    (
+        "codes:\n  sex:\n    translates:\n      M: '11'\n",
+        "codes.sex",
+        "unknown key(s) translates; a block has only source, translate and no_translation",
+    ),
+    # A `when` that lists nothing, or not codes, could never match.
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: []}}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "expected a code or a list of codes, got []",
+    ),
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: {a: b}}}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "expected a code or a list of codes",
+    ),
+    (
+        "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: }}\n",
+        "codes.training_route.translate.02.when.itt_qualification_aim",
+        "got nothing",
+    ),
+    # An untranslatable code without its reason: the reason is the error every record with the code gets.
+    ("codes:\n  sex:\n    no_translation:\n      M:\n", "codes.sex.no_translation.M", "expected the reason"),
+    ("codes:\n  sex:\n    no_translation:\n      M: [a]\n", "codes.sex.no_translation.M", "got ['a']"),
+    # An empty list of alternatives was taken: the code went untranslated, a bundled translation of it undone.
+    ("codes:\n  sex:\n    translate:\n      '1': []\n", "codes.sex.translate.1", "got an empty list"),
+]
 
-@pytest.mark.parametrize(
-    "text,where,problem",
-    [
-        # A misspelt section of a field map changed nothing, and nothing said so.
-        ("fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n", "fields.hesa", "unknown key 'trainees'"),
-        (
-            "fields:\n  hesa:\n    degrees:\n      feilds:\n        subject: F_DEGSBJ2\n",
-            "fields.hesa.degrees",
-            "unknown key 'feilds'",
-        ),
-        (
-            "fields:\n  register-csv:\n    degrees:\n      subject: our degree subject\n",
-            "fields.register-csv.degrees",
-            "unknown key 'subject'",
-        ),
-        # A misspelt `when` was dropped: the translation then applied to every record.
-        (
-            "codes:\n  training_route:\n    translate:\n      '02': {to: '12', whn: {itt_qualification_aim: '001'}}\n",
-            "codes.training_route.translate.02",
-            "unknown key(s) whn",
-        ),
-        # A `when` on a field Register does not have could never match: the fallback applied to every record.
-        (
-            "codes:\n  training_route:\n    translate:\n      '01':\n"
-            "        - {to: '11', when: {itt_qualification_am: ['001']}}\n        - '12'\n",
-            "codes.training_route.translate.01[0].when.itt_qualification_am",
-            "not a Register API v2026.1 trainee field",
-        ),
-        ("codes:\n  sex:\n    translate:\n      M: {to: '11', note: {a: b}}\n", "codes.sex.translate.M.note", "text"),
-        ("codes:\n  sex:\n    source: {a: b}\n", "codes.sex.source", "expected text"),
-        # Wrong shapes were internal errors (exit 70) instead of a message about the file.
-        ("codes:\n  sex:\n    no_translation: ['M']\n", "codes.sex.no_translation", "expected a mapping"),
-        ("codes:\n  sex:\n    translate: ['M']\n", "codes.sex.translate", "expected a mapping"),
-        ("codes:\n  - sex\n", "codes", "expected a mapping"),
-        ("fields:\n  - hesa\n", "fields", "expected a mapping"),
-        ("codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: x}\n", "when", "expected"),
-    ],
-)
+
+@pytest.mark.parametrize("text,where,problem", MISTAKES)
 def test_a_mistake_in_a_mapping_file_is_refused_with_its_key_path(refusal, text, where, problem):
     user, message = refusal(text)
     assert message.startswith(f"{user}: ") and where in message and problem in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("text,where,problem", MISTAKES)
+def test_a_mistake_in_a_mapping_file_is_one_line_and_exit_2_from_the_command(tmp_path, text, where, problem):
+    """What a person editing the file sees: the one line, no traceback, and exit 2 (a problem with the settings)."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith(f"register-batch: error: {user}: ") and where in line and problem in line
+
+
+@pytest.mark.parametrize("text", ["- fields\n- codes\n", "fields\n", "'12'\n"])
+def test_a_mapping_file_that_is_not_a_mapping_at_the_top_level_is_refused(refusal, text):
+    """A list, or `fields` written without its colon: the whole file is the wrong shape."""
+    user, message = refusal(text)
+    assert message == f"{user}: a mapping file must be a YAML mapping at the top level"
+
+
+@pytest.mark.parametrize("text", ["", "# our SRS's mappings: none yet\n", "---\n"])
+def test_an_empty_mapping_file_changes_nothing_and_is_listed(tmp_path, text):
+    """A file with nothing in it yet (or comments only) is read as no change, and is listed with the files used."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(text)
+    bundled, config = load_mapping(), load_mapping([user])
+    assert config.files == [str(user)] and len(config.sha256) == 1
+    assert config.codes == bundled.codes and config.fields == bundled.fields and config.named_sources == []
+
+
+@pytest.mark.parametrize("char", ["\x07", "\x0c", "\x01"])
+def test_a_control_character_in_a_mapping_file_is_refused_in_one_line_naming_its_line(tmp_path, char):
+    """A form feed or bell pasted in from a word processor was refused in two lines, at `"<file>", position 63` (a
+    count of bytes); a note in UTF-8 on a line before it (`é`) made that count no help in finding it."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(f"# our SRS's codes, café\ncodes:\n  sex:\n    translate:\n      M: '1{char}1'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()  # the reason is libyaml's ("control characters") or PyYAML's ("special")
+    assert line.startswith(f"register-batch: error: {user}: line 5 is not valid YAML (character U+{ord(char):04X}: ")
+    assert line.endswith(" characters are not allowed)")
+
+
+def test_a_mapping_file_that_cannot_be_read_is_refused_naming_it(tmp_path):
+    missing, folder = tmp_path / "ours.yaml", tmp_path / "mappings"
+    folder.mkdir()
+    for path in (missing, folder):
+        with pytest.raises(ConfigError) as caught:
+            load_mapping([path])
+        assert str(caught.value).startswith(f"{path}: cannot read mapping file (")
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(missing)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"register-batch: error: {missing}: cannot read mapping file (No such file or directory)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -90,7 +200,8 @@ def test_the_documented_sections_and_when_tests_still_load(tmp_path):
     user.write_text(
         "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKEY\n"
         "    degrees:\n      fields:\n        subject: [F_DEGSBJ2, F_DEGSBJ1]\n"
-        "    placements:\n      fields:\n        urn: F_PLMNTSCH\n    provider:\n      ukprn: F_UKPRN\n"
+        "    placements:\n      fields:\n        urn: F_PLMNTSCH\n        postcode: F_PLMNTPC\n"
+        "    provider:\n      ukprn: F_UKPRN\n"
         "  register-csv:\n    ignored: [srs notes]\n"
         "codes:\n  training_route:\n    translate:\n      '01':\n"
         "        - {to: '11', note: undergraduate, when: {itt_qualification_aim: ['001', '002']}}\n"
@@ -100,6 +211,7 @@ def test_the_documented_sections_and_when_tests_still_load(tmp_path):
     [route] = [t for t in config.codes if t.origin == str(user)]
     assert [a.to for a in route.translate["01"]] == ["11", "12"]
     assert route.translate["01"][0].when == {"itt_qualification_aim": frozenset({"001", "002"})}
+    assert config.fields["hesa"].placement_fields == {"urn": ("F_PLMNTSCH",), "postcode": ("F_PLMNTPC",)}
 
 
 def _samples():
@@ -144,6 +256,22 @@ def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
         assert result.exit_code == 0 and "no record of the input" not in result.output
 
 
+def test_mappings_check_names_a_withdrawal_or_deferral_tag_no_record_has(tmp_path):
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    withdrawal:\n      withdrawal_date: [F_ENDDATEX, F_ENDDATEY]\n"
+        "    deferral:\n      defer_date: F_DEFERDATEX\n"
+    )
+    result = CliRunner().invoke(cli, ["mappings", "check", str(_samples() / "extract.xml"), "--mapping", str(user)])
+    assert result.exit_code == 1
+    named = [line.split(": ")[2] for line in result.output.splitlines() if "no record of the input has" in line]
+    assert named == ["fields.hesa.withdrawal.withdrawal_date", "fields.hesa.deferral.defer_date"]
+    assert (
+        f"error: {user}: fields.hesa.withdrawal.withdrawal_date: no record of the input has F_ENDDATEX or F_ENDDATEY, "
+        "so the field is read as blank for every record; correct the name, or remove the entry"
+    ) in result.output.splitlines()
+
+
 def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered_columns(tmp_path):
     """Mapping a degree's subject from F_DEGSBJ2 made F_DEGSBJ1_1 an unknown column of a HESA-named CSV, and the
     whole file was refused."""
@@ -167,6 +295,8 @@ def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered
         ("fields:\n  hesa:\n    vintages:\n      V: {any_of: F_X}\n", "fields.hesa.vintages.V.any_of"),
         ("fields:\n  hesa:\n    vintages:\n      V: {anyof: [F_X]}\n", "fields.hesa.vintages.V"),
         ("fields:\n  register-csv:\n    ignored: srs notes\n", "fields.register-csv.ignored"),
+        ("fields:\n  hesa:\n    known_tags: F_OURNOTES\n", "fields.hesa.known_tags"),  # read letter by letter
+        ("fields:\n  register-csv:\n    template: provider_trainee_id\n", "fields.register-csv.template"),
         ("fields:\n  hesa:\n    known_tags: &a [x, x]\n    ignored: [*a, *a]\n", "fields.hesa.ignored"),
         ("fields:\n  hesa:\n    placements:\n      columns: {a: b}\n", "fields.hesa.placements.columns"),
         ("fields:\n  hesa:\n    degrees:\n      group: [A]\n", "fields.hesa.degrees.group"),
@@ -189,6 +319,45 @@ def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_pa
     with pytest.raises(ConfigError) as caught:
         load_mapping([user])
     assert "fields.hesa.trainee.ethnicity" in str(caught.value) and len(str(caught.value)) < 400
+    shown = str(caught.value).split(", got ", 1)[1]  # the start of the value, cut short where it is said to be
+    assert shown.startswith("[['x', 'x', 'x', ") and shown.endswith("...") and len(shown) == 160
+
+
+def test_a_short_wrong_value_is_quoted_whole(refusal):
+    user, message = refusal("fields:\n  hesa:\n    trainee:\n      sex: {F_SEXID: F_SEX}\n")
+    assert message == (
+        f"{user}: fields.hesa.trainee.sex: expected a column/tag name or a list of them, got {{'F_SEXID': 'F_SEX'}}"
+    )
+
+
+def test_a_users_known_tags_add_to_the_bundled_ones(tmp_path):
+    """A column the SRS adds to a HESA-named CSV, listed under `known_tags`, is read without complaint, and so are the
+    bundled known tags (F_TITLE, F_RECID, ...) that no field is mapped from: the user's list adds to the bundled one."""
+    from register_batch.readers import open_inputs
+
+    lines = (_samples() / "extract.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join([f"{lines[0]},F_OURNOTES", *(f"{line},call back" for line in lines[1:])]) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    known_tags: [F_OURNOTES]\n")
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    assert info.format == "hesa-csv" and len(list(records)) == len(lines) - 1
+
+
+def test_a_tag_a_users_vintage_reads_is_a_known_column_of_a_hesa_csv(tmp_path):
+    """A column only an older collection's layout reads (C21053's end date from the SRS's own column) is not refused
+    as a column register-batch does not know."""
+    from register_batch.readers import open_inputs
+
+    lines = (_samples() / "extract.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join([f"{lines[0]},F_OURENDDATE", *(f"{line}," for line in lines[1:])]) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "fields:\n  hesa:\n    vintages:\n      C21053:\n        trainee:\n          itt_end_date: F_OURENDDATE\n"
+    )
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    assert info.format == "hesa-csv" and len(list(records)) == len(lines) - 1
 
 
 def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
@@ -208,6 +377,22 @@ def test_placement_fields_a_user_maps_for_registers_csv_are_read(tmp_path):
     with Checker(mapping=load_mapping([overlay])) as checker:
         [record] = checker.records([str(path)])
     assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Our School"}]
+
+
+def test_placement_columns_a_user_maps_for_registers_csv_are_read(tmp_path):
+    """`placements.columns` names the URN columns instead of Register's three: the CSV's own is read, not refused as
+    a column the template does not have."""
+    from register_batch.generate import generate
+    from register_batch.validation.runner import Checker
+
+    path = tmp_path / "register.csv"
+    generate(path, count=1, fmt="register-csv", seed=41, academic_cycle=2026)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{lines[0]},our school urn\n{lines[1]},136000\n", encoding="utf-8")
+    overlay = tmp_path / "ours.yaml"
+    overlay.write_text("fields:\n  register-csv:\n    placements:\n      columns: [our school urn]\n")
+    [record] = Checker(mapping=load_mapping([overlay])).records([str(path)])
+    assert record.data["placements_attributes"] == [{"urn": "136000", "name": "Placement 1"}]
 
 
 @pytest.mark.parametrize(
@@ -304,3 +489,54 @@ def test_validate_refuses_a_mapping_file_given_twice_before_it_reads_the_extract
         "(where two files map the same field or code, the later one wins)"
     ]
     assert not reports.exists()
+
+
+def test_load_mapping_takes_any_iterable_of_paths_but_not_one_path_bare(tmp_path):
+    """A generator is read once for all (its files were checked for repeats, then none was left to load); one path
+    given bare is refused as the library's other path arguments are."""
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  sex:\n    translate:\n      M: '11'\n")
+    assert load_mapping(path for path in [user]).files == [str(user)]
+    for bare in (user, str(user)):
+        with pytest.raises(ConfigError) as caught:
+            load_mapping(bare)
+        assert str(caught.value) == f'mapping files must be a list of paths, e.g. ["{user}"], not a single path'
+
+
+@pytest.mark.parametrize(
+    "text,said",
+    [
+        (
+            "fields:\n  hesa:\n    trainees:\n      sex: F_SEXID\n",
+            "fields.hesa: unknown key 'trainees'; use one of trainee, degrees, placements, withdrawal, deferral, "
+            "provider, ignored, known_tags, vintages, template (docs/mappings.md)",
+        ),
+        (
+            "fields:\n  hesa:\n    trainee:\n      gender: F_SEXID\n",
+            "fields.hesa.trainee: 'gender' is not a Register API v2026.1 field",
+        ),
+        (
+            "codes:\n  training_route:\n    translate:\n      '02': {to: '12', when: {itt_qualification_aim: [[a]]}}\n",
+            "codes.training_route.translate.02.when.itt_qualification_aim: expected a code or a list of codes, "
+            "got [['a']]",
+        ),
+        ("cods: {}\nfeilds: {}\n", "unknown top-level key(s) cods, feilds; expected 'fields' and/or 'codes'"),
+        ("fields:\n  - hesa\n", "fields: expected a mapping of input family (hesa, register-csv) to field map"),
+        ("fields:\n  hesa-csv: {}\n", "fields.hesa-csv: unknown input family; use one of hesa, register-csv"),
+        (
+            "codes:\n  sex:\n    translate:\n      M: {note: male}\n",
+            "codes.sex: translation of 'M' must be a code or {to: code, note, when}",
+        ),
+        (
+            "codes:\n  sex:\n    translate:\n      M: {to: '11', whn: a, nte: b}\n",
+            "codes.sex.translate.M: unknown key(s) whn, nte; a translation has only to, note and when",
+        ),
+        (
+            "codes:\n  sex:\n    translates: {}\n    sources: x\n",
+            "codes.sex: unknown key(s) sources, translates; a block has only source, translate and no_translation",
+        ),
+    ],
+)
+def test_a_refusal_reads_as_one_sentence_after_the_file_and_key(refusal, text, said):
+    user, message = refusal(text)
+    assert message == f"{user}: {said}"

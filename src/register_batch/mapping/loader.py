@@ -145,8 +145,9 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
     """The document and the SHA-256 of the bytes it was read from, for the reports' record of the files used."""
     try:
         data = path.read_bytes()
+        text = data.decode("utf-8")
         # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
-        doc = load_text_yaml(io.StringIO(data.decode("utf-8")), unique_keys=True)
+        doc = load_text_yaml(io.StringIO(text), unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode"); its message quotes a byte
@@ -154,7 +155,13 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = getattr(exc, "problem", exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character, said on two lines at `"<file>", position N`
+            char = exc.character if isinstance(exc.character, str) else chr(exc.character)  # libyaml's is a number
+            at = text.find(char)  # the first one: the reader stops at the first character it does not allow
+            where = f" line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+            problem = f"character U+{ord(char):04X}: {exc.reason}"
+        raise ConfigError(f"{path}:{where} is not valid YAML ({problem})") from None
     digest = hashlib.sha256(data).hexdigest()
     if doc is None:
         return {}, digest
@@ -168,7 +175,12 @@ _SHOWN.maxlevel = 3  # reprlib's default of six levels of six items each is 78 K
 
 
 def _shown(value: Any) -> str:
-    """A value for a message, cut short (a YAML of nested anchors can be huge once written out)."""
+    """A value for a message, cut short (a YAML of nested anchors can be huge once written out).
+
+    None is a value left empty (`sex:` with nothing after it; `~` and `null` are read as text): said as such.
+    """
+    if value is None:
+        return "nothing"
     shown = _SHOWN.repr(value)
     return shown if len(shown) <= 160 else f"{shown[:157]}..."
 
@@ -290,6 +302,8 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
 
 
 def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
+    if value == []:
+        raise ConfigError(f"{where}.translate.{old}: expected the code it becomes, got an empty list")
     items = value if isinstance(value, list) else [value]
     out = []
     for index, item in enumerate(items):
@@ -337,10 +351,13 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
         where = f"{origin}: codes.{pattern}"
         _check_pattern(str(pattern), where)
         if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: expected translate/no_translation entries")
+            raise ConfigError(f"{where}: expected translate/no_translation entries, got {_shown(spec)}")
         unknown = set(spec) - {"source", "translate", "no_translation"}
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a block has only source, translate and "
+                "no_translation"
+            )
         source = spec.get("source")
         if source is not None and not isinstance(source, str):
             raise ConfigError(f"{where}.source: expected text (why these translations exist), got {_shown(source)}")
@@ -389,7 +406,9 @@ def _names(value: Any, where: str) -> None:
 def _check_overlay(overlay: Any, where: str) -> None:
     """Check a user's field-map overlay on its own, so errors name the user's file."""
     if not isinstance(overlay, dict):
-        raise ConfigError(f"{where}: expected a mapping")
+        raise ConfigError(
+            f"{where}: expected a mapping of its sections ({', '.join(OVERLAY_KEYS)}), got {_shown(overlay)}"
+        )
     _check_keys(overlay, OVERLAY_KEYS, where)
     for group, keys in GROUP_KEYS.items():
         spec = overlay.get(group)
