@@ -376,6 +376,21 @@ def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
     assert info.format == "register-csv" and rows[0].fields["provider_trainee_id"] == "24/25-1"
 
 
+@pytest.mark.parametrize("above", ["\r\n", "\n\n", ",,,,\n", " \n"], ids=["CRLF", "two LF", "commas", "a space"])
+@pytest.mark.parametrize("fmt", ["auto", "hesa-csv"])
+def test_a_blank_line_above_the_header_is_refused_saying_so(tmp_path, above, fmt):
+    """Read as the header, it made every row after it a record of extra cells (the real header among them) under
+    --format; without it, the line said only that the format could not be told."""
+    path = tmp_path / "blank-first.csv"
+    path.write_text(f"{above}F_HUSID,F_FNAMES,F_SURNAME,F_SEXID\n2201891202016,Ann,Lee,10\n", newline="")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert (caught.value.line, caught.value.problem) == (
+        1,
+        "the first line is blank: a CSV's header must be its first line (delete the lines above it)",
+    )
+
+
 def test_duplicate_header(tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("hesa_id,first_names,last_name,hesa_id,sex\n1,a,b,1,11\n")

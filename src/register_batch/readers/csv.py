@@ -25,7 +25,7 @@ from typing import IO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
-from register_batch.readers.detect import check_text_start, other_separator, wrong_separator
+from register_batch.readers.detect import BLANK_HEADER, check_text_start, other_separator, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -267,6 +267,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
     if header is None:
         raise UnusableInput(name, "the file is empty")
+    if not any(cell.strip() for cell in header):  # `--format` given: detect_format did not look
+        raise UnusableInput(name, BLANK_HEADER, line=1)
     named = _named_columns(header)  # the columns after these are a spreadsheet's blank ones
     columns = _header_columns(header, named, layout, name)
     if layout.format == "register-csv":
@@ -298,7 +300,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
     spaces = _Untrimmed() if layout.format == "register-csv" else None
     labels = [_header_label(cell) for cell in header]
-    first_label = labels[0] if labels else None  # a first line of nothing (a lone line end): no row repeats it
+    first_label = labels[0]
     select = info.select
     split = _SplitRows(width)
     count = 0

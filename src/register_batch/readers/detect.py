@@ -83,6 +83,10 @@ def check_text_start(head: bytes, name: str) -> None:
         )
 
 
+# A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
+BLANK_HEADER = "the first line is blank: a CSV's header must be its first line (delete the lines above it)"
+
+
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
     check_text_start(head, name)
@@ -104,6 +108,8 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     found = _format_of(header, register_columns, hesa_tags)
     if found:
         return found
+    if not any(cell.strip() for cell in header):
+        raise UnusableInput(name, BLANK_HEADER, line=1)
     separator = other_separator(header)
     if separator and _format_of(header[0].split(SEPARATORS[separator][0]), register_columns, hesa_tags):
         raise UnusableInput(name, wrong_separator(separator), line=1)
