@@ -1002,6 +1002,27 @@ def test_an_output_in_the_state_dir_is_refused_and_the_ledger_and_emulator_data_
     assert database.read_bytes() == kept and not (tmp_path / "st" / "held.csv").exists()
 
 
+def test_an_output_in_another_targets_state_dir_is_refused_too(tmp_path, monkeypatch):
+    """The default state dirs are siblings (`.register-batch/<target>`), and `--state-dir` may name any folder: an
+    export to the embedded emulator overwrote the sandbox's ledger, which this run's state dir check did not cover."""
+    monkeypatch.chdir(tmp_path)
+    sandbox = tmp_path / ".register-batch" / "sandbox"
+    sandbox.mkdir(parents=True)
+    (sandbox / "ledger.sqlite3").write_bytes(b"SQLite format 3\x00")
+    other = tmp_path / "state" / "try"
+    (other / "register").mkdir(parents=True)
+    (other / "register" / "register.sqlite3").write_bytes(b"SQLite format 3\x00")
+    for output, found in ((sandbox / "ledger.sqlite3", sandbox), (other / "register" / "held.json", other)):
+        result = CliRunner().invoke(cli, ["export", "--to", "json", "-o", str(output)])
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"register-batch: error: cannot write {output}: that is in the state dir {found} (the sync ledger, its "
+            "lock and the embedded emulator's data), which it could replace: name a file outside it\n"
+        )
+    assert (sandbox / "ledger.sqlite3").read_bytes() == b"SQLite format 3\x00"
+    assert not (other / "register" / "held.json").exists()
+
+
 @pytest.mark.parametrize("spelling", ["Z", "-05:00", "naive"])
 def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_time_is_written(
     synced, tmp_path, spelling

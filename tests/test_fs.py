@@ -252,3 +252,12 @@ def test_a_file_without_an_inode_number_is_known_by_its_real_path(tmp_path):
     keys = {name: file_key(tmp_path / name, numberless(tmp_path / name)) for name in names}
     assert keys["one.csv"] != keys["other.csv"] and keys["one.csv"] == keys["link.csv"]
     assert file_key(one, os.stat(one)) == file_key(tmp_path / "link.csv", os.stat(tmp_path / "link.csv"))
+
+
+def test_the_files_that_make_a_state_dir_are_the_ledgers_and_the_embedded_emulators():
+    """fs cannot import the sync package (it is below it): the names it looks for must stay the ones written."""
+    from register_batch.fs import STATE_FILES
+    from register_batch.sync.ledger import LEDGER_FILE, LOCK_FILE
+    from register_batch.sync.target import EMBEDDED_DB, EMBEDDED_DIR
+
+    assert (LEDGER_FILE, LOCK_FILE, os.path.join(EMBEDDED_DIR, EMBEDDED_DB)) == STATE_FILES

@@ -162,20 +162,30 @@ def check_not_an_input(
                     )
 
 
+# What makes a folder a state dir, whichever command made it: the sync ledger and its lock (sync/ledger.py's
+# LEDGER_FILE, LOCK_FILE) and the embedded emulator's database (sync/target.py).
+STATE_FILES = ("ledger.sqlite3", "sync.lock", os.path.join("register", "register.sqlite3"))
+
+
 def check_not_in_state_dir(output: StrPath, state_dir: StrPath) -> None:
-    """Refuse an output inside the state dir (by any name): it could replace the sync ledger or the embedded
-    emulator's database. A state dir not there yet holds nothing to lose."""
+    """Refuse an output inside a state dir (by any name): it could replace the sync ledger or the embedded emulator's
+    database. This command's state dir, and any other folder holding a state dir's files: another target's (the
+    default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir` named. A state dir not there
+    yet holds nothing to lose."""
     key = _key_of(state_dir)
-    if key is None:
-        return
     folder = Path(os.path.abspath(output)).parent
     for parent in (folder, *folder.parents):
-        if _key_of(parent) == key:
-            raise UnwritableOutput(
-                output,
-                f"that is in the state dir {os.fspath(state_dir)} (the sync ledger, its lock and the embedded "
-                "emulator's data), which it could replace: name a file outside it",
-            )
+        if key is not None and _key_of(parent) == key:
+            found = os.fspath(state_dir)
+        elif any(os.path.lexists(parent / name) for name in STATE_FILES):
+            found = os.fspath(parent)
+        else:
+            continue
+        raise UnwritableOutput(
+            output,
+            f"that is in the state dir {found} (the sync ledger, its lock and the embedded emulator's data), which it "
+            "could replace: name a file outside it",
+        )
 
 
 def _same_folder(one: Path, other: Path) -> bool:

@@ -27,6 +27,7 @@ from register_batch.tokens import TOKEN_AS_TOKEN_FILE, is_bearer_token, pasted_t
 log = logging.getLogger("register_batch.sync")
 
 EMBEDDED_DIR = "register"  # the embedded emulator's data, inside the state dir
+EMBEDDED_DB = "register.sqlite3"  # its database, in EMBEDDED_DIR
 
 
 @dataclass
@@ -129,7 +130,7 @@ def open_target(
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
         ukprns = {embedded_token: ukprn} if ukprn else None
-        emulator = start_emulator(db=folder / "register.sqlite3", tokens=[embedded_token], ukprns=ukprns)
+        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], ukprns=ukprns)
         try:
             yield Target(
                 url=emulator.url,
