@@ -15,7 +15,7 @@ from typing import Any
 
 from register_batch.constants import API_VERSION
 from register_batch.errors import ConfigError
-from register_batch.tokens import looks_like_token, pasted_token_file
+from register_batch.tokens import looks_like_token, not_shown, pasted_token_file, without_query
 
 CONFIG_FILE = "register-batch.toml"
 DEFAULT_STATE_DIR = ".register-batch"
@@ -124,28 +124,21 @@ def shown_token_file(path: Path | None) -> str | None:
     if path is None:
         return None
     length = pasted_token_file(path)
-    return str(path) if length is None else f"({length} characters that look like an API token: not shown)"
+    return str(path) if length is None else not_shown(length)
 
 
 def masked_url(url: str | None) -> str | None:
     """A target as it may be shown: a user name or password in it (a credential), and its query, replaced by ****; an
     API token given as the target by mistake not shown at all."""
     if url and looks_like_token(url):
-        return f"({len(url)} characters that look like an API token: not shown)"
-    if not url or "@" not in url:
-        return _without_query(url)
-    # The credentials first: a password may hold a ? or # (`https://user:pass?word@host`), and cut there it would be
-    # shown up to it. (An @ in a query is then taken as a credential's end: shown less, never more.)
-    return _without_query(_masked_credentials(url))
-
-
-def _without_query(url: str | None) -> str | None:
-    """A target's query or fragment, which may hold a token (`?token=...`), replaced by ****: refused, as no service's
-    URL has one (resolve_target)."""
+        return not_shown(len(url))
     if not url:
         return url
-    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
-    return url if cut < 0 else f"{url[: cut + 1]}****"
+    if "@" not in url:
+        return without_query(url)
+    # The credentials first: a password may hold a ? or # (`https://user:pass?word@host`), and cut there it would be
+    # shown up to it. (An @ in a query is then taken as a credential's end: shown less, never more.)
+    return without_query(_masked_credentials(url))
 
 
 def _masked_credentials(url: str) -> str:

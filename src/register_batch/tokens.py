@@ -43,3 +43,31 @@ def pasted_token_file(path: str | os.PathLike[str]) -> int | None:
     if looks_like_token(name) and sum(c.isdigit() for c in name) >= 8 and not os.path.lexists(path):
         return len(name)
     return None
+
+
+BAD_TOKEN = (
+    "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
+    "character?); it should look like sandbox_ or production_ followed by 64 hex digits"
+)
+BEARER_GIVEN = (  # a whole header value pasted: "Bearer sandbox_..." (register-api.md §1)
+    'the API token begins with "Bearer ": give the token alone (sandbox_ or production_ followed by 64 hex '
+    'digits); register-batch sends "Bearer " itself'
+)
+
+
+def bad_token(value: str) -> str:
+    """Why `value` cannot be sent as a token, never repeating it: a pasted header value is the likely slip."""
+    head, _, rest = value.partition(" ")
+    return BEARER_GIVEN if head.lower() == "bearer" and is_bearer_token(rest.strip()) else BAD_TOKEN
+
+
+def not_shown(length: int) -> str:
+    """What stands for a token, `length` characters long, pasted where a name goes (a target, a token file's name)."""
+    return f"({length} characters that look like an API token: not shown)"
+
+
+def without_query(url: str) -> str:
+    """A target's query or fragment, which may hold a token (`?token=...`), replaced by ****. No service's URL has
+    one, so such a target is refused; this is how it is shown."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
+    return url if cut < 0 else f"{url[: cut + 1]}****"

@@ -455,6 +455,14 @@ def test_credentials_in_the_target_url_are_refused_without_echo():
         )
 
 
+@pytest.mark.parametrize("ending", ["?", "#"])
+def test_an_empty_query_or_fragment_is_refused_too(ending):
+    """`https://host/?` has an empty query: it was taken as the service's root, and requests went to
+    `https://host/?/api/...`."""
+    with pytest.raises(InsecureTarget, match=r"^the target URL holds a query \(\?\.\.\.\) or a fragment"):
+        RegisterClient(f"https://sandbox.example/{ending}", None)
+
+
 @pytest.mark.parametrize("cut", ["?token=", "?", "#"])
 def test_a_query_or_fragment_in_the_target_url_is_refused_without_echo(cut):
     """A token given in the target's query (`?token=...`) was shown by `config show` and each run's Target: line, and
@@ -478,6 +486,8 @@ def test_a_query_or_fragment_in_the_target_url_is_refused_without_echo(cut):
         "https://sandbox.example:44x3",  # httpx's InvalidURL at the first request: an internal error
         "https://sandbox.example:443443",
         f"http://127.0.0.1:9/?token={TOKEN}",  # shown by `config show`, and in the Target: line of a run
+        f"https://sandbox.example:abc/?token={TOKEN}",  # not a URL: its refusal quoted it, query and all
+        f"https://[::1/?token={TOKEN}",
         f"https://sandbox.example/api/v2026.1#{TOKEN}",
     ],
 )

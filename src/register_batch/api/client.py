@@ -42,7 +42,7 @@ from register_batch.api.errors import (
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
-from register_batch.tokens import TOKEN_AS_TARGET, is_bearer_token, looks_like_token
+from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
 
 log = logging.getLogger("register_batch.api")
 # stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
@@ -57,26 +57,12 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
-BAD_TOKEN = (
-    "the API token holds characters a Bearer token cannot (a pasted quote, space, line break or non-ASCII "
-    "character?); it should look like sandbox_ or production_ followed by 64 hex digits"
-)
-BEARER_GIVEN = (  # a whole header value pasted: "Bearer sandbox_..." (§1)
-    'the API token begins with "Bearer ": give the token alone (sandbox_ or production_ followed by 64 hex '
-    'digits); register-batch sends "Bearer " itself'
-)
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
     "revoked or expired one is refused)"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
-
-
-def bad_token(value: str) -> str:
-    """Why `value` cannot be sent as a token, never repeating it: a pasted header value is the likely slip."""
-    head, _, rest = value.partition(" ")
-    return BEARER_GIVEN if head.lower() == "bearer" and is_bearer_token(rest.strip()) else BAD_TOKEN
 
 
 class Secret:
@@ -140,8 +126,9 @@ def resolve_target(target: str) -> str:
     if looks_like_token(target):
         raise InsecureTarget.naming(TOKEN_AS_TARGET, said={"token_goes": "in the token argument"}, length=len(target))
     root = TARGETS.get(target, target).rstrip("/")
-    # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential.
-    shown = f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target
+    # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential; nor
+    # a query, which may hold a token (`?token=...`).
+    shown = without_query(f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target)
     try:
         parts = urlsplit(root)
         parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here and not at the request
@@ -154,7 +141,7 @@ def resolve_target(target: str) -> str:
             "the target URL holds a user name or password; give the API token{token_given}, never in the URL",
             said={"token_given": " separately"},
         )
-    if parts.query or parts.fragment:
+    if "?" in root or "#" in root:  # an empty one too (`https://host/?`): it would be the root all the same
         # Never the service's: requests would go to `...?x=1/api/...`. Not shown, it may be a token (`?token=...`).
         raise InsecureTarget.naming(
             "the target URL holds a query (?...) or a fragment (#...), not shown: give the service's URL alone, and "

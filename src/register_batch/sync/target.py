@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from register_batch.api import Secret, resolve_target
-from register_batch.api.client import bad_token
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
 from register_batch.sync.ledger import StateDirLock
-from register_batch.tokens import TOKEN_AS_TOKEN_FILE, is_bearer_token, pasted_token_file
+from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
 
 log = logging.getLogger("register_batch.sync")
 
