@@ -71,10 +71,14 @@ def test_a_run_stopped_by_a_signal_is_no_error_on_the_command_line_but_one_stopp
 
     from register_batch.commands.common import Commands
 
-    stopped = Interrupted("interrupted; 3 records: 1 created; 2 not reached. Run the same command again to resume")
+    stopped = Interrupted(
+        "interrupted; 3 records: 1 created; 2 not reached. Run the same command again to resume", by="signal"
+    )
     raised = {
         "signal": stopped,
-        "outage": Interrupted("Register stopped answering (PUT /trainees/x -> 500)").followed_by(stopped),
+        "outage": Interrupted("Register stopped answering (PUT /trainees/x -> 500)", by="register").followed_by(
+            Interrupted("interrupted; 3 records: 1 created; 2 not reached. Run the same command again", by="register")
+        ),
     }
 
     @click.group(cls=Commands)

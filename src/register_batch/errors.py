@@ -128,13 +128,15 @@ class ConfigError(RegisterBatchError):
 
 class Interrupted(RegisterBatchError):
     """A run stopped part-way; rerunning resumes it (exit 3). `result`: what a sync did up to then (its
-    `SyncResult`, with each record's outcome)."""
+    `SyncResult`, with each record's outcome); `by`: what stopped it, as report.json's `sync.stopped` says
+    (`signal`, `register`), or None for another reason (no room for the report)."""
 
     exit_code = 3
 
-    def __init__(self, message: str, *, result: SyncResult | None = None):
+    def __init__(self, message: str, *, result: SyncResult | None = None, by: str | None = None):
         super().__init__(message)
         self.result = result
+        self.by = by
 
 
 class RegisterUnavailable(RegisterBatchError):

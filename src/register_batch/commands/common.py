@@ -226,11 +226,10 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except RegisterBatchError as exc:
-            said = exc.worded(OPTIONS)
             # A sync stopped by Ctrl-C or a signal reads as one stopped before it began ("interrupted; ..."), not as
             # an error; one stopped by an outage or a refused token begins with the error and keeps the label.
-            label = "" if isinstance(exc, Interrupted) and said.startswith("interrupted;") else "error: "
-            raise Failure(f"{label}{said}", exc.exit_code) from None
+            label = "" if isinstance(exc, Interrupted) and exc.by == "signal" else "error: "
+            raise Failure(f"{label}{exc.worded(OPTIONS)}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
             param = own.get(exc.option_name)

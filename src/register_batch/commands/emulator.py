@@ -192,13 +192,14 @@ def emulator(
         for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None))  # Windows has no SIGHUP
         if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN
     }
+    # Serving before the line, not in the `try`: `server.stop()` waits for a serve_forever that has begun, and would
+    # wait for ever for one never started (the line failing to write, say).
+    threading.Thread(target=server.serve_forever, name="emulator", daemon=True).start()
     try:
         click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
         if faults:
             state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
         sys.stdout.flush()
-        thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
-        thread.start()
         while not stopping.wait(0.5):
             pass
     finally:

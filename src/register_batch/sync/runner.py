@@ -1250,7 +1250,7 @@ def _run(
                 refused.result = stopped.result
                 raise refused.followed_by(stopped) from None
             if why is not None and why["by"] == "register":
-                raise Interrupted(why["message"], result=stopped.result).followed_by(stopped) from None
+                raise Interrupted(why["message"], result=stopped.result, by="register").followed_by(stopped) from None
             raise
 
 
@@ -1485,6 +1485,7 @@ def _finish(
             f"interrupted; {synced.summary_line()} Run the same command again to resume "
             f"(report: {paths.get('html', paths['json'])})",
             result=synced,
+            by=why["by"] if why else None,
         )
     return synced
 
