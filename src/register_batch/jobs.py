@@ -99,8 +99,7 @@ def validate_files(
     # collect open spools.
     with contextlib.ExitStack() as cleanup:
         checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
-        report = ReportBuilder.judging(checker, api_version=api_version)
-        cleanup.enter_context(contextlib.closing(report))
+        report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version))
         task = progress.task("Validating", unit="records")
         parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
         for record in parallel_records(checker, inputs) if parallel else checker.records(inputs):
@@ -182,8 +181,7 @@ def convert_files(
     # collect open spools.
     with contextlib.ExitStack() as cleanup:
         checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
-        report = ReportBuilder.judging(checker, api_version=api_version, command="convert")
-        cleanup.enter_context(contextlib.closing(report))
+        report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version, command="convert"))
         task = progress.task("Converting", unit="records")
         spool = cleanup.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
         for record in checker.records(inputs):

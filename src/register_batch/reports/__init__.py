@@ -313,6 +313,12 @@ class ReportBuilder:
         for spool in self._batch:
             spool.close()
 
+    def __enter__(self) -> ReportBuilder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def __getstate__(self) -> dict[str, Any]:
         """A finished run's builder pickles (a worker pool returning a job's result to its caller) without its
         spools, closed already: its counts, inputs and `summary` go; `issues()` says where the rows are, as it does

@@ -994,8 +994,7 @@ def sync_files(
     # collect them.
     with contextlib.ExitStack() as cleanup:
         cleanup.enter_context(checker)
-        report = ReportBuilder.judging(checker, api_version=options.api_version, command="sync")
-        cleanup.enter_context(contextlib.closing(report))
+        report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=options.api_version, command="sync"))
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
