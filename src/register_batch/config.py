@@ -130,10 +130,10 @@ def shown_token_file(path: Path | None) -> str | None:
 def masked_url(url: str | None) -> str | None:
     """A target as it may be shown: a user name or password in it (a credential), and its query, replaced by ****; an
     API token given as the target by mistake not shown at all."""
-    if url and looks_like_token(url):
-        return not_shown(len(url))
     if not url:
         return url
+    if looks_like_token(url):
+        return not_shown(len(url))
     if "@" not in url:
         return without_query(url)
     # The credentials first: a password may hold a ? or # (`https://user:pass?word@host`), and cut there it would be

@@ -25,7 +25,7 @@ from typing import IO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
-from register_batch.readers.detect import BLANK_HEADER, check_text_start, other_separator, wrong_separator
+from register_batch.readers.detect import check_text_start, other_separator, refuse_blank_header, wrong_separator
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -184,6 +184,11 @@ def _strip_apostrophe(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
+def _bare_label(cell: str) -> str:
+    """A header cell's label: spaces and one protecting apostrophe aside."""
+    return _strip_apostrophe(cell.strip()).strip()
+
+
 class _BoundedLines:
     """The text stream as physical lines for `csv.reader`, refusing a line over MAX_LINE characters and a
     record (a row, which quoted cells may spread over several lines) over MAX_RECORD characters."""
@@ -267,8 +272,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
     if header is None:
         raise UnusableInput(name, "the file is empty")
-    if not any(cell.strip() for cell in header):  # `--format` given: detect_format did not look
-        raise UnusableInput(name, BLANK_HEADER, line=1)
+    refuse_blank_header(header, name)  # `--format` given: detect_format did not look
     named = _named_columns(header)  # the columns after these are a spreadsheet's blank ones
     columns = _header_columns(header, named, layout, name)
     if layout.format == "register-csv":
@@ -483,7 +487,7 @@ class _Untrimmed:
 def _is_error_report(header: list[str], layout: CsvLayout) -> bool:
     """A header with a column only Register's error report has (`Validation results`, `Errors`: §3.5), not merely
     one a user's mapping file ignores."""
-    return any(layout.normalise(_strip_apostrophe(cell.strip()).strip()) in _REPORT_COLUMNS for cell in header)
+    return any(layout.normalise(_bare_label(cell)) in _REPORT_COLUMNS for cell in header)
 
 
 def _note_upload_header(
@@ -515,9 +519,7 @@ def _note_upload_header(
         )
     template = frozenset(layout.expected)
     extra = [
-        _strip_apostrophe(cell.strip()).strip()
-        for cell, key in zip(header, columns, strict=True)
-        if key is not None and key not in template
+        _bare_label(cell) for cell, key in zip(header, columns, strict=True) if key is not None and key not in template
     ]
     if extra:
         info.issues.append(
@@ -588,7 +590,7 @@ def _slot(key: str, layout: CsvLayout) -> str:
 
 def _named_columns(header: list[str]) -> int:
     """How many columns the header names: those after its last label are a spreadsheet's blank columns."""
-    return next((n for n in range(len(header), 0, -1) if _strip_apostrophe(header[n - 1].strip()).strip()), 0)
+    return next((n for n in range(len(header), 0, -1) if _bare_label(header[n - 1])), 0)
 
 
 def _unheaded(row: list[str], named: int, width: int, protected_null_is_text: bool) -> tuple[None, str] | None:
@@ -611,7 +613,7 @@ def _no_value(cell: str, protected_null_is_text: bool) -> bool:
 
 def _header_label(cell: str) -> str:
     """A header's cell as told from another spelling of it: a byte-order mark, spaces, one apostrophe and case aside."""
-    return _strip_apostrophe(cell.strip().lstrip("\ufeff").strip()).strip().lower()
+    return _bare_label(cell.strip().lstrip("\ufeff")).lower()
 
 
 def _label(label: str) -> str:
@@ -629,7 +631,7 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
     seen: dict[str, tuple[int, str]] = {}
     unknown: list[str] = []
     for position, cell in enumerate(header, start=1):
-        label = _strip_apostrophe(cell.strip()).strip()
+        label = _bare_label(cell)
         if not label:
             if position > named > 0:
                 columns.append(None)  # commas after the last header (a row's value there is its error: _unheaded)

@@ -83,8 +83,13 @@ def check_text_start(head: bytes, name: str) -> None:
         )
 
 
-# A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
-BLANK_HEADER = "the first line is blank: a CSV's header must be its first line (delete the lines above it)"
+def refuse_blank_header(header: list[str], name: str) -> None:
+    """A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
+    Refused whether the format was told from the file (`detect_format`) or given (`read_csv`)."""
+    if not any(cell.strip() for cell in header):
+        raise UnusableInput(
+            name, "the first line is blank: a CSV's header must be its first line (delete the lines above it)", line=1
+        )
 
 
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
@@ -108,8 +113,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     found = _format_of(header, register_columns, hesa_tags)
     if found:
         return found
-    if not any(cell.strip() for cell in header):
-        raise UnusableInput(name, BLANK_HEADER, line=1)
+    refuse_blank_header(header, name)
     separator = other_separator(header)
     if separator and _format_of(header[0].split(SEPARATORS[separator][0]), register_columns, hesa_tags):
         raise UnusableInput(name, wrong_separator(separator), line=1)

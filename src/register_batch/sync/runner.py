@@ -1478,13 +1478,13 @@ def _finish(
     with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
-    if interrupted:
+    if why is not None:
         # The summary line, as a finished run ends with: "N records done" counted the unchanged ones with those written.
         raise Interrupted(
             f"interrupted; {synced.summary_line()} Run the same command again to resume "
             f"(report: {paths.get('html', paths['json'])})",
             result=synced,
-            by=why["by"] if why else None,
+            by=why["by"],
         )
     return synced
 
