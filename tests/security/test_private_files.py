@@ -168,6 +168,25 @@ def test_the_embedded_emulator_database_is_owner_only_even_if_it_existed(tmp_pat
         os.umask(old)
 
 
+def test_a_ledger_whose_wal_file_cannot_be_tightened_opens_as_the_ledger_itself_would(tmp_path, monkeypatch):
+    """A -wal or -shm the user may not chmod (another user's, left by a run as root) is left as it is, as the ledger
+    file itself and the emulator's are: no internal error, and the ledger's connection not left open. (os.chmod is
+    made to refuse: tests run as root, which may chmod any file.)"""
+    chmod = os.chmod
+
+    def refused(path, mode, **kwargs):
+        if str(path).endswith(("-wal", "-shm")):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        chmod(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", refused)
+    ledger = Ledger(tmp_path / "state", "http://127.0.0.1:1")
+    try:
+        assert ledger.target == "http://127.0.0.1:1" and ledger.new
+    finally:
+        ledger.close()
+
+
 def test_ledger_and_report_folders_are_tightened_and_created_owner_only(tmp_path):
     old = os.umask(0o022)
     try:

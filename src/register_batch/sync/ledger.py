@@ -310,9 +310,8 @@ class Ledger:
                 ledger=self.path,
                 problem=str(exc),
             ) from None
-        for extra in (f"{self.path}-wal", f"{self.path}-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                portable.set_mode(extra, FILE_MODE)
+        for extra in (f"{self.path}-wal", f"{self.path}-shm"):  # as the ledger: another's left as it is
+            portable.tighten(extra, FILE_MODE)
         if known is None:
             try:
                 self._set_meta("target", target)
