@@ -442,6 +442,26 @@ def test_cli_refuses_a_truth_file_that_is_the_output(tmp_path, monkeypatch):
     assert (tmp_path / "t.json").read_text() == "kept\n"
 
 
+@pytest.mark.parametrize("written", ["-o", "--truth"])
+def test_cli_refuses_to_write_into_a_state_dir_and_leaves_its_ledger(tmp_path, written):
+    """As export's and convert's -o: `generate -o ledger.sqlite3` (or --truth) in a folder holding a sync ledger
+    replaced it, and the next sync refused the state dir."""
+    ledger = tmp_path / ".register-batch" / "sandbox" / "ledger.sqlite3"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b"SQLite format 3\x00")
+    files = {"-o": tmp_path / "x.xml", "--truth": tmp_path / "t.json"} | {written: ledger}
+    result = run(
+        "generate", "--count", "5", "--defects", "0.5", "--seed", "1", *[str(v) for o in files.items() for v in o]
+    )
+    assert (result.exit_code, result.output) == (
+        2,
+        f"register-batch: error: cannot write {ledger}: that is in the state dir {ledger.parent} (the sync ledger, "
+        "its lock and the embedded emulator's data), which it could replace: name a file outside it\n",
+    )
+    assert ledger.read_bytes() == b"SQLite format 3\x00"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".register-batch"]  # nothing written, the other file neither
+
+
 def test_cli_counts_one_record_in_the_singular(tmp_path):
     out, truth = tmp_path / "x.xml", tmp_path / "t.json"
     result = run("generate", "--count", "1", "-o", str(out), "--defects", "1", "--truth", str(truth), "--seed", "1")

@@ -167,15 +167,15 @@ def check_not_an_input(
 STATE_FILES = ("ledger.sqlite3", "sync.lock", os.path.join("register", "register.sqlite3"))
 
 
-def check_not_in_state_dir(output: StrPath, state_dir: StrPath) -> None:
+def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
     """Refuse an output inside a state dir (by any name): it could replace the sync ledger or the embedded emulator's
-    database. This command's state dir, and any other folder holding a state dir's files: another target's (the
-    default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir` named. A state dir not there
-    yet holds nothing to lose."""
-    key = _key_of(state_dir)
+    database. This command's state dir (None for a command without one), and any other folder holding a state dir's
+    files: another target's (the default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir`
+    named. A state dir not there yet holds nothing to lose."""
+    key = None if state_dir is None else _key_of(state_dir)
     folder = Path(os.path.abspath(output)).parent
     for parent in (folder, *folder.parents):
-        if key is not None and _key_of(parent) == key:
+        if key is not None and state_dir is not None and _key_of(parent) == key:
             found = os.fspath(state_dir)
         elif any(os.path.lexists(parent / name) for name in STATE_FILES):
             found = os.fspath(parent)

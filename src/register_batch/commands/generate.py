@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, echo, pass_state
 from register_batch.wording import counted
 
 
@@ -18,11 +18,11 @@ def _list_defects(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
     for kind in KINDS.values():
         formats = "" if len(kind.formats) == 3 else f"  [{', '.join(sorted(kind.formats))} only]"
-        click.echo(f"{kind.name:40} {', '.join(kind.codes):45} {kind.description}{formats}")
-    click.echo("")
-    click.echo("Rule codes no generated file can trigger:")
+        echo(f"{kind.name:40} {', '.join(kind.codes):45} {kind.description}{formats}")
+    echo("")
+    echo("Rule codes no generated file can trigger:")
     for code, reason in NOT_GENERATED.items():
-        click.echo(f"  {code}: {reason}")
+        echo(f"  {code}: {reason}")
     ctx.exit(0)
 
 
@@ -137,10 +137,14 @@ def generate(
       register-batch generate --count 2000 --format register-csv -o upload.csv \\
           --defects 0.1 --truth upload.truth.json --as-of 2026-11-28
     """
+    from register_batch.fs import check_not_in_state_dir
     from register_batch.generate import generate as generate_extract
 
     if kinds and not defects:
         raise click.UsageError("--kinds chooses which defects --defects injects: give --defects RATE too")
+    for written in (output, truth):  # generate reads no settings: any folder holding a ledger is refused
+        if written is not None:
+            check_not_in_state_dir(written, None)
     with state.progress() as progress:
         result = generate_extract(
             output,
@@ -157,7 +161,7 @@ def generate(
             ukprn=ukprn,
         )
     layout = f", layout {result.vintage}" if result.vintage else ""
-    click.echo(
+    echo(
         f"Wrote {counted(result.count, 'record')} ({result.fmt}{layout}, academic cycle {result.academic_cycle} to "
         f"{result.academic_cycle + 1}, valid as of {result.as_of}, seed {result.seed}) to {result.output}"
     )
