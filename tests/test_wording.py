@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from register_batch.wording import counted, xml_safe
+from register_batch.wording import counted, printable, xml_safe
 
 
 def test_a_count_reads_as_words_with_the_noun_plural_unless_it_is_one():
@@ -26,3 +26,10 @@ def test_a_character_xml_cannot_hold_is_written_as_the_escape_a_reader_of_the_ex
     as `\\ud800`, U+FFFE as `\\ufffe`: the escapes the control_character rule refuses when the file is read back."""
     assert xml_safe("a\x00b\x0bc\ud800d\ufffe") == "a\\x00b\\x0bc\\ud800d\\ufffe"
     assert xml_safe("tab\tline\nend\r") == "tab\tline\nend\r"  # what XML holds stays as it is
+
+
+def test_a_line_printed_escapes_every_control_character_but_tab_and_keeps_the_rest_as_written():
+    """ESC, a line break, DEL and a C1 control (U+009B, a terminal's one-byte CSI) as `\\xNN`; a tab (the columns of
+    `reference show`), accents and other scripts as they are."""
+    assert printable("a\x1b[2Jb\nc\rd\x7fe\x9bf\x00") == "a\\x1b[2Jb\\x0ac\\x0dd\\x7fe\\x9bf\\x00"
+    assert printable("Zoé\tŁódź\t山田 🙂") == "Zoé\tŁódź\t山田 🙂"

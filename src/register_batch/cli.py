@@ -27,13 +27,14 @@ from register_batch.commands.common import (
     _report_dir,
     api_version_option,
     as_of_option,
+    echo,
     format_option,
     guard_output,
     mapping_option,
     pass_state,
     ukprn_option,
 )
-from register_batch.wording import counted
+from register_batch.wording import counted, printable
 
 # convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
 NOTES_SHOWN = 20
@@ -63,6 +64,15 @@ class LazyCommands(Commands):
         if importlib.util.find_spec(LAZY_COMMANDS[name]) is None:
             return None
         return getattr(importlib.import_module(LAZY_COMMANDS[name]), name.replace("-", "_"))
+
+
+class _OneLine(logging.Formatter):
+    """A log line with its message's control characters escaped, as every line the commands print (a name from an
+    extract could hold ESC, or a line break forging a line in a nightly job's log); a traceback (-vv) keeps its
+    lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 @click.group(cls=LazyCommands, context_settings=CONTEXT)
@@ -96,7 +106,9 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
     # The logger's name (which module spoke) is for debugging; a data officer reading the log needs time and words.
     where = " %(name)s" if verbose > 1 else ""
-    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s{where}: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine(f"%(asctime)s %(levelname)s{where}: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # stamina logs each scheduled retry without its reason; the client logs its own, with the reason. httpx logs
     # each request once more, with its full URL: only for debugging.
     logging.getLogger("stamina").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
@@ -169,7 +181,7 @@ def validate(
             ukprn=settings.ukprn,
         )
     summary = result.report.summary
-    click.echo(
+    echo(
         f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
@@ -245,7 +257,7 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
-    click.echo(f"Wrote {result.written} records to {files}{skipped}")
+    echo(f"Wrote {result.written} records to {files}{skipped}")
     if summary.errors:
         state.say(
             f"{summary.invalid} of {summary.records} records have errors; "
@@ -296,10 +308,10 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         if as_json:
             click.echo(json.dumps(ref.api_payload(), indent=1, ensure_ascii=False))
             return
-        click.echo(f"Reference data ({ref.source}):")
+        echo(f"Reference data ({ref.source}):")
         for name in ref.fields:
             count = len(ref.api_payload(name)["entries"])
-            click.echo(f"  {name:32} {count:5} codes")
+            echo(f"  {name:32} {count:5} codes")
         return
     if field not in ref.fields:
         raise click.BadParameter(f"unknown field {field!r}; known: {', '.join(ref.fields)}", param_hint="FIELD")
@@ -309,7 +321,7 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         return
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
-        click.echo(f"{entry['code']}\t{entry['display_name']}{extra}")
+        echo(f"{entry['code']}\t{entry['display_name']}{extra}")
 
 
 def main() -> None:
@@ -373,9 +385,9 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
     elsewhere = state.settings(api_version=api_version).state_dir
     if elsewhere == settings.state_dir:
-        click.echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
+        echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
         return
-    click.echo(
+    echo(
         f"Saved Register's reference data to {path}; `register-batch reference diff --state-dir "
         f"{shlex.quote(str(settings.state_dir))}` compares it."
     )
@@ -404,16 +416,16 @@ def reference_diff(state: State, state_dir: Path | None, api_version: str | None
     settings = state.settings(state_dir=state_dir, api_version=api_version)
     pulled = read_pulled(settings.state_dir)
     changes = diff_reference(load_reference(settings.api_version), pulled)
-    click.echo(f"Pulled from {pulled.get('target')} at {pulled.get('pulled_at')}, compared with the bundled lists:")
+    echo(f"Pulled from {pulled.get('target')} at {pulled.get('pulled_at')}, compared with the bundled lists:")
     if not changes:
-        click.echo("No differences.")
+        echo("No differences.")
         return
     for field, change in changes.items():
-        click.echo(f"{field}:")
+        echo(f"{field}:")
         for code, label in change["added"]:
-            click.echo(f"  + {code}  {label}")
+            echo(f"  + {code}  {label}")
         for code, label in change["removed"]:
-            click.echo(f"  - {code}  {label}")
+            echo(f"  - {code}  {label}")
         for code, old, new in change["relabelled"]:
-            click.echo(f"  ~ {code}  {old!r} -> {new!r}")
+            echo(f"  ~ {code}  {old!r} -> {new!r}")
     sys.exit(1)

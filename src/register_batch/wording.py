@@ -9,6 +9,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Line breaks, tabs and other control characters (C0, DEL, C1): the control_character rule refuses a value holding
 # one (Register would store it as it is), so the writers note each they write.
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
+# from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
+_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:
@@ -24,6 +27,11 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub(
         lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
     )
+
+
+def printable(text: str) -> str:
+    """Text fit for one line on a terminal or in a log: its control characters (but tab) written as escapes."""
+    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def has_xml_unsafe(text: str) -> bool:

@@ -26,6 +26,7 @@ import pytest
 from security_inputs import check_reader, seeds, time_limit, zipped
 from security_streams import measure_read, repeating_zip
 
+from cli_runs import run_cli
 from register_batch.readers import hesa_xml
 from trainee_extracts import trainee, write_extract
 
@@ -433,6 +434,45 @@ def test_zip_members_with_control_characters_are_named_safely(tmp_path):
     path.write_bytes(zipped({"a\nb.csv": b"\x00\x00"}))
     outcome = check_reader(path, "auto")
     assert outcome.error and "a\\x0ab.csv" in outcome.error, outcome
+
+
+# ESC starting a colour (which click strips, but only when not writing to a terminal), then one setting the
+# terminal's title (which click never strips), then a line break that would forge a line of its own.
+HOSTILE = "\x1b[31m\x1b]0;owned\x07\nregister-batch: 0 errors"
+
+
+@pytest.mark.parametrize(
+    "case", ["a code read from the extract", "the output file's name", "the report folder's name", "a log line"]
+)
+def test_what_a_command_prints_carries_no_control_character_from_a_file_or_its_name(tmp_path, case):
+    """What an extract or a name holds is printed with its control characters escaped, on a terminal too (click's
+    `color=True`): never a raw ESC driving the terminal, nor a line break forging a line of output or of the log."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    extract = write_extract(tmp_path / "extract.csv", [trainee(1)])
+    if case == "a log line":  # logging is set up once a process (pytest's own is in place here): a fresh one
+        token_file = tmp_path / f"token{HOSTILE}"
+        token_file.write_text("sandbox_" + "a" * 40)
+        token_file.chmod(0o644)  # warned of, naming the file
+        env = {**os.environ, "REGISTER_API_TOKEN_FILE": str(token_file)}
+        done = run_cli(["-v", "config", "show"], cwd=tmp_path, env=env)
+        printed = done.stdout + done.stderr
+    else:
+        if case == "a code read from the extract":
+            write_extract(extract, [trainee(1) | {"sex": f"1{HOSTILE}"}])
+            args = ["mappings", "check", str(extract)]
+        elif case == "the output file's name":
+            args = ["generate", "--count", "1", "--seed", "1", "-o", str(tmp_path / f"out{HOSTILE}.xml")]
+        else:
+            args = ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / f"r{HOSTILE}")]
+        result = CliRunner().invoke(cli, args, color=True)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        printed = result.stdout + result.stderr
+    assert "\\x1b]0;owned\\x07\\x0aregister-batch: 0 errors" in printed, printed
+    assert "\x1b" not in printed and "\x07" not in printed, printed
+    assert not any(line.startswith("register-batch: 0 errors") for line in printed.splitlines()), printed
 
 
 def test_a_zipped_extract_reads_like_the_plain_one(tmp_path):

@@ -18,6 +18,7 @@ from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import Interrupted, RegisterBatchError
 from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs
 from register_batch.progress import Progress
+from register_batch.wording import printable
 
 if TYPE_CHECKING:
     from register_batch.sync.target import Target
@@ -46,6 +47,12 @@ class OutputFile(click.Path):
         return super().convert(value, param, ctx)
 
 
+def echo(message: str = "", *, err: bool = False) -> None:
+    """One line out, its control characters escaped: a file name, or a code read from an extract, holding ESC would
+    otherwise drive the terminal (click strips only colour codes, and only when the output is not a terminal)."""
+    click.echo(printable(message), err=err)
+
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -64,14 +71,14 @@ class State:
 
     def say(self, message: str = "", *, err: bool = False) -> None:
         if not self.quiet or err:
-            click.echo(message, err=err)
+            echo(message, err=err)
 
     def say_target(self, where: Target) -> None:
         """The `Target:` line. The embedded emulator is named even with -q (then on stderr): design.md wants it
         said, and a quiet nightly job whose settings file went missing must not sync into a local emulator
         without a word."""
         if self.quiet and where.embedded:
-            click.echo(f"Target: {where.label}", err=True)
+            echo(f"Target: {where.label}", err=True)
         else:
             self.say(f"Target: {where.label}")
 
@@ -191,7 +198,7 @@ class Failure(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc,unused-ignore]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"register-batch: {self.message}", err=True)
+        echo(f"register-batch: {self.message}", err=True)
 
 
 # How the command line words a setting (or a phrase about one) that a library error names as the library takes it.

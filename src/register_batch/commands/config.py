@@ -6,7 +6,7 @@ import os
 
 import click
 
-from register_batch.commands.common import CONTEXT, Commands, State, pass_state
+from register_batch.commands.common import CONTEXT, Commands, State, echo, pass_state
 
 
 @click.group(cls=Commands, context_settings=CONTEXT)
@@ -54,9 +54,9 @@ def config_show(state: State, as_json: bool) -> None:
             )
         )
         return
-    click.echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
+    echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
         shown = "embedded emulator" if key == "target" and not value else "(none)" if value is None else value
-        click.echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
+        echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
-        click.echo(f"Problem: {key}: {problem}")
+        echo(f"Problem: {key}: {problem}")

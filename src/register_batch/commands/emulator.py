@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, as_of_option, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, as_of_option, echo, pass_state
 
 if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
     from register_batch.emulator.faults import FaultSpec
@@ -170,7 +170,7 @@ def emulator(
     except OSError as exc:
         raise _CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked
-        click.echo(
+        echo(
             f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port "
             f"{server.port} can use the emulator and its tokens.",
             err=True,
@@ -196,7 +196,7 @@ def emulator(
     # wait for ever for one never started (the line failing to write, say).
     threading.Thread(target=server.serve_forever, name="emulator", daemon=True).start()
     try:
-        click.echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
+        echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
         if faults:
             state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
         sys.stdout.flush()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, echo, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, TRAINEE_STATUSES
@@ -139,9 +139,9 @@ def export(
     if not academic_cycle:  # after the filters, or they read as part of the hint
         asked += "; --academic-cycle YYYY for another"
     if result.empty:
-        click.echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
+        echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
     else:
-        click.echo(f"Exported {counted(result.count, 'trainee')} to {files} ({asked}; {cost}).")
+        echo(f"Exported {counted(result.count, 'trainee')} to {files} ({asked}; {cost}).")
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)

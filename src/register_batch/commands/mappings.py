@@ -13,6 +13,7 @@ from register_batch.commands.common import (
     State,
     _reference_path,
     api_version_option,
+    echo,
     format_option,
     mapping_option,
     pass_state,
@@ -51,32 +52,32 @@ def mappings_check(
     errors = [p for p in problems if p.severity == "error"]
     files = ", ".join(["bundled mappings", *config.files])
     translations = sum(len(block.translate) for block in config.codes)
-    click.echo(
+    echo(
         f"Checked {counted(translations, 'code translation')} in {counted(len(config.codes), 'block')} ({files}) "
         f"against Register's code lists ({reference.source})."
     )
     for problem in problems:
-        click.echo(f"{problem.severity}: {problem}")
+        echo(f"{problem.severity}: {problem}")
     sources_seen: dict[str, int] = {}
     uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen) if inputs else {}
     unseen = unseen_sources(config, sources_seen) if inputs else []
     for found in unseen:
         named = found.named
         written = " or ".join(named.names)
-        click.echo(
+        echo(
             f"error: {named.file}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
             f"as blank for every record{found.but}; correct the name, or remove the entry"
         )
     if inputs:
         if uncovered:
             tally = f"{counted(len(uncovered), 'code')}, {counted(sum(uncovered.values()), 'occurrence')}"
-            click.echo(f"Codes in the input that no list or mapping covers ({tally}):")
+            echo(f"Codes in the input that no list or mapping covers ({tally}):")
             for (field, code), count in sorted(uncovered.items()):
                 translation = config.translations_for(field)
                 why = translation.no_translation.get(code) if translation else None
-                click.echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
+                echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
         else:
-            click.echo("Every code in the input is in Register's lists or translated by a mapping.")
+            echo("Every code in the input is in Register's lists or translated by a mapping.")
     if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen:
-        click.echo("No problems found.")
+        echo("No problems found.")
     sys.exit(1 if errors or uncovered or unseen else 0)

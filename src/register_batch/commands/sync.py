@@ -18,6 +18,7 @@ from register_batch.commands.common import (
     _report_dir,
     api_version_option,
     as_of_option,
+    echo,
     format_option,
     mapping_option,
     pass_state,
@@ -160,7 +161,7 @@ def sync(
             with state.progress() as progress:
                 result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
         summary = result.summary_line()
-        click.echo(summary)
+        echo(summary)
         summary = ""  # written
         state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
     except KeyboardInterrupt:
@@ -171,7 +172,7 @@ def sync(
         # short is dropped by Python's buffer: the summary is written again (a second stop gives it up).
         if summary:
             with contextlib.suppress(KeyboardInterrupt):
-                click.echo(summary)
+                echo(summary)
     sys.exit(result.exit_code)
 
 

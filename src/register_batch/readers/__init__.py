@@ -34,6 +34,7 @@ from register_batch.readers.base import HashingReader, InputInfo, PassingReader,
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_gzip, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
+from register_batch.wording import printable
 
 __all__ = [
     "FORMATS",
@@ -116,11 +117,6 @@ MAX_INFLATED_SMALL = 256 << 10
 # What a damaged or unsupported zip member or gzip file raises while it is opened or read.
 _DAMAGED = (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable(name: str) -> str:
-    """A name fit for a one-line message: control characters (a newline in a file name) escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
 # Windows has none (nor a FIFO that waits for a writer as it is opened); the check below still refuses a pipe
@@ -238,7 +234,7 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
         raise UnusableInput(
             shown,
-            f"the zip file holds more than one member named '{_printable(repeated)}', so only the last could be "
+            f"the zip file holds more than one member named '{printable(repeated)}', so only the last could be "
             "read: zip the extract again with one file of each name",
         )
 
@@ -251,7 +247,7 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
 
         return open_member
 
-    return [(label, opener(name, label)) for name in names for label in [f"{shown}:{_printable(name)}"]]
+    return [(label, opener(name, label)) for name in names for label in [f"{shown}:{printable(name)}"]]
 
 
 class _Archive:
@@ -286,7 +282,7 @@ def _refuse_a_bomb(info: zipfile.ZipInfo, shown: str) -> None:
     with reports. (zipfile never gives more bytes than a member declares, so its declared size is the bound.)"""
     if info.file_size > _most_inflated(info.compress_size):
         raise UnusableInput(
-            f"{shown}:{_printable(info.filename)}",
+            f"{shown}:{printable(info.filename)}",
             f"expands {info.file_size // max(info.compress_size, 1):,} times ({info.file_size:,} bytes from "
             f"{info.compress_size:,}): no extract compresses like that (a zip bomb?); if it is genuine, unzip it "
             "and give the file itself",
@@ -372,10 +368,8 @@ def _refuse_repeats(paths: list[str]) -> None:
     duplicate of itself."""
     if found := repeated_file(paths):
         path, first = found
-        also = "" if first == path else f" (also as {_printable(first)})"
-        raise ConfigError(
-            f"{_printable(path)} is given twice{also}: each of its records would be a duplicate of itself"
-        )
+        also = "" if first == path else f" (also as {printable(first)})"
+        raise ConfigError(f"{printable(path)} is given twice{also}: each of its records would be a duplicate of itself")
 
 
 def check_format(fmt: str) -> None:
@@ -390,7 +384,7 @@ def open_inputs(
     """Yield (info, records) for every input file (and every extract inside a zip)."""
     check_format(fmt)
     for given in input_paths(paths):
-        shown = _printable(str(given))
+        shown = printable(str(given))
         for name, opener in _members(Path(given), shown):
             actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)
@@ -403,7 +397,7 @@ def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | N
     None for anything else, including an input that cannot be read: reading it the usual way reports why. (A gzip
     file is one member named as the file, and `find_chunks` finds no plain XML before its first `<Student>`.)
     """
-    shown = _printable(path)
+    shown = printable(path)
     try:
         members = _members(Path(path), shown)
         if [name for name, _opener in members] != [shown]:  # a zip
