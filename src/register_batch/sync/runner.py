@@ -1049,6 +1049,19 @@ def sync_files(
                 ledger.close()
 
 
+@dataclass(slots=True)
+class _Planned:
+    """What a run knows before it writes, filled in as it is learnt, so that a run stopped part-way reports what it
+    had: every record's plan (none until all are planned: a listing that fails leaves nothing planned, nothing
+    written), the trainees Register holds that no record matched, and the writes an earlier run never had answered
+    for records this extract lacks (`orphans`), with what Register shows of each (`unanswered`)."""
+
+    results: list[RecordResult] = field(default_factory=list)
+    unmatched: list[ListedTrainee] = field(default_factory=list)
+    orphans: list[Entry] = field(default_factory=list)
+    unanswered: list[dict[str, Any]] = field(default_factory=list)
+
+
 def _run(
     inputs: list[str] | tuple[str, ...],
     options: SyncOptions,
@@ -1063,9 +1076,7 @@ def _run(
     stops = StopSignals()
     run = SyncRun(options, client, ledger, progress, moved, implied)
     ledger.start_run(dry_run=options.dry_run)
-    results: list[RecordResult] = []
-    unmatched: list[ListedTrainee] = []
-    unanswered: list[dict[str, Any]] = []
+    planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
     refused: Unauthorized | None = None
     started = time.monotonic()
@@ -1076,153 +1087,24 @@ def _run(
     with stops.installed(), contextlib.ExitStack() as restore:
         restore.callback(setattr, client, "stopping", lent)
         try:
-            valid = [not report.is_invalid(index) for index in range(len(records))]
-            cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
-            links = ledger.links()  # record key -> the trainee the ledger links it to
-            holdings = run.holdings(cycles) if any(valid) else Holdings([])
-            if ledger.new and holdings.by_id and not options.embedded:
-                # A nightly job started from another folder gets another default state dir: nothing is created
-                # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
-                log.warning(
-                    "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
-                    "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-                    "%s in the folder the command runs in), use that one",
-                    options.state_dir,
-                    counted(len(holdings.by_id), "trainee"),
-                    Path(DEFAULT_STATE_DIR) / target_slug(options.target),
-                )
-            missing = [
-                links[key]
-                for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
-                if key in links and links[key] not in holdings.by_id
-            ]
-            run.fetch_missing(holdings, missing)
-
-            # One record at a time: each read back, planned, and let go (the plan does not keep it).
-            planned = [
-                RecordResult(
-                    plan_record(
-                        record,
-                        links.get(key) if (key := record_key(record)) else None,
-                        holdings,
-                        invalid=not valid[index],
-                        as_of=run.as_of,
-                    )
-                )
-                for index, record in enumerate(records)
-            ]
-            del links, valid
-            settled = one_record_per_trainee([result.plan for result in planned], records, holdings, as_of=run.as_of)
-            for result, plan in zip(planned, settled, strict=True):
-                result.plan = plan
-            # Before anything is created: a record with no ledger entry whose start cycle changed since Register
-            # got it (a deferral, a corrected start date) is listed under the old cycle, and Register's 409 rule
-            # compares cycles too, so it would be created twice. Look in the cycles either side.
-            creating = [index for index, result in enumerate(planned) if result.plan.action == "create"]
-            near = {
-                cycle + step for index in creating if (cycle := records.cycles[index]) != NO_CYCLE for step in (-1, 1)
-            }
-            # And where an earlier run's create, killed or stopped before its answer, was sent: the start may have
-            # moved further since (a mistyped year corrected), and Register's 409 compares start years (§4).
-            sent = ledger.unsettled_creates()
-            near.update(sent[key] for index in creating if (key := planned[index].plan.key) in sent)
-            near -= cycles
-            elsewhere = Holdings([])
-            if near:
-                # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
-                # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-                elsewhere = run.list_into(Holdings([]), near, neighbours=True)
-                # With no one listed there, each record would be planned as the create it is, with no note.
-                for index in creating if elsewhere.by_id else ():
-                    result = planned[index]
-                    again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of)
-                    if again.action != "create":
-                        result.plan = again
-                    elif again.note:
-                        result.plan.note = again.note
-            # Writes an earlier run never had answered, for records this extract lacks: only their records would
-            # have them looked up. A create is looked for where it was sent (one listing per such cycle not listed
-            # already), and settled when the listing tells; every one is named in the report.
-            in_extract = {result.plan.key for result in planned if result.plan.key}
-            orphans = [entry for entry in ledger.unresolved() if entry.key not in in_extract]
-            looked = [holdings, elsewhere]
-            if unlisted := {sent[entry.key] for entry in orphans if entry.key in sent} - run.listed_cycles:
-                looked.append(run.list_into(Holdings([]), unlisted, neighbours=True))
-            # A withdrawal or deferral shows in the trainee's state: one look each, until it is settled.
-            states = {
-                entry.trainee_id: run.state_of(entry.trainee_id)
-                for entry in orphans
-                if entry.trainee_id and entry.operation in REACHED_STATES
-            }
-            unanswered = unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
-            died = ledger.ended_without_report()
-            _note_earlier_writes(planned, ledger.entries_of_runs(died) if died else {}, died)
-            if any(result.plan.steps for result in planned):
-                run.probe_provider()  # a token of another provider is refused here too, before any write
-            results = planned  # only now: a listing that fails above leaves nothing planned, nothing written
-            matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
-            matched.update(trainee_id for r in results for trainee_id in r.plan.related)
-            unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
-            writes = sum(len(r.plan.steps) for r in results)
+            _plan_run(run, records, report, planned)
             if options.dry_run:
-                for result in results:
+                for result in planned.results:
                     result.outcome = "planned" if result.plan.steps else "skipped"
             else:
-                for entry, row in zip(orphans, unanswered, strict=True):
-                    if row["settled"]:
-                        ledger.record(
-                            entry.key,
-                            row["settled"],
-                            trainee_id=row["trainee_id"],
-                            operation=row["operation"],
-                            errors=[] if row["settled"] == "done" else [row["note"]],
-                        )
-                # Records nothing will be sent for are settled first: an interrupted run leaves only records it
-                # did not reach "pending", never one that was not going to be sent anyway.
-                for result in results:
-                    if result.plan.action in ("invalid", "conflict", "blocked"):
-                        result.outcome = "skipped"
-                        if result.plan.key and result.plan.action != "invalid":
-                            ledger.record(
-                                result.plan.key,
-                                result.plan.action,
-                                trainee_id=result.plan.trainee_id,
-                                hesa_id=result.plan.hesa_id,
-                                errors=[result.plan.reason or ""],
-                            )
-                task = progress.task("Writing to Register", total=writes, unit="requests", every=1)
-                stops.writing = True
-                task.set_pace(client.limiter.per_second)
-                with task.waits_shown(client.limiter):
-                    for index, result in enumerate(results):
-                        stops.check()
-                        if result.outcome == "skipped":
-                            continue
-                        if not result.plan.steps:
-                            key = result.plan.key
-                            assert key is not None  # only an invalid record has none, and it was skipped above
-                            result.outcome = "done"
-                            ledger.record(
-                                key,
-                                "done",
-                                trainee_id=result.plan.trainee_id,
-                                hesa_id=result.plan.hesa_id,
-                                provider_trainee_id=result.plan.provider_trainee_id,
-                                payload_hash=result.plan.payload_hash,
-                            )
-                            continue
-                        run.execute(result, records[index])
-                        task.advance(max(1, len(result.plan.steps)))
-                task.close()
+                _settle_unsent(ledger, planned)
+                _write_all(run, records, planned.results, stops)
         except KeyboardInterrupt:  # and _Stop
             why = STOPPED_BY_SIGNAL
-            if not results:
+            if not planned.results:
                 # Stopped before the plan (while Register was listed): nothing was sent, and the report still
                 # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
-                results = [_unplanned(records, index, report.is_invalid(index)) for index in range(len(records))]
+                planned.results = [
+                    _unplanned(records, index, report.is_invalid(index)) for index in range(len(records))
+                ]
         except _STOPS_THE_RUN as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
-            if not results:  # the listing failed: nothing was planned or written, nothing to resume
+            if not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
                 raise RegisterUnavailable(
                     f"Register did not answer ({error}); nothing was written. Run again later."
                 ) from None
@@ -1233,14 +1115,24 @@ def _run(
                 why = {"by": "register", "message": f"Register {what} ({error})"}
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
-            if not results or all(r.outcome == "pending" for r in results):
+            if not planned.results or all(r.outcome == "pending" for r in planned.results):
                 raise
             refused = exc
             why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
             return _finish(
-                inputs, options, report, client, ledger, records, results, why, elapsed, unmatched, unanswered
+                inputs,
+                options,
+                report,
+                client,
+                ledger,
+                records,
+                planned.results,
+                why,
+                elapsed,
+                planned.unmatched,
+                planned.unanswered,
             )
         except Interrupted as stopped:
             if refused is not None:
@@ -1251,6 +1143,167 @@ def _run(
             if why is not None and why["by"] == "register":
                 raise Interrupted(why["message"], result=stopped.result, by="register").followed_by(stopped) from None
             raise
+
+
+def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned: _Planned) -> None:
+    """Plan every record against what Register lists (and the ledger links), settling nothing and sending no write;
+    fills `planned` as it learns (see `_Planned`)."""
+    ledger, options = run.ledger, run.options
+    valid = [not report.is_invalid(index) for index in range(len(records))]
+    cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
+    links = ledger.links()  # record key -> the trainee the ledger links it to
+    holdings = run.holdings(cycles) if any(valid) else Holdings([])
+    if ledger.new and holdings.by_id and not options.embedded:
+        # A nightly job started from another folder gets another default state dir: nothing is created
+        # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
+        log.warning(
+            "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
+            "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
+            "%s in the folder the command runs in), use that one",
+            options.state_dir,
+            counted(len(holdings.by_id), "trainee"),
+            Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+        )
+    missing = [
+        links[key]
+        for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
+        if key in links and links[key] not in holdings.by_id
+    ]
+    run.fetch_missing(holdings, missing)
+
+    # One record at a time: each read back, planned, and let go (the plan does not keep it).
+    results = [
+        RecordResult(
+            plan_record(
+                record,
+                links.get(key) if (key := record_key(record)) else None,
+                holdings,
+                invalid=not valid[index],
+                as_of=run.as_of,
+            )
+        )
+        for index, record in enumerate(records)
+    ]
+    del links, valid
+    settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
+    for result, plan in zip(results, settled, strict=True):
+        result.plan = plan
+    sent = ledger.unsettled_creates()
+    elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
+    planned.orphans, planned.unanswered = _orphans(run, results, sent, [holdings, elsewhere])
+    died = ledger.ended_without_report()
+    _note_earlier_writes(results, ledger.entries_of_runs(died) if died else {}, died)
+    if any(result.plan.steps for result in results):
+        run.probe_provider()  # a token of another provider is refused here too, before any write
+    planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
+    matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
+    matched.update(trainee_id for r in results for trainee_id in r.plan.related)
+    planned.unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
+
+
+def _plan_in_neighbour_cycles(
+    run: SyncRun, records: RecordSpool, results: list[RecordResult], cycles: set[int], sent: dict[str, int]
+) -> Holdings:
+    """Replan the creates against the cycles either side of each, before anything is created, and return what those
+    listings hold. A record with no ledger entry whose start cycle changed since Register got it (a deferral, a
+    corrected start date) is listed under the old cycle, and Register's 409 rule compares cycles too, so it would be
+    created twice. `sent`: where an earlier run's create, killed or stopped before its answer, was sent: the start
+    may have moved further since (a mistyped year corrected), and Register's 409 compares start years (§4)."""
+    creating = [index for index, result in enumerate(results) if result.plan.action == "create"]
+    near = {cycle + step for index in creating if (cycle := records.cycles[index]) != NO_CYCLE for step in (-1, 1)}
+    near.update(sent[key] for index in creating if (key := results[index].plan.key) in sent)
+    near -= cycles
+    if not near:
+        return Holdings([])
+    # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
+    # or by Register's own duplicate rule, which compares the record's itt_start_date year.
+    elsewhere = run.list_into(Holdings([]), near, neighbours=True)
+    # With no one listed there, each record would be planned as the create it is, with no note.
+    for index in creating if elsewhere.by_id else ():
+        result = results[index]
+        again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of)
+        if again.action != "create":
+            result.plan = again
+        elif again.note:
+            result.plan.note = again.note
+    return elsewhere
+
+
+def _orphans(
+    run: SyncRun, results: list[RecordResult], sent: dict[str, int], looked: list[Holdings]
+) -> tuple[list[Entry], list[dict[str, Any]]]:
+    """Writes an earlier run never had answered, for records this extract lacks (only their records would have them
+    looked up), with what Register shows of each (`unanswered_elsewhere`). A create is looked for where it was sent
+    (one listing per such cycle not listed already, beside the listings `looked`), and settled when the listing
+    tells; every one is named in the report."""
+    in_extract = {result.plan.key for result in results if result.plan.key}
+    orphans = [entry for entry in run.ledger.unresolved() if entry.key not in in_extract]
+    if unlisted := {sent[entry.key] for entry in orphans if entry.key in sent} - run.listed_cycles:
+        looked = [*looked, run.list_into(Holdings([]), unlisted, neighbours=True)]
+    # A withdrawal or deferral shows in the trainee's state: one look each, until it is settled.
+    states = {
+        entry.trainee_id: run.state_of(entry.trainee_id)
+        for entry in orphans
+        if entry.trainee_id and entry.operation in REACHED_STATES
+    }
+    return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
+
+
+def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
+    """Before any write, settle in the ledger what is settled already: the earlier runs' writes the listings
+    answered, and the records nothing will be sent for. An interrupted run then leaves only records it did not
+    reach "pending", never one that was not going to be sent anyway."""
+    for entry, row in zip(planned.orphans, planned.unanswered, strict=True):
+        if row["settled"]:
+            ledger.record(
+                entry.key,
+                row["settled"],
+                trainee_id=row["trainee_id"],
+                operation=row["operation"],
+                errors=[] if row["settled"] == "done" else [row["note"]],
+            )
+    for result in planned.results:
+        if result.plan.action in ("invalid", "conflict", "blocked"):
+            result.outcome = "skipped"
+            if result.plan.key and result.plan.action != "invalid":
+                ledger.record(
+                    result.plan.key,
+                    result.plan.action,
+                    trainee_id=result.plan.trainee_id,
+                    hesa_id=result.plan.hesa_id,
+                    errors=[result.plan.reason or ""],
+                )
+
+
+def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], stops: StopSignals) -> None:
+    """Send each record's writes in the extract's order, a requested stop honoured between records; a record with
+    nothing to send is recorded done."""
+    ledger, client = run.ledger, run.client
+    writes = sum(len(r.plan.steps) for r in results)
+    task = run.progress.task("Writing to Register", total=writes, unit="requests", every=1)
+    stops.writing = True
+    task.set_pace(client.limiter.per_second)
+    with task.waits_shown(client.limiter):
+        for index, result in enumerate(results):
+            stops.check()
+            if result.outcome == "skipped":
+                continue
+            if not result.plan.steps:
+                key = result.plan.key
+                assert key is not None  # only an invalid record has none, and it was skipped above
+                result.outcome = "done"
+                ledger.record(
+                    key,
+                    "done",
+                    trainee_id=result.plan.trainee_id,
+                    hesa_id=result.plan.hesa_id,
+                    provider_trainee_id=result.plan.provider_trainee_id,
+                    payload_hash=result.plan.payload_hash,
+                )
+                continue
+            run.execute(result, records[index])
+            task.advance(max(1, len(result.plan.steps)))
+    task.close()
 
 
 # report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
