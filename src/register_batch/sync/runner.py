@@ -1032,7 +1032,6 @@ def sync_files(
             try:
                 providers = checker.providers
                 return _run(
-                    inputs,
                     options,
                     records,
                     report,
@@ -1063,7 +1062,6 @@ class _Planned:
 
 
 def _run(
-    inputs: list[str] | tuple[str, ...],
     options: SyncOptions,
     records: RecordSpool,
     report: ReportBuilder,
@@ -1121,19 +1119,7 @@ def _run(
             why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
-            return _finish(
-                inputs,
-                options,
-                report,
-                client,
-                ledger,
-                records,
-                planned.results,
-                why,
-                elapsed,
-                planned.unmatched,
-                planned.unanswered,
-            )
+            return _finish(options, report, client, ledger, records, planned, why, elapsed)
         except Interrupted as stopped:
             if refused is not None:
                 # Refused part-way (a token revoked or expired mid-run): the line says what was done and where the
@@ -1444,19 +1430,9 @@ def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry],
 NOT_IN_EXTRACT_COLUMNS = ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")
 
 
-def _finish(
-    inputs: list[str] | tuple[str, ...],
-    options: SyncOptions,
-    report: ReportBuilder,
-    client: RegisterClient,
-    ledger: Ledger,
-    records: RecordSpool,
-    results: list[RecordResult],
-    why: dict[str, str] | None,
-    elapsed: float,
-    unmatched: list[ListedTrainee],
-    unanswered: list[dict[str, Any]],
-) -> SyncResult:
+def _add_sync_issues(report: ReportBuilder, records: RecordSpool, results: list[RecordResult]) -> None:
+    """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
+    (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors."""
     for index, result in enumerate(results):
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
             code = _issue_code(result)
@@ -1476,11 +1452,32 @@ def _finish(
             plan = results[index].plan
             if plan.action == "invalid":  # its reason is NOT_SENT_INVALID (plan_record, _unplanned)
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
+
+
+def _request_figures(client: RegisterClient, records: int, elapsed: float) -> dict[str, Any]:
+    """report.json's sync.requests: the client's counts, with requests per trainee (a first-class figure) and the
+    pace achieved."""
     requests = client.stats.as_dict()
-    records_total = len(results)
-    requests["per_trainee"] = round(requests["total"] / records_total, 3) if records_total else 0.0
+    requests["per_trainee"] = round(requests["total"] / records, 3) if records else 0.0
     requests["seconds"] = round(elapsed, 3)
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
+    return requests
+
+
+def _finish(
+    options: SyncOptions,
+    report: ReportBuilder,
+    client: RegisterClient,
+    ledger: Ledger,
+    records: RecordSpool,
+    planned: _Planned,
+    why: dict[str, str] | None,
+    elapsed: float,
+) -> SyncResult:
+    """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
+    results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
+    _add_sync_issues(report, records, results)
+    requests = _request_figures(client, len(results), elapsed)
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
     interrupted = why is not None
