@@ -494,20 +494,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     outcomes = (sync or {}).get("outcomes") or {}
     actions = (sync or {}).get("actions") or {}
     if sync and sync.get("interrupted"):
-        done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
-        why = sync.get("stopped") or {}
-        by, message = str(why.get("by")), why.get("message")
-        bad.append(
-            (
-                "interrupted",
-                _STOPPED_HOW.get(by, "This sync stopped before it finished."),
-                f"{done:,} of {counted(records, 'record')} done"
-                + (f", {left:,} not reached" if left else "")
-                + (f" ({message})" if by == "register" and message else "")
-                + f". {_STOPPED_THEN.get(by, 'Run')} the same command again: it carries on where this run stopped and "
-                "creates no one twice.",
-            )
-        )
+        bad.append(_interrupted(sync, records))
     bad += [_per_record(key, n) for key in ("unknown", "failed") if (n := outcomes.get(key))]
     if invalid:
         sent = " They were not sent." if sync and not sync.get("dry_run") else ""
@@ -520,17 +507,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             )
         )
     bad += [_per_record(key, n) for key in ("conflict", "blocked") if (n := actions.get(key))]
-    sync_warnings = (sync or {}).get("warnings") or {}
-    news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
-    if unanswered := int((sync or {}).get("unanswered_elsewhere") or 0):
-        news.insert(
-            0,
-            (
-                f"{counted(unanswered, 'earlier write')} never answered, for "
-                f"{'a record' if unanswered == 1 else 'records'} not in this extract.",
-                "What Register holds for each is under Sync results: a create may have made a trainee nobody expects.",
-            ),
-        )
+    news = _sync_news(sync or {})
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
     if summary["errors"]:
@@ -551,6 +528,40 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
             ],
         )
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
+
+
+def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
+    """The first thing a stopped sync's report says: how it stopped, how far it got, and to run it again."""
+    outcomes = sync.get("outcomes") or {}
+    done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
+    why = sync.get("stopped") or {}
+    by, message = str(why.get("by")), why.get("message")
+    return (
+        "interrupted",
+        _STOPPED_HOW.get(by, "This sync stopped before it finished."),
+        f"{done:,} of {counted(records, 'record')} done"
+        + (f", {left:,} not reached" if left else "")
+        + (f" ({message})" if by == "register" and message else "")
+        + f". {_STOPPED_THEN.get(by, 'Run')} the same command again: it carries on where this run stopped and "
+        "creates no one twice.",
+    )
+
+
+def _sync_news(sync: dict[str, Any]) -> list[tuple[str, str]]:
+    """News about Register's side, most in need of a person first: earlier writes never answered for records not in
+    this extract, then the sync's own warnings."""
+    sync_warnings = sync.get("warnings") or {}
+    news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
+    if unanswered := int(sync.get("unanswered_elsewhere") or 0):
+        news.insert(
+            0,
+            (
+                f"{counted(unanswered, 'earlier write')} never answered, for "
+                f"{'a record' if unanswered == 1 else 'records'} not in this extract.",
+                "What Register holds for each is under Sync results: a create may have made a trainee nobody expects.",
+            ),
+        )
+    return news
 
 
 # Warnings the sync itself gives, which are news about Register's side rather than the extract's: (in bold with the
