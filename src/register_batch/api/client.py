@@ -264,27 +264,8 @@ class RegisterClient:
             headers["Authorization"] = f"Bearer {self.token.reveal()}"
         if body is not None:
             headers["Content-Type"] = "application/json"
-        waited = self.limiter.waited
-        self.limiter.acquire(self.stopping)
-        self.stats.seconds_waiting += self.limiter.waited - waited
-        self.stats.total += 1
-        self.stats.by_route[route] += 1
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, self.base + path, json=body, params=params, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            self.stats.by_status["no-connection"] += 1
-            raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
-        except httpx.TimeoutException as exc:
-            self.stats.by_status["timeout"] += 1
-            raise TransportError(method, path, f"no reply in time ({type(exc).__name__})", sent=True) from None
-        except httpx.TransportError as exc:
-            self.stats.by_status["no-reply"] += 1
-            raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
+        response = self._send(method, path, route, body, params, headers)
         status = response.status_code
-        self.stats.by_status[str(status)] += 1
-        self.last_status = status
-        log.info("%s -> %s in %.0f ms", route, status, (time.monotonic() - started) * 1000)
         if status == 429:
             self.stats.throttled += 1
             retry_after = _retry_after(response.headers.get("Retry-After"), self.limiter.period)
@@ -310,22 +291,34 @@ class RegisterClient:
                 # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
                 raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
             return parsed
-        error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
-            status, ServerError if status >= 500 else ApiError
-        )
-        messages = _messages(response, parsed)
-        if status == 401:  # a request Register answers without a token (GET /reference-data) had no token to refuse
-            messages.append(TOKEN_REFUSED if "Authorization" in headers else NO_TOKEN_NEEDED)
-        if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
-            messages = [
-                f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
-                "the target you set): check the target (a moved address, or http:// for https://?)"
-            ]
-        failed = error(method, path, status, messages, parsed)
-        if TOKEN_REFUSED in messages:
-            # Where to give the token: a library caller gives it to the client; the command line names its places.
-            failed.marking(active_token="an active token of this service")
-        raise failed
+        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers)
+
+    def _send(
+        self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        """One request on the wire, once the rate limit allows it, counted; a failure to get any answer is a
+        TransportError saying whether the request may have been sent (`sent`)."""
+        waited = self.limiter.waited
+        self.limiter.acquire(self.stopping)
+        self.stats.seconds_waiting += self.limiter.waited - waited
+        self.stats.total += 1
+        self.stats.by_route[route] += 1
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, self.base + path, json=body, params=params, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self.stats.by_status["no-connection"] += 1
+            raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
+        except httpx.TimeoutException as exc:
+            self.stats.by_status["timeout"] += 1
+            raise TransportError(method, path, f"no reply in time ({type(exc).__name__})", sent=True) from None
+        except httpx.TransportError as exc:
+            self.stats.by_status["no-reply"] += 1
+            raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
+        self.stats.by_status[str(response.status_code)] += 1
+        self.last_status = response.status_code
+        log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
+        return response
 
     def _call(
         self,
@@ -512,6 +505,28 @@ class RegisterClient:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
         return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool) -> ApiError:
+    """The error for an answer that is neither a success nor a 429: its class by status, Register's messages, and
+    what to do where the answer itself does not say (a refused token, a redirect not followed)."""
+    status = response.status_code
+    error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
+        status, ServerError if status >= 500 else ApiError
+    )
+    messages = _messages(response, parsed)
+    if status == 401:  # a request Register answers without a token (GET /reference-data) had no token to refuse
+        messages.append(TOKEN_REFUSED if token_sent else NO_TOKEN_NEEDED)
+    if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
+        messages = [
+            f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
+            "the target you set): check the target (a moved address, or http:// for https://?)"
+        ]
+    failed = error(method, path, status, messages, parsed)
+    if TOKEN_REFUSED in messages:
+        # Where to give the token: a library caller gives it to the client; the command line names its places.
+        failed.marking(active_token="an active token of this service")
+    return failed
 
 
 def _messages(response: httpx.Response, parsed: Any) -> list[str]:
