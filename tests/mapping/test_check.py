@@ -292,6 +292,20 @@ def test_a_disability_translation_to_a_code_not_in_the_list_is_an_error(tmp_path
     ]
 
 
+def test_a_pattern_over_fields_of_several_lists_is_checked_against_each_list(tmp_path, monkeypatch):
+    """`s*` matches sex and study_mode: its translation applies to both, so a target one of them lacks is an error,
+    and a code valid in either is translated away there. Only the first field's list was checked."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  s*:\n    translate:\n      X: '10'\n      '01': '11'\n")
+    texts = sorted(str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.origin == str(user))
+    assert texts == [
+        f"{user}: s*: '01' is itself a valid study_mode code; translating it changes valid data",
+        f"{user}: s*: '01' translates to '11', which is not in Register's study_mode list",
+        f"{user}: s*: 'X' translates to '10', which is not in Register's study_mode list",
+    ]
+
+
 def test_a_translation_tested_on_two_fields_is_noted_with_both(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     user = tmp_path / "ours.yaml"

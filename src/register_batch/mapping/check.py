@@ -123,39 +123,46 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
                 MappingProblem(translation.origin, translation.pattern, "matches no coded field of the v2026.1 API")
             )
             continue
-        list_name = code_list_for(fields[0])
-        if list_name is None:
-            continue
-        codes = reference.codes(list_name)
-        refused = REFUSED_CODES.get(list_name, frozenset())
-        for old, alternatives in translation.translate.items():
-            for alternative in alternatives:
-                if alternative.to in refused:
-                    problems.append(
-                        MappingProblem(
-                            translation.origin,
-                            translation.pattern,
-                            f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
-                            "(register-api.md §3.3 R9)",
-                        )
-                    )
-                elif alternative.to not in codes:
-                    problems.append(
-                        MappingProblem(
-                            translation.origin,
-                            translation.pattern,
-                            f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list",
-                        )
-                    )
-            if old in codes and old not in refused:
+        # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
+        for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
+            problems += _checked_against(translation, list_name, reference)
+    return problems
+
+
+def _checked_against(translation: CodeTranslation, list_name: str, reference: ReferenceData) -> list[MappingProblem]:
+    """A block's translations against one of Register's code lists: a target missing from it or refused for every
+    trainee (errors), a code valid in it translated away (a warning)."""
+    problems = []
+    codes = reference.codes(list_name)
+    refused = REFUSED_CODES.get(list_name, frozenset())
+    for old, alternatives in translation.translate.items():
+        for alternative in alternatives:
+            if alternative.to in refused:
                 problems.append(
                     MappingProblem(
                         translation.origin,
                         translation.pattern,
-                        f"'{old}' is itself a valid {list_name} code; translating it changes valid data",
-                        "warning",
+                        f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
+                        "(register-api.md §3.3 R9)",
                     )
                 )
+            elif alternative.to not in codes:
+                problems.append(
+                    MappingProblem(
+                        translation.origin,
+                        translation.pattern,
+                        f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list",
+                    )
+                )
+        if old in codes and old not in refused:
+            problems.append(
+                MappingProblem(
+                    translation.origin,
+                    translation.pattern,
+                    f"'{old}' is itself a valid {list_name} code; translating it changes valid data",
+                    "warning",
+                )
+            )
     return problems
 
 
