@@ -33,3 +33,9 @@ def test_a_line_printed_escapes_every_control_character_but_tab_and_keeps_the_re
     `reference show`), accents and other scripts as they are."""
     assert printable("a\x1b[2Jb\nc\rd\x7fe\x9bf\x00") == "a\\x1b[2Jb\\x0ac\\x0dd\\x7fe\\x9bf\\x00"
     assert printable("Zoé\tŁódź\t山田 🙂") == "Zoé\tŁódź\t山田 🙂"
+
+
+def test_a_file_names_bytes_that_are_not_utf8_are_printed_as_the_bytes_they_are():
+    """Python reads such a name with surrogateescape (`é` in Latin-1 as U+DCE9): no UTF-8 terminal or report can
+    hold that, so it is written as the byte, `\\xe9`."""
+    assert printable(b"caf\xe9.csv".decode("utf-8", "surrogateescape")) == "caf\\xe9.csv"

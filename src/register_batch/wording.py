@@ -11,7 +11,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
-_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# Also the lone surrogates U+DC80-U+DCFF: a file name's bytes that are not UTF-8 (a Latin-1 name from a Windows
+# share), as Python reads them (surrogateescape). No UTF-8 report or terminal can hold them.
+_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\udc80-\udcff]")
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:
@@ -30,8 +32,9 @@ def xml_safe(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """Text fit for one line on a terminal or in a log: its control characters (but tab) written as escapes."""
-    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text fit for one line on a terminal, in a log or in a UTF-8 report: its control characters (but tab), and the
+    bytes of a file name that are not UTF-8, written as `\\xNN`."""
+    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
 
 
 def has_xml_unsafe(text: str) -> bool:
