@@ -306,7 +306,8 @@ class SyncResult:
             done = [f"would {', '.join(done)}"] if done else []
         else:
             done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind]]
-        unchanged = self.actions.get("unchanged", 0)
+        # Not those a stopped run did not reach: they are counted once, as "not reached" (below).
+        unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
         if unchanged:
             done.append(f"{unchanged} unchanged")
         problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
