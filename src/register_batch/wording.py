@@ -11,6 +11,16 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+# A file name's bytes that are not UTF-8 (a Latin-1 name), as Python reads them (surrogateescape): lone surrogates,
+# which no UTF-8 report can hold.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def undecoded_escaped(name: str) -> str:
+    """A file or folder name as a UTF-8 report can hold it: each of its bytes that is not UTF-8 written `\\xNN`."""
+    return _UNDECODED.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", name)
+
+
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:
     """`count noun`, the noun plural unless the count is one (nouns here take a plain -s); `grouped` writes
     thousands separators (`1,234 records`), as report.html does."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import json
 import lzma
 import os
 import socket
@@ -442,6 +443,22 @@ def test_a_file_name_that_is_not_utf8_is_named_with_the_byte_escaped(tmp_path):
     assert result.exit_code == 0, (result.stdout, result.stderr)
     report = (tmp_path / "r" / "report.json").read_text(encoding="utf-8")
     assert "extrait-\\\\xe9t\\\\xe9.csv" in report  # a backslash, written in JSON as two
+
+
+def test_a_mapping_file_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte_escaped(tmp_path):
+    """report.json names each mapping file: one named in Latin-1 ended validate in an internal error (exit 70)."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    mapping = tmp_path / os.fsdecode(b"ours-\xe9.yaml")
+    mapping.write_text("codes: {}\n", encoding="utf-8")
+    path = write_extract(tmp_path / "extract.csv", [trainee(1)])
+    args = ["validate", str(path), "--mapping", str(mapping), "--report-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [m["path"] for m in report["mappings"]] == [str(tmp_path / "ours-\\xe9.yaml")]
 
 
 def test_zip_members_with_control_characters_are_named_safely(tmp_path):

@@ -34,6 +34,7 @@ from register_batch.readers.base import HashingReader, InputInfo, PassingReader,
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import FORMATS, detect_format, is_gzip, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
+from register_batch.wording import undecoded_escaped
 
 __all__ = [
     "FORMATS",
@@ -115,15 +116,13 @@ MAX_INFLATED_SMALL = 256 << 10
 
 # What a damaged or unsupported zip member or gzip file raises while it is opened or read.
 _DAMAGED = (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError)
-# Also the lone surrogates U+DC80-U+DCFF: a file name's bytes that are not UTF-8 (a Latin-1 name from a Windows
-# share), as Python reads them (surrogateescape). No UTF-8 report or terminal can hold them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\udc80-\udcff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _printable(name: str) -> str:
     """A name fit for a one-line message and a UTF-8 report: control characters (a newline in a file name), and the
-    bytes of a name that are not UTF-8, escaped as `\\xNN`."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", name)
+    bytes of a name that are not UTF-8 (a Latin-1 name from a Windows share), escaped as `\\xNN`."""
+    return undecoded_escaped(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name))
 
 
 # Windows has none (nor a FIFO that waits for a writer as it is opened); the check below still refuses a pipe

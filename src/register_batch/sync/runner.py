@@ -66,7 +66,7 @@ from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import as_of_or_today, cycle_of
 from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
-from register_batch.wording import counted
+from register_batch.wording import counted, undecoded_escaped
 
 log = logging.getLogger("register_batch.sync")
 
@@ -1440,7 +1440,7 @@ def _finish(
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
-        "state_dir": str(options.state_dir),
+        "state_dir": undecoded_escaped(str(options.state_dir)),
         "not_in_extract": len(unmatched),
         "unanswered_elsewhere": len(unanswered),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
