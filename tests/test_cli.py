@@ -501,6 +501,26 @@ def _hangup_while_reading(ignored: bool) -> str:
     )
 
 
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_stop_while_python_tears_down_after_the_command_leaves_its_exit_code(
+    tmp_path, register_csv_fixtures, signame
+):
+    """`systemctl stop`, `kill` or Ctrl-C in the last moment of a run, after its summary line, as Python frees the
+    run's objects (a third of a second after a sync of 300 records): Python has given the signals back to their
+    default action by then, so the process died by the signal (143 in a shell) instead of exiting with the command's
+    code. The signal lands here as the objects of the script running the command are freed."""
+    at_teardown = (
+        "class AtTeardown:\n"
+        f"    def __del__(self, kill=os.kill, pid=os.getpid(), signum=signal.{signame}):\n"
+        "        kill(pid, signum)\n"
+        "at_teardown = AtTeardown()\n"
+    )
+    args = ["validate", str(register_csv_fixtures / "five_trainees.csv"), "--as-of", AS_OF, "--report-dir", "r"]
+    done = run_patched(tmp_path, at_teardown, args)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.startswith("5 records: 5 valid, 0 with errors"), done.stdout
+
+
 def test_a_hang_up_ends_the_command_like_ctrl_c_and_nohup_lets_it_run_on(tmp_path, register_csv_fixtures):
     """An SSH session dropped sends SIGHUP: one line and exit 3, not death by the signal. Under `nohup` it is ignored,
     and stays so: the command runs to its end."""

@@ -339,6 +339,12 @@ def main() -> None:
     except KeyboardInterrupt:  # a second stop while the first's line was written (click before 8.2 lets it out)
         sys.exit(3)
     finally:
+        # The command is over, its exit code set. Python gives the stop signals back to their default action before
+        # it frees the run's objects (a third of a second after a large sync): one landing then ended the process by
+        # the signal (143 in a shell). An ignored signal it leaves ignored.
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if (signum := getattr(signal, name, None)) is not None:
+                signal.signal(signum, signal.SIG_IGN)
         # CPython notes a KeyboardInterrupt raised inside any exec() of a string (dataclasses build methods so while
         # modules are imported) as unhandled, even once caught, and `python -m register_batch` reads that note as it
         # exits: a stop at start-up ended by SIGINT (-2) after its "interrupted" line instead of exit 3. An exec()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import json
 import lzma
 import os
 import socket
@@ -427,6 +428,38 @@ def test_a_file_name_with_a_newline_still_gives_one_line(tmp_path):
             list(records)
     message = str(caught.value)
     assert "\n" not in message and message.startswith(str(path).replace("\n", "\\x0a")), message
+
+
+def test_a_file_name_that_is_not_utf8_is_named_with_the_byte_escaped(tmp_path):
+    """An extract named in Latin-1 (`extrait-\\xe9t\\xe9.csv`, copied from a Windows share) on a UTF-8 system: Python
+    reads the name with its bytes as lone surrogates, which no UTF-8 report can hold. Validate ended in an internal
+    error (exit 70) writing report.json; the name is now written with the byte escaped, as a control character is."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    name = os.fsdecode(b"extrait-\xe9t\xe9.csv")
+    path = write_extract(tmp_path / name, [trainee(1)])
+    result = CliRunner().invoke(cli, ["validate", str(path), "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    report = (tmp_path / "r" / "report.json").read_text(encoding="utf-8")
+    assert "extrait-\\\\xe9t\\\\xe9.csv" in report  # a backslash, written in JSON as two
+
+
+def test_a_mapping_file_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte_escaped(tmp_path):
+    """report.json names each mapping file: one named in Latin-1 ended validate in an internal error (exit 70)."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    mapping = tmp_path / os.fsdecode(b"ours-\xe9.yaml")
+    mapping.write_text("codes: {}\n", encoding="utf-8")
+    path = write_extract(tmp_path / "extract.csv", [trainee(1)])
+    args = ["validate", str(path), "--mapping", str(mapping), "--report-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [m["path"] for m in report["mappings"]] == [str(tmp_path / "ours-\\xe9.yaml")]
 
 
 def test_zip_members_with_control_characters_are_named_safely(tmp_path):

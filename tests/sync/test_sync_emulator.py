@@ -188,6 +188,17 @@ def test_an_invalid_records_start_year_is_not_listed(emulator, tmp_path):
     assert listed == {2024, 2025, 2026}
 
 
+def test_a_state_dir_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte_escaped(emulator, tmp_path):
+    """A state dir named in Latin-1 (`st-\\xe9`, made by a tool with another locale): report.json names it, and no UTF-8
+    file can hold the name as Python reads it. The sync sent every record, then ended in an internal error (exit 70)
+    writing report.json: no report and no summary line for writes Register had taken."""
+    state_dir = tmp_path / os.fsdecode(b"st-\xe9")
+    result = sync_files([str(extract(tmp_path / "in.csv", 2))], options(emulator, tmp_path, state_dir=state_dir))
+    assert result.exit_code == 0 and result.actions == Counter(create=2)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert report["sync"]["state_dir"] == str(tmp_path / "st-\\xe9")
+
+
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
     rows = [trainee(n) for n in range(1, 4)]
     rows[1]["sex"] = "7"  # invalid: reported, not sent

@@ -408,6 +408,31 @@ def test_a_stopped_runs_line_tells_the_records_written_from_those_already_as_reg
     assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
 
 
+def test_a_stopped_runs_line_counts_each_record_once_when_unchanged_ones_were_not_reached(
+    emulator, tmp_path, monkeypatch
+):
+    """Stopped after the first of two updates, before the three unchanged records after them: those three are
+    among the "not reached", not also "unchanged" (the line said "1 updated, 3 unchanged; 4 not reached" of 5
+    records, and a nightly log of 300 records added up to 479)."""
+    from register_batch.sync.ledger import Ledger
+
+    rows = [trainee(n) for n in range(1, 6)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows[:2]:
+        row["email"] = row["email"].replace("@", ".new@")
+    original = Ledger.record
+
+    def record(self, key, status, **details):
+        if status == "done" and details.get("http_status") == 200:  # right after the first update is noted done
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, key, status, **details)
+
+    monkeypatch.setattr(Ledger, "record", record)
+    with pytest.raises(Interrupted) as stopped:
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
+    assert str(stopped.value).startswith("interrupted; 5 records: 1 updated; 4 not reached. "), str(stopped.value)
+
+
 def test_a_request_register_fails_after_people_asked_to_stop_is_not_called_an_outage(emulator, tmp_path, closed_at_end):
     """SIGTERM while an update is under way, and Register answers it 500: the client does not retry (a stop takes
     one request at most), and the line says the run was stopped, not that Register stopped answering, which would

@@ -24,6 +24,7 @@ from register_batch.fs import StrPath, check_not_an_input, check_writable_dir, p
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
+from register_batch.wording import printable
 
 if TYPE_CHECKING:
     from register_batch.validation.runner import Checker
@@ -159,9 +160,10 @@ class ReportBuilder:
             as_of=checker.as_of,
             command=command,
             mappings=[
-                {"path": path, "sha256": digest} for path, digest in zip(mapping.files, mapping.sha256, strict=True)
+                {"path": printable(path), "sha256": digest}
+                for path, digest in zip(mapping.files, mapping.sha256, strict=True)
             ],
-            reference={"source": checker.reference.source, "sha256": checker.reference.sha256},
+            reference={"source": printable(checker.reference.source), "sha256": checker.reference.sha256},
         )
 
     def __post_init__(self) -> None:

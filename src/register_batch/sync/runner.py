@@ -66,7 +66,7 @@ from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import as_of_or_today, cycle_of
 from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
-from register_batch.wording import counted
+from register_batch.wording import counted, printable
 
 log = logging.getLogger("register_batch.sync")
 
@@ -306,7 +306,8 @@ class SyncResult:
             done = [f"would {', '.join(done)}"] if done else []
         else:
             done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind]]
-        unchanged = self.actions.get("unchanged", 0)
+        # Not those a stopped run did not reach: they are counted once, as "not reached" (below).
+        unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
         if unchanged:
             done.append(f"{unchanged} unchanged")
         problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
@@ -1489,7 +1490,7 @@ def _finish(
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
-        "state_dir": str(options.state_dir),
+        "state_dir": printable(str(options.state_dir)),
         "not_in_extract": len(unmatched),
         "unanswered_elsewhere": len(unanswered),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
