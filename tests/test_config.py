@@ -559,6 +559,24 @@ def test_a_config_file_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_pat
     assert result.exit_code == 2 and result.stderr == f"register-batch: error: {caught.value}\n"
 
 
+def test_a_settings_file_named_with_config_that_has_gone_stops_a_sync_before_the_embedded_emulator(
+    tmp_path, monkeypatch
+):
+    """nightly-sync.md's cron line and unit name the settings file with --config, so that a job whose file went
+    missing stops with exit 2, instead of finding no target and syncing into the embedded emulator with exit 0."""
+    here = tmp_path / "job"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    missing = tmp_path / "register-batch.toml"
+    extract = Path(__file__).parent.parent / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["--config", str(missing), "sync", str(extract)])
+    assert (result.exit_code, result.output) == (
+        2,
+        f"register-batch: error: {missing}: cannot read the config file (No such file or directory)\n",
+    )
+    assert list(here.iterdir()) == []  # no state dir, no embedded emulator's data, no report
+
+
 def test_an_empty_ukprn_in_the_config_file_is_no_ukprn(tmp_path):
     config = tmp_path / "register-batch.toml"
     config.write_text('ukprn = ""\n')

@@ -296,14 +296,21 @@ def check_loosely(text: str) -> str | None:
     command: click.Command = cli
     ctx = click.Context(cli)
     options = {o for p in cli.params for o in getattr(p, "opts", [])} | {"--help", "-h"}
+    valued = False  # the word is the value of the option before it (`--config FILE`)
     for word in words:
         if not word or re.match(r"^(\|\|?|&&|;|>>?|<|2>)", word):
             break
         bare = word.strip("[]")
+        if valued:
+            valued = False
+            continue
         if bare.startswith("-"):
             name = bare.split("=", 1)[0].split("|", 1)[0]
             if re.fullmatch(r"--?[A-Za-z][\w-]*", name) and name not in options:
                 return f"{name} is not an option of `{command.name}`"
+            # Before the command, a group option's value is skipped; after it, words are arguments anyway.
+            given = next((p for p in command.params if name in getattr(p, "opts", [])), None)
+            valued = isinstance(given, click.Option) and not (given.is_flag or given.count) and "=" not in bare
             continue
         if isinstance(command, click.Group):
             sub = command.get_command(ctx, bare)
@@ -637,6 +644,17 @@ def test_harness_rejects_an_option_the_cli_does_not_have(tmp_path: Path) -> None
     assert "--frobnicate is not an option of `sync`" in failures
     assert "neither runs `frobnicate` nor knows to skip it" in failures
     assert "without a language mentions register-batch" in failures
+
+
+def test_harness_reads_the_value_of_an_option_before_the_command_as_its_value(tmp_path: Path) -> None:
+    """nightly-sync.md's unit runs `register-batch --config FILE sync ...`: FILE is no command, and the command after
+    it is still checked."""
+    text = (
+        "```ini\nExecStart=/opt/rb/bin/register-batch --config /srv/rb/register-batch.toml sync in.xml\n```\n\n"
+        "```ini\nExecStart=/opt/rb/bin/register-batch --config /srv/rb/register-batch.toml synk in.xml\n```\n"
+    )
+    failures = _run_text(tmp_path, text).failures
+    assert len(failures) == 1 and "`synk` is not a register-batch command" in failures[0], failures
 
 
 def test_harness_checks_exit_codes_and_output(tmp_path: Path) -> None:
