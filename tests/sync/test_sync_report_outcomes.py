@@ -496,6 +496,32 @@ def test_a_stop_while_the_report_is_written_lets_it_finish(emulator, tmp_path, m
     assert all((tmp_path / "reports" / name).exists() for name in ("report.json", "report.html", "results.csv"))
 
 
+def test_a_second_stop_while_the_report_is_written_stops_it_and_the_next_report_names_what_was_written(
+    emulator, tmp_path, monkeypatch
+):
+    """exit-codes.md: one stop while the report is written lets it finish, a second stops that too; the run then
+    has no report, and the next run's report names the writes it made."""
+    from register_batch.reports import ReportBuilder
+
+    original = ReportBuilder.write
+
+    def write(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, *args, **kwargs)
+
+    extract = [str(write_extract(tmp_path / "a.csv", [trainee(1)]))]
+    with monkeypatch.context() as patched:
+        patched.setattr(ReportBuilder, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            sync_files(extract, options(emulator, tmp_path))
+    assert not (tmp_path / "reports" / "report.json").exists() and len(held(emulator)) == 1
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.exit_code == 0 and len(held(emulator)) == 1
+    [result] = again.results
+    assert (result.plan.action, result.warnings()[0][0]) == ("unchanged", "sync_written_earlier"), result.warnings()
+
+
 def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exits_3_and_the_next_report_lists_them(
     tmp_path,
 ):
