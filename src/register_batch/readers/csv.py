@@ -272,38 +272,10 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
     if header is None:
         raise UnusableInput(name, "the file is empty")
-    refuse_blank_header(header, name)  # `--format` given: detect_format did not look
-    named = _named_columns(header)  # the columns after these are a spreadsheet's blank ones
-    columns = _header_columns(header, named, layout, name)
-    if layout.format == "register-csv":
-        _note_upload_header(info, header, named, columns, layout)
-    present = set(columns)
-    missing = [c for c in layout.expected if c not in present]
-    if missing:
-        info.issues.append(
-            _file_warning(
-                name,
-                "missing_columns",
-                f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
-                f"{'it is' if len(missing) == 1 else 'they are'} read as blank, and Register's own CSV upload would "
-                "reject this file",
-                line=1,
-            )
-        )
-    width = len(header)
-    places = [(index, column) for index, column in enumerate(columns) if column is not None]
-    # In Register's CSV only a blank cell is no value (hesa-formats.md §5 item 31), and `'Null` is the text Null (a
-    # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
-    # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
-    protected_null_is_text = layout.format == "register-csv"
-    # Register's error report (its `Errors` column) doubles the quotes of every value it protects with an apostrophe
-    # (AddTraineeCsvValueSanitiser, §3.5, §5 item 32): read back, such a value loses both, and is the value Register
-    # holds. register-batch's own CSVs double nothing, so only the report is read so.
-    doubled_quotes = layout.format == "register-csv" and _is_error_report(header, layout)
-    # Register's CSV import looks codes up exactly as written, spaces and all (§3.3, §5 item 26): values register-batch
-    # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
-    spaces = _Untrimmed() if layout.format == "register-csv" else None
-    labels = [_header_label(cell) for cell in header]
+    read = _CsvHeader.of(header, info, layout)
+    width, named, columns, places = read.width, read.named, read.columns, read.places
+    protected_null_is_text, doubled_quotes, spaces = read.protected_null_is_text, read.doubled_quotes, read.spaces
+    labels = read.labels
     first_label = labels[0]
     select = info.select
     split = _SplitRows(width)
@@ -344,27 +316,9 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 continue
             fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
-            if named < width and (unheaded := _unheaded(row, named, width, protected_null_is_text)):
-                problems.append(unheaded)
-            if len(row) > width:
-                extra = [c for c in row[width:] if c.strip()]
-                if extra:
-                    problems.append(
-                        (None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)")
-                    )
             padded: Sequence[str | None] = row
-            if len(row) < width:
-                if lines.unterminated:
-                    # The file ends in the middle of a row: cut short, or still being written (its last cell may be
-                    # cut too). Read as it is, it would be a record with missing or wrong values.
-                    raise UnusableInput(
-                        name,
-                        f"the file ends in the middle of a row ({len(row)} of the header's {width} cells, and no "
-                        "line end): it looks cut short, or still being written; run again once it is complete",
-                        record=count,
-                        line=line,
-                    )
-                padded = row + [None] * (width - len(row))  # a short row: its missing cells are absent values
+            if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
+                padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
             for index, column in places:
                 # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file. (What
                 # it takes for no value, _no_value says too.)
@@ -398,6 +352,93 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+
+
+def _shaped(
+    row: list[str],
+    header: _CsvHeader,
+    problems: list[tuple[str | None, str]],
+    *,
+    ended: bool,
+    where: tuple[str, int, int],
+) -> Sequence[str | None]:
+    """A row of another width than the header's, or with cells under its unnamed columns: its problems added to
+    `problems`, and its cells as many as the header's (a short row's missing cells are absent values). `ended`: the
+    file ends in this row with no line end; `where`: the file, record and line."""
+    width = header.width
+    if header.named < width and (unheaded := _unheaded(row, header.named, width, header.protected_null_is_text)):
+        problems.append(unheaded)
+    if len(row) > width and any(c.strip() for c in row[width:]):
+        problems.append((None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)"))
+    if len(row) >= width:
+        return row
+    if ended:
+        # The file ends in the middle of a row: cut short, or still being written (its last cell may be cut too).
+        # Read as it is, it would be a record with missing or wrong values.
+        name, record, line = where
+        raise UnusableInput(
+            name,
+            f"the file ends in the middle of a row ({len(row)} of the header's {width} cells, and no line end): it "
+            "looks cut short, or still being written; run again once it is complete",
+            record=record,
+            line=line,
+        )
+    return row + [None] * (width - len(row))
+
+
+@dataclass(slots=True)
+class _CsvHeader:
+    """What a CSV's header tells, read once per file: which column each cell is, and how the rows' values are read."""
+
+    width: int  # the header's cells, named or not
+    named: int  # the cells up to the last named one: those after it are a spreadsheet's blank columns
+    columns: list[str | None]  # each cell's column (None for one not read)
+    places: list[tuple[int, str]]  # (cell, column) of the columns read
+    labels: list[str]  # each cell as a repeated header would spell it (`_header_label`)
+    # In Register's CSV only a blank cell is no value (hesa-formats.md §5 item 31), and `'Null` is the text Null (a
+    # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
+    # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
+    protected_null_is_text: bool
+    # Register's error report (its `Errors` column) doubles the quotes of every value it protects with an apostrophe
+    # (AddTraineeCsvValueSanitiser, §3.5, §5 item 32): read back, such a value loses both, and is the value Register
+    # holds. register-batch's own CSVs double nothing, so only the report is read so.
+    doubled_quotes: bool
+    # Register's CSV import looks codes up exactly as written, spaces and all (§3.3, §5 item 26): values register-batch
+    # trims are counted, in every row whichever process reads it in full, for one warning (untrimmed_values).
+    spaces: _Untrimmed | None
+
+    @classmethod
+    def of(cls, header: list[str], info: InputInfo, layout: CsvLayout) -> _CsvHeader:
+        """The header's reading, its file-level warnings added to `info`; UnusableInput for one no row could fit."""
+        name = info.path
+        refuse_blank_header(header, name)  # `--format` given: detect_format did not look
+        named = _named_columns(header)
+        columns = _header_columns(header, named, layout, name)
+        register = layout.format == "register-csv"
+        if register:
+            _note_upload_header(info, header, named, columns, layout)
+        present = set(columns)
+        if missing := [c for c in layout.expected if c not in present]:
+            info.issues.append(
+                _file_warning(
+                    name,
+                    "missing_columns",
+                    f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
+                    f"{'it is' if len(missing) == 1 else 'they are'} read as blank, and Register's own CSV upload "
+                    "would reject this file",
+                    line=1,
+                )
+            )
+        return cls(
+            width=len(header),
+            named=named,
+            columns=columns,
+            places=[(index, column) for index, column in enumerate(columns) if column is not None],
+            labels=[_header_label(cell) for cell in header],
+            protected_null_is_text=register,
+            doubled_quotes=register and _is_error_report(header, layout),
+            spaces=_Untrimmed() if register else None,
+        )
 
 
 class _SplitRows:
