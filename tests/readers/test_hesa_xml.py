@@ -126,6 +126,25 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
     assert rows[1].groups["PLACEMENT"] == [{"F_PLMNTSCH": "1"}, {"F_PLMNTSCH": "2", "F_PLMNTDYS": None}]
 
 
+def test_comments_and_processing_instructions_are_no_tags_of_a_record(hesa_samples, tmp_path):
+    """An SRS may annotate its export: a comment or processing instruction inside a Student, a PLACEMENT or between
+    Students is no field, no group and no problem of any record; the record reads as it does without them."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    [(_info, [plain])] = read(hesa_samples / "itt_record_C23053.xml")
+    for old, new in {
+        "<Student>": "<!-- exported by the SRS --><Student><!-- trainee 1 --><?srs checked?>",
+        "<F_PLMNTSCH>": "<?srs school?><!-- URN --><F_PLMNTSCH>",
+        "</Student>": "<!-- end --></Student><?srs next?>",
+    }.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "annotated.xml"
+    path.write_text(text)
+    [(info, [raw])] = read(path)
+    assert info.records == 1
+    assert (raw.fields, raw.groups, raw.problems) == (plain.fields, plain.groups, [])
+
+
 def test_a_tag_split_over_two_lines_is_read(tmp_path):
     doc = tmp_path / "split.xml"
     doc.write_text(
