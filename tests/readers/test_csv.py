@@ -368,6 +368,18 @@ def test_header_only_file_is_unusable(register_csv_fixtures):
         read(register_csv_fixtures / "empty_file_with_headers.csv")
 
 
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\x1a"], ids=["only a byte-order mark", "only Ctrl-Z"])
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv"])
+def test_a_file_of_no_line_given_as_a_csv_is_refused_as_empty(tmp_path, content, fmt):
+    """Excel's "CSV UTF-8" of an empty sheet is its byte-order mark alone; a DOS copy of an empty file, its Ctrl-Z:
+    bytes, but no line, so no header. Given with --format, the file is one clear refusal, not a crash."""
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert str(caught.value) == f"{path}: the file is empty"
+
+
 def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
     text = (register_csv_fixtures / "five_trainees.csv").read_text()
     path = tmp_path / "bom.csv"
