@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from register_batch.commands.common import OPTIONS
 from register_batch.errors import UnusableInput
+from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
 
@@ -847,8 +850,6 @@ def test_an_error_report_with_one_of_its_two_columns_deleted_is_still_read_as_th
 ):
     """Either column only Register's error report has marks it (hesa-formats.md §3.5): a user who deleted the other
     still gets the values Register holds, its protected quotes undoubled."""
-    import csv
-
     text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
     assert ",Bruen," in text
     rows = list(csv.reader(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1).splitlines(keepends=True)))
@@ -867,6 +868,21 @@ def test_header_labels_lose_one_protecting_apostrophe_like_the_values(tmp_path):
     path.write_text("'hesa_id,'first_names,' last_name\n'0310261553101,'Dave,'George\n")
     _info, [raw] = read(path, "register-csv")
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+
+
+def test_spaces_around_hesa_csv_values_are_trimmed_without_the_upload_warning(tmp_path):
+    """untrimmed_values is about Register's CSV upload, which never sees a HESA-named CSV: its padded values are
+    trimmed as HESA's are, and the file has no warning."""
+    plain = tmp_path / "plain.csv"
+    generate(plain, count=3, fmt="hesa-csv", seed=1, as_of=date(2026, 11, 28))
+    header, *rows = list(csv.reader(plain.read_text(encoding="utf-8-sig").splitlines()))
+    padded = tmp_path / "padded.csv"
+    with padded.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *([f" {cell} " if cell else cell for cell in row] for row in rows)])
+    assert " , " in padded.read_text()
+    [plain_info, plain_rows], [info, padded_rows] = read(plain), read(padded)
+    assert info.format == plain_info.format == "hesa-csv" and info.issues == plain_info.issues == []
+    assert [raw.fields for raw in padded_rows] == [raw.fields for raw in plain_rows]
 
 
 @pytest.mark.parametrize(
