@@ -614,6 +614,23 @@ def test_dos_end_of_file_mark_after_the_document_ends_the_file(long_xml, tmp_pat
     assert parts[0][0].sha256 == info.sha256
 
 
+def test_a_refusal_in_a_chunk_read_alone_names_its_line_in_the_whole_file(tmp_path):
+    """A Student inside another, past line 70,000 of a file read in parts: the reader of that chunk alone numbers its
+    lines after padding, then shifts them; its refusal names the line the whole file's reading names."""
+    lines = ["<ITTRecord>", *(f"<Student><F_HUSID>{n:013d}</F_HUSID></Student>" for n in range(90_000)), "</ITTRecord>"]
+    lines[-10] = lines[-10].replace("</Student>", "<Student><F_HUSID>2601200000017</F_HUSID></Student></Student>")
+    path = tmp_path / "nested-late.xml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UnusableInput, match="inside another") as whole:
+        read(path)
+    assert whole.value.line == len(lines) - 9
+    chunks = find_chunks(str(path), chunk_bytes=1 << 20)
+    assert chunks is not None and len(chunks) >= 4
+    with pytest.raises(UnusableInput, match="inside another") as in_parts:
+        _read_in_parts(path, chunks, 1)
+    assert in_parts.value.line == whole.value.line
+
+
 def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):
     path = tmp_path / "inside.xml"
     path.write_bytes(b"<ITTRecord>\n<Student><F_HUSID>1</F_HUSID></Student>\x1a\n<Student/>\n</ITTRecord>\n")
