@@ -106,6 +106,17 @@ def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
     target.write_text(header + body * (-(-(size - len(header)) // len(body))))
 
 
+def test_a_csv_of_more_than_4_mib_of_rows_is_read_whole(tmp_path, register_csv_fixtures):
+    """4 MiB is the most one row may span (an unclosed quote runs on): each row counts from its own start, so a file
+    of many rows, over 4 MiB in all, gives every one of them."""
+    big = tmp_path / "big.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", big, (4 << 20) + 1)
+    rows_written = len(big.read_text().splitlines()) - 1
+    info, rows = read(big)
+    assert info.records == len(rows) == rows_written
+    assert rows[-1].source.line == rows_written + 1
+
+
 def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_refuses_it(
     tmp_path, register_csv_fixtures
 ):
@@ -763,6 +774,21 @@ def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
     with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
         read(path, "register-csv")
     assert caught.value.line == 2
+
+
+def test_a_header_cell_over_128_kib_is_refused_as_an_unreadable_header(tmp_path, hesa_samples):
+    """A one-line XML extract of many trainees, without an XML declaration, given with --format hesa-csv: its one line,
+    a single cell (no commas) of more than 128 KiB, is the header. One clear line naming line 1, not a crash."""
+    text = (hesa_samples / "itt_record_one_line.xml").read_text()
+    text = text[text.index("<ITTRecord>") :]  # from the root: no XML declaration on a line of its own
+    start, end = text.index("<Student>"), text.rindex("</Student>") + len("</Student>")
+    student = text[start:end]
+    assert "," not in text and "\n" not in text.strip()
+    path = tmp_path / "one-line.csv"
+    path.write_text(text[:start] + student * (140_000 // len(student)) + text[end:])
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "hesa-csv")
+    assert str(caught.value) == f"{path}, line 1: unreadable CSV header: field larger than field limit (131072)"
 
 
 def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
