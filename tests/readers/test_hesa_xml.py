@@ -74,6 +74,27 @@ def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samp
     ]
 
 
+def test_a_tag_given_empty_is_a_tag_the_record_has(hesa_samples, tmp_path):
+    """An empty element, written `<F_X/>`, `<F_X></F_X>` or with only spaces, is no value, as NULL is, but the record
+    has the tag: a C23053 extract whose C23053-only tags are all left empty is still read by the C23053 layout."""
+    from register_batch.mapping import Mapper
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for old, new in {
+        "<F_APPLYAPPLICATIONID>56789</F_APPLYAPPLICATIONID>": "<F_APPLYAPPLICATIONID/>",
+        "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>": "<F_ITTSTARTDATE></F_ITTSTARTDATE>",
+        "<F_TRAINEESTARTDATE>2023-01-02</F_TRAINEESTARTDATE>": "<F_TRAINEESTARTDATE>  </F_TRAINEESTARTDATE>",
+    }.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "empty-tags.xml"
+    path.write_text(text)
+    [(info, [raw])] = read(path)
+    for tag in ("F_APPLYAPPLICATIONID", "F_ITTSTARTDATE", "F_TRAINEESTARTDATE"):
+        assert tag in raw.fields and raw.fields[tag] is None, tag
+    assert Mapper(load_mapping()).map(raw, info.format).vintage == "C23053"
+
+
 @pytest.mark.parametrize(
     "name,vintage,start,trainee_start,end",
     [
