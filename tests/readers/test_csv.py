@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from register_batch.commands.common import OPTIONS
 from register_batch.errors import UnusableInput
+from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
 
@@ -101,6 +104,17 @@ def _five_trainees_repeated(fixture: Path, target: Path, size: int) -> None:
     header, *rows = fixture.read_text().splitlines(keepends=True)
     body = "".join(rows)
     target.write_text(header + body * (-(-(size - len(header)) // len(body))))
+
+
+def test_a_csv_of_more_than_4_mib_of_rows_is_read_whole(tmp_path, register_csv_fixtures):
+    """4 MiB is the most one row may span (an unclosed quote runs on): each row counts from its own start, so a file
+    of many rows, over 4 MiB in all, gives every one of them."""
+    big = tmp_path / "big.csv"
+    _five_trainees_repeated(register_csv_fixtures / "five_trainees.csv", big, (4 << 20) + 1)
+    rows_written = len(big.read_text().splitlines()) - 1
+    info, rows = read(big)
+    assert info.records == len(rows) == rows_written
+    assert rows[-1].source.line == rows_written + 1
 
 
 def test_a_register_csv_over_1_mb_is_read_with_a_warning_that_registers_upload_refuses_it(
@@ -366,6 +380,18 @@ def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, regi
 def test_header_only_file_is_unusable(register_csv_fixtures):
     with pytest.raises(UnusableInput, match="no trainee rows"):
         read(register_csv_fixtures / "empty_file_with_headers.csv")
+
+
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\x1a"], ids=["only a byte-order mark", "only Ctrl-Z"])
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv"])
+def test_a_file_of_no_line_given_as_a_csv_is_refused_as_empty(tmp_path, content, fmt):
+    """Excel's "CSV UTF-8" of an empty sheet is its byte-order mark alone; a DOS copy of an empty file, its Ctrl-Z:
+    bytes, but no line, so no header. Given with --format, the file is one clear refusal, not a crash."""
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert str(caught.value) == f"{path}: the file is empty"
 
 
 def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
@@ -750,6 +776,21 @@ def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 2
 
 
+def test_a_header_cell_over_128_kib_is_refused_as_an_unreadable_header(tmp_path, hesa_samples):
+    """A one-line XML extract of many trainees, without an XML declaration, given with --format hesa-csv: its one line,
+    a single cell (no commas) of more than 128 KiB, is the header. One clear line naming line 1, not a crash."""
+    text = (hesa_samples / "itt_record_one_line.xml").read_text()
+    text = text[text.index("<ITTRecord>") :]  # from the root: no XML declaration on a line of its own
+    start, end = text.index("<Student>"), text.rindex("</Student>") + len("</Student>")
+    student = text[start:end]
+    assert "," not in text and "\n" not in text.strip()
+    path = tmp_path / "one-line.csv"
+    path.write_text(text[:start] + student * (140_000 // len(student)) + text[end:])
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "hesa-csv")
+    assert str(caught.value) == f"{path}, line 1: unreadable CSV header: field larger than field limit (131072)"
+
+
 def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
     """docs/security.md: a line over 1 MiB is refused while the file is hashed. Under it, a row of many cells (each
     under the cell limit) is read, its cells past the header's an error of that row."""
@@ -835,8 +876,6 @@ def test_an_error_report_with_one_of_its_two_columns_deleted_is_still_read_as_th
 ):
     """Either column only Register's error report has marks it (hesa-formats.md §3.5): a user who deleted the other
     still gets the values Register holds, its protected quotes undoubled."""
-    import csv
-
     text = (register_csv_fixtures / "failed_with_failed.csv").read_text()
     assert ",Bruen," in text
     rows = list(csv.reader(text.replace(",Bruen,", ',"\'-Bruen """"Jr""""",', 1).splitlines(keepends=True)))
@@ -855,6 +894,21 @@ def test_header_labels_lose_one_protecting_apostrophe_like_the_values(tmp_path):
     path.write_text("'hesa_id,'first_names,' last_name\n'0310261553101,'Dave,'George\n")
     _info, [raw] = read(path, "register-csv")
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+
+
+def test_spaces_around_hesa_csv_values_are_trimmed_without_the_upload_warning(tmp_path):
+    """untrimmed_values is about Register's CSV upload, which never sees a HESA-named CSV: its padded values are
+    trimmed as HESA's are, and the file has no warning."""
+    plain = tmp_path / "plain.csv"
+    generate(plain, count=3, fmt="hesa-csv", seed=1, as_of=date(2026, 11, 28))
+    header, *rows = list(csv.reader(plain.read_text(encoding="utf-8-sig").splitlines()))
+    padded = tmp_path / "padded.csv"
+    with padded.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *([f" {cell} " if cell else cell for cell in row] for row in rows)])
+    assert " , " in padded.read_text()
+    [plain_info, plain_rows], [info, padded_rows] = read(plain), read(padded)
+    assert info.format == plain_info.format == "hesa-csv" and info.issues == plain_info.issues == []
+    assert [raw.fields for raw in padded_rows] == [raw.fields for raw in plain_rows]
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,27 @@ def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samp
     ]
 
 
+def test_a_tag_given_empty_is_a_tag_the_record_has(hesa_samples, tmp_path):
+    """An empty element, written `<F_X/>`, `<F_X></F_X>` or with only spaces, is no value, as NULL is, but the record
+    has the tag: a C23053 extract whose C23053-only tags are all left empty is still read by the C23053 layout."""
+    from register_batch.mapping import Mapper
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for old, new in {
+        "<F_APPLYAPPLICATIONID>56789</F_APPLYAPPLICATIONID>": "<F_APPLYAPPLICATIONID/>",
+        "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>": "<F_ITTSTARTDATE></F_ITTSTARTDATE>",
+        "<F_TRAINEESTARTDATE>2023-01-02</F_TRAINEESTARTDATE>": "<F_TRAINEESTARTDATE>  </F_TRAINEESTARTDATE>",
+    }.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "empty-tags.xml"
+    path.write_text(text)
+    [(info, [raw])] = read(path)
+    for tag in ("F_APPLYAPPLICATIONID", "F_ITTSTARTDATE", "F_TRAINEESTARTDATE"):
+        assert tag in raw.fields and raw.fields[tag] is None, tag
+    assert Mapper(load_mapping()).map(raw, info.format).vintage == "C23053"
+
+
 @pytest.mark.parametrize(
     "name,vintage,start,trainee_start,end",
     [
@@ -124,6 +145,25 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
     assert rows[1].fields == {"F_HUSID": "2", "F_FNAMES": "Nash", "F_SURNAME": None}
     # Only spaces, in a group as at the top, is no value.
     assert rows[1].groups["PLACEMENT"] == [{"F_PLMNTSCH": "1"}, {"F_PLMNTSCH": "2", "F_PLMNTDYS": None}]
+
+
+def test_comments_and_processing_instructions_are_no_tags_of_a_record(hesa_samples, tmp_path):
+    """An SRS may annotate its export: a comment or processing instruction inside a Student, a PLACEMENT or between
+    Students is no field, no group and no problem of any record; the record reads as it does without them."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    [(_info, [plain])] = read(hesa_samples / "itt_record_C23053.xml")
+    for old, new in {
+        "<Student>": "<!-- exported by the SRS --><Student><!-- trainee 1 --><?srs checked?>",
+        "<F_PLMNTSCH>": "<?srs school?><!-- URN --><F_PLMNTSCH>",
+        "</Student>": "<!-- end --></Student><?srs next?>",
+    }.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "annotated.xml"
+    path.write_text(text)
+    [(info, [raw])] = read(path)
+    assert info.records == 1
+    assert (raw.fields, raw.groups, raw.problems) == (plain.fields, plain.groups, [])
 
 
 def test_a_tag_split_over_two_lines_is_read(tmp_path):
@@ -593,6 +633,23 @@ def test_dos_end_of_file_mark_after_the_document_ends_the_file(long_xml, tmp_pat
     parts = _read_in_parts(marked, chunks, len(chunks) if first is None else first)
     assert [raw.fields for _info, records in parts for raw in records] == [raw.fields for raw in rows]
     assert parts[0][0].sha256 == info.sha256
+
+
+def test_a_refusal_in_a_chunk_read_alone_names_its_line_in_the_whole_file(tmp_path):
+    """A Student inside another, past line 70,000 of a file read in parts: the reader of that chunk alone numbers its
+    lines after padding, then shifts them; its refusal names the line the whole file's reading names."""
+    lines = ["<ITTRecord>", *(f"<Student><F_HUSID>{n:013d}</F_HUSID></Student>" for n in range(90_000)), "</ITTRecord>"]
+    lines[-10] = lines[-10].replace("</Student>", "<Student><F_HUSID>2601200000017</F_HUSID></Student></Student>")
+    path = tmp_path / "nested-late.xml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UnusableInput, match="inside another") as whole:
+        read(path)
+    assert whole.value.line == len(lines) - 9
+    chunks = find_chunks(str(path), chunk_bytes=1 << 20)
+    assert chunks is not None and len(chunks) >= 4
+    with pytest.raises(UnusableInput, match="inside another") as in_parts:
+        _read_in_parts(path, chunks, 1)
+    assert in_parts.value.line == whole.value.line
 
 
 def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):

@@ -193,6 +193,23 @@ def test_deep_nesting_is_refused_at_once(tmp_path):
     assert result["seconds"] < 5 and result["peak_rss_mb"] < 150, result
 
 
+def test_nesting_past_libxml2s_usual_depth_is_refused_not_read(tmp_path):
+    """HESA's deepest tag is five levels down (ITTRecord, Student, PLACEMENTS, PLACEMENT, F_PLMNTSCH): the parser keeps
+    libxml2's limit of 256 levels (no huge_tree, which would allow 2,048), and a record nested deeper is refused."""
+    path = tmp_path / "deep.xml"
+    path.write_bytes(
+        b"<ITTRecord>\n"
+        + ONE_STUDENT
+        + b"\n<Student><F_HUSID>0310261553102</F_HUSID>\n"
+        + b"<a>" * 300
+        + b"</a>" * 300
+        + b"</Student>\n</ITTRecord>\n"
+    )
+    [*_records, refusal] = _records_or_error(path)
+    assert isinstance(refusal, str) and refusal.startswith(f"{path}, line 4: not well-formed XML"), refusal
+    assert "depth" in refusal.lower(), refusal
+
+
 @pytest.mark.slow
 def test_a_2gb_text_node_is_refused_fast_in_little_memory(tmp_path):
     path = tmp_path / "huge-text.zip"
