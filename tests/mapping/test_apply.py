@@ -529,3 +529,16 @@ def test_a_users_block_keeps_the_bundled_codes_it_does_not_name_and_wins_for_tho
     assert (issue.code, issue.field, issue.value) == ("untranslatable_code", "training_route", "13")
     route = load_mapping([refuses]).translations_for("training_route")
     assert "01" not in route.translate and route.no_translation["01"] == "decide by hand"
+
+
+def test_of_a_list_of_trainee_sources_the_first_with_a_value_is_read(tmp_path):
+    """docs/mappings.md: with a list, the first source that has a value wins; a later one is read only when the
+    earlier ones are blank (a C22053 record's F_ITTCOMDATE before its F_COMDATE, hesa-formats.md §5 item 9)."""
+    both = mapped({"F_ITTCOMDATE": "2022-09-05", "F_COMDATE": "2022-09-01"})
+    assert both.data["itt_start_date"] == both.data["trainee_start_date"] == "2022-09-05"
+    assert mapped({"F_ITTCOMDATE": None, "F_COMDATE": "2022-09-01"}).data["itt_start_date"] == "2022-09-01"
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      provider_trainee_id: [F_ITTKEY, F_OWNSTU]\n")
+    config = load_mapping([user])
+    assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "K1"
+    assert mapped({"F_ITTKEY": None, "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "O1"
