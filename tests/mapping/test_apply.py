@@ -542,3 +542,14 @@ def test_of_a_list_of_trainee_sources_the_first_with_a_value_is_read(tmp_path):
     config = load_mapping([user])
     assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "K1"
     assert mapped({"F_ITTKEY": None, "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "O1"
+
+
+def test_withdrawal_reasons_split_on_semicolons_or_bars_without_blank_ones():
+    """A cell of reasons written `a; b;` or `a||b` is the reasons a and b: a trailing or doubled separator sends
+    no empty reason to Register."""
+    for cell in ("did_not_make_progress; trainee_workload_issues;", "did_not_make_progress||trainee_workload_issues"):
+        record = mapped({"withdrawal_date": "2026-01-01", "withdrawal_reasons": cell}, fmt="register-csv")
+        assert record.withdrawal == {
+            "withdrawal_date": "2026-01-01",
+            "reasons": ["did_not_make_progress", "trainee_workload_issues"],
+        }
