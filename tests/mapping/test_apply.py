@@ -553,3 +553,17 @@ def test_withdrawal_reasons_split_on_semicolons_or_bars_without_blank_ones():
             "withdrawal_date": "2026-01-01",
             "reasons": ["did_not_make_progress", "trainee_workload_issues"],
         }
+
+
+def test_a_qualification_of_nulls_is_dropped_and_the_ones_after_it_are_read():
+    """hesa-formats.md §1.4: an all-NULL PREVIOUSQUALIFICATION is no degree, wherever it comes in the list."""
+    rows = [
+        {"F_DEGTYPE": "083", "F_DEGSBJ1": "100251"},
+        {"F_DEGTYPE": None, "F_DEGSBJ1": None},
+        {"F_DEGTYPE": "083", "F_DEGSBJ1": "100425"},
+    ]
+    record = mapped({}, {"PREVIOUSQUALIFICATION": rows})
+    assert record.data["degrees_attributes"] == [
+        {"uk_degree": "083", "subject": "100251"},
+        {"uk_degree": "083", "subject": "100425"},
+    ]
