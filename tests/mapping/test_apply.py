@@ -567,3 +567,14 @@ def test_a_qualification_of_nulls_is_dropped_and_the_ones_after_it_are_read():
         {"uk_degree": "083", "subject": "100251"},
         {"uk_degree": "083", "subject": "100425"},
     ]
+
+
+def test_a_csvs_unnumbered_group_column_is_read_with_the_columns_numbered_1():
+    """F_DEGTYPE beside F_DEGSBJ1_1 is one degree's type and subject, not two degrees."""
+    record = mapped(
+        {"F_DEGTYPE": "083", "F_DEGSBJ1_1": "100251", "F_DEGTYPE_2": "051", "F_DEGSBJ1_2": "100425"}, fmt="hesa-csv"
+    )
+    assert [(d["subject"], d.get("uk_degree")) for d in record.data["degrees_attributes"]] == [
+        ("100251", "083"),
+        ("100425", "051"),
+    ]
