@@ -392,3 +392,19 @@ def test_every_source_a_record_has_counts_whichever_others_it_has_or_were_seen(t
     xml.write_text(text, encoding="utf-8")
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "neither", mapping_files=(ours,), jobs=1)
     assert [value for _input, _field, value in unseen(tmp_path / "neither")] == ["F_OURKEY", "F_OURMID"]
+
+
+def test_a_source_read_elsewhere_in_every_record_does_not_hide_a_misspelt_one_after_it(tmp_path):
+    """C21053 records have itt_end_date from F_ENDDATE, so the user's F_OURENDDATE is not named; the misspelt tag the
+    file maps after it still is."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        KEEP_MAP.replace(
+            "      itt_end_date: F_OURENDDATE\n",
+            "      itt_end_date: F_OURENDDATE\n      provider_trainee_id: F_ITTKYE\n",
+        )
+    )
+    xml = tmp_path / "c21053.xml"
+    generate(xml, count=5, fmt="hesa-xml", vintage="C21053", seed=42, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
+    assert unseen(tmp_path / "r") == [("c21053.xml", "provider_trainee_id", "F_ITTKYE")]
