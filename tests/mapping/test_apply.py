@@ -243,8 +243,13 @@ def test_every_leaving_reason_but_an_award_is_reported(code):
         "withdrawal_date",
         code,
     )
-    assert f"F_RSNEND '{code}'" in issue.message and "2023-01-31" in issue.message
+    assert issue.message.startswith(
+        f"F_RSNEND '{code}' (a reason for ending other than an award) with F_ENDDATE 2023-01-31 says the trainee left"
+    )
     assert mapped({"F_RSNEND": "98", "F_ENDDATE": "2023-01-31"}).issues == []  # award not yet known
+
+
+PREVIOUSLY = {"63": "full-time", "64": "part-time"}
 
 
 @pytest.mark.parametrize("mode", ["63", "64"])
@@ -257,6 +262,10 @@ def test_a_dormant_study_mode_is_reported_not_sent_as_a_deferral(mode):
         "warning",
         "study_mode",
         mode,
+    )
+    assert issue.message.startswith(
+        f"study_mode '{mode}' (dormant, previously {PREVIOUSLY[mode]}) made the old HESA import defer the trainee, "
+        "but Register stores it as a study mode only"
     )
     assert record.data["study_mode"] == mode and record.deferral is None
     deferred = mapped({"F_MODE": mode, "DEFER_DATE": "2025-11-01"}, fmt="hesa-csv")
@@ -529,3 +538,52 @@ def test_a_users_block_keeps_the_bundled_codes_it_does_not_name_and_wins_for_tho
     assert (issue.code, issue.field, issue.value) == ("untranslatable_code", "training_route", "13")
     route = load_mapping([refuses]).translations_for("training_route")
     assert "01" not in route.translate and route.no_translation["01"] == "decide by hand"
+
+
+def test_of_a_list_of_trainee_sources_the_first_with_a_value_is_read(tmp_path):
+    """docs/mappings.md: with a list, the first source that has a value wins; a later one is read only when the
+    earlier ones are blank (a C22053 record's F_ITTCOMDATE before its F_COMDATE, hesa-formats.md §5 item 9)."""
+    both = mapped({"F_ITTCOMDATE": "2022-09-05", "F_COMDATE": "2022-09-01"})
+    assert both.data["itt_start_date"] == both.data["trainee_start_date"] == "2022-09-05"
+    assert mapped({"F_ITTCOMDATE": None, "F_COMDATE": "2022-09-01"}).data["itt_start_date"] == "2022-09-01"
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    trainee:\n      provider_trainee_id: [F_ITTKEY, F_OWNSTU]\n")
+    config = load_mapping([user])
+    assert mapped({"F_ITTKEY": "K1", "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "K1"
+    assert mapped({"F_ITTKEY": None, "F_OWNSTU": "O1"}, config=config).data["provider_trainee_id"] == "O1"
+
+
+def test_withdrawal_reasons_split_on_semicolons_or_bars_without_blank_ones():
+    """A cell of reasons written `a; b;` or `a||b` is the reasons a and b: a trailing or doubled separator sends
+    no empty reason to Register."""
+    for cell in ("did_not_make_progress; trainee_workload_issues;", "did_not_make_progress||trainee_workload_issues"):
+        record = mapped({"withdrawal_date": "2026-01-01", "withdrawal_reasons": cell}, fmt="register-csv")
+        assert record.withdrawal == {
+            "withdrawal_date": "2026-01-01",
+            "reasons": ["did_not_make_progress", "trainee_workload_issues"],
+        }
+
+
+def test_a_qualification_of_nulls_is_dropped_and_the_ones_after_it_are_read():
+    """hesa-formats.md §1.4: an all-NULL PREVIOUSQUALIFICATION is no degree, wherever it comes in the list."""
+    rows = [
+        {"F_DEGTYPE": "083", "F_DEGSBJ1": "100251"},
+        {"F_DEGTYPE": None, "F_DEGSBJ1": None},
+        {"F_DEGTYPE": "083", "F_DEGSBJ1": "100425"},
+    ]
+    record = mapped({}, {"PREVIOUSQUALIFICATION": rows})
+    assert record.data["degrees_attributes"] == [
+        {"uk_degree": "083", "subject": "100251"},
+        {"uk_degree": "083", "subject": "100425"},
+    ]
+
+
+def test_a_csvs_unnumbered_group_column_is_read_with_the_columns_numbered_1():
+    """F_DEGTYPE beside F_DEGSBJ1_1 is one degree's type and subject, not two degrees."""
+    record = mapped(
+        {"F_DEGTYPE": "083", "F_DEGSBJ1_1": "100251", "F_DEGTYPE_2": "051", "F_DEGSBJ1_2": "100425"}, fmt="hesa-csv"
+    )
+    assert [(d["subject"], d.get("uk_degree")) for d in record.data["degrees_attributes"]] == [
+        ("100251", "083"),
+        ("100425", "051"),
+    ]

@@ -365,3 +365,46 @@ def test_in_hesa_xml_a_numbered_degree_tag_of_the_student_itself_counts_as_the_m
     report = tmp_path / "r"
     validate_files([str(numbered)], as_of=AS_OF, report_dir=report, mapping_files=(ours,))
     assert unseen(report) == []
+
+
+def test_every_source_a_record_has_counts_whichever_others_it_has_or_were_seen(tmp_path):
+    """Two tags of a user's map: one Student with both, or every Student with one and a single Student with the other,
+    shows both; neither is named as missing."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_OURKEY\n      middle_names: F_OURMID\n"
+    )
+    xml = tmp_path / "extract.xml"
+    generate(xml, count=5, fmt="hesa-xml", seed=39, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text(encoding="utf-8")
+    first = text.index("<Student>") + len("<Student>")
+    last = text.rindex("<Student>") + len("<Student>")
+    every, once = "<F_OURKEY>K1</F_OURKEY>", "<F_OURMID>Ann</F_OURMID>"
+    cases = {
+        "first-has-both": text[:first] + every + once + text[first:],
+        "every-has-key": (text[:last] + once + text[last:]).replace("<Student>", "<Student>" + every),
+        "every-has-mid": (text[:last] + every + text[last:]).replace("<Student>", "<Student>" + once),
+    }
+    for name, content in cases.items():
+        xml.write_text(content, encoding="utf-8")
+        validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / name, mapping_files=(ours,), jobs=1)
+        assert unseen(tmp_path / name) == [], name
+    xml.write_text(text, encoding="utf-8")
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "neither", mapping_files=(ours,), jobs=1)
+    assert [value for _input, _field, value in unseen(tmp_path / "neither")] == ["F_OURKEY", "F_OURMID"]
+
+
+def test_a_source_read_elsewhere_in_every_record_does_not_hide_a_misspelt_one_after_it(tmp_path):
+    """C21053 records have itt_end_date from F_ENDDATE, so the user's F_OURENDDATE is not named; the misspelt tag the
+    file maps after it still is."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        KEEP_MAP.replace(
+            "      itt_end_date: F_OURENDDATE\n",
+            "      itt_end_date: F_OURENDDATE\n      provider_trainee_id: F_ITTKYE\n",
+        )
+    )
+    xml = tmp_path / "c21053.xml"
+    generate(xml, count=5, fmt="hesa-xml", vintage="C21053", seed=42, academic_cycle=2026, as_of=AS_OF)
+    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
+    assert unseen(tmp_path / "r") == [("c21053.xml", "provider_trainee_id", "F_ITTKYE")]
