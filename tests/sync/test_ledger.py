@@ -51,6 +51,45 @@ def test_a_new_ledger_is_owner_only_from_the_start(tmp_path):
     ledger.close()
 
 
+def test_what_the_ledger_knows_of_a_record_is_kept_by_a_later_mark_that_does_not_say_it(tmp_path, open_ledger):
+    """A later mark (a conflict, an unknown outcome) that names no trainee, HUSID, SRS id, source or payload does not
+    forget the ones the ledger knew: the record stays linked to its trainee."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record(
+        "hesa:1",
+        "done",
+        hesa_id="1",
+        provider_trainee_id="SRS1",
+        source="extract.xml#1",
+        operation="create",
+        trainee_id="T" * 24,
+        payload_hash="abc",
+    )
+    ledger.record("hesa:1", "conflict", errors=["more than one trainee in Register matches this record"])
+    entry = open_ledger(tmp_path, "t").get("hesa:1")
+    assert (entry.hesa_id, entry.provider_trainee_id, entry.source, entry.trainee_id, entry.payload_hash) == (
+        "1",
+        "SRS1",
+        "extract.xml#1",
+        "T" * 24,
+        "abc",
+    )
+    assert entry.status == "conflict" and ledger.links() == {"hesa:1": "T" * 24}
+
+
+def test_a_later_mark_replaces_the_last_write_its_status_and_its_messages(tmp_path, open_ledger):
+    """The entry says what was sent last: a withdrawal sent after the create is the write the next run looks up."""
+    ledger = open_ledger(tmp_path, "t")
+    first = ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
+    ledger.finish_run("finished", {})
+    second = ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "in_flight", operation="withdraw", trainee_id="T" * 24)
+    [entry] = open_ledger(tmp_path, "t").unresolved()
+    assert (entry.operation, entry.status, entry.http_status, entry.errors) == ("withdraw", "in_flight", None, [])
+    assert entry.run_id == second != first and ledger.entries_of_runs([first]) == {}
+
+
 def test_the_servers_messages_survive_reopening(tmp_path, open_ledger):
     ledger = Ledger(tmp_path, "t")
     ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
