@@ -145,6 +145,34 @@ def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path
     assert ledger.unsettled_creates() == {}
 
 
+def test_a_create_sent_again_for_another_cycle_is_looked_for_in_the_latest(tmp_path, open_ledger):
+    """A create left unanswered, sent again by a later run after the record's start moved a year: the next run looks
+    in the cycle of the create last sent."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    ledger.record("hesa:1", "unknown", operation="create")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2026)
+    assert open_ledger(tmp_path, "t").unsettled_creates() == {"hesa:1": 2026}
+
+
+def test_a_create_whose_trainee_register_named_has_no_cycle_left_to_look_in(tmp_path, open_ledger):
+    """A 409 named the trainee (the run was killed before its next step): the next run knows who it is."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    ledger.record("hesa:1", "in_flight", operation="create", trainee_id="T" * 24, http_status=409)
+    assert ledger.unsettled_creates() == {}
+    assert [entry.key for entry in ledger.unresolved()] == ["hesa:1"]  # still looked at, by its trainee
+
+
+def test_an_entry_is_dated_by_its_last_mark(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create")
+    ledger._db.execute("UPDATE records SET updated_at = '2026-01-01T00:00:00.000+00:00'")  # a mark made long ago
+    ledger.record("hesa:1", "unknown", operation="create")
+    updated = datetime.fromisoformat(open_ledger(tmp_path, "t").get("hesa:1").updated_at)
+    assert updated > datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_path, open_ledger):
     """A ledger made before `creates_sent` (2026-11-30) opens and reads as it was; the records table is unchanged,
     so an older version reads a ledger this one wrote as well."""
