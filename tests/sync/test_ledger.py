@@ -155,13 +155,25 @@ def test_a_create_sent_again_for_another_cycle_is_looked_for_in_the_latest(tmp_p
     assert open_ledger(tmp_path, "t").unsettled_creates() == {"hesa:1": 2026}
 
 
-def test_a_create_whose_trainee_register_named_has_no_cycle_left_to_look_in(tmp_path, open_ledger):
-    """A 409 named the trainee (the run was killed before its next step): the next run knows who it is."""
+@pytest.mark.parametrize("named,unsettled", [("T" * 24, {}), ("", {"hesa:1": 2025})], ids=["a trainee", "an empty id"])
+def test_a_create_whose_trainee_register_named_has_no_cycle_left_to_look_in(tmp_path, named, unsettled, open_ledger):
+    """A 409 named the trainee (the run was killed before its next step): the next run knows who it is. An empty
+    trainee_id names nobody, as in links()."""
     ledger = open_ledger(tmp_path, "t")
     ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
-    ledger.record("hesa:1", "in_flight", operation="create", trainee_id="T" * 24, http_status=409)
-    assert ledger.unsettled_creates() == {}
-    assert [entry.key for entry in ledger.unresolved()] == ["hesa:1"]  # still looked at, by its trainee
+    ledger.record("hesa:1", "in_flight", operation="create", trainee_id=named, http_status=409)
+    assert ledger.unsettled_creates() == unsettled
+    assert [entry.key for entry in ledger.unresolved()] == ["hesa:1"]  # still looked at
+
+
+def test_writes_sent_and_not_settled_are_unresolved_in_key_order(tmp_path, open_ledger):
+    """In flight (killed while out) or unknown (a lost reply whose look-up failed): the next run looks both up, and
+    names them in the same order every time."""
+    ledger = open_ledger(tmp_path, "t")
+    for key, status in [("hesa:4", "unknown"), ("hesa:3", "done"), ("hesa:2", "in_flight"), ("hesa:1", "failed")]:
+        ledger.record(key, status, operation="create")
+    assert [entry.key for entry in ledger.unresolved()] == ["hesa:2", "hesa:4"]
+    assert [entry.key for entry in ledger.all()] == ["hesa:1", "hesa:2", "hesa:3", "hesa:4"]
 
 
 def test_an_entry_is_dated_by_its_last_mark(tmp_path, open_ledger):
