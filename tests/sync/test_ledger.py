@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -527,6 +528,23 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     monkeypatch.undo()
     taken.release()
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
+
+
+def test_a_write_waits_for_another_program_that_holds_the_ledger_for_a_moment(tmp_path, open_ledger):
+    """A backup tool that holds ledger.sqlite3 for a moment delays the next write; it does not stop the run."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    backup = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None, check_same_thread=False)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("UPDATE meta SET value = value WHERE key = 'target'")
+    letting_go = threading.Timer(0.5, backup.execute, ("ROLLBACK",))
+    letting_go.start()
+    try:
+        ledger.record("hesa:2", "in_flight", operation="create")
+    finally:
+        letting_go.join()
+        backup.close()
+    assert [e.key for e in open_ledger(tmp_path, "t").unresolved()] == ["hesa:2"]
 
 
 def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_damage(
