@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import sqlite3
@@ -264,6 +265,15 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
         (killed, "ended unexpectedly", None),
         (current, "running", None),
     ]
+
+
+def test_a_stops_reason_is_kept_to_its_first_1000_characters(tmp_path, open_ledger):
+    """An error's text can be a whole answer from Register (an HTML page): the runs table keeps its beginning."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.start_run(dry_run=False)
+    ledger.stop_run("ServerError: " + "<html>" * 1000)
+    [summary] = ledger._db.execute("SELECT summary FROM runs").fetchone()
+    assert json.loads(summary) == {"reason": ("ServerError: " + "<html>" * 1000)[:1000]}
 
 
 def test_links_are_the_records_linked_to_a_trainee(tmp_path, open_ledger):
