@@ -267,6 +267,14 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     ]
 
 
+def test_a_stop_before_any_run_started_changes_nothing(tmp_path, open_ledger):
+    """A sync refused before its run began (a wrong target, a token refused) stops with its own error, not the
+    ledger's, and leaves no run behind."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.stop_run("Unauthorized: the API token was refused")
+    assert ledger._db.execute("SELECT * FROM runs").fetchall() == [] and ledger.ended_without_report() == {}
+
+
 def test_a_stops_reason_is_kept_to_its_first_1000_characters(tmp_path, open_ledger):
     """An error's text can be a whole answer from Register (an HTML page): the runs table keeps its beginning."""
     ledger = open_ledger(tmp_path, "t")
