@@ -267,6 +267,16 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     ]
 
 
+def test_a_closed_ledger_is_one_file(tmp_path):
+    """docs/security.md: the -wal and -shm files beside the ledger exist while a sync runs (and after a crash); a run
+    that ends folds them back into the ledger."""
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    assert (tmp_path / "ledger.sqlite3-wal").exists()
+    ledger.close()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("ledger")) == ["ledger.sqlite3"]
+
+
 def test_a_stop_before_any_run_started_changes_nothing(tmp_path, open_ledger):
     """A sync refused before its run began (a wrong target, a token refused) stops with its own error, not the
     ledger's, and leaves no run behind."""
