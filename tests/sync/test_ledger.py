@@ -92,6 +92,17 @@ def test_a_later_mark_replaces_the_last_write_its_status_and_its_messages(tmp_pa
     assert entry.run_id == second != first and ledger.entries_of_runs([first]) == {}
 
 
+def test_a_ledgers_wal_and_shm_left_readable_by_others_are_tightened_when_it_is_opened(tmp_path, open_ledger):
+    """Left by a crash and copied in with a wider mode: they hold the ledger's latest changes (docs/security.md)."""
+    crashed = open_ledger(tmp_path, "t")
+    crashed.record("hesa:1", "in_flight", operation="create")
+    for extra in ("ledger.sqlite3-wal", "ledger.sqlite3-shm"):
+        (tmp_path / extra).chmod(0o644)
+    open_ledger(tmp_path, "t")
+    for extra in ("ledger.sqlite3-wal", "ledger.sqlite3-shm"):
+        assert stat.S_IMODE((tmp_path / extra).stat().st_mode) == 0o600
+
+
 def test_the_servers_messages_survive_reopening(tmp_path, open_ledger):
     ledger = Ledger(tmp_path, "t")
     ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
