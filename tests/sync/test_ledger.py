@@ -569,6 +569,29 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
 
 
+def test_a_ledger_whose_target_cannot_be_written_stops_the_run_before_it_starts(tmp_path, monkeypatch):
+    """Left half made by a killed sync (its tables, no target yet), and held by a backup tool when the next run opens
+    it: the target cannot be written, so nothing is sent, said in one line; the ledger is not opened half bound."""
+    from register_batch.sync import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(ledger_module.SCHEMA)
+    db.close()
+    backup = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("INSERT INTO meta VALUES ('backup', 'running')")
+    with pytest.raises(ConfigError) as refused:
+        Ledger(tmp_path, "t")
+    backup.execute("ROLLBACK")
+    backup.close()
+    assert str(refused.value).endswith(
+        "(database is locked). Nothing was sent: another program has it open (a database browser, a backup?): close "
+        "that program"
+    )
+
+
 def test_a_write_waits_for_another_program_that_holds_the_ledger_for_a_moment(tmp_path, open_ledger):
     """A backup tool that holds ledger.sqlite3 for a moment delays the next write; it does not stop the run."""
     ledger = open_ledger(tmp_path, "t")
