@@ -569,6 +569,17 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
 
 
+def test_a_ledger_error_that_is_not_its_disk_is_not_blamed_on_a_full_disk(tmp_path, open_ledger):
+    """A table dropped by hand while a run had the ledger open: SQLite's own error, not "is its disk full?"."""
+    ledger = open_ledger(tmp_path, "t")
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
+        db.execute("DROP TABLE creates_sent")
+    db.close()
+    with pytest.raises(sqlite3.OperationalError, match="no such table: creates_sent"):
+        ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    assert ledger.get("hesa:1") is None  # the in-flight mark and its cycle: both or neither
+
+
 def test_a_ledger_whose_target_cannot_be_written_stops_the_run_before_it_starts(tmp_path, monkeypatch):
     """Left half made by a killed sync (its tables, no target yet), and held by a backup tool when the next run opens
     it: the target cannot be written, so nothing is sent, said in one line; the ledger is not opened half bound."""
