@@ -578,6 +578,28 @@ def test_a_ledger_error_that_is_not_its_disk_is_not_blamed_on_a_full_disk(tmp_pa
     with pytest.raises(sqlite3.OperationalError, match="no such table: creates_sent"):
         ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
     assert ledger.get("hesa:1") is None  # the in-flight mark and its cycle: both or neither
+    ledger.record("hesa:2", "done", operation="update", trainee_id="T" * 24)  # the failed write was rolled back
+    assert open_ledger(tmp_path, "t").links() == {"hesa:2": "T" * 24}
+
+
+def test_a_stop_the_ledger_cannot_record_raises_nothing(tmp_path, monkeypatch, open_ledger):
+    """stop_run is called on the way out of a run that failed: the failure is the news, not the ledger's own (held
+    by another program, or SQLite's own error)."""
+    from register_batch.sync import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
+    held, dropped = open_ledger(tmp_path / "held", "t"), open_ledger(tmp_path / "dropped", "t")
+    for ledger in (held, dropped):
+        ledger.start_run(dry_run=False)
+    backup = sqlite3.connect(tmp_path / "held" / "ledger.sqlite3", isolation_level=None)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("INSERT INTO meta VALUES ('backup', 'running')")
+    held.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    backup.execute("ROLLBACK")
+    backup.close()
+    dropped._db.execute("DROP TABLE runs")
+    dropped.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    assert held.run_open and dropped.run_open  # neither stop could be recorded
 
 
 def test_a_ledger_whose_target_cannot_be_written_stops_the_run_before_it_starts(tmp_path, monkeypatch):
