@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import stat
 import time
 
 import pytest
@@ -248,3 +249,19 @@ def test_a_429_pause_longer_than_the_budgets_window_is_kept_and_a_shorter_one_do
     throttled.pause(10)
     other.acquire()
     assert clock.now - started == pytest.approx(45)
+
+
+def test_a_shared_budget_in_a_folder_not_made_yet_makes_it_owner_only_and_shares_through_it(tmp_path):
+    """The default folder (~/.cache/register-batch) does not exist before the first sync: made, not given up."""
+    clock = FakeClock()
+    shared = tmp_path / "cache" / "register-batch" / "rate.json"
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert limiter.shared_file == shared and json.loads(shared.read_text())["sent"] == [clock.now]
+    assert stat.S_IMODE(shared.parent.stat().st_mode) == 0o700
+
+
+def test_the_pace_a_budget_lets_through_is_its_limit_over_its_window_and_margin():
+    """What progress expects of a run (Task.set_pace): 95 requests in every 60.25 s by default."""
+    assert RateLimiter(95, 60).per_second == pytest.approx(95 / 60.25)
+    assert RateLimiter(10, 2, margin=0.5).per_second == pytest.approx(4.0)
