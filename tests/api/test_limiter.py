@@ -265,3 +265,20 @@ def test_the_pace_a_budget_lets_through_is_its_limit_over_its_window_and_margin(
     """What progress expects of a run (Task.set_pace): 95 requests in every 60.25 s by default."""
     assert RateLimiter(95, 60).per_second == pytest.approx(95 / 60.25)
     assert RateLimiter(10, 2, margin=0.5).per_second == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_a_429_pause_of_the_longest_retry_after_is_kept_whole(tmp_path, shared):
+    """Retry-After at its longest (a minute, LONGEST_PAUSE), answered by the very next request: not taken for a
+    pause left over from a clock set back."""
+    clock = FakeClock()
+    shared_file = tmp_path / "rate.json" if shared else None
+    throttled, other = (
+        RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file) for _ in range(2)
+    )
+    if not shared:
+        other = throttled
+    started = clock.now
+    throttled.pause(60)
+    other.acquire()
+    assert clock.now - started == pytest.approx(60)
