@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import stat
 import time
 
 import pytest
@@ -164,13 +165,30 @@ def test_a_limit_without_a_request_or_a_period_is_refused(limit, period):
         RateLimiter(limit, period)
 
 
-@pytest.mark.parametrize("margin,waited", [(0.5, 10.5), (None, 10.2)], ids=["given", "by default 2% up to 0.25 s"])
-def test_a_spent_budget_waits_until_the_oldest_send_leaves_the_window_and_the_margin(margin, waited):
+@pytest.mark.parametrize(
+    "period,margin,waited",
+    [(10, 0.5, 10.5), (10, None, 10.2), (60, None, 60.25)],
+    ids=["given", "by default 2%", "by default at most 0.25 s"],
+)
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_a_spent_budget_waits_until_the_oldest_send_leaves_the_window_and_the_margin(
+    tmp_path, shared, period, margin, waited
+):
+    """Register's window is 60 s (register-api.md §1.3): a margin of more than a quarter second would slow every sync
+    for nothing. Shared, the budget is spent by two processes, each of which has sent one request itself."""
     clock = FakeClock()
-    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=margin)
+    shared_file = tmp_path / "rate.json" if shared else None
+    one, other = (
+        RateLimiter(2, period, clock=clock.time, sleep=clock.sleep, margin=margin, shared_file=shared_file)
+        for _ in range(2)
+    )
+    if not shared:
+        other = one
     started = clock.now
-    for _ in range(3):
-        limiter.acquire()
+    one.acquire()
+    clock.now += 1  # the second a second later: the oldest is the one to wait for
+    other.acquire()
+    one.acquire()
     assert clock.now - started == pytest.approx(waited)
 
 
@@ -212,3 +230,55 @@ def test_the_request_sent_when_a_pause_ends_counts_against_the_budget():
     limiter.acquire()  # at the pause's end: the second of two
     limiter.acquire()  # the first leaves the window 10 s after it was sent
     assert clock.now - started == pytest.approx(10)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_a_429_pause_longer_than_the_budgets_window_is_kept_and_a_shorter_one_does_not_cut_it(tmp_path, shared):
+    """Register's Retry-After names the end of its own 60 s window (at most a minute, LONGEST_PAUSE), whatever the
+    budget's period; a second 429 naming an earlier end does not shorten the wait the first asked for."""
+    clock = FakeClock()
+    shared_file = tmp_path / "rate.json" if shared else None
+    throttled, other = (
+        RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file) for _ in range(2)
+    )
+    if not shared:
+        other = throttled
+    started = clock.now
+    throttled.acquire()
+    throttled.pause(45)
+    throttled.pause(10)
+    other.acquire()
+    assert clock.now - started == pytest.approx(45)
+
+
+def test_a_shared_budget_in_a_folder_not_made_yet_makes_it_owner_only_and_shares_through_it(tmp_path):
+    """The default folder (~/.cache/register-batch) does not exist before the first sync: made, not given up."""
+    clock = FakeClock()
+    shared = tmp_path / "cache" / "register-batch" / "rate.json"
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert limiter.shared_file == shared and json.loads(shared.read_text())["sent"] == [clock.now]
+    assert stat.S_IMODE(shared.parent.stat().st_mode) == 0o700
+
+
+def test_the_pace_a_budget_lets_through_is_its_limit_over_its_window_and_margin():
+    """What progress expects of a run (Task.set_pace): 95 requests in every 60.25 s by default."""
+    assert RateLimiter(95, 60).per_second == pytest.approx(95 / 60.25)
+    assert RateLimiter(10, 2, margin=0.5).per_second == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_a_429_pause_of_the_longest_retry_after_is_kept_whole(tmp_path, shared):
+    """Retry-After at its longest (a minute, LONGEST_PAUSE), answered by the very next request: not taken for a
+    pause left over from a clock set back."""
+    clock = FakeClock()
+    shared_file = tmp_path / "rate.json" if shared else None
+    throttled, other = (
+        RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file) for _ in range(2)
+    )
+    if not shared:
+        other = throttled
+    started = clock.now
+    throttled.pause(60)
+    other.acquire()
+    assert clock.now - started == pytest.approx(60)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -49,6 +51,56 @@ def test_a_new_ledger_is_owner_only_from_the_start(tmp_path):
     ledger = Ledger(tmp_path, "https://example.test")
     assert stat.S_IMODE((tmp_path / "ledger.sqlite3").stat().st_mode) == 0o600
     ledger.close()
+
+
+def test_what_the_ledger_knows_of_a_record_is_kept_by_a_later_mark_that_does_not_say_it(tmp_path, open_ledger):
+    """A later mark (a conflict, an unknown outcome) that names no trainee, HUSID, SRS id, source or payload does not
+    forget the ones the ledger knew: the record stays linked to its trainee."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record(
+        "hesa:1",
+        "done",
+        hesa_id="1",
+        provider_trainee_id="SRS1",
+        source="extract.xml#1",
+        operation="create",
+        trainee_id="T" * 24,
+        payload_hash="abc",
+    )
+    ledger.record("hesa:1", "conflict", errors=["more than one trainee in Register matches this record"])
+    entry = open_ledger(tmp_path, "t").get("hesa:1")
+    assert (entry.hesa_id, entry.provider_trainee_id, entry.source, entry.trainee_id, entry.payload_hash) == (
+        "1",
+        "SRS1",
+        "extract.xml#1",
+        "T" * 24,
+        "abc",
+    )
+    assert entry.status == "conflict" and ledger.links() == {"hesa:1": "T" * 24}
+
+
+def test_a_later_mark_replaces_the_last_write_its_status_and_its_messages(tmp_path, open_ledger):
+    """The entry says what was sent last: a withdrawal sent after the create is the write the next run looks up."""
+    ledger = open_ledger(tmp_path, "t")
+    first = ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "failed", operation="create", http_status=422, errors=["sex is not included in the list"])
+    ledger.finish_run("finished", {})
+    second = ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "in_flight", operation="withdraw", trainee_id="T" * 24)
+    [entry] = open_ledger(tmp_path, "t").unresolved()
+    assert (entry.operation, entry.status, entry.http_status, entry.errors) == ("withdraw", "in_flight", None, [])
+    assert entry.run_id == second != first and ledger.entries_of_runs([first]) == {}
+
+
+def test_a_ledgers_wal_and_shm_left_readable_by_others_are_tightened_when_it_is_opened(tmp_path, open_ledger):
+    """Left by a crash and copied in with a wider mode: they hold the ledger's latest changes (docs/security.md)."""
+    crashed = open_ledger(tmp_path, "t")
+    crashed.record("hesa:1", "in_flight", operation="create")
+    for extra in ("ledger.sqlite3-wal", "ledger.sqlite3-shm"):
+        (tmp_path / extra).chmod(0o644)
+    open_ledger(tmp_path, "t")
+    for extra in ("ledger.sqlite3-wal", "ledger.sqlite3-shm"):
+        assert stat.S_IMODE((tmp_path / extra).stat().st_mode) == 0o600
 
 
 def test_the_servers_messages_survive_reopening(tmp_path, open_ledger):
@@ -104,6 +156,46 @@ def test_an_unanswered_create_keeps_its_cycle_until_register_answers_it(tmp_path
     ledger.record("hesa:1", "done", operation="create", trainee_id="U" * 24)  # answered: Register said who
     ledger.record("hesa:2", "failed", operation="create", http_status=422)  # refused: nobody was created
     assert ledger.unsettled_creates() == {}
+
+
+def test_a_create_sent_again_for_another_cycle_is_looked_for_in_the_latest(tmp_path, open_ledger):
+    """A create left unanswered, sent again by a later run after the record's start moved a year: the next run looks
+    in the cycle of the create last sent."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    ledger.record("hesa:1", "unknown", operation="create")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2026)
+    assert open_ledger(tmp_path, "t").unsettled_creates() == {"hesa:1": 2026}
+
+
+@pytest.mark.parametrize("named,unsettled", [("T" * 24, {}), ("", {"hesa:1": 2025})], ids=["a trainee", "an empty id"])
+def test_a_create_whose_trainee_register_named_has_no_cycle_left_to_look_in(tmp_path, named, unsettled, open_ledger):
+    """A 409 named the trainee (the run was killed before its next step): the next run knows who it is. An empty
+    trainee_id names nobody, as in links()."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    ledger.record("hesa:1", "in_flight", operation="create", trainee_id=named, http_status=409)
+    assert ledger.unsettled_creates() == unsettled
+    assert [entry.key for entry in ledger.unresolved()] == ["hesa:1"]  # still looked at
+
+
+def test_writes_sent_and_not_settled_are_unresolved_in_key_order(tmp_path, open_ledger):
+    """In flight (killed while out) or unknown (a lost reply whose look-up failed): the next run looks both up, and
+    names them in the same order every time."""
+    ledger = open_ledger(tmp_path, "t")
+    for key, status in [("hesa:4", "unknown"), ("hesa:3", "done"), ("hesa:2", "in_flight"), ("hesa:1", "failed")]:
+        ledger.record(key, status, operation="create")
+    assert [entry.key for entry in ledger.unresolved()] == ["hesa:2", "hesa:4"]
+    assert [entry.key for entry in ledger.all()] == ["hesa:1", "hesa:2", "hesa:3", "hesa:4"]
+
+
+def test_an_entry_is_dated_by_its_last_mark(tmp_path, open_ledger):
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "in_flight", operation="create")
+    ledger._db.execute("UPDATE records SET updated_at = '2026-01-01T00:00:00.000+00:00'")  # a mark made long ago
+    ledger.record("hesa:1", "unknown", operation="create")
+    updated = datetime.fromisoformat(open_ledger(tmp_path, "t").get("hesa:1").updated_at)
+    assert updated > datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_path, open_ledger):
@@ -184,6 +276,33 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
         (killed, "ended unexpectedly", None),
         (current, "running", None),
     ]
+
+
+def test_a_closed_ledger_is_one_file(tmp_path):
+    """docs/security.md: the -wal and -shm files beside the ledger exist while a sync runs (and after a crash); a run
+    that ends folds them back into the ledger."""
+    ledger = Ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    assert (tmp_path / "ledger.sqlite3-wal").exists()
+    ledger.close()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("ledger")) == ["ledger.sqlite3"]
+
+
+def test_a_stop_before_any_run_started_changes_nothing(tmp_path, open_ledger):
+    """A sync refused before its run began (a wrong target, a token refused) stops with its own error, not the
+    ledger's, and leaves no run behind."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.stop_run("Unauthorized: the API token was refused")
+    assert ledger._db.execute("SELECT * FROM runs").fetchall() == [] and ledger.ended_without_report() == {}
+
+
+def test_a_stops_reason_is_kept_to_its_first_1000_characters(tmp_path, open_ledger):
+    """An error's text can be a whole answer from Register (an HTML page): the runs table keeps its beginning."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.start_run(dry_run=False)
+    ledger.stop_run("ServerError: " + "<html>" * 1000)
+    [summary] = ledger._db.execute("SELECT summary FROM runs").fetchone()
+    assert json.loads(summary) == {"reason": ("ServerError: " + "<html>" * 1000)[:1000]}
 
 
 def test_links_are_the_records_linked_to_a_trainee(tmp_path, open_ledger):
@@ -448,6 +567,79 @@ def test_a_provider_lock_that_cannot_be_taken_names_the_reason_and_is_still_rele
     monkeypatch.undo()
     taken.release()
     assert f"({os.strerror(error)}); this run relies on its state dir's lock alone" in caplog.text
+
+
+def test_a_ledger_error_that_is_not_its_disk_is_not_blamed_on_a_full_disk(tmp_path, open_ledger):
+    """A table dropped by hand while a run had the ledger open: SQLite's own error, not "is its disk full?"."""
+    ledger = open_ledger(tmp_path, "t")
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
+        db.execute("DROP TABLE creates_sent")
+    db.close()
+    with pytest.raises(sqlite3.OperationalError, match="no such table: creates_sent"):
+        ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    assert ledger.get("hesa:1") is None  # the in-flight mark and its cycle: both or neither
+    ledger.record("hesa:2", "done", operation="update", trainee_id="T" * 24)  # the failed write was rolled back
+    assert open_ledger(tmp_path, "t").links() == {"hesa:2": "T" * 24}
+
+
+def test_a_stop_the_ledger_cannot_record_raises_nothing(tmp_path, monkeypatch, open_ledger):
+    """stop_run is called on the way out of a run that failed: the failure is the news, not the ledger's own (held
+    by another program, or SQLite's own error)."""
+    from register_batch.sync import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
+    held, dropped = open_ledger(tmp_path / "held", "t"), open_ledger(tmp_path / "dropped", "t")
+    for ledger in (held, dropped):
+        ledger.start_run(dry_run=False)
+    backup = sqlite3.connect(tmp_path / "held" / "ledger.sqlite3", isolation_level=None)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("INSERT INTO meta VALUES ('backup', 'running')")
+    held.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    backup.execute("ROLLBACK")
+    backup.close()
+    dropped._db.execute("DROP TABLE runs")
+    dropped.stop_run("ServerError: GET /trainees -> 503: Service Unavailable")
+    assert held.run_open and dropped.run_open  # neither stop could be recorded
+
+
+def test_a_ledger_whose_target_cannot_be_written_stops_the_run_before_it_starts(tmp_path, monkeypatch):
+    """Left half made by a killed sync (its tables, no target yet), and held by a backup tool when the next run opens
+    it: the target cannot be written, so nothing is sent, said in one line; the ledger is not opened half bound."""
+    from register_batch.sync import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.1)
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(ledger_module.SCHEMA)
+    db.close()
+    backup = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("INSERT INTO meta VALUES ('backup', 'running')")
+    with pytest.raises(ConfigError) as refused:
+        Ledger(tmp_path, "t")
+    backup.execute("ROLLBACK")
+    backup.close()
+    assert str(refused.value).endswith(
+        "(database is locked). Nothing was sent: another program has it open (a database browser, a backup?): close "
+        "that program"
+    )
+
+
+def test_a_write_waits_for_another_program_that_holds_the_ledger_for_a_moment(tmp_path, open_ledger):
+    """A backup tool that holds ledger.sqlite3 for a moment delays the next write; it does not stop the run."""
+    ledger = open_ledger(tmp_path, "t")
+    ledger.record("hesa:1", "done", trainee_id="T" * 24)
+    backup = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None, check_same_thread=False)
+    backup.execute("BEGIN IMMEDIATE")
+    backup.execute("UPDATE meta SET value = value WHERE key = 'target'")
+    letting_go = threading.Timer(0.5, backup.execute, ("ROLLBACK",))
+    letting_go.start()
+    try:
+        ledger.record("hesa:2", "in_flight", operation="create")
+    finally:
+        letting_go.join()
+        backup.close()
+    assert [e.key for e in open_ledger(tmp_path, "t").unresolved()] == ["hesa:2"]
 
 
 def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_damage(
