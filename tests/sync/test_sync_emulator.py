@@ -1151,6 +1151,40 @@ def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved
     assert moved["hesa_id"] == mistyped["hesa_id"] and moved["itt_start_date"] == "2027-09-01"
 
 
+def test_a_create_left_unanswered_for_a_record_the_ledger_linked_elsewhere_is_a_create_sent_without_answer(
+    emulator, tmp_path
+):
+    """A record the ledger links to trainee T, whose HUSID another person's record now carries by mistake: the record
+    that is T's person keeps T, and the other is planned as a create (one_record_per_trainee). Its create's in-flight
+    mark kept the link to T, so a run stopped while it was out left the ledger saying nothing was sent without an
+    answer: the next run would not look in the year it was sent for (a start corrected by two years: created twice),
+    and the link would bring the record back to T."""
+    from register_batch.sync.ledger import Ledger
+
+    person = trainee(1)
+    assert sync_files([str(write_extract(tmp_path / "a.csv", [person]))], options(emulator, tmp_path)).exit_code == 0
+    mistaken = trainee(2) | {"hesa_id": person["hesa_id"]}  # another person, given T's HUSID by mistake
+    corrected = person | {"hesa_id": f"{int(person['hesa_id']) + 500:013d}"}  # T's person, HUSID corrected
+
+    class DownAfterTheCreate(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults("reset:1.0")
+
+    client = DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    source = write_extract(tmp_path / "b.csv", [mistaken, corrected])
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    key = f"hesa:{person['hesa_id']}"
+    with closing(Ledger(tmp_path / "state", emulator.url)) as ledger:
+        assert ledger.unsettled_creates() == {key: 2025}
+        assert key not in ledger.links()
+
+
 def test_a_blank_in_the_extract_never_changes_register_even_when_another_field_does(emulator, tmp_path):
     first = trainee(1)
     first.update(training_initiative="026", ethnicity="120", disability1="57", disability2="58")

@@ -603,12 +603,14 @@ class SyncRun:
         index = 0
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
-            # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates).
+            # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
+            # create links the record to no trainee (`""`): a link an earlier run made, to a trainee another record
+            # of this extract now keeps (one_record_per_trainee), would hide the create sent and bring it back there.
             self.ledger.record(
                 key,
                 "in_flight",
                 operation=step.kind,
-                trainee_id=plan.trainee_id,
+                trainee_id="" if step.kind == "create" else plan.trainee_id,
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
                 **common,
