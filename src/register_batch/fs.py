@@ -14,6 +14,7 @@ from typing import IO
 
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.portable import set_mode, tighten
+from register_batch.wording import ESCAPE_UNENCODABLE
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
@@ -172,11 +173,11 @@ def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
     database. This command's state dir (None for a command without one), and any other folder holding a state dir's
     files: another target's (the default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir`
     named. A state dir not there yet holds nothing to lose."""
-    key = None if state_dir is None else _key_of(state_dir)
+    named, key = (None, None) if state_dir is None else (os.fspath(state_dir), _key_of(state_dir))
     folder = Path(os.path.abspath(output)).parent
     for parent in (folder, *folder.parents):
-        if key is not None and state_dir is not None and _key_of(parent) == key:
-            found = os.fspath(state_dir)
+        if named is not None and key is not None and _key_of(parent) == key:
+            found = named
         elif any(os.path.lexists(parent / name) for name in STATE_FILES):
             found = os.fspath(parent)
         else:
@@ -288,8 +289,11 @@ class _OutputText(io.TextIOWrapper):
 
 
 @contextlib.contextmanager
-def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report."""
+def private_writer(
+    path: str | Path, *, newline: str | None = None, encoding: str = "utf-8", errors: str = "strict"
+) -> Iterator[IO[str]]:
+    """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report.
+    `errors`: the codec error handler (a report's is `register_batch_escape`, wording.py)."""
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
@@ -302,7 +306,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     written = False
     try:
         set_mode(fd, FILE_MODE)
-        with _OutputText(io.BufferedWriter(io.FileIO(fd, "w")), encoding=encoding, newline=newline) as fh:
+        raw = io.BufferedWriter(io.FileIO(fd, "w"))
+        with _OutputText(raw, encoding=encoding, errors=errors, newline=newline) as fh:
             fh.target = target
             yield fh
             written = True
@@ -322,11 +327,16 @@ def private_files_together(files: dict[str, tuple[Path, str | None]]) -> Iterato
     """Write files that belong together (a report's JSON, CSV and HTML) so that all are put in place, or none.
 
     A full disk half-way must not leave a new report.json beside the previous run's report.html in a reused
-    folder: every file is written and flushed to disk first, and only then is each put in place.
+    folder: every file is written and flushed to disk first, and only then is each put in place. What UTF-8 cannot
+    hold (a file name's byte that is not UTF-8, a lone surrogate from an answer) is written escaped, as the command
+    line shows it: a report is for people, and one such name must not cost the whole report.
     `files`: key -> (path, newline); yields key -> open text file.
     """
     with contextlib.ExitStack() as stack:
-        handles = {key: stack.enter_context(private_writer(path, newline=nl)) for key, (path, nl) in files.items()}
+        handles = {
+            key: stack.enter_context(private_writer(path, newline=nl, errors=ESCAPE_UNENCODABLE))
+            for key, (path, nl) in files.items()
+        }
         yield handles
         for fh in handles.values():  # any write error surfaces here, while nothing has been put in place yet
             fh.flush()

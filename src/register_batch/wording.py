@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
@@ -11,9 +12,29 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
-# Also the lone surrogates U+DC80-U+DCFF: a file name's bytes that are not UTF-8 (a Latin-1 name from a Windows
-# share), as Python reads them (surrogateescape). No UTF-8 report or terminal can hold them.
-_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\udc80-\udcff]")
+# The bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) would reorder the line as shown. Also the
+# lone surrogates, which no UTF-8 report or terminal can hold: U+DC80-U+DCFF are a file name's bytes that are not
+# UTF-8 (a Latin-1 name from a Windows share) as Python reads them (surrogateescape); others come from a JSON escape.
+_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _shown(char: str) -> str:
+    """One character printable escapes: a file name's undecodable byte as that byte, `\\xNN`, as a control character;
+    the rest as `\\uXXXX`."""
+    code = ord(char)
+    return f"\\x{code & 0xFF:02x}" if code < 0x100 or 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def _escape_unencodable(error: UnicodeError) -> tuple[str, int]:
+    """The codec error handler `register_batch_escape`, for the reports: what UTF-8 cannot hold (a lone surrogate: a
+    name's undecodable byte, a broken escape in an answer) written as `printable` writes it, not a crash."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return "".join(map(_shown, error.object[error.start : error.end])), error.end
+
+
+ESCAPE_UNENCODABLE = "register_batch_escape"
+codecs.register_error(ESCAPE_UNENCODABLE, _escape_unencodable)
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:
@@ -32,9 +53,10 @@ def xml_safe(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """Text fit for one line on a terminal, in a log or in a UTF-8 report: its control characters (but tab), and the
-    bytes of a file name that are not UTF-8, written as `\\xNN`."""
-    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
+    """Text fit for one line on a terminal, in a log or in a UTF-8 report: its control characters (but tab) and the
+    bytes of a file name that are not UTF-8 written as `\\xNN`, a bidirectional control or another lone surrogate
+    as `\\uXXXX`."""
+    return _NOT_SHOWN.sub(lambda m: _shown(m.group()), text)
 
 
 def has_xml_unsafe(text: str) -> bool:

@@ -199,6 +199,48 @@ def test_a_state_dir_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte
     assert report["sync"]["state_dir"] == str(tmp_path / "st-\\xe9")
 
 
+def test_a_message_holding_a_lone_surrogate_is_reported_with_it_escaped(emulator, tmp_path):
+    """A gateway's (or a broken server's) 422 whose message holds a JSON escape of half a character (`\ud83d`): no
+    UTF-8 report can hold that, and the sync ended in an internal error (exit 70) as it spooled the record's issue."""
+
+    def refused(seen, forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            body = b'{"message":"Validation failed","errors":{"first_names":["bad \\ud83d value"]}}'
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    with fronting(emulator.url, refused) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], fronted)
+    assert result.exit_code == 1 and result.outcomes == Counter(failed=1), result.summary_line()
+    # report.json holds the escape as JSON reads it (`\\ud83d`: the answer's own text); the CSV its six characters.
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert [issue["message"] for issue in report["issues"]] == ["first_names bad \ud83d value"]
+    results = (tmp_path / "reports" / "results.csv").read_text(encoding="utf-8-sig")
+    assert "first_names bad \\ud83d value" in results
+
+
+def test_an_embedded_sync_in_a_state_dir_whose_name_is_not_utf8_writes_its_report(tmp_path, monkeypatch):
+    """The embedded emulator's Target names its data folder, in the state dir: a Latin-1 state dir's name in report.json
+    ended the sync in an internal error (exit 70) after every record was sent, on every run."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_URL", raising=False)
+    state_dir = os.fsdecode(b"st-\xe9")
+    source = str(write_extract(tmp_path / "a.csv", [trainee(1)]))
+    args = ["-q", "sync", source, "--state-dir", state_dir, "--report-dir", "reports", "--as-of", AS_OF.isoformat()]
+    for _night in range(2):
+        done = CliRunner().invoke(cli, args)
+        assert done.exit_code == 0, done.output
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    shown = Path("st-\\xe9", "register")  # the byte as printable writes it: a backslash, x, e, 9
+    assert report["sync"]["target"].endswith(f"its data is in {shown})")
+    assert report["sync"]["actions"] == {"unchanged": 1}
+
+
 def test_the_results_report_says_what_happened_to_each_record(emulator, tmp_path):
     rows = [trainee(n) for n in range(1, 4)]
     rows[1]["sex"] = "7"  # invalid: reported, not sent

@@ -259,6 +259,8 @@ class RegisterClient:
         auth: bool,
         expect: type | None = None,
     ) -> Any:
+        """One request, and its answer read: Register's JSON for a success, else the error it means (RateLimited,
+        a ServerError for an answer that is not Register's, `_refusal`'s for the rest)."""
         headers = {}
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token.reveal()}"

@@ -154,7 +154,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list",
                     )
                 )
-        if old in codes and old not in refused:
+        if _accepted(reference, list_name, old):
             problems.append(
                 MappingProblem(
                     translation.origin,

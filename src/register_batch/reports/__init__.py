@@ -24,7 +24,7 @@ from register_batch.fs import StrPath, check_not_an_input, check_writable_dir, p
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
-from register_batch.wording import printable
+from register_batch.wording import ESCAPE_UNENCODABLE, printable
 
 if TYPE_CHECKING:
     from register_batch.validation.runner import Checker
@@ -167,7 +167,7 @@ class ReportBuilder:
         )
 
     def __post_init__(self) -> None:
-        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors=ESCAPE_UNENCODABLE)
         self._file_issues: list[Issue] = []
         self._batch: list[Any] = []  # spool files of later issues, each in batch order
         self._batch_last = -1
@@ -206,7 +206,7 @@ class ReportBuilder:
         for index, issue in pairs:
             self._count(issue)
             if not self._batch or index < self._batch_last:
-                self._batch.append(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
+                self._batch.append(tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors=ESCAPE_UNENCODABLE))
             self._batch_last = index
             self._batch[-1].write(json.dumps([index, issue_row(issue)], ensure_ascii=False) + "\n")
             if issue.severity is Severity.ERROR and index < len(self._invalid):

@@ -1266,7 +1266,8 @@ def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
 
 def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], stops: StopSignals) -> None:
     """Send each record's writes in the extract's order, a requested stop honoured between records; a record with
-    nothing to send is recorded done."""
+    nothing to send is recorded done. The records nothing is sent for are settled first (`_settle_unsent`: their
+    outcome `skipped`), and passed over here."""
     ledger, client = run.ledger, run.client
     writes = sum(len(r.plan.steps) for r in results)
     task = run.progress.task("Writing to Register", total=writes, unit="requests", every=1)
@@ -1279,7 +1280,7 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
                 continue
             if not result.plan.steps:
                 key = result.plan.key
-                assert key is not None  # only an invalid record has none, and it was skipped above
+                assert key is not None  # only an invalid record has none, and _settle_unsent skipped it
                 result.outcome = "done"
                 ledger.record(
                     key,
@@ -1457,11 +1458,11 @@ def _add_sync_issues(report: ReportBuilder, records: RecordSpool, results: list[
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
 
 
-def _request_figures(client: RegisterClient, records: int, elapsed: float) -> dict[str, Any]:
-    """report.json's sync.requests: the client's counts, with requests per trainee (a first-class figure) and the
-    pace achieved."""
+def _request_figures(client: RegisterClient, count: int, elapsed: float) -> dict[str, Any]:
+    """report.json's sync.requests: the client's counts, with requests per trainee of the `count` records (a
+    first-class figure) and the pace achieved."""
     requests = client.stats.as_dict()
-    requests["per_trainee"] = round(requests["total"] / records, 3) if records else 0.0
+    requests["per_trainee"] = round(requests["total"] / count, 3) if count else 0.0
     requests["seconds"] = round(elapsed, 3)
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
     return requests

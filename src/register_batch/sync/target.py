@@ -22,6 +22,7 @@ from register_batch.fs import FILE_MODE, private_dir, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
 from register_batch.sync.ledger import StateDirLock
 from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
+from register_batch.wording import printable
 
 log = logging.getLogger("register_batch.sync")
 
@@ -136,7 +137,7 @@ def open_target(
                 token=Secret(embedded_token),
                 label=(
                     f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in "
-                    f"{folder})"
+                    f"{printable(str(folder))})"
                 ),
                 identity="embedded-emulator",
                 embedded=True,
