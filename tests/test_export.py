@@ -555,6 +555,35 @@ def test_a_control_character_escaped_in_hesa_xml_is_refused_on_the_way_back(sync
         assert client.get_trainee(first["trainee_id"])["first_names"] == "Ann\x0bMarie"
 
 
+@pytest.mark.parametrize("to", ["register-csv", "json", "jsonl", "hesa-xml"])
+def test_half_a_character_in_registers_answer_is_exported_escaped_and_refused_on_the_way_back(synced, tmp_path, to):
+    """A value Register gives with a JSON escape of half a character (`\ud83d`, a lone surrogate): UTF-8 cannot hold
+    it, and every export but HESA XML ended in an internal error (exit 70) part-way. It is written as that escape: a
+    JSON export reads back as Register's own value; a CSV or XML export's is refused, as a control character is."""
+    from stub_http import fronting
+
+    emulator, _source = synced
+
+    def half_a_character(seen, forward):
+        status, headers, body = forward()
+        return status, headers, body.replace(b'"first_names":"', b'"first_names":"\\ud83d', 1)
+
+    out = tmp_path / f"held.{to}"
+    with (
+        fronting(emulator.url, half_a_character) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+    ):
+        assert export_trainees(client, to=to, output=out, academic_cycle=2025).count == 12
+    if to in ("json", "jsonl"):
+        text = out.read_text(encoding="utf-8")
+        held = json.loads(text) if to == "json" else [json.loads(line) for line in text.splitlines()]
+        held = held["data"] if isinstance(held, dict) else held
+        assert sum(trainee["first_names"].startswith("\ud83d") for trainee in held) == 1
+    else:
+        back = [r for r in records(out).values() if r.data["first_names"].startswith("\\ud83d")]
+        assert [(i.field, i.code) for r in back for i in r.issues] == [("first_names", "control_character")]
+
+
 def test_a_since_that_is_not_a_date_is_a_usage_error_before_any_request(tmp_path):
     result = CliRunner().invoke(
         cli,

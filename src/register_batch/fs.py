@@ -289,11 +289,12 @@ class _OutputText(io.TextIOWrapper):
 
 
 @contextlib.contextmanager
-def private_writer(
-    path: str | Path, *, newline: str | None = None, encoding: str = "utf-8", errors: str = "strict"
-) -> Iterator[IO[str]]:
+def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report.
-    `errors`: the codec error handler (a report's is `register_batch_escape`, wording.py)."""
+
+    What UTF-8 cannot hold is written escaped (`wording.printable`'s `\\xNN`, `\\uXXXX`), not a crash part-way: a
+    file name's byte that is not UTF-8 in a report, half a character from a broken escape in Register's answer in an
+    export (JSON reads the escape back as it was; validate refuses it in a CSV, as a control character)."""
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
@@ -307,7 +308,7 @@ def private_writer(
     try:
         set_mode(fd, FILE_MODE)
         raw = io.BufferedWriter(io.FileIO(fd, "w"))
-        with _OutputText(raw, encoding=encoding, errors=errors, newline=newline) as fh:
+        with _OutputText(raw, encoding=encoding, errors=ESCAPE_UNENCODABLE, newline=newline) as fh:
             fh.target = target
             yield fh
             written = True
@@ -327,16 +328,11 @@ def private_files_together(files: dict[str, tuple[Path, str | None]]) -> Iterato
     """Write files that belong together (a report's JSON, CSV and HTML) so that all are put in place, or none.
 
     A full disk half-way must not leave a new report.json beside the previous run's report.html in a reused
-    folder: every file is written and flushed to disk first, and only then is each put in place. What UTF-8 cannot
-    hold (a file name's byte that is not UTF-8, a lone surrogate from an answer) is written escaped, as the command
-    line shows it: a report is for people, and one such name must not cost the whole report.
+    folder: every file is written and flushed to disk first, and only then is each put in place.
     `files`: key -> (path, newline); yields key -> open text file.
     """
     with contextlib.ExitStack() as stack:
-        handles = {
-            key: stack.enter_context(private_writer(path, newline=nl, errors=ESCAPE_UNENCODABLE))
-            for key, (path, nl) in files.items()
-        }
+        handles = {key: stack.enter_context(private_writer(path, newline=nl)) for key, (path, nl) in files.items()}
         yield handles
         for fh in handles.values():  # any write error surfaces here, while nothing has been put in place yet
             fh.flush()

@@ -18,7 +18,7 @@ from register_batch.csvsafe import protect
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
-from register_batch.wording import CONTROL_CHARACTER
+from register_batch.wording import CONTROL_CHARACTER, ESCAPE_UNENCODABLE
 
 REGISTER_CSV_MAX_BYTES = 1_000_000  # Register refuses uploads over 1 MB (§3.2 item 3)
 
@@ -191,7 +191,7 @@ class RegisterCsvWriter:
         self._context = private_writer(target, newline="")
         self._current = self._context.__enter__()
         self._current.write(self._header)
-        self._size = len(self._header.encode("utf-8"))
+        self._size = len(self._header.encode("utf-8", ESCAPE_UNENCODABLE))
         self.paths.append(target)
 
     def write(self, data: dict[str, Any]) -> list[str]:
@@ -199,7 +199,7 @@ class RegisterCsvWriter:
         if (note := control_note(self.template, row)) is not None:
             notes.append(note)
         line = self._line(row)
-        size = len(line.encode("utf-8"))
+        size = len(line.encode("utf-8", ESCAPE_UNENCODABLE))  # as private_writer writes it
         if self._current is None:
             self._open()
         elif self.rows and self._size + size > self.max_bytes and self._size > len(self._header):
