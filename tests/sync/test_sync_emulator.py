@@ -1159,6 +1159,21 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
     assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1
 
 
+def down_after_the_create(emulator) -> RegisterClient:
+    """A client whose create's reply is lost (Register made the trainee) and Register down from then on: the run stops
+    with the record unknown, its look-up for the create having failed."""
+
+    class DownAfterTheCreate(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults("reset:1.0")
+
+    return DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+
+
 def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved_two_years(
     emulator, tmp_path, closed_at_end
 ):
@@ -1169,17 +1184,7 @@ def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved
     from register_batch.errors import Interrupted
 
     mistyped = trainee(1)
-
-    class DownAfterTheCreate(RegisterClient):
-        def create_trainee(self, data):
-            emulator.set_faults("lost-response:1.0")
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults("reset:1.0")
-
-    client = DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
-    closed_at_end(client)
+    client = closed_at_end(down_after_the_create(emulator))
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(write_extract(tmp_path / "a.csv", [mistyped]))], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)
@@ -1194,7 +1199,7 @@ def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved
 
 
 def test_a_create_left_unanswered_for_a_record_the_ledger_linked_elsewhere_is_a_create_sent_without_answer(
-    emulator, tmp_path
+    emulator, tmp_path, closed_at_end
 ):
     """A record the ledger links to trainee T, whose HUSID another person's record now carries by mistake: the record
     that is T's person keeps T, and the other is planned as a create (one_record_per_trainee). Its create's in-flight
@@ -1207,16 +1212,7 @@ def test_a_create_left_unanswered_for_a_record_the_ledger_linked_elsewhere_is_a_
     assert sync_files([str(write_extract(tmp_path / "a.csv", [person]))], options(emulator, tmp_path)).exit_code == 0
     mistaken = trainee(2) | {"hesa_id": person["hesa_id"]}  # another person, given T's HUSID by mistake
     corrected = person | {"hesa_id": f"{int(person['hesa_id']) + 500:013d}"}  # T's person, HUSID corrected
-
-    class DownAfterTheCreate(RegisterClient):
-        def create_trainee(self, data):
-            emulator.set_faults("lost-response:1.0")
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults("reset:1.0")
-
-    client = DownAfterTheCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    client = closed_at_end(down_after_the_create(emulator))
     source = write_extract(tmp_path / "b.csv", [mistaken, corrected])
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(source)], options(emulator, tmp_path), client=client)

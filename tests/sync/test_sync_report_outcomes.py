@@ -377,26 +377,31 @@ def test_a_second_stop_just_after_a_write_reports_the_record_unknown_not_pending
     assert [r["outcome"] for r in data["records"]] == ["unknown", "pending", "pending"]
 
 
+def stop_after_the_first_update(monkeypatch) -> None:
+    """A SIGTERM right after the run's first update is noted done in the ledger."""
+    from register_batch.sync.ledger import Ledger
+
+    original = Ledger.record
+
+    def record(self, key, status, **details):
+        if status == "done" and details.get("http_status") == 200:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, key, status, **details)
+
+    monkeypatch.setattr(Ledger, "record", record)
+
+
 def test_a_stopped_runs_line_tells_the_records_written_from_those_already_as_register_holds_them(
     emulator, tmp_path, monkeypatch
 ):
     """A nightly run stopped part-way: its line is the summary a finished run ends with, so the records that needed
     nothing are "unchanged", not counted with the one written as "records done" (a person on call read "3 records
     done" as three writes), and the rest "not reached"."""
-    from register_batch.sync.ledger import Ledger
-
     rows = [trainee(n) for n in range(1, 6)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
     for row in rows[2:]:
         row["email"] = row["email"].replace("@", ".new@")
-    original = Ledger.record
-
-    def record(self, key, status, **details):
-        if status == "done" and details.get("http_status") == 200:  # right after the first update is noted done
-            os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, key, status, **details)
-
-    monkeypatch.setattr(Ledger, "record", record)
+    stop_after_the_first_update(monkeypatch)
     with pytest.raises(Interrupted) as stopped:
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
     line = str(stopped.value)
@@ -414,20 +419,11 @@ def test_a_stopped_runs_line_counts_each_record_once_when_unchanged_ones_were_no
     """Stopped after the first of two updates, before the three unchanged records after them: those three are
     among the "not reached", not also "unchanged" (the line said "1 updated, 3 unchanged; 4 not reached" of 5
     records, and a nightly log of 300 records added up to 479)."""
-    from register_batch.sync.ledger import Ledger
-
     rows = [trainee(n) for n in range(1, 6)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
     for row in rows[:2]:
         row["email"] = row["email"].replace("@", ".new@")
-    original = Ledger.record
-
-    def record(self, key, status, **details):
-        if status == "done" and details.get("http_status") == 200:  # right after the first update is noted done
-            os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, key, status, **details)
-
-    monkeypatch.setattr(Ledger, "record", record)
+    stop_after_the_first_update(monkeypatch)
     with pytest.raises(Interrupted) as stopped:
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path))
     assert str(stopped.value).startswith("interrupted; 5 records: 1 updated; 4 not reached. "), str(stopped.value)
