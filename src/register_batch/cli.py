@@ -34,7 +34,7 @@ from register_batch.commands.common import (
     pass_state,
     ukprn_option,
 )
-from register_batch.wording import counted, printable
+from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
 # convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
 NOTES_SHOWN = 20
@@ -298,15 +298,13 @@ def reference() -> None:
 @pass_state
 def reference_show(state: State, field: str | None, api_version: str | None, as_json: bool) -> None:
     """List the fields, or one field's codes and labels (the lists validation uses)."""
-    import json
-
     from register_batch.reference import load_reference
 
     settings = state.settings(api_version=api_version)
     ref = load_reference(settings.api_version, _reference_path(settings))
     if field is None:
         if as_json:
-            click.echo(json.dumps(ref.api_payload(), indent=1, ensure_ascii=False))
+            _echo_json(ref.api_payload())
             return
         echo(f"Reference data ({ref.source}):")
         for name in ref.fields:
@@ -317,11 +315,20 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         raise click.BadParameter(f"unknown field {field!r}; known: {', '.join(ref.fields)}", param_hint="FIELD")
     payload = ref.api_payload(field)
     if as_json:
-        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+        _echo_json(payload)
         return
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
         echo(f"{entry['code']}\t{entry['display_name']}{extra}")
+
+
+def _echo_json(payload: object) -> None:
+    """JSON on standard output, as written (accents and all), half a character from a pulled list as its escape
+    (`\\udce9`, read back as it was) rather than a crash writing it."""
+    import json
+
+    text = json.dumps(payload, indent=1, ensure_ascii=False)
+    click.echo(text.encode("utf-8", ESCAPE_UNENCODABLE).decode("utf-8"))
 
 
 def main() -> None:

@@ -292,9 +292,8 @@ class _OutputText(io.TextIOWrapper):
 def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report.
 
-    What UTF-8 cannot hold is written escaped (`wording.printable`'s `\\xNN`, `\\uXXXX`), not a crash part-way: a
-    file name's byte that is not UTF-8 in a report, half a character from a broken escape in Register's answer in an
-    export (JSON reads the escape back as it was; validate refuses it in a CSV, as a control character)."""
+    What UTF-8 cannot hold (half a character from a broken escape in Register's answer) is written as its escape,
+    not a crash part-way (`wording.ESCAPE_UNENCODABLE`)."""
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows

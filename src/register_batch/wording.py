@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
@@ -12,10 +11,13 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
-# The bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) would reorder the line as shown. Also the
-# lone surrogates, which no UTF-8 report or terminal can hold: U+DC80-U+DCFF are a file name's bytes that are not
-# UTF-8 (a Latin-1 name from a Windows share) as Python reads them (surrogateescape); others come from a JSON escape.
-_NOT_SHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# The bidirectional marks, overrides and isolates would reorder the line as shown; the line and paragraph separators
+# (U+2028, U+2029) break it in some terminals and log viewers. Also the lone surrogates, which no UTF-8 report or
+# terminal can hold: U+DC80-U+DCFF are a file name's bytes that are not UTF-8 (a Latin-1 name from a Windows share)
+# as Python reads them (surrogateescape); others come from a JSON escape.
+_NOT_SHOWN = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def _shown(char: str) -> str:
@@ -25,16 +27,11 @@ def _shown(char: str) -> str:
     return f"\\x{code & 0xFF:02x}" if code < 0x100 or 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
-def _escape_unencodable(error: UnicodeError) -> tuple[str, int]:
-    """The codec error handler `register_batch_escape`, for the reports: what UTF-8 cannot hold (a lone surrogate: a
-    name's undecodable byte, a broken escape in an answer) written as `printable` writes it, not a crash."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    return "".join(map(_shown, error.object[error.start : error.end])), error.end
-
-
-ESCAPE_UNENCODABLE = "register_batch_escape"
-codecs.register_error(ESCAPE_UNENCODABLE, _escape_unencodable)
+# How every file register-batch writes (reports, exports, outputs) encodes what UTF-8 cannot hold, a lone surrogate
+# (from a JSON escape of half a character in Register's answer): as its escape, `\udce9`, not a crash part-way. JSON
+# reads that back as the same value; validate and sync refuse it in a CSV or XML (control_character). A file name's
+# undecodable byte is not among them: names reach the writers through printable.
+ESCAPE_UNENCODABLE = "backslashreplace"
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:

@@ -176,6 +176,35 @@ def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong
     assert not (state / PULLED_FILE).exists()
 
 
+@pytest.mark.parametrize("half", ["\\ud83d", "\\udce9"])
+def test_a_pulled_label_holding_half_a_character_is_saved_and_read_back_as_it_was(tmp_path, half):
+    """A display name Register gives with a JSON escape of half a character: the pull ended in an internal error
+    writing it (exit 70), or saved a file every later command refused. It is saved as that escape and read back as
+    Register gave it, and `reference show --json` writes it so too."""
+
+    def answer(seen, forward):
+        status, headers, body = forward()
+        if seen.path.endswith("/reference-data"):
+            body = body.replace(b'"display_name":"Female"', b'"display_name":"Fem%sale"' % half.encode(), 1)
+        return status, headers, body
+
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator, fronting(emulator.url, answer) as front:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", front.url, "--state-dir", str(state)])
+    assert pulled.exit_code == 0, pulled.output
+    given = json.loads(f'"Fem{half}ale"')
+    labels = {
+        e["code"]: e["display_name"]
+        for e in load_reference("v2026.1", state / PULLED_FILE).api_payload("sex")["entries"]
+    }
+    assert labels["10"] == given
+    shown = CliRunner().invoke(
+        cli, ["reference", "show", "sex", "--json"], env={"REGISTER_BATCH_STATE_DIR": str(state)}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert {e["code"]: e["display_name"] for e in json.loads(shown.output)["entries"]}["10"] == given
+
+
 @pytest.mark.parametrize(
     "content,problem",
     [

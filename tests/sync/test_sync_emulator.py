@@ -199,13 +199,14 @@ def test_a_state_dir_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte
     assert report["sync"]["state_dir"] == str(tmp_path / "st-\\xe9")
 
 
-def test_a_message_holding_a_lone_surrogate_is_reported_with_it_escaped(emulator, tmp_path):
+@pytest.mark.parametrize("half", ["\\ud83d", "\\udce9"])
+def test_a_message_holding_a_lone_surrogate_is_reported_with_it_escaped(emulator, tmp_path, half):
     """A gateway's (or a broken server's) 422 whose message holds a JSON escape of half a character (`\ud83d`): no
     UTF-8 report can hold that, and the sync ended in an internal error (exit 70) as it spooled the record's issue."""
 
     def refused(seen, forward):
         if seen.method == "POST" and seen.path.endswith("/trainees"):
-            body = b'{"message":"Validation failed","errors":{"first_names":["bad \\ud83d value"]}}'
+            body = b'{"message":"Validation failed","errors":{"first_names":["bad %s value"]}}' % half.encode()
             return 422, {"Content-Type": "application/json"}, body
         return None
 
@@ -213,11 +214,12 @@ def test_a_message_holding_a_lone_surrogate_is_reported_with_it_escaped(emulator
         fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
         result = sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], fronted)
     assert result.exit_code == 1 and result.outcomes == Counter(failed=1), result.summary_line()
-    # report.json holds the escape as JSON reads it (`\\ud83d`: the answer's own text); the CSV its six characters.
+    # report.json holds the escape as JSON reads it (the answer's own text); the CSV its six characters.
     report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
-    assert [issue["message"] for issue in report["issues"]] == ["first_names bad \ud83d value"]
+    as_read = json.loads(f'"first_names bad {half} value"')
+    assert [issue["message"] for issue in report["issues"]] == [as_read]
     results = (tmp_path / "reports" / "results.csv").read_text(encoding="utf-8-sig")
-    assert "first_names bad \\ud83d value" in results
+    assert f"first_names bad {half} value" in results
 
 
 def test_an_embedded_sync_in_a_state_dir_whose_name_is_not_utf8_writes_its_report(tmp_path, monkeypatch):
