@@ -560,7 +560,7 @@ def test_a_control_character_escaped_in_hesa_xml_is_refused_on_the_way_back(sync
 def test_half_a_character_in_registers_answer_is_exported_escaped_and_refused_on_the_way_back(
     synced, tmp_path, to, half
 ):
-    """A value Register gives with a JSON escape of half a character (`\ud83d`, a lone surrogate): UTF-8 cannot hold
+    """A value Register gives with a JSON escape of half a character (`\\ud83d`, a lone surrogate): UTF-8 cannot hold
     it, and every export but HESA XML ended in an internal error (exit 70) part-way. It is written as that escape: a
     JSON export reads back as Register's own value; a CSV or XML export's is refused, as a control character is."""
     from stub_http import fronting

@@ -201,7 +201,7 @@ def test_a_state_dir_whose_name_is_not_utf8_is_named_in_the_report_with_the_byte
 
 @pytest.mark.parametrize("half", ["\\ud83d", "\\udce9"])
 def test_a_message_holding_a_lone_surrogate_is_reported_with_it_escaped(emulator, tmp_path, half):
-    """A gateway's (or a broken server's) 422 whose message holds a JSON escape of half a character (`\ud83d`): no
+    """A gateway's (or a broken server's) 422 whose message holds a JSON escape of half a character (`\\ud83d`): no
     UTF-8 report can hold that, and the sync ended in an internal error (exit 70) as it spooled the record's issue."""
 
     def refused(seen, forward):
