@@ -232,17 +232,21 @@ def test_the_request_sent_when_a_pause_ends_counts_against_the_budget():
     assert clock.now - started == pytest.approx(10)
 
 
+def throttled_and_other(clock: FakeClock, shared_file) -> tuple[RateLimiter, RateLimiter]:
+    """The limiter a 429 pauses, and the one the next request goes through: another process's sharing its budget
+    file, or, with no file, the same one."""
+    throttled = RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file)
+    if shared_file is None:
+        return throttled, throttled
+    return throttled, RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file)
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
 def test_a_429_pause_longer_than_the_budgets_window_is_kept_and_a_shorter_one_does_not_cut_it(tmp_path, shared):
     """Register's Retry-After names the end of its own 60 s window (at most a minute, LONGEST_PAUSE), whatever the
     budget's period; a second 429 naming an earlier end does not shorten the wait the first asked for."""
     clock = FakeClock()
-    shared_file = tmp_path / "rate.json" if shared else None
-    throttled, other = (
-        RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file) for _ in range(2)
-    )
-    if not shared:
-        other = throttled
+    throttled, other = throttled_and_other(clock, tmp_path / "rate.json" if shared else None)
     started = clock.now
     throttled.acquire()
     throttled.pause(45)
@@ -272,12 +276,7 @@ def test_a_429_pause_of_the_longest_retry_after_is_kept_whole(tmp_path, shared):
     """Retry-After at its longest (a minute, LONGEST_PAUSE), answered by the very next request: not taken for a
     pause left over from a clock set back."""
     clock = FakeClock()
-    shared_file = tmp_path / "rate.json" if shared else None
-    throttled, other = (
-        RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared_file) for _ in range(2)
-    )
-    if not shared:
-        other = throttled
+    throttled, other = throttled_and_other(clock, tmp_path / "rate.json" if shared else None)
     started = clock.now
     throttled.pause(60)
     other.acquire()
