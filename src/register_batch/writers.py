@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
 from register_batch.wording import CONTROL_CHARACTER, ESCAPE_UNENCODABLE
+
+# Half a character: a lone surrogate, which a JSON escape in Register's answer can give and UTF-8 cannot carry.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 REGISTER_CSV_MAX_BYTES = 1_000_000  # Register refuses uploads over 1 MB (§3.2 item 3)
 
@@ -123,20 +127,31 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     return row, notes
 
 
-def control_note(template: tuple[str, ...], row: list[str]) -> str | None:
-    """A note naming the cells of a written row that hold a tab or another control character (a line break has its
-    note in register_csv_row): the row holds the value, but validate and sync of the file refuse the record."""
-    controlled = sorted(
-        column
-        for column, cell in zip(template, row, strict=True)
-        if not cell.isprintable() and "\n" not in cell and "\r" not in cell and CONTROL_CHARACTER.search(cell)
-    )
-    if not controlled:
-        return None
-    return (
-        f"{', '.join(controlled)} holds a tab or another control character: written as it is, but validate and sync "
-        "of this file refuse the record (control_character); correct the value at its source"
-    )
+def control_notes(template: tuple[str, ...], row: list[str]) -> list[str]:
+    """Notes naming the cells of a written row that validate and sync of the file will refuse (control_character):
+    a tab or another control character, written as it is (a line break has its note in register_csv_row), and half
+    a character (a lone surrogate, from a broken escape in Register's answer), written as its escape (`\\udce9`)."""
+    controlled, halved = [], []
+    for column, cell in zip(template, row, strict=True):
+        if cell.isprintable():  # nearly every cell: no control character, no surrogate
+            continue
+        if "\n" not in cell and "\r" not in cell and CONTROL_CHARACTER.search(cell):
+            controlled.append(column)
+        if _SURROGATE.search(cell):
+            halved.append(column)
+    notes = []
+    if controlled:
+        notes.append(
+            f"{', '.join(sorted(controlled))} holds a tab or another control character: written as it is, but "
+            "validate and sync of this file refuse the record (control_character); correct the value at its source"
+        )
+    if halved:
+        notes.append(
+            f"{', '.join(sorted(halved))} holds half a character, which UTF-8 cannot carry: written as an escape "
+            "(\\udXXX), which validate and sync of this file refuse (control_character); correct the value at its "
+            "source"
+        )
+    return notes
 
 
 def placements_with_urn(placements: list[dict[str, Any]], why: str, notes: list[str]) -> list[dict[str, Any]]:
@@ -196,8 +211,7 @@ class RegisterCsvWriter:
 
     def write(self, data: dict[str, Any]) -> list[str]:
         row, notes = register_csv_row(data, self.template)
-        if (note := control_note(self.template, row)) is not None:
-            notes.append(note)
+        notes += control_notes(self.template, row)
         line = self._line(row)
         size = len(line.encode("utf-8", ESCAPE_UNENCODABLE))  # as private_writer writes it
         if self._current is None:
