@@ -206,7 +206,7 @@ class RegisterCsvWriter:
         self._context = private_writer(target, newline="")
         self._current = self._context.__enter__()
         self._current.write(self._header)
-        self._size = len(self._header.encode("utf-8", ESCAPE_UNENCODABLE))
+        self._size = len(self._header.encode("utf-8"))  # the template's labels: ASCII
         self.paths.append(target)
 
     def write(self, data: dict[str, Any]) -> list[str]:

@@ -273,6 +273,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     if header is None:
         raise UnusableInput(name, "the file is empty")
     read = _CsvHeader.of(header, info, layout)
+    # As locals: the loop below reads them for every row.
     width, named, columns, places = read.width, read.named, read.columns, read.places
     protected_null_is_text, doubled_quotes, spaces = read.protected_null_is_text, read.doubled_quotes, read.spaces
     labels = read.labels

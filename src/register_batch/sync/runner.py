@@ -1122,7 +1122,7 @@ def _run(
             why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
-            return _finish(options, report, client, ledger, records, planned, why, elapsed)
+            return _finish(run, report, records, planned, why, elapsed)
         except Interrupted as stopped:
             if refused is not None:
                 # Refused part-way (a token revoked or expired mid-run): the line says what was done and where the
@@ -1469,16 +1469,15 @@ def _request_figures(client: RegisterClient, count: int, elapsed: float) -> dict
 
 
 def _finish(
-    options: SyncOptions,
+    run: SyncRun,
     report: ReportBuilder,
-    client: RegisterClient,
-    ledger: Ledger,
     records: RecordSpool,
     planned: _Planned,
     why: dict[str, str] | None,
     elapsed: float,
 ) -> SyncResult:
     """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
+    options, client, ledger = run.options, run.client, run.ledger
     results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
     _add_sync_issues(report, records, results)
     requests = _request_figures(client, len(results), elapsed)
