@@ -92,6 +92,26 @@ def test_a_report_folder_holding_an_input_under_a_reports_name_is_refused(tmp_pa
     assert {path.name for path in (tmp_path / "elsewhere").iterdir()} <= set(REPORT_FILES)
 
 
+@pytest.mark.parametrize(
+    ("to", "output", "report_dir"),
+    [
+        ("jsonl", "reports/report.json", "reports"),  # the report replaced the bodies it said it wrote
+        ("register-csv", "reports/results.csv", "reports"),  # removed as an earlier sync's results
+        ("jsonl", "new/issues.csv", "new"),  # a folder not made yet
+        ("jsonl", "reports/sub/../report.html", "reports"),  # by another name, through a folder not made yet
+    ],
+)
+def test_a_convert_output_under_a_reports_name_in_the_report_folder_is_refused(tmp_path, to, output, report_dir):
+    """`convert -o reports/report.json --report-dir reports` said "Wrote 12 records to reports/report.json" and
+    left the report there instead of them."""
+    (tmp_path / "reports").mkdir()
+    with pytest.raises(UnwritableOutput, match=r"the run's \w+\.\w+ is written in that folder: name another file"):
+        convert_files([SAMPLES / "extract.xml"], to=to, output=tmp_path / output, report_dir=tmp_path / report_dir)
+    assert not (tmp_path / report_dir / Path(output).name).exists()
+    elsewhere = convert_files([SAMPLES / "extract.xml"], to=to, output=tmp_path / output, report_dir=tmp_path / "r")
+    assert elsewhere.written == 12 and (tmp_path / output).exists()
+
+
 def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_path):
     """`sync *.xml extract.xml` read one file twice: each record came back a duplicate of itself, two errors each."""
     sample = str(SAMPLES / "extract.xml")

@@ -155,7 +155,7 @@ def check_not_an_input(
         if parts:
             part = re.compile(rf"{re.escape(target.stem)}-(?:[2-9]|[1-9][0-9]+){re.escape(target.suffix)}")
             for path, _key in given:
-                if part.fullmatch(Path(path).name) and _same_folder(Path(path).parent, target.parent):
+                if part.fullmatch(Path(path).name) and same_folder(Path(path).parent, target.parent):
                     raise UnwritableOutput(
                         output,
                         f"a Register CSV too long for one file goes on in {Path(path).name}, which is the input "
@@ -189,9 +189,13 @@ def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
         )
 
 
-def _same_folder(one: Path, other: Path) -> bool:
-    found = _key_of(one)
-    return found is not None and found == _key_of(other)
+def same_folder(one: Path, other: Path) -> bool:
+    """Whether two paths name one folder: by any name (a link) once both are there, else by their absolute names
+    (a folder an output and the reports are both to be written in, not made yet, or `new/sub/..`)."""
+    found, also = _key_of(one), _key_of(other)
+    if found is not None and also is not None:
+        return found == also
+    return os.path.abspath(one) == os.path.abspath(other)
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:

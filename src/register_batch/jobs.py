@@ -176,7 +176,7 @@ def convert_files(
     read = [*inputs, *mapping_files]  # what no output may replace
     check_not_an_input([output], read, parts=to == "register-csv")
     if reports:
-        check_report_dir(reports, read)
+        check_report_dir(reports, read, [output])
     # Closed on every way out (an input that turns out unusable, a spool refused): a long-running caller must not
     # collect open spools.
     with contextlib.ExitStack() as cleanup:

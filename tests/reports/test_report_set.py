@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from cli_runs import files_limited_to
+from cli_runs import files_limited_to, run_cli
 from trainee_extracts import extract, trainee, write_extract
 
 
@@ -215,3 +215,41 @@ def test_issues_added_after_the_spools_were_read_part_way_are_all_reported(tmp_p
         [f"invalid_code of {n}" for n in range(1, records + 1)]
         + [f"{'early' if n <= half else 'late'} of {n}" for n in range(1, records + 1)]
     )
+
+
+def test_a_reused_report_folder_keeps_no_file_of_an_earlier_run_beside_this_ones(tmp_path):
+    """A validate without --junit after one with it, or after a sync, left the earlier junit.xml, results.csv and
+    not_in_extract.csv beside the new report.html: a CI job read the old junit.xml as this run's verdict."""
+    source = extract(tmp_path / "good.csv", 3)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    synced = run_cli(["-q", "sync", str(source), "--state-dir", "state", "--report-dir", "reports"], tmp_path, env)
+    assert synced.returncode == 0, synced.stderr
+    assert {"results.csv", "not_in_extract.csv"} <= {p.name for p in (tmp_path / "reports").iterdir()}
+
+    validated = run_cli(["-q", "validate", str(source), "--report-dir", "reports", "--junit"], tmp_path, env)
+    assert validated.returncode == 0, validated.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "issues.csv",
+        "junit.xml",
+        "report.html",
+        "report.json",
+    ]
+
+    (tmp_path / "reports" / "results.csv").mkdir()  # a name of an earlier run's that cannot be removed as a file
+    again = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "issues.csv",
+        "report.html",
+        "report.json",
+        "results.csv",
+    ]
+    [warning] = again.stderr.splitlines()
+    assert "reports/results.csv is an earlier run's, left in place" in warning, warning
+
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "junit.xml").write_text("a file of the user's, in a folder no run wrote reports in", encoding="utf-8")
+    into_a_new_folder = run_cli(["-q", "validate", str(source), "--report-dir", "mine"], tmp_path, env)
+    assert into_a_new_folder.returncode == 0, into_a_new_folder.stderr
+    assert (user / "junit.xml").read_text(encoding="utf-8").startswith("a file of the user's")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import os
 import tempfile
 from collections import Counter
@@ -19,8 +20,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from register_batch import __version__
-from register_batch.errors import RegisterBatchError
-from register_batch.fs import StrPath, check_not_an_input, check_writable_dir, private_dir, private_files_together
+from register_batch.errors import RegisterBatchError, UnwritableOutput
+from register_batch.fs import (
+    StrPath,
+    check_not_an_input,
+    check_writable_dir,
+    private_dir,
+    private_files_together,
+    same_folder,
+)
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -28,6 +36,8 @@ from register_batch.wording import ESCAPE_UNENCODABLE, printable
 
 if TYPE_CHECKING:
     from register_batch.validation.runner import Checker
+
+log = logging.getLogger(__name__)
 
 ISSUE_KEYS = (
     "input",
@@ -125,12 +135,37 @@ _CLOSED = _Closed()
 REPORT_FILES = ("report.json", "issues.csv", "report.html", "junit.xml", "results.csv", "not_in_extract.csv")
 
 
-def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath]) -> None:
-    """Refuse, before any work, a report folder that cannot be written, or that holds an input under a report's
-    name: each report is put in place by a rename, which would replace that input."""
+def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: Iterable[StrPath] = ()) -> None:
+    """Refuse, before any work, a report folder that cannot be written, that holds an input under a report's name
+    (each report is put in place by a rename, which would replace that input), or in which an output of the run's
+    (convert's) has a report's name: the reports would replace it, or remove it as an earlier run's."""
     check_writable_dir(report_dir)
     reports = [Path(report_dir) / name for name in REPORT_FILES]
     check_not_an_input(reports, inputs, instead="give the reports another folder")
+    names = {name.casefold(): name for name in REPORT_FILES}
+    for output in outputs:
+        target = Path(output)
+        report = names.get(target.name.casefold())
+        if report and same_folder(target.parent, Path(report_dir)):
+            raise UnwritableOutput(
+                output,
+                f"the run's {report} is written in that folder: name another file or give the reports another folder",
+            )
+
+
+def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:
+    """In an earlier run's report folder, remove its files that this run did not write (its junit.xml, a sync's
+    results.csv before a validate): a reader takes every file beside report.html for this run's. Only once this
+    run's are all in place; one that cannot be removed is named, and the run's reports stand."""
+    for name in REPORT_FILES:
+        if name in keep:
+            continue
+        try:
+            (folder / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("%s is an earlier run's, left in place: %s", printable(str(folder / name)), exc.strerror or exc)
 
 
 @dataclass
@@ -294,6 +329,7 @@ class ReportBuilder:
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
         folder = private_dir(report_dir)
+        earlier = (folder / "report.json").is_file()  # an earlier run's report folder, not a user's with such names
         files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {
             "json": ("report.json", None, lambda fh: json_report.write(fh, self)),
             "csv": ("issues.csv", "", lambda fh: csv_report.write(fh, self)),
@@ -307,6 +343,8 @@ class ReportBuilder:
         with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
             for key, (_name, _nl, fill) in files.items():
                 fill(out[key])
+        if earlier:
+            _remove_earlier_reports(folder, keep={name for name, _nl, _fill in files.values()})
         return {key: folder / name for key, (name, _nl, _fill) in files.items()}
 
     def close(self) -> None:
