@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from cli_runs import files_limited_to, sync_command
+from cli_runs import files_limited_to, run_cli, sync_command
 from emulated import AS_OF
 from register_batch.emulator import start_emulator
 from register_batch.errors import UnwritableOutput
@@ -141,7 +141,20 @@ def test_a_cache_folder_without_any_home_is_none(tmp_path, no_home):
     assert user_cache_dir() is None
     assert user_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "register-batch"
     assert user_cache_dir({"XDG_CACHE_HOME": "relative/cache"}) is None  # ignored, as XDG says: and no home
-    assert user_cache_dir({"HOME": str(tmp_path / "h")}) == tmp_path / "h" / ".cache" / "register-batch"
+    assert user_cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "register-batch"
+
+
+def test_a_home_folder_that_is_not_there_is_not_made_for_a_cache(tmp_path):
+    """A service run as root with HOME=/nonexistent (Debian's home for such accounts, which must never exist) made
+    that folder, to keep report.html's compiled template in: a cache is no reason to make a home."""
+    home = tmp_path / "nonexistent"
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("XDG_CACHE_HOME", None)
+    env.pop("REGISTER_BATCH_RATE_DIR", None)
+    done = run_cli(["-q", "validate", str(extract(tmp_path / "in.csv", 2)), "--report-dir", "reports"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "reports" / "report.html").is_file()
+    assert not home.exists()
 
 
 @pytest.mark.parametrize("command", ["convert", "generate"])

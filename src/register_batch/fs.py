@@ -201,12 +201,13 @@ def same_folder(one: Path, other: Path) -> bool:
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """This user's folder for register-batch's caches: `$XDG_CACHE_HOME/register-batch`, else
     `~/.cache/register-batch` (not created here). None when there is no home folder: no HOME, and a uid the user
-    database does not know (a container's or a service's arbitrary uid), where `Path.home()` raises."""
+    database does not know (a container's or a service's arbitrary uid), where `Path.home()` raises; or a home that
+    is not there (a service account's `/nonexistent`), which a cache is no reason to make, as root could."""
     environ = os.environ if environ is None else environ
     base = environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # the XDG rule: a relative path is invalid and ignored
         home = environ.get("HOME") or os.path.expanduser("~")  # "~" itself when no home is known
-        if not os.path.isabs(home):
+        if not os.path.isabs(home) or not os.path.isdir(home):
             return None
         base = os.path.join(home, ".cache")
     return Path(base) / "register-batch"

@@ -212,6 +212,8 @@ def test_towards_a_real_service_the_budget_is_shared_by_default(tmp_path):
     used to keep its budget (and its provider lock) there, unseen by the nightly job's."""
     runtime = tmp_path / "run"
     runtime.mkdir()
+    (tmp_path / "home").mkdir()
+    (tmp_path / "h").mkdir()
     environ = {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": ""}
     path = shared_budget_file("register.example", loopback=False, environ=environ)
     assert path == tmp_path / "home" / ".cache" / "register-batch" / "rate-register.example.json"
