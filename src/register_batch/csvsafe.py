@@ -24,14 +24,26 @@ _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}")
 
 
+# Control characters a report CSV shows instead of holding: C0 but tab and line ends (a quoted cell carries those),
+# DEL, and C1. A spreadsheet cuts a cell, or the whole file, at a NUL, and a terminal showing the file (`cat
+# issues.csv`, `grep` in it) obeys an ESC from an extract's value: colours, its title, a cleared screen.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    """A C0 control as its Unicode control picture (NUL as ␀, ESC as ␛), DEL as ␡; C1, which has none, as `\\xNN`."""
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else f"\\x{code:02x}"
+
+
 def neutralise(value: Any) -> str:
-    """For report CSVs (issues, results): defuse formula-like text, and show a NUL as ␀ (U+2400: spreadsheets cut a
-    cell, or the whole file, at a NUL; the issue's message names it); other values unchanged."""
+    """For report CSVs (issues, results): defuse formula-like text, and show control characters (but tab and line
+    ends) as symbols, a NUL as ␀ and an ESC as ␛ (the issue's message names them); other values unchanged."""
     if value is None:
         return ""
     text = str(value)
-    if "\x00" in text:
-        text = text.replace("\x00", "\u2400")
+    if not text.isprintable():  # nearly every cell is
+        text = _CONTROL.sub(_picture, text)
     if text and text != "-" and text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

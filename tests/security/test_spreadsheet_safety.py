@@ -76,11 +76,20 @@ def test_issues_csv_from_validate_is_inert(tmp_path, hostile_extract):
     assert assert_spreadsheet_safe(issues) > 10
 
 
-def test_a_nul_in_an_early_row_is_that_records_error_and_shown_as_a_symbol_in_issues_csv(tmp_path):
+@pytest.mark.parametrize(
+    ("held", "shown"),
+    [
+        ("An\x00n", "An\u2400n"),  # NUL, at which spreadsheets cut a cell or the file
+        ("An\x1b]0;owned\x07n\x7f", "An\u241b]0;owned\u2407n\u2421"),  # ESC ... BEL retitled the terminal of `cat`
+        ("An\x9b2Jn", "An\\x9b2Jn"),  # C1's CSI, which has no control picture
+    ],
+)
+def test_a_control_character_is_that_records_error_and_shown_as_a_symbol_in_issues_csv(tmp_path, held, shown):
     """A NUL in the first 4 KB refused the whole file as "binary content", with no line; later in the file it was the
-    record's control_character error, and issues.csv then held the NUL itself, at which spreadsheets cut."""
+    record's control_character error, and issues.csv then held the NUL itself, at which spreadsheets cut. An ESC was
+    held as it is, and `cat issues.csv` or a `grep` in it obeyed it."""
     rows = [trainee(n) for n in (1, 2)]
-    rows[0]["first_names"] = "An\x00n"
+    rows[0]["first_names"] = held
     result = run("validate", str(write_extract(tmp_path / "nul.csv", rows)), "--report-dir", str(tmp_path / "r"))
     assert result.exit_code == 1, result.output
     with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
@@ -89,8 +98,9 @@ def test_a_nul_in_an_early_row_is_that_records_error_and_shown_as_a_symbol_in_is
             for row in csv.DictReader(fh)
             if row["code"] == "control_character"
         ]
-    assert found == [("1", "2", "An\u2400n")]
-    assert b"\x00" not in (tmp_path / "r" / "issues.csv").read_bytes()
+    assert found == [("1", "2", shown)]
+    text = (tmp_path / "r" / "issues.csv").read_text(encoding="utf-8")
+    assert not any(char in text for char in held if not char.isprintable())
 
 
 def test_report_html_escapes_markup(tmp_path):
