@@ -282,7 +282,11 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"count": 0}, "count must be between 1 and 10,000,000"),
         ({"fmt": "xml"}, "fmt must be one of hesa-xml, hesa-csv, register-csv"),
         ({"vintage": "C25053"}, "vintage must be one of C24053, C23053, C22053, C21053, mixed"),
-        ({"academic_cycle": 2101, "as_of": date(2101, 1, 1)}, "is outside 2000-2100, the cycles generate makes"),
+        (  # given, not the as-of date's: the message said it was the as-of date's
+            {"academic_cycle": 2101, "as_of": date(2101, 1, 1)},
+            "academic_cycle 2101 is outside 2000-2100, the cycles generate makes",
+        ),
+        ({"academic_cycle": 1800}, "academic_cycle 1800 is outside 2000-2100, the cycles generate makes"),
         ({"defects": 1.5}, "defects is a share of records between 0 and 1"),  # not a percentage
         ({"defects": -0.1}, "defects is a share of records between 0 and 1"),
         (  # Register's CSV holds one degree: no record of it can carry this defect

@@ -6,7 +6,7 @@ import csv
 import errno
 import itertools
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -273,6 +273,24 @@ def test_an_as_of_that_is_not_a_date_is_a_config_error(tmp_path, as_of):
             call()
         assert str(caught.value) == f"as_of must be a date, such as datetime.date(2026, 11, 28), not {as_of!r}"
     assert not (tmp_path / "b.jsonl").exists() and not (tmp_path / "g.xml").exists()
+
+
+def test_an_as_of_given_as_a_datetime_is_its_date(tmp_path):
+    """`as_of=datetime.now()` type-checks (a datetime is a date), and ended in "TypeError: can't compare
+    datetime.datetime to datetime.date" from inside a rule."""
+    from register_batch.generate import generate
+
+    source = [str(SAMPLES / "defects.xml")]
+    afternoon = datetime(2026, 11, 28, 14, 30)
+    assert (
+        validate_files(source, as_of=afternoon, report_dir=tmp_path / "by-time").report.summary
+        == validate_files(source, as_of=AS_OF, report_dir=tmp_path / "by-date").report.summary
+    )
+    with Checker(as_of=afternoon) as checker:
+        assert checker.as_of == AS_OF and all(record.issues is not None for record in checker.records(source))
+    options = SyncOptions("sandbox", None, state_dir=tmp_path / "s", report_dir=tmp_path / "r", as_of=afternoon)
+    assert options.as_of == AS_OF and type(options.as_of) is date
+    assert generate(tmp_path / "g.xml", count=2, seed=1, as_of=afternoon).as_of == AS_OF
 
 
 @pytest.mark.parametrize("rate", [(0, 60.0), (5, 0), (5, -1.0), (5, float("inf")), (5, float("nan")), "95/60", (95,)])

@@ -49,6 +49,12 @@ from datetime import date
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, SyncResult, sync_files
+from register_batch.sync.ledger import StateDirLock
+
+
+def held_by_the_caller(options: SyncOptions) -> SyncResult:
+    with StateDirLock("state") as lock:  # a str, as every path the library takes
+        return sync_files(["extract.xml"], options, held_lock=lock)
 
 
 def stopped_part_way(options: SyncOptions) -> SyncResult | None:
@@ -90,8 +96,9 @@ def _strict_mypy(tmp_path, source: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_strict_vendors_job_reads_what_the_library_gives_back_typed(tmp_path):
-    """`Interrupted.result` was Any, `SyncResult.outcomes` a bare Counter, and `start_emulator` took `**options:
-    Any`: a strict job had to cast, and a misspelt emulator option type-checked."""
+    """`Interrupted.result` was Any, `SyncResult.outcomes` a bare Counter, `start_emulator` took `**options: Any` and
+    `StateDirLock` a Path only: a strict job had to cast, a misspelt emulator option type-checked, and a state dir
+    given as a str (which the lock takes) did not."""
     pytest.importorskip("mypy", reason="mypy is not installed (pip install -e .[test] installs it)")
     checked = _strict_mypy(tmp_path, STRICT_JOB)
     assert checked.returncode == 0, checked.stdout[-3000:]

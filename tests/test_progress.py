@@ -112,6 +112,20 @@ def test_bars_are_drawn_where_the_stream_is_a_terminal_and_stay_when_done():
     assert plain.getvalue() == "" and writer.written == ""
 
 
+def test_bars_are_drawn_inside_the_with_the_library_page_shows_and_not_for_a_progress_never_entered():
+    """docs/library.md said `progress=Progress()`: on a terminal, a progress never entered shows nothing at all."""
+    terminal = _Terminal()
+    task = Progress(stream=terminal).task("Validating", total=5)
+    task.advance(5)
+    task.close()
+    assert terminal.getvalue() == ""
+    with Progress(stream=terminal) as progress:
+        task = progress.task("Validating", total=5)
+        task.advance(5)
+        task.close()
+    assert "Validating" in terminal.getvalue() and "5/5" in terminal.getvalue()
+
+
 def test_the_librarys_default_progress_writes_nothing_even_for_a_long_wait():
     """docs/library.md: "Nothing is printed unless you pass a progress" (the default is SILENT)."""
     script = (

@@ -84,8 +84,8 @@ def validate_files(
     """Read, map and validate every record; write report.json, issues.csv, report.html (and junit.xml).
 
     `jobs=2` shares the records with a second process (validation/parallel.py: same reports, less time on two
-    cores) where one can be forked (not on Windows: one process there); the default decides by core count and
-    input size. `ukprn` is the provider the records are sent for:
+    cores) where one can be forked (not on Windows, nor in a multiprocessing.Pool's daemonic worker: one process
+    there); the default decides by core count and input size. `ukprn` is the provider the records are sent for:
     other providers' records are errors (validation/providers.py).
     """
     from register_batch.validation.parallel import can_fork, parallel_records, worth_parallel

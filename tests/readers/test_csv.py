@@ -776,6 +776,23 @@ def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 2
 
 
+def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
+    """csv.field_size_limit is one for the whole process: a caller that raised it to read big cells of its own keeps
+    it after a read, and a read still refuses a cell over 128 KiB under the caller's larger limit."""
+    path = tmp_path / "cell.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 132_000},George\n")
+    before = csv.field_size_limit(1 << 24)
+    try:
+        with pytest.raises(UnusableInput, match="field larger than field limit"):
+            read(path, "register-csv")
+        assert csv.field_size_limit() == 1 << 24
+        path.write_text("hesa_id,first_names,last_name\n0310261553101,Dave,George\n")
+        _info, [raw] = read(path, "register-csv")
+        assert raw.fields["last_name"] == "George" and csv.field_size_limit() == 1 << 24
+    finally:
+        csv.field_size_limit(before)
+
+
 def test_a_header_cell_over_128_kib_is_refused_as_an_unreadable_header(tmp_path, hesa_samples):
     """A one-line XML extract of many trainees, without an XML declaration, given with --format hesa-csv: its one line,
     a single cell (no commas) of more than 128 KiB, is the header. One clear line naming line 1, not a crash."""

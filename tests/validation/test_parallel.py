@@ -597,6 +597,24 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
         other.join()
 
 
+def _validated_in_a_pool_worker(inputs: list[str], report_dir: str) -> tuple[str, object]:
+    try:
+        return "done", validate_files(inputs, as_of=AS_OF, report_dir=report_dir, jobs=2).report.summary
+    except Exception as exc:  # handed back as it is, not as the pool's own failure
+        return "raised", repr(exc)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform")
+def test_a_multiprocessing_pools_worker_validates_in_its_own_process(corpus, tmp_path):
+    """A multiprocessing.Pool's workers (Celery's too) are daemonic, and multiprocessing lets them start no child:
+    asked for two processes, or given an input large enough for them, such a worker raised AssertionError."""
+    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        outcome = pool.apply(_validated_in_a_pool_worker, (corpus, str(tmp_path / "pooled")))
+    assert outcome == ("done", serial.report.summary)
+    assert reports_equal(tmp_path / "serial", tmp_path / "pooled")
+
+
 def helpers(monkeypatch) -> list[tuple[int, multiprocessing.process.BaseProcess]]:
     """The helpers forked: each one's process id (its Process, closed once it has ended, no longer says it) and
     Process."""

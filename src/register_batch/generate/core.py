@@ -113,6 +113,7 @@ def _check_options(
     as_of: date,
     output: Path,
     ukprn: str | None,
+    given_cycle: bool,
 ) -> str | None:
     if fmt not in FORMATS:
         raise ConfigError.naming("{fmt} must be one of {choices}", choices=", ".join(FORMATS))
@@ -144,6 +145,10 @@ def _check_options(
             "{truth} {truth_path} is the output file ({output} {output_path}): give the truth file a name of its own",
             truth_path=truth,
             output_path=output,
+        )
+    if not 2000 <= cycle <= 2100 and given_cycle:  # a library caller's: the command line's --academic-cycle is bounded
+        raise ConfigError.naming(
+            "{academic_cycle} {cycle} is outside 2000-2100, the cycles generate makes", cycle=cycle
         )
     if not 2000 <= cycle <= 2100:  # --academic-cycle's own range; an --as-of alone could fall outside it
         raise ConfigError.naming(
@@ -208,7 +213,9 @@ def generate(
     as_of = as_of_or_today(as_of)
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None
-    vintage = _check_options(count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output), ukprn)
+    vintage = _check_options(
+        count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output), ukprn, academic_cycle is not None
+    )
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     reference = reference or load_reference()

@@ -228,6 +228,16 @@ class _BoundedLines:
         return line
 
 
+def _next_row(reader: Iterator[list[str]]) -> list[str] | None:
+    """The reader's next row (None at the end), no cell of it over MAX_CELL characters. The csv module's limit is one
+    for the whole process: the caller's own (a library caller reading CSV of its own) is put back after each row."""
+    previous = csv.field_size_limit(MAX_CELL)
+    try:
+        return next(reader, None)
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _swallowed_rows(cell: str, width: int) -> bool:
     """A quoted cell holding a line that looks like a row of its own: a stray quote merged rows."""
     if "\n" not in cell and "\r" not in cell:
@@ -265,9 +275,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
     lines = _BoundedLines(text, name)
     reader = csv.reader(lines, strict=False)
-    csv.field_size_limit(MAX_CELL)
     try:
-        header = next(reader, None)
+        header = _next_row(reader)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
     if header is None:
@@ -285,7 +294,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     try:
         while True:
             lines.record_chars = 0
-            row = next(reader, None)
+            row = _next_row(reader)
             if row is None:
                 break
             line = start_line

@@ -154,7 +154,7 @@ class StateDirLock(_FileLock):
     """One run at a time per state dir: an exclusive, non-blocking lock the OS releases even on SIGKILL
     (`portable.try_lock`: flock on POSIX, LockFileEx on Windows)."""
 
-    def __init__(self, state_dir: Path, command: str = "sync"):
+    def __init__(self, state_dir: StrPath, command: str = "sync"):
         self.command = command  # what holds it, for the message another run is given
         # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
         # the ledger).

@@ -58,6 +58,8 @@ def as_of_or_today(as_of: date | None) -> date:
         return datetime.now(UTC).date()
     if not isinstance(as_of, date):
         raise ConfigError(f"as_of must be a date, such as datetime.date(2026, 11, 28), not {as_of!r}")
+    if isinstance(as_of, datetime):  # a date too, to a type checker; compared with a date, a TypeError in every rule
+        return as_of.date()
     return as_of
 
 

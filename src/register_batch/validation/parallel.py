@@ -51,10 +51,11 @@ Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None,
 
 def can_fork() -> bool:
     """Whether this Python can fork the helper: not on Windows, whose Python only spawns (which would start the
-    helper without the parent's loaded reference data, mapping and hash key)."""
+    helper without the parent's loaded reference data, mapping and hash key), nor in a daemonic process (a
+    multiprocessing.Pool's worker, Celery's), which multiprocessing lets start no child (an AssertionError)."""
     import multiprocessing
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def _fork_context() -> ForkContext:
