@@ -155,12 +155,17 @@ def _masked_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"****@{host}"))
 
 
+CONFIG_FILE_LIMIT = 1 << 20  # a settings file is a few hundred bytes
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     import tomllib  # only where a config file is read: not for `--help` or `--version`
 
+    from register_batch.fs import read_at_most
+
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.loads(fh.read().decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
+        data = read_at_most(path, CONFIG_FILE_LIMIT, "a config file")
+        doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:

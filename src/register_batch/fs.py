@@ -85,6 +85,21 @@ def names_a_folder(path: StrPath) -> bool:
 _SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 
+class TooLarge(OSError):
+    """A file read whole (settings, a mapping, a token) that holds more than such a file can: `strerror` says so."""
+
+
+def read_at_most(path: StrPath, limit: int, what: str) -> bytes:
+    """The bytes of `what` (a small file read whole), refused past `limit` bytes: `/dev/zero`, or the 2 GB extract
+    given in its place, would fill the memory first. Only `limit` + 1 bytes are read, so a pipe (`<(...)`) works."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
+        raise TooLarge(errno.EFBIG, f"over {size}, more than {what} holds")
+    return data
+
+
 def check_writable_file(path: StrPath) -> None:
     """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
 

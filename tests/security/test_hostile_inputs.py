@@ -16,7 +16,10 @@ import gzip
 import json
 import lzma
 import os
+import resource
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -656,3 +659,48 @@ def test_an_input_unusable_half_way_stops_sync_before_any_request(tmp_path):
             sync_files([str(good), str(bad)], options)
         assert emulator.snapshot()["requests"]["total"] == 0
     assert str(caught.value).startswith(str(bad))
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        (["validate", "{extract}", "--mapping", "/dev/zero"], "/dev/zero: cannot read mapping file (over 16 MB"),
+        (["--config", "/dev/zero", "validate", "{extract}"], "/dev/zero: cannot read the config file (over 1 MB"),
+        (["validate", "{extract}", "--mapping", "{extract}"], "extract.xml: cannot read mapping file (over 16 MB"),
+        (
+            [
+                "export",
+                "--to",
+                "json",
+                "-o",
+                "held.json",
+                "--token-file",
+                "/dev/zero",
+                "--target",
+                "http://127.0.0.1:9",
+            ],
+            "/dev/zero: cannot read the token file (over 64 KB, more than a token file holds)",
+        ),
+    ],
+)
+def test_a_setting_file_that_never_ends_or_is_the_extract_is_refused_in_little_memory(tmp_path, given, words):
+    """`--mapping /dev/zero` (or the extract given to --mapping by mistake) was read whole into memory, then parsed:
+    the run grew until the machine killed it. Settings, mapping and token files are read to a size they never reach.
+    Run with 1 GB of address space, as the 2 GB tests are, so that reading on would fail here at once."""
+    extract = tmp_path / "extract.xml"  # 20 MB: a big extract, given where a mapping file goes
+    with extract.open("wb") as fh:
+        fh.write(b"<?xml version='1.0'?>\n<ITTRecord>\n")
+        fh.write(b"<Student><F_HUSID>2310000000001</F_HUSID></Student>\n" * 400_000)
+        fh.write(b"</ITTRecord>\n")
+    args = [arg.format(extract=extract) for arg in given]
+    done = subprocess.run(
+        [sys.executable, "-m", "register_batch", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)),
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("register-batch: error: ") and words in line, line

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath, path_list, repeated_file
+from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import load_text_yaml
@@ -137,6 +137,11 @@ class MappingConfig:
         return merged
 
 
+# A mapping file is a few KB (the bundled ones 20 KB at most): past this it is something else, the extract given in
+# its place, say, which a YAML parser would take all of into memory first.
+MAPPING_FILE_LIMIT = 16 << 20
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     return _read_yaml_hashed(path)[0]
 
@@ -144,7 +149,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
     """The document and the SHA-256 of the bytes it was read from, for the reports' record of the files used."""
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, MAPPING_FILE_LIMIT, "a mapping file")
         text = data.decode("utf-8")
         # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
         doc = load_text_yaml(io.StringIO(text), unique_keys=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from register_batch.api import Secret, resolve_target
 from register_batch.errors import ConfigError
-from register_batch.fs import FILE_MODE, private_dir, write_private_text
+from register_batch.fs import FILE_MODE, private_dir, read_at_most, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
 from register_batch.sync.ledger import StateDirLock
 from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
@@ -41,6 +41,9 @@ class Target:
     lock: StateDirLock | None = None
 
 
+TOKEN_FILE_LIMIT = 64 << 10  # a token is one line (Register's are 64 characters)
+
+
 def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> Secret | None:
     """The API token from a token file (preferred) or `REGISTER_API_TOKEN`."""
     environ = os.environ if environ is None else environ
@@ -49,7 +52,7 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
         try:
             mode = path.stat().st_mode
             # utf-8-sig: a byte-order mark, as some Windows editors save, is not part of the token
-            text = path.read_text(encoding="utf-8-sig").strip()
+            text = read_at_most(path, TOKEN_FILE_LIMIT, "a token file").decode("utf-8-sig").strip()
         except OSError as exc:
             if (length := pasted_token_file(path)) is not None:
                 raise ConfigError(TOKEN_AS_TOKEN_FILE.format(length=length)) from None
