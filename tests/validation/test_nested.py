@@ -301,3 +301,22 @@ def test_reasons_not_of_the_trigger_are_shown_together_as_they_are_written():
     assert [(i.code, i.value) for i in record.issues] == [
         ("withdrawal_reasons_invalid", "record_added_in_error;mandatory_reasons")
     ]
+
+
+@pytest.mark.parametrize(
+    "written,valid",
+    [
+        ("2026-01-15T09:30", True),
+        ("2026-01-15T09:30:00.5+01:00", True),
+        ("2026-01-15T", False),
+        ("2026-01-15Tmorning", False),
+        ("2026-01-15T09", False),
+        ("2026-01-15T25:00", False),
+        ("2026-01-15T09:30 and more", False),
+    ],
+)
+def test_after_a_withdrawal_date_comes_a_time_or_nothing(written, valid):
+    """§3.4: Register reads withdrawal_date with `DateTime.iso8601`: the date, alone or then a T and a time of at
+    least hh:mm; a date followed by anything else is not a valid withdrawal date."""
+    found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])
