@@ -266,3 +266,57 @@ def test_a_missing_withdrawal_date_or_defer_date_is_called_blank_not_invalid():
         ("withdrawal_date", "withdrawal_date Choose a withdrawal date"),
         ("defer_date", "defer_date can't be blank"),
     ]
+
+
+def test_a_degree_with_nothing_compared_does_not_hide_a_later_duplicate():
+    """R7b (§3.3): a degree whose compared values are all blank is passed over, and the degrees after it are still
+    compared."""
+    blank = {"subject": "000000", "graduation_year": "soon", "institution": "0117"}
+    assert ("degrees_attributes", "duplicate_degrees") in check([blank, DEGREE, dict(DEGREE)])
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"withdrawal_date": "15/01/2026"}, "withdrawal_date Choose a valid withdrawal date"),
+        ({"withdrawal_date": "2025-08-31"}, "withdrawal_date must be after itt_start_date"),
+        ({"reasons": []}, "reasons Choose one or more reasons why the trainee withdrew from the course"),
+        (
+            {"trigger": "provider", "reasons": ["safeguarding_concerns"]},
+            "safeguarding_concern_reasons Enter the concerns",
+        ),
+    ],
+)
+def test_a_withdrawal_fault_gives_registers_message(change, message):
+    """§3.4, §3.9: each fault of a withdrawal is reported in Register's own words."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, **change))
+    assert [i.message for i in record.issues] == [message]
+
+
+def test_reasons_not_of_the_trigger_are_shown_together_as_they_are_written():
+    """§3.9: the issue shows every reason the trigger does not allow, separated by `;` as the withdrawal_reasons
+    column is written, and not the reasons that are allowed."""
+    reasons = ["record_added_in_error", "did_not_make_progress", "mandatory_reasons"]
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, reasons=reasons))
+    assert [(i.code, i.value) for i in record.issues] == [
+        ("withdrawal_reasons_invalid", "record_added_in_error;mandatory_reasons")
+    ]
+
+
+@pytest.mark.parametrize(
+    "written,valid",
+    [
+        ("2026-01-15T09:30", True),
+        ("2026-01-15T09:30:00.5+01:00", True),
+        ("2026-01-15T", False),
+        ("2026-01-15Tmorning", False),
+        ("2026-01-15T09", False),
+        ("2026-01-15T25:00", False),
+        ("2026-01-15T09:30 and more", False),
+    ],
+)
+def test_after_a_withdrawal_date_comes_a_time_or_nothing(written, valid):
+    """§3.4: Register reads withdrawal_date with `DateTime.iso8601`: the date, alone or then a T and a time of at
+    least hh:mm; a date followed by anything else is not a valid withdrawal date."""
+    found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])

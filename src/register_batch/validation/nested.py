@@ -8,6 +8,7 @@ carry no prefix, placement messages start with `placements_attributes`.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
@@ -331,6 +332,22 @@ def placement_postcode_is_a_uk_postcode(placement: dict[str, Any], facts: Facts)
 # --- withdrawal (§3.9) -------------------------------------------------------------------------------------
 
 
+def _withdrawal_day(text: str) -> date | None:
+    """The day of a withdrawal_date, which Register reads with `DateTime.iso8601` (§3.4): `YYYY-MM-DD`, alone or
+    followed by a T and a time of at least hh:mm (seconds, a fraction and an offset optional); anything else after
+    the date (`2026-01-15T`, `2026-01-15Tmorning`, an hour of 25) makes no date."""
+    day = parse_date(text[:10])
+    if day is None or len(text) == 10:
+        return day
+    if not re.match(r"T[0-9]{2}:[0-9]{2}", text[10:]):
+        return None
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return day
+
+
 @rule(
     "withdrawal_date_invalid",
     scope="withdrawal",
@@ -343,7 +360,7 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     value = withdrawal.get("withdrawal_date")
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
-    day = parse_date(str(value)[:10]) if re.match(r"\d{4}-\d{2}-\d{2}(T|\Z)", str(value)) else None
+    day = _withdrawal_day(str(value))
     if day is None:
         return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
     if facts.itt_start is not None and day < facts.itt_start:
