@@ -537,6 +537,29 @@ class SyncRun:
             )
         self.provider_seen = True
 
+    def check_created(self, created: dict[str, Any], record: TraineeRecord) -> None:
+        """Stop after the first create when Register filed the trainee under another provider than `--ukprn`.
+
+        A first load into an account that holds no trainee (in any cycle probe_provider looks at) has nothing to tell
+        the token's provider by before it writes; the answer to its first create does (every trainee carries its
+        provider's UKPRN, register-api.md §3.6). So another provider's token puts one trainee in that provider's
+        account, not the whole cohort. The create stays in the ledger as sent and unanswered: the next run, with the
+        right token, does not find it there and creates the trainee in the right account."""
+        expected = self.options.ukprn
+        filed = created.get("ukprn")
+        if self.provider_seen or not expected or not filed:
+            return
+        if str(filed) != expected:
+            source = self.options.ukprn_source
+            raise ConfigError(
+                f"the API token is provider {filed}'s (Register filed the first trainee this run created under that "
+                f"UKPRN), not {expected}'s, given with {source}: that trainee, {created['trainee_id']} (record "
+                f"{record.source.record} of {record.source.input}), is in {filed}'s account, and nothing else was "
+                f"written. Register's API cannot delete a trainee: ask Register's support to remove it. Use "
+                f"{expected}'s token, or correct {source}: the next run creates that record too."
+            )
+        self.provider_seen = True
+
     PROBED_CYCLES = 6  # one-trainee listings that look for the token's provider: next cycle, this one, four before
 
     def probe_provider(self) -> None:
@@ -734,6 +757,7 @@ class SyncRun:
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
+                self.check_created(created, record)
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
