@@ -818,7 +818,10 @@ class SyncRun:
             409,
             [
                 f"Register answered 409 (already in Register) with trainee(s) {ids}, none of them "
-                f"unambiguously this record (hesa_id {hesa_id})"
+                f"unambiguously this record (hesa_id {hesa_id}): Register's duplicate rule takes them for this "
+                "person (same date of birth, last name, route and start year, and first name or email). Check them "
+                "in Register: if one is this person, keep one record of them in the extract, and make its HUSID the "
+                "one Register holds (or correct Register's)"
             ],
             action="conflict",
         )
