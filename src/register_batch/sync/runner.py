@@ -138,10 +138,13 @@ describe(
     scope="batch",
     fields=(),
     message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report: "
-    "Register holds the record as the extract says; this is the first report to list it",
+    "Register holds the record as the extract says; this is the first report to list it / written to Register "
+    "(<operation>) by sync run <n>, whose report has the record as unknown (the answer was lost): Register holds the "
+    "record as the extract says",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
-    "stopped, an out-of-memory kill) leaves no write unreported.",
+    "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
+    "gone through (the record counts as unchanged in this run, as created or updated in none).",
     severity=Severity.WARNING,
 )
 describe(
@@ -1209,6 +1212,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.orphans, planned.unanswered = _orphans(run, results, sent, [holdings, elsewhere])
     died = ledger.ended_without_report()
     _note_earlier_writes(results, ledger.entries_of_runs(died) if died else {}, died)
+    _note_answers_lost(results, ledger.unresolved())
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1454,6 +1458,23 @@ def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry],
                 f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
                 f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
                 "this is the first report to list it"
+            )
+
+
+def _note_answers_lost(results: list[RecordResult], unresolved: list[Entry]) -> None:
+    """Name, on the records nothing is left to send for, a write whose answer an earlier run never had (its report
+    has the record `unknown`, and says the next run resolves it) and that Register shows went through: without this,
+    the record was `unchanged` here and `unknown` there, so no report counted the trainee as created."""
+    lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
+    if not lost:
+        return
+    for result in results:
+        plan = result.plan
+        entry = lost.get(plan.key) if plan.key else None
+        if plan.action == "unchanged" and entry is not None and plan.earlier is None:
+            plan.earlier = (
+                f"written to Register ({entry.operation}) by sync run {entry.run_id}, whose report has the record as "
+                "unknown (the answer was lost): Register holds the record as the extract says"
             )
 
 
