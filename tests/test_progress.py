@@ -84,6 +84,25 @@ def test_a_step_that_logged_along_the_way_ends_with_its_whole_count_and_no_time_
     ]
 
 
+def test_a_step_whose_last_line_gave_its_whole_count_does_not_end_on_it_again(monkeypatch):
+    """A sync's log ended `Writing to Register: 298/298 requests (0.7/s)` twice when the last request came an
+    interval after the line before it."""
+    now = [1000.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=10, unit="requests")
+        now[0] = 1005.0
+        task.advance(5)
+        now[0] = 1010.0
+        task.advance(5)
+        task.close()
+    assert _lines_without_time(stream) == [
+        "Writing to Register: 5/10 requests (1.0/s, about 5 s left)",
+        "Writing to Register: 10/10 requests (1.0/s)",
+    ]
+
+
 def test_each_line_reaches_a_log_file_as_it_is_written(tmp_path):
     """`>> sync.log` under cron: a line kept in the file's buffer until the run ends tells whoever watches the log
     nothing while the run stands still."""

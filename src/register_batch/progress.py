@@ -30,6 +30,7 @@ class Task:
         self.done = 0
         self.started = time.monotonic()
         self._last_log = self.started
+        self._logged: int | None = None  # the count the last plain line gave
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
         rich = owner._rich
@@ -52,7 +53,7 @@ class Task:
         elif self.owner.enabled:
             now = time.monotonic()
             if now - self._last_log >= self.owner.interval:
-                self._last_log = now
+                self._last_log, self._logged = now, self.done
                 self.owner.log(self.line(now))
 
     def waiting(self, seconds: float, why: str) -> None:
@@ -67,6 +68,7 @@ class Task:
             now = time.monotonic()
             self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
+            self._logged = None  # a wait's line is not the count's last word
 
     @contextmanager
     def waits_shown(self, limiter: RateLimiter) -> Iterator[None]:
@@ -102,10 +104,11 @@ class Task:
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
-        """The bar's final count, or a final plain line for runs long enough to have logged along the way."""
+        """The bar's final count, or a final plain line for runs long enough to have logged along the way (unless
+        the last line gave that count already: a log ended on the same line twice)."""
         if self._bar is not None:
             self._draw(completed=self.done, description=self.label)
-        elif self.owner.enabled and self._last_log > self.started:
+        elif self.owner.enabled and self._last_log > self.started and self._logged != self.done:
             self.owner.log(self.line())
 
 

@@ -94,3 +94,11 @@ def register(tmp_path, request):
     as_of = getattr(request, "param", AS_OF)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of, seed=7) as emulator:
         yield Register(emulator, tmp_path, as_of)
+
+
+@pytest.fixture
+def our_register(tmp_path):
+    """Register as `register`, whose provider for the token has the UKPRN the sync tests' HESA records name
+    (10052198): a run with that `ukprn` sends for the token's own provider, as a first load must to go on."""
+    with start_emulator(tokens=[TOKEN], ukprns={TOKEN: "10052198"}, rate_limit=None, as_of=AS_OF, seed=7) as emulator:
+        yield Register(emulator, tmp_path)

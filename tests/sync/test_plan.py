@@ -370,7 +370,10 @@ SOMEONE_ELSE = {"first_names": "Zoe", "last_name": "Akande", "date_of_birth": "1
 def test_a_ledger_link_to_a_trainee_register_no_longer_returns_is_a_conflict_not_a_second_create():
     plan = planned(record(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X1"), linked="t1")
     assert (plan.action, plan.trainee_id, plan.steps) == ("conflict", "t1", [])
-    assert "which Register no longer returns" in plan.reason
+    assert plan.reason == (
+        "the ledger links this record to trainee t1, which Register no longer returns for this token (deleted in "
+        "Register, or created with another provider's token?): check it in Register before syncing this record"
+    )
 
 
 def test_the_ledgers_link_is_followed_though_another_trainee_has_the_srs_id():

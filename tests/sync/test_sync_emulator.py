@@ -813,7 +813,8 @@ def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_rep
 ):
     """The create went through, its reply was lost, and the listing that looks for it was refused (a 422 that is not
     "no such cycle"). What became of the create is unknown: the run stops there as for an outage (exit 3, a report,
-    the record unknown), not with a bare error line and no report; the next run looks again and creates no one."""
+    the record unknown), not with a bare error line and no report; the next run looks again and creates no one, and
+    says the create went through (it was `unchanged` there and `unknown` before, so no report counted it)."""
 
     def refuse_the_look_up(seen, forward):
         if seen.method == "GET" and "since" in seen.query:
@@ -833,6 +834,14 @@ def test_a_look_up_register_refuses_after_a_lost_create_stops_the_run_with_a_rep
     again = sync_files([source], options(emulator, tmp_path))
     assert again.exit_code == 0 and again.actions == Counter(unchanged=1, create=1), again.summary_line()
     assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
+    assert again.results[0].warnings() == [
+        (
+            "sync_written_earlier",
+            "written to Register (create) by sync run 1, whose report has the record as unknown (the answer was "
+            "lost): Register holds the record as the extract says",
+        )
+    ]
+    assert "(1 sync_written_earlier)" in again.summary_line()
 
 
 def test_a_create_whose_reply_was_lost_is_found_not_sent_again(emulator, tmp_path, open_ledger):

@@ -39,12 +39,12 @@ def mixed_extract(path, ukprns: list[str]):
     return write_hesa_csv(path, rows)
 
 
-def test_only_the_run_providers_records_are_sent(register, tmp_path):
+def test_only_the_run_providers_records_are_sent(our_register, tmp_path):
     source = mixed_extract(tmp_path / "mixed.csv", [OURS, THEIRS, OURS, THEIRS, OURS])
-    result = register.sync(source, ukprn=OURS)
-    assert register.writes() == {"POST /trainees": 3}
-    assert sorted(t["hesa_id"] for t in register.trainees(2026)) == [f"{2601200000000 + n:013d}" for n in (1, 3, 5)]
-    issues = [i for i in register.report()["issues"] if i["code"] == "other_provider_record"]
+    result = our_register.sync(source, ukprn=OURS)
+    assert our_register.writes() == {"POST /trainees": 3}
+    assert sorted(t["hesa_id"] for t in our_register.trainees(2026)) == [f"{2601200000000 + n:013d}" for n in (1, 3, 5)]
+    issues = [i for i in our_register.report()["issues"] if i["code"] == "other_provider_record"]
     assert [(i["record"], i["value"]) for i in issues] == [(2, THEIRS), (4, THEIRS)]
     assert result.exit_code == 1  # some records were held back
 
@@ -77,6 +77,41 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     with pytest.raises(ConfigError, match=f"no record of the inputs is provider {token_ukprn}'s"):
         register.sync(changed, ukprn=token_ukprn)
     assert register.writes() == {"POST /trainees": 3}
+
+
+def test_a_first_load_with_another_providers_token_stops_after_the_first_trainee_it_created(tmp_path):
+    """A first load into an account with no trainee at all has nothing to tell the token's provider by before it
+    writes; Register's answer to the first create does. Before, a colleague's token whose account was empty took the
+    whole cohort into that provider's account, where the API cannot delete it. The next run, with the right token,
+    creates that record too, in the right account."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+
+        def sync(token):
+            return sync_files([str(source)], sync_options(emulator, tmp_path, token, timeout=5.0, ukprn=OURS))
+
+        def held(token) -> dict[str, str]:
+            with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {token}"}) as client:
+                answer = client.get("/trainees", params={"academic_cycle": 2026})
+            listed = answer.json()["data"] if answer.status_code == 200 else []
+            return {t["hesa_id"]: t["trainee_id"] for t in listed}
+
+        source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+        with pytest.raises(ConfigError) as refused:
+            sync(theirs)
+        [(husid, trainee_id)] = held(theirs).items()
+        assert husid == "2601200000001"
+        assert str(refused.value) == (
+            f"the API token is provider {THEIRS}'s (Register filed the first trainee this run created under that "
+            f"UKPRN), not {OURS}'s, given with ukprn: that trainee, {trainee_id} (record 1 of {source}), is in "
+            f"{THEIRS}'s account, and nothing else was written. Register's API cannot delete a trainee: ask "
+            f"Register's support to remove it. Use {OURS}'s token, or correct ukprn: the next run creates that "
+            "record too."
+        )
+        assert sync(ours).exit_code == 0
+        assert sorted(held(ours)) == ["2601200000001", "2601200000002", "2601200000003"]
+        assert list(held(theirs)) == [husid]
 
 
 def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(register, tmp_path):
@@ -285,14 +320,14 @@ def test_a_ukprn_setting_no_record_has_is_a_setup_mistake_that_sends_nothing(reg
     assert register.writes() == {} and not (tmp_path / "state").exists()
 
 
-def test_a_record_without_a_ukprn_among_other_providers_ones_is_sent_and_they_are_held_back(register, tmp_path):
+def test_a_record_without_a_ukprn_among_other_providers_ones_is_sent_and_they_are_held_back(our_register, tmp_path):
     """A record whose provider cannot be told (no F_UKPRN) may be the run's: it is no setup mistake when the other
     records are all another provider's. It is sent, they are held back one by one (exit 1)."""
     source = mixed_extract(tmp_path / "mixed.csv", [THEIRS, "", THEIRS])
-    result = register.sync(source, ukprn=OURS)
-    assert register.writes() == {"POST /trainees": 1}
-    assert [t["hesa_id"] for t in register.trainees(2026)] == [f"{2601200000000 + 2:013d}"]
-    issues = [i for i in register.report()["issues"] if i["code"] == "other_provider_record"]
+    result = our_register.sync(source, ukprn=OURS)
+    assert our_register.writes() == {"POST /trainees": 1}
+    assert [t["hesa_id"] for t in our_register.trainees(2026)] == [f"{2601200000000 + 2:013d}"]
+    issues = [i for i in our_register.report()["issues"] if i["code"] == "other_provider_record"]
     assert [(i["record"], i["value"]) for i in issues] == [(1, THEIRS), (3, THEIRS)]
     assert result.exit_code == 1
 
@@ -411,19 +446,21 @@ def test_the_token_is_looked_for_from_the_next_cycle_back_to_four_before_this_on
     assert register.writes() == {"POST /trainees": 1}
 
 
-def test_a_first_load_looks_for_the_token_in_each_recent_cycle_not_listed_then_writes(register, tmp_path):
+def test_a_first_load_looks_for_the_token_in_each_recent_cycle_not_listed_then_writes(our_register, tmp_path):
     """Nobody anywhere (a first load): one page of one for each recent cycle the run did not list, no further back
     than four cycles before this one, then the records are created."""
 
     source = tmp_path / "ours.csv"
     generate(source, count=2, fmt="hesa-csv", seed=21, academic_cycle=2026, as_of=AS_OF, ukprn=OURS)
-    with fronting(register.emulator.url, lambda seen, forward: None) as front:
-        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
-    assert result.exit_code == 0 and register.writes() == {"POST /trainees": 2}
+    with fronting(our_register.emulator.url, lambda seen, forward: None) as front:
+        result = our_register.sync(source, ukprn=OURS, target=front.url, target_identity=our_register.emulator.url)
+    assert result.exit_code == 0 and our_register.writes() == {"POST /trainees": 2}
     assert [cycle for cycle, per_page in listings(front.seen) if per_page == 1] == [2024, 2023, 2022]
 
 
-def test_the_look_for_the_token_passes_a_cycle_register_has_not_opened_and_stops_before_its_first(register, tmp_path):
+def test_the_look_for_the_token_passes_a_cycle_register_has_not_opened_and_stops_before_its_first(
+    our_register, tmp_path
+):
     """A cycle Register answers 422 for is one it has no row for: after this one (not opened yet), the look goes on
     to the cycles before; before this one (Register's first is later), there is nothing older to look in."""
 
@@ -436,9 +473,9 @@ def test_the_look_for_the_token_passes_a_cycle_register_has_not_opened_and_stops
 
     source = tmp_path / "ours.csv"
     generate(source, count=2, fmt="hesa-csv", seed=21, academic_cycle=2025, as_of=AS_OF, ukprn=OURS)
-    with fronting(register.emulator.url, opened_2024_to_2026) as front:
-        result = register.sync(source, ukprn=OURS, target=front.url, target_identity=register.emulator.url)
-    assert result.exit_code == 0 and register.writes() == {"POST /trainees": 2}
+    with fronting(our_register.emulator.url, opened_2024_to_2026) as front:
+        result = our_register.sync(source, ukprn=OURS, target=front.url, target_identity=our_register.emulator.url)
+    assert result.exit_code == 0 and our_register.writes() == {"POST /trainees": 2}
     assert [cycle for cycle, per_page in listings(front.seen) if per_page == 1] == [2027, 2023]
 
 

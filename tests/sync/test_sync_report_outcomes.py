@@ -1017,7 +1017,10 @@ def test_a_create_register_answers_409_for_another_record_is_a_conflict_named_in
     [first_id] = [t["trainee_id"] for t in held(emulator)]
     assert done.results[1].errors == [
         f"Register answered 409 (already in Register) with trainee(s) {first_id}, none of them unambiguously this "
-        f"record (hesa_id {second['hesa_id']})"
+        f"record (hesa_id {second['hesa_id']}): Register's duplicate rule takes them for this person (same date of "
+        "birth, last name, route and start year, and first name or email). Check them in Register: if one is this "
+        "person, keep one record of them in the extract, and make its HUSID the one Register holds (or correct "
+        "Register's)"
     ]
     data, doc = report_of(tmp_path)
     assert data["sync"]["outcomes"] == {"done": 1, "conflict": 1}

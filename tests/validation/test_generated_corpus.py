@@ -133,6 +133,20 @@ def test_every_defect_kind_once(tmp_path, fmt, vintage):
     assert unexpected == []
 
 
+def test_a_trainee_repeated_after_a_record_whose_start_moved_a_cycle_is_no_duplicate_in_the_truth(tmp_path):
+    """same_trainee_twice copies the record before it, and Register's duplicate rule compares start cycles (the
+    trainee start date's, else the ITT start date's, register-api.md §4): after trainee_start_date_too_old moved that
+    record's start ten years back, the truth file expected a possible_duplicate_trainee that validation (rightly) did
+    not give."""
+    out, truth = tmp_path / "x.csv", tmp_path / "truth.json"
+    kinds = ["trainee_start_date_too_old", "same_trainee_twice", "invalid_email"]
+    result = generate(out, count=40, fmt="register-csv", seed=3, as_of=AS_OF, defects=1, truth=truth, kinds=kinds)
+    assert result.by_kind["same_trainee_twice"] > 5 and result.by_kind["trainee_start_date_too_old"] > 5
+    missed, unexpected, _document = score(out, truth)
+    assert missed == []
+    assert unexpected == []
+
+
 def test_the_formats_together_exercise_every_defect_kind(tmp_path):
     seen: set[str] = set()
     for fmt, vintage in (("hesa-xml", "mixed"), ("register-csv", None)):

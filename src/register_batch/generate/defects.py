@@ -39,8 +39,11 @@ HESA_FORMATS = frozenset({"hesa-xml", "hesa-csv"})
 ALL_FORMATS = frozenset(FORMATS)
 POSTGRADUATE_ROUTES = frozenset({"03", "10", "12", "15", "16", "17", "19", "20", "21"})
 NOT_EARLY_YEARS = frozenset({"03", "09", "10", "11", "12", "14", "15", "16", "21"})
-# What Register's duplicate rule compares (register-api.md §4): a copy of a record must keep these.
-IDENTITY_FIELDS = frozenset({"first_names", "last_name", "date_of_birth", "training_route", "itt_start_date"})
+# What Register's duplicate rule compares (register-api.md §4): a copy of a record must keep these. The start cycle
+# is the trainee start date's, else the ITT start date's: a trainee start moved ten years back is another cycle.
+IDENTITY_FIELDS = frozenset(
+    {"first_names", "last_name", "date_of_birth", "training_route", "itt_start_date", "trainee_start_date"}
+)
 JACS_CODES = ("G100", "F300", "C100", "Q300", "V100", "X100", "L700")
 
 # Catalogue codes no input register-batch reads can trigger, and why (checked by the tests).

@@ -580,7 +580,8 @@ _SYNC_WARNINGS = {
         "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
     ),
     "sync_written_earlier": (
-        "{}: written by a sync that ended before its report (killed, or the machine stopped).",
+        "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "
+        "report has them as unknown (the answer was lost).",
         "Register holds each once, as the extract says; this report is the first to list them (see Records).",
     ),
 }

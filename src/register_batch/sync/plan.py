@@ -326,8 +326,9 @@ def plan_record(
         plan.action = "conflict"
         plan.trainee_id = detail
         plan.reason = (
-            f"the ledger links this record to trainee {detail}, which Register no longer returns (deleted in "
-            "Register?): check it in Register before syncing this record"
+            f"the ledger links this record to trainee {detail}, which Register no longer returns for this token "
+            "(deleted in Register, or created with another provider's token?): check it in Register before syncing "
+            "this record"
         )
         return plan
     if outcome == "new":

@@ -138,10 +138,13 @@ describe(
     scope="batch",
     fields=(),
     message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report: "
-    "Register holds the record as the extract says; this is the first report to list it",
+    "Register holds the record as the extract says; this is the first report to list it / written to Register "
+    "(<operation>) by sync run <n>, whose report has the record as unknown (the answer was lost): Register holds the "
+    "record as the extract says",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
-    "stopped, an out-of-memory kill) leaves no write unreported.",
+    "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
+    "gone through (the record counts as unchanged in this run, as created or updated in none).",
     severity=Severity.WARNING,
 )
 describe(
@@ -537,6 +540,29 @@ class SyncRun:
             )
         self.provider_seen = True
 
+    def check_created(self, created: dict[str, Any], record: TraineeRecord) -> None:
+        """Stop after the first create when Register filed the trainee under another provider than `--ukprn`.
+
+        A first load into an account that holds no trainee (in any cycle probe_provider looks at) has nothing to tell
+        the token's provider by before it writes; the answer to its first create does (every trainee carries its
+        provider's UKPRN, register-api.md §3.6). So another provider's token puts one trainee in that provider's
+        account, not the whole cohort. The create stays in the ledger as sent and unanswered: the next run, with the
+        right token, does not find it there and creates the trainee in the right account."""
+        expected = self.options.ukprn
+        filed = created.get("ukprn")
+        if self.provider_seen or not expected or not filed:
+            return
+        if str(filed) != expected:
+            source = self.options.ukprn_source
+            raise ConfigError(
+                f"the API token is provider {filed}'s (Register filed the first trainee this run created under that "
+                f"UKPRN), not {expected}'s, given with {source}: that trainee, {created['trainee_id']} (record "
+                f"{record.source.record} of {record.source.input}), is in {filed}'s account, and nothing else was "
+                f"written. Register's API cannot delete a trainee: ask Register's support to remove it. Use "
+                f"{expected}'s token, or correct {source}: the next run creates that record too."
+            )
+        self.provider_seen = True
+
     PROBED_CYCLES = 6  # one-trainee listings that look for the token's provider: next cycle, this one, four before
 
     def probe_provider(self) -> None:
@@ -734,6 +760,7 @@ class SyncRun:
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
+                self.check_created(created, record)
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
@@ -794,7 +821,10 @@ class SyncRun:
             409,
             [
                 f"Register answered 409 (already in Register) with trainee(s) {ids}, none of them "
-                f"unambiguously this record (hesa_id {hesa_id})"
+                f"unambiguously this record (hesa_id {hesa_id}): Register's duplicate rule takes them for this "
+                "person (same date of birth, last name, route and start year, and first name or email). Check them "
+                "in Register: if one is this person, keep one record of them in the extract, and make its HUSID the "
+                "one Register holds (or correct Register's)"
             ],
             action="conflict",
         )
@@ -1182,6 +1212,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.orphans, planned.unanswered = _orphans(run, results, sent, [holdings, elsewhere])
     died = ledger.ended_without_report()
     _note_earlier_writes(results, ledger.entries_of_runs(died) if died else {}, died)
+    _note_answers_lost(results, ledger.unresolved())
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1427,6 +1458,23 @@ def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry],
                 f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
                 f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
                 "this is the first report to list it"
+            )
+
+
+def _note_answers_lost(results: list[RecordResult], unresolved: list[Entry]) -> None:
+    """Name, on the records nothing is left to send for, a write whose answer an earlier run never had (its report
+    has the record `unknown`, and says the next run resolves it) and that Register shows went through: without this,
+    the record was `unchanged` here and `unknown` there, so no report counted the trainee as created."""
+    lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
+    if not lost:
+        return
+    for result in results:
+        plan = result.plan
+        entry = lost.get(plan.key) if plan.key else None
+        if plan.action == "unchanged" and entry is not None and plan.earlier is None:
+            plan.earlier = (
+                f"written to Register ({entry.operation}) by sync run {entry.run_id}, whose report has the record as "
+                "unknown (the answer was lost): Register holds the record as the extract says"
             )
 
 
