@@ -69,3 +69,18 @@ def test_a_log_says_when_and_why_the_rate_limit_holds_the_writes_back(register, 
     for line in waits:
         assert shape.match(line) and line.endswith(" s for the rate limit (5 requests per 1 s)"), line
     assert any("Writing to Register:" in line for line in waits)
+
+
+def test_the_neighbouring_cycles_listing_has_a_bar_of_its_own_name(register, tmp_path):
+    """A first load lists the extract's cycle, then the cycles either side of its creates (a start moved since
+    Register got the trainee): the second listing drew a second "Listing Register" bar, as if Register were listed
+    twice."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    options = sync_options(register.emulator, tmp_path, "samples-provider-token", as_of=register.as_of)
+    progress = Progress(stream=io.StringIO(), force_terminal=True)
+    with progress:
+        result = sync_files([str(SAMPLES / "extract.xml")], options, progress=progress)
+    assert result.outcomes["done"] == 12
+    assert progress._rich is not None
+    listings = [task.description for task in progress._rich.tasks if task.description.startswith("Listing")]
+    assert listings == ["Listing Register", "Listing neighbouring cycles"]

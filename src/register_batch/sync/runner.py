@@ -464,7 +464,8 @@ class SyncRun:
         arriving, §10) moves to the front of the listing (newest first, §2.3), behind the pages already read, and a
         listing of several pages ends with a `since` listing of what changed meanwhile. A trainee missing from the
         listing is planned as a create, which Register's 409 (§4) does not stop when its name was corrected too."""
-        task = self.progress.task("Listing Register", unit="trainees")
+        # The neighbouring cycles get a bar of their own, named so: two bars of one name looked like one listing twice.
+        task = self.progress.task("Listing neighbouring cycles" if neighbours else "Listing Register", unit="trainees")
         with task.waits_shown(self.client.limiter):
             for cycle in sorted(cycles):
                 self.listed_cycles.add(cycle)
