@@ -1017,10 +1017,12 @@ def test_a_command_whose_module_is_not_installed_is_neither_listed_nor_run(monke
 
 def _convert_args(command: str, tmp_path: Path) -> list[str]:
     """What `command` needs besides its input: convert an output, sync (a dry run against the embedded emulator) its
-    folders."""
+    folders, validate its report folder (else a new one in the folder the tests run from)."""
     if command == "sync":
         return ["--dry-run", "--state-dir", str(tmp_path / "state"), "--report-dir", str(tmp_path / "sync-report")]
-    return ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")] if command == "convert" else []
+    if command == "convert":
+        return ["--to", "jsonl", "-o", str(tmp_path / "out.jsonl")]
+    return ["--report-dir", str(tmp_path / "validate-report")]
 
 
 @pytest.mark.parametrize("command", ["validate", "convert"])
@@ -1076,7 +1078,7 @@ def test_ukprn_makes_another_providers_records_errors(tmp_path, command):
     made = run("generate", "--count", "2", "--seed", "1", "--ukprn", "10007713", "--as-of", AS_OF, "-o", str(extract))
     assert made.exit_code == 0, made.output
     args = [command, str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "r")]
-    args += _convert_args(command, tmp_path)[:-2] if command == "sync" else _convert_args(command, tmp_path)
+    args += _convert_args(command, tmp_path)[:-2] if command != "convert" else _convert_args(command, tmp_path)
     assert run(*args, "--ukprn", "10007713").exit_code == 0
     other = run(*args, "--ukprn", "10052198")
     if command == "sync":
