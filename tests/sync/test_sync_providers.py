@@ -17,7 +17,7 @@ import httpx
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
-from emulated import sync_options
+from emulated import create_answers_lost, sync_options
 from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
@@ -57,8 +57,8 @@ def test_without_ukprn_a_mixed_extract_sends_nothing(register, tmp_path):
 
 def test_a_token_of_another_provider_is_refused_before_anything_is_written(register, tmp_path):
     """A vendor's job run with another client's token: once Register lists a trainee, its UKPRN is the token's."""
-    source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
-    register.sync(source)  # a first load: Register lists nobody yet, so there is nothing to tell the token by
+    # A first load of records that do not say whose they are (blank F_UKPRN): nothing to tell the token by.
+    register.sync(mixed_extract(tmp_path / "first.csv", [""] * 3))
     token_ukprn = register.trainees(2026)[0]["ukprn"]
     assert token_ukprn != OURS  # the emulator's provider for this token has a UKPRN of its own
     changed = mixed_extract(tmp_path / "changed.csv", [OURS] * 4)
@@ -79,46 +79,62 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     assert register.writes() == {"POST /trainees": 3}
 
 
-def test_a_first_load_with_another_providers_token_stops_after_the_first_trainee_it_created(tmp_path):
+def _held(emulator, token: str) -> dict[str, str]:
+    """HUSID -> trainee id of the trainees Register lists for `token` in 2026."""
+    with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = client.get("/trainees", params={"academic_cycle": 2026})
+    listed = answer.json()["data"] if answer.status_code == 200 else []
+    return {t["hesa_id"]: t["trainee_id"] for t in listed}
+
+
+@pytest.mark.parametrize("answer", ["received", "lost"])
+@pytest.mark.parametrize("ukprn", [OURS, None], ids=["ukprn", "records-ukprn"])
+def test_a_first_load_with_another_providers_token_stops_after_the_first_trainee_it_created(tmp_path, ukprn, answer):
     """A first load into an account with no trainee at all has nothing to tell the token's provider by before it
-    writes; Register's answer to the first create does. Before, a colleague's token whose account was empty took the
-    whole cohort into that provider's account, where the API cannot delete it. The next run, with the right token,
-    creates that record too, in the right account."""
+    writes; Register's answer to the first create does, or its look-up when that answer was lost. Before, a
+    colleague's token whose account was empty took the whole cohort into that provider's account, where the API
+    cannot delete it; with the first answer lost, the trainee found was adopted unchecked, the second one created
+    there too, and the first record linked in the ledger to a trainee the right token never sees. Without --ukprn,
+    the one UKPRN the records' F_UKPRN name is checked the same way. The next run, with the right token, creates
+    that record too, in the right account."""
     theirs, ours = "their-token", "our-token"
     ukprns = {theirs: THEIRS, ours: OURS}
     with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
 
-        def sync(token):
-            return sync_files([str(source)], sync_options(emulator, tmp_path, token, timeout=5.0, ukprn=OURS))
-
-        def held(token) -> dict[str, str]:
-            with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {token}"}) as client:
-                answer = client.get("/trainees", params={"academic_cycle": 2026})
-            listed = answer.json()["data"] if answer.status_code == 200 else []
-            return {t["hesa_id"]: t["trainee_id"] for t in listed}
+        def sync(token, client=None):
+            options = sync_options(emulator, tmp_path, token, timeout=5.0, ukprn=ukprn)
+            return sync_files([str(source)], options, client=client)
 
         source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+        client = create_answers_lost(emulator, theirs, lambda: None) if answer == "lost" else None
         with pytest.raises(ConfigError) as refused:
-            sync(theirs)
-        [(husid, trainee_id)] = held(theirs).items()
+            sync(theirs, client)
+        if client is not None:
+            client.close()
+        [(husid, trainee_id)] = _held(emulator, theirs).items()
         assert husid == "2601200000001"
-        assert str(refused.value) == (
+        message = str(refused.value)
+        assert message.startswith(
             f"the API token is provider {THEIRS}'s (Register filed the first trainee this run created under that "
-            f"UKPRN), not {OURS}'s, given with ukprn: that trainee, {trainee_id} (record 1 of {source}), is in "
-            f"{THEIRS}'s account, and nothing else was written. Register's API cannot delete a trainee: ask "
-            f"Register's support to remove it. Use {OURS}'s token, or correct ukprn: the next run creates that "
-            "record too."
-        )
-        assert sync(ours).exit_code == 0
-        assert sorted(held(ours)) == ["2601200000001", "2601200000002", "2601200000003"]
-        assert list(held(theirs)) == [husid]
+            f"UKPRN), "
+        ), message
+        assert (
+            f"that trainee, {trainee_id} (record 1 of {source}), is in {THEIRS}'s account, and nothing else was written"
+            in message.replace("That trainee", "that trainee")
+        ), message
+        assert message.endswith(" The next run creates that record too."), message
+
+        done = sync(ours)
+        assert done.exit_code == 0 and done.outcomes["done"] == 3, done.summary_line()
+        assert sorted(_held(emulator, ours)) == ["2601200000001", "2601200000002", "2601200000003"]
+        assert list(_held(emulator, theirs)) == [husid]
 
 
 def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(register, tmp_path):
     """No --ukprn, but every record says whose it is (F_UKPRN): once Register lists a trainee of the token under
     another UKPRN, nothing is written. Before, only --ukprn or a training partner's records were checked, so another
     client's token in a vendor's nightly job filed this provider's new trainees under that client."""
-    register.sync(mixed_extract(tmp_path / "ours.csv", [OURS] * 3))  # a first load lists nobody: nothing to tell by
+    register.sync(mixed_extract(tmp_path / "first.csv", [""] * 3))  # records of no one said: nothing to tell by
     token_ukprn = register.trainees(2026)[0]["ukprn"]
     assert token_ukprn != OURS
     for dry_run in (True, False):
@@ -223,7 +239,7 @@ def test_sync_reads_the_ukprn_as_validation_does(register, tmp_path):
     """A UKPRN given as a number or with spaces is the token's own: no false stop (validation accepted it too)."""
     from register_batch.sync import SyncOptions
 
-    first = mixed_extract(tmp_path / "first.csv", [OURS])
+    first = mixed_extract(tmp_path / "first.csv", [""])  # a record of no one said: the token's UKPRN, listed
     register.sync(first)
     token_ukprn = register.trainees(2026)[0]["ukprn"]
     source = mixed_extract(tmp_path / "token.csv", [token_ukprn] * 3)
@@ -241,7 +257,7 @@ def test_a_token_whose_trainees_are_in_other_cycles_is_refused_before_anything_i
     recent cycle: a page of one of those shows the token's provider before anything is created."""
     from register_batch.generate import generate
 
-    register.sync(mixed_extract(tmp_path / "theirs.csv", [THEIRS] * 2))  # the token's trainees: cycle 2026
+    register.sync(mixed_extract(tmp_path / "theirs.csv", [""] * 2))  # the token's trainees: cycle 2026
     token_ukprn = register.trainees(2026)[0]["ukprn"]
     ours = tmp_path / "ours-2024.csv"
     generate(ours, count=3, fmt="hesa-csv", seed=21, academic_cycle=2024, as_of=AS_OF, ukprn=OURS)
@@ -401,7 +417,7 @@ def test_without_ukprn_the_refusal_says_why_a_training_partners_records_are_anot
     records are 10000571's (F_UKPRN)" of records whose F_UKPRN is all 10006841 read as a contradiction. It says
     why, as the stop for a --ukprn no record has does."""
     bolton, bath_spa = "10006841", "10000571"
-    register.sync(mixed_extract(tmp_path / "first.csv", [bolton] * 2))  # a first load: nothing to tell the token by
+    register.sync(mixed_extract(tmp_path / "first.csv", [""] * 2))  # records of no one said: nothing to tell by
     token_ukprn = register.trainees(2026)[0]["ukprn"]
     with pytest.raises(ConfigError) as refused:
         register.sync(mixed_extract(tmp_path / "again.csv", [bolton] * 3))

@@ -493,13 +493,17 @@ class SyncRun:
             self.check_provider(trainee)
             holdings.add(trainee)
 
-    def check_provider(self, trainee: dict[str, Any]) -> None:
-        """Stop before anything is written when Register shows the token is another provider's than `--ukprn`.
+    def check_provider(self, trainee: dict[str, Any], *, created_for: TraineeRecord | None = None) -> None:
+        """Stop before anything more is written when Register shows the token is another provider's than `--ukprn`.
 
         Every trainee Register returns carries its provider's UKPRN (register-api.md §3.6, `ukprn`), which is the
         token's: the first one read tells whether the run's records (checked against --ukprn when they were
         validated) would go to the provider they are of. A wrong token (another client's, in a vendor's job) is
-        caught here; with nothing listed yet (a first load) there is nothing to tell by.
+        caught here; with nothing listed yet (a first load) there is nothing to tell by before the first create, whose
+        answer (`created_for` its record, a lost one's found in the look-up) is looked at the same way: another
+        provider's token then puts one trainee in that provider's account, not the whole cohort. That create stays
+        in the ledger as sent and unanswered: the next run, with the right token, does not find it there and creates
+        the trainee in the right account.
 
         Without --ukprn, the token of a training partner whose records the run files under their accredited provider
         (hesa-formats.md §5 item 11) is refused: its own extract, sent with its own token, would put the accredited
@@ -510,57 +514,49 @@ class SyncRun:
         listed = trainee.get("ukprn")
         if not listed or not (expected or self.moved or self.implied):
             return
+        how, written, again = "Register lists its trainees under that UKPRN", "nothing was written", ""
+        if created_for is not None:
+            where = created_for.source
+            how = "Register filed the first trainee this run created under that UKPRN"
+            written = (
+                f"that trainee, {trainee.get('trainee_id')} (record {where.record} of {where.input}), is in {listed}'s "
+                "account, and nothing else was written; Register's API cannot delete a trainee: ask Register's "
+                "support to remove it"
+            )
+            again = " The next run creates that record too."
         if expected and str(listed) != expected:
             raise ConfigError(
-                f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not "
-                f"{expected}'s, given with {self.options.ukprn_source}: nothing was written. Use {expected}'s "
-                f"token, or correct {self.options.ukprn_source}."
+                f"the API token is provider {listed}'s ({how}), not {expected}'s, given with "
+                f"{self.options.ukprn_source}: {written}. Use {expected}'s token, or correct "
+                f"{self.options.ukprn_source}.{again}"
             )
         if not expected and str(listed) in self.moved:
             accredited, records = self.moved[str(listed)]
             raise ConfigError.naming(
-                "the API token is provider {listed}'s (Register lists its trainees under that UKPRN), {filed_under}: "
-                "{records} of F_UKPRN {listed} {are} {accredited}'s, and would be filed under {listed}. Nothing was "
-                "written. Send them with {accredited}'s token and {ukprn} {accredited}.",
+                "the API token is provider {listed}'s ({how}), {filed_under}: {records} of F_UKPRN {listed} {are} "
+                "{accredited}'s, and would be filed under {listed}. {written}. Send them with {accredited}'s token and "
+                "{ukprn} {accredited}.{again}",
                 listed=listed,
+                how=how,
                 filed_under=training_partners().filed_under(accredited),
                 records=counted(records, "record"),
                 are="is" if records == 1 else "are",
                 accredited=accredited,
+                written=written[0].upper() + written[1:],
+                again=again,
             )
         if self.implied and str(listed) != self.implied:
             raise ConfigError.naming(
-                "the API token is provider {listed}'s (Register lists its trainees under that UKPRN), but the records "
-                "are {records_of}'s ({why}): Register would file them under {listed}. Nothing was written. Use "
-                "{records_of}'s token, and give {ukprn} {records_of} in jobs, so that a first load is checked too "
-                "(rehearsing against {emulator_ukprn}).",
+                "the API token is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
+                "would file them under {listed}. {written}. Use {records_of}'s token, and give {ukprn} {records_of} "
+                "in jobs, so that a first load is checked too (rehearsing against {emulator_ukprn}).{again}",
                 said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
                 listed=listed,
+                how=how,
                 records_of=self.implied,
                 why=moved_why(self.moved) or "F_UKPRN",
-            )
-        self.provider_seen = True
-
-    def check_created(self, created: dict[str, Any], record: TraineeRecord) -> None:
-        """Stop after the first create when Register filed the trainee under another provider than `--ukprn`.
-
-        A first load into an account that holds no trainee (in any cycle probe_provider looks at) has nothing to tell
-        the token's provider by before it writes; the answer to its first create does (every trainee carries its
-        provider's UKPRN, register-api.md §3.6). So another provider's token puts one trainee in that provider's
-        account, not the whole cohort. The create stays in the ledger as sent and unanswered: the next run, with the
-        right token, does not find it there and creates the trainee in the right account."""
-        expected = self.options.ukprn
-        filed = created.get("ukprn")
-        if self.provider_seen or not expected or not filed:
-            return
-        if str(filed) != expected:
-            source = self.options.ukprn_source
-            raise ConfigError(
-                f"the API token is provider {filed}'s (Register filed the first trainee this run created under that "
-                f"UKPRN), not {expected}'s, given with {source}: that trainee, {created['trainee_id']} (record "
-                f"{record.source.record} of {record.source.input}), is in {filed}'s account, and nothing else was "
-                f"written. Register's API cannot delete a trainee: ask Register's support to remove it. Use "
-                f"{expected}'s token, or correct {source}: the next run creates that record too."
+                written=written[0].upper() + written[1:],
+                again=again,
             )
         self.provider_seen = True
 
@@ -671,10 +667,12 @@ class SyncRun:
                 # The create happened (a lost reply) or the trainee was already there (409): carry on from what
                 # Register holds for it.
                 result.requests += self.client.stats.total - before
+                lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
+                if not self.provider_seen:  # whose account it is in, as for a create answered (perform)
+                    self.check_provider(adopted.trainee, created_for=record if lost_reply else None)
                 plan.trainee_id = adopted.trainee["trainee_id"]
                 plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
                 plan.matched_by = adopted.how
-                lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
                 if lost_reply and (
                     plan.action in ("update", "unchanged", "withdraw", "defer")
                     or (plan.action == "blocked" and plan.held)
@@ -761,7 +759,8 @@ class SyncRun:
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
-                self.check_created(created, record)
+                if not self.provider_seen:
+                    self.check_provider(created, created_for=record)
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
