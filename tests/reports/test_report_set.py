@@ -235,17 +235,25 @@ def test_a_reused_report_folder_keeps_no_file_of_an_earlier_run_beside_this_ones
         "report.json",
     ]
 
-    (tmp_path / "reports" / "results.csv").mkdir()  # a name of an earlier run's that cannot be removed as a file
+    # A CI job's own junit.xml where the earlier run's was (a shared build folder): not a run's report, so kept.
+    pytest_junit = '<?xml version="1.0"?>\n<testsuites name="pytest tests"/>\n'
+    (tmp_path / "reports" / "junit.xml").write_text(pytest_junit, encoding="utf-8")
     again = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env)
-    assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "issues.csv",
-        "report.html",
-        "report.json",
-        "results.csv",
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert (tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8") == pytest_junit
+
+    # Nor is anything removed from a folder whose report.json is another tool's (eslint's, in a build folder).
+    build = tmp_path / "build"
+    build.mkdir()
+    theirs = {"report.json": '{"tool": "eslint"}', "junit.xml": pytest_junit, "results.csv": "a,b\n1,2\n"}
+    for name, text in theirs.items():
+        (build / name).write_text(text, encoding="utf-8")
+    into_build = run_cli(["-q", "validate", str(source), "--report-dir", "build"], tmp_path, env)
+    assert into_build.returncode == 0, into_build.stderr
+    assert [(build / name).read_text(encoding="utf-8") for name in ("junit.xml", "results.csv")] == [
+        pytest_junit,
+        "a,b\n1,2\n",
     ]
-    [warning] = again.stderr.splitlines()
-    assert "reports/results.csv is an earlier run's, left in place" in warning, warning
 
     user = tmp_path / "mine"
     user.mkdir()

@@ -153,19 +153,45 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
             )
 
 
+# What each report file of a run holds in its first KB, to tell it from a file of that name someone else put in the
+# folder (a CI job's own junit.xml or report.json in a shared build folder), which is never removed. The CSVs by
+# their header: issues.csv's ISSUE_KEYS, sync's RESULT_COLUMNS and NOT_IN_EXTRACT_COLUMNS (sync/runner.py).
+_OURS = {
+    "report.json": b'{\n "tool": {\n  "name": "register-batch",',
+    "report.html": b" register-batch</title>",
+    "junit.xml": b'<testsuite name="register-batch ',
+    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS) + "\r\n").encode(),
+    "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
+    "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\r\n".encode(),
+}
+
+
+def _ours(path: Path) -> bool:
+    """Whether `path` is a report file a run wrote (by what it holds first: `_OURS`); False for one that cannot be
+    read, or is not a plain file."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    return _OURS[path.name] in head
+
+
 def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:
-    """In an earlier run's report folder, remove its files that this run did not write (its junit.xml, a sync's
-    results.csv before a validate): a reader takes every file beside report.html for this run's. Only once this
-    run's are all in place; one that cannot be removed is named, and the run's reports stand."""
+    """In a folder an earlier run wrote its reports in, remove its files that this run did not write (its junit.xml,
+    a sync's results.csv before a validate): a reader takes every file beside report.html for this run's. Only a
+    file that is a run's report is removed, and only once this run's are all in place; one that cannot be removed is
+    named, and the run's reports stand."""
     for name in REPORT_FILES:
-        if name in keep:
+        path = folder / name
+        if name in keep or not _ours(path):
             continue
         try:
-            (folder / name).unlink()
+            path.unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:
-            log.warning("%s is an earlier run's, left in place: %s", printable(str(folder / name)), exc.strerror or exc)
+            log.warning("%s is an earlier run's, left in place: %s", printable(str(path)), exc.strerror or exc)
 
 
 @dataclass
@@ -329,7 +355,7 @@ class ReportBuilder:
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
         folder = private_dir(report_dir)
-        earlier = (folder / "report.json").is_file()  # an earlier run's report folder, not a user's with such names
+        earlier = _ours(folder / "report.json")  # a folder a run wrote its reports in, not one of files like them
         files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {
             "json": ("report.json", None, lambda fh: json_report.write(fh, self)),
             "csv": ("issues.csv", "", lambda fh: csv_report.write(fh, self)),
