@@ -793,6 +793,32 @@ def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
         csv.field_size_limit(before)
 
 
+def test_reads_in_threads_leave_a_callers_csv_field_limit_as_it_set_it(tmp_path):
+    """Set and put back around each row, the process-wide limit raced between two threads reading at once: one put
+    back the other's 128 KiB as "the caller's", and the caller's own limit was lost for good. It is not touched."""
+    import threading
+
+    path = tmp_path / "many.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + "".join(f"03102615{n:05d},Ann,Lee\n" for n in range(3000)))
+    before = csv.field_size_limit(10_000_000)
+    try:
+        counts: list[int] = []
+
+        def read_all() -> None:
+            for _ in range(4):
+                _info, rows = read(path, "register-csv")
+                counts.append(len(rows))
+
+        threads = [threading.Thread(target=read_all) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert counts == [3000] * 16 and csv.field_size_limit() == 10_000_000
+    finally:
+        csv.field_size_limit(before)
+
+
 def test_a_header_cell_over_128_kib_is_refused_as_an_unreadable_header(tmp_path, hesa_samples):
     """A one-line XML extract of many trainees, without an XML declaration, given with --format hesa-csv: its one line,
     a single cell (no commas) of more than 128 KiB, is the header. One clear line naming line 1, not a crash."""

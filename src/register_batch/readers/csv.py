@@ -228,14 +228,14 @@ class _BoundedLines:
         return line
 
 
-def _next_row(reader: Iterator[list[str]]) -> list[str] | None:
-    """The reader's next row (None at the end), no cell of it over MAX_CELL characters. The csv module's limit is one
-    for the whole process: the caller's own (a library caller reading CSV of its own) is put back after each row."""
-    previous = csv.field_size_limit(MAX_CELL)
-    try:
-        return next(reader, None)
-    finally:
-        csv.field_size_limit(previous)
+def _over_cell_limit(row: list[str], lines: _BoundedLines) -> bool:
+    """Whether a cell of the row just read is over MAX_CELL characters. The csv module's own limit is one for the
+    whole process, a library caller's to set (and threads share it): it is left alone, and its default is this one.
+    A row whose lines hold no more than MAX_CELL characters in all (nearly every row) has no such cell."""
+    return lines.record_chars > MAX_CELL and any(len(cell) > MAX_CELL for cell in row)
+
+
+CELL_OVER_LIMIT = f"field larger than field limit ({MAX_CELL})"  # the csv module's words, at its default limit
 
 
 def _swallowed_rows(cell: str, width: int) -> bool:
@@ -276,9 +276,11 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     lines = _BoundedLines(text, name)
     reader = csv.reader(lines, strict=False)
     try:
-        header = _next_row(reader)
+        header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
+    if header is not None and _over_cell_limit(header, lines):
+        raise UnusableInput(name, f"unreadable CSV header: {CELL_OVER_LIMIT}", line=1)
     if header is None:
         raise UnusableInput(name, "the file is empty")
     read = _CsvHeader.of(header, info, layout)
@@ -294,9 +296,11 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     try:
         while True:
             lines.record_chars = 0
-            row = _next_row(reader)
+            row = next(reader, None)
             if row is None:
                 break
+            if _over_cell_limit(row, lines):
+                raise csv.Error(CELL_OVER_LIMIT)
             line = start_line
             start_line = reader.line_num + 1
             if not any(cell.strip() for cell in row):
