@@ -331,6 +331,37 @@ def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_ju
     assert settings("plain")["Mapping files"] == "the bundled ones only"
 
 
+def test_a_pulled_reference_file_that_never_ends_is_refused(tmp_path):
+    """A library caller's `reference_path` (the command line's is the state dir's pulled file) was read whole into
+    memory: a device that never ends, or the extract given in its place, grew the process until it was killed. Run in
+    a child with 1 GB of address space, so that reading on would fail at once, not take the machine's memory."""
+    import resource
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from register_batch.errors import ConfigError\n"
+        "from register_batch.jobs import validate_files\n"
+        "try:\n"
+        f"    validate_files([{str(SAMPLES / 'extract.xml')!r}], as_of=date(2026, 11, 28),\n"
+        f"                   report_dir={str(tmp_path / 'r')!r}, reference_path='/dev/zero')\n"
+        "except ConfigError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("/dev/zero: cannot read pulled reference data (over 64 MB, more than a "), done.stdout
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_reports_record_pulled_code_lists_by_content(tmp_path):
     """`reference pull` saves Register's lists in the state dir; a later pull may change them under the same name."""
     import hashlib

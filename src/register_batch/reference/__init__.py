@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath
+from register_batch.fs import StrPath, read_at_most
 
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
@@ -228,6 +228,10 @@ def load_reference(api_version: str = "v2026.1", pulled_path: StrPath | None = N
     return _pulled(api_version, str(pulled_path), (status.st_ino, status.st_size, status.st_mtime_ns))
 
 
+# Register's code lists are about 1 MB: a file past this is something else (a device, the extract given in its place).
+PULLED_FILE_LIMIT = 64 << 20
+
+
 @cache
 def _bundled(api_version: str) -> ReferenceData:
     return ReferenceData(_bundled_index(api_version), source=f"bundled {api_version}")
@@ -237,9 +241,11 @@ def _bundled(api_version: str) -> ReferenceData:
 def _pulled(api_version: str, pulled_path: str, _version: tuple[int, int, int]) -> ReferenceData:
     index = _bundled_index(api_version)
     try:
-        data = Path(pulled_path).read_bytes()
+        data = read_at_most(pulled_path, PULLED_FILE_LIMIT, "a pulled reference file")
         pulled = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+    except OSError as exc:
+        raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
     return ReferenceData(
         index,

@@ -9,8 +9,15 @@ from typing import Any
 
 from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import private_dir, write_private_text
-from register_batch.reference import PULLED_FILE, ReferenceData, load_reference, payload_problem, pulled_payload
+from register_batch.fs import private_dir, read_at_most, write_private_text
+from register_batch.reference import (
+    PULLED_FILE,
+    PULLED_FILE_LIMIT,
+    ReferenceData,
+    load_reference,
+    payload_problem,
+    pulled_payload,
+)
 
 
 def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
@@ -65,7 +72,7 @@ def read_pulled(state_dir: Path) -> dict[str, Any]:
     """The pulled file's document: `target`, `pulled_at` and the `payload` it holds, checked as validation checks it."""
     path = Path(state_dir) / PULLED_FILE
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_at_most(path, PULLED_FILE_LIMIT, "a pulled reference file").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"no pulled reference data in {state_dir}: run `register-batch reference pull` first"
