@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from register_batch.progress import Progress
 
 
@@ -67,7 +69,16 @@ def test_a_plain_line_comes_five_seconds_after_the_last_and_starts_with_the_time
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d", line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
 
 
-def test_a_step_that_logged_along_the_way_ends_with_its_whole_count_and_no_time_left(monkeypatch):
+@pytest.mark.parametrize(
+    ("last_at", "last_line"),
+    [
+        (1009.0, "Writing to Register: 10/10 requests (1.1/s)"),  # the step's end line: the last request came early
+        (1010.0, "Writing to Register: 10/10 requests (1.0/s)"),  # the interval's line, which the step ends on
+    ],
+)
+def test_a_step_that_logged_along_the_way_ends_with_its_whole_count_once(monkeypatch, last_at, last_line):
+    """With no time left. A sync's log ended `Writing to Register: 298/298 requests (0.7/s)` twice when the last
+    request came an interval after the line before it."""
     now = [1000.0]
     monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
     stream = io.StringIO()
@@ -75,32 +86,10 @@ def test_a_step_that_logged_along_the_way_ends_with_its_whole_count_and_no_time_
         task = progress.task("Writing to Register", total=10, unit="requests")
         now[0] = 1005.0
         task.advance(5)
-        now[0] = 1009.0
+        now[0] = last_at
         task.advance(5)
         task.close()
-    assert _lines_without_time(stream) == [
-        "Writing to Register: 5/10 requests (1.0/s, about 5 s left)",
-        "Writing to Register: 10/10 requests (1.1/s)",
-    ]
-
-
-def test_a_step_whose_last_line_gave_its_whole_count_does_not_end_on_it_again(monkeypatch):
-    """A sync's log ended `Writing to Register: 298/298 requests (0.7/s)` twice when the last request came an
-    interval after the line before it."""
-    now = [1000.0]
-    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
-    stream = io.StringIO()
-    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
-        task = progress.task("Writing to Register", total=10, unit="requests")
-        now[0] = 1005.0
-        task.advance(5)
-        now[0] = 1010.0
-        task.advance(5)
-        task.close()
-    assert _lines_without_time(stream) == [
-        "Writing to Register: 5/10 requests (1.0/s, about 5 s left)",
-        "Writing to Register: 10/10 requests (1.0/s)",
-    ]
+    assert _lines_without_time(stream) == ["Writing to Register: 5/10 requests (1.0/s, about 5 s left)", last_line]
 
 
 def test_each_line_reaches_a_log_file_as_it_is_written(tmp_path):
