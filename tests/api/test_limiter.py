@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import stat
 import time
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
 
 import pytest
 
@@ -281,3 +287,136 @@ def test_a_429_pause_of_the_longest_retry_after_is_kept_whole(tmp_path, shared):
     throttled.pause(60)
     other.acquire()
     assert clock.now - started == pytest.approx(60)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_sends_spread_over_a_window_never_put_more_than_n_in_any_window_and_keep_the_pace(tmp_path, shared):
+    """A run whose first sends are spread out (not all at one instant) waits for each in turn to leave the window:
+    never one more, and, alone on a shared budget, not fewer than its limit either."""
+    clock = FakeClock()
+    limiter = RateLimiter(
+        3, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=tmp_path / "rate.json" if shared else None
+    )
+    sent = []
+    for step in (0, 1, 1):
+        clock.now += step
+        limiter.acquire()
+        sent.append(clock.now)
+    for _ in range(30):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 10) == 3
+    assert sent[-1] - sent[0] == pytest.approx(102)  # 33 sends, 3 in every 10 s: the last three at 100, 101, 102 s
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_the_request_sent_when_a_pause_ends_counts_against_the_budget_it_shares(tmp_path, shared):
+    clock = FakeClock()
+    throttled, other = throttled_and_other(clock, tmp_path / "rate.json" if shared else None)
+    started = clock.now
+    for _ in range(4):
+        throttled.acquire()
+    throttled.pause(0.5)
+    throttled.acquire()  # at the pause's end: the fifth of five
+    other.acquire()  # the first leaves the window 1 s after it was sent
+    assert clock.now - started == pytest.approx(1)
+
+
+def test_a_process_sharing_the_budget_waits_only_as_long_as_the_shared_log_says(tmp_path):
+    """A wait for the shared budget is not counted as a send of this process: its next request waits for the shared
+    log's oldest send, not for the time it started waiting."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    one, other = (RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared) for _ in "12")
+    started = clock.now
+    one.acquire()
+    clock.now += 0.5
+    other.acquire()
+    clock.now += 0.5
+    one.acquire()  # the budget is spent: until the first send leaves it, at 10 s
+    assert clock.now - started == pytest.approx(10)
+    one.acquire()  # then until the other's leaves it, at 10.5 s
+    assert clock.now - started == pytest.approx(10.5)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced by a folder"])
+def test_a_budget_file_lost_mid_run_still_counts_the_runs_own_sends(tmp_path, caplog, how):
+    """A cache cleaned under a running sync, or a budget file that can no longer be used: the requests the run has
+    sent in this window still count, shared again through a new file or, falling back to its own budget, said so."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+    sent = []
+    for step in (0, 9.5):
+        clock.now += step
+        limiter.acquire()
+        sent.append(clock.now)
+    shared.unlink()
+    if how == "replaced by a folder":
+        shared.mkdir()
+    for _ in range(3):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 10) == 2
+    if how == "deleted":
+        assert limiter.shared_file == shared and len(json.loads(shared.read_text())["sent"]) == 2
+    else:
+        assert limiter.shared_file is None
+        assert "cannot use" in caplog.text and "Is a directory" in caplog.text and "own budget" in caplog.text
+
+
+def test_after_a_429s_wait_a_wait_for_the_budget_is_the_clients_own():
+    """Progress says Register's next window only while the 429's pause lasts; once it has ended, a further wait is
+    for the client's own budget."""
+    clock = FakeClock()
+    told: list[tuple[float, bool]] = []
+    limiter = RateLimiter(
+        1, 10, clock=clock.time, sleep=clock.sleep, margin=0, on_wait=lambda s, t: told.append((s, t))
+    )
+    limiter.acquire()
+    limiter.pause(1.5)
+    limiter.acquire()
+    assert told == [(1.5, True), (8.5, False)]
+
+
+def test_a_wait_watched_for_a_stop_lasts_as_long_as_an_unwatched_one_and_both_are_counted():
+    """Looking at `stopping` every quarter second does not lengthen a wait (0.3 s is not two quarters), and the time
+    a run stood waiting for the budget (the client's seconds_waiting) counts both kinds."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, 0.3, clock=clock.time, sleep=clock.sleep, margin=0)
+    started = clock.now
+    limiter.acquire()
+    limiter.acquire(lambda: False)
+    assert clock.now - started == pytest.approx(0.3) and limiter.waited == pytest.approx(0.3)
+    limiter.acquire()
+    assert clock.now - started == pytest.approx(0.6) and limiter.waited == pytest.approx(0.6)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="no O_NOFOLLOW (Windows): the file is in the user's profile")
+def test_a_link_planted_under_the_budget_files_name_is_not_followed(tmp_path, caplog):
+    """In a folder others can write to (a shared REGISTER_BATCH_RATE_DIR), a link named like the budget file would
+    have the run overwrite whatever it points at: not used, and the run keeps its own budget."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    shared = tmp_path / "rate.json"
+    shared.symlink_to(target)
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert target.read_text() == "keep me\n"
+    assert limiter.shared_file is None and "cannot use" in caplog.text
+
+
+@pytest.mark.skipif(resource is None, reason="no resource module (Windows)")
+def test_a_long_run_on_a_shared_budget_gives_each_look_at_the_file_back(tmp_path):
+    """Every request opens the budget file: a run of more requests than it may hold files open keeps sharing."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    clock = FakeClock()
+    limiter = RateLimiter(10_000, 1, clock=clock.time, sleep=clock.sleep, shared_file=tmp_path / "rate.json")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(len(os.listdir("/proc/self/fd")) + 50, hard), hard))
+    try:
+        for _ in range(200):
+            limiter.acquire()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert limiter.shared_file == tmp_path / "rate.json"
