@@ -6,6 +6,9 @@ import json
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
+import threading
 import time
 
 try:
@@ -151,7 +154,11 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
     assert clock.now - started >= 60
 
 
-@pytest.mark.parametrize("content", [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64],
+    ids=["empty", "torn", "not utf-8", "a list", "zeros"],
+)
 def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
     """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
     file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request."""
@@ -420,3 +427,48 @@ def test_a_long_run_on_a_shared_budget_gives_each_look_at_the_file_back(tmp_path
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert limiter.shared_file == tmp_path / "rate.json"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes (Windows)")
+def test_a_named_pipe_under_the_budget_files_name_falls_back_to_a_private_budget(tmp_path, caplog):
+    """Anyone who can write in a shared REGISTER_BATCH_RATE_DIR can leave a pipe named like the budget file: read, it
+    would keep the run's first request waiting for ever for the pipe to say something."""
+    shared = tmp_path / "rate.json"
+    os.mkfifo(shared)
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    sender = threading.Thread(target=limiter.acquire, daemon=True)
+    sender.start()
+    sender.join(30)  # not a timing: the request either goes or waits for ever
+    assert not sender.is_alive(), "waited on the pipe"
+    assert limiter.shared_file is None and "cannot use" in caplog.text
+
+
+def test_a_budget_it_cannot_share_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
+    """docs/library.md: what the library has to say goes to the `register_batch` logger, seen only where logging is
+    set up; a vendor's job got no line of Python's last-resort handler on its stderr."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    job = (
+        "from register_batch.api.limiter import RateLimiter\n"
+        f"limiter = RateLimiter(2, 60, shared_file={str(blocker / 'rate.json')!r})\n"
+        "limiter.acquire()\n"
+        "print(limiter.shared_file)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", job], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "None\n", "")
+
+
+def test_a_budget_shared_later_through_a_file_named_by_a_string_is_shared(tmp_path):
+    """`share` as a library caller may call it, with the file's name as a str."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.share(str(tmp_path / "rate.json"))
+    limiter.acquire()
+    assert json.loads((tmp_path / "rate.json").read_text())["sent"] == [clock.now]
+
+
+def test_an_ipv6_targets_budget_file_has_a_name_every_file_system_takes(tmp_path):
+    """A target such as http://[::1]:8080: Windows refuses a colon in a file name."""
+    path = shared_budget_file("::1", loopback=True, environ={RATE_DIR_ENV: str(tmp_path)})
+    assert path is not None and path.parent == tmp_path and ":" not in path.name and path.name.endswith("1.json")
