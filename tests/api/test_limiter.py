@@ -156,12 +156,13 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64],
-    ids=["empty", "torn", "not utf-8", "a list", "zeros"],
+    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64, b"[" * 100_000],
+    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep"],
 )
 def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
     """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
-    file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request."""
+    file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request; brackets
+    nested deeper than Python's recursion limit were a RecursionError."""
     shared = tmp_path / "rate.json"
     shared.write_bytes(content)
     clock = FakeClock()
@@ -442,6 +443,19 @@ def test_a_named_pipe_under_the_budget_files_name_falls_back_to_a_private_budget
     sender.join(30)  # not a timing: the request either goes or waits for ever
     assert not sender.is_alive(), "waited on the pipe"
     assert limiter.shared_file is None and "cannot use" in caplog.text
+
+
+def test_a_429_pause_is_shared_through_a_file_whose_pause_is_not_a_number(tmp_path):
+    """JSON's NaN (Python writes and reads it) as a foreign file's pause: no pause could ever replace it, and no
+    process sharing the file waited for another's 429 again."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    shared.write_text('{"sent": [], "blocked_until": NaN}')
+    one, other = (RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared) for _ in "12")
+    one.pause(5)
+    started = clock.now
+    other.acquire()
+    assert clock.now - started == pytest.approx(5)
 
 
 def test_a_budget_it_cannot_share_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
