@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import stat
+import subprocess
+import sys
+import threading
 import time
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
 
 import pytest
 
@@ -145,10 +154,15 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
     assert clock.now - started >= 60
 
 
-@pytest.mark.parametrize("content", [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64, b"[" * 100_000],
+    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep"],
+)
 def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
     """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
-    file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request."""
+    file that is not ours) were a UnicodeDecodeError, an internal error from the sync before its first request; brackets
+    nested deeper than Python's recursion limit were a RecursionError."""
     shared = tmp_path / "rate.json"
     shared.write_bytes(content)
     clock = FakeClock()
@@ -281,3 +295,194 @@ def test_a_429_pause_of_the_longest_retry_after_is_kept_whole(tmp_path, shared):
     throttled.pause(60)
     other.acquire()
     assert clock.now - started == pytest.approx(60)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_sends_spread_over_a_window_never_put_more_than_n_in_any_window_and_keep_the_pace(tmp_path, shared):
+    """A run whose first sends are spread out (not all at one instant) waits for each in turn to leave the window:
+    never one more, and, alone on a shared budget, not fewer than its limit either."""
+    clock = FakeClock()
+    limiter = RateLimiter(
+        3, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=tmp_path / "rate.json" if shared else None
+    )
+    sent = []
+    for step in (0, 1, 1):
+        clock.now += step
+        limiter.acquire()
+        sent.append(clock.now)
+    for _ in range(30):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 10) == 3
+    assert sent[-1] - sent[0] == pytest.approx(102)  # 33 sends, 3 in every 10 s: the last three at 100, 101, 102 s
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+def test_the_request_sent_when_a_pause_ends_counts_against_the_budget_it_shares(tmp_path, shared):
+    clock = FakeClock()
+    throttled, other = throttled_and_other(clock, tmp_path / "rate.json" if shared else None)
+    started = clock.now
+    for _ in range(4):
+        throttled.acquire()
+    throttled.pause(0.5)
+    throttled.acquire()  # at the pause's end: the fifth of five
+    other.acquire()  # the first leaves the window 1 s after it was sent
+    assert clock.now - started == pytest.approx(1)
+
+
+def test_a_process_sharing_the_budget_waits_only_as_long_as_the_shared_log_says(tmp_path):
+    """A wait for the shared budget is not counted as a send of this process: its next request waits for the shared
+    log's oldest send, not for the time it started waiting."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    one, other = (RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared) for _ in "12")
+    started = clock.now
+    one.acquire()
+    clock.now += 0.5
+    other.acquire()
+    clock.now += 0.5
+    one.acquire()  # the budget is spent: until the first send leaves it, at 10 s
+    assert clock.now - started == pytest.approx(10)
+    one.acquire()  # then until the other's leaves it, at 10.5 s
+    assert clock.now - started == pytest.approx(10.5)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced by a folder"])
+def test_a_budget_file_lost_mid_run_still_counts_the_runs_own_sends(tmp_path, caplog, how):
+    """A cache cleaned under a running sync, or a budget file that can no longer be used: the requests the run has
+    sent in this window still count, shared again through a new file or, falling back to its own budget, said so."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    limiter = RateLimiter(2, 10, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+    sent = []
+    for step in (0, 9.5):
+        clock.now += step
+        limiter.acquire()
+        sent.append(clock.now)
+    shared.unlink()
+    if how == "replaced by a folder":
+        shared.mkdir()
+    for _ in range(3):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 10) == 2
+    if how == "deleted":
+        assert limiter.shared_file == shared and len(json.loads(shared.read_text())["sent"]) == 2
+    else:
+        assert limiter.shared_file is None
+        assert "cannot use" in caplog.text and "Is a directory" in caplog.text and "own budget" in caplog.text
+
+
+def test_after_a_429s_wait_a_wait_for_the_budget_is_the_clients_own():
+    """Progress says Register's next window only while the 429's pause lasts; once it has ended, a further wait is
+    for the client's own budget."""
+    clock = FakeClock()
+    told: list[tuple[float, bool]] = []
+    limiter = RateLimiter(
+        1, 10, clock=clock.time, sleep=clock.sleep, margin=0, on_wait=lambda s, t: told.append((s, t))
+    )
+    limiter.acquire()
+    limiter.pause(1.5)
+    limiter.acquire()
+    assert told == [(1.5, True), (8.5, False)]
+
+
+def test_a_wait_watched_for_a_stop_lasts_as_long_as_an_unwatched_one_and_both_are_counted():
+    """Looking at `stopping` every quarter second does not lengthen a wait (0.3 s is not two quarters), and the time
+    a run stood waiting for the budget (the client's seconds_waiting) counts both kinds."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, 0.3, clock=clock.time, sleep=clock.sleep, margin=0)
+    started = clock.now
+    limiter.acquire()
+    limiter.acquire(lambda: False)
+    assert clock.now - started == pytest.approx(0.3) and limiter.waited == pytest.approx(0.3)
+    limiter.acquire()
+    assert clock.now - started == pytest.approx(0.6) and limiter.waited == pytest.approx(0.6)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="no O_NOFOLLOW (Windows): the file is in the user's profile")
+def test_a_link_planted_under_the_budget_files_name_is_not_followed(tmp_path, caplog):
+    """In a folder others can write to (a shared REGISTER_BATCH_RATE_DIR), a link named like the budget file would
+    have the run overwrite whatever it points at: not used, and the run keeps its own budget."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    shared = tmp_path / "rate.json"
+    shared.symlink_to(target)
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert target.read_text() == "keep me\n"
+    assert limiter.shared_file is None and "cannot use" in caplog.text
+
+
+@pytest.mark.skipif(resource is None, reason="no resource module (Windows)")
+def test_a_long_run_on_a_shared_budget_gives_each_look_at_the_file_back(tmp_path):
+    """Every request opens the budget file: a run of more requests than it may hold files open keeps sharing."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    clock = FakeClock()
+    limiter = RateLimiter(10_000, 1, clock=clock.time, sleep=clock.sleep, shared_file=tmp_path / "rate.json")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(len(os.listdir("/proc/self/fd")) + 50, hard), hard))
+    try:
+        for _ in range(200):
+            limiter.acquire()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert limiter.shared_file == tmp_path / "rate.json"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes (Windows)")
+def test_a_named_pipe_under_the_budget_files_name_falls_back_to_a_private_budget(tmp_path, caplog):
+    """Anyone who can write in a shared REGISTER_BATCH_RATE_DIR can leave a pipe named like the budget file: read, it
+    would keep the run's first request waiting for ever for the pipe to say something."""
+    shared = tmp_path / "rate.json"
+    os.mkfifo(shared)
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    sender = threading.Thread(target=limiter.acquire, daemon=True)
+    sender.start()
+    sender.join(30)  # not a timing: the request either goes or waits for ever
+    assert not sender.is_alive(), "waited on the pipe"
+    assert limiter.shared_file is None and "cannot use" in caplog.text
+
+
+def test_a_429_pause_is_shared_through_a_file_whose_pause_is_not_a_number(tmp_path):
+    """JSON's NaN (Python writes and reads it) as a foreign file's pause: no pause could ever replace it, and no
+    process sharing the file waited for another's 429 again."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    shared.write_text('{"sent": [], "blocked_until": NaN}')
+    one, other = (RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared) for _ in "12")
+    one.pause(5)
+    started = clock.now
+    other.acquire()
+    assert clock.now - started == pytest.approx(5)
+
+
+def test_a_budget_it_cannot_share_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
+    """docs/library.md: what the library has to say goes to the `register_batch` logger, seen only where logging is
+    set up; a vendor's job got no line of Python's last-resort handler on its stderr."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    job = (
+        "from register_batch.api.limiter import RateLimiter\n"
+        f"limiter = RateLimiter(2, 60, shared_file={str(blocker / 'rate.json')!r})\n"
+        "limiter.acquire()\n"
+        "print(limiter.shared_file)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", job], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "None\n", "")
+
+
+def test_a_budget_shared_later_through_a_file_named_by_a_string_is_shared(tmp_path):
+    """`share` as a library caller may call it, with the file's name as a str."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, 1.0, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.share(str(tmp_path / "rate.json"))
+    limiter.acquire()
+    assert json.loads((tmp_path / "rate.json").read_text())["sent"] == [clock.now]
+
+
+def test_an_ipv6_targets_budget_file_has_a_name_every_file_system_takes(tmp_path):
+    """A target such as http://[::1]:8080: Windows refuses a colon in a file name."""
+    path = shared_budget_file("::1", loopback=True, environ={RATE_DIR_ENV: str(tmp_path)})
+    assert path is not None and path.parent == tmp_path and ":" not in path.name and path.name.endswith("1.json")

@@ -271,6 +271,7 @@ def _load_state(data: bytes) -> dict:
         state = json.loads(data or b"{}")  # a UnicodeDecodeError is a ValueError
         sent = [float(t) for t in state.get("sent", [])]
         blocked = float(state.get("blocked_until", 0.0))
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):  # RecursionError: brackets nested too deep
         return {"sent": [], "blocked_until": 0.0}
-    return {"sent": sent, "blocked_until": blocked}
+    # A NaN pause (JSON as Python reads it) would never give way to a later one (max() keeps it).
+    return {"sent": sent, "blocked_until": 0.0 if math.isnan(blocked) else blocked}
