@@ -241,6 +241,10 @@ def test_a_reused_report_folder_keeps_no_file_of_an_earlier_run_beside_this_ones
     again = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env)
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert (tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8") == pytest_junit
+    # Nor is a pipe of that name looked into: it would never answer.
+    os.mkfifo(tmp_path / "reports" / "results.csv")
+    piped = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env, timeout=60)
+    assert piped.returncode == 0 and (tmp_path / "reports" / "results.csv").exists(), piped.stderr
 
     # Nor is anything removed from a folder whose report.json is another tool's (eslint's, in a build folder).
     build = tmp_path / "build"

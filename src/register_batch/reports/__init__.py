@@ -11,6 +11,7 @@ import heapq
 import json
 import logging
 import os
+import stat
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -168,8 +169,10 @@ _OURS = {
 
 def _ours(path: Path) -> bool:
     """Whether `path` is a report file a run wrote (by what it holds first: `_OURS`); False for one that cannot be
-    read, or is not a plain file."""
+    read, or is not a plain file (a link, or a pipe, which would never answer)."""
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
         with open(path, "rb") as fh:
             head = fh.read(1024)
     except OSError:
