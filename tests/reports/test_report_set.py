@@ -241,6 +241,19 @@ def test_a_reused_report_folder_keeps_no_file_of_an_earlier_run_beside_this_ones
     again = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env)
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert (tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8") == pytest_junit
+    # Nor a junit.xml merged from ours and another's (it begins as no run's does).
+    merged = '<?xml version="1.0"?>\n<testsuites>\n<testsuite name="register-batch validate"/>\n</testsuites>\n'
+    (tmp_path / "reports" / "junit.xml").write_text(merged, encoding="utf-8")
+    kept = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env)
+    assert kept.returncode == 0 and (tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8") == merged
+    # Files written on Windows (report.json, junit.xml with CR LF line ends) are a run's there too.
+    junit_run = run_cli(["-q", "validate", str(source), "--report-dir", "win", "--junit"], tmp_path, env)
+    assert junit_run.returncode == 0, junit_run.stderr
+    for name in ("report.json", "junit.xml"):
+        path = tmp_path / "win" / name
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert run_cli(["-q", "validate", str(source), "--report-dir", "win"], tmp_path, env).returncode == 0
+    assert not (tmp_path / "win" / "junit.xml").exists()
     # Nor is a pipe of that name looked into: it would never answer.
     os.mkfifo(tmp_path / "reports" / "results.csv")
     piped = run_cli(["-q", "validate", str(source), "--report-dir", "reports"], tmp_path, env, timeout=60)

@@ -154,30 +154,31 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
             )
 
 
-# What each report file of a run holds in its first KB, to tell it from a file of that name someone else put in the
-# folder (a CI job's own junit.xml or report.json in a shared build folder), which is never removed. The CSVs by
-# their header: issues.csv's ISSUE_KEYS, sync's RESULT_COLUMNS and NOT_IN_EXTRACT_COLUMNS (sync/runner.py).
+# How each report file of a run begins (its line ends as "\n"), to tell it from a file of that name someone else put
+# in the folder (a CI job's own junit.xml or report.json in a shared build folder, or a junit.xml merged from ours and
+# theirs), which is never removed; report.html by its title. The CSVs by their header: issues.csv's ISSUE_KEYS, sync's
+# RESULT_COLUMNS and NOT_IN_EXTRACT_COLUMNS (sync/runner.py; test_report_set removes a real sync's files).
 _OURS = {
     "report.json": b'{\n "tool": {\n  "name": "register-batch",',
-    "report.html": b" register-batch</title>",
-    "junit.xml": b'<testsuite name="register-batch ',
-    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS) + "\r\n").encode(),
+    "junit.xml": b"<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"register-batch ",
+    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS) + "\n").encode(),
     "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
-    "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\r\n".encode(),
+    "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\n".encode(),
 }
+_HTML_TITLE = b" register-batch</title>"
 
 
 def _ours(path: Path) -> bool:
-    """Whether `path` is a report file a run wrote (by what it holds first: `_OURS`); False for one that cannot be
-    read, or is not a plain file (a link, or a pipe, which would never answer)."""
+    """Whether `path` is a report file a run wrote (by how it begins: `_OURS`, with Windows' line ends too); False for
+    one that cannot be read, or is not a plain file (a link, or a pipe, which would never answer)."""
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
         with open(path, "rb") as fh:
-            head = fh.read(1024)
+            head = fh.read(1024).replace(b"\r\n", b"\n")
     except OSError:
         return False
-    return _OURS[path.name] in head
+    return _HTML_TITLE in head if path.name == "report.html" else head.startswith(_OURS[path.name])
 
 
 def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:
