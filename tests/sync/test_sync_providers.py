@@ -143,8 +143,8 @@ def test_without_ukprn_a_token_of_another_provider_than_the_records_is_refused(r
         assert str(refused.value) == (
             f"the API token is provider {token_ukprn}'s (Register lists its trainees under that UKPRN), but the "
             f"records are {OURS}'s (F_UKPRN): Register would file them under {token_ukprn}. Nothing was written. "
-            f"Use {OURS}'s token, and give ukprn {OURS} in jobs, so that a first load is checked too (rehearsing "
-            "against the emulator: give it that UKPRN for the token)."
+            f"Use {OURS}'s token, and give ukprn {OURS} in jobs, so that a first load is checked before its first "
+            "create (rehearsing against the emulator: give it that UKPRN for the token)."
         )
     assert register.writes() == {"POST /trainees": 3}
     # Records that do not say whose they are (a blank F_UKPRN, as in Register's CSV) are not judged by it.
@@ -315,7 +315,7 @@ def test_the_command_line_says_which_option_gives_the_records_provider(tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[-1].endswith(
         f"Nothing was written. Use {OURS}'s token, and give --ukprn {OURS} in jobs, so that a first load is checked "
-        f"too (rehearsing against `register-batch emulator`: start it with --ukprn {OURS})."
+        f"before its first create (rehearsing against `register-batch emulator`: start it with --ukprn {OURS})."
     )
 
 
@@ -542,3 +542,35 @@ def test_a_training_partners_own_token_whose_trainees_are_in_other_cycles_is_ref
             sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton] * 3))], options)
         posts = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
     assert posts == 1
+
+
+def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perhaps_in_the_other_account(tmp_path):
+    """Record 1's create met a 500 and, sent again, was carried out with its answer lost: unknown, and the run went on.
+    Record 2's answer then showed the other provider, and the stop said "nothing else was written" though record 1's
+    trainee was in that account too. The next run, with the right token, creates all three there, once each."""
+    from register_batch.api import RateLimiter, RegisterClient
+
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emu:
+        faults = iter(["500:1.0", "lost-response:1.0"])
+
+        class FailedThenLost(RegisterClient):
+            def create_trainee(self, data):
+                emu.set_faults(next(faults, None))
+                try:
+                    return super().create_trainee(data)
+                finally:
+                    emu.set_faults(None)
+
+        source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+        client = FailedThenLost(emu.url, theirs, limiter=RateLimiter(10_000, 1))
+        with client, pytest.raises(ConfigError) as refused:
+            sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
+        assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002"]
+        assert (
+            f"(record 2 of {source}), is in {THEIRS}'s account (and perhaps the trainee of record 1 of {source}, whose "
+            "create went unanswered), and nothing else was written" in str(refused.value)
+        ), refused.value
+        done = sync_files([str(source)], sync_options(emu, tmp_path, ours, timeout=5.0, ukprn=OURS))
+        assert done.exit_code == 0 and sorted(_held(emu, ours)) == ["2601200000001", "2601200000002", "2601200000003"]

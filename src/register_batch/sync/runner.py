@@ -41,7 +41,7 @@ from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable,
 from register_batch.export import CLOCK_SKEW, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
+from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
@@ -437,6 +437,8 @@ class SyncRun:
         self.as_of = as_of_or_today(options.as_of)
         self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
+        # Creates left unanswered before the provider was seen: in the account the token is for, whichever it is.
+        self.unsure_creates: list[SourceRef] = []
         # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
         # the partner's own token is refused for them without --ukprn too.
         self.moved = moved or {}
@@ -518,10 +520,17 @@ class SyncRun:
         if created_for is not None:
             where = created_for.source
             how = "Register filed the first trainee this run created under that UKPRN"
+            unsure = [f"record {source.record} of {source.input}" for source in self.unsure_creates]
+            maybe = (
+                f" (and perhaps the trainee{'s' if len(unsure) > 1 else ''} of {', '.join(unsure)}, whose create"
+                f"{'s' if len(unsure) > 1 else ''} went unanswered)"
+                if unsure
+                else ""
+            )
             written = (
                 f"that trainee, {trainee.get('trainee_id')} (record {where.record} of {where.input}), is in {listed}'s "
-                "account, and nothing else was written; Register's API cannot delete a trainee: ask Register's "
-                "support to remove it"
+                f"account{maybe}, and nothing else was written; Register's API cannot delete a trainee: ask "
+                "Register's support to remove it"
             )
             again = " The next run creates that record too."
         if expected and str(listed) != expected:
@@ -549,7 +558,8 @@ class SyncRun:
             raise ConfigError.naming(
                 "the API token is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
                 "would file them under {listed}. {written}. Use {records_of}'s token, and give {ukprn} {records_of} "
-                "in jobs, so that a first load is checked too (rehearsing against {emulator_ukprn}).{again}",
+                "in jobs, so that a first load is checked before its first create (rehearsing against "
+                "{emulator_ukprn}).{again}",
                 said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
                 listed=listed,
                 how=how,
@@ -659,6 +669,8 @@ class SyncRun:
             except OutcomeUnknown as again:
                 result.requests += self.client.stats.total - before
                 result.outcome, result.errors = "unknown", again.messages
+                if step.kind == "create" and not self.provider_seen:
+                    self.unsure_creates.append(record.source)
                 self.ledger.record(
                     key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=again.messages, **common
                 )
