@@ -95,9 +95,13 @@ def read_at_most(path: StrPath, limit: int, what: str) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
-        raise TooLarge(errno.EFBIG, f"over {size}, more than {what} holds")
+        raise TooLarge(errno.EFBIG, f"over {size_in_words(limit)}, more than {what} holds")
     return data
+
+
+def size_in_words(size: int) -> str:
+    """A size limit as a message gives it: `64 MB`, `64 KB`."""
+    return f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
 
 
 def check_writable_file(path: StrPath) -> None:

@@ -176,6 +176,21 @@ def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong
     assert not (state / PULLED_FILE).exists()
 
 
+def test_a_pull_larger_than_a_pulled_file_may_be_saves_nothing(tmp_path, monkeypatch):
+    """Saved, an answer over the size every later read allows (64 MB: a misconfigured or hostile target) broke every
+    validate and sync until the file was deleted. It is refused before anything is saved. (The limit is lowered here
+    to below the size of Register's real lists, as the emulator gives them, so as not to build 64 MB.)"""
+    import register_batch.reference.pull as pull
+
+    monkeypatch.setattr(pull, "PULLED_FILE_LIMIT", 100_000)
+    state = tmp_path / "state"
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        result = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+    assert result.exit_code == 2, result.output
+    assert "more than the 97 KB a pulled file may hold; nothing was saved" in result.output, result.output
+    assert not (state / PULLED_FILE).exists()
+
+
 @pytest.mark.parametrize("half", ["\\ud83d", "\\udce9"])
 def test_a_pulled_label_holding_half_a_character_is_saved_and_read_back_as_it_was(tmp_path, half):
     """A display name Register gives with a JSON escape of half a character: the pull ended in an internal error

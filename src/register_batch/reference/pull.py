@@ -9,7 +9,7 @@ from typing import Any
 
 from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import private_dir, read_at_most, write_private_text
+from register_batch.fs import private_dir, read_at_most, size_in_words, write_private_text
 from register_batch.reference import (
     PULLED_FILE,
     PULLED_FILE_LIMIT,
@@ -18,6 +18,7 @@ from register_batch.reference import (
     payload_problem,
     pulled_payload,
 )
+from register_batch.wording import ESCAPE_UNENCODABLE
 
 
 def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
@@ -40,8 +41,16 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
         "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "payload": payload,
     }
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if len(text) > PULLED_FILE_LIMIT // 4:  # characters: up to 4 bytes each in UTF-8, so surely within the limit
+        size = len(text.encode("utf-8", ESCAPE_UNENCODABLE))
+        if size > PULLED_FILE_LIMIT:  # saved, it would be refused by every run that reads it (read_at_most)
+            raise ConfigError(
+                f"{client.base}/reference-data answered with {size:,} bytes of reference data, more than the "
+                f"{size_in_words(PULLED_FILE_LIMIT)} a pulled file may hold; nothing was saved"
+            )
     path = private_dir(state_dir) / PULLED_FILE
-    write_private_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    write_private_text(path, text)
     return path
 
 
