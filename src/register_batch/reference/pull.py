@@ -42,13 +42,12 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
         "payload": payload,
     }
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
-    if len(text) > PULLED_FILE_LIMIT // 4:  # characters: up to 4 bytes each in UTF-8, so surely within the limit
-        size = len(text.encode("utf-8", ESCAPE_UNENCODABLE))
-        if size > PULLED_FILE_LIMIT:  # saved, it would be refused by every run that reads it (read_at_most)
-            raise ConfigError(
-                f"{client.base}/reference-data answered with {size:,} bytes of reference data, more than the "
-                f"{size_in_words(PULLED_FILE_LIMIT)} a pulled file may hold; nothing was saved"
-            )
+    size = len(text.encode("utf-8", ESCAPE_UNENCODABLE))  # as write_private_text writes it
+    if size > PULLED_FILE_LIMIT:  # saved, it would be refused by every run that reads it (read_at_most)
+        raise ConfigError(
+            f"{client.base}/reference-data answered with {size:,} bytes of reference data, more than the "
+            f"{size_in_words(PULLED_FILE_LIMIT)} a pulled file may hold; nothing was saved"
+        )
     path = private_dir(state_dir) / PULLED_FILE
     write_private_text(path, text)
     return path

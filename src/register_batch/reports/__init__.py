@@ -195,7 +195,7 @@ def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            log.warning("%s is an earlier run's, left in place: %s", printable(str(path)), exc.strerror or exc)
+            log.warning("%s is an earlier run's, left in place: %s", path, exc.strerror or exc)
 
 
 @dataclass

@@ -516,6 +516,20 @@ class SyncRun:
         listed = trainee.get("ukprn")
         if not listed or not (expected or self.moved or self.implied):
             return
+        listed = str(listed)
+        if (
+            (expected and listed != expected)
+            or (not expected and listed in self.moved)
+            or (self.implied and listed != self.implied)
+        ):
+            raise self._another_providers(listed, trainee, created_for)
+        self.provider_seen = True
+
+    def _another_providers(
+        self, listed: str, trainee: dict[str, Any], created_for: TraineeRecord | None
+    ) -> ConfigError:
+        """check_provider's refusal, worded only when there is one (it looks at every trainee listed)."""
+        expected = self.options.ukprn
         how, written, again = "Register lists its trainees under that UKPRN", "nothing was written", ""
         if created_for is not None:
             where = created_for.source
@@ -533,15 +547,16 @@ class SyncRun:
                 "Register's support to remove it"
             )
             again = " The next run creates that record too."
-        if expected and str(listed) != expected:
-            raise ConfigError(
+        if expected:
+            return ConfigError(
                 f"the API token is provider {listed}'s ({how}), not {expected}'s, given with "
                 f"{self.options.ukprn_source}: {written}. Use {expected}'s token, or correct "
                 f"{self.options.ukprn_source}.{again}"
             )
-        if not expected and str(listed) in self.moved:
-            accredited, records = self.moved[str(listed)]
-            raise ConfigError.naming(
+        sentence = written[0].upper() + written[1:]  # the messages below start a sentence with it
+        if listed in self.moved:
+            accredited, records = self.moved[listed]
+            return ConfigError.naming(
                 "the API token is provider {listed}'s ({how}), {filed_under}: {records} of F_UKPRN {listed} {are} "
                 "{accredited}'s, and would be filed under {listed}. {written}. Send them with {accredited}'s token and "
                 "{ukprn} {accredited}.{again}",
@@ -551,24 +566,22 @@ class SyncRun:
                 records=counted(records, "record"),
                 are="is" if records == 1 else "are",
                 accredited=accredited,
-                written=written[0].upper() + written[1:],
+                written=sentence,
                 again=again,
             )
-        if self.implied and str(listed) != self.implied:
-            raise ConfigError.naming(
-                "the API token is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
-                "would file them under {listed}. {written}. Use {records_of}'s token, and give {ukprn} {records_of} "
-                "in jobs, so that a first load is checked before its first create (rehearsing against "
-                "{emulator_ukprn}).{again}",
-                said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
-                listed=listed,
-                how=how,
-                records_of=self.implied,
-                why=moved_why(self.moved) or "F_UKPRN",
-                written=written[0].upper() + written[1:],
-                again=again,
-            )
-        self.provider_seen = True
+        return ConfigError.naming(
+            "the API token is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
+            "would file them under {listed}. {written}. Use {records_of}'s token, and give {ukprn} {records_of} "
+            "in jobs, so that a first load is checked before its first create (rehearsing against "
+            "{emulator_ukprn}).{again}",
+            said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
+            listed=listed,
+            how=how,
+            records_of=self.implied,
+            why=moved_why(self.moved) or "F_UKPRN",
+            written=sentence,
+            again=again,
+        )
 
     PROBED_CYCLES = 6  # one-trainee listings that look for the token's provider: next cycle, this one, four before
 
@@ -1220,11 +1233,12 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     for result, plan in zip(results, settled, strict=True):
         result.plan = plan
     sent = ledger.unsettled_creates()
+    unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
-    planned.orphans, planned.unanswered = _orphans(run, results, sent, [holdings, elsewhere])
+    planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, [holdings, elsewhere])
     died = ledger.ended_without_report()
     _note_earlier_writes(results, ledger.entries_of_runs(died) if died else {}, died)
-    _note_answers_lost(results, ledger.unresolved())
+    _note_answers_lost(results, unresolved)
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1262,14 +1276,14 @@ def _plan_in_neighbour_cycles(
 
 
 def _orphans(
-    run: SyncRun, results: list[RecordResult], sent: dict[str, int], looked: list[Holdings]
+    run: SyncRun, results: list[RecordResult], sent: dict[str, int], unresolved: list[Entry], looked: list[Holdings]
 ) -> tuple[list[Entry], list[dict[str, Any]]]:
     """Writes an earlier run never had answered, for records this extract lacks (only their records would have them
     looked up), with what Register shows of each (`unanswered_elsewhere`). A create is looked for where it was sent
     (one listing per such cycle not listed already, beside the listings `looked`), and settled when the listing
     tells; every one is named in the report."""
     in_extract = {result.plan.key for result in results if result.plan.key}
-    orphans = [entry for entry in run.ledger.unresolved() if entry.key not in in_extract]
+    orphans = [entry for entry in unresolved if entry.key not in in_extract]
     if unlisted := {sent[entry.key] for entry in orphans if entry.key in sent} - run.listed_cycles:
         looked = [*looked, run.list_into(Holdings([]), unlisted, neighbours=True)]
     # A withdrawal or deferral shows in the trainee's state: one look each, until it is settled.
