@@ -22,6 +22,15 @@ def read(path, fmt="auto"):
     return out
 
 
+def c23053_edited(hesa_samples, edits: dict[str, str]) -> str:
+    """The C23053 sample's text with each `old` (found exactly once) replaced by its `new`."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
 @pytest.mark.parametrize(
     "name", ["itt_record_C21053.xml", "itt_record_C22053.xml", "itt_record_C23053.xml", "itt_record_one_line.xml"]
 )
@@ -42,7 +51,6 @@ def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samp
     qualification left with no value is dropped, and one child reads like several."""
     from register_batch.mapping import Mapper
 
-    text = (hesa_samples / "itt_record_C23053.xml").read_text()
     edits = {
         "<F_NIN>NULL</F_NIN>": "<F_NIN>null</F_NIN>",
         "<F_PSURNAME>Geoorge</F_PSURNAME>": "<F_PSURNAME></F_PSURNAME>",
@@ -55,9 +63,7 @@ def test_null_in_any_case_empty_and_absent_are_no_value_at_every_level(hesa_samp
         "</PREVIOUSQUALIFICATION>": "</PREVIOUSQUALIFICATION><PREVIOUSQUALIFICATION><F_DEGTYPE>null</F_DEGTYPE>"
         "<F_DEGSBJ1/><F_DEGEST>NULL</F_DEGEST><F_DEGCLSS></F_DEGCLSS></PREVIOUSQUALIFICATION>",
     }
-    for old, new in edits.items():
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
+    text = c23053_edited(hesa_samples, edits)
     text = "".join(line for line in text.splitlines(keepends=True) if "<F_INITIATIVES1>" not in line)  # absent
     doc = tmp_path / "nulls.xml"
     doc.write_text(text)
@@ -79,14 +85,14 @@ def test_a_tag_given_empty_is_a_tag_the_record_has(hesa_samples, tmp_path):
     has the tag: a C23053 extract whose C23053-only tags are all left empty is still read by the C23053 layout."""
     from register_batch.mapping import Mapper
 
-    text = (hesa_samples / "itt_record_C23053.xml").read_text()
-    for old, new in {
-        "<F_APPLYAPPLICATIONID>56789</F_APPLYAPPLICATIONID>": "<F_APPLYAPPLICATIONID/>",
-        "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>": "<F_ITTSTARTDATE></F_ITTSTARTDATE>",
-        "<F_TRAINEESTARTDATE>2023-01-02</F_TRAINEESTARTDATE>": "<F_TRAINEESTARTDATE>  </F_TRAINEESTARTDATE>",
-    }.items():
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
+    text = c23053_edited(
+        hesa_samples,
+        {
+            "<F_APPLYAPPLICATIONID>56789</F_APPLYAPPLICATIONID>": "<F_APPLYAPPLICATIONID/>",
+            "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>": "<F_ITTSTARTDATE></F_ITTSTARTDATE>",
+            "<F_TRAINEESTARTDATE>2023-01-02</F_TRAINEESTARTDATE>": "<F_TRAINEESTARTDATE>  </F_TRAINEESTARTDATE>",
+        },
+    )
     path = tmp_path / "empty-tags.xml"
     path.write_text(text)
     [(info, [raw])] = read(path)
@@ -150,15 +156,15 @@ def test_students_anywhere_in_any_tag_order(tmp_path):
 def test_comments_and_processing_instructions_are_no_tags_of_a_record(hesa_samples, tmp_path):
     """An SRS may annotate its export: a comment or processing instruction inside a Student, a PLACEMENT or between
     Students is no field, no group and no problem of any record; the record reads as it does without them."""
-    text = (hesa_samples / "itt_record_C23053.xml").read_text()
     [(_info, [plain])] = read(hesa_samples / "itt_record_C23053.xml")
-    for old, new in {
-        "<Student>": "<!-- exported by the SRS --><Student><!-- trainee 1 --><?srs checked?>",
-        "<F_PLMNTSCH>": "<?srs school?><!-- URN --><F_PLMNTSCH>",
-        "</Student>": "<!-- end --></Student><?srs next?>",
-    }.items():
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
+    text = c23053_edited(
+        hesa_samples,
+        {
+            "<Student>": "<!-- exported by the SRS --><Student><!-- trainee 1 --><?srs checked?>",
+            "<F_PLMNTSCH>": "<?srs school?><!-- URN --><F_PLMNTSCH>",
+            "</Student>": "<!-- end --></Student><?srs next?>",
+        },
+    )
     path = tmp_path / "annotated.xml"
     path.write_text(text)
     [(info, [raw])] = read(path)
