@@ -38,6 +38,25 @@ def synced(tmp_path):
         yield emulator, source
 
 
+@pytest.fixture
+def synced_earlier(tmp_path):
+    """(emulator, source) as a nightly export finds them: the 12 trainees last changed two hours before it (the
+    emulator's clock is put back while they are synced), so nothing but what changes during the export is recent."""
+    from trainee_extracts import extract
+
+    offset = [-7200.0]
+    source = extract(tmp_path / "in.csv", 12)
+    with start_emulator(
+        tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: time.time() + offset[0]
+    ) as emulator:
+        assert sync_files([str(source)], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        offset[0] = 0.0
+        yield emulator, source
+
+
+# A start a year later (cycle 2026 for the fixtures' cycle-2025 trainees), as a sync sends a corrected one (§2.6).
+NEXT_CYCLE = {"itt_start_date": "2026-09-01", "trainee_start_date": "2026-09-01", "itt_end_date": "2027-07-15"}
+
 # A trainee's own withdrawal, as a sync sends it (register-api.md §3.9).
 WITHDRAWN = {
     "withdrawal_date": "2026-01-15",
@@ -209,54 +228,100 @@ def test_a_trainee_changed_during_the_export_makes_no_other_trainee_vanish(synce
     assert set(ids) == everyone
 
 
-@pytest.mark.parametrize("per_page", [4, 11], ids=["pages of 4", "one page of distinct trainees over two"])
-def test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported(synced, tmp_path, per_page):
-    """A change moves a trainee to the front of the listing, behind the pages already read (TRNs arrive at any
-    time, §2.5): the export ends with one listing of what changed since it began (§10), so it is not lost.
-
-    With 12 trainees at 11 a page, the second page repeats one already written: the pages gave exactly one page of
-    distinct trainees, which is not an export read in one answer, and the catch-up listing still runs."""
-    emulator, _source = synced
+@pytest.mark.parametrize("per_page", [4, 11], ids=["pages of 4", "on the second of two pages"])
+def test_a_trainee_changed_on_a_page_not_yet_read_is_exported_as_it_now_is(synced_earlier, tmp_path, per_page):
+    """A change moves a trainee to the end of the listing (oldest change first; TRNs arrive at any time, §2.5): the
+    pages still to come reach it there, and write it once, changed."""
+    emulator, _source = synced_earlier
     out = tmp_path / "moving.jsonl"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        oldest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, sort_order="asc")]
         pages: list[list[dict]] = []
 
         def change() -> None:  # after the first page: someone edits the trainee the last page would hold
-            client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+            client.update_trainee(oldest_first[-1], {"email": "moved@example.org"})
 
         with changing_midway(emulator.url, change, pages) as changing:
             result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=per_page)
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     ids = [t["trainee_id"] for t in exported]
-    assert len(newest_first) == 12 and [t["trainee_id"] for t in pages[1]] != [newest_first[-1]]
-    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
-    assert [t["email"] for t in exported if t["trainee_id"] == newest_first[-1]] == ["moved@example.org"]
+    assert len(oldest_first) == 12 and oldest_first[-1] not in [t["trainee_id"] for t in pages[0]]
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(oldest_first)
+    assert [t["email"] for t in exported if t["trainee_id"] == oldest_first[-1]] == ["moved@example.org"]
+
+
+@pytest.mark.parametrize("mover", [0, -1], ids=["the first of the page read", "the last of the page read"])
+def test_a_trainee_moved_to_another_cycle_during_the_export_makes_no_other_one_vanish(synced_earlier, tmp_path, mover):
+    """A sync corrects a start date to the next year after the export read its page: the trainee leaves the cycle's
+    listing. Paged by offset, every later trainee moved a place forward, and the one moved onto the page already read
+    was never written (11 of 12, exit 0, no note): it had not changed, so no listing of changes found it either. Each
+    page from the last change read (§10), none is missed; the moved one is written as it was when read."""
+    emulator, _source = synced_earlier
+    out = tmp_path / "held.jsonl"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        cycle = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)}
+        pages: list[list[dict]] = []
+
+        def change() -> None:  # after the first page: a trainee it held now starts a year later
+            client.update_trainee(pages[0][mover]["trainee_id"], NEXT_CYCLE)
+
+        with changing_midway(emulator.url, change, pages) as changing:
+            result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
+        still = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)}
+    ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
+    assert len(cycle) == 12 and still == cycle - {pages[0][mover]["trainee_id"]}
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == cycle
+
+
+def test_trainees_changed_at_one_moment_are_each_exported_once_over_pages(tmp_path):
+    """A page of trainees all changed at the same moment (a bulk change in Register) gives no later moment to list
+    from: the listing goes on by page from that moment until it passes them, and one changed meanwhile is still
+    written once, as it now is."""
+    from trainee_extracts import extract
+
+    moment = [time.time() - 3600]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: moment[0]) as emulator:
+        assert (
+            sync_files([str(extract(tmp_path / "in.csv", 12))], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        )
+        moment[0] = time.time()
+        out = tmp_path / "held.jsonl"
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            listed = list(client.iter_trainees(academic_cycle=2025, sort_order="asc"))
+            pages: list[list[dict]] = []
+
+            def change() -> None:  # after the first page: a trainee on a page not read yet
+                client.update_trainee(listed[-1]["trainee_id"], {"email": "moved@example.org"})
+
+            with changing_midway(emulator.url, change, pages) as changing:
+                result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({t["updated_at"] for t in listed}) == 1  # one moment for all 12
+    assert sorted(t["trainee_id"] for t in exported) == sorted(t["trainee_id"] for t in listed)
+    assert [t["email"] for t in exported if t["trainee_id"] == listed[-1]["trainee_id"]] == ["moved@example.org"]
+    assert result.count == 12
 
 
 @pytest.fixture
-def in_training(synced, monkeypatch):
-    """(emulator, client, the ids of the cycle's trainees in training) for an export by status as in a nightly job:
-    every trainee last changed before the catch-up window (here: the export's start, in whole seconds) that a change
-    during the export falls in."""
-    import register_batch.export as export_module
-
-    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
-    emulator, _source = synced
-    time.sleep(1.1)
+def in_training(synced_earlier):
+    """(emulator, client, the ids of the cycle's trainees in training, oldest change first) for an export by status as
+    in a nightly job: every trainee last changed hours before it."""
+    emulator, _source = synced_earlier
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         yield (
             emulator,
             client,
-            [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, status="in_training")],
+            [
+                t["trainee_id"]
+                for t in client.iter_trainees(academic_cycle=2025, status="in_training", sort_order="asc")
+            ],
         )
 
 
 def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanish(in_training, tmp_path):
-    """`--status in_training`: a trainee withdrawn after its page was read leaves the listing, and the pages still to
-    come shift by one towards the front (offset paging, register-api.md §2.3): the trainee that moved onto a page
-    already read was never written, and the catch-up lists only trainees changed since the export began, which it is
-    not. The export sees that a trainee it wrote left the status, and lists the status again for what it missed."""
+    """`--status in_training`: a trainee withdrawn after its page was read leaves the listing. Paged by offset
+    (register-api.md §2.3), the pages still to come shifted by one towards the front and the trainee moved onto a page
+    already read was never written; each page from the last change read (§10), none is missed."""
     emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
     pages: list[list[dict]] = []
@@ -273,10 +338,10 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
     assert set(ids) == set(training)  # the withdrawn one was in training when its page was read
 
 
-def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(in_training, tmp_path):
-    """`--status in_training` with a trainee withdrawn after its page was read: the status is listed again for what the
-    pages skipped. A trainee edited before the pages reached it is written by the catch-up listing (it moved to the
-    front, behind the pages read), and is not written a second time by the listing again."""
+def test_a_status_export_with_one_trainee_leaving_and_one_changing_writes_each_once_in_its_pages(in_training, tmp_path):
+    """`--status in_training` with a trainee withdrawn after its page was read and one edited before the pages reached
+    it: each is written once, in the pages of the listing and no other (Register allows 100 requests a minute, §1.3):
+    three pages of 4, the last listing from the last change read holding the edited one."""
     emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
     pages: list[list[dict]] = []
@@ -290,14 +355,13 @@ def test_a_status_listed_again_does_not_write_again_what_the_catch_up_wrote(in_t
             changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
         )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
-    assert len(pages) == 3 + 1 + 1 + 3  # three pages of 4, the catch-up, the one saying one left, the status again
+    assert len(pages) == 3 + 1  # 4, 4 (from the 4th), 4 (from the 7th, the withdrawn one gone), the edited one
     assert sorted(ids) == sorted(training) and result.count == 12
 
 
-def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it(in_training, tmp_path):
-    """`--status in_training`: a trainee edited after its page was read is listed again by the catch-up, still in
-    training: it has not left the status, so nothing was skipped and the status is not listed again (three pages, the
-    catch-up and the one listing that says none left: Register allows 100 requests a minute, §1.3)."""
+def test_a_trainee_changed_after_its_page_was_read_is_written_once(in_training, tmp_path):
+    """`--status in_training`: a trainee edited after its page was read comes again at the end of the listing, a
+    repeat that is not written twice; it costs the listing one more page at most."""
     emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
     pages: list[list[dict]] = []
@@ -311,7 +375,7 @@ def test_a_trainee_changed_but_still_in_the_status_costs_no_second_listing_of_it
         )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
     assert len(training) == 12 and sorted(ids) == sorted(training)
-    assert result.requests == 3 + 1 + 1
+    assert result.requests <= 3 + 1
 
 
 def test_a_log_says_when_the_rate_limit_holds_an_export_back(synced, tmp_path):
@@ -638,7 +702,7 @@ def test_a_norwegian_trainee_round_trips_through_register_and_every_export(tmp_p
 
 
 def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
-    """`export --help` and the listing requests agree: newest change first (sort_order=desc, §2.3)."""
+    """`export --help` and the listing requests agree: oldest change first (sort_order=asc, §2.3)."""
     emulator, _source = synced
     orders: list[str | None] = []
 
@@ -649,33 +713,35 @@ def test_the_help_says_the_order_the_export_pages_in(synced, tmp_path):
 
     with Recording(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         export_trainees(client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=5)
-    assert orders and set(orders) == {"desc"}
+    assert orders and set(orders) == {"asc"}
     shown = " ".join(CliRunner().invoke(cli, ["export", "--help"]).output.split())
-    assert "Pages through GET /trainees newest change first" in shown
-    assert "oldest" not in shown
+    assert "Pages through GET /trainees oldest change first" in shown
+    assert "newest" not in shown
 
 
 def test_a_trainee_changed_during_an_export_since_a_few_minutes_ago_is_still_exported(synced, tmp_path):
-    """A `since` later than the start of the catch-up window (CLOCK_SKEW before the export began) does not
-    switch the catch-up listing off: it lists from `since` instead, and the trainee a change moved behind the
-    reader is still written (as in test_a_trainee_changed_on_a_page_not_yet_read_is_still_exported)."""
+    """A `since` a few minutes ago: the first listing is from it, each later one from the last change read, never
+    from before `since`; the trainee changed before the pages reached it is written as it now is."""
     emulator, _source = synced
     out = tmp_path / "recent.jsonl"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-        newest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)]
+        oldest_first = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, sort_order="asc")]
         since = (datetime.now(UTC) - timedelta(minutes=2)).isoformat(timespec="seconds")  # every trainee is newer
         pages: list[list[dict]] = []
         sinces: list[str | None] = []
 
         def change() -> None:  # after the first page: someone edits the trainee the last page would hold
-            client.update_trainee(newest_first[-1], {"email": "moved@example.org"})
+            client.update_trainee(oldest_first[-1], {"email": "moved@example.org"})
 
         with changing_midway(emulator.url, change, pages, sinces=sinces) as changing:
             result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, since=since, per_page=4)
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     ids = [t["trainee_id"] for t in exported]
-    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(newest_first)
-    assert set(sinces) == {since}  # the catch-up lists from `since`, nothing older
+    assert len(ids) == len(set(ids)) == result.count and set(ids) == set(oldest_first)
+    assert [t["email"] for t in exported if t["trainee_id"] == oldest_first[-1]] == ["moved@example.org"]
+    given = datetime.fromisoformat(since)
+    assert sinces[0] == since and len(sinces) > 1
+    assert all(datetime.fromisoformat(later.replace("Z", "+00:00")) > given for later in sinces[1:])
 
 
 def withdraw_and_defer_two(client: RegisterClient) -> list[dict]:
@@ -965,20 +1031,15 @@ def test_every_status_export_offers_exports_the_trainees_register_holds_in_it(sy
 
 
 @pytest.mark.parametrize(
-    ("status", "since", "listings"),
-    [(None, None, 3 + 1), ("in_training", None, 3 + 1 + 1), (None, "2020-01-01T00:00:00Z", 3 + 1)],
+    ("status", "since"),
+    [(None, None), ("in_training", None), (None, "2020-01-01T00:00:00Z")],
     ids=["every trainee", "a status", "an old since"],
 )
-def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path, monkeypatch, status, since, listings):
-    """Register allows 100 requests a minute (§1.3). As in a nightly export, every trainee last changed before the
-    catch-up window (here: the export's start, in whole seconds): three pages of 5, then one listing of what changed
-    meanwhile (nothing: from the window's start, not from an older `since`), and with --status one more (did a
-    trainee written leave it: none did); no other listing."""
-    import register_batch.export as export_module
-
-    monkeypatch.setattr(export_module, "CLOCK_SKEW", timedelta(0))
-    emulator, _source = synced
-    time.sleep(1.1)
+def test_a_paged_export_makes_no_listing_but_its_pages(synced_earlier, tmp_path, status, since):
+    """Register allows 100 requests a minute (§1.3). 12 trainees at 5 a page: 5, then 4 more from the fifth's change
+    (it comes again), then the last 3 from the ninth's, which Register says is the last page: three listings, as
+    offset paging takes, and no listing of what changed meanwhile."""
+    emulator, _source = synced_earlier
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         result = export_trainees(
             client,
@@ -989,7 +1050,7 @@ def test_a_paged_export_makes_one_catch_up_listing_and_no_more(synced, tmp_path,
             since=since,
             per_page=5,
         )
-    assert result.count == 12 and result.requests == listings
+    assert result.count == 12 and result.requests == 3
 
 
 @pytest.mark.parametrize(
@@ -1063,8 +1124,7 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
     synced, tmp_path, spelling
 ):
     """`--since` in UTC, with another offset, or with none (UTC, as Register reads it, §2.3): an export of more than
-    one page ends with a catch-up listing from that `since` (it is later than the catch-up window's start), never
-    from the window's start, which would add trainees changed before `since`."""
+    one page writes the trainees changed since then and no other, its later pages listed from changes after it."""
     emulator, _source = synced
     time.sleep(1.1)
     moment = datetime.now(UTC).replace(microsecond=0)
@@ -1087,9 +1147,8 @@ def test_a_since_export_over_pages_writes_only_what_changed_since_however_the_ti
 @pytest.mark.parametrize("since", [" 2026-11-01T10:00:00Z ", "yesterday", "2026-11-01T10", "2026-02-30"])
 def test_a_library_since_register_batch_cannot_read_is_refused_before_any_request(synced, tmp_path, since):
     """A library caller's `since` that this module cannot read as Register does (spaces around it, which
-    DateTime.iso8601 skips; an hour alone; a day that does not exist): refused as the command line's --since is, not
-    sent, since an export over pages would then take no catch-up listing and could leave out a trainee changed while
-    its pages were read."""
+    DateTime.iso8601 skips; an hour alone; a day that does not exist): refused as the command line's --since is,
+    before any request, with an example of what is taken."""
     from register_batch.errors import ConfigError
 
     emulator, _source = synced

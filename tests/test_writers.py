@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import resource
 import signal
@@ -85,6 +86,56 @@ def test_a_disk_that_refuses_the_last_part_puts_no_part_in_place_and_leaves_the_
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, ignored)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_disk_that_refuses_a_part_at_fsync_puts_no_part_in_place(tmp_path, monkeypatch):
+    """A disk may take the writes and refuse at fsync (a full disk with delayed allocation, a network share): the
+    first part was put in place before the second was synced, beside the earlier output's second part. Every part is
+    now on disk before any is put in place."""
+    import os
+
+    out = tmp_path / "out.csv"
+    before = {p.name: p.read_bytes() for p in write_parts(out, 2).paths}
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the second part's
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    writer = RegisterCsvWriter(out, max_bytes=1)
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="Ng"))
+    with pytest.raises(UnwritableOutput, match=r"No space left on device"):
+        writer.close()
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either
+
+
+def test_a_part_that_cannot_be_put_in_place_leaves_no_temporary_file_of_the_parts_after_it(tmp_path, monkeypatch):
+    """Putting the parts in place, the first may still fail (its last sync): the parts after it were left behind as
+    hidden temporary files."""
+    import os
+
+    out = tmp_path / "out.csv"
+    writer = RegisterCsvWriter(out, max_bytes=1)
+    writer.write(dict(ROW, last_name="Ng"))
+    writer.write(dict(ROW, last_name="Ng"))
+    real_replace = os.replace
+
+    def replace(source, target) -> None:
+        if str(target) == str(out):
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(UnwritableOutput, match=r"out\.csv: Permission denied"):
+        writer.close()
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_what_the_template_cannot_hold_is_named_never_dropped_without_a_word():

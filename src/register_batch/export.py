@@ -1,13 +1,11 @@
 """Export what Register holds: Register's bulk-add CSV, HESA ITT XML, JSON or JSON Lines.
 
-Trainees are paged through `GET /trainees` newest change first and de-duplicated by `trainee_id`. A trainee
-that changes during the export moves to the front of the listing, behind the pages already read: the pages
-still to come shift by one, so the next one repeats a trainee (dropped as a repeat) instead of skipping one, as
-oldest-first paging would (register-api.md §2.3: sorted by `updated_at`, then id). The changed trainee itself
-is then behind the reader, so an export of more than one page ends with one `since` listing of what changed
-after it began (§10; a few minutes earlier, for clocks that differ), which adds the trainees not yet written. A
-trainee that leaves a `--status` listing mid-export shifts the pages the other way, so that one is skipped instead:
-when one the export wrote has left, the status is listed again for the trainees not yet written.
+Trainees are listed from `GET /trainees` oldest change first, each page after the first from the last change read
+(`since`, register-api.md §10: `RegisterClient.iter_trainees`), and de-duplicated by `trainee_id`. Paged by offset,
+a trainee that left the listing while it was read (its start moved to another cycle, withdrawn out of a `--status`,
+deleted in Register) moved every later one a place forward, and the one moved onto a page already read was never
+written. A trainee that changes during the export moves to the end of the listing: one not yet written is written as
+it now is; one written already comes again and is dropped as a repeat (the file holds it as it was when read).
 Every format streams: memory does not grow with the number of trainees.
 """
 
@@ -16,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient
+from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
@@ -40,7 +39,7 @@ from register_batch.writers import (
 )
 
 # How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
-# (the export's and sync's catch-up listing, and sync's look-up after a create whose reply was lost).
+# (sync's look-up after a create whose reply was lost).
 CLOCK_SKEW = timedelta(minutes=15)
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
@@ -114,58 +113,12 @@ def iter_register_trainees(
     since: str | None = None,
     per_page: int = 500,
 ) -> Iterator[dict[str, Any]]:
-    """Every trainee Register lists for the filters, each once, newest change first (see the module docstring)."""
+    """Every trainee Register lists for the filters, each once, oldest change first (see the module docstring)."""
     if status is not None and status not in STATUSES:
         raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    began = datetime.now(UTC) - CLOCK_SKEW
-    seen: set[Any] = set()
-    for trainee in client.iter_trainees(
-        academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
-    ):
-        seen.add(trainee.get("trainee_id"))
-        yield trainee
-    if len(seen) < per_page:
-        return  # one page, read in one answer: nothing can have moved past it
-    given = _instant(since) if since else None
-    if since and given is None:
-        return
-    # The trainee a change moved to the front, behind the pages already read (module docstring): one listing of
-    # what changed since the export began (register-api.md §10) finds it. A `since` later than that is kept: the
-    # catch-up lists nothing the export's own filter would not.
-    catch_up = since if since and given is not None and given > began else began.isoformat(timespec="seconds")
-    read = set(seen)
-    still = set()
-    for trainee in client.iter_trainees(
-        academic_cycle=academic_cycle,
-        status=status,
-        since=catch_up,
-        sort_order="desc",
-        per_page=per_page,
-    ):
-        still.add(trainee.get("trainee_id"))
-        if trainee.get("trainee_id") not in seen:
-            seen.add(trainee.get("trainee_id"))
-            yield trainee
-    if status is None:
-        return
-    # A trainee written already that then left the status (withdrawn, deferred, awarded...) leaves the listing: the
-    # pages after it shift by one towards the front, and the trainee that moved onto a page already read is skipped
-    # (offset paging, §2.3). It has not changed, so the catch-up does not list it. One listing of the cycle's changes
-    # without the status says whether any left; if so, the status is listed again for what the pages skipped.
-    left = {
-        trainee.get("trainee_id")
-        for trainee in client.iter_trainees(
-            academic_cycle=academic_cycle, since=catch_up, sort_order="desc", per_page=per_page
-        )
-    }
-    if not (left & read) - still:
-        return
-    for trainee in client.iter_trainees(
-        academic_cycle=academic_cycle, status=status, since=since, sort_order="desc", per_page=per_page
-    ):
-        if trainee.get("trainee_id") not in seen:
-            seen.add(trainee.get("trainee_id"))
-            yield trainee
+    return client.iter_trainees(
+        academic_cycle=academic_cycle, status=status, since=since, sort_order="asc", per_page=per_page
+    )
 
 
 # The forms Ruby's DateTime.iso8601 and Python both read the same way (a time needs hh:mm, §2.3).
@@ -175,17 +128,8 @@ SINCE_EXAMPLE = "e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
 
 def readable_since(value: str) -> bool:
     """Whether `value` is a `since` both Register and this module read as the same moment, on a day that exists:
-    the catch-up listing after a long export is taken from it (`iter_register_trainees`)."""
-    return _SINCE.fullmatch(value) is not None and _instant(value) is not None
-
-
-def _instant(text: str) -> datetime | None:
-    """An ISO 8601 `since` as an aware time (UTC when it has no offset, as Register reads it, §2.3)."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    the listing's later pages start from the later of it and the last change read (`RegisterClient.iter_trainees`)."""
+    return _SINCE.fullmatch(value) is not None and listed_at(value) is not None
 
 
 def request_body(trainee: dict[str, Any]) -> dict[str, Any]:
@@ -357,8 +301,8 @@ def export_trainees(
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
     if since is not None and not readable_since(since):
-        # Register may read more forms than this module, which would then take no catch-up listing: a trainee that
-        # changed while the pages were read could be left out of the file.
+        # Refused before any request, as the command line's --since is, with an example of what is taken: Register
+        # answers 422 for most such values, and the later pages' `since` is compared with it (iter_trainees).
         raise ConfigError.naming(
             "{since} {value} is not an ISO 8601 date or time, {example}", value=repr(since), example=SINCE_EXAMPLE
         )

@@ -311,6 +311,14 @@ class _OutputText(io.TextIOWrapper):
         except OSError as exc:
             raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
 
+    def sync(self) -> None:
+        """On disk (flushed and fsynced) before the file is put in place, or UnwritableOutput naming it."""
+        self.flush()
+        try:
+            os.fsync(self.fileno())
+        except OSError as exc:
+            raise UnwritableOutput(self.target, exc.strerror or str(exc)) from None
+
 
 @contextlib.contextmanager
 def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:

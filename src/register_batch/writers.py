@@ -226,7 +226,9 @@ class RegisterCsvWriter:
 
     def _finish_part(self) -> None:
         if self._context is not None:
-            self._current.flush()
+            # On disk before any part is put in place (close()): a disk that fails one (full, or a network share
+            # refusing at fsync) then leaves every part of the earlier output as it was, as private_files_together.
+            self._current.sync()
             self._finished.append(self._context)
             self._context = self._current = None
 
@@ -253,9 +255,14 @@ class RegisterCsvWriter:
         except BaseException:
             self.abort()  # the last part's disk refused it: no part is put in place
             raise
-        for context in self._finished:
-            context.__exit__(None, None, None)
-        self._finished = []
+        finished, self._finished = self._finished, []
+        for index, context in enumerate(finished):
+            try:
+                context.__exit__(None, None, None)
+            except BaseException:
+                for rest in finished[index + 1 :]:  # left as temporary files otherwise
+                    abandon(rest)
+                raise
         number = len(self.paths) + 1
         while (stale := self._part(number)).is_file():
             self.stale.append(stale)

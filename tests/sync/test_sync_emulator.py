@@ -135,6 +135,38 @@ def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years
     assert code == "sync_other_instance" and "2410000000001" in message
 
 
+def test_a_trainee_leaving_the_cycle_while_register_is_listed_makes_no_other_one_a_create(tmp_path, closed_at_end):
+    """Another run (a colleague's, or the SRS vendor's) corrects a trainee's start to the next year while this one
+    lists the cycle. Paged by offset, every later trainee moved a place forward and one was never listed: a run with a
+    new state dir planned a create for a trainee Register holds (Register's 409 stops it only while the name is
+    unchanged, §4). Each page from the last change read (§10), every trainee still in the cycle is listed."""
+    offset = [-7200.0]  # the cohort was loaded two hours ago: none of it has changed since
+    source = extract(tmp_path / "in.csv", 12)
+    with start_emulator(
+        tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: time.time() + offset[0]
+    ) as emulator:
+        assert sync_files([str(source)], options(emulator, tmp_path / "first")).actions == Counter(create=12)
+        offset[0] = 0.0
+        listed: list[list[dict]] = []
+
+        class MovedMeanwhile(RegisterClient):
+            def list_trainees(self, **params):
+                items, meta = super().list_trainees(**params)
+                if not listed:  # after the first page: the other run moves a trainee it held to the next year
+                    moving = items[0]["trainee_id"]
+                    start = {"itt_start_date": "2026-09-01", "trainee_start_date": "2026-09-01"}
+                    RegisterClient.update_trainee(self, moving, {**start, "itt_end_date": "2027-07-15"})
+                listed.append(items)
+                return items, meta
+
+        client = closed_at_end(MovedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)))
+        result = sync_files(
+            [str(source)], options(emulator, tmp_path / "second", dry_run=True, per_page=4), client=client
+        )
+    # The moved one as its page showed it (the next run sees its new start), and no one planned as a create.
+    assert Counter(r.plan.action for r in result.results) == Counter(unchanged=12), result.summary_line()
+
+
 def test_a_corrected_husid_in_the_same_start_year_is_still_found_by_srs_id(emulator, tmp_path):
     first = trainee(1)
     sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -422,12 +423,21 @@ class RegisterClient:
     ) -> Iterator[dict[str, Any]]:
         """Every trainee of a listing, page by page, without repeats (by trainee_id).
 
+        In ascending order (`sort_order="asc"`), each page after the first is the listing `since` the last change
+        read (register-api.md §10), not the next page by offset: a trainee that leaves the listing while it is read
+        (its start moved to another cycle, withdrawn out of a `status`, deleted) then moves no other one past the
+        reader, as it would with offsets (§2.3: LIMIT/OFFSET over the filtered set). The last trainee read comes
+        again (`since` is inclusive) and is dropped as a repeat; one changed meanwhile comes again at the end, also
+        dropped (the version read first is kept). Only a page of trainees all changed at one moment is followed by
+        the next page by offset.
+
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
         """
         if not isinstance(per_page, int) or per_page < 1:
             raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         page = 1
+        mark = listed_at(since) if since is not None else None  # the listing's start, as a time
         while True:
             items, meta = self.list_trainees(
                 academic_cycle=academic_cycle,
@@ -448,7 +458,11 @@ class RegisterClient:
             last = page >= total_pages if total_pages is not None else len(items) < per_page
             if not items or last:
                 return
-            page += 1
+            latest = listed_at(items[-1].get("updated_at")) if sort_order == "asc" else None
+            if latest is not None and (mark is None or latest > mark):
+                since, mark, page = latest.isoformat(), latest, 1
+            else:
+                page += 1
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
@@ -543,6 +557,18 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
         return [response.reason_phrase]
     kind = "an HTML page" if text.startswith("<") or "html" in response.headers.get("Content-Type", "") else "text"
     return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
+
+
+def listed_at(value: Any) -> datetime | None:
+    """A listing's `since` or a trainee's `updated_at` as an aware time (UTC when it has no offset, as Register reads
+    it, §2.3), or None when it is not an ISO 8601 time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _count(value: Any) -> int | None:

@@ -88,9 +88,9 @@ def export(
 ) -> None:
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
 
-    Pages through GET /trainees newest change first, without repeats, so that a trainee changed during the
-    export cannot make another one be skipped; then lists what changed meanwhile, so that the changed one is
-    not skipped either. An empty cycle writes a valid empty file and says so.
+    Pages through GET /trainees oldest change first, each page from the last change read, without repeats:
+    a trainee that changes or leaves the listing during the export cannot make another one be skipped, and one
+    changed before it was reached is written as it now is. An empty cycle writes a valid empty file and says so.
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees

@@ -462,9 +462,9 @@ class SyncRun:
         (§3.4 allows next calendar year), and must not stop the night's sync of every other record; the trainee is
         still found through the ledger (`fetch_missing`) or Register's 409.
 
-        Listed as `export` lists (`iter_register_trainees`): a trainee that changes while the pages are read (a TRN
-        arriving, §10) moves to the front of the listing (newest first, §2.3), behind the pages already read, and a
-        listing of several pages ends with a `since` listing of what changed meanwhile. A trainee missing from the
+        Listed as `export` lists (`iter_register_trainees`): oldest change first, each page from the last change read
+        (§10), so a trainee that leaves a cycle while its pages are read (another run moving its start) makes no
+        other one be skipped, and one that changes (a TRN arriving) is listed when reached. A trainee missing from the
         listing is planned as a create, which Register's 409 (§4) does not stop when its name was corrected too."""
         # The neighbouring cycles get a bar of their own, named so: two bars of one name looked like one listing twice.
         task = self.progress.task("Listing neighbouring cycles" if neighbours else "Listing Register", unit="trainees")
