@@ -901,6 +901,16 @@ def test_a_graduation_year_in_other_digits_is_invalid():
     ]
 
 
+def test_a_hesa_degree_end_date_a_spreadsheet_rewrote_is_invalid_and_its_fix_says_to_write_the_date():
+    """HESA's F_DEGENDDT is a date that Register keeps the year of: one a spreadsheet wrote as 30/06/2012 is a year
+    Register reads as 0. The fix asked for a four-digit year alone, which no HESA date tag holds."""
+    assert check(degree(graduation_year="30/06/2012")) == [
+        ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
+    ]
+    fix = CATALOGUE["degree_graduation_year_invalid"].fix
+    assert "F_DEGENDDT" in fix and "YYYY-MM-DD" in fix
+
+
 @pytest.mark.parametrize(
     "field,boundary,day_after,code,message,changes",
     [
