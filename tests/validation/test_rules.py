@@ -894,6 +894,20 @@ def test_only_ascii_digits_count_as_digits(changes, field, code, message):
     assert check(with_changes(**changes)) == [(field, code, message)]
 
 
+def test_the_fix_for_an_invalid_code_names_a_list_reference_show_knows_for_each_field():
+    """The fix says `register-batch reference show FIELD`, which knows the code lists by their own names: for a field
+    whose list is named otherwise (course_subject_2 is in course_subject), the fix names the list, as `reference
+    show course_subject_2` is refused."""
+    from register_batch.reference import TRAINEE_CODE_FIELDS, load_reference
+
+    lists = load_reference().fields
+    rule = CATALOGUE["invalid_code"]
+    for field in rule.fields:
+        named = TRAINEE_CODE_FIELDS[field]
+        assert named in lists
+        assert field == named or (field.rstrip("123") in rule.fix and f"`{named}`" in rule.fix), field
+
+
 def test_a_graduation_year_in_other_digits_is_invalid():
     """§3.4: not `YYYY` in [0-9] is 0 for Register (Ruby's `to_i` reads ASCII digits only), so `is invalid`."""
     assert check(degree(graduation_year="２０１２")) == [
