@@ -11,6 +11,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import sync_files
 from trainee_extracts import trainee, write_extract
+from valid_trainee import VALID, validated
 
 FAQ = Path(__file__).resolve().parents[2] / "docs" / "faq.md"
 AS_OF = date(2026, 11, 28)
@@ -44,3 +45,16 @@ def test_a_blank_initiative_ethnicity_or_disability_leaves_registers_values(tmp_
     assert "the update sends Register's current values back" in said
     assert '"training_initiative": "026"' in said
     assert not re.search(r"Register (sets|marks) the trainee", said)  # the old answer: a reset that never happens
+
+
+def test_the_errors_register_gives_for_codes_that_lost_their_zeros_are_quoted_as_register_words_them():
+    """A degree grade Register does not know is read as blank (register-api.md §3.7): its error says the grade must be
+    entered, not that its value is invalid, as the FAQ said (`degree_grade has invalid reference data value of '2'`)."""
+    degree = VALID["degrees_attributes"][0] | {"grade": "2"}
+    data = VALID | {"itt_qualification_aim": "4", "degrees_attributes": [degree]}
+    said = section("A code lost its leading zeros: degree grade `2`, qualification aim `4`, institution `117`")
+    messages = [issue.message for issue in validated(data, api_only=True).issues]
+    assert len(messages) == 2
+    for message in messages:
+        assert message.partition("...")[0][:60] in said, message
+    assert "invalid reference data value of '2'" not in said

@@ -319,6 +319,24 @@ def test_register_batch_columns_in_a_register_csv_are_read_with_a_warning(tmp_pa
     )
 
 
+def test_a_column_a_mapping_file_ignores_in_a_register_csv_is_named_as_one_registers_upload_refuses(
+    tmp_path, register_csv_fixtures
+):
+    """A column the user's mapping file lists under `ignored` (an SRS's notes) is read and dropped, but Register's own
+    upload refuses the file for it as for any column its template lacks (§3.2 item 6): validate, the check before that
+    upload, said nothing. Register's error report's own two columns, also ignored, still give no warning."""
+    header, *rows_text = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines()
+    path = tmp_path / "notes.csv"
+    path.write_text("\n".join([header + ",SRS notes", *(row + ",call back" for row in rows_text)]) + "\n")
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  register-csv:\n    ignored: ['SRS notes']\n")
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping([user])))
+    assert len(list(records)) == 5
+    [issue] = info.issues
+    assert (issue.code, issue.line) == ("extra_columns", 1)
+    assert "the header has 1 column that Register's template does not ('SRS notes')" in issue.message
+
+
 def test_a_register_csv_as_register_batch_writes_it_gets_no_header_warning(tmp_path, register_csv_fixtures):
     """Register's error report (its two extra columns are Register's own) and the template itself are uploadable."""
     assert read(register_csv_fixtures / "failed_with_failed.csv")[0].issues == []

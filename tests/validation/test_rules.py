@@ -698,6 +698,45 @@ def test_a_jacs_subject_code_is_named_as_such_beside_registers_own_error(hesa_sa
     assert "jacs_subject_code" not in {c for _f, c, _m in check(copy.deepcopy(VALID))}
 
 
+def test_a_rule_names_a_translated_code_as_the_extract_has_it(hesa_samples, tmp_path):
+    """dry-run.md: an issue's value is, for a translated code, the code as the extract has it, the one to look for in
+    the SRS. The C21053 sample's age range 71 is translated to 13909, which an early years route refuses: the rule's
+    error names 71, as the translation's warning does, while its message is Register's about the code sent."""
+    from register_batch.validation import Checker
+
+    text = (hesa_samples / "itt_record_C21053.xml").read_text()
+    assert text.count("<F_ENTRYRTE>02<") == 1 and text.count("<F_ITTPHSC>71<") == 1
+    path = tmp_path / "early_years.xml"
+    path.write_text(text.replace("<F_ENTRYRTE>02<", "<F_ENTRYRTE>19<"))
+    with Checker(as_of=AS_OF) as checker:
+        [record] = checker.records([str(path)])
+    assert [(i.code, i.value) for i in record.issues if i.field == "course_age_range"] == [
+        ("legacy_code_translated", "71"),
+        ("early_years_age_range_required", "71"),
+    ]
+    assert record.data["course_age_range"] == "13909"
+
+
+def test_a_degree_rule_names_a_code_a_mapping_file_translated_as_the_extract_has_it(hesa_samples, tmp_path):
+    """The same for a degree's code: a mapping file's translation of the SRS's grade 2:1 to 21, which Register does
+    not know, gives Register's error with the value 2:1."""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation import Checker
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    assert text.count("<F_DEGCLSS>01<") == 1
+    path = tmp_path / "grade.xml"
+    path.write_text(text.replace("<F_DEGCLSS>01<", "<F_DEGCLSS>2:1<"))
+    ours = tmp_path / "ours.yaml"
+    ours.write_text('codes:\n  degrees_attributes.grade:\n    translate:\n      "2:1": {to: "21"}\n')
+    with Checker(as_of=AS_OF, mapping=load_mapping([ours])) as checker:
+        [record] = checker.records([str(path)])
+    assert [(i.code, i.value) for i in record.issues if i.field == "degrees_attributes[0].grade"] == [
+        ("legacy_code_translated", "2:1"),
+        ("degree_grade_required", "2:1"),
+    ]
+
+
 def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples, tmp_path):
     """A degree's code a mapping file lists as untranslatable is one error, the mapping's, which says why; the rules
     do not report the same field again (as for the trainee's own fields)."""
@@ -855,11 +894,35 @@ def test_only_ascii_digits_count_as_digits(changes, field, code, message):
     assert check(with_changes(**changes)) == [(field, code, message)]
 
 
+def test_the_fix_for_an_invalid_code_names_a_list_reference_show_knows_for_each_field():
+    """The fix says `register-batch reference show FIELD`, which knows the code lists by their own names: for a field
+    whose list is named otherwise (course_subject_2 is in course_subject), the fix names the list, as `reference
+    show course_subject_2` is refused."""
+    from register_batch.reference import TRAINEE_CODE_FIELDS, load_reference
+
+    lists = load_reference().fields
+    rule = CATALOGUE["invalid_code"]
+    for field in rule.fields:
+        named = TRAINEE_CODE_FIELDS[field]
+        assert named in lists
+        assert field == named or (field.rstrip("123") in rule.fix and f"`{named}`" in rule.fix), field
+
+
 def test_a_graduation_year_in_other_digits_is_invalid():
     """§3.4: not `YYYY` in [0-9] is 0 for Register (Ruby's `to_i` reads ASCII digits only), so `is invalid`."""
     assert check(degree(graduation_year="２０１２")) == [
         ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
     ]
+
+
+def test_a_hesa_degree_end_date_a_spreadsheet_rewrote_is_invalid_and_its_fix_says_to_write_the_date():
+    """HESA's F_DEGENDDT is a date that Register keeps the year of: one a spreadsheet wrote as 30/06/2012 is a year
+    Register reads as 0. The fix asked for a four-digit year alone, which no HESA date tag holds."""
+    assert check(degree(graduation_year="30/06/2012")) == [
+        ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
+    ]
+    fix = CATALOGUE["degree_graduation_year_invalid"].fix
+    assert "F_DEGENDDT" in fix and "YYYY-MM-DD" in fix
 
 
 @pytest.mark.parametrize(

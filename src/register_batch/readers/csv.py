@@ -550,8 +550,9 @@ def _note_upload_header(
 ) -> None:
     """Warn about a Register CSV header that register-batch reads but Register's own upload refuses
     (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
-    past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns). A missing
-    template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
+    past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns) or that a
+    mapping file has it ignore (an SRS's notes). A missing template column has its own warning (missing_columns);
+    Register ignores its error report's two extra columns."""
     if named < len(header):  # only after the last label: a blank header before it is refused (_header_columns)
         if named + 1 == len(header):
             blanks = (
@@ -574,7 +575,10 @@ def _note_upload_header(
         )
     template = frozenset(layout.expected)
     extra = [
-        _bare_label(cell) for cell, key in zip(header, columns, strict=True) if key is not None and key not in template
+        label
+        for cell, key in zip(header, columns, strict=True)
+        if (label := _bare_label(cell))
+        and (key not in template if key is not None else layout.normalise(label) not in _REPORT_COLUMNS)
     ]
     if extra:
         info.issues.append(

@@ -141,7 +141,8 @@ def graduation_year_is_not_after_next_year(degree: dict[str, Any], facts: Facts)
     fields=("graduation_year",),
     message="graduation_year is invalid",
     source="register-api.md §3.4 (outside [now.year + 1 - 60, now.year + 1]; Degree::MAX_GRAD_YEARS = 60)",
-    fix="Give a four-digit year within the last 60 years.",
+    fix="Give a four-digit year within the last 60 years (HESA's F_DEGENDDT: the date as YYYY-MM-DD; spreadsheets "
+    "turn it into 30/06/2012).",
 )
 def graduation_year_is_within_60_years(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     year = graduation_year(degree.get("graduation_year"))

@@ -196,11 +196,16 @@ class Validator:
         facts = Facts.of(data, self.as_of, self.reference)
         reported = record.reported
         before = len(record.issues)  # the mapping's
+        # A code the mapping translated is named as the extract has it (its legacy_code_translated warning says
+        # which), not as translated: that is the value to look for in the SRS.
+        read_as = {i.field: i.value for i in record.issues if i.code == "legacy_code_translated"} if before else None
         for check, code, severity in self._trainee_checks:
             findings = check(data, facts)
             if findings:
                 for field, value, message in findings:
                     if field not in reported:
+                        if read_as and field in read_as and value == data.get(field):
+                            value = read_as[field]
                         record.issue(code, message, field=field, value=value, severity=severity)
         for key, checks in self._nested_checks:
             items = data.get(key)
@@ -213,6 +218,8 @@ class Validator:
                         for field, value, message in findings:
                             label = f"{key}[{index}].{field}"
                             if label not in reported:
+                                if read_as and label in read_as and value == item.get(field):
+                                    value = read_as[label]
                                 record.issue(code, message, field=label, value=value, severity=severity)
         for body, checks in ((record.withdrawal, self._withdrawal_checks), (record.deferral, self._deferral_checks)):
             if body:
