@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import math
 import stat
 import time
 from collections.abc import Callable
@@ -67,14 +69,18 @@ WITHDRAWN = {
 
 
 def changing_midway(
-    url: str, change: Callable[[], None], pages: list[list[dict]], sinces: list[str | None] | None = None
+    url: str,
+    change: Callable[[], None],
+    pages: list[list[dict]],
+    sinces: list[str | None] | None = None,
+    after: int = 1,
 ) -> RegisterClient:
-    """A client whose listing runs `change` once, after the first page (a sync writing while the export pages), and
-    keeps each page it read in `pages` (and each listing's `since` in `sinces`)."""
+    """A client whose listing runs `change` once, after the first page (or `after` pages: a sync writing while the
+    export pages), and keeps each page it read in `pages` (and each listing's `since` in `sinces`)."""
 
     class ChangingMidway(RegisterClient):
         def list_trainees(self, **params):
-            if len(pages) == 1:
+            if len(pages) == after:
                 change()
             if sinces is not None:
                 sinces.append(params.get("since"))
@@ -273,33 +279,66 @@ def test_a_trainee_moved_to_another_cycle_during_the_export_makes_no_other_one_v
     assert len(ids) == len(set(ids)) == result.count and set(ids) == cycle
 
 
-def test_trainees_changed_at_one_moment_are_each_exported_once_over_pages(tmp_path):
-    """A page of trainees all changed at the same moment (a bulk change in Register) gives no later moment to list
-    from: the listing goes on by page from that moment until it passes them, and one changed meanwhile is still
-    written once, as it now is."""
+@pytest.mark.parametrize(
+    ("after", "which"),
+    [(1, -1), (2, 0), (3, 0), (2, 5)],
+    ids=["one not read yet, after page 1", "one read, after page 2", "one read, after page 3", "one read, page 2's"],
+)
+def test_trainees_changed_in_one_millisecond_are_each_exported_once_over_pages(tmp_path, after, which):
+    """A page of trainees all changed in one millisecond (a bulk change in Register) gives no later time to list
+    from. Paged on by offset from that time, a trainee read and then changed left the run of them, the rest moved a
+    place forward and one was never written (11 of 12). The page is asked for again, longer, in one answer; the
+    changed one is written once (as it was read, or as it now is when not read yet)."""
     from trainee_extracts import extract
 
     moment = [time.time() - 3600]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: moment[0]) as emulator:
-        assert (
-            sync_files([str(extract(tmp_path / "in.csv", 12))], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
-        )
+        loaded = sync_files([str(extract(tmp_path / "in.csv", 12))], sync_options(emulator, tmp_path, TOKEN))
+        assert loaded.exit_code == 0
         moment[0] = time.time()
         out = tmp_path / "held.jsonl"
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
             listed = list(client.iter_trainees(academic_cycle=2025, sort_order="asc"))
             pages: list[list[dict]] = []
+            changed: list[str] = []
 
-            def change() -> None:  # after the first page: a trainee on a page not read yet
-                client.update_trainee(listed[-1]["trainee_id"], {"email": "moved@example.org"})
+            def change() -> None:
+                trainee_id = (
+                    listed[which]["trainee_id"] if which < 0 else [t for p in pages for t in p][which]["trainee_id"]
+                )
+                changed.append(trainee_id)
+                client.update_trainee(trainee_id, {"email": "moved@example.org"})
 
-            with changing_midway(emulator.url, change, pages) as changing:
+            with changing_midway(emulator.url, change, pages, after=after) as changing:
                 result = export_trainees(changing, to="jsonl", output=out, academic_cycle=2025, per_page=4)
     exported = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len({t["updated_at"] for t in listed}) == 1  # one moment for all 12
+    assert len({t["updated_at"] for t in listed}) == 1 and changed  # one moment for all 12
     assert sorted(t["trainee_id"] for t in exported) == sorted(t["trainee_id"] for t in listed)
-    assert [t["email"] for t in exported if t["trainee_id"] == listed[-1]["trainee_id"]] == ["moved@example.org"]
     assert result.count == 12
+    if which < 0:
+        assert [t["email"] for t in exported if t["trainee_id"] == changed[0]] == ["moved@example.org"]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5, 12])
+def test_a_listing_takes_one_request_per_page_of_new_trainees(tmp_path, per_page):
+    """Each page from the last change read holds it again, so it asks for one trainee more: 12 trainees changed at
+    different times take ceil(12 / per_page) requests, at the smallest --per-page too (Register allows 100 requests a
+    minute, §1.3). Without the one more, --per-page 1 took 23."""
+    from trainee_extracts import extract
+
+    ticks = itertools.count()
+    clock = time.time() - 3600
+    with start_emulator(
+        tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: clock + next(ticks) / 100
+    ) as emulator:
+        loaded = sync_files([str(extract(tmp_path / "in.csv", 12))], sync_options(emulator, tmp_path, TOKEN))
+        assert loaded.exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            result = export_trainees(
+                client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=per_page
+            )
+            assert len({t["updated_at"] for t in client.iter_trainees(academic_cycle=2025)}) == 12
+    assert result.count == 12 and result.requests == math.ceil(12 / per_page)
 
 
 @pytest.fixture
@@ -341,7 +380,7 @@ def test_a_trainee_leaving_the_status_during_the_export_makes_no_other_one_vanis
 def test_a_status_export_with_one_trainee_leaving_and_one_changing_writes_each_once_in_its_pages(in_training, tmp_path):
     """`--status in_training` with a trainee withdrawn after its page was read and one edited before the pages reached
     it: each is written once, in the pages of the listing and no other (Register allows 100 requests a minute, §1.3):
-    three pages of 4, the last listing from the last change read holding the edited one."""
+    three listings, the last from the last change read holding the edited one."""
     emulator, client, training = in_training
     out = tmp_path / "training.jsonl"
     pages: list[list[dict]] = []
@@ -355,7 +394,9 @@ def test_a_status_export_with_one_trainee_leaving_and_one_changing_writes_each_o
             changing, to="jsonl", output=out, academic_cycle=2025, status="in_training", per_page=4
         )
     ids = [json.loads(line)["trainee_id"] for line in out.read_text().splitlines()]
-    assert len(pages) == 3 + 1  # 4, 4 (from the 4th), 4 (from the 7th, the withdrawn one gone), the edited one
+    assert (
+        len(pages) == 3
+    )  # 4; 5 from the 4th (it again); 5 from the 8th (it again, the withdrawn one gone, the edited)
     assert sorted(ids) == sorted(training) and result.count == 12
 
 

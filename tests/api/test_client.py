@@ -592,3 +592,24 @@ def test_a_client_asked_to_stop_does_not_retry_a_failed_request():
         with pytest.raises(ServerError):
             client.info()
         assert client.stats.total == 4  # not asked to stop: tried three times
+
+
+def test_a_listing_that_does_not_come_oldest_first_is_still_read_whole(emulator):
+    """A server in front of Register that drops `sort_order` (Register honours it, §2.3) answers newest first: listed
+    on from its last trainee's time, the pages passed over most trainees (4 of 12, no error). A page not in that order
+    is never listed from."""
+    with client_for(emulator) as client:
+        created = {client.create_trainee(body(n))["trainee_id"] for n in range(1, 13)}
+
+    def newest_first(seen, forward):
+        if seen.path.endswith("/trainees") and seen.query.get("sort_order") == ["asc"]:
+            query = {k: v[-1] for k, v in seen.query.items() if k != "sort_order"}
+            reply = httpx.get(
+                f"{emulator.api_url}/trainees", params=query, headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            return reply.status_code, {"Content-Type": "application/json"}, reply.content
+        return None
+
+    with fronting(emulator.url, newest_first) as front, client_for(front) as client:
+        listed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=4, sort_order="asc")]
+    assert sorted(listed) == sorted(created)

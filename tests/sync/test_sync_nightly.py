@@ -107,8 +107,8 @@ def test_a_422_for_the_current_cycle_still_stops_the_run_before_any_write(regist
 
 
 def test_a_trainee_whose_trn_arrives_while_register_is_listed_is_not_created_twice(tmp_path):
-    """Register lists newest first (`updated_at` descending, §2.3) in pages. A TRN arriving between two pages moves
-    its trainee to the top (§10: `updated_at` moves when the TRN arrives), onto a page already read, and the listing
+    """A TRN arriving between two pages of the listing moves its trainee (§10: `updated_at` moves when the TRN
+    arrives); listed newest first by offset (as register-batch once did), onto a page already read, and the listing
     never returned it. With no ledger link for it (its HUSID was corrected, so its ledger key is new) and a last name
     corrected in the same night (so Register's duplicate rule does not answer 409, §4), it was created twice."""
     token = "trn-arrives-mid-listing-token"
@@ -149,6 +149,49 @@ def test_a_trainee_whose_trn_arrives_while_register_is_listed_is_not_created_twi
             held = list(client.iter_trainees(academic_cycle=2025, per_page=100))
     assert Counter(t["provider_trainee_id"] for t in held) == Counter(r["provider_trainee_id"] for r in rows)
     assert {t["hesa_id"] for t in held} == {r["hesa_id"] for r in rows}
+
+
+def test_a_trn_arriving_while_register_is_listed_one_trainee_a_page_skips_no_one(tmp_path):
+    """`--per-page 1`: each listing from the last change read holds it again, and paged on by offset from it, a TRN
+    arriving for that trainee (its `updated_at` moves, §10) moved the next one onto the page already read. That one,
+    whose HUSID and surname were corrected the same night (no ledger link, no 409: §4), was created twice. Each
+    listing now asks for one trainee more than the page, so no page is taken by offset."""
+    token = "trn-arrives-one-a-page-token"
+    start = time.time()
+    now = [start]
+    second = trainee(2)
+    rows = [trainee(1), second, trainee(3), trainee(4)]
+    listings: list[dict] = []
+
+    class OneSecondPerCreate(RegisterClient):
+        def create_trainee(self, data):
+            now[0] += 1  # the first trainee's TRN is due first
+            return super().create_trainee(data)
+
+    class TrnArrivesMidListing(RegisterClient):
+        def list_trainees(self, **params):
+            answer = super().list_trainees(**params)
+            if params.get("academic_cycle") == 2025:
+                listings.append(params)
+                if len(listings) == 2:  # the first trainee listed again: now its TRN arrives
+                    now[0] = start + 101.5
+            return answer
+
+    with start_emulator(tokens=[token], rate_limit=None, as_of=AS_OF, trn_delay=100, clock=lambda: now[0]) as emulator:
+
+        def sync(path, client_class):
+            options = sync_options(emulator, tmp_path, token, per_page=1)
+            with client_class(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+                return sync_files([str(path)], options, client=client)
+
+        assert sync(write_extract(tmp_path / "first.csv", rows), OneSecondPerCreate).exit_code == 0
+        rows[1] = {**second, "hesa_id": "2519999999992", "last_name": "Married2"}
+        night = sync(write_extract(tmp_path / "night.csv", rows), TrnArrivesMidListing)
+        assert night.exit_code == 0, night.summary_line()
+        with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+            held = list(client.iter_trainees(academic_cycle=2025, per_page=100))
+    assert len(listings) >= 3 and night.results[1].plan.action == "update", night.summary_line()
+    assert Counter(t["provider_trainee_id"] for t in held) == Counter(r["provider_trainee_id"] for r in rows)
 
 
 def test_a_year_either_side_before_registers_first_cycle_is_listed_as_nobody(register, tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import itertools
 import logging
 import math
 import time
@@ -20,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -424,24 +425,26 @@ class RegisterClient:
         """Every trainee of a listing, page by page, without repeats (by trainee_id).
 
         In ascending order (`sort_order="asc"`), each page after the first is the listing `since` the last change
-        read (register-api.md §10), not the next page by offset: a trainee that leaves the listing while it is read
-        (its start moved to another cycle, withdrawn out of a `status`, deleted) then moves no other one past the
-        reader, as it would with offsets (§2.3: LIMIT/OFFSET over the filtered set). The last trainee read comes
-        again (`since` is inclusive) and is dropped as a repeat; one changed meanwhile comes again at the end, also
-        dropped (the version read first is kept). Only a page of trainees all changed at one moment is followed by
-        the next page by offset.
+        read (register-api.md §10), one trainee longer (that one comes again: `since` is inclusive), not the next page
+        by offset: a trainee that leaves the listing while it is read (its start moved to another cycle, withdrawn
+        out of a `status`, deleted) or changes then moves no other one past the reader, as it would with offsets
+        (§2.3: LIMIT/OFFSET over the filtered set). One changed after it was read comes again at the end and is
+        dropped as a repeat (the version read first is kept). A page whose trainees all changed in one millisecond
+        (a bulk change in Register; times are sent to the millisecond, §1.4) gives no later time to list from: it is
+        asked for again twice as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A listing
+        that does not come oldest first is paged by offset.
 
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
         """
         if not isinstance(per_page, int) or per_page < 1:
             raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
-        page = 1
+        page, size = 1, per_page
         mark = listed_at(since) if since is not None else None  # the listing's start, as a time
         while True:
             items, meta = self.list_trainees(
                 academic_cycle=academic_cycle,
-                per_page=per_page,
+                per_page=size,
                 page=page,
                 since=since,
                 status=status,
@@ -455,12 +458,14 @@ class RegisterClient:
                 yield item
             total_pages = _count(meta.get("total_pages"))
             # Without a page count (no meta: not Register's answer as such), a full page may have more after it.
-            last = page >= total_pages if total_pages is not None else len(items) < per_page
+            last = page >= total_pages if total_pages is not None else len(items) < size
             if not items or last:
                 return
-            latest = listed_at(items[-1].get("updated_at")) if sort_order == "asc" else None
-            if latest is not None and (mark is None or latest > mark):
-                since, mark, page = latest.isoformat(), latest, 1
+            latest = _oldest_first(items, mark) if sort_order == "asc" else None
+            if latest is not None:
+                since, mark, page, size = latest.isoformat(), latest, 1, per_page + 1
+            elif sort_order == "asc" and page == 1 and size < TIE_PAGE_LIMIT:
+                size = min(size * 2, TIE_PAGE_LIMIT)
             else:
                 page += 1
 
@@ -557,6 +562,24 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
         return [response.reason_phrase]
     kind = "an HTML page" if text.startswith("<") or "html" in response.headers.get("Content-Type", "") else "text"
     return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
+
+
+# The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees):
+# the longest --per-page takes (Register has no maximum, §2.3).
+TIE_PAGE_LIMIT = 5000
+
+
+def _oldest_first(items: list[dict[str, Any]], mark: datetime | None) -> datetime | None:
+    """The last `updated_at` of a page listed oldest change first, when it is later than `mark` (the listing's
+    `since`); None when it is not, or the page is not in that order (not Register's answer to sort_order=asc, §2.3):
+    listing `since` it would then pass over trainees."""
+    times = [listed_at(item.get("updated_at")) for item in items]
+    if any(moment is None for moment in times):
+        return None
+    ordered = cast("list[datetime]", times)
+    if any(later < earlier for earlier, later in itertools.pairwise(ordered)):
+        return None
+    return ordered[-1] if mark is None or ordered[-1] > mark else None
 
 
 def listed_at(value: Any) -> datetime | None:
