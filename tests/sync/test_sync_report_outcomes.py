@@ -557,6 +557,37 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert "went through" not in unchanged.stderr
 
 
+def test_writes_of_a_run_without_a_report_are_listed_by_the_first_report_after_two_nights_without_one(tmp_path):
+    """The report folder's disk stayed full two nights: the first run created two trainees, the second found them in
+    Register and settled them as its own with no write, so the third run, the first with a report, named nothing
+    and no report ever listed the creates. The first report names them, with the run that wrote them."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        for night, code in enumerate((3, 2), start=1):  # writes, then none: each ends without its report
+            full = subprocess.run(
+                command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+            )
+            assert full.returncode == code, (night, full.stderr)
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stderr  # the invalid records
+        assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        named = [(i["record"], i["message"]) for i in data["issues"] if i["code"] == "sync_written_earlier"]
+        assert [record for record, _message in named] == [1, 2], data["sync"]["warnings"]
+        assert all(message.startswith("written to Register (create) by the sync started") for _r, message in named)
+        assert all("(run 1), which ended before its report" in message for _record, message in named), named
+        # Said once: the run whose report listed them took them over.
+        listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 1, listed.stderr
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
+
+
 def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
     """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
     record had been sent, when the second was not reached."""

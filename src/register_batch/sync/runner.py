@@ -1339,6 +1339,9 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
                 key = result.plan.key
                 assert key is not None  # only an invalid record has none, and _settle_unsent skipped it
                 result.outcome = "done"
+                # A write of a run that ended before its report stays that run's, so that a run that ends before its
+                # own report too leaves it for the next report to name; the run whose report lists it takes it over.
+                run_id, operation = result.plan.earlier_write or (None, None)
                 ledger.record(
                     key,
                     "done",
@@ -1346,6 +1349,8 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
                     hesa_id=result.plan.hesa_id,
                     provider_trainee_id=result.plan.provider_trainee_id,
                     payload_hash=result.plan.payload_hash,
+                    operation=operation,
+                    run_id=run_id,
                 )
                 continue
             run.execute(result, records[index])
@@ -1480,6 +1485,7 @@ def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry],
             and entry.operation is not None
             and entry.status in ("done", "in_flight", "unknown")
         ):
+            plan.earlier_write = (entry.run_id, entry.operation)
             plan.earlier = (
                 f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
                 f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
@@ -1603,6 +1609,9 @@ def _finish(
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
     with contextlib.suppress(LedgerUnwritable):
+        for result in results:  # the earlier runs' writes this report is the first to list: said once (_write_all)
+            if result.plan.earlier_write and result.outcome == "done" and result.plan.key:
+                ledger.record(result.plan.key, "done", trainee_id=result.plan.trainee_id)
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
