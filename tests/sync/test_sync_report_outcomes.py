@@ -588,6 +588,46 @@ def test_writes_of_a_run_without_a_report_are_listed_by_the_first_report_after_t
         assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
 
 
+def test_a_create_whose_answer_was_lost_is_named_as_gone_through_by_the_first_report_after_a_night_without_one(
+    emulator, tmp_path
+):
+    """A run's report had a create `unknown` (its answer lost, and the look-up for it refused). The next run found
+    the trainee in Register and settled the record, then found no room for its report, so the report after it had
+    the record unchanged and no report ever said the create had gone through."""
+
+    def refuse_the_look_up(seen, forward):
+        if seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
+    source = write_extract(tmp_path / "in.csv", rows)
+    emulator.set_faults("lost-response:1.0")
+    with fronting(emulator.url, refuse_the_look_up) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
+            sync_files([str(source)], fronted)
+    emulator.set_faults(None)
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [r["outcome"] for r in data["records"][:2]] == ["unknown", "pending"]
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+    full = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+    )
+    assert full.returncode == 3 and "1 created, 1 unchanged; 300 invalid" in full.stderr, full.stderr
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1, again.stderr  # the invalid records
+    assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert sorted(named) == [1, 2], named
+    assert named[1].startswith("written to Register (create) by sync run 1, whose report has the record as unknown")
+    assert re.match(r"written to Register \(create\) by the sync started .* \(run 2\), which ended before", named[2])
+
+
 def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
     """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
     record had been sent, when the second was not reached."""

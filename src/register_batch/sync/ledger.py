@@ -446,12 +446,9 @@ class Ledger:
         errors: list[str] | None = None,
         attempt: bool = False,
         create_for_cycle: int | None = None,
-        run_id: int | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
-        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates).
-        `run_id`: the run the state is put down to, this one by default; a write of a run that ended before its report
-        stays that run's until a report lists it (ended_without_report)."""
+        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
@@ -492,7 +489,7 @@ class Ledger:
                     http_status,
                     json.dumps(errors or []),
                     1 if attempt else 0,
-                    self.run_id if run_id is None else run_id,
+                    self.run_id,
                     _now(),
                 ),
             )

@@ -87,7 +87,6 @@ class RecordPlan:
     note: str | None = None  # a warning for people about an action that goes ahead (sync_other_instance)
     state_note: str | None = None  # Register's state is one the record does not show, and the API cannot undo
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
-    earlier_write: tuple[int, str] | None = None  # that run and its write, kept in the ledger until a report lists it
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
     @property

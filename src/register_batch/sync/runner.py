@@ -1336,26 +1336,28 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
             if result.outcome == "skipped":
                 continue
             if not result.plan.steps:
-                key = result.plan.key
-                assert key is not None  # only an invalid record has none, and _settle_unsent skipped it
                 result.outcome = "done"
-                # A write of a run that ended before its report stays that run's, so that a run that ends before its
-                # own report too leaves it for the next report to name; the run whose report lists it takes it over.
-                run_id, operation = result.plan.earlier_write or (None, None)
-                ledger.record(
-                    key,
-                    "done",
-                    trainee_id=result.plan.trainee_id,
-                    hesa_id=result.plan.hesa_id,
-                    provider_trainee_id=result.plan.provider_trainee_id,
-                    payload_hash=result.plan.payload_hash,
-                    operation=operation,
-                    run_id=run_id,
-                )
+                if result.plan.earlier is None:
+                    _settle_done(ledger, result.plan)
+                # else an earlier run's write this report is the first to name: the ledger keeps it as that run left it
+                # until the report is written (_finish), so that a run ending before its report leaves it to the next.
                 continue
             run.execute(result, records[index])
             task.advance(max(1, len(result.plan.steps)))
     task.close()
+
+
+def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
+    """Record in the ledger a record that has nothing left to send: Register holds it as the extract says."""
+    assert plan.key is not None  # only an invalid record has none, and _settle_unsent skipped it
+    ledger.record(
+        plan.key,
+        "done",
+        trainee_id=plan.trainee_id,
+        hesa_id=plan.hesa_id,
+        provider_trainee_id=plan.provider_trainee_id,
+        payload_hash=plan.payload_hash,
+    )
 
 
 # report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
@@ -1485,7 +1487,6 @@ def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry],
             and entry.operation is not None
             and entry.status in ("done", "in_flight", "unknown")
         ):
-            plan.earlier_write = (entry.run_id, entry.operation)
             plan.earlier = (
                 f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
                 f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
@@ -1608,10 +1609,11 @@ def _finish(
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
+    with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
+        for result in results:  # the earlier runs' writes this report is the first to name: named once (_write_all)
+            if result.plan.earlier is not None and result.outcome == "done":
+                _settle_done(ledger, result.plan)
     with contextlib.suppress(LedgerUnwritable):
-        for result in results:  # the earlier runs' writes this report is the first to list: said once (_write_all)
-            if result.plan.earlier_write and result.outcome == "done" and result.plan.key:
-                ledger.record(result.plan.key, "done", trainee_id=result.plan.trainee_id)
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
