@@ -994,6 +994,41 @@ def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path
         assert client.stopping is own
 
 
+def test_an_update_a_stop_kept_from_being_sent_is_not_named_later_as_written(emulator, tmp_path):
+    """A stop while an update waited for the rate budget: the update was never sent, and the run's report has the
+    record `pending`. Its ledger entry stayed in flight, so a later run that found the record as Register holds it
+    (the SRS change taken back) said the update had been written by that run and its report had it as unknown."""
+    rows = [trainee(n) for n in range(1, 3)]
+    source = write_extract(tmp_path / "a.csv", rows)
+    assert sync_files([str(source)], options(emulator, tmp_path)).exit_code == 0
+    held_emails = [row["email"] for row in rows]
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    write_extract(tmp_path / "a.csv", rows)
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:  # the listing took the one request of the budget: the first update waits
+        if not clock.signalled:
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        clock.now += seconds
+
+    limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    assert clock.signalled and [r.outcome for r in stopped.value.result.results] == ["pending", "pending"]
+    assert "PUT /trainees/{trainee_id}" not in stats(emulator)["requests"]["by_route"]
+    for row, email in zip(rows, held_emails, strict=True):
+        row["email"] = email  # the change taken back in the SRS
+    write_extract(tmp_path / "a.csv", rows)
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=2), again.summary_line()
+    assert [result.warnings() for result in again.results] == [[], []]
+
+
 def test_an_invalid_records_results_row_names_its_errors_codes(emulator, tmp_path):
     """results.csv is the spreadsheet people work through after a sync: an invalid record's row names its errors as
     code and field (each once, in the order issues.csv gives them), not only that it failed validation."""

@@ -635,6 +635,13 @@ class SyncRun:
                     if refused
                     else "stopped while writing this record; run the same command again to finish"
                 ]
+            elif result.outcome == "pending" and result.plan.key:
+                # Nothing went out for it: its in-flight mark (made before a request that was then not sent) would
+                # have a later run name a write that never happened (_note_answers_lost). Only this run's own mark.
+                with contextlib.suppress(LedgerUnwritable):  # else it stays in flight: looked up, as before
+                    entry = self.ledger.get(result.plan.key)
+                    if entry is not None and entry.status == "in_flight" and entry.run_id == self.ledger.run_id:
+                        self.ledger.record(result.plan.key, "pending")
             raise
 
     def _execute(self, result: RecordResult, record: TraineeRecord) -> None:
