@@ -557,6 +557,77 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert "went through" not in unchanged.stderr
 
 
+def test_writes_of_a_run_without_a_report_are_listed_by_the_first_report_after_two_nights_without_one(tmp_path):
+    """The report folder's disk stayed full two nights: the first run created two trainees, the second found them in
+    Register and settled them as its own with no write, so the third run, the first with a report, named nothing
+    and no report ever listed the creates. The first report names them, with the run that wrote them."""
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        for night, code in enumerate((3, 2), start=1):  # writes, then none: each ends without its report
+            full = subprocess.run(
+                command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+            )
+            assert full.returncode == code, (night, full.stderr)
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stderr  # the invalid records
+        assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        named = [(i["record"], i["message"]) for i in data["issues"] if i["code"] == "sync_written_earlier"]
+        assert [record for record, _message in named] == [1, 2], data["sync"]["warnings"]
+        assert all(message.startswith("written to Register (create) by the sync started") for _r, message in named)
+        assert all("(run 1), which ended before its report" in message for _record, message in named), named
+        # Said once: the run whose report listed them took them over.
+        listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 1, listed.stderr
+        data = json.loads((tmp_path / "reports" / "report.json").read_text())
+        assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
+
+
+def test_a_create_whose_answer_was_lost_is_named_as_gone_through_by_the_first_report_after_a_night_without_one(
+    emulator, tmp_path
+):
+    """A run's report had a create `unknown` (its answer lost, and the look-up for it refused). The next run found
+    the trainee in Register and settled the record, then found no room for its report, so the report after it had
+    the record unchanged and no report ever said the create had gone through."""
+
+    def refuse_the_look_up(seen, forward):
+        if seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    rows = [trainee(n) for n in range(1, 303)]
+    for row in rows[2:]:
+        row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
+    source = write_extract(tmp_path / "in.csv", rows)
+    emulator.set_faults("lost-response:1.0")
+    with fronting(emulator.url, refuse_the_look_up) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
+            sync_files([str(source)], fronted)
+    emulator.set_faults(None)
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [r["outcome"] for r in data["records"][:2]] == ["unknown", "pending"]
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+    full = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+    )
+    assert full.returncode == 3 and "1 created, 1 unchanged; 300 invalid" in full.stderr, full.stderr
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1, again.stderr  # the invalid records
+    assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert sorted(named) == [1, 2], named
+    assert named[1].startswith("written to Register (create) by sync run 1, whose report has the record as unknown")
+    assert re.match(r"written to Register \(create\) by the sync started .* \(run 2\), which ended before", named[2])
+
+
 def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
     """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
     record had been sent, when the second was not reached."""
@@ -921,6 +992,41 @@ def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path
         [created] = held(emulator)
         assert client.get_trainee(created["trainee_id"])["hesa_id"] == created["hesa_id"]  # waits its turn, then goes
         assert client.stopping is own
+
+
+def test_an_update_a_stop_kept_from_being_sent_is_not_named_later_as_written(emulator, tmp_path):
+    """A stop while an update waited for the rate budget: the update was never sent, and the run's report has the
+    record `pending`. Its ledger entry stayed in flight, so a later run that found the record as Register holds it
+    (the SRS change taken back) said the update had been written by that run and its report had it as unknown."""
+    rows = [trainee(n) for n in range(1, 3)]
+    source = write_extract(tmp_path / "a.csv", rows)
+    assert sync_files([str(source)], options(emulator, tmp_path)).exit_code == 0
+    held_emails = [row["email"] for row in rows]
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    write_extract(tmp_path / "a.csv", rows)
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:  # the listing took the one request of the budget: the first update waits
+        if not clock.signalled:
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        clock.now += seconds
+
+    limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client,
+        pytest.raises(Interrupted) as stopped,
+    ):
+        sync_files([str(source)], options(emulator, tmp_path), client=client)
+    assert clock.signalled and [r.outcome for r in stopped.value.result.results] == ["pending", "pending"]
+    assert "PUT /trainees/{trainee_id}" not in stats(emulator)["requests"]["by_route"]
+    for row, email in zip(rows, held_emails, strict=True):
+        row["email"] = email  # the change taken back in the SRS
+    write_extract(tmp_path / "a.csv", rows)
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=2), again.summary_line()
+    assert [result.warnings() for result in again.results] == [[], []]
 
 
 def test_an_invalid_records_results_row_names_its_errors_codes(emulator, tmp_path):

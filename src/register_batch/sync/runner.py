@@ -635,6 +635,13 @@ class SyncRun:
                     if refused
                     else "stopped while writing this record; run the same command again to finish"
                 ]
+            elif result.outcome == "pending" and result.plan.key:
+                # Nothing went out for it: its in-flight mark (made before a request that was then not sent) would
+                # have a later run name a write that never happened (_note_answers_lost). Only this run's own mark.
+                with contextlib.suppress(LedgerUnwritable):  # else it stays in flight: looked up, as before
+                    entry = self.ledger.get(result.plan.key)
+                    if entry is not None and entry.status == "in_flight" and entry.run_id == self.ledger.run_id:
+                        self.ledger.record(result.plan.key, "pending")
             raise
 
     def _execute(self, result: RecordResult, record: TraineeRecord) -> None:
@@ -1336,21 +1343,28 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
             if result.outcome == "skipped":
                 continue
             if not result.plan.steps:
-                key = result.plan.key
-                assert key is not None  # only an invalid record has none, and _settle_unsent skipped it
                 result.outcome = "done"
-                ledger.record(
-                    key,
-                    "done",
-                    trainee_id=result.plan.trainee_id,
-                    hesa_id=result.plan.hesa_id,
-                    provider_trainee_id=result.plan.provider_trainee_id,
-                    payload_hash=result.plan.payload_hash,
-                )
+                if result.plan.earlier is None:
+                    _settle_done(ledger, result.plan)
+                # else an earlier run's write this report is the first to name: the ledger keeps it as that run left it
+                # until the report is written (_finish), so that a run ending before its report leaves it to the next.
                 continue
             run.execute(result, records[index])
             task.advance(max(1, len(result.plan.steps)))
     task.close()
+
+
+def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
+    """Record in the ledger a record that has nothing left to send: Register holds it as the extract says."""
+    assert plan.key is not None  # only an invalid record has none, and _settle_unsent skipped it
+    ledger.record(
+        plan.key,
+        "done",
+        trainee_id=plan.trainee_id,
+        hesa_id=plan.hesa_id,
+        provider_trainee_id=plan.provider_trainee_id,
+        payload_hash=plan.payload_hash,
+    )
 
 
 # report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
@@ -1602,6 +1616,10 @@ def _finish(
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
+    with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
+        for result in results:  # the earlier runs' writes this report is the first to name: named once (_write_all)
+            if result.plan.earlier is not None and result.outcome == "done":
+                _settle_done(ledger, result.plan)
     with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
