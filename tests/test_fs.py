@@ -10,9 +10,11 @@ import sys
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from cli_runs import files_limited_to, run_cli, sync_command
 from emulated import AS_OF
+from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import file_key, private_writer, temporary_space
@@ -274,3 +276,32 @@ def test_the_files_that_make_a_state_dir_are_the_ledgers_and_the_embedded_emulat
     from register_batch.sync.target import EMBEDDED_DB, EMBEDDED_DIR
 
     assert (LEDGER_FILE, LOCK_FILE, os.path.join(EMBEDDED_DIR, EMBEDDED_DB)) == STATE_FILES
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder on a file system mounted read-only (a small tmpfs), as a remounted volume or systemd's
+    ProtectSystem= gives a service; needs root and the mount command."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a read-only file system needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_report_folder_on_a_read_only_file_system_is_named_so_not_as_a_permission(read_only_folder, tmp_path):
+    """On a read-only file system the line said "no permission to write", and the operator paged at night tried
+    chmod, which cannot help: it says the file system is read-only."""
+    source = extract(tmp_path / "in.csv", 2)
+    reports = read_only_folder / "reports"
+    result = CliRunner().invoke(cli, ["validate", str(source), "--report-dir", str(reports)])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"register-batch: error: cannot write {reports}: {read_only_folder} is on a read-only file system\n"
+    )

@@ -73,7 +73,17 @@ def check_writable_dir(path: StrPath) -> None:
     if not existing.is_dir():
         raise UnwritableOutput(path, f"{existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
+        if _read_only(existing):  # chmod cannot help there: say what can (another folder, a remount)
+            raise UnwritableOutput(path, f"{existing} is on a read-only file system")
         raise UnwritableOutput(path, f"no permission to write in {existing}")
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether `folder` is on a file system mounted read-only (POSIX; a remounted volume, systemd's ProtectSystem)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # Windows has no statvfs
+        return False
 
 
 def names_a_folder(path: StrPath) -> bool:

@@ -320,7 +320,7 @@ ukprn_option = click.option(
     metavar="UKPRN",
     help="The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose "
     "F_UKPRN is another provider's are errors, and sync stops if Register lists the token's trainees under another "
-    "UKPRN. Without it, inputs holding several providers' records are refused.",
+    "UKPRN. Without it, each record of inputs holding several providers' records is an error (several_providers).",
 )
 api_version_option = click.option(
     "--api-version",
