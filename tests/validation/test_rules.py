@@ -1336,3 +1336,30 @@ def test_an_issue_code_is_registered_once_and_in_a_scope_that_is_checked():
     with pytest.raises(ValueError, match=r"^unknown rule scope 'record'$"):
         describe("not_yet_a_code", scope="record", fields=(), message="m", source="s", fix="f")
     assert dict(CATALOGUE) == before
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda line: line.replace("@", "\n@", 1),  # an unquoted line break in the email: the row cut in two
+        lambda line: line.replace(",", ",,", 3),  # extra commas: every later value under the next column's name
+    ],
+    ids=["a row cut in two", "extra commas"],
+)
+def test_a_row_whose_cells_do_not_line_up_gets_its_one_error_not_the_rules_on_shifted_values(tmp_path, mangle):
+    """A row cut in two by a line break in an unquoted cell gave 35 errors beside its 2 (`date_of_birth` holding an
+    email, codes that were other columns' values): the rules judged values under other fields' names. Such a record
+    gets the reader's error (malformed_record, which names no field) and nothing else; the records around it are
+    judged as ever."""
+    from register_batch.validation import Checker
+    from trainee_extracts import trainee, write_extract
+
+    path = write_extract(tmp_path / "in.csv", [trainee(1), trainee(2), trainee(3)])
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2] = mangle(lines[2])
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with Checker(as_of=AS_OF) as checker:
+        records = list(checker.records([str(path)]))
+    codes = [[issue.code for issue in record.issues if issue.severity == "error"] for record in records]
+    assert codes[0] == codes[-1] == []
+    assert codes[1:-1] and all(found == ["malformed_record"] for found in codes[1:-1]), codes

@@ -192,10 +192,16 @@ class Validator:
 
     def check(self, record: TraineeRecord) -> TraineeRecord:
         """Append the record's issues to `record.issues`; returns the record."""
+        before = len(record.issues)  # the mapping's
+        if before and any(i.code == "malformed_record" and i.field is None for i in record.issues):
+            # A row whose cells do not line up with the header's columns (cut in two by a line break, extra commas:
+            # the reader names no field) has its values under other fields' names: every rule would report the
+            # shift, not the data (one cut row gave 35 errors beside its 2). Its own error says what to mend; the
+            # rules judge the record once it is whole.
+            return record
         data = record.data
         facts = Facts.of(data, self.as_of, self.reference)
         reported = record.reported
-        before = len(record.issues)  # the mapping's
         # A code the mapping translated is named as the extract has it (its legacy_code_translated warning says
         # which), not as translated: that is the value to look for in the SRS.
         read_as = {i.field: i.value for i in record.issues if i.code == "legacy_code_translated"} if before else None
