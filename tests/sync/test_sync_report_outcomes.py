@@ -628,6 +628,48 @@ def test_a_create_whose_answer_was_lost_is_named_as_gone_through_by_the_first_re
     assert re.match(r"written to Register \(create\) by the sync started .* \(run 2\), which ended before", named[2])
 
 
+def test_a_lost_create_of_a_record_that_left_the_extract_is_named_by_the_first_report_after_a_night_without_one(
+    emulator, tmp_path
+):
+    """As above, for a record that then left the extract (a nightly extract of changes): the next run looked the
+    create up and settled it before any write, then found no room for its report, and no report ever said the create
+    had gone through; the trainee showed only in not_in_extract.csv."""
+
+    def refuse_the_look_up(seen, forward):
+        if seen.method == "GET" and "since" in seen.query:
+            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+        return None
+
+    source = write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)])
+    emulator.set_faults("lost-response:1.0")
+    with fronting(emulator.url, refuse_the_look_up) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
+            sync_files([str(source)], fronted)
+    emulator.set_faults(None)
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert [r["outcome"] for r in data["records"]] == ["unknown", "pending"]
+    rows = [trainee(n) for n in range(2, 303)]  # the first record gone from the extract
+    for row in rows[1:]:
+        row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
+    source = write_extract(tmp_path / "in.csv", rows)
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+    full = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+    )
+    assert full.returncode == 3 and "1 earlier write never answered" in full.stderr, full.stderr
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1, again.stderr  # the invalid records
+    assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
+    data = json.loads((tmp_path / "reports" / "report.json").read_text())
+    [went] = data["unanswered_elsewhere"]
+    assert (went["hesa_id"], went["operation"], went["settled"]) == (trainee(1)["hesa_id"], "create", "done")
+    listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # said once
+    assert listed.returncode == 1 and "never answered" not in listed.stdout + listed.stderr, listed.stderr
+    assert json.loads((tmp_path / "reports" / "report.json").read_text())["unanswered_elsewhere"] == []
+
+
 def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
     """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
     record had been sent, when the second was not reached."""

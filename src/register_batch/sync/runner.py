@@ -1303,18 +1303,8 @@ def _orphans(
 
 
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
-    """Before any write, settle in the ledger what is settled already: the earlier runs' writes the listings
-    answered, and the records nothing will be sent for. An interrupted run then leaves only records it did not
-    reach "pending", never one that was not going to be sent anyway."""
-    for entry, row in zip(planned.orphans, planned.unanswered, strict=True):
-        if row["settled"]:
-            ledger.record(
-                entry.key,
-                row["settled"],
-                trainee_id=row["trainee_id"],
-                operation=row["operation"],
-                errors=[] if row["settled"] == "done" else [row["note"]],
-            )
+    """Before any write, settle in the ledger the records nothing will be sent for. An interrupted run then leaves
+    only records it did not reach "pending", never one that was not going to be sent anyway."""
     for result in planned.results:
         if result.plan.action in ("invalid", "conflict", "blocked"):
             result.outcome = "skipped"
@@ -1326,6 +1316,20 @@ def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
                     hesa_id=result.plan.hesa_id,
                     errors=[result.plan.reason or ""],
                 )
+
+
+def _settle_orphans(ledger: Ledger, planned: _Planned) -> None:
+    """Settle the earlier runs' unanswered writes for records not in the extract, as the look-ups found them: only
+    once this run's report names them (`_finish`), or a run ending before its report would leave them to no report."""
+    for entry, row in zip(planned.orphans, planned.unanswered, strict=True):
+        if row["settled"]:
+            ledger.record(
+                entry.key,
+                row["settled"],
+                trainee_id=row["trainee_id"],
+                operation=row["operation"],
+                errors=[] if row["settled"] == "done" else [row["note"]],
+            )
 
 
 def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], stops: StopSignals) -> None:
@@ -1617,6 +1621,8 @@ def _finish(
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
     with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
+        if not options.dry_run:
+            _settle_orphans(ledger, planned)
         for result in results:  # the earlier runs' writes this report is the first to name: named once (_write_all)
             if result.plan.earlier is not None and result.outcome == "done":
                 _settle_done(ledger, result.plan)
