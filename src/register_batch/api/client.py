@@ -17,10 +17,10 @@ import itertools
 import logging
 import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -424,50 +424,47 @@ class RegisterClient:
     ) -> Iterator[dict[str, Any]]:
         """Every trainee of a listing, page by page, without repeats (by trainee_id).
 
-        In ascending order (`sort_order="asc"`), each page after the first is the listing `since` the last change
-        read (register-api.md §10), one trainee longer (that one comes again: `since` is inclusive), not the next page
-        by offset: a trainee that leaves the listing while it is read (its start moved to another cycle, withdrawn
-        out of a `status`, deleted) or changes then moves no other one past the reader, as it would with offsets
-        (§2.3: LIMIT/OFFSET over the filtered set). One changed after it was read comes again at the end and is
-        dropped as a repeat (the version read first is kept). A page whose trainees all changed in one millisecond
-        (a bulk change in Register; times are sent to the millisecond, §1.4) gives no later time to list from: it is
-        asked for again twice as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A listing
-        that does not come oldest first is paged by offset.
+        In ascending order (`sort_order="asc"`), each page after the first is the listing `since` a little before the
+        last change read (register-api.md §10: LISTING_OVERLAP, for a change Register stamps before it commits it),
+        as much longer as the trainees read since then, which come again (`since` is inclusive): not the next page by
+        offset. A trainee that leaves the listing while it is read (its start moved to another cycle, withdrawn out of
+        a `status`, deleted) or changes then moves no other one past the reader, as it would with offsets (§2.3:
+        LIMIT/OFFSET over the filtered set). One changed after it was read comes again at the end and is dropped as a
+        repeat (the version read first is kept). A page that brings nothing later than the last change read (trainees
+        changed in one millisecond by a bulk change in Register: times are sent to the millisecond, §1.4) is asked for
+        again twice as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A listing that does
+        not come oldest first is paged by offset, as are pages in the other order.
 
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
         """
         if not isinstance(per_page, int) or per_page < 1:
             raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
-        page, size = 1, per_page
-        mark = listed_at(since) if since is not None else None  # the listing's start, as a time
+        pages = _Pages(per_page, since)
         while True:
             items, meta = self.list_trainees(
                 academic_cycle=academic_cycle,
-                per_page=size,
-                page=page,
-                since=since,
+                per_page=pages.size,
+                page=pages.page,
+                since=pages.since,
                 status=status,
                 sort_order=sort_order,
             )
-            for item in items:
+            times = _oldest_first(items) if sort_order == "asc" else None
+            for index, item in enumerate(items):
                 trainee_id = item.get("trainee_id")
                 if trainee_id in seen:
                     continue
                 seen.add(trainee_id)
+                if times is not None:
+                    pages.recent.append(times[index])
                 yield item
             total_pages = _count(meta.get("total_pages"))
             # Without a page count (no meta: not Register's answer as such), a full page may have more after it.
-            last = page >= total_pages if total_pages is not None else len(items) < size
+            last = pages.page >= total_pages if total_pages is not None else len(items) < pages.size
             if not items or last:
                 return
-            latest = _oldest_first(items, mark) if sort_order == "asc" else None
-            if latest is not None:
-                since, mark, page, size = latest.isoformat(), latest, 1, per_page + 1
-            elif sort_order == "asc" and page == 1 and size < TIE_PAGE_LIMIT:
-                size = min(size * 2, TIE_PAGE_LIMIT)
-            else:
-                page += 1
+            pages.turn(times)
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
@@ -567,19 +564,51 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
 # The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees):
 # the longest --per-page takes (Register has no maximum, §2.3).
 TIE_PAGE_LIMIT = 5000
+# How long before the last change read a listing's next page starts (§10: "since=<high-water mark minus a small
+# overlap>"): Register stamps `updated_at` before its transaction commits, so a change may show after later ones.
+LISTING_OVERLAP = timedelta(seconds=10)
 
 
-def _oldest_first(items: list[dict[str, Any]], mark: datetime | None) -> datetime | None:
-    """The last `updated_at` of a page listed oldest change first, when it is later than `mark` (the listing's
-    `since`); None when it is not, or the page is not in that order (not Register's answer to sort_order=asc, §2.3):
-    listing `since` it would then pass over trainees."""
+class _Pages:
+    """Where a listing's next page starts (`RegisterClient.iter_trainees`): `since` a little before the last change
+    read, as much longer as the trainees it lists again; longer still when a page brought nothing later; by offset
+    when the pages are not oldest first."""
+
+    def __init__(self, per_page: int, since: str | None):
+        self.per_page = per_page
+        self.page, self.size, self.since = 1, per_page, since
+        self.start = listed_at(since) if since is not None else None  # the caller's: never listed from before it
+        self.mark = self.start  # the last change read
+        self.recent: deque[datetime] = deque()  # when each trainee read lately last changed, in the order read
+
+    def turn(self, times: list[datetime] | None) -> None:
+        """Move on after a page: `times` are its trainees' `updated_at`, None unless it came oldest first."""
+        if times is not None and (self.mark is None or times[-1] > self.mark):
+            self.mark = times[-1]
+            begin = self.mark - LISTING_OVERLAP
+            if self.start is not None:
+                begin = max(begin, self.start)
+            while self.recent and self.recent[0] < begin:
+                self.recent.popleft()
+            self.since, self.page = begin.isoformat(), 1
+            self.size = min(self.per_page + len(self.recent), max(TIE_PAGE_LIMIT, self.per_page + 1))
+        elif times is not None and self.page == 1 and self.size < TIE_PAGE_LIMIT:
+            self.size = min(self.size * 2, TIE_PAGE_LIMIT)
+        else:
+            self.page += 1
+
+
+def _oldest_first(items: list[dict[str, Any]]) -> list[datetime] | None:
+    """When each trainee of a page listed oldest change first last changed (`updated_at`); None when a time is
+    missing or the page is not in that order (not Register's answer to sort_order=asc, §2.3): listing `since` its
+    last time would then pass over trainees."""
     times = [listed_at(item.get("updated_at")) for item in items]
     if any(moment is None for moment in times):
         return None
     ordered = cast("list[datetime]", times)
     if any(later < earlier for earlier, later in itertools.pairwise(ordered)):
         return None
-    return ordered[-1] if mark is None or ordered[-1] > mark else None
+    return ordered
 
 
 def listed_at(value: Any) -> datetime | None:
