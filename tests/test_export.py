@@ -352,6 +352,74 @@ def test_a_change_register_stamped_before_a_page_already_read_is_still_exported(
     assert exported == {t["trainee_id"] for t in oldest_first} and result.count == 6
 
 
+def test_pages_of_trainees_changed_long_ago_within_seconds_of_each_other_stay_their_size(tmp_path):
+    """A cohort loaded in a few seconds, listed an hour later (a nightly job): each page started 10 seconds before
+    the last change read, and so grew by every trainee read so far (pages of 4, 8, 12, ...: 2,000 trainees at 2 a
+    page were a million sent). Changes older than that by Register's clock (its answers' Date) have all shown, so
+    the pages start at the last change read and hold one trainee more than asked for."""
+    from trainee_extracts import extract
+
+    ticks = itertools.count()
+    clock = time.time() - 3600
+    moment = [lambda: clock + next(ticks) / 1000]  # one millisecond apart, an hour ago
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: moment[0]()) as emulator:
+        loaded = sync_files([str(extract(tmp_path / "in.csv", 24))], sync_options(emulator, tmp_path, TOKEN))
+        assert loaded.exit_code == 0
+        moment[0] = time.time
+        sizes: list[int] = []
+
+        class Sizes(RegisterClient):
+            def list_trainees(self, **params):
+                sizes.append(params["per_page"])
+                return super().list_trainees(**params)
+
+        with Sizes(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            result = export_trainees(
+                client, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=4
+            )
+    assert result.count == 24 and result.requests == 6
+    assert sizes == [4, 5, 5, 5, 5, 5]
+
+
+def test_more_recent_changes_than_the_longest_page_holds_are_listed_from_the_last_change_not_by_offset(
+    tmp_path, monkeypatch
+):
+    """Trainees changed in the last seconds fill the longest page a listing asks for (here 8; 5,000 in use) with
+    the ones it lists again: the listing went on by offset there, and a trainee read and then changed moved every
+    later one a place forward (19 of 20). It lists from the last change itself instead."""
+    import register_batch.api.client as client_module
+    from trainee_extracts import extract
+
+    monkeypatch.setattr(client_module, "TIE_PAGE_LIMIT", 8)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        loaded = sync_files([str(extract(tmp_path / "in.csv", 20))], sync_options(emulator, tmp_path, TOKEN))
+        assert loaded.exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            listed = {t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025)}
+            pages: list[list[dict]] = []
+            offsets: list[int] = []
+
+            def change() -> None:  # a trainee already read changes: it moves to the end of the listing
+                client.update_trainee(pages[0][0]["trainee_id"], {"email": "moved@example.org"})
+
+            class Recording(RegisterClient):
+                def list_trainees(self, **params):
+                    offsets.append(params["page"])
+                    if len(pages) == 4:
+                        change()
+                    items, meta = super().list_trainees(**params)
+                    pages.append(items)
+                    return items, meta
+
+            with Recording(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as recording:
+                result = export_trainees(
+                    recording, to="jsonl", output=tmp_path / "held.jsonl", academic_cycle=2025, per_page=2
+                )
+    exported = [json.loads(line)["trainee_id"] for line in (tmp_path / "held.jsonl").read_text().splitlines()]
+    assert sorted(exported) == sorted(listed) and result.count == 20
+    assert set(offsets) == {1}  # never a page by offset
+
+
 @pytest.mark.parametrize("per_page", [1, 2, 3, 5, 12])
 def test_a_listing_takes_one_request_per_page_of_new_trainees(tmp_path, per_page):
     """Each page from the last change read holds it again, so it asks for one trainee more: 12 trainees changed at

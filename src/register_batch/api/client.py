@@ -12,6 +12,7 @@ failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of r
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import ipaddress
 import itertools
 import logging
@@ -229,6 +230,7 @@ class RegisterClient:
         self.stopping: Callable[[], bool] = lambda: False
         self.stats = RequestStats()
         self.last_status: int | None = None
+        self.last_date: datetime | None = None  # the last answer's Date: Register's clock, to the second
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
@@ -321,6 +323,7 @@ class RegisterClient:
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
         self.stats.by_status[str(response.status_code)] += 1
         self.last_status = response.status_code
+        self.last_date = _answered_at(response.headers.get("Date"))
         log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
         return response
 
@@ -464,7 +467,7 @@ class RegisterClient:
             last = pages.page >= total_pages if total_pages is not None else len(items) < pages.size
             if not items or last:
                 return
-            pages.turn(times)
+            pages.turn(times, self.last_date)
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
@@ -570,32 +573,54 @@ LISTING_OVERLAP = timedelta(seconds=10)
 
 
 class _Pages:
-    """Where a listing's next page starts (`RegisterClient.iter_trainees`): `since` a little before the last change
-    read, as much longer as the trainees it lists again; longer still when a page brought nothing later; by offset
-    when the pages are not oldest first."""
+    """Where a listing's next page starts (`RegisterClient.iter_trainees`): `since` the last change read, or up to
+    LISTING_OVERLAP before Register's clock when that change is more recent, as much longer as the trainees it lists
+    again; longer still when a page brought nothing later; by offset when the pages are not oldest first."""
 
     def __init__(self, per_page: int, since: str | None):
         self.per_page = per_page
         self.page, self.size, self.since = 1, per_page, since
         self.start = listed_at(since) if since is not None else None  # the caller's: never listed from before it
         self.mark = self.start  # the last change read
+        self.begin = self.start  # where the page asked for now starts
         self.recent: deque[datetime] = deque()  # when each trainee read lately last changed, in the order read
 
-    def turn(self, times: list[datetime] | None) -> None:
-        """Move on after a page: `times` are its trainees' `updated_at`, None unless it came oldest first."""
-        if times is not None and (self.mark is None or times[-1] > self.mark):
-            self.mark = times[-1]
-            begin = self.mark - LISTING_OVERLAP
-            if self.start is not None:
-                begin = max(begin, self.start)
-            while self.recent and self.recent[0] < begin:
-                self.recent.popleft()
-            self.since, self.page = begin.isoformat(), 1
-            self.size = min(self.per_page + len(self.recent), max(TIE_PAGE_LIMIT, self.per_page + 1))
-        elif times is not None and self.page == 1 and self.size < TIE_PAGE_LIMIT:
-            self.size = min(self.size * 2, TIE_PAGE_LIMIT)
-        else:
+    def turn(self, times: list[datetime] | None, answered_at: datetime | None) -> None:
+        """Move on after a page: `times` are its trainees' `updated_at` (None unless it came oldest first),
+        `answered_at` Register's time when it answered (its Date; None without one)."""
+        if times is None:
             self.page += 1
+        elif self.mark is None or times[-1] > self.mark:
+            self.mark = times[-1]
+            # A change Register stamped up to LISTING_OVERLAP before it answered may not have shown yet; one stamped
+            # earlier has. Old changes (a nightly listing) are listed from the last one read: no page grows.
+            recent = answered_at - LISTING_OVERLAP if answered_at is not None else self.mark - LISTING_OVERLAP
+            self._from(min(self.mark, recent))
+        elif self.page == 1 and self.size < TIE_PAGE_LIMIT:
+            self.size = min(self.size * 2, TIE_PAGE_LIMIT)
+        elif self.begin is not None and self.begin < self.mark:
+            self._from(self.mark)  # the longest page held only the overlap's trainees: from the last change itself
+        else:
+            self.page += 1  # more trainees changed in one millisecond than the longest page holds
+
+    def _from(self, begin: datetime) -> None:
+        if self.start is not None:
+            begin = max(begin, self.start)
+        while self.recent and self.recent[0] < begin:
+            self.recent.popleft()
+        self.begin, self.since, self.page = begin, begin.isoformat(), 1
+        self.size = min(self.per_page + len(self.recent), max(TIE_PAGE_LIMIT, self.per_page + 1))
+
+
+def _answered_at(value: str | None) -> datetime | None:
+    """An answer's Date header (RFC 9110: to the second) as an aware time, or None."""
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _oldest_first(items: list[dict[str, Any]]) -> list[datetime] | None:

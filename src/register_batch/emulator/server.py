@@ -7,6 +7,7 @@ emulator` command runs the same thing in the foreground.
 
 from __future__ import annotations
 
+import email.utils
 import io
 import ipaddress
 import json
@@ -187,6 +188,11 @@ class _Handler(BaseHTTPRequestHandler):
             client=self.client_address[0],
         )
         self.server.emulator._dispatch(self, request)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header by the emulator's clock, as Register's answers are by the clock that stamps `updated_at`
+        (a test's clock moved back or held still)."""
+        return email.utils.formatdate(self.server.emulator.clock() if timestamp is None else timestamp, usegmt=True)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
