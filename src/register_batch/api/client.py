@@ -427,16 +427,17 @@ class RegisterClient:
     ) -> Iterator[dict[str, Any]]:
         """Every trainee of a listing, page by page, without repeats (by trainee_id).
 
-        In ascending order (`sort_order="asc"`), each page after the first is the listing `since` a little before the
-        last change read (register-api.md §10: LISTING_OVERLAP, for a change Register stamps before it commits it),
-        as much longer as the trainees read since then, which come again (`since` is inclusive): not the next page by
-        offset. A trainee that leaves the listing while it is read (its start moved to another cycle, withdrawn out of
-        a `status`, deleted) or changes then moves no other one past the reader, as it would with offsets (§2.3:
-        LIMIT/OFFSET over the filtered set). One changed after it was read comes again at the end and is dropped as a
-        repeat (the version read first is kept). A page that brings nothing later than the last change read (trainees
-        changed in one millisecond by a bulk change in Register: times are sent to the millisecond, §1.4) is asked for
-        again twice as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A listing that does
-        not come oldest first is paged by offset, as are pages in the other order.
+        In ascending order (`sort_order="asc"`), each page after the first is the listing `since` the last change
+        read, or LISTING_OVERLAP before Register's time when that change is more recent (register-api.md §10: a
+        change Register stamps before it commits it may show after later ones), as much longer as the trainees read
+        since then, which come again (`since` is inclusive): not the next page by offset (`_Pages`). A trainee that
+        leaves the listing while it is read (its start moved to another cycle, withdrawn out of a `status`, deleted)
+        or changes then moves no other one past the reader, as it would with offsets (§2.3: LIMIT/OFFSET over the
+        filtered set). One changed after it was read comes again at the end and is dropped as a repeat (the version
+        read first is kept). A page that brings nothing later than the last change read (trainees changed in one
+        millisecond by a bulk change in Register: times are sent to the millisecond, §1.4) is asked for again twice
+        as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A page that is not oldest first
+        (a proxy dropping `sort_order`) is followed by offset, as are pages in the other order.
 
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
         """
