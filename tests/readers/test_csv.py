@@ -793,6 +793,20 @@ def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
         csv.field_size_limit(before)
 
 
+def test_a_header_cell_over_128_kib_is_refused_under_a_library_callers_larger_csv_field_limit(tmp_path):
+    """The header's cells have the rows' limit whatever csv.field_size_limit a caller set: one over 128 KiB is an
+    unreadable header on line 1, not a column of that name."""
+    path = tmp_path / "header.csv"
+    path.write_text(f"hesa_id,{'a' * 132_000}\n0310261553101,George\n")
+    before = csv.field_size_limit(1 << 24)
+    try:
+        with pytest.raises(UnusableInput) as caught:
+            read(path, "register-csv")
+        assert str(caught.value) == f"{path}, line 1: unreadable CSV header: field larger than field limit (131072)"
+    finally:
+        csv.field_size_limit(before)
+
+
 def test_reads_in_threads_leave_a_callers_csv_field_limit_as_it_set_it(tmp_path):
     """Set and put back around each row, the process-wide limit raced between two threads reading at once: one put
     back the other's 128 KiB as "the caller's", and the caller's own limit was lost for good. It is not touched."""
@@ -1099,7 +1113,7 @@ def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_pat
     assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
 def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_path, end):
     """docs/security.md refuses a line *over* 1 MiB; its line end is not part of it. The parsing pass counted the line
     end too, and refused a line of exactly 1 MiB that the hashing pass had let through."""
