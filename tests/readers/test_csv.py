@@ -577,6 +577,7 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
         "S1,Ann\nS2,Bob\n",  # two short rows that do not make one
         "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
         "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
+        "S1,Ann\nS2,Bob,Jones,137470\nS3\n",  # a short row, a full row, then a row of one cell
     ],
 )
 def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows):
@@ -670,6 +671,18 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
+def test_blank_cells_past_the_header_are_no_problem(tmp_path, register_csv_fixtures):
+    """Commas after some rows' last cell (a spreadsheet saves a cleared column so) add only blank cells: those rows are
+    read as the others. A value there is the row's problem (above)."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    text[1] += ",,"
+    text[2] += ",  ,"
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(text) + "\n")
+    info, rows = read(path)
+    assert info.records == 5 and all(not row.problems for row in rows)
+
+
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r", ""], ids=["LF", "CRLF", "CR", "no line end"])
 def test_a_quote_left_open_in_the_last_row_is_refused(tmp_path, end):
     path = tmp_path / "quote.csv"
@@ -686,6 +699,16 @@ def test_a_last_row_without_a_line_end_is_read(tmp_path):
     path.write_text('hesa_id,first_names,last_name\n0310261553101,"Dave, Jr",George', newline="")
     _info, [raw] = read(path, "register-csv")
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave, Jr", "last_name": "George"}
+
+
+def test_a_whole_last_row_without_a_line_end_under_a_header_ending_in_commas_is_read(tmp_path):
+    """A spreadsheet's blank columns after the last label, on the last row too, and no line end after it: the row has
+    all the header's cells, so it is not cut short."""
+    path = tmp_path / "last.csv"
+    path.write_text("hesa_id,first_names,last_name,,\n0310261553101,Dave,George,,", newline="")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+    assert not raw.problems
 
 
 def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_csv_fixtures):
@@ -865,6 +888,18 @@ def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 3
 
 
+def test_a_file_whose_line_ends_are_lost_is_refused_while_hashed(tmp_path):
+    """Rows run together with no line end (saved with a line end the export does not write): over 1 MiB of one line,
+    read in chunks none of which ends a line, is refused by the hashing pass, saying the line ends may be lost."""
+    path = tmp_path / "lost.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + "0310261553101,Dave,George " * 120_000)  # 3.1 MB
+    with pytest.raises(
+        UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line ends are lost\)"
+    ) as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
+
+
 def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tmp_path):
     """docs/security.md: a row over 4 MiB (quoted cells with line breaks, each within the line and cell limits) is
     refused before it is held whole. Under it, such cells past the header's columns are only that row's error."""
@@ -873,9 +908,11 @@ def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tm
     path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 36]))
     _info, [raw] = read(path, "register-csv")  # 3,960,000 characters
     assert raw.fields["last_name"] == "George" and "row has 39 cells" in raw.problems[0][1]
-    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 39]))
-    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):  # 4,290,000 characters
+    row = ",".join(["0310261553101", "Dave", "George", *[cell] * 39])
+    path.write_text("hesa_id,first_names,last_name\n" + row)
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB") as caught:  # 4,290,000 characters
         read(path, "register-csv")
+    assert caught.value.line == 2 + row[: 4 << 20].count("\n")  # the line on which the row passes 4 MiB
 
 
 def _past_first_mib(head: bytes, row: bytes) -> tuple[bytes, int]:
