@@ -915,6 +915,21 @@ def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tm
     assert caught.value.line == 2 + row[: 4 << 20].count("\n")  # the line on which the row passes 4 MiB
 
 
+def test_a_row_of_exactly_4_mib_is_read_and_one_character_more_is_refused(tmp_path):
+    """docs/security.md refuses a row *over* 4 MiB, counted from its first character to its last line end."""
+    cell = '"' + ("y" * 99 + "\n") * 1_100 + '"'
+    before = ",".join(["0310261553101", "Dave", "George", *[cell] * 38]) + ","
+    pad = (4 << 20) - len(before) - 1
+    path = tmp_path / "row.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + before + "z" * pad + "\n")
+    assert len(before + "z" * pad + "\n") == 4 << 20
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 42 cells" in raw.problems[0][1]
+    path.write_text("hesa_id,first_names,last_name\n" + before + "z" * (pad + 1) + "\n")
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):
+        read(path, "register-csv")
+
+
 def _past_first_mib(head: bytes, row: bytes) -> tuple[bytes, int]:
     """`head` (a header and rows), then plain rows to past the first MiB, then `row`; and `row`'s line."""
     filler = b"0310261553100,Lee,Ann\n"
