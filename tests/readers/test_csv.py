@@ -1069,6 +1069,16 @@ def test_a_stray_quote_past_a_narrow_headers_columns_that_swallows_rows_is_refus
     assert (caught.value.record, caught.value.line) == (1, 2)
 
 
+def test_a_multi_line_cell_past_a_narrow_headers_columns_with_commas_on_its_first_line_is_its_rows_problem(tmp_path):
+    """The first line of such a cell is the row's own (the rows a stray quote swallows are on the lines after it):
+    commas there make no whole row, and the cell is only its row's error, the rows after it read."""
+    path = tmp_path / "narrow.csv"
+    path.write_text(HEADER + '0310261553101,Lee,Ann,"see: a, b, c\nand d"\n0310261553102,Kim,Bo\n')
+    info, rows = read(path)
+    assert info.records == 2 and "row has 4 cells but the header has 3 columns" in rows[0].problems[0][1]
+    assert rows[1].fields["F_HUSID"] == "0310261553102" and not rows[1].problems
+
+
 def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
     """A one-column extract saved from a spreadsheet: its first column is its last named one."""
     path = tmp_path / "ids.csv"
