@@ -578,6 +578,7 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
         "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
         "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
         "S1,Ann\nS2,Bob,Jones,137470\nS3\n",  # a short row, a full row, then a row of one cell
+        "S1\nS2,Bob,Jones,137470\n",  # a row of one cell, then a full row
     ],
 )
 def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows):
@@ -599,6 +600,18 @@ def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
         info.select = lambda record, mine=mine: record % 2 == mine
         halves.append([raw for raw in records if raw.fields])
     assert [split_rows(half) for half in halves] == [[(2, True)], [(1, True)]]
+
+
+def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path):
+    """Two processes read a CSV's rows alternately (validation/parallel.py) and pair each record with the other's
+    results by its place in what the reader gives: a short row held back to be seen with the next must not let a
+    full row after it out first, in either process."""
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n")
+    for mine in (0, 1):
+        [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
+        info.select = lambda record, mine=mine: record % 2 == mine
+        assert [raw.source.record for raw in records] == [1, 2, 3], mine
 
 
 HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
@@ -1071,9 +1084,10 @@ def test_a_stray_quote_past_a_narrow_headers_columns_that_swallows_rows_is_refus
 
 def test_a_multi_line_cell_past_a_narrow_headers_columns_with_commas_on_its_first_line_is_its_rows_problem(tmp_path):
     """The first line of such a cell is the row's own (the rows a stray quote swallows are on the lines after it):
-    commas there make no whole row, and the cell is only its row's error, the rows after it read."""
+    commas there make no whole row, nor does one comma on a later line; the cell is only its row's error, the rows
+    after it read."""
     path = tmp_path / "narrow.csv"
-    path.write_text(HEADER + '0310261553101,Lee,Ann,"see: a, b, c\nand d"\n0310261553102,Kim,Bo\n')
+    path.write_text(HEADER + '0310261553101,Lee,Ann,"see: a, b, c\nand d, e"\n0310261553102,Kim,Bo\n')
     info, rows = read(path)
     assert info.records == 2 and "row has 4 cells but the header has 3 columns" in rows[0].problems[0][1]
     assert rows[1].fields["F_HUSID"] == "0310261553102" and not rows[1].problems
