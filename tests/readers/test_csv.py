@@ -1093,6 +1093,19 @@ def test_a_multi_line_cell_past_a_narrow_headers_columns_with_commas_on_its_firs
     assert rows[1].fields["F_HUSID"] == "0310261553102" and not rows[1].problems
 
 
+def test_a_later_line_of_a_cell_past_the_headers_columns_is_a_whole_row_only_with_half_its_commas(tmp_path):
+    """In a file of six columns a line of two commas (a note: "a, b, c") is not a row a stray quote swallowed; one of
+    three, half the header's columns, is."""
+    header = "F_HUSID,F_SURNAME,F_FNAMES,F_BIRTHDTE,F_ETHNIC,F_DOMICILE\n"
+    path = tmp_path / "six.csv"
+    path.write_text(header + '0310261553101,Lee,Ann,2000-01-01,10,XF,"see\na, b, c"\n0310261553102,Kim,Bo,,,\n')
+    info, rows = read(path)
+    assert info.records == 2 and "row has 7 cells but the header has 6 columns" in rows[0].problems[0][1]
+    path.write_text(header + '0310261553101,Lee,Ann,2000-01-01,10,XF,"see\na, b, c, d"\n0310261553102,Kim,Bo,,,\n')
+    with pytest.raises(UnusableInput, match="holds what look like whole rows"):
+        read(path)
+
+
 def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
     """A one-column extract saved from a spreadsheet: its first column is its last named one."""
     path = tmp_path / "ids.csv"
