@@ -1157,13 +1157,16 @@ def test_a_line_break_in_a_read_cell_that_a_stray_quote_could_have_made_is_still
     assert (caught.value.record, caught.value.line) == (1, 2)
 
 
-def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line_ends(tmp_path, register_csv_fixtures):
-    """Register's error report saved again with CR line ends (its multi-line Errors cells too): a quote left open in
-    the first row's Errors cell swallows the rows after it there as well."""
+@pytest.mark.parametrize("end", ["\r", "\r\n"], ids=["CR", "CRLF"])
+def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_or_crlf_line_ends(
+    tmp_path, register_csv_fixtures, end
+):
+    """Register's error report saved again with CR or CR LF line ends (its multi-line Errors cells too): a quote left
+    open in the first row's Errors cell swallows the rows after it there as well."""
     lines = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines(keepends=True)
     lines[1] = lines[1].rstrip("\n") + '"\n'  # the first row's Errors cell now opens a quote
     path = tmp_path / "report.csv"
-    path.write_text("".join(lines).replace("\n", "\r"), newline="")
+    path.write_text("".join(lines).replace("\n", end), newline="")
     with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
         read(path)
     assert (caught.value.record, caught.value.line) == (1, 2)
@@ -1201,6 +1204,15 @@ def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_pat
         read(path, "hesa-csv")
     shown = name if length <= 60 else f"{name[:60]}…"
     assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)
+
+
+def test_a_csv_of_over_1_mib_with_cr_line_ends_is_read(tmp_path):
+    """An old Mac's line ends (CR alone) throughout a file hashed in more than one chunk: its lines are as short as
+    any other file's."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"hesa_id,first_names,last_name\r" + b"0310261553101,Dave,George\r" * 50_000)  # 1.3 MB
+    info, rows = read(path, "register-csv")
+    assert info.records == len(rows) == 50_000 and rows[-1].source.line == 50_001
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
