@@ -1040,8 +1040,9 @@ def test_spaces_around_hesa_csv_values_are_trimmed_without_the_upload_warning(tm
         (" 0310261553101,Dave,George", "hesa_id ' 0310261553101'"),  # the row's first cell
         ("0310261553101,Dave,George ", "last_name 'George '"),  # its last
         ("0310261553101, Dave", "first_names ' Dave'"),  # a short row's
+        ("' 0310261553101,Dave,George", 'hesa_id "\' 0310261553101"'),  # the first, after its apostrophe
     ],
-    ids=["first cell", "last cell", "short row"],
+    ids=["first cell", "last cell", "short row", "first cell protected"],
 )
 def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path, row, first):
     path = tmp_path / "edges.csv"
