@@ -595,13 +595,16 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
         "S1,Ann\nS2,Bob\n",  # two short rows that do not make one
         "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
         "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
+        "S1,Ann\nS2,Bob,Jones,137470\nS3\n",  # a short row, a full row, then a row of one cell
+        "S1\nS2,Bob,Jones,137470\n",  # a row of one cell, then a full row
     ],
 )
 def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows):
     path = tmp_path / "register.csv"
     path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
-    _info, raws = read(path, "register-csv")
+    info, raws = read(path, "register-csv")
     assert not any(cut for _record, cut in split_rows(raws))
+    assert [raw.source.record for raw in raws] == list(range(1, info.records + 1))  # every row, in order
 
 
 def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
@@ -615,6 +618,18 @@ def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
         info.select = lambda record, mine=mine: record % 2 == mine
         halves.append([raw for raw in records if raw.fields])
     assert [split_rows(half) for half in halves] == [[(2, True)], [(1, True)]]
+
+
+def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path):
+    """Two processes read a CSV's rows alternately (validation/parallel.py) and pair each record with the other's
+    results by its place in what the reader gives: a short row held back to be seen with the next must not let a
+    full row after it out first, in either process."""
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n")
+    for mine in (0, 1):
+        [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
+        info.select = lambda record, mine=mine: record % 2 == mine
+        assert [raw.source.record for raw in records] == [1, 2, 3], mine
 
 
 HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
@@ -688,6 +703,18 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
+def test_blank_cells_past_the_header_are_no_problem(tmp_path, register_csv_fixtures):
+    """Commas after some rows' last cell (a spreadsheet saves a cleared column so) add only blank cells: those rows are
+    read as the others. A value there is the row's problem (above)."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
+    text[1] += ",,"
+    text[2] += ",  ,"
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(text) + "\n")
+    info, rows = read(path)
+    assert info.records == 5 and all(not row.problems for row in rows)
+
+
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r", ""], ids=["LF", "CRLF", "CR", "no line end"])
 def test_a_quote_left_open_in_the_last_row_is_refused(tmp_path, end):
     path = tmp_path / "quote.csv"
@@ -704,6 +731,16 @@ def test_a_last_row_without_a_line_end_is_read(tmp_path):
     path.write_text('hesa_id,first_names,last_name\n0310261553101,"Dave, Jr",George', newline="")
     _info, [raw] = read(path, "register-csv")
     assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave, Jr", "last_name": "George"}
+
+
+def test_a_whole_last_row_without_a_line_end_under_a_header_ending_in_commas_is_read(tmp_path):
+    """A spreadsheet's blank columns after the last label, on the last row too, and no line end after it: the row has
+    all the header's cells, so it is not cut short."""
+    path = tmp_path / "last.csv"
+    path.write_text("hesa_id,first_names,last_name,,\n0310261553101,Dave,George,,", newline="")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "first_names": "Dave", "last_name": "George"}
+    assert not raw.problems
 
 
 def test_a_file_that_ends_in_the_middle_of_a_row_is_refused(tmp_path, register_csv_fixtures):
@@ -783,12 +820,12 @@ def test_the_five_bytes_windows_1252_leaves_undefined_are_read_as_latin1(tmp_pat
 
 
 def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
-    """docs/security.md: a cell over 128 KiB is not trainee data. Just under the limit it is read as it is."""
+    """docs/security.md: a cell over 128 KiB is not trainee data. At the limit it is read as it is."""
     path = tmp_path / "cell.csv"
-    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 130_000},George\n")
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * (1 << 17)},George\n")
     _info, [raw] = read(path, "register-csv")
-    assert len(raw.fields["first_names"]) == 130_000 and raw.fields["last_name"] == "George"
-    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * 132_000},George\n")
+    assert len(raw.fields["first_names"]) == 1 << 17 and raw.fields["last_name"] == "George"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,{'a' * ((1 << 17) + 1)},George\n")
     with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
         read(path, "register-csv")
     assert caught.value.line == 2
@@ -807,6 +844,20 @@ def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
         path.write_text("hesa_id,first_names,last_name\n0310261553101,Dave,George\n")
         _info, [raw] = read(path, "register-csv")
         assert raw.fields["last_name"] == "George" and csv.field_size_limit() == 1 << 24
+    finally:
+        csv.field_size_limit(before)
+
+
+def test_a_header_cell_over_128_kib_is_refused_under_a_library_callers_larger_csv_field_limit(tmp_path):
+    """The header's cells have the rows' limit whatever csv.field_size_limit a caller set: one over 128 KiB is an
+    unreadable header on line 1, not a column of that name."""
+    path = tmp_path / "header.csv"
+    path.write_text(f"hesa_id,{'a' * 132_000}\n0310261553101,George\n")
+    before = csv.field_size_limit(1 << 24)
+    try:
+        with pytest.raises(UnusableInput) as caught:
+            read(path, "register-csv")
+        assert str(caught.value) == f"{path}, line 1: unreadable CSV header: field larger than field limit (131072)"
     finally:
         csv.field_size_limit(before)
 
@@ -869,6 +920,18 @@ def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 3
 
 
+def test_a_file_whose_line_ends_are_lost_is_refused_while_hashed(tmp_path):
+    """Rows run together with no line end (saved with a line end the export does not write): over 1 MiB of one line,
+    read in chunks none of which ends a line, is refused by the hashing pass, saying the line ends may be lost."""
+    path = tmp_path / "lost.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + "0310261553101,Dave,George " * 120_000)  # 3.1 MB
+    with pytest.raises(
+        UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line ends are lost\)"
+    ) as caught:
+        read(path, "register-csv")
+    assert caught.value.line == 2
+
+
 def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tmp_path):
     """docs/security.md: a row over 4 MiB (quoted cells with line breaks, each within the line and cell limits) is
     refused before it is held whole. Under it, such cells past the header's columns are only that row's error."""
@@ -877,8 +940,25 @@ def test_a_row_spread_over_lines_up_to_4_mib_is_read_and_a_longer_one_refused(tm
     path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 36]))
     _info, [raw] = read(path, "register-csv")  # 3,960,000 characters
     assert raw.fields["last_name"] == "George" and "row has 39 cells" in raw.problems[0][1]
-    path.write_text("hesa_id,first_names,last_name\n" + ",".join(["0310261553101", "Dave", "George", *[cell] * 39]))
-    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):  # 4,290,000 characters
+    row = ",".join(["0310261553101", "Dave", "George", *[cell] * 39])
+    path.write_text("hesa_id,first_names,last_name\n" + row)
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB") as caught:  # 4,290,000 characters
+        read(path, "register-csv")
+    assert caught.value.line == 2 + row[: 4 << 20].count("\n")  # the line on which the row passes 4 MiB
+
+
+def test_a_row_of_exactly_4_mib_is_read_and_one_character_more_is_refused(tmp_path):
+    """docs/security.md refuses a row *over* 4 MiB, counted from its first character to its last line end."""
+    cell = '"' + ("y" * 99 + "\n") * 1_100 + '"'
+    before = ",".join(["0310261553101", "Dave", "George", *[cell] * 38]) + ","
+    pad = (4 << 20) - len(before) - 1
+    path = tmp_path / "row.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + before + "z" * pad + "\n")
+    assert len(before + "z" * pad + "\n") == 4 << 20
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields["last_name"] == "George" and "row has 42 cells" in raw.problems[0][1]
+    path.write_text("hesa_id,first_names,last_name\n" + before + "z" * (pad + 1) + "\n")
+    with pytest.raises(UnusableInput, match="a row runs on past 4 MiB"):
         read(path, "register-csv")
 
 
@@ -978,8 +1058,9 @@ def test_spaces_around_hesa_csv_values_are_trimmed_without_the_upload_warning(tm
         (" 0310261553101,Dave,George", "hesa_id ' 0310261553101'"),  # the row's first cell
         ("0310261553101,Dave,George ", "last_name 'George '"),  # its last
         ("0310261553101, Dave", "first_names ' Dave'"),  # a short row's
+        ("' 0310261553101,Dave,George", 'hesa_id "\' 0310261553101"'),  # the first, after its apostrophe
     ],
-    ids=["first cell", "last cell", "short row"],
+    ids=["first cell", "last cell", "short row", "first cell protected"],
 )
 def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path, row, first):
     path = tmp_path / "edges.csv"
@@ -1018,6 +1099,30 @@ def test_a_stray_quote_past_a_narrow_headers_columns_that_swallows_rows_is_refus
     with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
         read(path)
     assert (caught.value.record, caught.value.line) == (1, 2)
+
+
+def test_a_multi_line_cell_past_a_narrow_headers_columns_with_commas_on_its_first_line_is_its_rows_problem(tmp_path):
+    """The first line of such a cell is the row's own (the rows a stray quote swallows are on the lines after it):
+    commas there make no whole row, nor does one comma on a later line; the cell is only its row's error, the rows
+    after it read."""
+    path = tmp_path / "narrow.csv"
+    path.write_text(HEADER + '0310261553101,Lee,Ann,"see: a, b, c\nand d, e"\n0310261553102,Kim,Bo\n')
+    info, rows = read(path)
+    assert info.records == 2 and "row has 4 cells but the header has 3 columns" in rows[0].problems[0][1]
+    assert rows[1].fields["F_HUSID"] == "0310261553102" and not rows[1].problems
+
+
+def test_a_later_line_of_a_cell_past_the_headers_columns_is_a_whole_row_only_with_half_its_commas(tmp_path):
+    """In a file of six columns a line of two commas (a note: "a, b, c") is not a row a stray quote swallowed; one of
+    three, half the header's columns, is."""
+    header = "F_HUSID,F_SURNAME,F_FNAMES,F_BIRTHDTE,F_ETHNIC,F_DOMICILE\n"
+    path = tmp_path / "six.csv"
+    path.write_text(header + '0310261553101,Lee,Ann,2000-01-01,10,XF,"see\na, b, c"\n0310261553102,Kim,Bo,,,\n')
+    info, rows = read(path)
+    assert info.records == 2 and "row has 7 cells but the header has 6 columns" in rows[0].problems[0][1]
+    path.write_text(header + '0310261553101,Lee,Ann,2000-01-01,10,XF,"see\na, b, c, d"\n0310261553102,Kim,Bo,,,\n')
+    with pytest.raises(UnusableInput, match="holds what look like whole rows"):
+        read(path)
 
 
 def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
@@ -1071,13 +1176,16 @@ def test_a_line_break_in_a_read_cell_that_a_stray_quote_could_have_made_is_still
     assert (caught.value.record, caught.value.line) == (1, 2)
 
 
-def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_line_ends(tmp_path, register_csv_fixtures):
-    """Register's error report saved again with CR line ends (its multi-line Errors cells too): a quote left open in
-    the first row's Errors cell swallows the rows after it there as well."""
+@pytest.mark.parametrize("end", ["\r", "\r\n"], ids=["CR", "CRLF"])
+def test_a_stray_quote_in_an_error_reports_errors_column_is_refused_with_cr_or_crlf_line_ends(
+    tmp_path, register_csv_fixtures, end
+):
+    """Register's error report saved again with CR or CR LF line ends (its multi-line Errors cells too): a quote left
+    open in the first row's Errors cell swallows the rows after it there as well."""
     lines = (register_csv_fixtures / "failed_with_failed.csv").read_text().splitlines(keepends=True)
     lines[1] = lines[1].rstrip("\n") + '"\n'  # the first row's Errors cell now opens a quote
     path = tmp_path / "report.csv"
-    path.write_text("".join(lines).replace("\n", "\r"), newline="")
+    path.write_text("".join(lines).replace("\n", end), newline="")
     with pytest.raises(UnusableInput, match="holds what look like whole rows") as caught:
         read(path)
     assert (caught.value.record, caught.value.line) == (1, 2)
@@ -1117,7 +1225,16 @@ def test_a_column_name_is_quoted_whole_up_to_60_characters_and_cut_after(tmp_pat
     assert f"unknown column header '{shown}' for hesa-csv" in str(refused.value)
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_a_csv_of_over_1_mib_with_cr_line_ends_is_read(tmp_path):
+    """An old Mac's line ends (CR alone) throughout a file hashed in more than one chunk: its lines are as short as
+    any other file's."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"hesa_id,first_names,last_name\r" + b"0310261553101,Dave,George\r" * 50_000)  # 1.3 MB
+    info, rows = read(path, "register-csv")
+    assert info.records == len(rows) == 50_000 and rows[-1].source.line == 50_001
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
 def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_path, end):
     """docs/security.md refuses a line *over* 1 MiB; its line end is not part of it. The parsing pass counted the line
     end too, and refused a line of exactly 1 MiB that the hashing pass had let through."""
@@ -1127,9 +1244,10 @@ def test_a_line_of_exactly_1_mib_is_read_and_one_character_more_is_refused(tmp_p
     exact = ",".join([start, *cells, "y" * pad])
     assert len(exact) == 1 << 20
     path = tmp_path / "exact.csv"
-    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}{end}".encode())
-    _info, [raw] = read(path, "register-csv")
+    path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}{end}0310261553102,Ann,Lee{end}".encode())
+    _info, [raw, after] = read(path, "register-csv")
     assert raw.fields["last_name"] == "George" and "row has 13 cells" in raw.problems[0][1]
+    assert after.source.line == 3 and after.fields["last_name"] == "Lee" and not after.problems
     path.write_bytes(f"hesa_id,first_names,last_name{end}{exact}y{end}".encode())
     with pytest.raises(UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract \(or its line") as caught:
         read(path, "register-csv")

@@ -350,6 +350,24 @@ def test_a_file_that_changes_between_the_two_passes_is_refused(tmp_path, monkeyp
     assert outcome.error and "changed while it was being read" in outcome.error, outcome
 
 
+def test_a_utf8_file_that_changes_between_the_two_passes_to_a_byte_not_utf8_is_refused(tmp_path, monkeypatch):
+    """Found UTF-8 while hashed, then given a Windows-1252 byte by the SRS still writing it: the parsing pass's
+    decoding error is the same one line as any other change, not a crash."""
+    from register_batch.readers import csv as csv_reader
+
+    path = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 4)])
+    original = csv_reader.sniff_encoding
+
+    def sniff_then_change(stream, hasher, name=""):
+        found = original(stream, hasher, name)
+        path.write_bytes(path.read_bytes().replace(b"Smith", b"Sm\xefth"))
+        return found
+
+    monkeypatch.setattr("register_batch.readers.sniff_encoding", sniff_then_change)
+    outcome = check_reader(path, "auto")
+    assert outcome.error and "changed while it was being read" in outcome.error, outcome
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device", "directory", "missing", "socket"])
 def test_pipes_devices_and_folders_are_refused_at_once(tmp_path, request, kind):
     path = tmp_path / "input.csv"

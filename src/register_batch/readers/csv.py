@@ -277,8 +277,10 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     reader = csv.reader(lines, strict=False)
     try:
         header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
         raise UnusableInput(name, f"unreadable CSV header: {exc}", line=1) from None
+    except UnicodeDecodeError as exc:  # decoded ahead of the header: a change anywhere in the text read with it
+        raise _changed(name, exc) from None
     if header is not None and _over_cell_limit(header, lines):
         raise UnusableInput(name, f"unreadable CSV header: {CELL_OVER_LIMIT}", line=1)
     if header is None:
@@ -357,15 +359,20 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     except csv.Error as exc:
         raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
     except UnicodeDecodeError as exc:
-        # The hashing pass found the whole file valid in this encoding: it changed between the passes.
-        raise UnusableInput(
-            name, f"the file changed while it was being read ({exc.reason}); run again once it is complete"
-        ) from None
+        raise _changed(name, exc) from None
     info.records = count
     if count == 0:
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+
+
+def _changed(name: str, exc: UnicodeDecodeError) -> UnusableInput:
+    """A decoding error in the parsing pass: the hashing pass found the whole file valid in this encoding, so it
+    changed between the passes."""
+    return UnusableInput(
+        name, f"the file changed while it was being read ({exc.reason}); run again once it is complete"
+    )
 
 
 def _shaped(
