@@ -438,7 +438,8 @@ class _CsvHeader:
         register = layout.format == "register-csv"
         if register:
             _note_upload_header(info, header, named, columns, layout)
-        present = set(columns)
+        # A template column a mapping file ignores is there all the same: Register's upload takes the file.
+        present = {key or layout.normalise(_bare_label(cell)) for cell, key in zip(header, columns, strict=True)}
         if missing := [c for c in layout.expected if c not in present]:
             info.issues.append(
                 _file_warning(
@@ -585,7 +586,8 @@ def _note_upload_header(
         label
         for cell, key in zip(header, columns, strict=True)
         if (label := _bare_label(cell))
-        and (key not in template if key is not None else layout.normalise(label) not in _REPORT_COLUMNS)
+        and (key if key is not None else layout.normalise(label)) not in template
+        and (key is not None or layout.normalise(label) not in _REPORT_COLUMNS)
     ]
     if extra:
         info.issues.append(
