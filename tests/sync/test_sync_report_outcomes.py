@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -588,37 +589,53 @@ def test_writes_of_a_run_without_a_report_are_listed_by_the_first_report_after_t
         assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
 
 
+def _refuse_the_look_up(seen, forward):
+    """The look-up after a lost answer (a listing `since` a moment) refused: the write stays unknown."""
+    if seen.method == "GET" and "since" in seen.query:
+        return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
+    return None
+
+
+def a_create_answer_lost(emulator, tmp_path: Path, source: Path) -> list[dict]:
+    """A run whose first create Register carries out, its answer lost and the look-up after it refused (the run
+    stops): its report's records, the first `unknown`."""
+    emulator.set_faults("lost-response:1.0")
+    with fronting(emulator.url, _refuse_the_look_up) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
+            sync_files([str(source)], fronted)
+    emulator.set_faults(None)
+    return json.loads((tmp_path / "reports" / "report.json").read_text())["records"]
+
+
+def nightly(emulator, tmp_path: Path, source: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """`night(disk_full=False)`: a nightly `sync` of `source` in a child process, with the state and report folders
+    of `a_create_answer_lost`'s run; `disk_full` leaves no room for its report (a file size limit)."""
+    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
+    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+
+    def night(*, disk_full: bool = False) -> subprocess.CompletedProcess:
+        limit = files_limited_to(160_000) if disk_full else None
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=limit)
+
+    return night
+
+
 def test_a_create_whose_answer_was_lost_is_named_as_gone_through_by_the_first_report_after_a_night_without_one(
     emulator, tmp_path
 ):
     """A run's report had a create `unknown` (its answer lost, and the look-up for it refused). The next run found
     the trainee in Register and settled the record, then found no room for its report, so the report after it had
     the record unchanged and no report ever said the create had gone through."""
-
-    def refuse_the_look_up(seen, forward):
-        if seen.method == "GET" and "since" in seen.query:
-            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
-        return None
-
     rows = [trainee(n) for n in range(1, 303)]
     for row in rows[2:]:
         row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
     source = write_extract(tmp_path / "in.csv", rows)
-    emulator.set_faults("lost-response:1.0")
-    with fronting(emulator.url, refuse_the_look_up) as front:
-        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
-        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
-            sync_files([str(source)], fronted)
-    emulator.set_faults(None)
-    data = json.loads((tmp_path / "reports" / "report.json").read_text())
-    assert [r["outcome"] for r in data["records"][:2]] == ["unknown", "pending"]
-    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
-    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
-    full = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
-    )
+    assert [r["outcome"] for r in a_create_answer_lost(emulator, tmp_path, source)[:2]] == ["unknown", "pending"]
+    night = nightly(emulator, tmp_path, source)
+    full = night(disk_full=True)
     assert full.returncode == 3 and "1 created, 1 unchanged; 300 invalid" in full.stderr, full.stderr
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = night()
     assert again.returncode == 1, again.stderr  # the invalid records
     assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
     data = json.loads((tmp_path / "reports" / "report.json").read_text())
@@ -634,38 +651,22 @@ def test_a_lost_create_of_a_record_that_left_the_extract_is_named_by_the_first_r
     """As above, for a record that then left the extract (a nightly extract of changes): the next run looked the
     create up and settled it before any write, then found no room for its report, and no report ever said the create
     had gone through; the trainee showed only in not_in_extract.csv."""
-
-    def refuse_the_look_up(seen, forward):
-        if seen.method == "GET" and "since" in seen.query:
-            return 422, {"Content-Type": "application/json"}, b'{"errors":{"since":["is invalid"]}}'
-        return None
-
     source = write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)])
-    emulator.set_faults("lost-response:1.0")
-    with fronting(emulator.url, refuse_the_look_up) as front:
-        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
-        with pytest.raises(Interrupted, match=r"Register refused \(GET /trainees -> 422"):
-            sync_files([str(source)], fronted)
-    emulator.set_faults(None)
-    data = json.loads((tmp_path / "reports" / "report.json").read_text())
-    assert [r["outcome"] for r in data["records"]] == ["unknown", "pending"]
+    assert [r["outcome"] for r in a_create_answer_lost(emulator, tmp_path, source)] == ["unknown", "pending"]
     rows = [trainee(n) for n in range(2, 303)]  # the first record gone from the extract
     for row in rows[1:]:
         row["date_of_birth"] = "not a date"  # a report far bigger than the ledger: a file size limit stops it only
     source = write_extract(tmp_path / "in.csv", rows)
-    env = {**os.environ, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "TMPDIR": str(tmp_path)}
-    command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
-    full = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
-    )
+    night = nightly(emulator, tmp_path, source)
+    full = night(disk_full=True)
     assert full.returncode == 3 and "1 earlier write never answered" in full.stderr, full.stderr
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = night()
     assert again.returncode == 1, again.stderr  # the invalid records
     assert len(held(emulator)) == 2 and stats(emulator)["requests"]["by_route"].get("POST /trainees") == 2
     data = json.loads((tmp_path / "reports" / "report.json").read_text())
     [went] = data["unanswered_elsewhere"]
     assert (went["hesa_id"], went["operation"], went["settled"]) == (trainee(1)["hesa_id"], "create", "done")
-    listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # said once
+    listed = night()  # said once
     assert listed.returncode == 1 and "never answered" not in listed.stdout + listed.stderr, listed.stderr
     assert json.loads((tmp_path / "reports" / "report.json").read_text())["unanswered_elsewhere"] == []
 
