@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient
+from register_batch.api.client import CLOCK_SKEW as CLOCK_SKEW  # sync's look-up after a lost create
 from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
@@ -38,9 +38,6 @@ from register_batch.writers import (
     placements_with_urn,
 )
 
-# How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
-# (sync's look-up after a create whose reply was lost).
-CLOCK_SKEW = timedelta(minutes=15)
 COLLECTION = "C24053"
 _YEAR = re.compile(r"[0-9]{4}")
 # F_DEGENDDT is a date like every HESA date tag (hesa-formats.md §1.4), but Register holds only the year

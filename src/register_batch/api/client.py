@@ -230,7 +230,7 @@ class RegisterClient:
         self.stopping: Callable[[], bool] = lambda: False
         self.stats = RequestStats()
         self.last_status: int | None = None
-        self.last_date: datetime | None = None  # the last answer's Date: Register's clock, to the second
+        self.last_date: datetime | None = None  # Register's time when it took the last request (_answered_at)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
@@ -323,7 +323,11 @@ class RegisterClient:
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
         self.stats.by_status[str(response.status_code)] += 1
         self.last_status = response.status_code
-        self.last_date = _answered_at(response.headers.get("Date"))
+        try:
+            elapsed = response.elapsed  # set once the answer is read, as request() reads it
+        except RuntimeError:
+            elapsed = timedelta(0)
+        self.last_date = _answered_at(response.headers.get("Date"), elapsed)
         log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
         return response
 
@@ -454,6 +458,7 @@ class RegisterClient:
                 status=status,
                 sort_order=sort_order,
             )
+            answered_at = self.last_date  # this answer's, before any request a caller makes between trainees
             times = _oldest_first(items) if sort_order == "asc" else None
             for index, item in enumerate(items):
                 trainee_id = item.get("trainee_id")
@@ -468,7 +473,7 @@ class RegisterClient:
             last = pages.page >= total_pages if total_pages is not None else len(items) < pages.size
             if not items or last:
                 return
-            pages.turn(times, self.last_date)
+            pages.turn(times, answered_at)
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
@@ -568,6 +573,9 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
 # The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees):
 # the longest --per-page takes (Register has no maximum, §2.3).
 TIE_PAGE_LIMIT = 5000
+# How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
+# (sync's look-up after a create whose reply was lost), and a Date further off than this is not Register's.
+CLOCK_SKEW = timedelta(minutes=15)
 # How long before the last change read a listing's next page starts (§10: "since=<high-water mark minus a small
 # overlap>"): Register stamps `updated_at` before its transaction commits, so a change may show after later ones.
 LISTING_OVERLAP = timedelta(seconds=10)
@@ -580,7 +588,7 @@ class _Pages:
 
     def __init__(self, per_page: int, since: str | None):
         self.per_page = per_page
-        self.page, self.size, self.since = 1, per_page, since
+        self.page, self.size, self.since, self.given = 1, per_page, since, since
         self.start = listed_at(since) if since is not None else None  # the caller's: never listed from before it
         self.mark = self.start  # the last change read
         self.begin = self.start  # where the page asked for now starts
@@ -588,15 +596,17 @@ class _Pages:
 
     def turn(self, times: list[datetime] | None, answered_at: datetime | None) -> None:
         """Move on after a page: `times` are its trainees' `updated_at` (None unless it came oldest first),
-        `answered_at` Register's time when it answered (its Date; None without one)."""
+        `answered_at` Register's time when it took the request (None when not known)."""
         if times is None:
             self.page += 1
         elif self.mark is None or times[-1] > self.mark:
             self.mark = times[-1]
-            # A change Register stamped up to LISTING_OVERLAP before it answered may not have shown yet; one stamped
-            # earlier has. Old changes (a nightly listing) are listed from the last one read: no page grows.
-            recent = answered_at - LISTING_OVERLAP if answered_at is not None else self.mark - LISTING_OVERLAP
-            self._from(min(self.mark, recent))
+            # A change Register stamped up to LISTING_OVERLAP before it took the request may not have shown yet; one
+            # stamped earlier has. Old changes (a nightly listing) are listed from the last one read: no page grows.
+            # A time before the last change read is not Register's clock (a proxy's Date, none): overlap all the same.
+            if answered_at is None or answered_at < self.mark - timedelta(seconds=1):
+                answered_at = self.mark
+            self._from(min(self.mark, answered_at - LISTING_OVERLAP))
         elif self.page == 1 and self.size < TIE_PAGE_LIMIT:
             self.size = min(self.size * 2, TIE_PAGE_LIMIT)
         elif self.begin is not None and self.begin < self.mark:
@@ -605,23 +615,35 @@ class _Pages:
             self.page += 1  # more trainees changed in one millisecond than the longest page holds
 
     def _from(self, begin: datetime) -> None:
+        assert self.mark is not None
         if self.start is not None:
             begin = max(begin, self.start)
         while self.recent and self.recent[0] < begin:
             self.recent.popleft()
-        self.begin, self.since, self.page = begin, begin.isoformat(), 1
-        self.size = min(self.per_page + len(self.recent), max(TIE_PAGE_LIMIT, self.per_page + 1))
+        again = len(self.recent)  # the trainees read that the page lists again
+        if begin < self.mark and self.per_page + again > TIE_PAGE_LIMIT:
+            # The overlap holds more than the longest page: from the last change itself, the overlap's trainees kept
+            # in `recent` so that the next page does so too while they are that many.
+            begin = self.mark
+            again = next((n for n, moment in enumerate(reversed(self.recent)) if moment < begin), again)
+        # The caller's own `since` as given: a time written finer than microseconds is not moved by being read.
+        self.begin, self.since, self.page = begin, self.given if begin == self.start else begin.isoformat(), 1
+        self.size = min(self.per_page + again, max(TIE_PAGE_LIMIT, self.per_page + 1))
 
 
-def _answered_at(value: str | None) -> datetime | None:
-    """An answer's Date header (RFC 9110: to the second) as an aware time, or None."""
-    if not value:
+def _answered_at(date: str | None, elapsed: timedelta) -> datetime | None:
+    """Register's time when it took a request: its answer's Date header (RFC 9110: to the second) less the time the
+    answer took. None without one, or with one further than CLOCK_SKEW from this machine's clock (a proxy's)."""
+    if not date:
         return None
     try:
-        moment = email.utils.parsedate_to_datetime(value)
+        moment = email.utils.parsedate_to_datetime(date)
     except (TypeError, ValueError, IndexError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if abs(moment - datetime.now(UTC)) > CLOCK_SKEW:
+        return None
+    return moment - elapsed
 
 
 def _oldest_first(items: list[dict[str, Any]]) -> list[datetime] | None:
