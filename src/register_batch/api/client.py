@@ -621,28 +621,30 @@ class _Pages:
         while self.recent and self.recent[0] < begin:
             self.recent.popleft()
         again = len(self.recent)  # the trainees read that the page lists again
-        if begin < self.mark and self.per_page + again > TIE_PAGE_LIMIT:
-            # The overlap holds more than the longest page: from the last change itself, the overlap's trainees kept
-            # in `recent` so that the next page does so too while they are that many.
+        longest = max(TIE_PAGE_LIMIT, self.per_page + 1)
+        if begin < self.mark and again >= longest:
+            # The overlap alone fills the longest page: from the last change itself, the overlap's trainees kept in
+            # `recent` so that the next page does so too while they are that many.
             begin = self.mark
             again = next((n for n, moment in enumerate(reversed(self.recent)) if moment < begin), again)
         # The caller's own `since` as given: a time written finer than microseconds is not moved by being read.
         self.begin, self.since, self.page = begin, self.given if begin == self.start else begin.isoformat(), 1
-        self.size = min(self.per_page + again, max(TIE_PAGE_LIMIT, self.per_page + 1))
+        self.size = min(self.per_page + again, longest)
 
 
-def _answered_at(date: str | None, elapsed: timedelta) -> datetime | None:
+def _answered_at(date: str | None, elapsed: timedelta) -> datetime:
     """Register's time when it took a request: its answer's Date header (RFC 9110: to the second) less the time the
-    answer took. None without one, or with one further than CLOCK_SKEW from this machine's clock (a proxy's)."""
-    if not date:
-        return None
+    answer took. Without one, or with one further than CLOCK_SKEW from this machine's clock (a proxy's), the earliest
+    it can be by this machine's clock: a listing then overlaps more, never less."""
+    now = datetime.now(UTC)
     try:
-        moment = email.utils.parsedate_to_datetime(date)
+        moment = email.utils.parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError, IndexError):
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if abs(moment - datetime.now(UTC)) > CLOCK_SKEW:
-        return None
+        moment = None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment is None or abs(moment - now) > CLOCK_SKEW:
+        moment = now - CLOCK_SKEW
     return moment - elapsed
 
 
