@@ -20,7 +20,6 @@ from typing import Any
 from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient
-from register_batch.api.client import CLOCK_SKEW as CLOCK_SKEW  # sync's look-up after a lost create
 from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES

@@ -10,7 +10,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.portable import set_mode, tighten
@@ -353,8 +353,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
             fh.target = target
             yield fh
             written = True
-            fh.flush()
-            os.fsync(fh.fileno())
+            fh.sync()
         os.replace(temp, target)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -376,8 +375,7 @@ def private_files_together(files: dict[str, tuple[Path, str | None]]) -> Iterato
         handles = {key: stack.enter_context(private_writer(path, newline=nl)) for key, (path, nl) in files.items()}
         yield handles
         for fh in handles.values():  # any write error surfaces here, while nothing has been put in place yet
-            fh.flush()
-            os.fsync(fh.fileno())
+            cast("_OutputText", fh).sync()
 
 
 def write_private_text(path: str | Path, text: str) -> Path:

@@ -36,9 +36,10 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
+from register_batch.api.client import CLOCK_SKEW, listed_at
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.export import CLOCK_SKEW, iter_register_trainees
+from register_batch.export import iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
@@ -964,16 +965,8 @@ def _created_since(trainee: Mapping[str, Any], moment: datetime) -> bool:
     """Whether Register created `trainee` at `moment` or after (its `created_at`, §3.6). A trainee whose
     `created_at` is missing or unreadable counts as created since: of a create whose reply was lost, it is most
     likely that create's."""
-    created_at = trainee.get("created_at")
-    try:
-        created = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
-    except ValueError:
-        created = None
-    if created is None:
-        return True
-    if created.tzinfo is None:  # offset-less values are UTC (§2.3)
-        created = created.replace(tzinfo=UTC)
-    return created >= moment
+    created = listed_at(trainee.get("created_at"))  # offset-less values are UTC (§2.3)
+    return created is None or created >= moment
 
 
 def utc_now() -> datetime:
