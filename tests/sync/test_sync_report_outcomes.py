@@ -816,9 +816,9 @@ def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_l
     emulator, tmp_path, closed_at_end
 ):
     """A run that ended without its report (here a bug stopped it part-way) wrote two updates, and found a record
-    unchanged. The next report names the update Register now holds as the extract says; not the other, changed again
-    and updated by this run (the note would say Register holds it as the extract says), nor the record that run did
-    not write, nor those it never reached (created by the run before)."""
+    unchanged. The next report names both updates: the one Register now holds as the extract says, and the other,
+    changed again and updated by this run, without saying Register holds it as the extract says; not the record that
+    run did not write, nor those it never reached (created by the run before)."""
     rows = [trainee(n) for n in (1, 2, 3, 4, 5)]
     first = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert first.actions == Counter(create=5), first.summary_line()
@@ -840,11 +840,107 @@ def test_only_records_a_run_that_stopped_without_a_report_wrote_and_nothing_is_l
     after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert after.exit_code == 0 and after.actions == Counter(update=2, unchanged=3), after.summary_line()
     data, _doc = report_of(tmp_path)
-    [(record, message)] = [(i["record"], i["message"]) for i in data["issues"] if i["code"] == "sync_written_earlier"]
-    assert record == 3
-    assert re.match(
-        r"written to Register \(update\) by the sync started \d{4}-\d\d-\d\d.\d\d:\d\d:\d\d UTC \(run 2\)", message
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert sorted(named) == [1, 3], named
+    by = r"written to Register \(update\) by the sync started \d{4}-\d\d-\d\d.\d\d:\d\d:\d\d UTC \(run 2\)"
+    assert re.match(by + ", which ended before its report: Register holds the record as the extract says", named[3])
+    assert re.fullmatch(by + ", which ended before its report", named[1]), named[1]
+
+
+class BugOnThirdCreate(RegisterClient):
+    """Register creates two trainees, then a bug stops the run: it ends without its report."""
+
+    def create_trainee(self, data):
+        if self.stats.by_route.get("POST /trainees", 0) == 2:
+            raise RuntimeError("a bug")
+        return super().create_trainee(data)
+
+
+def test_a_create_by_a_run_without_a_report_is_named_on_a_record_changed_since_and_updated(
+    emulator, tmp_path, closed_at_end
+):
+    """A run that ended without its report created two trainees; the first record then changed in the SRS. The next
+    run updated it, and its report called it updated only: no report said the trainee had been created. It names the
+    create on both records (the changed one without saying Register holds it as the extract says), once."""
+    rows = [trainee(n) for n in (1, 2, 3)]
+    client = BugOnThirdCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    assert len(held(emulator)) == 2
+
+    rows[0]["email"] = "changed.since@example.org"
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.exit_code == 0 and after.actions == Counter(update=1, unchanged=1, create=1), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert sorted(named) == [1, 2], named
+    assert re.fullmatch(
+        r"written to Register \(create\) by the sync started .* \(run 1\), which ended before its report", named[1]
     )
+    assert "Register holds the record as the extract says" in named[2]
+
+    again = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=3), again.summary_line()
+    assert not [r.warnings() for r in again.results if r.warnings()]
+
+
+def test_a_create_by_a_run_without_a_report_is_named_on_a_record_now_in_conflict_by_the_first_report_written(
+    emulator, tmp_path, closed_at_end, monkeypatch
+):
+    """A run that ended without its report created two trainees; the first record was then given the SRS id of a
+    trainee an earlier run created (a typo), so it matches two trainees and is held back as a conflict. The next
+    report names the create; a run in between that itself ends without a report leaves it to the report after (the
+    conflict settled in the ledger only once a report names it), and a report that named it does not name it again."""
+    from register_batch.reports import ReportBuilder
+
+    sync_files([str(write_extract(tmp_path / "in.csv", [trainee(4)]))], options(emulator, tmp_path))
+    rows = [trainee(n) for n in (1, 2, 3)]
+    client = BugOnThirdCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    rows[0]["provider_trainee_id"] = trainee(4)["provider_trainee_id"]
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+
+    def no_report(self, *args, **kwargs):
+        raise RuntimeError("a bug in the report")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReportBuilder, "write", no_report)
+        with pytest.raises(RuntimeError, match="a bug in the report"):
+            sync_files(extract, options(emulator, tmp_path))
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert after.actions == Counter(conflict=1, unchanged=2), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert sorted(named) == [1, 2, 3], named  # the third created by the run in between
+    assert re.fullmatch(
+        r"written to Register \(create\) by the sync started .* \(run 2\), which ended before its report", named[1]
+    )
+    assert len(held(emulator)) == 4
+
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.actions == Counter(conflict=1, unchanged=2), again.summary_line()
+    data, _doc = report_of(tmp_path)
+    assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
+
+
+def test_a_create_whose_answer_was_lost_is_named_as_gone_through_on_a_record_changed_since(emulator, tmp_path):
+    """A run's report had a create `unknown` (its answer lost, the look-up refused); the record then changed. The next
+    run found the trainee by its HUSID and updated it: its report said updated, and no report said created."""
+    rows = [trainee(1), trainee(2)]
+    source = write_extract(tmp_path / "in.csv", rows)
+    assert [r["outcome"] for r in a_create_answer_lost(emulator, tmp_path, source)] == ["unknown", "pending"]
+    rows[0]["email"] = "changed.since@example.org"
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.actions == Counter(update=1, create=1), after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert named == {
+        1: "written to Register (create) by sync run 1, whose report has the record as unknown (the answer was lost)"
+    }, named
+    assert len(held(emulator)) == 2
 
 
 def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_named_as_written(

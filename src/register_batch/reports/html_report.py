@@ -582,7 +582,7 @@ _SYNC_WARNINGS = {
     "sync_written_earlier": (
         "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "
         "report has them as unknown (the answer was lost).",
-        "Register holds each once, as the extract says; this report is the first to list them (see Records).",
+        "Register holds each once; this report is the first to list them (see Records).",
     ),
 }
 

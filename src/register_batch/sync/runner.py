@@ -138,14 +138,16 @@ describe(
     "sync_written_earlier",
     scope="batch",
     fields=(),
-    message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report: "
-    "Register holds the record as the extract says; this is the first report to list it / written to Register "
-    "(<operation>) by sync run <n>, whose report has the record as unknown (the answer was lost): Register holds the "
-    "record as the extract says",
+    message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report"
+    "[: Register holds the record as the extract says; this is the first report to list it] / written to Register "
+    "(<operation>) by sync run <n>, whose report has the record as unknown (the answer was lost)[: Register holds the "
+    "record as the extract says]",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
-    "gone through (the record counts as unchanged in this run, as created or updated in none).",
+    "gone through (the record counts as unchanged in this run, as created or updated in none). The part in brackets "
+    "is said when this run sends nothing for the record; without it, this run updates the record again or holds it "
+    "back, and its own outcome follows.",
     severity=Severity.WARNING,
 )
 describe(
@@ -244,10 +246,13 @@ class RecordResult:
 
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
-        ahead or, in a dry run, would: a failed, unknown, unreached, conflicting or blocked record has its own issue.
-        """
-        if self.outcome in ("failed", "unknown", "pending") or self.plan.action in ("conflict", "blocked"):
+        ahead or, in a dry run, would: a failed, unknown, conflicting or blocked record has its own issue, and only
+        an earlier run's write beside it (this run's entry replaces that run's); an unreached one has none (the
+        ledger keeps the earlier write for the next report)."""
+        if self.outcome == "pending":
             return []
+        if self.outcome in ("failed", "unknown") or self.plan.action in ("conflict", "blocked"):
+            return [("sync_written_earlier", self.plan.earlier)] if self.plan.earlier else []
         return _warnings(self.plan)
 
     def row(self) -> dict[str, Any]:
@@ -1301,14 +1306,16 @@ def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
     for result in planned.results:
         if result.plan.action in ("invalid", "conflict", "blocked"):
             result.outcome = "skipped"
-            if result.plan.key and result.plan.action != "invalid":
-                ledger.record(
-                    result.plan.key,
-                    result.plan.action,
-                    trainee_id=result.plan.trainee_id,
-                    hesa_id=result.plan.hesa_id,
-                    errors=[result.plan.reason or ""],
-                )
+            if result.plan.earlier is None:  # else an earlier run's write this report is the first to name (_finish)
+                _settle_skipped(ledger, result.plan)
+
+
+def _settle_skipped(ledger: Ledger, plan: RecordPlan) -> None:
+    """Record in the ledger a record held back (conflict, blocked); an invalid one keeps what it had."""
+    if plan.key and plan.action != "invalid":
+        ledger.record(
+            plan.key, plan.action, trainee_id=plan.trainee_id, hesa_id=plan.hesa_id, errors=[plan.reason or ""]
+        )
 
 
 def _settle_orphans(ledger: Ledger, planned: _Planned) -> None:
@@ -1477,42 +1484,58 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
 
 
 def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry], died: dict[int, str]) -> None:
-    """Name, on the records nothing is left to send for, what a run that died (killed, a power cut) wrote: it wrote
-    no report, and this run finds Register as the extract says, so without this no report would ever list them."""
+    """Name what a run that died (killed, a power cut) wrote: it wrote no report, so without this no report would
+    ever list it. On a record nothing is left to send for, Register holds it as the extract says; on one this run
+    writes again or holds back, only a write Register shows it took (`_took`), before this run's entry replaces it."""
     if not died:
         return
     for result in results:
         plan = result.plan
         entry = entries.get(plan.key) if plan.key else None
-        if (
-            plan.action == "unchanged"
-            and entry is not None
-            and entry.run_id in died
-            and entry.operation is not None
-            and entry.status in ("done", "in_flight", "unknown")
-        ):
+        if entry is None or entry.run_id not in died or entry.operation is None:
+            continue
+        by = f"by the sync started {died[entry.run_id][:19]} UTC (run {entry.run_id}), which ended before its report"
+        if plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown"):
             plan.earlier = (
-                f"written to Register ({entry.operation}) by the sync started {died[entry.run_id][:19]} UTC (run "
-                f"{entry.run_id}), which ended before its report: Register holds the record as the extract says; "
+                f"written to Register ({entry.operation}) {by}: Register holds the record as the extract says; "
                 "this is the first report to list it"
             )
+        elif _took(plan, entry):
+            plan.earlier = f"written to Register ({entry.operation}) {by}"
 
 
 def _note_answers_lost(results: list[RecordResult], unresolved: list[Entry]) -> None:
     """Name, on the records nothing is left to send for, a write whose answer an earlier run never had (its report
     has the record `unknown`, and says the next run resolves it) and that Register shows went through: without this,
-    the record was `unchanged` here and `unknown` there, so no report counted the trainee as created."""
+    the record was `unchanged` here and `unknown` there, so no report counted the trainee as created. On a record
+    this run writes again or holds back, a create Register shows it took (`_took`)."""
     lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
     if not lost:
         return
     for result in results:
         plan = result.plan
         entry = lost.get(plan.key) if plan.key else None
-        if plan.action == "unchanged" and entry is not None and plan.earlier is None:
+        if entry is None or plan.earlier is not None:
+            continue
+        lost_by = f"by sync run {entry.run_id}, whose report has the record as unknown (the answer was lost)"
+        if plan.action == "unchanged":
             plan.earlier = (
-                f"written to Register ({entry.operation}) by sync run {entry.run_id}, whose report has the record as "
-                "unknown (the answer was lost): Register holds the record as the extract says"
+                f"written to Register ({entry.operation}) {lost_by}: Register holds the record as the extract says"
             )
+        elif _took(plan, entry):
+            plan.earlier = f"written to Register ({entry.operation}) {lost_by}"
+
+
+def _took(plan: RecordPlan, entry: Entry) -> bool:
+    """Whether Register shows it took an earlier run's write for a record this run writes again or holds back (an
+    update, a conflict): a create whose trainee the record matched by its HUSID in the listing, or a write it
+    answered, to a trainee the record matches (or might be, for a conflict). An unanswered update or state change
+    only the record can be compared with; an invalid record keeps its entry, so it is named once it is valid."""
+    if plan.action in ("unchanged", "create", "invalid"):
+        return False
+    if entry.status in ("in_flight", "unknown"):
+        return entry.operation == "create" and plan.matched_by == "hesa_id"
+    return entry.status == "done" and bool(entry.trainee_id) and entry.trainee_id in (plan.trainee_id, *plan.related)
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
@@ -1523,17 +1546,17 @@ def _add_sync_issues(report: ReportBuilder, records: RecordSpool, results: list[
     """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
     (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors."""
     for index, result in enumerate(results):
+        found: list[tuple[str, str, Severity]] = []
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
             code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
+            found += [
+                (code, m, severity) for m in result.errors or [result.plan.reason or "the write did not complete"]
+            ]
+        found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
+        if found:
             record = records[index]
-            for message in result.errors or [result.plan.reason or "the write did not complete"]:
-                report.add_batch_issues([(index, _api_issue(record, code, message, severity))])
-        elif warnings := result.warnings():
-            record = records[index]
-            report.add_batch_issues(
-                [(index, _api_issue(record, code, message, Severity.WARNING)) for code, message in warnings]
-            )
+            report.add_batch_issues([(index, _api_issue(record, *issue)) for issue in found])
     # An invalid record's row in results.csv names its errors: in a spreadsheet of results, "failed validation" alone
     # sent people to search issues.csv for the record.
     if any(r.plan.action == "invalid" for r in results):
@@ -1617,8 +1640,12 @@ def _finish(
         if not options.dry_run:
             _settle_orphans(ledger, planned)
         for result in results:  # the earlier runs' writes this report is the first to name: named once (_write_all)
-            if result.plan.earlier is not None and result.outcome == "done":
+            if result.plan.earlier is None or options.dry_run:
+                continue
+            if result.outcome == "done" and not result.plan.steps:
                 _settle_done(ledger, result.plan)
+            elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
+                _settle_skipped(ledger, result.plan)
     with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
