@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -199,7 +200,7 @@ def test_a_wait_for_the_rate_limit_is_a_plain_line_saying_how_long_and_why(monke
         task.waiting(57.4, "the rate limit (100 requests per 60 s)")
         [line] = stream.getvalue().splitlines()
         assert line.endswith(
-            "Writing to Register: 91/274 requests (45.5/s, about 4 s left); waiting 57 s for the rate "
+            "Writing to Register: 91/274 requests (45.5/s, about 57 s left); waiting 57 s for the rate "
             "limit (100 requests per 60 s)"
         )
         now[0] = 59.5  # the wait is over: the next line comes an interval later, not at once
@@ -264,7 +265,10 @@ def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_q
         task.advance()
     assert drawn == [
         {"completed": 1},
-        {"description": "Writing to Register: waiting 30 s for the rate limit (100 requests per 60 s)"},
+        {
+            "description": "Writing to Register: waiting 30 s for the rate limit (100 requests per 60 s)",
+            "resumes_at": pytest.approx(time.monotonic() + 30, abs=5),
+        },
         {"completed": 2, "description": "Writing to Register"},
         {"completed": 3},
     ]
@@ -291,6 +295,34 @@ def test_the_estimate_of_work_paced_by_a_rate_limit_goes_no_faster_than_the_limi
     first, second = stream.getvalue().splitlines()
     assert "91/274 requests (45.5/s, about 116 s left); waiting 57 s" in first  # 183 / (95 / 60.25)
     assert second.endswith("273/274 requests (0.5/s, about 2 s left)")
+
+
+def test_the_estimate_during_a_wait_is_never_less_than_the_wait(monkeypatch):
+    """The last requests of a run wait a minute for the rate limit's next window (or a 429's): the estimate, the
+    requests left at the pace, said "about 0 s left" for that minute, in the log and on the bar."""
+    now = [0.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=101, unit="requests")
+        task.set_pace(100 / 60)
+        now[0] = 1.0
+        task.advance(100)
+        task.waiting(59, "the rate limit (100 requests per 60 s)")
+        halfway = task.line(30.0)  # as a line halfway through the wait would say
+    [first] = _lines_without_time(stream)
+    assert first.startswith("Writing to Register: 100/101 requests (100.0/s, about 59 s left); waiting 59 s"), first
+    assert halfway == "Writing to Register: 100/101 requests (3.3/s, about 30 s left)", halfway
+
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=101, unit="requests", every=1)
+        task.set_pace(100 / 60)
+        task.advance(100)
+        task.waiting(59, "the rate limit (100 requests per 60 s)")
+        assert progress._rich is not None
+        [remaining] = [c for c in progress._rich.columns if type(c).__name__ == "Remaining"]
+        [bar] = progress._rich.tasks
+        assert remaining.render(bar).plain in ("0:00:59", "0:00:58"), remaining.render(bar).plain
 
 
 def test_the_bar_estimates_paced_work_at_its_pace_in_rich_format():

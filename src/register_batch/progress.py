@@ -33,6 +33,7 @@ class Task:
         self._logged: int | None = None  # the count the last plain line gave
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
+        self.resumes_at = 0.0  # when the last wait (waiting) ends: no estimate says less time is left
         rich = owner._rich
         # The owner's bars and this task's bar among them; None without bars (not a terminal).
         self._bar: tuple[RichProgress, TaskID] | None = (
@@ -59,13 +60,14 @@ class Task:
     def waiting(self, seconds: float, why: str) -> None:
         """Say that the work stands still for `seconds` and why (the rate limit's next window): otherwise a log stays
         silent, and a bar stands still, for up to a minute at a time. Short waits are not worth a line."""
+        now = time.monotonic()
+        self.resumes_at = now + seconds
         if seconds < self.owner.interval or not self.owner.enabled:
             return
         if self._bar is not None:
-            self._draw(description=f"{self.label}: waiting {seconds:.0f} s for {why}")
+            self._draw(description=f"{self.label}: waiting {seconds:.0f} s for {why}", resumes_at=self.resumes_at)
             self._described = True
         else:
-            now = time.monotonic()
             self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
             self._logged = None  # a wait's line is not the count's last word
@@ -95,12 +97,14 @@ class Task:
         rich.update(bar, **fields)
 
     def line(self, now: float | None = None) -> str:
-        elapsed = max((now or time.monotonic()) - self.started, 1e-9)
+        now = now or time.monotonic()
+        elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
         if self.total and rate > 0 and self.done < self.total:
-            eta = f", about {int((self.total - self.done) / paced(rate, self.pace))} s left"
+            left = remaining(self.total - self.done, paced(rate, self.pace), self.resumes_at - now)
+            eta = f", about {int(left)} s left"
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
@@ -151,7 +155,10 @@ class Progress:
                     pace = task.fields.get("pace")
                     if not pace or task.total is None or task.finished:
                         return super().render(task)
-                    left = timedelta(seconds=int((task.total - task.completed) / paced(task.speed, pace)))
+                    waited = task.fields.get("resumes_at", 0.0) - time.monotonic()
+                    left = timedelta(
+                        seconds=int(remaining(task.total - task.completed, paced(task.speed, pace), waited))
+                    )
                     return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
 
             self._rich = RichProgress(
@@ -194,6 +201,12 @@ def paced(rate: float | None, pace: float | None) -> float:
     if rate and pace:
         return min(rate, pace)
     return rate or pace or 0.0
+
+
+def remaining(steps: float, rate: float, waiting: float) -> float:
+    """Seconds `steps` take at `rate`, and never less than a wait under way: the last requests of a run waiting a
+    minute for the rate limit's next window said "about 0 s left"."""
+    return max(steps / rate, waiting)
 
 
 def _is_terminal(stream: IO[str]) -> bool:
