@@ -697,6 +697,56 @@ def _api_body(row: dict) -> dict:
     return body
 
 
+def _set_state(emulator, trainee_id: str, state: str) -> None:
+    """Register's side changed by hand: the emulator makes no drafts (docs/emulator.md), Register's own service does
+    (a trainee started there, or from Apply) and submits them."""
+    with emulator.store.transaction():
+        emulator.store._db.execute("UPDATE trainees SET state = ? WHERE slug = ?", (state, trainee_id))
+
+
+def test_a_trainee_register_holds_as_a_draft_is_a_conflict_until_submitted_there_never_written_or_done(
+    emulator, tmp_path
+):
+    """Register's duplicate rule takes a draft for the record's person (§4), and only the UI submits a draft (§6).
+    The 409 was adopted: the draft was written to and stayed a draft, each report saying done and exit 0. A ledger
+    linking the record to the draft (made so) is not followed either. Submitted in Register, it is synced."""
+    mine, other = trainee(1), trainee(2)
+    sync_files(
+        [str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path, state_dir=tmp_path / "old")
+    )
+    [draft] = held(emulator)
+    _set_state(emulator, draft["trainee_id"], "draft")
+    mine["email"] = "changed.since@example.org"  # a write the adopted draft was given
+    source = str(write_extract(tmp_path / "in.csv", [mine, other]))
+
+    for state_dir in (tmp_path / "new", tmp_path / "old"):  # no ledger, and one linking the record to the draft
+        before = stats(emulator)["requests"]["by_route"]
+        result = sync_files([source], options(emulator, tmp_path, state_dir=state_dir))
+        first = result.results[0]
+        assert (first.plan.action, first.outcome) == ("conflict", "conflict"), state_dir
+        assert result.exit_code == 1, result.summary_line()
+        [message] = result.results[0].errors
+        assert message.startswith(f"Register holds trainee {draft['trainee_id']} as a draft (started in Register"), (
+            message
+        )
+        assert "Submit the draft in Register" in message
+        after = stats(emulator)["requests"]["by_route"]
+        assert after.get("PUT /trainees/{trainee_id}") == before.get("PUT /trainees/{trainee_id}"), after
+    assert (
+        httpx.get(
+            f"{emulator.api_url}/trainees/{draft['trainee_id']}", headers={"Authorization": f"Bearer {TOKEN}"}
+        ).json()["email"]
+        == trainee(1)["email"]
+    )
+
+    _set_state(emulator, draft["trainee_id"], "submitted_for_trn")  # submitted in Register
+    submitted = sync_files([source], options(emulator, tmp_path, state_dir=tmp_path / "old"))
+    assert submitted.exit_code == 0, submitted.summary_line()
+    first = submitted.results[0]
+    assert (first.plan.action, first.plan.trainee_id) == ("update", draft["trainee_id"])
+    assert len(held(emulator)) == 2
+
+
 def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_again(emulator, tmp_path):
     """The ledger links the record to a trainee Register no longer returns (deleted in Register, here hidden by a
     front that answers as Register would then: 404, and not listed): the record is a conflict for people to check,

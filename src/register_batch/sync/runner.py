@@ -86,7 +86,8 @@ describe(
     fields=("hesa_id", "provider_trainee_id"),
     message="<why the record matches more than one trainee, or one it should not>",
     source="design.md (Sync semantics: ambiguity is a reported conflict)",
-    fix="Look at the trainees named in Register and correct the HUSID or SRS id; nothing was written.",
+    fix="Look at the trainees named in Register and correct the HUSID or SRS id; nothing was written. A draft "
+    "named: submit it in Register (or delete it there), as the message says.",
 )
 describe(
     "sync_blocked",
@@ -491,15 +492,22 @@ class SyncRun:
         task.close()
         return holdings
 
-    def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> None:
-        """Trainees the ledger links to that the cycle listings did not include (their start date moved)."""
+    def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> set[str]:
+        """Trainees the ledger links to that the cycle listings did not include (their start date moved). Returns the
+        drafts among them, left out: Register lists no draft (§2.3), and one deleted in Register still answers
+        (§2.4), so a link to a draft (an earlier version adopted one) is followed no further (`_adopt`)."""
+        drafts: set[str] = set()
         for trainee_id in trainee_ids:
             try:
                 trainee = self.client.get_trainee(trainee_id)
             except NotFound:
                 continue
             self.check_provider(trainee)
-            holdings.add(trainee)
+            if trainee.get("state") == "draft":
+                drafts.add(trainee_id)
+            else:
+                holdings.add(trainee)
+        return drafts
 
     def check_provider(self, trainee: dict[str, Any], *, created_for: TraineeRecord | None = None) -> None:
         """Stop before anything more is written when Register shows the token is another provider's than `--ukprn`.
@@ -852,6 +860,8 @@ class SyncRun:
         hesa_id = plan.hesa_id
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
+            if mine[0].get("state") == "draft":  # §4: drafts are duplicates too; only POST submits one (§6)
+                return _Settled("conflict", 409, [_a_draft(mine[0]["trainee_id"])], action="conflict")
             return _Adopted(mine[0], "409")
         ids = ", ".join(str(t.get("trainee_id")) for t in exc.existing) or "none returned"
         return _Settled(
@@ -951,6 +961,18 @@ class SyncRun:
             if cycle is None or not _no_such_cycle(exc, cycle, self.as_of):
                 raise
         return listed[0] if listed else None
+
+
+def _a_draft(trainee_id: str) -> str:
+    """Why a record whose person Register holds as a draft is not synced: the API cannot submit a draft for a TRN
+    (register-api.md §6), and Register refuses a create beside it (§4). Written to, the draft stayed a draft while
+    every report said done."""
+    return (
+        f"Register holds trainee {trainee_id} as a draft (started in Register, or from Apply), which its duplicate "
+        "rule takes for this record: the API cannot submit a draft for a TRN, nor create the trainee beside it. "
+        "Submit the draft in Register (the next sync then updates it from the extract), or delete it there if it is "
+        "not wanted; then run the same command again"
+    )
 
 
 def _trainee_id(plan: RecordPlan) -> str:
@@ -1218,14 +1240,14 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
         if key in links and links[key] not in holdings.by_id
     ]
-    run.fetch_missing(holdings, missing)
+    drafts = run.fetch_missing(holdings, missing)
 
     # One record at a time: each read back, planned, and let go (the plan does not keep it).
     results = [
         RecordResult(
             plan_record(
                 record,
-                links.get(key) if (key := record_key(record)) else None,
+                link if (key := record_key(record)) and (link := links.get(key)) not in drafts else None,
                 holdings,
                 invalid=not valid[index],
                 as_of=run.as_of,
