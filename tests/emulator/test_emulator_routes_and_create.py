@@ -242,6 +242,17 @@ def test_a_date_in_another_iso_8601_form_is_invalid_on_create_and_update(api, cr
     assert api.get(f"/trainees/{held['trainee_id']}").json()[field] == held[field]
 
 
+def test_a_blank_trainee_start_date_is_checked_as_the_itt_start_date(api):
+    """register-api.md §3.4: a blank trainee_start_date is set to itt_start_date before the 10-year check, so a
+    create starting over 10 years ago is refused with or without one (it was stored, as Register would not)."""
+    old = {"itt_start_date": "2016-09-01", "itt_end_date": "2017-07-31", "training_route": "03"}
+    without = api.post("/trainees", json=trainee_body(**old))
+    given = api.post("/trainees", json=trainee_body(**old, trainee_start_date="2016-09-01"))
+    assert (without.status_code, given.status_code) == (422, 422)
+    assert "trainee_start_date Cannot be more than 10 years in the past" in without.json()["errors"]
+    assert without.json() == given.json()
+
+
 def test_a_number_where_register_stores_the_raw_code_fails_inclusion(api):
     response = api.post("/trainees", json=trainee_body(itt_aim=202))
     assert response.status_code == 422

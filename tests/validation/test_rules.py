@@ -528,6 +528,21 @@ def test_trainee_start_date_too_old():
     ) in check(old)
 
 
+def test_a_blank_trainee_start_date_is_the_itt_start_date_to_the_10_year_rule():
+    """register-api.md §3.4: Register sets a blank trainee_start_date to itt_start_date, then checks it. Such a
+    record passed here and was refused by Register (422) when synced."""
+    old = with_changes(itt_start_date="2016-09-01", itt_end_date="2017-07-31", trainee_start_date=None)
+    record = validated(old)
+    [found] = [i for i in record.issues if i.code == "trainee_start_date_too_old"]
+    assert (found.field, found.value, found.message) == (
+        "trainee_start_date",
+        "2016-09-01",
+        "trainee_start_date Cannot be more than 10 years in the past",
+    )
+    recent = with_changes(itt_start_date="2017-09-01", itt_end_date="2018-07-31", trainee_start_date=None)
+    assert "trainee_start_date_too_old" not in {c for _f, c, _m in check(recent)}
+
+
 def test_graduation_year_in_future_gives_both_api_messages():
     found = check(degree(graduation_year="2030"))
     assert [c for _f, c, _m in found] == ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]

@@ -566,8 +566,8 @@ def _end_too_far(ctx: Context, draft: Draft) -> list[Expect]:
 
 @defect(
     "itt_end_date_too_old",
-    "a course that ended more than 10 years ago (no trainee start date)",
-    ("itt_end_date_too_old",),
+    "a course that ended more than 10 years ago (no trainee start date: Register checks the ITT start date as one)",
+    ("itt_end_date_too_old", "trainee_start_date_too_old"),
     profile=PLAIN_SAFE,
     layout_ok=_separate_start,
     touches=("itt_start_date", "trainee_start_date", "itt_end_date"),
@@ -576,8 +576,8 @@ def _end_too_old(ctx: Context, draft: Draft) -> list[Expect]:
     end = years_before(ctx.as_of, 10) - timedelta(days=ctx.rng.randint(1, 300))
     draft.data["itt_end_date"] = end.isoformat()
     draft.data["itt_start_date"] = (end - timedelta(days=ctx.rng.randint(300, 700))).isoformat()
-    draft.data["trainee_start_date"] = None
-    return [Expect("itt_end_date", "itt_end_date_too_old")]
+    draft.data["trainee_start_date"] = None  # set to itt_start_date by Register, then too old too (§3.4)
+    return [Expect("itt_end_date", "itt_end_date_too_old"), Expect("trainee_start_date", "trainee_start_date_too_old")]
 
 
 @defect(

@@ -95,6 +95,12 @@ class Facts:
     trainee_start: date | None
     born: date | None
     start_cycle: int
+    trainee_start_given: bool = True  # a blank trainee_start_date is itt_start_date to Register (§3.4)
+
+    @property
+    def trainee_start_checked(self) -> date | None:
+        """trainee_start_date as Register checks it: a blank one is set to itt_start_date first (§3.4)."""
+        return self.trainee_start if self.trainee_start_given else self.itt_start
 
     @classmethod
     def of(cls, data: dict[str, Any], as_of: date, reference: ReferenceData) -> Facts:
@@ -115,4 +121,5 @@ class Facts:
             trainee_start=trainee_start,
             born=parse_date(data.get("date_of_birth")),
             start_cycle=start_cycle,
+            trainee_start_given=data.get("trainee_start_date") is not None,
         )

@@ -652,20 +652,16 @@ def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Find
     fields=("trainee_start_date",),
     message="trainee_start_date Cannot be more than 10 years in the past",
     source="register-api.md §3.4 (< 10.years.ago, a time: 10 years ago to the day is too old; "
-    "en.errors.attributes.trainee_start_date.too_old)",
-    fix="Check the trainee start date's year.",
+    "en.errors.attributes.trainee_start_date.too_old; a blank one is set to itt_start_date first)",
+    fix="Check the trainee start date's year. A blank trainee start date is the ITT start date to Register, so an ITT "
+    "start date over 10 years ago is refused this way too (the value shown is then the ITT start date).",
 )
 def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    start = facts.trainee_start
+    start = facts.trainee_start_checked
     if start is None or start > years_before(facts.as_of, 10):
         return None
-    return [
-        (
-            "trainee_start_date",
-            data["trainee_start_date"],
-            "trainee_start_date Cannot be more than 10 years in the past",
-        )
-    ]
+    value = data["trainee_start_date"] if facts.trainee_start_given else data["itt_start_date"]
+    return [("trainee_start_date", value, "trainee_start_date Cannot be more than 10 years in the past")]
 
 
 @rule(
@@ -894,7 +890,7 @@ def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Findi
     if route is None:
         return None
     # R9 runs `if: :valid_trainee_start_date?`; a blank trainee_start_date is itt_start_date (§3.4).
-    if (facts.trainee_start if data.get("trainee_start_date") is not None else facts.itt_start) is None:
+    if facts.trainee_start_checked is None:
         return None
     accepted = _accepted_routes(facts.reference, facts.start_cycle < 2022)
     if route in accepted:
