@@ -1147,6 +1147,15 @@ def test_with_funding_method_c_an_initiative_of_another_cycle_is_not_judged_by_r
     assert [c for f, c, _m in found if f == "training_initiative"] == ["initiative_replaced_by_funding_method"]
 
 
+def test_with_funding_method_c_r12_judges_the_veterans_initiative_in_the_start_cycle():
+    """R19 sets the veterans' bursary, then R12 checks it (§3.3): it runs from 2024/25 (§3.5.5), and a cycle with
+    no list has none. A 2023 start with funding method C passed here; Register refuses it."""
+    message = "training_initiative 'veterans_teaching_undergraduate_bursary' is not available in academic cycle '{}'"
+    for year, expected in ((2023, [message.format("2023 to 2024")]), (2024, []), (2026, [])):
+        found = check(started_in(year, funding_method="C", fund_code="7", training_initiative=None))
+        assert [m for f, c, m in found if c == "initiative_not_available"] == expected, year
+
+
 def test_a_training_partner_urn_makes_the_ukprn_unused():
     """§3.1: the URN takes precedence over the UKPRN whenever its key is present, so a bad UKPRN is not looked at."""
     assert check(with_changes(training_partner_urn="900020", training_partner_ukprn="1234")) == []

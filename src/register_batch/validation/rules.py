@@ -1026,11 +1026,20 @@ def _fund_code_exception(subject: str, facts: Facts) -> bool:
     )
 
 
-def _initiative_finding(field: str, data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+# R19: funding_method C makes the initiative this one, whatever was sent (register-api.md §3.3).
+VETERANS_INITIATIVE = "veterans_teaching_undergraduate_bursary"
+
+
+def _initiative_finding(
+    field: str, data: dict[str, Any], facts: Facts, name: str | None = None
+) -> list[Finding] | None:
+    """R12/R13: the initiative `name` (else the one the record's code names) must run in the start cycle; a cycle
+    Register has no list for has none (§3.3: "empty list if the constant is missing")."""
     code = data.get(field)
-    if code is None or code not in facts.reference.codes("training_initiative"):
-        return None
-    name = facts.reference.name("training_initiative", code)
+    if name is None:
+        if code is None or code not in facts.reference.codes("training_initiative"):
+            return None
+        name = facts.reference.name("training_initiative", code)
     if name in facts.reference.funding.initiatives.get(facts.start_cycle, frozenset()):
         return None
     return [(field, code, f"{field} '{name}' is not available in academic cycle '{cycle_label(facts.start_cycle)}'")]
@@ -1045,7 +1054,9 @@ def _initiative_finding(field: str, data: dict[str, Any], facts: Facts) -> list[
 )
 def training_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if data.get("funding_method") == "C":
-        return None  # R19: Register replaces the initiative (reported by initiative_replaced_by_funding_method)
+        # R19: Register replaces the initiative (a sent one is reported by initiative_replaced_by_funding_method),
+        # then checks the veterans' one (R12): it runs from 2024/25 (§3.5.5).
+        return _initiative_finding("training_initiative", data, facts, VETERANS_INITIATIVE)
     return _initiative_finding("training_initiative", data, facts)
 
 
