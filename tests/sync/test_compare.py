@@ -497,17 +497,18 @@ def test_the_ledger_fingerprints_what_a_record_asks_for_not_how_its_file_orders_
     assert all(changed.values())
 
 
-def test_a_placement_with_a_magic_urn_added_to_a_trainee_register_holds_is_added_under_its_name(register, tmp_path):
+def test_a_placement_with_a_magic_urn_added_to_a_trainee_register_holds_is_added_under_its_label(register, tmp_path):
     """A placement outside England (URN 900000) added to a trainee Register holds already goes to the placements
     endpoint, which gives magic URNs no label and matches them to no school, so it needs a name (register-api.md
-    §3.8: 422 "name can't be blank"). The name every mapped placement gets (`Placement N`, as Register's bulk-add
-    CSV gives it, hesa-formats.md §5) is sent with it, and the next run finds it held."""
+    §3.8: 422 "name can't be blank"). It is sent with the label a create gives it (§3.8: the mapper replaces the
+    name), not the `Placement N` every mapped placement gets (hesa-formats.md §5), which Register then showed for it
+    alone; the next run finds it held."""
     row = hesa_trainee(1, placements=1)
     register.sync(write_hesa_csv(tmp_path / "a.csv", [row]))
     added = dict(row, F_PLMNTSCH_2="900000")
     done = register.sync(write_hesa_csv(tmp_path / "b.csv", [added]))
     assert done.actions == Counter(update=1) and done.exit_code == 0, [r.row() for r in done.results]
     [held] = register.trainees(2026)
-    assert ("900000", "Placement 2") in [(p["urn"], p["name"]) for p in held["placements"]]
+    assert ("900000", "Placement outside England and Wales") in [(p["urn"], p["name"]) for p in held["placements"]]
     again = register.sync(write_hesa_csv(tmp_path / "b.csv", [added]))
     assert again.actions == Counter(unchanged=1)

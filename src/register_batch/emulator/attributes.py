@@ -11,10 +11,10 @@ from typing import Any
 
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
 from register_batch.reference import ReferenceData
-from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URNS, cycle_of, parse_date
+from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URN_NAMES, MAGIC_URNS, cycle_of, parse_date
 from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
 
-from .serialize import MAGIC_URN_NAMES, disability_disclosure, diversity_disclosure, education_phase
+from .serialize import disability_disclosure, diversity_disclosure, education_phase
 
 DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
 # Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).

@@ -13,16 +13,14 @@ from typing import Any
 
 from register_batch.reference import DATA_DIR, ReferenceData
 from register_batch.textyaml import load_text_yaml
-from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URNS, PRIMARY_AGE_RANGES, UNDERGRADUATE_ROUTES
+from register_batch.validation.facts import (
+    EARLY_YEARS_ROUTES,
+    MAGIC_URNS,
+    PRIMARY_AGE_RANGES,
+    UNDERGRADUATE_ROUTES,
+)
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_degree
 
-# §3.8 magic URN labels (config/locales/en.yml `magic_urn`).
-MAGIC_URN_NAMES = {
-    "900000": "Placement outside England and Wales",
-    "900010": "Not applicable or not available",
-    "900020": "Establishment does not have a URN",
-    "900030": "Not available",
-}
 # §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code
 # (180 and 899 are other_ethnic_group, what any code not listed is; "Not provided" codes never get this far).
 NOT_PROVIDED_ETHNICITY = "997"

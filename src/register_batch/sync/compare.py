@@ -27,7 +27,7 @@ from typing import Any
 
 from register_batch.model import API_VERSION, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, load_reference
-from register_batch.validation.facts import MAGIC_URNS
+from register_batch.validation.facts import MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
 
 NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
@@ -290,7 +290,7 @@ def placement_changes(
         key = _placement_key(placement)
         if wanted[key] > 0:
             wanted[key] -= 1
-            found.add.append({k: v for k, v in placement.items() if v is not None})
+            found.add.append(_as_created({k: v for k, v in placement.items() if v is not None}))
             found.changes.append(
                 {"field": f"placements[{n}]", "register": None, "source": _describe(_placement_values(placement))}
             )
@@ -302,6 +302,15 @@ def placement_changes(
                     {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
                 )
     return found
+
+
+def _as_created(placement: dict[str, Any]) -> dict[str, Any]:
+    """A placement added to a trainee named as its create would have named it: the placements endpoint gives a magic
+    URN no label (register-api.md §3.8), so one added later showed "Placement 3" where the others showed the label."""
+    urn = placement.get("urn")
+    if urn in MAGIC_URN_NAMES:
+        return {**placement, "name": MAGIC_URN_NAMES[urn]}
+    return placement
 
 
 def payload_hash(source: dict[str, Any], withdrawal: dict[str, Any] | None, deferral: dict[str, Any] | None) -> str:

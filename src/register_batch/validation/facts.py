@@ -21,7 +21,14 @@ PRIMARY_AGE_RANGES = frozenset({"13909", "13911", "13912", "13913", "13914", "13
 EARLY_YEARS_AGE_RANGE = "13920"
 PRIMARY_SUBJECT = "100511"
 EARLY_YEARS_SUBJECT = "100510"
-MAGIC_URNS = frozenset({"900000", "900010", "900020", "900030"})
+# §3.8 magic URN labels (config/locales/en.yml `magic_urn`): the name Register gives a nested placement with one.
+MAGIC_URN_NAMES = {
+    "900000": "Placement outside England and Wales",
+    "900010": "Not applicable or not available",
+    "900020": "Establishment does not have a URN",
+    "900030": "Not available",
+}
+MAGIC_URNS = frozenset(MAGIC_URN_NAMES)
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
