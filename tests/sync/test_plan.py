@@ -243,6 +243,42 @@ def test_only_a_file_that_can_say_so_is_looked_at(register, tmp_path):
     assert [i["code"] for i in issues if i["code"] == "sync_state_differs"] == ["sync_state_differs"], issues
 
 
+def test_a_withdrawal_or_deferral_corrected_in_the_record_after_register_has_it_is_reported(register, tmp_path):
+    """Register withdraws or defers a trainee once, and the API cannot change the withdrawal or deferral it holds
+    (register-api.md §2.7, §2.8, §6): a record whose withdrawal date and reasons, or deferral date, are corrected
+    afterwards is not sent again, but it is not "unchanged" either. Register holds another date than the extract,
+    which someone must look at."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    writes = register.writes()
+    later = {"WITHDRAWAL_DATE": "2026-11-02", "WITHDRAWAL_REASONS": "trainee_workload_issues"}
+    corrected = [
+        {**rows[0], **HESA_WITHDRAWAL, **later},
+        {**rows[1], **HESA_DEFERRAL, "DEFER_DATE": "2026-11-03"},
+        {**rows[2], **BLANK_STATE_COLUMNS},
+    ]
+    result = register.sync(write_hesa_csv(tmp_path / "corrected.csv", corrected))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    issues = register.report()["issues"]
+    assert [(i["hesa_id"], i["code"], i["severity"]) for i in issues] == [
+        (rows[0]["F_HUSID"], "sync_state_details_differ", "warning"),
+        (rows[1]["F_HUSID"], "sync_state_details_differ", "warning"),
+    ]
+    withdrawn, deferred = (i["message"] for i in issues)
+    assert "is withdrawn in Register, but not as this record says" in withdrawn
+    assert "withdrawal_date 2026-11-01 in Register, 2026-11-02 in the record" in withdrawn
+    assert "withdrawal_reasons did_not_make_progress in Register, trainee_workload_issues in the record" in withdrawn
+    assert "trigger" not in withdrawn.split(": the API")[0]  # the same in both: not named
+    assert "defer_date 2026-11-01 in Register, 2026-11-03 in the record" in deferred
+    assert "(2 sync_state_details_differ)" in result.summary_line()
+    assert register.writes() == writes  # nothing the API could take
+
+    # As Register holds them: nothing to say.
+    same = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
+    again = register.sync(write_hesa_csv(tmp_path / "same.csv", same))
+    assert again.actions == Counter(unchanged=3) and register.report()["issues"] == []
+    assert register.writes() == writes
+
+
 def state_warnings(register) -> list[tuple[str, str]]:
     """(HUSID, message) of the last sync's sync_state_differs warnings."""
     return [(i["hesa_id"], i["message"]) for i in register.report()["issues"] if i["code"] == "sync_state_differs"]

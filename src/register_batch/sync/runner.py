@@ -135,6 +135,18 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_state_details_differ",
+    scope="batch",
+    fields=("withdrawal_date", "defer_date"),
+    message="trainee <id> is withdrawn (deferred) in Register, but not as this record says: <field> <value> in "
+    "Register, <value> in the record: the API withdraws or defers a trainee once and cannot change what Register holds",
+    source="register-api.md §2.7, §2.8 and §6 (a withdrawn trainee is read-only; a deferred one cannot be deferred "
+    "again)",
+    fix="Nothing was sent. If Register's withdrawal or deferral is right, make the record's the same (its date, "
+    "reasons, trigger, future interest, texts); if the record's is, ask DfE's Register support to correct Register's.",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_written_earlier",
     scope="batch",
     fields=(),
@@ -1471,6 +1483,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
         ("sync_state_differs", plan.state_note),
+        ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
     ]
     return [(code, message) for code, message in found if message]
