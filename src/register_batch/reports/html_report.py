@@ -572,8 +572,9 @@ _SYNC_WARNINGS = {
         "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
     ),
     "sync_state_details_differ": (
-        "{}: withdrawn or deferred in Register with another date or reasons than the extract's.",
-        "The API cannot change a withdrawal or deferral, so nothing was sent: decide which is right (see Records).",
+        "{}: a withdrawal or deferral Register holds, or has ended, that is not as the extract says.",
+        "The API cannot change or end a withdrawal or deferral, so nothing was sent: decide which is right (see "
+        "Records).",
     ),
     "sync_other_instance": (
         "{}: created beside another course instance of the same SRS id.",

@@ -31,6 +31,7 @@ HELD_STATE_KEYS = (
     "withdrawal_safeguarding_concern_reasons",
     "defer_date",
     "defer_reason",
+    "reinstate_date",
 )
 
 

@@ -391,14 +391,17 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
-    _status_steps(plan, record, state=state, as_of=as_of)
+    _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee)
     _state_the_record_does_not_show(plan, record, state)
     _state_held_otherwise(plan, record, trainee, state)
 
 
-def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date) -> None:
-    """Deferral then withdrawal, after the data writes; each only when Register is not there yet."""
-    if record.deferral and state not in ("deferred", "withdrawn"):
+def _status_steps(
+    plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date, trainee: Mapping[str, Any] | None = None
+) -> None:
+    """Deferral then withdrawal, after the data writes; each only when Register is not there yet (nor was, and has
+    since been reinstated: `_deferral_ended`)."""
+    if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
         if state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
@@ -415,6 +418,25 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
+
+
+def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None) -> bool:
+    """The record's deferral is one Register made and has since ended: the trainee, back in training, keeps the
+    deferral's date beside the reinstatement's (only Register's web service reinstates, register-api.md §2.12).
+    Sending it again would defer a trainee back in training a second time: it is not sent, and the record says so."""
+    assert record.deferral is not None
+    ours = _held_value("defer_date", record.deferral.get("defer_date"))
+    if trainee is None or ours is None or ours != _held_value("defer_date", trainee.get("defer_date")):
+        return False
+    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date"))
+    plan.held_note = (
+        f"trainee {plan.trainee_id} was deferred on {ours}"
+        + (f" and reinstated on {reinstated}" if reinstated else ", and is back in training")
+        + " in Register, but this record still has that deferral: it is not sent again (it would defer the trainee "
+        "a second time). If the trainee is back in training, clear the record's deferral; to defer them again, give "
+        "the new deferral's date"
+    )
+    return True
 
 
 def _says(record: TraineeRecord, body: dict[str, Any] | None, legacy_code: str) -> bool:

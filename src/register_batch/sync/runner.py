@@ -139,11 +139,15 @@ describe(
     scope="batch",
     fields=("withdrawal_date", "defer_date"),
     message="trainee <id> is withdrawn (deferred) in Register, but not as this record says: <field> <value> in "
-    "Register, <value> in the record: the API withdraws or defers a trainee once and cannot change what Register holds",
-    source="register-api.md §2.7, §2.8 and §6 (a withdrawn trainee is read-only; a deferred one cannot be deferred "
-    "again)",
+    "Register, <value> in the record: the API withdraws or defers a trainee once and cannot change what Register holds "
+    "/ trainee <id> was deferred on <date> and reinstated on <date> in Register, but this record still has that "
+    "deferral: it is not sent again",
+    source="register-api.md §2.7, §2.8, §2.12 and §6 (a withdrawn trainee is read-only; a deferred one cannot be "
+    "deferred again; only Register's web service reinstates)",
     fix="Nothing was sent. If Register's withdrawal or deferral is right, make the record's the same (its date, "
-    "reasons, trigger, future interest, texts); if the record's is, ask DfE's Register support to correct Register's.",
+    "reasons, trigger, future interest, texts); if the record's is, ask DfE's Register support to correct Register's. "
+    "For a trainee reinstated after the record's deferral: clear the deferral in the record, or give a new deferral "
+    "date to defer them again.",
     severity=Severity.WARNING,
 )
 describe(
