@@ -5,6 +5,7 @@ trainee a record is and what is decided for it."""
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -241,6 +242,76 @@ def test_only_a_file_that_can_say_so_is_looked_at(register, tmp_path):
     register.sync(write_hesa_csv(tmp_path / "c22053.csv", [c22053]))
     issues = register.report()["issues"]
     assert [i["code"] for i in issues if i["code"] == "sync_state_differs"] == ["sync_state_differs"], issues
+
+
+def test_a_withdrawal_or_deferral_corrected_in_the_record_after_register_has_it_is_reported(register, tmp_path):
+    """Register withdraws or defers a trainee once, and the API cannot change the withdrawal or deferral it holds
+    (register-api.md §2.7, §2.8, §6): a record whose withdrawal date and reasons, or deferral date, are corrected
+    afterwards is not sent again, but it is not "unchanged" either. Register holds another date than the extract,
+    which someone must look at."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    writes = register.writes()
+    later = {"WITHDRAWAL_DATE": "2026-11-02", "WITHDRAWAL_REASONS": "trainee_workload_issues"}
+    corrected = [
+        {**rows[0], **HESA_WITHDRAWAL, **later},
+        {**rows[1], **HESA_DEFERRAL, "DEFER_DATE": "2026-11-03"},
+        {**rows[2], **BLANK_STATE_COLUMNS},
+    ]
+    result = register.sync(write_hesa_csv(tmp_path / "corrected.csv", corrected))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    issues = register.report()["issues"]
+    assert [(i["hesa_id"], i["code"], i["severity"]) for i in issues] == [
+        (rows[0]["F_HUSID"], "sync_state_details_differ", "warning"),
+        (rows[1]["F_HUSID"], "sync_state_details_differ", "warning"),
+    ]
+    withdrawn, deferred = (i["message"] for i in issues)
+    assert "is withdrawn in Register, but not as this record says" in withdrawn
+    assert "withdrawal_date 2026-11-01 in Register, 2026-11-02 in the record" in withdrawn
+    assert "withdrawal_reasons did_not_make_progress in Register, trainee_workload_issues in the record" in withdrawn
+    assert "trigger" not in withdrawn.split(": the API")[0]  # the same in both: not named
+    assert "defer_date 2026-11-01 in Register, 2026-11-03 in the record" in deferred
+    assert "(2 sync_state_details_differ)" in result.summary_line()
+    assert register.writes() == writes  # nothing the API could take
+
+    # As Register holds them: nothing to say.
+    same = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
+    again = register.sync(write_hesa_csv(tmp_path / "same.csv", same))
+    assert again.actions == Counter(unchanged=3) and register.report()["issues"] == []
+    assert register.writes() == writes
+
+
+def reinstated_in_registers_web_service(register, trainee_id: str, day: str) -> None:
+    """What Register's web service does to reinstate a deferred trainee (the API cannot, register-api.md §2.12): the
+    trainee is back in training with a reinstate_date, and keeps its defer_date (app/forms/reinstatement_form.rb)."""
+    store = register.emulator.store
+    with store._lock:
+        [(meta,)] = store._db.execute("SELECT meta FROM trainees WHERE slug = ?", (trainee_id,)).fetchall()
+        meta = json.dumps({**json.loads(meta), "reinstate_date": day})
+        store._db.execute("UPDATE trainees SET state = 'trn_received', meta = ? WHERE slug = ?", (meta, trainee_id))
+
+
+def test_a_deferral_register_made_and_has_since_reinstated_is_not_sent_again(register, tmp_path):
+    """A deferred trainee back in training is reinstated in Register's web service while the SRS still has the
+    deferral (not cleared yet, or kept as history): the record's deferral is the one Register made and ended, and
+    sending it again would defer the trainee back in training a second time. Nothing is sent, and the record says so;
+    a deferral with another date is a new one, and is sent."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    deferred = next(t for t in register.trainees(2026) if t["hesa_id"] == rows[1]["F_HUSID"])
+    reinstated_in_registers_web_service(register, deferred["trainee_id"], "2026-11-20")
+    writes = register.writes()
+    still = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
+    result = register.sync(write_hesa_csv(tmp_path / "still.csv", still))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    assert register.writes() == writes
+    [(husid, code, message)] = [(i["hesa_id"], i["code"], i["message"]) for i in register.report()["issues"]]
+    assert (husid, code) == (rows[1]["F_HUSID"], "sync_state_details_differ")
+    assert "deferred on 2026-11-01 and reinstated on 2026-11-20 in Register" in message
+    assert "not sent again" in message
+    assert {t["hesa_id"]: t["state"] for t in register.trainees(2026)}[rows[1]["F_HUSID"]] == "trn_received"
+
+    again = [still[0], {**rows[1], **HESA_DEFERRAL, "DEFER_DATE": "2026-11-25"}, still[2]]
+    assert register.sync(write_hesa_csv(tmp_path / "again.csv", again)).actions == Counter(defer=1, unchanged=2)
+    assert register.writes() - writes == Counter({"POST /trainees/{trainee_id}/defer": 1})
 
 
 def state_warnings(register) -> list[tuple[str, str]]:

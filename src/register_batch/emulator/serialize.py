@@ -233,7 +233,7 @@ def trainee_json(
         "defer_date": meta.get("defer_date"),
         "recommended_for_award_at": timestamp_seconds(meta.get("recommended_for_award_at")),
         "trainee_start_date": f.get("trainee_start_date"),
-        "reinstate_date": None,
+        "reinstate_date": meta.get("reinstate_date"),  # set by the web service only (§2.12)
         "course_min_age": min_age,
         "course_max_age": max_age,
         "awarded_at": None,

@@ -571,6 +571,11 @@ _SYNC_WARNINGS = {
         "{}: in training in the extract, withdrawn or deferred in Register.",
         "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
     ),
+    "sync_state_details_differ": (
+        "{}: a withdrawal or deferral Register holds, or has ended, that is not as the extract says.",
+        "The API cannot change or end a withdrawal or deferral, so nothing was sent: decide which is right (see "
+        "Records).",
+    ),
     "sync_other_instance": (
         "{}: created beside another course instance of the same SRS id.",
         "Check each is a new course, not the same person with a corrected HUSID (see Records).",

@@ -4,8 +4,8 @@ A sync lists every trainee of the extract's academic cycles (register-api.md §2
 plans: Register's trainee has about 80 keys, and each degree and placement its uuids and timestamps (§3.6-§3.8),
 about 7 KB of Python objects a trainee, so a nightly run of 40,000 trainees held 280 MB of them. A
 `ListedTrainee` keeps only the keys planning reads (`KEYS`: the writable fields, the trainee's id and state, its
-degrees and placements with the keys compared and their ids), as a tuple in a fixed order; values that repeat
-from trainee to trainee (codes, the course's dates) are shared (`sys.intern`).
+withdrawal and deferral, its degrees and placements with the keys compared and their ids), as a tuple in a fixed
+order; values that repeat from trainee to trainee (codes, the course's dates) are shared (`sys.intern`).
 
 It reads like the dict it was made from for every key it keeps, an absent key included (`get` gives the default,
 `[]` raises KeyError). Reading a key it does not keep raises `NotKept`: planning that starts to read another of
@@ -19,6 +19,20 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from register_batch.model import TRAINEE_FIELDS
+
+# The withdrawal and deferral Register holds (§3.6): compared with a record's once Register has withdrawn or deferred
+# the trainee (plan._state_held_otherwise).
+HELD_STATE_KEYS = (
+    "withdrawal_date",
+    "withdrawal_reasons",
+    "withdrawal_trigger",
+    "withdrawal_future_interest",
+    "withdrawal_another_reason",
+    "withdrawal_safeguarding_concern_reasons",
+    "defer_date",
+    "defer_reason",
+    "reinstate_date",
+)
 
 
 class _Absent:
@@ -141,7 +155,7 @@ class ListedTrainee(_Kept):
     """A trainee as Register listed it (§3.6), reduced to what planning reads."""
 
     __slots__ = ()
-    KEYS = (*TRAINEE_FIELDS, "trainee_id", "state", "degrees", "placements")
+    KEYS = (*TRAINEE_FIELDS, "trainee_id", "state", "degrees", "placements", *HELD_STATE_KEYS)
 
     def _nested(self, values: list[Any]) -> tuple[Any, ...]:
         for key, kind in (("degrees", ListedDegree), ("placements", ListedPlacement)):

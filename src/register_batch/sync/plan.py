@@ -33,6 +33,7 @@ from register_batch.sync.compare import (
 from register_batch.sync.listed import ListedTrainee
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
+from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
@@ -86,6 +87,7 @@ class RecordPlan:
     held: list[Step] = field(default_factory=list)  # state changes not sent in this run (see `reason`)
     note: str | None = None  # a warning for people about an action that goes ahead (sync_other_instance)
     state_note: str | None = None  # Register's state is one the record does not show, and the API cannot undo
+    held_note: str | None = None  # Register's withdrawal or deferral is not the record's, and the API cannot change it
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
@@ -357,7 +359,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     plan.changes = drift(data, trainee)
-    plan.held, plan.reason, plan.state_note = [], None, None
+    plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
     steps: list[Step] = []
     if plan.changes:
         steps.append(Step("update", update_body(data, trainee)))
@@ -389,13 +391,17 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
-    _status_steps(plan, record, state=state, as_of=as_of)
+    _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee)
     _state_the_record_does_not_show(plan, record, state)
+    _state_held_otherwise(plan, record, trainee, state)
 
 
-def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date) -> None:
-    """Deferral then withdrawal, after the data writes; each only when Register is not there yet."""
-    if record.deferral and state not in ("deferred", "withdrawn"):
+def _status_steps(
+    plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date, trainee: Mapping[str, Any] | None = None
+) -> None:
+    """Deferral then withdrawal, after the data writes; each only when Register is not there yet (nor was, and has
+    since been reinstated: `_deferral_ended`)."""
+    if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
         if state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
@@ -412,6 +418,25 @@ def _status_steps(plan: RecordPlan, record: TraineeRecord, *, state: str, as_of:
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
+
+
+def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None) -> bool:
+    """The record's deferral is one Register made and has since ended: the trainee, back in training, keeps the
+    deferral's date beside the reinstatement's (only Register's web service reinstates, register-api.md §2.12).
+    Sending it again would defer a trainee back in training a second time: it is not sent, and the record says so."""
+    assert record.deferral is not None
+    ours = _held_value("defer_date", record.deferral.get("defer_date"))
+    if trainee is None or ours is None or ours != _held_value("defer_date", trainee.get("defer_date")):
+        return False
+    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date"))
+    plan.held_note = (
+        f"trainee {plan.trainee_id} was deferred on {ours}"
+        + (f" and reinstated on {reinstated}" if reinstated else ", and is back in training")
+        + " in Register, but this record still has that deferral: it is not sent again (it would defer the trainee "
+        "a second time). If the trainee is back in training, clear the record's deferral; to defer them again, give "
+        "the new deferral's date"
+    )
+    return True
 
 
 def _says(record: TraineeRecord, body: dict[str, Any] | None, legacy_code: str) -> bool:
@@ -447,6 +472,56 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
             f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
             "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, fill "
             f"in the record's deferral ({can_say['deferral']})"
+        )
+
+
+# A record's withdrawal or deferral key, and the trainee key Register shows it under (§3.6, §3.9, §3.10).
+_HELD_WITHDRAWAL = (
+    ("withdrawal_date", "withdrawal_date"),
+    ("reasons", "withdrawal_reasons"),
+    ("trigger", "withdrawal_trigger"),
+    ("future_interest", "withdrawal_future_interest"),
+    ("another_reason", "withdrawal_another_reason"),
+    ("safeguarding_concern_reasons", "withdrawal_safeguarding_concern_reasons"),
+)
+_HELD_DEFERRAL = (("defer_date", "defer_date"), ("defer_reason", "defer_reason"))
+
+
+def _held_value(key: str, value: Any) -> str | None:
+    """A withdrawal or deferral value as compared: reasons in any order, a withdrawal date's day (the record's may
+    have a time, §3.4; Register shows the date, §1.4), a blank as none."""
+    if isinstance(value, list | tuple):
+        return "; ".join(sorted(text for v in value if (text := str(v).strip()))) or None
+    text = str(value).strip() if value is not None else ""
+    if key == "withdrawal_date" and (day := withdrawal_day(text)) is not None:
+        return day.isoformat()
+    return text or None
+
+
+def _state_held_otherwise(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], state: str) -> None:
+    """Note a withdrawal or deferral Register holds with other values than the record's (a date or reasons corrected
+    in the SRS after it was sent): Register withdraws or defers a trainee once, and the API cannot change either
+    (register-api.md §2.7, §2.8, §6), so nothing is sent, but Register does not hold the record as it says.
+
+    Only the values both give are compared: a blank in the record is never a difference (nor one Register does not
+    show)."""
+    said = []
+    if state == "withdrawn" and record.withdrawal:
+        said += [(record.withdrawal.get(mine), theirs) for mine, theirs in _HELD_WITHDRAWAL]
+    if state in ("deferred", "withdrawn") and record.deferral:
+        said += [(record.deferral.get(mine), theirs) for mine, theirs in _HELD_DEFERRAL]
+    differ = [
+        f"{key} {held} in Register, {ours} in the record"
+        for value, key in said
+        if (ours := _held_value(key, value)) is not None
+        and (held := _held_value(key, trainee.get(key))) is not None
+        and ours != held
+    ]
+    if differ:
+        plan.held_note = (
+            f"trainee {plan.trainee_id} is {state} in Register, but not as this record says: {'; '.join(differ)}: "
+            "the API withdraws or defers a trainee once and cannot change what Register holds. Correct the record, "
+            "or ask DfE's Register support to correct Register"
         )
 
 

@@ -136,6 +136,22 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_state_details_differ",
+    scope="batch",
+    fields=("withdrawal_date", "defer_date"),
+    message="trainee <id> is withdrawn (deferred) in Register, but not as this record says: <field> <value> in "
+    "Register, <value> in the record: the API withdraws or defers a trainee once and cannot change what Register holds "
+    "/ trainee <id> was deferred on <date> and reinstated on <date> in Register, but this record still has that "
+    "deferral: it is not sent again",
+    source="register-api.md §2.7, §2.8, §2.12 and §6 (a withdrawn trainee is read-only; a deferred one cannot be "
+    "deferred again; only Register's web service reinstates)",
+    fix="Nothing was sent. If Register's withdrawal or deferral is right, make the record's the same (its date, "
+    "reasons, trigger, future interest, texts); if the record's is, ask DfE's Register support to correct Register's. "
+    "For a trainee reinstated after the record's deferral: clear the deferral in the record, or give a new deferral "
+    "date to defer them again.",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_written_earlier",
     scope="batch",
     fields=(),
@@ -1500,6 +1516,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
         ("sync_state_differs", plan.state_note),
+        ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
     ]
     return [(code, message) for code, message in found if message]

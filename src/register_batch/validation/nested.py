@@ -333,7 +333,7 @@ def placement_postcode_is_a_uk_postcode(placement: dict[str, Any], facts: Facts)
 # --- withdrawal (§3.9) -------------------------------------------------------------------------------------
 
 
-def _withdrawal_day(text: str) -> date | None:
+def withdrawal_day(text: str) -> date | None:
     """The day of a withdrawal_date, which Register reads with `DateTime.iso8601` (§3.4): `YYYY-MM-DD`, alone or
     followed by a T and a time of at least hh:mm (seconds, a fraction and an offset optional); anything else after
     the date (`2026-01-15T`, `2026-01-15Tmorning`, an hour of 25) makes no date."""
@@ -361,7 +361,7 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     value = withdrawal.get("withdrawal_date")
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
-    day = _withdrawal_day(str(value))
+    day = withdrawal_day(str(value))
     if day is None:
         return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
     if facts.itt_start is not None and day < facts.itt_start:
