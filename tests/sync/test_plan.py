@@ -181,6 +181,38 @@ def withdrawn_deferred_and_training(register, tmp_path) -> list[dict]:
 BLANK_STATE_COLUMNS = {column: "" for column in {**HESA_WITHDRAWAL, **HESA_DEFERRAL}}
 
 
+def test_a_deferral_or_withdrawal_sent_beside_a_create_or_an_update_shows_in_the_records_changes(register, tmp_path):
+    """A record's action is its first write's (create, update): results.csv said `create` for a trainee created and
+    then deferred, and `defer` for one deferred and then withdrawn, and nothing in the row said otherwise. Its
+    `changes` name each state change sent, from the state Register had (none for a create)."""
+    rows = [hesa_trainee(n) for n in (1, 2, 3)]
+    result = register.sync(
+        write_hesa_csv(
+            tmp_path / "first.csv",
+            [{**rows[0], **HESA_DEFERRAL}, rows[1], {**rows[2], **HESA_DEFERRAL, **HESA_WITHDRAWAL}],
+        )
+    )
+    created_deferred, _plain, deferred_withdrawn = result.results
+    assert created_deferred.plan.action == "create"
+    assert created_deferred.row()["changes"] == [{"field": "state", "register": None, "source": "deferred"}]
+    assert deferred_withdrawn.row()["changes"] == [
+        {"field": "state", "register": None, "source": "deferred"},
+        {"field": "state", "register": "deferred", "source": "withdrawn"},
+    ]
+    updated = {**rows[1], "F_NQTEMAIL": "changed@example.com", **HESA_DEFERRAL}
+    again = register.sync(write_hesa_csv(tmp_path / "second.csv", [{**rows[0], **HESA_DEFERRAL}, updated, rows[2]]))
+    [update] = [r for r in again.results if r.plan.action == "update"]
+    assert [c["field"] for c in update.plan.changes][-1] == "state", update.plan.changes
+    assert update.plan.changes[-1]["source"] == "deferred" and update.plan.changes[-1]["register"] in (
+        "submitted_for_trn",
+        "trn_received",
+    )
+    folder = tmp_path / f"reports-{register.runs}"
+    with (folder / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [row] = [r for r in csv.DictReader(fh) if r["action"] == "update"]
+    assert '"field": "state"' in row["changes"] and '"source": "deferred"' in row["changes"], row["changes"]
+
+
 def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_reported(register, tmp_path):
     """The API cannot reinstate anyone (register-api.md §2, §6), so nothing is sent; but a record that shows a
     trainee in training whom Register has withdrawn or deferred is a difference someone must look at."""

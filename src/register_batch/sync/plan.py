@@ -405,6 +405,7 @@ def _status_steps(
         if state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
+            _state_change(plan, state, "deferred")
         else:
             _hold(plan, Step("defer", dict(record.deferral)), f"a {state} trainee cannot be deferred through the API")
             return
@@ -418,6 +419,16 @@ def _status_steps(
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
+            _state_change(plan, state, "withdrawn")
+
+
+def _state_change(plan: RecordPlan, state: str, to: str) -> None:
+    """Name a deferral or withdrawal sent in `changes`, from the state Register has then (none before a create):
+    beside a create or an update the record's action is that one, and results.csv did not show the trainee was also
+    deferred or withdrawn."""
+    earlier = [change["source"] for change in plan.changes if change["field"] == "state"]
+    before = earlier[-1] if earlier else None if plan.action == "create" else state
+    plan.changes.append({"field": "state", "register": before, "source": to})
 
 
 def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None) -> bool:
