@@ -630,6 +630,18 @@ def test_a_deferral_is_sent_only_from_a_state_register_defers_from(state, action
     assert (plan.action, [step.kind for step in plan.steps]) == (action, steps)
 
 
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("recommended_for_award", "a trainee recommended for award cannot be withdrawn through the API"),
+        ("awarded", "an awarded trainee cannot be withdrawn through the API"),
+    ],
+)
+def test_a_state_change_held_back_says_the_state_in_words(state, reason):
+    """The reason read "a recommended_for_award trainee" and "a awarded trainee"."""
+    assert planned(record(withdrawal=LEAVING), listed(state=state)).reason == reason
+
+
 def test_a_deferral_of_a_trainee_register_has_withdrawn_is_not_sent_and_the_warning_says_so():
     """Register is past a deferral once it has withdrawn the trainee (§2.8): the record's deferral is not sent, and
     the warning that Register's withdrawal is not in the record names it, or it would go unmentioned."""

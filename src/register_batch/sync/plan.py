@@ -36,6 +36,23 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
+# A trainee in each state of §6, in words for messages ("a recommended_for_award trainee" read as a code).
+STATE_WORDS = {
+    "draft": "a draft trainee",
+    "submitted_for_trn": "a trainee submitted for a TRN",
+    "trn_received": "a trainee with a TRN",
+    "deferred": "a deferred trainee",
+    "withdrawn": "a withdrawn trainee",
+    "recommended_for_award": "a trainee recommended for award",
+    "awarded": "an awarded trainee",
+}
+
+
+def a_trainee_in(state: str) -> str:
+    """ "a trainee recommended for award", "an awarded trainee": a state of §6 in words (any other as given)."""
+    return STATE_WORDS.get(state, f"a trainee in state {state or 'none'}")
+
+
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
@@ -387,7 +404,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     state = trainee.get("state") or ""
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
-        plan.reason = f"the trainee is {state} in Register, and the API lets no one change a {state} trainee"
+        plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
@@ -407,13 +424,15 @@ def _status_steps(
             plan.action = "defer" if plan.action == "unchanged" else plan.action
             _state_change(plan, state, "deferred")
         else:
-            _hold(plan, Step("defer", dict(record.deferral)), f"a {state} trainee cannot be deferred through the API")
+            _hold(
+                plan, Step("defer", dict(record.deferral)), f"{a_trainee_in(state)} cannot be deferred through the API"
+            )
             return
     if record.withdrawal and state != "withdrawn":
         start = parse_date(record.data.get("itt_start_date"))
         withdraw = Step("withdraw", dict(record.withdrawal))
         if state not in WITHDRAWABLE_STATES:
-            _hold(plan, withdraw, f"a {state} trainee cannot be withdrawn through the API")
+            _hold(plan, withdraw, f"{a_trainee_in(state)} cannot be withdrawn through the API")
         elif start is not None and start > as_of:
             _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date", waits=True)
         else:
