@@ -26,7 +26,7 @@ from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import StrPath, private_writer
 from register_batch.mapping.loader import load_mapping
-from register_batch.model import DEGREE_FIELDS, TRAINEE_FIELDS
+from register_batch.model import DEGREE_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
 from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
 from register_batch.writers import (
@@ -48,12 +48,7 @@ GRADUATION_DAY = "01-01"
 GRADUATION_NOTE = f"{GRADUATION_TAG} is written as 1 January of the graduation year: Register holds only the year"
 # States the CSV and XML exports cannot hold (Register's template has no withdrawal or deferral columns; C24053 no
 # such tags): without a note, such a trainee's row reads as one still in training.
-STATE_WORDS = {
-    "withdrawn": "withdrawn",
-    "deferred": "deferred",
-    "recommended_for_award": "recommended for award",
-    "awarded": "awarded",
-}
+NOTED_STATES = frozenset({"withdrawn", "deferred", "recommended_for_award", "awarded"})
 STATE_HOLDERS = {
     "register-csv": "Register's CSV template has no column for it, so the row",
     "hesa-xml": "the HESA XML export has no tag for it, so the Student",
@@ -82,14 +77,14 @@ def null_note(body: dict[str, Any]) -> str | None:
 
 def state_note(trainee: dict[str, Any], to: str) -> str | None:
     """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None."""
-    words = STATE_WORDS.get(str(trainee.get("state")))
-    if words is None or to not in STATE_HOLDERS:
+    state = str(trainee.get("state"))
+    if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
     if to == "hesa-xml" and xml_deferral(trainee):
         return None  # written as DEFER_DATE and DEFER_REASON (HesaXmlWriter)
     return (
-        f"{words} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl exports hold "
-        "the state and its dates)"
+        f"{STATE_WORDS[state]} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl "
+        "exports hold the state and its dates)"
     )
 
 

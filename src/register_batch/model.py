@@ -20,6 +20,16 @@ from register_batch.constants import API_VERSION as API_VERSION  # there for the
 # UK Provider Reference Numbers are 8 digits and start with 1 (glossary.md); ASCII digits only (`\d` would take
 # any script's digits, which no UKPRN has).
 UKPRN_FORM = re.compile(r"1[0-9]{7}")
+# Register's trainee states (register-api.md §6) in words, for messages: "recommended_for_award" read as a code.
+STATE_WORDS = {
+    "draft": "a draft",
+    "submitted_for_trn": "submitted for a TRN",
+    "trn_received": "holding a TRN",
+    "deferred": "deferred",
+    "withdrawn": "withdrawn",
+    "recommended_for_award": "recommended for award",
+    "awarded": "awarded",
+}
 
 # Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
 TRAINEE_FIELDS: tuple[str, ...] = (

@@ -633,8 +633,8 @@ def test_a_deferral_is_sent_only_from_a_state_register_defers_from(state, action
 @pytest.mark.parametrize(
     ("state", "reason"),
     [
-        ("recommended_for_award", "a trainee recommended for award cannot be withdrawn through the API"),
-        ("awarded", "an awarded trainee cannot be withdrawn through the API"),
+        ("recommended_for_award", "a trainee who is recommended for award cannot be withdrawn through the API"),
+        ("awarded", "a trainee who is awarded cannot be withdrawn through the API"),
     ],
 )
 def test_a_state_change_held_back_says_the_state_in_words(state, reason):

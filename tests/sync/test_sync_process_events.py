@@ -287,7 +287,7 @@ def test_a_run_killed_while_its_report_is_written_has_its_writes_listed_by_the_n
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
         command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         killed = subprocess.run(
-            _with_sigxfsz(command), env=env, capture_output=True, timeout=120, preexec_fn=_killed_past(160_000)
+            _with_sigxfsz(command), env=env, capture_output=True, timeout=120, preexec_fn=_killed_past(400_000)
         )
         assert killed.returncode == -signal.SIGXFSZ, killed.stderr
         assert not (tmp_path / "reports" / "report.json").exists() and len(held(emulator)) == 2

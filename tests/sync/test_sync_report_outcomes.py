@@ -533,7 +533,7 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
         command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(400_000)
         )
         assert done.returncode == 3, done.stderr
         [line] = done.stderr.splitlines()
@@ -551,7 +551,7 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert data["sync"]["warnings"] == {"sync_written_earlier": 2}, data["sync"]["warnings"]
         # A run that sent nothing keeps exit 2: it could not start its report, and nothing happened.
         unchanged = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(400_000)
         )
         assert unchanged.returncode == 2, unchanged.stderr
         assert unchanged.stderr.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}")
@@ -571,7 +571,7 @@ def test_writes_of_a_run_without_a_report_are_listed_by_the_first_report_after_t
         command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         for night, code in enumerate((3, 2), start=1):  # writes, then none: each ends without its report
             full = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+                command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(400_000)
             )
             assert full.returncode == code, (night, full.stderr)
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -615,7 +615,7 @@ def nightly(emulator, tmp_path: Path, source: Path) -> Callable[..., subprocess.
     command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
 
     def night(*, disk_full: bool = False) -> subprocess.CompletedProcess:
-        limit = files_limited_to(160_000) if disk_full else None
+        limit = files_limited_to(400_000) if disk_full else None
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
     return night
@@ -691,7 +691,7 @@ def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_st
     ):
         command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         child = subprocess.Popen(
-            command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=files_limited_to(160_000)
+            command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=files_limited_to(400_000)
         )
         running.append(child)
         _out, err = child.communicate(timeout=120)
@@ -803,7 +803,7 @@ def test_a_report_its_disk_will_not_take_after_writes_register_refused_or_left_u
             emulator.set_faults("lost-response:1.0")
         command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(160_000)
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(400_000)
         )
     assert done.returncode == 3, done.stderr
     line = done.stderr.splitlines()[-1]
@@ -924,6 +924,80 @@ def test_a_create_by_a_run_without_a_report_is_named_on_a_record_now_in_conflict
     assert again.actions == Counter(conflict=1, unchanged=2), again.summary_line()
     data, _doc = report_of(tmp_path)
     assert "sync_written_earlier" not in data["sync"]["warnings"], data["sync"]["warnings"]
+
+
+def test_a_create_then_a_deferral_by_a_run_without_a_report_names_the_create(emulator, tmp_path, closed_at_end):
+    """A record's entry moves on from its create to its next write: a run that created and deferred one trainee, and
+    created another and ended (a bug) while its deferral was out, left no trace of either create, and the next
+    report named the first "(defer)" only and the second not at all. Each create is named, once."""
+    deferral = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
+    rows = [{**trainee(1), **deferral}, {**trainee(2), **deferral}]
+
+    class BugOnSecondDeferral(RegisterClient):
+        def defer(self, trainee_id, data):
+            if self.stats.by_route.get("POST /trainees/{trainee_id}/defer", 0) == 1:
+                raise RuntimeError("a bug")
+            return super().defer(trainee_id, data)
+
+    client = BugOnSecondDeferral(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files(extract, options(emulator, tmp_path), client=client)
+    assert len(held(emulator)) == 2
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert [r.plan.action for r in after.results] == ["unchanged", "defer"], after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    by = r"by the sync started .* UTC \(run 1\), which ended before its report"
+    assert re.fullmatch(
+        r"written to Register \(create, then defer\) " + by + ": Register holds the record as the "
+        "extract says; this is the first report to list it",
+        named[1],
+    ), named[1]
+    assert re.fullmatch(r"written to Register \(create\) " + by, named[2]), named[2]
+
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=2) and not [r for r in again.results if r.warnings()]
+
+
+def test_a_lost_create_of_a_record_now_in_conflict_is_named(emulator, tmp_path, closed_at_end):
+    """A create's answer was lost (its report: unknown); the record was then given the SRS id of another trainee, so
+    the next run held it back as a conflict, replaced its entry, and no report said the create had gone through."""
+    sync_files([str(write_extract(tmp_path / "in.csv", [trainee(4)]))], options(emulator, tmp_path))
+    rows = [trainee(1), trainee(2)]
+    source = write_extract(tmp_path / "in.csv", rows)
+    assert [r["outcome"] for r in a_create_answer_lost(emulator, tmp_path, source)] == ["unknown", "pending"]
+    rows[0]["provider_trainee_id"] = trainee(4)["provider_trainee_id"]
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert [r.plan.action for r in after.results] == ["conflict", "create"], after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert named == {
+        1: "written to Register (create) by sync run 2, whose report has the record as unknown (the answer was lost)"
+    }, named
+
+
+def test_a_write_named_beside_a_warning_that_register_differs_does_not_say_register_holds_it_as_the_extract_says(
+    emulator, tmp_path, closed_at_end
+):
+    """A run created and withdrew a trainee and ended without its report; the SRS then corrected the withdrawal date.
+    The next report's row said both "not as this record says" and "Register holds the record as the extract says"."""
+    leaving = {**trainee(1), **WITHDRAWAL}
+    client = BugOnThirdCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    rows = [leaving, trainee(2), trainee(3)]
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    rows[0] = {**leaving, "withdrawal_date": "2026-02-03"}
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    first = after.results[0]
+    codes = dict(first.warnings())
+    assert set(codes) == {"sync_state_details_differ", "sync_written_earlier"}, codes
+    assert "(create, then withdraw)" in codes["sync_written_earlier"]
+    assert "Register holds the record as the extract says" not in codes["sync_written_earlier"]
+    assert codes["sync_written_earlier"].endswith("which ended before its report; this is the first report to list it")
 
 
 def test_a_create_whose_answer_was_lost_is_named_as_gone_through_on_a_record_changed_since(emulator, tmp_path):

@@ -54,6 +54,10 @@ CREATE INDEX IF NOT EXISTS records_trainee ON records (trainee_id);
 -- The academic cycle each record's last create was sent for: the next run looks there for one never answered
 -- (Ledger.unsettled_creates). A table of its own, so that versions before it read `records` as they did.
 CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEGER NOT NULL);
+-- Each create Register carried out, with the run that sent it, until a report names it (Ledger.creates_of_runs): the
+-- record's entry moves on to its next write (a withdrawal after the create), so a run that ended before its report
+-- left the create to no report. A table of its own, as creates_sent.
+CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -431,6 +435,22 @@ class Ledger:
                 found[entry.key] = entry
         return found
 
+    def creates_of_runs(self, run_ids: Iterable[int]) -> dict[str, int]:
+        """Record key -> run, for the creates these runs had carried out that no report has named (`created`)."""
+        ids = list(run_ids)
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = self._execute(f"SELECT key, run_id FROM creates_unreported WHERE run_id IN ({marks})", tuple(ids))
+        return {str(key): int(run_id) for key, run_id in rows}
+
+    def creates_reported(self, run_id: int, keys: Iterable[str]) -> None:
+        """Forget the creates a report has named: the run's own (`run_id`), and earlier runs' for `keys`."""
+        with self._one_commit():
+            self._execute("DELETE FROM creates_unreported WHERE run_id = ?", (run_id,))
+            for key in keys:
+                self._execute("DELETE FROM creates_unreported WHERE key = ?", (key,))
+
     def record(
         self,
         key: str,
@@ -446,12 +466,20 @@ class Ledger:
         errors: list[str] | None = None,
         attempt: bool = False,
         create_for_cycle: int | None = None,
+        created: bool = False,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
-        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates)."""
+        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates).
+        `created`: Register carried out this run's create of the record, kept in the same commit (creates_of_runs)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
+            if created:
+                self._execute(
+                    "INSERT INTO creates_unreported (key, run_id) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id",
+                    (key, self.run_id),
+                )
             if create_for_cycle is not None:
                 self._execute(
                     "INSERT INTO creates_sent (key, start_cycle) VALUES (?, ?) "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from register_batch.model import SourceRef, TraineeRecord
+from register_batch.model import STATE_WORDS, SourceRef, TraineeRecord
 from register_batch.sync.compare import (
     degree_changes,
     drift,
@@ -36,21 +36,11 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
-# A trainee in each state of §6, in words for messages ("a recommended_for_award trainee" read as a code).
-STATE_WORDS = {
-    "draft": "a draft trainee",
-    "submitted_for_trn": "a trainee submitted for a TRN",
-    "trn_received": "a trainee with a TRN",
-    "deferred": "a deferred trainee",
-    "withdrawn": "a withdrawn trainee",
-    "recommended_for_award": "a trainee recommended for award",
-    "awarded": "an awarded trainee",
-}
 
 
 def a_trainee_in(state: str) -> str:
-    """ "a trainee recommended for award", "an awarded trainee": a state of §6 in words (any other as given)."""
-    return STATE_WORDS.get(state, f"a trainee in state {state or 'none'}")
+    """ "a trainee who is recommended for award": a state of §6 in words (any other as given)."""
+    return f"a trainee who is {STATE_WORDS.get(state, state or 'in no state')}"
 
 
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -155,16 +155,17 @@ describe(
     "sync_written_earlier",
     scope="batch",
     fields=(),
-    message="written to Register (<operation>) by the sync started <time> (run <n>), which ended before its report"
-    "[: Register holds the record as the extract says; this is the first report to list it] / written to Register "
-    "(<operation>) by sync run <n>, whose report has the record as unknown (the answer was lost)[: Register holds the "
-    "record as the extract says]",
+    message="written to Register (<operation>[, then <operation>]) by the sync started <time> (run <n>), which ended "
+    "before its report[: Register holds the record as the extract says][; this is the first report to list it] / "
+    "written to Register (<operation>) by sync run <n>, whose report has the record as unknown (the answer was "
+    "lost)[: Register holds the record as the extract says]",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
-    "gone through (the record counts as unchanged in this run, as created or updated in none). The part in brackets "
-    "is said when this run sends nothing for the record; without it, this run updates the record again or holds it "
-    "back, and its own outcome follows.",
+    "gone through (the record counts as unchanged in this run, as created or updated in none). The parts in brackets "
+    "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
+    "warning beside it says otherwise); without them, this run updates the record again or holds it back, and its "
+    "own outcome follows.",
     severity=Severity.WARNING,
 )
 describe(
@@ -746,12 +747,24 @@ class SyncRun:
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
-                        key, "blocked", operation=step.kind, trainee_id=plan.trainee_id, errors=result.errors, **common
+                        key,
+                        "blocked",
+                        operation=step.kind,
+                        trainee_id=plan.trainee_id,
+                        errors=result.errors,
+                        created=lost_reply,
+                        **common,
                     )
                     return
                 plan.steps = [step, *plan.steps]
                 self.ledger.record(
-                    key, "in_flight", operation=step.kind, trainee_id=plan.trainee_id, http_status=409, **common
+                    key,
+                    "in_flight",
+                    operation=step.kind,
+                    trainee_id=plan.trainee_id,
+                    http_status=409,
+                    created=lost_reply,
+                    **common,
                 )
                 index = 1
                 continue
@@ -781,6 +794,7 @@ class SyncRun:
                 operation=step.kind,
                 trainee_id=plan.trainee_id,
                 http_status=result.http_status,
+                created=step.kind == "create",
                 **common,
             )
         result.outcome = "done"
@@ -1280,8 +1294,10 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
     planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, [holdings, elsewhere])
     died = ledger.ended_without_report()
-    _note_earlier_writes(results, ledger.entries_of_runs(died) if died else {}, died)
-    _note_answers_lost(results, unresolved)
+    held = _held_husids([holdings, elsewhere])
+    if died:
+        _note_earlier_writes(results, ledger.entries_of_runs(died), ledger.creates_of_runs(died), died, held)
+    _note_answers_lost(results, unresolved, held)
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1522,28 +1538,53 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
     return [(code, message) for code, message in found if message]
 
 
-def _note_earlier_writes(results: list[RecordResult], entries: dict[str, Entry], died: dict[int, str]) -> None:
+def _note_earlier_writes(
+    results: list[RecordResult],
+    entries: dict[str, Entry],
+    created: dict[str, int],
+    died: dict[int, str],
+    held: Callable[[str | None], bool],
+) -> None:
     """Name what a run that died (killed, a power cut) wrote: it wrote no report, so without this no report would
-    ever list it. On a record nothing is left to send for, Register holds it as the extract says; on one this run
-    writes again or holds back, only a write Register shows it took (`_took`), before this run's entry replaces it."""
+    ever list it. Its create of the record (`created`, kept apart: the record's entry moves on to the next write),
+    and the entry's last write: on a record nothing is left to send for, Register holds it as the extract says; on
+    one this run writes again or holds back, only a write Register shows it took (`_took`)."""
     if not died:
         return
     for result in results:
         plan = result.plan
-        entry = entries.get(plan.key) if plan.key else None
-        if entry is None or entry.run_id not in died or entry.operation is None:
+        if plan.key is None or plan.action in ("create", "invalid"):
+            continue  # Register no longer lists a trainee for it; an invalid record's entry waits for it
+        writes: dict[int, list[str]] = {}
+        if (run_id := created.get(plan.key)) is not None:
+            writes[run_id] = ["create"]
+        entry = entries.get(plan.key)
+        if entry is not None and entry.run_id in died and entry.operation is not None:
+            unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
+            if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
+                writes.setdefault(entry.run_id, []).append(entry.operation)
+        if not writes:
             continue
-        by = f"by the sync started {died[entry.run_id][:19]} UTC (run {entry.run_id}), which ended before its report"
-        if plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown"):
-            plan.earlier = (
-                f"written to Register ({entry.operation}) {by}: Register holds the record as the extract says; "
-                "this is the first report to list it"
-            )
-        elif _took(plan, entry):
-            plan.earlier = f"written to Register ({entry.operation}) {by}"
+        by = " and ".join(
+            f"({', then '.join(ops)}) by the sync started {died[run_id][:19]} UTC (run {run_id})"
+            for run_id, ops in sorted(writes.items())
+        )
+        plan.earlier = (
+            f"written to Register {by}, which ended before {'its report' if len(writes) == 1 else 'their reports'}"
+        )
+        if plan.action == "unchanged":
+            plan.earlier += _as_the_extract_says(plan) + "; this is the first report to list it"
 
 
-def _note_answers_lost(results: list[RecordResult], unresolved: list[Entry]) -> None:
+def _as_the_extract_says(plan: RecordPlan) -> str:
+    """On a record nothing is left to send for, that Register holds it as the extract says: unless a warning beside
+    it says Register does not (a withdrawal held back, one Register holds otherwise, a state the record lacks)."""
+    return "" if plan.held or plan.held_note or plan.state_note else ": Register holds the record as the extract says"
+
+
+def _note_answers_lost(
+    results: list[RecordResult], unresolved: list[Entry], held: Callable[[str | None], bool]
+) -> None:
     """Name, on the records nothing is left to send for, a write whose answer an earlier run never had (its report
     has the record `unknown`, and says the next run resolves it) and that Register shows went through: without this,
     the record was `unchanged` here and `unknown` there, so no report counted the trainee as created. On a record
@@ -1558,23 +1599,26 @@ def _note_answers_lost(results: list[RecordResult], unresolved: list[Entry]) -> 
             continue
         lost_by = f"by sync run {entry.run_id}, whose report has the record as unknown (the answer was lost)"
         if plan.action == "unchanged":
-            plan.earlier = (
-                f"written to Register ({entry.operation}) {lost_by}: Register holds the record as the extract says"
-            )
-        elif _took(plan, entry):
+            plan.earlier = f"written to Register ({entry.operation}) {lost_by}{_as_the_extract_says(plan)}"
+        elif _took(plan, entry, held):
             plan.earlier = f"written to Register ({entry.operation}) {lost_by}"
 
 
-def _took(plan: RecordPlan, entry: Entry) -> bool:
+def _took(plan: RecordPlan, entry: Entry, held: Callable[[str | None], bool]) -> bool:
     """Whether Register shows it took an earlier run's write for a record this run writes again or holds back (an
-    update, a conflict): a create whose trainee the record matched by its HUSID in the listing, or a write it
+    update, a conflict): a create, when Register lists a trainee with the record's HUSID (`held`), or a write it
     answered, to a trainee the record matches (or might be, for a conflict). An unanswered update or state change
     only the record can be compared with; an invalid record keeps its entry, so it is named once it is valid."""
     if plan.action in ("unchanged", "create", "invalid"):
         return False
     if entry.status in ("in_flight", "unknown"):
-        return entry.operation == "create" and plan.matched_by == "hesa_id"
+        return entry.operation == "create" and held(plan.hesa_id)
     return entry.status == "done" and bool(entry.trainee_id) and entry.trainee_id in (plan.trainee_id, *plan.related)
+
+
+def _held_husids(looked: list[Holdings]) -> Callable[[str | None], bool]:
+    """Whether one of the listings `looked` has a trainee with this HUSID."""
+    return lambda hesa_id: hesa_id is not None and any(h.by_hesa.get(hesa_id) for h in looked)
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
@@ -1685,6 +1729,9 @@ def _finish(
                 _settle_done(ledger, result.plan)
             elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
                 _settle_skipped(ledger, result.plan)
+        if not options.dry_run:  # this run's creates, and the earlier ones this report names: said once
+            named = [r.plan.key for r in results if r.plan.key and r.plan.earlier and r.outcome != "pending"]
+            ledger.creates_reported(ledger.run_id or 0, named)
     with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
