@@ -7,10 +7,12 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from register_batch.progress import Progress
+from register_batch.progress import Progress, Task
 
 
 class _Terminal(io.StringIO):
@@ -278,15 +280,21 @@ def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_q
     assert stream.getvalue() == ""
 
 
+@contextmanager
+def paced_writes(monkeypatch, now: list[float], stream: io.StringIO, *, total: int, pace: float) -> Iterator[Task]:
+    """A plain-line task of `total` requests paced at `pace` a second, on the clock `now[0]`, logging to `stream`."""
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=total, unit="requests")
+        task.set_pace(pace)
+        yield task
+
+
 def test_the_estimate_of_work_paced_by_a_rate_limit_goes_no_faster_than_the_limit(monkeypatch):
     """A window's requests go out at once: the rate so far, taken in that burst, said 'about 4 s left' of two
     minutes. With the pace known, the estimate is the work left at the slower of the two."""
-    now = [0.0]
-    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
-    stream = io.StringIO()
-    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
-        task = progress.task("Writing to Register", total=274, unit="requests")
-        task.set_pace(95 / 60.25)
+    now, stream = [0.0], io.StringIO()
+    with paced_writes(monkeypatch, now, stream, total=274, pace=95 / 60.25) as task:
         now[0] = 2.0
         task.advance(91)
         task.waiting(57, "the rate limit (95 requests per 60 s)")
@@ -300,12 +308,8 @@ def test_the_estimate_of_work_paced_by_a_rate_limit_goes_no_faster_than_the_limi
 def test_the_estimate_during_a_wait_is_never_less_than_the_wait(monkeypatch):
     """The last requests of a run wait a minute for the rate limit's next window (or a 429's): the estimate, the
     requests left at the pace, said "about 0 s left" for that minute, in the log and on the bar."""
-    now = [0.0]
-    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
-    stream = io.StringIO()
-    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
-        task = progress.task("Writing to Register", total=101, unit="requests")
-        task.set_pace(100 / 60)
+    now, stream = [0.0], io.StringIO()
+    with paced_writes(monkeypatch, now, stream, total=101, pace=100 / 60) as task:
         now[0] = 1.0
         task.advance(100)
         task.waiting(59, "the rate limit (100 requests per 60 s)")
