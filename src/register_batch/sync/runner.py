@@ -1719,19 +1719,9 @@ def _finish(
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
-    with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
-        if not options.dry_run:
-            _settle_orphans(ledger, planned)
-        for result in results:  # the earlier runs' writes this report is the first to name: named once (_write_all)
-            if result.plan.earlier is None or options.dry_run:
-                continue
-            if result.outcome == "done" and not result.plan.steps:
-                _settle_done(ledger, result.plan)
-            elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
-                _settle_skipped(ledger, result.plan)
-        if not options.dry_run:  # this run's creates, and the earlier ones this report names: said once
-            named = [r.plan.key for r in results if r.plan.key and r.plan.earlier and r.outcome != "pending"]
-            ledger.creates_reported(ledger.run_id or 0, named)
+    if not options.dry_run:
+        with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
+            _settle_named(ledger, planned)
     with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
@@ -1744,6 +1734,22 @@ def _finish(
             by=why["by"],
         )
     return synced
+
+
+def _settle_named(ledger: Ledger, planned: _Planned) -> None:
+    """Once the report is written, settle in the ledger what it is the first to name (said once): the earlier runs'
+    unanswered writes for records not in the extract, their writes on records this run sent nothing for (`_write_all`,
+    `_settle_unsent`), and every create this run or they carried out."""
+    _settle_orphans(ledger, planned)
+    for result in planned.results:
+        if result.plan.earlier is None:
+            continue
+        if result.outcome == "done" and not result.plan.steps:
+            _settle_done(ledger, result.plan)
+        elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
+            _settle_skipped(ledger, result.plan)
+    named = [r.plan.key for r in planned.results if r.plan.key and r.plan.earlier and r.outcome != "pending"]
+    ledger.creates_reported(ledger.run_id or 0, named)
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:
