@@ -962,6 +962,75 @@ def test_a_create_then_a_deferral_by_a_run_without_a_report_names_the_create(emu
     assert again.actions == Counter(unchanged=2) and not [r for r in again.results if r.warnings()]
 
 
+def test_a_create_whose_withdrawal_register_refused_is_named_as_created_by_the_next_report(
+    emulator, tmp_path, closed_at_end
+):
+    """The create went through and the withdrawal after it was refused: the report has the record failed (its summary
+    counts it failed, not created), and the next run, withdrawing it, named nothing, so no report counted the trainee
+    as created. The next report names the create, once."""
+    from register_batch.api import Unprocessable
+
+    class RefusedWithdrawal(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            raise Unprocessable("POST", f"/trainees/{trainee_id}/withdraw", 422, ["withdrawal_reasons is invalid"])
+
+    client = RefusedWithdrawal(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWAL}, trainee(2)]))]
+    first = sync_files(extract, options(emulator, tmp_path), client=client)
+    assert first.summary_line().startswith("2 records: 1 created; 1 failed."), first.summary_line()
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert [r.plan.action for r in after.results] == ["withdraw", "unchanged"], after.summary_line()
+    data, _doc = report_of(tmp_path)
+    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+    assert named == {
+        1: "written to Register (create) by sync run 1, whose report did not count it as created (a write after it "
+        "did not go through)"
+    }, named
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=2) and not [r for r in again.results if r.warnings()]
+
+
+def test_a_create_known_only_from_its_entry_is_kept_when_a_run_without_a_report_replaces_the_entry(
+    emulator, tmp_path, closed_at_end, monkeypatch
+):
+    """A run was killed as it noted the create Register had answered (its entry says create, in flight), and the next
+    run was killed after the record's withdrawal: that replaced the entry, and the third report named the withdrawal
+    only. The create is kept apart before any write of the second run, and named."""
+    from register_batch.sync.ledger import Ledger
+
+    noting = Ledger.record
+
+    def killed_as_it_notes_the_create(self, key, status, **details):
+        if details.get("created"):
+            raise RuntimeError("killed")
+        return noting(self, key, status, **details)
+
+    class KilledAfterTheWithdrawal(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            super().withdraw(trainee_id, data)
+            raise RuntimeError("killed")
+
+    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWAL}]))]
+    with monkeypatch.context() as patched:
+        patched.setattr(Ledger, "record", killed_as_it_notes_the_create)
+        with pytest.raises(RuntimeError, match="killed"):
+            sync_files(extract, options(emulator, tmp_path))
+    client = KilledAfterTheWithdrawal(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(RuntimeError, match="killed"):
+        sync_files(extract, options(emulator, tmp_path), client=client)
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert after.actions == Counter(unchanged=1) and len(held_in(emulator, 2025)) == 1, after.summary_line()
+    [warning] = [message for code, message in after.results[0].warnings() if code == "sync_written_earlier"]
+    assert re.fullmatch(
+        r"written to Register \(create\) by the sync started .* \(run 1\), which ended before its report and "
+        r"\(withdraw\) by the sync started .* \(run 2\), which ended before its report: Register holds the record "
+        r"as the extract says; this is the first report to list it",
+        warning,
+    ), warning
+
+
 def test_a_lost_create_of_a_record_now_in_conflict_is_named(emulator, tmp_path, closed_at_end):
     """A create's answer was lost (its report: unknown); the record was then given the SRS id of another trainee, so
     the next run held it back as a conflict, replaced its entry, and no report said the create had gone through."""

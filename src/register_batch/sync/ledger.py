@@ -294,6 +294,7 @@ class Ledger:
         folder = private_dir(state_dir)
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
+        self._depth = 0  # inside a commit (_one_commit, together)
         self.new = not self.path.exists()  # made by this run: no sync has used this state dir before
         if self.new:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
@@ -435,19 +436,21 @@ class Ledger:
                 found[entry.key] = entry
         return found
 
-    def creates_of_runs(self, run_ids: Iterable[int]) -> dict[str, int]:
-        """Record key -> run, for the creates these runs had carried out that no report has named (`created`)."""
-        ids = list(run_ids)
-        if not ids:
-            return {}
-        marks = ", ".join("?" * len(ids))
-        rows = self._execute(f"SELECT key, run_id FROM creates_unreported WHERE run_id IN ({marks})", tuple(ids))
-        return {str(key): int(run_id) for key, run_id in rows}
+    def creates_unreported(self) -> dict[str, int]:
+        """Record key -> run, for each create Register carried out that no report has counted as created (`created`,
+        `keep_creates`): of a run that ended before its report, or whose report has the record failed or unknown."""
+        return {str(key): int(run_id) for key, run_id in self._execute("SELECT key, run_id FROM creates_unreported")}
 
-    def creates_reported(self, run_id: int, keys: Iterable[str]) -> None:
-        """Forget the creates a report has named: the run's own (`run_id`), and earlier runs' for `keys`."""
+    def keep_creates(self, creates: Iterable[tuple[str, int]]) -> None:
+        """Keep creates known only from their records' entries (an answer lost, or the mark not yet made) before a
+        write replaces those entries: key, run."""
         with self._one_commit():
-            self._execute("DELETE FROM creates_unreported WHERE run_id = ?", (run_id,))
+            for key, run_id in creates:
+                self._execute("INSERT OR IGNORE INTO creates_unreported (key, run_id) VALUES (?, ?)", (key, run_id))
+
+    def creates_reported(self, keys: Iterable[str]) -> None:
+        """Forget the creates a report has counted or named."""
+        with self._one_commit():
             for key in keys:
                 self._execute("DELETE FROM creates_unreported WHERE key = ?", (key,))
 
@@ -524,8 +527,12 @@ class Ledger:
 
     @contextlib.contextmanager
     def _one_commit(self) -> Iterator[None]:
-        """Statements committed together (one sync to disk), or not at all."""
+        """Statements committed together (one sync to disk), or not at all; inside `together`, with its others."""
+        if self._depth:
+            yield
+            return
         self._execute("BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield
             self._execute("COMMIT")
@@ -533,6 +540,10 @@ class Ledger:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._depth -= 1
+
+    together = _one_commit  # several records and the run's end in one commit: settled all, or none
 
     def unsettled_creates(self) -> dict[str, int]:
         """Record key -> the academic cycle of a create sent with no answer yet (a run killed or stopped while it

@@ -158,7 +158,8 @@ describe(
     message="written to Register (<operation>[, then <operation>]) by the sync started <time> (run <n>), which ended "
     "before its report[: Register holds the record as the extract says][; this is the first report to list it] / "
     "written to Register (<operation>) by sync run <n>, whose report has the record as unknown (the answer was "
-    "lost)[: Register holds the record as the extract says]",
+    "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
+    "report did not count it as created (a write after it did not go through)",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
@@ -668,7 +669,7 @@ class SyncRun:
                 ]
             elif result.outcome == "pending" and result.plan.key:
                 # Nothing went out for it: its in-flight mark (made before a request that was then not sent) would
-                # have a later run name a write that never happened (_note_answers_lost). Only this run's own mark.
+                # have a later run name a write that never happened (_note_earlier_writes). Only this run's own mark.
                 with contextlib.suppress(LedgerUnwritable):  # else it stays in flight: looked up, as before
                     entry = self.ledger.get(result.plan.key)
                     if entry is not None and entry.status == "in_flight" and entry.run_id == self.ledger.run_id:
@@ -1174,6 +1175,7 @@ class _Planned:
     unmatched: list[ListedTrainee] = field(default_factory=list)
     orphans: list[Entry] = field(default_factory=list)
     unanswered: list[dict[str, Any]] = field(default_factory=list)
+    keep: list[tuple[str, int]] = field(default_factory=list)  # creates known from an entry only (_note_earlier_writes)
 
 
 def _run(
@@ -1294,10 +1296,14 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
     planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, [holdings, elsewhere])
     died = ledger.ended_without_report()
-    held = _held_husids([holdings, elsewhere])
-    if died:
-        _note_earlier_writes(results, ledger.entries_of_runs(died), ledger.creates_of_runs(died), died, held)
-    _note_answers_lost(results, unresolved, held)
+    planned.keep = _note_earlier_writes(
+        results,
+        died=died,
+        entries=ledger.entries_of_runs(died) if died else {},
+        unresolved=unresolved,
+        created=ledger.creates_unreported(),
+        held=_held_husids([holdings, elsewhere]),
+    )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
@@ -1357,6 +1363,8 @@ def _orphans(
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
     """Before any write, settle in the ledger the records nothing will be sent for. An interrupted run then leaves
     only records it did not reach "pending", never one that was not going to be sent anyway."""
+    if planned.keep:  # before a write replaces the entries they are known from
+        ledger.keep_creates(planned.keep)
     for result in planned.results:
         if result.plan.action in ("invalid", "conflict", "blocked"):
             result.outcome = "skipped"
@@ -1540,68 +1548,64 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
 
 def _note_earlier_writes(
     results: list[RecordResult],
-    entries: dict[str, Entry],
-    created: dict[str, int],
+    *,
     died: dict[int, str],
+    entries: dict[str, Entry],
+    unresolved: list[Entry],
+    created: dict[str, int],
     held: Callable[[str | None], bool],
-) -> None:
-    """Name what a run that died (killed, a power cut) wrote: it wrote no report, so without this no report would
-    ever list it. Its create of the record (`created`, kept apart: the record's entry moves on to the next write),
-    and the entry's last write: on a record nothing is left to send for, Register holds it as the extract says; on
-    one this run writes again or holds back, only a write Register shows it took (`_took`)."""
-    if not died:
-        return
+) -> list[tuple[str, int]]:
+    """Name, on each record, the writes earlier runs made that no report counted: a run that died (killed, a power
+    cut: no report), its entry's last write (`entries`); a write whose answer a run never had, which its report has
+    as unknown (`unresolved`); and every create Register carried out that no report counted as created (`created`,
+    kept apart: the record's entry moves on to its next write, and a report has a record whose later write failed as
+    failed). On a record nothing is left to send for, Register holds it as the extract says; on one this run writes
+    again or holds back, only a write Register shows it took is named (`_took`).
+
+    Returns the creates known only from an entry (an answer lost, or a run killed before it marked the create), to
+    keep (`Ledger.keep_creates`) before a write of this run replaces the entry."""
+    lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
+    keep: list[tuple[str, int]] = []
     for result in results:
         plan = result.plan
         if plan.key is None or plan.action in ("create", "invalid"):
             continue  # Register no longer lists a trainee for it; an invalid record's entry waits for it
-        writes: dict[int, list[str]] = {}
-        if (run_id := created.get(plan.key)) is not None:
-            writes[run_id] = ["create"]
-        entry = entries.get(plan.key)
-        if entry is not None and entry.run_id in died and entry.operation is not None:
+        writes: dict[int, list[str]] = {}  # run -> the writes named, in order
+        if (made := created.get(plan.key)) is not None:
+            writes[made] = ["create"]
+        entry = entries.get(plan.key) or lost.get(plan.key)
+        if entry is not None and entry.operation is not None and entry.run_id is not None:
             unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
             if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
                 writes.setdefault(entry.run_id, []).append(entry.operation)
+                if entry.operation == "create" and made is None:
+                    keep.append((plan.key, entry.run_id))
         if not writes:
             continue
-        by = " and ".join(
-            f"({', then '.join(ops)}) by the sync started {died[run_id][:19]} UTC (run {run_id})"
-            for run_id, ops in sorted(writes.items())
-        )
-        plan.earlier = (
-            f"written to Register {by}, which ended before {'its report' if len(writes) == 1 else 'their reports'}"
+        unknown = entry.run_id if entry is not None and entry.key in lost else None
+        plan.earlier = "written to Register " + " and ".join(
+            f"({', then '.join(ops)}) {_by_run(run_id, died, unknown)}" for run_id, ops in sorted(writes.items())
         )
         if plan.action == "unchanged":
-            plan.earlier += _as_the_extract_says(plan) + "; this is the first report to list it"
+            plan.earlier += _as_the_extract_says(plan)
+            if any(run_id in died for run_id in writes):
+                plan.earlier += "; this is the first report to list it"
+    return keep
+
+
+def _by_run(run_id: int, died: dict[int, str], unknown: int | None) -> str:
+    """Which earlier run made a write `_note_earlier_writes` names, and why no report counted it."""
+    if run_id in died:
+        return f"by the sync started {died[run_id][:19]} UTC (run {run_id}), which ended before its report"
+    if run_id == unknown:
+        return f"by sync run {run_id}, whose report has the record as unknown (the answer was lost)"
+    return f"by sync run {run_id}, whose report did not count it as created (a write after it did not go through)"
 
 
 def _as_the_extract_says(plan: RecordPlan) -> str:
     """On a record nothing is left to send for, that Register holds it as the extract says: unless a warning beside
     it says Register does not (a withdrawal held back, one Register holds otherwise, a state the record lacks)."""
     return "" if plan.held or plan.held_note or plan.state_note else ": Register holds the record as the extract says"
-
-
-def _note_answers_lost(
-    results: list[RecordResult], unresolved: list[Entry], held: Callable[[str | None], bool]
-) -> None:
-    """Name, on the records nothing is left to send for, a write whose answer an earlier run never had (its report
-    has the record `unknown`, and says the next run resolves it) and that Register shows went through: without this,
-    the record was `unchanged` here and `unknown` there, so no report counted the trainee as created. On a record
-    this run writes again or holds back, a create Register shows it took (`_took`)."""
-    lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
-    if not lost:
-        return
-    for result in results:
-        plan = result.plan
-        entry = lost.get(plan.key) if plan.key else None
-        if entry is None or plan.earlier is not None:
-            continue
-        lost_by = f"by sync run {entry.run_id}, whose report has the record as unknown (the answer was lost)"
-        if plan.action == "unchanged":
-            plan.earlier = f"written to Register ({entry.operation}) {lost_by}{_as_the_extract_says(plan)}"
-        elif _took(plan, entry, held):
-            plan.earlier = f"written to Register ({entry.operation}) {lost_by}"
 
 
 def _took(plan: RecordPlan, entry: Entry, held: Callable[[str | None], bool]) -> bool:
@@ -1719,10 +1723,10 @@ def _finish(
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
     counts = {k: summary[k] for k in ("actions", "outcomes")}
-    if not options.dry_run:
-        with contextlib.suppress(LedgerUnwritable):  # else named again by the next report: nothing is lost
+    # In one commit with the run's end: a run killed before it is one without a report, named again by the next.
+    with contextlib.suppress(LedgerUnwritable), ledger.together():  # else named again by the next report
+        if not options.dry_run:
             _settle_named(ledger, planned)
-    with contextlib.suppress(LedgerUnwritable):
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
     synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
@@ -1748,8 +1752,12 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
             _settle_done(ledger, result.plan)
         elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
             _settle_skipped(ledger, result.plan)
-    named = [r.plan.key for r in planned.results if r.plan.key and r.plan.earlier and r.outcome != "pending"]
-    ledger.creates_reported(ledger.run_id or 0, named)
+    ledger.creates_reported(
+        r.plan.key
+        for r in planned.results
+        if r.plan.key
+        and ((r.plan.earlier and r.outcome != "pending") or (r.plan.action, r.outcome) == ("create", "done"))
+    )
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:
