@@ -458,6 +458,18 @@ def test_a_tag_in_a_namespace_is_a_record_problem_not_a_value_left_out(hesa_samp
     ]
 
 
+def test_a_tag_whose_namespace_prefix_is_declared_nowhere_is_refused_naming_its_line(hesa_samples, tmp_path):
+    """`<s:F_NIN>` with no `xmlns:s`: libxml2 reads the document to its end and reports the prefix as an error, not a
+    fatal one; the refusal names that error and its line, not some other."""
+    text = c23053_edited(hesa_samples, {"<F_NIN>NULL</F_NIN>": "<s:F_NIN>NULL</s:F_NIN>"})
+    path = tmp_path / "undeclared-prefix.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == text[: text.index("<s:F_NIN>")].count("\n") + 1
+    assert "not well-formed XML: Namespace prefix s on F_NIN is not defined" in str(caught.value)
+
+
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
 def test_a_student_inside_another_is_refused_naming_both_lines(hesa_samples, tmp_path, inner_at):
     """The inner Student was read as a record, then every tag of the outer one before it was freed: the outer record
