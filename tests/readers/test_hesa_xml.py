@@ -458,16 +458,34 @@ def test_a_tag_in_a_namespace_is_a_record_problem_not_a_value_left_out(hesa_samp
     ]
 
 
-def test_a_tag_whose_namespace_prefix_is_declared_nowhere_is_refused_naming_its_line(hesa_samples, tmp_path):
+@pytest.mark.parametrize("name", ["itt_record_C23053.xml", "itt_record_one_line.xml"])
+def test_a_tag_whose_namespace_prefix_is_declared_nowhere_is_refused_naming_its_line(hesa_samples, tmp_path, name):
     """`<s:F_NIN>` with no `xmlns:s`: libxml2 reads the document to its end and reports the prefix as an error, not a
-    fatal one; the refusal names that error and its line, not some other."""
-    text = c23053_edited(hesa_samples, {"<F_NIN>NULL</F_NIN>": "<s:F_NIN>NULL</s:F_NIN>"})
+    fatal one; the refusal names that error and its line, not some other. On a one-line extract with no line end
+    after it the error is on the file's last line, and the file is whole: it is not called cut short."""
+    text = (hesa_samples / name).read_text().rstrip("\n")
+    assert text.count("<F_NIN>NULL</F_NIN>") == 1
+    text = text.replace("<F_NIN>NULL</F_NIN>", "<s:F_NIN>NULL</s:F_NIN>")
     path = tmp_path / "undeclared-prefix.xml"
     path.write_text(text)
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert caught.value.line == text[: text.index("<s:F_NIN>")].count("\n") + 1
     assert "not well-formed XML: Namespace prefix s on F_NIN is not defined" in str(caught.value)
+
+
+def test_a_student_whose_namespace_prefix_is_declared_nowhere_is_refused_in_one_line(tmp_path):
+    """`<s:Student>` with no `xmlns:s`, which libxml2 names `s:Student` (no namespace): the reader stopped with an
+    internal error (exit 70, "Invalid tag name 's:Student'"), not a line naming the file and what is wrong in it."""
+    one = "<Student><F_HUSID>{:013d}</F_HUSID></Student>\n"
+    students = [one.format(n) for n in range(3)]
+    students[1] = students[1].replace("Student>", "s:Student>")
+    path = tmp_path / "undeclared-student-prefix.xml"
+    path.write_text("<ITTRecord>\n" + "".join(students) + "</ITTRecord>\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 3 and str(caught.value).startswith(str(path))
+    assert "not well-formed XML: Namespace prefix s on Student is not defined" in str(caught.value)
 
 
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
