@@ -294,6 +294,19 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     ]
 
 
+def test_one_tag_given_twice_in_a_record_with_groups_keeps_its_first_value(hesa_samples, tmp_path):
+    """The C23053 sample, whose Student holds PLACEMENTS and PREVIOUSQUALIFICATIONS, with F_SURNAME given a second
+    time: one repeat among the record's tags is found as several are, and the first value is the one read."""
+    text = c23053_edited(
+        hesa_samples, {"<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>"}
+    )
+    path = tmp_path / "surname-twice.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.fields["F_SURNAME"] == "George"
+    assert raw.problems == [("F_SURNAME", "<F_SURNAME> appears more than once in <Student> with different values")]
+
+
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
     # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
     # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted
