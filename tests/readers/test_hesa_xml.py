@@ -707,3 +707,18 @@ def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert caught.value.line == 2 and "invalid Char value 26" in str(caught.value)
+
+
+def test_a_ctrl_z_inside_the_document_is_refused_where_it_is_wherever_a_read_of_the_file_ends(tmp_path):
+    """The parser reads the file 32 KiB at a time, and a Ctrl-Z that ends one read is looked past, as it may be the DOS
+    end-of-file mark: when more follows, it is inside the document, refused on its own line like any other, the
+    bytes after it still read (not dropped, leaving the file looking cut short)."""
+    lead = b"<ITTRecord>\n<Student><F_HUSID>0310261553101</F_HUSID></Student>\n<!--"
+    rest = b"-->\x1a\n<Student><F_HUSID>0310261553102</F_HUSID></Student>\n</ITTRecord>\n"
+    for offset in range((32 << 10) - 4, (32 << 10) + 4):  # the Ctrl-Z at, and either side of, the first read's end
+        path = tmp_path / "inside.xml"
+        path.write_bytes(lead + b" " * (offset - len(lead) - 3) + rest)
+        assert path.read_bytes().index(b"\x1a") == offset
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        assert caught.value.line == 3 and "invalid Char value 26" in str(caught.value), (offset, str(caught.value))
