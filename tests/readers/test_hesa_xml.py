@@ -294,17 +294,30 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     ]
 
 
-def test_one_tag_given_twice_in_a_record_with_groups_keeps_its_first_value(hesa_samples, tmp_path):
-    """The C23053 sample, whose Student holds PLACEMENTS and PREVIOUSQUALIFICATIONS, with F_SURNAME given a second
-    time: one repeat among the record's tags is found as several are, and the first value is the one read."""
-    text = c23053_edited(
-        hesa_samples, {"<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>"}
-    )
-    path = tmp_path / "surname-twice.xml"
-    path.write_text(text)
+@pytest.mark.parametrize(
+    "edits,repeated",
+    [
+        ({"<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>"}, ["F_SURNAME"]),
+        (
+            {
+                "<F_FNAMES>Dave</F_FNAMES>": "<F_FNAMES>Dave</F_FNAMES><F_FNAMES>David</F_FNAMES>",
+                "<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>",
+            },
+            ["F_FNAMES", "F_SURNAME"],
+        ),
+    ],
+    ids=["one-tag", "two-tags"],
+)
+def test_tags_given_twice_in_a_record_with_groups_keep_their_first_values(hesa_samples, tmp_path, edits, repeated):
+    """The C23053 sample, whose Student holds two groups (PLACEMENTS and PREVIOUSQUALIFICATIONS), with one or two of
+    its tags given a second time: each repeat is found as in a record without groups, and the first value read."""
+    path = tmp_path / "given-twice.xml"
+    path.write_text(c23053_edited(hesa_samples, edits))
     [(_info, [raw])] = read(path)
-    assert raw.fields["F_SURNAME"] == "George"
-    assert raw.problems == [("F_SURNAME", "<F_SURNAME> appears more than once in <Student> with different values")]
+    assert (raw.fields["F_FNAMES"], raw.fields["F_SURNAME"]) == ("Dave", "George")
+    assert raw.problems == [
+        (tag, f"<{tag}> appears more than once in <Student> with different values") for tag in repeated
+    ]
 
 
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
