@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date
 
@@ -294,6 +295,32 @@ def test_a_tag_given_twice_keeps_its_first_value_and_is_a_record_problem(tmp_pat
     ]
 
 
+@pytest.mark.parametrize(
+    "edits,repeated",
+    [
+        ({"<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>"}, ["F_SURNAME"]),
+        (
+            {
+                "<F_FNAMES>Dave</F_FNAMES>": "<F_FNAMES>Dave</F_FNAMES><F_FNAMES>David</F_FNAMES>",
+                "<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><F_SURNAME>Jones</F_SURNAME>",
+            },
+            ["F_FNAMES", "F_SURNAME"],
+        ),
+    ],
+    ids=["one-tag", "two-tags"],
+)
+def test_tags_given_twice_in_a_record_with_groups_keep_their_first_values(hesa_samples, tmp_path, edits, repeated):
+    """The C23053 sample, whose Student holds two groups (PLACEMENTS and PREVIOUSQUALIFICATIONS), with one or two of
+    its tags given a second time: each repeat is found as in a record without groups, and the first value read."""
+    path = tmp_path / "given-twice.xml"
+    path.write_text(c23053_edited(hesa_samples, edits))
+    [(_info, [raw])] = read(path)
+    assert (raw.fields["F_FNAMES"], raw.fields["F_SURNAME"]) == ("Dave", "George")
+    assert raw.problems == [
+        (tag, f"<{tag}> appears more than once in <Student> with different values") for tag in repeated
+    ]
+
+
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
     # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
     # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted
@@ -456,6 +483,38 @@ def test_a_tag_in_a_namespace_is_a_record_problem_not_a_value_left_out(hesa_samp
             "export it without namespaces",
         )
     ]
+
+
+@pytest.mark.parametrize("name", ["itt_record_C23053.xml", "itt_record_one_line.xml"])
+def test_a_tag_whose_namespace_prefix_is_declared_nowhere_is_refused_naming_its_line(hesa_samples, tmp_path, name):
+    """`<s:F_NIN>` with no `xmlns:s`: libxml2 reads the document to its end and reports the prefix as an error, not a
+    fatal one; the refusal names that error and its line, not some other. On a one-line extract with no line end
+    after it the error is on the file's last line, and the file is whole: it is not called cut short."""
+    text = (hesa_samples / name).read_text().rstrip("\n")
+    assert text.count("<F_NIN>NULL</F_NIN>") == 1
+    text = text.replace("<F_NIN>NULL</F_NIN>", "<s:F_NIN>NULL</s:F_NIN>")
+    path = tmp_path / "undeclared-prefix.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    line = text[: text.index("<s:F_NIN>")].count("\n") + 1
+    assert caught.value.line == line
+    reason = f"Namespace prefix s on F_NIN is not defined, line {line}, column \\d+"  # one line, nothing after it
+    assert re.fullmatch(f"{re.escape(str(path))}, line {line}: not well-formed XML: {reason}", str(caught.value))
+
+
+def test_a_student_whose_namespace_prefix_is_declared_nowhere_is_refused_in_one_line(tmp_path):
+    """`<s:Student>` with no `xmlns:s`, which libxml2 names `s:Student` (no namespace): the reader stopped with an
+    internal error (exit 70, "Invalid tag name 's:Student'"), not a line naming the file and what is wrong in it."""
+    one = "<Student><F_HUSID>{:013d}</F_HUSID></Student>\n"
+    students = [one.format(n) for n in range(3)]
+    students[1] = students[1].replace("Student>", "s:Student>")
+    path = tmp_path / "undeclared-student-prefix.xml"
+    path.write_text("<ITTRecord>\n" + "".join(students) + "</ITTRecord>\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 3 and str(caught.value).startswith(str(path))
+    assert "not well-formed XML: Namespace prefix s on Student is not defined" in str(caught.value)
 
 
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])
@@ -664,3 +723,18 @@ def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert caught.value.line == 2 and "invalid Char value 26" in str(caught.value)
+
+
+def test_a_ctrl_z_inside_the_document_is_refused_where_it_is_wherever_a_read_of_the_file_ends(tmp_path):
+    """The parser reads the file 32 KiB at a time, and a Ctrl-Z that ends one read is looked past, as it may be the DOS
+    end-of-file mark: when more follows, it is inside the document, refused on its own line like any other, the
+    bytes after it still read (not dropped, leaving the file looking cut short)."""
+    lead = b"<ITTRecord>\n<Student><F_HUSID>0310261553101</F_HUSID></Student>\n<!--"
+    rest = b"-->\x1a\n<Student><F_HUSID>0310261553102</F_HUSID></Student>\n</ITTRecord>\n"
+    for offset in range((32 << 10) - 4, (32 << 10) + 4):  # the Ctrl-Z at, and either side of, the first read's end
+        path = tmp_path / "inside.xml"
+        path.write_bytes(lead + b" " * (offset - len(lead) - 3) + rest)
+        assert path.read_bytes().index(b"\x1a") == offset
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        assert caught.value.line == 3 and "invalid Char value 26" in str(caught.value), (offset, str(caught.value))

@@ -157,6 +157,21 @@ def test_no_entity_is_expanded_no_file_read_no_dtd_fetched(tmp_path, listener, c
         assert isinstance(records[0], str) and records[0].startswith(str(path)), records
 
 
+def test_a_dtd_in_a_file_on_this_machine_is_never_read_even_past_the_prolog_check(tmp_path):
+    """Defence in depth: with the prolog check switched off, a DOCTYPE naming a file on this machine is not opened by
+    the parser (it could be a device or a FIFO that never ends); one that holds no DTD at all changes nothing."""
+    dtd = tmp_path / "not-a.dtd"
+    dtd.write_text(f"{SECRET} <<< not a DTD")
+    path = tmp_path / "local-dtd.xml"
+    path.write_bytes(
+        b'<!DOCTYPE ITTRecord SYSTEM "' + dtd.as_uri().encode() + b'">'
+        b"<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID></Student></ITTRecord>"
+    )
+    with mock.patch.object(hesa_xml, "_check_prolog", lambda head, name: None):
+        records = list(_records_or_error(path))
+    assert [getattr(r, "fields", r) for r in records] == [{"F_HUSID": "0310261553101"}]
+
+
 def _records_or_error(path: Path):
     from register_batch.errors import UnusableInput
     from register_batch.mapping import load_mapping

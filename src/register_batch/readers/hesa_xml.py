@@ -356,6 +356,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     try:
         for _event, student in parser_events:
             if student.tag != RECORD:
+                if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
+                    first = parser_events.error_log[0]
+                    raise UnusableInput(name, f"not well-formed XML: {_described(first)}", line=first.line)
                 raise UnusableInput(name, _namespaced(student), line=student.sourceline)
             count += 1
             line = student.sourceline
@@ -389,8 +392,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
         ) from None
     except etree.XMLSyntaxError as exc:
-        line, msg = _first_error(exc)
-        cut = _is_truncation(msg) or feed.ends_on_line(line)  # e.g. "Couldn't find end of Start Tag"
+        line, msg, fatal = _first_error(exc)
+        # e.g. "Couldn't find end of Start Tag"; an error the parse went on past (an undeclared prefix) is no cut
+        cut = _is_truncation(msg) or (fatal and feed.ends_on_line(line))
         problem = (
             "truncated XML (the file ends before the document does): it looks cut short, or still being written; "
             "run again once it is complete"
@@ -426,15 +430,20 @@ def _nested(outer: etree._Element) -> str:
     )
 
 
-def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
-    """The line and message of the error that stopped the parse. libxml2 may report more after it, and lxml raises
-    the last: an undefined entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
+def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str, bool]:
+    """The line and message of the error that stopped the parse, and whether one did (a fatal error; with none,
+    libxml2 read the document to its end). libxml2 may report more after it, and lxml raises the last: an undefined
+    entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
     The exception's log is the thread's, cleared as the parse starts: it holds no earlier parse's errors."""
     # lxml-stubs 0.5 gives _ErrorLog no __iter__, but lxml's error logs are sequences of their entries.
     fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)  # type: ignore[attr-defined]
     if fatal is not None and fatal.line:
-        return fatal.line, f"{fatal.message.strip()}, line {fatal.line}, column {fatal.column}"
-    return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+        return fatal.line, _described(fatal), True
+    return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc), fatal is not None
+
+
+def _described(entry: etree._LogEntry) -> str:
+    return f"{entry.message.strip()}, line {entry.line}, column {entry.column}"
 
 
 def _is_truncation(message: str) -> bool:
