@@ -54,7 +54,7 @@ CREATE INDEX IF NOT EXISTS records_trainee ON records (trainee_id);
 -- The academic cycle each record's last create was sent for: the next run looks there for one never answered
 -- (Ledger.unsettled_creates). A table of its own, so that versions before it read `records` as they did.
 CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEGER NOT NULL);
--- Each create Register carried out, with the run that sent it, until a report names it (Ledger.creates_of_runs): the
+-- Each create Register carried out, with the run that sent it, until a report names it (Ledger.creates_unreported): the
 -- record's entry moves on to its next write (a withdrawal after the create), so a run that ended before its report
 -- left the create to no report. A table of its own, as creates_sent.
 CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL);
@@ -473,7 +473,8 @@ class Ledger:
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates).
-        `created`: Register carried out this run's create of the record, kept in the same commit (creates_of_runs)."""
+        `created`: Register carried out this run's create of the record, kept in the same commit
+        (creates_unreported)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():

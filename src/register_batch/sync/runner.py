@@ -159,7 +159,8 @@ describe(
     "before its report[: Register holds the record as the extract says][; this is the first report to list it] / "
     "written to Register (<operation>) by sync run <n>, whose report has the record as unknown (the answer was "
     "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
-    "report did not count it as created (a write after it did not go through)",
+    "report did not count it as created (a write after it did not go through, or the run was stopped) / two of these "
+    "joined by 'and', for writes of two runs",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
@@ -1599,7 +1600,7 @@ def _by_run(run_id: int, died: dict[int, str], unknown: int | None) -> str:
         return f"by the sync started {died[run_id][:19]} UTC (run {run_id}), which ended before its report"
     if run_id == unknown:
         return f"by sync run {run_id}, whose report has the record as unknown (the answer was lost)"
-    return f"by sync run {run_id}, whose report did not count it as created (a write after it did not go through)"
+    return f"by sync run {run_id}, whose report did not count it as created"
 
 
 def _as_the_extract_says(plan: RecordPlan) -> str:
@@ -1752,12 +1753,15 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
             _settle_done(ledger, result.plan)
         elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
             _settle_skipped(ledger, result.plan)
-    ledger.creates_reported(
+    named = [
         r.plan.key
         for r in planned.results
         if r.plan.key
         and ((r.plan.earlier and r.outcome != "pending") or (r.plan.action, r.outcome) == ("create", "done"))
-    )
+    ]
+    # and the records not in the extract whose earlier writes this report named as settled (unanswered_elsewhere)
+    named += [entry.key for entry, row in zip(planned.orphans, planned.unanswered, strict=True) if row["settled"]]
+    ledger.creates_reported(named)
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:
