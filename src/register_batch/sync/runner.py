@@ -1571,18 +1571,13 @@ def _note_earlier_writes(
         plan = result.plan
         if plan.key is None or plan.action in ("create", "invalid"):
             continue  # Register no longer lists a trainee for it; an invalid record's entry waits for it
-        writes: dict[int, list[str]] = {}  # run -> the writes named, in order
-        if (made := created.get(plan.key)) is not None:
-            writes[made] = ["create"]
+        made = created.get(plan.key)
         entry = entries.get(plan.key) or lost.get(plan.key)
-        if entry is not None and entry.operation is not None and entry.run_id is not None:
-            unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
-            if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
-                writes.setdefault(entry.run_id, []).append(entry.operation)
-                if entry.operation == "create" and made is None:
-                    keep.append((plan.key, entry.run_id))
+        writes = _writes_named(plan, entry, made, held)
         if not writes:
             continue
+        if made is None and entry is not None and entry.run_id is not None and "create" in writes.get(entry.run_id, []):
+            keep.append((plan.key, entry.run_id))  # known from the entry only: kept before a write replaces it
         unknown = entry.run_id if entry is not None and entry.key in lost else None
         plan.earlier = "written to Register " + " and ".join(
             f"({', then '.join(ops)}) {_by_run(run_id, died, unknown)}" for run_id, ops in sorted(writes.items())
@@ -1592,6 +1587,20 @@ def _note_earlier_writes(
             if any(run_id in died for run_id in writes):
                 plan.earlier += "; this is the first report to list it"
     return keep
+
+
+def _writes_named(
+    plan: RecordPlan, entry: Entry | None, made: int | None, held: Callable[[str | None], bool]
+) -> dict[int, list[str]]:
+    """Run -> the writes of it `_note_earlier_writes` names on `plan`'s record, in order: the create kept apart
+    (`made`, its run), then the entry's last write, when Register shows it (`_took`, or nothing left to send)."""
+    writes: dict[int, list[str]] = {made: ["create"]} if made is not None else {}
+    if entry is None or entry.operation is None or entry.run_id is None:
+        return writes
+    unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
+    if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
+        writes.setdefault(entry.run_id, []).append(entry.operation)
+    return writes
 
 
 def _by_run(run_id: int, died: dict[int, str], unknown: int | None) -> str:
