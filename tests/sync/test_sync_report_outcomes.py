@@ -1062,6 +1062,34 @@ def test_a_kept_create_of_a_record_that_left_the_extract_is_named_once_not_again
     assert back.actions == Counter(unchanged=2) and not [r.warnings() for r in back.results if r.warnings()]
 
 
+def test_a_trainee_adopted_after_a_409_by_a_run_without_a_report_is_not_named_as_created(
+    emulator, tmp_path, closed_at_end, monkeypatch
+):
+    """Register had the trainee (someone added it after the listing), so the create met a 409 and the run took the
+    trainee over, then ended without its report: the next report said it was "written to Register (create)"."""
+    from register_batch.reports import ReportBuilder
+
+    sync_files([str(write_extract(tmp_path / "theirs.csv", [trainee(1)]))], options(emulator, tmp_path / "theirs"))
+
+    class ListedBeforeItWasAdded(RegisterClient):
+        def iter_trainees(self, **query):
+            yield from (t for t in super().iter_trainees(**query) if t.get("hesa_id") != trainee(1)["hesa_id"])
+
+    def no_report(self, *args, **kwargs):
+        raise RuntimeError("a bug in the report")
+
+    client = ListedBeforeItWasAdded(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    extract = [str(write_extract(tmp_path / "in.csv", [trainee(1)]))]
+    with monkeypatch.context() as patched:
+        patched.setattr(ReportBuilder, "write", no_report)
+        with pytest.raises(RuntimeError, match="a bug in the report"):
+            sync_files(extract, options(emulator, tmp_path), client=client)
+    assert stats(emulator)["requests"]["by_status"].get("409") == 1
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert after.actions == Counter(unchanged=1) and after.results[0].warnings() == [], after.results[0].warnings()
+
+
 def test_a_lost_create_of_a_record_now_in_conflict_is_named(emulator, tmp_path, closed_at_end):
     """A create's answer was lost (its report: unknown); the record was then given the SRS id of another trainee, so
     the next run held it back as a conflict, replaced its entry, and no report said the create had gone through."""

@@ -733,6 +733,8 @@ class SyncRun:
                 # Register holds for it.
                 result.requests += self.client.stats.total - before
                 lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
+                if not lost_reply:  # a trainee Register had: its entry says 409, not a create (_writes_named)
+                    result.http_status = 409
                 if not self.provider_seen:  # whose account it is in, as for a create answered (perform)
                     self.check_provider(adopted.trainee, created_for=record if lost_reply else None)
                 plan.trainee_id = adopted.trainee["trainee_id"]
@@ -1597,6 +1599,8 @@ def _writes_named(
     writes: dict[int, list[str]] = {made: ["create"]} if made is not None else {}
     if entry is None or entry.operation is None or entry.run_id is None:
         return writes
+    if entry.operation == "create" and entry.http_status == 409:
+        return writes  # a trainee Register had, adopted after its 409: nothing was created (a create of ours is `made`)
     unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
     if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
         writes.setdefault(entry.run_id, []).append(entry.operation)
