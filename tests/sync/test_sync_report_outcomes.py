@@ -1090,6 +1090,34 @@ def test_a_trainee_adopted_after_a_409_by_a_run_without_a_report_is_not_named_as
     assert after.actions == Counter(unchanged=1) and after.results[0].warnings() == [], after.results[0].warnings()
 
 
+def test_a_kept_create_whose_withdrawal_was_settled_while_its_record_was_away_is_named_when_it_comes_back(
+    emulator, tmp_path, closed_at_end
+):
+    """A run created and withdrew a trainee and was stopped as the withdrawal's answer came back (its report: create,
+    unknown). The next extract lacked the record: its report settled the withdrawal (unanswered_elsewhere) and forgot
+    the create kept apart with it, so when the record came back no report had counted the trainee as created."""
+
+    class StoppedAsTheWithdrawalIsAnswered(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            super().withdraw(trainee_id, data)
+            raise KeyboardInterrupt
+
+    rows = [{**trainee(1), **WITHDRAWAL}, trainee(2)]
+    client = StoppedAsTheWithdrawalIsAnswered(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    sync_files([str(write_extract(tmp_path / "in.csv", rows[1:]))], options(emulator, tmp_path))
+    data, _doc = report_of(tmp_path)
+    assert [(u["operation"], u["settled"]) for u in data["unanswered_elsewhere"]] == [("withdraw", "done")]
+    back = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert [dict(r.warnings()).get("sync_written_earlier") for r in back.results] == [
+        "written to Register (create) by sync run 1, whose report did not count it as created: Register holds the "
+        "record as the extract says",
+        None,
+    ]
+
+
 def test_a_lost_create_of_a_record_now_in_conflict_is_named(emulator, tmp_path, closed_at_end):
     """A create's answer was lost (its report: unknown); the record was then given the SRS id of another trainee, so
     the next run held it back as a conflict, replaced its entry, and no report said the create had gone through."""

@@ -1772,8 +1772,13 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
         if r.plan.key
         and ((r.plan.earlier and r.outcome != "pending") or (r.plan.action, r.outcome) == ("create", "done"))
     ]
-    # and the records not in the extract whose earlier writes this report named as settled (unanswered_elsewhere)
-    named += [entry.key for entry, row in zip(planned.orphans, planned.unanswered, strict=True) if row["settled"]]
+    # and the creates of records not in the extract this report named as settled (unanswered_elsewhere): a kept create
+    # beside another settled write (a withdrawal after it) is not named there, and waits for its record
+    named += [
+        entry.key
+        for entry, row in zip(planned.orphans, planned.unanswered, strict=True)
+        if row["settled"] and entry.operation == "create"
+    ]
     ledger.creates_reported(named)
 
 
