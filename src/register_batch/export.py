@@ -26,7 +26,7 @@ from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import StrPath, private_writer
 from register_batch.mapping.loader import load_mapping
-from register_batch.model import DEGREE_FIELDS, STATE_WORDS, TRAINEE_FIELDS
+from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
 from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
 from register_batch.writers import (
@@ -59,7 +59,6 @@ STATE_HOLDERS = {
 # holds (defer_date, defer_reason: register-api.md §3.6, §3.10); a sync finds the trainee deferred already and sends
 # nothing (§6: the API cannot reinstate). A withdrawal stays a note: C24053 cannot say one, and one Register holds
 # without the reasons, trigger and future interest the API now needs (§3.9) would read back as an invalid record.
-XML_DEFERRAL = {"defer_date": "defer_date", "defer_reason": "defer_reason"}  # request field: §3.6 trainee key
 
 
 def null_note(body: dict[str, Any]) -> str | None:
@@ -90,10 +89,10 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
 
 def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
     """The deferral of a trainee Register holds as deferred, as the record fields the HESA XML export writes (see
-    XML_DEFERRAL), or None: another state, or a deferral without its date (which the API needs, §3.10)."""
+    HELD_DEFERRAL), or None: another state, or a deferral without its date (which the API needs, §3.10)."""
     if trainee.get("state") != "deferred" or trainee.get("defer_date") in (None, ""):
         return None
-    return {field: trainee.get(key) for field, key in XML_DEFERRAL.items()}
+    return {field: trainee.get(key) for field, key in HELD_DEFERRAL.items()}
 
 
 def iter_register_trainees(
@@ -159,7 +158,7 @@ class HesaXmlWriter:
         self.placement_tags = [(api, sources[0]) for api, sources in hesa.placement_fields.items()]
         # Whose trainee it is (the token's provider, §3.6 `ukprn`): read back, it lets `--ukprn` check the records.
         self.provider_tag = (hesa.provider.get("ukprn") or ("F_UKPRN",))[0]
-        self.deferral_tags = [(field, hesa.deferral[field][0]) for field in XML_DEFERRAL if hesa.deferral.get(field)]
+        self.deferral_tags = [(field, hesa.deferral[field][0]) for field in HELD_DEFERRAL if hesa.deferral.get(field)]
         self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)

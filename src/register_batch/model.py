@@ -89,6 +89,9 @@ WITHDRAWAL_FIELDS: tuple[str, ...] = (
     "safeguarding_concern_reasons",
 )
 DEFERRAL_FIELDS: tuple[str, ...] = ("defer_date", "defer_reason")
+# The trainee keys Register shows a withdrawal and a deferral under (§3.6), by request field (§3.9, §3.10).
+HELD_WITHDRAWAL = {name: name if name.startswith("withdrawal_") else f"withdrawal_{name}" for name in WITHDRAWAL_FIELDS}
+HELD_DEFERRAL = {name: name for name in DEFERRAL_FIELDS}
 
 
 class Severity(StrEnum):

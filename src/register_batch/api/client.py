@@ -230,7 +230,7 @@ class RegisterClient:
         self.stopping: Callable[[], bool] = lambda: False
         self.stats = RequestStats()
         self.last_status: int | None = None
-        self.last_date: datetime | None = None  # Register's time when it took the last request (_answered_at)
+        self._last_answer: tuple[str | None, timedelta] | None = None  # its Date header and how long it took
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
@@ -327,7 +327,7 @@ class RegisterClient:
             elapsed = response.elapsed  # set once the answer is read, as request() reads it
         except RuntimeError:
             elapsed = timedelta(0)
-        self.last_date = _answered_at(response.headers.get("Date"), elapsed)
+        self._last_answer = (response.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
         log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
         return response
 
@@ -474,6 +474,11 @@ class RegisterClient:
             if not items or last:
                 return
             pages.turn(times, answered_at)
+
+    @property
+    def last_date(self) -> datetime | None:
+        """Register's time when it took the last request (`_answered_at`); None before any."""
+        return _answered_at(*self._last_answer) if self._last_answer is not None else None
 
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""

@@ -343,11 +343,14 @@ class Ledger:
             problem=str(exc),
         )
 
-    def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        """One statement; a disk that will not take the ledger stops the run with one line, not a traceback. Each
-        write was marked `in_flight` (and committed) before it was sent, so the next run resolves what was sent."""
+    def _execute(
+        self, sql: str, parameters: tuple[Any, ...] = (), *, many: Iterable[tuple[Any, ...]] | None = None
+    ) -> sqlite3.Cursor:
+        """One statement (once for each of `many`); a disk that will not take the ledger stops the run with one line,
+        not a traceback. Each write was marked `in_flight` (and committed) before it was sent, so the next run
+        resolves what was sent."""
         try:
-            return self._db.execute(sql, parameters)
+            return self._db.execute(sql, parameters) if many is None else self._db.executemany(sql, many)
         except sqlite3.OperationalError as exc:
             if _held_elsewhere(exc):
                 why, then = HELD_ELSEWHERE, "Close that program"
@@ -445,14 +448,12 @@ class Ledger:
         """Keep creates known only from their records' entries (an answer lost, or the mark not yet made) before a
         write replaces those entries: key, run."""
         with self._one_commit():
-            for key, run_id in creates:
-                self._execute("INSERT OR IGNORE INTO creates_unreported (key, run_id) VALUES (?, ?)", (key, run_id))
+            self._execute("INSERT OR IGNORE INTO creates_unreported (key, run_id) VALUES (?, ?)", many=creates)
 
     def creates_reported(self, keys: Iterable[str]) -> None:
         """Forget the creates a report has counted or named."""
         with self._one_commit():
-            for key in keys:
-                self._execute("DELETE FROM creates_unreported WHERE key = ?", (key,))
+            self._execute("DELETE FROM creates_unreported WHERE key = ?", many=((key,) for key in keys))
 
     def record(
         self,

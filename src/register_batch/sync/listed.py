@@ -18,21 +18,11 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from register_batch.model import TRAINEE_FIELDS
+from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, TRAINEE_FIELDS
 
 # The withdrawal and deferral Register holds (§3.6): compared with a record's once Register has withdrawn or deferred
 # the trainee (plan._state_held_otherwise).
-HELD_STATE_KEYS = (
-    "withdrawal_date",
-    "withdrawal_reasons",
-    "withdrawal_trigger",
-    "withdrawal_future_interest",
-    "withdrawal_another_reason",
-    "withdrawal_safeguarding_concern_reasons",
-    "defer_date",
-    "defer_reason",
-    "reinstate_date",
-)
+HELD_STATE_KEYS = (*HELD_WITHDRAWAL.values(), *HELD_DEFERRAL.values(), "reinstate_date")
 
 
 class _Absent:

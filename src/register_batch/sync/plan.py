@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from register_batch.model import STATE_WORDS, SourceRef, TraineeRecord
+from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, STATE_WORDS, SourceRef, TraineeRecord
 from register_batch.sync.compare import (
     degree_changes,
     drift,
@@ -36,13 +36,6 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
-
-
-def a_trainee_in(state: str) -> str:
-    """ "a trainee who is recommended for award": a state of §6 in words (any other as given)."""
-    return f"a trainee who is {STATE_WORDS.get(state, state or 'in no state')}"
-
-
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
@@ -403,6 +396,11 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     _state_held_otherwise(plan, record, trainee, state)
 
 
+def a_trainee_in(state: str) -> str:
+    """ "a trainee who is recommended for award": a state of §6 in words (any other as given)."""
+    return f"a trainee who is {STATE_WORDS.get(state, state or 'in no state')}"
+
+
 def _status_steps(
     plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date, trainee: Mapping[str, Any] | None = None
 ) -> None:
@@ -495,18 +493,6 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
         )
 
 
-# A record's withdrawal or deferral key, and the trainee key Register shows it under (§3.6, §3.9, §3.10).
-_HELD_WITHDRAWAL = (
-    ("withdrawal_date", "withdrawal_date"),
-    ("reasons", "withdrawal_reasons"),
-    ("trigger", "withdrawal_trigger"),
-    ("future_interest", "withdrawal_future_interest"),
-    ("another_reason", "withdrawal_another_reason"),
-    ("safeguarding_concern_reasons", "withdrawal_safeguarding_concern_reasons"),
-)
-_HELD_DEFERRAL = (("defer_date", "defer_date"), ("defer_reason", "defer_reason"))
-
-
 def _held_value(key: str, value: Any) -> str | None:
     """A withdrawal or deferral value as compared: reasons in any order, a withdrawal date's day (the record's may
     have a time, §3.4; Register shows the date, §1.4), a blank as none."""
@@ -527,9 +513,9 @@ def _state_held_otherwise(plan: RecordPlan, record: TraineeRecord, trainee: Mapp
     show)."""
     said = []
     if state == "withdrawn" and record.withdrawal:
-        said += [(record.withdrawal.get(mine), theirs) for mine, theirs in _HELD_WITHDRAWAL]
+        said += [(record.withdrawal.get(mine), theirs) for mine, theirs in HELD_WITHDRAWAL.items()]
     if state in ("deferred", "withdrawn") and record.deferral:
-        said += [(record.deferral.get(mine), theirs) for mine, theirs in _HELD_DEFERRAL]
+        said += [(record.deferral.get(mine), theirs) for mine, theirs in HELD_DEFERRAL.items()]
     differ = [
         f"{key} {held} in Register, {ours} in the record"
         for value, key in said
