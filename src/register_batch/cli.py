@@ -257,10 +257,11 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
-    echo(f"Wrote {result.written} records to {files}{skipped}")
+    echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
     if summary.errors:
         state.say(
-            f"{summary.invalid} of {summary.records} records have errors; "
+            f"{summary.invalid} of {counted(summary.records, 'record')} {'has' if summary.invalid == 1 else 'have'} "
+            "errors; "
             + (
                 f"see {result.report_paths.get('html', result.report_paths.get('json'))}"
                 if result.report_paths
