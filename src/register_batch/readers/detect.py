@@ -83,6 +83,15 @@ def check_text_start(head: bytes, name: str) -> None:
         )
 
 
+# An object, or an array of objects (or none): what `convert` and `export` write with `--to jsonl` or `json`. No format
+# reads it, so "use fmt to say which" would send the user looking for one.
+_JSON_START = re.compile(rb'\{\s*"|\[\s*[{\]]')
+JSON_GIVEN = (
+    "JSON, as convert and export write it, which register-batch does not read back: give the extract it was "
+    "converted from, or an export to register-csv or hesa-xml"
+)
+
+
 def refuse_blank_header(header: list[str], name: str) -> None:
     """A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
     Refused whether the format was told from the file (`detect_format`) or given (`read_csv`)."""
@@ -121,6 +130,8 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     # no header, it is not text at all.
     if b"\x00" in body[:4096]:
         raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
+    if _JSON_START.match(stripped):
+        raise UnusableInput(name, JSON_GIVEN)
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
