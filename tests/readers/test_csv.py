@@ -800,6 +800,24 @@ def test_undetectable_format(tmp_path, header):
     assert caught.value.worded(OPTIONS).endswith("(use --format to say which)")  # as the command line does
 
 
+@pytest.mark.parametrize("fmt", ["auto", "register-csv"])
+def test_registers_older_title_case_template_is_named_with_what_to_do(tmp_path, register_csv_fixtures, fmt):
+    """A vendor's job still writing the 2025 template ('Provider Trainee ID', ...; Register's v2026.1 upload refuses it)
+    got "cannot tell the format ... use fmt", and with the format given, 46 unknown column names."""
+    header = (register_csv_fixtures / "template_v2025_0.csv").read_text(encoding="utf-8").splitlines()[0]
+    row = (register_csv_fixtures / "five_trainees.csv").read_text(encoding="utf-8").splitlines()[1]
+    path = tmp_path / "upload.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+    assert str(caught.value) == (
+        f"{path}, line 1: the header is Register's older bulk-add template (title-case names such as 'Provider "
+        "Trainee ID', before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 "
+        "template (provider_trainee_id, …; `register-batch convert --to register-csv` writes it)"
+    )
+
+
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
     """An SRS export with a column of its own ('SRS Notes') was refused with only the column's name: the migration
     lead had to find in docs/mappings.md that a mapping file's `ignored` list lets the file through."""

@@ -92,6 +92,37 @@ JSON_GIVEN = (
 )
 
 
+# The header of Register's bulk-add template before v2026.0 (public/csv/bulk_create_trainee.csv, and v2025_0's), which
+# an SRS set up in 2025 may still write. Register's v2026.1 upload refuses it (column names must match the template's).
+OLDER_TEMPLATE = frozenset(
+    label.lower()
+    for label in (  # noqa: SIM905 - the header as the template spells it, one line of the file
+        "Provider Trainee ID,Application ID,HESA ID,First Names,Last Name,Previous Last Name,Date of Birth,NI Number,"
+        "Sex,Email,Nationality,Ethnicity,Disability 1,Disability 2,Disability 3,Disability 4,Disability 5,Disability 6,"
+        "Disability 7,Disability 8,Disability 9,ITT Aim,Training Route,Qualification Aim,Course Subject One,"
+        "Course Subject Two,Course Subject Three,Study Mode,ITT Start Date,ITT End Date,Course Age Range,Course Year,"
+        "Lead Partner URN,Employing School URN,Trainee Start Date,PG Apprenticeship Start Date,Fund Code,"
+        "Funding Method,Training Initiative,Additional Training Initiative,Placement 1 URN,Placement 2 URN,"
+        "Placement 3 URN,UK Degree Type,Non-UK Degree Type,Degree Subject,Degree Grade,Degree Graduation Year,"
+        "Awarding Institution,Degree Country"
+    ).split(",")
+)
+
+
+def refuse_older_template(labels: list[str], name: str) -> None:
+    """A header most of whose column names are the older template's: say what it is and what to do, not "cannot tell
+    the format" or 46 unknown column names."""
+    hits = sum(1 for label in labels if label.strip().lstrip("'").strip().lower() in OLDER_TEMPLATE)
+    if hits >= max(3, len([label for label in labels if label.strip()]) // 2):
+        raise UnusableInput(
+            name,
+            "the header is Register's older bulk-add template (title-case names such as 'Provider Trainee ID', "
+            "before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 template "
+            "(provider_trainee_id, …; `register-batch convert --to register-csv` writes it)",
+            line=1,
+        )
+
+
 def refuse_blank_header(header: list[str], name: str) -> None:
     """A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
     Refused whether the format was told from the file (`detect_format`) or given (`read_csv`)."""
@@ -132,6 +163,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
+    refuse_older_template(header, name)
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
