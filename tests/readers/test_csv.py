@@ -818,6 +818,24 @@ def test_registers_older_title_case_template_is_named_with_what_to_do(tmp_path, 
     )
 
 
+def test_older_template_columns_a_mapping_file_reads_are_not_named_as_the_older_template(tmp_path):
+    """A mapping file that reads the older template's columns under their own names: one it left out is an unknown
+    column like any other, not "the header is Register's older bulk-add template"."""
+    mapping = tmp_path / "older.yaml"
+    mapping.write_text(
+        "fields:\n  register-csv:\n    trainee:\n      provider_trainee_id: provider trainee id\n"
+        "      hesa_id: hesa id\n      last_name: last name\n      date_of_birth: date of birth\n"
+    )
+    path = tmp_path / "upload.csv"
+    path.write_text(
+        "Provider Trainee ID,HESA ID,First Names,Last Name,Date of Birth\nS1/1,2601200000017,Ann,Lee,1999-03-14\n"
+    )
+    with pytest.raises(UnusableInput) as caught:
+        [(_info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping([mapping])))
+        list(records)
+    assert str(caught.value).startswith(f"{path}, line 1: unknown column header 'First Names' for register-csv")
+
+
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
     """An SRS export with a column of its own ('SRS Notes') was refused with only the column's name: the migration
     lead had to find in docs/mappings.md that a mapping file's `ignored` list lets the file through."""

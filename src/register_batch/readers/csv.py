@@ -733,7 +733,7 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
     ):
         raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown and layout.format == "register-csv":
-        refuse_older_template(header, name)
+        refuse_older_template(unknown, name, width=named)
     if unknown:
         shown = ", ".join(_label(u) for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""

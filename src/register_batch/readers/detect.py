@@ -109,11 +109,15 @@ OLDER_TEMPLATE = frozenset(
 )
 
 
-def refuse_older_template(labels: list[str], name: str) -> None:
-    """A header most of whose column names are the older template's: say what it is and what to do, not "cannot tell
-    the format" or 46 unknown column names."""
+def refuse_older_template(labels: list[str], name: str, width: int | None = None) -> None:
+    """A header most of whose `width` column names (by default: `labels`, the whole header) are among `labels` and the
+    older template's: say what it is and what to do, not "cannot tell the format" or 46 unknown column names. Given
+    only the unknown ones, columns a mapping file reads (`Provider Trainee ID` mapped to provider_trainee_id) do not
+    count."""
     hits = sum(1 for label in labels if label.strip().lstrip("'").strip().lower() in OLDER_TEMPLATE)
-    if hits >= max(3, len([label for label in labels if label.strip()]) // 2):
+    if width is None:
+        width = len([label for label in labels if label.strip()])
+    if hits >= max(3, width // 2):
         raise UnusableInput(
             name,
             "the header is Register's older bulk-add template (title-case names such as 'Provider Trainee ID', "
