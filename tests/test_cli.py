@@ -302,6 +302,12 @@ def _two_degree_trainees(path: Path, count: int) -> Path:
     return path
 
 
+def test_convert_help_says_json_lines_items_carry_withdrawals_and_deferrals():
+    """The help said each line is {"source", "data"}: a vendor's parser met "withdrawal" and "deferral" unannounced."""
+    shown = " ".join(run("convert", "--help").output.split())
+    assert '"withdrawal" or "deferral" (the request sync sends after it) when the record has one' in shown
+
+
 def test_convert_of_one_record_says_record_not_records(tmp_path):
     """A one-trainee file (a vendor's test of one new starter) read "Wrote 1 records" and "1 of 1 records have
     errors"."""

@@ -230,8 +230,10 @@ def convert(
 ) -> None:
     """Map records to Register API v2026.1 request bodies, or to Register's bulk-add CSV.
 
-    JSON Lines holds one {"source": ..., "data": ...} per record. Every record is written unless
-    --skip-invalid; the exit code is 1 when any record has errors, so a script can tell.
+    JSON Lines holds one {"source": ..., "data": ...} per record, with "withdrawal" or "deferral" (the
+    request sync sends after it) when the record has one; Register's CSV has no columns for those. Every
+    record is written unless --skip-invalid; the exit code is 1 when any record has errors, so a script can
+    tell.
     """
     from register_batch.fs import check_not_in_state_dir
     from register_batch.jobs import convert_files
