@@ -302,6 +302,24 @@ def _two_degree_trainees(path: Path, count: int) -> Path:
     return path
 
 
+def test_convert_help_says_json_lines_items_carry_withdrawals_and_deferrals():
+    """The help said each line is {"source", "data"}: a vendor's parser met "withdrawal" and "deferral" unannounced."""
+    shown = " ".join(run("convert", "--help").output.split())
+    assert '"withdrawal" or "deferral" (the request sync sends after it) when the record has one' in shown
+
+
+def test_convert_of_one_record_says_record_not_records(tmp_path):
+    """A one-trainee file (a vendor's test of one new starter) read "Wrote 1 records" and "1 of 1 records have
+    errors"."""
+    up = tmp_path / "up.csv"
+    source = str(_two_degree_trainees(tmp_path / "one.csv", 1))
+    one = run("-q", "convert", source, "--to", "register-csv", "-o", str(up))
+    assert one.exit_code == 1 and one.stdout == f"Wrote 1 record to {up}\n"
+    assert one.stderr.splitlines()[0] == "1 of 1 record has errors; run `register-batch validate` for the report"
+    skipped = run("-q", "convert", source, "--to", "jsonl", "-o", str(up), "--skip-invalid")
+    assert skipped.stdout == f"Wrote 0 records to {up}, 1 skipped as invalid\n"
+
+
 def test_convert_says_how_many_notes_it_left_out_after_the_twentieth(tmp_path):
     """Past twenty notes the terminal shows a count and where the rest are: a list cut without a word reads as every
     record that lost a degree."""

@@ -12,6 +12,9 @@ COPIES = {
     "hesa_samples/itt_record_zipped.zip": "hesa_samples/itt_record_zipped.zip",
     "openapi/v2026.1.yaml": "openapi/v2026.1.yaml",
     "register_csv/template_v2026_1.csv": "csv_template/public_csv_v2026_1__bulk_create_trainee.csv",
+    "register_csv/template_v2025_0.csv": (
+        "csv_template/public_csv_v2025_0__bulk_create_trainee@last_before_deletion_in_00d446f77.csv"
+    ),
     "register_csv/five_trainees.csv": (
         "csv_template/spec_fixtures_files_bulk_update_trainee_uploads_v2026_1/five_trainees.csv"
     ),

@@ -293,6 +293,16 @@ def test_truth_file_describes_the_run(tmp_path):
             {"fmt": "register-csv", "defects": 0.5, "truth": "t.json", "kinds": ["duplicate_degrees"]},
             "none of the requested defect kinds fits this format",
         ),
+        # A library caller's slips (vendor walk): one kind as a string was "unknown defect kind(s): m, i, s, s, ...",
+        # kinds without defects made a clean file unsaid (the command line refuses it), and a count that is not a
+        # whole number was a TypeError or, for True, one record.
+        (
+            {"defects": 0.5, "truth": "t.json", "kinds": "missing_sex"},
+            'kinds must be a list of defect kinds, e.g. ["missing_sex"], not a single string',
+        ),
+        ({"kinds": ["missing_sex"]}, "kinds chooses which defects defects injects: give defects too"),
+        ({"count": 2.5}, "count must be a whole number, not 2.5"),
+        ({"count": True}, "count must be a whole number, not True"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):

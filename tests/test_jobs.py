@@ -445,7 +445,9 @@ def test_convert_to_register_csv_says_which_records_withdrawal_or_deferral_it_le
         "the withdrawal left out",
         "the deferral left out",
     ]
-    assert "(sync sends them, and jsonl keeps them)" in result.notes[0][1].message
+    assert result.notes[0][1].message == (  # one withdrawal: "it", not "them" (vendor walk)
+        "the withdrawal left out: Register's CSV template has no columns for it (sync sends it, and jsonl keeps it)"
+    )
 
 
 def test_validate_writes_junit_xml_only_when_asked_and_exits_1_on_errors(tmp_path):

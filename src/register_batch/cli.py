@@ -230,8 +230,10 @@ def convert(
 ) -> None:
     """Map records to Register API v2026.1 request bodies, or to Register's bulk-add CSV.
 
-    JSON Lines holds one {"source": ..., "data": ...} per record. Every record is written unless
-    --skip-invalid; the exit code is 1 when any record has errors, so a script can tell.
+    JSON Lines holds one {"source": ..., "data": ...} per record, with "withdrawal" or "deferral" (the
+    request sync sends after it) when the record has one; Register's CSV has no columns for those. Every
+    record is written unless --skip-invalid; the exit code is 1 when any record has errors, so a script can
+    tell.
     """
     from register_batch.fs import check_not_in_state_dir
     from register_batch.jobs import convert_files
@@ -257,10 +259,11 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
-    echo(f"Wrote {result.written} records to {files}{skipped}")
+    echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
     if summary.errors:
         state.say(
-            f"{summary.invalid} of {summary.records} records have errors; "
+            f"{summary.invalid} of {counted(summary.records, 'record')} {'has' if summary.invalid == 1 else 'have'} "
+            "errors; "
             + (
                 f"see {result.report_paths.get('html', result.report_paths.get('json'))}"
                 if result.report_paths

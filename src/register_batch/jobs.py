@@ -234,9 +234,10 @@ def _write_bodies(
         if to == "register-csv":
             left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
             if left_out:
+                them = "them" if len(left_out) > 1 else "it"
                 written_notes.append(
                     f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
-                    "them (sync sends them, and jsonl keeps them)"
+                    f"{them} (sync sends {them}, and jsonl keeps {them})"
                 )
         source = item["source"]
         for note in written_notes:

@@ -800,6 +800,42 @@ def test_undetectable_format(tmp_path, header):
     assert caught.value.worded(OPTIONS).endswith("(use --format to say which)")  # as the command line does
 
 
+@pytest.mark.parametrize("fmt", ["auto", "register-csv"])
+def test_registers_older_title_case_template_is_named_with_what_to_do(tmp_path, register_csv_fixtures, fmt):
+    """A vendor's job still writing the 2025 template ('Provider Trainee ID', ...; Register's v2026.1 upload refuses it)
+    got "cannot tell the format ... use fmt", and with the format given, 46 unknown column names."""
+    header = (register_csv_fixtures / "template_v2025_0.csv").read_text(encoding="utf-8").splitlines()[0]
+    row = (register_csv_fixtures / "five_trainees.csv").read_text(encoding="utf-8").splitlines()[1]
+    path = tmp_path / "upload.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+    assert str(caught.value) == (
+        f"{path}, line 1: the header is Register's older bulk-add template (title-case names such as 'Provider "
+        "Trainee ID', before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 "
+        "template (provider_trainee_id, …; `register-batch convert --to register-csv` writes it)"
+    )
+
+
+def test_older_template_columns_a_mapping_file_reads_are_not_named_as_the_older_template(tmp_path):
+    """A mapping file that reads the older template's columns under their own names: one it left out is an unknown
+    column like any other, not "the header is Register's older bulk-add template"."""
+    mapping = tmp_path / "older.yaml"
+    mapping.write_text(
+        "fields:\n  register-csv:\n    trainee:\n      provider_trainee_id: provider trainee id\n"
+        "      hesa_id: hesa id\n      last_name: last name\n      date_of_birth: date of birth\n"
+    )
+    path = tmp_path / "upload.csv"
+    path.write_text(
+        "Provider Trainee ID,HESA ID,First Names,Last Name,Date of Birth\nS1/1,2601200000017,Ann,Lee,1999-03-14\n"
+    )
+    with pytest.raises(UnusableInput) as caught:
+        [(_info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping([mapping])))
+        list(records)
+    assert str(caught.value).startswith(f"{path}, line 1: unknown column header 'First Names' for register-csv")
+
+
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
     """An SRS export with a column of its own ('SRS Notes') was refused with only the column's name: the migration
     lead had to find in docs/mappings.md that a mapping file's `ignored` list lets the file through."""

@@ -24,6 +24,25 @@ def test_an_unknown_format_is_refused_naming_the_formats(tmp_path):
     assert str(caught.value) == "unknown input format 'csv'; use auto or one of hesa-xml, hesa-csv, register-csv"
 
 
+@pytest.mark.parametrize("to", ["jsonl", "json"])
+def test_converts_json_output_given_back_is_named_as_json_not_an_unknown_format(tmp_path, to):
+    """A vendor fed `convert --to jsonl` output back to validate: "cannot tell the format ... (use fmt to say which)",
+    though no format reads it. Say what it is and what to give instead."""
+    from pathlib import Path
+
+    from register_batch.jobs import convert_files
+
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    bodies = tmp_path / f"bodies.{to}"
+    convert_files([samples / "extract.xml"], to=to, output=bodies, as_of=date(2026, 11, 28))
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(bodies)], "auto", load_mapping()))
+    assert str(caught.value) == (
+        f"{bodies}: JSON, as convert and export write it, which register-batch does not read back: give the extract "
+        "it was converted from, or an export to register-csv or hesa-xml"
+    )
+
+
 def test_a_file_given_twice_by_two_names_is_refused(tmp_path):
     """Each of its records would be a duplicate of itself; a second name (a hard link) is the same file."""
     path = tmp_path / "extract.csv"

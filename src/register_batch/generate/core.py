@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -101,6 +102,21 @@ class TruthWriter:
     def close(self, defective: int, by_kind: dict[str, int]) -> None:
         summary = {"defective_records": defective, "issues": self.count, "by_kind": dict(sorted(by_kind.items()))}
         self.fh.write(("\n ]" if self.count else "]") + ',\n "summary": ' + json.dumps(summary) + "\n}\n")
+
+
+def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) -> tuple[int, Sequence[str] | None]:
+    """A library caller's count and kinds as generate takes them, or ConfigError: a string of one kind would be read
+    letter by letter, kinds without defects would make a clean file unsaid, and a count of 2.5 or True is no count
+    (the command line's options cannot be any of these)."""
+    if isinstance(count, bool) or not hasattr(count, "__index__"):
+        raise ConfigError.naming("{count} must be a whole number, not {given!r}", given=count)
+    if isinstance(kinds, str):
+        raise ConfigError.naming(
+            '{kinds} must be a list of defect kinds, e.g. ["{example}"], not a single string', example=kinds
+        )
+    if kinds and not defects:
+        raise ConfigError.naming("{kinds} chooses which defects {defects} injects: give {defects} too")
+    return operator.index(count), kinds
 
 
 def _check_options(
@@ -210,6 +226,7 @@ def generate(
     written owner-only (they look like personal data) and atomically. `ukprn` is the provider's (F_UKPRN; default
     drawn from the seed), so that several files can be one provider's.
     """
+    count, kinds = _checked_choices(count, kinds, defects)
     as_of = as_of_or_today(as_of)
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None

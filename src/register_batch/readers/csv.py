@@ -25,7 +25,13 @@ from typing import IO
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
-from register_batch.readers.detect import check_text_start, other_separator, refuse_blank_header, wrong_separator
+from register_batch.readers.detect import (
+    check_text_start,
+    other_separator,
+    refuse_blank_header,
+    refuse_older_template,
+    wrong_separator,
+)
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -726,6 +732,8 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
         separator := other_separator(header, lambda part: _known_column(layout.normalise(part.strip()), layout))
     ):
         raise UnusableInput(name, wrong_separator(separator), line=1)
+    if unknown and layout.format == "register-csv":
+        refuse_older_template(unknown, name, width=named)
     if unknown:
         shown = ", ".join(_label(u) for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""

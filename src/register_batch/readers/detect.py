@@ -83,6 +83,50 @@ def check_text_start(head: bytes, name: str) -> None:
         )
 
 
+# An object, or an array of objects (or none): what `convert` and `export` write with `--to jsonl` or `json`. No format
+# reads it, so "use fmt to say which" would send the user looking for one.
+_JSON_START = re.compile(rb'\{\s*"|\[\s*[{\]]')
+JSON_GIVEN = (
+    "JSON, as convert and export write it, which register-batch does not read back: give the extract it was "
+    "converted from, or an export to register-csv or hesa-xml"
+)
+
+
+# The header of Register's bulk-add template before v2026.0 (public/csv/bulk_create_trainee.csv, and v2025_0's), which
+# an SRS set up in 2025 may still write. Register's v2026.1 upload refuses it (column names must match the template's).
+OLDER_TEMPLATE = frozenset(
+    label.lower()
+    for label in (  # noqa: SIM905 - the header as the template spells it, one line of the file
+        "Provider Trainee ID,Application ID,HESA ID,First Names,Last Name,Previous Last Name,Date of Birth,NI Number,"
+        "Sex,Email,Nationality,Ethnicity,Disability 1,Disability 2,Disability 3,Disability 4,Disability 5,Disability 6,"
+        "Disability 7,Disability 8,Disability 9,ITT Aim,Training Route,Qualification Aim,Course Subject One,"
+        "Course Subject Two,Course Subject Three,Study Mode,ITT Start Date,ITT End Date,Course Age Range,Course Year,"
+        "Lead Partner URN,Employing School URN,Trainee Start Date,PG Apprenticeship Start Date,Fund Code,"
+        "Funding Method,Training Initiative,Additional Training Initiative,Placement 1 URN,Placement 2 URN,"
+        "Placement 3 URN,UK Degree Type,Non-UK Degree Type,Degree Subject,Degree Grade,Degree Graduation Year,"
+        "Awarding Institution,Degree Country"
+    ).split(",")
+)
+
+
+def refuse_older_template(labels: list[str], name: str, width: int | None = None) -> None:
+    """A header most of whose `width` column names (by default: `labels`, the whole header) are among `labels` and the
+    older template's: say what it is and what to do, not "cannot tell the format" or 46 unknown column names. Given
+    only the unknown ones, columns a mapping file reads (`Provider Trainee ID` mapped to provider_trainee_id) do not
+    count."""
+    hits = sum(1 for label in labels if label.strip().lstrip("'").strip().lower() in OLDER_TEMPLATE)
+    if width is None:
+        width = len([label for label in labels if label.strip()])
+    if hits >= max(3, width // 2):
+        raise UnusableInput(
+            name,
+            "the header is Register's older bulk-add template (title-case names such as 'Provider Trainee ID', "
+            "before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 template "
+            "(provider_trainee_id, …; `register-batch convert --to register-csv` writes it)",
+            line=1,
+        )
+
+
 def refuse_blank_header(header: list[str], name: str) -> None:
     """A blank line (or one of commas) above a CSV's header: read as the header, every row after it had extra cells.
     Refused whether the format was told from the file (`detect_format`) or given (`read_csv`)."""
@@ -121,6 +165,9 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     # no header, it is not text at all.
     if b"\x00" in body[:4096]:
         raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
+    if _JSON_START.match(stripped):
+        raise UnusableInput(name, JSON_GIVEN)
+    refuse_older_template(header, name)
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
