@@ -131,6 +131,23 @@ def shown(value: object, limit: int = SHOWN_MAX) -> str:
 
 
 _ENV.filters["shown"] = shown
+# A drift entry (dry-run.md) for a degree or placement one side lacks, or the state of a trainee Register does not
+# hold yet, has null on that side: "none" there, not "blank", which dry-run.md keeps for a field left empty (never
+# drift in the extract).
+_WHOLE_ITEM = re.compile(r"(degrees|placements)(\[[0-9]+\])?|state")
+
+
+def change_side(field: object, value: object) -> tuple[str, bool]:
+    """One side of a drift entry as the page shows it, and whether that is the absence of a value (in italics):
+    disabilities (a list) as their codes, a missing degree or placement as "none", an empty field as "blank"."""
+    if isinstance(value, list | tuple):
+        return (", ".join(str(item) for item in value), False) if value else ("none", True)
+    if value is None or value == "":
+        return ("none" if _WHOLE_ITEM.fullmatch(str(field)) else "blank"), True
+    return str(value), False
+
+
+_ENV.globals["change_side"] = change_side
 _BACKTICKED = re.compile(r"`([^`]+)`")
 
 
