@@ -24,6 +24,7 @@ from report_builders import (
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
+from register_batch.model import Severity, SourceRef, TraineeRecord
 from register_batch.reports import ReportBuilder, html_report
 
 
@@ -101,6 +102,20 @@ def test_counts_cards_and_charts_match_report_json(validation_builder, tmp_path)
     assert texts(doc, '//*[@id="issue-count"]') == [f"Showing {total} of {total} issues"]
     assert not doc.xpath("//*[@data-truncated]")
     assert not doc.xpath('//*[@id="sync"]')
+
+
+def test_issues_about_a_whole_record_are_named_in_words_in_the_chart_and_the_filter(tmp_path):
+    """The table says "whole record"; the chart and the Field filter said "(record)", the key rows are matched on."""
+    record = TraineeRecord(source=SourceRef(input="extract.csv", record=3, line=4), data={"hesa_id": "2601200000017"})
+    record.issue("sync_state_differs", "Register has the trainee deferred", severity=Severity.WARNING)
+    builder, _records = check(VALIDATION_INPUTS[-1:], "validate", also=(record,))
+    doc = written_page(builder, tmp_path)
+    [link] = doc.xpath('//table[@id="chart-field"]//a[@data-value="(record)"]')
+    assert link.text_content() == "whole record"
+    [option] = doc.xpath('//select[@id="f-field"]/option[@value="(record)"]')
+    assert option.text_content().startswith("whole record (1")
+    [row] = [row for row in visible_rows(doc, "issue-table") if row.get("data-field") == "(record)"]
+    assert "whole record" in row.text_content()
 
 
 def test_rows_carry_what_the_filters_match_on(validation_builder, tmp_path):
