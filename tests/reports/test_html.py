@@ -350,6 +350,9 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     assert {row.get("data-action") for row in rows} == {"create", "conflict", "invalid"}
     [note] = texts(doc, '//*[@data-truncated="records"]')
     assert f"3 of the {len(data['records'])} records" in note and "report.json" in note
+    # The rows are shown in file order (the unchanged first, when they come first): "failures … first" alone read as
+    # the order of the table, which a person looked for in vain.
+    assert "in file order, chosen with failures, conflicts, changes and warnings first" in note
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 
