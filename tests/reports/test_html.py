@@ -310,6 +310,17 @@ def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder,
     assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
 
 
+def test_a_long_route_may_wrap_on_a_narrow_screen(make_sync_builder, tmp_path):
+    """`DELETE /trainees/{trainee_id}/placements/{placement_id}` has no space to wrap at: on a phone it ran off the
+    page. Like field names, a route may break after a `/` or `_`, and still reads as written."""
+    builder = make_sync_builder()
+    route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
+    builder.extra["sync"]["requests"] = {"total": 3, "by_route": {route: 1, "GET /trainees": 2}}
+    builder.write(tmp_path)
+    [code] = page(tmp_path).xpath(f'//*[@data-route="{route}"]/code')
+    assert code.text_content() == route and len(code.xpath(".//wbr")) >= 4
+
+
 def test_sync_keys_unknown_to_the_page_still_get_a_card(make_sync_builder, tmp_path):
     builder = make_sync_builder()
     builder.extra["sync"]["actions"]["reassign"] = 2
