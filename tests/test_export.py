@@ -156,6 +156,22 @@ def test_hesa_xml_export_is_an_ittrecord_document(synced, tmp_path):
     assert student.findtext("F_ITTSTARTDATE") == "2025-09-01"
 
 
+def test_hesa_xml_export_closes_each_element_at_the_indent_it_opened_at(synced, tmp_path):
+    """People read the XML export too (to compare it with the SRS's own): `</Student>` lines up with `<Student>`."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    opened: list[tuple[str, int]] = []
+    for line in out.read_text(encoding="utf-8").splitlines()[1:]:
+        indent, text = len(line) - len(line.lstrip()), line.strip()
+        if text.startswith("</"):
+            assert opened.pop() == (text[2:-1], indent), line
+        elif not text.endswith("/>") and "</" not in text:
+            opened.append((text[1:-1], indent))
+    assert not opened
+
+
 def test_hesa_xml_export_says_whose_trainees_they_are(synced, tmp_path):
     """F_UKPRN from the provider Register files the trainees under, so that a sync of the file with --ukprn checks
     its records (validation/providers.py) rather than passing them unchecked."""

@@ -217,7 +217,7 @@ class HesaXmlWriter:
                         value = f"{value}-{GRADUATION_DAY}"
                         dated = True
                     self._leaf(item, tag, value)
-        self._fh.write(etree.tostring(student, encoding="unicode", pretty_print=True).replace("\n<", "\n  <"))
+        self._fh.write(etree.tostring(student, encoding="unicode", pretty_print=True))
         self.rows += 1
         if dated:
             notes.append(GRADUATION_NOTE)

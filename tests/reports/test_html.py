@@ -24,6 +24,7 @@ from report_builders import (
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
+from register_batch.model import Severity, SourceRef, TraineeRecord
 from register_batch.reports import ReportBuilder, html_report
 
 
@@ -101,6 +102,20 @@ def test_counts_cards_and_charts_match_report_json(validation_builder, tmp_path)
     assert texts(doc, '//*[@id="issue-count"]') == [f"Showing {total} of {total} issues"]
     assert not doc.xpath("//*[@data-truncated]")
     assert not doc.xpath('//*[@id="sync"]')
+
+
+def test_issues_about_a_whole_record_are_named_in_words_in_the_chart_and_the_filter(tmp_path):
+    """The table says "whole record"; the chart and the Field filter said "(record)", the key rows are matched on."""
+    record = TraineeRecord(source=SourceRef(input="extract.csv", record=3, line=4), data={"hesa_id": "2601200000017"})
+    record.issue("sync_state_differs", "Register has the trainee deferred", severity=Severity.WARNING)
+    builder, _records = check(VALIDATION_INPUTS[-1:], "validate", also=(record,))
+    doc = written_page(builder, tmp_path)
+    [link] = doc.xpath('//table[@id="chart-field"]//a[@data-value="(record)"]')
+    assert link.text_content() == "whole record"
+    [option] = doc.xpath('//select[@id="f-field"]/option[@value="(record)"]')
+    assert option.text_content().startswith("whole record (1")
+    [row] = [row for row in visible_rows(doc, "issue-table") if row.get("data-field") == "(record)"]
+    assert "whole record" in row.text_content()
 
 
 def test_rows_carry_what_the_filters_match_on(validation_builder, tmp_path):
@@ -295,6 +310,17 @@ def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder,
     assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
 
 
+def test_a_long_route_may_wrap_on_a_narrow_screen(make_sync_builder, tmp_path):
+    """`DELETE /trainees/{trainee_id}/placements/{placement_id}` has no space to wrap at: on a phone it ran off the
+    page. Like field names, a route may break after a `/` or `_`, and still reads as written."""
+    builder = make_sync_builder()
+    route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
+    builder.extra["sync"]["requests"] = {"total": 3, "by_route": {route: 1, "GET /trainees": 2}}
+    builder.write(tmp_path)
+    [code] = page(tmp_path).xpath(f'//*[@data-route="{route}"]/code')
+    assert code.text_content() == route and len(code.xpath(".//wbr")) >= 4
+
+
 def test_sync_keys_unknown_to_the_page_still_get_a_card(make_sync_builder, tmp_path):
     builder = make_sync_builder()
     builder.extra["sync"]["actions"]["reassign"] = 2
@@ -335,6 +361,9 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     assert {row.get("data-action") for row in rows} == {"create", "conflict", "invalid"}
     [note] = texts(doc, '//*[@data-truncated="records"]')
     assert f"3 of the {len(data['records'])} records" in note and "report.json" in note
+    # The rows are shown in file order (the unchanged first, when they come first): "failures … first" alone read as
+    # the order of the table, which a person looked for in vain.
+    assert "in file order, chosen with failures, conflicts, changes and warnings first" in note
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 

@@ -131,6 +131,23 @@ def shown(value: object, limit: int = SHOWN_MAX) -> str:
 
 
 _ENV.filters["shown"] = shown
+# A drift entry (dry-run.md) for a degree or placement one side lacks, or the state of a trainee Register does not
+# hold yet, has null on that side: "none" there, not "blank", which dry-run.md keeps for a field left empty (never
+# drift in the extract).
+_WHOLE_ITEM = re.compile(r"(degrees|placements)(\[[0-9]+\])?|state")
+
+
+def change_side(field: object, value: object) -> tuple[str, bool]:
+    """One side of a drift entry as the page shows it, and whether that is the absence of a value (in italics):
+    disabilities (a list) as their codes, a missing degree or placement as "none", an empty field as "blank"."""
+    if isinstance(value, list | tuple):
+        return (", ".join(str(item) for item in value), False) if value else ("none", True)
+    if value is None or value == "":
+        return ("none" if _WHOLE_ITEM.fullmatch(str(field)) else "blank"), True
+    return str(value), False
+
+
+_ENV.globals["change_side"] = change_side
 _BACKTICKED = re.compile(r"`([^`]+)`")
 
 
@@ -210,6 +227,11 @@ class Bar:
         return round(100 * self.warnings / self.scale, 2) if self.scale else 0.0
 
 
+# An issue about no one field is counted under a key (reports.field_key) that the rows and the filter match on; the
+# chart and the filter's options name it in words, as the table does.
+FIELD_WORDS = {"(record)": "whole record", "(file)": "whole file"}
+
+
 def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[Bar]:
     """The top CHART_TOP keys by count, and the rest folded into one "other" bar."""
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
@@ -217,7 +239,9 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
     if len(rest) == 1:  # "1 other" would hide a name for no gain in space
         shown, rest = ranked, []
     scale = max([count for _, count in shown] + [sum(count for _, count in rest)] + [0])
-    bars = [Bar(key, key, errors[key], count - errors[key], scale, filter_key) for key, count in shown]
+    bars = [
+        Bar(key, FIELD_WORDS.get(key, key), errors[key], count - errors[key], scale, filter_key) for key, count in shown
+    ]
     if rest:
         rest_errors = sum(errors[key] for key, _ in rest)
         rest_total = sum(count for _, count in rest)
@@ -654,7 +678,10 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
         "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
         # (value, label, count in all, count on this page): the page may hold fewer rows than the report
-        "field_options": [(key, key, count, rows.by_field[key]) for key, count in sorted(report.by_field.items())],
+        "field_options": [
+            (key, FIELD_WORDS.get(key, key), count, rows.by_field[key])
+            for key, count in sorted(report.by_field.items())
+        ],
         "code_options": [(rule.code, rule.code, rule.count, rows.by_code[rule.code]) for rule in rules],
         "severity_options": [
             ("error", "Errors", summary["errors"], rows.by_severity["error"]),
