@@ -259,6 +259,19 @@ def test_hooks_answer_only_their_own_method_and_path_and_nothing_outside_the_api
     assert stats["requests"] == {"total": 1, "by_route": {"POST /trainees": 1}, "by_status": {"201": 1}, "faults": {}}
 
 
+def test_every_answer_names_the_emulator_as_its_server_and_nothing_else(emulator):
+    """The Server header is a name a proxy log can show as it is: no trailing space (which httpx would strip before
+    a test saw it), no Python version."""
+    host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(b"GET /reference-data HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
+            head += chunk
+    lines = head.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert [line for line in lines if line.lower().startswith(b"server:")] == [b"Server: register-batch-emulator"]
+
+
 def test_the_rate_limit_counts_a_clients_requests_on_every_connection():
     """A client that opens a new connection (or several at once) shares its window: the limit is per address."""
     with (

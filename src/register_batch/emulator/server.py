@@ -120,9 +120,12 @@ class _Server6(_Server):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "register-batch-emulator"
-    sys_version = ""
     timeout = IDLE_TIMEOUT
     server: _Server
+
+    def version_string(self) -> str:
+        """The Server header: the emulator's name alone (http.server adds a space and Python's version)."""
+        return self.server_version
 
     def setup(self) -> None:
         super().setup()
