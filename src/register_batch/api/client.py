@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import logging
 import math
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -60,6 +61,9 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
+# The longest answer read: Register's longest, a listing page of 5000 trainees (--per-page's most) of a few KB each,
+# is some 15 MB. Past it, an answer is a gzip bomb or a body that never ends, and is read no further.
+ANSWER_LIMIT = 64 << 20
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
@@ -311,7 +315,12 @@ class RegisterClient:
         self.stats.by_route[route] += 1
         started = time.monotonic()
         try:
-            response = self._http.request(method, self.base + path, json=body, params=params, headers=headers)
+            request = self._http.build_request(method, self.base + path, json=body, params=params, headers=headers)
+            streamed = self._http.send(request, stream=True)
+            try:
+                content, broken = _body(streamed)
+            finally:
+                streamed.close()
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
             raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
@@ -321,14 +330,22 @@ class RegisterClient:
         except httpx.TransportError as exc:
             self.stats.by_status["no-reply"] += 1
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
-        self.stats.by_status[str(response.status_code)] += 1
-        self.last_status = response.status_code
+        self.stats.by_status[str(streamed.status_code)] += 1
+        self.last_status = streamed.status_code
         try:
-            elapsed = response.elapsed  # set once the answer is read, as request() reads it
+            elapsed = streamed.elapsed  # set once the answer is closed
         except RuntimeError:
             elapsed = timedelta(0)
-        self._last_answer = (response.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
-        log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
+        self._last_answer = (streamed.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
+        log.info("%s -> %s in %.0f ms", route, streamed.status_code, (time.monotonic() - started) * 1000)
+        if broken is not None:  # an answer, though not one Register gives: a read is retried, a write unknown
+            raise ServerError(method, path, streamed.status_code, [broken])
+        # The answer as read: its body is decompressed already.
+        plain = [(name, value) for name, value in streamed.headers.multi_items() if name.lower() != "content-encoding"]
+        response = httpx.Response(
+            streamed.status_code, headers=plain, content=content, request=request, extensions=streamed.extensions
+        )
+        response.elapsed = elapsed
         return response
 
     def _call(
@@ -537,6 +554,24 @@ class RegisterClient:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
         return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+def _body(response: httpx.Response) -> tuple[bytes, str | None]:
+    """A streamed answer's body, decompressed, read up to ANSWER_LIMIT; with why it is no answer of Register's, if it
+    is not. Read whole, a gzip bomb or a body that never ends took this machine's memory (a MemoryError, exit 70)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > ANSWER_LIMIT:
+                return b"", f"the answer was longer than {ANSWER_LIMIT >> 20} MiB (not Register's answer?)"
+            chunks.append(chunk)
+    except httpx.DecodingError:  # not an httpx.TransportError: it went past `_send`, an internal error
+        encoding = response.headers.get("Content-Encoding", "")
+        named = f"{encoding}: " if re.fullmatch(r"[A-Za-z0-9, -]{1,40}", encoding) else ""
+        return b"", f"the answer could not be decompressed ({named}not Register's answer?)"
+    return b"".join(chunks), None
 
 
 def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool) -> ApiError:
