@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import logging
 import math
+import os
 import re
 import time
 from collections import Counter, deque
@@ -47,6 +48,7 @@ from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
+from register_batch.wording import printable
 
 log = logging.getLogger("register_batch.api")
 # stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
@@ -235,7 +237,7 @@ class RegisterClient:
         self.stats = RequestStats()
         self.last_status: int | None = None
         self._last_answer: tuple[str | None, timedelta] | None = None  # its Date header and how long it took
-        self._http = httpx.Client(
+        self._http = _http_client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
             follow_redirects=False,
@@ -554,6 +556,31 @@ class RegisterClient:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
         return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+PROXY_UNUSABLE = (
+    "a proxy set in the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, or their lower-case forms; not shown) "
+    "cannot be used: {why}; correct it, or unset it to connect directly"
+)
+
+
+def _http_client(**settings: Any) -> httpx.Client:
+    """httpx's client, whose proxies and CA certificates come from the environment towards an https:// service
+    (`trust_env`): one it cannot use is a setting to fix (exit 2), not an internal error; a proxy's URL is never shown
+    (it may hold a user name and password)."""
+    try:
+        return httpx.Client(**settings)
+    except ImportError:  # socks5:// without the socksio package
+        why = "a SOCKS proxy needs the socksio package (pip install 'httpx[socks]'), or give an http:// proxy"
+    except (ValueError, httpx.InvalidURL):  # InvalidURL is no ValueError; a ValueError quotes the URL
+        why = "not an http://, https:// or socks5:// URL with a host and a port"
+    except OSError as exc:  # ssl.SSLError among them: SSL_CERT_FILE or SSL_CERT_DIR
+        named = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or ""
+        raise ConfigError(
+            f"the CA certificates that SSL_CERT_FILE or SSL_CERT_DIR name ({printable(named)}) cannot be used "
+            f"({exc.strerror or type(exc).__name__}): correct the setting or unset it"
+        ) from None
+    raise ConfigError(PROXY_UNUSABLE.format(why=why)) from None
 
 
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
