@@ -95,9 +95,10 @@ class Secret:
 
 
 def _quotes(content: bytes, token: str) -> bool:
-    """Whether an answer's bytes hold `token`, as it is or JSON-escaped (a `/` may be written `\\/`)."""
+    """Whether an answer's bytes may hold `token`: as it is, JSON-escaped (a `/` may be written `\\/`), or with JSON's
+    `\\u` escapes anywhere (any character of it may be written so): its JSON is then searched once read."""
     plain = token.encode()
-    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content)
+    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content) or b"\\u" in content
 
 
 # Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
@@ -287,10 +288,11 @@ class RegisterClient:
             parsed = response.json() if response.content else None
         except (ValueError, RecursionError):  # not JSON, or JSON nested thousands deep: not Register's answer
             parsed = response.text
-        if self.token and len(self.token.reveal()) >= MASKED_FROM and _quotes(response.content, self.token.reveal()):
+        token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
+        if token is not None and _quotes(response.content, token):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
             # output, the ledger and the reports, and the token must not go with them.
-            parsed = _masked(parsed, self.token.reveal())
+            parsed = _masked(parsed, token)
         if 200 <= status < 300:
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
@@ -303,7 +305,7 @@ class RegisterClient:
                 # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
                 raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
             return parsed
-        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers)
+        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
     def _send(
         self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, headers: dict[str, str]
@@ -601,9 +603,12 @@ def _body(response: httpx.Response) -> tuple[bytes, str | None]:
     return b"".join(chunks), None
 
 
-def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool) -> ApiError:
+def _refusal(
+    method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool, mask: str | None = None
+) -> ApiError:
     """The error for an answer that is neither a success nor a 429: its class by status, Register's messages, and
-    what to do where the answer itself does not say (a refused token, a redirect not followed)."""
+    what to do where the answer itself does not say (a refused token, a redirect not followed). `mask`, the token,
+    is masked in them: a status line's reason phrase or a redirect's Location may quote it as a body does."""
     status = response.status_code
     error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
         status, ServerError if status >= 500 else ApiError
@@ -616,6 +621,8 @@ def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, t
             f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
             "the target you set): check the target (a moved address, or http:// for https://?)"
         ]
+    if mask is not None:
+        messages = _masked(messages, mask)
     failed = error(method, path, status, messages, parsed)
     if TOKEN_REFUSED in messages:
         # Where to give the token: a library caller gives it to the client; the command line names its places.
