@@ -768,10 +768,10 @@ def _retry_after(value: str | None, period: float = 60.0, now: float | None = No
         try:
             seconds = float(value)
         except ValueError:
-            from email.utils import parsedate_to_datetime
-
-            with contextlib.suppress(TypeError, ValueError):
-                seconds = parsedate_to_datetime(value).timestamp() - now
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                moment = email.utils.parsedate_to_datetime(value)
+                # GMT, as every HTTP-date is, when it names no zone (the asctime form, `-0000`): not local time.
+                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - now
     if math.isnan(seconds):  # none given, or none readable
         seconds = period - (now % period) if period > 0 else 1.0
     return min(LONGEST_PAUSE, max(0.0, seconds))
