@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import json
 import os
 import resource
 import subprocess
@@ -169,3 +170,66 @@ def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(
         "register-batch: error: Register did not answer (GET /trainees -> 200: the answer was longer than 64 MiB "
         "(not Register's answer?)); nothing was written. Run again later."
     ]
+
+
+def json_answer(body: object) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    data = json.dumps(body).encode()
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return write
+
+
+# Trainees no Register lists: a value of the wrong type where the sync matches records (each was an internal error,
+# exit 70: a list as trainee_id in the client, a list as last_name in the plan's matching).
+NOT_TRAINEES = {
+    "trainee_id a list": {"trainee_id": ["T1"], "hesa_id": "2510000000001"},
+    "trainee_id a number": {"trainee_id": 7, "hesa_id": "2510000000001"},
+    "last_name a list": {"trainee_id": "T1", "last_name": ["Lee"], "date_of_birth": "1990-01-01"},
+    "hesa_id a number": {"trainee_id": "T1", "hesa_id": 2510000000001},
+    "first_names an object": {"trainee_id": "T1", "first_names": {"given": "Ann"}},
+}
+
+
+@pytest.mark.parametrize("item", list(NOT_TRAINEES))
+def test_a_listed_or_fetched_trainee_of_the_wrong_shape_is_not_registers_answer(item):
+    trainee = NOT_TRAINEES[item]
+    listing = {"data": [trainee], "meta": {"total_pages": 1, "total_count": 1}}
+    with (
+        serving(json_answer(listing)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees -> 200: the listing held something other than trainees"),
+    ):
+        list(register.iter_trainees(academic_cycle=2025))
+    with (
+        serving(json_answer(trainee)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees/T1 -> 200: the answer had no trainee in it"),
+    ):
+        register.get_trainee("T1")
+
+
+def test_a_sync_whose_listing_holds_a_trainee_of_the_wrong_shape_stops_in_one_line(tmp_path):
+    source = extract(tmp_path / "in.csv", 2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
+    listing = {"data": [NOT_TRAINEES["last_name a list"]], "meta": {"total_pages": 1, "total_count": 1}}
+    with serving(json_answer(listing)) as (url, written):
+        run = subprocess.run(
+            sync_command(source, url, tmp_path / "state", tmp_path / "reports", "2026-11-28"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.splitlines() == [
+        "register-batch: error: Register did not answer (GET /trainees -> 200: the listing held something other "
+        "than trainees); nothing was written. Run again later."
+    ]
+    assert len(written) == 1  # the listing, and nothing sent after it

@@ -436,7 +436,7 @@ class RegisterClient:
                 exc.body,
             ).marking(api_version="api_version") from None
         items = body["data"]
-        if not all(isinstance(item, dict) for item in items):
+        if not all(_is_trainee(item) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
         meta = body.get("meta")
         return items, dict(meta) if isinstance(meta, dict) else {}
@@ -507,7 +507,7 @@ class RegisterClient:
         body = self._call("GET", path, "GET /trainees/{trainee_id}") or {}
         if "trainee_id" not in body and isinstance(body.get("data"), dict):
             body = body["data"]
-        if not body.get("trainee_id"):
+        if not body.get("trainee_id") or not _is_trainee(body):
             # An empty 200 (a proxy, a broken answer) is no trainee: taken as one, a sync would report the trainee
             # its ledger links to as deleted in Register. Not Register's answer, as `_call` says of other bodies.
             status = self.last_status or 200
@@ -583,6 +583,37 @@ def _http_client(**settings: Any) -> httpx.Client:
             f"({exc.strerror or type(exc).__name__}): correct the setting or unset it"
         ) from None
     raise ConfigError(PROXY_UNUSABLE.format(why=why)) from None
+
+
+# A trainee's fields that a sync reads to match and compare records (sync/plan.py, runner.py): text or null in every
+# answer of Register's (register-api.md §3.6); and those that hold lists.
+TRAINEE_TEXT = (
+    "trainee_id",
+    "hesa_id",
+    "provider_trainee_id",
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "state",
+    "training_route",
+    "ukprn",
+    "created_at",
+    "updated_at",
+    "defer_date",
+    "reinstate_date",
+)
+TRAINEE_LISTS = ("degrees", "placements")
+
+
+def _is_trainee(item: Any) -> bool:
+    """Whether a listed or fetched trainee has Register's shape where a sync reads it: another (a list as trainee_id,
+    a number as hesa_id) is not Register's answer, and took the sync's matching down as an internal error."""
+    return (
+        isinstance(item, dict)
+        and all(isinstance(item.get(key), str | None) for key in TRAINEE_TEXT)
+        and all(isinstance(item.get(key), list | None) for key in TRAINEE_LISTS)
+    )
 
 
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
