@@ -18,6 +18,8 @@ import pytest
 
 from cli_runs import sync_command
 from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient, ServerError
+from register_batch.emulator import start_emulator
+from stub_http import fronting
 from trainee_extracts import extract
 
 TOKEN = "hostile-answers-token"
@@ -233,3 +235,72 @@ def test_a_sync_whose_listing_holds_a_trainee_of_the_wrong_shape_stops_in_one_li
         "than trainees); nothing was written. Run again later."
     ]
     assert len(written) == 1  # the listing, and nothing sent after it
+
+
+NOT_IDS = {"a number": 12345, "a list": ["T1"], "empty": ""}
+VALID_CREATE = {  # a trainee the emulator creates
+    "first_names": "Ann",
+    "last_name": "Lee",
+    "date_of_birth": "1990-01-01",
+    "sex": "10",
+    "email": "ann@example.com",
+    "training_route": "11",
+    "itt_start_date": "2025-09-01",
+    "itt_end_date": "2026-07-31",
+    "course_subject_1": "100346",
+    "study_mode": "01",
+    "hesa_id": "0000000000001",
+    "itt_aim": "201",
+    "course_year": "1",
+    "course_age_range": "13918",
+    "fund_code": "2",
+    "funding_method": "6",
+}
+
+
+def ids_replaced(given: object):
+    """A front for the emulator whose creates are carried out and answered with `given` as the trainee_id."""
+
+    def answer(seen, forward):
+        if seen.method != "POST" or not seen.path.endswith("/trainees"):
+            return None
+        status, headers, content = forward()
+        if status == 201:
+            created = json.loads(content)
+            created["data"]["trainee_id"] = given
+            content = json.dumps(created).encode()
+        return status, headers, content
+
+    return answer
+
+
+@pytest.mark.parametrize("given", list(NOT_IDS))
+def test_a_create_answered_with_no_usable_trainee_id_has_an_unknown_outcome(given):
+    """Taken as the new trainee's id, it went into the ledger: a number linked every record to a trainee Register does
+    not have (the next sync said `conflict` for each), a list was an internal error after the create."""
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None) as emulator,
+        fronting(emulator.url, ids_replaced(NOT_IDS[given])) as front,
+        client(front.url, attempts=1) as register,
+        pytest.raises(OutcomeUnknown, match=r"^POST /trainees -> 201: the answer had no trainee in it"),
+    ):
+        register.create_trainee(VALID_CREATE)
+
+
+@pytest.mark.slow
+def test_a_sync_whose_creates_are_answered_with_numbers_for_ids_creates_each_once_and_links_the_real_ones(tmp_path):
+    source = extract(tmp_path / "in.csv", 4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
+    command = sync_command(source, "", tmp_path / "state", tmp_path / "reports", "2026-11-28")
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, ukprns={TOKEN: "10000000"}) as emulator,
+        fronting(emulator.url, ids_replaced(NOT_IDS["a number"])) as front,
+    ):
+        command[command.index("--target") + 1] = front.url
+        first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        created = emulator.snapshot()["requests"]["by_route"]["POST /trainees"]
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert "4 records: 4 unchanged." in second.stdout
+    assert created == 4

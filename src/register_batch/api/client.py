@@ -268,7 +268,7 @@ class RegisterClient:
         body: Any,
         params: dict[str, Any] | None,
         auth: bool,
-        expect: type | None = None,
+        expect: type | object | None = None,
     ) -> Any:
         """One request, and its answer read: Register's JSON for a success, else the error it means (RateLimited,
         a ServerError for an answer that is not Register's, `_refusal`'s for the rest)."""
@@ -300,10 +300,15 @@ class RegisterClient:
                 raise ServerError(
                     method, path, status, ["the answer was not Register's JSON (a proxy or sign-in page in the way?)"]
                 )
-            if expect is not None and not isinstance((parsed or {}).get("data"), expect):
+            data = (parsed or {}).get("data")
+            if expect is not None and not isinstance(data, expect if isinstance(expect, type) else dict):
                 # A success without the trainee (or list) it always carries (§2): not Register's answer, or a
                 # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
                 raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
+            if expect is TRAINEE and not _is_written_trainee(data):
+                # A created trainee whose id is no id: taken as one it went into the ledger (a number linked the
+                # record to no trainee of Register's). Not Register's answer: the create's outcome is unknown.
+                raise ServerError(method, path, status, ["the answer had no trainee in it (not Register's answer?)"])
             return parsed
         raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
@@ -361,9 +366,10 @@ class RegisterClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
-        expect: type | None = None,
+        expect: type | object | None = None,
     ) -> Any:
-        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have."""
+        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have, or
+        TRAINEE for a created trainee with its id."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -515,7 +521,7 @@ class RegisterClient:
         return body
 
     def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=dict)["data"]
+        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=TRAINEE)["data"]
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
@@ -614,6 +620,14 @@ def _is_trainee(item: Any) -> bool:
         and all(isinstance(item.get(key), str | None) for key in TRAINEE_TEXT)
         and all(isinstance(item.get(key), list | None) for key in TRAINEE_LISTS)
     )
+
+
+TRAINEE = object()  # what a create answers (`_call`'s expect): the trainee, with the id the ledger keeps
+
+
+def _is_written_trainee(data: Any) -> bool:
+    """Whether a create's answer holds a trainee of Register's shape with an id, which the sync keeps in its ledger."""
+    return _is_trainee(data) and isinstance(data.get("trainee_id"), str) and bool(data["trainee_id"].strip())
 
 
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
