@@ -510,3 +510,19 @@ def test_a_process_of_another_rate_sharing_the_budget_never_drops_sends_others_s
         job(*other_rate).acquire(lambda: True)  # a lower limit has no room: it stops at once; a 1 s window has room
     job(95, 60).acquire()  # a third job (or the first one's next run) at the default rate
     assert clock.now >= started + 60  # the first one's 95 sends of this minute are still in the shared log
+
+
+def test_a_shared_file_naming_an_endless_window_does_not_keep_every_send_for_good(tmp_path):
+    """The longest window and highest limit of the processes sharing the file are read from it: a foreign or damaged
+    file naming an endless one (in a folder several users write to) must not have every send kept, and the whole log
+    rewritten, for ever."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    shared.write_text(json.dumps({"sent": [clock.now - 10], "blocked_until": 0.0, "window": 1e12, "limit": 10**12}))
+    limiter = RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+    for _ in range(100):
+        limiter.acquire()
+        clock.sleep(100)
+    state = json.loads(shared.read_text())
+    assert len(state["sent"]) <= 37  # the sends of the last hour at most (one every 100 s)
+    assert state["window"] <= 3600 and state["limit"] <= 10_000

@@ -43,6 +43,10 @@ RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
 # (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
 LONGEST_PAUSE = 60.0  # seconds: the longest Retry-After the client passes on (Register's window, §1.3)
+# The longest window and highest limit of other processes a shared file's log is kept for (a process's own are kept
+# whatever they are).
+LONGEST_SHARED_WINDOW = 3600.0
+HIGHEST_SHARED_LIMIT = 10_000
 
 
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -289,6 +293,7 @@ def _load_state(data: bytes) -> dict:
     return {
         "sent": sent,
         "blocked_until": 0.0 if math.isnan(blocked) else blocked,
-        "window": window if math.isfinite(window) and window > 0 else 0.0,
-        "limit": max(limit, 0),
+        # At most an hour and 10,000 requests: a file naming more (foreign, damaged) would keep every send for good.
+        "window": min(window, LONGEST_SHARED_WINDOW) if math.isfinite(window) and window > 0 else 0.0,
+        "limit": min(max(limit, 0), HIGHEST_SHARED_LIMIT),
     }
