@@ -91,7 +91,9 @@ class Settings:
             except RegisterBatchError as exc:
                 from register_batch.commands.common import OPTIONS  # settings are the command line's to check
 
-                found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
+                found[key] = (
+                    f"{_without_token(key, exc.worded(OPTIONS), getattr(self, key))} (set by {self.set_by(key)})"
+                )
         return found
 
     def set_by(self, key: str) -> str:
@@ -109,14 +111,33 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         return {
             "target": masked_url(self.target),
-            "rate": self.rate,
+            "rate": shown_setting("rate", self.rate),
             "state_dir": str(self.state_dir),
             "report_dir": str(self.report_dir),
-            "api_version": self.api_version,
+            "api_version": shown_setting("api_version", self.api_version),
             "token_file": shown_token_file(self.token_file),
             "mappings": [str(p) for p in self.mappings],
-            "ukprn": self.ukprn,
+            "ukprn": shown_setting("ukprn", self.ukprn),
         }
+
+
+# Settings whose values are never 32 characters long: one that looks like a token is an API token pasted in the
+# wrong place (REGISTER_BATCH_RATE for REGISTER_API_TOKEN), and is never shown, as a target or token file's is not.
+SHORT_SETTINGS = ("rate", "ukprn", "api_version")
+
+
+def shown_setting(key: str, value: str | None) -> str | None:
+    """A short setting's value as it may be shown: not at all when it looks like an API token."""
+    if key in SHORT_SETTINGS and value is not None and looks_like_token(value.strip()):
+        return not_shown(len(value.strip()))
+    return value
+
+
+def _without_token(key: str, message: str, value: Any) -> str:
+    """A problem's message with a short setting's value taken out when it looks like an API token."""
+    if not isinstance(value, str) or (shown := shown_setting(key, value)) == value or shown is None:
+        return message
+    return message.replace(repr(value), shown).replace(repr(value.strip()), shown).replace(value.strip(), shown)
 
 
 def shown_token_file(path: Path | None) -> str | None:

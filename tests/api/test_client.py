@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import httpx
@@ -613,3 +615,24 @@ def test_a_listing_that_does_not_come_oldest_first_is_still_read_whole(emulator)
     with fronting(emulator.url, newest_first) as front, client_for(front) as client:
         listed = [t["trainee_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=4, sort_order="asc")]
     assert sorted(listed) == sorted(created)
+
+
+@pytest.mark.parametrize("written", ["asctime", "-0000"])
+def test_a_retry_after_date_without_a_zone_is_read_as_gmt(written, monkeypatch):
+    """An HTTP-date is GMT whatever form it takes (RFC 9110 §5.6.7: a recipient reads the obsolete asctime form too,
+    and it names no zone); read as this machine's local time, it was hours off: no wait at all, or the longest."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        due = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(seconds=31)
+        header = due.strftime("%a %b %d %H:%M:%S %Y") if written == "asctime" else email.utils.format_datetime(due)
+        with (
+            answering(429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": header}) as url,
+            RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1) as client,
+            pytest.raises(RateLimited) as caught,
+        ):
+            client.info()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert 28 <= caught.value.retry_after <= 31

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -156,8 +157,8 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64, b"[" * 100_000],
-    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep"],
+    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64, b"[" * 100_000, b'{"limit": 1e999}'],
+    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep", "an endless limit"],
 )
 def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
     """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
@@ -169,7 +170,8 @@ def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, co
     limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
     limiter.acquire()
     assert limiter.shared_file == shared  # still shared
-    assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0}
+    # The window and limit of the processes sharing it: here this one's alone.
+    assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0, "window": 1.0, "limit": 2}
 
 
 @pytest.mark.parametrize("limit,period", [(0, 60), (1, 0), (1, -1)])
@@ -486,3 +488,41 @@ def test_an_ipv6_targets_budget_file_has_a_name_every_file_system_takes(tmp_path
     """A target such as http://[::1]:8080: Windows refuses a colon in a file name."""
     path = shared_budget_file("::1", loopback=True, environ={RATE_DIR_ENV: str(tmp_path)})
     assert path is not None and path.parent == tmp_path and ":" not in path.name and path.name.endswith("1.json")
+
+
+@pytest.mark.parametrize("other_rate", [(45, 60), (10, 1)], ids=["a lower limit", "a shorter window"])
+def test_a_process_of_another_rate_sharing_the_budget_never_drops_sends_others_still_count(tmp_path, other_rate):
+    """Two nightly jobs behind one IP with different --rate settings share `rate-<host>.json`. The one with the lower
+    limit, or the shorter window, wrote back only the sends its own rate counts: the other then saw room for more and
+    put up to 145 requests into one minute (Register refuses the 101st)."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+
+    def job(limit: int, period: float) -> RateLimiter:
+        return RateLimiter(limit, period, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+
+    first = job(95, 60)
+    for _ in range(95):
+        first.acquire()
+    started = clock.now
+    clock.sleep(2)
+    with contextlib.suppress(StoppedWaiting):
+        job(*other_rate).acquire(lambda: True)  # a lower limit has no room: it stops at once; a 1 s window has room
+    job(95, 60).acquire()  # a third job (or the first one's next run) at the default rate
+    assert clock.now >= started + 60  # the first one's 95 sends of this minute are still in the shared log
+
+
+def test_a_shared_file_naming_an_endless_window_does_not_keep_every_send_for_good(tmp_path):
+    """The longest window and highest limit of the processes sharing the file are read from it: a foreign or damaged
+    file naming an endless one (in a folder several users write to) must not have every send kept, and the whole log
+    rewritten, for ever."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    shared.write_text(json.dumps({"sent": [clock.now - 10], "blocked_until": 0.0, "window": 1e12, "limit": 10**12}))
+    limiter = RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+    for _ in range(100):
+        limiter.acquire()
+        clock.sleep(100)
+    state = json.loads(shared.read_text())
+    assert len(state["sent"]) <= 37  # the sends of the last hour at most (one every 100 s)
+    assert state["window"] <= 3600 and state["limit"] <= 10_000

@@ -17,6 +17,8 @@ import ipaddress
 import itertools
 import logging
 import math
+import os
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -46,6 +48,7 @@ from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
+from register_batch.wording import printable
 
 log = logging.getLogger("register_batch.api")
 # stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
@@ -60,6 +63,9 @@ TARGETS = {
     "production": "https://www.register-trainee-teachers.service.gov.uk",
 }
 USER_AGENT = "register-batch"
+# The longest answer read: Register's longest, a listing page of 5000 trainees (--per-page's most) of a few KB each,
+# is some 15 MB. Past it, an answer is a gzip bomb or a body that never ends, and is read no further.
+ANSWER_LIMIT = 64 << 20
 NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), and only it
 TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
@@ -89,9 +95,10 @@ class Secret:
 
 
 def _quotes(content: bytes, token: str) -> bool:
-    """Whether an answer's bytes hold `token`, as it is or JSON-escaped (a `/` may be written `\\/`)."""
+    """Whether an answer's bytes may hold `token`: as it is, JSON-escaped (a `/` may be written `\\/`), or with JSON's
+    `\\u` escapes anywhere (any character of it may be written so): its JSON is then searched once read."""
     plain = token.encode()
-    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content)
+    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content) or b"\\u" in content
 
 
 # Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
@@ -231,7 +238,7 @@ class RegisterClient:
         self.stats = RequestStats()
         self.last_status: int | None = None
         self._last_answer: tuple[str | None, timedelta] | None = None  # its Date header and how long it took
-        self._http = httpx.Client(
+        self._http = _http_client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
             follow_redirects=False,
@@ -261,7 +268,7 @@ class RegisterClient:
         body: Any,
         params: dict[str, Any] | None,
         auth: bool,
-        expect: type | None = None,
+        expect: type | object | None = None,
     ) -> Any:
         """One request, and its answer read: Register's JSON for a success, else the error it means (RateLimited,
         a ServerError for an answer that is not Register's, `_refusal`'s for the rest)."""
@@ -281,10 +288,11 @@ class RegisterClient:
             parsed = response.json() if response.content else None
         except (ValueError, RecursionError):  # not JSON, or JSON nested thousands deep: not Register's answer
             parsed = response.text
-        if self.token and len(self.token.reveal()) >= MASKED_FROM and _quotes(response.content, self.token.reveal()):
+        token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
+        if token is not None and _quotes(response.content, token):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
             # output, the ledger and the reports, and the token must not go with them.
-            parsed = _masked(parsed, self.token.reveal())
+            parsed = _masked(parsed, token)
         if 200 <= status < 300:
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
@@ -292,12 +300,17 @@ class RegisterClient:
                 raise ServerError(
                     method, path, status, ["the answer was not Register's JSON (a proxy or sign-in page in the way?)"]
                 )
-            if expect is not None and not isinstance((parsed or {}).get("data"), expect):
+            data = (parsed or {}).get("data")
+            if expect is not None and not isinstance(data, expect if isinstance(expect, type) else dict):
                 # A success without the trainee (or list) it always carries (§2): not Register's answer, or a
                 # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
                 raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
+            if expect is TRAINEE and not _is_written_trainee(data):
+                # A created trainee whose id is no id: taken as one it went into the ledger (a number linked the
+                # record to no trainee of Register's). Not Register's answer: the create's outcome is unknown.
+                raise ServerError(method, path, status, ["the answer had no trainee in it (not Register's answer?)"])
             return parsed
-        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers)
+        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
     def _send(
         self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, headers: dict[str, str]
@@ -311,7 +324,12 @@ class RegisterClient:
         self.stats.by_route[route] += 1
         started = time.monotonic()
         try:
-            response = self._http.request(method, self.base + path, json=body, params=params, headers=headers)
+            request = self._http.build_request(method, self.base + path, json=body, params=params, headers=headers)
+            streamed = self._http.send(request, stream=True)
+            try:
+                content, broken = _body(streamed)
+            finally:
+                streamed.close()
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
             raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
@@ -321,14 +339,22 @@ class RegisterClient:
         except httpx.TransportError as exc:
             self.stats.by_status["no-reply"] += 1
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
-        self.stats.by_status[str(response.status_code)] += 1
-        self.last_status = response.status_code
+        self.stats.by_status[str(streamed.status_code)] += 1
+        self.last_status = streamed.status_code
         try:
-            elapsed = response.elapsed  # set once the answer is read, as request() reads it
+            elapsed = streamed.elapsed  # set once the answer is closed
         except RuntimeError:
             elapsed = timedelta(0)
-        self._last_answer = (response.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
-        log.info("%s -> %s in %.0f ms", route, response.status_code, (time.monotonic() - started) * 1000)
+        self._last_answer = (streamed.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
+        log.info("%s -> %s in %.0f ms", route, streamed.status_code, (time.monotonic() - started) * 1000)
+        if broken is not None:  # an answer, though not one Register gives: a read is retried, a write unknown
+            raise ServerError(method, path, streamed.status_code, [broken])
+        # The answer as read: its body is decompressed already.
+        plain = [(name, value) for name, value in streamed.headers.multi_items() if name.lower() != "content-encoding"]
+        response = httpx.Response(
+            streamed.status_code, headers=plain, content=content, request=request, extensions=streamed.extensions
+        )
+        response.elapsed = elapsed
         return response
 
     def _call(
@@ -340,9 +366,10 @@ class RegisterClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
-        expect: type | None = None,
+        expect: type | object | None = None,
     ) -> Any:
-        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have."""
+        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have, or
+        TRAINEE for a created trainee with its id."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -415,7 +442,7 @@ class RegisterClient:
                 exc.body,
             ).marking(api_version="api_version") from None
         items = body["data"]
-        if not all(isinstance(item, dict) for item in items):
+        if not all(_is_trainee(item) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
         meta = body.get("meta")
         return items, dict(meta) if isinstance(meta, dict) else {}
@@ -486,7 +513,7 @@ class RegisterClient:
         body = self._call("GET", path, "GET /trainees/{trainee_id}") or {}
         if "trainee_id" not in body and isinstance(body.get("data"), dict):
             body = body["data"]
-        if not body.get("trainee_id"):
+        if not body.get("trainee_id") or not _is_trainee(body):
             # An empty 200 (a proxy, a broken answer) is no trainee: taken as one, a sync would report the trainee
             # its ledger links to as deleted in Register. Not Register's answer, as `_call` says of other bodies.
             status = self.last_status or 200
@@ -494,7 +521,7 @@ class RegisterClient:
         return body
 
     def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=dict)["data"]
+        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=TRAINEE)["data"]
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
@@ -539,9 +566,94 @@ class RegisterClient:
         return self._call("DELETE", path, route, expect=dict)["data"]
 
 
-def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool) -> ApiError:
+PROXY_UNUSABLE = (
+    "a proxy set in the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, or their lower-case forms; not shown) "
+    "cannot be used: {why}; correct it, or unset it to connect directly"
+)
+
+
+def _http_client(**settings: Any) -> httpx.Client:
+    """httpx's client, whose proxies and CA certificates come from the environment towards an https:// service
+    (`trust_env`): one it cannot use is a setting to fix (exit 2), not an internal error; a proxy's URL is never shown
+    (it may hold a user name and password)."""
+    try:
+        return httpx.Client(**settings)
+    except ImportError:  # socks5:// without the socksio package
+        why = "a SOCKS proxy needs the socksio package (pip install 'httpx[socks]'), or give an http:// proxy"
+    except (ValueError, httpx.InvalidURL):  # InvalidURL is no ValueError; a ValueError quotes the URL
+        why = "not an http://, https:// or socks5:// URL with a host and a port"
+    except OSError as exc:  # ssl.SSLError among them: SSL_CERT_FILE or SSL_CERT_DIR
+        named = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or ""
+        raise ConfigError(
+            f"the CA certificates that SSL_CERT_FILE or SSL_CERT_DIR name ({printable(named)}) cannot be used "
+            f"({exc.strerror or type(exc).__name__}): correct the setting or unset it"
+        ) from None
+    raise ConfigError(PROXY_UNUSABLE.format(why=why)) from None
+
+
+# A trainee's fields that a sync reads to match and compare records (sync/plan.py, runner.py): text or null in every
+# answer of Register's (register-api.md §3.6); and those that hold lists.
+TRAINEE_TEXT = (
+    "trainee_id",
+    "hesa_id",
+    "provider_trainee_id",
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "state",
+    "training_route",
+    "ukprn",
+    "created_at",
+    "updated_at",
+    "defer_date",
+    "reinstate_date",
+)
+TRAINEE_LISTS = ("degrees", "placements")
+
+
+def _is_trainee(item: Any) -> bool:
+    """Whether a listed or fetched trainee has Register's shape where a sync reads it: another (a list as trainee_id,
+    a number as hesa_id) is not Register's answer, and took the sync's matching down as an internal error."""
+    return (
+        isinstance(item, dict)
+        and all(isinstance(item.get(key), str | None) for key in TRAINEE_TEXT)
+        and all(isinstance(item.get(key), list | None) for key in TRAINEE_LISTS)
+    )
+
+
+TRAINEE = object()  # what a create answers (`_call`'s expect): the trainee, with the id the ledger keeps
+
+
+def _is_written_trainee(data: Any) -> bool:
+    """Whether a create's answer holds a trainee of Register's shape with an id, which the sync keeps in its ledger."""
+    return _is_trainee(data) and isinstance(data.get("trainee_id"), str) and bool(data["trainee_id"].strip())
+
+
+def _body(response: httpx.Response) -> tuple[bytes, str | None]:
+    """A streamed answer's body, decompressed, read up to ANSWER_LIMIT; with why it is no answer of Register's, if it
+    is not. Read whole, a gzip bomb or a body that never ends took this machine's memory (a MemoryError, exit 70)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > ANSWER_LIMIT:
+                return b"", f"the answer was longer than {ANSWER_LIMIT >> 20} MiB (not Register's answer?)"
+            chunks.append(chunk)
+    except httpx.DecodingError:  # not an httpx.TransportError: it went past `_send`, an internal error
+        encoding = response.headers.get("Content-Encoding", "")
+        named = f"{encoding}: " if re.fullmatch(r"[A-Za-z0-9, -]{1,40}", encoding) else ""
+        return b"", f"the answer could not be decompressed ({named}not Register's answer?)"
+    return b"".join(chunks), None
+
+
+def _refusal(
+    method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool, mask: str | None = None
+) -> ApiError:
     """The error for an answer that is neither a success nor a 429: its class by status, Register's messages, and
-    what to do where the answer itself does not say (a refused token, a redirect not followed)."""
+    what to do where the answer itself does not say (a refused token, a redirect not followed). `mask`, the token,
+    is masked in them: a status line's reason phrase or a redirect's Location may quote it as a body does."""
     status = response.status_code
     error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
         status, ServerError if status >= 500 else ApiError
@@ -554,6 +666,8 @@ def _refusal(method: str, path: str, response: httpx.Response, parsed: Any, *, t
             f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
             "the target you set): check the target (a moved address, or http:// for https://?)"
         ]
+    if mask is not None:
+        messages = _masked(messages, mask)
     failed = error(method, path, status, messages, parsed)
     if TOKEN_REFUSED in messages:
         # Where to give the token: a library caller gives it to the client; the command line names its places.
@@ -699,10 +813,10 @@ def _retry_after(value: str | None, period: float = 60.0, now: float | None = No
         try:
             seconds = float(value)
         except ValueError:
-            from email.utils import parsedate_to_datetime
-
-            with contextlib.suppress(TypeError, ValueError):
-                seconds = parsedate_to_datetime(value).timestamp() - now
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                moment = email.utils.parsedate_to_datetime(value)
+                # GMT, as every HTTP-date is, when it names no zone (the asctime form, `-0000`): not local time.
+                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - now
     if math.isnan(seconds):  # none given, or none readable
         seconds = period - (now % period) if period > 0 else 1.0
     return min(LONGEST_PAUSE, max(0.0, seconds))

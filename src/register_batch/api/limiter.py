@@ -12,7 +12,9 @@ the default one: towards a real service (not this machine) every register-batch 
 `XDG_CACHE_HOME` says otherwise), not in `$XDG_RUNTIME_DIR`: a login session has one and cron or a systemd
 service has none, so a sync started by hand would not see the nightly job's. `REGISTER_BATCH_RATE_DIR` picks
 another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
-file holds send times only. If it cannot be used, the run falls back to its own budget and says so.
+file holds send times, and the longest window and highest limit of the processes sharing it (each counts its own
+rate from it; none drops a send another still counts). If it cannot be used, the run falls back to its own budget
+and says so.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
 # (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
 LONGEST_PAUSE = 60.0  # seconds: the longest Retry-After the client passes on (Register's window, §1.3)
+# The longest window and highest limit of other processes a shared file's log is kept for (a process's own are kept
+# whatever they are).
+LONGEST_SHARED_WINDOW = 3600.0
+HIGHEST_SHARED_LIMIT = 10_000
 
 
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -230,13 +236,20 @@ class RateLimiter:
                 state["blocked_until"] = 0.0
             if now < state["blocked_until"]:
                 return state["blocked_until"] - now
-            sent = [min(t, now) for t in state["sent"] if now - t < self._window() - _EPSILON]
+            # The file keeps every send that any process sharing it still counts: one of a lower limit or a shorter
+            # window that wrote back only its own rate's sends let the others put up to both limits in one window.
+            # The longest window and the highest limit that wrote to it are kept until its log runs empty.
+            window, limit = self._window(), self.limit
+            held = [min(t, now) for t in state["sent"] if now - t < max(window, state["window"]) - _EPSILON]
+            if held:
+                window, limit = max(window, state["window"]), max(limit, state["limit"])
+            counted = sorted(t for t in held if now - t < self._window() - _EPSILON)
             wait = 0.0
-            if len(sent) < self.limit:
-                sent.append(now)
-            else:
-                wait = min(sent) + self._window() - now
-            state["sent"] = sent[-self.limit :]
+            if len(counted) < self.limit:
+                held.append(now)
+            else:  # until enough of them have left the window for one more
+                wait = counted[len(counted) - self.limit] + self._window() - now
+            state.update(sent=held[-limit:], window=window, limit=limit)
             return wait
 
     def pause(self, seconds: float) -> None:
@@ -267,11 +280,20 @@ def _read_all(fd: int) -> bytes:
 def _load_state(data: bytes) -> dict:
     """The shared file's state; anything unreadable (a torn or foreign file, bytes that are not UTF-8) counts as an
     empty log."""
+    empty = {"sent": [], "blocked_until": 0.0, "window": 0.0, "limit": 0}
     try:
         state = json.loads(data or b"{}")  # a UnicodeDecodeError is a ValueError
         sent = [float(t) for t in state.get("sent", [])]
         blocked = float(state.get("blocked_until", 0.0))
-    except (ValueError, TypeError, AttributeError, RecursionError):  # RecursionError: brackets nested too deep
-        return {"sent": [], "blocked_until": 0.0}
+        window = float(state.get("window", 0.0))  # the longest window and highest limit of those sharing it
+        limit = int(state.get("limit", 0))
+    except (ValueError, TypeError, AttributeError, RecursionError, OverflowError):  # brackets nested too deep, inf
+        return empty
     # A NaN pause (JSON as Python reads it) would never give way to a later one (max() keeps it).
-    return {"sent": sent, "blocked_until": 0.0 if math.isnan(blocked) else blocked}
+    return {
+        "sent": sent,
+        "blocked_until": 0.0 if math.isnan(blocked) else blocked,
+        # At most an hour and 10,000 requests: a file naming more (foreign, damaged) would keep every send for good.
+        "window": min(window, LONGEST_SHARED_WINDOW) if math.isfinite(window) and window > 0 else 0.0,
+        "limit": min(max(limit, 0), HIGHEST_SHARED_LIMIT),
+    }

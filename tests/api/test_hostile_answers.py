@@ -1,0 +1,306 @@
+"""Answers no Register would give, from a server on 127.0.0.1 written here: a body that never ends, a gzip bomb, a
+body that is not the compression it names. Each is a broken answer (a read is retried, a write's outcome is unknown),
+never read whole into memory and never an internal error."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import os
+import resource
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from cli_runs import sync_command
+from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient, ServerError
+from register_batch.emulator import start_emulator
+from stub_http import fronting
+from trainee_extracts import extract
+
+TOKEN = "hostile-answers-token"
+ANSWER_LIMIT = 64 << 20  # the longest answer read (api/client.py), as the messages say it
+
+
+@contextmanager
+def serving(write_answer: Callable[[http.server.BaseHTTPRequestHandler], None]) -> Iterator[tuple[str, list[int]]]:
+    """A server on 127.0.0.1 that answers every request with `write_answer(handler)`; yields its URL and the bytes
+    of body each answer got onto the wire before the client hung up."""
+    written: list[int] = []
+
+    class Counted:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def write(self, data: bytes) -> int:
+            written[-1] += len(data)
+            return self.stream.write(data)
+
+        def __getattr__(self, name: str):
+            return getattr(self.stream, name)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            written.append(0)
+            self.wfile = Counted(self.wfile)
+            try:
+                write_answer(self)
+            except OSError:  # the client hung up: what it was sent so far is counted
+                self.close_connection = True
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", written
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def endless_body(handler: http.server.BaseHTTPRequestHandler) -> None:
+    """200, JSON, then a chunked body that never ends (a broken gateway, a server in a loop)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b" " * 65536
+    while True:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+
+# 2 x ANSWER_LIMIT of Register-shaped JSON in about 200 KB of gzip: a gzip bomb that a client reading whole answers
+# decompresses into memory.
+BOMB_SIZE = 2 * ANSWER_LIMIT
+BOMB = gzip.compress(b'{"data": {"trainee_id": "T1", "padding": "' + b" " * BOMB_SIZE + b'"}}', 6)
+
+
+def gzip_bomb(handler: http.server.BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(BOMB)))
+    handler.end_headers()
+    handler.wfile.write(BOMB)
+
+
+def not_gzip(handler: http.server.BaseHTTPRequestHandler) -> None:
+    """A body that says gzip and is not (a proxy that mangled it, a server that labels plain JSON wrongly)."""
+    body = b'{"data": {"trainee_id": "T1"}}'
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def client(url: str, **extra) -> RegisterClient:
+    return RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), share_budget=False, timeout=5, **extra)
+
+
+def test_a_gzip_bomb_is_refused_once_it_has_given_more_than_any_answer_of_registers():
+    """Read whole, it was 2 x ANSWER_LIMIT in memory (then taken as a trainee): an endless one was a MemoryError."""
+    with serving(gzip_bomb) as (url, _written), client(url, attempts=2) as register:
+        with pytest.raises(ServerError, match=r"^GET /trainees/T1 -> 200: the answer was longer than 64 MiB"):
+            register.get_trainee("T1")
+        assert register.stats.total == 2  # a read: tried again, as for any broken answer
+        with pytest.raises(OutcomeUnknown, match=r"^POST /trainees -> 200: the answer was longer than 64 MiB"):
+            register.create_trainee({"first_names": "Ann"})  # a write: whether it was done is unknown
+        assert register.stats.total == 3
+
+
+def test_a_body_that_never_ends_is_read_no_further_than_the_limit():
+    with (
+        serving(endless_body) as (url, written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match="the answer was longer than 64 MiB"),
+    ):
+        register.info()
+    assert len(written) == 1 and ANSWER_LIMIT < written[0] < ANSWER_LIMIT + (16 << 20)  # socket buffers' worth more
+
+
+@pytest.mark.parametrize("call", ["read", "write"])
+def test_a_body_that_is_not_the_compression_it_names_is_a_broken_answer(call):
+    """httpx's DecodingError is no TransportError: it went past the client, and a sync ended as an internal error."""
+    with serving(not_gzip) as (url, _written), client(url, attempts=2) as register:
+        if call == "read":
+            with pytest.raises(ServerError, match=r"^GET /info -> 200: the answer could not be decompressed \(gzip"):
+                register.info()
+            assert register.stats.total == 2
+        else:
+            with pytest.raises(OutcomeUnknown, match=r"^POST /trainees -> 200: the answer could not be decompressed"):
+                register.create_trainee({"first_names": "Ann"})
+            assert register.stats.total == 1
+
+
+def _memory_limited() -> None:
+    """The child's address space capped (2 GiB), so that a client reading an endless answer whole fails there with a
+    MemoryError instead of taking this machine's memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.slow
+def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(tmp_path):
+    source = extract(tmp_path / "in.csv", 2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
+    with serving(endless_body) as (url, written):
+        run = subprocess.run(
+            sync_command(source, url, tmp_path / "state", tmp_path / "reports", "2026-11-28"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=_memory_limited,
+        )
+    assert len(written) == 6  # a listing is a read: tried as often as any (attempts), each cut at the limit
+    assert run.returncode == 1, run.stderr  # Register unreachable while listing (exit-codes.md)
+    assert run.stderr.splitlines() == [
+        "register-batch: error: Register did not answer (GET /trainees -> 200: the answer was longer than 64 MiB "
+        "(not Register's answer?)); nothing was written. Run again later."
+    ]
+
+
+def json_answer(body: object) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    data = json.dumps(body).encode()
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return write
+
+
+# Trainees no Register lists: a value of the wrong type where the sync matches records (each was an internal error,
+# exit 70: a list as trainee_id in the client, a list as last_name in the plan's matching).
+NOT_TRAINEES = {
+    "trainee_id a list": {"trainee_id": ["T1"], "hesa_id": "2510000000001"},
+    "trainee_id a number": {"trainee_id": 7, "hesa_id": "2510000000001"},
+    "last_name a list": {"trainee_id": "T1", "last_name": ["Lee"], "date_of_birth": "1990-01-01"},
+    "hesa_id a number": {"trainee_id": "T1", "hesa_id": 2510000000001},
+    "first_names an object": {"trainee_id": "T1", "first_names": {"given": "Ann"}},
+}
+
+
+@pytest.mark.parametrize("item", list(NOT_TRAINEES))
+def test_a_listed_or_fetched_trainee_of_the_wrong_shape_is_not_registers_answer(item):
+    trainee = NOT_TRAINEES[item]
+    listing = {"data": [trainee], "meta": {"total_pages": 1, "total_count": 1}}
+    with (
+        serving(json_answer(listing)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees -> 200: the listing held something other than trainees"),
+    ):
+        list(register.iter_trainees(academic_cycle=2025))
+    with (
+        serving(json_answer(trainee)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees/T1 -> 200: the answer had no trainee in it"),
+    ):
+        register.get_trainee("T1")
+
+
+def test_a_sync_whose_listing_holds_a_trainee_of_the_wrong_shape_stops_in_one_line(tmp_path):
+    source = extract(tmp_path / "in.csv", 2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
+    listing = {"data": [NOT_TRAINEES["last_name a list"]], "meta": {"total_pages": 1, "total_count": 1}}
+    with serving(json_answer(listing)) as (url, written):
+        run = subprocess.run(
+            sync_command(source, url, tmp_path / "state", tmp_path / "reports", "2026-11-28"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.splitlines() == [
+        "register-batch: error: Register did not answer (GET /trainees -> 200: the listing held something other "
+        "than trainees); nothing was written. Run again later."
+    ]
+    assert len(written) == 1  # the listing, and nothing sent after it
+
+
+NOT_IDS = {"a number": 12345, "a list": ["T1"], "empty": ""}
+VALID_CREATE = {  # a trainee the emulator creates
+    "first_names": "Ann",
+    "last_name": "Lee",
+    "date_of_birth": "1990-01-01",
+    "sex": "10",
+    "email": "ann@example.com",
+    "training_route": "11",
+    "itt_start_date": "2025-09-01",
+    "itt_end_date": "2026-07-31",
+    "course_subject_1": "100346",
+    "study_mode": "01",
+    "hesa_id": "0000000000001",
+    "itt_aim": "201",
+    "course_year": "1",
+    "course_age_range": "13918",
+    "fund_code": "2",
+    "funding_method": "6",
+}
+
+
+def ids_replaced(given: object):
+    """A front for the emulator whose creates are carried out and answered with `given` as the trainee_id."""
+
+    def answer(seen, forward):
+        if seen.method != "POST" or not seen.path.endswith("/trainees"):
+            return None
+        status, headers, content = forward()
+        if status == 201:
+            created = json.loads(content)
+            created["data"]["trainee_id"] = given
+            content = json.dumps(created).encode()
+        return status, headers, content
+
+    return answer
+
+
+@pytest.mark.parametrize("given", list(NOT_IDS))
+def test_a_create_answered_with_no_usable_trainee_id_has_an_unknown_outcome(given):
+    """Taken as the new trainee's id, it went into the ledger: a number linked every record to a trainee Register does
+    not have (the next sync said `conflict` for each), a list was an internal error after the create."""
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None) as emulator,
+        fronting(emulator.url, ids_replaced(NOT_IDS[given])) as front,
+        client(front.url, attempts=1) as register,
+        pytest.raises(OutcomeUnknown, match=r"^POST /trainees -> 201: the answer had no trainee in it"),
+    ):
+        register.create_trainee(VALID_CREATE)
+
+
+@pytest.mark.slow
+def test_a_sync_whose_creates_are_answered_with_numbers_for_ids_creates_each_once_and_links_the_real_ones(tmp_path):
+    source = extract(tmp_path / "in.csv", 4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
+    command = sync_command(source, "", tmp_path / "state", tmp_path / "reports", "2026-11-28")
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, ukprns={TOKEN: "10000000"}) as emulator,
+        fronting(emulator.url, ids_replaced(NOT_IDS["a number"])) as front,
+    ):
+        command[command.index("--target") + 1] = front.url
+        first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        created = emulator.snapshot()["requests"]["by_route"]["POST /trainees"]
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert "4 records: 4 unchanged." in second.stdout
+    assert created == 4

@@ -1,0 +1,42 @@
+"""An API token pasted into a setting that is never that long (rate, ukprn, api_version: a slip between
+REGISTER_API_TOKEN and REGISTER_BATCH_RATE, say) is never shown: not by `config show`, nor in the line that refuses it,
+as a token pasted as the target or the token file's name is not."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cli_runs import run_cli
+from trainee_extracts import extract
+
+TOKEN = "sandbox_" + "7c" * 32
+SETTINGS = {"rate": "REGISTER_BATCH_RATE", "ukprn": "REGISTER_BATCH_UKPRN", "api_version": "REGISTER_BATCH_API_VERSION"}
+NOT_SHOWN = f"({len(TOKEN)} characters that look like an API token: not shown)"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
+    return environ
+
+
+@pytest.mark.parametrize("key", list(SETTINGS))
+def test_a_token_pasted_into_a_short_setting_is_never_shown(tmp_path, env, key):
+    env[SETTINGS[key]] = TOKEN
+    shown = run_cli(["config", "show"], tmp_path, env)
+    assert shown.returncode == 0, shown.stderr
+    assert TOKEN not in shown.stdout + shown.stderr
+    [row] = [line for line in shown.stdout.splitlines() if line.strip().startswith(key)]
+    assert NOT_SHOWN in row
+    [problem] = [line for line in shown.stdout.splitlines() if line.startswith(f"Problem: {key}:")]
+    assert NOT_SHOWN in problem and f"(set by ${SETTINGS[key]})" in problem
+    # the ukprn is checked by validate (and sync); an export has no use for it
+    source = str(extract(tmp_path / "in.csv", 1))
+    command = ["validate", source] if key == "ukprn" else ["export", "--to", "json", "-o", str(tmp_path / "out.json")]
+    refused = run_cli(command, tmp_path, env)
+    assert refused.returncode == 2, refused.stderr
+    assert TOKEN not in refused.stdout + refused.stderr
+    assert NOT_SHOWN in refused.stderr.splitlines()[-1]
