@@ -387,16 +387,23 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     import shlex
 
     from register_batch.api import RateLimiter, RegisterClient
+    from register_batch.config import parse_rate
     from register_batch.reference import check_api_version
     from register_batch.reference.pull import pull_reference
     from register_batch.sync.target import open_target
 
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
+    settings.check("rate")
     check_api_version(settings.api_version)
+    # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
+    # own shorter window would count only its last second's sends and could take the minute past Register's 100.
+    limit, period = parse_rate(settings.rate)
     opened = open_target(settings.target, None, settings.state_dir, token_required=False, command="reference pull")
     with opened as where:
         state.say_target(where)
-        with RegisterClient(where.url, None, limiter=RateLimiter(5, 1), api_version=settings.api_version) as client:
+        with RegisterClient(
+            where.url, None, limiter=RateLimiter(limit, period), api_version=settings.api_version
+        ) as client:
             path = pull_reference(client, settings.state_dir)
     # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
     elsewhere = state.settings(api_version=api_version).state_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -40,6 +41,23 @@ def test_pull_needs_no_token_and_diff_shows_changes(tmp_path, monkeypatch):
     reference = load_reference("v2026.1", state / PULLED_FILE)
     assert "13" in reference.codes("sex") and "96" not in reference.codes("sex")
     assert reference.source.startswith("pulled")
+
+
+def test_a_pull_keeps_to_the_configured_rate_in_the_budget_it_shares_with_syncs(tmp_path, monkeypatch):
+    """A pull beside a sync counts the sync's sends over the whole window: with a rate of its own (5 a second) it
+    looked at the last second only, and could take the minute past Register's 100."""
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", str(tmp_path / "budget"))  # shared, the emulator's too
+    monkeypatch.setenv("REGISTER_BATCH_RATE", "1/2")
+    pull = ["reference", "pull", "--state-dir", str(tmp_path / "state")]
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        first = CliRunner().invoke(cli, [*pull, "--target", emulator.url])
+        started = time.monotonic()
+        second = CliRunner().invoke(cli, [*pull, "--target", emulator.url])
+        waited = time.monotonic() - started
+        sent = emulator.snapshot()["requests"]["total"]
+    assert (first.exit_code, second.exit_code, sent) == (0, 0, 2), (first.output, second.output)
+    assert waited >= 1.5  # the second request waited for the first to leave the 2-second window
 
 
 def test_diff_names_where_and_when_the_lists_were_pulled_and_each_lists_changes(tmp_path):
