@@ -15,7 +15,7 @@ from typing import Any
 
 from register_batch.constants import API_VERSION
 from register_batch.errors import ConfigError
-from register_batch.tokens import looks_like_token, not_shown, pasted_token_file, without_query
+from register_batch.tokens import looks_like_token, not_shown, pasted_token_file, quoted_setting, without_query
 
 CONFIG_FILE = "register-batch.toml"
 DEFAULT_STATE_DIR = ".register-batch"
@@ -91,9 +91,7 @@ class Settings:
             except RegisterBatchError as exc:
                 from register_batch.commands.common import OPTIONS  # settings are the command line's to check
 
-                found[key] = (
-                    f"{_without_token(key, exc.worded(OPTIONS), getattr(self, key))} (set by {self.set_by(key)})"
-                )
+                found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
         return found
 
     def set_by(self, key: str) -> str:
@@ -131,13 +129,6 @@ def shown_setting(key: str, value: str | None) -> str | None:
     if key in SHORT_SETTINGS and value is not None and looks_like_token(value.strip()):
         return not_shown(len(value.strip()))
     return value
-
-
-def _without_token(key: str, message: str, value: Any) -> str:
-    """A problem's message with a short setting's value taken out when it looks like an API token."""
-    if not isinstance(value, str) or (shown := shown_setting(key, value)) == value or shown is None:
-        return message
-    return message.replace(repr(value), shown).replace(repr(value.strip()), shown).replace(value.strip(), shown)
 
 
 def shown_token_file(path: Path | None) -> str | None:
@@ -344,8 +335,8 @@ def parse_rate(text: str) -> tuple[int, float]:
         count, _, seconds = str(text).partition("/")
         parsed = int(count), float(seconds)
     except ValueError:
-        raise ConfigError(f"rate {text!r} is not N/SECONDS, e.g. 95/60") from None
-    return checked_rate(parsed, shown=repr(text))
+        raise ConfigError(f"rate {quoted_setting(text)} is not N/SECONDS, e.g. 95/60") from None
+    return checked_rate(parsed, shown=quoted_setting(text))
 
 
 def checked_rate(rate: object, *, shown: str, example: str = "") -> tuple[int, float]:

@@ -61,6 +61,14 @@ def bad_token(value: str) -> str:
     return BEARER_GIVEN if head.lower() == "bearer" and is_bearer_token(rest.strip()) else BAD_TOKEN
 
 
+def quoted_setting(value: object) -> str:
+    """A setting's value quoted for the message refusing it (`'95/60'`), or not shown at all when it looks like an
+    API token pasted in the wrong place (REGISTER_BATCH_RATE for REGISTER_API_TOKEN): every command that refuses
+    the value says the same."""
+    text = str(value)
+    return not_shown(len(text.strip())) if looks_like_token(text.strip()) else repr(text)
+
+
 def not_shown(length: int) -> str:
     """What stands for a token, `length` characters long, pasted where a name goes (a target, a token file's name)."""
     return f"({length} characters that look like an API token: not shown)"

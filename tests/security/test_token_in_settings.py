@@ -9,6 +9,7 @@ import os
 import pytest
 
 from cli_runs import run_cli
+from register_batch.emulator import start_emulator
 from trainee_extracts import extract
 
 TOKEN = "sandbox_" + "7c" * 32
@@ -36,6 +37,27 @@ def test_a_token_pasted_into_a_short_setting_is_never_shown(tmp_path, env, key):
     # the ukprn is checked by validate (and sync); an export has no use for it
     source = str(extract(tmp_path / "in.csv", 1))
     command = ["validate", source] if key == "ukprn" else ["export", "--to", "json", "-o", str(tmp_path / "out.json")]
+    refused = run_cli(command, tmp_path, env)
+    assert refused.returncode == 2, refused.stderr
+    assert TOKEN not in refused.stdout + refused.stderr
+    assert NOT_SHOWN in refused.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["reference", "show"], ["reference", "diff"], ["mappings", "check"], ["reference", "pull", "--target", "sandbox"]],
+    ids=lambda command: " ".join(command[:2]),
+)
+def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read_the_code_lists(tmp_path, env, command):
+    """These commands check the API version where they load the code lists, not through the settings' check: the
+    line refusing it quoted the value whole."""
+    if command[1] == "diff":  # it compares pulled lists, which must be there for it to get as far as the version
+        env["REGISTER_BATCH_STATE_DIR"] = str(tmp_path / "state")
+        with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+            pulled = run_cli(["reference", "pull", "--target", emulator.url], tmp_path, env)
+        assert pulled.returncode == 0, pulled.stderr
+        command = [*command, "--state-dir", str(tmp_path / "state")]
+    env[SETTINGS["api_version"]] = TOKEN
     refused = run_cli(command, tmp_path, env)
     assert refused.returncode == 2, refused.stderr
     assert TOKEN not in refused.stdout + refused.stderr

@@ -17,6 +17,7 @@ from typing import Any
 
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, read_at_most
+from register_batch.tokens import quoted_setting
 
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
@@ -204,7 +205,9 @@ def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
 def check_api_version(api_version: str) -> None:
     """Refuse an API version register-batch does not speak (exit 2), before any request is sent."""
     if api_version not in SUPPORTED_VERSIONS:
-        raise ConfigError(f"API version {api_version!r} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}")
+        raise ConfigError(
+            f"API version {quoted_setting(api_version)} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}"
+        )
 
 
 def _bundled_index(api_version: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from register_batch.errors import ConfigError
 from register_batch.mapping.loader import bundled_mapping_dir
 from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, make_issue
 from register_batch.textyaml import load_text_yaml
+from register_batch.tokens import quoted_setting
 from register_batch.validation.catalogue import describe
 from register_batch.validation.duplicates import Identity
 from register_batch.validation.facts import cycle_label, cycle_of, parse_date
@@ -175,7 +176,7 @@ def checked_ukprn(value: Any) -> str | None:
         return None
     text = str(value).strip()
     if not isinstance(value, str | int) or isinstance(value, bool) or not UKPRN_FORM.fullmatch(text):
-        raise ConfigError(f"ukprn {str(value)!r} is not a UKPRN (8 digits starting with 1, e.g. 10052198)")
+        raise ConfigError(f"ukprn {quoted_setting(value)} is not a UKPRN (8 digits starting with 1, e.g. 10052198)")
     return text
 
 
