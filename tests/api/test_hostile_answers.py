@@ -107,6 +107,33 @@ def not_gzip(handler: http.server.BaseHTTPRequestHandler) -> None:
     handler.wfile.write(body)
 
 
+# gzip of gzip of 96 MiB of JSON: about 100 KB on the wire, a 100 KB chunk that httpx decompresses to the whole
+# 96 MiB in one step, before its size can be checked (a third layer makes it any size at all).
+def compressed_twice(handler: http.server.BaseHTTPRequestHandler) -> None:
+    body = gzip.compress(gzip.compress(b'{"data": {"padding": "' + b" " * (96 << 20) + b'"}}', 9), 9)
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Encoding", "gzip, gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def nested(depth: int, inner: str) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A 200 of JSON nested `depth` deep around `inner` (JSON text): Python reads it, though no answer of Register's
+    goes past a few levels."""
+    body = b'{"data": ' + b'{"a": ' * depth + inner.encode() + b"}" * depth + b"}"
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
 def client(url: str, **extra) -> RegisterClient:
     return RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), share_budget=False, timeout=5, **extra)
 
@@ -144,6 +171,35 @@ def test_a_body_that_is_not_the_compression_it_names_is_a_broken_answer(call):
             with pytest.raises(OutcomeUnknown, match=r"^POST /trainees -> 200: the answer could not be decompressed"):
                 register.create_trainee({"first_names": "Ann"})
             assert register.stats.total == 1
+
+
+def test_an_answer_compressed_more_than_once_is_refused_before_it_is_decompressed():
+    """Register compresses an answer once, if at all. Undone layer by layer, 100 KB took 96 MiB of memory before the
+    limit was checked (and 2 GiB at a gigabyte inside)."""
+    with (
+        serving(compressed_twice) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /info -> 200: the answer was compressed more than once"),
+    ):
+        register.info()
+
+
+def test_a_deeply_nested_answer_with_a_json_escape_is_read_as_any_other():
+    """An escape (`\\u0041`) may spell the token, so it had every such answer searched through, which for JSON nested
+    some 500 deep ran out of stack: an internal error. Only an answer whose escapes spell the token is searched."""
+    with serving(nested(600, '"\\u0041"')) as (url, _written), client(url, attempts=1) as register:
+        assert register.info()["data"]["a"]["a"]["a"] is not None
+
+
+def test_a_deeply_nested_answer_quoting_the_token_is_a_broken_answer_that_does_not_show_it():
+    escaped = "".join(f"\\u{ord(character):04x}" for character in TOKEN)
+    with (
+        serving(nested(600, f'"{escaped}"')) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match="nested too deep") as caught,
+    ):
+        register.info()
+    assert TOKEN not in str(caught.value) + repr(caught.value.body)
 
 
 def _memory_limited() -> None:

@@ -94,11 +94,23 @@ class Secret:
         return bool(self._value)
 
 
+_JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+
+
 def _quotes(content: bytes, token: str) -> bool:
-    """Whether an answer's bytes may hold `token`: as it is, JSON-escaped (a `/` may be written `\\/`), or with JSON's
-    `\\u` escapes anywhere (any character of it may be written so): its JSON is then searched once read."""
+    """Whether an answer's bytes hold `token`: as it is, or JSON-escaped (a `/` may be written `\\/`, and any
+    character `\\uXXXX`). Only then is the answer's JSON searched through (`_masked`): a server that escapes every
+    non-ASCII character would otherwise have every page copied."""
     plain = token.encode()
-    return plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content) or b"\\u" in content
+    if plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content):
+        return True
+    if b"\\u" not in content:
+        return False
+    # A token's characters are ASCII (a Bearer token's, tokens.py): an escape of another stands for none of them.
+    unescaped = _JSON_ESCAPE.sub(
+        lambda escape: bytes([code]) if (code := int(escape[1], 16)) < 128 else b"\xff", content.replace(b"\\/", b"/")
+    )
+    return plain in unescaped
 
 
 # Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
@@ -292,7 +304,12 @@ class RegisterClient:
         if token is not None and _quotes(response.content, token):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
             # output, the ledger and the reports, and the token must not go with them.
-            parsed = _masked(parsed, token)
+            try:
+                parsed = _masked(parsed, token)
+            except RecursionError:  # JSON nested deeper than masking it can go (a few hundred levels): not Register's
+                raise ServerError(
+                    method, path, status, ["the answer was nested too deep (not Register's answer?)"]
+                ) from None
         if 200 <= status < 300:
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
@@ -470,10 +487,12 @@ class RegisterClient:
         as long, in one answer, up to TIE_PAGE_LIMIT, and only past that by offset. A page that is not oldest first
         (a proxy dropping `sort_order`) is followed by offset, as are pages in the other order.
 
-        Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size).
+        Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size) or
+        above TIE_PAGE_LIMIT.
         """
-        if not isinstance(per_page, int) or per_page < 1:
-            raise ConfigError(f"per_page must be a whole number of at least 1, not {per_page!r}")
+        if not isinstance(per_page, int) or not 1 <= per_page <= TIE_PAGE_LIMIT:
+            # Past it, a page of Register's trainees may be longer than an answer is read (ANSWER_LIMIT).
+            raise ConfigError(f"per_page must be a whole number from 1 to {TIE_PAGE_LIMIT}, not {per_page!r}")
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         pages = _Pages(per_page, since)
         while True:
@@ -633,6 +652,11 @@ def _is_written_trainee(data: Any) -> bool:
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
     """A streamed answer's body, decompressed, read up to ANSWER_LIMIT; with why it is no answer of Register's, if it
     is not. Read whole, a gzip bomb or a body that never ends took this machine's memory (a MemoryError, exit 70)."""
+    codings = [c for c in response.headers.get("Content-Encoding", "").lower().replace(" ", "").split(",") if c]
+    if len([coding for coding in codings if coding != "identity"]) > 1:
+        # httpx undoes every compression of a chunk in one go, before its size can be checked: gzip of gzip holds a
+        # gigabyte in two kilobytes. Register compresses once, if at all.
+        return b"", "the answer was compressed more than once (not Register's answer?)"
     chunks: list[bytes] = []
     size = 0
     try:
