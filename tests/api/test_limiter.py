@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import multiprocessing
 import os
@@ -157,8 +158,17 @@ def test_a_wait_for_the_budget_ends_when_the_caller_is_asked_to_stop():
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b'{"sent": [1', b"\xff\xfe garbage", b'["sent"]', b"\x00" * 64, b"[" * 100_000, b'{"limit": 1e999}'],
-    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep", "an endless limit"],
+    [
+        b"",
+        b'{"sent": [1',
+        b"\xff\xfe garbage",
+        b'["sent"]',
+        b"\x00" * 64,
+        b"[" * 100_000,
+        b'{"sent": [1e999, "x", null], "rates": [[1e999, 1e999, 1e999], 7], "blocked_until": NaN}',
+        b'{"sent": 1, "rates": {"95": 60}, "blocked_until": [1]}',
+    ],
+    ids=["empty", "torn", "not utf-8", "a list", "zeros", "nested too deep", "endless entries", "entries not lists"],
 )
 def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, content):
     """As _load_state says: whatever the file holds, the budget starts again from it. Bytes that are not UTF-8 (a
@@ -170,8 +180,8 @@ def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, co
     limiter = RateLimiter(2, 1.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
     limiter.acquire()
     assert limiter.shared_file == shared  # still shared
-    # The window and limit of the processes sharing it: here this one's alone.
-    assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0, "window": 1.0, "limit": 2}
+    # The rates of the processes sharing it, with when each last asked: here this one's alone.
+    assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0, "rates": [[2, 1.0, clock.now]]}
 
 
 @pytest.mark.parametrize("limit,period", [(0, 60), (1, 0), (1, -1)])
@@ -369,7 +379,8 @@ def test_a_budget_file_lost_mid_run_still_counts_the_runs_own_sends(tmp_path, ca
         sent.append(clock.now)
     assert max_in_any_window(sent, 10) == 2
     if how == "deleted":
-        assert limiter.shared_file == shared and len(json.loads(shared.read_text())["sent"]) == 2
+        assert limiter.shared_file == shared
+        assert [t for t in json.loads(shared.read_text())["sent"] if t > clock.now - 10] == [clock.now - 0.5, clock.now]
     else:
         assert limiter.shared_file is None
         assert "cannot use" in caplog.text and "Is a directory" in caplog.text and "own budget" in caplog.text
@@ -507,22 +518,107 @@ def test_a_process_of_another_rate_sharing_the_budget_never_drops_sends_others_s
     started = clock.now
     clock.sleep(2)
     with contextlib.suppress(StoppedWaiting):
-        job(*other_rate).acquire(lambda: True)  # a lower limit has no room: it stops at once; a 1 s window has room
+        job(*other_rate).acquire(lambda: True)  # no room under the first one's rate either: it stops at once
     job(95, 60).acquire()  # a third job (or the first one's next run) at the default rate
     assert clock.now >= started + 60  # the first one's 95 sends of this minute are still in the shared log
 
 
 def test_a_shared_file_naming_an_endless_window_does_not_keep_every_send_for_good(tmp_path):
-    """The longest window and highest limit of the processes sharing the file are read from it: a foreign or damaged
-    file naming an endless one (in a folder several users write to) must not have every send kept, and the whole log
-    rewritten, for ever."""
+    """The rates of the processes sharing the file are read from it: a foreign or damaged file naming an endless
+    window and limit (in a folder several users write to) must not have every send kept, and the whole log rewritten,
+    for ever. Read as at most an hour and 10,000 requests, such a rate is in use for an hour after it last asked."""
     clock = FakeClock()
     shared = tmp_path / "rate.json"
-    shared.write_text(json.dumps({"sent": [clock.now - 10], "blocked_until": 0.0, "window": 1e12, "limit": 10**12}))
+    shared.write_text(
+        json.dumps({"sent": [clock.now - 10], "blocked_until": 0.0, "rates": [[10**12, 1e12, clock.now]]})
+    )
     limiter = RateLimiter(5, 1, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
     for _ in range(100):
         limiter.acquire()
         clock.sleep(100)
     state = json.loads(shared.read_text())
     assert len(state["sent"]) <= 37  # the sends of the last hour at most (one every 100 s)
-    assert state["window"] <= 3600 and state["limit"] <= 10_000
+    assert state["rates"] == [[5, 1.0, clock.now - 100]]  # the endless one's hour is over
+
+
+class Waits(Exception):
+    """A limiter's sleep in a simulation of several processes on one clock: the process is due again `seconds` on."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+
+def sends_of_processes_sharing_a_budget(shared, clock: FakeClock, starts: dict[tuple[int, float], float], until: float):
+    """Each process (its rate: when it starts) sends whenever its limiter lets it, an answer taking 10 ms; the time of
+    every send, in order."""
+
+    def waits(seconds: float) -> None:
+        raise Waits(seconds)
+
+    jobs = [RateLimiter(limit, period, shared_file=shared, clock=clock.time, sleep=waits) for limit, period in starts]
+    due = [(start, n) for n, start in enumerate(starts.values())]
+    sent = []
+    while due:
+        clock.now, n = heapq.heappop(due)
+        if clock.now >= until:
+            continue
+        try:
+            jobs[n].acquire()
+        except Waits as wait:
+            heapq.heappush(due, (clock.now + wait.seconds, n))
+            continue
+        sent.append(clock.now)
+        heapq.heappush(due, (clock.now + 0.01, n))
+    return sent
+
+
+@pytest.mark.parametrize(
+    "first,second", [((95, 60), (15, 10)), ((15, 10), (95, 60))], ids=["a shorter window joins", "a longer one joins"]
+)
+def test_processes_of_different_rates_sharing_the_budget_keep_together_to_the_strictest(tmp_path, first, second):
+    """Two jobs behind one IP, the default 95/60 and another's `--rate 15/10` (90 a minute), each under Register's 100
+    a minute alone: each counted only its own rate over the shared log, so the 10 s one sent on top of the other's
+    full minute, and a 60 s one joining after a 10 s one saw only the last 10 s (155 and 140 in one of Register's
+    fixed minutes). Every send now keeps to every rate still sharing the file."""
+    minute = 1_800_000_000.0  # the start of one of Register's fixed minutes (register-api.md §1.3)
+    clock = FakeClock(start=minute)
+    starts = {first: minute, second: minute + 30}
+    sent = sends_of_processes_sharing_a_budget(tmp_path / "rate.json", clock, starts, until=minute + 180)
+    assert max_in_aligned_windows(sent, 60) <= 95
+    assert max_in_any_window([t for t in sent if t >= minute + 30], 10) <= 15  # once both share it
+    assert len([t for t in sent if t >= minute + 120]) >= 85  # and together still at the strictest's pace
+
+
+def test_a_process_joining_after_one_of_a_shorter_window_sees_registers_whole_minute(tmp_path):
+    """A `--rate 15/10` job sends for 40 s and ends; a 95/60 one starting 10 s later found only the last 10 s of sends
+    in the shared file (the shorter window's), and sent 95 more into the same minute of Register's."""
+    minute = 1_800_000_000.0
+    clock = FakeClock(start=minute)
+    shared = tmp_path / "rate.json"
+    sent = sends_of_processes_sharing_a_budget(shared, clock, {(15, 10): minute}, until=minute + 40)
+    assert len(sent) == 60
+    sent += sends_of_processes_sharing_a_budget(shared, clock, {(95, 60): minute + 50}, until=minute + 60)
+    assert max_in_aligned_windows(sent, 60) == 95
+
+
+@pytest.mark.parametrize("own_rate", [(3, 60), (10, 1)], ids=["as an earlier version wrote it", "with damaged entries"])
+def test_a_shared_file_is_read_for_the_sends_and_rates_it_holds_whatever_else_it_holds(tmp_path, own_rate):
+    """A file written before rates were shared holds sends only: they count. A damaged send time or rate (not a
+    number, a bool, no window, a fraction of a request) is dropped, not the whole file, and never an internal error:
+    the sends and the rate in use that can be read still count (here 3 in 60 s, which two sends have begun)."""
+    clock = FakeClock()
+    shared = tmp_path / "rate.json"
+    sent = [clock.now - 1, "soon", None, [1], True, clock.now - 0.5]
+    damaged = [[True, 60, clock.now], [0, 60, clock.now], [2.5, 10, clock.now], [5, -1, clock.now], [5, 10], "95/60"]
+    if own_rate == (3, 60):
+        shared.write_text(json.dumps({"sent": [clock.now - 1, clock.now - 0.5], "blocked_until": 0.0}))
+    else:
+        shared.write_text(json.dumps({"sent": sent, "rates": [*damaged, [3, 60, clock.now], [5, float("nan"), 1]]}))
+    limiter = RateLimiter(*own_rate, clock=clock.time, sleep=clock.sleep, margin=0, shared_file=shared)
+    started = clock.now
+    limiter.acquire()  # the third of three
+    assert clock.now == started
+    limiter.acquire()  # until the earliest leaves the 60 s
+    assert clock.now == pytest.approx(started + 59)
+    in_use = [[*own_rate, clock.now]] if own_rate == (3, 60) else [[3, 60, started], [*own_rate, clock.now]]
+    assert sorted(json.loads(shared.read_text())["rates"]) == in_use  # and nothing damaged written back

@@ -12,9 +12,10 @@ the default one: towards a real service (not this machine) every register-batch 
 `XDG_CACHE_HOME` says otherwise), not in `$XDG_RUNTIME_DIR`: a login session has one and cron or a systemd
 service has none, so a sync started by hand would not see the nightly job's. `REGISTER_BATCH_RATE_DIR` picks
 another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
-file holds send times, and the longest window and highest limit of the processes sharing it (each counts its own
-rate from it; none drops a send another still counts). If it cannot be used, the run falls back to its own budget
-and says so.
+file holds the send times of the last minute (Register's window, §1.3) or of the longest window of the processes
+sharing it, if longer, and each sharer's rate with when it last asked: every request waits until every rate still
+in use there (its own too) allows one more send over the whole log, so processes of different rates together keep
+to the strictest of them. If the file cannot be used, the run falls back to its own budget and says so.
 """
 
 from __future__ import annotations
@@ -42,9 +43,14 @@ RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
 # Never through a symlink: in a folder others can write to, a planted link would have us overwrite its target.
 # (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
-LONGEST_PAUSE = 60.0  # seconds: the longest Retry-After the client passes on (Register's window, §1.3)
-# The longest window and highest limit of other processes a shared file's log is kept for (a process's own are kept
-# whatever they are).
+REGISTER_WINDOW = 60.0  # seconds: Register's fixed window (register-api.md §1.3)
+LONGEST_PAUSE = REGISTER_WINDOW  # the longest Retry-After the client passes on
+# A shared file's log keeps at least Register's window and a second's margin of sends, whatever the rates of the
+# processes writing to it: one of a longer window that joins later counts that minute's sends too.
+SHARED_LOG_KEEPS = REGISTER_WINDOW + 1.0
+# The longest window and highest limit of another process's rate that a shared file is read with (a process's own
+# are kept whatever they are), and the most sends its log keeps: a file naming more (foreign, damaged) would keep
+# every send for good.
 LONGEST_SHARED_WINDOW = 3600.0
 HIGHEST_SHARED_LIMIT = 10_000
 
@@ -228,28 +234,27 @@ class RateLimiter:
     def _shared_try(self) -> float:
         with self._shared_state() as state:
             now = self._clock()
+            # The file keeps every send that any process sharing it still counts, and the rate of each process that
+            # asked within its own window: a request waits until every one of those rates allows one more send. Each
+            # counting only its own let one of a shorter window send on top of a longer one's full window, and one of
+            # a longer window joining after a shorter one see only the shorter's last window (155 in one minute).
+            rates = _rates_in_use(state["rates"], (self.limit, self._window()), now)
+            keep = max(SHARED_LOG_KEEPS, *(window for _, window, _ in rates))
             # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
             # count as sent now, and a pause that would end later than any can is forgotten (a 429 would say so
             # again), so such a jump costs at most one window's wait instead of stalling every run for as long as
             # the clock went back.
+            most = max(self.limit, HIGHEST_SHARED_LIMIT)  # sends: a damaged file's endless log is not kept
+            sent = sorted(min(t, now) for t in state["sent"] if now - t < keep)[-most:]
+            state.update(sent=sent, rates=rates)
             if state["blocked_until"] > now + self._longest_wait():
                 state["blocked_until"] = 0.0
             if now < state["blocked_until"]:
                 return state["blocked_until"] - now
-            # The file keeps every send that any process sharing it still counts: one of a lower limit or a shorter
-            # window that wrote back only its own rate's sends let the others put up to both limits in one window.
-            # The longest window and the highest limit that wrote to it are kept until its log runs empty.
-            window, limit = self._window(), self.limit
-            held = [min(t, now) for t in state["sent"] if now - t < max(window, state["window"]) - _EPSILON]
-            if held:
-                window, limit = max(window, state["window"]), max(limit, state["limit"])
-            counted = sorted(t for t in held if now - t < self._window() - _EPSILON)
-            wait = 0.0
-            if len(counted) < self.limit:
-                held.append(now)
-            else:  # until enough of them have left the window for one more
-                wait = counted[len(counted) - self.limit] + self._window() - now
-            state.update(sent=held[-limit:], window=window, limit=limit)
+            wait = max(_wait_for_room(sent, limit, window, now) for limit, window, _ in rates)
+            if wait <= 0:
+                sent.append(now)
+                del sent[:-most]
             return wait
 
     def pause(self, seconds: float) -> None:
@@ -277,23 +282,67 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> float:
+    """How long until at most `limit` - 1 of `sent` (in order) are within `window` seconds of the time: 0 if now."""
+    counted = [t for t in sent if now - t < window - _EPSILON]
+    if len(counted) < limit:
+        return 0.0
+    return counted[len(counted) - limit] + window - now  # until enough of them have left the window for one more
+
+
+def _rates_in_use(rates: list[list], own: tuple[int, float], now: float) -> list[list]:
+    """The rates ([limit, window, last asked]) of the processes sharing the file that asked within their own window,
+    this one's as asking now; one entry per rate."""
+    last_asked: dict[tuple[int, float], float] = {}
+    for limit, window, asked in rates:
+        asked = min(asked, now)  # a clock set back: asked now
+        if now - asked < window:
+            last_asked[(limit, window)] = max(asked, last_asked.get((limit, window), asked))
+    last_asked[own] = now
+    return [[limit, window, asked] for (limit, window), asked in last_asked.items()]
+
+
 def _load_state(data: bytes) -> dict:
-    """The shared file's state; anything unreadable (a torn or foreign file, bytes that are not UTF-8) counts as an
-    empty log."""
-    empty = {"sent": [], "blocked_until": 0.0, "window": 0.0, "limit": 0}
+    """The shared file's state. Anything unreadable (a torn or foreign file, bytes that are not UTF-8) counts as an
+    empty log, and an entry that is not a time or a rate (damaged) as none; a file of an earlier version, which names
+    no rates, is a log of sends."""
     try:
         state = json.loads(data or b"{}")  # a UnicodeDecodeError is a ValueError
-        sent = [float(t) for t in state.get("sent", [])]
-        blocked = float(state.get("blocked_until", 0.0))
-        window = float(state.get("window", 0.0))  # the longest window and highest limit of those sharing it
-        limit = int(state.get("limit", 0))
-    except (ValueError, TypeError, AttributeError, RecursionError, OverflowError):  # brackets nested too deep, inf
-        return empty
-    # A NaN pause (JSON as Python reads it) would never give way to a later one (max() keeps it).
+    except (ValueError, RecursionError):  # brackets nested too deep
+        state = {}
+    if not isinstance(state, dict):
+        state = {}
+    sent = [_time(t) for t in _entries(state.get("sent"))]
+    rates = [_rate(r) for r in _entries(state.get("rates"))]
     return {
-        "sent": sent,
-        "blocked_until": 0.0 if math.isnan(blocked) else blocked,
-        # At most an hour and 10,000 requests: a file naming more (foreign, damaged) would keep every send for good.
-        "window": min(window, LONGEST_SHARED_WINDOW) if math.isfinite(window) and window > 0 else 0.0,
-        "limit": min(max(limit, 0), HIGHEST_SHARED_LIMIT),
+        "sent": [t for t in sent if t is not None],
+        # A NaN pause (JSON as Python reads it) would never give way to a later one (max() keeps it).
+        "blocked_until": _time(state.get("blocked_until")) or 0.0,
+        "rates": [r for r in rates if r is not None],
     }
+
+
+def _entries(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _time(value: object) -> float | None:
+    """A finite number as a float (not a bool, which JSON's reader gives as one); else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _rate(value: object) -> list | None:
+    """[limit, window, last asked] of another process's rate: at most HIGHEST_SHARED_LIMIT requests and
+    LONGEST_SHARED_WINDOW seconds (a file naming more would keep every send for good); None if it is not one."""
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    limit, window, asked = (_time(v) for v in value)
+    if limit is None or window is None or asked is None or limit < 1 or limit != int(limit) or window <= 0:
+        return None
+    return [min(int(limit), HIGHEST_SHARED_LIMIT), min(window, LONGEST_SHARED_WINDOW), asked]
