@@ -703,7 +703,7 @@ def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_
     with answering(429, b"Retry later\n", {"Content-Type": "text/plain", "Retry-After": "0"}) as url:
         result = CliRunner().invoke(cli, ["-q", "export", "--target", url, "--to", "json", "-o", str(out)])
     assert result.exit_code == 1, result.output
-    assert "Register did not answer" in result.output and "Run again later" in result.output
+    assert "Register was unavailable" in result.output and "Run again later" in result.output
     assert not out.exists()
 
 
@@ -729,7 +729,7 @@ def test_an_export_that_fails_leaves_nothing_in_the_output_folder_not_even_a_tem
         with pytest.raises(RegisterBatchError) as caught:
             export_trainees(client, to="json", output=folder / "held.json")
         assert list(folder.iterdir()) == []  # while the caller still holds the error
-    assert ("did not answer" if status == 429 else "does not serve the Register API") in str(caught.value)
+    assert ("was unavailable" if status == 429 else "does not serve the Register API") in str(caught.value)
 
 
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):

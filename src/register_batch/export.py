@@ -321,7 +321,7 @@ def export_trainees(
                 task.advance()
     except UNAVAILABLE as exc:
         writer.abort()
-        raise RegisterUnavailable(f"Register did not answer ({exc}); no file was written. Run again later.") from None
+        raise RegisterUnavailable(f"Register was unavailable ({exc}); no file was written. Run again later.") from None
     except BaseException:
         writer.abort()  # leave no half-written export behind, and no part of one
         raise

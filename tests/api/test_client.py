@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from register_batch.api import (
+    UNAVAILABLE,
     ApiError,
+    Forbidden,
     InsecureTarget,
     NotFound,
     OutcomeUnknown,
@@ -550,7 +552,8 @@ def test_a_refusal_that_names_a_location_is_not_taken_for_a_redirect():
 
 def test_a_refusal_other_than_a_server_error_is_neither_retried_nor_an_unknown_outcome():
     """A 403 (rack-attack's blocklist, §1.3) is an answer: a read is not retried, and a create was surely refused,
-    so there is nothing to resolve."""
+    so there is nothing to resolve. It says the machine is blocked, and is one of the answers that stop a run
+    (UNAVAILABLE): every other request would be refused the same way."""
     with (
         answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url,
         RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
@@ -560,8 +563,9 @@ def test_a_refusal_other_than_a_server_error_is_neither_retried_nor_an_unknown_o
         with pytest.raises(ApiError) as create:
             client.create_trainee(body())
         assert client.stats.total == 2
-    assert (type(read.value), type(create.value)) == (ApiError, ApiError)
-    assert str(create.value) == "POST /trainees -> 403: Forbidden"
+    assert (type(read.value), type(create.value)) == (Forbidden, Forbidden)
+    assert isinstance(create.value, UNAVAILABLE) and create.value.messages[0] == "Forbidden"
+    assert str(create.value).startswith("POST /trainees -> 403: Forbidden; Register refused this machine (its IP")
 
 
 def test_requests_that_got_no_answer_are_counted_by_why(emulator):

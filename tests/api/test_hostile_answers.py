@@ -225,7 +225,7 @@ def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(
     assert len(written) == 6  # a listing is a read: tried as often as any (attempts), each cut at the limit
     assert run.returncode == 1, run.stderr  # Register unreachable while listing (exit-codes.md)
     assert run.stderr.splitlines() == [
-        "register-batch: error: Register did not answer (GET /trainees -> 200: the answer was longer than 64 MiB "
+        "register-batch: error: Register was unavailable (GET /trainees -> 200: the answer was longer than 64 MiB "
         "(not Register's answer?)); nothing was written. Run again later."
     ]
 
@@ -287,7 +287,7 @@ def test_a_sync_whose_listing_holds_a_trainee_of_the_wrong_shape_stops_in_one_li
         )
     assert run.returncode == 1, run.stderr
     assert run.stderr.splitlines() == [
-        "register-batch: error: Register did not answer (GET /trainees -> 200: the listing held something other "
+        "register-batch: error: Register was unavailable (GET /trainees -> 200: the listing held something other "
         "than trainees); nothing was written. Run again later."
     ]
     assert len(written) == 1  # the listing, and nothing sent after it

@@ -1195,7 +1195,7 @@ def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_
         stubborn = SyncOptions(
             target=url, token=Secret(TOKEN), state_dir=tmp_path / "state", report_dir=tmp_path / "r", as_of=AS_OF
         )
-        with pytest.raises(RegisterUnavailable, match=r"Register did not answer .*429.*nothing was written"):
+        with pytest.raises(RegisterUnavailable, match=r"Register was unavailable .*429.*nothing was written"):
             sync_files([str(extract(tmp_path / "in.csv", 2))], stubborn, client=client)
     assert client.stats.throttled == 3
 
@@ -1221,7 +1221,7 @@ def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emu
 
     source = extract(tmp_path / "in.csv", 3)
     emulator.set_faults("500:1.0")
-    with pytest.raises(RegisterUnavailable, match=r"Register did not answer .*nothing was written"):
+    with pytest.raises(RegisterUnavailable, match=r"Register was unavailable .*nothing was written"):
         sync_files([str(source)], options(emulator, tmp_path))
     emulator.set_faults(None)
     assert stats(emulator)["trainees"] == 0
@@ -1250,6 +1250,41 @@ def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emu
     assert again.exit_code == 0
     hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
     assert len(hesa_ids) == 10 and max(hesa_ids.values()) == 1
+
+
+def test_a_machine_register_blocks_mid_run_stops_the_run_at_the_first_refusal_and_the_next_run_finishes(
+    emulator, tmp_path
+):
+    """rack-attack's blocklist answers 403 to every request from a blocked IP or User-Agent (register-api.md §1.3),
+    before the service sees it. The run went on, each remaining record failed on its own 403 (a night's budget
+    spent on refusals) and the report blamed the records: it now stops at the first, as when Register stops
+    answering, and the next run, unblocked, creates the rest, each once."""
+    source = extract(tmp_path / "in.csv", 6)
+    blocked = {"now": False}
+
+    def blocklist(seen, forward):
+        if blocked["now"]:
+            return 403, {"Content-Type": "text/plain"}, b"Forbidden\n"
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            answer = forward()
+            blocked["now"] = sum(s.method == "POST" for s in front.seen) == 2  # blocked after the second create
+            return answer
+        return None
+
+    with fronting(emulator.url, blocklist) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        refused = r"Register refused \(POST /trainees -> 403: Forbidden; Register refused this machine"
+        with pytest.raises(Interrupted, match=refused):
+            sync_files([str(source)], fronted)
+    assert [s.method for s in front.seen].count("POST") == 3  # two creates, then one refusal, and nothing more
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert Counter(r["outcome"] for r in report["records"]) == Counter(done=2, failed=1, pending=3)
+    [failed] = [r for r in report["records"] if r["outcome"] == "failed"]
+    assert failed["errors"][0] == "Forbidden" and "refused this machine" in failed["errors"][1]
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(create=4, unchanged=2), again.summary_line()
+    hesa_ids = Counter(t["hesa_id"] for t in held(emulator))
+    assert len(hesa_ids) == 6 and max(hesa_ids.values()) == 1
 
 
 def down_after_the_create(emulator) -> RegisterClient:

@@ -34,6 +34,7 @@ from register_batch.api.errors import (
     ApiError,
     BadRequest,
     Conflict,
+    Forbidden,
     InsecureTarget,
     NotFound,
     OutcomeUnknown,
@@ -70,6 +71,10 @@ NO_TRAINEES = "No trainees found"  # the 404 of an empty listing page (§2.3), a
 TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
     "revoked or expired one is refused)"
+)
+BLOCKED = (
+    "Register refused this machine (its IP address or User-Agent is blocked), so nothing was done: ask DfE's "
+    "Register support why"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 
@@ -488,11 +493,10 @@ class RegisterClient:
         (a proxy dropping `sort_order`) is followed by offset, as are pages in the other order.
 
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size) or
-        above TIE_PAGE_LIMIT.
+        above PER_PAGE_MOST.
         """
-        if not isinstance(per_page, int) or not 1 <= per_page <= TIE_PAGE_LIMIT:
-            # Past it, a page of Register's trainees may be longer than an answer is read (ANSWER_LIMIT).
-            raise ConfigError(f"per_page must be a whole number from 1 to {TIE_PAGE_LIMIT}, not {per_page!r}")
+        if not isinstance(per_page, int) or not 1 <= per_page <= PER_PAGE_MOST:
+            raise ConfigError(f"per_page must be a whole number from 1 to {PER_PAGE_MOST}, not {per_page!r}")
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         pages = _Pages(per_page, since)
         while True:
@@ -679,12 +683,14 @@ def _refusal(
     what to do where the answer itself does not say (a refused token, a redirect not followed). `mask`, the token,
     is masked in them: a status line's reason phrase or a redirect's Location may quote it as a body does."""
     status = response.status_code
-    error = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
+    error = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable}.get(
         status, ServerError if status >= 500 else ApiError
     )
     messages = _messages(response, parsed)
     if status == 401:  # a request Register answers without a token (GET /reference-data) had no token to refuse
         messages.append(TOKEN_REFUSED if token_sent else NO_TOKEN_NEEDED)
+    if status == 403:
+        messages.append(BLOCKED)
     if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
         messages = [
             f"the answer was a redirect to {moved}, which register-batch does not follow (the token goes only to "
@@ -713,9 +719,11 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
     return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
 
 
-# The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees):
-# the longest --per-page takes (Register has no maximum, §2.3).
-TIE_PAGE_LIMIT = 5000
+# The longest page a caller may ask for (--per-page's most; Register has no maximum, §2.3): a page of Register's
+# trainees past it may be longer than an answer is read (ANSWER_LIMIT).
+PER_PAGE_MOST = 5000
+# The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees).
+TIE_PAGE_LIMIT = PER_PAGE_MOST
 # How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it
 # (sync's look-up after a create whose reply was lost), and a Date further off than this is not Register's.
 CLOCK_SKEW = timedelta(minutes=15)

@@ -74,6 +74,11 @@ class RateLimited(ApiError):
         super().__init__(method, path, 429, [f"Retry later (Retry-After {retry_after:g} s)"])
 
 
+class Forbidden(ApiError):
+    """403: Register's rack-attack blocklist refused this machine, by its IP address or User-Agent (§1.3), before the
+    request reached the service: nothing was done, and every request from here will be refused the same way."""
+
+
 class ServerError(ApiError):
     """5xx: the service failed. For a create the outcome is unknown."""
 
@@ -90,9 +95,10 @@ class TransportError(ApiError):
         super().__init__(method, path, None, [problem])
 
 
-# Register did not take the request, after every retry the client makes: a 5xx, no answer, or still 429. Nothing is
-# wrong with what was sent; a run stops (and resumes later) rather than blaming the record.
-UNAVAILABLE: tuple[type[ApiError], ...] = (ServerError, TransportError, RateLimited)
+# Register did not take the request, after every retry the client makes: a 5xx, no answer, still 429, or this machine
+# blocked (403). Nothing is wrong with what was sent; a run stops (and resumes later) rather than blaming the record,
+# or sending every other record to the same refusal.
+UNAVAILABLE: tuple[type[ApiError], ...] = (ServerError, TransportError, RateLimited, Forbidden)
 
 
 class OutcomeUnknown(ApiError):

@@ -27,7 +27,7 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
         payload = client.reference_data()
     except (ServerError, TransportError, RateLimited) as exc:
         raise RegisterUnavailable(
-            f"Register did not answer ({exc}); nothing was saved, and validation keeps using the lists it used "
+            f"Register was unavailable ({exc}); nothing was saved, and validation keeps using the lists it used "
             "before. Run again later."
         ) from None
     problem = payload_problem(payload, tuple(load_reference(client.api_version).fields))

@@ -26,6 +26,7 @@ from register_batch.api import (
     ApiError,
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     OutcomeUnknown,
     RateLimiter,
@@ -1224,12 +1225,13 @@ def _run(
             error = exc.error if isinstance(exc, _Outage) else exc
             if not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
                 raise RegisterUnavailable(
-                    f"Register did not answer ({error}); nothing was written. Run again later."
+                    f"Register was unavailable ({error}); nothing was written. Run again later."
                 ) from None
             if stops.requested:  # a request cut short by the stop, not an outage
                 why = STOPPED_BY_SIGNAL
             else:
-                what = "stopped answering" if isinstance(error, UNAVAILABLE) else "refused"
+                answering = isinstance(error, UNAVAILABLE) and not isinstance(error, Forbidden)  # 403: it answered
+                what = "stopped answering" if answering else "refused"
                 why = {"by": "register", "message": f"Register {what} ({error})"}
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
