@@ -673,3 +673,26 @@ def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_d
     browser.close()
     ledger.record("hesa:2", "in_flight", operation="create")
     assert [e.key for e in open_ledger(tmp_path, "t").all()] == ["hesa:1", "hesa:2"]
+
+
+def test_what_a_report_settles_is_kept_with_the_runs_end_or_not_at_all(tmp_path, open_ledger):
+    """A run ended by a kill (or a full disk) while it settled what its report named (`together`) keeps none of it,
+    nor its end: the run is one without a report, whose writes the next report names, and its kept creates with them
+    (a create forgotten with the run still open would be named by no report)."""
+    ledger = open_ledger(tmp_path, "t")
+    first = ledger.start_run(dry_run=False)
+    ledger.record("hesa:1", "done", operation="create", trainee_id="T" * 24, created=True)
+    ledger.record("hesa:2", "done", operation="create", trainee_id="U" * 24, created=True)
+    ledger.finish_run("finished", {})
+    second = ledger.start_run(dry_run=False)
+    with pytest.raises(RuntimeError, match="killed"), ledger.together():
+        ledger.record("hesa:1", "done", trainee_id="T" * 24)
+        ledger.creates_reported(["hesa:1", "hesa:2"])
+        ledger.finish_run("finished", {})
+        raise RuntimeError("killed")
+    ledger.close()
+    again = open_ledger(tmp_path, "t")
+    assert again.creates_unreported() == {"hesa:1": first, "hesa:2": first}
+    assert (again.get("hesa:1").run_id, again.get("hesa:1").operation) == (first, "create")
+    again.start_run(dry_run=False)
+    assert list(again.ended_without_report()) == [second]

@@ -1213,6 +1213,249 @@ def test_a_write_register_refused_in_a_run_that_stopped_without_a_report_is_not_
     assert named == [2], named
 
 
+class _matching(str):
+    """A string equal to any message the regular expression matches in full, for comparing dicts of messages."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and re.fullmatch(str(self), other) is not None
+
+    __hash__ = str.__hash__
+
+
+def _written_earlier(tmp_path: Path) -> dict[int, str]:
+    """Record -> its `sync_written_earlier` message, in the last report written."""
+    data, _doc = report_of(tmp_path)
+    return {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+
+
+def _without_a_report(monkeypatch, extract: list[str], options: SyncOptions, **kwargs) -> None:
+    """A sync of `extract` that writes what it plans and ends before its report (a bug in the report)."""
+    from register_batch.reports import ReportBuilder
+
+    def no_report(self, *args, **kwargs):
+        raise RuntimeError("a bug in the report")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReportBuilder, "write", no_report)
+        with pytest.raises(RuntimeError, match="a bug in the report"):
+            sync_files(extract, options, **kwargs)
+
+
+def test_an_update_by_a_run_without_a_report_is_named_on_a_record_now_in_conflict_by_the_first_report_written(
+    emulator, tmp_path, monkeypatch
+):
+    """As for a create, for an update (which the ledger knows from the record's entry alone): a run in between, itself
+    without a report, that held the record back as a conflict must not replace its entry, or no report names the
+    update."""
+    sync_files([str(write_extract(tmp_path / "in.csv", [trainee(4)]))], options(emulator, tmp_path))
+    rows = [trainee(1), trainee(2)]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    rows[0]["email"] = "changed@example.org"
+    _without_a_report(monkeypatch, [str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    rows[0]["provider_trainee_id"] = trainee(4)["provider_trainee_id"]  # a typo: it matches two trainees
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("conflict", "skipped"), ("unchanged", "done")]
+    assert _written_earlier(tmp_path) == {
+        1: _matching(r"written to Register \(update\) by the sync started .* \(run 3\), which ended before its report")
+    }
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.actions == Counter(conflict=1, unchanged=1) and _written_earlier(tmp_path) == {}
+
+
+def test_an_update_left_by_two_runs_without_a_report_is_named_as_an_update_not_as_a_create(
+    emulator, tmp_path, monkeypatch
+):
+    """Only a create is kept apart from the record's entry: an update by a run without a report, which the next run
+    (itself without a report) found as Register holds it, is named by the first report as the update it was."""
+    rows = [trainee(1), trainee(2)]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    rows[0]["email"] = "changed@example.org"
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    for _night in (2, 3):  # the update, then nothing left to send
+        _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert after.actions == Counter(unchanged=2), after.summary_line()
+    assert _written_earlier(tmp_path) == {
+        1: _matching(
+            r"written to Register \(update\) by the sync started .* \(run 2\), which ended before its report: "
+            r"Register holds the record as the extract says; this is the first report to list it"
+        )
+    }
+    sync_files(extract, options(emulator, tmp_path))
+    assert _written_earlier(tmp_path) == {}
+
+
+def test_writes_by_a_run_without_a_report_for_records_then_invalid_are_named_once_they_are_valid_and_once(
+    emulator, tmp_path, monkeypatch
+):
+    """An invalid record is not sent, and its entry waits for it: the create and the update an earlier run without a
+    report made for two records then invalid are named when the records are valid again (and only then, once), not
+    on the invalid records' rows; a record after them is named as ever."""
+    rows = [trainee(1), trainee(2), trainee(3)]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows[1:2]))], options(emulator, tmp_path))
+    rows[1]["email"] = "changed@example.org"
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    _without_a_report(monkeypatch, extract, options(emulator, tmp_path))  # creates 1 and 3, updates 2
+    by = r"by the sync started .* \(run 2\), which ended before its report: Register holds the record as the extract "
+    by += "says; .*"
+
+    invalid = [{**row, "date_of_birth": "not a date"} for row in rows[:2]] + rows[2:]
+    after = sync_files([str(write_extract(tmp_path / "invalid.csv", invalid))], options(emulator, tmp_path))
+    assert [r.plan.action for r in after.results] == ["invalid", "invalid", "unchanged"], after.summary_line()
+    assert _written_earlier(tmp_path) == {3: _matching(r"written to Register \(create\) " + by)}
+
+    valid = sync_files(extract, options(emulator, tmp_path))
+    assert valid.actions == Counter(unchanged=3), valid.summary_line()
+    assert _written_earlier(tmp_path) == {
+        1: _matching(r"written to Register \(create\) " + by),
+        2: _matching(r"written to Register \(update\) " + by),
+    }
+    sync_files(extract, options(emulator, tmp_path))
+    assert _written_earlier(tmp_path) == {}
+    assert len(held(emulator)) == 3
+
+
+def test_a_create_then_withdrawal_by_a_run_without_a_report_is_left_to_the_next_report_by_a_run_stopped_before_it(
+    emulator, tmp_path, closed_at_end, monkeypatch
+):
+    """A run stopped (Ctrl-C) before it reached a record leaves it pending, with no warning: the create (and the
+    withdrawal after it) an earlier run without a report made for it are named by the next report, create included."""
+    rows = [trainee(3), {**trainee(1), **WITHDRAWAL}]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows[:1]))], options(emulator, tmp_path))
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    _without_a_report(monkeypatch, extract, options(emulator, tmp_path))  # creates and withdraws 1
+
+    class StoppedBeforeAnUpdate(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            raise KeyboardInterrupt
+
+    rows[0] = {**rows[0], "email": "changed@example.org"}
+    client = StoppedBeforeAnUpdate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    assert _written_earlier(tmp_path) == {}
+
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.actions == Counter(update=1, unchanged=1), after.summary_line()
+    assert _written_earlier(tmp_path) == {
+        2: _matching(r"written to Register \(create, then withdraw\) by the sync started .* \(run 2\), .*")
+    }
+
+
+def test_a_create_by_a_run_without_a_report_is_named_once_on_a_record_register_now_holds_read_only(
+    emulator, tmp_path, monkeypatch
+):
+    """A trainee created by a run without a report, then withdrawn in Register by hand: the record, changed since, is
+    held back (blocked). The report names the create, and settles the record, so the next report does not again."""
+    rows = [trainee(1), trainee(2)]
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
+    [withdrawn] = [t["trainee_id"] for t in held(emulator) if t["hesa_id"] == trainee(1)["hesa_id"]]
+    body = {"data": {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}}
+    body["data"]["future_interest"] = "no"
+    answer = httpx.post(
+        f"{emulator.api_url}/trainees/{withdrawn}/withdraw", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert answer.status_code == 200, answer.text
+    rows[0]["email"] = "after.withdrawal@example.org"
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("blocked", "skipped"), ("unchanged", "done")]
+    by = r"by the sync started .* \(run 1\), which ended before its report"
+    assert _written_earlier(tmp_path) == {
+        1: _matching(r"written to Register \(create\) " + by),
+        2: _matching(r"written to Register \(create\) " + by + ": .*"),
+    }
+    again = sync_files(extract, options(emulator, tmp_path))
+    assert again.actions == Counter(blocked=1, unchanged=1) and _written_earlier(tmp_path) == {}
+
+
+def test_an_update_register_refused_in_a_run_without_a_report_is_not_named_when_the_record_is_updated_again(
+    emulator, tmp_path, closed_at_end, monkeypatch
+):
+    """A record whose update Register refused (422) in a run that ended without its report, changed again since and
+    updated by the next run: nothing was written by that run for it, so only the other record's update is named."""
+    from register_batch.api import Unprocessable
+
+    rows = [trainee(1), trainee(2)]
+    first = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    refused_id = first.results[0].plan.trainee_id
+
+    class RefusesTheFirst(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            if trainee_id == refused_id:
+                path = f"/trainees/{trainee_id}"
+                raise Unprocessable("PUT", path, 422, ["email is invalid"], body={"errors": ["email is invalid"]})
+            return super().update_trainee(trainee_id, data)
+
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    client = RefusesTheFirst(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    _without_a_report(
+        monkeypatch, [str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client
+    )
+    rows[0]["email"] = "corrected@example.org"
+    after = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert after.actions == Counter(update=1, unchanged=1), after.summary_line()
+    assert _written_earlier(tmp_path) == {
+        2: _matching(
+            r"written to Register \(update\) by the sync started .* \(run 2\), which ended before its report: .*"
+        )
+    }
+
+
+def test_a_create_that_never_reached_register_is_not_named_on_a_record_matched_since_by_its_srs_id(
+    emulator, tmp_path, closed_at_end
+):
+    """A run killed as it sent a create that Register never got: the next run finds the record's trainee by its SRS id
+    (entered in Register under another HUSID) and updates it. Register lists no trainee with the record's HUSID, so
+    that create did not happen and is not named."""
+
+    class KilledBeforeTheCreateIsSent(RegisterClient):
+        def create_trainee(self, data):
+            raise RuntimeError("killed")
+
+    extract = [str(write_extract(tmp_path / "in.csv", [trainee(1)]))]
+    client = KilledBeforeTheCreateIsSent(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(RuntimeError, match="killed"):
+        sync_files(extract, options(emulator, tmp_path), client=client)
+    theirs = {**trainee(1), "hesa_id": trainee(9)["hesa_id"]}  # entered by hand with a mistyped HUSID
+    sync_files([str(write_extract(tmp_path / "theirs.csv", [theirs]))], options(emulator, tmp_path / "theirs"))
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    [only] = after.results
+    assert (only.plan.action, only.plan.matched_by, only.outcome) == ("update", "provider_trainee_id", "done")
+    assert _written_earlier(tmp_path) == {}
+    assert [t["hesa_id"] for t in held(emulator)] == [trainee(1)["hesa_id"]]
+
+
+def test_a_create_by_a_run_without_a_report_beside_a_withdrawal_that_waits_is_not_said_to_be_as_the_extract_says(
+    emulator, tmp_path, monkeypatch
+):
+    """The record's withdrawal waits for its ITT start (sync_held): Register does not hold it as the extract says, and
+    the create named beside that warning does not say it does."""
+    waiting = {**started_in(2027, trainee(1)), **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    extract = [str(write_extract(tmp_path / "in.csv", [waiting]))]
+    _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
+
+    after = sync_files(extract, options(emulator, tmp_path))
+    codes = dict(after.results[0].warnings())
+    assert set(codes) == {"sync_held", "sync_written_earlier"}, codes
+    assert re.fullmatch(
+        r"written to Register \(create\) by the sync started .* \(run 1\), which ended before its report; this is the "
+        r"first report to list it",
+        codes["sync_written_earlier"],
+    ), codes["sync_written_earlier"]
+
+
 def test_results_csv_opens_in_excel_as_issues_csv_does(emulator, tmp_path):
     """A UTF-8 byte-order mark (Excel on Windows reads a CSV without one in its ANSI code page: Chloé became ChloÃ©),
     and an SRS id or HUSID a spreadsheet would turn into a number kept as text with Register's leading apostrophe."""
