@@ -18,8 +18,8 @@ def is_bearer_token(value: str) -> bool:
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target) may be an API token pasted in the wrong place, and so must
     not be shown: a long run of a Bearer token's characters with no dot, so no host name (Register's tokens are
-    `sandbox_` or the like and 64 hex digits)."""
-    return len(value) >= 32 and "." not in value and is_bearer_token(value)
+    `sandbox_` or the like and 64 hex digits), alone or as one word of it (`Bearer <token>`, a header pasted whole)."""
+    return any(len(word) >= 32 and "." not in word and is_bearer_token(word) for word in value.split())
 
 
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)

@@ -184,6 +184,22 @@ def test_an_answer_compressed_more_than_once_is_refused_before_it_is_decompresse
         register.info()
 
 
+@pytest.mark.parametrize("named", ["gzip", "GZIP , identity", "gzip,\tidentity", "identity, gzip"])
+def test_an_answer_compressed_once_is_read_however_its_one_compression_is_written(named):
+    body = gzip.compress(json.dumps({"data": {"version": "v2026.1"}}).encode())
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", named)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with serving(answer) as (url, _written), client(url, attempts=1) as register:
+        assert register.info() == {"data": {"version": "v2026.1"}}
+
+
 def test_a_deeply_nested_answer_with_a_json_escape_is_read_as_any_other():
     """An escape (`\\u0041`) may spell the token, so it had every such answer searched through, which for JSON nested
     some 500 deep ran out of stack: an internal error. Only an answer whose escapes spell the token is searched."""
@@ -199,6 +215,29 @@ def test_a_deeply_nested_answer_quoting_the_token_is_a_broken_answer_that_does_n
         pytest.raises(ServerError, match="nested too deep") as caught,
     ):
         register.info()
+    assert TOKEN not in str(caught.value) + repr(caught.value.body)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_json_in_another_unicode_encoding_is_not_registers_answer_and_never_shows_the_token(encoding):
+    """Python reads JSON bytes in UTF-16 or UTF-32 as well as UTF-8, but the token is looked for in the answer's
+    bytes as UTF-8: a server echoing the Authorization header into a trainee, in UTF-16, had the token go into the
+    data a sync keeps and an export writes."""
+    body = json.dumps({"data": {"trainee_id": "T1", "first_names": TOKEN, "last_name": "Ng"}}).encode(encoding)
+
+    def echoing(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", f"application/json; charset={encoding}")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with (
+        serving(echoing) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match="not Register's JSON") as caught,
+    ):
+        register.get_trainee("T1")
     assert TOKEN not in str(caught.value) + repr(caught.value.body)
 
 

@@ -601,6 +601,32 @@ def test_a_process_joining_after_one_of_a_shorter_window_sees_registers_whole_mi
     assert max_in_aligned_windows(sent, 60) == 95
 
 
+def test_a_gentle_run_that_has_ended_holds_no_later_run_to_its_rate(tmp_path):
+    """A one-off export at `--rate 30/600` sends 3 requests and ends; a nightly sync starting 5 s later was held to
+    30 in 10 minutes (28 requests in its first 5) for as long as the export's window. A rate not asked with for
+    SHARED_LOG_KEEPS is forgotten."""
+    minute = 1_800_000_000.0
+    clock = FakeClock(start=minute)
+    shared = tmp_path / "rate.json"
+    sent = sends_of_processes_sharing_a_budget(shared, clock, {(30, 600): minute}, until=minute + 1)
+    assert len(sent) == 30  # its whole budget, at once
+    later = sends_of_processes_sharing_a_budget(shared, clock, {(95, 60): minute + 5}, until=minute + 305)
+    assert len(later) >= 4 * 95  # its own pace once the export's rate is forgotten (a minute on)
+
+
+def test_a_run_waiting_for_its_gentle_rate_keeps_to_it_and_no_minute_of_registers_goes_past_the_limit(tmp_path):
+    """The other side of forgetting: a 30/600 run waiting ten minutes for its own budget is forgotten too, and a 95/60
+    run beside it goes at its own pace once the gentle one's first minute is over; the gentle one still sends no more
+    than its rate, and no fixed minute of Register's gets more than the 95/60's 95."""
+    minute = 1_800_000_000.0
+    clock = FakeClock(start=minute)
+    shared = tmp_path / "rate.json"
+    jobs = {(30, 600): minute, (95, 60): minute + 5}
+    sent = sends_of_processes_sharing_a_budget(shared, clock, jobs, until=minute + 600)
+    assert max_in_aligned_windows(sent, 60) <= 95
+    assert len(sent) >= 30 + 8 * 95  # after the first minute, the 95/60 run's own pace
+
+
 @pytest.mark.parametrize("own_rate", [(3, 60), (10, 1)], ids=["as an earlier version wrote it", "with damaged entries"])
 def test_a_shared_file_is_read_for_the_sends_and_rates_it_holds_whatever_else_it_holds(tmp_path, own_rate):
     """A file written before rates were shared holds sends only: they count. A damaged send time or rate (not a

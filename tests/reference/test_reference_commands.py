@@ -141,6 +141,20 @@ def test_a_pull_from_a_register_that_does_not_answer_says_nothing_was_saved_and_
     assert not (tmp_path / "state" / PULLED_FILE).exists()
 
 
+def test_a_pull_from_a_machine_register_blocks_says_nothing_was_saved_as_for_an_outage(tmp_path):
+    """rack-attack's 403 (§1.3) is Register unavailable to this machine, as it is to sync and export."""
+    from stub_http import answering
+
+    with (
+        answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url,
+        RegisterClient(url, None, limiter=RateLimiter(100, 1), attempts=1, timeout=1) as client,
+        pytest.raises(RegisterUnavailable) as caught,
+    ):
+        pull_reference(client, tmp_path / "state")
+    assert str(caught.value).startswith("Register was unavailable (GET /reference-data -> 403: Forbidden; Register")
+    assert "nothing was saved" in str(caught.value) and not (tmp_path / "state" / PULLED_FILE).exists()
+
+
 def test_a_pulled_file_pulled_again_is_read_again_in_the_same_process(tmp_path):
     """A vendor's long-running service pulls Register's lists weekly and validates nightly: the lists were cached by
     the file's name, so every night after the first was judged with the first week's lists."""

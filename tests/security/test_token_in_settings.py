@@ -62,3 +62,16 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
     assert refused.returncode == 2, refused.stderr
     assert TOKEN not in refused.stdout + refused.stderr
     assert NOT_SHOWN in refused.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("pasted", [f"Bearer {TOKEN}", f"Authorization: Bearer {TOKEN}"], ids=["bearer", "header"])
+def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
+    """The header's value (`Bearer <token>`) or the whole header copied from a proxy log: the space kept the token from
+    being taken for one, and every setting's line showed it whole."""
+    for variable in SETTINGS.values():
+        env[variable] = pasted
+    env["REGISTER_API_URL"] = pasted
+    shown = run_cli(["config", "show"], tmp_path, env)
+    assert TOKEN not in shown.stdout + shown.stderr
+    refused = run_cli(["export", "--to", "json", "-o", str(tmp_path / "out.json")], tmp_path, env)
+    assert refused.returncode == 2 and TOKEN not in refused.stdout + refused.stderr, refused.stderr

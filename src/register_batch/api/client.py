@@ -15,6 +15,7 @@ import contextlib
 import email.utils
 import ipaddress
 import itertools
+import json
 import logging
 import math
 import os
@@ -302,11 +303,13 @@ class RegisterClient:
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         try:
-            parsed = response.json() if response.content else None
-        except (ValueError, RecursionError):  # not JSON, or JSON nested thousands deep: not Register's answer
+            # UTF-8, as JSON over a network is (RFC 8259 §8.1): read as UTF-16 or UTF-32 (which json.loads would
+            # take from bytes), a token quoted in it is not in the bytes `_quotes` searches.
+            parsed = json.loads(response.content.decode("utf-8")) if response.content else None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested thousands deep: not Register's answer
             parsed = response.text
         token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
-        if token is not None and _quotes(response.content, token):
+        if token is not None and (isinstance(parsed, str) or _quotes(response.content, token)):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
             # output, the ledger and the reports, and the token must not go with them.
             try:
@@ -656,8 +659,8 @@ def _is_written_trainee(data: Any) -> bool:
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
     """A streamed answer's body, decompressed, read up to ANSWER_LIMIT; with why it is no answer of Register's, if it
     is not. Read whole, a gzip bomb or a body that never ends took this machine's memory (a MemoryError, exit 70)."""
-    codings = [c for c in response.headers.get("Content-Encoding", "").lower().replace(" ", "").split(",") if c]
-    if len([coding for coding in codings if coding != "identity"]) > 1:
+    codings = [c.strip(" \t") for c in response.headers.get("Content-Encoding", "").lower().split(",")]
+    if len([coding for coding in codings if coding not in ("", "identity")]) > 1:
         # httpx undoes every compression of a chunk in one go, before its size can be checked: gzip of gzip holds a
         # gigabyte in two kilobytes. Register compresses once, if at all.
         return b"", "the answer was compressed more than once (not Register's answer?)"

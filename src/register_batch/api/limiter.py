@@ -13,9 +13,10 @@ the default one: towards a real service (not this machine) every register-batch 
 service has none, so a sync started by hand would not see the nightly job's. `REGISTER_BATCH_RATE_DIR` picks
 another folder (shared by every target, the emulator too) or, set to `off`, switches sharing off. The
 file holds the send times of the last minute (Register's window, §1.3) or of the longest window of the processes
-sharing it, if longer, and each sharer's rate with when it last asked: every request waits until every rate still
-in use there (its own too) allows one more send over the whole log, so processes of different rates together keep
-to the strictest of them. If the file cannot be used, the run falls back to its own budget and says so.
+sharing it, if longer, and each sharer's rate with when it last asked: every request waits until every rate in use
+there (its own too; another's asked with in the last minute) allows one more send over the whole log, so processes
+of different rates sending together keep to the strictest of them. If the file cannot be used, the run falls back to
+its own budget and says so.
 """
 
 from __future__ import annotations
@@ -251,7 +252,11 @@ class RateLimiter:
                 state["blocked_until"] = 0.0
             if now < state["blocked_until"]:
                 return state["blocked_until"] - now
-            wait = max(_wait_for_room(sent, limit, window, now) for limit, window, _ in rates)
+            # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again.
+            wait = max(
+                min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
+                for limit, window, asked in rates
+            )
             if wait <= 0:
                 sent.append(now)
                 del sent[:-most]
@@ -291,12 +296,15 @@ def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> 
 
 
 def _rates_in_use(rates: list[list], own: tuple[int, float], now: float) -> list[list]:
-    """The rates ([limit, window, last asked]) of the processes sharing the file that asked within their own window,
-    this one's as asking now; one entry per rate."""
+    """The rates ([limit, window, last asked]) of the processes sharing the file that asked within their own window
+    and SHARED_LOG_KEEPS, this one's as asking now; one entry per rate. A rate not asked with for longer is a run that
+    has ended, or one waiting for its own budget: a gentle one (a one-off export's 30/600) held every later run to it
+    for as long as its window. Register's limit still holds: whoever sends keeps to its own rate and to those of the
+    runs sending beside it, over every send of the last minute."""
     last_asked: dict[tuple[int, float], float] = {}
     for limit, window, asked in rates:
         asked = min(asked, now)  # a clock set back: asked now
-        if now - asked < window:
+        if now - asked < min(window, SHARED_LOG_KEEPS):
             last_asked[(limit, window)] = max(asked, last_asked.get((limit, window), asked))
     last_asked[own] = now
     return [[limit, window, asked] for (limit, window), asked in last_asked.items()]

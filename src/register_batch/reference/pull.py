@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from register_batch.api import RateLimited, RegisterClient, ServerError, TransportError
+from register_batch.api import UNAVAILABLE, RegisterClient
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_dir, read_at_most, size_in_words, write_private_text
 from register_batch.reference import (
@@ -25,7 +25,7 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     """Save the target's reference data in the state dir; validation uses it from then on."""
     try:
         payload = client.reference_data()
-    except (ServerError, TransportError, RateLimited) as exc:
+    except UNAVAILABLE as exc:
         raise RegisterUnavailable(
             f"Register was unavailable ({exc}); nothing was saved, and validation keeps using the lists it used "
             "before. Run again later."
