@@ -13,6 +13,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -87,51 +88,40 @@ BOMB_SIZE = 2 * ANSWER_LIMIT
 BOMB = gzip.compress(b'{"data": {"trainee_id": "T1", "padding": "' + b" " * BOMB_SIZE + b'"}}', 6)
 
 
-def gzip_bomb(handler: http.server.BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Encoding", "gzip")
-    handler.send_header("Content-Length", str(len(BOMB)))
-    handler.end_headers()
-    handler.wfile.write(BOMB)
+def answer_of(
+    body: bytes | Callable[[], bytes], *, encoding: str | None = None, content_type: str = "application/json"
+) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A 200 whose body is `body` (or what it makes, when the server is asked), named as `content_type` and, if
+    given, compressed as `encoding` says."""
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        data = body() if callable(body) else body
+        handler.send_response(200)
+        handler.send_header("Content-Type", content_type)
+        if encoding is not None:
+            handler.send_header("Content-Encoding", encoding)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return write
 
 
-def not_gzip(handler: http.server.BaseHTTPRequestHandler) -> None:
-    """A body that says gzip and is not (a proxy that mangled it, a server that labels plain JSON wrongly)."""
-    body = b'{"data": {"trainee_id": "T1"}}'
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Encoding", "gzip")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
+gzip_bomb = answer_of(BOMB, encoding="gzip")
+# A body that says gzip and is not (a proxy that mangled it, a server that labels plain JSON wrongly).
+not_gzip = answer_of(b'{"data": {"trainee_id": "T1"}}', encoding="gzip")
 # gzip of gzip of 96 MiB of JSON: about 100 KB on the wire, a 100 KB chunk that httpx decompresses to the whole
-# 96 MiB in one step, before its size can be checked (a third layer makes it any size at all).
-def compressed_twice(handler: http.server.BaseHTTPRequestHandler) -> None:
-    body = gzip.compress(gzip.compress(b'{"data": {"padding": "' + b" " * (96 << 20) + b'"}}', 9), 9)
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Encoding", "gzip, gzip")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
+# 96 MiB in one step, before its size can be checked (a third layer makes it any size at all). Made when asked for.
+compressed_twice = answer_of(
+    lambda: gzip.compress(gzip.compress(b'{"data": {"padding": "' + b" " * (96 << 20) + b'"}}', 9), 9),
+    encoding="gzip, gzip",
+)
 
 
 def nested(depth: int, inner: str) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
     """A 200 of JSON nested `depth` deep around `inner` (JSON text): Python reads it, though no answer of Register's
     goes past a few levels."""
-    body = b'{"data": ' + b'{"a": ' * depth + inner.encode() + b"}" * depth + b"}"
-
-    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    return answer
+    return answer_of(b'{"data": ' + b'{"a": ' * depth + inner.encode() + b"}" * depth + b"}")
 
 
 def client(url: str, **extra) -> RegisterClient:
@@ -187,16 +177,7 @@ def test_an_answer_compressed_more_than_once_is_refused_before_it_is_decompresse
 @pytest.mark.parametrize("named", ["gzip", "GZIP , identity", "gzip,\tidentity", "identity, gzip"])
 def test_an_answer_compressed_once_is_read_however_its_one_compression_is_written(named):
     body = gzip.compress(json.dumps({"data": {"version": "v2026.1"}}).encode())
-
-    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Encoding", named)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    with serving(answer) as (url, _written), client(url, attempts=1) as register:
+    with serving(answer_of(body, encoding=named)) as (url, _written), client(url, attempts=1) as register:
         assert register.info() == {"data": {"version": "v2026.1"}}
 
 
@@ -224,16 +205,8 @@ def test_json_in_another_unicode_encoding_is_not_registers_answer_and_never_show
     bytes as UTF-8: a server echoing the Authorization header into a trainee, in UTF-16, had the token go into the
     data a sync keeps and an export writes."""
     body = json.dumps({"data": {"trainee_id": "T1", "first_names": TOKEN, "last_name": "Ng"}}).encode(encoding)
-
-    def echoing(handler: http.server.BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", f"application/json; charset={encoding}")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
     with (
-        serving(echoing) as (url, _written),
+        serving(answer_of(body, content_type=f"application/json; charset={encoding}")) as (url, _written),
         client(url, attempts=1) as register,
         pytest.raises(ServerError, match="not Register's JSON") as caught,
     ):
@@ -247,20 +220,29 @@ def _memory_limited() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
-@pytest.mark.slow
-def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(tmp_path):
+def sync_answered_by(
+    write_answer: Callable[[http.server.BaseHTTPRequestHandler], None], tmp_path, **run: Any
+) -> tuple[subprocess.CompletedProcess, list[int]]:
+    """`register-batch sync` of a two-record extract, in a process of its own, against a server that answers every
+    request with `write_answer`; with the bytes of body each answer got onto the wire."""
     source = extract(tmp_path / "in.csv", 2)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
-    with serving(endless_body) as (url, written):
-        run = subprocess.run(
+    with serving(write_answer) as (url, written):
+        done = subprocess.run(
             sync_command(source, url, tmp_path / "state", tmp_path / "reports", "2026-11-28"),
             env=env,
             capture_output=True,
             text=True,
             timeout=300,
-            preexec_fn=_memory_limited,
+            **run,
         )
+    return done, written
+
+
+@pytest.mark.slow
+def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(tmp_path):
+    run, written = sync_answered_by(endless_body, tmp_path, preexec_fn=_memory_limited)
     assert len(written) == 6  # a listing is a read: tried as often as any (attempts), each cut at the limit
     assert run.returncode == 1, run.stderr  # Register unreachable while listing (exit-codes.md)
     assert run.stderr.splitlines() == [
@@ -270,16 +252,7 @@ def test_a_sync_whose_listing_never_ends_stops_in_one_line_with_nothing_written(
 
 
 def json_answer(body: object) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
-    data = json.dumps(body).encode()
-
-    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    return write
+    return answer_of(json.dumps(body).encode())
 
 
 # Trainees no Register lists: a value of the wrong type where the sync matches records (each was an internal error,
@@ -312,18 +285,8 @@ def test_a_listed_or_fetched_trainee_of_the_wrong_shape_is_not_registers_answer(
 
 
 def test_a_sync_whose_listing_holds_a_trainee_of_the_wrong_shape_stops_in_one_line(tmp_path):
-    source = extract(tmp_path / "in.csv", 2)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    env.update(HOME=str(tmp_path / "home"), REGISTER_API_TOKEN=TOKEN, REGISTER_BATCH_RATE_DIR="off")
     listing = {"data": [NOT_TRAINEES["last_name a list"]], "meta": {"total_pages": 1, "total_count": 1}}
-    with serving(json_answer(listing)) as (url, written):
-        run = subprocess.run(
-            sync_command(source, url, tmp_path / "state", tmp_path / "reports", "2026-11-28"),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    run, written = sync_answered_by(json_answer(listing), tmp_path)
     assert run.returncode == 1, run.stderr
     assert run.stderr.splitlines() == [
         "register-batch: error: Register was unavailable (GET /trainees -> 200: the listing held something other "
