@@ -590,3 +590,14 @@ def test_a_config_file_that_is_not_toml_is_one_line_naming_it(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={}, config_file=config)
     assert str(caught.value).startswith(f"{config}: not valid TOML (") and "line 1" in str(caught.value)
+
+
+def test_a_missing_token_file_whose_name_has_spaces_is_named_unless_one_word_of_it_is_a_token(tmp_path):
+    """Digits are counted in the word that looks like a token: a name of several words whose digits add up (a UKPRN
+    beside a long word) is a file's name, shown as any other."""
+    from register_batch.tokens import pasted_token_file
+
+    named = tmp_path / "10052198 register_api_token_for_the_sandbox_provider"
+    assert pasted_token_file(named) is None
+    pasted = tmp_path / ("Bearer sandbox_" + "7c" * 32)
+    assert pasted_token_file(pasted) == len(pasted.name)

@@ -15,11 +15,23 @@ def is_bearer_token(value: str) -> bool:
     return BEARER_TOKEN.fullmatch(value) is not None
 
 
+# What surrounds a token pasted with more than itself: a header's words, quotes an env file keeps, `NAME=`, JSON.
+_AROUND_A_TOKEN = re.compile(r"[\s\"'`=,;:<>()\[\]{}]+")
+
+
+def _token_words(value: str) -> list[str]:
+    return [
+        word for word in _AROUND_A_TOKEN.split(value) if len(word) >= 32 and "." not in word and is_bearer_token(word)
+    ]
+
+
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target) may be an API token pasted in the wrong place, and so must
     not be shown: a long run of a Bearer token's characters with no dot, so no host name (Register's tokens are
-    `sandbox_` or the like and 64 hex digits), alone or as one word of it (`Bearer <token>`, a header pasted whole)."""
-    return any(len(word) >= 32 and "." not in word and is_bearer_token(word) for word in value.split())
+    `sandbox_` or the like and 64 hex digits), alone or with what was copied around it (`Bearer <token>`, a header
+    or `REGISTER_API_TOKEN=<token>` pasted whole, quotes). Not a URL: one holding a token in its query or
+    fragment is refused for that, and its query never shown (`without_query`)."""
+    return "://" not in value and bool(_token_words(value))
 
 
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)
@@ -40,7 +52,7 @@ def pasted_token_file(path: str | os.PathLike[str]) -> int | None:
     with digits in it (a token's random part has some; `register_api_token_for_production` is a name): a file that is
     there is named as any other."""
     name = os.path.basename(path)
-    if looks_like_token(name) and sum(c.isdigit() for c in name) >= 8 and not os.path.lexists(path):
+    if any(sum(c.isdigit() for c in word) >= 8 for word in _token_words(name)) and not os.path.lexists(path):
         return len(name)
     return None
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cli_runs import sync_command
-from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient, ServerError
+from register_batch.api import ApiError, OutcomeUnknown, RateLimiter, RegisterClient, ServerError
 from register_batch.emulator import start_emulator
 from stub_http import fronting
 from trainee_extracts import extract
@@ -89,14 +89,18 @@ BOMB = gzip.compress(b'{"data": {"trainee_id": "T1", "padding": "' + b" " * BOMB
 
 
 def answer_of(
-    body: bytes | Callable[[], bytes], *, encoding: str | None = None, content_type: str = "application/json"
+    body: bytes | Callable[[], bytes],
+    *,
+    encoding: str | None = None,
+    content_type: str = "application/json",
+    status: int = 200,
 ) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
-    """A 200 whose body is `body` (or what it makes, when the server is asked), named as `content_type` and, if
-    given, compressed as `encoding` says."""
+    """An answer (200 unless `status` says) whose body is `body` (or what it makes, when the server is asked), named
+    as `content_type` and, if given, compressed as `encoding` says."""
 
     def write(handler: http.server.BaseHTTPRequestHandler) -> None:
         data = body() if callable(body) else body
-        handler.send_response(200)
+        handler.send_response(status)
         handler.send_header("Content-Type", content_type)
         if encoding is not None:
             handler.send_header("Content-Encoding", encoding)
@@ -212,6 +216,25 @@ def test_json_in_another_unicode_encoding_is_not_registers_answer_and_never_show
     ):
         register.get_trainee("T1")
     assert TOKEN not in str(caught.value) + repr(caught.value.body)
+
+
+def test_an_answer_with_a_utf8_byte_order_mark_is_read():
+    marked = b"\xef\xbb\xbf" + b'{"data": {"version": "v2026.1"}}'
+    with serving(answer_of(marked)) as (url, _written), client(url) as register:
+        assert register.info() == {"data": {"version": "v2026.1"}}
+
+
+def test_a_refusal_in_utf16_without_a_charset_never_shows_the_token():
+    """Decoded as UTF-8 (no charset named), UTF-16 text holds the token with a NUL between its characters: the mask
+    did not find it, and a terminal shows it whole. Text that is not UTF-8 is not quoted."""
+    quoted = json.dumps({"errors": [{"error": "UnprocessableEntity", "message": f"Bearer {TOKEN}"}]})
+    with (
+        serving(answer_of(quoted.encode("utf-16-le"), status=422)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ApiError) as caught,
+    ):
+        register.get_trainee("T1")
+    assert TOKEN not in str(caught.value).replace("\x00", "") + repr(caught.value.body).replace("\\x00", "")
 
 
 def _memory_limited() -> None:

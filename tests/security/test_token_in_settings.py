@@ -64,7 +64,17 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
     assert NOT_SHOWN in refused.stderr.splitlines()[-1]
 
 
-@pytest.mark.parametrize("pasted", [f"Bearer {TOKEN}", f"Authorization: Bearer {TOKEN}"], ids=["bearer", "header"])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"Bearer {TOKEN}",
+        f"Authorization: Bearer {TOKEN}",
+        f'"Bearer {TOKEN}"',
+        f"REGISTER_API_TOKEN={TOKEN}",
+        f"'{TOKEN}',",
+    ],
+    ids=["bearer", "header", "quoted, as an env file keeps it", "a shell line", "in quotes with a comma"],
+)
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
     """The header's value (`Bearer <token>`) or the whole header copied from a proxy log: the space kept the token from
     being taken for one, and every setting's line showed it whole."""

@@ -101,6 +101,7 @@ class Secret:
 
 
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _quotes(content: bytes, token: str) -> bool:
@@ -303,11 +304,20 @@ class RegisterClient:
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         try:
-            # UTF-8, as JSON over a network is (RFC 8259 §8.1): read as UTF-16 or UTF-32 (which json.loads would
-            # take from bytes), a token quoted in it is not in the bytes `_quotes` searches.
-            parsed = json.loads(response.content.decode("utf-8")) if response.content else None
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested thousands deep: not Register's answer
-            parsed = response.text
+            # UTF-8, as JSON over a network is (RFC 8259 §8.1; a byte-order mark let through): read as UTF-16 or
+            # UTF-32 (which json.loads would take from bytes), a token quoted in it is not in the bytes `_quotes`
+            # searches. Text that is not UTF-8 is not quoted either (`_messages`).
+            text: str | None = response.content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        parsed: Any = ""
+        if text is not None:
+            try:
+                parsed = json.loads(text) if text else None
+            except (ValueError, RecursionError):  # not JSON, or nested thousands deep: not Register's answer
+                # Without its control characters: UTF-16 read as UTF-8 holds a token with a NUL between its
+                # characters, which the mask would not find and a terminal shows whole.
+                parsed = _CONTROL_CHARACTERS.sub("", text)
         token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
         if token is not None and (isinstance(parsed, str) or _quotes(response.content, token)):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the

@@ -252,9 +252,13 @@ class RateLimiter:
                 state["blocked_until"] = 0.0
             if now < state["blocked_until"]:
                 return state["blocked_until"] - now
-            # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again.
+            # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again;
+            # its own, for as long as it says (waking to ask sooner would keep it in use, holding the others back).
+            own = (self.limit, self._window())
             wait = max(
-                min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
+                _wait_for_room(sent, limit, window, now)
+                if (limit, window) == own
+                else min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
                 for limit, window, asked in rates
             )
             if wait <= 0:
