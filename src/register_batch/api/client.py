@@ -303,21 +303,7 @@ class RegisterClient:
             retry_after = _retry_after(response.headers.get("Retry-After"), self.limiter.period)
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
-        try:
-            # UTF-8, as JSON over a network is (RFC 8259 §8.1; a byte-order mark let through): read as UTF-16 or
-            # UTF-32 (which json.loads would take from bytes), a token quoted in it is not in the bytes `_quotes`
-            # searches. Text that is not UTF-8 is not quoted either (`_messages`).
-            text: str | None = response.content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = None
-        parsed: Any = ""
-        if text is not None:
-            try:
-                parsed = json.loads(text) if text else None
-            except (ValueError, RecursionError):  # not JSON, or nested thousands deep: not Register's answer
-                # Without its control characters: UTF-16 read as UTF-8 holds a token with a NUL between its
-                # characters, which the mask would not find and a terminal shows whole.
-                parsed = _CONTROL_CHARACTERS.sub("", text)
+        parsed = _parsed(response.content)
         token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
         if token is not None and (isinstance(parsed, str) or _quotes(response.content, token)):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
@@ -646,6 +632,24 @@ TRAINEE_TEXT = (
     "reinstate_date",
 )
 TRAINEE_LISTS = ("degrees", "placements")
+
+
+def _parsed(content: bytes) -> Any:
+    """An answer's JSON (None for no body); its text without control characters when it is not JSON, which is not
+    Register's answer; "" for bytes that are not UTF-8, which are never quoted (`_messages`).
+
+    UTF-8 only, as JSON over a network is (RFC 8259 §8.1; a byte-order mark let through): read as UTF-16 or UTF-32
+    (which json.loads takes from bytes), a token quoted in it is not in the bytes `_quotes` searches; and UTF-16 text
+    read as UTF-8 holds a token with a NUL between its characters, which the mask would not find and a terminal shows
+    whole."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ""
+    try:
+        return json.loads(text) if text else None
+    except (ValueError, RecursionError):  # not JSON, or nested thousands deep: not Register's answer
+        return _CONTROL_CHARACTERS.sub("", text)
 
 
 def _is_trainee(item: Any) -> bool:
