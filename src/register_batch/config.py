@@ -15,7 +15,14 @@ from typing import Any
 
 from register_batch.constants import API_VERSION
 from register_batch.errors import ConfigError
-from register_batch.tokens import looks_like_token, not_shown, pasted_token_file, quoted_setting, without_query
+from register_batch.tokens import (
+    hidden_token,
+    looks_like_token,
+    not_shown,
+    pasted_token_file,
+    quoted_setting,
+    without_query,
+)
 
 CONFIG_FILE = "register-batch.toml"
 DEFAULT_STATE_DIR = ".register-batch"
@@ -126,9 +133,7 @@ SHORT_SETTINGS = ("rate", "ukprn", "api_version")
 
 def shown_setting(key: str, value: str | None) -> str | None:
     """A short setting's value as it may be shown: not at all when it looks like an API token."""
-    if key in SHORT_SETTINGS and value is not None and looks_like_token(value.strip()):
-        return not_shown(len(value.strip()))
-    return value
+    return (hidden_token(value) or value) if key in SHORT_SETTINGS and value is not None else value
 
 
 def shown_token_file(path: Path | None) -> str | None:

@@ -73,12 +73,16 @@ def bad_token(value: str) -> str:
     return BEARER_GIVEN if head.lower() == "bearer" and is_bearer_token(rest.strip()) else BAD_TOKEN
 
 
+def hidden_token(value: str) -> str | None:
+    """What stands for `value` when it looks like an API token pasted in the wrong place (REGISTER_BATCH_RATE for
+    REGISTER_API_TOKEN), else None: it may be shown."""
+    return not_shown(len(value.strip())) if looks_like_token(value.strip()) else None
+
+
 def quoted_setting(value: object) -> str:
     """A setting's value quoted for the message refusing it (`'95/60'`), or not shown at all when it looks like an
-    API token pasted in the wrong place (REGISTER_BATCH_RATE for REGISTER_API_TOKEN): every command that refuses
-    the value says the same."""
-    text = str(value)
-    return not_shown(len(text.strip())) if looks_like_token(text.strip()) else repr(text)
+    API token: every command that refuses the value says the same."""
+    return hidden_token(str(value)) or repr(str(value))
 
 
 def not_shown(length: int) -> str:
