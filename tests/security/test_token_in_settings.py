@@ -24,6 +24,14 @@ def env(tmp_path) -> dict[str, str]:
     return environ
 
 
+def refused_unshown(command: list[str], tmp_path, env: dict[str, str]) -> None:
+    """`command` is refused (exit 2), its last line standing for the token, which nothing shows."""
+    refused = run_cli(command, tmp_path, env)
+    assert refused.returncode == 2, refused.stderr
+    assert TOKEN not in refused.stdout + refused.stderr
+    assert NOT_SHOWN in refused.stderr.splitlines()[-1]
+
+
 @pytest.mark.parametrize("key", list(SETTINGS))
 def test_a_token_pasted_into_a_short_setting_is_never_shown(tmp_path, env, key):
     env[SETTINGS[key]] = TOKEN
@@ -37,10 +45,7 @@ def test_a_token_pasted_into_a_short_setting_is_never_shown(tmp_path, env, key):
     # the ukprn is checked by validate (and sync); an export has no use for it
     source = str(extract(tmp_path / "in.csv", 1))
     command = ["validate", source] if key == "ukprn" else ["export", "--to", "json", "-o", str(tmp_path / "out.json")]
-    refused = run_cli(command, tmp_path, env)
-    assert refused.returncode == 2, refused.stderr
-    assert TOKEN not in refused.stdout + refused.stderr
-    assert NOT_SHOWN in refused.stderr.splitlines()[-1]
+    refused_unshown(command, tmp_path, env)
 
 
 @pytest.mark.parametrize(
@@ -58,10 +63,7 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         assert pulled.returncode == 0, pulled.stderr
         command = [*command, "--state-dir", str(tmp_path / "state")]
     env[SETTINGS["api_version"]] = TOKEN
-    refused = run_cli(command, tmp_path, env)
-    assert refused.returncode == 2, refused.stderr
-    assert TOKEN not in refused.stdout + refused.stderr
-    assert NOT_SHOWN in refused.stderr.splitlines()[-1]
+    refused_unshown(command, tmp_path, env)
 
 
 @pytest.mark.parametrize(
