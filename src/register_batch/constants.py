@@ -14,4 +14,7 @@ FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
 # What `export` writes (export.py) and the statuses Register lists trainees by (register-api.md §2.3): the command
 # offers exactly these and the library checks them again.
 EXPORT_FORMATS = ("register-csv", "hesa-xml", "json", "jsonl")
+# The longest listing page a caller may ask for (`--per-page`; the client refuses more): Register has no maximum
+# (register-api.md §2.3), but a page past it may be longer than an answer is read (api/client.py ANSWER_LIMIT).
+PER_PAGE_MOST = 5000
 TRAINEE_STATUSES = ("course_not_yet_started", "in_training", "deferred", "awarded", "withdrawn")

@@ -47,6 +47,7 @@ from register_batch.api.errors import (
     messages_of,
 )
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
+from register_batch.constants import PER_PAGE_MOST
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
@@ -736,9 +737,6 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
     return [f"{response.reason_phrase or 'error'}: {kind} instead of Register's JSON (a proxy or gateway answered?)"]
 
 
-# The longest page a caller may ask for (--per-page's most; Register has no maximum, §2.3): a page of Register's
-# trainees past it may be longer than an answer is read (ANSWER_LIMIT).
-PER_PAGE_MOST = 5000
 # The longest page a listing asks for to get past trainees changed in one millisecond (RegisterClient.iter_trainees).
 TIE_PAGE_LIMIT = PER_PAGE_MOST
 # How far this machine's clock may be from Register's: a listing `since` a moment of ours starts this much before it

@@ -239,7 +239,8 @@ class RateLimiter:
             # asked within its own window: a request waits until every one of those rates allows one more send. Each
             # counting only its own let one of a shorter window send on top of a longer one's full window, and one of
             # a longer window joining after a shorter one see only the shorter's last window (155 in one minute).
-            rates = _rates_in_use(state["rates"], (self.limit, self._window()), now)
+            own = (self.limit, self._window())
+            rates = _rates_in_use(state["rates"], own, now)
             keep = max(SHARED_LOG_KEEPS, *(window for _, window, _ in rates))
             # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
             # count as sent now, and a pause that would end later than any can is forgotten (a 429 would say so
@@ -254,7 +255,6 @@ class RateLimiter:
                 return state["blocked_until"] - now
             # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again;
             # its own, for as long as it says (waking to ask sooner would keep it in use, holding the others back).
-            own = (self.limit, self._window())
             wait = max(
                 _wait_for_room(sent, limit, window, now)
                 if (limit, window) == own

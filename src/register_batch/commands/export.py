@@ -9,7 +9,7 @@ import click
 from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, echo, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
-from register_batch.constants import EXPORT_FORMATS, TRAINEE_STATUSES
+from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
 
 
@@ -68,7 +68,11 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 )
 @click.option("--rate", default=None, metavar="N/SECONDS", help="Client-side pacing (default 95/60).")
 @click.option(
-    "--per-page", type=click.IntRange(1, 5000), default=500, show_default=True, help="Trainees per listing request."
+    "--per-page",
+    type=click.IntRange(1, PER_PAGE_MOST),
+    default=500,
+    show_default=True,
+    help="Trainees per listing request.",
 )
 @api_version_option
 @pass_state

@@ -25,6 +25,7 @@ from register_batch.commands.common import (
     ukprn_option,
 )
 from register_batch.config import Settings, parse_rate, token_file_to_use
+from register_batch.constants import PER_PAGE_MOST
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -74,7 +75,11 @@ def target_options(func: _Command) -> _Command:
     help="Client-side pacing: at most N requests in any SECONDS (default 95/60, under Register's 100/60).",
 )
 @click.option(
-    "--per-page", type=click.IntRange(1, 5000), default=500, show_default=True, help="Trainees per listing request."
+    "--per-page",
+    type=click.IntRange(1, PER_PAGE_MOST),
+    default=500,
+    show_default=True,
+    help="Trainees per listing request.",
 )
 @click.option(
     "--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True, help="Seconds to wait for each reply."
