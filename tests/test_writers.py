@@ -199,8 +199,8 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     ]
     assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
     assert notes == [
-        "2 older degree(s) left out: Register's CSV holds one degree per trainee",
-        "2 placement(s) left out: Register's CSV holds three",
+        "2 older degrees left out: Register's CSV holds one degree per trainee",
+        "2 placements left out: Register's CSV holds three",
         "no column for trn in Register's CSV template",
     ]
     fits = {**ROW, "degrees_attributes": [dict(degrees[0], other_grade="")], "placements_attributes": placements[:3]}
@@ -213,7 +213,7 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
     two = {**ROW, "degrees_attributes": degrees[:2]}
     assert register_csv_row(two, template)[1] == [
-        "1 older degree(s) left out: Register's CSV holds one degree per trainee"
+        "1 older degree left out: Register's CSV holds one degree per trainee"
     ]
 
 

@@ -19,7 +19,7 @@ from register_batch.csvsafe import protect
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
-from register_batch.wording import CONTROL_CHARACTER, ESCAPE_UNENCODABLE
+from register_batch.wording import CONTROL_CHARACTER, ESCAPE_UNENCODABLE, counted
 
 # Half a character: a lone surrogate, which a JSON escape in Register's answer can give and UTF-8 cannot carry.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -101,7 +101,8 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         for column, key in DEGREE_COLUMNS.items():
             values[column] = degree.get(key)
         if len(degrees) > 1:
-            notes.append(f"{len(degrees) - 1} older degree(s) left out: Register's CSV holds one degree per trainee")
+            older = counted(len(degrees) - 1, "older degree")
+            notes.append(f"{older} left out: Register's CSV holds one degree per trainee")
         extra = sorted(k for k, v in degree.items() if k not in DEGREE_KEYS and v not in (None, ""))
         if extra:
             shown = ", ".join(f"{k} '{degree[k]}'" for k in extra)
@@ -113,7 +114,7 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     for column, placement in zip(PLACEMENT_COLUMNS, with_urn, strict=False):
         values[column] = placement["urn"]
     if len(with_urn) > len(PLACEMENT_COLUMNS):
-        notes.append(f"{len(with_urn) - 3} placement(s) left out: Register's CSV holds three")
+        notes.append(f"{counted(len(with_urn) - 3, 'placement')} left out: Register's CSV holds three")
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
