@@ -303,6 +303,10 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"kinds": ["missing_sex"]}, "kinds chooses which defects defects injects: give defects too"),
         ({"count": 2.5}, "count must be a whole number, not 2.5"),
         ({"count": True}, "count must be a whole number, not True"),
+        ({"withdrawn": 1.5}, "withdrawn is a share of records between 0 and 1, not 1.5"),
+        ({"deferred": True}, "deferred is a share of records between 0 and 1, not True"),
+        ({"withdrawn": 0.6, "deferred": 0.5}, "withdrawn and deferred together are more than every record"),
+        ({"fmt": "register-csv", "deferred": 0.1}, "Register's CSV template has no withdrawal or deferral columns"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):
@@ -709,3 +713,115 @@ def test_each_layout_reads_back_as_the_records_it_was_written_from(tmp_path, fmt
 def test_a_c21053_route_is_written_as_01_only_where_01_reads_back_as_it(route, aim, written):
     encoder = LegacyEncoder()
     assert encoder.encode({"training_route": route, "itt_qualification_aim": aim}, "training_route", route) == written
+
+
+def leaving_of(student) -> dict[str, str]:
+    return {e.tag: e.text for e in student if e.tag.startswith(("WITHDRAWAL_", "DEFER_"))}
+
+
+def test_leavers_change_only_the_records_that_leave_and_validate_clean(tmp_path):
+    """--withdrawn and --deferred give a share of records WITHDRAWAL_* or DEFER_* tags, on a day between the start
+    and the as-of date, with the commit timestamp no earlier; every other record keeps its bytes, and the file
+    validates with the warnings it had without them (a vendor tests leavers in a nightly sync)."""
+    plain, leaving = tmp_path / "plain.xml", tmp_path / "leaving.xml"
+    generate(plain, count=400, seed=5, as_of=AS_OF, vintage="mixed")
+    made = generate(leaving, count=400, seed=5, as_of=AS_OF, vintage="mixed", withdrawn=0.15, deferred=0.1)
+    before, after = students(plain), students(leaving)
+    tagged = [leaving_of(s) for s in after]
+    withdrawn = [t for t in tagged if "WITHDRAWAL_DATE" in t]
+    deferred = [t for t in tagged if "DEFER_DATE" in t]
+    assert (made.withdrawn, made.deferred) == (len(withdrawn), len(deferred))
+    assert (
+        30 <= len(withdrawn) <= 90
+        and 20 <= len(deferred) <= 65
+        and not any("WITHDRAWAL_DATE" in t and "DEFER_DATE" in t for t in tagged)
+    )
+    for old, new, tags in zip(before, after, tagged, strict=True):
+        if not tags:
+            assert etree.tostring(old) == etree.tostring(new)
+            continue
+        day = tags.get("WITHDRAWAL_DATE") or tags["DEFER_DATE"]
+        starts = [new.findtext(t) for t in ("F_ITTSTARTDATE", "F_TRAINEESTARTDATE", "F_ITTCOMDATE", "F_COMDATE")]
+        assert max(s for s in starts if s and s != "NULL") <= day <= AS_OF.isoformat()
+        assert new.findtext("F_COMMIT_TIMESTAMP")[:10] >= day
+    reasons = Counter(r for t in withdrawn for r in t["WITHDRAWAL_REASONS"].split(";"))
+    assert len(reasons) > 5 and {t["WITHDRAWAL_TRIGGER"] for t in withdrawn} == {"provider", "trainee"}
+    reports = {}
+    for path in (plain, leaving):
+        folder = tmp_path / path.stem
+        result = run("validate", str(path), "--as-of", AS_OF.isoformat(), "--report-dir", str(folder))
+        assert result.exit_code == 0, result.output
+        reports[path.stem] = Counter(i["code"] for i in json.loads((folder / "report.json").read_text())["issues"])
+    assert reports["leaving"] == reports["plain"]
+
+
+def test_hesa_csv_leavers_are_columns_after_the_layouts_own(tmp_path):
+    out = tmp_path / "leaving.csv"
+    made = generate(out, count=60, fmt="hesa-csv", seed=8, as_of=AS_OF, withdrawn=0.3)
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    header = list(rows[0])
+    assert header[-6:] == [
+        "WITHDRAWAL_DATE",
+        "WITHDRAWAL_REASONS",
+        "WITHDRAWAL_TRIGGER",
+        "WITHDRAWAL_FUTURE_INTEREST",
+        "WITHDRAWAL_ANOTHER_REASON",
+        "WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS",
+    ]
+    assert "DEFER_DATE" not in header  # none asked for
+    assert sum(r["WITHDRAWAL_DATE"] != "NULL" for r in rows) == made.withdrawn > 0
+    assert run("validate", str(out), "--as-of", AS_OF.isoformat(), "--report-dir", str(tmp_path / "r")).exit_code == 0
+
+
+def test_defective_records_never_leave_so_the_truth_stays_exact(tmp_path):
+    out, truth = tmp_path / "x.xml", tmp_path / "truth.json"
+    made = generate(out, count=120, seed=3, as_of=AS_OF, defects=0.5, truth=truth, withdrawn=0.5, deferred=0.5)
+    header = json.loads(truth.read_text())
+    assert (header["withdrawn_rate"], header["deferred_rate"]) == (0.5, 0.5)
+    defective = {i["record"] for i in header["issues"]}
+    leavers = {n for n, s in enumerate(students(out), 1) if leaving_of(s)}
+    assert leavers and not leavers & defective and made.withdrawn + made.deferred == len(leavers)
+
+
+def test_a_trainee_not_yet_started_never_leaves(tmp_path):
+    """Register refuses a withdrawal before the ITT start date (§2.7): a cycle starting after the as-of date has
+    no leavers, and says so in its counts."""
+    made = generate(tmp_path / "x.xml", count=30, seed=2, as_of=date(2026, 5, 1), academic_cycle=2026, withdrawn=1.0)
+    assert made.withdrawn == 0 and not any(leaving_of(s) for s in students(tmp_path / "x.xml"))
+
+
+def test_generated_leavers_are_withdrawn_and_deferred_by_a_sync(tmp_path):
+    """The tags are what Register's withdraw and defer endpoints take: a sync against the emulator creates every
+    record, withdraws and defers exactly the leavers, and a rerun sends nothing."""
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import SyncOptions, sync_files
+
+    out = tmp_path / "leavers.xml"
+    made = generate(out, count=30, seed=4, as_of=AS_OF, vintage="mixed", withdrawn=0.3, deferred=0.2, ukprn="10000001")
+    assert made.withdrawn and made.deferred
+    with start_emulator(tokens=["t"], ukprns={"t": "10000001"}, rate_limit=None, as_of=AS_OF) as emulator:
+        settings = {"target": emulator.url, "token": "t", "as_of": AS_OF, "rate": (10_000, 60.0)}
+        first = sync_files([str(out)], SyncOptions(state_dir=tmp_path / "s", report_dir=tmp_path / "r1", **settings))
+        again = sync_files([str(out)], SyncOptions(state_dir=tmp_path / "s", report_dir=tmp_path / "r2", **settings))
+    assert first.exit_code == 0
+    steps = Counter(step.kind for result in first.results for step in result.plan.steps)
+    assert steps == Counter(create=30, withdraw=made.withdrawn, defer=made.deferred)
+    assert first.outcomes == Counter(done=30)
+    codes = {i["code"] for i in json.loads((tmp_path / "r1" / "report.json").read_text())["issues"]}
+    assert codes == {"legacy_code_translated"}  # the C21053 records': none held back, none refused
+    assert again.actions == Counter(unchanged=30)
+
+
+def test_cli_says_how_many_left_and_refuses_leavers_in_registers_csv(tmp_path):
+    out = str(tmp_path / "x.xml")
+    made = run("generate", "--count", "50", "-o", out, "--seed", "1", "--as-of", "2026-11-28", "--withdrawn", "0.2")
+    assert made.exit_code == 0, made.output
+    withdrawn = sum(1 for s in students(out) if leaving_of(s))
+    assert made.output.splitlines()[-1] == f"{withdrawn} withdrawn, 0 deferred (WITHDRAWAL_* and DEFER_* tags)"
+    csv_out = str(tmp_path / "x.csv")
+    refused = run("generate", "--count", "5", "-o", csv_out, "--format", "register-csv", "--deferred", "0.1")
+    assert refused.exit_code == 2 and refused.output == (
+        "register-batch: error: --withdrawn and --deferred apply to hesa-xml and hesa-csv: Register's CSV template "
+        "has no withdrawal or deferral columns\n"
+    )
+    assert not Path(csv_out).exists()

@@ -66,6 +66,21 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
     help="Share of records (0-1) that get exactly one injected defect; needs --truth.",
 )
 @click.option(
+    "--withdrawn",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    metavar="SHARE",
+    help="Share of records (0-1) withdrawn, in WITHDRAWAL_* tags or columns (hesa-xml and hesa-csv): of those "
+    "without a defect whose ITT start date has passed by --as-of.",
+)
+@click.option(
+    "--deferred",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    metavar="SHARE",
+    help="Share of records (0-1) deferred, in DEFER_* tags or columns, chosen as for --withdrawn.",
+)
+@click.option(
     "--truth",
     type=OutputFile(),
     help="JSON file listing every issue the defects must cause (record, field, code, severity, kind).",
@@ -116,6 +131,8 @@ def generate(
     fmt: str,
     output: Path,
     defects: float,
+    withdrawn: float,
+    deferred: float,
     truth: Path | None,
     ukprn: str | None,
     seed: int | None,
@@ -136,6 +153,7 @@ def generate(
       register-batch generate --count 500 --format hesa-xml -o extract.xml --seed 1
       register-batch generate --count 2000 --format register-csv -o upload.csv \\
           --defects 0.1 --truth upload.truth.json --as-of 2026-11-28
+      register-batch generate --count 500 -o leavers.xml --withdrawn 0.05 --deferred 0.02
     """
     from register_batch.fs import check_not_in_state_dir
     from register_batch.generate import generate as generate_extract
@@ -159,12 +177,16 @@ def generate(
             kinds=kinds,
             progress=progress,
             ukprn=ukprn,
+            withdrawn=withdrawn,
+            deferred=deferred,
         )
     layout = f", layout {result.vintage}" if result.vintage else ""
     echo(
         f"Wrote {counted(result.count, 'record')} ({result.fmt}{layout}, academic cycle {result.academic_cycle} to "
         f"{result.academic_cycle + 1}, valid as of {result.as_of}, seed {result.seed}) to {result.output}"
     )
+    if withdrawn or deferred:
+        state.say(f"{result.withdrawn} withdrawn, {result.deferred} deferred (WITHDRAWAL_* and DEFER_* tags)")
     if result.truth is not None:
         state.say(
             f"{counted(result.defective, 'record')} with a defect; {counted(result.issues, 'expected issue')} listed "

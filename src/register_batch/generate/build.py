@@ -276,6 +276,7 @@ class Draft:
     extras: dict[str, Any]
     extra_tags: list[tuple[str, str]] = field(default_factory=list)  # XML: a tag repeated (malformed)
     extra_cells: list[str] = field(default_factory=list)  # CSV: cells beyond the header (malformed)
+    leaving: dict[str, str] = field(default_factory=dict)  # WITHDRAWAL_* or DEFER_* tags (generate/leavers.py)
 
     def copy(self) -> Draft:
         data = dict(self.data)

@@ -27,6 +27,7 @@ from register_batch.generate.layouts import (
     RegisterCsvFileWriter,
     Writer,
 )
+from register_batch.generate.leavers import Leavers
 from register_batch.mapping import load_mapping
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import ReferenceData, load_reference
@@ -53,6 +54,8 @@ class GenerateResult:
     defective: int = 0
     issues: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    withdrawn: int = 0
+    deferred: int = 0
 
 
 class Deck:
@@ -102,6 +105,21 @@ class TruthWriter:
     def close(self, defective: int, by_kind: dict[str, int]) -> None:
         summary = {"defective_records": defective, "issues": self.count, "by_kind": dict(sorted(by_kind.items()))}
         self.fh.write(("\n ]" if self.count else "]") + ',\n "summary": ' + json.dumps(summary) + "\n}\n")
+
+
+def _check_leavers(fmt: str, withdrawn: float, deferred: float) -> None:
+    """The shares of withdrawn and deferred records: each a share, together at most every record, and only in a
+    format with WITHDRAWAL_* and DEFER_* columns."""
+    for name, share in (("withdrawn", withdrawn), ("deferred", deferred)):
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
+            raise ConfigError.naming(f"{{{name}}} is a share of records between 0 and 1, not {{given!r}}", given=share)
+    if withdrawn + deferred > 1.0:
+        raise ConfigError.naming("{withdrawn} and {deferred} together are more than every record")
+    if (withdrawn or deferred) and fmt == "register-csv":
+        raise ConfigError.naming(
+            "{withdrawn} and {deferred} apply to hesa-xml and hesa-csv: Register's CSV template has no withdrawal or "
+            "deferral columns"
+        )
 
 
 def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) -> tuple[int, Sequence[str] | None]:
@@ -186,11 +204,11 @@ def _check_options(
     return vintage
 
 
-def _writer(fmt: str, fh: IO[str], layout: Layout, encoder: LegacyEncoder) -> Writer:
+def _writer(fmt: str, fh: IO[str], layout: Layout, encoder: LegacyEncoder, leavers: Leavers) -> Writer:
     if fmt == "hesa-xml":
         return HesaXmlWriter(fh, encoder)
     if fmt == "hesa-csv":
-        return HesaCsvWriter(fh, layout, encoder)
+        return HesaCsvWriter(fh, layout, encoder, leavers.columns)
     return RegisterCsvFileWriter(fh)
 
 
@@ -218,15 +236,20 @@ def generate(
     reference: ReferenceData | None = None,
     progress: Progress = SILENT,
     ukprn: str | None = None,
+    withdrawn: float = 0.0,
+    deferred: float = 0.0,
 ) -> GenerateResult:
     """Write `count` synthetic trainees to `output`; with `defects`, a share of them broken, listed in `truth`.
 
     Records are valid as of `as_of` (default today) for the academic cycle starting in `academic_cycle`
     (default: the cycle of `as_of`). The same arguments and seed always give the same bytes. Files are
     written owner-only (they look like personal data) and atomically. `ukprn` is the provider's (F_UKPRN; default
-    drawn from the seed), so that several files can be one provider's.
+    drawn from the seed), so that several files can be one provider's. `withdrawn` and `deferred` are shares of the
+    records without a defect, among those started by `as_of`, that leave (hesa-xml and hesa-csv: WITHDRAWAL_* and
+    DEFER_* tags).
     """
     count, kinds = _checked_choices(count, kinds, defects)
+    _check_leavers(fmt, withdrawn, deferred)
     as_of = as_of_or_today(as_of)
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)
     truth_path = Path(truth) if truth is not None else None
@@ -243,6 +266,7 @@ def generate(
     if (given := checked_ukprn(ukprn)) is not None:
         builder.provider = dataclasses.replace(builder.provider, ukprn=given)
     encoder = LegacyEncoder(load_mapping())
+    leavers = Leavers(seed=seed, as_of=as_of, reference=reference, withdrawn=withdrawn, deferred=deferred)
     if fmt == "register-csv":
         layouts = [layout_for(fmt, "register-csv")]
     elif vintage == "mixed":
@@ -276,6 +300,8 @@ def generate(
         "defect_rate": defects,
         "kinds": [k.name for k in chosen],
     }
+    if leavers:  # only then, so a truth file made without them keeps its bytes
+        header.update(withdrawn_rate=withdrawn, deferred_rate=deferred)
     by_kind: Counter[str] = Counter()
     task = progress.task("Generating", total=count, unit="records")
     with ExitStack() as stack:
@@ -283,7 +309,7 @@ def generate(
         truth_writer = None
         if truth_path is not None:
             truth_writer = TruthWriter(stack.enter_context(private_writer(truth_path)), header)
-        writer = _writer(fmt, fh, layouts[0], encoder)
+        writer = _writer(fmt, fh, layouts[0], encoder, leavers)
         previous: Previous | None = None
         pending: list[dict[str, Any]] = []
         for index in range(count):
@@ -306,6 +332,8 @@ def generate(
                 if drawn is not None:
                     kind, layout = drawn
             draft, clean, expects = _record(ctx, builder, kind, index, layout)
+            if leavers and kind is None:  # a defect's truth stays exactly what it causes
+                leavers.mark(draft)
             writer.write(draft)
             number = index + 1
             current: list[dict[str, Any]] = []
@@ -334,6 +362,7 @@ def generate(
     task.close()
     result.defective = sum(by_kind.values())
     result.by_kind = dict(by_kind)
+    result.withdrawn, result.deferred = leavers.counts["withdrawn"], leavers.counts["deferred"]
     return result
 
 

@@ -323,10 +323,12 @@ class HesaXmlWriter:
             used += width
             if number < len(groups):
                 out.append(self._groups(draft, groups[number]))
-        if draft.extra_tags:  # a repeated tag (malformed_record), just before F_COMMIT_TIMESTAMP
+        if draft.leaving or draft.extra_tags:  # leaving tags, a repeated tag (malformed_record): before F_COMMIT_*
             last = out[-1]
             cut = last.rfind("        <")
-            extra = "".join(_element("        ", tag, value) for tag, value in draft.extra_tags)
+            extra = "".join(
+                _element("        ", tag, value) for tag, value in (*draft.leaving.items(), *draft.extra_tags)
+            )
             out[-1] = last[:cut] + extra + last[cut:]
         out.append("    </Student>\n")
         self.fh.write("".join(out))
@@ -348,8 +350,9 @@ class _CsvLines:
 class HesaCsvWriter:
     """HESA-named columns of one layout (a CSV has one header, so one layout per file); `NULL` for no value."""
 
-    def __init__(self, fh: IO[str], layout: Layout, encoder: LegacyEncoder):
+    def __init__(self, fh: IO[str], layout: Layout, encoder: LegacyEncoder, leaving: tuple[str, ...] = ()):
         self.layout = layout
+        self.leaving = leaving  # WITHDRAWAL_* / DEFER_* columns, after the layout's own
         self.record = HesaRecord(encoder)
         self.lines = _CsvLines(fh, "\r\n")
         header: list[str] = []
@@ -360,7 +363,7 @@ class HesaCsvWriter:
                 header += [f"{t}_{n}" for n in range(1, CSV_DEGREES + 1) for t in QUALIFICATION_TAGS]
             else:
                 header.append(tag)
-        self.lines.row(header)
+        self.lines.row(header + list(leaving))
 
     def write(self, draft: Draft) -> None:
         if draft.layout.name != self.layout.name:
@@ -379,6 +382,7 @@ class HesaCsvWriter:
                     cells += ["NULL" if v is None else v for v in q_row]
             else:
                 cells.append("NULL" if value is None else value)
+        cells += [draft.leaving.get(column, "NULL") for column in self.leaving]
         self.lines.row(cells + draft.extra_cells)
 
     def close(self) -> None:
