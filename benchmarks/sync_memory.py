@@ -14,6 +14,8 @@ Per size it measures:
   sync is not paced; `--rate` raised to match), creating every trainee.
 - `rerun`: the same extract again: Register lists every trainee, nothing changes, nothing is written.
 - `10% changed, dry run` and `10% changed`: a copy of the extract with every tenth trainee's email changed.
+- `5% leave`: the same extract generated with `--withdrawn 0.03 --deferred 0.02` (every other record's bytes as in
+  the first; the same emails changed), so exactly one withdraw or defer request per leaver and nothing else.
 
 The slope between two sizes (MB per 1,000 records) is what a run costs per record; the intercept is start-up,
 imports and the reports' fixed part. Extracts are generated with `register-batch generate` (seed 2026, as of
@@ -67,13 +69,18 @@ def measure(cmd: list[str], cwd: Path, timeout: float = 3600) -> tuple[float, fl
     return done.wall, done.cpu, done.rss_mb, done.returncode, done.stdout, done.stderr
 
 
-def generate(data: Path, count: int) -> Path:
-    """benchmarks/run.py's clean corpus of `count` trainees (the same file, when it exists already)."""
-    path = data / f"hesa-xml-{count}-d0-s{SEED}.xml"
+LEAVERS = ("--withdrawn", "0.03", "--deferred", "0.02")
+
+
+def generate(data: Path, count: int, *leavers: str) -> Path:
+    """benchmarks/run.py's clean corpus of `count` trainees (the same file, when it exists already); with `leavers`
+    (LEAVERS), the same corpus with some of them withdrawn or deferred."""
+    path = data / f"hesa-xml-{count}-d0-s{SEED}{'-leavers' if leavers else ''}.xml"
     if not path.exists():
         data.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         cmd = cli("-q", "generate", "--count", str(count), "-o", str(partial), "--seed", str(SEED), "--as-of", AS_OF)
+        cmd += leavers
         print(f"  generating {path.name} ...", flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         partial.rename(path)
@@ -197,14 +204,16 @@ def main() -> None:
                 results.append(sync("dry run", source, size, work, args.keep, "--dry-run"))
             if args.only == "dry":
                 continue
-            changed = work / "changed.xml"
+            changed, leaving = work / "changed.xml", work / "leaving.xml"
             changed_copy(source, changed)
+            changed_copy(generate(args.data, size, *LEAVERS), leaving)
             with Emulator(work, provider_of(source)) as emulator:
                 for name, path, extra in (
                     ("first load", source, ()),
                     ("rerun", source, ()),
                     ("10% changed, dry run", changed, ("--dry-run",)),
                     ("10% changed", changed, ()),
+                    ("5% leave", leaving, ()),
                 ):
                     results.append(sync(name, path, size, work, args.keep, *extra, url=emulator.url))
     print()
