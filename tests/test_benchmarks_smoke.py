@@ -54,7 +54,7 @@ def test_peers_on_tiny_data(harness, tmp_path):
 
 
 def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
-    """benchmarks/sync_memory.py: the embedded dry run and the four real runs against an emulator of its own, per
+    """benchmarks/sync_memory.py: the embedded dry run and the five real runs against an emulator of its own, per
     size. Its own session, so that a hang kills the emulator it started as well."""
     figures = tmp_path / "figures.json"
     command = [sys.executable, str(BENCHMARKS / "sync_memory.py"), "--sizes", "20", "40"]
@@ -70,9 +70,11 @@ def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
     assert [(run["scenario"], run["records"], run["code"]) for run in runs] == [
         (scenario, size, 0)
         for size in (20, 40)
-        for scenario in ("dry run", "first load", "rerun", "10% changed, dry run", "10% changed")
+        for scenario in ("dry run", "first load", "rerun", "10% changed, dry run", "10% changed", "5% leave")
     ]
-    assert runs[1]["summary"].startswith("20 records: 20 created") and "4 updated" in runs[-1]["summary"]
+    assert runs[1]["summary"].startswith("20 records: 20 created") and "4 updated" in runs[-2]["summary"]
+    # the leavers' file has the same changed emails: the one deferral of 40 records is its only write
+    assert runs[-1]["summary"] == "40 records: 1 deferred, 39 unchanged. 2 requests (0.05 per record)."
     assert all(run["rss_mb"] > 0 for run in runs) and "MB per 1,000 records" in out
 
 
