@@ -165,6 +165,7 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
         (PASTED_TOKEN[:32], False),  # as short as a pasted token is taken to be: not shown
         ("register-staging-server-eu-west", True),  # 31 characters: a host's name, shown
         ("register-trainee-teachers-staging.example.org", True),  # longer, but a dot says it is a host name
+        ("register-trainee-teachers-emulator:8080", True),  # no dot, but no token's digits: a host and its port
     ],
 )
 def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_path, monkeypatch, target, shown):
@@ -180,7 +181,7 @@ def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_pa
     result = CliRunner().invoke(cli, ["config", "show", "--json"])
     assert (target in result.output) is shown
     assert json.loads(result.output)["settings"]["state_dir"] == str(
-        Path(".register-batch", target if shown else "target")
+        Path(".register-batch", target.replace(":", "-") if shown else "target")
     )
 
 

@@ -15,23 +15,31 @@ def is_bearer_token(value: str) -> bool:
     return BEARER_TOKEN.fullmatch(value) is not None
 
 
-# What surrounds a token pasted with more than itself: a header's words, quotes an env file keeps, `NAME=`, JSON.
-_AROUND_A_TOKEN = re.compile(r"[\s\"'`=,;:<>()\[\]{}]+")
+# Anything a Register token cannot hold (`sandbox_` and 64 hex digits) ends a word of a value pasted with more than
+# the token: a header's words, quotes of any kind (an env file's, Word's “curly” ones), `NAME=`, `:` and `/` (a URL's
+# parts), a sentence's punctuation.
+_AROUND_A_TOKEN = re.compile(r"[^A-Za-z0-9\-._~+]+")
+_TOKEN_DIGITS = 8  # a token's random part has many; a long host or file name (`register-trainee-teachers-emulator`)
+_TOKEN_LENGTH = 32
 
 
 def _token_words(value: str) -> list[str]:
+    """The words of `value` that may be a token: 32 characters or more of a token's, no dot inside (a host name has
+    one; a full stop after the token is the sentence's) and at least 8 digits."""
+    words = (word.strip(".") for word in _AROUND_A_TOKEN.split(value))
     return [
-        word for word in _AROUND_A_TOKEN.split(value) if len(word) >= 32 and "." not in word and is_bearer_token(word)
+        word
+        for word in words
+        if len(word) >= _TOKEN_LENGTH and "." not in word and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
     ]
 
 
 def looks_like_token(value: str) -> bool:
-    """Whether a value given as something else (a target) may be an API token pasted in the wrong place, and so must
-    not be shown: a long run of a Bearer token's characters with no dot, so no host name (Register's tokens are
-    `sandbox_` or the like and 64 hex digits), alone or with what was copied around it (`Bearer <token>`, a header
-    or `REGISTER_API_TOKEN=<token>` pasted whole, quotes). Not a URL: one holding a token in its query or
-    fragment is refused for that, and its query never shown (`without_query`)."""
-    return "://" not in value and bool(_token_words(value))
+    """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
+    so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or
+    `REGISTER_API_TOKEN=<token>` pasted whole, quotes, a URL beside it). Not a URL itself: one holding a token in its
+    user name, query or fragment is refused for that, never showing it (`without_query`)."""
+    return any(_token_words(word) for word in value.split() if "://" not in word)
 
 
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)
@@ -52,9 +60,7 @@ def pasted_token_file(path: str | os.PathLike[str]) -> int | None:
     with digits in it (a token's random part has some; `register_api_token_for_production` is a name): a file that is
     there is named as any other."""
     name = os.path.basename(path)
-    if any(sum(c.isdigit() for c in word) >= 8 for word in _token_words(name)) and not os.path.lexists(path):
-        return len(name)
-    return None
+    return len(name) if _token_words(name) and not os.path.lexists(path) else None
 
 
 BAD_TOKEN = (

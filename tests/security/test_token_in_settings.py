@@ -74,8 +74,24 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         f'"Bearer {TOKEN}"',
         f"REGISTER_API_TOKEN={TOKEN}",
         f"'{TOKEN}',",
+        f"\u201c{TOKEN}\u201d",
+        f"{TOKEN}.",
+        f"${TOKEN}#",
+        f"https://register.example Bearer {TOKEN}",
+        f"export REGISTER_API_TOKEN={TOKEN} # https://example.org/docs",
     ],
-    ids=["bearer", "header", "quoted, as an env file keeps it", "a shell line", "in quotes with a comma"],
+    ids=[
+        "bearer",
+        "header",
+        "quoted, as an env file keeps it",
+        "a shell line",
+        "in quotes with a comma",
+        "in Word's curly quotes",
+        "ending a sentence",
+        "in other punctuation",
+        "beside a URL",
+        "a shell line with a URL in its comment",
+    ],
 )
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
     """The header's value (`Bearer <token>`) or the whole header copied from a proxy log: the space kept the token from
@@ -87,3 +103,4 @@ def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, en
     assert TOKEN not in shown.stdout + shown.stderr
     refused = run_cli(["export", "--to", "json", "-o", str(tmp_path / "out.json")], tmp_path, env)
     assert refused.returncode == 2 and TOKEN not in refused.stdout + refused.stderr, refused.stderr
+    assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]  # no state folder named by it
