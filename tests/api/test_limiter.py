@@ -628,6 +628,19 @@ def test_a_run_waiting_for_its_gentle_rate_keeps_to_it_and_no_minute_of_register
     assert len(sent) >= 30 + 17 * 95  # the 95/60 run's own pace but for the gentle one's minute every ten
 
 
+def test_a_gentle_run_that_cannot_send_beside_a_nightly_sync_never_holds_it_back(tmp_path):
+    """A one-off export at 30/600 starting beside a nightly sync at 95/60 finds its budget full of the sync's sends
+    each time it wakes: it sends nothing, and asking marked it in use, holding the sync to 30/600 for a minute every
+    ten (5,278 requests in the hour instead of 5,700) for nothing. Waiting longer than a rate is remembered, it is not
+    in use; the sync keeps its own pace, and no fixed minute of Register's gets more than 95."""
+    minute = 1_800_000_000.0
+    clock = FakeClock(start=minute)
+    jobs = {(95, 60): minute, (30, 600): minute + 120}
+    sent = sends_of_processes_sharing_a_budget(tmp_path / "rate.json", clock, jobs, until=minute + 3600)
+    assert max_in_aligned_windows(sent, 60) <= 95
+    assert len(sent) >= 60 * 95 - 5
+
+
 @pytest.mark.parametrize("own_rate", [(3, 60), (10, 1)], ids=["as an earlier version wrote it", "with damaged entries"])
 def test_a_shared_file_is_read_for_the_sends_and_rates_it_holds_whatever_else_it_holds(tmp_path, own_rate):
     """A file written before rates were shared holds sends only: they count. A damaged send time or rate (not a

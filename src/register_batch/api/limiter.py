@@ -240,7 +240,8 @@ class RateLimiter:
             # counting only its own let one of a shorter window send on top of a longer one's full window, and one of
             # a longer window joining after a shorter one see only the shorter's last window (155 in one minute).
             own = (self.limit, self._window())
-            rates = _rates_in_use(state["rates"], own, now)
+            earlier = state["rates"]
+            rates = _rates_in_use(earlier, own, now)
             keep = max(SHARED_LOG_KEEPS, *(window for _, window, _ in rates))
             # Times ahead of now were taken before the wall clock was set back (NTP, by hand, a restored VM): they
             # count as sent now, and a pause that would end later than any can is forgotten (a 429 would say so
@@ -255,12 +256,22 @@ class RateLimiter:
                 return state["blocked_until"] - now
             # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again;
             # its own, for as long as it says (waking to ask sooner would keep it in use, holding the others back).
+            own_wait = _wait_for_room(sent, *own, now)
             wait = max(
-                _wait_for_room(sent, limit, window, now)
-                if (limit, window) == own
-                else min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
-                for limit, window, asked in rates
+                [
+                    own_wait,
+                    *(
+                        min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
+                        for limit, window, asked in rates
+                        if (limit, window) != own
+                    ),
+                ]
             )
+            if own_wait > min(own[1], SHARED_LOG_KEEPS):
+                # A run that cannot send before the others forget a rate is not in use while it waits: marked as
+                # asking, a gentle export (30/600) held a nightly sync to its rate for a minute each time it woke,
+                # and sent nothing in it (the sync's own sends fill the gentle one's budget).
+                state["rates"] = _rates_in_use(earlier, None, now)
             if wait <= 0:
                 sent.append(now)
                 del sent[:-most]
@@ -299,7 +310,7 @@ def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> 
     return counted[len(counted) - limit] + window - now  # until enough of them have left the window for one more
 
 
-def _rates_in_use(rates: list[list], own: tuple[int, float], now: float) -> list[list]:
+def _rates_in_use(rates: list[list], own: tuple[int, float] | None, now: float) -> list[list]:
     """The rates ([limit, window, last asked]) of the processes sharing the file that asked within their own window
     and SHARED_LOG_KEEPS, this one's as asking now; one entry per rate. A rate not asked with for longer is a run that
     has ended, or one waiting for its own budget: a gentle one (a one-off export's 30/600) held every later run to it
@@ -310,7 +321,8 @@ def _rates_in_use(rates: list[list], own: tuple[int, float], now: float) -> list
         asked = min(asked, now)  # a clock set back: asked now
         if now - asked < min(window, SHARED_LOG_KEEPS):
             last_asked[(limit, window)] = max(asked, last_asked.get((limit, window), asked))
-    last_asked[own] = now
+    if own is not None:
+        last_asked[own] = now
     return [[limit, window, asked] for (limit, window), asked in last_asked.items()]
 
 
