@@ -174,6 +174,30 @@ def test_a_report_or_output_that_cannot_be_written_exits_2_before_any_work(tmp_p
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()  # sync: stopped before it had a ledger
 
 
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["validate", "{sample}", "--report-dir", ""], "--report-dir"),
+        (["convert", "{sample}", "--to", "jsonl", "-o", "{tmp}/out.jsonl", "--report-dir", " "], "--report-dir"),
+        (["sync", "{sample}", "--state-dir", ""], "--state-dir"),
+        (["sync", "{sample}", "--state-dir", "{tmp}/state", "--report-dir", ""], "--report-dir"),
+        (["export", "--to", "json", "-o", "{tmp}/held.json", "--state-dir", ""], "--state-dir"),
+        (["reference", "pull", "--state-dir", ""], "--state-dir"),
+        (["reference", "diff", "--state-dir", ""], "--state-dir"),
+    ],
+    ids=["validate", "convert", "sync state", "sync reports", "export", "reference pull", "reference diff"],
+)
+def test_an_empty_folder_option_is_refused_not_taken_as_the_current_folder(tmp_path, monkeypatch, args, option):
+    """`--state-dir "$STATE_DIR"` in a job script whose variable is unset: the ledger and lock went into the folder
+    the job started in (a new ledger, beside the real one), and `--report-dir ""` wrote the reports there."""
+    monkeypatch.chdir(tmp_path)
+    sample = Path(__file__).parent.parent / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["-q", *(a.format(sample=sample, tmp=tmp_path) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': it is empty: name a folder" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no ledger, lock, report or output
+
+
 def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hesa_samples):
     extract = tmp_path / "extract.xml"
     extract.write_bytes((hesa_samples / "itt_record_C23053.xml").read_bytes())

@@ -285,6 +285,15 @@ def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
             "mappings must be a file name or a list of them, in quotes "
             '(mappings = ["ours.yaml"]), not a list holding something else',
         ),
+        # Empty (a template's variable left undefined): the ledger, or the reports, went into this file's folder.
+        (
+            'state_dir = ""',
+            'state_dir is empty: name a folder (state_dir = "..."), or leave the line out for the default',
+        ),
+        (
+            'report_dir = " "',
+            'report_dir is empty: name a folder (report_dir = "..."), or leave the line out for the default',
+        ),
         (
             'targt = "sandbox"',
             "unknown setting(s) targt; known: api_version, mappings, rate, report_dir, state_dir, "

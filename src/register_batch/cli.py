@@ -21,6 +21,7 @@ from register_batch import __version__
 from register_batch.commands.common import (
     CONTEXT,
     Commands,
+    FolderPath,
     OutputFile,
     State,
     _reference_path,
@@ -126,7 +127,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 @as_of_option
 @click.option(
     "--report-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     help="Where to write the reports (default: a new validate-<time> folder in register-batch-reports, or in "
     "report_dir of the settings).",
 )
@@ -211,9 +212,7 @@ def validate(
 @as_of_option
 @click.option("--skip-invalid", is_flag=True, help="Leave out records that have errors (they are still reported).")
 @ukprn_option
-@click.option(
-    "--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the validation reports here."
-)
+@click.option("--report-dir", type=FolderPath(), help="Also write the validation reports here.")
 @pass_state
 def convert(
     state: State,
@@ -375,7 +374,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 )
 @click.option(
     "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     default=None,
     help="Where to keep the pulled lists (default: state_dir in the settings, else .register-batch/<target>).",
 )
@@ -425,7 +424,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
 @reference.command("diff", context_settings=CONTEXT)
 @click.option(
     "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     default=None,
     help="Where the pulled lists are (default: state_dir in the settings, else .register-batch/<target>).",
 )

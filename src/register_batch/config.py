@@ -224,6 +224,8 @@ def _type_problem(key: str, value: Any) -> str | None:
     """
     if key in ("target", "state_dir", "report_dir", "token_file") and not isinstance(value, str):
         return f'must be text in quotes ({key} = "..."), not {_toml_type(value)}'
+    if key in ("state_dir", "report_dir") and not value.strip():  # would be this file's folder
+        return f'is empty: name a folder ({key} = "..."), or leave the line out for the default'
     if key == "mappings" and not (
         isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     ):

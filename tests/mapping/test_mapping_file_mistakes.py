@@ -100,6 +100,21 @@ MISTAKES = [
     ("codes:\n  sex:\n    no_translation:\n      M: [a]\n", "codes.sex.no_translation.M", "got ['a']"),
     # An empty list of alternatives was taken: the code went untranslated, a bundled translation of it undone.
     ("codes:\n  sex:\n    translate:\n      '1': []\n", "codes.sex.translate.1", "got an empty list"),
+    # An alternative after one with no `when` (the fallback, which always matches) was never used, without a word;
+    # `mappings check` even described it as the translation "else".
+    (
+        "codes:\n  training_route:\n    translate:\n      '01':\n"
+        "        - {to: '12'}\n        - {to: '11', when: {itt_qualification_aim: ['001']}}\n",
+        "codes.training_route.translate.01[1]",
+        "never used: the alternative before it has no `when`",
+    ),
+    ("codes:\n  sex:\n    translate:\n      M: ['11', '10']\n", "codes.sex.translate.M[1]", "never used"),
+    # A code both translated and untranslatable in one block: the translation was dropped without a word.
+    (
+        "codes:\n  sex:\n    translate:\n      M: '11'\n    no_translation:\n      M: not a code of ours\n",
+        "codes.sex",
+        "'M' is under both translate and no_translation",
+    ),
 ]
 
 

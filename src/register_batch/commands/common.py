@@ -47,6 +47,19 @@ class OutputFile(click.Path):
         return super().convert(value, param, ctx)
 
 
+class FolderPath(click.Path):
+    """--state-dir, --report-dir: a folder. An empty value (`--state-dir "$STATE_DIR"` in a job script whose variable
+    is unset) would be the current folder: a ledger beside the real one, or reports where nobody looks for them."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("it is empty: name a folder, or leave the option out for the default", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def echo(message: str = "", *, err: bool = False) -> None:
     """One line out, its control characters escaped: a file name, or a code read from an extract, holding ESC would
     otherwise drive the terminal (click strips only colour codes, and only when the output is not a terminal)."""

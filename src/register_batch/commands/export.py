@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, api_version_option, echo, pass_state
+from register_batch.commands.common import CONTEXT, FolderPath, OutputFile, State, api_version_option, echo, pass_state
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
@@ -61,7 +61,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 )
 @click.option(
     "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     default=None,
     help="Where the embedded emulator keeps its data, used only when no target is set (default: state_dir in the "
     "settings, else .register-batch/embedded-emulator).",

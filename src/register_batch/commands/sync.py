@@ -13,6 +13,7 @@ import click
 
 from register_batch.commands.common import (
     CONTEXT,
+    FolderPath,
     State,
     _reference_path,
     _report_dir,
@@ -56,14 +57,14 @@ def target_options(func: _Command) -> _Command:
 )
 @click.option(
     "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     default=None,
     help="Ledger, lock and pulled reference data (default: state_dir in the settings, else .register-batch/<target>, "
     "e.g. .register-batch/sandbox; one per target).",
 )
 @click.option(
     "--report-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FolderPath(),
     help="Where to write report.json, issues.csv, results.csv, not_in_extract.csv and report.html (default: a new "
     "sync-<time> folder in "
     "register-batch-reports, or in report_dir of the settings).",

@@ -327,6 +327,11 @@ def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
             out.append(Alternative(to=item["to"], note=note, when=_when(item.get("when"), f"{at}.when")))
         else:
             raise ConfigError(f"{where}: translation of {old!r} must be a code or {{to: code, note, when}}")
+        if index and not out[index - 1].when:
+            raise ConfigError(
+                f"{at}: never used: the alternative before it has no `when`, so it applies to every record; put the "
+                "alternatives with a `when` first and the one without last"
+            )
     return out
 
 
@@ -375,6 +380,10 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
         for old, reason in (spec.get("no_translation") or {}).items():
             if not isinstance(reason, str) or not reason:
                 raise ConfigError(f"{where}.no_translation.{old}: expected the reason, as text, got {_shown(reason)}")
+            if str(old) in translation.translate:  # no_translation is looked at first: the translation is never used
+                raise ConfigError(
+                    f"{where}: {str(old)!r} is under both translate and no_translation; keep it under one of them"
+                )
             translation.no_translation[str(old)] = reason
         result.append(translation)
     return result
