@@ -1103,6 +1103,14 @@ def sync_files(
     # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
     # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
     identity = options.target_identity or resolve_target(options.target)
+    if not (client.token if client is not None else options.token):
+        # Register answers nothing without one: said now, as the command line says it, not as the first listing's
+        # 401 once the whole extract is read (nor never, for an extract with no valid record to list Register for).
+        raise ConfigError.naming(
+            "no API token for {root}: give the API token as {token} (Register refuses every request without one); "
+            "nothing was sent",
+            root=resolve_target(options.target),
+        )
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
