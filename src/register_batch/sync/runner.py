@@ -362,10 +362,9 @@ class SyncResult:
         # "nothing to do" only when there is nothing else to say: "1 record: nothing to do; 1 failed" read as if
         # the failure did not matter.
         said = "; ".join(filter(None, (", ".join(done), ", ".join(problems)))) or "nothing to do"
-        return (
-            f"{counted(len(self.results), 'record')}: {said}"
-            + f". {counted(total, 'request')} ({self.requests['per_trainee']} per record)."
-        )
+        # No figure per record of no records (a run given no inputs): its requests, if any, looked up earlier writes.
+        cost = f" ({self.requests['per_trainee']} per record)" if self.results else ""
+        return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}."
 
     @property
     def exit_code(self) -> int:
