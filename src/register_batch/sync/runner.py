@@ -1108,7 +1108,7 @@ def sync_files(
     identity = options.target_identity or resolve_target(options.target)
     if not (client.token if client is not None else options.token):
         # Register answers nothing without one: said now, as the command line says it, not as the first listing's
-        # 401 once the whole extract is read (nor never, for an extract with no valid record to list Register for).
+        # 401 once the whole extract is read (or not at all, for an extract with no valid record to list Register for).
         raise ConfigError.naming(
             "no API token for {root}: give the API token as {token} (Register refuses every request without one); "
             "nothing was sent",
