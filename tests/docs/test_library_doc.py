@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,13 +19,25 @@ def test_the_library_page_runs_as_written(tmp_path):
     assert blocks, "docs/library.md shows no Python"
     shutil.copytree(REPOSITORY / "samples", tmp_path / "samples")
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    printed = []
     for block in blocks:
         done = subprocess.run(
             [sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stderr[-3000:]
         assert "Traceback" not in done.stderr
+        printed.append(done.stdout)
     # What the page says each step leaves behind.
-    for made in ("reports/report.json", "bodies.jsonl", "sync-reports/report.json", "held.jsonl", "test.xml"):
-        assert (tmp_path / made).stat().st_size > 0, made
+    made = ("reports/report.json", "bodies.jsonl", "sync-reports/report.json", "held.jsonl", "test.xml")
+    for name in (*made, "fix-reports/report.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
     assert len((tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()) == 12  # the synced extract
+    # "Each record's result": a line for each record with errors, from its result's own issues, as the report has it.
+    [fixes] = [out for block, out in zip(blocks, printed, strict=True) if "RecordResult" in block]
+    report = json.loads((tmp_path / "fix-reports" / "report.json").read_text(encoding="utf-8"))
+    named = [line for line in fixes.splitlines() if line.startswith("record ")]
+    assert len(named) == report["summary"]["invalid"] > 0
+    errors = [row for row in report["issues"] if row["severity"] == "error" and row["record"] is not None]
+    assert [line.lstrip() for line in fixes.splitlines() if line.startswith("  ")] == [
+        f"{row['code']} ({row['field'] or 'the record'}): {row['message']}" for row in errors
+    ]

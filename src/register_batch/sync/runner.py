@@ -264,6 +264,10 @@ class RecordResult:
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     unavailable: bool = False  # failed because Register stopped answering, not because of the record
+    # The record's issues, the very ones the reports list as rows (issues.csv, report.json) in their order: its
+    # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
+    # left unknown, a warning). Set when the report is made; () for a record with none.
+    issues: tuple[Issue, ...] = ()
 
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
@@ -362,10 +366,9 @@ class SyncResult:
         # "nothing to do" only when there is nothing else to say: "1 record: nothing to do; 1 failed" read as if
         # the failure did not matter.
         said = "; ".join(filter(None, (", ".join(done), ", ".join(problems)))) or "nothing to do"
-        return (
-            f"{counted(len(self.results), 'record')}: {said}"
-            + f". {counted(total, 'request')} ({self.requests['per_trainee']} per record)."
-        )
+        # No figure per record of no records (a run given no inputs): its requests, if any, looked up earlier writes.
+        cost = f" ({self.requests['per_trainee']} per record)" if self.results else ""
+        return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}."
 
     @property
     def exit_code(self) -> int:
@@ -1103,6 +1106,14 @@ def sync_files(
     # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
     # own URL), as the command line binds it. A URL that cannot be used raises here, before the state dir is bound.
     identity = options.target_identity or resolve_target(options.target)
+    if not (client.token if client is not None else options.token):
+        # Register answers nothing without one: said now, as the command line says it, not as the first listing's
+        # 401 once the whole extract is read (or not at all, for an extract with no valid record to list Register for).
+        raise ConfigError.naming(
+            "no API token for {root}: give the API token as {token} (Register refuses every request without one); "
+            "nothing was sent",
+            root=resolve_target(options.target),
+        )
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
@@ -1126,13 +1137,17 @@ def sync_files(
         task = progress.task("Validating", unit="records")
         # Each record on disk once validated, read back when it is planned, sent or reported (sync/records.py).
         records = cleanup.enter_context(contextlib.closing(RecordSpool()))
+        # Each record's issues for its result (RecordResult.issues): the Issue objects validation made, kept rather
+        # than copied (the report spools them as rows); the one empty tuple for each record that has none.
+        issues: list[tuple[Issue, ...]] = []
         for record in checker.records(inputs):
             report.add_record(record)
             records.append(record)
+            issues.append(tuple(record.issues))
             task.advance()
         task.close()
         records.widen = checker.widener()
-        report.add_batch_issues(checker.batch_issues())
+        report.add_batch_issues(_kept_for_results(checker.batch_issues(), issues))
         report.finish(checker.finish_inputs())
         if (mismatch := checker.providers.none_of_the_run()) is not None:
             raise mismatch  # a wrong setting or file, told before the lock, the ledger or any request
@@ -1158,6 +1173,7 @@ def sync_files(
                     client,
                     ledger,
                     progress,
+                    issues,
                     providers.moved(),
                     providers.sole_provider(),
                 )
@@ -1182,6 +1198,16 @@ class _Planned:
     keep: list[tuple[str, int]] = field(default_factory=list)  # creates known from an entry only (_note_earlier_writes)
 
 
+def _kept_for_results(
+    pairs: Iterable[tuple[int, Issue]], issues: list[tuple[Issue, ...]]
+) -> Iterator[tuple[int, Issue]]:
+    """The issues found across records (`Checker.batch_issues`) as they go to the report, each also added to its
+    record's (`issues`, by batch index), after its own."""
+    for index, issue in pairs:
+        issues[index] += (issue,)
+        yield index, issue
+
+
 def _run(
     options: SyncOptions,
     records: RecordSpool,
@@ -1189,6 +1215,7 @@ def _run(
     client: RegisterClient,
     ledger: Ledger,
     progress: Progress,
+    issues: list[tuple[Issue, ...]],
     moved: dict[str, tuple[str, int]] | None = None,
     implied: str | None = None,
 ) -> SyncResult:
@@ -1241,7 +1268,7 @@ def _run(
             why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
-            return _finish(run, report, records, planned, why, elapsed)
+            return _finish(run, report, records, planned, why, elapsed, issues)
         except Interrupted as stopped:
             if refused is not None:
                 # Refused part-way (a token revoked or expired mid-run): the line says what was done and where the
@@ -1645,9 +1672,12 @@ def _held_husids(looked: list[Holdings]) -> Callable[[str | None], bool]:
 NOT_IN_EXTRACT_COLUMNS = ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")
 
 
-def _add_sync_issues(report: ReportBuilder, records: RecordSpool, results: list[RecordResult]) -> None:
+def _add_sync_issues(
+    report: ReportBuilder, records: RecordSpool, results: list[RecordResult], issues: list[tuple[Issue, ...]]
+) -> None:
     """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
-    (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors."""
+    (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors. Each
+    record's result is given its issues (`issues`, validation's, then these), as the report lists them."""
     for index, result in enumerate(results):
         found: list[tuple[str, str, Severity]] = []
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
@@ -1657,9 +1687,12 @@ def _add_sync_issues(report: ReportBuilder, records: RecordSpool, results: list[
                 (code, m, severity) for m in result.errors or [result.plan.reason or "the write did not complete"]
             ]
         found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
+        result.issues = issues[index]
         if found:
             record = records[index]
-            report.add_batch_issues([(index, _api_issue(record, *issue)) for issue in found])
+            own = [_api_issue(record, *issue) for issue in found]
+            report.add_batch_issues((index, issue) for issue in own)
+            result.issues += tuple(own)
     # An invalid record's row in results.csv names its errors: in a spreadsheet of results, "failed validation" alone
     # sent people to search issues.csv for the record.
     if any(r.plan.action == "invalid" for r in results):
@@ -1686,11 +1719,12 @@ def _finish(
     planned: _Planned,
     why: dict[str, str] | None,
     elapsed: float,
+    issues: list[tuple[Issue, ...]],
 ) -> SyncResult:
     """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
     options, client, ledger = run.options, run.client, run.ledger
     results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
-    _add_sync_issues(report, records, results)
+    _add_sync_issues(report, records, results, issues)
     requests = _request_figures(client, len(results), elapsed)
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]

@@ -1,0 +1,102 @@
+"""What a vendor's own code gets back from `sync_files` (docs/library.md): each record's issues on its result, settings
+refused before anything is sent, and a summary that reads sensibly whatever the run held."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import TOKEN
+from emulated import AS_OF, sync_options
+from register_batch import Issue, Severity
+from register_batch.errors import ConfigError
+from register_batch.reports import issue_row
+from register_batch.sync import SyncOptions, sync_files
+from stub_http import fronting
+from trainee_extracts import trainee, write_extract
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def requests_received(register) -> int:
+    """Every request the emulator has answered so far (its own count)."""
+    return sum(httpx.get(f"{register.emulator.url}/__emulator__/stats").json()["requests"]["by_route"].values())
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_a_sync_without_a_token_is_a_config_error_before_anything_is_read_or_sent(register, tmp_path, token):
+    """`SyncOptions(token=None)` (a vendor's job whose secret store gave nothing) listed Register without a token and
+    stopped with `Unauthorized` from the first request, after the whole extract was read and the state dir bound;
+    with an extract of invalid records only, it went through as if nothing were wrong. The command line refuses it
+    before the target is touched: so does the library now."""
+    options = SyncOptions(register.emulator.url, token, tmp_path / "state", tmp_path / "reports", as_of=AS_OF)
+    with pytest.raises(ConfigError) as refused:
+        sync_files([SAMPLES / "extract.xml"], options)
+    assert str(refused.value) == (
+        f"no API token for {register.emulator.url}: give the API token as token (Register refuses every request "
+        "without one); nothing was sent"
+    )
+    assert requests_received(register) == 0
+    assert not (tmp_path / "state" / "ledger.sqlite3").exists()
+    assert not (tmp_path / "reports" / "report.json").exists()
+
+
+def test_a_sync_of_no_records_says_so_without_a_cost_per_record(register, tmp_path):
+    """`sync_files([], options)` (a vendor's job with no changed records tonight) said "0 records: nothing to do. 0
+    requests (0.0 per record).": a figure per record of no records."""
+    done = sync_files([], sync_options(register.emulator, tmp_path, "sync-tests-provider-token"))
+    assert done.summary_line() == "0 records: nothing to do. 0 requests."
+    assert done.exit_code == 0
+
+
+def refusing_creates_of(hesa_id: str):
+    """A stub in front of Register that answers 422 to the create of the trainee with `hesa_id`, as Register does to
+    a record its own rules refuse (§7), and passes every other request on."""
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refused(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees") and f'"{hesa_id}"'.encode() in seen.body:
+            return 422, {"Content-Type": "application/json"}, refusal
+        return None
+
+    return refused
+
+
+def test_each_records_result_carries_its_issues_as_the_reports_list_them(register, tmp_path):
+    """A vendor learning why record X failed joined results.csv with issues.csv, or read report.json: `SyncResult`
+    held only each record's messages. Each result now has its Issue objects (code, field, value, severity, message):
+    its validation's, those found across records (a duplicate), and the sync's own (Register's refusal)."""
+    refused, invalid, created, first, again = trainee(1), {**trainee(2), "sex": "7"}, trainee(3), trainee(4), trainee(4)
+    again["provider_trainee_id"] = "SRS-99999"  # the same HUSID twice: a duplicate, found across records
+    source = write_extract(tmp_path / "in.csv", [refused, invalid, created, first, again])
+    with fronting(register.emulator.url, refusing_creates_of(refused["hesa_id"])) as front:
+        options = sync_options(front, tmp_path, TOKEN, target_identity=register.emulator.url)
+        result = sync_files([source], options)
+    assert [(r.plan.action, r.outcome) for r in result.results] == [
+        ("create", "failed"),
+        ("invalid", "skipped"),
+        ("create", "done"),
+        ("invalid", "skipped"),
+        ("invalid", "skipped"),
+    ]
+    by_record = [[(i.code, i.severity, i.field) for i in r.issues] for r in result.results]
+    assert by_record[0] == [("api_rejected", Severity.ERROR, "email")]
+    assert ("invalid_code", Severity.ERROR, "sex") in by_record[1]
+    assert by_record[2] == []
+    assert by_record[3] == [("duplicate_hesa_id", Severity.ERROR, "hesa_id")]
+    assert by_record[4] == [*by_record[3], ("possible_duplicate_trainee", Severity.WARNING, "last_name")]
+    assert "email is invalid" in result.results[0].issues[0].message
+    for each in result.results:
+        assert all(isinstance(issue, Issue) for issue in each.issues)
+        assert {(i.input, i.record) for i in each.issues} <= {(each.plan.source.input, each.plan.source.record)}
+    # The reports are views of these very issues: record by record, in the same order, nothing else.
+    report = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    assert [issue_row(i) for r in result.results for i in r.issues] == [
+        row for row in report["issues"] if row["record"] is not None
+    ]
+    # Handed back whole by a worker pool, as the rest of the result is.
+    assert pickle.loads(pickle.dumps(result)).results[0].issues == result.results[0].issues
