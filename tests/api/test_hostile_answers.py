@@ -11,15 +11,29 @@ import os
 import resource
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from http import HTTPStatus
 from typing import Any
 
+import httpx
 import pytest
 
 from cli_runs import sync_command
-from register_batch.api import ApiError, OutcomeUnknown, RateLimiter, RegisterClient, ServerError
+from emulated import sync_options
+from register_batch.api import (
+    ApiError,
+    OutcomeUnknown,
+    RateLimiter,
+    RegisterClient,
+    ServerError,
+    TransportError,
+)
 from register_batch.emulator import start_emulator
+from register_batch.errors import ConfigError
+from register_batch.sync import sync_files
 from stub_http import fronting
 from trainee_extracts import extract
 
@@ -48,7 +62,7 @@ def serving(write_answer: Callable[[http.server.BaseHTTPRequestHandler], None]) 
         protocol_version = "HTTP/1.1"
 
         def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.request_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # for a front to pass on
             written.append(0)
             self.wfile = Counted(self.wfile)
             try:
@@ -129,7 +143,8 @@ def nested(depth: int, inner: str) -> Callable[[http.server.BaseHTTPRequestHandl
 
 
 def client(url: str, **extra) -> RegisterClient:
-    return RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), share_budget=False, timeout=5, **extra)
+    settings = {"limiter": RateLimiter(10_000, 1), "share_budget": False, "timeout": 5, **extra}
+    return RegisterClient(url, TOKEN, **settings)
 
 
 def test_a_gzip_bomb_is_refused_once_it_has_given_more_than_any_answer_of_registers():
@@ -385,3 +400,106 @@ def test_a_sync_whose_creates_are_answered_with_numbers_for_ids_creates_each_onc
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert "4 records: 4 unchanged." in second.stdout
     assert created == 4
+
+
+# A server holding a request open past every timeout: a byte every DRIP_EVERY seconds (inside the read timeout of
+# these tests' clients, 0.5 s), DRIP_FOR seconds in all before the answer is whole (far past their deadline).
+DRIP_EVERY = 0.2
+DRIP_FOR = 20.0
+READ_TIMEOUT = 0.5
+
+
+def drip(handler: http.server.BaseHTTPRequestHandler, where: str, status: int, body: bytes) -> None:
+    """Answer `status` and `body`, the headers (`where="headers"`) or the body coming a byte at a time for DRIP_FOR
+    seconds first (a header's value, or blanks before the JSON, which JSON allows)."""
+    out = handler.wfile
+    held = int(DRIP_FOR / DRIP_EVERY)
+    out.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n" % (status, HTTPStatus(status).phrase.encode()))
+    if where == "headers":
+        out.write(b"X-Held: ")
+        for _ in range(held):
+            out.write(b"x")
+            time.sleep(DRIP_EVERY)
+        out.write(b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        return
+    out.write(b"Content-Length: %d\r\n\r\n" % (held + len(body)))
+    for _ in range(held):
+        out.write(b" ")
+        time.sleep(DRIP_EVERY)
+    out.write(body)
+
+
+@pytest.mark.parametrize("deadline", [None, 1.0])
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_an_answer_dripped_inside_every_read_timeout_ends_at_the_requests_deadline(where, deadline):
+    """httpx's timeouts bound each wait for a byte, not a request: a server sending a byte just inside each one held a
+    request for as long as it went on (hours). Past the request's deadline (DEADLINE_TIMEOUTS read timeouts unless
+    set) it is a timeout like any other."""
+    info = json.dumps({"data": {"version": "v2026.1"}}).encode()
+    expected = 5 * READ_TIMEOUT if deadline is None else deadline
+    with (
+        serving(lambda handler: drip(handler, where, 200, info)) as (url, _written),
+        client(url, attempts=1, timeout=READ_TIMEOUT, deadline=deadline) as register,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=rf"^GET /info: no reply in time \(none whole in {expected:g} s\)"):
+            register.info()
+        took = time.monotonic() - started
+    assert expected - 0.1 < took < expected + 2.5  # not DRIP_FOR
+
+
+def test_a_create_dripped_past_its_deadline_has_an_unknown_outcome_and_is_not_sent_again():
+    """Like a create whose answer timed out: it may have been carried out, so it is looked up, never resent."""
+    created = json.dumps({"data": {**VALID_CREATE, "trainee_id": "T1"}}).encode()
+    with (
+        serving(lambda handler: drip(handler, "body", 201, created)) as (url, written),
+        client(url, timeout=READ_TIMEOUT) as register,
+        pytest.raises(OutcomeUnknown, match=r"^POST /trainees: no reply in time"),
+    ):
+        register.create_trainee(VALID_CREATE)
+    assert register.stats.total == 1 and len(written) == 1
+
+
+@pytest.mark.parametrize("deadline", [0, -1.0, float("nan"), float("inf"), "60"])
+def test_a_deadline_that_is_no_number_of_seconds_is_refused(deadline):
+    with pytest.raises(ConfigError, match="deadline must be a number of seconds above 0"):
+        client("http://127.0.0.1:9", deadline=deadline)
+
+
+def creates_dripped(upstream: str) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A front for the emulator: every request is passed on, and a create's answer (the trainee created) comes back
+    dripped past any deadline."""
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+        reply = httpx.request(handler.command, upstream + handler.path, headers=headers, content=handler.request_body)
+        if handler.command == "POST" and handler.path.endswith("/trainees"):
+            drip(handler, "body", reply.status_code, reply.content)
+        else:
+            answer_of(reply.content, status=reply.status_code)(handler)
+
+    return write
+
+
+def test_a_sync_whose_creates_are_answered_past_their_deadline_creates_each_trainee_once(tmp_path):
+    """Each create is carried out and its answer dripped: the sync finds each trainee in Register's listing, as after
+    a timeout, and sends no create twice."""
+    as_of = date(2026, 11, 28)
+    source = extract(tmp_path / "in.csv", 2)
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of) as emulator,
+        serving(creates_dripped(emulator.url)) as (url, _written),
+        client(url, timeout=READ_TIMEOUT, deadline=1.0) as register,
+    ):
+        options = sync_options(emulator, tmp_path, TOKEN, target=url, as_of=as_of, timeout=READ_TIMEOUT)
+        started = time.monotonic()
+        result = sync_files([str(source)], options, client=register)
+        took = time.monotonic() - started
+        created = emulator.snapshot()["requests"]["by_route"]["POST /trainees"]
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:
+            held = list(direct.iter_trainees(academic_cycle=2025))
+    assert [(r.outcome, r.plan.action, r.plan.matched_by) for r in result.results] == [
+        ("done", "create", "listing after an unknown create")
+    ] * 2
+    assert created == 2 and sorted(t["hesa_id"] for t in held) == sorted(r.plan.hesa_id for r in result.results)
+    assert took < DRIP_FOR

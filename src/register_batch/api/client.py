@@ -6,7 +6,8 @@ proxy from the environment; redirects are not followed. Towards a real service t
 with every other register-batch process of this user sending to the same host (api/limiter.py).
 Retries follow what is safe: GET, PUT, PATCH and DELETE are retried on 429, 5xx and network errors with
 backoff; a POST is retried only when it surely was not processed (429, or no connection made). Any other
-failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly.
+failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly. A request whose
+whole answer has not come by its deadline (`deadline`) has timed out, however steadily its bytes came.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import math
 import os
 import re
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import stamina
 
@@ -79,6 +82,10 @@ BLOCKED = (
     "Register support why"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
+# A request's deadline, unless set: this many timeouts. A timeout bounds each wait for a byte (httpx's), so a server
+# sending one just inside it could hold a request for hours; Register's longest answer, a listing page of 5000
+# trainees, comes in a few seconds.
+DEADLINE_TIMEOUTS = 5
 
 
 class Secret:
@@ -228,6 +235,7 @@ class RegisterClient:
         limiter: RateLimiter | None = None,
         api_version: str = API_VERSION,
         timeout: float = 30.0,
+        deadline: float | None = None,
         attempts: int = 6,
         retry_timeout: float | None = 600.0,
         transport: httpx.BaseTransport | None = None,
@@ -236,6 +244,13 @@ class RegisterClient:
         self.root = resolve_target(target)
         if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
             raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+        if deadline is None:
+            deadline = DEADLINE_TIMEOUTS * timeout
+        if isinstance(deadline, bool) or not (isinstance(deadline, int | float) and 0 < deadline < math.inf):
+            raise ConfigError(f"deadline must be a number of seconds above 0, not {deadline!r}")
+        # How long a request may take, from its first byte sent to its answer's last read (`_Deadline`).
+        self.deadline = float(deadline)
+        self._deadline = _Deadline()
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
@@ -268,6 +283,7 @@ class RegisterClient:
             # proxy host: only a TLS target may go through one (its CONNECT tunnel keeps the token encrypted).
             trust_env=parts.scheme == "https",
         )
+        _keep_deadlines(self._http, self._deadline)
 
     def close(self) -> None:
         self._http.close()
@@ -345,6 +361,7 @@ class RegisterClient:
         self.stats.total += 1
         self.stats.by_route[route] += 1
         started = time.monotonic()
+        self._deadline.until = started + self.deadline
         try:
             request = self._http.build_request(method, self.base + path, json=body, params=params, headers=headers)
             streamed = self._http.send(request, stream=True)
@@ -357,10 +374,16 @@ class RegisterClient:
             raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
         except httpx.TimeoutException as exc:
             self.stats.by_status["timeout"] += 1
-            raise TransportError(method, path, f"no reply in time ({type(exc).__name__})", sent=True) from None
+            # Past the deadline, a timeout whatever the last wait was: the answer came too slowly to be whole.
+            why = (
+                f"none whole in {self.deadline:g} s" if time.monotonic() >= self._deadline.until else type(exc).__name__
+            )
+            raise TransportError(method, path, f"no reply in time ({why})", sent=True) from None
         except httpx.TransportError as exc:
             self.stats.by_status["no-reply"] += 1
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
+        finally:
+            self._deadline.until = None
         self.stats.by_status[str(streamed.status_code)] += 1
         self.last_status = streamed.status_code
         try:
@@ -587,6 +610,90 @@ class RegisterClient:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
         return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+class _Deadline(threading.local):
+    """When the request this thread is sending must have its whole answer by (time.monotonic()), or None between
+    requests. Each wait on the network is cut to the time left: past it, the wait is a timeout as httpx's own are."""
+
+    until: float | None = None
+
+    def left(self, timeout: float | None, expired: type[Exception]) -> float | None:
+        """`timeout` (seconds of one wait, None for none), no longer than the time left before the deadline."""
+        if self.until is None:
+            return timeout
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise expired("the request's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake waits no longer than its request's deadline allows."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline):
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._deadline.left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(secured, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's connections, each a `_DeadlineStream`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline):
+        self._backend = backend
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options), self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _keep_deadlines(http: httpx.Client, deadline: _Deadline) -> None:
+    """Have every connection of `http` keep to `deadline`: the direct one and each proxy's (httpx gives no setting for
+    it, so each transport's httpcore pool gets a backend of ours). A transport given by the caller (a test's
+    httpx.MockTransport) has no network to wait on."""
+    for transport in (getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()):
+        pool: Any = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend, deadline)
 
 
 PROXY_UNUSABLE = (
