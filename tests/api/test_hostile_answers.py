@@ -4,8 +4,10 @@ never read whole into memory and never an internal error."""
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import http.server
+import itertools
 import json
 import os
 import resource
@@ -26,6 +28,7 @@ from emulated import sync_options
 from register_batch.api import (
     ApiError,
     OutcomeUnknown,
+    RateLimited,
     RateLimiter,
     RegisterClient,
     ServerError,
@@ -108,9 +111,10 @@ def answer_of(
     encoding: str | None = None,
     content_type: str = "application/json",
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
     """An answer (200 unless `status` says) whose body is `body` (or what it makes, when the server is asked), named
-    as `content_type` and, if given, compressed as `encoding` says."""
+    as `content_type` and, if given, compressed as `encoding` says, with any other `headers`."""
 
     def write(handler: http.server.BaseHTTPRequestHandler) -> None:
         data = body() if callable(body) else body
@@ -118,6 +122,8 @@ def answer_of(
         handler.send_header("Content-Type", content_type)
         if encoding is not None:
             handler.send_header("Content-Encoding", encoding)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
@@ -503,3 +509,22 @@ def test_a_sync_whose_creates_are_answered_past_their_deadline_creates_each_trai
     ] * 2
     assert created == 2 and sorted(t["hesa_id"] for t in held) == sorted(r.plan.hesa_id for r in result.results)
     assert took < DRIP_FOR
+
+
+@pytest.mark.parametrize(
+    "header", ["0", email.utils.formatdate(time.time() - 3600, usegmt=True)], ids=["zero", "a date past"]
+)
+def test_a_retry_after_of_no_time_still_backs_off_as_any_retry(header):
+    """A gateway's 429 saying `Retry-After: 0` (or a time gone by) had every try sent at once: six requests in some
+    40 ms, and the run gave up. A retry waits at least as long as after any other failure (0.2 s, then 0.4 s, ...)."""
+    arrivals: list[float] = []
+    throttled = answer_of(b"Retry later\n", content_type="text/plain", status=429, headers={"Retry-After": header})
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        arrivals.append(time.monotonic())
+        throttled(handler)
+
+    with serving(write) as (url, _written), client(url, attempts=3) as register, pytest.raises(RateLimited):
+        register.info()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert len(arrivals) == 3 and gaps[0] >= 0.2 and gaps[1] >= 0.4, gaps

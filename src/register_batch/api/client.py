@@ -86,6 +86,9 @@ NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check th
 # sending one just inside it could hold a request for hours; Register's longest answer, a listing page of 5000
 # trainees, comes in a few seconds.
 DEADLINE_TIMEOUTS = 5
+# The backoff between two tries of a request (stamina's): WAIT_INITIAL seconds, doubled each try, up to WAIT_MAX.
+WAIT_INITIAL = 0.2
+WAIT_MAX = 10.0
 
 
 class Secret:
@@ -426,7 +429,10 @@ class RegisterClient:
                     route,
                     exc.retry_after,
                 )
-                return 0.0  # the limiter itself waits until the server's window has ended
+                # The limiter itself waits until the server's window has ended; a Retry-After shorter than the backoff
+                # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
+                least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
+                return least if exc.retry_after < least else 0.0
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed
@@ -438,7 +444,11 @@ class RegisterClient:
         attempts = 0
         try:
             for attempt in stamina.retry_context(
-                on=retry_hook, attempts=self.attempts, timeout=self.retry_timeout, wait_initial=0.2, wait_max=10.0
+                on=retry_hook,
+                attempts=self.attempts,
+                timeout=self.retry_timeout,
+                wait_initial=WAIT_INITIAL,
+                wait_max=WAIT_MAX,
             ):
                 with attempt:
                     attempts += 1
