@@ -38,7 +38,7 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync import sync_files
 from stub_http import fronting
-from trainee_extracts import extract
+from trainee_extracts import extract, trainee, write_extract
 
 TOKEN = "hostile-answers-token"
 ANSWER_LIMIT = 64 << 20  # the longest answer read (api/client.py), as the messages say it
@@ -528,3 +528,86 @@ def test_a_retry_after_of_no_time_still_backs_off_as_any_retry(header):
         register.info()
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert len(arrivals) == 3 and gaps[0] >= 0.2 and gaps[1] >= 0.4, gaps
+
+
+# JSON a gateway or a proxy answers a write with, 200, that is no trainee of Register's; and Register's answer for
+# another trainee than the one written.
+NOT_THE_TRAINEE_WRITTEN = {
+    "a gateway's own JSON": {"data": {"status": "ok"}},
+    "an empty object": {"data": {}},
+    "another trainee": {"data": {**VALID_CREATE, "trainee_id": "T2"}},
+    "a trainee of the wrong shape": {"data": {**VALID_CREATE, "trainee_id": "T1", "last_name": ["Lee"]}},
+}
+
+
+@pytest.mark.parametrize("answer", list(NOT_THE_TRAINEE_WRITTEN))
+@pytest.mark.parametrize("write", ["update", "withdraw", "defer"])
+def test_a_write_answered_with_no_trainee_of_its_own_is_not_taken_as_done(write, answer):
+    """Register answers an update, a withdrawal and a deferral with the trainee (register-api.md §2.6-§2.8): any other
+    200 only had a `data` object to be taken for Register's, and the sync recorded the write as done. An update is
+    tried again (sending it again is safe) and then stops the run as Register unavailable; a withdrawal or deferral
+    (a POST) has an unknown outcome, which the sync resolves by looking at the trainee's state."""
+    with serving(json_answer(NOT_THE_TRAINEE_WRITTEN[answer])) as (url, written), client(url, attempts=2) as register:
+        call = {"update": register.update_trainee, "withdraw": register.withdraw, "defer": register.defer}[write]
+        with pytest.raises(ServerError if write == "update" else OutcomeUnknown) as caught:
+            call("T1", {"first_names": "Ann"})
+    assert caught.value.messages == ["the answer had no trainee T1 in it (not Register's answer?)"]
+    assert len(written) == (2 if write == "update" else 1)
+
+
+def test_writes_answered_by_register_with_the_trainee_are_done():
+    """The check above takes Register's own answers: the emulator's update, deferral and withdrawal of a trainee."""
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=date(2026, 11, 28)) as emulator,
+        client(emulator.url) as register,
+    ):
+        trainee_id = register.create_trainee(VALID_CREATE)["trainee_id"]
+        assert register.update_trainee(trainee_id, {"first_names": "Anne"})["first_names"] == "Anne"
+        assert register.defer(trainee_id, {"defer_date": "2025-10-01"})["state"] == "deferred"
+        withdrawn = register.withdraw(
+            trainee_id,
+            {
+                "reasons": ["safeguarding_concerns"],
+                "withdrawal_date": "2025-10-02",
+                "trigger": "provider",
+                "future_interest": "no",
+                "safeguarding_concern_reasons": "Some reasons",
+            },
+        )
+        assert withdrawn["state"] == "withdrawn" and withdrawn["trainee_id"] == trainee_id
+
+
+def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_report_it_done(tmp_path):
+    """The gateway answers the withdrawal itself, 200, without passing it on: Register's trainee is not withdrawn,
+    and the run said `done`. Now the withdrawal's outcome is unknown: the sync looks at the trainee's state, sends it
+    once more, and leaves the record `unknown` for the next run."""
+    as_of = date(2026, 11, 28)
+    withdrawal = {
+        "withdrawal_date": "2026-02-01",
+        "withdrawal_reasons": "did_not_make_progress",
+        "withdrawal_trigger": "trainee",
+        "withdrawal_future_interest": "no",
+    }
+
+    def gateway(seen, forward):
+        return (
+            (200, {"Content-Type": "application/json"}, b'{"data": {"status": "ok"}}')
+            if "/withdraw" in seen.path
+            else None
+        )
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of) as emulator,
+        fronting(emulator.url, gateway) as front,
+    ):
+        options = sync_options(emulator, tmp_path, TOKEN, target=front.url, as_of=as_of)
+        sync_files([str(extract(tmp_path / "in.csv", 1))], options)
+        withdrawn = write_extract(tmp_path / "withdrawn.csv", [{**trainee(1), **withdrawal}])
+        result = sync_files([str(withdrawn)], options)
+        sent = emulator.snapshot()["requests"]["by_route"].get("POST /trainees/{trainee_id}/withdraw", 0)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:
+            [held] = list(direct.iter_trainees(academic_cycle=2025))
+    [record] = result.results
+    assert (record.plan.action, record.outcome) == ("withdraw", "unknown")
+    assert held["state"] != "withdrawn" and sent == 0
+    assert [seen.method for seen in front.seen if "/withdraw" in seen.path] == ["POST", "POST"]

@@ -350,6 +350,18 @@ class RegisterClient:
                 # A created trainee whose id is no id: taken as one it went into the ledger (a number linked the
                 # record to no trainee of Register's). Not Register's answer: the create's outcome is unknown.
                 raise ServerError(method, path, status, ["the answer had no trainee in it (not Register's answer?)"])
+            if isinstance(expect, TraineeWritten) and not (
+                _is_written_trainee(data) and isinstance(data, dict) and data["trainee_id"] == expect.trainee_id
+            ):
+                # Register answers a change to a trainee with that trainee (§2.6-§2.8): any other JSON (a gateway's
+                # own) is no sign the change was made. An update is sent again; a withdrawal's or deferral's outcome
+                # is unknown, and the sync looks at the trainee's state.
+                raise ServerError(
+                    method,
+                    path,
+                    status,
+                    [f"the answer had no trainee {expect.trainee_id} in it (not Register's answer?)"],
+                )
             return parsed
         raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
@@ -416,8 +428,8 @@ class RegisterClient:
         auth: bool = True,
         expect: type | object | None = None,
     ) -> Any:
-        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have, or
-        TRAINEE for a created trainee with its id."""
+        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have,
+        TRAINEE for a created trainee with its id, or TraineeWritten for the trainee changed."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -581,15 +593,20 @@ class RegisterClient:
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
-        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=written)["data"]
 
     def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/withdraw"
-        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=written)[
+            "data"
+        ]
 
     def defer(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/defer"
-        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=written)["data"]
 
     def list_degrees(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/degrees"
@@ -781,6 +798,13 @@ def _is_trainee(item: Any) -> bool:
 
 
 TRAINEE = object()  # what a create answers (`_call`'s expect): the trainee, with the id the ledger keeps
+
+
+@dataclass(frozen=True)
+class TraineeWritten:
+    """What an update, withdrawal or deferral answers (`_call`'s expect): the trainee written, by its id."""
+
+    trainee_id: str
 
 
 def _is_written_trainee(data: Any) -> bool:
