@@ -577,6 +577,21 @@ def test_writes_answered_by_register_with_the_trainee_are_done():
         assert withdrawn["state"] == "withdrawn" and withdrawn["trainee_id"] == trainee_id
 
 
+def test_a_listing_whose_trainees_have_no_trainee_id_is_not_registers_answer():
+    """Register lists every trainee with its id (§3.6). Without one, each after the first was dropped as a repeat
+    of it: a drift report or an export silently left trainees out."""
+    listing = {
+        "data": [{"hesa_id": f"251000000000{n}", "last_name": f"Lee{n}"} for n in range(1, 4)],
+        "meta": {"total_pages": 1, "total_count": 3},
+    }
+    with (
+        serving(json_answer(listing)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees -> 200: the listing held a trainee without its trainee_id"),
+    ):
+        list(register.iter_trainees(academic_cycle=2025))
+
+
 def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_report_it_done(tmp_path):
     """The gateway answers the withdrawal itself, 200, without passing it on: Register's trainee is not withdrawn,
     and the run said `done`. Now the withdrawal's outcome is unknown: the sync looks at the trainee's state, sends it

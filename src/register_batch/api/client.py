@@ -511,6 +511,12 @@ class RegisterClient:
         items = body["data"]
         if not all(_is_trainee(item) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
+        if not all(item.get("trainee_id") for item in items):
+            # Register lists every trainee with its id (§3.6), by which a listing's repeats are known: without one,
+            # every trainee after the first was dropped as a repeat of it, missing from a drift report or an export.
+            raise ServerError(
+                "GET", "/trainees", 200, ["the listing held a trainee without its trainee_id (not Register's answer?)"]
+            )
         meta = body.get("meta")
         return items, dict(meta) if isinstance(meta, dict) else {}
 
