@@ -4,24 +4,41 @@ never read whole into memory and never an internal error."""
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import http.server
+import itertools
 import json
 import os
 import resource
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from http import HTTPStatus
 from typing import Any
 
+import httpx
 import pytest
 
 from cli_runs import sync_command
-from register_batch.api import ApiError, OutcomeUnknown, RateLimiter, RegisterClient, ServerError
+from emulated import sync_options
+from register_batch.api import (
+    ApiError,
+    OutcomeUnknown,
+    RateLimited,
+    RateLimiter,
+    RegisterClient,
+    ServerError,
+    TransportError,
+)
 from register_batch.emulator import start_emulator
+from register_batch.errors import ConfigError
+from register_batch.sync import sync_files
 from stub_http import fronting
-from trainee_extracts import extract
+from trainee_extracts import extract, trainee, write_extract
 
 TOKEN = "hostile-answers-token"
 ANSWER_LIMIT = 64 << 20  # the longest answer read (api/client.py), as the messages say it
@@ -48,7 +65,7 @@ def serving(write_answer: Callable[[http.server.BaseHTTPRequestHandler], None]) 
         protocol_version = "HTTP/1.1"
 
         def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.request_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # for a front to pass on
             written.append(0)
             self.wfile = Counted(self.wfile)
             try:
@@ -94,9 +111,10 @@ def answer_of(
     encoding: str | None = None,
     content_type: str = "application/json",
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
     """An answer (200 unless `status` says) whose body is `body` (or what it makes, when the server is asked), named
-    as `content_type` and, if given, compressed as `encoding` says."""
+    as `content_type` and, if given, compressed as `encoding` says, with any other `headers`."""
 
     def write(handler: http.server.BaseHTTPRequestHandler) -> None:
         data = body() if callable(body) else body
@@ -104,6 +122,8 @@ def answer_of(
         handler.send_header("Content-Type", content_type)
         if encoding is not None:
             handler.send_header("Content-Encoding", encoding)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
@@ -129,7 +149,8 @@ def nested(depth: int, inner: str) -> Callable[[http.server.BaseHTTPRequestHandl
 
 
 def client(url: str, **extra) -> RegisterClient:
-    return RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), share_budget=False, timeout=5, **extra)
+    settings = {"limiter": RateLimiter(10_000, 1), "share_budget": False, "timeout": 5, **extra}
+    return RegisterClient(url, TOKEN, **settings)
 
 
 def test_a_gzip_bomb_is_refused_once_it_has_given_more_than_any_answer_of_registers():
@@ -385,3 +406,223 @@ def test_a_sync_whose_creates_are_answered_with_numbers_for_ids_creates_each_onc
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert "4 records: 4 unchanged." in second.stdout
     assert created == 4
+
+
+# A server holding a request open past every timeout: a byte every DRIP_EVERY seconds (inside the read timeout of
+# these tests' clients, 0.5 s), DRIP_FOR seconds in all before the answer is whole (far past their deadline).
+DRIP_EVERY = 0.2
+DRIP_FOR = 20.0
+READ_TIMEOUT = 0.5
+
+
+def drip(handler: http.server.BaseHTTPRequestHandler, where: str, status: int, body: bytes) -> None:
+    """Answer `status` and `body`, the headers (`where="headers"`) or the body coming a byte at a time for DRIP_FOR
+    seconds first (a header's value, or blanks before the JSON, which JSON allows)."""
+    out = handler.wfile
+    held = int(DRIP_FOR / DRIP_EVERY)
+    out.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n" % (status, HTTPStatus(status).phrase.encode()))
+    if where == "headers":
+        out.write(b"X-Held: ")
+        for _ in range(held):
+            out.write(b"x")
+            time.sleep(DRIP_EVERY)
+        out.write(b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        return
+    out.write(b"Content-Length: %d\r\n\r\n" % (held + len(body)))
+    for _ in range(held):
+        out.write(b" ")
+        time.sleep(DRIP_EVERY)
+    out.write(body)
+
+
+@pytest.mark.parametrize("deadline", [None, 1.0])
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_an_answer_dripped_inside_every_read_timeout_ends_at_the_requests_deadline(where, deadline):
+    """httpx's timeouts bound each wait for a byte, not a request: a server sending a byte just inside each one held a
+    request for as long as it went on (hours). Past the request's deadline (DEADLINE_TIMEOUTS read timeouts unless
+    set) it is a timeout like any other."""
+    info = json.dumps({"data": {"version": "v2026.1"}}).encode()
+    expected = 5 * READ_TIMEOUT if deadline is None else deadline
+    with (
+        serving(lambda handler: drip(handler, where, 200, info)) as (url, _written),
+        client(url, attempts=1, timeout=READ_TIMEOUT, deadline=deadline) as register,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=rf"^GET /info: no reply in time \(none whole in {expected:g} s\)"):
+            register.info()
+        took = time.monotonic() - started
+    assert expected - 0.1 < took < expected + 2.5  # not DRIP_FOR
+
+
+def test_a_create_dripped_past_its_deadline_has_an_unknown_outcome_and_is_not_sent_again():
+    """Like a create whose answer timed out: it may have been carried out, so it is looked up, never resent."""
+    created = json.dumps({"data": {**VALID_CREATE, "trainee_id": "T1"}}).encode()
+    with (
+        serving(lambda handler: drip(handler, "body", 201, created)) as (url, written),
+        client(url, timeout=READ_TIMEOUT) as register,
+        pytest.raises(OutcomeUnknown, match=r"^POST /trainees: no reply in time"),
+    ):
+        register.create_trainee(VALID_CREATE)
+    assert register.stats.total == 1 and len(written) == 1
+
+
+@pytest.mark.parametrize("deadline", [0, -1.0, float("nan"), float("inf"), "60"])
+def test_a_deadline_that_is_no_number_of_seconds_is_refused(deadline):
+    with pytest.raises(ConfigError, match="deadline must be a number of seconds above 0"):
+        client("http://127.0.0.1:9", deadline=deadline)
+
+
+def creates_dripped(upstream: str) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A front for the emulator: every request is passed on, and a create's answer (the trainee created) comes back
+    dripped past any deadline."""
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+        reply = httpx.request(handler.command, upstream + handler.path, headers=headers, content=handler.request_body)
+        if handler.command == "POST" and handler.path.endswith("/trainees"):
+            drip(handler, "body", reply.status_code, reply.content)
+        else:
+            answer_of(reply.content, status=reply.status_code)(handler)
+
+    return write
+
+
+def test_a_sync_whose_creates_are_answered_past_their_deadline_creates_each_trainee_once(tmp_path):
+    """Each create is carried out and its answer dripped: the sync finds each trainee in Register's listing, as after
+    a timeout, and sends no create twice."""
+    as_of = date(2026, 11, 28)
+    source = extract(tmp_path / "in.csv", 2)
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of) as emulator,
+        serving(creates_dripped(emulator.url)) as (url, _written),
+        client(url, timeout=READ_TIMEOUT, deadline=1.0) as register,
+    ):
+        options = sync_options(emulator, tmp_path, TOKEN, target=url, as_of=as_of, timeout=READ_TIMEOUT)
+        started = time.monotonic()
+        result = sync_files([str(source)], options, client=register)
+        took = time.monotonic() - started
+        created = emulator.snapshot()["requests"]["by_route"]["POST /trainees"]
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:
+            held = list(direct.iter_trainees(academic_cycle=2025))
+    assert [(r.outcome, r.plan.action, r.plan.matched_by) for r in result.results] == [
+        ("done", "create", "listing after an unknown create")
+    ] * 2
+    assert created == 2 and sorted(t["hesa_id"] for t in held) == sorted(r.plan.hesa_id for r in result.results)
+    assert took < DRIP_FOR
+
+
+@pytest.mark.parametrize(
+    "header", ["0", email.utils.formatdate(time.time() - 3600, usegmt=True)], ids=["zero", "a date past"]
+)
+def test_a_retry_after_of_no_time_still_backs_off_as_any_retry(header):
+    """A gateway's 429 saying `Retry-After: 0` (or a time gone by) had every try sent at once: six requests in some
+    40 ms, and the run gave up. A retry waits at least as long as after any other failure (0.2 s, then 0.4 s, ...)."""
+    arrivals: list[float] = []
+    throttled = answer_of(b"Retry later\n", content_type="text/plain", status=429, headers={"Retry-After": header})
+
+    def write(handler: http.server.BaseHTTPRequestHandler) -> None:
+        arrivals.append(time.monotonic())
+        throttled(handler)
+
+    with serving(write) as (url, _written), client(url, attempts=3) as register, pytest.raises(RateLimited):
+        register.info()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert len(arrivals) == 3 and gaps[0] >= 0.2 and gaps[1] >= 0.4, gaps
+
+
+# JSON a gateway or a proxy answers a write with, 200, that is no trainee of Register's; and Register's answer for
+# another trainee than the one written.
+NOT_THE_TRAINEE_WRITTEN = {
+    "a gateway's own JSON": {"data": {"status": "ok"}},
+    "an empty object": {"data": {}},
+    "another trainee": {"data": {**VALID_CREATE, "trainee_id": "T2"}},
+    "a trainee of the wrong shape": {"data": {**VALID_CREATE, "trainee_id": "T1", "last_name": ["Lee"]}},
+}
+
+
+@pytest.mark.parametrize("answer", list(NOT_THE_TRAINEE_WRITTEN))
+@pytest.mark.parametrize("write", ["update", "withdraw", "defer"])
+def test_a_write_answered_with_no_trainee_of_its_own_is_not_taken_as_done(write, answer):
+    """Register answers an update, a withdrawal and a deferral with the trainee (register-api.md §2.6-§2.8): any other
+    200 only had a `data` object to be taken for Register's, and the sync recorded the write as done. An update is
+    tried again (sending it again is safe) and then stops the run as Register unavailable; a withdrawal or deferral
+    (a POST) has an unknown outcome, which the sync resolves by looking at the trainee's state."""
+    with serving(json_answer(NOT_THE_TRAINEE_WRITTEN[answer])) as (url, written), client(url, attempts=2) as register:
+        call = {"update": register.update_trainee, "withdraw": register.withdraw, "defer": register.defer}[write]
+        with pytest.raises(ServerError if write == "update" else OutcomeUnknown) as caught:
+            call("T1", {"first_names": "Ann"})
+    assert caught.value.messages == ["the answer had no trainee T1 in it (not Register's answer?)"]
+    assert len(written) == (2 if write == "update" else 1)
+
+
+def test_writes_answered_by_register_with_the_trainee_are_done():
+    """The check above takes Register's own answers: the emulator's update, deferral and withdrawal of a trainee."""
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=date(2026, 11, 28)) as emulator,
+        client(emulator.url) as register,
+    ):
+        trainee_id = register.create_trainee(VALID_CREATE)["trainee_id"]
+        assert register.update_trainee(trainee_id, {"first_names": "Anne"})["first_names"] == "Anne"
+        assert register.defer(trainee_id, {"defer_date": "2025-10-01"})["state"] == "deferred"
+        withdrawn = register.withdraw(
+            trainee_id,
+            {
+                "reasons": ["safeguarding_concerns"],
+                "withdrawal_date": "2025-10-02",
+                "trigger": "provider",
+                "future_interest": "no",
+                "safeguarding_concern_reasons": "Some reasons",
+            },
+        )
+        assert withdrawn["state"] == "withdrawn" and withdrawn["trainee_id"] == trainee_id
+
+
+def test_a_listing_whose_trainees_have_no_trainee_id_is_not_registers_answer():
+    """Register lists every trainee with its id (§3.6). Without one, each after the first was dropped as a repeat
+    of it: a drift report or an export silently left trainees out."""
+    listing = {
+        "data": [{"hesa_id": f"251000000000{n}", "last_name": f"Lee{n}"} for n in range(1, 4)],
+        "meta": {"total_pages": 1, "total_count": 3},
+    }
+    with (
+        serving(json_answer(listing)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ServerError, match=r"^GET /trainees -> 200: the listing held a trainee without its trainee_id"),
+    ):
+        list(register.iter_trainees(academic_cycle=2025))
+
+
+def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_report_it_done(tmp_path):
+    """The gateway answers the withdrawal itself, 200, without passing it on: Register's trainee is not withdrawn,
+    and the run said `done`. Now the withdrawal's outcome is unknown: the sync looks at the trainee's state, sends it
+    once more, and leaves the record `unknown` for the next run."""
+    as_of = date(2026, 11, 28)
+    withdrawal = {
+        "withdrawal_date": "2026-02-01",
+        "withdrawal_reasons": "did_not_make_progress",
+        "withdrawal_trigger": "trainee",
+        "withdrawal_future_interest": "no",
+    }
+
+    def gateway(seen, forward):
+        return (
+            (200, {"Content-Type": "application/json"}, b'{"data": {"status": "ok"}}')
+            if "/withdraw" in seen.path
+            else None
+        )
+
+    with (
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=as_of) as emulator,
+        fronting(emulator.url, gateway) as front,
+    ):
+        options = sync_options(emulator, tmp_path, TOKEN, target=front.url, as_of=as_of)
+        sync_files([str(extract(tmp_path / "in.csv", 1))], options)
+        withdrawn = write_extract(tmp_path / "withdrawn.csv", [{**trainee(1), **withdrawal}])
+        result = sync_files([str(withdrawn)], options)
+        sent = emulator.snapshot()["requests"]["by_route"].get("POST /trainees/{trainee_id}/withdraw", 0)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:
+            [held] = list(direct.iter_trainees(academic_cycle=2025))
+    [record] = result.results
+    assert (record.plan.action, record.outcome) == ("withdraw", "unknown")
+    assert held["state"] != "withdrawn" and sent == 0
+    assert [seen.method for seen in front.seen if "/withdraw" in seen.path] == ["POST", "POST"]

@@ -6,7 +6,8 @@ proxy from the environment; redirects are not followed. Towards a real service t
 with every other register-batch process of this user sending to the same host (api/limiter.py).
 Retries follow what is safe: GET, PUT, PATCH and DELETE are retried on 429, 5xx and network errors with
 backoff; a POST is retried only when it surely was not processed (429, or no connection made). Any other
-failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly.
+failure of a POST raises `OutcomeUnknown` so the caller resolves it instead of resending blindly. A request whose
+whole answer has not come by its deadline (`deadline`) has timed out, however steadily its bytes came.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import math
 import os
 import re
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import stamina
 
@@ -79,6 +82,13 @@ BLOCKED = (
     "Register support why"
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
+# A request's deadline, unless set: this many timeouts. A timeout bounds each wait for a byte (httpx's), so a server
+# sending one just inside it could hold a request for hours; Register's longest answer, a listing page of 5000
+# trainees, comes in a few seconds.
+DEADLINE_TIMEOUTS = 5
+# The backoff between two tries of a request (stamina's): WAIT_INITIAL seconds, doubled each try, up to WAIT_MAX.
+WAIT_INITIAL = 0.2
+WAIT_MAX = 10.0
 
 
 class Secret:
@@ -228,6 +238,7 @@ class RegisterClient:
         limiter: RateLimiter | None = None,
         api_version: str = API_VERSION,
         timeout: float = 30.0,
+        deadline: float | None = None,
         attempts: int = 6,
         retry_timeout: float | None = 600.0,
         transport: httpx.BaseTransport | None = None,
@@ -236,6 +247,13 @@ class RegisterClient:
         self.root = resolve_target(target)
         if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
             raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+        if deadline is None:
+            deadline = DEADLINE_TIMEOUTS * timeout
+        if isinstance(deadline, bool) or not (isinstance(deadline, int | float) and 0 < deadline < math.inf):
+            raise ConfigError(f"deadline must be a number of seconds above 0, not {deadline!r}")
+        # How long a request may take, from its first byte sent to its answer's last read (`_Deadline`).
+        self.deadline = float(deadline)
+        self._deadline = _Deadline()
         parts = urlsplit(self.root)
         self.host = parts.hostname
         self.token = token if isinstance(token, Secret) or token is None else Secret(token)
@@ -268,6 +286,7 @@ class RegisterClient:
             # proxy host: only a TLS target may go through one (its CONNECT tunnel keeps the token encrypted).
             trust_env=parts.scheme == "https",
         )
+        _keep_deadlines(self._http, self._deadline)
 
     def close(self) -> None:
         self._http.close()
@@ -331,6 +350,18 @@ class RegisterClient:
                 # A created trainee whose id is no id: taken as one it went into the ledger (a number linked the
                 # record to no trainee of Register's). Not Register's answer: the create's outcome is unknown.
                 raise ServerError(method, path, status, ["the answer had no trainee in it (not Register's answer?)"])
+            if isinstance(expect, TraineeWritten) and not (
+                _is_written_trainee(data) and isinstance(data, dict) and data["trainee_id"] == expect.trainee_id
+            ):
+                # Register answers a change to a trainee with that trainee (§2.6-§2.8): any other JSON (a gateway's
+                # own) is no sign the change was made. An update is sent again; a withdrawal's or deferral's outcome
+                # is unknown, and the sync looks at the trainee's state.
+                raise ServerError(
+                    method,
+                    path,
+                    status,
+                    [f"the answer had no trainee {expect.trainee_id} in it (not Register's answer?)"],
+                )
             return parsed
         raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
@@ -345,6 +376,7 @@ class RegisterClient:
         self.stats.total += 1
         self.stats.by_route[route] += 1
         started = time.monotonic()
+        self._deadline.until = started + self.deadline
         try:
             request = self._http.build_request(method, self.base + path, json=body, params=params, headers=headers)
             streamed = self._http.send(request, stream=True)
@@ -357,10 +389,16 @@ class RegisterClient:
             raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
         except httpx.TimeoutException as exc:
             self.stats.by_status["timeout"] += 1
-            raise TransportError(method, path, f"no reply in time ({type(exc).__name__})", sent=True) from None
+            # Past the deadline, a timeout whatever the last wait was: the answer came too slowly to be whole.
+            why = (
+                f"none whole in {self.deadline:g} s" if time.monotonic() >= self._deadline.until else type(exc).__name__
+            )
+            raise TransportError(method, path, f"no reply in time ({why})", sent=True) from None
         except httpx.TransportError as exc:
             self.stats.by_status["no-reply"] += 1
             raise TransportError(method, path, f"connection lost ({type(exc).__name__})", sent=True) from None
+        finally:
+            self._deadline.until = None
         self.stats.by_status[str(streamed.status_code)] += 1
         self.last_status = streamed.status_code
         try:
@@ -390,8 +428,8 @@ class RegisterClient:
         auth: bool = True,
         expect: type | object | None = None,
     ) -> Any:
-        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have, or
-        TRAINEE for a created trainee with its id."""
+        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have,
+        TRAINEE for a created trainee with its id, or TraineeWritten for the trainee changed."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -403,7 +441,10 @@ class RegisterClient:
                     route,
                     exc.retry_after,
                 )
-                return 0.0  # the limiter itself waits until the server's window has ended
+                # The limiter itself waits until the server's window has ended; a Retry-After shorter than the backoff
+                # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
+                least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
+                return least if exc.retry_after < least else 0.0
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed
@@ -415,7 +456,11 @@ class RegisterClient:
         attempts = 0
         try:
             for attempt in stamina.retry_context(
-                on=retry_hook, attempts=self.attempts, timeout=self.retry_timeout, wait_initial=0.2, wait_max=10.0
+                on=retry_hook,
+                attempts=self.attempts,
+                timeout=self.retry_timeout,
+                wait_initial=WAIT_INITIAL,
+                wait_max=WAIT_MAX,
             ):
                 with attempt:
                     attempts += 1
@@ -466,6 +511,12 @@ class RegisterClient:
         items = body["data"]
         if not all(_is_trainee(item) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
+        if not all(item.get("trainee_id") for item in items):
+            # Register lists every trainee with its id (§3.6), by which a listing's repeats are known: without one,
+            # every trainee after the first was dropped as a repeat of it, missing from a drift report or an export.
+            raise ServerError(
+                "GET", "/trainees", 200, ["the listing held a trainee without its trainee_id (not Register's answer?)"]
+            )
         meta = body.get("meta")
         return items, dict(meta) if isinstance(meta, dict) else {}
 
@@ -548,15 +599,20 @@ class RegisterClient:
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
-        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=written)["data"]
 
     def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/withdraw"
-        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=written)[
+            "data"
+        ]
 
     def defer(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/defer"
-        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=dict)["data"]
+        written = TraineeWritten(trainee_id)
+        return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=written)["data"]
 
     def list_degrees(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/degrees"
@@ -587,6 +643,90 @@ class RegisterClient:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
         return self._call("DELETE", path, route, expect=dict)["data"]
+
+
+class _Deadline(threading.local):
+    """When the request this thread is sending must have its whole answer by (time.monotonic()), or None between
+    requests. Each wait on the network is cut to the time left: past it, the wait is a timeout as httpx's own are."""
+
+    until: float | None = None
+
+    def left(self, timeout: float | None, expired: type[Exception]) -> float | None:
+        """`timeout` (seconds of one wait, None for none), no longer than the time left before the deadline."""
+        if self.until is None:
+            return timeout
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise expired("the request's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake waits no longer than its request's deadline allows."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline):
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._deadline.left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(secured, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's connections, each a `_DeadlineStream`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline):
+        self._backend = backend
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options), self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _keep_deadlines(http: httpx.Client, deadline: _Deadline) -> None:
+    """Have every connection of `http` keep to `deadline`: the direct one and each proxy's (httpx gives no setting for
+    it, so each transport's httpcore pool gets a backend of ours). A transport given by the caller (a test's
+    httpx.MockTransport) has no network to wait on."""
+    for transport in (getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()):
+        pool: Any = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend, deadline)
 
 
 PROXY_UNUSABLE = (
@@ -664,6 +804,13 @@ def _is_trainee(item: Any) -> bool:
 
 
 TRAINEE = object()  # what a create answers (`_call`'s expect): the trainee, with the id the ledger keeps
+
+
+@dataclass(frozen=True)
+class TraineeWritten:
+    """What an update, withdrawal or deferral answers (`_call`'s expect): the trainee written, by its id."""
+
+    trainee_id: str
 
 
 def _is_written_trainee(data: Any) -> bool:
