@@ -83,7 +83,12 @@ def target_options(func: _Command) -> _Command:
     help="Trainees per listing request.",
 )
 @click.option(
-    "--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True, help="Seconds to wait for each reply."
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
+    "times this.",
 )
 @format_option
 @mapping_option
