@@ -626,3 +626,27 @@ def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_re
     assert (record.plan.action, record.outcome) == ("withdraw", "unknown")
     assert held["state"] != "withdrawn" and sent == 0
     assert [seen.method for seen in front.seen if "/withdraw" in seen.path] == ["POST", "POST"]
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["\\u0000", "\\u200b", "\\u00ad"],
+    ids=["an escaped NUL", "an escaped zero-width space", "an escaped soft hyphen"],
+)
+def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_shown(between):
+    """A gateway wrapping a UTF-16 body in its JSON (`s\\u0000a\\u0000n...`), or one putting escaped zero-width
+    characters between the token's: the mask looked for the token as it is, and the refusal's line showed it with
+    `\\x00` or nothing between its characters, as plain to read. (Raw zero-width characters are not looked for: a
+    search of every answer for them costs more than reading it.)"""
+    spread = between.join(TOKEN)
+    quoted = '{"errors": [{"error": "Unauthorized", "message": "Bearer ' + spread + '"}]}'
+    with (
+        serving(answer_of(quoted.encode(), status=422)) as (url, _written),
+        client(url, attempts=1) as register,
+        pytest.raises(ApiError) as caught,
+    ):
+        register.get_trainee("T1")
+    shown = str(caught.value) + repr(caught.value.body)
+    for unseen in ("\x00", "\\x00", "\u200b", "\\u200b", "\xad", "\\xad"):
+        shown = shown.replace(unseen, "")
+    assert TOKEN not in shown and "********" in str(caught.value)

@@ -113,6 +113,9 @@ class Secret:
 
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What can sit between a token's characters unseen, or shown as an escape a reader skips: control characters (a
+# gateway's JSON of a UTF-16 body, `s\u0000a\u0000n...`) and the zero-width and other invisible format characters.
+_BETWEEN_UNSEEN = re.compile("[\x00-\x1f\x7f\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def _quotes(content: bytes, token: str) -> bool:
@@ -124,11 +127,15 @@ def _quotes(content: bytes, token: str) -> bool:
         return True
     if b"\\u" not in content:
         return False
-    # A token's characters are ASCII (a Bearer token's, tokens.py): an escape of another stands for none of them.
-    unescaped = _JSON_ESCAPE.sub(
-        lambda escape: bytes([code]) if (code := int(escape[1], 16)) < 128 else b"\xff", content.replace(b"\\/", b"/")
-    )
+    # A token's characters are ASCII (a Bearer token's, tokens.py): an escape of another stands for none of them, and
+    # one of a character that shows nothing (_BETWEEN_UNSEEN) for nothing between them.
+    unescaped = _JSON_ESCAPE.sub(_escaped_byte, content.replace(b"\\/", b"/"))
     return plain in unescaped
+
+
+def _escaped_byte(escape: re.Match[bytes]) -> bytes:
+    code = int(escape[1], 16)
+    return b"" if _BETWEEN_UNSEEN.match(chr(code)) else bytes([code]) if code < 128 else b"\xff"
 
 
 # Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
@@ -139,6 +146,8 @@ MASKED_FROM = 12
 def _masked(value: Any, token: str) -> Any:
     """`value` (an answer's JSON, or its text) with every occurrence of `token` replaced, as Secret shows it."""
     if isinstance(value, str):
+        if token not in value and token in (seen := _BETWEEN_UNSEEN.sub("", value)):
+            value = seen  # the token with characters that show nothing between its own
         return value.replace(token, "********")
     if isinstance(value, list):
         return [_masked(item, token) for item in value]
