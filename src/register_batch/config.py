@@ -226,6 +226,11 @@ def _type_problem(key: str, value: Any) -> str | None:
         return f'must be text in quotes ({key} = "..."), not {_toml_type(value)}'
     if key in ("state_dir", "report_dir") and not value.strip():  # would be this file's folder
         return f'is empty: name a folder ({key} = "..."), or leave the line out for the default'
+    if key == "target" and not value.strip():  # a nightly job's template left undefined: it synced into nothing real
+        return (
+            'is empty: name the service (target = "sandbox", "production" or its URL), or leave the line out for '
+            "the embedded emulator"
+        )
     if key == "mappings" and not (
         isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     ):
