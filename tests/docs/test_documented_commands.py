@@ -1,6 +1,7 @@
 """Every register-batch command the user documentation shows is run, with exactly the documented options.
 
-Pages: docs/*.md and README.md. Each page runs in its own temporary folder holding a copy of samples/, its
+Pages: docs/*.md and README.md. Each page runs in its own temporary folder holding a copy of samples/ (and of
+samples/extract.xml as incoming/extract.xml, the nightly job's extract in nightly-sync.md), its
 commands in document order, so that later commands see what earlier ones left (files, ledgers, reports).
 
 Conventions the pages follow
@@ -402,6 +403,9 @@ def token_files(text: str) -> set[str]:
 
 def prepare_folder(page_text: str, folder: Path) -> None:
     shutil.copytree(SAMPLES, folder / "samples")
+    # The nightly job's extract (nightly-sync.md), which the SRS writes there each night: the sample stands for it.
+    (folder / "incoming").mkdir()
+    shutil.copy(SAMPLES / "extract.xml", folder / "incoming" / "extract.xml")
     for name in token_files(page_text):
         path = folder / name
         assert not Path(name).is_absolute(), f"token file {name}: use a relative path in runnable examples"
