@@ -24,13 +24,14 @@ def test_a_token_file_others_can_read_is_used_with_a_warning_that_says_how_to_cl
     with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
         assert load_token(token_file, {}).reveal() == TOKEN
     assert caplog.records == []
-    for mode in (0o640, 0o604):
+    # A group-writable file was said to be readable by others: one who can write it can change the token it holds.
+    for mode, able in ((0o640, "readable"), (0o604, "readable"), (0o620, "writable"), (0o666, "readable and writable")):
         token_file.chmod(mode)
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
             assert load_token(token_file, {}).reveal() == TOKEN
         assert [r.getMessage() for r in caplog.records] == [
-            f"{token_file} is readable by other users; `chmod 600 {token_file}` keeps the API token private"
+            f"{token_file} is {able} by other users; `chmod 600 {token_file}` keeps the API token private"
         ]
 
 

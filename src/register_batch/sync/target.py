@@ -64,10 +64,25 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
         if not text:
             raise ConfigError(f"{path}: the token file is empty")
         if POSIX_PERMISSIONS and mode & (stat.S_IRWXG | stat.S_IRWXO):  # on Windows the folder's ACL decides
-            log.warning("%s is readable by other users; `chmod 600 %s` keeps the API token private", path, path)
+            # Written by others is as bad as read: one could put another token in its place.
+            log.warning(
+                "%s is %s by other users; `chmod 600 %s` keeps the API token private", path, _open_to(mode), path
+            )
         return _checked(text.splitlines()[0].strip(), str(path))
     value = environ.get("REGISTER_API_TOKEN", "").strip()
     return _checked(value, "REGISTER_API_TOKEN") if value else None
+
+
+_OTHERS = (
+    ("readable", stat.S_IRGRP | stat.S_IROTH),
+    ("writable", stat.S_IWGRP | stat.S_IWOTH),
+    ("executable", stat.S_IXGRP | stat.S_IXOTH),
+)
+
+
+def _open_to(mode: int) -> str:
+    """What others may do with a file of `mode`, in words: `readable and writable`."""
+    return " and ".join(word for word, bits in _OTHERS if mode & bits)
 
 
 def _checked(value: str, source: str) -> Secret:
