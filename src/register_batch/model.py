@@ -7,7 +7,9 @@ typed, documented shape for library users and for request bodies.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -139,10 +141,9 @@ class Issue(BaseModel):
         return self.severity is Severity.ERROR
 
 
-_construct_issue = Issue.model_construct
 # Every field is given to each issue made here: one set naming them all serves every issue (pydantic copies it for a
 # model_copy), rather than a set of ten names per issue, two thirds of an issue's memory (a sync keeps each record's).
-_ALL_FIELDS = set(Issue.model_fields)
+_construct_issue = functools.partial(Issue.model_construct, set(Issue.model_fields))
 
 
 def make_issue(
@@ -164,6 +165,7 @@ def make_issue(
     else (a number for an id in a request body, a severity given as text) goes through `Issue(...)` and is
     validated, or refused, exactly as before.
     """
+    build: Callable[..., Issue]
     if (
         type(input) is str
         and type(code) is str
@@ -176,20 +178,10 @@ def make_issue(
         and (field is None or type(field) is str)
         and (value is None or type(value) is str)
     ):
-        return _construct_issue(
-            _ALL_FIELDS,
-            input=input,
-            record=record,
-            line=line,
-            provider_trainee_id=provider_trainee_id,
-            hesa_id=hesa_id,
-            field=field,
-            value=value,
-            code=code,
-            severity=severity,
-            message=message,
-        )
-    return Issue(
+        build = _construct_issue
+    else:
+        build = Issue
+    return build(
         input=input,
         record=record,
         line=line,

@@ -265,8 +265,16 @@ def generate(
     # says None), as everywhere else: the drawn UKPRN stays, rather than a file with no UKPRN at all.
     if (given := checked_ukprn(ukprn)) is not None:
         builder.provider = dataclasses.replace(builder.provider, ukprn=given)
-    encoder = LegacyEncoder(load_mapping())
-    leavers = Leavers(seed=seed, as_of=as_of, reference=reference, withdrawn=withdrawn, deferred=deferred)
+    mapping = load_mapping()
+    encoder = LegacyEncoder(mapping)
+    leavers = Leavers(
+        seed=seed,
+        as_of=as_of,
+        reference=reference,
+        fields=mapping.fields["hesa"],
+        withdrawn=withdrawn,
+        deferred=deferred,
+    )
     if fmt == "register-csv":
         layouts = [layout_for(fmt, "register-csv")]
     elif vintage == "mixed":

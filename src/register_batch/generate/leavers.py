@@ -1,4 +1,5 @@
-"""Withdrawals and deferrals for generated records, in register-batch's own WITHDRAWAL_* and DEFER_* columns.
+"""Withdrawals and deferrals for generated records, in register-batch's own WITHDRAWAL_* and DEFER_* columns (the
+tags the HESA field map reads them from).
 
 A vendor testing a nightly sync needs trainees who leave as well as trainees who join. The values are what the
 withdraw and defer endpoints accept (register-api.md §2.7, §2.8, §3.9): a trainee leaves only once the ITT start date
@@ -13,17 +14,9 @@ import random
 from datetime import date, timedelta
 
 from register_batch.generate.build import Draft, hash_key
+from register_batch.mapping.loader import FieldMap
 from register_batch.reference import ReferenceData
 
-WITHDRAWAL_TAGS = (
-    "WITHDRAWAL_DATE",
-    "WITHDRAWAL_REASONS",
-    "WITHDRAWAL_TRIGGER",
-    "WITHDRAWAL_FUTURE_INTEREST",
-    "WITHDRAWAL_ANOTHER_REASON",
-    "WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS",
-)
-DEFERRAL_TAGS = ("DEFER_DATE", "DEFER_REASON")
 DEFER_REASONS = (
     "Caring responsibilities this term",
     "Health reasons; returning next academic year",
@@ -34,13 +27,18 @@ DEFER_REASONS = (
 class Leavers:
     """Decides, record by record, who is withdrawn or deferred, and writes the tags saying so."""
 
-    def __init__(self, *, seed: int, as_of: date, reference: ReferenceData, withdrawn: float, deferred: float):
+    def __init__(
+        self, *, seed: int, as_of: date, reference: ReferenceData, fields: FieldMap, withdrawn: float, deferred: float
+    ):
         self.rng = random.Random(hash_key(seed, "leavers"))
         self.as_of = as_of
         self.withdrawn = withdrawn
         self.deferred = deferred
         self.reference = reference
-        self.columns = (WITHDRAWAL_TAGS if withdrawn else ()) + (DEFERRAL_TAGS if deferred else ())
+        # The tags the HESA field map reads each field from (mappings/fields/hesa.yaml), in its order.
+        self.tags = {field: sources[0] for field, sources in (*fields.withdrawal.items(), *fields.deferral.items())}
+        wanted = (fields.withdrawal if withdrawn else {}) | (fields.deferral if deferred else {})
+        self.columns = tuple(self.tags[field] for field in wanted)
         self.counts = {"withdrawn": 0, "deferred": 0}
 
     def __bool__(self) -> bool:
@@ -53,14 +51,15 @@ class Leavers:
         if started is None:
             return
         if draw < self.withdrawn:
-            draft.leaving = self._withdrawal(started)
+            leaving = self._withdrawal(started)
             self.counts["withdrawn"] += 1
         elif draw < self.withdrawn + self.deferred:
-            draft.leaving = self._deferral(started)
+            leaving = self._deferral(started)
             self.counts["deferred"] += 1
         else:
             return
-        _committed_by(draft, draft.leaving.get("WITHDRAWAL_DATE") or draft.leaving["DEFER_DATE"])
+        draft.leaving = {self.tags[field]: value for field, value in leaving.items()}
+        _committed_by(draft, leaving.get("withdrawal_date") or leaving["defer_date"])
 
     def _started(self, draft: Draft) -> date | None:
         """The day the trainee started (the later of the ITT and trainee start dates), if on or before as-of."""
@@ -78,23 +77,23 @@ class Leavers:
         rng, reference = self.rng, self.reference
         trigger = rng.choice(reference.withdrawal_triggers)
         reasons = rng.sample(reference.withdrawal_reasons[trigger], 1 if rng.random() < 0.8 else 2)
-        tags = {
-            "WITHDRAWAL_DATE": self._day(started),
-            "WITHDRAWAL_REASONS": ";".join(reasons),
-            "WITHDRAWAL_TRIGGER": trigger,
-            "WITHDRAWAL_FUTURE_INTEREST": rng.choice(reference.withdrawal_future_interest),
+        withdrawal = {
+            "withdrawal_date": self._day(started),
+            "reasons": ";".join(reasons),
+            "trigger": trigger,
+            "future_interest": rng.choice(reference.withdrawal_future_interest),
         }
         if any("another_reason" in r for r in reasons):  # §3.9: these reasons need their text
-            tags["WITHDRAWAL_ANOTHER_REASON"] = "Moved away from the area"
+            withdrawal["another_reason"] = "Moved away from the area"
         if "safeguarding_concerns" in reasons:
-            tags["WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS"] = "Concerns recorded by the provider (synthetic)"
-        return tags
+            withdrawal["safeguarding_concern_reasons"] = "Concerns recorded by the provider (synthetic)"
+        return withdrawal
 
     def _deferral(self, started: date) -> dict[str, str]:
-        tags = {"DEFER_DATE": self._day(started)}
+        deferral = {"defer_date": self._day(started)}
         if self.rng.random() < 0.7:  # defer_reason is optional (§2.8)
-            tags["DEFER_REASON"] = self.rng.choice(DEFER_REASONS)
-        return tags
+            deferral["defer_reason"] = self.rng.choice(DEFER_REASONS)
+        return deferral
 
 
 def _committed_by(draft: Draft, day: str) -> None:
