@@ -283,6 +283,29 @@ def test_sync_sections_render(make_sync_builder, tmp_path):
     assert invalid and all(row.xpath('.//a[@data-filter="q"][text()="See its issues"]') for row in invalid)
 
 
+def test_a_trainee_withdrawn_or_deferred_with_its_create_or_update_counts_on_the_withdraw_or_defer_card(
+    make_sync_builder, tmp_path
+):
+    """A new trainee withdrawn in the same run is a record whose action is `create`: the Withdraw card said 0 beside
+    the summary line's "30 created, 30 withdrawn". The card counts it, and says it went with the creation."""
+    builder = make_sync_builder()
+    rows = builder.extra["records"]
+    failed = next(r for r in rows if r["outcome"] == "failed")  # not done: not counted
+    failed["changes"] = [{"field": "state", "register": None, "source": "withdrawn"}]
+    done = [r for r in rows if r["outcome"] == "done"]
+    assert len(done) >= 3
+    for row in done[:2]:
+        row.update(action="create", changes=[{"field": "state", "register": None, "source": "withdrawn"}])
+    done[2].update(action="update", changes=[{"field": "state", "register": "trn_received", "source": "deferred"}])
+    builder.write(tmp_path)
+    doc, actions = page(tmp_path), builder.extra["sync"]["actions"]
+    assert card(doc, "actions", "withdraw") == actions["withdraw"] + 2
+    assert card(doc, "actions", "defer") == actions["defer"] + 1
+    assert card(doc, "actions", "create") == actions["create"]  # each still counted once among the records' actions
+    assert texts(doc, '//li[@data-count="withdraw"]/span[@class="split joined"]') == ["2 with their creation"]
+    assert texts(doc, '//li[@data-count="defer"]/span[@class="split joined"]') == ["1 with its update"]
+
+
 def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder, tmp_path):
     """A data officer reads `1.25 per record, 3.5 seconds` (as the summary line says), not `per_trainee 1.25`."""
     builder = make_sync_builder()

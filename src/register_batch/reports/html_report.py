@@ -389,6 +389,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     by_action: dict[str, Counter] = {}
     action_counts: Counter[str] = Counter()
     outcome_counts: Counter[str] = Counter()
+    joined: dict[str, Counter[str]] = {}  # withdraw/defer -> the actions they went with: {"withdraw": {"create": 30}}
     total = 0
 
     def counted() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -401,6 +402,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
                 action_counts[action] += 1
             if outcome:
                 outcome_counts[outcome] += 1
+            if outcome in ("done", "planned") and action in ("create", "update"):
+                for state in _states_reached(record):
+                    joined.setdefault(state, Counter())[action] += 1
             total += 1
             yield pair
 
@@ -428,13 +432,16 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         *OUTCOMES,
         *(RARE_OUTCOMES.get(key, (key, key, "neutral")) for key in outcomes if key not in known_outcomes),
     ]
+    # A new trainee withdrawn or deferred in the same run counts as withdrawn or deferred too, as the summary line
+    # says it ("300 created, 30 withdrawn"): the Withdraw card said 0 beside it.
     action_cards = [
         {
             "key": key,
             "label": dry_label if dry_run else label,
-            "value": actions.get(key, 0),
-            "tone": tone if actions.get(key, 0) else "zero",
+            "value": (value := actions.get(key, 0) + sum(joined.get(key, Counter()).values())),
+            "tone": tone if value else "zero",
             "split": [] if dry_run else _split(by_action.get(key, Counter())),
+            "joined": sorted(joined.get(key, Counter()).items()),
         }
         for key, label, dry_label, tone in action_specs
     ]
@@ -628,6 +635,19 @@ def _per_record(key: str, count: int) -> tuple[str, str, str]:
 
 def _all_pass(records: int) -> str:
     return "The record passes Register's rules." if records == 1 else f"All {records:,} records pass Register's rules."
+
+
+_STATE_ACTIONS = {"withdrawn": "withdraw", "deferred": "defer"}
+
+
+def _states_reached(record: dict[str, Any]) -> list[str]:
+    """The withdrawal or deferral a created or updated record's row changes its trainee's state to (its `state`
+    change: Register's state, the extract's), as an action name."""
+    return [
+        _STATE_ACTIONS[change["source"]]
+        for change in record.get("changes") or ()
+        if isinstance(change, dict) and change.get("field") == "state" and change.get("source") in _STATE_ACTIONS
+    ]
 
 
 def _split(outcomes: Counter) -> list[tuple[str, int]]:
