@@ -641,3 +641,46 @@ def test_a_retry_after_date_without_a_zone_is_read_as_gmt(written, monkeypatch):
         monkeypatch.undo()
         time.tzset()
     assert 28 <= caught.value.retry_after <= 31
+
+
+DEGREE = {"grade": "02", "subject": "100485", "institution": "0117", "uk_degree": "083", "graduation_year": "2003"}
+PLACEMENT = {"urn": "100001"}
+
+
+def test_a_degree_or_placement_written_is_confirmed_only_by_registers_answer(emulator):
+    """A degree or placement added, updated or deleted through a gateway that answers 200 with its own JSON was taken
+    as done (any object passed): the report said the degree was added while Register had none. Now an addition's
+    answer must hold the item's id, an update's the item written, a deletion's the trainee (§2.10, §2.11); else an
+    addition's outcome is unknown (the sync looks in Register) and an update or deletion is sent again."""
+    with client_for(emulator) as client:  # Register's own answers are confirmations
+        trainee_id = client.create_trainee({**body(), "degrees_attributes": [DEGREE]})["trainee_id"]
+        degree = client.add_degree(trainee_id, {**DEGREE, "graduation_year": "2004"})
+        assert (
+            client.update_degree(trainee_id, degree["degree_id"], {"grade": "01"})["degree_id"] == degree["degree_id"]
+        )
+        assert client.delete_degree(trainee_id, degree["degree_id"])["trainee_id"] == trainee_id
+        placement = client.add_placement(trainee_id, PLACEMENT)
+        assert client.delete_placement(trainee_id, placement["placement_id"])["trainee_id"] == trainee_id
+        degree = client.add_degree(trainee_id, {**DEGREE, "graduation_year": "2005"})
+        placement = client.add_placement(trainee_id, PLACEMENT)
+
+    def gateway(seen, forward):
+        if "/degrees" in seen.path or "/placements" in seen.path:
+            return 200, {"Content-Type": "application/json"}, b'{"data": {"status": "ok"}}'
+        return None
+
+    with fronting(emulator.url, gateway) as front, client_for(emulator, attempts=2) as direct:
+        with RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0, attempts=2) as client:
+            with pytest.raises(OutcomeUnknown, match="no degree in it"):
+                client.add_degree(trainee_id, {**DEGREE, "graduation_year": "2006"})
+            with pytest.raises(OutcomeUnknown, match="no placement in it"):
+                client.add_placement(trainee_id, PLACEMENT)
+            with pytest.raises(ServerError, match=f"no degree {degree['degree_id']} in it"):
+                client.update_degree(trainee_id, degree["degree_id"], {"grade": "01"})
+            with pytest.raises(ServerError, match=f"no trainee {trainee_id} in it"):
+                client.delete_degree(trainee_id, degree["degree_id"])
+            with pytest.raises(ServerError, match=f"no trainee {trainee_id} in it"):
+                client.delete_placement(trainee_id, placement["placement_id"])
+        held = direct.get_trainee(trainee_id)  # nothing the gateway answered for reached Register
+    assert sorted(str(d["graduation_year"]) for d in held["degrees"]) == ["2003", "2005"]
+    assert [p["urn"] for p in held["placements"]] == ["100001"]

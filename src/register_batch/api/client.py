@@ -316,7 +316,7 @@ class RegisterClient:
         body: Any,
         params: dict[str, Any] | None,
         auth: bool,
-        expect: type | object | None = None,
+        expect: Expected | None = None,
     ) -> Any:
         """One request, and its answer read: Register's JSON for a success, else the error it means (RateLimited,
         a ServerError for an answer that is not Register's, `_refusal`'s for the rest)."""
@@ -351,26 +351,13 @@ class RegisterClient:
                     method, path, status, ["the answer was not Register's JSON (a proxy or sign-in page in the way?)"]
                 )
             data = (parsed or {}).get("data")
-            if expect is not None and not isinstance(data, expect if isinstance(expect, type) else dict):
-                # A success without the trainee (or list) it always carries (§2): not Register's answer, or a
-                # broken one. For a write, whether it happened is unknown: resolved, never taken as done.
-                raise ServerError(method, path, status, ["the answer had no `data` in it (not Register's answer?)"])
-            if expect is TRAINEE and not _is_written_trainee(data):
-                # A created trainee whose id is no id: taken as one it went into the ledger (a number linked the
-                # record to no trainee of Register's). Not Register's answer: the create's outcome is unknown.
-                raise ServerError(method, path, status, ["the answer had no trainee in it (not Register's answer?)"])
-            if isinstance(expect, TraineeWritten) and not (
-                _is_written_trainee(data) and isinstance(data, dict) and data["trainee_id"] == expect.trainee_id
-            ):
-                # Register answers a change to a trainee with that trainee (§2.6-§2.8): any other JSON (a gateway's
-                # own) is no sign the change was made. An update is sent again; a withdrawal's or deferral's outcome
-                # is unknown, and the sync looks at the trainee's state.
-                raise ServerError(
-                    method,
-                    path,
-                    status,
-                    [f"the answer had no trainee {expect.trainee_id} in it (not Register's answer?)"],
-                )
+            if expect is not None and not expect.fits(data):
+                # A success without what it always carries (§2): not Register's answer (a gateway's own JSON), or a
+                # broken one. For a write, whether it happened is unknown: resolved, never taken as done (a create
+                # whose id is no id went into the ledger, linking the record to no trainee of Register's). A PUT or
+                # DELETE is sent again; a POST's outcome is unknown, and the sync looks in Register.
+                what = "`data`" if data is None else expect.what
+                raise ServerError(method, path, status, [f"the answer had no {what} in it (not Register's answer?)"])
             return parsed
         raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
 
@@ -435,10 +422,9 @@ class RegisterClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
-        expect: type | object | None = None,
+        expect: Expected | None = None,
     ) -> Any:
-        """One request with the retries that are safe for it. `expect`: the type the answer's `data` must have,
-        TRAINEE for a created trainee with its id, or TraineeWritten for the trainee changed."""
+        """One request with the retries that are safe for it. `expect`: what the answer's `data` must be (Expected)."""
         idempotent = method != "POST"
 
         def retry_hook(exc: Exception) -> bool | float:
@@ -503,7 +489,7 @@ class RegisterClient:
         """
         query = {k: v for k, v in params.items() if v is not None}
         try:
-            body = self._call("GET", "/trainees", "GET /trainees", params=query, expect=list)
+            body = self._call("GET", "/trainees", "GET /trainees", params=query, expect=LISTED)
         except NotFound as exc:
             if exc.messages == [NO_TRAINEES]:
                 return [], {"total_pages": 0, "total_count": 0}
@@ -608,50 +594,56 @@ class RegisterClient:
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
-        written = TraineeWritten(trainee_id)
+        written = trainee_written(trainee_id)
         return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=written)["data"]
 
     def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/withdraw"
-        written = TraineeWritten(trainee_id)
+        written = trainee_written(trainee_id)
         return self._call("POST", f"/trainees/{trainee_id}/withdraw", route, body={"data": data}, expect=written)[
             "data"
         ]
 
     def defer(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/defer"
-        written = TraineeWritten(trainee_id)
+        written = trainee_written(trainee_id)
         return self._call("POST", f"/trainees/{trainee_id}/defer", route, body={"data": data}, expect=written)["data"]
 
     def list_degrees(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/degrees"
-        return list(self._call("GET", f"/trainees/{trainee_id}/degrees", route, expect=list)["data"])
+        return list(self._call("GET", f"/trainees/{trainee_id}/degrees", route, expect=LISTED)["data"])
 
     def add_degree(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/degrees"
-        return self._call("POST", f"/trainees/{trainee_id}/degrees", route, body={"data": data}, expect=dict)["data"]
+        added = item_written("degree")
+        return self._call("POST", f"/trainees/{trainee_id}/degrees", route, body={"data": data}, expect=added)["data"]
 
     def update_degree(self, trainee_id: str, degree_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}/degrees/{degree_id}"
         path = f"/trainees/{trainee_id}/degrees/{degree_id}"
-        return self._call("PUT", path, route, body={"data": data}, expect=dict)["data"]
+        written = item_written("degree", degree_id)
+        return self._call("PUT", path, route, body={"data": data}, expect=written)["data"]
 
     def delete_degree(self, trainee_id: str, degree_id: str) -> dict[str, Any]:
         route = "DELETE /trainees/{trainee_id}/degrees/{degree_id}"
-        return self._call("DELETE", f"/trainees/{trainee_id}/degrees/{degree_id}", route, expect=dict)["data"]
+        path = f"/trainees/{trainee_id}/degrees/{degree_id}"
+        return self._call("DELETE", path, route, expect=trainee_written(trainee_id))["data"]
 
     def list_placements(self, trainee_id: str) -> list[dict[str, Any]]:
         route = "GET /trainees/{trainee_id}/placements"
-        return list(self._call("GET", f"/trainees/{trainee_id}/placements", route, expect=list)["data"])
+        return list(self._call("GET", f"/trainees/{trainee_id}/placements", route, expect=LISTED)["data"])
 
     def add_placement(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/placements"
-        return self._call("POST", f"/trainees/{trainee_id}/placements", route, body={"data": data}, expect=dict)["data"]
+        added = item_written("placement")
+        return self._call("POST", f"/trainees/{trainee_id}/placements", route, body={"data": data}, expect=added)[
+            "data"
+        ]
 
     def delete_placement(self, trainee_id: str, placement_id: str) -> dict[str, Any]:
         route = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
         path = f"/trainees/{trainee_id}/placements/{placement_id}"
-        return self._call("DELETE", path, route, expect=dict)["data"]
+        return self._call("DELETE", path, route, expect=trainee_written(trainee_id))["data"]
 
 
 class _Deadline(threading.local):
@@ -812,19 +804,41 @@ def _is_trainee(item: Any) -> bool:
     )
 
 
-TRAINEE = object()  # what a create answers (`_call`'s expect): the trainee, with the id the ledger keeps
-
-
 @dataclass(frozen=True)
-class TraineeWritten:
-    """What an update, withdrawal or deferral answers (`_call`'s expect): the trainee written, by its id."""
+class Expected:
+    """What a successful answer's `data` must be to be Register's (`_call`'s expect, §2): a list or an object; one
+    holding an id (`key`) as text, the one written (`value`) when the request names it; a trainee of Register's shape
+    where a sync reads it (`trainee`). `what` names it in the message refusing another."""
 
-    trainee_id: str
+    what: str
+    kind: type = dict
+    key: str | None = None
+    value: str | None = None
+    trainee: bool = False
+
+    def fits(self, data: Any) -> bool:
+        if not isinstance(data, self.kind) or (self.trainee and not _is_trainee(data)):
+            return False
+        if self.key is None:
+            return True
+        found = cast(dict, data).get(self.key)
+        return isinstance(found, str) and bool(found.strip()) and self.value in (None, found)
 
 
-def _is_written_trainee(data: Any) -> bool:
-    """Whether a create's answer holds a trainee of Register's shape with an id, which the sync keeps in its ledger."""
-    return _is_trainee(data) and isinstance(data.get("trainee_id"), str) and bool(data["trainee_id"].strip())
+LISTED = Expected("`data`", list)
+OBJECT = Expected("`data`")
+TRAINEE = Expected("trainee", key="trainee_id", trainee=True)  # a create's: the trainee, with the id the ledger keeps
+
+
+def trainee_written(trainee_id: str) -> Expected:
+    """What an update, withdrawal or deferral answers (§2.6-§2.8), and a degree's or placement's deletion (§2.10,
+    §2.11): the trainee written."""
+    return Expected(f"trainee {trainee_id}", key="trainee_id", value=trainee_id, trainee=True)
+
+
+def item_written(item: str, item_id: str | None = None) -> Expected:
+    """What a degree's or placement's addition (`item_id` None) or update answers (§2.10, §2.11): the item."""
+    return Expected(item if item_id is None else f"{item} {item_id}", key=f"{item}_id", value=item_id)
 
 
 def _body(response: httpx.Response) -> tuple[bytes, str | None]:
