@@ -608,3 +608,28 @@ def test_a_missing_token_file_whose_name_has_spaces_is_named_unless_one_word_of_
     assert pasted_token_file(named) is None
     pasted = tmp_path / ("Bearer sandbox_" + "7c" * 32)
     assert pasted_token_file(pasted) == len(pasted.name)
+
+
+@pytest.mark.parametrize("given", ["--target", "REGISTER_API_URL"])
+def test_an_empty_target_on_the_command_line_or_in_the_environment_is_refused(tmp_path, monkeypatch, given):
+    """`--target "$TARGET"` or `REGISTER_API_URL=$TARGET` with the variable unset: a nightly job synced into the
+    embedded emulator and exited 0, as `target = ""` in the settings file did. Refused naming where it was set;
+    commands that need no target (validate) are not held up by it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    options = []
+    if given == "--target":
+        options = ["--target", ""]
+    else:
+        monkeypatch.setenv("REGISTER_API_URL", "")
+    for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"], ["reference", "pull"]):
+        result = CliRunner().invoke(cli, [*command, *options])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("register-batch: error: target is empty: name the service"), result.output
+        assert f"(set by {'--target' if options else '$REGISTER_API_URL'})" in result.output
+    assert not (tmp_path / ".register-batch").exists() and not (tmp_path / "out.json").exists()
+    if not options:
+        shown = CliRunner().invoke(cli, ["config", "show"])
+        assert (
+            f"  target       {'(empty)':40} ($REGISTER_API_URL)\n" in shown.output and "Problem: target" in shown.output
+        )

@@ -392,7 +392,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     from register_batch.sync.target import open_target
 
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
-    settings.check("rate")
+    settings.check("rate", "target")
     check_api_version(settings.api_version)
     # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
     # own shorter window would count only its last second's sends and could take the minute past Register's 100.

@@ -76,6 +76,13 @@ class Settings:
         def target() -> object:
             from register_batch.api import resolve_target
 
+            if self.target is not None and not self.target.strip():
+                # `--target "$TARGET"` or REGISTER_API_URL=$TARGET with the variable unset: a nightly job synced into
+                # the embedded emulator on its own machine and exited 0.
+                raise ConfigError(
+                    "target is empty: name the service (sandbox, production or its URL), or leave it out for the "
+                    "embedded emulator"
+                )
             return self.target and resolve_target(self.target)
 
         def ukprn() -> object:
@@ -268,7 +275,10 @@ def load_settings(
     for key, default in DEFAULTS.items():
         if options.get(key) not in (None, (), []):
             values[key], sources[key] = options[key], "command line"
-        elif key in ENVIRONMENT and environ.get(ENVIRONMENT[key]):
+        elif key in ENVIRONMENT and (
+            environ.get(ENVIRONMENT[key]) or (key == "target" and ENVIRONMENT[key] in environ)
+        ):
+            # An empty variable is none given, but for the target: set empty, it is refused (Settings.problems).
             values[key], sources[key] = environ[ENVIRONMENT[key]], f"${ENVIRONMENT[key]}"
         elif key in file_values:
             values[key], sources[key] = file_values[key], str(path)

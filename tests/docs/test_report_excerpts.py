@@ -64,8 +64,9 @@ def test_migration_results_csv_excerpt_is_what_sync_writes(tmp_path, monkeypatch
 def test_nightly_sync_record_excerpt_is_what_report_json_holds(tmp_path, monkeypatch):
     """nightly-sync.md tells scripts to read report.json's records (values as read) rather than results.csv (made
     for Excel: HUSIDs behind a `'`, errors joined into one cell). Both hold the same keys, record for record."""
-    shutil.copytree(REPO / "samples", tmp_path / "samples")
-    run_in(tmp_path, monkeypatch, "sync", "samples/extract.xml", "--state-dir", "state", "--report-dir", "r")
+    (tmp_path / "incoming").mkdir()  # the page's extract: the SRS's, the sample standing for it
+    shutil.copy(REPO / "samples" / "extract.xml", tmp_path / "incoming" / "extract.xml")
+    run_in(tmp_path, monkeypatch, "sync", "incoming/extract.xml", "--state-dir", "state", "--report-dir", "r")
     records = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["records"]
     text = (REPO / "docs" / "nightly-sync.md").read_text(encoding="utf-8")
     [shown] = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S) if '"trainee_id"' in block]

@@ -56,7 +56,8 @@ def config_show(state: State, as_json: bool) -> None:
         return
     echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
-        shown = "embedded emulator" if key == "target" and not value else "(none)" if value is None else value
+        shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
+        shown = "(empty)" if shown == "" else shown
         echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
         echo(f"Problem: {key}: {problem}")
