@@ -37,9 +37,19 @@ def _token_words(value: str) -> list[str]:
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
     so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or
-    `REGISTER_API_TOKEN=<token>` pasted whole, quotes, a URL beside it). Not a URL itself: one holding a token in its
-    user name, query or fragment is refused for that, never showing it (`without_query`)."""
-    return any(_token_words(word) for word in value.split() if "://" not in word)
+    `REGISTER_API_TOKEN=<token>` pasted whole, quotes, a URL beside it or holding it in its path)."""
+    return any(_token_words(_shown_part(word)) for word in value.split())
+
+
+def _shown_part(word: str) -> str:
+    """A word of a value, less a URL's user name or password and its query or fragment: a target holding either is
+    refused for that, never showing it (`without_query`), and the refusal names what to do about it."""
+    if "://" not in word:
+        return word
+    scheme, _, rest = word.partition("://")
+    rest = rest.rsplit("@", 1)[-1]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return f"{scheme}://{rest[:cut]}"
 
 
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)

@@ -79,6 +79,8 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         f"${TOKEN}#",
         f"https://register.example Bearer {TOKEN}",
         f"export REGISTER_API_TOKEN={TOKEN} # https://example.org/docs",
+        f"https://register.example/{TOKEN}",
+        f"REGISTER_API_URL=https://register.example,REGISTER_API_TOKEN={TOKEN}",
     ],
     ids=[
         "bearer",
@@ -91,6 +93,8 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         "in other punctuation",
         "beside a URL",
         "a shell line with a URL in its comment",
+        "in a URL's path",
+        "joined to a URL by a comma",
     ],
 )
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
