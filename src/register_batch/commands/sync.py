@@ -168,6 +168,7 @@ def sync(
                 ukprn=settings.ukprn,
                 ukprn_source=_source_of(settings, "ukprn"),
                 embedded=where.embedded,
+                keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
             )
             with state.progress() as progress:
                 result = sync_files(inputs, options, progress=progress, held_lock=where.lock)

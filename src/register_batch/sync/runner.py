@@ -236,6 +236,9 @@ class SyncOptions:
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "ukprn"  # where `ukprn` was set, for the message that says to correct it
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
+    # Each record's issues on its result (RecordResult.issues), for a library caller: under 1 KB an issue for as
+    # long as the result is held. The command line reads the reports instead, and keeps none.
+    keep_issues: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -1137,17 +1140,20 @@ def sync_files(
         task = progress.task("Validating", unit="records")
         # Each record on disk once validated, read back when it is planned, sent or reported (sync/records.py).
         records = cleanup.enter_context(contextlib.closing(RecordSpool()))
-        # Each record's issues for its result (RecordResult.issues): the Issue objects validation made, kept rather
-        # than copied (the report spools them as rows); the one empty tuple for each record that has none.
-        issues: list[tuple[Issue, ...]] = []
+        # Each record's issues for its result (RecordResult.issues), unless the caller keeps none (keep_issues): the
+        # Issue objects validation made, kept rather than copied (the report spools them as rows); the one empty
+        # tuple for each record that has none.
+        issues: list[tuple[Issue, ...]] | None = [] if options.keep_issues else None
         for record in checker.records(inputs):
             report.add_record(record)
             records.append(record)
-            issues.append(tuple(record.issues))
+            if issues is not None:
+                issues.append(tuple(record.issues))
             task.advance()
         task.close()
         records.widen = checker.widener()
-        report.add_batch_issues(_kept_for_results(checker.batch_issues(), issues))
+        batch_issues = checker.batch_issues()
+        report.add_batch_issues(batch_issues if issues is None else _kept_for_results(batch_issues, issues))
         report.finish(checker.finish_inputs())
         if (mismatch := checker.providers.none_of_the_run()) is not None:
             raise mismatch  # a wrong setting or file, told before the lock, the ledger or any request
@@ -1215,7 +1221,7 @@ def _run(
     client: RegisterClient,
     ledger: Ledger,
     progress: Progress,
-    issues: list[tuple[Issue, ...]],
+    issues: list[tuple[Issue, ...]] | None,
     moved: dict[str, tuple[str, int]] | None = None,
     implied: str | None = None,
 ) -> SyncResult:
@@ -1673,7 +1679,7 @@ NOT_IN_EXTRACT_COLUMNS = ("trainee_id", "hesa_id", "provider_trainee_id", "state
 
 
 def _add_sync_issues(
-    report: ReportBuilder, records: RecordSpool, results: list[RecordResult], issues: list[tuple[Issue, ...]]
+    report: ReportBuilder, records: RecordSpool, results: list[RecordResult], issues: list[tuple[Issue, ...]] | None
 ) -> None:
     """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
     (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors. Each
@@ -1687,12 +1693,14 @@ def _add_sync_issues(
                 (code, m, severity) for m in result.errors or [result.plan.reason or "the write did not complete"]
             ]
         found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
-        result.issues = issues[index]
+        if issues is not None:
+            result.issues = issues[index]
         if found:
             record = records[index]
             own = [_api_issue(record, *issue) for issue in found]
             report.add_batch_issues((index, issue) for issue in own)
-            result.issues += tuple(own)
+            if issues is not None:
+                result.issues += tuple(own)
     # An invalid record's row in results.csv names its errors: in a spreadsheet of results, "failed validation" alone
     # sent people to search issues.csv for the record.
     if any(r.plan.action == "invalid" for r in results):
@@ -1719,7 +1727,7 @@ def _finish(
     planned: _Planned,
     why: dict[str, str] | None,
     elapsed: float,
-    issues: list[tuple[Issue, ...]],
+    issues: list[tuple[Issue, ...]] | None,
 ) -> SyncResult:
     """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
     options, client, ledger = run.options, run.client, run.ledger
