@@ -684,3 +684,26 @@ def test_a_degree_or_placement_written_is_confirmed_only_by_registers_answer(emu
         held = direct.get_trainee(trainee_id)  # nothing the gateway answered for reached Register
     assert sorted(str(d["graduation_year"]) for d in held["degrees"]) == ["2003", "2005"]
     assert [p["urn"] for p in held["placements"]] == ["100001"]
+
+
+def test_an_httpx_whose_insides_moved_is_said_to_keep_no_request_deadline(monkeypatch, caplog):
+    """The deadline wraps httpcore's network backend where httpx keeps it (no setting exists for it). An httpx that
+    keeps it elsewhere (a newer one) left every request without a deadline and said nothing: now it is said."""
+
+    class Moved(httpx.HTTPTransport):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pool_elsewhere = self.__dict__.pop("_pool")
+
+        def close(self):
+            self._pool_elsewhere.close()
+
+    with caplog.at_level(logging.WARNING, logger="register_batch.api"):
+        RegisterClient("http://127.0.0.1:9", TOKEN).close()
+        assert caplog.records == []
+        monkeypatch.setattr(httpx._client, "HTTPTransport", Moved)  # where httpx.Client makes its transport
+        RegisterClient("http://127.0.0.1:9", TOKEN).close()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"httpx {httpx.__version__}: each request's deadline cannot be kept (only --timeout between the parts of an "
+        "answer)"
+    ]
