@@ -825,3 +825,9 @@ def test_cli_says_how_many_left_and_refuses_leavers_in_registers_csv(tmp_path):
         "has no withdrawal or deferral columns\n"
     )
     assert not Path(csv_out).exists()
+    future = run(
+        "generate", "--count", "5", "-o", out, "--as-of", "2026-05-01", "--academic-cycle", "2026", "--withdrawn", "1"
+    )
+    assert future.exit_code == 0 and future.output.splitlines()[-1] == (
+        "0 withdrawn, 0 deferred: only trainees who have started by the as-of date (2026-05-01) leave, and none had"
+    )

@@ -37,8 +37,8 @@ def test_a_sync_without_a_token_is_a_config_error_before_anything_is_read_or_sen
     with pytest.raises(ConfigError) as refused:
         sync_files([SAMPLES / "extract.xml"], options)
     assert str(refused.value) == (
-        f"no API token for {register.emulator.url}: give the API token as token (Register refuses every request "
-        "without one); nothing was sent"
+        f"no API token for {register.emulator.url}: give one as SyncOptions(token=...) (Register refuses every "
+        "request without one); nothing was sent"
     )
     assert requests_received(register) == 0
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()

@@ -83,8 +83,9 @@ BLOCKED = (
 )
 NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
 # A request's deadline, unless set: this many timeouts. A timeout bounds each wait for a byte (httpx's), so a server
-# sending one just inside it could hold a request for hours; Register's longest answer, a listing page of 5000
-# trainees, comes in a few seconds.
+# sending one just inside it could hold a request for hours. Register's longest answer, a listing page of 5000
+# trainees (some 15 MB), takes seconds on a good line; with a short --timeout and a slow line, use a smaller
+# --per-page.
 DEADLINE_TIMEOUTS = 5
 # The backoff between two tries of a request (stamina's): WAIT_INITIAL seconds, doubled each try, up to WAIT_MAX.
 WAIT_INITIAL = 0.2

@@ -186,7 +186,11 @@ def generate(
         f"{result.academic_cycle + 1}, valid as of {result.as_of}, seed {result.seed}) to {result.output}"
     )
     if withdrawn or deferred:
-        state.say(f"{result.withdrawn} withdrawn, {result.deferred} deferred (WITHDRAWAL_* and DEFER_* tags)")
+        left = f"{result.withdrawn} withdrawn, {result.deferred} deferred"
+        if result.withdrawn + result.deferred:
+            state.say(f"{left} (WITHDRAWAL_* and DEFER_* tags)")
+        else:  # a cycle that starts after the as-of date: nobody can leave yet, as Register allows
+            state.say(f"{left}: only trainees who have started by the as-of date ({result.as_of}) leave, and none had")
     if result.truth is not None:
         state.say(
             f"{counted(result.defective, 'record')} with a defect; {counted(result.issues, 'expected issue')} listed "

@@ -1113,8 +1113,9 @@ def sync_files(
         # Register answers nothing without one: said now, as the command line says it, not as the first listing's
         # 401 once the whole extract is read (or not at all, for an extract with no valid record to list Register for).
         raise ConfigError.naming(
-            "no API token for {root}: give the API token as {token} (Register refuses every request without one); "
+            "no API token for {root}: give one as {token} (Register refuses every request without one); "
             "nothing was sent",
+            said={"token": "SyncOptions(token=...)"},
             root=resolve_target(options.target),
         )
     checker = Checker(
