@@ -746,6 +746,9 @@ def test_leavers_change_only_the_records_that_leave_and_validate_clean(tmp_path)
         assert new.findtext("F_COMMIT_TIMESTAMP")[:10] >= day
     reasons = Counter(r for t in withdrawn for r in t["WITHDRAWAL_REASONS"].split(";"))
     assert len(reasons) > 5 and {t["WITHDRAWAL_TRIGGER"] for t in withdrawn} == {"provider", "trainee"}
+    # Register takes one reason or several, and a deferral with or without its optional reason: a sync meets each
+    assert {len(t["WITHDRAWAL_REASONS"].split(";")) for t in withdrawn} == {1, 2}
+    assert {"DEFER_REASON" in t for t in deferred} == {True, False}
     reports = {}
     for path in (plain, leaving):
         folder = tmp_path / path.stem
@@ -788,6 +791,23 @@ def test_a_trainee_not_yet_started_never_leaves(tmp_path):
     no leavers, and says so in its counts."""
     made = generate(tmp_path / "x.xml", count=30, seed=2, as_of=date(2026, 5, 1), academic_cycle=2026, withdrawn=1.0)
     assert made.withdrawn == 0 and not any(leaving_of(s) for s in students(tmp_path / "x.xml"))
+
+
+def test_a_trainee_starting_on_the_as_of_date_leaves_that_very_day(tmp_path):
+    """Register takes a withdrawal or a deferral on the day the training starts (§2.7): a record starting on the as-of
+    date may leave, on that day and never on one past the as-of date."""
+    start = date(2026, 9, 1)  # the cycle's first day, when most of its records start
+    out = tmp_path / "x.xml"
+    made = generate(out, count=60, seed=1, as_of=start, academic_cycle=2026, withdrawn=0.5, deferred=0.5)
+    left = []  # (the day each leaver started, the later of its start dates; the day it left)
+    for student in students(out):
+        if tags := leaving_of(student):
+            starts = [student.findtext(t) for t in ("F_ITTSTARTDATE", "F_TRAINEESTARTDATE")]
+            day = tags.get("WITHDRAWAL_DATE") or tags["DEFER_DATE"]
+            left.append((max(s for s in starts if s and s != "NULL"), day))
+    assert made.withdrawn and made.deferred and len(left) == made.withdrawn + made.deferred
+    assert all(started <= day <= start.isoformat() for started, day in left)
+    assert {day for started, day in left if started == start.isoformat()} == {start.isoformat()}
 
 
 def test_generated_leavers_are_withdrawn_and_deferred_by_a_sync(tmp_path):
