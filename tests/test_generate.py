@@ -757,6 +757,10 @@ def test_leavers_change_only_the_records_that_leave_and_validate_clean(tmp_path)
     # Register takes one reason or several, and a deferral with or without its optional reason: a sync meets each
     assert {len(t["WITHDRAWAL_REASONS"].split(";")) for t in withdrawn} == {1, 2}
     assert {"DEFER_REASON" in t for t in deferred} == {True, False}
+    for t in withdrawn:  # a reason's details come with the reasons that need them (§3.9), and only with those
+        given = t["WITHDRAWAL_REASONS"].split(";")
+        assert ("WITHDRAWAL_ANOTHER_REASON" in t) == any("another_reason" in r for r in given)
+        assert ("WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS" in t) == ("safeguarding_concerns" in given)
     reports = {}
     for path in (plain, leaving):
         folder = tmp_path / path.stem
