@@ -756,3 +756,24 @@ def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_show
     for unseen in ("\x00", "\\x00", "\u200b", "\\u200b", "\xad", "\\xad"):
         shown = shown.replace(unseen, "")
     assert TOKEN not in shown and "********" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Bearer {token} is not valid.\nSee the guidance", "Unknown field\tfirst_names\nfor this trainee"],
+    ids=["quoting the token", "not quoting it"],
+)
+def test_the_mask_changes_nothing_else_of_an_answer(message):
+    """The search for a token spread by characters that show nothing takes those characters out only where it finds
+    the token so: any other answer's line breaks and tabs stay, so that its words do not run together."""
+    token = "sandbox_" + "7c" * 32
+    quoted = {"errors": [{"error": "Unprocessable", "message": message.format(token=token)}]}
+    with (
+        serving(answer_of(json.dumps(quoted).encode(), status=422)) as (url, _written),
+        RegisterClient(url, token, limiter=RateLimiter(10_000, 1), share_budget=False, attempts=1) as register,
+        pytest.raises(ApiError) as caught,
+    ):
+        register.get_trainee("T1")
+    shown = message.format(token="********")
+    assert str(caught.value) == f"GET /trainees/T1 -> 422: {shown}"
+    assert caught.value.body == {"errors": [{"error": "Unprocessable", "message": shown}]}
