@@ -493,6 +493,18 @@ def test_a_port_that_never_takes_the_connection_ends_at_the_requests_deadline():
     assert 0.9 < took < 3.0  # not the connect timeout of 5 s
 
 
+def test_a_deadline_gone_by_before_the_first_wait_is_a_timeout_not_an_internal_error():
+    """A deadline that has passed when a wait on the network begins (a microsecond's, or one that a slow machine used
+    up between two reads) is a timeout like any other: the wait is not begun with no time, or less than none, left."""
+    with (
+        serving(json_answer({"data": {"version": "v2026.1"}})) as (url, written),
+        client(url, attempts=1, deadline=1e-6) as register,  # gone by before the connection is opened
+        pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"),
+    ):
+        register.info()
+    assert written == []
+
+
 def test_a_tls_handshake_never_answered_ends_at_the_requests_deadline(monkeypatch):
     """A port that takes the connection and never answers the TLS handshake (a stuck proxy or load balancer in front
     of an https target, as sandbox and production are) holds the request no longer than its deadline."""
