@@ -789,3 +789,20 @@ def test_the_mask_changes_nothing_else_of_an_answer(message):
     shown = message.format(token="********")
     assert str(caught.value) == f"GET /trainees/T1 -> 422: {shown}"
     assert caught.value.body == {"errors": [{"error": "Unprocessable", "message": shown}]}
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_for_a_create():
+    """A server (a gateway's idle timeout) closing a kept-alive connection between two requests, without saying so:
+    the next one opens a new connection. Sent on the closed one, a create's outcome would be unknown."""
+    created = json.dumps({"data": {**VALID_CREATE, "trainee_id": "T1"}}).encode()
+    answer = answer_of(created, status=201)
+
+    def answer_then_hang_up(handler: http.server.BaseHTTPRequestHandler) -> None:
+        answer(handler)
+        handler.close_connection = True  # no `Connection: close` said: the client learns it only from the socket
+
+    with serving(answer_then_hang_up) as (url, written), client(url, attempts=1) as register:
+        register.info()
+        time.sleep(0.2)  # the server has closed the connection by now
+        assert register.create_trainee(VALID_CREATE)["trainee_id"] == "T1"
+    assert len(written) == 2
