@@ -806,3 +806,11 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_for_a_create():
         time.sleep(0.2)  # the server has closed the connection by now
         assert register.create_trainee(VALID_CREATE)["trainee_id"] == "T1"
     assert len(written) == 2
+
+
+def test_a_client_given_its_own_transport_needs_no_network_deadline():
+    """A library caller's transport (httpx.MockTransport in its tests) has no connections to keep to a deadline: the
+    client is made and answers as the transport says."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": {"version": "v2026.1"}}))
+    with client("http://127.0.0.1:9", transport=transport) as register:
+        assert register.info()["data"] == {"version": "v2026.1"}
