@@ -166,6 +166,10 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
         ("register-staging-server-eu-west", True),  # 31 characters: a host's name, shown
         ("register-trainee-teachers-staging.example.org", True),  # longer, but a dot says it is a host name
         ("register-trainee-teachers-emulator:8080", True),  # no dot, but no token's digits: a host and its port
+        ("register-api-1234567890.eu-west-2.elb.amazonaws.com", True),  # a load balancer's: digits, but dots
+        ("register-trainee-teachers-1234567", True),  # 33 characters with 7 digits: fewer than any token has
+        ("sandbox_" + "ab" * 12 + "12345678", False),  # 8 digits: as few as a token is taken to have
+        (PASTED_TOKEN[:64] + ".", False),  # a sentence's full stop after it: a token still, not a host name
     ],
 )
 def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_path, monkeypatch, target, shown):

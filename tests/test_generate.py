@@ -715,6 +715,11 @@ def test_a_c21053_route_is_written_as_01_only_where_01_reads_back_as_it(route, a
     assert encoder.encode({"training_route": route, "itt_qualification_aim": aim}, "training_route", route) == written
 
 
+def day_of(timestamp: str) -> str:
+    """F_COMMIT_TIMESTAMP's day as F_STATUS_TIMESTAMP writes it (dd/mm/yyyy)."""
+    return f"{timestamp[8:10]}/{timestamp[5:7]}/{timestamp[:4]}"
+
+
 def leaving_of(student) -> dict[str, str]:
     return {e.tag: e.text for e in student if e.tag.startswith(("WITHDRAWAL_", "DEFER_"))}
 
@@ -743,9 +748,19 @@ def test_leavers_change_only_the_records_that_leave_and_validate_clean(tmp_path)
         day = tags.get("WITHDRAWAL_DATE") or tags["DEFER_DATE"]
         starts = [new.findtext(t) for t in ("F_ITTSTARTDATE", "F_TRAINEESTARTDATE", "F_ITTCOMDATE", "F_COMDATE")]
         assert max(s for s in starts if s and s != "NULL") <= day <= AS_OF.isoformat()
-        assert new.findtext("F_COMMIT_TIMESTAMP")[:10] >= day
+        # saved by the SRS no earlier than the day it left: a commit already as late is kept, an earlier one moved
+        was, committed = old.findtext("F_COMMIT_TIMESTAMP"), new.findtext("F_COMMIT_TIMESTAMP")
+        assert committed == (was if was[:10] >= day else f"{day} {was[11:]}")
+        assert new.findtext("F_STATUS_TIMESTAMP") == f"{day_of(committed)} {committed[11:]}"  # the same time
     reasons = Counter(r for t in withdrawn for r in t["WITHDRAWAL_REASONS"].split(";"))
     assert len(reasons) > 5 and {t["WITHDRAWAL_TRIGGER"] for t in withdrawn} == {"provider", "trainee"}
+    # Register takes one reason or several, and a deferral with or without its optional reason: a sync meets each
+    assert {len(t["WITHDRAWAL_REASONS"].split(";")) for t in withdrawn} == {1, 2}
+    assert {"DEFER_REASON" in t for t in deferred} == {True, False}
+    for t in withdrawn:  # a reason's details come with the reasons that need them (§3.9), and only with those
+        given = t["WITHDRAWAL_REASONS"].split(";")
+        assert ("WITHDRAWAL_ANOTHER_REASON" in t) == any("another_reason" in r for r in given)
+        assert ("WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS" in t) == ("safeguarding_concerns" in given)
     reports = {}
     for path in (plain, leaving):
         folder = tmp_path / path.stem
@@ -771,6 +786,11 @@ def test_hesa_csv_leavers_are_columns_after_the_layouts_own(tmp_path):
     assert "DEFER_DATE" not in header  # none asked for
     assert sum(r["WITHDRAWAL_DATE"] != "NULL" for r in rows) == made.withdrawn > 0
     assert run("validate", str(out), "--as-of", AS_OF.isoformat(), "--report-dir", str(tmp_path / "r")).exit_code == 0
+    made = generate(out, count=60, fmt="hesa-csv", seed=8, as_of=AS_OF, deferred=0.3)
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0])[-2:] == ["DEFER_DATE", "DEFER_REASON"] and "WITHDRAWAL_DATE" not in rows[0]
+    assert sum(r["DEFER_DATE"] != "NULL" for r in rows) == made.deferred > 0
+    assert any(r["DEFER_REASON"] != "NULL" for r in rows)
 
 
 def test_defective_records_never_leave_so_the_truth_stays_exact(tmp_path):
@@ -788,6 +808,23 @@ def test_a_trainee_not_yet_started_never_leaves(tmp_path):
     no leavers, and says so in its counts."""
     made = generate(tmp_path / "x.xml", count=30, seed=2, as_of=date(2026, 5, 1), academic_cycle=2026, withdrawn=1.0)
     assert made.withdrawn == 0 and not any(leaving_of(s) for s in students(tmp_path / "x.xml"))
+
+
+def test_a_trainee_starting_on_the_as_of_date_leaves_that_very_day(tmp_path):
+    """Register takes a withdrawal or a deferral on the day the training starts (§2.7): a record starting on the as-of
+    date may leave, on that day and never on one past the as-of date."""
+    start = date(2026, 9, 1)  # the cycle's first day, when most of its records start
+    out = tmp_path / "x.xml"
+    made = generate(out, count=60, seed=1, as_of=start, academic_cycle=2026, withdrawn=0.5, deferred=0.5)
+    left = []  # (the day each leaver started, the later of its start dates; the day it left)
+    for student in students(out):
+        if tags := leaving_of(student):
+            starts = [student.findtext(t) for t in ("F_ITTSTARTDATE", "F_TRAINEESTARTDATE")]
+            day = tags.get("WITHDRAWAL_DATE") or tags["DEFER_DATE"]
+            left.append((max(s for s in starts if s and s != "NULL"), day))
+    assert made.withdrawn and made.deferred and len(left) == made.withdrawn + made.deferred
+    assert all(started <= day <= start.isoformat() for started, day in left)
+    assert {day for started, day in left if started == start.isoformat()} == {start.isoformat()}
 
 
 def test_generated_leavers_are_withdrawn_and_deferred_by_a_sync(tmp_path):

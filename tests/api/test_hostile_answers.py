@@ -12,6 +12,8 @@ import json
 import os
 import re
 import resource
+import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -46,9 +48,11 @@ ANSWER_LIMIT = 64 << 20  # the longest answer read (api/client.py), as the messa
 
 
 @contextmanager
-def serving(write_answer: Callable[[http.server.BaseHTTPRequestHandler], None]) -> Iterator[tuple[str, list[int]]]:
-    """A server on 127.0.0.1 that answers every request with `write_answer(handler)`; yields its URL and the bytes
-    of body each answer got onto the wire before the client hung up."""
+def serving(
+    write_answer: Callable[[http.server.BaseHTTPRequestHandler], None], tls: ssl.SSLContext | None = None
+) -> Iterator[tuple[str, list[int]]]:
+    """A server on 127.0.0.1 that answers every request with `write_answer(handler)` (over TLS with `tls`); yields
+    its URL and the bytes of body each answer got onto the wire before the client hung up."""
     written: list[int] = []
 
     class Counted:
@@ -74,16 +78,18 @@ def serving(write_answer: Callable[[http.server.BaseHTTPRequestHandler], None]) 
             except OSError:  # the client hung up: what it was sent so far is counted
                 self.close_connection = True
 
-        do_GET = do_POST = do_PUT = _answer
+        do_GET = do_POST = do_PUT = do_CONNECT = _answer
 
         def log_message(self, *args: object) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", written
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}", written
     finally:
         server.shutdown()
         server.server_close()
@@ -467,10 +473,122 @@ def test_a_create_dripped_past_its_deadline_has_an_unknown_outcome_and_is_not_se
     assert register.stats.total == 1 and len(written) == 1
 
 
-@pytest.mark.parametrize("deadline", [0, -1.0, float("nan"), float("inf"), "60"])
+@pytest.mark.parametrize("deadline", [0, -1.0, float("nan"), float("inf"), "60", True])
 def test_a_deadline_that_is_no_number_of_seconds_is_refused(deadline):
     with pytest.raises(ConfigError, match="deadline must be a number of seconds above 0"):
         client("http://127.0.0.1:9", deadline=deadline)
+
+
+def test_a_port_that_never_takes_the_connection_ends_at_the_requests_deadline():
+    """A host whose port drops the connection's first packet (a firewall, a full accept queue) holds a connect for as
+    long as its timeout allows: no longer than the request's deadline."""
+    with (
+        socket.create_server(("127.0.0.1", 0), backlog=0) as listener,
+        socket.create_connection(listener.getsockname()),  # the queue is full: the next connection hangs
+        client(f"http://127.0.0.1:{listener.getsockname()[1]}", attempts=1, timeout=5, deadline=1.0) as register,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"):
+            register.info()
+        took = time.monotonic() - started
+    assert 0.9 < took < 3.0  # not the connect timeout of 5 s
+
+
+def test_a_deadline_gone_by_before_the_first_wait_is_a_timeout_not_an_internal_error():
+    """A deadline that has passed when a wait on the network begins (a microsecond's, or one that a slow machine used
+    up between two reads) is a timeout like any other: the wait is not begun with no time, or less than none, left."""
+    with (
+        serving(json_answer({"data": {"version": "v2026.1"}})) as (url, written),
+        client(url, attempts=1, deadline=1e-6) as register,  # gone by before the connection is opened
+        pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"),
+    ):
+        register.info()
+    assert written == []
+
+
+def test_a_tls_handshake_never_answered_ends_at_the_requests_deadline(monkeypatch):
+    """A port that takes the connection and never answers the TLS handshake (a stuck proxy or load balancer in front
+    of an https target, as sandbox and production are) holds the request no longer than its deadline."""
+    for name in PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,  # the kernel takes the connection; nobody answers
+        client(f"https://127.0.0.1:{listener.getsockname()[1]}", attempts=1, timeout=5, deadline=1.0) as register,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"):
+            register.info()
+        took = time.monotonic() - started
+    assert 0.9 < took < 3.0  # not the connect timeout of 5 s
+
+
+def test_an_answer_dripped_over_tls_ends_at_the_requests_deadline(tmp_path, monkeypatch):
+    """Sandbox and production are https: a dripped answer there ends at the deadline too, its reads being the TLS
+    connection's, not those of the plain one under it."""
+    cert, key = self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    for name in PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # this test's certificate, trusted as a CA's would be
+    info = json.dumps({"data": {"version": "v2026.1"}}).encode()
+    with serving(answer_of(info), tls=context) as (url, _written), client(url, attempts=1) as register:
+        assert register.info()["data"] == {"version": "v2026.1"}  # the TLS connection itself works
+    with (
+        serving(lambda handler: drip(handler, "body", 200, info), tls=context) as (url, _written),
+        client(url, attempts=1, timeout=READ_TIMEOUT, deadline=1.0) as register,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"^GET /info: no reply in time \(none whole in 1 s\)"):
+            register.info()
+        took = time.monotonic() - started
+    assert 0.9 < took < 3.5  # not DRIP_FOR
+
+
+def test_a_proxy_dripping_its_answer_ends_at_the_requests_deadline(monkeypatch):
+    """Towards an https target through the proxy the environment names (HTTPS_PROXY), the connection to the proxy
+    keeps to the deadline too: a proxy answering the tunnel's CONNECT a byte at a time holds the request no longer."""
+    for name in (*PROXY_SETTINGS, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serving(lambda handler: drip(handler, "headers", 200, b"")) as (proxy, _written):
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        with client("https://127.0.0.1:9", attempts=1, timeout=READ_TIMEOUT, deadline=1.0) as register:
+            started = time.monotonic()
+            with pytest.raises(TransportError, match=r"^GET /info: no reply in time \(none whole in 1 s\)"):
+                register.info()
+            took = time.monotonic() - started
+    assert 0.9 < took < 3.5  # not DRIP_FOR
+
+
+def test_a_request_whose_body_the_server_never_takes_ends_at_its_deadline():
+    """A server that takes the connection and reads nothing: once the body fills the connection's buffers, the
+    write waits no longer than the request's deadline (a timeout, as a late answer is)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # the kernel takes the connection; nobody reads
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with client(url, attempts=1, timeout=10, deadline=1.0) as register:
+            started = time.monotonic()
+            with pytest.raises(TransportError, match=r"^PUT /trainees/T1: no reply in time \(none whole in 1 s\)"):
+                register.update_trainee("T1", {"first_names": "A" * (64 << 20)})  # more than any socket buffers
+            took = time.monotonic() - started
+    assert 0.9 < took < 6.0  # not the write timeout of 10 s (64 MiB of JSON takes a loaded machine a while)
+
+
+PROXY_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def self_signed(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, made by openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    made = subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)),
+            *("-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"openssl cannot make a test certificate: {made.stderr[-300:]!r}")
+    return str(cert), str(key)
 
 
 def creates_dripped(upstream: str) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
@@ -528,7 +646,7 @@ def test_a_retry_after_of_no_time_still_backs_off_as_any_retry(header):
     with serving(write) as (url, _written), client(url, attempts=3) as register, pytest.raises(RateLimited):
         register.info()
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    assert len(arrivals) == 3 and gaps[0] >= 0.2 and gaps[1] >= 0.4, gaps
+    assert len(arrivals) == 3 and 0.2 <= gaps[0] < 0.4 and 0.4 <= gaps[1] < 0.8, gaps  # and no longer
 
 
 # JSON a gateway or a proxy answers a write with, 200, that is no trainee of Register's; and Register's answer for
@@ -657,3 +775,49 @@ def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_show
     shown = str(caught.value) + repr(caught.value.body)
     shown = re.sub(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}|[^\x21-\x7e]", "", shown)  # what shows nothing
     assert TOKEN not in shown and "********" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Bearer {token} is not valid.\nSee the guidance", "Unknown field\tfirst_names\nfor this trainee"],
+    ids=["quoting the token", "not quoting it"],
+)
+def test_the_mask_changes_nothing_else_of_an_answer(message):
+    """The search for a token spread by characters that show nothing takes those characters out only where it finds
+    the token so: any other answer's line breaks and tabs stay, so that its words do not run together."""
+    token = "sandbox_" + "7c" * 32
+    quoted = {"errors": [{"error": "Unprocessable", "message": message.format(token=token)}]}
+    with (
+        serving(answer_of(json.dumps(quoted).encode(), status=422)) as (url, _written),
+        RegisterClient(url, token, limiter=RateLimiter(10_000, 1), share_budget=False, attempts=1) as register,
+        pytest.raises(ApiError) as caught,
+    ):
+        register.get_trainee("T1")
+    shown = message.format(token="********")
+    assert str(caught.value) == f"GET /trainees/T1 -> 422: {shown}"
+    assert caught.value.body == {"errors": [{"error": "Unprocessable", "message": shown}]}
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_for_a_create():
+    """A server (a gateway's idle timeout) closing a kept-alive connection between two requests, without saying so:
+    the next one opens a new connection. Sent on the closed one, a create's outcome would be unknown."""
+    created = json.dumps({"data": {**VALID_CREATE, "trainee_id": "T1"}}).encode()
+    answer = answer_of(created, status=201)
+
+    def answer_then_hang_up(handler: http.server.BaseHTTPRequestHandler) -> None:
+        answer(handler)
+        handler.close_connection = True  # no `Connection: close` said: the client learns it only from the socket
+
+    with serving(answer_then_hang_up) as (url, written), client(url, attempts=1) as register:
+        register.info()
+        time.sleep(0.2)  # the server has closed the connection by now
+        assert register.create_trainee(VALID_CREATE)["trainee_id"] == "T1"
+    assert len(written) == 2
+
+
+def test_a_client_given_its_own_transport_needs_no_network_deadline():
+    """A library caller's transport (httpx.MockTransport in its tests) has no connections to keep to a deadline: the
+    client is made and answers as the transport says."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": {"version": "v2026.1"}}))
+    with client("http://127.0.0.1:9", transport=transport) as register:
+        assert register.info()["data"] == {"version": "v2026.1"}
