@@ -19,6 +19,14 @@ EXTENSION = (
     "defer_reason",
 )
 
+# A withdrawal the record's trainee may take (started, state submitted_for_trn): the columns as an extract holds them.
+WITHDRAWN = {
+    "withdrawal_date": "2026-02-01",
+    "withdrawal_reasons": "did_not_make_progress",
+    "withdrawal_trigger": "trainee",
+    "withdrawal_future_interest": "no",
+}
+
 
 def trainee(n: int) -> dict[str, Any]:
     """The n-th trainee: provider-led postgraduate, 2025/26, valid as of 2026-11-28."""

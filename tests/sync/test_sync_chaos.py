@@ -24,15 +24,9 @@ from register_batch.emulator import start_emulator
 from register_batch.emulator.app import Response
 from register_batch.errors import Interrupted, RegisterUnavailable
 from register_batch.sync import sync_files
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 TOKEN = "chaos-provider-token-0001"
-WITHDRAWAL = {
-    "withdrawal_date": "2026-02-01",
-    "withdrawal_reasons": "did_not_make_progress",
-    "withdrawal_trigger": "trainee",
-    "withdrawal_future_interest": "no",
-}
 
 
 class _Died(BaseException):
@@ -113,7 +107,7 @@ def _mutate(rows: list[dict[str, Any]], rng: random.Random, ever: set[str], move
             ever.add(row["hesa_id"])
             moved.add(srs)
         elif kind == "withdraw" and row["itt_start_date"] < "2026-01-01":
-            row.update(WITHDRAWAL)
+            row.update(WITHDRAWN)
         elif kind == "defer" and row["itt_start_date"] < "2026-01-01":
             row.update(defer_date="2026-03-01", defer_reason="Illness")
         elif kind == "placement":
@@ -144,7 +138,7 @@ def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_t
     ever, moved, next_n = {r["hesa_id"] for r in rows}, set(), [len(rows) + 1]
     for row in rows:
         if rng.random() < 0.2:
-            row.update(WITHDRAWAL)
+            row.update(WITHDRAWN)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=seed) as emulator:
         _run(emulator, tmp_path, write_extract(tmp_path / "first.csv", rows))  # in peace: the nights update
         _bad_gateway_after_writes(emulator, random.Random(seed + 1), rate=0.1)

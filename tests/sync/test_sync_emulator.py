@@ -31,7 +31,7 @@ from register_batch.reports import REPORT_FILES
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
 from stub_http import answering, fronting
-from trainee_extracts import extract, started_in, trainee, write_extract
+from trainee_extracts import WITHDRAWN, extract, started_in, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
@@ -403,7 +403,7 @@ def test_a_withdrawal_of_a_trainee_recommended_for_award_is_blocked_with_its_rea
             return status, headers, json.dumps(listing).encode()
         return None
 
-    leaving = {**trainee(1), **WITHDRAWAL}
+    leaving = {**trainee(1), **WITHDRAWN}
     with fronting(emulator.url, recommended) as front:
         fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
         result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], fronted)
@@ -481,14 +481,6 @@ def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_
     assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_blocked", "warning")]
 
 
-WITHDRAWAL = {
-    "withdrawal_date": "2026-02-01",
-    "withdrawal_reasons": "did_not_make_progress",
-    "withdrawal_trigger": "trainee",
-    "withdrawal_future_interest": "no",
-}
-
-
 def _post_directly(emulator, trainee_id: str, route: str, body: dict, status: int = 200) -> None:
     """Someone else's change in Register (as in its web service): a POST to the trainee's `route`, not the run's."""
     response = httpx.post(
@@ -509,7 +501,7 @@ DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
             "withdraw",
             {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee",
              "future_interest": "no"},
-            WITHDRAWAL,
+            WITHDRAWN,
             "withdrawn",
         ),
         ("defer", DEFERRAL, DEFERRAL, "deferred"),  # the record's columns are the deferral's body
@@ -550,7 +542,7 @@ def test_a_withdrawal_register_refuses_for_its_values_fails_with_registers_messa
             return 422, {"Content-Type": "application/json"}, refusal
         return None
 
-    leaving = {**trainee(1), **WITHDRAWAL}
+    leaving = {**trainee(1), **WITHDRAWN}
     with fronting(emulator.url, refused) as front:
         fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
         result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], fronted)
@@ -571,7 +563,7 @@ def test_a_withdrawal_whose_connection_was_cut_before_register_read_it_is_sent_a
     sync_files([str(extract(tmp_path / "in.csv", 1))], options(emulator, tmp_path))
     client, calls = cutting_the_first(emulator, "withdraw")
     closed_at_end(client)
-    leaving = {**trainee(1), **WITHDRAWAL}
+    leaving = {**trainee(1), **WITHDRAWN}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], options(emulator, tmp_path), client=client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     assert len(calls) == 2 and [t["state"] for t in held(emulator)] == ["withdrawn"]
@@ -808,12 +800,7 @@ def test_a_trainee_found_by_its_srs_id_gets_its_new_husid(emulator, tmp_path):
     ("change", "route", "state"),
     [
         (
-            {
-                "withdrawal_date": "2026-02-01",
-                "withdrawal_reasons": "did_not_make_progress",
-                "withdrawal_trigger": "trainee",
-                "withdrawal_future_interest": "no",
-            },
+            WITHDRAWN,
             "POST /trainees/{trainee_id}/withdraw",
             "withdrawn",
         ),
@@ -1398,16 +1385,10 @@ def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_
     sync_files([first], options(emulator, tmp_path))
     unchanged = sync_files([first], options(emulator, tmp_path, dry_run=True))
     assert unchanged.summary_line().startswith("5 records: 5 unchanged. ")
-    withdrawal = {
-        "withdrawal_date": "2026-02-01",
-        "withdrawal_reasons": "did_not_make_progress",
-        "withdrawal_trigger": "trainee",
-        "withdrawal_future_interest": "no",
-    }
     rows[0]["email"] = "moved@example.org"
-    rows[1].update(withdrawal)
+    rows[1].update(WITHDRAWN)
     rows[2].update(defer_date="2026-03-01", defer_reason="Illness")
-    rows[3].update(withdrawal, email="left@example.org")
+    rows[3].update(WITHDRAWN, email="left@example.org")
     later = write_extract(tmp_path / "b.csv", rows)
 
     planned = sync_files([str(later)], options(emulator, tmp_path, dry_run=True))

@@ -31,16 +31,10 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, sync_files
 from stub_http import fronting
-from trainee_extracts import started_in, trainee, write_extract
+from trainee_extracts import WITHDRAWN, started_in, trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
-WITHDRAWAL = {
-    "withdrawal_date": "2026-02-01",
-    "withdrawal_reasons": "did_not_make_progress",
-    "withdrawal_trigger": "trainee",
-    "withdrawal_future_interest": "no",
-}
 
 
 @pytest.fixture
@@ -180,7 +174,7 @@ def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_
     whose update Register refused. It has its own issue (api_rejected), and no warning beside it."""
     first = started_in(2027, trainee(1))  # after the as-of day: its withdrawal waits for the ITT start date (§2.7)
     sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
-    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "email": "changed@example.com"}
+    changed = {**first, **WITHDRAWN, "withdrawal_date": "2027-12-01", "email": "changed@example.com"}
     refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
 
     def refused(seen, forward):
@@ -207,7 +201,7 @@ def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unkno
     changes went through with only its withdrawal waiting."""
     first = started_in(2027, trainee(1))
     sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path, timeout=0.3))
-    changed = {**first, **WITHDRAWAL, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
+    changed = {**first, **WITHDRAWN, "withdrawal_date": "2027-12-01", "placement_3_urn": "123456"}
 
     client = slow_placement_client(emulator)
     closed_at_end(client)
@@ -976,7 +970,7 @@ def test_a_create_whose_withdrawal_register_refused_is_named_as_created_by_the_n
 
     client = RefusedWithdrawal(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
     closed_at_end(client)
-    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWAL}, trainee(2)]))]
+    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWN}, trainee(2)]))]
     first = sync_files(extract, options(emulator, tmp_path), client=client)
     assert first.summary_line().startswith("2 records: 1 created; 1 failed."), first.summary_line()
     after = sync_files(extract, options(emulator, tmp_path))
@@ -1008,7 +1002,7 @@ def test_a_create_known_only_from_its_entry_is_kept_when_a_run_without_a_report_
             super().withdraw(trainee_id, data)
             raise RuntimeError("killed")
 
-    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWAL}]))]
+    extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWN}]))]
     with monkeypatch.context() as patched:
         patched.setattr(Ledger, "record", killed_as_it_notes_the_create)
         with pytest.raises(RuntimeError, match="killed"):
@@ -1102,7 +1096,7 @@ def test_a_kept_create_whose_withdrawal_was_settled_while_its_record_was_away_is
             super().withdraw(trainee_id, data)
             raise KeyboardInterrupt
 
-    rows = [{**trainee(1), **WITHDRAWAL}, trainee(2)]
+    rows = [{**trainee(1), **WITHDRAWN}, trainee(2)]
     client = StoppedAsTheWithdrawalIsAnswered(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
     closed_at_end(client)
     with pytest.raises(Interrupted):
@@ -1140,7 +1134,7 @@ def test_a_write_named_beside_a_warning_that_register_differs_does_not_say_regis
 ):
     """A run created and withdrew a trainee and ended without its report; the SRS then corrected the withdrawal date.
     The next report's row said both "not as this record says" and "Register holds the record as the extract says"."""
-    leaving = {**trainee(1), **WITHDRAWAL}
+    leaving = {**trainee(1), **WITHDRAWN}
     client = BugOnThirdCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
     closed_at_end(client)
     rows = [leaving, trainee(2), trainee(3)]
@@ -1324,7 +1318,7 @@ def test_a_create_then_withdrawal_by_a_run_without_a_report_is_left_to_the_next_
 ):
     """A run stopped (Ctrl-C) before it reached a record leaves it pending, with no warning: the create (and the
     withdrawal after it) an earlier run without a report made for it are named by the next report, create included."""
-    rows = [trainee(3), {**trainee(1), **WITHDRAWAL}]
+    rows = [trainee(3), {**trainee(1), **WITHDRAWN}]
     sync_files([str(write_extract(tmp_path / "in.csv", rows[:1]))], options(emulator, tmp_path))
     extract = [str(write_extract(tmp_path / "in.csv", rows))]
     _without_a_report(monkeypatch, extract, options(emulator, tmp_path))  # creates and withdraws 1
@@ -1442,7 +1436,7 @@ def test_a_create_by_a_run_without_a_report_beside_a_withdrawal_that_waits_is_no
 ):
     """The record's withdrawal waits for its ITT start (sync_held): Register does not hold it as the extract says, and
     the create named beside that warning does not say it does."""
-    waiting = {**started_in(2027, trainee(1)), **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    waiting = {**started_in(2027, trainee(1)), **WITHDRAWN, "withdrawal_date": "2027-12-01"}
     extract = [str(write_extract(tmp_path / "in.csv", [waiting]))]
     _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
 
@@ -1497,7 +1491,7 @@ def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_we
             os.kill(os.getpid(), signal.SIGTERM)  # the request in flight finishes; the run stops after that record
             return created
 
-    waiting = {**started_in(2027, trainee(2)), **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    waiting = {**started_in(2027, trainee(2)), **WITHDRAWN, "withdrawal_date": "2027-12-01"}
     source = str(write_extract(tmp_path / "a.csv", [trainee(1), waiting]))
     with (
         StopsAfterTheFirstCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client,
@@ -1759,7 +1753,7 @@ def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_
     person (409): nothing of it was sent, so it is a conflict to look at, with no sync_held "other changes sent"."""
     first = started_in(2027, trainee(1))
     same_person = {k: first[k] for k in ("first_names", "last_name", "date_of_birth")}
-    second = {**started_in(2027, trainee(2)), **same_person, **WITHDRAWAL, "withdrawal_date": "2027-12-01"}
+    second = {**started_in(2027, trainee(2)), **same_person, **WITHDRAWN, "withdrawal_date": "2027-12-01"}
     done = sync_files([str(write_extract(tmp_path / "a.csv", [first, second]))], options(emulator, tmp_path))
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     data, _doc = report_of(tmp_path)
@@ -1854,7 +1848,7 @@ def test_a_withdrawal_and_a_deferral_left_unanswered_for_records_that_then_left_
         [str(write_extract(tmp_path / "in.csv", [leaving, deferring, other]))], options(emulator, tmp_path)
     )
     assert first.actions == Counter(create=3), first.summary_line()
-    withdrawn = {**leaving, **WITHDRAWAL}
+    withdrawn = {**leaving, **WITHDRAWN}
     deferred = {**deferring, "defer_date": "2026-03-01", "defer_reason": "Illness"}
 
     class DownMidWrite(RegisterClient):
