@@ -112,6 +112,14 @@ BOMB_SIZE = 2 * ANSWER_LIMIT
 BOMB = gzip.compress(b'{"data": {"trainee_id": "T1", "padding": "' + b" " * BOMB_SIZE + b'"}}', 6)
 
 
+def seconds_to_fail(call: Callable[[], object], match: str) -> float:
+    """How long `call` took to fail with a TransportError matching `match` (a request ended at its deadline)."""
+    started = time.monotonic()
+    with pytest.raises(TransportError, match=match):
+        call()
+    return time.monotonic() - started
+
+
 def answer_of(
     body: bytes | Callable[[], bytes],
     *,
@@ -454,10 +462,9 @@ def test_an_answer_dripped_inside_every_read_timeout_ends_at_the_requests_deadli
         serving(lambda handler: drip(handler, where, 200, info)) as (url, _written),
         client(url, attempts=1, timeout=READ_TIMEOUT, deadline=deadline) as register,
     ):
-        started = time.monotonic()
-        with pytest.raises(TransportError, match=rf"^GET /info: no reply in time \(none whole in {expected:g} s\)"):
-            register.info()
-        took = time.monotonic() - started
+        took = seconds_to_fail(
+            lambda: register.info(), rf"^GET /info: no reply in time \(none whole in {expected:g} s\)"
+        )
     assert expected - 0.1 < took < expected + 2.5  # not DRIP_FOR
 
 
@@ -487,10 +494,7 @@ def test_a_port_that_never_takes_the_connection_ends_at_the_requests_deadline():
         socket.create_connection(listener.getsockname()),  # the queue is full: the next connection hangs
         client(f"http://127.0.0.1:{listener.getsockname()[1]}", attempts=1, timeout=5, deadline=1.0) as register,
     ):
-        started = time.monotonic()
-        with pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"):
-            register.info()
-        took = time.monotonic() - started
+        took = seconds_to_fail(register.info, r"^GET /info: could not connect \(ConnectTimeout\)")
     assert 0.9 < took < 3.0  # not the connect timeout of 5 s
 
 
@@ -515,10 +519,7 @@ def test_a_tls_handshake_never_answered_ends_at_the_requests_deadline(monkeypatc
         socket.create_server(("127.0.0.1", 0)) as listener,  # the kernel takes the connection; nobody answers
         client(f"https://127.0.0.1:{listener.getsockname()[1]}", attempts=1, timeout=5, deadline=1.0) as register,
     ):
-        started = time.monotonic()
-        with pytest.raises(TransportError, match=r"^GET /info: could not connect \(ConnectTimeout\)"):
-            register.info()
-        took = time.monotonic() - started
+        took = seconds_to_fail(register.info, r"^GET /info: could not connect \(ConnectTimeout\)")
     assert 0.9 < took < 3.0  # not the connect timeout of 5 s
 
 
@@ -538,10 +539,7 @@ def test_an_answer_dripped_over_tls_ends_at_the_requests_deadline(tmp_path, monk
         serving(lambda handler: drip(handler, "body", 200, info), tls=context) as (url, _written),
         client(url, attempts=1, timeout=READ_TIMEOUT, deadline=1.0) as register,
     ):
-        started = time.monotonic()
-        with pytest.raises(TransportError, match=r"^GET /info: no reply in time \(none whole in 1 s\)"):
-            register.info()
-        took = time.monotonic() - started
+        took = seconds_to_fail(register.info, r"^GET /info: no reply in time \(none whole in 1 s\)")
     assert 0.9 < took < 3.5  # not DRIP_FOR
 
 
@@ -553,10 +551,7 @@ def test_a_proxy_dripping_its_answer_ends_at_the_requests_deadline(monkeypatch):
     with serving(lambda handler: drip(handler, "headers", 200, b"")) as (proxy, _written):
         monkeypatch.setenv("HTTPS_PROXY", proxy)
         with client("https://127.0.0.1:9", attempts=1, timeout=READ_TIMEOUT, deadline=1.0) as register:
-            started = time.monotonic()
-            with pytest.raises(TransportError, match=r"^GET /info: no reply in time \(none whole in 1 s\)"):
-                register.info()
-            took = time.monotonic() - started
+            took = seconds_to_fail(register.info, r"^GET /info: no reply in time \(none whole in 1 s\)")
     assert 0.9 < took < 3.5  # not DRIP_FOR
 
 
@@ -566,10 +561,10 @@ def test_a_request_whose_body_the_server_never_takes_ends_at_its_deadline():
     with socket.create_server(("127.0.0.1", 0)) as listener:  # the kernel takes the connection; nobody reads
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         with client(url, attempts=1, timeout=10, deadline=1.0) as register:
-            started = time.monotonic()
-            with pytest.raises(TransportError, match=r"^PUT /trainees/T1: no reply in time \(none whole in 1 s\)"):
-                register.update_trainee("T1", {"first_names": "A" * (64 << 20)})  # more than any socket buffers
-            took = time.monotonic() - started
+            took = seconds_to_fail(
+                lambda: register.update_trainee("T1", {"first_names": "A" * (64 << 20)}),  # more than any buffers
+                r"^PUT /trainees/T1: no reply in time \(none whole in 1 s\)",
+            )
     assert 0.9 < took < 6.0  # not the write timeout of 10 s (64 MiB of JSON takes a loaded machine a while)
 
 
