@@ -80,8 +80,8 @@ class Settings:
                 # `--target "$TARGET"` or REGISTER_API_URL=$TARGET with the variable unset: a nightly job synced into
                 # the embedded emulator on its own machine and exited 0.
                 raise ConfigError(
-                    "target is empty: name the service (sandbox, production or its URL), or leave it out for the "
-                    "embedded emulator"
+                    "target is empty: name the service (sandbox, production or its URL), or leave it out (unset it) "
+                    "for the settings file's target, or else the embedded emulator"
                 )
             return self.target and resolve_target(self.target)
 
@@ -156,13 +156,10 @@ def masked_url(url: str | None) -> str | None:
     API token given as the target by mistake not shown at all."""
     if not url:
         return url
-    if looks_like_token(url):
-        return not_shown(len(url))
-    if "@" not in url:
-        return without_query(url)
     # The credentials first: a password may hold a ? or # (`https://user:pass?word@host`), and cut there it would be
     # shown up to it. (An @ in a query is then taken as a credential's end: shown less, never more.)
-    return without_query(_masked_credentials(url))
+    masked = without_query(_masked_credentials(url) if "@" in url else url)
+    return not_shown(len(url)) if looks_like_token(masked) else masked
 
 
 def _masked_credentials(url: str) -> str:

@@ -24,32 +24,26 @@ _TOKEN_LENGTH = 32
 
 
 def _token_words(value: str) -> list[str]:
-    """The words of `value` that may be a token: 32 characters or more of a token's, no dot inside (a host name has
-    one; a full stop after the token is the sentence's) and at least 8 digits."""
+    """The words of `value` that may be a token: 32 characters or more of a token's, at least 8 of them digits, with no
+    dot inside (a host name has one; a full stop after the token is the sentence's) and no hyphen (Register's tokens
+    have none; a UUID, a timestamp or a Kubernetes pod's name in a URL has)."""
     words = (word.strip(".") for word in _AROUND_A_TOKEN.split(value))
     return [
         word
         for word in words
-        if len(word) >= _TOKEN_LENGTH and "." not in word and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
+        if len(word) >= _TOKEN_LENGTH
+        and "." not in word
+        and "-" not in word
+        and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
     ]
 
 
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
     so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or
-    `REGISTER_API_TOKEN=<token>` pasted whole, quotes, a URL beside it or holding it in its path)."""
-    return any(_token_words(_shown_part(word)) for word in value.split())
-
-
-def _shown_part(word: str) -> str:
-    """A word of a value, less a URL's user name or password and its query or fragment: a target holding either is
-    refused for that, never showing it (`without_query`), and the refusal names what to do about it."""
-    if "://" not in word:
-        return word
-    scheme, _, rest = word.partition("://")
-    rest = rest.rsplit("@", 1)[-1]
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    return f"{scheme}://{rest[:cut]}"
+    `REGISTER_API_TOKEN=<token>` pasted whole, quotes, a URL beside it or holding it anywhere: user name, path,
+    query)."""
+    return bool(_token_words(value))
 
 
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)

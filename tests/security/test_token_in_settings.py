@@ -81,6 +81,9 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         f"export REGISTER_API_TOKEN={TOKEN} # https://example.org/docs",
         f"https://register.example/{TOKEN}",
         f"REGISTER_API_URL=https://register.example,REGISTER_API_TOKEN={TOKEN}",
+        f"https://register.example/?token={TOKEN}",
+        f"https://{TOKEN}@register.example",
+        f"http://127.0.0.1:9/{TOKEN}@x",
     ],
     ids=[
         "bearer",
@@ -95,6 +98,9 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         "a shell line with a URL in its comment",
         "in a URL's path",
         "joined to a URL by a comma",
+        "in a URL's query",
+        "as a URL's user name",
+        "in a URL's path before an @",
     ],
 )
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
@@ -108,3 +114,20 @@ def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, en
     refused = run_cli(["export", "--to", "json", "-o", str(tmp_path / "out.json")], tmp_path, env)
     assert refused.returncode == 2 and TOKEN not in refused.stdout + refused.stderr, refused.stderr
     assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]  # no state folder named by it
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://gw.example.com/tenants/123e4567-e89b-12d3-a456-426614174000",
+        "http://register-emulator-75f6d8c9b7-4xk2p:8080",
+        "https://host.example/proxy/register-trainee-teachers-20261201123456",
+    ],
+    ids=["a UUID in the path", "a Kubernetes pod's host name", "a timestamp in the path"],
+)
+def test_a_target_with_long_words_of_digits_is_shown_not_taken_for_a_token(tmp_path, env, target):
+    """Long runs of letters and digits that are no token (they have hyphens; Register's tokens have none): such
+    targets were refused as "looks like an API token" once URLs were read for tokens."""
+    env["REGISTER_API_URL"] = target
+    shown = run_cli(["config", "show"], tmp_path, env)
+    assert shown.returncode == 0 and target in shown.stdout and "Problem" not in shown.stdout, shown.stdout

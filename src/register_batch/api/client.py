@@ -148,8 +148,10 @@ MASKED_FROM = 12
 def _masked(value: Any, token: str) -> Any:
     """`value` (an answer's JSON, or its text) with every occurrence of `token` replaced, as Secret shows it."""
     if isinstance(value, str):
-        if token not in value and token in (seen := _NOT_A_TOKENS.sub("", value)):
-            value = seen  # the token with characters that show nothing between its own
+        if token not in value and token in _NOT_A_TOKENS.sub("", value):
+            # The token with characters no token holds between its own (shown as nothing, or skipped): it alone is
+            # masked, the rest of the text kept as it was.
+            return re.sub(f"{_NOT_A_TOKENS.pattern}*".join(map(re.escape, token)), "********", value)
         return value.replace(token, "********")
     if isinstance(value, list):
         return [_masked(item, token) for item in value]
@@ -174,12 +176,13 @@ def _redirect_target(location: str | None) -> str | None:
 
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
-    if looks_like_token(target):
-        raise InsecureTarget.naming(TOKEN_AS_TARGET, said={"token_goes": "in the token argument"}, length=len(target))
     root = TARGETS.get(target, target).rstrip("/")
     # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential; nor
-    # a query, which may hold a token (`?token=...`).
+    # a query, which may hold a token (`?token=...`). Those are refused for what they are; a token anywhere else is
+    # not shown at all (here, or in the root once taken: `http://host/<token>@x` has no user name).
     shown = without_query(f"****@{target.rsplit('@', 1)[1]}" if "@" in target else target)
+    if looks_like_token(shown):
+        raise _token_as_target(target)
     try:
         parts = urlsplit(root)
         parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here and not at the request
@@ -201,9 +204,15 @@ def resolve_target(target: str) -> str:
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTarget(f"target {shown!r} is not sandbox, production or an http(s) URL")
+    if looks_like_token(root):  # an @ in the path, which is no user name's end (`http://host/<token>@x`)
+        raise _token_as_target(target)
     if "/api/" in f"{parts.path}/":
         root = root[: root.index("/api")]
     return root
+
+
+def _token_as_target(target: str) -> InsecureTarget:
+    return InsecureTarget.naming(TOKEN_AS_TARGET, said={"token_goes": "in the token argument"}, length=len(target))
 
 
 def is_loopback(host: str | None) -> bool:
@@ -836,7 +845,6 @@ class Expected:
 
 
 LISTED = Expected("`data`", list)
-OBJECT = Expected("`data`")
 TRAINEE = Expected("trainee", key="trainee_id", trainee=True)  # a create's: the trainee, with the id the ledger keeps
 
 
