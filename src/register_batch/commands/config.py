@@ -56,8 +56,10 @@ def config_show(state: State, as_json: bool) -> None:
         return
     echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
-        shown = "embedded emulator" if key == "target" and value is None else "(none)" if value is None else value
-        shown = "(empty)" if shown == "" else shown
+        if value is None:
+            shown = "embedded emulator" if key == "target" else "(none)"
+        else:
+            shown = "(empty)" if value == "" else value
         echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
         echo(f"Problem: {key}: {problem}")

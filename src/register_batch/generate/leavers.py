@@ -38,7 +38,7 @@ class Leavers:
         # The tags the HESA field map reads each field from (mappings/fields/hesa.yaml), in its order.
         self.tags = {field: sources[0] for field, sources in (*fields.withdrawal.items(), *fields.deferral.items())}
         wanted = (fields.withdrawal if withdrawn else {}) | (fields.deferral if deferred else {})
-        self.columns = tuple(self.tags[field] for field in wanted)
+        self.columns = tuple(sources[0] for sources in wanted.values())
         self.counts = {"withdrawn": 0, "deferred": 0}
 
     def __bool__(self) -> bool:
