@@ -811,3 +811,34 @@ def test_a_client_given_its_own_transport_needs_no_network_deadline():
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": {"version": "v2026.1"}}))
     with client("http://127.0.0.1:9", transport=transport) as register:
         assert register.info()["data"] == {"version": "v2026.1"}
+
+
+def test_closing_a_client_closes_the_connection_it_kept_alive():
+    """A nightly job's client is closed when its sync ends: the kept-alive connection goes with it, not left open
+    (the server's worker and socket held) until the process ends or the garbage collector finds it."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        listening.settimeout(5)
+        register = client(f"http://127.0.0.1:{listening.getsockname()[1]}", attempts=1)
+        answer = json.dumps({"data": {"version": "v2026.1"}}).encode()
+        got: dict[str, bytes] = {}
+
+        def answer_once() -> None:
+            connection, _ = listening.accept()
+            got["connection"] = connection
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(4096)
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(answer)}\r\n\r\n"
+            connection.sendall(head.encode() + answer)
+
+        server = threading.Thread(target=answer_once)
+        server.start()
+        assert register.info()["data"] == {"version": "v2026.1"}
+        server.join(5)
+        with got["connection"] as connection:
+            connection.settimeout(0.3)
+            with pytest.raises(TimeoutError):
+                connection.recv(1)  # kept alive: open while the client is
+            connection.settimeout(5)
+            register.close()
+            assert connection.recv(1) == b""  # closed by the client, at once
