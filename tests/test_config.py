@@ -23,6 +23,26 @@ def test_precedence(tmp_path):
     assert settings.mappings == [tmp_path / "ours.yaml"]  # relative to the config file
 
 
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "https://sandbox.register-trainee-teachers.service.gov.uk",
+        "https://sandbox.register-trainee-teachers.service.gov.uk/",
+        "https://sandbox.register-trainee-teachers.service.gov.uk/api/v2026.1",
+    ],
+)
+def test_the_service_spelt_as_its_url_keeps_the_state_dir_of_its_name(spelt):
+    """A nightly job moving from `--target sandbox` to the URL in REGISTER_API_URL (both the same service, which the
+    ledger is bound to) was given a fresh state dir: an empty ledger, every trainee found again with a warning."""
+    from register_batch.api import resolve_target
+
+    assert resolve_target(spelt) == resolve_target("sandbox")
+    assert load_settings({"target": spelt}, environ={}).state_dir == Path(".register-batch/sandbox")
+    assert load_settings(environ={"REGISTER_API_URL": spelt}).state_dir == Path(".register-batch/sandbox")
+    production = spelt.replace("sandbox.", "www.")
+    assert load_settings({"target": production}, environ={}).state_dir == Path(".register-batch/production")
+
+
 def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_file(tmp_path):
     from register_batch.config import token_file_to_use
 

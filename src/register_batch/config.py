@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from register_batch.constants import API_VERSION
+from register_batch.constants import API_VERSION, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.tokens import (
     hidden_token,
@@ -338,6 +338,14 @@ def target_slug(target: str | None) -> str:
         port = parts.port
     except ValueError:  # not a URL (a port that is not a number): refused where it is checked (Settings.problems)
         return "target"
+    root = target.rstrip("/")
+    if "/api/" in f"{root}/":  # as resolve_target takes it: the service's root
+        root = root[: root.index("/api")]
+    for name, url in TARGETS.items():
+        if root == url:
+            # The service's URL, spelt out: the folder `sandbox` names it, so that a job changing how it names the
+            # service keeps its ledger (the ledger binds to the URL: a fresh one was made, with a warning).
+            return name
     host = (parts.hostname or "target").replace(":", "_")
     return f"{host}-{port}" if port else host
 

@@ -50,7 +50,7 @@ from register_batch.api.errors import (
     messages_of,
 )
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
-from register_batch.constants import PER_PAGE_MOST
+from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
@@ -64,10 +64,6 @@ logging.getLogger("stamina").addHandler(logging.NullHandler())
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
 retries_log = logging.getLogger("register_batch.api.retries")
 
-TARGETS = {
-    "sandbox": "https://sandbox.register-trainee-teachers.service.gov.uk",
-    "production": "https://www.register-trainee-teachers.service.gov.uk",
-}
 USER_AGENT = "register-batch"
 # The longest answer read: Register's longest, a listing page of 5000 trainees (--per-page's most) of a few KB each,
 # is some 15 MB. Past it, an answer is a gzip bomb or a body that never ends, and is read no further.
