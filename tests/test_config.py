@@ -559,7 +559,7 @@ def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, 
         ("report_dir", "register-batch-reports"),
         ("api_version", "v2026.1"),
         ("token_file", "(none)"),
-        ("mappings", "[]"),
+        ("mappings", "(none)"),
         ("ukprn", "(none)"),
     ]
     assert result.output.splitlines() == [
@@ -570,6 +570,16 @@ def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, 
     as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
     assert as_json["settings"]["token"] == "(not set)" and as_json["sources"]["token"] == "none"
     assert as_json["config_file"] is None and as_json["problems"] == {}
+
+
+def test_config_show_lists_the_mapping_files_in_the_order_they_apply(tmp_path, monkeypatch):
+    """They were printed as a Python list, `['a.yaml', 'b.yaml']`."""
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    (tmp_path / "register-batch.toml").write_text('[register-batch]\nmappings = ["a.yaml", "b.yaml"]\n')
+    result = CliRunner().invoke(cli, ["config", "show"])
+    [row] = [line for line in result.output.splitlines() if line.startswith("  mappings")]
+    assert row == f"  {'mappings':12} {'a.yaml, b.yaml':40} (register-batch.toml)"
 
 
 def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_token(tmp_path, monkeypatch):

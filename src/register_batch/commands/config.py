@@ -58,6 +58,8 @@ def config_show(state: State, as_json: bool) -> None:
     for key, value in values.items():
         if value is None:
             shown = "embedded emulator" if key == "target" else "(none)"
+        elif isinstance(value, list):  # the mapping files, in the order they apply
+            shown = ", ".join(value) or "(none)"
         else:
             shown = "(empty)" if value == "" else value
         echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
