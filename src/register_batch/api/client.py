@@ -125,8 +125,8 @@ def _quotes(content: bytes, token: str) -> bool:
     if plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content):
         return True
     # A token's characters are printable ASCII (a Bearer token's, tokens.py): any other character, raw or escaped, is
-    # dropped, as what may sit between them unseen (_NOT_A_TOKENS). Dropping the raw ones costs a tenth of reading
-    # the JSON.
+    # dropped, as what may sit between them unseen (_NOT_A_TOKENS). Dropping the raw ones costs a quarter of reading
+    # the JSON (23 ms for a listing page of 5,000 trainees, 4 MB): milliseconds a run, beside its requests' seconds.
     content = content.translate(None, _NOT_A_TOKENS_BYTES)
     if plain in content:
         return True
