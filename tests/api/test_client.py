@@ -276,6 +276,34 @@ def test_a_success_without_data_is_not_taken_for_done(emulator):
     assert [s.method for s in front.seen].count("POST") == 1
 
 
+@pytest.mark.parametrize("sort_order", [None, "asc"], ids=["by offset", "oldest change first"])
+def test_an_empty_page_whose_own_count_says_it_holds_trainees_is_a_broken_answer(emulator, sort_order):
+    """A proxy answering a page after the first with `"data": []` (its meta kept): the listing ended there, an export
+    of 2 trainees of 5 exited 0, and a sync would plan the rest as creates. A page its own meta says is within the
+    listing holds trainees: an empty one is not Register's answer."""
+    with client_for(emulator) as client:
+        for n in range(1, 6):
+            client.create_trainee(body(n))
+
+    def emptied_after_the_first(seen, forward):
+        later = "since" in seen.query or seen.query.get("page") == ["2"]
+        if seen.method == "GET" and seen.path.endswith("/trainees") and later:
+            status, headers, content = forward()
+            answer = json.loads(content)
+            assert answer["data"] and answer["meta"]["total_pages"] >= 1
+            return status, headers, json.dumps({**answer, "data": []}).encode()
+        return None
+
+    with (
+        fronting(emulator.url, emptied_after_the_first) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2, timeout=2) as client,
+    ):
+        listed = client.iter_trainees(academic_cycle=2025, per_page=2, sort_order=sort_order)
+        with pytest.raises(ServerError, match=r"^GET /trainees -> 200: page [12] of [1-3] listed no trainee"):
+            list(listed)
+        assert len([seen for seen in front.seen if seen.path.endswith("/trainees")]) == 2
+
+
 def test_only_no_trainees_found_is_an_empty_listing(emulator):
     """404 `No trainees found` is an empty page (§2.3); 404 `Not found` is a version Register does not serve, or its
     API switched off (§1.1): an error, never "Register holds no one"."""

@@ -754,6 +754,12 @@ def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_a
             status, headers, body = forward()
             listing = json.loads(body)
             listing["data"] = [t for t in listing["data"] if t["trainee_id"] != gone["trainee_id"]]
+            if not listing["data"]:  # Register's empty page (§2.3)
+                return (
+                    404,
+                    {"Content-Type": "application/json"},
+                    b'{"errors":[{"error":"NotFound","message":"No trainees found"}]}',
+                )
             return status, headers, json.dumps(listing).encode()
         return None
 

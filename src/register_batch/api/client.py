@@ -545,8 +545,15 @@ class RegisterClient:
             raise ServerError(
                 "GET", "/trainees", 200, ["the listing held a trainee without its trainee_id (not Register's answer?)"]
             )
-        meta = body.get("meta")
-        return items, dict(meta) if isinstance(meta, dict) else {}
+        meta = dict(body["meta"]) if isinstance(body.get("meta"), dict) else {}
+        page, total_pages = query.get("page", 1), _count(meta.get("total_pages"))
+        if not items and total_pages is not None and isinstance(page, int) and page <= total_pages:
+            # A page its own count puts within the listing (a proxy's `"data": []`): taken as the end, the trainees
+            # after it were missing from an export, and a sync planned them as creates.
+            raise ServerError(
+                "GET", "/trainees", 200, [f"page {page} of {total_pages} listed no trainee (not Register's answer?)"]
+            )
+        return items, meta
 
     def iter_trainees(
         self,
