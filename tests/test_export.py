@@ -1370,3 +1370,24 @@ def test_a_page_size_of_zero_is_a_usage_error_before_any_request(tmp_path, monke
         assert emulator.snapshot()["requests"]["total"] == 0 and not out.exists()
         taken = CliRunner().invoke(cli, ["export", "--per-page", "1", *options])
         assert taken.exit_code == 0, taken.output
+
+
+def test_an_export_from_a_register_slower_than_its_timeout_gives_up_after_its_tries_not_thirty_seconds_each(
+    tmp_path, monkeypatch
+):
+    """`--timeout` was sync's only: an export waited 30 seconds for each of its six tries of a page that Register
+    (or a proxy before it) held, over three minutes before it said so, and a slow line's large pages could not be
+    given longer. Here each answer takes 1.5 s and the export allows 1 s: it stops with exit 1 and no file."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.json"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, latency_ms=1500) as emulator:
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            cli, ["-q", "export", "--target", emulator.url, "--timeout", "1", "--to", "json", "-o", str(out)]
+        )
+        took = time.monotonic() - started
+        tries = emulator.snapshot()["requests"]["by_route"]["GET /trainees"]
+    assert result.exit_code == 1, result.output
+    assert "Register was unavailable" in result.output and "no reply in time" in result.output
+    assert tries == 6 and took < 30
+    assert not out.exists()

@@ -74,6 +74,14 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     show_default=True,
     help="Trainees per listing request.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
+    "times this (a page of --per-page 5000 is some 15 MB: on a slow line, give a smaller page or a longer timeout).",
+)
 @api_version_option
 @pass_state
 def export(
@@ -88,6 +96,7 @@ def export(
     state_dir: Path | None,
     rate: str | None,
     per_page: int,
+    timeout: float,
     api_version: str | None,
 ) -> None:
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
@@ -113,7 +122,11 @@ def export(
         state.say_target(where)
         with (
             RegisterClient(
-                where.url, where.token, limiter=RateLimiter(limit, period), api_version=settings.api_version
+                where.url,
+                where.token,
+                limiter=RateLimiter(limit, period),
+                api_version=settings.api_version,
+                timeout=timeout,
             ) as client,
             state.progress() as progress,
         ):
