@@ -1391,3 +1391,75 @@ def test_an_export_from_a_register_slower_than_its_timeout_gives_up_after_its_tr
     assert "Register was unavailable" in result.output and "no reply in time" in result.output
     assert tries == 6 and took < 30
     assert not out.exists()
+
+
+def killed_part_way(output, to: str) -> None:
+    """Leave what an export to `output` killed part-way (SIGKILL, the machine stopped) leaves: its writer's temporary
+    file, written to and never put in place nor removed (no `finally` runs in a killed process)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, sys
+        from register_batch.export import HesaXmlWriter
+        from register_batch.writers import JsonLinesWriter, RegisterCsvWriter
+
+        to, out = sys.argv[1], sys.argv[2]
+        writers = {
+            "hesa-xml": HesaXmlWriter,
+            "jsonl": JsonLinesWriter,
+            "register-csv": lambda path: RegisterCsvWriter(path, max_bytes=1),  # a part per row
+        }
+        writer = writers[to](out)
+        for n in range(2):
+            writer.write({"first_names": "Ann", "last_name": f"Part{n}"})
+        for fh in (getattr(writer, "_fh", None), getattr(writer, "_current", None)):
+            if fh is not None:
+                fh.flush()
+        os._exit(9)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code, to, str(output)], capture_output=True, text=True)
+    assert done.returncode == 9, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("to", "name"), [("jsonl", "held.jsonl"), ("hesa-xml", "held.xml"), ("register-csv", "held.csv")]
+)
+def test_a_temporary_file_an_export_killed_part_way_left_is_named_by_the_next_export_to_that_name(
+    synced, tmp_path, monkeypatch, to, name
+):
+    """A killed export (SIGKILL, out of memory, the machine stopped) leaves its hidden temporary file, holding part
+    of the trainees' personal data; every later export to that name went on without a word, so it stayed there for
+    good. The next export names it (and each part's, for Register's CSV) and leaves it: a run writing the same output
+    at that moment has one too."""
+    emulator, _source = synced
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    killed_part_way(folder / name, to)
+    left = sorted(p.name for p in folder.iterdir())
+    assert left and all(n.startswith(".") and n.endswith(".tmp") for n in left)
+    assert len(left) == (2 if to == "register-csv" else 1)  # Register's CSV: the part written, and the next one
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    result = CliRunner().invoke(
+        cli,
+        ["-q", "export", "--target", emulator.url, "--academic-cycle", "2025", "--to", to, "-o", str(folder / name)],
+    )
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "stopped before it finished" in line]
+    assert [line.split(" is part of")[0] for line in said] == [f"note: {folder / n}" for n in left]
+    assert all("it holds personal data; delete it" in line for line in said)
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == left  # named, never deleted
+
+
+def test_an_export_beside_no_leftover_and_others_temporary_files_names_none(synced, tmp_path):
+    """Only this output's own temporaries are named: another file's (held.json beside held.jsonl), or a file that
+    only looks like one, is not."""
+    emulator, _source = synced
+    killed_part_way(tmp_path / "held.jsonl", "jsonl")
+    (tmp_path / ".held.jsonl.notours.tmp").write_text("")
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        result = export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025)
+    assert result.leftovers == []

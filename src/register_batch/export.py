@@ -34,6 +34,7 @@ from register_batch.writers import (
     JsonLinesWriter,
     RegisterCsvWriter,
     abandon,
+    leftover_temporaries,
     placements_with_urn,
 )
 
@@ -257,6 +258,7 @@ class ExportResult:
     requests: int
     notes: list[str] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
+    leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
 
     @property
     def empty(self) -> bool:
@@ -333,4 +335,5 @@ def export_trainees(
         requests=client.stats.total - before,
         notes=notes,
         stale=writer.stale,
+        leftovers=leftover_temporaries([*outputs, *writer.stale]),
     )
