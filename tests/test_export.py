@@ -1463,3 +1463,38 @@ def test_an_export_beside_no_leftover_and_others_temporary_files_names_none(sync
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         result = export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025)
     assert result.leftovers == []
+
+
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_an_export_with_another_providers_token_stops_writing_nothing_when_the_ukprn_is_given(
+    synced, tmp_path, monkeypatch, given
+):
+    """A vendor's nightly export for one provider, run with another provider's token (a token file mixed up), wrote
+    that provider's trainees where this one's are kept, and exited 0: `ukprn` in the settings (or --ukprn) did not
+    count for export, as it does for sync. Now a trainee Register lists under another UKPRN stops it (exit 2): no
+    file, an earlier export to that name kept, and the message names both providers and where the UKPRN was given."""
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.jsonl"
+    out.write_text("last night's\n")
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        listed = next(iter(client.iter_trainees(academic_cycle=2025)))["ukprn"]
+    other = "10000001" if listed != "10000001" else "10000002"
+    command = ["export", "--target", emulator.url, "--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
+    if given == "option":
+        command += ["--ukprn", other]
+    else:
+        monkeypatch.setenv("REGISTER_BATCH_UKPRN", other)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    source = "--ukprn" if given == "option" else "$REGISTER_BATCH_UKPRN"
+    assert (
+        f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not {other}'s, given "
+        f"with {source}: nothing was written." in result.output
+    )
+    assert out.read_text() == "last night's\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".held")] == []
+    monkeypatch.delenv("REGISTER_BATCH_UKPRN", raising=False)
+    right = CliRunner().invoke(cli, [*command[: command.index(str(out)) + 1], "--ukprn", listed])
+    assert right.exit_code == 0, right.output
+    assert len(out.read_text().splitlines()) == 12

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from register_batch.commands.common import CONTEXT, FolderPath, OutputFile, State, api_version_option, echo, pass_state
-from register_batch.commands.sync import target_options
+from register_batch.commands.sync import _source_of, target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
@@ -82,6 +82,13 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
     "times this (a page of --per-page 5000 is some 15 MB: on a slow line, give a smaller page or a longer timeout).",
 )
+@click.option(
+    "--ukprn",
+    default=None,
+    metavar="UKPRN",
+    help="The UKPRN of the provider the token is for (or `ukprn` in register-batch.toml): the export stops, writing "
+    "nothing, if Register lists the token's trainees under another UKPRN.",
+)
 @api_version_option
 @pass_state
 def export(
@@ -97,6 +104,7 @@ def export(
     rate: str | None,
     per_page: int,
     timeout: float,
+    ukprn: str | None,
     api_version: str | None,
 ) -> None:
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
@@ -111,9 +119,9 @@ def export(
     from register_batch.sync.target import load_token, open_target
 
     settings = state.settings(
-        target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
+        target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
-    settings.check("rate", "target", "api_version")
+    settings.check("rate", "target", "ukprn", "api_version")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)
@@ -139,6 +147,8 @@ def export(
                 since=since,
                 per_page=per_page,
                 progress=progress,
+                ukprn=settings.ukprn,
+                ukprn_source=_source_of(settings, "ukprn"),
             )
     files = ", ".join(str(p) for p in result.outputs)
     cost = counted(result.requests, "request")
