@@ -1371,3 +1371,131 @@ def test_a_page_size_of_zero_is_a_usage_error_before_any_request(tmp_path, monke
         assert emulator.snapshot()["requests"]["total"] == 0 and not out.exists()
         taken = CliRunner().invoke(cli, ["export", "--per-page", "1", *options])
         assert taken.exit_code == 0, taken.output
+
+
+def test_an_export_from_a_register_slower_than_its_timeout_gives_up_after_its_tries_not_thirty_seconds_each(
+    tmp_path, monkeypatch
+):
+    """`--timeout` was sync's only: an export waited 30 seconds for each of its six tries of a page that Register
+    (or a proxy before it) held, over three minutes before it said so, and a slow line's large pages could not be
+    given longer. Here each answer takes 1.5 s and the export allows 1 s: it stops with exit 1 and no file."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.json"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, latency_ms=1500) as emulator:
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            cli, ["-q", "export", "--target", emulator.url, "--timeout", "1", "--to", "json", "-o", str(out)]
+        )
+        took = time.monotonic() - started
+        tries = emulator.snapshot()["requests"]["by_route"]["GET /trainees"]
+    assert result.exit_code == 1, result.output
+    assert "Register was unavailable" in result.output and "no reply in time" in result.output
+    assert tries == 6 and took < 30
+    assert not out.exists()
+
+
+def killed_part_way(output, to: str) -> None:
+    """Leave what an export to `output` killed part-way (SIGKILL, the machine stopped) leaves: its writer's temporary
+    file, written to and never put in place nor removed (no `finally` runs in a killed process)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, sys
+        from register_batch.export import HesaXmlWriter
+        from register_batch.writers import JsonLinesWriter, RegisterCsvWriter
+
+        to, out = sys.argv[1], sys.argv[2]
+        writers = {
+            "hesa-xml": HesaXmlWriter,
+            "jsonl": JsonLinesWriter,
+            "register-csv": lambda path: RegisterCsvWriter(path, max_bytes=1),  # a part per row
+        }
+        writer = writers[to](out)
+        for n in range(2):
+            writer.write({"first_names": "Ann", "last_name": f"Part{n}"})
+        for fh in (getattr(writer, "_fh", None), getattr(writer, "_current", None)):
+            if fh is not None:
+                fh.flush()
+        os._exit(9)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code, to, str(output)], capture_output=True, text=True)
+    assert done.returncode == 9, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("to", "name"), [("jsonl", "held.jsonl"), ("hesa-xml", "held.xml"), ("register-csv", "held.csv")]
+)
+def test_a_temporary_file_an_export_killed_part_way_left_is_named_by_the_next_export_to_that_name(
+    synced, tmp_path, monkeypatch, to, name
+):
+    """A killed export (SIGKILL, out of memory, the machine stopped) leaves its hidden temporary file, holding part
+    of the trainees' personal data; every later export to that name went on without a word, so it stayed there for
+    good. The next export names it (and each part's, for Register's CSV) and leaves it: a run writing the same output
+    at that moment has one too."""
+    emulator, _source = synced
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    killed_part_way(folder / name, to)
+    left = sorted(p.name for p in folder.iterdir())
+    assert left and all(n.startswith(".") and n.endswith(".tmp") for n in left)
+    assert len(left) == (2 if to == "register-csv" else 1)  # Register's CSV: the part written, and the next one
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    result = CliRunner().invoke(
+        cli,
+        ["-q", "export", "--target", emulator.url, "--academic-cycle", "2025", "--to", to, "-o", str(folder / name)],
+    )
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "stopped before it finished" in line]
+    assert [line.split(" is part of")[0] for line in said] == [f"note: {folder / n}" for n in left]
+    assert all("it holds personal data; delete it" in line for line in said)
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == left  # named, never deleted
+
+
+def test_an_export_beside_no_leftover_and_others_temporary_files_names_none(synced, tmp_path):
+    """Only this output's own temporaries are named: another file's (held.json beside held.jsonl), or a file that
+    only looks like one, is not."""
+    emulator, _source = synced
+    killed_part_way(tmp_path / "held.jsonl", "jsonl")
+    (tmp_path / ".held.jsonl.notours.tmp").write_text("")
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        result = export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025)
+    assert result.leftovers == []
+
+
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_an_export_with_another_providers_token_stops_writing_nothing_when_the_ukprn_is_given(
+    synced, tmp_path, monkeypatch, given
+):
+    """A vendor's nightly export for one provider, run with another provider's token (a token file mixed up), wrote
+    that provider's trainees where this one's are kept, and exited 0: `ukprn` in the settings (or --ukprn) did not
+    count for export, as it does for sync. Now a trainee Register lists under another UKPRN stops it (exit 2): no
+    file, an earlier export to that name kept, and the message names both providers and where the UKPRN was given."""
+    emulator, _source = synced
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.jsonl"
+    out.write_text("last night's\n")
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        listed = next(iter(client.iter_trainees(academic_cycle=2025)))["ukprn"]
+    other = "10000001" if listed != "10000001" else "10000002"
+    command = ["export", "--target", emulator.url, "--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
+    if given == "option":
+        command += ["--ukprn", other]
+    else:
+        monkeypatch.setenv("REGISTER_BATCH_UKPRN", other)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    source = "--ukprn" if given == "option" else "$REGISTER_BATCH_UKPRN"
+    assert (
+        f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not {other}'s, given "
+        f"with {source}: nothing was written." in result.output
+    )
+    assert out.read_text() == "last night's\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".held")] == []
+    monkeypatch.delenv("REGISTER_BATCH_UKPRN", raising=False)
+    right = CliRunner().invoke(cli, [*command[: command.index(str(out)) + 1], "--ukprn", listed])
+    assert right.exit_code == 0, right.output
+    assert len(out.read_text().splitlines()) == 12

@@ -34,6 +34,7 @@ from register_batch.writers import (
     JsonLinesWriter,
     RegisterCsvWriter,
     abandon,
+    leftover_temporaries,
     placements_with_urn,
 )
 
@@ -93,6 +94,16 @@ def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
     if trainee.get("state") != "deferred" or trainee.get("defer_date") in (None, ""):
         return None
     return {field: trainee.get(key) for field, key in HELD_DEFERRAL.items()}
+
+
+def another_providers(listed: str, expected: str, source: str) -> ConfigError:
+    """The refusal of a token that is another provider's: Register files every trainee it lists under the token's
+    provider (register-api.md §3.6, `ukprn`). A vendor's job for one provider run with another's token would
+    otherwise write that provider's trainees, their personal data, where this one's are kept, and exit 0."""
+    return ConfigError(
+        f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not {expected}'s, "
+        f"given with {source}: nothing was written. Use {expected}'s token, or correct {source}."
+    )
 
 
 def iter_register_trainees(
@@ -257,6 +268,7 @@ class ExportResult:
     requests: int
     notes: list[str] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
+    leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
 
     @property
     def empty(self) -> bool:
@@ -286,8 +298,13 @@ def export_trainees(
     since: str | None = None,
     per_page: int = 500,
     progress: Progress = SILENT,
+    ukprn: str | None = None,
+    ukprn_source: str = "ukprn",
 ) -> ExportResult:
-    """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file."""
+    """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file.
+
+    With `ukprn` (the provider the token is meant to be for), a trainee Register lists under another UKPRN stops the
+    export before anything is put in place: see `another_providers`."""
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
     if since is not None and not readable_since(since):
@@ -311,6 +328,8 @@ def export_trainees(
             for trainee in iter_register_trainees(
                 client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
             ):
+                if ukprn is not None and trainee.get("ukprn") not in (None, "") and str(trainee["ukprn"]) != ukprn:
+                    raise another_providers(str(trainee["ukprn"]), ukprn, ukprn_source)
                 payload = request_body(trainee) if to == "register-csv" else trainee
                 written = writer.write(payload)
                 if (held := state_note(trainee, to)) is not None:
@@ -333,4 +352,5 @@ def export_trainees(
         requests=client.stats.total - before,
         notes=notes,
         stale=writer.stale,
+        leftovers=leftover_temporaries([*outputs, *writer.stale]),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from register_batch.commands.common import CONTEXT, FolderPath, OutputFile, State, api_version_option, echo, pass_state
-from register_batch.commands.sync import target_options
+from register_batch.commands.sync import _source_of, target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
@@ -74,6 +74,21 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     show_default=True,
     help="Trainees per listing request.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
+    "times this (a page of --per-page 5000 is some 15 MB: on a slow line, give a smaller page or a longer timeout).",
+)
+@click.option(
+    "--ukprn",
+    default=None,
+    metavar="UKPRN",
+    help="The UKPRN of the provider the token is for (or `ukprn` in register-batch.toml): the export stops, writing "
+    "nothing, if Register lists the token's trainees under another UKPRN.",
+)
 @api_version_option
 @pass_state
 def export(
@@ -88,6 +103,8 @@ def export(
     state_dir: Path | None,
     rate: str | None,
     per_page: int,
+    timeout: float,
+    ukprn: str | None,
     api_version: str | None,
 ) -> None:
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
@@ -102,9 +119,9 @@ def export(
     from register_batch.sync.target import load_token, open_target
 
     settings = state.settings(
-        target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file
+        target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
-    settings.check("rate", "target", "api_version")
+    settings.check("rate", "target", "ukprn", "api_version")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)
@@ -113,7 +130,11 @@ def export(
         state.say_target(where)
         with (
             RegisterClient(
-                where.url, where.token, limiter=RateLimiter(limit, period), api_version=settings.api_version
+                where.url,
+                where.token,
+                limiter=RateLimiter(limit, period),
+                api_version=settings.api_version,
+                timeout=timeout,
             ) as client,
             state.progress() as progress,
         ):
@@ -126,6 +147,8 @@ def export(
                 since=since,
                 per_page=per_page,
                 progress=progress,
+                ukprn=settings.ukprn,
+                ukprn_source=_source_of(settings, "ukprn"),
             )
     files = ", ".join(str(p) for p in result.outputs)
     cost = counted(result.requests, "request")
@@ -149,3 +172,9 @@ def export(
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)
+    for path in result.leftovers:
+        state.say(
+            f"note: {path} is part of an export to this name that was stopped before it finished (killed, or the "
+            "machine stopped): it holds personal data; delete it unless another export to this name is running",
+            err=True,
+        )
