@@ -24,7 +24,7 @@ from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import StrPath, private_writer
+from register_batch.fs import StrPath, leftover_temporaries, private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
@@ -34,7 +34,6 @@ from register_batch.writers import (
     JsonLinesWriter,
     RegisterCsvWriter,
     abandon,
-    leftover_temporaries,
     placements_with_urn,
 )
 

@@ -342,7 +342,7 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     import tempfile  # here, not at the top: `--help` imports this module (tempfile brings shutil, bz2, lzma, random)
 
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # _TEMPORARY
     except OSError as exc:
         raise UnwritableOutput(target, exc.strerror or str(exc)) from None
     written = False
@@ -361,6 +361,34 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
         if isinstance(exc, OSError) and (written or exc.errno in _WRITE_ERRORS):
             raise UnwritableOutput(target, exc.strerror or str(exc)) from None
         raise
+
+
+# The temporary file private_writer writes an output to before putting it in place: `.NAME.` and mkstemp's eight
+# random characters, then `.tmp`.
+_TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
+
+
+def leftover_temporaries(outputs: list[Path]) -> list[Path]:
+    """Temporary files of these outputs that a run killed part-way (SIGKILL, the machine stopped, out of memory) left
+    in their folders: hidden, holding part of that run's personal data, and never removed by a later run. Named, not
+    deleted: a run writing the same output at this moment has one too. For a part of Register's CSV (OUT.csv), those
+    of any part (OUT-N.csv) are found, as a killed run may have had more parts than this one."""
+    found: set[Path] = set()
+    for output in outputs:
+        names = [re.escape(output.name)]
+        if output.suffix.lower() == ".csv":
+            names.append(re.escape(output.stem) + r"-[0-9]+" + re.escape(output.suffix))
+        pattern = re.compile("|".join(_TEMPORARY.format(name=name) for name in names))
+        try:
+            entries = list(os.scandir(output.parent))
+        except OSError:
+            continue
+        found.update(
+            output.parent / entry.name
+            for entry in entries
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+        )
+    return sorted(found)
 
 
 @contextlib.contextmanager
