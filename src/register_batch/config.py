@@ -115,6 +115,12 @@ class Settings:
         source = self.sources.get(key, "default")
         return f"--{key.replace('_', '-')}" if source == "command line" else source
 
+    def given_with(self, key: str) -> str:
+        """How a refusal names where a setting was given: the option, the environment variable, or the key in the
+        settings file (a person on call looks for `--ukprn` in a unit file that has none)."""
+        source = self.set_by(key)
+        return source if source.startswith(("--", "$")) else f"{key} in {source}"
+
     def check(self, *keys: str) -> None:
         """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`) before anything runs, naming
         where it came from (exit 2)."""

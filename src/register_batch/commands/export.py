@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from register_batch.commands.common import CONTEXT, FolderPath, OutputFile, State, api_version_option, echo, pass_state
-from register_batch.commands.sync import _source_of, target_options
+from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
@@ -148,7 +148,7 @@ def export(
                 per_page=per_page,
                 progress=progress,
                 ukprn=settings.ukprn,
-                ukprn_source=_source_of(settings, "ukprn"),
+                ukprn_source=settings.given_with("ukprn"),
             )
     files = ", ".join(str(p) for p in result.outputs)
     cost = counted(result.requests, "request")

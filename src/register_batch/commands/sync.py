@@ -25,7 +25,7 @@ from register_batch.commands.common import (
     pass_state,
     ukprn_option,
 )
-from register_batch.config import Settings, parse_rate, token_file_to_use
+from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import PER_PAGE_MOST
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -166,7 +166,7 @@ def sync(
                 target_label=where.label,
                 target_identity=where.identity,
                 ukprn=settings.ukprn,
-                ukprn_source=_source_of(settings, "ukprn"),
+                ukprn_source=settings.given_with("ukprn"),
                 embedded=where.embedded,
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
             )
@@ -186,10 +186,3 @@ def sync(
             with contextlib.suppress(KeyboardInterrupt):
                 echo(summary)
     sys.exit(result.exit_code)
-
-
-def _source_of(settings: Settings, key: str) -> str:
-    """How a message names where a setting was given: the option, the environment variable, or the key in the
-    settings file (a person on call looks for `--ukprn` in a unit file that has none)."""
-    source = settings.set_by(key)
-    return source if source.startswith(("--", "$")) else f"{key} in {source}"
