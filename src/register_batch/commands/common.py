@@ -7,9 +7,10 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -337,6 +338,21 @@ ukprn_option = click.option(
     "F_UKPRN is another provider's are errors, and sync stops if Register lists the token's trainees under another "
     "UKPRN. Without it, each record of inputs holding several providers' records is an error (several_providers).",
 )
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def timeout_option(more: str = "") -> Callable[[_Command], _Command]:
+    """--timeout, as every command that talks to Register takes it; `more` adds the command's own advice."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(1, 600),
+        default=30.0,
+        show_default=True,
+        help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take "
+        f"five times this{more}.",
+    )
+
+
 api_version_option = click.option(
     "--api-version",
     default=None,

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, FolderPath, OutputFile, State, api_version_option, echo, pass_state
+from register_batch.commands.common import (
+    CONTEXT,
+    FolderPath,
+    OutputFile,
+    State,
+    api_version_option,
+    echo,
+    pass_state,
+    timeout_option,
+)
 from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
@@ -74,14 +83,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     show_default=True,
     help="Trainees per listing request.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 600),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
-    "times this (a page of --per-page 5000 is some 15 MB: on a slow line, give a smaller page or a longer timeout).",
-)
+@timeout_option(" (a page of --per-page 5000 is some 15 MB: on a slow line, give a smaller page or a longer timeout)")
 @click.option(
     "--ukprn",
     default=None,

@@ -23,6 +23,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
+    timeout_option,
     ukprn_option,
 )
 from register_batch.config import parse_rate, token_file_to_use
@@ -82,14 +83,7 @@ def target_options(func: _Command) -> _Command:
     show_default=True,
     help="Trainees per listing request.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 600),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for Register to answer, and between the parts of an answer; a whole answer may take five "
-    "times this.",
-)
+@timeout_option()
 @format_option
 @mapping_option
 @api_version_option
