@@ -23,6 +23,26 @@ def test_precedence(tmp_path):
     assert settings.mappings == [tmp_path / "ours.yaml"]  # relative to the config file
 
 
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "https://sandbox.register-trainee-teachers.service.gov.uk",
+        "https://sandbox.register-trainee-teachers.service.gov.uk/",
+        "https://sandbox.register-trainee-teachers.service.gov.uk/api/v2026.1",
+    ],
+)
+def test_the_service_spelt_as_its_url_keeps_the_state_dir_of_its_name(spelt):
+    """A nightly job moving from `--target sandbox` to the URL in REGISTER_API_URL (both the same service, which the
+    ledger is bound to) was given a fresh state dir: an empty ledger, every trainee found again with a warning."""
+    from register_batch.api import resolve_target
+
+    assert resolve_target(spelt) == resolve_target("sandbox")
+    assert load_settings({"target": spelt}, environ={}).state_dir == Path(".register-batch/sandbox")
+    assert load_settings(environ={"REGISTER_API_URL": spelt}).state_dir == Path(".register-batch/sandbox")
+    production = spelt.replace("sandbox.", "www.")
+    assert load_settings({"target": production}, environ={}).state_dir == Path(".register-batch/production")
+
+
 def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_file(tmp_path):
     from register_batch.config import token_file_to_use
 
@@ -134,8 +154,8 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
     monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
     (tmp_path / "in.xml").write_text("<ITTRecord/>")
     refusal = (
-        "the token file's name looks like an API token (72 characters; not shown): give the name of a file holding "
-        "the token, or the token in REGISTER_API_TOKEN"
+        "the token file's name looks like an API token (72 characters; not shown), and no file of that name is "
+        "there: give the name of a file holding the token, or the token in REGISTER_API_TOKEN"
     )
     for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"]):
         result = CliRunner().invoke(cli, [*command, "--target", "http://127.0.0.1:9", "--token-file", PASTED_TOKEN])
@@ -154,21 +174,27 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
     (tmp_path / PASTED_TOKEN).write_text(PASTED_TOKEN)  # a file of that name that is there is named as any other
     result = CliRunner().invoke(cli, ["config", "show"])
     assert PASTED_TOKEN in result.output and "******** (set)" in result.output
-    named = "register_trainee_teachers_api_token"  # a long name without a token's digits: named, as missing
-    result = CliRunner().invoke(cli, ["sync", "in.xml", "--target", "http://127.0.0.1:9", "--token-file", named])
-    assert result.exit_code == 2 and f"{named}: cannot read the token file" in result.output
+    for named in (
+        "register_trainee_teachers_api_token",  # a long name without a token's digits: named, as missing
+        "/run/secrets/register_api_token_production_20261201",  # a dated secret never mounted, shorter than a token
+    ):
+        result = CliRunner().invoke(cli, ["sync", "in.xml", "--target", "http://127.0.0.1:9", "--token-file", named])
+        assert result.exit_code == 2 and f"{named}: cannot read the token file" in result.output
 
 
 @pytest.mark.parametrize(
     "target,shown",
     [
-        (PASTED_TOKEN[:32], False),  # as short as a pasted token is taken to be: not shown
+        (PASTED_TOKEN[:48], False),  # as short as a pasted token is taken to be: not shown
+        (PASTED_TOKEN[:47], True),  # shorter than any token
+        ("123e4567e89b12d3a456426614174000", True),  # a UUID without its hyphens: shown
+        ("register_api_token_production_20261201", True),  # a dated name: shown
         ("register-staging-server-eu-west", True),  # 31 characters: a host's name, shown
         ("register-trainee-teachers-staging.example.org", True),  # longer, but a dot says it is a host name
         ("register-trainee-teachers-emulator:8080", True),  # no dot, but no token's digits: a host and its port
         ("register-api-1234567890.eu-west-2.elb.amazonaws.com", True),  # a load balancer's: digits, but dots
         ("register-trainee-teachers-1234567", True),  # 33 characters with 7 digits: fewer than any token has
-        ("sandbox_" + "ab" * 12 + "12345678", False),  # 8 digits: as few as a token is taken to have
+        ("sandbox_" + "ab" * 16 + "12345678", False),  # 8 digits: as few as a token is taken to have
         (PASTED_TOKEN[:64] + ".", False),  # a sentence's full stop after it: a token still, not a host name
     ],
 )
@@ -187,6 +213,44 @@ def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_pa
     assert json.loads(result.output)["settings"]["state_dir"] == str(
         Path(".register-batch", target.replace(":", "-") if shown else "target")
     )
+
+
+@pytest.mark.parametrize(
+    "target,why",
+    [
+        ("https://register.example x", "holds a space, tab, line break or other control character"),
+        ("https://register.example\x00", "holds a space, tab, line break or other control character"),
+        ("https://sandbox..register-trainee-teachers.service.gov.uk", "a part of its host name between dots is empty"),
+        ("https://.register.example", "a part of its host name between dots is empty"),
+        ("https://" + "x" * 64 + ".example", "a part of its host name between dots is empty or longer than 63"),
+    ],
+    ids=["a space in it", "a NUL in it", "two dots", "a dot first", "a 64-character label"],
+)
+def test_a_target_no_request_could_go_to_is_refused_in_one_line(tmp_path, monkeypatch, target, why):
+    """Each was taken, then failed at the first request: an internal error (exit 70) at the name's lookup, or a
+    connection error retried until Register was said to be unavailable (exit 1), for a typo."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.xml").write_text("<ITTRecord/>")
+    for command in (["sync", "in.xml"], ["export", "--to", "json", "-o", "out.json"]):
+        result = CliRunner().invoke(cli, [*command, "--target", target], env={"REGISTER_API_TOKEN": "made-up-token-1"})
+        assert result.exit_code == 2, result.output
+        [line] = result.output.splitlines()
+        assert line.startswith("register-batch: error: target ") and why in line, line
+    assert not (tmp_path / ".register-batch").exists() and not (tmp_path / "out.json").exists()
+
+
+def test_a_target_ending_in_a_line_break_is_taken_without_it(tmp_path, monkeypatch):
+    """A docker --env-file with CRLF line ends gives REGISTER_API_URL=https://...\\r: an internal error (exit 70) at
+    the first request. Taken as the URL without it, as the token and the UKPRN are; a library caller giving one is
+    refused in one line."""
+    from register_batch.api import InsecureTarget, RegisterClient
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_URL", "https://register.example\r")
+    shown = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert shown["settings"]["target"] == "https://register.example" and not shown["problems"]
+    with pytest.raises(InsecureTarget, match=r"^target 'https://register.example\\r' holds a space, tab, line break"):
+        RegisterClient("https://register.example\r", "made-up-token-1")
 
 
 @pytest.mark.parametrize(
@@ -495,7 +559,7 @@ def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, 
         ("report_dir", "register-batch-reports"),
         ("api_version", "v2026.1"),
         ("token_file", "(none)"),
-        ("mappings", "[]"),
+        ("mappings", "(none)"),
         ("ukprn", "(none)"),
     ]
     assert result.output.splitlines() == [
@@ -506,6 +570,16 @@ def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, 
     as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
     assert as_json["settings"]["token"] == "(not set)" and as_json["sources"]["token"] == "none"
     assert as_json["config_file"] is None and as_json["problems"] == {}
+
+
+def test_config_show_lists_the_mapping_files_in_the_order_they_apply(tmp_path, monkeypatch):
+    """They were printed as a Python list, `['a.yaml', 'b.yaml']`."""
+    monkeypatch.chdir(tmp_path)
+    _no_settings_in_the_environment(monkeypatch)
+    (tmp_path / "register-batch.toml").write_text('[register-batch]\nmappings = ["a.yaml", "b.yaml"]\n')
+    result = CliRunner().invoke(cli, ["config", "show"])
+    [row] = [line for line in result.output.splitlines() if line.startswith("  mappings")]
+    assert row == f"  {'mappings':12} {'a.yaml, b.yaml':40} (register-batch.toml)"
 
 
 def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_token(tmp_path, monkeypatch):

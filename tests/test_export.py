@@ -725,7 +725,8 @@ def test_an_export_that_fails_leaves_nothing_in_the_output_folder_not_even_a_tem
 
     folder = tmp_path / "exports"
     folder.mkdir()
-    with answering(status, body, headers) as url, RegisterClient(url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+    limiter = RateLimiter(1000, 1)
+    with answering(status, body, headers) as url, RegisterClient(url, TOKEN, limiter=limiter, attempts=2) as client:
         with pytest.raises(RegisterBatchError) as caught:
             export_trainees(client, to="json", output=folder / "held.json")
         assert list(folder.iterdir()) == []  # while the caller still holds the error

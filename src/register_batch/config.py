@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from register_batch.constants import API_VERSION
+from register_batch.constants import API_VERSION, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.tokens import (
     hidden_token,
@@ -81,7 +81,8 @@ class Settings:
                 # the embedded emulator on its own machine and exited 0.
                 raise ConfigError(
                     "target is empty: name the service (sandbox, production or its URL), or leave it out (unset it) "
-                    "for the settings file's target, or else the embedded emulator"
+                    "for the one set elsewhere ($REGISTER_API_URL, then the settings file), or else the embedded "
+                    "emulator"
                 )
             return self.target and resolve_target(self.target)
 
@@ -124,10 +125,10 @@ class Settings:
         return {
             "target": masked_url(self.target),
             "rate": shown_setting("rate", self.rate),
-            "state_dir": str(self.state_dir),
-            "report_dir": str(self.report_dir),
+            "state_dir": shown_path(self.state_dir),
+            "report_dir": shown_path(self.report_dir),
             "api_version": shown_setting("api_version", self.api_version),
-            "token_file": shown_token_file(self.token_file),
+            "token_file": shown_path(self.token_file),
             "mappings": [str(p) for p in self.mappings],
             "ukprn": shown_setting("ukprn", self.ukprn),
         }
@@ -143,8 +144,9 @@ def shown_setting(key: str, value: str | None) -> str | None:
     return (hidden_token(value) or value) if key in SHORT_SETTINGS and value is not None else value
 
 
-def shown_token_file(path: Path | None) -> str | None:
-    """A token file's name as it may be shown: not at all when it is an API token pasted in its place."""
+def shown_path(path: Path | None) -> str | None:
+    """A token file's, folder's or settings file's name as it may be shown: not at all when it is an API token pasted
+    in its place (no file of that name is there)."""
     if path is None:
         return None
     length = pasted_token_file(path)
@@ -188,7 +190,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         data = read_at_most(path, CONFIG_FILE_LIMIT, "a config file")
         doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+        raise ConfigError(f"{shown_path(path)}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
@@ -281,6 +283,8 @@ def load_settings(
             values[key], sources[key] = file_values[key], str(path)
         else:
             values[key], sources[key] = default, "default"
+    if isinstance(values["target"], str):  # a CRLF env file's or a pasted line's end
+        values["target"] = values["target"].strip()
 
     def located(value: Any, from_file: bool) -> Path:
         """Paths written in the config file are relative to that file, not to where the command runs."""
@@ -334,6 +338,14 @@ def target_slug(target: str | None) -> str:
         port = parts.port
     except ValueError:  # not a URL (a port that is not a number): refused where it is checked (Settings.problems)
         return "target"
+    root = target.rstrip("/")
+    if "/api/" in f"{root}/":  # as resolve_target takes it: the service's root
+        root = root[: root.index("/api")]
+    for name, url in TARGETS.items():
+        if root == url:
+            # The service's URL, spelt out: the folder `sandbox` names it, so that a job changing how it names the
+            # service keeps its ledger (the ledger binds to the URL: a fresh one was made, with a warning).
+            return name
     host = (parts.hostname or "target").replace(":", "_")
     return f"{host}-{port}" if port else host
 

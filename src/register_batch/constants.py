@@ -8,6 +8,11 @@ they belong, re-export them.
 from __future__ import annotations
 
 API_VERSION = "v2026.1"  # the only version Register serves (register-api.md §0)
+# The services a target may name (`--target sandbox`), and their URLs (register-api.md §1).
+TARGETS = {
+    "sandbox": "https://sandbox.register-trainee-teachers.service.gov.uk",
+    "production": "https://www.register-trainee-teachers.service.gov.uk",
+}
 # The input formats a reader exists for (HESA ITT XML, hesa-formats.md §1; HESA-named CSV; Register's bulk-add CSV,
 # §3); `--format auto` tells them apart by content (readers/detect.py).
 FORMATS = ("hesa-xml", "hesa-csv", "register-csv")

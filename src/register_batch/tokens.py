@@ -15,26 +15,22 @@ def is_bearer_token(value: str) -> bool:
     return BEARER_TOKEN.fullmatch(value) is not None
 
 
-# Anything a Register token cannot hold (`sandbox_` and 64 hex digits) ends a word of a value pasted with more than
-# the token: a header's words, quotes of any kind (an env file's, Word's “curly” ones), `NAME=`, `:` and `/` (a URL's
-# parts), a sentence's punctuation.
-_AROUND_A_TOKEN = re.compile(r"[^A-Za-z0-9\-._~+]+")
-_TOKEN_DIGITS = 8  # a token's random part has many; a long host or file name (`register-trainee-teachers-emulator`)
-_TOKEN_LENGTH = 32
+# Anything a Register token cannot hold (`sandbox_` and 64 hex digits, register-api.md §1) ends a word of a value
+# pasted with more than the token: a header's words, quotes of any kind (an env file's, Word's “curly” ones), `NAME=`,
+# `:`, `/`, `.` and `-` (a URL's parts, a host's labels, `x-<token>`), a sentence's punctuation.
+_AROUND_A_TOKEN = re.compile(r"[^A-Za-z0-9_~+]+")
+_TOKEN_DIGITS = 8  # a token's random part has many; a long name (`register_trainee_teachers_emulator`) has none
+_TOKEN_LENGTH = 48  # a token is 72 or more; a hex UUID (32) or a dated name (`register_api_token_20261201`) is shorter
 
 
 def _token_words(value: str) -> list[str]:
-    """The words of `value` that may be a token: 32 characters or more of a token's, at least 8 of them digits, with no
-    dot inside (a host name has one; a full stop after the token is the sentence's) and no hyphen (Register's tokens
-    have none; a UUID, a timestamp or a Kubernetes pod's name in a URL has)."""
-    words = (word.strip(".") for word in _AROUND_A_TOKEN.split(value))
+    """The words of `value` that may be a token: 48 characters or more of a token's (none of them a hyphen or a dot,
+    which Register's tokens do not hold: a UUID's or host name's parts are words of their own), at least 8 of them
+    digits."""
     return [
         word
-        for word in words
-        if len(word) >= _TOKEN_LENGTH
-        and "." not in word
-        and "-" not in word
-        and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
+        for word in _AROUND_A_TOKEN.split(value)
+        if len(word) >= _TOKEN_LENGTH and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
     ]
 
 
@@ -53,8 +49,8 @@ TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it 
 
 
 TOKEN_AS_TOKEN_FILE = (
-    "the token file's name looks like an API token ({length} characters; not shown): give the name of a file holding "
-    "the token, or the token in REGISTER_API_TOKEN"
+    "the token file's name looks like an API token ({length} characters; not shown), and no file of that name is "
+    "there: give the name of a file holding the token, or the token in REGISTER_API_TOKEN"
 )
 
 

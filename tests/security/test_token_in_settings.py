@@ -84,6 +84,12 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         f"https://register.example/?token={TOKEN}",
         f"https://{TOKEN}@register.example",
         f"http://127.0.0.1:9/{TOKEN}@x",
+        f"https://register.example/x-{TOKEN}",
+        f"https://register.example Bearer-{TOKEN}",
+        f"-{TOKEN}",
+        f"{TOKEN}-x",
+        f"https://register.example/{TOKEN}.json",
+        f"https://{TOKEN}.example.com",
     ],
     ids=[
         "bearer",
@@ -101,6 +107,12 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         "in a URL's query",
         "as a URL's user name",
         "in a URL's path before an @",
+        "after a hyphen in a URL's path",
+        "joined to Bearer by a hyphen",
+        "after a hyphen",
+        "before a hyphen",
+        "before a dot in a URL's path",
+        "as a URL's host's first label",
     ],
 )
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
@@ -122,12 +134,31 @@ def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, en
         "https://gw.example.com/tenants/123e4567-e89b-12d3-a456-426614174000",
         "http://register-emulator-75f6d8c9b7-4xk2p:8080",
         "https://host.example/proxy/register-trainee-teachers-20261201123456",
+        "https://gw.example.com/tenants/123e4567e89b12d3a456426614174000",
+        "https://gw.example.com/register_trainee_teachers_20261201",
     ],
-    ids=["a UUID in the path", "a Kubernetes pod's host name", "a timestamp in the path"],
+    ids=[
+        "a UUID in the path",
+        "a Kubernetes pod's host name",
+        "a timestamp in the path",
+        "a UUID without its hyphens in the path",
+        "a dated name in the path",
+    ],
 )
 def test_a_target_with_long_words_of_digits_is_shown_not_taken_for_a_token(tmp_path, env, target):
-    """Long runs of letters and digits that are no token (they have hyphens; Register's tokens have none): such
-    targets were refused as "looks like an API token" once URLs were read for tokens."""
+    """Long runs of letters and digits that are no token (hyphens part them, and Register's tokens have none; or they
+    are shorter than any token): such targets were refused as "looks like an API token" once URLs were read for
+    tokens."""
     env["REGISTER_API_URL"] = target
     shown = run_cli(["config", "show"], tmp_path, env)
     assert shown.returncode == 0 and target in shown.stdout and "Problem" not in shown.stdout, shown.stdout
+
+
+@pytest.mark.parametrize("variable", ["REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_REPORT_DIR", "REGISTER_BATCH_CONFIG"])
+def test_a_token_pasted_as_a_folder_or_the_settings_file_is_never_shown_by_config_show(tmp_path, env, variable):
+    """`config show` printed the state or report folder as given, and a settings file it could not read by its
+    name: a token pasted there was shown whole, as one in the token file's place is not."""
+    env[variable] = TOKEN
+    shown = run_cli(["config", "show"], tmp_path, env)
+    assert TOKEN not in shown.stdout + shown.stderr
+    assert NOT_SHOWN in shown.stdout + shown.stderr

@@ -24,7 +24,7 @@ def config_show(state: State, as_json: bool) -> None:
     """
     import json
 
-    from register_batch.config import shown_token_file, token_file_to_use
+    from register_batch.config import shown_path, token_file_to_use
     from register_batch.errors import ConfigError
     from register_batch.sync.target import load_token
 
@@ -39,7 +39,7 @@ def config_show(state: State, as_json: bool) -> None:
         token = None
         values["token"] = f"(unreadable: {exc})"
     from_environment = os.environ.get("REGISTER_API_TOKEN", "").strip()  # set, whether or not it can be used
-    token_source = shown_token_file(token_file) if token_file else "$REGISTER_API_TOKEN" if from_environment else "none"
+    token_source = shown_path(token_file) if token_file else "$REGISTER_API_TOKEN" if from_environment else "none"
     sources = {**settings.sources, "token": token_source}
     if as_json:
         click.echo(
@@ -58,6 +58,8 @@ def config_show(state: State, as_json: bool) -> None:
     for key, value in values.items():
         if value is None:
             shown = "embedded emulator" if key == "target" else "(none)"
+        elif isinstance(value, list):  # the mapping files, in the order they apply
+            shown = ", ".join(value) or "(none)"
         else:
             shown = "(empty)" if value == "" else value
         echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
