@@ -305,3 +305,79 @@ def test_a_report_folder_on_a_read_only_file_system_is_named_so_not_as_a_permiss
     assert result.output == (
         f"register-batch: error: cannot write {reports}: {read_only_folder} is on a read-only file system\n"
     )
+
+
+@pytest.fixture
+def shut_out(tmp_path):
+    """(run, folder): `folder` is one this user may not enter, as another user's owner-only folder (a state dir or
+    report folder a run with sudo made) is; `run(args)` runs the CLI in this process as that user. For root, who may
+    enter any folder, `run` sets the effective user to `nobody` for the call, its modules loaded first."""
+    outside = tmp_path / "shared"  # the working folder of the run: open to all, as a shared one is
+    outside.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(outside, 0o777)
+    folder = outside / "theirs"
+    folder.mkdir(mode=0o700)
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not root:
+        os.chmod(folder, 0o000)
+
+    def run(args: list[str]):
+        CliRunner().invoke(cli, args)  # every module it needs loaded, as this user
+        if not root:
+            return CliRunner().invoke(cli, args)
+        parents = [p for p in tmp_path.parents if p != p.parent]
+        modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
+        for p in parents:  # pytest's own folders are root's alone: open them on the way to the working folder
+            os.chmod(p, modes[p] | 0o111)
+        try:
+            os.seteuid(65534)
+            try:
+                return CliRunner().invoke(cli, args)
+            finally:
+                os.seteuid(0)
+        finally:
+            for p, mode in modes.items():
+                os.chmod(p, mode)
+
+    try:
+        yield run, folder
+    finally:
+        os.chmod(folder, 0o700)
+
+
+@pytest.mark.parametrize("command", ["validate", "sync", "export"])
+def test_a_folder_inside_one_this_user_may_not_enter_gives_one_line_not_an_internal_error(command, shut_out):
+    """A migration lead ran a sync once with sudo, then as themself: the state dir (or report folder) is inside a
+    folder root made owner-only. Looking for the nearest folder that exists raised PermissionError, and every command
+    ended `internal error (PermissionError: ...)`, exit 70, which says to report a bug."""
+    run, theirs = shut_out
+    source = theirs.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    args = {
+        "validate": ["validate", str(source), "--report-dir", str(theirs / "reports")],
+        "sync": [
+            "sync",
+            str(source),
+            "--dry-run",
+            "--state-dir",
+            str(theirs / "state"),
+            "--report-dir",
+            str(theirs.parent / "reports"),
+        ],
+        "export": [
+            "export",
+            "--to",
+            "json",
+            "-o",
+            str(theirs.parent / "held.json"),
+            "--state-dir",
+            str(theirs / "state"),
+        ],
+    }[command]
+    result = run(args)
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot ") and f"{theirs} is not open to this user" in line, line

@@ -58,10 +58,25 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     """The nearest folder on the path that exists, and the ones below it that do not (outermost first)."""
     missing = []
     current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
+    try:
+        while not current.exists() and current != current.parent:
+            missing.append(current)
+            current = current.parent
+    except PermissionError:  # a folder on the way this user may not enter: another user's, owner-only (a sudo run's)
+        raise UnwritableOutput(
+            folder,
+            f"{_shut_folder(folder)} is not open to this user: it is another user's folder, made by a run as that "
+            "user or with sudo; use another folder, or have its owner give it to you",
+        ) from None
     return current, missing[::-1]
+
+
+def _shut_folder(folder: Path) -> Path:
+    """The outermost folder on the way to `folder` that this user may not enter (look in)."""
+    for parent in reversed(folder.parents):
+        if str(parent) != "." and not os.access(parent, os.X_OK):
+            return parent
+    return folder.parent
 
 
 def check_writable_dir(path: StrPath) -> None:

@@ -955,6 +955,38 @@ def test_a_create_whose_reply_was_lost_is_found_after_an_hour_of_suspend(
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
 
 
+def test_the_look_up_for_a_create_whose_reply_was_lost_reads_the_newest_first(emulator, tmp_path):
+    """A migration creates a trainee every 0.6 s, so the 15 minutes the look-up lists (for clocks that differ) hold
+    up to 1,500 of this run's creates. Listed oldest first, the one sought, created a moment ago, came last: every
+    page of them was read first (3 to 6 requests at Register's pace for each lost reply). Newest first, it is on the
+    first page."""
+    rows = [trainee(n) for n in range(1, 42)]
+    assert sync_files([str(write_extract(tmp_path / "a.csv", rows[:40]))], options(emulator, tmp_path)).exit_code == 0
+    looked_up: list[dict] = []  # the listings after the create was sent: the look-up's
+
+    class AnswerLost(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                self.sent = True
+
+        def list_trainees(self, **params):
+            if getattr(self, "sent", False):
+                looked_up.append(params)
+            return super().list_trainees(**params)
+
+    with AnswerLost(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        result = sync_files(
+            [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, per_page=10), client=client
+        )
+    assert result.exit_code == 0 and result.results[40].plan.matched_by == "listing after an unknown create"
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 41 and len(held(emulator)) == 41
+    assert len(looked_up) == 1, looked_up  # one page of 10, not the 41 trainees created in the last 15 minutes
+
+
 def _hour_into_a_first_load(monkeypatch, *, before_create):
     """An emulator on a clock moved by hand, this run's clock following it, and a client whose first create first
     calls `before_create(emulator, now)`: what happened in Register while a long first load was sending. The plan

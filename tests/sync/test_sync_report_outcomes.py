@@ -162,7 +162,7 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path,
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
     key, tone, text = status_box(doc)
     assert key == "unknown" and "status-bad" in tone
-    assert text.startswith("1 record may not have been written.") and "Nothing to fix" not in text
+    assert text.startswith("1 record may not have been written in full.") and "Nothing to fix" not in text
     fix = " ".join(doc.xpath('//tr[@data-code="sync_unknown"]//p[@class="fix"]')[0].text_content().split())
     assert "Run the same command again" in fix
 
@@ -1598,6 +1598,43 @@ def test_a_client_lent_to_a_stopped_sync_is_not_left_stopping(emulator, tmp_path
         [created] = held(emulator)
         assert client.get_trainee(created["trainee_id"])["hesa_id"] == created["hesa_id"]  # waits its turn, then goes
         assert client.stopping is own
+
+
+def test_a_stop_between_a_create_and_its_withdrawal_is_not_reported_as_a_lost_answer(emulator, tmp_path):
+    """At Register's pace a run spends most of its time waiting for the rate budget, so a Ctrl-C mostly lands in a
+    wait: here after a new trainee's create was answered (201) and before its withdrawal was sent. The record is
+    `unknown` (half written; the next run finishes it), but the report's summary box said "Register's answer was
+    lost", which no request of this run was: a migration lead went looking for a network fault."""
+    rows = [{**trainee(1), **WITHDRAWN}, trainee(2)]
+    source = str(write_extract(tmp_path / "a.csv", rows))
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:  # the budget is one request a minute: every request after the first waits
+        if not clock.signalled and client.stats.by_route.get("POST /trainees"):
+            clock.signalled = True
+            os.kill(os.getpid(), signal.SIGINT)
+        clock.now += seconds
+
+    limiter = RateLimiter(1, 60.0, clock=clock.time, sleep=sleep)
+    with (
+        RegisterClient(emulator.url, TOKEN, limiter=limiter, share_budget=False) as client,
+        pytest.raises(Interrupted),
+    ):
+        sync_files([source], options(emulator, tmp_path), client=client)
+    assert clock.signalled
+    [created] = held(emulator)
+    assert created["state"] != "withdrawn"  # the withdrawal waited for the budget, and was not sent
+    assert "POST /trainees/{trainee_id}/withdraw" not in stats(emulator)["requests"]["by_route"]
+    data, doc = report_of(tmp_path)
+    assert [(r["outcome"], r["http_status"]) for r in data["records"]] == [("unknown", 201), ("pending", None)]
+    _key, _tone, text = status_box(doc)
+    assert "1 record may not have been written in full." in text
+    assert "answer was lost" not in text, text
+    assert "The run was stopped while writing to Register" in text, text
+    # The next run finishes it: the withdrawal alone, nothing created twice.
+    again = sync_files([source], options(emulator, tmp_path))
+    assert again.outcomes == Counter(done=2), again.summary_line()
+    assert sorted(t["state"] for t in held(emulator))[-1] == "withdrawn" and len(held(emulator)) == 2
 
 
 def test_an_update_a_stop_kept_from_being_sent_is_not_named_later_as_written(emulator, tmp_path):

@@ -488,9 +488,13 @@ class Status:
 
 # Problems the summary box names by how many records have them: (key, in bold with the count, then plain).
 _PER_RECORD = {
+    # Not only a lost answer: a stop while a record's next write waited for the rate budget (most of a run's time at
+    # Register's pace) leaves it half written, every answer in hand; a 500 after every retry may have been carried out.
     "unknown": (
-        "{} may not have been written.",
-        "Register's answer was lost. Run the same command again: it looks in Register first and creates no one twice.",
+        "{} may not have been written in full.",
+        "The run was stopped while writing to Register, or Register's answer to a write was lost or was a server "
+        "error, so part of what the extract says may be missing there. Run the same command again: it looks in "
+        "Register first, sends what is missing and creates no one twice.",
     ),
     "failed": ("{} failed at Register.", "Register's messages are under Issues."),
     "conflict": (

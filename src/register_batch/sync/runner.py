@@ -982,7 +982,14 @@ class SyncRun:
 
         The listing starts 15 minutes before the create was sent (clocks differ), not before now: the retries of a
         request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
-        not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it)."""
+        not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it).
+
+        Newest first: those 15 minutes of a first load hold up to 1,500 of its own creates, and oldest first the one
+        sought, made a moment ago, would be on the last page; newest first it is on the first, read before anything
+        can move it. A trainee changed while the pages are read moves to the front: the others are pushed back (one
+        comes again, dropped as a repeat), and it is missed only if it was past the pages read by then. The one
+        sought is missed so only behind a page of trainees changed after it and then changed itself (its TRN
+        arriving); its create sent again then meets Register's 409 (§4), as a cycle with no row does."""
         cycle = start_cycle(record.data)
         since = sent_at - CLOCK_SKEW
         hesa_id = record.data.get("hesa_id")
@@ -991,7 +998,7 @@ class SyncRun:
             for trainee in self.client.iter_trainees(
                 academic_cycle=cycle,
                 since=since.isoformat(timespec="seconds"),
-                sort_order="asc",
+                sort_order="desc",
                 per_page=self.options.per_page,
             ):
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
