@@ -151,7 +151,8 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     MappingProblem(
                         translation.origin,
                         translation.pattern,
-                        f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list",
+                        f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list "
+                        f"(`register-batch reference show {list_name}` lists its codes)",
                     )
                 )
         if _accepted(reference, list_name, old):
