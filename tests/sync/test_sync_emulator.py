@@ -987,6 +987,58 @@ def test_the_look_up_for_a_create_whose_reply_was_lost_reads_the_newest_first(em
     assert len(looked_up) == 1, looked_up  # one page of 10, not the 41 trainees created in the last 15 minutes
 
 
+@pytest.mark.parametrize("dates", ["one cycle", "itt_start_date in the cycle before"])
+def test_a_lost_create_whose_trainee_changes_while_the_look_up_reads_is_found_not_sent_again(
+    tmp_path, monkeypatch, dates
+):
+    """Read newest first by offset, the look-up missed a trainee whose TRN arrived between two of its pages (it moved
+    to the front, past the reader): the create was sent again, and with an itt_start_date in another cycle than the
+    trainee's start date Register's 409 (§4, by the submitted itt_start_date's cycle) did not stop it: the trainee
+    was created twice, exit 0 (found by review9). Register here: one trainee a page, TRNs arriving 100 s after each
+    create, a clock moved by hand."""
+    from register_batch.sync import runner
+
+    now = [time.time()]
+    monkeypatch.setattr(runner, "utc_now", lambda: datetime.fromtimestamp(now[0], UTC))
+    first, lost = trainee(1), trainee(2)
+    if dates != "one cycle":
+        lost["itt_start_date"] = "2025-07-21"  # the cycle before its trainee_start_date's (2025-09-01)
+    start, trn_delay = now[0], 100.0
+    looked_up: list[tuple] = []
+
+    class TraineesChangeWhileRead(RegisterClient):
+        def create_trainee(self, data):
+            if self.stats.by_route.get("POST /trainees", 0) == 0:
+                now[0] = start
+                return super().create_trainee(data)
+            now[0] = start + 1
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                self.lost = True
+
+        def list_trainees(self, **params):
+            if getattr(self, "lost", False):
+                # The first page read after the first trainee's TRN arrived, every later one after the second's.
+                now[0] = start + trn_delay + (0.5 if not looked_up else 2)
+                items, meta = super().list_trainees(**params)
+                looked_up.append((params.get("sort_order"), [item["hesa_id"] for item in items]))
+                return items, meta
+            return super().list_trainees(**params)
+
+    emulator = start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: now[0], trn_delay=trn_delay)
+    with emulator, TraineesChangeWhileRead(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        source = write_extract(tmp_path / "in.csv", [first, lost])
+        result = sync_files([str(source)], options(emulator, tmp_path, per_page=1), client=client)
+        assert result.exit_code == 0, result.summary_line()
+        assert result.results[1].plan.matched_by == "listing after an unknown create", looked_up
+        assert sorted(t["hesa_id"] for t in held(emulator)) == [first["hesa_id"], lost["hesa_id"]]
+        assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
+    assert looked_up[0] == ("desc", [first["hesa_id"]])  # the newest page: the first trainee, its TRN just arrived
+
+
 def _hour_into_a_first_load(monkeypatch, *, before_create):
     """An emulator on a clock moved by hand, this run's clock following it, and a client whose first create first
     calls `before_create(emulator, now)`: what happened in Register while a long first load was sending. The plan

@@ -984,31 +984,45 @@ class SyncRun:
         request, or a laptop suspended mid-request, can put an hour between the two, and a trainee created then would
         not be listed (the create sent again would meet Register's 409 instead, which is safe but leans on it).
 
-        Newest first: those 15 minutes of a first load hold up to 1,500 of its own creates, and oldest first the one
-        sought, made a moment ago, would be on the last page; newest first it is on the first, read before anything
-        can move it. A trainee changed while the pages are read moves to the front: the others are pushed back (one
-        comes again, dropped as a repeat), and it is missed only if it was past the pages read by then. The one
-        sought is missed so only behind a page of trainees changed after it and then changed itself (its TRN
-        arriving); its create sent again then meets Register's 409 (§4), as a cycle with no row does."""
+        First the newest page alone: those 15 minutes of a first load hold up to 1,500 of its own creates, and the one
+        sought, made a moment ago, is on it (it was on the last page of the listing oldest first). Only when it is not
+        there, and the listing has more pages, is the listing read oldest first (`iter_trainees`): read newest first
+        by offset, a trainee that changes while the pages are read (its TRN arriving) moves to the front, past the
+        reader, and a create sent again for it is not always Register's 409 (§4 compares the start cycle of the
+        submitted itt_start_date): a trainee twice (found by review9)."""
         cycle = start_cycle(record.data)
         since = sent_at - CLOCK_SKEW
+        since_text = since.isoformat(timespec="seconds")
         hesa_id = record.data.get("hesa_id")
-        listed: list[dict[str, Any]] = []
-        try:
-            for trainee in self.client.iter_trainees(
-                academic_cycle=cycle,
-                since=since.isoformat(timespec="seconds"),
-                sort_order="desc",
-                per_page=self.options.per_page,
-            ):
+
+        def sought(trainees: Iterable[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            """This create's trainee, if among `trainees`; else those with its HUSID changed since, in listed order."""
+            listed = []
+            for trainee in trainees:
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
                     if _created_since(trainee, since):
-                        return trainee  # this create's, even if an older one with this HUSID was changed meanwhile
+                        return trainee, []  # this create's, even if an older one with this HUSID changed meanwhile
                     listed.append(trainee)
+            return None, listed
+
+        try:
+            newest, _meta = self.client.list_trainees(
+                academic_cycle=cycle, since=since_text, sort_order="desc", per_page=self.options.per_page, page=1
+            )
+            found, listed = sought(newest)
+            if found is None and len(newest) >= self.options.per_page:  # a full page: more may follow it
+                found, listed = sought(
+                    self.client.iter_trainees(
+                        academic_cycle=cycle, since=since_text, sort_order="asc", per_page=self.options.per_page
+                    )
+                )
+            else:
+                listed.reverse()  # oldest change first, as the listing oldest first gives them
         except Unprocessable as exc:
             if cycle is None or not _no_such_cycle(exc, cycle, self.as_of):
                 raise
-        return listed[0] if listed else None
+            return None
+        return found or (listed[0] if listed else None)
 
 
 def _a_draft(trainee_id: str) -> str:
