@@ -741,7 +741,21 @@ def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_re
 
 @pytest.mark.parametrize(
     "between",
-    ["\\u0000", "\\u200b", "\\u00ad", "\\u034f", "\\ufe0f", "\\udb40\\udc20", "\u200b", "\u00a0", " ", "\u200b\\u0000"],
+    [
+        "\\u0000",
+        "\\u200b",
+        "\\u00ad",
+        "\\u034f",
+        "\\ufe0f",
+        "\\udb40\\udc20",
+        "\u200b",
+        "\u00a0",
+        " ",
+        "\u200b\\u0000",
+        "\\n",
+        "\\r\\n",
+        "\\t",
+    ],
     ids=[
         "an escaped NUL",
         "an escaped zero-width space",
@@ -753,15 +767,20 @@ def test_a_sync_whose_withdrawal_a_gateway_answers_with_its_own_json_does_not_re
         "a no-break space",
         "a space",
         "a zero-width space and an escaped NUL",
+        "an escaped line break",
+        "an escaped CRLF",
+        "an escaped tab",
     ],
 )
-def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_shown(between):
+@pytest.mark.parametrize("also_as_it_is", [False, True], ids=["spread only", "also as it is"])
+def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_shown(between, also_as_it_is):
     """A gateway wrapping a UTF-16 body in its JSON (`s\\u0000a\\u0000n...`), or one putting escaped zero-width
     characters between the token's: the mask looked for the token as it is, and the refusal's line showed it with
     `\\x00` or nothing between its characters, as plain to read. Quoted as it is too, in the same message: the mask
     stopped at that one."""
     spread = between.join(TOKEN)
-    quoted = '{"errors": [{"error": "Unauthorized", "message": "Bearer ' + spread + ", not " + TOKEN + '"}]}'
+    plain = f", not {TOKEN}" if also_as_it_is else ""
+    quoted = '{"errors": [{"error": "Unauthorized", "message": "Bearer ' + spread + plain + '"}]}'
     with (
         serving(answer_of(quoted.encode(), status=422)) as (url, _written),
         client(url, attempts=1) as register,
@@ -769,8 +788,9 @@ def test_a_token_with_characters_that_show_nothing_between_its_own_is_never_show
     ):
         register.get_trainee("T1")
     shown = str(caught.value) + repr(caught.value.body)
-    shown = re.sub(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}|[^\x21-\x7e]", "", shown)  # what shows nothing
-    assert TOKEN not in shown and str(caught.value).endswith(": Bearer ********, not ********")  # masked, and only it
+    shown = re.sub(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}|\\[nrtbf]|[^\x21-\x7e]", "", shown)  # shows nothing
+    masked = ": Bearer ********" + (", not ********" if also_as_it_is else "")
+    assert TOKEN not in shown and str(caught.value).endswith(masked)  # the token masked, and only it
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,7 @@ class Secret:
 
 
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+_SHORT_ESCAPE = re.compile(rb"\\[bfnrt]")  # JSON's escapes of control characters other than \uXXXX
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # What is not a token's own (a token is printable ASCII, tokens.py): put between its characters, control characters
 # (a gateway's JSON of a UTF-16 body, `s\u0000a\u0000n...`), zero-width, joining or variation characters and the
@@ -119,8 +120,9 @@ _NOT_A_TOKENS_BYTES = bytes([*range(0x21), *range(0x7F, 0x100)])  # the same raw
 
 def _quotes(content: bytes, token: str) -> bool:
     """Whether an answer's bytes hold `token`: as it is, or JSON-escaped (a `/` may be written `\\/`, and any
-    character `\\uXXXX`). Only then is the answer's JSON searched through (`_masked`): a server that escapes every
-    non-ASCII character would otherwise have every page copied."""
+    character `\\uXXXX`), or spread by characters no token holds, raw or escaped. Only then is the answer's JSON
+    searched through (`_masked`): a server that escapes every non-ASCII character would otherwise have every page
+    copied."""
     plain = token.encode()
     if plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content):
         return True
@@ -130,10 +132,10 @@ def _quotes(content: bytes, token: str) -> bool:
     content = content.translate(None, _NOT_A_TOKENS_BYTES)
     if plain in content:
         return True
-    if b"\\u" not in content:
+    if b"\\" not in content:
         return False
     unescaped = _JSON_ESCAPE.sub(_escaped_byte, content.replace(b"\\/", b"/"))
-    return plain in unescaped
+    return plain in _SHORT_ESCAPE.sub(b"", unescaped)  # a line break or tab, `\\n` `\\t`, between its characters
 
 
 def _escaped_byte(escape: re.Match[bytes]) -> bytes:
