@@ -322,10 +322,10 @@ def shut_out(tmp_path):
     if not root:
         os.chmod(folder, 0o000)
 
-    def run(args: list[str]):
-        CliRunner().invoke(cli, args)  # every module it needs loaded, as this user
+    def run(args: list[str], env: dict[str, str] | None = None):
+        CliRunner().invoke(cli, args, env=env)  # every module it needs loaded, as this user
         if not root:
-            return CliRunner().invoke(cli, args)
+            return CliRunner().invoke(cli, args, env=env)
         parents = [p for p in tmp_path.parents if p != p.parent]
         modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
         for p in parents:  # pytest's own folders are root's alone: open them on the way to the working folder
@@ -333,7 +333,7 @@ def shut_out(tmp_path):
         try:
             os.seteuid(65534)
             try:
-                return CliRunner().invoke(cli, args)
+                return CliRunner().invoke(cli, args, env=env)
             finally:
                 os.seteuid(0)
         finally:
@@ -346,7 +346,7 @@ def shut_out(tmp_path):
         os.chmod(folder, 0o700)
 
 
-@pytest.mark.parametrize("command", ["validate", "sync", "export"])
+@pytest.mark.parametrize("command", ["validate", "sync", "export", "validate's state dir", "convert's state dir"])
 def test_a_folder_inside_one_this_user_may_not_enter_gives_one_line_not_an_internal_error(command, shut_out):
     """A migration lead ran a sync once with sudo, then as themself: the state dir (or report folder) is inside a
     folder root made owner-only. Looking for the nearest folder that exists raised PermissionError, and every command
@@ -375,9 +375,30 @@ def test_a_folder_inside_one_this_user_may_not_enter_gives_one_line_not_an_inter
             "--state-dir",
             str(theirs / "state"),
         ],
+        # the state dir's pulled code lists looked for (review9: exit 70 still)
+        "validate's state dir": ["validate", str(source), "--report-dir", str(theirs.parent / "reports")],
+        "convert's state dir": ["convert", str(source), "--to", "json", "-o", str(theirs.parent / "out.json")],
     }[command]
-    result = run(args)
+    result = run(args, env={"REGISTER_BATCH_STATE_DIR": str(theirs / "state")} if "state dir" in command else None)
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
     [line] = result.output.splitlines()
     assert line.startswith("register-batch: error: cannot ") and f"{theirs} is not open to this user" in line, line
+
+
+def test_a_folder_of_this_users_own_that_it_may_not_enter_says_how_to_open_it(shut_out):
+    """Its own folder, left owner-only without the right to enter it (chmod 600): the line said it was another user's
+    folder, made with sudo (found by review9)."""
+    run, folder = shut_out
+    source = folder.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(folder, 65534, 65534)  # the user `run` acts as
+    os.chmod(folder, 0o600)
+    result = run(["validate", str(source), "--report-dir", str(folder / "reports")])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"register-batch: error: cannot write {folder / 'reports'}: {folder} is not open to this user, its owner: "
+        f"`chmod u+rwx {folder}` opens it\n"
+    )

@@ -63,20 +63,27 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
             missing.append(current)
             current = current.parent
     except PermissionError:  # a folder on the way this user may not enter: another user's, owner-only (a sudo run's)
-        raise UnwritableOutput(
-            folder,
-            f"{_shut_folder(folder)} is not open to this user: it is another user's folder, made by a run as that "
-            "user or with sudo; use another folder, or have its owner give it to you",
-        ) from None
+        raise UnwritableOutput(folder, shut_to_this_user(folder)) from None
     return current, missing[::-1]
 
 
-def _shut_folder(folder: Path) -> Path:
-    """The outermost folder on the way to `folder` that this user may not enter (look in)."""
-    for parent in reversed(folder.parents):
-        if str(parent) != "." and not os.access(parent, os.X_OK):
-            return parent
-    return folder.parent
+def shut_to_this_user(path: Path) -> str:
+    """Why `path` cannot be reached: the outermost folder on its way this user may not enter, and what opens it."""
+    effective = os.access in os.supports_effective_ids  # the user this process acts as (sudo -u, seteuid)
+    shut = next(
+        (p for p in reversed(path.parents) if str(p) != "." and not os.access(p, os.X_OK, effective_ids=effective)),
+        path.parent,
+    )
+    try:
+        own = shut.stat().st_uid == os.geteuid()
+    except (OSError, AttributeError):  # Windows has no getuid: its folders' ACLs decide
+        own = False
+    if own:
+        return f"{shut} is not open to this user, its owner: `chmod u+rwx {shut}` opens it"
+    return (
+        f"{shut} is not open to this user: it is another user's folder, made by a run as that user or with sudo; use "
+        "another folder, or have its owner give it to you"
+    )
 
 
 def check_writable_dir(path: StrPath) -> None:

@@ -16,8 +16,8 @@ import click
 
 from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
-from register_batch.errors import Interrupted, RegisterBatchError
-from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs
+from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
+from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs, shut_to_this_user
 from register_batch.progress import Progress
 from register_batch.wording import printable
 
@@ -306,7 +306,10 @@ def _reference_path(settings: Settings) -> Path | None:
     from register_batch.reference import PULLED_FILE
 
     pulled = settings.state_dir / PULLED_FILE
-    return pulled if pulled.is_file() else None
+    try:
+        return pulled if pulled.is_file() else None
+    except PermissionError:  # a state dir inside another user's owner-only folder (a sudo run's): not exit 70
+        raise ConfigError(f"cannot look in the state dir {settings.state_dir}: {shut_to_this_user(pulled)}") from None
 
 
 format_option = click.option(
