@@ -223,8 +223,20 @@ def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_pa
         ("https://sandbox..register-trainee-teachers.service.gov.uk", "a part of its host name between dots is empty"),
         ("https://.register.example", "a part of its host name between dots is empty"),
         ("https://" + "x" * 64 + ".example", "a part of its host name between dots is empty or longer than 63"),
+        ("https://sandbox.register-trainee-teachers.service.gov.uk\u200b", "its host name holds a character no host"),
+        ("https://\u2603.example", "its host name holds a character no host"),
+        ("https://xn--.example", "its host name holds a character no host"),
     ],
-    ids=["a space in it", "a NUL in it", "two dots", "a dot first", "a 64-character label"],
+    ids=[
+        "a space in it",
+        "a NUL in it",
+        "two dots",
+        "a dot first",
+        "a 64-character label",
+        "a zero-width space ending it",
+        "a snowman in its host",
+        "an empty punycode label",
+    ],
 )
 def test_a_target_no_request_could_go_to_is_refused_in_one_line(tmp_path, monkeypatch, target, why):
     """Each was taken, then failed at the first request: an internal error (exit 70) at the name's lookup, or a

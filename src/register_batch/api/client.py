@@ -222,6 +222,13 @@ def resolve_target(target: str) -> str:
             f"target {shown!r} is not a URL register-batch can use (a part of its host name between dots is empty or "
             "longer than 63 characters)"
         ) from None
+    try:
+        httpx.URL(root).host  # noqa: B018 - as httpx reads it (IDNA 2008): a zero-width space pasted with it is none
+    except (httpx.InvalidURL, ValueError):  # the idna package's IDNAError is a ValueError
+        raise InsecureTarget(
+            f"target {shown!r} is not a URL register-batch can use (its host name holds a character no host name can, "
+            "or an invisible one pasted with it?)"
+        ) from None
     if looks_like_token(root):  # an @ in the path, which is no user name's end (`http://host/<token>@x`)
         raise _token_as_target(target)
     if "/api/" in f"{parts.path}/":
