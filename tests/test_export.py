@@ -1499,3 +1499,20 @@ def test_an_export_with_another_providers_token_stops_writing_nothing_when_the_u
     right = CliRunner().invoke(cli, [*command[: command.index(str(out)) + 1], "--ukprn", listed])
     assert right.exit_code == 0, right.output
     assert len(out.read_text().splitlines()) == 12
+
+
+def test_an_export_from_the_embedded_emulator_with_a_ukprn_exports_as_that_provider(tmp_path, monkeypatch):
+    """The embedded emulator stands in for the provider --ukprn names, as it does for sync: an export given one was
+    refused as "the API token is provider ...'s ... Use 10000001's token", a token nobody can choose (found by
+    review9)."""
+    from trainee_extracts import extract
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_API_TOKEN", "REGISTER_BATCH_UKPRN", "REGISTER_BATCH_STATE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    source = extract(tmp_path / "in.csv", 3)
+    assert CliRunner().invoke(cli, ["-q", "sync", str(source)]).exit_code == 0
+    command = ["export", "--academic-cycle", "2025", "--to", "json", "-o", "held.json", "--ukprn", "10000001"]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    assert {trainee["ukprn"] for trainee in json.loads((tmp_path / "held.json").read_text())} == {"10000001"}

@@ -128,7 +128,7 @@ def export(
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)
     token = load_token(token_file_to_use(settings))
-    with open_target(settings.target, token, settings.state_dir, command="export") as where:
+    with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn, command="export") as where:
         state.say_target(where)
         with (
             RegisterClient(
