@@ -298,6 +298,13 @@ def load_settings(
         return path.parent / given if path is not None and from_file else given
 
     def setting_path(key: str) -> Path:
+        if key in ("state_dir", "report_dir") and looks_like_token(str(values[key])):
+            # A token pasted as a folder: made, it would be shown by every Report: and Target: line, and kept on disk.
+            where = f"--{key.replace('_', '-')}" if sources[key] == "command line" else sources[key]
+            raise ConfigError(
+                f"{key} looks like an API token ({len(str(values[key]))} characters; not shown), set by {where}: name "
+                "a folder there, and give the token in REGISTER_API_TOKEN or a --token-file"
+            )
         return located(values[key], sources[key] == str(path))
 
     # --mapping files are added after the config file's, not instead of them.

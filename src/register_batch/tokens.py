@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be (§1.2)
 
@@ -26,12 +27,19 @@ _TOKEN_LENGTH = 48  # a token is 72 or more; a hex UUID (32) or a dated name (`r
 def _token_words(value: str) -> list[str]:
     """The words of `value` that may be a token: 48 characters or more of a token's (none of them a hyphen or a dot,
     which Register's tokens do not hold: a UUID's or host name's parts are words of their own), at least 8 of them
-    digits."""
+    digits. A token with characters that show nothing inside it (a zero-width space, a tab: copied from a document)
+    is read without them too."""
+    unseen = "".join(c for c in value if unicodedata.category(c) not in _SHOW_NOTHING)
+    texts = (value, unseen) if unseen != value else (value,)
     return [
         word
-        for word in _AROUND_A_TOKEN.split(value)
+        for text in texts
+        for word in _AROUND_A_TOKEN.split(text)
         if len(word) >= _TOKEN_LENGTH and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
     ]
+
+
+_SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-width space, a soft hyphen)
 
 
 def looks_like_token(value: str) -> bool:

@@ -5,6 +5,8 @@ as a token pasted as the target or the token file's name is not."""
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 
 import pytest
 
@@ -22,6 +24,12 @@ def env(tmp_path) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
     return environ
+
+
+def as_read(text: str) -> str:
+    """`text` as a person reads it: characters that show nothing, and their escapes (`\\t`, `\\u200b`), left out."""
+    text = re.sub(r"\\[tnr]|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}", "", text)
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def refused_unshown(command: list[str], tmp_path, env: dict[str, str]) -> None:
@@ -90,6 +98,8 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         f"{TOKEN}-x",
         f"https://register.example/{TOKEN}.json",
         f"https://{TOKEN}.example.com",
+        f"https://register.example/{TOKEN[:30]}\u200b{TOKEN[30:]}",
+        f"https://register.example/{TOKEN[:30]}\t{TOKEN[30:]}",
     ],
     ids=[
         "bearer",
@@ -113,6 +123,8 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
         "before a hyphen",
         "before a dot in a URL's path",
         "as a URL's host's first label",
+        "with a zero-width space inside",
+        "with a tab inside",
     ],
 )
 def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, env, pasted):
@@ -122,9 +134,9 @@ def test_a_token_pasted_with_its_header_words_is_never_shown_either(tmp_path, en
         env[variable] = pasted
     env["REGISTER_API_URL"] = pasted
     shown = run_cli(["config", "show"], tmp_path, env)
-    assert TOKEN not in shown.stdout + shown.stderr
+    assert TOKEN not in as_read(shown.stdout + shown.stderr)
     refused = run_cli(["export", "--to", "json", "-o", str(tmp_path / "out.json")], tmp_path, env)
-    assert refused.returncode == 2 and TOKEN not in refused.stdout + refused.stderr, refused.stderr
+    assert refused.returncode == 2 and TOKEN not in as_read(refused.stdout + refused.stderr), refused.stderr
     assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]  # no state folder named by it
 
 
@@ -155,10 +167,21 @@ def test_a_target_with_long_words_of_digits_is_shown_not_taken_for_a_token(tmp_p
 
 
 @pytest.mark.parametrize("variable", ["REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_REPORT_DIR", "REGISTER_BATCH_CONFIG"])
-def test_a_token_pasted_as_a_folder_or_the_settings_file_is_never_shown_by_config_show(tmp_path, env, variable):
+def test_a_token_pasted_as_a_folder_or_the_settings_file_is_never_shown_nor_made_a_folder(tmp_path, env, variable):
     """`config show` printed the state or report folder as given, and a settings file it could not read by its
-    name: a token pasted there was shown whole, as one in the token file's place is not."""
+    name; a run made the folder, and its Target: and Report: lines showed it (found by review8 and review9). A token
+    pasted as a folder is refused before anything is made; as the settings file's name, it is not shown."""
     env[variable] = TOKEN
     shown = run_cli(["config", "show"], tmp_path, env)
     assert TOKEN not in shown.stdout + shown.stderr
-    assert NOT_SHOWN in shown.stdout + shown.stderr
+    if variable == "REGISTER_BATCH_CONFIG":
+        assert NOT_SHOWN in shown.stderr
+        return
+    key = variable.removeprefix("REGISTER_BATCH_").lower()
+    refusal = f"{key} looks like an API token ({len(TOKEN)} characters; not shown), set by ${variable}"
+    assert shown.returncode == 2 and refusal in shown.stderr
+    source = str(extract(tmp_path / "in.csv", 1))
+    for command in (["validate", source], ["export", "--to", "json", "-o", str(tmp_path / "out.json")]):
+        refused = run_cli(command, tmp_path, env)
+        assert refused.returncode == 2 and refusal in refused.stderr and TOKEN not in refused.stdout + refused.stderr
+    assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]
