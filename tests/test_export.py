@@ -1499,3 +1499,28 @@ def test_an_export_with_another_providers_token_stops_writing_nothing_when_the_u
     right = CliRunner().invoke(cli, [*command[: command.index(str(out)) + 1], "--ukprn", listed])
     assert right.exit_code == 0, right.output
     assert len(out.read_text().splitlines()) == 12
+
+
+@pytest.mark.parametrize("held", [None, ""], ids=["without it", "empty"])
+def test_an_export_with_the_ukprn_given_goes_on_when_the_listing_names_no_provider(synced, tmp_path, held):
+    """A trainee listed without its UKPRN (a gateway trimming the answer) tells nothing of whose the token is: the
+    export writes it, as sync's check lets it pass, not refusing the token as provider `None`'s."""
+    from stub_http import fronting
+
+    emulator, _source = synced
+
+    def without_ukprn(seen, forward):
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, content = forward()
+            answer = json.loads(content)
+            answer["data"] = [{**trainee, "ukprn": held} for trainee in answer.get("data", [])]
+            return status, headers, json.dumps(answer).encode()
+        return None
+
+    out = tmp_path / "held.jsonl"
+    with (
+        fronting(emulator.url, without_ukprn) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+    ):
+        result = export_trainees(client, to="jsonl", output=out, academic_cycle=2025, ukprn="10000001")
+    assert result.count == 12 and len(out.read_text().splitlines()) == 12
