@@ -1203,3 +1203,16 @@ def test_a_sync_into_the_embedded_emulator_stands_in_for_the_records_provider(tm
     again = run(*args, "--report-dir", str(tmp_path / "again"))
     assert again.exit_code == 0, again.output
     assert json.loads((tmp_path / "again" / "report.json").read_text())["sync"]["actions"] == {"unchanged": 2}
+
+
+@pytest.mark.parametrize("command", [["sync", "in.csv"], ["export", "--to", "json", "-o", "out.json"]])
+def test_every_command_that_talks_to_register_takes_a_timeout_of_1_to_600_seconds_30_by_default(tmp_path, command):
+    """--timeout is one option shared by sync and export: its range and default are the same for both, and a wait
+    shorter than a second (which Register's slower answers would never meet) is refused before anything runs."""
+    (tmp_path / "in.csv").write_text("hesa_id\n1\n")
+    shown = CliRunner().invoke(cli, [command[0], "--help"], terminal_width=200)
+    option = " ".join(shown.output.split()).split("--timeout FLOAT RANGE ")[1].split("]")[0]
+    assert option.endswith("[default: 30.0; 1<=x<=600"), option
+    for seconds in ("0.5", "601"):
+        refused = CliRunner().invoke(cli, [*command, "--timeout", seconds], env={"HOME": str(tmp_path)})
+        assert refused.exit_code == 2 and "Invalid value for '--timeout'" in refused.output, refused.output

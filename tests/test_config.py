@@ -194,6 +194,8 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
         ("register-trainee-teachers-emulator:8080", True),  # no dot, but no token's digits: a host and its port
         ("register-api-1234567890.eu-west-2.elb.amazonaws.com", True),  # a load balancer's: digits, but dots
         ("register-trainee-teachers-1234567", True),  # 33 characters with 7 digits: fewer than any token has
+        ("register-sandbox-123e4567-e89b-12d3-a456-426614174000", True),  # 53, but hyphens part a UUID's words
+        ("registertraineeteachers20261201.uksouth.cloudapp.azure.com", True),  # 58 with 8 digits, but dots part it
         ("sandbox_" + "ab" * 16 + "12345678", False),  # 8 digits: as few as a token is taken to have
         (PASTED_TOKEN[:64] + ".", False),  # a sentence's full stop after it: a token still, not a host name
     ],
@@ -220,6 +222,7 @@ def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_pa
     [
         ("https://register.example x", "holds a space, tab, line break or other control character"),
         ("https://register.example\x00", "holds a space, tab, line break or other control character"),
+        ("https://register.example\x7f", "holds a space, tab, line break or other control character"),
         ("https://sandbox..register-trainee-teachers.service.gov.uk", "a part of its host name between dots is empty"),
         ("https://.register.example", "a part of its host name between dots is empty"),
         ("https://" + "x" * 64 + ".example", "a part of its host name between dots is empty or longer than 63"),
@@ -230,6 +233,7 @@ def test_a_target_is_named_in_its_refusal_unless_it_may_be_a_pasted_token(tmp_pa
     ids=[
         "a space in it",
         "a NUL in it",
+        "a DEL in it",
         "two dots",
         "a dot first",
         "a 64-character label",
@@ -263,6 +267,18 @@ def test_a_target_ending_in_a_line_break_is_taken_without_it(tmp_path, monkeypat
     assert shown["settings"]["target"] == "https://register.example" and not shown["problems"]
     with pytest.raises(InsecureTarget, match=r"^target 'https://register.example\\r' holds a space, tab, line break"):
         RegisterClient("https://register.example\r", "made-up-token-1")
+
+
+@pytest.mark.parametrize(
+    "given", [" https://register.example", "https://register.example \t", "\thttps://register.example"]
+)
+def test_a_target_pasted_with_spaces_or_a_tab_around_it_is_taken_without_them(tmp_path, monkeypatch, given):
+    """A URL copied from a document or a table cell, with the blank around it: taken as the URL, as the token and the
+    UKPRN are, not refused for a space no one sees."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_URL", given)
+    shown = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert shown["settings"]["target"] == "https://register.example" and not shown["problems"]
 
 
 @pytest.mark.parametrize(

@@ -1516,3 +1516,28 @@ def test_an_export_from_the_embedded_emulator_with_a_ukprn_exports_as_that_provi
     result = CliRunner().invoke(cli, command)
     assert result.exit_code == 0, result.output
     assert {trainee["ukprn"] for trainee in json.loads((tmp_path / "held.json").read_text())} == {"10000001"}
+
+
+@pytest.mark.parametrize("held", [None, ""], ids=["without it", "empty"])
+def test_an_export_with_the_ukprn_given_goes_on_when_the_listing_names_no_provider(synced, tmp_path, held):
+    """A trainee listed without its UKPRN (a gateway trimming the answer) tells nothing of whose the token is: the
+    export writes it, as sync's check lets it pass, not refusing the token as provider `None`'s."""
+    from stub_http import fronting
+
+    emulator, _source = synced
+
+    def without_ukprn(seen, forward):
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, content = forward()
+            answer = json.loads(content)
+            answer["data"] = [{**trainee, "ukprn": held} for trainee in answer.get("data", [])]
+            return status, headers, json.dumps(answer).encode()
+        return None
+
+    out = tmp_path / "held.jsonl"
+    with (
+        fronting(emulator.url, without_ukprn) as front,
+        RegisterClient(front.url, TOKEN, limiter=RateLimiter(1000, 1)) as client,
+    ):
+        result = export_trainees(client, to="jsonl", output=out, academic_cycle=2025, ukprn="10000001")
+    assert result.count == 12 and len(out.read_text().splitlines()) == 12

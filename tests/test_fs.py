@@ -311,7 +311,7 @@ def test_a_report_folder_on_a_read_only_file_system_is_named_so_not_as_a_permiss
 def shut_out(tmp_path):
     """(run, folder): `folder` is one this user may not enter, as another user's owner-only folder (a state dir or
     report folder a run with sudo made) is; `run(args)` runs the CLI in this process as that user. For root, who may
-    enter any folder, `run` sets the effective user to `nobody` for the call, its modules loaded first."""
+    enter any folder, `run` sets the real and effective user to `nobody` for the call, its modules loaded first."""
     outside = tmp_path / "shared"  # the working folder of the run: open to all, as a shared one is
     outside.mkdir()
     os.chmod(tmp_path, 0o755)
@@ -326,16 +326,20 @@ def shut_out(tmp_path):
         CliRunner().invoke(cli, args, env=env)  # every module it needs loaded, as this user
         if not root:
             return CliRunner().invoke(cli, args, env=env)
+        for made in outside.rglob("*"):  # what the first call made outside `folder` is this user's own
+            if folder not in made.parents and made != folder:
+                os.chown(made, 65534, 65534)
         parents = [p for p in tmp_path.parents if p != p.parent]
         modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
         for p in parents:  # pytest's own folders are root's alone: open them on the way to the working folder
             os.chmod(p, modes[p] | 0o111)
         try:
-            os.seteuid(65534)
+            # The real user too, which os.access checks: root, kept as the saved one, to come back to.
+            os.setresuid(65534, 65534, 0)
             try:
                 return CliRunner().invoke(cli, args, env=env)
             finally:
-                os.seteuid(0)
+                os.setresuid(0, 0, 0)
         finally:
             for p, mode in modes.items():
                 os.chmod(p, mode)
@@ -402,3 +406,58 @@ def test_a_folder_of_this_users_own_that_it_may_not_enter_says_how_to_open_it(sh
         f"register-batch: error: cannot write {folder / 'reports'}: {folder} is not open to this user, its owner: "
         f"`chmod u+rwx {folder}` opens it\n"
     )
+
+
+def test_the_folder_named_as_not_open_is_the_shut_one_not_a_folder_inside_it(shut_out):
+    """The report folder asked for is two levels inside the owner-only folder: the line names the folder the user must
+    ask its owner about (or avoid), not the ones inside it that they cannot even see."""
+    run, theirs = shut_out
+    source = theirs.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    result = run(["validate", str(source), "--report-dir", str(theirs / "nightly" / "2026" / "reports")])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert f": {theirs} is not open to this user:" in line, line
+
+
+def _temporary_of(folder, name: str) -> str:
+    """The name of a temporary file private_writer makes for `name` in `folder` (made here as it makes it)."""
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    return os.path.basename(temp)
+
+
+@pytest.mark.parametrize("output", ["held.csv", "HELD.CSV"])
+def test_leftover_temporaries_are_an_outputs_own_and_its_parts_and_nothing_that_only_resembles_them(tmp_path, output):
+    """What the next export names as a killed run's leftovers, telling the user to delete them: only files
+    private_writer made for this output (or, for Register's CSV, any of its parts, `HELD-3.CSV` too), never another
+    file that happens to look like one: a backup of one, a folder, a link, another name's."""
+    from register_batch.fs import leftover_temporaries
+
+    stem, suffix = output.split(".")
+    ours = [_temporary_of(tmp_path, output), _temporary_of(tmp_path, f"{stem}-3.{suffix}")]
+    not_ours = [
+        f".{output}.abcdefg.tmp",  # seven random characters: mkstemp gives eight
+        f".{output}.abcdefghi.tmp",
+        f".{output}.ABCDEFGH.tmp",  # mkstemp's are lower case
+        f".{output}.abcd.efg.tmp",
+        f".{stem}-.{suffix}.abcdefgh.tmp",  # a part has a number
+        f".{stem}-x.{suffix}.abcdefgh.tmp",
+        f"{ours[0]}.bak",
+        f"x{ours[0]}",
+    ]
+    for name in not_ours:
+        (tmp_path / name).write_text("")
+    (tmp_path / f".{output}.folder00.tmp").mkdir()
+    (tmp_path / f".{output}.linkto00.tmp").symlink_to(tmp_path / ours[0])
+    assert leftover_temporaries([tmp_path / output]) == sorted(tmp_path / name for name in ours)
+
+
+def test_leftover_temporaries_of_an_output_in_a_folder_that_is_not_there_are_none(tmp_path):
+    """A library caller asking about an output whose folder was removed meanwhile: nothing to name, not an error."""
+    from register_batch.fs import leftover_temporaries
+
+    assert leftover_temporaries([tmp_path / "gone" / "held.json"]) == []

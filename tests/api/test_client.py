@@ -304,6 +304,39 @@ def test_an_empty_page_whose_own_count_says_it_holds_trainees_is_a_broken_answer
         assert len([seen for seen in front.seen if seen.path.endswith("/trainees")]) == 2
 
 
+def test_an_empty_last_page_or_first_page_asked_without_a_number_is_judged_by_its_own_count(emulator):
+    """The page its meta counts as the last is within the listing too, and a page asked for without a number is
+    Register's first (§2.3): emptied by a proxy, each is a broken answer. A page past the end, or of a listing of
+    none, answered 200 with no trainees (`total_pages` 0, or no meta at all) is the listing's end."""
+    with client_for(emulator) as client:
+        for n in range(1, 6):
+            client.create_trainee(body(n))
+    emptied: dict[str, str | None] = {"page": None, "meta": "keep"}
+
+    def emptying(seen, forward):
+        if seen.method == "GET" and seen.path.endswith("/trainees") and seen.query.get("page") == emptied["page"]:
+            _status, headers, content = forward()
+            answer = {**json.loads(content), "data": []}
+            if emptied["meta"] == "none":
+                answer.pop("meta", None)
+            elif emptied["meta"] == "zero":
+                answer["meta"] = {"total_pages": 0, "total_count": 0}
+            return 200, headers, json.dumps(answer).encode()
+        return None
+
+    with fronting(emulator.url, emptying) as front, client_for(front, attempts=1) as client:
+        emptied["page"] = ["3"]  # 5 trainees, 2 a page: page 3 of 3
+        with pytest.raises(ServerError, match=r"^GET /trainees -> 200: page 3 of 3 listed no trainee"):
+            list(client.iter_trainees(academic_cycle=2025, per_page=2))
+        emptied["page"] = None  # no page asked for
+        with pytest.raises(ServerError, match=r"^GET /trainees -> 200: page 1 of 3 listed no trainee"):
+            client.list_trainees(academic_cycle=2025, per_page=2)
+        emptied["meta"] = "zero"
+        assert client.list_trainees(academic_cycle=2025, per_page=2) == ([], {"total_pages": 0, "total_count": 0})
+        emptied.update(page=["4"], meta="none")  # past the end, a gateway's 200 without meta
+        assert len(client.list_trainees(academic_cycle=2025, per_page=2, page=4)[0]) == 0
+
+
 def test_only_no_trainees_found_is_an_empty_listing(emulator):
     """404 `No trainees found` is an empty page (§2.3); 404 `Not found` is a version Register does not serve, or its
     API switched off (§1.1): an error, never "Register holds no one"."""
