@@ -1427,7 +1427,8 @@ def killed_part_way(output, to: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("to", "name"), [("jsonl", "held.jsonl"), ("hesa-xml", "held.xml"), ("register-csv", "held.csv")]
+    ("to", "name"),
+    [("jsonl", "held.jsonl"), ("hesa-xml", "held.xml"), ("register-csv", "held.csv"), ("register-csv", "held.txt")],
 )
 def test_a_temporary_file_an_export_killed_part_way_left_is_named_by_the_next_export_to_that_name(
     synced, tmp_path, monkeypatch, to, name

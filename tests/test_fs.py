@@ -453,7 +453,8 @@ def test_leftover_temporaries_are_an_outputs_own_and_its_parts_and_nothing_that_
         (tmp_path / name).write_text("")
     (tmp_path / f".{output}.folder00.tmp").mkdir()
     (tmp_path / f".{output}.linkto00.tmp").symlink_to(tmp_path / ours[0])
-    assert leftover_temporaries([tmp_path / output]) == sorted(tmp_path / name for name in ours)
+    assert leftover_temporaries([tmp_path / output], parts=True) == sorted(tmp_path / name for name in ours)
+    assert leftover_temporaries([tmp_path / output]) == [tmp_path / ours[0]]  # JSON and XML outputs have no parts
 
 
 def test_leftover_temporaries_of_an_output_in_a_folder_that_is_not_there_are_none(tmp_path):

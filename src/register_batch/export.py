@@ -351,5 +351,5 @@ def export_trainees(
         requests=client.stats.total - before,
         notes=notes,
         stale=writer.stale,
-        leftovers=leftover_temporaries([*outputs, *writer.stale]),
+        leftovers=leftover_temporaries([*outputs, *writer.stale], parts=to == "register-csv"),
     )

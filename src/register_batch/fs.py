@@ -390,15 +390,15 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
 _TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
 
 
-def leftover_temporaries(outputs: list[Path]) -> list[Path]:
+def leftover_temporaries(outputs: list[Path], *, parts: bool = False) -> list[Path]:
     """Temporary files of these outputs that a run killed part-way (SIGKILL, the machine stopped, out of memory) left
     in their folders: hidden, holding part of that run's personal data, and never removed by a later run. Named, not
-    deleted: a run writing the same output at this moment has one too. For a part of Register's CSV (OUT.csv), those
-    of any part (OUT-N.csv) are found, as a killed run may have had more parts than this one."""
+    deleted: a run writing the same output at this moment has one too. With `parts` (Register's CSV, OUT.csv), those
+    of any part (OUT-N.csv) are found too, as a killed run may have had more parts than this one."""
     found: set[Path] = set()
     for output in outputs:
         names = [re.escape(output.name)]
-        if output.suffix.lower() == ".csv":
+        if parts:
             names.append(re.escape(output.stem) + r"-[0-9]+" + re.escape(output.suffix))
         pattern = re.compile("|".join(_TEMPORARY.format(name=name) for name in names))
         try:
