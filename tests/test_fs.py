@@ -308,14 +308,16 @@ def test_a_report_folder_on_a_read_only_file_system_is_named_so_not_as_a_permiss
 
 
 @pytest.fixture
-def shut_out(tmp_path):
+def shut_out(tmp_path, monkeypatch):
     """(run, folder): `folder` is one this user may not enter, as another user's owner-only folder (a state dir or
-    report folder a run with sudo made) is; `run(args)` runs the CLI in this process as that user. For root, who may
-    enter any folder, `run` sets the real and effective user to `nobody` for the call, its modules loaded first."""
+    report folder a run with sudo made) is; `run(args)` runs the CLI in this process as that user, from the shared
+    folder around it. For root, who may enter any folder, `run` sets the real and effective user to `nobody` for the
+    call, its modules loaded first."""
     outside = tmp_path / "shared"  # the working folder of the run: open to all, as a shared one is
     outside.mkdir()
     os.chmod(tmp_path, 0o755)
     os.chmod(outside, 0o777)
+    monkeypatch.chdir(outside)  # not the checkout's folder, which `nobody` may not read (CI clones into a 0700 one)
     folder = outside / "theirs"
     folder.mkdir(mode=0o700)
     root = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -462,3 +464,21 @@ def test_leftover_temporaries_of_an_output_in_a_folder_that_is_not_there_are_non
     from register_batch.fs import leftover_temporaries
 
     assert leftover_temporaries([tmp_path / "gone" / "held.json"]) == []
+
+
+def test_a_current_folder_this_user_may_not_read_is_said_in_one_line(shut_out, monkeypatch):
+    """A service run from a working folder its user may not read (another user's home): looking there for
+    register-batch.toml raised PermissionError, an internal error (exit 70), for every command, `config show`
+    included."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        pytest.skip("needs root, to make a folder this test's user may not enter its current folder")
+    run, folder = shut_out
+    monkeypatch.chdir(folder)
+    for args in (["config", "show"], ["validate", "in.csv"]):
+        result = run(args)
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"register-batch: error: cannot look for register-batch.toml in the current folder: {folder} is not open "
+            "to this user: it is another user's folder, made by a run as that user or with sudo; use another folder, "
+            "or have its owner give it to you; or give --config\n"
+        )

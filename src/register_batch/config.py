@@ -16,10 +16,12 @@ from typing import Any
 from register_batch.constants import API_VERSION, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.tokens import (
+    TOKEN_AS_FOLDER,
     hidden_token,
     looks_like_token,
     not_shown,
     pasted_token_file,
+    pasted_token_folder,
     quoted_setting,
     without_query,
 )
@@ -131,8 +133,8 @@ class Settings:
         return {
             "target": masked_url(self.target),
             "rate": shown_setting("rate", self.rate),
-            "state_dir": shown_path(self.state_dir),
-            "report_dir": shown_path(self.report_dir),
+            "state_dir": str(self.state_dir),  # a token pasted there is refused (load_settings)
+            "report_dir": str(self.report_dir),
             "api_version": shown_setting("api_version", self.api_version),
             "token_file": shown_path(self.token_file),
             "mappings": [str(p) for p in self.mappings],
@@ -151,8 +153,8 @@ def shown_setting(key: str, value: str | None) -> str | None:
 
 
 def shown_path(path: Path | None) -> str | None:
-    """A token file's, folder's or settings file's name as it may be shown: not at all when it is an API token pasted
-    in its place (no file of that name is there)."""
+    """A token file's or settings file's name as it may be shown: not at all when it is an API token pasted in its
+    place (no file of that name is there)."""
     if path is None:
         return None
     length = pasted_token_file(path)
@@ -272,7 +274,7 @@ def load_settings(
     options = options or {}
     environ = os.environ if environ is None else environ
     path = config_file or (Path(environ["REGISTER_BATCH_CONFIG"]) if environ.get("REGISTER_BATCH_CONFIG") else None)
-    if path is None and Path(CONFIG_FILE).is_file():
+    if path is None and _settings_file_here():
         path = Path(CONFIG_FILE)
     file_values = read_config_file(path) if path else {}
     values: dict[str, Any] = {}
@@ -298,13 +300,10 @@ def load_settings(
         return path.parent / given if path is not None and from_file else given
 
     def setting_path(key: str) -> Path:
-        if key in ("state_dir", "report_dir") and looks_like_token(str(values[key])):
+        if key in ("state_dir", "report_dir") and (length := pasted_token_folder(str(values[key]))) is not None:
             # A token pasted as a folder: made, it would be shown by every Report: and Target: line, and kept on disk.
             where = f"--{key.replace('_', '-')}" if sources[key] == "command line" else sources[key]
-            raise ConfigError(
-                f"{key} looks like an API token ({len(str(values[key]))} characters; not shown), set by {where}: name "
-                "a folder there, and give the token in REGISTER_API_TOKEN or a --token-file"
-            )
+            raise ConfigError(f"{key} (set by {where}) {TOKEN_AS_FOLDER.format(length=length)}")
         return located(values[key], sources[key] == str(path))
 
     # --mapping files are added after the config file's, not instead of them.
@@ -328,6 +327,19 @@ def load_settings(
         config_file=path,
         sources=sources,
     )
+
+
+def _settings_file_here() -> bool:
+    """Whether the current folder holds register-batch.toml; a current folder this user may not read is said (a
+    service's working folder another user's), not taken for one without the file, nor an internal error."""
+    from register_batch.fs import is_file, shut_to_this_user
+
+    here = Path(CONFIG_FILE)
+    try:
+        return is_file(here)
+    except PermissionError:
+        shut = shut_to_this_user(Path.cwd() / CONFIG_FILE)
+        raise ConfigError(f"cannot look for {CONFIG_FILE} in the current folder: {shut}; or give --config") from None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -7,6 +7,7 @@ import errno
 import io
 import os
 import re
+import shlex
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -67,6 +68,16 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     return current, missing[::-1]
 
 
+def is_file(path: Path) -> bool:
+    """Whether `path` is a file, a folder on its way this user may not enter raising PermissionError: Path.is_file
+    raises it up to Python 3.13 and says False from 3.14, where a pulled code list or a settings file out of reach
+    would be taken for none and the bundled lists or defaults used without a word."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 def shut_to_this_user(path: Path) -> str:
     """Why `path` cannot be reached: the outermost folder on its way this user may not enter, and what opens it."""
     effective = os.access in os.supports_effective_ids  # the user this process acts as (sudo -u, seteuid)
@@ -79,7 +90,7 @@ def shut_to_this_user(path: Path) -> str:
     except (OSError, AttributeError):  # Windows has no getuid: its folders' ACLs decide
         own = False
     if own:
-        return f"{shut} is not open to this user, its owner: `chmod u+rwx {shut}` opens it"
+        return f"{shut} is not open to this user, its owner: `chmod u+rwx {shlex.quote(str(shut))}` opens it"
     return (
         f"{shut} is not open to this user: it is another user's folder, made by a run as that user or with sudo; use "
         "another folder, or have its owner give it to you"

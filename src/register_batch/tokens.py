@@ -29,17 +29,32 @@ def _token_words(value: str) -> list[str]:
     which Register's tokens do not hold: a UUID's or host name's parts are words of their own), at least 8 of them
     digits. A token with characters that show nothing inside it (a zero-width space, a tab: copied from a document)
     is read without them too."""
-    unseen = "".join(c for c in value if unicodedata.category(c) not in _SHOW_NOTHING)
-    texts = (value, unseen) if unseen != value else (value,)
     return [
-        word
-        for text in texts
-        for word in _AROUND_A_TOKEN.split(text)
-        if len(word) >= _TOKEN_LENGTH and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
+        word for word in _words(value) if len(word) >= _TOKEN_LENGTH and sum(c.isdigit() for c in word) >= _TOKEN_DIGITS
     ]
 
 
+def _words(value: str) -> list[str]:
+    """The words of `value` (`_AROUND_A_TOKEN`), read as it is and without the characters that show nothing."""
+    unseen = "".join(c for c in value if unicodedata.category(c) not in _SHOW_NOTHING)
+    texts = (value, unseen) if unseen != value else (value,)
+    return [word for text in texts for word in _AROUND_A_TOKEN.split(text)]
+
+
 _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-width space, a soft hyphen)
+# A token as Register makes one: `"#{Rails.env}_" + 64 hex digits` (register-api.md §1: sandbox_..., production_...).
+_REGISTERS_TOKEN = re.compile(r"[A-Za-z]+_[0-9a-fA-F]{64}")
+
+
+def pasted_token_folder(path: str | os.PathLike[str]) -> int | None:
+    """The length of a token pasted where a folder goes (a state or report folder), so that the folder is not made
+    and the token never shown; None for a folder that may be. Only a token of Register's own shape, in a folder not
+    there yet: a folder's name may be long and full of digits (`reports_ukprn_10007799_20261201_1530`), and one that
+    is there was made on purpose."""
+    if os.path.lexists(path):
+        return None
+    found = next((word for word in _words(os.fspath(path)) if _REGISTERS_TOKEN.search(word)), None)
+    return None if found is None else len(found)
 
 
 def looks_like_token(value: str) -> bool:
@@ -53,6 +68,12 @@ def looks_like_token(value: str) -> bool:
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)
     "the target looks like an API token ({length} characters; not shown): a token goes {token_goes}, and the target "
     "is sandbox, production or the service's URL"
+)
+
+
+TOKEN_AS_FOLDER = (  # {length}: the token's; said after the folder's setting (`report_dir`, `--report-dir`)
+    "holds an API token ({length} characters; not shown): name a folder there, and give the token in "
+    "REGISTER_API_TOKEN or a --token-file"
 )
 
 

@@ -178,10 +178,40 @@ def test_a_token_pasted_as_a_folder_or_the_settings_file_is_never_shown_nor_made
         assert NOT_SHOWN in shown.stderr
         return
     key = variable.removeprefix("REGISTER_BATCH_").lower()
-    refusal = f"{key} looks like an API token ({len(TOKEN)} characters; not shown), set by ${variable}"
+    refusal = f"{key} (set by ${variable}) holds an API token ({len(TOKEN)} characters; not shown)"
     assert shown.returncode == 2 and refusal in shown.stderr
     source = str(extract(tmp_path / "in.csv", 1))
     for command in (["validate", source], ["export", "--to", "json", "-o", str(tmp_path / "out.json")]):
         refused = run_cli(command, tmp_path, env)
         assert refused.returncode == 2 and refusal in refused.stderr and TOKEN not in refused.stdout + refused.stderr
     assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]
+
+
+@pytest.mark.parametrize("command", ["validate", "sync", "convert"])
+@pytest.mark.parametrize("option", ["--report-dir", "--state-dir"])
+def test_a_token_pasted_as_a_folder_option_is_refused_before_the_folder_is_made(tmp_path, env, command, option):
+    """--report-dir on the command line was taken as given: the folder was made, and the Report: line showed it
+    (found by review10)."""
+    if option == "--state-dir" and command != "sync":
+        return  # only sync takes a state dir on its command line
+    source = str(extract(tmp_path / "in.csv", 1))
+    args = {"validate": ["validate", source], "sync": ["sync", source, "--dry-run"]}.get(command)
+    args = args or ["convert", source, "--to", "json", "-o", str(tmp_path / "out.json")]
+    refused = run_cli([*args, option, f"reports/{TOKEN}"], tmp_path, env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"holds an API token ({len(TOKEN)} characters; not shown)" in refused.stderr
+    assert TOKEN not in refused.stdout + refused.stderr
+    assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]
+
+
+def test_a_long_dated_folder_or_one_that_is_there_is_no_token(tmp_path, env):
+    """Only a token of Register's own shape, in a folder not there yet, is refused: a report folder named by its
+    provider and time (long, and full of digits) was taken for one by every command, `config show` included."""
+    dated = "reports/register_batch_reports_ukprn_10007799_20261201_1530"
+    env["REGISTER_BATCH_REPORT_DIR"] = dated
+    shown = run_cli(["config", "show"], tmp_path, env)
+    assert shown.returncode == 0 and dated in shown.stdout, shown.stderr
+    made = tmp_path / "volumes" / TOKEN
+    made.mkdir(parents=True)
+    env["REGISTER_BATCH_STATE_DIR"] = str(made)
+    assert run_cli(["config", "show"], tmp_path, env).returncode == 0

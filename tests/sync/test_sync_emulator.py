@@ -1039,6 +1039,51 @@ def test_a_lost_create_whose_trainee_changes_while_the_look_up_reads_is_found_no
     assert looked_up[0] == ("desc", [first["hesa_id"]])  # the newest page: the first trainee, its TRN just arrived
 
 
+@pytest.mark.parametrize("per_page", [1, 10], ids=["found by the listing oldest first", "found on the newest page"])
+def test_a_lost_create_is_not_taken_for_another_person_given_its_husid_minutes_before(tmp_path, monkeypatch, per_page):
+    """Someone gave another person the record's HUSID in Register (a typo there) five minutes before this run's
+    create, whose answer was lost. Read oldest first, the look-up took the first trainee with that HUSID created in
+    its window, the other person's, and the run wrote this record over it (found by review10). It is this person's
+    (last name and date of birth) or none."""
+    from register_batch.sync import runner
+
+    now = [time.time()]
+    monkeypatch.setattr(runner, "utc_now", lambda: datetime.fromtimestamp(now[0], UTC))
+    start = now[0]
+    mine, changed_later = trainee(1), trainee(2)
+    someone_else = {**_api_body(mine), "first_names": "Someone", "last_name": "Else", "date_of_birth": "1990-01-01"}
+    someone_else.pop("provider_trainee_id")
+    theirs: dict = {}
+
+    class AnswerLost(RegisterClient):
+        def create_trainee(self, data):
+            now[0] = start - 300
+            theirs.update(_create_directly(emulator, someone_else))
+            now[0] = start
+            emulator.set_faults("lost-response:1.0")
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+                now[0] = start + 5  # a trainee changed after this one's create: the newest page of one is not it
+                with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as direct:
+                    direct.update_trainee(other_id, {"email": "changed@example.com"})
+                now[0] = start + 10
+
+    emulator = start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, clock=lambda: now[0])
+    with emulator, AnswerLost(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        now[0] = start - 3600
+        other_id = _create_directly(emulator, _api_body(changed_later))["trainee_id"]
+        now[0] = start - 1000
+        source = write_extract(tmp_path / "in.csv", [mine])
+        result = sync_files([str(source)], options(emulator, tmp_path, per_page=per_page), client=client)
+        [only] = result.results
+        held_now = {t["trainee_id"]: t for t in held(emulator)}
+    assert only.plan.trainee_id != theirs["trainee_id"], only.plan.matched_by
+    assert held_now[theirs["trainee_id"]]["last_name"] == "Else"  # not written over
+    assert held_now[only.plan.trainee_id]["last_name"] == mine["last_name"] and result.exit_code == 0
+
+
 def _hour_into_a_first_load(monkeypatch, *, before_create):
     """An emulator on a clock moved by hand, this run's clock following it, and a client whose first create first
     calls `before_create(emulator, now)`: what happened in Register while a long first load was sending. The plan

@@ -17,8 +17,9 @@ import click
 from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
-from register_batch.fs import claim_new_dir, names_a_folder, remove_empty_dirs, shut_to_this_user
+from register_batch.fs import claim_new_dir, is_file, names_a_folder, remove_empty_dirs, shut_to_this_user
 from register_batch.progress import Progress
+from register_batch.tokens import TOKEN_AS_FOLDER, pasted_token_folder
 from register_batch.wording import printable
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class FolderPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail("it is empty: name a folder, or leave the option out for the default", param, ctx)
+        if isinstance(value, str) and (length := pasted_token_folder(value)) is not None:
+            self.fail(TOKEN_AS_FOLDER.format(length=length), param, ctx)  # never made, never shown
         return super().convert(value, param, ctx)
 
 
@@ -307,7 +310,7 @@ def _reference_path(settings: Settings) -> Path | None:
 
     pulled = settings.state_dir / PULLED_FILE
     try:
-        return pulled if pulled.is_file() else None
+        return pulled if is_file(pulled) else None
     except PermissionError:  # a state dir inside another user's owner-only folder (a sudo run's): not exit 70
         raise ConfigError(f"cannot look in the state dir {settings.state_dir}: {shut_to_this_user(pulled)}") from None
 

@@ -997,20 +997,20 @@ class SyncRun:
 
         def sought(trainees: Iterable[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
             """This create's trainee, if among `trainees`; else those with its HUSID changed since, in listed order."""
-            listed = []
+            created: list[dict[str, Any]] = []
+            listed: list[dict[str, Any]] = []
             for trainee in trainees:
                 if trainee.get("hesa_id") == hesa_id and trainee.get("trainee_id"):
-                    if _created_since(trainee, since):
-                        return trainee, []  # this create's, even if an older one with this HUSID changed meanwhile
-                    listed.append(trainee)
-            return None, listed
+                    (created if _created_since(trainee, since) else listed).append(trainee)
+            return _this_create(created, record), ([] if created else listed)
 
         try:
-            newest, _meta = self.client.list_trainees(
+            newest, meta = self.client.list_trainees(
                 academic_cycle=cycle, since=since_text, sort_order="desc", per_page=self.options.per_page, page=1
             )
             found, listed = sought(newest)
-            if found is None and len(newest) >= self.options.per_page:  # a full page: more may follow it
+            more = str(meta.get("total_pages", "")) not in ("", "0", "1")  # a gateway capping pages says so here
+            if found is None and (len(newest) >= self.options.per_page or more):  # more may follow this page
                 found, listed = sought(
                     self.client.iter_trainees(
                         academic_cycle=cycle, since=since_text, sort_order="asc", per_page=self.options.per_page
@@ -1023,6 +1023,23 @@ class SyncRun:
                 raise
             return None
         return found or (listed[0] if listed else None)
+
+
+def _this_create(created: list[dict[str, Any]], record: TraineeRecord) -> dict[str, Any] | None:
+    """Of trainees with the record's HUSID created since its create was sent, the one that create made: the one
+    with its last name and date of birth (sent as they are, and so held), the last created of them. Another person
+    given that HUSID in Register in those minutes (a typo there) is not taken for it, nor written over (found by
+    review10); with none of them this person, the create is sent again, and Register's 409 (§4) says whether it was
+    carried out."""
+    surname = str(record.data.get("last_name") or "").strip().casefold()
+    born = record.data.get("date_of_birth")
+    same = [
+        trainee
+        for trainee in created
+        if str(trainee.get("last_name") or "").strip().casefold() == surname and trainee.get("date_of_birth") == born
+    ]
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return max(same, key=lambda trainee: listed_at(trainee.get("created_at")) or earliest, default=None)
 
 
 def _a_draft(trainee_id: str) -> str:
