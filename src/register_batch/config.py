@@ -114,8 +114,7 @@ class Settings:
     def set_by(self, key: str) -> str:
         """Where a setting came from, as a message names it: its option when given on the command line (what a
         person looks for in a cron line or a unit file), else its environment variable, settings file or `default`."""
-        source = self.sources.get(key, "default")
-        return f"--{key.replace('_', '-')}" if source == "command line" else source
+        return _set_by(key, self.sources.get(key, "default"))
 
     def given_with(self, key: str) -> str:
         """How a refusal names where a setting was given: the option, the environment variable, or the key in the
@@ -302,8 +301,7 @@ def load_settings(
     def setting_path(key: str) -> Path:
         if key in ("state_dir", "report_dir") and (length := pasted_token_folder(str(values[key]))) is not None:
             # A token pasted as a folder: made, it would be shown by every Report: and Target: line, and kept on disk.
-            where = f"--{key.replace('_', '-')}" if sources[key] == "command line" else sources[key]
-            raise ConfigError(f"{key} (set by {where}) {TOKEN_AS_FOLDER.format(length=length)}")
+            raise ConfigError(f"{key} (set by {_set_by(key, sources[key])}) {TOKEN_AS_FOLDER.format(length=length)}")
         return located(values[key], sources[key] == str(path))
 
     # --mapping files are added after the config file's, not instead of them.
@@ -327,6 +325,11 @@ def load_settings(
         config_file=path,
         sources=sources,
     )
+
+
+def _set_by(key: str, source: str) -> str:
+    """Where a setting came from, as a message names it (`Settings.set_by`)."""
+    return f"--{key.replace('_', '-')}" if source == "command line" else source
 
 
 def _settings_file_here() -> bool:
