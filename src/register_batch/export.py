@@ -95,13 +95,22 @@ def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
     return {field: trainee.get(key) for field, key in HELD_DEFERRAL.items()}
 
 
-def another_providers(listed: str, expected: str, source: str) -> ConfigError:
-    """The refusal of a token that is another provider's: Register files every trainee it lists under the token's
-    provider (register-api.md §3.6, `ukprn`). A vendor's job for one provider run with another's token would
-    otherwise write that provider's trainees, their personal data, where this one's are kept, and exit 0."""
+def another_providers(
+    listed: str,
+    expected: str,
+    source: str,
+    *,
+    how: str = "Register lists its trainees under that UKPRN",
+    written: str = "nothing was written",
+    again: str = "",
+) -> ConfigError:
+    """The refusal of a token that is another provider's than the `ukprn` given (with `source`): Register files every
+    trainee it lists under the token's provider (register-api.md §3.6, `ukprn`). A vendor's job for one provider run
+    with another's token would otherwise write that provider's trainees, their personal data, where this one's are
+    kept (an export), or send them to the wrong account (a sync, which says `how` it knows and what was `written`)."""
     return ConfigError(
-        f"the API token is provider {listed}'s (Register lists its trainees under that UKPRN), not {expected}'s, "
-        f"given with {source}: nothing was written. Use {expected}'s token, or correct {source}."
+        f"the API token is provider {listed}'s ({how}), not {expected}'s, given with {source}: {written}. Use "
+        f"{expected}'s token, or correct {source}.{again}"
     )
 
 

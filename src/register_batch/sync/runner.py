@@ -40,7 +40,7 @@ from register_batch.api import (
 from register_batch.api.client import CLOCK_SKEW, listed_at
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.export import iter_register_trainees
+from register_batch.export import another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
@@ -588,11 +588,7 @@ class SyncRun:
             )
             again = " The next run creates that record too."
         if expected:
-            return ConfigError(
-                f"the API token is provider {listed}'s ({how}), not {expected}'s, given with "
-                f"{self.options.ukprn_source}: {written}. Use {expected}'s token, or correct "
-                f"{self.options.ukprn_source}.{again}"
-            )
+            return another_providers(listed, expected, self.options.ukprn_source, how=how, written=written, again=again)
         sentence = written[0].upper() + written[1:]  # the messages below start a sentence with it
         if listed in self.moved:
             accredited, records = self.moved[listed]
