@@ -406,18 +406,20 @@ def leftover_temporaries(outputs: list[Path], *, parts: bool = False) -> list[Pa
     in their folders: hidden, holding part of that run's personal data, and never removed by a later run. Named, not
     deleted: a run writing the same output at this moment has one too. With `parts` (Register's CSV, OUT.csv), those
     of any part (OUT-N.csv) are found too, as a killed run may have had more parts than this one."""
-    found: set[Path] = set()
+    names: dict[Path, list[str]] = {}  # by folder: each read once, however many parts are in it
     for output in outputs:
-        names = [re.escape(output.name)]
+        names.setdefault(output.parent, []).append(re.escape(output.name))
         if parts:
-            names.append(re.escape(output.stem) + r"-[0-9]+" + re.escape(output.suffix))
-        pattern = re.compile("|".join(_TEMPORARY.format(name=name) for name in names))
+            names[output.parent].append(re.escape(output.stem) + r"-[0-9]+" + re.escape(output.suffix))
+    found: list[Path] = []
+    for folder, in_it in names.items():
+        pattern = re.compile("|".join(_TEMPORARY.format(name=name) for name in in_it))
         try:
-            entries = list(os.scandir(output.parent))
+            entries = list(os.scandir(folder))
         except OSError:
             continue
-        found.update(
-            output.parent / entry.name
+        found += (
+            folder / entry.name
             for entry in entries
             if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
         )
