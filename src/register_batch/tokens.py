@@ -51,9 +51,13 @@ def pasted_token_folder(path: str | os.PathLike[str]) -> int | None:
     and the token never shown; None for a folder that may be. Only a token of Register's own shape, in a folder not
     there yet: a folder's name may be long and full of digits (`reports_ukprn_10007799_20261201_1530`), and one that
     is there was made on purpose."""
-    if os.path.lexists(path):
-        return None
-    found = next((word for word in _words(os.fspath(path)) if _REGISTERS_TOKEN.search(word)), None)
+    return None if os.path.lexists(path) else registers_token_in(os.fspath(path))
+
+
+def registers_token_in(value: str) -> int | None:
+    """The length of the word of `value` holding a token of Register's own shape (read without characters that show
+    nothing, too), else None."""
+    found = next((word for word in _words(value) if _REGISTERS_TOKEN.search(word)), None)
     return None if found is None else len(found)
 
 
@@ -68,6 +72,12 @@ def looks_like_token(value: str) -> bool:
 TOKEN_AS_TARGET = (  # {token_goes}: where a token goes, as the library says it (RegisterBatchError.naming)
     "the target looks like an API token ({length} characters; not shown): a token goes {token_goes}, and the target "
     "is sandbox, production or the service's URL"
+)
+
+
+TOKEN_AS_ARGUMENT = (  # said after the option given it (`--since`), or after "an argument"
+    "holds an API token ({length} characters; not shown): give the token in REGISTER_API_TOKEN or a --token-file, "
+    "never on the command line (the shell's history keeps it, and other users of the machine can see it)"
 )
 
 

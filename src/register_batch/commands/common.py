@@ -19,7 +19,7 @@ from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
 from register_batch.fs import claim_new_dir, is_file, names_a_folder, remove_empty_dirs, shut_to_this_user
 from register_batch.progress import Progress
-from register_batch.tokens import TOKEN_AS_FOLDER, pasted_token_folder
+from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
 from register_batch.wording import printable
 
 if TYPE_CHECKING:
@@ -59,8 +59,6 @@ class FolderPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail("it is empty: name a folder, or leave the option out for the default", param, ctx)
-        if isinstance(value, str) and (length := pasted_token_folder(value)) is not None:
-            self.fail(TOKEN_AS_FOLDER.format(length=length), param, ctx)  # never made, never shown
         return super().convert(value, param, ctx)
 
 
@@ -248,6 +246,13 @@ OPTIONS = {
 class Commands(click.Group):
     """Runs a command; library errors become one line and an exit code, never a traceback."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if parent is None and (refusal := token_argument(args)) is not None:
+            raise click.UsageError(refusal)  # before click reads the arguments: its errors repeat a value
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -280,6 +285,27 @@ class Commands(click.Group):
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 traceback.print_exc()
             raise Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70) from None
+
+
+# Options taking a token, or a token file's name, on purpose: `emulator --token`; --token-file's own refusal says to
+# name a file holding the token (sync/target.py).
+_TAKE_A_TOKEN = ("--token", "--token-file")
+
+
+def token_argument(args: list[str]) -> str | None:
+    """Why the command line cannot be run when one of its arguments holds an API token of Register's shape (where a
+    file, folder, date or number goes: `sync extract.xml $TOKEN`), never showing it; None when none does. A file or
+    folder of that name that is there was named so on purpose."""
+    for before, arg in zip(["", *args], args, strict=False):
+        option, equals, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if not equals:
+            named = before.startswith("-") and before not in ("-", "--") and "=" not in before  # an option before it
+            option, value = (before if named else ""), arg
+        if option in _TAKE_A_TOKEN or os.path.lexists(value):
+            continue
+        if (length := registers_token_in(value)) is not None:
+            return f"{option or 'an argument'} {TOKEN_AS_ARGUMENT.format(length=length)}"
+    return None
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

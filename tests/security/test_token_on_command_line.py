@@ -1,0 +1,85 @@
+"""An API token pasted on the command line where something else goes (an input file, -o, --since, --jobs) is refused
+before anything runs, and never shown: click's own errors repeated the value ("'sandbox_...' is not a valid integer
+range"), an extract's "no such file" named it, and `export -o <token>` wrote a file of that name."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli_runs import run_cli
+from register_batch.cli import cli
+from trainee_extracts import extract
+
+TOKEN = "sandbox_" + "5e" * 32
+HOLDS = f"holds an API token ({len(TOKEN)} characters; not shown)"
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def refused(args: list[str]):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert TOKEN not in result.output
+    return result
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["validate", "in.csv", "--jobs", TOKEN], "--jobs"),
+        (["export", "--to", "json", "-o", "out.json", "--since", TOKEN], "--since"),
+        (["export", "--to", "json", "-o", "out.json", f"--since={TOKEN}"], "--since"),
+        (["export", "--to", "json", "-o", TOKEN], "-o"),
+        (["export", "--to", "json", "-o", f"exports/{TOKEN}.json"], "-o"),
+        (["validate", "in.csv", TOKEN], "an argument"),
+        (["validate", "--jobs=2", "in.csv", "--", TOKEN], "an argument"),
+        (["sync", "in.csv", f"Bearer {TOKEN}"], "an argument"),
+        (["validate", "in.csv", "--mapping", f"{TOKEN[:20]}\u200b{TOKEN[20:]}"], "--mapping"),
+        (["--config", TOKEN, "validate", "in.csv"], "--config"),
+    ],
+)
+def test_a_token_given_as_another_argument_is_refused_unshown_before_anything_runs(in_tmp, args, named):
+    extract(in_tmp / "in.csv", 1)
+    result = refused(args)
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: {named} {HOLDS}: give the token in ")
+    assert sorted(path.name for path in in_tmp.iterdir()) == ["in.csv"]  # no state, report or output made
+
+
+def test_a_file_named_like_a_token_that_is_there_is_read_as_any_other(in_tmp):
+    """One made on purpose (a vendor names extracts by a hash) is a file, not a slip."""
+    shutil.copy(extract(in_tmp / "in.csv", 2), in_tmp / f"{TOKEN}.csv")
+    result = CliRunner().invoke(cli, ["validate", f"{TOKEN}.csv"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_emulators_tokens_and_a_token_files_name_keep_their_own_handling(in_tmp):
+    """`emulator --token` takes tokens on purpose; a token given as --token-file's name gets its own refusal, which
+    says to give the name of a file holding it."""
+    extract(in_tmp / "in.csv", 1)
+    result = refused(["sync", "in.csv", "--dry-run", "--target", "sandbox", "--token-file", TOKEN])
+    assert "the token file's name looks like an API token" in result.output
+    emulator = refused(["emulator", "--token", TOKEN, "--rate-limit", "fast"])
+    assert "--rate-limit" in emulator.output and HOLDS not in emulator.output  # the token was taken
+
+
+def test_a_sync_given_the_token_as_an_input_says_so_in_one_line_and_starts_nothing(tmp_path):
+    """The slip as typed in a shell: `register-batch sync extract.xml $TOKEN`. Before, the embedded emulator was
+    started (its Target: line shown) and the token named as a file not found."""
+    extract(tmp_path / "in.csv", 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")} | {"HOME": str(tmp_path / "home")}
+    result = run_cli(["sync", "in.csv", TOKEN], tmp_path, env)
+    assert result.returncode == 2 and TOKEN not in result.stdout + result.stderr
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"an argument {HOLDS}" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
