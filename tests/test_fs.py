@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from emulated import AS_OF
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import file_key, private_writer, temporary_space
+from register_batch.fs import file_key, is_file, private_writer, temporary_space
 from trainee_extracts import extract
 
 TOKEN = "temporary-space-token"
@@ -482,3 +483,53 @@ def test_a_current_folder_this_user_may_not_read_is_said_in_one_line(shut_out, m
             "to this user: it is another user's folder, made by a run as that user or with sudo; use another folder, "
             "or have its owner give it to you; or give --config\n"
         )
+
+
+def test_a_relative_folder_inside_a_current_folder_this_user_may_not_enter_names_the_current_folder(shut_out):
+    """A service whose working folder it may not enter, run with --config as the refusal of that folder advises: the
+    default state dir (relative) was said to be inside `.register-batch`, "another user's folder", which is not
+    there; the shut folder is the current one (found by review11)."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        pytest.skip("needs root, to make a folder this test's user may not enter its current folder")
+    run, folder = shut_out
+    source = folder.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    settings = folder.parent / "settings.toml"
+    settings.write_text("[register-batch]\n")
+    os.chmod(settings, 0o644)
+    os.chdir(folder)
+    result = run(["--config", str(settings), "validate", str(source), "--report-dir", "reports"])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert f"{folder} is not open to this user" in line and ".register-batch is" not in line, line
+
+
+def test_a_symlink_loop_or_a_nul_in_a_path_is_nothing_there_not_an_internal_error(tmp_path, monkeypatch):
+    """Path.is_file said False for both; the check written for Python 3.14 raised them (exit 70, for every command,
+    as every command looks for register-batch.toml) (found by review11)."""
+    monkeypatch.chdir(tmp_path)
+    os.symlink("register-batch.toml", "register-batch.toml")
+    shown = CliRunner().invoke(cli, ["config", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert not is_file(tmp_path / "register-batch.toml") and not is_file(tmp_path / "st\0x")
+    os.remove("register-batch.toml")
+    (tmp_path / "register-batch.toml").write_text('[register-batch]\nstate_dir = "st\\u0000x"\n')
+    extract(tmp_path / "in.csv", 1)
+    checked = CliRunner().invoke(cli, ["validate", "in.csv", "--report-dir", "reports"])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_the_shut_folder_is_named_where_path_exists_says_false_for_it_as_from_python_3_14(shut_out, monkeypatch):
+    """Python 3.14's Path.exists and Path.is_file say False for a path inside a folder this user may not enter; the
+    refusal then lost the folder ("no permission to write in ..."), here simulated (found by review11)."""
+    monkeypatch.setattr(Path, "exists", lambda self, *, follow_symlinks=True: os.path.exists(self))
+    monkeypatch.setattr(Path, "is_file", lambda self, *, follow_symlinks=True: os.path.isfile(self))
+    run, theirs = shut_out
+    source = theirs.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    result = run(["validate", str(source), "--report-dir", str(theirs / "reports")])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert f": {theirs} is not open to this user" in line, line

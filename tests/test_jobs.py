@@ -557,3 +557,30 @@ def test_a_worker_pool_hands_the_caller_validate_files_result(tmp_path):
     assert result.report.summary == here.report.summary and result.report.summary.errors > 0
     assert result.exit_code == here.exit_code == 1
     assert sorted(result.paths) == ["csv", "html", "json"] and result.paths["json"].read_bytes()
+
+
+def test_convert_names_the_temporary_files_a_killed_convert_to_that_name_left_and_leaves_them(tmp_path):
+    """A convert killed part-way leaves its hidden temporary files (personal data); export named them, convert, with
+    the same writer, said nothing (found by review11). Each part's of Register's CSV is named too, whatever the
+    suffix."""
+    import os
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    left = []
+    for name in ("held.txt", "held-2.txt", "other.txt"):
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=tmp_path)
+        os.close(fd)
+        left.append(Path(temporary))
+    result = convert_files([str(SAMPLES / "extract.xml")], to="register-csv", output=tmp_path / "held.txt", as_of=AS_OF)
+    assert result.leftovers == sorted(left[:2]) and all(path.exists() for path in left)
+    said = CliRunner().invoke(
+        cli, ["convert", str(SAMPLES / "extract.xml"), "--to", "register-csv", "-o", str(tmp_path / "held.txt")]
+    )
+    notes = [line for line in said.output.splitlines() if "stopped before it finished" in line]
+    assert [line.split(" is part of a convert to this name")[0] for line in notes] == [
+        f"note: {path}" for path in sorted(left[:2])
+    ]

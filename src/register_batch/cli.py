@@ -285,6 +285,7 @@ def convert(
         more = len(result.notes) - NOTES_SHOWN
         state.say(f"note: … and {more} more ({where}, as not_in_register_csv warnings)", err=True)
     state.say_stale_parts(result.stale)
+    state.say_leftovers(result.leftovers, "convert")
     sys.exit(result.exit_code)
 
 

@@ -95,13 +95,17 @@ def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
     return {field: trainee.get(key) for field, key in HELD_DEFERRAL.items()}
 
 
+LISTED_UNDER_IT = "Register lists its trainees under that UKPRN"  # how a token's provider is known, at the least
+NOTHING_WRITTEN = "nothing was written"
+
+
 def another_providers(
     listed: str,
     expected: str,
     source: str,
     *,
-    how: str = "Register lists its trainees under that UKPRN",
-    written: str = "nothing was written",
+    how: str = LISTED_UNDER_IT,
+    written: str = NOTHING_WRITTEN,
     again: str = "",
 ) -> ConfigError:
     """The refusal of a token that is another provider's than the `ukprn` given (with `source`): Register files every

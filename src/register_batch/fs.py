@@ -60,7 +60,7 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     missing = []
     current = folder
     try:
-        while not current.exists() and current != current.parent:
+        while _status(current) is None and current != current.parent:
             missing.append(current)
             current = current.parent
     except PermissionError:  # a folder on the way this user may not enter: another user's, owner-only (a sudo run's)
@@ -68,18 +68,38 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     return current, missing[::-1]
 
 
-def is_file(path: Path) -> bool:
-    """Whether `path` is a file, a folder on its way this user may not enter raising PermissionError: Path.is_file
-    raises it up to Python 3.13 and says False from 3.14, where a pulled code list or a settings file out of reach
-    would be taken for none and the bundled lists or defaults used without a word."""
+# What Path.exists and Path.is_file take for "nothing there" (pathlib's _IGNORED_ERRNOS): a symlink loop is no file.
+_NOTHING_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _status(path: Path) -> os.stat_result | None:
+    """`path`'s status, or None where Path.exists says False (nothing there, a symlink loop, a name holding a NUL).
+    A folder on its way this user may not enter raises PermissionError: Path.exists and Path.is_file raise it up to
+    Python 3.13 and say False from 3.14, where a pulled code list or a settings file out of reach would be taken for
+    none (the bundled lists or defaults used without a word), and the folder refused not named."""
     try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
+        return path.stat()
+    except PermissionError:
+        raise
+    except OSError as exc:
+        if exc.errno in _NOTHING_THERE:
+            return None
+        raise
+    except ValueError:
+        return None
+
+
+def is_file(path: Path) -> bool:
+    """Whether `path` is a file, a folder on its way this user may not enter raising PermissionError (`_status`)."""
+    status = _status(path)
+    return status is not None and stat.S_ISREG(status.st_mode)
 
 
 def shut_to_this_user(path: Path) -> str:
-    """Why `path` cannot be reached: the outermost folder on its way this user may not enter, and what opens it."""
+    """Why `path` cannot be reached: the outermost folder on its way this user may not enter, and what opens it. A
+    relative path is read from the current folder, which may be the shut one (a service's working folder)."""
+    with contextlib.suppress(OSError):  # a current folder removed: the path as given
+        path = Path.cwd() / path
     effective = os.access in os.supports_effective_ids  # the user this process acts as (sudo -u, seteuid)
     shut = next(
         (p for p in reversed(path.parents) if str(p) != "." and not os.access(p, os.X_OK, effective_ids=effective)),

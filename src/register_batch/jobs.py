@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath, check_not_an_input, check_writable_file, path_list, temporary_space
+from register_batch.fs import (
+    StrPath,
+    check_not_an_input,
+    check_writable_file,
+    leftover_temporaries,
+    path_list,
+    temporary_space,
+)
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -138,6 +145,7 @@ class ConvertResult:
     notes: list[tuple[int, Issue]] = field(default_factory=list)
     report_paths: dict[str, Path] = field(default_factory=dict)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
+    leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
 
     @property
     def exit_code(self) -> int:
@@ -215,6 +223,7 @@ def convert_files(
         notes=notes,
         report_paths=report_paths,
         stale=writer.stale,
+        leftovers=leftover_temporaries([*outputs, *writer.stale], parts=to == "register-csv"),
     )
 
 

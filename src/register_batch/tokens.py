@@ -42,16 +42,20 @@ def _words(value: str) -> list[str]:
 
 
 _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-width space, a soft hyphen)
-# A token as Register makes one: `"#{Rails.env}_" + 64 hex digits` (register-api.md §1: sandbox_..., production_...).
-_REGISTERS_TOKEN = re.compile(r"[A-Za-z]+_[0-9a-fA-F]{64}")
+# A token as Register makes one: `"#{Rails.env}_" + 64 hex digits` (register-api.md §1: sandbox_..., production_...),
+# its service's environments named (a content-addressed `run_<sha256>` folder is no token), and the emulator's.
+_REGISTERS_TOKEN = re.compile(
+    r"(?<![A-Za-z])(?:sandbox|production|productiondata|staging|qa|review|development|test|emulator|embedded)"
+    r"_[0-9a-fA-F]{64}"
+)
 
 
 def pasted_token_folder(path: str | os.PathLike[str]) -> int | None:
     """The length of a token pasted where a folder goes (a state or report folder), so that the folder is not made
-    and the token never shown; None for a folder that may be. Only a token of Register's own shape, in a folder not
-    there yet: a folder's name may be long and full of digits (`reports_ukprn_10007799_20261201_1530`), and one that
-    is there was made on purpose."""
-    return None if os.path.lexists(path) else registers_token_in(os.fspath(path))
+    and the token never shown; None for a folder that may be. Only a token of Register's own shape: a folder's name
+    may be long and full of digits (`reports_ukprn_10007799_20261201_1530`). One that is there (made by an earlier
+    version) is refused too: every line naming the folder would show the token."""
+    return registers_token_in(os.fspath(path))
 
 
 def registers_token_in(value: str) -> int | None:

@@ -204,9 +204,10 @@ def test_a_token_pasted_as_a_folder_option_is_refused_before_the_folder_is_made(
     assert not [path for path in tmp_path.rglob("*") if TOKEN in str(path)]
 
 
-def test_a_long_dated_folder_or_one_that_is_there_is_no_token(tmp_path, env):
-    """Only a token of Register's own shape, in a folder not there yet, is refused: a report folder named by its
-    provider and time (long, and full of digits) was taken for one by every command, `config show` included."""
+def test_a_long_dated_folder_is_no_token_and_one_named_by_a_token_that_is_there_is_refused(tmp_path, env):
+    """Only a token of Register's own shape is refused: a report folder named by its provider and time (long, and
+    full of digits) was taken for one by every command, `config show` included. One named by a token that is there
+    (an earlier version made it) is refused too: `config show` and the Report: line showed it (found by review11)."""
     dated = "reports/register_batch_reports_ukprn_10007799_20261201_1530"
     env["REGISTER_BATCH_REPORT_DIR"] = dated
     shown = run_cli(["config", "show"], tmp_path, env)
@@ -214,4 +215,6 @@ def test_a_long_dated_folder_or_one_that_is_there_is_no_token(tmp_path, env):
     made = tmp_path / "volumes" / TOKEN
     made.mkdir(parents=True)
     env["REGISTER_BATCH_STATE_DIR"] = str(made)
-    assert run_cli(["config", "show"], tmp_path, env).returncode == 0
+    refused = run_cli(["config", "show"], tmp_path, env)
+    assert refused.returncode == 2 and TOKEN not in refused.stdout + refused.stderr
+    assert f"holds an API token ({len(TOKEN)} characters; not shown)" in refused.stderr

@@ -4,6 +4,7 @@ range"), an extract's "no such file" named it, and `export -o <token>` wrote a f
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 
@@ -56,11 +57,16 @@ def test_a_token_given_as_another_argument_is_refused_unshown_before_anything_ru
     assert sorted(path.name for path in in_tmp.iterdir()) == ["in.csv"]  # no state, report or output made
 
 
-def test_a_file_named_like_a_token_that_is_there_is_read_as_any_other(in_tmp):
-    """One made on purpose (a vendor names extracts by a hash) is a file, not a slip."""
-    shutil.copy(extract(in_tmp / "in.csv", 2), in_tmp / f"{TOKEN}.csv")
-    result = CliRunner().invoke(cli, ["validate", f"{TOKEN}.csv"])
-    assert result.exit_code == 0, result.output
+def test_a_file_named_by_a_token_that_is_there_is_refused_too_and_one_named_by_a_hash_is_read(in_tmp):
+    """A file made by an earlier version (`export -o <token>` wrote one) would be named on every line; a vendor's
+    extract named by its SHA-256 is no token."""
+    digest = hashlib.sha256(b"extract").hexdigest()
+    for name in (f"{TOKEN}.csv", f"run_{digest}.csv", f"sandbox{digest}.csv"):
+        shutil.copy(extract(in_tmp / "in.csv", 2), in_tmp / name)
+    assert f"an argument {HOLDS}" in refused(["validate", f"{TOKEN}.csv"]).output
+    for name in (f"run_{digest}.csv", f"sandbox{digest}.csv"):
+        result = CliRunner().invoke(cli, ["validate", name, "--report-dir", f"reports/run_{digest}"])
+        assert result.exit_code == 0, result.output
 
 
 def test_the_emulators_tokens_and_a_token_files_name_keep_their_own_handling(in_tmp):

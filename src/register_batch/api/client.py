@@ -555,7 +555,7 @@ class RegisterClient:
                 "GET", "/trainees", 200, ["the listing held a trainee without its trainee_id (not Register's answer?)"]
             )
         meta = dict(body["meta"]) if isinstance(body.get("meta"), dict) else {}
-        page, total_pages = query.get("page", 1), _count(meta.get("total_pages"))
+        page, total_pages = query.get("page", 1), meta_count(meta.get("total_pages"))
         if not items and total_pages is not None and isinstance(page, int) and page <= total_pages:
             # A page its own count puts within the listing (a proxy's `"data": []`): taken as the end, the trainees
             # after it were missing from an export, and a sync planned them as creates.
@@ -613,7 +613,7 @@ class RegisterClient:
                 if times is not None:
                     pages.recent.append(times[index])
                 yield item
-            total_pages = _count(meta.get("total_pages"))
+            total_pages = meta_count(meta.get("total_pages"))
             # Without a page count (no meta: not Register's answer as such), a full page may have more after it.
             last = pages.page >= total_pages if total_pages is not None else len(items) < pages.size
             if not items or last:
@@ -1059,7 +1059,7 @@ def listed_at(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _count(value: Any) -> int | None:
+def meta_count(value: Any) -> int | None:
     """A whole number from an answer's `meta`, or None when it is missing or not a number."""
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None

@@ -110,6 +110,18 @@ class State:
                 err=True,
             )
 
+    def say_leftovers(self, leftovers: list[Path], command: str) -> None:
+        """Name the temporary files a killed run of `command` (export, convert) left beside the output just written
+        (leftover_temporaries): personal data nobody would otherwise find."""
+        article = "an" if command[0] in "aeiou" else "a"
+        for path in leftovers:
+            self.say(
+                f"note: {path} is part of {article} {command} to this name that was stopped before it finished "
+                f"(killed, or the machine stopped): it holds personal data; delete it unless another {command} to "
+                "this name is running",
+                err=True,
+            )
+
     def say_stale_parts(self, stale: list[Path]) -> None:
         """Name the files numbered as further parts of an output just written (RegisterCsvWriter.close())."""
         for path in stale:
@@ -287,23 +299,21 @@ class Commands(click.Group):
             raise Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70) from None
 
 
-# Options taking a token, or a token file's name, on purpose: `emulator --token`; --token-file's own refusal says to
-# name a file holding the token (sync/target.py).
-_TAKE_A_TOKEN = ("--token", "--token-file")
+# Options taking a token on purpose (`emulator --token`), or refusing one with words of their own: --token-file's
+# says to name a file holding the token (sync/target.py), --target's where a token goes (api/client.py).
+_TAKE_A_TOKEN = ("--token", "--token-file", "--target")
 
 
 def token_argument(args: list[str]) -> str | None:
     """Why the command line cannot be run when one of its arguments holds an API token of Register's shape (where a
     file, folder, date or number goes: `sync extract.xml $TOKEN`), never showing it; None when none does. A file or
-    folder of that name that is there was named so on purpose."""
+    folder of that name that is there is refused too: every line naming it would show the token."""
     for before, arg in zip(["", *args], args, strict=False):
         option, equals, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
         if not equals:
             named = before.startswith("-") and before not in ("-", "--") and "=" not in before  # an option before it
             option, value = (before if named else ""), arg
-        if option in _TAKE_A_TOKEN or os.path.lexists(value):
-            continue
-        if (length := registers_token_in(value)) is not None:
+        if option not in _TAKE_A_TOKEN and (length := registers_token_in(value)) is not None:
             return f"{option or 'an argument'} {TOKEN_AS_ARGUMENT.format(length=length)}"
     return None
 

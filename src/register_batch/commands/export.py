@@ -174,9 +174,4 @@ def export(
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)
-    for path in result.leftovers:
-        state.say(
-            f"note: {path} is part of an export to this name that was stopped before it finished (killed, or the "
-            "machine stopped): it holds personal data; delete it unless another export to this name is running",
-            err=True,
-        )
+    state.say_leftovers(result.leftovers, "export")

@@ -37,10 +37,10 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, listed_at
+from register_batch.api.client import CLOCK_SKEW, listed_at, meta_count
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
-from register_batch.export import another_providers, iter_register_trainees
+from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
@@ -570,7 +570,7 @@ class SyncRun:
     ) -> ConfigError:
         """check_provider's refusal, worded only when there is one (it looks at every trainee listed)."""
         expected = self.options.ukprn
-        how, written, again = "Register lists its trainees under that UKPRN", "nothing was written", ""
+        how, written, again = LISTED_UNDER_IT, NOTHING_WRITTEN, ""
         if created_for is not None:
             where = created_for.source
             how = "Register filed the first trainee this run created under that UKPRN"
@@ -1005,7 +1005,7 @@ class SyncRun:
                 academic_cycle=cycle, since=since_text, sort_order="desc", per_page=self.options.per_page, page=1
             )
             found, listed = sought(newest)
-            more = str(meta.get("total_pages", "")) not in ("", "0", "1")  # a gateway capping pages says so here
+            more = (meta_count(meta.get("total_pages")) or 0) > 1  # a gateway capping pages says so here
             if found is None and (len(newest) >= self.options.per_page or more):  # more may follow this page
                 found, listed = sought(
                     self.client.iter_trainees(
