@@ -198,6 +198,43 @@ def test_an_empty_folder_option_is_refused_not_taken_as_the_current_folder(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no ledger, lock, report or output
 
 
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["validate", "{sample}", "--report-dir", "reports\r"], "--report-dir"),
+        (["sync", "{sample}", "--state-dir", "state\r"], "--state-dir"),
+        (["sync", "{sample}", "--state-dir", "{tmp}/state", "--report-dir", "rep\torts"], "--report-dir"),
+        (["convert", "{sample}", "--to", "jsonl", "-o", "out.jsonl\r"], "-o' / '--output"),
+        (["export", "--to", "json", "-o", "{tmp}/held.json", "--state-dir", "state\r"], "--state-dir"),
+    ],
+    ids=["validate", "sync state", "sync reports", "convert output", "export"],
+)
+def test_a_folder_or_output_with_a_control_character_is_refused_not_made(tmp_path, monkeypatch, args, option):
+    """A job script saved with Windows line ends gives its last argument a carriage return: the ledger went into a
+    new folder `state\r` (beside the real one, which the next run from a fixed script used again) and an output was
+    written to a file nobody could name."""
+    monkeypatch.chdir(tmp_path)
+    sample = Path(__file__).parent.parent / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["-q", *(a.format(sample=sample, tmp=tmp_path) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': it holds a control character (" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no ledger, lock, report or output
+
+
+@pytest.mark.parametrize("variable", ["REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_REPORT_DIR"])
+def test_a_folder_setting_with_a_control_character_is_refused_naming_where_it_was_set(tmp_path, monkeypatch, variable):
+    """An env file saved with Windows line ends (`EnvironmentFile=`, `docker --env-file`) ends each value with a
+    carriage return."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, "folder\r")
+    sample = Path(__file__).parent.parent / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["-q", "sync", str(sample), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    key = variable.removeprefix("REGISTER_BATCH_").lower()
+    assert f"{key} (set by ${variable}) holds a control character ('\\r'" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hesa_samples):
     extract = tmp_path / "extract.xml"
     extract.write_bytes((hesa_samples / "itt_record_C23053.xml").read_bytes())

@@ -507,7 +507,8 @@ def test_a_relative_folder_inside_a_current_folder_this_user_may_not_enter_names
 
 def test_a_symlink_loop_or_a_nul_in_a_path_is_nothing_there_not_an_internal_error(tmp_path, monkeypatch):
     """Path.is_file said False for both; the check written for Python 3.14 raised them (exit 70, for every command,
-    as every command looks for register-batch.toml) (found by review11)."""
+    as every command looks for register-batch.toml) (found by review11). A state dir holding a NUL is refused as one
+    holding any control character."""
     monkeypatch.chdir(tmp_path)
     os.symlink("register-batch.toml", "register-batch.toml")
     shown = CliRunner().invoke(cli, ["config", "show"])
@@ -517,7 +518,11 @@ def test_a_symlink_loop_or_a_nul_in_a_path_is_nothing_there_not_an_internal_erro
     (tmp_path / "register-batch.toml").write_text('[register-batch]\nstate_dir = "st\\u0000x"\n')
     extract(tmp_path / "in.csv", 1)
     checked = CliRunner().invoke(cli, ["validate", "in.csv", "--report-dir", "reports"])
-    assert checked.exit_code == 0, checked.output
+    assert checked.exit_code == 2, checked.output
+    assert checked.output == (
+        "register-batch: error: state_dir (set by register-batch.toml) holds a control character "
+        "('\\x00'); give the name without it\n"
+    )
 
 
 def test_the_shut_folder_is_named_where_path_exists_says_false_for_it_as_from_python_3_14(shut_out, monkeypatch):

@@ -299,9 +299,13 @@ def load_settings(
         return path.parent / given if path is not None and from_file else given
 
     def setting_path(key: str) -> Path:
+        from register_batch.fs import control_characters
+
         if key in ("state_dir", "report_dir") and (length := pasted_token_folder(str(values[key]))) is not None:
             # A token pasted as a folder: made, it would be shown by every Report: and Target: line, and kept on disk.
             raise ConfigError(f"{key} (set by {_set_by(key, sources[key])}) {TOKEN_AS_FOLDER.format(length=length)}")
+        if key in ("state_dir", "report_dir") and (problem := control_characters(str(values[key]))):
+            raise ConfigError(f"{key} (set by {_set_by(key, sources[key])}) {problem}")
         return located(values[key], sources[key] == str(path))
 
     # --mapping files are added after the config file's, not instead of them.

@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import stat
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
@@ -146,6 +147,18 @@ def names_a_folder(path: StrPath) -> bool:
 
 
 _SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
+
+
+def control_characters(name: str) -> str | None:
+    """Why a file or folder to be made cannot have `name`, or None: a control character in it. A script or env file
+    saved with Windows line ends gives its last word a carriage return; the folder made would be a new one beside the
+    one meant (a ledger the next run, from a corrected script, never sees), and nobody could type its name."""
+    found = sorted({c for c in name if unicodedata.category(c) == "Cc"})
+    if not found:
+        return None
+    crlf = ": what a file saved with Windows line ends leaves at the end of a line" if "\r" in found else ""
+    some, them = ("a control character", "it") if len(found) == 1 else ("control characters", "them")
+    return f"holds {some} ({', '.join(repr(c) for c in found)}{crlf}); give the name without {them}"
 
 
 class TooLarge(OSError):

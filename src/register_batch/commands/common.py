@@ -17,7 +17,14 @@ import click
 from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
-from register_batch.fs import claim_new_dir, is_file, names_a_folder, remove_empty_dirs, shut_to_this_user
+from register_batch.fs import (
+    claim_new_dir,
+    control_characters,
+    is_file,
+    names_a_folder,
+    remove_empty_dirs,
+    shut_to_this_user,
+)
 from register_batch.progress import Progress
 from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
 from register_batch.wording import printable
@@ -37,6 +44,8 @@ class OutputFile(click.Path):
         super().__init__(dir_okay=False, path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and (problem := control_characters(value)):
+            self.fail(f"it {problem}", param, ctx)
         if names_a_folder(value):
             self.fail(f"{value!r} ends in a path separator, so it names a folder: give a file's name", param, ctx)
         if value == "-":
@@ -59,6 +68,8 @@ class FolderPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail("it is empty: name a folder, or leave the option out for the default", param, ctx)
+        if isinstance(value, str) and (problem := control_characters(value)):
+            self.fail(f"it {problem}", param, ctx)
         return super().convert(value, param, ctx)
 
 
