@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,8 @@ def test_precedence(tmp_path):
         "https://sandbox.register-trainee-teachers.service.gov.uk",
         "https://sandbox.register-trainee-teachers.service.gov.uk/",
         "https://sandbox.register-trainee-teachers.service.gov.uk/api/v2026.1",
+        "https://Sandbox.Register-Trainee-Teachers.Service.Gov.UK",
+        "HTTPS://sandbox.register-trainee-teachers.service.gov.uk:443/",
     ],
 )
 def test_the_service_spelt_as_its_url_keeps_the_state_dir_of_its_name(spelt):
@@ -39,7 +42,7 @@ def test_the_service_spelt_as_its_url_keeps_the_state_dir_of_its_name(spelt):
     assert resolve_target(spelt) == resolve_target("sandbox")
     assert load_settings({"target": spelt}, environ={}).state_dir == Path(".register-batch/sandbox")
     assert load_settings(environ={"REGISTER_API_URL": spelt}).state_dir == Path(".register-batch/sandbox")
-    production = spelt.replace("sandbox.", "www.")
+    production = re.sub(r"sandbox\.", "www.", spelt, flags=re.IGNORECASE)
     assert load_settings({"target": production}, environ={}).state_dir == Path(".register-batch/production")
 
 
@@ -58,6 +61,9 @@ def test_default_state_dirs_are_per_target_and_config_paths_are_relative_to_the_
         ".register-batch/target"  # no URL (refused where it is checked), so no host to name it by
     )
     assert load_settings({"target": "http://:8787"}, environ={}).state_dir == Path(".register-batch/target-8787")
+    for spelt in ("https://Register.Example:443", "https://register.example/", "http://register.example:80"):
+        # one service, however its URL is written: one ledger
+        assert load_settings({"target": spelt}, environ={}).state_dir == Path(".register-batch/register.example")
     config = tmp_path / "conf" / "register-batch.toml"
     config.parent.mkdir()
     config.write_text('token_file = "token"\nreport_dir = "reports"\nmappings = ["a.yaml"]\n')

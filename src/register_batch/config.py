@@ -355,6 +355,21 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def one_spelling(root: str) -> str:
+    """A service's root URL as one spelling: scheme and host in lower case, the scheme's own port left out. The sync
+    ledger binds to the root, and Register's own services are told by it: `https://Register.example:443` is
+    `https://register.example`. A host with an IPv6 zone (`%eth0`, whose case may matter) is left as written."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(root)
+    scheme, port = parts.scheme.lower(), parts.port
+    if "%" in parts.netloc or not parts.hostname:
+        return root
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown_port = "" if port is None or port == {"http": 80, "https": 443}.get(scheme) else f":{port}"
+    return urlunsplit((scheme, f"{host}{shown_port}", parts.path, parts.query, parts.fragment))
+
+
 def target_slug(target: str | None) -> str:
     """A folder name for a target: `embedded-emulator`, `sandbox`, `production`, or the URL's host and port."""
     if not target:
@@ -366,11 +381,11 @@ def target_slug(target: str | None) -> str:
     from urllib.parse import urlsplit
 
     try:
-        parts = urlsplit(target if "://" in target else f"https://{target}")
+        parts = urlsplit(one_spelling(target if "://" in target else f"https://{target}"))
         port = parts.port
+        root = one_spelling(target.rstrip("/"))
     except ValueError:  # not a URL (a port that is not a number): refused where it is checked (Settings.problems)
         return "target"
-    root = target.rstrip("/")
     if "/api/" in f"{root}/":  # as resolve_target takes it: the service's root
         root = root[: root.index("/api")]
     for name, url in TARGETS.items():

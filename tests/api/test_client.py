@@ -768,3 +768,19 @@ def test_an_httpx_whose_insides_moved_is_said_to_keep_no_request_deadline(monkey
         f"httpx {httpx.__version__}: each request's deadline cannot be kept (only --timeout between the parts of an "
         "answer)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("spelt", "root"),
+    [
+        ("https://Register.Example:443/", "https://register.example"),
+        ("HTTP://127.0.0.1:80/api/v2026.1", "http://127.0.0.1"),
+        ("http://[::1]:8787", "http://[::1]:8787"),
+        ("https://register.example:8443/Path", "https://register.example:8443/Path"),
+        ("http://[fe80::1%25Eth0]:8787", "http://[fe80::1%25Eth0]:8787"),
+    ],
+)
+def test_a_services_root_is_one_spelling_of_its_url(spelt, root):
+    """The sync ledger binds to the root, and Register's own services are told by it (their rate limit): the same
+    service spelt with capitals or its scheme's port was another, its ledger set aside with a warning."""
+    assert resolve_target(spelt) == root

@@ -50,6 +50,7 @@ from register_batch.api.errors import (
     messages_of,
 )
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
+from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
@@ -233,7 +234,7 @@ def resolve_target(target: str) -> str:
         raise _token_as_target(target)
     if "/api/" in f"{parts.path}/":
         root = root[: root.index("/api")]
-    return root
+    return one_spelling(root)
 
 
 def _token_as_target(target: str) -> InsecureTarget:
