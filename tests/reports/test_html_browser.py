@@ -332,3 +332,22 @@ def test_printed_report_keeps_the_issue_table_in_columns(browser, validation_bui
         assert overflowing(browser) == []
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_without_javascript_the_page_offers_no_filtering_it_cannot_do(browser, make_sync_builder, tmp_path):
+    """With scripts off (a locked-down browser, a mail client's preview) a chart name or a record's "See its issues"
+    only jumps to the whole Issues table: the page said "Select a name to list its issues" all the same."""
+    make_sync_builder().write(tmp_path)
+    browser.call("Emulation.setScriptExecutionDisabled", value=True)
+    try:
+        browser.viewport(*DESKTOP)
+        browser.open((tmp_path / "report.html").resolve().as_uri())
+        assert browser.js("document.documentElement.className") == "no-js"
+        text = browser.js("document.body.innerText")
+        assert "list its issues" not in text and "See its issues" not in text
+        assert "Issues counted by the field" in text  # the rest of the sentence stays
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", value=False)
+    open_report(browser, tmp_path, DESKTOP)  # with scripts, both are offered
+    text = browser.js("document.body.innerText")
+    assert "Select a name to list its issues" in text and "See its issues" in text
