@@ -49,7 +49,7 @@ def check(
 ) -> tuple[ReportBuilder, list[TraineeRecord]]:
     """Read, map and validate `inputs` (then add `also`) into a ReportBuilder, as jobs.validate_files does."""
     checker = Checker(fmt="auto", mapping=load_mapping(), reference=load_reference(API_VERSION), as_of=AS_OF)
-    builder = ReportBuilder(api_version=API_VERSION, as_of=checker.as_of, command=command)
+    builder = ReportBuilder.judging(checker, api_version=API_VERSION, command=command)
     records = []
     for record in checker.records(inputs):
         builder.add_record(record)

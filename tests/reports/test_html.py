@@ -140,7 +140,7 @@ def test_a_page_rows_first_fields_are_the_issue_keys():
     """_IssueRow spells its fields out for the type checker: they must stay reports.ISSUE_KEYS, in that order."""
     fields = html_report._IssueRow._fields
     assert fields[: len(reports.ISSUE_KEYS)] == reports.ISSUE_KEYS
-    assert fields[len(reports.ISSUE_KEYS) :] == ("pos", "field_key", "input_name", "trainee_id")
+    assert fields[len(reports.ISSUE_KEYS) :] == ("pos", "field_key", "input_name", "trainee_id", "source")
 
 
 def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tmp_path):
@@ -1185,3 +1185,38 @@ def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of
 def test_counts_in_the_thousands_read_with_separators(tmp_path):
     doc = records_report(tmp_path, [("email", "error")] * 1200)
     assert texts(doc, '//*[@id="issue-count"]') == ["Showing 1,200 of 1,200 issues"]
+
+
+def test_each_issue_names_the_hesa_tag_its_field_was_read_from(tmp_path):
+    """A data officer fixes the SRS, whose fields HESA's return named (F_SURNAME, F_SBJCA1, F_EXPECTEDENDDATE): the
+    page named only Register's field (last_name, course_subject_1, itt_end_date), some far from the tag. Each issue
+    of a HESA extract names the tags its field is read from, as the mapping in use has them; a Register CSV's
+    columns are Register's names already, and get none."""
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    extract = tmp_path / "extract.csv"  # a HESA-named CSV, its degree in numbered columns
+    extract.write_text(
+        "F_HUSID,F_OWNSTU,F_SURNAME,F_FNAMES,F_BIRTHDTE,F_SBJCA1,F_DEGTYPE_1,F_DEGSBJ1_1\n"
+        "1401210131390,S1,,Ann,1990-01-01,G100,999,ZZZ\n",
+        encoding="utf-8",
+    )
+    inputs = [
+        str(fixtures / "hesa_samples" / "itt_record_C21053.xml"),
+        str(extract),
+        str(fixtures / "register_csv" / "five_trainees_with_three_errors.csv"),
+    ]
+    validate_files(inputs, report_dir=tmp_path / "out")
+    doc = page(tmp_path / "out")
+    named: dict[tuple[str, str], set[str]] = {}
+    for row in visible_rows(doc, "issue-table"):
+        where = " ".join(row.xpath('string(td[@data-label="Where"]/span[@class="file"])').split())
+        field = row.xpath('string(td[@data-label="Field"]/code[@class="field"])')
+        tags = row.xpath('td[@data-label="Field"]/span[@data-source]/code/text()')
+        named.setdefault((where, field), set()).update(tags)
+    assert named[("extract.csv", "last_name")] == {"F_SURNAME"}
+    assert named[("extract.csv", "course_subject_1")] == {"F_SBJCA1"}
+    assert named[("extract.csv", "degrees_attributes[0].subject")] == {"F_DEGSBJ1"}
+    # C21053 read the expected end date from F_ENDDATE when F_EXPECTEDENDDATE is blank: both are named.
+    assert named[("itt_record_C21053.xml", "itt_end_date")] == {"F_EXPECTEDENDDATE", "F_ENDDATE"}
+    assert named[("itt_record_C21053.xml", "training_route")] == {"F_ENTRYRTE"}
+    register = [tags for (where, _field), tags in named.items() if where.startswith("five_trainees")]
+    assert register and not any(register)

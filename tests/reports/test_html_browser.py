@@ -289,8 +289,8 @@ def test_sync_report_in_chromium(browser, make_sync_builder, tmp_path):
 
 
 def test_printed_report_cuts_no_issue_or_card_across_pages(browser, validation_builder, tmp_path):
-    """Printed for a meeting (portrait paper is as narrow as a phone: one card per issue), a page break fell in
-    the middle of an issue's card, the summary or a count card, leaving half of it on each sheet."""
+    """Printed for a meeting, a page break fell in the middle of an issue, the summary or a count card, leaving
+    half of it on each sheet."""
     validation_builder.write(tmp_path)
     browser.call("Emulation.setEmulatedMedia", media="print")
     try:
@@ -305,3 +305,49 @@ def test_printed_report_cuts_no_issue_or_card_across_pages(browser, validation_b
         assert overflowing(browser) == []
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_printed_report_keeps_the_issue_table_in_columns(browser, validation_builder, tmp_path):
+    """A data officer printed a 300-record extract's report for a meeting: each issue came out as a phone's card,
+    its five cells stacked with labels, two or three to an A4 sheet (67 sheets for 178 issues). On paper the table
+    keeps its columns and its header row (repeated on each sheet), and a sheet holds several issues."""
+    validation_builder.write(tmp_path)
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))  # A4 portrait's printable width at 96 dpi
+        assert browser.js("getComputedStyle(document.querySelector('#issue-table thead')).display") == (
+            "table-header-group"
+        )
+        assert set(
+            browser.js(
+                "[...document.querySelectorAll('#issue-table tbody tr')].map(tr => getComputedStyle(tr).display)"
+            )
+        ) == {"table-row"}
+        heights = sorted(
+            browser.js(
+                "[...document.querySelectorAll('#issue-table tbody tr')].map(tr => tr.getBoundingClientRect().height)"
+            )
+        )
+        assert heights[len(heights) // 2] < 1000 / 5, heights  # the median issue: five or more to a sheet
+        assert overflowing(browser) == []
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_without_javascript_the_page_offers_no_filtering_it_cannot_do(browser, make_sync_builder, tmp_path):
+    """With scripts off (a locked-down browser, a mail client's preview) a chart name or a record's "See its issues"
+    only jumps to the whole Issues table: the page said "Select a name to list its issues" all the same."""
+    make_sync_builder().write(tmp_path)
+    browser.call("Emulation.setScriptExecutionDisabled", value=True)
+    try:
+        browser.viewport(*DESKTOP)
+        browser.open((tmp_path / "report.html").resolve().as_uri())
+        assert browser.js("document.documentElement.className") == "no-js"
+        text = browser.js("document.body.innerText")
+        assert "list its issues" not in text and "See its issues" not in text
+        assert "Issues counted by the field" in text  # the rest of the sentence stays
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", value=False)
+    open_report(browser, tmp_path, DESKTOP)  # with scripts, both are offered
+    text = browser.js("document.body.innerText")
+    assert "Select a name to list its issues" in text and "See its issues" in text

@@ -11,6 +11,7 @@ import heapq
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 from collections import Counter
@@ -36,6 +37,7 @@ from register_batch.readers.csv import UPLOAD_ONLY
 from register_batch.wording import ESCAPE_UNENCODABLE, printable
 
 if TYPE_CHECKING:
+    from register_batch.mapping.loader import MappingConfig
     from register_batch.validation.runner import Checker
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,55 @@ class Rows(Sequence[dict[str, Any]]):
         row = self._row
         for item in self._items:
             yield row(item)
+
+
+# Input formats whose sources are named otherwise than Register's fields, and the family of field maps naming them.
+# (A Register CSV's columns are Register's field names: its issues need no second name.)
+TAGGED_FORMATS = {"hesa-xml": "hesa", "hesa-csv": "hesa"}
+_INDEX = re.compile(r"\[[0-9]+\]")
+
+
+def field_sources(mapping: MappingConfig) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per family of TAGGED_FORMATS, the sources (HESA tags) each field an issue can name is read from, as the field
+    map in use (bundled and the user's files) has them, every layout's: an issue's field is Register's name, and the
+    person fixing the SRS knows the tag. Keys as `source_of` looks them up (`degrees_attributes.subject`)."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for family in set(TAGGED_FORMATS.values()):
+        fmap = mapping.fields.get(family)
+        if fmap is None:
+            continue
+        names: dict[str, tuple[str, ...]] = {}
+
+        def add(key: str, sources: Iterable[str], names: dict[str, tuple[str, ...]] = names) -> None:
+            names[key] = tuple(dict.fromkeys((*names.get(key, ()), *sources)))
+
+        for key, sources in fmap.trainee.items():
+            add(key, sources)
+        for _layout, _any_of, overrides in fmap.vintages:
+            for key, sources in overrides.items():
+                add(key, sources)
+        for key, sources in fmap.degree_fields.items():  # the degree type is sent as a UK or a non-UK degree
+            for sent in ("uk_degree", "non_uk_degree") if key == "degree_type" else (key,):
+                add(f"degrees_attributes.{sent}", sources)
+        for key, sources in fmap.placement_fields.items():
+            add(f"placements_attributes.{key}", sources)
+        for key, sources in fmap.withdrawal.items():  # an issue names withdrawal_reasons, the map `reasons`
+            add(key if key.startswith("withdrawal_") else f"withdrawal_{key}", sources)
+        for table in (fmap.deferral, fmap.provider):
+            for key, sources in table.items():
+                add(key, sources)
+        found[family] = names
+    return found
+
+
+def source_of(
+    sources: Mapping[str, Mapping[str, tuple[str, ...]]], fmt: str | None, field: str | None
+) -> tuple[str, ...]:
+    """The tags an issue's field was read from, for an input of format `fmt`; none for another format's."""
+    family = TAGGED_FORMATS.get(fmt or "")
+    if family is None or not field:
+        return ()
+    return tuple(sources.get(family, {}).get(_INDEX.sub("", field), ()))
 
 
 def field_key(field: str | None, record: int | None) -> str:
@@ -215,6 +266,8 @@ class ReportBuilder:
     # "pulled <file>" with that file's sha256).
     mappings: list[dict[str, str]] = field(default_factory=list)
     reference: dict[str, str | None] | None = None
+    # The HESA tags each field is read from (field_sources), for report.html to name beside Register's field.
+    sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @classmethod
     def judging(cls, checker: Checker, *, api_version: str, command: str = "validate") -> ReportBuilder:
@@ -229,6 +282,7 @@ class ReportBuilder:
                 for path, digest in zip(mapping.files, mapping.sha256, strict=True)
             ],
             reference={"source": printable(checker.reference.source), "sha256": checker.reference.sha256},
+            sources=field_sources(mapping),
         )
 
     def __post_init__(self) -> None:

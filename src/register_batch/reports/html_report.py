@@ -314,6 +314,7 @@ class _IssueRow(NamedTuple):
     field_key: str
     input_name: str
     trainee_id: str | None = None
+    source: tuple[str, ...] = ()  # the HESA tags the field was read from (reports.field_sources)
 
 
 # Issues whose field names what was compared, not a value read (the duplicate check keeps digests, not names; a tag
@@ -336,6 +337,7 @@ class _Rows:
     ):
         self._report = report
         self._chosen = chosen
+        self._formats = {info.path: info.format for info in report.inputs}
         self._count = sum(chosen)
         # How many rows of each kind the page holds, for the filters' labels when it cannot hold them all.
         self.by_field: Counter = Counter()
@@ -355,7 +357,7 @@ class _Rows:
         return self._count
 
     def __iter__(self) -> Iterator[_IssueRow]:
-        chosen = self._chosen
+        chosen, formats, sources = self._chosen, self._formats, self._report.sources
         for pos, row in enumerate(self._report.issues()):
             if chosen[pos]:
                 name = row["input"]
@@ -373,6 +375,8 @@ class _Rows:
                     pos,
                     field_key(row["field"], row["record"]),
                     PurePath(name).name or name,
+                    None,
+                    reports.source_of(sources, formats.get(name), row["field"]),
                 )
 
 
