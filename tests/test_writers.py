@@ -356,3 +356,17 @@ def test_a_line_break_in_a_value_stays_in_its_cell_and_is_named_in_a_note(tmp_pa
         header, first, second = csv.reader(fh)
     assert dict(zip(header, first, strict=True))["last_name"] == value
     assert dict(zip(header, second, strict=True))["hesa_id"] == "'0310261553102"
+
+
+def test_a_json_lines_record_holding_a_line_separator_stays_one_line_for_every_reader(tmp_path):
+    """A name with U+2028 (pasted from a web page or a Word document) was written raw: valid JSON, but Python's
+    str.splitlines() and JavaScript's older line readers end a line there, and the record read as two broken ones."""
+    import json
+
+    names = ["Ann\u2028Marie", "Bo\u2029b", "Cy\x85d", "Dee"]
+    writer = JsonLinesWriter(tmp_path / "held.jsonl")
+    for name in names:
+        writer.write({"first_names": name})
+    writer.close()
+    lines = (tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["first_names"] for line in lines] == names

@@ -271,7 +271,22 @@ class RegisterCsvWriter:
         return self.paths
 
 
+# Line ends json.dumps leaves raw with ensure_ascii=False (it escapes only those below U+0020): str.splitlines() and
+# JavaScript's older line readers end a line at each, and a record holding one (a name pasted from a web page) would
+# read as two broken lines.
+_LINE_ENDS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _one_line(text: str) -> str:
+    """`text` (JSON) with the line ends JSON may hold raw escaped; as it is, when it holds none (nearly always)."""
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        return text.translate(_LINE_ENDS)
+    return text
+
+
 class JsonLinesWriter:
+    """One JSON document per line (JSON Lines), each line whole for any reader's idea of a line's end."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._context = private_writer(self.path)
@@ -280,7 +295,7 @@ class JsonLinesWriter:
         self.stale: list[Path] = []  # one file, no parts
 
     def write(self, item: dict[str, Any]) -> list[str]:
-        self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self._fh.write(_one_line(json.dumps(item, ensure_ascii=False)) + "\n")
         self.rows += 1
         return []
 
