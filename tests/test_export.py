@@ -1328,7 +1328,8 @@ def test_a_library_since_register_batch_cannot_read_is_refused_before_any_reques
 
 
 def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_cost(synced, tmp_path, monkeypatch):
-    """The line people read after an export: never "No trainees matched" for a cycle that has them. The file is
+    """The line people read after an export: never "No trainees matched" for a cycle that has them, and the provider
+    Register listed them under (a vendor's job run with another provider's token shows it there). The file is
     owner-only (it holds personal data) and nothing printed holds the token."""
     emulator, _source = synced
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
@@ -1336,7 +1337,11 @@ def test_the_export_command_says_how_many_trainees_it_wrote_where_and_at_what_co
     options = ["--academic-cycle", "2025", "--to", "jsonl", "-o", str(out)]
     result = CliRunner().invoke(cli, ["export", "--target", emulator.url, *options])
     assert result.exit_code == 0, result.output
-    assert f"Exported 12 trainees to {out} (academic cycle 2025 to 2026; 1 request)." in result.output.splitlines()
+    ukprn = json.loads(out.read_text().splitlines()[0])["ukprn"]  # the token's provider: a wrong token shows here
+    assert (
+        f"Exported 12 trainees to {out} (academic cycle 2025 to 2026, listed under UKPRN {ukprn}; 1 request)."
+        in result.output.splitlines()
+    )
     assert "No trainees matched" not in result.output and TOKEN not in result.output
     assert len(out.read_text().splitlines()) == 12 and stat.S_IMODE(out.stat().st_mode) == 0o600
 
@@ -1353,9 +1358,10 @@ def test_an_export_of_the_current_cycle_says_so_and_how_to_ask_for_another(tmp_p
         out = tmp_path / "held.jsonl"
         result = CliRunner().invoke(cli, ["export", "--target", emulator.url, "--to", "jsonl", "-o", str(out)])
     assert result.exit_code == 0, result.output
+    ukprn = json.loads(out.read_text().splitlines()[0])["ukprn"]
     assert (
-        f"Exported 2 trainees to {out} (Register's current academic cycle; --academic-cycle YYYY for another; "
-        "1 request)." in result.output.splitlines()
+        f"Exported 2 trainees to {out} (Register's current academic cycle, listed under UKPRN {ukprn}; "
+        "--academic-cycle YYYY for another; 1 request)." in result.output.splitlines()
     )
 
 

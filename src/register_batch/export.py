@@ -281,6 +281,7 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
     leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
+    providers: list[str] = field(default_factory=list)  # the UKPRNs Register listed the trainees under: the token's
 
     @property
     def empty(self) -> bool:
@@ -332,6 +333,7 @@ def export_trainees(
         "jsonl": JsonLinesWriter,
     }[to](Path(output))
     notes: list[str] = []
+    providers: set[str] = set()
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.total
     count = 0
@@ -340,8 +342,10 @@ def export_trainees(
             for trainee in iter_register_trainees(
                 client, academic_cycle=academic_cycle, status=status, since=since, per_page=per_page
             ):
-                if ukprn is not None and trainee.get("ukprn") not in (None, "") and str(trainee["ukprn"]) != ukprn:
-                    raise another_providers(str(trainee["ukprn"]), ukprn, ukprn_source)
+                if (listed := trainee.get("ukprn")) not in (None, ""):
+                    if ukprn is not None and str(listed) != ukprn:
+                        raise another_providers(str(listed), ukprn, ukprn_source)
+                    providers.add(str(listed))
                 payload = request_body(trainee) if to == "register-csv" else trainee
                 written = writer.write(payload)
                 if (held := state_note(trainee, to)) is not None:
@@ -365,4 +369,5 @@ def export_trainees(
         notes=notes,
         stale=writer.stale,
         leftovers=leftover_temporaries([*outputs, *writer.stale], parts=to == "register-csv"),
+        providers=sorted(providers),
     )

@@ -163,6 +163,8 @@ def export(
             else "Register's current academic cycle",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
+            # Whose trainees they are, as Register says: a job run with another provider's token shows it here.
+            *([f"listed under UKPRN {', '.join(result.providers)}"] if result.providers else []),
         ]
     )
     if not academic_cycle:  # after the filters, or they read as part of the hint
