@@ -271,6 +271,16 @@ class RequestStats:
             "throttled": self.throttled,
         }
 
+    def add(self, other: RequestStats) -> RequestStats:
+        """These counts with `other`'s added (a run's, counted apart, back into its lent client's); returns self."""
+        self.total += other.total
+        self.by_route.update(other.by_route)
+        self.by_status.update(other.by_status)
+        self.retries += other.retries
+        self.throttled += other.throttled
+        self.seconds_waiting += other.seconds_waiting
+        return self
+
 
 class RegisterClient:
     """One provider's view of one Register service."""

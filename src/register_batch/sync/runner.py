@@ -37,7 +37,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, listed_at
+from register_batch.api.client import CLOCK_SKEW, RequestStats, listed_at
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import another_providers, iter_register_trainees
@@ -1273,6 +1273,10 @@ def _run(
     client.stopping = lambda: stops.requested
     with stops.installed(), contextlib.ExitStack() as restore:
         restore.callback(setattr, client, "stopping", lent)
+        # The run's requests counted apart (its result's and report's figures), then added to the client's own: a
+        # client lent to each night's run counted every earlier night's requests as the night's.
+        counted_before, client.stats = client.stats, RequestStats()
+        restore.callback(lambda: setattr(client, "stats", counted_before.add(client.stats)))
         try:
             _plan_run(run, records, report, planned)
             if options.dry_run:
