@@ -440,9 +440,10 @@ class StopSignals:
             yield self
             return
         # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
-        # `nohup`. Windows has no SIGHUP.
+        # `nohup`. Windows has no SIGHUP. One handled outside Python (None: a program embedding Python, as uWSGI,
+        # handles it) stays the host's: Python could not put it back after the run.
         wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
-        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN]
+        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
         previous = {sig: signal.signal(sig, self._handle) for sig in signals}
         try:
             yield self
