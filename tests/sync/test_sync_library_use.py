@@ -176,3 +176,30 @@ def test_a_finished_syncs_result_travels_from_a_worker_process_without_the_token
     assert back.exit_code == synced.exit_code == 0 and back.paths == synced.paths
     with pytest.raises(RegisterBatchError, match=r"read them from the report\.json or issues\.csv"):
         next(back.report.issues())
+
+
+def test_a_client_lent_to_many_runs_counts_each_runs_requests_only(register, tmp_path):
+    """A long-lived job lends one RegisterClient to each night's run (`sync_files(..., client=)`): each result, its
+    summary line and report.json counted every request the client had made since it was opened, so a night with
+    one listing said `2 requests`, then `3`, ... and its cost per record grew every night."""
+    import json
+
+    from emulated import sync_options
+    from register_batch.api import RegisterClient
+    from register_batch.sync import sync_files
+
+    token = samples_token(register)
+    with RegisterClient(register.emulator.url, token) as client:
+        nights = []
+        for night in ("first", "second", "third"):
+            options = sync_options(register.emulator, tmp_path, token, report_dir=tmp_path / night)
+            nights.append(sync_files([SAMPLES / "extract.xml"], options, client=client))
+        assert client.stats.total == sum(synced.requests["total"] for synced in nights)  # the client's own, all
+    first, *unchanged = nights
+    assert first.outcomes == {"done": 12} and first.requests["total"] > 1
+    for synced in unchanged:
+        assert synced.actions == {"unchanged": 12}
+        assert synced.requests["total"] == 1 and synced.requests["by_route"] == {"GET /trainees": 1}
+        assert synced.summary_line().endswith(" 1 request (0.083 per record).")
+        report = json.loads(synced.paths["json"].read_text(encoding="utf-8"))
+        assert report["sync"]["requests"]["total"] == 1

@@ -296,3 +296,77 @@ def test_a_run_killed_while_its_report_is_written_has_its_writes_listed_by_the_n
     data = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert data["sync"]["warnings"] == {"sync_written_earlier": 2}, data["sync"]["warnings"]
     assert runs_in_ledger(tmp_path / "state") == ["ended unexpectedly", "finished"]
+
+
+_EMBEDDING_HOST = r"""
+#include <Python.h>
+#include <signal.h>
+#include <stdio.h>
+static volatile sig_atomic_t host_saw = 0;
+static void host_handler(int sig) { (void)sig; host_saw = 1; }
+int main(int argc, char **argv) {
+    (void)argc;
+    signal(SIGTERM, host_handler);  /* the host's own, set before Python starts (as uWSGI's are) */
+    Py_Initialize();
+    FILE *script = fopen(argv[1], "r");
+    int failed = PyRun_SimpleFile(script, argv[1]);
+    fclose(script);
+    Py_Finalize();
+    raise(SIGTERM);  /* the host's handler must still be the one that answers */
+    printf("host handler answered: %s\n", host_saw ? "yes" : "no");
+    return failed;
+}
+"""
+
+_EMBEDDED_JOB = """
+import signal
+from datetime import date
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, sync_files
+
+assert signal.getsignal(signal.SIGTERM) is None  # not Python's: the host's
+state, reports, source = {state!r}, {reports!r}, {source!r}
+with start_emulator(tokens=("embedded-token",), rate_limit=None) as emulator:
+    options = SyncOptions(emulator.url, "embedded-token", state, reports, as_of=date(2026, 11, 28))
+    print(sync_files([source], options).summary_line())
+"""
+
+
+def _embedding_host(tmp_path: Path) -> Path:
+    """A program that embeds Python, as uWSGI or a vendor's own C host does, built here (skipped without a C
+    compiler or Python's headers and shared library)."""
+    import shutil
+    import sysconfig
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    include, libdir = sysconfig.get_paths()["include"], sysconfig.get_config_var("LIBDIR")
+    library = f"python{sysconfig.get_config_var('LDVERSION')}"
+    if not (compiler and (Path(include) / "Python.h").exists() and sysconfig.get_config_var("Py_ENABLE_SHARED")):
+        pytest.skip("no C compiler, Python.h or shared libpython to build an embedding host with")
+    (tmp_path / "host.c").write_text(_EMBEDDING_HOST, encoding="utf-8")
+    host = tmp_path / "host"
+    flags = [f"-I{include}", f"-L{libdir}", f"-l{library}", f"-Wl,-rpath,{libdir}", "-o", str(host)]
+    built = subprocess.run([compiler, str(tmp_path / "host.c"), *flags], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build an embedding host: {built.stderr[-500:]}")
+    return host
+
+
+def test_a_sync_in_a_program_embedding_python_keeps_the_hosts_own_signal_handler(tmp_path):
+    """A vendor's job in a program that embeds Python (uWSGI, a C host) whose SIGTERM handler is its own: Python
+    sees it as None, and putting it back after the run (signal.signal(SIGTERM, None)) raised TypeError, so a sync
+    that had finished came back as a TypeError, its result lost, and the host's handler was gone for good."""
+    host = _embedding_host(tmp_path)
+    source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 4)])
+    job = tmp_path / "job.py"
+    job.write_text(
+        _EMBEDDED_JOB.format(state=str(tmp_path / "state"), reports=str(tmp_path / "reports"), source=str(source)),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    done = subprocess.run([str(host), str(job)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    summary = "3 records: 3 created. 6 requests (2.0 per record)."
+    assert done.stdout.splitlines() == [summary, "host handler answered: yes"]

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -271,6 +271,21 @@ class RequestStats:
             "retries": self.retries,
             "throttled": self.throttled,
         }
+
+    def since(self, earlier: RequestStats) -> RequestStats:
+        """The requests counted after `earlier` (a copy of these counts taken then): one run's, of a client lent to
+        many."""
+        return RequestStats(
+            total=self.total - earlier.total,
+            by_route=self.by_route - earlier.by_route,
+            by_status=self.by_status - earlier.by_status,
+            retries=self.retries - earlier.retries,
+            throttled=self.throttled - earlier.throttled,
+            seconds_waiting=self.seconds_waiting - earlier.seconds_waiting,
+        )
+
+    def copy(self) -> RequestStats:
+        return replace(self, by_route=Counter(self.by_route), by_status=Counter(self.by_status))
 
 
 class RegisterClient:

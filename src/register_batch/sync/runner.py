@@ -440,9 +440,10 @@ class StopSignals:
             yield self
             return
         # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
-        # `nohup`. Windows has no SIGHUP.
+        # `nohup`. Windows has no SIGHUP. One handled outside Python (None: a program embedding Python, as uWSGI,
+        # handles it) stays the host's: Python could not put it back after the run.
         wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
-        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN]
+        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
         previous = {sig: signal.signal(sig, self._handle) for sig in signals}
         try:
             yield self
@@ -468,6 +469,9 @@ class SyncRun:
         self.ledger = ledger
         self.progress = progress
         self.as_of = as_of_or_today(options.as_of)
+        # The client's counts before the run: the run's figures are those after, so that a client lent to each
+        # night's run does not count every earlier night's requests as the night's.
+        self.counted_before = client.stats.copy()
         self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
         # Creates left unanswered before the provider was seen: in the account the token is for, whichever it is.
@@ -1745,10 +1749,10 @@ def _add_sync_issues(
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
 
 
-def _request_figures(client: RegisterClient, count: int, elapsed: float) -> dict[str, Any]:
-    """report.json's sync.requests: the client's counts, with requests per trainee of the `count` records (a
+def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]:
+    """report.json's sync.requests: the run's counts, with requests per trainee of the `count` records (a
     first-class figure) and the pace achieved."""
-    requests = client.stats.as_dict()
+    requests = run.client.stats.since(run.counted_before).as_dict()
     requests["per_trainee"] = round(requests["total"] / count, 3) if count else 0.0
     requests["seconds"] = round(elapsed, 3)
     requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
@@ -1765,10 +1769,10 @@ def _finish(
     issues: list[tuple[Issue, ...]] | None,
 ) -> SyncResult:
     """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
-    options, client, ledger = run.options, run.client, run.ledger
+    options, ledger = run.options, run.ledger
     results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
     _add_sync_issues(report, records, results, issues)
-    requests = _request_figures(client, len(results), elapsed)
+    requests = _request_figures(run, len(results), elapsed)
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
     interrupted = why is not None
