@@ -133,3 +133,45 @@ def test_validate_and_convert_reports_say_when_they_ran(tmp_path):
     assert moment(validated["run"]["ended"]) <= moment(converted["run"]["started"])
     suite = etree.parse(str(tmp_path / "validate" / "junit.xml")).getroot()
     assert suite.get("timestamp") == moment(validated["run"]["started"]).replace(tzinfo=None).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("previous", "said"),
+    [
+        (None, ""),
+        ({"status": "finished", "dry_run": False}, " The run before it, run 6, started {at} and finished."),
+        (
+            {"status": "interrupted", "dry_run": False},
+            " The run before it, run 6, started {at} and was interrupted: this run carries on from it.",
+        ),
+        (  # a dry run sent nothing: there is nothing to carry on
+            {"status": "interrupted", "dry_run": True},
+            " The run before it, run 6 (a dry run), started {at} and was interrupted.",
+        ),
+        (
+            {"status": "ended unexpectedly", "dry_run": False, "ended": None},
+            " The run before it, run 6, started {at} and ended unexpectedly, without its report: this run carries on "
+            "from it.",
+        ),
+    ],
+)
+def test_a_sync_page_says_which_run_it_is_and_how_the_one_before_ended(
+    zone, make_sync_builder, tmp_path, previous, said
+):
+    zone_set("UTC")
+    builder = make_sync_builder()
+    builder.started, builder.ended = RUN_TIME, RUN_TIME + timedelta(seconds=72)
+    earlier = "2026-12-01T03:18:02+00:00"
+    builder.extra["sync"] |= {
+        "run_id": 7,
+        "previous_run": None
+        if previous is None
+        else {"id": 6, "started": earlier, "ended": "2026-12-01T03:20:00+00:00", **previous},
+    }
+    builder.write(tmp_path)
+    [sentence] = lxml.html.fromstring((tmp_path / "report.html").read_bytes()).xpath("//p[@class='run-times']")
+    assert " ".join(sentence.text_content().split()) == (
+        "Sync run 7 (as this state folder's ledger numbers them) started 2 December 2026 at 03:18 UTC and ended "
+        "2 December 2026 at 03:19 UTC." + said.format(at="1 December 2026 at 03:18 UTC")
+    )
+    assert [t.get("datetime") for t in sentence.iter("time")][2:] == ([] if previous is None else [earlier])

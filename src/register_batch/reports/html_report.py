@@ -235,7 +235,10 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     previous = sync.get("previous_run")
     if isinstance(previous, dict):
         status = str(previous.get("status"))
-        previous = {**previous, "ended_words": _PREVIOUS_ENDED.get(status, f"and ended as {status}")}
+        words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
+        if previous.get("dry_run"):  # it sent nothing: nothing to carry on
+            words = words.split(":")[0]
+        previous = {**previous, "ended_words": words}
     return {
         "started": times.get("started"),
         "ended": times.get("ended"),
