@@ -32,7 +32,9 @@ def test_validate_clean_register_csv_exits_0(tmp_path, register_csv_fixtures):
     assert result.exit_code == 0, result.output
     assert "5 records: 5 valid, 0 with errors" in result.output
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert list(report) == ["tool", "api_version", "as_of", "inputs", "summary", "mappings", "reference", "issues"]
+    assert list(report) == [
+        *("tool", "api_version", "as_of", "inputs", "summary", "mappings", "reference", "run", "issues")
+    ]
     assert report["summary"] == {"records": 5, "valid": 5, "invalid": 0, "errors": 0, "warnings": 0}
     assert report["inputs"][0]["format"] == "register-csv" and report["inputs"][0]["records"] == 5
     for name in ("report.json", "issues.csv", "report.html"):

@@ -15,6 +15,7 @@ import pytest
 
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
+from report_times import same_but_when
 
 AS_OF = date(2026, 11, 28)
 TYPO_MAP = """\
@@ -209,7 +210,7 @@ def test_records_of_several_layouts_are_told_which_read_the_field_elsewhere(keep
             "the field is blank in every record but its C21053 ones, which read it from F_EXPECTEDENDDATE or "
             "F_ENDDATE (a misspelt tag or column?)"
         ]
-    assert (tmp_path / "1" / "report.json").read_bytes() == (tmp_path / "2" / "report.json").read_bytes()
+    assert same_but_when(tmp_path / "1", tmp_path / "2", ("report.json",))
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from register_batch.validation import Checker
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 AS_OF = date(2026, 11, 28)
+# A run's start, for tests that pin it (ReportBuilder.started): reports written by two builders compare equal with it.
+RUN_TIME = datetime(2026, 12, 2, 3, 18, 28, tzinfo=UTC)
 VALIDATION_INPUTS = [
     *sorted(str(path) for path in (FIXTURES / "hesa_samples").glob("*.xml")),
     str(FIXTURES / "register_csv" / "five_trainees_with_three_errors.csv"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from datetime import date
+from datetime import UTC, date, datetime
 
 from lxml import etree
 
@@ -34,7 +34,13 @@ def test_junit_has_a_case_per_record_and_fails_only_those_with_errors(tmp_path):
         make_issue(input=XML_INPUT, code="no_students", severity=Severity.ERROR, message="no Student elements"),
         make_issue(input=XML_INPUT, code="old_layout", severity=Severity.WARNING, message="an older layout"),
     ]
-    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28), command="validate")
+    builder = ReportBuilder(
+        api_version=API_VERSION,
+        as_of=date(2026, 11, 28),
+        command="validate",
+        started=datetime(2026, 12, 2, 3, 18, 28, tzinfo=UTC),
+        ended=datetime(2026, 12, 2, 3, 19, 40, tzinfo=UTC),
+    )
     for each in (first, warned, broken):
         builder.add_record(each)
     builder.finish(
@@ -51,7 +57,15 @@ def test_junit_has_a_case_per_record_and_fails_only_those_with_errors(tmp_path):
     suite = etree.parse(str(junit)).getroot()
     assert suite.tag == "testsuite"
     # The suite's counts are of the cases it holds, the file's own among them (CI systems read these attributes).
-    assert dict(suite.attrib) == {"name": "register-batch validate", "tests": "4", "failures": "3", "errors": "0"}
+    # When the run started (UTC, with no zone: JUnit's schema allows none) and the seconds it took.
+    assert dict(suite.attrib) == {
+        "name": "register-batch validate",
+        "timestamp": "2026-12-02T03:18:28",
+        "time": "72",
+        "tests": "4",
+        "failures": "3",
+        "errors": "0",
+    }
     cases = [
         (
             case.tag,

@@ -17,7 +17,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -249,6 +249,20 @@ def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:
             log.warning("%s is an earlier run's, left in place: %s", path, exc.strerror or exc)
 
 
+def run_clock() -> datetime:
+    """Now, in UTC to the second: when a run starts or ends, as its reports say (report.json's `run`)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def run_times(started: datetime, ended: datetime | None) -> dict[str, str | None]:
+    """report.json's `run`: when the run started and ended, ISO 8601 in UTC with its offset (`...+00:00`)."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+    return {"started": iso(started), "ended": iso(ended)}
+
+
 @dataclass
 class ReportBuilder:
     """Collects issues from a stream of records; `write()` produces the report files."""
@@ -268,15 +282,24 @@ class ReportBuilder:
     reference: dict[str, str | None] | None = None
     # The HESA tags each field is read from (field_sources), for report.html to name beside Register's field.
     sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # When the run started (the builder is made as it starts) and ended (its work done: set by the first `write()`
+    # unless set before), for every report to say: no other part of a report printed, or written to a --report-dir,
+    # says when it ran. Set once, so that the same builder written twice gives the same files.
+    started: datetime = field(default_factory=run_clock)
+    ended: datetime | None = None
 
     @classmethod
-    def judging(cls, checker: Checker, *, api_version: str, command: str = "validate") -> ReportBuilder:
-        """A builder for the records `checker` judges, recording what they are judged with."""
+    def judging(
+        cls, checker: Checker, *, api_version: str, command: str = "validate", started: datetime | None = None
+    ) -> ReportBuilder:
+        """A builder for the records `checker` judges, recording what they are judged with; the run started now,
+        or at `started`."""
         mapping = checker.mapping
         return cls(
             api_version=api_version,
             as_of=checker.as_of,
             command=command,
+            started=started or run_clock(),
             mappings=[
                 {"path": printable(path), "sha256": digest}
                 for path, digest in zip(mapping.files, mapping.sha256, strict=True)
@@ -396,6 +419,7 @@ class ReportBuilder:
             # After design.md's keys, in its order: what the records were judged with.
             "mappings": self.mappings,
             "reference": self.reference,
+            "run": run_times(self.started, self.ended),
         }
 
     def write(
@@ -412,6 +436,8 @@ class ReportBuilder:
         """
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
+        if self.ended is None:  # the run's work is done: its reports are written
+            self.ended = max(run_clock(), self.started)
         folder = private_dir(report_dir)
         earlier = _ours(folder / "report.json")  # a folder a run wrote its reports in, not one of files like them
         files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {

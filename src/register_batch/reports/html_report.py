@@ -21,7 +21,7 @@ from array import array
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import PurePath
@@ -187,6 +187,64 @@ def long_date(iso: str) -> str:
 
 
 _ENV.filters["long_date"] = long_date
+
+
+def moment(iso: str | None) -> str:
+    """2026-12-02T03:18:28+00:00 -> 2 December 2026 at 03:18 UTC: when a run started or ended, as a person reads it,
+    naming its time zone; then the local time where the report was written, with its offset from UTC, when that is
+    not UTC (a UK provider's in summer: `(04:18 local time, UTC+01:00)`). The offset, not a zone's short name, which
+    can mean two zones (IST)."""
+    try:
+        when = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if when.tzinfo is None:
+        return str(iso)
+    utc = when.astimezone(UTC)
+    said = f"{_day(utc)} at {utc:%H:%M} UTC"
+    local = utc.astimezone()
+    offset = local.utcoffset() or timedelta(0)
+    if offset:
+        sign, minutes = ("+" if offset > timedelta(0) else "-"), abs(int(offset.total_seconds())) // 60
+        on = "" if local.date() == utc.date() else f" on {_day(local)}"
+        said += f" ({local:%H:%M}{on} local time, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
+    return said
+
+
+def _day(when: datetime) -> str:
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+_ENV.filters["moment"] = moment
+
+# How the run before a sync ended (Ledger.run_before's status), after "run N, started ...,".
+_PREVIOUS_ENDED = {
+    "finished": "and finished",
+    "interrupted": "and was interrupted: this run carries on from it",
+    "stopped": "and stopped part-way: this run carries on from it",
+    "ended unexpectedly": "and ended unexpectedly, without its report: this run carries on from it",
+}
+
+
+def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """When the run started and ended (report.json's `run`), and for a sync which run of its ledger it is and how the
+    one before it ended."""
+    times = header.get("run") or {}
+    found = extra.get("sync")
+    sync: dict[str, Any] = found if isinstance(found, dict) else {}
+    previous = sync.get("previous_run")
+    if isinstance(previous, dict):
+        status = str(previous.get("status"))
+        words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
+        if previous.get("dry_run"):  # it sent nothing: nothing to carry on
+            words = words.split(":")[0]
+        previous = {**previous, "ended_words": words}
+    return {
+        "started": times.get("started"),
+        "ended": times.get("ended"),
+        "id": sync.get("run_id"),
+        "previous": previous if isinstance(previous, dict) else None,
+    }
 
 
 @cache
@@ -719,6 +777,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "status": _status(summary, report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
+        "run": _run_context(header, report.extra),
         "css": Markup(css),
         "js": Markup(js),
         "csp": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC
 from typing import IO, TYPE_CHECKING
 
 from lxml import etree
@@ -19,6 +20,12 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
         if row["severity"] == "error":
             failures[(row["input"], row["record"])].append(row)
     suite = etree.Element("testsuite", name=f"register-batch {report.command}")
+    # When the run started, as JUnit's schema has it (UTC here, with no zone: the schema allows none), and how long it
+    # took: CI systems show them beside the suite.
+    started = report.started.astimezone(UTC)
+    suite.set("timestamp", started.replace(tzinfo=None).isoformat(timespec="seconds"))
+    ended = report.ended or started
+    suite.set("time", str(max(int((ended - started).total_seconds()), 0)))
     for info in report.inputs:
         for record in range(1, info.records + 1):
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name=f"record {record}")

@@ -111,6 +111,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _to_the_second(stamp: str | None) -> str | None:
+    """A runs table time (`_now`'s, milliseconds) as reports give times: to the second, in UTC with its offset."""
+    if stamp is None:
+        return None
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC).replace(microsecond=0).isoformat()
+    except ValueError:
+        return stamp
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -376,19 +386,40 @@ class Ledger:
 
     # --- runs -----------------------------------------------------------------------------------------
 
-    def start_run(self, *, dry_run: bool) -> int:
+    def start_run(self, *, dry_run: bool, started: datetime | None = None) -> int:
+        """Record a run as running, from `started` (now by default: sync gives its report's start, so that the
+        report and what later runs say of this one name the same moment)."""
+        moment = _now() if started is None else started.astimezone(UTC).isoformat(timespec="milliseconds")
         try:  # before anything is sent: a ledger that cannot be written stops the run from starting
             # Runs still "running" ended without a word (killed, a power cut): one run at a time holds the state
             # dir's lock, so none of them is running now. Said so, instead of running for ever in the runs table.
             self._execute("UPDATE runs SET status = 'ended unexpectedly' WHERE status = 'running'")
             cursor = self._execute(
-                "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (_now(), int(dry_run))
+                "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (moment, int(dry_run))
             )
         except LedgerUnwritable as exc:
             raise self._cannot_start(exc.reason) from None
         self.run_id = int(cursor.lastrowid or 0)
         self.run_open = True
         return self.run_id
+
+    def run_before(self) -> dict[str, Any] | None:
+        """The run before this one (`start_run`), for its report to say which run this follows: id, when it started
+        and ended (ISO 8601 in UTC, to the second; ended None for one killed), whether it was a dry run, and how it
+        ended: `finished`, or `interrupted`, `stopped` or `ended unexpectedly` (this run carries on from it)."""
+        row = self._execute(
+            "SELECT id, started_at, finished_at, dry_run, status FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1",
+            (self.run_id if self.run_id is not None else 2**62,),
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "id": int(row[0]),
+            "started": _to_the_second(row[1]),
+            "ended": _to_the_second(row[2]),
+            "dry_run": bool(row[3]),
+            "status": str(row[4]),
+        }
 
     def ended_without_report(self) -> dict[int, str]:
         """Runs that ended before their report was written: killed (start_run marks them `ended unexpectedly`), or

@@ -1266,7 +1266,7 @@ def _run(
 ) -> SyncResult:
     stops = StopSignals()
     run = SyncRun(options, client, ledger, progress, moved, implied)
-    ledger.start_run(dry_run=options.dry_run)
+    ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
     refused: Unauthorized | None = None
@@ -1789,6 +1789,10 @@ def _finish(
         "unanswered_elsewhere": len(unanswered),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
+        # Which run of this state dir's ledger this is, and the one before it (an interrupted one this run carries on
+        # from): a stopped or resumed sync's report says which run it is. report.json's `run` says when it ran.
+        "run_id": ledger.run_id,
+        "previous_run": ledger.run_before(),
     }
     # The records' rows are made as each report reads them, not held (a row per record: reports.Rows).
     report.extra = {
