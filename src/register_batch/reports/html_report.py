@@ -183,6 +183,10 @@ def long_date(iso: str) -> str:
         day = date.fromisoformat(iso)
     except (TypeError, ValueError):
         return str(iso)
+    return _day(day)
+
+
+def _day(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
@@ -209,10 +213,6 @@ def moment(iso: str | None) -> str:
         on = "" if local.date() == utc.date() else f" on {_day(local)}"
         said += f" ({local:%H:%M}{on} local time, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
     return said
-
-
-def _day(when: datetime) -> str:
-    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
 
 
 _ENV.filters["moment"] = moment
