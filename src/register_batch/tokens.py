@@ -43,11 +43,9 @@ def _words(value: str) -> list[str]:
 
 _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-width space, a soft hyphen)
 # A token as Register makes one: `"#{Rails.env}_" + 64 hex digits` (register-api.md §1: sandbox_..., production_...),
-# its service's environments named (a content-addressed `run_<sha256>` folder is no token), and the emulator's.
-_REGISTERS_TOKEN = re.compile(
-    r"(?<![A-Za-z])(?:sandbox|production|productiondata|staging|qa|review|development|test|emulator|embedded)"
-    r"_[0-9a-fA-F]{64}"
-)
+# named by the environments a provider is given tokens for (sandbox, production) and the emulator's own: a
+# content-addressed `run_<sha256>` or `test_<sha256>` file or folder is no token.
+_REGISTERS_TOKEN = re.compile(r"(?<![A-Za-z])(?:sandbox|production|emulator|embedded)_[0-9a-fA-F]{64}")
 
 
 def pasted_token_folder(path: str | os.PathLike[str]) -> int | None:

@@ -38,16 +38,18 @@ def refused(args: list[str]):
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["validate", "in.csv", "--jobs", TOKEN], "--jobs"),
-        (["export", "--to", "json", "-o", "out.json", "--since", TOKEN], "--since"),
-        (["export", "--to", "json", "-o", "out.json", f"--since={TOKEN}"], "--since"),
-        (["export", "--to", "json", "-o", TOKEN], "-o"),
-        (["export", "--to", "json", "-o", f"exports/{TOKEN}.json"], "-o"),
+        (["validate", "in.csv", "--jobs", TOKEN], "the argument after --jobs"),
+        (["export", "--to", "json", "-o", "out.json", "--since", TOKEN], "the argument after --since"),
+        (["export", "--to", "json", "-o", "out.json", f"--since={TOKEN}"], "--since's value"),
+        (["export", "--to", "json", "-o", TOKEN], "the argument after -o"),
+        (["export", "--to", "json", f"-o{TOKEN}"], "-o's value"),  # found by review12: a file of that name was made
+        (["export", "--to", "json", "-o", f"exports/{TOKEN}.json"], "the argument after -o"),
         (["validate", "in.csv", TOKEN], "an argument"),
         (["validate", "--jobs=2", "in.csv", "--", TOKEN], "an argument"),
         (["sync", "in.csv", f"Bearer {TOKEN}"], "an argument"),
-        (["validate", "in.csv", "--mapping", f"{TOKEN[:20]}\u200b{TOKEN[20:]}"], "--mapping"),
-        (["--config", TOKEN, "validate", "in.csv"], "--config"),
+        (["sync", "in.csv", "--dry-run", TOKEN], "the argument after --dry-run"),  # a flag: "--dry-run holds" misled
+        (["validate", "in.csv", "--mapping", f"{TOKEN[:20]}\u200b{TOKEN[20:]}"], "the argument after --mapping"),
+        (["--config", TOKEN, "validate", "in.csv"], "the argument after --config"),
     ],
 )
 def test_a_token_given_as_another_argument_is_refused_unshown_before_anything_runs(in_tmp, args, named):
@@ -61,10 +63,11 @@ def test_a_file_named_by_a_token_that_is_there_is_refused_too_and_one_named_by_a
     """A file made by an earlier version (`export -o <token>` wrote one) would be named on every line; a vendor's
     extract named by its SHA-256 is no token."""
     digest = hashlib.sha256(b"extract").hexdigest()
-    for name in (f"{TOKEN}.csv", f"run_{digest}.csv", f"sandbox{digest}.csv"):
+    hashed = (f"run_{digest}.csv", f"sandbox{digest}.csv", f"test_{digest}.csv", f"nightly_test_{digest}.csv")
+    for name in (f"{TOKEN}.csv", *hashed):
         shutil.copy(extract(in_tmp / "in.csv", 2), in_tmp / name)
     assert f"an argument {HOLDS}" in refused(["validate", f"{TOKEN}.csv"]).output
-    for name in (f"run_{digest}.csv", f"sandbox{digest}.csv"):
+    for name in hashed:
         result = CliRunner().invoke(cli, ["validate", name, "--report-dir", f"reports/run_{digest}"])
         assert result.exit_code == 0, result.output
 
@@ -77,6 +80,16 @@ def test_the_emulators_tokens_and_a_token_files_name_keep_their_own_handling(in_
     assert "the token file's name looks like an API token" in result.output
     emulator = refused(["emulator", "--token", TOKEN, "--rate-limit", "fast"])
     assert "--rate-limit" in emulator.output and HOLDS not in emulator.output  # the token was taken
+
+
+def test_the_shell_completing_a_word_on_a_line_holding_a_token_gets_no_traceback(in_tmp, monkeypatch):
+    """click's completion makes the context outside its error handling: a refusal there was a traceback (review12)."""
+    monkeypatch.setenv("_REGISTER_BATCH_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", f"register-batch validate {TOKEN} --")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    result = CliRunner().invoke(cli, [], prog_name="register-batch", complete_var="_REGISTER_BATCH_COMPLETE")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and TOKEN not in result.output
 
 
 def test_a_sync_given_the_token_as_an_input_says_so_in_one_line_and_starts_nothing(tmp_path):

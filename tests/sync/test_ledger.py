@@ -228,6 +228,24 @@ def test_a_state_dir_belongs_to_one_target(tmp_path):
     assert caught.value.worded(OPTIONS).endswith("Use a separate --state-dir for each target.")
 
 
+def test_a_state_dir_bound_to_another_spelling_of_its_service_is_that_services(tmp_path):
+    """A ledger bound before a service's URL became one spelling (`http://LOCALHOST:8787`, `https://host:443`) refused
+    every later sync of the same service ("belongs to target ..."), its history and creates in flight set aside; now
+    it takes the one spelling (found by review12)."""
+    for bound, spelt in (
+        ("http://LOCALHOST:8787", "http://localhost:8787"),
+        ("https://Host.example:443", "https://host.example"),
+    ):
+        folder = tmp_path / spelt.replace(":", "_").replace("/", "_")
+        folder.mkdir()
+        Ledger(folder, bound).close()
+        again = Ledger(folder, spelt)
+        again.close()
+        assert Ledger(folder, spelt).target == spelt  # bound to the one spelling from now on
+        with pytest.raises(ConfigError, match="belongs to target"):
+            Ledger(folder, "http://localhost:8788")
+
+
 def test_in_flight_marks_are_committed_before_the_process_dies(tmp_path, open_ledger):
     script = (
         "import os, sys; from register_batch.sync.ledger import Ledger; "

@@ -272,7 +272,8 @@ class Commands(click.Group):
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
-        if parent is None and (refusal := token_argument(args)) is not None:
+        # Not while the shell completes a word (resilient parsing): a refusal there is a traceback in the terminal.
+        if parent is None and not extra.get("resilient_parsing") and (refusal := token_argument(args)) is not None:
             raise click.UsageError(refusal)  # before click reads the arguments: its errors repeat a value
         return super().make_context(info_name, args, parent, **extra)
 
@@ -320,12 +321,18 @@ def token_argument(args: list[str]) -> str | None:
     file, folder, date or number goes: `sync extract.xml $TOKEN`), never showing it; None when none does. A file or
     folder of that name that is there is refused too: every line naming it would show the token."""
     for before, arg in zip(["", *args], args, strict=False):
-        option, equals, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
-        if not equals:
-            named = before.startswith("-") and before not in ("-", "--") and "=" not in before  # an option before it
+        if arg.startswith("--") and "=" in arg:  # --since=VALUE
+            option, _, value = arg.partition("=")
+            where = f"{option}'s value"
+        elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:  # -oVALUE, a short option's
+            option, value = arg[:2], arg[2:]
+            where = f"{option}'s value"
+        else:  # after an option, which takes it or is a flag (--dry-run): said as what follows it
+            named = before.startswith("-") and before not in ("-", "--") and "=" not in before
             option, value = (before if named else ""), arg
+            where = f"the argument after {before}" if named else "an argument"
         if option not in _TAKE_A_TOKEN and (length := registers_token_in(value)) is not None:
-            return f"{option or 'an argument'} {TOKEN_AS_ARGUMENT.format(length=length)}"
+            return f"{where} {TOKEN_AS_ARGUMENT.format(length=length)}"
     return None
 
 

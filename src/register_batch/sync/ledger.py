@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from register_batch import portable
 from register_batch.api.limiter import host_file_name
+from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, private_dir
 
@@ -331,6 +332,13 @@ class Ledger:
             try:
                 self._set_meta("target", target)
                 self._set_meta("created_at", _now())
+            except LedgerUnwritable as exc:
+                self._db.close()
+                raise self._cannot_start(exc.reason) from None
+        elif known != target and one_spelling(known) == one_spelling(target):
+            # Bound before a service's URL became one spelling (`http://LOCALHOST:8787`): the same service.
+            try:
+                self._set_meta("target", target)
             except LedgerUnwritable as exc:
                 self._db.close()
                 raise self._cannot_start(exc.reason) from None
