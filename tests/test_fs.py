@@ -538,3 +538,25 @@ def test_the_shut_folder_is_named_where_path_exists_says_false_for_it_as_from_py
     assert result.exit_code == 2, result.output
     [line] = result.output.splitlines()
     assert f": {theirs} is not open to this user" in line, line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{source}", "--report-dir", "{long}/reports"],
+        ["convert", "{source}", "--to", "json", "-o", "{long}.json"],
+        ["sync", "{source}", "--dry-run", "--state-dir", "{long}"],
+    ],
+    ids=["report folder", "output", "state dir"],
+)
+def test_a_name_longer_than_the_file_system_takes_is_one_line_exit_2(tmp_path, monkeypatch, args):
+    """A folder, output or extract named past the file system's 255 bytes a name ended in an internal error (exit 70:
+    "report a bug"), for the user to shorten (found by review12)."""
+    monkeypatch.chdir(tmp_path)
+    source = str(extract(tmp_path / "in.csv", 1))
+    long = "x" * 300
+    result = CliRunner().invoke(cli, [a.format(source=source, long=long) for a in args])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: xxxx") and "longer than this file system takes" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

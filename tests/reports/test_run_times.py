@@ -175,3 +175,29 @@ def test_a_sync_page_says_which_run_it_is_and_how_the_one_before_ended(
         "2 December 2026 at 03:19 UTC." + said.format(at="1 December 2026 at 03:18 UTC")
     )
     assert [t.get("datetime") for t in sentence.iter("time")][2:] == ([] if previous is None else [earlier])
+
+
+def test_a_dry_runs_page_does_not_say_it_carries_on_from_the_run_before(zone, make_sync_builder, tmp_path):
+    """A dry run sends nothing: after an interrupted run its page said "this run carries on from it" (review12)."""
+    zone_set("UTC")
+    builder = make_sync_builder()
+    builder.extra["sync"] |= {
+        "dry_run": True,
+        "run_id": 7,
+        "previous_run": {"id": 6, "started": "2026-12-01T03:18:02+00:00", "ended": None, "status": "interrupted"},
+    }
+    builder.write(tmp_path)
+    [sentence] = lxml.html.fromstring((tmp_path / "report.html").read_bytes()).xpath("//p[@class='run-times']")
+    assert " ".join(sentence.text_content().split()).endswith(
+        "started 1 December 2026 at 03:18 UTC and was interrupted."
+    )
+
+
+def test_a_start_given_without_a_zone_is_taken_as_local_time(zone, tmp_path):
+    """A library caller's `started=datetime.now()` ended write() in a TypeError comparing it with UTC (review12)."""
+    zone_set("Asia/Kolkata")
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version="v2026.1", as_of=AS_OF, started=datetime(2026, 12, 2, 8, 48, 28))
+    builder.write(tmp_path)
+    assert load_report_json(tmp_path)["run"]["started"] == "2026-12-02T03:18:28+00:00"

@@ -309,6 +309,10 @@ class ReportBuilder:
         )
 
     def __post_init__(self) -> None:
+        # A time without a zone (a library caller's datetime.now()) is this machine's local time, as Python takes it.
+        self.started = self.started if self.started.tzinfo else self.started.astimezone(UTC)
+        if self.ended is not None and self.ended.tzinfo is None:
+            self.ended = self.ended.astimezone(UTC)
         self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors=ESCAPE_UNENCODABLE)
         self._file_issues: list[Issue] = []
         self._batch: list[Any] = []  # spool files of later issues, each in batch order

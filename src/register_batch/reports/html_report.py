@@ -236,7 +236,7 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     if isinstance(previous, dict):
         status = str(previous.get("status"))
         words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
-        if previous.get("dry_run"):  # it sent nothing: nothing to carry on
+        if previous.get("dry_run") or sync.get("dry_run"):  # one of them sends nothing: nothing is carried on
             words = words.split(":")[0]
         previous = {**previous, "ended_words": words}
     return {
