@@ -144,6 +144,11 @@ def test_validate_and_convert_reports_say_when_they_ran(tmp_path):
             {"status": "interrupted", "dry_run": False},
             " The run before it, run 6, started {at} and was interrupted: this run carries on from it.",
         ),
+        (  # stopped by an error, perhaps before it sent anything (a refused token): this run does what it did not
+            {"status": "stopped", "dry_run": False},
+            " The run before it, run 6, started {at} and stopped before it finished: this run does what it left "
+            "undone.",
+        ),
         (  # a dry run sent nothing: there is nothing to carry on
             {"status": "interrupted", "dry_run": True},
             " The run before it, run 6 (a dry run), started {at} and was interrupted.",

@@ -221,7 +221,8 @@ _ENV.filters["moment"] = moment
 _PREVIOUS_ENDED = {
     "finished": "and finished",
     "interrupted": "and was interrupted: this run carries on from it",
-    "stopped": "and stopped part-way: this run carries on from it",
+    # Stopped by an error (a refused token, a listing not answered), perhaps before it sent anything (review12).
+    "stopped": "and stopped before it finished: this run does what it left undone",
     "ended unexpectedly": "and ended unexpectedly, without its report: this run carries on from it",
 }
 
