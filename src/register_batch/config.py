@@ -21,8 +21,8 @@ from register_batch.tokens import (
     looks_like_token,
     not_shown,
     pasted_token_file,
-    pasted_token_folder,
     quoted_setting,
+    registers_token_in,
     without_query,
 )
 
@@ -301,11 +301,15 @@ def load_settings(
     def setting_path(key: str) -> Path:
         from register_batch.fs import control_characters
 
-        if key in ("state_dir", "report_dir") and (length := pasted_token_folder(str(values[key]))) is not None:
-            # A token pasted as a folder: made, it would be shown by every Report: and Target: line, and kept on disk.
-            raise ConfigError(f"{key} (set by {_set_by(key, sources[key])}) {TOKEN_AS_FOLDER.format(length=length)}")
-        if key in ("state_dir", "report_dir") and (problem := control_characters(str(values[key]))):
-            raise ConfigError(f"{key} (set by {_set_by(key, sources[key])}) {problem}")
+        if key in ("state_dir", "report_dir"):
+            # A token pasted as a folder (of Register's shape only: a folder's name may be long and full of digits),
+            # made, would be shown by every Report: and Target: line, and kept on disk; one that is there (an earlier
+            # version made it) too. A carriage return (a CRLF env file) would make a folder beside the one meant.
+            set_by = f"{key} (set by {_set_by(key, sources[key])})"
+            if (length := registers_token_in(str(values[key]))) is not None:
+                raise ConfigError(f"{set_by} {TOKEN_AS_FOLDER.format(length=length)}")
+            if problem := control_characters(str(values[key])):
+                raise ConfigError(f"{set_by} {problem}")
         return located(values[key], sources[key] == str(path))
 
     # --mapping files are added after the config file's, not instead of them.

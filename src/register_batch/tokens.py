@@ -48,14 +48,6 @@ _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-wid
 _REGISTERS_TOKEN = re.compile(r"(?<![A-Za-z])(?:sandbox|production|emulator|embedded)_[0-9a-fA-F]{64}")
 
 
-def pasted_token_folder(path: str | os.PathLike[str]) -> int | None:
-    """The length of a token pasted where a folder goes (a state or report folder), so that the folder is not made
-    and the token never shown; None for a folder that may be. Only a token of Register's own shape: a folder's name
-    may be long and full of digits (`reports_ukprn_10007799_20261201_1530`). One that is there (made by an earlier
-    version) is refused too: every line naming the folder would show the token."""
-    return registers_token_in(os.fspath(path))
-
-
 def registers_token_in(value: str) -> int | None:
     """The length of the word of `value` holding a token of Register's own shape (read without characters that show
     nothing, too), else None."""

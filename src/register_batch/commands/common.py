@@ -305,25 +305,20 @@ class Commands(click.Group):
             raise Failure("interrupted; run the same command again (it starts over)", 3) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
-        except OSError as exc:
-            if exc.errno != errno.ENAMETOOLONG:
-                raise _internal_error(exc) from None
-            # A name given (a folder, an output, an extract) longer than the file system takes: the user's to change.
-            name = printable(os.fsdecode(exc.filename or ""))
-            shown = name if len(name) <= 80 else f"{name[:40]}…{name[-30:]}"
-            raise Failure(
-                f"error: {shown}: a file or folder name in it is longer than this file system takes (most take 255 "
-                "bytes for each name between separators): give a shorter one",
-                2,
-            ) from None
         except Exception as exc:  # the last line of defence: one line, no traceback unless -vv
-            raise _internal_error(exc) from None
-
-
-def _internal_error(exc: Exception) -> Failure:
-    if logging.getLogger().isEnabledFor(logging.DEBUG):
-        traceback.print_exception(exc)
-    return Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70)
+            if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+                # A name given (a folder, an output, an extract) longer than the file system takes: the user's to
+                # change, not a bug.
+                name = printable(os.fsdecode(exc.filename or ""))
+                shown = name if len(name) <= 80 else f"{name[:40]}…{name[-30:]}"
+                raise Failure(
+                    f"error: {shown}: a file or folder name in it is longer than this file system takes (most take "
+                    "255 bytes for each name between separators): give a shorter one",
+                    2,
+                ) from None
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            raise Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70) from None
 
 
 # Options taking a token on purpose (`emulator --token`), or refusing one with words of their own: --token-file's

@@ -328,17 +328,12 @@ class Ledger:
             ) from None
         for extra in (f"{self.path}-wal", f"{self.path}-shm"):  # as the ledger: another's left as it is
             portable.tighten(extra, FILE_MODE)
-        if known is None:
+        # Bound now: a new ledger, or one bound before a service's URL became one spelling (`http://LOCALHOST:8787`).
+        if known is None or (known != target and one_spelling(known) == one_spelling(target)):
             try:
                 self._set_meta("target", target)
-                self._set_meta("created_at", _now())
-            except LedgerUnwritable as exc:
-                self._db.close()
-                raise self._cannot_start(exc.reason) from None
-        elif known != target and one_spelling(known) == one_spelling(target):
-            # Bound before a service's URL became one spelling (`http://LOCALHOST:8787`): the same service.
-            try:
-                self._set_meta("target", target)
+                if known is None:
+                    self._set_meta("created_at", _now())
             except LedgerUnwritable as exc:
                 self._db.close()
                 raise self._cannot_start(exc.reason) from None
