@@ -75,21 +75,34 @@ class FieldMap:
     template: tuple[str, ...]
 
     def source_names(self) -> set[str]:
-        names: set[str] = set()
-        for table in (
-            self.trainee,
-            self.degree_fields,
-            self.placement_fields,
-            self.withdrawal,
-            self.deferral,
-            self.provider,
-        ):
-            for sources in table.values():
-                names.update(sources)
-        for _name, _any, overrides in self.vintages:
-            for sources in overrides.values():
-                names.update(sources)
+        names = {source for sources in self.sources_by_field().values() for source in sources}
         names.update(self.placement_columns)
+        return names
+
+    def sources_by_field(self) -> dict[str, tuple[str, ...]]:
+        """The sources (HESA tags, columns) each field is read from, every layout's, keyed as an issue names the field
+        without its index (`degrees_attributes.subject`): report.html names them beside Register's field, for the
+        person fixing the SRS, who knows the tag."""
+        names: dict[str, tuple[str, ...]] = {}
+
+        def add(key: str, sources: tuple[str, ...]) -> None:
+            names[key] = tuple(dict.fromkeys((*names.get(key, ()), *sources)))
+
+        for key, sources in self.trainee.items():
+            add(key, sources)
+        for _layout, _any_of, overrides in self.vintages:
+            for key, sources in overrides.items():
+                add(key, sources)
+        for key, sources in self.degree_fields.items():  # the degree type is sent as a UK or a non-UK degree
+            for sent in ("uk_degree", "non_uk_degree") if key == "degree_type" else (key,):
+                add(f"degrees_attributes.{sent}", sources)
+        for key, sources in self.placement_fields.items():
+            add(f"placements_attributes.{key}", sources)
+        for key, sources in self.withdrawal.items():  # an issue names withdrawal_reasons, the map `reasons`
+            add(key if key.startswith("withdrawal_") else f"withdrawal_{key}", sources)
+        for table in (self.deferral, self.provider):
+            for key, sources in table.items():
+                add(key, sources)
         return names
 
 

@@ -105,35 +105,9 @@ _INDEX = re.compile(r"\[[0-9]+\]")
 
 def field_sources(mapping: MappingConfig) -> dict[str, dict[str, tuple[str, ...]]]:
     """Per family of TAGGED_FORMATS, the sources (HESA tags) each field an issue can name is read from, as the field
-    map in use (bundled and the user's files) has them, every layout's: an issue's field is Register's name, and the
-    person fixing the SRS knows the tag. Keys as `source_of` looks them up (`degrees_attributes.subject`)."""
-    found: dict[str, dict[str, tuple[str, ...]]] = {}
-    for family in set(TAGGED_FORMATS.values()):
-        fmap = mapping.fields.get(family)
-        if fmap is None:
-            continue
-        names: dict[str, tuple[str, ...]] = {}
-
-        def add(key: str, sources: Iterable[str], names: dict[str, tuple[str, ...]] = names) -> None:
-            names[key] = tuple(dict.fromkeys((*names.get(key, ()), *sources)))
-
-        for key, sources in fmap.trainee.items():
-            add(key, sources)
-        for _layout, _any_of, overrides in fmap.vintages:
-            for key, sources in overrides.items():
-                add(key, sources)
-        for key, sources in fmap.degree_fields.items():  # the degree type is sent as a UK or a non-UK degree
-            for sent in ("uk_degree", "non_uk_degree") if key == "degree_type" else (key,):
-                add(f"degrees_attributes.{sent}", sources)
-        for key, sources in fmap.placement_fields.items():
-            add(f"placements_attributes.{key}", sources)
-        for key, sources in fmap.withdrawal.items():  # an issue names withdrawal_reasons, the map `reasons`
-            add(key if key.startswith("withdrawal_") else f"withdrawal_{key}", sources)
-        for table in (fmap.deferral, fmap.provider):
-            for key, sources in table.items():
-                add(key, sources)
-        found[family] = names
-    return found
+    map in use (bundled and the user's files) has them (FieldMap.sources_by_field)."""
+    families = {family: mapping.fields.get(family) for family in set(TAGGED_FORMATS.values())}
+    return {family: fmap.sources_by_field() for family, fmap in families.items() if fmap is not None}
 
 
 def source_of(
