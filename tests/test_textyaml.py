@@ -8,7 +8,7 @@ import io
 import pytest
 import yaml
 
-from register_batch.textyaml import load_text_yaml
+from register_batch.textyaml import line_of, load_text_yaml
 
 WRITTEN = "NO: YES\n01: 0x1F\ntime: 1:30\nthousand: 1e3\nhalf: 0.5\ntilde: ~\nNULL: null\nempty:\nquoted: ''\n"
 
@@ -64,3 +64,31 @@ def test_a_list_as_a_key_is_a_yaml_error_not_a_crash():
 def test_a_section_may_merge_two_blocks_with_a_merge_key_each():
     text = "a: &a {x: '1'}\nb: &b {y: '2'}\nuse:\n  <<: *a\n  <<: *b\n"
     assert load_text_yaml(io.StringIO(text), unique_keys=True)["use"] == {"x": "1", "y": "2"}
+
+
+PLACES = (
+    "fields:\n  hesa:\n    trainee:\n      sex:\ncodes:\n  degrees_attributes.subject:\n    translate:\n      '1':\n"
+    "        - '11'\n        - {to: '12'}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "keys,line",
+    [
+        ("fields", 1),
+        ("fields.hesa.trainee.sex", 4),  # a key with no value: its own line, not the next
+        ("codes.degrees_attributes.subject", 6),  # the longest key that fits, dot and all
+        ("codes.degrees_attributes.subject.translate.1", 8),
+        ("codes.degrees_attributes.subject.translate.1[1]", 10),
+        ("codes.degrees_attributes.subject.translate.1[1].to", 10),
+        ("codes.degrees_attributes.subject.translate.1[2]", None),  # past the end of the list
+        ("fields.hesa.degrees", None),
+        ("fields.hesa.trainee.sex.more", None),  # under a value that is not a mapping
+    ],
+)
+def test_line_of_finds_where_a_key_path_is_written(keys, line):
+    assert line_of(PLACES, keys) == line
+
+
+def test_line_of_text_that_is_not_yaml_is_none():
+    assert line_of("codes: [\n", "codes") is None

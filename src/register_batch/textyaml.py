@@ -8,6 +8,7 @@ reuse blocks with anchors). The few numbers a file holds are converted where the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable
 from pathlib import Path
@@ -63,3 +64,50 @@ def load_text_yaml(source: Path | TextIO, *, unique_keys: bool = False) -> Any:
         with source.open(encoding="utf-8") as fh:
             return yaml.load(fh, Loader=loader)
     return yaml.load(source, Loader=loader)
+
+
+@functools.lru_cache(maxsize=2)
+def _composed(text: str) -> yaml.Node | None:
+    """The document's nodes, with where each is written: composed once for the many places asked of one file."""
+    return yaml.compose(text, Loader=TextLoader)
+
+
+_INDEX = re.compile(r"\[(\d+)\]\.?")
+
+
+def line_of(text: str, keys: str) -> int | None:
+    """The line (from 1) a dotted key path (`fields.hesa.trainee.sex`, `codes.sex.translate.1[0]`) is written on in a
+    YAML document: the way mapping files' messages name a place, so an editor can go to it. None where the path
+    does not lead through what is written (a key brought in by a `<<` merge), or the text is not YAML.
+
+    A key may hold a dot itself (`codes.degrees_attributes.subject`): the longest key that fits is taken.
+    """
+    try:
+        node = _composed(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    rest = keys
+    while rest:
+        if isinstance(node, yaml.MappingNode):
+            fitting = [
+                (key, value)
+                for key, value in node.value
+                if isinstance(key, yaml.ScalarNode)
+                and rest.startswith(key.value)
+                and rest[len(key.value) : len(key.value) + 1] in ("", ".", "[")
+            ]
+            if not fitting:
+                return None
+            key, node = max(fitting, key=lambda pair: len(pair[0].value))
+            line = key.start_mark.line + 1
+            rest = rest[len(key.value) :].removeprefix(".")
+        elif isinstance(node, yaml.SequenceNode) and (index := _INDEX.match(rest)):
+            if int(index[1]) >= len(node.value):
+                return None
+            node = node.value[int(index[1])]
+            line = node.start_mark.line + 1
+            rest = rest[index.end() :]
+        else:
+            return None
+    return line

@@ -3,6 +3,9 @@ never read as something else without a word (from the mapping-file review)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -121,7 +124,7 @@ MISTAKES = [
 @pytest.mark.parametrize("text,where,problem", MISTAKES)
 def test_a_mistake_in_a_mapping_file_is_refused_with_its_key_path(refusal, text, where, problem):
     user, message = refusal(text)
-    assert message.startswith(f"{user}: ") and where in message and problem in message
+    assert re.match(rf"{re.escape(user)}:\d+: ", message) and where in message and problem in message
     assert "\n" not in message
 
 
@@ -133,7 +136,7 @@ def test_a_mistake_in_a_mapping_file_is_one_line_and_exit_2_from_the_command(tmp
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
     assert result.exit_code == 2, result.output
     [line] = result.output.splitlines()
-    assert line.startswith(f"register-batch: error: {user}: ") and where in line and problem in line
+    assert re.match(rf"register-batch: error: {re.escape(str(user))}:\d+: ", line) and where in line and problem in line
 
 
 @pytest.mark.parametrize("text", ["- fields\n- codes\n", "fields\n", "'12'\n"])
@@ -255,9 +258,9 @@ def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "no record of the input has" in line]
     assert lines == [
-        f"error: {user}: fields.hesa.trainee.provider_trainee_id: no record of the input has F_ITKEY, so the field is "
-        "read as blank for every record; correct the name, or remove the entry",
-        f"error: {user}: fields.hesa.provider.ukprn: no record of the input has F_UKPRNX, so the field is "
+        f"error: {user}:4: fields.hesa.trainee.provider_trainee_id: no record of the input has F_ITKEY, so the field "
+        "is read as blank for every record; correct the name, or remove the entry",
+        f"error: {user}:7: fields.hesa.provider.ukprn: no record of the input has F_UKPRNX, so the field is "
         "read as blank for every record; correct the name, or remove the entry",
     ]
     result = runner.invoke(cli, ["mappings", "check", str(_samples() / "register.csv"), "--mapping", str(user)])
@@ -282,8 +285,8 @@ def test_mappings_check_names_a_withdrawal_or_deferral_tag_no_record_has(tmp_pat
     named = [line.split(": ")[2] for line in result.output.splitlines() if "no record of the input has" in line]
     assert named == ["fields.hesa.withdrawal.withdrawal_date", "fields.hesa.deferral.defer_date"]
     assert (
-        f"error: {user}: fields.hesa.withdrawal.withdrawal_date: no record of the input has F_ENDDATEX or F_ENDDATEY, "
-        "so the field is read as blank for every record; correct the name, or remove the entry"
+        f"error: {user}:4: fields.hesa.withdrawal.withdrawal_date: no record of the input has F_ENDDATEX or "
+        "F_ENDDATEY, so the field is read as blank for every record; correct the name, or remove the entry"
     ) in result.output.splitlines()
 
 
@@ -320,7 +323,7 @@ def test_reading_a_degree_or_placement_field_from_another_tag_keeps_the_numbered
 def test_the_other_sections_of_a_field_map_are_checked_too(refusal, text, where):
     """known_tags, ignored, template and vintages were taken as they came: a wrong shape was an internal error."""
     user, message = refusal(text)
-    assert message.startswith(f"{user}: {where}: ")
+    assert re.match(rf"{re.escape(user)}:\d+: {re.escape(where)}: ", message)
 
 
 def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_path):
@@ -341,7 +344,7 @@ def test_a_wrong_value_built_of_nested_anchors_is_refused_in_a_short_line(tmp_pa
 def test_a_short_wrong_value_is_quoted_whole(refusal):
     user, message = refusal("fields:\n  hesa:\n    trainee:\n      sex: {F_SEXID: F_SEX}\n")
     assert message == (
-        f"{user}: fields.hesa.trainee.sex: expected a column/tag name or a list of them, got {{'F_SEXID': 'F_SEX'}}"
+        f"{user}:4: fields.hesa.trainee.sex: expected a column/tag name or a list of them, got {{'F_SEXID': 'F_SEX'}}"
     )
 
 
@@ -445,7 +448,7 @@ def test_a_code_block_for_a_field_register_does_not_have_is_refused(refusal, pat
     invalid, with no word about the block (only `mappings check` said it matched nothing), so the migration lead
     saw the mapping they had just added not work. It is refused like a misspelt field-map key."""
     user, message = refusal(f"codes:\n  {pattern}:\n    translate:\n      M: '11'\n")
-    assert message.startswith(f"{user}: codes.{pattern}: ") and "no Register API v2026.1 field" in message
+    assert message.startswith(f"{user}:2: codes.{pattern}: ") and "no Register API v2026.1 field" in message
     assert "\n" not in message
 
 
@@ -465,7 +468,7 @@ def test_validate_refuses_a_misspelt_code_block_before_it_reads_the_extract(tmp_
         ["validate", str(hesa_samples / "itt_record_C23053.xml"), "--mapping", str(user), "--report-dir", str(reports)],
     )
     assert result.exit_code == 2, result.output
-    assert f"{user}: codes.sexx: " in result.output
+    assert f"{user}:2: codes.sexx: " in result.output
     assert not reports.exists()
 
 
@@ -554,4 +557,53 @@ def test_load_mapping_takes_any_iterable_of_paths_but_not_one_path_bare(tmp_path
 )
 def test_a_refusal_reads_as_one_sentence_after_the_file_and_key(refusal, text, said):
     user, message = refusal(text)
-    assert message == f"{user}: {said}"
+    assert re.sub(r":\d+: ", ": ", message, count=1) == f"{user}: {said}"
+
+
+ON_ITS_LINE = [
+    # The line of the key a problem names, not of the section holding it.
+    ("# our SRS\nfields:\n  hesa:\n    trainee:\n      surname: F_SURNAME\n", 5, "fields.hesa.trainee: 'surname'"),
+    ("fields:\n  hesa:\n    trainee:\n      last_name: F_SURNAME\n    trainees:\n", 5, "unknown key 'trainees'"),
+    ("codes:\n  sex:\n    source: ours\n    translates:\n      M: '11'\n", 4, "unknown key(s) translates"),
+    # A value's own key; an alternative of a list by its place in it.
+    ("fields:\n  hesa:\n    trainee:\n      first_names: F_FNAMES\n      sex:\n", 5, "trainee.sex: expected"),
+    ("codes:\n  sex:\n    translate:\n      M:\n        - '11'\n        - '10'\n", 6, "translate.M[1]: never"),
+    # A key with a dot in it, quoted or not.
+    ("codes:\n  degrees_attributes.subject:\n    translate:\n      '1': []\n", 4, "subject.translate.1: expected"),
+]
+
+
+@pytest.mark.parametrize("text,line,said", ON_ITS_LINE)
+def test_a_mistake_in_a_mapping_file_names_the_line_it_is_on(refusal, text, line, said):
+    """`file:line:` as editors and terminals go to it: in a file of a few hundred lines, a key path alone left the
+    user searching for `trainee:` among the sections of two input families."""
+    user, message = refusal(text)
+    assert message.startswith(f"{user}:{line}: ") and said in message
+
+
+def test_a_mistake_under_a_merge_key_is_named_at_the_key_written_in_the_file(refusal):
+    """A block brought in by `<<:` is written once and used in many places: the line of the key that brought it."""
+    user, message = refusal(
+        "codes:\n  sex: &ours\n    translate:\n      M: '11'\n  disability*:\n    <<: *ours\n    translates: {}\n"
+    )
+    assert message.startswith(f"{user}:7: codes.disability*: unknown key(s) translates")
+
+
+def test_the_warning_for_a_source_no_record_has_names_the_line_of_the_mapping(tmp_path):
+    """validate's report names where in the mapping file the misspelt source is, as `mappings check` does."""
+    from register_batch.mapping import load_mapping
+
+    user = tmp_path / "ours.yaml"
+    user.write_text("# ours\nfields:\n  hesa:\n    trainee:\n      first_names: F_FNAMES\n      sex: F_SEXX\n")
+    config = load_mapping([user])
+    lines = {named.key: named.place for named in config.named_sources}
+    assert lines == {
+        "fields.hesa.trainee.first_names": f"{user}:5",
+        "fields.hesa.trainee.sex": f"{user}:6",
+    }
+    CliRunner().invoke(
+        cli, ["validate", str(_samples() / "extract.xml"), "--mapping", str(user), "--report-dir", str(tmp_path / "r")]
+    )
+    issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
+    [said] = [issue["message"] for issue in issues if issue["code"] == "mapped_source_missing"]
+    assert said.startswith(f"{user}:6 maps fields.hesa.trainee.sex to F_SEXX, which no record of this input has")

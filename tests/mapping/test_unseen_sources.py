@@ -58,7 +58,7 @@ def test_a_misspelt_tag_in_hesa_xml_is_named_once_per_input(typo_map, tmp_path, 
     assert result.report.summary.warnings >= 2
     issue = next(i for i in json.loads((tmp_path / "r" / "report.json").read_text())["issues"])
     assert issue["message"] == (
-        f"{typo_map} maps fields.hesa.trainee.provider_trainee_id to F_ITTKYE, which no record of this input has: "
+        f"{typo_map}:4 maps fields.hesa.trainee.provider_trainee_id to F_ITTKYE, which no record of this input has: "
         "the field is blank in every record (a misspelt tag or column?)"
     )
     assert issue["severity"] == "warning" and issue["record"] is None
@@ -81,7 +81,7 @@ def test_a_list_of_tags_none_of_which_a_record_has_is_named_whole_at_the_files_f
         "F_MIDNAM or F_SNAME61",
     )
     assert issue["message"] == (
-        f"{ours} maps fields.hesa.trainee.middle_names to F_MIDNAM or F_SNAME61, which no record of this input has: "
+        f"{ours}:4 maps fields.hesa.trainee.middle_names to F_MIDNAM or F_SNAME61, which no record of this input has: "
         "the field is blank in every record (a misspelt tag or column?)"
     )
 
@@ -193,7 +193,7 @@ def test_a_layouts_own_sources_kept_by_the_users_file_are_read_instead(keep_map,
     validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(keep_map,), jobs=jobs)
     assert unseen(tmp_path / "r") == [("modern.xml", "itt_end_date", "F_OURENDDATE")]
     assert messages(tmp_path / "r") == [
-        f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+        f"{keep_map}:4 maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
         "the field is blank in every record (a misspelt tag or column?)"
     ]
 
@@ -206,7 +206,7 @@ def test_records_of_several_layouts_are_told_which_read_the_field_elsewhere(keep
     for jobs in (1, 2):
         validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / str(jobs), mapping_files=(keep_map,), jobs=jobs)
         assert messages(tmp_path / str(jobs)) == [
-            f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+            f"{keep_map}:4 maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
             "the field is blank in every record but its C21053 ones, which read it from F_EXPECTEDENDDATE or "
             "F_ENDDATE (a misspelt tag or column?)"
         ]
@@ -223,7 +223,7 @@ def test_a_layout_without_its_own_sources_either_is_named_with_them(keep_map, tm
     xml.write_text(re.sub(r"\s*<F_ENDDATE>[^<]*</F_ENDDATE>", "", text), encoding="utf-8")
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(keep_map,), jobs=jobs)
     assert messages(tmp_path / "r") == [
-        f"{keep_map} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has, nor "
+        f"{keep_map}:4 maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has, nor "
         "F_EXPECTEDENDDATE or F_ENDDATE, which its C21053 records read instead: the field is blank in every record "
         "(a misspelt tag or column?)"
     ]
@@ -237,7 +237,7 @@ def test_a_users_source_that_wins_in_an_older_layout_is_named_there(tmp_path):
     generate(xml, count=40, fmt="hesa-xml", vintage="C21053", seed=42, academic_cycle=2026, as_of=AS_OF)
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
     assert messages(tmp_path / "r") == [
-        f"{ours} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
+        f"{ours}:4 maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no record of this input has: "
         "the field is blank in every record (a misspelt tag or column?)"
     ]
 
@@ -254,7 +254,7 @@ def test_mappings_check_names_a_kept_layouts_field_only_where_it_is_blank(keep_m
     assert "F_OURENDDATE" not in runner.invoke(cli, ["mappings", "check", str(old), "--mapping", str(keep_map)]).output
     result = runner.invoke(cli, ["mappings", "check", str(new), "--mapping", str(keep_map)])
     assert (
-        f"error: {keep_map}: fields.hesa.trainee.itt_end_date: no record of the input has F_OURENDDATE, so the field "
+        f"error: {keep_map}:4: fields.hesa.trainee.itt_end_date: no record of the input has F_OURENDDATE, so the field "
         "is read as blank for every record; correct the name, or remove the entry"
     ) in result.output
 
@@ -312,7 +312,7 @@ def test_in_a_hesa_csv_a_groups_numbered_columns_count_for_its_fields_only(tmp_p
     extract = Path(__file__).resolve().parents[2] / "samples" / "extract.csv"
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(ours)])
     assert [line for line in result.output.splitlines() if "no record of the input has" in line] == [
-        f"error: {ours}: fields.hesa.trainee.ni_number: no record of the input has F_DEGEST, so the field is read as "
+        f"error: {ours}:4: fields.hesa.trainee.ni_number: no record of the input has F_DEGEST, so the field is read as "
         "blank for every record; correct the name, or remove the entry"
     ]
 
@@ -340,7 +340,7 @@ def test_in_hesa_xml_a_degree_tag_of_the_student_itself_counts_when_it_has_no_de
     assert "F_DEGSBJ2" not in result.output, result.output
     flat.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", str(flat), "--mapping", str(ours)])
-    assert f"{ours}: fields.hesa.degrees.fields.subject: no record of the input has F_DEGSBJ2" in result.output
+    assert f"{ours}:5: fields.hesa.degrees.fields.subject: no record of the input has F_DEGSBJ2" in result.output
 
 
 def test_in_hesa_xml_a_numbered_degree_tag_of_the_student_itself_counts_as_the_mapper_reads_it(tmp_path):

@@ -571,7 +571,7 @@ def test_a_layouts_own_sources_seen_by_the_helper_count_as_by_the_parent(
         []
         if kept
         else [
-            f"{ours} maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no "
+            f"{ours}:4 maps fields.hesa.trainee.itt_end_date to F_OURENDDATE, which no "
             "record of this input has, nor F_EXPECTEDENDDATE or F_ENDDATE, which its C21053 records read instead: the "
             "field is blank in every record (a misspelt tag or column?)"
         ]

@@ -65,7 +65,7 @@ def mappings_check(
         named = found.named
         written = " or ".join(named.names)
         echo(
-            f"error: {named.file}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
+            f"error: {named.place}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
             f"as blank for every record{found.but}; correct the name, or remove the entry"
         )
     if inputs:

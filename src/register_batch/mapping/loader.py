@@ -6,6 +6,7 @@ import copy
 import fnmatch
 import hashlib
 import io
+import re
 import reprlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
-from register_batch.textyaml import load_text_yaml
+from register_batch.textyaml import line_of, load_text_yaml
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -115,6 +116,12 @@ class NamedSource:
     key: str  # fields.hesa.trainee.provider_trainee_id
     names: tuple[str, ...]  # as the readers hand them over (see _namer)
     group: str | None = None  # `degrees` or `placements` for a field of a group's rows; None: the record's own
+    line: int | None = None  # where `key` is written in `file` (None: not as written, a `<<` merge's)
+
+    @property
+    def place(self) -> str:
+        """`file:line`, as editors and terminals go to it; the file alone where the line is not known."""
+        return self.file if self.line is None else f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -159,8 +166,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return _read_yaml_hashed(path)[0]
 
 
-def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
-    """The document and the SHA-256 of the bytes it was read from, for the reports' record of the files used."""
+def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
+    """The document, the SHA-256 of the bytes it was read from (for the reports' record of the files used), and its
+    text (for the line a mistake in it is on)."""
     try:
         data = read_at_most(path, MAPPING_FILE_LIMIT, "a mapping file")
         text = data.decode("utf-8")
@@ -182,10 +190,32 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}:{where} is not valid YAML ({problem})") from None
     digest = hashlib.sha256(data).hexdigest()
     if doc is None:
-        return {}, digest
+        return {}, digest, text
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: a mapping file must be a YAML mapping at the top level")
-    return doc, digest
+    return doc, digest, text
+
+
+# The key a problem names first ("'surname' is not a ... field", "unknown key(s) translates; ..."): its line.
+_NAMED_KEY = re.compile(r"(?:unknown key )?'([^']+)'|unknown (?:top-level )?key\(s\) ([^,;]+)")
+
+
+def _on_its_line(mistake: ConfigError, path: Path, text: str) -> ConfigError:
+    """`file: key.path: problem` as `file:line: key.path: problem`, the form editors and terminals go to: in a file
+    of a few hundred lines, `fields.hesa.trainee.sex` alone leaves the user to find it. As it was where the key path
+    is not in the text as written (a `<<` merge's)."""
+    message = str(mistake)
+    if not message.startswith(f"{path}: "):
+        return mistake
+    said = message[len(f"{path}: ") :]
+    keys, _, problem = said.partition(": ")
+    places = [keys]
+    if named := _NAMED_KEY.match(problem):
+        places.insert(0, f"{keys}.{named[1] or named[2]}")
+    elif named := _NAMED_KEY.match(said):  # a top-level key: no key path before it
+        places = [named[1] or named[2]]
+    line = next(filter(None, (line_of(text, place) for place in places)), None)
+    return mistake if line is None else ConfigError(f"{path}:{line}: {said}")
 
 
 _SHOWN = reprlib.Repr()
@@ -509,6 +539,34 @@ def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str,
     ]
 
 
+def _overlaid(field_docs: dict[str, dict[str, Any]], doc: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    """The field maps with a user's file's `fields` laid over them, once its structure is checked."""
+    unknown = set(doc) - {"fields", "codes"}
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'fields' and/or 'codes'"
+        )
+    fields = doc.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise ConfigError(f"{path}: fields: expected a mapping of input family ({', '.join(FAMILIES)}) to field map")
+    overlaid = dict(field_docs)
+    for family, overlay in fields.items():
+        if family not in FAMILIES:
+            raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
+        _check_overlay(overlay or {}, f"{path}: fields.{family}")
+        merged = _merge(overlaid[family], overlay or {})
+        overlaid[family] = _own_sources_win(_one_placement_layout(merged, overlay or {}), overlay or {})
+    return overlaid
+
+
+def _all_named_sources(doc: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    return [
+        found
+        for family, overlay in (doc.get("fields") or {}).items()
+        for found in _named_sources(family, overlay or {})
+    ]
+
+
 def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
     base = bundled_mapping_dir()
@@ -519,7 +577,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     codes: list[CodeTranslation] = []
     files = []
     hashes: list[str] = []
-    named: list[tuple[str, str, str, tuple[str, ...], str | None]] = []
+    named: list[tuple[str, str, str, tuple[str, ...], str | None, int | None]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
@@ -533,40 +591,28 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         )
     for user_file in user_files:
         path = Path(user_file)
-        doc, digest = _read_yaml_hashed(path)
-        unknown = set(doc) - {"fields", "codes"}
-        if unknown:
-            raise ConfigError(
-                f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'fields' and/or 'codes'"
-            )
-        fields = doc.get("fields") or {}
-        if not isinstance(fields, dict):
-            raise ConfigError(
-                f"{path}: fields: expected a mapping of input family ({', '.join(FAMILIES)}) to field map"
-            )
-        for family, overlay in fields.items():
-            if family not in FAMILIES:
-                raise ConfigError(f"{path}: fields.{family}: unknown input family; use one of {', '.join(FAMILIES)}")
-            _check_overlay(overlay or {}, f"{path}: fields.{family}")
-            merged = _merge(field_docs[family], overlay or {})
-            field_docs[family] = _own_sources_win(_one_placement_layout(merged, overlay or {}), overlay or {})
-            named.extend((str(path), *found) for found in _named_sources(family, overlay or {}))
-        codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
+        doc, digest, text = _read_yaml_hashed(path)
+        try:
+            field_docs = _overlaid(field_docs, doc, path)
+            codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
+        except ConfigError as mistake:
+            raise _on_its_line(mistake, path, text) from None
+        named.extend((str(path), *found, line_of(text, found[1])) for found in _all_named_sources(doc))
         files.append(str(path))
         hashes.append(digest)
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
     # A later file's entry for a field replaces an earlier file's (field maps merge key by key): only the last one
     # is read, so only it is watched for (an earlier file's source, absent from the input, blanks nothing).
-    read = {(family, key): (file, names, group) for file, family, key, names, group in named}
+    read = {(family, key): (file, names, group, line) for file, family, key, names, group, line in named}
     return MappingConfig(
         fields=fields,
         codes=codes,
         files=files,
         sha256=hashes,
         named_sources=[
-            NamedSource(file, family, key, tuple(namers[family](n) for n in names), group)
-            for (family, key), (file, names, group) in read.items()
+            NamedSource(file, family, key, tuple(namers[family](n) for n in names), group, line)
+            for (family, key), (file, names, group, line) in read.items()
         ],
         bundled_codes=bundled_codes,
     )

@@ -72,9 +72,9 @@ describe(
     "mapped_source_missing",
     scope="file",
     fields=("*",),
-    message="<mapping file> maps <key> to <tag or column>, which no record of this input has[, nor <tags>, which its "
-    "<collection> records read instead]: the field is blank in every record[ but its <collection> ones, which read "
-    "it from <tags>] (a misspelt tag or column?)",
+    message="<mapping file>[:<line>] maps <key> to <tag or column>, which no record of this input has[, nor <tags>, "
+    "which its <collection> records read instead]: the field is blank in every record[ but its <collection> ones, "
+    "which read it from <tags>] (a misspelt tag or column?)",
     source="docs/mappings.md (a misspelt source name matches nothing; HESA XML ignores tags it does not know; an "
     "older collection's own tags for a field, where a user's file keeps them, are read instead in its records)",
     fix="Correct the name in the mapping file (`register-batch mappings check INPUT` names every such source), or "
@@ -395,7 +395,7 @@ class Checker:
                         code="mapped_source_missing",
                         severity=Severity.WARNING,
                         message=(
-                            f"{named.file} maps {named.key} to {written}, which no record of this input has"
+                            f"{named.place} maps {named.key} to {written}, which no record of this input has"
                             f"{unseen.nor}: the field is blank in every record{unseen.but} (a misspelt tag or column?)"
                         ),
                     )
