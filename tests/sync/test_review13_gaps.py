@@ -64,11 +64,11 @@ def _first_create_faulted(emulator: Any, faults: str, **settings: Any) -> Regist
 )
 def test_a_create_register_carries_out_after_the_client_gave_up_is_not_sent_twice(tmp_path: Path) -> None:
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=2.5) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
         client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
         with client:
             sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
-        time.sleep(3.0)  # the held create is carried out
+        time.sleep(4.5)  # the held create is carried out
         assert len(_held(emulator)) == 1
 
 
