@@ -1,0 +1,182 @@
+"""Exactly-once gaps found by review13, each shown end to end against the emulator over HTTP. Marked
+xfail(strict=True): each assertion states what the promise needs (design.md, Sync semantics: no path creates a trainee
+twice or loses one), and fails on the code as it is. A fix turns its test into a pass, and strict=True then fails the
+run until the mark is removed.
+
+A trainee whose trainee_start_date is in another academic cycle than its itt_start_date (a July ITT start, begun in
+September) is one Register's 409 does not protect: Register compares the submitted itt_start_date's cycle with the
+stored trainee's start cycle, from trainee_start_date (register-api.md §4), so the same create sent twice is two
+trainees.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulated import AS_OF, sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.errors import ConfigError
+from register_batch.sync import sync_files
+from trainee_extracts import trainee, write_extract
+
+TOKEN = "review13-gaps-provider-token"
+OTHER_TOKEN = "review13-gaps-another-provider"
+
+
+def _july_itt_start(n: int) -> dict[str, Any]:
+    """Trainee n with its ITT start in July 2025 (cycle 2024) and its own start in September 2025 (cycle 2025)."""
+    return {**trainee(n), "itt_start_date": "2025-07-20", "trainee_start_date": "2025-09-01"}
+
+
+def _held(emulator: Any, token: str = TOKEN) -> list[dict[str, Any]]:
+    with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
+        return [t for cycle in (2024, 2025, 2026) for t in client.iter_trainees(academic_cycle=cycle, per_page=1000)]
+
+
+def _first_create_faulted(emulator: Any, faults: str, **settings: Any) -> RegisterClient:
+    """A client whose first create meets `faults` (drawn by the emulator for that request only)."""
+
+    class Faulted(RegisterClient):
+        creates = 0
+
+        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+            Faulted.creates += 1
+            if Faulted.creates == 1:
+                emulator.set_faults(faults)
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+
+    return Faulted(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), **settings)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: after a create timed out, runner.resolve sends it again when the look-up does not list it yet; "
+    "Register carries out the first one later, and its 409 does not stop it for a trainee whose trainee_start_date "
+    "is in another cycle than its itt_start_date: two trainees",
+)
+def test_a_create_register_carries_out_after_the_client_gave_up_is_not_sent_twice(tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
+        with client:
+            sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        time.sleep(4.5)  # the held create is carried out
+        assert len(_held(emulator)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: runner._find_created lists `since` this machine's clock less 15 minutes: with it further ahead "
+    "of Register's, the lost create is not listed and is sent again (Register's clock is in the answers' Date)",
+)
+def test_a_lost_create_is_found_with_this_machines_clock_twenty_minutes_ahead(tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
+    behind = 20 * 60.0
+    with start_emulator(
+        tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, clock=lambda: time.time() - behind
+    ) as emulator:
+        client = _first_create_faulted(emulator, "lost-response:1.0")
+        with client:
+            sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
+        assert len(_held(emulator)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: the ledger is bound to the target, not to the provider it has seen; without --ukprn (Register "
+    "CSV input) another provider's token creates the night's new trainees in that provider's account, exit 0",
+)
+def test_a_state_dir_refuses_a_token_of_another_provider_than_its_trainees(tmp_path: Path) -> None:
+    with start_emulator(tokens=[TOKEN, OTHER_TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        monday = write_extract(tmp_path / "monday.csv", [trainee(n) for n in (1, 2, 3)])
+        sync_files([str(monday)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "monday"))
+        tuesday = write_extract(tmp_path / "tuesday.csv", [trainee(n) for n in (4, 5)])  # the night's new trainees
+        with pytest.raises(ConfigError):  # as a token of another provider than --ukprn is refused (check_provider)
+            sync_files([str(tuesday)], sync_options(emulator, tmp_path, OTHER_TOKEN, report_dir=tmp_path / "tuesday"))
+        assert _held(emulator, OTHER_TOKEN) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: Register keeps answering GET /trainees/{id} for a trainee deleted (discarded) in its service "
+    "(register-api.md §2.4) while no listing has it; fetch_missing takes it as held, and the record is reported "
+    "unchanged every night: the trainee is lost without a word",
+)
+def test_a_trainee_deleted_in_register_by_hand_is_not_reported_unchanged(tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "extract.csv", [trainee(n) for n in (1, 2, 3)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "first"))
+        deleted = first.results[1].plan.trainee_id
+        # Deleted in Register's service: discarded, so left out of listings and of the duplicate check (§2.3, §4), as
+        # Register's Trainees::Filter and `kept` do; GET /trainees/{id} still finds it (§2.4). The emulator has no
+        # deletion of its own.
+        store = emulator.app.store
+        listing, candidates = store.list_trainees, store.duplicate_candidates
+
+        def kept_listing(provider_id: int, *, where: str, params: list[Any], **rest: Any) -> Any:
+            where = f"({where}) AND slug != ?" if where else "slug != ?"
+            return listing(provider_id, where=where, params=[*params, deleted], **rest)
+
+        store.list_trainees = kept_listing
+        store.duplicate_candidates = lambda *args: [t for t in candidates(*args) if t["slug"] != deleted]
+        again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
+        assert again.results[1].plan.action != "unchanged"
+        assert again.exit_code != 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: plan.match takes a HUSID match as the trainee whatever else differs: a new trainee's record "
+    "with another trainee's HUSID (copied in the SRS) writes its SRS id, names and date of birth over that trainee",
+)
+def test_a_record_with_another_trainees_husid_does_not_overwrite_that_trainee(tmp_path: Path) -> None:
+    held = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        monday = write_extract(tmp_path / "monday.csv", [held])
+        sync_files([str(monday)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "monday"))
+        newcomer = {**trainee(7), "hesa_id": held["hesa_id"]}  # the held trainee is not in this night's extract
+        tuesday = write_extract(tmp_path / "tuesday.csv", [newcomer])
+        sync_files([str(tuesday)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "tuesday"))
+        people = {(t["last_name"], t["date_of_birth"]) for t in _held(emulator)}
+        assert (held["last_name"], held["date_of_birth"]) in people
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review13: two state dirs syncing for one provider at once (no provider lock towards this machine, under "
+    "two user accounts, or with REGISTER_BATCH_RATE_DIR=off) leave a create sent by both to Register's 409 "
+    "(ledger.py ProviderLock, security.md), which does not refuse it for such a trainee: two trainees",
+)
+def test_two_state_dirs_at_once_create_a_trainee_once(tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
+    both_listed = threading.Barrier(2, timeout=30)
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+
+        class Together(RegisterClient):
+            def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+                both_listed.wait()  # each run has listed Register and planned the create
+                return super().create_trainee(data)
+
+        def run(name: str) -> None:
+            with Together(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+                options = sync_options(
+                    emulator, tmp_path, TOKEN, state_dir=tmp_path / name, report_dir=tmp_path / f"{name}-report"
+                )
+                sync_files([str(extract)], options, client=client)
+
+        runs = [threading.Thread(target=run, args=(name,)) for name in ("cron", "by-hand")]
+        for thread in runs:
+            thread.start()
+        for thread in runs:
+            thread.join(60)
+        assert len(_held(emulator)) == 1
