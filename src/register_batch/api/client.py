@@ -641,6 +641,15 @@ class RegisterClient:
         """Register's time when it took the last request (`_answered_at`); None before any."""
         return _answered_at(*self._last_answer) if self._last_answer is not None else None
 
+    @property
+    def last_said_date(self) -> datetime | None:
+        """Register's time as the last answer's Date said it (to the second), however far from this machine's
+        clock; None before any answer or without a readable one. Where a moment must be no later by Register's clock
+        than by this machine's (sync's look-up after a lost reply), the earlier of the two is taken."""
+        if self._last_answer is None:
+            return None
+        return _said_date(self._last_answer[0])
+
     def get_trainee(self, trainee_id: str) -> dict[str, Any]:
         """The trainee object, which Register sends without a `data` wrapper (the tech docs show one, §2.4 ⚠)."""
         path = f"/trainees/{trainee_id}"
@@ -1034,17 +1043,21 @@ class _Pages:
         self.size = min(self.per_page + again, longest)
 
 
+def _said_date(date: str | None) -> datetime | None:
+    """A Date header's time (RFC 9110), as UTC; None when there is none or it cannot be read."""
+    try:
+        moment = email.utils.parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def _answered_at(date: str | None, elapsed: timedelta) -> datetime:
     """Register's time when it took a request: its answer's Date header (RFC 9110: to the second) less the time the
     answer took. Without one, or with one further than CLOCK_SKEW from this machine's clock (a proxy's), the earliest
     it can be by this machine's clock: a listing then overlaps more, never less."""
     now = datetime.now(UTC)
-    try:
-        moment = email.utils.parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError, IndexError):
-        moment = None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _said_date(date)
     if moment is None or abs(moment - now) > CLOCK_SKEW:
         moment = now - CLOCK_SKEW
     return moment - elapsed

@@ -113,6 +113,15 @@ def start_cycle(data: Mapping[str, Any]) -> int | None:
     return cycle_of(day) if day else None
 
 
+def a_second_create_is_refused(data: Mapping[str, Any]) -> bool:
+    """Whether Register's 409 (§4) refuses this record's create sent a second time. It compares the cycle of the
+    submitted itt_start_date with the held trainee's start cycle (trainee_start_date, else itt_start_date): for a
+    trainee begun in a later cycle than its ITT course started (a July course start, begun in September) the two
+    never meet, and the same create sent twice is two trainees (found by review13)."""
+    itt_start = parse_date(data.get("itt_start_date"))
+    return itt_start is not None and cycle_of(itt_start) == start_cycle(data)
+
+
 def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """A trainee with the record's SRS id but another HUSID and another start year: an earlier (or later) course
     instance of the same student, which Register holds as a trainee of its own. An SRS id (OWNSTU) outlives an

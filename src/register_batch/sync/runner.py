@@ -56,6 +56,7 @@ from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
     Step,
+    a_second_create_is_refused,
     key_of,
     one_record_per_trainee,
     plan_changes,
@@ -821,7 +822,10 @@ class SyncRun:
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
-        sent_at = utc_now()  # before the request: the look-up after a lost reply lists from here (_find_created)
+        # Before the request, by Register's clock where it is behind this machine's (the last answer's Date): the
+        # look-up after a lost reply lists from here (_find_created), and from this machine's time alone, 20 minutes
+        # fast, it missed the trainee created and sent the create again (found by review13).
+        sent_at = min(moment for moment in (utc_now(), self.client.last_said_date) if moment is not None)
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -939,6 +943,21 @@ class SyncRun:
                 # someone added after the plan listed Register, whom the plan would have matched by HUSID.
                 ours = _created_since(found, sent_at - CLOCK_SKEW)
                 raise _Adopted(found, _FOUND_AFTER_UNKNOWN_CREATE if ours else "hesa_id")
+            if not a_second_create_is_refused(record.data):
+                # Not listed yet, but Register may still be carrying it out, and its 409 would not stop a second
+                # one for this trainee: left unknown; the next run lists Register and creates it only if it is not
+                # there (found by review13: a create that timed out, carried out after it was sent again).
+                raise OutcomeUnknown(
+                    "POST",
+                    "/trainees",
+                    None,
+                    [
+                        "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
+                        "run (its trainee_start_date is in a later academic cycle than its itt_start_date, which "
+                        "Register's duplicate check does not match, so a second request could create it twice). Run "
+                        "sync again to finish"
+                    ],
+                )
             try:
                 self.perform(plan, step, record)
             except _Adopted as adopted:
