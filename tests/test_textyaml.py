@@ -8,7 +8,7 @@ import io
 import pytest
 import yaml
 
-from register_batch.textyaml import line_of, load_text_yaml
+from register_batch.textyaml import lines_of, load_text_yaml
 
 WRITTEN = "NO: YES\n01: 0x1F\ntime: 1:30\nthousand: 1e3\nhalf: 0.5\ntilde: ~\nNULL: null\nempty:\nquoted: ''\n"
 
@@ -86,9 +86,10 @@ PLACES = (
         ("fields.hesa.trainee.sex.more", None),  # under a value that is not a mapping
     ],
 )
-def test_line_of_finds_where_a_key_path_is_written(keys, line):
-    assert line_of(PLACES, keys) == line
+def test_lines_of_finds_where_a_key_path_is_written(keys, line):
+    assert lines_of(PLACES, [keys]) == [line]
 
 
-def test_line_of_text_that_is_not_yaml_is_none():
-    assert line_of("codes: [\n", "codes") is None
+def test_lines_of_text_that_is_not_yaml_is_none_for_each_path():
+    assert lines_of("codes: [\n", ["codes", "fields"]) == [None, None]
+    assert lines_of("codes: [\n", []) == []

@@ -8,9 +8,8 @@ reuse blocks with anchors). The few numbers a file holds are converted where the
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -66,26 +65,27 @@ def load_text_yaml(source: Path | TextIO, *, unique_keys: bool = False) -> Any:
     return yaml.load(source, Loader=loader)
 
 
-@functools.lru_cache(maxsize=2)
-def _composed(text: str) -> yaml.Node | None:
-    """The document's nodes, with where each is written: composed once for the many places asked of one file."""
-    return yaml.compose(text, Loader=TextLoader)
-
-
 _INDEX = re.compile(r"\[(\d+)\]\.?")
 
 
-def line_of(text: str, keys: str) -> int | None:
-    """The line (from 1) a dotted key path (`fields.hesa.trainee.sex`, `codes.sex.translate.1[0]`) is written on in a
-    YAML document: the way mapping files' messages name a place, so an editor can go to it. None where the path
-    does not lead through what is written (a key brought in by a `<<` merge), or the text is not YAML.
+def lines_of(text: str, key_paths: Sequence[str]) -> list[int | None]:
+    """The line (from 1) each dotted key path (`fields.hesa.trainee.sex`, `codes.sex.translate.1[0]`) is written on
+    in a YAML document: the way mapping files' messages name a place, so an editor can go to it. None for a path
+    that does not lead through what is written (a key brought in by a `<<` merge), and for every path when the text
+    is not YAML. The document is composed once for all of them (its nodes know their lines; values do not).
 
     A key may hold a dot itself (`codes.degrees_attributes.subject`): the longest key that fits is taken.
     """
+    if not key_paths:
+        return []
     try:
-        node = _composed(text)
+        root = yaml.compose(text, Loader=TextLoader)
     except yaml.YAMLError:
-        return None
+        return [None] * len(key_paths)
+    return [_line_in(root, keys) for keys in key_paths]
+
+
+def _line_in(node: yaml.Node | None, keys: str) -> int | None:
     line = None
     rest = keys
     while rest:

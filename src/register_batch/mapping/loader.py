@@ -19,7 +19,7 @@ from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.resources import data_dir
-from register_batch.textyaml import line_of, load_text_yaml
+from register_batch.textyaml import lines_of, load_text_yaml
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -214,7 +214,7 @@ def _on_its_line(mistake: ConfigError, path: Path, text: str) -> ConfigError:
         places.insert(0, f"{keys}.{named[1] or named[2]}")
     elif named := _NAMED_KEY.match(said):  # a top-level key: no key path before it
         places = [named[1] or named[2]]
-    line = next(filter(None, (line_of(text, place) for place in places)), None)
+    line = next(filter(None, lines_of(text, places)), None)
     return mistake if line is None else ConfigError(f"{path}:{line}: {said}")
 
 
@@ -597,7 +597,9 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
             codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
         except ConfigError as mistake:
             raise _on_its_line(mistake, path, text) from None
-        named.extend((str(path), *found, line_of(text, found[1])) for found in _all_named_sources(doc))
+        sources = _all_named_sources(doc)
+        lines = lines_of(text, [key for _family, key, _names, _group in sources])
+        named.extend((str(path), *found, line) for found, line in zip(sources, lines, strict=True))
         files.append(str(path))
         hashes.append(digest)
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
