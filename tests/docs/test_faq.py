@@ -58,3 +58,18 @@ def test_the_errors_register_gives_for_codes_that_lost_their_zeros_are_quoted_as
     for message in messages:
         assert message.partition("...")[0][:60] in said, message
     assert "invalid reference data value of '2'" not in said
+
+
+def test_a_trainee_deleted_in_register_is_the_conflict_the_faq_quotes(tmp_path):
+    """The FAQ quotes the conflict a record of a trainee deleted in Register's service gets: the run gives it."""
+    quoted = re.search(r"`(trainee …, which [^`]+)`", section("A trainee deleted in Register is a conflict"))
+    assert quoted is not None
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        source = [str(write_extract(tmp_path / "in.csv", [trainee(1)]))]
+        [synced] = sync_files(source, options).results
+        assert emulator.discard_trainee(synced.plan.trainee_id or "")
+        result = sync_files(source, options)
+    [deleted] = result.results
+    assert (deleted.plan.action, result.exit_code) == ("conflict", 1)
+    assert quoted.group(1).replace("…", synced.plan.trainee_id or "") in (deleted.plan.reason or "")

@@ -803,3 +803,42 @@ def test_an_emulator_that_refuses_its_options_leaves_its_database_closed(tmp_pat
         except OSError:  # the listing's own descriptor, closed meanwhile
             pass
     assert str(db) not in open_on, caught.value
+
+
+def test_a_trainee_deleted_in_registers_service_is_listed_no_more_and_no_duplicate_but_still_answers(
+    emulator, api, create
+):
+    """Register's service deletes a trainee by discarding it: Trainees::Filter leaves it out of every listing (§2.3),
+    the duplicate check takes only `kept` trainees (§4: "a deleted trainee" is no duplicate, 201), and
+    GET /trainees/{trainee_id} finds it all the same (§2.4). Discarding saves it: updated_at moves."""
+    kept, deleted = _people(create, 2)
+    before = api.get(f"/trainees/{deleted}").json()
+    time.sleep(0.005)
+    assert emulator.discard_trainee(deleted) is True
+    assert emulator.discard_trainee(deleted) is False  # deleted already
+    assert emulator.discard_trainee("no-such-trainee") is False
+    for params in ({}, {"status": "in_training"}, {"sort_order": "asc"}):
+        assert [t["trainee_id"] for t in api.get("/trainees", params=params).json()["data"]] == [kept], params
+    assert api.get("/trainees", params={"since": before["updated_at"]}).json() == NO_TRAINEES  # its change is not
+    assert api.get("/trainees", params={"per_page": 5}).json()["meta"]["total_count"] == 1
+    shown = api.get(f"/trainees/{deleted}")
+    assert shown.status_code == 200 and shown.json()["trainee_id"] == deleted
+    assert shown.json()["updated_at"] > before["updated_at"]
+    assert "discarded_at" not in shown.json()  # not serialized (§3.6)
+    again = api.post("/trainees", json=trainee_body(last_name="Person01"))  # the deleted one's person
+    assert again.status_code == 201, again.text
+    assert api.post("/trainees", json=trainee_body(last_name="Person00")).status_code == 409  # the kept one's
+
+
+def test_a_database_from_before_trainees_could_be_deleted_keeps_every_trainee(tmp_path):
+    """A --db written before the emulator had deletion gets the column, and every trainee in it stays listed."""
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as first, client_for(first) as client:
+        slug = client.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+    with sqlite3.connect(db) as connection:
+        connection.execute("ALTER TABLE trainees DROP COLUMN discarded_at")
+    connection.close()
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as second, client_for(second) as client:
+        assert [t["trainee_id"] for t in client.get("/trainees").json()["data"]] == [slug]
+        assert second.discard_trainee(slug)
+        assert client.get("/trainees").json() == NO_TRAINEES

@@ -259,6 +259,23 @@ def test_hooks_answer_only_their_own_method_and_path_and_nothing_outside_the_api
     assert stats["requests"] == {"total": 1, "by_route": {"POST /trainees": 1}, "by_status": {"201": 1}, "faults": {}}
 
 
+def test_the_discard_hook_deletes_a_trainee_as_registers_service_does(emulator, api):
+    """`POST /__emulator__/trainees/{trainee_id}/discard`: what someone deleting a trainee in Register's service does
+    (docs/emulator.md), for a rehearsal; no token, not counted."""
+    slug = api.post("/trainees", json=trainee_body()).json()["data"]["trainee_id"]
+    hook = f"{emulator.url}/__emulator__/trainees/{slug}/discard"
+    answer = httpx.post(hook)
+    assert (answer.status_code, answer.json()) == (200, {"status": "discarded", "trainee_id": slug})
+    assert api.get("/trainees").json() == {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
+    assert api.get(f"/trainees/{slug}").status_code == 200
+    nobody = f"{emulator.url}/__emulator__/trainees/nobody/discard"
+    for method, url in (("POST", hook), ("POST", nobody), ("GET", hook)):
+        wrong = httpx.request(method, url)
+        assert wrong.status_code == 404, (method, url)
+    stats = httpx.get(f"{emulator.url}/__emulator__/stats").json()
+    assert stats["requests"]["total"] == 3 and stats["trainees"] == 1  # still stored, as in Register
+
+
 def test_every_answer_names_the_emulator_as_its_server_and_nothing_else(emulator):
     """The Server header is a name a proxy log can show as it is: no trailing space (which httpx would strip before
     a test saw it), no Python version."""

@@ -118,32 +118,22 @@ def test_a_state_dir_refuses_a_token_of_another_provider_than_its_trainees(tmp_p
         assert _held(emulator, OTHER_TOKEN) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review13: Register keeps answering GET /trainees/{id} for a trainee deleted (discarded) in its service "
-    "(register-api.md §2.4) while no listing has it; fetch_missing takes it as held, and the record is reported "
-    "unchanged every night: the trainee is lost without a word",
-)
 def test_a_trainee_deleted_in_register_by_hand_is_not_reported_unchanged(tmp_path: Path) -> None:
+    """Register keeps answering GET /trainees/{id} for a trainee deleted (discarded) in its service (register-api.md
+    §2.4) while no listing has it: fetch_missing took it as held, and its record was reported unchanged every night.
+    It is a conflict that names it, and is not created again."""
     extract = write_extract(tmp_path / "extract.csv", [trainee(n) for n in (1, 2, 3)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
         first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "first"))
         deleted = first.results[1].plan.trainee_id
-        # Deleted in Register's service: discarded, so left out of listings and of the duplicate check (§2.3, §4), as
-        # Register's Trainees::Filter and `kept` do; GET /trainees/{id} still finds it (§2.4). The emulator has no
-        # deletion of its own.
-        store = emulator.app.store
-        listing, candidates = store.list_trainees, store.duplicate_candidates
-
-        def kept_listing(provider_id: int, *, where: str, params: list[Any], **rest: Any) -> Any:
-            where = f"({where}) AND slug != ?" if where else "slug != ?"
-            return listing(provider_id, where=where, params=[*params, deleted], **rest)
-
-        store.list_trainees = kept_listing
-        store.duplicate_candidates = lambda *args: [t for t in candidates(*args) if t["slug"] != deleted]
+        assert deleted and emulator.discard_trainee(deleted)  # as Register's service deletes a trainee
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
-        assert again.results[1].plan.action != "unchanged"
+        plan = again.results[1].plan
+        assert plan.action != "unchanged"
+        assert (plan.action, plan.trainee_id) == ("conflict", deleted)
+        assert f"trainee {deleted}, which this record was synced to, was deleted" in (plan.reason or "")
         assert again.exit_code != 0
+        assert len(_held(emulator)) == 2  # not created again
 
 
 @pytest.mark.xfail(

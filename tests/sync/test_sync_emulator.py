@@ -25,6 +25,7 @@ import pytest
 from cli_runs import sync_command
 from emulated import create_answers_lost, sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
+from register_batch.api.client import listed_at
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.reports import REPORT_FILES
@@ -771,6 +772,106 @@ def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_a
     [only] = result.results
     assert (only.plan.action, only.plan.trainee_id) == ("conflict", gone["trainee_id"]), result.summary_line()
     assert "which Register no longer returns" in only.plan.reason
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
+
+
+class _Listings(RegisterClient):
+    """A client that notes the academic cycle and `since` of each listing page it asks for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: list[tuple[object, object]] = []
+
+    def list_trainees(self, **params):
+        self.asked.append((params.get("academic_cycle"), params.get("since")))
+        return super().list_trainees(**params)
+
+
+@pytest.mark.parametrize("deleted_ago", [0.0, 300.0], ids=["just now", "before the run"])
+def test_a_trainee_deleted_in_register_is_a_conflict_that_names_it_told_by_the_fewest_listings(tmp_path, deleted_ago):
+    """Deleted in Register's service, a trainee is listed no more (§2.3) but still shown by its id (§2.4). Deleted a
+    while before the run listed its cycle, the listing tells it at no extra cost; deleted moments before (its change
+    perhaps not yet in the listing's view), one listing of its cycle since that change tells it. Either way the
+    record is a conflict naming it, every night, and no create is sent."""
+    behind = [deleted_ago]
+    with start_emulator(
+        tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7, clock=lambda: time.time() - behind[0]
+    ) as emulator:
+        source = str(extract(tmp_path / "in.csv", 3))
+        sync_files([source], options(emulator, tmp_path))
+        gone = held(emulator)[1]
+        assert emulator.discard_trainee(gone["trainee_id"])
+        behind[0] = 0.0
+        for _night in range(2):
+            with _Listings(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+                result = sync_files([source], options(emulator, tmp_path), client=client)
+            assert result.actions == Counter(unchanged=2, conflict=1) and result.exit_code == 1, result.summary_line()
+            [conflict] = [r for r in result.results if r.plan.action == "conflict"]
+            assert conflict.plan.trainee_id == gone["trainee_id"] and conflict.plan.hesa_id == gone["hesa_id"]
+            assert (
+                f"trainee {gone['trainee_id']}, which this record was synced to, was deleted in Register's service"
+                in (conflict.plan.reason or "")
+            )
+            looked = [(cycle, since) for cycle, since in client.asked if since is not None]
+            if deleted_ago:
+                assert looked == []
+            else:
+                assert looked[0][0] == 2025 and listed_at(looked[0][1]) <= listed_at(
+                    httpx.get(
+                        f"{emulator.api_url}/trainees/{gone['trainee_id']}",
+                        headers={"Authorization": f"Bearer {TOKEN}"},
+                    ).json()["updated_at"]
+                )
+        assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 3
+        assert len(held(emulator)) == 2
+
+
+def test_a_deleted_trainee_added_again_in_register_is_the_records_again(emulator, tmp_path):
+    """Someone deleted the trainee and added them again in Register's service: the ledger's link to the deleted one is
+    followed no further, and the record is matched to the new trainee (by its HUSID), which the ledger links from
+    then on."""
+    mine = trainee(1)
+    source = str(write_extract(tmp_path / "in.csv", [mine]))
+    sync_files([source], options(emulator, tmp_path))
+    [gone] = held(emulator)
+    assert emulator.discard_trainee(gone["trainee_id"])
+    again = _create_directly(emulator, _api_body(mine))  # no 409: a deleted trainee is no duplicate (§4)
+    for _night in range(2):
+        result = sync_files([source], options(emulator, tmp_path))
+        [only] = result.results
+        assert only.plan.trainee_id == again["trainee_id"] and only.plan.action in ("update", "unchanged")
+        assert result.exit_code == 0, result.summary_line()
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2  # the run's first create, and the hand's
+
+
+def test_a_linked_trainee_moved_into_a_listed_year_after_its_listing_is_not_taken_for_deleted(emulator, tmp_path):
+    """The ledger's trainee was not in the listing of its record's year (its start was two years later in Register),
+    and someone moved it back while the run went on: GET /trainees/{trainee_id} then shows it in the listed year,
+    changed after the listing. The listing since that change has it: it is the record's trainee, not deleted."""
+    mine = trainee(1)
+    source = str(write_extract(tmp_path / "in.csv", [mine]))
+    sync_files([source], options(emulator, tmp_path))
+    [synced] = held(emulator)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"{emulator.api_url}/trainees/{synced['trainee_id']}"
+
+    def start_in(year: int) -> None:
+        dates = {k: started_in(year, mine)[k] for k in ("itt_start_date", "trainee_start_date", "itt_end_date")}
+        answer = httpx.put(url, json={"data": dates}, headers=auth)
+        assert answer.status_code == 200, answer.text
+
+    start_in(2027)
+
+    class MovedBack(RegisterClient):
+        def get_trainee(self, trainee_id):
+            start_in(2025)  # after the run listed 2025
+            return super().get_trainee(trainee_id)
+
+    with MovedBack(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        result = sync_files([source], options(emulator, tmp_path), client=client)
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) != ("conflict", synced["trainee_id"]), only.plan.reason
+    assert only.plan.trainee_id == synced["trainee_id"] and result.exit_code == 0, result.summary_line()
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
 
 

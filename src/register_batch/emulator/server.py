@@ -12,6 +12,7 @@ import io
 import ipaddress
 import json
 import logging
+import re
 import socket
 import struct
 import sys
@@ -37,6 +38,7 @@ from .store import Store
 log = logging.getLogger("register_batch.emulator")
 MAX_BODY = 64 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
+_DISCARD = re.compile(r"/__emulator__/trainees/([^/]+)/discard")  # a trainee deleted in Register's service
 
 
 class Stats:
@@ -346,6 +348,14 @@ class Emulator:
             trainees = self.store.count_trainees()
         return self.stats.snapshot(trainees)
 
+    def discard_trainee(self, trainee_id: str) -> bool:
+        """Delete a trainee as someone does in Register's service: a soft delete (`discard`), after which no listing
+        has it and a create of the same person is no duplicate (§2.3, §4), while GET /trainees/{trainee_id} still
+        answers with it (§2.4). The API has no such request. False when there is no such trainee (of any provider),
+        or it is deleted already."""
+        with self.store.transaction():
+            return self.store.discard_trainee(trainee_id, self.app.now())
+
     def reset(self) -> None:
         """Forget all trainees, counts and rate-limit windows (providers and tokens stay)."""
         self.store.reset()
@@ -421,6 +431,10 @@ class Emulator:
         if route == ("POST", "/__emulator__/reset"):
             self.reset()
             return Response(200, json_body({"status": "reset"}))
+        if request.method == "POST" and (deleted := _DISCARD.fullmatch(route[1])):
+            if self.discard_trainee(deleted.group(1)):
+                return Response(200, json_body({"status": "discarded", "trainee_id": deleted.group(1)}))
+            return Response(404, json_body({"error": "Trainee(s) not found"}))
         return Response(404, json.dumps({"error": "Resource not found"}).encode())
 
 

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS trainees (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     fields TEXT NOT NULL,
-    meta TEXT NOT NULL
+    meta TEXT NOT NULL,
+    discarded_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS trainees_listing ON trainees (provider_id, start_cycle, updated_at);
 CREATE INDEX IF NOT EXISTS trainees_duplicates ON trainees (provider_id, date_of_birth);
@@ -154,6 +155,12 @@ def _child(row: sqlite3.Row) -> Row:
     return found
 
 
+def _add_discarded_at(db: sqlite3.Connection) -> None:
+    """A database kept (`--db`) from before trainees could be deleted gets the column, every trainee kept."""
+    if not any(row["name"] == "discarded_at" for row in db.execute("PRAGMA table_info(trainees)")):
+        db.execute("ALTER TABLE trainees ADD COLUMN discarded_at INTEGER")
+
+
 class Store:
     """SQLite-backed state; use `with store.transaction():` around every request's work."""
 
@@ -172,6 +179,7 @@ class Store:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
+            _add_discarded_at(self._db)
         except sqlite3.DatabaseError as exc:  # a damaged file, or not a database at all (a wrong --db)
             self._db.close()
             raise ConfigError(
@@ -262,6 +270,15 @@ class Store:
         """`belongs_to :trainee, touch: true` (degrees) and progress saves: only `updated_at` moves."""
         self._db.execute("UPDATE trainees SET updated_at = ? WHERE id = ?", (now, trainee_id))
 
+    def discard_trainee(self, slug: str, now: int) -> bool:
+        """Delete a trainee as Register's service does (`discard`: a soft delete, which saves the trainee, so
+        `updated_at` moves too). False when there is no such trainee, or it is deleted already."""
+        cursor = self._db.execute(
+            "UPDATE trainees SET discarded_at = ?, updated_at = ? WHERE slug = ? AND discarded_at IS NULL",
+            (now, now, slug),
+        )
+        return cursor.rowcount == 1
+
     def trainee(self, provider_id: int, slug: str) -> Row | None:
         row = self._one(
             f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND slug = ?", (provider_id, slug)
@@ -269,9 +286,11 @@ class Store:
         return _trainee(row) if row else None
 
     def duplicate_candidates(self, provider_id: int, date_of_birth: str) -> list[Row]:
-        """Same provider and date of birth (§4's first two conditions); the caller applies the rest."""
+        """Same provider and date of birth (§4's first two conditions), not deleted (`kept`: a discarded trainee is no
+        duplicate); the caller applies the rest."""
         rows = self._all(
-            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND date_of_birth = ? ORDER BY id",
+            f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND date_of_birth = ? "
+            "AND discarded_at IS NULL ORDER BY id",
             (provider_id, date_of_birth),
         )
         return [_trainee(r) for r in rows]
@@ -288,8 +307,9 @@ class Store:
         limit: int,
         offset: int,
     ) -> tuple[list[Row], int]:
-        """One page of the provider's trainees of a start cycle, and the total count of the filtered set."""
-        clauses = "provider_id = ? AND start_cycle = ? AND state != 'draft'"
+        """One page of the provider's trainees of a start cycle, and the total count of the filtered set: no drafts
+        and no deleted trainees (Trainees::Filter's `undiscarded`, §2.3)."""
+        clauses = "provider_id = ? AND start_cycle = ? AND state != 'draft' AND discarded_at IS NULL"
         args: list[Any] = [provider_id, start_cycle]
         if since is not None:
             clauses += " AND updated_at >= ?"

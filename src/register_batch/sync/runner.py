@@ -37,7 +37,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, listed_at, meta_count
+from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, listed_at, meta_count
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
@@ -474,6 +474,8 @@ class SyncRun:
         # night's run does not count every earlier night's requests as the night's.
         self.counted_before = client.stats.copy()
         self.listed_cycles: set[int] = set()  # cycles listed so far (the token's provider may show in them)
+        # Register's time when each cycle listed in full was first answered (`deleted_in_register`).
+        self.listing_began: dict[int, datetime] = {}
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
         # Creates left unanswered before the provider was seen: in the account the token is for, whichever it is.
         self.unsure_creates: list[SourceRef] = []
@@ -509,13 +511,18 @@ class SyncRun:
         with task.waits_shown(self.client.limiter):
             for cycle in sorted(cycles):
                 self.listed_cycles.add(cycle)
+                began: datetime | None = None
                 try:
                     for trainee in iter_register_trainees(
                         self.client, academic_cycle=cycle, per_page=self.options.per_page
                     ):
+                        began = began or self.client.last_date  # the first page's answer
                         self.check_provider(trainee)
                         holdings.add(trainee)
                         task.advance()
+                    began = began or self.client.last_date  # an empty cycle's one answer
+                    if began is not None:
+                        self.listing_began.setdefault(cycle, began)
                 except Unprocessable as exc:
                     if not (neighbours or _no_such_cycle(exc, cycle, self.as_of)):
                         raise
@@ -523,11 +530,13 @@ class SyncRun:
         task.close()
         return holdings
 
-    def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> set[str]:
-        """Trainees the ledger links to that the cycle listings did not include (their start date moved). Returns the
-        drafts among them, left out: Register lists no draft (§2.3), and one deleted in Register still answers
-        (§2.4), so a link to a draft (an earlier version adopted one) is followed no further (`_adopt`)."""
+    def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """Trainees the ledger links to that the cycle listings did not include (their start date moved), added to
+        `holdings`. Returns the ones left out, whose links are followed no further: the drafts (Register lists no
+        draft, §2.3; an earlier version adopted one, `_adopt`), and the trainees deleted in Register's service
+        (`deleted_in_register`), by id, as GET /trainees/{trainee_id} still shows them (§2.4)."""
         drafts: set[str] = set()
+        unlisted: list[dict[str, Any]] = []
         for trainee_id in trainee_ids:
             try:
                 trainee = self.client.get_trainee(trainee_id)
@@ -537,8 +546,46 @@ class SyncRun:
             if trainee.get("state") == "draft":
                 drafts.add(trainee_id)
             else:
+                unlisted.append(trainee)
+        deleted = self.deleted_in_register(unlisted)
+        for trainee in unlisted:
+            if trainee["trainee_id"] not in deleted:
                 holdings.add(trainee)
-        return drafts
+        return drafts, deleted
+
+    def deleted_in_register(self, unlisted: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Of trainees GET /trainees/{trainee_id} shows (no drafts) that no listing of this run had, those deleted in
+        Register's service, by id. Register lists every trainee of a start cycle but its drafts and deleted ones
+        (§2.3), and shows a deleted one by its id all the same (§2.4): one unlisted is deleted when a listing of its
+        start cycle that had to include it did not. That is the run's own listing of the cycle when the trainee has
+        not changed since a while before Register first answered it (LISTING_OVERLAP: a change stamped before that
+        was in the listing's view); else (changed since, its start moved there, or a cycle not listed) one listing of
+        the cycle `since` the trainee's `updated_at` (§10: inclusive), which has it if Register lists it. Without a
+        start cycle or an `updated_at` to tell by, or a cycle Register has no row for (422), it is taken as held."""
+        deleted: dict[str, dict[str, Any]] = {}
+        to_look: dict[int, list[dict[str, Any]]] = {}
+        for trainee in unlisted:
+            cycle, changed = start_cycle(trainee), listed_at(trainee.get("updated_at"))
+            if cycle is None or changed is None:
+                continue
+            began = self.listing_began.get(cycle)
+            if began is not None and changed < began - LISTING_OVERLAP:
+                deleted[trainee["trainee_id"]] = trainee
+            else:
+                to_look.setdefault(cycle, []).append(trainee)
+        for cycle, trainees in sorted(to_look.items()):
+            earliest = min(trainees, key=lambda t: listed_at(t["updated_at"]) or datetime.max.replace(tzinfo=UTC))
+            try:
+                listed = {
+                    t.get("trainee_id")
+                    for t in iter_register_trainees(
+                        self.client, academic_cycle=cycle, since=earliest["updated_at"], per_page=self.options.per_page
+                    )
+                }
+            except Unprocessable:
+                continue
+            deleted.update((t["trainee_id"], t) for t in trainees if t["trainee_id"] not in listed)
+        return deleted
 
     def check_provider(self, trainee: dict[str, Any], *, created_for: TraineeRecord | None = None) -> None:
         """Stop before anything more is written when Register shows the token is another provider's than `--ukprn`.
@@ -1368,21 +1415,17 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
         if key in links and links[key] not in holdings.by_id
     ]
-    drafts = run.fetch_missing(holdings, missing)
+    drafts, deleted = run.fetch_missing(holdings, missing)
 
     # One record at a time: each read back, planned, and let go (the plan does not keep it).
-    results = [
-        RecordResult(
-            plan_record(
-                record,
-                link if (key := record_key(record)) and (link := links.get(key)) not in drafts else None,
-                holdings,
-                invalid=not valid[index],
-                as_of=run.as_of,
-            )
-        )
-        for index, record in enumerate(records)
-    ]
+    results = []
+    for index, record in enumerate(records):
+        link = links.get(key) if (key := record_key(record)) else None
+        followed = None if link in drafts or link in deleted else link
+        plan = plan_record(record, followed, holdings, invalid=not valid[index], as_of=run.as_of)
+        if link in deleted:
+            _not_created_again(plan, deleted[link])
+        results.append(RecordResult(plan))
     del links, valid
     settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
     for result, plan in zip(results, settled, strict=True):
@@ -1406,6 +1449,28 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
     planned.unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
+
+
+def _not_created_again(plan: RecordPlan, trainee: Mapping[str, Any]) -> None:
+    """A record whose trainee was deleted in Register's service, and that nobody else Register holds is (re-entered
+    there by hand: then it is that one's, `plan.match`), is a conflict that names the deleted trainee, not a create:
+    a person deleted it, and the API could not take a trainee created again against that back out."""
+    if plan.action != "create":
+        return
+    plan.action, plan.steps, plan.held, plan.note = "conflict", [], [], None
+    plan.trainee_id = trainee["trainee_id"]
+    plan.reason = _deleted_reason(trainee)
+
+
+def _deleted_reason(trainee: Mapping[str, Any]) -> str:
+    """Why a record whose trainee was deleted in Register is not sent, and what people can do about it."""
+    return (
+        f"trainee {trainee['trainee_id']}, which this record was synced to, was deleted in Register's service "
+        "(Register lists it no more, though it still shows it by its id); nothing was sent, as a create would add it "
+        "again. If it was deleted by mistake, ask Register's support to restore it, or add the trainee again in "
+        "Register's service: the next sync finds it and updates it. If the trainee should not be in Register, leave "
+        "the record out of the extract"
+    )
 
 
 def _plan_in_neighbour_cycles(
