@@ -521,15 +521,17 @@ class RegisterClient:
             if self.stopping():
                 return False
             if isinstance(exc, RateLimited):
-                retries_log.warning(
-                    "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
-                    route,
-                    exc.retry_after,
-                )
                 # The limiter itself waits until the server's window has ended; a Retry-After shorter than the backoff
                 # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
                 least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
-                return least if exc.retry_after < least else 0.0
+                limiter_waits = exc.retry_after >= least
+                if not (limiter_waits and self.limiter.on_wait is not None):  # else what shows its waits says it
+                    retries_log.warning(
+                        "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
+                        route,
+                        exc.retry_after,
+                    )
+                return 0.0 if limiter_waits else least
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed
