@@ -65,11 +65,12 @@ class Task:
         self.resumes_at = now + seconds
         if (seconds < self.owner.interval and not news) or not self.owner.enabled:
             return
+        waits = "under 1 s" if news and seconds < 0.5 else f"{seconds:.0f} s"  # news may be short: not "waiting 0 s"
         if self._bar is not None:
-            self._draw(description=f"{self.label}: waiting {seconds:.0f} s for {why}", resumes_at=self.resumes_at)
+            self._draw(description=f"{self.label}: waiting {waits} for {why}", resumes_at=self.resumes_at)
             self._described = True
         else:
-            self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
+            self.owner.log(f"{self.line(now)}; waiting {waits} for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
             self._logged = None  # a wait's line is not the count's last word
 
