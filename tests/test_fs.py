@@ -17,7 +17,7 @@ from cli_runs import files_limited_to, run_cli, sync_command
 from emulated import AS_OF
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.errors import UnwritableOutput
+from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import file_key, is_file, private_writer, temporary_space
 from trainee_extracts import extract
 
@@ -558,5 +558,67 @@ def test_a_name_longer_than_the_file_system_takes_is_one_line_exit_2(tmp_path, m
     result = CliRunner().invoke(cli, [a.format(source=source, long=long) for a in args])
     assert result.exit_code == 2, result.output
     [line] = result.output.splitlines()
-    assert line.startswith("register-batch: error: xxxx") and "longer than this file system takes" in line, line
+    assert line.startswith("register-batch: error: cannot ") and "longer than this file system takes" in line, line
+    assert f" {'x' * 40}…{'x' * 20}" in line and len(line) < 300, line  # the name cut short
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def _library_call(kind: str, source: Path, long: str, url: str):
+    """One library call naming a folder or file `long` (a name past the file system's 255 bytes) where it writes."""
+    from register_batch.jobs import convert_files, validate_files
+    from register_batch.sync import SyncOptions, sync_files
+
+    def sync(state_dir: str, report_dir: str):
+        return sync_files([source], SyncOptions(url, TOKEN, state_dir, report_dir, as_of=AS_OF, dry_run=True))
+
+    return {
+        "validate report_dir": lambda: validate_files([source], as_of=AS_OF, report_dir=f"{long}/reports"),
+        "convert output": lambda: convert_files([source], to="jsonl", output=f"{long}.jsonl", as_of=AS_OF),
+        "convert output's folder": lambda: convert_files([source], to="jsonl", output=f"{long}/b.jsonl", as_of=AS_OF),
+        "sync report_dir": lambda: sync("state", long),
+        "sync state_dir": lambda: sync(long, "reports"),
+        "sync state_dir below a new folder": lambda: sync(f"new/{long}", "reports"),
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "validate report_dir",
+        "convert output",
+        "convert output's folder",
+        "sync report_dir",
+        "sync state_dir",
+        "sync state_dir below a new folder",
+    ],
+)
+def test_a_name_longer_than_the_file_system_takes_is_the_librarys_own_error(tmp_path, monkeypatch, kind):
+    """A library caller naming a folder or output past the file system's 255 bytes a name got a bare OSError
+    (ENAMETOOLONG), which only the command line's last line of defence put into words: an unusable output is an
+    `UnwritableOutput` (a state dir a `ConfigError`), saying what to change, with the name cut short."""
+    monkeypatch.chdir(tmp_path)
+    source = extract(tmp_path / "in.csv", 1)
+    long = "x" * 300
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        call = _library_call(kind, source, long, emulator.url)
+        expected = ConfigError if "state_dir" in kind else UnwritableOutput
+        with pytest.raises(expected) as caught:
+            call()
+    assert type(caught.value) is expected
+    message = str(caught.value)
+    assert "longer than this file system takes" in message and "give a shorter one" in message, message
+    assert len(message) < 300 and "xxxx…xxxx" in message, message
+    if expected is UnwritableOutput:
+        assert long in caught.value.path  # the name whole, for a caller's own use
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_an_output_name_its_temporary_file_makes_too_long_says_so(tmp_path):
+    """An output named within 255 bytes, whose temporary file (`.NAME.xxxxxxxx.tmp`) is not: "File name too long"
+    alone would leave the user looking at a name the file system takes."""
+    target = tmp_path / ("y" * 250)
+    with pytest.raises(UnwritableOutput) as caught, private_writer(target) as fh:
+        fh.write("never")
+    assert "longer than this file system takes" in caught.value.problem
+    assert "temporary file it is written to first" in caught.value.problem
+    assert not os.listdir(tmp_path)

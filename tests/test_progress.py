@@ -356,3 +356,15 @@ def test_a_process_without_standard_error_shows_no_progress_rather_than_put_it_o
         task.close()
         progress.log("a wait of 30 s")
     assert capsys.readouterr().out == ""
+
+
+def test_a_short_wait_after_a_429_is_said_as_under_a_second_not_as_0_s():
+    """A wait Register asked for is said whatever its length (the client logs no line of its own for it): one of
+    0.3 s read `waiting 0 s`."""
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5.0, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=10, unit="requests")
+        task.waiting(0.3, "Register's next window (it answered 429, Retry later)", news=True)
+        task.waiting(0.3, "the rate limit (10 requests per 1 s)")  # not news, and short: no line
+    [line] = stream.getvalue().splitlines()
+    assert line.endswith("; waiting under 1 s for Register's next window (it answered 429, Retry later)"), line

@@ -114,12 +114,14 @@ class UnusableInput(RegisterBatchError):
 
 
 class UnwritableOutput(RegisterBatchError):
-    """A report, output file or state folder that cannot be written where asked (exit 2)."""
+    """A report, output file or state folder that cannot be written where asked (exit 2). `path` is the name whole;
+    the message shows it as `shown` (by default whole): a name too long for the file system, cut short."""
 
-    def __init__(self, path: str | os.PathLike[str], problem: str):
+    def __init__(self, path: str | os.PathLike[str], problem: str, *, shown: str | None = None):
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"cannot write {self.path}: {problem}")
+        self.shown = self.path if shown is None else shown
+        super().__init__(f"cannot write {self.shown}: {problem}")
 
 
 class ConfigError(RegisterBatchError):

@@ -16,7 +16,7 @@ from typing import IO, cast
 
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.portable import set_mode, tighten
-from register_batch.wording import ESCAPE_UNENCODABLE
+from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
@@ -56,6 +56,26 @@ def temporary_space() -> Iterator[None]:
         ) from None
 
 
+# Why a folder or file named past what the file system takes cannot be made: the name given is the user's to change.
+NAME_TOO_LONG = (
+    "a file or folder name in it is longer than this file system takes (most take 255 bytes for each name between "
+    "separators): give a shorter one"
+)
+
+
+def name_too_long(path: StrPath, problem: str = NAME_TOO_LONG) -> UnwritableOutput:
+    """The error for an output or folder whose name the file system refuses as too long (ENAMETOOLONG), the name cut
+    short in its message (it is 255 bytes or more) and whole in its `path`."""
+    return UnwritableOutput(path, problem, shown=cut_short(os.fspath(path)))
+
+
+def unwritable(path: StrPath, exc: OSError) -> UnwritableOutput:
+    """The error for `path` that `exc`, met making or writing it, makes: a name too long said as what to change."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return name_too_long(path)
+    return UnwritableOutput(path, exc.strerror or str(exc))
+
+
 def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     """The nearest folder on the path that exists, and the ones below it that do not (outermost first)."""
     missing = []
@@ -66,6 +86,10 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
             current = current.parent
     except PermissionError:  # a folder on the way this user may not enter: another user's, owner-only (a sudo run's)
         raise UnwritableOutput(folder, shut_to_this_user(folder)) from None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise name_too_long(folder) from None
+        raise
     return current, missing[::-1]
 
 
@@ -189,9 +213,15 @@ def check_writable_file(path: StrPath) -> None:
         raise UnwritableOutput(path, "the name ends in a path separator, so it names a folder: give a file's name")
     target = Path(path)
     check_writable_dir(target.parent)
-    if target.is_dir():
+    try:
+        status = _status(target)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise name_too_long(target) from None
+        raise
+    if status is not None and stat.S_ISDIR(status.st_mode):
         raise UnwritableOutput(target, "a folder has that name")
-    if target.exists() and not target.is_file():
+    if status is not None and not stat.S_ISREG(status.st_mode):
         raise UnwritableOutput(
             target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
         )
@@ -310,20 +340,25 @@ def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
 
 def make_private_dirs(path: StrPath) -> Path:
     """`mkdir -p` that makes every folder it creates owner-only (`Path.mkdir` applies the mode to the last one
-    only); folders that exist already are left as they are."""
+    only); folders that exist already are left as they are. Refused part-way (a name too long below a new folder),
+    it removes the folders it made: the run refused leaves nothing behind."""
     folder = Path(path)
     existing, missing = _nearest_existing(folder)
+    made: list[Path] = []
     try:
         for item in missing:
             with contextlib.suppress(FileExistsError):
                 item.mkdir(mode=DIR_MODE)
+                made.append(item)
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
     except FileExistsError:
+        remove_empty_dirs(made)
         raise UnwritableOutput(folder, f"{folder} is a file, not a folder") from None
     except NotADirectoryError:
         raise UnwritableOutput(folder, f"{existing} is a file, not a folder") from None
     except OSError as exc:
-        raise UnwritableOutput(folder, exc.strerror or str(exc)) from None
+        remove_empty_dirs(made)
+        raise unwritable(folder, exc) from None
     return folder
 
 
@@ -348,7 +383,7 @@ def claim_new_dir(base: StrPath) -> tuple[Path, list[Path]]:
                 raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
             make_private_dirs(base.parent)
         except OSError as exc:
-            raise UnwritableOutput(candidate, exc.strerror or str(exc)) from None
+            raise unwritable(candidate, exc) from None
         else:
             return candidate, [*parents, candidate]
 
@@ -410,6 +445,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # _TEMPORARY
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # the name is taken; its temporary file's, 14 bytes longer, is not
+            raise name_too_long(target, _TEMPORARY_TOO_LONG) from None
         raise UnwritableOutput(target, exc.strerror or str(exc)) from None
     written = False
     try:
@@ -432,6 +469,10 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
 # The temporary file private_writer writes an output to before putting it in place: `.NAME.` and mkstemp's eight
 # random characters, then `.tmp`.
 _TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
+_TEMPORARY_TOO_LONG = (
+    "the temporary file it is written to first has a name longer than this file system takes (this name and 14 "
+    "bytes; most take 255 bytes for each name between separators): give a shorter one"
+)
 
 
 def leftover_temporaries(outputs: list[Path], *, parts: bool = False) -> list[Path]:

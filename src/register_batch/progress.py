@@ -57,28 +57,37 @@ class Task:
                 self._last_log, self._logged = now, self.done
                 self.owner.log(self.line(now))
 
-    def waiting(self, seconds: float, why: str) -> None:
+    def waiting(self, seconds: float, why: str, *, news: bool = False) -> None:
         """Say that the work stands still for `seconds` and why (the rate limit's next window): otherwise a log stays
-        silent, and a bar stands still, for up to a minute at a time. Short waits are not worth a line."""
+        silent, and a bar stands still, for up to a minute at a time. Short waits are not worth a line, unless they
+        are `news` (Register's 429, which nothing else says while waits are shown: `waits_shown`)."""
         now = time.monotonic()
         self.resumes_at = now + seconds
-        if seconds < self.owner.interval or not self.owner.enabled:
+        if (seconds < self.owner.interval and not news) or not self.owner.enabled:
             return
+        waits = "under 1 s" if news and seconds < 0.5 else f"{seconds:.0f} s"  # news may be short: not "waiting 0 s"
         if self._bar is not None:
-            self._draw(description=f"{self.label}: waiting {seconds:.0f} s for {why}", resumes_at=self.resumes_at)
+            self._draw(description=f"{self.label}: waiting {waits} for {why}", resumes_at=self.resumes_at)
             self._described = True
         else:
-            self.owner.log(f"{self.line(now)}; waiting {seconds:.0f} s for {why}")
+            self.owner.log(f"{self.line(now)}; waiting {waits} for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
             self._logged = None  # a wait's line is not the count's last word
 
     @contextmanager
     def waits_shown(self, limiter: RateLimiter) -> Iterator[None]:
         """Name each wait for `limiter` while in the block: after each burst of a window's requests the work stands
-        still for most of a minute (register-api.md §1.3)."""
+        still for most of a minute (register-api.md §1.3). Each wait after a 429 is said here, once: the client logs
+        no warning of its own for a 429 whose wait a limiter's `on_wait` shows. A progress that shows nothing leaves
+        the limiter's waits to the log."""
+        if not self.owner.enabled:
+            yield
+            return
         budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
         asked = "Register's next window (it answered 429, Retry later)"
-        limiter.on_wait = lambda seconds, throttled: self.waiting(seconds, asked if throttled else budget)
+        limiter.on_wait = lambda seconds, throttled: self.waiting(
+            seconds, asked if throttled else budget, news=throttled
+        )
         try:
             yield
         finally:

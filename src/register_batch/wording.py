@@ -56,5 +56,12 @@ def printable(text: str) -> str:
     return _NOT_SHOWN.sub(lambda m: _shown(m.group()), text)
 
 
+def cut_short(name: str, most: int = 80) -> str:
+    """`name` (printable) for a line that names it, its middle left out past `most` characters: a path too long for
+    the file system is some 300 characters or more, which would make the line about it unreadable."""
+    name = printable(name)
+    return name if len(name) <= most else f"{name[: most // 2]}…{name[-(most * 3 // 8) :]}"
+
+
 def has_xml_unsafe(text: str) -> bool:
     return _NOT_XML.search(text) is not None

@@ -1215,8 +1215,46 @@ def test_each_issue_names_the_hesa_tag_its_field_was_read_from(tmp_path):
     assert named[("extract.csv", "last_name")] == {"F_SURNAME"}
     assert named[("extract.csv", "course_subject_1")] == {"F_SBJCA1"}
     assert named[("extract.csv", "degrees_attributes[0].subject")] == {"F_DEGSBJ1"}
-    # C21053 read the expected end date from F_ENDDATE when F_EXPECTEDENDDATE is blank: both are named.
-    assert named[("itt_record_C21053.xml", "itt_end_date")] == {"F_EXPECTEDENDDATE", "F_ENDDATE"}
+    # C21053 records are read for the expected end date from F_EXPECTEDENDDATE, else F_ENDDATE; the layout had only
+    # F_ENDDATE (F_EXPECTEDENDDATE came with C22053), the one named.
+    assert named[("itt_record_C21053.xml", "itt_end_date")] == {"F_ENDDATE"}
     assert named[("itt_record_C21053.xml", "training_route")] == {"F_ENTRYRTE"}
     register = [tags for (where, _field), tags in named.items() if where.startswith("five_trainees")]
     assert register and not any(register)
+
+
+def _students(path: Path) -> str:
+    """The Student elements of a HESA sample, as text."""
+    text = path.read_text(encoding="utf-8")
+    return text[text.index("<Student>") : text.rindex("</Student>") + len("</Student>")]
+
+
+def test_an_issue_names_only_the_tags_of_the_layouts_its_input_was_read_with(tmp_path):
+    """Beside a field, report.html named the tags of every layout the field can be read from: a C23053 (or C24053)
+    extract without a start date was told `F_ITTSTARTDATE, F_ITTCOMDATE or F_COMDATE`, tags its collection does not
+    have. An input whose records were all read with known layouts is told their tags only; one that mixes layouts
+    is told those of each."""
+    samples = Path(__file__).parents[1] / "fixtures" / "hesa_samples"
+    current = _students(samples / "itt_record_C23053.xml").replace(
+        "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>", "<F_ITTSTARTDATE>NULL</F_ITTSTARTDATE>"
+    )
+    older = re.sub(
+        r"<F_COMDATE>[^<]*</F_COMDATE>", "<F_COMDATE>NULL</F_COMDATE>", _students(samples / "itt_record_C22053.xml")
+    )
+    assert "<F_ITTCOMDATE>NULL</F_ITTCOMDATE>" in older and "<F_ITTSTARTDATE>NULL" in current
+    files = {"c23053.xml": [current], "c22053.xml": [older], "both.xml": [current, older]}
+    for name, students in files.items():
+        (tmp_path / name).write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ITTRecord>{"".join(students)}</ITTRecord>\n', encoding="utf-8"
+        )
+    validate_files([tmp_path / name for name in files], report_dir=tmp_path / "out")
+    named: dict[str, list[tuple[str, ...]]] = {}
+    for row in visible_rows(page(tmp_path / "out"), "issue-table"):
+        if row.xpath('string(td[@data-label="Field"]/code[@class="field"])') == "itt_start_date":
+            where = " ".join(row.xpath('string(td[@data-label="Where"]/span[@class="file"])').split())
+            named.setdefault(where, []).append(
+                tuple(row.xpath('td[@data-label="Field"]/span[@data-source]/code/text()'))
+            )
+    assert named["c23053.xml"] == [("F_ITTSTARTDATE",)]
+    assert named["c22053.xml"] == [("F_ITTCOMDATE", "F_COMDATE")]
+    assert named["both.xml"] == [("F_ITTSTARTDATE", "F_ITTCOMDATE", "F_COMDATE")] * 2

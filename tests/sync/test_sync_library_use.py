@@ -6,8 +6,12 @@ import errno
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from register_batch.api import InsecureTarget
@@ -203,3 +207,77 @@ def test_a_client_lent_to_many_runs_counts_each_runs_requests_only(register, tmp
         assert synced.summary_line().endswith(" 1 request (0.083 per record).")
         report = json.loads(synced.paths["json"].read_text(encoding="utf-8"))
         assert report["sync"]["requests"]["total"] == 1
+
+
+def _sync_in_thread(run: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """`run` in a thread of its own, started; its result or error in the list once joined."""
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except BaseException as exc:  # looked at by the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def _sending(client, thread: threading.Thread) -> None:
+    """Wait until the run in `thread` has sent its first request through `client` (it reads the extract first)."""
+    deadline = time.monotonic() + 30
+    while client.stats.total == 0 and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert client.stats.total > 0 and thread.is_alive(), "the run ended before the test could lend its client again"
+
+
+def test_a_client_lent_to_a_run_is_refused_to_a_second_run_at_the_same_time(register, tmp_path):
+    """Two runs in two threads, one client lent to both: each run's figures are the client's counts since it began
+    (`RequestStats.since`), and its stop is the client's: the runs counted each other's requests, and the one that
+    ended first put back the client's stop while the other still ran. The second is refused before it sends, and
+    the first counts its own requests only (as Register received them)."""
+    from emulated import sync_options
+    from register_batch.api import ClientInUse, RateLimiter, RegisterClient
+    from register_batch.sync import sync_files
+
+    token = samples_token(register)
+    # Slow enough (5 requests a second) that the first run still sends while the second is started.
+    with RegisterClient(register.emulator.url, token, limiter=RateLimiter(5, 1.0)) as client:
+        first = sync_options(register.emulator, tmp_path / "first", token, report_dir=tmp_path / "first-reports")
+        thread, outcome = _sync_in_thread(lambda: sync_files([SAMPLES / "extract.xml"], first, client=client))
+        _sending(client, thread)
+        second = sync_options(register.emulator, tmp_path / "second", token, report_dir=tmp_path / "second-reports")
+        with pytest.raises(ClientInUse, match="in use by another sync run") as refused:
+            sync_files([SAMPLES / "extract.xml"], second, client=client)
+        thread.join()
+    assert isinstance(refused.value, ConfigError) and refused.value.exit_code == 2
+    assert "give each run its own RegisterClient" in str(refused.value)
+    assert not (tmp_path / "second").exists()  # refused before its state dir was bound
+    [synced] = outcome
+    assert synced.outcomes == {"done": 12}
+    received = httpx.get(f"{register.emulator.url}/__emulator__/stats").json()["requests"]
+    assert synced.requests["total"] == received["total"] == client.stats.total
+
+
+def test_another_threads_request_through_a_client_lent_to_a_run_is_refused_while_it_runs(register, tmp_path):
+    """A request from another thread through the client a run holds would be counted as the run's (and its answer's
+    Date taken for the run's listing's): refused, saying why; once the run is over the client is anyone's."""
+    from emulated import sync_options
+    from register_batch.api import ClientInUse, RateLimiter, RegisterClient
+    from register_batch.sync import sync_files
+
+    token = samples_token(register)
+    with RegisterClient(register.emulator.url, token, limiter=RateLimiter(5, 1.0)) as client:
+        options = sync_options(register.emulator, tmp_path, token, report_dir=tmp_path / "reports")
+        thread, outcome = _sync_in_thread(lambda: sync_files([SAMPLES / "extract.xml"], options, client=client))
+        _sending(client, thread)
+        with pytest.raises(ClientInUse, match="lent to a sync run in another thread"):
+            client.info()
+        thread.join()
+        [synced] = outcome
+        received = httpx.get(f"{register.emulator.url}/__emulator__/stats").json()["requests"]["total"]
+        assert synced.outcomes == {"done": 12} and synced.requests["total"] == received
+        _thread, after = _sync_in_thread(client.info)  # the run over: any thread's again
+        _thread.join()
+    assert isinstance(after[0], dict), after

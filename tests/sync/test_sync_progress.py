@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from emulated import sync_options
 from register_batch.progress import Progress
@@ -84,3 +87,33 @@ def test_the_neighbouring_cycles_listing_has_a_bar_of_its_own_name(register, tmp
     assert progress._rich is not None
     listings = [task.description for task in progress._rich.tasks if task.description.startswith("Listing")]
     assert listings == ["Listing Register", "Listing neighbouring cycles"]
+
+
+@pytest.mark.parametrize("shown", [True, False], ids=["with a progress", "without one"])
+def test_each_429_is_said_once_by_the_progress_line_or_else_by_the_log(tmp_path, caplog, shown):
+    """Throttled by Register, a sync said each wait twice: a warning line (`throttled by Register (429 Retry
+    later)`), then the progress line (`waiting 2 s for Register's next window (it answered 429, Retry later)`), both
+    on standard error. A progress that shows the waits says each 429 once, whatever its length; without one, the log
+    still says it."""
+    from register_batch.emulator import start_emulator
+
+    token = "throttled-provider-token"
+    stream = io.StringIO()
+    with (
+        start_emulator(tokens=[token], ukprns={token: "10052198"}, rate_limit=(4, 2.0)) as emulator,
+        Progress(stream=stream, interval=0.01 if shown else 60.0, enabled=shown, force_terminal=False) as progress,
+        # That logger's own level: an earlier test's `register-batch -q` (in this process) left it at ERROR.
+        caplog.at_level(logging.WARNING, logger="register_batch.api.retries"),
+    ):
+        options = sync_options(emulator, tmp_path, token, rate=(100, 1.0))  # faster than Register allows
+        result = sync_files([str(SAMPLES / "extract.xml")], options, progress=progress)
+    assert result.outcomes["done"] == 12
+    throttled = result.requests["throttled"]
+    assert throttled >= 2, result.requests
+    logged = [record.getMessage() for record in caplog.records if "429" in record.getMessage()]
+    lines = [line for line in stream.getvalue().splitlines() if "429" in line]
+    assert len(logged) + len(lines) == throttled, (logged, lines)
+    if not shown:
+        assert len(logged) == throttled and not stream.getvalue()
+    else:
+        assert lines, stream.getvalue()  # the progress says them (a 429 whose wait the client backs off says itself)

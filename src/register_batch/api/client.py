@@ -37,6 +37,7 @@ import stamina
 from register_batch.api.errors import (
     ApiError,
     BadRequest,
+    ClientInUse,
     Conflict,
     Forbidden,
     InsecureTarget,
@@ -335,6 +336,8 @@ class RegisterClient:
         # tried again, so that a stop takes one request timeout at most, not a series of retries.
         self.stopping: Callable[[], bool] = lambda: False
         self.stats = RequestStats()
+        self._run = threading.Lock()  # held by the sync run this client is lent to (`lent_to_a_run`)
+        self._run_thread: int | None = None  # that run's thread
         self.last_status: int | None = None
         self._last_answer: tuple[str | None, timedelta] | None = None  # its Date header and how long it took
         self._http = _http_client(
@@ -363,6 +366,34 @@ class RegisterClient:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def lent_to_a_run(self) -> Iterator[None]:
+        """This client as one sync run's, in this thread, until the run ends. A run's figures are the client's counts
+        since it began (`RequestStats.since`), its stop is the client's `stopping`, and a listing pages by the
+        client's last answer (`last_date`): a second run, or another thread's request, through it meanwhile would be
+        taken for this run's. Either is refused (`ClientInUse`) before it sends anything."""
+        if not self._run.acquire(blocking=False):
+            raise ClientInUse(
+                "this RegisterClient is in use by another sync run at the same time (its request counts, its stop "
+                "and its listing's pages would be mixed up with this run's): give each run its own RegisterClient; "
+                "nothing was sent"
+            )
+        self._run_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._run_thread = None
+            self._run.release()
+
+    def _check_not_lent_elsewhere(self) -> None:
+        """Refuse a request of a thread other than that of the sync run this client is lent to, while it runs."""
+        holder = self._run_thread
+        if holder is not None and holder != threading.get_ident():
+            raise ClientInUse(
+                "this RegisterClient is lent to a sync run in another thread, which would count this request as its "
+                "own: use another RegisterClient for it, or wait until the run is over; nothing was sent"
+            )
 
     # --- transport ------------------------------------------------------------------------------------
 
@@ -424,6 +455,7 @@ class RegisterClient:
     ) -> httpx.Response:
         """One request on the wire, once the rate limit allows it, counted; a failure to get any answer is a
         TransportError saying whether the request may have been sent (`sent`)."""
+        self._check_not_lent_elsewhere()
         waited = self.limiter.waited
         self.limiter.acquire(self.stopping)
         self.stats.seconds_waiting += self.limiter.waited - waited
@@ -489,15 +521,17 @@ class RegisterClient:
             if self.stopping():
                 return False
             if isinstance(exc, RateLimited):
-                retries_log.warning(
-                    "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
-                    route,
-                    exc.retry_after,
-                )
                 # The limiter itself waits until the server's window has ended; a Retry-After shorter than the backoff
                 # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
                 least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
-                return least if exc.retry_after < least else 0.0
+                limiter_waits = exc.retry_after >= least
+                if not (limiter_waits and self.limiter.on_wait is not None):  # else what shows its waits says it
+                    retries_log.warning(
+                        "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
+                        route,
+                        exc.retry_after,
+                    )
+                return 0.0 if limiter_waits else least
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed

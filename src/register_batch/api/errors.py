@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from register_batch.errors import RegisterBatchError
+from register_batch.errors import ConfigError, RegisterBatchError
 
 if TYPE_CHECKING:
     from register_batch.sync.runner import SyncResult
@@ -109,6 +109,13 @@ class InsecureTarget(RegisterBatchError):
     """The token would travel over plain HTTP to a host that is not this machine."""
 
     exit_code = 2
+
+
+class ClientInUse(ConfigError):
+    """A RegisterClient lent to a sync run (`sync_files(client=)`) given to a second run, or a request of another
+    thread's, while that run is going on: a run's figures are the client's counts since it began, its stop is the
+    client's, and a listing pages by the client's last answer, so whatever else it sent would be taken for the run's.
+    Raised before anything is sent."""
 
 
 def messages_of(body: Any) -> list[str]:

@@ -118,7 +118,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         # Told of each wait before it starts (seconds, and whether Register asked for it with a 429): progress says
-        # why a run stands still for up to a minute.
+        # why a run stands still for up to a minute. While it is set, the client logs no warning of its own for a 429
+        # whose wait this shows: a 429 is said once.
         self.on_wait = on_wait
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()

@@ -18,6 +18,7 @@ from register_batch.config import Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
 from register_batch.fs import (
+    NAME_TOO_LONG,
     claim_new_dir,
     control_characters,
     is_file,
@@ -27,7 +28,7 @@ from register_batch.fs import (
 )
 from register_batch.progress import Progress
 from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
-from register_batch.wording import printable
+from register_batch.wording import cut_short, printable
 
 if TYPE_CHECKING:
     from register_batch.sync.target import Target
@@ -307,15 +308,9 @@ class Commands(click.Group):
             raise
         except Exception as exc:  # the last line of defence: one line, no traceback unless -vv
             if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-                # A name given (a folder, an output, an extract) longer than the file system takes: the user's to
-                # change, not a bug.
-                name = printable(os.fsdecode(exc.filename or ""))
-                shown = name if len(name) <= 80 else f"{name[:40]}…{name[-30:]}"
-                raise Failure(
-                    f"error: {shown}: a file or folder name in it is longer than this file system takes (most take "
-                    "255 bytes for each name between separators): give a shorter one",
-                    2,
-                ) from None
+                # A name given (an extract, a settings file) longer than the file system takes: the user's to
+                # change, not a bug. One where register-batch writes is the library's UnwritableOutput (fs.py).
+                raise Failure(f"error: {cut_short(os.fsdecode(exc.filename or ''))}: {NAME_TOO_LONG}", 2) from None
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 traceback.print_exc()
             raise Failure(f"internal error ({type(exc).__name__}: {exc}); rerun with -vv for details", 70) from None

@@ -34,6 +34,7 @@ from register_batch.fs import (
 from register_batch.model import Issue, Severity, TraineeRecord
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
+from register_batch.readers.layouts import TAG_ORDER
 from register_batch.wording import ESCAPE_UNENCODABLE, printable
 
 if TYPE_CHECKING:
@@ -111,13 +112,31 @@ def field_sources(mapping: MappingConfig) -> dict[str, dict[str, tuple[str, ...]
 
 
 def source_of(
-    sources: Mapping[str, Mapping[str, tuple[str, ...]]], fmt: str | None, field: str | None
+    sources: Mapping[str, Mapping[str, tuple[str, ...]]],
+    fmt: str | None,
+    field: str | None,
+    tags: frozenset[str] | None = None,
 ) -> tuple[str, ...]:
-    """The tags an issue's field was read from, for an input of format `fmt`; none for another format's."""
+    """The tags an issue's field was read from, for an input of format `fmt`; none for another format's. With `tags`
+    (`layout_tags`: those its input's layouts have), not the tags only other layouts have, unless that leaves none."""
     family = TAGGED_FORMATS.get(fmt or "")
     if family is None or not field:
         return ()
-    return tuple(sources.get(family, {}).get(_INDEX.sub("", field), ()))
+    named = tuple(sources.get(family, {}).get(_INDEX.sub("", field), ()))
+    if tags is None:
+        return named
+    return tuple(tag for tag in named if tag in tags or tag not in _LAYOUTS_TAGS) or named
+
+
+_LAYOUTS_TAGS = frozenset(tag for tags in TAG_ORDER.values() for tag in tags)  # a tag of some layout's
+
+
+def layout_tags(info: InputInfo) -> frozenset[str] | None:
+    """The tags of the layouts (HESA collections) every record of `info` was read with, as the field map detected
+    them; None when a record's is not known (it had none of a layout's tags, or the layout is a user's own)."""
+    if not info.vintages or sum(info.vintages.values()) != info.records or not info.vintages.keys() <= TAG_ORDER.keys():
+        return None
+    return frozenset(tag for layout in info.vintages for tag in TAG_ORDER[layout])
 
 
 def field_key(field: str | None, record: int | None) -> str:

@@ -397,6 +397,7 @@ class _Rows:
         self._report = report
         self._chosen = chosen
         self._formats = {info.path: info.format for info in report.inputs}
+        self._tags = {info.path: reports.layout_tags(info) for info in report.inputs}  # its layouts' (source_of)
         self._count = sum(chosen)
         # How many rows of each kind the page holds, for the filters' labels when it cannot hold them all.
         self.by_field: Counter = Counter()
@@ -416,7 +417,7 @@ class _Rows:
         return self._count
 
     def __iter__(self) -> Iterator[_IssueRow]:
-        chosen, formats, sources = self._chosen, self._formats, self._report.sources
+        chosen, formats, tags, sources = self._chosen, self._formats, self._tags, self._report.sources
         for pos, row in enumerate(self._report.issues()):
             if chosen[pos]:
                 name = row["input"]
@@ -435,7 +436,7 @@ class _Rows:
                     field_key(row["field"], row["record"]),
                     PurePath(name).name or name,
                     None,
-                    reports.source_of(sources, formats.get(name), row["field"]),
+                    reports.source_of(sources, formats.get(name), row["field"], tags.get(name)),
                 )
 
 

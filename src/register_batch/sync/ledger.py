@@ -175,8 +175,9 @@ class StateDirLock(_FileLock):
         # the ledger).
         try:
             self.path = private_dir(state_dir) / LOCK_FILE
-        except UnwritableOutput as exc:  # a file of that name, a read-only or missing parent
-            raise ConfigError(f"cannot use {state_dir} as the state dir ({exc.problem})") from None
+        except UnwritableOutput as exc:  # a file of that name, a read-only or missing parent, a name too long
+            shown = state_dir if exc.shown == exc.path else exc.shown  # cut short: a name too long is 255 bytes or more
+            raise ConfigError(f"cannot use {shown} as the state dir ({exc.problem})") from None
 
     def acquire(self) -> StateDirLock:
         try:

@@ -1242,6 +1242,9 @@ def sync_files(
                 options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
             )
             cleanup.callback(client.close)
+        # One run at a time through a client (a caller's, lent to runs in several threads), from before the extract
+        # is read: a second is refused (ClientInUse) before it reads or sends anything.
+        cleanup.enter_context(client.lent_to_a_run())
         task = progress.task("Validating", unit="records")
         # Each record on disk once validated, read back when it is planned, sent or reported (sync/records.py).
         records = cleanup.enter_context(contextlib.closing(RecordSpool()))
