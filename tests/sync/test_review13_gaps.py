@@ -133,11 +133,6 @@ def test_a_trainee_deleted_in_register_by_hand_is_not_reported_unchanged(tmp_pat
         assert again.exit_code != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review13: plan.match takes a HUSID match as the trainee whatever else differs: a new trainee's record "
-    "with another trainee's HUSID (copied in the SRS) writes its SRS id, names and date of birth over that trainee",
-)
 def test_a_record_with_another_trainees_husid_does_not_overwrite_that_trainee(tmp_path: Path) -> None:
     held = trainee(1)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
