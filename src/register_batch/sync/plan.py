@@ -137,8 +137,8 @@ def another_person(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> list[
     and the last name differ too: a HUSID or SRS id copied from another student in the SRS. Writing the record over
     that trainee would put one person's data on another's. Each change a person's record legitimately has leaves
     something else that agrees: a last name changed on marriage (same date of birth), a corrected date of birth (same
-    last name), an SRS id re-keyed in a migration or a corrected HUSID (same date of birth and last name), even two of
-    them in one night unless all three come together. A blank date of birth or last name is not a difference.
+    last name), an SRS id re-keyed in a migration or a corrected HUSID (same date of birth and last name); so do any
+    two of them in one night. A blank date of birth or last name is not a difference.
     """
     shared = [key for key in IDENTIFIERS if data.get(key) and data.get(key) == trainee.get(key)]
     if len(shared) != 1:
