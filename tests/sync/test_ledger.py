@@ -119,6 +119,21 @@ def test_every_status_a_sync_records_survives_reopening(tmp_path, status, open_l
     assert open_ledger(tmp_path, "t").get("hesa:1").status == status
 
 
+def test_the_provider_of_a_ledgers_trainees_survives_reopening_while_it_links_any(tmp_path, open_ledger):
+    """Ledger.provider: the UKPRN adopted, once a record is linked to a trainee; with none linked, none (a run that
+    linked no one, as with its records all invalid, binds nothing: the next run's provider is taken)."""
+    ledger = open_ledger(tmp_path, "t")
+    assert ledger.provider() is None
+    ledger.adopt_provider("10052198")
+    assert ledger.provider() is None and not ledger.links_to("t1")
+    ledger.record("hesa:1", "in_flight", operation="create", trainee_id="")  # a create out: no trainee yet
+    assert ledger.provider() is None
+    ledger.record("hesa:1", "done", trainee_id="t1")
+    assert ledger.links_to("t1") and not ledger.links_to("t2")
+    ledger.close()
+    assert open_ledger(tmp_path, "t").provider() == "10052198"
+
+
 def test_a_record_the_ledger_never_saw_has_no_entry(tmp_path, open_ledger):
     ledger = open_ledger(tmp_path, "t")
     ledger.record("hesa:1", "done", trainee_id="T" * 24)

@@ -143,6 +143,24 @@ def test_a_husid_typo_corrected_while_its_owner_arrives_keeps_two_people_apart(r
     assert register.sync(write_hesa_csv(tmp_path / "n2.csv", [a, b])).actions == Counter(unchanged=2)
 
 
+def test_a_new_students_record_with_another_trainees_husid_leaves_that_trainee_as_it_was(register, tmp_path):
+    """A changes-only extract brings a new student whose HUSID was copied from a trainee synced before (not in this
+    extract): a conflict naming that trainee and what differs, nothing written, exit 1."""
+    held, newcomer = hesa_trainee(1), hesa_trainee(2)
+    newcomer.update(F_HUSID=held["F_HUSID"], F_SURNAME="Akande", F_BIRTHDTE="2000-01-02")
+    register.sync(write_hesa_csv(tmp_path / "monday.csv", [held]))
+    [before] = register.trainees(2026)
+    writes = register.writes()
+    tuesday = register.sync(write_hesa_csv(tmp_path / "tuesday.csv", [newcomer]))
+    assert tuesday.actions == Counter(conflict=1) and tuesday.exit_code == 1
+    assert register.trainees(2026) == [before] and register.writes() == writes
+    [row] = register.report()["records"]
+    [reason] = row["errors"]
+    assert row["trainee_id"] is None and f"is trainee {before['trainee_id']}'s in Register" in reason
+    assert f"provider_trainee_id {newcomer['F_OWNSTU']} in the record, {held['F_OWNSTU']} in Register" in reason
+    assert "another date_of_birth and last_name" in reason
+
+
 def test_two_husids_swapped_and_fixed_are_not_moved_between_people(register, tmp_path):
     """Each trainee keeps its person: the fix is never applied by writing one person over the other."""
     c, d = hesa_trainee(3), hesa_trainee(4)
@@ -507,6 +525,76 @@ def test_a_ledger_link_to_a_trainee_with_another_husid_or_srs_id_is_not_followed
 def test_a_ledger_link_is_followed_when_the_trainee_or_the_record_leaves_an_id_blank(ours, theirs):
     """Only two ids both given and not equal disagree: a blank one says nothing."""
     assert planned(record(**ours), listed(**theirs), linked="t1").matched_by == "ledger"
+
+
+ANOTHER_STUDENT = {**SOMEONE_ELSE, "provider_trainee_id": "X2"}  # a new student: their own SRS id, name, birth date
+
+
+@pytest.mark.parametrize("linked", [None, "t1"])
+def test_a_record_with_another_trainees_husid_is_a_conflict_not_an_update_of_that_trainee(linked):
+    """A HUSID copied from another student in the SRS: only the HUSID is shared, and the SRS id, date of birth and
+    last name all differ. Followed (by the HUSID, or the ledger's link, keyed by it), it wrote this record over them."""
+    plan = planned(record(**ANOTHER_STUDENT), listed("t1"), linked=linked)
+    assert (plan.action, plan.steps, plan.trainee_id, plan.related) == ("conflict", [], None, ("t1",))
+    assert plan.reason == (
+        "this record's hesa_id 0310261553101 is trainee t1's in Register, but nothing else says they are one person: "
+        "provider_trainee_id X2 in the record, 99157234/2/01 in Register, and another date_of_birth and last_name. "
+        "Updating would write this record over that trainee, so nothing was sent: if the hesa_id was copied from "
+        "another student, correct it in the SRS; if the record is that trainee, correct their date of birth or last "
+        "name in Register first"
+    )
+    assert "Akande" not in plan.reason and SOMEONE_ELSE["date_of_birth"] not in plan.reason  # the ledger keeps it
+
+
+def test_a_record_with_another_trainees_srs_id_is_a_conflict_not_an_update_of_that_trainee():
+    """The same with the SRS id copied, in the trainee's start year (another HUSID: not another course instance)."""
+    plan = planned(record(**SOMEONE_ELSE, hesa_id=OTHER_HUSID), listed("t1"))
+    assert (plan.action, plan.related) == ("conflict", ("t1",))
+    assert plan.reason.startswith(
+        "this record's provider_trainee_id 99157234/2/01 is trainee t1's in Register, but nothing else says they are "
+        "one person: hesa_id 0310261553999 in the record, 0310261553101 in Register, and another date_of_birth and "
+        "last_name."
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [({"provider_trainee_id": None}, {}), ({}, {"provider_trainee_id": None})],
+)
+def test_a_copied_husid_is_a_conflict_when_either_side_has_no_srs_id(ours, theirs):
+    """A blank SRS id is not one that agrees: the HUSID alone is shared, and the person differs."""
+    plan = planned(record(**SOMEONE_ELSE, **ours), listed("t1", **theirs))
+    assert (plan.action, plan.related) == ("conflict", ("t1",))
+    assert "provider_trainee_id" in plan.reason and "(none)" in plan.reason
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"last_name": "Okafor"},  # married
+        {"date_of_birth": "1990-03-18"},  # a corrected date of birth
+        {"provider_trainee_id": "NEW-0001"},  # re-keyed in an SRS migration
+        {"last_name": "Okafor", "provider_trainee_id": "NEW-0001"},  # married, in the night of the migration
+        {"date_of_birth": "1990-03-18", "provider_trainee_id": "NEW-0001"},  # corrected then too
+        {"last_name": "Okafor", "date_of_birth": "1990-03-18"},  # both ids still agree
+        {"hesa_id": OTHER_HUSID, "last_name": "Okafor"},  # a corrected HUSID, found by the SRS id, and married
+        {"last_name": "Okafor", "date_of_birth": None},  # a blank date of birth is not another one
+    ],
+)
+@pytest.mark.parametrize("linked", [None, "t1"])
+def test_a_persons_own_changes_still_update_their_trainee(changed, linked):
+    """Whatever one person's record legitimately changes in a night, something else still agrees with the trainee."""
+    plan = planned(record(**changed), listed("t1"), linked=linked)
+    assert (plan.action, plan.trainee_id) == ("update", "t1")
+
+
+def test_a_record_with_another_trainees_husid_is_created_when_that_trainees_own_record_keeps_them():
+    """The HUSID corrected in the night its own student arrives: the trainee is the other record's (found by its SRS
+    id), and this one, nobody's in Register, is created."""
+    a = record(hesa_id=OTHER_HUSID)  # t1's person, its HUSID corrected
+    b = record(**ANOTHER_STUDENT)  # the HUSID's own student: t1 was keyed in with it
+    assert settled([a, b], listed("t1")) == [("update", "t1"), ("create", None)]
+    assert settled([b, a], listed("t1")) == [("create", None), ("update", "t1")]
 
 
 def test_a_trainee_without_a_husid_with_the_records_srs_id_is_the_records_in_any_start_year():

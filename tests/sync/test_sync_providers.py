@@ -574,3 +574,127 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
         ), refused.value
         done = sync_files([str(source)], sync_options(emu, tmp_path, ours, timeout=5.0, ukprn=OURS))
         assert done.exit_code == 0 and sorted(_held(emu, ours)) == ["2601200000001", "2601200000002", "2601200000003"]
+
+
+def _night(path: Path, numbers) -> Path:
+    """Records of Register's CSV sort, which say no provider (no F_UKPRN, and no --ukprn given): the state dir's
+    provider is all there is to tell a token by."""
+    return write_hesa_csv(path, [{**hesa_trainee(n), "F_UKPRN": ""} for n in numbers])
+
+
+def _their_account(emulator, tmp_path, their_token) -> None:
+    """The other provider's account holds a trainee of 2026, synced from a state dir of their own, as a real
+    provider's account does."""
+    options = sync_options(emulator, tmp_path, their_token, state_dir=tmp_path / "their-state")
+    sync_files([str(_night(tmp_path / "theirs.csv", [9]))], options)
+
+
+def _ledger_provider(state_dir: Path) -> str | None:
+    with closing(sqlite3.connect(state_dir / "ledger.sqlite3")) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'ukprn'").fetchone()
+    return row[0] if row else None
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_state_dir_refuses_another_providers_token_that_its_listing_shows(tmp_path, dry_run):
+    """Without --ukprn and with records that say no provider, a state dir used with another provider's token (two jobs'
+    settings mixed up in a vendor's nightly run) would send the night's new trainees to that provider's account. Its
+    ledger knows whose its trainees are: the listing shows the token is another's, and nothing is written."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        monday = sync_files([str(_night(tmp_path / "monday.csv", [1, 2]))], sync_options(emulator, tmp_path, ours))
+        assert monday.exit_code == 0 and _ledger_provider(tmp_path / "state") == OURS
+        tuesday = _night(tmp_path / "tuesday.csv", [3, 4])
+        with pytest.raises(ConfigError) as refused:
+            sync_files([str(tuesday)], sync_options(emulator, tmp_path, theirs, dry_run=dry_run))
+        assert str(refused.value) == (
+            f"the API token is provider {THEIRS}'s (Register lists its trainees under that UKPRN), not {OURS}'s, under "
+            f"whom Register files the trainees of the state dir {tmp_path / 'state'}: nothing was written. Use "
+            f"{OURS}'s token with this state dir, or another state_dir for {THEIRS}'s syncs."
+        )
+        assert list(_held(emulator, theirs)) == ["2601200000009"]
+        assert _ledger_provider(tmp_path / "state") == OURS
+        # With its own token the night goes ahead.
+        again = sync_files([str(tuesday)], sync_options(emulator, tmp_path, ours))
+        assert again.exit_code == 0 and again.outcomes["done"] == 2, again.summary_line()
+        assert sorted(_held(emulator, ours)) == [f"{2601200000000 + n:013d}" for n in (1, 2, 3, 4)]
+
+
+def test_a_state_dir_refuses_another_providers_token_at_the_first_create_when_nothing_is_listed(tmp_path):
+    """An account with no trainee in the night's cycles (a new provider's) lists nothing to tell the token by, and no
+    request is made for it: the first create's answer tells. One trainee is in their account, and the message names it;
+    the next run, with the right token, creates that record in the right account."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        sync_files([str(_night(tmp_path / "monday.csv", [1, 2]))], sync_options(emulator, tmp_path, ours))
+        tuesday = _night(tmp_path / "tuesday.csv", [3, 4])
+        with pytest.raises(ConfigError) as refused:
+            sync_files([str(tuesday)], sync_options(emulator, tmp_path, theirs))
+        [(husid, trainee_id)] = _held(emulator, theirs).items()
+        assert husid == "2601200000003"
+        assert str(refused.value) == (
+            f"the API token is provider {THEIRS}'s (Register filed the first trainee this run created under that "
+            f"UKPRN), not {OURS}'s, under whom Register files the trainees of the state dir {tmp_path / 'state'}: that "
+            f"trainee, {trainee_id} (record 1 of {tuesday}), is in {THEIRS}'s account, and nothing else was written; "
+            f"Register's API cannot delete a trainee: ask Register's support to remove it. Use {OURS}'s token with "
+            f"this state dir, or another state_dir for {THEIRS}'s syncs. The next run creates that record too."
+        )
+        again = sync_files([str(tuesday)], sync_options(emulator, tmp_path, ours))
+        assert again.exit_code == 0 and again.outcomes["done"] == 2, again.summary_line()
+        assert sorted(_held(emulator, ours)) == [f"{2601200000000 + n:013d}" for n in (1, 2, 3, 4)]
+        assert list(_held(emulator, theirs)) == [husid]
+
+
+def test_a_ledger_of_an_older_version_takes_its_provider_from_its_own_trainees_only(tmp_path):
+    """A ledger made before it kept the provider has none: the first of its own trainees Register shows gives it. A
+    run with another provider's token, which lists only that provider's trainees (none of the ledger's), gives it
+    none: the ledger would otherwise be bound to the wrong provider, and refuse the right token ever after."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    state = tmp_path / "state"
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        night = _night(tmp_path / "night.csv", [1, 2])
+        sync_files([str(night)], sync_options(emulator, tmp_path, ours))
+        with closing(sqlite3.connect(state / "ledger.sqlite3")) as db, db:
+            db.execute("DELETE FROM meta WHERE key = 'ukprn'")  # as an older version left it
+        # Their token: the ledger's trainees are not theirs to see (conflicts, nothing written), nor adopted.
+        mixed_up = sync_files([str(night)], sync_options(emulator, tmp_path, theirs))
+        assert mixed_up.actions == {"conflict": 2} and _ledger_provider(state) is None
+        assert list(_held(emulator, theirs)) == ["2601200000009"]
+        # Ours: unchanged, and the provider of the ledger's trainees listed is kept.
+        assert sync_files([str(night)], sync_options(emulator, tmp_path, ours)).actions == {"unchanged": 2}
+        assert _ledger_provider(state) == OURS
+        with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
+            sync_files([str(night)], sync_options(emulator, tmp_path, theirs))
+
+
+def test_the_command_line_refuses_another_providers_token_for_a_state_dir_in_one_line(tmp_path, monkeypatch):
+    """Exit 2, one line naming both UKPRNs, the state dir and the option to change; never the token."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    theirs, ours = "their-token-0123456789", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        sync_files([str(_night(tmp_path / "monday.csv", [1]))], sync_options(emulator, tmp_path, ours))
+        monkeypatch.setenv("REGISTER_API_TOKEN", theirs)
+        monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", "off")
+        args = [
+            "sync",
+            str(_night(tmp_path / "tuesday.csv", [2])),
+            *("--target", emulator.url, "--state-dir", str(tmp_path / "state"), "--as-of", AS_OF.isoformat()),
+            *("--report-dir", str(tmp_path / "reports")),
+        ]
+        result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert theirs not in result.output
+    assert f"the API token is provider {THEIRS}'s" in line and f"not {OURS}'s" in line, line
+    assert line.startswith("register-batch: error: the API token is provider"), line
+    assert f"or another --state-dir for {THEIRS}'s syncs." in line, line

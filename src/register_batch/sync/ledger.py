@@ -1,10 +1,10 @@
 """The sync ledger: what this state dir knows about each source record's trainee in Register.
 
-One SQLite file per state dir and target. Before every write the record is marked `in_flight` and the
-mark is committed; the outcome is committed right after. A crash (even SIGKILL) therefore leaves at most
-the writes it was making marked `in_flight`, and the next run resolves them against Register instead of
-guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`, `trainee_id`), statuses and the
-server's error messages; never the API token, and no other personal data.
+One SQLite file per state dir and target, which also remembers the provider (UKPRN) Register files its trainees
+under. Before every write the record is marked `in_flight` and the mark is committed; the outcome is committed right
+after. A crash (even SIGKILL) therefore leaves at most the writes it was making marked `in_flight`, and the next run
+resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
+`trainee_id`, the UKPRN), statuses and the server's error messages; never the API token, and no other personal data.
 """
 
 from __future__ import annotations
@@ -387,6 +387,29 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+    # --- the provider -----------------------------------------------------------------------------------
+
+    def provider(self) -> str | None:
+        """The UKPRN Register files this state dir's trainees under (`adopt_provider`), while it links any: a token
+        that Register shows is another provider's would send its records to another account than theirs, and the
+        ledger's links mean nothing there. None before a run has seen it (a ledger of an older version), or when no
+        record is linked to a trainee (nothing there to keep apart: the next run's provider is adopted)."""
+        ukprn = self._meta("ukprn")
+        return ukprn if ukprn is not None and self._links_any() else None
+
+    def adopt_provider(self, ukprn: str) -> None:
+        """Remember the UKPRN Register filed one of this state dir's trainees under (a create's answer, a linked
+        trainee listed). Committed at once: a run stopped later is still bound."""
+        self._set_meta("ukprn", ukprn)
+
+    def links_to(self, trainee_id: str) -> bool:
+        """Whether a record of this ledger is linked to this trainee."""
+        return self._execute("SELECT 1 FROM records WHERE trainee_id = ? LIMIT 1", (trainee_id,)).fetchone() is not None
+
+    def _links_any(self) -> bool:
+        row = self._execute("SELECT 1 FROM records WHERE trainee_id IS NOT NULL AND trainee_id != '' LIMIT 1")
+        return row.fetchone() is not None
 
     # --- runs -----------------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Matching: the ledger first, then `hesa_id`, then `provider_trainee_id` among the trainees Register lists for
 the extract's academic cycles; a Register trainee that Register's own duplicate rule (§4) would match, with
 no or the same HUSID, is adopted rather than created twice. More than one candidate is a conflict,
-reported and never guessed.
+reported and never guessed; so is one found by one identifier alone whose date of birth and last name both differ
+(`another_person`: an identifier copied from another student).
 
 Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
 field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
@@ -130,11 +131,49 @@ def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) ->
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
 
 
+IDENTIFIERS = ("hesa_id", "provider_trainee_id")  # what a record and a Register trainee are matched by
+
+
 def _disagrees(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """The record and the trainee name different HUSIDs or different SRS ids (both given, and not equal)."""
-    return any(
-        data.get(key) and trainee.get(key) and data.get(key) != trainee.get(key)
-        for key in ("hesa_id", "provider_trainee_id")
+    return any(data.get(key) and trainee.get(key) and data.get(key) != trainee.get(key) for key in IDENTIFIERS)
+
+
+def another_person(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> list[str]:
+    """The fields that say a trainee found by one identifier is another person than the record's, or none.
+
+    Another person: the two share one identifier only (the other differs, or one side lacks it) and the date of birth
+    and the last name differ too: a HUSID or SRS id copied from another student in the SRS. Writing the record over
+    that trainee would put one person's data on another's. Each change a person's record legitimately has leaves
+    something else that agrees: a last name changed on marriage (same date of birth), a corrected date of birth (same
+    last name), an SRS id re-keyed in a migration or a corrected HUSID (same date of birth and last name); so do any
+    two of them in one night. A blank date of birth or last name is not a difference.
+    """
+    shared = [key for key in IDENTIFIERS if data.get(key) and data.get(key) == trainee.get(key)]
+    if len(shared) != 1:
+        return []
+    other = next(key for key in IDENTIFIERS if key not in shared)
+    person = [
+        key
+        for key, ours, theirs in zip(("date_of_birth", "last_name"), birth_key(data), birth_key(trainee), strict=True)
+        if ours and theirs and ours != theirs
+    ]
+    return [other, *person] if len(person) == 2 else []
+
+
+def _another_persons(data: Mapping[str, Any], trainee: Mapping[str, Any], differ: list[str]) -> str:
+    """Why a record is not written over the trainee `another_person` found: the identifier shared, the identifier
+    that is not (values: identifiers, which reports and the ledger hold), and the personal fields that differ (named,
+    not shown: the ledger keeps no personal data)."""
+    other, *person = differ
+    shared = next(key for key in IDENTIFIERS if key != other)
+    mine, theirs = data.get(other), trainee.get(other)
+    return (
+        f"this record's {shared} {data.get(shared)} is trainee {trainee['trainee_id']}'s in Register, but nothing else "
+        f"says they are one person: {other} {mine or '(none)'} in the record, {theirs or '(none)'} in Register, and "
+        f"another {' and '.join(person)}. Updating would write this record over that trainee, so nothing was sent: "
+        f"if the {shared} was copied from another student, correct it in the SRS; if the record is that trainee, "
+        "correct their date of birth or last name in Register first"
     )
 
 
@@ -168,7 +207,31 @@ def one_record_per_trainee(
                 settled[i] = again
             else:
                 _conflict(plans[i], f"another record of this extract is trainee {trainee_id}'s")
+    _past_another_person(settled, records, holdings, as_of=as_of)
     return settled
+
+
+def _past_another_person(
+    plans: list[RecordPlan], records: Sequence[TraineeRecord], holdings: Holdings, *, as_of: date
+) -> None:
+    """Match again, without that trainee, a record held back as another person than the trainee its identifier found
+    (`another_person`) when another record of the extract is that trainee's: the HUSID was keyed in as this record's
+    person's, and is corrected in the night this person arrives. Nothing in Register is this record's: a create."""
+    kept = {plan.trainee_id for plan in plans if plan.trainee_id and plan.action not in ("invalid", "conflict")}
+    others: Holdings | None = None
+    for index, plan in enumerate(plans):
+        if plan.action != "conflict" or len(plan.related) != 1 or plan.related[0] not in kept:
+            continue
+        record, trainee = records[index], holdings.by_id.get(plan.related[0])
+        if trainee is None or not another_person(record.data, trainee):
+            continue
+        if others is None:
+            others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in kept])
+        again = plan_record(record, None, others, invalid=False, as_of=as_of)
+        if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
+            plans[index] = again
+        else:
+            _conflict(plan, f"another record of this extract is trainee {plan.related[0]}'s")
 
 
 def _likeliest(claimants: list[tuple[RecordPlan, TraineeRecord]], trainee: Mapping[str, Any]) -> RecordPlan | None:
@@ -267,10 +330,11 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         trainee = holdings.by_id.get(linked)
         if trainee is None:
             return "missing", linked
-        if not _disagrees(data, trainee):
+        if not _disagrees(data, trainee) and not another_person(data, trainee):
             return "matched", (trainee, "ledger")
-        # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap).
-        # Following it would write this record's data over another person; match as if there were no ledger.
+        # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
+        # record is another person's with a copied HUSID. Following it would write this record's data over another
+        # person; match as if there were no ledger.
     candidates: dict[str, ListedTrainee] = {}
     by = None
     for name, index, value in (
@@ -285,7 +349,10 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         for trainee in found:
             candidates[trainee["trainee_id"]] = trainee
     if len(candidates) == 1:
-        return "matched", (next(iter(candidates.values())), by)
+        trainee = next(iter(candidates.values()))
+        if differ := another_person(data, trainee):
+            return "conflict", (_another_persons(data, trainee, differ), (trainee["trainee_id"],))
+        return "matched", (trainee, by)
     if len(candidates) > 1:
         ids = ", ".join(sorted(candidates))
         why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"

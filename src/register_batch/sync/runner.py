@@ -488,6 +488,10 @@ class SyncRun:
         # rehearsal's second run would be refused, and a token mixed up there files no one where it matters.
         sandbox = options.target.rstrip("/") == TARGETS["sandbox"]
         self.implied = None if options.ukprn or options.embedded or sandbox else implied
+        # The provider Register files the state dir's trainees under (Ledger.provider): a token Register shows is
+        # another's is refused, --ukprn or not. Adopted from the first of its own trainees seen, when not known yet.
+        # Not for the embedded emulator: its provider takes each run's --ukprn (sync/target.py), whoever that is.
+        self.state_provider = None if options.embedded else ledger.provider()
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -602,11 +606,12 @@ class SyncRun:
         Without --ukprn, the token of a training partner whose records the run files under their accredited provider
         (hesa-formats.md §5 item 11) is refused: its own extract, sent with its own token, would put the accredited
         provider's trainees in the partner's account, each its own training partner. So is any token whose trainees
-        are listed under another UKPRN than the one the records' F_UKPRN all name (`implied`).
+        are listed under another UKPRN than the one the records' F_UKPRN all name (`implied`), and, whatever the
+        settings, one Register shows is another provider's than the state dir's trainees (`_state_dirs_provider`).
         """
         expected = self.options.ukprn
         listed = trainee.get("ukprn")
-        if not listed or not (expected or self.moved or self.implied):
+        if not listed:
             return
         listed = str(listed)
         if (
@@ -615,30 +620,71 @@ class SyncRun:
             or (self.implied and listed != self.implied)
         ):
             raise self._another_providers(listed, trainee, created_for)
-        self.provider_seen = True
+        if self._state_dirs_provider(listed, trainee, created_for) or expected or self.moved or self.implied:
+            self.provider_seen = True
+
+    def _state_dirs_provider(self, listed: str, trainee: dict[str, Any], created_for: TraineeRecord | None) -> bool:
+        """Refuse a token Register shows is another provider's than the one it files the state dir's trainees under
+        (Ledger.provider), or adopt `listed` when that is not known yet and the trainee is one of the state dir's own:
+        just created, or linked by the ledger (not any trainee listed: a ledger of an older version, first used with
+        another provider's token, would take that provider for its own). Whether the provider was checked."""
+        known = self.state_provider
+        if self.options.embedded:
+            return False
+        if known is not None:
+            if listed != known:
+                how, written, again = self._what_was_written(listed, trainee, created_for)
+                raise ConfigError.naming(
+                    "the API token is provider {listed}'s ({how}), not {known}'s, under whom Register files the "
+                    "trainees of the state dir {folder}: {written}. Use {known}'s token with this state dir, or "
+                    "another {state_dir} for {listed}'s syncs.{again}",
+                    listed=listed,
+                    how=how,
+                    known=known,
+                    folder=self.options.state_dir,
+                    written=written,
+                    again=again,
+                )
+            return True
+        ours = created_for is not None or bool(
+            trainee.get("trainee_id") and self.ledger.links_to(trainee["trainee_id"])
+        )
+        if not ours:
+            return False
+        if not self.options.dry_run:  # a dry run writes nothing, to Register or of it
+            self.ledger.adopt_provider(listed)
+        self.state_provider = listed
+        return True
+
+    def _what_was_written(
+        self, listed: str, trainee: dict[str, Any], created_for: TraineeRecord | None
+    ) -> tuple[str, str, str]:
+        """How a refused token's provider is known, what the run wrote (nothing, or the create whose answer showed
+        it), and what the next run does: the words of `_another_providers` and `_state_dirs_provider`."""
+        if created_for is None:
+            return LISTED_UNDER_IT, NOTHING_WRITTEN, ""
+        where = created_for.source
+        unsure = [f"record {source.record} of {source.input}" for source in self.unsure_creates]
+        maybe = (
+            f" (and perhaps the trainee{'s' if len(unsure) > 1 else ''} of {', '.join(unsure)}, whose create"
+            f"{'s' if len(unsure) > 1 else ''} went unanswered)"
+            if unsure
+            else ""
+        )
+        written = (
+            f"that trainee, {trainee.get('trainee_id')} (record {where.record} of {where.input}), is in {listed}'s "
+            f"account{maybe}, and nothing else was written; Register's API cannot delete a trainee: ask "
+            "Register's support to remove it"
+        )
+        how = "Register filed the first trainee this run created under that UKPRN"
+        return how, written, " The next run creates that record too."
 
     def _another_providers(
         self, listed: str, trainee: dict[str, Any], created_for: TraineeRecord | None
     ) -> ConfigError:
         """check_provider's refusal, worded only when there is one (it looks at every trainee listed)."""
         expected = self.options.ukprn
-        how, written, again = LISTED_UNDER_IT, NOTHING_WRITTEN, ""
-        if created_for is not None:
-            where = created_for.source
-            how = "Register filed the first trainee this run created under that UKPRN"
-            unsure = [f"record {source.record} of {source.input}" for source in self.unsure_creates]
-            maybe = (
-                f" (and perhaps the trainee{'s' if len(unsure) > 1 else ''} of {', '.join(unsure)}, whose create"
-                f"{'s' if len(unsure) > 1 else ''} went unanswered)"
-                if unsure
-                else ""
-            )
-            written = (
-                f"that trainee, {trainee.get('trainee_id')} (record {where.record} of {where.input}), is in {listed}'s "
-                f"account{maybe}, and nothing else was written; Register's API cannot delete a trainee: ask "
-                "Register's support to remove it"
-            )
-            again = " The next run creates that record too."
+        how, written, again = self._what_was_written(listed, trainee, created_for)
         if expected:
             return another_providers(listed, expected, self.options.ukprn_source, how=how, written=written, again=again)
         sentence = written[0].upper() + written[1:]  # the messages below start a sentence with it
