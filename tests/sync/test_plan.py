@@ -492,8 +492,9 @@ def test_a_ledger_link_to_a_trainee_register_no_longer_returns_is_a_conflict_not
     plan = planned(record(), listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID, provider_trainee_id="X1"), linked="t1")
     assert (plan.action, plan.trainee_id, plan.steps) == ("conflict", "t1", [])
     assert plan.reason == (
-        "the ledger links this record to trainee t1, which Register no longer returns for this token (deleted in "
-        "Register, or created with another provider's token?): check it in Register before syncing this record"
+        "the ledger links this record to trainee t1, which Register no longer returns for this token (created with "
+        "another provider's token, or removed from Register for good? A trainee deleted in Register's service is "
+        "still returned): check it in Register before syncing this record"
     )
 
 

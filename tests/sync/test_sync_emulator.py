@@ -741,9 +741,9 @@ def test_a_trainee_register_holds_as_a_draft_is_a_conflict_until_submitted_there
 
 
 def test_a_linked_trainee_register_no_longer_returns_is_a_conflict_not_created_again(emulator, tmp_path):
-    """The ledger links the record to a trainee Register no longer returns (deleted in Register, here hidden by a
-    front that answers as Register would then: 404, and not listed): the record is a conflict for people to check,
-    not a create of the same person again."""
+    """The ledger links the record to a trainee Register no longer returns (removed for good, here hidden by a front
+    that answers as Register would then: 404, and not listed): the record is a conflict for people to check, not a
+    create of the same person again."""
     mine = trainee(1)
     sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path))
     [gone] = held(emulator)

@@ -405,8 +405,8 @@ def plan_record(
         plan.trainee_id = detail
         plan.reason = (
             f"the ledger links this record to trainee {detail}, which Register no longer returns for this token "
-            "(deleted in Register, or created with another provider's token?): check it in Register before syncing "
-            "this record"
+            "(created with another provider's token, or removed from Register for good? A trainee deleted in "
+            "Register's service is still returned): check it in Register before syncing this record"
         )
         return plan
     if outcome == "new":
