@@ -695,7 +695,7 @@ def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monke
     assert not out.exists()
 
 
-def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_path, monkeypatch):
+def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_path, monkeypatch, no_backoff):
     from stub_http import answering
 
     monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)

@@ -75,7 +75,7 @@ def count(emulator, route: str) -> int:
     return httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"].get(route, 0)
 
 
-def test_gets_are_retried_through_server_errors(emulator):
+def test_gets_are_retried_through_server_errors(emulator, no_backoff):
     with client_for(emulator) as client:
         emulator.set_faults("500:1.0")
         with pytest.raises(ServerError):

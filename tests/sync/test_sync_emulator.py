@@ -1339,7 +1339,7 @@ def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
     assert stats(emulator)["trainees"] == 0
 
 
-def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emulator, tmp_path):
+def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emulator, tmp_path, no_backoff):
 
     source = extract(tmp_path / "in.csv", 3)
     emulator.set_faults("500:1.0")
