@@ -57,7 +57,7 @@ def status_box(doc: lxml.html.HtmlElement) -> tuple[str, str, str]:
     return box.get("data-status"), box.get("class"), " ".join(box.text_content().split())
 
 
-def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path, closed_at_end):
+def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path, closed_at_end, no_backoff):
     rows = [trainee(n) for n in range(1, 7)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
     for row in rows:
