@@ -70,6 +70,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def no_backoff():
+    """The client's retries in this process without their waits (stamina's test mode, capped at each request's own
+    attempts, so the count of tries is the client's): for a test about how often a request is tried and what the run
+    then does, not about how long it waits between tries. The retries' overall time limit is off as well."""
+    import stamina
+
+    with stamina.set_testing(True, attempts=1_000, cap=True):
+        yield
+
+
+@pytest.fixture
 def unclosed_files():
     """The files a test leaves open for the garbage collector to close (their ResourceWarnings), as a list a test
     reads after the code under test has returned or raised and every reference to it is gone (`gc.collect()`)."""

@@ -75,7 +75,7 @@ def count(emulator, route: str) -> int:
     return httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"].get(route, 0)
 
 
-def test_gets_are_retried_through_server_errors(emulator):
+def test_gets_are_retried_through_server_errors(emulator, no_backoff):
     with client_for(emulator) as client:
         emulator.set_faults("500:1.0")
         with pytest.raises(ServerError):
@@ -254,7 +254,7 @@ def test_a_refusal_that_is_not_json_is_one_line_naming_it_never_the_page(status,
     assert expected in text and "\n" not in text and "<" not in text
 
 
-def test_a_success_without_data_is_not_taken_for_done(emulator):
+def test_a_success_without_data_is_not_taken_for_done(emulator, no_backoff):
     """A 201 (or 200) whose body lacks `data`: a create that may have happened is an unknown outcome (resolved by
     the sync, never resent blindly); a read is retried, then refused, never read as an empty list."""
 
@@ -708,7 +708,7 @@ DEGREE = {"grade": "02", "subject": "100485", "institution": "0117", "uk_degree"
 PLACEMENT = {"urn": "100001"}
 
 
-def test_a_degree_or_placement_written_is_confirmed_only_by_registers_answer(emulator):
+def test_a_degree_or_placement_written_is_confirmed_only_by_registers_answer(emulator, no_backoff):
     """A degree or placement added, updated or deleted through a gateway that answers 200 with its own JSON was taken
     as done (any object passed): the report said the degree was added while Register had none. Now an addition's
     answer must hold the item's id, an update's the item written, a deletion's the trainee (§2.10, §2.11); else an

@@ -329,7 +329,7 @@ def test_a_pulled_file_nested_past_pythons_recursion_limit_is_one_line_naming_it
         assert "internal error" not in result.output and len(result.output.splitlines()) == 1
 
 
-def test_a_pull_answered_with_json_nested_past_pythons_recursion_limit_saves_nothing(tmp_path):
+def test_a_pull_answered_with_json_nested_past_pythons_recursion_limit_saves_nothing(tmp_path, no_backoff):
     def answer(seen, forward):
         if seen.path.endswith("/reference-data"):
             return 200, {"Content-Type": "application/json"}, b"[" * 100_000 + b"]" * 100_000

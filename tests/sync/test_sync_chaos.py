@@ -4,7 +4,8 @@ extract says, with nothing sent twice, and a rerun must have nothing to write (d
 
 Deterministic: the emulator's faults are drawn from seeded generators, one request at a time (a sync sends one at
 a time), and a run "dies" at the n-th write request (before it is sent, or once Register has carried it out and
-before the answer is read), as a SIGKILL would leave it: the ledger as it was, no report. No timeouts, no sleeps.
+before the answer is read), as a SIGKILL would leave it: the ledger as it was, no report. No timeouts, no sleeps,
+nor backoff between a request's tries (no_backoff: the same tries, so the same draws, at once).
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ def _run(emulator: Any, tmp_path: Path, path: Path, client: RegisterClient | Non
 
 
 @pytest.mark.parametrize("seed", [3, 17, 41])
-def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_trainee(tmp_path, seed, closed_at_end):
+def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_trainee(
+    tmp_path, seed, closed_at_end, no_backoff
+):
     rng = random.Random(seed)
     rows = [trainee(n) for n in range(1, rng.randint(6, 12))]
     ever, moved, next_n = {r["hesa_id"] for r in rows}, set(), [len(rows) + 1]

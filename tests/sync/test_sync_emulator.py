@@ -1423,7 +1423,9 @@ def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_
     assert client.stats.throttled == 3
 
 
-def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(emulator, tmp_path, closed_at_end):
+def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
+    emulator, tmp_path, closed_at_end, no_backoff
+):
 
     class FailingElsewhere(RegisterClient):
         def iter_trainees(self, *, academic_cycle=None, **params):
@@ -1440,7 +1442,7 @@ def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
     assert stats(emulator)["trainees"] == 0
 
 
-def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emulator, tmp_path):
+def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emulator, tmp_path, no_backoff):
 
     source = extract(tmp_path / "in.csv", 3)
     emulator.set_faults("500:1.0")
@@ -1450,7 +1452,9 @@ def test_register_down_before_anything_is_written_exits_1_and_writes_nothing(emu
     assert stats(emulator)["trainees"] == 0
 
 
-def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(emulator, tmp_path, closed_at_end):
+def test_register_going_down_mid_run_stops_the_run_and_the_next_run_finishes(
+    emulator, tmp_path, closed_at_end, no_backoff
+):
     from register_batch.errors import Interrupted
 
     source = extract(tmp_path / "in.csv", 10)
