@@ -396,7 +396,7 @@ class Ledger:
         ledger's links mean nothing there. None before a run has seen it (a ledger of an older version), or when no
         record is linked to a trainee (nothing there to keep apart: the next run's provider is adopted)."""
         ukprn = self._meta("ukprn")
-        return ukprn if ukprn is not None and self._links_any() else None
+        return ukprn if ukprn is not None and self.links_any() else None
 
     def adopt_provider(self, ukprn: str) -> None:
         """Remember the UKPRN Register filed one of this state dir's trainees under (a create's answer, a linked
@@ -407,7 +407,8 @@ class Ledger:
         """Whether a record of this ledger is linked to this trainee."""
         return self._execute("SELECT 1 FROM records WHERE trainee_id = ? LIMIT 1", (trainee_id,)).fetchone() is not None
 
-    def _links_any(self) -> bool:
+    def links_any(self) -> bool:
+        """Whether a record of this ledger is linked to a trainee."""
         row = self._execute("SELECT 1 FROM records WHERE trainee_id IS NOT NULL AND trainee_id != '' LIMIT 1")
         return row.fetchone() is not None
 

@@ -147,7 +147,9 @@ def another_person(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> list[
     that trainee would put one person's data on another's. Each change a person's record legitimately has leaves
     something else that agrees: a last name changed on marriage (same date of birth), a corrected date of birth (same
     last name), an SRS id re-keyed in a migration or a corrected HUSID (same date of birth and last name); so do any
-    two of them in one night. A blank date of birth or last name is not a difference.
+    two of them in one night where the record and the trainee have an SRS id. Where neither has one, the HUSID is all
+    there is to tell by, and a date of birth corrected on the night of a marriage is held back as a conflict with
+    the rest: the safe side, as a copied HUSID looks the same. A blank date of birth or last name is not a difference.
     """
     shared = [key for key in IDENTIFIERS if data.get(key) and data.get(key) == trainee.get(key)]
     if len(shared) != 1:
@@ -168,12 +170,16 @@ def _another_persons(data: Mapping[str, Any], trainee: Mapping[str, Any], differ
     other, *person = differ
     shared = next(key for key in IDENTIFIERS if key != other)
     mine, theirs = data.get(other), trainee.get(other)
+    others = (
+        f"{other} {mine or '(none)'} in the record, {theirs or '(none)'} in Register"
+        if mine or theirs
+        else f"no {other} in the record or in Register"
+    )
     return (
         f"this record's {shared} {data.get(shared)} is trainee {trainee['trainee_id']}'s in Register, but nothing else "
-        f"says they are one person: {other} {mine or '(none)'} in the record, {theirs or '(none)'} in Register, and "
-        f"another {' and '.join(person)}. Updating would write this record over that trainee, so nothing was sent: "
-        f"if the {shared} was copied from another student, correct it in the SRS; if the record is that trainee, "
-        "correct their date of birth or last name in Register first"
+        f"says they are one person: {others}, and another {' and '.join(person)}. Updating would write this record "
+        f"over that trainee, so nothing was sent: if the {shared} was copied from another student, correct it in the "
+        "SRS; if the record is that trainee, correct their date of birth or last name in Register first"
     )
 
 

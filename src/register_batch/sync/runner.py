@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast, overload
 
 from register_batch.api import (
     TARGETS,
@@ -520,11 +520,11 @@ class SyncRun:
                     for trainee in iter_register_trainees(
                         self.client, academic_cycle=cycle, per_page=self.options.per_page
                     ):
-                        began = began or self.client.last_date  # the first page's answer
+                        began = began or self._at_most_registers(self.client.last_date)  # the first page's answer
                         self.check_provider(trainee)
                         holdings.add(trainee)
                         task.advance()
-                    began = began or self.client.last_date  # an empty cycle's one answer
+                    began = began or self._at_most_registers(self.client.last_date)  # an empty cycle's one answer
                     if began is not None:
                         self.listing_began.setdefault(cycle, began)
                 except Unprocessable as exc:
@@ -533,6 +533,19 @@ class SyncRun:
                     log.info("Register has no academic cycle %s: nothing listed for it", cycle)
         task.close()
         return holdings
+
+    @overload
+    def _at_most_registers(self, moment: datetime) -> datetime: ...
+
+    @overload
+    def _at_most_registers(self, moment: None) -> datetime | None: ...
+
+    def _at_most_registers(self, moment: datetime | None) -> datetime | None:
+        """`moment`, or Register's time as its last answer's Date said it where that is earlier: a look-back from it
+        misses nothing Register stamped since, though this machine's clock be ahead of Register's (further than the
+        client's `last_date` believes a Date, which it then takes for a proxy's)."""
+        said = self.client.last_said_date
+        return said if moment is None or (said is not None and said < moment) else moment
 
     def fetch_missing(self, holdings: Holdings, trainee_ids: list[str]) -> tuple[set[str], dict[str, dict[str, Any]]]:
         """Trainees the ledger links to that the cycle listings did not include (their start date moved), added to
@@ -578,17 +591,19 @@ class SyncRun:
             else:
                 to_look.setdefault(cycle, []).append(trainee)
         for cycle, trainees in sorted(to_look.items()):
-            earliest = min(trainees, key=lambda t: listed_at(t["updated_at"]) or datetime.max.replace(tzinfo=UTC))
+            earliest = min(trainees, key=lambda t: cast(datetime, listed_at(t["updated_at"])))
+            sought = {t["trainee_id"] for t in trainees}
             try:
-                listed = {
-                    t.get("trainee_id")
-                    for t in iter_register_trainees(
-                        self.client, academic_cycle=cycle, since=earliest["updated_at"], per_page=self.options.per_page
-                    )
-                }
+                # Oldest change first from the earliest's: each sought is on the first pages, unless it was deleted.
+                for listed in iter_register_trainees(
+                    self.client, academic_cycle=cycle, since=earliest["updated_at"], per_page=self.options.per_page
+                ):
+                    sought.discard(listed.get("trainee_id"))
+                    if not sought:
+                        break
             except Unprocessable:
                 continue
-            deleted.update((t["trainee_id"], t) for t in trainees if t["trainee_id"] not in listed)
+            deleted.update((t["trainee_id"], t) for t in trainees if t["trainee_id"] in sought)
         return deleted
 
     def check_provider(self, trainee: dict[str, Any], *, created_for: TraineeRecord | None = None) -> None:
@@ -646,7 +661,10 @@ class SyncRun:
                     again=again,
                 )
             return True
-        ours = created_for is not None or bool(
+        # A create's answer binds a state dir that links no trainee yet; one that does (an older version's ledger)
+        # takes its provider from a trainee it links, not from the create of a run with a mixed-up token, whose
+        # provider it would then refuse the right token for (found by review14).
+        ours = (created_for is not None and not self.ledger.links_any()) or bool(
             trainee.get("trainee_id") and self.ledger.links_to(trainee["trainee_id"])
         )
         if not ours:
@@ -724,10 +742,11 @@ class SyncRun:
         other recent cycles, so a token of another provider that has trainees there is still caught.
 
         One request per cycle (a page of one), from next cycle back, stopping at the first trainee or at a cycle
-        before Register's first (422); nothing when no `--ukprn` was given (and no training partner's records are
-        filed under their accredited provider) or a listing already showed the provider.
+        before Register's first (422); nothing when there is no provider to tell a token by (no `--ukprn`, no training
+        partner's records filed under their accredited provider, no state dir bound to one: review14 found a
+        mixed-up token's first create made in the other account) or a listing already showed the provider.
         """
-        if not (self.options.ukprn or self.moved) or self.provider_seen:
+        if not (self.options.ukprn or self.moved or self.state_provider) or self.provider_seen:
             return
         current = cycle_of(self.as_of)
         for cycle in range(current + 1, current + 1 - self.PROBED_CYCLES, -1):
@@ -915,10 +934,10 @@ class SyncRun:
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
-        # Before the request, by Register's clock where it is behind this machine's (the last answer's Date): the
-        # look-up after a lost reply lists from here (_find_created), and from this machine's time alone, 20 minutes
-        # fast, it missed the trainee created and sent the create again (found by review13).
-        sent_at = min(moment for moment in (utc_now(), self.client.last_said_date) if moment is not None)
+        # Before the request, by Register's clock where it is behind: the look-up after a lost reply lists from here
+        # (_find_created), and from this machine's time alone, 20 minutes fast, it missed the trainee created and sent
+        # the create again (found by review13).
+        sent_at = self._at_most_registers(utc_now())
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -1046,7 +1065,7 @@ class SyncRun:
                     None,
                     [
                         "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
-                        "run (its trainee_start_date is in a later academic cycle than its itt_start_date, which "
+                        "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
                         "Register's duplicate check does not match, so a second request could create it twice). Run "
                         "sync again to finish"
                     ],
