@@ -136,3 +136,18 @@ def test_a_settings_line_pasted_as_an_argument_is_refused_as_an_argument(in_tmp)
     extract(in_tmp / "in.csv", 1)
     result = refused(["sync", "in.csv", f"REGISTER_API_TOKEN={TOKEN}"])
     assert result.output.strip().splitlines()[-1].startswith(f"Error: an argument {HOLDS}: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "in.csv", "--jobs=2", TOKEN],  # --jobs has its value: the token is an input
+        ["export", "--to", "json", "-o", "-", TOKEN],  # `-` is standard output, no option
+    ],
+    ids=["after-an-option-with-its-value", "after-a-dash"],
+)
+def test_a_token_after_an_option_given_its_value_or_after_a_dash_is_said_as_an_argument(in_tmp, args):
+    """Not "the argument after --jobs=2": that option took its value, and the token is an argument of its own."""
+    extract(in_tmp / "in.csv", 1)
+    result = refused(args)
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: an argument {HOLDS}: "), result.output
