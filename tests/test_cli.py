@@ -1255,3 +1255,26 @@ def test_every_command_that_talks_to_register_takes_a_timeout_of_1_to_600_second
     for seconds in ("0.5", "601"):
         refused = CliRunner().invoke(cli, [*command, "--timeout", seconds], env={"HOME": str(tmp_path)})
         assert refused.exit_code == 2 and "Invalid value for '--timeout'" in refused.output, refused.output
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["validate", "{source}", "--report-dir", "{long}/reports"], "{long}/reports"),
+        (["convert", "{source}", "--to", "json", "-o", "{long}.json"], "{long}.json"),
+        (["sync", "{source}", "--dry-run", "--state-dir", "{long}"], "{long}"),
+    ],
+    ids=["report folder", "output", "state dir"],
+)
+def test_a_name_too_long_for_the_file_system_is_shown_by_its_start_and_end(tmp_path, monkeypatch, args, named):
+    """A name past 255 bytes fills the terminal: its first 40 characters and last 30 say which one it is."""
+    monkeypatch.chdir(tmp_path)
+    source = str(tmp_path / "in.csv")
+    Path(source).write_text("trainee_id\n", encoding="utf-8")
+    long = "first-part-" + "x" * 300 + "-last-part"
+    result = CliRunner().invoke(cli, [a.format(source=source, long=long) for a in args])
+    assert result.exit_code == 2, result.output
+    name = named.format(long=long)
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot ") and f" {name[:40]}…{name[-30:]}" in line, line
+    assert "longer than this file system takes" in line and long not in line

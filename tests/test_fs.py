@@ -622,3 +622,28 @@ def test_an_output_name_its_temporary_file_makes_too_long_says_so(tmp_path):
     assert "longer than this file system takes" in caught.value.problem
     assert "temporary file it is written to first" in caught.value.problem
     assert not os.listdir(tmp_path)
+
+
+def test_a_folder_named_as_the_settings_file_is_not_taken_for_it(tmp_path, monkeypatch):
+    """`is_file` says a folder is no file: a folder called register-batch.toml in the current folder is no settings
+    file, and the defaults are used."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").mkdir()
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Config file: (none: ./register-batch.toml not found)")
+
+
+def test_a_names_control_characters_are_named_and_a_carriage_return_said_as_a_windows_line_end():
+    """The refusal of a folder or output named with control characters says which, and where a carriage return comes
+    from (a script or env file saved with Windows line ends), so that the file, not the name typed, is corrected."""
+    from register_batch.fs import control_characters
+
+    assert control_characters("reports\r") == (
+        "holds a control character ('\\r': what a file saved with Windows line ends leaves at the end of a line); "
+        "give the name without it"
+    )
+    assert (
+        control_characters("re\x07ports\t") == "holds control characters ('\\x07', '\\t'); give the name without them"
+    )
+    assert control_characters("réports 2026") is None

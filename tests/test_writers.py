@@ -370,3 +370,11 @@ def test_a_json_lines_record_holding_a_line_separator_stays_one_line_for_every_r
     writer.close()
     lines = (tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["first_names"] for line in lines] == names
+
+
+def test_a_json_lines_record_keeps_its_letters_as_written_not_escaped(tmp_path):
+    """The file is UTF-8: a name with accents reads as the name (and `grep` finds it), not as `\\u00eb` escapes."""
+    writer = JsonLinesWriter(tmp_path / "held.jsonl")
+    writer.write({"first_names": "Zoë", "last_name": "Ó Briain"})
+    writer.close()
+    assert (tmp_path / "held.jsonl").read_text(encoding="utf-8") == '{"first_names": "Zoë", "last_name": "Ó Briain"}\n'

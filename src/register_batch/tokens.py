@@ -48,10 +48,18 @@ _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-wid
 _REGISTERS_TOKEN = re.compile(r"(?<![A-Za-z])(?:sandbox|production|emulator|embedded)_[0-9a-fA-F]{64}")
 
 
-def registers_token_in(value: str) -> int | None:
+# The same glued to letters before it: an option's name with its value's space left out (`--token-filesandbox_...`),
+# where nothing else could be; a file's or folder's name may end a word in `sandbox` or `production`.
+_REGISTERS_TOKEN_GLUED = re.compile(_REGISTERS_TOKEN.pattern.removeprefix("(?<![A-Za-z])"))
+
+
+def registers_token_in(value: str, *, glued: bool = False) -> int | None:
     """The length of the word of `value` holding a token of Register's own shape (read without characters that show
-    nothing, too), else None."""
-    found = next((word for word in _words(value) if _REGISTERS_TOKEN.search(word)), None)
+    nothing, too), else None; `glued`: one right after letters too, its own length (not its option's name's)."""
+    if glued:
+        found = next((match.group() for word in _words(value) if (match := _REGISTERS_TOKEN_GLUED.search(word))), None)
+    else:
+        found = next((word for word in _words(value) if _REGISTERS_TOKEN.search(word)), None)
     return None if found is None else len(found)
 
 

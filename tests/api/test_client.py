@@ -784,3 +784,43 @@ def test_a_services_root_is_one_spelling_of_its_url(spelt, root):
     """The sync ledger binds to the root, and Register's own services are told by it (their rate limit): the same
     service spelt with capitals or its scheme's port was another, its ledger set aside with a warning."""
     assert resolve_target(spelt) == root
+
+
+def test_a_clients_counts_since_a_copy_are_those_made_after_it():
+    """A client lent to many runs: each run's report.json counts the requests made after the copy taken as it began,
+    every figure of them, and the copy does not move with the client's counts."""
+    from collections import Counter
+
+    from register_batch.api.client import RequestStats
+
+    stats = RequestStats(total=5, by_route=Counter({"GET /trainees": 5}), by_status=Counter({"200": 4, "429": 1}))
+    stats.retries, stats.throttled, stats.seconds_waiting = 1, 1, 2.5
+    before = stats.copy()
+    stats.total += 3
+    stats.by_route.update({"GET /trainees": 1, "POST /trainees": 2})
+    stats.by_status.update({"201": 2, "429": 1})
+    stats.retries, stats.throttled, stats.seconds_waiting = 2, 3, 4.0
+    assert before.as_dict() == {
+        "total": 5,
+        "by_route": {"GET /trainees": 5},
+        "by_status": {"200": 4, "429": 1},
+        "retries": 1,
+        "throttled": 1,
+    }
+    run = stats.since(before)
+    assert run.as_dict() == {
+        "total": 3,
+        "by_route": {"GET /trainees": 1, "POST /trainees": 2},
+        "by_status": {"201": 2, "429": 1},
+        "retries": 1,
+        "throttled": 2,
+    }
+    assert run.seconds_waiting == 1.5
+
+
+@pytest.mark.parametrize(("given", "count"), [(3, 3), ("3", 3), (None, None), (True, None), ("many", None), ([], None)])
+def test_a_page_count_in_an_answers_meta_is_a_whole_number_or_none(given, count):
+    """`"total_pages": true` (not Register's answer) is no count: read as 1, a listing stopped after its first page."""
+    from register_batch.api.client import meta_count
+
+    assert meta_count(given) == count

@@ -206,3 +206,41 @@ def test_a_start_given_without_a_zone_is_taken_as_local_time(zone, tmp_path):
     builder = ReportBuilder(api_version="v2026.1", as_of=AS_OF, started=datetime(2026, 12, 2, 8, 48, 28))
     builder.write(tmp_path)
     assert load_report_json(tmp_path)["run"]["started"] == "2026-12-02T03:18:28+00:00"
+
+
+def test_an_end_given_without_a_zone_is_taken_as_local_time_too(zone, tmp_path):
+    """`ReportBuilder(started=datetime.now(), ended=...)` from a library caller: junit.xml's time, the end less the
+    start, was a TypeError for an end with no zone beside a start with one."""
+    zone_set("Asia/Kolkata")
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(
+        api_version="v2026.1",
+        as_of=AS_OF,
+        started=datetime(2026, 12, 2, 3, 18, 28, tzinfo=UTC),
+        ended=datetime(2026, 12, 2, 8, 49, 40),
+    )
+    builder.write(tmp_path, junit=True)
+    assert load_report_json(tmp_path)["run"]["ended"] == "2026-12-02T03:19:40+00:00"
+    assert etree.parse(str(tmp_path / "junit.xml")).getroot().get("time") == "72"
+
+
+def test_a_library_caller_may_give_the_runs_start_to_judging(tmp_path):
+    """`ReportBuilder.judging(..., started=...)`: a job that began before its records were judged says so."""
+    from register_batch.mapping import load_mapping
+    from register_batch.reference import load_reference
+    from register_batch.reports import ReportBuilder
+    from register_batch.validation.runner import Checker
+
+    checker = Checker(fmt="auto", mapping=load_mapping(), reference=load_reference("v2026.1"), as_of=AS_OF)
+    with ReportBuilder.judging(checker, api_version="v2026.1", started=RUN_TIME) as builder:
+        builder.write(tmp_path)
+    assert load_report_json(tmp_path)["run"]["started"] == "2026-12-02T03:18:28+00:00"
+
+
+def test_a_time_with_no_zone_or_not_a_time_is_shown_as_written_not_said_as_utc():
+    """report.html's `moment` filter says a time in UTC only when the time says its zone."""
+    from register_batch.reports.html_report import moment as said
+
+    assert said("2026-12-02T03:18:28") == "2026-12-02T03:18:28"
+    assert said("not a time") == "not a time"

@@ -102,3 +102,52 @@ def test_a_sync_given_the_token_as_an_input_says_so_in_one_line_and_starts_nothi
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert f"an argument {HOLDS}" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "in.csv", "--dry-run", f"--token-file{TOKEN}"],
+        ["emulator", f"--token{TOKEN}"],
+        ["validate", "in.csv", f"--{TOKEN}"],
+    ],
+    ids=["token-file", "emulator-token", "dashes"],
+)
+def test_a_token_glued_to_an_options_name_is_refused_unshown(in_tmp, args):
+    """`--token-file$TOKEN`, the space left out: click took it for an option's name and said "No such option
+    '--token-filesandbox_...'", the token whole (found by mutation testing)."""
+    extract(in_tmp / "in.csv", 1)
+    result = refused(args)
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: an option's name {HOLDS}: give the token in ")
+
+
+def test_a_token_given_to_target_gets_the_targets_own_refusal(in_tmp):
+    """--target has words of its own for a token given in its place (where a token goes, what a target is)."""
+    extract(in_tmp / "in.csv", 1)
+    for args in (["--target", TOKEN], [f"--target={TOKEN}"]):
+        result = refused(["sync", "in.csv", "--dry-run", *args])
+        assert "the target looks like an API token (72 characters; not shown)" in result.output, result.output
+        assert HOLDS not in result.output
+
+
+def test_a_settings_line_pasted_as_an_argument_is_refused_as_an_argument(in_tmp):
+    """`sync extract.xml REGISTER_API_TOKEN=$TOKEN` (a line of an env file pasted after the command): an argument, not
+    an option's value."""
+    extract(in_tmp / "in.csv", 1)
+    result = refused(["sync", "in.csv", f"REGISTER_API_TOKEN={TOKEN}"])
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: an argument {HOLDS}: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "in.csv", "--jobs=2", TOKEN],  # --jobs has its value: the token is an input
+        ["export", "--to", "json", "-o", "-", TOKEN],  # `-` is standard output, no option
+    ],
+    ids=["after-an-option-with-its-value", "after-a-dash"],
+)
+def test_a_token_after_an_option_given_its_value_or_after_a_dash_is_said_as_an_argument(in_tmp, args):
+    """Not "the argument after --jobs=2": that option took its value, and the token is an argument of its own."""
+    extract(in_tmp / "in.csv", 1)
+    result = refused(args)
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: an argument {HOLDS}: "), result.output

@@ -729,3 +729,50 @@ def test_what_a_report_settles_is_kept_with_the_runs_end_or_not_at_all(tmp_path,
     assert (again.get("hesa:1").run_id, again.get("hesa:1").operation) == (first, "create")
     again.start_run(dry_run=False)
     assert list(again.ended_without_report()) == [second]
+
+
+def test_the_run_before_is_said_in_utc_to_the_second_its_end_none_for_one_killed(tmp_path, open_ledger):
+    """What a sync's report says of the run before it (report.json's sync.previous_run): a run killed has no end (it
+    was an internal error reading the end no run wrote), and its start, given in another zone with milliseconds, is
+    said as reports give times."""
+    from datetime import timedelta, timezone
+
+    ledger = open_ledger(tmp_path, "t")
+    ledger.start_run(
+        dry_run=True, started=datetime(2026, 12, 1, 8, 48, 2, 678000, tzinfo=timezone(timedelta(hours=5.5)))
+    )
+    assert ledger.run_before() is None  # the state dir's first run follows none
+    ledger.close()  # killed: never finished
+    again = open_ledger(tmp_path, "t")
+    again.start_run(dry_run=False)
+    assert again.run_before() == {
+        "id": 1,
+        "started": "2026-12-01T03:18:02+00:00",
+        "ended": None,
+        "dry_run": True,
+        "status": "ended unexpectedly",
+    }
+    again.finish_run("finished", {})
+    again.start_run(dry_run=False)
+    previous = again.run_before()
+    assert (previous["id"], previous["dry_run"], previous["status"]) == (2, False, "finished")
+    ended = datetime.fromisoformat(previous["ended"])
+    assert previous["ended"].endswith("+00:00") and ended.microsecond == 0 and ended.utcoffset() == timedelta(0)
+
+
+def test_a_ledger_rebound_to_one_spelling_of_its_service_keeps_when_it_was_made(tmp_path):
+    """The ledger's meta says when it was made, for whoever looks into a state dir: taking the service's one spelling
+    (`http://LOCALHOST:8787`) binds the ledger again, and must not make it look new."""
+
+    def made(folder):
+        with sqlite3.connect(folder / "ledger.sqlite3") as db:
+            [(when,)] = db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchall()
+        db.close()
+        return when
+
+    Ledger(tmp_path, "http://LOCALHOST:8787").close()
+    first = made(tmp_path)
+    assert datetime.fromisoformat(first) <= datetime.now(UTC)
+    rebound = Ledger(tmp_path, "http://localhost:8787")
+    rebound.close()
+    assert rebound.target == "http://localhost:8787" and made(tmp_path) == first

@@ -332,6 +332,10 @@ def token_argument(args: list[str]) -> str | None:
         elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:  # -oVALUE, a short option's
             option, value = arg[:2], arg[2:]
             where = f"{option}'s value"
+        elif arg.startswith("--") and len(arg) > 2:  # --token-fileVALUE, the space left out: click's "No such option"
+            if (length := registers_token_in(arg, glued=True)) is not None:  # showed it whole
+                return f"an option's name {TOKEN_AS_ARGUMENT.format(length=length)}"
+            continue
         else:  # after an option, which takes it or is a flag (--dry-run): said as what follows it
             named = before.startswith("-") and before not in ("-", "--") and "=" not in before
             option, value = (before if named else ""), arg
