@@ -1839,3 +1839,28 @@ def test_the_sync_command_hands_its_options_to_the_run(emulator, tmp_path, monke
     assert unnamed.exit_code == 0, unnamed.output
     [folder] = (tmp_path / "register-batch-reports").iterdir()
     assert folder.name.startswith("sync-") and (folder / "report.json").is_file()
+
+
+def test_the_look_up_after_a_lost_create_reads_a_listing_that_gives_no_page_count(emulator, tmp_path):
+    """A listing answered without `meta.total_pages` (a gateway's rewrite, a broken answer) is one page that may have
+    more after it, not an error: the look-up after a create answered by a gateway's 502 still finds the trainee
+    (found by mutation testing: the count was read as a number without a fallback)."""
+
+    def gateway(seen, forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees"):
+            forward()  # carried out by Register; the gateway's own error comes back
+            return 502, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>"
+        if seen.method == "GET" and seen.path.endswith("/trainees"):
+            status, headers, body = forward()
+            listing = json.loads(body)
+            if isinstance(listing.get("meta"), dict):
+                listing["meta"].pop("total_pages", None)
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    source = extract(tmp_path / "in.csv", 1)
+    with fronting(emulator.url, gateway) as front:
+        result = sync_files([str(source)], options(emulator, tmp_path, target=front.url, target_identity=emulator.url))
+    [only] = result.results
+    assert result.exit_code == 0 and only.plan.matched_by == "listing after an unknown create", result.summary_line()
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
