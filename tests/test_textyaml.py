@@ -93,3 +93,8 @@ def test_lines_of_finds_where_a_key_path_is_written(keys, line):
 def test_lines_of_text_that_is_not_yaml_is_none_for_each_path():
     assert lines_of("codes: [\n", ["codes", "fields"]) == [None, None]
     assert lines_of("codes: [\n", []) == []
+
+
+def test_lines_of_an_index_into_a_value_that_is_not_a_list_is_none():
+    """`[0]` after a scalar (a translation written as one code, not a list) leads through nothing written."""
+    assert lines_of(PLACES, ["codes.degrees_attributes.subject.translate.1[0][0]", "fields.hesa[0]"]) == [None, None]

@@ -907,3 +907,55 @@ def test_a_run_with_nothing_written_says_what_went_wrong_not_that_there_was_noth
     again = write_extract(tmp_path / "clean.csv", [trainee(2)])
     register.sync(again)
     assert register.sync(again).summary_line().startswith("1 record: 1 unchanged. ")
+
+
+def test_a_copied_husids_record_matched_to_someone_else_again_stays_held_back_when_that_trainee_is_kept():
+    """The HUSID's own student arrives while a trainee the duplicate rule matches (another HUSID) is also in Register:
+    matched again without t1, the record is still a conflict, never sent, and says which record keeps t1."""
+    a = record(hesa_id=OTHER_HUSID)  # t1's person, its HUSID corrected
+    b = record(**ANOTHER_STUDENT)  # the HUSID's own student
+    twin = listed("t2", **SOMEONE_ELSE, hesa_id="0310261553888", provider_trainee_id="X9")
+    holdings = Holdings([listed("t1"), twin])
+    plans = [plan_record(r, None, holdings, invalid=False, as_of=AS_OF) for r in (a, b)]
+    kept, held_back = one_record_per_trainee(plans, [a, b], holdings, as_of=AS_OF)
+    assert (kept.action, kept.trainee_id) == ("update", "t1")
+    assert (held_back.action, held_back.steps, held_back.trainee_id) == ("conflict", [], None)
+    assert held_back.reason.startswith("another record of this extract is trainee t1's")
+
+
+def test_a_copied_husids_record_keeps_its_own_reason_when_no_record_of_the_extract_is_that_trainees():
+    """Without a record of the extract that keeps t1, the record is not matched again: it stays the conflict that
+    says the HUSID is t1's and the person is another (what to correct), not one about another record."""
+    b = record(**ANOTHER_STUDENT)
+    holdings = Holdings([listed("t1")])
+    [plan] = one_record_per_trainee(
+        [plan_record(b, None, holdings, invalid=False, as_of=AS_OF)], [b], holdings, as_of=AS_OF
+    )
+    assert (plan.action, plan.related) == ("conflict", ("t1",))
+    assert plan.reason.startswith("this record's hesa_id 0310261553101 is trainee t1's in Register")
+
+
+def test_a_copied_husids_record_updates_its_own_person_keyed_in_by_hand_when_another_record_keeps_that_trainee():
+    """Matched again without t1, the record's person is found by the duplicate rule (a trainee keyed in on Register's
+    service without a HUSID): that trainee is updated, not a second one created."""
+    a = record(hesa_id=OTHER_HUSID)
+    b = record(**ANOTHER_STUDENT)
+    keyed_in = listed("t2", **SOMEONE_ELSE, hesa_id=None, provider_trainee_id=None)
+    assert settled([a, b], listed("t1"), keyed_in) == [("update", "t1"), ("update", "t2")]
+
+
+def test_a_record_the_duplicate_rule_holds_back_is_not_created_when_another_record_keeps_that_trainee():
+    """Only a record held back as another person than a kept trainee is matched again: one held back because
+    Register's duplicate rule matches that trainee under another HUSID (the same person, perhaps) stays held back."""
+    a = record(hesa_id=OTHER_HUSID)
+    same_person = record(hesa_id="0310261553777", provider_trainee_id="X3")
+    assert settled([a, same_person], listed("t1")) == [("update", "t1"), ("conflict", None)]
+
+
+def test_a_copied_husids_record_is_not_matched_again_past_a_trainee_whose_own_record_is_invalid():
+    """t1's own record failing validation this night does not keep t1: the copied HUSID's record stays held back."""
+    a, b = record(hesa_id=OTHER_HUSID), record(**ANOTHER_STUDENT)
+    holdings = Holdings([listed("t1")])
+    plans = [plan_record(r, None, holdings, invalid=r is a, as_of=AS_OF) for r in (a, b)]
+    invalid, held_back = one_record_per_trainee(plans, [a, b], holdings, as_of=AS_OF)
+    assert invalid.action == "invalid" and (held_back.action, held_back.related) == ("conflict", ("t1",))

@@ -698,3 +698,21 @@ def test_the_command_line_refuses_another_providers_token_for_a_state_dir_in_one
     assert f"the API token is provider {THEIRS}'s" in line and f"not {OURS}'s" in line, line
     assert line.startswith("register-batch: error: the API token is provider"), line
     assert f"or another --state-dir for {THEIRS}'s syncs." in line, line
+
+
+def test_a_ledger_of_an_older_version_that_adopts_its_provider_from_the_listing_makes_no_look_for_the_token(tmp_path):
+    """The listing showed one of the ledger's own trainees under the token's provider: that is the check, made; the
+    night's create goes ahead without a page of each other recent cycle asked for first."""
+    token = "our-token"
+    state = tmp_path / "state"
+    with start_emulator(tokens=[token], ukprns={token: OURS}, rate_limit=None, as_of=AS_OF) as emulator:
+        with fronting(emulator.url, lambda seen, forward: None) as front:
+            options = sync_options(emulator, tmp_path, token, target=front.url, timeout=5.0)
+            sync_files([str(_night(tmp_path / "monday.csv", [1]))], options)
+            with closing(sqlite3.connect(state / "ledger.sqlite3")) as db, db:
+                db.execute("DELETE FROM meta WHERE key = 'ukprn'")  # as an older version left it
+            before = len(front.seen)
+            tuesday = sync_files([str(_night(tmp_path / "tuesday.csv", [1, 3]))], options)
+        assert tuesday.actions == {"unchanged": 1, "create": 1}, tuesday.summary_line()
+        assert [per_page for _cycle, per_page in listings(front.seen[before:])].count(1) == 0  # no look
+        assert _ledger_provider(state) == OURS
