@@ -266,6 +266,28 @@ def _conflict(plan: RecordPlan, why: str) -> None:
     plan.reason = f"{why}: check the HUSIDs and SRS ids in the SRS and in Register; nothing was sent"
 
 
+def not_created_again(plan: RecordPlan, trainee: Mapping[str, Any]) -> None:
+    """A record whose trainee was deleted in Register's service, and that nobody else Register holds is (re-entered
+    there by hand: then it is that one's, `plan.match`), is a conflict that names the deleted trainee, not a create:
+    a person deleted it, and the API could not take a trainee created again against that back out."""
+    if plan.action != "create":
+        return
+    plan.action, plan.steps, plan.held, plan.note = "conflict", [], [], None
+    plan.trainee_id = trainee["trainee_id"]
+    plan.reason = _deleted_reason(trainee)
+
+
+def _deleted_reason(trainee: Mapping[str, Any]) -> str:
+    """Why a record whose trainee was deleted in Register is not sent, and what people can do about it."""
+    return (
+        f"trainee {trainee['trainee_id']}, which this record was synced to, was deleted in Register's service "
+        "(Register lists it no more, though it still shows it by its id); nothing was sent, as a create would add it "
+        "again. If it was deleted by mistake, ask Register's support to restore it, or add the trainee again in "
+        "Register's service: the next sync finds it and updates it. If the trainee should not be in Register, leave "
+        "the record out of the extract"
+    )
+
+
 def duplicate_rule_matches(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
     """Register's create-time duplicate rule (§4), applied to a listed trainee."""
     if data.get("date_of_birth") != trainee.get("date_of_birth"):

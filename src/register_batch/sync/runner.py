@@ -58,6 +58,7 @@ from register_batch.sync.plan import (
     Step,
     a_second_create_is_refused,
     key_of,
+    not_created_again,
     one_record_per_trainee,
     plan_changes,
     plan_record,
@@ -1492,7 +1493,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         followed = None if link in drafts or link in deleted else link
         plan = plan_record(record, followed, holdings, invalid=not valid[index], as_of=run.as_of)
         if link in deleted:
-            _not_created_again(plan, deleted[link])
+            not_created_again(plan, deleted[link])
         results.append(RecordResult(plan))
     del links, valid
     settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
@@ -1517,28 +1518,6 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
     planned.unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
-
-
-def _not_created_again(plan: RecordPlan, trainee: Mapping[str, Any]) -> None:
-    """A record whose trainee was deleted in Register's service, and that nobody else Register holds is (re-entered
-    there by hand: then it is that one's, `plan.match`), is a conflict that names the deleted trainee, not a create:
-    a person deleted it, and the API could not take a trainee created again against that back out."""
-    if plan.action != "create":
-        return
-    plan.action, plan.steps, plan.held, plan.note = "conflict", [], [], None
-    plan.trainee_id = trainee["trainee_id"]
-    plan.reason = _deleted_reason(trainee)
-
-
-def _deleted_reason(trainee: Mapping[str, Any]) -> str:
-    """Why a record whose trainee was deleted in Register is not sent, and what people can do about it."""
-    return (
-        f"trainee {trainee['trainee_id']}, which this record was synced to, was deleted in Register's service "
-        "(Register lists it no more, though it still shows it by its id); nothing was sent, as a create would add it "
-        "again. If it was deleted by mistake, ask Register's support to restore it, or add the trainee again in "
-        "Register's service: the next sync finds it and updates it. If the trainee should not be in Register, leave "
-        "the record out of the extract"
-    )
 
 
 def _plan_in_neighbour_cycles(
