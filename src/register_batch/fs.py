@@ -69,11 +69,23 @@ def name_too_long(path: StrPath, problem: str = NAME_TOO_LONG) -> UnwritableOutp
     return UnwritableOutput(path, problem, shown=cut_short(os.fspath(path)))
 
 
-def unwritable(path: StrPath, exc: OSError) -> UnwritableOutput:
+def unwritable(path: StrPath, exc: OSError, too_long: str = NAME_TOO_LONG) -> UnwritableOutput:
     """The error for `path` that `exc`, met making or writing it, makes: a name too long said as what to change."""
     if exc.errno == errno.ENAMETOOLONG:
-        return name_too_long(path)
+        return name_too_long(path, too_long)
     return UnwritableOutput(path, exc.strerror or str(exc))
+
+
+@contextlib.contextmanager
+def _name_fits(path: StrPath) -> Iterator[None]:
+    """Look at `path` within: a name too long for the file system is `name_too_long`'s error, any other OSError
+    itself (the caller's to word)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise name_too_long(path) from None
+        raise
 
 
 def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
@@ -81,15 +93,12 @@ def _nearest_existing(folder: Path) -> tuple[Path, list[Path]]:
     missing = []
     current = folder
     try:
-        while _status(current) is None and current != current.parent:
-            missing.append(current)
-            current = current.parent
+        with _name_fits(folder):
+            while _status(current) is None and current != current.parent:
+                missing.append(current)
+                current = current.parent
     except PermissionError:  # a folder on the way this user may not enter: another user's, owner-only (a sudo run's)
         raise UnwritableOutput(folder, shut_to_this_user(folder)) from None
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise name_too_long(folder) from None
-        raise
     return current, missing[::-1]
 
 
@@ -213,12 +222,8 @@ def check_writable_file(path: StrPath) -> None:
         raise UnwritableOutput(path, "the name ends in a path separator, so it names a folder: give a file's name")
     target = Path(path)
     check_writable_dir(target.parent)
-    try:
+    with _name_fits(target):
         status = _status(target)
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise name_too_long(target) from None
-        raise
     if status is not None and stat.S_ISDIR(status.st_mode):
         raise UnwritableOutput(target, "a folder has that name")
     if status is not None and not stat.S_ISREG(status.st_mode):
@@ -444,10 +449,8 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
 
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # _TEMPORARY
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:  # the name is taken; its temporary file's, 14 bytes longer, is not
-            raise name_too_long(target, _TEMPORARY_TOO_LONG) from None
-        raise UnwritableOutput(target, exc.strerror or str(exc)) from None
+    except OSError as exc:  # a name too long here is the temporary file's, 14 bytes longer than the one taken
+        raise unwritable(target, exc, _TEMPORARY_TOO_LONG) from None
     written = False
     try:
         set_mode(fd, FILE_MODE)
