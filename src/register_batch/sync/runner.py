@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, cast, overload
+from typing import IO, Any, overload
 
 from register_batch.api import (
     TARGETS,
@@ -581,7 +581,7 @@ class SyncRun:
         the cycle `since` the trainee's `updated_at` (§10: inclusive), which has it if Register lists it. Without a
         start cycle or an `updated_at` to tell by, or a cycle Register has no row for (422), it is taken as held."""
         deleted: dict[str, dict[str, Any]] = {}
-        to_look: dict[int, list[dict[str, Any]]] = {}
+        to_look: dict[int, list[tuple[datetime, dict[str, Any]]]] = {}  # by cycle: when each last changed, and it
         for trainee in unlisted:
             cycle, changed = start_cycle(trainee), listed_at(trainee.get("updated_at"))
             if cycle is None or changed is None:
@@ -590,9 +590,10 @@ class SyncRun:
             if began is not None and changed < began - LISTING_OVERLAP:
                 deleted[trainee["trainee_id"]] = trainee
             else:
-                to_look.setdefault(cycle, []).append(trainee)
-        for cycle, trainees in sorted(to_look.items()):
-            earliest = min(trainees, key=lambda t: cast(datetime, listed_at(t["updated_at"])))
+                to_look.setdefault(cycle, []).append((changed, trainee))
+        for cycle, changes in sorted(to_look.items()):
+            earliest = min(changes, key=lambda change: change[0])[1]
+            trainees = [trainee for _changed, trainee in changes]
             sought = {t["trainee_id"] for t in trainees}
             try:
                 # Oldest change first from the earliest's: each sought is on the first pages, unless it was deleted.
