@@ -368,3 +368,25 @@ def test_a_short_wait_after_a_429_is_said_as_under_a_second_not_as_0_s():
         task.waiting(0.3, "the rate limit (10 requests per 1 s)")  # not news, and short: no line
     [line] = stream.getvalue().splitlines()
     assert line.endswith("; waiting under 1 s for Register's next window (it answered 429, Retry later)"), line
+
+
+def test_a_callers_own_wait_hook_still_hears_each_wait_and_is_given_back_after_the_block():
+    """A library caller that watches its limiter's waits (`on_wait`) lost them while a sync showed progress, and
+    found its hook gone (None) afterwards."""
+    from register_batch.api.limiter import RateLimiter
+
+    heard: list[tuple[float, bool]] = []
+
+    def own(seconds: float, throttled: bool) -> None:
+        heard.append((seconds, throttled))
+
+    limiter = RateLimiter(10, 60, on_wait=own)
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=5.0, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=10, unit="requests")
+        with task.waits_shown(limiter):
+            assert limiter.on_wait is not None
+            limiter.on_wait(42.0, False)
+        assert limiter.on_wait is own
+    assert heard == [(42.0, False)]
+    assert stream.getvalue().splitlines()[-1].endswith("waiting 42 s for the rate limit (10 requests per 60 s)")
