@@ -1278,3 +1278,21 @@ def test_a_name_too_long_for_the_file_system_is_shown_by_its_start_and_end(tmp_p
     [line] = result.output.splitlines()
     assert line.startswith("register-batch: error: cannot ") and f" {name[:40]}…{name[-30:]}" in line, line
     assert "longer than this file system takes" in line and long not in line
+
+
+@pytest.mark.parametrize("options", [["-q"], ["-vv"]], ids=["-q", "-vv"])
+def test_a_command_run_in_process_gives_the_logging_levels_back(hesa_samples, monkeypatch, options):
+    """A program that runs commands in its own process (a scheduler's worker, a notebook) kept the levels of the first
+    one: after one `-q` run, every later run's retries stayed unlogged; after one `-vv`, every request was logged, and
+    the first run's standard error kept every later run's log."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # a program that set no logging up: pytest's own aside
+    names = ["", "stamina", "httpx", "register_batch.api.retries"]
+    before = {name: logging.getLogger(name or None).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(cli, [*options, "validate", sample])
+    assert result.exit_code in (0, 1), result.output
+    assert {name: logging.getLogger(name or None).level for name in names} == before
+    assert logging.getLogger().handlers == handlers

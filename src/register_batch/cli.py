@@ -104,6 +104,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 
     Run `register-batch COMMAND --help` for each command's options.
     """
+    _give_logging_back(ctx)
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
     # The logger's name (which module spoke) is for debugging; a data officer reading the log needs time and words.
     where = " %(name)s" if verbose > 1 else ""
@@ -117,6 +118,25 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     if quiet and not verbose:  # retries the run rides out; what it cannot ride out ends in an error line
         logging.getLogger("register_batch.api.retries").setLevel(logging.ERROR)
     ctx.obj = State(config, quiet)
+
+
+_LOGGERS_SET = ("", "stamina", "httpx", "register_batch.api.retries")
+
+
+def _give_logging_back(ctx: click.Context) -> None:
+    """A program that runs commands in its own process (a scheduler's worker, a notebook) gets its logging back as it
+    was when the command ends: the levels `-q`/`-v` set, and the handler writing to this run's standard error."""
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name or None).level for name in _LOGGERS_SET}
+    handlers = list(root.handlers)
+
+    def give_back() -> None:
+        for name, level in levels.items():
+            logging.getLogger(name or None).setLevel(level)
+        for handler in [handler for handler in root.handlers if handler not in handlers]:
+            root.removeHandler(handler)
+
+    ctx.call_on_close(give_back)
 
 
 @cli.command(context_settings=CONTEXT)
