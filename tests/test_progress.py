@@ -370,23 +370,65 @@ def test_a_short_wait_after_a_429_is_said_as_under_a_second_not_as_0_s():
     assert line.endswith("; waiting under 1 s for Register's next window (it answered 429, Retry later)"), line
 
 
-def test_a_callers_own_wait_hook_still_hears_each_wait_and_is_given_back_after_the_block():
-    """A library caller that watches its limiter's waits (`on_wait`) lost them while a sync showed progress, and
-    found its hook gone (None) afterwards."""
+class _Clock:
+    """Time that moves only when slept through: a limiter's waits happen at once."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _limiter_of_one_a_minute(**hook):
     from register_batch.api.limiter import RateLimiter
 
+    clock = _Clock()
+    return RateLimiter(1, 60, clock=clock.time, sleep=clock.sleep, margin=0, **hook)
+
+
+def test_a_callers_own_wait_hook_still_hears_each_wait_and_is_kept_after_the_block():
+    """A library caller that watches its limiter's waits (`on_wait`) lost them while a sync showed progress, and
+    found its hook gone (None) afterwards."""
     heard: list[tuple[float, bool]] = []
 
     def own(seconds: float, throttled: bool) -> None:
         heard.append((seconds, throttled))
 
-    limiter = RateLimiter(10, 60, on_wait=own)
+    limiter = _limiter_of_one_a_minute(on_wait=own)
     stream = io.StringIO()
     with Progress(stream=stream, interval=5.0, force_terminal=False) as progress:
         task = progress.task("Writing to Register", total=10, unit="requests")
         with task.waits_shown(limiter):
-            assert limiter.on_wait is not None
-            limiter.on_wait(42.0, False)
+            limiter.acquire()
+            limiter.acquire()
         assert limiter.on_wait is own
-    assert heard == [(42.0, False)]
-    assert stream.getvalue().splitlines()[-1].endswith("waiting 42 s for the rate limit (10 requests per 60 s)")
+    assert heard == [(60.0, False)]
+    assert stream.getvalue().splitlines()[-1].endswith("waiting 60 s for the rate limit (1 request per 60 s)")
+
+
+def test_two_runs_sharing_a_limiter_each_show_its_waits_ending_in_either_order():
+    """Two runs in one process sharing one limiter (one budget): the first to end took the other's hook away, so the
+    run still going showed none of its waits, and its client took 429s as shown and logged none."""
+    limiter = _limiter_of_one_a_minute()
+    first, second = io.StringIO(), io.StringIO()
+    with (
+        Progress(stream=first, interval=5.0, force_terminal=False) as one,
+        Progress(stream=second, interval=5.0, force_terminal=False) as two,
+    ):
+        a = one.task("First", total=10, unit="requests")
+        b = two.task("Second", total=10, unit="requests")
+        a_shown, b_shown = a.waits_shown(limiter), b.waits_shown(limiter)
+        a_shown.__enter__()
+        b_shown.__enter__()
+        a_shown.__exit__(None, None, None)  # the first run ends while the second still runs
+        assert limiter.tells_waits
+        limiter.acquire()
+        limiter.acquire()
+        b_shown.__exit__(None, None, None)
+        assert not limiter.tells_waits
+    assert "waiting" not in first.getvalue()
+    assert second.getvalue().splitlines()[-1].endswith("waiting 60 s for the rate limit (1 request per 60 s)")

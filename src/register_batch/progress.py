@@ -79,24 +79,16 @@ class Task:
         """Name each wait for `limiter` while in the block: after each burst of a window's requests the work stands
         still for most of a minute (register-api.md §1.3). Each wait after a 429 is said here, once: the client logs
         no warning of its own for a 429 whose wait a limiter's `on_wait` shows. A progress that shows nothing leaves
-        the limiter's waits to the log, and a caller's own `on_wait` as it was."""
+        the limiter's waits to the log. A caller's own `on_wait` hears them as before."""
         if not self.owner.enabled:
             yield
             return
         budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
         asked = "Register's next window (it answered 429, Retry later)"
-        callers = limiter.on_wait  # a library caller's own hook still hears each wait, and has it back after
-
-        def shown(seconds: float, throttled: bool) -> None:
-            self.waiting(seconds, asked if throttled else budget, news=throttled)
-            if callers is not None:
-                callers(seconds, throttled)
-
-        limiter.on_wait = shown
-        try:
+        with limiter.waits_told_to(
+            lambda seconds, throttled: self.waiting(seconds, asked if throttled else budget, news=throttled)
+        ):
             yield
-        finally:
-            limiter.on_wait = callers
 
     def set_pace(self, per_second: float) -> None:
         """The most steps a second the work can go: requests paced by a rate limit go out a minute's worth at once,

@@ -525,7 +525,7 @@ class RegisterClient:
                 # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
                 least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
                 limiter_waits = exc.retry_after >= least
-                if not (limiter_waits and self.limiter.on_wait is not None):  # else what shows its waits says it
+                if not (limiter_waits and self.limiter.tells_waits):  # else what shows its waits says it
                     retries_log.warning(
                         "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
                         route,

@@ -121,12 +121,28 @@ class RateLimiter:
         # why a run stands still for up to a minute. While it is set, the client logs no warning of its own for a 429
         # whose wait this shows: a 429 is said once.
         self.on_wait = on_wait
+        self._told: list[Callable[[float, bool], None]] = []  # each run's progress that shows the waits (waits_told_to)
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
         self.waited = 0.0
         if self.shared_file:
             self.share(self.shared_file)
+
+    @contextlib.contextmanager
+    def waits_told_to(self, told: Callable[[float, bool], None]) -> Iterator[None]:
+        """Tell `told` of each wait while in the block, as `on_wait`: runs sharing this limiter (one budget) each show
+        its waits, end in any order, and leave a caller's own `on_wait` as it was."""
+        self._told.append(told)
+        try:
+            yield
+        finally:
+            self._told.remove(told)
+
+    @property
+    def tells_waits(self) -> bool:
+        """Whether something shows each wait (then a 429's wait is said there, not logged as well)."""
+        return self.on_wait is not None or bool(self._told)
 
     def share(self, path: Path) -> None:
         """Share the budget through `path` from now on (folders it creates are owner-only)."""
@@ -168,8 +184,10 @@ class RateLimiter:
                             self._sent.append(self._clock())
             if wait <= 0:
                 return
-            if self.on_wait is not None:
-                self.on_wait(wait, self._blocked_until > self._clock())
+            throttled = self._blocked_until > self._clock()
+            for told in [self.on_wait, *self._told]:
+                if told is not None:
+                    told(wait, throttled)
             if stopping is None:
                 self.waited += wait
                 self._sleep(wait)
