@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -745,3 +746,59 @@ def test_an_empty_target_on_the_command_line_or_in_the_environment_is_refused(tm
         assert (
             f"  target       {'(empty)':40} ($REGISTER_API_URL)\n" in shown.output and "Problem: target" in shown.output
         )
+
+
+_NOT_ROOT = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another user needs root (CI runs as root)"
+)
+
+
+@_NOT_ROOT
+def test_a_settings_file_in_the_current_folder_that_another_user_owns_is_not_read(tmp_path, monkeypatch):
+    """In a shared folder, another user's register-batch.toml chose the service the token was sent to: its target
+    took this user's token elsewhere, unasked. Named with --config, it is read."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    planted = tmp_path / "register-batch.toml"
+    planted.write_text('target = "https://collector.example.test"\n')
+    os.chown(planted, 54321, 54321)
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line == (
+        "register-batch: error: register-batch.toml in the current folder belongs to another user (uid 54321): not "
+        "read, as its settings could send your API token to another service; give --config register-batch.toml to "
+        "read it"
+    )
+    named = CliRunner().invoke(cli, ["--config", "register-batch.toml", "config", "show", "--json"])
+    assert named.exit_code == 0 and json.loads(named.output)["settings"]["target"] == "https://collector.example.test"
+
+
+@_NOT_ROOT
+def test_a_settings_file_root_owns_in_the_current_folder_is_read(tmp_path, monkeypatch):
+    """One put in place by the machine's administrator (configuration management) is trusted, as root's files are."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\n')
+    os.chown(tmp_path / "register-batch.toml", 0, 0)
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["settings"]["target"] == "sandbox"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="Windows files have no mode bits for others")
+def test_a_settings_file_any_user_may_change_is_read_with_a_warning_naming_the_fix(tmp_path, monkeypatch, caplog):
+    """Any user could point such a file's target at their own server and have the token sent there."""
+    monkeypatch.chdir(tmp_path)
+    settings = tmp_path / "register-batch.toml"
+    settings.write_text('target = "sandbox"\n')
+    settings.chmod(0o666)
+    with caplog.at_level("WARNING", logger="register_batch"):
+        assert load_settings({}, environ={}).target == "sandbox"
+    assert caplog.messages == [
+        "register-batch.toml is writable by any user, who could send your API token to another service; "
+        "`chmod o-w register-batch.toml` keeps it yours"
+    ]
+    caplog.clear()
+    settings.chmod(0o664)  # group-writable: a team's own folder (and many Linux users' default umask)
+    with caplog.at_level("WARNING", logger="register_batch"):
+        load_settings({}, environ={})
+    assert caplog.messages == []

@@ -6,6 +6,7 @@ in the config file, which names a file and does not hold the token).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping
@@ -195,6 +196,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
     try:
         data = read_at_most(path, CONFIG_FILE_LIMIT, "a config file")
+        _warn_if_anyone_may_change(path, path.stat().st_mode)
         doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
         raise ConfigError(f"{shown_path(path)}: cannot read the config file ({exc.strerror or exc})") from None
@@ -275,6 +277,7 @@ def load_settings(
     path = config_file or (Path(environ["REGISTER_BATCH_CONFIG"]) if environ.get("REGISTER_BATCH_CONFIG") else None)
     if path is None and _settings_file_here():
         path = Path(CONFIG_FILE)
+        _refuse_another_users(path)
     file_values = read_config_file(path) if path else {}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -351,6 +354,41 @@ def _settings_file_here() -> bool:
     except PermissionError:
         shut = shut_to_this_user(Path.cwd() / CONFIG_FILE)
         raise ConfigError(f"cannot look for {CONFIG_FILE} in the current folder: {shut}; or give --config") from None
+
+
+def _refuse_another_users(found: Path) -> None:
+    """A settings file found in the current folder (a shared one) that another user owns is not read unasked: its
+    target chooses where the token goes (as git will not read a repository another user owns). Root's is trusted."""
+    from register_batch.portable import POSIX_PERMISSIONS
+
+    if not POSIX_PERMISSIONS:  # Windows: no owner to compare; the folder's ACL decides who may write there
+        return
+    try:
+        owner = found.stat().st_uid
+    except OSError:  # gone, or shut: reading it says so
+        return
+    if owner not in (os.geteuid(), 0):
+        raise ConfigError(
+            f"{found} in the current folder belongs to another user (uid {owner}): not read, as its settings could "
+            f"send your API token to another service; give --config {found} to read it"
+        )
+
+
+def _warn_if_anyone_may_change(path: Path, mode: int) -> None:
+    """A settings file any user may write to lets any of them point its target at their own server. Only others
+    (o+w): a group-writable file is many Linux users' default (umask 002) and a team folder's."""
+    import shlex
+    import stat
+
+    from register_batch.portable import POSIX_PERMISSIONS
+
+    if POSIX_PERMISSIONS and mode & stat.S_IWOTH:
+        logging.getLogger("register_batch.config").warning(
+            "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
+            "yours",
+            path,
+            shlex.quote(str(path)),
+        )
 
 
 def _as_list(value: Any) -> list[Any]:
