@@ -147,6 +147,23 @@ def test_a_blank_graduation_year_is_reported_as_not_entered():
     assert found == [("degrees_attributes[0].graduation_year", "degree_graduation_year_required")]
 
 
+# --- degree graduation_year: Register reads it with Ruby's to_i ------------------------------------------------------
+#
+# §3.4: "not in [now.year+1-60, now.year+1] (Degree::MAX_GRAD_YEARS = 60; non-numeric -> 0)". The mapper converts only
+# a Date.strptime("%Y-%m-%d") date to its year and passes anything else through; Degrees::GraduationYearValidator then
+# tests `value.to_i` (app/validators/degrees/graduation_year_validator.rb), and the integer column casts the same. So a
+# value with digits first is that year to Register: "2012.0" (what pandas writes for a year column with blanks in it)
+# is 2012 and accepted, where nested.graduation_year (nested.py:43) reads any value that is not exactly YYYY or
+# YYYY-MM-DD as 0 and refuses it.
+
+
+@pytest.mark.xfail(strict=True, reason="review15: graduation_year '2012.0' is 2012 to Register (to_i), 0 here")
+def test_a_graduation_year_written_as_a_float_is_accepted():
+    data = copy.deepcopy(VALID)
+    data["degrees_attributes"][0]["graduation_year"] = "2012.0"
+    assert [(i.field, i.code) for i in validated(data).issues if i.is_error] == []
+
+
 # --- edges checked and found right (they pin the behaviour the gaps above are judged against) ------------------------
 
 
