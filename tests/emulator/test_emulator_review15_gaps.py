@@ -32,10 +32,6 @@ def test_a_whitespace_only_required_field_gets_the_same_verdict_from_validator_a
     assert "first_names can't be blank" in found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: TRAINING_INITIATIVES_2023_TO_2024 exists in Register (now_teach); funding.yml lacks it",
-)
 def test_now_teach_for_a_2023_start_is_created(api):
     # The helper body's additional initiative (011, primary mathematics specialist) is not a 2023/24 one: left out.
     body = trainee_body(itt_start_date="2023-09-01", itt_end_date="2027-07-31", additional_training_initiative=...)

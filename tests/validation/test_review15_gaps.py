@@ -42,8 +42,8 @@ def started_in(year: int, *, end_year: int | None = None, **changes) -> dict:
 # "empty list if the constant is missing"). Register defines the constants for 2020/21 to 2023/24 too
 # (config/initializers/training_routes/funding/<cycle>/training_initiatives.rb; FundingHelper's spec checks the
 # 2023/24 one: future_teaching_scholars, international_relocation_payment, now_teach, transition_to_teach,
-# veterans_teaching_undergraduate_bursary). funding.yml bundles only 2024-2027, so every initiative of a 2016/17 to
-# 2023/24 start -- still within the 10-year window of §3.4 -- is refused here and accepted by Register.
+# veterans_teaching_undergraduate_bursary). funding.yml bundled only 2024-2027, so every initiative of a 2020/21 to
+# 2023/24 start -- still within the 10-year window of §3.4 -- was refused here and accepted by Register.
 
 OLDER_CYCLE_INITIATIVES = [
     pytest.param(2023, "026", id="2023 now_teach"),
@@ -54,30 +54,24 @@ OLDER_CYCLE_INITIATIVES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: funding.yml has no training_initiatives for 2020-2023, Register has (R12 false refusal)",
-)
 @pytest.mark.parametrize(("year", "code"), OLDER_CYCLE_INITIATIVES)
 def test_an_initiative_register_lists_for_an_older_start_cycle_is_accepted(year, code):
     assert errors(**started_in(year, end_year=2027, training_initiative=code)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: funding.yml has no training_initiatives for 2020-2023, Register has (R13 false refusal)",
-)
 def test_an_additional_initiative_register_lists_for_2023_is_accepted():
     assert errors(**started_in(2023, end_year=2027, additional_training_initiative="026")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: R19 makes the initiative the veterans' one, which TRAINING_INITIATIVES_2023_TO_2024 lists",
-)
 def test_funding_method_c_in_2023_is_not_refused_for_the_veterans_initiative():
     found = errors(**started_in(2023, end_year=2027, funding_method="C", fund_code="7"))
     assert ("training_initiative", "initiative_not_available") not in found
+
+
+def test_an_initiative_an_older_cycle_does_not_list_is_still_refused():
+    """International relocation payments began in 2023/24: TRAINING_INITIATIVES_2022_TO_2023 does not list it."""
+    found = errors(**started_in(2022, end_year=2027, training_initiative="036"))
+    assert ("training_initiative", "initiative_not_available") in found
 
 
 def test_an_initiative_register_has_no_constant_for_is_refused():

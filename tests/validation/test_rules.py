@@ -1148,10 +1148,10 @@ def test_with_funding_method_c_an_initiative_of_another_cycle_is_not_judged_by_r
 
 
 def test_with_funding_method_c_r12_judges_the_veterans_initiative_in_the_start_cycle():
-    """R19 sets the veterans' bursary, then R12 checks it (§3.3): it runs from 2024/25 (§3.5.5), and a cycle with
-    no list has none. A 2023 start with funding method C passed here; Register refuses it."""
+    """R19 sets the veterans' bursary, then R12 checks it (§3.3): Register lists it from 2020/21 (its
+    training_initiatives.rb of each cycle, funding.yml), and a cycle with no list (2019/20) has none."""
     message = "training_initiative 'veterans_teaching_undergraduate_bursary' is not available in academic cycle '{}'"
-    for year, expected in ((2023, [message.format("2023 to 2024")]), (2024, []), (2026, [])):
+    for year, expected in ((2019, [message.format("2019 to 2020")]), (2020, []), (2023, []), (2024, []), (2026, [])):
         found = check(started_in(year, funding_method="C", fund_code="7", training_initiative=None))
         assert [m for f, c, m in found if c == "initiative_not_available"] == expected, year
 

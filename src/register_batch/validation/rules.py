@@ -1055,7 +1055,7 @@ def _initiative_finding(
 def training_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if data.get("funding_method") == "C":
         # R19: Register replaces the initiative (a sent one is reported by initiative_replaced_by_funding_method),
-        # then checks the veterans' one (R12): it runs from 2024/25 (§3.5.5).
+        # then checks the veterans' one (R12): Register lists it from 2020/21 (funding.yml).
         return _initiative_finding("training_initiative", data, facts, VETERANS_INITIATIVE)
     return _initiative_finding("training_initiative", data, facts)
 
