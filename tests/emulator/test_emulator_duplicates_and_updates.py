@@ -34,7 +34,7 @@ WITHDRAWAL = {
         {},
         {"last_name": "DOE"},  # ILIKE: case-insensitive
         {"first_names": " john Paul", "email": "other@example.com"},  # first-name token "john"
-        {"first_names": "Jonathan", "email": " John.Doe@Example.com "},  # e-mail match, trimmed, case-insensitive
+        {"first_names": "Jonathan", "email": "John.Doe@Example.com"},  # e-mail match, case-insensitive
         {"first_names": "JOHN Ryan", "email": "other@example.com"},  # token "john"
         {"itt_start_date": "2027-06-01", "itt_end_date": "2028-07-31"},  # same cycle (2026/27)
         {"last_name": "D_e"},  # `_` is a wildcard in ILIKE
@@ -96,7 +96,7 @@ AGREEMENT = {
     "same": ({}, {}),
     "last name case": ({}, {"last_name": "DOE"}),
     "first-name token": ({}, {"first_names": " john Paul", "email": "other@example.com"}),
-    "e-mail": ({}, {"first_names": "Jonathan", "email": " John.Doe@Example.com "}),
+    "e-mail": ({}, {"first_names": "Jonathan", "email": "John.Doe@Example.com"}),
     "neither": ({}, {"first_names": "Jane", "email": "jane@example.com"}),
     "another cycle": ({}, {"itt_start_date": "2027-09-01", "itt_end_date": "2028-07-31"}),
     "another route": ({}, {"training_route": "03"}),

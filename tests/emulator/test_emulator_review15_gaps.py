@@ -50,20 +50,12 @@ def test_fund_code_7_for_a_2027_start_is_refused(api):
     assert "fund_code is not valid for this trainee" in messages(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: Register's EmailFormatValidator matches the raw value (no strip): spaces around fail it",
-)
 def test_an_email_with_spaces_around_is_refused(api):
     response = api.post("/trainees", json=trainee_body(email=" john.doe@example.com "))
     assert response.status_code == 422, response.text
     assert "email Enter an email address in the correct format, like name@example.com" in messages(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: Register's EmailFormatValidator has no IDNA step: a non-ASCII host label fails PART_REGEX",
-)
 def test_an_email_with_a_non_ascii_domain_is_refused(api):
     response = api.post("/trainees", json=trainee_body(email="john.doe@exämple.com"))
     assert response.status_code == 422, response.text

@@ -104,14 +104,10 @@ def test_fund_code_7_in_a_cycle_without_funding_rows_is_an_error():
 # alphanumerics; Notify's is (xn|[a-z0-9]+)(-?-[a-z0-9]+)*). So these pass here and get a 422 from Register.
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review15: email host is IDNA-encoded before the check; Register's port does not (422)"
-)
 def test_an_email_with_a_non_ascii_domain_is_refused():
     assert ("email", "invalid_email") in errors(email="dave.george@exämple.com")
 
 
-@pytest.mark.xfail(strict=True, reason="review15: Register's PART_REGEX refuses '--' inside a label (422)")
 def test_an_email_with_a_double_hyphen_in_a_domain_label_is_refused():
     assert ("email", "invalid_email") in errors(email="dave.george@my--school.org.uk")
 

@@ -344,7 +344,11 @@ def _tab_in_name(ctx: Context, draft: Draft) -> list[Expect]:
     return [Expect("first_names", "control_character")]
 
 
-@defect("invalid_email", "an email address without a domain, with a space or two @", ("invalid_email",))
+@defect(
+    "invalid_email",
+    "an email address without a domain, with a space, two @ or a domain starting with a hyphen",
+    ("invalid_email",),
+)
 def _bad_email(ctx: Context, draft: Draft) -> list[Expect]:
     local, _, domain = draft.data["email"].partition("@")
     draft.data["email"] = ctx.rng.choice(
@@ -353,7 +357,7 @@ def _bad_email(ctx: Context, draft: Draft) -> list[Expect]:
             f"{local.replace('.', ' ', 1) if '.' in local else local + ' x'}@{domain}",
             f"{local}@@{domain}",
             f"{local}.{domain}",
-            f"{local}@{domain}.",
+            f"{local}@-{domain}",  # not `{domain}.`: Register's check passes a host ending in one dot
         )
     )
     return [Expect("email", "invalid_email")]

@@ -232,18 +232,22 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     return found or None
 
 
-_EMAIL_LOCAL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)$")
-_HOSTNAME_PART = re.compile(r"^(xn|[a-z0-9]+)(-?-[a-z0-9]+)*$", re.IGNORECASE)
-_TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE)
+# Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
+# GOV.UK Notify's check that differs from Notify's own: the address is not stripped, a host is not turned into its
+# ASCII (xn--) form first (so a host with a letter outside ASCII is refused), and a label has one hyphen between its
+# letters or digits (`xn-` aside: PART_REGEX). Ruby's split drops a trailing empty label, so a host ending in one dot
+# (`example.com.`) passes. Letters are ASCII only, as Ruby's [a-z] with /i.
+_EMAIL = re.compile(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)")
+_HOSTNAME_PART = re.compile(r"(xn-|[a-z0-9]+)(-[a-z0-9]+)*", re.IGNORECASE | re.ASCII)
+_TLD = re.compile(r"[a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+", re.IGNORECASE | re.ASCII)
 EMAIL_MESSAGE = "email Enter an email address in the correct format, like name@example.com"
 
 
 def email_is_valid(value: str) -> bool:
-    """GOV.UK Notify's email check, which Register's EmailFormatValidator follows."""
-    value = value.strip()
+    """Register's email check (EmailFormatValidator), as Register runs it on the address sent."""
     if len(value) > 320 or ".." in value:
         return False
-    match = _EMAIL_LOCAL.match(value)
+    match = _EMAIL.fullmatch(value)
     if not match:
         return False
     return _hostname_is_valid(match.group(1))
@@ -251,16 +255,14 @@ def email_is_valid(value: str) -> bool:
 
 @lru_cache(maxsize=4096)  # hostnames repeat across a file (a provider's trainees share a few mail domains)
 def _hostname_is_valid(hostname: str) -> bool:
-    try:
-        hostname = hostname.encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
     parts = hostname.split(".")
+    if parts[-1] == "":  # Ruby's String#split leaves out a trailing empty field
+        parts.pop()
     if len(hostname) > 253 or len(parts) < 2:
         return False
-    if any(not part or len(part) > 63 or not _HOSTNAME_PART.match(part) for part in parts):
+    if any(len(part) > 63 or not _HOSTNAME_PART.fullmatch(part) for part in parts):
         return False
-    return bool(_TLD.match(parts[-1]))
+    return bool(_TLD.fullmatch(parts[-1]))
 
 
 @rule(
