@@ -17,10 +17,6 @@ def messages(response) -> list[str]:
     return response.json().get("errors") or []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: Validator's required rule takes '   ' for a value; the emulator (and Register) call it blank",
-)
 def test_a_whitespace_only_required_field_gets_the_same_verdict_from_validator_and_emulator(api):
     body = trainee_body(first_names="   ")
     response = api.post("/trainees", json=body)

@@ -7,6 +7,7 @@ carry no prefix, placement messages start with `placements_attributes`.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Any
@@ -37,18 +38,26 @@ def is_uk_degree(degree: dict[str, Any]) -> bool:
     return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
 
 
-_YEAR = re.compile("[0-9]{4}")  # Ruby's `\d` and `to_i`: '２０１２' is not a year to Register (§3.4)
+# Ruby's String#to_i: white space, a sign, then digits (an underscore between two). Ruby's digits are ASCII only:
+# '２０１２' is 0 to Register, not a year (§3.4).
+_RUBY_INTEGER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+(?:_[0-9]+)*)")
 
 
 def graduation_year(value: Any) -> int | None:
-    """`YYYY`, an integer or `YYYY-MM-DD` as a year; anything else is 0 as in Register (None when blank)."""
+    """The year Register reads, None when blank. Its mapper turns a `YYYY-MM-DD` date into its year; its validator
+    and its integer column read any other value with Ruby's `to_i` (§3.4; degrees/graduation_year_validator.rb): the
+    leading digits, so `2012.0` (pandas' year column with a blank in it) and `2012/13` are 2012, and `June 2012` 0."""
     if value is None:
         return None
-    text = str(value).strip()
-    if _YEAR.fullmatch(text):
-        return int(text)
-    day = parse_date(text)
-    return day.year if day else 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else 0
+    text = str(value)
+    if not text.strip():
+        return None
+    match = _RUBY_INTEGER.match(text)
+    return int(match.group(1).replace("_", "")) if match else 0
 
 
 # --- degrees ---------------------------------------------------------------------------------------------
@@ -115,7 +124,7 @@ def non_uk_degree_grade_is_known(degree: dict[str, Any], facts: Facts) -> list[F
     fix="Give the year the degree was awarded (YYYY).",
 )
 def degree_has_a_graduation_year(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    if degree.get("graduation_year") is not None:
+    if graduation_year(degree.get("graduation_year")) is not None:  # blank text is none (Rails' presence)
         return None
     return [("graduation_year", None, f"graduation_year {ENTERED}")]
 

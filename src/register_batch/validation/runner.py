@@ -251,9 +251,22 @@ class Validator:
                         record.issue(code, message, field=field, value=value, severity=severity)
 
     def check_body(self, data: dict[str, Any]) -> list[Issue]:
-        """Issues for one request body (as the emulator validates `POST /trainees`)."""
-        record = TraineeRecord(source=SourceRef(input="request"), data=data)
+        """Issues for one request body (as the emulator validates `POST /trainees`). Text of spaces only is no value,
+        as Rails' `blank?` has it (register-api.md §3.2): `first_names: "  "` can't be blank, and a code sent as ""
+        is not an unknown code. The readers make a blank cell None already."""
+        record = TraineeRecord(source=SourceRef(input="request"), data=_blanks_as_none(data))
         return self.check(record).issues
+
+
+def _blanks_as_none(data: dict[str, Any]) -> dict[str, Any]:
+    def value(item: Any) -> Any:
+        if isinstance(item, str) and not item.strip():
+            return None
+        if isinstance(item, list):
+            return [_blanks_as_none(x) if isinstance(x, dict) else x for x in item]
+        return item
+
+    return {key: value(item) for key, item in data.items()}
 
 
 class Checker:
