@@ -34,13 +34,6 @@ def _changing_midway(url: str, change, pages: list[list[dict]]) -> RegisterClien
     return ChangingMidway(url, TOKEN, limiter=RateLimiter(1000, 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16: api/client.py _answered_at takes a Date further than CLOCK_SKEW from this machine's clock for a "
-    "proxy's and uses now - CLOCK_SKEW instead; when this machine is ahead of Register (its Date is 20 minutes "
-    "behind), that is later than Register's time, so _Pages.turn lists from the last change itself, with no "
-    "LISTING_OVERLAP, and a change Register stamped before a page it committed after is never read",
-)
 def test_a_change_stamped_before_a_page_is_still_exported_when_this_machines_clock_is_ahead_of_registers(tmp_path):
     """register-api.md §10: "since=<high-water mark minus a small overlap>"; api/client.py `_answered_at`: "a listing
     then overlaps more, never less". Register's clock (the emulator's, which also dates its answers) is 20 minutes

@@ -1088,12 +1088,16 @@ def _said_date(date: str | None) -> datetime | None:
 
 def _answered_at(date: str | None, elapsed: timedelta) -> datetime:
     """Register's time when it took a request: its answer's Date header (RFC 9110: to the second) less the time the
-    answer took. Without one, or with one further than CLOCK_SKEW from this machine's clock (a proxy's), the earliest
-    it can be by this machine's clock: a listing then overlaps more, never less."""
+    answer took. Without one, the earliest it can be by this machine's clock. With one further than CLOCK_SKEW from
+    this machine's clock, one of the two is wrong (a proxy's Date, or this machine's clock): the earlier of the Date
+    and that earliest, so a listing overlaps more, never less (this machine's clock 20 minutes ahead of Register's
+    made its pages overlap not at all, and a change committed during the listing was missed)."""
     now = datetime.now(UTC)
     moment = _said_date(date)
-    if moment is None or abs(moment - now) > CLOCK_SKEW:
+    if moment is None:
         moment = now - CLOCK_SKEW
+    elif abs(moment - now) > CLOCK_SKEW:
+        moment = min(moment, now - CLOCK_SKEW)
     return moment - elapsed
 
 
