@@ -1,14 +1,11 @@
 """Gaps found by review16 in export (and the listing it shares with sync), each shown against the emulator over HTTP
-where the emulator can hold the case. Each is marked xfail(strict=True): it fails on the code as it is, and the mark
-comes off with the fix."""
+where the emulator can hold the case."""
 
 from __future__ import annotations
 
 import json
 import time
 from datetime import date, datetime
-
-import pytest
 
 from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
@@ -86,12 +83,6 @@ HESA_DETAIL_KEYS = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16: export.py writes a trainee Register holds without a HESA detail row (Apply, the web service) "
-    "as a register-csv row without itt_aim, course_year or fund_code, which validate and sync refuse, and says nothing "
-    "of it; the emulator cannot hold such a trainee (serialize.py always gives the HESA detail keys)",
-)
 def test_a_trainee_register_holds_without_a_hesa_detail_is_noted_when_its_exported_row_will_not_read_back(tmp_path):
     """docs/formats.md, export: "a dry run of an export against the service it came from plans nothing but
     `unchanged`, except where a format cannot hold what Register does, and then the export says so in a note for each
@@ -121,9 +112,11 @@ def test_a_trainee_register_holds_without_a_hesa_detail_is_noted_when_its_export
                 store.save_trainee(held)
             out = tmp_path / "held.csv"
             result = export_trainees(client, to="register-csv", output=out, academic_cycle=2025)
+            as_xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
     assert result.count == 3
     with Checker(fmt="auto", as_of=AS_OF) as checker:
         refused = {r.data.get("hesa_id") for r in checker.records([str(out)]) if any(i.is_error for i in r.issues)}
     assert refused == {from_apply["hesa_id"]}  # the row does not read back
-    noted = {note.partition(": ")[0] for note in result.notes}
-    assert f"trainee {from_apply['trainee_id']}" in noted
+    for exported in (result, as_xml):
+        its = [note for note in exported.notes if note.startswith(f"trainee {from_apply['trainee_id']}: ")]
+        assert "Register holds no itt_aim, course_year, fund_code for this trainee" in its[0]

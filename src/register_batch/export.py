@@ -26,7 +26,7 @@ from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import StrPath, leftover_temporaries, private_writer
 from register_batch.mapping.loader import load_mapping
-from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, STATE_WORDS, TRAINEE_FIELDS
+from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
 from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
 from register_batch.writers import (
@@ -84,6 +84,21 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
     return (
         f"{STATE_WORDS[state]} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl "
         "exports hold the state and its dates)"
+    )
+
+
+def missing_note(body: dict[str, Any], to: str) -> str | None:
+    """A note for a trainee Register holds without a field it requires of a request (§3.2), else None: one it got
+    from Apply, or a user added in its web service, has no HESA detail (no itt_aim, course_year or fund_code: §3.6).
+    Its row or Student does not read back (validate refuses it) until the SRS fills them in."""
+    if to not in STATE_HOLDERS:
+        return None
+    missing = [name for name in REQUIRED_FIELDS if body.get(name) in (None, "")]
+    if not missing:
+        return None
+    return (
+        f"Register holds no {', '.join(missing)} for this trainee (one from Apply or added in Register's service is "
+        "held without its HESA details): validate and sync of this file refuse it until they are filled in"
     )
 
 
@@ -346,8 +361,10 @@ def export_trainees(
                     if ukprn is not None and str(listed) != ukprn:
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
-                payload = request_body(trainee) if to == "register-csv" else trainee
-                written = writer.write(payload)
+                body = request_body(trainee) if to in STATE_HOLDERS else None
+                written = writer.write(body if to == "register-csv" else trainee)
+                if body is not None and (missing := missing_note(body, to)) is not None:
+                    written = [missing, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]
                 for note in written:

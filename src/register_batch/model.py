@@ -70,6 +70,25 @@ TRAINEE_FIELDS: tuple[str, ...] = (
     "additional_training_initiative",
     "iqts_country",
 )
+# What Register refuses a trainee without (register-api.md §3.2: TraineeAttributes' and HesaTraineeDetailAttributes'
+# REQUIRED_ATTRIBUTES, and email).
+REQUIRED_FIELDS: tuple[str, ...] = (
+    "first_names",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "training_route",
+    "itt_start_date",
+    "itt_end_date",
+    "course_subject_1",
+    "hesa_id",
+    "email",
+    "itt_aim",
+    "course_year",
+    "course_age_range",
+    "fund_code",
+    "funding_method",
+)
 DEGREE_FIELDS: tuple[str, ...] = (
     "uk_degree",
     "non_uk_degree",

@@ -31,8 +31,8 @@ from register_batch.generate.build import (
 )
 from register_batch.generate.layouts import LegacyEncoder
 from register_batch.generate.names import MALE, SURNAMES
+from register_batch.model import REQUIRED_FIELDS
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, UNDERGRADUATE_ROUTES, parse_date, years_before
-from register_batch.validation.rules import REQUIRED_FIELDS
 
 FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
 HESA_FORMATS = frozenset({"hesa-xml", "hesa-csv"})

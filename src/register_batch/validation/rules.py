@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from register_batch.model import Issue, Severity
+from register_batch.model import REQUIRED_FIELDS, Issue, Severity
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.catalogue import Finding, rule
 from register_batch.validation.facts import (
@@ -34,23 +34,6 @@ from register_batch.wording import CONTROL_CHARACTER
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
 
-REQUIRED_FIELDS = (
-    "first_names",
-    "last_name",
-    "date_of_birth",
-    "sex",
-    "training_route",
-    "itt_start_date",
-    "itt_end_date",
-    "course_subject_1",
-    "hesa_id",
-    "email",
-    "itt_aim",
-    "course_year",
-    "course_age_range",
-    "fund_code",
-    "funding_method",
-)
 MAX_LENGTHS = {
     "first_names": 60,
     "middle_names": 60,
