@@ -15,12 +15,14 @@ import threading
 import time
 import types
 from datetime import date
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
-from register_batch.jobs import validate_files
+from register_batch.jobs import ValidationResult, validate_files
 from register_batch.readers import hesa_xml
 from register_batch.readers.hesa_xml import find_chunks
 from register_batch.validation import parallel
@@ -66,12 +68,30 @@ def reports_equal(left, right) -> bool:
     return same_but_when(left, right)
 
 
-def test_two_processes_write_the_same_reports_as_one(corpus, tmp_path):
-    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
+class Serial(NamedTuple):
+    """A one-process validation: the truth a two-process run of the same inputs must equal, and its report folder."""
+
+    result: ValidationResult
+    reports: Path
+
+
+def validated_serially(inputs: list[str], reports: Path) -> Serial:
+    return Serial(validate_files(inputs, as_of=AS_OF, report_dir=reports, jobs=1), reports)
+
+
+@pytest.fixture(scope="module")
+def corpus_serial(corpus, tmp_path_factory) -> Serial:
+    """The corpus validated in one process, once for the module: set up before any test's monkeypatching (a module's
+    fixtures come before a test's), so what a test patches in the two-process path cannot reach it."""
+    return validated_serially(corpus, tmp_path_factory.mktemp("corpus-serial"))
+
+
+def test_two_processes_write_the_same_reports_as_one(corpus, corpus_serial, tmp_path):
+    serial = corpus_serial.result
     two = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
     assert serial.report.summary == two.report.summary
     assert serial.report.summary.errors > 0
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert reports_equal(corpus_serial.reports, tmp_path / "two")
     xml, csv, again = json.loads((tmp_path / "two" / "report.json").read_text())["inputs"]
     # `mixed` rotates through the collections, C24053 read with C23053's layout (hesa-formats.md §5 item 8); a few
     # defects take away a tag that tells a layout. Register's CSV has none.
@@ -103,7 +123,7 @@ def test_two_process_runs_leave_no_pipe_open_for_the_garbage_collector(corpus, t
 
 
 @pytest.mark.parametrize("batches", [2, 14], ids=["in-the-xml", "in-the-csv"])
-def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypatch, batches):
+def test_a_helper_that_stops_part_way_changes_nothing(corpus, corpus_serial, tmp_path, monkeypatch, batches):
     # The helper takes every other record (200 of the first file's 400), 16 to a batch: it dies in the XML
     # after 2 batches, in the CSV after 14; both readers skip the helper's records until it stops.
     real = parallel._helper
@@ -124,10 +144,9 @@ def test_a_helper_that_stops_part_way_changes_nothing(corpus, tmp_path, monkeypa
 
     monkeypatch.setattr(parallel, "BATCH", 16)
     monkeypatch.setattr(parallel, "_helper", stops_early)
-    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     helped = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "helped", jobs=2)
-    assert serial.report.summary == helped.report.summary
-    assert reports_equal(tmp_path / "serial", tmp_path / "helped")
+    assert corpus_serial.result.report.summary == helped.report.summary
+    assert reports_equal(corpus_serial.reports, tmp_path / "helped")
 
 
 def checks_in_this_process(monkeypatch) -> list[int]:
@@ -143,15 +162,14 @@ def checks_in_this_process(monkeypatch) -> list[int]:
     return checked
 
 
-def test_a_helper_that_runs_to_its_end_does_half_of_the_records(corpus, tmp_path, monkeypatch):
+def test_a_helper_that_runs_to_its_end_does_half_of_the_records(corpus, corpus_serial, tmp_path, monkeypatch):
     """Every other record of the batch (across inputs) is the helper's, and none of them is checked here again: the
     second core is used, not just started."""
-    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     checked = checks_in_this_process(monkeypatch)
     validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
-    assert serial.report.summary.records == 950
+    assert corpus_serial.result.report.summary.records == 950
     assert len(checked) == 475
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert reports_equal(corpus_serial.reports, tmp_path / "two")
 
 
 @pytest.mark.parametrize("jobs,here", [(None, 950), (1, 950), (2, 475), (3, 475)])
@@ -273,6 +291,12 @@ def long_extract(tmp_path_factory):
     return xml
 
 
+@pytest.fixture(scope="module")
+def long_serial(long_extract, tmp_path_factory) -> Serial:
+    """The long extract validated in one process, once for the module, before any test's monkeypatching."""
+    return validated_serially([str(long_extract)], tmp_path_factory.mktemp("long-serial"))
+
+
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 100 KB, so a test file of a few MB is shared in many pieces."""
@@ -307,22 +331,31 @@ def serial_and_two(path, tmp_path):
     return serial, two
 
 
-def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(long_extract, small_chunks, tmp_path):
-    serial, two = serial_and_two(long_extract, tmp_path)
+def two_processes(path, tmp_path) -> ValidationResult:
+    """The two-process run of one input, its reports in tmp_path / "two" (the serial run is a module fixture)."""
+    return validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
+
+
+def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(
+    long_extract, long_serial, small_chunks, tmp_path
+):
+    two = two_processes(long_extract, tmp_path)
     assert small_chunks and small_chunks[0] >= 20
-    assert serial.report.summary == two.report.summary
-    with open(tmp_path / "serial" / "issues.csv", newline="", encoding="utf-8") as fh:
+    assert long_serial.result.report.summary == two.report.summary
+    with open(long_serial.reports / "issues.csv", newline="", encoding="utf-8") as fh:
         lines = [int(row["line"]) for row in csv.DictReader(fh) if row["line"]]
     assert max(lines) > 65_535 and min(lines) < 65_535
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
-def test_issue_lines_are_the_lines_of_the_records_start_tags_past_65535_too(long_extract, small_chunks, tmp_path):
-    serial_and_two(long_extract, tmp_path)
+def test_issue_lines_are_the_lines_of_the_records_start_tags_past_65535_too(
+    long_extract, long_serial, small_chunks, tmp_path
+):
+    two_processes(long_extract, tmp_path)
     lines = long_extract.read_text(encoding="utf-8").split("\n")
     starts = {number for number, text in enumerate(lines, start=1) if text.strip() == "<Student>"}
-    for run in ("serial", "two"):
-        with open(tmp_path / run / "issues.csv", newline="", encoding="utf-8") as fh:
+    for reports in (long_serial.reports, tmp_path / "two"):
+        with open(reports / "issues.csv", newline="", encoding="utf-8") as fh:
             found = {int(row["line"]) for row in csv.DictReader(fh) if row["line"]}
         assert max(found) > 65_535 and found <= starts
 
@@ -340,31 +373,48 @@ def test_crlf_and_one_line_layouts_chunk_exactly(long_extract, small_chunks, tmp
     assert len(small_chunks) == 2
 
 
+class Commented(NamedTuple):
+    path: Path
+    comment: range  # the bytes of the fake records inside it
+    serial: Serial
+
+
+@pytest.fixture(scope="module")
+def commented_extract(long_extract, tmp_path_factory) -> Commented:
+    """The long extract with a comment full of what look like record boundaries four fifths of the way in, and its
+    one-process validation (once for the module, before any test's monkeypatching)."""
+    text = long_extract.read_bytes()
+    middle = text.index(b"<Student>", len(text) * 4 // 5)
+    fake = b"</Student>\n    <Student><F_HUSID>9999999999999</F_HUSID></Student>\n    <Student>" * 4000
+    folder = tmp_path_factory.mktemp("commented")
+    commented = folder / "commented.xml"
+    commented.write_bytes(text[:middle] + b"<!-- " + fake + b" -->\n    " + text[middle:])
+    serial = validated_serially([str(commented)], folder / "serial")
+    return Commented(commented, range(middle + 1, middle + len(fake)), serial)
+
+
 @pytest.mark.parametrize("reader", ["parent", "helper"])
-def test_boundaries_inside_a_comment_are_not_used(long_extract, small_chunks, tmp_path, monkeypatch, reader):
+def test_boundaries_inside_a_comment_are_not_used(commented_extract, small_chunks, tmp_path, monkeypatch, reader):
     """A comment full of what look like record boundaries, across several chunk starts: records it holds are
     not records, whichever process meets them (the parent is held back so that the helper does)."""
     if reader == "helper":
         hold_the_parent_back(monkeypatch)
-    text = long_extract.read_bytes()
-    middle = text.index(b"<Student>", len(text) * 4 // 5)
-    fake = b"</Student>\n    <Student><F_HUSID>9999999999999</F_HUSID></Student>\n    <Student>" * 4000
-    commented = tmp_path / "commented.xml"
-    commented.write_bytes(text[:middle] + b"<!-- " + fake + b" -->\n    " + text[middle:])
+    commented, comment, serial = commented_extract
     chunks = find_chunks(str(commented), chunk_bytes=100_000)
-    inside = [s for s in chunks.starts if middle < s < middle + len(fake)]
+    inside = [s for s in chunks.starts if s in comment]
     assert inside, "the test needs candidate boundaries inside the comment"
-    serial, two = serial_and_two(commented, tmp_path)
+    two = two_processes(commented, tmp_path)
     assert small_chunks
-    assert serial.report.summary == two.report.summary
-    assert serial.report.summary.records == 1000
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert serial.result.report.summary == two.report.summary
+    assert serial.result.report.summary.records == 1000
+    assert reports_equal(serial.reports, tmp_path / "two")
 
 
-def test_the_helpers_chunks_are_used_and_the_file_is_read_once(long_extract, small_chunks, tmp_path, monkeypatch):
+def test_the_helpers_chunks_are_used_and_the_file_is_read_once(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
+):
     """A helper that checks its chunks to the end: its records are not checked here as well, and the file is not read
     again from its start (which a helper that stops makes this process do)."""
-    serial = validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     checked = checks_in_this_process(monkeypatch)
     again = []
     real_rest = parallel._rest
@@ -373,17 +423,16 @@ def test_the_helpers_chunks_are_used_and_the_file_is_read_once(long_extract, sma
     validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
     assert small_chunks
     assert not again
-    assert 0 < len(checked) < serial.report.summary.records == 1000
+    assert 0 < len(checked) < long_serial.result.report.summary.records == 1000
     assert checked == list(range(1, len(checked) + 1))  # this process's records are the file's first ones
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
 def test_a_helper_that_stops_before_its_first_chunk_leaves_every_chunk_to_this_process(
-    long_extract, small_chunks, tmp_path, monkeypatch
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
 ):
     """The helper (forked, then gone before claiming a chunk) never claims one: this process claims each chunk in
     turn and reads the file to its end in one pass, not again from its start."""
-    serial = validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     checked = checks_in_this_process(monkeypatch)
     monkeypatch.setattr(parallel, "newlines_before", lambda *args: os._exit(3))  # only the helper calls it
     again = []
@@ -392,13 +441,13 @@ def test_a_helper_that_stops_before_its_first_chunk_leaves_every_chunk_to_this_p
     validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
     assert small_chunks
     assert not again
-    assert checked == list(range(1, serial.report.summary.records + 1))
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert checked == list(range(1, long_serial.result.report.summary.records + 1))
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
 @pytest.mark.parametrize("stop_after", [0, 1, 3])
 def test_a_helper_that_stops_after_some_chunks_changes_nothing(
-    long_extract, small_chunks, tmp_path, monkeypatch, stop_after
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch, stop_after
 ):
     real_send = parallel._Outbox.send
     sent = []
@@ -412,10 +461,10 @@ def test_a_helper_that_stops_after_some_chunks_changes_nothing(
 
     monkeypatch.setattr(parallel._Outbox, "send", send)
     hold_the_parent_back(monkeypatch)  # so that the helper gets as far as being stopped
-    serial, two = serial_and_two(long_extract, tmp_path)
+    two = two_processes(long_extract, tmp_path)
     assert small_chunks
-    assert serial.report.summary == two.report.summary
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert long_serial.result.report.summary == two.report.summary
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
 def test_a_helper_that_stops_keeps_the_sources_the_parents_records_showed(
@@ -492,7 +541,9 @@ def test_only_plain_files_are_chunked(tmp_path, lead):
 
 
 @pytest.mark.parametrize("failing", ["spool", "fork"])
-def test_no_helper_to_be_had_means_a_serial_run(long_extract, corpus, tmp_path, monkeypatch, failing):
+def test_no_helper_to_be_had_means_a_serial_run(
+    long_extract, long_serial, corpus, corpus_serial, tmp_path, monkeypatch, failing
+):
     """No room for the helper's spool, or a process limit: the run goes on in one process, same reports."""
 
     def refuse(*args, **kwargs):
@@ -502,11 +553,10 @@ def test_no_helper_to_be_had_means_a_serial_run(long_extract, corpus, tmp_path, 
         monkeypatch.setattr(parallel, "tempfile", types.SimpleNamespace(TemporaryFile=refuse))
     else:
         monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
-    for name, inputs in (("one", [str(long_extract)]), ("several", corpus)):
-        serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "serial", jobs=1)
+    for name, inputs, serial in (("one", [str(long_extract)], long_serial), ("several", corpus, corpus_serial)):
         two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / name / "two", jobs=2)
-        assert serial.report.summary == two.report.summary
-        assert reports_equal(tmp_path / name / "serial", tmp_path / name / "two")
+        assert serial.result.report.summary == two.report.summary
+        assert reports_equal(serial.reports, tmp_path / name / "two")
 
 
 def test_a_boundary_split_across_reads_is_found(tmp_path):
@@ -523,7 +573,9 @@ def test_a_boundary_split_across_reads_is_found(tmp_path):
         assert found == data.index(b"<Student><F_HUSID>")
 
 
-def test_a_spool_that_cannot_be_read_back_changes_nothing(long_extract, small_chunks, tmp_path, monkeypatch):
+def test_a_spool_that_cannot_be_read_back_changes_nothing(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
+):
     real_read = parallel._Helped.read
     reads = []
 
@@ -535,10 +587,10 @@ def test_a_spool_that_cannot_be_read_back_changes_nothing(long_extract, small_ch
 
     monkeypatch.setattr(parallel._Helped, "read", read)
     hold_the_parent_back(monkeypatch)
-    serial, two = serial_and_two(long_extract, tmp_path)
+    two = two_processes(long_extract, tmp_path)
     assert len(reads) >= 3, "the test needs the helper to have spooled at least three batches"
-    assert serial.report.summary == two.report.summary
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert long_serial.result.report.summary == two.report.summary
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
 @pytest.mark.parametrize("kept", [1, 0], ids=["one-record-has-f-enddate", "none-has"])
@@ -604,14 +656,13 @@ def _validated_in_a_pool_worker(inputs: list[str], report_dir: str) -> tuple[str
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform")
-def test_a_multiprocessing_pools_worker_validates_in_its_own_process(corpus, tmp_path):
+def test_a_multiprocessing_pools_worker_validates_in_its_own_process(corpus, corpus_serial, tmp_path):
     """A multiprocessing.Pool's workers (Celery's too) are daemonic, and multiprocessing lets them start no child:
     asked for two processes, or given an input large enough for them, such a worker raised AssertionError."""
-    serial = validate_files(corpus, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     with multiprocessing.get_context("fork").Pool(1) as pool:
         outcome = pool.apply(_validated_in_a_pool_worker, (corpus, str(tmp_path / "pooled")))
-    assert outcome == ("done", serial.report.summary)
-    assert reports_equal(tmp_path / "serial", tmp_path / "pooled")
+    assert outcome == ("done", corpus_serial.result.report.summary)
+    assert reports_equal(corpus_serial.reports, tmp_path / "pooled")
 
 
 def helpers(monkeypatch) -> list[tuple[int, multiprocessing.process.BaseProcess]]:
@@ -640,17 +691,18 @@ def gone(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("shared", ["interleaved", "chunked", "chunked-helper-stuck"])
-def test_no_helper_process_is_left_behind(corpus, long_extract, small_chunks, tmp_path, monkeypatch, shared):
+def test_no_helper_process_is_left_behind(
+    corpus, corpus_serial, long_extract, long_serial, small_chunks, tmp_path, monkeypatch, shared
+):
     """Once validate returns, its helper has ended and been waited for: also one still at work (here stuck before its
     first chunk) when this process has read the whole file itself."""
-    inputs = corpus if shared == "interleaved" else [str(long_extract)]
+    inputs, serial = (corpus, corpus_serial) if shared == "interleaved" else ([str(long_extract)], long_serial)
     if shared == "chunked-helper-stuck":
         monkeypatch.setattr(parallel, "newlines_before", lambda *args: time.sleep(600))  # only the helper calls it
     forked = helpers(monkeypatch)
-    serial = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "serial", jobs=1)
     two = validate_files(inputs, as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
-    assert serial.report.summary == two.report.summary
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert serial.result.report.summary == two.report.summary
+    assert reports_equal(serial.reports, tmp_path / "two")
     assert len(forked) == 1 and gone(forked[0][0])
 
 
@@ -688,7 +740,7 @@ def test_each_record_is_checked_once_by_one_of_the_two_processes(
 
 
 def test_a_chunk_of_more_records_than_a_spooled_batch_comes_back_whole(
-    long_extract, small_chunks, tmp_path, monkeypatch
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
 ):
     """A chunk of the default size holds over a thousand records, which the helper spools in batches: every record of
     every batch comes back, once. (Here the 100 KB chunks hold about 30 records, and a batch 8.)"""
@@ -696,11 +748,11 @@ def test_a_chunk_of_more_records_than_a_spooled_batch_comes_back_whole(
     hold_the_parent_back(monkeypatch)  # so that the helper checks most chunks
     log = tmp_path / "checked.txt"
     checks_in_either_process(monkeypatch, log)
-    serial, two = serial_and_two(long_extract, tmp_path)
+    two = two_processes(long_extract, tmp_path)
     helpers = {line.split(" ", 1)[0] for line in log.read_text().splitlines()} - {str(os.getpid())}
     assert len(helpers) == 1
-    assert serial.report.summary == two.report.summary
-    assert reports_equal(tmp_path / "serial", tmp_path / "two")
+    assert long_serial.result.report.summary == two.report.summary
+    assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
 def test_the_helper_stops_by_itself_once_no_chunk_is_left(long_extract, small_chunks, tmp_path, monkeypatch):
