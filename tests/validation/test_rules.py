@@ -1038,6 +1038,58 @@ def test_email_addresses_registers_check_accepts_are_valid(email):
     assert check(with_changes(email=email)) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="review17: Ruby's ^ and $ are line anchors: EMAIL_REGEX.match? passes an address on any one line of the "
+    "value; rules.py matches the whole value (the old strip() and Python's $ took the trailing line break)",
+)
+@pytest.mark.parametrize(
+    "email",
+    ["dave@example.com\n", "dave@example.com\nother@example.com", "\ndave@example.com"],
+    ids=["line break after", "two lines", "line break before"],
+)
+def test_an_email_with_a_line_break_is_not_what_registers_format_check_refuses(email):
+    """Register's EMAIL_REGEX is /^...$/ in Ruby, where ^ and $ match at each line's start and end: `match?` is true
+    when one line of the value is an address, and the hostname is that line's (Ruby 3.1 checked: all three pass
+    EmailFormatValidator, and Register stores the value as sent). The control_character rule refuses these values
+    locally, as it should; invalid_email says Register refuses them, and the emulator (api rules only) answers 422
+    where Register answers 201."""
+    assert ("email", "invalid_email", EMAIL) not in check(with_changes(email=email))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review17: Onigmo's /i folds U+017F (long s) to s and U+212A (Kelvin sign) to k, so Register's PART_REGEX "
+    "and TLD_REGEX ([a-z] with /i) pass them; rules.py compiles them with re.ASCII",
+)
+@pytest.mark.parametrize("email", ["dave@\u017fchool.example", "dave@school.\u212a\u212a"], ids=["long s", "kelvin"])
+def test_an_email_with_a_letter_rubys_case_folding_reads_as_ascii_is_valid(email):
+    """rules.py's comment says "Letters are ASCII only, as Ruby's [a-z] with /i"; Ruby 3.1 says otherwise:
+    `/^[a-z]+$/i.match?("\u017fchool")` and `/^[a-z]{2,63}$/i.match?("\u212a\u212a")` are true, and
+    EmailFormatValidator passes both addresses (before this release, the IDNA step mapped them to ASCII, and they passed
+    here too)."""
+    assert check(with_changes(email=email)) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review17: check_body makes a blank email None, so only `can't be blank` is said; Register's "
+    "EmailFormatValidator runs on any non-nil email (`return unless email`: '' is truthy in Ruby) and adds its message",
+)
+@pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
+def test_a_blank_email_in_a_request_body_gets_both_of_registers_messages(blank):
+    """TraineeAttributes: `validates :email, presence: true` and `EmailFormatValidator.new(record).validate`, which
+    returns only for nil. The mapper keeps "" (`.compact` drops nil only). So Register's 422 for `"email": ""` lists
+    `email can't be blank` and the format message; the emulator (check_body) lists the first only (before this
+    release: the second only)."""
+    from register_batch.reference import load_reference
+    from register_batch.validation.runner import Validator
+
+    body = {**copy.deepcopy(VALID), "email": blank}
+    found = [i.message for i in Validator(load_reference(), AS_OF).check_body(body) if i.is_error]
+    assert sorted(found) == sorted(["email can't be blank", EMAIL])
+
+
 @pytest.mark.parametrize("field", ["course_subject_2", "course_subject_3"])
 def test_a_jacs_code_in_any_course_subject_is_named(field):
     """hesa-formats.md §2.3.5: every course subject is a HECoS code; a JACS code in the second or third gets the
