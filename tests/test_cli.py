@@ -1298,11 +1298,6 @@ def test_a_command_run_in_process_gives_the_logging_levels_back(hesa_samples, mo
     assert logging.getLogger().handlers == handlers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: each command gives back the levels it found, so two runs in one process whose lifetimes overlap "
-    "(a threaded scheduler's worker) leave the first one's -vv levels set when both have ended",
-)
 def test_two_commands_in_one_process_that_overlap_give_the_logging_back(hesa_samples, monkeypatch, tmp_path):
     """Two runs in one process (threads of a scheduler's worker): the first, run with -vv, ends while the second (-q)
     still runs. The second then gives back what it found when it began, the first one's levels: root, stamina and

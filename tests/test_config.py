@@ -802,3 +802,17 @@ def test_a_settings_file_any_user_may_change_is_read_with_a_warning_naming_the_f
     with caplog.at_level("WARNING", logger="register_batch"):
         load_settings({}, environ={})
     assert caplog.messages == []
+
+
+@_NOT_ROOT
+def test_a_settings_file_of_the_user_who_ran_sudo_is_read(tmp_path, monkeypatch):
+    """`sudo register-batch ...` in one's own folder: root reads the file of the user who ran sudo (SUDO_UID), as
+    git does; another user's is still refused."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\n')
+    os.chown(tmp_path / "register-batch.toml", 54321, 54321)
+    monkeypatch.setenv("SUDO_UID", "54321")
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["settings"]["target"] == "sandbox"
+    monkeypatch.setenv("SUDO_UID", "54322")
+    assert CliRunner().invoke(cli, ["config", "show"]).exit_code == 2

@@ -12,6 +12,7 @@ import importlib.util
 import logging
 import signal
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -121,20 +122,35 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 
 
 _LOGGERS_SET = ("", "stamina", "httpx", "register_batch.api.retries")
+# The logging as it was before the first of the commands running in this process began (threads of a scheduler's
+# worker may run several at once): the last of them to end gives it back, whichever order they end in.
+_LOGGING_LOCK = threading.Lock()
+_logging_users = 0
+_logging_before: tuple[dict[str, int], list[logging.Handler]] = ({}, [])
 
 
 def _give_logging_back(ctx: click.Context) -> None:
     """A program that runs commands in its own process (a scheduler's worker, a notebook) gets its logging back as it
-    was when the command ends: the levels `-q`/`-v` set, and the handler writing to this run's standard error."""
-    root = logging.getLogger()
-    levels = {name: logging.getLogger(name or None).level for name in _LOGGERS_SET}
-    handlers = list(root.handlers)
+    was when the commands end: the levels `-q`/`-v` set, and the handler writing to this run's standard error."""
+    global _logging_users, _logging_before
+    with _LOGGING_LOCK:
+        if _logging_users == 0:
+            levels = {name: logging.getLogger(name or None).level for name in _LOGGERS_SET}
+            _logging_before = (levels, list(logging.getLogger().handlers))
+        _logging_users += 1
 
     def give_back() -> None:
-        for name, level in levels.items():
-            logging.getLogger(name or None).setLevel(level)
-        for handler in [handler for handler in root.handlers if handler not in handlers]:
-            root.removeHandler(handler)
+        global _logging_users
+        with _LOGGING_LOCK:
+            _logging_users -= 1
+            if _logging_users:
+                return
+            levels, handlers = _logging_before
+            for name, level in levels.items():
+                logging.getLogger(name or None).setLevel(level)
+            root = logging.getLogger()
+            for handler in [handler for handler in root.handlers if handler not in handlers]:
+                root.removeHandler(handler)
 
     ctx.call_on_close(give_back)
 

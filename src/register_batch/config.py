@@ -358,7 +358,8 @@ def _settings_file_here() -> bool:
 
 def _refuse_another_users(found: Path) -> None:
     """A settings file found in the current folder (a shared one) that another user owns is not read unasked: its
-    target chooses where the token goes (as git will not read a repository another user owns). Root's is trusted."""
+    target chooses where the token goes (as git will not read a repository another user owns). Root's is trusted, and
+    the file of the user who ran sudo."""
     from register_batch.portable import POSIX_PERMISSIONS
 
     if not POSIX_PERMISSIONS:  # Windows: no owner to compare; the folder's ACL decides who may write there
@@ -367,11 +368,18 @@ def _refuse_another_users(found: Path) -> None:
         owner = found.stat().st_uid
     except OSError:  # gone, or shut: reading it says so
         return
-    if owner not in (os.geteuid(), 0):
+    if owner not in (os.geteuid(), 0) and not _sudo_by(owner):
         raise ConfigError(
             f"{found} in the current folder belongs to another user (uid {owner}): not read, as its settings could "
             f"send your API token to another service; give --config {found} to read it"
         )
+
+
+def _sudo_by(owner: int) -> bool:
+    """Whether this is root run with sudo by `owner` (SUDO_UID), in their own folder: their settings, as git takes
+    them."""
+    sudo_uid = os.environ.get("SUDO_UID", "")
+    return os.geteuid() == 0 and sudo_uid.isdigit() and int(sudo_uid) == owner
 
 
 def _warn_if_anyone_may_change(path: Path, mode: int) -> None:

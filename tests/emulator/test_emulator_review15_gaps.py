@@ -57,3 +57,16 @@ def test_an_initiative_with_no_constant_for_its_cycle_is_refused_as_register_doe
     response = api.post("/trainees", json=body)
     assert response.status_code == 422
     assert "training_initiative 'now_teach' is not available in academic cycle '2019 to 2020'" in messages(response)
+
+
+def test_a_blank_email_gets_both_of_registers_messages_and_one_on_a_line_of_its_own_is_created(api):
+    """review17: Register checks a blank email's format as well as its presence (EmailFormatValidator skips only nil),
+    and its format check, line-anchored in Ruby, passes an address on one line of the value."""
+    refused = api.post("/trainees", json=trainee_body(email=""))
+    assert refused.status_code == 422, refused.text
+    assert sorted(messages(refused)) == [
+        "email Enter an email address in the correct format, like name@example.com",
+        "email can't be blank",
+    ]
+    created = api.post("/trainees", json=trainee_body(email="john.doe@example.com\n"))
+    assert created.status_code == 201, created.text

@@ -1038,11 +1038,6 @@ def test_email_addresses_registers_check_accepts_are_valid(email):
     assert check(with_changes(email=email)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: Ruby's ^ and $ are line anchors: EMAIL_REGEX.match? passes an address on any one line of the "
-    "value; rules.py matches the whole value (the old strip() and Python's $ took the trailing line break)",
-)
 @pytest.mark.parametrize(
     "email",
     ["dave@example.com\n", "dave@example.com\nother@example.com", "\ndave@example.com"],
@@ -1057,11 +1052,6 @@ def test_an_email_with_a_line_break_is_not_what_registers_format_check_refuses(e
     assert ("email", "invalid_email", EMAIL) not in check(with_changes(email=email))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: Onigmo's /i folds U+017F (long s) to s and U+212A (Kelvin sign) to k, so Register's PART_REGEX "
-    "and TLD_REGEX ([a-z] with /i) pass them; rules.py compiles them with re.ASCII",
-)
 @pytest.mark.parametrize("email", ["dave@\u017fchool.example", "dave@school.\u212a\u212a"], ids=["long s", "kelvin"])
 def test_an_email_with_a_letter_rubys_case_folding_reads_as_ascii_is_valid(email):
     """rules.py's comment says "Letters are ASCII only, as Ruby's [a-z] with /i"; Ruby 3.1 says otherwise:
@@ -1071,11 +1061,6 @@ def test_an_email_with_a_letter_rubys_case_folding_reads_as_ascii_is_valid(email
     assert check(with_changes(email=email)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: check_body makes a blank email None, so only `can't be blank` is said; Register's "
-    "EmailFormatValidator runs on any non-nil email (`return unless email`: '' is truthy in Ruby) and adds its message",
-)
 @pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
 def test_a_blank_email_in_a_request_body_gets_both_of_registers_messages(blank):
     """TraineeAttributes: `validates :email, presence: true` and `EmailFormatValidator.new(record).validate`, which

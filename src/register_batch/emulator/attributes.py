@@ -108,7 +108,8 @@ def nested_placement(placement: dict[str, Any]) -> dict[str, Any]:
 def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(fields to validate and store, the keys that were present): the POST /trainees body after the mapper."""
     present = permit_trainee(data)
-    fields = {k: v for k, v in present.items() if v != ""}
+    # A blank email stays: Register checks its format as well as its presence (EmailFormatValidator skips only nil).
+    fields = {k: v for k, v in present.items() if v != "" or k == "email"}
     if "training_partner_urn" in present:
         fields.pop("training_partner_ukprn", None)  # the URN wins whenever its key is present, even blank (§3.1)
     body = {

@@ -78,11 +78,12 @@ def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
 )
 def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     try:
-        if None not in _required_values(data):  # the usual case, checked in C
+        values = _required_values(data)
+        if None not in values and "" not in values:  # the usual case, checked in C
             return None
     except KeyError:
         pass
-    missing = [f for f in REQUIRED_FIELDS if data.get(f) is None]
+    missing = [f for f in REQUIRED_FIELDS if data.get(f) in (None, "")]  # "": a request's blank email (check_body)
     if not missing:
         return None
     return [(f, None, f"{f} can't be blank") for f in missing]
@@ -219,10 +220,13 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
 # GOV.UK Notify's check that differs from Notify's own: the address is not stripped, a host is not turned into its
 # ASCII (xn--) form first (so a host with a letter outside ASCII is refused), and a label has one hyphen between its
 # letters or digits (`xn-` aside: PART_REGEX). Ruby's split drops a trailing empty label, so a host ending in one dot
-# (`example.com.`) passes. Letters are ASCII only, as Ruby's [a-z] with /i.
+# (`example.com.`) passes. Ruby's ^ and $ match at each line's start and end, so an address on one line of the value
+# passes (its other lines are control_character's to refuse, not this API rule's). Its [a-z] with /i is ASCII but
+# for two letters Ruby folds to one: the long s (ſ) and the Kelvin sign (K) (_RUBY_FOLDED).
 _EMAIL = re.compile(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)")
 _HOSTNAME_PART = re.compile(r"(xn-|[a-z0-9]+)(-[a-z0-9]+)*", re.IGNORECASE | re.ASCII)
 _TLD = re.compile(r"[a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+", re.IGNORECASE | re.ASCII)
+_RUBY_FOLDED = str.maketrans({"\u017f": "s", "\u212a": "k"})
 EMAIL_MESSAGE = "email Enter an email address in the correct format, like name@example.com"
 
 
@@ -230,7 +234,7 @@ def email_is_valid(value: str) -> bool:
     """Register's email check (EmailFormatValidator), as Register runs it on the address sent."""
     if len(value) > 320 or ".." in value:
         return False
-    match = _EMAIL.fullmatch(value)
+    match = next(filter(None, map(_EMAIL.fullmatch, value.split("\n"))), None)  # the first line that is an address
     if not match:
         return False
     return _hostname_is_valid(match.group(1))
@@ -238,6 +242,7 @@ def email_is_valid(value: str) -> bool:
 
 @lru_cache(maxsize=4096)  # hostnames repeat across a file (a provider's trainees share a few mail domains)
 def _hostname_is_valid(hostname: str) -> bool:
+    hostname = hostname.translate(_RUBY_FOLDED)  # one letter for one: the lengths are the same
     parts = hostname.split(".")
     if parts[-1] == "":  # Ruby's String#split leaves out a trailing empty field
         parts.pop()

@@ -259,14 +259,20 @@ class Validator:
 
 
 def _blanks_as_none(data: dict[str, Any]) -> dict[str, Any]:
-    def value(item: Any) -> Any:
-        if isinstance(item, str) and not item.strip():
-            return None
+    """A body's text of spaces only as None, in nested degrees and placements too; a blank email as "": Register checks
+    its format as well (EmailFormatValidator skips only nil), so it gets both of Register's messages."""
+
+    def blank(item: Any) -> bool:
+        return isinstance(item, str) and not item.strip()
+
+    def value(key: str, item: Any) -> Any:
+        if blank(item):
+            return "" if key == "email" else None
         if isinstance(item, list):
             return [_blanks_as_none(x) if isinstance(x, dict) else x for x in item]
         return item
 
-    return {key: value(item) for key, item in data.items()}
+    return {key: value(key, item) for key, item in data.items()}
 
 
 class Checker:
