@@ -32,6 +32,7 @@ from register_batch.validation.facts import (
     Facts,
     cycle_of,
     parse_date,
+    ruby_to_i,
 )
 from register_batch.validation.nested import degree_identity
 from register_batch.validation.providers import checked_ukprn
@@ -173,12 +174,6 @@ def new_slug() -> str:
 def new_token() -> str:
     """A token in Register's shape, `<environment>_` + 64 hex characters (§1.2)."""
     return f"emulator_{secrets.token_hex(32)}"
-
-
-def ruby_to_i(text: str) -> int:
-    """Ruby's `String#to_i`: the leading integer of ASCII digits, 0 when there is none (`\\d` would read '２０２６')."""
-    match = re.match(r"\s*([+-]?[0-9]+)", text)
-    return int(match.group(1)) if match else 0
 
 
 def parse_iso8601(text: str) -> int | None:

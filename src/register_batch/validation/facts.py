@@ -34,6 +34,18 @@ MAGIC_URNS = frozenset(MAGIC_URN_NAMES)
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# Ruby's String#to_i: white space, a sign, then digits (an underscore between two). Ruby's \s and digits are ASCII
+# only: '２０１２' is 0 to Register, not a year, and a no-break space ends the number's search.
+_RUBY_INTEGER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+(?:_[0-9]+)*)")
+
+
+def ruby_to_i(text: str) -> int:
+    """Ruby's `String#to_i`, as Register reads a graduation year or a listing's `page` (§2.3, §3.4): the leading
+    integer, 0 when there is none."""
+    match = _RUBY_INTEGER.match(text)
+    return int(match.group(1).replace("_", "")) if match else 0
+
+
 def parse_date(value: Any) -> date | None:
     """A `YYYY-MM-DD` date that exists, else None.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
 from register_batch.validation.catalogue import Finding, rule
-from register_batch.validation.facts import Facts, parse_date
+from register_batch.validation.facts import Facts, parse_date, ruby_to_i
 from register_batch.validation.rules import _sorted_codes, inclusion_message
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
@@ -38,11 +38,6 @@ def is_uk_degree(degree: dict[str, Any]) -> bool:
     return country is None or country in UK_COUNTRIES or degree.get("institution") is not None
 
 
-# Ruby's String#to_i: white space, a sign, then digits (an underscore between two). Ruby's digits are ASCII only:
-# '２０１２' is 0 to Register, not a year (§3.4).
-_RUBY_INTEGER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+(?:_[0-9]+)*)")
-
-
 def graduation_year(value: Any) -> int | None:
     """The year Register reads, None when blank. Its mapper turns a `YYYY-MM-DD` date into its year; its validator
     and its integer column read any other value with Ruby's `to_i` (§3.4; degrees/graduation_year_validator.rb): the
@@ -56,8 +51,7 @@ def graduation_year(value: Any) -> int | None:
     text = str(value)
     if not text.strip():
         return None
-    match = _RUBY_INTEGER.match(text)
-    return int(match.group(1).replace("_", "")) if match else 0
+    return ruby_to_i(text)
 
 
 # --- degrees ---------------------------------------------------------------------------------------------
