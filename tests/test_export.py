@@ -335,13 +335,18 @@ def test_trainees_changed_in_one_millisecond_are_each_exported_once_over_pages(t
         assert [t["email"] for t in exported if t["trainee_id"] == changed[0]] == ["moved@example.org"]
 
 
-@pytest.mark.parametrize("hours", [0, 1], ids=["Register's clock", "a Date an hour from this machine's clock"])
+@pytest.mark.parametrize(
+    "hours",
+    [0, 1, -1 / 3],
+    ids=["Register's clock", "a Date an hour from this machine's clock", "this machine's clock 20 minutes ahead"],
+)
 def test_a_change_register_stamped_before_a_page_already_read_is_still_exported(tmp_path, hours):
     """Register stamps `updated_at` before its transaction commits, so a change may show after a page holding later
     changes was read. Listed from exactly the last change read, a trainee changed so was never read (5 of 6, exit 0);
     each page starts a little earlier (§10: "since=<high-water mark minus a small overlap>"): 10 seconds before
     Register's time (its Date), or, when that Date is not taken for Register's (an hour from this machine's clock: a
-    proxy's), 10 seconds before the last change read."""
+    proxy's), 10 seconds before the last change read. This machine's clock 20 minutes ahead of Register's (review16)
+    made the earliest time by its own clock (now - 15 minutes) the pages' start: later than Register's, no overlap."""
     from trainee_extracts import extract
 
     moment = {"now": time.time() + hours * 3600, "fixed": None}
@@ -1549,3 +1554,56 @@ def test_an_export_with_the_ukprn_given_goes_on_when_the_listing_names_no_provid
     ):
         result = export_trainees(client, to="jsonl", output=out, academic_cycle=2025, ukprn="10000001")
     assert result.count == 12 and len(out.read_text().splitlines()) == 12
+
+
+# What Register returns only for a trainee with a HESA detail row (register-api.md §3.6): "keys are absent (not null)
+# for trainees without a HESA detail row (e.g. created in the UI and never updated via API)".
+HESA_DETAIL_KEYS = (
+    "itt_aim",
+    "itt_qualification_aim",
+    "course_year",
+    "additional_training_initiative",
+    "ni_number",
+    "pg_apprenticeship_start_date",
+    "previous_last_name",
+    "fund_code",
+)
+
+
+def test_a_trainee_register_holds_without_a_hesa_detail_is_noted_when_its_exported_row_will_not_read_back(tmp_path):
+    """docs/formats.md, export: "a dry run of an export against the service it came from plans nothing but
+    `unchanged`, except where a format cannot hold what Register does, and then the export says so in a note for each
+    trainee". A trainee Register got from Apply, or that a user added in its web service, and that no API client has
+    updated has no HESA detail row: Register's answer has no itt_aim, course_year or fund_code (§3.6), all three
+    required (§3.2). Its exported row is refused by validate (and by a sync of the file), with no note from the export
+    naming it. The emulator makes every trainee through the API, so the test takes one of them back to how Register
+    holds such a trainee (its HESA detail values gone, record_source `apply`)."""
+    from register_batch.emulator.app import token_digest
+    from register_batch.validation import Checker
+    from trainee_extracts import extract
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        assert (
+            sync_files([str(extract(tmp_path / "in.csv", 3))], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        )
+        store = emulator.app.store
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            [from_apply, *_others] = list(client.iter_trainees(academic_cycle=2025))
+            with store.transaction():
+                provider = store.provider_by_token_hash(token_digest(TOKEN))
+                assert provider is not None
+                held = store.trainee(provider["id"], from_apply["trainee_id"])
+                assert held is not None
+                held["fields"] = {k: v for k, v in held["fields"].items() if k not in HESA_DETAIL_KEYS}
+                held["meta"] = {**held["meta"], "record_source": "apply"}
+                store.save_trainee(held)
+            out = tmp_path / "held.csv"
+            result = export_trainees(client, to="register-csv", output=out, academic_cycle=2025)
+            as_xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+    assert result.count == 3
+    with Checker(fmt="auto", as_of=AS_OF) as checker:
+        refused = {r.data.get("hesa_id") for r in checker.records([str(out)]) if any(i.is_error for i in r.issues)}
+    assert refused == {from_apply["hesa_id"]}  # the row does not read back
+    for exported in (result, as_xml):
+        its = [note for note in exported.notes if note.startswith(f"trainee {from_apply['trainee_id']}: ")]
+        assert "Register holds no itt_aim, course_year, fund_code for this trainee" in its[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
@@ -60,3 +61,14 @@ def validated(
     )
     Validator(load_reference(), AS_OF, **options).check(record)
     return record
+
+
+def with_changes(**changes: Any) -> dict[str, Any]:
+    """A copy of VALID with `changes`; a change to None leaves the field out."""
+    data = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data

@@ -13,22 +13,12 @@ from register_batch.model import SourceRef
 from register_batch.validation import CATALOGUE
 from register_batch.validation.catalogue import describe
 from register_batch.validation.rules import inclusion_message
-from valid_trainee import AS_OF, VALID, validated
+from valid_trainee import AS_OF, VALID, validated, with_changes
 
 
 def check(data: dict, *, withdrawal: dict | None = None, deferral: dict | None = None) -> list[tuple[str, str, str]]:
     record = validated(data, withdrawal=withdrawal, deferral=deferral)
     return [(i.field, i.code, i.message) for i in record.issues]
-
-
-def with_changes(**changes) -> dict:
-    data = copy.deepcopy(VALID)
-    for key, value in changes.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
 
 
 def started_in(year: int, **changes) -> dict:

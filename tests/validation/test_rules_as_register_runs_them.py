@@ -9,17 +9,11 @@ import copy
 import pytest
 
 from register_batch.validation.catalogue import CATALOGUE
-from valid_trainee import VALID, validated
+from valid_trainee import VALID, validated, with_changes
 
 
 def issues(**changes) -> list[tuple[str | None, str, str]]:
-    data = copy.deepcopy(VALID)
-    for key, value in changes.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return [(i.field, i.code, i.severity.value) for i in validated(data).issues]
+    return [(i.field, i.code, i.severity.value) for i in validated(with_changes(**changes)).issues]
 
 
 def errors(**changes) -> list[tuple[str | None, str]]:
@@ -28,9 +22,7 @@ def errors(**changes) -> list[tuple[str | None, str]]:
 
 def with_dates(year: int, **changes) -> dict:
     """VALID starting on 1 September of `year`, with `changes`."""
-    data = copy.deepcopy(VALID)
-    data.update(started_in(year, **changes))
-    return data
+    return with_changes(**started_in(year, **changes))
 
 
 def started_in(year: int, *, end_year: int | None = None, **changes) -> dict:
