@@ -189,14 +189,16 @@ def _masked_credentials(url: str) -> str:
 CONFIG_FILE_LIMIT = 1 << 20  # a settings file is a few hundred bytes
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path, *, found_here: bool = False) -> dict[str, Any]:
+    """The settings of `path`; `found_here`: found in the current folder, not named (another user's is refused)."""
     import tomllib  # only where a config file is read: not for `--help` or `--version`
 
     from register_batch.fs import read_at_most
 
     try:
-        data = read_at_most(path, CONFIG_FILE_LIMIT, "a config file")
-        _warn_if_anyone_may_change(path, path.stat().st_mode)
+        data = read_at_most(
+            path, CONFIG_FILE_LIMIT, "a config file", opened=lambda status: _look_at(path, status, found_here)
+        )
         doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
         raise ConfigError(f"{shown_path(path)}: cannot read the config file ({exc.strerror or exc})") from None
@@ -275,10 +277,10 @@ def load_settings(
     options = options or {}
     environ = os.environ if environ is None else environ
     path = config_file or (Path(environ["REGISTER_BATCH_CONFIG"]) if environ.get("REGISTER_BATCH_CONFIG") else None)
-    if path is None and _settings_file_here():
+    found_here = path is None and _settings_file_here()
+    if found_here:
         path = Path(CONFIG_FILE)
-        _refuse_another_users(path)
-    file_values = read_config_file(path) if path else {}
+    file_values = read_config_file(path, found_here=found_here) if path else {}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key, default in DEFAULTS.items():
@@ -356,22 +358,32 @@ def _settings_file_here() -> bool:
         raise ConfigError(f"cannot look for {CONFIG_FILE} in the current folder: {shut}; or give --config") from None
 
 
-def _refuse_another_users(found: Path) -> None:
-    """A settings file found in the current folder (a shared one) that another user owns is not read unasked: its
-    target chooses where the token goes (as git will not read a repository another user owns). Root's is trusted, and
-    the file of the user who ran sudo."""
+def _look_at(path: Path, status: os.stat_result, found_here: bool) -> None:
+    """The settings file opened, before it is read. One found in the current folder (a shared one) that another user
+    owns is not read unasked: its target chooses where the token goes (as git will not read a repository another user
+    owns). Root's is trusted, and the file of the user who ran sudo. One any user may write to is read, with a warning:
+    any of them could point its target at their own server. Only others (o+w): a group-writable file is many Linux
+    users' default (umask 002) and a team folder's. Neither on Windows: no owner to compare, and the folder's ACL
+    decides who may write."""
+    import shlex
+    import stat
+
     from register_batch.portable import POSIX_PERMISSIONS
 
-    if not POSIX_PERMISSIONS:  # Windows: no owner to compare; the folder's ACL decides who may write there
+    if not POSIX_PERMISSIONS:
         return
-    try:
-        owner = found.stat().st_uid
-    except OSError:  # gone, or shut: reading it says so
-        return
-    if owner not in (os.geteuid(), 0) and not _sudo_by(owner):
+    owner = status.st_uid
+    if found_here and owner not in (os.geteuid(), 0) and not _sudo_by(owner):
         raise ConfigError(
-            f"{found} in the current folder belongs to another user (uid {owner}): not read, as its settings could "
-            f"send your API token to another service; give --config {found} to read it"
+            f"{path} in the current folder belongs to another user (uid {owner}): not read, as its settings could "
+            f"send your API token to another service; give --config {path} to read it"
+        )
+    if stat.S_ISREG(status.st_mode) and status.st_mode & stat.S_IWOTH:  # not /dev/zero, read to its limit
+        logging.getLogger("register_batch.config").warning(
+            "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
+            "yours",
+            path,
+            shlex.quote(str(path)),
         )
 
 
@@ -380,23 +392,6 @@ def _sudo_by(owner: int) -> bool:
     them."""
     sudo_uid = os.environ.get("SUDO_UID", "")
     return os.geteuid() == 0 and sudo_uid.isdigit() and int(sudo_uid) == owner
-
-
-def _warn_if_anyone_may_change(path: Path, mode: int) -> None:
-    """A settings file any user may write to lets any of them point its target at their own server. Only others
-    (o+w): a group-writable file is many Linux users' default (umask 002) and a team folder's."""
-    import shlex
-    import stat
-
-    from register_batch.portable import POSIX_PERMISSIONS
-
-    if POSIX_PERMISSIONS and mode & stat.S_IWOTH:
-        logging.getLogger("register_batch.config").warning(
-            "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
-            "yours",
-            path,
-            shlex.quote(str(path)),
-        )
 
 
 def _as_list(value: Any) -> list[Any]:

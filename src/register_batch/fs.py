@@ -10,7 +10,7 @@ import re
 import shlex
 import stat
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
@@ -198,10 +198,16 @@ class TooLarge(OSError):
     """A file read whole (settings, a mapping, a token) that holds more than such a file can: `strerror` says so."""
 
 
-def read_at_most(path: StrPath, limit: int, what: str) -> bytes:
+def read_at_most(
+    path: StrPath, limit: int, what: str, *, opened: Callable[[os.stat_result], None] | None = None
+) -> bytes:
     """The bytes of `what` (a small file read whole), refused past `limit` bytes: `/dev/zero`, or the 2 GB extract
-    given in its place, would fill the memory first. Only `limit` + 1 bytes are read, so a pipe (`<(...)`) works."""
+    given in its place, would fill the memory first. Only `limit` + 1 bytes are read, so a pipe (`<(...)`) works.
+    `opened` looks at the file opened (its owner, its mode) before a byte is read: not another file put in its place
+    after a look at the name."""
     with open(path, "rb") as fh:
+        if opened is not None:
+            opened(os.fstat(fh.fileno()))
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(errno.EFBIG, f"over {size_in_words(limit)}, more than {what} holds")
