@@ -899,7 +899,7 @@ def _funding_cycle_known(facts: Facts) -> bool:
     "were not checked against Register's funding table",
     source="register-api.md §3.5.3 (only the 2025/26 and 2026/27 tables are bundled)",
     fix="For a past cycle, nothing to fix in the data: Register checks these against its own table. A cycle Register "
-    "has no funding rules for yet (2027 to 2028 when this version was made: register-api.md §3.5.3) has no funded "
+    "has no funding rules for yet (2027 to 2028 when this version was made) has no funded "
     "route, so Register refuses fund_code 7 there ('fund_code is not valid for this trainee') until they are "
     "published: send such trainees after that.",
     severity=Severity.WARNING,
