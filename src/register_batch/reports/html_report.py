@@ -330,14 +330,14 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     groups: dict[tuple[str, str, str], int] = {}
     field_errors: Counter = Counter()
     code_errors: Counter = Counter()
-    for row in report.issues():
-        key = field_key(row["field"], row["record"])
-        error = row["severity"] == "error"
+    for name, record, _line, _pid, _hid, about, _value, code, severity, _message in report.issue_values():
+        key = field_key(about, record)
+        error = severity == "error"
         if error:
             field_errors[key] += 1
-            code_errors[row["code"]] += 1
+            code_errors[code] += 1
         is_error.append(error)
-        group_of.append(groups.setdefault((key, row["code"], row["input"]), len(groups)))
+        group_of.append(groups.setdefault((key, code, name), len(groups)))
     errors = sum(is_error)
     warnings = len(is_error) - errors
     # Errors first, but a tenth of the rows is kept for warnings when there are any: a page whose filters offer
@@ -347,10 +347,10 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     kept_warnings = min(warnings, limit - kept_errors)
     chosen = bytearray(len(is_error))
     seen = [0, 0]  # warnings, errors so far
-    for pos, error in enumerate(is_error):
-        if seen[error] < (kept_errors if error else kept_warnings):
+    for pos, erring in enumerate(is_error):
+        if seen[erring] < (kept_errors if erring else kept_warnings):
             chosen[pos] = 1
-        seen[error] += 1
+        seen[erring] += 1
     return _Rows(report, chosen, [*groups], group_of, is_error), field_errors, code_errors
 
 
@@ -418,25 +418,16 @@ class _Rows:
 
     def __iter__(self) -> Iterator[_IssueRow]:
         chosen, formats, tags, sources = self._chosen, self._formats, self._tags, self._report.sources
-        for pos, row in enumerate(self._report.issues()):
+        for pos, values in enumerate(self._report.issue_values()):
             if chosen[pos]:
-                name = row["input"]
-                yield _IssueRow(  # the ISSUE_KEYS values, in order
-                    name,
-                    row["record"],
-                    row["line"],
-                    row["provider_trainee_id"],
-                    row["hesa_id"],
-                    row["field"],
-                    row["value"],
-                    row["code"],
-                    row["severity"],
-                    row["message"],
+                name, record, _line, _pid, _hid, about = values[:6]
+                yield _IssueRow(
+                    *values,  # the ISSUE_KEYS values, in order
                     pos,
-                    field_key(row["field"], row["record"]),
+                    field_key(about, record),
                     PurePath(name).name or name,
                     None,
-                    reports.source_of(sources, formats.get(name), row["field"], tags.get(name)),
+                    reports.source_of(sources, formats.get(name), about, tags.get(name)),
                 )
 
 
