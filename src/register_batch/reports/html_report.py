@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from importlib.resources import files
+from itertools import islice
 from pathlib import PurePath
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -153,13 +154,38 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 
 def inline_code(text: str) -> Markup:
     """The catalogue's fixes quote commands and values in `backticks`: show those as code."""
+    return _inline_code(str(text))
+
+
+@lru_cache(maxsize=256)
+def _inline_code(text: str) -> Markup:
+    # A rule's fix is shown beside each of its issues: each rule's, made once.
     return Markup("").join(
         Markup("<code>{}</code>").format(part) if odd else escape(part)
-        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(str(text))))
+        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(text)))
     )
 
 
 _ENV.filters["inline_code"] = inline_code
+
+
+def either_code(tags: Iterable[str]) -> Markup:
+    """The tags an issue's field may be read from, as code, the last two joined by "or": `<code>A</code>,
+    <code>B</code> or <code>C</code>`."""
+    return _either_code(tuple(tags))
+
+
+@lru_cache(maxsize=256)
+def _either_code(tags: tuple[str, ...]) -> Markup:
+    # The same few fields' tags are shown on most rows of a long table: each list made once. (A loop in the template
+    # cost each row a loop object, and the table's loop one as well, to say which tag is the last.)
+    codes = [Markup("<code>{}</code>").format(tag) for tag in tags]
+    if len(codes) < 2:
+        return Markup("").join(codes)
+    return Markup(", ").join(codes[:-1]) + Markup(" or ") + codes[-1]
+
+
+_ENV.filters["either_code"] = either_code
 _BREAK_AFTER = re.compile(r"(?<=[_./\\\[-])")
 
 
@@ -418,16 +444,23 @@ class _Rows:
 
     def __iter__(self) -> Iterator[_IssueRow]:
         chosen, formats, tags, sources = self._chosen, self._formats, self._tags, self._report.sources
+        # What the page says of an input and of its fields, found once for the rows (at most the page's) naming them.
+        input_names: dict[str, str] = {}
+        read_from: dict[tuple[str, str | None], tuple[str, ...]] = {}
         for pos, values in enumerate(self._report.issue_values()):
             if chosen[pos]:
                 name, record, _line, _pid, _hid, about = values[:6]
+                if name not in input_names:
+                    input_names[name] = PurePath(name).name or name
+                if (name, about) not in read_from:
+                    read_from[name, about] = reports.source_of(sources, formats.get(name), about, tags.get(name))
                 yield _IssueRow(
                     *values,  # the ISSUE_KEYS values, in order
                     pos,
                     field_key(about, record),
-                    PurePath(name).name or name,
+                    input_names[name],
                     None,
-                    reports.source_of(sources, formats.get(name), about, tags.get(name)),
+                    read_from[name, about],
                 )
 
 
@@ -785,13 +818,9 @@ WRITE_EVERY = 2048  # rendered pieces (most are a few characters) joined into on
 
 def write(fh: IO[str], report: ReportBuilder) -> None:
     """Write the page as it is rendered, a few thousand pieces at a time: a large report never sits in memory whole."""
-    pieces: list[str] = []
-    for piece in _template().generate(**context(report)):
-        pieces.append(piece)
-        if len(pieces) >= WRITE_EVERY:
-            fh.write("".join(pieces))
-            pieces.clear()
-    fh.write("".join(pieces))
+    pieces = _template().generate(**context(report))
+    while batch := list(islice(pieces, WRITE_EVERY)):  # (taken in C, not a piece at a time)
+        fh.write("".join(batch))
 
 
 def _template() -> Template:
