@@ -287,11 +287,18 @@ def _builder_of(issues_by_record):
     """A ReportBuilder that was given one record per list of (code, field, value, message), in order."""
     from datetime import date
 
-    from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord
+    from register_batch.model import API_VERSION
     from register_batch.reports import ReportBuilder
 
     builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
-    for number, issues in enumerate(issues_by_record, start=1):
+    _add_records(builder, issues_by_record)
+    return builder
+
+
+def _add_records(builder, issues_by_record, first=1):
+    from register_batch.model import Severity, SourceRef, TraineeRecord
+
+    for number, issues in enumerate(issues_by_record, start=first):
         record = TraineeRecord(
             source=SourceRef(input="in.csv", record=number, line=number + 1),
             data={"provider_trainee_id": f"P{number}", "hesa_id": f"{number:013d}"},
@@ -299,7 +306,6 @@ def _builder_of(issues_by_record):
         for code, field, value, message in issues:
             record.issue(code, message, field=field, value=value, severity=Severity.WARNING)
         builder.add_record(record)
-    return builder
 
 
 def test_issues_read_back_from_the_spool_as_they_were_added_over_many_chunks(tmp_path):
@@ -369,3 +375,19 @@ def test_two_halves_of_a_character_in_a_value_read_back_as_the_character_as_they
     paths = builder.write(tmp_path / "r")
     builder.close()
     assert '"value": "\U0001f600"' in paths["json"].read_text(encoding="utf-8")
+
+
+def test_issues_added_while_a_read_of_them_is_left_part_way_are_written_after_the_others(tmp_path):
+    """A read of the issues left part-way, and not closed, leaves the spool where it stopped: the issues added then
+    were written there, over those after it."""
+    from register_batch.reports import SPOOL_CHUNK
+
+    issue = ("invalid_code", "sex", "7", "sex is not a code")
+    records = 2 * SPOOL_CHUNK
+    builder = _builder_of([[issue] * 2] * records)
+    read = builder.issues()
+    assert next(read)["record"] == 1  # and left so
+    _add_records(builder, [[issue] * 2] * records, first=records + 1)
+    rows = list(builder.issues())
+    assert [row["record"] for row in rows] == [n for n in range(1, 2 * records + 1) for _ in range(2)]
+    builder.close()

@@ -204,6 +204,7 @@ class IssueSpool:
     def _flush(self) -> None:
         if self._chunk:
             blob = _marshalled(self._chunk)
+            self._file.seek(0, os.SEEK_END)  # after the others, wherever a read left off
             self._file.write(len(blob).to_bytes(4, "little"))
             self._file.write(blob)
             self._chunk = []
