@@ -10,6 +10,7 @@ reads back exactly as it was written.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
@@ -81,11 +82,24 @@ def write_for_spreadsheets(
     columns = tuple(columns)
     text_columns = frozenset(as_text_columns)
     cells: list[Callable[[Any], str]] = [as_text if c in text_columns else neutralise for c in columns]
+    # A column's texts repeat from row to row (the input's name, a field, a rule's code and message, a record's ids on
+    # each of its issues): each column remembers the cells it made of the last REMEMBERED short texts, so that most
+    # are made once. A text always makes the same cell; memory stays the same however many rows there are.
+    known = [functools.lru_cache(maxsize=REMEMBERED)(cell) for cell in cells]
     fh.write("\ufeff")
     writer = csv.writer(fh)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell(row[c]) for cell, c in zip(cells, columns, strict=True)])
+        writer.writerow(
+            [
+                made(value) if type(value) is str and len(value) <= REMEMBERED_CHARS else cell(value)
+                for cell, made, value in zip(cells, known, map(row.__getitem__, columns), strict=True)
+            ]
+        )
+
+
+REMEMBERED = 1024  # texts each column of write_for_spreadsheets remembers the cell of
+REMEMBERED_CHARS = 256  # and the most characters of one
 
 
 def protect(value: Any, *, prefix: bool = False) -> str:

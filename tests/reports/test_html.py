@@ -1258,3 +1258,13 @@ def test_an_issue_names_only_the_tags_of_the_layouts_its_input_was_read_with(tmp
     assert named["c23053.xml"] == [("F_ITTSTARTDATE",)]
     assert named["c22053.xml"] == [("F_ITTCOMDATE", "F_COMDATE")]
     assert named["both.xml"] == [("F_ITTSTARTDATE", "F_ITTCOMDATE", "F_COMDATE")] * 2
+
+
+def test_the_tags_a_field_is_read_from_are_code_with_or_before_the_last():
+    """As the page lists them after "from": commas between the tags, "or" before the last, each escaped."""
+    from register_batch.reports.html_report import either_code
+
+    assert either_code(()) == ""
+    assert either_code(["F_SURNAME"]) == "<code>F_SURNAME</code>"
+    assert either_code(("F_ITTCOMDATE", "F_COMDATE")) == "<code>F_ITTCOMDATE</code> or <code>F_COMDATE</code>"
+    assert either_code(("F_A", "F_B", "F_<C>")) == "<code>F_A</code>, <code>F_B</code> or <code>F_&lt;C&gt;</code>"

@@ -281,3 +281,113 @@ def test_a_reused_report_folder_keeps_no_file_of_an_earlier_run_beside_this_ones
     into_a_new_folder = run_cli(["-q", "validate", str(source), "--report-dir", "mine"], tmp_path, env)
     assert into_a_new_folder.returncode == 0, into_a_new_folder.stderr
     assert (user / "junit.xml").read_text(encoding="utf-8").startswith("a file of the user's")
+
+
+def _builder_of(issues_by_record):
+    """A ReportBuilder that was given one record per list of (code, field, value, message), in order."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    _add_records(builder, issues_by_record)
+    return builder
+
+
+def _add_records(builder, issues_by_record, first=1):
+    from register_batch.model import Severity, SourceRef, TraineeRecord
+
+    for number, issues in enumerate(issues_by_record, start=first):
+        record = TraineeRecord(
+            source=SourceRef(input="in.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"P{number}", "hesa_id": f"{number:013d}"},
+        )
+        for code, field, value, message in issues:
+            record.issue(code, message, field=field, value=value, severity=Severity.WARNING)
+        builder.add_record(record)
+
+
+def test_issues_read_back_from_the_spool_as_they_were_added_over_many_chunks(tmp_path):
+    """The spool is written a chunk of issues at a time (a long value makes a chunk end sooner): every issue reads
+    back, in order, with its values as they were (a lone half of a character, from a JSON escape, among them)."""
+    from register_batch.reports import SPOOL_CHUNK, SPOOL_CHUNK_CHARS
+
+    long_value = "x" * (SPOOL_CHUNK_CHARS // 3)
+    issues = [
+        [("legacy_code_translated", "sex", str(n % 7), f"sex: legacy code {n % 7}")] * (n % 4)
+        + ([("too_long", "last_name", long_value, "last_name is too long")] if n % 200 == 0 else [])
+        + ([("control_character", "first_names", "Ann\udce9\x1b", "a control character")] if n % 97 == 0 else [])
+        for n in range(1, 3 * SPOOL_CHUNK)
+    ]
+    builder = _builder_of(issues)
+    expected = [
+        (number, code, field, value, message)
+        for number, record in enumerate(issues, start=1)
+        for code, field, value, message in record
+    ]
+    assert len(expected) > 3 * SPOOL_CHUNK
+    for _ in range(2):  # each report reads them all again
+        rows = list(builder.issues())
+        assert [(r["record"], r["code"], r["field"], r["value"], r["message"]) for r in rows] == expected
+        assert {(r["input"], r["line"] - r["record"], r["severity"]) for r in rows} == {("in.csv", 1, "warning")}
+        assert [r["provider_trainee_id"] for r in rows] == [f"P{number}" for number, *_ in expected]
+    builder.close()
+
+
+def test_an_issue_of_a_str_subclass_reads_back_as_plain_text_the_page_escapes(tmp_path):
+    """An Issue made without validation (a library caller's Issue.model_construct) may hold a str subclass the
+    spool's marshal does not take: it reads back as the JSON spool read it, plain text, which report.html escapes
+    (a Markup value read back as Markup would go into the page as HTML)."""
+    from markupsafe import Markup
+
+    from register_batch.model import Issue, Severity
+
+    builder = _builder_of([[("too_long", "first_names", "Ann", "first_names is too long")]])
+    made = Issue.model_construct(
+        input="in.csv",
+        record=2,
+        line=3,
+        field="last_name",
+        value=Markup("<b>bold</b>"),
+        code="too_long",
+        severity=Severity.ERROR,
+        message="last_name is too long",
+    )
+    builder.add_batch_issues([(1, made)])
+    builder.finish([])
+    rows = list(builder.issues())
+    assert [type(row["value"]) for row in rows] == [str, str]
+    assert rows[1]["value"] == "<b>bold</b>"
+    paths = builder.write(tmp_path / "r")
+    builder.close()
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
+
+
+def test_two_halves_of_a_character_in_a_value_read_back_as_the_character_as_they_did(tmp_path):
+    """A value holding both halves of a character, each a lone surrogate (two escapes of Register's answer, one after
+    the other), read back from the JSON spool as the character: so it still does, in every report."""
+    builder = _builder_of([[("invalid_code", "sex", "\ud83d\ude00", "sex: \ud83d\ude00 is not a code")]])
+    builder.finish([])
+    [row] = list(builder.issues())
+    assert row["value"] == "\U0001f600" and row["message"] == "sex: \U0001f600 is not a code"
+    paths = builder.write(tmp_path / "r")
+    builder.close()
+    assert '"value": "\U0001f600"' in paths["json"].read_text(encoding="utf-8")
+
+
+def test_issues_added_while_a_read_of_them_is_left_part_way_are_written_after_the_others(tmp_path):
+    """A read of the issues left part-way, and not closed, leaves the spool where it stopped: the issues added then
+    were written there, over those after it."""
+    from register_batch.reports import SPOOL_CHUNK
+
+    issue = ("invalid_code", "sex", "7", "sex is not a code")
+    records = 2 * SPOOL_CHUNK
+    builder = _builder_of([[issue] * 2] * records)
+    read = builder.issues()
+    assert next(read)["record"] == 1  # and left so
+    _add_records(builder, [[issue] * 2] * records, first=records + 1)
+    rows = list(builder.issues())
+    assert [row["record"] for row in rows] == [n for n in range(1, 2 * records + 1) for _ in range(2)]
+    builder.close()

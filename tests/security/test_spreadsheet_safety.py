@@ -208,6 +208,26 @@ def test_neutralise_and_protect_cover_every_formula_start():
     assert neutralise(None) == protect(None) == ""
 
 
+def test_a_report_csv_makes_each_cell_of_its_own_column_as_often_as_a_text_comes_back():
+    """write_for_spreadsheets remembers the cells its columns made of short texts, which repeat from row to row: a
+    text makes the same cell each time, as its column makes it (`as_text` keeps `083` as text, `neutralise` does
+    not), through more texts than a column remembers, long texts and values that are not text among them."""
+    import io
+
+    from register_batch.csvsafe import REMEMBERED, REMEMBERED_CHARS, as_text, write_for_spreadsheets
+
+    texts = ["083", "=1+1", "-3", "1.50", "2026-11-28", "\x1bx", "O'Neill", "x" * (REMEMBERED_CHARS + 1), "-"]
+    values = [*texts, 83, -3, None, 1.5, True, *(f"0{n}" for n in range(REMEMBERED + 10)), *texts]
+    rows = [{"value": value, "message": value, "n": number} for number, value in enumerate(values * 2)]
+    out = io.StringIO()
+    write_for_spreadsheets(out, ("value", "message", "n"), rows, as_text_columns=("value",))
+    out.seek(0)
+    read = list(csv.reader(out))
+    assert read[0] == ["\ufeffvalue", "message", "n"]
+    assert read[1:] == [[as_text(row["value"]), neutralise(row["message"]), str(row["n"])] for row in rows]
+    assert read[1][:2] == ["'083", "083"] and read[2][:2] == ["'=1+1", "'=1+1"]
+
+
 # Text a spreadsheet user could type: no line breaks (no trainee field holds one; see test_hostile_inputs) and
 # nothing the CSV module cannot carry.
 cell_text = (

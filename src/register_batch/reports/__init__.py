@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import marshal
 import os
 import re
 import stat
@@ -31,7 +32,7 @@ from register_batch.fs import (
     private_files_together,
     same_folder,
 )
-from register_batch.model import Issue, Severity, TraineeRecord
+from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, issue_values
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
 from register_batch.readers.layouts import TAG_ORDER
@@ -162,6 +163,85 @@ class Summary:
             "errors": self.errors,
             "warnings": self.warnings,
         }
+
+
+# A spool's issues are written this many at a time (or fewer, when their text is long): memory holds one such chunk,
+# being filled or being read back.
+SPOOL_CHUNK = 256
+SPOOL_CHUNK_CHARS = 1 << 20
+# Two halves of one character (a high surrogate, then a low one) as marshal writes them (UTF-8, surrogatepass).
+_SURROGATE_PAIR = re.compile(rb"\xed[\xa0-\xaf][\x80-\xbf]\xed[\xb0-\xbf][\x80-\xbf]")
+
+
+class IssueSpool:
+    """Issues, each with its batch index, in a temporary file in the order added: the reports read them all back,
+    each report once (report.html twice), however many there are, without holding them.
+
+    Each issue is kept as its values (`model.issue_values`, in ISSUE_KEYS order), marshalled a chunk at a time: the
+    JSON line per issue it was kept as cost more to write and to read back, four or five times over, than the rest of
+    what the reports do with a warning.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._chunk: list[tuple[int, IssueTuple]] = []
+        self._chars = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def add(self, index: int, issue: Issue) -> None:
+        if self._file.closed:
+            raise ValueError("the issues were spooled to a temporary file, closed when the run ended")
+        self._chunk.append((index, issue_values(issue)))
+        # The text an issue quotes from its input (its value, its ids; its message may quote the value) can be long.
+        self._chars += len(issue.message) + len(issue.value or "")
+        self._chars += len(issue.provider_trainee_id or "") + len(issue.hesa_id or "")
+        if len(self._chunk) >= SPOOL_CHUNK or self._chars >= SPOOL_CHUNK_CHARS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._chunk:
+            blob = _marshalled(self._chunk)
+            self._file.seek(0, os.SEEK_END)  # after the others, wherever a read left off
+            self._file.write(len(blob).to_bytes(4, "little"))
+            self._file.write(blob)
+            self._chunk = []
+            self._chars = 0
+
+    def __iter__(self) -> Iterator[tuple[int, IssueTuple]]:
+        """(batch index, values) of each issue, in the order added. The file is put back at its end however far it
+        was read, where the next issue is written (sync reads the issues before it adds its own)."""
+        self._flush()
+        file = self._file
+        file.seek(0)
+        try:
+            while size := file.read(4):
+                yield from marshal.loads(file.read(int.from_bytes(size, "little")))
+        finally:
+            if not file.closed:
+                file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._chunk = []
+        self._file.close()
+
+
+def _marshalled(chunk: list[tuple[int, IssueTuple]]) -> bytes:
+    """`chunk` as marshal writes it; as it reads back from the JSON the spool held before, when it would read back
+    otherwise: a value of a type marshal does not take (a str subclass, from a library caller's Issue.model_construct)
+    as plain JSON values, and the two halves of a character, in two values joined (a lone surrogate each), as the
+    character JSON reads them as. Every report then has the bytes it had."""
+    try:
+        blob = marshal.dumps(chunk)
+    except ValueError:
+        pass
+    else:
+        if not _SURROGATE_PAIR.search(blob):
+            return blob
+    as_json = (json.dumps(pair, ensure_ascii=False).encode("utf-8", ESCAPE_UNENCODABLE) for pair in chunk)
+    return marshal.dumps([json.loads(text) for text in as_json])
 
 
 class _Closed:
@@ -306,9 +386,9 @@ class ReportBuilder:
         self.started = self.started if self.started.tzinfo else self.started.astimezone(UTC)
         if self.ended is not None and self.ended.tzinfo is None:
             self.ended = self.ended.astimezone(UTC)
-        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors=ESCAPE_UNENCODABLE)
+        self._spool = IssueSpool()  # _CLOSED in a pickled builder
         self._file_issues: list[Issue] = []
-        self._batch: list[Any] = []  # spool files of later issues, each in batch order
+        self._batch: list[IssueSpool] = []  # spools of later issues, each in batch order
         self._batch_last = -1
         self._invalid = bytearray()
         self._key = 0
@@ -326,9 +406,10 @@ class ReportBuilder:
         self.summary.records += 1
         invalid = record.has_errors
         self._invalid.append(1 if invalid else 0)
+        spool = self._spool
         for issue in record.issues:
             self._count(issue)
-            self._spool.write(json.dumps([self._key, issue_row(issue)], ensure_ascii=False) + "\n")
+            spool.add(self._key, issue)
         self._key += 1
 
     def add_file_issues(self, issues: Iterable[Issue]) -> None:
@@ -345,9 +426,9 @@ class ReportBuilder:
         for index, issue in pairs:
             self._count(issue)
             if not self._batch or index < self._batch_last:
-                self._batch.append(tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors=ESCAPE_UNENCODABLE))
+                self._batch.append(IssueSpool())
             self._batch_last = index
-            self._batch[-1].write(json.dumps([index, issue_row(issue)], ensure_ascii=False) + "\n")
+            self._batch[-1].add(index, issue)
             if issue.severity is Severity.ERROR and index < len(self._invalid):
                 self._invalid[index] = 1
 
@@ -369,6 +450,12 @@ class ReportBuilder:
         Only until `close()`: the job functions close the builder before they return, and the rows are then
         in the report's files (`report.json`, `issues.csv`).
         """
+        for values in self.issue_values():
+            yield dict(zip(ISSUE_KEYS, values, strict=True))
+
+    def issue_values(self) -> Iterator[IssueTuple]:
+        """`issues()`, each row as its values, in ISSUE_KEYS order: what the report writers read, every issue of the
+        run each, for which a dict apiece would cost more than the rest they do with most rows."""
         if self._spool.closed:
             raise RegisterBatchError(
                 "this run's issues were spooled to a temporary file, closed when the run ended: read them from "
@@ -376,35 +463,32 @@ class ReportBuilder:
                 "for each record's issues as Issue objects"
             )
         for issue in self._file_issues:
-            yield issue_row(issue)
-        for _index, row in self._spooled():
-            yield row
+            yield issue_values(issue)
+        for _index, values in self._spooled():
+            yield values
 
     def errors_named(self) -> dict[int, list[str]]:
         """Each record's errors as "code (field)", once each, by batch index, for the records that have any: sync
         names them in the results row of a record it did not send, which said only that it failed validation."""
         found: dict[int, list[str]] = {}
-        for index, row in self._spooled():
-            if row["severity"] == Severity.ERROR:
-                named = f"{row['code']} ({row['field']})" if row["field"] else row["code"]
+        for index, (_input, _record, _line, _pid, _hid, about, _value, code, severity, _message) in self._spooled():
+            if severity == Severity.ERROR:
+                named = f"{code} ({about})" if about else code
                 if named not in (names := found.setdefault(index, [])):
                     names.append(named)
         return found
 
-    def _spooled(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(batch index, row) of every record's issue, in record order. Each spool is put back at its end however
-        far it was read, where the next issue is written (sync reads them before it adds its own)."""
-        spools = (self._spool, *self._batch)
-        streams = []
-        for spool in spools:
-            spool.seek(0)
-            streams.append(json.loads(line) for line in spool)
+    def _spooled(self) -> Iterator[tuple[int, IssueTuple]]:
+        """(batch index, values) of every record's issue, in record order."""
+        if not self._batch:  # the issues of a validate: in one spool, in record order already
+            yield from self._spool
+            return
+        streams = [iter(spool) for spool in (self._spool, *self._batch)]
         try:
             yield from heapq.merge(*streams, key=lambda pair: pair[0])
         finally:
-            for spool in spools:
-                if not spool.closed:
-                    spool.seek(0, os.SEEK_END)
+            for stream in streams:  # each spool put back at its end at once, not once the streams are collected
+                stream.close()  # type: ignore[attr-defined]  # a generator
 
     def header(self) -> dict[str, Any]:
         return {

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from importlib.resources import files
+from itertools import islice
 from pathlib import PurePath
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -153,13 +154,38 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 
 def inline_code(text: str) -> Markup:
     """The catalogue's fixes quote commands and values in `backticks`: show those as code."""
+    return _inline_code(str(text))
+
+
+@lru_cache(maxsize=256)
+def _inline_code(text: str) -> Markup:
+    # A rule's fix is shown beside each of its issues: each rule's, made once.
     return Markup("").join(
         Markup("<code>{}</code>").format(part) if odd else escape(part)
-        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(str(text))))
+        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(text)))
     )
 
 
 _ENV.filters["inline_code"] = inline_code
+
+
+def either_code(tags: Iterable[str]) -> Markup:
+    """The tags an issue's field may be read from, as code, the last two joined by "or": `<code>A</code>,
+    <code>B</code> or <code>C</code>`."""
+    return _either_code(tuple(tags))
+
+
+@lru_cache(maxsize=256)
+def _either_code(tags: tuple[str, ...]) -> Markup:
+    # The same few fields' tags are shown on most rows of a long table: each list made once. (A loop in the template
+    # cost each row a loop object, and the table's loop one as well, to say which tag is the last.)
+    codes = [Markup("<code>{}</code>").format(tag) for tag in tags]
+    if len(codes) < 2:
+        return Markup("").join(codes)
+    return Markup(", ").join(codes[:-1]) + Markup(" or ") + codes[-1]
+
+
+_ENV.filters["either_code"] = either_code
 _BREAK_AFTER = re.compile(r"(?<=[_./\\\[-])")
 
 
@@ -330,14 +356,14 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     groups: dict[tuple[str, str, str], int] = {}
     field_errors: Counter = Counter()
     code_errors: Counter = Counter()
-    for row in report.issues():
-        key = field_key(row["field"], row["record"])
-        error = row["severity"] == "error"
+    for name, record, _line, _pid, _hid, about, _value, code, severity, _message in report.issue_values():
+        key = field_key(about, record)
+        error = severity == "error"
         if error:
             field_errors[key] += 1
-            code_errors[row["code"]] += 1
+            code_errors[code] += 1
         is_error.append(error)
-        group_of.append(groups.setdefault((key, row["code"], row["input"]), len(groups)))
+        group_of.append(groups.setdefault((key, code, name), len(groups)))
     errors = sum(is_error)
     warnings = len(is_error) - errors
     # Errors first, but a tenth of the rows is kept for warnings when there are any: a page whose filters offer
@@ -347,10 +373,10 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     kept_warnings = min(warnings, limit - kept_errors)
     chosen = bytearray(len(is_error))
     seen = [0, 0]  # warnings, errors so far
-    for pos, error in enumerate(is_error):
-        if seen[error] < (kept_errors if error else kept_warnings):
+    for pos, erring in enumerate(is_error):
+        if seen[erring] < (kept_errors if erring else kept_warnings):
             chosen[pos] = 1
-        seen[error] += 1
+        seen[erring] += 1
     return _Rows(report, chosen, [*groups], group_of, is_error), field_errors, code_errors
 
 
@@ -418,25 +444,23 @@ class _Rows:
 
     def __iter__(self) -> Iterator[_IssueRow]:
         chosen, formats, tags, sources = self._chosen, self._formats, self._tags, self._report.sources
-        for pos, row in enumerate(self._report.issues()):
+        # What the page says of an input and of its fields, found once for the rows (at most the page's) naming them.
+        input_names: dict[str, str] = {}
+        read_from: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        for pos, values in enumerate(self._report.issue_values()):
             if chosen[pos]:
-                name = row["input"]
-                yield _IssueRow(  # the ISSUE_KEYS values, in order
-                    name,
-                    row["record"],
-                    row["line"],
-                    row["provider_trainee_id"],
-                    row["hesa_id"],
-                    row["field"],
-                    row["value"],
-                    row["code"],
-                    row["severity"],
-                    row["message"],
+                name, record, _line, _pid, _hid, about = values[:6]
+                if name not in input_names:
+                    input_names[name] = PurePath(name).name or name
+                if (name, about) not in read_from:
+                    read_from[name, about] = reports.source_of(sources, formats.get(name), about, tags.get(name))
+                yield _IssueRow(
+                    *values,  # the ISSUE_KEYS values, in order
                     pos,
-                    field_key(row["field"], row["record"]),
-                    PurePath(name).name or name,
+                    field_key(about, record),
+                    input_names[name],
                     None,
-                    reports.source_of(sources, formats.get(name), row["field"], tags.get(name)),
+                    read_from[name, about],
                 )
 
 
@@ -794,13 +818,9 @@ WRITE_EVERY = 2048  # rendered pieces (most are a few characters) joined into on
 
 def write(fh: IO[str], report: ReportBuilder) -> None:
     """Write the page as it is rendered, a few thousand pieces at a time: a large report never sits in memory whole."""
-    pieces: list[str] = []
-    for piece in _template().generate(**context(report)):
-        pieces.append(piece)
-        if len(pieces) >= WRITE_EVERY:
-            fh.write("".join(pieces))
-            pieces.clear()
-    fh.write("".join(pieces))
+    pieces = _template().generate(**context(report))
+    while batch := list(islice(pieces, WRITE_EVERY)):  # (taken in C, not a piece at a time)
+        fh.write("".join(batch))
 
 
 def _template() -> Template:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from lxml import etree
 
+from register_batch.reports import ISSUE_KEYS
 from register_batch.wording import xml_safe
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
 
 
+SEVERITY = ISSUE_KEYS.index("severity")
+
+
 def write(fh: IO[str], report: ReportBuilder) -> None:
     failures: dict[tuple[str, int | None], list[dict]] = defaultdict(list)
-    for row in report.issues():
-        if row["severity"] == "error":
+    for values in report.issue_values():  # a row (dict) made for the errors only, the issues the file names
+        if values[SEVERITY] == "error":
+            row: dict[str, Any] = dict(zip(ISSUE_KEYS, values, strict=True))
             failures[(row["input"], row["record"])].append(row)
     suite = etree.Element("testsuite", name=f"register-batch {report.command}")
     # When the run started, as JUnit's schema has it (UTC here, with no zone: the schema allows none), and how long it
