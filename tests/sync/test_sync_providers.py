@@ -396,6 +396,21 @@ def test_a_training_partners_own_token_is_refused_for_the_records_filed_under_it
         assert posts() == 1
 
 
+def test_a_training_partners_own_token_refused_for_one_record_says_it_in_the_singular(tmp_path):
+    """One record of the training partner's F_UKPRN: "1 record ... is", as people read it."""
+    from emulated import sync_options
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import sync_files
+
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+        options = sync_options(emulator, tmp_path, token, timeout=5.0)
+        sync_files([str(mixed_extract(tmp_path / "unsaid.csv", [""]))], options)  # lists the token's provider
+        with pytest.raises(ConfigError) as refused:
+            sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton]))], options)
+    assert f": 1 record of F_UKPRN {bolton} is {bath_spa}'s, and would be filed under {bolton}." in str(refused.value)
+
+
 def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
     """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
     created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""
@@ -574,6 +589,34 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
         ), refused.value
         done = sync_files([str(source)], sync_options(emu, tmp_path, ours, timeout=5.0, ukprn=OURS))
         assert done.exit_code == 0 and sorted(_held(emu, ours)) == ["2601200000001", "2601200000002", "2601200000003"]
+
+
+def test_creates_left_unanswered_before_the_first_answered_one_are_all_named_as_perhaps_in_the_other_account(tmp_path):
+    """Two records' creates went unanswered (each a 500, then carried out with its answer lost) before record 3's
+    answer showed the other provider: the stop names both, in the plural."""
+    from register_batch.api import RateLimiter, RegisterClient
+
+    theirs = "their-token"
+    with start_emulator(tokens=[theirs], ukprns={theirs: THEIRS}, rate_limit=None, as_of=AS_OF) as emu:
+        faults = iter(["500:1.0", "lost-response:1.0"] * 2)
+
+        class FailedThenLost(RegisterClient):
+            def create_trainee(self, data):
+                emu.set_faults(next(faults, None))
+                try:
+                    return super().create_trainee(data)
+                finally:
+                    emu.set_faults(None)
+
+        source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+        client = FailedThenLost(emu.url, theirs, limiter=RateLimiter(10_000, 1))
+        with client, pytest.raises(ConfigError) as refused:
+            sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
+        assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002", "2601200000003"]
+    assert (
+        f"(record 3 of {source}), is in {THEIRS}'s account (and perhaps the trainees of record 1 of {source}, "
+        f"record 2 of {source}, whose creates went unanswered), and nothing else was written" in str(refused.value)
+    ), refused.value
 
 
 def _night(path: Path, numbers) -> Path:
