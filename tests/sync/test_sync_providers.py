@@ -691,6 +691,23 @@ def test_a_state_dir_refuses_another_providers_token_at_the_first_create_when_no
         assert list(_held(emulator, theirs)) == [husid]
 
 
+def test_a_new_state_dir_for_an_account_that_holds_trainees_is_bound_by_its_first_create(tmp_path):
+    """A new state dir for a provider whose account already holds trainees (synced from another state dir): they are
+    none of its own, so the first create's answer binds it, and the next night's mixed-up token is refused by the
+    listing, nothing written."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        earlier = sync_options(emulator, tmp_path, ours, state_dir=tmp_path / "earlier-state")
+        sync_files([str(_night(tmp_path / "earlier.csv", [8]))], earlier)
+        monday = sync_files([str(_night(tmp_path / "monday.csv", [1]))], sync_options(emulator, tmp_path, ours))
+        assert monday.actions == {"create": 1} and _ledger_provider(tmp_path / "state") == OURS
+        with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
+            sync_files([str(_night(tmp_path / "tuesday.csv", [2]))], sync_options(emulator, tmp_path, theirs))
+        assert list(_held(emulator, theirs)) == ["2601200000009"]
+
+
 def test_a_ledger_of_an_older_version_takes_its_provider_from_its_own_trainees_only(tmp_path):
     """A ledger made before it kept the provider has none: the first of its own trainees Register shows gives it. A
     run with another provider's token, which lists only that provider's trainees (none of the ledger's), gives it
@@ -759,3 +776,22 @@ def test_a_ledger_of_an_older_version_that_adopts_its_provider_from_the_listing_
         assert tuesday.actions == {"unchanged": 1, "create": 1}, tuesday.summary_line()
         assert [per_page for _cycle, per_page in listings(front.seen[before:])].count(1) == 0  # no look
         assert _ledger_provider(state) == OURS
+
+
+def test_a_bound_state_dir_whose_listing_shows_its_provider_makes_no_look_for_the_token(tmp_path):
+    """The night's cycle lists only trainees of the state dir's provider that another state dir synced: their UKPRN
+    is the one the state dir is bound to, which is the check, made; the night's create goes ahead without a page of
+    each other recent cycle asked for first."""
+    token = "our-token"
+    with start_emulator(tokens=[token], ukprns={token: OURS}, rate_limit=None, as_of=AS_OF) as emulator:
+        with fronting(emulator.url, lambda seen, forward: None) as front:
+            options = sync_options(emulator, tmp_path, token, target=front.url, timeout=5.0)
+            sync_files([str(write_extract(tmp_path / "monday.csv", [trainee(1)]))], options)
+            assert _ledger_provider(tmp_path / "state") == OURS
+            elsewhere = sync_options(emulator, tmp_path, token, state_dir=tmp_path / "elsewhere")
+            sync_files([str(write_extract(tmp_path / "other.csv", [started_in(2023, trainee(8))]))], elsewhere)
+            before = len(front.seen)
+            night = write_extract(tmp_path / "tuesday.csv", [started_in(2023, trainee(2))])
+            tuesday = sync_files([str(night)], options)
+        assert tuesday.actions == {"create": 1}, tuesday.summary_line()
+        assert [per_page for _cycle, per_page in listings(front.seen[before:])].count(1) == 0  # no look
