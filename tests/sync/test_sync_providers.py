@@ -411,6 +411,30 @@ def test_a_training_partners_own_token_refused_for_one_record_says_it_in_the_sin
     assert f": 1 record of F_UKPRN {bolton} is {bath_spa}'s, and would be filed under {bolton}." in str(refused.value)
 
 
+def test_towards_the_sandbox_a_training_partners_own_token_is_still_refused_for_its_accredited_providers_records(
+    tmp_path, monkeypatch
+):
+    """Towards the sandbox the records' F_UKPRN does not check the token (its test provider's UKPRN may be another),
+    but a training partner's own token for records Register files under their accredited provider is still refused:
+    nothing is written to the partner's account."""
+    import httpx
+
+    from emulated import sync_options
+    from register_batch.api.client import TARGETS
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import sync_files
+
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+        monkeypatch.setitem(TARGETS, "sandbox", emulator.url)
+        options = sync_options(emulator, tmp_path, token, timeout=5.0)
+        sync_files([str(mixed_extract(tmp_path / "unsaid.csv", [""]))], options)  # lists the token's provider
+        with pytest.raises(ConfigError, match=f"a training partner Register files under {bath_spa}"):
+            sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton] * 2))], options)
+        posts = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
+    assert posts == 1
+
+
 def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
     """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
     created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""
