@@ -824,3 +824,20 @@ def test_a_page_count_in_an_answers_meta_is_a_whole_number_or_none(given, count)
     from register_batch.api.client import meta_count
 
     assert meta_count(given) == count
+
+
+def test_registers_own_time_is_the_date_it_said_however_far_from_this_machines_clock():
+    """Sync dates a listing by Register's clock (`last_said_date`) so that a look-back from it misses nothing Register
+    stamped: with Register's clock 20 minutes behind this machine's, it is the time Register's Date said, not this
+    machine's (as `last_date` takes a Date that far off for a proxy's). Before any answer there is none."""
+    behind = timedelta(minutes=20)
+
+    def clock() -> float:
+        return time.time() - behind.total_seconds()
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, clock=clock) as emu, client_for(emu) as client:
+        assert client.last_said_date is None and client.last_date is None
+        client.list_trainees(academic_cycle=2025, per_page=1, page=1)
+        said, now = client.last_said_date, datetime.now(UTC)
+    assert said is not None and said.tzinfo is not None
+    assert now - behind - timedelta(seconds=5) <= said <= now - behind + timedelta(seconds=1)

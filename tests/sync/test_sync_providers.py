@@ -396,6 +396,45 @@ def test_a_training_partners_own_token_is_refused_for_the_records_filed_under_it
         assert posts() == 1
 
 
+def test_a_training_partners_own_token_refused_for_one_record_says_it_in_the_singular(tmp_path):
+    """One record of the training partner's F_UKPRN: "1 record ... is", as people read it."""
+    from emulated import sync_options
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import sync_files
+
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+        options = sync_options(emulator, tmp_path, token, timeout=5.0)
+        sync_files([str(mixed_extract(tmp_path / "unsaid.csv", [""]))], options)  # lists the token's provider
+        with pytest.raises(ConfigError) as refused:
+            sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton]))], options)
+    assert f": 1 record of F_UKPRN {bolton} is {bath_spa}'s, and would be filed under {bolton}." in str(refused.value)
+
+
+def test_towards_the_sandbox_a_training_partners_own_token_is_still_refused_for_its_accredited_providers_records(
+    tmp_path, monkeypatch
+):
+    """Towards the sandbox the records' F_UKPRN does not check the token (its test provider's UKPRN may be another),
+    but a training partner's own token for records Register files under their accredited provider is still refused:
+    nothing is written to the partner's account."""
+    import httpx
+
+    from emulated import sync_options
+    from register_batch.api.client import TARGETS
+    from register_batch.emulator import start_emulator
+    from register_batch.sync import sync_files
+
+    bolton, bath_spa, token = "10006841", "10000571", "bolton-token"
+    with start_emulator(tokens=[token], ukprns={token: bolton}, rate_limit=None, as_of=AS_OF) as emulator:
+        monkeypatch.setitem(TARGETS, "sandbox", emulator.url)
+        options = sync_options(emulator, tmp_path, token, timeout=5.0)
+        sync_files([str(mixed_extract(tmp_path / "unsaid.csv", [""]))], options)  # lists the token's provider
+        with pytest.raises(ConfigError, match=f"a training partner Register files under {bath_spa}"):
+            sync_files([str(mixed_extract(tmp_path / "bolton.csv", [bolton] * 2))], options)
+        posts = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]["POST /trainees"]
+    assert posts == 1
+
+
 def test_a_training_partners_records_sync_under_its_accredited_provider(tmp_path, monkeypatch):
     """The University of Bolton's extract, sent with Bath Spa University's token (hesa-formats.md §5 item 11):
     created with Bolton as training partner, as Register's HESA import filed them, and unchanged on a rerun."""
@@ -576,6 +615,34 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
         assert done.exit_code == 0 and sorted(_held(emu, ours)) == ["2601200000001", "2601200000002", "2601200000003"]
 
 
+def test_creates_left_unanswered_before_the_first_answered_one_are_all_named_as_perhaps_in_the_other_account(tmp_path):
+    """Two records' creates went unanswered (each a 500, then carried out with its answer lost) before record 3's
+    answer showed the other provider: the stop names both, in the plural."""
+    from register_batch.api import RateLimiter, RegisterClient
+
+    theirs = "their-token"
+    with start_emulator(tokens=[theirs], ukprns={theirs: THEIRS}, rate_limit=None, as_of=AS_OF) as emu:
+        faults = iter(["500:1.0", "lost-response:1.0"] * 2)
+
+        class FailedThenLost(RegisterClient):
+            def create_trainee(self, data):
+                emu.set_faults(next(faults, None))
+                try:
+                    return super().create_trainee(data)
+                finally:
+                    emu.set_faults(None)
+
+        source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
+        client = FailedThenLost(emu.url, theirs, limiter=RateLimiter(10_000, 1))
+        with client, pytest.raises(ConfigError) as refused:
+            sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
+        assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002", "2601200000003"]
+    assert (
+        f"(record 3 of {source}), is in {THEIRS}'s account (and perhaps the trainees of record 1 of {source}, "
+        f"record 2 of {source}, whose creates went unanswered), and nothing else was written" in str(refused.value)
+    ), refused.value
+
+
 def _night(path: Path, numbers) -> Path:
     """Records of Register's CSV sort, which say no provider (no F_UKPRN, and no --ukprn given): the state dir's
     provider is all there is to tell a token by."""
@@ -648,6 +715,23 @@ def test_a_state_dir_refuses_another_providers_token_at_the_first_create_when_no
         assert list(_held(emulator, theirs)) == [husid]
 
 
+def test_a_new_state_dir_for_an_account_that_holds_trainees_is_bound_by_its_first_create(tmp_path):
+    """A new state dir for a provider whose account already holds trainees (synced from another state dir): they are
+    none of its own, so the first create's answer binds it, and the next night's mixed-up token is refused by the
+    listing, nothing written."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        earlier = sync_options(emulator, tmp_path, ours, state_dir=tmp_path / "earlier-state")
+        sync_files([str(_night(tmp_path / "earlier.csv", [8]))], earlier)
+        monday = sync_files([str(_night(tmp_path / "monday.csv", [1]))], sync_options(emulator, tmp_path, ours))
+        assert monday.actions == {"create": 1} and _ledger_provider(tmp_path / "state") == OURS
+        with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
+            sync_files([str(_night(tmp_path / "tuesday.csv", [2]))], sync_options(emulator, tmp_path, theirs))
+        assert list(_held(emulator, theirs)) == ["2601200000009"]
+
+
 def test_a_ledger_of_an_older_version_takes_its_provider_from_its_own_trainees_only(tmp_path):
     """A ledger made before it kept the provider has none: the first of its own trainees Register shows gives it. A
     run with another provider's token, which lists only that provider's trainees (none of the ledger's), gives it
@@ -716,3 +800,22 @@ def test_a_ledger_of_an_older_version_that_adopts_its_provider_from_the_listing_
         assert tuesday.actions == {"unchanged": 1, "create": 1}, tuesday.summary_line()
         assert [per_page for _cycle, per_page in listings(front.seen[before:])].count(1) == 0  # no look
         assert _ledger_provider(state) == OURS
+
+
+def test_a_bound_state_dir_whose_listing_shows_its_provider_makes_no_look_for_the_token(tmp_path):
+    """The night's cycle lists only trainees of the state dir's provider that another state dir synced: their UKPRN
+    is the one the state dir is bound to, which is the check, made; the night's create goes ahead without a page of
+    each other recent cycle asked for first."""
+    token = "our-token"
+    with start_emulator(tokens=[token], ukprns={token: OURS}, rate_limit=None, as_of=AS_OF) as emulator:
+        with fronting(emulator.url, lambda seen, forward: None) as front:
+            options = sync_options(emulator, tmp_path, token, target=front.url, timeout=5.0)
+            sync_files([str(write_extract(tmp_path / "monday.csv", [trainee(1)]))], options)
+            assert _ledger_provider(tmp_path / "state") == OURS
+            elsewhere = sync_options(emulator, tmp_path, token, state_dir=tmp_path / "elsewhere")
+            sync_files([str(write_extract(tmp_path / "other.csv", [started_in(2023, trainee(8))]))], elsewhere)
+            before = len(front.seen)
+            night = write_extract(tmp_path / "tuesday.csv", [started_in(2023, trainee(2))])
+            tuesday = sync_files([str(night)], options)
+        assert tuesday.actions == {"create": 1}, tuesday.summary_line()
+        assert [per_page for _cycle, per_page in listings(front.seen[before:])].count(1) == 0  # no look
