@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from report_builders import RUN_TIME
 
 from cli_runs import files_limited_to, run_cli
@@ -363,6 +365,40 @@ def test_an_issue_of_a_str_subclass_reads_back_as_plain_text_the_page_escapes(tm
     builder.close()
     page = paths["html"].read_text(encoding="utf-8")
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="review18: IssueSpool.add takes len() of issue.value and the ids, a TypeError for a number (perf21)",
+)
+def test_an_issue_holding_a_number_is_spooled_and_reported_as_before(tmp_path):
+    """An Issue made without validation (a library caller's Issue.model_construct) may hold a number for its value or
+    provider_trainee_id: the JSON spool took it and every report showed it; IssueSpool.add measures each value's
+    length to end a chunk, and len() of a number raises TypeError before any report is written."""
+    import json
+
+    from register_batch.model import Issue, Severity
+
+    builder = _builder_of([[("too_long", "first_names", "Ann", "first_names is too long")]])
+    made = Issue.model_construct(
+        input="in.csv",
+        record=2,
+        line=3,
+        provider_trainee_id=12,
+        field="graduation_year",
+        value=2031,
+        code="out_of_range",
+        severity=Severity.ERROR,
+        message="graduation_year is out of range",
+    )
+    builder.add_batch_issues([(1, made)])
+    builder.finish([])
+    paths = builder.write(tmp_path / "r")
+    builder.close()
+    rows = json.loads(paths["json"].read_text(encoding="utf-8"))["issues"]
+    assert (rows[1]["value"], rows[1]["provider_trainee_id"]) == (2031, 12)
+    assert ",2031," in paths["csv"].read_text(encoding="utf-8-sig")
 
 
 def test_two_halves_of_a_character_in_a_value_read_back_as_the_character_as_they_did(tmp_path):
