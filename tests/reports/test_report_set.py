@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from report_builders import RUN_TIME
 
 from cli_runs import files_limited_to, run_cli
