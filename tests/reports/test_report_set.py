@@ -366,11 +366,6 @@ def test_an_issue_of_a_str_subclass_reads_back_as_plain_text_the_page_escapes(tm
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="review18: IssueSpool.add takes len() of issue.value and the ids, a TypeError for a number (perf21)",
-)
 def test_an_issue_holding_a_number_is_spooled_and_reported_as_before(tmp_path):
     """An Issue made without validation (a library caller's Issue.model_construct) may hold a number for its value or
     provider_trainee_id: the JSON spool took it and every report showed it; IssueSpool.add measures each value's
@@ -428,10 +423,6 @@ def test_issues_added_while_a_read_of_them_is_left_part_way_are_written_after_th
     builder.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: errors_named reads the spools without issue_values' closed check (pre-existing; perf21 kept it)",
-)
 def test_errors_named_of_a_closed_or_pickled_builder_says_where_the_rows_are_as_issues_does():
     """issues() of a closed builder, or one pickled back from a worker, raises RegisterBatchError naming report.json;
     errors_named() (public, sync's) reads the same spools and raises a bare ValueError ("seek of closed file") or
@@ -450,10 +441,6 @@ def test_errors_named_of_a_closed_or_pickled_builder_says_where_the_rows_are_as_
             closed.errors_named()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: marshal keeps a tuple value a tuple; the JSON spool read it back as a list (perf21)",
-)
 def test_an_issue_holding_a_tuple_reads_back_as_the_json_spool_read_it(tmp_path):
     """An Issue made without validation may hold a tuple for its value (a library caller's model_construct): the JSON
     spool read it back as a list, so issues.csv said ['a', 'b']; marshal keeps it a tuple and issues.csv (and

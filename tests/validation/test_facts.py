@@ -132,11 +132,6 @@ def test_without_as_of_today_is_registers_utc_date_not_this_machines(a_zone_on_a
     assert (future_start(today), future_start(today + timedelta(days=1))) == (False, True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="review18: ruby_to_i uses int(), refused past Python's 4300-digit limit; a run ends in an internal error",
-)
 def test_ruby_to_i_reads_a_number_of_any_length_as_ruby_does():
     """Ruby's String#to_i reads any number of digits (a Bignum); int() of more than 4300 digits raises ValueError, so a
     degree's graduation_year of 5000 nines ends `validate` with "internal error" (exit 70) rather than a finding."""

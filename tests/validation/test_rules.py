@@ -1042,9 +1042,6 @@ def test_an_email_with_a_line_break_is_not_what_registers_format_check_refuses(e
     assert ("email", "invalid_email", EMAIL) not in check(with_changes(email=email))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review18: email_is_valid splits lines first; Ruby's [^.@] after the @ takes a line break"
-)
 def test_an_email_whose_host_starts_on_the_next_line_is_what_registers_format_check_accepts():
     """In EMAIL_REGEX /^[...]+@([^.@][^@\\s]+)$/ the first character of the host is [^.@], which in Ruby also matches a
     line break: "dave@\\nexample.com" matches with the hostname "\\nexample.com", whose first part passes PART_REGEX

@@ -186,6 +186,7 @@ class IssueSpool:
         self._file = tempfile.TemporaryFile()
         self._chunk: list[tuple[int, IssueTuple]] = []
         self._chars = 0
+        self._as_json = False  # the chunk holds a value of a library caller's own kind (_marshalled)
 
     @property
     def closed(self) -> bool:
@@ -194,21 +195,25 @@ class IssueSpool:
     def add(self, index: int, issue: Issue) -> None:
         if self._file.closed:
             raise ValueError("the issues were spooled to a temporary file, closed when the run ended")
-        self._chunk.append((index, issue_values(issue)))
-        # The text an issue quotes from its input (its value, its ids; its message may quote the value) can be long.
-        self._chars += len(issue.message) + len(issue.value or "")
-        self._chars += len(issue.provider_trainee_id or "") + len(issue.hesa_id or "")
+        values = issue_values(issue)
+        self._chunk.append((index, values))
+        for value in values:
+            if type(value) is str:  # the text an issue quotes from its input (its value, its ids) can be long
+                self._chars += len(value)
+            elif type(value) not in _PLAIN:  # a library caller's Issue.model_construct may hold anything
+                self._as_json = True
         if len(self._chunk) >= SPOOL_CHUNK or self._chars >= SPOOL_CHUNK_CHARS:
             self._flush()
 
     def _flush(self) -> None:
         if self._chunk:
-            blob = _marshalled(self._chunk)
+            blob = _marshalled(self._chunk, as_json=self._as_json)
             self._file.seek(0, os.SEEK_END)  # after the others, wherever a read left off
             self._file.write(len(blob).to_bytes(4, "little"))
             self._file.write(blob)
             self._chunk = []
             self._chars = 0
+            self._as_json = False
 
     def __iter__(self) -> Iterator[tuple[int, IssueTuple]]:
         """(batch index, values) of each issue, in the order added. The file is put back at its end however far it
@@ -228,20 +233,21 @@ class IssueSpool:
         self._file.close()
 
 
-def _marshalled(chunk: list[tuple[int, IssueTuple]]) -> bytes:
+# The kinds of value marshal reads back as JSON does (a str subclass, a tuple, a dict with numbers for keys do not).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _marshalled(chunk: list[tuple[int, IssueTuple]], *, as_json: bool = False) -> bytes:
     """`chunk` as marshal writes it; as it reads back from the JSON the spool held before, when it would read back
-    otherwise: a value of a type marshal does not take (a str subclass, from a library caller's Issue.model_construct)
-    as plain JSON values, and the two halves of a character, in two values joined (a lone surrogate each), as the
+    otherwise: a value of another kind than _PLAIN (`as_json`: from a library caller's Issue.model_construct) as
+    plain JSON values, and the two halves of a character, in two values joined (a lone surrogate each), as the
     character JSON reads them as. Every report then has the bytes it had."""
-    try:
+    if not as_json:
         blob = marshal.dumps(chunk)
-    except ValueError:
-        pass
-    else:
         if not _SURROGATE_PAIR.search(blob):
             return blob
-    as_json = (json.dumps(pair, ensure_ascii=False).encode("utf-8", ESCAPE_UNENCODABLE) for pair in chunk)
-    return marshal.dumps([json.loads(text) for text in as_json])
+    texts = (json.dumps(pair, ensure_ascii=False).encode("utf-8", ESCAPE_UNENCODABLE) for pair in chunk)
+    return marshal.dumps([json.loads(text) for text in texts])
 
 
 class _Closed:
@@ -456,12 +462,7 @@ class ReportBuilder:
     def issue_values(self) -> Iterator[IssueTuple]:
         """`issues()`, each row as its values, in ISSUE_KEYS order: what the report writers read, every issue of the
         run each, for which a dict apiece would cost more than the rest they do with most rows."""
-        if self._spool.closed:
-            raise RegisterBatchError(
-                "this run's issues were spooled to a temporary file, closed when the run ended: read them from "
-                "the report.json or issues.csv it wrote, or iterate register_batch.validation.Checker.records() "
-                "for each record's issues as Issue objects"
-            )
+        self._still_spooled()
         for issue in self._file_issues:
             yield issue_values(issue)
         for _index, values in self._spooled():
@@ -470,6 +471,7 @@ class ReportBuilder:
     def errors_named(self) -> dict[int, list[str]]:
         """Each record's errors as "code (field)", once each, by batch index, for the records that have any: sync
         names them in the results row of a record it did not send, which said only that it failed validation."""
+        self._still_spooled()
         found: dict[int, list[str]] = {}
         for index, (_input, _record, _line, _pid, _hid, about, _value, code, severity, _message) in self._spooled():
             if severity == Severity.ERROR:
@@ -477,6 +479,14 @@ class ReportBuilder:
                 if named not in (names := found.setdefault(index, [])):
                     names.append(named)
         return found
+
+    def _still_spooled(self) -> None:
+        if self._spool.closed:
+            raise RegisterBatchError(
+                "this run's issues were spooled to a temporary file, closed when the run ended: read them from "
+                "the report.json or issues.csv it wrote, or iterate register_batch.validation.Checker.records() "
+                "for each record's issues as Issue objects"
+            )
 
     def _spooled(self) -> Iterator[tuple[int, IssueTuple]]:
         """(batch index, values) of every record's issue, in record order."""

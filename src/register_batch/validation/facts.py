@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -43,7 +44,21 @@ def ruby_to_i(text: str) -> int:
     """Ruby's `String#to_i`, as Register reads a graduation year or a listing's `page` (§2.3, §3.4): the leading
     integer, 0 when there is none."""
     match = _RUBY_INTEGER.match(text)
-    return int(match.group(1).replace("_", "")) if match else 0
+    if not match:
+        return 0
+    digits = match.group(1).replace("_", "")
+    if len(digits) <= _INT_DIGITS:
+        return int(digits)
+    # Python refuses to read a number of more digits than sys.get_int_max_str_digits() (4,300): Ruby reads any.
+    sign = -1 if digits[0] == "-" else 1
+    return sign * functools.reduce(lambda n, part: n * 10 ** len(part) + int(part), _pieces(digits.lstrip("+-")), 0)
+
+
+_INT_DIGITS = 4000  # well within Python's limit on reading a number
+
+
+def _pieces(digits: str) -> list[str]:
+    return [digits[i : i + _INT_DIGITS] for i in range(0, len(digits), _INT_DIGITS)]
 
 
 def parse_date(value: Any) -> date | None:

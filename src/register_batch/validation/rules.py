@@ -220,12 +220,13 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
 # GOV.UK Notify's check that differs from Notify's own: the address is not stripped, a host is not turned into its
 # ASCII (xn--) form first (so a host with a letter outside ASCII is refused), and a label has one hyphen between its
 # letters or digits (`xn-` aside: PART_REGEX). Ruby's split drops a trailing empty label, so a host ending in one dot
-# (`example.com.`) passes. Ruby's ^ and $ match at each line's start and end, so an address on one line of the value
-# passes (its other lines are control_character's to refuse, not this API rule's). Its [a-z] with /i is ASCII but
-# for two letters Ruby folds to one: the long s (ſ) and the Kelvin sign (K) (_RUBY_FOLDED).
-_EMAIL = re.compile(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@\s]+)")
-_HOSTNAME_PART = re.compile(r"(xn-|[a-z0-9]+)(-[a-z0-9]+)*", re.IGNORECASE | re.ASCII)
-_TLD = re.compile(r"[a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+", re.IGNORECASE | re.ASCII)
+# (`example.com.`) passes. Ruby's ^ and $ match at each line's start and end (Python's re.MULTILINE), and `match?`
+# looks anywhere (search): an address on one line of the value passes, its other lines being control_character's to
+# refuse, not this API rule's. Ruby's \s is ASCII white space only. Its [a-z] with /i is ASCII but for two letters
+# Ruby folds to one: the long s (ſ) and the Kelvin sign (K) (_RUBY_FOLDED).
+_EMAIL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@ \t\n\v\f\r]+)$", re.MULTILINE)
+_HOSTNAME_PART = re.compile(r"^(xn-|[a-z0-9]+)(-[a-z0-9]+)*$", re.IGNORECASE | re.ASCII | re.MULTILINE)
+_TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE | re.ASCII | re.MULTILINE)
 _RUBY_FOLDED = str.maketrans({"\u017f": "s", "\u212a": "k"})
 EMAIL_MESSAGE = "email Enter an email address in the correct format, like name@example.com"
 
@@ -234,7 +235,7 @@ def email_is_valid(value: str) -> bool:
     """Register's email check (EmailFormatValidator), as Register runs it on the address sent."""
     if len(value) > 320 or ".." in value:
         return False
-    match = next(filter(None, map(_EMAIL.fullmatch, value.split("\n"))), None)  # the first line that is an address
+    match = _EMAIL.search(value)
     if not match:
         return False
     return _hostname_is_valid(match.group(1))
@@ -248,9 +249,9 @@ def _hostname_is_valid(hostname: str) -> bool:
         parts.pop()
     if len(hostname) > 253 or len(parts) < 2:
         return False
-    if any(len(part) > 63 or not _HOSTNAME_PART.fullmatch(part) for part in parts):
+    if any(len(part) > 63 or not _HOSTNAME_PART.search(part) for part in parts):
         return False
-    return bool(_TLD.fullmatch(parts[-1]))
+    return bool(_TLD.search(parts[-1]))
 
 
 @rule(
