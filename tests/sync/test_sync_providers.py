@@ -79,6 +79,23 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     assert register.writes() == {"POST /trainees": 3}
 
 
+def _creates_failed_then_lost(emulator, token: str, faults: list[str]):
+    """A client whose creates meet `faults` one each (e.g. a 500, then one carried out with its answer lost)."""
+    from register_batch.api import RateLimiter, RegisterClient
+
+    planned = iter(faults)
+
+    class FailedThenLost(RegisterClient):
+        def create_trainee(self, data):
+            emulator.set_faults(next(planned, None))
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+
+    return FailedThenLost(emulator.url, token, limiter=RateLimiter(10_000, 1))
+
+
 def _held(emulator, token: str) -> dict[str, str]:
     """HUSID -> trainee id of the trainees Register lists for `token` in 2026."""
     with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -587,23 +604,11 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
     """Record 1's create met a 500 and, sent again, was carried out with its answer lost: unknown, and the run went on.
     Record 2's answer then showed the other provider, and the stop said "nothing else was written" though record 1's
     trainee was in that account too. The next run, with the right token, creates all three there, once each."""
-    from register_batch.api import RateLimiter, RegisterClient
-
     theirs, ours = "their-token", "our-token"
     ukprns = {theirs: THEIRS, ours: OURS}
     with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emu:
-        faults = iter(["500:1.0", "lost-response:1.0"])
-
-        class FailedThenLost(RegisterClient):
-            def create_trainee(self, data):
-                emu.set_faults(next(faults, None))
-                try:
-                    return super().create_trainee(data)
-                finally:
-                    emu.set_faults(None)
-
         source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
-        client = FailedThenLost(emu.url, theirs, limiter=RateLimiter(10_000, 1))
+        client = _creates_failed_then_lost(emu, theirs, ["500:1.0", "lost-response:1.0"])
         with client, pytest.raises(ConfigError) as refused:
             sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
         assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002"]
@@ -618,22 +623,10 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
 def test_creates_left_unanswered_before_the_first_answered_one_are_all_named_as_perhaps_in_the_other_account(tmp_path):
     """Two records' creates went unanswered (each a 500, then carried out with its answer lost) before record 3's
     answer showed the other provider: the stop names both, in the plural."""
-    from register_batch.api import RateLimiter, RegisterClient
-
     theirs = "their-token"
     with start_emulator(tokens=[theirs], ukprns={theirs: THEIRS}, rate_limit=None, as_of=AS_OF) as emu:
-        faults = iter(["500:1.0", "lost-response:1.0"] * 2)
-
-        class FailedThenLost(RegisterClient):
-            def create_trainee(self, data):
-                emu.set_faults(next(faults, None))
-                try:
-                    return super().create_trainee(data)
-                finally:
-                    emu.set_faults(None)
-
         source = mixed_extract(tmp_path / "ours.csv", [OURS] * 3)
-        client = FailedThenLost(emu.url, theirs, limiter=RateLimiter(10_000, 1))
+        client = _creates_failed_then_lost(emu, theirs, ["500:1.0", "lost-response:1.0"] * 2)
         with client, pytest.raises(ConfigError) as refused:
             sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
         assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002", "2601200000003"]
