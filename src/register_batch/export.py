@@ -87,13 +87,14 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
     )
 
 
-def missing_note(body: dict[str, Any], to: str) -> str | None:
-    """A note for a trainee Register holds without a field it requires of a request (§3.2), else None: one it got
-    from Apply, or a user added in its web service, has no HESA detail (no itt_aim, course_year or fund_code: §3.6).
-    Its row or Student does not read back (validate refuses it) until the SRS fills them in."""
+def missing_note(trainee: dict[str, Any], to: str) -> str | None:
+    """A note for a trainee Register holds (§3.6: its fields named as a request's) without a field it requires of a
+    request (§3.2), else None: one it got from Apply, or a user added in its web service, has no HESA detail (no
+    itt_aim, course_year or fund_code: §3.6). Its row or Student does not read back (validate refuses it) until the SRS
+    fills them in."""
     if to not in STATE_HOLDERS:
         return None
-    missing = [name for name in REQUIRED_FIELDS if body.get(name) in (None, "")]
+    missing = [name for name in REQUIRED_FIELDS if trainee.get(name) in (None, "")]
     if not missing:
         return None
     return (
@@ -361,9 +362,8 @@ def export_trainees(
                     if ukprn is not None and str(listed) != ukprn:
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
-                body = request_body(trainee) if to in STATE_HOLDERS else None
-                written = writer.write(body if to == "register-csv" else trainee)
-                if body is not None and (missing := missing_note(body, to)) is not None:
+                written = writer.write(request_body(trainee) if to == "register-csv" else trainee)
+                if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]

@@ -56,11 +56,11 @@ _REGISTERS_TOKEN_GLUED = re.compile(_REGISTERS_TOKEN.pattern.removeprefix("(?<![
 def registers_token_in(value: str, *, glued: bool = False) -> int | None:
     """The length of the word of `value` holding a token of Register's own shape (read without characters that show
     nothing, too), else None; `glued`: one right after letters too, its own length (not its option's name's)."""
-    if glued:
-        found = next((match.group() for word in _words(value) if (match := _REGISTERS_TOKEN_GLUED.search(word))), None)
-    else:
-        found = next((word for word in _words(value) if _REGISTERS_TOKEN.search(word)), None)
-    return None if found is None else len(found)
+    pattern = _REGISTERS_TOKEN_GLUED if glued else _REGISTERS_TOKEN
+    for word in _words(value):
+        if match := pattern.search(word):
+            return len(match.group() if glued else word)
+    return None
 
 
 def looks_like_token(value: str) -> bool:
