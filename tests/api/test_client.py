@@ -190,6 +190,15 @@ def test_token_never_shows_and_is_refused_over_plain_http_elsewhere():
     assert resolve_target("https://x.test/api/v2026.1/") == "https://x.test"
 
 
+def test_a_target_that_cannot_be_used_is_a_configuration_error():
+    """A library caller catching ConfigError for settings that cannot be used let an unusable target through as
+    some other failure."""
+    with pytest.raises(ConfigError, match="plain http"):
+        RegisterClient("http://register.example.com", "abc")
+    with pytest.raises(ConfigError, match="not sandbox, production"):
+        resolve_target("staging")
+
+
 def test_every_request_has_a_timeout(emulator):
     emulator.set_faults("timeout:1.0")
     with client_for(emulator, attempts=1) as client:

@@ -105,10 +105,9 @@ class OutcomeUnknown(ApiError):
     """A write whose result is unknown (timeout, reset, lost reply, 5xx): resolve it, never resend blindly."""
 
 
-class InsecureTarget(RegisterBatchError):
-    """The token would travel over plain HTTP to a host that is not this machine."""
-
-    exit_code = 2
+class InsecureTarget(ConfigError):
+    """A target that cannot be used: not a URL, sandbox or production, or one the token would travel to over plain
+    HTTP on another machine."""
 
 
 class ClientInUse(ConfigError):
