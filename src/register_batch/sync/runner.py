@@ -307,6 +307,24 @@ class RecordResult:
         }
 
 
+def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
+    """Records by what was written for them (`create`, `update`, `withdraw`, `defer`; in a dry run, what would be):
+    a withdrawal sent with its creation counts in both, as the summary line says "80 created, 5 withdrawn"."""
+    kinds: Counter[str] = Counter()
+    for result in results:
+        if result.outcome != ("planned" if dry_run else "done"):
+            continue
+        steps = {step.kind for step in result.plan.steps}
+        # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
+        # that was there already (unchanged, or updated), which is not one created (nor also one unchanged).
+        if result.plan.action == "create":
+            kinds["create"] += 1
+        elif steps - {"create", "defer", "withdraw"}:
+            kinds["update"] += 1
+        kinds.update(steps & {"defer", "withdraw"})
+    return kinds
+
+
 @dataclass
 class SyncResult:
     """What `sync_files` did: every record's result in input order, the requests made, and the report files."""
@@ -328,17 +346,7 @@ class SyncResult:
     def summary_line(self) -> str:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
-        finished = [r for r in self.results if r.outcome == ("planned" if dry_run else "done")]
-        kinds: Counter[str] = Counter()
-        for result in finished:
-            steps = {step.kind for step in result.plan.steps}
-            # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
-            # that was there already (unchanged, or updated), which is not one created (nor also one unchanged).
-            if result.plan.action == "create":
-                kinds["create"] += 1
-            elif steps - {"create", "defer", "withdraw"}:
-                kinds["update"] += 1
-            kinds.update(steps & {"defer", "withdraw"})
+        kinds = written(self.results, dry_run)
         labels = (("create", "created"), ("update", "updated"), ("withdraw", "withdrawn"), ("defer", "deferred"))
         if dry_run:
             done = [f"{kind} {kinds[kind]}" for kind, _ in labels if kinds[kind]]
@@ -432,9 +440,9 @@ class StopSignals:
         if self.requested:
             return
         self.requested = True
-        log.warning(
-            "%s: stopping after the request in flight (send it again to stop at once)", signal.Signals(signum).name
-        )
+        # A second hangup is the terminal going again, not a person asking twice: it does not stop at once.
+        again = "" if hangup else " (send it again to stop at once)"
+        log.warning("%s: stopping after the request in flight%s", signal.Signals(signum).name, again)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[StopSignals]:
@@ -1916,6 +1924,7 @@ def _finish(
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
+        "written": dict(written(results, options.dry_run)),  # as the summary line counts them
         "state_dir": printable(str(options.state_dir)),
         "not_in_extract": len(unmatched),
         "unanswered_elsewhere": len(unanswered),
@@ -1955,7 +1964,7 @@ def _finish(
     # Only once the report is written: a run killed while writing it (or whose report found no room, `stop_run`) is
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
-    counts = {k: summary[k] for k in ("actions", "outcomes")}
+    counts = {k: summary[k] for k in ("actions", "outcomes", "written")}
     # In one commit with the run's end: a run killed before it is one without a report, named again by the next.
     with contextlib.suppress(LedgerUnwritable), ledger.together():  # else named again by the next report
         if not options.dry_run:
