@@ -81,6 +81,11 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     assert outcomes == {1: "done", 2: "done", 3: "failed", 4: "pending", 5: "skipped", 6: "pending"}
     [unavailable] = [i for i in data["issues"] if i["record"] == 3]
     assert unavailable["code"] == "sync_unavailable"  # not api_rejected: nothing is wrong with the record
+    # issues.csv says so too, not only report.html's rules table: its message was the server's words alone
+    assert unavailable["message"] == (
+        "Internal server error (Register stopped answering; nothing is wrong with the record: run the same command "
+        "again)"
+    )
     # charted under the record it belongs to, not under "(file)"
     assert sorted(doc.xpath('//table[@id="chart-field"]//tr/@data-key')) == ["(record)", "sex"]
 
@@ -95,6 +100,9 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
         in text
     )
     assert "Nothing to fix" not in text
+    # the record Register's outage caught is not one to correct, as "failed at Register" had it read
+    assert "1 record failed at Register" not in text
+    assert "1 record not written to Register. Issues says why for each: correct a record Register refused" in text
     assert data["sync"]["stopped"]["by"] == "register"  # why, for a job that reads report.json
     assert data["sync"]["stopped"]["message"].startswith("Register stopped answering (PUT /trainees/")
     [pending] = doc.xpath('//ul[@data-group="outcomes"]/li[@data-count="pending"]/span[@class="label"]/text()')
@@ -211,6 +219,9 @@ def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unkno
     assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
     data, _doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
+    assert data["issues"][0]["message"].endswith(
+        " (the write may not have gone through: run the same command again, which looks in Register first)"
+    )
     assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
 
 

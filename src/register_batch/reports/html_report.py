@@ -585,6 +585,12 @@ _PER_RECORD = {
         "Register first, sends what is missing and creates no one twice.",
     ),
     "failed": ("{} failed at Register.", "Register's messages are under Issues."),
+    # A sync Register stopped answering: its record in hand then is `failed` too, with nothing wrong in it.
+    "failed_when_register_stopped": (
+        "{} not written to Register.",
+        "Issues says why for each: correct a record Register refused (api_rejected); one caught when Register "
+        "stopped answering (sync_unavailable) needs only the same command run again.",
+    ),
     "conflict": (
         "{} could not be matched safely to Register's trainees.",
         "Nothing was written for them; Issues names the trainees in Register.",
@@ -618,7 +624,11 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
     actions = (sync or {}).get("actions") or {}
     if sync and sync.get("interrupted"):
         bad.append(_interrupted(sync, records))
-    bad += [_per_record(key, n) for key in ("unknown", "failed") if (n := outcomes.get(key))]
+    if n := outcomes.get("unknown"):
+        bad.append(_per_record("unknown", n))
+    if n := outcomes.get("failed"):
+        register_stopped = ((sync or {}).get("stopped") or {}).get("by") == "register"
+        bad.append(_per_record("failed_when_register_stopped" if register_stopped else "failed", n, key="failed"))
     if invalid:
         sent = " They were not sent." if sync and not sync.get("dry_run") else ""
         bad.append(
@@ -720,9 +730,9 @@ def _sync_warning(code: str, count: int) -> tuple[str, str]:
     return strong.format(counted(count, "record")), text
 
 
-def _per_record(key: str, count: int) -> tuple[str, str, str]:
-    strong, text = _PER_RECORD[key]
-    return key, strong.format(counted(count, "record")), text
+def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:
+    strong, text = _PER_RECORD[wording]
+    return key or wording, strong.format(counted(count, "record")), text
 
 
 def _all_pass(records: int) -> str:

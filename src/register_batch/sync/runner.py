@@ -177,7 +177,8 @@ describe(
     "sync_unknown",
     scope="batch",
     fields=(),
-    message="<what happened to the request: a timeout, a lost connection>",
+    message="<what happened to the request: a timeout, a lost connection> (the write may not have gone through: run "
+    "the same command again, which looks in Register first)",
     source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly)",
     fix="Nothing is wrong with the record. Run the same command again: it looks in Register first and finishes "
     "the record without creating anyone twice.",
@@ -186,7 +187,8 @@ describe(
     "sync_unavailable",
     scope="batch",
     fields=(),
-    message="<Register's answer after every retry: a 5xx, or no answer>",
+    message="<Register's answer after every retry: a 5xx, or no answer> (Register stopped answering; nothing is "
+    "wrong with the record: run the same command again)",
     source="register-api.md §1 (server errors and the rate limit); the run stopped here",
     fix="Nothing is wrong with the record; Register was not taking requests. Run the same command again later.",
 )
@@ -1740,6 +1742,14 @@ def _unplanned(records: RecordSpool, index: int, invalid: bool) -> RecordResult:
     return RecordResult(plan)
 
 
+# What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
+# wrong in it: the rules table's fix, where only report.html had it.
+_RUN_AGAIN = {
+    "sync_unknown": " (the write may not have gone through: run the same command again, which looks in Register first)",
+    "sync_unavailable": " (Register stopped answering; nothing is wrong with the record: run the same command again)",
+}
+
+
 def _issue_code(result: RecordResult) -> str:
     """Why a record did not end as planned: the code tells people whether to fix the record or just run again."""
     if result.outcome == "unknown":
@@ -1868,8 +1878,10 @@ def _add_sync_issues(
         if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
             code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
+            then = _RUN_AGAIN.get(code, "")
             found += [
-                (code, m, severity) for m in result.errors or [result.plan.reason or "the write did not complete"]
+                (code, m + then, severity)
+                for m in result.errors or [result.plan.reason or "the write did not complete"]
             ]
         found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
         if issues is not None:
