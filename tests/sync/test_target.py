@@ -109,3 +109,29 @@ def test_a_token_no_bearer_header_can_carry_is_refused_naming_where_it_came_from
         load_token(None, {"REGISTER_API_TOKEN": token})
     assert str(refused.value).startswith("REGISTER_API_TOKEN: the API token holds characters a Bearer token cannot")
     assert "ab12" not in str(refused.value)
+
+
+def test_an_embedded_rehearsal_without_ukprn_files_the_trainees_under_the_records_provider(tmp_path, monkeypatch):
+    """docs/migration.md's rehearsal runs without --ukprn: the embedded emulator's provider had a made-up UKPRN, so
+    an export of it said "listed under UKPRN 1…" and wrote that in every F_UKPRN, which migration.md reads as a
+    token of another provider's (and syncing that export back with --ukprn refused every record)."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    samples = Path(__file__).parents[2] / "samples"
+    state, held = tmp_path / "state", tmp_path / "held.xml"
+    runner = CliRunner()
+    synced = runner.invoke(cli, ["sync", str(samples / "extract.xml"), "--state-dir", str(state)])
+    assert synced.exit_code == 0, synced.output
+    options = ["--state-dir", str(state), "--academic-cycle", "2026", "--to", "hesa-xml", "-o", str(held)]
+    exported = runner.invoke(cli, ["export", *options])
+    assert exported.exit_code == 0, exported.output
+    assert "listed under UKPRN 10052198;" in exported.output  # the samples' F_UKPRN
+    assert held.read_text().count("<F_UKPRN>10052198</F_UKPRN>") == 12
+    again = runner.invoke(cli, ["sync", str(held), "--state-dir", str(state), "--ukprn", "10052198"])
+    assert again.exit_code == 0, again.output
+    assert "12 records: 12 unchanged" in again.output

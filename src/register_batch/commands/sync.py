@@ -162,6 +162,7 @@ def sync(
                 ukprn=settings.ukprn,
                 ukprn_source=settings.given_with("ukprn"),
                 embedded=where.embedded,
+                stand_in=where.stand_in,
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
             )
             with state.progress() as progress:

@@ -240,6 +240,9 @@ class SyncOptions:
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "ukprn"  # where `ukprn` was set, for the message that says to correct it
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
+    # The embedded emulator's: gives its provider the one UKPRN the records name, in a run without `ukprn`, so that
+    # what it lists (an export, drift) is filed under theirs, not a made-up one (Target.stand_in).
+    stand_in: Callable[[str], object] | None = None
     # Each record's issues on its result (RecordResult.issues), for a library caller: under 1 KB an issue for as
     # long as the result is held. The command line reads the reports instead, and keeps none.
     keep_issues: bool = True
@@ -1357,6 +1360,8 @@ def sync_files(
             ledger = Ledger(Path(options.state_dir), identity)
             try:
                 providers = checker.providers
+                if options.stand_in is not None and (records_ukprn := providers.sole_provider()):
+                    options.stand_in(records_ukprn)
                 return _run(
                     options,
                     records,

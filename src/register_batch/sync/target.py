@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,9 @@ class Target:
     embedded: bool = False
     # The embedded emulator's data is in the state dir: its run holds the state dir's lock (open_target).
     lock: StateDirLock | None = None
+    # The embedded emulator's provider takes this UKPRN (a run without --ukprn: the records' own), as an export of it
+    # later lists: it stands in for whoever the records are of. None for Register.
+    stand_in: Callable[[str], object] | None = None
 
 
 TOKEN_FILE_LIMIT = 64 << 10  # a token is one line (Register's are 64 characters)
@@ -160,6 +163,7 @@ def open_target(
                 identity="embedded-emulator",
                 embedded=True,
                 lock=lock,
+                stand_in=lambda records_ukprn: emulator.app.add_token(embedded_token, records_ukprn),
             )
         finally:
             emulator.stop()
