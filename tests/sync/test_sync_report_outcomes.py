@@ -165,7 +165,10 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path,
         [str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, timeout=0.3), client=client
     )
     assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
-    assert result.summary_line().startswith("1 record: 1 unknown. ")
+    # exit 3 as a stop's is, and said as a stop's line says it (a run that ended "…; 1 unknown." said nothing more)
+    assert result.summary_line().startswith(
+        "1 record: 1 unknown (run the same command again: it looks in Register first). "
+    )
     data, doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
     key, tone, text = status_box(doc)

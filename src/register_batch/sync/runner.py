@@ -364,6 +364,8 @@ class SyncResult:
             done.append(f"{unchanged} unchanged")
         problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
+        if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
+            problems[-1] += " (run the same command again: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         total = self.requests["total"]
