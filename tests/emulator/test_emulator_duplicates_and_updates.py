@@ -361,6 +361,23 @@ def test_a_put_clearing_both_start_dates_is_refused_for_the_missing_itt_start_da
     assert "itt_start_date can't be blank" in response.json()["errors"]
 
 
+def test_a_put_blanking_the_email_gets_both_of_registers_messages_as_a_create_does(api, create):
+    """§2.6: the mapper keeps `"email": ""` (`.compact` drops nil only) and `from_trainee` assigns it, so the merged
+    record fails presence and EmailFormatValidator (which skips only nil), as a POST with a blank email does."""
+    slug = create()["trainee_id"]
+    for blank in ("", "   "):
+        response = api.put(f"/trainees/{slug}", json={"data": {"email": blank}})
+        assert response.status_code == 422, response.text
+        assert response.json() == {
+            "message": "Validation failed: 2 errors prohibited this trainee from being saved",
+            "errors": [
+                "email can't be blank",
+                "email Enter an email address in the correct format, like name@example.com",
+            ],
+        }
+    assert api.get(f"/trainees/{slug}").json()["email"] == "john.doe@example.com"
+
+
 def test_route_change_away_from_iqts_drops_the_country(api, create):
     slug = create(training_route="15", iqts_country="BO")["trainee_id"]
     assert api.get(f"/trainees/{slug}").json()["iqts_country"] == "BO"

@@ -147,7 +147,8 @@ def merge_update(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """PUT/PATCH semantics of §2.6: (merged fields, merged meta) before validation.
 
-    * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either.
+    * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either. A blank email is kept
+      as `""` (the mapper's `.compact` drops nil only), so the merged record gets both email messages.
     * Disability keys merge by key into the stored set; `""` drops one; none sent leaves them untouched.
     * Derived keys are recomputed from *this request only* (code reading, register-api.md §2.6 ⚠):
       training_initiative → none unless sent (funding_method `C` → veterans), course_education_phase from the
@@ -168,10 +169,10 @@ def merge_update(
             else:
                 disabilities[key] = value
             continue
-        if value == "":
+        if value == "" and key != "email":
             fields.pop(key, None)
         else:
-            fields[key] = value
+            fields[key] = value  # a blank email is assigned, not cleared: both of its checks run, as on create
     if "training_partner_urn" in sent:
         fields.pop("training_partner_ukprn", None)
     elif "training_partner_ukprn" in sent:
