@@ -1108,6 +1108,25 @@ def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
     assert (degree.get("non_uk_degree"), degree.get("country")) == ("083", "FR")
 
 
+def test_the_register_csv_export_writes_a_trainees_highest_degree_not_the_most_recent(synced, tmp_path):
+    """Register's guidance for its CSV: "Only the highest previous degree qualification should be submitted". A
+    trainee with a master's (2018) and a later bachelor's (2021) was exported with the bachelor's."""
+    emulator, _source = synced
+    out = tmp_path / "held.csv"
+    common = {"subject": "100425", "grade": "02", "institution": "0117"}
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = first_without_degrees(client)
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "205", "graduation_year": "2018"})
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "083", "graduation_year": "2021"})
+        result = export_trainees(client, to="register-csv", output=out, academic_cycle=2025)
+    [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
+    assert (degree.get("uk_degree"), str(degree.get("graduation_year"))) == ("205", "2018")
+    assert (
+        f"trainee {first['trainee_id']}: 1 other degree left out: Register's CSV holds one degree per trainee, "
+        "the highest" in result.notes
+    )
+
+
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
     """In a CSV the cell is written `'Null` (Register strips the apostrophe), which the readers keep as the text."""
     emulator, _source = synced
