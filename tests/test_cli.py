@@ -390,7 +390,7 @@ def test_convert_says_how_many_notes_it_left_out_after_the_twentieth(tmp_path):
     args = ("convert", source, "--to", "register-csv", "-o", str(tmp_path / "up.csv"), "--as-of", AS_OF)
     plain = run(*args)
     notes = [line for line in plain.output.splitlines() if line.startswith("note: ")]
-    assert len(notes) == 21 and all("older degree left out" in line for line in notes[:20])
+    assert len(notes) == 21 and all("other degree left out" in line for line in notes[:20])
     assert notes[20] == (
         "note: … and 3 more (--report-dir writes them all to the reports, as not_in_register_csv warnings)"
     )

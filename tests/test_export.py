@@ -1108,6 +1108,25 @@ def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
     assert (degree.get("non_uk_degree"), degree.get("country")) == ("083", "FR")
 
 
+def test_the_register_csv_export_writes_a_trainees_highest_degree_not_the_most_recent(synced, tmp_path):
+    """Register's guidance for its CSV: "Only the highest previous degree qualification should be submitted". A
+    trainee with a master's (2018) and a later bachelor's (2021) was exported with the bachelor's."""
+    emulator, _source = synced
+    out = tmp_path / "held.csv"
+    common = {"subject": "100425", "grade": "02", "institution": "0117"}
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = first_without_degrees(client)
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "205", "graduation_year": "2018"})
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "083", "graduation_year": "2021"})
+        result = export_trainees(client, to="register-csv", output=out, academic_cycle=2025)
+    [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
+    assert (degree.get("uk_degree"), str(degree.get("graduation_year"))) == ("205", "2018")
+    assert (
+        f"trainee {first['trainee_id']}: 1 other degree left out: Register's CSV holds one degree per trainee, "
+        "the highest" in result.notes
+    )
+
+
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
     """In a CSV the cell is written `'Null` (Register strips the apostrophe), which the readers keep as the text."""
     emulator, _source = synced
@@ -1134,6 +1153,32 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
         "validate and sync of this file will not see it"
     ]
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
+
+
+@pytest.mark.parametrize(
+    "to,suffix,place",
+    [
+        ("register-csv", "csv", "Register's CSV template has columns for disability1 to disability9 only"),
+        ("hesa-xml", "xml", "the HESA XML has tags for disability1 to disability9 only (F_DISABLE1 to F_DISABLE9)"),
+    ],
+)
+def test_disability_keys_past_nine_register_holds_are_noted_where_the_format_has_no_place_for_them(
+    synced, tmp_path, to, suffix, place
+):
+    """Register keeps every `disabilityN` key it is sent and echoes it (register-api.md §5.3, §3.6); the CSV template
+    and C24053 have nine places, so disability10 and on were left out of those exports with no word."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        client.update_trainee(first["trainee_id"], {"disability11": "55", "disability10": "57"})
+        result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
+        export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025)
+    assert [n for n in result.notes if "disability1" in n] == [
+        f"trainee {first['trainee_id']}: disability10, disability11 left out: {place} (the json and jsonl exports "
+        "hold them)"
+    ]
+    [held] = [t for t in json.loads((tmp_path / "held.json").read_text()) if t["trainee_id"] == first["trainee_id"]]
+    assert (held["disability10"], held["disability11"]) == ("57", "55")
 
 
 def test_every_field_holding_the_text_null_is_named_in_one_note():

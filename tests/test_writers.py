@@ -172,10 +172,10 @@ def test_a_blank_code_or_date_is_a_blank_cell_not_a_lone_apostrophe():
     assert cells["trainee_start_date"] == "'2026-09-01" and cells["hesa_id"] == "'0310261553101"
 
 
-def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_rest_counted_in_a_note():
-    """Register's CSV holds one degree and three placements (hesa-formats.md §3.1): the degree written is the one
-    graduated from last, wherever it is in the list and whatever form its year takes, and each note counts exactly
-    what was left out; a trainee that fits has no note at all."""
+def test_of_degrees_of_one_level_the_most_recent_and_the_first_three_placements_are_written_the_rest_counted():
+    """Register's CSV holds one degree and three placements (hesa-formats.md §3.1): of bachelor's degrees (one
+    level) the degree written is the one graduated from last, wherever it is in the list and whatever form its year
+    takes, and each note counts exactly what was left out; a trainee that fits has no note at all."""
     template = register_template()
     degrees = [
         {"uk_degree": "083", "subject": "100425", "grade": "02", "graduation_year": "2019", "institution": "0117"},
@@ -199,7 +199,7 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     ]
     assert [cells[f"placement_{n}_urn"] for n in (1, 2, 3)] == ["100001", "100002", "100003"]
     assert notes == [
-        "2 older degrees left out: Register's CSV holds one degree per trainee",
+        "2 other degrees left out: Register's CSV holds one degree per trainee, the highest",
         "2 placements left out: Register's CSV holds three",
         "no column for trn in Register's CSV template",
     ]
@@ -213,8 +213,42 @@ def test_the_most_recent_degree_and_first_three_placements_are_written_and_the_r
     assert dict(zip(template, later, strict=True))["degree_graduation_year"] == "'2019"
     two = {**ROW, "degrees_attributes": degrees[:2]}
     assert register_csv_row(two, template)[1] == [
-        "1 older degree left out: Register's CSV holds one degree per trainee"
+        "1 other degree left out: Register's CSV holds one degree per trainee, the highest"
     ]
+
+
+def test_the_degree_written_is_the_highest_qualification_then_the_most_recent_then_the_first_listed():
+    """Register's guidance for its CSV's one degree: "Only the highest previous degree qualification should be
+    submitted" (fields.yaml, uk_degree). Highest is the qualification level of the degree type (DfE reference data:
+    bachelor's 6, master's 7, doctorate 8); the most recent one was written, so a master's was dropped for a later
+    second bachelor's. Of one level the most recent, and of one year the first listed, is written."""
+    template = register_template()
+
+    def degree(kind: str, year: str, institution: str = "0117", *, uk: bool = True) -> dict[str, str]:
+        place = {"institution": institution} if uk else {"country": "FR"}
+        return (
+            {"uk_degree" if uk else "non_uk_degree": kind, "subject": "100425", "grade": "02"}
+            | place
+            | {"graduation_year": year}
+        )
+
+    def written(*degrees: dict[str, str]) -> tuple[tuple[str, str, str], list[str]]:
+        row, notes = register_csv_row({**ROW, "degrees_attributes": list(degrees)}, template)
+        cells = dict(zip(template, row, strict=True))
+        kind = cells["uk_degree"] or cells["non_uk_degree"]
+        return (kind.lstrip("'"), cells["degree_graduation_year"].lstrip("'"), cells["awarding_institution"]), notes
+
+    master, later_bachelor = degree("205", "2018"), degree("083", "2021")
+    assert written(later_bachelor, master) == (
+        ("205", "2018", "'0117"),
+        ["1 other degree left out: Register's CSV holds one degree per trainee, the highest"],
+    )
+    assert written(degree("306", "2015"), degree("401", "2020"))[0][0] == "306"  # a doctorate over "higher degree"
+    assert written(degree("401", "2020"), degree("213", "2016"))[0][0] == "401"  # both level 7: the more recent
+    assert written(degree("400", "2012"), degree("999", "2022"))[0][0] == "400"  # "Not available": no level
+    assert written(degree("205", "2019", uk=False), degree("083", "2020"))[0][0] == "205"  # non-UK types alike
+    same = written(degree("083", "2019", "0117"), degree("051", "2019-07-01", "0116"))
+    assert same[0] == ("083", "2019", "'0117")  # one level, one year: the first listed
 
 
 def csv_line(cells: list[str]) -> bytes:

@@ -28,6 +28,7 @@ from register_batch.fs import StrPath, leftover_temporaries, private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
+from register_batch.reference import DISABILITY_FIELDS
 from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
 from register_batch.writers import (
     JsonArrayWriter,
@@ -101,6 +102,32 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
         f"Register holds no {', '.join(missing)} for this trainee (one from Apply or added in Register's service is "
         "held without its HESA details): validate and sync of this file refuse it until they are filled in"
     )
+
+
+# Register keeps every `disabilityN` key it is sent (`/\Adisability\d+\z/`) and GET echoes them (register-api.md §5.3,
+# §3.6); its CSV template and C24053 have nine places (hesa-formats.md: disability1-9, F_DISABLE1-9).
+_DISABILITY_KEY = re.compile(r"disability([0-9]+)")
+DISABILITY_PLACES = {
+    "register-csv": "Register's CSV template has columns for disability1 to disability9 only",
+    "hesa-xml": "the HESA XML has tags for disability1 to disability9 only (F_DISABLE1 to F_DISABLE9)",
+}
+
+
+def disabilities_note(trainee: dict[str, Any], to: str) -> str | None:
+    """A note naming the disability keys Register holds past the nine the format `to` has places for (disability10
+    and on), else None: the row or Student is written without them, and moving one into a free place would make it a
+    disability Register's create does not count (it maps disability1-9 only)."""
+    if to not in DISABILITY_PLACES:
+        return None
+    extra = []
+    for key, value in trainee.items():
+        found = _DISABILITY_KEY.fullmatch(key)
+        if found and key not in DISABILITY_FIELDS and value not in (None, ""):
+            extra.append((int(found[1]), key))
+    if not extra:
+        return None
+    named = ", ".join(key for _n, key in sorted(extra))
+    return f"{named} left out: {DISABILITY_PLACES[to]} (the json and jsonl exports hold them)"
 
 
 def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
@@ -363,6 +390,8 @@ def export_trainees(
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
                 written = writer.write(request_body(trainee) if to == "register-csv" else trainee)
+                if (dropped := disabilities_note(trainee, to)) is not None:
+                    written = [dropped, *written]
                 if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
                 if (held := state_note(trainee, to)) is not None:

@@ -36,8 +36,8 @@ describe(
     "not_in_register_csv",
     scope="batch",
     fields=("degrees_attributes", "placements_attributes", "withdrawal_date", "defer_date"),
-    message="<n> older degree(s) / placement(s) left out: Register's CSV holds one degree and three placements "
-    "(likewise withdrawals and deferrals, which it has no columns for)",
+    message="<n> other degree(s) / placement(s) left out: Register's CSV holds one degree (the highest) and three "
+    "placements (likewise withdrawals and deferrals, which it has no columns for)",
     source="hesa-formats.md §3.1 (one degree per row, three placement columns)",
     fix="Use `convert --to jsonl` or `sync` to keep every degree and placement.",
     severity=Severity.WARNING,

@@ -1,7 +1,7 @@
 """Writers shared by `convert` and `export`: JSON Lines, JSON and Register's bulk-add CSV.
 
 Register's CSV (hesa-formats.md §3.1 and §5 items 27-31): exactly the 51 v2026.1 headers in template order,
-UTF-8 without BOM, ISO dates, one degree (the most recent) and at most three placements per row, a leading
+UTF-8 without BOM, ISO dates, one degree (the highest) and at most three placements per row, a leading
 apostrophe on code and date cells (Register strips one), and files kept under 1 MB by splitting.
 """
 
@@ -84,11 +84,32 @@ def _year(value: Any) -> int:
     return int(text[:4]) if text[:4].isdigit() else -1
 
 
-def most_recent_degree(degrees: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Register's CSV holds one degree: "only the highest previous degree" — the most recent one here."""
+# The qualification level of a HESA degree type (DEGTYPE, the codes of `uk_degree` and `non_uk_degree`), as DfE's
+# reference data gives it (`DfE::ReferenceData::Degrees::TYPES` → `Qualifications`, where Register's degree types come
+# from): 0xx bachelor's, level 6; 2xx master's (and 207, a level 7 certificate), 7; 3xx doctorates, 8. Of the generic
+# types, 400 "First degree" and 402 "Degree equivalent" are level 6, and 401 "Higher degree or equivalent" is level 7
+# or 8, ranked 7 here: a named doctorate outranks it. 999 "Not available" and codes outside these have no level (0).
+def degree_level(degree: dict[str, Any]) -> int:
+    """The qualification level of a degree's type (see above), 0 when it is not known."""
+    code = str(degree.get("uk_degree") or degree.get("non_uk_degree") or "")
+    if len(code) != 3 or not code.isdigit():
+        return 0
+    if code[0] == "3":
+        return 8
+    if code[0] == "2" or code == "401":
+        return 7
+    if code[0] == "0" or code in ("400", "402"):
+        return 6
+    return 0
+
+
+def highest_degree(degrees: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one degree Register's CSV holds, as its guidance says: "Only the highest previous degree qualification
+    should be submitted" (hesa-formats.md §3.1). The highest level; of one level, the most recent; of one year, the
+    first listed (`max` keeps the first), so the same degrees always give the same row."""
     if not degrees:
         return None
-    return max(degrees, key=lambda d: _year(d.get("graduation_year")))
+    return max(degrees, key=lambda d: (degree_level(d), _year(d.get("graduation_year"))))
 
 
 def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -96,13 +117,13 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     notes = []
     values: dict[str, Any] = {k: v for k, v in data.items() if k not in ("degrees_attributes", "placements_attributes")}
     degrees = data.get("degrees_attributes") or []
-    degree = most_recent_degree(degrees)
+    degree = highest_degree(degrees)
     if degree:
         for column, key in DEGREE_COLUMNS.items():
             values[column] = degree.get(key)
         if len(degrees) > 1:
-            older = counted(len(degrees) - 1, "older degree")
-            notes.append(f"{older} left out: Register's CSV holds one degree per trainee")
+            others = counted(len(degrees) - 1, "other degree")
+            notes.append(f"{others} left out: Register's CSV holds one degree per trainee, the highest")
         extra = sorted(k for k, v in degree.items() if k not in DEGREE_KEYS and v not in (None, ""))
         if extra:
             shown = ", ".join(f"{k} '{degree[k]}'" for k in extra)

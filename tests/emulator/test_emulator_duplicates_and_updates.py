@@ -225,6 +225,19 @@ def test_put_merges_disabilities_by_key_and_ignores_nested_degrees(api, create):
     assert [d["degree_id"] for d in data["degrees"]] == [d["degree_id"] for d in trainee["degrees"]]
 
 
+def test_disability_keys_past_nine_are_held_and_echoed_but_map_to_no_disability_on_create(api, create):
+    """§5.3: `hesa_disabilities` holds every submitted key matching `/\\Adisability\\d+\\z/` (strong params permit
+    them: `HesaMapper::Attributes.disability_attributes`) and GET echoes them; the disability set (and so
+    disability_disclosure) comes from disability1-9 only. A PUT merges them by key, as it does the first nine."""
+    trainee = create(disability1="95", disability2=..., disability10="57")
+    assert (trainee["disability1"], trainee["disability10"], "disability2" in trainee) == ("95", "57", False)
+    assert trainee["disability_disclosure"] == "no_disability"  # 57 (deaf) in disability10 is no disability
+    slug = trainee["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability11": "55", "disability10": ""}}).json()["data"]
+    assert (data["disability1"], data["disability11"], "disability10" in data) == ("95", "55", False)
+    assert api.get(f"/trainees/{slug}").json()["disability11"] == "55"
+
+
 def test_put_resets_derived_fields_that_are_not_sent(api, create):
     """Code reading of §2.6 ⚠: training_initiative, course_education_phase and diversity_disclosure are
     recomputed from the request alone, so a partial PUT resets them."""
@@ -359,6 +372,23 @@ def test_a_put_clearing_both_start_dates_is_refused_for_the_missing_itt_start_da
     response = api.put(f"/trainees/{slug}", json={"data": {"itt_start_date": "", "trainee_start_date": ""}})
     assert response.status_code == 422
     assert "itt_start_date can't be blank" in response.json()["errors"]
+
+
+def test_a_put_blanking_the_email_gets_both_of_registers_messages_as_a_create_does(api, create):
+    """§2.6: the mapper keeps `"email": ""` (`.compact` drops nil only) and `from_trainee` assigns it, so the merged
+    record fails presence and EmailFormatValidator (which skips only nil), as a POST with a blank email does."""
+    slug = create()["trainee_id"]
+    for blank in ("", "   "):
+        response = api.put(f"/trainees/{slug}", json={"data": {"email": blank}})
+        assert response.status_code == 422, response.text
+        assert response.json() == {
+            "message": "Validation failed: 2 errors prohibited this trainee from being saved",
+            "errors": [
+                "email can't be blank",
+                "email Enter an email address in the correct format, like name@example.com",
+            ],
+        }
+    assert api.get(f"/trainees/{slug}").json()["email"] == "john.doe@example.com"
 
 
 def test_route_change_away_from_iqts_drops_the_country(api, create):

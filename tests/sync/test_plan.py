@@ -96,7 +96,7 @@ def test_a_register_csv_export_synced_back_deletes_no_degree_or_placement(regist
         rows = list(csv.DictReader(fh))
     # the export protects code cells with a leading apostrophe, as Register does (read back without it)
     first = next(row for row in rows if row["hesa_id"].lstrip("'") == hesa_trainee(1)["F_HUSID"])
-    first["degree_grade"] = "01"  # the one degree the row has: the most recent
+    first["degree_grade"] = "01"  # the one degree the row has: the highest
     assert register.sync(write_extract(tmp_path / "corrected.csv", rows)).actions == Counter(update=1, unchanged=1)
     assert register.writes() - before == Counter({"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1})
 

@@ -7,6 +7,7 @@ project's rule catalogue exactly like a POST body.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
@@ -16,7 +17,10 @@ from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_deg
 
 from .serialize import disability_disclosure, diversity_disclosure, education_phase
 
+# The keys the mapper reads a disability from (`disabilities`, n in 1..9, §5.3); `hesa_disabilities` holds every key
+# matching DISABILITY_KEY (Ruby's `/\Adisability\d+\z/`: ASCII digits), which strong params permit and GET echoes.
 DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
+DISABILITY_KEY = re.compile(r"disability[0-9]+")
 # Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).
 RAW_CODE_FIELDS = frozenset(
     {
@@ -31,6 +35,16 @@ RAW_CODE_FIELDS = frozenset(
 # `course_subject_2/3` are cleared by `null` too (ALLOWED_NIL_PARAMS, §2.6).
 NIL_CLEARS = frozenset({"course_subject_2", "course_subject_3"})
 TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
+
+
+def is_disability_key(key: str) -> bool:
+    """Whether `key` is one `hesa_disabilities` holds (any number: disability10 too, §5.3)."""
+    return DISABILITY_KEY.fullmatch(key) is not None
+
+
+def mapped_disabilities(disabilities: dict[str, Any]) -> dict[str, Any]:
+    """The disability keys the mapper turns into disabilities (1 to 9), for the disclosures derived from them."""
+    return {k: v for k, v in disabilities.items() if k in DISABILITY_KEYS}
 
 
 def is_blank(value: Any) -> bool:
@@ -50,10 +64,11 @@ def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()
 
 
 def permit_trainee(data: dict[str, Any]) -> dict[str, Any]:
-    """The permitted trainee keys (§3.1), `null`s dropped like the mapper's `.compact`; blanks kept as ''."""
+    """The permitted trainee keys (§3.1, and disability keys past 9), `null`s dropped like the mapper's `.compact`;
+    blanks kept as ''."""
     found: dict[str, Any] = {}
     for key, value in data.items():
-        if key not in TRAINEE_SCALARS:
+        if key not in TRAINEE_SCALARS and not is_disability_key(key):
             continue  # unknown and read-only keys (e.g. `trn`) are dropped (§1.4)
         value = _scalar(key, value, raw_numbers=RAW_CODE_FIELDS)
         if value is not None:
@@ -122,11 +137,12 @@ def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def derived_on_create(reference: ReferenceData, fields: dict[str, Any]) -> dict[str, Any]:
     """Values the mapper derives on create (§2.5, §5.2, §5.3): stored beside the fields."""
-    disabilities = {k: fields[k] for k in DISABILITY_KEYS if k in fields}
+    disabilities = {k: v for k, v in fields.items() if is_disability_key(k)}
+    mapped = mapped_disabilities(disabilities)
     return {
         "course_education_phase": education_phase(fields.get("training_route"), fields.get("course_age_range")),
-        "diversity_disclosure": diversity_disclosure(reference, fields.get("ethnicity"), disabilities),
-        "disability_disclosure": disability_disclosure(reference, disabilities),
+        "diversity_disclosure": diversity_disclosure(reference, fields.get("ethnicity"), mapped),
+        "disability_disclosure": disability_disclosure(reference, mapped),
         "hesa_disabilities": disabilities,
         "veterans_initiative": fields.get("funding_method") == "C",
     }
@@ -135,7 +151,7 @@ def derived_on_create(reference: ReferenceData, fields: dict[str, Any]) -> dict[
 def store_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """The trainee fields kept after create: trainee_start_date defaults to itt_start_date; R19 veterans."""
     kept = {k: v for k, v in fields.items() if k not in ("degrees_attributes", "placements_attributes")}
-    kept = {k: v for k, v in kept.items() if k not in DISABILITY_KEYS}
+    kept = {k: v for k, v in kept.items() if not is_disability_key(k)}
     kept.setdefault("trainee_start_date", kept["itt_start_date"])  # itt_start_date is required (§3.2)
     if kept.get("funding_method") == "C":
         kept.pop("training_initiative", None)  # R19: the veteran bursary initiative replaces any sent value
@@ -147,7 +163,8 @@ def merge_update(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """PUT/PATCH semantics of §2.6: (merged fields, merged meta) before validation.
 
-    * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either.
+    * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either. A blank email is kept
+      as `""` (the mapper's `.compact` drops nil only), so the merged record gets both email messages.
     * Disability keys merge by key into the stored set; `""` drops one; none sent leaves them untouched.
     * Derived keys are recomputed from *this request only* (code reading, register-api.md §2.6 ⚠):
       training_initiative → none unless sent (funding_method `C` → veterans), course_education_phase from the
@@ -162,16 +179,16 @@ def merge_update(
     fields = dict(stored)
     disabilities = dict(meta["hesa_disabilities"])
     for key, value in sent.items():
-        if key in DISABILITY_KEYS:
+        if is_disability_key(key):
             if value == "":
                 disabilities.pop(key, None)
             else:
                 disabilities[key] = value
             continue
-        if value == "":
+        if value == "" and key != "email":
             fields.pop(key, None)
         else:
-            fields[key] = value
+            fields[key] = value  # a blank email is assigned, not cleared: both of its checks run, as on create
     if "training_partner_urn" in sent:
         fields.pop("training_partner_ukprn", None)
     elif "training_partner_ukprn" in sent:
@@ -190,7 +207,7 @@ def merge_update(
     sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS}  # a "" maps to no disability
     merged_meta["diversity_disclosure"] = diversity_disclosure(reference, sent.get("ethnicity"), sent_disabilities)
     merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
-    merged_meta["disability_disclosure"] = disability_disclosure(reference, disabilities)
+    merged_meta["disability_disclosure"] = disability_disclosure(reference, mapped_disabilities(disabilities))
     return fields, merged_meta
 
 
