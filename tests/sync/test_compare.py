@@ -296,6 +296,17 @@ def test_a_put_sends_all_nine_disability_keys_so_that_the_extracts_set_replaces_
     assert not {"ethnicity", "training_initiative", *DISABILITY_FIELDS} & set(bare)
 
 
+def test_a_put_leaves_out_a_nationality_register_holds_already_and_sends_one_that_differs():
+    """A PUT naming a nationality replaces every nationality the trainee has in Register (update_trainee_service.rb:
+    `nationalities.destroy_all`; review21): a nightly update of an email took away a second nationality given in
+    Register's service. GET echoes the first; one the extract agrees with is not sent again."""
+    theirs = listed(nationality="GB")
+    assert "nationality" not in update_body(record(nationality="GB", email="new@example.com").data, theirs)
+    assert update_body(record(nationality="FR").data, theirs)["nationality"] == "FR"  # a change is sent
+    assert update_body(record(nationality="GB").data, listed(nationality=None))["nationality"] == "GB"
+    assert update_body(record(nationality="GB").data)["nationality"] == "GB"  # nothing listed to compare with
+
+
 UK_DEGREE = {"uk_degree": "083", "subject": "100485", "grade": "02", "graduation_year": "2012", "institution": "0117"}
 
 

@@ -103,10 +103,11 @@ def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str,
 def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The full managed field set for a PUT (register-api.md §2.6).
 
-    Every field the source gives, and all nine disability keys when it gives any. A PUT also recomputes
-    some values from what it is sent: `training_initiative` falls back to none when absent, and diversity
-    disclosure is derived from the ethnicity and disability keys sent. So when the source leaves those blank,
-    Register's current values are sent back unchanged: a blank in the extract never changes Register.
+    Every field the source gives (but a nationality Register holds already), and all nine disability keys when it
+    gives any. A PUT also recomputes some values from what it is sent: `training_initiative` falls back to none when
+    absent, and diversity disclosure is derived from the ethnicity and disability keys sent. So when the source
+    leaves those blank, Register's current values are sent back unchanged: a blank in the extract never changes
+    Register.
     """
     body = {f: source[f] for f in SCALAR_FIELDS if source.get(f) is not None}
     if disability_set(source):
@@ -121,6 +122,13 @@ def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = Non
     if not disability_set(source) and disability_set(register):
         for field in DISABILITY_FIELDS:
             body[field] = _text(register.get(field)) or ""
+    # A PUT naming a nationality replaces every one the trainee has (update_trainee_service.rb: `nationalities.
+    # destroy_all`, before it validates): one Register echoes already is left out, so a second nationality given in
+    # Register's service stays (GET echoes only the first).
+    if "nationality" in body and normal("nationality", body["nationality"], source) == normal(
+        "nationality", register.get("nationality"), register
+    ):
+        del body["nationality"]
     return body
 
 
