@@ -1163,6 +1163,56 @@ def test_a_later_line_of_a_cell_past_the_headers_columns_is_a_whole_row_only_wit
         read(path)
 
 
+def _read_ignoring(path, fmt, column, tmp_path):
+    """The file read with a mapping file that lists `column` under `ignored` (an SRS's notes column)."""
+    mapping = tmp_path / "notes.yaml"
+    family = "hesa" if fmt == "hesa-csv" else fmt
+    mapping.write_text(f"fields:\n  {family}:\n    ignored: [{column}]\n")
+    [(info, records)] = list(open_inputs([str(path)], fmt, load_mapping([mapping])))
+    return info, list(records)
+
+
+@pytest.mark.parametrize(
+    "fmt,header",
+    [
+        ("register-csv", "provider_trainee_id,notes,hesa_id,first_names,last_name"),
+        ("hesa-csv", "F_OWNSTU,NOTES,F_HUSID,F_FNAMES,F_SURNAME"),
+    ],
+    ids=["register-csv", "hesa-csv"],
+)
+def test_a_stray_quote_closed_in_the_same_ignored_column_of_the_next_row_is_refused(tmp_path, fmt, header):
+    """A quote opened in an ignored column early in the row (an SRS's notes, second) and closed in that column of the
+    next row: the row it makes has the header's width, and its later line only the one comma of the next row's first
+    cell. Read, it was one record of the first row's id and the second row's name and data, and the second trainee
+    was lost."""
+    stray = ['P1,"Called back,0310261553101,Ann,Lee', 'P2,ok",0310261553102,Bo,Kim', "P3,,0310261553103,Al,Roe"]
+    path = tmp_path / "merged.csv"
+    path.write_text("\n".join([header, *stray]) + "\n")
+    notes = header.split(",")[1]
+    with pytest.raises(UnusableInput) as caught:
+        _read_ignoring(path, fmt, notes, tmp_path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
+    said = f"a quoted cell runs over lines 2-3 in column 2 ({notes!r}) and holds what look like whole rows"
+    assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["Called back, no answer\nTry again, Tuesday", "Called back\nno answer, try again", "Left a message,\nnone back"],
+)
+def test_a_note_over_several_lines_with_commas_in_an_ignored_column_is_read(tmp_path, note):
+    """A genuine note (a line break and a comma or two) is not a stray quote's merge: that would put the rest of the
+    first row (a comma per column after the note) on its first line, and the next row's first cells on its last."""
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "provider_trainee_id,notes,hesa_id,first_names,last_name\n"
+        f'P1,"{note}",0310261553101,Ann,Lee\nP2,,0310261553102,Bo,Kim\n'
+    )
+    info, rows = _read_ignoring(path, "register-csv", "notes", tmp_path)
+    assert info.records == 2 and [raw.fields["hesa_id"] for raw in rows] == ["0310261553101", "0310261553102"]
+    assert not rows[0].problems and not rows[1].problems
+
+
 def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):
     """A one-column extract saved from a spreadsheet: its first column is its last named one."""
     path = tmp_path / "ids.csv"

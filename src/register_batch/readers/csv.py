@@ -244,12 +244,24 @@ def _over_cell_limit(row: list[str], lines: _BoundedLines) -> bool:
 CELL_OVER_LIMIT = f"field larger than field limit ({MAX_CELL})"  # the csv module's words, at its default limit
 
 
-def _swallowed_rows(cell: str, width: int) -> bool:
-    """A quoted cell holding a line that looks like a row of its own: a stray quote merged rows."""
+def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
+    """Whether a quoted cell (`index` of a row of `cells` cells, the header `width` wide) holds what a stray quote
+    merged into it from other rows.
+
+    A later line that looks like a row of its own (half the header's commas) was one. So was a quote opened in this
+    cell of one row and closed in the next: the cell then holds the rest of the first row (a comma for each column
+    after this one) on its first line, and the start of the next row (a comma for each column before this one, less
+    any cells the row has over the header's) on its last; and the row it makes may well have the header's width, so
+    nothing else shows it. A note written over two lines with a comma or two is not read so: it would need, in all,
+    a comma for each of the header's other columns."""
     if "\n" not in cell and "\r" not in cell:
         return False
-    later = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]
-    return any(part.count(",") >= max(2, width // 2) for part in later)
+    lines = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(part.count(",") >= max(2, width // 2) for part in lines[1:]):
+        return True
+    after = width - 1 - index  # the first row's cells after this one
+    before = index - max(0, cells - width)  # the next row's cells before the one its quote closes
+    return after + before >= 2 and lines[0].count(",") >= max(0, after) and lines[-1].count(",") >= max(0, before)
 
 
 def _file_warning(path: str, code: str, message: str, *, line: int | None = None) -> Issue:
@@ -325,7 +337,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             count += 1
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
-                _check_multiline(row, columns, width, name, count, line, reader.line_num)
+                _check_multiline(row, header, columns, name, count, line, reader.line_num)
             if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
                 spaces.note_row(row, places, line)
             cells = len(row)
@@ -609,7 +621,7 @@ def _note_upload_header(
 
 
 def _check_multiline(
-    row: list[str], columns: list[str | None], width: int, name: str, record: int, first: int, last: int
+    row: list[str], header: list[str], columns: list[str | None], name: str, record: int, first: int, last: int
 ) -> None:
     """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring).
 
@@ -619,6 +631,7 @@ def _check_multiline(
     whole rows.
     """
     span = f"runs over lines {first}-{last}" if last > first else "is still open at the end of the file"
+    width = len(header)
     for index, cell in enumerate(row):
         column = columns[index] if index < len(columns) else None
         if column is not None and ("\n" in cell or "\r" in cell) and not _one_records_line_break(row, index, width):
@@ -630,11 +643,12 @@ def _check_multiline(
                 line=first,
                 field=column,
             )
-        if column is None and _swallowed_rows(cell, width):
+        if column is None and _swallowed_rows(cell, index, width, len(row)):
+            label = f" ({_label(_bare_label(header[index]))})" if index < len(header) else ""
             raise UnusableInput(
                 name,
-                f'a quoted cell {span} and holds what look like whole rows: a stray or unclosed quote (") would '
-                "merge them into one and lose them; correct the quoting",
+                f"a quoted cell {span} in column {index + 1}{label} and holds what look like whole rows, or parts of "
+                'two: a stray or unclosed quote (") would merge them into one and lose them; correct the quoting',
                 record=record,
                 line=first,
             )
