@@ -674,12 +674,39 @@ def test_a_file_cut_part_way_through_a_utf8_character_is_refused(tmp_path):
         read(path)
 
 
-def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp_path):
-    # É then a no-break space (C9 A0) is also valid UTF-8 (U+0260), but no sign of a UTF-8 file.
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp_path, order):
+    # É then a no-break space (C9 A0) is also valid UTF-8 (U+0260), but no sign of a UTF-8 file, before the first
+    # byte that is not UTF-8 or after it.
     path = tmp_path / "cp1252.csv"
-    path.write_bytes(HEADER.encode() + b"0310261553101,REN\xc9\xa0SMITH,Ann\n0310261553102,Zo\xe9,Ann\n")
-    _info, rows = read(path)
-    assert [raw.fields["F_SURNAME"] for raw in rows] == ["REN\u00c9\u00a0SMITH", "Zo\u00e9"]
+    rows = [b"0310261553101,REN\xc9\xa0SMITH,Ann\n", b"0310261553102,Zo\xe9,Ann\n"]
+    path.write_bytes(HEADER.encode() + b"".join(rows if order == "before" else rows[::-1]))
+    _info, rows_read = read(path)
+    assert sorted(raw.fields["F_SURNAME"] for raw in rows_read) == ["REN\u00c9\u00a0SMITH", "Zo\u00e9"]
+
+
+@pytest.mark.parametrize(
+    "content,line,shown",
+    [
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,José,Ann\n".encode(), 3, "'é'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,Mureșan,Ann\n".encode(), 3, "'ș'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,Лена,Ann\n".encode(), 3, "'Л'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb," + "José\n".encode(), 2, "'é'"),  # both on one line
+        (b"F_HUSID,F_SURNAME,F_FNAMES\r0310261553101,Zo\xeb,Ann\r" + "0310261553102,José,Ann\r".encode(), 3, "'é'"),
+    ],
+    ids=["Latin-1 then UTF-8", "Romanian s-comma", "Cyrillic", "one line", "CR line ends"],
+)
+def test_windows_1252_then_utf8_is_refused_at_the_utf8_line(tmp_path, content, line, shown):
+    """An Excel "CSV" (Windows-1252), then rows pasted in from a UTF-8 source: read as Windows-1252, José came out
+    as JosÃ© and the file was valid. As the other way round, the file is refused, naming the line."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == line
+    assert f"mixed encodings: {shown} on this line is written as UTF-8, but the file is Windows-1252 before it" in str(
+        caught.value
+    )
 
 
 def test_latin1_throughout_is_read_as_windows_1252(tmp_path):
@@ -1021,17 +1048,37 @@ def test_utf8_in_the_first_mib_and_windows_1252_after_it_are_mixed_encodings(tmp
     assert caught.value.line == line
 
 
+@pytest.mark.parametrize("split", [0, 1], ids=["in the next chunk", "across the chunks"])
+def test_windows_1252_in_the_first_mib_and_utf8_after_it_are_mixed_encodings(tmp_path, split):
+    """The file is judged whole, the other way round too: `Ã©` (UTF-8 for é) past the first MiB of a Windows-1252
+    file, in the next chunk or with its first byte the last of the first chunk, is a name pasted in from UTF-8."""
+    head = HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n"
+    if split:
+        head += b"0310261553100,Lee,Ann\n" * (((1 << 20) - len(head)) // 22 - 1)
+        name = b"J" * ((1 << 20) - 1 - len(head) - len(b"0310261553102,"))  # its C3 the last byte of the first MiB
+        content = head + b"0310261553102," + name + b"\xc3\xa9,\xe9\n"
+        assert content[(1 << 20) - 1 : (1 << 20) + 1] == b"\xc3\xa9"
+        line = content.count(b"\n")
+    else:
+        content, line = _past_first_mib(head, b"0310261553102,Jos\xc3\xa9,\xe9\n")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match="mixed encodings: 'é' on this line is written as UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
 def test_windows_1252_in_the_first_mib_stays_windows_1252_after_it(tmp_path):
-    """Once a byte shows the file is not UTF-8, what follows in later chunks is not judged as UTF-8 again: `Ã©Ã©`
-    (valid UTF-8 for éé) past the first MiB is Windows-1252 text like the rest."""
+    """What can only be Windows-1252 past the first MiB (JOÃO, an accented letter then a no-break space) is read as
+    the rest of the file is."""
     content, _line = _past_first_mib(
-        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,\xc3\xa9\xc3\xa9,\xe9\n"
+        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,JO\xc3O,REN\xc9\xa0\xe9\n"
     )
     path = tmp_path / "cp1252.csv"
     path.write_bytes(content)
     _info, rows = read(path)
-    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "Ã©Ã©"
-    assert rows[-1].fields["F_FNAMES"] == "é"
+    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "JOÃO"
+    assert rows[-1].fields["F_FNAMES"] == "RENÉ\u00a0é"
 
 
 @pytest.mark.parametrize("padded", [" Spencer", "' Spencer", "Spencer\t", "Spencer\u00a0"])

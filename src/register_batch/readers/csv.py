@@ -107,6 +107,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     evidence = _Utf8Evidence()
     size = 0
     first = True
+    windows: tuple[int, int] | None = None  # the first byte that is not UTF-8, and its line
+    tail = b""  # the last chunk's end, from its last ASCII byte: a UTF-8 character's start
     while chunk := stream.read(_CHUNK):
         hasher.update(chunk)
         size += len(chunk)
@@ -118,16 +120,22 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
             if chunk.startswith(_BOM):
                 bom = True
                 chunk = chunk[3:]
-        if utf8:
+        if windows is not None:
+            _no_utf8_after_windows_1252(name, tail + chunk, 0, (lf, cr), windows)
+            tail = _high_tail(chunk)
+        elif utf8:
             try:
                 evidence.add(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
                 utf8 = False
                 before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
                 evidence.add(before.decode("utf-8", "ignore"))
+                line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
                 if bom or evidence.found:
-                    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
                     _mixed_encoding(name, line, exc.object[exc.start])
+                windows = (exc.object[exc.start], line)
+                _no_utf8_after_windows_1252(name, exc.object, exc.end, (lf, cr), windows)
+                tail = _high_tail(chunk)
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -161,6 +169,61 @@ class _Utf8Evidence:
             return
         self._characters += len(_NON_ASCII.findall(text))
         self.found = self._characters >= 2 or _LIKELY_UTF8.search(text) is not None
+
+
+# After a byte that is not UTF-8, the rest of a Windows-1252 file is looked through for what only UTF-8 writes so: a
+# letter of _LIKELY_UTF8 as its two to four bytes. Each byte is first marked as the start of such a character or as
+# a byte that may follow one (the Windows-1252 symbols U+0080-U+00BF: €, ’, no-break space, ©), and the marks then
+# searched for each pair (or run) a UTF-8 character makes: a few searches of the whole text, not a step per byte;
+# and only where one search finds such a start followed by such a byte at all (rare in a Windows-1252 file).
+# Two bytes: a lead whose every character is a likely one (U+00C0-U+01FF, U+0380-U+043F: `A`), or U+00A0-U+00BF
+# (`B`, then z), U+0200-U+021B (`C`, then x: ș, ț), U+0440-U+045F (`D`, then x or y); three and four bytes: any.
+_ASCII = b"." * 0x80  # marks no ASCII byte can make
+_ANY_MARKS = _ASCII + b"c" * 0x40 + b".." + b"L" * 7 + b"." * 5 + b"L" * 4 + b"." * 14 + b"L" * 21 + b"." * 11
+_TWO_BYTE_MARKS = _ASCII + b"x" * 0x1C + b"yyyy" + b"z" * 0x20 + b"..BAAAAAC....." + b"AAAD" + b"." * 0x2E
+_TWO_BYTE = (b"Ax", b"Ay", b"Az", b"Bz", b"Cx", b"Dx", b"Dy")
+_LONGER_MARKS = _ASCII + b"c" * 0x40 + b"." * 0x20 + b"E" * 0x10 + b"F" * 5 + b"." * 11
+_LONGER = (b"Ecc", b"Fccc")
+
+
+def _high_tail(chunk: bytes) -> bytes:
+    """The end of a chunk that may start a UTF-8 character the next chunk ends: its last bytes, up to 3, after its
+    last ASCII byte (so no line end)."""
+    end = chunk[-3:]
+    for index in range(len(end) - 1, -1, -1):
+        if end[index] < 0x80:
+            return end[index + 1 :]
+    return end
+
+
+def _no_utf8_after_windows_1252(
+    name: str, data: bytes, start: int, lines_before: tuple[int, int], windows: tuple[int, int]
+) -> None:
+    """Refuse a Windows-1252 file (its first such byte and line: `windows`) that has, in `data` from `start`, a letter
+    written as UTF-8: rows pasted in from a UTF-8 source, their names garbled (José as JosÃ©) if read as the rest.
+    `lines_before`: the line ends (LF, CR) before `data`, which starts with no line end of an earlier chunk."""
+    if data.isascii() or (start := data.translate(_ANY_MARKS).find(b"Lc", start)) < 0:
+        return
+    marks = data.translate(_TWO_BYTE_MARKS)
+    found = [at for needle in _TWO_BYTE if (at := marks.find(needle, start)) >= 0]
+    marks = data.translate(_LONGER_MARKS)
+    found += [at for needle in _LONGER if (at := marks.find(needle, start)) >= 0]
+    if not found:
+        return
+    at = min(found)
+    before = data[:at]
+    lf, cr = lines_before
+    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+    size = 2 if data[at] < 0xE0 else 3 if data[at] < 0xF0 else 4
+    letter = data[at : at + size].decode("utf-8", "replace")
+    byte, first = windows
+    raise UnusableInput(
+        name,
+        f"mixed encodings: {letter!r} on this line is written as UTF-8, but the file is Windows-1252 before it (the "
+        f"byte 0x{byte:02X} on line {first}): read either way, some names come out garbled; correct them and save the "
+        "whole file as 'CSV UTF-8'",
+        line=line,
+    )
 
 
 def _mixed_encoding(name: str, line: int, byte: int) -> None:
