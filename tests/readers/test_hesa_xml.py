@@ -328,6 +328,57 @@ def test_tags_given_twice_in_a_record_with_groups_keep_their_first_values(hesa_s
     ]
 
 
+_GROUPS_TWO_LEVELS_IN = (
+    "where HESA's layout has a group's tags one level further in (<PLACEMENTS><PLACEMENT><F_PLMNTSCH>…, "
+    "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGTYPE>…): their values are not read; put each group's tags "
+    "in an element of its own"
+)
+
+
+def test_placements_without_their_placement_element_are_a_record_problem(hesa_samples, tmp_path):
+    """<PLACEMENTS><F_PLMNTSCH>…</F_PLMNTSCH></PLACEMENTS>, no <PLACEMENT> around the tags: the record was read with
+    no placement at all, and valid."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    text = re.sub(r"<PLACEMENTS>\s*<PLACEMENT>", "<PLACEMENTS>", text)
+    text = re.sub(r"</PLACEMENT>\s*</PLACEMENTS>", "</PLACEMENTS>", text)
+    path = tmp_path / "placements-without-placement.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert "PLACEMENTS" not in raw.groups and "F_PLMNTSCH" not in raw.groups
+    assert raw.problems == [
+        (
+            "PLACEMENTS",
+            f"<PLACEMENTS> holds tags with values (<F_PLMNTSCH> and 1 more) {_GROUPS_TWO_LEVELS_IN}",
+        )
+    ]
+
+
+def test_a_previous_qualification_without_previousqualifications_around_it_is_a_record_problem(hesa_samples, tmp_path):
+    """A <PREVIOUSQUALIFICATION> directly in <Student>: the degree was left out without a word."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    text = re.sub(r"<PREVIOUSQUALIFICATIONS>\s*", "", text)
+    text = re.sub(r"\s*</PREVIOUSQUALIFICATIONS>", "", text)
+    path = tmp_path / "bare-qualification.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.groups["PLACEMENT"] and "PREVIOUSQUALIFICATION" not in raw.groups
+    [(field, message)] = raw.problems
+    assert field == "PREVIOUSQUALIFICATION"
+    assert message.startswith("<PREVIOUSQUALIFICATION> holds tags with values (<") and _GROUPS_TWO_LEVELS_IN in message
+
+
+def test_an_empty_placement_and_empty_tags_in_placements_are_no_problem(hesa_samples, tmp_path):
+    """Nothing is lost where no tag has a value: an empty <PLACEMENT/> (what export writes for a placement Register
+    holds with no URN) is a group of its own as before."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    empty = "<PLACEMENTS><PLACEMENT/><F_PLMNTSCH/></PLACEMENTS>"
+    text = re.sub(r"<PLACEMENTS>.*?</PLACEMENTS>", empty, text, flags=re.S)
+    path = tmp_path / "empty.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.groups["PLACEMENT"] == [{}] and not raw.problems
+
+
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
     # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
     # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted

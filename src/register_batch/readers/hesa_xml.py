@@ -243,6 +243,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     groups: dict[str, list[dict[str, str | None]]] = {}
     containers = 0
     repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
+    loose: list[etree._Element] = []  # groups' containers holding a tag with a value where a group belongs
     for child in student:
         text = child.text
         if text is not None:
@@ -254,6 +255,10 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             containers += 1
             for item in child:
                 row = {leaf.tag: clean(leaf.text) for leaf in item}
+                if not row and item.text is not None and item.text.strip():
+                    if not loose or loose[-1] is not child:
+                        loose.append(child)
+                    continue
                 rows = groups.setdefault(item.tag, [])
                 rows.append(row)
                 if len(row) != len(item):
@@ -274,7 +279,24 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     for number, item, row in repeats_in_groups:
         # A degree or placement given the same tag twice: its first value counts, as for the record's own tags.
         problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
+    if loose:
+        problems = [*problems, *(_loose_group_tags(container) for container in loose)]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+
+
+def _loose_group_tags(container: etree._Element) -> tuple[str | None, str]:
+    """The problem of an element in a Student that holds tags with values where HESA's layout has groups of tags
+    (hesa-formats.md §1.2): PLACEMENTS without its PLACEMENT, a PREVIOUSQUALIFICATION without PREVIOUSQUALIFICATIONS.
+    Read as groups, its tags were none (a placement or a degree left out without a word)."""
+    valued = [str(item.tag) for item in container if not len(item) and item.text is not None and item.text.strip()]
+    more = f" and {len(valued) - 1} more" if len(valued) > 1 else ""
+    return (
+        container.tag,
+        f"<{cut_short(container.tag)}> holds tags with values (<{cut_short(valued[0])}>{more}) where HESA's layout "
+        "has a group's tags one level further in (<PLACEMENTS><PLACEMENT><F_PLMNTSCH>…, "
+        "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGTYPE>…): their values are not read; put each group's "
+        "tags in an element of its own",
+    )
 
 
 def _may_be_namespaced(tags: dict[str, Any]) -> bool:
