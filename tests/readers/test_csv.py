@@ -13,6 +13,7 @@ import pytest
 from register_batch.commands.common import OPTIONS
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
+from register_batch.jobs import validate_files
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
 
@@ -1079,6 +1080,22 @@ def test_windows_1252_in_the_first_mib_stays_windows_1252_after_it(tmp_path):
     _info, rows = read(path)
     assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "JOÃO"
     assert rows[-1].fields["F_FNAMES"] == "RENÉ\u00a0é"
+
+
+def test_a_byte_order_mark_part_way_down_a_csv_makes_its_records_id_an_error(tmp_path):
+    """`cat a.csv b.csv` of a header-less second file that kept its byte-order mark: the mark was read into the next
+    row's provider_trainee_id, sent so to Register (where that id would never match the trainee's), and the file
+    found valid. It is that record's control_character error."""
+    whole = tmp_path / "whole.csv"
+    generate(whole, count=3, fmt="register-csv", seed=1, as_of=date(2026, 12, 2))
+    header, *rows = whole.read_bytes().splitlines(keepends=True)
+    joined = tmp_path / "joined.csv"
+    joined.write_bytes(b"".join([header, rows[0], codecs.BOM_UTF8, *rows[1:]]))
+    result = validate_files([joined], as_of=date(2026, 12, 2), report_dir=tmp_path / "report")
+    assert result.exit_code == 1
+    with (tmp_path / "report" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        found = [(row["record"], row["field"]) for row in csv.DictReader(fh) if row["code"] == "control_character"]
+    assert found == [("2", "provider_trainee_id")]
 
 
 @pytest.mark.parametrize("padded", [" Spencer", "' Spencer", "Spencer\t", "Spencer\u00a0"])
