@@ -897,6 +897,33 @@ def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 2
 
 
+@pytest.mark.parametrize("limit", [None, 1 << 24], ids=["csv module's limit", "a library caller's larger limit"])
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted over many lines", "one line"])
+def test_a_cell_over_128_kib_is_named_by_its_record_the_line_it_starts_on_and_its_column(tmp_path, limit, quoted):
+    """A quoted cell over hundreds of lines was named by the line where reading stopped (line 133), with no record
+    or column to find it by."""
+    big = '"' + ("M" * 1000 + "\n") * 300 + '"' if quoted else "M" * 140_000
+    path = tmp_path / "big.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,Ann,Lee\n0310261553102,{big},Kim\n")
+    before = csv.field_size_limit(limit) if limit else None
+    try:
+        with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
+            read(path, "register-csv")
+    finally:
+        if before is not None:
+            csv.field_size_limit(before)
+    assert (caught.value.record, caught.value.line, caught.value.field) == (2, 3, "first_names")
+
+
+def test_a_cell_over_128_kib_past_the_headers_columns_is_named_by_its_column_number(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(f'hesa_id,first_names,last_name\n0310261553101,Ann,Lee,"a,""b"",{"M" * 140_000}"\n')
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line, caught.value.field) == (1, 2, None)
+    assert str(caught.value).endswith("malformed CSV: field larger than field limit (131072) (column 4)")
+
+
 def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
     """csv.field_size_limit is one for the whole process: a caller that raised it to read big cells of its own keeps
     it after a read, and a read still refuses a cell over 128 KiB under the caller's larger limit."""

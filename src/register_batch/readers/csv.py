@@ -267,6 +267,7 @@ class _BoundedLines:
         self._name = name
         self.lines = 0
         self.record_chars = 0
+        self.held: list[str] = []  # the lines of the row being read (its cells named when one is over MAX_CELL)
         self.unterminated = False  # the last line had no line end
 
     def __iter__(self) -> _BoundedLines:
@@ -283,6 +284,7 @@ class _BoundedLines:
                 self._name, f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract", line=self.lines
             )
         self.record_chars += len(line)
+        self.held.append(line)
         if self.record_chars > MAX_RECORD:
             raise UnusableInput(
                 self._name,
@@ -305,6 +307,32 @@ def _over_cell_limit(row: list[str], lines: _BoundedLines) -> bool:
 
 
 CELL_OVER_LIMIT = f"field larger than field limit ({MAX_CELL})"  # the csv module's words, at its default limit
+_QUOTE_OR_COMMA = re.compile('[",]')
+
+
+def _longest_cell(text: str) -> int:
+    """The index of the longest cell of a row's text (quotes and all), as `csv.reader` splits it (strict=False: a
+    quote opens a cell only at its start, and two in a quoted cell are one): the cell the csv module found over its
+    limit, which it does not name."""
+    lengths: list[int] = []
+    start = 0
+    quoted = False
+    doubled = -1  # the second quote of a pair in a quoted cell
+    for found in _QUOTE_OR_COMMA.finditer(text):
+        at = found.start()
+        if found.group() == '"':
+            if quoted and at != doubled:
+                if text.startswith('"', at + 1):
+                    doubled = at + 1
+                else:
+                    quoted = False
+            elif not quoted and at == start:
+                quoted = True
+        elif not quoted:
+            lengths.append(at - start)
+            start = at + 1
+    lengths.append(len(text) - start)
+    return max(range(len(lengths)), key=lengths.__getitem__)
 
 
 def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
@@ -379,6 +407,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     try:
         while True:
             lines.record_chars = 0
+            lines.held.clear()
             row = next(reader, None)
             if row is None:
                 break
@@ -438,7 +467,15 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 yield from split.push(raw, cells)
         yield from split.rest()
     except csv.Error as exc:
-        raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+        if not str(exc).startswith("field larger than field limit"):
+            raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+        # Named where the row starts, not where reading stopped (perhaps hundreds of lines into a quoted cell).
+        index = _longest_cell("".join(lines.held))
+        big = columns[index] if index < len(columns) else None
+        where = "" if big is not None else f" (column {index + 1})"
+        raise UnusableInput(
+            name, f"malformed CSV: {exc}{where}", record=count + 1, line=start_line, field=big
+        ) from None
     except UnicodeDecodeError as exc:
         raise _changed(name, exc) from None
     info.records = count
