@@ -379,6 +379,33 @@ def test_an_empty_placement_and_empty_tags_in_placements_are_no_problem(hesa_sam
     assert raw.groups["PLACEMENT"] == [{}] and not raw.problems
 
 
+def test_tags_of_another_case_are_read_upper_case_and_two_differing_only_in_case_are_a_problem(hesa_samples, tmp_path):
+    """A mapping's source names are upper case whatever case it gives them, so the reader gives tags so: an SRS's
+    `<Forename>` is FORENAME, a placement's `<f_plmntdys>` F_PLMNTDYS. `<F_SURNAME>` and `<f_surname>` with different
+    values are one tag given twice: the first value is read, and the record has the problem."""
+    text = c23053_edited(
+        hesa_samples,
+        {
+            "<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><f_surname>Jones</f_surname>"
+            "<Forename>Dave</Forename>",
+        },
+    )
+    text = re.sub(r"<(/?)F_PLMNTDYS>", r"<\1f_plmntdys>", text)
+    path = tmp_path / "cases.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.fields["F_SURNAME"] == "George" and raw.fields["FORENAME"] == "Dave" and "f_surname" not in raw.fields
+    assert all(tag == tag.upper() for tag in raw.fields)
+    assert [set(row) for row in raw.groups["PLACEMENT"]] == [{"F_PLMNTSCH", "F_PLMNTDYS"}]
+    assert raw.problems == [
+        (
+            "F_SURNAME",
+            "<F_SURNAME> and <f_surname> in <Student> are one tag to register-batch (case aside), with different "
+            "values",
+        )
+    ]
+
+
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
     # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
     # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted

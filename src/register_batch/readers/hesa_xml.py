@@ -267,13 +267,19 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
     # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
-    # a word. `{` sorts after every ASCII letter, so one max() per record tells that no tag can be one (the hot loop).
-    if _may_be_namespaced(fields) or _may_be_namespaced(groups):
+    # a word. No XML name holds `{`, so one join of the record's tags tells that none is one (the hot loop), and that
+    # every tag is upper case (below).
+    names = _joined(fields)
+    if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
-    for rows in groups.values():
-        for row in rows:
-            if _may_be_namespaced(row):
+    lower: list[tuple[str, int]] = []  # the group rows with a tag not upper case (below)
+    for item_tag, rows in groups.items():
+        for index, row in enumerate(rows):
+            joined = _joined(row)
+            if joined is None or "{" in joined:
                 problems = [*problems, *_namespaced_tags(row)]
+            elif joined.upper() != joined:
+                lower.append((item_tag, index))
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -281,7 +287,46 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
     if loose:
         problems = [*problems, *(_loose_group_tags(container) for container in loose)]
+    # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
+    # a tag of another case (an SRS's own <Forename>) is read as its upper case, once the checks above have read
+    # the tags as written.
+    if names is not None and names.upper() != names:
+        fields, clashes = _upper_cased(fields, f"<{student.tag}>")
+        problems = [*problems, *clashes]
+    for item_tag, index in lower:
+        rows = groups[item_tag]
+        rows[index], clashes = _upper_cased(rows[index], f"<{item_tag}> {index + 1}")
+        problems = [*problems, *clashes]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+
+
+def _joined(tags: dict[str, str | None]) -> str | None:
+    """The tags as one text, None if one is no text (an entity left unexpanded, a prolog check bypassed)."""
+    try:
+        return "".join(tags)
+    except TypeError:
+        return None
+
+
+def _upper_cased(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+    """The tags upper-cased, each one's first value kept where two differ only in case; and a problem for each such
+    pair with different values."""
+    upper: dict[str, str | None] = {}
+    written: dict[str, str] = {}
+    problems: list[tuple[str | None, str]] = []
+    for tag, value in tags.items():
+        key = tag.upper() if isinstance(tag, str) else tag
+        if key not in upper:
+            upper[key], written[key] = value, tag
+        elif upper[key] != value:
+            problems.append(
+                (
+                    key,
+                    f"<{cut_short(written[key])}> and <{cut_short(tag)}> in {where} are one tag to register-batch "
+                    "(case aside), with different values",
+                )
+            )
+    return upper, problems
 
 
 def _loose_group_tags(container: etree._Element) -> tuple[str | None, str]:
