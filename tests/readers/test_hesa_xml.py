@@ -227,6 +227,45 @@ def test_truncated_xml_names_the_line(tmp_path):
     assert caught.value.line is not None and caught.value.line >= 5
 
 
+def test_an_extract_with_old_mac_line_ends_names_each_records_own_line(tmp_path):
+    """Line ends of CR alone (an old Mac's): libxml2 counts LF only, so every record, and every error, was at line 1.
+    Their values are as with LF line ends, and a file of them is read in one part (find_chunks counts LF too)."""
+    lf = tmp_path / "lf.xml"
+    generate(count=3, fmt="hesa-xml", output=lf, seed=1, as_of=date(2026, 11, 28))
+    cr = tmp_path / "cr.xml"
+    cr.write_bytes(lf.read_bytes().replace(b"\n", b"\r"))
+    [(_info, lf_rows)], [(_info, cr_rows)] = read(lf), read(cr)
+    assert [raw.source.line for raw in cr_rows] == [raw.source.line for raw in lf_rows] == [3, 76, 153]
+    assert [(raw.fields, raw.groups) for raw in cr_rows] == [(raw.fields, raw.groups) for raw in lf_rows]
+    assert find_chunks(str(cr), chunk_bytes=1000) is None and find_chunks(str(lf), chunk_bytes=1000) is not None
+    refusals = []
+    for path in (lf, cr):
+        path.write_bytes(path.read_bytes().replace(b"</Student>", b"</Student", 1))
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        refusals.append(caught.value.line)
+    assert refusals[0] == refusals[1] > 70
+
+
+def test_a_cr_lf_pair_split_between_two_reads_of_an_old_mac_file_is_one_line_end(tmp_path):
+    """In a file of CR line ends, a CR LF pair (rows pasted in from elsewhere) is one line end, as XML reads it, also
+    when its CR ends one read of the parser's (32 KiB each, from the file's start) and its LF starts the next."""
+    lf = tmp_path / "lf.xml"
+    generate(count=400, fmt="hesa-xml", output=lf, seed=1, as_of=date(2026, 11, 28))
+    data = lf.read_bytes().replace(b"\n", b"\r")
+    at = (1 << 20) + (1 << 15) - 1  # the last byte of a read, past the first MiB (which has CRs only)
+    assert len(data) > at + 1000
+    before = data.rindex(b"\r", 0, at)
+    data = data[:before] + b" " * (at - before) + b"\r\n" + data[before + 1 :]
+    assert data[at : at + 2] == b"\r\n" and b"\n" not in data[: 1 << 20]
+    cr = tmp_path / "cr.xml"
+    cr.write_bytes(data)
+    lf.write_bytes(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    [(_info, lf_rows)], [(_info, cr_rows)] = read(lf), read(cr)
+    assert len(cr_rows) == 400
+    assert [(raw.source.line, raw.fields) for raw in cr_rows] == [(raw.source.line, raw.fields) for raw in lf_rows]
+
+
 def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp_path):
     """A nightly sync that starts while the SRS still writes its extract: cut inside a start tag, libxml2 says
     "Couldn't find end of Start Tag F_DI", which did not tell the person on call that the file was incomplete."""

@@ -100,8 +100,8 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
         size = os.fstat(fh.fileno()).st_size
         head = fh.read(1 << 16)
         first = _FIRST_STUDENT.search(head)
-        if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()):
-            return None
+        if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()) or _cr_line_ends(head):
+            return None  # lines of a chunk read alone are counted in LFs (`newlines_before`)
         declared = _DECLARED_ENCODING.search(head, 0, first.start())
         if declared and not _ASCII_SAFE.fullmatch(declared.group(1).decode("ascii")):
             return None
@@ -405,7 +405,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
     _check_prolog(head, name)
-    feed = _Replay(head, reader, allowance=padding)
+    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head))
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
         feed,
@@ -602,6 +602,13 @@ class _Half:
 
 
 _DOS_EOF = b"\x1a"  # Ctrl-Z, which `copy /a` and old DOS-era exports add after the last byte
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _cr_line_ends(head: bytes) -> bool:
+    """Whether a file's start has an old Mac's line ends, CR alone. libxml2 counts lines in LFs only: it numbered
+    every record and every error of such a file line 1."""
+    return b"\r" in head and b"\n" not in head
 
 
 class _Replay:
@@ -612,9 +619,15 @@ class _Replay:
     masses of other elements) stops the parse instead of filling memory.
     """
 
-    def __init__(self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0):
+    def __init__(
+        self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0, cr_line_ends: bool = False
+    ):
         self._head = head
         self._rest = rest
+        # An old Mac's line ends (CR alone) given as LF, which XML reads the same (XML 1.0 §2.11: both are a line
+        # end, read as LF) and libxml2 counts: a CR last in a read waits for the next, which may start with its LF.
+        self._cr_line_ends = cr_line_ends
+        self._cr_held = False
         self._given = 0
         self._mark = allowance  # bytes before the first record that do not count towards RECORD_SPAN
         # Where the input ended, as libxml2 counts lines: an error on an unfinished last line is a file cut short
@@ -631,6 +644,8 @@ class _Replay:
 
     def read(self, size: int = -1) -> bytes:
         out = self._read(size)
+        if self._cr_line_ends:
+            out = self._as_lf(out)
         if out.endswith(_DOS_EOF):
             following = self._read(size)
             if following:  # a Ctrl-Z within the file: libxml2 names it where it is
@@ -646,6 +661,13 @@ class _Replay:
         if self._given - self._mark > RECORD_SPAN:
             raise _NoRecordInSight()
         return out
+
+    def _as_lf(self, out: bytes) -> bytes:
+        if self._cr_held:
+            out, self._cr_held = b"\r" + out, False
+        if len(out) > 1 and out.endswith(b"\r"):
+            out, self._cr_held = out[:-1], True
+        return _BARE_CR.sub(b"\n", out)
 
     def _read(self, size: int) -> bytes:
         if self._head:
