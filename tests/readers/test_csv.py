@@ -276,15 +276,15 @@ def test_a_two_column_csv_separated_by_semicolons_or_tabs_is_named_so_when_its_f
 @pytest.mark.parametrize(
     ("first_line", "fmt"),
     [
-        ("<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>" * 200 + "</Student></ITTRecord>", "hesa-csv"),
         ("F_HUSID,F_SURNAME,F_FNAMES," + ",".join(f"F_{'X' * 5000}{n}" for n in range(12)), "hesa-csv"),
         ("F_HUSID,F_SURNAME,F_FNAMES," + "F_" + "Y" * 5000 + ",F_" + "Y" * 5000, "auto"),
     ],
-    ids=["one-line-xml-as-csv", "long-unknown-columns", "long-duplicate-column"],
+    ids=["long-unknown-columns", "long-duplicate-column"],
 )
 def test_a_very_long_column_name_is_cut_short_in_the_error_line(tmp_path, first_line, fmt):
-    """The error quoted each unknown (or repeated) column whole: a one-line XML export read as CSV, whose first line
-    is one 'column', gave an error line as long as the file (a megabyte)."""
+    """The error quoted each unknown (or repeated) column whole, as long as the columns (tens of kilobytes); a one-line
+    XML export read as CSV, whose first line is one 'column', gave an error line as long as the file (a megabyte: it
+    is now named as XML, test_an_xml_file_given_as_a_csv_is_named_as_xml)."""
     path = tmp_path / "long.csv"
     path.write_text(first_line + "\n0310261553101,George,Dave\n")
     with pytest.raises(UnusableInput) as caught:
@@ -421,6 +421,48 @@ def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
     path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     info, rows = read(path)
     assert info.format == "register-csv" and rows[0].fields["provider_trainee_id"] == "24/25-1"
+
+
+@pytest.mark.parametrize(
+    "above,header,family,fmt",
+    [
+        ("sep=,", "hesa_id,first_names,last_name,sex", "register-csv", "auto"),
+        ("sep=,", "hesa_id,first_names,last_name,sex", "register-csv", "register-csv"),
+        ("Trainees for 2026", "F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "hesa-csv", "auto"),
+        ("Trainees for 2026", "F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "hesa-csv", "hesa-csv"),
+    ],
+    ids=["Excel's sep= line", "Excel's sep= line, format given", "a title", "a title, format given"],
+)
+def test_a_line_above_the_header_is_named_with_the_header_found_below_it(tmp_path, above, header, family, fmt):
+    """Excel's `sep=,` line, or a title, above the header: the advice was to give --format (the file's format could
+    not be told) or to list 'sep=' under `ignored` in a mapping file (it was given), neither of which helps."""
+    path = tmp_path / "above.csv"
+    path.write_text(f"{above}\n{header}\n2201891202016,Ann,Lee,10\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+    assert caught.value.problem == (
+        f"line 1 ({above!r}) is not a header, but line 2 is one of {family}'s: a CSV's header must be its first line "
+        "(delete the line above it)"
+    )
+
+
+@pytest.mark.parametrize("one_line", [False, True], ids=["as HESA writes it", "on one line without a declaration"])
+def test_an_xml_file_given_as_a_csv_is_named_as_xml(tmp_path, one_line):
+    """`--format hesa-csv` given an XML extract: "unknown column header '<?xml version=...'" and advice to list it
+    under `ignored` in a mapping file; an extract on one line gave its whole self as the column's name."""
+    path = tmp_path / "extract.xml"
+    generate(path, count=2, fmt="hesa-xml", seed=1, as_of=date(2026, 11, 28))
+    if one_line:
+        text = path.read_text()
+        path.write_text(re.sub(r">\s+<", "><", text[text.index("<ITTRecord>") :]))
+    for fmt in ("hesa-csv", "register-csv"):
+        with pytest.raises(UnusableInput) as caught:
+            read(path, fmt)
+        assert caught.value.line == 1
+        assert caught.value.worded(OPTIONS).endswith(
+            f"the file is XML, not {fmt}: give --format hesa-xml, or leave it out to have the format told from the file"
+        )
 
 
 @pytest.mark.parametrize("above", ["\r\n", "\n\n", ",,,,\n", " \n"], ids=["CRLF", "two LF", "commas", "a space"])

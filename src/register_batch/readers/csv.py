@@ -27,6 +27,7 @@ from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
     check_text_start,
+    header_below,
     other_separator,
     refuse_blank_header,
     refuse_older_template,
@@ -394,6 +395,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, f"unreadable CSV header: {CELL_OVER_LIMIT}", line=1)
     if header is None:
         raise UnusableInput(name, "the file is empty")
+    _refuse_what_is_no_header(header, reader, lines, layout, name)
     read = _CsvHeader.of(header, info, layout)
     # As locals: the loop below reads them for every row.
     width, named, columns, places = read.width, read.named, read.columns, read.places
@@ -483,6 +485,33 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+
+
+def _refuse_what_is_no_header(
+    header: list[str], reader: Iterator[list[str]], lines: _BoundedLines, layout: CsvLayout, name: str
+) -> None:
+    """Refuse, saying what it is, a first line that names none of the columns of the format given: the start of an
+    XML file, or a line (Excel's `sep=,`, a title) above a header on line 2. Otherwise "unknown column header" would
+    advise listing it under `ignored` in a mapping file. (Reading line 2 here is no loss: such a header is refused.)"""
+    if header and header[0].lstrip("\ufeff").lstrip().startswith("<"):
+        raise UnusableInput(
+            name,
+            f"the file is XML, not {layout.format}: give fmt hesa-xml, or leave it out to have the format told from "
+            "the file",
+            line=1,
+        ).marking(fmt="fmt")
+    keys = [layout.normalise(label) for cell in header if (label := _bare_label(cell))]
+    if not keys or all(key in layout.ignored for key in keys) or any(_known_column(key, layout) for key in keys):
+        return
+    first_line = "".join(lines.held)
+    try:
+        second = next(reader, None)
+    except (csv.Error, UnicodeDecodeError):
+        return
+    labels = [_bare_label(cell) for cell in second or () if _bare_label(cell)]
+    known = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
+    if labels and known >= max(3, len(labels) // 2):
+        raise header_below(name, first_line, layout.format)
 
 
 def _changed(name: str, exc: UnicodeDecodeError) -> UnusableInput:
