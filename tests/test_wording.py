@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from register_batch.wording import counted, printable, xml_safe
+from register_batch.wording import CONTROL_CHARACTER, counted, printable, xml_safe
 
 
 def test_a_count_reads_as_words_with_the_noun_plural_unless_it_is_one():
@@ -46,3 +46,14 @@ def test_a_lone_surrogate_or_a_bidirectional_control_is_printed_as_its_escape():
     override would reorder the line as shown."""
     assert printable("a\ud83db\u202ec\u2066d\u200fe") == "a\\ud83db\\u202ec\\u2066d\\u200fe"
     assert printable("one\u2028two\u2029") == "one\\u2028two\\u2029"  # a line break to some terminals and logs
+
+
+def test_the_invisible_characters_no_value_has_are_control_characters_as_line_breaks_are():
+    """A byte-order mark left part-way down a file (`cat a.csv b.csv`), a zero-width space pasted with a name, a word
+    joiner: nothing anyone types, and Register would store them (an id with one would never match). The invisible
+    characters that scripts do use in names (zero-width joiners in Persian and Indic names, a soft hyphen, a no-break
+    space, a right-to-left mark) are not."""
+    for char in "\ufeff\u200b\u2060\n\t\x00\x7f\x85":
+        assert CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)
+    for char in "\u200c\u200d\u00ad\u00a0\u200f\u2019é山":
+        assert not CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)

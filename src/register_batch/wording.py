@@ -7,8 +7,11 @@ import re
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Line breaks, tabs and other control characters (C0, DEL, C1): the control_character rule refuses a value holding
-# one (Register would store it as it is), so the writers note each they write.
-CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+# one (Register would store it as it is), so the writers note each they write. So are three invisible characters no
+# name or code holds: a byte-order mark (U+FEFF: a file's, left part-way down by `cat a.csv b.csv`), a zero-width
+# space (U+200B, pasted from a web page) and a word joiner (U+2060). Not the other invisible format characters: the
+# zero-width (non-)joiners, soft hyphen and direction marks are written in names of some scripts.
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
 # The bidirectional marks, overrides and isolates would reorder the line as shown; the line and paragraph separators

@@ -409,3 +409,23 @@ def test_a_source_read_elsewhere_in_every_record_does_not_hide_a_misspelt_one_af
     generate(xml, count=5, fmt="hesa-xml", vintage="C21053", seed=42, academic_cycle=2026, as_of=AS_OF)
     validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,), jobs=1)
     assert unseen(tmp_path / "r") == [("c21053.xml", "provider_trainee_id", "F_ITTKYE")]
+
+
+def test_a_hesa_xml_tag_is_read_whatever_the_case_of_the_name_a_mapping_gives_it(tmp_path):
+    """docs/mappings.md: the case of a source name does not matter. A mapping of `first_names: Forename` for an SRS's
+    own `<Forename>` tag was upper-cased to FORENAME, which the XML reader (comparing tags exactly) never found: the
+    field was blank in every record. A degree's own tag in mixed case is read the same way."""
+    xml = tmp_path / "custom.xml"
+    generate(xml, count=4, fmt="hesa-xml", seed=4, academic_cycle=2026, as_of=AS_OF)
+    text = xml.read_text()
+    assert text.count("<F_FNAMES>") == text.count("<F_DEGSBJ1>") == 4
+    text = text.replace("F_FNAMES>", "Forename>").replace("F_DEGSBJ1>", "DegreeSubject>")
+    xml.write_text(text)
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(
+        "fields:\n  hesa:\n    trainee:\n      first_names: Forename\n"
+        "    degrees:\n      fields:\n        subject: degreesubject\n"
+    )
+    result = validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=(ours,))
+    assert unseen(tmp_path / "r") == []
+    assert result.exit_code == 0 and result.report.summary.valid == 4

@@ -13,6 +13,7 @@ import pytest
 from register_batch.commands.common import OPTIONS
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
+from register_batch.jobs import validate_files
 from register_batch.mapping import load_mapping
 from register_batch.readers import open_inputs
 
@@ -275,15 +276,15 @@ def test_a_two_column_csv_separated_by_semicolons_or_tabs_is_named_so_when_its_f
 @pytest.mark.parametrize(
     ("first_line", "fmt"),
     [
-        ("<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID>" * 200 + "</Student></ITTRecord>", "hesa-csv"),
         ("F_HUSID,F_SURNAME,F_FNAMES," + ",".join(f"F_{'X' * 5000}{n}" for n in range(12)), "hesa-csv"),
         ("F_HUSID,F_SURNAME,F_FNAMES," + "F_" + "Y" * 5000 + ",F_" + "Y" * 5000, "auto"),
     ],
-    ids=["one-line-xml-as-csv", "long-unknown-columns", "long-duplicate-column"],
+    ids=["long-unknown-columns", "long-duplicate-column"],
 )
 def test_a_very_long_column_name_is_cut_short_in_the_error_line(tmp_path, first_line, fmt):
-    """The error quoted each unknown (or repeated) column whole: a one-line XML export read as CSV, whose first line
-    is one 'column', gave an error line as long as the file (a megabyte)."""
+    """The error quoted each unknown (or repeated) column whole, as long as the columns (tens of kilobytes); a one-line
+    XML export read as CSV, whose first line is one 'column', gave an error line as long as the file (a megabyte: it
+    is now named as XML, test_an_xml_file_given_as_a_csv_is_named_as_xml)."""
     path = tmp_path / "long.csv"
     path.write_text(first_line + "\n0310261553101,George,Dave\n")
     with pytest.raises(UnusableInput) as caught:
@@ -420,6 +421,48 @@ def test_utf8_bom_and_crlf(tmp_path, register_csv_fixtures):
     path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     info, rows = read(path)
     assert info.format == "register-csv" and rows[0].fields["provider_trainee_id"] == "24/25-1"
+
+
+@pytest.mark.parametrize(
+    "above,header,family,fmt",
+    [
+        ("sep=,", "hesa_id,first_names,last_name,sex", "register-csv", "auto"),
+        ("sep=,", "hesa_id,first_names,last_name,sex", "register-csv", "register-csv"),
+        ("Trainees for 2026", "F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "hesa-csv", "auto"),
+        ("Trainees for 2026", "F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "hesa-csv", "hesa-csv"),
+    ],
+    ids=["Excel's sep= line", "Excel's sep= line, format given", "a title", "a title, format given"],
+)
+def test_a_line_above_the_header_is_named_with_the_header_found_below_it(tmp_path, above, header, family, fmt):
+    """Excel's `sep=,` line, or a title, above the header: the advice was to give --format (the file's format could
+    not be told) or to list 'sep=' under `ignored` in a mapping file (it was given), neither of which helps."""
+    path = tmp_path / "above.csv"
+    path.write_text(f"{above}\n{header}\n2201891202016,Ann,Lee,10\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+    assert caught.value.problem == (
+        f"line 1 ({above!r}) is not a header, but line 2 is one of {family}'s: a CSV's header must be its first line "
+        "(delete the line above it)"
+    )
+
+
+@pytest.mark.parametrize("one_line", [False, True], ids=["as HESA writes it", "on one line without a declaration"])
+def test_an_xml_file_given_as_a_csv_is_named_as_xml(tmp_path, one_line):
+    """`--format hesa-csv` given an XML extract: "unknown column header '<?xml version=...'" and advice to list it
+    under `ignored` in a mapping file; an extract on one line gave its whole self as the column's name."""
+    path = tmp_path / "extract.xml"
+    generate(path, count=2, fmt="hesa-xml", seed=1, as_of=date(2026, 11, 28))
+    if one_line:
+        text = path.read_text()
+        path.write_text(re.sub(r">\s+<", "><", text[text.index("<ITTRecord>") :]))
+    for fmt in ("hesa-csv", "register-csv"):
+        with pytest.raises(UnusableInput) as caught:
+            read(path, fmt)
+        assert caught.value.line == 1
+        assert caught.value.worded(OPTIONS).endswith(
+            f"the file is XML, not {fmt}: give --format hesa-xml, or leave it out to have the format told from the file"
+        )
 
 
 @pytest.mark.parametrize("above", ["\r\n", "\n\n", ",,,,\n", " \n"], ids=["CRLF", "two LF", "commas", "a space"])
@@ -674,12 +717,39 @@ def test_a_file_cut_part_way_through_a_utf8_character_is_refused(tmp_path):
         read(path)
 
 
-def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp_path):
-    # É then a no-break space (C9 A0) is also valid UTF-8 (U+0260), but no sign of a UTF-8 file.
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp_path, order):
+    # É then a no-break space (C9 A0) is also valid UTF-8 (U+0260), but no sign of a UTF-8 file, before the first
+    # byte that is not UTF-8 or after it.
     path = tmp_path / "cp1252.csv"
-    path.write_bytes(HEADER.encode() + b"0310261553101,REN\xc9\xa0SMITH,Ann\n0310261553102,Zo\xe9,Ann\n")
-    _info, rows = read(path)
-    assert [raw.fields["F_SURNAME"] for raw in rows] == ["REN\u00c9\u00a0SMITH", "Zo\u00e9"]
+    rows = [b"0310261553101,REN\xc9\xa0SMITH,Ann\n", b"0310261553102,Zo\xe9,Ann\n"]
+    path.write_bytes(HEADER.encode() + b"".join(rows if order == "before" else rows[::-1]))
+    _info, rows_read = read(path)
+    assert sorted(raw.fields["F_SURNAME"] for raw in rows_read) == ["REN\u00c9\u00a0SMITH", "Zo\u00e9"]
+
+
+@pytest.mark.parametrize(
+    "content,line,shown",
+    [
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,José,Ann\n".encode(), 3, "'é'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,Mureșan,Ann\n".encode(), 3, "'ș'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,Лена,Ann\n".encode(), 3, "'Л'"),
+        (HEADER.encode() + b"0310261553101,Zo\xeb," + "José\n".encode(), 2, "'é'"),  # both on one line
+        (b"F_HUSID,F_SURNAME,F_FNAMES\r0310261553101,Zo\xeb,Ann\r" + "0310261553102,José,Ann\r".encode(), 3, "'é'"),
+    ],
+    ids=["Latin-1 then UTF-8", "Romanian s-comma", "Cyrillic", "one line", "CR line ends"],
+)
+def test_windows_1252_then_utf8_is_refused_at_the_utf8_line(tmp_path, content, line, shown):
+    """An Excel "CSV" (Windows-1252), then rows pasted in from a UTF-8 source: read as Windows-1252, José came out
+    as JosÃ© and the file was valid. As the other way round, the file is refused, naming the line."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == line
+    assert f"mixed encodings: {shown} on this line is written as UTF-8, but the file is Windows-1252 before it" in str(
+        caught.value
+    )
 
 
 def test_latin1_throughout_is_read_as_windows_1252(tmp_path):
@@ -869,6 +939,33 @@ def test_a_cell_up_to_128_kib_is_read_and_a_longer_one_refused(tmp_path):
     assert caught.value.line == 2
 
 
+@pytest.mark.parametrize("limit", [None, 1 << 24], ids=["csv module's limit", "a library caller's larger limit"])
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted over many lines", "one line"])
+def test_a_cell_over_128_kib_is_named_by_its_record_the_line_it_starts_on_and_its_column(tmp_path, limit, quoted):
+    """A quoted cell over hundreds of lines was named by the line where reading stopped (line 133), with no record
+    or column to find it by."""
+    big = '"' + ("M" * 1000 + "\n") * 300 + '"' if quoted else "M" * 140_000
+    path = tmp_path / "big.csv"
+    path.write_text(f"hesa_id,first_names,last_name\n0310261553101,Ann,Lee\n0310261553102,{big},Kim\n")
+    before = csv.field_size_limit(limit) if limit else None
+    try:
+        with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
+            read(path, "register-csv")
+    finally:
+        if before is not None:
+            csv.field_size_limit(before)
+    assert (caught.value.record, caught.value.line, caught.value.field) == (2, 3, "first_names")
+
+
+def test_a_cell_over_128_kib_past_the_headers_columns_is_named_by_its_column_number(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(f'hesa_id,first_names,last_name\n0310261553101,Ann,Lee,"a,""b"",{"M" * 140_000}"\n')
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line, caught.value.field) == (1, 2, None)
+    assert str(caught.value).endswith("malformed CSV: field larger than field limit (131072) (column 4)")
+
+
 def test_a_library_callers_own_csv_field_limit_is_left_as_it_set_it(tmp_path):
     """csv.field_size_limit is one for the whole process: a caller that raised it to read big cells of its own keeps
     it after a read, and a read still refuses a cell over 128 KiB under the caller's larger limit."""
@@ -1021,17 +1118,53 @@ def test_utf8_in_the_first_mib_and_windows_1252_after_it_are_mixed_encodings(tmp
     assert caught.value.line == line
 
 
+@pytest.mark.parametrize("split", [0, 1], ids=["in the next chunk", "across the chunks"])
+def test_windows_1252_in_the_first_mib_and_utf8_after_it_are_mixed_encodings(tmp_path, split):
+    """The file is judged whole, the other way round too: `Ã©` (UTF-8 for é) past the first MiB of a Windows-1252
+    file, in the next chunk or with its first byte the last of the first chunk, is a name pasted in from UTF-8."""
+    head = HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n"
+    if split:
+        head += b"0310261553100,Lee,Ann\n" * (((1 << 20) - len(head)) // 22 - 1)
+        name = b"J" * ((1 << 20) - 1 - len(head) - len(b"0310261553102,"))  # its C3 the last byte of the first MiB
+        content = head + b"0310261553102," + name + b"\xc3\xa9,\xe9\n"
+        assert content[(1 << 20) - 1 : (1 << 20) + 1] == b"\xc3\xa9"
+        line = content.count(b"\n")
+    else:
+        content, line = _past_first_mib(head, b"0310261553102,Jos\xc3\xa9,\xe9\n")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match="mixed encodings: 'é' on this line is written as UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
 def test_windows_1252_in_the_first_mib_stays_windows_1252_after_it(tmp_path):
-    """Once a byte shows the file is not UTF-8, what follows in later chunks is not judged as UTF-8 again: `Ã©Ã©`
-    (valid UTF-8 for éé) past the first MiB is Windows-1252 text like the rest."""
+    """What can only be Windows-1252 past the first MiB (JOÃO, an accented letter then a no-break space) is read as
+    the rest of the file is."""
     content, _line = _past_first_mib(
-        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,\xc3\xa9\xc3\xa9,\xe9\n"
+        HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n", b"0310261553102,JO\xc3O,REN\xc9\xa0\xe9\n"
     )
     path = tmp_path / "cp1252.csv"
     path.write_bytes(content)
     _info, rows = read(path)
-    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "Ã©Ã©"
-    assert rows[-1].fields["F_FNAMES"] == "é"
+    assert rows[0].fields["F_SURNAME"] == "Zoé" and rows[-1].fields["F_SURNAME"] == "JOÃO"
+    assert rows[-1].fields["F_FNAMES"] == "RENÉ\u00a0é"
+
+
+def test_a_byte_order_mark_part_way_down_a_csv_makes_its_records_id_an_error(tmp_path):
+    """`cat a.csv b.csv` of a header-less second file that kept its byte-order mark: the mark was read into the next
+    row's provider_trainee_id, sent so to Register (where that id would never match the trainee's), and the file
+    found valid. It is that record's control_character error."""
+    whole = tmp_path / "whole.csv"
+    generate(whole, count=3, fmt="register-csv", seed=1, as_of=date(2026, 12, 2))
+    header, *rows = whole.read_bytes().splitlines(keepends=True)
+    joined = tmp_path / "joined.csv"
+    joined.write_bytes(b"".join([header, rows[0], codecs.BOM_UTF8, *rows[1:]]))
+    result = validate_files([joined], as_of=date(2026, 12, 2), report_dir=tmp_path / "report")
+    assert result.exit_code == 1
+    with (tmp_path / "report" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        found = [(row["record"], row["field"]) for row in csv.DictReader(fh) if row["code"] == "control_character"]
+    assert found == [("2", "provider_trainee_id")]
 
 
 @pytest.mark.parametrize("padded", [" Spencer", "' Spencer", "Spencer\t", "Spencer\u00a0"])
@@ -1161,6 +1294,56 @@ def test_a_later_line_of_a_cell_past_the_headers_columns_is_a_whole_row_only_wit
     path.write_text(header + '0310261553101,Lee,Ann,2000-01-01,10,XF,"see\na, b, c, d"\n0310261553102,Kim,Bo,,,\n')
     with pytest.raises(UnusableInput, match="holds what look like whole rows"):
         read(path)
+
+
+def _read_ignoring(path, fmt, column, tmp_path):
+    """The file read with a mapping file that lists `column` under `ignored` (an SRS's notes column)."""
+    mapping = tmp_path / "notes.yaml"
+    family = "hesa" if fmt == "hesa-csv" else fmt
+    mapping.write_text(f"fields:\n  {family}:\n    ignored: [{column}]\n")
+    [(info, records)] = list(open_inputs([str(path)], fmt, load_mapping([mapping])))
+    return info, list(records)
+
+
+@pytest.mark.parametrize(
+    "fmt,header",
+    [
+        ("register-csv", "provider_trainee_id,notes,hesa_id,first_names,last_name"),
+        ("hesa-csv", "F_OWNSTU,NOTES,F_HUSID,F_FNAMES,F_SURNAME"),
+    ],
+    ids=["register-csv", "hesa-csv"],
+)
+def test_a_stray_quote_closed_in_the_same_ignored_column_of_the_next_row_is_refused(tmp_path, fmt, header):
+    """A quote opened in an ignored column early in the row (an SRS's notes, second) and closed in that column of the
+    next row: the row it makes has the header's width, and its later line only the one comma of the next row's first
+    cell. Read, it was one record of the first row's id and the second row's name and data, and the second trainee
+    was lost."""
+    stray = ['P1,"Called back,0310261553101,Ann,Lee', 'P2,ok",0310261553102,Bo,Kim', "P3,,0310261553103,Al,Roe"]
+    path = tmp_path / "merged.csv"
+    path.write_text("\n".join([header, *stray]) + "\n")
+    notes = header.split(",")[1]
+    with pytest.raises(UnusableInput) as caught:
+        _read_ignoring(path, fmt, notes, tmp_path)
+    assert (caught.value.record, caught.value.line) == (1, 2)
+    said = f"a quoted cell runs over lines 2-3 in column 2 ({notes!r}) and holds what look like whole rows"
+    assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["Called back, no answer\nTry again, Tuesday", "Called back\nno answer, try again", "Left a message,\nnone back"],
+)
+def test_a_note_over_several_lines_with_commas_in_an_ignored_column_is_read(tmp_path, note):
+    """A genuine note (a line break and a comma or two) is not a stray quote's merge: that would put the rest of the
+    first row (a comma per column after the note) on its first line, and the next row's first cells on its last."""
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "provider_trainee_id,notes,hesa_id,first_names,last_name\n"
+        f'P1,"{note}",0310261553101,Ann,Lee\nP2,,0310261553102,Bo,Kim\n'
+    )
+    info, rows = _read_ignoring(path, "register-csv", "notes", tmp_path)
+    assert info.records == 2 and [raw.fields["hesa_id"] for raw in rows] == ["0310261553101", "0310261553102"]
+    assert not rows[0].problems and not rows[1].problems
 
 
 def test_blank_columns_after_a_header_of_one_label_are_read_past(tmp_path):

@@ -227,6 +227,45 @@ def test_truncated_xml_names_the_line(tmp_path):
     assert caught.value.line is not None and caught.value.line >= 5
 
 
+def test_an_extract_with_old_mac_line_ends_names_each_records_own_line(tmp_path):
+    """Line ends of CR alone (an old Mac's): libxml2 counts LF only, so every record, and every error, was at line 1.
+    Their values are as with LF line ends, and a file of them is read in one part (find_chunks counts LF too)."""
+    lf = tmp_path / "lf.xml"
+    generate(count=3, fmt="hesa-xml", output=lf, seed=1, as_of=date(2026, 11, 28))
+    cr = tmp_path / "cr.xml"
+    cr.write_bytes(lf.read_bytes().replace(b"\n", b"\r"))
+    [(_info, lf_rows)], [(_info, cr_rows)] = read(lf), read(cr)
+    assert [raw.source.line for raw in cr_rows] == [raw.source.line for raw in lf_rows] == [3, 76, 153]
+    assert [(raw.fields, raw.groups) for raw in cr_rows] == [(raw.fields, raw.groups) for raw in lf_rows]
+    assert find_chunks(str(cr), chunk_bytes=1000) is None and find_chunks(str(lf), chunk_bytes=1000) is not None
+    refusals = []
+    for path in (lf, cr):
+        path.write_bytes(path.read_bytes().replace(b"</Student>", b"</Student", 1))
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        refusals.append(caught.value.line)
+    assert refusals[0] == refusals[1] > 70
+
+
+def test_a_cr_lf_pair_split_between_two_reads_of_an_old_mac_file_is_one_line_end(tmp_path):
+    """In a file of CR line ends, a CR LF pair (rows pasted in from elsewhere) is one line end, as XML reads it, also
+    when its CR ends one read of the parser's (32 KiB each, from the file's start) and its LF starts the next."""
+    lf = tmp_path / "lf.xml"
+    generate(count=400, fmt="hesa-xml", output=lf, seed=1, as_of=date(2026, 11, 28))
+    data = lf.read_bytes().replace(b"\n", b"\r")
+    at = (1 << 20) + (1 << 15) - 1  # the last byte of a read, past the first MiB (which has CRs only)
+    assert len(data) > at + 1000
+    before = data.rindex(b"\r", 0, at)
+    data = data[:before] + b" " * (at - before) + b"\r\n" + data[before + 1 :]
+    assert data[at : at + 2] == b"\r\n" and b"\n" not in data[: 1 << 20]
+    cr = tmp_path / "cr.xml"
+    cr.write_bytes(data)
+    lf.write_bytes(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    [(_info, lf_rows)], [(_info, cr_rows)] = read(lf), read(cr)
+    assert len(cr_rows) == 400
+    assert [(raw.source.line, raw.fields) for raw in cr_rows] == [(raw.source.line, raw.fields) for raw in lf_rows]
+
+
 def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp_path):
     """A nightly sync that starts while the SRS still writes its extract: cut inside a start tag, libxml2 says
     "Couldn't find end of Start Tag F_DI", which did not tell the person on call that the file was incomplete."""
@@ -325,6 +364,84 @@ def test_tags_given_twice_in_a_record_with_groups_keep_their_first_values(hesa_s
     assert (raw.fields["F_FNAMES"], raw.fields["F_SURNAME"]) == ("Dave", "George")
     assert raw.problems == [
         (tag, f"<{tag}> appears more than once in <Student> with different values") for tag in repeated
+    ]
+
+
+_GROUPS_TWO_LEVELS_IN = (
+    "where HESA's layout has a group's tags one level further in (<PLACEMENTS><PLACEMENT><F_PLMNTSCH>…, "
+    "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGTYPE>…): their values are not read; put each group's tags "
+    "in an element of its own"
+)
+
+
+def test_placements_without_their_placement_element_are_a_record_problem(hesa_samples, tmp_path):
+    """<PLACEMENTS><F_PLMNTSCH>…</F_PLMNTSCH></PLACEMENTS>, no <PLACEMENT> around the tags: the record was read with
+    no placement at all, and valid."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    text = re.sub(r"<PLACEMENTS>\s*<PLACEMENT>", "<PLACEMENTS>", text)
+    text = re.sub(r"</PLACEMENT>\s*</PLACEMENTS>", "</PLACEMENTS>", text)
+    path = tmp_path / "placements-without-placement.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert "PLACEMENTS" not in raw.groups and "F_PLMNTSCH" not in raw.groups
+    assert raw.problems == [
+        (
+            "PLACEMENTS",
+            f"<PLACEMENTS> holds tags with values (<F_PLMNTSCH> and 1 more) {_GROUPS_TWO_LEVELS_IN}",
+        )
+    ]
+
+
+def test_a_previous_qualification_without_previousqualifications_around_it_is_a_record_problem(hesa_samples, tmp_path):
+    """A <PREVIOUSQUALIFICATION> directly in <Student>: the degree was left out without a word."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    text = re.sub(r"<PREVIOUSQUALIFICATIONS>\s*", "", text)
+    text = re.sub(r"\s*</PREVIOUSQUALIFICATIONS>", "", text)
+    path = tmp_path / "bare-qualification.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.groups["PLACEMENT"] and "PREVIOUSQUALIFICATION" not in raw.groups
+    [(field, message)] = raw.problems
+    assert field == "PREVIOUSQUALIFICATION"
+    assert message.startswith("<PREVIOUSQUALIFICATION> holds tags with values (<") and _GROUPS_TWO_LEVELS_IN in message
+
+
+def test_an_empty_placement_and_empty_tags_in_placements_are_no_problem(hesa_samples, tmp_path):
+    """Nothing is lost where no tag has a value: an empty <PLACEMENT/> (what export writes for a placement Register
+    holds with no URN) is a group of its own as before."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    empty = "<PLACEMENTS><PLACEMENT/><F_PLMNTSCH/></PLACEMENTS>"
+    text = re.sub(r"<PLACEMENTS>.*?</PLACEMENTS>", empty, text, flags=re.S)
+    path = tmp_path / "empty.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.groups["PLACEMENT"] == [{}] and not raw.problems
+
+
+def test_tags_of_another_case_are_read_upper_case_and_two_differing_only_in_case_are_a_problem(hesa_samples, tmp_path):
+    """A mapping's source names are upper case whatever case it gives them, so the reader gives tags so: an SRS's
+    `<Forename>` is FORENAME, a placement's `<f_plmntdys>` F_PLMNTDYS. `<F_SURNAME>` and `<f_surname>` with different
+    values are one tag given twice: the first value is read, and the record has the problem."""
+    text = c23053_edited(
+        hesa_samples,
+        {
+            "<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>George</F_SURNAME><f_surname>Jones</f_surname>"
+            "<Forename>Dave</Forename>",
+        },
+    )
+    text = re.sub(r"<(/?)F_PLMNTDYS>", r"<\1f_plmntdys>", text)
+    path = tmp_path / "cases.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert raw.fields["F_SURNAME"] == "George" and raw.fields["FORENAME"] == "Dave" and "f_surname" not in raw.fields
+    assert all(tag == tag.upper() for tag in raw.fields)
+    assert [set(row) for row in raw.groups["PLACEMENT"]] == [{"F_PLMNTSCH", "F_PLMNTDYS"}]
+    assert raw.problems == [
+        (
+            "F_SURNAME",
+            "<F_SURNAME> and <f_surname> in <Student> are one tag to register-batch (case aside), with different "
+            "values",
+        )
     ]
 
 

@@ -27,6 +27,7 @@ from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
     check_text_start,
+    header_below,
     other_separator,
     refuse_blank_header,
     refuse_older_template,
@@ -107,6 +108,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     evidence = _Utf8Evidence()
     size = 0
     first = True
+    windows: tuple[int, int] | None = None  # the first byte that is not UTF-8, and its line
+    tail = b""  # the last chunk's end, from its last ASCII byte: a UTF-8 character's start
     while chunk := stream.read(_CHUNK):
         hasher.update(chunk)
         size += len(chunk)
@@ -118,16 +121,22 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
             if chunk.startswith(_BOM):
                 bom = True
                 chunk = chunk[3:]
-        if utf8:
+        if windows is not None:
+            _no_utf8_after_windows_1252(name, tail + chunk, 0, (lf, cr), windows)
+            tail = _high_tail(chunk)
+        elif utf8:
             try:
                 evidence.add(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
                 utf8 = False
                 before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
                 evidence.add(before.decode("utf-8", "ignore"))
+                line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
                 if bom or evidence.found:
-                    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
                     _mixed_encoding(name, line, exc.object[exc.start])
+                windows = (exc.object[exc.start], line)
+                _no_utf8_after_windows_1252(name, exc.object, exc.end, (lf, cr), windows)
+                tail = _high_tail(chunk)
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -161,6 +170,61 @@ class _Utf8Evidence:
             return
         self._characters += len(_NON_ASCII.findall(text))
         self.found = self._characters >= 2 or _LIKELY_UTF8.search(text) is not None
+
+
+# After a byte that is not UTF-8, the rest of a Windows-1252 file is looked through for what only UTF-8 writes so: a
+# letter of _LIKELY_UTF8 as its two to four bytes. Each byte is first marked as the start of such a character or as
+# a byte that may follow one (the Windows-1252 symbols U+0080-U+00BF: €, ’, no-break space, ©), and the marks then
+# searched for each pair (or run) a UTF-8 character makes: a few searches of the whole text, not a step per byte;
+# and only where one search finds such a start followed by such a byte at all (rare in a Windows-1252 file).
+# Two bytes: a lead whose every character is a likely one (U+00C0-U+01FF, U+0380-U+043F: `A`), or U+00A0-U+00BF
+# (`B`, then z), U+0200-U+021B (`C`, then x: ș, ț), U+0440-U+045F (`D`, then x or y); three and four bytes: any.
+_ASCII = b"." * 0x80  # marks no ASCII byte can make
+_ANY_MARKS = _ASCII + b"c" * 0x40 + b".." + b"L" * 7 + b"." * 5 + b"L" * 4 + b"." * 14 + b"L" * 21 + b"." * 11
+_TWO_BYTE_MARKS = _ASCII + b"x" * 0x1C + b"yyyy" + b"z" * 0x20 + b"..BAAAAAC....." + b"AAAD" + b"." * 0x2E
+_TWO_BYTE = (b"Ax", b"Ay", b"Az", b"Bz", b"Cx", b"Dx", b"Dy")
+_LONGER_MARKS = _ASCII + b"c" * 0x40 + b"." * 0x20 + b"E" * 0x10 + b"F" * 5 + b"." * 11
+_LONGER = (b"Ecc", b"Fccc")
+
+
+def _high_tail(chunk: bytes) -> bytes:
+    """The end of a chunk that may start a UTF-8 character the next chunk ends: its last bytes, up to 3, after its
+    last ASCII byte (so no line end)."""
+    end = chunk[-3:]
+    for index in range(len(end) - 1, -1, -1):
+        if end[index] < 0x80:
+            return end[index + 1 :]
+    return end
+
+
+def _no_utf8_after_windows_1252(
+    name: str, data: bytes, start: int, lines_before: tuple[int, int], windows: tuple[int, int]
+) -> None:
+    """Refuse a Windows-1252 file (its first such byte and line: `windows`) that has, in `data` from `start`, a letter
+    written as UTF-8: rows pasted in from a UTF-8 source, their names garbled (José as JosÃ©) if read as the rest.
+    `lines_before`: the line ends (LF, CR) before `data`, which starts with no line end of an earlier chunk."""
+    if data.isascii() or (start := data.translate(_ANY_MARKS).find(b"Lc", start)) < 0:
+        return
+    marks = data.translate(_TWO_BYTE_MARKS)
+    found = [at for needle in _TWO_BYTE if (at := marks.find(needle, start)) >= 0]
+    marks = data.translate(_LONGER_MARKS)
+    found += [at for needle in _LONGER if (at := marks.find(needle, start)) >= 0]
+    if not found:
+        return
+    at = min(found)
+    before = data[:at]
+    lf, cr = lines_before
+    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+    size = 2 if data[at] < 0xE0 else 3 if data[at] < 0xF0 else 4
+    letter = data[at : at + size].decode("utf-8", "replace")
+    byte, first = windows
+    raise UnusableInput(
+        name,
+        f"mixed encodings: {letter!r} on this line is written as UTF-8, but the file is Windows-1252 before it (the "
+        f"byte 0x{byte:02X} on line {first}): read either way, some names come out garbled; correct them and save the "
+        "whole file as 'CSV UTF-8'",
+        line=line,
+    )
 
 
 def _mixed_encoding(name: str, line: int, byte: int) -> None:
@@ -204,6 +268,7 @@ class _BoundedLines:
         self._name = name
         self.lines = 0
         self.record_chars = 0
+        self.held: list[str] = []  # the lines of the row being read (its cells named when one is over MAX_CELL)
         self.unterminated = False  # the last line had no line end
 
     def __iter__(self) -> _BoundedLines:
@@ -220,6 +285,7 @@ class _BoundedLines:
                 self._name, f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract", line=self.lines
             )
         self.record_chars += len(line)
+        self.held.append(line)
         if self.record_chars > MAX_RECORD:
             raise UnusableInput(
                 self._name,
@@ -242,14 +308,52 @@ def _over_cell_limit(row: list[str], lines: _BoundedLines) -> bool:
 
 
 CELL_OVER_LIMIT = f"field larger than field limit ({MAX_CELL})"  # the csv module's words, at its default limit
+_QUOTE_OR_COMMA = re.compile('[",]')
 
 
-def _swallowed_rows(cell: str, width: int) -> bool:
-    """A quoted cell holding a line that looks like a row of its own: a stray quote merged rows."""
+def _longest_cell(text: str) -> int:
+    """The index of the longest cell of a row's text (quotes and all), as `csv.reader` splits it (strict=False: a
+    quote opens a cell only at its start, and two in a quoted cell are one): the cell the csv module found over its
+    limit, which it does not name."""
+    lengths: list[int] = []
+    start = 0
+    quoted = False
+    doubled = -1  # the second quote of a pair in a quoted cell
+    for found in _QUOTE_OR_COMMA.finditer(text):
+        at = found.start()
+        if found.group() == '"':
+            if quoted and at != doubled:
+                if text.startswith('"', at + 1):
+                    doubled = at + 1
+                else:
+                    quoted = False
+            elif not quoted and at == start:
+                quoted = True
+        elif not quoted:
+            lengths.append(at - start)
+            start = at + 1
+    lengths.append(len(text) - start)
+    return max(range(len(lengths)), key=lengths.__getitem__)
+
+
+def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
+    """Whether a quoted cell (`index` of a row of `cells` cells, the header `width` wide) holds what a stray quote
+    merged into it from other rows.
+
+    A later line that looks like a row of its own (half the header's commas) was one. So was a quote opened in this
+    cell of one row and closed in the next: the cell then holds the rest of the first row (a comma for each column
+    after this one) on its first line, and the start of the next row (a comma for each column before this one, less
+    any cells the row has over the header's) on its last; and the row it makes may well have the header's width, so
+    nothing else shows it. A note written over two lines with a comma or two is not read so: it would need, in all,
+    a comma for each of the header's other columns."""
     if "\n" not in cell and "\r" not in cell:
         return False
-    later = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]
-    return any(part.count(",") >= max(2, width // 2) for part in later)
+    lines = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(part.count(",") >= max(2, width // 2) for part in lines[1:]):
+        return True
+    after = width - 1 - index  # the first row's cells after this one
+    before = index - max(0, cells - width)  # the next row's cells before the one its quote closes
+    return after + before >= 2 and lines[0].count(",") >= max(0, after) and lines[-1].count(",") >= max(0, before)
 
 
 def _file_warning(path: str, code: str, message: str, *, line: int | None = None) -> Issue:
@@ -291,6 +395,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, f"unreadable CSV header: {CELL_OVER_LIMIT}", line=1)
     if header is None:
         raise UnusableInput(name, "the file is empty")
+    _refuse_what_is_no_header(header, reader, lines, layout, name)
     read = _CsvHeader.of(header, info, layout)
     # As locals: the loop below reads them for every row.
     width, named, columns, places = read.width, read.named, read.columns, read.places
@@ -304,6 +409,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     try:
         while True:
             lines.record_chars = 0
+            lines.held.clear()
             row = next(reader, None)
             if row is None:
                 break
@@ -325,7 +431,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             count += 1
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
-                _check_multiline(row, columns, width, name, count, line, reader.line_num)
+                _check_multiline(row, header, columns, name, count, line, reader.line_num)
             if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
                 spaces.note_row(row, places, line)
             cells = len(row)
@@ -363,7 +469,15 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 yield from split.push(raw, cells)
         yield from split.rest()
     except csv.Error as exc:
-        raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+        if not str(exc).startswith("field larger than field limit"):
+            raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
+        # Named where the row starts, not where reading stopped (perhaps hundreds of lines into a quoted cell).
+        index = _longest_cell("".join(lines.held))
+        big = columns[index] if index < len(columns) else None
+        where = "" if big is not None else f" (column {index + 1})"
+        raise UnusableInput(
+            name, f"malformed CSV: {exc}{where}", record=count + 1, line=start_line, field=big
+        ) from None
     except UnicodeDecodeError as exc:
         raise _changed(name, exc) from None
     info.records = count
@@ -371,6 +485,33 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+
+
+def _refuse_what_is_no_header(
+    header: list[str], reader: Iterator[list[str]], lines: _BoundedLines, layout: CsvLayout, name: str
+) -> None:
+    """Refuse, saying what it is, a first line that names none of the columns of the format given: the start of an
+    XML file, or a line (Excel's `sep=,`, a title) above a header on line 2. Otherwise "unknown column header" would
+    advise listing it under `ignored` in a mapping file. (Reading line 2 here is no loss: such a header is refused.)"""
+    if header and header[0].lstrip("\ufeff").lstrip().startswith("<"):
+        raise UnusableInput(
+            name,
+            f"the file is XML, not {layout.format}: give fmt hesa-xml, or leave it out to have the format told from "
+            "the file",
+            line=1,
+        ).marking(fmt="fmt")
+    keys = [layout.normalise(label) for cell in header if (label := _bare_label(cell))]
+    if not keys or all(key in layout.ignored for key in keys) or any(_known_column(key, layout) for key in keys):
+        return
+    first_line = "".join(lines.held)
+    try:
+        second = next(reader, None)
+    except (csv.Error, UnicodeDecodeError):
+        return
+    labels = [_bare_label(cell) for cell in second or () if _bare_label(cell)]
+    known = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
+    if labels and known >= max(3, len(labels) // 2):
+        raise header_below(name, first_line, layout.format)
 
 
 def _changed(name: str, exc: UnicodeDecodeError) -> UnusableInput:
@@ -609,7 +750,7 @@ def _note_upload_header(
 
 
 def _check_multiline(
-    row: list[str], columns: list[str | None], width: int, name: str, record: int, first: int, last: int
+    row: list[str], header: list[str], columns: list[str | None], name: str, record: int, first: int, last: int
 ) -> None:
     """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring).
 
@@ -619,6 +760,7 @@ def _check_multiline(
     whole rows.
     """
     span = f"runs over lines {first}-{last}" if last > first else "is still open at the end of the file"
+    width = len(header)
     for index, cell in enumerate(row):
         column = columns[index] if index < len(columns) else None
         if column is not None and ("\n" in cell or "\r" in cell) and not _one_records_line_break(row, index, width):
@@ -630,11 +772,12 @@ def _check_multiline(
                 line=first,
                 field=column,
             )
-        if column is None and _swallowed_rows(cell, width):
+        if column is None and _swallowed_rows(cell, index, width, len(row)):
+            label = f" ({_label(_bare_label(header[index]))})" if index < len(header) else ""
             raise UnusableInput(
                 name,
-                f'a quoted cell {span} and holds what look like whole rows: a stray or unclosed quote (") would '
-                "merge them into one and lose them; correct the quoting",
+                f"a quoted cell {span} in column {index + 1}{label} and holds what look like whole rows, or parts of "
+                'two: a stray or unclosed quote (") would merge them into one and lose them; correct the quoting',
                 record=record,
                 line=first,
             )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from register_batch.constants import FORMATS as FORMATS  # kept in constants.py for the command line's start-up
 from register_batch.errors import UnusableInput
+from register_batch.wording import cut_short
 
 ZIP_MAGIC = b"PK\x03\x04"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -136,6 +137,17 @@ def refuse_blank_header(header: list[str], name: str) -> None:
         )
 
 
+def header_below(name: str, first_line: str, fmt: str) -> UnusableInput:
+    """The refusal of a file whose second line is a header of `fmt`'s columns and whose first is none: a title, or
+    the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help."""
+    return UnusableInput(
+        name,
+        f"line 1 ({cut_short(first_line.strip())!r}) is not a header, but line 2 is one of {fmt}'s: a CSV's header "
+        "must be its first line (delete the line above it)",
+        line=1,
+    )
+
+
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
     check_text_start(head, name)
@@ -149,11 +161,9 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "the file is empty")
     if stripped.startswith(b"<"):
         return "hesa-xml"
-    first_line = body.decode("utf-8", "replace").splitlines()[0] if body else ""
-    try:
-        header = next(csv.reader(io.StringIO(first_line)), [])
-    except csv.Error:
-        header = []
+    lines = body.decode("utf-8", "replace").splitlines()[:2]
+    first_line = lines[0] if lines else ""
+    header = _cells(first_line)
     found = _format_of(header, register_columns, hesa_tags)
     if found:
         return found
@@ -168,12 +178,22 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
     refuse_older_template(header, name)
+    if len(lines) > 1 and (below := _format_of(_cells(lines[1]), register_columns, hesa_tags)):
+        raise header_below(name, first_line, below)
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
         "or of HESA-named columns (use fmt to say which)",
         line=1,
     ).marking(fmt="fmt")
+
+
+def _cells(line: str) -> list[str]:
+    """A line's cells as a CSV's header; none if it is no CSV line."""
+    try:
+        return next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:
+        return []
 
 
 def _format_of(header: list[str], register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str | None:

@@ -100,8 +100,8 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
         size = os.fstat(fh.fileno()).st_size
         head = fh.read(1 << 16)
         first = _FIRST_STUDENT.search(head)
-        if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()):
-            return None
+        if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()) or _cr_line_ends(head):
+            return None  # lines of a chunk read alone are counted in LFs (`newlines_before`)
         declared = _DECLARED_ENCODING.search(head, 0, first.start())
         if declared and not _ASCII_SAFE.fullmatch(declared.group(1).decode("ascii")):
             return None
@@ -243,6 +243,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     groups: dict[str, list[dict[str, str | None]]] = {}
     containers = 0
     repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
+    loose: list[etree._Element] = []  # groups' containers holding a tag with a value where a group belongs
     for child in student:
         text = child.text
         if text is not None:
@@ -254,6 +255,10 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             containers += 1
             for item in child:
                 row = {leaf.tag: clean(leaf.text) for leaf in item}
+                if not row and item.text is not None and item.text.strip():
+                    if not loose or loose[-1] is not child:
+                        loose.append(child)
+                    continue
                 rows = groups.setdefault(item.tag, [])
                 rows.append(row)
                 if len(row) != len(item):
@@ -262,19 +267,81 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         fields[child.tag] = None
     problems: list[tuple[str | None, str]] = []
     # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
-    # a word. `{` sorts after every ASCII letter, so one max() per record tells that no tag can be one (the hot loop).
-    if _may_be_namespaced(fields) or _may_be_namespaced(groups):
+    # a word. No XML name holds `{`, so one join of the record's tags tells that none is one (the hot loop), and that
+    # every tag is upper case (below).
+    names = _joined(fields)
+    if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
-    for rows in groups.values():
-        for row in rows:
-            if _may_be_namespaced(row):
+    lower: list[tuple[str, int]] = []  # the group rows with a tag not upper case (below)
+    for item_tag, rows in groups.items():
+        for index, row in enumerate(rows):
+            joined = _joined(row)
+            if joined is None or "{" in joined:
                 problems = [*problems, *_namespaced_tags(row)]
+            elif joined.upper() != joined:
+                lower.append((item_tag, index))
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
         # A degree or placement given the same tag twice: its first value counts, as for the record's own tags.
         problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
+    if loose:
+        problems = [*problems, *(_loose_group_tags(container) for container in loose)]
+    # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
+    # a tag of another case (an SRS's own <Forename>) is read as its upper case, once the checks above have read
+    # the tags as written.
+    if names is not None and names.upper() != names:
+        fields, clashes = _upper_cased(fields, f"<{student.tag}>")
+        problems = [*problems, *clashes]
+    for item_tag, index in lower:
+        rows = groups[item_tag]
+        rows[index], clashes = _upper_cased(rows[index], f"<{item_tag}> {index + 1}")
+        problems = [*problems, *clashes]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+
+
+def _joined(tags: dict[str, str | None]) -> str | None:
+    """The tags as one text, None if one is no text (an entity left unexpanded, a prolog check bypassed)."""
+    try:
+        return "".join(tags)
+    except TypeError:
+        return None
+
+
+def _upper_cased(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+    """The tags upper-cased, each one's first value kept where two differ only in case; and a problem for each such
+    pair with different values."""
+    upper: dict[str, str | None] = {}
+    written: dict[str, str] = {}
+    problems: list[tuple[str | None, str]] = []
+    for tag, value in tags.items():
+        key = tag.upper() if isinstance(tag, str) else tag
+        if key not in upper:
+            upper[key], written[key] = value, tag
+        elif upper[key] != value:
+            problems.append(
+                (
+                    key,
+                    f"<{cut_short(written[key])}> and <{cut_short(tag)}> in {where} are one tag to register-batch "
+                    "(case aside), with different values",
+                )
+            )
+    return upper, problems
+
+
+def _loose_group_tags(container: etree._Element) -> tuple[str | None, str]:
+    """The problem of an element in a Student that holds tags with values where HESA's layout has groups of tags
+    (hesa-formats.md §1.2): PLACEMENTS without its PLACEMENT, a PREVIOUSQUALIFICATION without PREVIOUSQUALIFICATIONS.
+    Read as groups, its tags were none (a placement or a degree left out without a word)."""
+    valued = [str(item.tag) for item in container if not len(item) and item.text is not None and item.text.strip()]
+    more = f" and {len(valued) - 1} more" if len(valued) > 1 else ""
+    return (
+        container.tag,
+        f"<{cut_short(container.tag)}> holds tags with values (<{cut_short(valued[0])}>{more}) where HESA's layout "
+        "has a group's tags one level further in (<PLACEMENTS><PLACEMENT><F_PLMNTSCH>…, "
+        "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION><F_DEGTYPE>…): their values are not read; put each group's "
+        "tags in an element of its own",
+    )
 
 
 def _may_be_namespaced(tags: dict[str, Any]) -> bool:
@@ -338,7 +405,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
     _check_prolog(head, name)
-    feed = _Replay(head, reader, allowance=padding)
+    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head))
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
         feed,
@@ -535,6 +602,13 @@ class _Half:
 
 
 _DOS_EOF = b"\x1a"  # Ctrl-Z, which `copy /a` and old DOS-era exports add after the last byte
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _cr_line_ends(head: bytes) -> bool:
+    """Whether a file's start has an old Mac's line ends, CR alone. libxml2 counts lines in LFs only: it numbered
+    every record and every error of such a file line 1."""
+    return b"\r" in head and b"\n" not in head
 
 
 class _Replay:
@@ -545,9 +619,15 @@ class _Replay:
     masses of other elements) stops the parse instead of filling memory.
     """
 
-    def __init__(self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0):
+    def __init__(
+        self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0, cr_line_ends: bool = False
+    ):
         self._head = head
         self._rest = rest
+        # An old Mac's line ends (CR alone) given as LF, which XML reads the same (XML 1.0 §2.11: both are a line
+        # end, read as LF) and libxml2 counts: a CR last in a read waits for the next, which may start with its LF.
+        self._cr_line_ends = cr_line_ends
+        self._cr_held = False
         self._given = 0
         self._mark = allowance  # bytes before the first record that do not count towards RECORD_SPAN
         # Where the input ended, as libxml2 counts lines: an error on an unfinished last line is a file cut short
@@ -564,6 +644,8 @@ class _Replay:
 
     def read(self, size: int = -1) -> bytes:
         out = self._read(size)
+        if self._cr_line_ends:
+            out = self._as_lf(out)
         if out.endswith(_DOS_EOF):
             following = self._read(size)
             if following:  # a Ctrl-Z within the file: libxml2 names it where it is
@@ -579,6 +661,13 @@ class _Replay:
         if self._given - self._mark > RECORD_SPAN:
             raise _NoRecordInSight()
         return out
+
+    def _as_lf(self, out: bytes) -> bytes:
+        if self._cr_held:
+            out, self._cr_held = b"\r" + out, False
+        if len(out) > 1 and out.endswith(b"\r"):
+            out, self._cr_held = out[:-1], True
+        return _BARE_CR.sub(b"\n", out)
 
     def _read(self, size: int) -> bytes:
         if self._head:
