@@ -249,6 +249,26 @@ def test_a_disability_key_sent_blank_is_held_and_echoed_blank(api, create):
     assert (fetched["disability1"], fetched["disability2"], fetched["disability10"]) == ("58", "", "")
 
 
+def test_a_disability_key_sent_null_is_held_and_echoed_null(api, create):
+    """Strong params permit a null (NilClass is a permitted scalar), and the mapper's `.compact` drops the nulls of
+    its own keys, not those inside `hesa_disabilities`: a disability key sent as null is held and echoed as null. On
+    update it replaces the stored code (`merge`) and, being a disability key, has the disclosure worked out again."""
+    trainee = create(disability2=None)
+    assert ("disability2" in trainee, trainee["disability2"], trainee["disability_disclosure"]) == (
+        True,
+        None,
+        "disabled",
+    )
+    slug = trainee["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability1": None}}).json()["data"]
+    assert (data["disability1"], data["disability2"], data["disability_disclosure"]) == (
+        None,
+        None,
+        "disability_not_provided",
+    )
+    assert api.get(f"/trainees/{slug}").json()["disability1"] is None
+
+
 def test_a_put_with_disability_keys_discloses_from_them_alone(api, create):
     """The mapper works disability_disclosure (and diversity_disclosure) out of the request's disability1-9 and
     keeps it only when the request has a disability key (`except(:disability_disclosure, ...)` otherwise): the

@@ -65,11 +65,15 @@ def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()
 
 def permit_trainee(data: dict[str, Any]) -> dict[str, Any]:
     """The permitted trainee keys (§3.1, and disability keys past 9), `null`s dropped like the mapper's `.compact`;
-    blanks kept as ''."""
+    blanks kept as ''. A disability key keeps its `null`: `.compact` works on the mapper's own keys, and
+    `hesa_disabilities` (one of them) holds every disability key as sent, null included (§5.3)."""
     found: dict[str, Any] = {}
     for key, value in data.items():
         if key not in TRAINEE_SCALARS and not is_disability_key(key):
             continue  # unknown and read-only keys (e.g. `trn`) are dropped (§1.4)
+        if value is None and is_disability_key(key):
+            found[key] = None
+            continue
         value = _scalar(key, value, raw_numbers=RAW_CODE_FIELDS)
         if value is not None:
             found[key] = "" if is_blank(value) else value
