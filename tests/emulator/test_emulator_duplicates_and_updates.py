@@ -221,7 +221,8 @@ def test_put_merges_disabilities_by_key_and_ignores_nested_degrees(api, create):
             }
         },
     ).json()["data"]
-    assert (data.get("disability1"), data.get("disability2"), data.get("disability3")) == ("58", None, "55")
+    # A key sent as "" is held as "" (the mapper's `hesa_disabilities` keeps it) and so echoed, not dropped.
+    assert (data.get("disability1"), data.get("disability2"), data.get("disability3")) == ("58", "", "55")
     assert [d["degree_id"] for d in data["degrees"]] == [d["degree_id"] for d in trainee["degrees"]]
 
 
@@ -234,8 +235,85 @@ def test_disability_keys_past_nine_are_held_and_echoed_but_map_to_no_disability_
     assert trainee["disability_disclosure"] == "no_disability"  # 57 (deaf) in disability10 is no disability
     slug = trainee["trainee_id"]
     data = api.put(f"/trainees/{slug}", json={"data": {"disability11": "55", "disability10": ""}}).json()["data"]
-    assert (data["disability1"], data["disability11"], "disability10" in data) == ("95", "55", False)
+    assert (data["disability1"], data["disability11"], data["disability10"]) == ("95", "55", "")
     assert api.get(f"/trainees/{slug}").json()["disability11"] == "55"
+
+
+def test_a_disability_key_sent_blank_is_held_and_echoed_blank(api, create):
+    """§5.3: `hesa_disabilities` is every submitted disability key with its value as sent, "" included
+    (`params.select`), on create as on update; GET echoes the stored hash."""
+    trainee = create(disability2="", disability10="")
+    assert (trainee["disability1"], trainee["disability2"], trainee["disability10"]) == ("58", "", "")
+    assert trainee["disability_disclosure"] == "disabled"
+    fetched = api.get(f"/trainees/{trainee['trainee_id']}").json()
+    assert (fetched["disability1"], fetched["disability2"], fetched["disability10"]) == ("58", "", "")
+
+
+def test_a_disability_key_sent_null_is_held_and_echoed_null(api, create):
+    """Strong params permit a null (NilClass is a permitted scalar), and the mapper's `.compact` drops the nulls of
+    its own keys, not those inside `hesa_disabilities`: a disability key sent as null is held and echoed as null. On
+    update it replaces the stored code (`merge`) and, being a disability key, has the disclosure worked out again."""
+    trainee = create(disability2=None)
+    assert ("disability2" in trainee, trainee["disability2"], trainee["disability_disclosure"]) == (
+        True,
+        None,
+        "disabled",
+    )
+    slug = trainee["trainee_id"]
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability1": None}}).json()["data"]
+    assert (data["disability1"], data["disability2"], data["disability_disclosure"]) == (
+        None,
+        None,
+        "disability_not_provided",
+    )
+    assert api.get(f"/trainees/{slug}").json()["disability1"] is None
+
+
+def test_a_put_with_disability_keys_discloses_from_them_alone(api, create):
+    """The mapper works disability_disclosure (and diversity_disclosure) out of the request's disability1-9 and
+    keeps it only when the request has a disability key (`except(:disability_disclosure, ...)` otherwise): the
+    stored keys merged in do not count, and a PUT without one leaves the stored disclosure as it is."""
+    slug = create()["trainee_id"]  # disability1 58, disability2 57: disabled
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability2": ""}}).json()["data"]
+    assert (data["disability1"], data["disability2"]) == ("58", "")
+    assert (data["disability_disclosure"], data["diversity_disclosure"]) == (
+        "disability_not_provided",
+        "diversity_not_disclosed",
+    )
+    data = api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).json()["data"]
+    assert data["disability_disclosure"] == "disability_not_provided"  # kept: no disability key was sent
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability3": "95", "disability10": "55"}}).json()["data"]
+    assert (data["disability_disclosure"], data["diversity_disclosure"]) == ("no_disability", "diversity_disclosed")
+    data = api.put(f"/trainees/{slug}", json={"data": {"disability11": "56"}}).json()["data"]
+    assert data["disability_disclosure"] == "disability_not_provided"  # only disability1-9 are mapped
+    assert api.get(f"/trainees/{slug}").json()["disability_disclosure"] == "disability_not_provided"
+
+
+def test_a_put_refuses_a_disability_repeated_under_any_key(api, create):
+    """`params_with_updated_disabilities` maps every merged key, disability10 and past included, into the set that
+    R14 (`validates :trainee_disabilities_attributes, uniqueness: true`) checks on every PUT; a key held as "" maps to
+    no disability."""
+    refused = {
+        "message": "Validation failed: 1 error prohibited this trainee from being saved",
+        "errors": ["disabilities contain duplicate values"],
+    }
+    slug = create()["trainee_id"]  # disability1 58, disability2 57
+    response = api.put(f"/trainees/{slug}", json={"data": {"disability10": "57"}})
+    assert (response.status_code, response.json()) == (422, refused)
+    assert "disability10" not in api.get(f"/trainees/{slug}").json()
+    response = api.put(f"/trainees/{slug}", json={"data": {"disability2": "", "disability10": "57"}})
+    assert response.status_code == 200, response.text
+    # Create maps disability1-9 only, so it takes a repeat past the ninth key; every PUT after it is refused.
+    held = create(last_name="Roe", disability10="58")["trainee_id"]
+    response = api.put(f"/trainees/{held}", json={"data": {"first_names": "Alice"}})
+    assert (response.status_code, response.json()) == (422, refused)
+    # In its place among the others: after the presence checks, before the training partner's (declared after it).
+    several = {"first_names": "", "disability11": "95", "training_partner_urn": "12AB"}
+    assert api.put(f"/trainees/{held}", json={"data": several}).json()["errors"] == [
+        "first_names can't be blank",
+        "disabilities contain duplicate values",
+        "training_partner_urn is invalid. The URN '12AB' does not match any known training partners",
+    ]
 
 
 def test_put_resets_derived_fields_that_are_not_sent(api, create):

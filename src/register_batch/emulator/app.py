@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import Validator
-from register_batch.validation.catalogue import rules_for
+from register_batch.validation.catalogue import CATALOGUE, rules_for
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import (
     MAGIC_URNS,
@@ -80,6 +80,7 @@ NESTED_CHILDREN = {
     ),
 }
 WITHDRAWAL_KEYS = ("withdrawal_date", "trigger", "future_interest", "another_reason", "safeguarding_concern_reasons")
+DUPLICATE_DISABILITIES = "duplicate_disabilities"  # R14's rule in the catalogue
 
 
 def json_body(payload: Any) -> bytes:
@@ -536,6 +537,23 @@ class RegisterApp:
     def _trainee_errors(self, body: dict[str, Any], today: date) -> list[str]:
         return [issue.message for issue in self.validator(today).check_body(body) if issue.is_error]
 
+    def _merged_trainee_errors(self, body: dict[str, Any], disabilities: dict[str, Any], today: date) -> list[str]:
+        """A merged record's messages (§2.6). On update R14 checks every merged disability key, disability10 and past
+        included (`params_with_updated_disabilities`), where the catalogue's rule reads disability1-9 (all create
+        maps): a repeat past the ninth key gets R14's message here, where the catalogue's order puts it."""
+        issues = [issue for issue in self.validator(today).check_body(body) if issue.is_error]
+        messages = [issue.message for issue in issues]
+        if any(issue.code == DUPLICATE_DISABILITIES for issue in issues):
+            return messages
+        if not attrs.repeats_a_disability(self.reference, disabilities):
+            return messages
+        order = {entry.code: n for n, entry in enumerate(rules_for("trainee"))}
+        r14 = order[DUPLICATE_DISABILITIES]
+        # Nested (degree, placement) issues come after every trainee rule's, as their codes are not trainee rules.
+        at = next((n for n, issue in enumerate(issues) if order.get(issue.code, len(order)) > r14), len(issues))
+        messages.insert(at, CATALOGUE[DUPLICATE_DISABILITIES].message)
+        return messages
+
     # --- info and reference data (§2.1, §2.2) -----------------------------------------------------------------
 
     def info(self, context: Context) -> Response:
@@ -722,7 +740,8 @@ class RegisterApp:
         fields, meta = attrs.merge_update(self.reference, trainee["fields"], trainee["meta"], data)
         children = self.store.children("degrees", [trainee["id"]])[trainee["id"]]
         placements = self.store.children("placements", [trainee["id"]])[trainee["id"]]
-        errors = self._trainee_errors(attrs.validation_body(fields, meta, children, placements), context.today)
+        body = attrs.validation_body(fields, meta, children, placements)
+        errors = self._merged_trainee_errors(body, meta["hesa_disabilities"], context.today)
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
         if fields != trainee["fields"] or meta != trainee["meta"]:

@@ -65,11 +65,15 @@ def _scalar(field: str, value: Any, *, raw_numbers: frozenset[str] = frozenset()
 
 def permit_trainee(data: dict[str, Any]) -> dict[str, Any]:
     """The permitted trainee keys (§3.1, and disability keys past 9), `null`s dropped like the mapper's `.compact`;
-    blanks kept as ''."""
+    blanks kept as ''. A disability key keeps its `null`: `.compact` works on the mapper's own keys, and
+    `hesa_disabilities` (one of them) holds every disability key as sent, null included (§5.3)."""
     found: dict[str, Any] = {}
     for key, value in data.items():
         if key not in TRAINEE_SCALARS and not is_disability_key(key):
             continue  # unknown and read-only keys (e.g. `trn`) are dropped (§1.4)
+        if value is None and is_disability_key(key):
+            found[key] = None
+            continue
         value = _scalar(key, value, raw_numbers=RAW_CODE_FIELDS)
         if value is not None:
             found[key] = "" if is_blank(value) else value
@@ -124,7 +128,8 @@ def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(fields to validate and store, the keys that were present): the POST /trainees body after the mapper."""
     present = permit_trainee(data)
     # A blank email stays: Register checks its format as well as its presence (EmailFormatValidator skips only nil).
-    fields = {k: v for k, v in present.items() if v != "" or k == "email"}
+    # So does a blank disability key: `hesa_disabilities` is every disability key as sent (§5.3), echoed by GET.
+    fields = {k: v for k, v in present.items() if v != "" or k == "email" or is_disability_key(k)}
     if "training_partner_urn" in present:
         fields.pop("training_partner_ukprn", None)  # the URN wins whenever its key is present, even blank (§3.1)
     body = {
@@ -165,11 +170,14 @@ def merge_update(
 
     * `null` leaves a value alone, `""` clears it; `course_subject_2/3` are cleared by either. A blank email is kept
       as `""` (the mapper's `.compact` drops nil only), so the merged record gets both email messages.
-    * Disability keys merge by key into the stored set; `""` drops one; none sent leaves them untouched.
+    * Disability keys merge by key into the stored set, a `""` held as `""` (`update_hesa_disabilities` merges the
+      mapper's `hesa_disabilities`, every key as sent); none sent leaves them untouched.
     * Derived keys are recomputed from *this request only* (code reading, register-api.md §2.6 ⚠):
       training_initiative → none unless sent (funding_method `C` → veterans), course_education_phase from the
       request's route and age range (secondary when neither is sent), diversity_disclosure from the request's
-      ethnicity and disability keys.
+      ethnicity and disability keys, disability_disclosure from the request's disability1-9 when it has a
+      disability key (the mapper drops it otherwise: `except(:hesa_disabilities, :disability_disclosure, ...)`), so
+      the stored one stays.
     * Omitted partner/school keys leave the links; a route other than iQTS drops a stored iqts_country.
     """
     sent = permit_trainee(data)
@@ -180,10 +188,7 @@ def merge_update(
     disabilities = dict(meta["hesa_disabilities"])
     for key, value in sent.items():
         if is_disability_key(key):
-            if value == "":
-                disabilities.pop(key, None)
-            else:
-                disabilities[key] = value
+            disabilities[key] = value
             continue
         if value == "" and key != "email":
             fields.pop(key, None)
@@ -207,8 +212,19 @@ def merge_update(
     sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS}  # a "" maps to no disability
     merged_meta["diversity_disclosure"] = diversity_disclosure(reference, sent.get("ethnicity"), sent_disabilities)
     merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
-    merged_meta["disability_disclosure"] = disability_disclosure(reference, mapped_disabilities(disabilities))
+    if any(is_disability_key(key) for key in sent):
+        merged_meta["disability_disclosure"] = disability_disclosure(reference, sent_disabilities)
     return fields, merged_meta
+
+
+def repeats_a_disability(reference: ReferenceData, disabilities: dict[str, Any]) -> bool:
+    """Whether two of a merged record's disability keys, disability10 and past included, name the same disability:
+    on update Register maps every merged key into the set R14 checks (`params_with_updated_disabilities`), where
+    create maps disability1-9 only. A `""` or an unknown code names none. Disabilities are told apart as the
+    catalogue's R14 rule (`duplicate_disabilities`) tells them apart: by their reference-data identity."""
+    identities = reference.code_list("disability").identities
+    named = [identities[code] for code in disabilities.values() if isinstance(code, str) and code in identities]
+    return len(named) != len(set(named))
 
 
 def validation_body(fields: dict[str, Any], meta: dict[str, Any], degrees: list[dict], placements: list[dict]) -> dict:
