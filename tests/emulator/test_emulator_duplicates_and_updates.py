@@ -515,3 +515,15 @@ def test_withdrawn_trainees_are_read_only(api, create):
         ]
     }
     assert api.get(f"/trainees/{slug}").json()["first_names"] == "John"
+
+
+@pytest.mark.parametrize("codes", [("98", "99"), ("95", "95")], ids=["98+99", "95+95"])
+def test_no_known_disability_and_not_provided_may_repeat_and_are_then_disclosed_as_disabled(api, create, codes):
+    """R14 compares Disability records, which 95, 98 and 99 have none of (has_diversity_attributes.rb `.compact`):
+    Register takes such a pair, refused here before. Its disclosure is not_provided or no_disability only when the
+    codes are exactly ["Not provided"] or ["No known disability"], so a pair is `disabled`."""
+    trainee = create(disability1=codes[0], disability2=codes[1])
+    assert (trainee["disability1"], trainee["disability2"]) == codes
+    assert trainee["disability_disclosure"] == "disabled"
+    updated = api.put(f"/trainees/{trainee['trainee_id']}", json={"data": {"disability3": codes[0]}})
+    assert updated.status_code == 200, updated.text

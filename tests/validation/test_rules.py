@@ -123,8 +123,8 @@ CASES = [
         "disability2: '08' is not a Register disability code; Register would drop it without telling you",
     ),
     (
-        "98 and 99 are one disability",
-        with_changes(disability1="98", disability2="99"),
+        "a disability twice",
+        with_changes(disability1="57", disability2="57"),
         "disability2",
         "duplicate_disabilities",
         "disabilities contain duplicate values",
@@ -423,6 +423,17 @@ def test_early_years_rules():
 
 def test_assessment_only_needs_no_study_mode():
     assert check(with_changes(training_route="16", study_mode=None)) == []
+
+
+@pytest.mark.parametrize(
+    "codes", [("98", "99"), ("98", "98"), ("95", "95"), ("95", "57", "95")], ids=["98+99", "98+98", "95+95", "95+57+95"]
+)
+def test_not_provided_and_no_known_disability_are_no_disabilities_to_repeat(codes):
+    """Register's R14 checks the trainee's Disability records, and "No known disability" (95) and "Not provided" (98,
+    99) have none (Diversities::SEED_DISABILITIES; has_diversity_attributes.rb drops them with `.compact`): it takes
+    these pairs, which validate refused, keeping the trainee out of Register."""
+    changes = {f"disability{n}": code for n, code in enumerate(codes, start=1)}
+    assert check(with_changes(**changes)) == []
 
 
 def test_duplicate_degrees():

@@ -14,6 +14,7 @@ from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
 from register_batch.reference import ReferenceData
 from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URN_NAMES, MAGIC_URNS, cycle_of, parse_date
 from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
+from register_batch.validation.rules import repeated_disability
 
 from .serialize import disability_disclosure, diversity_disclosure, education_phase
 
@@ -221,10 +222,8 @@ def repeats_a_disability(reference: ReferenceData, disabilities: dict[str, Any])
     """Whether two of a merged record's disability keys, disability10 and past included, name the same disability:
     on update Register maps every merged key into the set R14 checks (`params_with_updated_disabilities`), where
     create maps disability1-9 only. A `""` or an unknown code names none. Disabilities are told apart as the
-    catalogue's R14 rule (`duplicate_disabilities`) tells them apart: by their reference-data identity."""
-    identities = reference.code_list("disability").identities
-    named = [identities[code] for code in disabilities.values() if isinstance(code, str) and code in identities]
-    return len(named) != len(set(named))
+    catalogue's R14 rule (`duplicate_disabilities`) tells them apart."""
+    return repeated_disability(reference.code_list("disability").identities, disabilities.items()) is not None
 
 
 def validation_body(fields: dict[str, Any], meta: dict[str, Any], degrees: list[dict], placements: list[dict]) -> dict:

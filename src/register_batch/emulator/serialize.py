@@ -84,7 +84,7 @@ def disability_disclosure(reference: ReferenceData, disabilities: dict[str, str]
     """§5.3: disability_not_provided / no_disability / disabled from the mapped disability codes."""
     names = reference.code_list("disability").names
     mapped = [names[code] for key, code in sorted(disabilities.items()) if code in names]
-    if not mapped or all(name == "not_provided" for name in mapped):
+    if not mapped or mapped == ["not_provided"]:  # exactly: 98 with 99 is `disabled` (has_diversity_attributes.rb)
         return "disability_not_provided"
     if mapped == ["no_known_disability"]:
         return "no_disability"

@@ -435,7 +435,7 @@ def _unknown_disability(ctx: Context, draft: Draft) -> list[Expect]:
 
 @defect(
     "duplicate_disabilities",
-    "the same disability twice (98 and 99 both mean not provided)",
+    "the same disability twice",
     ("duplicate_disabilities",),
     layout_ok=lambda layout: not layout.single_disability,
 )
@@ -444,7 +444,7 @@ def _duplicate_disabilities(ctx: Context, draft: Draft) -> list[Expect]:
     for n in range(1, 10):
         data[f"disability{n}"] = None
     code = ctx.rng.choice(DISABILITIES)
-    data["disability1"], data["disability2"] = ("98", "99") if ctx.rng.random() < 0.3 else (code, code)
+    data["disability1"] = data["disability2"] = code  # a disability itself: 95, 98 and 99 may repeat (R14)
     return [Expect("disability2", "duplicate_disabilities")]
 
 

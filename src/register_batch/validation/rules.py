@@ -478,25 +478,38 @@ def codes_kept_their_leading_zeros(
     return [(label, value, message)]
 
 
+# R14 compares the trainee's Disability records, and Register has one for each of nine disabilities only
+# (Diversities::SEED_DISABILITIES, Blind to Other): "No known disability" (95) and "Not provided" (98, 99) find none
+# and are dropped before the check (has_diversity_attributes.rb `.compact`, trainee_attributes.rb `next if blank?`).
+NO_DISABILITY_RECORD = frozenset({"No known disability", "Not provided"})
+
+
+def repeated_disability(identities: dict[str, str], coded: Iterable[tuple[str, Any]]) -> tuple[str, Any] | None:
+    """The first (key, code) of `coded` naming a disability an earlier one names (R14), or None. A code that is not
+    Register's, or names no Disability record, names none."""
+    seen: set[str] = set()
+    for key, value in coded:
+        identity = identities.get(value) if isinstance(value, str) else None
+        if identity is None or identity in NO_DISABILITY_RECORD:
+            continue
+        if identity in seen:
+            return key, value
+        seen.add(identity)
+    return None
+
+
 @rule(
     "duplicate_disabilities",
     fields=DISABILITY_FIELDS,
     message="disabilities contain duplicate values",
-    source="register-api.md §3.3 R14 (uniqueness_validator.rb)",
-    fix="List each disability once (98 and 99 both mean 'not provided').",
+    source="register-api.md §3.3 R14 (uniqueness_validator.rb), §5.3",
+    fix="List each disability once. 95 (no known disability) and 98 or 99 (not provided) may repeat: Register counts "
+    "only the disabilities themselves.",
 )
 def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     identities = facts.reference.code_list("disability").identities
-    seen: set[str] = set()
-    for field in DISABILITY_FIELDS:
-        value = data.get(field)
-        identity = identities.get(value) if value is not None else None
-        if identity is None:
-            continue
-        if identity in seen:
-            return [(field, value, "disabilities contain duplicate values")]
-        seen.add(identity)
-    return None
+    found = repeated_disability(identities, ((field, data.get(field)) for field in DISABILITY_FIELDS))
+    return None if found is None else [(*found, "disabilities contain duplicate values")]
 
 
 # --- dates (§3.4) -------------------------------------------------------------------------------------
