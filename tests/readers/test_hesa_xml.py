@@ -418,6 +418,18 @@ def test_an_empty_placement_and_empty_tags_in_placements_are_no_problem(hesa_sam
     assert raw.groups["PLACEMENT"] == [{}] and not raw.problems
 
 
+def test_an_srs_wrapper_of_its_own_tags_and_null_in_placements_are_no_problem(hesa_samples, tmp_path):
+    """Only HESA's own groups lose a value so: an SRS's <CONTACT><F_TELEPHONE>… is a tag register-batch does not know,
+    ignored as docs/formats.md says (review22: the record was made an error), and a NULL is no value to lose."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    wrapped = "<CONTACT><F_TELEPHONE>0123 456789</F_TELEPHONE></CONTACT><PLACEMENTS><F_PLMNTSCH>NULL</F_PLMNTSCH>"
+    text = re.sub(r"<PLACEMENTS>.*?</PLACEMENTS>", wrapped + "</PLACEMENTS>", text, flags=re.S)
+    path = tmp_path / "own-wrapper.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    assert not raw.problems and raw.fields["F_SURNAME"]
+
+
 def test_tags_of_another_case_are_read_upper_case_and_two_differing_only_in_case_are_a_problem(hesa_samples, tmp_path):
     """A mapping's source names are upper case whatever case it gives them, so the reader gives tags so: an SRS's
     `<Forename>` is FORENAME, a placement's `<f_plmntdys>` F_PLMNTDYS. `<F_SURNAME>` and `<f_surname>` with different

@@ -256,7 +256,9 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             for item in child:
                 row = {leaf.tag: clean(leaf.text) for leaf in item}
                 if not row and item.text is not None and item.text.strip():
-                    if not loose or loose[-1] is not child:
+                    # In HESA's own groups only, with a value (an SRS's wrapper of its own tags is ignored, as any
+                    # tag register-batch does not know is).
+                    if child.tag in HESA_GROUPS and clean(item.text) and (not loose or loose[-1] is not child):
                         loose.append(child)
                     continue
                 rows = groups.setdefault(item.tag, [])
@@ -329,11 +331,16 @@ def _upper_cased(tags: dict[str, str | None], where: str) -> tuple[dict[str, str
     return upper, problems
 
 
+# HESA's groups of tags (hesa-formats.md §1.2), as their containers and their items: one of them holding tags with
+# values where the other belongs (PLACEMENTS without its PLACEMENT, a PREVIOUSQUALIFICATION straight in the Student).
+HESA_GROUPS = frozenset({"PLACEMENTS", "PLACEMENT", "PREVIOUSQUALIFICATIONS", "PREVIOUSQUALIFICATION"})
+
+
 def _loose_group_tags(container: etree._Element) -> tuple[str | None, str]:
     """The problem of an element in a Student that holds tags with values where HESA's layout has groups of tags
     (hesa-formats.md §1.2): PLACEMENTS without its PLACEMENT, a PREVIOUSQUALIFICATION without PREVIOUSQUALIFICATIONS.
     Read as groups, its tags were none (a placement or a degree left out without a word)."""
-    valued = [str(item.tag) for item in container if not len(item) and item.text is not None and item.text.strip()]
+    valued = [str(item.tag) for item in container if not len(item) and clean(item.text)]
     more = f" and {len(valued) - 1} more" if len(valued) > 1 else ""
     return (
         container.tag,
