@@ -729,6 +729,20 @@ def test_windows_1252_that_happens_to_hold_a_utf8_pair_is_still_windows_1252(tmp
 
 
 @pytest.mark.parametrize(
+    "surname",
+    [b"M\xc4KEL\xc4\x96SMITH", b"M\xc4KEL\xc4\xa0", b"KORHONEN\x96M\xc4KEL\xc4\x92S", b"M\xc4KEL\xc4\x85"],
+    ids=["en dash", "no-break space", "curly apostrophe", "ellipsis"],
+)
+def test_a_windows_1252_capital_before_a_symbol_after_the_first_accent_stays_windows_1252(tmp_path, surname):
+    """Ä then an en dash (C4 96) is also a UTF-8 letter (Ė), but the rest of the name is no UTF-8: the file was
+    refused as mixed encodings (review22); only a cell that is UTF-8 throughout is a name pasted from UTF-8."""
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(HEADER.encode() + b"0310261553101,Zo\xe9,Ann\n0310261553102," + surname + b",Ann\n")
+    _info, rows_read = read(path)
+    assert [raw.fields["F_SURNAME"] for raw in rows_read] == ["Zo\u00e9", surname.decode("cp1252").strip()]
+
+
+@pytest.mark.parametrize(
     "content,line,shown",
     [
         (HEADER.encode() + b"0310261553101,Zo\xeb,Ann\n" + "0310261553102,José,Ann\n".encode(), 3, "'é'"),

@@ -187,6 +187,9 @@ _LONGER_MARKS = _ASCII + b"c" * 0x40 + b"." * 0x20 + b"E" * 0x10 + b"F" * 5 + b"
 _LONGER = (b"Ecc", b"Fccc")
 
 
+_CELL_END = re.compile(rb'[,\r\n"]')
+
+
 def _high_tail(chunk: bytes) -> bytes:
     """The end of a chunk that may start a UTF-8 character the next chunk ends: its last bytes, up to 3, after its
     last ASCII byte (so no line end)."""
@@ -205,13 +208,25 @@ def _no_utf8_after_windows_1252(
     `lines_before`: the line ends (LF, CR) before `data`, which starts with no line end of an earlier chunk."""
     if data.isascii() or (start := data.translate(_ANY_MARKS).find(b"Lc", start)) < 0:
         return
-    marks = data.translate(_TWO_BYTE_MARKS)
-    found = [at for needle in _TWO_BYTE if (at := marks.find(needle, start)) >= 0]
-    marks = data.translate(_LONGER_MARKS)
-    found += [at for needle in _LONGER if (at := marks.find(needle, start)) >= 0]
-    if not found:
-        return
-    at = min(found)
+    two_bytes, longer = data.translate(_TWO_BYTE_MARKS), data.translate(_LONGER_MARKS)
+    while True:
+        found = [at for needle in _TWO_BYTE if (at := two_bytes.find(needle, start)) >= 0]
+        found += [at for needle in _LONGER if (at := longer.find(needle, start)) >= 0]
+        if not found:
+            return
+        at = min(found)
+        # A name pasted from UTF-8 is UTF-8 throughout its cell; a Windows-1252 one whose capital is followed by a
+        # symbol (MÄKELÄ–SMITH: Ä then an en dash reads as a UTF-8 letter) has other bytes there that UTF-8 has not.
+        cell_start = max(data.rfind(mark, 0, at) for mark in (b",", b"\n", b"\r", b'"')) + 1
+        cell_end = _CELL_END.search(data, at)
+        end = cell_end.start() if cell_end else len(data)
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(data[cell_start:end])  # a character cut by the chunk: fine
+            break
+        except UnicodeDecodeError:
+            if cell_end is None:
+                return
+            start = end + 1
     before = data[:at]
     lf, cr = lines_before
     line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
