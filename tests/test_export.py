@@ -1181,6 +1181,18 @@ def test_disability_keys_past_nine_register_holds_are_noted_where_the_format_has
     assert (held["disability10"], held["disability11"]) == ("57", "55")
 
 
+def test_a_disability_key_of_any_length_is_noted_in_number_order_and_cut_short():
+    """Register keeps any `/disability\d+/` key: one of thousands of digits ended the export with an internal error
+    (int() refuses over 4,300 digits), and was quoted whole (review22)."""
+    from register_batch.export import disabilities_note
+
+    huge = "disability" + "9" * 5000
+    note = disabilities_note({huge: "57", "disability010": "58", "disability12": "55", "disability1": "51"}, "hesa-xml")
+    assert note is not None and len(note) < 300
+    named = note.partition(" left out")[0]
+    assert named.startswith("disability010, disability12, disability999") and named.endswith("9")
+
+
 def test_every_field_holding_the_text_null_is_named_in_one_note():
     from register_batch.export import null_note
 

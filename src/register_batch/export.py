@@ -28,8 +28,8 @@ from register_batch.fs import StrPath, leftover_temporaries, private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
-from register_batch.reference import DISABILITY_FIELDS
-from register_batch.wording import CONTROL_CHARACTER, counted, has_xml_unsafe, xml_safe
+from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY
+from register_batch.wording import CONTROL_CHARACTER, counted, cut_short, has_xml_unsafe, xml_safe
 from register_batch.writers import (
     JsonArrayWriter,
     JsonLinesWriter,
@@ -104,9 +104,8 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
     )
 
 
-# Register keeps every `disabilityN` key it is sent (`/\Adisability\d+\z/`) and GET echoes them (register-api.md §5.3,
-# §3.6); its CSV template and C24053 have nine places (hesa-formats.md: disability1-9, F_DISABLE1-9).
-_DISABILITY_KEY = re.compile(r"disability([0-9]+)")
+# Register keeps every `disabilityN` key it is sent (DISABILITY_KEY) and GET echoes them (register-api.md §5.3, §3.6);
+# its CSV template and C24053 have nine places (hesa-formats.md: disability1-9, F_DISABLE1-9).
 DISABILITY_PLACES = {
     "register-csv": "Register's CSV template has columns for disability1 to disability9 only",
     "hesa-xml": "the HESA XML has tags for disability1 to disability9 only (F_DISABLE1 to F_DISABLE9)",
@@ -121,12 +120,13 @@ def disabilities_note(trainee: dict[str, Any], to: str) -> str | None:
         return None
     extra = []
     for key, value in trainee.items():
-        found = _DISABILITY_KEY.fullmatch(key)
+        found = DISABILITY_KEY.fullmatch(key)
         if found and key not in DISABILITY_FIELDS and value not in (None, ""):
-            extra.append((int(found[1]), key))
+            digits = found[1].lstrip("0")
+            extra.append((len(digits), digits, key))  # in number order, however long (int() refuses 4,300 digits)
     if not extra:
         return None
-    named = ", ".join(key for _n, key in sorted(extra))
+    named = ", ".join(cut_short(key) for *_n, key in sorted(extra))
     return f"{named} left out: {DISABILITY_PLACES[to]} (the json and jsonl exports hold them)"
 
 

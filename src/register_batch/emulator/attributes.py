@@ -7,11 +7,10 @@ project's rule catalogue exactly like a POST body.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
-from register_batch.reference import ReferenceData
+from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, ReferenceData
 from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URN_NAMES, MAGIC_URNS, cycle_of, parse_date
 from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
 from register_batch.validation.rules import repeated_disability
@@ -20,8 +19,7 @@ from .serialize import disability_disclosure, diversity_disclosure, education_ph
 
 # The keys the mapper reads a disability from (`disabilities`, n in 1..9, §5.3); `hesa_disabilities` holds every key
 # matching DISABILITY_KEY (Ruby's `/\Adisability\d+\z/`: ASCII digits), which strong params permit and GET echoes.
-DISABILITY_KEYS = tuple(f"disability{n}" for n in range(1, 10))
-DISABILITY_KEY = re.compile(r"disability[0-9]+")
+DISABILITY_KEYS = DISABILITY_FIELDS
 # Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).
 RAW_CODE_FIELDS = frozenset(
     {

@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,6 +44,9 @@ TRAINEE_CODE_FIELDS: dict[str, str] = {
     "iqts_country": "country",
 }
 DISABILITY_FIELDS = tuple(f"disability{n}" for n in range(1, 10))
+# Every key Register keeps as a disability (`hesa_disabilities`: Ruby's `/\Adisability\d+\z/`, ASCII digits), past the
+# nine a create maps too (register-api.md §5.3).
+DISABILITY_KEY = re.compile(r"disability([0-9]+)")
 DEGREE_CODE_FIELDS: dict[str, str] = {
     "uk_degree": "degree_type",
     "non_uk_degree": "degree_type",
