@@ -137,6 +137,18 @@ def test_a_blank_string_in_a_required_field_is_reported_as_blank(value):
     assert found == [("first_names", "required"), ("sex", "required")]
 
 
+def test_a_blank_code_in_a_request_bodys_degree_is_reported_as_not_entered():
+    """check_body reads text of spaces as no value in a degree too (Rails' blank?): not an unknown subject code."""
+    from register_batch.reference import load_reference
+    from register_batch.validation.runner import Validator
+    from valid_trainee import AS_OF
+
+    body = copy.deepcopy(VALID)
+    body["degrees_attributes"][0]["subject"] = "  "
+    found = [(i.field, i.code, i.value) for i in Validator(load_reference(), AS_OF).check_body(body) if i.is_error]
+    assert found == [("degrees_attributes[0].subject", "degree_subject_required", None)]
+
+
 def test_a_blank_graduation_year_is_reported_as_not_entered():
     data = copy.deepcopy(VALID)
     data["degrees_attributes"][0]["graduation_year"] = ""
