@@ -1082,8 +1082,9 @@ def test_an_email_with_a_line_break_is_not_what_registers_format_check_refuses(e
 def test_an_email_whose_host_starts_on_the_next_line_is_what_registers_format_check_accepts():
     """In EMAIL_REGEX /^[...]+@([^.@][^@\\s]+)$/ the first character of the host is [^.@], which in Ruby also matches a
     line break: "dave@\\nexample.com" matches with the hostname "\\nexample.com", whose first part passes PART_REGEX
-    (/^...$/ matches its second line) and whose TLD is "com". email_is_valid fullmatches each line alone, finds no
-    address on either, and says Register refuses it (control_character is the local rule that refuses the value)."""
+    (/^...$/ matches its second line) and whose TLD is "com". email_is_valid reads it so too (re.MULTILINE, search),
+    where it once matched each line alone and said Register refuses it (control_character is the local rule that
+    refuses the value)."""
     assert ("email", "invalid_email", EMAIL) not in check(with_changes(email="dave@\nexample.com"))
 
 
