@@ -854,3 +854,14 @@ def test_sudo_uid_trusts_the_file_of_the_user_who_ran_sudo_only_for_root(tmp_pat
     monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
     with pytest.raises(ConfigError, match="belongs to another user"):
         load_settings({}, environ={})
+
+
+@_NOT_ROOT
+def test_a_settings_file_root_owns_is_read_by_another_user_too(tmp_path, monkeypatch):
+    """The administrator's file (root's) in the current folder is trusted by every user, not only by root."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\n')
+    os.chown(tmp_path / "register-batch.toml", 0, 0)
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
+    assert load_settings({}, environ={}).target == "sandbox"
