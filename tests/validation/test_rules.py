@@ -997,6 +997,7 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
         "dave@example.com extra",  # text after the address
         "dave@example.com@example.org",  # a second @
         "dave@\u0131bm.example",  # a dotless i: Python's case folding takes it for i, Ruby's does not
+        "dave@example.xn-abc",  # a top-level domain in ASCII form starts xn-- (a label may start xn-)
     ],
     ids=[
         "double dot",
@@ -1015,6 +1016,7 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
         "text after",
         "two @",
         "dotless i",
+        "xn- TLD",
     ],
 )
 def test_email_addresses_registers_check_refuses_are_invalid(email):
@@ -1057,6 +1059,8 @@ def test_a_domain_of_253_characters_is_the_longest_notify_takes():
         "a`b@example.com",
         "dave@school1.example.com",
         "dave@a-2b.example.com",
+        "dave@example.xn--p1ai",  # a top-level domain in its ASCII form (.рф)
+        "dave@example.xn--a-b-c",
     ],
 )
 def test_email_addresses_registers_check_accepts_are_valid(email):
