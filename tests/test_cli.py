@@ -1325,3 +1325,38 @@ def test_two_commands_in_one_process_that_overlap_give_the_logging_back(hesa_sam
     finally:  # the later tests' logging as it was
         for name, level in before.items():
             logging.getLogger(name or None).setLevel(level)
+
+
+def test_the_first_of_two_overlapping_commands_to_end_leaves_the_other_its_logging(hesa_samples, monkeypatch, tmp_path):
+    """Two runs in one process (threads of a scheduler's worker): the one that ends first gives nothing back while the
+    other still runs, which keeps its levels and its log on standard error; the last to end gives back all."""
+    import contextlib
+    import logging
+
+    monkeypatch.chdir(tmp_path)  # each run's report folder
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # a program that set no logging up: pytest's own aside
+    names = ["", "stamina", "httpx", "register_batch.api.retries"]
+    before = {name: logging.getLogger(name or None).level for name in names}
+    sample = str(hesa_samples / "itt_record_C23053.xml")
+    first = cli.make_context("register-batch", ["-q", "validate", sample])
+    second = cli.make_context("register-batch", ["-vv", "validate", sample])
+    try:
+        first.__enter__()
+        with contextlib.suppress(SystemExit):  # validate ends with sys.exit(its exit code)
+            cli.invoke(first)
+        second.__enter__()
+        with contextlib.suppress(SystemExit):
+            cli.invoke(second)
+        running = ({name: logging.getLogger(name or None).level for name in names}, list(logging.getLogger().handlers))
+        assert running[1], "a run logs to standard error through a handler of its own"
+        first.__exit__(None, None, None)  # the first run ends while the second still runs
+        assert (
+            {name: logging.getLogger(name or None).level for name in names},
+            logging.getLogger().handlers,
+        ) == running
+        second.__exit__(None, None, None)
+        assert {name: logging.getLogger(name or None).level for name in names} == before
+        assert logging.getLogger().handlers == []
+    finally:  # the later tests' logging as it was
+        for name, level in before.items():
+            logging.getLogger(name or None).setLevel(level)

@@ -816,3 +816,52 @@ def test_a_settings_file_of_the_user_who_ran_sudo_is_read(tmp_path, monkeypatch)
     assert result.exit_code == 0 and json.loads(result.output)["settings"]["target"] == "sandbox"
     monkeypatch.setenv("SUDO_UID", "54322")
     assert CliRunner().invoke(cli, ["config", "show"]).exit_code == 2
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero or /dev/null")
+def test_a_device_named_as_the_config_file_is_read_as_it_is_without_a_writable_warning(caplog):
+    """/dev/null (no settings) and /dev/zero are writable by any user but are not files anyone could plant settings in:
+    no warning; /dev/zero is read to the config file's limit and refused in one line."""
+    with caplog.at_level("WARNING", logger="register_batch"):
+        assert load_settings({}, config_file=Path("/dev/null"), environ={}).target is None  # the embedded emulator
+        with pytest.raises(ConfigError) as refused:
+            load_settings({}, config_file=Path("/dev/zero"), environ={})
+    assert caplog.messages == []
+    assert str(refused.value) == "/dev/zero: cannot read the config file (over 1 MB, more than a config file holds)"
+
+
+def test_without_posix_permissions_a_settings_file_is_read_whoever_seems_to_own_it(tmp_path, monkeypatch, caplog):
+    """On Windows every file's st_uid is 0 and its mode 0o666 to Python, whoever may write to it: neither says anything
+    there, so a settings file is read without a warning (portable.POSIX_PERMISSIONS false)."""
+    monkeypatch.setattr("register_batch.portable.POSIX_PERMISSIONS", False)
+    monkeypatch.chdir(tmp_path)
+    settings = tmp_path / "register-batch.toml"
+    settings.write_text('target = "sandbox"\n')
+    settings.chmod(0o666)
+    with caplog.at_level("WARNING", logger="register_batch"):
+        assert load_settings({}, environ={}).target == "sandbox"
+    assert caplog.messages == []
+
+
+@_NOT_ROOT
+def test_sudo_uid_trusts_the_file_of_the_user_who_ran_sudo_only_for_root(tmp_path, monkeypatch):
+    """SUDO_UID says who ran sudo to become root; a process of another user that inherited it (`sudo -u other`) still
+    refuses a third user's settings file found in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\n')
+    os.chown(tmp_path / "register-batch.toml", 54321, 54321)
+    monkeypatch.setenv("SUDO_UID", "54321")
+    monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
+    with pytest.raises(ConfigError, match="belongs to another user"):
+        load_settings({}, environ={})
+
+
+@_NOT_ROOT
+def test_a_settings_file_root_owns_is_read_by_another_user_too(tmp_path, monkeypatch):
+    """The administrator's file (root's) in the current folder is trusted by every user, not only by root."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\n')
+    os.chown(tmp_path / "register-batch.toml", 0, 0)
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
+    assert load_settings({}, environ={}).target == "sandbox"

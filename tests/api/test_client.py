@@ -850,3 +850,31 @@ def test_registers_own_time_is_the_date_it_said_however_far_from_this_machines_c
         said, now = client.last_said_date, datetime.now(UTC)
     assert said is not None and said.tzinfo is not None
     assert now - behind - timedelta(seconds=5) <= said <= now - behind + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("registers_clock", "expected"),
+    [
+        (timedelta(minutes=-5), "registers"),  # within CLOCK_SKEW: Register's Date, as said
+        (timedelta(minutes=-20), "registers"),  # further behind: still its Date, the earlier of the two
+        (timedelta(minutes=20), "skew"),  # further ahead (a proxy's Date, or this clock behind): now less CLOCK_SKEW
+    ],
+    ids=["5 minutes behind", "20 minutes behind", "20 minutes ahead"],
+)
+def test_registers_time_when_it_took_a_request_is_never_later_than_either_clock_allows(registers_clock, expected):
+    """A listing's next page overlaps from `last_date`: the earlier of Register's Date and this machine's clock less
+    CLOCK_SKEW when the two are that far apart, so a page overlaps more, never less (this clock 20 minutes ahead of
+    Register's made pages overlap not at all). It is the moment Register took the request: before its answer's Date."""
+    from register_batch.api.client import CLOCK_SKEW
+
+    def clock() -> float:
+        return time.time() + registers_clock.total_seconds()
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, clock=clock) as emu, client_for(emu) as client:
+        client.list_trainees(academic_cycle=2025, per_page=1, page=1)
+        took, said, now = client.last_date, client.last_said_date, datetime.now(UTC)
+    assert took is not None and said is not None
+    if expected == "registers":
+        assert took <= said and said - took < timedelta(seconds=5)
+    else:
+        assert now - CLOCK_SKEW - timedelta(seconds=5) <= took <= now - CLOCK_SKEW

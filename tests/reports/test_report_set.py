@@ -465,3 +465,28 @@ def test_an_issue_holding_a_tuple_reads_back_as_the_json_spool_read_it(tmp_path)
     builder.close()
     assert row["value"] == ["a", "b"]
     assert "['a', 'b']" in paths["csv"].read_text(encoding="utf-8-sig")
+
+
+def test_a_record_added_after_the_builder_closed_is_refused_at_once_not_lost():
+    """The spool is closed with the run: a library caller's late record raises (as a write to the closed JSON spool
+    did), rather than waiting in memory for a chunk that is never written or read."""
+    builder = _builder_of([[("too_long", "first_names", "Ann", "first_names is too long")]])
+    builder.finish([])
+    builder.close()
+    with pytest.raises(ValueError, match="closed when the run ended"):
+        _add_records(builder, [[("too_long", "last_name", "Bee", "last_name is too long")]], first=2)
+
+
+def test_a_files_own_issues_come_first_in_the_rows_then_each_records():
+    """An issue of the input file itself (not of a record) is reported before the records' issues, as issues()
+    promises: every row, file-level first."""
+    from register_batch.model import Severity, make_issue
+
+    builder = _builder_of([[("too_long", "first_names", "Ann", "first_names is too long")]])
+    builder.add_file_issues(
+        [make_issue(input="in.csv", code="unknown_column", severity=Severity.WARNING, message="column x is not read")]
+    )
+    builder.finish([])
+    rows = [(row["input"], row["record"], row["code"]) for row in builder.issues()]
+    builder.close()
+    assert rows == [("in.csv", None, "unknown_column"), ("in.csv", 1, "too_long")]

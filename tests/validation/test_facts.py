@@ -138,3 +138,42 @@ def test_ruby_to_i_reads_a_number_of_any_length_as_ruby_does():
     from register_batch.validation.facts import ruby_to_i
 
     assert ruby_to_i(" " + "9" * 5000 + "x") == 10**5000 - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        (" \t\n\v\f\r-12_345x", -12345),  # Ruby's white space, a sign, an underscore between digits
+        ("+7", 7),
+        ("1_2_3", 123),
+        ("1__2", 1),  # two underscores end the number
+        ("12_", 12),
+        ("_12", 0),
+        ("2012/13", 2012),
+        ("June 2012", 0),  # the number must lead: Ruby does not look further along
+        ("- 5", 0),
+        ("+-5", 0),
+        ("\u00a012", 0),  # a no-break space is not Ruby's white space
+        ("\u3000" + "12", 0),
+        ("２０１２", 0),  # nor are full-width digits its digits
+        ("", 0),
+    ],
+)
+def test_ruby_to_i_reads_the_leading_number_as_ruby_does(text, number):
+    """Register reads a graduation year and a listing's `page` with Ruby's String#to_i; each pair here is what Ruby 3.1
+    answered for the text."""
+    from register_batch.validation.facts import ruby_to_i
+
+    assert ruby_to_i(text) == number
+
+
+def test_ruby_to_i_reads_a_long_number_with_its_sign_and_underscores_as_ruby_does():
+    """More digits than int() reads at once take another way: the sign and the underscores are read there too (Ruby 3.1:
+    `(" -" + "9" * 5000).to_i == -(10**5000 - 1)`, `("1_" + "0" * 4500).to_i == 10**4500`)."""
+    from register_batch.validation.facts import ruby_to_i
+
+    assert ruby_to_i(" -" + "9" * 5000) == -(10**5000 - 1)
+    assert ruby_to_i("+" + "9" * 5000) == 10**5000 - 1
+    assert ruby_to_i("1_" + "0" * 4500) == 10**4500
+    # an underscore in the digits read after the first 4,000 is left out as well (Ruby: 4,500 nines, then 1)
+    assert ruby_to_i("9" * 4500 + "_1") == (10**4500 - 1) * 10 + 1

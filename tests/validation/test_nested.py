@@ -320,3 +320,63 @@ def test_after_a_withdrawal_date_comes_a_time_or_nothing(written, valid):
     least hh:mm; a date followed by anything else is not a valid withdrawal date."""
     found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
     assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])
+
+
+REQUIRED_YEAR = (
+    "degrees_attributes[0].graduation_year",
+    "degree_graduation_year_required",
+    None,
+    "graduation_year must be entered if specifying a previous UK degree or non-UK degree",
+)
+
+
+@pytest.mark.parametrize(
+    ("year", "found"),
+    [
+        ("left out", [REQUIRED_YEAR]),
+        (None, [REQUIRED_YEAR]),
+        ("  ", [REQUIRED_YEAR]),  # Rails' presence: text of spaces is no value
+        (2012, []),  # a library caller's number
+        (2012.0, []),  # pandas' year column with a blank in it
+        (
+            float("inf"),
+            [
+                (
+                    "degrees_attributes[0].graduation_year",
+                    "degree_graduation_year_invalid",
+                    "inf",
+                    "graduation_year is invalid",
+                )
+            ],
+        ),
+        (  # its number, not the text "1e+20" (whose to_i is 1)
+            1e20,
+            [
+                (
+                    "degrees_attributes[0].graduation_year",
+                    "degree_graduation_year_in_future",
+                    "1e+20",
+                    "graduation_year must be in the past, for example 2014",
+                ),
+                (
+                    "degrees_attributes[0].graduation_year",
+                    "degree_graduation_year_invalid",
+                    "1e+20",
+                    "graduation_year is invalid",
+                ),
+            ],
+        ),
+    ],
+    ids=["left out", "null", "spaces", "integer", "float", "infinite", "float of 21 digits"],
+)
+def test_a_graduation_year_is_required_and_read_as_the_number_it_is(year, found):
+    """§3.4: a degree needs a graduation year; a number (a library caller's, or pandas' float) is read as that year,
+    and a float that is no number is no year (0 to Register), not an internal error."""
+    degree = dict(DEGREE)
+    if year == "left out":
+        del degree["graduation_year"]
+    else:
+        degree["graduation_year"] = year
+    data = copy.deepcopy(VALID)
+    data["degrees_attributes"] = [degree]
+    assert [(i.field, i.code, i.value, i.message) for i in validated(data).issues] == found
