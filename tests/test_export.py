@@ -1182,7 +1182,7 @@ def test_disability_keys_past_nine_register_holds_are_noted_where_the_format_has
 
 
 def test_a_disability_key_of_any_length_is_noted_in_number_order_and_cut_short():
-    """Register keeps any `/disability\d+/` key: one of thousands of digits ended the export with an internal error
+    """Register keeps any `disabilityN` key: one of thousands of digits ended the export with an internal error
     (int() refuses over 4,300 digits), and was quoted whole (review22)."""
     from register_batch.export import disabilities_note
 

@@ -68,6 +68,8 @@ def test_a_create_register_carries_out_after_the_client_gave_up_is_not_sent_twic
             first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
         [record] = first.results
         assert record.outcome == "unknown" and "not sent again in this run" in record.errors[0]
+        [issue] = [i for i in record.issues if i.code == "sync_unknown"]
+        assert issue.message == record.errors[0]  # it says to run again already: not twice (review22)
         time.sleep(4.5)  # the held create is carried out
         assert len(_held(emulator)) == 1
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))

@@ -1887,7 +1887,7 @@ def _add_sync_issues(
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             then = _RUN_AGAIN.get(code, "")
             found += [
-                (code, m + then, severity)
+                (code, m if " again" in m else m + then, severity)  # our own words may say so already
                 for m in result.errors or [result.plan.reason or "the write did not complete"]
             ]
         found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
