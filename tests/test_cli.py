@@ -1298,38 +1298,13 @@ def test_a_command_run_in_process_gives_the_logging_levels_back(hesa_samples, mo
     assert logging.getLogger().handlers == handlers
 
 
-def test_two_commands_in_one_process_that_overlap_give_the_logging_back(hesa_samples, monkeypatch, tmp_path):
-    """Two runs in one process (threads of a scheduler's worker): the first, run with -vv, ends while the second (-q)
-    still runs. The second then gives back what it found when it began, the first one's levels: root, stamina and
-    httpx stay at DEBUG after both have ended (and the second ran without its log on stderr once the first ended)."""
-    import contextlib
-    import logging
-
-    monkeypatch.chdir(tmp_path)  # each run's report folder
-    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # a program that set no logging up: pytest's own aside
-    names = ["", "stamina", "httpx", "register_batch.api.retries"]
-    before = {name: logging.getLogger(name or None).level for name in names}
-    sample = str(hesa_samples / "itt_record_C23053.xml")
-    first = cli.make_context("register-batch", ["-vv", "validate", sample])
-    second = cli.make_context("register-batch", ["-q", "validate", sample])
-    try:
-        first.__enter__()
-        with contextlib.suppress(SystemExit):  # validate ends with sys.exit(its exit code)
-            cli.invoke(first)
-        second.__enter__()
-        with contextlib.suppress(SystemExit):
-            cli.invoke(second)
-        first.__exit__(None, None, None)  # the first run ends while the second still runs
-        second.__exit__(None, None, None)
-        assert {name: logging.getLogger(name or None).level for name in names} == before
-    finally:  # the later tests' logging as it was
-        for name, level in before.items():
-            logging.getLogger(name or None).setLevel(level)
-
-
-def test_the_first_of_two_overlapping_commands_to_end_leaves_the_other_its_logging(hesa_samples, monkeypatch, tmp_path):
+@pytest.mark.parametrize("flags", [("-q", "-vv"), ("-vv", "-q")], ids=["quiet-ends-first", "verbose-ends-first"])
+def test_the_first_of_two_overlapping_commands_to_end_leaves_the_other_its_logging(
+    hesa_samples, monkeypatch, tmp_path, flags
+):
     """Two runs in one process (threads of a scheduler's worker): the one that ends first gives nothing back while the
-    other still runs, which keeps its levels and its log on standard error; the last to end gives back all."""
+    other still runs, which keeps its levels and its log on standard error; the last to end gives back all. (The
+    second gave back the first one's levels: root, stamina and httpx stayed at DEBUG after a -vv run had ended.)"""
     import contextlib
     import logging
 
@@ -1338,8 +1313,8 @@ def test_the_first_of_two_overlapping_commands_to_end_leaves_the_other_its_loggi
     names = ["", "stamina", "httpx", "register_batch.api.retries"]
     before = {name: logging.getLogger(name or None).level for name in names}
     sample = str(hesa_samples / "itt_record_C23053.xml")
-    first = cli.make_context("register-batch", ["-q", "validate", sample])
-    second = cli.make_context("register-batch", ["-vv", "validate", sample])
+    first = cli.make_context("register-batch", [flags[0], "validate", sample])
+    second = cli.make_context("register-batch", [flags[1], "validate", sample])
     try:
         first.__enter__()
         with contextlib.suppress(SystemExit):  # validate ends with sys.exit(its exit code)

@@ -784,13 +784,19 @@ def test_a_settings_file_root_owns_in_the_current_folder_is_read(tmp_path, monke
     assert result.exit_code == 0 and json.loads(result.output)["settings"]["target"] == "sandbox"
 
 
+def _settings_any_user_may_change(folder: Path, monkeypatch) -> Path:
+    """./register-batch.toml in `folder` (made the current one), naming the sandbox, writable by any user."""
+    monkeypatch.chdir(folder)
+    settings = folder / "register-batch.toml"
+    settings.write_text('target = "sandbox"\n')
+    settings.chmod(0o666)
+    return settings
+
+
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="Windows files have no mode bits for others")
 def test_a_settings_file_any_user_may_change_is_read_with_a_warning_naming_the_fix(tmp_path, monkeypatch, caplog):
     """Any user could point such a file's target at their own server and have the token sent there."""
-    monkeypatch.chdir(tmp_path)
-    settings = tmp_path / "register-batch.toml"
-    settings.write_text('target = "sandbox"\n')
-    settings.chmod(0o666)
+    settings = _settings_any_user_may_change(tmp_path, monkeypatch)
     with caplog.at_level("WARNING", logger="register_batch"):
         assert load_settings({}, environ={}).target == "sandbox"
     assert caplog.messages == [
@@ -834,10 +840,7 @@ def test_without_posix_permissions_a_settings_file_is_read_whoever_seems_to_own_
     """On Windows every file's st_uid is 0 and its mode 0o666 to Python, whoever may write to it: neither says anything
     there, so a settings file is read without a warning (portable.POSIX_PERMISSIONS false)."""
     monkeypatch.setattr("register_batch.portable.POSIX_PERMISSIONS", False)
-    monkeypatch.chdir(tmp_path)
-    settings = tmp_path / "register-batch.toml"
-    settings.write_text('target = "sandbox"\n')
-    settings.chmod(0o666)
+    _settings_any_user_may_change(tmp_path, monkeypatch)
     with caplog.at_level("WARNING", logger="register_batch"):
         assert load_settings({}, environ={}).target == "sandbox"
     assert caplog.messages == []
