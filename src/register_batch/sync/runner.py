@@ -173,12 +173,19 @@ describe(
     "own outcome follows.",
     severity=Severity.WARNING,
 )
+# What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
+# wrong in it: the rules table's fix, where only report.html had it.
+_RUN_AGAIN = {
+    "sync_unknown": " (the write may not have gone through: run the same command again, which looks in Register first)",
+    "sync_unavailable": " (Register stopped answering; nothing is wrong with the record: run the same command again)",
+}
+
+
 describe(
     "sync_unknown",
     scope="batch",
     fields=(),
-    message="<what happened to the request: a timeout, a lost connection> (the write may not have gone through: run "
-    "the same command again, which looks in Register first)",
+    message="<what happened to the request: a timeout, a lost connection>" + _RUN_AGAIN["sync_unknown"],
     source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly)",
     fix="Nothing is wrong with the record. Run the same command again: it looks in Register first and finishes "
     "the record without creating anyone twice.",
@@ -187,8 +194,7 @@ describe(
     "sync_unavailable",
     scope="batch",
     fields=(),
-    message="<Register's answer after every retry: a 5xx, or no answer> (Register stopped answering; nothing is "
-    "wrong with the record: run the same command again)",
+    message="<Register's answer after every retry: a 5xx, or no answer>" + _RUN_AGAIN["sync_unavailable"],
     source="register-api.md §1 (server errors and the rate limit); the run stopped here",
     fix="Nothing is wrong with the record; Register was not taking requests. Run the same command again later.",
 )
@@ -1747,14 +1753,6 @@ def _unplanned(records: RecordSpool, index: int, invalid: bool) -> RecordResult:
         plan.action, plan.reason = "invalid", NOT_SENT_INVALID
         return RecordResult(plan, outcome="skipped")
     return RecordResult(plan)
-
-
-# What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
-# wrong in it: the rules table's fix, where only report.html had it.
-_RUN_AGAIN = {
-    "sync_unknown": " (the write may not have gone through: run the same command again, which looks in Register first)",
-    "sync_unavailable": " (Register stopped answering; nothing is wrong with the record: run the same command again)",
-}
 
 
 def _issue_code(result: RecordResult) -> str:
