@@ -17,9 +17,6 @@ from register_batch.validation.rules import repeated_disability
 
 from .serialize import disability_disclosure, diversity_disclosure, education_phase
 
-# The keys the mapper reads a disability from (`disabilities`, n in 1..9, §5.3); `hesa_disabilities` holds every key
-# matching DISABILITY_KEY (Ruby's `/\Adisability\d+\z/`: ASCII digits), which strong params permit and GET echoes.
-DISABILITY_KEYS = DISABILITY_FIELDS
 # Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).
 RAW_CODE_FIELDS = frozenset(
     {
@@ -42,8 +39,9 @@ def is_disability_key(key: str) -> bool:
 
 
 def mapped_disabilities(disabilities: dict[str, Any]) -> dict[str, Any]:
-    """The disability keys the mapper turns into disabilities (1 to 9), for the disclosures derived from them."""
-    return {k: v for k, v in disabilities.items() if k in DISABILITY_KEYS}
+    """The disability keys the mapper turns into disabilities (`disabilities`: 1 to 9, §5.3), for the disclosures
+    derived from them; `hesa_disabilities` holds every key matching DISABILITY_KEY, which GET echoes."""
+    return {k: v for k, v in disabilities.items() if k in DISABILITY_FIELDS}
 
 
 def is_blank(value: Any) -> bool:
@@ -208,7 +206,7 @@ def merge_update(
     merged_meta["veterans_initiative"] = veterans
     # A blank ("") route, age range or ethnicity is no known code, read as one not sent.
     merged_meta["course_education_phase"] = education_phase(sent.get("training_route"), sent.get("course_age_range"))
-    sent_disabilities = {k: v for k, v in sent.items() if k in DISABILITY_KEYS}  # a "" maps to no disability
+    sent_disabilities = mapped_disabilities(sent)  # a "" maps to no disability
     merged_meta["diversity_disclosure"] = diversity_disclosure(reference, sent.get("ethnicity"), sent_disabilities)
     merged_meta["hesa_disabilities"] = disabilities  # the stored set when no disability key was sent
     if any(is_disability_key(key) for key in sent):
