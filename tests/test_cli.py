@@ -116,6 +116,22 @@ def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samp
     assert (tmp_path / "junit.xml").read_text().count("<failure") == 1
 
 
+def test_a_utf8_extract_declared_windows_1252_gets_its_garbled_names_reported(tmp_path, hesa_samples):
+    """lxml reads the file as its declaration says: each UTF-8 letter becomes two or three Windows-1252 ones, and
+    would be sent so."""
+    text = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
+    text = text.replace('encoding="UTF-8"', 'encoding="windows-1252"').replace(">Dave<", ">José<")
+    extract = tmp_path / "declared_windows_1252.xml"
+    extract.write_text(text, encoding="utf-8")
+    result = run("validate", str(extract), "--as-of", AS_OF, "--report-dir", str(tmp_path / "report"))
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    garbled = [
+        (i["record"], i["line"], i["field"], i["value"]) for i in report["issues"] if i["code"] == "garbled_text"
+    ]
+    assert garbled == [(1, 3, "first_names", "JosÃ©")]
+
+
 @pytest.mark.parametrize("written", ["19780813", "1978-W32-7"])
 def test_validate_reports_a_hesa_date_in_another_iso_8601_form_as_invalid(tmp_path, hesa_samples, written):
     """hesa-formats.md §1.4: every date tag is YYYY-MM-DD. The basic and week forms of 1978-08-13 are not."""

@@ -515,6 +515,35 @@ def test_an_escape_of_the_hesa_xml_export_is_a_control_character_and_the_catalog
     assert "written as" in rule.message and "HESA XML export" in rule.fix
 
 
+@pytest.mark.parametrize(
+    "changes,field,said",
+    [
+        ({"first_names": "JosÃ©"}, "first_names", "José"),
+        ({"last_name": "Oâ€™Brien"}, "last_name", "O’Brien"),
+        ({"last_name": "WiÅ›niewski"}, "last_name", "Wiśniewski"),
+        ({"first_names": "Å\x81ukasz"}, "first_names", "Łukasz"),  # 0x81, undefined in Windows-1252, read as Latin-1
+        (
+            {"placements_attributes": [{"urn": "900020", "name": "Ysgol Gynradd GymrÃ¦g"}]},
+            "placements_attributes[0].name",
+            "Ysgol Gynradd Gymræg",
+        ),
+    ],
+    ids=["é", "curly quote", "ś", "Ł", "in a placement"],
+)
+def test_utf8_text_read_as_windows_1252_is_garbled_text(changes, field, said):
+    [issue] = [i for i in validated(with_changes(**changes)).issues if i.code == "garbled_text"]
+    assert (issue.field, issue.severity.value) == (field, "error")
+    assert issue.message == (
+        f"{field} reads as UTF-8 text read as Windows-1252 ({issue.value!r} for {said!r}): Register would store it "
+        "garbled"
+    )
+
+
+@pytest.mark.parametrize("name", ["José", "João", "Zoë", "RENÉ–SMITH", "MÄKELÄ–SMITH", "NOËL ’T HART", "Ã", "Łukasz"])
+def test_genuine_accented_names_are_not_garbled_text(name):
+    assert "garbled_text" not in {c for _f, c, _m in check(with_changes(last_name=name))}
+
+
 def test_itt_end_date_within_last_10_years():
     old = with_changes(itt_start_date="2015-09-01", itt_end_date="2016-07-31", trainee_start_date=None)
     codes = {c for _f, c, _m in check(old)}
@@ -815,6 +844,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "hesa_id_not_digits",
         "training_partner_ukprn_invalid",
         "control_character",
+        "garbled_text",
         "jacs_subject_code",
         "leading_zeros_lost",  # test_leading_zeros.py
     }

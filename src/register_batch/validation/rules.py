@@ -6,6 +6,7 @@ Messages are the API's own (shape C of §7.1: `<field> <message>`). Section numb
 
 from __future__ import annotations
 
+import codecs
 import operator
 import re
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import CONTROL_CHARACTER
+from register_batch.wording import CONTROL_CHARACTER, LIKELY_UTF8
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -213,6 +214,76 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     for key in ("degrees_attributes", "placements_attributes"):
         for index, item in enumerate(data.get(key) or ()):
             found += _control_findings(f"{key}[{index}].", item)
+    return found or None
+
+
+def utf8_read_as_windows_1252(value: str) -> str | None:
+    """What `value` says if it is UTF-8 text read as Windows-1252 (or Latin-1), `JosÃ©` for `José`; else None.
+
+    Such text comes from an XML declaration naming windows-1252 or ISO-8859-1 on a file saved as UTF-8, or from a
+    system that encoded it twice. Only a value whose every byte then makes a letter a UTF-8 file holds counts
+    (wording.LIKELY_UTF8): genuine Windows-1252, such as `RENÉ–SMITH` (É + en dash), reads as nothing of the kind.
+    """
+    try:
+        said = value.encode("cp1252", _AS_LATIN_1).decode("utf-8")
+    except UnicodeError:
+        return None
+    return said if said != value and all(LIKELY_UTF8.match(c) for c in said if not c.isascii()) else None
+
+
+def _latin_1_bytes(error: UnicodeError) -> tuple[bytes, int]:
+    """The five bytes Windows-1252 leaves undefined (0x81 of `Ł`, C5 81) are read as Latin-1 (U+0081) by the
+    CSV reader and by parsers: written back as that byte."""
+    if not isinstance(error, UnicodeEncodeError) or any(ord(c) > 0xFF for c in error.object[error.start : error.end]):
+        raise error
+    return error.object[error.start : error.end].encode("latin-1"), error.end
+
+
+_AS_LATIN_1 = "register_batch.latin_1_bytes"
+codecs.register_error(_AS_LATIN_1, _latin_1_bytes)
+
+
+def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found: list[Finding] = []
+    for field, value in values.items():
+        if type(value) is str and not value.isascii() and (said := utf8_read_as_windows_1252(value)):
+            found.append(
+                (
+                    f"{prefix}{field}",
+                    value,
+                    f"{prefix}{field} reads as UTF-8 text read as Windows-1252 ({value!r} for {said!r}): Register "
+                    "would store it garbled",
+                )
+            )
+    return found
+
+
+@rule(
+    "garbled_text",
+    fields=("<any text field>",),
+    message="<field> reads as UTF-8 text read as Windows-1252 ('JosÃ©' for 'José'): Register would store it garbled",
+    source="design.md (bad input: wrong encoding); Register does not check this",
+    fix="Correct the value. If many values read so, the file is UTF-8 read as another encoding: an XML declaration "
+    "that names windows-1252 or ISO-8859-1 on a file saved as UTF-8 (make it say UTF-8), or an export that encoded "
+    "its text twice.",
+    api=False,
+)
+def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    for value in data.values():  # the common case, every value ASCII, in as few calls as possible
+        if type(value) is str:
+            if not value.isascii():
+                break
+        elif type(value) is list and not all(
+            type(v) is not str or v.isascii() for item in value if type(item) is dict for v in item.values()
+        ):
+            break
+    else:
+        return None
+    found = _garbled_findings("", data)
+    for key in ("degrees_attributes", "placements_attributes"):
+        for index, item in enumerate(data.get(key) or ()):
+            if type(item) is dict:
+                found += _garbled_findings(f"{key}[{index}].", item)
     return found or None
 
 
