@@ -219,6 +219,37 @@ def test_unusable_xml_is_refused_with_one_clear_line(tmp_path, name, content, pr
     assert message.startswith(str(path)) and problem in message and "\n" not in message
 
 
+def test_a_windows_1252_name_in_a_utf8_extract_is_refused_at_its_line_saying_save_it_as_utf8(hesa_samples, tmp_path):
+    path = tmp_path / "windows_1252_name.xml"
+    path.write_bytes((hesa_samples / "itt_record_C23053.xml").read_bytes().replace(b">Dave<", b">Jos\xe9<"))
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert caught.value.line == 31
+    assert str(caught.value).endswith(
+        "the file is not UTF-8, as its XML declaration says (saved as Windows-1252?); save it as UTF-8"
+    )
+
+
+def test_a_utf8_extract_declared_windows_1252_is_refused_at_a_byte_windows_1252_lacks_without_a_wrong_line(tmp_path):
+    """`Á` in UTF-8 is C3 81, and Windows-1252 defines no 0x81. libxml2 converts ahead of what it parses, so the line
+    it names can be hundreds before the byte's: the message says "at or after", and names no line as the byte's."""
+    generated = tmp_path / "generated.xml"
+    generate(generated, count=60, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 1))
+    lines = generated.read_bytes().replace(b"UTF-8", b"windows-1252", 1).split(b"\n")
+    late = max(k for k, line in enumerate(lines) if b"<F_FNAMES>" in line)
+    lines[late] = lines[late].replace(b"<F_FNAMES>", "<F_FNAMES>\u00c1".encode())
+    path = tmp_path / "declared_windows_1252.xml"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    named = re.search(r"at or after line (\d+):", str(caught.value))
+    assert caught.value.line is None and named and int(named.group(1)) <= late + 1
+    assert str(caught.value).endswith(
+        "a byte that is not 'windows-1252', the encoding the XML declaration names, at or after line "
+        f'{named.group(1)}: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
+    )
+
+
 def test_truncated_xml_names_the_line(tmp_path):
     path = tmp_path / "cut.xml"
     path.write_text("<ITTRecord>\n<Student>\n<F_HUSID>1</F_HUSID>\n</Student>\n<Student>\n<F_HU")

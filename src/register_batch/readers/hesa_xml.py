@@ -150,13 +150,15 @@ def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
     return counts
 
 
-def _check_prolog(head: bytes, name: str) -> None:
-    """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord."""
+def _check_prolog(head: bytes, name: str) -> str | None:
+    """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord. Returns the encoding
+    the XML declaration names, if it names one."""
     check_text_start(head, name)  # also when --format said what it is
     text = head[3:] if head.startswith(_BOM) else head
     # Skip the XML declaration, comments and processing instructions to find the root element.
     pos = 0
     doctype = b""
+    encoding = None
     while True:
         pos = text.find(b"<", pos)
         if pos < 0:
@@ -166,7 +168,8 @@ def _check_prolog(head: bytes, name: str) -> None:
         if text.startswith(b"<?", pos):
             end = text.find(b"?>", pos)
             if text.startswith(b"<?xml", pos) and (declared := _DECLARED_ENCODING.search(text, pos, max(end, pos))):
-                _check_encoding(declared.group(1).decode("ascii"), name)
+                encoding = declared.group(1).decode("ascii")
+                _check_encoding(encoding, name)
         elif text.startswith(b"<!--", pos):
             end = text.find(b"-->", pos)
         elif text.startswith(b"<!DOCTYPE", pos):
@@ -196,6 +199,7 @@ def _check_prolog(head: bytes, name: str) -> None:
         )
     if root != ROOT:
         raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
+    return encoding
 
 
 def _check_encoding(declared: str, name: str) -> None:
@@ -411,7 +415,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     else:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
-    _check_prolog(head, name)
+    encoding = _check_prolog(head, name)
     feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head))
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(
@@ -475,6 +479,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             if cut
             else msg
         )
+        if not cut and _NOT_ITS_ENCODING in msg:
+            problem, line = _not_in_its_encoding(msg, line, encoding)
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=line) from None
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
@@ -482,6 +488,29 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     info.records = count
     if count == 0:
         raise UnusableInput(name, f"no <{RECORD}> records in the <{ROOT}> document")
+
+
+_NOT_ITS_ENCODING = "Invalid bytes in character encoding"  # libxml2's words for a byte its encoding does not have
+_UTF8 = re.compile("utf-?8", re.I)
+
+
+def _not_in_its_encoding(message: str, line: int | None, encoding: str | None) -> tuple[str, int | None]:
+    """What to do about a byte the file's encoding does not have, and the line to name (None: not known).
+
+    In a UTF-8 file (declared, or XML's default) the line is right. In one declared as another encoding, libxml2
+    converts the text ahead of what it parses: the byte lies at or after the line it names, maybe hundreds of lines
+    on. Most often such a file is UTF-8 under a declaration written by hand: `Á` in UTF-8 (C3 81) holds a byte
+    Windows-1252 does not define.
+    """
+    if encoding is None or _UTF8.fullmatch(encoding):
+        said = "its XML declaration says" if encoding else "XML with no encoding declaration must be"
+        return f"{message}: the file is not UTF-8, as {said} (saved as Windows-1252?); save it as UTF-8", line
+    where = f" at or after line {line}" if line else ""
+    return (
+        f"a byte that is not {cut_short(encoding)!r}, the encoding the XML declaration names,{where}: if the file "
+        'was saved as UTF-8, make the declaration say encoding="UTF-8"',
+        None,
+    )
 
 
 def _namespaced(student: etree._Element) -> str:
