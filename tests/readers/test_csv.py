@@ -447,6 +447,24 @@ def test_a_line_above_the_header_is_named_with_the_header_found_below_it(tmp_pat
     )
 
 
+@pytest.mark.parametrize("fmt", ["auto", "register-csv"])
+@pytest.mark.parametrize("separator,named", [(";", "semicolons"), ("\t", "tabs")])
+def test_excels_sep_line_above_a_header_of_another_separator_is_named_with_both_fixes(tmp_path, fmt, separator, named):
+    """`sep=;` above a header separated by semicolons: "cannot tell the format", or (format given) 'sep=;' called an
+    unknown column to list under `ignored`."""
+    path = tmp_path / "sep.csv"
+    rows = ["hesa_id,first_names,last_name,sex", "2201891202016,Ann,Lee,10"]
+    path.write_text(f"sep={separator}\n" + "".join(row.replace(",", separator) + "\n" for row in rows))
+    with pytest.raises(UnusableInput) as caught:
+        read(path, fmt)
+    assert caught.value.line == 1
+    assert caught.value.problem.startswith(
+        f"line 1 ({'sep=' + separator!r}) is not a header, but line 2 is one of register-csv's: a CSV's header must be "
+        f"its first line (delete the line above it); and the cells are separated by {named}, not commas ("
+    )
+    assert caught.value.problem.endswith("save it again as 'CSV UTF-8 (Comma delimited)'")
+
+
 @pytest.mark.parametrize("one_line", [False, True], ids=["as HESA writes it", "on one line without a declaration"])
 def test_an_xml_file_given_as_a_csv_is_named_as_xml(tmp_path, one_line):
     """`--format hesa-csv` given an XML extract: "unknown column header '<?xml version=...'" and advice to list it

@@ -31,6 +31,7 @@ from register_batch.readers.detect import (
     other_separator,
     refuse_blank_header,
     refuse_older_template,
+    separated_otherwise,
     wrong_separator,
 )
 from register_batch.wording import LIKELY_UTF8
@@ -518,10 +519,16 @@ def _refuse_what_is_no_header(
         second = next(reader, None)
     except (csv.Error, UnicodeDecodeError):
         return
-    labels = [_bare_label(cell) for cell in second or () if _bare_label(cell)]
-    known = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
-    if labels and known >= max(3, len(labels) // 2):
-        raise header_below(name, first_line, layout.format)
+
+    def known(cells: list[str]) -> bool:
+        labels = [label for cell in cells if (label := _bare_label(cell))]
+        found = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
+        return bool(labels) and found >= max(3, len(labels) // 2)
+
+    second = second or []
+    separator = None if known(second) else separated_otherwise(second, known)
+    if separator or known(second):
+        raise header_below(name, first_line, layout.format, separator)
 
 
 def _changed(name: str, exc: UnicodeDecodeError) -> UnusableInput:

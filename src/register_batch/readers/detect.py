@@ -137,15 +137,25 @@ def refuse_blank_header(header: list[str], name: str) -> None:
         )
 
 
-def header_below(name: str, first_line: str, fmt: str) -> UnusableInput:
+def header_below(name: str, first_line: str, fmt: str, separator: str | None = None) -> UnusableInput:
     """The refusal of a file whose second line is a header of `fmt`'s columns and whose first is none: a title, or
-    the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help."""
-    return UnusableInput(
-        name,
-        f"line 1 ({cut_short(first_line.strip())!r}) is not a header, but line 2 is one of {fmt}'s: a CSV's header "
-        "must be its first line (delete the line above it)",
-        line=1,
+    the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help. With
+    `sep=;` the header below is separated by semicolons (`separator`), which must be said too."""
+    shown = cut_short(first_line.strip(" \r\n"))  # a tab kept: `sep=\t` is shown so
+    problem = (
+        f"line 1 ({shown!r}) is not a header, but line 2 is one of {fmt}'s: a CSV's header "
+        "must be its first line (delete the line above it)"
     )
+    if separator:
+        problem += f"; and {wrong_separator(separator)}"
+    return UnusableInput(name, problem, line=1)
+
+
+def separated_otherwise(cells: list[str], known: Callable[[list[str]], bool]) -> str | None:
+    """'semicolons' or 'tabs' when a line read with commas is one cell whose parts, split by those, are a header
+    (`known`)."""
+    separator = other_separator(cells)
+    return separator if separator and known(cells[0].split(SEPARATORS[separator][0])) else None
 
 
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
@@ -168,8 +178,11 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     if found:
         return found
     refuse_blank_header(header, name)
-    separator = other_separator(header)
-    if separator and _format_of(header[0].split(SEPARATORS[separator][0]), register_columns, hesa_tags):
+
+    def known(cells: list[str]) -> bool:
+        return _format_of(cells, register_columns, hesa_tags) is not None
+
+    if separator := separated_otherwise(header, known):
         raise UnusableInput(name, wrong_separator(separator), line=1)
     # A NUL in a file whose first line is a header is a bad cell (control_character, on its record and line); with
     # no header, it is not text at all.
@@ -178,8 +191,12 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
     refuse_older_template(header, name)
-    if len(lines) > 1 and (below := _format_of(_cells(lines[1]), register_columns, hesa_tags)):
-        raise header_below(name, first_line, below)
+    if len(lines) > 1:
+        second = _cells(lines[1])
+        separator = None if known(second) else separated_otherwise(second, known)
+        cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
+        if below := _format_of(cells, register_columns, hesa_tags):
+            raise header_below(name, first_line, below, separator)
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "
