@@ -976,12 +976,12 @@ def test_a_create_then_a_deferral_by_a_run_without_a_report_names_the_create(emu
     assert again.actions == Counter(unchanged=2) and not [r for r in again.results if r.warnings()]
 
 
-def test_a_create_whose_withdrawal_register_refused_is_named_as_created_by_the_next_report(
+def test_a_create_whose_withdrawal_register_refused_is_counted_created_by_its_own_report(
     emulator, tmp_path, closed_at_end
 ):
-    """The create went through and the withdrawal after it was refused: the report has the record failed (its summary
-    counts it failed, not created), and the next run, withdrawing it, named nothing, so no report counted the trainee
-    as created. The next report names the create, once."""
+    """The create went through and the withdrawal after it was refused: the record keeps action create, its outcome
+    failed, and the summary counts it created as well as failed (it counted it failed only, so a person read the
+    trainee as not in Register). The next report, having nothing new to say of the create, says nothing of it."""
     from register_batch.api import Unprocessable
 
     class RefusedWithdrawal(RegisterClient):
@@ -992,14 +992,47 @@ def test_a_create_whose_withdrawal_register_refused_is_named_as_created_by_the_n
     closed_at_end(client)
     extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWN}, trainee(2)]))]
     first = sync_files(extract, options(emulator, tmp_path), client=client)
-    assert first.summary_line().startswith("2 records: 1 created; 1 failed."), first.summary_line()
+    assert first.summary_line().startswith("2 records: 2 created; 1 failed."), first.summary_line()
+    data, _doc = report_of(tmp_path)
+    assert [(r["action"], r["outcome"], bool(r["trainee_id"])) for r in data["records"]] == [
+        ("create", "failed", True),
+        ("create", "done", True),
+    ]
+    assert data["sync"]["written"] == {"create": 2}
+    assert [i["code"] for i in data["issues"] if i["record"] == 1] == ["api_rejected"]
     after = sync_files(extract, options(emulator, tmp_path))
     assert [r.plan.action for r in after.results] == ["withdraw", "unchanged"], after.summary_line()
     data, _doc = report_of(tmp_path)
-    named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
-    assert named == {1: "written to Register (create) by sync run 1, whose report did not count it as created"}, named
+    assert [i for i in data["issues"] if i["code"] == "sync_written_earlier"] == []
     again = sync_files(extract, options(emulator, tmp_path))
     assert again.actions == Counter(unchanged=2) and not [r for r in again.results if r.warnings()]
+
+
+def test_a_create_whose_withdrawal_register_refuses_as_a_state_change_is_created_and_blocked_not_unwritten(tmp_path):
+    """Register (here a day before the ITT start: sync --as-of later than Register's today) refuses the withdrawal of
+    the trainee just created with a StateTransitionError. The record was `blocked`, action and outcome, its report
+    saying nothing was written, its summary counting it blocked only: a person told so could add the trainee by hand
+    and make a second one. It keeps action create, its outcome blocked (sync_blocked, exit 1), and is counted
+    created."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=date(2025, 8, 15), seed=7) as early:
+        extract = [str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWN}, trainee(2)]))]
+        first = sync_files(extract, options(early, tmp_path))
+        assert first.summary_line().startswith("2 records: 2 created; 1 blocked, 1 warning."), first.summary_line()
+        assert first.exit_code == 1
+        data, _doc = report_of(tmp_path)
+        assert [(r["action"], r["outcome"], r["http_status"]) for r in data["records"]] == [
+            ("create", "blocked", 422),
+            ("create", "done", 201),
+        ]
+        assert [(i["code"], i["severity"]) for i in data["issues"] if i["record"] == 1] == [("sync_blocked", "warning")]
+        assert sorted((t["hesa_id"], t["state"]) for t in held(early)) == [
+            (trainee(1)["hesa_id"], "trn_received"),
+            (trainee(2)["hesa_id"], "trn_received"),
+        ]
+        after = sync_files(extract, options(early, tmp_path))
+        assert [(r.plan.action, r.outcome) for r in after.results] == [("blocked", "blocked"), ("unchanged", "done")]
+        data, _doc = report_of(tmp_path)
+        assert [i for i in data["issues"] if i["code"] == "sync_written_earlier"] == []
 
 
 def test_a_create_known_only_from_its_entry_is_kept_when_a_run_without_a_report_replaces_the_entry(
@@ -1107,9 +1140,37 @@ def test_a_trainee_adopted_after_a_409_by_a_run_without_a_report_is_not_named_as
 def test_a_kept_create_whose_withdrawal_was_settled_while_its_record_was_away_is_named_when_it_comes_back(
     emulator, tmp_path, closed_at_end
 ):
-    """A run created and withdrew a trainee and was stopped as the withdrawal's answer came back (its report: create,
-    unknown). The next extract lacked the record: its report settled the withdrawal (unanswered_elsewhere) and forgot
-    the create kept apart with it, so when the record came back no report had counted the trainee as created."""
+    """A run created and withdrew a trainee and ended (a bug) as the withdrawal's answer came back, without a report.
+    The next extract lacked the record: its report settled the withdrawal (unanswered_elsewhere) and forgot the create
+    kept apart with it, so when the record came back no report had counted the trainee as created."""
+
+    class BugAsTheWithdrawalIsAnswered(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            super().withdraw(trainee_id, data)
+            raise RuntimeError("a bug")
+
+    rows = [{**trainee(1), **WITHDRAWN}, trainee(2)]
+    client = BugAsTheWithdrawalIsAnswered(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
+    sync_files([str(write_extract(tmp_path / "in.csv", rows[1:]))], options(emulator, tmp_path))
+    data, _doc = report_of(tmp_path)
+    assert [(u["operation"], u["settled"]) for u in data["unanswered_elsewhere"]] == [("withdraw", "done")]
+    back = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    named = [dict(r.warnings()).get("sync_written_earlier") for r in back.results]
+    assert named[1] is None and re.fullmatch(
+        r"written to Register \(create\) by the sync started .* UTC \(run 1\), which ended before its report: "
+        "Register holds the record as the extract says; this is the first report to list it",
+        named[0] or "",
+    ), named
+
+
+def test_a_create_whose_withdrawal_was_left_unknown_by_a_stop_is_counted_created_by_the_stopped_runs_report(
+    emulator, tmp_path, closed_at_end
+):
+    """Stopped as the withdrawal's answer came back: the interrupted run's report counts the create (its record's
+    outcome unknown, for the withdrawal), and the next report names the withdrawal only, not the create again."""
 
     class StoppedAsTheWithdrawalIsAnswered(RegisterClient):
         def withdraw(self, trainee_id, data):
@@ -1119,15 +1180,16 @@ def test_a_kept_create_whose_withdrawal_was_settled_while_its_record_was_away_is
     rows = [{**trainee(1), **WITHDRAWN}, trainee(2)]
     client = StoppedAsTheWithdrawalIsAnswered(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
     closed_at_end(client)
-    with pytest.raises(Interrupted):
+    with pytest.raises(Interrupted) as stopped:
         sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path), client=client)
-    sync_files([str(write_extract(tmp_path / "in.csv", rows[1:]))], options(emulator, tmp_path))
+    assert stopped.value.result.summary_line().startswith("2 records: 1 created; 1 unknown, 1 not reached.")
     data, _doc = report_of(tmp_path)
-    assert [(u["operation"], u["settled"]) for u in data["unanswered_elsewhere"]] == [("withdraw", "done")]
+    assert [(r["action"], r["outcome"]) for r in data["records"]] == [("create", "unknown"), ("create", "pending")]
     back = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    assert [r.plan.action for r in back.results] == ["unchanged", "create"], back.summary_line()
     assert [dict(r.warnings()).get("sync_written_earlier") for r in back.results] == [
-        "written to Register (create) by sync run 1, whose report did not count it as created: Register holds the "
-        "record as the extract says",
+        "written to Register (withdraw) by sync run 1, whose report has the record as unknown (the answer was lost): "
+        "Register holds the record as the extract says",
         None,
     ]
 

@@ -280,6 +280,9 @@ class RecordResult:
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     unavailable: bool = False  # failed because Register stopped answering, not because of the record
+    # This run's create of the record went through, whatever came of the writes after it (a withdrawal refused, an
+    # answer lost): its action stays `create` and the run counts it created (`created_by_run`).
+    created: bool = False
     # The record's issues, the very ones the reports list as rows (issues.csv, report.json) in their order: its
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
     # left unknown, a warning). Set when the report is made; () for a record with none.
@@ -292,9 +295,14 @@ class RecordResult:
         ledger keeps the earlier write for the next report)."""
         if self.outcome == "pending":
             return []
-        if self.outcome in ("failed", "unknown") or self.plan.action in ("conflict", "blocked"):
+        if self.outcome in ("failed", "unknown") or self.held_back():
             return [("sync_written_earlier", self.plan.earlier)] if self.plan.earlier else []
         return _warnings(self.plan)
+
+    def held_back(self, kinds: tuple[str, ...] = ("conflict", "blocked")) -> bool:
+        """Planned as one of `kinds`, or found to be one by Register's answer: by its action, or (a record this run
+        created, whose withdrawal Register then refused, keeps action create) by its outcome."""
+        return self.plan.action in kinds or self.outcome in kinds
 
     def row(self) -> dict[str, Any]:
         source = self.plan.source
@@ -322,18 +330,26 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     """Records by what was written for them (`create`, `update`, `withdraw`, `defer`; in a dry run, what would be):
     a withdrawal sent with its creation counts in both, as the summary line says "80 created, 5 withdrawn"."""
     kinds: Counter[str] = Counter()
+    wanted = "planned" if dry_run else "done"
     for result in results:
-        if result.outcome != ("planned" if dry_run else "done"):
+        # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
+        # that was there already (unchanged, or updated), which is not one created (nor also one unchanged). A
+        # create counts also when a write after it failed (`created`): the trainee is in Register.
+        creates = result.plan.action == "create"
+        if creates and (result.outcome == wanted or result.created):
+            kinds["create"] += 1
+        if result.outcome != wanted:
             continue
         steps = {step.kind for step in result.plan.steps}
-        # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
-        # that was there already (unchanged, or updated), which is not one created (nor also one unchanged).
-        if result.plan.action == "create":
-            kinds["create"] += 1
-        elif steps - {"create", "defer", "withdraw"}:
+        if not creates and steps - {"create", "defer", "withdraw"}:
             kinds["update"] += 1
         kinds.update(steps & {"defer", "withdraw"})
     return kinds
+
+
+def created_by_run(result: RecordResult) -> bool:
+    """Whether the run created the record's trainee: its create done, and perhaps a later write of it not."""
+    return result.plan.action == "create" and (result.outcome == "done" or result.created)
 
 
 @dataclass
@@ -368,7 +384,8 @@ class SyncResult:
         unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
         if unchanged:
             done.append(f"{unchanged} unchanged")
-        problems = [f"{self.actions[a]} {a}" for a in ("invalid", "conflict", "blocked") if self.actions.get(a)]
+        held = {a: sum(1 for r in self.results if r.held_back((a,))) for a in ("invalid", "conflict", "blocked")}
+        problems = [f"{count} {a}" for a, count in held.items() if count]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
         if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
             problems[-1] += " (run the same command again: it looks in Register first)"
@@ -403,7 +420,7 @@ class SyncResult:
             return 3
         # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
         # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md).
-        if outcomes["failed"] or any(r.plan.action in ("invalid", "conflict", "blocked") for r in self.results):
+        if outcomes["failed"] or any(r.held_back(("invalid", "conflict", "blocked")) for r in self.results):
             return 1
         return 0
 
@@ -891,6 +908,7 @@ class SyncRun:
                     # (a withdrawal before the ITT start) does not make the create that happened "blocked", and one
                     # sent after it does not make it a withdrawal of a trainee Register had.
                     plan.action = "create"
+                result.created = result.created or (lost_reply and plan.action == "create")
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
@@ -920,7 +938,8 @@ class SyncRun:
                 result.outcome = settled.outcome
                 result.http_status = settled.status
                 result.errors = settled.messages
-                plan.action = settled.action or plan.action
+                if not result.created:  # a refusal of a write after this run's create does not undo the create
+                    plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
                 self.ledger.record(
                     key,
@@ -934,6 +953,7 @@ class SyncRun:
                 return
             result.requests += self.client.stats.total - before
             result.http_status = self.client.last_status
+            result.created = result.created or step.kind == "create"
             index += 1
             self.ledger.record(
                 key,
@@ -1761,7 +1781,9 @@ def _issue_code(result: RecordResult) -> str:
         return "sync_unknown"
     if result.unavailable:
         return "sync_unavailable"
-    return {"conflict": "sync_conflict", "blocked": "sync_blocked"}.get(result.plan.action, "api_rejected")
+    codes = {"conflict": "sync_conflict", "blocked": "sync_blocked"}
+    # By the outcome first: a record this run created, whose withdrawal Register then refused, keeps action create.
+    return codes.get(result.outcome) or codes.get(result.plan.action, "api_rejected")
 
 
 def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
@@ -1880,7 +1902,7 @@ def _add_sync_issues(
     record's result is given its issues (`issues`, validation's, then these), as the report lists them."""
     for index, result in enumerate(results):
         found: list[tuple[str, str, Severity]] = []
-        if result.outcome in ("failed", "unknown") or (result.plan.action in ("conflict", "blocked")):
+        if result.outcome in ("failed", "unknown") or result.held_back():
             code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             then = _RUN_AGAIN.get(code, "")
@@ -2015,7 +2037,7 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
         r.plan.key
         for r in planned.results
         if r.plan.key
-        and ((r.plan.earlier and r.outcome != "pending") or (r.plan.action, r.outcome) == ("create", "done"))
+        and ((r.plan.earlier and r.outcome != "pending") or created_by_run(r))
     ]
     # and the creates of records not in the extract this report named as settled (unanswered_elsewhere): a kept create
     # beside another settled write (a withdrawal after it) is not named there, and waits for its record
