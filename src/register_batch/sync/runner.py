@@ -2036,8 +2036,7 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
     named = [
         r.plan.key
         for r in planned.results
-        if r.plan.key
-        and ((r.plan.earlier and r.outcome != "pending") or created_by_run(r))
+        if r.plan.key and ((r.plan.earlier and r.outcome != "pending") or created_by_run(r))
     ]
     # and the creates of records not in the extract this report named as settled (unanswered_elsewhere): a kept create
     # beside another settled write (a withdrawal after it) is not named there, and waits for its record
