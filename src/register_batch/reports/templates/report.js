@@ -84,6 +84,9 @@
     headers.forEach((th, index) => {
       const kind = th.dataset.sort;
       if (!kind) return;
+      // Printed, the heading is this copy of its text (report.css): Chromium leaves a button out of the header row
+      // it repeats on each sheet, so every sheet after the first had a blank one.
+      th.dataset.heading = th.textContent.trim();
       const button = document.createElement("button");
       button.type = "button";
       button.append(...th.childNodes);
