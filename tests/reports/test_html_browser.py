@@ -242,6 +242,27 @@ def test_validation_report_in_chromium(browser, validation_builder, tmp_path):
         browser.call("Emulation.setScriptExecutionDisabled", value=False)
 
 
+def test_search_finds_an_id_pasted_from_the_csvs(browser, make_sync_builder, tmp_path):
+    """issues.csv and results.csv write a HUSID as '7572897115906 (a spreadsheet would show 7.5729E+12); pasted from
+    there into the page's search, it found nothing."""
+    make_sync_builder().write(tmp_path)
+    data = load_report_json(tmp_path)
+    open_report(browser, tmp_path, DESKTOP)
+    husid = next(issue["hesa_id"] for issue in data["issues"] if issue["hesa_id"])
+    pasted = "'" + husid
+    assert pasted in (tmp_path / "issues.csv").read_text(encoding="utf-8-sig")
+    issues = sum(issue["hesa_id"] == husid for issue in data["issues"])
+    type_into(browser, "f-q", pasted)
+    wait_until(browser, f"document.querySelectorAll('#issue-table tbody tr:not([hidden])').length === {issues}")
+    assert issues > 0 and shown_count(browser, "issue-count") == issues
+    records = sum(record["hesa_id"] == husid for record in data["records"])
+    type_into(browser, "f-record-q", pasted + " ")
+    wait_until(browser, f"document.querySelectorAll('#record-table tbody tr:not([hidden])').length === {records}")
+    assert records > 0 and shown_count(browser, "record-count") == records
+    type_into(browser, "f-q", "'no-such-id")
+    wait_until(browser, "!document.getElementById('issue-empty').hidden")
+
+
 def data_count(issues: list[dict[str, Any]], key: str, value: str) -> int:
     return sum(issue[key] == value for issue in issues)
 
