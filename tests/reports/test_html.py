@@ -390,6 +390,30 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 
+def test_a_truncated_records_tables_filters_count_the_records_on_the_page_too(make_sync_builder, tmp_path, monkeypatch):
+    """A 5,200-record dry run's page listed 4,720 creates; its Action filter said "create (4,920)", and its note named
+    only report.json as holding every record, not results.csv, the spreadsheet a data officer opens."""
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 3)
+    builder = make_sync_builder()
+    builder.write(tmp_path)
+    records, doc = builder.extra["records"], page(tmp_path)
+    rows = visible_rows(doc, "record-table")
+    assert len(rows) == 3 < len(records)
+
+    def labels(key: str, words: dict[str, str]) -> list[str]:
+        every, here = Counter(r[key] for r in records), Counter(row.get(f"data-{key}") for row in rows)
+        return [
+            f"{words.get(value, value)} ({count}" + ("" if here[value] == count else f"; {here[value]} on this page") + ")"
+            for value, count in sorted(every.items())
+        ]
+
+    assert texts(doc, '//select[@id="f-action"]/option')[1:] == labels("action", {})
+    assert texts(doc, '//select[@id="f-outcome"]/option')[1:] == labels("outcome", {})
+    assert "invalid (5; 1 on this page)" in texts(doc, '//select[@id="f-action"]/option')
+    [note] = texts(doc, '//*[@data-truncated="records"]')
+    assert "results.csv and report.json, next to this file, hold every record." in note
+
+
 def test_a_truncated_records_table_lists_a_record_with_a_warning_before_the_unchanged(
     make_sync_builder, tmp_path, monkeypatch
 ):

@@ -464,6 +464,11 @@ class _Rows:
                 )
 
 
+def _options(counts: Counter[str], here: Counter[str]) -> list[tuple[str, int, int]]:
+    """A records filter's options: each value, how many records have it, and how many of those the page lists."""
+    return [(value, count, here[value]) for value, count in sorted(counts.items())]
+
+
 def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     """Cards and the records table for `sync`, from ReportBuilder.extra (None when there is no sync)."""
     sync = extra.get("sync")
@@ -560,8 +565,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "outcome_cards": outcome_cards,
         "rows": rows,
         "total": total,
-        "action_options": sorted(action_counts.items()),
-        "outcome_options": sorted(outcome_counts.items()),
+        # (value, count in all, count on this page), as the issues' filters: the page may hold fewer records
+        "action_options": _options(action_counts, Counter(getattr(row, "action", None) for row in rows)),
+        "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) for row in rows)),
     }
 
 
