@@ -577,6 +577,49 @@ def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_i
     assert cells == ["emailvalue blank", "emailvalue blank", "last_name", "whole file"]  # the value line is a block
 
 
+def test_registers_refusal_shows_the_records_value_and_never_calls_one_it_lacks_blank(tmp_path):
+    """Register's refusal of a record (api_rejected) named trainee_start_date, and the page said "value blank" beside
+    it, for a record whose extract gives 2026-09-03. The sync gives the record's value now; where it has none to give
+    (a list such as placements_attributes, or a report of an earlier version) nothing is said of the value."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    refusals = [
+        ("trainee_start_date", "2026-09-03", "trainee_start_date must be in the past"),
+        ("trainee_start_date", None, "trainee_start_date must be in the past"),
+        ("placements_attributes", None, "placements_attributes is invalid"),
+    ]
+    for number, _refusal in enumerate(refusals, start=1):
+        record = TraineeRecord(
+            source=SourceRef(input="one.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"251000000000{number}"},
+        )
+        builder.add_record(record)
+    builder.add_batch_issues(
+        (
+            number - 1,
+            Issue(
+                input="one.csv",
+                record=number,
+                line=number + 1,
+                field=field,
+                value=value,
+                code="api_rejected",
+                severity=Severity.ERROR,
+                message=message,
+            ),
+        )
+        for number, (field, value, message) in enumerate(refusals, start=1)
+    )
+    builder.finish([])
+    doc = written_page(builder, tmp_path)
+    cells = [" ".join(cell.text_content().split()) for cell in doc.xpath('//tr/td[@data-label="Field"]')]
+    assert cells == ["trainee_start_datevalue 2026-09-03", "trainee_start_date", "placements_attributes"]
+
+
 def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():
     summary = {"records": 2, "valid": 2, "invalid": 0, "errors": 0, "warnings": 1}
     sync = {"dry_run": False, "actions": {"unchanged": 1, "blocked": 1}, "outcomes": {"done": 1, "skipped": 1}}

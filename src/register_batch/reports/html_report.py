@@ -403,8 +403,10 @@ class _IssueRow(NamedTuple):
 
 
 # Issues whose field names what was compared, not a value read (the duplicate check keeps digests, not names; a tag
-# given twice has two values): their value is never kept, and "value blank" beside them would be untrue.
-VALUELESS_CODES = frozenset({"possible_duplicate_trainee", "duplicate_degrees", "malformed_record"})
+# given twice has two values): their value is never kept, and "value blank" beside them would be untrue. Register's
+# refusal (api_rejected) has the record's value of the field Register names, but none for a list (degrees), or in a
+# report of an earlier version: the field Register names is not blank for that.
+VALUELESS_CODES = frozenset({"possible_duplicate_trainee", "duplicate_degrees", "malformed_record", "api_rejected"})
 
 _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "checked_by", "fix"))
 
