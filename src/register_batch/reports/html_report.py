@@ -568,8 +568,8 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "rows": rows,
         "total": total,
         # (value, count in all, count on this page), as the issues' filters: the page may hold fewer records
-        "action_options": _options(action_counts, Counter(getattr(row, "action", None) for row in rows)),
-        "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) for row in rows)),
+        "action_options": _options(action_counts, Counter(getattr(row, "action", None) or "" for row in rows)),
+        "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) or "" for row in rows)),
     }
 
 
