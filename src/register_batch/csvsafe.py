@@ -23,6 +23,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # and date-like text (`2026-11-28`, `28/11/2026`, `1/2` becomes 1 February, `3-11` 3 November).
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}")
+# And, starting with a digit, text it reads as a date with a month's name (`14-Mar-1999`, `14 March 1999`, `3 Mar`),
+# a date and time (`2026-11-28 10:00`), a time (`12:30`, `9:05 pm`: shown as 12:30:00 or 21:05), a percentage (`50%`,
+# held as 0.5), or a number with thousands separators (`1,000`; in a locale whose decimal separator is the comma, `1,5`
+# becomes 1.5); starting with a month's name or a bracket, a date (`Sep-26` becomes 26 September, `March 14, 1999`)
+# or an accountant's negative number (`(12)` becomes -12). A month's name alone (`March`, `May Lee`) stays text.
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_TIME = r"\d{1,2}(?::\d{1,2}(?::\d{1,2}(?:\.\d*)?)?\s*(?:[ap]\.?m\.?)?|\s*[ap]\.?m\.?)"
+_AMOUNT = r"(?:\d+(?:,\d+)*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
+_CONVERTED_DIGITS = re.compile(
+    rf"\d{{1,2}}[-/ ]{_MONTH}(?:[-/ ]\d{{2,4}})?|(?:{_DATE.pattern})(?:\s+{_TIME})?|{_TIME}|{_AMOUNT}\s?%"
+    r"|\d+(?:,\d+)+(?:\.\d*)?",
+    re.IGNORECASE,
+)
+_CONVERTED_WORDS = re.compile(rf"{_MONTH}[-/ ]\d{{1,4}}(?:,?\s?\d{{2,4}})?|\({_AMOUNT}\)", re.IGNORECASE)
+_CONVERTED_STARTS = frozenset("(JFMASONDjfmasond")
 
 
 # Control characters a report CSV shows instead of holding: C0 but tab and line ends (a quoted cell carries those),
@@ -52,8 +70,9 @@ def neutralise(value: Any) -> str:
 
 def as_text(value: Any) -> str:
     """For report CSVs' identifier and value columns: `neutralise`, and an apostrophe before text that a
-    spreadsheet would turn into a number or date it then shows differently (`083` as 83), as Register's own
-    CSVs keep codes, HUSIDs and dates (hesa-formats.md §3.3). Other text is unchanged."""
+    spreadsheet would turn into a number, date or time it then shows differently (`083` as 83, `Sep-26` as a day
+    in September), as Register's own CSVs keep codes, HUSIDs and dates (hesa-formats.md §3.3). Other text is
+    unchanged."""
     text = neutralise(value)
     if text[:1].isdigit() or text[:1] == ".":
         number = _NUMBER.fullmatch(text)
@@ -68,8 +87,10 @@ def as_text(value: Any) -> str:
                 or "e" in text.lower()
             ):
                 return "'" + text
-        elif _DATE.fullmatch(text):
+        elif _CONVERTED_DIGITS.fullmatch(text):
             return "'" + text
+    elif text[:1] in _CONVERTED_STARTS and _CONVERTED_WORDS.fullmatch(text):
+        return "'" + text
     return text
 
 

@@ -75,3 +75,22 @@ def test_nightly_sync_record_excerpt_is_what_report_json_holds(tmp_path, monkeyp
         rows = list(csv.DictReader(fh))
     assert [list(record) for record in records] == [list(row) for row in rows]
     assert rows[0]["hesa_id"] == "'" + records[0]["hesa_id"] and records[0]["hesa_id"].isdigit()
+
+
+def test_dry_run_report_json_excerpt_is_what_validate_writes(tmp_path, monkeypatch):
+    """dry-run.md's report.json for samples/defects.xml said 101 errors where validate counts 102 (the page's CI
+    example, and the command's own summary line, said 102). Its run times and the SHA-256's tail are left out."""
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    run_in(tmp_path, monkeypatch, "validate", "samples/defects.xml", "--as-of", "2026-11-28", "--report-dir", "r")
+    written = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    text = (REPO / "docs" / "dry-run.md").read_text(encoding="utf-8")
+    [shown] = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S) if '"tool"' in block]
+    assert list(shown) == list(written)
+    for key in shown.keys() - {"inputs", "run", "issues"}:
+        assert shown[key] == written[key], key
+    [read] = written["inputs"]
+    [said] = shown["inputs"]
+    assert said["sha256"].endswith("…") and read["sha256"].startswith(said["sha256"][:-1])
+    assert {**said, "sha256": read["sha256"]} == read
+    assert list(shown["run"]) == list(written["run"])
+    assert shown["issues"] and [issue for issue in shown["issues"] if issue not in written["issues"]] == []

@@ -390,6 +390,30 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 
+def test_a_truncated_records_tables_filters_count_the_records_on_the_page_too(make_sync_builder, tmp_path, monkeypatch):
+    """A 5,200-record dry run's page listed 4,720 creates; its Action filter said "create (4,920)", and its note named
+    only report.json as holding every record, not results.csv, the spreadsheet a data officer opens."""
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 3)
+    builder = make_sync_builder()
+    builder.write(tmp_path)
+    records, doc = builder.extra["records"], page(tmp_path)
+    rows = visible_rows(doc, "record-table")
+    assert len(rows) == 3 < len(records)
+
+    def labels(key: str) -> list[str]:
+        every, here = Counter(r[key] for r in records), Counter(row.get(f"data-{key}") for row in rows)
+        return [
+            f"{value} ({count}" + (f"; {here[value]} on this page" if here[value] != count else "") + ")"
+            for value, count in sorted(every.items())
+        ]
+
+    assert texts(doc, '//select[@id="f-action"]/option')[1:] == labels("action")
+    assert texts(doc, '//select[@id="f-outcome"]/option')[1:] == labels("outcome")  # done, failed, skipped: as named
+    assert "invalid (5; 1 on this page)" in texts(doc, '//select[@id="f-action"]/option')
+    [note] = texts(doc, '//*[@data-truncated="records"]')
+    assert "results.csv and report.json, next to this file, hold every record." in note
+
+
 def test_a_truncated_records_table_lists_a_record_with_a_warning_before_the_unchanged(
     make_sync_builder, tmp_path, monkeypatch
 ):
@@ -551,6 +575,49 @@ def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_i
     doc = written_page(builder, tmp_path)
     cells = sorted(" ".join(cell.text_content().split()) for cell in doc.xpath('//tr/td[@data-label="Field"]'))
     assert cells == ["emailvalue blank", "emailvalue blank", "last_name", "whole file"]  # the value line is a block
+
+
+def test_registers_refusal_shows_the_records_value_and_never_calls_one_it_lacks_blank(tmp_path):
+    """Register's refusal of a record (api_rejected) named trainee_start_date, and the page said "value blank" beside
+    it, for a record whose extract gives 2026-09-03. The sync gives the record's value now; where it has none to give
+    (a list such as placements_attributes, or a report of an earlier version) nothing is said of the value."""
+    from datetime import date
+
+    from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
+    from register_batch.reports import ReportBuilder
+
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    refusals = [
+        ("trainee_start_date", "2026-09-03", "trainee_start_date must be in the past"),
+        ("trainee_start_date", None, "trainee_start_date must be in the past"),
+        ("placements_attributes", None, "placements_attributes is invalid"),
+    ]
+    for number, _refusal in enumerate(refusals, start=1):
+        record = TraineeRecord(
+            source=SourceRef(input="one.csv", record=number, line=number + 1),
+            data={"provider_trainee_id": f"SRS-{number}", "hesa_id": f"251000000000{number}"},
+        )
+        builder.add_record(record)
+    builder.add_batch_issues(
+        (
+            number - 1,
+            Issue(
+                input="one.csv",
+                record=number,
+                line=number + 1,
+                field=field,
+                value=value,
+                code="api_rejected",
+                severity=Severity.ERROR,
+                message=message,
+            ),
+        )
+        for number, (field, value, message) in enumerate(refusals, start=1)
+    )
+    builder.finish([])
+    doc = written_page(builder, tmp_path)
+    cells = [" ".join(cell.text_content().split()) for cell in doc.xpath('//tr/td[@data-label="Field"]')]
+    assert cells == ["trainee_start_datevalue 2026-09-03", "trainee_start_date", "placements_attributes"]
 
 
 def test_the_summary_never_calls_a_sync_with_a_blocked_record_fine():

@@ -6,7 +6,11 @@ validation report, report-sync-1280.png for a sync report.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import shutil
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -238,6 +242,27 @@ def test_validation_report_in_chromium(browser, validation_builder, tmp_path):
         browser.call("Emulation.setScriptExecutionDisabled", value=False)
 
 
+def test_search_finds_an_id_pasted_from_the_csvs(browser, make_sync_builder, tmp_path):
+    """issues.csv and results.csv write a HUSID as '7572897115906 (a spreadsheet would show 7.5729E+12); pasted from
+    there into the page's search, it found nothing."""
+    make_sync_builder().write(tmp_path)
+    data = load_report_json(tmp_path)
+    open_report(browser, tmp_path, DESKTOP)
+    husid = next(issue["hesa_id"] for issue in data["issues"] if issue["hesa_id"])
+    pasted = "'" + husid
+    assert pasted in (tmp_path / "issues.csv").read_text(encoding="utf-8-sig")
+    issues = sum(issue["hesa_id"] == husid for issue in data["issues"])
+    type_into(browser, "f-q", pasted)
+    wait_until(browser, f"document.querySelectorAll('#issue-table tbody tr:not([hidden])').length === {issues}")
+    assert issues > 0 and shown_count(browser, "issue-count") == issues
+    records = sum(record["hesa_id"] == husid for record in data["records"])
+    type_into(browser, "f-record-q", pasted + " ")
+    wait_until(browser, f"document.querySelectorAll('#record-table tbody tr:not([hidden])').length === {records}")
+    assert records > 0 and shown_count(browser, "record-count") == records
+    type_into(browser, "f-q", "'no-such-id")
+    wait_until(browser, "!document.getElementById('issue-empty').hidden")
+
+
 def data_count(issues: list[dict[str, Any]], key: str, value: str) -> int:
     return sum(issue[key] == value for issue in issues)
 
@@ -330,6 +355,88 @@ def test_printed_report_keeps_the_issue_table_in_columns(browser, validation_bui
         )
         assert heights[len(heights) // 2] < 1000 / 5, heights  # the median issue: five or more to a sheet
         assert overflowing(browser) == []
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+
+
+PRINTED_HEADINGS = """[...document.querySelectorAll('#issue-table thead th, #record-table thead th')].map(th => [
+  th.dataset.heading || th.textContent.trim(), getComputedStyle(th, '::before').content,
+  th.querySelector('button') ? getComputedStyle(th.querySelector('button')).display : null])"""
+
+
+def printed_pages(browser: Browser, folder: Path) -> list[str]:
+    """report.html printed to PDF on A5 sheets, landscape (many of them), as the text of each sheet (pdftotext)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("no pdftotext (Debian's poppler-utils) to read the printed pages")
+    open_report(browser, folder, DESKTOP)
+    pdf = folder / "report.pdf"
+    data = browser.call("Page.printToPDF", paperWidth=8.27, paperHeight=5.83, marginTop=0.4, marginBottom=0.4)["data"]
+    pdf.write_bytes(base64.b64decode(data))
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")
+
+
+def test_printed_tables_have_their_headings_on_every_sheet(browser, validation_builder, make_sync_builder, tmp_path):
+    """Printed, the Issues and Records tables' header rows were blank on every sheet after the first: the script
+    moves a sortable heading's text into a button, and Chromium leaves buttons out of the header row it repeats."""
+    validation_builder.write(tmp_path / "validate")
+    pages = printed_pages(browser, tmp_path / "validate")
+    listing = [page for page in pages if re.search(r"record \d+,\s+line \d+", page)]
+    assert len(listing) >= 3, "the issues should take several sheets"
+    for page in listing:
+        assert re.search(r"Where\s+Trainee\s+Field and value\s+Rule\s+Message and suggested fix", page), page[:300]
+
+    make_sync_builder().write(tmp_path / "sync")
+    pages = printed_pages(browser, tmp_path / "sync")
+    records = re.compile(r"Where\s+Trainee\s+Action\s+Outcome\s+HTTP\s*Errors and")
+    issues = re.compile(r"Where\s+Trainee\s+Field and value\s+Rule\s+Message and")
+    listing = [page for page in pages if re.search(r"record \d+,\s+line \d+", page)]
+    assert sum(bool(records.search(page)) for page in listing) >= 2, "the records should take several sheets"
+    for page in listing:
+        assert records.search(page) or issues.search(page), page[:300]
+
+
+def test_printed_headings_are_text_not_buttons(browser, make_sync_builder, tmp_path):
+    """As above, without reading a PDF: under print, a sortable heading shows its text, not its button."""
+    make_sync_builder().write(tmp_path)
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))
+        headings = browser.js(PRINTED_HEADINGS)
+        assert len(headings) == 12
+        for label, before, button in headings:
+            if button is not None:  # a sortable heading: the script made it a button
+                assert (before, button) == (json.dumps(label), "none"), label
+            else:
+                assert before == "none", label
+        assert sum(button is not None for _label, _before, button in headings) == 10
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+    open_report(browser, tmp_path, DESKTOP)  # on screen, the buttons, and no copy of the text
+    assert {(before, button) for _label, before, button in browser.js(PRINTED_HEADINGS)} == {
+        ("none", "inline-block"),
+        ("none", None),
+    }
+
+
+def test_printed_rules_table_gives_the_fix_room(browser, validation_builder, tmp_path):
+    """Printed, the Rules and fixes table squeezed 'Suggested fix' to a few words a line (its counts kept their
+    screen widths, a third of an A4 sheet), and the Warnings heading broke in the middle of the word."""
+    validation_builder.write(tmp_path)
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))  # A4 portrait's printable width at 96 dpi
+        widths = browser.js(
+            "[...document.querySelectorAll('#rule-table thead th')].map(th => th.getBoundingClientRect().width)"
+        )
+        assert widths[4] / sum(widths) >= 0.3, widths
+        lines = browser.js(
+            "[...document.querySelectorAll('#rule-table thead th')].map(th => {"
+            " const r = document.createRange(); r.selectNodeContents(th);"
+            " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"
+        )
+        assert lines == [1, 1, 1, 1, 1], lines
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
 

@@ -77,11 +77,27 @@ def test_codes_husids_and_dates_keep_their_form_in_excel(tmp_path):
     assert [(i["provider_trainee_id"], i["hesa_id"] or "", i["value"]) for i in issues] == cases
 
 
+def test_a_date_with_a_months_name_keeps_its_form_in_excel(tmp_path):
+    """An invalid_date error's value `Sep-26` (or `14-Mar-1999`, `50%`, `12:30`) showed in Excel as a date, a number or
+    a time it made of it (26 September of this year): the one clue to the error, changed. It is text, as `083` is."""
+    values = ["Sep-26", "14-Mar-1999", "14 March 1999", "50%", "(12)", "1,000", "12:30", "March", "May Lee"]
+    paths = write_report(tmp_path, [record(n, trainee_id="S1", hesa_id="", value=v) for n, v in enumerate(values, 1)])
+    with paths["csv"].open(newline="", encoding="utf-8-sig") as fh:
+        written = [row["value"] for row in csv.DictReader(fh)]
+    assert written == ["'" + value for value in values[:-2]] + ["March", "May Lee"]
+    issues = json.loads(paths["json"].read_text(encoding="utf-8"))["issues"]
+    assert [issue["value"] for issue in issues] == values
+
+
 @pytest.mark.parametrize(
     "value",
     [
         *("083", "00", "0310261553101", "123456789012", "1234567890.12", "1.50", "1.", ".5", "1e5", "2E-3"),
         *("2026-11-28", "28/11/2026", "1/2", "3-11", "1.5.2026"),
+        # dates with a month's name, times, percentages, accountants' negatives, thousands: Excel converts them too
+        *("14-Mar-1999", "14 March 1999", "14/mar/99", "3 Mar", "Sep-26", "SEP 2026", "March 14, 1999", "May 1"),
+        *("2026-11-28 10:00", "12:30", "9:05", "12:30:45", "9:05 pm", "9 AM", "50%", "1.5%", ".5%", "50 %"),
+        *("(12)", "(1,000.50)", "(.5)", "1,000", "12,345.67", "1,5"),
     ],
 )
 def test_text_a_spreadsheet_would_change_gets_an_apostrophe(value):
@@ -93,6 +109,9 @@ def test_text_a_spreadsheet_would_change_gets_an_apostrophe(value):
     [
         *("", "0", "1", "11", "12345678901", "1.5", "0.5", "11.2026", "AA", "30887567/1/26", "O310261553101"),
         *("Year 1", "'083", "x-1", "1 2"),
+        # a month's name that is not a date, names, codes and addresses
+        *("March", "May Lee", "Mar", "SEP", "June", "Augusta 5", "Mayfield 12", "12 May Road", "Dec 2026 intake"),
+        *("AB-12", "MAR1", "(a)", "()", "%", "12 Angel Road", "Flat 1, 2 High St", "1:2:3:4"),
     ],
 )
 def test_text_a_spreadsheet_keeps_as_it_is_is_unchanged(value):

@@ -53,10 +53,10 @@ def test_a_sync_of_no_records_says_so_without_a_cost_per_record(register, tmp_pa
     assert done.exit_code == 0
 
 
-def refusing_creates_of(hesa_id: str):
-    """A stub in front of Register that answers 422 to the create of the trainee with `hesa_id`, as Register does to
-    a record its own rules refuse (§7), and passes every other request on."""
-    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+def refusing_creates_of(hesa_id: str, error: str = "email is invalid"):
+    """A stub in front of Register that answers 422 (`error`) to the create of the trainee with `hesa_id`, as Register
+    does to a record its own rules refuse (§7), and passes every other request on."""
+    refusal = json.dumps({"message": "Validation failed", "errors": [error]}).encode()
 
     def refused(seen, _forward):
         if seen.method == "POST" and seen.path.endswith("/trainees") and f'"{hesa_id}"'.encode() in seen.body:
@@ -100,6 +100,26 @@ def test_each_records_result_carries_its_issues_as_the_reports_list_them(registe
     ]
     # Handed back whole by a worker pool, as the rest of the result is.
     assert pickle.loads(pickle.dumps(result)).results[0].issues == result.results[0].issues
+
+
+def test_registers_refusal_names_the_value_the_record_sent_for_the_field(register, tmp_path):
+    """Register refused a create: "trainee_start_date must be in the past". Its issue (api_rejected) had no value, and
+    report.html said "value blank" beside it, for a record whose extract gives the date: an officer was sent to fill
+    in a field that is filled. The issue now has the record's value of the field Register names, as a validation
+    issue has, in every report."""
+    refused = trainee(1)
+    source = write_extract(tmp_path / "in.csv", [refused, trainee(2)])
+    refusal = refusing_creates_of(refused["hesa_id"], "trainee_start_date must be in the past")
+    with fronting(register.emulator.url, refusal) as front:
+        result = sync_files([source], sync_options(front, tmp_path, TOKEN, target_identity=register.emulator.url))
+    [issue] = result.results[0].issues
+    assert (issue.code, issue.field, issue.value) == ("api_rejected", "trainee_start_date", "2025-09-01")
+    report = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    assert [(i["field"], i["value"]) for i in report["issues"]] == [("trainee_start_date", "2025-09-01")]
+    issues_csv = (result.paths["json"].parent / "issues.csv").read_text(encoding="utf-8-sig")
+    assert ",trainee_start_date,'2025-09-01,api_rejected," in issues_csv
+    page = (result.paths["json"].parent / "report.html").read_text(encoding="utf-8")
+    assert "value blank" not in page and '<code class="value">2025-09-01</code>' in page
 
 
 def test_a_caller_that_reads_the_reports_keeps_no_issues_in_memory_and_the_reports_are_the_same(register, tmp_path):

@@ -403,8 +403,10 @@ class _IssueRow(NamedTuple):
 
 
 # Issues whose field names what was compared, not a value read (the duplicate check keeps digests, not names; a tag
-# given twice has two values): their value is never kept, and "value blank" beside them would be untrue.
-VALUELESS_CODES = frozenset({"possible_duplicate_trainee", "duplicate_degrees", "malformed_record"})
+# given twice has two values): their value is never kept, and "value blank" beside them would be untrue. Register's
+# refusal (api_rejected) has the record's value of the field Register names, but none for a list (degrees), or in a
+# report of an earlier version: the field Register names is not blank for that.
+VALUELESS_CODES = frozenset({"possible_duplicate_trainee", "duplicate_degrees", "malformed_record", "api_rejected"})
 
 _RuleRow = namedtuple("_RuleRow", ("code", "count", "errors", "warnings", "source", "checked_by", "fix"))
 
@@ -462,6 +464,11 @@ class _Rows:
                     None,
                     read_from[name, about],
                 )
+
+
+def _options(counts: Counter[str], here: Counter[str]) -> list[tuple[str, int, int]]:
+    """A records filter's options: each value, how many records have it, and how many of those the page lists."""
+    return [(value, count, here[value]) for value, count in sorted(counts.items())]
 
 
 def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
@@ -560,8 +567,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "outcome_cards": outcome_cards,
         "rows": rows,
         "total": total,
-        "action_options": sorted(action_counts.items()),
-        "outcome_options": sorted(outcome_counts.items()),
+        # (value, count in all, count on this page), as the issues' filters: the page may hold fewer records
+        "action_options": _options(action_counts, Counter(getattr(row, "action", None) or "" for row in rows)),
+        "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) or "" for row in rows)),
     }
 
 

@@ -1287,6 +1287,9 @@ class _Settled(Exception):
 def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
     first = message.split(" ", 1)[0] if message else None
     known = first if first and (first in record.data or first.endswith("_attributes")) else None
+    # The value the record sent for the field Register names, as validation's issues give theirs: the report said
+    # "value blank" beside a start date the extract has. A list (degrees, placements) is not one value.
+    value = record.data.get(known) if known else None
     return Issue(
         input=record.source.input,
         record=record.source.record,
@@ -1294,7 +1297,7 @@ def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severit
         provider_trainee_id=record.data.get("provider_trainee_id"),
         hesa_id=record.data.get("hesa_id"),
         field=known,
-        value=None,
+        value=str(value) if isinstance(value, (str, int)) else None,
         code=code,
         severity=severity,
         message=message,

@@ -39,8 +39,11 @@
       for (const control of controls) {
         const value = control.value.trim();
         if (!value) continue;
-        if (control.dataset.key === "q") words = value.toLowerCase().split(/\s+/);
-        else wanted.push([control.dataset.key, control.value]);
+        // One leading apostrophe off each word: issues.csv and results.csv write ids as '2600593840105, to keep a
+        // spreadsheet from turning them into numbers, and people paste them from there.
+        if (control.dataset.key === "q") {
+          words = value.toLowerCase().split(/\s+/).map((word) => word.replace(/^'/, ""));
+        } else wanted.push([control.dataset.key, control.value]);
       }
       let count = 0;
       for (const row of rows) {
@@ -84,6 +87,9 @@
     headers.forEach((th, index) => {
       const kind = th.dataset.sort;
       if (!kind) return;
+      // Printed, the heading is this copy of its text (report.css): Chromium leaves a button out of the header row
+      // it repeats on each sheet, so every sheet after the first had a blank one.
+      th.dataset.heading = th.textContent.trim();
       const button = document.createElement("button");
       button.type = "button";
       button.append(...th.childNodes);
