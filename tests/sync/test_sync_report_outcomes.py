@@ -1019,7 +1019,10 @@ def test_a_create_whose_withdrawal_register_refuses_as_a_state_change_is_created
         first = sync_files(extract, options(early, tmp_path))
         assert first.summary_line().startswith("2 records: 2 created; 1 blocked, 1 warning."), first.summary_line()
         assert first.exit_code == 1
-        data, _doc = report_of(tmp_path)
+        data, doc = report_of(tmp_path)
+        _key, _tone, said = status_box(doc)
+        assert "1 record cannot be changed through the API." in said and "A record whose action is create was" in said
+        assert "not written" not in " ".join(doc.text_content().split())
         assert [(r["action"], r["outcome"], r["http_status"]) for r in data["records"]] == [
             ("create", "blocked", 422),
             ("create", "done", 201),

@@ -80,11 +80,13 @@ OUTCOMES = (
     ("pending", "Not reached (pending)", "warn"),  # an interrupted run stopped before these; results.csv says pending
 )
 # Outcomes shown only when a record has them: Register's answer to a write made the record a conflict (a 409 naming
-# a trainee that is not surely this one) or blocked (the trainee's state refuses changes); nothing was written.
+# a trainee that is not surely this one) or blocked (the trainee's state refuses the change). Nothing was written,
+# but for a record this run created (action create) whose withdrawal or deferral Register then refused.
 RARE_OUTCOMES = {
     "conflict": ("conflict", "Conflict, not written", "warn"),
-    "blocked": ("blocked", "Blocked, not written", "warn"),
+    "blocked": ("blocked", "Blocked by its state", "warn"),
 }
+HELD_BACK = ("conflict", "blocked")
 # The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
 REQUEST_WORDS = {
     "total": "{} in all",
@@ -485,6 +487,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     action_counts: Counter[str] = Counter()
     outcome_counts: Counter[str] = Counter()
     joined: dict[str, Counter[str]] = {}  # withdraw/defer -> the actions they went with: {"withdraw": {"create": 30}}
+    held: Counter[str] = Counter()  # conflict/blocked -> records planned so or refused so (RecordResult.held_back)
     total = 0
 
     def counted() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -497,6 +500,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
                 action_counts[action] += 1
             if outcome:
                 outcome_counts[outcome] += 1
+            # By its outcome, a record this run created whose withdrawal Register then refused (action create).
+            if held_as := action if action in HELD_BACK else outcome if outcome in HELD_BACK else None:
+                held[held_as] += 1
             if outcome in ("done", "planned") and action in ("create", "update"):
                 for state in _states_reached(record):
                     joined.setdefault(state, Counter())[action] += 1
@@ -570,6 +576,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         # (value, count in all, count on this page), as the issues' filters: the page may hold fewer records
         "action_options": _options(action_counts, Counter(getattr(row, "action", None) or "" for row in rows)),
         "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) or "" for row in rows)),
+        "held_back": dict(held) if total else None,
     }
 
 
@@ -605,8 +612,10 @@ _PER_RECORD = {
     ),
     "blocked": (
         "{} cannot be changed through the API.",
-        "Register holds the trainee as recommended, withdrawn or awarded, and the extract differs (see Issues). "
-        "Correct the SRS, or ask DfE's Register support if Register must change.",
+        "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a "
+        "withdrawal before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's "
+        "Register support if Register must change. A record whose action is create was created: only the change "
+        "after it is refused; do not add the trainee by hand.",
     ),
 }
 
@@ -622,8 +631,10 @@ _STOPPED_THEN = {
 }
 
 
-def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
-    """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none."""
+def _status(summary: dict[str, int], sync: dict[str, Any] | None, held: dict[str, int] | None = None) -> Status:
+    """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none. `held`: the
+    records planned as conflict or blocked or found so by Register (by action or outcome: a record this run created,
+    whose withdrawal Register then refused, keeps action create), when the records were read; else by action."""
     records, invalid = summary["records"], summary["invalid"]
     if records == 0:
         return Status("empty", "bad", [("No records were read.", "")])
@@ -647,7 +658,7 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None) -> Status:
                 "Issues in your student record system and export again.",
             )
         )
-    bad += [_per_record(key, n) for key in ("conflict", "blocked") if (n := actions.get(key))]
+    bad += [_per_record(key, n) for key in HELD_BACK if (n := (actions if held is None else held).get(key))]
     news = _sync_news(sync or {})
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
@@ -818,7 +829,11 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             ("warning", "Warnings", summary["warnings"], rows.by_severity["warning"]),
         ],
         "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())},
-        "status": _status(summary, report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None),
+        "status": _status(
+            summary,
+            report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
+            sync["held_back"] if sync else None,
+        ),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
         "run": _run_context(header, report.extra),
