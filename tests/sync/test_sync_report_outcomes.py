@@ -999,7 +999,14 @@ def test_a_create_whose_withdrawal_register_refused_is_counted_created_by_its_ow
         ("create", "done", True),
     ]
     assert data["sync"]["written"] == {"create": 2}
-    assert [i["code"] for i in data["issues"] if i["record"] == 1] == ["api_rejected"]
+    assert [(i["code"], i["field"], i["message"]) for i in data["issues"] if i["record"] == 1] == [
+        (
+            "api_rejected",
+            None,  # the withdrawal's fields are not the record's (record.data)
+            "withdrawal_reasons is invalid (the trainee itself was created by this run: "
+            f"{data['records'][0]['trainee_id']})",
+        )
+    ]
     after = sync_files(extract, options(emulator, tmp_path))
     assert [r.plan.action for r in after.results] == ["withdraw", "unchanged"], after.summary_line()
     data, _doc = report_of(tmp_path)
@@ -1028,6 +1035,9 @@ def test_a_create_whose_withdrawal_register_refuses_as_a_state_change_is_created
             ("create", "done", 201),
         ]
         assert [(i["code"], i["severity"]) for i in data["issues"] if i["record"] == 1] == [("sync_blocked", "warning")]
+        [blocked] = [i["message"] for i in data["issues"] if i["record"] == 1]
+        trainee_id = data["records"][0]["trainee_id"]
+        assert blocked.endswith(f" (the trainee itself was created by this run: {trainee_id})"), blocked
         assert sorted((t["hesa_id"], t["state"]) for t in held(early)) == [
             (trainee(1)["hesa_id"], "trn_received"),
             (trainee(2)["hesa_id"], "trn_received"),
@@ -1188,6 +1198,9 @@ def test_a_create_whose_withdrawal_was_left_unknown_by_a_stop_is_counted_created
     assert stopped.value.result.summary_line().startswith("2 records: 1 created; 1 unknown, 1 not reached.")
     data, _doc = report_of(tmp_path)
     assert [(r["action"], r["outcome"]) for r in data["records"]] == [("create", "unknown"), ("create", "pending")]
+    [unknown] = [i["message"] for i in data["issues"] if i["record"] == 1]
+    assert unknown.startswith("stopped while writing this record; run the same command again to finish (the trainee ")
+    assert unknown.endswith(f"itself was created by this run: {data['records'][0]['trainee_id']})"), unknown
     back = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert [r.plan.action for r in back.results] == ["unchanged", "create"], back.summary_line()
     assert [dict(r.warnings()).get("sync_written_earlier") for r in back.results] == [

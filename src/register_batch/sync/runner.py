@@ -1909,8 +1909,12 @@ def _add_sync_issues(
             code = _issue_code(result)
             severity = Severity.WARNING if code == "sync_blocked" else Severity.ERROR
             then = _RUN_AGAIN.get(code, "")
+            # A write after this run's create: the trainee is in Register, whatever the message says of this write.
+            created = (
+                f" (the trainee itself was created by this run: {result.plan.trainee_id})" if result.created else ""
+            )
             found += [
-                (code, m if " again" in m else m + then, severity)  # our own words may say so already
+                (code, m + ("" if " again" in m else then) + created, severity)  # our own words may say so already
                 for m in result.errors or [result.plan.reason or "the write did not complete"]
             ]
         found += [(code, message, Severity.WARNING) for code, message in result.warnings()]
