@@ -345,6 +345,19 @@ def _tab_in_name(ctx: Context, draft: Draft) -> list[Expect]:
 
 
 @defect(
+    "garbled_name",
+    "an accented first name written as UTF-8 and read as Windows-1252 (José as JosÃ©), as an XML declaration naming "
+    "the wrong encoding leaves it",
+    ("garbled_text",),
+    touches=("first_names",),
+)
+def _garbled_name(ctx: Context, draft: Draft) -> list[Expect]:
+    name = ctx.rng.choice(("José", "Zoë", "Renée", "Siân", "Chloé", "Siobhán"))
+    draft.data["first_names"] = name.encode("utf-8").decode("cp1252")
+    return [Expect("first_names", "garbled_text")]
+
+
+@defect(
     "invalid_email",
     "an email address without a domain, with a space, two @ or a domain starting with a hyphen",
     ("invalid_email",),
