@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from register_batch.wording import counted
 
@@ -16,6 +17,52 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from register_batch.api.limiter import RateLimiter
+
+
+# Output that cannot go where it was sent: the reader gone (a closed pipe, a hung-up terminal), or a file on a full
+# disk or over its quota or size limit (`>> sync.log`).
+READER_GONE = frozenset({errno.EPIPE, errno.EIO})
+NO_ROOM = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if code is not None)
+
+
+class DropWhenGone:
+    """A stream that drops what it can no longer write: its reader gone (a closed pipe, `| head` that has read its
+    line or a `| tee` that died: EPIPE; a hung-up terminal: EIO) or no room left for it (a full disk: ENOSPC). From
+    then on what is written goes nowhere, so that the work it reports on carries on to its end (a sync writes its
+    reports and ledger) instead of stopping between two records with a BrokenPipeError. Any other error is raised.
+    The command line's standard streams (commands/common.py GoneQuietly) build on it."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self._gone = False
+
+    @property
+    def gone(self) -> bool:
+        return self._gone
+
+    def write(self, text: Any) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except OSError as exc:
+                self._lost(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._lost(exc)
+
+    def _lost(self, exc: OSError) -> None:
+        """Drop the rest of the output if `exc` says it cannot be written any more; raise any other error."""
+        if exc.errno not in READER_GONE and exc.errno not in NO_ROOM:
+            raise exc
+        self._gone = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class Task:
@@ -137,6 +184,9 @@ class Progress:
         # No standard error at all (pythonw on Windows, a service's): nothing to show them on. print(file=None) would
         # put them on standard output, among what a caller writes there.
         self.enabled = enabled and self.stream is not None
+        # What is shown goes through this: a stream that can no longer be written to (its reader gone, a full disk)
+        # stops the progress, not the work it shows (rich's own answer to a closed pipe is to exit the program).
+        self._out = DropWhenGone(self.stream)
         self.interval = interval
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
@@ -174,7 +224,7 @@ class Progress:
                 TaskProgressColumn(),
                 TimeElapsedColumn(),
                 Remaining(),
-                console=Console(file=self.stream),
+                console=Console(file=cast(IO[str], self._out)),
                 transient=False,
             )
 
@@ -198,7 +248,9 @@ class Progress:
             self._rich.console.print(message)
         else:
             stamp = time.strftime("%H:%M:%S")
-            print(f"{stamp} {message}", file=self.stream, flush=True)
+            print(f"{stamp} {message}", file=self._out, flush=True)
+        if self._out.gone:
+            self.enabled = False  # nothing more to show it on
 
 
 def paced(rate: float | None, pace: float | None) -> float:

@@ -405,6 +405,48 @@ def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
 
 
+def test_each_retry_is_logged_once_where_logging_is_set_up_and_a_callers_own_stamina_retries_as_before(tmp_path):
+    """Each retry (a 429's wait among them) was logged twice by a job that set logging up: the client's line with its
+    reason on `register_batch.api.retries`, and stamina's bare "stamina.retry_scheduled". stamina's record of a retry
+    of the job's own code is still logged: only the client's own are said once."""
+    job = (
+        "import logging, stamina\n"
+        "from register_batch.api import RegisterClient, ServerError\n"
+        "from register_batch.emulator import start_emulator\n"
+        "logging.basicConfig(level=logging.DEBUG, format='%(name)s %(levelname)s %(message)s')\n"
+        "logging.getLogger('httpx').setLevel(logging.WARNING)\n"
+        "logging.getLogger('httpcore').setLevel(logging.WARNING)\n"
+        "with start_emulator(tokens=['t'], rate_limit=None, faults='500:1') as emulator:\n"
+        "    with RegisterClient(emulator.url, 't', attempts=3) as client:\n"
+        "        try:\n"
+        "            client.info()\n"
+        "        except ServerError:\n"
+        "            print(client.stats.retries)\n"
+        "tries = 0\n"
+        "for attempt in stamina.retry_context(on=ValueError, attempts=2, wait_initial=0.01, wait_jitter=0):\n"
+        "    with attempt:\n"
+        "        tries += 1\n"
+        "        if tries == 1:\n"
+        "            raise ValueError('the job own')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    done = subprocess.run(
+        [sys.executable, "-c", job],
+        cwd=tmp_path,
+        env={**env, "REGISTER_BATCH_RATE_DIR": "off"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (0, "2\n"), done.stderr
+    warnings = [line for line in done.stderr.splitlines() if " WARNING " in line]
+    ours = [line for line in warnings if line.startswith("register_batch.api.retries WARNING GET /info -> 500")]
+    assert len(ours) >= 2, done.stderr  # a line for each of the client's 2 retries
+    # and stamina's for the job's own retry only
+    assert [line for line in warnings if line.startswith("stamina ")] == ["stamina WARNING stamina.retry_scheduled"]
+    assert len(warnings) == len(ours) + 1, done.stderr
+
+
 def test_a_refused_token_says_what_to_do():
     with (
         answering(401, b'{"error":"Unauthorized"}', {"Content-Type": "application/json"}) as url,

@@ -41,3 +41,25 @@ def test_the_library_page_runs_as_written(tmp_path):
     assert [line.lstrip() for line in fixes.splitlines() if line.startswith("  ")] == [
         f"{row['code']} ({row['field'] or 'the record'}): {row['message']}" for row in errors
     ]
+
+
+def test_the_library_pages_syncs_run_again_in_the_same_folder(tmp_path):
+    """A vendor pastes a sync example into a notebook cell or a test and runs it twice: each run starts an emulator
+    on a new port with no trainees, and a state dir kept in the folder was bound to the first one's (ConfigError:
+    the state dir belongs to another target; with a fixed port, every record a conflict)."""
+    page = (REPOSITORY / "docs" / "library.md").read_text(encoding="utf-8")
+    blocks = [
+        block
+        for block in re.findall(r"^```python\n(.*?)^```", page, flags=re.S | re.M)
+        if "start_emulator" in block and "sync_files" in block
+    ]
+    assert len(blocks) == 2
+    shutil.copytree(REPOSITORY / "samples", tmp_path / "samples")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    for block in blocks:
+        for _run in range(2):
+            done = subprocess.run(
+                [sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+    assert len((tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()) == 12  # the second run's emulator's

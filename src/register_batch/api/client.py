@@ -61,12 +61,32 @@ from register_batch.wording import printable
 log = logging.getLogger("register_batch.api")
 # stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
 # process with no logging set up, Python's last-resort handler wrote it to stderr, the one thing this library prints
-# unasked. The client logs each retry itself, with its reason; where logging is set up, stamina's still reach it.
+# unasked.
 logging.getLogger("stamina").addHandler(logging.NullHandler())
+# The client logs each of its retries itself, with its reason (or a progress shows the wait), so where logging is set
+# up stamina's record of the same retry said each twice: it is dropped (`_RetriesSaidOnce`), while the retries of a
+# caller's own use of stamina are logged as before. stamina's hooks are process-wide, with no setting for one call.
+_retrying = threading.local()  # `depth`: the client's own retries under way in this thread
+
+
+class _RetriesSaidOnce(logging.Filter):
+    """Drop stamina's record of a retry the client schedules (stamina logs it in the thread that retries, before it
+    waits): the client has said it already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(_retrying, "depth", 0) and record.msg == "stamina.retry_scheduled")
+
+
+logging.getLogger("stamina").addFilter(_RetriesSaidOnce())
 # Each retry and throttled wait, with its reason: a transient that the run rides out, so `-q` leaves it out.
 retries_log = logging.getLogger("register_batch.api.retries")
 
 USER_AGENT = "register-batch"
+# A request through a client once closed (a caller's, given to sync_files or export_trainees).
+CLOSED = (
+    "this RegisterClient is closed (its close() was called, or its `with` block has ended): give an open one; "
+    "nothing was sent"
+)
 # The longest answer read: Register's longest, a listing page of 5000 trainees (--per-page's most) of a few KB each,
 # is some 15 MB. Past it, an answer is a gzip bomb or a body that never ends, and is read no further.
 ANSWER_LIMIT = 64 << 20
@@ -367,12 +387,47 @@ class RegisterClient:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` has been called (or the client's `with` block has ended): it sends nothing more."""
+        return self._http.is_closed
+
+    def _check_open(self) -> None:
+        """Refuse a request through a closed client as the caller's mistake it is, not httpx's bare RuntimeError."""
+        if self.closed:
+            raise ConfigError(CLOSED)
+
+    def _check_fits(self, target: str, api_version: str) -> None:
+        """Refuse this client for a run whose ledger and report are bound to another service or API version than the
+        one it sends to: the run would write to one service and record the writes as another's (a ledger that then
+        fits neither, a report naming the wrong one)."""
+        wanted = resolve_target(target)
+        if wanted != self.root:
+            raise ConfigError.naming(
+                "the RegisterClient given sends to {client_root}, not to {wanted} (the {target} this run's state dir "
+                "and report are bound to): give a client of that target, or the target of the client; no record was "
+                "read and nothing was sent",
+                client_root=self.root,
+                wanted=wanted,
+            )
+        if api_version != self.api_version:
+            raise ConfigError.naming(
+                "the RegisterClient given sends to API {client_version}, not {wanted} (this run's {api_version}): "
+                "give a client of that version, or the version of the client; no record was read and nothing was sent",
+                client_version=self.api_version,
+                wanted=api_version,
+            )
+
     @contextlib.contextmanager
-    def lent_to_a_run(self) -> Iterator[None]:
+    def lent_to_a_run(self, target: str | None = None, api_version: str | None = None) -> Iterator[None]:
         """This client as one sync run's, in this thread, until the run ends. A run's figures are the client's counts
         since it began (`RequestStats.since`), its stop is the client's `stopping`, and a listing pages by the
         client's last answer (`last_date`): a second run, or another thread's request, through it meanwhile would be
-        taken for this run's. Either is refused (`ClientInUse`) before it sends anything."""
+        taken for this run's. Either is refused (`ClientInUse`) before it sends anything. So is a closed client, and
+        one of another service or API version than the run's `target` and `api_version` (ConfigError)."""
+        self._check_open()
+        if target is not None:
+            self._check_fits(target, api_version or self.api_version)
         if not self._run.acquire(blocking=False):
             raise ClientInUse(
                 "this RegisterClient is in use by another sync run at the same time (its request counts, its stop "
@@ -455,6 +510,7 @@ class RegisterClient:
     ) -> httpx.Response:
         """One request on the wire, once the rate limit allows it, counted; a failure to get any answer is a
         TransportError saying whether the request may have been sent (`sent`)."""
+        self._check_open()
         self._check_not_lent_elsewhere()
         waited = self.limiter.waited
         self.limiter.acquire(self.stopping)
@@ -541,6 +597,7 @@ class RegisterClient:
             return False
 
         attempts = 0
+        _retrying.depth = getattr(_retrying, "depth", 0) + 1
         try:
             for attempt in stamina.retry_context(
                 on=retry_hook,
@@ -561,6 +618,7 @@ class RegisterClient:
                 raise
             raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
         finally:
+            _retrying.depth -= 1
             self.stats.retries += max(0, attempts - 1)
         raise AssertionError("unreachable")  # pragma: no cover
 

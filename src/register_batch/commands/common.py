@@ -26,7 +26,7 @@ from register_batch.fs import (
     remove_empty_dirs,
     shut_to_this_user,
 )
-from register_batch.progress import Progress
+from register_batch.progress import NO_ROOM, DropWhenGone, Progress
 from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
 from register_batch.wording import cut_short, printable
 
@@ -147,29 +147,23 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-# Output that cannot go where it was sent: the reader gone (a closed pipe, a hung-up terminal), or a file on a full
-# disk or over its quota or size limit (`>> sync.log`).
-_READER_GONE = frozenset({errno.EPIPE, errno.EIO})
-_NO_ROOM = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if code is not None)
-
-
-class GoneQuietly:
+class GoneQuietly(DropWhenGone):
     """stdout or stderr whose reader has gone: a pipe closed (`| head` that has read its line, a `| tee` that died:
     EPIPE) or a terminal hung up (an SSH session dropped: EIO); or a file with no room left (`>> sync.log` on a full
     disk: ENOSPC). What is written from then on goes nowhere, so the command carries on to its end: a sync writes
     its reports and ledger, and exits with its own code, not 0 (the pipe), a traceback's 1 (the terminal) or 70 (an
     internal error, the disk). Standard output lost for want of room is said once on standard error, which may go
     elsewhere (a closed pipe is `| head`'s normal end, and says nothing). The file descriptor is pointed at the null
-    device as well, so that Python's own flush at exit does not fail again (exit 120).
+    device as well, so that Python's own flush at exit does not fail again (exit 120): the command's own process,
+    unlike a library caller's (whose progress only drops what it cannot show, progress.DropWhenGone).
 
     Its `buffer` (the bytes beneath, which click writes to when the text stream's encoding cannot say everything:
     `PYTHONIOENCODING=ascii`) is guarded the same way, as part of it."""
 
     def __init__(self, stream: Any, name: str = "output", whole: GoneQuietly | None = None):
-        self._stream = stream
+        super().__init__(stream)
         self._name = name
         self._whole = whole  # the text stream a `buffer` belongs to: one stream, gone at once
-        self._gone = False
 
     @property
     def gone(self) -> bool:
@@ -179,29 +173,12 @@ class GoneQuietly:
     def buffer(self) -> GoneQuietly:
         return GoneQuietly(self._stream.buffer, self._name, self._whole or self)
 
-    def write(self, text: str | bytes) -> int:
-        if not self.gone:
-            try:
-                return int(self._stream.write(text))
-            except OSError as exc:
-                self._lost(exc)
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.gone:
-            try:
-                self._stream.flush()
-            except OSError as exc:
-                self._lost(exc)
-
     def _lost(self, exc: OSError) -> None:
         if self._whole is not None:
             self._whole._lost(exc)
             return
-        if exc.errno not in _READER_GONE and exc.errno not in _NO_ROOM:
-            raise exc
-        self._gone = True
-        if exc.errno in _NO_ROOM and self._name == "stdout":
+        super()._lost(exc)  # raises unless the output cannot be written any more
+        if exc.errno in NO_ROOM and self._name == "stdout":
             sys.stderr.write(
                 f"register-batch: warning: standard output could not be written ({exc.strerror}); the rest "
                 "of it is dropped\n"
@@ -214,9 +191,6 @@ class GoneQuietly:
                 os.close(null)
         except (OSError, ValueError, AttributeError):  # a stream with no descriptor (an IDE's, a notebook's)
             pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 def guard_output() -> None:

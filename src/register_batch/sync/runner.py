@@ -1354,8 +1354,9 @@ def sync_files(
             )
             cleanup.callback(client.close)
         # One run at a time through a client (a caller's, lent to runs in several threads), from before the extract
-        # is read: a second is refused (ClientInUse) before it reads or sends anything.
-        cleanup.enter_context(client.lent_to_a_run())
+        # is read: a second is refused (ClientInUse) before it reads or sends anything, and so is a caller's client
+        # that is closed, or of another service or API version than the options' (the ledger's and report's).
+        cleanup.enter_context(client.lent_to_a_run(options.target, options.api_version))
         task = progress.task("Validating", unit="records")
         # Each record on disk once validated, read back when it is planned, sent or reported (sync/records.py).
         records = cleanup.enter_context(contextlib.closing(RecordSpool()))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from register_batch.errors import ConfigError
 from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
@@ -275,13 +276,22 @@ def _blanks_as_none(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value(key, item) for key, item in data.items()}
 
 
+class BatchIssuesUnavailable(ConfigError):
+    """`Checker.batch_issues()` asked for when it has nothing true to say: a second time (the findings across records
+    are made once, and what they are made from is freed as they are read), before `records()` has been walked to its
+    end (they would miss the records still to come), or once the checker is closed. A walk of `records()` continued
+    after it is refused the same way. Nothing is lost by it that a caller has not had: read the findings once, into a
+    list if you need them twice."""
+
+
 class Checker:
     """Streams inputs through read -> map -> validate, and finds duplicates across the whole batch.
 
     Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
-    findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue).
-    The duplicate finder keeps a temporary file until `batch_issues()` has been read to its end: use the checker
-    as a context manager (or call `close()`) so that a walk left early, or an input that cannot be read, frees it.
+    findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue), once
+    (BatchIssuesUnavailable otherwise). The duplicate finder keeps a temporary file until `batch_issues()` has been
+    read to its end: use the checker as a context manager (or call `close()`) so that a walk left early, or an input
+    that cannot be read, frees it.
     """
 
     def __init__(
@@ -302,6 +312,9 @@ class Checker:
         self.inputs: list[InputInfo] = []
         self.sources = SourceWatch(self.mapping)
         self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
+        self._walks = 0  # walks of records() under way (begun, neither ended nor closed)
+        self._batch_read = False  # batch_issues() has begun to be read: the duplicate finder is spent
+        self._closed = False
         self.duplicates = DuplicateFinder()
 
     @property
@@ -310,6 +323,7 @@ class Checker:
 
     def close(self) -> None:
         """Free the duplicate finder's temporary file (`batch_issues()` has nothing to say afterwards)."""
+        self._closed = True
         self.duplicates.close()
 
     def __enter__(self) -> Checker:
@@ -423,30 +437,66 @@ class Checker:
 
     def tally(self, record: TraineeRecord) -> None:
         """Count a checked record into the checks across records (each record once, in batch order)."""
+        if self._batch_read:
+            raise _read_already()
         self.duplicates.add(record)
         self.providers.add(ProviderCheck.key(record))
 
     def tally_result(self, entry: Entry, provider: str | None) -> None:
         """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
+        if self._batch_read:
+            raise _read_already()
         self.duplicates.add_entry(entry)
         self.providers.add(provider)
 
     def records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
         check, tally = self.check, self.tally
-        for info, raw in self.raw_records(paths):
-            record = check(info, raw)
-            tally(record)
-            yield record
+        self._walks += 1
+        try:
+            for info, raw in self.raw_records(paths):
+                record = check(info, raw)
+                tally(record)
+                yield record
+        finally:
+            self._walks -= 1
 
     def batch_issues(self) -> Iterator[tuple[int, Issue]]:
         """Findings across records as (batch index, issue): duplicates, then other providers' records (each run
-        in batch order), made one at a time."""
+        in batch order), made one at a time. Once, after `records()` has been walked to its end
+        (BatchIssuesUnavailable otherwise, rather than a partial or empty answer)."""
+        self._check_batch_issues_available()
+        return self._batch_issues()
+
+    def _batch_issues(self) -> Iterator[tuple[int, Issue]]:
+        self._check_batch_issues_available()  # again: two asked for before either was read
+        self._batch_read = True
         try:
             yield from self.duplicates.issues()
             yield from self.providers.issues(self.duplicates.identity)
         finally:
             self.duplicates.close()
+
+    def _check_batch_issues_available(self) -> None:
+        if self._batch_read:
+            raise _read_already()
+        if self._closed:
+            raise BatchIssuesUnavailable(
+                "batch_issues() of a closed Checker (its close() was called, or its `with` block has ended): the "
+                "findings across records were freed with it; read them before"
+            )
+        if self._walks:
+            raise BatchIssuesUnavailable(
+                "batch_issues() asked for before records() was walked to its end: the findings across records "
+                "need every record; walk on to the end (or close the walk, for the records read so far) first"
+            )
+
+
+def _read_already() -> BatchIssuesUnavailable:
+    return BatchIssuesUnavailable(
+        "batch_issues() was read already: the findings across records are made once, after the last record, and "
+        "freed as they are read; keep them (list(checker.batch_issues())) to use them twice"
+    )
 
 
 def _same_content(info: InputInfo, earlier: str) -> Issue:
