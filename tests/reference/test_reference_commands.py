@@ -357,3 +357,44 @@ def test_a_code_only_the_pulled_lists_have_is_named_by_its_label_and_a_bundled_o
     assert reference.name("training_initiative", "098") == "Future initiative"
     assert reference.name("training_initiative", "099") == "099"
     assert reference.name("training_initiative", "025") == "transition_to_teach"
+
+
+def test_a_pull_from_another_target_than_the_settings_name_saves_in_that_targets_state_dir(tmp_path, monkeypatch):
+    """Settings naming a target and its state_dir (as configuration.md recommends): `reference pull --target URL`
+    saved URL's lists into the settings' state_dir, and validation for the settings' target then used them."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\nstate_dir = "state/sandbox"\n')
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url])
+    folder = f".register-batch/127.0.0.1-{emulator.port}"
+    assert pulled.exit_code == 0, pulled.output
+    assert not (tmp_path / "state" / "sandbox" / PULLED_FILE).exists()
+    assert (tmp_path / folder / PULLED_FILE).is_file()
+    assert f"`register-batch reference diff --state-dir {folder}` compares it." in pulled.output
+    assert "read pulled lists from state/sandbox" in pulled.output
+    shown = CliRunner().invoke(cli, ["reference", "show"])
+    assert shown.exit_code == 0 and "bundled" in shown.output and "pulled" not in shown.output, shown.output
+
+
+def test_a_pull_into_a_state_dir_bound_to_another_target_is_refused_as_sync_refuses_it(tmp_path, monkeypatch):
+    """A state dir whose ledger belongs to the embedded emulator took another service's lists, which its
+    validation then used; sync and export refuse such a state dir."""
+    from register_batch.sync.ledger import Ledger
+
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    state = tmp_path / "state"
+    Ledger(state, "embedded-emulator").close()  # as a sync with no target leaves it
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+        assert pulled.exit_code == 2, pulled.output
+        assert (
+            f"register-batch: error: the state dir {state} belongs to target embedded-emulator, not {emulator.url}: "
+            in pulled.output
+        )
+        assert not (state / PULLED_FILE).exists()
+        own = CliRunner().invoke(cli, ["reference", "pull", "--state-dir", str(state)])  # the embedded emulator
+    assert own.exit_code == 0, own.output
+    assert (state / PULLED_FILE).is_file()
