@@ -328,3 +328,18 @@ def test_uncovered_codes_without_a_tally_of_sources_seen(hesa_samples):
 
     found = uncovered_codes([str(hesa_samples / "itt_record_C21053.xml")], "auto", load_mapping(), load_reference())
     assert found[("training_initiative", "C")] == 1
+
+
+def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_check(tmp_path, monkeypatch):
+    """mappings.md: to undo a bundled translation, map the code to itself (`"2": "2"`). The check took '2' for a
+    translation's target, not in Register's sex list, so the file the docs recommend could never pass (exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "undo.yaml"
+    user.write_text('codes:\n  sex:\n    source: s\n    translate:\n      "2": "2"\n')
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 0, result.output
+    assert "error:" not in result.output and result.output.splitlines()[-1] == "No problems found."
+    assert notes_of(user) == [
+        f"{user}: sex: '2': this file leaves it untranslated, the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '10'; this file wins"
+    ]

@@ -51,6 +51,8 @@ def _what_it_does(translation: CodeTranslation, code: str) -> str:
     """
     if code in translation.no_translation:
         return "lists it as untranslatable"
+    if _kept(code, translation.translate[code]):
+        return "leaves it untranslated"
     targets = ", else ".join(dict.fromkeys(_alternative(a) for a in translation.translate[code]))
     return f"translates it to {targets}"
 
@@ -63,6 +65,11 @@ def _alternative(alternative: Alternative) -> str:
 def _either(values: frozenset[str]) -> str:
     ordered = sorted(values)
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def _kept(code: str, alternatives: list[Alternative]) -> bool:
+    """Whether a code is mapped to itself and nothing else: the documented way to undo a bundled translation."""
+    return all(alternative.to == code for alternative in alternatives)
 
 
 def _treats(translation: CodeTranslation, code: str) -> bool:
@@ -137,6 +144,8 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
     refused = REFUSED_CODES.get(list_name, frozenset())
     for old, alternatives in translation.translate.items():
         for alternative in alternatives:
+            if alternative.to == old:  # left as it is: checked as any untranslated code is (validation, INPUT)
+                continue
             if alternative.to in refused:
                 problems.append(
                     MappingProblem(
@@ -155,7 +164,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         f"(`register-batch reference show {list_name}` lists its codes)",
                     )
                 )
-        if _accepted(reference, list_name, old):
+        if _accepted(reference, list_name, old) and not _kept(old, alternatives):
             problems.append(
                 MappingProblem(
                     translation.origin,
