@@ -506,7 +506,8 @@ def reference_diff(state: State, state_dir: Path | None, api_version: str | None
     settings = state.settings(state_dir=state_dir, api_version=api_version)
     pulled = read_pulled(settings.state_dir)
     changes = diff_reference(load_reference(settings.api_version), pulled)
-    echo(f"Pulled from {pulled.get('target')} at {pulled.get('pulled_at')}, compared with the bundled lists:")
+    where, when = pulled.get("target") or "an unknown target", pulled.get("pulled_at") or "an unknown time"
+    echo(f"Pulled from {where} at {when}, compared with the bundled lists:")
     if not changes:
         echo("No differences.")
         return

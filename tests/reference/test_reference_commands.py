@@ -260,6 +260,8 @@ def test_a_pulled_label_holding_half_a_character_is_saved_and_read_back_as_it_wa
         ('{"payload": {"sex": 5}}', "sex: not an object with entries"),
         ('{"payload": {"sex": {"entries": [{"display_name": "Female"}]}}}', "sex: entry 1 has no code"),
         ('{"payload": {"withdrawal_reasons": {"entries": [{"code": "x"}]}}}', "entry 1 has no trigger"),
+        # diff printed "Pulled from None at None" and every bundled code as removed; the others used the bundled lists
+        ('{"api_version": "v2026.1", "payload": {}}', "(no code lists)"),
     ],
 )
 def test_a_pulled_file_that_is_not_reference_data_is_one_line_naming_it_from_every_command(
@@ -277,11 +279,35 @@ def test_a_pulled_file_that_is_not_reference_data_is_one_line_naming_it_from_eve
         assert problem in result.output and "reference pull" in result.output, (command, result.output)
 
 
-def test_a_pulled_file_that_is_a_folder_is_one_line_from_reference_diff(tmp_path):
-    (tmp_path / PULLED_FILE).mkdir()
-    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
-    assert result.exit_code == 2 and "internal error" not in result.output
-    assert result.output.startswith(f"register-batch: error: {tmp_path / PULLED_FILE}: cannot read")
+@pytest.mark.parametrize(
+    "make,what",
+    [
+        (lambda path: path.mkdir(), "a folder, not a file of pulled reference data"),
+        (lambda path: path.symlink_to(path.parent / "gone.json"), "a link to {gone}, which is not there"),
+    ],
+)
+def test_a_pulled_file_that_is_a_folder_or_a_link_to_nothing_is_one_line_from_every_command(
+    tmp_path, monkeypatch, hesa_samples, make, what
+):
+    """validate, mappings check and reference show took it for "nothing pulled" and used the bundled lists without a
+    word, while reference diff refused a folder ("Is a directory") and called a link to nothing "no pulled data"."""
+    monkeypatch.chdir(tmp_path)
+    pulled = tmp_path / PULLED_IN_DEFAULT
+    pulled.parent.mkdir(parents=True)
+    make(pulled)
+    expected = (
+        f"register-batch: error: {PULLED_IN_DEFAULT}: {what.format(gone=pulled.parent / 'gone.json')}; remove it to "
+        "use the bundled lists, or to run `register-batch reference pull` again\n"
+    )
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    for command in (
+        ["reference", "diff"],
+        ["reference", "show"],
+        ["mappings", "check"],
+        ["validate", extract, "--report-dir", str(tmp_path / "reports")],
+    ):
+        result = CliRunner().invoke(cli, command)
+        assert (result.exit_code, result.output) == (2, expected), command
 
 
 def test_a_pull_with_its_own_target_says_how_to_compare_it_and_that_validate_looks_elsewhere(tmp_path, monkeypatch):
