@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
-from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig
+from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig
 from register_batch.readers import open_inputs
-from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.facts import REFUSED_ROUTES
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
@@ -39,8 +39,7 @@ def code_list_for(field: str) -> str | None:
 
 
 def _fields_of(translation: CodeTranslation) -> list[str]:
-    candidates = [*TRAINEE_CODE_FIELDS, *DISABILITY_FIELDS, *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS)]
-    return [f for f in candidates if translation.applies_to(f)]
+    return [f for f in CODED_FIELDS if translation.applies_to(f)]
 
 
 def _what_it_does(translation: CodeTranslation, code: str) -> str:
@@ -123,13 +122,8 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
     """Targets missing from Register's lists (errors), translations that hide a valid code (warnings) and codes a
     user's file translates otherwise than the bundled files (notes)."""
     problems: list[MappingProblem] = overridden_codes(config)
-    for translation in config.codes:
+    for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
-        if not fields:
-            problems.append(
-                MappingProblem(translation.origin, translation.pattern, "matches no coded field of the v2026.1 API")
-            )
-            continue
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
