@@ -424,3 +424,14 @@ def test_a_pull_into_a_state_dir_bound_to_another_target_is_refused_as_sync_refu
         own = CliRunner().invoke(cli, ["reference", "pull", "--state-dir", str(state)])  # the embedded emulator
     assert own.exit_code == 0, own.output
     assert (state / PULLED_FILE).is_file()
+
+
+def test_diff_of_a_file_that_does_not_say_where_it_was_pulled_from_says_so_not_none(tmp_path):
+    """A bare payload (a hand-made file, or `GET /reference-data` saved with curl) has no target nor time: the diff
+    began "Pulled from None at None"."""
+    (tmp_path / PULLED_FILE).write_text(json.dumps({"sex": load_reference().api_payload("sex")}))
+    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "Pulled from an unknown target at an unknown time, compared with the bundled lists:\n"
+    )
