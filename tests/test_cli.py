@@ -267,6 +267,23 @@ def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hes
     assert extract.read_bytes() == (hesa_samples / "itt_record_C23053.xml").read_bytes()
 
 
+@pytest.mark.parametrize("to,output", [("jsonl", "out.jsonl"), ("register-csv", "out.csv")])
+def test_convert_whose_reports_cannot_be_written_exits_2_and_writes_no_output(tmp_path, hesa_samples, to, output):
+    """Exit 2 means nothing was written (exit-codes.md): the output was put in place first, then the reports failed
+    (a folder under a report's name here; a report folder on /sys as root, which no look beforehand tells)."""
+    reports = tmp_path / "reports"
+    (reports / "report.json").mkdir(parents=True)
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    result = CliRunner().invoke(
+        cli, ["-q", "convert", extract, "--to", to, "-o", str(tmp_path / output), "--report-dir", str(reports)]
+    )
+    assert (result.exit_code, result.output) == (
+        2,
+        f"register-batch: error: cannot write {reports / 'report.json'}: a folder has that name\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
 def test_convert_into_the_state_dir_exits_2_and_leaves_the_ledger(tmp_path, monkeypatch):
     """As export's -o: a register-csv named ledger.sqlite3 in the state dir (its default or the one configured)
     replaced the sync ledger, and the next sync refused it."""

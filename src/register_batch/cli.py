@@ -15,6 +15,7 @@ import sys
 import threading
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -37,6 +38,9 @@ from register_batch.commands.common import (
     ukprn_option,
 )
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
+
+if TYPE_CHECKING:
+    from register_batch.config import Settings
 
 # convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
 NOTES_SHOWN = 20
@@ -413,7 +417,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
     "--state-dir",
     type=FolderPath(),
     default=None,
-    help="Where to keep the pulled lists (default: state_dir in the settings, else .register-batch/<target>).",
+    help="Where to keep the pulled lists (default: state_dir in the settings, else, or with a --target other than "
+    "the settings', .register-batch/<target>).",
 )
 @api_version_option
 @pass_state
@@ -428,7 +433,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     from register_batch.reference.pull import pull_reference
     from register_batch.sync.target import open_target
 
-    settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
+    settings = _pull_settings(state, target, state_dir, api_version)
     settings.check("rate", "target")
     check_api_version(settings.api_version)
     # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
@@ -437,6 +442,7 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     opened = open_target(settings.target, None, settings.state_dir, token_required=False, command="reference pull")
     with opened as where:
         state.say_target(where)
+        _check_state_dir_target(settings.state_dir, where.identity)
         with RegisterClient(
             where.url, None, limiter=RateLimiter(limit, period), api_version=settings.api_version
         ) as client:
@@ -458,6 +464,31 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     )
 
 
+def _pull_settings(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> Settings:
+    """The settings a pull uses: `--target` naming another target than the settings' (without `--state-dir`) saves
+    into that target's own state dir, not the settings' state_dir, where validation of the settings' target would
+    then judge codes by another service's lists."""
+    from register_batch.config import DEFAULT_STATE_DIR, target_slug
+
+    settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
+    if target is None or state_dir is not None or settings.sources["state_dir"] == "default":
+        return settings  # the default state dir is already the target's own
+    configured = state.settings(api_version=api_version)
+    if target_slug(configured.target) == target_slug(settings.target):
+        return settings
+    own = Path(DEFAULT_STATE_DIR) / target_slug(settings.target)
+    return state.settings(target=target, state_dir=own, api_version=api_version)
+
+
+def _check_state_dir_target(state_dir: Path, identity: str) -> None:
+    """Refuse (exit 2) a state dir whose sync ledger is bound to another target, as sync refuses it: its pulled lists
+    would be used to validate records for that target."""
+    from register_batch.sync.ledger import LEDGER_FILE, Ledger
+
+    if (Path(state_dir) / LEDGER_FILE).exists():  # a pull alone binds nothing: it makes no trainee ids
+        Ledger(Path(state_dir), identity).close()
+
+
 @reference.command("diff", context_settings=CONTEXT)
 @click.option(
     "--state-dir",
@@ -475,7 +506,8 @@ def reference_diff(state: State, state_dir: Path | None, api_version: str | None
     settings = state.settings(state_dir=state_dir, api_version=api_version)
     pulled = read_pulled(settings.state_dir)
     changes = diff_reference(load_reference(settings.api_version), pulled)
-    echo(f"Pulled from {pulled.get('target')} at {pulled.get('pulled_at')}, compared with the bundled lists:")
+    where, when = pulled.get("target") or "an unknown target", pulled.get("pulled_at") or "an unknown time"
+    echo(f"Pulled from {where} at {when}, compared with the bundled lists:")
     if not changes:
         echo("No differences.")
         return

@@ -209,12 +209,14 @@ def convert_files(
             writer = JsonArrayWriter(output)
         try:
             written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
+            report.add_batch_issues(notes)
+            # The reports before the output is put in place: a report folder that cannot be made (a look at it
+            # cannot tell, as root on /sys) ends the run with exit 2 and no output, as the docs say it does.
+            report_paths = report.write(reports) if reports else {}
             outputs = writer.close()
         except BaseException:
             writer.abort()  # leave no half-written output behind, nor its temporary file
             raise
-        report.add_batch_issues(notes)
-        report_paths = report.write(reports) if reports else {}
     return ConvertResult(
         report=report,
         outputs=outputs,

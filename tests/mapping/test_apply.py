@@ -587,3 +587,13 @@ def test_a_csvs_unnumbered_group_column_is_read_with_the_columns_numbered_1():
         ("100251", "083"),
         ("100425", "051"),
     ]
+
+
+def test_a_code_mapped_to_itself_is_left_as_it_is_without_a_translated_warning(tmp_path):
+    """mappings.md's way to undo a bundled translation (`"2": "2"`): the code is checked against Register's list as
+    any untranslated code; each record also had the warning "legacy code '2' translated to '2'"."""
+    user = tmp_path / "undo.yaml"
+    user.write_text('codes:\n  sex:\n    source: s\n    translate:\n      "2": "2"\n')
+    record = mapped({"F_SEXID": "2", "F_DISABLE1": "95"}, config=load_mapping([user]))
+    assert record.data["sex"] == "2"
+    assert [i for i in record.issues if i.field == "sex"] == []

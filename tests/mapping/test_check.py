@@ -187,22 +187,27 @@ def test_a_refused_route_in_the_input_is_on_the_to_do_list(hesa_samples, monkeyp
     assert "  training_route: '02' x1  (known: training route 02 (School Direct fee-funded)" in result.output
 
 
-def test_a_block_for_fields_without_a_code_list_is_an_error_of_the_check(tmp_path, monkeypatch):
-    """`course_year` and `first_names` are Register fields, so the file loads, but no code list says what their codes
-    may be: `mappings check` cannot check the block, and says so as an error naming the file and the block."""
+def test_a_block_for_fields_without_a_code_list_is_refused_by_every_command(tmp_path, monkeypatch, hesa_samples):
+    """`course_year` and `first_names` are Register fields, but no code list says what their codes may be: the check
+    called such a block an error while validate, convert and sync applied it without a word (first names sent
+    rewritten). Refused when the file is loaded, by every command alike."""
     monkeypatch.chdir(tmp_path)
     user = tmp_path / "ours.yaml"
-    user.write_text(
-        "codes:\n  course_year:\n    translate:\n      '26': '2026'\n  first_nam?s:\n    translate: {X: Y}\n"
+    user.write_text("codes:\n  first_nam?s:\n    translate: {Callum: Cal}\n")
+    expected = (
+        f"register-batch: error: {user}:2: codes.first_nam?s: matches no field with a code list of Register's, so "
+        "what it translates to could not be checked; a codes block is for coded fields (sex, course_subject_*, "
+        "degrees_attributes.subject, ...: docs/mappings.md): correct other values in the SRS\n"
     )
-    texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
-    assert texts == [
-        f"{user}: course_year: matches no coded field of the v2026.1 API",
-        f"{user}: first_nam?s: matches no coded field of the v2026.1 API",
-    ]
-    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
-    assert result.exit_code == 1, result.output
-    assert f"error: {user}: course_year: matches no coded field of the v2026.1 API" in result.output.splitlines()
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    for command in (
+        ["mappings", "check"],
+        ["validate", extract, "--report-dir", str(tmp_path / "reports")],
+        ["convert", extract, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl")],
+    ):
+        result = CliRunner().invoke(cli, [*command, "--mapping", str(user)])
+        assert (result.exit_code, result.output) == (2, expected), command
+    assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_samples, monkeypatch, tmp_path):
@@ -328,3 +333,18 @@ def test_uncovered_codes_without_a_tally_of_sources_seen(hesa_samples):
 
     found = uncovered_codes([str(hesa_samples / "itt_record_C21053.xml")], "auto", load_mapping(), load_reference())
     assert found[("training_initiative", "C")] == 1
+
+
+def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_check(tmp_path, monkeypatch):
+    """mappings.md: to undo a bundled translation, map the code to itself (`"2": "2"`). The check took '2' for a
+    translation's target, not in Register's sex list, so the file the docs recommend could never pass (exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "undo.yaml"
+    user.write_text('codes:\n  sex:\n    source: s\n    translate:\n      "2": "2"\n')
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert result.exit_code == 0, result.output
+    assert "error:" not in result.output and result.output.splitlines()[-1] == "No problems found."
+    assert notes_of(user) == [
+        f"{user}: sex: '2': this file leaves it untranslated, the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '10'; this file wins"
+    ]

@@ -112,6 +112,20 @@ MISTAKES = [
         "never used: the alternative before it has no `when`",
     ),
     ("codes:\n  sex:\n    translate:\n      M: ['11', '10']\n", "codes.sex.translate.M[1]", "never used"),
+    # An empty source name was taken: the field was read as blank for every record (`required` on each).
+    ("fields:\n  hesa:\n    trainee:\n      sex: ''\n", "fields.hesa.trainee.sex", "an empty source name (got '')"),
+    ("fields:\n  hesa:\n    trainee:\n      sex: [F_SEXID, ' ']\n", "fields.hesa.trainee.sex", "empty source name"),
+    # An empty code was counted as a translation, and matched nothing: a blank value is missing, not a code.
+    ("codes:\n  sex:\n    translate:\n      '': '10'\n", "codes.sex.translate", "'' is not a code"),
+    ("codes:\n  sex:\n    no_translation:\n      '': why\n", "codes.sex.no_translation", "'' is not a code"),
+    # A block for fields without a code list: `mappings check` called it an error, while validate, convert and sync
+    # rewrote the values (`first_names` sent as "Cal") without a word.
+    (
+        "codes:\n  first_names:\n    source: x\n    translate:\n      Callum: Cal\n",
+        "codes.first_names",
+        "matches no field with a code list of Register's",
+    ),
+    ("codes:\n  course_year:\n    translate:\n      '26': '2026'\n", "codes.course_year", "no field with a code list"),
     # A code both translated and untranslatable in one block: the translation was dropped without a word.
     (
         "codes:\n  sex:\n    translate:\n      M: '11'\n    no_translation:\n      M: not a code of ours\n",
@@ -452,7 +466,9 @@ def test_a_code_block_for_a_field_register_does_not_have_is_refused(refusal, pat
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("pattern", ["sex", "disability*", "course_subject_?", "degrees_attributes.*", "course_year"])
+@pytest.mark.parametrize(
+    "pattern", ["sex", "disability*", "course_subject_?", "degrees_attributes.*", "degrees_attributes.grade"]
+)
 def test_a_code_block_for_a_field_or_pattern_register_has_still_loads(tmp_path, pattern):
     user = tmp_path / "ours.yaml"
     user.write_text(f"codes:\n  {pattern}:\n    translate:\n      M: '11'\n")

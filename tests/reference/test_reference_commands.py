@@ -260,6 +260,8 @@ def test_a_pulled_label_holding_half_a_character_is_saved_and_read_back_as_it_wa
         ('{"payload": {"sex": 5}}', "sex: not an object with entries"),
         ('{"payload": {"sex": {"entries": [{"display_name": "Female"}]}}}', "sex: entry 1 has no code"),
         ('{"payload": {"withdrawal_reasons": {"entries": [{"code": "x"}]}}}', "entry 1 has no trigger"),
+        # diff printed "Pulled from None at None" and every bundled code as removed; the others used the bundled lists
+        ('{"api_version": "v2026.1", "payload": {}}', "(no code lists)"),
     ],
 )
 def test_a_pulled_file_that_is_not_reference_data_is_one_line_naming_it_from_every_command(
@@ -277,11 +279,35 @@ def test_a_pulled_file_that_is_not_reference_data_is_one_line_naming_it_from_eve
         assert problem in result.output and "reference pull" in result.output, (command, result.output)
 
 
-def test_a_pulled_file_that_is_a_folder_is_one_line_from_reference_diff(tmp_path):
-    (tmp_path / PULLED_FILE).mkdir()
-    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
-    assert result.exit_code == 2 and "internal error" not in result.output
-    assert result.output.startswith(f"register-batch: error: {tmp_path / PULLED_FILE}: cannot read")
+@pytest.mark.parametrize(
+    "make,what",
+    [
+        (lambda path: path.mkdir(), "a folder, not a file of pulled reference data"),
+        (lambda path: path.symlink_to(path.parent / "gone.json"), "a link to {gone}, which is not there"),
+    ],
+)
+def test_a_pulled_file_that_is_a_folder_or_a_link_to_nothing_is_one_line_from_every_command(
+    tmp_path, monkeypatch, hesa_samples, make, what
+):
+    """validate, mappings check and reference show took it for "nothing pulled" and used the bundled lists without a
+    word, while reference diff refused a folder ("Is a directory") and called a link to nothing "no pulled data"."""
+    monkeypatch.chdir(tmp_path)
+    pulled = tmp_path / PULLED_IN_DEFAULT
+    pulled.parent.mkdir(parents=True)
+    make(pulled)
+    expected = (
+        f"register-batch: error: {PULLED_IN_DEFAULT}: {what.format(gone=pulled.parent / 'gone.json')}; remove it to "
+        "use the bundled lists, or to run `register-batch reference pull` again\n"
+    )
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    for command in (
+        ["reference", "diff"],
+        ["reference", "show"],
+        ["mappings", "check"],
+        ["validate", extract, "--report-dir", str(tmp_path / "reports")],
+    ):
+        result = CliRunner().invoke(cli, command)
+        assert (result.exit_code, result.output) == (2, expected), command
 
 
 def test_a_pull_with_its_own_target_says_how_to_compare_it_and_that_validate_looks_elsewhere(tmp_path, monkeypatch):
@@ -357,3 +383,55 @@ def test_a_code_only_the_pulled_lists_have_is_named_by_its_label_and_a_bundled_o
     assert reference.name("training_initiative", "098") == "Future initiative"
     assert reference.name("training_initiative", "099") == "099"
     assert reference.name("training_initiative", "025") == "transition_to_teach"
+
+
+def test_a_pull_from_another_target_than_the_settings_name_saves_in_that_targets_state_dir(tmp_path, monkeypatch):
+    """Settings naming a target and its state_dir (as configuration.md recommends): `reference pull --target URL`
+    saved URL's lists into the settings' state_dir, and validation for the settings' target then used them."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "register-batch.toml").write_text('target = "sandbox"\nstate_dir = "state/sandbox"\n')
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url])
+    folder = f".register-batch/127.0.0.1-{emulator.port}"
+    assert pulled.exit_code == 0, pulled.output
+    assert not (tmp_path / "state" / "sandbox" / PULLED_FILE).exists()
+    assert (tmp_path / folder / PULLED_FILE).is_file()
+    assert f"`register-batch reference diff --state-dir {folder}` compares it." in pulled.output
+    assert "read pulled lists from state/sandbox" in pulled.output
+    shown = CliRunner().invoke(cli, ["reference", "show"])
+    assert shown.exit_code == 0 and "bundled" in shown.output and "pulled" not in shown.output, shown.output
+
+
+def test_a_pull_into_a_state_dir_bound_to_another_target_is_refused_as_sync_refuses_it(tmp_path, monkeypatch):
+    """A state dir whose ledger belongs to the embedded emulator took another service's lists, which its
+    validation then used; sync and export refuse such a state dir."""
+    from register_batch.sync.ledger import Ledger
+
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    state = tmp_path / "state"
+    Ledger(state, "embedded-emulator").close()  # as a sync with no target leaves it
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
+        assert pulled.exit_code == 2, pulled.output
+        assert (
+            f"register-batch: error: the state dir {state} belongs to target embedded-emulator, not {emulator.url}: "
+            in pulled.output
+        )
+        assert not (state / PULLED_FILE).exists()
+        own = CliRunner().invoke(cli, ["reference", "pull", "--state-dir", str(state)])  # the embedded emulator
+    assert own.exit_code == 0, own.output
+    assert (state / PULLED_FILE).is_file()
+
+
+def test_diff_of_a_file_that_does_not_say_where_it_was_pulled_from_says_so_not_none(tmp_path):
+    """A bare payload (a hand-made file, or `GET /reference-data` saved with curl) has no target nor time: the diff
+    began "Pulled from None at None"."""
+    (tmp_path / PULLED_FILE).write_text(json.dumps({"sex": load_reference().api_payload("sex")}))
+    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "Pulled from an unknown target at an unknown time, compared with the bundled lists:\n"
+    )

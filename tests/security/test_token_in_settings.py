@@ -67,7 +67,8 @@ def test_an_api_version_that_is_a_token_is_never_shown_by_the_commands_that_read
     if command[1] == "diff":  # it compares pulled lists, which must be there for it to get as far as the version
         env["REGISTER_BATCH_STATE_DIR"] = str(tmp_path / "state")
         with start_emulator(tokens=["t"], rate_limit=None) as emulator:
-            pulled = run_cli(["reference", "pull", "--target", emulator.url], tmp_path, env)
+            pull = ["reference", "pull", "--target", emulator.url, "--state-dir", str(tmp_path / "state")]
+            pulled = run_cli(pull, tmp_path, env)
         assert pulled.returncode == 0, pulled.stderr
         command = [*command, "--state-dir", str(tmp_path / "state")]
     env[SETTINGS["api_version"]] = TOKEN

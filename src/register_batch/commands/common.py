@@ -21,7 +21,6 @@ from register_batch.fs import (
     NAME_TOO_LONG,
     claim_new_dir,
     control_characters,
-    is_file,
     names_a_folder,
     remove_empty_dirs,
     shut_to_this_user,
@@ -343,11 +342,11 @@ def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
 
 
 def _reference_path(settings: Settings) -> Path | None:
-    from register_batch.reference import PULLED_FILE
+    from register_batch.reference import PULLED_FILE, pulled_file
 
     pulled = settings.state_dir / PULLED_FILE
     try:
-        return pulled if is_file(pulled) else None
+        return pulled_file(settings.state_dir)
     except PermissionError:  # a state dir inside another user's owner-only folder (a sudo run's): not exit 70
         raise ConfigError(f"cannot look in the state dir {settings.state_dir}: {shut_to_this_user(pulled)}") from None
 

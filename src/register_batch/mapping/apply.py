@@ -541,6 +541,8 @@ class Mapper:
             return
         for alternative in alternatives:
             if all(record.data.get(other) in allowed for other, allowed in alternative.when.items()):
+                if alternative.to == value:  # mapped to itself (undoing a bundled translation): nothing translated
+                    return
                 holder[key] = alternative.to
                 note = f" ({alternative.note})" if alternative.note else ""
                 record.issue(

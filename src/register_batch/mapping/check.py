@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
-from register_batch.mapping.loader import Alternative, CodeTranslation, MappingConfig
+from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig
 from register_batch.readers import open_inputs
-from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.facts import REFUSED_ROUTES
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
@@ -39,8 +39,7 @@ def code_list_for(field: str) -> str | None:
 
 
 def _fields_of(translation: CodeTranslation) -> list[str]:
-    candidates = [*TRAINEE_CODE_FIELDS, *DISABILITY_FIELDS, *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS)]
-    return [f for f in candidates if translation.applies_to(f)]
+    return [f for f in CODED_FIELDS if translation.applies_to(f)]
 
 
 def _what_it_does(translation: CodeTranslation, code: str) -> str:
@@ -51,6 +50,8 @@ def _what_it_does(translation: CodeTranslation, code: str) -> str:
     """
     if code in translation.no_translation:
         return "lists it as untranslatable"
+    if _kept(code, translation.translate[code]):
+        return "leaves it untranslated"
     targets = ", else ".join(dict.fromkeys(_alternative(a) for a in translation.translate[code]))
     return f"translates it to {targets}"
 
@@ -63,6 +64,11 @@ def _alternative(alternative: Alternative) -> str:
 def _either(values: frozenset[str]) -> str:
     ordered = sorted(values)
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def _kept(code: str, alternatives: list[Alternative]) -> bool:
+    """Whether a code is mapped to itself and nothing else: the documented way to undo a bundled translation."""
+    return all(alternative.to == code for alternative in alternatives)
 
 
 def _treats(translation: CodeTranslation, code: str) -> bool:
@@ -116,13 +122,8 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
     """Targets missing from Register's lists (errors), translations that hide a valid code (warnings) and codes a
     user's file translates otherwise than the bundled files (notes)."""
     problems: list[MappingProblem] = overridden_codes(config)
-    for translation in config.codes:
+    for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
-        if not fields:
-            problems.append(
-                MappingProblem(translation.origin, translation.pattern, "matches no coded field of the v2026.1 API")
-            )
-            continue
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
@@ -137,6 +138,8 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
     refused = REFUSED_CODES.get(list_name, frozenset())
     for old, alternatives in translation.translate.items():
         for alternative in alternatives:
+            if alternative.to == old:  # left as it is: checked as any untranslated code is (validation, INPUT)
+                continue
             if alternative.to in refused:
                 problems.append(
                     MappingProblem(
@@ -155,7 +158,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         f"(`register-batch reference show {list_name}` lists its codes)",
                     )
                 )
-        if _accepted(reference, list_name, old):
+        if _accepted(reference, list_name, old) and not _kept(old, alternatives):
             problems.append(
                 MappingProblem(
                     translation.origin,

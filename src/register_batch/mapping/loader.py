@@ -18,6 +18,7 @@ import yaml
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
+from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import lines_of, load_text_yaml
 
@@ -234,10 +235,11 @@ def _shown(value: Any) -> str:
 
 
 def _sources(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
+    names = [value] if isinstance(value, str) else value
+    if isinstance(names, list) and names and all(isinstance(v, str) for v in names):
+        if not all(v.strip() for v in names):  # no column or tag has it: the field would be blank in every record
+            raise ConfigError(f"{where}: an empty source name (got {_shown(value)}); give the column or tag's name")
+        return tuple(names)
     raise ConfigError(f"{where}: expected a column/tag name or a list of them, got {_shown(value)}")
 
 
@@ -382,15 +384,28 @@ _SHAPES = {"translate": 'new code (`"M": "11"`)', "no_translation": 'reason (`"1
 
 # What a `codes` block can translate (Mapper._translate): a trainee field, or a field of each degree.
 TRANSLATABLE_FIELDS = (*TRAINEE_FIELDS, *(f"degrees_attributes.{f}" for f in DEGREE_FIELDS))
+# The fields whose values are codes of one of Register's lists: what a block must name one of.
+CODED_FIELDS = (
+    *TRAINEE_CODE_FIELDS,
+    *DISABILITY_FIELDS,
+    *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
+)
 
 
 def _check_pattern(pattern: str, where: str) -> None:
     """A block key that names no field (`sexx:`) would translate nothing, and `validate` would then report the very
-    code the block was written for as invalid, without a word about the block."""
+    code the block was written for as invalid, without a word about the block. One naming only fields without a code
+    list (`first_names`) would rewrite values `mappings check` cannot check: it calls it an error, so loading does."""
     if not any(fnmatch.fnmatchcase(name, pattern) for name in TRANSLATABLE_FIELDS):
         raise ConfigError(
             f"{where}: matches no Register API v2026.1 field, so it would translate nothing; name a field "
             "(sex, course_subject_*, degrees_attributes.subject, ...: docs/mappings.md)"
+        )
+    if not any(fnmatch.fnmatchcase(name, pattern) for name in CODED_FIELDS):
+        raise ConfigError(
+            f"{where}: matches no field with a code list of Register's, so what it translates to could not be "
+            "checked; a codes block is for coded fields (sex, course_subject_*, degrees_attributes.subject, ...: "
+            "docs/mappings.md): correct other values in the SRS"
         )
 
 
@@ -417,6 +432,10 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
         for key in ("translate", "no_translation"):
             if spec.get(key) is not None and not isinstance(spec[key], dict):
                 raise ConfigError(f"{where}.{key}: expected a mapping of old code to {_SHAPES[key]}")
+            if any(not str(old).strip() for old in spec.get(key) or ()):  # a blank value is `required`, never a code
+                raise ConfigError(
+                    f"{where}.{key}: '' is not a code (a blank value is never translated: it is missing); give the code"
+                )
         translation = CodeTranslation(pattern=str(pattern), source=source or origin, origin=origin)
         for old, value in (spec.get("translate") or {}).items():
             translation.translate[str(old)] = _alternatives(str(old), value, where)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError
-from register_batch.fs import StrPath, read_at_most
+from register_batch.fs import StrPath, is_file, read_at_most
 from register_batch.tokens import quoted_setting
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -197,13 +197,35 @@ def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
     """The code lists of a pulled file's `document` (`{"payload": ...}`, or the payload itself); one line naming the
     file when it is not reference data."""
     payload = document.get("payload", document) if isinstance(document, dict) else document
-    problem = payload_problem(payload)
+    # An empty payload passes every test of a list's shape, and would hide every bundled code from `reference diff`.
+    problem = payload_problem(payload) or (None if payload else "no code lists")
     if problem:
         raise ConfigError(
             f"{where}: not reference data pulled from Register ({problem}); run `register-batch reference pull` "
             "again, or delete the file to use the bundled lists"
         )
     return payload
+
+
+def pulled_file(state_dir: StrPath) -> Path | None:
+    """The state dir's pulled file, None when nothing has its name; one line (exit 2) when something other than a
+    file has it (a folder, a link to nothing, a pipe): taken for "nothing pulled", validation used the bundled lists
+    without a word while `reference diff` refused it. A folder on the way this user may not enter raises
+    PermissionError (fs.is_file)."""
+    path = Path(state_dir) / PULLED_FILE
+    if is_file(path):
+        return path
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink() and not path.exists():
+        what = f"a link to {os.readlink(path)}, which is not there"
+    elif path.is_dir():
+        what = "a folder, not a file of pulled reference data"
+    else:
+        what = "not a regular file (a device, a pipe or a socket), so not pulled reference data"
+    raise ConfigError(
+        f"{path}: {what}; remove it to use the bundled lists, or to run `register-batch reference pull` again"
+    )
 
 
 def check_api_version(api_version: str) -> None:

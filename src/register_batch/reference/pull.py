@@ -16,6 +16,7 @@ from register_batch.reference import (
     ReferenceData,
     load_reference,
     payload_problem,
+    pulled_file,
     pulled_payload,
 )
 from register_batch.wording import ESCAPE_UNENCODABLE
@@ -80,6 +81,7 @@ def read_pulled(state_dir: Path) -> dict[str, Any]:
     """The pulled file's document: `target`, `pulled_at` and the `payload` it holds, checked as validation checks it."""
     path = Path(state_dir) / PULLED_FILE
     try:
+        pulled_file(state_dir)  # a folder, a link to nothing: said as such, not as "Is a directory" or "none pulled"
         document = json.loads(read_at_most(path, PULLED_FILE_LIMIT, "a pulled reference file").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(
