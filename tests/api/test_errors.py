@@ -127,7 +127,7 @@ def test_a_429_says_when_to_try_again_and_an_error_without_an_answer_has_no_stat
     ):
         client.create_trainee({"first_names": "Ann"})
     assert unanswered.value.status is None
-    assert str(unanswered.value) == "POST /trainees: could not connect (ConnectError)"
+    assert str(unanswered.value) == "POST /trainees: could not connect (Connection refused)"
 
 
 @pytest.mark.parametrize(

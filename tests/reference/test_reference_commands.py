@@ -137,8 +137,40 @@ def test_a_pull_from_a_register_that_does_not_answer_says_nothing_was_saved_and_
         pull_reference(client, tmp_path / "state")
     assert caught.value.exit_code == 1
     message = str(caught.value)
-    assert "could not connect" in message and "nothing was saved" in message and "Run again later" in message
+    assert "could not connect (Connection refused)" in message and "nothing was saved" in message
+    assert "Run again later" in message
     assert not (tmp_path / "state" / PULLED_FILE).exists()
+
+
+def test_a_pull_from_a_host_whose_name_is_not_found_says_so_after_two_looks_not_run_again_later(
+    tmp_path, no_backoff, caplog, monkeypatch
+):
+    """A mistyped host (or no network) was "Register was unavailable (... could not connect (ConnectError)) ... Run
+    again later", after six tries: the reason the system gave was dropped, and waiting does not mend a typo.
+    `.invalid` never resolves (RFC 6761); the look-up is answered here as the system's resolver answers it, so that
+    the test sends nothing to a DNS server."""
+    import socket
+
+    looked_up = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host == "register.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return looked_up(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    client = RegisterClient("https://register.invalid", None, limiter=RateLimiter(100, 1), timeout=1)
+    with client, pytest.raises(RegisterUnavailable) as caught:
+        pull_reference(client, tmp_path / "state")
+    message = str(caught.value)
+    assert message.startswith(
+        "https://register.invalid could not be reached (GET /reference-data: could not connect (host name not found: "
+    )
+    assert message.endswith(
+        "; check the target's host name, or this machine's network)); nothing was saved, and validation keeps using "
+        "the lists it used before"
+    )
+    assert caught.value.exit_code == 1 and client.stats.retries == 1
 
 
 def test_a_pull_from_a_machine_register_blocks_says_nothing_was_saved_as_for_an_outage(tmp_path):

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -528,7 +529,10 @@ class RegisterClient:
                 streamed.close()
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
-            raise TransportError(method, path, f"could not connect ({type(exc).__name__})", sent=False) from None
+            why, name_unknown = _not_connected(exc)
+            raise TransportError(
+                method, path, f"could not connect ({why})", sent=False, name_unknown=name_unknown
+            ) from None
         except httpx.TimeoutException as exc:
             self.stats.by_status["timeout"] += 1
             # Past the deadline, a timeout whatever the last wait was: the answer came too slowly to be whole.
@@ -588,6 +592,8 @@ class RegisterClient:
                         exc.retry_after,
                     )
                 return 0.0 if limiter_waits else least
+            if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2:
+                return False  # looked up twice: a mistyped host, or no network, that waiting longer does not mend
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed
@@ -1190,6 +1196,20 @@ def meta_count(value: Any) -> int | None:
         return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
+
+
+def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
+    """Why no connection was made, as the operating system said it (`Connection refused`, `Name or service not
+    known`), and whether the host's name was not found: "could not connect (ConnectError)" left a mistyped host and a
+    service that is down looking alike."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
+        return f"host name not found: {cause.strerror}; check the target's host name, or this machine's network", True
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror, False
+    return type(exc).__name__, False
 
 
 def _retry_after(value: str | None, period: float = 60.0, now: float | None = None) -> float:

@@ -90,8 +90,9 @@ class TransportError(ApiError):
     not established): only then may a create be retried blindly.
     """
 
-    def __init__(self, method: str, path: str, problem: str, *, sent: bool):
+    def __init__(self, method: str, path: str, problem: str, *, sent: bool, name_unknown: bool = False):
         self.sent = sent
+        self.name_unknown = name_unknown  # the host's name was not found: a mistyped target, or no network/DNS
         super().__init__(method, path, None, [problem])
 
 

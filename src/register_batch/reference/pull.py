@@ -27,6 +27,11 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     try:
         payload = client.reference_data()
     except UNAVAILABLE as exc:
+        if getattr(exc, "name_unknown", False):  # not Register unavailable: running again later will not mend it
+            raise RegisterUnavailable(
+                f"{client.root} could not be reached ({exc}); nothing was saved, and validation keeps using the "
+                "lists it used before"
+            ) from None
         raise RegisterUnavailable(
             f"Register was unavailable ({exc}); nothing was saved, and validation keeps using the lists it used "
             "before. Run again later."
