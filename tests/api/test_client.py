@@ -379,22 +379,21 @@ def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
     assert trainee["trainee_id"] == created["trainee_id"] and trainee["hesa_id"] == "0000000000001"
 
 
-def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
-    """A vendor's job calling the library without logging set up: each retry put a bare "stamina.retry_scheduled" on
-    its stderr (Python's last-resort handler), though the library prints nothing unasked (docs/library.md)."""
+def _job_retrying_a_500(tmp_path, before: str = "", after: str = "") -> subprocess.CompletedProcess:
+    """A vendor's job in a process of its own: `before`, then a client whose GET /info is answered 500 every time
+    (3 attempts: it prints its 2 retries), then `after`."""
     job = (
-        "import sys\n"
-        "from register_batch.api import RegisterClient, ServerError\n"
+        before + "from register_batch.api import RegisterClient, ServerError\n"
         "from register_batch.emulator import start_emulator\n"
         "with start_emulator(tokens=['t'], rate_limit=None, faults='500:1') as emulator:\n"
         "    with RegisterClient(emulator.url, 't', attempts=3) as client:\n"
         "        try:\n"
         "            client.info()\n"
         "        except ServerError:\n"
-        "            print(client.stats.retries)\n"
+        "            print(client.stats.retries)\n" + after
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", job],
         cwd=tmp_path,
         env={**env, "REGISTER_BATCH_RATE_DIR": "off"},
@@ -402,6 +401,12 @@ def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
         text=True,
         timeout=120,
     )
+
+
+def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
+    """A vendor's job calling the library without logging set up: each retry put a bare "stamina.retry_scheduled" on
+    its stderr (Python's last-resort handler), though the library prints nothing unasked (docs/library.md)."""
+    done = _job_retrying_a_500(tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
 
 
@@ -409,34 +414,22 @@ def test_each_retry_is_logged_once_where_logging_is_set_up_and_a_callers_own_sta
     """Each retry (a 429's wait among them) was logged twice by a job that set logging up: the client's line with its
     reason on `register_batch.api.retries`, and stamina's bare "stamina.retry_scheduled". stamina's record of a retry
     of the job's own code is still logged: only the client's own are said once."""
-    job = (
-        "import logging, stamina\n"
-        "from register_batch.api import RegisterClient, ServerError\n"
-        "from register_batch.emulator import start_emulator\n"
-        "logging.basicConfig(level=logging.DEBUG, format='%(name)s %(levelname)s %(message)s')\n"
-        "logging.getLogger('httpx').setLevel(logging.WARNING)\n"
-        "logging.getLogger('httpcore').setLevel(logging.WARNING)\n"
-        "with start_emulator(tokens=['t'], rate_limit=None, faults='500:1') as emulator:\n"
-        "    with RegisterClient(emulator.url, 't', attempts=3) as client:\n"
-        "        try:\n"
-        "            client.info()\n"
-        "        except ServerError:\n"
-        "            print(client.stats.retries)\n"
-        "tries = 0\n"
-        "for attempt in stamina.retry_context(on=ValueError, attempts=2, wait_initial=0.01, wait_jitter=0):\n"
-        "    with attempt:\n"
-        "        tries += 1\n"
-        "        if tries == 1:\n"
-        "            raise ValueError('the job own')\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    done = subprocess.run(
-        [sys.executable, "-c", job],
-        cwd=tmp_path,
-        env={**env, "REGISTER_BATCH_RATE_DIR": "off"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = _job_retrying_a_500(
+        tmp_path,
+        before=(
+            "import logging, stamina\n"
+            "logging.basicConfig(level=logging.DEBUG, format='%(name)s %(levelname)s %(message)s')\n"
+            "logging.getLogger('httpx').setLevel(logging.WARNING)\n"
+            "logging.getLogger('httpcore').setLevel(logging.WARNING)\n"
+        ),
+        after=(
+            "tries = 0\n"
+            "for attempt in stamina.retry_context(on=ValueError, attempts=2, wait_initial=0.01, wait_jitter=0):\n"
+            "    with attempt:\n"
+            "        tries += 1\n"
+            "        if tries == 1:\n"
+            "            raise ValueError('the job own')\n"
+        ),
     )
     assert (done.returncode, done.stdout) == (0, "2\n"), done.stderr
     warnings = [line for line in done.stderr.splitlines() if " WARNING " in line]

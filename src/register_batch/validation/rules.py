@@ -185,6 +185,18 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     return found
 
 
+def _in_record_and_its_items(
+    data: dict[str, Any], findings: Callable[[str, dict[str, Any]], list[Finding]]
+) -> list[Finding] | None:
+    """`findings` of the record's own values, then of each degree's and placement's (fields named `key[i].field`)."""
+    found = findings("", data)
+    for key in ("degrees_attributes", "placements_attributes"):
+        for index, item in enumerate(data.get(key) or ()):
+            if type(item) is dict:
+                found += findings(f"{key}[{index}].", item)
+    return found or None
+
+
 @rule(
     "control_character",
     fields=("<any text field>",),
@@ -210,11 +222,7 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
             break
     else:
         return None
-    found = _control_findings("", data)
-    for key in ("degrees_attributes", "placements_attributes"):
-        for index, item in enumerate(data.get(key) or ()):
-            found += _control_findings(f"{key}[{index}].", item)
-    return found or None
+    return _in_record_and_its_items(data, _control_findings)
 
 
 def utf8_read_as_windows_1252(value: str) -> str | None:
@@ -279,12 +287,7 @@ def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | N
             break
     else:
         return None
-    found = _garbled_findings("", data)
-    for key in ("degrees_attributes", "placements_attributes"):
-        for index, item in enumerate(data.get(key) or ()):
-            if type(item) is dict:
-                found += _garbled_findings(f"{key}[{index}].", item)
-    return found or None
+    return _in_record_and_its_items(data, _garbled_findings)
 
 
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
