@@ -263,6 +263,41 @@ def test_a_refusal_that_is_not_json_is_one_line_naming_it_never_the_page(status,
     assert expected in text and "\n" not in text and "<" not in text
 
 
+def test_a_host_name_not_found_after_the_host_has_answered_is_retried_as_a_blip(emulator, no_backoff, monkeypatch):
+    """A client that has had answers from its host, whose resolver then says twice that the name is not known (Wi-Fi
+    reconnecting): the request is retried as any connection not made is, not given up after two looks, which is
+    for a client its host has never answered (a mistyped host). In front of the emulator, a server that closes each
+    connection, so that every request looks the name up. No token: it would not be sent over plain http:// to a name
+    other than localhost; the reference data needs none. The look-ups are answered here, as a resolver would answer
+    them: the test sends nothing to a DNS server."""
+    import socket
+
+    looked_up = socket.getaddrinfo
+    blips = {"left": 0}
+
+    def resolver(host, *args, **kwargs):
+        if host != "register.test":
+            return looked_up(host, *args, **kwargs)
+        if blips["left"]:
+            blips["left"] -= 1
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return looked_up("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    with fronting(emulator.url, lambda _seen, _forward: None) as front:
+        named = f"http://register.test:{httpx.URL(front.url).port}"
+        with RegisterClient(named, None, limiter=RateLimiter(10_000, 1), timeout=1.0) as client:
+            client.reference_data()
+            blips["left"] = 2
+            client.reference_data()
+            assert blips["left"] == 0 and client.stats.retries == 2
+        with RegisterClient(named, None, limiter=RateLimiter(10_000, 1), timeout=1.0) as fresh:
+            blips["left"] = 5
+            with pytest.raises(TransportError, match="host name not found"):
+                fresh.reference_data()
+            assert fresh.stats.retries == 1  # never answered: a mistyped host, looked up twice
+
+
 def test_a_success_without_data_is_not_taken_for_done(emulator, no_backoff):
     """A 201 (or 200) whose body lacks `data`: a create that may have happened is an unknown outcome (resolved by
     the sync, never resent blindly); a read is retried, then refused, never read as an empty list."""

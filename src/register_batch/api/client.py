@@ -592,8 +592,11 @@ class RegisterClient:
                         exc.retry_after,
                     )
                 return 0.0 if limiter_waits else least
-            if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2:
-                return False  # looked up twice: a mistyped host, or no network, that waiting longer does not mend
+            if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2 and self.last_status is None:
+                # Looked up twice, by a client the host has never answered: a mistyped host, or no network, that
+                # waiting longer does not mend. Once it has answered, a name not found is a resolver's blip (Wi-Fi
+                # reconnecting), ridden out as any failure to connect is.
+                return False
             if isinstance(exc, TransportError) and not exc.sent:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
                 return True  # no connection was made: nothing can have been processed

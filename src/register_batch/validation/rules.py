@@ -30,7 +30,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import CONTROL_CHARACTER, LIKELY_UTF8
+from register_batch.wording import CONTROL_CHARACTER
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -225,18 +225,38 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     return _in_record_and_its_items(data, _control_findings)
 
 
+# What a name's garbled letters say when mended: Latin-1's letters and symbols, Latin Extended-A (ł, ś, ő, č),
+# Romanian's ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the rest of
+# Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
+_MENDED_LETTER = re.compile("[\u00a0-\u017f\u0218-\u021b\u0370-\u04ff\u0800-\U0010ffff]")
+# What genuine text puts after an accented letter, as Windows-1252 bytes: a dash, a curly quote, an ellipsis, a
+# bullet or middle dot, a no-break space. A letter followed by one forms a UTF-8 pair by chance (`HEIKKILÄ–NIEMI`
+# says `HEIKKILĖNIEMI`), so such a pair alone is no evidence of garbling.
+_PUNCTUATION_BYTES = frozenset(b"\x85\x91\x92\x93\x94\x95\x96\x97\xa0\xb7")
+
+
 def utf8_read_as_windows_1252(value: str) -> str | None:
     """What `value` says if it is UTF-8 text read as Windows-1252 (or Latin-1), `JosÃ©` for `José`; else None.
 
     Such text comes from an XML declaration naming windows-1252 or ISO-8859-1 on a file saved as UTF-8, or from a
-    system that encoded it twice. Only a value whose every byte then makes a letter a UTF-8 file holds counts
-    (wording.LIKELY_UTF8): genuine Windows-1252, such as `RENÉ–SMITH` (É + en dash), reads as nothing of the kind.
+    system that encoded it twice. Only a value whose every garbled pair mends to a letter names hold
+    (`_MENDED_LETTER`), one of them at least not by way of punctuation (`_PUNCTUATION_BYTES`), counts: genuine
+    Windows-1252 text such as `RENÉ–SMITH` or `KOÇ–YILMAZ` reads as nothing of the kind.
     """
     try:
         said = value.encode("cp1252", _AS_LATIN_1).decode("utf-8")
     except UnicodeError:
         return None
-    return said if said != value and all(LIKELY_UTF8.match(c) for c in said if not c.isascii()) else None
+    if said == value:
+        return None
+    evidence = False
+    for char in said:
+        if char.isascii():
+            continue
+        if not _MENDED_LETTER.match(char):
+            return None
+        evidence = evidence or char >= "\u0800" or char.encode("utf-8")[1] not in _PUNCTUATION_BYTES
+    return said if evidence else None
 
 
 def _latin_1_bytes(error: UnicodeError) -> tuple[bytes, int]:
