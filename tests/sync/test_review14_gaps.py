@@ -116,7 +116,10 @@ def test_an_older_ledger_is_not_bound_to_the_provider_of_a_mixed_up_tokens_creat
         with sqlite3.connect(ledger) as db:  # as the ledger of the version before this one left it
             db.execute("DELETE FROM meta WHERE key = 'ukprn'")
         tuesday = write_extract(tmp_path / "tuesday.csv", [trainee(n) for n in (1, 2, 3, 4)])
-        sync_files([str(tuesday)], sync_options(emulator, tmp_path, OTHER_TOKEN, report_dir=tmp_path / "mixed-up"))
+        # A token that sees none of the three linked trainees is refused before it writes (review26; it created
+        # trainee 4 in THEIRS's account before).
+        with pytest.raises(ConfigError, match="the API token cannot see the trainees this state dir's earlier syncs"):
+            sync_files([str(tuesday)], sync_options(emulator, tmp_path, OTHER_TOKEN, report_dir=tmp_path / "mixed-up"))
         # The state dir's three links are OURS's trainees: the right token goes on.
         result = sync_files([str(tuesday)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "right"))
         assert result.results[0].plan.action == "unchanged"

@@ -79,6 +79,38 @@ def test_a_token_of_another_provider_is_refused_before_anything_is_written(regis
     assert register.writes() == {"POST /trainees": 3}
 
 
+def test_a_token_that_sees_none_of_the_state_dirs_trainees_is_refused_before_its_first_create(tmp_path):
+    """A nightly job whose token file was given another provider's token, whose account is empty: Register listed
+    nobody and answered 404 for every trainee the ledger links (473 look-ups in review26's run), and the first create
+    then put a trainee in that provider's account, where the API cannot delete it. Refused after three look-ups,
+    nothing written, exit 2; the right token then carries on."""
+    theirs, ours = "their-token", "our-token"
+    with start_emulator(
+        tokens=[theirs, ours], ukprns={theirs: THEIRS, ours: OURS}, rate_limit=None, as_of=AS_OF
+    ) as emu:
+
+        def sync(token, rows):
+            options = sync_options(emu, tmp_path, token, timeout=5.0)
+            return sync_files([str(write_extract(tmp_path / "in.csv", rows))], options)
+
+        rows = [trainee(n) for n in range(1, 6)]
+        assert sync(ours, rows).summary_line().startswith("5 records: 5 created")
+        before = httpx.get(f"{emu.url}/__emulator__/stats").json()["requests"]["by_route"]
+        with pytest.raises(ConfigError) as refused:
+            sync(theirs, [*rows, trainee(6)])
+        assert refused.value.exit_code == 2
+        assert str(refused.value).startswith(
+            "the API token cannot see the trainees this state dir's earlier syncs wrote: Register listed none in the "
+            "extract's academic cycles, and answered 404 (not found, as for another provider's trainee) for each of "
+            f"the 3 trainees the ledger links that were looked up. It is not the token of their provider (UKPRN {OURS})"
+        ), refused.value
+        after = httpx.get(f"{emu.url}/__emulator__/stats").json()["requests"]["by_route"]
+        assert after.get("POST /trainees", 0) == before.get("POST /trainees", 0)
+        looked = after.get("GET /trainees/{trainee_id}", 0) - before.get("GET /trainees/{trainee_id}", 0)
+        assert looked == 3 and _held(emu, theirs) == {}
+        assert sync(ours, [*rows, trainee(6)]).summary_line().startswith("6 records: 1 created, 5 unchanged")
+
+
 def _creates_failed_then_lost(emulator, token: str, faults: list[str]):
     """A client whose creates meet `faults` one each (e.g. a 500, then one carried out with its answer lost)."""
     from register_batch.api import RateLimiter, RegisterClient

@@ -425,6 +425,11 @@ class SyncResult:
         return 0
 
 
+# Trainees the ledger links that a token seeing nobody answers 404 for, by which the run is refused (_links_unseen).
+# Fewer are not enough to tell a wrong token from a trainee removed for good (a conflict for people to check).
+LINKS_UNSEEN = 3
+
+
 class _Stop(KeyboardInterrupt):
     """Ctrl-C or SIGTERM: stop at the next safe point (or at once, on a second signal or before any write). A
     KeyboardInterrupt, so that wherever it lands the CLI reports an interrupted run (exit 3)."""
@@ -593,10 +598,15 @@ class SyncRun:
         (`deleted_in_register`), by id, as GET /trainees/{trainee_id} still shows them (§2.4)."""
         drafts: set[str] = set()
         unlisted: list[dict[str, Any]] = []
+        not_found = 0
         for trainee_id in trainee_ids:
             try:
                 trainee = self.client.get_trainee(trainee_id)
             except NotFound:
+                not_found += 1
+                seen = unlisted or drafts or holdings.by_id or self.options.embedded  # the embedded: its own data
+                if not seen and not_found == LINKS_UNSEEN:
+                    raise self._links_unseen(not_found) from None
                 continue
             self.check_provider(trainee)
             if trainee.get("state") == "draft":
@@ -608,6 +618,22 @@ class SyncRun:
             if trainee["trainee_id"] not in deleted:
                 holdings.add(trainee)
         return drafts, deleted
+
+    def _links_unseen(self, looked: int) -> ConfigError:
+        """A token that sees none of the state dir's trainees: Register listed nobody in the extract's cycles and
+        answered 404, as it does for another provider's trainee (§1.2), for each trainee the ledger links that it
+        looked up. Its first create would put a trainee (personal data) in another provider's account, where the API
+        cannot delete it (review26); refused before anything is written, after a few look-ups, not hundreds."""
+        whose = f" (UKPRN {self.state_provider})" if self.state_provider else ""
+        return ConfigError.naming(
+            "the API token cannot see the trainees this state dir's earlier syncs wrote: Register listed none in the "
+            "extract's academic cycles, and answered 404 (not found, as for another provider's trainee) for each of "
+            "the {looked} the ledger links that were looked up. It is not the token of their provider{whose}: use "
+            "that provider's token. Nothing was written. If Register no longer holds those trainees at all (removed "
+            "by DfE's support), give a new {state_dir}",
+            looked=counted(looked, "trainee"),
+            whose=whose,
+        )
 
     def deleted_in_register(self, unlisted: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Of trainees GET /trainees/{trainee_id} shows (no drafts) that no listing of this run had, those deleted in
