@@ -129,6 +129,23 @@ def test_a_ukprn_needs_its_token():
     assert "each --ukprn is the UKPRN of a --token's provider: give the tokens too" in result.output
 
 
+def test_a_second_token_for_a_ukprn_says_the_emulator_has_one_token_per_provider(tmp_path):
+    """A token rotation rehearsed with the emulator (review26): "UKPRN 10052198 is already another token's provider",
+    with no word of where that token is held or what to do."""
+    db = tmp_path / "emulator.sqlite3"
+    with start_emulator(tokens=["made-up-token-1"], ukprns={"made-up-token-1": "10052198"}, db=db):
+        pass
+    args = ["emulator", "--port", "0", "--db", str(db), "--token", "made-up-token-2", "--ukprn", "10052198"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert (
+        f"UKPRN 10052198 is already another token's provider (given to an earlier --token, or held in {db} for a "
+        "token of an earlier run): the emulator has one token per provider, so a token rotation cannot be rehearsed "
+        "with it. Give that token, or another --ukprn or --db"
+    ) in said, said
+
+
 def test_a_port_in_use_is_a_usage_error_that_names_it():
     import socket
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from register_batch.commands.common import CONTEXT, OutputFile, State, as_of_option, echo, pass_state
+from register_batch.wording import printable
 
 if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
     from register_batch.emulator.faults import FaultSpec
@@ -165,8 +166,14 @@ def emulator(
             as_of=as_of,
             allow_remote=remote,
         )
-    except ValueError as exc:  # a --ukprn the database already gives another token's provider
-        raise click.UsageError(str(exc)) from None
+    except ValueError as exc:  # a --ukprn the database (or this command) already gives another token's provider
+        where = "given to an earlier --token" + (
+            f", or held in {printable(str(db))} for a token of an earlier run" if db else ""
+        )
+        raise click.UsageError(
+            f"{exc} ({where}): the emulator has one token per provider, so a token rotation cannot be rehearsed "
+            "with it. Give that token, or another --ukprn" + (" or --db" if db else "")
+        ) from None
     except OSError as exc:
         raise _CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked
