@@ -448,7 +448,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
         ) as client:
             path = pull_reference(client, settings.state_dir)
     # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
-    elsewhere = state.settings(api_version=api_version).state_dir
+    configured = state.settings(api_version=api_version)
+    elsewhere = configured.state_dir
     if elsewhere == settings.state_dir:
         echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
         return
@@ -456,10 +457,16 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
         f"Saved Register's reference data to {path}; `register-batch reference diff --state-dir "
         f"{shlex.quote(str(settings.state_dir))}` compares it."
     )
+    # A state_dir set in the settings is sync's too, whatever its --target; a default one is the target's own.
+    sync_too = (
+        f", and so does sync, with --target too, unless given --state-dir {shlex.quote(str(settings.state_dir))}"
+        if configured.sources["state_dir"] != "default"
+        else ""
+    )
     state.say(
         f"note: validate, convert, mappings check and reference show read pulled lists from {elsewhere}, the state "
-        "dir your settings give: for them to use these, set the same target (or state_dir) in register-batch.toml "
-        "or the environment",
+        f"dir your settings give{sync_too}: for them to use these, set the same target (or state_dir) in "
+        "register-batch.toml or the environment",
         err=True,
     )
 

@@ -432,6 +432,8 @@ def test_a_pull_from_another_target_than_the_settings_name_saves_in_that_targets
     assert (tmp_path / folder / PULLED_FILE).is_file()
     assert f"`register-batch reference diff --state-dir {folder}` compares it." in pulled.output
     assert "read pulled lists from state/sandbox" in pulled.output
+    # sync, --target or not, keeps the settings' state_dir (review27 found the note left it out)
+    assert f"and so does sync, with --target too, unless given --state-dir {folder}:" in " ".join(pulled.output.split())
     shown = CliRunner().invoke(cli, ["reference", "show"])
     assert shown.exit_code == 0 and "bundled" in shown.output and "pulled" not in shown.output, shown.output
 
