@@ -12,12 +12,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # space (U+200B, pasted from a web page) and a word joiner (U+2060). Not the other invisible format characters: the
 # zero-width (non-)joiners, soft hyphen and direction marks are written in names of some scripts.
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
-# What a UTF-8 file is likely to hold: Latin-1 symbols and letters, Latin Extended-A and the first part of -B (é, ñ,
-# ł, č, ơ, ș, ț, £, no-break space), Greek and Cyrillic letters, anything of three bytes or more. Read as
-# Windows-1252 these are nonsense (Ã©, Å‚, È™, Â£). What genuine Windows-1252 text can form by chance, an accented
-# capital followed by a no-break space or a curly quote (É + NBSP, É + ’, Ñ + NBSP), decodes to the ranges left out
-# (U+021C-U+036F, U+0460-U+07FF).
-LIKELY_UTF8 = re.compile("[\u0080-\u021b\u0370-\u045f\u0800-\U0010ffff]")
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
 # The bidirectional marks, overrides and isolates would reorder the line as shown; the line and paragraph separators

@@ -34,7 +34,6 @@ from register_batch.readers.detect import (
     separated_otherwise,
     wrong_separator,
 )
-from register_batch.wording import LIKELY_UTF8
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -151,6 +150,12 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
 
+# What a UTF-8 file is likely to hold: Latin-1 symbols and letters, Latin Extended-A and the first part of -B (é, ñ,
+# ł, č, ơ, ș, ț, £, no-break space), Greek and Cyrillic letters, anything of three bytes or more. Read as
+# Windows-1252 these are nonsense (Ã©, Å‚, È™, Â£). What a genuine Windows-1252 file can form by chance, an
+# accented capital followed by a no-break space or a curly quote (É + NBSP, É + ’, Ñ + NBSP), decodes to the
+# ranges left out (U+021C-U+036F, U+0460-U+07FF).
+_LIKELY_UTF8 = re.compile("[\u0080-\u021b\u0370-\u045f\u0800-\U0010ffff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
@@ -165,11 +170,11 @@ class _Utf8Evidence:
         if self.found or text.isascii():
             return
         self._characters += len(_NON_ASCII.findall(text))
-        self.found = self._characters >= 2 or LIKELY_UTF8.search(text) is not None
+        self.found = self._characters >= 2 or _LIKELY_UTF8.search(text) is not None
 
 
 # After a byte that is not UTF-8, the rest of a Windows-1252 file is looked through for what only UTF-8 writes so: a
-# letter of LIKELY_UTF8 as its two to four bytes. Each byte is first marked as the start of such a character or as
+# letter of _LIKELY_UTF8 as its two to four bytes. Each byte is first marked as the start of such a character or as
 # a byte that may follow one (the Windows-1252 symbols U+0080-U+00BF: €, ’, no-break space, ©), and the marks then
 # searched for each pair (or run) a UTF-8 character makes: a few searches of the whole text, not a step per byte;
 # and only where one search finds such a start followed by such a byte at all (rare in a Windows-1252 file).
