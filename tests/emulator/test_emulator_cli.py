@@ -140,10 +140,13 @@ def test_a_second_token_for_a_ukprn_says_the_emulator_has_one_token_per_provider
     assert result.exit_code == 2
     said = " ".join(result.output.split())
     assert (
-        f"UKPRN 10052198 is already another token's provider (given to an earlier --token, or held in {db} for a "
-        "token of an earlier run): the emulator has one token per provider, so a token rotation cannot be rehearsed "
-        "with it. Give that token, or another --ukprn or --db"
+        f"UKPRN 10052198 is already another token's provider (held in {db} for a token of an earlier run): the "
+        "emulator has one token per provider, so a token rotation cannot be rehearsed with it. Give that provider's "
+        "token, or another --ukprn or --db"
     ) in said, said
+    # Another token's error says only what it is (review28: it got this sentence too)
+    bad_token = CliRunner().invoke(cli, ["emulator", "--port", "0", "--token", "a b"])
+    assert bad_token.exit_code == 2 and "token rotation" not in bad_token.output, bad_token.output
 
 
 def test_a_port_in_use_is_a_usage_error_that_names_it():

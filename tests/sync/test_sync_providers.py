@@ -102,7 +102,8 @@ def test_a_token_that_sees_none_of_the_state_dirs_trainees_is_refused_before_its
         assert str(refused.value).startswith(
             "the API token cannot see the trainees this state dir's earlier syncs wrote: Register listed none in the "
             "extract's academic cycles, and answered 404 (not found, as for another provider's trainee) for each of "
-            f"the 3 trainees the ledger links that were looked up. It is not the token of their provider (UKPRN {OURS})"
+            f"the 3 trainees the ledger links that were looked up. Either it is not the token of their provider (UKPRN "
+            f"{OURS}): use that provider's token; or Register no longer holds those trainees at all"
         ), refused.value
         after = httpx.get(f"{emu.url}/__emulator__/stats").json()["requests"]["by_route"]
         assert after.get("POST /trainees", 0) == before.get("POST /trainees", 0)

@@ -145,6 +145,7 @@ def emulator(
     and rate limit, with each --token its own provider. Nothing leaves this machine. See docs/emulator.md.
     """
     from register_batch.emulator.server import Emulator, is_loopback
+    from register_batch.emulator.store import UkprnTaken
     from register_batch.validation.providers import checked_ukprn
 
     remote = not is_loopback(host)
@@ -166,14 +167,16 @@ def emulator(
             as_of=as_of,
             allow_remote=remote,
         )
-    except ValueError as exc:  # a --ukprn the database (or this command) already gives another token's provider
-        where = "given to an earlier --token" + (
-            f", or held in {printable(str(db))} for a token of an earlier run" if db else ""
-        )
+    except UkprnTaken as exc:  # a --ukprn the database (or this command) already gives another token's provider
+        where = ["given to an earlier --token"] if len(tokens) > 1 else []
+        if db:
+            where.append(f"held in {printable(str(db))} for a token of an earlier run")
         raise click.UsageError(
-            f"{exc} ({where}): the emulator has one token per provider, so a token rotation cannot be rehearsed "
-            "with it. Give that token, or another --ukprn" + (" or --db" if db else "")
+            f"{exc} ({' or '.join(where)}): the emulator has one token per provider, so a token rotation cannot be "
+            "rehearsed with it. Give that provider's token, or another --ukprn" + (" or --db" if db else "")
         ) from None
+    except ValueError as exc:  # a token that cannot be one, and the like
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise _CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked

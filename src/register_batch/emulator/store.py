@@ -161,6 +161,10 @@ def _add_discarded_at(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE trainees ADD COLUMN discarded_at INTEGER")
 
 
+class UkprnTaken(ValueError):
+    """A UKPRN given for a token that another token's provider already has: one token is one provider here."""
+
+
 class Store:
     """SQLite-backed state; use `with store.transaction():` around every request's work."""
 
@@ -239,7 +243,7 @@ class Store:
             if fixed:
                 other = self._one("SELECT id FROM providers WHERE ukprn = ?", (ukprn,))
                 if other and (not found or other["id"] != found["id"]):
-                    raise ValueError(f"UKPRN {ukprn} is already another token's provider")
+                    raise UkprnTaken(f"UKPRN {ukprn} is already another token's provider")
                 if found and found["ukprn"] != ukprn:
                     self._db.execute("UPDATE providers SET ukprn = ? WHERE id = ?", (ukprn, found["id"]))
                     found = self.provider_by_token_hash(token_hash)

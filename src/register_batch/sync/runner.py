@@ -623,14 +623,16 @@ class SyncRun:
         """A token that sees none of the state dir's trainees: Register listed nobody in the extract's cycles and
         answered 404, as it does for another provider's trainee (§1.2), for each trainee the ledger links that it
         looked up. Its first create would put a trainee (personal data) in another provider's account, where the API
-        cannot delete it (review26); refused before anything is written, after a few look-ups, not hundreds."""
+        cannot delete it (review26); refused before anything is written, after a few look-ups, not hundreds. The same
+        answers come from a Register that no longer holds them (an emulator that forgot them): the message says both."""
         whose = f" (UKPRN {self.state_provider})" if self.state_provider else ""
         return ConfigError.naming(
             "the API token cannot see the trainees this state dir's earlier syncs wrote: Register listed none in the "
             "extract's academic cycles, and answered 404 (not found, as for another provider's trainee) for each of "
-            "the {looked} the ledger links that were looked up. It is not the token of their provider{whose}: use "
-            "that provider's token. Nothing was written. If Register no longer holds those trainees at all (removed "
-            "by DfE's support), give a new {state_dir}",
+            "the {looked} the ledger links that were looked up. Either it is not the token of their provider{whose}: "
+            "use that provider's token; or Register no longer holds those trainees at all (an emulator restarted "
+            "without --db or reset, a sandbox cleared, trainees removed by DfE's support): give a new {state_dir}. "
+            "Nothing was written",
             looked=counted(looked, "trainee"),
             whose=whose,
         )

@@ -225,23 +225,27 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     return _in_record_and_its_items(data, _control_findings)
 
 
-# What a name's garbled letters say when mended: Latin-1's letters and symbols, Latin Extended-A (ł, ś, ő, č),
-# Romanian's ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the rest of
-# Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
-_MENDED_LETTER = re.compile("[\u00a0-\u017f\u0218-\u021b\u0370-\u04ff\u0800-\U0010ffff]")
+# What a name's garbled letters say when mended: Latin-1's letters, Latin Extended-A (ł, ś, ő, č), Vietnamese ơ and ư,
+# Azerbaijani ə, Romanian ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the
+# rest of Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
+_MENDED_LETTER = re.compile(
+    "[\u00c0-\u017f\u018f\u01a0\u01a1\u01af\u01b0\u0218-\u021b\u0259\u0370-\u04ff\u0800-\U0010ffff]"
+)
 # What genuine text puts after an accented letter, as Windows-1252 bytes: a dash, a curly quote, an ellipsis, a
-# bullet or middle dot, a no-break space. A letter followed by one forms a UTF-8 pair by chance (`HEIKKILÄ–NIEMI`
-# says `HEIKKILĖNIEMI`), so such a pair alone is no evidence of garbling.
-_PUNCTUATION_BYTES = frozenset(b"\x85\x91\x92\x93\x94\x95\x96\x97\xa0\xb7")
+# bullet or middle dot, a no-break or soft hyphen. A letter followed by one forms a UTF-8 pair by chance
+# (`HEIKKILÄ–NIEMI` says `HEIKKILĖNIEMI`), so such a pair alone is no evidence of garbling. But for `Ã` (C3): Ñ Ò Ó Ô
+# Õ Ö are C3 91-96, garbled `Ã‘ Ã’ Ã“ Ã” Ã• Ã–`, where a word ending in `ã` then a curly quote or dash is rare.
+_PUNCTUATION_BYTES = frozenset(b"\x85\x91\x92\x93\x94\x95\x96\x97\xa0\xad\xb7")
+_AFTER_A_TILDE = frozenset(b"\xa0\xad")
 
 
 def utf8_read_as_windows_1252(value: str) -> str | None:
     """What `value` says if it is UTF-8 text read as Windows-1252 (or Latin-1), `JosÃ©` for `José`; else None.
 
     Such text comes from an XML declaration naming windows-1252 or ISO-8859-1 on a file saved as UTF-8, or from a
-    system that encoded it twice. Only a value whose every garbled pair mends to a letter names hold
-    (`_MENDED_LETTER`), one of them at least not by way of punctuation (`_PUNCTUATION_BYTES`), counts: genuine
-    Windows-1252 text such as `RENÉ–SMITH` or `KOÇ–YILMAZ` reads as nothing of the kind.
+    system that encoded it twice. Only a value whose every garbled character mends to a letter names hold
+    (`_MENDED_LETTER`), one of them at least not by way of punctuation alone (`_PUNCTUATION_BYTES`), counts:
+    genuine Windows-1252 text such as `RENÉ–SMITH` or `KOÇ–YILMAZ` reads as nothing of the kind.
     """
     try:
         said = value.encode("cp1252", _AS_LATIN_1).decode("utf-8")
@@ -253,9 +257,12 @@ def utf8_read_as_windows_1252(value: str) -> str | None:
     for char in said:
         if char.isascii():
             continue
-        if not _MENDED_LETTER.match(char):
+        if not (_MENDED_LETTER.match(char) and (char >= "\u0800" or char.isalpha())):
             return None
-        evidence = evidence or char >= "\u0800" or char.encode("utf-8")[1] not in _PUNCTUATION_BYTES
+        if not evidence:
+            encoded = char.encode("utf-8")
+            chance = _AFTER_A_TILDE if encoded[0] == 0xC3 else _PUNCTUATION_BYTES
+            evidence = any(byte not in chance for byte in encoded[1:])
     return said if evidence else None
 
 
