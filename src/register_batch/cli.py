@@ -433,7 +433,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     from register_batch.reference.pull import pull_reference
     from register_batch.sync.target import open_target
 
-    settings = _pull_settings(state, target, state_dir, api_version)
+    configured = state.settings(api_version=api_version)  # the settings' own, which the other commands read
+    settings = _pull_settings(state, configured, target, state_dir, api_version)
     settings.check("rate", "target")
     check_api_version(settings.api_version)
     # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
@@ -448,7 +449,6 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
         ) as client:
             path = pull_reference(client, settings.state_dir)
     # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
-    configured = state.settings(api_version=api_version)
     elsewhere = configured.state_dir
     if elsewhere == settings.state_dir:
         echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
@@ -471,16 +471,19 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     )
 
 
-def _pull_settings(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> Settings:
-    """The settings a pull uses: `--target` naming another target than the settings' (without `--state-dir`) saves
-    into that target's own state dir, not the settings' state_dir, where validation of the settings' target would
-    then judge codes by another service's lists."""
+def _pull_settings(
+    state: State, configured: Settings, target: str | None, state_dir: Path | None, api_version: str | None
+) -> Settings:
+    """The settings a pull uses (`configured`: the settings' own): `--target` naming another target than the
+    settings' (without `--state-dir`) saves into that target's own state dir, not the settings' state_dir, where
+    validation of the settings' target would then judge codes by another service's lists."""
     from register_batch.config import DEFAULT_STATE_DIR, target_slug
 
+    if target is None and state_dir is None:
+        return configured
     settings = state.settings(target=target, state_dir=state_dir, api_version=api_version)
-    if target is None or state_dir is not None or settings.sources["state_dir"] == "default":
+    if target is None or state_dir is not None or configured.sources["state_dir"] == "default":
         return settings  # the default state dir is already the target's own
-    configured = state.settings(api_version=api_version)
     if target_slug(configured.target) == target_slug(settings.target):
         return settings
     own = Path(DEFAULT_STATE_DIR) / target_slug(settings.target)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from register_batch.api import UNAVAILABLE, RegisterClient
+from register_batch.api import UNAVAILABLE, RegisterClient, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import private_dir, read_at_most, size_in_words, write_private_text
 from register_batch.reference import (
@@ -27,7 +27,8 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     try:
         payload = client.reference_data()
     except UNAVAILABLE as exc:
-        if getattr(exc, "name_unknown", False):  # not Register unavailable: running again later will not mend it
+        # A host name not found is not Register unavailable: running again later will not mend it.
+        if isinstance(exc, TransportError) and exc.name_unknown:
             raise RegisterUnavailable(
                 f"{client.root} could not be reached ({exc}); nothing was saved, and validation keeps using the "
                 "lists it used before"

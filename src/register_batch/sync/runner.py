@@ -336,7 +336,7 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
         # that was there already (unchanged, or updated), which is not one created (nor also one unchanged). A
         # create counts also when a write after it failed (`created`): the trainee is in Register.
         creates = result.plan.action == "create"
-        if creates and (result.outcome == wanted or result.created):
+        if created_by_run(result, dry_run):
             kinds["create"] += 1
         if result.outcome != wanted:
             continue
@@ -347,9 +347,10 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     return kinds
 
 
-def created_by_run(result: RecordResult) -> bool:
-    """Whether the run created the record's trainee: its create done, and perhaps a later write of it not."""
-    return result.plan.action == "create" and (result.outcome == "done" or result.created)
+def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
+    """Whether the run created (a dry run: would create) the record's trainee: its create done, and perhaps a later
+    write of it not (`created`)."""
+    return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
 
 @dataclass
