@@ -528,6 +528,29 @@ def test_convert_failing_part_way_through_its_output_leaves_the_earlier_output_w
     assert [p.name for p in out.parent.iterdir()] == ["converted.jsonl"] and len(made) == 1
 
 
+@pytest.mark.parametrize("to", ["jsonl", "json", "register-csv"])
+def test_a_disk_that_refuses_converts_output_at_its_last_write_leaves_no_report_saying_it_was_written(
+    tmp_path, monkeypatch, to
+):
+    """The reports were written (and put in place) before the output's last buffer went to disk: a disk that filled
+    then left report.json saying every record was converted, and no output. The output is now on disk first."""
+    import os
+
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # a full disk refusing the output's temporary file, and nothing else
+        if ".converted." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    out = tmp_path / "out" / ("converted.csv" if to == "register-csv" else "converted.json")
+    with pytest.raises(UnwritableOutput, match=r"converted\.(csv|json): .*No space left"):
+        convert_files([SAMPLES / "extract.xml"], to=to, output=out, as_of=AS_OF, report_dir=tmp_path / "reports")
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+    assert not out.parent.exists() or not any(out.parent.iterdir())  # no output, nor its temporary file
+
+
 def test_a_worker_pool_hands_the_caller_the_unusable_input_its_job_raised(tmp_path):
     """An SRS's job queue runs validate_files in worker processes: the error comes back pickled. Ours took more than
     the one message Exception's pickling passes back, so the caller got a TypeError (or a broken pool) in its place,

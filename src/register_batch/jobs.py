@@ -210,8 +210,10 @@ def convert_files(
         try:
             written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
             report.add_batch_issues(notes)
-            # The reports before the output is put in place: a report folder that cannot be made (a look at it
-            # cannot tell, as root on /sys) ends the run with exit 2 and no output, as the docs say it does.
+            # The output on disk first, so a disk that fills at its last write leaves no report saying it was
+            # written; then the reports, before the output is put in place: a report folder that cannot be made (a
+            # look at it cannot tell, as root on /sys) ends the run with exit 2 and no output, as the docs say.
+            writer.finish()
             report_paths = report.write(reports) if reports else {}
             outputs = writer.close()
         except BaseException:

@@ -266,17 +266,23 @@ class RegisterCsvWriter:
     def _part(self, number: int) -> Path:
         return self.path if number == 1 else self.path.with_name(f"{self.path.stem}-{number}{self.path.suffix}")
 
-    def close(self) -> list[Path]:
-        """Finish the last part; note the OUT-N.csv files numbered after it (N contiguous). They may be parts of an
-        earlier, longer output, which uploading OUT*.csv would send with this one, or files of their own that
-        happen to have such a name: they are named to the user, never deleted."""
+    def finish(self) -> None:
+        """Write the last part to disk, none put in place yet: what a full disk can still refuse is refused here,
+        before a caller writes a report saying the output was written."""
         try:
-            if self._current is None:
+            if self._current is None and not self._finished:
                 self._open()  # an empty export is still a valid file: the header row
             self._finish_part()
         except BaseException:
             self.abort()  # the last part's disk refused it: no part is put in place
             raise
+
+    def close(self) -> list[Path]:
+        """Put every part in place (finished first if finish() was not called); note the OUT-N.csv files numbered
+        after the last (N contiguous). They may be parts of an earlier, longer output, which uploading OUT*.csv would
+        send with this one, or files of their own that happen to have such a name: they are named to the user, never
+        deleted."""
+        self.finish()
         finished, self._finished = self._finished, []
         for index, context in enumerate(finished):
             try:
@@ -311,16 +317,34 @@ class JsonLinesWriter:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._context = private_writer(self.path)
-        self._fh = self._context.__enter__()
+        self._fh: Any = self._context.__enter__()  # an fs._OutputText: sync() puts it on disk
         self.rows = 0
         self.stale: list[Path] = []  # one file, no parts
+        self._finished = False
 
     def write(self, item: dict[str, Any]) -> list[str]:
         self._fh.write(_one_line(json.dumps(item, ensure_ascii=False)) + "\n")
         self.rows += 1
         return []
 
+    def _ending(self) -> str:
+        return ""
+
+    def finish(self) -> None:
+        """Write the file to disk, not yet put in place: what a full disk can still refuse is refused here (see
+        RegisterCsvWriter.finish)."""
+        if self._finished:
+            return
+        try:
+            self._fh.write(self._ending())
+            self._fh.sync()
+        except BaseException:
+            self.abort()
+            raise
+        self._finished = True
+
     def close(self) -> list[Path]:
+        self.finish()
         self._context.__exit__(None, None, None)
         return [self.path]
 
@@ -337,6 +361,5 @@ class JsonArrayWriter(JsonLinesWriter):
         self.rows += 1
         return []
 
-    def close(self) -> list[Path]:
-        self._fh.write("\n]\n" if self.rows else "[]\n")
-        return super().close()
+    def _ending(self) -> str:
+        return "\n]\n" if self.rows else "[]\n"
