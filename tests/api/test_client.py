@@ -120,8 +120,23 @@ def test_the_line_per_retried_request_names_the_request_once(caplog):
     with client, pytest.raises(TransportError):
         client.info()
     lines = [record.getMessage() for record in caplog.records if record.name == "register_batch.api.retries"]
-    assert lines and all(line.endswith("; retrying") for line in lines), lines
+    assert len(lines) == 1 and lines[0].endswith("; retrying"), lines  # 2 attempts: the 2nd's failure is raised
     assert all(line.count("GET /") == 1 for line in lines), lines
+
+
+def test_no_retry_is_said_for_the_last_attempt_whose_error_goes_to_the_caller(caplog):
+    """A job's log said "retrying" (or "waiting for its next window") after the last attempt too, then stopped."""
+    caplog.set_level(logging.WARNING, logger="register_batch.api.retries")
+    for status, raised in ((500, ServerError), (429, RateLimited)):
+        caplog.clear()
+        with (
+            answering(status, b'{"errors":["busy"]}', {"Content-Type": "application/json", "Retry-After": "0"}) as url,
+            RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2) as client,
+            pytest.raises(raised),
+        ):
+            client.info()
+        lines = [record.getMessage() for record in caplog.records if record.name == "register_batch.api.retries"]
+        assert len(lines) == 1 and client.stats.retries == 1, lines
 
 
 def test_the_line_per_throttled_wait_names_the_request_once_and_the_wait(caplog):
@@ -469,7 +484,7 @@ def test_each_retry_is_logged_once_where_logging_is_set_up_and_a_callers_own_sta
     assert (done.returncode, done.stdout) == (0, "2\n"), done.stderr
     warnings = [line for line in done.stderr.splitlines() if " WARNING " in line]
     ours = [line for line in warnings if line.startswith("register_batch.api.retries WARNING GET /info -> 500")]
-    assert len(ours) >= 2, done.stderr  # a line for each of the client's 2 retries
+    assert len(ours) == 2, done.stderr  # a line for each of the client's 2 retries, none for the 3rd attempt's 500
     # and stamina's for the job's own retry only
     assert [line for line in warnings if line.startswith("stamina ")] == ["stamina WARNING stamina.retry_scheduled"]
     assert len(warnings) == len(ours) + 1, done.stderr

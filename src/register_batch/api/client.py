@@ -585,7 +585,8 @@ class RegisterClient:
                 # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
                 least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
                 limiter_waits = exc.retry_after >= least
-                if not (limiter_waits and self.limiter.tells_waits):  # else what shows its waits says it
+                # Not for the last attempt (its 429 is raised), nor where what shows the limiter's waits says it.
+                if attempts < self.attempts and not (limiter_waits and self.limiter.tells_waits):
                     retries_log.warning(
                         "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
                         route,
@@ -598,12 +599,17 @@ class RegisterClient:
                 # reconnecting), ridden out as any failure to connect is.
                 return False
             if isinstance(exc, TransportError) and not exc.sent:
-                retries_log.warning("%s; retrying", exc)  # the error names the request
+                retrying(exc)
                 return True  # no connection was made: nothing can have been processed
             if idempotent and isinstance(exc, (ServerError, TransportError)):
-                retries_log.warning("%s; retrying", exc)  # the error names the request
+                retrying(exc)
                 return True
             return False
+
+        def retrying(exc: Exception) -> None:
+            """Said for a retry that will be made: after the last attempt the error goes to the caller instead."""
+            if attempts < self.attempts:
+                retries_log.warning("%s; retrying", exc)  # the error names the request
 
         attempts = 0
         _retrying.depth = getattr(_retrying, "depth", 0) + 1
