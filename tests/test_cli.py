@@ -907,6 +907,29 @@ def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, reg
     assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts
 
 
+def test_output_in_a_code_page_without_a_character_escapes_it_and_keeps_the_exit_code(tmp_path):
+    """Windows writes redirected output in its ANSI code page (cp1252), a server may have a Latin-1 locale: a path
+    or name it cannot hold ended the command as an internal error (exit 70), after its work was done."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run_cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "register_batch", *args]
+        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, encoding="cp1252", timeout=120)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env["PYTHONIOENCODING"] = "cp1252"
+    made = run_cli(["generate", "--count", "3", "-o", "gén 名.xml"], cwd=tmp_path, env=env)
+    assert made.returncode == 0 and made.stdout.rstrip().endswith("to gén \\u540d.xml"), made.stdout + made.stderr
+    checked = run_cli(["validate", "gén 名.xml", "--report-dir", "rép 名"], cwd=tmp_path, env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.splitlines()[-1] == "Report: rép \\u540d/report.html", checked.stdout
+    shown = run_cli(["config", "show", "--json"], cwd=tmp_path, env={**env, "REGISTER_BATCH_STATE_DIR": "st 名"})
+    assert shown.returncode == 0 and json.loads(shown.stdout)["settings"]["state_dir"] == "st 名", shown.stdout
+
+
 def test_help_in_a_wide_terminal_uses_it_up_to_100_columns(tmp_path):
     """Help wrapped at 80 columns (click's default) in a wide terminal is longer than it needs to be; past 100, lines
     get too long to read. (A process of its own: click's test runner fixes the width at 80.)"""

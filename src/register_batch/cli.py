@@ -371,6 +371,10 @@ def _echo_json(payload: object) -> None:
     import json
 
     text = json.dumps(payload, indent=1, ensure_ascii=False)
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):  # an output's code page lacks a character: JSON's own escapes
+        text = json.dumps(payload, indent=1)
     click.echo(text.encode("utf-8", ESCAPE_UNENCODABLE).decode("utf-8"))
 
 

@@ -191,6 +191,41 @@ def test_a_degree_added_beside_a_correction_is_really_added_before_done(register
     assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
 
 
+def test_a_correction_pairs_with_the_held_degree_it_cannot_make_a_duplicate_of(register, tmp_path):
+    """Register holds two degrees of one subject and year; the extract now has one, agreeing with the first on its
+    institution and the second on its grade. Paired with the first, its PUT made a copy of the second (409, §3.7),
+    every run: it is the second's institution that is corrected, and the first is removed."""
+    first = hesa_trainee(1, degrees=0, placements=1)
+    _degree(first, 1, "02", "0119")
+    _degree(first, 2, "01", "0117")
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    later = hesa_trainee(1, degrees=0, placements=1)
+    _degree(later, 1, "01", "0119")
+    before = register.writes()
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [later]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert register.writes() - before == Counter(
+        {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1, "DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1}
+    )
+    assert _held_degrees(register) == [("01", "0119", None)]
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
+
+
+def test_a_route_corrected_to_a_postgraduate_one_with_its_degree_is_updated(register, tmp_path):
+    """Register checks a trainee's PUT against the degrees it holds (§2.6; R7a, §3.3): the PUT went first and was
+    refused, "degrees_attributes must be entered if specifying a postgraduate training_route", every run, though the
+    degree was in the extract. The degree is added first."""
+    undergraduate = {**hesa_trainee(1, degrees=0, placements=1), "F_ENTRYRTE": "11"}
+    assert register.sync(write_hesa_csv(tmp_path / "a.csv", [undergraduate])).actions == Counter(create=1)
+    postgraduate = hesa_trainee(1, degrees=1, placements=1)
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [postgraduate]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
+    assert [s.kind for s in result.results[0].plan.steps] == ["add_degree", "update"]
+    [held] = register.trainees(2026)
+    assert held["training_route"] == "12" and len(held["degrees"]) == 1
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [postgraduate])).actions == Counter(unchanged=1)
+
+
 def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(register, tmp_path):
     """A placement Register holds by name and postcode only (a school with no URN, added in Register's service)
     cannot be in a HESA extract, which holds placements by F_PLMNTSCH alone: its absence from the extract is not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import sys
@@ -193,10 +194,15 @@ class GoneQuietly(DropWhenGone):
 
 
 def guard_output() -> None:
-    """Make stdout and stderr `GoneQuietly` (the console entry point, before anything is written)."""
+    """Make stdout and stderr `GoneQuietly` (the console entry point, before anything is written), each writing what
+    its encoding lacks as an escape (`\u540d`): Windows writes redirected output (`sync x.xml > sync.log`) in its
+    ANSI code page, a server may have a Latin-1 locale, and a name or path that code page cannot hold ended the
+    command as an internal error (exit 70), a sync after it had written its trainees."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, GoneQuietly):
+            if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+                stream.reconfigure(errors="backslashreplace")
             setattr(sys, name, GoneQuietly(stream, name))
 
 

@@ -174,6 +174,16 @@ def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
     return all(value is None or value == theirs[key] for key, value in mine.items())
 
 
+# What Register's duplicate rule compares (§3.7 "Duplicate rule"): every degree value but the institution.
+_IDENTITY = tuple(key for key in DEGREE_KEYS if key != "institution")
+
+
+def _keeps_identity(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
+    """A PUT of `mine` (its values given; a blank leaves Register's) onto `theirs` leaves its duplicate identity as it
+    is: it cannot become a duplicate of another degree the trainee holds."""
+    return all(mine[key] is None or mine[key] == theirs[key] for key in _IDENTITY)
+
+
 def _is_uk(values: dict[str, str | None]) -> bool:
     return values["uk_degree"] is not None or (values["non_uk_degree"] is None and values["institution"] is not None)
 
@@ -217,11 +227,17 @@ def degree_changes(
             else:
                 unmatched.remove(match)
         pending = left
-    # Left: corrections. Each pairs with the Register degree of the same subject and year that agrees on the most
-    # values, best pairs first: pairing by order could PUT a degree into a duplicate of its sibling (409, §3.7).
+    # Left: corrections. Each pairs with the Register degree of the same subject and year whose duplicate identity
+    # a PUT leaves as it is, if there is one, else that agrees on the most values; best pairs first. Pairing by
+    # order, or by agreement alone, could PUT a degree into a duplicate of its sibling (409, §3.7), every run.
     pairs = sorted(
         (
-            (-sum(mine[key] == theirs[i][1][key] for key in DEGREE_KEYS), n, i)
+            (
+                not _keeps_identity(mine, theirs[i][1]),
+                -sum(mine[key] == theirs[i][1][key] for key in DEGREE_KEYS),
+                n,
+                i,
+            )
             for n, _degree, mine in pending
             for i in unmatched
             if theirs[i][1]["subject"] == mine["subject"]
@@ -230,7 +246,7 @@ def degree_changes(
         )
     )
     paired: dict[int, int] = {}
-    for _score, n, i in pairs:
+    for _identity, _score, n, i in pairs:
         if n not in paired and i not in paired.values():
             paired[n] = i
     for n, degree, mine in pending:

@@ -465,8 +465,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     plan.changes = drift(data, trainee)
     plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
     steps: list[Step] = []
-    if plan.changes:
-        steps.append(Step("update", update_body(data, trainee)))
+    update = [Step("update", update_body(data, trainee))] if plan.changes else []
     if data.get("degrees_attributes"):
         degrees = degree_changes(
             data["degrees_attributes"],
@@ -474,11 +473,17 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
             complete="degrees_attributes" not in record.partial_lists,
         )
         # Corrections first, then additions, then removals: a corrected degree may free the place (Register's
-        # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in.
+        # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in. The
+        # trainee's PUT goes between: Register validates it with the degrees it holds (§2.6 step 3), so a route
+        # corrected to a postgraduate one is refused (R7a, §3.3) until its degree is in; and a degree removed after
+        # it lets a route corrected to an undergraduate one drop its degree. Degree writes do not check the trainee.
         steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
         steps += [Step("add_degree", d) for d in degrees.add]
+        steps += update
         steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
+    else:
+        steps += update
     if data.get("placements_attributes"):
         placements = placement_changes(
             data["placements_attributes"],
