@@ -463,6 +463,26 @@ def test_a_withdrawal_of_a_trainee_recommended_for_award_is_blocked_with_its_rea
     assert [t["state"] for t in held(emulator)] != ["withdrawn"]
 
 
+def test_a_withdrawal_register_refuses_from_a_state_it_allows_says_what_register_holds_and_what_to_do(
+    emulator, tmp_path
+):
+    """Register also refuses a withdrawal for a trainee it holds as not yet started (a commencement status the API
+    does not show) or whose ITT start its date puts ahead (§2.7 step 1). The report gave only Register's "not possible
+    in its current state" for a trainee it lists as submitted for TRN, which the docs said meant recommended,
+    withdrawn or awarded. Here Register's date (the emulator's) is before the ITT start, the run's after it."""
+    dates = {"itt_start_date": "2026-12-10", "trainee_start_date": "2026-12-10", "itt_end_date": "2027-11-30"}
+    starting = {**trainee(1), **dates}
+    sync_files([str(write_extract(tmp_path / "a.csv", [starting]))], options(emulator, tmp_path))
+    leaving = {**starting, **WITHDRAWN, "withdrawal_date": "2026-12-15"}
+    later = options(emulator, tmp_path, as_of=date(2026, 12, 20))
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], later)
+    assert result.actions == Counter(blocked=1) and result.exit_code == 1, result.summary_line()
+    [message] = [issue["message"] for issue in json.loads((tmp_path / "reports" / "report.json").read_text())["issues"]]
+    assert message.startswith("It’s not possible to perform this action while the trainee is in its current state: ")
+    assert re.search("Register lists the trainee as (submitted for trn|trn received), which a withdrawal is", message)
+    assert "Record the trainee's start in Register's service, or check the ITT start date" in message
+
+
 @pytest.mark.parametrize(("state", "then"), [("recommended_for_award", "blocked"), ("withdrawn", "create")])
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
     emulator, tmp_path, state, then

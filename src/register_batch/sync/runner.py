@@ -53,6 +53,7 @@ from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, Provider
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     NOT_SENT_INVALID,
+    WITHDRAWABLE_STATES,
     Holdings,
     RecordPlan,
     Step,
@@ -1076,10 +1077,14 @@ class SyncRun:
                 raise _Settled("failed", exc.status, exc.messages) from None
             raise self._adopt(plan, exc) from None
         except Unprocessable as exc:
-            if step.kind in ("defer", "withdraw") and self._reached(plan, step):
+            state = self.state_of(trainee_id) if step.kind in ("defer", "withdraw") else None
+            if step.kind in ("defer", "withdraw") and state in REACHED_STATES[step.kind]:
                 return  # already in the state asked for (e.g. a retried withdraw after a lost reply)
             if exc.state_transition:
-                raise _Settled("blocked", exc.status, exc.messages, action="blocked") from None
+                messages = exc.messages
+                if step.kind == "withdraw" and state in WITHDRAWABLE_STATES:
+                    messages = [f"{'; '.join(messages)}: {_not_started_in_register(state)}"]
+                raise _Settled("blocked", exc.status, messages, action="blocked") from None
             raise _Settled("failed", exc.status, exc.messages) from None
         except OutcomeUnknown:
             raise
@@ -1719,6 +1724,18 @@ def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
         hesa_id=plan.hesa_id,
         provider_trainee_id=plan.provider_trainee_id,
         payload_hash=plan.payload_hash,
+    )
+
+
+def _not_started_in_register(state: str) -> str:
+    """Why Register refuses to withdraw a trainee it lists in a state a withdrawal is allowed from (§2.7 step 1): it
+    also holds whether the trainee has started (its commencement status, which the API does not show), and its
+    own date may put the ITT start still ahead."""
+    return (
+        f"Register lists the trainee as {state.replace('_', ' ')}, which a withdrawal is allowed from, so it holds "
+        "the trainee as not yet started on the ITT course (set in its service; the API does not show it), or its "
+        "date puts the ITT start date still ahead. Record the trainee's start in Register's service, or check the "
+        "ITT start date; the next sync sends the withdrawal again"
     )
 
 
