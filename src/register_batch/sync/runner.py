@@ -1424,7 +1424,11 @@ def sync_files(
             if not options.dry_run and client.token and client.limiter.shared_file is not None:
                 locks.enter_context(
                     ProviderLock(
-                        client.limiter.shared_file.parent, client.root, client.token.reveal(), options.state_dir
+                        client.limiter.shared_file.parent,
+                        client.root,
+                        client.token.reveal(),
+                        options.state_dir,
+                        accounts=client.limiter.shared_by_accounts,
                     )
                 )
             ledger = Ledger(Path(options.state_dir), identity)
