@@ -662,3 +662,78 @@ def test_a_shared_file_is_read_for_the_sends_and_rates_it_holds_whatever_else_it
     assert clock.now == pytest.approx(started + 59)
     in_use = [[*own_rate, clock.now]] if own_rate == (3, 60) else [[3, 60, started], [*own_rate, clock.now]]
     assert sorted(json.loads(shared.read_text())["rates"]) == in_use  # and nothing damaged written back
+
+
+def _budget_and_lock(token: str = "token-of-one-provider"):
+    """What a sync takes in the rate folder: its client's budget (one send counted) and its provider lock (to take)."""
+    from register_batch.api import RegisterClient
+    from register_batch.sync.ledger import ProviderLock
+
+    client = RegisterClient("https://register.example", token)
+    client.limiter.acquire()
+    limiter = client.limiter
+    assert limiter.shared_file is not None
+    return client, ProviderLock(
+        limiter.shared_file.parent, client.root, token, "state", accounts=limiter.shared_by_accounts
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="file modes: POSIX only")
+@pytest.mark.parametrize("given", [True, False], ids=["REGISTER_BATCH_RATE_DIR", "the user's cache folder"])
+def test_files_in_a_rate_folder_user_accounts_share_are_writable_by_each_and_the_users_own_are_owner_only(
+    tmp_path, monkeypatch, given
+):
+    """security.md has syncs under several user accounts share one budget through REGISTER_BATCH_RATE_DIR, a folder
+    they can all write to; its files were made owner-only (0600), so every other account kept its own budget and its
+    own provider lock. They hold no personal data: made there, they are writable by each account."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if given:
+        monkeypatch.setenv(RATE_DIR_ENV, str(tmp_path / "shared"))
+        (tmp_path / "shared").mkdir()
+    else:
+        monkeypatch.delenv(RATE_DIR_ENV, raising=False)
+    umask = os.umask(0o077)
+    try:
+        client, lock = _budget_and_lock()
+    finally:
+        os.umask(umask)
+    with client, lock:
+        modes = {stat.S_IMODE(p.stat().st_mode) for p in (lock.path, client.limiter.shared_file)}
+    assert modes == ({0o666} if given else {0o600})
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a second user account: root only")
+@pytest.mark.skipif(os.name == "posix" and not os.stat("/").st_mode & 0o001, reason="/ is closed to other users")
+def test_a_rate_folder_shared_by_two_user_accounts_is_one_budget_and_one_provider_lock(tmp_path, monkeypatch, caplog):
+    """The second account could not open the first's files ("Permission denied"): it kept a budget of its own, and
+    took no provider lock, so two syncs for one provider could run at once (security.md)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # as /tmp: sticky, every account may write
+    monkeypatch.setenv(RATE_DIR_ENV, str(shared))
+    first, held = _budget_and_lock()  # root's, held while `nobody` syncs
+    held.acquire()
+    parents = [p for p in shared.parents if p != p.parent]
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
+    for p in parents:  # pytest's own folders are root's alone: open them on the way to the shared one
+        os.chmod(p, modes[p] | 0o111)
+    from register_batch.sync.ledger import ProviderBusy
+
+    try:
+        os.setresuid(65534, 65534, 0)
+        try:
+            same_provider, busy = _budget_and_lock()
+            with same_provider, pytest.raises(ProviderBusy):
+                busy.acquire()
+            second, other = _budget_and_lock("another-providers-token")
+            other.acquire()
+        finally:
+            os.setresuid(0, 0, 0)
+    finally:
+        for p, mode in modes.items():
+            os.chmod(p, mode)
+    held.release()
+    other.release()
+    with first, second:
+        assert not [r for r in caplog.records if "cannot use" in r.getMessage()], caplog.text
+        assert len(json.loads(first.limiter.shared_file.read_text())["sent"]) == 3  # one budget: every send in it

@@ -136,6 +136,50 @@ def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years
     assert code == "sync_other_instance" and "2410000000001" in message
 
 
+def test_the_next_course_of_a_withdrawn_trainee_with_the_same_husid_is_created_beside_it(emulator, tmp_path):
+    """HESA keeps a student's HUSID for every course (the next is a new instance, NUMHUS). A withdrawn trainee's next
+    course was matched to the withdrawn trainee and blocked every night ("the API lets no one change a trainee who is
+    withdrawn"). As Register's own HESA import did (hesa-formats.md §1.5), a withdrawn or awarded trainee whose ITT
+    started more than 30 days from the record's is the student's earlier course: the record is created, and told."""
+    first = {**trainee(1), **WITHDRAWN}
+    assert sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path)).exit_code == 0
+    [withdrawn] = held(emulator)
+    assert withdrawn["state"] == "withdrawn"
+    next_course = started_in(2026, trainee(1))
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert result.actions == Counter(create=1) and result.exit_code == 0
+    [(code, message)] = result.results[0].warnings()
+    assert code == "sync_other_instance" and withdrawn["trainee_id"] in message and "withdrawn" in message
+    assert stats(emulator)["trainees"] == 2 and held(emulator) == [withdrawn]  # the earlier course as it was
+    again = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=1) and again.exit_code == 0
+    fresh = options(emulator, tmp_path, state_dir=tmp_path / "fresh")  # no ledger: matched by HUSID alone
+    assert sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], fresh).actions == Counter(unchanged=1)
+
+
+def test_the_next_course_whose_create_reply_was_lost_is_found_not_created_twice(emulator, tmp_path):
+    """The earlier course has the record's HUSID too: the create's trainee is told from it by when it was created."""
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**trainee(1), **WITHDRAWN}]))], options(emulator, tmp_path))
+    next_course = write_extract(tmp_path / "b.csv", [started_in(2026, trainee(1))])
+    emulator.set_faults("lost-response:1.0")
+    result = sync_files([str(next_course)], options(emulator, tmp_path))
+    emulator.set_faults(None)
+    assert result.outcomes == Counter(done=1) and result.exit_code == 0, result.summary_line()
+    assert stats(emulator)["trainees"] == 2
+    again = sync_files([str(next_course)], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=1) and stats(emulator)["trainees"] == 2
+
+
+def test_a_withdrawn_trainees_record_starting_within_30_days_is_still_that_trainee(emulator, tmp_path):
+    """An ITT start date moved by a few days is the same course: the record is that withdrawn trainee's, which the
+    API cannot change (blocked), not a second trainee."""
+    first = {**trainee(1), **WITHDRAWN}
+    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
+    moved = {**first, "itt_start_date": "2025-09-20", "last_name": "Renamed"}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [moved]))], options(emulator, tmp_path))
+    assert result.actions == Counter(blocked=1) and stats(emulator)["trainees"] == 1
+
+
 def test_a_trainee_leaving_the_cycle_while_register_is_listed_makes_no_other_one_a_create(tmp_path, closed_at_end):
     """Another run (a colleague's, or the SRS vendor's) corrects a trainee's start to the next year while this one
     lists the cycle. Paged by offset, every later trainee moved a place forward and one was never listed: a run with a
@@ -419,31 +463,49 @@ def test_a_withdrawal_of_a_trainee_recommended_for_award_is_blocked_with_its_rea
     assert [t["state"] for t in held(emulator)] != ["withdrawn"]
 
 
-def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
+def test_a_withdrawal_register_refuses_from_a_state_it_allows_says_what_register_holds_and_what_to_do(
     emulator, tmp_path
 ):
-    """A record first seen by this state dir as blocked (its trainee withdrawn in Register, synced before from
-    another state dir): nothing is written, but the ledger links the record to its trainee. When the record's start
-    then moves two years (beyond the years either side the run lists), the trainee is found through that link, not
-    created a second time (Register's duplicate check compares start years, §4)."""
+    """Register also refuses a withdrawal for a trainee it holds as not yet started (a commencement status the API
+    does not show) or whose ITT start its date puts ahead (§2.7 step 1). The report gave only Register's "not possible
+    in its current state" for a trainee it lists as submitted for TRN, which the docs said meant recommended,
+    withdrawn or awarded. Here Register's date (the emulator's) is before the ITT start, the run's after it."""
+    dates = {"itt_start_date": "2026-12-10", "trainee_start_date": "2026-12-10", "itt_end_date": "2027-11-30"}
+    starting = {**trainee(1), **dates}
+    sync_files([str(write_extract(tmp_path / "a.csv", [starting]))], options(emulator, tmp_path))
+    leaving = {**starting, **WITHDRAWN, "withdrawal_date": "2026-12-15"}
+    later = options(emulator, tmp_path, as_of=date(2026, 12, 20))
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [leaving]))], later)
+    assert result.actions == Counter(blocked=1) and result.exit_code == 1, result.summary_line()
+    [message] = [issue["message"] for issue in json.loads((tmp_path / "reports" / "report.json").read_text())["issues"]]
+    assert message.startswith("It’s not possible to perform this action while the trainee is in its current state: ")
+    assert re.search("Register lists the trainee as (submitted for trn|trn received), which a withdrawal is", message)
+    assert "Record the trainee's start in Register's service, or check the ITT start date" in message
+
+
+@pytest.mark.parametrize(("state", "then"), [("recommended_for_award", "blocked"), ("withdrawn", "create")])
+def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
+    emulator, tmp_path, state, then
+):
+    """A record first seen by this state dir as blocked (its trainee recommended for award in Register, synced before
+    from another state dir): nothing is written, but the ledger links the record to its trainee. When the record's
+    start then moves two years (beyond the years either side the run lists), the trainee is found through that link,
+    not created a second time (Register's duplicate check compares start years, §4). A withdrawn trainee's record
+    starting two years later is the student's next course (hesa-formats.md §1.5): created beside it, and told."""
     mine = trainee(1)
     sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
     [held_once] = held(emulator)
-    body = {"data": {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}}
-    body["data"]["future_interest"] = "no"
-    withdrawn = httpx.post(
-        f"{emulator.api_url}/trainees/{held_once['trainee_id']}/withdraw",
-        json=body,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    assert withdrawn.status_code == 200, withdrawn.text
+    _set_state(emulator, held_once["trainee_id"], state)
     here = options(emulator, tmp_path, state_dir=tmp_path / "b")
     changed = {**mine, "email": "after.withdrawal@example.com"}
     blocked = sync_files([str(write_extract(tmp_path / "in.csv", [changed]))], here)
     assert blocked.actions == Counter(blocked=1), blocked.summary_line()
     moved = sync_files([str(write_extract(tmp_path / "in.csv", [started_in(2027, changed)]))], here)
-    assert moved.actions == Counter(blocked=1), moved.summary_line()
-    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1
+    assert moved.actions == Counter({then: 1}), moved.summary_line()
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == (1 if then == "blocked" else 2)
+    if then == "create":
+        [(code, message)] = moved.results[0].warnings()
+        assert code == "sync_other_instance" and held_once["trainee_id"] in message
 
 
 def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_failed(

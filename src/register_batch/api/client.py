@@ -51,7 +51,7 @@ from register_batch.api.errors import (
     Unprocessable,
     messages_of,
 )
-from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, shared_budget_file
+from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, rate_dir_given, shared_budget_file
 from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
@@ -350,7 +350,7 @@ class RegisterClient:
         if share_budget and self.limiter.shared_file is None:
             budget = shared_budget_file(self.host or "", loopback=is_loopback(self.host))
             if budget is not None:
-                self.limiter.share(budget)
+                self.limiter.share(budget, accounts=rate_dir_given())
         self.attempts = attempts
         self.retry_timeout = retry_timeout
         # True once the caller has been asked to stop (a sync's Ctrl-C or SIGTERM): a failed request is then not

@@ -35,12 +35,13 @@ from pathlib import Path
 
 from register_batch import portable
 from register_batch.errors import UnwritableOutput
-from register_batch.fs import StrPath, make_private_dirs, user_cache_dir
+from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, user_cache_dir
 
 log = logging.getLogger("register_batch.api")
 
 _EPSILON = 1e-6  # seconds; float timestamps near 1.7e9 carry about this much rounding
 RATE_DIR_ENV = "REGISTER_BATCH_RATE_DIR"
+_OFF = ("off", "none", "0", "false", "no")  # REGISTER_BATCH_RATE_DIR's ways of saying each run keeps its own budget
 # Never through a symlink: in a folder others can write to, a planted link would have us overwrite its target.
 # (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
@@ -56,6 +57,39 @@ LONGEST_SHARED_WINDOW = 3600.0
 HIGHEST_SHARED_LIMIT = 10_000
 
 
+SHARED_BY_ACCOUNTS_MODE = 0o666  # a file in REGISTER_BATCH_RATE_DIR's folder: every account naming it writes to it
+
+
+def rate_dir_given(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether REGISTER_BATCH_RATE_DIR names a folder: one the user accounts that name it share (security.md)."""
+    environ = os.environ if environ is None else environ
+    setting = environ.get(RATE_DIR_ENV, "").strip()
+    return bool(setting) and setting.lower() not in _OFF
+
+
+def open_shared(path: StrPath, *, accounts: bool = False) -> int:
+    """Open, or make, a file processes share by locking it (the rate budget, the provider lock); never through a
+    symlink. Owner-only, unless `accounts`: in a folder REGISTER_BATCH_RATE_DIR names for several user accounts, a
+    file is made writable by each (it holds no personal data), and one made by another account is opened without
+    O_CREAT, which Linux refuses for another's file in a folder such as /tmp (sticky, others may write: the
+    fs.protected_regular setting). Both were owner-only: each account kept a budget and a provider lock of its own."""
+    if not accounts:
+        return os.open(path, _OPEN_FLAGS, FILE_MODE)
+    existing = _OPEN_FLAGS & ~os.O_CREAT
+    while True:
+        try:
+            return os.open(path, existing)
+        except FileNotFoundError:
+            pass
+        try:
+            fd = os.open(path, existing | os.O_CREAT | os.O_EXCL, SHARED_BY_ACCOUNTS_MODE)
+        except FileExistsError:  # another account's process made it in between
+            continue
+        with contextlib.suppress(OSError):
+            portable.set_mode(fd, SHARED_BY_ACCOUNTS_MODE)  # past this process's umask
+        return fd
+
+
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
     """The file through which this user's register-batch processes sending to `host` share one budget.
 
@@ -65,7 +99,7 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     environ = os.environ if environ is None else environ
     setting = environ.get(RATE_DIR_ENV, "").strip()
     folder: Path | None
-    if setting.lower() in ("off", "none", "0", "false", "no"):
+    if setting.lower() in _OFF:
         return None
     if setting:
         folder = Path(setting).expanduser()
@@ -115,6 +149,7 @@ class RateLimiter:
         self.period = period
         self.margin = min(0.25, period * 0.02) if margin is None else margin
         self.shared_file = Path(shared_file) if shared_file else None
+        self.shared_by_accounts = False  # the file's folder is one user accounts share (REGISTER_BATCH_RATE_DIR)
         self._clock = clock
         self._sleep = sleep
         # Told of each wait before it starts (seconds, and whether Register asked for it with a 429): progress says
@@ -144,8 +179,9 @@ class RateLimiter:
         """Whether something shows each wait (then a 429's wait is said there, not logged as well)."""
         return self.on_wait is not None or bool(self._told)
 
-    def share(self, path: Path) -> None:
-        """Share the budget through `path` from now on (folders it creates are owner-only)."""
+    def share(self, path: Path, *, accounts: bool = False) -> None:
+        """Share the budget through `path` from now on (folders it creates are owner-only); with `accounts`, with
+        the other user accounts that name its folder too (`open_shared`)."""
         path = Path(path)
         try:
             make_private_dirs(path.parent)
@@ -153,6 +189,7 @@ class RateLimiter:
             self._unshare(path, exc)
             return
         self.shared_file = path
+        self.shared_by_accounts = accounts
 
     def _unshare(self, path: Path, exc: OSError | UnwritableOutput) -> None:
         log.warning(
@@ -236,7 +273,7 @@ class RateLimiter:
         Read and written through the descriptor that holds the lock: on Windows the lock (on the first byte) keeps
         every other handle from reading or writing that byte, one of this process's own perhaps included."""
         assert self.shared_file is not None
-        fd = os.open(self.shared_file, _OPEN_FLAGS, 0o600)
+        fd = open_shared(self.shared_file, accounts=self.shared_by_accounts)
         try:
             portable.lock(fd)
             state = _load_state(_read_all(fd))

@@ -23,7 +23,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from register_batch import portable
-from register_batch.api.limiter import host_file_name
+from register_batch.api.limiter import host_file_name, open_shared
 from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, private_dir
@@ -226,7 +226,8 @@ class ProviderLock(_FileLock):
     digest of the token, which it never holds; a lock that cannot be taken for want of a usable folder is
     said once and the run goes on with its state dir's lock alone, as the rate budget does."""
 
-    def __init__(self, folder: Path, target: str, token: str, state_dir: StrPath):
+    def __init__(self, folder: Path, target: str, token: str, state_dir: StrPath, *, accounts: bool = False):
+        self.accounts = accounts  # the folder is one user accounts share (limiter.open_shared)
         host = host_file_name(urlsplit(target).hostname)
         digest = hashlib.sha256(f"register-batch provider lock\n{target}\n{token}".encode()).hexdigest()[:24]
         self.path = Path(folder) / f"sync-{host}-{digest}.lock"
@@ -236,7 +237,7 @@ class ProviderLock(_FileLock):
     def acquire(self) -> ProviderLock:
         try:
             make_private_dirs(self.path.parent)
-            fd, holder = _lock_exclusively(self.path)
+            fd, holder = _lock_exclusively(self.path, accounts=self.accounts)
         except (OSError, UnwritableOutput, _NoLocks) as exc:
             problem = exc.problem if isinstance(exc, UnwritableOutput) else getattr(exc, "strerror", None) or exc
             log.warning(
@@ -262,12 +263,14 @@ class _NoLocks(Exception):
     """The file's disk does not support locks (a network share)."""
 
 
-def _lock_exclusively(path: Path) -> tuple[int | None, str]:
-    """Open `path` (owner-only) and lock it without waiting, a lock the OS releases even on SIGKILL
-    (`portable.try_lock`): the open descriptor, or None and what the holder wrote in it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | portable.BINARY, FILE_MODE)
-    with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
-        portable.set_mode(fd, FILE_MODE)
+def _lock_exclusively(path: Path, *, accounts: bool = False) -> tuple[int | None, str]:
+    """Open `path` (owner-only, unless `accounts` share its folder: `open_shared`) and lock it without waiting, a
+    lock the OS releases even on SIGKILL (`portable.try_lock`): the open descriptor, or None and what the holder
+    wrote in it."""
+    fd = open_shared(path, accounts=accounts)
+    if not accounts:
+        with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
+            portable.set_mode(fd, FILE_MODE)
     try:
         locked = portable.try_lock(fd)
     except OSError as exc:

@@ -53,6 +53,7 @@ from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, Provider
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     NOT_SENT_INVALID,
+    WITHDRAWABLE_STATES,
     Holdings,
     RecordPlan,
     Step,
@@ -116,10 +117,14 @@ describe(
     "sync_other_instance",
     scope="batch",
     fields=("hesa_id", "provider_trainee_id"),
-    message="created as another course instance: trainee <id> has this SRS id with HUSID <husid>, starting <date>",
-    source="design.md (Sync semantics); docs/faq.md (another course instance of the same student)",
+    message="created as another course instance: trainee <id> has this SRS id with HUSID <husid>, starting <date> "
+    "(or: has this HUSID, withdrawn or awarded in Register, its ITT starting <date>)",
+    source="design.md (Sync semantics); docs/faq.md (another course instance of the same student); hesa-formats.md "
+    "§1.5 (a withdrawn or awarded trainee whose ITT start is more than 30 days away: a new course)",
     fix="Nothing to do if this is a new course. If the HUSID was corrected while the start date moved, it is the "
-    "same person twice: correct the HUSID of the older trainee in Register, then ask DfE to remove the new one.",
+    "same person twice: correct the HUSID of the older trainee in Register, then ask DfE to remove the new one. If "
+    "the ITT start date of a withdrawn or awarded trainee's record was corrected, it is that trainee twice: correct "
+    "the date in the SRS, then ask DfE to remove the new one.",
     severity=Severity.WARNING,
 )
 describe(
@@ -1072,10 +1077,14 @@ class SyncRun:
                 raise _Settled("failed", exc.status, exc.messages) from None
             raise self._adopt(plan, exc) from None
         except Unprocessable as exc:
-            if step.kind in ("defer", "withdraw") and self._reached(plan, step):
+            state = self.state_of(trainee_id) if step.kind in ("defer", "withdraw") else None
+            if step.kind in ("defer", "withdraw") and state in REACHED_STATES[step.kind]:
                 return  # already in the state asked for (e.g. a retried withdraw after a lost reply)
             if exc.state_transition:
-                raise _Settled("blocked", exc.status, exc.messages, action="blocked") from None
+                messages = exc.messages
+                if step.kind == "withdraw" and state in WITHDRAWABLE_STATES:
+                    messages = [f"{'; '.join(messages)}: {_not_started_in_register(state)}"]
+                raise _Settled("blocked", exc.status, messages, action="blocked") from None
             raise _Settled("failed", exc.status, exc.messages) from None
         except OutcomeUnknown:
             raise
@@ -1415,7 +1424,11 @@ def sync_files(
             if not options.dry_run and client.token and client.limiter.shared_file is not None:
                 locks.enter_context(
                     ProviderLock(
-                        client.limiter.shared_file.parent, client.root, client.token.reveal(), options.state_dir
+                        client.limiter.shared_file.parent,
+                        client.root,
+                        client.token.reveal(),
+                        options.state_dir,
+                        accounts=client.limiter.shared_by_accounts,
                     )
                 )
             ledger = Ledger(Path(options.state_dir), identity)
@@ -1715,6 +1728,18 @@ def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
         hesa_id=plan.hesa_id,
         provider_trainee_id=plan.provider_trainee_id,
         payload_hash=plan.payload_hash,
+    )
+
+
+def _not_started_in_register(state: str) -> str:
+    """Why Register refuses to withdraw a trainee it lists in a state a withdrawal is allowed from (§2.7 step 1): it
+    also holds whether the trainee has started (its commencement status, which the API does not show), and its
+    own date may put the ITT start still ahead."""
+    return (
+        f"Register lists the trainee as {state.replace('_', ' ')}, which a withdrawal is allowed from, so it holds "
+        "the trainee as not yet started on the ITT course (set in its service; the API does not show it), or its "
+        "date puts the ITT start date still ahead. Record the trainee's start in Register's service, or check the "
+        "ITT start date; the next sync sends the withdrawal again"
     )
 
 
