@@ -325,6 +325,36 @@ PARTIAL_LISTS: dict[str, frozenset[str]] = {
     "hesa": frozenset(),
     "register-csv": frozenset({"degrees_attributes", "placements_attributes"}),
 }
+_FILLED = {  # which lists fill their header's column sets: (degrees, placements)
+    (degrees, placements): frozenset(
+        name for name, full in (("degrees_attributes", degrees), ("placements_attributes", placements)) if full
+    )
+    for degrees in (False, True)
+    for placements in (False, True)
+}
+
+
+@lru_cache(maxsize=256)  # as _group_columns: one entry serves a whole file
+def _column_sets(names: tuple[str, ...], wanted: frozenset[str]) -> int:
+    """How many items of a group a CSV header has room for: its numbered column sets (a bare column is the first)."""
+    return len({n for _name, _source, n in _group_columns(names, wanted)})
+
+
+def _partial_lists(raw: RawRecord, fmt: str, fmap: FieldMap, data: dict[str, Any]) -> frozenset[str]:
+    """TraineeRecord.partial_lists of a record. A HESA-named CSV has room for as many degrees (placements) as its
+    header has column sets: a row that fills them all cannot say the trainee has no other one (as Register's CSV
+    cannot), while a row with room to spare lists them all. HESA XML has no such cap."""
+    if fmt != "hesa-csv":
+        return PARTIAL_LISTS[family_of(fmt)]
+    names = tuple(raw.fields)  # a CSV row has every column of its header
+    degrees = len(data.get("degrees_attributes") or ())
+    placements = len(data.get("placements_attributes") or ())
+    if fmap.placement_columns:  # a user's map reading placements from columns (Mapper._placements)
+        placement_sets = sum(column in raw.fields for column in fmap.placement_columns)
+    else:
+        placement_sets = _column_sets(names, _source_names(fmap.placement_fields))
+    degree_sets = _column_sets(names, _source_names(fmap.degree_fields))
+    return _FILLED[degrees > 0 and degrees >= degree_sets, placements > 0 and placements >= placement_sets]
 
 
 class Mapper:
@@ -396,7 +426,8 @@ class Mapper:
         placements = self._placements(raw, fmap)
         if placements:
             data["placements_attributes"] = placements
-        record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=PARTIAL_LISTS[family])
+        partial_lists = _partial_lists(raw, fmt, fmap, data)
+        record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=partial_lists)
         states = self._state_sources(fmap)
         has_withdrawal = not keys.isdisjoint(states.withdrawal)
         has_deferral = not keys.isdisjoint(states.deferral)
