@@ -627,6 +627,27 @@ def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
         assert response.json()["errors"] == [{"error": "Conflict", "message": "This is a duplicate degree"}]
 
 
+def test_a_blank_in_the_degree_sent_matches_any_held_value_but_not_the_other_way(api, create):
+    """§3.7 "equal non-blank": Register compares only the values the sent degree (merged, for PUT) has, so a
+    non-UK degree without its optional grade duplicates a held one with a grade; a graded one sent beside a
+    gradeless held one does not."""
+    slug = create()["trainee_id"]
+    graded = {"subject": "100425", "non_uk_degree": "083", "country": "FR", "grade": "02", "graduation_year": "2015"}
+    gradeless = {key: value for key, value in graded.items() if key != "grade"}
+    held = api.post(f"/trainees/{slug}/degrees", json={"data": graded}).json()["data"]["degree_id"]
+    response = api.post(f"/trainees/{slug}/degrees", json={"data": gradeless})
+    assert response.status_code == 409, response.text
+    assert [d["degree_id"] for d in response.json()["data"]] == [held]
+    # A PUT blanking the grade of another degree of the same values merges to the gradeless one: 409 too.
+    other = api.post(f"/trainees/{slug}/degrees", json={"data": {**graded, "grade": "03"}})
+    assert other.status_code == 201, other.text
+    path = f"/trainees/{slug}/degrees/{other.json()['data']['degree_id']}"
+    assert api.put(path, json={"data": {"grade": ""}}).status_code == 409
+    # The other way round: the held degree's blank grade does not match a grade sent.
+    for body in ({**gradeless, "graduation_year": "2016"}, {**graded, "graduation_year": "2016"}):
+        assert api.post(f"/trainees/{slug}/degrees", json={"data": body}).status_code == 201, body
+
+
 def test_a_degree_with_an_unknown_institution_or_non_uk_grade_is_saved_without_an_error(api, create):
     """§3.7: an unknown institution becomes "Other UK institution" (shown as null) and a non-UK degree's unknown
     grade becomes blank, both silently: the client's warnings about them are not Register's errors."""
