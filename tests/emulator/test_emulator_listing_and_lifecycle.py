@@ -269,6 +269,26 @@ def test_a_withdrawal_date_sent_with_a_time_is_kept_as_its_date(api, create):
     assert done.json()["data"]["withdrawal_date"] == "2026-10-01"
 
 
+def test_a_withdrawal_date_with_an_offset_is_compared_with_the_start_by_its_instant(api, create):
+    """§3.4, §3.9: `DateTime.iso8601(withdrawal_date) < itt_start_date` compares instants, the start day at 00:00
+    UTC: 00:30+01:00 on the start day is before it (422), 23:30-01:00 on the day before is not; the date kept is
+    the written one (§2.7)."""
+    start = "2026-09-01"  # the trainee_body default
+    early, late = _people(create, 2)
+    refused = api.post(
+        f"/trainees/{early}/withdraw",
+        json={"data": {**WITHDRAWAL, "withdrawal_date": f"{start}T00:30:00+01:00"}},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["message"] == "withdrawal_date must be after itt_start_date"
+    done = api.post(
+        f"/trainees/{late}/withdraw",
+        json={"data": {**WITHDRAWAL, "withdrawal_date": "2026-08-31T23:30:00-01:00"}},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_date"] == "2026-08-31"
+
+
 def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
     # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
     slug = create()["trainee_id"]
