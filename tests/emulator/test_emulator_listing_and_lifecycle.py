@@ -298,6 +298,20 @@ def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api
     assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
 
 
+def test_withdraw_with_the_old_withdraw_date_is_a_state_error_where_withdrawing_is_not_allowed(api, create):
+    """§2.7 step 1: Register checks `withdraw_allowed?` before it assigns the body's fields, so a trainee already
+    withdrawn, or whose course starts later, gets 422 StateTransitionError for `withdraw_date` too, not the 500 of
+    an allowed one (review30 F4)."""
+    withdrawn = create()["trainee_id"]
+    later = create(last_name="Later", itt_start_date="2027-01-05", itt_end_date="2027-12-31")["trainee_id"]
+    assert api.post(f"/trainees/{withdrawn}/withdraw", json={"data": WITHDRAWAL}).status_code == 200
+    body = {"data": {**WITHDRAWAL, "withdraw_date": "2026-10-01"}}
+    for slug in (withdrawn, later):
+        response = api.post(f"/trainees/{slug}/withdraw", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["error"] == "StateTransitionError"
+
+
 def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
     # Strong parameters permit `reasons: []` only (§2.7): a single string is dropped, not read letter by letter.
     slug = create()["trainee_id"]

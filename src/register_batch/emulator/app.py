@@ -761,11 +761,11 @@ class RegisterApp:
     def withdraw(self, context: Context) -> Response:
         trainee = self._trainee(context)
         data = context.data()
-        if "withdraw_date" in data:
-            return INTERNAL_ERROR  # permitted but unknown to WithdrawalAttributes: UnknownAttributeError (§2.7 ⚠)
         start = parse_date(trainee["fields"].get("itt_start_date"))
         if trainee["state"] not in (SUBMITTED, TRN_RECEIVED, DEFERRED) or start is None or start > context.today:
-            raise ApiError(STATE_TRANSITION)
+            raise ApiError(STATE_TRANSITION)  # withdraw_allowed?, before any field is read (§2.7 step 1)
+        if "withdraw_date" in data:
+            return INTERNAL_ERROR  # permitted but unknown to WithdrawalAttributes: UnknownAttributeError (§2.7 ⚠)
         body: dict[str, Any] = {}
         for key in WITHDRAWAL_KEYS:
             value = attrs._scalar(key, data.get(key))
