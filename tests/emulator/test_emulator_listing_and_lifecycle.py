@@ -289,6 +289,20 @@ def test_a_withdrawal_date_with_an_offset_is_compared_with_the_start_by_its_inst
     assert done.json()["data"]["withdrawal_date"] == "2026-08-31"
 
 
+def test_a_withdrawal_reason_sent_twice_is_held_once(api, create):
+    """§3.9: Register saves `WithdrawalReason.where(name: reasons)`, one row per distinct reason, and echoes those
+    (review30 F3): the emulator kept and echoed the list as sent."""
+    slug = create()["trainee_id"]
+    reasons = ["did_not_make_progress", "record_added_in_error", "did_not_make_progress"]
+    done = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "reasons": reasons}})
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_reasons"] == ["did_not_make_progress", "record_added_in_error"]
+    assert api.get(f"/trainees/{slug}").json()["withdrawal_reasons"] == [
+        "did_not_make_progress",
+        "record_added_in_error",
+    ]
+
+
 def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
     # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
     slug = create()["trainee_id"]

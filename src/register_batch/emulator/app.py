@@ -785,7 +785,9 @@ class RegisterApp:
                 "date": str(body["withdrawal_date"])[:10],
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
-                "reasons": body["reasons"],  # required, so a non-empty list here (§3.9)
+                # Required, so a non-empty list here; stored once each, as `WithdrawalReason.where(name: reasons)`
+                # finds them (§3.9): a reason sent twice is echoed once.
+                "reasons": list(dict.fromkeys(body["reasons"])),
                 "another_reason": body.get("another_reason"),
                 "safeguarding_concern_reasons": body.get("safeguarding_concern_reasons"),
             },
