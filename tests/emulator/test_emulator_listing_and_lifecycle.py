@@ -269,6 +269,40 @@ def test_a_withdrawal_date_sent_with_a_time_is_kept_as_its_date(api, create):
     assert done.json()["data"]["withdrawal_date"] == "2026-10-01"
 
 
+def test_a_withdrawal_date_with_an_offset_is_compared_with_the_start_by_its_instant(api, create):
+    """§3.4, §3.9: `DateTime.iso8601(withdrawal_date) < itt_start_date` compares instants, the start day at 00:00
+    UTC: 00:30+01:00 on the start day is before it (422), 23:30-01:00 on the day before is not; the date kept is
+    the written one (§2.7)."""
+    start = "2026-09-01"  # the trainee_body default
+    early, late = _people(create, 2)
+    refused = api.post(
+        f"/trainees/{early}/withdraw",
+        json={"data": {**WITHDRAWAL, "withdrawal_date": f"{start}T00:30:00+01:00"}},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["message"] == "withdrawal_date must be after itt_start_date"
+    done = api.post(
+        f"/trainees/{late}/withdraw",
+        json={"data": {**WITHDRAWAL, "withdrawal_date": "2026-08-31T23:30:00-01:00"}},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_date"] == "2026-08-31"
+
+
+def test_a_withdrawal_reason_sent_twice_is_held_once(api, create):
+    """§3.9: Register saves `WithdrawalReason.where(name: reasons)`, one row per distinct reason, and echoes those
+    (review30 F3): the emulator kept and echoed the list as sent."""
+    slug = create()["trainee_id"]
+    reasons = ["did_not_make_progress", "record_added_in_error", "did_not_make_progress"]
+    done = api.post(f"/trainees/{slug}/withdraw", json={"data": {**WITHDRAWAL, "reasons": reasons}})
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_reasons"] == ["did_not_make_progress", "record_added_in_error"]
+    assert api.get(f"/trainees/{slug}").json()["withdrawal_reasons"] == [
+        "did_not_make_progress",
+        "record_added_in_error",
+    ]
+
+
 def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api, create):
     # §2.7 ⚠: permitted by the controller, unknown to WithdrawalAttributes (UnknownAttributeError).
     slug = create()["trainee_id"]
@@ -276,6 +310,20 @@ def test_withdraw_with_the_old_withdraw_date_is_a_500_that_withdraws_nothing(api
     response = api.post(f"/trainees/{slug}/withdraw", json=body)
     assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
     assert api.get(f"/trainees/{slug}").json()["state"] == "trn_received"
+
+
+def test_withdraw_with_the_old_withdraw_date_is_a_state_error_where_withdrawing_is_not_allowed(api, create):
+    """§2.7 step 1: Register checks `withdraw_allowed?` before it assigns the body's fields, so a trainee already
+    withdrawn, or whose course starts later, gets 422 StateTransitionError for `withdraw_date` too, not the 500 of
+    an allowed one (review30 F4)."""
+    withdrawn = create()["trainee_id"]
+    later = create(last_name="Later", itt_start_date="2027-01-05", itt_end_date="2027-12-31")["trainee_id"]
+    assert api.post(f"/trainees/{withdrawn}/withdraw", json={"data": WITHDRAWAL}).status_code == 200
+    body = {"data": {**WITHDRAWAL, "withdraw_date": "2026-10-01"}}
+    for slug in (withdrawn, later):
+        response = api.post(f"/trainees/{slug}/withdraw", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["error"] == "StateTransitionError"
 
 
 def test_withdrawal_reasons_not_sent_as_a_list_are_no_reasons(api, create):
@@ -625,6 +673,27 @@ def test_a_degree_is_a_duplicate_after_registers_mapping(api, create):
         response = api.post(f"/trainees/{slug}/degrees", json={"data": body})
         assert response.status_code == 409, body
         assert response.json()["errors"] == [{"error": "Conflict", "message": "This is a duplicate degree"}]
+
+
+def test_a_blank_in_the_degree_sent_matches_any_held_value_but_not_the_other_way(api, create):
+    """§3.7 "equal non-blank": Register compares only the values the sent degree (merged, for PUT) has, so a
+    non-UK degree without its optional grade duplicates a held one with a grade; a graded one sent beside a
+    gradeless held one does not."""
+    slug = create()["trainee_id"]
+    graded = {"subject": "100425", "non_uk_degree": "083", "country": "FR", "grade": "02", "graduation_year": "2015"}
+    gradeless = {key: value for key, value in graded.items() if key != "grade"}
+    held = api.post(f"/trainees/{slug}/degrees", json={"data": graded}).json()["data"]["degree_id"]
+    response = api.post(f"/trainees/{slug}/degrees", json={"data": gradeless})
+    assert response.status_code == 409, response.text
+    assert [d["degree_id"] for d in response.json()["data"]] == [held]
+    # A PUT blanking the grade of another degree of the same values merges to the gradeless one: 409 too.
+    other = api.post(f"/trainees/{slug}/degrees", json={"data": {**graded, "grade": "03"}})
+    assert other.status_code == 201, other.text
+    path = f"/trainees/{slug}/degrees/{other.json()['data']['degree_id']}"
+    assert api.put(path, json={"data": {"grade": ""}}).status_code == 409
+    # The other way round: the held degree's blank grade does not match a grade sent.
+    for body in ({**gradeless, "graduation_year": "2016"}, {**graded, "graduation_year": "2016"}):
+        assert api.post(f"/trainees/{slug}/degrees", json={"data": body}).status_code == 201, body
 
 
 def test_a_degree_with_an_unknown_institution_or_non_uk_grade_is_saved_without_an_error(api, create):

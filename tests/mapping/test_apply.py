@@ -114,6 +114,19 @@ def test_register_csv_columns_and_withdrawal_extension():
     }
 
 
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv"])
+def test_a_withdrawal_reason_given_twice_is_one_reason(fmt):
+    """§3.9: Register stores a withdrawal's distinct reasons (`WithdrawalReason.where(name: reasons)`), so a reason
+    repeated in the record is one, in the order first written: sent twice, Register held it once and every sync
+    warned that its reasons differed from the record's (review30 F3)."""
+    column = "withdrawal_reasons" if fmt == "register-csv" else "WITHDRAWAL_REASONS"
+    date_column = "withdrawal_date" if fmt == "register-csv" else "WITHDRAWAL_DATE"
+    written = "did_not_make_progress;trainee_workload_issues; did_not_make_progress|trainee_workload_issues"
+    record = mapped({column: written, date_column: "2026-01-01"}, fmt=fmt)
+    assert record.withdrawal is not None
+    assert record.withdrawal["reasons"] == ["did_not_make_progress", "trainee_workload_issues"]
+
+
 def test_user_mapping_file_layers_over_the_bundled_one(tmp_path):
     user = tmp_path / "ours.yaml"
     user.write_text(

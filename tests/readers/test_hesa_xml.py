@@ -488,6 +488,84 @@ def test_tags_of_another_case_are_read_upper_case_and_two_differing_only_in_case
     ]
 
 
+def test_groups_and_their_containers_of_another_case_are_read_as_hesas(hesa_samples, tmp_path):
+    """review29 F5: an SRS's <Placements><Placement> and <PreviousQualifications><previousQualification> are HESA's
+    groups, as a Student's <Forename> is FORENAME: the record keeps its placement and degree (they were dropped
+    without a word, and a postgraduate record was then refused for a degree it has)."""
+    from register_batch.mapping import Mapper
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for tag, written in (
+        ("PLACEMENTS", "Placements"),
+        ("PLACEMENT", "Placement"),
+        ("PREVIOUSQUALIFICATIONS", "PreviousQualifications"),
+        ("PREVIOUSQUALIFICATION", "previousQualification"),
+    ):
+        text = re.sub(rf"<(/?){tag}>", rf"<\1{written}>", text)
+    path = tmp_path / "group-cases.xml"
+    path.write_text(text)
+    [(info, [raw])] = read(path)
+    assert not raw.problems
+    assert raw.groups["PLACEMENT"] == [{"F_PLMNTSCH": "900000", "F_PLMNTDYS": "160"}]
+    data = Mapper(load_mapping()).map(raw, info.format).data
+    assert data["placements_attributes"] == [{"urn": "900000", "name": "Placement 1"}]
+    assert data["degrees_attributes"] == [
+        {"subject": "100251", "institution": "0001", "grade": "01", "graduation_year": "2005-07-01", "uk_degree": "205"}
+    ]
+
+
+def test_a_users_mapping_naming_a_group_in_another_case_still_reads_it(hesa_samples, tmp_path):
+    """A mapping file's group names the elements as the reader hands them over, upper case (as its tag names are):
+    `group: Placement` reads an SRS's <Placement> elements, now read as PLACEMENT."""
+    from register_batch.mapping import Mapper
+
+    text = re.sub(r"<(/?)PLACEMENT>", r"<\1Placement>", (hesa_samples / "itt_record_C23053.xml").read_text())
+    path = tmp_path / "placement.xml"
+    path.write_text(text)
+    user = tmp_path / "ours.yaml"
+    user.write_text("fields:\n  hesa:\n    placements:\n      group: Placement\n")
+    [(info, [raw])] = read(path)
+    data = Mapper(load_mapping([user])).map(raw, info.format).data
+    assert data["placements_attributes"] == [{"urn": "900000", "name": "Placement 1"}]
+
+
+@pytest.mark.parametrize(
+    "edit,problem",
+    [
+        (
+            ("PLACEMENT", "PLACEMNT"),
+            (
+                "PLACEMNT",
+                "<PLACEMNT> in <PLACEMENTS> is not HESA's <PLACEMENT>: its tags (<F_PLMNTSCH> and 1 more) are "
+                "not read; name it <PLACEMENT>",
+            ),
+        ),
+        (
+            ("PREVIOUSQUALIFICATION", "Qualification"),
+            (
+                "Qualification",
+                "<Qualification> in <PREVIOUSQUALIFICATIONS> is not HESA's <PREVIOUSQUALIFICATION>: its "
+                "tags (<F_BURSFLAG> and ",
+            ),
+        ),
+    ],
+)
+def test_an_element_in_a_hesa_group_container_that_is_not_its_group_is_a_record_problem(
+    hesa_samples, tmp_path, edit, problem
+):
+    """review29 F5: a misspelt <PLACEMNT> in HESA's <PLACEMENTS> left the placement out without a word (validate:
+    valid): the record has a problem naming the element, as a group written without one of its elements has."""
+    old, new = edit
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    text = re.sub(rf"(<{old}>.*?</{old}>)", r"\1\1", text, flags=re.S)  # two of them: one problem
+    text = re.sub(rf"<(/?){old}>", rf"<\1{new}>", text)
+    path = tmp_path / "misspelt-group.xml"
+    path.write_text(text)
+    [(_info, [raw])] = read(path)
+    [(field, message)] = raw.problems
+    assert field == problem[0] and message.startswith(problem[1])
+
+
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):
     # A record (within the 2 MB a Student may take) of k tags each given twice with different values: the reader
     # used to scan the record's tags once per repeated tag, k**2 steps (8,000 such tags took 10 s). Counted

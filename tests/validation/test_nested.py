@@ -322,6 +322,24 @@ def test_after_a_withdrawal_date_comes_a_time_or_nothing(written, valid):
     assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])
 
 
+@pytest.mark.parametrize(
+    "written,valid",
+    [
+        ("2025-09-01T00:30:00+01:00", False),  # 2025-08-31 23:30 UTC: before the start (review30 F1)
+        ("2025-08-31T23:30:00-01:00", True),  # 2025-09-01 00:30 UTC: on the start day
+        ("2025-09-01T00:00:00+00:00", True),
+        ("2025-08-31T23:59:59", False),  # no offset: UTC, as DateTime.iso8601 reads it
+        ("2025-09-01T00:00", True),
+        ("2025-08-31T23:59:59.5-00:01", True),
+    ],
+)
+def test_a_withdrawal_date_with_a_time_is_judged_by_its_instant(written, valid):
+    """§3.4, §3.9: Register compares `DateTime.iso8601(withdrawal_date)` with itt_start_date (VALID: 2025-09-01),
+    and Ruby compares a DateTime with a Date by instant, the Date at 00:00 UTC, not by the written day."""
+    found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])
+
+
 REQUIRED_YEAR = (
     "degrees_attributes[0].graduation_year",
     "degree_graduation_year_required",

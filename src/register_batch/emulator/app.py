@@ -362,6 +362,13 @@ class Context:
         return parse_qs(self.request.query, keep_blank_values=True)
 
 
+def _matches_non_blank(sent: tuple[Any, ...], held: tuple[Any, ...] | None) -> bool:
+    """`existing_degrees.where(<sent values, blank ones dropped>)` (§3.7): each non-blank value sent equals the
+    held one; a blank sent matches anything, a blank held matches only a blank sent."""
+    held = held or (None,) * len(sent)
+    return all(value is None or value == other for value, other in zip(sent, held, strict=True))
+
+
 class RegisterApp:
     """The Register API's behaviour over a Store (one instance per emulator)."""
 
@@ -754,11 +761,11 @@ class RegisterApp:
     def withdraw(self, context: Context) -> Response:
         trainee = self._trainee(context)
         data = context.data()
-        if "withdraw_date" in data:
-            return INTERNAL_ERROR  # permitted but unknown to WithdrawalAttributes: UnknownAttributeError (§2.7 ⚠)
         start = parse_date(trainee["fields"].get("itt_start_date"))
         if trainee["state"] not in (SUBMITTED, TRN_RECEIVED, DEFERRED) or start is None or start > context.today:
-            raise ApiError(STATE_TRANSITION)
+            raise ApiError(STATE_TRANSITION)  # withdraw_allowed?, before any field is read (§2.7 step 1)
+        if "withdraw_date" in data:
+            return INTERNAL_ERROR  # permitted but unknown to WithdrawalAttributes: UnknownAttributeError (§2.7 ⚠)
         body: dict[str, Any] = {}
         for key in WITHDRAWAL_KEYS:
             value = attrs._scalar(key, data.get(key))
@@ -778,7 +785,9 @@ class RegisterApp:
                 "date": str(body["withdrawal_date"])[:10],
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
-                "reasons": body["reasons"],  # required, so a non-empty list here (§3.9)
+                # Required, so a non-empty list here; stored once each, as `WithdrawalReason.where(name: reasons)`
+                # finds them (§3.9): a reason sent twice is echoed once.
+                "reasons": list(dict.fromkeys(body["reasons"])),
                 "another_reason": body.get("another_reason"),
                 "safeguarding_concern_reasons": body.get("safeguarding_concern_reasons"),
             },
@@ -866,12 +875,17 @@ class RegisterApp:
         return Response.json(200, {"data": degree_json(self.reference, degree)})
 
     def _degree_conflicts(self, trainee: Row, fields: dict[str, Any], today: date, own_id: int | None) -> list[Row]:
+        """Register looks for held degrees equal to the sent (merged) one in its non-blank values only (§3.7
+        "equal non-blank"): a blank in the degree sent, such as a non-UK degree's optional grade, matches any held
+        value."""
         facts = Facts.of(trainee["fields"], today, self.reference)
         identity = degree_identity(fields, facts)
+        if identity is None:
+            return []
         return [
             d
             for d in self.store.children("degrees", [trainee["id"]])[trainee["id"]]
-            if d["id"] != own_id and degree_identity(d["fields"], facts) == identity
+            if d["id"] != own_id and _matches_non_blank(identity, degree_identity(d["fields"], facts))
         ]
 
     def _save_degree(self, context: Context, trainee: Row, fields: dict[str, Any], degree: Row | None) -> Response:

@@ -435,7 +435,9 @@ class Mapper:
             record.withdrawal = self._optional(fields, fmap.withdrawal)
             if record.withdrawal and "reasons" in record.withdrawal:
                 reasons = [r.strip() for r in _REASON_SPLIT.split(record.withdrawal["reasons"]) if r.strip()]
-                record.withdrawal["reasons"] = reasons
+                # Register stores each reason once (register-api.md §3.9, `WithdrawalReason.where(name: reasons)`):
+                # a repeat is sent once, so what Register holds is what the record says (review30 F3).
+                record.withdrawal["reasons"] = list(dict.fromkeys(reasons))
         if has_deferral:
             record.deferral = self._optional(fields, fmap.deferral)
         # F_RSNEND says a leaving in any layout (it is read in any): like WITHDRAWAL_*, a tag some Students have

@@ -286,6 +286,12 @@ def _namer(family: str, known_tags: set[str]) -> Callable[[str], str]:
     return name
 
 
+def _group_name(family: str, group: str | None) -> str | None:
+    """A group's element name as the HESA XML reader hands it over: upper case, as its tags are (`group: Placement`
+    names the <PLACEMENT> elements the reader reads an SRS's <Placement> as)."""
+    return group.strip().upper() if group is not None and family != "register-csv" else group
+
+
 def _known_tags(doc: dict[str, Any]) -> set[str]:
     return {str(t).upper() for t in doc.get("known_tags") or ()}
 
@@ -311,9 +317,9 @@ def _field_map(family: str, doc: dict[str, Any], where: str) -> FieldMap:
     fmap = FieldMap(
         family=family,
         trainee=table(doc.get("trainee"), TRAINEE_FIELDS, f"{where}.trainee"),
-        degree_group=degrees.get("group"),
+        degree_group=_group_name(family, degrees.get("group")),
         degree_fields=table(degrees.get("fields"), _DEGREE_SOURCE_FIELDS, f"{where}.degrees.fields"),
-        placement_group=placements.get("group"),
+        placement_group=_group_name(family, placements.get("group")),
         placement_fields=table(placements.get("fields"), ("urn", "name", "postcode"), f"{where}.placements.fields"),
         placement_columns=tuple(name(c) for c in placements.get("columns") or ()),
         withdrawal=table(doc.get("withdrawal"), WITHDRAWAL_FIELDS, f"{where}.withdrawal"),

@@ -248,6 +248,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     containers = 0
     repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
     loose: list[etree._Element] = []  # groups' containers holding a tag with a value where a group belongs
+    strays: list[tuple[etree._Element, etree._Element]] = []  # (container, item): not the group HESA has there
     for child in student:
         text = child.text
         if text is not None:
@@ -257,15 +258,25 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                 continue
         if len(child):
             containers += 1
+            container = _group_tag(child.tag)
             for item in child:
                 row = {leaf.tag: clean(leaf.text) for leaf in item}
                 if not row and item.text is not None and item.text.strip():
                     # In HESA's own groups only, with a value (an SRS's wrapper of its own tags is ignored, as any
                     # tag register-batch does not know is).
-                    if child.tag in HESA_GROUPS and clean(item.text) and (not loose or loose[-1] is not child):
+                    if container in HESA_GROUPS and clean(item.text) and (not loose or loose[-1] is not child):
                         loose.append(child)
                     continue
-                rows = groups.setdefault(item.tag, [])
+                tag = item.tag
+                if tag not in GROUP_ITEMS:  # the fast path: HESA's own item tags
+                    # A <Placement> is a PLACEMENT, as a Student's <Forename> is FORENAME (below); an item of HESA's
+                    # container that is not its group (<PLACEMENTS><PLACEMNT>) is a problem, its tags not read (one in
+                    # a namespace is reported as such, below).
+                    tag = _group_tag(tag)
+                    stray = container in GROUP_OF and tag != GROUP_OF[container] and row and _is_plain(tag)
+                    if stray and not any(c is child and i.tag == item.tag for c, i in strays):  # once per tag (rare)
+                        strays.append((child, item))
+                rows = groups.setdefault(tag, [])
                 rows.append(row)
                 if len(row) != len(item):
                     repeats_in_groups.append((len(rows), item, row))
@@ -293,6 +304,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         problems = [*problems, *_repeated_tags(item, f"<{item.tag}> {number}", row)]
     if loose:
         problems = [*problems, *(_loose_group_tags(container) for container in loose)]
+    if strays:
+        problems = [*problems, *(_stray_group_item(container, item) for container, item in strays)]
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, once the checks above have read
     # the tags as written.
@@ -338,6 +351,33 @@ def _upper_cased(tags: dict[str, str | None], where: str) -> tuple[dict[str, str
 # HESA's groups of tags (hesa-formats.md §1.2), as their containers and their items: one of them holding tags with
 # values where the other belongs (PLACEMENTS without its PLACEMENT, a PREVIOUSQUALIFICATION straight in the Student).
 HESA_GROUPS = frozenset({"PLACEMENTS", "PLACEMENT", "PREVIOUSQUALIFICATIONS", "PREVIOUSQUALIFICATION"})
+# Each group's item and the container HESA puts it in.
+GROUP_ITEMS = {"PLACEMENT": "PLACEMENTS", "PREVIOUSQUALIFICATION": "PREVIOUSQUALIFICATIONS"}
+GROUP_OF = {container: item for item, container in GROUP_ITEMS.items()}
+
+
+def _is_plain(tag: object) -> bool:
+    """A tag that is a name: not in a namespace (reported as such), nor the node of an entity left unexpanded."""
+    return isinstance(tag, str) and not tag.startswith("{")
+
+
+def _group_tag(tag: Any) -> Any:
+    """A group's or container's tag as the mapping names it: upper case, as the Student's own tags are read (an SRS's
+    <Placement> is HESA's PLACEMENT). Any other tag is kept as it is."""
+    return tag.upper() if _is_plain(tag) else tag
+
+
+def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[str | None, str]:
+    """The problem of an element with tags in one of HESA's group containers that is not that container's group
+    (hesa-formats.md §1.2): a misspelt <PLACEMNT> in <PLACEMENTS>, whose placement would be left out without a word."""
+    expected = GROUP_OF[str(container.tag).upper()]
+    tags = [str(leaf.tag) for leaf in item]
+    more = f" and {len(tags) - 1} more" if len(tags) > 1 else ""
+    return (
+        str(item.tag),
+        f"<{cut_short(str(item.tag))}> in <{cut_short(str(container.tag))}> is not HESA's <{expected}>: its tags "
+        f"(<{cut_short(tags[0])}>{more}) are not read; name it <{expected}>",
+    )
 
 
 def _loose_group_tags(container: etree._Element) -> tuple[str | None, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
@@ -367,9 +367,22 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     day = withdrawal_day(str(value))
     if day is None:
         return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
-    if facts.itt_start is not None and day < facts.itt_start:
+    if facts.itt_start is not None and withdrawn_before(str(value), facts.itt_start):
         return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
     return None
+
+
+def withdrawn_before(text: str, itt_start: date) -> bool:
+    """Register's `DateTime.iso8601(withdrawal_date) < itt_start_date` (§3.4, §3.9): Ruby compares a DateTime with a
+    Date by instant, the Date at 00:00 UTC, so a time with an offset counts as the instant it names
+    (`2026-08-25T00:30:00+01:00` is before a start on the 25th, `2026-08-24T23:30:00-01:00` is not); a time without
+    an offset is UTC, as DateTime reads it. `text` is one `withdrawal_day` takes for a day."""
+    if len(text) == 10:
+        return date.fromisoformat(text) < itt_start
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment < datetime.combine(itt_start, time(), UTC)
 
 
 @rule(
