@@ -277,6 +277,10 @@ def test_the_files_that_make_a_state_dir_are_the_ledgers_and_the_embedded_emulat
     from register_batch.sync.target import EMBEDDED_DB, EMBEDDED_DIR
 
     assert (LEDGER_FILE, LOCK_FILE, os.path.join(EMBEDDED_DIR, EMBEDDED_DB)) == STATE_FILES
+    from register_batch.fs import STATE_DIR_ENTRIES
+    from register_batch.reference import PULLED_FILE
+
+    assert {LEDGER_FILE, LOCK_FILE, PULLED_FILE, EMBEDDED_DIR} <= STATE_DIR_ENTRIES
 
 
 @pytest.fixture

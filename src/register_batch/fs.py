@@ -10,7 +10,7 @@ import re
 import shlex
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
@@ -302,6 +302,18 @@ def check_not_an_input(
 # What makes a folder a state dir, whichever command made it: the sync ledger and its lock (sync/ledger.py's
 # LEDGER_FILE, LOCK_FILE) and the embedded emulator's database (sync/target.py).
 STATE_FILES = ("ledger.sqlite3", "sync.lock", os.path.join("register", "register.sqlite3"))
+# Everything register-batch keeps in a state dir: the ledger (with SQLite's companions), its lock, a pulled code list
+# (reference/__init__.py's PULLED_FILE) and the embedded emulator's folder. A state dir holding nothing else is its
+# own to make owner-only (private_dir).
+STATE_DIR_ENTRIES = frozenset(
+    {
+        "ledger.sqlite3",
+        *(f"ledger.sqlite3-{companion}" for companion in ("wal", "shm", "journal")),
+        "sync.lock",
+        "reference-data.json",
+        "register",
+    }
+)
 
 
 def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
@@ -407,12 +419,28 @@ def remove_empty_dirs(folders: Iterable[StrPath]) -> None:
             Path(folder).rmdir()
 
 
-def private_dir(path: StrPath) -> Path:
-    """Create a folder readable by its owner only (and tighten it if it already exists and is ours). On Windows
-    the folder keeps the access list (ACL) it inherits from its parent: see docs/security.md."""
+def private_dir(path: StrPath, *, own: Collection[str] | None = None) -> Path:
+    """Create a folder readable by its owner only, and tighten one that exists and is ours when it is register-
+    batch's to tighten: `own` names what register-batch keeps in such a folder (None: the whole folder is its own).
+    One that holds anything else (a shared project folder, the home folder), or that is sticky (/tmp), keeps its
+    mode: made owner-only, it locked other users out of their own files (`--report-dir /tmp`, run as root, made /tmp
+    root's alone); the files written into it are owner-only all the same. On Windows the folder keeps the access
+    list (ACL) it inherits from its parent: see docs/security.md."""
     folder = make_private_dirs(path)
-    tighten(folder, DIR_MODE)
+    if own is None or _holds_only(folder, own):
+        tighten(folder, DIR_MODE)
     return folder
+
+
+def _holds_only(folder: Path, own: Collection[str]) -> bool:
+    """Whether `folder` is not sticky and holds nothing but entries named in `own` (or nothing)."""
+    try:
+        if folder.stat().st_mode & stat.S_ISVTX:
+            return False
+        with os.scandir(folder) as entries:
+            return all(entry.name in own for entry in entries)
+    except OSError:  # not to be looked into: not to be tightened either
+        return False
 
 
 class _OutputText(io.TextIOWrapper):

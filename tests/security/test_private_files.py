@@ -143,7 +143,11 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
         assert expected in names, f"{expected} was not created: the check would miss it"
     assert any(p.name.startswith("rate-") for p in rate_dir.iterdir()), "no shared rate-budget file"
     assert any(p.name.startswith("reference") or p.suffix == ".json" for p in (work / "pulled").iterdir())
-    assert modes(work, inputs) == {}
+    found = modes(work, inputs)
+    # REGISTER_BATCH_RATE_DIR's budget and provider lock are every sharing account's (no personal data: security.md)
+    shared = {f"{rate_dir.name}/{p.name}" for p in rate_dir.iterdir()}
+    assert {path: mode for path, mode in found.items() if path not in shared} == {}
+    assert {found.get(path) for path in shared} == {"0o666"}
 
 
 def test_the_embedded_emulator_database_is_owner_only_even_if_it_existed(tmp_path):
@@ -209,6 +213,34 @@ def test_ledger_and_report_folders_are_tightened_and_created_owner_only(tmp_path
         assert stat.S_IMODE((tmp_path / "x" / "y" / "out.csv").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folder modes: POSIX only")
+def test_a_report_or_state_folder_that_holds_other_files_or_is_sticky_keeps_its_mode(tmp_path, monkeypatch):
+    """`--report-dir /tmp` run as root made /tmp root's alone (0700), and a shared project folder given as the report
+    folder locked its group out of their own files. A folder is tightened only when it holds nothing but what
+    register-batch keeps there; the reports and ledger written into any folder are owner-only all the same."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    folders = {"sticky": 0o1777, "project": 0o2775, "reports": 0o755, "state": 0o755, "project-state": 0o775}
+    for name, mode in folders.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name).chmod(mode)
+    for theirs in ("project", "project-state"):
+        (tmp_path / theirs / "notes.txt").write_text("the team's\n")
+    sample = str(Path(__file__).parents[2] / "samples" / "extract.xml")
+    for report_dir in ("sticky", "project", "reports"):
+        result = CliRunner().invoke(cli, ["validate", sample, "--report-dir", report_dir])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE((tmp_path / report_dir / "report.json").stat().st_mode) == 0o600
+    for state_dir in ("state", "project-state"):
+        result = CliRunner().invoke(cli, ["sync", sample, "--dry-run", "--state-dir", state_dir, "--report-dir", "r"])
+        assert result.exit_code == 0, result.output
+    modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in folders}
+    assert modes == {"sticky": 0o1777, "project": 0o2775, "reports": 0o700, "state": 0o700, "project-state": 0o775}
 
 
 def test_an_existing_lock_file_and_embedded_token_are_tightened(tmp_path):

@@ -9,7 +9,7 @@ from typing import Any
 
 from register_batch.api import UNAVAILABLE, RegisterClient, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import private_dir, read_at_most, size_in_words, write_private_text
+from register_batch.fs import STATE_DIR_ENTRIES, private_dir, read_at_most, size_in_words, write_private_text
 from register_batch.reference import (
     PULLED_FILE,
     PULLED_FILE_LIMIT,
@@ -55,7 +55,7 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
             f"{client.base}/reference-data answered with {size:,} bytes of reference data, more than the "
             f"{size_in_words(PULLED_FILE_LIMIT)} a pulled file may hold; nothing was saved"
         )
-    path = private_dir(state_dir) / PULLED_FILE
+    path = private_dir(state_dir, own=STATE_DIR_ENTRIES) / PULLED_FILE
     write_private_text(path, text)
     return path
 

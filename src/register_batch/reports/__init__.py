@@ -529,7 +529,7 @@ class ReportBuilder:
 
         if self.ended is None:  # the run's work is done: its reports are written
             self.ended = max(run_clock(), self.started)
-        folder = private_dir(report_dir)
+        folder = private_dir(report_dir, own=REPORT_FILES)
         earlier = _ours(folder / "report.json")  # a folder a run wrote its reports in, not one of files like them
         files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {
             "json": ("report.json", None, lambda fh: json_report.write(fh, self)),

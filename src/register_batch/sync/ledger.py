@@ -26,7 +26,7 @@ from register_batch import portable
 from register_batch.api.limiter import host_file_name, open_shared
 from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
-from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, private_dir
+from register_batch.fs import FILE_MODE, STATE_DIR_ENTRIES, StrPath, make_private_dirs, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class StateDirLock(_FileLock):
         # The state dir, and any folder above it this creates, are owner-only from the start (it will hold
         # the ledger).
         try:
-            self.path = private_dir(state_dir) / LOCK_FILE
+            self.path = private_dir(state_dir, own=STATE_DIR_ENTRIES) / LOCK_FILE
         except UnwritableOutput as exc:  # a file of that name, a read-only or missing parent, a name too long
             shown = state_dir if exc.shown == exc.path else exc.shown  # cut short: a name too long is 255 bytes or more
             raise ConfigError(f"cannot use {shown} as the state dir ({exc.problem})") from None
@@ -306,7 +306,7 @@ class Ledger:
     """Per-record sync state in `<state_dir>/ledger.sqlite3`, bound to one target."""
 
     def __init__(self, state_dir: Path, target: str):
-        folder = private_dir(state_dir)
+        folder = private_dir(state_dir, own=STATE_DIR_ENTRIES)
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
         self._depth = 0  # inside a commit (_one_commit, together)
