@@ -136,50 +136,6 @@ def test_a_new_course_instance_is_created_when_the_extract_also_holds_last_years
     assert code == "sync_other_instance" and "2410000000001" in message
 
 
-def test_the_next_course_of_a_withdrawn_trainee_with_the_same_husid_is_created_beside_it(emulator, tmp_path):
-    """HESA keeps a student's HUSID for every course (the next is a new instance, NUMHUS). A withdrawn trainee's next
-    course was matched to the withdrawn trainee and blocked every night ("the API lets no one change a trainee who is
-    withdrawn"). As Register's own HESA import did (hesa-formats.md §1.5), a withdrawn or awarded trainee whose ITT
-    started more than 30 days from the record's is the student's earlier course: the record is created, and told."""
-    first = {**trainee(1), **WITHDRAWN}
-    assert sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path)).exit_code == 0
-    [withdrawn] = held(emulator)
-    assert withdrawn["state"] == "withdrawn"
-    next_course = started_in(2026, trainee(1))
-    result = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
-    assert result.actions == Counter(create=1) and result.exit_code == 0
-    [(code, message)] = result.results[0].warnings()
-    assert code == "sync_other_instance" and withdrawn["trainee_id"] in message and "withdrawn" in message
-    assert stats(emulator)["trainees"] == 2 and held(emulator) == [withdrawn]  # the earlier course as it was
-    again = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
-    assert again.actions == Counter(unchanged=1) and again.exit_code == 0
-    fresh = options(emulator, tmp_path, state_dir=tmp_path / "fresh")  # no ledger: matched by HUSID alone
-    assert sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], fresh).actions == Counter(unchanged=1)
-
-
-def test_the_next_course_whose_create_reply_was_lost_is_found_not_created_twice(emulator, tmp_path):
-    """The earlier course has the record's HUSID too: the create's trainee is told from it by when it was created."""
-    sync_files([str(write_extract(tmp_path / "a.csv", [{**trainee(1), **WITHDRAWN}]))], options(emulator, tmp_path))
-    next_course = write_extract(tmp_path / "b.csv", [started_in(2026, trainee(1))])
-    emulator.set_faults("lost-response:1.0")
-    result = sync_files([str(next_course)], options(emulator, tmp_path))
-    emulator.set_faults(None)
-    assert result.outcomes == Counter(done=1) and result.exit_code == 0, result.summary_line()
-    assert stats(emulator)["trainees"] == 2
-    again = sync_files([str(next_course)], options(emulator, tmp_path))
-    assert again.actions == Counter(unchanged=1) and stats(emulator)["trainees"] == 2
-
-
-def test_a_withdrawn_trainees_record_starting_within_30_days_is_still_that_trainee(emulator, tmp_path):
-    """An ITT start date moved by a few days is the same course: the record is that withdrawn trainee's, which the
-    API cannot change (blocked), not a second trainee."""
-    first = {**trainee(1), **WITHDRAWN}
-    sync_files([str(write_extract(tmp_path / "a.csv", [first]))], options(emulator, tmp_path))
-    moved = {**first, "itt_start_date": "2025-09-20", "last_name": "Renamed"}
-    result = sync_files([str(write_extract(tmp_path / "b.csv", [moved]))], options(emulator, tmp_path))
-    assert result.actions == Counter(blocked=1) and stats(emulator)["trainees"] == 1
-
-
 def test_a_trainee_leaving_the_cycle_while_register_is_listed_makes_no_other_one_a_create(tmp_path, closed_at_end):
     """Another run (a colleague's, or the SRS vendor's) corrects a trainee's start to the next year while this one
     lists the cycle. Paged by offset, every later trainee moved a place forward and one was never listed: a run with a

@@ -131,22 +131,6 @@ def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) ->
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
 
 
-# Register's own HESA import took a withdrawn or awarded trainee whose ITT start date was more than this many days
-# from the record's for a new course (hesa-formats.md §1.5, MIN_NUMBER_OF_DAYS_SUGGESTING_COURSE_CHANGE).
-COURSE_CHANGE_DAYS = 30
-FINISHED_STATES = frozenset({"withdrawn", "awarded"})
-
-
-def an_earlier_course(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
-    """A trainee Register holds as withdrawn or awarded whose ITT started more than 30 days from the record's: the
-    student's earlier course, not the record's. HESA keeps one HUSID for a student's every course (a second course
-    is a new instance, NUMHUS, with the same HUSID), and Register holds each course as a trainee of its own."""
-    if trainee.get("state") not in FINISHED_STATES:
-        return False
-    ours, theirs = parse_date(data.get("itt_start_date")), parse_date(trainee.get("itt_start_date"))
-    return ours is not None and theirs is not None and abs((ours - theirs).days) > COURSE_CHANGE_DAYS
-
-
 IDENTIFIERS = ("hesa_id", "provider_trainee_id")  # what a record and a Register trainee are matched by
 
 
@@ -374,11 +358,11 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         trainee = holdings.by_id.get(linked)
         if trainee is None:
             return "missing", linked
-        if not _disagrees(data, trainee) and not another_person(data, trainee) and not an_earlier_course(data, trainee):
+        if not _disagrees(data, trainee) and not another_person(data, trainee):
             return "matched", (trainee, "ledger")
-        # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), the
-        # record is another person's with a copied HUSID, or the student's next course. Following it would write
-        # this record's data over another person, or another course; match as if there were no ledger.
+        # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
+        # record is another person's with a copied HUSID. Following it would write this record's data over another
+        # person; match as if there were no ledger.
     candidates: dict[str, ListedTrainee] = {}
     by = None
     for name, index, value in (
@@ -386,7 +370,6 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         ("provider_trainee_id", holdings.by_provider_id, data.get("provider_trainee_id")),
     ):
         found: tuple[ListedTrainee, ...] = index.get(value, ()) if value else ()
-        found = tuple(t for t in found if not an_earlier_course(data, t))
         if name == "provider_trainee_id":
             found = tuple(t for t in found if not another_course_instance(data, t))
         if found and by is None:
@@ -459,16 +442,7 @@ def plan_record(
         plan.steps.append(Step("create"))  # its body: create_body(record.data), made when it is sent
         srs_id = record.data.get("provider_trainee_id")
         others: tuple[ListedTrainee, ...] = holdings.by_provider_id.get(srs_id, ()) if srs_id else ()
-        earlier = [t for t in holdings.by_hesa.get(plan.hesa_id or "", ()) if an_earlier_course(data, t)]
-        if earlier:
-            course = earlier[-1]
-            plan.note = (
-                f"created as another course instance: trainee {course['trainee_id']} has this HUSID, "
-                f"{course.get('state')} in Register, its ITT starting {course.get('itt_start_date')} (more than "
-                f"{COURSE_CHANGE_DAYS} days from this record's: the student's earlier course). If this record is that "
-                "course with its ITT start date corrected, it is that trainee twice: correct the date in the SRS"
-            )
-        elif others:
+        if others:
             # Told, not guessed: another course instance, or a HUSID corrected in the same night as a start moved.
             other = others[-1]
             plan.note = (

@@ -117,14 +117,10 @@ describe(
     "sync_other_instance",
     scope="batch",
     fields=("hesa_id", "provider_trainee_id"),
-    message="created as another course instance: trainee <id> has this SRS id with HUSID <husid>, starting <date> "
-    "(or: has this HUSID, withdrawn or awarded in Register, its ITT starting <date>)",
-    source="design.md (Sync semantics); docs/faq.md (another course instance of the same student); hesa-formats.md "
-    "§1.5 (a withdrawn or awarded trainee whose ITT start is more than 30 days away: a new course)",
+    message="created as another course instance: trainee <id> has this SRS id with HUSID <husid>, starting <date>",
+    source="design.md (Sync semantics); docs/faq.md (another course instance of the same student)",
     fix="Nothing to do if this is a new course. If the HUSID was corrected while the start date moved, it is the "
-    "same person twice: correct the HUSID of the older trainee in Register, then ask DfE to remove the new one. If "
-    "the ITT start date of a withdrawn or awarded trainee's record was corrected, it is that trainee twice: correct "
-    "the date in the SRS, then ask DfE to remove the new one.",
+    "same person twice: correct the HUSID of the older trainee in Register, then ask DfE to remove the new one.",
     severity=Severity.WARNING,
 )
 describe(
