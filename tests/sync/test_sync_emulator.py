@@ -439,6 +439,22 @@ def test_a_withdrawal_register_refuses_from_a_state_it_allows_says_what_register
     assert "Record the trainee's start in Register's service, or check the ITT start date" in message
 
 
+def test_a_withdrawn_trainees_next_course_with_the_same_husid_is_blocked_and_says_it_cannot_be_told_apart(
+    emulator, tmp_path
+):
+    """HESA keeps one HUSID for a student's courses. register-batch matches a HUSID to one trainee, so the next course
+    of a withdrawn trainee is blocked as that trainee's: creating it beside, when the dates differ, also created a
+    withdrawn trainee again whose start was corrected, and let the earlier course's record write over the new one
+    (review32). Nothing is written, and the reason says what to do."""
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**trainee(1), **WITHDRAWN}]))], options(emulator, tmp_path))
+    next_course = started_in(2026, trainee(1))
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert result.actions == Counter(blocked=1) and stats(emulator)["trainees"] == 1
+    reason = result.results[0].plan.reason or ""
+    assert "Its ITT start is 365 days from this record's: if the record is the student's next course" in reason
+    assert reason.endswith("add the new course in Register's service")
+
+
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
     emulator, tmp_path
 ):

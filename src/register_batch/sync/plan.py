@@ -131,6 +131,17 @@ def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) ->
     return bool(theirs and ours and theirs != ours and start_cycle(trainee) != start_cycle(data))
 
 
+# Register's own HESA import took a withdrawn or awarded trainee whose ITT start date was more than this many days
+# from the record's for another course (hesa-formats.md §1.5, MIN_NUMBER_OF_DAYS_SUGGESTING_COURSE_CHANGE).
+COURSE_CHANGE_DAYS = 30
+
+
+def _days_apart(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> int | None:
+    """Days between the record's ITT start date and the trainee's, when both are given."""
+    ours, theirs = parse_date(data.get("itt_start_date")), parse_date(trainee.get("itt_start_date"))
+    return abs((ours - theirs).days) if ours is not None and theirs is not None else None
+
+
 IDENTIFIERS = ("hesa_id", "provider_trainee_id")  # what a record and a Register trainee are matched by
 
 
@@ -497,6 +508,12 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
         plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
+        if (apart := _days_apart(data, trainee)) is not None and apart > COURSE_CHANGE_DAYS:
+            plan.reason += (
+                f". Its ITT start is {apart} days from this record's: if the record is the student's next course "
+                "(HESA keeps one HUSID for a student's courses), register-batch cannot tell the two apart, as it "
+                "matches a HUSID to one trainee: add the new course in Register's service"
+            )
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
