@@ -43,7 +43,7 @@ from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable,
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity, SourceRef, TraineeRecord
+from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, SourceRef, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
@@ -1732,9 +1732,9 @@ def _not_started_in_register(state: str) -> str:
     also holds whether the trainee has started (its commencement status, which the API does not show), and its
     own date may put the ITT start still ahead."""
     return (
-        f"Register lists the trainee as {state.replace('_', ' ')}, which a withdrawal is allowed from, so it holds "
-        "the trainee as not yet started on the ITT course (set in its service; the API does not show it), or its "
-        "date puts the ITT start date still ahead. Record the trainee's start in Register's service, or check the "
+        f"Register lists the trainee as {STATE_WORDS.get(state, state)}, which a withdrawal is allowed from, so it "
+        "holds the trainee as not yet started on the ITT course (set in its service; the API does not show it), or "
+        "its date puts the ITT start date still ahead. Record the trainee's start in Register's service, or check the "
         "ITT start date; the next sync sends the withdrawal again"
     )
 
