@@ -737,3 +737,21 @@ def test_a_rate_folder_shared_by_two_user_accounts_is_one_budget_and_one_provide
     with first, second:
         assert not [r for r in caplog.records if "cannot use" in r.getMessage()], caplog.text
         assert len(json.loads(first.limiter.shared_file.read_text())["sent"]) == 3  # one budget: every send in it
+
+
+def test_a_budget_name_in_a_folder_accounts_share_that_is_a_second_name_of_another_file_is_not_written(
+    tmp_path, caplog
+):
+    """Another account may give one of your files a second name in the shared folder (a hard link, where the system
+    allows it): the budget's rewrite would overwrite that file. Refused, and the run keeps its own budget."""
+    yours = tmp_path / "yours.txt"
+    yours.write_text("your own file\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    budget = shared / "rate-register.example.json"
+    os.link(yours, budget)
+    limiter = RateLimiter(2, 1.0, clock=FakeClock().time, sleep=FakeClock().sleep, margin=0)
+    limiter.share(budget, accounts=True)
+    limiter.acquire()
+    assert yours.read_text() == "your own file\n" and limiter.shared_file is None
+    assert "not a file of its own" in caplog.text

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import json
 import logging
 import math
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -78,7 +80,7 @@ def open_shared(path: StrPath, *, accounts: bool = False) -> int:
     existing = _OPEN_FLAGS & ~os.O_CREAT
     while True:
         try:
-            return os.open(path, existing)
+            return _one_of_its_own(os.open(path, existing), path)
         except FileNotFoundError:
             pass
         try:
@@ -88,6 +90,17 @@ def open_shared(path: StrPath, *, accounts: bool = False) -> int:
         with contextlib.suppress(OSError):
             portable.set_mode(fd, SHARED_BY_ACCOUNTS_MODE)  # past this process's umask
         return fd
+
+
+def _one_of_its_own(fd: int, path: StrPath) -> int:
+    """`fd`, if it is a regular file with no other name: where other accounts may write, one of them could give a
+    file of yours a second name there (a hard link; Linux's fs.protected_hardlinks forbids it, macOS does not), which
+    the budget's rewrite or the lock's holder line would then overwrite."""
+    status = os.fstat(fd)
+    if stat.S_ISREG(status.st_mode) and status.st_nlink == 1:
+        return fd
+    os.close(fd)
+    raise OSError(errno.EPERM, "not a file of its own: a link to another file, or not a regular file", str(path))
 
 
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:
