@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
+import shlex
 from datetime import date
 
 import pytest
@@ -63,6 +65,17 @@ def test_a_folder_given_as_an_input_is_refused_saying_how_to_give_its_extracts(t
     with pytest.raises(UnusableInput) as caught:
         list(open_inputs([str(folder)], "auto", load_mapping()))
     assert str(caught.value) == f"{folder}: is a folder, not a file: give the extracts in it, e.g. {folder}/*.xml"
+
+
+def test_the_pattern_a_folder_input_is_answered_with_is_quoted_for_the_shell(tmp_path):
+    """`e.g. My Extracts/*.xml`, typed as shown, gave the shell `My` and `Extracts/*.xml`."""
+    folder = tmp_path / "My Extracts"
+    folder.mkdir()
+    (folder / "a.xml").write_text("<ITTRecord/>")
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(folder)], "auto", load_mapping()))
+    assert str(caught.value).endswith(f"e.g. {shlex.quote(str(folder))}/*.xml")
+    assert glob.glob(shlex.split(str(caught.value).split("e.g. ")[1])[0]) == [str(folder / "a.xml")]
 
 
 def test_a_pattern_the_shell_matched_to_no_file_is_named_as_a_pattern(tmp_path):

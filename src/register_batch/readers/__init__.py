@@ -17,6 +17,7 @@ import io
 import lzma
 import os
 import re
+import shlex
 import stat
 import zipfile
 import zlib
@@ -125,8 +126,9 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def _a_folder(shown: str) -> UnusableInput:
-    """A folder given as an input: each extract in it is to be given (a shell pattern gives them all)."""
-    every = os.path.join(shown, "*.xml")
+    """A folder given as an input: each extract in it is to be given (a shell pattern gives them all, the folder's
+    name quoted for the shell, as the hint is pasted)."""
+    every = os.path.join(shlex.quote(shown), "*.xml")
     return UnusableInput(shown, f"is a folder, not a file: give the extracts in it, e.g. {every}")
 
 
