@@ -647,3 +647,32 @@ def test_a_names_control_characters_are_named_and_a_carriage_return_said_as_a_wi
         control_characters("re\x07ports\t") == "holds control characters ('\\x07', '\\t'); give the name without them"
     )
     assert control_characters("réports 2026") is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows does not remove a folder that is a process's current folder")
+@pytest.mark.parametrize("command", ["generate", "convert", "export", "validate", "sync"])
+def test_a_relative_output_in_a_current_folder_removed_is_one_line_not_an_internal_error(
+    command, tmp_path, monkeypatch
+):
+    """A job left in a release folder a deploy removed: `os.getcwd()` raises FileNotFoundError, and generate, convert
+    and export with a relative -o ended `internal error`, exit 70 (review31 F5)."""
+    source = extract(tmp_path / "in.csv", 2)
+    gone = tmp_path / "release"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    args = {
+        "generate": ["generate", "--count", "2", "-o", "x.xml"],
+        "convert": ["convert", str(source), "--to", "jsonl", "-o", "x.jsonl"],
+        "export": ["export", "--to", "jsonl", "-o", "x.jsonl", "--state-dir", str(tmp_path / "state")],
+        "validate": ["validate", str(source)],
+        "sync": ["sync", str(source), "--dry-run", "--state-dir", str(tmp_path / "state")],
+    }[command]
+    result = CliRunner().invoke(cli, args, env={"REGISTER_BATCH_RATE_DIR": "off"})
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot write ") and line.endswith(
+        "the current folder is no longer there (removed since the shell or job went to it): cd to a folder that is, "
+        "or give an absolute path"
+    ), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

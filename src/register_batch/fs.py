@@ -151,11 +151,27 @@ def shut_to_this_user(path: Path) -> str:
     )
 
 
+CURRENT_FOLDER_GONE = (
+    "the current folder is no longer there (removed since the shell or job went to it): cd to a folder that is, or "
+    "give an absolute path"
+)
+
+
+def absolute(path: StrPath) -> Path:
+    """`path` made absolute from the current folder; refused in one line when that folder has been removed (a job
+    left in a release folder a deploy replaced), where `os.getcwd()` raises FileNotFoundError."""
+    try:
+        return Path(os.path.abspath(path))
+    except FileNotFoundError:
+        raise UnwritableOutput(path, CURRENT_FOLDER_GONE) from None
+
+
 def check_writable_dir(path: StrPath) -> None:
     """Refuse, before any work is done, a folder that could not be made or written to.
 
     A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
     report. This looks without creating anything; writing later still reports what it meets."""
+    absolute(path)  # a relative name in a current folder removed: `.` is still there to look at, not to write in
     existing, _missing = _nearest_existing(Path(path))
     if not existing.is_dir():
         raise UnwritableOutput(path, f"{existing} is a file, not a folder")
@@ -310,7 +326,7 @@ def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
     files: another target's (the default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir`
     named. A state dir not there yet holds nothing to lose."""
     named, key = (None, None) if state_dir is None else (os.fspath(state_dir), _key_of(state_dir))
-    folder = Path(os.path.abspath(output)).parent
+    folder = absolute(output).parent
     for parent in (folder, *folder.parents):
         if named is not None and key is not None and _key_of(parent) == key:
             found = named
@@ -331,7 +347,7 @@ def same_folder(one: Path, other: Path) -> bool:
     found, also = _key_of(one), _key_of(other)
     if found is not None and also is not None:
         return found == also
-    return os.path.abspath(one) == os.path.abspath(other)
+    return absolute(one) == absolute(other)
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -354,6 +370,7 @@ def make_private_dirs(path: StrPath) -> Path:
     only); folders that exist already are left as they are. Refused part-way (a name too long below a new folder),
     it removes the folders it made: the run refused leaves nothing behind."""
     folder = Path(path)
+    absolute(folder)  # a relative name in a current folder removed: made in nothing
     existing, missing = _nearest_existing(folder)
     made: list[Path] = []
     try:
