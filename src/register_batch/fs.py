@@ -151,6 +151,25 @@ def shut_to_this_user(path: Path) -> str:
     )
 
 
+def home_expanded(path: StrPath) -> Path:
+    """`path` with a leading `~` (`~/reports`, `~user/x`) made the home folder, as a shell would: for every path
+    option and setting alike. One reaches the program literally when quoted in a script or from systemd's
+    ExecStart=, which runs no shell; taken as given, it made a folder named `~` in the current one. This user's `~`
+    with no home known (no $HOME and a uid the user database lacks, or `HOME=`) is refused: not a folder `~`, nor
+    `/`."""
+    value = os.fspath(path)
+    if not value.startswith("~"):
+        return Path(value)
+    own = value == "~" or value.startswith(tuple(f"~{sep}" for sep in _SEPARATORS))
+    # os.path.expanduser leaves `~` as it is with no home known, and makes `~/x` the root's `/x` with `HOME=`.
+    if own and (not os.path.isabs(os.path.expanduser("~")) or os.environ.get("HOME") == ""):
+        raise ConfigError(
+            f"{value}: ~ is the home folder, and none is known for this user (no $HOME, or an empty one): "
+            "give the full path"
+        )
+    return Path(os.path.expanduser(value))
+
+
 CURRENT_FOLDER_GONE = (
     "the current folder is no longer there (removed since the shell or job went to it): cd to a folder that is, or "
     "give an absolute path"
