@@ -676,3 +676,29 @@ def test_a_relative_output_in_a_current_folder_removed_is_one_line_not_an_intern
         "or give an absolute path"
     ), line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a symbolic link on Windows needs a privilege tests do not have")
+@pytest.mark.parametrize(
+    "option, where",
+    [("--report-dir", "made"), ("--report-dir", "below"), ("--state-dir", "made"), ("-o", "below")],
+    ids=["report dir", "report dir below it", "state dir", "output below it"],
+)
+def test_a_folder_that_is_a_link_to_nothing_is_said_to_be_one_not_a_file(tmp_path, monkeypatch, option, where):
+    """`ln -s nowhere-dir reports` (a folder not made yet, or removed since): `reports is a file, not a folder` sent
+    people looking for a file (review31 F6)."""
+    source = extract(tmp_path / "in.csv", 1)
+    monkeypatch.chdir(tmp_path)
+    os.symlink("nowhere-dir", "dangdir")
+    named = "dangdir" if where == "made" else os.path.join("dangdir", "sub")
+    args = {
+        "--report-dir": ["validate", str(source), "--report-dir", named],
+        "--state-dir": ["sync", str(source), "--dry-run", "--state-dir", named, "--report-dir", "reports"],
+        "-o": ["convert", str(source), "--to", "jsonl", "-o", os.path.join(named, "x.jsonl")],
+    }[option]
+    result = CliRunner().invoke(cli, args, env={"REGISTER_BATCH_RATE_DIR": "off"})
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot ") and "not a folder" not in line, line
+    assert "dangdir is a link to nowhere-dir, which does not exist" in line, line
+    assert not (tmp_path / "nowhere-dir").exists()

@@ -185,15 +185,43 @@ def absolute(path: StrPath) -> Path:
         raise UnwritableOutput(path, CURRENT_FOLDER_GONE) from None
 
 
+def _link_to_nothing(path: Path) -> str | None:
+    """What a symbolic link at `path` that leads to nothing is, or None: `ln -s` to a folder not made yet, or one
+    removed since. It looks like no folder at all, and the folder cannot be made there: "a file" sent people looking
+    for one."""
+    try:
+        if not path.is_symlink() or path.exists():
+            return None
+        target = os.readlink(path)
+    except OSError:
+        return None
+    if os.path.lexists(path.parent / target):
+        return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    return f"{path} is a link to {target}, which does not exist"
+
+
+def _not_a_folder(path: Path) -> str:
+    """Why a folder cannot be made at `path`, where something is: a link to nothing, or a file."""
+    return _link_to_nothing(path) or f"{path} is a file, not a folder"
+
+
+def _links_to_nothing_in(folder: Path, missing: list[Path]) -> None:
+    """Refuse a folder to be made where a link to nothing is on its way (`missing`: `_nearest_existing`'s)."""
+    for item in missing:
+        if (dangling := _link_to_nothing(item)) is not None:
+            raise UnwritableOutput(folder, dangling)
+
+
 def check_writable_dir(path: StrPath) -> None:
     """Refuse, before any work is done, a folder that could not be made or written to.
 
     A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
     report. This looks without creating anything; writing later still reports what it meets."""
     absolute(path)  # a relative name in a current folder removed: `.` is still there to look at, not to write in
-    existing, _missing = _nearest_existing(Path(path))
+    existing, missing = _nearest_existing(Path(path))
+    _links_to_nothing_in(Path(path), missing)
     if not existing.is_dir():
-        raise UnwritableOutput(path, f"{existing} is a file, not a folder")
+        raise UnwritableOutput(path, _not_a_folder(existing))
     if not os.access(existing, os.W_OK | os.X_OK):
         if _read_only(existing):  # chmod cannot help there: say what can (another folder, a remount)
             raise UnwritableOutput(path, f"{existing} is on a read-only file system")
@@ -391,6 +419,7 @@ def make_private_dirs(path: StrPath) -> Path:
     folder = Path(path)
     absolute(folder)  # a relative name in a current folder removed: made in nothing
     existing, missing = _nearest_existing(folder)
+    _links_to_nothing_in(folder, missing)
     made: list[Path] = []
     try:
         for item in missing:
@@ -400,9 +429,9 @@ def make_private_dirs(path: StrPath) -> Path:
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
     except FileExistsError:
         remove_empty_dirs(made)
-        raise UnwritableOutput(folder, f"{folder} is a file, not a folder") from None
+        raise UnwritableOutput(folder, _not_a_folder(folder)) from None
     except NotADirectoryError:
-        raise UnwritableOutput(folder, f"{existing} is a file, not a folder") from None
+        raise UnwritableOutput(folder, _not_a_folder(existing)) from None
     except OSError as exc:
         remove_empty_dirs(made)
         raise unwritable(folder, exc) from None

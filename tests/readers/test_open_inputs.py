@@ -78,6 +78,20 @@ def test_the_pattern_a_folder_input_is_answered_with_is_quoted_for_the_shell(tmp
     assert glob.glob(shlex.split(str(caught.value).split("e.g. ")[1])[0]) == [str(folder / "a.xml")]
 
 
+def test_a_dash_for_standard_input_is_refused_saying_so_not_a_file_named_dash_read(tmp_path, monkeypatch):
+    """`cat extract.xml | register-batch validate -` said `-: no such file`; and with a file named `-` in the folder,
+    read it in silence instead of what was piped (review31 F6). `./-` names such a file."""
+    monkeypatch.chdir(tmp_path)
+    generate(tmp_path / "-", count=2, fmt="hesa-xml", seed=1, as_of=date(2026, 11, 28))
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs(["-"], "auto", load_mapping()))
+    assert str(caught.value) == (
+        "-: standard input is not read (a pipe cannot be read twice): save the extract to a file and give its path "
+        "(a file named - as ./-)"
+    )
+    assert sum(len(list(records)) for _info, records in open_inputs(["./-"], "auto", load_mapping())) == 2
+
+
 def test_a_pattern_the_shell_matched_to_no_file_is_named_as_a_pattern(tmp_path):
     """A shell hands `extracts/*.xml` over as it is when nothing matches it (the SRS had not written its file)."""
     pattern = tmp_path / "*.xml"

@@ -361,8 +361,18 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
     """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
     letter, as the paths "e", "x", ...)."""
     given = path_list(paths, "inputs")
+    if "-" in given:
+        # Not a file named `-` read in its place (a leftover beside the job): `./-` names one.
+        raise UnusableInput("-", STANDARD_INPUT)
     _refuse_repeats(given)
     return given
+
+
+# `-`, which many tools take for standard input: a pipe is not read (see _open_file).
+STANDARD_INPUT = (
+    "standard input is not read (a pipe cannot be read twice): save the extract to a file and give its path (a file "
+    "named - as ./-)"
+)
 
 
 def _refuse_repeats(paths: list[str]) -> None:
