@@ -43,7 +43,9 @@ __all__ = [
     "RawRecord",
     "XmlChunks",
     "XmlPart",
+    "check_unchanged",
     "csv_layout",
+    "file_state",
     "find_xml_chunks",
     "input_paths",
     "newlines_before",
@@ -332,15 +334,41 @@ def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
     return detect_format(head, shown, register_columns, config.fields["hesa"].known)
 
 
-def _records(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
+def _records(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
     with _read_errors(info.path):
-        yield from _read(opener, info, config)
+        yield from _read(opener, info, config, path)
 
 
-def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
+CHANGED_WHILE_READ = "the file changed while it was being read; run again once it is complete"
+
+FileState = tuple[int, int, int, int]
+
+
+def file_state(path: StrPath) -> FileState | None:
+    """What says a file is as it was (its device, inode, size and modification time), or None when it cannot be
+    looked at: rewritten in place (the SRS still writing it, `cp` of the next export over it) changes its time,
+    replaced by a rename its inode. Two looks cost microseconds; hashing the file again would cost a second pass."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def check_unchanged(path: StrPath, before: FileState | None, shown: str) -> None:
+    """UnusableInput when the file at `path` is not as `file_state` found it before it was read."""
+    if file_state(path) != before:
+        raise UnusableInput(shown, CHANGED_WHILE_READ)
+
+
+def _read(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
     if info.format == "hesa-xml":
+        # Read in one pass (the CSV reader's second pass compares hashes): the file, or the zip or gzip holding it,
+        # is looked at before and after, so records that mix two exports are not used, nor a hash of neither.
+        before = file_state(path)
         with closing(opener()) as fh:
             yield from read_hesa_xml(fh, info)
+        check_unchanged(path, before, info.path)
         return
     hasher = hashlib.sha256()
     with closing(opener()) as fh:
@@ -354,7 +382,7 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
         yield from read_csv(io.BufferedReader(raw), info, csv_layout(info.format, config), encoding)
         # read_csv read to the end of the file (and closed it): every byte has passed through the hasher.
         if raw.hasher.hexdigest() != info.sha256:
-            raise UnusableInput(info.path, "the file changed while it was being read; run again once it is complete")
+            raise UnusableInput(info.path, CHANGED_WHILE_READ)
 
 
 def input_paths(paths: Iterable[StrPath]) -> list[str]:
@@ -400,7 +428,7 @@ def open_inputs(
         for name, opener in _members(Path(given), shown):
             actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)
-            yield info, _records(opener, info, config)
+            yield info, _records(opener, info, config, Path(given))
 
 
 def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | None:
