@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -1391,3 +1392,51 @@ def test_the_first_of_two_overlapping_commands_to_end_leaves_the_other_its_loggi
     finally:  # the later tests' logging as it was
         for name, level in before.items():
             logging.getLogger(name or None).setLevel(level)
+
+
+@pytest.mark.parametrize(
+    "option", ["--report-dir", "-o of convert", "-o of generate", "--truth", "--config", "--mapping"]
+)
+def test_a_literal_tilde_in_every_path_option_is_the_home_folder(tmp_path, monkeypatch, register_csv_fixtures, option):
+    """`--report-dir '~/rv'` (quoted in a script, or from systemd's ExecStart=, which runs no shell) made a folder
+    named `~` in the current folder, while `~` in the settings was the home folder (review31 F7)."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir()
+    here.mkdir()
+    monkeypatch.chdir(here)
+    source = str(register_csv_fixtures / "five_trainees.csv")
+    (home / "rb.toml").write_text('rate = "7/60"\n')
+    (home / "m.yaml").write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
+    args, made = {
+        "--report-dir": (["validate", source, "--report-dir", "~/rv"], home / "rv" / "report.json"),
+        "-o of convert": (["convert", source, "--to", "jsonl", "-o", "~/o.jsonl"], home / "o.jsonl"),
+        "-o of generate": (["generate", "--count", "1", "-o", "~/g.xml"], home / "g.xml"),
+        "--truth": (
+            ["generate", "--count", "1", "-o", "g.xml", "--defects", "1", "--truth", "~/t.json"],
+            home / "t.json",
+        ),
+        "--config": (["--config", "~/rb.toml", "config", "show"], None),
+        "--mapping": (["validate", source, "--mapping", "~/m.yaml", "--report-dir", "rv"], here / "rv" / "report.json"),
+    }[option]
+    result = CliRunner().invoke(cli, args, env={"HOME": str(home), "USERPROFILE": str(home)})
+    assert "~" not in [p.name for p in here.iterdir()]
+    assert result.exit_code in (0, 1), result.output
+    if made is not None:
+        assert made.is_file()
+    else:
+        assert "7/60" in result.output
+    if option == "--mapping":
+        assert json.loads(made.read_text())["mappings"][-1]["path"] == str(home / "m.yaml")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no HOME to leave empty")
+def test_a_literal_tilde_with_no_home_known_is_refused_not_the_root_folder(tmp_path, monkeypatch):
+    """`HOME=` makes Python's `~/x` the root's `/x`: reports of personal data there, or a folder `~` here."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["generate", "--count", "1", "-o", "~/g.xml"], env={"HOME": ""})
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '-o' / '--output': ~/g.xml: ~ is the home folder, and none is known for this user (no "
+        "$HOME, or an empty one): give the full path"
+    ) in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -651,3 +651,58 @@ def test_a_names_control_characters_are_named_and_a_carriage_return_said_as_a_wi
         control_characters("re\x07ports\t") == "holds control characters ('\\x07', '\\t'); give the name without them"
     )
     assert control_characters("réports 2026") is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows does not remove a folder that is a process's current folder")
+@pytest.mark.parametrize("command", ["generate", "convert", "export", "validate", "sync"])
+def test_a_relative_output_in_a_current_folder_removed_is_one_line_not_an_internal_error(
+    command, tmp_path, monkeypatch
+):
+    """A job left in a release folder a deploy removed: `os.getcwd()` raises FileNotFoundError, and generate, convert
+    and export with a relative -o ended `internal error`, exit 70 (review31 F5)."""
+    source = extract(tmp_path / "in.csv", 2)
+    gone = tmp_path / "release"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    args = {
+        "generate": ["generate", "--count", "2", "-o", "x.xml"],
+        "convert": ["convert", str(source), "--to", "jsonl", "-o", "x.jsonl"],
+        "export": ["export", "--to", "jsonl", "-o", "x.jsonl", "--state-dir", str(tmp_path / "state")],
+        "validate": ["validate", str(source)],
+        "sync": ["sync", str(source), "--dry-run", "--state-dir", str(tmp_path / "state")],
+    }[command]
+    result = CliRunner().invoke(cli, args, env={"REGISTER_BATCH_RATE_DIR": "off"})
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot write ") and line.endswith(
+        "the current folder is no longer there (removed since the shell or job went to it): cd to a folder that is, "
+        "or give an absolute path"
+    ), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a symbolic link on Windows needs a privilege tests do not have")
+@pytest.mark.parametrize(
+    "option, where",
+    [("--report-dir", "made"), ("--report-dir", "below"), ("--state-dir", "made"), ("-o", "below")],
+    ids=["report dir", "report dir below it", "state dir", "output below it"],
+)
+def test_a_folder_that_is_a_link_to_nothing_is_said_to_be_one_not_a_file(tmp_path, monkeypatch, option, where):
+    """`ln -s nowhere-dir reports` (a folder not made yet, or removed since): `reports is a file, not a folder` sent
+    people looking for a file (review31 F6)."""
+    source = extract(tmp_path / "in.csv", 1)
+    monkeypatch.chdir(tmp_path)
+    os.symlink("nowhere-dir", "dangdir")
+    named = "dangdir" if where == "made" else os.path.join("dangdir", "sub")
+    args = {
+        "--report-dir": ["validate", str(source), "--report-dir", named],
+        "--state-dir": ["sync", str(source), "--dry-run", "--state-dir", named, "--report-dir", "reports"],
+        "-o": ["convert", str(source), "--to", "jsonl", "-o", os.path.join(named, "x.jsonl")],
+    }[option]
+    result = CliRunner().invoke(cli, args, env={"REGISTER_BATCH_RATE_DIR": "off"})
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("register-batch: error: cannot ") and "not a folder" not in line, line
+    assert "dangdir is a link to nowhere-dir, which does not exist" in line, line
+    assert not (tmp_path / "nowhere-dir").exists()

@@ -26,6 +26,7 @@ from register_batch.commands.common import (
     FolderPath,
     OutputFile,
     State,
+    UserPath,
     _reference_path,
     _report_dir,
     api_version_option,
@@ -85,7 +86,7 @@ class _OneLine(logging.Formatter):
 @click.version_option(__version__, "-V", "--version", prog_name="register-batch")
 @click.option(
     "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
     help="Settings file (default: $REGISTER_BATCH_CONFIG, else ./register-batch.toml if present).",

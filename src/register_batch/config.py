@@ -276,7 +276,10 @@ def load_settings(
     """Resolve every setting; `options` are the command-line values (None = not given)."""
     options = options or {}
     environ = os.environ if environ is None else environ
+    from register_batch.fs import home_expanded
+
     path = config_file or (Path(environ["REGISTER_BATCH_CONFIG"]) if environ.get("REGISTER_BATCH_CONFIG") else None)
+    path = home_expanded(path) if path is not None else None
     found_here = path is None and _settings_file_here()
     if found_here:
         path = Path(CONFIG_FILE)
@@ -300,7 +303,7 @@ def load_settings(
 
     def located(value: Any, from_file: bool) -> Path:
         """Paths written in the config file are relative to that file, not to where the command runs."""
-        given = Path(value).expanduser()
+        given = home_expanded(value)
         return path.parent / given if path is not None and from_file else given
 
     def setting_path(key: str) -> Path:
@@ -320,7 +323,7 @@ def load_settings(
     # --mapping files are added after the config file's, not instead of them.
     mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
     if options.get("mappings"):
-        mappings += [Path(m) for m in options["mappings"]]
+        mappings += [home_expanded(m) for m in options["mappings"]]
         sources["mappings"] = f"{path} + command line" if file_values.get("mappings") else "command line"
     state_dir = setting_path("state_dir")
     if sources["state_dir"] == "default":

@@ -151,14 +151,77 @@ def shut_to_this_user(path: Path) -> str:
     )
 
 
+def home_expanded(path: StrPath) -> Path:
+    """`path` with a leading `~` (`~/reports`, `~user/x`) made the home folder, as a shell would: for every path
+    option and setting alike. One reaches the program literally when quoted in a script or from systemd's
+    ExecStart=, which runs no shell; taken as given, it made a folder named `~` in the current one. This user's `~`
+    with no home known (no $HOME and a uid the user database lacks, or `HOME=`) is refused: not a folder `~`, nor
+    `/`."""
+    value = os.fspath(path)
+    if not value.startswith("~"):
+        return Path(value)
+    own = value == "~" or value.startswith(tuple(f"~{sep}" for sep in _SEPARATORS))
+    # os.path.expanduser leaves `~` as it is with no home known, and makes `~/x` the root's `/x` with `HOME=`.
+    if own and (not os.path.isabs(os.path.expanduser("~")) or os.environ.get("HOME") == ""):
+        raise ConfigError(
+            f"{value}: ~ is the home folder, and none is known for this user (no $HOME, or an empty one): "
+            "give the full path"
+        )
+    return Path(os.path.expanduser(value))
+
+
+CURRENT_FOLDER_GONE = (
+    "the current folder is no longer there (removed since the shell or job went to it): cd to a folder that is, or "
+    "give an absolute path"
+)
+
+
+def absolute(path: StrPath) -> Path:
+    """`path` made absolute from the current folder; refused in one line when that folder has been removed (a job
+    left in a release folder a deploy replaced), where `os.getcwd()` raises FileNotFoundError."""
+    try:
+        return Path(os.path.abspath(path))
+    except FileNotFoundError:
+        raise UnwritableOutput(path, CURRENT_FOLDER_GONE) from None
+
+
+def _link_to_nothing(path: Path) -> str | None:
+    """What a symbolic link at `path` that leads to nothing is, or None: `ln -s` to a folder not made yet, or one
+    removed since. It looks like no folder at all, and the folder cannot be made there: "a file" sent people looking
+    for one."""
+    try:
+        if not path.is_symlink() or path.exists():
+            return None
+        target = os.readlink(path)
+    except OSError:
+        return None
+    if os.path.lexists(path.parent / target):
+        return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    return f"{path} is a link to {target}, which does not exist"
+
+
+def _not_a_folder(path: Path) -> str:
+    """Why a folder cannot be made at `path`, where something is: a link to nothing, or a file."""
+    return _link_to_nothing(path) or f"{path} is a file, not a folder"
+
+
+def _links_to_nothing_in(folder: Path, missing: list[Path]) -> None:
+    """Refuse a folder to be made where a link to nothing is on its way (`missing`: `_nearest_existing`'s)."""
+    for item in missing:
+        if (dangling := _link_to_nothing(item)) is not None:
+            raise UnwritableOutput(folder, dangling)
+
+
 def check_writable_dir(path: StrPath) -> None:
     """Refuse, before any work is done, a folder that could not be made or written to.
 
     A run that checks or uploads thousands of records must not fail at its very end for want of a place for its
     report. This looks without creating anything; writing later still reports what it meets."""
-    existing, _missing = _nearest_existing(Path(path))
+    absolute(path)  # a relative name in a current folder removed: `.` is still there to look at, not to write in
+    existing, missing = _nearest_existing(Path(path))
+    _links_to_nothing_in(Path(path), missing)
     if not existing.is_dir():
-        raise UnwritableOutput(path, f"{existing} is a file, not a folder")
+        raise UnwritableOutput(path, _not_a_folder(existing))
     if not os.access(existing, os.W_OK | os.X_OK):
         if _read_only(existing):  # chmod cannot help there: say what can (another folder, a remount)
             raise UnwritableOutput(path, f"{existing} is on a read-only file system")
@@ -322,7 +385,7 @@ def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
     files: another target's (the default state dirs are siblings, `.register-batch/<target>`) or one a `--state-dir`
     named. A state dir not there yet holds nothing to lose."""
     named, key = (None, None) if state_dir is None else (os.fspath(state_dir), _key_of(state_dir))
-    folder = Path(os.path.abspath(output)).parent
+    folder = absolute(output).parent
     for parent in (folder, *folder.parents):
         if named is not None and key is not None and _key_of(parent) == key:
             found = named
@@ -343,7 +406,7 @@ def same_folder(one: Path, other: Path) -> bool:
     found, also = _key_of(one), _key_of(other)
     if found is not None and also is not None:
         return found == also
-    return os.path.abspath(one) == os.path.abspath(other)
+    return absolute(one) == absolute(other)
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -366,7 +429,9 @@ def make_private_dirs(path: StrPath) -> Path:
     only); folders that exist already are left as they are. Refused part-way (a name too long below a new folder),
     it removes the folders it made: the run refused leaves nothing behind."""
     folder = Path(path)
+    absolute(folder)  # a relative name in a current folder removed: made in nothing
     existing, missing = _nearest_existing(folder)
+    _links_to_nothing_in(folder, missing)
     made: list[Path] = []
     try:
         for item in missing:
@@ -376,9 +441,9 @@ def make_private_dirs(path: StrPath) -> Path:
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
     except FileExistsError:
         remove_empty_dirs(made)
-        raise UnwritableOutput(folder, f"{folder} is a file, not a folder") from None
+        raise UnwritableOutput(folder, _not_a_folder(folder)) from None
     except NotADirectoryError:
-        raise UnwritableOutput(folder, f"{existing} is a file, not a folder") from None
+        raise UnwritableOutput(folder, _not_a_folder(existing)) from None
     except OSError as exc:
         remove_empty_dirs(made)
         raise unwritable(folder, exc) from None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
+import shlex
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +66,69 @@ def test_a_folder_given_as_an_input_is_refused_saying_how_to_give_its_extracts(t
     with pytest.raises(UnusableInput) as caught:
         list(open_inputs([str(folder)], "auto", load_mapping()))
     assert str(caught.value) == f"{folder}: is a folder, not a file: give the extracts in it, e.g. {folder}/*.xml"
+
+
+def test_the_pattern_a_folder_input_is_answered_with_is_quoted_for_the_shell(tmp_path):
+    """`e.g. My Extracts/*.xml`, typed as shown, gave the shell `My` and `Extracts/*.xml`."""
+    folder = tmp_path / "My Extracts"
+    folder.mkdir()
+    (folder / "a.xml").write_text("<ITTRecord/>")
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs([str(folder)], "auto", load_mapping()))
+    assert str(caught.value).endswith(f"e.g. {shlex.quote(str(folder))}/*.xml")
+    assert glob.glob(shlex.split(str(caught.value).split("e.g. ")[1])[0]) == [str(folder / "a.xml")]
+
+
+def test_a_dash_for_standard_input_is_refused_saying_so_not_a_file_named_dash_read(tmp_path, monkeypatch):
+    """`cat extract.xml | register-batch validate -` said `-: no such file`; and with a file named `-` in the folder,
+    read it in silence instead of what was piped (review31 F6). `./-` names such a file."""
+    monkeypatch.chdir(tmp_path)
+    generate(tmp_path / "-", count=2, fmt="hesa-xml", seed=1, as_of=date(2026, 11, 28))
+    with pytest.raises(UnusableInput) as caught:
+        list(open_inputs(["-"], "auto", load_mapping()))
+    assert str(caught.value) == (
+        "-: standard input is not read (a pipe cannot be read twice): save the extract to a file and give its path "
+        "(a file named - as ./-)"
+    )
+    assert sum(len(list(records)) for _info, records in open_inputs(["./-"], "auto", load_mapping())) == 2
+
+
+def next_export(path: Path) -> bytes:
+    """The extract as the SRS's next export could have it: the first and the last surname changed by a letter, so the
+    file keeps its size, and a reader that mixed the two would not notice by it."""
+    data = bytearray(path.read_bytes())
+    for at in (data.index(b"<F_SURNAME>"), data.rindex(b"<F_SURNAME>")):
+        letter = at + len(b"<F_SURNAME>")
+        data[letter : letter + 1] = bytes(data[letter : letter + 1]).swapcase()
+    return bytes(data)
+
+
+@pytest.mark.parametrize("packed", ["plain", "gzip"])
+def test_an_xml_extract_rewritten_while_it_is_read_is_refused(tmp_path, packed):
+    """security.md promises it; only CSV was checked (its second pass hashes again). The next export copied over the
+    XML being read gave records of both, and a report sha256 of neither file (review31 F4)."""
+    plain = tmp_path / "big.xml"
+    generate(plain, count=300, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 28))
+    old, new = plain.read_bytes(), next_export(plain)
+    assert len(old) == len(new) and old != new
+    if packed == "gzip":
+        old, new = gzip.compress(old, mtime=0), gzip.compress(new, mtime=0)
+    path = tmp_path / f"extract.{packed}"
+    path.write_bytes(old)
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # written by the SRS earlier
+    read = 0
+    with pytest.raises(UnusableInput) as caught:
+        for _info, records in open_inputs([str(path)], "auto", load_mapping()):
+            for _record in records:
+                read += 1
+                if read == 100:
+                    with open(path, "r+b") as fh:  # as `cp` does: the same file, truncated and written again
+                        fh.truncate(0)
+                        fh.write(new)
+    assert str(caught.value) == f"{path}: the file changed while it was being read; run again once it is complete"
+    assert read == 300
+    # Read again once complete, it is used.
+    assert sum(len(list(records)) for _info, records in open_inputs([str(path)], "auto", load_mapping())) == 300
 
 
 def test_a_pattern_the_shell_matched_to_no_file_is_named_as_a_pattern(tmp_path):

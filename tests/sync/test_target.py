@@ -4,6 +4,7 @@ embedded emulator's own token."""
 from __future__ import annotations
 
 import logging
+import shlex
 import stat
 
 import pytest
@@ -33,6 +34,19 @@ def test_a_token_file_others_can_read_is_used_with_a_warning_that_says_how_to_cl
         assert [r.getMessage() for r in caplog.records] == [
             f"{token_file} is {able} by other users; `chmod 600 {token_file}` keeps the API token private"
         ]
+
+
+@pytest.mark.skipif(not POSIX_PERMISSIONS, reason="on Windows the folder's ACL decides who can read the file")
+def test_the_chmod_the_warning_gives_is_quoted_for_the_shell_it_is_pasted_into(tmp_path, caplog):
+    """`chmod 600 Register token.txt`, pasted, changed `Register` and `token.txt`, and left the token file open."""
+    token_file = tmp_path / "Register token’s.txt"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
+        load_token(token_file, {})
+    [message] = [r.getMessage() for r in caplog.records]
+    command = message.split("`")[1]
+    assert shlex.split(command) == ["chmod", "600", str(token_file)]
 
 
 def test_a_token_file_that_is_missing_or_empty_is_one_line_naming_it(tmp_path):

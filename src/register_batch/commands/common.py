@@ -22,6 +22,7 @@ from register_batch.fs import (
     NAME_TOO_LONG,
     claim_new_dir,
     control_characters,
+    home_expanded,
     names_a_folder,
     remove_empty_dirs,
     shut_to_this_user,
@@ -34,7 +35,20 @@ if TYPE_CHECKING:
     from register_batch.sync.target import Target
 
 
-class OutputFile(click.Path):
+class UserPath(click.Path):
+    """A path option: a leading `~` is the home folder (fs.home_expanded), as it is in the settings. Quoted in a
+    script, or in systemd's ExecStart=, it reaches the program as it is, and made a folder named `~` here."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.startswith("~"):
+            try:
+                value = os.fspath(home_expanded(value))  # after OutputFile's look at the name as typed (`~/out/`)
+            except ConfigError as exc:
+                self.fail(str(exc), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class OutputFile(UserPath):
     """-o: a file to write. `out/` names a folder: click's Path would drop the separator and write a file `out`.
 
     `-` is refused rather than taken as standard output: what these files hold is personal data (or looks like it),
@@ -59,7 +73,7 @@ class OutputFile(click.Path):
         return super().convert(value, param, ctx)
 
 
-class FolderPath(click.Path):
+class FolderPath(UserPath):
     """--state-dir, --report-dir: a folder. An empty value (`--state-dir "$STATE_DIR"` in a job script whose variable
     is unset) would be the current folder: a ledger beside the real one, or reports where nobody looks for them."""
 
@@ -368,7 +382,7 @@ format_option = click.option(
 mapping_option = click.option(
     "--mapping",
     "mappings",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     multiple=True,
     help="A mapping file (YAML) layered over the bundled ones; repeat for several.",
 )

@@ -17,6 +17,7 @@ import io
 import lzma
 import os
 import re
+import shlex
 import stat
 import zipfile
 import zlib
@@ -42,7 +43,9 @@ __all__ = [
     "RawRecord",
     "XmlChunks",
     "XmlPart",
+    "check_unchanged",
     "csv_layout",
+    "file_state",
     "find_xml_chunks",
     "input_paths",
     "newlines_before",
@@ -125,8 +128,9 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def _a_folder(shown: str) -> UnusableInput:
-    """A folder given as an input: each extract in it is to be given (a shell pattern gives them all)."""
-    every = os.path.join(shown, "*.xml")
+    """A folder given as an input: each extract in it is to be given (a shell pattern gives them all, the folder's
+    name quoted for the shell, as the hint is pasted)."""
+    every = os.path.join(shlex.quote(shown), "*.xml")
     return UnusableInput(shown, f"is a folder, not a file: give the extracts in it, e.g. {every}")
 
 
@@ -330,15 +334,41 @@ def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
     return detect_format(head, shown, register_columns, config.fields["hesa"].known)
 
 
-def _records(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
+def _records(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
     with _read_errors(info.path):
-        yield from _read(opener, info, config)
+        yield from _read(opener, info, config, path)
 
 
-def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[RawRecord]:
+CHANGED_WHILE_READ = "the file changed while it was being read; run again once it is complete"
+
+FileState = tuple[int, int, int, int]
+
+
+def file_state(path: StrPath) -> FileState | None:
+    """What says a file is as it was (its device, inode, size and modification time), or None when it cannot be
+    looked at: rewritten in place (the SRS still writing it, `cp` of the next export over it) changes its time,
+    replaced by a rename its inode. Two looks cost microseconds; hashing the file again would cost a second pass."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def check_unchanged(path: StrPath, before: FileState | None, shown: str) -> None:
+    """UnusableInput when the file at `path` is not as `file_state` found it before it was read."""
+    if file_state(path) != before:
+        raise UnusableInput(shown, CHANGED_WHILE_READ)
+
+
+def _read(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
     if info.format == "hesa-xml":
+        # Read in one pass (the CSV reader's second pass compares hashes): the file, or the zip or gzip holding it,
+        # is looked at before and after, so records that mix two exports are not used, nor a hash of neither.
+        before = file_state(path)
         with closing(opener()) as fh:
             yield from read_hesa_xml(fh, info)
+        check_unchanged(path, before, info.path)
         return
     hasher = hashlib.sha256()
     with closing(opener()) as fh:
@@ -352,15 +382,25 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig) -> Iterator[Ra
         yield from read_csv(io.BufferedReader(raw), info, csv_layout(info.format, config), encoding)
         # read_csv read to the end of the file (and closed it): every byte has passed through the hasher.
         if raw.hasher.hexdigest() != info.sha256:
-            raise UnusableInput(info.path, "the file changed while it was being read; run again once it is complete")
+            raise UnusableInput(info.path, CHANGED_WHILE_READ)
 
 
 def input_paths(paths: Iterable[StrPath]) -> list[str]:
     """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
     letter, as the paths "e", "x", ...)."""
     given = path_list(paths, "inputs")
+    if "-" in given:
+        # Not a file named `-` read in its place (a leftover beside the job): `./-` names one.
+        raise UnusableInput("-", STANDARD_INPUT)
     _refuse_repeats(given)
     return given
+
+
+# `-`, which many tools take for standard input: a pipe is not read (see _open_file).
+STANDARD_INPUT = (
+    "standard input is not read (a pipe cannot be read twice): save the extract to a file and give its path (a file "
+    "named - as ./-)"
+)
 
 
 def _refuse_repeats(paths: list[str]) -> None:
@@ -388,7 +428,7 @@ def open_inputs(
         for name, opener in _members(Path(given), shown):
             actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)
-            yield info, _records(opener, info, config)
+            yield info, _records(opener, info, config, Path(given))
 
 
 def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | None:

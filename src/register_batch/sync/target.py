@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import secrets
+import shlex
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -69,7 +70,10 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
         if POSIX_PERMISSIONS and mode & (stat.S_IRWXG | stat.S_IRWXO):  # on Windows the folder's ACL decides
             # Written by others is as bad as read: one could put another token in its place.
             log.warning(
-                "%s is %s by other users; `chmod 600 %s` keeps the API token private", path, _open_to(mode), path
+                "%s is %s by other users; `chmod 600 %s` keeps the API token private",
+                path,
+                _open_to(mode),
+                shlex.quote(str(path)),  # pasted as it is: a name with a space would chmod two other files
             )
         return _checked(text.splitlines()[0].strip(), str(path))
     value = environ.get("REGISTER_API_TOKEN", "").strip()

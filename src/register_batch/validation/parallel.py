@@ -31,10 +31,19 @@ from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, IssueTuple, SourceRef, TraineeRecord, issue_from_values, issue_values
-from register_batch.readers import InputInfo, XmlChunks, XmlPart, find_xml_chunks, newlines_before
+from register_batch.readers import (
+    InputInfo,
+    XmlChunks,
+    XmlPart,
+    check_unchanged,
+    file_state,
+    find_xml_chunks,
+    newlines_before,
+)
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.providers import ProviderCheck
 from register_batch.validation.runner import Checker
+from register_batch.wording import printable
 
 if TYPE_CHECKING:  # multiprocessing is imported where a helper is forked (_fork_context), not for every run
     from multiprocessing.connection import Connection
@@ -291,11 +300,16 @@ def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> It
     `data` holds only the identifiers): enough for reports, not for conversion or upload.
     """
     paths = [str(p) for p in paths]
+    # Two processes read the inputs, each in its own time (a chunk, the rest read again after a helper stopped):
+    # a file that changed between the first look and the last record would give records of two exports.
+    before = [file_state(path) for path in paths]
     chunks = find_xml_chunks(paths[0], checker.fmt, checker.mapping) if len(paths) == 1 else None
     if chunks is not None:
         yield from _chunked_records(checker, paths[0], chunks)
     else:
         yield from _interleaved_records(checker, paths)
+    for path, state in zip(paths, before, strict=True):
+        check_unchanged(path, state, printable(path))
 
 
 def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[TraineeRecord]:
