@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,18 @@ def write_extract(path: Path, rows: list[dict[str, Any]]) -> Path:
 def extract(path: Path, count: int, start: int = 1, **changes: dict[int, dict[str, Any]]) -> Path:
     rows = [trainee(n) for n in range(start, start + count)]
     return write_extract(path, rows)
+
+
+def written_earlier(path: Path, content: bytes) -> Path:
+    """`path` holding `content`, as the SRS wrote it some time ago (a modification time long past, so that a rewrite
+    now is seen whatever the file system's timestamp resolution)."""
+    path.write_bytes(content)
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    return path
+
+
+def copied_over(path: Path, content: bytes) -> None:
+    """The next export copied over `path` as `cp` does: the same file, truncated and written again."""
+    with open(path, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(content)

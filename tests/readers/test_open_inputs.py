@@ -15,6 +15,7 @@ from register_batch.errors import ConfigError, UnusableInput
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import find_xml_chunks, open_inputs
+from trainee_extracts import copied_over, written_earlier
 
 ROWS = "F_HUSID,F_SURNAME,F_FNAMES\n0310261553101,George,Dave\n"
 
@@ -113,18 +114,14 @@ def test_an_xml_extract_rewritten_while_it_is_read_is_refused(tmp_path, packed):
     assert len(old) == len(new) and old != new
     if packed == "gzip":
         old, new = gzip.compress(old, mtime=0), gzip.compress(new, mtime=0)
-    path = tmp_path / f"extract.{packed}"
-    path.write_bytes(old)
-    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # written by the SRS earlier
+    path = written_earlier(tmp_path / f"extract.{packed}", old)
     read = 0
     with pytest.raises(UnusableInput) as caught:
         for _info, records in open_inputs([str(path)], "auto", load_mapping()):
             for _record in records:
                 read += 1
                 if read == 100:
-                    with open(path, "r+b") as fh:  # as `cp` does: the same file, truncated and written again
-                        fh.truncate(0)
-                        fh.write(new)
+                    copied_over(path, new)
     assert str(caught.value) == f"{path}: the file changed while it was being read; run again once it is complete"
     assert read == 300
     # Read again once complete, it is used.

@@ -28,6 +28,7 @@ from register_batch.readers.hesa_xml import find_chunks
 from register_batch.validation import parallel
 from register_batch.validation.runner import Checker
 from report_times import same_but_when
+from trainee_extracts import copied_over, written_earlier
 
 AS_OF = date(2026, 11, 28)
 
@@ -776,21 +777,17 @@ def test_the_helper_stops_by_itself_once_no_chunk_is_left(long_extract, small_ch
 def test_a_chunked_file_rewritten_while_it_is_read_is_refused(long_extract, small_chunks, tmp_path):
     """The next export copied over the file part-way: the parent's part is refused as changed, and was then read
     again whole from where it stood, giving the first records of one export and the rest of the other (review31 F4)."""
-    path = tmp_path / "extract.xml"
     old = long_extract.read_bytes()
     new = old.replace(b"<F_SURNAME>", b"<F_SURNAME>X", 1)
     first_name = new.index(b"<F_FNAMES>") + len(b"<F_FNAMES>")
     new = new[:first_name] + new[first_name + 1 :]  # the same size: one letter moved from a first name to a surname
     assert len(new) == len(old) and new != old
-    path.write_bytes(old)
-    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # written by the SRS earlier
+    path = written_earlier(tmp_path / "extract.xml", old)
     read = 0
     with Checker(as_of=AS_OF) as checker, pytest.raises(UnusableInput) as caught:
         for _record in parallel.parallel_records(checker, [str(path)]):
             read += 1
             if read == 100:
-                with open(path, "r+b") as fh:  # as `cp` does: the same file, truncated and written again
-                    fh.truncate(0)
-                    fh.write(new)
+                copied_over(path, new)
     assert str(caught.value) == f"{path}: the file changed while it was being read; run again once it is complete"
     assert small_chunks
