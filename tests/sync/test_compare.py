@@ -229,17 +229,6 @@ def test_a_route_corrected_to_a_postgraduate_one_with_its_degree_is_updated(regi
     assert register.sync(write_hesa_csv(tmp_path / "b.csv", [postgraduate])).actions == Counter(unchanged=1)
 
 
-def test_a_trainee_update_that_keeps_its_route_goes_before_its_degree_writes(register, tmp_path):
-    """Only a corrected route waits for the degrees (R7a): any other update goes first, so that a degree Register
-    refuses does not hold back the trainee's own changes."""
-    first = hesa_trainee(1, degrees=1, placements=1)
-    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
-    later = {**hesa_trainee(1, degrees=2, placements=1), "F_NQTEMAIL": "amara.new@example.com"}
-    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [later]))
-    assert result.exit_code == 0 and result.outcomes == Counter(done=1)
-    assert [s.kind for s in result.results[0].plan.steps] == ["update", "add_degree"]
-
-
 def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(register, tmp_path):
     """A placement Register holds by name and postcode only (a school with no URN, added in Register's service)
     cannot be in a HESA extract, which holds placements by F_PLMNTSCH alone: its absence from the extract is not

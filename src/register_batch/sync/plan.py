@@ -484,16 +484,13 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
             complete="degrees_attributes" not in record.partial_lists,
         )
         # Corrections first, then additions, then removals: a corrected degree may free the place (Register's
-        # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in. A
-        # corrected route's PUT goes after the additions, before the removals: Register validates it with the degrees
-        # it holds (§2.6 step 3), so a route corrected to a postgraduate one is refused (R7a, §3.3) until its degree
-        # is in, and one corrected to an undergraduate one drops its degree after. Any other PUT goes first, so that
-        # a degree Register refuses does not hold back the trainee's own changes.
-        route = any(change["field"] == "training_route" for change in plan.changes)
-        steps += [] if route else update
+        # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in. The
+        # trainee's PUT goes between: Register validates it with the degrees it holds (§2.6 step 3), so a route
+        # corrected to a postgraduate one is refused (R7a, §3.3) until its degree is in; and a degree removed after
+        # it lets a route corrected to an undergraduate one drop its degree. Degree writes do not check the trainee.
         steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
         steps += [Step("add_degree", d) for d in degrees.add]
-        steps += update if route else []
+        steps += update
         steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
     else:
