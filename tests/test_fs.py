@@ -147,6 +147,19 @@ def test_a_cache_folder_without_any_home_is_none(tmp_path, no_home):
     assert user_cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "register-batch"
 
 
+def test_an_empty_home_is_no_home_for_a_cache_nor_for_a_rate_folder(tmp_path, monkeypatch, caplog):
+    """`HOME=` made `~` the root folder (Python's expanduser): a report's template cache went to /.cache, and
+    REGISTER_BATCH_RATE_DIR=~/rates made /rates, as root (review33)."""
+    from register_batch.api.limiter import RATE_DIR_ENV, shared_budget_file
+    from register_batch.fs import user_cache_dir
+
+    monkeypatch.setenv("HOME", "")
+    assert user_cache_dir({"HOME": ""}) is None
+    assert shared_budget_file("register.example", loopback=False, environ={"HOME": ""}) is None
+    assert shared_budget_file("register.example", loopback=False, environ={RATE_DIR_ENV: "~/rates"}) is None
+    assert "~ is the home folder, and none is known" in caplog.text and "keeps its own budget" in caplog.text
+
+
 def test_a_home_folder_that_is_not_there_is_not_made_for_a_cache(tmp_path):
     """A service run as root with HOME=/nonexistent (Debian's home for such accounts, which must never exist) made
     that folder, to keep report.html's compiled template in: a cache is no reason to make a home."""
@@ -680,6 +693,28 @@ def test_a_relative_output_in_a_current_folder_removed_is_one_line_not_an_intern
         "or give an absolute path"
     ), line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a symbolic link on Windows needs a privilege tests do not have")
+def test_a_chain_of_links_to_nothing_names_the_missing_end_and_a_loop_is_a_loop(tmp_path, monkeypatch):
+    """A deploy's `reports -> current -> releases/1`, the release removed, was called "links in a loop" (review33)."""
+    source = extract(tmp_path / "in.csv", 1)
+    monkeypatch.chdir(tmp_path)
+    os.symlink("rel1", "current")
+    os.symlink("current", "reports")
+    os.symlink("loop2", "loop1")
+    os.symlink("loop1", "loop2")
+    said = {}
+    for folder in ("reports", "loop1"):
+        result = CliRunner().invoke(cli, ["validate", str(source), "--report-dir", folder])
+        assert result.exit_code == 2, result.output
+        said[folder] = result.output.strip()
+    assert said == {
+        "reports": "register-batch: error: cannot write reports: reports is a link to current, which leads to rel1, "
+        "which does not exist",
+        "loop1": "register-batch: error: cannot write loop1: loop1 is a link to loop2, which leads to no folder (links "
+        "in a loop)",
+    }
 
 
 @pytest.mark.skipif(os.name == "nt", reason="a symbolic link on Windows needs a privilege tests do not have")

@@ -190,13 +190,25 @@ def _link_to_nothing(path: Path) -> str | None:
     removed since. It looks like no folder at all, and the folder cannot be made there: "a file" sent people looking
     for one."""
     try:
-        if not path.is_symlink() or path.exists():
+        if not path.is_symlink():
             return None
         target = os.readlink(path)
     except OSError:
         return None
-    if os.path.lexists(path.parent / target):
-        return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    try:
+        os.stat(path)
+        return None  # it leads somewhere
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    end = os.path.join(path.parent, target)
+    for _hop in range(40):  # a chain of links (a deploy's `current`), named by the one missing at its end
+        try:
+            end = os.path.join(os.path.dirname(end), os.readlink(end))
+        except OSError:
+            break
+    if os.path.normpath(end) != os.path.normpath(os.path.join(path.parent, target)):
+        return f"{path} is a link to {target}, which leads to {os.path.normpath(end)}, which does not exist"
     return f"{path} is a link to {target}, which does not exist"
 
 
@@ -417,8 +429,10 @@ def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     environ = os.environ if environ is None else environ
     base = environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # the XDG rule: a relative path is invalid and ignored
-        home = environ.get("HOME") or os.path.expanduser("~")  # "~" itself when no home is known
-        if not os.path.isabs(home) or not os.path.isdir(home):
+        # "~" itself when no home is known; an empty HOME is none either (expanduser would make it "/").
+        home = environ.get("HOME")
+        home = os.path.expanduser("~") if home is None else home
+        if not home or not os.path.isabs(home) or not os.path.isdir(home):
             return None
         base = os.path.join(home, ".cache")
     return Path(base) / "register-batch"
@@ -502,8 +516,10 @@ def _holds_only(folder: Path, own: Collection[str]) -> bool:
     try:
         if folder.stat().st_mode & stat.S_ISVTX:
             return False
+        # A killed run's temporary file of one of them (private_writer's) is register-batch's too.
+        leftover = re.compile("|".join(_TEMPORARY.format(name=re.escape(name)) for name in own))
         with os.scandir(folder) as entries:
-            return all(entry.name in own for entry in entries)
+            return all(entry.name in own or leftover.fullmatch(entry.name) for entry in entries)
     except OSError:  # not to be looked into: not to be tightened either
         return False
 

@@ -241,6 +241,11 @@ def test_a_report_or_state_folder_that_holds_other_files_or_is_sticky_keeps_its_
         assert result.exit_code == 0, result.output
     modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in folders}
     assert modes == {"sticky": 0o1777, "project": 0o2775, "reports": 0o700, "state": 0o700, "project-state": 0o775}
+    # A killed run's temporary file of a report is the run's own: it keeps no report folder open (review33).
+    (tmp_path / "reports").chmod(0o755)
+    (tmp_path / "reports" / ".report.json.abcd1234.tmp").write_text("")
+    assert CliRunner().invoke(cli, ["validate", sample, "--report-dir", "reports"]).exit_code == 0
+    assert stat.S_IMODE((tmp_path / "reports").stat().st_mode) == 0o700
 
 
 def test_an_existing_lock_file_and_embedded_token_are_tightened(tmp_path):

@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from register_batch import portable
-from register_batch.errors import UnwritableOutput
-from register_batch.fs import FILE_MODE, StrPath, make_private_dirs, user_cache_dir
+from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.fs import FILE_MODE, StrPath, home_expanded, make_private_dirs, user_cache_dir
 
 log = logging.getLogger("register_batch.api")
 
@@ -115,7 +115,11 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     if setting.lower() in _OFF:
         return None
     if setting:
-        folder = Path(setting).expanduser()
+        try:
+            folder = home_expanded(setting)
+        except ConfigError as exc:  # `~/x` with no home known: not `/x`
+            log.warning("%s: %s; this run keeps its own budget", RATE_DIR_ENV, exc)
+            return None
     elif loopback:
         return None
     else:
