@@ -229,6 +229,22 @@ def test_a_route_corrected_to_a_postgraduate_one_with_its_degree_is_updated(regi
     assert register.sync(write_hesa_csv(tmp_path / "b.csv", [postgraduate])).actions == Counter(unchanged=1)
 
 
+def test_a_postgraduate_trainee_register_holds_without_a_degree_gets_it_before_its_update(register, tmp_path):
+    """Its only degree deleted in Register: any PUT of the trainee is refused (R7a, against the degrees Register holds)
+    until the degree is back, so the degree goes first whatever the update changes (review33)."""
+    first = hesa_trainee(1, degrees=1, placements=1)
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    [held] = register.trainees(2026)
+    with register.client() as client:
+        for degree in client.list_degrees(held["trainee_id"]):
+            client.delete_degree(held["trainee_id"], degree["degree_id"])
+    renamed = {**first, "F_FNAMES": "Amarachi"}
+    result = register.sync(write_hesa_csv(tmp_path / "b.csv", [renamed]))
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert [s.kind for s in result.results[0].plan.steps] == ["add_degree", "update"]
+    assert register.sync(write_hesa_csv(tmp_path / "b.csv", [renamed])).actions == Counter(unchanged=1)
+
+
 def test_a_placement_without_a_urn_that_no_hesa_tag_can_hold_is_never_deleted(register, tmp_path):
     """A placement Register holds by name and postcode only (a school with no URN, added in Register's service)
     cannot be in a HESA extract, which holds placements by F_PLMNTSCH alone: its absence from the extract is not
