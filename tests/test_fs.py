@@ -704,16 +704,23 @@ def test_a_chain_of_links_to_nothing_names_the_missing_end_and_a_loop_is_a_loop(
     os.symlink("current", "reports")
     os.symlink("loop2", "loop1")
     os.symlink("loop1", "loop2")
+    os.makedirs(os.path.join("deep", "x"))
+    os.symlink(os.path.join("deep", "x"), "dirlink")
+    os.symlink(os.path.join("..", "missing"), os.path.join("deep", "x", "hop"))
+    os.symlink(os.path.join("dirlink", "hop"), "through")  # its `..` is deep/x's parent, as the system reads it
+    missing = os.path.join(os.path.realpath(tmp_path), "deep", "missing")
     said = {}
-    for folder in ("reports", "loop1"):
+    for folder in ("reports", "loop1", "through"):
         result = CliRunner().invoke(cli, ["validate", str(source), "--report-dir", folder])
         assert result.exit_code == 2, result.output
         said[folder] = result.output.strip()
     assert said == {
-        "reports": "register-batch: error: cannot write reports: reports is a link to current, which leads to rel1, "
-        "which does not exist",
+        "reports": "register-batch: error: cannot write reports: reports is a link to current, which leads to "
+        f"{os.path.realpath(tmp_path)}{os.sep}rel1, which does not exist",
         "loop1": "register-batch: error: cannot write loop1: loop1 is a link to loop2, which leads to no folder (links "
         "in a loop)",
+        "through": "register-batch: error: cannot write through: through is a link to "
+        f"{os.path.join('dirlink', 'hop')}, which leads to {missing}, which does not exist",
     }
 
 

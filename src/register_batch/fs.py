@@ -201,15 +201,13 @@ def _link_to_nothing(path: Path) -> str | None:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
-    end = os.path.join(path.parent, target)
-    for _hop in range(40):  # a chain of links (a deploy's `current`), named by the one missing at its end
-        try:
-            end = os.path.join(os.path.dirname(end), os.readlink(end))
-        except OSError:
-            break
-    if os.path.normpath(end) != os.path.normpath(os.path.join(path.parent, target)):
-        return f"{path} is a link to {target}, which leads to {os.path.normpath(end)}, which does not exist"
-    return f"{path} is a link to {target}, which does not exist"
+    # A chain of links (a deploy's `current`) is named by what is missing at its end, as the system resolves it.
+    end = os.path.realpath(path)
+    if os.path.lexists(end):  # Windows says no ELOOP for a loop
+        return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    if end == os.path.normpath(os.path.join(os.path.realpath(path.parent), target)):
+        return f"{path} is a link to {target}, which does not exist"
+    return f"{path} is a link to {target}, which leads to {end}, which does not exist"
 
 
 def _not_a_folder(path: Path) -> str:

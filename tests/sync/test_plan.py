@@ -779,6 +779,18 @@ def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
     assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
 
 
+@pytest.mark.parametrize(("state", "told"), [("withdrawn", True), ("awarded", True), ("recommended_for_award", False)])
+def test_a_finished_trainees_record_starting_over_30_days_apart_is_told_it_may_be_the_next_course(state, told):
+    """One HUSID for a student's courses: a withdrawn or awarded trainee's record starting over 30 days from it may be
+    the next course, which register-batch cannot tell apart (it is blocked, and says what to do). One recommended
+    for award is not finished: its start moved, which a next course would not explain."""
+    plan = planned(record(itt_start_date="2025-11-20", email="new@example.com"), listed(state=state))
+    assert plan.action == "blocked"
+    assert ("if the record is the student's next course" in (plan.reason or "")) is told, plan.reason
+    near = planned(record(itt_start_date="2025-09-20", email="new@example.com"), listed(state=state))
+    assert "next course" not in (near.reason or "")
+
+
 def settled(records: list, *held: dict) -> list[tuple[str, str | None]]:
     """(action, trainee_id) of each record once no two records of the extract write to one trainee."""
     holdings = Holdings(held)

@@ -508,7 +508,8 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
         plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
-        if (apart := _days_apart(data, trainee)) is not None and apart > COURSE_CHANGE_DAYS:
+        apart = _days_apart(data, trainee) if state in ("withdrawn", "awarded") else None
+        if apart is not None and apart > COURSE_CHANGE_DAYS:
             plan.reason += (
                 f". Its ITT start is {apart} days from this record's: if the record is the student's next course "
                 "(HESA keeps one HUSID for a student's courses), register-batch cannot tell the two apart, as it "
