@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -57,3 +60,23 @@ def sync_command(source: Path, target: str, state_dir: Path, report_dir: Path, a
         "1000/1",
         *extra,
     ]
+
+
+@contextlib.contextmanager
+def as_nobody(below: Path) -> Iterator[None]:
+    """This process as the user `nobody` until the block ends (root only), with pytest's own folders on the way to
+    `below` opened for it (they are root's alone). The real user too, which os.access checks: root is kept as the
+    saved one, to come back to."""
+    parents = [p for p in below.parents if p != p.parent]
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
+    for p in parents:
+        os.chmod(p, modes[p] | 0o111)
+    try:
+        os.setresuid(65534, 65534, 0)
+        try:
+            yield
+        finally:
+            os.setresuid(0, 0, 0)
+    finally:
+        for p, mode in modes.items():
+            os.chmod(p, mode)

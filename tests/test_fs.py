@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from cli_runs import files_limited_to, run_cli, sync_command
+from cli_runs import as_nobody, files_limited_to, run_cli, sync_command
 from emulated import AS_OF
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
@@ -349,20 +349,8 @@ def shut_out(tmp_path, monkeypatch):
         for made in outside.rglob("*"):  # what the first call made outside `folder` is this user's own
             if folder not in made.parents and made != folder:
                 os.chown(made, 65534, 65534)
-        parents = [p for p in tmp_path.parents if p != p.parent]
-        modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
-        for p in parents:  # pytest's own folders are root's alone: open them on the way to the working folder
-            os.chmod(p, modes[p] | 0o111)
-        try:
-            # The real user too, which os.access checks: root, kept as the saved one, to come back to.
-            os.setresuid(65534, 65534, 0)
-            try:
-                return CliRunner().invoke(cli, args, env=env)
-            finally:
-                os.setresuid(0, 0, 0)
-        finally:
-            for p, mode in modes.items():
-                os.chmod(p, mode)
+        with as_nobody(tmp_path):
+            return CliRunner().invoke(cli, args, env=env)
 
     try:
         yield run, folder

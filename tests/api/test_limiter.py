@@ -713,25 +713,15 @@ def test_a_rate_folder_shared_by_two_user_accounts_is_one_budget_and_one_provide
     monkeypatch.setenv(RATE_DIR_ENV, str(shared))
     first, held = _budget_and_lock()  # root's, held while `nobody` syncs
     held.acquire()
-    parents = [p for p in shared.parents if p != p.parent]
-    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in parents}
-    for p in parents:  # pytest's own folders are root's alone: open them on the way to the shared one
-        os.chmod(p, modes[p] | 0o111)
+    from cli_runs import as_nobody
     from register_batch.sync.ledger import ProviderBusy
 
-    try:
-        os.setresuid(65534, 65534, 0)
-        try:
-            same_provider, busy = _budget_and_lock()
-            with same_provider, pytest.raises(ProviderBusy):
-                busy.acquire()
-            second, other = _budget_and_lock("another-providers-token")
-            other.acquire()
-        finally:
-            os.setresuid(0, 0, 0)
-    finally:
-        for p, mode in modes.items():
-            os.chmod(p, mode)
+    with as_nobody(shared):
+        same_provider, busy = _budget_and_lock()
+        with same_provider, pytest.raises(ProviderBusy):
+            busy.acquire()
+        second, other = _budget_and_lock("another-providers-token")
+        other.acquire()
     held.release()
     other.release()
     with first, second:
