@@ -203,8 +203,10 @@ def _link_to_nothing(path: Path) -> str | None:
             return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
     # A chain of links (a deploy's `current`) is named by what is missing at its end, as the system resolves it.
     end = os.path.realpath(path)
-    if os.path.lexists(end):  # Windows says no ELOOP for a loop
+    if os.path.islink(end):  # Windows says no ELOOP for a loop
         return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    if os.path.lexists(end):  # `ln -s afile/`: the trailing slash asks a file for a folder
+        return f"{path} is a link to {target}, which leads to {end}, which is a file, not a folder"
     if end == os.path.normpath(os.path.join(os.path.realpath(path.parent), target)):
         return f"{path} is a link to {target}, which does not exist"
     return f"{path} is a link to {target}, which leads to {end}, which does not exist"
