@@ -698,9 +698,10 @@ def test_a_chain_of_links_to_nothing_names_the_missing_end_and_a_loop_is_a_loop(
     os.symlink(os.path.join("dirlink", "hop"), "through")  # its `..` is deep/x's parent, as the system reads it
     (tmp_path / "afile").write_text("")
     os.symlink("afile" + os.sep, "tofile")  # a trailing slash, as tab completion leaves it
+    os.symlink(os.path.join("afile", ".."), "past")  # `..` after a file: the folder it names exists
     missing = os.path.join(os.path.realpath(tmp_path), "deep", "missing")
     said = {}
-    for folder in ("reports", "loop1", "through", "tofile"):
+    for folder in ("reports", "loop1", "through", "tofile", "past"):
         result = CliRunner().invoke(cli, ["validate", str(source), "--report-dir", folder])
         assert result.exit_code == 2, result.output
         said[folder] = result.output.strip()
@@ -713,6 +714,8 @@ def test_a_chain_of_links_to_nothing_names_the_missing_end_and_a_loop_is_a_loop(
         f"{os.path.join('dirlink', 'hop')}, which leads to {missing}, which does not exist",
         "tofile": f"register-batch: error: cannot write tofile: tofile is a link to afile{os.sep}, which leads to "
         f"{os.path.join(os.path.realpath(tmp_path), 'afile')}, which is a file, not a folder",
+        "past": f"register-batch: error: cannot write past: past is a link to {os.path.join('afile', '..')}, which "
+        f"leads through {os.path.join(os.path.realpath(tmp_path), 'afile')}, which is a file, not a folder",
     }
 
 

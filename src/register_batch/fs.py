@@ -205,11 +205,27 @@ def _link_to_nothing(path: Path) -> str | None:
     end = os.path.realpath(path)
     if os.path.islink(end):  # Windows says no ELOOP for a loop
         return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
-    if os.path.lexists(end):  # `ln -s afile/`: the trailing slash asks a file for a folder
-        return f"{path} is a link to {target}, which leads to {end}, which is a file, not a folder"
+    # `ln -s afile/` (a trailing slash asks a file for a folder), `afile/..`: a file on the way.
+    if (blocker := _file_on_the_way(os.path.join(os.path.realpath(path.parent), target))) is not None:
+        how = "to" if blocker == end else "through"
+        return f"{path} is a link to {target}, which leads {how} {blocker}, which is a file, not a folder"
+    if os.path.lexists(end):
+        return f"{path} is a link to {target}, which leads to {end}, which cannot be used as a folder"
     if end == os.path.normpath(os.path.join(os.path.realpath(path.parent), target)):
         return f"{path} is a link to {target}, which does not exist"
     return f"{path} is a link to {target}, which leads to {end}, which does not exist"
+
+
+def _file_on_the_way(path: str) -> str | None:
+    """The first thing on `path`'s way (itself included) that is there and is not a folder, resolved; or None."""
+    parts = Path(path).parts
+    current = Path(parts[0]) if parts else Path(path)
+    for part in parts[1:]:
+        current = current / part
+        resolved = os.path.realpath(current)  # where a link on the way leads (one to `afile/` is no file itself)
+        if os.path.exists(resolved) and not os.path.isdir(resolved):
+            return resolved
+    return None
 
 
 def _not_a_folder(path: Path) -> str:
