@@ -205,13 +205,14 @@ def _link_to_nothing(path: Path) -> str | None:
     end = os.path.realpath(path)
     if os.path.islink(end):  # Windows says no ELOOP for a loop
         return f"{path} is a link to {target}, which leads to no folder (links in a loop)"
+    named = os.path.join(os.path.realpath(path.parent), target)  # as written: `..` after a file is not a folder's
     # `ln -s afile/` (a trailing slash asks a file for a folder), `afile/..`: a file on the way.
-    if (blocker := _file_on_the_way(os.path.join(os.path.realpath(path.parent), target))) is not None:
+    if (blocker := _file_on_the_way(named)) is not None:
         how = "to" if blocker == end else "through"
         return f"{path} is a link to {target}, which leads {how} {blocker}, which is a file, not a folder"
     if os.path.lexists(end):
         return f"{path} is a link to {target}, which leads to {end}, which cannot be used as a folder"
-    if end == os.path.normpath(os.path.join(os.path.realpath(path.parent), target)):
+    if end == os.path.normpath(named):
         return f"{path} is a link to {target}, which does not exist"
     return f"{path} is a link to {target}, which leads to {end}, which does not exist"
 

@@ -475,8 +475,9 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     data = record.data
     plan.changes = drift(data, trainee)
     plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
-    steps: list[Step] = []
     update = [Step("update", update_body(data, trainee))] if plan.changes else []
+    before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
+    after: list[Step] = []
     if data.get("degrees_attributes"):
         degrees = degree_changes(
             data["degrees_attributes"],
@@ -488,13 +489,11 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
         # trainee's PUT goes between: Register validates it with the degrees it holds (§2.6 step 3), so a route
         # corrected to a postgraduate one is refused (R7a, §3.3) until its degree is in; and a degree removed after
         # it lets a route corrected to an undergraduate one drop its degree. Degree writes do not check the trainee.
-        steps += [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
-        steps += [Step("add_degree", d) for d in degrees.add]
-        steps += update
-        steps += [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
+        before = [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
+        before += [Step("add_degree", d) for d in degrees.add]
+        after = [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
-    else:
-        steps += update
+    steps = [*before, *update, *after]
     if data.get("placements_attributes"):
         placements = placement_changes(
             data["placements_attributes"],
