@@ -348,7 +348,7 @@ def shut_out(tmp_path, monkeypatch):
             return CliRunner().invoke(cli, args, env=env)
         for made in outside.rglob("*"):  # what the first call made outside `folder` is this user's own
             if folder not in made.parents and made != folder:
-                os.chown(made, 65534, 65534)
+                os.chown(made, 65534, 65534, follow_symlinks=False)
         with as_nobody(tmp_path):
             return CliRunner().invoke(cli, args, env=env)
 
@@ -427,6 +427,21 @@ def test_the_folder_named_as_not_open_is_the_shut_one_not_a_folder_inside_it(shu
     assert result.exit_code == 2, result.output
     [line] = result.output.splitlines()
     assert f": {theirs} is not open to this user:" in line, line
+
+
+def test_a_shut_folder_reached_through_a_link_is_named_where_the_link_leads(shut_out):
+    """The report folder is given through a link in an open folder (`~/reports` -> the shut one's `nightly`): the line
+    named the link, which this user may enter the folder of and sees, not the shut folder it leads into (review35)."""
+    run, theirs = shut_out
+    source = theirs.parent / "in.csv"
+    extract(source, 1)
+    os.chmod(source, 0o644)
+    link = theirs.parent / "reports-link"
+    link.symlink_to(theirs / "nightly")
+    result = run(["validate", str(source), "--report-dir", str(link / "2026")])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert f": {theirs} (where {link} leads) is not open to this user" in line, line
 
 
 def _temporary_of(folder, name: str) -> str:

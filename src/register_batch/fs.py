@@ -134,20 +134,33 @@ def shut_to_this_user(path: Path) -> str:
     relative path is read from the current folder, which may be the shut one (a service's working folder)."""
     with contextlib.suppress(OSError):  # a current folder removed: the path as given
         path = Path.cwd() / path
-    effective = os.access in os.supports_effective_ids  # the user this process acts as (sudo -u, seteuid)
-    shut = next(
-        (p for p in reversed(path.parents) if str(p) != "." and not os.access(p, os.X_OK, effective_ids=effective)),
-        path.parent,
-    )
+    shut = _outermost_shut(path.parents, path.parent)
+    leads = ""
+    # A link on the way (`~/reports` -> another user's folder) is not itself shut: the folder it leads into is.
+    with contextlib.suppress(OSError):
+        if shut.is_symlink():
+            real = Path(os.path.realpath(shut))
+            leads = f" (where {shut} leads)"
+            shut = _outermost_shut([real, *real.parents], real)
+    named = f"{shut}{leads}"
     try:
         own = shut.stat().st_uid == os.geteuid()
     except (OSError, AttributeError):  # Windows has no getuid: its folders' ACLs decide
         own = False
     if own:
-        return f"{shut} is not open to this user, its owner: `chmod u+rwx {shlex.quote(str(shut))}` opens it"
+        return f"{named} is not open to this user, its owner: `chmod u+rwx {shlex.quote(str(shut))}` opens it"
     return (
-        f"{shut} is not open to this user: it is another user's folder, made by a run as that user or with sudo; use "
+        f"{named} is not open to this user: it is another user's folder, made by a run as that user or with sudo; use "
         "another folder, or have its owner give it to you"
+    )
+
+
+def _outermost_shut(folders: Iterable[Path], otherwise: Path) -> Path:
+    """The outermost of `folders` (given innermost first, as Path.parents) this user may not enter."""
+    effective = os.access in os.supports_effective_ids  # the user this process acts as (sudo -u, seteuid)
+    return next(
+        (p for p in reversed(list(folders)) if str(p) != "." and not os.access(p, os.X_OK, effective_ids=effective)),
+        otherwise,
     )
 
 
