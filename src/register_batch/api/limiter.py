@@ -64,9 +64,13 @@ SHARED_BY_ACCOUNTS_MODE = 0o666  # a file in REGISTER_BATCH_RATE_DIR's folder: e
 
 def rate_dir_given(environ: Mapping[str, str] | None = None) -> bool:
     """Whether REGISTER_BATCH_RATE_DIR names a folder: one the user accounts that name it share (security.md)."""
-    environ = os.environ if environ is None else environ
-    setting = environ.get(RATE_DIR_ENV, "").strip()
-    return bool(setting) and setting.lower() not in _OFF
+    return bool(_rate_dir_setting(environ))
+
+
+def _rate_dir_setting(environ: Mapping[str, str] | None) -> str | None:
+    """REGISTER_BATCH_RATE_DIR as given ("" when unset), or None when it says each run keeps its own budget."""
+    setting = (os.environ if environ is None else environ).get(RATE_DIR_ENV, "").strip()
+    return None if setting.lower() in _OFF else setting
 
 
 def open_shared(path: StrPath, *, accounts: bool = False) -> int:
@@ -110,9 +114,9 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     setting is `off`.
     """
     environ = os.environ if environ is None else environ
-    setting = environ.get(RATE_DIR_ENV, "").strip()
+    setting = _rate_dir_setting(environ)
     folder: Path | None
-    if setting.lower() in _OFF:
+    if setting is None:
         return None
     if setting:
         try:
