@@ -541,6 +541,22 @@ def test_a_users_mapping_naming_a_group_in_another_case_still_reads_it(hesa_samp
             ),
         ),
         (
+            ("PLACEMENT", "PREVIOUSQUALIFICATION"),  # the other group's item: was read as a degree without a word
+            (
+                "PREVIOUSQUALIFICATION",
+                "<PREVIOUSQUALIFICATION> in <PLACEMENTS> is not HESA's <PLACEMENT>: its tags (<F_PLMNTSCH> and 1 "
+                "more) are not read; put it in <PREVIOUSQUALIFICATIONS>",
+            ),
+        ),
+        (
+            ("PLACEMENT", "PreviousQualification"),  # in another case: was read as a degree, said not read (review33)
+            (
+                "PreviousQualification",
+                "<PreviousQualification> in <PLACEMENTS> is not HESA's <PLACEMENT>: its tags (<F_PLMNTSCH> and 1 "
+                "more) are not read; put it in <PREVIOUSQUALIFICATIONS>",
+            ),
+        ),
+        (
             ("PREVIOUSQUALIFICATION", "Qualification"),
             (
                 "Qualification",
@@ -564,6 +580,8 @@ def test_an_element_in_a_hesa_group_container_that_is_not_its_group_is_a_record_
     [(_info, [raw])] = read(path)
     [(field, message)] = raw.problems
     assert field == problem[0] and message.startswith(problem[1])
+    [(_info, [unedited])] = read(hesa_samples / "itt_record_C23053.xml")
+    assert raw.groups.get(new.upper()) == unedited.groups.get(new.upper()), raw.groups  # its tags not read
 
 
 def test_thousands_of_repeated_tags_cost_work_in_proportion_to_them(tmp_path):

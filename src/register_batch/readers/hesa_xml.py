@@ -268,14 +268,19 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                         loose.append(child)
                     continue
                 tag = item.tag
-                if tag not in GROUP_ITEMS:  # the fast path: HESA's own item tags
-                    # A <Placement> is a PLACEMENT, as a Student's <Forename> is FORENAME (below); an item of HESA's
-                    # container that is not its group (<PLACEMENTS><PLACEMNT>) is a problem, its tags not read (one in
-                    # a namespace is reported as such, below).
+                # A <Placement> is a PLACEMENT, as a Student's <Forename> is FORENAME (below); an item of HESA's
+                # container that is not its group (<PLACEMENTS><PLACEMNT>, or the other group's
+                # <PLACEMENTS><PREVIOUSQUALIFICATION>) is a problem, its tags not read (one in a namespace is
+                # reported as such, below).
+                if tag in GROUP_ITEMS:  # the fast path: HESA's own item tags
+                    stray = container in GROUP_OF and GROUP_ITEMS[tag] != container
+                else:
                     tag = _group_tag(tag)
                     stray = container in GROUP_OF and tag != GROUP_OF[container] and row and _is_plain(tag)
-                    if stray and not any(c is child and i.tag == item.tag for c, i in strays):  # once per tag (rare)
+                if stray:
+                    if not any(c is child and i.tag == item.tag for c, i in strays):  # once per tag (rare)
                         strays.append((child, item))
+                    continue
                 rows = groups.setdefault(tag, [])
                 rows.append(row)
                 if len(row) != len(item):
@@ -373,10 +378,13 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
     expected = GROUP_OF[str(container.tag).upper()]
     tags = [str(leaf.tag) for leaf in item]
     more = f" and {len(tags) - 1} more" if len(tags) > 1 else ""
+    # The other group's item (a degree among the placements) belongs in its own container, not renamed.
+    home = GROUP_ITEMS.get(str(item.tag).upper())
+    do = f"put it in <{home}>" if home else f"name it <{expected}>"
     return (
         str(item.tag),
         f"<{cut_short(str(item.tag))}> in <{cut_short(str(container.tag))}> is not HESA's <{expected}>: its tags "
-        f"(<{cut_short(tags[0])}>{more}) are not read; name it <{expected}>",
+        f"(<{cut_short(tags[0])}>{more}) are not read; {do}",
     )
 
 
