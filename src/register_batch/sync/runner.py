@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -74,6 +74,21 @@ from register_batch.validation.providers import checked_ukprn, moved_why, traini
 from register_batch.wording import counted, printable
 
 log = logging.getLogger("register_batch.sync")
+
+# How long after an unanswered create of a record that Register's 409 does not protect (a_second_create_is_refused)
+# the next runs wait before creating it again: Register may carry out a request long after the client gave up on it
+# (a held connection, a queue in front of it); one that listed no trainee after this is taken as never carried out.
+UNANSWERED_CREATE_WAIT = timedelta(minutes=10)
+
+
+def _create_wait_over(sent: str | None) -> datetime | None:
+    """When the wait after a create sent at `sent` (the ledger's time; now when None) is over."""
+    try:
+        at = datetime.now(UTC) if sent is None else datetime.fromisoformat(sent).astimezone(UTC)
+    except ValueError:
+        return None
+    return at + UNANSWERED_CREATE_WAIT
+
 
 describe(
     "api_rejected",
@@ -877,6 +892,9 @@ class SyncRun:
             "source": f"{record.source.input}#{record.source.record}",
         }
         index = 0
+        if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
+            result.outcome, result.errors = "unknown", [wait]  # its ledger entry stays the earlier run's
+            return
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
@@ -1003,6 +1021,32 @@ class SyncRun:
             payload_hash=plan.payload_hash,
             http_status=result.http_status,
             **common,
+        )
+
+    def _earlier_create_out(self, key: str, record: TraineeRecord) -> str | None:
+        """Why this record's create is not sent yet, if an earlier run's create of it went unanswered a short while
+        ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
+        carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
+        (found by review39: a rerun started at once, as the earlier run's line said to)."""
+        if a_second_create_is_refused(record.data):
+            return None
+        entry = self.ledger.get(key)
+        if (
+            entry is None
+            or (entry.operation, entry.trainee_id or "") != ("create", "")
+            or entry.status not in ("in_flight", "unknown")
+            or entry.run_id == self.ledger.run_id
+        ):
+            return None
+        until = _create_wait_over(entry.updated_at)
+        if until is None or datetime.now(UTC) >= until:
+            return None
+        return (
+            f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
+            "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (the "
+            "trainee_start_date is in another academic cycle than the itt_start_date), so nothing was sent. "
+            f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
+            "no one"
         )
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
@@ -1144,7 +1188,7 @@ class SyncRun:
                         "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
                         "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
                         "Register's duplicate check does not match, so a second request could create it twice). Run "
-                        "sync again to finish"
+                        f"sync again after {_create_wait_over(None):%H:%M} UTC to finish"
                     ],
                 )
             try:
