@@ -228,3 +228,24 @@ def test_two_state_dirs_at_once_create_a_trainee_once(tmp_path: Path) -> None:
         for thread in runs:
             thread.join(60)
         assert len(_held(emulator)) == 1
+
+
+def test_a_second_trainee_with_the_records_husid_and_start_year_is_said_every_run(tmp_path: Path) -> None:
+    """review39 F2: once Register held the same trainee twice (a create carried out after another was sent), the record
+    followed its ledger link to one and every run said nothing of the other (without a ledger it is a conflict)."""
+    row = _july_itt_start(1)
+    degree = {"uk_degree": row["uk_degree"], "subject": row["degree_subject"], "grade": row["degree_grade"]}
+    degree.update(graduation_year=row["degree_graduation_year"], institution=row["awarding_institution"])
+    body = {k: v for k, v in row.items() if not k.startswith(("placement_", "degree_", "uk_degree", "awarding"))}
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "first"))
+        [record] = first.results
+        assert record.outcome == "done" and not [i for i in record.issues if i.code == "sync_duplicate_held"]
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+            twin = client.create_trainee({**body, "degrees_attributes": [degree]})["trainee_id"]  # not a 409 (§4)
+        again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
+        [record] = again.results
+        assert record.plan.matched_by == "ledger" and record.plan.trainee_id != twin
+        [issue] = [i for i in record.issues if i.code == "sync_duplicate_held"]
+        assert twin in issue.message and record.plan.trainee_id in issue.message

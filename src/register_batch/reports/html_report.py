@@ -728,6 +728,11 @@ _SYNC_WARNINGS = {
         "The API cannot change or end a withdrawal or deferral, so nothing was sent: decide which is right (see "
         "Records).",
     ),
+    "sync_duplicate_held": (
+        "{}: Register holds another trainee with the same HUSID and start year.",
+        "If they are the same person, ask Register's support to delete the one the record is not synced to (see "
+        "Records).",
+    ),
     "sync_other_instance": (
         "{}: created beside another course instance of the same SRS id.",
         "Check each is a new course, not the same person with a corrected HUSID (see Records).",

@@ -90,6 +90,7 @@ class RecordPlan:
     state_note: str | None = None  # Register's state is one the record does not show, and the API cannot undo
     held_note: str | None = None  # Register's withdrawal or deferral is not the record's, and the API cannot change it
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
+    twins_note: str | None = None  # Register holds another trainee that is this record's too (sync_duplicate_held)
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
 
     @property
@@ -466,8 +467,29 @@ def plan_record(
     trainee, by = detail
     plan.trainee_id = trainee["trainee_id"]
     plan.matched_by = by
+    if by == "ledger":  # else a second trainee with its HUSID is a conflict (match)
+        plan.twins_note = _twins_note(trainee, holdings)
     plan_changes(plan, record, trainee, as_of=as_of)
     return plan
+
+
+def _twins_note(trainee: Mapping[str, Any], holdings: Holdings) -> str | None:
+    """The warning for a record the ledger links to `trainee` when Register lists others with its HUSID and start
+    year: the same trainee created twice (two state dirs at once, a create carried out after another was sent), which
+    following the link alone left unsaid every night (found by review39). Another start year is another course."""
+    husid, cycle = trainee.get("hesa_id"), start_cycle(trainee)
+    twins = sorted(
+        str(t["trainee_id"])
+        for t in (holdings.by_hesa.get(husid, ()) if husid else ())
+        if t["trainee_id"] != trainee["trainee_id"] and start_cycle(t) == cycle
+    )
+    if not twins:
+        return None
+    return (
+        f"Register also holds trainee{'s' if len(twins) > 1 else ''} {', '.join(twins)} with this record's HUSID and "
+        f"start year, besides trainee {trainee['trainee_id']}, which this record is synced to: if they are the same "
+        "person, ask Register's support to delete the other"
+    )
 
 
 def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], *, as_of: date) -> None:

@@ -129,6 +129,17 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_duplicate_held",
+    scope="batch",
+    fields=("hesa_id",),
+    message="Register also holds trainee(s) <ids> with this record's HUSID and start year, besides trainee <id>, which "
+    "this record is synced to",
+    source="design.md (Sync semantics: ambiguity is a reported conflict); register-api.md §4 (the 409 duplicate check)",
+    fix="Check the trainees in Register: if they are the same person, ask Register's support to delete the one the "
+    "record is not synced to. Each run syncs the record to the one named.",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_other_instance",
     scope="batch",
     fields=("hesa_id", "provider_trainee_id"),
@@ -1894,6 +1905,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
+        ("sync_duplicate_held", plan.twins_note),
     ]
     return [(code, message) for code, message in found if message]
 
