@@ -412,3 +412,27 @@ def test_a_json_lines_record_keeps_its_letters_as_written_not_escaped(tmp_path):
     writer.write({"first_names": "Zoë", "last_name": "Ó Briain"})
     writer.close()
     assert (tmp_path / "held.jsonl").read_text(encoding="utf-8") == '{"first_names": "Zoë", "last_name": "Ó Briain"}\n'
+
+
+@pytest.mark.parametrize("srs_id", ["00123", "1/2/26", "12345678901234"])
+def test_an_srs_id_a_spreadsheet_would_change_gets_the_apostrophe_and_reads_back_as_it_was(tmp_path, srs_id):
+    """review40 F3: Register's CSV template written with `provider_trainee_id` 00123 bare: Excel saved it as 123 (1/2/26
+    as a date), and the next sync planned an update of the SRS id. It gets the apostrophe Register strips, as a HUSID
+    does; an id no spreadsheet changes is written as it is."""
+    from register_batch.mapping import load_mapping
+    from register_batch.readers import open_inputs
+
+    template = register_template()
+    row, _notes = register_csv_row(dict(ROW, provider_trainee_id=srs_id), template)
+    cells = dict(zip(template, row, strict=True))
+    assert cells["provider_trainee_id"] == "'" + srs_id
+    assert (
+        dict(zip(template, register_csv_row(dict(ROW, provider_trainee_id="SRS-1/26"), template)[0], strict=True))[
+            "provider_trainee_id"
+        ]
+        == "SRS-1/26"
+    )
+    path = tmp_path / "held.csv"
+    path.write_text(",".join(template) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    [[raw]] = [list(records) for _info, records in open_inputs([str(path)], "register-csv", load_mapping())]
+    assert raw.fields["provider_trainee_id"] == srs_id
