@@ -119,6 +119,31 @@ def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
     assert not_a_db.read_text().startswith("these are my notes")  # left as it was
 
 
+def test_a_db_damaged_where_the_emulator_first_writes_is_a_usage_error_in_one_line(tmp_path):
+    """docs/exit-codes.md: a damaged database is exit 2. A file whose schema reads but whose `meta` table is damaged
+    (as a db file replaced while its -wal/-shm were left behind can be) failed at the first write, outside the check
+    that says so: "internal error (DatabaseError ...)", exit 70."""
+    import sqlite3
+    from contextlib import closing
+
+    from register_batch.emulator.store import Store
+
+    damaged = tmp_path / "emulator.db"
+    Store(damaged).close()
+    with closing(sqlite3.connect(damaged)) as db:
+        [(root,)] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'meta'").fetchall()
+        [(page_size,)] = db.execute("PRAGMA page_size").fetchall()
+    with damaged.open("r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xff" * page_size)
+    result = _refused("--db", str(damaged))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"register-batch: error: {damaged}: cannot be read as the emulator's database (database disk image is "
+        "malformed); move it away to start with an empty one"
+    )
+
+
 def test_a_ukprn_needs_its_token():
     from click.testing import CliRunner
 

@@ -1972,3 +1972,24 @@ def test_the_look_up_after_a_lost_create_reads_a_listing_that_gives_no_page_coun
     [only] = result.results
     assert result.exit_code == 0 and only.plan.matched_by == "listing after an unknown create", result.summary_line()
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 and len(held(emulator)) == 1
+
+
+def test_a_record_giving_both_a_training_partner_urn_and_ukprn_is_unchanged_on_a_rerun(emulator, tmp_path):
+    """Register uses training_partner_ukprn only when no training_partner_urn key is sent (register-api.md §3.1), so
+    it never holds the UKPRN such a record gives: compared all the same, the record was planned as an update on every
+    run (`training_partner_ukprn` register None, source 10006841)."""
+    rows = [{**trainee(1), "training_partner_urn": "136420", "training_partner_ukprn": "10006841"}]
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*rows[0]])
+        writer.writeheader()
+        writer.writerows(rows)
+    first = sync_files([str(source)], options(emulator, tmp_path))
+    assert first.exit_code == 0 and first.actions == Counter(create=1), first.summary_line()
+    writes_before = stats(emulator)["requests"]["by_route"]
+    again = sync_files([str(source)], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()
+    writes_after = stats(emulator)["requests"]["by_route"]
+    assert {k: v for k, v in writes_after.items() if not k.startswith("GET")} == {
+        k: v for k, v in writes_before.items() if not k.startswith("GET")
+    }

@@ -5,6 +5,7 @@ Against the project's emulator over real HTTP on 127.0.0.1, with faults switched
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -114,6 +115,35 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
             "finished",
             "interrupted",
         ]
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_a_record_caught_by_an_outage_reports_registers_status_code(status, emulator, tmp_path, no_backoff):
+    """docs/dry-run.md: http_status is, for a refusal, Register's status code. A record whose update met a 403 (a
+    machine blocked) or a 500 after every retry, which stops the run, had none in report.json, results.csv or the
+    ledger: the `_Outage` branch set its outcome and errors only."""
+    rows = [trainee(n) for n in range(1, 4)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+
+    def refusing(seen, forward):
+        if seen.method == "PUT" and sum(s.method == "PUT" for s in front.seen) >= 2:
+            return status, {"Content-Type": "text/plain"}, b"Refused\n"
+        return None
+
+    with fronting(emulator.url, refusing) as front:
+        fronted = sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        with pytest.raises(Interrupted):
+            sync_files([str(write_extract(tmp_path / "b.csv", rows))], fronted)
+    data, _ = report_of(tmp_path)
+    [failed] = [r for r in data["records"] if r["outcome"] == "failed"]
+    assert failed["http_status"] == status
+    with (tmp_path / "reports" / "results.csv").open(newline="") as f:
+        [line] = [r for r in csv.DictReader(f) if r["outcome"] == "failed"]
+    assert line["http_status"] == str(status)
+    with closing(sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")) as db:
+        assert db.execute("SELECT http_status FROM records WHERE status = 'failed'").fetchall() == [(status,)]
 
 
 def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pending(emulator, tmp_path, closed_at_end):

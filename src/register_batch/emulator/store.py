@@ -184,14 +184,18 @@ class Store:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
             _add_discarded_at(self._db)
+            # The first write reads the `meta` table's pages: a file whose schema reads but whose pages are damaged
+            # (one replaced while its -wal/-shm were left behind) fails here, and is the same damaged database.
+            with self.transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
         except sqlite3.DatabaseError as exc:  # a damaged file, or not a database at all (a wrong --db)
             self._db.close()
             raise ConfigError(
                 f"{self.path}: cannot be read as the emulator's database ({exc}); move it away to start with an "
                 "empty one"
             ) from None
-        with self.transaction():
-            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -76,6 +76,12 @@ def disability_set(data: Mapping[str, Any]) -> list[str]:
     return sorted(v for v in (_text(data.get(f)) for f in DISABILITY_FIELDS) if v)
 
 
+def _urn_sent(source: Mapping[str, Any]) -> bool:
+    """A request made from `source` has a `training_partner_urn` key (it sends every field it gives), so Register
+    does not use `training_partner_ukprn` (register-api.md §3.1: only when the URN key is absent)."""
+    return source.get("training_partner_urn") is not None
+
+
 def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Fields whose source value differs from Register's: [{field, register, source}].
 
@@ -86,6 +92,8 @@ def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str,
     for field in SCALAR_FIELDS:
         if source.get(field) is None and field != "ethnicity":
             continue
+        if field == "training_partner_ukprn" and _urn_sent(source):
+            continue  # Register does not use it: it holds the partner the URN names (register-api.md §3.1)
         if field == "ethnicity" and "ethnicity" not in source:
             continue
         mine = normal(field, source.get(field), source)
@@ -110,6 +118,8 @@ def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = Non
     Register.
     """
     body = {f: source[f] for f in SCALAR_FIELDS if source.get(f) is not None}
+    if _urn_sent(source):
+        body.pop("training_partner_ukprn", None)  # Register ignores it beside a training_partner_urn key (§3.1)
     if disability_set(source):
         for field in DISABILITY_FIELDS:
             body[field] = source.get(field) or ""

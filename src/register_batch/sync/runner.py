@@ -929,11 +929,13 @@ class SyncRun:
                     result.outcome, result.errors = "unknown", outage.error.messages
                     raise
                 result.outcome, result.errors, result.unavailable = "failed", outage.error.messages, True
+                result.http_status = outage.error.status  # the 403, or the 429/500 of the last try (docs/dry-run.md)
                 self.ledger.record(
                     key,
                     "failed",
                     operation=step.kind,
                     trainee_id=plan.trainee_id,
+                    http_status=outage.error.status,
                     errors=outage.error.messages,
                     **common,
                 )
