@@ -144,6 +144,26 @@ def test_a_db_damaged_where_the_emulator_first_writes_is_a_usage_error_in_one_li
     )
 
 
+def test_a_db_another_process_holds_locked_is_said_to_be_in_use_not_damaged(tmp_path):
+    """A db another process holds a write lock on is not damaged: "move it away to start with an empty one" would lose
+    the rehearsal's trainees if followed."""
+    import sqlite3
+    from contextlib import closing
+
+    from register_batch.emulator.store import Store
+
+    held = tmp_path / "emulator.db"
+    Store(held).close()
+    with closing(sqlite3.connect(held, isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")
+        result = _refused("--db", str(held))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"register-batch: error: {held}: in use by another process (database is locked): stop the emulator using it, "
+        "or give another --db"
+    )
+
+
 def test_a_ukprn_needs_its_token():
     from click.testing import CliRunner
 

@@ -192,6 +192,10 @@ class Store:
                 )
         except sqlite3.DatabaseError as exc:  # a damaged file, or not a database at all (a wrong --db)
             self._db.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):  # not damaged: in use
+                raise ConfigError(
+                    f"{self.path}: in use by another process ({exc}): stop the emulator using it, or give another --db"
+                ) from None
             raise ConfigError(
                 f"{self.path}: cannot be read as the emulator's database ({exc}); move it away to start with an "
                 "empty one"
