@@ -29,6 +29,11 @@ AS_OF = date(2026, 11, 28)
 TOKEN = "export-test-token"
 
 
+def noted_as(trainee: dict) -> str:
+    """How an export's note names a trainee: its trainee_id, and the HUSID the file holds to find its row by."""
+    return f"trainee {trainee['trainee_id']} (HUSID {trainee['hesa_id']})"
+
+
 @pytest.fixture
 def synced(tmp_path):
     from trainee_extracts import extract
@@ -930,11 +935,11 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
         first, second, third = withdraw_and_defer_two(client)
         result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
     noted = {n.partition(": ")[0]: n.partition(": ")[2] for n in result.notes if "in Register: " in n}
-    assert set(noted) == {f"trainee {first['trainee_id']}", f"trainee {second['trainee_id']}"}
-    assert noted[f"trainee {first['trainee_id']}"].startswith("withdrawn in Register: ")
-    assert noted[f"trainee {second['trainee_id']}"].startswith("deferred in Register: ")
+    assert set(noted) == {noted_as(first), noted_as(second)}
+    assert noted[noted_as(first)].startswith("withdrawn in Register: ")
+    assert noted[noted_as(second)].startswith("deferred in Register: ")
     assert all("reads as a trainee in training" in text for text in noted.values())
-    assert not [n for n in result.notes if n.startswith(f"trainee {third['trainee_id']}: ") and "in Register" in n]
+    assert not [n for n in result.notes if n.startswith(f"{noted_as(third)}: ") and "in Register" in n]
 
 
 @pytest.mark.parametrize(
@@ -964,9 +969,10 @@ def test_each_state_a_format_cannot_hold_is_named_in_its_note(state, said, to, r
     if said is None or row is None:
         assert note is None
     else:
+        only = f"; `--status {state}` exports only those" if state != "recommended_for_award" else ""
         assert note == (
             f"{said} in Register: {row} reads as a trainee in training (the json and jsonl exports hold the state and "
-            "its dates)"
+            f"its dates{only})"
         )
 
 
@@ -982,7 +988,7 @@ def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_withou
         first, second, third = withdraw_and_defer_two(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     noted = [n.partition(": ")[0] for n in result.notes if "reads as a trainee in training" in n]
-    assert noted == [f"trainee {first['trainee_id']}"]
+    assert noted == [noted_as(first)]
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == second["hesa_id"]]
     assert (student.findtext("DEFER_DATE"), student.findtext("DEFER_REASON")) == ("2026-02-01", "health")
     back = records(out)
@@ -1029,7 +1035,7 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
         client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     assert (
-        f"trainee {first['trainee_id']}: placement 'St Mary's Nursery' has no URN and is left out: HESA's F_PLMNTSCH "
+        f"{noted_as(first)}: placement 'St Mary's Nursery' has no URN and is left out: HESA's F_PLMNTSCH "
         "holds a URN only" in result.notes
     )
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
@@ -1063,7 +1069,7 @@ def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualific
         first = first_without_degrees(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     assert result.count == 12
-    assert not [n for n in result.notes if n.startswith(f"trainee {first['trainee_id']}: ")]
+    assert not [n for n in result.notes if n.startswith(f"{noted_as(first)}: ")]
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is None
     assert not records(out)[first["hesa_id"]].data.get("degrees_attributes")
@@ -1122,7 +1128,7 @@ def test_the_register_csv_export_writes_a_trainees_highest_degree_not_the_most_r
     [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
     assert (degree.get("uk_degree"), str(degree.get("graduation_year"))) == ("205", "2018")
     assert (
-        f"trainee {first['trainee_id']}: 1 other degree left out: Register's CSV holds one degree per trainee, "
+        f"{noted_as(first)}: 1 other degree left out: Register's CSV holds one degree per trainee, "
         "the highest" in result.notes
     )
 
@@ -1149,7 +1155,7 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
         client.update_trainee(first["trainee_id"], {"last_name": "Null"})
         result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
     assert [n for n in result.notes if "'Null'" in n] == [
-        f"trainee {first['trainee_id']}: last_name holds the text 'Null', which reads back as no value (HESA's NULL): "
+        f"{noted_as(first)}: last_name holds the text 'Null', which reads back as no value (HESA's NULL): "
         "validate and sync of this file will not see it"
     ]
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
@@ -1174,8 +1180,7 @@ def test_disability_keys_past_nine_register_holds_are_noted_where_the_format_has
         result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
         export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025)
     assert [n for n in result.notes if "disability1" in n] == [
-        f"trainee {first['trainee_id']}: disability10, disability11 left out: {place} (the json and jsonl exports "
-        "hold them)"
+        f"{noted_as(first)}: disability10, disability11 left out: {place} (the json and jsonl exports hold them)"
     ]
     [held] = [t for t in json.loads((tmp_path / "held.json").read_text()) if t["trainee_id"] == first["trainee_id"]]
     assert (held["disability10"], held["disability11"]) == ("57", "55")
@@ -1217,13 +1222,13 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
         xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
         rows = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
     xml_notes = {n.partition(": ")[0]: n.partition(": ")[2] for n in xml.notes if "control_character" in n}
-    assert set(xml_notes) == {f"trainee {t['trainee_id']}" for t in (first, second, third)}
+    assert set(xml_notes) == {f"{noted_as(t)}" for t in (first, second, third)}
     said = "holds a line break, a tab or another control character: written as it is"
-    assert xml_notes[f"trainee {first['trainee_id']}"].startswith(f"F_FNAMES {said}")
-    assert xml_notes[f"trainee {second['trainee_id']}"].startswith(f"F_FNAMES, F_SURNAME {said}")  # one note, both
-    assert xml_notes[f"trainee {third['trainee_id']}"].startswith(f"F_SURNAME {said}")
+    assert xml_notes[noted_as(first)].startswith(f"F_FNAMES {said}")
+    assert xml_notes[noted_as(second)].startswith(f"F_FNAMES, F_SURNAME {said}")  # one note, both
+    assert xml_notes[noted_as(third)].startswith(f"F_SURNAME {said}")
     assert sorted(n for n in rows.notes if "control_character" in n) == sorted(
-        f"trainee {t['trainee_id']}: {field} holds a tab or another control character: written as it is, but "
+        f"{noted_as(t)}: {field} holds a tab or another control character: written as it is, but "
         "validate and sync of this file refuse the record (control_character); correct the value at its source"
         for t, field in ((first, "first_names"), (third, "last_name"))
     )
@@ -1663,7 +1668,7 @@ def test_a_trainee_register_holds_without_a_hesa_detail_is_noted_when_its_export
         refused = {r.data.get("hesa_id") for r in checker.records([str(out)]) if any(i.is_error for i in r.issues)}
     assert refused == {from_apply["hesa_id"]}  # the row does not read back
     for exported in (result, as_xml):
-        its = [note for note in exported.notes if note.startswith(f"trainee {from_apply['trainee_id']}: ")]
+        its = [note for note in exported.notes if note.startswith(f"{noted_as(from_apply)}: ")]
         assert "Register holds no itt_aim, course_year, fund_code for this trainee" in its[0]
         # the others have every field a request needs: no note for them
         assert [note for note in exported.notes if "Register holds no" in note] == its[:1]

@@ -82,9 +82,10 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
         return None
     if to == "hesa-xml" and xml_deferral(trainee):
         return None  # written as DEFER_DATE and DEFER_REASON (HesaXmlWriter)
+    only = f"; `--status {state}` exports only those" if state in STATUSES else ""
     return (
         f"{STATE_WORDS[state]} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl "
-        "exports hold the state and its dates)"
+        f"exports hold the state and its dates{only})"
     )
 
 
@@ -396,8 +397,12 @@ def export_trainees(
                     written = [missing, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]
+                # Named by the HUSID too: the CSV and XML hold no trainee_id to find the row by (review40).
+                who = f"trainee {trainee.get('trainee_id')}"
+                if husid := trainee.get("hesa_id"):
+                    who = f"{who} (HUSID {husid})"
                 for note in written:
-                    notes.append(f"trainee {trainee.get('trainee_id')}: {note}")
+                    notes.append(f"{who}: {note}")
                 count += 1
                 task.advance()
     except UNAVAILABLE as exc:
