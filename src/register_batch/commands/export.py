@@ -51,7 +51,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     default=None,
     callback=_since,
     metavar="ISO-TIME",
-    help="Only trainees changed at or after this time (e.g. 2026-11-01T00:00:00Z).",
+    help="Only trainees changed at or after this time (e.g. 2026-11-01T00:00:00Z; UTC when it gives no offset).",
 )
 @click.option(
     "--to",
