@@ -429,7 +429,8 @@ def test_the_folder_named_as_not_open_is_the_shut_one_not_a_folder_inside_it(shu
     assert f": {theirs} is not open to this user:" in line, line
 
 
-def test_a_shut_folder_reached_through_a_link_is_named_where_the_link_leads(shut_out):
+@pytest.mark.parametrize("inside", [True, False], ids=["folder-inside-the-link", "the-link-itself"])
+def test_a_shut_folder_reached_through_a_link_is_named_where_the_link_leads(shut_out, inside):
     """The report folder is given through a link in an open folder (`~/reports` -> the shut one's `nightly`): the line
     named the link, which this user may enter the folder of and sees, not the shut folder it leads into (review35)."""
     run, theirs = shut_out
@@ -438,10 +439,10 @@ def test_a_shut_folder_reached_through_a_link_is_named_where_the_link_leads(shut
     os.chmod(source, 0o644)
     link = theirs.parent / "reports-link"
     link.symlink_to(theirs / "nightly")
-    result = run(["validate", str(source), "--report-dir", str(link / "2026")])
+    result = run(["validate", str(source), "--report-dir", str(link / "2026" if inside else link)])
     assert result.exit_code == 2, result.output
     [line] = result.output.splitlines()
-    assert f": {theirs} (where {link} leads) is not open to this user" in line, line
+    assert f": {theirs} (where {link} leads) is not open to this user" in line, line  # not the open folder of the link
 
 
 def _temporary_of(folder, name: str) -> str:

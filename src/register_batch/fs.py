@@ -134,7 +134,10 @@ def shut_to_this_user(path: Path) -> str:
     relative path is read from the current folder, which may be the shut one (a service's working folder)."""
     with contextlib.suppress(OSError):  # a current folder removed: the path as given
         path = Path.cwd() / path
-    shut = _outermost_shut(path.parents, path.parent)
+    linked = False
+    with contextlib.suppress(OSError):
+        linked = path.is_symlink()  # the path itself a link into a shut folder (`--report-dir reports`, review41)
+    shut = _outermost_shut([path, *path.parents] if linked else path.parents, path.parent)
     leads = ""
     # A link on the way (`~/reports` -> another user's folder) is not itself shut: the folder it leads into is.
     with contextlib.suppress(OSError):

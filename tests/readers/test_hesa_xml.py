@@ -557,6 +557,14 @@ def test_a_users_mapping_naming_a_group_in_another_case_still_reads_it(hesa_samp
             ),
         ),
         (
+            ("PLACEMENT", "PREVIOUSQUALIFICATION/"),  # an empty one: an internal error (review41)
+            (
+                "PREVIOUSQUALIFICATION",
+                "<PREVIOUSQUALIFICATION> in <PLACEMENTS> is not HESA's <PLACEMENT>: it holds no tags; put it in "
+                "<PREVIOUSQUALIFICATIONS>",
+            ),
+        ),
+        (
             ("PREVIOUSQUALIFICATION", "Qualification"),
             (
                 "Qualification",
@@ -574,6 +582,9 @@ def test_an_element_in_a_hesa_group_container_that_is_not_its_group_is_a_record_
     old, new = edit
     text = (hesa_samples / "itt_record_C23053.xml").read_text()
     text = re.sub(rf"(<{old}>.*?</{old}>)", r"\1\1", text, flags=re.S)  # two of them: one problem
+    if new.endswith("/"):  # an empty element in its place
+        new = new.rstrip("/")
+        text = re.sub(rf"<{old}>.*?</{old}>", f"<{new}/>", text, flags=re.S)
     text = re.sub(rf"<(/?){old}>", rf"<\1{new}>", text)
     path = tmp_path / "misspelt-group.xml"
     path.write_text(text)

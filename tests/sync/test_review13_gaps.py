@@ -11,6 +11,7 @@ trainees.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_a_create_never_carried_out_is_sent_again_once_the_wait_is_over(tmp_path
         assert [r.outcome for r in first.results] == ["unknown"] and len(_held(emulator)) == 0
         at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
         assert [r.outcome for r in at_once.results] == ["unknown"] and len(_held(emulator)) == 0
-        monkeypatch.setattr(runner, "UNANSWERED_CREATE_WAIT", runner.timedelta(0))
+        monkeypatch.setattr(runner, "UNANSWERED_CREATE_WAIT", runner.timedelta(minutes=-1))  # a wait over already
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
         [record] = again.results
         assert (record.plan.action, record.outcome) == ("create", "done")
@@ -234,3 +235,52 @@ def test_a_second_trainee_with_the_records_husid_and_start_year_is_said_every_ru
         assert record.plan.matched_by == "ledger" and record.plan.trainee_id != twin
         [issue] = [i for i in record.issues if i.code == "sync_duplicate_held"]
         assert twin in issue.message and record.plan.trainee_id in issue.message
+
+
+def test_an_unanswered_create_is_not_settled_as_not_carried_out_by_a_run_without_its_record(tmp_path: Path) -> None:
+    """review41 F1: the run after an unanswered create, with an extract that lacked the record, settled the create as
+    "not carried out" (Register did not list it yet), so the run after it, with the record back, created it again
+    while the first create was still to land: two trainees. Within the wait it is named, not settled."""
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
+    other = write_extract(tmp_path / "other.csv", [_july_itt_start(2)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
+        with client:
+            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        assert [r.outcome for r in first.results] == ["unknown"]
+        without = sync_files([str(other)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without"))
+        assert [r.outcome for r in without.results] == ["done"]
+        [row] = json.loads((tmp_path / "without" / "report.json").read_text())["unanswered_elsewhere"]
+        assert row["settled"] is None and "it may still carry it out" in row["note"], row
+        back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
+        assert [r.outcome for r in back.results] == ["unknown"]
+        time.sleep(4.5)  # the held create is carried out
+        assert [t["hesa_id"] for t in _held(emulator)].count(_july_itt_start(1)["hesa_id"]) == 1
+
+
+def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path: Path) -> None:
+    """review41 F3: the record's trainee_start_date corrected into its ITT course's cycle after its create went
+    unanswered: a second create is refused by Register's 409 only if it lands second, so the record waits as well."""
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
+        with client:
+            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        assert [r.outcome for r in first.results] == ["unknown"]
+        write_extract(extract, [{**_july_itt_start(1), "trainee_start_date": "2025-07-21"}])
+        at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
+        assert [(r.plan.action, r.outcome) for r in at_once.results] == [("create", "unknown")]
+        time.sleep(4.5)
+        assert len(_held(emulator)) == 1
+
+
+def test_the_wait_after_an_unanswered_create_ends_on_the_minute_its_line_names() -> None:
+    """review41 F4: the line said "after 08:01 UTC" for a wait ending at 08:01:40, and a run at 08:01:20 was held."""
+    from datetime import datetime
+
+    from register_batch.sync.runner import UNANSWERED_CREATE_WAIT, _create_wait_over
+
+    over = _create_wait_over("2026-12-03T07:51:40.123+00:00")
+    assert over is not None and (over.second, over.microsecond) == (0, 0)
+    assert over - UNANSWERED_CREATE_WAIT >= datetime.fromisoformat("2026-12-03T07:51:40.123+00:00")
+    assert f"{over:%H:%M}" == "08:02"

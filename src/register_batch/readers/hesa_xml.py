@@ -381,10 +381,10 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
     # The other group's item (a degree among the placements) belongs in its own container, not renamed.
     home = GROUP_ITEMS.get(str(item.tag).upper())
     do = f"put it in <{home}>" if home else f"name it <{expected}>"
+    what = f"its tags (<{cut_short(tags[0])}>{more}) are not read" if tags else "it holds no tags"
     return (
         str(item.tag),
-        f"<{cut_short(str(item.tag))}> in <{cut_short(str(container.tag))}> is not HESA's <{expected}>: its tags "
-        f"(<{cut_short(tags[0])}>{more}) are not read; {do}",
+        f"<{cut_short(str(item.tag))}> in <{cut_short(str(container.tag))}> is not HESA's <{expected}>: {what}; {do}",
     )
 
 

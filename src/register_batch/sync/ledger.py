@@ -620,6 +620,11 @@ class Ledger:
         )
         return {str(key): int(cycle) for key, cycle in rows}
 
+    def create_sent_for(self, key: str) -> int | None:
+        """The start cycle of the record `key` when its last create was sent (`unsettled_creates`), if one was."""
+        row = self._execute("SELECT start_cycle FROM creates_sent WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
+
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
         return [_entry(row) for row in rows]

@@ -82,12 +82,22 @@ UNANSWERED_CREATE_WAIT = timedelta(minutes=10)
 
 
 def _create_wait_over(sent: str | None) -> datetime | None:
-    """When the wait after a create sent at `sent` (the ledger's time; now when None) is over."""
+    """When the wait after a create sent at `sent` (the ledger's time; now when None) is over: on a whole minute, as
+    the record's line gives it ("after 08:02 UTC"), so that a run at that minute is not held again."""
     try:
         at = datetime.now(UTC) if sent is None else datetime.fromisoformat(sent).astimezone(UTC)
     except ValueError:
         return None
-    return at + UNANSWERED_CREATE_WAIT
+    over = at + UNANSWERED_CREATE_WAIT
+    return over.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _create_may_still_land(entry: Entry) -> datetime | None:
+    """Until when an earlier run's unanswered create may still be carried out by Register, if it may be now."""
+    if entry.operation != "create":
+        return None
+    until = _create_wait_over(entry.updated_at)
+    return until if until is not None and datetime.now(UTC) < until else None
 
 
 describe(
@@ -1041,7 +1051,12 @@ class SyncRun:
         ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
         (found by review39: a rerun started at once, as the earlier run's line said to)."""
-        if a_second_create_is_refused(record.data):
+        # Guarded only when Register's 409 would refuse either create whichever lands first: this one refused, and
+        # the earlier one sent with the start this record has now (a start corrected since was not; review41).
+        if a_second_create_is_refused(record.data) and self.ledger.create_sent_for(key) in (
+            None,
+            start_cycle(record.data),
+        ):
             return None
         entry = self.ledger.get(key)
         if (
@@ -1051,8 +1066,8 @@ class SyncRun:
             or entry.run_id == self.ledger.run_id
         ):
             return None
-        until = _create_wait_over(entry.updated_at)
-        if until is None or datetime.now(UTC) >= until:
+        until = _create_may_still_land(entry)
+        if until is None:
             return None
         return (
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
@@ -1849,6 +1864,13 @@ def unanswered_elsewhere(
                 note = f"Register holds trainee {trainee_id} with this HUSID: the {what} went through"
             else:
                 note = f"Register holds trainees {', '.join(held)} with this HUSID: check which one is this person"
+        elif sent.get(entry.key) in listed_cycles and (until := _create_may_still_land(entry)) is not None:
+            # Not "failed" yet: Register may still carry it out, and a run with the record back would create it again
+            # (found by review41). Named again by the runs until then.
+            note = (
+                f"Register holds no trainee with this HUSID in academic cycle {sent[entry.key]}, which the {what} was "
+                f"sent for, yet: it may still carry it out; a run after {until:%H:%M} UTC looks again"
+            )
         elif sent.get(entry.key) in listed_cycles:
             settled = "failed"
             note = (
