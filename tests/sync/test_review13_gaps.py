@@ -258,16 +258,22 @@ def test_an_unanswered_create_is_not_settled_as_not_carried_out_by_a_run_without
         assert [t["hesa_id"] for t in _held(emulator)].count(_july_itt_start(1)["hesa_id"]) == 1
 
 
-def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path: Path) -> None:
-    """review41 F3: the record's trainee_start_date corrected into its ITT course's cycle after its create went
-    unanswered: a second create is refused by Register's 409 only if it lands second, so the record waits as well."""
+@pytest.mark.parametrize(
+    "corrected",
+    [{"trainee_start_date": "2025-07-21"}, {"itt_start_date": "2025-09-01"}],
+    ids=["trainee_start_date", "itt_start_date"],
+)
+def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path: Path, corrected) -> None:
+    """review41 F3, review42: the record's trainee_start_date (or its itt_start_date) corrected into one cycle after its
+    create went unanswered: a second create is refused by Register's 409 only if it lands second, so the record waits
+    as well."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
         client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
         with client:
             first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
         assert [r.outcome for r in first.results] == ["unknown"]
-        write_extract(extract, [{**_july_itt_start(1), "trainee_start_date": "2025-07-21"}])
+        write_extract(extract, [{**_july_itt_start(1), **corrected}])
         at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
         assert [(r.plan.action, r.outcome) for r in at_once.results] == [("create", "unknown")]
         time.sleep(4.5)

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEG
 -- record's entry moves on to its next write (a withdrawal after the create), so a run that ended before its report
 -- left the create to no report. A table of its own, as creates_sent.
 CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL);
+-- Whether Register's 409 refuses a second create of the record as that create was sent (a_second_create_is_refused):
+-- the run after an unanswered create sends another at once only if both creates are refused whichever lands first.
+CREATE TABLE IF NOT EXISTS creates_refused (key TEXT PRIMARY KEY, refused INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -532,6 +535,7 @@ class Ledger:
         errors: list[str] | None = None,
         attempt: bool = False,
         create_for_cycle: int | None = None,
+        create_refused: bool | None = None,
         created: bool = False,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
@@ -552,6 +556,11 @@ class Ledger:
                     "INSERT INTO creates_sent (key, start_cycle) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET start_cycle = excluded.start_cycle",
                     (key, create_for_cycle),
+                )
+                self._execute(
+                    "INSERT INTO creates_refused (key, refused) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET refused = excluded.refused",
+                    (key, int(bool(create_refused))),
                 )
             self._execute(
                 """
@@ -620,10 +629,14 @@ class Ledger:
         )
         return {str(key): int(cycle) for key, cycle in rows}
 
-    def create_sent_for(self, key: str) -> int | None:
-        """The start cycle of the record `key` when its last create was sent (`unsettled_creates`), if one was."""
-        row = self._execute("SELECT start_cycle FROM creates_sent WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else None
+    def create_sent_for(self, key: str) -> tuple[int, bool] | None:
+        """The start cycle of the record `key` when its last create was sent (`unsettled_creates`), and whether
+        Register's 409 refuses a second one of it as it was sent (False when not known: a ledger of an older
+        version), if one was sent."""
+        row = self._execute(
+            "SELECT start_cycle, refused FROM creates_sent LEFT JOIN creates_refused USING (key) WHERE key = ?", (key,)
+        ).fetchone()
+        return (int(row[0]), bool(row[1])) if row else None
 
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")

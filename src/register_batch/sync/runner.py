@@ -928,6 +928,7 @@ class SyncRun:
                 trainee_id="" if step.kind == "create" else plan.trainee_id,
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
+                create_refused=a_second_create_is_refused(record.data) if step.kind == "create" else None,
                 **common,
             )
             before = self.client.stats.total
@@ -1052,10 +1053,11 @@ class SyncRun:
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
         (found by review39: a rerun started at once, as the earlier run's line said to)."""
         # Guarded only when Register's 409 would refuse either create whichever lands first: this one refused, and
-        # the earlier one sent with the start this record has now (a start corrected since was not; review41).
+        # the earlier one refused too as it was sent, with the start this record has now (a start or ITT start
+        # corrected since: review41, review42).
         if a_second_create_is_refused(record.data) and self.ledger.create_sent_for(key) in (
             None,
-            start_cycle(record.data),
+            (start_cycle(record.data), True),
         ):
             return None
         entry = self.ledger.get(key)
@@ -1071,8 +1073,9 @@ class SyncRun:
             return None
         return (
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
-            "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (the "
-            "trainee_start_date is in another academic cycle than the itt_start_date), so nothing was sent. "
+            "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
+            "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
+            "start corrected since), so nothing was sent. "
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one"
         )
