@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -1726,7 +1726,9 @@ def _orphans(
         for entry in orphans
         if entry.trainee_id and entry.operation in REACHED_STATES
     }
-    return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
+    # Creates Register's 409 refuses a second of, as sent: settled at once (a second create meets the 409).
+    refused = {e.key for e in orphans if (sent_as := run.ledger.create_sent_for(e.key)) is not None and sent_as[1]}
+    return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states, refused=refused)
 
 
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
@@ -1825,6 +1827,8 @@ def unanswered_elsewhere(
     listed_cycles: set[int],
     looked: list[Holdings],
     states: Mapping[str, str | None] | None = None,
+    *,
+    refused: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Writes an earlier run sent and never had answered (killed, stopped, or Register gone quiet while they were
     out), whose records this extract does not have (left the SRS, or a nightly extract of changes only), with what
@@ -1835,7 +1839,9 @@ def unanswered_elsewhere(
     ledger links them), or none in the cycle it was sent for, listed (not carried out: "failed"). `sent`: key -> that
     cycle (`Ledger.unsettled_creates`). A withdrawal or deferral is settled by the state Register holds its trainee
     in (`states`: trainee_id -> state, None for a trainee Register does not hold). Any other write is to a trainee
-    the record was linked to, which only the record can be compared with: it is named until the record is back."""
+    the record was linked to, which only the record can be compared with: it is named until the record is back.
+    `refused`: the keys of creates Register's 409 refuses a second of, as sent; any other create not listed is left
+    unsettled while Register may still carry it out (`_create_may_still_land`)."""
     states = states or {}
     found = []
     for entry in entries:
@@ -1867,7 +1873,11 @@ def unanswered_elsewhere(
                 note = f"Register holds trainee {trainee_id} with this HUSID: the {what} went through"
             else:
                 note = f"Register holds trainees {', '.join(held)} with this HUSID: check which one is this person"
-        elif sent.get(entry.key) in listed_cycles and (until := _create_may_still_land(entry)) is not None:
+        elif (
+            sent.get(entry.key) in listed_cycles
+            and entry.key not in refused
+            and (until := _create_may_still_land(entry)) is not None
+        ):
             # Not "failed" yet: Register may still carry it out, and a run with the record back would create it again
             # (found by review41). Named again by the runs until then.
             note = (
