@@ -58,6 +58,12 @@ def _first_create_faulted(emulator: Any, faults: str, **settings: Any) -> Regist
     return Faulted(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), **settings)
 
 
+def _create_left_unanswered(emulator: Any, extract: Path, tmp_path: Path) -> Any:
+    """A first sync of `extract` whose first create times out (the emulator holds it, then carries it out)."""
+    with _first_create_faulted(emulator, "timeout:1.0", timeout=1.0) as client:
+        return sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+
+
 def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(tmp_path: Path) -> None:
     """After a create timed out, the look-up did not list it yet and it was sent again: Register carried out the
     first one later, and its 409 does not stop a second for a trainee whose trainee_start_date is in another cycle
@@ -67,9 +73,7 @@ def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(t
     for a while after that create went out."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
-        with client:
-            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        first = _create_left_unanswered(emulator, extract, tmp_path)
         [record] = first.results
         assert record.outcome == "unknown" and "not sent again in this run" in record.errors[0]
         assert "Run sync again after " in record.errors[0]
@@ -244,9 +248,7 @@ def test_an_unanswered_create_is_not_settled_as_not_carried_out_by_a_run_without
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
     other = write_extract(tmp_path / "other.csv", [_july_itt_start(2)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
-        with client:
-            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        first = _create_left_unanswered(emulator, extract, tmp_path)
         assert [r.outcome for r in first.results] == ["unknown"]
         without = sync_files([str(other)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without"))
         assert [r.outcome for r in without.results] == ["done"]
@@ -269,9 +271,7 @@ def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path
     as well."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        client = _first_create_faulted(emulator, "timeout:1.0", timeout=1.0)
-        with client:
-            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        first = _create_left_unanswered(emulator, extract, tmp_path)
         assert [r.outcome for r in first.results] == ["unknown"]
         write_extract(extract, [{**_july_itt_start(1), **corrected}])
         at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
