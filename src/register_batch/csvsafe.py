@@ -70,28 +70,29 @@ def neutralise(value: Any) -> str:
 
 def as_text(value: Any) -> str:
     """For report CSVs' identifier and value columns: `neutralise`, and an apostrophe before text that a
-    spreadsheet would turn into a number, date or time it then shows differently (`083` as 83, `Sep-26` as a day
-    in September), as Register's own CSVs keep codes, HUSIDs and dates (hesa-formats.md §3.3). Other text is
-    unchanged."""
+    spreadsheet would turn into a number, date or time it then shows differently (`spreadsheet_would_change`), as
+    Register's own CSVs keep codes, HUSIDs and dates (hesa-formats.md §3.3). Other text is unchanged."""
     text = neutralise(value)
+    return "'" + text if spreadsheet_would_change(text) else text
+
+
+def spreadsheet_would_change(text: str) -> bool:
+    """Whether a spreadsheet opening `text` turns it into a number, date or time it then shows differently (`083` as
+    83, `Sep-26` as a day in September)."""
     if text[:1].isdigit() or text[:1] == ".":
         number = _NUMBER.fullmatch(text)
         if number:
             whole, fraction = number.group(1), number.group(2)
             digits = len(whole) + len(fraction or "")
-            if (
+            return (
                 (len(whole) > 1 and whole.startswith("0"))
                 or not whole
                 or (fraction is not None and (not fraction or fraction.endswith("0")))
                 or digits > 11
                 or "e" in text.lower()
-            ):
-                return "'" + text
-        elif _CONVERTED_DIGITS.fullmatch(text):
-            return "'" + text
-    elif text[:1] in _CONVERTED_STARTS and _CONVERTED_WORDS.fullmatch(text):
-        return "'" + text
-    return text
+            )
+        return bool(_CONVERTED_DIGITS.fullmatch(text))
+    return text[:1] in _CONVERTED_STARTS and bool(_CONVERTED_WORDS.fullmatch(text))
 
 
 def write_for_spreadsheets(

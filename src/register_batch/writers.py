@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from register_batch.csvsafe import as_text, neutralise, protect
+from register_batch.csvsafe import protect, spreadsheet_would_change
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
 from register_batch.resources import data_dir
@@ -154,7 +154,7 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
 def _converted(value: Any) -> bool:
     """A value outside Register's protected columns that a spreadsheet would turn into a number or date (an SRS id
     `00123` saved as 123, `1/2/26` as a day; found by review40): the apostrophe Register strips keeps it as it is."""
-    return isinstance(value, str) and value[:1].isdigit() and as_text(value) != neutralise(value)
+    return isinstance(value, str) and value[:1].isdigit() and spreadsheet_would_change(value)
 
 
 def control_notes(template: tuple[str, ...], row: list[str]) -> list[str]:

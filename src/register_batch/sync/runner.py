@@ -1873,23 +1873,18 @@ def unanswered_elsewhere(
                 note = f"Register holds trainee {trainee_id} with this HUSID: the {what} went through"
             else:
                 note = f"Register holds trainees {', '.join(held)} with this HUSID: check which one is this person"
-        elif (
-            sent.get(entry.key) in listed_cycles
-            and entry.key not in refused
-            and (until := _create_may_still_land(entry)) is not None
-        ):
-            # Not "failed" yet: Register may still carry it out, and a run with the record back would create it again
-            # (found by review41). Named again by the runs until then.
-            note = (
-                f"Register holds no trainee with this HUSID in academic cycle {sent[entry.key]}, which the {what} was "
-                f"sent for, yet: it may still carry it out; a run after {until:%H:%M} UTC looks again"
-            )
         elif sent.get(entry.key) in listed_cycles:
-            settled = "failed"
-            note = (
-                f"Register holds no trainee with this HUSID in academic cycle {sent[entry.key]}, which the {what} was "
-                "sent for: it was not carried out"
+            cycle = sent[entry.key]
+            nobody = (
+                f"Register holds no trainee with this HUSID in academic cycle {cycle}, which the {what} was sent for"
             )
+            if entry.key not in refused and (until := _create_may_still_land(entry)) is not None:
+                # Not "failed" yet: Register may still carry it out, and a run with the record back would create it
+                # again (found by review41). Named again by the runs until then.
+                note = f"{nobody}, yet: it may still carry it out; a run after {until:%H:%M} UTC looks again"
+            else:
+                settled = "failed"
+                note = f"{nobody}: it was not carried out"
         else:
             note = (
                 f"no trainee with this HUSID in the academic cycles this run listed: the {what} may not have "
