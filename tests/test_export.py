@@ -30,8 +30,9 @@ TOKEN = "export-test-token"
 
 
 def noted_as(trainee: dict) -> str:
-    """How an export's note names a trainee: its trainee_id, and the HUSID the file holds to find its row by."""
-    return f"trainee {trainee['trainee_id']} (HUSID {trainee['hesa_id']})"
+    """How an export's note names a trainee: by Register's trainee_id, never its HUSID (notes are printed, and a
+    terminal or a job's log is not the owner-only place personal data goes, security.md)."""
+    return f"trainee {trainee['trainee_id']}"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ Every format streams: memory does not grow with the number of trainees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,13 +73,6 @@ def null_note(body: dict[str, Any]) -> str | None:
         f"{', '.join(named)} holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
         "of this file will not see it"
     )
-
-
-def _noted_as(trainee: Mapping[str, Any]) -> str:
-    """A trainee as export's notes name it: by the HUSID too, as the CSV and XML hold no trainee_id to find its row by
-    (review40)."""
-    who = f"trainee {trainee.get('trainee_id')}"
-    return f"{who} (HUSID {husid})" if (husid := trainee.get("hesa_id")) else who
 
 
 def state_note(trainee: dict[str, Any], to: str) -> str | None:
@@ -404,8 +397,7 @@ def export_trainees(
                     written = [missing, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]
-                if written:
-                    notes.extend(f"{_noted_as(trainee)}: {note}" for note in written)
+                notes.extend(f"trainee {trainee.get('trainee_id')}: {note}" for note in written)
                 count += 1
                 task.advance()
     except UNAVAILABLE as exc:
