@@ -280,6 +280,53 @@ def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path
         assert len(_held(emulator)) == 1
 
 
+@pytest.mark.parametrize(
+    ("corrected", "run_without_it"),
+    [({"trainee_start_date": "2026-09-01"}, True), ({"last_name": "Corrected"}, True), ({"last_name": "Corr"}, False)],
+    ids=["start_moved_a_cycle", "surname", "surname_at_once"],
+)
+def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_comes_back_corrected(
+    tmp_path: Path, corrected: dict[str, str], run_without_it: bool
+) -> None:
+    """review43: a run was killed while a create Register's 409 guards was out; the next run, whose extract lacked the
+    record, settled it "not carried out" (Register did not list it yet), and the run after it, with the record back
+    and corrected in something the 409 compares (its start moved a cycle, its surname), created it again: the first
+    create, landing late, was a second trainee. Within the wait such a create stays unsettled, and the corrected
+    record is held back until it is over; so is one corrected at once (the surname: the 409 guarded the create as it
+    was sent, not as corrected)."""
+    row = trainee(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    other = write_extract(tmp_path / "other.csv", [trainee(2)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+
+        class KilledWhileTheCreateIsOut(RegisterClient):
+            def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+                emulator.set_faults("timeout:1.0")  # held by Register, carried out after the kill
+                try:
+                    super().create_trainee(data)
+                except Exception:
+                    pass
+                finally:
+                    emulator.set_faults(None)
+                raise RuntimeError("killed")
+
+        with (
+            KilledWhileTheCreateIsOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0) as client,
+            pytest.raises(RuntimeError, match="killed"),
+        ):
+            sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
+        if run_without_it:
+            options = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without")
+            assert [r.outcome for r in sync_files([str(other)], options).results] == ["done"]
+            [named] = json.loads((tmp_path / "without" / "report.json").read_text())["unanswered_elsewhere"]
+            assert named["settled"] is None and "it may still carry it out" in named["note"], named
+        write_extract(extract, [{**row, **corrected}])
+        back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
+        assert [(r.plan.action, r.outcome) for r in back.results] == [("create", "unknown")]
+        time.sleep(4.5)  # the held create is carried out
+        assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
+
+
 def test_the_wait_after_an_unanswered_create_ends_on_the_minute_its_line_names() -> None:
     """review41 F4: the line said "after 08:01 UTC" for a wait ending at 08:01:40, and a run at 08:01:20 was held."""
     from datetime import datetime

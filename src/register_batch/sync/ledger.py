@@ -59,9 +59,11 @@ CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEG
 -- record's entry moves on to its next write (a withdrawal after the create), so a run that ended before its report
 -- left the create to no report. A table of its own, as creates_sent.
 CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL);
--- Whether Register's 409 refuses a second create of the record as that create was sent (a_second_create_is_refused):
--- the run after an unanswered create sends another at once only if both creates are refused whichever lands first.
-CREATE TABLE IF NOT EXISTS creates_refused (key TEXT PRIMARY KEY, refused INTEGER NOT NULL);
+-- What Register's 409 compares of the record's last create as it was sent (plan.duplicate_check_key, a digest; NULL
+-- when a second create is not refused at all): the run after an unanswered create sends another at once only if the
+-- record's key is still the same, so that whichever create lands second is refused. (2026-12-03's ledgers have a
+-- table creates_refused in its place, which is not read: their creates are waited for, as not known to be refused.)
+CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -535,13 +537,13 @@ class Ledger:
         errors: list[str] | None = None,
         attempt: bool = False,
         create_for_cycle: int | None = None,
-        create_refused: bool | None = None,
+        create_match: str | None = None,
         created: bool = False,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
-        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates).
-        `created`: Register carried out this run's create of the record, kept in the same commit
-        (creates_unreported)."""
+        cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
+        `create_match`, what Register's 409 compares of it (create_sent_for). `created`: Register carried out this
+        run's create of the record, kept in the same commit (creates_unreported)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
@@ -558,9 +560,9 @@ class Ledger:
                     (key, create_for_cycle),
                 )
                 self._execute(
-                    "INSERT INTO creates_refused (key, refused) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET refused = excluded.refused",
-                    (key, int(bool(create_refused))),
+                    "INSERT INTO creates_matched (key, compared) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET compared = excluded.compared",
+                    (key, create_match),
                 )
             self._execute(
                 """
@@ -629,14 +631,14 @@ class Ledger:
         )
         return {str(key): int(cycle) for key, cycle in rows}
 
-    def create_sent_for(self, key: str) -> tuple[int, bool] | None:
-        """The start cycle of the record `key` when its last create was sent (`unsettled_creates`), and whether
-        Register's 409 refuses a second one of it as it was sent (False when not known: a ledger of an older
-        version), if one was sent."""
+    def create_sent_for(self, key: str) -> tuple[int, str | None] | None:
+        """The start cycle of the record `key` when its last create was sent (`unsettled_creates`), and what
+        Register's 409 compares of it (`create_match`; None when a second is not refused, or not known: a ledger of
+        an older version), if one was sent."""
         row = self._execute(
-            "SELECT start_cycle, refused FROM creates_sent LEFT JOIN creates_refused USING (key) WHERE key = ?", (key,)
+            "SELECT start_cycle, compared FROM creates_sent LEFT JOIN creates_matched USING (key) WHERE key = ?", (key,)
         ).fetchone()
-        return (int(row[0]), bool(row[1])) if row else None
+        return (int(row[0]), row[1]) if row else None
 
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")

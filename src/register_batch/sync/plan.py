@@ -18,6 +18,8 @@ extract.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -122,6 +124,24 @@ def a_second_create_is_refused(data: Mapping[str, Any]) -> bool:
     never meet, and the same create sent twice is two trainees (found by review13)."""
     itt_start = parse_date(data.get("itt_start_date"))
     return itt_start is not None and cycle_of(itt_start) == start_cycle(data)
+
+
+def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
+    """What Register's 409 (§4) compares between this record's create and a trainee an earlier create of it made, as
+    a digest (the ledger keeps no names or dates of birth): of two creates with the same key, whichever lands second
+    is refused. None when even the same create sent twice is not refused (`a_second_create_is_refused`). A surname,
+    date of birth, route, first name, email or start corrected between the two gives another key (review43)."""
+    if not a_second_create_is_refused(data):
+        return None
+    parts = [
+        start_cycle(data),
+        data.get("date_of_birth"),
+        (data.get("last_name") or "").lower(),
+        data.get("training_route"),
+        first_name_token(data.get("first_names")),
+        (data.get("email") or "").strip().lower(),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -58,6 +58,7 @@ from register_batch.sync.plan import (
     RecordPlan,
     Step,
     a_second_create_is_refused,
+    duplicate_check_key,
     key_of,
     not_created_again,
     one_record_per_trainee,
@@ -928,7 +929,7 @@ class SyncRun:
                 trainee_id="" if step.kind == "create" else plan.trainee_id,
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
-                create_refused=a_second_create_is_refused(record.data) if step.kind == "create" else None,
+                create_match=duplicate_check_key(record.data) if step.kind == "create" else None,
                 **common,
             )
             before = self.client.stats.total
@@ -1052,13 +1053,11 @@ class SyncRun:
         ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
         (found by review39: a rerun started at once, as the earlier run's line said to)."""
-        # Guarded only when Register's 409 would refuse either create whichever lands first: this one refused, and
-        # the earlier one refused too as it was sent, with the start this record has now (a start or ITT start
-        # corrected since: review41, review42).
-        if a_second_create_is_refused(record.data) and self.ledger.create_sent_for(key) in (
-            None,
-            (start_cycle(record.data), True),
-        ):
+        # Guarded only when Register's 409 would refuse either create whichever lands second: both refused when sent
+        # twice, and nothing it compares corrected between them (a start, ITT start, surname, date of birth...:
+        # review41, review42, review43).
+        match = duplicate_check_key(record.data)
+        if match is not None and self.ledger.create_sent_for(key) in (None, (start_cycle(record.data), match)):
             return None
         entry = self.ledger.get(key)
         if (
@@ -1075,7 +1074,7 @@ class SyncRun:
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
             "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
-            "start corrected since), so nothing was sent. "
+            "start, name, date of birth, route or email corrected since), so nothing was sent. "
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one"
         )
@@ -1726,9 +1725,7 @@ def _orphans(
         for entry in orphans
         if entry.trainee_id and entry.operation in REACHED_STATES
     }
-    # Creates Register's 409 refuses a second of, as sent: settled at once (a second create meets the 409).
-    refused = {e.key for e in orphans if (sent_as := run.ledger.create_sent_for(e.key)) is not None and sent_as[1]}
-    return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states, refused=refused)
+    return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
 
 
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
@@ -1827,8 +1824,6 @@ def unanswered_elsewhere(
     listed_cycles: set[int],
     looked: list[Holdings],
     states: Mapping[str, str | None] | None = None,
-    *,
-    refused: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Writes an earlier run sent and never had answered (killed, stopped, or Register gone quiet while they were
     out), whose records this extract does not have (left the SRS, or a nightly extract of changes only), with what
@@ -1840,8 +1835,8 @@ def unanswered_elsewhere(
     cycle (`Ledger.unsettled_creates`). A withdrawal or deferral is settled by the state Register holds its trainee
     in (`states`: trainee_id -> state, None for a trainee Register does not hold). Any other write is to a trainee
     the record was linked to, which only the record can be compared with: it is named until the record is back.
-    `refused`: the keys of creates Register's 409 refuses a second of, as sent; any other create not listed is left
-    unsettled while Register may still carry it out (`_create_may_still_land`)."""
+    A create not listed is left unsettled while Register may still carry it out (`_create_may_still_land`): the
+    record back in an extract, corrected since, may be created again without Register's 409 stopping it (review43)."""
     states = states or {}
     found = []
     for entry in entries:
@@ -1878,7 +1873,7 @@ def unanswered_elsewhere(
             nobody = (
                 f"Register holds no trainee with this HUSID in academic cycle {cycle}, which the {what} was sent for"
             )
-            if entry.key not in refused and (until := _create_may_still_land(entry)) is not None:
+            if (until := _create_may_still_land(entry)) is not None:
                 # Not "failed" yet: Register may still carry it out, and a run with the record back would create it
                 # again (found by review41). Named again by the runs until then.
                 note = f"{nobody}, yet: it may still carry it out; a run after {until:%H:%M} UTC looks again"
