@@ -747,6 +747,39 @@ def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_st
         assert len(held(emulator)) == 1
 
 
+def test_an_update_answered_500_once_stopping_is_failed_with_its_status_not_retried_and_sent_by_the_next_run(
+    emulator, tmp_path, closed_at_end
+):
+    """docs/exit-codes.md: once stopping, a request that fails is not tried again, and one Register answered with an
+    error is `failed` with its status (review39 F5 asked which), as after the last retry; the next run sends it."""
+    rows = [trainee(1), trainee(2)]
+    sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    changed = [
+        str(write_extract(tmp_path / "in.csv", [{**row, "email": f"new{n}@example.com"} for n, row in enumerate(rows)]))
+    ]
+
+    class StoppedAsRegisterFails(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            os.kill(os.getpid(), signal.SIGTERM)  # the sync's own handler: stop after this record
+            emulator.set_faults("500:1.0")
+            try:
+                return super().update_trainee(trainee_id, data)
+            finally:
+                emulator.set_faults(None)
+
+    client = StoppedAsRegisterFails(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(Interrupted) as stopped:
+        sync_files(changed, options(emulator, tmp_path), client=client)
+    result = stopped.value.result
+    assert [(r.outcome, r.http_status) for r in result.results] == [("failed", 500), ("pending", None)]
+    data, _doc = report_of(tmp_path)
+    assert data["sync"]["stopped"]["by"] == "signal" and data["sync"]["requests"]["retries"] == 0
+    after = sync_files(changed, options(emulator, tmp_path))
+    assert after.exit_code == 0 and after.actions == Counter(update=2), after.summary_line()
+    assert sorted(t["email"] for t in held(emulator)) == ["new0@example.com", "new1@example.com"]
+
+
 def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_runs_result(
     emulator, tmp_path, closed_at_end
 ):
