@@ -36,6 +36,8 @@ from register_batch.commands.common import (
     guard_output,
     mapping_option,
     pass_state,
+    result_lost,
+    result_on_stdout,
     ukprn_option,
 )
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
@@ -342,6 +344,7 @@ def reference() -> None:
 @pass_state
 def reference_show(state: State, field: str | None, api_version: str | None, as_json: bool) -> None:
     """List the fields, or one field's codes and labels (the lists validation uses)."""
+    result_on_stdout()
     from register_batch.reference import load_reference
 
     settings = state.settings(api_version=api_version)
@@ -391,6 +394,14 @@ def main() -> None:
             signal.signal(signum, _interrupt)
     try:
         cli(prog_name="register-batch")
+    except SystemExit as done:
+        if done.code in (None, 0, 1) and result_lost():
+            sys.stderr.write(
+                "register-batch: error: standard output could not be written (no room left on the device): what "
+                "it shows is incomplete\n"
+            )
+            sys.exit(2)
+        raise
     except KeyboardInterrupt:  # a second stop while the first's line was written (click before 8.2 lets it out)
         sys.exit(3)
     finally:
@@ -515,6 +526,7 @@ def _check_state_dir_target(state_dir: Path, identity: str) -> None:
 @pass_state
 def reference_diff(state: State, state_dir: Path | None, api_version: str | None) -> None:
     """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
+    result_on_stdout()
     from register_batch.reference import load_reference
     from register_batch.reference.pull import diff_reference, read_pulled
 

@@ -199,6 +199,33 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
     }
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device every write to is ENOSPC)")
+@pytest.mark.parametrize(
+    "command",
+    [["config", "show", "--json"], ["config", "show"], ["reference", "show", "--json"], ["mappings", "check"]],
+    ids=" ".join,
+)
+def test_a_listing_on_a_full_disk_is_an_error_not_half_a_listing_with_exit_0(tmp_path, env, command):
+    """review37 F3: `register-batch config show --json > settings.json` with the disk full exited 0, leaving a script
+    an empty or half-written file it took for the settings. Where standard output is what the command is run for,
+    its loss is one error line and exit 2 (a sync's summary, news of reports written elsewhere, keeps its code)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "register_batch", *command],
+            env=env,
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "register-batch: error: standard output could not be written (no room left on the device): what it shows is "
+        "incomplete\n"
+    )
+
+
 def _blocked_writing_stdout(pid: int) -> bool:
     """Whether process `pid` is in write(2) to its fd 1 (x86-64 and arm64 Linux: /proc/PID/syscall)."""
     try:

@@ -178,6 +178,8 @@ class GoneQuietly(DropWhenGone):
         super().__init__(stream)
         self._name = name
         self._whole = whole  # the text stream a `buffer` belongs to: one stream, gone at once
+        self.is_result = False  # stdout is what the command is run for (result_on_stdout)
+        self.no_room = False  # lost for want of room (a full disk)
 
     @property
     def gone(self) -> bool:
@@ -192,7 +194,8 @@ class GoneQuietly(DropWhenGone):
             self._whole._lost(exc)
             return
         super()._lost(exc)  # raises unless the output cannot be written any more
-        if exc.errno in NO_ROOM and self._name == "stdout":
+        self.no_room = exc.errno in NO_ROOM
+        if self.no_room and self._name == "stdout" and not self.is_result:  # else main() says it, as an error
             sys.stderr.write(
                 f"register-batch: warning: standard output could not be written ({exc.strerror}); the rest "
                 "of it is dropped\n"
@@ -205,6 +208,24 @@ class GoneQuietly(DropWhenGone):
                 os.close(null)
         except (OSError, ValueError, AttributeError):  # a stream with no descriptor (an IDE's, a notebook's)
             pass
+
+
+def result_on_stdout() -> None:
+    """Mark standard output as what the command is run for (a listing, JSON a script reads), not news of work done
+    elsewhere (a sync's reports): lost to a full disk, the command then ends with exit 2 and says so, not 0 with half
+    of it written (`config show --json > settings.json`: review37 F3). A library caller's stdout is left alone."""
+    if isinstance(sys.stdout, GoneQuietly):
+        sys.stdout.is_result = True
+
+
+def result_lost() -> bool:
+    """Whether standard output, marked as the command's result, could not all be written for want of room (it is
+    flushed first: a short listing is still in its buffer when the command returns)."""
+    out = sys.stdout
+    if not isinstance(out, GoneQuietly) or not out.is_result:
+        return False
+    out.flush()
+    return out.no_room
 
 
 def guard_output() -> None:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from register_batch.commands.common import CONTEXT, Commands, State, echo, pass_state
+from register_batch.commands.common import CONTEXT, Commands, State, echo, pass_state, result_on_stdout
 
 
 @click.group(cls=Commands, context_settings=CONTEXT)
@@ -22,6 +22,7 @@ def config_show(state: State, as_json: bool) -> None:
 
     The API token is shown only as present or absent, never its value.
     """
+    result_on_stdout()
     import json
 
     from register_batch.config import shown_path, token_file_to_use

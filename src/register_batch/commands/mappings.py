@@ -17,6 +17,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
+    result_on_stdout,
 )
 from register_batch.wording import counted
 
@@ -41,6 +42,7 @@ def mappings_check(
     list the codes they contain that neither Register's lists nor any mapping cover. Exits 1 when a problem
     is found, 0 otherwise.
     """
+    result_on_stdout()
     from register_batch.mapping import load_mapping
     from register_batch.mapping.check import check_mappings, uncovered_codes, unseen_sources
     from register_batch.reference import load_reference
