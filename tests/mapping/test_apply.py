@@ -610,3 +610,16 @@ def test_a_code_mapped_to_itself_is_left_as_it_is_without_a_translated_warning(t
     record = mapped({"F_SEXID": "2", "F_DISABLE1": "95"}, config=load_mapping([user]))
     assert record.data["sex"] == "2"
     assert [i for i in record.issues if i.field == "sex"] == []
+
+
+def test_names_and_email_in_decomposed_unicode_are_read_composed_as_register_holds_them():
+    """review40 F2: an SRS that stores "Brontë" decomposed (e + U+0308) gave drift on a name that looks the same every
+    night, and 60 letters with accents counted as more than Register's 60 characters (§3.1)."""
+    import unicodedata
+
+    accented = "Zoë-Brontë Ångström" * 3  # 57 letters composed, 63 code points decomposed
+    decomposed = unicodedata.normalize("NFD", accented)
+    assert len(accented) <= 60 < len(decomposed)
+    record = mapped({"F_FNAMES": decomposed, "F_SURNAME": decomposed, "F_OWNSTU": unicodedata.normalize("NFD", "Ï1")})
+    assert (record.data["first_names"], record.data["last_name"]) == (accented, accented)
+    assert record.data["provider_trainee_id"] == unicodedata.normalize("NFD", "Ï1")  # an id is matched as sent

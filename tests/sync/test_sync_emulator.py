@@ -360,6 +360,20 @@ def test_pacing_under_a_fixed_window_limit_gets_no_429(tmp_path):
         assert counts["by_route"]["POST /trainees"] == 150
 
 
+def test_a_name_the_srs_keeps_decomposed_is_no_change_to_the_same_name_register_holds_composed(emulator, tmp_path):
+    """review40 F2: "Brontë" keyed in Register's service (composed, NFC) and held decomposed by the SRS: drift showed
+    a change nobody can see, and the sync sent it."""
+    import unicodedata
+
+    row = {**trainee(1), "first_names": "Zoë", "last_name": "Brontë"}
+    first = sync_files([str(write_extract(tmp_path / "in.csv", [row]))], options(emulator, tmp_path))
+    assert first.actions == Counter(create=1)
+    decomposed = {k: unicodedata.normalize("NFD", row[k]) for k in ("first_names", "last_name")}
+    again = sync_files([str(write_extract(tmp_path / "in.csv", [{**row, **decomposed}]))], options(emulator, tmp_path))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()
+    assert "PUT /trainees/{trainee_id}" not in stats(emulator)["requests"]["by_route"]
+
+
 def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 3)
     sync_files([str(source)], options(emulator, tmp_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,11 @@ from register_batch.readers.base import RawRecord
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
 _REASON_SPLIT = re.compile(r"[;|]")
+# Names and email as people type them: in the composed form (NFC) that keyboards and Register's service give, not
+# an SRS's decomposed one (e + U+0308 for ë). Register counts the characters against its limits (§3.1: 60), its
+# duplicate check (§4) compares surnames as text, and drift would show a name that looks the same as changed, every
+# night (review40 F2).
+COMPOSED_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name", "email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +426,10 @@ class Mapper:
                 if value is not None:
                     data[api_field] = value
                     break
+        for name in COMPOSED_FIELDS:
+            value = data.get(name)
+            if value is not None and not value.isascii():
+                data[name] = unicodedata.normalize("NFC", value)
         degrees = self._degrees(raw, fmap)
         if degrees:
             data["degrees_attributes"] = degrees
