@@ -1063,17 +1063,24 @@ def first_without_degrees(client: RegisterClient) -> dict:
 
 def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualifications(synced, tmp_path):
     """A trainee whose degrees were all removed in Register is written like the others, with no
-    PREVIOUSQUALIFICATIONS and no note on F_DEGENDDT, and reads back without a degree."""
+    PREVIOUSQUALIFICATIONS and no note on F_DEGENDDT, and reads back without a degree. Its route needs one, which the
+    one note says (review40 F4: it had none, and the file then failed validate with no word from export)."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first = first_without_degrees(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     assert result.count == 12
-    assert not [n for n in result.notes if n.startswith(f"{noted_as(first)}: ")]
+    [note] = [n for n in result.notes if n.startswith(f"{noted_as(first)}: ")]
+    assert note.endswith(
+        ": validate and sync of this file refuse it: degree_required (degrees_attributes); `register-batch validate` "
+        "on the file says why. Register holds it as its service or an earlier rule let it be"
+    )
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert student.find("PREVIOUSQUALIFICATIONS/PREVIOUSQUALIFICATION") is None
-    assert not records(out)[first["hesa_id"]].data.get("degrees_attributes")
+    back = records(out)[first["hesa_id"]]
+    assert not back.data.get("degrees_attributes")
+    assert {i.code for i in back.issues if i.is_error} == {"degree_required"}  # as the note says
 
 
 @pytest.mark.parametrize("rows", [0, 1])

@@ -28,7 +28,8 @@ from register_batch.fs import StrPath, leftover_temporaries, private_writer
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
-from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY
+from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
+from register_batch.validation.runner import Validator
 from register_batch.wording import CONTROL_CHARACTER, counted, cut_short, has_xml_unsafe, xml_safe
 from register_batch.writers import (
     JsonArrayWriter,
@@ -102,6 +103,29 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
     return (
         f"Register holds no {', '.join(missing)} for this trainee (one from Apply or added in Register's service is "
         "held without its HESA details): validate and sync of this file refuse it until they are filled in"
+    )
+
+
+# Refusals another note names already: a control character (the writers' own note, by field); a field Register holds
+# no value for is missing_note's, which is given instead of this one (rules that follow from it would be noise).
+_NOTED_ELSEWHERE = frozenset({"control_character", "required"})
+
+
+def refused_note(trainee: dict[str, Any], to: str, validator: Validator) -> str | None:
+    """A note for a trainee whose row or Student validate (and sync) of this file refuse for more than the HESA
+    details `missing_note` names: Register can hold what its rules refuse of a request now (its only degree deleted
+    in Register's service, a rule of a later API version; review40 F4), else None. Named by rule code and field only:
+    notes are printed, and a value can be personal data."""
+    if to not in STATE_HOLDERS:
+        return None
+    issues = validator.check_body(request_body(trainee))
+    refused = sorted({(i.code, i.field) for i in issues if i.is_error and i.code not in _NOTED_ELSEWHERE})
+    if not refused:
+        return None
+    said = ", ".join(f"{code} ({where})" if where else code for code, where in refused)
+    return (
+        f"validate and sync of this file refuse it: {said}; `register-batch validate` on the file says why. "
+        "Register holds it as its service or an earlier rule let it be"
     )
 
 
@@ -378,6 +402,8 @@ def export_trainees(
     }[to](Path(output))
     notes: list[str] = []
     providers: set[str] = set()
+    # The formats that read back are checked as validate would check them (refused_note).
+    validator = Validator(load_reference(client.api_version)) if to in STATE_HOLDERS else None
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.total
     count = 0
@@ -395,6 +421,8 @@ def export_trainees(
                     written = [dropped, *written]
                 if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
+                elif validator is not None and (refused := refused_note(trainee, to, validator)) is not None:
+                    written = [refused, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]
                 notes.extend(f"trainee {trainee.get('trainee_id')}: {note}" for note in written)
