@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,7 @@ import pytest
 
 from cli_runs import files_limited_to, sync_command
 from emulated import create_answers_lost, sync_options
+from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
@@ -2009,7 +2010,7 @@ def test_a_create_left_unanswered_for_a_record_that_then_left_the_extract_is_loo
     named, data, line = unanswered(True, rows=[other])
     assert named[refused["hesa_id"]]["settled"] is None, named
     assert "which the create was sent for, yet: it may still carry it out" in named[refused["hesa_id"]]["note"]
-    _minutes_pass(tmp_path, 11)
+    minutes_pass(tmp_path, 11)
 
     for dry_run in (True, True, False):
         listed_before = stats(emulator)["requests"]["by_route"].get("GET /trainees", 0)
@@ -2168,15 +2169,6 @@ def summary_of_sync(emulator, tmp_path: Path, rows: list[dict], *, client=None, 
         return stopped.result.summary_line()
     finally:
         emulator.set_faults(None)
-
-
-def _minutes_pass(tmp_path: Path, minutes: int) -> None:
-    """Move the ledger's times of the writes it has back by `minutes`, as if that long had passed since."""
-    [ledger] = tmp_path.rglob("ledger.sqlite3")
-    with closing(sqlite3.connect(ledger)) as db, db:
-        for key, updated_at in db.execute("SELECT key, updated_at FROM records").fetchall():
-            earlier = datetime.fromisoformat(updated_at) - timedelta(minutes=minutes)
-            db.execute("UPDATE records SET updated_at = ? WHERE key = ?", (earlier.isoformat(), key))
 
 
 def held_in(emulator, cycle: int) -> list[dict]:

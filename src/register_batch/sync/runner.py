@@ -93,6 +93,14 @@ def _create_wait_over(sent: str | None) -> datetime | None:
     return over.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
+class _CreateMayStillLand(OutcomeUnknown):
+    """A create left unknown because one sent earlier went unanswered and may still be carried out until `until`."""
+
+    def __init__(self, until: datetime | None, message: str):
+        self.until = until
+        super().__init__("POST", "/trainees", None, [message])
+
+
 def _create_may_still_land(entry: Entry) -> datetime | None:
     """Until when an earlier run's unanswered create may still be carried out by Register, if it may be now."""
     if entry.operation != "create":
@@ -325,6 +333,9 @@ class RecordResult:
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
     # left unknown, a warning). Set when the report is made; () for a record with none.
     issues: tuple[Issue, ...] = ()
+    # Left unknown because a create of it that went unanswered may still be carried out: a run before this time
+    # only waits again (UNANSWERED_CREATE_WAIT), so the summary line says when to run again.
+    again_after: datetime | None = None
 
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
@@ -427,7 +438,9 @@ class SyncResult:
         problems = [f"{count} {a}" for a, count in held.items() if count]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
         if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
-            problems[-1] += " (run the same command again: it looks in Register first)"
+            waits = [r.again_after for r in self.results if r.outcome == "unknown" and r.again_after]
+            after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
+            problems[-1] += f" (run the same command again{after}: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         total = self.requests["total"]
@@ -915,7 +928,8 @@ class SyncRun:
         }
         index = 0
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
-            result.outcome, result.errors = "unknown", [wait]  # its ledger entry stays the earlier run's
+            # Its ledger entry stays the earlier run's.
+            result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
@@ -955,6 +969,7 @@ class SyncRun:
             except OutcomeUnknown as again:
                 result.requests += self.client.stats.total - before
                 result.outcome, result.errors = "unknown", again.messages
+                result.again_after = again.until if isinstance(again, _CreateMayStillLand) else None
                 if step.kind == "create" and not self.provider_seen:
                     self.unsure_creates.append(record.source)
                 self.ledger.record(
@@ -1048,7 +1063,7 @@ class SyncRun:
             **common,
         )
 
-    def _earlier_create_out(self, key: str, record: TraineeRecord) -> str | None:
+    def _earlier_create_out(self, key: str, record: TraineeRecord) -> _CreateMayStillLand | None:
         """Why this record's create is not sent yet, if an earlier run's create of it went unanswered a short while
         ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
@@ -1070,13 +1085,14 @@ class SyncRun:
         until = _create_may_still_land(entry)
         if until is None:
             return None
-        return (
+        return _CreateMayStillLand(
+            until,
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
             "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
             "start, name, date of birth, route or email corrected since), so nothing was sent. "
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
-            "no one"
+            "no one",
         )
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
@@ -1210,16 +1226,14 @@ class SyncRun:
                 # Not listed yet, but Register may still be carrying it out, and its 409 would not stop a second
                 # one for this trainee: left unknown; the next run lists Register and creates it only if it is not
                 # there (found by review13: a create that timed out, carried out after it was sent again).
-                raise OutcomeUnknown(
-                    "POST",
-                    "/trainees",
-                    None,
-                    [
-                        "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
-                        "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
-                        "Register's duplicate check does not match, so a second request could create it twice). Run "
-                        f"sync again after {_create_wait_over(None):%H:%M} UTC to finish"
-                    ],
+                until = _create_wait_over(None)  # from now: never None
+                assert until is not None
+                raise _CreateMayStillLand(
+                    until,
+                    "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
+                    "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
+                    "Register's duplicate check does not match, so a second request could create it twice). Run "
+                    f"sync again after {until:%H:%M} UTC to finish",
                 )
             try:
                 self.perform(plan, step, record)
