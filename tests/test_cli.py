@@ -254,10 +254,10 @@ def test_a_folder_setting_with_a_control_character_is_refused_naming_where_it_wa
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hesa_samples):
-    extract = tmp_path / "extract.xml"
-    extract.write_bytes((hesa_samples / "itt_record_C23053.xml").read_bytes())
-    result = CliRunner().invoke(cli, ["-q", "convert", str(extract), "--to", "jsonl", "-o", str(extract)])
+def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, register_csv_fixtures):
+    extract = tmp_path / "extract.csv"
+    extract.write_bytes((register_csv_fixtures / "five_trainees.csv").read_bytes())
+    result = CliRunner().invoke(cli, ["-q", "convert", str(extract), "--to", "register-csv", "-o", str(extract)])
     assert (result.exit_code, result.output.strip().splitlines()) == (
         2,
         [
@@ -265,7 +265,7 @@ def test_convert_over_its_own_input_exits_2_and_leaves_the_extract(tmp_path, hes
             "replace: name another file"
         ],
     )
-    assert extract.read_bytes() == (hesa_samples / "itt_record_C23053.xml").read_bytes()
+    assert extract.read_bytes() == (register_csv_fixtures / "five_trainees.csv").read_bytes()
 
 
 @pytest.mark.parametrize("to,output", [("jsonl", "out.jsonl"), ("register-csv", "out.csv")])
@@ -283,6 +283,46 @@ def test_convert_whose_reports_cannot_be_written_exits_2_and_writes_no_output(tm
         f"register-batch: error: cannot write {reports / 'report.json'}: a folder has that name\n",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
+@pytest.mark.parametrize(
+    ("args", "output", "said"),
+    [
+        (
+            ["export", "--to", "register-csv"],
+            "held.xlsx",
+            "an Excel workbook, but --to register-csv writes CSV: give a name ending in .csv (Excel and LibreOffice "
+            "Calc open a .csv file)",
+        ),
+        (["export", "--to", "hesa-xml"], "held.csv", "CSV, but --to hesa-xml writes XML"),
+        (["convert", "in.xml", "--to", "jsonl"], "out.json", "JSON, but --to jsonl writes JSON Lines"),
+        (["generate", "--count", "1", "--format", "hesa-xml"], "extract.ODS", "a spreadsheet, but --format hesa-xml"),
+    ],
+    ids=["export-xlsx", "export-xml-as-csv", "convert-jsonl-as-json", "generate-ods"],
+)
+def test_an_output_named_for_another_format_exits_2_before_anything_is_read_or_sent(
+    tmp_path, monkeypatch, args, output, said
+):
+    """review40 F6: `export --to register-csv -o held.xlsx` wrote CSV text under a workbook's name, which Excel then
+    refused to open; `-o held.csv --to hesa-xml` an XML file every tool took for CSV."""
+    monkeypatch.chdir(tmp_path)  # where the embedded emulator's state would go
+    result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / output)])
+    assert result.exit_code == 2, result.output
+    assert f"'{tmp_path / output}' ends in {Path(output).suffix}, which says {said}" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the embedded emulator's state
+
+
+def test_an_output_whose_name_says_its_format_or_nothing_is_written(tmp_path):
+    for output in ("extract.XML", "extract.txt", "extract"):
+        result = CliRunner().invoke(
+            cli, ["generate", "--count", "1", "--format", "hesa-xml", "-o", str(tmp_path / output)]
+        )
+        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        cli, ["convert", str(tmp_path / "extract"), "--to", "jsonl", "-o", str(tmp_path / "o.ndjson")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o.ndjson").stat().st_size > 0
 
 
 def test_convert_into_the_state_dir_exits_2_and_leaves_the_ledger(tmp_path, monkeypatch):
@@ -413,8 +453,8 @@ def test_convert_of_one_record_says_record_not_records(tmp_path):
     one = run("-q", "convert", source, "--to", "register-csv", "-o", str(up))
     assert one.exit_code == 1 and one.stdout == f"Wrote 1 record to {up}\n"
     assert one.stderr.splitlines()[0] == "1 of 1 record has errors; run `register-batch validate` for the report"
-    skipped = run("-q", "convert", source, "--to", "jsonl", "-o", str(up), "--skip-invalid")
-    assert skipped.stdout == f"Wrote 0 records to {up}, 1 skipped as invalid\n"
+    skipped = run("-q", "convert", source, "--to", "jsonl", "-o", str(up.with_suffix(".jsonl")), "--skip-invalid")
+    assert skipped.stdout == f"Wrote 0 records to {up.with_suffix('.jsonl')}, 1 skipped as invalid\n"
 
 
 def test_convert_says_how_many_notes_it_left_out_after_the_twentieth(tmp_path):

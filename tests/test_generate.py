@@ -432,32 +432,34 @@ def test_cli_clean_register_csv_validates_with_exit_0(tmp_path):
 
 
 def test_cli_refuses_bad_options_with_exit_2(tmp_path):
-    out = str(tmp_path / "x.csv")
+    out = str(tmp_path / "x.xml")
     without_truth = run("generate", "--count", "5", "-o", out, "--defects", "0.5")
     assert without_truth.exit_code == 2 and without_truth.output == (
         "register-batch: error: --defects needs --truth FILE: the truth file says which issues each defect causes\n"
     )
-    mixed = run("generate", "--count", "5", "-o", out, "--format", "hesa-csv", "--vintage", "mixed")
+    mixed = run("generate", "--count", "5", "-o", str(tmp_path / "x.csv"), "--format", "hesa-csv", "--vintage", "mixed")
     assert mixed.exit_code == 2 and "error: --vintage mixed needs hesa-xml" in mixed.output
-    assert run("generate", "--count", "5", "-o", out, "--kinds", "no_such_kind").exit_code == 2
-    assert run("generate", "--count", "5", "-o", out, "--defects", "1.5").exit_code == 2
+    unknown_kind = run("generate", "--count", "5", "-o", out, "--kinds", "no_such_kind")
+    assert unknown_kind.exit_code == 2 and "no_such_kind" in unknown_kind.output
+    over_one = run("generate", "--count", "5", "-o", out, "--defects", "1.5")
+    assert over_one.exit_code == 2 and "--defects" in over_one.output and "1.5" in over_one.output
     without_rate = run("generate", "--count", "5", "-o", out, "--kinds", "invalid_email")  # would inject nothing
     assert without_rate.exit_code == 2 and "give --defects RATE too" in without_rate.output
 
 
 def test_cli_refuses_a_truth_file_that_is_the_output(tmp_path, monkeypatch):
-    """`-o t.json --truth t.json` (or `./t.json`) wrote both to one file and said so: the extract replaced the truth
+    """`-o t.xml --truth t.xml` (or `./t.xml`) wrote both to one file and said so: the extract replaced the truth
     file, and the run ended 0 with one of the two files lost."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "t.json").write_text("kept\n")
-    for truth in ("t.json", "./t.json", str(tmp_path / "t.json")):
-        result = run("generate", "--count", "5", "-o", "t.json", "--defects", "0.5", "--truth", truth, "--seed", "1")
+    (tmp_path / "t.xml").write_text("kept\n")
+    for truth in ("t.xml", "./t.xml", str(tmp_path / "t.xml")):
+        result = run("generate", "--count", "5", "-o", "t.xml", "--defects", "0.5", "--truth", truth, "--seed", "1")
         assert result.exit_code == 2, result.output
         assert result.output == (
-            f"register-batch: error: --truth {Path(truth)} is the output file (-o t.json): give the truth file a "
+            f"register-batch: error: --truth {Path(truth)} is the output file (-o t.xml): give the truth file a "
             "name of its own\n"
         )
-    assert (tmp_path / "t.json").read_text() == "kept\n"
+    assert (tmp_path / "t.xml").read_text() == "kept\n"
 
 
 @pytest.mark.parametrize("written", ["-o", "--truth"])
@@ -596,14 +598,14 @@ def test_the_samples_are_what_their_readme_commands_make(tmp_path, command):
 def test_an_as_of_outside_the_cycles_generate_makes_names_the_options_to_change(tmp_path):
     """The library names its settings (as_of, academic_cycle); the command line says them as the options to give."""
     result = CliRunner().invoke(
-        cli, ["generate", "--count", "1", "--as-of", "1999-01-01", "-o", str(tmp_path / "x.csv")]
+        cli, ["generate", "--count", "1", "--as-of", "1999-01-01", "-o", str(tmp_path / "x.xml")]
     )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
         "register-batch: error: academic cycle 1998 (the cycle of the as-of date 1999-01-01) is outside 2000-2100, "
         "the cycles generate makes: give a later --as-of or an --academic-cycle"
     )
-    assert not (tmp_path / "x.csv").exists()
+    assert not (tmp_path / "x.xml").exists()
 
 
 def test_a_vintage_for_registers_csv_is_refused_naming_the_option(tmp_path):

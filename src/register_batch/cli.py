@@ -31,6 +31,7 @@ from register_batch.commands.common import (
     _report_dir,
     api_version_option,
     as_of_option,
+    check_output_ending,
     echo,
     format_option,
     guard_output,
@@ -280,6 +281,7 @@ def convert(
     from register_batch.fs import check_not_in_state_dir
     from register_batch.jobs import convert_files
 
+    check_output_ending(output, to)
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
     settings.check("ukprn", "api_version")
     check_not_in_state_dir(output, settings.state_dir)  # as export's: it could replace the sync ledger

@@ -73,6 +73,39 @@ class OutputFile(UserPath):
         return super().convert(value, param, ctx)
 
 
+# The file name ending each written format has, and what an ending says a file holds: `-o held.xlsx --to
+# register-csv` wrote CSV text that Excel then refused to open ("the file format or file extension is not valid"),
+# and `-o held.xml --to register-csv` a file every tool took for XML (review40 F6).
+WRITTEN_AS = {"register-csv": ".csv", "hesa-csv": ".csv", "hesa-xml": ".xml", "json": ".json", "jsonl": ".jsonl"}
+ENDINGS = {
+    ".csv": "CSV",
+    ".xml": "XML",
+    ".json": "JSON",
+    ".jsonl": "JSON Lines",
+    ".ndjson": "JSON Lines",
+    ".xlsx": "an Excel workbook",
+    ".xlsm": "an Excel workbook",
+    ".xls": "an Excel workbook",
+    ".ods": "a spreadsheet",
+}
+SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+
+
+def check_output_ending(output: Path, written_as: str, option: str = "--to") -> None:
+    """Refuse (exit 2, before anything is read or sent) an output whose name says another format than the one
+    written; an ending that says nothing (`.txt`, none) is left to the user."""
+    ending = output.suffix.lower()
+    says, wanted = ENDINGS.get(ending), WRITTEN_AS[written_as]
+    if says is None or ENDINGS[wanted] == says:
+        return
+    opens = " (Excel and LibreOffice Calc open a .csv file)" if wanted == ".csv" and ending in SPREADSHEETS else ""
+    raise click.BadParameter(
+        f"{str(output)!r} ends in {output.suffix}, which says {says}, but {option} {written_as} writes "
+        f"{ENDINGS[wanted]}: give a name ending in {wanted}{opens}",
+        param_hint="'-o' / '--output'",
+    )
+
+
 class FolderPath(UserPath):
     """--state-dir, --report-dir: a folder. An empty value (`--state-dir "$STATE_DIR"` in a job script whose variable
     is unset) would be the current folder: a ledger beside the real one, or reports where nobody looks for them."""

@@ -12,6 +12,7 @@ from register_batch.commands.common import (
     OutputFile,
     State,
     api_version_option,
+    check_output_ending,
     echo,
     pass_state,
     timeout_option,
@@ -120,6 +121,7 @@ def export(
     from register_batch.fs import check_not_in_state_dir
     from register_batch.sync.target import load_token, open_target
 
+    check_output_ending(output, to)
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, echo, pass_state
+from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, check_output_ending, echo, pass_state
 from register_batch.wording import counted
 
 
@@ -160,6 +160,7 @@ def generate(
 
     if kinds and not defects:
         raise click.UsageError("--kinds chooses which defects --defects injects: give --defects RATE too")
+    check_output_ending(output, fmt, "--format")
     for written in (output, truth):  # generate reads no settings: any folder holding a ledger is refused
         if written is not None:
             check_not_in_state_dir(written, None)
