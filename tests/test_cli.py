@@ -297,8 +297,30 @@ def test_convert_whose_reports_cannot_be_written_exits_2_and_writes_no_output(tm
         (["export", "--to", "hesa-xml"], "held.csv", "CSV, but --to hesa-xml writes XML"),
         (["convert", "in.xml", "--to", "jsonl"], "out.json", "JSON, but --to jsonl writes JSON Lines"),
         (["generate", "--count", "1", "--format", "hesa-xml"], "extract.ODS", "a spreadsheet, but --format hesa-xml"),
+        (["export", "--to", "register-csv"], "held.xlsb", "an Excel workbook, but --to register-csv writes CSV"),
+        (
+            ["generate", "--count", "1", "--format", "hesa-csv"],
+            "extract.tsv",
+            "tab-separated text, but --format hesa-csv writes CSV",
+        ),
+        (["convert", "in.xml", "--to", "json"], "out.numbers", "a spreadsheet, but --to json writes JSON"),
+        (
+            ["generate", "--count", "1", "--format", "hesa-xml"],
+            "extract.xml.gz",
+            "a compressed file, but --format hesa-xml writes XML: give a name ending in .xml (register-batch writes "
+            "it uncompressed; compress it once written)",
+        ),
     ],
-    ids=["export-xlsx", "export-xml-as-csv", "convert-jsonl-as-json", "generate-ods"],
+    ids=[
+        "export-xlsx",
+        "export-xml-as-csv",
+        "convert-jsonl-as-json",
+        "generate-ods",
+        "export-xlsb",
+        "generate-tsv",
+        "convert-numbers",
+        "generate-gz",
+    ],
 )
 def test_an_output_named_for_another_format_exits_2_before_anything_is_read_or_sent(
     tmp_path, monkeypatch, args, output, said

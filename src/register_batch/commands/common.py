@@ -83,12 +83,13 @@ ENDINGS = {
     ".json": "JSON",
     ".jsonl": "JSON Lines",
     ".ndjson": "JSON Lines",
-    ".xlsx": "an Excel workbook",
-    ".xlsm": "an Excel workbook",
-    ".xls": "an Excel workbook",
-    ".ods": "a spreadsheet",
+    ".tsv": "tab-separated text",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm"), "an Excel workbook"),
+    **dict.fromkeys((".ods", ".fods", ".numbers"), "a spreadsheet"),
+    **dict.fromkeys((".gz", ".zip", ".bz2", ".xz", ".zst", ".7z"), "a compressed file"),
 }
-SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+SPREADSHEETS = frozenset(ending for ending, says in ENDINGS.items() if says in ("an Excel workbook", "a spreadsheet"))
+COMPRESSED = frozenset(ending for ending, says in ENDINGS.items() if says == "a compressed file")
 
 
 def check_output_ending(output: Path, written_as: str, option: str = "--to") -> None:
@@ -99,6 +100,8 @@ def check_output_ending(output: Path, written_as: str, option: str = "--to") -> 
     if says is None or ENDINGS[wanted] == says:
         return
     opens = " (Excel and LibreOffice Calc open a .csv file)" if wanted == ".csv" and ending in SPREADSHEETS else ""
+    if ending in COMPRESSED:  # `-o held.csv.gz`: the text would be written as is, under a name no tool reads it by
+        opens = " (register-batch writes it uncompressed; compress it once written)"
     raise click.BadParameter(
         f"{str(output)!r} ends in {output.suffix}, which says {says}, but {option} {written_as} writes "
         f"{ENDINGS[wanted]}: give a name ending in {wanted}{opens}",

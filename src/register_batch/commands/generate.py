@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from register_batch.commands.common import CONTEXT, OutputFile, State, _as_of, check_output_ending, echo, pass_state
+from register_batch.commands.common import (
+    CONTEXT,
+    OutputFile,
+    State,
+    _as_of,
+    check_output_ending,
+    echo,
+    pass_state,
+    result_on_stdout,
+)
 from register_batch.wording import counted
 
 
@@ -16,6 +25,7 @@ def _list_defects(ctx: click.Context, _param: click.Parameter, value: bool) -> N
         return
     from register_batch.generate import KINDS, NOT_GENERATED
 
+    result_on_stdout()  # `generate --list-defects > kinds.txt` on a full disk is exit 2, not 0 (review37 F3)
     for kind in KINDS.values():
         formats = "" if len(kind.formats) == 3 else f"  [{', '.join(sorted(kind.formats))} only]"
         echo(f"{kind.name:40} {', '.join(kind.codes):45} {kind.description}{formats}")
