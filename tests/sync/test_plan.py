@@ -16,7 +16,13 @@ from held import AS_OF, listed, planned, record
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
-from register_batch.sync.plan import Holdings, one_record_per_trainee, plan_record
+from register_batch.sync.plan import (
+    Holdings,
+    a_later_create_is_refused,
+    duplicate_check_key,
+    one_record_per_trainee,
+    plan_record,
+)
 from register_batch.writers import register_template
 from trainee_extracts import trainee, write_extract
 
@@ -971,3 +977,30 @@ def test_a_copied_husids_record_is_not_matched_again_past_a_trainee_whose_own_re
     plans = [plan_record(r, None, holdings, invalid=r is a, as_of=AS_OF) for r in (a, b)]
     invalid, held_back = one_record_per_trainee(plans, [a, b], holdings, as_of=AS_OF)
     assert invalid.action == "invalid" and (held_back.action, held_back.related) == ("conflict", ("t1",))
+
+
+def test_two_creates_are_refused_whichever_lands_second_when_the_first_name_or_the_email_still_match():
+    """§4 matches a held trainee on date of birth, surname, route and start cycle, and then on the first name's token
+    OR the email: a record corrected in one of those two still has its create refused beside the earlier one; corrected
+    in both, or in the surname, it is not (helper-207 F2)."""
+    row = {
+        "itt_start_date": "2026-09-01",
+        "date_of_birth": "2000-01-02",
+        "last_name": "Smith",
+        "training_route": "provider_led_postgrad",
+        "first_names": "Mary-Jane Ann",
+        "email": "mj@example.com",
+    }
+    sent = duplicate_check_key(row)
+    assert sent is not None and "mary" not in sent  # digests, not the values
+
+    def refused(**corrected: str) -> bool:
+        return a_later_create_is_refused(sent, duplicate_check_key({**row, **corrected}))
+
+    assert refused() and refused(first_names="MARYJANE") and refused(last_name="SMITH")
+    assert refused(first_names="Jane") and refused(email=" MJ2@example.com")
+    assert not refused(first_names="Jane", email="jane@example.com")
+    assert not refused(last_name="Smyth") and not refused(date_of_birth="2000-01-03")
+    assert not refused(training_route="school_direct_tuition_fee") and not refused(itt_start_date="2027-09-01")
+    # A key kept by the version that made one digest of both is not trusted to match: its create is waited for.
+    assert not a_later_create_is_refused("f" * 64, sent) and not a_later_create_is_refused(None, sent)

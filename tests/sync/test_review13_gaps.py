@@ -287,19 +287,27 @@ def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path
 
 
 @pytest.mark.parametrize(
-    ("corrected", "run_without_it"),
-    [({"trainee_start_date": "2026-09-01"}, True), ({"last_name": "Corrected"}, True), ({"last_name": "Corr"}, False)],
-    ids=["start_moved_a_cycle", "surname", "surname_at_once"],
+    ("corrected", "run_without_it", "outcome"),
+    [
+        ({"trainee_start_date": "2026-09-01"}, True, "unknown"),
+        ({"last_name": "Corrected"}, True, "unknown"),
+        ({"last_name": "Corr"}, False, "unknown"),
+        ({"first_names": "Corrected", "email": "corrected@example.com"}, False, "unknown"),
+        ({"first_names": "Corrected"}, False, "done"),
+        ({"email": "corrected@example.com"}, False, "done"),
+    ],
+    ids=["start_moved_a_cycle", "surname", "surname_at_once", "first_name_and_email", "first_name", "email"],
 )
 def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_comes_back_corrected(
-    tmp_path: Path, corrected: dict[str, str], run_without_it: bool
+    tmp_path: Path, corrected: dict[str, str], run_without_it: bool, outcome: str
 ) -> None:
     """review43: a run was killed while a create Register's 409 guards was out; the next run, whose extract lacked the
     record, settled it "not carried out" (Register did not list it yet), and the run after it, with the record back
     and corrected in something the 409 compares (its start moved a cycle, its surname), created it again: the first
     create, landing late, was a second trainee. Within the wait such a create stays unsettled, and the corrected
     record is held back until it is over; so is one corrected at once (the surname: the 409 guarded the create as it
-    was sent, not as corrected)."""
+    was sent, not as corrected). The 409 matches on the first name or the email (§4): a record corrected in only one
+    of them is sent at once, and whichever create lands second is refused (helper-207 F2)."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
     other = write_extract(tmp_path / "other.csv", [trainee(2)])
@@ -328,8 +336,8 @@ def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_com
             assert named["settled"] is None and "it may still carry it out" in named["note"], named
         write_extract(extract, [{**row, **corrected}])
         back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
-        assert [(r.plan.action, r.outcome) for r in back.results] == [("create", "unknown")]
-        time.sleep(4.5)  # the held create is carried out
+        assert [(r.plan.action, r.outcome) for r in back.results] == [("create", outcome)]
+        time.sleep(4.5)  # the held create is carried out, or refused as the corrected one's duplicate
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 

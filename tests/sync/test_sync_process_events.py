@@ -202,7 +202,13 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device every write to is ENOSPC)")
 @pytest.mark.parametrize(
     "command",
-    [["config", "show", "--json"], ["config", "show"], ["reference", "show", "--json"], ["mappings", "check"], ["generate", "--list-defects"]],
+    [
+        ["config", "show", "--json"],
+        ["config", "show"],
+        ["reference", "show", "--json"],
+        ["mappings", "check"],
+        ["generate", "--list-defects"],
+    ],
     ids=" ".join,
 )
 def test_a_listing_on_a_full_disk_is_an_error_not_half_a_listing_with_exit_0(tmp_path, env, command):

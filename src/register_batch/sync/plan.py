@@ -128,20 +128,31 @@ def a_second_create_is_refused(data: Mapping[str, Any]) -> bool:
 
 def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
     """What Register's 409 (§4) compares between this record's create and a trainee an earlier create of it made, as
-    a digest (the ledger keeps no names or dates of birth): of two creates with the same key, whichever lands second
-    is refused. None when even the same create sent twice is not refused (`a_second_create_is_refused`). A surname,
-    date of birth, route, first name, email or start corrected between the two gives another key (review43)."""
+    two digests (the ledger keeps no names or dates of birth), the one with the first name's token and the one with
+    the email, space-separated: §4 matches on either. Of two creates sharing a digest, whichever lands second is
+    refused. None when even the same create sent twice is not refused (`a_second_create_is_refused`). A surname,
+    date of birth, route or start corrected between the two, or both the first name and the email, gives no digest in
+    common (review43; helper-207 F2)."""
     if not a_second_create_is_refused(data):
         return None
-    parts = [
+    common = [
         start_cycle(data),
         data.get("date_of_birth"),
         (data.get("last_name") or "").lower(),
         data.get("training_route"),
-        first_name_token(data.get("first_names")),
-        (data.get("email") or "").strip().lower(),
     ]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    by_first_name = [*common, first_name_token(data.get("first_names"))]
+    by_email = [*common, (data.get("email") or "").strip().lower()]
+    return " ".join(hashlib.sha256(json.dumps(parts).encode()).hexdigest() for parts in (by_first_name, by_email))
+
+
+def a_later_create_is_refused(earlier: str | None, later: str | None) -> bool:
+    """Whether Register's 409 (§4) refuses whichever of two creates, with these `duplicate_check_key`s, lands second:
+    they share a digest. A key kept by a version before the split in two (one digest of both) shares none, so its
+    create is waited for rather than trusted to be refused."""
+    if earlier is None or later is None:
+        return False
+    return not set(earlier.split()).isdisjoint(later.split())
 
 
 def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:

@@ -57,6 +57,7 @@ from register_batch.sync.plan import (
     Holdings,
     RecordPlan,
     Step,
+    a_later_create_is_refused,
     a_second_create_is_refused,
     duplicate_check_key,
     key_of,
@@ -1069,10 +1070,13 @@ class SyncRun:
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
         (found by review39: a rerun started at once, as the earlier run's line said to)."""
         # Guarded only when Register's 409 would refuse either create whichever lands second: both refused when sent
-        # twice, and nothing it compares corrected between them (a start, ITT start, surname, date of birth...:
-        # review41, review42, review43).
+        # twice, and nothing it compares corrected between them (a start, ITT start, surname, date of birth, or both
+        # the first name and the email: review41, review42, review43, helper-207 F2).
         match = duplicate_check_key(record.data)
-        if match is not None and self.ledger.create_sent_for(key) in (None, (start_cycle(record.data), match)):
+        sent = self.ledger.create_sent_for(key)
+        if match is not None and (
+            sent is None or (sent[0] == start_cycle(record.data) and a_later_create_is_refused(sent[1], match))
+        ):
             return None
         entry = self.ledger.get(key)
         if (
@@ -1090,7 +1094,8 @@ class SyncRun:
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
             "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
-            "start, name, date of birth, route or email corrected since), so nothing was sent. "
+            "start, surname, date of birth or route corrected since, or both the first name and the email), so "
+            "nothing was sent. "
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one",
         )
