@@ -6,6 +6,7 @@ Messages are checked against the Register API's own wording (register-api.md §3
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -831,6 +832,74 @@ def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples
     assert [(i.code, i.value, i.message) for i in record.issues if i.field == "degrees_attributes[0].subject"] == [
         ("untranslatable_code", "C800", "degrees_attributes[0].subject: JACS, not HECoS")
     ]
+
+
+def _c23053_record(hesa_samples, tmp_path, **tags: str):
+    """The C23053 sample with each F_<tag> given the value in `tags` (the sample has each tag once), checked with the
+    bundled mapping as of AS_OF."""
+    from register_batch.validation import Checker
+
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for tag, value in tags.items():
+        old = re.search(f"<F_{tag}>[^<]*</F_{tag}>", text)
+        assert old is not None and text.count(f"<F_{tag}>") == 1, tag
+        text = text.replace(old.group(), f"<F_{tag}>{value}</F_{tag}>")
+    path = tmp_path / "legacy.xml"
+    path.write_text(text)
+    with Checker(as_of=AS_OF) as checker:
+        [record] = checker.records([str(path)])
+    return record
+
+
+def _on(record, field: str) -> list[tuple[str, str]]:
+    return [(i.code, i.value) for i in record.issues if i.field == field]
+
+
+def test_an_untranslatable_subject_on_an_early_years_route_gets_r3_too(hesa_samples, tmp_path):
+    """101085 on early-years route 19 (with its age range 13920): the mapping's error says the code was removed, and
+    R3 says what this record's route requires of course_subject_1 (100510, §3.3), which 100511 would fail too."""
+    record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="19", SBJCA1="101085", ITTPHSC="13920")
+    assert _on(record, "course_subject_1") == [
+        ("untranslatable_code", "101085"),
+        ("early_years_subject_required", "101085"),
+    ]
+
+
+def test_an_untranslatable_age_range_on_an_early_years_route_gets_r4_too(hesa_samples, tmp_path):
+    """HESA age range 99801 on route 19: the mapping's error says only that Register refuses it; R4 names the range the
+    route requires (13920, §3.3)."""
+    record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="19", SBJCA1="100510", ITTPHSC="99801")
+    assert _on(record, "course_age_range") == [
+        ("untranslatable_code", "99801"),
+        ("early_years_age_range_required", "99801"),
+    ]
+
+
+def test_an_untranslatable_subject_given_twice_is_a_duplicate_too(hesa_samples, tmp_path):
+    """101085 as course_subject_1 and 2: each is told to use 100511, which would repeat it, so R5 reports too."""
+    record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="12", SBJCA1="101085", SBJCA2="101085", ITTPHSC="13914")
+    assert _on(record, "course_subject_2") == [
+        ("untranslatable_code", "101085"),
+        ("duplicate_course_subject", "101085"),
+    ]
+
+
+def test_an_untranslatable_subject_on_a_primary_age_range_is_one_error(hesa_samples, tmp_path):
+    """101085 on a primary age range and a route that is not early years: the mapping's error already says to use
+    100511, which is R2's demand, and the rules about the value alone (invalid_code) would repeat it: one error."""
+    record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="12", SBJCA1="101085", ITTPHSC="13914")
+    assert _on(record, "course_subject_1") == [("untranslatable_code", "101085")]
+
+
+def test_the_advice_for_101085_names_the_early_years_subject_too(hesa_samples, tmp_path):
+    """hesa-formats.md §2.3.5, register-api.md §3.3 R2/R3: 101085's replacement is 100511, but 100510 on an
+    early-years route (17-20), whichever subject field it is in."""
+    record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="12", SBJCA1="100511", SBJCA3="101085", ITTPHSC="13914")
+    [message] = [i.message for i in record.issues if i.code == "untranslatable_code"]
+    assert message == (
+        "course_subject_3: course subject 101085 (specialist teaching primary with mathematics) was removed: "
+        "use 100511 (primary teaching), or 100510 (early years teaching) on an early-years training route (17-20)"
+    )
 
 
 def test_without_an_as_of_date_records_are_judged_as_of_today():
