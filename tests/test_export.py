@@ -1083,6 +1083,95 @@ def test_a_trainee_register_holds_without_a_degree_is_a_student_without_qualific
     assert {i.code for i in back.issues if i.is_error} == {"degree_required"}  # as the note says
 
 
+def held_by_hand(emulator, trainee_id: str, *, fields: dict | None = None, degree_twice: bool = False) -> None:
+    """A trainee changed in Register's store, as its service or an earlier rule let it be: the emulator's API refuses
+    a middle_names over 60 characters (§3.1), an iqts_country on a route that is not IQTS (§3.3 R8), and a degree
+    equal to one held (409, §3.7)."""
+    from register_batch.emulator.app import new_slug, token_digest
+
+    store = emulator.app.store
+    with store.transaction():
+        provider = store.provider_by_token_hash(token_digest(TOKEN))
+        assert provider is not None
+        held = store.trainee(provider["id"], trainee_id)
+        assert held is not None
+        if fields is not None:
+            held["fields"] = {**held["fields"], **fields}
+            store.save_trainee(held)
+        if degree_twice:
+            [degree, *_others] = store.children("degrees", [held["id"]])[held["id"]]
+            copy = {key: degree[key] for key in ("trainee_id", "created_at", "updated_at", "fields")}
+            store.insert_child("degrees", {**copy, "slug": new_slug()})
+
+
+def validated(out, tmp_path):
+    """`register-batch validate` of an exported file, as a user runs it on one."""
+    return CliRunner().invoke(
+        cli, ["validate", str(out), "--as-of", AS_OF.isoformat(), "--report-dir", str(tmp_path / f"r-{out.suffix[1:]}")]
+    )
+
+
+def refusals(result) -> list[str]:
+    """The export's notes saying validate and sync of the file refuse a trainee (refused_note)."""
+    return [note for note in result.notes if ": validate and sync of this file refuse it: " in note]
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_value_the_file_has_no_place_for_is_not_said_to_be_refused(synced, tmp_path, to, suffix):
+    """Register's CSV template has no middle_names column and C24053 no tag for it: a 70-character middle_names
+    Register holds (over the 60 its rules allow now) is not in the file, which validate passes. The export said
+    validate and sync of the file refuse the trainee (length): it checked the body Register holds, not the file."""
+    emulator, _source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        held_by_hand(emulator, first["trainee_id"], fields={"middle_names": "M" * 70})
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    assert result.count == 12
+    assert refusals(result) == []
+    checked = validated(out, tmp_path)
+    assert checked.exit_code == 0, checked.output
+
+
+def test_a_duplicated_degree_is_said_to_be_refused_only_where_the_file_holds_both(synced, tmp_path):
+    """A trainee Register holds with one degree twice: Register's CSV holds one degree, the highest, so its row
+    validates (the export said it was refused: duplicate_degrees); HESA XML holds every degree, so its Student is
+    refused, and the note says so, by code and field."""
+    emulator, _source = synced
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        held_by_hand(emulator, first["trainee_id"], degree_twice=True)
+        as_csv = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
+        as_xml = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2025)
+    assert refusals(as_csv) == []
+    checked = validated(tmp_path / "held.csv", tmp_path)
+    assert checked.exit_code == 0, checked.output
+    assert refusals(as_xml) == [
+        f"{noted_as(first)}: validate and sync of this file refuse it: duplicate_degrees (degrees_attributes); "
+        "`register-batch validate` on the file says why. Register holds it as its service or an earlier rule let it be"
+    ]
+    assert validated(tmp_path / "held.xml", tmp_path).exit_code == 1
+    back = records(tmp_path / "held.xml")[first["hesa_id"]]
+    assert {i.code for i in back.issues if i.is_error} == {"duplicate_degrees"}  # as the note says
+
+
+@pytest.mark.parametrize("to,suffix,refused", [("register-csv", "csv", True), ("hesa-xml", "xml", False)])
+def test_a_value_only_one_format_holds_is_said_to_be_refused_only_in_that_format(synced, tmp_path, to, suffix, refused):
+    """Register's CSV template has an iqts_country column, C24053 no tag for it: an iqts_country Register holds for a
+    trainee whose route is not IQTS is in the CSV row, which validate refuses (iqts_country_not_allowed), and the
+    export says so; it is not in the Student, which validate passes, and the export says nothing."""
+    emulator, _source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        assert first["training_route"] != "iqts"
+        held_by_hand(emulator, first["trainee_id"], fields={"iqts_country": "FR"})
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    said = f"{noted_as(first)}: validate and sync of this file refuse it: iqts_country_not_allowed (iqts_country); "
+    assert [note[: len(said)] for note in refusals(result)] == ([said] if refused else [])
+    assert validated(out, tmp_path).exit_code == (1 if refused else 0)
+
+
 @pytest.mark.parametrize("rows", [0, 1])
 def test_an_abandoned_hesa_xml_output_leaves_no_file_while_its_writer_lives(tmp_path, rows):
     """An export that fails abandons its output: no file, not even a temporary one, is left (while the writer is

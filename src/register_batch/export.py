@@ -111,14 +111,14 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
 _NOTED_ELSEWHERE = frozenset({"control_character", "required"})
 
 
-def refused_note(trainee: dict[str, Any], to: str, validator: Validator) -> str | None:
+def refused_note(held: dict[str, Any], validator: Validator) -> str | None:
     """A note for a trainee whose row or Student validate (and sync) of this file refuse for more than the HESA
     details `missing_note` names: Register can hold what its rules refuse of a request now (its only degree deleted
-    in Register's service, a rule of a later API version; review40 F4), else None. Named by rule code and field only:
-    notes are printed, and a value can be personal data."""
-    if to not in STATE_HOLDERS:
-        return None
-    issues = validator.check_body(request_body(trainee))
+    in Register's service, a rule of a later API version; review40 F4), else None. `held` is what of the trainee's
+    body the row or Student holds (the writer's `held`): what the file leaves out (a second degree in the CSV, a
+    middle_names with no column or tag) is not refused by validate of it, and a note saying it is would be false.
+    Named by rule code and field only: notes are printed, and a value can be personal data."""
+    issues = validator.check_body(held)
     refused = sorted({(i.code, i.field) for i in issues if i.is_error and i.code not in _NOTED_ELSEWHERE})
     if not refused:
         return None
@@ -236,6 +236,12 @@ def request_body(trainee: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def degree_type_key(degree: dict[str, Any]) -> str:
+    """The field of a degree (§3.7) that HESA's one type tag, F_DEGTYPE, is written from: its UK type, or else its
+    non-UK one."""
+    return "uk_degree" if degree.get("uk_degree") not in (None, "") else "non_uk_degree"
+
+
 class HesaXmlWriter:
     """An `ITTRecord` document, one `Student` per trainee, with the C24053 tags the API fields map back to."""
 
@@ -265,6 +271,26 @@ class HesaXmlWriter:
         elif not text.isprintable() and CONTROL_CHARACTER.search(text):  # XML carries it; read back, it is refused
             self._broken.append(tag)
         etree.SubElement(parent, tag).text = text
+
+    def held(self, body: dict[str, Any]) -> dict[str, Any]:
+        """What of a trainee body its Student holds, as a body: the fields with a tag, each degree's tagged fields
+        (its type as the one F_DEGTYPE is written from), the placements with a URN. What validate of the file can
+        refuse (refused_note): a middle_names or iqts_country C24053 has no tag for is not in it."""
+        held = {api: body[api] for api, _tag in self.trainee_tags if api in body}
+        degrees = [self._held_degree(degree) for degree in body.get("degrees_attributes") or []]
+        if degrees := [degree for degree in degrees if degree]:  # one of NULLs only reads back as none (§1.4)
+            held["degrees_attributes"] = degrees
+        placements = placements_with_urn(body.get("placements_attributes") or [], "", [])
+        if placements:
+            held["placements_attributes"] = [
+                {api: p[api] for api, _tag in self.placement_tags if api in p} for p in placements
+            ]
+        return held
+
+    def _held_degree(self, degree: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a degree its PREVIOUSQUALIFICATION holds."""
+        keys = [degree_type_key(degree) if api == "degree_type" else api for api, _tag in self.degree_tags]
+        return {key: degree[key] for key in keys if key in degree}
 
     def write(self, trainee: dict[str, Any]) -> list[str]:
         body = request_body(trainee)
@@ -303,7 +329,7 @@ class HesaXmlWriter:
                 for api, tag in self.degree_tags:
                     value = degree.get(api)
                     if api == "degree_type":
-                        value = degree.get("uk_degree") or degree.get("non_uk_degree")
+                        value = degree.get(degree_type_key(degree))
                     elif tag == GRADUATION_TAG and value is not None and _YEAR.fullmatch(value):
                         value = f"{value}-{GRADUATION_DAY}"
                         dated = True
@@ -421,7 +447,9 @@ def export_trainees(
                     written = [dropped, *written]
                 if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
-                elif validator is not None and (refused := refused_note(trainee, to, validator)) is not None:
+                elif validator is not None and (
+                    (refused := refused_note(writer.held(request_body(trainee)), validator)) is not None
+                ):
                     written = [refused, *written]
                 if (held := state_note(trainee, to)) is not None:
                     written = [held, *written]

@@ -112,9 +112,9 @@ def highest_degree(degrees: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(degrees, key=lambda d: (degree_level(d), _year(d.get("graduation_year"))))
 
 
-def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """One CSV row for a trainee body, and notes on what the row could not hold."""
-    notes = []
+def register_csv_values(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """A trainee body's values by the column they are written to (those with no column too, for their note): its
+    fields, the highest degree, the placements with a URN. Notes what of the degrees and placements is left out."""
     values: dict[str, Any] = {k: v for k, v in data.items() if k not in ("degrees_attributes", "placements_attributes")}
     degrees = data.get("degrees_attributes") or []
     degree = highest_degree(degrees)
@@ -136,6 +136,34 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
         values[column] = placement["urn"]
     if len(with_urn) > len(PLACEMENT_COLUMNS):
         notes.append(f"{counted(len(with_urn) - 3, 'placement')} left out: Register's CSV holds three")
+    return values
+
+
+def register_csv_held(data: dict[str, Any], template: tuple[str, ...]) -> dict[str, Any]:
+    """What of a trainee body its row holds, as a body: the values of `template`'s columns as the fields they were
+    written from (one degree, placements by URN). What validate of the file can refuse (export's refused_note): a
+    second degree or a middle_names the row has no column for is not in it."""
+    values = register_csv_values(data, [])
+    columns = set(template)
+
+    def written(column: str) -> bool:
+        return column in columns and values.get(column) is not None
+
+    nested = {*DEGREE_COLUMNS, *PLACEMENT_COLUMNS}
+    held = {k: v for k, v in values.items() if k not in nested and written(k)}
+    degree = {key: values[column] for column, key in DEGREE_COLUMNS.items() if written(column)}
+    if degree:
+        held["degrees_attributes"] = [degree]
+    placements = [{"urn": values[column]} for column in PLACEMENT_COLUMNS if written(column)]
+    if placements:
+        held["placements_attributes"] = placements
+    return held
+
+
+def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """One CSV row for a trainee body, and notes on what the row could not hold."""
+    notes: list[str] = []
+    values = register_csv_values(data, notes)
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
@@ -238,6 +266,10 @@ class RegisterCsvWriter:
         self._current.write(self._header)
         self._size = len(self._header.encode("utf-8"))  # the template's labels: ASCII
         self.paths.append(target)
+
+    def held(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What of a trainee body its row holds (register_csv_held)."""
+        return register_csv_held(data, self.template)
 
     def write(self, data: dict[str, Any]) -> list[str]:
         row, notes = register_csv_row(data, self.template)
