@@ -32,6 +32,10 @@ STATE_WORDS = {
     "awarded": "awarded",
 }
 
+# The course subjects a blank clears, beside a given course_subject_1 (register-api.md §2.6: ALLOWED_NIL_PARAMS),
+# where the record's input has a place for them (TraineeRecord.partial_lists names one it has not).
+CLEARABLE_SUBJECTS = ("course_subject_2", "course_subject_3")
+
 # Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
 TRAINEE_FIELDS: tuple[str, ...] = (
     "provider_trainee_id",
@@ -362,7 +366,9 @@ class TraineeRecord:
     values are absent. `reported` names fields whose problem mapping already reported, so that
     validation does not report the same value twice. `partial_lists` names the lists of `data` that the
     input's format cannot hold in full (Register's CSV: one degree, three placement URNs; hesa-formats.md
-    §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it.
+    §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it. It
+    names a CLEARABLE_SUBJECTS field too where the input has no place for it (a mapping file that does not read it, a
+    CSV header without its column): there a blank is "not said", and sync never clears Register's.
     """
 
     source: SourceRef

@@ -32,8 +32,16 @@ def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def trainee_columns(n: int) -> dict[str, str]:
-    """The n-th trainee's own columns, without degrees or placements."""
-    return {"F_HUSID": f"{2601200000000 + n:013d}", "F_OWNSTU": f"S{1000 + n}/1", "F_SURNAME": f"Okafor{n}"}
+    """The n-th trainee's own columns, without degrees or placements (with a column for each course subject, so that
+    partial_lists names the lists only: a header without one has it named too)."""
+    return {
+        "F_HUSID": f"{2601200000000 + n:013d}",
+        "F_OWNSTU": f"S{1000 + n}/1",
+        "F_SURNAME": f"Okafor{n}",
+        "F_SBJCA1": "100425",
+        "F_SBJCA2": "",
+        "F_SBJCA3": "",
+    }
 
 
 def hesa_trainee(n: int, *, degrees: int, placements: int) -> dict[str, str]:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
-from register_batch.model import UKPRN_FORM, Severity, TraineeRecord
+from register_batch.model import CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
@@ -30,6 +30,7 @@ class _Plan:
     fmap: FieldMap
     trainee: tuple[tuple[str, tuple[str, ...]], ...]
     translated: tuple[tuple[str, CodeTranslation], ...]
+    subjects: tuple[tuple[str, tuple[str, ...]], ...]  # CLEARABLE_SUBJECTS and their sources (none: not read)
 
 
 _SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
@@ -363,6 +364,20 @@ def _partial_lists(raw: RawRecord, fmt: str, fmap: FieldMap, data: dict[str, Any
     return _FILLED[degrees > 0 and degrees >= degree_sets, placements > 0 and placements >= placement_sets]
 
 
+_NOTHING_UNSAID: frozenset[str] = frozenset()
+
+
+def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
+    """The CLEARABLE_SUBJECTS a record's input has no place for (TraineeRecord.partial_lists), whose blank sync must
+    not take for "none": its field map reads them from no source, or its CSV header (a row has every column of its
+    header) has none of their columns. HESA XML leaves a tag out for no value, so there the field map alone says."""
+    fields = raw.fields.keys()
+    unsaid = [
+        name for name, sources in plan.subjects if not sources or (fmt != "hesa-xml" and fields.isdisjoint(sources))
+    ]
+    return frozenset(unsaid) if unsaid else _NOTHING_UNSAID
+
+
 class Mapper:
     """Turns RawRecords of one input format into TraineeRecords (API field names, translated codes)."""
 
@@ -390,7 +405,8 @@ class Mapper:
             translated = tuple(
                 (name, translation) for name in trainee_map if (translation := self.translation(name)) is not None
             )
-            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated)
+            subjects = tuple((name, trainee_map.get(name, ())) for name in CLEARABLE_SUBJECTS)
+            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects)
         return plan
 
     def _state_sources(self, fmap: FieldMap) -> _StateSources:
@@ -437,6 +453,8 @@ class Mapper:
         if placements:
             data["placements_attributes"] = placements
         partial_lists = _partial_lists(raw, fmt, fmap, data)
+        if unsaid := _unsaid_subjects(plan, raw, fmt):
+            partial_lists = partial_lists | unsaid
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=partial_lists)
         states = self._state_sources(fmap)
         has_withdrawal = not keys.isdisjoint(states.withdrawal)

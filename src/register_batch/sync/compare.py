@@ -8,9 +8,13 @@ institution `0133` stored as `0149`, graduation years as integers. Both sides ar
 so that a rerun of an unchanged extract finds nothing to do.
 
 A blank never clears a value in Register, in a trainee's fields or a degree's (a degree PUT writes only the
-keys it is sent, §2.10), so a blank is never a difference. Degrees and placements are compared item by item;
-a record from a format that cannot hold them all (Register's CSV: one degree, three placement URNs) never asks
-for one Register holds to be deleted.
+keys it is sent, §2.10), so a blank is never a difference. One exception: beside a given `course_subject_1`, a blank
+`course_subject_2` or `course_subject_3` means the course has no such subject, not that the extract does not say.
+HESA XML and Register's CSV carry all three subject slots, and Register's API clears these two by `""` or null
+(register-api.md §2.6, ALLOWED_NIL_PARAMS): a second subject the course dropped is a difference, and is cleared.
+
+Degrees and placements are compared item by item; a record from a format that cannot hold them all (Register's
+CSV: one degree, three placement URNs) never asks for one Register holds to be deleted.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import field as _field
 from functools import cache
 from typing import Any
 
-from register_batch.model import API_VERSION, TRAINEE_FIELDS
+from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, load_reference
 from register_batch.validation.facts import MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
@@ -82,15 +86,31 @@ def _urn_sent(source: Mapping[str, Any]) -> bool:
     return source.get("training_partner_urn") is not None
 
 
-def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str, Any]]:
+def blank_subjects(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset()) -> list[str]:
+    """The course subjects the source says the course does not have: `course_subject_2`/`_3` left blank beside a
+    given `course_subject_1`. HESA XML and Register's CSV have a place for all three, so there a blank is "none", not
+    "unknown" (a second subject the course dropped would otherwise stay in Register for good). Slot by slot: a
+    subject 3 given beside a blank subject 2 leaves slot 2 blank. No subject 1, no telling: nothing is cleared; nor
+    is a slot the record's input has no place for (`unsaid`: TraineeRecord.partial_lists, e.g. a mapping file that
+    does not read it, or a CSV header without its column)."""
+    if _text(source.get("course_subject_1")) is None:
+        return []
+    return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and _text(source.get(field)) is None]
+
+
+def drift(
+    source: dict[str, Any], register: Mapping[str, Any], unsaid: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Fields whose source value differs from Register's: [{field, register, source}].
 
     Only fields the source provides are compared: a blank in the extract never clears a value in
-    Register. Disabilities are compared as a set when the source gives any.
+    Register, but for a blank course subject 2 or 3 beside a subject 1 (`blank_subjects`), which is "none" and is
+    compared with Register's. Disabilities are compared as a set when the source gives any.
     """
     changes = []
+    cleared = blank_subjects(source, unsaid)
     for field in SCALAR_FIELDS:
-        if source.get(field) is None and field != "ethnicity":
+        if source.get(field) is None and field != "ethnicity" and field not in cleared:
             continue
         if field == "training_partner_ukprn" and _urn_sent(source):
             continue  # Register does not use it: it holds the partner the URN names (register-api.md §3.1)
@@ -108,14 +128,18 @@ def drift(source: dict[str, Any], register: Mapping[str, Any]) -> list[dict[str,
     return changes
 
 
-def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def update_body(
+    source: dict[str, Any], register: Mapping[str, Any] | None = None, unsaid: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The full managed field set for a PUT (register-api.md §2.6).
 
     Every field the source gives (but a nationality Register holds already), and all nine disability keys when it
     gives any. A PUT also recomputes some values from what it is sent: `training_initiative` falls back to none when
     absent, and diversity disclosure is derived from the ethnicity and disability keys sent. So when the source
     leaves those blank, Register's current values are sent back unchanged: a blank in the extract never changes
-    Register.
+    Register, with one exception. A blank course subject 2 or 3 beside a subject 1 (`blank_subjects`) means the
+    course has none, so one Register holds is cleared; one it does not hold is not sent, so that the PUT of a record
+    whose subjects did not change is as before.
     """
     body = {f: source[f] for f in SCALAR_FIELDS if source.get(f) is not None}
     if _urn_sent(source):
@@ -129,6 +153,9 @@ def update_body(source: dict[str, Any], register: Mapping[str, Any] | None = Non
         body["training_initiative"] = str(register["training_initiative"])
     if "ethnicity" not in body and register.get("ethnicity"):
         body["ethnicity"] = str(register["ethnicity"])
+    for field in blank_subjects(source, unsaid):
+        if _text(register.get(field)) is not None:
+            body[field] = ""  # register-api.md §2.6: "" clears any field; these two are cleared by null as well
     if not disability_set(source) and disability_set(register):
         for field in DISABILITY_FIELDS:
             body[field] = _text(register.get(field)) or ""

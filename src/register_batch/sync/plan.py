@@ -526,9 +526,10 @@ def _twins_note(trainee: Mapping[str, Any], holdings: Holdings) -> str | None:
 def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], *, as_of: date) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
-    plan.changes = drift(data, trainee)
+    unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
+    plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
-    update = [Step("update", update_body(data, trainee))] if plan.changes else []
+    update = [Step("update", update_body(data, trainee, unsaid))] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
     after: list[Step] = []
     if data.get("degrees_attributes"):
