@@ -37,12 +37,13 @@ def test_one_path_given_bare_is_a_config_error_not_read_letter_by_letter(tmp_pat
 @pytest.mark.parametrize("named", ["itself", "another name"])
 def test_convert_refuses_to_write_over_its_own_input(tmp_path, to, named):
     """`convert extract.xml -o extract.xml` replaced the extract with its conversion (the output is put in place by
-    a rename): the provider's only copy of an extract was gone. Refused before any record is read."""
-    extract = tmp_path / "extract.xml"
+    a rename): the provider's only copy of an extract was gone. Refused before any record is read. (The extract's
+    name has no ending: `extract.xml` is refused first as a name that says XML, for each of these formats.)"""
+    extract = tmp_path / "extract"
     extract.write_bytes((SAMPLES / "extract.xml").read_bytes())
-    output = extract if named == "itself" else tmp_path / "sub" / ".." / "extract.xml"
+    output = extract if named == "itself" else tmp_path / "sub" / ".." / "extract"
     (tmp_path / "sub").mkdir()
-    with pytest.raises(UnwritableOutput, match=r"that is the input .*extract\.xml, which the output would replace"):
+    with pytest.raises(UnwritableOutput, match=r"that is the input .*extract, which the output would replace"):
         convert_files([extract], to=to, output=output, as_of=AS_OF)
     assert extract.read_bytes() == (SAMPLES / "extract.xml").read_bytes()
 
@@ -62,7 +63,8 @@ def test_a_mapping_file_is_an_input_no_output_or_report_may_replace(tmp_path):
 
 def test_convert_to_register_csv_refuses_an_output_that_would_go_on_in_an_input(tmp_path):
     """A Register CSV too long for one file goes on in OUT-2.csv, OUT-3.csv, ...: an input of such a name would be
-    replaced by a part. JSON is one file, so the same names are fine there."""
+    replaced by a part. JSON is one file, so the same names are fine there (named with no ending, which says no
+    format)."""
     extract = tmp_path / "held-12.csv"
     extract.write_bytes((SAMPLES / "extract.csv").read_bytes())
     with pytest.raises(UnwritableOutput, match=r"goes on in held-12\.csv, which is the input .*held-12\.csv"):
@@ -71,8 +73,10 @@ def test_convert_to_register_csv_refuses_an_output_that_would_go_on_in_an_input(
     for harmless in ("held-1.csv", "held-02.csv", "held-2.tsv"):  # no part is named so
         extract = extract.rename(tmp_path / harmless)
         convert_files([extract], to="register-csv", output=tmp_path / "held.csv", as_of=AS_OF)
-    extract = extract.rename(tmp_path / "held-2.csv")
-    convert_files([extract], to="jsonl", output=tmp_path / "held.csv", as_of=AS_OF)
+    extract = extract.rename(tmp_path / "held-2")
+    with pytest.raises(UnwritableOutput, match=r"goes on in held-2, which is the input .*held-2"):
+        convert_files([extract], to="register-csv", output=tmp_path / "held", as_of=AS_OF)
+    convert_files([extract], to="jsonl", output=tmp_path / "held", as_of=AS_OF)
 
 
 @pytest.mark.parametrize("job", ["validate", "convert"])
@@ -95,9 +99,9 @@ def test_a_report_folder_holding_an_input_under_a_reports_name_is_refused(tmp_pa
 @pytest.mark.parametrize(
     ("to", "output", "report_dir"),
     [
-        ("jsonl", "reports/report.json", "reports"),  # the report replaced the bodies it said it wrote
+        ("json", "reports/report.json", "reports"),  # the report replaced the bodies it said it wrote
         ("register-csv", "reports/results.csv", "reports"),  # removed as an earlier sync's results
-        ("jsonl", "new/issues.csv", "new"),  # a folder not made yet
+        ("register-csv", "new/issues.csv", "new"),  # a folder not made yet
         ("jsonl", "reports/sub/../report.html", "reports"),  # by another name, through a folder not made yet
     ],
 )
@@ -544,8 +548,8 @@ def test_a_disk_that_refuses_converts_output_at_its_last_write_leaves_no_report_
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    out = tmp_path / "out" / ("converted.csv" if to == "register-csv" else "converted.json")
-    with pytest.raises(UnwritableOutput, match=r"converted\.(csv|json): .*No space left"):
+    out = tmp_path / "out" / {"register-csv": "converted.csv", "json": "converted.json", "jsonl": "converted.jsonl"}[to]
+    with pytest.raises(UnwritableOutput, match=r"converted\.(csv|jsonl?): .*No space left"):
         convert_files([SAMPLES / "extract.xml"], to=to, output=out, as_of=AS_OF, report_dir=tmp_path / "reports")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
     assert not out.parent.exists() or not any(out.parent.iterdir())  # no output, nor its temporary file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 import register_batch
+from register_batch.errors import ConfigError
+from register_batch.sync import SyncOptions
 
 # A vendor's nightly job, written as docs/library.md and README.md show it: paths as Path objects or strings, a
 # generator of inputs, folders as strings. Every call here runs; the hints said most of them were errors.
@@ -134,6 +137,36 @@ def test_the_documented_walk_through_each_records_issues_type_checks_strictly(st
     exported from register_batch.sync (a function taking one could not be annotated without reaching into
     sync.runner, which --strict refuses as an implicit re-export), and had no `issues`."""
     assert strictly_checked["walk_job"] == []
+
+
+def _named(name: str) -> object:
+    """What a dotted name in the docs is: a module of the package, or a name one of them holds (else it raises)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        module, _, attribute = name.rpartition(".")
+        return getattr(importlib.import_module(module), attribute)
+
+
+def test_the_packages_docstring_names_functions_that_exist():
+    """`help(register_batch)` named `validate` and `convert`, which no module has: the functions are validate_files and
+    convert_files (docs/library.md)."""
+    assert register_batch.__doc__ is not None
+    names = re.findall(r"`([\w.]+)`", register_batch.__doc__)
+    assert "register_batch.jobs.validate_files" in names
+    for name in names:
+        _named(name if name.startswith("register_batch") else f"register_batch.{name}")  # or it raises
+
+
+@pytest.mark.parametrize("dry_run", ["no", "false", "0", 1, None])
+def test_a_dry_run_that_is_not_true_or_false_is_refused_naming_it(tmp_path, dry_run):
+    """`SyncOptions(dry_run="no")` was taken: a string is true whatever it says, so the run was a dry run, until it
+    failed with a bare ValueError ("invalid literal for int()") once the state dir's ledger was opened."""
+    with pytest.raises(ConfigError) as refused:
+        SyncOptions("sandbox", "t", tmp_path / "state", tmp_path / "reports", dry_run=dry_run)
+    assert str(refused.value) == f"dry_run must be True or False, not {dry_run!r}"
+    assert refused.value.worded({"dry_run": "--dry-run"}).startswith("--dry-run must be True or False")
+    assert not (tmp_path / "state").exists()
 
 
 def test_the_package_says_it_is_typed():

@@ -6,13 +6,14 @@ import io
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from register_batch.progress import Progress, Task
+from register_batch.progress import Progress, Task, drawing_paused, drawing_threads
 
 
 class _Terminal(io.StringIO):
@@ -135,6 +136,51 @@ def test_bars_are_drawn_inside_the_with_the_library_page_shows_and_not_for_a_pro
         task.advance(5)
         task.close()
     assert "Validating" in terminal.getvalue() and "5/5" in terminal.getvalue()
+
+
+def test_a_callers_own_output_while_the_bars_are_shown_stays_the_callers(capsys):
+    """A library caller printing, or writing to standard error, while a validate or sync showed its bars: rich put a
+    stream of its own in place of sys.stdout and sys.stderr for the run, so the caller's lines went into the bars'
+    stream, reflowed to its width, and not where the caller sent them."""
+    terminal = _Terminal()
+    out, err = sys.stdout, sys.stderr
+    with Progress(stream=terminal) as progress:
+        task = progress.task("Validating", total=5)
+        assert sys.stdout is out and sys.stderr is err
+        print("the caller's own line")
+        print("and its own warning", file=sys.stderr)
+        task.advance(5)
+        task.close()
+    assert capsys.readouterr() == ("the caller's own line\n", "and its own warning\n")
+    assert "own" not in terminal.getvalue() and "5/5" in terminal.getvalue()
+
+
+def test_the_bars_move_while_the_work_stands_still():
+    """A wait for the rate limit stands still for most of a minute: the bars' elapsed time goes on being redrawn."""
+    terminal = _Terminal()
+    with Progress(stream=terminal) as progress:
+        progress.task("Writing to Register", total=5, unit="requests")
+        drawn = len(terminal.getvalue())
+        deadline = time.monotonic() + 5
+        while len(terminal.getvalue()) == drawn and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(terminal.getvalue()) > drawn
+
+
+def test_the_thread_drawing_the_bars_pauses_while_a_process_is_forked():
+    """Validation forks its helper in a pause (validation/parallel.py): the fork copies no thread of the bars' part-way
+    through writing to the terminal, whose lock would stay held in the helper for ever. Rich's own thread could not be
+    paused, so a library caller showing progress never had the second core."""
+    with Progress(stream=_Terminal()) as progress:
+        progress.task("Validating", total=5)
+        assert drawing_threads() == 1
+        threads = threading.active_count()
+        with drawing_paused():
+            assert (drawing_threads(), threading.active_count()) == (0, threads - 1)
+        assert (drawing_threads(), threading.active_count()) == (1, threads)
+    assert drawing_threads() == 0
+    with Progress(stream=io.StringIO()) as progress:  # no bars, no thread
+        assert drawing_threads() == 0
 
 
 def test_the_librarys_default_progress_writes_nothing_even_for_a_long_wait():

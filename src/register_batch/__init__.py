@@ -1,7 +1,8 @@
 """register-batch: HESA ITT extracts to DfE's Register trainee teachers API, validated first.
 
-Library first: `validate`, `convert` (and later `sync`, `export`) are plain functions; the command line in
-`register_batch.cli` only parses options and calls them.
+Library first: each command is a plain function (docs/library.md), `register_batch.jobs.validate_files`,
+`register_batch.jobs.convert_files`, `register_batch.sync.sync_files`, `register_batch.export.export_trainees` and
+`register_batch.generate.generate`; the command line in `register_batch.cli` only parses options and calls them.
 """
 
 from __future__ import annotations

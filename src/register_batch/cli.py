@@ -209,7 +209,7 @@ def validate(
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
     settings.check("ukprn", "api_version")
     folder = _report_dir(settings, report_dir, "validate")
-    if jobs is None:  # decided before a progress bar's refresh thread starts, which the library's choice would see
+    if jobs is None:  # the library's choice, made before the bars start (their drawing thread is not counted anyway)
         jobs = 2 if worth_parallel(list(inputs)) else 1
     with state.progress() as progress:
         result = validate_files(
@@ -461,11 +461,12 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     opened = open_target(settings.target, None, settings.state_dir, token_required=False, command="reference pull")
     with opened as where:
         state.say_target(where)
-        _check_state_dir_target(settings.state_dir, where.identity)
         with RegisterClient(
             where.url, None, limiter=RateLimiter(limit, period), api_version=settings.api_version
         ) as client:
-            path = pull_reference(client, settings.state_dir)
+            # A state dir whose ledger is another target's is refused before the request (its lists would judge
+            # that target's records); the embedded emulator's ledger is bound to its identity, not its URL.
+            path = pull_reference(client, settings.state_dir, target_identity=where.identity)
     # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
     elsewhere = configured.state_dir
     if elsewhere == settings.state_dir:
@@ -506,15 +507,6 @@ def _pull_settings(
         return settings
     own = Path(DEFAULT_STATE_DIR) / target_slug(settings.target)
     return state.settings(target=target, state_dir=own, api_version=api_version)
-
-
-def _check_state_dir_target(state_dir: Path, identity: str) -> None:
-    """Refuse (exit 2) a state dir whose sync ledger is bound to another target, as sync refuses it: its pulled lists
-    would be used to validate records for that target."""
-    from register_batch.sync.ledger import LEDGER_FILE, Ledger
-
-    if (Path(state_dir) / LEDGER_FILE).exists():  # a pull alone binds nothing: it makes no trainee ids
-        Ledger(Path(state_dir), identity).close()
 
 
 @reference.command("diff", context_settings=CONTEXT)

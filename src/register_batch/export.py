@@ -24,7 +24,13 @@ from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import StrPath, leftover_temporaries, private_writer
+from register_batch.fs import (
+    StrPath,
+    check_not_in_state_dir,
+    check_output_ending,
+    leftover_temporaries,
+    private_writer,
+)
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
@@ -411,9 +417,15 @@ def export_trainees(
     """Write what Register holds in one of EXPORT_FORMATS; an empty listing still writes a valid file.
 
     With `ukprn` (the provider the token is meant to be for), a trainee Register lists under another UKPRN stops the
-    export before anything is put in place: see `another_providers`."""
+    export before anything is put in place: see `another_providers`. An `output` whose name says another format
+    (`.xlsx` for `to="register-csv"`) is a ConfigError, and one inside a folder holding a state dir's files (a sync
+    ledger, the embedded emulator's data) an UnwritableOutput, before any request."""
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
+    check_output_ending(output, to)
+    # As the command line's (which also refuses its own state dir): an export over ledger.sqlite3 replaced the sync
+    # ledger. The client says no state dir: any folder holding a state dir's files is refused.
+    check_not_in_state_dir(output, None)
     if since is not None and not readable_since(since):
         # Refused before any request, as the command line's --since is, with an example of what is taken: Register
         # answers 422 for most such values, and the later pages' `since` is compared with it (iter_trainees).

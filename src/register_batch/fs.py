@@ -445,6 +445,50 @@ def check_not_in_state_dir(output: StrPath, state_dir: StrPath | None) -> None:
         )
 
 
+# The file name ending each written format has, and what an ending says a file holds: `-o held.xlsx --to
+# register-csv` wrote CSV text that Excel then refused to open ("the file format or file extension is not valid"),
+# and `-o held.xml --to register-csv` a file every tool took for XML (review40 F6).
+WRITTEN_AS = {"register-csv": ".csv", "hesa-csv": ".csv", "hesa-xml": ".xml", "json": ".json", "jsonl": ".jsonl"}
+ENDINGS = {
+    ".csv": "CSV",
+    ".xml": "XML",
+    ".json": "JSON",
+    ".jsonl": "JSON Lines",
+    ".ndjson": "JSON Lines",
+    ".tsv": "tab-separated text",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm"), "an Excel workbook"),
+    **dict.fromkeys((".ods", ".fods", ".numbers"), "a spreadsheet"),
+    **dict.fromkeys((".gz", ".zip", ".bz2", ".xz", ".zst", ".7z"), "a compressed file"),
+}
+SPREADSHEETS = frozenset(ending for ending, says in ENDINGS.items() if says in ("an Excel workbook", "a spreadsheet"))
+COMPRESSED = frozenset(ending for ending, says in ENDINGS.items() if says == "a compressed file")
+
+
+def check_output_ending(output: StrPath, written_as: str, setting: str = "to") -> None:
+    """Refuse (ConfigError, before anything is read or sent) an output whose name says another format than the one
+    written, `written_as` (a format of WRITTEN_AS, chosen by the caller's `setting`); an ending that says nothing
+    (`.txt`, none) is left to the caller."""
+    path = Path(output)
+    ending = path.suffix.lower()
+    says, wanted = ENDINGS.get(ending), WRITTEN_AS[written_as]
+    if says is None or ENDINGS[wanted] == says:
+        return
+    opens = " (Excel and LibreOffice Calc open a .csv file)" if wanted == ".csv" and ending in SPREADSHEETS else ""
+    if ending in COMPRESSED:  # `held.csv.gz`: the text would be written as is, under a name no tool reads it by
+        opens = " (register-batch writes it uncompressed; compress it once written)"
+    raise ConfigError.naming(
+        "{shown} ends in {suffix}, which says {says}, but {" + setting + "} {written_as} writes {kind}: give a name "
+        "ending in {wanted}{opens}",
+        shown=repr(str(path)),
+        suffix=path.suffix,
+        says=says,
+        written_as=written_as,
+        kind=ENDINGS[wanted],
+        wanted=wanted,
+        opens=opens,
+    )
+
+
 def same_folder(one: Path, other: Path) -> bool:
     """Whether two paths name one folder: by any name (a link) once both are there, else by their absolute names
     (a folder an output and the reports are both to be written in, not made yet, or `new/sub/..`)."""

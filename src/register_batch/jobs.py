@@ -15,6 +15,8 @@ from register_batch.errors import ConfigError
 from register_batch.fs import (
     StrPath,
     check_not_an_input,
+    check_not_in_state_dir,
+    check_output_ending,
     check_writable_file,
     leftover_temporaries,
     path_list,
@@ -171,14 +173,20 @@ def convert_files(
     """Map every record to a v2026.1 request body and write them as JSON Lines, JSON or Register's CSV.
 
     Records are spooled first, so `skip_invalid` can also leave out records that only the batch-wide
-    checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing.
+    checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing. An `output` whose
+    name says another format (`.xlsx`, `.xml` for `to="jsonl"`) is a ConfigError, and one inside a folder holding a
+    state dir's files (a sync ledger) an UnwritableOutput, before anything is read.
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
+    check_output_ending(output, to)
     inputs = input_paths(inputs)
     check_format(fmt)
     output = Path(output)
     reports = Path(report_dir) if report_dir is not None else None
+    # As the command line's (which also refuses its own state dir): a register-csv named ledger.sqlite3 replaced the
+    # sync ledger. No state dir is known here: any folder holding a state dir's files is refused.
+    check_not_in_state_dir(output, None)
     check_writable_file(output)  # now, not after every record has been converted
     mapping_files = path_list(mapping_files, "mapping files")
     read = [*inputs, *mapping_files]  # what no output may replace

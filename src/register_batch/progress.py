@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
     from register_batch.api.limiter import RateLimiter
 
+
+# Seconds between two redraws of the bars (rich's own pace for them).
+REDRAW_EVERY = 0.1
 
 # Output that cannot go where it was sent: the reader gone (a closed pipe, a hung-up terminal), or a file on a full
 # disk or over its quota or size limit (`>> sync.log`).
@@ -169,6 +173,68 @@ class Task:
             self.owner.log(self.line())
 
 
+class _Drawer:
+    """Redraws a Progress's bars from a thread of its own, so that the elapsed time and estimate move while the work
+    stands still (a wait for the rate limit). It replaces rich's own refresh thread, which nothing outside rich can
+    pause: validation pauses this one while it forks its helper (`drawing_paused`), so the helper is never forked
+    from a process with a thread part-way through writing to the terminal, holding a lock that would stay held in the
+    helper for ever (validation/parallel.py)."""
+
+    def __init__(self, rich: RichProgress):
+        self._rich = rich
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="register-batch progress", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop redrawing and wait for a redraw under way to end: then the thread holds no lock."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(REDRAW_EVERY):
+            self._rich.refresh()
+
+
+# The drawers of the progresses shown now, and the lock that pauses them (`drawing_paused`).
+_DRAWERS: set[_Drawer] = set()
+_DRAWERS_LOCK = threading.RLock()  # a progress may be begun, or counted, in a pause
+
+
+def drawing_threads() -> int:
+    """How many threads are drawing bars now: validation does not count them among a process's other threads
+    (validation/parallel.py worth_parallel), as it pauses them while it forks."""
+    with _DRAWERS_LOCK:
+        return sum(drawer.alive for drawer in _DRAWERS)
+
+
+@contextmanager
+def drawing_paused() -> Iterator[None]:
+    """No bar is redrawn in the block: each drawing thread is stopped, once its redraw under way has ended, and started
+    again after the block. A process forked in the block copies no thread of ours, nor a lock one of them held."""
+    with _DRAWERS_LOCK:
+        paused = [drawer for drawer in _DRAWERS if drawer.alive]
+        for drawer in paused:
+            drawer.stop()
+        try:
+            yield
+        finally:
+            for drawer in paused:
+                drawer.start()
+
+
 class Progress:
     """Use as a context manager; `task()` starts a counter."""
 
@@ -190,6 +256,7 @@ class Progress:
         self.interval = interval
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
+        self._drawer: _Drawer | None = None
         if enabled and terminal:
             # rich is imported only for a terminal: cron jobs and pipes start without it.
             from rich.console import Console
@@ -226,15 +293,32 @@ class Progress:
                 Remaining(),
                 console=Console(file=cast(IO[str], self._out)),
                 transient=False,
+                # Redrawn by a thread of ours (_Drawer), which validation can pause while it forks.
+                auto_refresh=False,
+                # The caller's standard output and error stay theirs: a library caller printing, or logging, while
+                # the bars are shown wrote through rich, reflowed to the terminal's width, or into the bars' stream.
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
 
     def __enter__(self) -> Progress:
         if self._rich is not None:
             self._rich.start()
+            if self._drawer is None:  # entered again: drawn by the one it has
+                drawer = _Drawer(self._rich)
+                with _DRAWERS_LOCK:
+                    drawer.start()
+                    _DRAWERS.add(drawer)
+                self._drawer = drawer
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._rich is not None:
+            drawer, self._drawer = self._drawer, None
+            if drawer is not None:
+                with _DRAWERS_LOCK:
+                    _DRAWERS.discard(drawer)
+                    drawer.stop()
             self._rich.stop()
 
     def task(self, label: str, total: int | None = None, unit: str = "records", every: int = 64) -> Task:

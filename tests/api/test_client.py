@@ -460,6 +460,31 @@ def test_a_retry_prints_nothing_in_a_process_that_set_up_no_logging(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
 
 
+def test_the_stamina_logger_stays_the_callers_and_its_own_retries_are_said_where_it_set_up_no_logging(tmp_path):
+    """Importing the client gave the "stamina" logger a handler of its own, for the whole process: a vendor's job
+    that set up no logging lost the warning of each retry of its own code (Python's last-resort handler says it),
+    not only of the client's. The client's own retries still print nothing unasked."""
+    stamina_logger = (
+        "logger = logging.getLogger('stamina')\n"
+        "print((len(logger.handlers), len(logger.filters) > 0, logger.level, logger.propagate, logger.disabled))\n"
+    )
+    done = _job_retrying_a_500(
+        tmp_path,
+        before="import logging\nimport stamina\n" + stamina_logger,
+        after=(
+            stamina_logger + "tries = 0\n"
+            "for attempt in stamina.retry_context(on=ValueError, attempts=2, wait_initial=0.01, wait_jitter=0):\n"
+            "    with attempt:\n"
+            "        tries += 1\n"
+            "        if tries == 1:\n"
+            "            raise ValueError('the job own')\n"
+        ),
+    )
+    # Before and after the client: no handler, no level, propagating (the client's filter drops only its own retries).
+    assert (done.returncode, done.stdout) == (0, "(0, False, 0, True, False)\n2\n(0, True, 0, True, False)\n")
+    assert done.stderr == "stamina.retry_scheduled\n"  # the job's own retry, by the last-resort handler
+
+
 def test_each_retry_is_logged_once_where_logging_is_set_up_and_a_callers_own_stamina_retries_as_before(tmp_path):
     """Each retry (a 429's wait among them) was logged twice by a job that set logging up: the client's line with its
     reason on `register_batch.api.retries`, and stamina's bare "stamina.retry_scheduled". stamina's record of a retry

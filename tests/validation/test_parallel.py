@@ -11,6 +11,8 @@ import json
 import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -647,6 +649,54 @@ def test_a_process_with_other_threads_is_not_forked_unasked(tmp_path):
     finally:
         stop.set()
         other.join()
+
+
+# A library caller showing progress on a terminal (a StringIO that says it is one): the inputs it validates count as
+# large. It prints the threads each fork found running, and whether the bars were drawn.
+SHOWING_BARS = """
+import io, json, os, sys, threading
+from datetime import date
+
+from register_batch.jobs import validate_files
+from register_batch.progress import Progress
+from register_batch.validation import parallel
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+parallel.PARALLEL_MIN_BYTES = 1
+threads_at_fork = []
+os.register_at_fork(before=lambda: threads_at_fork.append(sorted(t.name for t in threading.enumerate())))
+terminal = Terminal()
+with Progress(stream=terminal) as progress:
+    validate_files(json.loads(sys.argv[1]), as_of=date(2026, 11, 28), report_dir=sys.argv[2], progress=progress)
+print(json.dumps({"threads_at_fork": threads_at_fork, "drawn": "Validating" in terminal.getvalue()}))
+"""
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.mark.skipif(not parallel.can_fork() or _cores() < 2, reason="two processes need fork and two cores")
+def test_a_library_caller_showing_bars_has_the_second_core_and_forks_no_thread_of_them(corpus, corpus_serial, tmp_path):
+    """rich's thread redrawing the bars counted among a process's other threads: a library caller showing progress
+    never had a second process for a large input (the command line decides before its bars begin, and then forked
+    with that thread running). The bars' own thread is not counted now, and it is paused while the helper is forked,
+    so the fork finds the calling thread alone, as with no progress."""
+    done = subprocess.run(
+        [sys.executable, "-c", SHOWING_BARS, json.dumps(corpus), str(tmp_path / "shown")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"threads_at_fork": [["MainThread"]], "drawn": True}
+    assert reports_equal(corpus_serial.reports, tmp_path / "shown")
 
 
 def _validated_in_a_pool_worker(inputs: list[str], report_dir: str) -> tuple[str, object]:

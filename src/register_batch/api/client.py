@@ -60,13 +60,12 @@ from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, l
 from register_batch.wording import printable
 
 log = logging.getLogger("register_batch.api")
-# stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING: in a caller's
-# process with no logging set up, Python's last-resort handler wrote it to stderr, the one thing this library prints
-# unasked.
-logging.getLogger("stamina").addHandler(logging.NullHandler())
-# The client logs each of its retries itself, with its reason (or a progress shows the wait), so where logging is set
-# up stamina's record of the same retry said each twice: it is dropped (`_RetriesSaidOnce`), while the retries of a
-# caller's own use of stamina are logged as before. stamina's hooks are process-wide, with no setting for one call.
+# stamina logs each retry it schedules (a bare "stamina.retry_scheduled", the reason left out) at WARNING. The client
+# logs each of its retries itself, with its reason (or a progress shows the wait), so where logging is set up
+# stamina's record of the same retry said each twice, and where it is not, Python's last-resort handler wrote it to
+# stderr, the one thing this library printed unasked. That record is dropped (`_RetriesSaidOnce`), while the retries
+# of a caller's own use of stamina are logged as before: the "stamina" logger's handlers, level and propagation stay
+# the caller's. stamina's hooks are process-wide, with no setting for one call.
 _retrying = threading.local()  # `depth`: the client's own retries under way in this thread
 
 

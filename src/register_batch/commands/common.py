@@ -25,8 +25,8 @@ from register_batch.fs import (
     home_expanded,
     names_a_folder,
     remove_empty_dirs,
-    shut_to_this_user,
 )
+from register_batch.fs import check_output_ending as output_ending_checked
 from register_batch.progress import NO_ROOM, DropWhenGone, Progress
 from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
 from register_batch.wording import cut_short, printable
@@ -73,40 +73,13 @@ class OutputFile(UserPath):
         return super().convert(value, param, ctx)
 
 
-# The file name ending each written format has, and what an ending says a file holds: `-o held.xlsx --to
-# register-csv` wrote CSV text that Excel then refused to open ("the file format or file extension is not valid"),
-# and `-o held.xml --to register-csv` a file every tool took for XML (review40 F6).
-WRITTEN_AS = {"register-csv": ".csv", "hesa-csv": ".csv", "hesa-xml": ".xml", "json": ".json", "jsonl": ".jsonl"}
-ENDINGS = {
-    ".csv": "CSV",
-    ".xml": "XML",
-    ".json": "JSON",
-    ".jsonl": "JSON Lines",
-    ".ndjson": "JSON Lines",
-    ".tsv": "tab-separated text",
-    **dict.fromkeys((".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm"), "an Excel workbook"),
-    **dict.fromkeys((".ods", ".fods", ".numbers"), "a spreadsheet"),
-    **dict.fromkeys((".gz", ".zip", ".bz2", ".xz", ".zst", ".7z"), "a compressed file"),
-}
-SPREADSHEETS = frozenset(ending for ending, says in ENDINGS.items() if says in ("an Excel workbook", "a spreadsheet"))
-COMPRESSED = frozenset(ending for ending, says in ENDINGS.items() if says == "a compressed file")
-
-
-def check_output_ending(output: Path, written_as: str, option: str = "--to") -> None:
-    """Refuse (exit 2, before anything is read or sent) an output whose name says another format than the one
-    written; an ending that says nothing (`.txt`, none) is left to the user."""
-    ending = output.suffix.lower()
-    says, wanted = ENDINGS.get(ending), WRITTEN_AS[written_as]
-    if says is None or ENDINGS[wanted] == says:
-        return
-    opens = " (Excel and LibreOffice Calc open a .csv file)" if wanted == ".csv" and ending in SPREADSHEETS else ""
-    if ending in COMPRESSED:  # `-o held.csv.gz`: the text would be written as is, under a name no tool reads it by
-        opens = " (register-batch writes it uncompressed; compress it once written)"
-    raise click.BadParameter(
-        f"{str(output)!r} ends in {output.suffix}, which says {says}, but {option} {written_as} writes "
-        f"{ENDINGS[wanted]}: give a name ending in {wanted}{opens}",
-        param_hint="'-o' / '--output'",
-    )
+def check_output_ending(output: Path, written_as: str, setting: str = "to") -> None:
+    """The library's refusal of an output whose name says another format (fs.check_output_ending), made before
+    anything is read or sent and said as a usage error of -o (exit 2), `setting` worded as its option (OPTIONS)."""
+    try:
+        output_ending_checked(output, written_as, setting)
+    except ConfigError as exc:
+        raise click.BadParameter(exc.worded(OPTIONS), param_hint="'-o' / '--output'") from None
 
 
 class FolderPath(UserPath):
@@ -419,13 +392,11 @@ def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
 
 
 def _reference_path(settings: Settings) -> Path | None:
-    from register_batch.reference import PULLED_FILE, pulled_file
+    """The settings' state dir's pulled lists, as `sync_files` reads its state dir's by itself (validate and convert
+    take no state dir)."""
+    from register_batch.reference.pull import pulled_lists
 
-    pulled = settings.state_dir / PULLED_FILE
-    try:
-        return pulled_file(settings.state_dir)
-    except PermissionError:  # a state dir inside another user's owner-only folder (a sudo run's): not exit 70
-        raise ConfigError(f"cannot look in the state dir {settings.state_dir}: {shut_to_this_user(pulled)}") from None
+    return pulled_lists(settings.state_dir)
 
 
 format_option = click.option(

@@ -170,7 +170,7 @@ def generate(
 
     if kinds and not defects:
         raise click.UsageError("--kinds chooses which defects --defects injects: give --defects RATE too")
-    check_output_ending(output, fmt, "--format")
+    check_output_ending(output, fmt, "fmt")
     for written in (output, truth):  # generate reads no settings: any folder holding a ledger is refused
         if written is not None:
             check_not_in_state_dir(written, None)

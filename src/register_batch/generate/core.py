@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from register_batch import __version__
 from register_batch.errors import ConfigError
-from register_batch.fs import private_writer
+from register_batch.fs import check_not_in_state_dir, check_output_ending, private_writer
 from register_batch.generate.build import DEFAULT_PROFILE, MAX_COUNT, Builder, Draft, Layout, layout_for
 from register_batch.generate.defects import FORMATS, Context, DefectKind, Expect, Previous, kinds_for
 from register_batch.generate.layouts import (
@@ -137,6 +137,16 @@ def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) ->
     return operator.index(count), kinds
 
 
+def _check_outputs(fmt: str, output: Path, truth: Path | None) -> None:
+    """Refuse, as the command line does, an output named for another format (`extract.ods`), and an output or truth
+    file in a state dir: generate has none of its own, so any folder holding a sync ledger is refused, which the file
+    would replace (`-o state/ledger.sqlite3`)."""
+    check_output_ending(output, fmt, "fmt")
+    for written in (output, truth):
+        if written is not None:
+            check_not_in_state_dir(written, None)
+
+
 def _check_options(
     count: int,
     fmt: str,
@@ -246,7 +256,8 @@ def generate(
     written owner-only (they look like personal data) and atomically. `ukprn` is the provider's (F_UKPRN; default
     drawn from the seed), so that several files can be one provider's. `withdrawn` and `deferred` are shares of the
     records without a defect, among those started by `as_of`, that leave (hesa-xml and hesa-csv: WITHDRAWAL_* and
-    DEFER_* tags).
+    DEFER_* tags). An `output` whose name says another format than `fmt` is a ConfigError, and an output or truth
+    file inside a folder holding a state dir's files (a sync ledger) an UnwritableOutput, before anything is written.
     """
     count, kinds = _checked_choices(count, kinds, defects)
     _check_leavers(fmt, withdrawn, deferred)
@@ -256,6 +267,7 @@ def generate(
     vintage = _check_options(
         count, fmt, vintage, defects, truth_path, cycle, as_of, Path(output), ukprn, academic_cycle is not None
     )
+    _check_outputs(fmt, Path(output), truth_path)
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     reference = reference or load_reference()

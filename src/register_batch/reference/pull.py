@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from register_batch.api import UNAVAILABLE, RegisterClient, TransportError
 from register_batch.errors import ConfigError, RegisterUnavailable
-from register_batch.fs import STATE_DIR_ENTRIES, private_dir, read_at_most, size_in_words, write_private_text
+from register_batch.fs import (
+    NAME_TOO_LONG,
+    STATE_DIR_ENTRIES,
+    StrPath,
+    private_dir,
+    read_at_most,
+    shut_to_this_user,
+    size_in_words,
+    write_private_text,
+)
 from register_batch.reference import (
     PULLED_FILE,
     PULLED_FILE_LIMIT,
@@ -19,11 +29,23 @@ from register_batch.reference import (
     pulled_file,
     pulled_payload,
 )
-from register_batch.wording import ESCAPE_UNENCODABLE
+from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
+
+if TYPE_CHECKING:  # the API client (httpx) only when a pull is made: validate reads pulled lists, and sends nothing
+    from register_batch.api import RegisterClient
 
 
-def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
-    """Save the target's reference data in the state dir; validation uses it from then on."""
+def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identity: str | None = None) -> Path:
+    """Save the target's reference data in the state dir; validation uses it from then on (`sync_files` with that
+    `state_dir`, and the command line's validate, convert and sync with it in their settings).
+
+    A state dir whose sync ledger is bound to another target is refused (ConfigError) before the request, as sync
+    refuses it: its validation would judge that target's records by this one's lists. `target_identity` is what the
+    ledger binds to, as SyncOptions' is (the embedded emulator's: `embedded-emulator`); by default the client's
+    service."""
+    from register_batch.api import UNAVAILABLE, TransportError
+
+    check_state_dir_target(state_dir, target_identity or client.root)
     try:
         payload = client.reference_data()
     except UNAVAILABLE as exc:
@@ -58,6 +80,30 @@ def pull_reference(client: RegisterClient, state_dir: Path) -> Path:
     path = private_dir(state_dir, own=STATE_DIR_ENTRIES) / PULLED_FILE
     write_private_text(path, text)
     return path
+
+
+def check_state_dir_target(state_dir: StrPath, identity: str) -> None:
+    """Refuse (ConfigError) a state dir whose sync ledger is bound to another target than `identity`, as sync refuses
+    it. A state dir with no ledger is left as it is: a pull alone binds nothing, as it makes no trainee ids."""
+    from register_batch.sync.ledger import LEDGER_FILE, Ledger
+
+    if (Path(state_dir) / LEDGER_FILE).exists():
+        Ledger(Path(state_dir), identity).close()
+
+
+def pulled_lists(state_dir: StrPath) -> Path | None:
+    """The pulled reference file in `state_dir` (`reference pull`'s), None when there is none: the lists a run with
+    that state dir validates by. A state dir inside another user's owner-only folder (a sudo run's), or named past
+    what the file system takes, is a ConfigError (as the state dir's lock says it), not a bare OSError."""
+    pulled = Path(state_dir) / PULLED_FILE
+    try:
+        return pulled_file(state_dir)
+    except PermissionError:
+        raise ConfigError(f"cannot look in the state dir {state_dir}: {shut_to_this_user(pulled)}") from None
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        raise ConfigError(f"cannot use {cut_short(os.fspath(state_dir))} as the state dir ({NAME_TOO_LONG})") from None
 
 
 def diff_reference(bundled: ReferenceData, pulled: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -47,6 +47,7 @@ from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, Sour
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
+from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import create_body, degree_key
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, ProviderLock, StateDirLock
@@ -286,7 +287,7 @@ class SyncOptions:
     fmt: str = "auto"
     mapping_files: Iterable[StrPath] = ()
     api_version: str = API_VERSION
-    reference_path: StrPath | None = None
+    reference_path: StrPath | None = None  # None: the state dir's pulled lists when there are some, else the bundled
     target_label: str | None = None
     target_identity: str | None = None  # what the ledger binds to (defaults to the target URL)
     shared_rate_file: StrPath | None = None
@@ -314,6 +315,9 @@ class SyncOptions:
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
         self.as_of = as_of_or_today(self.as_of) if self.as_of is not None else None
         checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
+        # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened.
+        if not isinstance(self.dry_run, bool):
+            raise ConfigError.naming("{dry_run} must be True or False, not {value}", value=repr(self.dry_run))
 
 
 @dataclass(slots=True)
@@ -1463,7 +1467,8 @@ def sync_files(
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),
-        reference=load_reference(options.api_version, options.reference_path),
+        # The lists given, else those `reference pull` saved in the state dir, as the command line reads them.
+        reference=load_reference(options.api_version, options.reference_path or pulled_lists(options.state_dir)),
         as_of=options.as_of,
         ukprn=options.ukprn,
     )

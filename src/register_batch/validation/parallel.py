@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.errors import UnusableInput
 from register_batch.model import Issue, IssueTuple, SourceRef, TraineeRecord, issue_from_values, issue_values
+from register_batch.progress import drawing_paused, drawing_threads
 from register_batch.readers import (
     InputInfo,
     XmlChunks,
@@ -80,7 +81,9 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
 
     Not in a process running other threads (a caller's web server or worker pool, the emulator): fork copies the
     calling thread only, and a lock another one holds (logging's, a connection pool's) stays held in the helper for
-    ever. `jobs=2` forks even then, as asked.
+    ever. `jobs=2` forks even then, as asked. A progress's threads drawing its bars are not counted: they are paused
+    while the helper is forked (`_start`), so a library caller showing progress has the second core as the command
+    line has.
     """
     size = 0
     for path in paths:
@@ -88,7 +91,7 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
             size += Path(path).stat().st_size
     if size < PARALLEL_MIN_BYTES:  # asked first: then a small input's run never imports multiprocessing (can_fork)
         return False
-    if not can_fork() or threading.active_count() > 1:
+    if not can_fork() or threading.active_count() - drawing_threads() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
@@ -284,7 +287,8 @@ def _start(target: Callable[..., None], *args: object) -> _Helped | None:
         spool = tempfile.TemporaryFile()  # owner-only and unlinked; closed by _Helped.close
         opened.append(spool)
         process = context.Process(target=target, args=(*args, _Outbox(send, spool.fileno())), daemon=True)
-        process.start()
+        with drawing_paused():  # no thread of a progress, nor a lock it holds, is copied into the helper
+            process.start()
     except OSError:
         for resource in opened:
             resource.close()
