@@ -286,6 +286,27 @@ def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path
         assert len(_held(emulator)) == 1
 
 
+def _killed_with_its_create_out(emulator: Any, extract: Path, tmp_path: Path) -> None:
+    """A sync of `extract` killed while its create is out: Register holds the create, and carries it out later."""
+
+    class KilledWhileTheCreateIsOut(RegisterClient):
+        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+            emulator.set_faults("timeout:1.0")  # held by Register, carried out after the kill
+            try:
+                super().create_trainee(data)
+            except Exception:
+                pass
+            finally:
+                emulator.set_faults(None)
+            raise RuntimeError("killed")
+
+    with (
+        KilledWhileTheCreateIsOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0) as client,
+        pytest.raises(RuntimeError, match="killed"),
+    ):
+        sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
+
+
 @pytest.mark.parametrize(
     ("corrected", "run_without_it", "outcome"),
     [
@@ -312,23 +333,7 @@ def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_com
     extract = write_extract(tmp_path / "extract.csv", [row])
     other = write_extract(tmp_path / "other.csv", [trainee(2)])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-
-        class KilledWhileTheCreateIsOut(RegisterClient):
-            def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-                emulator.set_faults("timeout:1.0")  # held by Register, carried out after the kill
-                try:
-                    super().create_trainee(data)
-                except Exception:
-                    pass
-                finally:
-                    emulator.set_faults(None)
-                raise RuntimeError("killed")
-
-        with (
-            KilledWhileTheCreateIsOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0) as client,
-            pytest.raises(RuntimeError, match="killed"),
-        ):
-            sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
+        _killed_with_its_create_out(emulator, extract, tmp_path)
         if run_without_it:
             options = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without")
             assert [r.outcome for r in sync_files([str(other)], options).results] == ["done"]
@@ -338,6 +343,25 @@ def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_com
         back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
         assert [(r.plan.action, r.outcome) for r in back.results] == [("create", outcome)]
         time.sleep(4.5)  # the held create is carried out, or refused as the corrected one's duplicate
+        assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
+
+
+def test_a_create_sent_after_two_unanswered_ones_must_be_refused_beside_both(tmp_path: Path) -> None:
+    """review44 F1: a run killed with its create out; the record corrected in its first name, and a second run sent
+    its create at once (the 409 refuses one of the two, sharing the email) and was killed too; then corrected in its
+    email. The third run compared it with the second create only (the first name shared) and created it: the first
+    create, sharing neither, landed as a second trainee. The ledger keeps the keys of every create that may still land,
+    and the third run waits."""
+    row = trainee(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        _killed_with_its_create_out(emulator, extract, tmp_path)
+        write_extract(extract, [{**row, "first_names": "Corrected"}])
+        _killed_with_its_create_out(emulator, extract, tmp_path)
+        write_extract(extract, [{**row, "first_names": "Corrected", "email": "corrected@example.com"}])
+        third = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "third"))
+        assert [(r.plan.action, r.outcome) for r in third.results] == [("create", "unknown")]
+        time.sleep(4.5)  # both held creates are carried out, or refused as the other's duplicate
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 

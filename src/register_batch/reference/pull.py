@@ -129,7 +129,7 @@ def diff_reference(bundled: ReferenceData, pulled: dict[str, Any]) -> dict[str, 
     return changes
 
 
-def read_pulled(state_dir: Path) -> dict[str, Any]:
+def read_pulled(state_dir: StrPath) -> dict[str, Any]:
     """The pulled file's document: `target`, `pulled_at` and the `payload` it holds, checked as validation checks it."""
     path = Path(state_dir) / PULLED_FILE
     try:

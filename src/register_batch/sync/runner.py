@@ -60,6 +60,7 @@ from register_batch.sync.plan import (
     Step,
     a_later_create_is_refused,
     a_second_create_is_refused,
+    creates_out,
     duplicate_check_key,
     key_of,
     not_created_again,
@@ -936,6 +937,7 @@ class SyncRun:
             # Its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
+        create_match = self._create_match(key, record) if plan.steps and plan.steps[0].kind == "create" else None
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
@@ -948,7 +950,7 @@ class SyncRun:
                 trainee_id="" if step.kind == "create" else plan.trainee_id,
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
-                create_match=duplicate_check_key(record.data) if step.kind == "create" else None,
+                create_match=create_match if step.kind == "create" else None,
                 **common,
             )
             before = self.client.stats.total
@@ -1082,17 +1084,10 @@ class SyncRun:
             sent is None or (sent[0] == start_cycle(record.data) and a_later_create_is_refused(sent[1], match))
         ):
             return None
-        entry = self.ledger.get(key)
-        if (
-            entry is None
-            or (entry.operation, entry.trainee_id or "") != ("create", "")
-            or entry.status not in ("in_flight", "unknown")
-            or entry.run_id == self.ledger.run_id
-        ):
+        out = self._earlier_create_may_land(key)
+        if out is None:
             return None
-        until = _create_may_still_land(entry)
-        if until is None:
-            return None
+        entry, until = out
         return _CreateMayStillLand(
             until,
             f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
@@ -1103,6 +1098,30 @@ class SyncRun:
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one",
         )
+
+    def _earlier_create_may_land(self, key: str) -> tuple[Entry, datetime] | None:
+        """An earlier run's create of the record left unanswered, and until when it may still be carried out, if it
+        may."""
+        entry = self.ledger.get(key)
+        if (
+            entry is None
+            or (entry.operation, entry.trainee_id or "") != ("create", "")
+            or entry.status not in ("in_flight", "unknown")
+            or entry.run_id == self.ledger.run_id
+        ):
+            return None
+        until = _create_may_still_land(entry)
+        return None if until is None else (entry, until)
+
+    def _create_match(self, key: str, record: TraineeRecord) -> str | None:
+        """What the ledger keeps of the create about to be sent for Register's 409 (`duplicate_check_key`), with the
+        keys of the earlier creates that may still land beside it (`creates_out`): a create sent at once after an
+        unanswered one is refused beside it, and a later one must be refused beside both (review44 F1)."""
+        match = duplicate_check_key(record.data)
+        sent = self.ledger.create_sent_for(key)
+        if match is None or sent is None or sent[1] is None or self._earlier_create_may_land(key) is None:
+            return match
+        return creates_out(sent[1], match)
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
