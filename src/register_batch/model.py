@@ -367,8 +367,8 @@ class TraineeRecord:
     validation does not report the same value twice. `partial_lists` names the lists of `data` that the
     input's format cannot hold in full (Register's CSV: one degree, three placement URNs; hesa-formats.md
     §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it. It
-    names a CLEARABLE_SUBJECTS field too where the input has no place for it (a mapping file that does not read it, a
-    CSV header without its column): there a blank is "not said", and sync never clears Register's.
+    names a CLEARABLE_SUBJECTS field too where the input has no place for it (a CSV header without its column, a tag of
+    a user's mapping file in HESA XML): there a blank is "not said", and sync never clears Register's.
     """
 
     source: SourceRef

@@ -166,3 +166,23 @@ def test_a_subject_slot_is_unsaid_where_the_input_has_no_place_for_it(fmt, field
     raw = RawRecord(source=SourceRef(input="extract", record=1, line=2), fields=fields)
     mapped = Mapper(load_mapping()).map(raw, fmt)
     assert set(mapped.partial_lists) & set(CLEARABLE_SUBJECTS) == unsaid
+
+
+@pytest.mark.parametrize(("fmt", "unsaid"), [("hesa-xml", {"course_subject_2"}), ("hesa-csv", set())])
+def test_a_subject_a_users_mapping_reads_from_a_tag_of_its_own_is_unsaid_in_xml(tmp_path, fmt, unsaid):
+    """review44 F2: a mapping file reading course_subject_2 from SECOND_SUBJECT, which no Student has (misspelt, or the
+    SRS's column name): an absent tag of the user's says nothing, where an absent F_SBJCA2 is HESA's no value. A CSV
+    whose header has the column says it, blank or not."""
+    from register_batch.mapping.apply import Mapper
+    from register_batch.mapping.loader import load_mapping
+    from register_batch.model import CLEARABLE_SUBJECTS, SourceRef
+    from register_batch.readers.base import RawRecord
+
+    mapping = tmp_path / "subjects.yaml"
+    mapping.write_text("fields:\n  hesa:\n    trainee:\n      course_subject_2: SECOND_SUBJECT\n", encoding="utf-8")
+    fields = (
+        {"F_SBJCA1": PHYSICS} if fmt == "hesa-xml" else {"F_SBJCA1": PHYSICS, "SECOND_SUBJECT": None, "F_SBJCA3": None}
+    )
+    raw = RawRecord(source=SourceRef(input="extract", record=1, line=2), fields=fields)
+    mapped = Mapper(load_mapping([mapping])).map(raw, fmt)
+    assert set(mapped.partial_lists) & set(CLEARABLE_SUBJECTS) == unsaid

@@ -30,7 +30,8 @@ class _Plan:
     fmap: FieldMap
     trainee: tuple[tuple[str, tuple[str, ...]], ...]
     translated: tuple[tuple[str, CodeTranslation], ...]
-    subjects: tuple[tuple[str, tuple[str, ...]], ...]  # CLEARABLE_SUBJECTS and their sources (none: not read)
+    # CLEARABLE_SUBJECTS, their sources (none: not read), and whether a user's mapping file names them
+    subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
 
 
 _SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
@@ -370,10 +371,13 @@ _NOTHING_UNSAID: frozenset[str] = frozenset()
 def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
     """The CLEARABLE_SUBJECTS a record's input has no place for (TraineeRecord.partial_lists), whose blank sync must
     not take for "none": its field map reads them from no source, or its CSV header (a row has every column of its
-    header) has none of their columns. HESA XML leaves a tag out for no value, so there the field map alone says."""
+    header) has none of their columns. HESA XML leaves its own tag out for no value (F_SBJCA2); a tag a user's
+    mapping file names may be one the SRS never writes (misspelt, or a column name), whose absence says nothing
+    (review44 F2)."""
     fields = raw.fields.keys()
+    xml = fmt == "hesa-xml"
     unsaid = [
-        name for name, sources in plan.subjects if not sources or (fmt != "hesa-xml" and fields.isdisjoint(sources))
+        name for name, sources, users in plan.subjects if not sources or (users if xml else fields.isdisjoint(sources))
     ]
     return frozenset(unsaid) if unsaid else _NOTHING_UNSAID
 
@@ -405,7 +409,11 @@ class Mapper:
             translated = tuple(
                 (name, translation) for name in trainee_map if (translation := self.translation(name)) is not None
             )
-            subjects = tuple((name, trainee_map.get(name, ())) for name in CLEARABLE_SUBJECTS)
+            named = {source.key for source in self.config.named_sources}
+            subjects = tuple(
+                (name, trainee_map.get(name, ()), f"fields.{fmap.family}.trainee.{name}" in named)
+                for name in CLEARABLE_SUBJECTS
+            )
             plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects)
         return plan
 

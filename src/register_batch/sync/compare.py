@@ -91,8 +91,8 @@ def blank_subjects(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset
     given `course_subject_1`. HESA XML and Register's CSV have a place for all three, so there a blank is "none", not
     "unknown" (a second subject the course dropped would otherwise stay in Register for good). Slot by slot: a
     subject 3 given beside a blank subject 2 leaves slot 2 blank. No subject 1, no telling: nothing is cleared; nor
-    is a slot the record's input has no place for (`unsaid`: TraineeRecord.partial_lists, e.g. a mapping file that
-    does not read it, or a CSV header without its column)."""
+    is a slot the record's input has no place for (`unsaid`: TraineeRecord.partial_lists, e.g. a CSV header without
+    its column, or a tag of a user's mapping file in HESA XML)."""
     if _text(source.get("course_subject_1")) is None:
         return []
     return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and _text(source.get(field)) is None]
