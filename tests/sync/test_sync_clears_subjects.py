@@ -14,7 +14,7 @@ from held import listed, record
 from hesa_extracts import hesa_trainee, write_hesa_xml
 
 from register_batch.sync.compare import drift, update_body
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 PHYSICS, MATHEMATICS, CHEMISTRY = "100425", "100403", "100417"  # secondary subjects, valid for route 12 (11-16)
 PUT = "PUT /trainees/{trainee_id}"
@@ -186,3 +186,16 @@ def test_a_subject_a_users_mapping_reads_from_a_tag_of_its_own_is_unsaid_in_xml(
     raw = RawRecord(source=SourceRef(input="extract", record=1, line=2), fields=fields)
     mapped = Mapper(load_mapping([mapping])).map(raw, fmt)
     assert set(mapped.partial_lists) & set(CLEARABLE_SUBJECTS) == unsaid
+
+
+def test_a_withdrawn_trainee_keeps_its_subject_and_is_not_blocked_for_a_blank(register, tmp_path):
+    """review44 F4: Register lets no one change a withdrawn trainee (§6); a blank subject 2 beside subject 1 made an
+    update, so the record was blocked (exit 1) every night. Such a trainee's blank subjects say nothing, as before."""
+    row = {**trainee(1), "course_subject_1": PHYSICS, "course_subject_2": MATHEMATICS, **WITHDRAWN}
+    first = register.sync(write_extract(tmp_path / "night-1.csv", [row]))
+    assert first.actions == Counter(create=1) and first.exit_code == 0, first.actions  # and withdrawn
+    for night in (2, 3):
+        again = register.sync(write_extract(tmp_path / f"night-{night}.csv", [{**row, "course_subject_2": ""}]))
+        assert again.actions == Counter(unchanged=1) and again.exit_code == 0, again.actions
+    [held] = register.trainees(2025)
+    assert (held["state"], held["course_subject_2"]) == ("withdrawn", MATHEMATICS)

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, STATE_WORDS, SourceRef, TraineeRecord
+from register_batch.model import (
+    CLEARABLE_SUBJECTS,
+    HELD_DEFERRAL,
+    HELD_WITHDRAWAL,
+    STATE_WORDS,
+    SourceRef,
+    TraineeRecord,
+)
 from register_batch.sync.compare import (
     degree_changes,
     drift,
@@ -39,6 +46,7 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
+READ_ONLY_SUBJECTS = frozenset(CLEARABLE_SUBJECTS)
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
@@ -538,6 +546,10 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
     data = record.data
     unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
+    if (trainee.get("state") or "") in READ_ONLY_STATES:
+        # Register lets no one change such a trainee (§6): a blank subject beside subject 1 is left as said nothing
+        # of, as before blanks could clear, rather than a change refused (blocked) every night (review44 F4).
+        unsaid = unsaid | READ_ONLY_SUBJECTS
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
     update = [Step("update", update_body(data, trainee, unsaid))] if plan.changes else []
