@@ -891,6 +891,28 @@ def test_an_untranslatable_subject_on_a_primary_age_range_is_one_error(hesa_samp
     assert _on(record, "course_subject_1") == [("untranslatable_code", "101085")]
 
 
+def test_a_users_untranslatable_subject_on_a_primary_age_range_gets_r2_too(hesa_samples, tmp_path):
+    """review44 F5: a user's untranslatable JACS code, whose reason says to put the course's own HECoS subject: on a
+    primary age range R2 says which one this record requires (100511), or a subject chosen from the reason alone
+    fails the next run. (The bundled 101085's reason names 100511 already: one error, as above.)"""
+    from register_batch.mapping import load_mapping
+    from register_batch.validation import Checker
+
+    ours = tmp_path / "subjects.yaml"
+    ours.write_text(
+        "codes:\n  course_subject_*:\n    source: JACS codes still in our SRS\n    no_translation:\n"
+        '      "X100": "JACS X100 names no subject: put the course\'s own HECoS subject in the SRS"\n'
+    )
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for tag, value in {"ENTRYRTE": "12", "SBJCA1": "X100", "ITTPHSC": "13914"}.items():
+        text = re.sub(f"<F_{tag}>[^<]*</F_{tag}>", f"<F_{tag}>{value}</F_{tag}>", text)
+    path = tmp_path / "jacs.xml"
+    path.write_text(text)
+    with Checker(as_of=AS_OF, mapping=load_mapping([ours])) as checker:
+        [record] = checker.records([str(path)])
+    assert _on(record, "course_subject_1") == [("untranslatable_code", "X100"), ("primary_subject_required", "X100")]
+
+
 def test_the_advice_for_101085_names_the_early_years_subject_too(hesa_samples, tmp_path):
     """hesa-formats.md §2.3.5, register-api.md §3.3 R2/R3: 101085's replacement is 100511, but 100510 on an
     early-years route (17-20), whichever subject field it is in."""

@@ -17,7 +17,7 @@ from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Entry
-from register_batch.validation.facts import Facts, as_of_or_today
+from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
 
 describe(
@@ -153,8 +153,9 @@ describe(
 # replacement chosen without it would still fail. R3 and R4: the early-years route's subject 100510 and age range 13920
 # (a legacy age range 99801 on route 19 is told only that it is refused); R5: a repeated subject (101085 in two subject
 # fields, each told to use 100511, stays a duplicate). Any other finding on such a field would tell the same cause
-# twice, so is left out: the rules about the value alone (invalid_code, required, ...), and R2, whose 100511 the only
-# bundled untranslatable subject (101085, a primary subject) is told to use already.
+# twice, so is left out: the rules about the value alone (invalid_code, required, ...), and R2 where the code's reason
+# names its 100511 already (the bundled 101085, a primary subject); a user's untranslatable subject's reason does not
+# (review44 F5), and a replacement chosen from it would fail R2 on the next run.
 _REPORTED_BESIDE_THE_MAPPING = frozenset(
     {
         "early_years_subject_required",
@@ -163,6 +164,20 @@ _REPORTED_BESIDE_THE_MAPPING = frozenset(
         "duplicate_course_subject",
     }
 )
+_PRIMARY_SUBJECT_RULE = "primary_subject_required"
+
+
+def _reported_beside_the_mapping(record: TraineeRecord, code: str, field: str) -> bool:
+    """Whether a cross-field finding on a field whose legacy code the mapping could not translate is reported too
+    (_REPORTED_BESIDE_THE_MAPPING): R2 only where that code's reason does not name primary teaching (100511)."""
+    if code in _REPORTED_BESIDE_THE_MAPPING:
+        return True
+    if code != _PRIMARY_SUBJECT_RULE:
+        return False
+    return not any(
+        issue.field == field and issue.code == "untranslatable_code" and PRIMARY_SUBJECT in issue.message
+        for issue in record.issues
+    )
 
 
 class Validator:
@@ -228,7 +243,7 @@ class Validator:
             findings = check(data, facts)
             if findings:
                 for field, value, message in findings:
-                    if field not in reported or code in _REPORTED_BESIDE_THE_MAPPING:
+                    if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
                             value = read_as[field]
                         record.issue(code, message, field=field, value=value, severity=severity)
