@@ -174,6 +174,19 @@ def test_pull_reference_into_a_state_dir_bound_to_another_target_is_refused_befo
     assert saved == state / PULLED_FILE and saved.is_file()
 
 
+def test_pull_reference_into_a_state_dir_named_past_what_the_file_system_takes_is_a_config_error(tmp_path):
+    """review45 F1: looking for the state dir's ledger raised a bare OSError (File name too long) where the command
+    line's own check said which state dir, as the state dir's lock does."""
+    state = tmp_path / ("y" * 300)
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        with (
+            RegisterClient(emulator.url, None, limiter=RateLimiter(10_000, 60)) as client,
+            pytest.raises(ConfigError, match=r"as the state dir .*longer than this file system takes"),
+        ):
+            pull_reference(client, state)
+        assert requests_to(emulator) == 0
+
+
 def test_sync_files_validates_by_the_lists_pulled_into_its_state_dir(tmp_path, register_csv_fixtures):
     """`register-batch sync` validated by the lists `reference pull` saved in the state dir; `sync_files` with the
     same state dir, and no `reference_path`, by the bundled ones: the same extract passed one and failed the other."""

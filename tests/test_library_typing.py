@@ -158,7 +158,7 @@ def test_the_packages_docstring_names_functions_that_exist():
         _named(name if name.startswith("register_batch") else f"register_batch.{name}")  # or it raises
 
 
-@pytest.mark.parametrize("dry_run", ["no", "false", "0", 1, None])
+@pytest.mark.parametrize("dry_run", ["no", "false", "0", 2, None])
 def test_a_dry_run_that_is_not_true_or_false_is_refused_naming_it(tmp_path, dry_run):
     """`SyncOptions(dry_run="no")` was taken: a string is true whatever it says, so the run was a dry run, until it
     failed with a bare ValueError ("invalid literal for int()") once the state dir's ledger was opened."""
@@ -166,6 +166,13 @@ def test_a_dry_run_that_is_not_true_or_false_is_refused_naming_it(tmp_path, dry_
         SyncOptions("sandbox", "t", tmp_path / "state", tmp_path / "reports", dry_run=dry_run)
     assert str(refused.value) == f"dry_run must be True or False, not {dry_run!r}"
     assert refused.value.worded({"dry_run": "--dry-run"}).startswith("--dry-run must be True or False")
+
+
+@pytest.mark.parametrize(("given", "taken"), [(0, False), (1, True), (True, True)])
+def test_a_dry_run_of_0_or_1_is_taken_as_python_flags_are(tmp_path, given, taken):
+    """review45 F3: `dry_run=1` worked before the check came in, and is how many callers write a flag."""
+    options = SyncOptions("sandbox", "t", tmp_path / "state", tmp_path / "reports", dry_run=given)
+    assert options.dry_run is taken
     assert not (tmp_path / "state").exists()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import (
@@ -30,6 +31,8 @@ from register_batch.reference import (
     pulled_payload,
 )
 from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
+
+_Found = TypeVar("_Found")
 
 if TYPE_CHECKING:  # the API client (httpx) only when a pull is made: validate reads pulled lists, and sends nothing
     from register_batch.api import RegisterClient
@@ -87,19 +90,25 @@ def check_state_dir_target(state_dir: StrPath, identity: str) -> None:
     it. A state dir with no ledger is left as it is: a pull alone binds nothing, as it makes no trainee ids."""
     from register_batch.sync.ledger import LEDGER_FILE, Ledger
 
-    if (Path(state_dir) / LEDGER_FILE).exists():
+    ledger = Path(state_dir) / LEDGER_FILE
+    if _looked_up(state_dir, ledger, ledger.exists):
         Ledger(Path(state_dir), identity).close()
 
 
 def pulled_lists(state_dir: StrPath) -> Path | None:
     """The pulled reference file in `state_dir` (`reference pull`'s), None when there is none: the lists a run with
-    that state dir validates by. A state dir inside another user's owner-only folder (a sudo run's), or named past
-    what the file system takes, is a ConfigError (as the state dir's lock says it), not a bare OSError."""
-    pulled = Path(state_dir) / PULLED_FILE
+    that state dir validates by."""
+    return _looked_up(state_dir, Path(state_dir) / PULLED_FILE, lambda: pulled_file(state_dir))
+
+
+def _looked_up(state_dir: StrPath, path: Path, look: Callable[[], _Found]) -> _Found:
+    """`look()` for `path` in `state_dir`, where a state dir inside another user's owner-only folder (a sudo run's),
+    or named past what the file system takes, is a ConfigError (as the state dir's lock says it), not a bare OSError
+    (review45 F1)."""
     try:
-        return pulled_file(state_dir)
+        return look()
     except PermissionError:
-        raise ConfigError(f"cannot look in the state dir {state_dir}: {shut_to_this_user(pulled)}") from None
+        raise ConfigError(f"cannot look in the state dir {state_dir}: {shut_to_this_user(path)}") from None
     except OSError as exc:
         if exc.errno != errno.ENAMETOOLONG:
             raise

@@ -316,7 +316,10 @@ class SyncOptions:
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
         self.as_of = as_of_or_today(self.as_of) if self.as_of is not None else None
         checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
-        # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened.
+        # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened. 0 and 1
+        # are taken, as Python's own flags take them (review45 F3).
+        if type(self.dry_run) is int and self.dry_run in (0, 1):
+            self.dry_run = bool(self.dry_run)
         if not isinstance(self.dry_run, bool):
             raise ConfigError.naming("{dry_run} must be True or False, not {value}", value=repr(self.dry_run))
 
