@@ -454,6 +454,32 @@ def test_convert_to_register_csv_says_which_records_withdrawal_or_deferral_it_le
     )
 
 
+def test_convert_to_register_csv_says_which_subjects_it_writes_blank_for_want_of_a_column(tmp_path):
+    """review44 F3: an input with no course_subject_2/3 columns says nothing of them (a sync of it leaves Register's);
+    Register's CSV has a column for each, so written blank they say the course has none, which a sync of the CSV
+    clears. The note says so, for the records with a subject 1; an input with the columns gets none."""
+    from trainee_extracts import trainee, without_columns, write_extract
+
+    cut = without_columns(
+        write_extract(tmp_path / "cut.csv", [trainee(1), {**trainee(2), "course_subject_1": ""}]),
+        "course_subject_2",
+        "course_subject_3",
+    )
+    result = convert_files([str(cut)], to="register-csv", output=tmp_path / "out.csv", as_of=AS_OF)
+    assert [(index, note.code, note.field, note.message) for index, note in result.notes] == [
+        (
+            0,
+            "not_in_register_csv",
+            None,
+            "course_subject_2 and course_subject_3 written blank, as the input has no column for them: a sync of this "
+            "CSV takes a blank beside course_subject_1 for no such subject, and clears one Register holds (a sync of "
+            "the input leaves it)",
+        )
+    ]
+    whole = write_extract(tmp_path / "whole.csv", [trainee(1)])
+    assert convert_files([str(whole)], to="register-csv", output=tmp_path / "whole-out.csv", as_of=AS_OF).notes == []
+
+
 def test_validate_writes_junit_xml_only_when_asked_and_exits_1_on_errors(tmp_path):
     clean = validate_files([str(SAMPLES / "extract.xml")], as_of=AS_OF, report_dir=tmp_path / "clean")
     assert (clean.exit_code, sorted(clean.paths)) == (0, ["csv", "html", "json"])

@@ -88,6 +88,18 @@ def write_extract(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def without_columns(path: Path, *dropped: str) -> Path:
+    """`path`, a CSV, rewritten without the columns `dropped` (an SRS export cut down to the columns it fills)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    kept = [column for column in rows[0] if column not in dropped]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=kept, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def extract(path: Path, count: int, start: int = 1, **changes: dict[int, dict[str, Any]]) -> Path:
     rows = [trainee(n) for n in range(start, start + count)]
     return write_extract(path, rows)

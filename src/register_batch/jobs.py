@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,7 @@ from register_batch.fs import (
     temporary_space,
 )
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
+from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
@@ -37,11 +37,13 @@ CONVERT_TARGETS = ("jsonl", "json", "register-csv")
 describe(
     "not_in_register_csv",
     scope="batch",
-    fields=("degrees_attributes", "placements_attributes", "withdrawal_date", "defer_date"),
+    fields=("degrees_attributes", "placements_attributes", "withdrawal_date", "defer_date", "course_subject_2"),
     message="<n> other degree(s) / placement(s) left out: Register's CSV holds one degree (the highest) and three "
-    "placements (likewise withdrawals and deferrals, which it has no columns for)",
+    "placements (likewise withdrawals and deferrals, which it has no columns for; and a course subject 2 or 3 the "
+    "input has no column for is written blank, which a sync of the CSV takes for none)",
     source="hesa-formats.md §3.1 (one degree per row, three placement columns)",
-    fix="Use `convert --to jsonl` or `sync` to keep every degree and placement.",
+    fix="Use `convert --to jsonl` or `sync` to keep every degree and placement; sync the input itself, or give it the "
+    "course subject columns, to keep the subjects Register holds.",
     severity=Severity.WARNING,
 )
 
@@ -200,9 +202,12 @@ def convert_files(
         report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version, command="convert"))
         task = progress.task("Converting", unit="records")
         spool = cleanup.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
-        for record in checker.records(inputs):
+        unsaid: dict[int, list[str]] = {}  # by spool index: subjects the CSV written would say the course has not
+        for index, record in enumerate(checker.records(inputs)):
             report.add_record(record)
             spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
+            if to == "register-csv" and (blanks := unsaid_blank_subjects(record)):
+                unsaid[index] = blanks
             task.advance()
         task.close()
         report.add_batch_issues(checker.batch_issues())
@@ -216,7 +221,9 @@ def convert_files(
         else:
             writer = JsonArrayWriter(output)
         try:
-            written, skipped, notes = _write_bodies(spool, writer, report, to=to, skip_invalid=skip_invalid)
+            written, skipped, notes = _write_bodies(
+                spool, writer, report, to=to, skip_invalid=skip_invalid, unsaid=unsaid
+            )
             report.add_batch_issues(notes)
             # The output on disk first, so a disk that fills at its last write leaves no report saying it was
             # written; then the reports, before the output is put in place: a report folder that cannot be made (a
@@ -239,8 +246,24 @@ def convert_files(
     )
 
 
+def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:
+    """The course subjects a record's input has no place for (TraineeRecord.partial_lists), blank beside a given
+    course_subject_1: Register's CSV has a column for each, so written blank they say the course has no such subject,
+    and a sync of that CSV would clear the one Register holds, where a sync of the input leaves it (review44 F3)."""
+    data = record.data
+    if data.get("course_subject_1") is None:
+        return []
+    return [name for name in CLEARABLE_SUBJECTS if name in record.partial_lists and data.get(name) is None]
+
+
 def _write_bodies(
-    spool: IO[str], writer: Any, report: ReportBuilder, *, to: str, skip_invalid: bool
+    spool: IO[str],
+    writer: Any,
+    report: ReportBuilder,
+    *,
+    to: str,
+    skip_invalid: bool,
+    unsaid: Mapping[int, list[str]],
 ) -> tuple[int, int, list[tuple[int, Issue]]]:
     """Write the spooled records to `writer`; returns (written, skipped, notes on what the output cannot hold)."""
     written = skipped = 0
@@ -259,6 +282,12 @@ def _write_bodies(
                 written_notes.append(
                     f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
                     f"{them} (sync sends {them}, and jsonl keeps {them})"
+                )
+            if blanks := unsaid.get(index):
+                written_notes.append(
+                    f"{' and '.join(blanks)} written blank, as the input has no column for "
+                    f"{'them' if len(blanks) > 1 else 'it'}: a sync of this CSV takes a blank beside course_subject_1 "
+                    "for no such subject, and clears one Register holds (a sync of the input leaves it)"
                 )
         source = item["source"]
         for note in written_notes:

@@ -5,7 +5,6 @@ In memory (tests/sync/held.py) for drift and the PUT body, and over HTTP against
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from typing import Any
 
@@ -14,7 +13,7 @@ from held import listed, record
 from hesa_extracts import hesa_trainee, write_hesa_xml
 
 from register_batch.sync.compare import drift, update_body
-from trainee_extracts import WITHDRAWN, trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, without_columns, write_extract
 
 PHYSICS, MATHEMATICS, CHEMISTRY = "100425", "100403", "100417"  # secondary subjects, valid for route 12 (11-16)
 PUT = "PUT /trainees/{trainee_id}"
@@ -118,16 +117,8 @@ def test_a_second_subject_the_course_dropped_is_cleared_once_and_converges(regis
 
 def _register_csv_without_columns(tmp_path, night: int, *dropped: str):
     """Register's CSV whose header lacks `dropped` (an SRS export cut down to the columns it fills)."""
-    path = write_extract(tmp_path / f"night-{night}-full.csv", [dict(trainee(1), course_subject_1=PHYSICS)])
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    kept = [column for column in rows[0] if column not in dropped]
-    out = tmp_path / f"night-{night}.csv"
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=kept, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out
+    path = write_extract(tmp_path / f"night-{night}.csv", [dict(trainee(1), course_subject_1=PHYSICS)])
+    return without_columns(path, *dropped)
 
 
 def test_a_subject_the_csv_has_no_column_for_is_not_cleared(register, tmp_path):
