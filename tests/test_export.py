@@ -1172,6 +1172,31 @@ def test_a_value_only_one_format_holds_is_said_to_be_refused_only_in_that_format
     assert validated(out, tmp_path).exit_code == (1 if refused else 0)
 
 
+@pytest.mark.parametrize(
+    ("disabilities", "refused"),
+    [({"disability1": "00", "disability2": "95"}, None), ({"disability1": "08"}, "untranslatable_code (disability1)")],
+    ids=["00-read-as-95", "08-untranslatable"],
+)
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_a_legacy_code_register_holds_is_judged_as_validate_reads_it(
+    synced, tmp_path, disabilities, refused, to, suffix
+):
+    """review44 F6: Register keeps any disability code another client sends (§3.1, §5.3), and validate reads the
+    written file's legacy codes through the mapping (00 is 95; 08 has no translation). The note checked them
+    untranslated: 00 was said to be refused (unknown_disability) where validate passed the file, and 08 by another
+    code than validate's."""
+    emulator, _source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = next(iter(client.iter_trainees(academic_cycle=2025)))
+        keys = {f"disability{n}": "" for n in range(1, 10)} | disabilities
+        client.update_trainee(first["trainee_id"], {**keys, "ethnicity": first["ethnicity"]})
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    said = [note.split(": validate and sync of this file refuse it: ")[1].split(";")[0] for note in refusals(result)]
+    assert said == ([refused] if refused else [])
+    assert validated(out, tmp_path).exit_code == (1 if refused else 0)
+
+
 @pytest.mark.parametrize("rows", [0, 1])
 def test_an_abandoned_hesa_xml_output_leaves_no_file_while_its_writer_lives(tmp_path, rows):
     """An export that fails abandons its output: no file, not even a temporary one, is left (while the writer is

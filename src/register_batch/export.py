@@ -31,6 +31,7 @@ from register_batch.fs import (
     leftover_temporaries,
     private_writer,
 )
+from register_batch.mapping import Mapper
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
 from register_batch.progress import SILENT, Progress
@@ -117,14 +118,14 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
 _NOTED_ELSEWHERE = frozenset({"control_character", "required"})
 
 
-def refused_note(held: dict[str, Any], validator: Validator) -> str | None:
+def refused_note(held: dict[str, Any], validator: Validator, read_by: Mapper | None = None) -> str | None:
     """A note for a trainee whose row or Student validate (and sync) of this file refuse for more than the HESA
     details `missing_note` names: Register can hold what its rules refuse of a request now (its only degree deleted
     in Register's service, a rule of a later API version; review40 F4), else None. `held` is what of the trainee's
     body the row or Student holds (the writer's `held`): what the file leaves out (a second degree in the CSV, a
     middle_names with no column or tag) is not refused by validate of it, and a note saying it is would be false.
     Named by rule code and field only: notes are printed, and a value can be personal data."""
-    issues = validator.check_body(held)
+    issues = validator.check_body(held, read_by)  # its legacy codes read as validate reads them (review44 F6)
     refused = sorted({(i.code, i.field) for i in issues if i.is_error and i.code not in _NOTED_ELSEWHERE})
     if not refused:
         return None
@@ -442,6 +443,7 @@ def export_trainees(
     providers: set[str] = set()
     # The formats that read back are checked as validate would check them (refused_note).
     validator = Validator(load_reference(client.api_version)) if to in STATE_HOLDERS else None
+    read_by = Mapper(load_mapping()) if validator is not None else None  # as validate of the file reads it
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.total
     count = 0
@@ -460,7 +462,7 @@ def export_trainees(
                 if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
                 elif validator is not None and (
-                    (refused := refused_note(writer.held(request_body(trainee)), validator)) is not None
+                    (refused := refused_note(writer.held(request_body(trainee)), validator, read_by)) is not None
                 ):
                     written = [refused, *written]
                 if (held := state_note(trainee, to)) is not None:

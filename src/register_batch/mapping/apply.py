@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -502,7 +503,7 @@ class Mapper:
             _legacy_withdrawal(record, fields)
         if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
             _legacy_deferral(record, data["study_mode"])
-        self._translate(record, plan)
+        self._translate(record, plan.translated)
         return record
 
     @staticmethod
@@ -576,9 +577,15 @@ class Mapper:
             placement.setdefault("name", f"Placement {number}")
         return urns
 
-    def _translate(self, record: TraineeRecord, plan: _Plan) -> None:
+    def translate(self, record: TraineeRecord) -> None:
+        """Translate the legacy codes of a record made from a request body, as reading it from a file would: what
+        validate of an exported file says of a value Register holds (export's refused_note; review44 F6)."""
         data = record.data
-        for field_name, translation in plan.translated:
+        self._translate(record, [(name, t) for name in data if (t := self.translation(name)) is not None])
+
+    def _translate(self, record: TraineeRecord, translated: Iterable[tuple[str, CodeTranslation]]) -> None:
+        data = record.data
+        for field_name, translation in translated:
             if field_name in data:
                 self._apply(record, data, field_name, field_name, translation)
         degrees = data.get("degrees_attributes")
