@@ -1491,9 +1491,12 @@ def test_a_token_refused_while_an_unanswered_first_create_is_looked_up_says_so_a
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 3
 
 
-def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, closed_at_end):
+@pytest.mark.parametrize("rerun_before_it_lands", [False, True])
+def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, closed_at_end, rerun_before_it_lands):
     """Register has no duplicate check for placements: one still being processed when the client gives up must
-    not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing."""
+    not be sent again. The run ends unknown (exit 3); the next run finds it there and adds nothing. A run started
+    at once, before Register lists it, added it again, and Register then held it twice: it waits, as after an
+    unanswered create, and says until when."""
     rows = [trainee(1)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=1.5) as emulator:
         fast = options(emulator, tmp_path, timeout=0.5)
@@ -1513,6 +1516,12 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, close
         first = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast, client=client)
         assert first.exit_code == 3 and first.outcomes == Counter(unknown=1)
         assert "not sent again in this run" in " ".join(first.results[0].errors)
+        if rerun_before_it_lands:
+            waiting = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast)
+            assert waiting.exit_code == 3 and waiting.outcomes == Counter(unknown=1)
+            [line] = waiting.results[0].errors
+            assert line.startswith("an earlier run's request adding a placement to trainee ") and "after " in line
+            assert waiting.results[0].again_after is not None
         time.sleep(1.5)  # the held request is carried out
         again = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast)
         assert again.exit_code == 0

@@ -97,11 +97,12 @@ def _create_wait_over(sent: str | None) -> datetime | None:
 
 
 class _CreateMayStillLand(OutcomeUnknown):
-    """A create left unknown because one sent earlier went unanswered and may still be carried out until `until`."""
+    """A create (or a placement added: `path`) left unknown because one sent earlier went unanswered and may still be
+    carried out until `until`."""
 
-    def __init__(self, until: datetime | None, message: str):
+    def __init__(self, until: datetime | None, message: str, path: str = "/trainees"):
         self.until = until
-        super().__init__("POST", "/trainees", None, [message])
+        super().__init__("POST", path, None, [message])
 
 
 def _create_may_still_land(entry: Entry) -> datetime | None:
@@ -936,6 +937,10 @@ class SyncRun:
             "source": f"{record.source.input}#{record.source.record}",
         }
         index = 0
+        if (wait := self._earlier_placement_out(key, plan)) is not None:
+            # As a create's: the placement an earlier run added may still land, and Register would hold it twice.
+            result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
+            return
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
             # Its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
@@ -1100,6 +1105,34 @@ class SyncRun:
             "nothing was sent. "
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one",
+        )
+
+    def _earlier_placement_out(self, key: str, plan: RecordPlan) -> _CreateMayStillLand | None:
+        """Why this record's placements are not added yet, if an earlier run's request adding one went unanswered a
+        short while ago and Register does not list it: Register has no duplicate check for placements (§2.11), and
+        may still carry that request out, so one added again now could be held twice. Within a run the request is
+        not sent again (`resolve`); the runs after it wait as for an unanswered create, then add it if it is still
+        missing."""
+        if not any(step.kind == "add_placement" for step in plan.steps):
+            return None
+        entry = self.ledger.get(key)
+        if (
+            entry is None
+            or entry.operation != "add_placement"
+            or entry.status not in ("in_flight", "unknown")
+            or entry.run_id == self.ledger.run_id
+        ):
+            return None
+        until = _create_wait_over(entry.updated_at)
+        if until is None or datetime.now(UTC) >= until:
+            return None
+        return _CreateMayStillLand(
+            until,
+            f"an earlier run's request adding a placement to trainee {entry.trainee_id} (run {entry.run_id}) had no "
+            "answer, and Register does not list that placement yet: it may still be carrying it out, and it has no "
+            f"duplicate check for placements, so nothing was sent. Run sync again after {until:%H:%M} UTC: it adds "
+            "the placement only if Register still does not list it",
+            f"/trainees/{entry.trainee_id}/placements",
         )
 
     def _earlier_create_may_land(self, key: str) -> tuple[Entry, datetime] | None:
@@ -1290,15 +1323,15 @@ class SyncRun:
                 return
             # Not there yet, but it may be still being processed, and Register has no duplicate check for
             # placements (unlike trainees, degrees and state changes): a resend could add it twice. Left unknown;
-            # the next run compares the placements again and adds it only if it is still missing.
-            raise OutcomeUnknown(
-                "POST",
+            # the runs after the wait compare the placements again and add it only if it is still missing
+            # (`_earlier_placement_out`).
+            until = _create_wait_over(None)  # from now: never None
+            raise _CreateMayStillLand(
+                until,
+                f"adding placement {urn}: no answer, and Register does not list it yet; not sent again in this run "
+                f"(a second request could add it twice). Run sync again after {until:%H:%M} UTC to finish: it adds "
+                "it only if Register still does not list it",
                 f"/trainees/{plan.trainee_id}/placements",
-                None,
-                [
-                    f"adding placement {urn}: no answer, and Register does not list it yet; not sent again in this "
-                    "run (a second request could add it twice). Run sync again to finish"
-                ],
             )
         self.perform(plan, step, record)
 
