@@ -190,3 +190,43 @@ def test_a_withdrawn_trainee_keeps_its_subject_and_is_not_blocked_for_a_blank(re
         assert again.actions == Counter(unchanged=1) and again.exit_code == 0, again.actions
     [held] = register.trainees(2025)
     assert (held["state"], held["course_subject_2"]) == ("withdrawn", MATHEMATICS)
+
+
+def test_a_subject_a_users_vintage_reads_from_a_tag_of_its_own_is_unsaid_in_xml(tmp_path):
+    """review46 F3: the same mapping as above written under `vintages` (a collection's own fields, docs/mappings.md)
+    was not taken for the user's: a Student without its tag cleared Register's subject 2."""
+    from register_batch.mapping.apply import Mapper
+    from register_batch.mapping.loader import load_mapping
+    from register_batch.model import CLEARABLE_SUBJECTS, SourceRef
+    from register_batch.readers.base import RawRecord
+
+    mapping = tmp_path / "subjects.yaml"
+    mapping.write_text(
+        "fields:\n  hesa:\n    vintages:\n      C23053:\n        trainee:\n"
+        "          course_subject_2: SECOND_SUBJECT\n",
+        encoding="utf-8",
+    )
+    fields = {"F_SBJCA1": PHYSICS, "F_ITTSTARTDATE": "2026-09-01"}  # a C23053+ Student
+    raw = RawRecord(source=SourceRef(input="extract", record=1, line=2), fields=fields)
+    mapped = Mapper(load_mapping([mapping])).map(raw, "hesa-xml")
+    assert mapped.vintage == "C23053"
+    assert set(mapped.partial_lists) & set(CLEARABLE_SUBJECTS) == {"course_subject_2"}
+
+
+def test_a_subject_1_translated_from_a_legacy_code_clears_no_specialism_register_holds(register, tmp_path):
+    """review46 F4: a legacy subject can name a specialism Register holds as subject 2 (101085: primary with
+    mathematics, held as 100511 and 100403); translated by the user's mapping to 100511, with subject 2 left blank in
+    the SRS, it cleared the mathematics. A record whose subject was translated says nothing of subjects 2 and 3."""
+    primary = {**trainee(1), "course_age_range": "13914", "course_subject_1": "100511"}
+    first = register.sync(write_extract(tmp_path / "night-1.csv", [{**primary, "course_subject_2": MATHEMATICS}]))
+    assert first.actions == Counter(create=1), [r.errors for r in first.results]
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text(
+        "codes:\n  course_subject_1:\n    source: our SRS\n    translate:\n      '101085': {to: '100511'}\n",
+        encoding="utf-8",
+    )
+    legacy = write_extract(tmp_path / "night-2.csv", [{**primary, "course_subject_1": "101085"}])
+    second = register.sync(legacy, mapping_files=[mapping])
+    assert second.actions == Counter(unchanged=1), [r.plan.changes for r in second.results]
+    [held] = register.trainees(2025)
+    assert (held["course_subject_1"], held["course_subject_2"]) == ("100511", MATHEMATICS)

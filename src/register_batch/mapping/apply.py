@@ -31,7 +31,7 @@ class _Plan:
     fmap: FieldMap
     trainee: tuple[tuple[str, tuple[str, ...]], ...]
     translated: tuple[tuple[str, CodeTranslation], ...]
-    # CLEARABLE_SUBJECTS, their sources (none: not read), and whether a user's mapping file names them
+    # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
     subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
 
 
@@ -367,6 +367,7 @@ def _partial_lists(raw: RawRecord, fmt: str, fmap: FieldMap, data: dict[str, Any
 
 
 _NOTHING_UNSAID: frozenset[str] = frozenset()
+_ALL_SUBJECTS_UNSAID = frozenset(CLEARABLE_SUBJECTS)
 
 
 def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
@@ -410,13 +411,21 @@ class Mapper:
             translated = tuple(
                 (name, translation) for name in trainee_map if (translation := self.translation(name)) is not None
             )
-            named = {source.key for source in self.config.named_sources}
+            bundled = self._bundled_map(fmap.family, vintage)
             subjects = tuple(
-                (name, trainee_map.get(name, ()), f"fields.{fmap.family}.trainee.{name}" in named)
+                (name, trainee_map.get(name, ()), bundled is None or trainee_map.get(name) != bundled.get(name))
                 for name in CLEARABLE_SUBJECTS
             )
             plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects)
         return plan
+
+    def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
+        """The bundled trainee field map of a family's layout (`vintage`), before any user's file; None if unknown."""
+        bundled = self.config.bundled_fields.get(family)
+        if bundled is None:
+            return None
+        overrides = next((found for name, _any_of, found in bundled.vintages if name == vintage), None)
+        return {**bundled.trainee, **overrides} if overrides else bundled.trainee
 
     def _state_sources(self, fmap: FieldMap) -> _StateSources:
         found = self._states.get(id(fmap))
@@ -620,6 +629,10 @@ class Mapper:
                 if alternative.to == value:  # mapped to itself (undoing a bundled translation): nothing translated
                     return
                 holder[key] = alternative.to
+                if label.startswith("course_subject_"):
+                    # A legacy subject can name a specialism (101085: primary with mathematics) that Register holds as
+                    # a second subject: the extract's blank subjects say nothing then (review46 F4).
+                    record.partial_lists = record.partial_lists | _ALL_SUBJECTS_UNSAID
                 note = f" ({alternative.note})" if alternative.note else ""
                 record.issue(
                     "legacy_code_translated",

@@ -133,6 +133,9 @@ class MappingConfig:
     sha256: list[str] = field(default_factory=list)  # of each of `files`, as read
     named_sources: list[NamedSource] = field(default_factory=list)
     bundled_codes: int = 0  # `codes` starts with this many bundled translations; the users' files' follow
+    # The bundled field maps, before any user's file: whether a field is read from the bundled sources (HESA's own
+    # tags) or from a user's (Mapper: a user's tag absent from a Student says nothing, review44 F2, review46 F3).
+    bundled_fields: dict[str, FieldMap] = field(default_factory=dict)
 
     def translations_for(self, field_name: str) -> CodeTranslation | None:
         """Every translation that applies to the field, merged code by code: later (user) files win per code.
@@ -599,6 +602,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         "hesa": _read_yaml(base / "fields" / "hesa.yaml"),
         "register-csv": _read_yaml(base / "fields" / "register-csv.yaml"),
     }
+    bundled_fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     codes: list[CodeTranslation] = []
     files = []
     hashes: list[str] = []
@@ -642,4 +646,5 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
             for (family, key), (file, names, group, line) in read.items()
         ],
         bundled_codes=bundled_codes,
+        bundled_fields=bundled_fields,
     )

@@ -135,8 +135,8 @@ def shown(value: object, limit: int = SHOWN_MAX) -> str:
 
 _ENV.filters["shown"] = shown
 # A drift entry (dry-run.md) for a degree or placement one side lacks, or the state of a trainee Register does not
-# hold yet, has null on that side: "none" there, not "blank", which dry-run.md keeps for a field left empty (never
-# drift in the extract).
+# hold yet, has null on that side: "none" there, not "blank", which dry-run.md keeps for a field left empty (drift in
+# the extract only for a course subject 2 or 3 beside a subject 1, which sync clears).
 _WHOLE_ITEM = re.compile(r"(degrees|placements)(\[[0-9]+\])?|state")
 
 
