@@ -11,6 +11,7 @@ trainees.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -21,9 +22,10 @@ from typing import Any
 import pytest
 
 from emulated import AS_OF, sync_options
+from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable
 from register_batch.sync import sync_files
 from trainee_extracts import trainee, write_extract
 
@@ -363,6 +365,66 @@ def test_a_create_sent_after_two_unanswered_ones_must_be_refused_beside_both(tmp
         assert [(r.plan.action, r.outcome) for r in third.results] == [("create", "unknown")]
         time.sleep(4.5)  # both held creates are carried out, or refused as the other's duplicate
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
+
+
+def _create_answered(emulator: Any, status: int) -> RegisterClient:
+    """A client whose creates Register refuses, doing nothing: 429 on every try (its window spent), or 422 (a
+    training partner URN it does not know, which validate cannot tell)."""
+    from register_batch.emulator.ratelimit import FixedWindowLimiter
+
+    class Refused(RegisterClient):
+        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+            if status == 422:
+                return super().create_trainee({**data, "training_partner_urn": "999999"})
+            emulator.limiter = FixedWindowLimiter(0, 60.0)
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.limiter = None
+
+    return Refused(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+
+
+@pytest.mark.parametrize("status", [429, 422])
+def test_a_later_create_refused_leaves_an_earlier_one_still_out_waited_for(tmp_path: Path, status: int) -> None:
+    """review46 F1: a run killed with its create out; the next, the record unchanged, sent the create at once (the
+    409 refuses one of two that share a digest) and Register refused it (429, 422): the record's entry said failed, and
+    the earlier create was forgotten. The run after, with the surname corrected, created it at once, and the earlier
+    create, landing late, was a second trainee. Each create Register never answered is kept until it answers."""
+    row = trainee(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        _killed_with_its_create_out(emulator, extract, tmp_path)
+        with contextlib.suppress(Interrupted, RegisterUnavailable), _create_answered(emulator, status) as client:
+            sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
+        write_extract(extract, [{**row, "last_name": "Corrected"}])
+        third = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "third"))
+        # a create, or the update of the trainee the held create made if it landed already: either waits
+        assert [r.outcome for r in third.results] == ["unknown"], [r.errors for r in third.results]
+        time.sleep(4.5)  # the held create is carried out
+        assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
+
+
+def test_an_update_that_would_unguard_a_create_still_out_waits(tmp_path: Path) -> None:
+    """review46 F2: a create timed out (Register holds it) and the run, not finding it listed, sent it again: 201.
+    The next run, the surname corrected, sent the update at once, and the first create, landing late, met no trainee
+    with its surname: a second one. The update waits while that create may still land, saying until when."""
+    row = trainee(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+        first = _create_left_unanswered(emulator, extract, tmp_path)
+        assert [(r.plan.action, r.outcome) for r in first.results] == [("create", "done")]
+        write_extract(extract, [{**row, "last_name": "Corrected"}])
+        second = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "second"))
+        [waiting] = second.results
+        assert (waiting.plan.action, waiting.outcome, second.exit_code) == ("update", "unknown", 3)
+        assert "changes what its duplicate check compares" in waiting.errors[0] and waiting.again_after is not None
+        time.sleep(4.5)  # the held create is carried out, or refused as the trainee's duplicate
+        assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
+        minutes_pass(tmp_path, 11)
+        later = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "later"))
+        assert [(r.plan.action, r.outcome) for r in later.results] == [("update", "done")]
+        assert [t["last_name"] for t in _held(emulator)] == ["Corrected"]
 
 
 def test_the_wait_after_an_unanswered_create_ends_on_the_minute_its_line_names() -> None:

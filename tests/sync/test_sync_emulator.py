@@ -24,6 +24,7 @@ import pytest
 
 from cli_runs import sync_command
 from emulated import create_answers_lost, sync_options
+from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.api.client import listed_at
 from register_batch.emulator import start_emulator
@@ -1665,6 +1666,11 @@ def test_a_create_left_unanswered_is_found_on_the_next_run_after_its_start_moved
     emulator.set_faults(None)
     assert stats(emulator)["trainees"] == 1
     corrected = started_in(2027, mistyped)
+    # The create's answer was lost, so it may be carried out yet as far as the ledger can tell: an update changing the
+    # start Register's 409 compares waits 10 minutes (review46 F2), and then is sent.
+    waiting = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
+    assert waiting.exit_code == 3 and waiting.actions == Counter(update=1), waiting.summary_line()
+    minutes_pass(tmp_path, 11)
     result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
     assert result.exit_code == 0 and result.actions == Counter(update=1), result.summary_line()
     assert stats(emulator)["trainees"] == 1

@@ -17,7 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTE
 -- digest with each, so that whichever create lands second is refused. (2026-12-03's ledgers have a
 -- table creates_refused in its place, which is not read: their creates are waited for, as not known to be refused.)
 CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT);
+-- Each create request sent, with what Register's 409 compares of it (as creates_matched) and when, until Register
+-- answers it (201, or a refusal): one left unanswered (a timeout, a lost reply, a run killed while it was out) may
+-- still be carried out for a while, and whatever the record's entry in `records` says since (a later create refused,
+-- the trainee created by a resend and updated), a later create or update of the record must leave Register's 409 able
+-- to refuse it (Ledger.creates_out_for; review46 F1, F2).
+CREATE TABLE IF NOT EXISTS creates_out (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, compared TEXT, sent_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS creates_out_key ON creates_out (key);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -116,6 +125,10 @@ class LedgerUnwritable(Interrupted):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _a_day_ago() -> str:
+    return (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="milliseconds")
 
 
 def _to_the_second(stamp: str | None) -> str | None:
@@ -640,6 +653,26 @@ class Ledger:
             "SELECT start_cycle, compared FROM creates_sent LEFT JOIN creates_matched USING (key) WHERE key = ?", (key,)
         ).fetchone()
         return (int(row[0]), row[1]) if row else None
+
+    def create_going_out(self, key: str, compared: str | None) -> int:
+        """Note a create request of the record `key` about to be sent (committed before it is), with what Register's
+        409 compares of it (`duplicate_check_key`); its id, for `create_answered`. A day's old ones are let go."""
+        with self._one_commit():
+            self._execute("DELETE FROM creates_out WHERE key = ? AND sent_at < ?", (key, _a_day_ago()))
+            cursor = self._execute(
+                "INSERT INTO creates_out (key, compared, sent_at) VALUES (?, ?, ?)", (key, compared, _now())
+            )
+            return int(cursor.lastrowid or 0)
+
+    def create_answered(self, sent: int) -> None:
+        """Register answered the create request `sent` (`create_going_out`): it can no longer be carried out later."""
+        with self._one_commit():
+            self._execute("DELETE FROM creates_out WHERE id = ?", (sent,))
+
+    def creates_out_for(self, key: str) -> list[tuple[str | None, str]]:
+        """The record's create requests Register never answered: (what its 409 compares of each, when it was sent)."""
+        rows = self._execute("SELECT compared, sent_at FROM creates_out WHERE key = ? ORDER BY id", (key,))
+        return [(compared, str(sent_at)) for compared, sent_at in rows]
 
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")

@@ -33,6 +33,7 @@ from register_batch.api import (
     RegisterClient,
     Secret,
     StoppedWaiting,
+    TransportError,
     Unauthorized,
     Unprocessable,
     resolve_target,
@@ -94,6 +95,17 @@ def _create_wait_over(sent: str | None) -> datetime | None:
         return None
     over = at + UNANSWERED_CREATE_WAIT
     return over.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _never_carried_out(exc: ApiError) -> bool:
+    """Whether a write's error says Register did not and will not carry it out: refused with a 4xx (409, 422, a 429
+    after every retry, 403), or never sent (a connection refused). Not an OutcomeUnknown: a timeout, a lost reply or a
+    5xx may be carried out yet."""
+    if isinstance(exc, OutcomeUnknown):
+        return False
+    if isinstance(exc, TransportError):
+        return not exc.sent
+    return exc.status is not None and exc.status < 500
 
 
 class _CreateMayStillLand(OutcomeUnknown):
@@ -945,6 +957,9 @@ class SyncRun:
             # Its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
+        if (wait := self._update_would_unguard(key, plan, record)) is not None:
+            result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
+            return
         create_match = self._create_match(key, record) if plan.steps and plan.steps[0].kind == "create" else None
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
@@ -1087,18 +1102,22 @@ class SyncRun:
         # twice, and nothing it compares corrected between them (a start, ITT start, surname, date of birth, or both
         # the first name and the email: review41, review42, review43, helper-207 F2).
         match = duplicate_check_key(record.data)
+        unguarded = self._unguarded_by(key, match)
         sent = self.ledger.create_sent_for(key)
-        if match is not None and (
-            sent is None or (sent[0] == start_cycle(record.data) and a_later_create_is_refused(sent[1], match))
+        if unguarded is None and (
+            match is not None
+            and (sent is None or (sent[0] == start_cycle(record.data) and a_later_create_is_refused(sent[1], match)))
         ):
             return None
         out = self._earlier_create_may_land(key)
-        if out is None:
+        if out is None and unguarded is None:
             return None
-        entry, until = out
+        run_id, until = (out[0].run_id, out[1]) if out is not None else (None, None)
+        until = max(u for u in (until, unguarded) if u is not None)
         return _CreateMayStillLand(
             until,
-            f"an earlier run's create of this trainee (run {entry.run_id}) had no answer, and Register does not list "
+            f"an earlier run's create of this trainee{f' (run {run_id})' if run_id else ''} had no answer, and "
+            "Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
             "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
             "start, surname, date of birth or route corrected since, or both the first name and the email), so "
@@ -1185,7 +1204,7 @@ class SyncRun:
         client = self.client
         try:
             if step.kind == "create":
-                created = client.create_trainee(create_body(record.data))
+                created = self._create(plan, record)
                 if not created.get("trainee_id"):  # a 201 that names no trainee: created, but as whom is unknown
                     raise OutcomeUnknown("POST", "/trainees", 201, ["Register's answer named no trainee_id"])
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
@@ -1242,6 +1261,58 @@ class SyncRun:
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
+
+    def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
+        """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`): from before it
+        is sent until Register answers it. A request with no answer (a timeout, a lost reply, a 5xx, the process
+        killed) stays noted."""
+        assert plan.key is not None  # a record sent has a key (_execute)
+        sent = self.ledger.create_going_out(plan.key, duplicate_check_key(record.data))
+        try:
+            created = self.client.create_trainee(create_body(record.data))
+        except StoppedWaiting:  # a stop asked for while it waited for its turn: never sent
+            self.ledger.create_answered(sent)
+            raise
+        except ApiError as exc:
+            if _never_carried_out(exc):
+                self.ledger.create_answered(sent)
+            raise
+        self.ledger.create_answered(sent)
+        return created
+
+    def _unguarded_by(self, key: str, match: str | None, *, creates_only: bool = False) -> datetime | None:
+        """Until when a create of the record `key` that Register never answered may still be carried out, if one may
+        and Register's 409 could not refuse it beside a trainee with `match` (`duplicate_check_key`): a create of the
+        record now, or a trainee updated to it (one created by a resend after the unanswered create, review46 F2).
+        Whatever the record's entry says since: a later create refused (429, 422) did not answer the first (review46
+        F1). `creates_only`: a create sent unguarded (match None) is not counted, as no update could guard it."""
+        out = [
+            (compared, until)
+            for compared, sent_at in self.ledger.creates_out_for(key)
+            if (until := _create_wait_over(sent_at)) is not None and datetime.now(UTC) < until
+        ]
+        if creates_only:
+            out = [(compared, until) for compared, until in out if compared is not None]
+        unguarded = [until for compared, until in out if not a_later_create_is_refused(compared, match)]
+        return max(unguarded) if unguarded else None
+
+    def _update_would_unguard(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _CreateMayStillLand | None:
+        """Why the record's update is not sent yet: a create of it that Register never answered may still be carried
+        out, and the update would change what Register's 409 compares (a surname, date of birth, route or start, or
+        both the first name and the email) so that it no longer refuses that create (review46 F2)."""
+        if not any(step.kind == "update" for step in plan.steps):
+            return None
+        until = self._unguarded_by(key, duplicate_check_key(record.data), creates_only=True)
+        if until is None:
+            return None
+        return _CreateMayStillLand(
+            until,
+            f"a create of this trainee sent before (by run {self.ledger.run_id} or an earlier one) had no answer, and "
+            "Register may still carry it out: this record's update changes what its duplicate check compares (a "
+            "surname, date of birth, route or start, or both the first name and the email), so that check would not "
+            f"stop it, and nothing was sent. Run sync again after {until:%H:%M} UTC to send the update",
+            f"/trainees/{plan.trainee_id}",
+        )
 
     def _adopt(self, plan: RecordPlan, exc: Conflict) -> Exception:
         """A 409 on create: Register holds this trainee already; adopt it when it is unambiguously ours."""
