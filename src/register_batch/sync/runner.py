@@ -1307,8 +1307,9 @@ class SyncRun:
             return None
         return _CreateMayStillLand(
             until,
-            f"a create of this trainee sent before (by run {self.ledger.run_id} or an earlier one) had no answer, and "
-            "Register may still carry it out: this record's update changes what its duplicate check compares (a "
+            "a create of this trainee sent a short while ago had no answer (a timeout, a lost reply, a run stopped "
+            "while it was out), and Register may still carry it out: this record's update changes what its duplicate "
+            "check compares (a "
             "surname, date of birth, route or start, or both the first name and the email), so that check would not "
             f"stop it, and nothing was sent. Run sync again after {until:%H:%M} UTC to send the update",
             f"/trainees/{plan.trainee_id}",
