@@ -16,7 +16,7 @@ def minutes_pass(under: Path, minutes: int) -> None:
         for key, updated_at in db.execute("SELECT key, updated_at FROM records").fetchall():
             earlier = datetime.fromisoformat(updated_at) - timedelta(minutes=minutes)
             db.execute("UPDATE records SET updated_at = ? WHERE key = ?", (earlier.isoformat(), key))
-        # The creates Register never answered, with when each was sent (Ledger.creates_out_for).
-        for row_id, sent_at in db.execute("SELECT id, sent_at FROM creates_out").fetchall():
+        # The creates and placements Register never answered, with when each was sent (Ledger.unanswered).
+        for row_id, sent_at in db.execute("SELECT id, sent_at FROM writes_unanswered").fetchall():
             earlier = datetime.fromisoformat(sent_at) - timedelta(minutes=minutes)
-            db.execute("UPDATE creates_out SET sent_at = ? WHERE id = ?", (earlier.isoformat(), row_id))
+            db.execute("UPDATE writes_unanswered SET sent_at = ? WHERE id = ?", (earlier.isoformat(), row_id))

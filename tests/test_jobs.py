@@ -471,9 +471,9 @@ def test_convert_to_register_csv_says_which_subjects_it_writes_blank_for_want_of
             0,
             "not_in_register_csv",
             None,
-            "course_subject_2 and course_subject_3 written blank, as the input has no column for them: a sync of this "
-            "CSV takes a blank beside course_subject_1 for no such subject, and clears one Register holds (a sync of "
-            "the input leaves it)",
+            "course_subject_2 and course_subject_3 written blank: a sync of this CSV takes a blank beside "
+            "course_subject_1 for no such subject, and clears one Register holds, where a sync of the input leaves it "
+            "(the input has no column for it, or its course_subject_1 is a legacy code translated)",
         )
     ]
     whole = write_extract(tmp_path / "whole.csv", [trainee(1)])

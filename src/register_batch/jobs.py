@@ -247,9 +247,10 @@ def convert_files(
 
 
 def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:
-    """The course subjects a record's input has no place for (TraineeRecord.partial_lists), blank beside a given
-    course_subject_1: Register's CSV has a column for each, so written blank they say the course has no such subject,
-    and a sync of that CSV would clear the one Register holds, where a sync of the input leaves it (review44 F3)."""
+    """The course subjects a record's input says nothing of (TraineeRecord.partial_lists: no column for them, or a
+    legacy subject translated), blank beside a given course_subject_1: Register's CSV has a column for each, so written
+    blank they say the course has no such subject, and a sync of that CSV would clear the one Register holds, where a
+    sync of the input leaves it (review44 F3, review47 F4)."""
     data = record.data
     if data.get("course_subject_1") is None:
         return []
@@ -285,9 +286,9 @@ def _write_bodies(
                 )
             if blanks := unsaid.get(index):
                 written_notes.append(
-                    f"{' and '.join(blanks)} written blank, as the input has no column for "
-                    f"{'them' if len(blanks) > 1 else 'it'}: a sync of this CSV takes a blank beside course_subject_1 "
-                    "for no such subject, and clears one Register holds (a sync of the input leaves it)"
+                    f"{' and '.join(blanks)} written blank: a sync of this CSV takes a blank beside course_subject_1 "
+                    "for no such subject, and clears one Register holds, where a sync of the input leaves it (the "
+                    "input has no column for it, or its course_subject_1 is a legacy code translated)"
                 )
         source = item["source"]
         for note in written_notes:

@@ -65,15 +65,19 @@ CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTE
 -- digest with each, so that whichever create lands second is refused. (2026-12-03's ledgers have a
 -- table creates_refused in its place, which is not read: their creates are waited for, as not known to be refused.)
 CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT);
--- Each create request sent, with what Register's 409 compares of it (as creates_matched) and when, until Register
--- answers it (201, or a refusal): one left unanswered (a timeout, a lost reply, a run killed while it was out) may
--- still be carried out for a while, and whatever the record's entry in `records` says since (a later create refused,
--- the trainee created by a resend and updated), a later create or update of the record must leave Register's 409 able
--- to refuse it (Ledger.creates_out_for; review46 F1, F2).
-CREATE TABLE IF NOT EXISTS creates_out (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, compared TEXT, sent_at TEXT NOT NULL
+-- Each create or placement request sent, until Register answers it (a 2xx, or a refusal): one left unanswered (a
+-- timeout, a lost reply, a run killed while it was out) may still be carried out for a while, and whatever the
+-- record's entry in `records` says since (a later create refused, the trainee created by a resend and updated, the
+-- placement gone from the extract and back), a later create, update or placement of the record must not let Register
+-- carry out the same thing twice (Ledger.unanswered; review46 F1, F2, review47 F1, F2). `kind` is `create` (with what
+-- Register's 409 compares of it, as creates_matched) or `add_placement` (with the trainee's id); `srs_id` finds it
+-- again after the record's HUSID, and so its key, is corrected; `sent_at` is when the request went out, or when it
+-- was last known unanswered.
+CREATE TABLE IF NOT EXISTS writes_unanswered (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL, srs_id TEXT, trainee_id TEXT,
+    compared TEXT, sent_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS creates_out_key ON creates_out (key);
+CREATE INDEX IF NOT EXISTS writes_unanswered_key ON writes_unanswered (key);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -654,24 +658,47 @@ class Ledger:
         ).fetchone()
         return (int(row[0]), row[1]) if row else None
 
-    def create_going_out(self, key: str, compared: str | None) -> int:
-        """Note a create request of the record `key` about to be sent (committed before it is), with what Register's
-        409 compares of it (`duplicate_check_key`); its id, for `create_answered`. A day's old ones are let go."""
+    def write_going_out(
+        self,
+        kind: str,
+        key: str,
+        *,
+        srs_id: str | None = None,
+        trainee_id: str | None = None,
+        compared: str | None = None,
+    ) -> int:
+        """Note a create or placement request of the record `key` about to be sent (committed before it is): its id,
+        for `write_answered`. A day's old ones are let go."""
         with self._one_commit():
-            self._execute("DELETE FROM creates_out WHERE key = ? AND sent_at < ?", (key, _a_day_ago()))
+            self._execute("DELETE FROM writes_unanswered WHERE key = ? AND sent_at < ?", (key, _a_day_ago()))
             cursor = self._execute(
-                "INSERT INTO creates_out (key, compared, sent_at) VALUES (?, ?, ?)", (key, compared, _now())
+                "INSERT INTO writes_unanswered (kind, key, srs_id, trainee_id, compared, sent_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, key, srs_id, trainee_id, compared, _now()),
             )
             return int(cursor.lastrowid or 0)
 
-    def create_answered(self, sent: int) -> None:
-        """Register answered the create request `sent` (`create_going_out`): it can no longer be carried out later."""
+    def write_answered(self, sent: int) -> None:
+        """Register answered the request `sent` (`write_going_out`): it can no longer be carried out later."""
         with self._one_commit():
-            self._execute("DELETE FROM creates_out WHERE id = ?", (sent,))
+            self._execute("DELETE FROM writes_unanswered WHERE id = ?", (sent,))
 
-    def creates_out_for(self, key: str) -> list[tuple[str | None, str]]:
-        """The record's create requests Register never answered: (what its 409 compares of each, when it was sent)."""
-        rows = self._execute("SELECT compared, sent_at FROM creates_out WHERE key = ? ORDER BY id", (key,))
+    def write_unanswered(self, sent: int) -> None:
+        """The request `sent` ended with no answer: its wait runs from now, not from before the client's own retries
+        and rate-limit waits (review47 F3)."""
+        with self._one_commit():
+            self._execute("UPDATE writes_unanswered SET sent_at = ? WHERE id = ?", (_now(), sent))
+
+    def unanswered(
+        self, kind: str, key: str, *, srs_id: str | None = None, trainee_id: str | None = None
+    ) -> list[tuple[str | None, str]]:
+        """The record's `kind` requests Register never answered, found by its key, its SRS id (a HUSID corrected since)
+        or, for placements, its trainee: (what its 409 compares, for a create; when it was sent)."""
+        rows = self._execute(
+            "SELECT compared, sent_at FROM writes_unanswered WHERE kind = ? AND (key = ? "
+            "OR (srs_id IS NOT NULL AND srs_id = ?) OR (trainee_id IS NOT NULL AND trainee_id = ?)) ORDER BY id",
+            (kind, key, srs_id, trainee_id),
+        )
         return [(compared, str(sent_at)) for compared, sent_at in rows]
 
     def unresolved(self) -> list[Entry]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any, TypeVar, overload
 
 from register_batch.api import (
     TARGETS,
@@ -79,6 +79,7 @@ from register_batch.validation.providers import checked_ukprn, moved_why, traini
 from register_batch.wording import counted, printable
 
 log = logging.getLogger("register_batch.sync")
+_Answer = TypeVar("_Answer")
 
 # How long after an unanswered create of a record that Register's 409 does not protect (a_second_create_is_refused)
 # the next runs wait before creating it again: Register may carry out a request long after the client gave up on it
@@ -95,6 +96,12 @@ def _create_wait_over(sent: str | None) -> datetime | None:
         return None
     over = at + UNANSWERED_CREATE_WAIT
     return over.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _still_out_until(sent_at: str) -> datetime | None:
+    """Until when a request sent (or last known unanswered) at `sent_at` may still be carried out, if it may now."""
+    until = _create_wait_over(sent_at)
+    return until if until is not None and datetime.now(UTC) < until else None
 
 
 def _never_carried_out(exc: ApiError) -> bool:
@@ -1102,7 +1109,7 @@ class SyncRun:
         # twice, and nothing it compares corrected between them (a start, ITT start, surname, date of birth, or both
         # the first name and the email: review41, review42, review43, helper-207 F2).
         match = duplicate_check_key(record.data)
-        unguarded = self._unguarded_by(key, match)
+        unguarded = self._unguarded_by(key, record.provider_trainee_id, match)
         sent = self.ledger.create_sent_for(key)
         if unguarded is None and (
             match is not None
@@ -1127,31 +1134,30 @@ class SyncRun:
         )
 
     def _earlier_placement_out(self, key: str, plan: RecordPlan) -> _CreateMayStillLand | None:
-        """Why this record's placements are not added yet, if an earlier run's request adding one went unanswered a
-        short while ago and Register does not list it: Register has no duplicate check for placements (§2.11), and
-        may still carry that request out, so one added again now could be held twice. Within a run the request is
-        not sent again (`resolve`); the runs after it wait as for an unanswered create, then add it if it is still
-        missing."""
+        """Why this record's placements are not added yet, if a request adding one to its trainee went unanswered a
+        short while ago: Register has no duplicate check for placements (§2.11), and may still carry that request out,
+        so one added again now could be held twice. Within a run the request is not sent again (`resolve`); the runs
+        after it wait as for an unanswered create, then add it if it is still missing. Found by the ledger's note of
+        the request (`write_going_out`), whatever the record's entry says since (the placement gone from the extract
+        and back) and whatever its HUSID is now (review47 F1, F2)."""
         if not any(step.kind == "add_placement" for step in plan.steps):
             return None
-        entry = self.ledger.get(key)
-        if (
-            entry is None
-            or entry.operation != "add_placement"
-            or entry.status not in ("in_flight", "unknown")
-            or entry.run_id == self.ledger.run_id
-        ):
+        out = [
+            until
+            for _compared, sent_at in self.ledger.unanswered(
+                "add_placement", key, srs_id=plan.provider_trainee_id, trainee_id=plan.trainee_id
+            )
+            if (until := _still_out_until(sent_at)) is not None
+        ]
+        if not out:
             return None
-        until = _create_wait_over(entry.updated_at)
-        if until is None or datetime.now(UTC) >= until:
-            return None
+        until = max(out)
         return _CreateMayStillLand(
             until,
-            f"an earlier run's request adding a placement to trainee {entry.trainee_id} (run {entry.run_id}) had no "
-            "answer, and Register does not list that placement yet: it may still be carrying it out, and it has no "
-            f"duplicate check for placements, so nothing was sent. Run sync again after {until:%H:%M} UTC: it adds "
-            "the placement only if Register still does not list it",
-            f"/trainees/{entry.trainee_id}/placements",
+            f"a request adding a placement to trainee {plan.trainee_id} had no answer a short while ago, and Register "
+            "may still carry it out: it has no duplicate check for placements, so nothing was sent. Run sync again "
+            f"after {until:%H:%M} UTC: it adds a placement only if Register still does not list it",
+            f"/trainees/{plan.trainee_id}/placements",
         )
 
     def _earlier_create_may_land(self, key: str) -> tuple[Entry, datetime] | None:
@@ -1229,7 +1235,11 @@ class SyncRun:
                 with contextlib.suppress(NotFound):  # already gone (a retried delete)
                     client.delete_degree(trainee_id, _item_id(step))
             elif step.kind == "add_placement":
-                client.add_placement(trainee_id, step.body or {})
+                assert plan.key is not None
+                sent = self.ledger.write_going_out(
+                    "add_placement", plan.key, srs_id=plan.provider_trainee_id, trainee_id=trainee_id
+                )
+                self._noted_while_out(sent, lambda: client.add_placement(trainee_id, step.body or {}))
             elif step.kind == "delete_placement":
                 with contextlib.suppress(NotFound):
                     client.delete_placement(trainee_id, _item_id(step))
@@ -1263,33 +1273,44 @@ class SyncRun:
             raise _Settled("failed", exc.status, exc.messages) from None
 
     def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
-        """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`): from before it
-        is sent until Register answers it. A request with no answer (a timeout, a lost reply, a 5xx, the process
-        killed) stays noted."""
+        """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`)."""
         assert plan.key is not None  # a record sent has a key (_execute)
-        sent = self.ledger.create_going_out(plan.key, duplicate_check_key(record.data))
+        sent = self.ledger.write_going_out(
+            "create", plan.key, srs_id=plan.provider_trainee_id, compared=duplicate_check_key(record.data)
+        )
+        return self._noted_while_out(sent, lambda: self.client.create_trainee(create_body(record.data)))
+
+    def _noted_while_out(self, sent: int, request: Callable[[], _Answer]) -> _Answer:
+        """A create or placement request noted in the ledger (`write_going_out`, before it is sent) until Register
+        answers it: a request with no answer (a timeout, a lost reply, a 5xx, the process killed) stays noted, its
+        wait from when it was last known unanswered."""
         try:
-            created = self.client.create_trainee(create_body(record.data))
+            answer = request()
         except StoppedWaiting:  # a stop asked for while it waited for its turn: never sent
-            self.ledger.create_answered(sent)
+            self.ledger.write_answered(sent)
             raise
         except ApiError as exc:
             if _never_carried_out(exc):
-                self.ledger.create_answered(sent)
+                self.ledger.write_answered(sent)
+            else:
+                self.ledger.write_unanswered(sent)
             raise
-        self.ledger.create_answered(sent)
-        return created
+        self.ledger.write_answered(sent)
+        return answer
 
-    def _unguarded_by(self, key: str, match: str | None, *, creates_only: bool = False) -> datetime | None:
-        """Until when a create of the record `key` that Register never answered may still be carried out, if one may
-        and Register's 409 could not refuse it beside a trainee with `match` (`duplicate_check_key`): a create of the
+    def _unguarded_by(
+        self, key: str, srs_id: str | None, match: str | None, *, creates_only: bool = False
+    ) -> datetime | None:
+        """Until when a create of the record that Register never answered may still be carried out, if one may and
+        Register's 409 could not refuse it beside a trainee with `match` (`duplicate_check_key`): a create of the
         record now, or a trainee updated to it (one created by a resend after the unanswered create, review46 F2).
         Whatever the record's entry says since: a later create refused (429, 422) did not answer the first (review46
-        F1). `creates_only`: a create sent unguarded (match None) is not counted, as no update could guard it."""
+        F1); found by the SRS id too, as a HUSID corrected since changes the record's key (review47 F1).
+        `creates_only`: a create sent unguarded (match None) is not counted, as no update could guard it."""
         out = [
             (compared, until)
-            for compared, sent_at in self.ledger.creates_out_for(key)
-            if (until := _create_wait_over(sent_at)) is not None and datetime.now(UTC) < until
+            for compared, sent_at in self.ledger.unanswered("create", key, srs_id=srs_id)
+            if (until := _still_out_until(sent_at)) is not None
         ]
         if creates_only:
             out = [(compared, until) for compared, until in out if compared is not None]
@@ -1302,7 +1323,7 @@ class SyncRun:
         both the first name and the email) so that it no longer refuses that create (review46 F2)."""
         if not any(step.kind == "update" for step in plan.steps):
             return None
-        until = self._unguarded_by(key, duplicate_check_key(record.data), creates_only=True)
+        until = self._unguarded_by(key, plan.provider_trainee_id, duplicate_check_key(record.data), creates_only=True)
         if until is None:
             return None
         return _CreateMayStillLand(
