@@ -102,3 +102,48 @@ def test_a_placement_still_out_is_waited_for_after_it_left_the_extract_and_came_
         assert [r.outcome for r in back.results] == ["unknown"], [r.errors for r in back.results]
         time.sleep(4.5)  # the held placement is carried out
         assert _held_urns(emulator).count("123456") == 1
+
+
+def test_the_wait_runs_from_when_the_create_was_last_known_unanswered(tmp_path: Path) -> None:
+    """review47 F3: the ledger noted the create before the client's own waits (a 429's Retry-After, its retries), so
+    the wait after it could end before 10 minutes had passed since Register last got it. The note's time is set
+    again when the create ends with no answer."""
+    import sqlite3
+    from contextlib import closing
+    from datetime import UTC, datetime
+
+    from test_review13_gaps import _july_itt_start
+
+    extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])  # its create is not sent again in-run
+
+    class OneThrottle:
+        """Register's rate limit, answering 429 (Retry-After 2 s) to the first request only."""
+
+        left = 1
+
+        def hit(self, key: str) -> int | None:
+            if OneThrottle.left:
+                OneThrottle.left -= 1
+                return 2
+            return None
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=2.0) as emulator:
+
+        class Throttled(RegisterClient):
+            def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+                emulator.limiter = OneThrottle()
+                emulator.set_faults("timeout:1.0")  # the retry is held past the client's timeout
+                try:
+                    return super().create_trainee(data)
+                finally:
+                    emulator.set_faults(None)
+                    emulator.limiter = None
+
+        began = datetime.now(UTC)
+        with Throttled(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0) as client:
+            first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
+        assert [r.outcome for r in first.results] == ["unknown"]
+        [ledger] = (tmp_path / "state").rglob("ledger.sqlite3")
+        with closing(sqlite3.connect(ledger)) as db:
+            [(sent_at,)] = db.execute("SELECT sent_at FROM writes_unanswered").fetchall()
+        assert (datetime.fromisoformat(sent_at) - began).total_seconds() >= 2.0  # after the 429's wait, not before
