@@ -35,6 +35,7 @@ STATE_WORDS = {
 # The course subjects a blank clears, beside a given course_subject_1 (register-api.md §2.6: ALLOWED_NIL_PARAMS),
 # where the record's input has a place for them (TraineeRecord.partial_lists names one it has not).
 CLEARABLE_SUBJECTS = ("course_subject_2", "course_subject_3")
+ALL_CLEARABLE_SUBJECTS = frozenset(CLEARABLE_SUBJECTS)  # all of them unsaid: partial_lists gains it
 
 # Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
 TRAINEE_FIELDS: tuple[str, ...] = (

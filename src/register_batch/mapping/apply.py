@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
-from register_batch.model import CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
+from register_batch.model import ALL_CLEARABLE_SUBJECTS, CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
@@ -367,7 +367,6 @@ def _partial_lists(raw: RawRecord, fmt: str, fmap: FieldMap, data: dict[str, Any
 
 
 _NOTHING_UNSAID: frozenset[str] = frozenset()
-_ALL_SUBJECTS_UNSAID = frozenset(CLEARABLE_SUBJECTS)
 
 
 def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
@@ -632,7 +631,7 @@ class Mapper:
                 if label.startswith("course_subject_"):
                     # A legacy subject can name a specialism (101085: primary with mathematics) that Register holds as
                     # a second subject: the extract's blank subjects say nothing then (review46 F4).
-                    record.partial_lists = record.partial_lists | _ALL_SUBJECTS_UNSAID
+                    record.partial_lists = record.partial_lists | ALL_CLEARABLE_SUBJECTS
                 note = f" ({alternative.note})" if alternative.note else ""
                 record.issue(
                     "legacy_code_translated",

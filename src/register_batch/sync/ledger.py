@@ -60,9 +60,9 @@ CREATE TABLE IF NOT EXISTS creates_sent (key TEXT PRIMARY KEY, start_cycle INTEG
 -- left the create to no report. A table of its own, as creates_sent.
 CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTEGER NOT NULL);
 -- What Register's 409 compares of the record's last create as it was sent (plan.duplicate_check_key, a digest; NULL
--- when a second create is not refused at all), after the keys of the earlier creates that may still land (`;`,
--- plan.creates_out): the run after an unanswered create sends another at once only if the record's key shares a
--- digest with each, so that whichever create lands second is refused. (2026-12-03's ledgers have a
+-- when a second create is not refused at all): the run after an unanswered create sends another at once only if the
+-- record's key still shares a digest with it, so that whichever create lands second is refused (every create still
+-- out is compared so too: writes_unanswered). (2026-12-03's ledgers have a
 -- table creates_refused in its place, which is not read: their creates are waited for, as not known to be refused.)
 CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT);
 -- Each create or placement request sent, until Register answers it (a 2xx, or a refusal): one left unanswered (a

@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from register_batch.model import (
-    CLEARABLE_SUBJECTS,
+    ALL_CLEARABLE_SUBJECTS,
     HELD_DEFERRAL,
     HELD_WITHDRAWAL,
     STATE_WORDS,
@@ -46,7 +46,6 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
-READ_ONLY_SUBJECTS = frozenset(CLEARABLE_SUBJECTS)
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
@@ -156,22 +155,12 @@ def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
 
 def a_later_create_is_refused(earlier: str | None, later: str | None) -> bool:
     """Whether Register's 409 (§4) refuses whichever of two creates, with these `duplicate_check_key`s, lands second:
-    they share a digest. `earlier` may hold the keys of several creates that may all still land (`creates_out`,
-    `;`-separated): the later must share a digest with each, or one of them and it could both be carried out
-    (review44 F1: a first name corrected after one unanswered create, then the email after a second). A key kept by
-    a version before the split in two (one digest of both) shares none, so its create is waited for rather than
-    trusted to be refused."""
+    they share a digest. A key kept by a version before the split in two (one digest of both) shares none, so its
+    create is waited for rather than trusted to be refused. Every create still out is compared so, one by one
+    (runner `_unguarded_by`, the ledger's writes_unanswered)."""
     if earlier is None or later is None:
         return False
-    mine = set(later.split())
-    return all(not mine.isdisjoint(create.split()) for create in earlier.split(";"))
-
-
-def creates_out(earlier: str, later: str) -> str:
-    """The key the ledger keeps for a create sent while an earlier unanswered one of the record may still land: the
-    keys of both (the earlier's own may hold several), so that a third create waits unless it is refused beside
-    every one of them (`a_later_create_is_refused`)."""
-    return f"{earlier};{later}"
+    return not set(earlier.split()).isdisjoint(later.split())
 
 
 def another_course_instance(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
@@ -549,7 +538,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
     if (trainee.get("state") or "") in READ_ONLY_STATES:
         # Register lets no one change such a trainee (§6): a blank subject beside subject 1 is left as said nothing
         # of, as before blanks could clear, rather than a change refused (blocked) every night (review44 F4).
-        unsaid = unsaid | READ_ONLY_SUBJECTS
+        unsaid = unsaid | ALL_CLEARABLE_SUBJECTS
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
     update = [Step("update", update_body(data, trainee, unsaid))] if plan.changes else []

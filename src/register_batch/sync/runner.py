@@ -61,7 +61,6 @@ from register_batch.sync.plan import (
     Step,
     a_later_create_is_refused,
     a_second_create_is_refused,
-    creates_out,
     duplicate_check_key,
     key_of,
     not_created_again,
@@ -115,9 +114,9 @@ def _never_carried_out(exc: ApiError) -> bool:
     return exc.status is not None and exc.status < 500
 
 
-class _CreateMayStillLand(OutcomeUnknown):
-    """A create (or a placement added: `path`) left unknown because one sent earlier went unanswered and may still be
-    carried out until `until`."""
+class _MayStillLand(OutcomeUnknown):
+    """A create, update or placement (`path`) left unknown because a create or placement sent earlier went unanswered
+    and may still be carried out until `until`."""
 
     def __init__(self, until: datetime | None, message: str, path: str = "/trainees"):
         self.until = until
@@ -126,10 +125,7 @@ class _CreateMayStillLand(OutcomeUnknown):
 
 def _create_may_still_land(entry: Entry) -> datetime | None:
     """Until when an earlier run's unanswered create may still be carried out by Register, if it may be now."""
-    if entry.operation != "create":
-        return None
-    until = _create_wait_over(entry.updated_at)
-    return until if until is not None and datetime.now(UTC) < until else None
+    return _still_out_until(entry.updated_at) if entry.operation == "create" else None
 
 
 describe(
@@ -967,7 +963,6 @@ class SyncRun:
         if (wait := self._update_would_unguard(key, plan, record)) is not None:
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
-        create_match = self._create_match(key, record) if plan.steps and plan.steps[0].kind == "create" else None
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
@@ -980,7 +975,7 @@ class SyncRun:
                 trainee_id="" if step.kind == "create" else plan.trainee_id,
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
-                create_match=create_match if step.kind == "create" else None,
+                create_match=duplicate_check_key(record.data) if step.kind == "create" else None,
                 **common,
             )
             before = self.client.stats.total
@@ -1006,7 +1001,7 @@ class SyncRun:
             except OutcomeUnknown as again:
                 result.requests += self.client.stats.total - before
                 result.outcome, result.errors = "unknown", again.messages
-                result.again_after = again.until if isinstance(again, _CreateMayStillLand) else None
+                result.again_after = again.until if isinstance(again, _MayStillLand) else None
                 if step.kind == "create" and not self.provider_seen:
                     self.unsure_creates.append(record.source)
                 self.ledger.record(
@@ -1100,7 +1095,7 @@ class SyncRun:
             **common,
         )
 
-    def _earlier_create_out(self, key: str, record: TraineeRecord) -> _CreateMayStillLand | None:
+    def _earlier_create_out(self, key: str, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record's create is not sent yet, if an earlier run's create of it went unanswered a short while
         ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
         carrying that create out, and listed no one when this run began. Sent again now, both would be carried out
@@ -1121,7 +1116,7 @@ class SyncRun:
             return None
         run_id, until = (out[0].run_id, out[1]) if out is not None else (None, None)
         until = max(u for u in (until, unguarded) if u is not None)
-        return _CreateMayStillLand(
+        return _MayStillLand(
             until,
             f"an earlier run's create of this trainee{f' (run {run_id})' if run_id else ''} had no answer, and "
             "Register does not list "
@@ -1133,7 +1128,7 @@ class SyncRun:
             "no one",
         )
 
-    def _earlier_placement_out(self, key: str, plan: RecordPlan) -> _CreateMayStillLand | None:
+    def _earlier_placement_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
         """Why this record's placements are not added yet, if a request adding one to its trainee went unanswered a
         short while ago: Register has no duplicate check for placements (§2.11), and may still carry that request out,
         so one added again now could be held twice. Within a run the request is not sent again (`resolve`); the runs
@@ -1152,7 +1147,7 @@ class SyncRun:
         if not out:
             return None
         until = max(out)
-        return _CreateMayStillLand(
+        return _MayStillLand(
             until,
             f"a request adding a placement to trainee {plan.trainee_id} had no answer a short while ago, and Register "
             "may still carry it out: it has no duplicate check for placements, so nothing was sent. Run sync again "
@@ -1173,16 +1168,6 @@ class SyncRun:
             return None
         until = _create_may_still_land(entry)
         return None if until is None else (entry, until)
-
-    def _create_match(self, key: str, record: TraineeRecord) -> str | None:
-        """What the ledger keeps of the create about to be sent for Register's 409 (`duplicate_check_key`), with the
-        keys of the earlier creates that may still land beside it (`creates_out`): a create sent at once after an
-        unanswered one is refused beside it, and a later one must be refused beside both (review44 F1)."""
-        match = duplicate_check_key(record.data)
-        sent = self.ledger.create_sent_for(key)
-        if match is None or sent is None or sent[1] is None or self._earlier_create_may_land(key) is None:
-            return match
-        return creates_out(sent[1], match)
 
     def send(self, plan: RecordPlan, step: Step, key: str, common: dict[str, Any], record: TraineeRecord) -> None:
         """Perform a step; if its outcome is unknown, record that and resolve it against Register."""
@@ -1317,7 +1302,7 @@ class SyncRun:
         unguarded = [until for compared, until in out if not a_later_create_is_refused(compared, match)]
         return max(unguarded) if unguarded else None
 
-    def _update_would_unguard(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _CreateMayStillLand | None:
+    def _update_would_unguard(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why the record's update is not sent yet: a create of it that Register never answered may still be carried
         out, and the update would change what Register's 409 compares (a surname, date of birth, route or start, or
         both the first name and the email) so that it no longer refuses that create (review46 F2)."""
@@ -1326,7 +1311,7 @@ class SyncRun:
         until = self._unguarded_by(key, plan.provider_trainee_id, duplicate_check_key(record.data), creates_only=True)
         if until is None:
             return None
-        return _CreateMayStillLand(
+        return _MayStillLand(
             until,
             "a create of this trainee sent a short while ago had no answer (a timeout, a lost reply, a run stopped "
             "while it was out), and Register may still carry it out: this record's update changes what its duplicate "
@@ -1385,7 +1370,7 @@ class SyncRun:
                 # there (found by review13: a create that timed out, carried out after it was sent again).
                 until = _create_wait_over(None)  # from now: never None
                 assert until is not None
-                raise _CreateMayStillLand(
+                raise _MayStillLand(
                     until,
                     "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
                     "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
@@ -1419,7 +1404,7 @@ class SyncRun:
             # the runs after the wait compare the placements again and add it only if it is still missing
             # (`_earlier_placement_out`).
             until = _create_wait_over(None)  # from now: never None
-            raise _CreateMayStillLand(
+            raise _MayStillLand(
                 until,
                 f"adding placement {urn}: no answer, and Register does not list it yet; not sent again in this run "
                 f"(a second request could add it twice). Run sync again after {until:%H:%M} UTC to finish: it adds "
