@@ -689,6 +689,15 @@ class Ledger:
         with self._one_commit():
             self._execute("UPDATE writes_unanswered SET sent_at = ? WHERE id = ?", (_now(), sent))
 
+    def has_unanswered(self) -> bool:
+        """Whether any create or placement request may be out: one noted unanswered (`writes_unanswered`), or a
+        create a record's entry still has in flight or unknown (a ledger of an older version kept only that)."""
+        row = self._execute(
+            "SELECT EXISTS (SELECT 1 FROM writes_unanswered) OR EXISTS (SELECT 1 FROM records WHERE operation = "
+            "'create' AND status IN ('in_flight', 'unknown'))"
+        ).fetchone()
+        return bool(row[0])
+
     def unanswered(
         self, kind: str, key: str, *, srs_id: str | None = None, trainee_id: str | None = None
     ) -> list[tuple[str | None, str]]:

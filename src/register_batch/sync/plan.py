@@ -101,6 +101,7 @@ class RecordPlan:
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
     twins_note: str | None = None  # Register holds another trainee that is this record's too (sync_duplicate_held)
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
+    waits: str | None = None  # a dry run's: a real run now would hold the record back (sync_would_wait)
 
     @property
     def key(self) -> str | None:

@@ -116,11 +116,26 @@ def _never_carried_out(exc: ApiError) -> bool:
 
 class _MayStillLand(OutcomeUnknown):
     """A create, update or placement (`path`) left unknown because a create or placement sent earlier went unanswered
-    and may still be carried out until `until`."""
+    and may still be carried out until `until`: `why`, and what to do (`then`), make its message."""
 
-    def __init__(self, until: datetime | None, message: str, path: str = "/trainees"):
-        self.until = until
-        super().__init__("POST", path, None, [message])
+    def __init__(
+        self,
+        until: datetime | None,
+        why: str,
+        then: str,
+        path: str = "/trainees",
+        *,
+        joined: str = ", so nothing was sent. ",
+    ):
+        self.until, self.why, self.then = until, why, then
+        super().__init__("POST", path, None, [f"{why}{joined}{then}"])
+
+    def foreseen(self) -> str:
+        """What a dry run says of the record: a real run started now would hold it back."""
+        return (
+            f"a sync started now would send nothing for this record and leave it unknown (exit 3): {self.why}. "
+            f"{self.then}"
+        )
 
 
 def _create_may_still_land(entry: Entry) -> datetime | None:
@@ -246,6 +261,19 @@ _RUN_AGAIN = {
 }
 
 
+describe(
+    "sync_would_wait",
+    scope="batch",
+    fields=(),
+    message="a sync started now would send nothing for this record and leave it unknown (exit 3): <an earlier run's "
+    "create or placement of it had no answer, and Register may still carry it out>. Run sync again after <HH:MM> UTC",
+    source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly); "
+    "register-api.md §4 (the duplicate check on create) and §2.11 (none for placements)",
+    fix="Nothing is wrong with the record. Said by a dry run only: a real run before that time sends nothing for the "
+    "record, so that Register does not carry out the same create or placement twice; a run after it finds what "
+    "Register did with the earlier request and finishes the record.",
+    severity=Severity.WARNING,
+)
 describe(
     "sync_unknown",
     scope="batch",
@@ -468,6 +496,9 @@ class SyncResult:
             problems[-1] += f" (run the same command again{after}: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
+        if foreseen := [r.again_after for r in self.results if r.outcome == "planned" and r.again_after]:
+            # A dry run's (sync_would_wait): a real run now would leave these unknown and exit 3.
+            problems.append(f"{len(foreseen)} held back by a run before {max(foreseen):%H:%M} UTC (sync_would_wait)")
         total = self.requests["total"]
         sync = self.report.extra.get("sync", {})
         elsewhere = sync.get("not_in_extract", 0)
@@ -952,15 +983,8 @@ class SyncRun:
             "source": f"{record.source.input}#{record.source.record}",
         }
         index = 0
-        if (wait := self._earlier_placement_out(key, plan)) is not None:
-            # As a create's: the placement an earlier run added may still land, and Register would hold it twice.
-            result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
-            return
-        if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
-            # Its ledger entry stays the earlier run's.
-            result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
-            return
-        if (wait := self._update_would_unguard(key, plan, record)) is not None:
+        if (wait := self.waits_for(key, plan, record)) is not None:
+            # Nothing sent: its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
@@ -1095,6 +1119,16 @@ class SyncRun:
             **common,
         )
 
+    def waits_for(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
+        """Why nothing is sent for the record yet, if a create or placement an earlier run sent had no answer and
+        may still be carried out: a placement added again, or a create or update sent now, could leave Register
+        holding the same thing twice. Reads only the ledger, so a dry run says it too (`_dry_run_waits`)."""
+        if (wait := self._earlier_placement_out(key, plan)) is not None:
+            return wait
+        if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
+            return wait
+        return self._update_would_unguard(key, plan, record)
+
     def _earlier_create_out(self, key: str, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record's create is not sent yet, if an earlier run's create of it went unanswered a short while
         ago and Register's 409 would not refuse a second one (`a_second_create_is_refused`): Register may still be
@@ -1122,8 +1156,7 @@ class SyncRun:
             "Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
             "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
-            "start, surname, date of birth or route corrected since, or both the first name and the email), so "
-            "nothing was sent. "
+            "start, surname, date of birth or route corrected since, or both the first name and the email)",
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one",
         )
@@ -1149,9 +1182,9 @@ class SyncRun:
         until = max(out)
         return _MayStillLand(
             until,
-            f"a request adding a placement to trainee {plan.trainee_id} had no answer a short while ago, and Register "
-            "may still carry it out: it has no duplicate check for placements, so nothing was sent. Run sync again "
-            f"after {until:%H:%M} UTC: it adds a placement only if Register still does not list it",
+            f"a request adding a placement to trainee {plan.trainee_id} had no answer a short while ago: Register may "
+            "still carry it out, and it has no duplicate check for placements",
+            f"Run sync again after {until:%H:%M} UTC: it adds a placement only if Register still does not list it",
             f"/trainees/{plan.trainee_id}/placements",
         )
 
@@ -1315,9 +1348,9 @@ class SyncRun:
             until,
             "a create of this trainee sent a short while ago had no answer (a timeout, a lost reply, a run stopped "
             "while it was out), and Register may still carry it out: this record's update changes what its duplicate "
-            "check compares (a "
-            "surname, date of birth, route or start, or both the first name and the email), so that check would not "
-            f"stop it, and nothing was sent. Run sync again after {until:%H:%M} UTC to send the update",
+            "check compares (a surname, date of birth, route or start, or both the first name and the email), and "
+            "that check would then not stop it",
+            f"Run sync again after {until:%H:%M} UTC to send the update",
             f"/trainees/{plan.trainee_id}",
         )
 
@@ -1374,8 +1407,9 @@ class SyncRun:
                     until,
                     "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
                     "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
-                    "Register's duplicate check does not match, so a second request could create it twice). Run "
-                    f"sync again after {until:%H:%M} UTC to finish",
+                    "Register's duplicate check does not match, so a second request could create it twice)",
+                    f"Run sync again after {until:%H:%M} UTC to finish",
+                    joined=". ",
                 )
             try:
                 self.perform(plan, step, record)
@@ -1407,9 +1441,10 @@ class SyncRun:
             raise _MayStillLand(
                 until,
                 f"adding placement {urn}: no answer, and Register does not list it yet; not sent again in this run "
-                f"(a second request could add it twice). Run sync again after {until:%H:%M} UTC to finish: it adds "
-                "it only if Register still does not list it",
+                "(a second request could add it twice)",
+                f"Run sync again after {until:%H:%M} UTC to finish: it adds it only if Register still does not list it",
                 f"/trainees/{plan.trainee_id}/placements",
+                joined=". ",
             )
         self.perform(plan, step, record)
 
@@ -1734,6 +1769,7 @@ def _run(
             if options.dry_run:
                 for result in planned.results:
                     result.outcome = "planned" if result.plan.steps else "skipped"
+                _foresee_waits(run, records, planned.results)
             else:
                 _settle_unsent(ledger, planned)
                 _write_all(run, records, planned.results, stops)
@@ -1945,6 +1981,20 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     task.close()
 
 
+def _foresee_waits(run: SyncRun, records: RecordSpool, results: list[RecordResult]) -> None:
+    """In a dry run, say on each record a real run started now would hold back, and until when (`SyncRun.waits_for`):
+    an earlier run's create or placement had no answer and may still be carried out. Without it, the dry run said
+    "would create" where the real run then sent nothing and exited 3."""
+    if not run.ledger.has_unanswered():  # nothing out: no record need be read back
+        return
+    for index, result in enumerate(results):
+        plan = result.plan
+        if result.outcome == "planned" and plan.key is not None:
+            wait = run.waits_for(plan.key, plan, records[index])
+            if wait is not None:
+                plan.waits, result.again_after = wait.foreseen(), wait.until
+
+
 def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
     """Record in the ledger a record that has nothing left to send: Register holds it as the extract says."""
     assert plan.key is not None  # only an invalid record has none, and _settle_unsent skipped it
@@ -2090,6 +2140,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
         ("sync_duplicate_held", plan.twins_note),
+        ("sync_would_wait", plan.waits),
     ]
     return [(code, message) for code, message in found if message]
 
