@@ -11,6 +11,9 @@ from register_batch.api import RateLimiter, RegisterClient, Secret
 from register_batch.sync import SyncOptions
 
 AS_OF = date(2026, 11, 28)  # the day the fixtures and generated extracts are valid on
+# The token of tests/sync/conftest.py's Register, imported from here: `from conftest import` finds whichever
+# conftest.py is first on sys.path (tests/mapping's, run beside tests/sync alone).
+SYNC_TESTS_TOKEN = "sync-tests-provider-token"
 
 
 def sync_options(emulator: Any, tmp_path: Path, token: str, **extra: Any) -> SyncOptions:

@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from emulated import sync_options
+from emulated import SYNC_TESTS_TOKEN, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import SyncResult, sync_files
 from register_batch.sync.ledger import Ledger
 
 AS_OF = date(2026, 11, 28)
-TOKEN = "sync-tests-provider-token"
+TOKEN = SYNC_TESTS_TOKEN
 
 
 class Register:

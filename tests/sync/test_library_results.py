@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import TOKEN
 from emulated import AS_OF, sync_options
+from emulated import SYNC_TESTS_TOKEN as TOKEN
 from register_batch import Issue, Severity
 from register_batch.errors import ConfigError
 from register_batch.reports import issue_row

@@ -169,7 +169,7 @@ def test_a_finished_syncs_result_travels_from_a_worker_process_without_the_token
     with its records' outcomes and summary; the token stays behind."""
     import pickle
 
-    from conftest import TOKEN
+    from emulated import SYNC_TESTS_TOKEN as TOKEN
 
     token = samples_token(register)
     synced = register.sync(SAMPLES / "extract.xml", token=token)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import lxml.html
 import pytest
 
-from conftest import TOKEN
+from emulated import SYNC_TESTS_TOKEN as TOKEN
 from emulated import sync_options
 from register_batch.api import Unauthorized
 from register_batch.sync import sync_files
