@@ -334,6 +334,23 @@ def test_an_output_named_for_another_format_exits_2_before_anything_is_read_or_s
     assert list(tmp_path.iterdir()) == []  # nothing written, not even the embedded emulator's state
 
 
+def test_a_truth_file_named_for_another_format_exits_2_before_anything_is_written(tmp_path):
+    """The truth file is JSON whatever it is named: `--truth truth.xml` beside `-o extract.xml` wrote JSON under a name
+    every tool (and `validate` of the folder) takes for a HESA extract."""
+    args = ["generate", "--count", "2", "--defects", "0.5", "-o", str(tmp_path / "extract.xml")]
+    result = CliRunner().invoke(cli, [*args, "--truth", str(tmp_path / "truth.xml")])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--truth': " in result.output
+    assert (
+        f"'{tmp_path / 'truth.xml'}' ends in .xml, which says XML, but the --truth file is JSON: give a name ending in "
+        ".json" in " ".join(result.output.split())
+    )
+    assert list(tmp_path.iterdir()) == []
+    for fine in ("truth.json", "truth.txt", "truth"):  # an ending that says nothing is taken, as for -o
+        result = CliRunner().invoke(cli, [*args, "--truth", str(tmp_path / fine)])
+        assert result.exit_code == 0, result.output
+
+
 def test_an_output_whose_name_says_its_format_or_nothing_is_written(tmp_path):
     for output in ("extract.XML", "extract.txt", "extract"):
         result = CliRunner().invoke(

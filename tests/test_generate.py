@@ -450,16 +450,16 @@ def test_cli_refuses_bad_options_with_exit_2(tmp_path):
 def test_cli_refuses_a_truth_file_that_is_the_output(tmp_path, monkeypatch):
     """`-o t.xml --truth t.xml` (or `./t.xml`) wrote both to one file and said so: the extract replaced the truth
     file, and the run ended 0 with one of the two files lost."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "t.xml").write_text("kept\n")
-    for truth in ("t.xml", "./t.xml", str(tmp_path / "t.xml")):
-        result = run("generate", "--count", "5", "-o", "t.xml", "--defects", "0.5", "--truth", truth, "--seed", "1")
+    monkeypatch.chdir(tmp_path)  # a name whose ending says nothing: t.xml is refused as --truth for its ending
+    (tmp_path / "t.txt").write_text("kept\n")
+    for truth in ("t.txt", "./t.txt", str(tmp_path / "t.txt")):
+        result = run("generate", "--count", "5", "-o", "t.txt", "--defects", "0.5", "--truth", truth, "--seed", "1")
         assert result.exit_code == 2, result.output
         assert result.output == (
-            f"register-batch: error: --truth {Path(truth)} is the output file (-o t.xml): give the truth file a "
+            f"register-batch: error: --truth {Path(truth)} is the output file (-o t.txt): give the truth file a "
             "name of its own\n"
         )
-    assert (tmp_path / "t.xml").read_text() == "kept\n"
+    assert (tmp_path / "t.txt").read_text() == "kept\n"
 
 
 @pytest.mark.parametrize("written", ["-o", "--truth"])

@@ -152,6 +152,17 @@ def test_generate_to_a_name_saying_another_format_is_a_config_error_naming_fmt(t
     assert list(tmp_path.iterdir()) == []
 
 
+def test_generate_with_a_truth_file_named_for_another_format_is_a_config_error_naming_truth(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        generate(tmp_path / "extract.xml", count=2, defects=0.5, truth=tmp_path / "truth.csv", seed=1, as_of=AS_OF)
+    assert str(caught.value) == (
+        f"'{tmp_path / 'truth.csv'}' ends in .csv, which says CSV, but the truth file is JSON: give a name ending in "
+        ".json"
+    )
+    assert "but the --truth file is JSON" in caught.value.worded(OPTIONS)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_pull_reference_into_a_state_dir_bound_to_another_target_is_refused_before_the_request(tmp_path):
     """The command line refused a pull into a state dir whose ledger is another target's (its validation would judge
     that target's records by these lists); `pull_reference` saved them."""

@@ -464,10 +464,11 @@ SPREADSHEETS = frozenset(ending for ending, says in ENDINGS.items() if says in (
 COMPRESSED = frozenset(ending for ending, says in ENDINGS.items() if says == "a compressed file")
 
 
-def check_output_ending(output: StrPath, written_as: str, setting: str = "to") -> None:
+def check_output_ending(output: StrPath, written_as: str, setting: str = "to", *, chosen: bool = True) -> None:
     """Refuse (ConfigError, before anything is read or sent) an output whose name says another format than the one
-    written, `written_as` (a format of WRITTEN_AS, chosen by the caller's `setting`); an ending that says nothing
-    (`.txt`, none) is left to the caller."""
+    written, `written_as` (a format of WRITTEN_AS, chosen by the caller's `setting`, or, not `chosen`, the one the
+    file named by `setting` is always written in); an ending that says nothing (`.txt`, none) is left to the
+    caller."""
     path = Path(output)
     ending = path.suffix.lower()
     says, wanted = ENDINGS.get(ending), WRITTEN_AS[written_as]
@@ -476,9 +477,9 @@ def check_output_ending(output: StrPath, written_as: str, setting: str = "to") -
     opens = " (Excel and LibreOffice Calc open a .csv file)" if wanted == ".csv" and ending in SPREADSHEETS else ""
     if ending in COMPRESSED:  # `held.csv.gz`: the text would be written as is, under a name no tool reads it by
         opens = " (register-batch writes it uncompressed; compress it once written)"
+    writes = "{" + setting + "} {written_as} writes {kind}" if chosen else "the {" + setting + "} file is {kind}"
     raise ConfigError.naming(
-        "{shown} ends in {suffix}, which says {says}, but {" + setting + "} {written_as} writes {kind}: give a name "
-        "ending in {wanted}{opens}",
+        "{shown} ends in {suffix}, which says {says}, but " + writes + ": give a name ending in {wanted}{opens}",
         shown=repr(str(path)),
         suffix=path.suffix,
         says=says,

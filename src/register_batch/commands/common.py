@@ -73,13 +73,16 @@ class OutputFile(UserPath):
         return super().convert(value, param, ctx)
 
 
-def check_output_ending(output: Path, written_as: str, setting: str = "to") -> None:
+def check_output_ending(
+    output: Path, written_as: str, setting: str = "to", *, chosen: bool = True, option: str = "'-o' / '--output'"
+) -> None:
     """The library's refusal of an output whose name says another format (fs.check_output_ending), made before
-    anything is read or sent and said as a usage error of -o (exit 2), `setting` worded as its option (OPTIONS)."""
+    anything is read or sent and said as a usage error of `option` (exit 2), `setting` worded as its option
+    (OPTIONS)."""
     try:
-        output_ending_checked(output, written_as, setting)
+        output_ending_checked(output, written_as, setting, chosen=chosen)
     except ConfigError as exc:
-        raise click.BadParameter(exc.worded(OPTIONS), param_hint="'-o' / '--output'") from None
+        raise click.BadParameter(exc.worded(OPTIONS), param_hint=option) from None
 
 
 class FolderPath(UserPath):

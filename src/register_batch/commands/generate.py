@@ -171,6 +171,8 @@ def generate(
     if kinds and not defects:
         raise click.UsageError("--kinds chooses which defects --defects injects: give --defects RATE too")
     check_output_ending(output, fmt, "fmt")
+    if truth is not None:  # a JSON file, whatever it is named: truth.xml would pass for an extract
+        check_output_ending(truth, "json", "truth", chosen=False, option="'--truth'")
     for written in (output, truth):  # generate reads no settings: any folder holding a ledger is refused
         if written is not None:
             check_not_in_state_dir(written, None)

@@ -142,6 +142,8 @@ def _check_outputs(fmt: str, output: Path, truth: Path | None) -> None:
     file in a state dir: generate has none of its own, so any folder holding a sync ledger is refused, which the file
     would replace (`-o state/ledger.sqlite3`)."""
     check_output_ending(output, fmt, "fmt")
+    if truth is not None:
+        check_output_ending(truth, "json", "truth", chosen=False)
     for written in (output, truth):
         if written is not None:
             check_not_in_state_dir(written, None)
