@@ -12,6 +12,8 @@ keys it is sent, §2.10), so a blank is never a difference. One exception: besid
 `course_subject_2` or `course_subject_3` means the course has no such subject, not that the extract does not say.
 HESA XML and Register's CSV carry all three subject slots, and Register's API clears these two by `""` or null
 (register-api.md §2.6, ALLOWED_NIL_PARAMS): a second subject the course dropped is a difference, and is cleared.
+Nor does a blank `trainee_start_date` leave Register's alone when Register holds the default it set from the ITT start
+(`defaulted_start`): beside a corrected `itt_start_date`, the start follows it, as it would on create.
 
 Degrees and placements are compared item by item; a record from a format that cannot hold them all (Register's
 CSV: one degree, three placement URNs) never asks for one Register holds to be deleted.
@@ -98,6 +100,22 @@ def blank_subjects(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset
     return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and _text(source.get(field)) is None]
 
 
+def defaulted_start(source: Mapping[str, Any], register: Mapping[str, Any]) -> str | None:
+    """The `trainee_start_date` a record that leaves it blank means for a trainee Register holds: its `itt_start_date`,
+    where Register's start is the one it set from its own ITT start (blank, or the same date: §3.4, "blank -> set to
+    itt_start_date"). A PUT merges into the stored record (§2.6), so a corrected ITT start sent alone left the old
+    start in Register: in another start cycle across 1 August, or refused as a start in the future that is not the
+    ITT start (found by review49). None where the record gives a start, gives no ITT start, or Register holds a start
+    of its own (set in its service): a blank does not say to change that."""
+    if _text(source.get("trainee_start_date")) is not None:
+        return None
+    itt_start = _text(source.get("itt_start_date"))
+    held = _text(register.get("trainee_start_date"))
+    if itt_start is None or held not in (None, _text(register.get("itt_start_date"))):
+        return None
+    return itt_start
+
+
 def drift(
     source: dict[str, Any], register: Mapping[str, Any], unsaid: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
@@ -109,6 +127,8 @@ def drift(
     """
     changes = []
     cleared = blank_subjects(source, unsaid)
+    if (start := defaulted_start(source, register)) is not None:
+        source = {**source, "trainee_start_date": start}
     for field in SCALAR_FIELDS:
         if source.get(field) is None and field != "ethnicity" and field not in cleared:
             continue
@@ -156,6 +176,9 @@ def update_body(
     for field in blank_subjects(source, unsaid):
         if _text(register.get(field)) is not None:
             body[field] = ""  # register-api.md §2.6: "" clears any field; these two are cleared by null as well
+    start = defaulted_start(source, register)
+    if start is not None and start != normal("trainee_start_date", register.get("trainee_start_date"), register):
+        body["trainee_start_date"] = start  # only where it moves: an unchanged record's PUT is as before
     if not disability_set(source) and disability_set(register):
         for field in DISABILITY_FIELDS:
             body[field] = _text(register.get(field)) or ""
