@@ -10,6 +10,7 @@ import stat
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -1170,6 +1171,24 @@ def test_a_value_only_one_format_holds_is_said_to_be_refused_only_in_that_format
     said = f"{noted_as(first)}: validate and sync of this file refuse it: iqts_country_not_allowed (iqts_country); "
     assert [note[: len(said)] for note in refusals(result)] == ([said] if refused else [])
     assert validated(out, tmp_path).exit_code == (1 if refused else 0)
+
+
+def test_a_rule_refused_for_want_of_a_field_the_format_leaves_out_is_not_laid_at_registers_door(tmp_path):
+    """review48 F7: an IQTS trainee just created through the API (valid) exported to HESA XML, which has no tag for
+    iqts_country: its Student is refused (iqts_country_required), and the note said Register holds it "as its service
+    or an earlier rule let it be". It says the file has no place for the field Register holds."""
+    samples = Path(__file__).parents[1] / "samples"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, ukprns={TOKEN: "10052198"}) as emulator:
+        assert sync_files([str(samples / "register.csv")], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            result = export_trainees(client, to="hesa-xml", output=tmp_path / "held.xml", academic_cycle=2026)
+            [iqts] = [t for t in client.iter_trainees(academic_cycle=2026) if t.get("iqts_country")]
+    assert refusals(result) == [
+        f"{noted_as(iqts)}: validate and sync of this file refuse it: iqts_country_required (iqts_country), for want "
+        "of iqts_country, which Register holds and this format has no place for (the json and jsonl exports hold it)"
+    ]
+    back = records(tmp_path / "held.xml")[iqts["hesa_id"]]
+    assert {(i.code, i.field) for i in back.issues if i.is_error} == {("iqts_country_required", "iqts_country")}
 
 
 @pytest.mark.parametrize(

@@ -118,22 +118,37 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
 _NOTED_ELSEWHERE = frozenset({"control_character", "required"})
 
 
-def refused_note(held: dict[str, Any], validator: Validator, read_by: Mapper | None = None) -> str | None:
+def refused_note(
+    held: dict[str, Any], validator: Validator, read_by: Mapper | None = None, sent: dict[str, Any] | None = None
+) -> str | None:
     """A note for a trainee whose row or Student validate (and sync) of this file refuse for more than the HESA
     details `missing_note` names: Register can hold what its rules refuse of a request now (its only degree deleted
     in Register's service, a rule of a later API version; review40 F4), else None. `held` is what of the trainee's
     body the row or Student holds (the writer's `held`): what the file leaves out (a second degree in the CSV, a
     middle_names with no column or tag) is not refused by validate of it, and a note saying it is would be false.
+    A rule refused only for want of a field Register holds (`sent`, the trainee's whole body) and the file leaves out
+    (HESA XML has no tag for iqts_country) is said to be so: it is not Register's (review48 F7).
     Named by rule code and field only: notes are printed, and a value can be personal data."""
     issues = validator.check_body(held, read_by)  # its legacy codes read as validate reads them (review44 F6)
     refused = sorted({(i.code, i.field) for i in issues if i.is_error and i.code not in _NOTED_ELSEWHERE})
     if not refused:
         return None
     said = ", ".join(f"{code} ({where})" if where else code for code, where in refused)
+    left_out = sorted({where for _code, where in refused if where and _left_out(where, held, sent or {})})
+    if left_out and all(where in left_out for _code, where in refused):
+        return (
+            f"validate and sync of this file refuse it: {said}, for want of {', '.join(left_out)}, which Register "
+            "holds and this format has no place for (the json and jsonl exports hold it)"
+        )
     return (
         f"validate and sync of this file refuse it: {said}; `register-batch validate` on the file says why. "
         "Register holds it as its service or an earlier rule let it be"
     )
+
+
+def _left_out(field: str, held: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether Register holds a value of `field` that the file's row or Student does not."""
+    return sent.get(field) not in (None, "", []) and held.get(field) in (None, "", [])
 
 
 # Register keeps every `disabilityN` key it is sent (DISABILITY_KEY) and GET echoes them (register-api.md §5.3, §3.6);
@@ -462,7 +477,8 @@ def export_trainees(
                 if (missing := missing_note(trainee, to)) is not None:
                     written = [missing, *written]
                 elif validator is not None and (
-                    (refused := refused_note(writer.held(request_body(trainee)), validator, read_by)) is not None
+                    (refused := refused_note(writer.held(body := request_body(trainee)), validator, read_by, body))
+                    is not None
                 ):
                     written = [refused, *written]
                 if (held := state_note(trainee, to)) is not None:

@@ -162,6 +162,39 @@ def _legacy_deferral(record: TraineeRecord, mode: str) -> None:
     )
 
 
+# Nationality XK is Kosovan in Register's list, but HESA's nationality list has none: Kosovo is QO there (translated to
+# XK), and XK is HESA's *country* code for "United Kingdom, not otherwise specified" (hesa-formats.md §2.3.4 pitfall,
+# §5 item 21). In a HESA extract it is a country code in the wrong field; in Register's CSV it is Register's own code.
+COUNTRY_NOT_NATIONALITY = "XK"
+
+
+def _uk_country_as_nationality(record: TraineeRecord) -> None:
+    """Warn that a HESA record's nationality XK makes the trainee Kosovan in Register: a warning, not an error, as
+    Register accepts the code and the trainee may be Kosovan after all (an SRS that writes Register's code)."""
+    record.issue(
+        "nationality_uk_country_code",
+        "nationality 'XK' is Kosovan in Register's nationality list, but HESA's nationality codes have no XK (Kosovo "
+        "is QO): XK is HESA's country code for the United Kingdom, not otherwise specified, and Register would record "
+        "the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one",
+        field="nationality",
+        value=COUNTRY_NOT_NATIONALITY,
+        severity=Severity.WARNING,
+    )
+
+
+def _upload_refuses(value: str, translated: str) -> str:
+    """What a legacy code's translation warning adds in Register's bulk-add CSV: register-batch sends the translated
+    code through the API, but Register's CSV upload runs each row through the API's mapper as it is, with no legacy
+    translation (hesa-formats.md §3.3 "Same path as the API"), so it refuses a code no longer listed (§2.1: every
+    bundled legacy code) and, all or nothing (§3.4), the whole file. A warning still, as the other upload notes are:
+    `sync` sends the translated code."""
+    return (
+        f". Register's CSV upload does not translate codes: it takes '{value}' as written, and a code not in its "
+        f"lists fails the row, and with it the whole file. To upload the file, write '{translated}' in it (as "
+        f"`register-batch convert --to register-csv` does); `sync` sends '{translated}'"
+    )
+
+
 def family_of(fmt: str) -> str:
     return "register-csv" if fmt == "register-csv" else "hesa"
 
@@ -511,7 +544,10 @@ class Mapper:
             _legacy_withdrawal(record, fields)
         if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
             _legacy_deferral(record, data["study_mode"])
-        self._translate(record, plan.translated)
+        nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
+        self._translate(record, plan.translated, uploaded=family == "register-csv")
+        if nationality == COUNTRY_NOT_NATIONALITY and family == "hesa" and data.get("nationality") == nationality:
+            _uk_country_as_nationality(record)
         return record
 
     @staticmethod
@@ -591,11 +627,15 @@ class Mapper:
         data = record.data
         self._translate(record, [(name, t) for name in data if (t := self.translation(name)) is not None])
 
-    def _translate(self, record: TraineeRecord, translated: Iterable[tuple[str, CodeTranslation]]) -> None:
+    def _translate(
+        self, record: TraineeRecord, translated: Iterable[tuple[str, CodeTranslation]], *, uploaded: bool = False
+    ) -> None:
+        """Translate the record's legacy codes. `uploaded`: the record is a row of Register's bulk-add CSV, a file
+        made to be uploaded to Register's service, whose import translates nothing (_apply)."""
         data = record.data
         for field_name, translation in translated:
             if field_name in data:
-                self._apply(record, data, field_name, field_name, translation)
+                self._apply(record, data, field_name, field_name, translation, uploaded)
         degrees = data.get("degrees_attributes")
         if degrees:
             cache = self._degree_translations
@@ -607,12 +647,22 @@ class Mapper:
                         degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
                     if degree_translation is not None:
                         self._apply(
-                            record, degree, field_name, f"degrees_attributes[{index}].{field_name}", degree_translation
+                            record,
+                            degree,
+                            field_name,
+                            f"degrees_attributes[{index}].{field_name}",
+                            degree_translation,
+                            uploaded,
                         )
 
     @staticmethod
     def _apply(
-        record: TraineeRecord, holder: dict[str, Any], key: str, label: str, translation: CodeTranslation
+        record: TraineeRecord,
+        holder: dict[str, Any],
+        key: str,
+        label: str,
+        translation: CodeTranslation,
+        uploaded: bool = False,
     ) -> None:
         value = holder[key]
         reason = translation.no_translation.get(value)
@@ -636,7 +686,7 @@ class Mapper:
                 record.issue(
                     "legacy_code_translated",
                     f"{label}: legacy code '{value}' translated to '{alternative.to}'{note}; "
-                    f"{translation.source_of(value)}",
+                    f"{translation.source_of(value)}{_upload_refuses(value, alternative.to) if uploaded else ''}",
                     field=label,
                     value=value,
                     severity=Severity.WARNING,

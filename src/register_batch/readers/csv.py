@@ -43,7 +43,9 @@ _BOM = codecs.BOM_UTF8
 # be smaller than 1MB" (hesa-formats.md §3.2 item 3). register-batch's own register-csv output is split well below it.
 REGISTER_UPLOAD_MAX_BYTES = 1 << 20
 # File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
-UPLOAD_ONLY = frozenset({"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values"})
+UPLOAD_ONLY = frozenset(
+    {"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values", "untrimmed_header"}
+)
 _REPORT_COLUMNS = frozenset({"validation results", "errors"})  # Register's error report adds them (§3.5)
 _CHUNK = 1 << 20
 _NEWLINE = re.compile(rb"[\r\n]")
@@ -728,8 +730,8 @@ def _note_upload_header(
     """Warn about a Register CSV header that register-batch reads but Register's own upload refuses
     (hesa-formats.md §3.2 items 5 and 6): a blank header (a comma after the last name, which register-batch reads
     past), and columns that are register-batch's own (middle_names, the withdrawal and deferral columns) or that a
-    mapping file has it ignore (an SRS's notes). A missing template column has its own warning (missing_columns);
-    Register ignores its error report's two extra columns."""
+    mapping file has it ignore (an SRS's notes), and template column names with spaces around (§3.3). A missing
+    template column has its own warning (missing_columns); Register ignores its error report's two extra columns."""
     if named < len(header):  # only after the last label: a blank header before it is refused (_header_columns)
         if named + 1 == len(header):
             blanks = (
@@ -758,6 +760,7 @@ def _note_upload_header(
         and (key if key is not None else layout.normalise(label)) not in template
         and (key is not None or layout.normalise(label) not in _REPORT_COLUMNS)
     ]
+    _note_untrimmed_header(info, header, columns, template)
     if extra:
         info.issues.append(
             _file_warning(
@@ -769,6 +772,32 @@ def _note_upload_header(
                 line=1,
             )
         )
+
+
+def _note_untrimmed_header(
+    info: InputInfo, header: list[str], columns: list[str | None], template: frozenset[str]
+) -> None:
+    """Warn about template column names with spaces around (`, hesa_id ,`): register-batch trims them (_bare_label),
+    and so does Register's file check (`strip: true`), but its import parses the file again without `strip`
+    (hesa-formats.md §3.3, an inference from the code), so the name resolves to no column and every row would lack
+    the field. A column register-batch does not read, or one not in the template, is another warning's or none."""
+    spaced = [cell for cell, key in zip(header, columns, strict=True) if key in template and cell != cell.strip()]
+    if not spaced:
+        return
+    more = f" and {len(spaced) - 5} more" if len(spaced) > 5 else ""
+    shown = ", ".join(_label(cell) for cell in spaced[:5]) + more
+    names = ", ".join(_bare_label(cell) for cell in spaced[:5]) + more
+    many = len(spaced) > 1
+    info.issues.append(
+        _file_warning(
+            info.path,
+            "untrimmed_header",
+            f"the header has {len(spaced)} column name{'s' if many else ''} with spaces around ({shown}): "
+            "register-batch trims them, but Register's CSV import does not, so it would read no value from "
+            f"{'those columns' if many else 'that column'} (every row lacking {names})",
+            line=1,
+        )
+    )
 
 
 def _check_multiline(

@@ -24,9 +24,28 @@ describe(
     "legacy_code_translated",
     scope="mapping",
     fields=("*",),
-    message="<field>: legacy code '<old>' translated to '<new>' (<meaning>); <source>",
-    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
-    fix="Nothing to do if the translation is right; update the SRS to the current code to silence it.",
+    message="<field>: legacy code '<old>' translated to '<new>' (<meaning>); <source>[. Register's CSV upload does "
+    "not translate codes: it takes '<old>' as written, and a code not in its lists fails the row, and with it the "
+    "whole file. To upload the file, write '<new>' in it (as `register-batch convert --to register-csv` does); `sync` "
+    "sends '<new>'] (the part in brackets for a Register CSV)",
+    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23); a Register CSV's upload: §3.3 (same "
+    "mapper as the API, no legacy translation), §2.1, §3.4 (all or nothing)",
+    fix="Nothing to do if the translation is right; update the SRS to the current code to silence it. A Register CSV "
+    "to upload through Register's web page must hold the current code: write it in the file, or let "
+    "`register-batch convert --to register-csv` write the file; `sync` sends the translated code.",
+    severity=Severity.WARNING,
+)
+describe(
+    "nationality_uk_country_code",
+    scope="mapping",
+    fields=("nationality",),
+    message="nationality 'XK' is Kosovan in Register's nationality list, but HESA's nationality codes have no XK "
+    "(Kosovo is QO): XK is HESA's country code for the United Kingdom, not otherwise specified, and Register would "
+    "record the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one",
+    source="hesa-formats.md §2.3.4 (pitfall: XK is the UK in the country list, Kosovan in the nationality list), "
+    "§5 item 21 (country XK is the UK); HESA extracts only: in a Register CSV, XK is Register's own code for Kosovan",
+    fix="For a British trainee, correct F_NATION to GB in the SRS (XK is a country code: F_DEGCTRY's). For a Kosovan "
+    "trainee, write QO, HESA's code for Kosovo, which register-batch sends as XK.",
     severity=Severity.WARNING,
 )
 describe(
@@ -132,6 +151,18 @@ describe(
     source="hesa-formats.md §3.3 (import_row.rb: no strip; exact code lookups), §5 item 26",
     fix="Remove the spaces before uploading the file to Register (`register-batch convert --to register-csv` writes "
     "the values trimmed).",
+    severity=Severity.WARNING,
+)
+describe(
+    "untrimmed_header",
+    scope="file",
+    fields=(),
+    message="the header has N column names with spaces around (' hesa_id ', ...): register-batch trims them, but "
+    "Register's CSV import does not, so it would read no value from those columns (every row lacking hesa_id, ...)",
+    source="hesa-formats.md §3.3 (the import parses again without strip: headers with surrounding spaces pass "
+    "validation but do not resolve on import; an inference from the code)",
+    fix="Remove the spaces around the column names before uploading the file to Register (`register-batch convert "
+    "--to register-csv` writes the template's names).",
     severity=Severity.WARNING,
 )
 describe(
