@@ -23,6 +23,14 @@ from register_batch.readers.detect import check_text_start
 
 ROOT = "ITTRecord"
 RECORD = "Student"
+# A record's element in the letter cases read as one (hesa-formats.md §5 item 1: every Student): HESA's, and all lower
+# or all upper case as an SRS may write it, as a Student's own tags are read in any case (docs/formats.md). The parse
+# selects them by name: three names cost it nothing measurable, where all 128 mixes of case made a 10,000-record
+# validation a tenth slower. A Student in another mix (<StudenT>) is refused where it is found (_refuse_other_case),
+# not left out without a word.
+RECORD_TAGS = frozenset({RECORD, RECORD.lower(), RECORD.upper()})
+_LOWER_RECORD = RECORD.lower()
+_RECORD_FILTER = tuple(f"{{*}}{tag}" for tag in sorted(RECORD_TAGS))  # also in a namespace, refused rather than skipped
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
@@ -77,8 +85,11 @@ class XmlPart:
 CHUNK_BYTES = 4 << 20  # chunks of about this size: fine enough to share the work evenly, few enough to be cheap
 MAX_CHUNKS = 64
 CUT_SEARCH = 4 << 20  # how far past a chunk's nominal start to look for a Student boundary
-_FIRST_STUDENT = re.compile(rb"<Student[\s/>]")
-_BOUNDARY = re.compile(rb"</Student>\s{0,256}(<Student[\s/>])")
+# A record's start and end tags, in each of the cases read as one (RECORD_TAGS, all of one length): the chunks are cut
+# where the reader finds records, whichever of them a file has.
+_RECORD_NAMES = b"(?:" + b"|".join(sorted(tag.encode("ascii") for tag in RECORD_TAGS)) + b")"
+_FIRST_STUDENT = re.compile(rb"<" + _RECORD_NAMES + rb"[\s/>]")
+_BOUNDARY = re.compile(rb"</" + _RECORD_NAMES + rb">\s{0,256}(<" + _RECORD_NAMES + rb"[\s/>])")
 _BOUNDARY_LONGEST = len(b"</Student>") + 256 + len(b"<Student>")
 # Only the plainest lead is cut: an optional BOM and XML declaration, then the root's start tag. No DOCTYPE,
 # comment, PI or other element before the first Student, so a `<Student` there can only be its start tag.
@@ -450,7 +461,7 @@ def _repeated_tags(element: etree._Element, where: str, values: dict[str, str | 
 
 
 def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
-    """Yield one RawRecord per `Student`, wherever it is in the document."""
+    """Yield one RawRecord per `Student` (or `student`, `STUDENT`: RECORD_TAGS), wherever it is in the document."""
     name = info.path
     part = info.part
     hashing: HashingReader | None = None
@@ -469,7 +480,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     parser_events = etree.iterparse(
         feed,
         events=("end",),
-        tag=f"{{*}}{RECORD}",  # also a Student in a namespace, which is refused below rather than silently skipped
+        tag=_RECORD_FILTER,
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -481,36 +492,38 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     select = info.select
     try:
         for _event, student in parser_events:
-            if student.tag != RECORD:
+            if student.tag not in RECORD_TAGS:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
                     raise UnusableInput(name, f"not well-formed XML: {_described(first)}", line=first.line)
                 raise UnusableInput(name, _namespaced(student), line=student.sourceline)
             count += 1
-            line = student.sourceline
-            if line >= _LINE_CAP and student.text:
-                # Past 65,535 libxml2 gives an element the line of its first child, here the white space after
-                # `<Student>`, whose line is where that white space ends: back to the start tag's own line.
-                line -= student.text.count("\n")
+            line = _start_line(student)
             source = SourceRef(input=name, record=count, line=line + shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
             else:
                 raw = RawRecord(source=source, fields={})
             # Free what has been read: this element, and everything before it in the document (earlier
-            # siblings of it and of its ancestors), whatever those elements are.
+            # siblings of it and of its ancestors), whatever those elements are. One that is not a record the parse
+            # selected is looked into first: a Student in another mix of case would be freed unread.
             student.clear(keep_tail=False)
             node = student
             parent = node.getparent()
             while parent is not None:
-                if parent.tag == RECORD:  # freeing its earlier children would leave the outer record without them
-                    raise UnusableInput(name, _nested(parent), line=line + shift)
+                if parent.tag in RECORD_TAGS:  # freeing its earlier children would leave the outer record without them
+                    raise UnusableInput(name, _nested(parent, student), line=line + shift)
                 while node.getprevious() is not None:
+                    if (first := parent[0]).tag not in RECORD_TAGS:
+                        _refuse_other_case(first, name, shift)
                     del parent[0]
                 node, parent = parent, parent.getparent()
             feed.mark()
             yield raw
     except _NoRecordInSight:
+        # The megabytes held may be Students in another mix of case (a file of <StudenT>): that is the reason to give.
+        # (lxml gives the document's root only once the parse has ended: here, from the last record, or the start.)
+        _refuse_other_case(student.getroottree().getroot() if count else _partial_tree(head), name, shift)
         raise UnusableInput(
             name,
             f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
@@ -518,9 +531,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
         ) from None
     except etree.XMLSyntaxError as exc:
-        line, msg, fatal = _first_error(exc)
+        error_line, msg, fatal = _first_error(exc)
         # e.g. "Couldn't find end of Start Tag"; an error the parse went on past (an undeclared prefix) is no cut
-        cut = _is_truncation(msg) or (fatal and feed.ends_on_line(line))
+        cut = _is_truncation(msg) or (fatal and feed.ends_on_line(error_line))
         problem = (
             "truncated XML (the file ends before the document does): it looks cut short, or still being written; "
             "run again once it is complete"
@@ -528,8 +541,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             else msg
         )
         if not cut and _NOT_ITS_ENCODING in msg:
-            problem, line = _not_in_its_encoding(msg, line, encoding)
-        raise UnusableInput(name, f"not well-formed XML: {problem}", line=line) from None
+            problem, error_line = _not_in_its_encoding(msg, error_line, encoding)
+        raise UnusableInput(name, f"not well-formed XML: {problem}", line=error_line) from None
+    _refuse_other_case(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
         info.sha256 = hashing.hasher.hexdigest()
@@ -564,7 +578,8 @@ def _not_in_its_encoding(message: str, line: int | None, encoding: str | None) -
 def _namespaced(student: etree._Element) -> str:
     """Why a Student in an XML namespace is refused: lxml names it {uri}Student, which no field map reads, so it
     would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces)."""
-    shown = f"{student.prefix}:{RECORD}" if student.prefix else RECORD
+    local = etree.QName(student).localname
+    shown = f"{student.prefix}:{local}" if student.prefix else local
     uri = etree.QName(student).namespace or ""
     return (
         f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none, and its record "
@@ -572,13 +587,67 @@ def _namespaced(student: etree._Element) -> str:
     )
 
 
-def _nested(outer: etree._Element) -> str:
+def _nested(outer: etree._Element, inner: etree._Element) -> str:
     """Why a Student inside another is refused: hesa-formats.md §1.2 has Students side by side in the root, and
     the outer one read around the inner one would lose the tags before it (errors for fields the file has)."""
     return (
-        f"a <{RECORD}> inside another <{RECORD}> (the one starting on line {outer.sourceline}): not the structure "
-        "of a HESA ITT extract, whose Students sit side by side; export it again"
+        f"a <{inner.tag}> inside another <{outer.tag}> (the one starting on line {outer.sourceline}): not the "
+        "structure of a HESA ITT extract, whose Students sit side by side; export it again"
     )
+
+
+def _start_line(element: etree._Element) -> int:
+    """The line of an element's start tag, as the whole file's parse numbers it (before a chunk's shift)."""
+    line: Any = element.sourceline  # lxml-stubs leave it untyped; an element the parser built has one
+    if line >= _LINE_CAP and element.text:
+        # Past 65,535 libxml2 gives an element the line of its first child, here the white space after
+        # `<Student>`, whose line is where that white space ends: back to the start tag's own line.
+        line -= element.text.count("\n")
+    return line
+
+
+def _refuse_other_case(tree: etree._Element | None, name: str, shift: int) -> None:
+    """Refuse the file if `tree` (about to be freed, or left at the parse's end) holds a Student in a mix of letter
+    case the parse does not select (<StudenT>, not one of RECORD_TAGS): its record would be left out without a word
+    (hesa-formats.md §5 item 1: every Student). Each element is looked at once, as it is freed or at the end."""
+    if tree is None:
+        return
+    for element in tree.iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag not in RECORD_TAGS and _local_name(tag).lower() == _LOWER_RECORD:
+            shown = f"{element.prefix}:{_local_name(tag)}" if element.prefix else _local_name(tag)
+            raise UnusableInput(
+                name,
+                f"a <{cut_short(shown)}> element is HESA's <{RECORD}> in another mix of letter case: register-batch "
+                f"reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this one's "
+                f"out; name it <{RECORD}>",
+                line=_start_line(element) + shift,
+            )
+
+
+def _partial_tree(head: bytes) -> etree._Element | None:
+    """The elements of a file's first bytes (its prolog already checked), closed where they stop: to name what they
+    hold once a parse has given up, with no element of its own to reach them by."""
+    parser = etree.XMLParser(
+        recover=True,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    if _cr_line_ends(head):  # numbered as the parse numbers them (_Replay)
+        head = _BARE_CR.sub(b"\n", head)
+    try:
+        return etree.fromstring(head, parser)
+    except etree.XMLSyntaxError:  # nothing recoverable
+        return None
+
+
+def _local_name(tag: str) -> str:
+    """A tag without its namespace (`{uri}`) or a prefix declared nowhere (`s:`, which lxml keeps in the name)."""
+    return tag.rpartition("}")[2].rpartition(":")[2]
 
 
 def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str, bool]:
