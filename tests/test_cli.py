@@ -1054,7 +1054,7 @@ def test_the_help_says_what_each_shared_option_takes_and_does():
     assert "Input format; auto detects it from each file's content. [default: auto]" in text
     assert "--mapping FILE A mapping file (YAML) layered over the bundled ones; repeat for several." in text
     assert "--as-of YYYY-MM-DD Judge date rules as of this day instead of today (today in UTC, as Register" in text
-    assert "--ukprn UKPRN The UKPRN of the provider the token sends for" in text
+    assert "--ukprn UKPRN The UKPRN of the provider whose records you check" in text  # no token: validate sends nothing
     assert "--api-version VERSION Register API version (default v2026.1)." in text
 
 

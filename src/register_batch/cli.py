@@ -32,6 +32,7 @@ from register_batch.commands.common import (
     api_version_option,
     as_of_option,
     check_output_ending,
+    convert_ukprn_option,
     echo,
     format_option,
     guard_output,
@@ -39,8 +40,9 @@ from register_batch.commands.common import (
     pass_state,
     result_lost,
     result_on_stdout,
-    ukprn_option,
+    validate_ukprn_option,
 )
+from register_batch.errors import ConfigError
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
 if TYPE_CHECKING:
@@ -176,7 +178,7 @@ def _give_logging_back(ctx: click.Context) -> None:
     "report_dir of the settings).",
 )
 @click.option("--junit", is_flag=True, help="Also write junit.xml for CI systems.")
-@ukprn_option
+@validate_ukprn_option
 @click.option(
     "--jobs",
     type=click.IntRange(1, 2),
@@ -255,7 +257,7 @@ def validate(
 @api_version_option
 @as_of_option
 @click.option("--skip-invalid", is_flag=True, help="Leave out records that have errors (they are still reported).")
-@ukprn_option
+@convert_ukprn_option
 @click.option("--report-dir", type=FolderPath(), help="Also write the validation reports here.")
 @pass_state
 def convert(
@@ -369,6 +371,55 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
         echo(f"{entry['code']}\t{entry['display_name']}{extra}")
+
+
+def _none_pulled(settings: Settings, *, given: bool) -> ConfigError:
+    """`reference diff` with nothing pulled in the state dir it reads: where `reference pull` puts other targets' lists,
+    and the default state dirs that hold some. A user who had just pulled with --target was told to pull first, as
+    the pull went to that target's own state dir (_pull_settings)."""
+    import shlex
+
+    from register_batch.config import DEFAULT_STATE_DIR, target_slug
+    from register_batch.reference import PULLED_FILE
+
+    folder = shlex.quote(str(settings.state_dir))
+    if given:
+        return ConfigError(
+            f"no pulled reference data in {folder}: run `register-batch reference pull --state-dir {folder}` first "
+            "(with the --target to pull from)"
+        )
+    if settings.sources["state_dir"] != "default":
+        whose = "your settings give"
+    else:  # the target is not named: a token pasted as REGISTER_API_URL would be shown
+        whose = "of the target your settings give" if settings.target else "of the embedded emulator (no target is set)"
+    example = f"{DEFAULT_STATE_DIR}/{target_slug('http://127.0.0.1:8787')}"
+    here = Path(settings.state_dir).absolute()
+    others = sorted(
+        shlex.quote(str(found.parent))
+        for found in _pulled_in(Path(DEFAULT_STATE_DIR), PULLED_FILE)
+        if found.parent.absolute() != here
+    )
+    if others:
+        then = (
+            f"Pulled lists are in {', '.join(others)}: `register-batch reference diff --state-dir {others[0]}` "
+            f"compares {'them' if len(others) == 1 else 'the first'}"
+        )
+    else:
+        then = f"No state dir in {DEFAULT_STATE_DIR} holds any: run `register-batch reference pull` first"
+    return ConfigError(
+        f"no pulled reference data in {folder}, the state dir {whose}. `register-batch reference pull --target "
+        f"TARGET` saves into that target's own state dir, {DEFAULT_STATE_DIR}/<target> (for a URL, named for its "
+        f"host and port: {example}), unless given --state-dir: give this command that folder with --state-dir. {then}"
+    )
+
+
+def _pulled_in(folder: Path, name: str) -> list[Path]:
+    """The pulled files in the state dirs under `folder` (the default ones, one per target), none when it cannot be
+    read."""
+    try:
+        return [child / name for child in folder.iterdir() if (child / name).is_file()]
+    except OSError:
+        return []
 
 
 def _echo_json(payload: object) -> None:
@@ -522,9 +573,11 @@ def reference_diff(state: State, state_dir: Path | None, api_version: str | None
     """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
     result_on_stdout()
     from register_batch.reference import load_reference
-    from register_batch.reference.pull import diff_reference, read_pulled
+    from register_batch.reference.pull import diff_reference, pulled_lists, read_pulled
 
     settings = state.settings(state_dir=state_dir, api_version=api_version)
+    if pulled_lists(settings.state_dir) is None:
+        raise _none_pulled(settings, given=state_dir is not None)
     pulled = read_pulled(settings.state_dir)
     changes = diff_reference(load_reference(settings.api_version), pulled)
     where, when = pulled.get("target") or "an unknown target", pulled.get("pulled_at") or "an unknown time"

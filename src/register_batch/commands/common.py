@@ -423,15 +423,33 @@ as_of_option = click.option(
     metavar="YYYY-MM-DD",
     help="Judge date rules as of this day instead of today (today in UTC, as Register counts days).",
 )
-ukprn_option = click.option(
-    "--ukprn",
-    default=None,
-    metavar="UKPRN",
-    help="The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose "
-    "F_UKPRN is another provider's are errors, and sync stops if Register lists the token's trainees under another "
-    "UKPRN. Without it, each record of inputs holding several providers' records is an error (several_providers).",
-)
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _ukprn_option(what: str) -> Callable[[_Command], _Command]:
+    """--ukprn, as each command uses it: `what` says what the UKPRN is to that command and what it does there."""
+    return click.option(
+        "--ukprn",
+        default=None,
+        metavar="UKPRN",
+        help=f"{what} Without it, each record of inputs holding several providers' records is an error "
+        "(several_providers).",
+    )
+
+
+# One help each: validate and convert send nothing and take no token (a token said in theirs puzzled a new user).
+ukprn_option = _ukprn_option(
+    "The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose F_UKPRN is "
+    "another provider's are errors, and sync stops if Register lists the token's trainees under another UKPRN."
+)
+validate_ukprn_option = _ukprn_option(
+    "The UKPRN of the provider whose records you check (or `ukprn` in register-batch.toml): records whose F_UKPRN "
+    "is another provider's are errors (other_provider_record), as sync with that --ukprn would hold them back."
+)
+convert_ukprn_option = _ukprn_option(
+    "The UKPRN of the provider the converted records are for (or `ukprn` in register-batch.toml): records whose "
+    "F_UKPRN is another provider's are errors (other_provider_record), left out with --skip-invalid."
+)
 
 
 def timeout_option(more: str = "") -> Callable[[_Command], _Command]:

@@ -93,7 +93,9 @@ def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
     default=None,
     callback=_faults,
     metavar="SPEC",
-    help='Inject faults, e.g. "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05".',
+    help="Inject faults into /api replies, as KIND:PROBABILITY,... (one draw per request): 500 and reset (the "
+    "request not carried out), timeout (carried out after --fault-hold seconds), lost-response (a write carried "
+    'out, its reply lost). E.g. "500:0.05,reset:0.03,timeout:0.02,lost-response:0.05".',
 )
 @click.option("--seed", type=int, default=None, help="Seed for the fault draws (reproducible runs).")
 @click.option(
@@ -142,7 +144,24 @@ def emulator(
     """Run a local Register API v2026.1 (the emulator) for rehearsals and tests; stop it with Ctrl-C.
 
     It answers like Register: the same routes, validation messages, 409 duplicates, state rules, pagination
-    and rate limit, with each --token its own provider. Nothing leaves this machine. See docs/emulator.md.
+    and rate limit, with each --token its own provider. Nothing leaves this machine. It knows no schools or
+    training partners (any well-formed URN or UKPRN is taken), makes up TRNs (--trn-delay), and has one token
+    per provider, so a token rotation cannot be rehearsed on it.
+
+    To rehearse a sync against it, give its address and token as for Register, your provider's UKPRN to both, and
+    the sync a state dir of its own:
+
+    \b
+      register-batch emulator --token TOKEN --ukprn UKPRN --db rehearsal.sqlite3
+      REGISTER_API_TOKEN=TOKEN register-batch sync FILE --target http://127.0.0.1:8787 \\
+          --ukprn UKPRN --state-dir state/emulator
+
+    Without --db it forgets every trainee when it stops, and a later sync with that state dir is refused: keep its
+    trainees with --db (and the same --token each time), or give the sync a new --state-dir. (sync and export with
+    no target run an emulator of their own, which keeps its data in their state dir.)
+
+    Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
+    trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does).
     """
     from register_batch.emulator.server import Emulator, is_loopback
     from register_batch.emulator.store import UkprnTaken

@@ -389,6 +389,9 @@ class RecordResult:
     # Left unknown because a create of it that went unanswered may still be carried out: a run before this time
     # only waits again (UNANSWERED_CREATE_WAIT), so the summary line says when to run again.
     again_after: datetime | None = None
+    # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
+    # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
+    checked: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
@@ -423,7 +426,7 @@ class RecordResult:
             "http_status": self.http_status,
             "requests": self.requests,
             "errors": self.errors or ([reason] if reason else []),
-            "warnings": [message for _code, message in warnings],
+            "warnings": [message for _code, message in warnings] + self.checked,
             "changes": self.plan.changes,
         }
 
@@ -2245,6 +2248,9 @@ def _add_sync_issues(
     """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
     (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors. Each
     record's result is given its issues (`issues`, validation's, then these), as the report lists them."""
+    if report.summary.warnings:  # validation's, before the sync's own are added
+        for index, names in report.errors_named(Severity.WARNING).items():
+            results[index].checked = names
     for index, result in enumerate(results):
         found: list[tuple[str, str, Severity]] = []
         if result.outcome in ("failed", "unknown") or result.held_back():

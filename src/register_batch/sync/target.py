@@ -21,7 +21,7 @@ from register_batch.api import Secret, resolve_target
 from register_batch.errors import ConfigError
 from register_batch.fs import FILE_MODE, private_dir, read_at_most, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS, set_mode
-from register_batch.sync.ledger import StateDirLock
+from register_batch.sync.ledger import LEDGER_FILE, Ledger, StateDirLock
 from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
 from register_batch.wording import printable
 
@@ -29,6 +29,7 @@ log = logging.getLogger("register_batch.sync")
 
 EMBEDDED_DIR = "register"  # the embedded emulator's data, inside the state dir
 EMBEDDED_DB = "register.sqlite3"  # its database, in EMBEDDED_DIR
+EMBEDDED_IDENTITY = "embedded-emulator"  # what its state dir's ledger is bound to
 
 
 @dataclass
@@ -123,6 +124,30 @@ def embedded_token_in(folder: Path) -> str:
     return token
 
 
+def check_embedded_data(state_dir: Path, held: int) -> None:
+    """Refuse (ConfigError, exit 2) a sync whose embedded emulator holds no trainee (`held`: its database deleted, or
+    made again empty) while the state dir's ledger still links records to trainees: each record would be a conflict
+    on every run (a trainee the ledger links that Register no longer returns), where an emulator started without
+    --db and restarted is told as one line (the runner's links-unseen check, which the embedded emulator skips)."""
+    if held or not (state_dir / LEDGER_FILE).exists():
+        return
+    ledger = Ledger(state_dir, EMBEDDED_IDENTITY)  # bound to another target: refused as the run would refuse it
+    try:
+        linked = ledger.links_any()
+    finally:
+        ledger.close()
+    if linked:
+        raise ConfigError.naming(
+            "the embedded emulator's data in {data} holds no trainee (deleted?), but the ledger in {folder} still "
+            "links records to its trainees: every record would be a conflict, on every run. The embedded emulator "
+            "never sent them anywhere: to start afresh, delete the whole state dir {folder} (or give a new "
+            "{state_dir}); to keep those trainees, put the folder {data} back from a backup, token and all. Nothing "
+            "was sent",
+            data=printable(str(state_dir / EMBEDDED_DIR)),
+            folder=printable(str(state_dir)),
+        )
+
+
 @contextmanager
 def open_target(
     target: str | None,
@@ -157,6 +182,8 @@ def open_target(
         ukprns = {embedded_token: ukprn} if ukprn else None
         emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], ukprns=ukprns)
         try:
+            if command == "sync":
+                check_embedded_data(Path(state_dir), emulator.snapshot()["trainees"])
             yield Target(
                 url=emulator.url,
                 token=Secret(embedded_token),
@@ -164,7 +191,7 @@ def open_target(
                     f"embedded Register emulator at {emulator.url} (nothing leaves this machine; its data is in "
                     f"{printable(str(folder))})"
                 ),
-                identity="embedded-emulator",
+                identity=EMBEDDED_IDENTITY,
                 embedded=True,
                 lock=lock,
                 stand_in=lambda records_ukprn: emulator.app.add_token(embedded_token, records_ukprn),

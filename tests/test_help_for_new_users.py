@@ -1,0 +1,118 @@
+"""What a new user reads in `--help` and in `reference diff`'s error says what the command does, on its own.
+
+Found by a new-user review of the docs: validate's and convert's --ukprn help talked of a token and of sync
+stopping (neither takes a token); `emulator --help` ended "See docs/emulator.md", which no installed wheel has;
+`reference diff` after `reference pull --target URL` said to pull first, though the pull had gone to the target's
+own state dir.
+"""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.emulator import start_emulator
+from register_batch.reference import PULLED_FILE
+
+
+def _help(*command: str) -> str:
+    result = CliRunner().invoke(cli, [*command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+def _ukprn_help(command: str) -> str:
+    """The --ukprn option's help: up to its last words, the same for each command."""
+    return _help(command).split("--ukprn UKPRN ")[1].split("(several_providers).")[0] + "(several_providers)."
+
+
+@pytest.mark.parametrize("command", ["validate", "convert"])
+def test_the_ukprn_help_of_commands_that_send_nothing_says_no_token_and_no_sync(command):
+    said = _ukprn_help(command)
+    assert "token" not in said and "sync stops" not in said, said
+    assert "other_provider_record" in said and "(several_providers)" in said
+
+
+def test_each_ukprn_help_says_what_the_ukprn_is_to_that_command():
+    assert _ukprn_help("validate").startswith("The UKPRN of the provider whose records you check")
+    assert "left out with --skip-invalid" in _ukprn_help("convert")
+    sync = _ukprn_help("sync")
+    assert sync.startswith("The UKPRN of the provider the token sends for") and "sync stops" in sync
+
+
+def _all_commands(group: click.Group, path: tuple[str, ...] = ()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, (*path, name))
+
+
+def test_no_help_points_to_docs_an_installed_wheel_does_not_have():
+    """The wheel ships src/register_batch only (pyproject's wheel targets): no docs/ folder."""
+    for path in [(), *_all_commands(cli)]:
+        shown = _help(*path)
+        assert "docs/" not in shown and ".md" not in shown, (path, shown)
+
+
+def test_the_emulator_help_says_how_to_rehearse_a_sync_and_what_faults_there_are():
+    shown = _help("emulator")
+    assert (
+        "REGISTER_API_TOKEN=TOKEN register-batch sync FILE --target http://127.0.0.1:8787 \\ --ukprn UKPRN "
+        "--state-dir state/emulator" in shown
+    )
+    assert "Without --db it forgets every trainee when it stops" in shown
+    assert "GET /__emulator__/stats" in shown and "POST /__emulator__/trainees/ID/discard" in shown
+    faults = shown.split("--faults SPEC ")[1].split(" --seed")[0]
+    for kind in ("500", "reset", "timeout", "lost-response"):
+        assert kind in faults
+
+
+@pytest.fixture
+def in_a_fresh_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG", "REGISTER_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_diff_after_a_pull_from_another_target_names_the_folder_the_pull_went_to(in_a_fresh_folder):
+    with start_emulator(tokens=["t"], rate_limit=None) as emulator:
+        pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url])
+    assert pulled.exit_code == 0, pulled.output
+    folder = f".register-batch/127.0.0.1-{emulator.port}"
+    assert (in_a_fresh_folder / folder / PULLED_FILE).is_file()
+
+    diff = CliRunner().invoke(cli, ["reference", "diff"])
+    said = " ".join(diff.output.split())
+    assert diff.exit_code == 2, said
+    assert said.startswith(
+        "register-batch: error: no pulled reference data in .register-batch/embedded-emulator, the state dir of the "
+        "embedded emulator (no target is set). `register-batch reference pull --target TARGET` saves into that "
+        "target's own state dir, .register-batch/<target> (for a URL, named for its host and port: "
+        ".register-batch/127.0.0.1-8787), unless given --state-dir"
+    ), said
+    assert f"Pulled lists are in {folder}: `register-batch reference diff --state-dir {folder}` compares them" in said
+    compared = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", folder])
+    assert compared.exit_code == 0 and "No differences." in compared.output, compared.output
+
+
+def test_diff_with_nothing_pulled_anywhere_says_to_pull_and_where_pulls_go(in_a_fresh_folder):
+    diff = CliRunner().invoke(cli, ["reference", "diff"])
+    said = " ".join(diff.output.split())
+    assert diff.exit_code == 2 and len(diff.output.splitlines()) == 1, said
+    assert ".register-batch/<target>" in said
+    assert said.endswith("No state dir in .register-batch holds any: run `register-batch reference pull` first")
+
+
+def test_diff_of_a_state_dir_given_with_nothing_pulled_says_how_to_pull_into_it(in_a_fresh_folder):
+    diff = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", "my state"])
+    assert diff.exit_code == 2
+    assert diff.output == (
+        "register-batch: error: no pulled reference data in 'my state': run `register-batch reference pull "
+        "--state-dir 'my state'` first (with the --target to pull from)\n"
+    )
