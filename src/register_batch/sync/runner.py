@@ -645,7 +645,8 @@ class SyncRun:
         self.implied = None if options.ukprn or options.embedded or sandbox else implied
         # The provider Register files the state dir's trainees under (Ledger.provider): a token Register shows is
         # another's is refused, --ukprn or not. Adopted from the first of its own trainees seen, when not known yet.
-        # Not for the embedded emulator: its provider takes each run's --ukprn (sync/target.py), whoever that is.
+        # Not for the embedded emulator: its provider takes the run's --ukprn or the records' UKPRN (sync/target.py),
+        # and refuses another provider's once it holds trainees (review48 F1).
         self.state_provider = None if options.embedded else ledger.provider()
 
     # --- Register's holdings -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from register_batch.api import Secret, resolve_target
 from register_batch.errors import ConfigError
@@ -148,6 +149,37 @@ def check_embedded_data(state_dir: Path, held: int) -> None:
         )
 
 
+def _standing_in(emulator: Any, token: str, state_dir: Path) -> Callable[[str], object]:
+    """How the embedded emulator's provider takes the UKPRN of the provider it stands in for (`--ukprn`, else the one
+    the records name): while it holds no trainee, or only under its own made-up UKPRN. Once it holds a provider's
+    trainees it stays that provider, as a token stays its provider's in Register, and another provider's run is
+    refused (ConfigError, exit 2, nothing sent): relabelled, it filed a second provider's records beside the first's
+    and called them all the second's, where against Register the same run stops (review48 F1)."""
+    from register_batch.emulator.app import token_digest, ukprn_for
+
+    digest = token_digest(token)
+
+    def stand_in(ukprn: str) -> object:
+        app = emulator.app
+        with app.store.transaction():
+            provider = app.store.provider_by_token_hash(digest)
+            holds = app.store.count_trainees()
+        if provider is None or not holds or provider["ukprn"] in (ukprn, ukprn_for(digest)):
+            return app.add_token(token, ukprn)
+        raise ConfigError.naming(
+            "the embedded emulator in {folder} holds provider {held}'s trainees ({count}), not {ukprn}'s: Register "
+            "keeps each provider's trainees apart, under its own token, and a run for {ukprn} with {held}'s token "
+            "stops. Rehearse provider {ukprn} in a state dir of its own ({state_dir} another "
+            "folder), or delete {folder} to start afresh. Nothing was sent",
+            folder=printable(str(state_dir)),
+            held=provider["ukprn"],
+            count=holds,
+            ukprn=ukprn,
+        )
+
+    return stand_in
+
+
 @contextmanager
 def open_target(
     target: str | None,
@@ -179,9 +211,11 @@ def open_target(
     with StateDirLock(Path(state_dir), command) as lock:
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
-        ukprns = {embedded_token: ukprn} if ukprn else None
-        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], ukprns=ukprns)
+        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token])
         try:
+            stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
+            if ukprn:
+                stand_in(ukprn)
             if command == "sync":
                 check_embedded_data(Path(state_dir), emulator.snapshot()["trainees"])
             yield Target(
@@ -194,7 +228,7 @@ def open_target(
                 identity=EMBEDDED_IDENTITY,
                 embedded=True,
                 lock=lock,
-                stand_in=lambda records_ukprn: emulator.app.add_token(embedded_token, records_ukprn),
+                stand_in=stand_in,
             )
         finally:
             emulator.stop()
