@@ -482,11 +482,11 @@ def test_convert_to_register_csv_says_which_subjects_it_writes_blank_for_want_of
 
 def test_validate_writes_junit_xml_only_when_asked_and_exits_1_on_errors(tmp_path):
     clean = validate_files([str(SAMPLES / "extract.xml")], as_of=AS_OF, report_dir=tmp_path / "clean")
-    assert (clean.exit_code, sorted(clean.paths)) == (0, ["csv", "html", "json"])
+    assert (clean.exit_code, sorted(clean.report_paths)) == (0, ["csv", "html", "json"])
     assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["issues.csv", "report.html", "report.json"]
     defects = validate_files([str(SAMPLES / "defects.xml")], as_of=AS_OF, report_dir=tmp_path / "d", junit=True)
     assert defects.report.summary.errors > 0
-    assert (defects.exit_code, sorted(defects.paths)) == (1, ["csv", "html", "json", "junit"])
+    assert (defects.exit_code, sorted(defects.report_paths)) == (1, ["csv", "html", "json", "junit"])
 
 
 def test_convert_writes_every_record_unless_told_to_skip_the_invalid_ones(tmp_path):
@@ -609,7 +609,7 @@ def test_a_worker_pool_hands_the_caller_validate_files_result(tmp_path):
     here = validate_files([extract], report_dir=tmp_path / "here", as_of=AS_OF)
     assert result.report.summary == here.report.summary and result.report.summary.errors > 0
     assert result.exit_code == here.exit_code == 1
-    assert sorted(result.paths) == ["csv", "html", "json"] and result.paths["json"].read_bytes()
+    assert sorted(result.report_paths) == ["csv", "html", "json"] and result.report_paths["json"].read_bytes()
 
 
 def test_convert_names_the_temporary_files_a_killed_convert_to_that_name_left_and_leaves_them(tmp_path):

@@ -232,7 +232,7 @@ def validate(
         f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
-    state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
+    state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
     sys.exit(result.exit_code)
 
 

@@ -386,35 +386,70 @@ class HesaXmlWriter:
         abandon(self._context)
 
 
+@dataclass(frozen=True)
+class ExportNote:
+    """A note on what the chosen format leaves out of (or says differently of) one trainee's row or Student: whose
+    (`trainee_id`, Register's; None for a trainee listed without one) and what (`message`, the same for every trainee
+    it concerns), so a caller needs no parsing of the printed form, `str(note)`: "trainee <id>: <message>"."""
+
+    trainee_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.whose}: {self.message}" if self.trainee_id is not None else self.message
+
+    @property
+    def whose(self) -> str:
+        return f"trainee {self.trainee_id}"
+
+
 @dataclass
 class ExportResult:
-    """What `export_trainees` wrote: the output files, trainees written, requests made, and notes on what the
-    chosen format leaves out."""
+    """What `export_trainees` wrote: the output files, trainees `written`, the requests made (`requests`, a dict:
+    `total`, `by_route`, `by_status`, ... as the client's `stats` count them), and `notes` (ExportNote) on what the
+    chosen format leaves out; `exit_code` is what `register-batch export` exits with for it."""
 
     outputs: list[Path]
-    count: int
-    requests: int
-    notes: list[str] = field(default_factory=list)
+    written: int
+    requests: dict[str, Any]
+    notes: list[ExportNote] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
     leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
     providers: list[str] = field(default_factory=list)  # the UKPRNs Register listed the trainees under: the token's
 
     @property
     def empty(self) -> bool:
-        return self.count == 0
+        return self.written == 0
+
+    @property
+    def exit_code(self) -> int:
+        """0: the notes say what a format cannot hold, not that the export failed; what stops it is raised instead
+        (RegisterBatchError's exit_code), with nothing written."""
+        return 0
 
     def note_lines(self, limit: int = 20) -> list[str]:
         """The notes for people: each kind once, with how many trainees it concerns and one of them."""
-        by_text: dict[str, list[str]] = {}
+        by_message: dict[str, list[ExportNote]] = {}
         for note in self.notes:
-            who, _, text = note.partition(": ")
-            by_text.setdefault(text, []).append(who)
-        lines = [
-            f"{whom[0]}: {text}" if len(whom) == 1 else f"{text} ({counted(len(whom), 'trainee')}, e.g. {whom[0]})"
-            for text, whom in by_text.items()
-        ]
+            by_message.setdefault(note.message, []).append(note)
+        lines = [_note_line(message, notes) for message, notes in by_message.items()]
         more = len(lines) - limit
         return lines[:limit] + ([f"… and {more} more kind{'' if more == 1 else 's'} of note"] if more > 0 else [])
+
+
+def _note_line(message: str, notes: list[ExportNote]) -> str:
+    """One kind of note: for one trainee as the note reads, for more with their count and the first one named."""
+    if len(notes) == 1:
+        return str(notes[0])
+    named = next((note.whose for note in notes if note.trainee_id is not None), None)
+    example = f", e.g. {named}" if named is not None else ""
+    return f"{message} ({counted(len(notes), 'trainee')}{example})"
+
+
+def _trainee_id(trainee: dict[str, Any]) -> str | None:
+    """Register's id of a listed trainee (§3.6 `trainee_id`), as a note names it."""
+    value = trainee.get("trainee_id")
+    return None if value is None else str(value)
 
 
 def export_trainees(
@@ -454,14 +489,14 @@ def export_trainees(
         "json": JsonArrayWriter,
         "jsonl": JsonLinesWriter,
     }[to](Path(output))
-    notes: list[str] = []
+    notes: list[ExportNote] = []
     providers: set[str] = set()
     # The formats that read back are checked as validate would check them (refused_note).
     validator = Validator(load_reference(client.api_version)) if to in STATE_HOLDERS else None
     read_by = Mapper(load_mapping()) if validator is not None else None  # as validate of the file reads it
     task = progress.task("Exporting", unit="trainees")
-    before = client.stats.total
-    count = 0
+    before = client.stats.copy()  # this export's requests, of a client lent to many (RequestStats.since)
+    written = 0
     try:
         with task.waits_shown(client.limiter):
             for trainee in iter_register_trainees(
@@ -471,20 +506,20 @@ def export_trainees(
                     if ukprn is not None and str(listed) != ukprn:
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
-                written = writer.write(request_body(trainee) if to == "register-csv" else trainee)
+                said = writer.write(request_body(trainee) if to == "register-csv" else trainee)
                 if (dropped := disabilities_note(trainee, to)) is not None:
-                    written = [dropped, *written]
+                    said = [dropped, *said]
                 if (missing := missing_note(trainee, to)) is not None:
-                    written = [missing, *written]
+                    said = [missing, *said]
                 elif validator is not None and (
                     (refused := refused_note(writer.held(body := request_body(trainee)), validator, read_by, body))
                     is not None
                 ):
-                    written = [refused, *written]
+                    said = [refused, *said]
                 if (held := state_note(trainee, to)) is not None:
-                    written = [held, *written]
-                notes.extend(f"trainee {trainee.get('trainee_id')}: {note}" for note in written)
-                count += 1
+                    said = [held, *said]
+                notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
+                written += 1
                 task.advance()
     except UNAVAILABLE as exc:
         writer.abort()
@@ -496,8 +531,8 @@ def export_trainees(
     outputs = writer.close()
     return ExportResult(
         outputs=outputs,
-        count=count,
-        requests=client.stats.total - before,
+        written=written,
+        requests=client.stats.since(before).as_dict(),
         notes=notes,
         stale=writer.stale,
         leftovers=leftover_temporaries([*outputs, *writer.stale], parts=to == "register-csv"),

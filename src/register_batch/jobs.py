@@ -50,10 +50,11 @@ describe(
 
 @dataclass
 class ValidationResult:
-    """What `validate_files` did: the counts (`report.summary`) and the report files written (`paths`, by kind)."""
+    """What `validate_files` did: the counts (`report.summary`) and the report files written (`report_paths`, by
+    kind: json, csv, html, junit); `exit_code` is what `register-batch validate` exits with for it."""
 
     report: ReportBuilder
-    paths: dict[str, Path]
+    report_paths: dict[str, Path]
 
     @property
     def exit_code(self) -> int:
@@ -119,8 +120,8 @@ def validate_files(
         task.close()
         report.add_batch_issues(checker.batch_issues())
         report.finish(checker.finish_inputs())
-        paths = report.write(reports, junit=junit)
-    return ValidationResult(report=report, paths=paths)
+        report_paths = report.write(reports, junit=junit)
+    return ValidationResult(report=report, report_paths=report_paths)
 
 
 def source_of(record: TraineeRecord) -> dict[str, Any]:
@@ -140,7 +141,8 @@ def jsonl_item(record: TraineeRecord) -> dict[str, Any]:
 @dataclass
 class ConvertResult:
     """What `convert_files` wrote: the output files, records written and skipped (invalid, with
-    `skip_invalid`), and `notes` on values the output format cannot hold, by batch index."""
+    `skip_invalid`), `notes` on values the output format cannot hold (by batch index), the report files written
+    (`report_paths`, by kind; none without a `report_dir`); `exit_code` is what `register-batch convert` exits with."""
 
     report: ReportBuilder
     outputs: list[Path]

@@ -392,7 +392,7 @@ def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, regi
     assert sorted(i.code for i in read(path)[0].issues) == upload_only
     as_of = date(2024, 11, 1)
     validated = validate_files([str(path)], as_of=as_of, report_dir=tmp_path / "v", jobs=1)
-    assert all(f'"code": "{code}"' in validated.paths["json"].read_text() for code in upload_only)
+    assert all(f'"code": "{code}"' in validated.report_paths["json"].read_text() for code in upload_only)
     converted = convert_files([str(path)], to="jsonl", output=tmp_path / "out.jsonl", as_of=as_of)
     assert [converted.report.by_code[code] for code in upload_only] == [0, 0, 0, 0]
     assert converted.written > 5

@@ -94,7 +94,7 @@ def test_each_records_result_carries_its_issues_as_the_reports_list_them(registe
         assert all(isinstance(issue, Issue) for issue in each.issues)
         assert {(i.input, i.record) for i in each.issues} <= {(each.plan.source.input, each.plan.source.record)}
     # The reports are views of these very issues: record by record, in the same order, nothing else.
-    report = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    report = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))
     assert [issue_row(i) for r in result.results for i in r.issues] == [
         row for row in report["issues"] if row["record"] is not None
     ]
@@ -114,11 +114,11 @@ def test_registers_refusal_names_the_value_the_record_sent_for_the_field(registe
         result = sync_files([source], sync_options(front, tmp_path, TOKEN, target_identity=register.emulator.url))
     [issue] = result.results[0].issues
     assert (issue.code, issue.field, issue.value) == ("api_rejected", "trainee_start_date", "2025-09-01")
-    report = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    report = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))
     assert [(i["field"], i["value"]) for i in report["issues"]] == [("trainee_start_date", "2025-09-01")]
-    issues_csv = (result.paths["json"].parent / "issues.csv").read_text(encoding="utf-8-sig")
+    issues_csv = (result.report_paths["json"].parent / "issues.csv").read_text(encoding="utf-8-sig")
     assert ",trainee_start_date,'2025-09-01,api_rejected," in issues_csv
-    page = (result.paths["json"].parent / "report.html").read_text(encoding="utf-8")
+    page = (result.report_paths["json"].parent / "report.html").read_text(encoding="utf-8")
     assert "value blank" not in page and '<code class="value">2025-09-01</code>' in page
 
 
@@ -137,5 +137,5 @@ def test_a_caller_that_reads_the_reports_keeps_no_issues_in_memory_and_the_repor
         for name, keep in (("kept", True), ("dropped", False))
     )
     assert [r.issues for r in dropped.results] == [()] * 4 and any(r.issues for r in kept.results)
-    reported = [json.loads(run.paths["json"].read_text(encoding="utf-8"))["issues"] for run in (kept, dropped)]
+    reported = [json.loads(run.report_paths["json"].read_text(encoding="utf-8"))["issues"] for run in (kept, dropped)]
     assert reported[0] == reported[1] and len(reported[0]) >= 3

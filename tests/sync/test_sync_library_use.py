@@ -177,7 +177,7 @@ def test_a_finished_syncs_result_travels_from_a_worker_process_without_the_token
     assert token.encode() not in sent and TOKEN.encode() not in sent
     back = pickle.loads(sent)
     assert back.summary_line() == synced.summary_line() and back.outcomes == synced.outcomes == {"done": 12}
-    assert back.exit_code == synced.exit_code == 0 and back.paths == synced.paths
+    assert back.exit_code == synced.exit_code == 0 and back.report_paths == synced.report_paths
     with pytest.raises(RegisterBatchError, match=r"read them from the report\.json or issues\.csv"):
         next(back.report.issues())
 
@@ -205,7 +205,7 @@ def test_a_client_lent_to_many_runs_counts_each_runs_requests_only(register, tmp
         assert synced.actions == {"unchanged": 12}
         assert synced.requests["total"] == 1 and synced.requests["by_route"] == {"GET /trainees": 1}
         assert synced.summary_line().endswith(" 1 request (0.083 per record).")
-        report = json.loads(synced.paths["json"].read_text(encoding="utf-8"))
+        report = json.loads(synced.report_paths["json"].read_text(encoding="utf-8"))
         assert report["sync"]["requests"]["total"] == 1
 
 

@@ -779,7 +779,7 @@ def test_a_library_caller_whose_report_cannot_be_written_after_writes_gets_the_r
     with pytest.raises(Interrupted, match="The sync went through but has no report") as stopped:
         sync_files([str(write_extract(tmp_path / "in.csv", [trainee(1)]))], options(emulator, tmp_path), client=client)
     assert stopped.value.result is not None and stopped.value.result.outcomes == Counter(done=1)
-    assert stopped.value.result.actions == Counter(create=1) and stopped.value.result.paths == {}
+    assert stopped.value.result.actions == Counter(create=1) and stopped.value.result.report_paths == {}
 
 
 @pytest.mark.parametrize("room_for_the_report", [True, False])
@@ -1674,7 +1674,7 @@ def test_a_stop_while_waiting_for_the_rate_budget_sends_nothing_more(emulator, t
     # A library caller has what the run did without reading the report back.
     partial = stopped.value.result
     assert [r.outcome for r in partial.results] == ["done", "pending", "pending"] and partial.interrupted
-    assert partial.exit_code == 3 and partial.paths["json"] == tmp_path / "reports" / "report.json"
+    assert partial.exit_code == 3 and partial.report_paths["json"] == tmp_path / "reports" / "report.json"
     assert sync_files([source], options(emulator, tmp_path)).exit_code == 0
     assert sorted(Counter(t["hesa_id"] for t in held(emulator)).values()) == [1, 1, 1]
 

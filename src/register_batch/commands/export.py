@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -155,7 +156,7 @@ def export(
                 ukprn_source=settings.given_with("ukprn"),
             )
     files = ", ".join(str(p) for p in result.outputs)
-    cost = counted(result.requests, "request")
+    cost = counted(result.requests["total"], "request")
     # Which trainees were asked for: a cohort synced in July starts in the next cycle, not Register's current one, and
     # a cohort's second years started in an earlier one, so a count alone reads as trainees lost.
     asked = ", ".join(
@@ -174,8 +175,9 @@ def export(
     if result.empty:
         echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
     else:
-        echo(f"Exported {counted(result.count, 'trainee')} to {files} ({asked}; {cost}).")
+        echo(f"Exported {counted(result.written, 'trainee')} to {files} ({asked}; {cost}).")
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)
     state.say_leftovers(result.leftovers, "export")
+    sys.exit(result.exit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -209,3 +210,4 @@ def generate(
             f"{counted(result.defective, 'record')} with a defect; {counted(result.issues, 'expected issue')} listed "
             f"in {result.truth}"
         )
+    sys.exit(result.exit_code)

@@ -170,7 +170,7 @@ def sync(
         summary = result.summary_line()
         echo(summary)
         summary = ""  # written
-        state.say(f"Report: {result.paths.get('html', result.paths['json'])}")
+        state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
     except KeyboardInterrupt:
         if result is None:
             raise

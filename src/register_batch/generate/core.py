@@ -41,7 +41,9 @@ PROGRESS_STEP = 1000
 
 @dataclass
 class GenerateResult:
-    """What `generate` wrote."""
+    """What `generate` wrote: the extract (`output`) and truth file, the settings it used (`count`, `seed`, `fmt`,
+    `vintage`, `academic_cycle`, `as_of`), and what it injected; `exit_code` is what `register-batch generate` exits
+    with for it."""
 
     output: Path
     truth: Path | None
@@ -56,6 +58,12 @@ class GenerateResult:
     by_kind: dict[str, int] = field(default_factory=dict)
     withdrawn: int = 0
     deferred: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0: a file written is the command's success (the defects asked for are its purpose, not errors); what stops
+        it is raised instead (RegisterBatchError's exit_code)."""
+        return 0
 
 
 class Deck:

@@ -460,11 +460,13 @@ def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
 
 @dataclass
 class SyncResult:
-    """What `sync_files` did: every record's result in input order, the requests made, and the report files."""
+    """What `sync_files` did: every record's result in input order, the requests made (`requests`, a dict: `total`,
+    `by_route`, `by_status`, ... as report.json's sync.requests), and the report files written (`report_paths`, by
+    kind; none when there was no room for them); `exit_code` is what `register-batch sync` exits with for it."""
 
     report: ReportBuilder
     results: list[RecordResult]
-    paths: dict[str, Path]
+    report_paths: dict[str, Path]
     requests: dict[str, Any]
     interrupted: bool = False
 
@@ -2346,7 +2348,7 @@ def _finish(
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
-        sent = SyncResult(report=report, results=results, paths={}, requests=requests, interrupted=interrupted)
+        sent = SyncResult(report=report, results=results, report_paths={}, requests=requests, interrupted=interrupted)
         stopped = Interrupted.naming(
             "{problem}. The sync {went} but has no report: free space there or use another {report_dir}, then run the "
             "same command again (nothing is sent twice). {summary}",
@@ -2365,7 +2367,7 @@ def _finish(
         if not options.dry_run:
             _settle_named(ledger, planned)
         ledger.finish_run("interrupted" if interrupted else "finished", counts)
-    synced = SyncResult(report=report, results=results, paths=paths, requests=requests, interrupted=interrupted)
+    synced = SyncResult(report=report, results=results, report_paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
         # The summary line, as a finished run ends with: "N records done" counted the unchanged ones with those written.
         raise Interrupted(
