@@ -441,6 +441,8 @@ def main() -> None:
     writes (sync/runner.py StopSignals). Output to a closed pipe, a hung-up terminal or a full disk is dropped
     (GoneQuietly), so the exit code stays the command's. A SIGHUP ignored (`nohup`) stays ignored."""
     guard_output()
+    if _asks_for_help(sys.argv[1:]):
+        result_on_stdout()  # the help or version is what the command is run for: lost to a full disk, it is exit 2
     for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
         signum = getattr(signal, name, None)
         if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
@@ -469,6 +471,13 @@ def main() -> None:
         # exits: a stop at start-up ended by SIGINT (-2) after its "interrupted" line instead of exit 3. An exec()
         # of a string clears it (pythonrun.c, run_eval_code_obj). The `register-batch` script never reads it.
         exec("None")
+
+
+def _asks_for_help(args: list[str]) -> bool:
+    """Whether the command line asks for help or the version (`--help`, `-h`, `--version`, before any `--`), which
+    click writes and exits 0 after, even when standard output could not take it."""
+    asked = args[: args.index("--")] if "--" in args else args
+    return any(arg in ("--help", "-h", "--version") for arg in asked)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -208,6 +208,10 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
         ["reference", "show", "--json"],
         ["mappings", "check"],
         ["generate", "--list-defects"],
+        ["--help"],
+        ["--version"],
+        ["sync", "--help"],
+        ["reference", "-h"],
     ],
     ids=" ".join,
 )
