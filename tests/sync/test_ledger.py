@@ -777,3 +777,23 @@ def test_a_ledger_rebound_to_one_spelling_of_its_service_keeps_when_it_was_made(
     rebound = Ledger(tmp_path, "http://localhost:8787")
     rebound.close()
     assert rebound.target == "http://localhost:8787" and made(tmp_path) == first
+
+
+def test_a_request_unanswered_over_a_day_ago_is_no_longer_out(tmp_path):
+    """has_unanswered (a dry run reads back its records only while some create or placement may be out): a note of a
+    request sent over a day ago is past any wait, though only its record's next write drops it (review51 F4)."""
+    from ledger_clock import minutes_pass
+
+    ledger = Ledger(tmp_path, "https://example.test")
+    try:
+        assert not ledger.has_unanswered()
+        ledger.write_going_out("add_placement", "hesa:2510000000001", srs_id="SRS-1", trainee_id="t-1")
+        assert ledger.has_unanswered()
+    finally:
+        ledger.close()
+    minutes_pass(tmp_path, 25 * 60)
+    ledger = Ledger(tmp_path, "https://example.test")
+    try:
+        assert not ledger.has_unanswered()
+    finally:
+        ledger.close()

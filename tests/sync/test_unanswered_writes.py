@@ -147,3 +147,23 @@ def test_the_wait_runs_from_when_the_create_was_last_known_unanswered(tmp_path: 
         with closing(sqlite3.connect(ledger)) as db:
             [(sent_at,)] = db.execute("SELECT sent_at FROM writes_unanswered").fetchall()
         assert (datetime.fromisoformat(sent_at) - began).total_seconds() >= 2.0  # after the 429's wait, not before
+
+
+def test_the_log_of_a_write_looked_up_names_no_husid(tmp_path: Path, caplog: Any) -> None:
+    """`register-batch -v` prints the INFO log: the look-up after an unanswered create named the record by its ledger
+    key, `hesa:<HUSID>` (review51 F3). Personal data goes to the owner-only reports only."""
+    import logging
+
+    from test_review13_gaps import _july_itt_start
+
+    row = _july_itt_start(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with (
+        caplog.at_level(logging.INFO, logger="register_batch"),
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator,
+    ):
+        _create_left_unanswered(emulator, extract, tmp_path)
+        time.sleep(4.5)  # the held create lands before the emulator stops
+    said = [record.getMessage() for record in caplog.records]
+    assert any(line.startswith("resolving an unknown create outcome for record 1 of ") for line in said), said
+    assert not [line for line in said if row["hesa_id"] in line], said

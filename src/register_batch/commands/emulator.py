@@ -156,8 +156,9 @@ def emulator(
       REGISTER_API_TOKEN=TOKEN register-batch sync FILE --target http://127.0.0.1:8787 \\
           --ukprn UKPRN --state-dir state/emulator
 
-    Without --db it forgets every trainee when it stops, and a later sync with that state dir is refused: keep its
-    trainees with --db (and the same --token each time), or give the sync a new --state-dir. (sync and export with
+    Without --db it forgets every trainee when it stops, and a later sync with that state dir is refused (with
+    fewer than three trainees synced, each record is a conflict instead): keep its trainees with --db (and the same
+    --token each time), or give the sync a new --state-dir. (sync and export with
     no target run an emulator of their own, which keeps its data in their state dir.)
 
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every

@@ -692,9 +692,10 @@ class Ledger:
     def has_unanswered(self) -> bool:
         """Whether any create or placement request may be out: one noted unanswered (`writes_unanswered`), or a
         create a record's entry still has in flight or unknown (a ledger of an older version kept only that)."""
-        row = self._execute(
-            "SELECT EXISTS (SELECT 1 FROM writes_unanswered) OR EXISTS (SELECT 1 FROM records WHERE operation = "
-            "'create' AND status IN ('in_flight', 'unknown'))"
+        row = self._execute(  # a note over a day old is past any wait: only the next write of its record drops it
+            "SELECT EXISTS (SELECT 1 FROM writes_unanswered WHERE sent_at >= ?) OR EXISTS (SELECT 1 FROM records "
+            "WHERE operation = 'create' AND status IN ('in_flight', 'unknown'))",
+            (_a_day_ago(),),
         ).fetchone()
         return bool(row[0])
 

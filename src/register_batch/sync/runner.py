@@ -437,6 +437,8 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     kinds: Counter[str] = Counter()
     wanted = "planned" if dry_run else "done"
     for result in results:
+        if dry_run and result.again_after is not None:
+            continue  # a real run now would hold it back (sync_would_wait): counted as that, not as written
         # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
         # that was there already (unchanged, or updated), which is not one created (nor also one unchanged). A
         # create counts also when a write after it failed (`created`): the trainee is in Register.
@@ -455,6 +457,8 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
 def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     """Whether the run created (a dry run: would create) the record's trainee: its create done, and perhaps a later
     write of it not (`created`)."""
+    if dry_run and result.again_after is not None:  # a real run now would hold it back (sync_would_wait)
+        return False
     return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
 
@@ -502,8 +506,12 @@ class SyncResult:
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.outcome == "planned" and r.again_after]:
-            # A dry run's (sync_would_wait): a real run now would leave these unknown and exit 3.
-            problems.append(f"{len(foreseen)} held back by a run before {max(foreseen):%H:%M} UTC (sync_would_wait)")
+            # A dry run's (sync_would_wait): a real run now would send nothing for these, leave them unknown and exit
+            # 3; they are not counted as what it would write.
+            problems.append(
+                f"{len(foreseen)} would wait until {max(foreseen):%H:%M} UTC (a run now sends nothing for "
+                f"{'it' if len(foreseen) == 1 else 'them'}: an earlier write had no answer)"
+            )
         total = self.requests["total"]
         sync = self.report.extra.get("sync", {})
         elsewhere = sync.get("not_in_extract", 0)
@@ -1395,7 +1403,10 @@ class SyncRun:
 
     def resolve(self, plan: RecordPlan, step: Step, record: TraineeRecord, sent_at: datetime) -> None:
         """A write with an unknown outcome: look at Register; resend only if it surely did not happen."""
-        log.info("resolving an unknown %s outcome for %s", step.kind, plan.key)
+        # By its place in the input, not its ledger key: that holds the HUSID, and -v prints this (review51 F3).
+        log.info(
+            "resolving an unknown %s outcome for record %s of %s", step.kind, plan.source.record, plan.source.input
+        )
         if step.kind == "create":
             found = self._find_created(record, sent_at)
             if found is not None:
