@@ -119,3 +119,22 @@ def temporary_files_limited(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
 
     return limit
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 100 KB, so a test file of a few MB is shared in many pieces (validate's chunked path for one HESA
+    XML file); the numbers of chunks of the chunked runs."""
+    from register_batch.readers import hesa_xml
+    from register_batch.validation import parallel
+
+    monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
+    chunked = []
+    real = parallel._chunked_records
+
+    def spy(checker, path, chunks):
+        chunked.append(len(chunks))
+        return real(checker, path, chunks)
+
+    monkeypatch.setattr(parallel, "_chunked_records", spy)
+    return chunked

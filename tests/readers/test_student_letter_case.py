@@ -22,7 +22,6 @@ from register_batch.jobs import validate_files
 from register_batch.mapping import load_mapping
 from register_batch.readers import XmlPart, hesa_xml, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
-from register_batch.validation import parallel
 from report_times import same_but_when
 
 AS_OF = date(2026, 11, 28)
@@ -276,21 +275,6 @@ def test_chunks_cut_at_every_spelling_give_the_records_and_lines_of_the_whole(mi
     assert [(r.source.line, r.fields, r.groups, r.problems) for r in read_in_parts(mixed_extract, chunks, first)] == [
         (r.source.line, r.fields, r.groups, r.problems) for r in rows
     ]
-
-
-@pytest.fixture
-def small_chunks(monkeypatch):
-    """Chunks of 100 KB, so the extract is shared in many pieces; the numbers of chunks of the chunked runs."""
-    monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
-    chunked = []
-    real = parallel._chunked_records
-
-    def spy(checker, path, chunks):
-        chunked.append(len(chunks))
-        return real(checker, path, chunks)
-
-    monkeypatch.setattr(parallel, "_chunked_records", spy)
-    return chunked
 
 
 @pytest.mark.parametrize("reader", ["parent", "helper"])

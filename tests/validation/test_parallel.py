@@ -300,21 +300,6 @@ def long_serial(long_extract, tmp_path_factory) -> Serial:
     return validated_serially([str(long_extract)], tmp_path_factory.mktemp("long-serial"))
 
 
-@pytest.fixture
-def small_chunks(monkeypatch):
-    """Chunks of 100 KB, so a test file of a few MB is shared in many pieces."""
-    monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
-    chunked = []
-    real = parallel._chunked_records
-
-    def spy(checker, path, chunks):
-        chunked.append(len(chunks))
-        return real(checker, path, chunks)
-
-    monkeypatch.setattr(parallel, "_chunked_records", spy)
-    return chunked
-
-
 def hold_the_parent_back(monkeypatch, seconds=1.0):
     """Delay the main process's first read, so that the helper checks most chunks (only it reads single chunks)."""
     real_read = hesa_xml._Leading.read

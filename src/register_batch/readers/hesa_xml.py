@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 from lxml import etree
 
@@ -31,6 +31,27 @@ RECORD = "Student"
 RECORD_TAGS = frozenset({RECORD, RECORD.lower(), RECORD.upper()})
 _LOWER_RECORD = RECORD.lower()
 _RECORD_FILTER = tuple(f"{{*}}{tag}" for tag in sorted(RECORD_TAGS))  # also in a namespace, refused rather than skipped
+
+
+# How every parse of an extract reads it: no entity expanded, no DTD or network fetched (an entity bomb, an external
+# entity: security.md), no tree past libxml2's limits, and no comment or PI kept to split a value.
+class _Parsing(TypedDict):
+    resolve_entities: bool
+    load_dtd: bool
+    no_network: bool
+    huge_tree: bool
+    remove_comments: bool
+    remove_pis: bool
+
+
+_PARSING: _Parsing = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
@@ -477,17 +498,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     encoding = _check_prolog(head, name)
     feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head))
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
-    parser_events = etree.iterparse(
-        feed,
-        events=("end",),
-        tag=_RECORD_FILTER,
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
     select = info.select
     try:
@@ -628,15 +639,7 @@ def _refuse_other_case(tree: etree._Element | None, name: str, shift: int) -> No
 def _partial_tree(head: bytes) -> etree._Element | None:
     """The elements of a file's first bytes (its prolog already checked), closed where they stop: to name what they
     hold once a parse has given up, with no element of its own to reach them by."""
-    parser = etree.XMLParser(
-        recover=True,
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = etree.XMLParser(recover=True, **_PARSING)
     if _cr_line_ends(head):  # numbered as the parse numbers them (_Replay)
         head = _BARE_CR.sub(b"\n", head)
     try:
