@@ -23,7 +23,7 @@ from register_batch.fs import (
     temporary_space,
 )
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, Issue, Severity, TraineeRecord
+from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
@@ -253,10 +253,9 @@ def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:
     legacy subject translated), blank beside a given course_subject_1: Register's CSV has a column for each, so written
     blank they say the course has no such subject, and a sync of that CSV would clear the one Register holds, where a
     sync of the input leaves it (review44 F3, review47 F4)."""
-    data = record.data
-    if data.get("course_subject_1") is None:
-        return []
-    return [name for name in CLEARABLE_SUBJECTS if name in record.partial_lists and data.get(name) is None]
+    from register_batch.sync.compare import blank_subjects
+
+    return [name for name in blank_subjects(record.data) if name in record.partial_lists]
 
 
 def _write_bodies(

@@ -468,17 +468,20 @@ class ReportBuilder:
         for _index, values in self._spooled():
             yield values
 
-    def errors_named(self, severity: Severity = Severity.ERROR) -> dict[int, list[str]]:
-        """Each record's errors (or issues of another `severity`) as "code (field)", once each, by batch index, for the
-        records that have any: sync names them in the results row of a record it did not send, which said only that
-        it failed validation, and a record's warnings beside those of the sync."""
+    def errors_named(self) -> dict[int, list[str]]:
+        """Each record's errors as "code (field)", once each, by batch index, for the records that have any: sync
+        names them in the results row of a record it did not send, which said only that it failed validation."""
+        return self.issues_named()[Severity.ERROR]
+
+    def issues_named(self) -> dict[Severity, dict[int, list[str]]]:
+        """`errors_named` for every severity, in one read of the spools: a record's warnings are named in its results
+        row too, beside those of the sync."""
         self._still_spooled()
-        found: dict[int, list[str]] = {}
-        for index, (_input, _record, _line, _pid, _hid, about, _value, code, kind, _message) in self._spooled():
-            if kind == severity:
-                named = f"{code} ({about})" if about else code
-                if named not in (names := found.setdefault(index, [])):
-                    names.append(named)
+        found: dict[Severity, dict[int, list[str]]] = {severity: {} for severity in Severity}
+        for index, (_input, _record, _line, _pid, _hid, about, _value, code, severity, _message) in self._spooled():
+            named = f"{code} ({about})" if about else code
+            if named not in (names := found[Severity(severity)].setdefault(index, [])):
+                names.append(named)
         return found
 
     def _still_spooled(self) -> None:

@@ -404,6 +404,11 @@ class RecordResult:
             return [("sync_written_earlier", self.plan.earlier)] if self.plan.earlier else []
         return _warnings(self.plan)
 
+    @property
+    def would_wait(self) -> bool:
+        """A dry run's record that a real run started now would hold back (sync_would_wait): not counted as written."""
+        return self.outcome == "planned" and self.again_after is not None
+
     def held_back(self, kinds: tuple[str, ...] = ("conflict", "blocked")) -> bool:
         """Planned as one of `kinds`, or found to be one by Register's answer: by its action, or (a record this run
         created, whose withdrawal Register then refused, keeps action create) by its outcome."""
@@ -437,8 +442,8 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     kinds: Counter[str] = Counter()
     wanted = "planned" if dry_run else "done"
     for result in results:
-        if dry_run and result.again_after is not None:
-            continue  # a real run now would hold it back (sync_would_wait): counted as that, not as written
+        if result.would_wait:
+            continue  # counted as that, not as written
         # By the record's action, as results.csv gives it: a create Register answered 409 to adopts a trainee
         # that was there already (unchanged, or updated), which is not one created (nor also one unchanged). A
         # create counts also when a write after it failed (`created`): the trainee is in Register.
@@ -457,7 +462,7 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
 def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     """Whether the run created (a dry run: would create) the record's trainee: its create done, and perhaps a later
     write of it not (`created`)."""
-    if dry_run and result.again_after is not None:  # a real run now would hold it back (sync_would_wait)
+    if result.would_wait:
         return False
     return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
@@ -505,7 +510,7 @@ class SyncResult:
             problems[-1] += f" (run the same command again{after}: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
-        if foreseen := [r.again_after for r in self.results if r.outcome == "planned" and r.again_after]:
+        if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
             # A dry run's (sync_would_wait): a real run now would send nothing for these, leave them unknown and exit
             # 3; they are not counted as what it would write.
             problems.append(
@@ -1136,7 +1141,7 @@ class SyncRun:
     def waits_for(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why nothing is sent for the record yet, if a create or placement an earlier run sent had no answer and
         may still be carried out: a placement added again, or a create or update sent now, could leave Register
-        holding the same thing twice. Reads only the ledger, so a dry run says it too (`_dry_run_waits`)."""
+        holding the same thing twice. Reads only the ledger, so a dry run says it too (`_foresee_waits`)."""
         if (wait := self._earlier_placement_out(key, plan)) is not None:
             return wait
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
@@ -2262,9 +2267,12 @@ def _add_sync_issues(
     """The sync's own issues beside validation's: each write that failed or was left unknown, each record held back
     (conflict, blocked), each warning of one that went ahead; and an invalid record's reason naming its errors. Each
     record's result is given its issues (`issues`, validation's, then these), as the report lists them."""
-    if report.summary.warnings:  # validation's, before the sync's own are added
-        for index, names in report.errors_named(Severity.WARNING).items():
-            results[index].checked = names
+    # Validation's issues by record, read once before the sync's own are added: an invalid record's errors (below),
+    # and every record's warnings (`checked`).
+    invalid = any(r.plan.action == "invalid" for r in results)
+    named = report.issues_named() if invalid or report.summary.warnings else {}
+    for index, names in named.get(Severity.WARNING, {}).items():
+        results[index].checked = names
     for index, result in enumerate(results):
         found: list[tuple[str, str, Severity]] = []
         if result.outcome in ("failed", "unknown") or result.held_back():
@@ -2290,8 +2298,8 @@ def _add_sync_issues(
                 result.issues += tuple(own)
     # An invalid record's row in results.csv names its errors: in a spreadsheet of results, "failed validation" alone
     # sent people to search issues.csv for the record.
-    if any(r.plan.action == "invalid" for r in results):
-        for index, errors in report.errors_named().items():
+    if invalid:
+        for index, errors in named[Severity.ERROR].items():
             plan = results[index].plan
             if plan.action == "invalid":  # its reason is NOT_SENT_INVALID (plan_record, _unplanned)
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
