@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from test_review13_gaps import TOKEN, _create_left_unanswered, _held, _killed_with_its_create_out
+from test_review13_gaps import TOKEN, _held, _killed_with_its_create_out, _resent_then_corrected
 from test_unanswered_writes import _held_urns, _placement_left_out
 
 from emulated import AS_OF, sync_options
@@ -102,9 +102,7 @@ def test_a_dry_run_says_an_update_would_wait(tmp_path: Path) -> None:
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        first = _create_left_unanswered(emulator, extract, tmp_path)
-        assert [(r.plan.action, r.outcome) for r in first.results] == [("create", "done")]
-        write_extract(extract, [{**row, "last_name": "Corrected"}])
+        _resent_then_corrected(emulator, extract, tmp_path, row, last_name="Corrected")
         dry = _dry_run(emulator, extract, tmp_path)
         assert [(r.plan.action, r.outcome) for r in dry.results] == [("update", "planned")]
         [message] = _foreseen(dry)

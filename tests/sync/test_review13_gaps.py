@@ -67,6 +67,14 @@ def _create_left_unanswered(emulator: Any, extract: Path, tmp_path: Path) -> Any
         return sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, timeout=1.0), client=client)
 
 
+def _resent_then_corrected(emulator: Any, extract: Path, tmp_path: Path, row: dict[str, Any], **corrected: str) -> None:
+    """review46 F2's set-up: the create of `row` timed out (Register holds it, and carries it out later), and the run,
+    not finding it listed, sent it again (201); then the record is corrected in `extract`."""
+    first = _create_left_unanswered(emulator, extract, tmp_path)
+    assert [(r.plan.action, r.outcome) for r in first.results] == [("create", "done")]
+    write_extract(extract, [{**row, **corrected}])
+
+
 def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(tmp_path: Path) -> None:
     """After a create timed out, the look-up did not list it yet and it was sent again: Register carried out the
     first one later, and its 409 does not stop a second for a trainee whose trainee_start_date is in another cycle
@@ -412,9 +420,7 @@ def test_an_update_that_would_unguard_a_create_still_out_waits(tmp_path: Path) -
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        first = _create_left_unanswered(emulator, extract, tmp_path)
-        assert [(r.plan.action, r.outcome) for r in first.results] == [("create", "done")]
-        write_extract(extract, [{**row, "last_name": "Corrected"}])
+        _resent_then_corrected(emulator, extract, tmp_path, row, last_name="Corrected")
         second = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "second"))
         [waiting] = second.results
         assert (waiting.plan.action, waiting.outcome, second.exit_code) == ("update", "unknown", 3)

@@ -9,7 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from test_review13_gaps import TOKEN, _create_left_unanswered, _held, _killed_with_its_create_out
+from test_review13_gaps import (
+    TOKEN,
+    _create_left_unanswered,
+    _held,
+    _killed_with_its_create_out,
+    _resent_then_corrected,
+)
 
 from emulated import AS_OF, sync_options
 from register_batch.api import RateLimiter, RegisterClient
@@ -44,9 +50,7 @@ def test_an_update_is_waited_for_after_the_husid_and_surname_are_corrected(tmp_p
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
-        first = _create_left_unanswered(emulator, extract, tmp_path)
-        assert [(r.plan.action, r.outcome) for r in first.results] == [("create", "done")]
-        write_extract(extract, [{**row, "hesa_id": CORRECTED_HUSID, "last_name": "Corrected"}])
+        _resent_then_corrected(emulator, extract, tmp_path, row, hesa_id=CORRECTED_HUSID, last_name="Corrected")
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
         assert [r.outcome for r in again.results] == ["unknown"], [r.errors for r in again.results]
         time.sleep(4.5)  # the held create is carried out, or refused as the trainee's duplicate
