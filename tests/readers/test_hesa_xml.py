@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -230,24 +232,50 @@ def test_a_windows_1252_name_in_a_utf8_extract_is_refused_at_its_line_saying_sav
     )
 
 
-def test_a_utf8_extract_declared_windows_1252_is_refused_at_a_byte_windows_1252_lacks_without_a_wrong_line(tmp_path):
-    """`Á` in UTF-8 is C3 81, and Windows-1252 defines no 0x81. libxml2 converts ahead of what it parses, so the line
-    it names can be hundreds before the byte's: the message says "at or after", and names no line as the byte's."""
+@pytest.mark.parametrize(
+    ("declared", "letter"),
+    [("windows-1252", "\u00c1"), ("US-ASCII", "\u00e9"), ("windows-1250", "\u00c1")],
+    ids=["windows-1252", "us-ascii", "windows-1250"],
+)
+def test_a_utf8_extract_declared_another_encoding_is_refused_at_the_line_of_a_byte_that_encoding_lacks(
+    tmp_path, declared, letter
+):
+    """`Á` in UTF-8 is C3 81, and Windows-1252 defines no 0x81; `é` (C3 A9) is no US-ASCII. libxml2 converts ahead of
+    what it parses, so the line it names was hundreds before the byte's ("at or after line 1" for a byte on line 24):
+    the reader names the line of the first byte the encoding lacks, which it found as it passed the file on."""
     generated = tmp_path / "generated.xml"
     generate(generated, count=60, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 1))
-    lines = generated.read_bytes().replace(b"UTF-8", b"windows-1252", 1).split(b"\n")
+    text = generated.read_text(encoding="utf-8").replace("UTF-8", declared, 1)
+    lines = [line.encode("ascii", "replace") for line in text.split("\n")]  # its own names' accents left out
     late = max(k for k, line in enumerate(lines) if b"<F_FNAMES>" in line)
-    lines[late] = lines[late].replace(b"<F_FNAMES>", "<F_FNAMES>\u00c1".encode())
-    path = tmp_path / "declared_windows_1252.xml"
+    lines[late] = lines[late].replace(b"<F_FNAMES>", f"<F_FNAMES>{letter}".encode())
+    path = tmp_path / "declared.xml"
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(UnusableInput) as caught:
         read(path)
-    named = re.search(r"at or after line (\d+):", str(caught.value))
-    assert caught.value.line is None and named and int(named.group(1)) <= late + 1
-    assert str(caught.value).endswith(
-        "a byte that is not 'windows-1252', the encoding the XML declaration names, at or after line "
-        f'{named.group(1)}: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
+    assert caught.value.line == late + 1 > 1000
+    assert str(caught.value) == (
+        f"{path}, line {late + 1}: not well-formed XML: a byte that is not {declared!r}, the encoding the XML "
+        'declaration names: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
     )
+
+
+def test_a_byte_us_ascii_lacks_early_in_a_file_is_named_on_its_line_from_the_command(tmp_path):
+    """The review's case: a UTF-8 letter on line 24 under `encoding="US-ASCII"` was "at or after line 1"."""
+    from cli_runs import run_cli
+
+    text = (Path(__file__).parents[2] / "samples" / "extract.xml").read_text(encoding="utf-8")
+    lines = text.replace('encoding="UTF-8"', 'encoding="US-ASCII"', 1).split("\n")
+    first = next(k for k, line in enumerate(lines) if not line.isascii())
+    path = tmp_path / "ascii.xml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    result = run_cli(["validate", str(path), "--report-dir", "r"], tmp_path, env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"register-batch: error: {path}, line {first + 1}: not well-formed XML: a byte that is not 'US-ASCII', the "
+        'encoding the XML declaration names: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
+    ]
 
 
 def test_truncated_xml_names_the_line(tmp_path):

@@ -3,11 +3,15 @@
 Constant memory: lxml `iterparse` on `Student` end events, each element cleared and unlinked once read.
 Hostile XML is refused before parsing: a DTD that declares entities or points at external resources,
 or a root that is not `ITTRecord`. The parser itself never resolves entities, loads DTDs or touches the
-network, and keeps libxml2's limits on depth and text size (`huge_tree=False`).
+network, and keeps libxml2's limits on depth and text size (`huge_tree=False`). What the parse frees unread is looked
+at as it is freed: a trainee's tags or HESA's groups outside any Student refuse the file (_refuse_left_out), not a
+record left out without a word.
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -26,10 +30,11 @@ RECORD = "Student"
 # A record's element in the letter cases read as one (hesa-formats.md §5 item 1: every Student): HESA's, and all lower
 # or all upper case as an SRS may write it, as a Student's own tags are read in any case (docs/formats.md). The parse
 # selects them by name: three names cost it nothing measurable, where all 128 mixes of case made a 10,000-record
-# validation a tenth slower. A Student in another mix (<StudenT>) is refused where it is found (_refuse_other_case),
+# validation a tenth slower. A Student in another mix (<StudenT>) is refused where it is found (_refuse_left_out),
 # not left out without a word.
 RECORD_TAGS = frozenset({RECORD, RECORD.lower(), RECORD.upper()})
 _LOWER_RECORD = RECORD.lower()
+_UPPER_RECORD = RECORD.upper()
 _RECORD_FILTER = tuple(f"{{*}}{tag}" for tag in sorted(RECORD_TAGS))  # also in a namespace, refused rather than skipped
 
 
@@ -496,7 +501,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
     encoding = _check_prolog(head, name)
-    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head))
+    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head), defined=_defined_bytes(encoding))
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
@@ -526,7 +531,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                     raise UnusableInput(name, _nested(parent, student), line=line + shift)
                 while node.getprevious() is not None:
                     if (first := parent[0]).tag not in RECORD_TAGS:
-                        _refuse_other_case(first, name, shift)
+                        _refuse_left_out(first, name, shift)
                     del parent[0]
                 node, parent = parent, parent.getparent()
             feed.mark()
@@ -534,7 +539,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     except _NoRecordInSight:
         # The megabytes held may be Students in another mix of case (a file of <StudenT>): that is the reason to give.
         # (lxml gives the document's root only once the parse has ended: here, from the last record, or the start.)
-        _refuse_other_case(student.getroottree().getroot() if count else _partial_tree(head), name, shift)
+        _refuse_left_out(student.getroottree().getroot() if count else _partial_tree(head), name, shift)
         raise UnusableInput(
             name,
             f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
@@ -552,9 +557,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             else msg
         )
         if not cut and _NOT_ITS_ENCODING in msg:
-            problem, error_line = _not_in_its_encoding(msg, error_line, encoding)
+            problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line)
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=error_line) from None
-    _refuse_other_case(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
+    _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
         info.sha256 = hashing.hasher.hexdigest()
@@ -567,23 +572,49 @@ _NOT_ITS_ENCODING = "Invalid bytes in character encoding"  # libxml2's words for
 _UTF8 = re.compile("utf-?8", re.I)
 
 
-def _not_in_its_encoding(message: str, line: int | None, encoding: str | None) -> tuple[str, int | None]:
+def _not_in_its_encoding(
+    message: str, line: int | None, encoding: str | None, found: int | None
+) -> tuple[str, int | None]:
     """What to do about a byte the file's encoding does not have, and the line to name (None: not known).
 
     In a UTF-8 file (declared, or XML's default) the line is right. In one declared as another encoding, libxml2
-    converts the text ahead of what it parses: the byte lies at or after the line it names, maybe hundreds of lines
-    on. Most often such a file is UTF-8 under a declaration written by hand: `Á` in UTF-8 (C3 81) holds a byte
-    Windows-1252 does not define.
+    converts the text ahead of what it parses: the line it names is where it was parsing, maybe hundreds of lines
+    before the byte. The reader found the first byte that encoding lacks as it passed the file on (`found`, _Replay):
+    that line, unless it is before libxml2's (the two disagree on what the encoding has), when "at or after" the
+    parser's is all that is known. Most often such a file is UTF-8 under a declaration written by hand: `Á` in UTF-8
+    (C3 81) holds a byte Windows-1252 does not define.
     """
     if encoding is None or _UTF8.fullmatch(encoding):
         said = "its XML declaration says" if encoding else "XML with no encoding declaration must be"
         return f"{message}: the file is not UTF-8, as {said} (saved as Windows-1252?); save it as UTF-8", line
+    advice = 'if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
+    if found is not None and (line is None or found >= line):
+        return f"a byte that is not {cut_short(encoding)!r}, the encoding the XML declaration names: {advice}", found
     where = f" at or after line {line}" if line else ""
-    return (
-        f"a byte that is not {cut_short(encoding)!r}, the encoding the XML declaration names,{where}: if the file "
-        'was saved as UTF-8, make the declaration say encoding="UTF-8"',
-        None,
-    )
+    return f"a byte that is not {cut_short(encoding)!r}, the encoding the XML declaration names,{where}: {advice}", None
+
+
+@functools.lru_cache(maxsize=8)
+def _defined_bytes(encoding: str | None) -> bytes | None:
+    """The bytes a declared single-byte encoding defines, to find the line of the first one it does not (US-ASCII:
+    0x80-0xFF; Windows-1252: 0x81, 0x8D, ...; _not_in_its_encoding). None for UTF-8 (libxml2 names its line), for an
+    encoding Python does not know, and for one that defines every byte (ISO-8859-1): nothing to look for."""
+    if encoding is None or _UTF8.fullmatch(encoding):
+        return None
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    defined = bytes(b for b in range(256) if _defines(codec, b))
+    return defined if len(defined) < 256 else None
+
+
+def _defines(codec: str, byte: int) -> bool:
+    try:
+        bytes([byte]).decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _namespaced(student: etree._Element) -> str:
@@ -617,23 +648,134 @@ def _start_line(element: etree._Element) -> int:
     return line
 
 
-def _refuse_other_case(tree: etree._Element | None, name: str, shift: int) -> None:
-    """Refuse the file if `tree` (about to be freed, or left at the parse's end) holds a Student in a mix of letter
-    case the parse does not select (<StudenT>, not one of RECORD_TAGS): its record would be left out without a word
-    (hesa-formats.md §5 item 1: every Student). Each element is looked at once, as it is freed or at the end."""
+def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None:
+    """Refuse the file if `tree` (about to be freed, or left at the parse's end) holds what a record would lose: a
+    Student in a mix of letter case the parse does not select (<StudenT>), a trainee's tags in an element that is not
+    a Student (<Studnet>), or HESA's placements or degrees outside any Student. Each would be left out of the run
+    without a word (hesa-formats.md §5 item 1: every Student; §1.2: groups sit in their Student). Each element is
+    looked at once, as it is freed or at the end; a well-formed extract frees only Students, which are not looked
+    into (already read and cleared), so the walk costs it nothing."""
     if tree is None:
         return
     for element in tree.iter():
         tag = element.tag
-        if isinstance(tag, str) and tag not in RECORD_TAGS and _local_name(tag).lower() == _LOWER_RECORD:
-            shown = f"{element.prefix}:{_local_name(tag)}" if element.prefix else _local_name(tag)
-            raise UnusableInput(
-                name,
-                f"a <{cut_short(shown)}> element is HESA's <{RECORD}> in another mix of letter case: register-batch "
-                f"reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this one's "
-                f"out; name it <{RECORD}>",
-                line=_start_line(element) + shift,
-            )
+        if not isinstance(tag, str) or tag in RECORD_TAGS:
+            continue
+        local = _local_name(tag).upper()
+        if local == _UPPER_RECORD:
+            raise _other_case(element, name, shift)
+        if local in TRAINEE_TAGS:
+            _refuse_trainee_tags(element, name, shift)
+        elif local in HESA_GROUPS and (len(element) or clean(element.text)):
+            _refuse_stray_group(element, name, shift)
+
+
+def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput:
+    """A Student in another mix of letter case than those read (RECORD_TAGS): its record would be left out."""
+    shown = f"{element.prefix}:{_local_name(element.tag)}" if element.prefix else _local_name(element.tag)
+    return UnusableInput(
+        name,
+        f"a <{cut_short(shown)}> element is HESA's <{RECORD}> in another mix of letter case: register-batch "
+        f"reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this one's "
+        f"out; name it <{RECORD}>",
+        line=_start_line(element) + shift,
+    )
+
+
+# A trainee's own tags (hesa-formats.md §1.3): who the trainee is, in the order a refusal names them. Outside a Student,
+# in an element the parse does not select (a misspelt <Studnet>, a <Trainee>), they are a record left out. Not F_UKPRN,
+# F_RECID or the timestamps, which a wrapper of a provider's records (<Provider>) may hold for all of them.
+_TRAINEE_TAG_ORDER = (
+    "F_HUSID",
+    "F_OWNSTU",
+    "F_SURNAME",
+    "F_FNAMES",
+    "F_BIRTHDTE",
+    "F_ITTKEY",
+    "F_NUMHUS",
+    "F_PSURNAME",
+    "F_SEXID",
+    "F_NQTEMAIL",
+    "F_NIN",
+    "F_ULN",
+)
+TRAINEE_TAGS = frozenset(_TRAINEE_TAG_ORDER)
+
+
+def _in_a_record(element: etree._Element, name: str, shift: int) -> bool:
+    """Whether `element` is inside a Student the parse reads (only when a parse gave up part-way through a record:
+    every other Student is read and cleared before the walk sees it). One in another mix of case is refused."""
+    for ancestor in element.iterancestors():
+        tag = ancestor.tag
+        if tag in RECORD_TAGS:
+            return True
+        if isinstance(tag, str) and _local_name(tag).upper() == _UPPER_RECORD:
+            raise _other_case(ancestor, name, shift)
+    return False
+
+
+def _trainee_tags_of(element: etree._Element) -> list[str]:
+    """The trainee's tags among an element's children (TRAINEE_TAGS), as written, HUSID first (_TRAINEE_TAG_ORDER)."""
+    found = {
+        _local_name(child.tag).upper(): child.tag
+        for child in reversed(element)
+        if isinstance(child.tag, str) and _local_name(child.tag).upper() in TRAINEE_TAGS
+    }
+    return [found[tag] for tag in _TRAINEE_TAG_ORDER if tag in found]
+
+
+def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int) -> None:
+    """A trainee's tag outside any Student: the element holding it is a record the parse does not read (a <Studnet>,
+    <Students> or <Trainee> for <Student>), or the tags of one whose Student lost its start and end tags."""
+    holder = tag.getparent()
+    if holder is None or _in_a_record(tag, name, shift):
+        return
+    tags = _trainee_tags_of(holder)
+    more = f" and {len(tags) - 2} more" if len(tags) > 2 else ""
+    listed = ", ".join(cut_short(str(t)) for t in tags[:2]) + more
+    shown = cut_short(str(holder.tag))
+    if holder.getparent() is None or any(child.tag in RECORD_TAGS for child in holder):
+        # The root, or a wrapper of Students: the tags are loose beside the records, not a record misnamed
+        raise UnusableInput(
+            name,
+            f"a <{shown}> element holds a trainee's tags ({listed}) outside any <{RECORD}>: they would be left out; "
+            f"put them in their trainee's <{RECORD}>",
+            line=_start_line(tag) + shift,
+        )
+    raise UnusableInput(
+        name,
+        f"a <{shown}> element holds a trainee's tags ({listed}) but is not <{RECORD}>: its record would be left "
+        f"out; name it <{RECORD}>",
+        line=_start_line(holder) + shift,
+    )
+
+
+# What each of HESA's groups holds, as a refusal names it (hesa-formats.md §1.2)
+_GROUP_HOLDS = {
+    "PLACEMENTS": "placements",
+    "PLACEMENT": "placement",
+    "PREVIOUSQUALIFICATIONS": "degrees (previous qualifications)",
+    "PREVIOUSQUALIFICATION": "degree (previous qualification)",
+}
+
+
+def _refuse_stray_group(group: etree._Element, name: str, shift: int) -> None:
+    """One of HESA's groups, with something in it, outside any Student (an SRS template's nesting slip): the trainee
+    would be sent without its placements or degrees. Inside an element holding a trainee's tags, that element is the
+    problem (a misnamed Student)."""
+    if _in_a_record(group, name, shift):
+        return
+    for ancestor in group.iterancestors():
+        if tags := _trainee_tags_of(ancestor):
+            first = next(child for child in ancestor if child.tag == tags[0])
+            _refuse_trainee_tags(first, name, shift)
+    local = _local_name(str(group.tag)).upper()
+    raise UnusableInput(
+        name,
+        f"a <{cut_short(str(group.tag))}> element is outside any <{RECORD}>: its {_GROUP_HOLDS[local]} would be left "
+        f"out; put it in its trainee's <{RECORD}>",
+        line=_start_line(group) + shift,
+    )
 
 
 def _partial_tree(head: bytes) -> etree._Element | None:
@@ -776,7 +918,12 @@ class _Replay:
     """
 
     def __init__(
-        self, head: bytes, rest: HashingReader | _Leading | _Half, allowance: int = 0, cr_line_ends: bool = False
+        self,
+        head: bytes,
+        rest: HashingReader | _Leading | _Half,
+        allowance: int = 0,
+        cr_line_ends: bool = False,
+        defined: bytes | None = None,
     ):
         self._head = head
         self._rest = rest
@@ -790,6 +937,11 @@ class _Replay:
         self.newlines = 0
         self.ended = False
         self.last = b""
+        # A byte the declared encoding lacks (not in `defined`, _defined_bytes), looked for in what is passed on until
+        # one is found, and the line of the first: libxml2 names the line it was parsing, not the byte's
+        # (_not_in_its_encoding). None: nothing to look for (UTF-8, the hot path, pays one test a read).
+        self._defined = defined
+        self.undefined_line: int | None = None
 
     def mark(self) -> None:
         self._mark = self._given
@@ -809,6 +961,10 @@ class _Replay:
             else:  # DOS's end-of-file mark after the document (docs/formats.md): the file ends before it
                 out = out[:-1]
         self._given += len(out)
+        if self._defined is not None and (lacked := out.translate(None, self._defined)):
+            first = min(out.find(byte) for byte in set(lacked))
+            self.undefined_line = self.newlines + out.count(b"\n", 0, first) + 1
+            self._defined = None
         if out:
             self.newlines += out.count(b"\n")
             self.last = out[-1:]
