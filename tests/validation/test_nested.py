@@ -278,7 +278,7 @@ def test_a_degree_with_nothing_compared_does_not_hide_a_later_duplicate():
 @pytest.mark.parametrize(
     "change,message",
     [
-        ({"withdrawal_date": "15/01/2026"}, "withdrawal_date Choose a valid withdrawal date"),
+        ({"withdrawal_date": "15 January 2026"}, "withdrawal_date Choose a valid withdrawal date"),
         ({"withdrawal_date": "2025-08-31"}, "withdrawal_date must be after itt_start_date"),
         ({"reasons": []}, "reasons Choose one or more reasons why the trainee withdrew from the course"),
         (

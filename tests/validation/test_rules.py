@@ -131,8 +131,8 @@ CASES = [
         "disabilities contain duplicate values",
     ),
     (
-        "dob not a date",
-        with_changes(date_of_birth="13/08/1990"),
+        "dob not a date",  # 13/08/1990 gets a spreadsheet_date hint as well: test_spreadsheet_values.py
+        with_changes(date_of_birth="13 August 1990"),
         "date_of_birth",
         "invalid_date",
         "date_of_birth is invalid",
@@ -715,7 +715,13 @@ def test_unchecked_and_deferral_dates_in_other_iso_8601_forms_are_invalid(value)
 def test_deferral_rules():
     assert check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01"}) == []
     assert check(copy.deepcopy(VALID), deferral={"defer_date": "01/02/2026"}) == [
-        ("defer_date", "defer_date_invalid", "defer_date is invalid")
+        ("defer_date", "defer_date_invalid", "defer_date is invalid"),
+        (
+            "defer_date",
+            "spreadsheet_date",
+            "defer_date: '01/02/2026' looks like a spreadsheet's day/month/year date: write the date as YYYY-MM-DD "
+            "(2026-02-01, or 2026-01-02 if the month comes first)",
+        ),
     ]
     assert check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": "x" * 501}) == [
         ("defer_reason", "defer_reason_too_long", "defer_reason is too long (maximum is 500 characters)")
@@ -961,6 +967,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "garbled_text",
         "jacs_subject_code",
         "leading_zeros_lost",  # test_leading_zeros.py
+        "spreadsheet_date",  # test_spreadsheet_values.py
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()

@@ -201,6 +201,12 @@ def _bad_date(ctx: Context, value: str) -> str:
     return _dmy(value) if ctx.rng.random() < 0.7 else f"{value[:4]}-02-30"
 
 
+def _bad_date_expects(field_name: str, value: str, code: str = "invalid_date") -> list[Expect]:
+    """Register's error for a bad date, and for one as a spreadsheet shows it (13/08/1998) the hint beside it."""
+    hint = [Expect(field_name, "spreadsheet_date", "warning")] if "/" in value else []
+    return [Expect(field_name, code), *hint]
+
+
 # --- required fields (register-api.md §3.2) ------------------------------------------------------------
 
 
@@ -465,17 +471,20 @@ def _duplicate_disabilities(ctx: Context, draft: Draft) -> list[Expect]:
 
 
 @defect(
-    "invalid_date_of_birth", "date of birth as 13/08/1998 or 30 February", ("invalid_date",), touches=("date_of_birth",)
+    "invalid_date_of_birth",
+    "date of birth as 13/08/1998 or 30 February",
+    ("invalid_date", "spreadsheet_date"),
+    touches=("date_of_birth",),
 )
 def _bad_birth_date(ctx: Context, draft: Draft) -> list[Expect]:
     draft.data["date_of_birth"] = _bad_date(ctx, draft.data["date_of_birth"])
-    return [Expect("date_of_birth", "invalid_date")]
+    return _bad_date_expects("date_of_birth", draft.data["date_of_birth"])
 
 
 @defect(
     "invalid_itt_start_date",
     "ITT start date as 01/09/2025 or 30 February",
-    ("invalid_date",),
+    ("invalid_date", "spreadsheet_date"),
     profile=PLAIN_SAFE,
     touches=("itt_start_date", "trainee_start_date"),
 )
@@ -485,39 +494,49 @@ def _bad_start_date(ctx: Context, draft: Draft) -> list[Expect]:
     if not draft.layout.separate_trainee_start:
         # C21053/C22053 have one start date tag: both fields are read from it.
         data["trainee_start_date"] = data["itt_start_date"]
-        return [Expect("itt_start_date", "invalid_date"), Expect("trainee_start_date", "invalid_date")]
+        return [
+            *_bad_date_expects("itt_start_date", data["itt_start_date"]),
+            *_bad_date_expects("trainee_start_date", data["trainee_start_date"]),
+        ]
     trainee_start = parse_date(data["trainee_start_date"])
     if trainee_start and trainee_start > ctx.as_of:
         data["trainee_start_date"] = None  # else "in the future and not the ITT start date" as well
-    return [Expect("itt_start_date", "invalid_date")]
+    return _bad_date_expects("itt_start_date", data["itt_start_date"])
 
 
-@defect("invalid_itt_end_date", "expected end date as 31/07/2027", ("invalid_date",), touches=("itt_end_date",))
+@defect(
+    "invalid_itt_end_date",
+    "expected end date as 31/07/2027",
+    ("invalid_date", "spreadsheet_date"),
+    touches=("itt_end_date",),
+)
 def _bad_end_date(ctx: Context, draft: Draft) -> list[Expect]:
     draft.data["itt_end_date"] = _bad_date(ctx, draft.data["itt_end_date"])
-    return [Expect("itt_end_date", "invalid_date")]
+    return _bad_date_expects("itt_end_date", draft.data["itt_end_date"])
 
 
 @defect(
     "invalid_trainee_start_date",
     "trainee start date as 08/09/2025",
-    ("invalid_date",),
+    ("invalid_date", "spreadsheet_date"),
     layout_ok=_separate_start,
     touches=("trainee_start_date",),
 )
 def _bad_trainee_start(ctx: Context, draft: Draft) -> list[Expect]:
     draft.data["trainee_start_date"] = _bad_date(ctx, draft.data["trainee_start_date"])
-    return [Expect("trainee_start_date", "invalid_date")]
+    return _bad_date_expects("trainee_start_date", draft.data["trainee_start_date"])
 
 
 @defect(
     "invalid_pg_apprenticeship_start_date",
     "postgraduate apprenticeship start date as 01/09/2025 (Register would not check it)",
-    ("unchecked_date_invalid",),
+    ("unchecked_date_invalid", "spreadsheet_date"),
 )
 def _bad_apprenticeship_date(ctx: Context, draft: Draft) -> list[Expect]:
     draft.data["pg_apprenticeship_start_date"] = _dmy(draft.data["itt_start_date"])
-    return [Expect("pg_apprenticeship_start_date", "unchecked_date_invalid")]
+    return _bad_date_expects(
+        "pg_apprenticeship_start_date", draft.data["pg_apprenticeship_start_date"], "unchecked_date_invalid"
+    )
 
 
 @defect(

@@ -10,6 +10,7 @@ import codecs
 import operator
 import re
 from collections.abc import Callable, Iterable
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -121,10 +122,17 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
     return [("hesa_id", value, "hesa_id must be 13 or 17 characters")]
 
 
+# A number as a spreadsheet shows it in scientific notation (2.50095E+12, 2,50095E+12 with a decimal comma): six
+# digits of a 13-digit HUSID are kept, the rest are zeros for good (hesa-formats.md §1.4).
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
+
+
 @rule(
     "hesa_id_not_digits",
     fields=("hesa_id",),
-    message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N)",
+    message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N) / hesa_id "
+    "should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits are lost: export "
+    "the column as text from the SRS",
     source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length)",
     fix=(
         "A value like 3.10261E+12 was changed by a spreadsheet: export the HUSID column as text. Any other character "
@@ -137,6 +145,15 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     value = data.get("hesa_id")
     if value is None or _ASCII_DIGITS.fullmatch(value):
         return None
+    if _SCIENTIFIC.fullmatch(value):  # review53 F8: what to do, not only what is wrong
+        return [
+            (
+                "hesa_id",
+                value,
+                "hesa_id should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits "
+                "are lost: export the column as text from the SRS",
+            )
+        ]
     return [
         ("hesa_id", value, f"hesa_id should be 13 or 17 digits; this value has other characters{_first_other(value)}")
     ]
@@ -278,10 +295,79 @@ _AS_LATIN_1 = "register_batch.latin_1_bytes"
 codecs.register_error(_AS_LATIN_1, _latin_1_bytes)
 
 
+# Text saved in another single-byte code page and read as Windows-1252 (review53 F3): Excel for Mac's "CSV
+# (Macintosh)" is Mac Roman, where é ë í ñ ó ü are the bytes Windows-1252 reads as Ž ‘ ’ – — Ÿ (JosŽ, Zo‘, MŸller),
+# and a Central European Windows saves Windows-1250, where Ł ł ś are £ ³ œ (£ukasz, Micha³, Wiœniewski). Each such
+# value is valid-looking text, so Register would store it. The signs below stand where no name has one
+# (`_misread_letter` says where); ’ (Mac Roman í) is left out, as `Isma’il` and `O’Neill` have it, and so are š and ž
+# (ö û), Czech letters.
+_CODE_PAGES = (("mac_roman", "Mac Roman"), ("cp1250", "Windows-1250"))
+_MISREAD_SIGN = re.compile("[\x81\x8d\x8f\x90\x9d‚ƒ„…†‡ˆ‰‹›•˜™€§®£¥¹³¼¾¿¯ŠŽŸŒœ‘“”–—ªº]")
+
+
+def single_byte_read_as_windows_1252(value: str) -> list[tuple[str, str]]:
+    """[(code page, what `value` says in it)] if `value` reads as text of Mac Roman or Windows-1250 read as
+    Windows-1252 (`JosŽ` for `José`, `£ukasz` for `Łukasz`); else []. Both when both fit (`MŸller`: Müller or Mźller).
+
+    A code page fits when every character it reads differently is a letter, one of them at least where a sign was
+    that no genuine name has there (`_misread_letter`): `Cœur`, `Mª José`, `Smith–Jones` or `KAŠPAR` read as nothing
+    of the kind. The cheap test first: most names have none of these signs.
+    """
+    if not _MISREAD_SIGN.search(value):
+        return []
+    try:
+        raw = value.encode("cp1252", _AS_LATIN_1)
+    except UnicodeError:  # a character Windows-1252 has not (ł, ş, ễ): not read as Windows-1252
+        return []
+    found = []
+    for codec, name in _CODE_PAGES:
+        try:
+            said = raw.decode(codec)
+        except UnicodeDecodeError:  # a byte Windows-1250 leaves undefined
+            continue
+        if (
+            said != value
+            and all(new.isalpha() for old, new in zip(value, said, strict=True) if old != new)
+            and any(_misread_letter(value, hit.start(), said[hit.start()]) for hit in _MISREAD_SIGN.finditer(value))
+        ):
+            found.append((name, said))
+    return found
+
+
+def _misread_letter(value: str, at: int, letter: str) -> bool:
+    """Whether the sign at `at` stands where a letter belongs, `letter` (what the other code page reads) fitting the
+    letters either side: é after a lowercase letter (`AndrŽ`), ü between M and l (`MŸller`), Ł before one (`£ukasz`),
+    É beside a capital of ASCII (`JOSƒ`, not `Î€`). A dash or quote, which names do have, counts only before a
+    lowercase letter (`Mu–oz`, not `Smith–Jones`), and œ before u or i is French (`Cœur`, `Œuvre`)."""
+    sign = value[at]
+    if sign == letter:
+        return False
+    before = value[at - 1] if at else " "
+    after = value[at + 1] if at + 1 < len(value) else " "
+    if sign in "œŒ" and after in "uiUI":
+        return False
+    if sign == "‘":  # ë: Zo‘, No‘l; a quote after a letter opens nothing, but d‘Arcy may be an apostrophe
+        return before.islower() and not after.isupper()
+    if sign in "“”–—":  # ì î ñ ó: Mu–oz, L—pez; not a dash or a quote between names
+        return before.isalpha() and after.islower()
+    if sign in "ªº":  # Ş ş: not Mª (María)
+        return before.isalpha() and after.isalpha()
+    if sign == "…" and not after.isalpha():  # Ö: not a name cut short with an ellipsis
+        return False
+    if letter.islower():
+        return before.islower() or (before.isupper() and after.islower())
+    # An upper-case letter: starting a word of lowercase ones (£ukasz), or in a word in capitals (JOSƒ)
+    if before.islower() or after.islower():
+        return not before.isalpha() and after.islower()
+    return "A" <= before <= "Z" or "A" <= after <= "Z"
+
+
 def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     found: list[Finding] = []
     for field, value in values.items():
-        if type(value) is str and not value.isascii() and (said := utf8_read_as_windows_1252(value)):
+        if type(value) is not str or value.isascii():
+            continue
+        if said := utf8_read_as_windows_1252(value):
             found.append(
                 (
                     f"{prefix}{field}",
@@ -290,17 +376,31 @@ def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
                     "would store it garbled",
                 )
             )
+        elif readings := single_byte_read_as_windows_1252(value):
+            pages = " or ".join(name for name, _said in readings)
+            says = " or ".join(repr(said) for _name, said in readings)
+            found.append(
+                (
+                    f"{prefix}{field}",
+                    value,
+                    f"{prefix}{field} reads as {pages} text read as Windows-1252 ({value!r} for {says}): Register "
+                    "would store it garbled; save the file as 'CSV UTF-8'",
+                )
+            )
     return found
 
 
 @rule(
     "garbled_text",
     fields=("<any text field>",),
-    message="<field> reads as UTF-8 text read as Windows-1252 ('JosÃ©' for 'José'): Register would store it garbled",
+    message="<field> reads as UTF-8 text read as Windows-1252 ('JosÃ©' for 'José'): Register would store it garbled / "
+    "<field> reads as Mac Roman [or Windows-1250] text read as Windows-1252 ('JosŽ' for 'José'): Register would store "
+    "it garbled; save the file as 'CSV UTF-8'",
     source="design.md (bad input: wrong encoding); Register does not check this",
     fix="Correct the value. If many values read so, the file is UTF-8 read as another encoding: an XML declaration "
     "that names windows-1252 or ISO-8859-1 on a file saved as UTF-8 (make it say UTF-8), or an export that encoded "
-    "its text twice.",
+    "its text twice. Names such as JosŽ, MŸller or £ukasz come from a CSV file saved as Mac Roman (Excel for Mac's "
+    "'CSV (Macintosh)') or Windows-1250 (a Central European Windows): save it as 'CSV UTF-8' and validate it again.",
     api=False,
 )
 def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -633,6 +733,78 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
             found = found or []
             found.append((field, data[field], f"{field} is invalid"))
     return found
+
+
+# The issues that say a date is not `YYYY-MM-DD` (here and in nested.py).
+_DATE_ISSUES = ("invalid_date", "unchecked_date_invalid", "withdrawal_date_invalid", "defer_date_invalid")
+_EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
+_EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
+_LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})([/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
+
+
+@rule(
+    "spreadsheet_date",
+    fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
+    message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
+    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date: write the date as "
+    "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])]",
+    source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
+    "register-api.md §3.4 (Date.iso8601)",
+    fix="Write dates as YYYY-MM-DD: export the column as text from the SRS, or format the column as yyyy-mm-dd "
+    "before saving the CSV. register-batch does not rewrite the date itself.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=_DATE_ISSUES,
+)
+def dates_were_not_changed_by_a_spreadsheet(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside Register's "is invalid" (review53 F8): a date a spreadsheet turned into its serial number (36086) or
+    wrote as it shows dates (03/04/1992), with the day it stands for. A follow-up rule: it costs a clean record
+    nothing."""
+    value, label = issue.value, issue.field
+    if value is None or label is None:
+        return None
+    if _EXCEL_SERIAL.fullmatch(value) and int(value) <= _LAST_SERIAL:
+        day = _EXCEL_DAY_0 + timedelta(days=int(value))
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's date serial number ({day.isoformat()} in Excel): write "
+                "the date as YYYY-MM-DD",
+            )
+        ]
+    if parts := _DAY_MONTH_YEAR.fullmatch(value):
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's day/month/year date: write the date "
+                f"as YYYY-MM-DD{_days_it_may_be(parts.group(1), parts.group(3), parts.group(4))}",
+            )
+        ]
+    return None
+
+
+def _days_it_may_be(first: str, second: str, year: str) -> str:
+    """` (1992-04-03)`, or both readings when the month may come first; nothing for a two-digit year."""
+    if len(year) != 4:
+        return ""
+    day_first, month_first = _day(year, second, first), _day(year, first, second)
+    if day_first and month_first and day_first != month_first:
+        return f" ({day_first}, or {month_first} if the month comes first)"
+    if day_first or month_first:
+        return f" ({day_first or month_first})"
+    return ""
+
+
+def _day(year: str, month: str, day: str) -> str | None:
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
 
 
 @rule(

@@ -1,0 +1,138 @@
+"""Values a spreadsheet changed get a hint that says what to do, beside Register's own message (review53 F8).
+
+hesa-formats.md §1.4 (a HUSID is 13 or 17 digits, kept as text) and §5 item 30 (dates are YYYY-MM-DD, never
+DD/MM/YYYY or Excel serial numbers). Register's message for the error is kept word for word (register-api.md §3.3
+R18, §3.4); the hint is an issue of our own (a warning), right after it, as leading_zeros_lost is for codes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.validation import CATALOGUE
+from valid_trainee import VALID, validated, with_changes
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SCIENTIFIC = (
+    "hesa_id should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits are lost: "
+    "export the column as text from the SRS"
+)
+
+
+def issues(data: dict, **kwargs) -> list[tuple[str | None, str | None, str, str, str]]:
+    record = validated(data, **kwargs)
+    return [(i.field, i.value, i.code, i.severity.value, i.message) for i in record.issues]
+
+
+@pytest.mark.parametrize("husid", ["2.50095E+12", "2.51001E+16", "2,50095E+12", "2.5009512E+12", "2.50095e12"])
+def test_a_husid_in_scientific_notation_says_its_digits_are_lost(husid):
+    found = issues(with_changes(hesa_id=husid))
+    assert ("hesa_id", husid, "hesa_id_not_digits", "warning", SCIENTIFIC) in found
+    # Register's own error, word for word, whenever the length is not 13 or 17 (R18)
+    assert [f for f in found if f[2] == "hesa_id_length"] == (
+        []
+        if len(husid) == 13
+        else [("hesa_id", husid, "hesa_id_length", "error", "hesa_id must be 13 or 17 characters")]
+    )
+
+
+@pytest.mark.parametrize("husid", ["3.10262E+12xx", "O601140088164", "2601-40088164", "E+12"])
+def test_other_characters_in_a_husid_are_still_named_where_they_are(husid):
+    [message] = [m for _f, _v, code, _s, m in issues(with_changes(hesa_id=husid)) if code == "hesa_id_not_digits"]
+    assert message.startswith("hesa_id should be 13 or 17 digits; this value has other characters (first: ")
+
+
+SERIAL = "looks like a spreadsheet's date serial number ({}): write the date as YYYY-MM-DD"
+DAY_MONTH_YEAR = "looks like a spreadsheet's day/month/year date: write the date as YYYY-MM-DD{}"
+
+
+@pytest.mark.parametrize(
+    "field,value,hint",
+    [
+        ("date_of_birth", "36086", SERIAL.format("1998-10-18 in Excel")),
+        ("itt_end_date", "46234", SERIAL.format("2026-07-31 in Excel")),
+        ("date_of_birth", "03/04/1992", DAY_MONTH_YEAR.format(" (1992-04-03, or 1992-03-04 if the month comes first)")),
+        ("date_of_birth", "13/08/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),
+        ("date_of_birth", "08/13/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),  # US order: only one day it can be
+        ("date_of_birth", "3.4.1992", DAY_MONTH_YEAR.format(" (1992-04-03, or 1992-03-04 if the month comes first)")),
+        ("date_of_birth", "03/04/92", DAY_MONTH_YEAR.format("")),  # which century is not for us to guess
+        ("date_of_birth", "31/02/1992", DAY_MONTH_YEAR.format("")),  # no such day either way
+    ],
+)
+def test_a_date_a_spreadsheet_wrote_gets_a_hint_after_registers_error(field, value, hint):
+    found = issues(with_changes(**{field: value}))
+    at = found.index((field, value, "invalid_date", "error", f"{field} is invalid"))
+    assert found[at + 1] == (field, value, "spreadsheet_date", "warning", f"{field}: '{value}' {hint}")
+    assert [f[2] for f in found].count("spreadsheet_date") == 1
+
+
+@pytest.mark.parametrize("value", ["19900813", "1990-W33-1", "1990-02-30", "99999", "1234", "13 August 1990", "3/4"])
+def test_a_date_no_spreadsheet_wrote_gets_registers_error_alone(value):
+    found = issues(with_changes(date_of_birth=value))
+    assert [f[2] for f in found] == ["invalid_date"]
+
+
+def test_the_hint_follows_the_other_date_checks_too():
+    found = issues(with_changes(pg_apprenticeship_start_date="45901"))
+    assert [f[2:4] for f in found] == [("unchecked_date_invalid", "error"), ("spreadsheet_date", "warning")]
+    assert found[1][4].endswith("(2025-09-01 in Excel): write the date as YYYY-MM-DD")
+    withdrawal = {"withdrawal_date": "15/01/2026", "reasons": ["record_added_in_error"], "trigger": "provider"}
+    found = issues(copy.deepcopy(VALID), withdrawal={**withdrawal, "future_interest": "no"})
+    assert [f[2] for f in found] == ["withdrawal_date_invalid", "spreadsheet_date"]
+    assert found[1][4] == (
+        "withdrawal_date: '15/01/2026' looks like a spreadsheet's day/month/year date: write the date as YYYY-MM-DD "
+        "(2026-01-15)"
+    )
+
+
+def test_registers_own_checks_give_no_hint():
+    """The emulator runs only Register's rules (api_only): it answers as Register would, without our hint."""
+    found = issues(with_changes(date_of_birth="36086", hesa_id="2.50095E+12"), api_only=True)
+    assert [f[2] for f in found] == ["hesa_id_length", "invalid_date"]
+    assert not CATALOGUE["spreadsheet_date"].api
+
+
+def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
+    """Through `register-batch validate`: Register's errors and each hint right after its error, in report.json."""
+    lines = (FIXTURES / "register_csv" / "five_trainees.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("24/25-1,,'7572897115906,Spencer,Murphy,Heidenreich,'1967-12-06,")
+    lines[1] = lines[1].replace("'7572897115906", "7.5729E+12").replace("'1967-12-06", "24812")
+    lines[2] = lines[2].replace("'1981-02-10", "10/02/1981")
+    damaged = tmp_path / "excel.csv"
+    damaged.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    found = [(i["record"], i["field"], i["code"], i["severity"], i["message"]) for i in report["issues"]]
+    assert found == [
+        (1, "hesa_id", "hesa_id_length", "error", "hesa_id must be 13 or 17 characters"),
+        (1, "hesa_id", "hesa_id_not_digits", "warning", SCIENTIFIC),
+        (1, "date_of_birth", "invalid_date", "error", "date_of_birth is invalid"),
+        (
+            1,
+            "date_of_birth",
+            "spreadsheet_date",
+            "warning",
+            "date_of_birth: '24812' looks like a spreadsheet's date serial number (1967-12-06 in Excel): write the "
+            "date as YYYY-MM-DD",
+        ),
+        (2, "date_of_birth", "invalid_date", "error", "date_of_birth is invalid"),
+        (
+            2,
+            "date_of_birth",
+            "spreadsheet_date",
+            "warning",
+            "date_of_birth: '10/02/1981' looks like a spreadsheet's day/month/year date: write the date as "
+            "YYYY-MM-DD (1981-02-10, or 1981-10-02 if the month comes first)",
+        ),
+    ]
