@@ -54,6 +54,8 @@ __all__ = [
 
 Opener = Callable[[], IO[bytes]]
 _MEMBER_SUFFIXES = (".xml", ".csv")
+# Compressed files, which a zip member is not read as (only named when a zip holds nothing else: review53 F6).
+_PACKED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".rar", ".tgz")
 
 
 def _register_normalise(label: str) -> str:
@@ -209,16 +211,17 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     try:
         with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as listing:
             everything = set(listing.namelist())
-            members = [
+            files = [
                 info
                 for info in listing.infolist()
                 if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
                 and not info.is_dir()
                 and not info.filename.startswith("__MACOSX/")
                 and not Path(info.filename).name.startswith("._")
-                and info.filename.lower().endswith(_MEMBER_SUFFIXES)
             ]
+            members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
             names = [info.filename for info in members]
+            packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
     except NotImplementedError as exc:  # e.g. "zip file version 8.4"
@@ -229,6 +232,12 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         )
     if "mimetype" in everything and "content.xml" in everything:
         raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
+    if not names and packed is not None:
+        raise UnusableInput(
+            shown,
+            f"the zip file holds no .xml or .csv extract: '{printable(packed)}' in it is compressed itself, and a "
+            "compressed file inside a zip is not read; zip the extract itself, or give the compressed file on its own",
+        )
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
     for info in members:
@@ -334,9 +343,24 @@ def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
     return detect_format(head, shown, register_columns, config.fields["hesa"].known)
 
 
-def _records(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
-    with _read_errors(info.path):
+def _records(
+    opener: Opener, info: InputInfo, config: MappingConfig, path: Path, looked: FileState | None
+) -> Iterator[RawRecord]:
+    with _changed_since(path, looked, info.path), _read_errors(info.path):
         yield from _read(opener, info, config, path)
+
+
+@contextmanager
+def _changed_since(path: Path, looked: FileState | None, shown: str) -> Iterator[None]:
+    """A refusal of a file that is no longer as it was when it was first looked at (`looked`, before its format was
+    told) says so, not what the mixture of two exports read as: a CSV rewritten in place as XML was "the file is XML,
+    not register-csv" or "the root element is <F_ENTRYRTE>" (review53 F6). One look at the file, only on a refusal."""
+    try:
+        yield
+    except UnusableInput as exc:
+        if looked is not None and not exc.problem.startswith("the file changed") and file_state(path) != looked:
+            raise UnusableInput(shown, CHANGED_WHILE_READ) from None
+        raise
 
 
 CHANGED_WHILE_READ = "the file changed while it was being read; run again once it is complete"
@@ -425,10 +449,12 @@ def open_inputs(
     check_format(fmt)
     for given in input_paths(paths):
         shown = printable(str(given))
+        looked = file_state(given)
         for name, opener in _members(Path(given), shown):
-            actual = fmt if fmt != "auto" else _detect(opener, name, config)
+            with _changed_since(Path(given), looked, name):
+                actual = fmt if fmt != "auto" else _detect(opener, name, config)
             info = InputInfo(path=name, format=actual)
-            yield info, _records(opener, info, config, Path(given))
+            yield info, _records(opener, info, config, Path(given), looked)
 
 
 def find_xml_chunks(path: str, fmt: str, config: MappingConfig) -> XmlChunks | None:

@@ -28,6 +28,8 @@ from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
     check_text_start,
     header_below,
+    looks_like_record,
+    looks_like_value,
     other_separator,
     refuse_blank_header,
     refuse_older_template,
@@ -44,7 +46,7 @@ _BOM = codecs.BOM_UTF8
 REGISTER_UPLOAD_MAX_BYTES = 1 << 20
 # File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
 UPLOAD_ONLY = frozenset(
-    {"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values", "untrimmed_header"}
+    {"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values", "untrimmed_header", "stray_quote"}
 )
 _REPORT_COLUMNS = frozenset({"validation results", "errors"})  # Register's error report adds them (§3.5)
 _CHUNK = 1 << 20
@@ -113,7 +115,9 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     first = True
     windows: tuple[int, int] | None = None  # the first byte that is not UTF-8, and its line
     tail = b""  # the last chunk's end, from its last ASCII byte: a UTF-8 character's start
+    last = b""
     while chunk := stream.read(_CHUNK):
+        last = chunk
         hasher.update(chunk)
         size += len(chunk)
         lf, cr = lines.lf, lines.cr
@@ -149,7 +153,26 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 raise UnusableInput(
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
+            windows = (_high_tail(last)[:1] or b"\x80")[0], (lines.lf or lines.cr) + 1  # on the last line
+    if windows is not None and lines.cr and not lines.lf:
+        _refuse_mac_roman(name, *windows)
     return ("utf-8-sig" if utf8 else "cp1252"), size
+
+
+def _refuse_mac_roman(name: str, byte: int, line: int) -> None:
+    """Refuse a file that is not UTF-8 and ends its lines with CR alone: Excel for Mac's 'CSV (Macintosh)', in Mac
+    Roman. Windows Excel never ends a line so (it writes CR LF), and read as Windows-1252 most of Mac Roman's accented
+    letters are other letters or marks, with no error: Zoë as Zo‘, José as JosŽ, Müller as MŸller (review53 F3).
+    `byte`: the file's first byte that is not UTF-8, on `line`."""
+    mac = bytes([byte]).decode("mac_roman")
+    windows = bytes([byte]).decode("cp1252", "register_batch_cp1252")
+    raise UnusableInput(
+        name,
+        "Mac Roman text, as Excel for Mac's 'CSV (Macintosh)' saves it (old Mac line ends, CR alone): read as "
+        f"Windows-1252 its accented letters would be garbled (the byte 0x{byte:02X} on this line is {mac!r} in Mac "
+        f"Roman, {windows!r} in Windows-1252); save it as 'CSV UTF-8' and give that file",
+        line=line,
+    )
 
 
 # What a UTF-8 file is likely to hold: Latin-1 symbols and letters, Latin Extended-A and the first part of -B (é, ñ,
@@ -421,6 +444,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     labels = read.labels
     first_label = labels[0]
     select = info.select
+    quotes = _StrayQuotes()
     split = _SplitRows(width)
     count = 0
     start_line = reader.line_num + 1
@@ -450,8 +474,13 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
                 _check_multiline(row, header, columns, name, count, line, reader.line_num)
-            if spaces is not None and _edge_space("\x00".join(row)):  # cell by cell only in such a row (rare)
-                spaces.note_row(row, places, line)
+            if spaces is not None:  # a Register CSV: what its upload would find (cell by cell only in a rare row)
+                if _edge_space("\x00".join(row)):
+                    spaces.note_row(row, places, line)
+                held = lines.held
+                as_read = held[0] if len(held) == 1 else "".join(held)
+                if '"' in as_read:
+                    quotes.note_row(as_read, read, line)
             cells = len(row)
             if select is not None and not select(count):  # another process reads this record in full
                 raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
@@ -503,6 +532,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         raise UnusableInput(name, "the file has a header but no trainee rows")
     if spaces is not None and spaces.count:
         info.issues.append(spaces.issue(name))
+    if quotes.count:
+        info.issues.append(quotes.issue(name))
 
 
 def _refuse_what_is_no_header(
@@ -523,19 +554,26 @@ def _refuse_what_is_no_header(
         return
     first_line = "".join(lines.held)
     try:
-        second = next(reader, None)
+        second = next(reader, None) or []
     except (csv.Error, UnicodeDecodeError):
-        return
+        second = []
 
     def known(cells: list[str]) -> bool:
         labels = [label for cell in cells if (label := _bare_label(cell))]
         found = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
         return bool(labels) and found >= max(3, len(labels) // 2)
 
-    second = second or []
     separator = None if known(second) else separated_otherwise(second, known)
     if separator or known(second):
-        raise header_below(name, first_line, layout.format, separator)
+        raise header_below(name, first_line, layout.format, separator, width=len(second))
+    if looks_like_record(header):
+        # Its cells are a trainee's HUSID, name and date of birth: not quoted as "unknown column headers" (review53 F2).
+        raise UnusableInput(
+            name,
+            f"names none of {layout.format}'s columns ({len(header)} cells; it looks like a trainee's row): is the "
+            "header row missing?",
+            line=1,
+        )
 
 
 def _changed(name: str, exc: UnicodeDecodeError) -> UnusableInput:
@@ -674,9 +712,17 @@ class _SplitRows:
         return [held[0]] if held is not None else []
 
 
+# What str.strip() takes off a cell's ends besides ASCII spaces, tabs, line breaks, vertical tabs and form feeds: the
+# no-break and other Unicode spaces (an em space pasted from a word processor), and the line and paragraph separators.
+# (Of what it strips, only \x1c-\x1f are not looked for: no keyboard, spreadsheet or export writes those.)
+_WIDE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
 def _edge_space(cells: str) -> bool:
-    """Whether a row's cells, joined by NUL, may hold one starting or ending in a space (or holding a tab or no-break
-    space anywhere): a few substring tests, several times faster than a regular expression on every row."""
+    """Whether a row's cells, joined by NUL, may hold one starting or ending in a space (or holding a tab, a line break
+    or a Unicode space anywhere): a few substring tests, several times faster than a regular expression on every row,
+    and one only on a row with other than ASCII in it. `_Untrimmed.note_row` then compares each cell with its
+    `strip()`, which takes all of those off (review53 F5: a quoted email ending in a line break went unsaid)."""
     return (
         cells[:1] == " "
         or cells[-1:] == " "
@@ -685,7 +731,11 @@ def _edge_space(cells: str) -> bool:
         or "\x00 " in cells
         or "\x00' " in cells
         or "\t" in cells
-        or "\xa0" in cells
+        or "\n" in cells
+        or "\r" in cells
+        or "\x0b" in cells  # Word's manual line break, pasted into a cell
+        or "\x0c" in cells
+        or (not cells.isascii() and _WIDE_SPACE.search(cells) is not None)
     )
 
 
@@ -715,6 +765,75 @@ class _Untrimmed:
             f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
             f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no code "
             "or date written so (and keeps the spaces in a name)",
+        )
+
+
+# A row as Ruby's CSV reads it without `liberal_parsing` (Register's upload, hesa-formats.md §3.2 item 4, §3.3): each
+# cell either in double quotes from its first character to a closing quote the next comma (or the line end) follows,
+# any quote in it doubled; or holding no quote at all. A quote anywhere else is "Illegal quoting" or "Any value after
+# quoted field isn't allowed", and the whole file is refused. (Python's csv module reads such a quote as a letter.)
+_QUOTED_CELL = '"[^"]*(?:""[^"]*)*"'  # (the loop unrolled: twice as fast as an alternation per character)
+_WELL_QUOTED = re.compile(f'(?:{_QUOTED_CELL}|[^",\r\n]*)(?:,(?:{_QUOTED_CELL}|[^",\r\n]*))*(?:\r\n|\r|\n)?')
+_CELL_AT = re.compile(f'{_QUOTED_CELL}(?=,|\r|\n|$)|[^",\r\n]*(?=,|\r|\n|$)')
+
+
+def _badly_quoted_cells(text: str) -> list[int]:
+    """The indexes of a row's cells (`text`: the row as read, its line end and all) with a double quote Register's
+    upload cannot read: none for nearly every row, told by one regular expression."""
+    if _WELL_QUOTED.fullmatch(text):
+        return []
+    found = []
+    at = index = 0
+    while at <= len(text):
+        cell = _CELL_AT.match(text, at)
+        end = cell.end() if cell else _next_comma(text, at)
+        if cell is None:
+            found.append(index)
+        if end >= len(text) or text[end] != ",":
+            break
+        at, index = end + 1, index + 1
+    return found
+
+
+def _next_comma(text: str, at: int) -> int:
+    """Where a cell that is not well quoted ends, as Python's csv module reads it (strict=False): at the next comma
+    (after a closing quote, if it opens with one), or the end of the text."""
+    if text.startswith('"', at):
+        close = at + 1
+        while (close := text.find('"', close)) >= 0 and text.startswith('"', close + 1):
+            close += 2
+        at = len(text) if close < 0 else close + 1
+    comma = text.find(",", at)
+    return len(text) if comma < 0 else comma
+
+
+class _StrayQuotes:
+    """Cells of a Register CSV with a double quote Register's CSV upload refuses (review53 F4): how many, and where the
+    first is (its line and column; not its value)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[int, str] | None = None
+
+    def note_row(self, text: str, header: _CsvHeader, line: int) -> None:
+        """Count the cells of a row (`text`, as read) with such a quote."""
+        found = _badly_quoted_cells(text)
+        self.count += len(found)
+        if found and self.first is None:
+            index = found[0]
+            column = header.columns[index] if index < len(header.columns) else None
+            self.first = (line, column or f"column {index + 1}")
+
+    def issue(self, name: str) -> Issue:
+        line, column = self.first or (0, "")
+        many = self.count > 1
+        return _file_warning(
+            name,
+            "stray_quote",
+            f"{self.count} {'cells have' if many else 'cell has'} a double quote (\") where Register's CSV upload "
+            f"allows none (first: line {line}, {column}): register-batch reads {'each' if many else 'it'} as part "
+            'of the value, but Register refuses the whole file ("The selected file must be a CSV"); remove the '
+            'quote, or put the whole cell in double quotes with each quote in it doubled ("")',
         )
 
 
@@ -897,7 +1016,7 @@ def _known_column(key: str, layout: CsvLayout) -> bool:
 def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
-    unknown: list[str] = []
+    unknown: list[tuple[int, str]] = []
     for position, cell in enumerate(header, start=1):
         label = _bare_label(cell)
         if not label:
@@ -910,7 +1029,7 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
             columns.append(None)
             continue
         if not _known_column(key, layout):
-            unknown.append(label)
+            unknown.append((position, label))
             columns.append(None)
             continue
         slot = _slot(key, layout)
@@ -927,14 +1046,31 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
     ):
         raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown and layout.format == "register-csv":
-        refuse_older_template(unknown, name, width=named)
+        refuse_older_template([label for _position, label in unknown], name, width=named)
     if unknown:
-        shown = ", ".join(_label(u) for u in unknown[:10])
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise UnusableInput(
             name,
-            f"unknown column header{'s' if len(unknown) > 1 else ''} {shown}{more} for {layout.format}: correct a "
-            "misspelt name, or remove the column or list it under `ignored` in a mapping file (docs/mappings.md)",
+            f"{_unknown_columns(unknown)} for {layout.format}: correct a misspelt name, or remove the column or list "
+            "it under `ignored` in a mapping file (docs/mappings.md)",
             line=1,
         )
     return columns
+
+
+def _unknown_columns(unknown: list[tuple[int, str]]) -> str:
+    """The unknown columns (position, label) for an error line: up to ten names, and only those that look like a
+    column's; a cell that could be a trainee's value (a row's cell in the header) is told by its column number, not
+    quoted (review53 F2: an error line goes to a terminal, a cron mail or a CI log)."""
+    names = [label for _position, label in unknown if not looks_like_value(label)]
+    values = [position for position, label in unknown if looks_like_value(label)]
+    said = []
+    if names:
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        said.append(f"unknown column header{'s' if len(names) > 1 else ''} {', '.join(map(_label, names[:10]))}{more}")
+    if values:
+        where = ", ".join(map(str, values[:10])) + (" …" if len(values) > 10 else "")
+        if len(values) > 1:
+            said.append(f"columns {where} of the header hold what look like values, not column names (not shown)")
+        else:
+            said.append(f"column {where} of the header holds what looks like a value, not a column name (not shown)")
+    return ", and ".join(said)

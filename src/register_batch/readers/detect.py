@@ -37,6 +37,8 @@ _FOREIGN = tuple(
         (rb"7z\xbc\xaf\x27\x1c", f"a 7-Zip archive, {_NOT_READ}"),
         (rb"Rar!\x1a\x07", f"a RAR archive, {_NOT_READ}"),
         (rb"%PDF-", "a PDF document, not an extract: give the HESA XML or CSV file itself"),
+        # A zip of no files is its end record alone (zipfile writes one for `ZipFile(path, "w")` closed empty).
+        (rb"PK\x05\x06", "an empty zip file: it holds no extract; zip the extract itself"),
     )
 )
 
@@ -49,6 +51,21 @@ def check_not_foreign(head: bytes, name: str) -> None:
 
 
 UTF16 = "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+UTF32 = "UTF-32 text: save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+# UTF-32's byte-order marks; the little-endian one starts as UTF-16's does (FF FE), so it is looked for first.
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+
+
+def _utf32_without_bom(head: bytes) -> bool:
+    """Text in UTF-32 with no byte-order mark: mostly ASCII, so three bytes in every four are NUL."""
+    sample = head[: 4096 - 4096 % 4]
+    if len(sample) < 16:
+        return False
+    for char in (0, 3):  # little-, then big-endian: where each character's ASCII byte is
+        chars = sample[char::4]
+        if sample.count(0) - chars.count(0) >= 0.9 * 3 * len(chars) and chars.count(0) <= 0.1 * len(chars):
+            return True
+    return False
 
 
 def _utf16_without_bom(head: bytes) -> bool:
@@ -64,7 +81,10 @@ def _utf16_without_bom(head: bytes) -> bool:
 
 def check_not_utf16(head: bytes, name: str) -> None:
     """Refuse UTF-16, with or without its byte-order mark, whatever format the input is said to be: read as UTF-8 or
-    Windows-1252 it is a NUL after every letter ("unknown column headers 'p\\x00r\\x00...'")."""
+    Windows-1252 it is a NUL after every letter ("unknown column headers 'p\\x00r\\x00...'"). UTF-32 likewise, named
+    as what it is (its byte-order mark starts as UTF-16's: review53 F6)."""
+    if head.startswith(_UTF32_BOMS) or _utf32_without_bom(head):
+        raise UnusableInput(name, UTF32)  # before UTF-16: read as that, it is a NUL after every letter too
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
         raise UnusableInput(name, UTF16)
 
@@ -137,18 +157,59 @@ def refuse_blank_header(header: list[str], name: str) -> None:
         )
 
 
-def header_below(name: str, first_line: str, fmt: str, separator: str | None = None) -> UnusableInput:
-    """The refusal of a file whose second line is a header of `fmt`'s columns and whose first is none: a title, or
-    the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help. With
-    `sep=;` the header below is separated by semicolons (`separator`), which must be said too."""
-    shown = cut_short(first_line.strip(" \r\n"))  # a tab kept: `sep=\t` is shown so
-    problem = (
-        f"line 1 ({shown!r}) is not a header, but line 2 is one of {fmt}'s: a CSV's header "
-        "must be its first line (delete the line above it)"
-    )
+def header_below(
+    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0
+) -> UnusableInput:
+    """The refusal of a file whose second line is a header of `fmt`'s columns (`width` cells) and whose first is none:
+    a title, or the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help.
+    With `sep=;` the header below is separated by semicolons (`separator`), which must be said too.
+
+    Line 1 may also be a trainee's row pasted above the header: it is quoted only when no cell of it could be a
+    trainee's data (review53 F2), as an error line goes to a terminal, a cron mail or a CI log."""
+    cells = _cells(first_line) or first_line.split(",")  # (no cells: a line the csv module refuses, a NUL in it)
+    if looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date in it
+        said = f"line 1 is not a header (it looks like a trainee's row, {_count_cells(cells)})"
+        fix = "move that row below the header"
+    elif any(looks_like_value(cell) for cell in cells):
+        said = "line 1 is not a header (not shown: it may hold a trainee's data)"
+        fix = "delete the line above it"
+    else:
+        shown = cut_short(first_line.strip(" \r\n"))  # a tab kept: `sep=\t` is shown so
+        said = f"line 1 ({shown!r}) is not a header"
+        fix = "delete the line above it"
+    problem = f"{said}, but line 2 is one of {fmt}'s: a CSV's header must be its first line ({fix})"
     if separator:
         problem += f"; and {wrong_separator(separator)}"
     return UnusableInput(name, problem, line=1)
+
+
+# What a trainee's value has and a column name has not: a run of five digits (a HUSID, an SRS id, a URN, an NI number),
+# an email address, a date (2002-06-21, 21/07/2026) or a time.
+_VALUE_SIGN = re.compile(r"\d{5}|@|\d[-/.]\d{1,2}[-/.]\d|\d:\d\d")
+
+
+def looks_like_value(cell: str) -> bool:
+    """Whether a header's cell could be a trainee's value rather than a column's name (so not to be shown in an error
+    line): one with a sign of data (`_VALUE_SIGN`), no letter at all (a code, `'2`), or HESA's NULL. A name (Jade)
+    cannot be told from a column's: `looks_like_record` keeps a whole row's cells out of sight."""
+    label = cell.strip().lstrip("'").strip()
+    if not label:
+        return False
+    return label.upper() == "NULL" or _VALUE_SIGN.search(label) is not None or not any(c.isalpha() for c in label)
+
+
+def looks_like_record(cells: list[str]) -> bool:
+    """Whether a line read as a header is a trainee's row: two or more cells, and one with a sign of data (a HUSID, a
+    date, an email) or at least half of them values. A title line (`Trainees exported 21/07/2026`) is one cell."""
+    labels = [cell for cell in cells if cell.strip()]
+    values = [cell for cell in labels if looks_like_value(cell)]
+    if len(labels) < 2 or not values:
+        return False
+    return any(_VALUE_SIGN.search(cell) for cell in values) or (len(values) >= 2 and 2 * len(values) >= len(labels))
+
+
+def _count_cells(cells: list[str]) -> str:
+    return f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
 
 
 def separated_otherwise(cells: list[str], known: Callable[[list[str]], bool]) -> str | None:
@@ -196,7 +257,14 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         separator = None if known(second) else separated_otherwise(second, known)
         cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
         if below := _format_of(cells, register_columns, hesa_tags):
-            raise header_below(name, first_line, below, separator)
+            raise header_below(name, first_line, below, separator, width=len(cells))
+    if looks_like_record(header):
+        raise UnusableInput(
+            name,
+            f"cannot tell the format: this looks like a trainee's row ({_count_cells(header)}), not a header: is the "
+            "header row missing?",
+            line=1,
+        )
     raise UnusableInput(
         name,
         "cannot tell the format: not XML, and the first line is not a header of Register's CSV template "

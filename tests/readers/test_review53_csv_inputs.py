@@ -1,0 +1,245 @@
+"""A data officer's bad CSV inputs (review53 F2-F6), through `register-batch validate` as they ran it: the exit code,
+the one error line, and what the report says. Each file is made in the test from the samples."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.errors import UnusableInput
+from register_batch.mapping import load_mapping
+from register_batch.readers import open_inputs
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+AS_OF = "2026-11-28"
+
+
+def validate(path: Path, *options: str):
+    """`register-batch validate PATH`: its exit code, its output lines, and report.json (None when none was written)."""
+    reports = path.parent / f"reports-{path.stem}"
+    result = CliRunner().invoke(
+        cli, ["validate", str(path), "--as-of", AS_OF, "--report-dir", str(reports), *options], catch_exceptions=False
+    )
+    report = reports / "report.json"
+    return result.exit_code, result.output.splitlines(), json.loads(report.read_text()) if report.exists() else None
+
+
+def sample_lines(name: str) -> list[str]:
+    return (SAMPLES / name).read_text(encoding="utf-8").splitlines()
+
+
+def data_cells(line: str) -> list[str]:
+    """The values of a trainee's row that would show it was quoted: each of three characters or more."""
+    return [cell.lstrip("'") for cell in line.split(",") if len(cell.lstrip("'")) >= 3]
+
+
+def assert_no_cell_shown(output: list[str], row: str) -> None:
+    text = "\n".join(output)
+    shown = [cell for cell in data_cells(row) if cell in text]
+    assert not shown, shown
+
+
+# F2: a trainee's row read as a header is not copied into the error line.
+
+
+@pytest.mark.parametrize(
+    ("sample", "fmt", "cells"),
+    [("extract.csv", "hesa-csv", 91), ("register.csv", "register-csv", 51)],
+)
+def test_a_csv_without_its_header_row_is_named_so_and_no_cell_of_its_first_row_is_shown(tmp_path, sample, fmt, cells):
+    """The header row left out, the format given (as "cannot tell the format" advised): the first trainee's HUSID,
+    SRS id and date of birth were listed as "unknown column headers" on stderr (a Register CSV: "column 6 has a blank
+    header")."""
+    lines = sample_lines(sample)
+    path = tmp_path / "nohdr.csv"
+    path.write_text("\n".join(lines[1:]) + "\n")
+    code, output, report = validate(path, "--format", fmt)
+    assert code == 2 and report is None
+    assert output == [
+        f"register-batch: error: {path}, line 1: names none of {fmt}'s columns ({cells} cells; it looks like a "
+        "trainee's row): is the header row missing?"
+    ]
+    assert_no_cell_shown(output, lines[1])
+    code, output, _report = validate(path)  # the format told from the file
+    assert code == 2
+    assert output == [
+        f"register-batch: error: {path}, line 1: cannot tell the format: this looks like a trainee's row ({cells} "
+        "cells), not a header: is the header row missing?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sample", "fmt", "cells"),
+    [("register.csv", "register-csv", 51), ("extract.csv", "hesa-csv", 91)],
+)
+@pytest.mark.parametrize("given", [False, True], ids=["told from the file", "format given"])
+def test_a_trainees_row_above_the_header_is_not_shown(tmp_path, sample, fmt, cells, given):
+    """A row pasted above the header: its SRS id, HUSID and the start of a first name were quoted."""
+    lines = sample_lines(sample)
+    path = tmp_path / "above.csv"
+    path.write_text("\n".join([lines[3], lines[0], *lines[1:3], *lines[4:]]) + "\n")
+    code, output, report = validate(path, *(["--format", fmt] if given else []))
+    assert code == 2 and report is None
+    assert output == [
+        f"register-batch: error: {path}, line 1: line 1 is not a header (it looks like a trainee's row, {cells} "
+        f"cells), but line 2 is one of {fmt}'s: a CSV's header must be its first line (move that row below the header)"
+    ]
+    assert_no_cell_shown(output, lines[3])
+
+
+def test_a_line_above_the_header_with_what_may_be_data_is_not_quoted(tmp_path):
+    """A line that is no trainee's row is quoted (test_csv.py: a title, `sep=,`), but not one with a date or a long
+    number in it."""
+    path = tmp_path / "title.csv"
+    path.write_text("Trainees of 2601847276218\n" + "\n".join(sample_lines("register.csv")) + "\n")
+    code, output, _report = validate(path)
+    assert code == 2
+    assert output == [
+        f"register-batch: error: {path}, line 1: line 1 is not a header (not shown: it may hold a trainee's data), "
+        "but line 2 is one of register-csv's: a CSV's header must be its first line (delete the line above it)"
+    ]
+
+
+def test_an_unknown_column_that_looks_like_a_value_is_told_by_its_number(tmp_path):
+    """A header with a trainee's value in it: the column names are quoted, the value is not."""
+    path = tmp_path / "srs.csv"
+    path.write_text("F_HUSID,F_FNAMES,SRS Notes,2601847276218,1998-09-28\n2601200000017,Ann,x,y,z\n")
+    code, output, _report = validate(path, "--format", "hesa-csv")
+    assert code == 2
+    assert output == [
+        f"register-batch: error: {path}, line 1: unknown column header 'SRS Notes', and columns 4, 5 of the header "
+        "hold what look like values, not column names (not shown) for hesa-csv: correct a misspelt name, or remove "
+        "the column or list it under `ignored` in a mapping file (docs/mappings.md)"
+    ]
+
+
+# F3: a Mac Roman CSV is refused, not read as Windows-1252.
+
+
+def test_a_mac_roman_csv_with_cr_line_ends_is_refused_on_the_line_of_its_first_such_byte(tmp_path):
+    """Excel for Mac's 'CSV (Macintosh)': "Zoë" was read as "Zo‘" and sent to Register, exit 0."""
+    text = "\n".join(sample_lines("register.csv")).replace("Abena", "Zoë Renée", 1)
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("mac_roman", "replace"))  # as the review made it
+    code, output, report = validate(path)
+    assert code == 2 and report is None
+    assert output == [
+        f"register-batch: error: {path}, line 2: Mac Roman text, as Excel for Mac's 'CSV (Macintosh)' saves it (old "
+        "Mac line ends, CR alone): read as Windows-1252 its accented letters would be garbled (the byte 0x91 on this "
+        "line is 'ë' in Mac Roman, '‘' in Windows-1252); save it as 'CSV UTF-8' and give that file"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "end"),
+    [("cp1252", "\r\n"), ("cp1252", "\n"), ("utf-8", "\r")],
+    ids=["cp1252 CRLF", "cp1252 LF", "UTF-8 CR"],
+)
+def test_windows_1252_with_windows_line_ends_and_utf8_with_cr_line_ends_are_still_read(tmp_path, encoding, end):
+    text = "\n".join(sample_lines("register.csv")).replace("Abena", "Zoë Renée", 1)
+    path = tmp_path / "fine.csv"
+    path.write_bytes(text.replace("\n", end).encode(encoding, "replace") + end.encode())
+    code, _output, report = validate(path)
+    assert code == 0 and report["summary"]["records"] == 12
+
+
+# F5: a line break or a Unicode space at a cell's edge is an untrimmed value.
+
+
+def test_a_line_break_or_a_unicode_space_at_a_cells_edge_is_an_untrimmed_value(tmp_path):
+    """A quoted email ending in a line break, an em space before a first name and Word's manual line break (a vertical
+    tab) after a surname were trimmed without a word."""
+    lines = sample_lines("register.csv")
+    email = lines[2].split(",")[9]
+    lines[2] = lines[2].replace(email, f'"{email}\n"', 1)
+    lines[3] = lines[3].replace("Jade", "\u2003Jade", 1).replace(",Gallagher,", ",Gallagher\x0b,", 1)
+    path = tmp_path / "edges.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _output, report = validate(path)
+    assert code == 0
+    [issue] = [issue for issue in report["issues"] if issue["code"] == "untrimmed_values"]
+    assert issue["message"].startswith(f"3 values have spaces around (first: line 3, email {email + chr(10)!r})")
+
+
+# F4: a quote Register's upload cannot read is an upload warning.
+
+
+@pytest.mark.parametrize(
+    ("cell", "warned"),
+    [('La"ura', True), ('"La"ura"', True), ('"La"ura', True), ('"La""ura"', False), ('"Laura"', False)],
+    ids=["in an unquoted cell", "inside a quoted cell", "after a quoted cell", "doubled in quotes", "quoted"],
+)
+def test_a_stray_quote_in_a_register_csv_is_an_upload_warning(tmp_path, cell, warned):
+    """Register's upload (Ruby's strict CSV) refuses the whole file; Python's csv module reads the quote as a letter."""
+    lines = sample_lines("register.csv")
+    lines[2] = lines[2].replace(",Laura,", f",{cell},", 1)
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _output, report = validate(path)
+    assert code == 0
+    found = [issue for issue in report["issues"] if issue["code"] == "stray_quote"]
+    if not warned:
+        assert not found
+        return
+    [issue] = found
+    assert issue["severity"] == "warning" and issue["record"] is None
+    assert issue["message"] == (
+        "1 cell has a double quote (\") where Register's CSV upload allows none (first: line 3, first_names): "
+        'register-batch reads it as part of the value, but Register refuses the whole file ("The selected file must '
+        'be a CSV"); remove the quote, or put the whole cell in double quotes with each quote in it doubled ("")'
+    )
+
+
+# F6: what the line names.
+
+
+@pytest.mark.parametrize("fmt", ["auto", "register-csv", "hesa-xml"])
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"], ids=["with BOM", "without BOM"])
+def test_utf32_is_named_utf32(tmp_path, encoding, fmt):
+    """Its byte-order mark starts as UTF-16's does: it was called "UTF-16 text (Excel's 'Unicode Text')"."""
+    path = tmp_path / "wide.csv"
+    path.write_bytes(((SAMPLES / "register.csv").read_text(encoding="utf-8")).encode(encoding))
+    code, output, _report = validate(path, "--format", fmt)
+    assert code == 2
+    assert output == [f"register-batch: error: {path}: UTF-32 text: save it again as 'CSV UTF-8' (or the XML as UTF-8)"]
+
+
+def test_an_empty_zip_file_is_named_so(tmp_path):
+    path = tmp_path / "empty.zip"
+    zipfile.ZipFile(path, "w").close()
+    code, output, _report = validate(path)
+    assert code == 2
+    assert output == [f"register-batch: error: {path}: an empty zip file: it holds no extract; zip the extract itself"]
+
+
+def test_a_zip_of_a_gzipped_extract_says_a_compressed_member_is_not_read(tmp_path):
+    path = tmp_path / "extract.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("extract.xml.gz", gzip.compress((SAMPLES / "extract.xml").read_bytes()))
+        archive.writestr("__MACOSX/._extract.xml.gz", b"\x00\x05\x16\x07")
+    code, output, _report = validate(path)
+    assert code == 2
+    assert output == [
+        f"register-batch: error: {path}: the zip file holds no .xml or .csv extract: 'extract.xml.gz' in it is "
+        "compressed itself, and a compressed file inside a zip is not read; zip the extract itself, or give the "
+        "compressed file on its own"
+    ]
+
+
+def test_a_csv_rewritten_as_xml_after_its_format_was_told_is_said_to_have_changed(tmp_path):
+    """The file rewritten in place between format detection and reading (rarely caught by a run, so here in two
+    steps): "the file is XML, not register-csv: give --format hesa-xml" was the wrong advice."""
+    path = tmp_path / "extract.csv"
+    path.write_bytes((SAMPLES / "register.csv").read_bytes())
+    [(info, records)] = list(open_inputs([str(path)], "auto", load_mapping()))
+    assert info.format == "register-csv"
+    path.write_bytes((SAMPLES / "extract.xml").read_bytes())
+    with pytest.raises(UnusableInput) as caught:
+        list(records)
+    assert caught.value.problem == "the file changed while it was being read; run again once it is complete"
