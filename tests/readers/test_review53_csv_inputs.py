@@ -243,3 +243,17 @@ def test_a_csv_rewritten_as_xml_after_its_format_was_told_is_said_to_have_change
     with pytest.raises(UnusableInput) as caught:
         list(records)
     assert caught.value.problem == "the file changed while it was being read; run again once it is complete"
+
+
+def test_a_zip_of_an_extract_and_a_gzipped_one_is_refused_not_read_in_part(tmp_path):
+    """The gzipped member beside a plain one was read past without a word: its trainees left out of the run, exit 0."""
+    path = tmp_path / "extracts.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("extract.xml", (SAMPLES / "extract.xml").read_bytes())
+        archive.writestr("more.xml.gz", gzip.compress((SAMPLES / "extract.xml").read_bytes()))
+    code, output, _report = validate(path)
+    assert code == 2
+    assert output == [
+        f"register-batch: error: {path}: the zip file holds 1 extract: 'more.xml.gz' in it is compressed itself, and "
+        "a compressed file inside a zip is not read; zip the extract itself, or give the compressed file on its own"
+    ]

@@ -232,11 +232,13 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         )
     if "mimetype" in everything and "content.xml" in everything:
         raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
-    if not names and packed is not None:
+    if packed is not None:
+        # Beside extracts as much as alone: read past, its trainees would be left out of the run without a word.
+        holds = "holds no .xml or .csv extract" if not names else f"holds {len(names)} extract{'s' * (len(names) > 1)}"
         raise UnusableInput(
             shown,
-            f"the zip file holds no .xml or .csv extract: '{printable(packed)}' in it is compressed itself, and a "
-            "compressed file inside a zip is not read; zip the extract itself, or give the compressed file on its own",
+            f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file inside a "
+            "zip is not read; zip the extract itself, or give the compressed file on its own",
         )
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
