@@ -16,7 +16,8 @@ Nor does a blank `trainee_start_date` leave Register's alone when Register holds
 (`defaulted_start`): beside a corrected `itt_start_date`, the start follows it, as it would on create.
 
 Degrees and placements are compared item by item; a record from a format that cannot hold them all (Register's
-CSV: one degree, three placement URNs) never asks for one Register holds to be deleted.
+CSV: one degree, three placement URNs) never asks for one Register holds to be deleted, but for the old half of a
+degree replaced by a run that stopped before it could delete it (`degree_changes`, `replaced`).
 """
 
 from __future__ import annotations
@@ -228,6 +229,22 @@ def degree_key(degree: Mapping[str, Any]) -> tuple[str | None, ...]:
     return tuple(values[k] for k in DEGREE_KEYS)
 
 
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def degree_digest(degree: Mapping[str, Any]) -> str:
+    """A degree as Register stores it (`degree_key`), as a digest: what the ledger keeps of a degree (it keeps no
+    personal data), to know it again in a later run."""
+    return _digest(degree_key(degree))
+
+
+def sent_digest(kind: str, body: Mapping[str, Any]) -> str:
+    """What a write of `kind` sends, as a digest, to tell a request sent again from a changed one: a degree as Register
+    stores it (its 409 refuses the very same degree a second time, §2.10), anything else by its body."""
+    return degree_digest(body) if kind == "add_degree" else _digest([kind, body])
+
+
 def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
     """Register's degree has every value the source's gives: a blank in the extract leaves Register's as it is
     (a degree PUT writes only the keys it is sent, §2.10, so a blank could never converge)."""
@@ -261,18 +278,26 @@ class NestedChanges:
     update: list[tuple[str, dict[str, Any]]] = _field(default_factory=list)  # (degree_id, body) to PUT
     delete: list[str] = _field(default_factory=list)  # ids to DELETE
     changes: list[dict[str, Any]] = _field(default_factory=list)  # [{field, register, source}]
+    # Of the degrees added, those that replace one Register holds (UK <-> non-UK): index in `add` -> the degree_id
+    # deleted after it, which the ledger keeps until it is gone (`degree_changes`, `replaced`).
+    replaces: dict[int, str] = _field(default_factory=dict)
 
 
 def degree_changes(
-    source: list[dict[str, Any]], register: Sequence[Mapping[str, Any]], *, complete: bool = True
+    source: list[dict[str, Any]],
+    register: Sequence[Mapping[str, Any]],
+    *,
+    complete: bool = True,
+    replaced: Mapping[str, str] | None = None,
 ) -> NestedChanges:
     """The degree writes that make Register hold the source's degrees.
 
     A source degree matches a Register degree that has every value it gives (exactly equal ones first); else one
     with the same subject and graduation year is the same degree with a corrected detail (one PUT instead of
     POST + DELETE); else it is added. Register's degrees that no source degree matches are deleted only when the
-    source is `complete` (its format can hold every degree). Changes name the source degree by its position:
-    `degrees[0].institution`.
+    source is `complete` (its format can hold every degree), or when an earlier run replaced them and stopped before
+    the DELETE (`replaced`: degree_id -> the `degree_digest` of its replacement, which a source degree matched in
+    Register must still be). Changes name the source degree by its position: `degrees[0].institution`.
     """
     found = NestedChanges()
     theirs = [(d, degree_values(d)) for d in register]
@@ -287,6 +312,9 @@ def degree_changes(
             else:
                 unmatched.remove(match)
         pending = left
+    # The source's degrees Register holds, to know a replacement by (only for a trainee an earlier run replaced one of).
+    unpaired = {n for n, _degree, _mine in pending}
+    matched = {degree_digest(d) for n, d in enumerate(source) if n not in unpaired} if replaced else set()
     # Left: corrections. Each pairs with the Register degree of the same subject and year whose duplicate identity
     # a PUT leaves as it is, if there is one, else that agrees on the most values; best pairs first. Pairing by
     # order, or by agreement alone, could PUT a degree into a duplicate of its sibling (409, §3.7), every run.
@@ -321,6 +349,7 @@ def degree_changes(
         if _is_uk(mine) != _is_uk(held_values):
             # UK <-> non-UK: a PUT rewrites the type and country but never clears the institution (§2.10), and a
             # non-UK degree with an institution is refused (§3.7). Replace it: POST the new one, DELETE the old.
+            found.replaces[len(found.add)] = held["degree_id"]
             found.add.append(body)
             found.delete.append(held["degree_id"])
             found.changes.append(
@@ -333,13 +362,19 @@ def degree_changes(
                 found.changes.append(
                     {"field": f"degrees[{n}].{key}", "register": held.get(key), "source": degree.get(key)}
                 )
-    if complete:
-        for i in unmatched:
-            held, held_values = theirs[i]
-            if held.get("degree_id"):
-                found.delete.append(held["degree_id"])
-                found.changes.append({"field": "degrees", "register": _describe(held_values), "source": None})
+    for i in unmatched:
+        held, held_values = theirs[i]
+        if held.get("degree_id") and (complete or _replacement_held(held["degree_id"], replaced, matched)):
+            found.delete.append(held["degree_id"])
+            found.changes.append({"field": "degrees", "register": _describe(held_values), "source": None})
     return found
+
+
+def _replacement_held(degree_id: str, replaced: Mapping[str, str] | None, matched: set[str]) -> bool:
+    """Whether Register's degree `degree_id` is the old half of a replacement an earlier run began (`replaced`) whose
+    new half Register holds, and the source still has: deleted though the source cannot hold every degree (Register's
+    CSV), or it stayed beside its replacement for good (review52 F2)."""
+    return replaced is not None and replaced.get(degree_id) in matched
 
 
 def _placement_values(placement: Mapping[str, Any]) -> dict[str, str | None]:

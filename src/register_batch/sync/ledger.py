@@ -72,12 +72,22 @@ CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT)
 -- carry out the same thing twice (Ledger.unanswered; review46 F1, F2, review47 F1, F2). `kind` is `create` (with what
 -- Register's 409 compares of it, as creates_matched) or `add_placement` (with the trainee's id); `srs_id` finds it
 -- again after the record's HUSID, and so its key, is corrected; `sent_at` is when the request went out, or when it
--- was last known unanswered.
+-- was last known unanswered. So too each degree added, update of a trainee, withdrawal and deferral (`kind` the
+-- step's: add_degree, update, withdraw, defer; with the trainee's id, and a digest of what it sends in `compared`):
+-- a later run's different write of that kind could be overtaken by it (review52 F1, F3, F4).
 CREATE TABLE IF NOT EXISTS writes_unanswered (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL, srs_id TEXT, trainee_id TEXT,
     compared TEXT, sent_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS writes_unanswered_key ON writes_unanswered (key);
+-- Each degree a run replaced (a UK degree made non-UK, or back: POST the new one, then DELETE this one), from before
+-- the POST until the DELETE is answered: a run stopped in between leaves it to the next, which deletes it while the
+-- record still has its replacement (`replacement`, a digest of it as Register stores it), though the record's format
+-- cannot hold every degree (Register's CSV) and so deletes none it lacks (review52 F2).
+CREATE TABLE IF NOT EXISTS degrees_replaced (
+    trainee_id TEXT NOT NULL, degree_id TEXT NOT NULL, replacement TEXT NOT NULL, noted_at TEXT NOT NULL,
+    PRIMARY KEY (trainee_id, degree_id)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -667,8 +677,8 @@ class Ledger:
         trainee_id: str | None = None,
         compared: str | None = None,
     ) -> int:
-        """Note a create or placement request of the record `key` about to be sent (committed before it is): its id,
-        for `write_answered`. A day's old ones are let go."""
+        """Note a create, placement, degree, update, withdrawal or deferral request of the record `key` about to be
+        sent (committed before it is): its id, for `write_answered`. A day's old ones are let go."""
         with self._one_commit():
             self._execute("DELETE FROM writes_unanswered WHERE key = ? AND sent_at < ?", (key, _a_day_ago()))
             cursor = self._execute(
@@ -690,8 +700,8 @@ class Ledger:
             self._execute("UPDATE writes_unanswered SET sent_at = ? WHERE id = ?", (_now(), sent))
 
     def has_unanswered(self) -> bool:
-        """Whether any create or placement request may be out: one noted unanswered (`writes_unanswered`), or a
-        create a record's entry still has in flight or unknown (a ledger of an older version kept only that)."""
+        """Whether any request noted while out may be (`write_going_out`): one noted unanswered (`writes_unanswered`),
+        or a create a record's entry still has in flight or unknown (a ledger of an older version kept only that)."""
         row = self._execute(  # a note over a day old is past any wait: only the next write of its record drops it
             "SELECT EXISTS (SELECT 1 FROM writes_unanswered WHERE sent_at >= ?) OR EXISTS (SELECT 1 FROM records "
             "WHERE operation = 'create' AND status IN ('in_flight', 'unknown'))",
@@ -703,13 +713,41 @@ class Ledger:
         self, kind: str, key: str, *, srs_id: str | None = None, trainee_id: str | None = None
     ) -> list[tuple[str | None, str]]:
         """The record's `kind` requests Register never answered, found by its key, its SRS id (a HUSID corrected since)
-        or, for placements, its trainee: (what its 409 compares, for a create; when it was sent)."""
+        or, but for creates, its trainee: (what its 409 compares, for a create; what it sent, as `compare.sent_digest`,
+        for a degree, update, withdrawal or deferral; when it was sent)."""
         rows = self._execute(
             "SELECT compared, sent_at FROM writes_unanswered WHERE kind = ? AND (key = ? "
             "OR (srs_id IS NOT NULL AND srs_id = ?) OR (trainee_id IS NOT NULL AND trainee_id = ?)) ORDER BY id",
             (kind, key, srs_id, trainee_id),
         )
         return [(compared, str(sent_at)) for compared, sent_at in rows]
+
+    def replacing_degree(self, trainee_id: str, degree_id: str, replacement: str) -> None:
+        """Note, before its replacement (digest `replacement`) is sent, that the trainee's degree `degree_id` is to be
+        deleted after it (`degrees_replaced`)."""
+        with self._one_commit():
+            self._execute(
+                "INSERT INTO degrees_replaced (trainee_id, degree_id, replacement, noted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (trainee_id, degree_id) DO UPDATE SET replacement = excluded.replacement, "
+                "noted_at = excluded.noted_at",
+                (trainee_id, degree_id, replacement, _now()),
+            )
+
+    def degree_gone(self, trainee_id: str, degree_id: str) -> None:
+        """Register answered the DELETE of a replaced degree (200, or its 404: gone already)."""
+        with self._one_commit():
+            self._execute(
+                "DELETE FROM degrees_replaced WHERE trainee_id = ? AND degree_id = ?", (trainee_id, degree_id)
+            )
+
+    def degrees_replaced(self) -> dict[str, dict[str, str]]:
+        """trainee_id -> {degree_id: digest of its replacement}, for each degree replaced and not yet deleted."""
+        found: dict[str, dict[str, str]] = {}
+        for trainee_id, degree_id, replacement in self._execute(
+            "SELECT trainee_id, degree_id, replacement FROM degrees_replaced"
+        ):
+            found.setdefault(str(trainee_id), {})[str(degree_id)] = str(replacement)
+        return found
 
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")

@@ -62,6 +62,9 @@ class Step:
     # | defer | withdraw
     body: dict[str, Any] | None = None
     item_id: str | None = None  # degree_id or placement_id
+    # An add_degree that replaces a degree Register holds (UK <-> non-UK, compare.degree_changes): that degree's id,
+    # deleted after it; the ledger keeps it until then, so that a run stopped in between is finished by the next.
+    replaces: str | None = None
 
     @property
     def route(self) -> str:
@@ -256,7 +259,7 @@ def one_record_per_trainee(
             for i in claimants:
                 _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
             continue
-        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claims])
+        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claims], holdings.replaced)
         for i in claimants:
             if plans[i] is keeper:
                 continue
@@ -284,7 +287,7 @@ def _past_another_person(
         if trainee is None or not another_person(record.data, trainee):
             continue
         if others is None:
-            others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in kept])
+            others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in kept], holdings.replaced)
         again = plan_record(record, None, others, invalid=False, as_of=as_of)
         if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
             plans[index] = again
@@ -362,7 +365,10 @@ class Holdings:
     Each trainee is kept as a `ListedTrainee` (the keys planning reads, in a tuple), and each index entry as a tuple
     of them (one trainee, most often): a nightly run holds every trainee of its cycles while it plans."""
 
-    def __init__(self, trainees: Iterable[Mapping[str, Any]]):
+    def __init__(self, trainees: Iterable[Mapping[str, Any]], replaced: Mapping[str, Mapping[str, str]] | None = None):
+        # trainee_id -> {degree_id: digest of its replacement}: degrees an earlier run replaced and had not yet
+        # deleted (Ledger.degrees_replaced), deleted by the plan once their replacement is in (compare.degree_changes).
+        self.replaced: Mapping[str, Mapping[str, str]] = replaced or {}
         self.by_id: dict[str, ListedTrainee] = {}
         self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
@@ -509,7 +515,7 @@ def plan_record(
     plan.matched_by = by
     if by == "ledger":  # else a second trainee with its HUSID is a conflict (match)
         plan.twins_note = _twins_note(trainee, holdings)
-    plan_changes(plan, record, trainee, as_of=as_of)
+    plan_changes(plan, record, trainee, as_of=as_of, replaced=holdings.replaced.get(plan.trainee_id))
     return plan
 
 
@@ -532,8 +538,16 @@ def _twins_note(trainee: Mapping[str, Any], holdings: Holdings) -> str | None:
     )
 
 
-def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], *, as_of: date) -> None:
-    """Fill in the update, sub-resource and state steps for a record matched to a Register trainee."""
+def plan_changes(
+    plan: RecordPlan,
+    record: TraineeRecord,
+    trainee: Mapping[str, Any],
+    *,
+    as_of: date,
+    replaced: Mapping[str, str] | None = None,
+) -> None:
+    """Fill in the update, sub-resource and state steps for a record matched to a Register trainee. `replaced`: the
+    trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`)."""
     data = record.data
     unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
@@ -550,6 +564,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
             data["degrees_attributes"],
             trainee.get("degrees") or [],
             complete="degrees_attributes" not in record.partial_lists,
+            replaced=replaced,
         )
         # Corrections first, then additions, then removals: a corrected degree may free the place (Register's
         # duplicate rule, §3.7) that an added one takes, and nothing is removed before its replacement is in. The
@@ -557,7 +572,7 @@ def plan_changes(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, 
         # corrected to a postgraduate one is refused (R7a, §3.3) until its degree is in; and a degree removed after
         # it lets a route corrected to an undergraduate one drop its degree. Degree writes do not check the trainee.
         before = [Step("update_degree", body, degree_id) for degree_id, body in degrees.update]
-        before += [Step("add_degree", d) for d in degrees.add]
+        before += [Step("add_degree", d, replaces=degrees.replaces.get(n)) for n, d in enumerate(degrees.add)]
         after = [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
     steps = [*before, *update, *after]

@@ -50,7 +50,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_key
+from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest
 from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, ProviderLock, StateDirLock
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
@@ -115,8 +115,9 @@ def _never_carried_out(exc: ApiError) -> bool:
 
 
 class _MayStillLand(OutcomeUnknown):
-    """A create, update or placement (`path`) left unknown because a create or placement sent earlier went unanswered
-    and may still be carried out until `until`: `why`, and what to do (`then`), make its message."""
+    """A record's writes (to `path`) left unknown because a request sent earlier (a create, placement, degree, update,
+    withdrawal or deferral) went unanswered and may still be carried out until `until`: `why`, and what to do
+    (`then`), make its message."""
 
     def __init__(
         self,
@@ -141,6 +142,55 @@ class _MayStillLand(OutcomeUnknown):
 def _create_may_still_land(entry: Entry) -> datetime | None:
     """Until when an earlier run's unanswered create may still be carried out by Register, if it may be now."""
     return _still_out_until(entry.updated_at) if entry.operation == "create" else None
+
+
+# The writes of a run to a trainee that an earlier run's request of the kind named, unanswered, could land after and
+# undo or double (`SyncRun._earlier_write_out`): a degree added beside one corrected since, or beside a degree this run
+# corrects, as Register's 409 refuses only the very same degree (§2.10); an update put back (§2.6); a withdrawal after
+# a deferral, or a withdrawal or deferral Register takes in place of this run's, refusing this one as a second (§2.7,
+# §2.8). A deferral landing after a withdrawal is refused (§2.8: a withdrawn trainee cannot be deferred): not counted.
+_OVERTAKEN: dict[str, tuple[str, ...]] = {
+    "add_degree": ("add_degree", "update_degree"),
+    "update": ("update",),
+    "withdraw": ("defer", "withdraw"),
+    "defer": ("defer",),
+}
+_STATE_NOUNS = {"withdraw": "withdrawal", "defer": "deferral"}
+
+
+def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
+    """Whether `steps` only send again a request of `kind` still out (`sent`: what each sent, `compare.sent_digest`):
+    Register refuses whichever lands second (a degree's 409, §2.10; a withdrawal's or deferral's 422, §2.7, §2.8), and
+    an update sent twice leaves what one leaves. Not held back, as a create sent again is not (review52 F1)."""
+    return all(step.kind == kind and sent_digest(kind, step.body or {}) in sent for step in steps)
+
+
+def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
+    """Why `SyncRun._earlier_write_out` holds a record back, what to do, and the path of its message."""
+    after = f"Run sync again after {until:%H:%M} UTC"
+    if kind == "add_degree":
+        return (
+            f"a request adding a degree to trainee {trainee_id} had no answer a short while ago: Register may still "
+            "carry it out, and its duplicate check stops only the very same degree, not one corrected since",
+            f"{after}: it compares the degrees with those Register then holds",
+            f"/trainees/{trainee_id}/degrees",
+        )
+    if kind == "update":
+        return (
+            f"an update of trainee {trainee_id} had no answer a short while ago: Register may still carry it out, and "
+            "put back what this record's update changes",
+            f"{after} to send the update",
+            f"/trainees/{trainee_id}",
+        )
+    asked = " and ".join(dict.fromkeys(_STATE_NOUNS[step.kind] for step in steps))
+    verb = "withdrawing" if kind == "withdraw" else "deferring"
+    undone = " (a withdrawal cannot be undone through the API)" if kind == "withdraw" else ""
+    return (
+        f"a request {verb} trainee {trainee_id} had no answer a short while ago: Register may still carry it out, "
+        f"after this record's {asked} or in its place{undone}",
+        f"{after}: it finds what Register did with that request before it sends the {asked}",
+        f"/trainees/{trainee_id}/{kind}",
+    )
 
 
 describe(
@@ -242,15 +292,19 @@ describe(
     "before its report[: Register holds the record as the extract says][; this is the first report to list it] / "
     "written to Register (<operation>) by sync run <n>, whose report has the record as unknown (the answer was "
     "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
-    "report did not count it as created (a write after it did not go through, or the run was stopped) / two of these "
-    "joined by 'and', for writes of two runs",
+    "report did not count it as created (a write after it did not go through, or the run was stopped) / may have been "
+    "written to Register (<operation>) by <the sync or sync run, as above>: the request had no answer, and Register "
+    "may yet carry it out[; this is the first report to list it] / two of these joined by 'and', for writes of two "
+    "runs",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
     "gone through (the record counts as unchanged in this run, as created or updated in none). The parts in brackets "
     "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
     "warning beside it says otherwise); without them, this run updates the record again or holds it back, and its "
-    "own outcome follows.",
+    "own outcome follows. A write that had no answer, on a record this run sends nothing for, is said only to have "
+    "maybe been written, unless Register's listing shows it (a create, a withdrawal or deferral): if Register carries "
+    "it out later, the next sync finds what differs.",
     severity=Severity.WARNING,
 )
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
@@ -266,12 +320,15 @@ describe(
     scope="batch",
     fields=(),
     message="a sync started now would send nothing for this record and leave it unknown (exit 3): <an earlier run's "
-    "create or placement of it had no answer, and Register may still carry it out>. Run sync again after <HH:MM> UTC",
+    "create, placement, degree, update, withdrawal or deferral of it had no answer, and Register may still carry it "
+    "out>. Run sync again after <HH:MM> UTC",
     source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly); "
-    "register-api.md §4 (the duplicate check on create) and §2.11 (none for placements)",
+    "register-api.md §4 (the duplicate check on create), §2.10 (on a degree, only the same one) and §2.11 (none for "
+    "placements)",
     fix="Nothing is wrong with the record. Said by a dry run only: a real run before that time sends nothing for the "
-    "record, so that Register does not carry out the same create or placement twice; a run after it finds what "
-    "Register did with the earlier request and finishes the record.",
+    "record, so that Register does not carry out the same create or placement twice, nor an earlier degree, update, "
+    "withdrawal or deferral after this run's; a run after it finds what Register did with the earlier request and "
+    "finishes the record.",
     severity=Severity.WARNING,
 )
 describe(
@@ -663,12 +720,20 @@ class SyncRun:
         # Not for the embedded emulator: its provider takes the run's --ukprn or the records' UKPRN (sync/target.py),
         # and refuses another provider's once it holds trainees (review48 F1).
         self.state_provider = None if options.embedded else ledger.provider()
+        # The degrees earlier runs replaced and have not yet deleted (Ledger.degrees_replaced), which planning deletes
+        # once their replacements are in: trainee_id -> {degree_id: digest of its replacement}.
+        self.replaced: dict[str, dict[str, str]] = ledger.degrees_replaced()
+        # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
+        # by the look-up that finds it carried out (`resolve`).
+        self._out: int | None = None
+        # The status that ended the step, where it is not the last answer's (`_delete`: a 404 of a DELETE resent).
+        self._ended_with: int | None = None
 
     # --- Register's holdings -------------------------------------------------------------------------
 
     def holdings(self, cycles: set[int]) -> Holdings:
         """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
-        return self.list_into(Holdings([]), cycles)
+        return self.list_into(Holdings([], self.replaced), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
         """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
@@ -1061,7 +1126,9 @@ class SyncRun:
                 if not self.provider_seen:  # whose account it is in, as for a create answered (perform)
                     self.check_provider(adopted.trainee, created_for=record if lost_reply else None)
                 plan.trainee_id = adopted.trainee["trainee_id"]
-                plan_changes(plan, record, adopted.trainee, as_of=self.as_of)
+                plan_changes(
+                    plan, record, adopted.trainee, as_of=self.as_of, replaced=self.replaced.get(plan.trainee_id or "")
+                )
                 plan.matched_by = adopted.how
                 if lost_reply and (
                     plan.action in ("update", "unchanged", "withdraw", "defer")
@@ -1115,7 +1182,7 @@ class SyncRun:
                 )
                 return
             result.requests += self.client.stats.total - before
-            result.http_status = self.client.last_status
+            result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
             result.created = result.created or step.kind == "create"
             index += 1
             self.ledger.record(
@@ -1139,10 +1206,13 @@ class SyncRun:
         )
 
     def waits_for(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
-        """Why nothing is sent for the record yet, if a create or placement an earlier run sent had no answer and
-        may still be carried out: a placement added again, or a create or update sent now, could leave Register
-        holding the same thing twice. Reads only the ledger, so a dry run says it too (`_foresee_waits`)."""
+        """Why nothing is sent for the record yet, if a create, placement, degree, update, withdrawal or deferral an
+        earlier run sent had no answer and may still be carried out: a placement added again, or a create or update
+        sent now, could leave Register holding the same thing twice, and a changed degree, update or state change could
+        be overtaken by the earlier one. Reads only the ledger, so a dry run says it too (`_foresee_waits`)."""
         if (wait := self._earlier_placement_out(key, plan)) is not None:
+            return wait
+        if (wait := self._earlier_write_out(key, plan)) is not None:
             return wait
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
             return wait
@@ -1207,6 +1277,29 @@ class SyncRun:
             f"/trainees/{plan.trainee_id}/placements",
         )
 
+    def _earlier_write_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
+        """Why this record's degree, update, withdrawal or deferral is not sent yet, if a request of that kind to its
+        trainee went unanswered a short while ago (a run killed or stopped while it was out): Register may still carry
+        that request out after this one, and leave the trainee with a degree both as it was and as corrected, put back
+        what this update changes, or withdraw a trainee this record now defers (review52 F1, F3, F4). The same request
+        sent again is not held back (`_sent_again`)."""
+        if plan.trainee_id is None:  # a create: nothing was written to its trainee yet
+            return None
+        for kind, overtaken in _OVERTAKEN.items():
+            steps = [step for step in plan.steps if step.kind in overtaken]
+            if not steps:
+                continue
+            out = [
+                (compared, until)
+                for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=plan.trainee_id)
+                if (until := _still_out_until(sent_at)) is not None
+            ]
+            if out and not _sent_again(kind, steps, {compared for compared, _until in out}):
+                until = max(until for _compared, until in out)
+                why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
+                return _MayStillLand(until, why, then, path)
+        return None
+
     def _earlier_create_may_land(self, key: str) -> tuple[Entry, datetime] | None:
         """An earlier run's create of the record left unanswered, and until when it may still be carried out, if it
         may."""
@@ -1227,6 +1320,7 @@ class SyncRun:
         # (_find_created), and from this machine's time alone, 20 minutes fast, it missed the trainee created and sent
         # the create again (found by review13).
         sent_at = self._at_most_registers(utc_now())
+        self._out = self._ended_with = None
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -1256,21 +1350,23 @@ class SyncRun:
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
-                client.update_trainee(trainee_id, step.body or {})
+                self._sent_noted(plan, step, lambda: client.update_trainee(trainee_id, step.body or {}))
             elif step.kind == "add_degree":
+                self._replacing(trainee_id, step)
                 try:
-                    client.add_degree(trainee_id, step.body or {})
+                    self._sent_noted(plan, step, lambda: client.add_degree(trainee_id, step.body or {}))
                 except Conflict:
                     # 409 is success only if Register now holds this very degree (a resend after a lost reply);
                     # a duplicate of another degree (§3.7) means this one is still missing.
                     wanted = degree_key(step.body or {})
                     if not any(degree_key(d) == wanted for d in client.list_degrees(trainee_id)):
                         raise
+                    self._found_carried_out()  # a resend's 409: the request before it was carried out
             elif step.kind == "update_degree":
                 client.update_degree(trainee_id, _item_id(step), step.body or {})
             elif step.kind == "delete_degree":
-                with contextlib.suppress(NotFound):  # already gone (a retried delete)
-                    client.delete_degree(trainee_id, _item_id(step))
+                self._delete(lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found")
+                self._replaced(trainee_id, _item_id(step))
             elif step.kind == "add_placement":
                 assert plan.key is not None
                 sent = self.ledger.write_going_out(
@@ -1278,12 +1374,11 @@ class SyncRun:
                 )
                 self._noted_while_out(sent, lambda: client.add_placement(trainee_id, step.body or {}))
             elif step.kind == "delete_placement":
-                with contextlib.suppress(NotFound):
-                    client.delete_placement(trainee_id, _item_id(step))
+                self._delete(lambda: client.delete_placement(trainee_id, _item_id(step)), "Placement(s) not found")
             elif step.kind == "defer":
-                client.defer(trainee_id, step.body or {})
+                self._sent_noted(plan, step, lambda: client.defer(trainee_id, step.body or {}))
             elif step.kind == "withdraw":
-                client.withdraw(trainee_id, step.body or {})
+                self._sent_noted(plan, step, lambda: client.withdraw(trainee_id, step.body or {}))
             else:  # pragma: no cover - plan only makes the kinds above
                 raise ValueError(step.kind)
         except Unauthorized:
@@ -1295,6 +1390,7 @@ class SyncRun:
         except Unprocessable as exc:
             state = self.state_of(trainee_id) if step.kind in ("defer", "withdraw") else None
             if step.kind in ("defer", "withdraw") and state in REACHED_STATES[step.kind]:
+                self._found_carried_out()  # a resend's 422: the request before it was carried out
                 return  # already in the state asked for (e.g. a retried withdraw after a lost reply)
             if exc.state_transition:
                 messages = exc.messages
@@ -1317,10 +1413,19 @@ class SyncRun:
         )
         return self._noted_while_out(sent, lambda: self.client.create_trainee(create_body(record.data)))
 
+    def _sent_noted(self, plan: RecordPlan, step: Step, request: Callable[[], _Answer]) -> _Answer:
+        """A degree added, or a trainee's update, withdrawal or deferral, noted in the ledger while it is out
+        (`_noted_while_out`) with what it sends (`sent_digest`): a later run holds back another such write to the
+        trainee while this one may still be carried out (`_earlier_write_out`; review52 F1, F3, F4)."""
+        assert plan.key is not None  # a record sent has a key (_execute)
+        compared = sent_digest(step.kind, step.body or {})
+        sent = self.ledger.write_going_out(step.kind, plan.key, trainee_id=plan.trainee_id, compared=compared)
+        return self._noted_while_out(sent, request)
+
     def _noted_while_out(self, sent: int, request: Callable[[], _Answer]) -> _Answer:
-        """A create or placement request noted in the ledger (`write_going_out`, before it is sent) until Register
-        answers it: a request with no answer (a timeout, a lost reply, a 5xx, the process killed) stays noted, its
-        wait from when it was last known unanswered."""
+        """A request noted in the ledger (`write_going_out`, before it is sent) until Register answers it: a request
+        with no answer (a timeout, a lost reply, a 5xx, the process killed) stays noted, its wait from when it was last
+        known unanswered, until a look-up finds it carried out (`_found_carried_out`)."""
         try:
             answer = request()
         except StoppedWaiting:  # a stop asked for while it waited for its turn: never sent
@@ -1331,9 +1436,45 @@ class SyncRun:
                 self.ledger.write_answered(sent)
             else:
                 self.ledger.write_unanswered(sent)
+                self._out = sent
             raise
         self.ledger.write_answered(sent)
         return answer
+
+    def _found_carried_out(self) -> None:
+        """The look-up after the step's unanswered request found it carried out (`resolve`): Register cannot carry it
+        out again, so no later run need wait for it (review52 F5: a placement found so held the trainee's next one
+        back for 10 minutes)."""
+        if self._out is not None:
+            self.ledger.write_answered(self._out)
+            self._out = None
+
+    def _delete(self, request: Callable[[], object], gone: str) -> None:
+        """A DELETE of a degree or placement. Its own 404 (`gone`: "Degree(s) not found", §7.1) is what a DELETE sent
+        again after a lost reply gets once the first was carried out: the step is done, and reported with the 200 a
+        DELETE answers (§2.10, §2.11). Any other 404 is not: "Trainee(s) not found" is a trainee Register no longer
+        holds for this token (§1.2), which the step fails on (review52 F6)."""
+        try:
+            request()
+        except NotFound as exc:
+            if gone not in exc.messages:
+                raise
+            self._ended_with = 200
+
+    def _replacing(self, trainee_id: str, step: Step) -> None:
+        """Before a degree that replaces one Register holds is sent, note the one to delete after it
+        (`Ledger.degrees_replaced`): a run stopped in between leaves its DELETE to the next (review52 F2)."""
+        if step.replaces is None:
+            return
+        replacement = degree_digest(step.body or {})
+        self.ledger.replacing_degree(trainee_id, step.replaces, replacement)
+        self.replaced.setdefault(trainee_id, {})[step.replaces] = replacement
+
+    def _replaced(self, trainee_id: str, degree_id: str) -> None:
+        """A replaced degree's DELETE was answered (200, or its own 404): nothing is left to finish."""
+        if degree_id in self.replaced.get(trainee_id, {}):
+            self.ledger.degree_gone(trainee_id, degree_id)
+            del self.replaced[trainee_id][degree_id]
 
     def _unguarded_by(
         self, key: str, srs_id: str | None, match: str | None, *, creates_only: bool = False
@@ -1444,16 +1585,19 @@ class SyncRun:
             return
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
+                self._found_carried_out()
                 return
         elif step.kind == "add_degree":
             wanted = degree_key(step.body or {})
             if any(degree_key(d) == wanted for d in self.client.list_degrees(_trainee_id(plan))):
+                self._found_carried_out()
                 return
         elif step.kind == "add_placement":
             urn = (step.body or {}).get("urn")
             in_record = sum(1 for p in record.data.get("placements_attributes") or [] if p.get("urn") == urn)
             held = sum(1 for p in self.client.list_placements(_trainee_id(plan)) if p.get("urn") == urn)
             if held >= in_record:
+                self._found_carried_out()
                 return
             # Not there yet, but it may be still being processed, and Register has no duplicate check for
             # placements (unlike trainees, degrees and state changes): a resend could add it twice. Left unknown;
@@ -1886,6 +2030,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         unresolved=unresolved,
         created=ledger.creates_unreported(),
         held=_held_husids([holdings, elsewhere]),
+        state=_held_state([holdings, elsewhere]),
     )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
@@ -1911,7 +2056,7 @@ def _plan_in_neighbour_cycles(
         return Holdings([])
     # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
     # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-    elsewhere = run.list_into(Holdings([]), near, neighbours=True)
+    elsewhere = run.list_into(Holdings([], run.replaced), near, neighbours=True)
     # With no one listed there, each record would be planned as the create it is, with no note.
     for index in creating if elsewhere.by_id else ():
         result = results[index]
@@ -2175,6 +2320,7 @@ def _note_earlier_writes(
     unresolved: list[Entry],
     created: dict[str, int],
     held: Callable[[str | None], bool],
+    state: Callable[[str | None], str | None],
 ) -> list[tuple[str, int]]:
     """Name, on each record, the writes earlier runs made that no report counted: a run that died (killed, a power
     cut: no report), its entry's last write (`entries`); a write whose answer a run never had, which its report has
@@ -2193,24 +2339,36 @@ def _note_earlier_writes(
             continue  # Register no longer lists a trainee for it; an invalid record's entry waits for it
         made = created.get(plan.key)
         entry = entries.get(plan.key) or lost.get(plan.key)
-        writes = _writes_named(plan, entry, made, held)
-        if not writes:
+        writes = _writes_named(plan, entry, made, held, state)
+        maybe = _maybe_written(plan, entry, state)
+        if not writes and maybe is None:
             continue
         if made is None and entry is not None and entry.run_id is not None and "create" in writes.get(entry.run_id, []):
             keep.append((plan.key, entry.run_id))  # known from the entry only: kept before a write replaces it
         unknown = entry.run_id if entry is not None and entry.key in lost else None
-        plan.earlier = "written to Register " + " and ".join(
-            f"({', then '.join(ops)}) {_by_run(run_id, died, unknown)}" for run_id, ops in sorted(writes.items())
-        )
+        said = [f"({', then '.join(ops)}) {_by_run(run_id, died, unknown)}" for run_id, ops in sorted(writes.items())]
+        clauses = ["written to Register " + " and ".join(said)] if said else []
+        if maybe is not None:
+            run_id, operation = maybe
+            clauses.append(
+                f"may have been written to Register ({operation}) {_by_run(run_id, died, unknown)}: the request had no "
+                "answer, and Register may yet carry it out"
+            )
+        plan.earlier = " and ".join(clauses)
         if plan.action == "unchanged":
-            plan.earlier += _as_the_extract_says(plan)
-            if any(run_id in died for run_id in writes):
+            if maybe is None:
+                plan.earlier += _as_the_extract_says(plan)
+            if any(run_id in died for run_id in [*writes, *([maybe[0]] if maybe else [])]):
                 plan.earlier += "; this is the first report to list it"
     return keep
 
 
 def _writes_named(
-    plan: RecordPlan, entry: Entry | None, made: int | None, held: Callable[[str | None], bool]
+    plan: RecordPlan,
+    entry: Entry | None,
+    made: int | None,
+    held: Callable[[str | None], bool],
+    state: Callable[[str | None], str | None],
 ) -> dict[int, list[str]]:
     """Run -> the writes of it `_note_earlier_writes` names on `plan`'s record, in order: the create kept apart
     (`made`, its run), then the entry's last write, when Register shows it (`_took`, or nothing left to send)."""
@@ -2219,10 +2377,37 @@ def _writes_named(
         return writes
     if entry.operation == "create" and entry.http_status == 409:
         return writes  # a trainee Register had, adopted after its 409: nothing was created (a create of ours is `made`)
-    unchanged = plan.action == "unchanged" and entry.status in ("done", "in_flight", "unknown")
+    # On a record with nothing left to send: a write Register answered, or one it shows it carried out. Another write
+    # with no answer may not have been carried out yet (`_maybe_written`).
+    unchanged = plan.action == "unchanged" and (entry.status == "done" or _shown_done(plan, entry, state))
     if (unchanged or _took(plan, entry, held)) and entry.operation not in writes.get(entry.run_id, []):
         writes.setdefault(entry.run_id, []).append(entry.operation)
     return writes
+
+
+def _shown_done(plan: RecordPlan, entry: Entry, state: Callable[[str | None], str | None]) -> bool:
+    """Whether Register's listing shows it carried out an earlier run's write it never answered: a create (the record
+    matched a trainee, which Register lists), a withdrawal or deferral (its trainee in the state it leaves, §3.9,
+    §3.10)."""
+    if entry.status not in ("in_flight", "unknown"):
+        return False
+    if entry.operation in REACHED_STATES:
+        return state(plan.trainee_id) in REACHED_STATES[entry.operation]
+    return entry.operation == "create"
+
+
+def _maybe_written(
+    plan: RecordPlan, entry: Entry | None, state: Callable[[str | None], str | None]
+) -> tuple[int, str] | None:
+    """The run and operation of the entry's write, when Register never answered it (in flight, unknown) and does not
+    show it carried out (`_shown_done`), on a record with nothing left to send: it may have been carried out or not,
+    or may be yet, so it is not said to be written, nor the record said to be held as the extract says (review52 F2:
+    a DELETE never carried out was so named; F3: an update still to land)."""
+    if entry is None or entry.operation is None or entry.run_id is None or plan.action != "unchanged":
+        return None
+    if entry.status not in ("in_flight", "unknown") or _shown_done(plan, entry, state):
+        return None
+    return entry.run_id, entry.operation
 
 
 def _by_run(run_id: int, died: dict[int, str], unknown: int | None) -> str:
@@ -2255,6 +2440,16 @@ def _took(plan: RecordPlan, entry: Entry, held: Callable[[str | None], bool]) ->
 def _held_husids(looked: list[Holdings]) -> Callable[[str | None], bool]:
     """Whether one of the listings `looked` has a trainee with this HUSID."""
     return lambda hesa_id: hesa_id is not None and any(h.by_hesa.get(hesa_id) for h in looked)
+
+
+def _held_state(looked: list[Holdings]) -> Callable[[str | None], str | None]:
+    """The state one of the listings `looked` has the trainee with this id in, if one has it."""
+
+    def state(trainee_id: str | None) -> str | None:
+        found = [h.by_id[trainee_id] for h in looked if trainee_id in h.by_id] if trainee_id else []
+        return found[0].get("state") if found else None
+
+    return state
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).

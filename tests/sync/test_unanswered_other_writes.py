@@ -1,0 +1,260 @@
+"""A degree added, an update, a withdrawal or a deferral that a run sent and never had answered (a run killed while it
+was out) may still be carried out for a while, as a create or placement may (runner.UNANSWERED_CREATE_WAIT): the next
+run, sending a different write of that kind for the trainee, was overtaken by it. A corrected degree was held beside
+the old one for good, an update was put back, a withdrawal landed after the corrected deferral (review52 F1, F3, F4).
+The ledger notes each such request until Register answers it (`writes_unanswered`), and a run holds the record back
+while a different write of that kind may be overtaken; the same request sent again is not held back. A request found
+carried out by the look-up after a lost reply is answered (review52 F5). Against the emulator over 127.0.0.1, whose
+`fault_hold` holds a timed-out request and carries it out later, with real sync runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_review13_gaps import TOKEN, _held
+
+from emulated import AS_OF, sync_options
+from ledger_clock import minutes_pass
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.sync import SyncOptions, SyncResult, sync_files
+from trainee_extracts import WITHDRAWN, trainee, write_extract
+
+DEFERRED = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
+HOLD = 4.0  # how long the emulator holds a timed-out request before it carries it out
+
+
+def _killed_while_out(emulator: Any, method: str, extract: Path, options: SyncOptions) -> None:
+    """A sync of `extract` killed while its `method` request (a RegisterClient method) is out: Register holds the
+    request, and carries it out HOLD seconds after it was sent."""
+
+    def held_then_killed(self: RegisterClient, *args: Any) -> Any:
+        emulator.set_faults("timeout:1.0")
+        try:
+            getattr(RegisterClient, method)(self, *args)
+        except Exception:
+            pass
+        finally:
+            emulator.set_faults(None)
+        raise RuntimeError("killed")
+
+    killed = type("KilledWhileOut", (RegisterClient,), {method: held_then_killed})
+    with (
+        killed(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=1.0, attempts=1) as client,
+        pytest.raises(RuntimeError, match="killed"),
+    ):
+        sync_files([str(extract)], options, client=client)
+
+
+def _sync(extract: Path, options: SyncOptions, name: str, **changed: Any) -> SyncResult:
+    return sync_files(
+        [str(extract)], dataclasses.replace(options, report_dir=options.report_dir.parent / name, **changed)
+    )
+
+
+def _writes(result: SyncResult) -> dict[str, int]:
+    return {route: n for route, n in result.requests["by_route"].items() if not route.startswith("GET")}
+
+
+def _unanswered(tmp_path: Path) -> list[str]:
+    [ledger] = (tmp_path / "state").rglob("ledger.sqlite3")
+    with closing(sqlite3.connect(ledger)) as db:
+        return [kind for (kind,) in db.execute("SELECT kind FROM writes_unanswered ORDER BY id")]
+
+
+def _trainee(emulator: Any) -> dict[str, Any]:
+    [held] = _held(emulator)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return client.get_trainee(held["trainee_id"])
+
+
+def _degrees(emulator: Any) -> list[tuple[str, str]]:
+    [held] = _held(emulator)
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return sorted((d["subject"], d["grade"]) for d in client.list_degrees(held["trainee_id"]))
+
+
+def _synced(emulator: Any, tmp_path: Path, row: dict[str, Any]) -> SyncOptions:
+    options = sync_options(emulator, tmp_path, TOKEN)
+    assert sync_files([str(write_extract(tmp_path / "first.csv", [row]))], options).exit_code == 0
+    return options
+
+
+def test_a_corrected_degree_waits_for_the_degree_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
+    """F1, from Register's CSV (which deletes no degree it lacks): the corrected degree was added at once, and the
+    earlier request then landed too; Register held the degree as first sent beside it, for good."""
+    row = trainee(1)
+    added = {**row, "degree_subject": "100425", "degree_grade": "01"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "add_degree", write_extract(tmp_path / "b1.csv", [added]), options)
+        corrected = write_extract(tmp_path / "b2.csv", [{**added, "degree_grade": "03"}])
+        dry = _sync(corrected, options, "dry", dry_run=True)
+        [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
+        assert "a request adding a degree to trainee" in foreseen, foreseen
+
+        again = _sync(corrected, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("a request adding a degree to trainee "), again.results[0].errors
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)  # the held degree is carried out
+        minutes_pass(tmp_path / "state", 11)
+        after = _sync(corrected, options, "after")
+        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100425", "03"), ("100485", "02")]
+
+
+def test_a_degree_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
+    """Register's 409 refuses whichever of the two lands second (§2.10): the resend goes at once, as before."""
+    row = trainee(1)
+    added = write_extract(tmp_path / "b.csv", [{**row, "degree_subject": "100425", "degree_grade": "01"}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "add_degree", added, options)
+        again = _sync(added, options, "again")
+        assert [r.outcome for r in again.results] == ["done"], again.summary_line()
+        time.sleep(HOLD + 0.5)  # the held degree lands: refused as a duplicate
+        assert _degrees(emulator) == [("100425", "01"), ("100485", "02")]
+
+
+def test_an_update_waits_for_the_update_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
+    """F3: the next run's update was done, then the earlier one landed and put its email back."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(
+            emulator,
+            "update_trainee",
+            write_extract(tmp_path / "c5.csv", [{**row, "email": "x5@example.com"}]),
+            options,
+        )
+        corrected = write_extract(tmp_path / "c6.csv", [{**row, "email": "y6@example.com"}])
+        again = _sync(corrected, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("an update of trainee "), again.results[0].errors
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)  # the held update is carried out
+        minutes_pass(tmp_path / "state", 11)
+        after = _sync(corrected, options, "after")
+        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        assert _trainee(emulator)["email"] == "y6@example.com"
+
+
+def test_an_update_left_unanswered_is_not_said_to_be_held_as_the_extract_says(tmp_path: Path) -> None:
+    """F3's variant: the extract went back to what Register holds, so nothing is sent; the earlier update, still to
+    land, was named as written, and Register said to hold the record as the extract says."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(
+            emulator,
+            "update_trainee",
+            write_extract(tmp_path / "c5.csv", [{**row, "email": "x5@example.com"}]),
+            options,
+        )
+        again = _sync(write_extract(tmp_path / "c6.csv", [row]), options, "again")
+        assert again.actions["unchanged"] == 1, again.summary_line()
+        [said] = [message for code, message in again.results[0].warnings() if code == "sync_written_earlier"]
+        assert said.startswith("may have been written to Register (update) by the sync started "), said
+        assert "Register holds the record as the extract says" not in said, said
+        time.sleep(HOLD + 0.5)
+
+
+def test_a_deferral_waits_for_the_withdrawal_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
+    """F4: the SRS corrected a withdrawal to a deferral. The next run deferred the trainee and reported done, and the
+    withdrawal, landing after, withdrew it for good. It is now held back, and said to be, until the wait is over."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "withdraw", write_extract(tmp_path / "c1.csv", [{**row, **WITHDRAWN}]), options)
+        deferred = write_extract(tmp_path / "c2.csv", [{**row, **DEFERRED}])
+        dry = _sync(deferred, options, "dry", dry_run=True)
+        assert [r.would_wait for r in dry.results] == [True], dry.summary_line()
+
+        again = _sync(deferred, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        [why] = again.results[0].errors
+        assert why.startswith("a request withdrawing trainee "), why
+        assert "after this record's deferral or in its place (a withdrawal cannot be undone through the API)" in why
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)  # the held withdrawal is carried out: nothing can stop it now
+        assert _trainee(emulator)["state"] == "withdrawn"
+
+
+def test_a_withdrawal_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
+    """Register refuses a second withdrawal (§2.7): the resend goes at once, and whichever lands second is refused."""
+    row = trainee(1)
+    withdrawn = write_extract(tmp_path / "c1.csv", [{**row, **WITHDRAWN}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "withdraw", withdrawn, options)
+        again = _sync(withdrawn, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("withdraw", "done")], again.summary_line()
+        time.sleep(HOLD + 0.5)
+        assert _trainee(emulator)["state"] == "withdrawn"
+
+
+def _answer_lost(emulator: Any, method: str) -> RegisterClient:
+    """A client whose `method` request Register carries out, and whose answer is lost on the way back."""
+
+    def lost(self: RegisterClient, *args: Any) -> Any:
+        emulator.set_faults("lost-response:1.0")
+        try:
+            return getattr(RegisterClient, method)(self, *args)
+        finally:
+            emulator.set_faults(None)
+
+    return type("AnswerLost", (RegisterClient,), {method: lost})(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+
+
+@pytest.mark.parametrize(
+    ("method", "first", "then"),
+    [
+        ("add_placement", {"placement_3_urn": "123456"}, {"placement_3_urn": "123457"}),
+        (
+            "add_degree",
+            {"degree_subject": "100425", "degree_grade": "01"},
+            {"degree_subject": "100425", "degree_grade": "03"},
+        ),
+    ],
+    ids=["placement", "degree"],
+)
+def test_a_write_found_after_its_answer_was_lost_is_not_waited_for(
+    tmp_path: Path, method: str, first: dict[str, str], then: dict[str, str]
+) -> None:
+    """F5: the look-up after the lost answer found the placement, and the record was done; yet the request stayed
+    noted as unanswered, and the next run held the trainee's next placement back for 10 minutes (exit 3)."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        with _answer_lost(emulator, method) as client:
+            found = sync_files([str(write_extract(tmp_path / "e3.csv", [{**row, **first}]))], options, client=client)
+        assert [r.outcome for r in found.results] == ["done"], found.summary_line()
+        assert _unanswered(tmp_path) == []
+        more = _sync(write_extract(tmp_path / "e4.csv", [{**row, **then}]), options, "more")
+        assert [r.outcome for r in more.results] == ["done"] and more.exit_code == 0, more.summary_line()
+
+
+def test_an_ordinary_run_leaves_no_write_noted_and_sends_what_it_did(tmp_path: Path) -> None:
+    """Every write answered: nothing is left noted, and the requests are those sent before the notes were kept."""
+    row = trainee(1)
+    changed = {**row, "email": "new@example.com", "degree_subject": "100425", "placement_3_urn": "123456", **WITHDRAWN}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        result = _sync(write_extract(tmp_path / "b.csv", [changed]), options, "b")
+        assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "done")], result.summary_line()
+        assert result.requests["by_route"] == {
+            "GET /trainees": 1,
+            "PUT /trainees/{trainee_id}": 1,
+            "POST /trainees/{trainee_id}/degrees": 1,
+            "POST /trainees/{trainee_id}/placements": 1,
+            "POST /trainees/{trainee_id}/withdraw": 1,
+        }
+        assert _unanswered(tmp_path) == []
