@@ -495,7 +495,8 @@ class RecordResult:
 
 def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     """Records by what was written for them (`create`, `update`, `withdraw`, `defer`; in a dry run, what would be):
-    a withdrawal sent with its creation counts in both, as the summary line says "80 created, 5 withdrawn"."""
+    a withdrawal sent with its creation counts in both (report.json's `sync.written`; the summary line says it with the
+    creates, `with_creation`: "80 created (5 then withdrawn)")."""
     kinds: Counter[str] = Counter()
     wanted = "planned" if dry_run else "done"
     for result in results:
@@ -514,6 +515,19 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
             kinds["update"] += 1
         kinds.update(steps & {"defer", "withdraw"})
     return kinds
+
+
+def with_creation(results: list[RecordResult], dry_run: bool) -> Counter[str]:
+    """The withdrawals and deferrals (`withdraw`, `defer`) `written` counts of trainees the run created (in a dry
+    run, would create) and withdrew or deferred with their creation (a record of a trainee who has left)."""
+    wanted = "planned" if dry_run else "done"
+    return Counter(
+        step.kind
+        for result in results
+        if result.outcome == wanted and created_by_run(result, dry_run)
+        for step in result.plan.steps
+        if step.kind in ("defer", "withdraw")
+    )
 
 
 def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
@@ -548,12 +562,21 @@ class SyncResult:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
         kinds = written(self.results, dry_run)
-        labels = (("create", "created"), ("update", "updated"), ("withdraw", "withdrawn"), ("defer", "deferred"))
+        # A withdrawal or deferral sent with the trainee's creation is said with the creates, so that the counts add
+        # up to the records ("239 created (7 then withdrawn); 61 invalid" of 300, not "239 created, 7 withdrawn; ...").
+        along = with_creation(self.results, dry_run)
+        kinds.subtract(along)
+        states = (("withdraw", "withdrawn"), ("defer", "deferred"))
+        labels = (("create", "created"), ("update", "updated"), *states)
         if dry_run:
-            done = [f"{kind} {kinds[kind]}" for kind, _ in labels if kinds[kind]]
+            done = [f"{kind} {kinds[kind]}" for kind, _ in labels if kinds[kind] > 0]
+            if kinds["create"] > 0 and (also := [f"{verb} {along[verb]}" for verb, _ in states if along[verb]]):
+                done[0] += f" (then {', '.join(also)})"
             done = [f"would {', '.join(done)}"] if done else []
         else:
-            done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind]]
+            done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind] > 0]
+            if kinds["create"] > 0 and (also := [f"{along[verb]} then {word}" for verb, word in states if along[verb]]):
+                done[0] += f" ({', '.join(also)})"
         # Not those a stopped run did not reach: they are counted once, as "not reached" (below).
         unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
         if unchanged:
