@@ -619,6 +619,13 @@ def test_two_trainees_matching_the_ids_are_a_conflict_even_when_the_duplicate_ru
         listed("t2", **SOMEONE_ELSE, hesa_id=OTHER_HUSID),  # the record's SRS id, another person
     )
     assert (plan.action, plan.related, plan.steps) == ("conflict", ("t1", "t2"), [])
+    # Which identifier found which trainee, and what Register holds for the other: which one the SRS has wrong
+    # (review54 F9).
+    assert plan.reason == (
+        "more than one trainee in Register matches this record's hesa_id/provider_trainee_id: trainee t1 by hesa_id "
+        "(its provider_trainee_id in Register: X1); trainee t2 by provider_trainee_id (its hesa_id in Register: "
+        f"{OTHER_HUSID})"
+    )
 
 
 BY_THE_RULE = {"hesa_id": None, "provider_trainee_id": "X1"}  # found by neither id: only §4's rule can find it

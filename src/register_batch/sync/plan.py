@@ -422,6 +422,7 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         # record is another person's with a copied HUSID. Following it would write this record's data over another
         # person; match as if there were no ledger.
     candidates: dict[str, ListedTrainee] = {}
+    matched_by: dict[str, list[str]] = {}
     by = None
     for name, index, value in (
         ("hesa_id", holdings.by_hesa, data.get("hesa_id")),
@@ -434,13 +435,14 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
             by = name
         for trainee in found:
             candidates[trainee["trainee_id"]] = trainee
+            matched_by.setdefault(trainee["trainee_id"], []).append(name)
     if len(candidates) == 1:
         trainee = next(iter(candidates.values()))
         if differ := another_person(data, trainee):
             return "conflict", (_another_persons(data, trainee, differ), (trainee["trainee_id"],))
         return "matched", (trainee, by)
     if len(candidates) > 1:
-        ids = ", ".join(sorted(candidates))
+        ids = "; ".join(_matched_by(candidates[i], matched_by[i]) for i in sorted(candidates))
         why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
         return "conflict", (why, tuple(sorted(candidates)))
     rule = [t for t in holdings.by_birth.get(birth_key(data), []) if duplicate_rule_matches(data, t)]
@@ -454,6 +456,14 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         )
         return "conflict", (why, tuple(sorted(t["trainee_id"] for t in rule)))
     return "new", None
+
+
+def _matched_by(trainee: ListedTrainee, names: list[str]) -> str:
+    """One of several trainees a record matches, by which of its identifiers, and what Register holds for the other:
+    which of the two is wrong in the SRS (review54 F9). Said in the reports only, which hold personal data."""
+    other = next((n for n in ("hesa_id", "provider_trainee_id") if n not in names), None)
+    held = f" (its {other} in Register: {trainee.get(other) or 'blank'})" if other else ""
+    return f"trainee {trainee['trainee_id']} by {' and '.join(names)}{held}"
 
 
 # The reason of a record that is not sent because it has errors (plan_record, and a run stopped before its plan).
