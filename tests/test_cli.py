@@ -107,10 +107,12 @@ def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samp
         "code",
         "severity",
         "message",
+        "source",  # the HESA tag or CSV column the field was read from (review54 F3), after design.md's keys
     }
     assert report["issues"] and all(set(i) == keys for i in report["issues"])
     route = next(i for i in report["issues"] if i["field"] == "training_route")
     assert (route["record"], route["line"], route["value"], route["severity"]) == (1, 3, "02", "error")
+    assert route["source"] == "F_ENTRYRTE"
     with open(tmp_path / "issues.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(report["issues"])

@@ -122,7 +122,8 @@ def test_rows_carry_what_the_filters_match_on(validation_builder, tmp_path):
     validation_builder.write(tmp_path)
     data, doc = load_report_json(tmp_path), page(tmp_path)
     rows = visible_rows(doc, "issue-table")
-    for issue, row in zip(data["issues"], rows, strict=True):
+    listed = sorted(data["issues"], key=lambda issue: issue["severity"] != "error")  # errors first, each in file order
+    for issue, row in zip(listed, rows, strict=True):
         assert row.get("data-severity") == issue["severity"]
         assert row.get("data-code") == issue["code"]
         assert row.get("data-field") == (issue["field"] or "(file)")
@@ -140,7 +141,7 @@ def test_a_page_rows_first_fields_are_the_issue_keys():
     """_IssueRow spells its fields out for the type checker: they must stay reports.ISSUE_KEYS, in that order."""
     fields = html_report._IssueRow._fields
     assert fields[: len(reports.ISSUE_KEYS)] == reports.ISSUE_KEYS
-    assert fields[len(reports.ISSUE_KEYS) :] == ("pos", "field_key", "input_name", "trainee_id", "source")
+    assert fields[len(reports.ISSUE_KEYS) :] == ("pos", "field_key", "input_name", "trainee_id", "read_from")
 
 
 def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tmp_path):
@@ -153,9 +154,12 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
         [link] = row.xpath('.//a[@class="code"]')
         assert link.get("title") == entry.source
         assert link.get("href") == f"#rule-{entry.code}" and doc.get_element_by_id(f"rule-{entry.code}") is not None
-        assert texts(row, './/p[@class="fix"]') == [f"Fix: {entry.fix.replace('`', '')}"]
+        # The fix is said once, in the rule's row of Rules and fixes, which the issue's row links to (review54 F5).
+        assert row.xpath('.//p[@class="fix"]/a/@href') == [f"#rule-{entry.code}"]
+        [fix] = doc.xpath(f'//tr[@id="rule-{entry.code}"]/td[@data-label="Suggested fix"]')
+        assert texts(fix, ".") == [entry.fix.replace("`", "")]
         quoted = entry.fix.split("`")[1::2]  # `commands` and `values` in a fix show as code
-        assert texts(row, './/p[@class="fix"]/code') == quoted
+        assert texts(fix, "./code") == quoted
 
 
 def who_decides(entry) -> str:
@@ -381,12 +385,14 @@ def test_sync_records_are_truncated_failures_first(make_sync_builder, tmp_path, 
     data, doc = load_report_json(tmp_path), page(tmp_path)
     rows = visible_rows(doc, "record-table")
     assert [row.get("data-outcome") for row in rows][:1] == ["failed"] and len(rows) == 3
-    assert {row.get("data-action") for row in rows} == {"create", "conflict", "invalid"}
+    # The failed create, the conflict, then the first write: a write comes before an invalid record (review54 F2).
+    assert {row.get("data-action") for row in rows} == {"create", "conflict", "update"}
     [note] = texts(doc, '//*[@data-truncated="records"]')
     assert f"3 of the {len(data['records'])} records" in note and "report.json" in note
     # The rows are shown in file order (the unchanged first, when they come first): "failures … first" alone read as
     # the order of the table, which a person looked for in vain.
-    assert "in file order, chosen with failures, conflicts, changes and warnings first" in note
+    assert "records, in file order. They are chosen in this order: records that failed" in note
+    assert "the writes (create, update, withdraw, defer); the invalid records, which keep a tenth of the rows" in note
     assert card(doc, "actions", "invalid") == data["sync"]["actions"]["invalid"]
 
 
@@ -409,7 +415,7 @@ def test_a_truncated_records_tables_filters_count_the_records_on_the_page_too(ma
 
     assert texts(doc, '//select[@id="f-action"]/option')[1:] == labels("action")
     assert texts(doc, '//select[@id="f-outcome"]/option')[1:] == labels("outcome")  # done, failed, skipped: as named
-    assert "invalid (5; 1 on this page)" in texts(doc, '//select[@id="f-action"]/option')
+    assert "invalid (5; 0 on this page)" in texts(doc, '//select[@id="f-action"]/option')
     [note] = texts(doc, '//*[@data-truncated="records"]')
     assert "results.csv and report.json, next to this file, hold every record." in note
 
@@ -509,7 +515,7 @@ def one_record_report(tmp_path: Path, value: str, *, field: str = "sex") -> lxml
 def test_counts_of_one_read_as_one(tmp_path):
     doc = one_record_report(tmp_path, "7")
     assert doc.findtext(".//title").startswith("Validation report: 1 record, 1 error –")
-    assert texts(doc, '//*[@data-status="errors"]/p[1]')[0].startswith("1 of 1 record has errors.")
+    assert texts(doc, '//*[@data-status="errors"]/p[1]')[0].startswith("1 of 1 record failed validation.")
     assert texts(doc, '//*[@id="issue-count"]') == ["Showing 1 of 1 issue"]
     assert "1 error, 0 warnings" in texts(doc, '//table[@id="chart-field"]//td[@class="bar-cell"]')[0]
 
@@ -644,7 +650,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             "bad",
             [
                 (
-                    "2 of 5 records have errors.",
+                    "2 of 5 records failed validation.",
                     "Register would refuse them. Correct the values listed under Issues in your student record "
                     "system and export again.",
                 )
@@ -657,7 +663,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             "bad",
             [
                 (
-                    "1 of 5 records has errors.",
+                    "1 of 5 records failed validation.",
                     "Register would refuse it. They were not sent. Correct the values listed under Issues in your "
                     "student record system and export again.",
                 )
@@ -670,7 +676,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             "bad",
             [
                 (
-                    "1 of 5 records has errors.",
+                    "1 of 5 records failed validation.",
                     "Register would refuse it. Correct the values listed under Issues in your student record system "
                     "and export again.",
                 )
@@ -901,24 +907,27 @@ def many_records_report(tmp_path: Path, errors: int, warnings: int) -> lxml.html
 
 
 def test_a_page_that_cannot_hold_every_issue_is_filled_with_errors_beside_the_few_warnings(tmp_path, monkeypatch):
-    """A tenth of the rows is kept for warnings only while there are that many: with one warning, the other 19 rows
-    of a 20-row page are errors, not left empty."""
+    """A tenth of the rows is kept for warnings only while there are that many, and only once every record with
+    errors has a row: 30 records with an error each fill a 20-row page, and the page says which records it lists."""
     monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
     doc = many_records_report(tmp_path, errors=30, warnings=1)
     severities = [row.get("data-severity") for row in visible_rows(doc, "issue-table")]
-    assert (severities.count("error"), severities.count("warning")) == (19, 1)
+    assert (severities.count("error"), severities.count("warning")) == (20, 0)
     assert texts(doc, '//*[@id="issue-count"]') == ["Showing 20 of 20 issues listed on this page (31 in all)"]
+    [note] = texts(doc, '//*[@data-truncated="issues"]')
+    assert "20 of the 30 errors and not the warning, the errors first" in note
+    assert "Only 20 of the 30 records with errors have a row here: none after record 20 of one.csv." in note
 
 
 def test_a_truncated_pages_filters_say_how_many_of_each_field_and_rule_it_holds(tmp_path, monkeypatch):
     monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
-    doc = many_records_report(tmp_path, errors=30, warnings=1)
+    doc = many_records_report(tmp_path, errors=15, warnings=10)
     assert texts(doc, '//select[@id="f-field"]/option') == [
         "All fields",
-        "email (30; 19 on this page)",
-        "last_name (1)",
+        "email (15)",
+        "last_name (10; 5 on this page)",
     ]
-    assert texts(doc, '//select[@id="f-code"]/option')[1:] == ["required (30; 19 on this page)", "too_long (1)"]
+    assert texts(doc, '//select[@id="f-code"]/option')[1:] == ["required (15)", "too_long (10; 5 on this page)"]
 
 
 def chart_rows(doc: lxml.html.HtmlElement, chart: str) -> list[tuple[str, int, str]]:
@@ -1220,8 +1229,8 @@ def test_a_sync_without_counts_of_some_kinds_shows_them_as_none(make_sync_builde
 def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of_a_look(
     make_sync_builder, tmp_path, monkeypatch
 ):
-    """Failed, then unknown, conflicting, blocked, invalid, then changed records; each kind in file order. Here the
-    file lists them the other way round."""
+    """Failed, then unknown, conflicting, blocked, then changed records, then invalid ones (whose errors are under
+    Issues: review54 F2); each kind in file order. Here the file lists them the other way round."""
     builder = make_sync_builder()
     template = builder.extra["records"][0]
     kinds = [
@@ -1241,7 +1250,7 @@ def test_a_records_table_too_long_for_the_page_keeps_the_records_most_in_need_of
         {**template, "record": number, "line": number + 1, "action": action, "outcome": outcome, "errors": []}
         for number, (action, outcome) in enumerate(kinds, start=1)
     ]
-    ranked = [9, 10, 8, 7, 6, 5, 1, 2, 3, 4, 0]  # places in the file (from 0), by need; the place breaks ties
+    ranked = [9, 10, 8, 7, 6, 1, 2, 3, 4, 5, 0]  # places in the file (from 0), by need; the place breaks ties
     for limit in range(1, len(kinds)):
         monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", limit)
         builder.write(tmp_path / str(limit))
@@ -1258,7 +1267,7 @@ def test_each_issue_names_the_hesa_tag_its_field_was_read_from(tmp_path):
     """A data officer fixes the SRS, whose fields HESA's return named (F_SURNAME, F_SBJCA1, F_EXPECTEDENDDATE): the
     page named only Register's field (last_name, course_subject_1, itt_end_date), some far from the tag. Each issue
     of a HESA extract names the tags its field is read from, as the mapping in use has them; a Register CSV's
-    columns are Register's names already, and get none."""
+    columns are mostly Register's names already: only a column named otherwise is named."""
     fixtures = Path(__file__).parents[1] / "fixtures"
     extract = tmp_path / "extract.csv"  # a HESA-named CSV, its degree in numbered columns
     extract.write_text(
@@ -1286,8 +1295,10 @@ def test_each_issue_names_the_hesa_tag_its_field_was_read_from(tmp_path):
     # F_ENDDATE (F_EXPECTEDENDDATE came with C22053), the one named.
     assert named[("itt_record_C21053.xml", "itt_end_date")] == {"F_ENDDATE"}
     assert named[("itt_record_C21053.xml", "training_route")] == {"F_ENTRYRTE"}
-    register = [tags for (where, _field), tags in named.items() if where.startswith("five_trainees")]
-    assert register and not any(register)
+    # A Register CSV's column is named where it is not the field's own name (review54 F3): `degree_grade`, not `sex`.
+    register = {field: tags for (where, field), tags in named.items() if where.startswith("five_trainees")}
+    assert register["degrees_attributes[0].grade"] == {"degree_grade"}
+    assert not any(tags for field, tags in register.items() if "." not in field)
 
 
 def _students(path: Path) -> str:

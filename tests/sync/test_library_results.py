@@ -95,9 +95,10 @@ def test_each_records_result_carries_its_issues_as_the_reports_list_them(registe
         assert {(i.input, i.record) for i in each.issues} <= {(each.plan.source.input, each.plan.source.record)}
     # The reports are views of these very issues: record by record, in the same order, nothing else.
     report = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))
-    assert [issue_row(i) for r in result.results for i in r.issues] == [
-        row for row in report["issues"] if row["record"] is not None
-    ]
+    rows = [row for row in report["issues"] if row["record"] is not None]
+    assert [issue_row(i) for r in result.results for i in r.issues] == [{**row, "source": None} for row in rows]
+    # The reports add the column each field was read from (review54 F3): a Register CSV's, named as the fields here.
+    assert all(row["source"] == row["field"] for row in rows)
     # Handed back whole by a worker pool, as the rest of the result is.
     assert pickle.loads(pickle.dumps(result)).results[0].issues == result.results[0].issues
 

@@ -211,7 +211,8 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path,
     key, tone, text = status_box(doc)
     assert key == "unknown" and "status-bad" in tone
     assert text.startswith("1 record may not have been written in full.") and "Nothing to fix" not in text
-    fix = " ".join(doc.xpath('//tr[@data-code="sync_unknown"]//p[@class="fix"]')[0].text_content().split())
+    # the rule's fix, under Rules and fixes (each issue's row links there: review54 F5)
+    fix = " ".join(doc.xpath('//tr[@id="rule-sync_unknown"]/td[@data-label="Suggested fix"]')[0].text_content().split())
     assert "Run the same command again" in fix
 
 

@@ -16,7 +16,7 @@ import re
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -55,11 +55,18 @@ ISSUE_KEYS = (
     "code",
     "severity",
     "message",
+    # After design.md's keys, so that readers of the earlier columns keep working: the HESA tag(s) or the Register
+    # CSV column the field was read from (`source_text`), for the person fixing the record in the SRS (review54 F3).
+    "source",
 )
 HTML_ISSUE_LIMIT = 5000
+# An issue as the reports write it: its values (model.issue_values, ISSUE_KEYS' first ten), then its source.
+ReportTuple = tuple[
+    str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str, str | None
+]
 
 
-def issue_row(issue: Issue) -> dict[str, Any]:
+def issue_row(issue: Issue, source: str | None = None) -> dict[str, Any]:
     return {
         "input": issue.input,
         "record": issue.record,
@@ -71,6 +78,7 @@ def issue_row(issue: Issue) -> dict[str, Any]:
         "code": issue.code,
         "severity": issue.severity.value,
         "message": issue.message,
+        "source": source,
     }
 
 
@@ -100,16 +108,27 @@ class Rows(Sequence[dict[str, Any]]):
 
 
 # Input formats whose sources are named otherwise than Register's fields, and the family of field maps naming them.
-# (A Register CSV's columns are Register's field names: its issues need no second name.)
+# (A Register CSV's columns are mostly Register's field names: report.html names only those that differ.)
 TAGGED_FORMATS = {"hesa-xml": "hesa", "hesa-csv": "hesa"}
+# Every input format whose field map names its sources: issues.csv and report.json give each issue's (`source`).
+SOURCE_FAMILIES = {**TAGGED_FORMATS, "register-csv": "register-csv"}
 _INDEX = re.compile(r"\[[0-9]+\]")
 
 
 def field_sources(mapping: MappingConfig) -> dict[str, dict[str, tuple[str, ...]]]:
-    """Per family of TAGGED_FORMATS, the sources (HESA tags) each field an issue can name is read from, as the field
-    map in use (bundled and the user's files) has them (FieldMap.sources_by_field)."""
-    families = {family: mapping.fields.get(family) for family in set(TAGGED_FORMATS.values())}
-    return {family: fmap.sources_by_field() for family, fmap in families.items() if fmap is not None}
+    """Per family of SOURCE_FAMILIES, the sources (HESA tags, CSV columns) each field an issue can name is read from,
+    as the field map in use (bundled and the user's files) has them (FieldMap.sources_by_field). A Register CSV's
+    placements are in numbered columns: `placements_attributes[1].urn` is named with its index (`placement_2_urn`)."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for family in set(SOURCE_FAMILIES.values()):
+        fmap = mapping.fields.get(family)
+        if fmap is None:
+            continue
+        names = dict(fmap.sources_by_field())
+        for place, column in enumerate(fmap.placement_columns):
+            names[f"placements_attributes[{place}].urn"] = (column,)
+        found[family] = names
+    return found
 
 
 def source_of(
@@ -118,15 +137,23 @@ def source_of(
     field: str | None,
     tags: frozenset[str] | None = None,
 ) -> tuple[str, ...]:
-    """The tags an issue's field was read from, for an input of format `fmt`; none for another format's. With `tags`
-    (`layout_tags`: those its input's layouts have), not the tags only other layouts have, unless that leaves none."""
-    family = TAGGED_FORMATS.get(fmt or "")
+    """The tags (or columns) an issue's field was read from, for an input of format `fmt`; none for a format without a
+    field map. With `tags` (`layout_tags`: those its input's layouts have), not the tags only other layouts have,
+    unless that leaves none."""
+    family = SOURCE_FAMILIES.get(fmt or "")
     if family is None or not field:
         return ()
-    named = tuple(sources.get(family, {}).get(_INDEX.sub("", field), ()))
+    known = sources.get(family, {})
+    named = tuple(known.get(field) or known.get(_INDEX.sub("", field), ()))
     if tags is None:
         return named
     return tuple(tag for tag in named if tag in tags or tag not in _LAYOUTS_TAGS) or named
+
+
+def source_text(tags: tuple[str, ...]) -> str | None:
+    """issues.csv's and report.json's `source`: the tags a field may be read from, as report.html lists them after
+    "from" (`F_EXPECTEDENDDATE or F_ENDDATE`); null where none is known (a whole record's, or the sync's own)."""
+    return " or ".join(tags) or None
 
 
 _LAYOUTS_TAGS = frozenset(tag for tags in TAG_ORDER.values() for tag in tags)  # a tag of some layout's
@@ -291,7 +318,8 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
 _OURS = {
     "report.json": b'{\n "tool": {\n  "name": "register-batch",',
     "junit.xml": b"<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"register-batch ",
-    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS) + "\n").encode(),
+    # (up to `message`: an earlier version's has no `source` after it)
+    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("message") + 1])).encode(),
     "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
     "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\n".encode(),
 }
@@ -359,7 +387,8 @@ class ReportBuilder:
     # "pulled <file>" with that file's sha256).
     mappings: list[dict[str, str]] = field(default_factory=list)
     reference: dict[str, str | None] | None = None
-    # The HESA tags each field is read from (field_sources), for report.html to name beside Register's field.
+    # The HESA tags or CSV columns each field is read from (field_sources): each issue's `source`, and report.html names
+    # them beside Register's field.
     sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # When the run started (the builder is made as it starts) and ended (its work done: set by the first `write()`
     # unless set before), for every report to say: no other part of a report printed, or written to a --report-dir,
@@ -459,14 +488,30 @@ class ReportBuilder:
         for values in self.issue_values():
             yield dict(zip(ISSUE_KEYS, values, strict=True))
 
-    def issue_values(self) -> Iterator[IssueTuple]:
+    def issue_values(self) -> Iterator[ReportTuple]:
         """`issues()`, each row as its values, in ISSUE_KEYS order: what the report writers read, every issue of the
-        run each, for which a dict apiece would cost more than the rest they do with most rows."""
+        run each, for which a dict apiece would cost more than the rest they do with most rows. An issue's `source`
+        (source_of, as source_text words it) is found once for each input and field."""
+        formats = {info.path: info.format for info in self.inputs}
+        tags = {info.path: layout_tags(info) for info in self.inputs}
+        found: dict[tuple[str, str | None], str | None] = {}  # (input, field) -> its source
+        for values in self.plain_values():
+            key = (name, about) = (values[0], values[5])
+            if key not in found:
+                found[key] = source_text(source_of(self.sources, formats.get(name), about, tags.get(name)))
+            yield (*values, found[key])
+
+    def plain_values(self) -> Generator[IssueTuple, None, None]:
+        """Every issue's values as spooled (model.issue_values: ISSUE_KEYS without `source`), file-level first."""
         self._still_spooled()
         for issue in self._file_issues:
             yield issue_values(issue)
-        for _index, values in self._spooled():
-            yield values
+        spooled = self._spooled()
+        try:
+            for _index, values in spooled:
+                yield values
+        finally:
+            spooled.close()  # when a reader stops early: the spools put back at their end at once, not once collected
 
     def errors_named(self) -> dict[int, list[str]]:
         """Each record's errors as "code (field)", once each, by batch index, for the records that have any: sync
@@ -492,7 +537,7 @@ class ReportBuilder:
                 "for each record's issues as Issue objects"
             )
 
-    def _spooled(self) -> Iterator[tuple[int, IssueTuple]]:
+    def _spooled(self) -> Generator[tuple[int, IssueTuple], None, None]:
         """(batch index, values) of every record's issue, in record order."""
         if not self._batch:  # the issues of a validate: in one spool, in record order already
             yield from self._spool
