@@ -285,6 +285,9 @@ def test_sync_sections_render(make_sync_builder, tmp_path):
     assert "Dry run" not in doc.text_content()
     invalid = [row for row in rows if row.get("data-action") == "invalid"]
     assert invalid and all(row.xpath('.//a[@data-filter="q"][text()="See its issues"]') for row in invalid)
+    # A sync's other files are named where the page names report.json and issues.csv (review54 F10).
+    [other] = doc.xpath('//dt[text()="Other files"]/following-sibling::dd[1]')
+    assert "results.csv" in other.text_content() and "not_in_extract.csv" in other.text_content()
 
 
 def test_a_trainee_withdrawn_or_deferred_with_its_create_or_update_counts_on_the_withdraw_or_defer_card(
@@ -331,8 +334,8 @@ def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder,
         "retries": ["1 retried"],
         "throttled": ["2 throttled by Register (429)"],
         "per_trainee": ["1.027 per record"],
-        "seconds": ["55.543 seconds"],
-        "per_second": ["2.773 per second"],
+        "seconds": ["55.5 seconds"],  # rounded for people (review54 F10); report.json keeps 55.543
+        "per_second": ["2.8 per second"],
     }
     assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
 
