@@ -1167,6 +1167,19 @@ def test_the_trainees_register_holds_that_the_extract_lacks_are_counted_and_the_
         )
 
 
+def test_a_trainee_register_holds_that_the_extract_lacks_is_named_by_its_srs_id_too(make_sync_builder, tmp_path):
+    """The SRS is searched by SRS id: the notice named only Register's id and the HUSID (review54 F10)."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["not_in_extract"] = 2
+    builder.extra["not_in_extract"] = [
+        {"trainee_id": "trn-1", "hesa_id": "2510000000001", "provider_trainee_id": "X1/1/26"},
+        {"trainee_id": "trn-2", "hesa_id": None, "provider_trainee_id": "X2/1/26"},
+    ]
+    builder.write(tmp_path)
+    [notice] = texts(page(tmp_path), "//*[@data-not-in-extract]")
+    assert "left them alone: trn-1 (HUSID 2510000000001, SRS id X1/1/26), trn-2 (SRS id X2/1/26). " in notice
+
+
 def test_the_records_filters_offer_each_action_and_outcome_the_records_have_with_its_count(make_sync_builder, tmp_path):
     builder = make_sync_builder()
     [failed] = [row for row in builder.extra["records"] if row["outcome"] == "failed"]
