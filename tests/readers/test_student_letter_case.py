@@ -8,7 +8,6 @@ in any case, `<student>` and `<STUDENT>` are now records; a Student in another m
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import time
@@ -19,31 +18,13 @@ import pytest
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
-from register_batch.mapping import load_mapping
-from register_batch.readers import XmlPart, hesa_xml, newlines_before, open_inputs
+from register_batch.readers import hesa_xml
 from register_batch.readers.hesa_xml import find_chunks
 from report_times import same_but_when
+from xml_reads import line_of, read, read_in_parts
 
 AS_OF = date(2026, 11, 28)
 OTHER_CASE = "<StudenT> element is HESA's <Student> in another mix of letter case"
-
-
-@functools.cache
-def bundled_mapping():
-    return load_mapping()
-
-
-def read(path):
-    """[(info, rows)] for each input, every record read."""
-    return [(info, list(records)) for info, records in open_inputs([str(path)], "auto", bundled_mapping())]
-
-
-def line_of(text: str, needle: str, occurrence: int = 0) -> int:
-    """The line of `needle`'s `occurrence`-th appearance in `text`."""
-    position = -1
-    for _ in range(occurrence + 1):
-        position = text.index(needle, position + 1)
-    return text.count("\n", 0, position) + 1
 
 
 def sample_parts(hesa_samples) -> tuple[str, str, str]:
@@ -246,22 +227,6 @@ def mixed_extract(long_extract, tmp_path_factory):
     path = tmp_path_factory.mktemp("mixed") / "mixed.xml"
     path.write_text(respelt(long_extract.read_text(), lambda n: SPELLINGS[n % 3]))
     return path
-
-
-def read_in_parts(path, chunks, first):
-    """`path` read as a chunked validation reads it: chunks 0 to `first` - 1 by the reader from the file's start,
-    every later chunk by a reader of that chunk alone. The records of all the parts, in order."""
-    rows = []
-    before = newlines_before(str(path), chunks)
-    for index in [0, *range(first, len(chunks))]:
-        [(info, records)] = list(open_inputs([str(path)], "hesa-xml", bundled_mapping()))
-        info.part = (
-            XmlPart(chunks, 0, lambda chunk: chunk < first)
-            if index == 0
-            else XmlPart(chunks, index, None, before[index])
-        )
-        rows.extend(records)
-    return rows
 
 
 @pytest.mark.parametrize("first", [1, 4], ids=["chunks-read-alone", "shared"])

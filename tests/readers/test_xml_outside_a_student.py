@@ -8,7 +8,6 @@ nested outside its Student sent the trainee without its placements: "12 valid", 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from datetime import date
@@ -22,30 +21,12 @@ from register_batch.cli import cli
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
-from register_batch.mapping import load_mapping
-from register_batch.readers import XmlPart, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
+from xml_reads import line_of, read, read_in_parts
 
 AS_OF = date(2026, 11, 28)
 EXTRACT = Path(__file__).parents[2] / "samples" / "extract.xml"
 TOKEN = "outside-a-student-token"
-
-
-@functools.cache
-def bundled_mapping():
-    return load_mapping()
-
-
-def read(path):
-    """[(info, rows)] for each input, every record read."""
-    return [(info, list(records)) for info, records in open_inputs([str(path)], "auto", bundled_mapping())]
-
-
-def line_of(text: str, needle: str, occurrence: int = 0) -> int:
-    position = -1
-    for _ in range(occurrence + 1):
-        position = text.index(needle, position + 1)
-    return text.count("\n", 0, position) + 1
 
 
 def renamed_first(spelling: str) -> str:
@@ -281,22 +262,6 @@ def long_extract(tmp_path_factory):
     path = folder / "long.xml"
     generate(path, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, as_of=AS_OF)
     return path
-
-
-def read_in_parts(path, chunks, first):
-    """`path` read as a chunked validation reads it: chunks 0 to `first` - 1 by the reader from the file's start,
-    every later chunk by a reader of that chunk alone."""
-    rows = []
-    before = newlines_before(str(path), chunks)
-    for index in [0, *range(first, len(chunks))]:
-        [(info, records)] = list(open_inputs([str(path)], "hesa-xml", bundled_mapping()))
-        info.part = (
-            XmlPart(chunks, 0, lambda chunk: chunk < first)
-            if index == 0
-            else XmlPart(chunks, index, None, before[index])
-        )
-        rows.extend(records)
-    return rows
 
 
 def late_misnamed(text: str) -> tuple[str, int]:
