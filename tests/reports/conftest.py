@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from chromium_cdp import Browser, find_chromium
 from report_builders import SYNC_INPUTS, VALIDATION_INPUTS, check, hostile_record, sync_extra
 
 from register_batch.reports import ReportBuilder
@@ -31,3 +32,16 @@ def make_sync_builder() -> Iterator[Callable[..., ReportBuilder]]:
     yield make
     for builder in made:
         builder.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the browser tests of a module, or the test skipped where there is none."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("no Chromium binary (install Debian's `chromium` package, as .ci/run does, or set $CHROMIUM)")
+    chromium = Browser(binary)
+    try:
+        yield chromium
+    finally:
+        chromium.close()

@@ -13,12 +13,11 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_cdp import Browser, find_chromium
+from chromium_cdp import Browser
 from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
 
 pytestmark = pytest.mark.browser
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.browser
 BUILD = Path(__file__).resolve().parents[2] / "build"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium binary (install Debian's `chromium` package, as .ci/run does, or set $CHROMIUM)")
-    chromium = Browser(binary)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 def open_report(browser: Browser, folder: Path, size: tuple[int, int], *, mobile: bool = False) -> None:

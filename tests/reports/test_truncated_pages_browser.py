@@ -8,28 +8,15 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chromium_cdp import Browser, find_chromium
+from chromium_cdp import Browser
 from test_truncated_pages import AS_OF, generated, rows_of, run
 
 import register_batch.reports as reports
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium binary (install Debian's `chromium` package, as .ci/run does, or set $CHROMIUM)")
-    chromium = Browser(binary)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 def open_page(browser: Browser, folder: Path) -> None:
