@@ -47,15 +47,12 @@ MAC, CE = "Mac Roman", "Windows-1250"
     [
         ("Zoë Renée", "mac_roman", MAC, "'Zoë Renée'"),
         ("José", "mac_roman", MAC, "'José'"),
-        ("Noël", "mac_roman", MAC, "'Noël'"),
         ("Siobhán", "mac_roman", MAC, "'Siobhán'"),
         ("Anaïs", "mac_roman", MAC, "'Anaïs'"),
         ("Muñoz", "mac_roman", MAC, "'Muñoz'"),
         ("López", "mac_roman", MAC, "'López'"),
         ("Núñez", "mac_roman", MAC, "'Núñez'"),
         ("Jäger", "mac_roman", MAC, "'Jäger'"),
-        ("Håkan", "mac_roman", MAC, "'Håkan'"),
-        ("Martínez Zoë", "mac_roman", MAC, "'Martínez Zoë'"),  # í (’) alone is no evidence, but reads right beside ë
         ("JOSÉ", "mac_roman", MAC, "'JOSÉ'"),  # capitals are other bytes: É is ƒ, Ü is †, Ö is …
         ("MÜLLER", "mac_roman", MAC, "'MÜLLER'"),
         ("ÖZTÜRK", "mac_roman", MAC, "'ÖZTÜRK'"),
@@ -63,10 +60,9 @@ MAC, CE = "Mac Roman", "Windows-1250"
         ("Łukasz", "cp1250", CE, "'Łukasz'"),
         ("Michał", "cp1250", CE, "'Michał'"),
         ("Małgorzata", "cp1250", CE, "'Małgorzata'"),
-        ("Środa", "cp1250", CE, "'Środa'"),
         # a byte that is a letter in both code pages: both readings are named
         ("Müller", "mac_roman", f"{MAC} or {CE}", "'Müller' or 'Mźller'"),
-        ("Wiśniewski", "cp1250", f"{MAC} or {CE}", "'Wiúniewski' or 'Wiśniewski'"),
+        ("Łukasz Wiśniewski", "cp1250", CE, "'Łukasz Wiśniewski'"),  # œ (ś) beside a sign no name has there (£)
     ],
 )
 def test_a_name_saved_in_another_code_page_is_garbled_text(written, codec, pages, says):
@@ -74,6 +70,33 @@ def test_a_name_saved_in_another_code_page_is_garbled_text(written, codec, pages
     assert value != written
     assert garbled(with_changes(last_name=value)) == [
         ("last_name", value, "error", message("last_name", value, pages, says))
+    ]
+
+
+@pytest.mark.parametrize(
+    "written,codec,pages,says",
+    [
+        ("Noël", "mac_roman", MAC, "'Noël'"),
+        ("Zoë", "mac_roman", MAC, "'Zoë'"),
+        ("Håkan", "mac_roman", MAC, "'Håkan'"),
+        ("Martínez Zoë", "mac_roman", MAC, "'Martínez Zoë'"),  # í (’) is no evidence at all
+        ("Środa", "cp1250", CE, "'Środa'"),
+        ("Wiśniewski", "cp1250", f"{MAC} or {CE}", "'Wiúniewski' or 'Wiśniewski'"),
+    ],
+)
+def test_a_name_whose_only_signs_a_real_name_may_have_is_a_warning(written, codec, pages, says):
+    """Zo‘ is Zoë saved as Mac Roman, but Sa‘id may be written so (an ʿayn): the record is still sent (review55 F1)."""
+    value = read_as_windows_1252(written.encode(codec))
+    assert garbled(with_changes(last_name=value)) == []
+    issues = validated(with_changes(last_name=value)).issues
+    assert [(i.code, i.field, i.severity.value, i.message) for i in issues if i.code == "possibly_garbled_text"] == [
+        (
+            "possibly_garbled_text",
+            "last_name",
+            "warning",
+            f"last_name may be {pages} text read as Windows-1252 ({value!r} for {says}): if the file was saved as "
+            "'CSV UTF-8', or is XML, it is the value as written; if not, save it as 'CSV UTF-8'",
+        )
     ]
 
 
@@ -112,13 +135,20 @@ REAL_NAMES = [
     *("Mª José", "Mª", "Núñez", "Peña", "João", "Conceição"),
     # an ellipsis after a name cut short; signs without letters beside them
     *("Christopher…", "JO…", "£", "Î€", "€ 5"),
+    # ‘ for the Arabic ʿayn and the Hawaiian ʻokina, œ and Œ beyond French, a dash between lowercase letters, a
+    # school's name with ‘ for its apostrophe (review55 F1: each was a garbled_text error, so the record was not sent)
+    *("Sa‘id", "Ja‘far", "Mas‘ud", "Ya‘qub", "Mu‘min", "Keali‘i", "Lili‘uokalani", "Ka‘ahumanu", "Ni‘ihau"),
+    *("Phœbe", "Lœtitia", "Œdipe", "Œrsted", "Œhlenschläger", "ŒHLENSCHLÄGER", "St Mary‘s"),
 ]
+# (A dash between two lowercase letters, Al–amin, is still garbled_text: Mu–oz is Muñoz saved as Mac Roman, a far
+# commoner name than one written with a dash in place of a hyphen.)
 
 
 @pytest.mark.parametrize("name", REAL_NAMES)
 def test_real_names_of_many_languages_are_not_garbled_text(name):
     assert single_byte_read_as_windows_1252(name) == []
     assert garbled(with_changes(last_name=name)) == []
+    assert not [i for i in validated(with_changes(last_name=name)).issues if i.severity.value == "error"]
 
 
 def test_validate_reports_mac_roman_and_windows_1250_names_in_a_csv(tmp_path):

@@ -29,7 +29,8 @@ def _list_defects(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     result_on_stdout()  # `generate --list-defects > kinds.txt` on a full disk is exit 2, not 0 (review37 F3)
     for kind in KINDS.values():
         formats = "" if len(kind.formats) == 3 else f"  [{', '.join(sorted(kind.formats))} only]"
-        echo(f"{kind.name:40} {', '.join(kind.codes):45} {kind.description}{formats}")
+        named = "" if kind.default else "  [only with --kinds]"
+        echo(f"{kind.name:40} {', '.join(kind.codes):45} {kind.description}{formats}{named}")
     echo("")
     echo("Rule codes no generated file can trigger:")
     for code, reason in NOT_GENERATED.items():

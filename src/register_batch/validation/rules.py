@@ -305,13 +305,14 @@ _CODE_PAGES = (("mac_roman", "Mac Roman"), ("cp1250", "Windows-1250"))
 _MISREAD_SIGN = re.compile("[\x81\x8d\x8f\x90\x9d‚ƒ„…†‡ˆ‰‹›•˜™€§®£¥¹³¼¾¿¯ŠŽŸŒœ‘“”–—ªº]")
 
 
-def single_byte_read_as_windows_1252(value: str) -> list[tuple[str, str]]:
+def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[tuple[str, str]]:
     """[(code page, what `value` says in it)] if `value` reads as text of Mac Roman or Windows-1250 read as
     Windows-1252 (`JosŽ` for `José`, `£ukasz` for `Łukasz`); else []. Both when both fit (`MŸller`: Müller or Mźller).
 
     A code page fits when every character it reads differently is a letter, one of them at least where a sign was
     that no genuine name has there (`_misread_letter`): `Cœur`, `Mª José`, `Smith–Jones` or `KAŠPAR` read as nothing
-    of the kind. The cheap test first: most names have none of these signs.
+    of the kind. The cheap test first: most names have none of these signs. A reading resting only on signs a name
+    written right may have (`_REAL_IN_NAMES`: Zo‘, but also Sa‘id) is left out, or, with `weak`, is all that is given.
     """
     if not _MISREAD_SIGN.search(value):
         return []
@@ -325,13 +326,27 @@ def single_byte_read_as_windows_1252(value: str) -> list[tuple[str, str]]:
             said = raw.decode(codec)
         except UnicodeDecodeError:  # a byte Windows-1250 leaves undefined
             continue
+        misread = [
+            value[hit.start()]
+            for hit in _MISREAD_SIGN.finditer(value)
+            if _misread_letter(value, hit.start(), said[hit.start()])
+        ]
         if (
             said != value
+            and misread
             and all(new.isalpha() for old, new in zip(value, said, strict=True) if old != new)
-            and any(_misread_letter(value, hit.start(), said[hit.start()]) for hit in _MISREAD_SIGN.finditer(value))
+            and weak == all(sign in _REAL_IN_NAMES for sign in misread)
         ):
             found.append((name, said))
     return found
+
+
+# Signs some real names have where a letter would be, written so in a file read right (review55 F1): ‘ for the Arabic
+# ʿayn or the Hawaiian ʻokina (Sa‘id, Keali‘i), œ and Œ (Phœbe, Œdipe), ª and º, an ellipsis. A value whose only signs
+# are these (Zo‘ for Zoë, but also Sa‘id) is a warning (`possibly_garbled_text`), as it may be the name as written;
+# beside a sign no name has there (Ž after a lowercase letter, Ÿ, £ before one, a dash between lowercase letters:
+# Zo‘ RenŽe, Mu–oz), it is part of the same damage (`garbled_text`).
+_REAL_IN_NAMES = frozenset("‘œŒªº…")
 
 
 def _misread_letter(value: str, at: int, letter: str) -> bool:
@@ -377,14 +392,40 @@ def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
                 )
             )
         elif readings := single_byte_read_as_windows_1252(value):
-            pages = " or ".join(name for name, _said in readings)
-            says = " or ".join(repr(said) for _name, said in readings)
             found.append(
                 (
                     f"{prefix}{field}",
                     value,
-                    f"{prefix}{field} reads as {pages} text read as Windows-1252 ({value!r} for {says}): Register "
-                    "would store it garbled; save the file as 'CSV UTF-8'",
+                    f"{prefix}{field} reads as {_readings(value, readings)}: Register would store it garbled; save the "
+                    "file as 'CSV UTF-8'",
+                )
+            )
+    return found
+
+
+def _readings(value: str, readings: list[tuple[str, str]]) -> str:
+    """`Mac Roman text read as Windows-1252 ('Zo‘' for 'Zoë')`, naming each code page that fits."""
+    pages = " or ".join(name for name, _said in readings)
+    says = " or ".join(repr(said) for _name, said in readings)
+    return f"{pages} text read as Windows-1252 ({value!r} for {says})"
+
+
+def _possibly_garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found: list[Finding] = []
+    for field, value in values.items():
+        if (
+            type(value) is str
+            and not value.isascii()
+            and (readings := single_byte_read_as_windows_1252(value, weak=True))
+            and not single_byte_read_as_windows_1252(value)  # garbled_text's: one code page fits surely
+            and not utf8_read_as_windows_1252(value)
+        ):
+            found.append(
+                (
+                    f"{prefix}{field}",
+                    value,
+                    f"{prefix}{field} may be {_readings(value, readings)}: if the file was saved as 'CSV UTF-8', or is "
+                    "XML, it is the value as written; if not, save it as 'CSV UTF-8'",
                 )
             )
     return found
@@ -404,17 +445,42 @@ def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     api=False,
 )
 def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    for value in data.values():  # the common case, every value ASCII, in as few calls as possible
+    if _all_ascii(data):
+        return None
+    return _in_record_and_its_items(data, _garbled_findings)
+
+
+@rule(
+    "possibly_garbled_text",
+    fields=("<any text field>",),
+    message="<field> may be Mac Roman [or Windows-1250] text read as Windows-1252 ('Zo‘' for 'Zoë'): if the file was "
+    "saved as 'CSV UTF-8', or is XML, it is the value as written; if not, save it as 'CSV UTF-8'",
+    source="design.md (bad input: wrong encoding); Register does not check this",
+    fix="If the file is a CSV saved as 'CSV (Macintosh)' or by a Central European Windows, save it as 'CSV UTF-8' and "
+    "validate it again. If it was saved as UTF-8, or is XML, the value is as written (‘ for an ʿayn or an ʻokina, "
+    "Phœbe): nothing to do.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A value whose only signs of Mac Roman or Windows-1250 read as Windows-1252 are ones a name written right may
+    have (‘ œ Œ: Zo‘ for Zoë, but also Sa‘id, Phœbe): a warning, not garbled_text's error (review55 F1)."""
+    if _all_ascii(data):
+        return None
+    return _in_record_and_its_items(data, _possibly_garbled_findings)
+
+
+def _all_ascii(data: dict[str, Any]) -> bool:
+    """Whether every text value of the record and its items is ASCII: the common case, in as few calls as possible."""
+    for value in data.values():
         if type(value) is str:
             if not value.isascii():
-                break
+                return False
         elif type(value) is list and not all(
             type(v) is not str or v.isascii() for item in value if type(item) is dict for v in item.values()
         ):
-            break
-    else:
-        return None
-    return _in_record_and_its_items(data, _garbled_findings)
+            return False
+    return True
 
 
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
