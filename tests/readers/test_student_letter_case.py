@@ -150,15 +150,6 @@ def test_a_student_in_another_mix_of_case_is_refused_naming_its_line(hesa_sample
     )
 
 
-@pytest.fixture(scope="module")
-def long_extract(tmp_path_factory):
-    """About 1,000 generated trainees (over 3 MB, over 65,535 lines), with defects: issues on many lines."""
-    folder = tmp_path_factory.mktemp("long")
-    path = folder / "long.xml"
-    generate(path, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, as_of=AS_OF)
-    return path
-
-
 def respelt(text: str, spelling, records: range | None = None) -> str:
     """`text` with the Student elements numbered in `records` (all by default) spelt `spelling(number)`."""
     pieces = text.split("<Student>")

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from register_batch.cli import cli
 from register_batch.errors import UnusableInput
-from register_batch.generate import generate
 from register_batch.jobs import validate_files
 from register_batch.readers.hesa_xml import find_chunks
 from xml_reads import line_of, read, read_in_parts
@@ -253,15 +252,6 @@ def test_every_reference_sample_is_still_read(shared_reference, hesa_samples):
 
 
 # -- one process or two -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def long_extract(tmp_path_factory):
-    """About 1,000 generated trainees (over 3 MB, over 65,535 lines)."""
-    folder = tmp_path_factory.mktemp("long")
-    path = folder / "long.xml"
-    generate(path, count=1000, fmt="hesa-xml", defects=0.2, truth=folder / "t.json", seed=11, as_of=AS_OF)
-    return path
 
 
 def late_misnamed(text: str) -> tuple[str, int]:

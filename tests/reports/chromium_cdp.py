@@ -203,3 +203,10 @@ class Browser:
             except OSError:
                 pass
         self._profile.cleanup()
+
+
+def open_report(browser: Browser, folder: Path, size: tuple[int, int], *, mobile: bool = False) -> None:
+    """report.html of `folder` in `browser`, at `size` (a phone's, with `mobile`), its inline script run."""
+    browser.viewport(*size, mobile=mobile)
+    browser.open((folder / "report.html").resolve().as_uri())
+    assert browser.js("document.documentElement.classList.contains('js')"), "the inline script did not run"

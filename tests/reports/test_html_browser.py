@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_cdp import Browser
+from chromium_cdp import Browser, open_report
 from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
 
 pytestmark = pytest.mark.browser
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.browser
 BUILD = Path(__file__).resolve().parents[2] / "build"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
-
-
-def open_report(browser: Browser, folder: Path, size: tuple[int, int], *, mobile: bool = False) -> None:
-    browser.viewport(*size, mobile=mobile)
-    browser.open((folder / "report.html").resolve().as_uri())
-    assert browser.js("document.documentElement.classList.contains('js')"), "the inline script did not run"
 
 
 def visible(browser: Browser, table: str) -> int:

@@ -11,18 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from chromium_cdp import Browser
+from chromium_cdp import Browser, open_report
 from test_truncated_pages import AS_OF, generated, rows_of, run
 
 import register_batch.reports as reports
 
 pytestmark = pytest.mark.browser
-
-
-def open_page(browser: Browser, folder: Path) -> None:
-    browser.viewport(1280, 900)
-    browser.open((folder / "report.html").resolve().as_uri())
-    assert browser.js("document.documentElement.classList.contains('js')"), "the inline script did not run"
 
 
 def search(browser: Browser, text: str) -> None:
@@ -52,7 +46,7 @@ def test_a_search_on_a_truncated_page_finds_each_record_with_errors_or_says_wher
     erring = sorted({int(row["record"]) for row in issues if row["severity"] == "error"})
     monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", len(erring) + 5)
     run("validate", str(extract), "--as-of", AS_OF, "--jobs", "1", "--report-dir", str(tmp_path / "cut"))
-    open_page(browser, tmp_path / "cut")
+    open_report(browser, tmp_path / "cut", (1280, 900))
     for record in erring[-3:]:  # the last records with errors: past any cap that keeps errors in file order
         [husid] = {row["hesa_id"].lstrip("'") for row in issues if row["record"] == str(record)}
         search(browser, husid)
@@ -87,7 +81,7 @@ def test_a_printed_issue_table_never_ends_a_sheet_with_its_header_row_alone(brow
     next sheet. Whatever the sheet's height, the header row is printed above a row of the table."""
     extract = generated(tmp_path, 40, 0.2, 5404, "--vintage", "C21053")
     run("validate", str(extract), "--as-of", AS_OF, "--jobs", "1", "--report-dir", str(tmp_path / "r"))
-    open_page(browser, tmp_path / "r")
+    open_report(browser, tmp_path / "r", (1280, 900))
     alone = {}
     for height in [tenths / 10 for tenths in range(50, 121, 5)]:  # A5 landscape to US legal
         sheets = printed_sheets(browser, tmp_path / "r", height)
