@@ -210,3 +210,18 @@ def open_report(browser: Browser, folder: Path, size: tuple[int, int], *, mobile
     browser.viewport(*size, mobile=mobile)
     browser.open((folder / "report.html").resolve().as_uri())
     assert browser.js("document.documentElement.classList.contains('js')"), "the inline script did not run"
+
+
+def type_into(browser: Browser, control: str, text: str) -> None:
+    """`text` typed into the page's control of id `control`, replacing what it held, as a person types it."""
+    browser.js(f"(() => {{ const e = document.getElementById({json.dumps(control)}); e.focus(); e.select(); }})()")
+    browser.type_text(text)
+
+
+def wait_until(browser: Browser, expression: str, timeout: float = 3.0) -> None:
+    """Wait for the page's `expression` to be true (an AssertionError after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not browser.js(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.03)

@@ -11,13 +11,12 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_cdp import Browser, open_report
+from chromium_cdp import Browser, open_report, type_into, wait_until
 from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
 
 pytestmark = pytest.mark.browser
@@ -42,19 +41,6 @@ def choose(browser: Browser, select: str, value: str) -> None:
         " if (s.value !== " + json.dumps(value) + ") throw new Error('no such option: ' + s.value);"
         " s.dispatchEvent(new Event('change', {bubbles: true})); })()"
     )
-
-
-def type_into(browser: Browser, control: str, text: str) -> None:
-    browser.js(f"(() => {{ const e = document.getElementById({json.dumps(control)}); e.focus(); e.select(); }})()")
-    browser.type_text(text)
-
-
-def wait_until(browser: Browser, expression: str, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not browser.js(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.03)
 
 
 def card_values(browser: Browser, group: str) -> dict[str, int]:

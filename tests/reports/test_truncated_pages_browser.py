@@ -7,29 +7,15 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from chromium_cdp import Browser, open_report
+from chromium_cdp import Browser, open_report, type_into, wait_until
 from test_truncated_pages import AS_OF, generated, rows_of, run
 
 import register_batch.reports as reports
 
 pytestmark = pytest.mark.browser
-
-
-def search(browser: Browser, text: str) -> None:
-    browser.js("(() => { const e = document.getElementById('f-q'); e.focus(); e.select(); })()")
-    browser.type_text(text)
-
-
-def wait_until(browser: Browser, expression: str, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not browser.js(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.03)
 
 
 SHOWN = "[...document.querySelectorAll('#issue-table tbody tr:not([hidden])')]"
@@ -49,11 +35,11 @@ def test_a_search_on_a_truncated_page_finds_each_record_with_errors_or_says_wher
     open_report(browser, tmp_path / "cut", (1280, 900))
     for record in erring[-3:]:  # the last records with errors: past any cap that keeps errors in file order
         [husid] = {row["hesa_id"].lstrip("'") for row in issues if row["record"] == str(record)}
-        search(browser, husid)
+        type_into(browser, "f-q", husid)
         wait_until(browser, f"{SHOWN}.every(tr => tr.textContent.includes({json.dumps(husid)})) && {SHOWN}.length > 0")
         assert "error" in browser.js(f"{SHOWN}.map(tr => tr.dataset.severity)"), record
         assert browser.js("document.getElementById('issue-empty').hidden")
-    search(browser, "no such trainee anywhere")
+    type_into(browser, "f-q", "no such trainee anywhere")
     wait_until(browser, "!document.getElementById('issue-empty').hidden")
     empty = browser.js("document.getElementById('issue-empty').innerText")
     assert f"issues.csv holds all {len(issues)}: search there." in empty
