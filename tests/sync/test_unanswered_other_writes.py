@@ -111,6 +111,26 @@ def test_a_corrected_degree_waits_for_the_degree_an_earlier_run_left_unanswered(
         assert _degrees(emulator) == [("100425", "03"), ("100485", "02")]
 
 
+def test_a_degree_change_is_not_held_back_by_an_unanswered_degree_register_now_holds(tmp_path: Path) -> None:
+    """review55 F2: the earlier run's degree POST was carried out (Register lists the degree), so it cannot land again
+    (§2.10: its 409); the next run's correction of that degree was still held back for 10 minutes, exit 3."""
+    row = trainee(1)
+    added = {**row, "degree_subject": "100425", "degree_grade": "01"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "add_degree", write_extract(tmp_path / "b1.csv", [added]), options)
+        time.sleep(HOLD + 0.5)  # the held degree is carried out
+        assert _degrees(emulator) == [("100425", "01"), ("100485", "02")]
+        corrected = write_extract(tmp_path / "b2.csv", [{**added, "degree_grade": "03"}])
+        dry = _sync(corrected, options, "dry", dry_run=True)
+        assert not [i for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100425", "03"), ("100485", "02")]
+
+
 def test_a_degree_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
     """Register's 409 refuses whichever of the two lands second (§2.10): the resend goes at once, as before."""
     row = trainee(1)

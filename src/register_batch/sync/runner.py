@@ -1317,11 +1317,23 @@ class SyncRun:
                 for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=plan.trainee_id)
                 if (until := _still_out_until(sent_at)) is not None
             ]
+            if out and kind == "add_degree":
+                out = self._degrees_not_yet_held(plan.trainee_id, out)
             if out and not _sent_again(kind, steps, {compared for compared, _until in out}):
                 until = max(until for _compared, until in out)
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
                 return _MayStillLand(until, why, then, path)
         return None
+
+    def _degrees_not_yet_held(
+        self, trainee_id: str, out: list[tuple[str | None, datetime]]
+    ) -> list[tuple[str | None, datetime]]:
+        """The unanswered degree requests (`out`: what each sent, `compare.sent_digest`) whose degree Register does not
+        hold yet. One Register holds was carried out, and its 409 refuses it a second time (§2.10): nothing to wait
+        for (review55 F2: such a degree held the trainee's next degree change back for 10 minutes, exit 3). One GET,
+        only for a trainee with such a request still noted."""
+        held = {degree_digest(degree) for degree in self.client.list_degrees(trainee_id)}
+        return [(compared, until) for compared, until in out if compared not in held]
 
     def _earlier_create_may_land(self, key: str) -> tuple[Entry, datetime] | None:
         """An earlier run's create of the record left unanswered, and until when it may still be carried out, if it
