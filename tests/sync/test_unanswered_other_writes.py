@@ -86,6 +86,20 @@ def _synced(emulator: Any, tmp_path: Path, row: dict[str, Any]) -> SyncOptions:
     return options
 
 
+def _held_back_then_sent(corrected: Path, options: SyncOptions, tmp_path: Path, why: str) -> SyncResult:
+    """The next run holds the record back (unknown, exit 3, nothing written, its error starting with `why`); once
+    the held request is carried out and the wait is over, the run after it sends the record's update."""
+    again = _sync(corrected, options, "again")
+    assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+    assert again.results[0].errors[0].startswith(why), again.results[0].errors
+    assert _writes(again) == {}
+    time.sleep(HOLD + 0.5)  # the held request is carried out
+    minutes_pass(tmp_path / "state", 11)
+    after = _sync(corrected, options, "after")
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+    return after
+
+
 def test_a_corrected_degree_waits_for_the_degree_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
     """F1, from Register's CSV (which deletes no degree it lacks): the corrected degree was added at once, and the
     earlier request then landed too; Register held the degree as first sent beside it, for good."""
@@ -99,14 +113,7 @@ def test_a_corrected_degree_waits_for_the_degree_an_earlier_run_left_unanswered(
         [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
         assert "a request adding a degree to trainee" in foreseen, foreseen
 
-        again = _sync(corrected, options, "again")
-        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
-        assert again.results[0].errors[0].startswith("a request adding a degree to trainee "), again.results[0].errors
-        assert _writes(again) == {}
-        time.sleep(HOLD + 0.5)  # the held degree is carried out
-        minutes_pass(tmp_path / "state", 11)
-        after = _sync(corrected, options, "after")
-        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        after = _held_back_then_sent(corrected, options, tmp_path, "a request adding a degree to trainee ")
         assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
         assert _degrees(emulator) == [("100425", "03"), ("100485", "02")]
 
@@ -156,14 +163,7 @@ def test_an_update_waits_for_the_update_an_earlier_run_left_unanswered(tmp_path:
             options,
         )
         corrected = write_extract(tmp_path / "c6.csv", [{**row, "email": "y6@example.com"}])
-        again = _sync(corrected, options, "again")
-        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
-        assert again.results[0].errors[0].startswith("an update of trainee "), again.results[0].errors
-        assert _writes(again) == {}
-        time.sleep(HOLD + 0.5)  # the held update is carried out
-        minutes_pass(tmp_path / "state", 11)
-        after = _sync(corrected, options, "after")
-        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        _held_back_then_sent(corrected, options, tmp_path, "an update of trainee ")
         assert _trainee(emulator)["email"] == "y6@example.com"
 
 

@@ -54,7 +54,8 @@ __all__ = [
 
 Opener = Callable[[], IO[bytes]]
 _MEMBER_SUFFIXES = (".xml", ".csv")
-# Compressed files, which a zip member is not read as (only named when a zip holds nothing else: review53 F6).
+# Compressed files, which a zip member is not read as: a zip holding one, alone or beside extracts, is refused
+# (review53 F6; its trainees would be left out without a word).
 _PACKED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".rar", ".tgz")
 
 

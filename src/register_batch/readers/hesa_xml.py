@@ -620,12 +620,10 @@ def _defines(codec: str, byte: int) -> bool:
 def _namespaced(student: etree._Element) -> str:
     """Why a Student in an XML namespace is refused: lxml names it {uri}Student, which no field map reads, so it
     would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces)."""
-    local = etree.QName(student).localname
-    shown = f"{student.prefix}:{local}" if student.prefix else local
     uri = etree.QName(student).namespace or ""
     return (
-        f"a <{shown}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none, and its record "
-        "would be left out; export it without namespaces"
+        f"a <{_shown_tag(student)}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none, and its "
+        "record would be left out; export it without namespaces"
     )
 
 
@@ -672,12 +670,11 @@ def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None
 
 def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput:
     """A Student in another mix of letter case than those read (RECORD_TAGS): its record would be left out."""
-    shown = f"{element.prefix}:{_local_name(element.tag)}" if element.prefix else _local_name(element.tag)
     return UnusableInput(
         name,
-        f"a <{cut_short(shown)}> element is HESA's <{RECORD}> in another mix of letter case: register-batch "
-        f"reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this one's "
-        f"out; name it <{RECORD}>",
+        f"a <{cut_short(_shown_tag(element))}> element is HESA's <{RECORD}> in another mix of letter case: "
+        f"register-batch reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this "
+        f"one's out; name it <{RECORD}>",
         line=_start_line(element) + shift,
     )
 
@@ -788,6 +785,12 @@ def _partial_tree(head: bytes) -> etree._Element | None:
         return etree.fromstring(head, parser)
     except etree.XMLSyntaxError:  # nothing recoverable
         return None
+
+
+def _shown_tag(element: etree._Element) -> str:
+    """An element's name as the file writes it: its prefix, if any, and its local name (not lxml's `{uri}name`)."""
+    local = _local_name(str(element.tag))
+    return f"{element.prefix}:{local}" if element.prefix else local
 
 
 def _local_name(tag: str) -> str:

@@ -312,7 +312,8 @@ def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[
     A code page fits when every character it reads differently is a letter, one of them at least where a sign was
     that no genuine name has there (`_misread_letter`): `Cœur`, `Mª José`, `Smith–Jones` or `KAŠPAR` read as nothing
     of the kind. The cheap test first: most names have none of these signs. A reading resting only on signs a name
-    written right may have (`_REAL_IN_NAMES`: Zo‘, but also Sa‘id) is left out, or, with `weak`, is all that is given.
+    written right may have (`_REAL_IN_NAMES`: Zo‘, but also Sa‘id) is left out; with `weak`, those readings are all
+    that is given, and only when no code page fits surely.
     """
     if not _MISREAD_SIGN.search(value):
         return []
@@ -320,7 +321,8 @@ def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[
         raw = value.encode("cp1252", _AS_LATIN_1)
     except UnicodeError:  # a character Windows-1252 has not (ł, ş, ễ): not read as Windows-1252
         return []
-    found = []
+    sure: list[tuple[str, str]] = []
+    maybe: list[tuple[str, str]] = []
     for codec, name in _CODE_PAGES:
         try:
             said = raw.decode(codec)
@@ -331,14 +333,11 @@ def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[
             for hit in _MISREAD_SIGN.finditer(value)
             if _misread_letter(value, hit.start(), said[hit.start()])
         ]
-        if (
-            said != value
-            and misread
-            and all(new.isalpha() for old, new in zip(value, said, strict=True) if old != new)
-            and weak == all(sign in _REAL_IN_NAMES for sign in misread)
-        ):
-            found.append((name, said))
-    return found
+        if said != value and misread and all(new.isalpha() for old, new in zip(value, said, strict=True) if old != new):
+            (maybe if all(sign in _REAL_IN_NAMES for sign in misread) else sure).append((name, said))
+    if weak:
+        return [] if sure else maybe
+    return sure
 
 
 # Signs some real names have where a letter would be, written so in a file read right (review55 F1): ‘ for the Arabic
@@ -417,8 +416,7 @@ def _possibly_garbled_findings(prefix: str, values: dict[str, Any]) -> list[Find
             type(value) is str
             and not value.isascii()
             and (readings := single_byte_read_as_windows_1252(value, weak=True))
-            and not single_byte_read_as_windows_1252(value)  # garbled_text's: one code page fits surely
-            and not utf8_read_as_windows_1252(value)
+            and not utf8_read_as_windows_1252(value)  # garbled_text's
         ):
             found.append(
                 (
