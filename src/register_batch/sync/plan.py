@@ -368,7 +368,8 @@ class Holdings:
     def __init__(self, trainees: Iterable[Mapping[str, Any]], replaced: Mapping[str, Mapping[str, str]] | None = None):
         # trainee_id -> {degree_id: digest of its replacement}: degrees an earlier run replaced and had not yet
         # deleted (Ledger.degrees_replaced), deleted by the plan once their replacement is in (compare.degree_changes).
-        self.replaced: Mapping[str, Mapping[str, str]] = replaced or {}
+        # The run's own mapping, not a copy, even while empty: what the run notes as it goes is seen here too.
+        self.replaced: Mapping[str, Mapping[str, str]] = replaced if replaced is not None else {}
         self.by_id: dict[str, ListedTrainee] = {}
         self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
