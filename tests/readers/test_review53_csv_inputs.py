@@ -257,3 +257,29 @@ def test_a_zip_of_an_extract_and_a_gzipped_one_is_refused_not_read_in_part(tmp_p
         f"register-batch: error: {path}: the zip file holds 1 extract: 'more.xml.gz' in it is compressed itself, and "
         "a compressed file inside a zip is not read; zip the extract itself, or give the compressed file on its own"
     ]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("Zoë Renée", "Müller"), ("Élodie", "Ñúñez"), ("José", "O’Brien-Þórsdóttir")],
+    ids=["small letters", "capitals first", "a curly apostrophe among letters"],
+)
+def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, names):
+    """review55 F4: any file not UTF-8 with CR line ends was refused as Mac Roman, as FileMaker or LibreOffice's
+    'Macintosh' line ends can write Windows-1252. Its letters are 0xC0-0xFF, which Mac Roman reads as symbols or
+    capitals, so it is read as before."""
+    first, surname = names
+    text = "\n".join(sample_lines("register.csv")).replace("Abena", first, 1).replace("Brown", surname, 1)
+    path = tmp_path / "cp1252_cr.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("cp1252", "replace"))
+    code, _output, report = validate(path)
+    assert code == 0 and report["summary"]["records"] == 12
+
+
+def test_a_mac_roman_csv_whose_letters_come_after_capitals_is_still_refused(tmp_path):
+    """Mac Roman's accented capitals and small letters both read as letters in it, and as marks in Windows-1252."""
+    text = "\n".join(sample_lines("register.csv")).replace("Abena", "Ömer Çelik", 1)
+    path = tmp_path / "mac_capitals.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("mac_roman", "replace"))
+    code, output, report = validate(path)
+    assert code == 2 and report is None and "Mac Roman text" in output[0]

@@ -114,6 +114,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     size = 0
     first = True
     windows: tuple[int, int] | None = None  # the first byte that is not UTF-8, and its line
+    mac = _MacRomanEvidence()  # read only while no LF is seen: for a file with CR line ends
     tail = b""  # the last chunk's end, from its last ASCII byte: a UTF-8 character's start
     last = b""
     while chunk := stream.read(_CHUNK):
@@ -131,6 +132,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
         if windows is not None:
             _no_utf8_after_windows_1252(name, tail + chunk, 0, (lf, cr), windows)
             tail = _high_tail(chunk)
+            if not lines.lf:
+                mac.add(chunk)
         elif utf8:
             try:
                 evidence.add(decoder.decode(chunk))
@@ -144,6 +147,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 windows = (exc.object[exc.start], line)
                 _no_utf8_after_windows_1252(name, exc.object, exc.end, (lf, cr), windows)
                 tail = _high_tail(chunk)
+                if not lines.lf:
+                    mac.add(exc.object[max(exc.start - 1, 0) :])
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -154,7 +159,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
             windows = (_high_tail(last)[:1] or b"\x80")[0], (lines.lf or lines.cr) + 1  # on the last line
-    if windows is not None and lines.cr and not lines.lf:
+    if windows is not None and lines.cr and not lines.lf and not mac.windows_1252():
         _refuse_mac_roman(name, *windows)
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
@@ -173,6 +178,44 @@ def _refuse_mac_roman(name: str, byte: int, line: int) -> None:
         f"Roman, {windows!r} in Windows-1252); save it as 'CSV UTF-8' and give that file",
         line=line,
     )
+
+
+def _reads_as_letter(encoding: str) -> tuple[tuple[bool, bool], ...]:
+    """For each byte: whether `encoding` reads it as a letter, and as a lowercase one."""
+    read = [bytes([byte]).decode(encoding, "replace") for byte in range(256)]
+    return tuple((char.isalpha(), char.islower()) for char in read)
+
+
+_MAC_ROMAN_LETTERS = _reads_as_letter("mac_roman")
+_WINDOWS_1252_LETTERS = _reads_as_letter("cp1252")
+_HIGH_BYTE = re.compile(rb"[\x00-\x7f]?[\x80-\xff]")
+
+
+class _MacRomanEvidence:
+    """Which reading of a file's bytes above 0x7F makes letters of them, for a file with CR line ends: Mac Roman's
+    accented small letters are 0x87-0x9F, where Windows-1252 has quotes and dashes, and Windows-1252's are 0xE0-0xFF,
+    where Mac Roman has symbols and capitals. A byte after a small ASCII letter counts for the reading that makes it a
+    small letter too (Zoë: 0x91 in Mac Roman, 0xEB in Windows-1252); any other, for one that makes it a letter
+    (review55 F4: a Windows-1252 file with CR line ends, as FileMaker or LibreOffice can write, was refused)."""
+
+    _ENOUGH = 1000  # bytes weighed: a file's first thousand accented letters tell its encoding
+
+    def __init__(self) -> None:
+        self.mac_roman = 0
+        self.cp1252 = 0
+
+    def add(self, chunk: bytes) -> None:
+        for found in _HIGH_BYTE.finditer(chunk):
+            if self.mac_roman + self.cp1252 >= self._ENOUGH:
+                return
+            pair = found.group()
+            wanted = 1 if len(pair) == 2 and pair[:1].islower() else 0  # a small letter, or any letter
+            self.mac_roman += _MAC_ROMAN_LETTERS[pair[-1]][wanted]
+            self.cp1252 += _WINDOWS_1252_LETTERS[pair[-1]][wanted]
+
+    def windows_1252(self) -> bool:
+        """Whether more of the bytes weighed read as letters in Windows-1252 than in Mac Roman."""
+        return self.cp1252 > self.mac_roman
 
 
 # What a UTF-8 file is likely to hold: Latin-1 symbols and letters, Latin Extended-A and the first part of -B (é, ñ,
