@@ -136,8 +136,9 @@ def test_a_utf8_extract_declared_windows_1252_gets_its_garbled_names_reported(tm
 
 
 @pytest.mark.parametrize("written", ["19780813", "1978-W32-7"])
-def test_validate_reports_a_hesa_date_in_another_iso_8601_form_as_invalid(tmp_path, hesa_samples, written):
-    """hesa-formats.md §1.4: every date tag is YYYY-MM-DD. The basic and week forms of 1978-08-13 are not."""
+def test_validate_refuses_a_hesa_date_in_another_iso_8601_form(tmp_path, hesa_samples, written):
+    """hesa-formats.md §1.4: every date tag is YYYY-MM-DD. Register reads the basic and week forms of 1978-08-13 as
+    that day but returns another form, so validate refuses them under its own rule (review57 F2)."""
     original = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
     assert "<F_BIRTHDTE>1978-08-13</F_BIRTHDTE>" in original
     extract = tmp_path / "extract.xml"
@@ -146,7 +147,15 @@ def test_validate_reports_a_hesa_date_in_another_iso_8601_form_as_invalid(tmp_pa
     assert result.exit_code == 1
     issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
     born = [(i["field"], i["value"], i["code"], i["message"]) for i in issues if i["field"] == "date_of_birth"]
-    assert born == [("date_of_birth", written, "invalid_date", "date_of_birth is invalid")]
+    assert born == [
+        (
+            "date_of_birth",
+            written,
+            "date_not_yyyy_mm_dd",
+            f"date_of_birth: write the date as YYYY-MM-DD (1978-08-13): Register reads '{written}' as that day but "
+            "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+        )
+    ]
 
 
 @pytest.mark.parametrize(

@@ -220,28 +220,6 @@ def test_validation_failure_bodies(api):
     assert api.get("/trainees").status_code == 404  # nothing was created
 
 
-@pytest.mark.parametrize(
-    "field,value",
-    [
-        ("date_of_birth", "19900101"),
-        ("date_of_birth", "1990-W01-1"),
-        ("itt_start_date", "2026-W36-2"),
-        ("itt_end_date", "20270731"),
-        ("trainee_start_date", "20260901"),
-    ],
-)
-def test_a_date_in_another_iso_8601_form_is_invalid_on_create_and_update(api, create, field, value):
-    """register-api.md §3.4: dates are `YYYY-MM-DD`; anything else is `<field> is invalid` (422), nothing stored."""
-    refused = api.post("/trainees", json=trainee_body(**{field: value}))
-    assert refused.status_code == 422
-    assert refused.json()["errors"] == [f"{field} is invalid"]
-    held = create()
-    update = api.put(f"/trainees/{held['trainee_id']}", json={"data": {field: value}})
-    assert update.status_code == 422
-    assert update.json()["errors"] == [f"{field} is invalid"]
-    assert api.get(f"/trainees/{held['trainee_id']}").json()[field] == held[field]
-
-
 def test_a_blank_trainee_start_date_is_checked_as_the_itt_start_date(api):
     """register-api.md §3.4: a blank trainee_start_date is set to itt_start_date before the 10-year check, so a
     create starting over 10 years ago is refused with or without one (it was stored, as Register would not)."""

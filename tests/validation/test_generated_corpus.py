@@ -156,22 +156,31 @@ def test_the_formats_together_exercise_every_defect_kind(tmp_path):
     assert seen == {name for name, kind in KINDS.items() if kind.default}
 
 
-def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tmp_path):
-    """mac_roman_name (review55 F1: possibly_garbled_text, a warning) is made only with --kinds, so that a seed's
-    corpus (samples/defects.xml, the benchmarks') stays as it was; named, it is made and validation finds it."""
-    assert not KINDS["mac_roman_name"].default
-    out, truth = tmp_path / "x.csv", tmp_path / "truth.json"
+@pytest.mark.parametrize(
+    "kind,fmt",
+    [
+        ("mac_roman_name", "register-csv"),
+        ("basic_form_date_of_birth", "register-csv"),
+        ("basic_form_date_of_birth", "hesa-xml"),
+    ],
+)
+def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tmp_path, kind, fmt):
+    """mac_roman_name (review55 F1: possibly_garbled_text, a warning) and basic_form_date_of_birth (review57 F2) are
+    made only with --kinds, so that a seed's corpus (samples/defects.xml, the benchmarks') stays as it was; named,
+    each is made and validation finds it."""
+    assert not KINDS[kind].default
+    out, truth = tmp_path / ("x.csv" if fmt == "register-csv" else "x.xml"), tmp_path / "truth.json"
     result = generate(
         out,
         count=20,
-        fmt="register-csv",
+        fmt=fmt,
         seed=2,
         as_of=AS_OF,
         defects=0.5,
         truth=truth,
-        kinds=["mac_roman_name", "invalid_email"],
+        kinds=[kind, "invalid_email"],
     )
-    assert result.by_kind["mac_roman_name"] > 0
+    assert result.by_kind[kind] > 0
     missed, unexpected, _document = score(out, truth)
     assert missed == [] and unexpected == []
 

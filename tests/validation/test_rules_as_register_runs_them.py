@@ -8,7 +8,6 @@ import copy
 
 import pytest
 
-from register_batch.validation.catalogue import CATALOGUE
 from valid_trainee import VALID, validated, with_changes
 
 
@@ -85,16 +84,6 @@ def test_an_initiative_register_has_no_constant_for_is_refused():
 # note's HEAD only 2025/26 and 2026/27 (and earlier) are seeded; 2027_2028/ holds training_initiatives.rb alone. An ITT
 # start in 2027 is allowed today (§3.4: start.year <= now.year + 1), so a 2027/28 trainee with fund code 7 gets
 # `fund_code is not valid for this trainee` (422) from Register while the dry run gives a warning only.
-
-
-def test_fund_code_7_in_a_cycle_without_funding_rows_is_a_warning_that_says_register_refuses_it_until_then():
-    """Register publishes a cycle's funding rules some time before it starts; a warning (not an error) keeps a record
-    sendable once they are, and its fix says what Register answers until then."""
-    found = [i for i in validated(with_dates(2027, fund_code="7")).issues if i.code == "funding_rules_not_bundled"]
-    assert [(i.severity.value, i.field) for i in found] == [("warning", "funding_method")]
-    assert (
-        "Register refuses fund_code 7 there ('fund_code is not valid for this trainee')" in CATALOGUE[found[0].code].fix
-    )
 
 
 # --- email: Register's EmailFormatValidator, not today's Notify -------------------------------------------------------

@@ -55,8 +55,6 @@ DAY_MONTH_YEAR = "looks like a spreadsheet's day/month/year date: write the date
 @pytest.mark.parametrize(
     "field,value,hint",
     [
-        ("date_of_birth", "36086", SERIAL.format("1998-10-18 in Excel")),
-        ("itt_end_date", "46234", SERIAL.format("2026-07-31 in Excel")),
         ("date_of_birth", "03/04/1992", DAY_MONTH_YEAR.format(" (1992-04-03, or 1992-03-04 if the month comes first)")),
         ("date_of_birth", "13/08/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),
         ("date_of_birth", "08/13/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),  # US order: only one day it can be
@@ -72,7 +70,30 @@ def test_a_date_a_spreadsheet_wrote_gets_a_hint_after_registers_error(field, val
     assert [f[2] for f in found].count("spreadsheet_date") == 1
 
 
-@pytest.mark.parametrize("value", ["19900813", "1990-W33-1", "1990-02-30", "99999", "1234", "13 August 1990", "3/4"])
+@pytest.mark.parametrize(
+    "field,value,hint,registers",
+    [
+        ("date_of_birth", "36086", SERIAL.format("1998-10-18 in Excel"), "date_of_birth_in_future"),
+        ("itt_end_date", "46234", SERIAL.format("2026-07-31 in Excel"), "itt_end_date_too_far"),
+    ],
+)
+def test_a_serial_number_register_reads_as_another_day_gets_our_rule_the_hint_and_registers_answer(
+    field, value, hint, registers
+):
+    """Ruby's Date.iso8601 reads five digits as a year and a day of it (36086: 2036-03-26): Register answers for that
+    day, and validate refuses the form (date_not_yyyy_mm_dd) with the spreadsheet hint after it (review57 F2)."""
+    found = issues(with_changes(**{field: value}))
+    assert [f[2] for f in found] == ["date_not_yyyy_mm_dd", "spreadsheet_date", registers]
+    assert found[1] == (field, value, "spreadsheet_date", "warning", f"{field}: '{value}' {hint}")
+
+
+@pytest.mark.parametrize("value", ["19900813", "1990-W33-1"])
+def test_a_date_register_reads_in_another_iso_8601_form_gets_our_rule_alone(value):
+    found = issues(with_changes(date_of_birth=value))
+    assert [f[2] for f in found] == ["date_not_yyyy_mm_dd"]
+
+
+@pytest.mark.parametrize("value", ["1990-02-30", "99999", "1234", "13 August 1990", "3/4"])
 def test_a_date_no_spreadsheet_wrote_gets_registers_error_alone(value):
     found = issues(with_changes(date_of_birth=value))
     assert [f[2] for f in found] == ["invalid_date"]
@@ -94,7 +115,7 @@ def test_the_hint_follows_the_other_date_checks_too():
 def test_registers_own_checks_give_no_hint():
     """The emulator runs only Register's rules (api_only): it answers as Register would, without our hint."""
     found = issues(with_changes(date_of_birth="36086", hesa_id="2.50095E+12"), api_only=True)
-    assert [f[2] for f in found] == ["hesa_id_length", "invalid_date"]
+    assert [f[2] for f in found] == ["hesa_id_length", "date_of_birth_in_future"]
     assert not CATALOGUE["spreadsheet_date"].api
 
 

@@ -676,6 +676,7 @@ class RegisterApp:
         errors = self._trainee_errors(body, context.today)
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
+        body = attrs.with_register_dates(body, context.today)  # dates as Register keeps them (§3.4)
         duplicates = self._duplicates(context.provider_id, body)
         if duplicates:
             if context.enhanced:
@@ -751,6 +752,7 @@ class RegisterApp:
         errors = self._merged_trainee_errors(body, meta["hesa_disabilities"], context.today)
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
+        fields = attrs.with_register_dates(fields, context.today)  # a date sent as 19950505 is the stored day
         if fields != trainee["fields"] or meta != trainee["meta"]:
             trainee.update(fields=fields, meta=meta, updated_at=context.now, start_cycle=attrs.start_cycle(fields))
             self.store.save_trainee(trainee)

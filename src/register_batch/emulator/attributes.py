@@ -7,11 +7,19 @@ project's rule catalogue exactly like a POST body.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, ReferenceData
-from register_batch.validation.facts import IQTS_ROUTE, MAGIC_URN_NAMES, MAGIC_URNS, cycle_of, parse_date
+from register_batch.validation.facts import (
+    IQTS_ROUTE,
+    MAGIC_URN_NAMES,
+    MAGIC_URNS,
+    cycle_of,
+    parse_date,
+    register_date,
+)
 from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
 from register_batch.validation.rules import repeated_disability
 
@@ -31,6 +39,8 @@ RAW_CODE_FIELDS = frozenset(
 # `course_subject_2/3` are cleared by `null` too (ALLOWED_NIL_PARAMS, §2.6).
 NIL_CLEARS = frozenset({"course_subject_2", "course_subject_3"})
 TRAINEE_SCALARS = frozenset(TRAINEE_FIELDS)
+# The trainee dates Register reads with Date.iso8601 (§3.4) and keeps in date columns.
+DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
 
 
 def is_disability_key(key: str) -> bool:
@@ -135,6 +145,20 @@ def create_body(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         "placements_attributes": [permit_placement(p) for p in _nested_items(data.get("placements_attributes"))],
     }
     return body, present
+
+
+def with_register_dates(fields: dict[str, Any], today: date) -> dict[str, Any]:
+    """`fields` with each date as Register keeps it once validation passed: the day, returned as YYYY-MM-DD (§1.4,
+    §3.6), whichever ISO 8601 form `Date.iso8601` took (19950505, 1995-125, 1995-W18-5). So duplicate checks,
+    listings and GET see the day, not the text sent (review57 F2). Register stores it through Rails' date cast,
+    which reads the calendar forms alike; by code reading (not run) the cast gives no day for an ordinal or week
+    date, which register-batch never sends (its date_not_yyyy_mm_dd rule refuses them)."""
+    kept = dict(fields)
+    for key in DATE_FIELDS:
+        day = register_date(kept.get(key), today)
+        if day is not None:
+            kept[key] = day.isoformat()
+    return kept
 
 
 def derived_on_create(reference: ReferenceData, fields: dict[str, Any]) -> dict[str, Any]:

@@ -501,6 +501,18 @@ def _bad_birth_date(ctx: Context, draft: Draft) -> list[Expect]:
 
 
 @defect(
+    "basic_form_date_of_birth",
+    "date of birth in ISO 8601's basic form (19980813), which Register reads but returns as 1998-08-13",
+    ("date_not_yyyy_mm_dd",),
+    touches=("date_of_birth",),
+    default=False,
+)
+def _basic_form_birth_date(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["date_of_birth"] = draft.data["date_of_birth"].replace("-", "")
+    return [Expect("date_of_birth", "date_not_yyyy_mm_dd")]
+
+
+@defect(
     "invalid_itt_start_date",
     "ITT start date as 01/09/2025 or 30 February",
     ("invalid_date", "spreadsheet_date"),
@@ -846,18 +858,18 @@ def _iqts_bad_country(ctx: Context, draft: Draft) -> list[Expect]:
 @defect(
     "invalid_training_route",
     "a training route Register does not have (04, 3, 22) (R9)",
-    ("invalid_training_route", "leading_zeros_lost"),
+    ("invalid_training_route", "leading_zeros_lost", "degree_required"),
     profile=Profile(plain=True, exclude=frozenset({"15", "16", "17"})),
-    touches=("training_route",),
+    touches=("training_route", "degrees_attributes"),
 )
 def _bad_route(ctx: Context, draft: Draft) -> list[Expect]:
     route = draft.data["training_route"] = ctx.rng.choice(("04", "3", "22", "1"))
+    expected = [Expect("training_route", "invalid_training_route")]
     if route in ("3", "1"):  # 03 without its zero; 1 is the legacy 01 (provider-led, translated) without it
-        return [
-            Expect("training_route", "invalid_training_route"),
-            Expect("training_route", "leading_zeros_lost", "warning"),
-        ]
-    return [Expect("training_route", "invalid_training_route")]
+        expected.append(Expect("training_route", "leading_zeros_lost", "warning"))
+    if not draft.data.get("degrees_attributes"):  # R7a: a route that is not undergraduate needs a degree (review57 F3)
+        expected.append(Expect("degrees_attributes", "degree_required"))
+    return expected
 
 
 def _unfunded_routes(ctx: Context, layout: Layout) -> list[Profile]:

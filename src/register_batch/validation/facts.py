@@ -11,6 +11,7 @@ from typing import Any
 
 from register_batch.errors import ConfigError
 from register_batch.reference import ReferenceData
+from register_batch.validation.ruby_date import ruby_iso8601
 
 # Route groups (register-api.md §3.3, config/initializers/training_routes.rb).
 EARLY_YEARS_ROUTES = frozenset({"17", "18", "19", "20"})
@@ -64,12 +65,22 @@ def _pieces(digits: str) -> list[str]:
 def parse_date(value: Any) -> date | None:
     """A `YYYY-MM-DD` date that exists, else None.
 
-    Only that form: hesa-formats.md §1.4 (every date tag is YYYY-MM-DD) and §5 item 30, and register-api.md §3.4
-    ("Dates must parse with Ruby `Date.iso8601` (so `YYYY-MM-DD`)"). Python's `date.fromisoformat` also takes
-    the basic (`19851219`) and week (`2026-W36-4`) forms, which would pass here, be sent as written, and show as
-    drift against the `YYYY-MM-DD` Register returns (§1.4).
+    Only that form: hesa-formats.md §1.4 (every date tag is YYYY-MM-DD) and §5 item 30. Python's
+    `date.fromisoformat` also takes the basic (`19851219`) and week (`2026-W36-4`) forms, which Register reads too
+    (`register_date`) but returns as `YYYY-MM-DD` (§1.4): sent as written, they would show as drift. A trainee's
+    dates are judged as Register reads them (`register_date`); `date_not_yyyy_mm_dd` refuses the other forms.
     """
     return _iso_date(value) if isinstance(value, str) else None
+
+
+def register_date(value: Any, today: date) -> date | None:
+    """A trainee's date as Register reads it: `Date.iso8601` (register-api.md §3.4, `valid_date_string?`), which also
+    takes `19950505`, `1995-125` or `1995-W18-5` (ruby_date.py); None where Register answers "is invalid". `today`
+    completes the reduced forms (`--05-05`), as Ruby's `Date.today` does."""
+    if not isinstance(value, str):
+        return None
+    found = _iso_date(value)
+    return found if found is not None else ruby_iso8601(value, today)
 
 
 @lru_cache(maxsize=8192)
@@ -139,8 +150,9 @@ class Facts:
     @classmethod
     def of(cls, data: dict[str, Any], as_of: date, reference: ReferenceData) -> Facts:
         route = data.get("training_route")
-        itt_start = parse_date(data.get("itt_start_date"))
-        trainee_start = parse_date(data.get("trainee_start_date"))
+        # The dates as Register reads them (§3.4): the rules then judge what Register judges.
+        itt_start = register_date(data.get("itt_start_date"), as_of)
+        trainee_start = register_date(data.get("trainee_start_date"), as_of)
         # Start cycle: trainee_start_date || itt_start_date, else the cycle of now + 1 month (§3.3).
         anchor = trainee_start or itt_start
         start_cycle = cycle_of(anchor) if anchor else cycle_of(as_of + timedelta(days=31))
@@ -151,9 +163,9 @@ class Facts:
             route_known=route is not None and route in reference.codes("training_route"),
             early_years=route in EARLY_YEARS_ROUTES,
             itt_start=itt_start,
-            itt_end=parse_date(data.get("itt_end_date")),
+            itt_end=register_date(data.get("itt_end_date"), as_of),
             trainee_start=trainee_start,
-            born=parse_date(data.get("date_of_birth")),
+            born=register_date(data.get("date_of_birth"), as_of),
             start_cycle=start_cycle,
             trainee_start_given=data.get("trainee_start_date") is not None,
         )

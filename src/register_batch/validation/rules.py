@@ -786,21 +786,65 @@ _DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_star
     "invalid_date",
     fields=_DATE_FIELDS,
     message="<field> is invalid",
-    source="register-api.md §3.4 (Date.iso8601)",
+    source="register-api.md §3.4 (Date.iso8601: valid_date_string?)",
     fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
 )
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A date Ruby's `Date.iso8601` cannot read (2000-02-30, 13/08/1978): Facts holds each as Register reads it."""
     found: list[Finding] | None = None
     parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)  # already parsed, same order
     for field, day in zip(_DATE_FIELDS, parsed, strict=True):
         if day is None and data.get(field) is not None:
             found = found or []
             found.append((field, data[field], f"{field} is invalid"))
+    if not facts.trainee_start_given and _trainee_start_unreadable(data, facts):
+        # A blank trainee_start_date is set to itt_start_date, then checked under its own name (§3.4): Register
+        # answers "trainee_start_date is invalid" too (validate_trainee_start_date).
+        found = [*(found or ()), ("trainee_start_date", data["itt_start_date"], "trainee_start_date is invalid")]
+    return found
+
+
+@rule(
+    "date_not_yyyy_mm_dd",
+    fields=_DATE_FIELDS,
+    message="<field>: write the date as YYYY-MM-DD (<YYYY-MM-DD>): Register reads '<value>' as that day but "
+    "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+    source="hesa-formats.md §1.4 and §5 item 30 (dates are YYYY-MM-DD); register-api.md §3.4 (Register's "
+    "Date.iso8601 also reads 19950505, 1995-125 and 1995-W18-5) and §1.4 (dates come back as YYYY-MM-DD)",
+    fix="Write dates as YYYY-MM-DD (1995-05-05, not 19950505, 1995-125, 1995-W18-5 or 95-05-05): export the column "
+    "as text from the SRS, or format it as yyyy-mm-dd before saving the CSV. Check the day shown is the one meant: a "
+    "spreadsheet's serial number such as 36086 is a day of 2036 to Register. register-batch does not rewrite the "
+    "date itself.",
+    api=False,
+)
+def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A date Register takes in another ISO 8601 form: refused here, not under Register's name (review57 F2). The
+    emulator, which runs Register's rules only, takes it and keeps the day (emulator/attributes.py)."""
+    found: list[Finding] | None = None
+    parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)
+    for field, day in zip(_DATE_FIELDS, parsed, strict=True):
+        value = data.get(field)
+        if day is not None and parse_date(value) is None:
+            found = found or []
+            found.append(
+                (
+                    field,
+                    value,
+                    f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day "
+                    "but returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+                )
+            )
     return found
 
 
 # The issues that say a date is not `YYYY-MM-DD` (here and in nested.py).
-_DATE_ISSUES = ("invalid_date", "unchecked_date_invalid", "withdrawal_date_invalid", "defer_date_invalid")
+_DATE_ISSUES = (
+    "invalid_date",
+    "date_not_yyyy_mm_dd",
+    "unchecked_date_invalid",
+    "withdrawal_date_invalid",
+    "defer_date_invalid",
+)
 _EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
 _EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
 _LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
@@ -830,6 +874,8 @@ def dates_were_not_changed_by_a_spreadsheet(
     value, label = issue.value, issue.field
     if value is None or label is None:
         return None
+    if label == "trainee_start_date" and not facts.trainee_start_given:
+        return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
     if _EXCEL_SERIAL.fullmatch(value) and int(value) <= _LAST_SERIAL:
         day = _EXCEL_DAY_0 + timedelta(days=int(value))
         return [
@@ -947,16 +993,37 @@ def itt_start_date_is_at_most_next_year(data: dict[str, Any], facts: Facts) -> l
     return [("itt_start_date", data["itt_start_date"], "itt_start_date must not be more than one year in the future")]
 
 
+# §3.4's three itt_end_date checks are Register's `itt_end_date_valid`, an `if … elsif … elsif` chain in this order
+# that returns unless both ITT dates are valid date strings (trainee_attributes.rb): one message at most, and none
+# beside a blank or invalid itt_start_date (review57 F3).
+
+
+def _itt_dates(facts: Facts) -> tuple[date, date] | None:
+    """(itt_start, itt_end) when `itt_end_date_valid` runs: both read as dates (§3.4)."""
+    if facts.itt_start is None or facts.itt_end is None:
+        return None
+    return facts.itt_start, facts.itt_end
+
+
+def _itt_end_too_far(end: date, facts: Facts) -> bool:
+    return end.year > facts.as_of.year + 5  # `end.year > now.year.next + 4`
+
+
+def _itt_end_too_old(end: date, facts: Facts) -> bool:
+    return end <= years_before(facts.as_of, 10)  # `end < 10.years.ago`, a time
+
+
 @rule(
     "itt_end_date_too_far",
     fields=("itt_end_date",),
     message="itt_end_date must be within the next 5 years",
-    source="register-api.md §3.4 (end.year > now.year + 5)",
+    source="register-api.md §3.4 (end.year > now.year + 5; first of itt_end_date_valid's three checks, run when "
+    "both ITT dates are valid)",
     fix="Check the expected end date's year.",
 )
 def itt_end_date_is_within_5_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    end = facts.itt_end
-    if end is None or end.year <= facts.as_of.year + 5:
+    dates = _itt_dates(facts)
+    if dates is None or not _itt_end_too_far(dates[1], facts):
         return None
     return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the next 5 years")]
 
@@ -965,12 +1032,13 @@ def itt_end_date_is_within_5_years(data: dict[str, Any], facts: Facts) -> list[F
     "itt_end_date_too_old",
     fields=("itt_end_date",),
     message="itt_end_date must be within the last 10 years",
-    source="register-api.md §3.4 (end < 10.years.ago, a time: 10 years ago to the day is too old)",
+    source="register-api.md §3.4 (end < 10.years.ago, a time: 10 years ago to the day is too old; second of "
+    "itt_end_date_valid's checks)",
     fix="Check the expected end date's year.",
 )
 def itt_end_date_is_within_last_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    end = facts.itt_end
-    if end is None or end > years_before(facts.as_of, 10):
+    dates = _itt_dates(facts)
+    if dates is None or _itt_end_too_far(dates[1], facts) or not _itt_end_too_old(dates[1], facts):
         return None
     return [("itt_end_date", data["itt_end_date"], "itt_end_date must be within the last 10 years")]
 
@@ -979,13 +1047,42 @@ def itt_end_date_is_within_last_10_years(data: dict[str, Any], facts: Facts) -> 
     "itt_end_date_before_start",
     fields=("itt_end_date", "itt_start_date"),
     message="itt_end_date must be after itt_start_date",
-    source="register-api.md §3.4 (start >= end)",
+    source="register-api.md §3.4 (start >= end; last of itt_end_date_valid's checks)",
     fix="The expected end date must come after the ITT start date; check for swapped dates.",
 )
 def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    if facts.itt_start is None or facts.itt_end is None or facts.itt_start < facts.itt_end:
+    dates = _itt_dates(facts)
+    if dates is None or _itt_end_too_far(dates[1], facts) or _itt_end_too_old(dates[1], facts):
+        return None
+    start, end = dates
+    if start < end:
         return None
     return [("itt_end_date", data["itt_end_date"], "itt_end_date must be after itt_start_date")]
+
+
+# Register's `validate_trainee_start_date` (§3.4): a blank trainee_start_date is set to itt_start_date, then it is
+# invalid, too old, or in the future (and not itt_start_date), one at most. R9 runs only when it found none.
+
+
+def _trainee_start_unreadable(data: dict[str, Any], facts: Facts) -> bool:
+    """trainee_start_date, or the itt_start_date a blank one is set to, is given but no date to Register."""
+    value = data.get("trainee_start_date") if facts.trainee_start_given else data.get("itt_start_date")
+    return value is not None and facts.trainee_start_checked is None
+
+
+def _trainee_start_too_old(facts: Facts) -> bool:
+    start = facts.trainee_start_checked
+    return start is not None and start <= years_before(facts.as_of, 10)  # `< 10.years.ago`, a time
+
+
+def _trainee_start_in_future(facts: Facts) -> bool:
+    start = facts.trainee_start  # one set from itt_start_date equals it
+    return start is not None and start > facts.as_of and start != facts.itt_start
+
+
+def _trainee_start_date_has_an_error(data: dict[str, Any], facts: Facts) -> bool:
+    """Whether Register's `errors[:trainee_start_date]` is not blank: R9's `valid_trainee_start_date?` (§3.3)."""
+    return _trainee_start_unreadable(data, facts) or _trainee_start_too_old(facts) or _trainee_start_in_future(facts)
 
 
 @rule(
@@ -998,8 +1095,7 @@ def itt_end_date_is_after_start(data: dict[str, Any], facts: Facts) -> list[Find
     "start date over 10 years ago is refused this way too (the value shown is then the ITT start date).",
 )
 def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    start = facts.trainee_start_checked
-    if start is None or start > years_before(facts.as_of, 10):
+    if not _trainee_start_too_old(facts):
         return None
     value = data["trainee_start_date"] if facts.trainee_start_given else data["itt_start_date"]
     return [("trainee_start_date", value, "trainee_start_date Cannot be more than 10 years in the past")]
@@ -1013,8 +1109,7 @@ def trainee_start_date_is_within_10_years(data: dict[str, Any], facts: Facts) ->
     fix="A trainee start date in the future must equal the ITT start date; otherwise leave it blank.",
 )
 def trainee_start_date_is_past_or_equals_itt_start(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    start = facts.trainee_start
-    if start is None or start <= facts.as_of or start == facts.itt_start:
+    if not _trainee_start_in_future(facts):
         return None
     return [("trainee_start_date", data["trainee_start_date"], "trainee_start_date must be in the past")]
 
@@ -1156,11 +1251,13 @@ def study_mode_is_given_unless_assessment_only(data: dict[str, Any], facts: Fact
     "degree_required",
     fields=("degrees_attributes", "training_route"),
     message="degrees_attributes must be entered if specifying a postgraduate training_route",
-    source="register-api.md §3.3 R7a",
+    source="register-api.md §3.3 R7a (any route given but an undergraduate one: an unknown code too)",
     fix="Postgraduate routes need the trainee's degree (PREVIOUSQUALIFICATION / degree columns).",
 )
 def postgraduate_route_has_a_degree(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    if not facts.route_known or facts.route in UNDERGRADUATE_ROUTES or data.get("degrees_attributes"):
+    # R7a: `training_route.present? && requires_degree?` (§3.3). An unknown route code is present (the mapper's
+    # InvalidValue) and not undergraduate, so it needs a degree too, beside its own error (review57 F3).
+    if facts.route is None or facts.route in UNDERGRADUATE_ROUTES or data.get("degrees_attributes"):
         return None
     return [
         ("degrees_attributes", None, "degrees_attributes must be entered if specifying a postgraduate training_route")
@@ -1222,16 +1319,17 @@ def _accepted_routes(reference: ReferenceData, before_2022: bool) -> list[str]:
     "invalid_training_route",
     fields=("training_route",),
     message="training_route has invalid reference data value of '<value>'. Example values include '03', '09', …",
-    source="register-api.md §3.3 R9 (02 refused; 12 only from the 2022 cycle)",
+    source="register-api.md §3.3 R9 (02 refused; 12 only from the 2022 cycle; run only when trainee_start_date has "
+    "no error)",
     fix="Use an accepted route code (`register-batch reference show training_route`); 02 and 13 have no "
     "replacement and 12 needs a start in 2022/23 or later.",
 )
 def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     route = facts.route
-    if route is None:
-        return None
-    # R9 runs `if: :valid_trainee_start_date?`; a blank trainee_start_date is itt_start_date (§3.4).
-    if facts.trainee_start_checked is None:
+    # R9 runs `if: :valid_trainee_start_date?`, `errors[:trainee_start_date].blank?` (§3.3, trainee_attributes.rb):
+    # skipped when trainee_start_date is invalid, too old or in the future, not only unreadable (review57 F3). With
+    # both start dates blank there is no such error, and R9 runs with every route but 02 allowed.
+    if route is None or _trainee_start_date_has_an_error(data, facts):
         return None
     accepted = _accepted_routes(facts.reference, facts.start_cycle < 2022)
     if route in accepted:
@@ -1248,15 +1346,18 @@ def _funding_cycle_known(facts: Facts) -> bool:
     fields=("fund_code", "funding_method"),
     message="funding rules for academic cycle '<YYYY to YYYY>' are not bundled: fund_code and funding_method "
     "were not checked against Register's funding table",
-    source="register-api.md §3.5.3 (only the 2025/26 and 2026/27 tables are bundled)",
-    fix="For a past cycle, nothing to fix in the data: Register checks these against its own table. A cycle Register "
-    "has no funding rules for yet (2027 to 2028 when this version was made) has no funded "
-    "route, so Register refuses fund_code 7 there ('fund_code is not valid for this trainee') until they are "
-    "published: send such trainees after that.",
+    source="register-api.md §3.5.3 (the 2025/26 and 2026/27 tables are bundled, and 2027/28's, which has no rows: "
+    "funding.yml)",
+    fix="For a past cycle (2024 to 2025 and earlier), nothing to fix in the data: Register checks these against its "
+    "own table. For a cycle after 2027 to 2028, Register may not have funding rules yet: until it does, it has no "
+    "funded route there and refuses fund_code 7 ('fund_code is not valid for this trainee'), so send such trainees "
+    "once they are published (a newer register-batch checks them).",
     severity=Severity.WARNING,
     api=False,
 )
 def funding_rules_are_bundled_for_the_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A start cycle funding.yml has no table for. A cycle Register is known to have no rows for is bundled empty
+    (2027/28), so R10 and R11 refuse there as Register does, as errors (review57 F1): the data tells them apart."""
     if _funding_cycle_known(facts):
         return None
     if data.get("fund_code") != "7":
