@@ -13,6 +13,7 @@ from typing import Any
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import ALL_CLEARABLE_SUBJECTS, CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
+from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
@@ -149,15 +150,18 @@ def _invalid_ukprn(record: TraineeRecord, source: str, value: str) -> None:
 DORMANT_MODES = {"63": "dormant, previously full-time", "64": "dormant, previously part-time"}
 
 
-def _legacy_deferral(record: TraineeRecord, mode: str) -> None:
-    """Say that a dormant study mode does not defer the trainee in Register."""
+def _legacy_deferral(record: TraineeRecord, mode: str, written: str) -> None:
+    """Say that a dormant study mode does not defer the trainee in Register. `written`: the code as the extract has
+    it, which a mapping file may translate to `mode`; the issue names it, as validation names a translated code (the
+    value to look for in the SRS)."""
+    shown = f"'{mode}'" if written == mode else f"'{written}' (translated to '{mode}')"
     record.issue(
         "legacy_deferral_not_sent",
-        f"study_mode '{mode}' ({DORMANT_MODES[mode]}) made the old HESA import defer the trainee, but Register "
+        f"study_mode {shown} ({DORMANT_MODES[mode]}) made the old HESA import defer the trainee, but Register "
         "stores it as a study mode only and records a deferral only with a date, which HESA did not collect: add "
         "the defer_date column to defer the trainee in Register",
         field="study_mode",
-        value=mode,
+        value=written,
         severity=Severity.WARNING,
     )
 
@@ -193,6 +197,40 @@ def _upload_refuses(value: str, translated: str) -> str:
         f"lists fails the row, and with it the whole file. To upload the file, write '{translated}' in it (as "
         f"`register-batch convert --to register-csv` does); `sync` sends '{translated}'"
     )
+
+
+def _register_answers(field: str, value: str) -> str:
+    """What Register itself answers for a code of a row of its bulk-add CSV that the mapping cannot translate, after
+    the tool's reason: the words the user will find in Register's error report when the file is uploaded
+    (review57 F4). A coded trainee field's unknown code fails its api_inclusion check (register-api.md §5.1-§5.2; a
+    route's, R9's, §3.3); an unknown disability code is dropped without a word (§5.3). A degree's fields answer in
+    ways of their own (§3.7), not quoted."""
+    if field in TRAINEE_CODE_FIELDS:
+        return (
+            f". Register's own answer is \"{field} has invalid reference data value of '{value}'\", with some of its "
+            "codes: its CSV upload fails the row, and with it the whole file"
+        )
+    if field in DISABILITY_FIELDS:
+        return ". Register's own answer is none: its CSV upload takes the row and drops the code without a word"
+    return ""
+
+
+def _locate(degree: dict[str, str]) -> str | None:
+    """Send a degree read from an input as a UK or a non-UK one: the API field its `degree_type` became, if it had
+    one. It runs on the translated codes (review58 F1): an SRS's own country code that a mapping file translates to
+    XF makes a UK degree."""
+    degree_type = degree.pop("degree_type", None)
+    sent_as = None
+    if degree_type is not None:
+        # Locale rule (hesa-formats.md §5 item 12): UK if the country is blank or a UK code, or an institution is given.
+        country = degree.get("country")
+        uk = country is None or country in UK_COUNTRIES or bool(degree.get("institution"))
+        sent_as = "uk_degree" if uk else "non_uk_degree"
+        degree[sent_as] = degree_type
+    if degree.get("country") in UK_COUNTRIES and "uk_degree" in degree:
+        # A UK degree's country is stored as null by Register (register-api.md §3.7); do not send it.
+        degree.pop("country")
+    return sent_as
 
 
 def family_of(fmt: str) -> str:
@@ -542,10 +580,12 @@ class Mapper:
             record.issue("malformed_record", problem, field=column)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
-        if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
-            _legacy_deferral(record, data["study_mode"])
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
-        self._translate(record, plan.translated, uploaded=family == "register-csv")
+        mode = data.get("study_mode")
+        self._translate(record, plan.translated, uploaded=family == "register-csv", read=True)
+        # The checks below see the translated codes: an SRS's own study mode translated to 63 is dormant (review58 F1).
+        if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
+            _legacy_deferral(record, data["study_mode"], mode or data["study_mode"])  # a translation adds no field
         if nationality == COUNTRY_NOT_NATIONALITY and family == "hesa" and data.get("nationality") == nationality:
             _uk_country_as_nationality(record)
         return record
@@ -585,18 +625,7 @@ class Mapper:
                         break
             if not degree:
                 continue  # a qualification whose values are all NULL is dropped (hesa-formats.md §1.4)
-            degree_type = degree.pop("degree_type", None)
-            if degree_type is not None:
-                # Locale rule (§5 item 12): UK if the country is blank or a UK code, or an institution is given.
-                country = degree.get("country")
-                if country is None or country in UK_COUNTRIES or degree.get("institution"):
-                    degree["uk_degree"] = degree_type
-                else:
-                    degree["non_uk_degree"] = degree_type
-            if degree.get("country") in UK_COUNTRIES and "uk_degree" in degree:
-                # A UK degree's country is stored as null by Register (§3.7); do not send it.
-                degree.pop("country")
-            degrees.append(degree)
+            degrees.append(degree)  # its degree_type is split by _locate, once its codes are translated
         return degrees
 
     def _placements(self, raw: RawRecord, fmap: FieldMap) -> list[dict[str, str]]:
@@ -628,32 +657,39 @@ class Mapper:
         self._translate(record, [(name, t) for name in data if (t := self.translation(name)) is not None])
 
     def _translate(
-        self, record: TraineeRecord, translated: Iterable[tuple[str, CodeTranslation]], *, uploaded: bool = False
+        self,
+        record: TraineeRecord,
+        translated: Iterable[tuple[str, CodeTranslation]],
+        *,
+        uploaded: bool = False,
+        read: bool = False,
     ) -> None:
         """Translate the record's legacy codes. `uploaded`: the record is a row of Register's bulk-add CSV, a file
-        made to be uploaded to Register's service, whose import translates nothing (_apply)."""
+        made to be uploaded to Register's service, whose import translates nothing (_apply). `read`: the record was
+        read from an input, and its degrees are located (_locate) on their translated codes, before their degree
+        type, which is translated as the field it is sent as."""
         data = record.data
         for field_name, translation in translated:
             if field_name in data:
                 self._apply(record, data, field_name, field_name, translation, uploaded)
-        degrees = data.get("degrees_attributes")
-        if degrees:
-            cache = self._degree_translations
-            for index, degree in enumerate(degrees):
-                for field_name in list(degree):
-                    try:
-                        degree_translation = cache[field_name]
-                    except KeyError:
-                        degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
-                    if degree_translation is not None:
-                        self._apply(
-                            record,
-                            degree,
-                            field_name,
-                            f"degrees_attributes[{index}].{field_name}",
-                            degree_translation,
-                            uploaded,
-                        )
+        for index, degree in enumerate(data.get("degrees_attributes") or ()):
+            self._translate_degree(record, index, degree, [name for name in degree if name != "degree_type"], uploaded)
+            if read and (sent_as := _locate(degree)) is not None:
+                self._translate_degree(record, index, degree, (sent_as,), uploaded)
+
+    def _translate_degree(
+        self, record: TraineeRecord, index: int, degree: dict[str, Any], names: Iterable[str], uploaded: bool
+    ) -> None:
+        """Translate the codes of the degree's fields `names`, each reported under its place in the record."""
+        cache = self._degree_translations
+        for field_name in names:
+            try:
+                degree_translation = cache[field_name]
+            except KeyError:
+                degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
+            if degree_translation is not None:
+                label = f"degrees_attributes[{index}].{field_name}"
+                self._apply(record, degree, field_name, label, degree_translation, uploaded)
 
     @staticmethod
     def _apply(
@@ -667,7 +703,8 @@ class Mapper:
         value = holder[key]
         reason = translation.no_translation.get(value)
         if reason is not None:
-            record.issue("untranslatable_code", f"{label}: {reason}", field=label, value=value)
+            answer = _register_answers(label, value) if uploaded else ""
+            record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value)
             record.reported.add(label)
             return
         alternatives = translation.translate.get(value)

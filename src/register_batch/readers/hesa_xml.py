@@ -331,14 +331,14 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     names = _joined(fields)
     if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
-    lower: list[tuple[str, int]] = []  # the group rows with a tag not upper case (below)
+    renamed: list[tuple[str, int]] = []  # the group rows with a tag not read as written (below)
     for item_tag, rows in groups.items():
         for index, row in enumerate(rows):
             joined = _joined(row)
             if joined is None or "{" in joined:
                 problems = [*problems, *_namespaced_tags(row)]
-            elif joined.upper() != joined:
-                lower.append((item_tag, index))
+            elif not _AS_WRITTEN.issuperset(row):
+                renamed.append((item_tag, index))
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -349,14 +349,15 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     if strays:
         problems = [*problems, *(_stray_group_item(container, item) for container, item in strays)]
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
-    # a tag of another case (an SRS's own <Forename>) is read as its upper case, once the checks above have read
-    # the tags as written.
-    if names is not None and names.upper() != names:
-        fields, clashes = _upper_cased(fields, f"<{student.tag}>")
+    # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
+    # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
+    # read as written: one test of the record's tags against those seen so far is all they cost.
+    if names is not None and not _AS_WRITTEN.issuperset(fields):
+        fields, clashes = _renamed(fields, f"<{student.tag}>")
         problems = [*problems, *clashes]
-    for item_tag, index in lower:
+    for item_tag, index in renamed:
         rows = groups[item_tag]
-        rows[index], clashes = _upper_cased(rows[index], f"<{item_tag}> {index + 1}")
+        rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
         problems = [*problems, *clashes]
     return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
 
@@ -369,25 +370,56 @@ def _joined(tags: dict[str, str | None]) -> str | None:
         return None
 
 
-def _upper_cased(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
-    """The tags upper-cased, each one's first value kept where two differ only in case; and a problem for each such
-    pair with different values."""
-    upper: dict[str, str | None] = {}
+@functools.cache
+def _hesa_name() -> Callable[[str], str]:
+    """How a HESA-named CSV's column is named (readers.csv_layout): upper case, a bare HESA name given its F_ (`husid`
+    and `HUSID` are F_HUSID, `DEGTYPE_2` is F_DEGTYPE_2), a name known as it is (WITHDRAWAL_DATE) kept. One rule for
+    both readers (review58 F2), with the bundled map's names: this reader is given no mapping, and a user's file
+    names HESA's tags with or without F_ alike (mapping.loader). Imported here, when first used: the readers'
+    package imports this module."""
+    from register_batch.mapping.loader import load_mapping
+    from register_batch.readers import csv_layout
+
+    return csv_layout("hesa-csv", load_mapping()).normalise
+
+
+# The tags seen read as they are written (HESA's own: F_SURNAME, PLACEMENTS), for the record's one test (above); at
+# most _AS_WRITTEN_KEPT of them, as a file's tags are its own to choose (past that, a tag is looked up in _read_as).
+_AS_WRITTEN: set[str] = set()
+_AS_WRITTEN_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=4096)  # bounded, as _AS_WRITTEN: once per distinct tag, not per element
+def _read_as(tag: str) -> str:
+    """The name a tag is read by (_hesa_name); one read as written joins _AS_WRITTEN."""
+    name = _hesa_name()(tag)
+    if name == tag and len(_AS_WRITTEN) < _AS_WRITTEN_KEPT:
+        _AS_WRITTEN.add(tag)
+    return name
+
+
+def _renamed(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+    """The tags by the names they are read by (_read_as), each one's first value kept where two are one tag (<HUSID>
+    and <F_HUSID>, <f_surname> and <F_SURNAME>); and a problem for each such pair with different values: neither is
+    taken over the other without a word."""
+    read: dict[str, str | None] = {}
     written: dict[str, str] = {}
     problems: list[tuple[str | None, str]] = []
     for tag, value in tags.items():
-        key = tag.upper() if isinstance(tag, str) else tag
-        if key not in upper:
-            upper[key], written[key] = value, tag
-        elif upper[key] != value:
+        key = _read_as(tag) if isinstance(tag, str) else tag
+        if key not in read:
+            read[key], written[key] = value, tag
+        elif read[key] != value:
+            first = written[key]
+            aside = "case aside" if first.upper() == tag.upper() else "HESA's F_ prefix and case aside"
             problems.append(
                 (
                     key,
-                    f"<{cut_short(written[key])}> and <{cut_short(tag)}> in {where} are one tag to register-batch "
-                    "(case aside), with different values",
+                    f"<{cut_short(first)}> and <{cut_short(tag)}> in {where} are one tag to register-batch "
+                    f"({aside}), with different values",
                 )
             )
-    return upper, problems
+    return read, problems
 
 
 # HESA's groups of tags (hesa-formats.md §1.2), as their containers and their items: one of them holding tags with
@@ -662,7 +694,7 @@ def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None
         local = _local_name(tag).upper()
         if local == _UPPER_RECORD:
             raise _other_case(element, name, shift)
-        if local in TRAINEE_TAGS:
+        if _read_as(local) in TRAINEE_TAGS:  # with or without F_, as in a Student
             _refuse_trainee_tags(element, name, shift)
         elif local in HESA_GROUPS and (len(element) or clean(element.text)):
             _refuse_stray_group(element, name, shift)
@@ -714,9 +746,9 @@ def _in_a_record(element: etree._Element, name: str, shift: int) -> bool:
 def _trainee_tags_of(element: etree._Element) -> list[str]:
     """The trainee's tags among an element's children (TRAINEE_TAGS), as written, HUSID first (_TRAINEE_TAG_ORDER)."""
     found = {
-        _local_name(child.tag).upper(): child.tag
+        _read_as(_local_name(child.tag)): child.tag
         for child in reversed(element)
-        if isinstance(child.tag, str) and _local_name(child.tag).upper() in TRAINEE_TAGS
+        if isinstance(child.tag, str) and _read_as(_local_name(child.tag)) in TRAINEE_TAGS
     }
     return [found[tag] for tag in _TRAINEE_TAG_ORDER if tag in found]
 
