@@ -184,7 +184,8 @@ def test_a_refused_route_in_the_input_is_on_the_to_do_list(hesa_samples, monkeyp
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C23053.xml")])
     assert result.exit_code == 1, result.output
-    assert "  training_route: '02' x1  (known: training route 02 (School Direct fee-funded)" in result.output
+    known = "(known: training route 02 (School Direct fee-funded)"
+    assert f"  training_route: '02' x1, first at record 1, line 3  {known}" in result.output
 
 
 def test_a_block_for_fields_without_a_code_list_is_refused_by_every_command(tmp_path, monkeypatch, hesa_samples):
@@ -219,7 +220,7 @@ def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_sampl
     extract.write_text(text.replace("<F_DEGSBJ1>100251</F_DEGSBJ1>", "<F_DEGSBJ1>V100</F_DEGSBJ1>"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
     assert result.exit_code == 1, result.output
-    assert "  degrees_attributes.subject: 'V100' x1" in result.output.splitlines()
+    assert "  degrees_attributes.subject: 'V100' x1, first at record 1, line 3" in result.output.splitlines()
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '100302'\n")
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(user)])

@@ -701,9 +701,9 @@ def test_an_input_unusable_half_way_stops_sync_before_any_request(tmp_path):
 @pytest.mark.parametrize(
     ("given", "words"),
     [
-        (["validate", "{extract}", "--mapping", "/dev/zero"], "/dev/zero: cannot read mapping file (over 16 MB"),
+        (["validate", "{extract}", "--mapping", "/dev/zero"], "/dev/zero: cannot read mapping file (over 2 MB"),
         (["--config", "/dev/zero", "validate", "{extract}"], "/dev/zero: cannot read the config file (over 1 MB"),
-        (["validate", "{extract}", "--mapping", "{extract}"], "extract.xml: cannot read mapping file (over 16 MB"),
+        (["validate", "{extract}", "--mapping", "{extract}"], "extract.xml: cannot read mapping file (over 2 MB"),
         (
             [
                 "export",

@@ -44,7 +44,7 @@ def mappings_check(
     """
     result_on_stdout()
     from register_batch.mapping import load_mapping
-    from register_batch.mapping.check import check_mappings, uncovered_codes, unseen_sources
+    from register_batch.mapping.check import FirstSeen, check_mappings, uncovered_codes, unseen_sources
     from register_batch.reference import load_reference
 
     settings = state.settings(mappings=list(mappings), api_version=api_version)
@@ -61,7 +61,8 @@ def mappings_check(
     for problem in problems:
         echo(f"{problem.severity}: {problem}")
     sources_seen: dict[str, int] = {}
-    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen) if inputs else {}
+    first_seen: dict[tuple[str, str], FirstSeen] = {}
+    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen) if inputs else {}
     unseen = unseen_sources(config, sources_seen) if inputs else []
     for found in unseen:
         named = found.named
@@ -74,10 +75,13 @@ def mappings_check(
         if uncovered:
             tally = f"{counted(len(uncovered), 'code')}, {counted(sum(uncovered.values()), 'occurrence')}"
             echo(f"Codes in the input that no list or mapping covers ({tally}):")
+            with_input = len(inputs) > 1 or len({first.input for first in first_seen.values()}) > 1
             for (field, code), count in sorted(uncovered.items()):
+                first = first_seen[(field, code)]
                 translation = config.translations_for(field)
                 why = translation.no_translation.get(code) if translation else None
-                echo(f"  {field}: '{code}' x{count}" + (f"  (known: {why})" if why else ""))
+                said = f"  (known: {why})" if why else f"; {first.hint}" if first.hint else ""
+                echo(f"  {field}: '{code}' x{count}, first at {first.place(with_input)}{said}")
         else:
             echo("Every code in the input is in Register's lists or translated by a mapping.")
     if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
 from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig
+from register_batch.model import Severity, SourceRef, make_issue
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
-from register_batch.validation.facts import REFUSED_ROUTES
+from register_batch.validation.facts import REFUSED_ROUTES, Facts
+from register_batch.validation.rules import codes_kept_their_leading_zeros
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
 REFUSED_CODES: dict[str, frozenset[str]] = {"training_route": REFUSED_ROUTES}
@@ -174,17 +178,35 @@ def _accepted(reference: ReferenceData, list_name: str, code: str) -> bool:
     return code in reference.codes(list_name) and code not in REFUSED_CODES.get(list_name, ())
 
 
+@dataclass(frozen=True)
+class FirstSeen:
+    """Where an uncovered code is first found, and validate's hint beside it (a leading zero lost), if any: the
+    to-do list of `mappings check INPUT` says where to look without a run of `validate` (review58 F10)."""
+
+    input: str
+    record: int | None
+    line: int | None
+    hint: str | None = None
+
+    def place(self, with_input: bool) -> str:
+        """`record 6, line 123`, after the input's name where several inputs are read."""
+        parts = [self.input] if with_input else []
+        parts += [f"{what} {n}" for what, n in (("record", self.record), ("line", self.line)) if n is not None]
+        return ", ".join(parts)
+
+
 def uncovered_codes(
     inputs: list[str] | tuple[str, ...],
     fmt: str,
     config: MappingConfig,
     reference: ReferenceData,
     sources_seen: dict[str, int] | None = None,
+    first_seen: dict[tuple[str, str], FirstSeen] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold.
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
-    SourceWatch bits, for unseen_sources).
+    SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
     """
     mapper = Mapper(config)
     watch = SourceWatch(config)
@@ -196,16 +218,46 @@ def uncovered_codes(
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
+            found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
             for field, value in record.data.items():
                 list_name = code_list_for(field)
                 if list_name and isinstance(value, str) and not _accepted(reference, list_name, value):
-                    seen[(field, value)] += 1
-            for degree in record.data.get("degrees_attributes") or ():
+                    found.append((field, field, value))
+            for index, degree in enumerate(record.data.get("degrees_attributes") or ()):
                 for field, value in degree.items():
                     list_name = code_list_for(f"degrees_attributes.{field}")
                     if list_name and not _accepted(reference, list_name, value):
-                        seen[(f"degrees_attributes.{field}", value)] += 1
+                        found.append((f"degrees_attributes.{field}", f"degrees_attributes[{index}].{field}", value))
+            for field, label, value in found:
+                seen[(field, value)] += 1
+                if first_seen is not None and (field, value) not in first_seen:
+                    hint = _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
+                    first_seen[(field, value)] = FirstSeen(raw.source.input, raw.source.record, raw.source.line, hint)
     return seen
+
+
+def _leading_zeros_hint(
+    label: str, value: str, data: dict[str, Any], where: SourceRef, mapper: Mapper, reference: ReferenceData
+) -> str | None:
+    """validate's `leading_zeros_lost` for the code, without the field's name it starts with: "'1' is not a code,
+    but '01' is: ...". Its own rule, given the record's facts as validate gives them (the route list depends on the
+    start cycle), so the two commands never differ."""
+    issue = make_issue(
+        input=where.input,
+        record=where.record,
+        line=where.line,
+        field=label,
+        value=value,
+        code="invalid_code",
+        severity=Severity.ERROR,
+        message="",
+    )
+    facts = Facts.of(data, date.today(), reference)
+    findings = codes_kept_their_leading_zeros(issue, facts, mapper.translation)
+    if not findings:
+        return None
+    message = str(findings[0][2])
+    return message.removeprefix(f"{label}: ")
 
 
 def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[UnseenSource]:

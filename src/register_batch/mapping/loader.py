@@ -161,9 +161,11 @@ class MappingConfig:
         return merged
 
 
-# A mapping file is a few KB (the bundled ones 20 KB at most): past this it is something else, the extract given in
-# its place, say, which a YAML parser would take all of into memory first.
-MAPPING_FILE_LIMIT = 16 << 20
+# A mapping file is a few KB (the bundled ones 20 KB at most); a full JACS-to-HECoS table for course and degree
+# subjects, five thousand entries with notes, is 440 KB. Past this it is something else, the extract given in its
+# place, say: loading takes about 75 times a file's size in memory (16 MB took 1.2 GB and 18 s; 2 MB takes under
+# 200 MB and 2 s, review58 F7).
+MAPPING_FILE_LIMIT = 2 << 20
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -180,18 +182,10 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
         doc = load_text_yaml(io.StringIO(text), unique_keys=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode"); its message quotes a byte
-        raise ConfigError(f"{path}: not UTF-8 text; save the mapping file as UTF-8") from None
+    except UnicodeDecodeError as exc:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode")
+        raise ConfigError(_not_utf8(path, data, exc)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", exc)
-        if isinstance(exc, yaml.reader.ReaderError):  # a control character, said on two lines at `"<file>", position N`
-            char = exc.character if isinstance(exc.character, str) else chr(exc.character)  # libyaml's is a number
-            at = text.find(char)  # the first one: the reader stops at the first character it does not allow
-            where = f" line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
-            problem = f"character U+{ord(char):04X}: {exc.reason}"
-        raise ConfigError(f"{path}:{where} is not valid YAML ({problem})") from None
+        raise ConfigError(_not_yaml(path, text, exc)) from None
     digest = hashlib.sha256(data).hexdigest()
     if doc is None:
         return {}, digest, text
@@ -200,8 +194,54 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
     return doc, digest, text
 
 
-# The key a problem names first ("'surname' is not a ... field", "unknown key(s) translates; ..."): its line.
-_NAMED_KEY = re.compile(r"(?:unknown key )?'([^']+)'|unknown (?:top-level )?key\(s\) ([^,;]+)")
+def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> str:
+    """The first byte that is not UTF-8, with its line: a Windows-1252 `é` in a note is found at once."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    return (
+        f"{path}:{line}: not UTF-8 text (its byte {exc.start + 1}, 0x{data[exc.start]:02X}, is not UTF-8); save the "
+        "mapping file as UTF-8"
+    )
+
+
+def _not_yaml(path: Path, text: str, exc: yaml.YAMLError) -> str:
+    """A YAML mistake as `file:line: problem`, the form the loader's other refusals take (docs/mappings.md). A key
+    written twice is valid YAML the loader refuses, so it is not called invalid; a tab is named, the most common
+    mistake in a hand-edited file, which YAML's own message (`cannot start any token`) leaves unsaid."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character, said on two lines at `"<file>", position N`
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)  # libyaml's is a number
+        at = text.find(char)  # the first one: the reader stops at the first character it does not allow
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        problem = f"character U+{ord(char):04X}: {exc.reason}"
+    place = str(path) if line is None else f"{path}:{line}"
+    if isinstance(exc, yaml.constructor.ConstructorError) and "written twice" in problem:  # UniqueKeyTextLoader's
+        return f"{place}: {problem}"
+    if mark is not None and _tab_at(text, mark.line, mark.column):
+        return (
+            f"{place}: not valid YAML (a tab at column {mark.column + 1}: YAML indents with spaces only; replace the "
+            "tab with spaces)"
+        )
+    return f"{place}: not valid YAML ({problem})"
+
+
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the character a YAML error points at is a tab."""
+    lines = text.splitlines()
+    return line < len(lines) and lines[line][column : column + 1] == "\t"
+
+
+# The key a problem names first ("'surname' is not a ... field", "unknown key(s) translates; ...", "translation of
+# 'B' must be ...", which is under the block's `translate`): its line.
+_NAMED_KEY = re.compile(
+    r"(?:unknown key )?'([^']+)'|unknown (?:top-level )?key\(s\) ([^,;]+)|translation of '([^']+)' (?=must be)"
+)
+
+
+def _named(found: re.Match[str]) -> str:
+    """The key path, below the one the message names, of the key a problem names."""
+    return found[1] or found[2] or f"translate.{found[3]}"
 
 
 def _on_its_line(mistake: ConfigError, path: Path, text: str) -> ConfigError:
@@ -215,9 +255,9 @@ def _on_its_line(mistake: ConfigError, path: Path, text: str) -> ConfigError:
     keys, _, problem = said.partition(": ")
     places = [keys]
     if named := _NAMED_KEY.match(problem):
-        places.insert(0, f"{keys}.{named[1] or named[2]}")
+        places.insert(0, f"{keys}.{_named(named)}")
     elif named := _NAMED_KEY.match(said):  # a top-level key: no key path before it
-        places = [named[1] or named[2]]
+        places = [_named(named)]
     line = next(filter(None, lines_of(text, places)), None)
     return mistake if line is None else ConfigError(f"{path}:{line}: {said}")
 
@@ -356,8 +396,22 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
         listed = values if isinstance(values, list) else [values]
         if not listed or not all(isinstance(v, str) for v in listed):
             raise ConfigError(f"{where}.{name}: expected a code or a list of codes, got {_shown(values)}")
+        for code in listed:
+            _trimmed(code, f"{where}.{name}")
         when[str(name)] = frozenset(listed)
     return when
+
+
+def _trimmed(code: str, where: str) -> None:
+    """A code with spaces around it (`" M"`, copied from a spreadsheet's cell) could never match: values are read
+    with the spaces around them trimmed (readers/base.py). Refused rather than trimmed here: the file then says
+    what is matched, a key that trims to one the block has already (`" M"` and `"M"`) is no silent choice of one,
+    and a code to translate *to* with a space is an error too (not in Register's list)."""
+    if code != code.strip():
+        raise ConfigError(
+            f"{where}: {code!r} has spaces around it, so it could never match: values are read with the spaces "
+            f"around them trimmed; write {code.strip()!r}"
+        )
 
 
 def _alternatives(old: str, value: Any, where: str) -> list[Alternative]:
@@ -407,8 +461,7 @@ def _check_pattern(pattern: str, where: str) -> None:
     list (`first_names`) would rewrite values `mappings check` cannot check: it calls it an error, so loading does."""
     if not any(fnmatch.fnmatchcase(name, pattern) for name in TRANSLATABLE_FIELDS):
         raise ConfigError(
-            f"{where}: matches no Register API v2026.1 field, so it would translate nothing; name a field "
-            "(sex, course_subject_*, degrees_attributes.subject, ...: docs/mappings.md)"
+            f"{where}: matches no Register API v2026.1 field, so it would translate nothing; {_instead(pattern)}"
         )
     if not any(fnmatch.fnmatchcase(name, pattern) for name in CODED_FIELDS):
         raise ConfigError(
@@ -416,6 +469,18 @@ def _check_pattern(pattern: str, where: str) -> None:
             "checked; a codes block is for coded fields (sex, course_subject_*, degrees_attributes.subject, ...: "
             "docs/mappings.md): correct other values in the SRS"
         )
+
+
+def _instead(pattern: str) -> str:
+    """What to name instead of a block key that names no field. A degree's type (`degree_type` in the field map) is
+    sent, and so translated, as one of two fields, by the degree's country (hesa-formats.md §5 item 12)."""
+    if any(fnmatch.fnmatchcase(name, pattern) for name in ("degree_type", "degrees_attributes.degree_type")):
+        return (
+            "a degree's type is sent as degrees_attributes.uk_degree or degrees_attributes.non_uk_degree, by its "
+            "country: write a block for each (an anchor shares one table between them, as mappings/codes/legacy.yaml "
+            "does; docs/mappings.md)"
+        )
+    return "name a field (sex, course_subject_*, degrees_attributes.subject, ...: docs/mappings.md)"
 
 
 def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
@@ -445,6 +510,8 @@ def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
                 raise ConfigError(
                     f"{where}.{key}: '' is not a code (a blank value is never translated: it is missing); give the code"
                 )
+            for old in spec.get(key) or ():
+                _trimmed(str(old), f"{where}.{key}")
         translation = CodeTranslation(pattern=str(pattern), source=source or origin, origin=origin)
         for old, value in (spec.get("translate") or {}).items():
             translation.translate[str(old)] = _alternatives(str(old), value, where)

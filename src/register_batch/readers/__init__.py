@@ -100,6 +100,7 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
             known=frozenset(k.lower() for k in fmap.known),
             ignored=fmap.ignored,
             expected=fmap.template,
+            read=frozenset(fmap.source_names()),  # a template column a user's map no longer reads (review58 F9)
         )
     fmap = config.fields["hesa"]
     group_tags = {s for sources in fmap.degree_fields.values() for s in sources}

@@ -63,6 +63,10 @@ class CsvLayout:
     ignored: frozenset[str]  # accepted and dropped (e.g. Register's "Validation results")
     group_pattern: re.Pattern[str] | None = None  # repeated-group columns, e.g. F_PLMNTSCH_2
     expected: tuple[str, ...] = ()  # columns a complete file has (missing ones are reported)
+    # The columns the field maps read a value from; None where not told (every template column is then taken as read).
+    # A template column whose field a mapping file reads from another column (`provider_trainee_id: student number`)
+    # is missing all the same, but its field is not blank (review58 F9).
+    read: frozenset[str] | None = None
 
 
 class _LineLength:
@@ -693,16 +697,7 @@ class _CsvHeader:
         # A template column a mapping file ignores is there all the same: Register's upload takes the file.
         present = {key or layout.normalise(_bare_label(cell)) for cell, key in zip(header, columns, strict=True)}
         if missing := [c for c in layout.expected if c not in present]:
-            info.issues.append(
-                _file_warning(
-                    name,
-                    "missing_columns",
-                    f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): "
-                    f"{'it is' if len(missing) == 1 else 'they are'} read as blank, and Register's own CSV upload "
-                    "would reject this file",
-                    line=1,
-                )
-            )
+            info.issues.append(_file_warning(name, "missing_columns", _missing_columns(missing, layout), line=1))
         return cls(
             width=len(header),
             named=named,
@@ -713,6 +708,27 @@ class _CsvHeader:
             doubled_quotes=register and _is_error_report(header, layout),
             spaces=_Untrimmed() if register else None,
         )
+
+
+def _missing_columns(missing: list[str], layout: CsvLayout) -> str:
+    """missing_columns' message: of the template's columns the header lacks, which are read as blank and which a
+    mapping file reads the fields of from other columns; Register's upload refuses the file either way (hesa-formats.md
+    §3.2 item 6)."""
+    blank = [c for c in missing if layout.read is None or c in layout.read]
+    elsewhere = [c for c in missing if c not in blank]
+    if not elsewhere:
+        said = f"{'it is' if len(blank) == 1 else 'they are'} read as blank"
+    elif not blank:
+        said = f"a mapping file reads {'its field' if len(elsewhere) == 1 else 'their fields'} from another column"
+    else:
+        said = (
+            f"{', '.join(blank)} {'is' if len(blank) == 1 else 'are'} read as blank, a mapping file reads the "
+            f"field{'' if len(elsewhere) == 1 else 's'} of {', '.join(elsewhere)} from another column"
+        )
+    return (
+        f"the header lacks {len(missing)} of the template's columns ({', '.join(missing)}): {said}, and Register's "
+        "own CSV upload would reject this file"
+    )
 
 
 class _SplitRows:

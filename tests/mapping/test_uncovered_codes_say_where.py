@@ -1,0 +1,66 @@
+"""`mappings check INPUT`: each uncovered code says where it is first found, and gives validate's leading-zero hint
+(review58 F10). The list gave `study_mode: '1' x1` alone: finding the record took a run of `validate`."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def uncovered_lines(folder: Path, monkeypatch, *inputs: str) -> dict[str, str]:
+    """`mappings check INPUT...` run in `folder`: its lines listing uncovered codes, by `field: 'code'`."""
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(cli, ["mappings", "check", *inputs], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    listed = result.output.split(" covers (", 1)[1].splitlines()[1:]
+    return {line.split(" x", 1)[0].strip(): line for line in listed if line.startswith("  ")}
+
+
+def test_each_code_says_its_first_record_and_line_and_the_hint_validate_gives(tmp_path, monkeypatch):
+    """The same record, line and words as validate's `leading_zeros_lost` for each code it is given for, the field's
+    name left out (the line starts with it); no hint where validate gives none."""
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    listed = uncovered_lines(tmp_path, monkeypatch, "samples/defects.xml")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["validate", "samples/defects.xml", "--as-of", "2026-11-28", "--report-dir", "r"])
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        hints = [row for row in csv.DictReader(fh) if row["code"] == "leading_zeros_lost"]
+    assert sorted(row["field"] for row in hints) == ["additional_training_initiative", "study_mode", "training_route"]
+    for row in hints:
+        field, value = row["field"], row["value"]
+        said = row["message"].removeprefix(f"{field}: ")
+        assert listed[f"{field}: '{value}'"] == (
+            f"  {field}: '{value}' x1, first at record {row['record']}, line {row['line']}; {said}"
+        )
+    assert listed["sex: 'F'"] == "  sex: 'F' x1, first at record 58, line 4921"
+    assert listed["course_age_range: '99803'"] == (
+        "  course_age_range: '99803' x1, first at record 95, line 8127  (known: HESA age range 99803 (other) is not "
+        "accepted by Register)"
+    )
+
+
+def test_a_degree_field_gets_the_hint_too_and_several_inputs_name_theirs(tmp_path, monkeypatch, hesa_samples):
+    """A degree type whose leading zeros a spreadsheet dropped (`4`, the legacy `004`) is hinted as validate hints
+    it; given two inputs, each code says which one it is first found in."""
+    sample = (hesa_samples / "itt_record_C23053.xml").read_text(encoding="utf-8")
+    (tmp_path / "a.xml").write_text(sample.replace("<F_MODE>01</F_MODE>", "<F_MODE>1</F_MODE>"), encoding="utf-8")
+    (tmp_path / "b.xml").write_text(sample.replace("<F_DEGTYPE>205<", "<F_DEGTYPE>4<"), encoding="utf-8")
+    listed = uncovered_lines(tmp_path, monkeypatch, "a.xml", "b.xml")
+    student = 1 + sample[: sample.index("<Student>")].count("\n")  # a record's line: where its Student starts
+    assert listed["study_mode: '1'"].startswith(f"  study_mode: '1' x1, first at a.xml, record 1, line {student}; ")
+    degree = listed["degrees_attributes.uk_degree: '4'"]
+    assert re.fullmatch(
+        r"  degrees_attributes\.uk_degree: '4' x1, first at b\.xml, record 1, line \d+; '4' is not a code, but '004' "
+        r"is, a legacy code translated on reading \(legacy honours degree types\): a spreadsheet may have dropped its "
+        r"leading zeros \(export the column as text, or correct the SRS\)",
+        degree,
+    ), degree
