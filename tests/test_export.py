@@ -747,8 +747,8 @@ def test_an_export_that_fails_leaves_nothing_in_the_output_folder_not_even_a_tem
 
 
 def test_values_register_holds_that_a_file_cannot_carry_as_they_are_are_noted(synced, tmp_path):
-    """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which Register's
-    CSV upload reads as broken quoting). The export is written whole, says so, and stays one row per trainee."""
+    """Register stores what it is sent: a vertical tab (which XML cannot hold) and a line break (which validate and
+    sync of the CSV refuse: control_character). The export is written whole, says so, and stays one row per trainee."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
@@ -1290,7 +1290,8 @@ def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):
 @pytest.mark.parametrize("to,suffix", [("hesa-xml", "xml")])
 def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, suffix):
     """`Null` is a surname, and HESA's text for no value (hesa-formats.md §1.4), which no XML element can say
-    otherwise: the export says which trainee and field."""
+    otherwise: the export says which trainee and field, and that validate and sync of the file refuse the Student,
+    as last_name is required (review56 F1)."""
     emulator, _source = synced
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first = next(iter(client.iter_trainees(academic_cycle=2025)))
@@ -1298,7 +1299,7 @@ def test_a_surname_that_reads_back_as_no_value_is_noted(synced, tmp_path, to, su
         result = export_trainees(client, to=to, output=tmp_path / f"held.{suffix}", academic_cycle=2025)
     assert [str(n) for n in result.notes if "'Null'" in n.message] == [
         f"{noted_as(first)}: last_name holds the text 'Null', which reads back as no value (HESA's NULL): "
-        "validate and sync of this file will not see it"
+        "validate and sync of this file refuse the Student (required); the json and jsonl exports hold it"
     ]
     assert records(tmp_path / f"held.{suffix}")[first["hesa_id"]].data.get("last_name") is None
 
@@ -1340,14 +1341,17 @@ def test_a_disability_key_of_any_length_is_noted_in_number_order_and_cut_short()
     assert named.startswith("disability010, disability12, disability999") and named.endswith("9")
 
 
-def test_every_field_holding_the_text_null_is_named_in_one_note():
-    from register_batch.export import null_note
+def test_every_field_holding_the_text_null_is_named_in_one_note_by_what_it_costs():
+    from register_batch.export import null_notes
 
-    assert null_note({"first_names": "Null", "last_name": " null ", "middle_names": "Nullah"}) == (
+    body = {"first_names": "Null", "last_name": " null ", "previous_last_name": "NULL", "middle_names": "Nullah"}
+    assert null_notes(body, refused={"first_names", "last_name"}) == [
         "first_names, last_name holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
-        "of this file will not see it"
-    )
-    assert null_note({"last_name": "Nullah"}) is None
+        "of this file refuse the Student (required); the json and jsonl exports hold it",
+        "previous_last_name holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
+        "of this file will not see it",
+    ]
+    assert null_notes({"last_name": "Nullah"}, refused=set()) == []
 
 
 def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, tmp_path):
@@ -1370,9 +1374,15 @@ def test_a_line_break_or_tab_written_as_it_is_is_noted_in_every_format(synced, t
     assert xml_notes[noted_as(second)].startswith(f"F_FNAMES, F_SURNAME {said}")  # one note, both
     assert xml_notes[noted_as(third)].startswith(f"F_SURNAME {said}")
     assert sorted(str(n) for n in rows.notes if "control_character" in n.message) == sorted(
-        f"{noted_as(t)}: {field} holds a tab or another control character: written as it is, but "
-        "validate and sync of this file refuse the record (control_character); correct the value at its source"
-        for t, field in ((first, "first_names"), (third, "last_name"))
+        [
+            *(
+                f"{noted_as(t)}: {field} holds a tab or another control character: written as it is, but "
+                "validate and sync of this file refuse the record (control_character); correct the value at its source"
+                for t, field in ((first, "first_names"), (third, "last_name"))
+            ),
+            f"{noted_as(second)}: first_names, last_name holds a line break: written as one quoted cell, but validate "
+            "and sync of this file refuse the record (control_character); correct the value at its source",
+        ]
     )
     back = records(tmp_path / "held.xml")
     assert {i.code for i in back[first["hesa_id"]].issues} == {"control_character"}

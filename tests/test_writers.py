@@ -377,14 +377,15 @@ def test_every_column_is_filled_from_its_field_and_code_and_date_columns_carry_r
 @pytest.mark.parametrize("value", ["Smith\nJones", "Smith\rJones", "Smith\r\nJones"], ids=["LF", "CR", "CRLF"])
 def test_a_line_break_in_a_value_stays_in_its_cell_and_is_named_in_a_note(tmp_path, value):
     """A line break of any kind is written inside one quoted cell, so the file still reads back as one row per
-    trainee with the value whole; a note says Register's upload would not read it so (hesa-formats.md §3.2)."""
+    trainee with the value whole; a note says validate and sync of the file refuse the record (control_character,
+    review56 F2)."""
     writer = RegisterCsvWriter(tmp_path / "out.csv")
     notes = writer.write(dict(ROW, last_name=value))
     writer.write(dict(ROW, hesa_id="0310261553102"))
     writer.close()
     assert notes == [
-        "last_name holds a line break: written as one quoted cell, but Register's CSV upload and register-batch read "
-        "such a cell as broken quoting; correct the value at its source"
+        "last_name holds a line break: written as one quoted cell, but validate and sync of this file refuse the "
+        "record (control_character); correct the value at its source"
     ]
     with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as fh:
         header, first, second = csv.reader(fh)

@@ -12,14 +12,14 @@ Every format streams: memory does not grow with the number of trainees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from register_batch.api import UNAVAILABLE, RegisterClient
+from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
 from register_batch.api.client import listed_at
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
@@ -33,7 +33,14 @@ from register_batch.fs import (
 )
 from register_batch.mapping import Mapper
 from register_batch.mapping.loader import load_mapping
-from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, REQUIRED_FIELDS, STATE_WORDS, TRAINEE_FIELDS
+from register_batch.model import (
+    DEGREE_FIELDS,
+    HELD_DEFERRAL,
+    REQUIRED_FIELDS,
+    STATE_WORDS,
+    TRAINEE_FIELDS,
+    Issue,
+)
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
 from register_batch.validation.runner import Validator
@@ -70,17 +77,31 @@ STATE_HOLDERS = {
 # without the reasons, trigger and future interest the API now needs (§3.9) would read back as an invalid record.
 
 
-def null_note(body: dict[str, Any]) -> str | None:
-    """A note for values that are the text `Null` (a real surname) in HESA XML, where `NULL` is no value
+def reads_as_null(value: Any) -> bool:
+    """Whether a value written to a HESA XML tag reads back as no value: the text `Null` in any case, HESA's NULL
+    (hesa-formats.md §1.4), as the XML reader takes it."""
+    return isinstance(value, str) and value.strip().lower() == "null"
+
+
+def null_notes(body: dict[str, Any], *, refused: Collection[str]) -> list[str]:
+    """Notes for values that are the text `Null` (a real surname) in HESA XML, where `NULL` is no value
     (hesa-formats.md §1.4) and there is no way to say otherwise. A CSV cell says it with a leading apostrophe
-    (`csvsafe.protect`), which the readers keep as text, as Register does."""
-    named = sorted(k for k, v in body.items() if isinstance(v, str) and v.strip().lower() == "null")
+    (`csvsafe.protect`), which the readers keep as text, as Register does. `refused`: the fields validate of the
+    Student as it reads back refuses for want of a value (`required`, `read_back_issues`): the whole Student is then
+    refused, not only the value lost (review56 F1); an optional field's is only not seen (blank is never drift)."""
+    named = sorted(k for k, v in body.items() if reads_as_null(v))
     if not named:
-        return None
-    return (
-        f"{', '.join(named)} holds the text 'Null', which reads back as no value (HESA's NULL): validate and sync "
-        "of this file will not see it"
-    )
+        return []
+    lost = "holds the text 'Null', which reads back as no value (HESA's NULL)"
+    notes = []
+    if needed := [k for k in named if k in refused]:
+        notes.append(
+            f"{', '.join(needed)} {lost}: validate and sync of this file refuse the Student (required); the json and "
+            "jsonl exports hold it"
+        )
+    if others := [k for k in named if k not in refused]:
+        notes.append(f"{', '.join(others)} {lost}: validate and sync of this file will not see it")
+    return notes
 
 
 def state_note(trainee: dict[str, Any], to: str) -> str | None:
@@ -114,23 +135,34 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
 
 
 # Refusals another note names already: a control character (the writers' own note, by field); a field Register holds
-# no value for is missing_note's, which is given instead of this one (rules that follow from it would be noise).
+# no value for is missing_note's, which is given instead of this one (rules that follow from it would be noise), and
+# one whose text 'Null' reads back as no value in HESA XML is null_notes' (review56 F1).
 _NOTED_ELSEWHERE = frozenset({"control_character", "required"})
 
 
-def refused_note(
-    held: dict[str, Any], validator: Validator, read_by: Mapper | None = None, sent: dict[str, Any] | None = None
-) -> str | None:
+def read_back_issues(held: dict[str, Any], validator: Validator, read_by: Mapper | None = None) -> list[Issue]:
+    """The errors validate (and sync) of the file finds in a trainee's row or Student: `held`, what the file holds of
+    the trainee's body as it reads back (the writer's `held`: in HESA XML, without a value that is the text `Null`),
+    checked with its legacy codes read as validate reads them (`read_by`, review44 F6)."""
+    return [issue for issue in validator.check_body(held, read_by) if issue.is_error]
+
+
+def required_fields(issues: list[Issue]) -> set[str]:
+    """The fields `issues` refuse for want of a value (`required`)."""
+    return {issue.field for issue in issues if issue.code == "required" and issue.field}
+
+
+def refused_note(issues: list[Issue], held: dict[str, Any], sent: dict[str, Any] | None = None) -> str | None:
     """A note for a trainee whose row or Student validate (and sync) of this file refuse for more than the HESA
     details `missing_note` names: Register can hold what its rules refuse of a request now (its only degree deleted
-    in Register's service, a rule of a later API version; review40 F4), else None. `held` is what of the trainee's
-    body the row or Student holds (the writer's `held`): what the file leaves out (a second degree in the CSV, a
-    middle_names with no column or tag) is not refused by validate of it, and a note saying it is would be false.
+    in Register's service, a rule of a later API version; review40 F4), else None. `issues` are validate's errors of
+    `held`, what of the trainee's body the row or Student holds as it reads back (`read_back_issues`): what the file
+    leaves out (a second degree in the CSV, a middle_names with no column or tag) is not refused by validate of it,
+    and a note saying it is would be false.
     A rule refused only for want of a field Register holds (`sent`, the trainee's whole body) and the file leaves out
     (HESA XML has no tag for iqts_country) is said to be so: it is not Register's (review48 F7).
     Named by rule code and field only: notes are printed, and a value can be personal data."""
-    issues = validator.check_body(held, read_by)  # its legacy codes read as validate reads them (review44 F6)
-    refused = sorted({(i.code, i.field) for i in issues if i.is_error and i.code not in _NOTED_ELSEWHERE})
+    refused = sorted({(i.code, i.field) for i in issues if i.code not in _NOTED_ELSEWHERE})
     if not refused:
         return None
     said = ", ".join(f"{code} ({where})" if where else code for code, where in refused)
@@ -149,6 +181,26 @@ def refused_note(
 def _left_out(field: str, held: dict[str, Any], sent: dict[str, Any]) -> bool:
     """Whether Register holds a value of `field` that the file's row or Student does not."""
     return sent.get(field) not in (None, "", []) and held.get(field) in (None, "", [])
+
+
+def read_back_notes(
+    trainee: dict[str, Any],
+    to: str,
+    held_of: Callable[[dict[str, Any]], dict[str, Any]],
+    validator: Validator,
+    read_by: Mapper | None,
+) -> tuple[list[str], list[str]]:
+    """What validate (and sync) of the file say of a trainee's row or Student, checked as it reads back (`held_of`,
+    the writer's `held`): the notes put before the writer's (Register holds no value for a required field:
+    missing_note; else another refusal: refused_note) and those after them (a value that is the text `Null` in HESA
+    XML, which a refusal for want of it follows from: null_notes)."""
+    body = request_body(trainee)
+    held = held_of(body)
+    issues = read_back_issues(held, validator, read_by)
+    if (first := missing_note(trainee, to)) is None:
+        first = refused_note(issues, held, body)
+    last = null_notes(body, refused=required_fields(issues)) if to == "hesa-xml" else []
+    return ([] if first is None else [first]), last
 
 
 # Register keeps every `disabilityN` key it is sent (DISABILITY_KEY) and GET echoes them (register-api.md §5.3, §3.6);
@@ -235,6 +287,39 @@ def readable_since(value: str) -> bool:
     return _SINCE.fullmatch(value) is not None and listed_at(value) is not None
 
 
+# The listing's parameters a caller gives (register-api.md §2.3). Register answers 422 for a value it does not take,
+# its errors keyed by parameter (§2.3, §7.1 shape E): an academic cycle it has no record of (`AcademicCycle.for_year`)
+# is known only to it, so it is not checked here.
+GIVEN_PARAMETERS = ("academic_cycle", "since", "status")
+
+
+def refused_listing(exc: Unprocessable, given: Mapping[str, object], output: Path) -> ConfigError | None:
+    """Register's 422 to `GET /trainees` for a parameter the caller gave (`given`), as the bad option it is (exit 2,
+    as `--status busy` or a bad `--since` before any request; review56 F3), saying that nothing was written and that
+    an earlier `output` stays as it was (the export writes a temporary file until the end); else None."""
+    errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
+    if (exc.method, exc.path) != ("GET", "/trainees") or not isinstance(errors, dict):
+        return None
+    named = [name for name in GIVEN_PARAMETERS if name in errors and given.get(name) is not None]
+    if not named:
+        return None
+    options = ", ".join(f"{{{name}}} {{{name}_value}}" for name in named)
+    values: dict[str, Any] = {f"{name}_value": given[name] for name in named}
+    kept = ", and the earlier {output} stays as it was" if output.exists() else ""
+    hint = (
+        " (without {academic_cycle}, Register's current academic cycle is exported)"
+        if "academic_cycle" in named
+        else ""
+    )
+    return ConfigError.naming(
+        f"Register does not take {options} (GET /trainees -> 422: {{answer}}): no file was written{kept}. Give one "
+        f"it takes{hint}",
+        answer="; ".join(exc.messages),
+        output=output,
+        **values,
+    )
+
+
 def request_body(trainee: dict[str, Any]) -> dict[str, Any]:
     """A Register trainee object (§3.6) as the v2026.1 request body it corresponds to (§3.1)."""
     body: dict[str, Any] = {}
@@ -262,6 +347,11 @@ def degree_type_key(degree: dict[str, Any]) -> str:
     """The field of a degree (§3.7) that HESA's one type tag, F_DEGTYPE, is written from: its UK type, or else its
     non-UK one."""
     return "uk_degree" if degree.get("uk_degree") not in (None, "") else "non_uk_degree"
+
+
+def _read_back(item: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """The values of `item` at `keys` that a Student's tags read back as values: not one that is the text `Null`."""
+    return {key: item[key] for key in keys if key in item and not reads_as_null(item[key])}
 
 
 class HesaXmlWriter:
@@ -295,24 +385,25 @@ class HesaXmlWriter:
         etree.SubElement(parent, tag).text = text
 
     def held(self, body: dict[str, Any]) -> dict[str, Any]:
-        """What of a trainee body its Student holds, as a body: the fields with a tag, each degree's tagged fields
-        (its type as the one F_DEGTYPE is written from), the placements with a URN. What validate of the file can
-        refuse (refused_note): a middle_names or iqts_country C24053 has no tag for is not in it."""
-        held = {api: body[api] for api, _tag in self.trainee_tags if api in body}
+        """What of a trainee body its Student holds as it reads back, as a body: the fields with a tag, each degree's
+        tagged fields (its type as the one F_DEGTYPE is written from), the placements with a URN, none of them a value
+        that is the text `Null`, which reads back as no value (hesa-formats.md §1.4; review56 F1). What validate of
+        the file can refuse (refused_note): a middle_names or iqts_country C24053 has no tag for is not in it."""
+        held = _read_back(body, [api for api, _tag in self.trainee_tags])
         degrees = [self._held_degree(degree) for degree in body.get("degrees_attributes") or []]
         if degrees := [degree for degree in degrees if degree]:  # one of NULLs only reads back as none (§1.4)
             held["degrees_attributes"] = degrees
         placements = placements_with_urn(body.get("placements_attributes") or [], "", [])
-        if placements:
-            held["placements_attributes"] = [
-                {api: p[api] for api, _tag in self.placement_tags if api in p} for p in placements
-            ]
+        tags = [api for api, _tag in self.placement_tags]
+        if placements := [placement for p in placements if (placement := _read_back(p, tags))]:
+            held["placements_attributes"] = placements
         return held
 
     def _held_degree(self, degree: dict[str, Any]) -> dict[str, Any]:
-        """The fields of a degree its PREVIOUSQUALIFICATION holds."""
-        keys = [degree_type_key(degree) if api == "degree_type" else api for api, _tag in self.degree_tags]
-        return {key: degree[key] for key in keys if key in degree}
+        """The fields of a degree its PREVIOUSQUALIFICATION holds, as it reads back."""
+        return _read_back(
+            degree, [degree_type_key(degree) if api == "degree_type" else api for api, _t in self.degree_tags]
+        )
 
     def write(self, trainee: dict[str, Any]) -> list[str]:
         body = request_body(trainee)
@@ -372,8 +463,6 @@ class HesaXmlWriter:
                 "written as it is, but validate and sync of this file refuse the record (control_character); correct "
                 "the value in Register"
             )
-        if (nulls := null_note(body)) is not None:
-            notes.append(nulls)
         return notes
 
     def close(self) -> list[Path]:
@@ -509,13 +598,9 @@ def export_trainees(
                 said = writer.write(request_body(trainee) if to == "register-csv" else trainee)
                 if (dropped := disabilities_note(trainee, to)) is not None:
                     said = [dropped, *said]
-                if (missing := missing_note(trainee, to)) is not None:
-                    said = [missing, *said]
-                elif validator is not None and (
-                    (refused := refused_note(writer.held(body := request_body(trainee)), validator, read_by, body))
-                    is not None
-                ):
-                    said = [refused, *said]
+                if validator is not None:
+                    first, last = read_back_notes(trainee, to, writer.held, validator, read_by)
+                    said = [*first, *said, *last]
                 if (held := state_note(trainee, to)) is not None:
                     said = [held, *said]
                 notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
@@ -524,6 +609,12 @@ def export_trainees(
     except UNAVAILABLE as exc:
         writer.abort()
         raise RegisterUnavailable(f"Register was unavailable ({exc}); no file was written. Run again later.") from None
+    except Unprocessable as exc:
+        writer.abort()
+        given = {"academic_cycle": academic_cycle, "since": since, "status": status}
+        if (refusal := refused_listing(exc, given, Path(output))) is not None:
+            raise refusal from exc
+        raise
     except BaseException:
         writer.abort()  # leave no half-written export behind, and no part of one
         raise

@@ -167,11 +167,13 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
+    # A quoted cell keeps its line break: register-batch reads it as one cell, and refuses the record for it
+    # (control_character, as a tab), so the note says that (review56 F2; docs/formats.md, export).
     broken = sorted(k for k in template if isinstance(values.get(k), str) and ("\n" in values[k] or "\r" in values[k]))
     if broken:
         notes.append(
-            f"{', '.join(broken)} holds a line break: written as one quoted cell, but Register's CSV upload and "
-            "register-batch read such a cell as broken quoting; correct the value at its source"
+            f"{', '.join(broken)} holds a line break: written as one quoted cell, but validate and sync of this file "
+            "refuse the record (control_character); correct the value at its source"
         )
     row = [
         protect(values.get(column), prefix=column in PREFIXED or _converted(values.get(column))) for column in template
