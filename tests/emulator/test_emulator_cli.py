@@ -203,7 +203,7 @@ def test_a_port_in_use_is_a_usage_error_that_names_it():
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["emulator", "--port", str(port)])
     assert result.exit_code == 2
-    assert f"Error: cannot listen on 127.0.0.1:{port}: " in result.output
+    assert f"register-batch: error: cannot listen on 127.0.0.1:{port}: " in result.output
 
 
 def test_the_warning_for_a_non_loopback_host_names_the_port_it_listens_on():
@@ -226,7 +226,10 @@ def test_a_non_loopback_host_it_cannot_listen_on_is_one_error_without_the_warnin
     for an emulator that never listened."""
     result = _refused("--host", "192.0.2.1")
     assert result.returncode == 2
-    assert result.stderr.startswith("Error: cannot listen on 192.0.2.1:0: ") and "WARNING" not in result.stderr
+    assert (
+        result.stderr.startswith("register-batch: error: cannot listen on 192.0.2.1:0: ")
+        and "WARNING" not in result.stderr
+    )
     assert len(result.stderr.splitlines()) == 1
 
 
