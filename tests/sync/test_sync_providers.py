@@ -18,6 +18,7 @@ import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
 from emulated import create_answers_lost, sync_options
+from register_batch.api import Unauthorized
 from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
@@ -220,6 +221,22 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
     # The default state dir it points to is the target's folder under .register-batch (config.target_slug).
     port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
     assert f"by default {Path('.register-batch') / f'127.0.0.1-{port}'} in the folder the command runs in" in line
+
+
+def test_a_state_dir_whose_first_run_never_listed_register_is_still_said_to_have_no_ledger(register, tmp_path, caplog):
+    """review59 F11: a first run stopped before its listing (here a wrong token; Register unreachable alike) made the
+    ledger file, and the run after it, listing 2 trainees Register held, said nothing of the state dir."""
+    source = mixed_extract(tmp_path / "blank.csv", [""] * 2)
+    register.sync(source)
+    elsewhere = tmp_path / "another-folder"
+    with pytest.raises(Unauthorized):
+        register.sync(source, state_dir=elsewhere, token="not-a-token-of-this-service")
+    assert (elsewhere / "ledger.sqlite3").exists()
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync"):
+        register.sync(source, state_dir=elsewhere, dry_run=True)
+        register.sync(source, state_dir=elsewhere)
+    said = [r.getMessage() for r in caplog.records if "has no ledger" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{elsewhere} has no ledger, but Register already holds 2 trainees")
 
 
 def test_towards_the_sandbox_only_ukprn_checks_the_token(register, tmp_path, monkeypatch):

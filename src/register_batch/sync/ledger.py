@@ -343,8 +343,7 @@ class Ledger:
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
         self._depth = 0  # inside a commit (_one_commit, together)
-        self.new = not self.path.exists()  # made by this run: no sync has used this state dir before
-        if self.new:
+        if not self.path.exists():  # made by this run
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         portable.tighten(self.path, FILE_MODE)  # a ledger made by an older version, or copied in
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
@@ -449,6 +448,21 @@ class Ledger:
         return row.fetchone() is not None
 
     # --- runs -----------------------------------------------------------------------------------------
+
+    def never_listed(self) -> bool:
+        """Whether no run has listed Register with this ledger yet: a state dir new to the provider's trainees. The
+        file alone does not say so: a first run stopped before its listing (Register unreachable, a wrong token)
+        made it, and the run after that then did not say it had no ledger (review59 F11). A ledger of an older
+        version, which never noted a listing, has been used once it holds a record."""
+        if self._meta("listed_at") is not None:
+            return False
+        return not self._execute("SELECT EXISTS (SELECT 1 FROM records)").fetchone()[0]
+
+    def listed(self) -> None:
+        """Note that a run listed Register with this ledger (`never_listed`)."""
+        if self._meta("listed_at") is None:
+            with self._one_commit():
+                self._set_meta("listed_at", _now())
 
     def start_run(self, *, dry_run: bool, started: datetime | None = None) -> int:
         """Record a run as running, from `started` (now by default: sync gives its report's start, so that the

@@ -2022,7 +2022,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
     links = ledger.links()  # record key -> the trainee the ledger links it to
     holdings = run.holdings(cycles) if any(valid) else Holdings([])
-    if ledger.new and holdings.by_id and not options.embedded:
+    if ledger.never_listed() and holdings.by_id and not options.embedded:
         # A nightly job started from another folder gets another default state dir: nothing is created
         # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
         log.warning(
@@ -2033,6 +2033,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
             counted(len(holdings.by_id), "trainee"),
             Path(DEFAULT_STATE_DIR) / target_slug(options.target),
         )
+    ledger.listed()
     missing = [
         links[key]
         for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
