@@ -186,7 +186,7 @@ def test_a_ledger_whose_wal_file_cannot_be_tightened_opens_as_the_ledger_itself_
     monkeypatch.setattr(os, "chmod", refused)
     ledger = Ledger(tmp_path / "state", "http://127.0.0.1:1")
     try:
-        assert ledger.target == "http://127.0.0.1:1" and ledger.new
+        assert ledger.target == "http://127.0.0.1:1" and ledger.never_listed()
     finally:
         ledger.close()
 
