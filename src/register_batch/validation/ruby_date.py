@@ -55,14 +55,10 @@ _PATTERNS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
 def ruby_iso8601(value: str, today: date) -> date | None:
     """The day `Date.iso8601(value)` gives, or None where it raises; `today` is Ruby's `Date.today`, which completes
     the reduced forms."""
-    return _ruby_iso8601(value, today)
-
-
-@lru_cache(maxsize=4096)
-def _ruby_iso8601(value: str, today: date) -> date | None:
     if len(value) > _LIMIT:
         return None
     if match := _EXTENDED.fullmatch(value):

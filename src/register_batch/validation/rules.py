@@ -782,6 +782,11 @@ def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Findin
 _DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
 
 
+def _dates_read(facts: Facts) -> zip[tuple[str, date | None]]:
+    """Each of _DATE_FIELDS with its day as Register reads it (Facts.of has parsed them: `register_date`)."""
+    return zip(_DATE_FIELDS, (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start), strict=True)
+
+
 @rule(
     "invalid_date",
     fields=_DATE_FIELDS,
@@ -792,8 +797,7 @@ _DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_star
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A date Ruby's `Date.iso8601` cannot read (2000-02-30, 13/08/1978): Facts holds each as Register reads it."""
     found: list[Finding] | None = None
-    parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)  # already parsed, same order
-    for field, day in zip(_DATE_FIELDS, parsed, strict=True):
+    for field, day in _dates_read(facts):
         if day is None and data.get(field) is not None:
             found = found or []
             found.append((field, data[field], f"{field} is invalid"))
@@ -821,8 +825,7 @@ def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Fin
     """A date Register takes in another ISO 8601 form: refused here, not under Register's name (review57 F2). The
     emulator, which runs Register's rules only, takes it and keeps the day (emulator/attributes.py)."""
     found: list[Finding] | None = None
-    parsed = (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start)
-    for field, day in zip(_DATE_FIELDS, parsed, strict=True):
+    for field, day in _dates_read(facts):
         value = data.get(field)
         if day is not None and parse_date(value) is None:
             found = found or []
