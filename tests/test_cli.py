@@ -608,6 +608,36 @@ def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token(
         assert "$REGISTER_API_TOKEN_FILE, $REGISTER_API_TOKEN, or token_file" in text
 
 
+def test_sync_and_export_help_name_every_exit_code_as_the_readme_does():
+    """review59 F3: sync's help gave exit 1 as records only and 3 as interrupted only (Register unreachable before any
+    write is 1, Register stopping part-way 3), and export's help had no exit codes at all."""
+
+    def help_of(command: str) -> str:
+        result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0
+        return " ".join(result.output.split())
+
+    sync_help, export_help = help_of("sync"), help_of("export")
+    for said in (
+        "Exits 0 when every record is in Register as the extract says",
+        "1 when some records were invalid, in conflict, blocked or refused",
+        "or when Register could not be reached before anything was written (the error line says so; no report then)",
+        "2 for usage, configuration, an unreadable extract",
+        "3 when interrupted, when Register stopped answering part-way, or when the outcome of a request stayed "
+        "unknown (run the same command again to resume)",
+    ):
+        assert said in sync_help, said
+    for said in (
+        "Exits 0 when the file is written (an empty one too)",
+        "1 when Register answered with an error, or could not be reached or kept failing after retries",
+        "2 for usage, configuration, a missing or rejected token",
+        "an --academic-cycle Register does not take",
+        "3 when interrupted",
+        "no file was written, and an earlier file of that name stays as it was",
+    ):
+        assert said in export_help, said
+
+
 def junit_of(tmp_path: Path, five_trainees: Path, edits: dict[tuple[int, str], str]) -> str:
     """junit.xml of a validate of the five-trainee fixture with `edits` ((row, column) -> value) made to it."""
     with five_trainees.open(newline="", encoding="utf-8") as fh:

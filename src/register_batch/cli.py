@@ -51,6 +51,12 @@ if TYPE_CHECKING:
 # convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
 NOTES_SHOWN = 20
 
+# Which state dir `reference pull` saves in and `reference diff` reads (_pull_settings), as their --state-dir help says.
+LISTS_FOLDER = (
+    "Default: the settings' state_dir when --target is the settings' target (or not given); otherwise, or with no "
+    "state_dir set, .register-batch/<target>."
+)
+
 # Commands imported on first use: name -> module holding a click command of that name.
 LAZY_COMMANDS = {
     "sync": "register_batch.commands.sync",
@@ -373,10 +379,11 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         echo(f"{entry['code']}\t{entry['display_name']}{extra}")
 
 
-def _none_pulled(settings: Settings, *, given: bool) -> ConfigError:
+def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False) -> ConfigError:
     """`reference diff` with nothing pulled in the state dir it reads: where `reference pull` puts other targets' lists,
     and the default state dirs that hold some. A user who had just pulled with --target was told to pull first, as
-    the pull went to that target's own state dir (_pull_settings)."""
+    the pull went to that target's own state dir (_pull_settings). With its own --target (`target_given`), the folder
+    is that target's, as the pull's: the target is not repeated (a token pasted as one would be shown)."""
     import shlex
 
     from register_batch.config import DEFAULT_STATE_DIR, target_slug
@@ -387,6 +394,11 @@ def _none_pulled(settings: Settings, *, given: bool) -> ConfigError:
         return ConfigError(
             f"no pulled reference data in {folder}: run `register-batch reference pull --state-dir {folder}` first "
             "(with the --target to pull from)"
+        )
+    if target_given:
+        return ConfigError(
+            f"no pulled reference data in {folder}, the state dir of the target given with --target: run "
+            "`register-batch reference pull` with the same --target first"
         )
     if settings.sources["state_dir"] != "default":
         whose = "your settings give"
@@ -409,7 +421,8 @@ def _none_pulled(settings: Settings, *, given: bool) -> ConfigError:
     return ConfigError(
         f"no pulled reference data in {folder}, the state dir {whose}. `register-batch reference pull --target "
         f"TARGET` saves into that target's own state dir, {DEFAULT_STATE_DIR}/<target> (for a URL, named for its "
-        f"host and port: {example}), unless given --state-dir: give this command that folder with --state-dir. {then}"
+        f"host and port: {example}), unless given --state-dir: give this command that folder with --state-dir, or the "
+        f"pull's --target. {then}"
     )
 
 
@@ -495,8 +508,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
     "--state-dir",
     type=FolderPath(),
     default=None,
-    help="Where to keep the pulled lists (default: state_dir in the settings, else, or with a --target other than "
-    "the settings', .register-batch/<target>).",
+    help=f"Where to keep the pulled lists. {LISTS_FOLDER}",
 )
 @api_version_option
 @pass_state
@@ -527,7 +539,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
             # A state dir whose ledger is another target's is refused before the request (its lists would judge
             # that target's records); the embedded emulator's ledger is bound to its identity, not its URL.
             path = pull_reference(client, settings.state_dir, target_identity=where.identity)
-    # The commands without --target or --state-dir (diff, show, validate) look in the settings' state dir.
+    # The commands without --target or --state-dir (show, validate, convert) look in the settings' state dir; diff
+    # given the same --target looks where this pull saved.
     elsewhere = configured.state_dir
     if elsewhere == settings.state_dir:
         echo(f"Saved Register's reference data to {path}; `register-batch reference diff` compares it.")
@@ -553,7 +566,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
 def _pull_settings(
     state: State, configured: Settings, target: str | None, state_dir: Path | None, api_version: str | None
 ) -> Settings:
-    """The settings a pull uses (`configured`: the settings' own): `--target` naming another target than the
+    """The settings a pull uses (`configured`: the settings' own), and a diff, so that `reference diff --target T`
+    looks where `reference pull --target T` saved (LISTS_FOLDER): `--target` naming another target than the
     settings' (without `--state-dir`) saves into that target's own state dir, not the settings' state_dir, where
     validation of the settings' target would then judge codes by another service's lists."""
     from register_batch.config import DEFAULT_STATE_DIR, target_slug
@@ -571,22 +585,32 @@ def _pull_settings(
 
 @reference.command("diff", context_settings=CONTEXT)
 @click.option(
+    "--target",
+    default=None,
+    metavar="URL|sandbox|production",
+    help="The target whose pulled lists to compare, as given to `reference pull --target` (else $REGISTER_API_URL "
+    "or register-batch.toml); nothing is sent to it.",
+)
+@click.option(
     "--state-dir",
     type=FolderPath(),
     default=None,
-    help="Where the pulled lists are (default: state_dir in the settings, else .register-batch/<target>).",
+    help=f"Where the pulled lists are. {LISTS_FOLDER}",
 )
 @api_version_option
 @pass_state
-def reference_diff(state: State, state_dir: Path | None, api_version: str | None) -> None:
+def reference_diff(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
     """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
     result_on_stdout()
     from register_batch.reference import load_reference
     from register_batch.reference.pull import diff_reference, pulled_lists, read_pulled
 
-    settings = state.settings(state_dir=state_dir, api_version=api_version)
+    configured = state.settings(api_version=api_version)
+    settings = _pull_settings(state, configured, target, state_dir, api_version)
+    if target is not None:
+        settings.check("target")  # a target the pull would refuse names no folder it saved in
     if pulled_lists(settings.state_dir) is None:
-        raise _none_pulled(settings, given=state_dir is not None)
+        raise _none_pulled(settings, given=state_dir is not None, target_given=target is not None)
     pulled = read_pulled(settings.state_dir)
     changes = diff_reference(load_reference(settings.api_version), pulled)
     where, when = pulled.get("target") or "an unknown target", pulled.get("pulled_at") or "an unknown time"

@@ -608,7 +608,11 @@ def export_trainees(
                 task.advance()
     except UNAVAILABLE as exc:
         writer.abort()
-        raise RegisterUnavailable(f"Register was unavailable ({exc}); no file was written. Run again later.") from None
+        # The export wrote a temporary file until the end: an earlier one of that name is kept, as refused_listing says.
+        kept = f", and the earlier {output} stays as it was" if Path(output).exists() else ""
+        raise RegisterUnavailable(
+            f"Register was unavailable ({exc}); no file was written{kept}. Run again later."
+        ) from None
     except Unprocessable as exc:
         writer.abort()
         given = {"academic_cycle": academic_cycle, "since": since, "status": status}

@@ -116,6 +116,12 @@ def export(
     Pages through GET /trainees oldest change first, each page from the last change read, without repeats:
     a trainee that changes or leaves the listing during the export cannot make another one be skipped, and one
     changed before it was reached is written as it now is. An empty cycle writes a valid empty file and says so.
+
+    Exits 0 when the file is written (an empty one too); 1 when Register answered with an error, or could not be
+    reached or kept failing after retries; 2 for usage, configuration, a missing or rejected token, another
+    provider's token (with --ukprn), an --academic-cycle Register does not take, or an output that cannot be
+    written; 3 when interrupted. When it exits other than 0, no file was written, and an earlier file of that name
+    stays as it was.
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees

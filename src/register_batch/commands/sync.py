@@ -111,8 +111,13 @@ def sync(
     Safe to rerun: unchanged trainees cost no request, and a run that was interrupted (even killed)
     resumes from its ledger without creating anyone twice. Invalid records are reported and not sent;
     trainees Register holds that the extract lacks are left alone (never deleted or withdrawn).
-    Exits 0 when every record is in Register as the extract says, 1 when some were invalid or refused,
-    2 for usage, configuration or a rejected token, 3 when interrupted (run it again to resume).
+
+    Exits 0 when every record is in Register as the extract says, warnings allowed (a dry run: when none would be
+    invalid, in conflict or blocked); 1 when some records were invalid, in conflict, blocked or refused (the report
+    says which), or when Register could not be reached before anything was written (the error line says so; no
+    report then); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
+    another provider's token; 3 when interrupted, when Register stopped answering part-way, or when the outcome of a
+    request stayed unknown (run the same command again to resume).
     """
     from register_batch.readers import input_paths
     from register_batch.reports import check_report_dir
