@@ -43,6 +43,7 @@ from register_batch.commands.common import (
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError
+from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
 if TYPE_CHECKING:
@@ -127,6 +128,9 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     where = " %(name)s" if verbose > 1 else ""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine(f"%(asctime)s %(levelname)s{where}: %(message)s"))
+    # -vv shows httpx's status lines and httpcore's headers as a server sent them: one quoting the token back (a
+    # gateway echoing the Authorization header) is masked there, as in every other line (review61 F2).
+    handler.addFilter(TokenMask())
     logging.basicConfig(level=level, handlers=[handler])
     # stamina logs each scheduled retry without its reason; the client logs its own, with the reason. httpx logs
     # each request once more, with its full URL: only for debugging.

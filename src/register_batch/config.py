@@ -17,6 +17,7 @@ from typing import Any
 from register_batch.constants import API_VERSION, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.tokens import (
+    TOKEN_AS_FILE,
     TOKEN_AS_FOLDER,
     hidden_token,
     looks_like_token,
@@ -224,9 +225,9 @@ def read_config_file(path: Path, *, found_here: bool = False) -> dict[str, Any]:
         )
     unknown = set(section) - KNOWN_KEYS
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_KEYS))}"
-        )
+        # A token pasted on a line of its own, or as a table's name, is a key: never shown (review61 F4).
+        named = ", ".join(sorted(hidden_token(key) or key for key in unknown))
+        raise ConfigError(f"{path}: unknown setting(s) {named}; known: {', '.join(sorted(KNOWN_KEYS))}")
     for key, value in section.items():
         if problem := _type_problem(key, value):
             raise ConfigError(f"{path}: {key} {problem}")
@@ -320,7 +321,11 @@ def load_settings(
                 raise ConfigError(f"{set_by} {problem}")
         return located(values[key], sources[key] == str(path))
 
-    # --mapping files are added after the config file's, not instead of them.
+    # --mapping files are added after the config file's, not instead of them. A token pasted as one is refused, as
+    # --mapping's is (commands/common.py), and never shown by `config show` or the loader's refusal (review61 F5).
+    for given in _as_list(file_values.get("mappings")):
+        if (length := registers_token_in(str(given))) is not None:
+            raise ConfigError(f"mappings (set by {path}) {TOKEN_AS_FILE.format(length=length)}")
     mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
     if options.get("mappings"):
         mappings += [home_expanded(m) for m in options["mappings"]]

@@ -31,6 +31,7 @@ from register_batch.fs import (
     leftover_temporaries,
     private_writer,
 )
+from register_batch.jobs import checked_folder, checked_progress
 from register_batch.mapping import Mapper
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import (
@@ -562,6 +563,8 @@ def export_trainees(
     ledger, the embedded emulator's data) an UnwritableOutput, before any request."""
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
+    # A None (an unset setting) or bytes `output` was a TypeError, outside the library's errors (review62 F5).
+    output, progress = checked_folder("output", output), checked_progress(progress)
     check_output_ending(output, to)
     # As the command line's (which also refuses its own state dir): an export over ledger.sqlite3 replaced the sync
     # ledger. The client says no state dir: any folder holding a state dir's files is refused.

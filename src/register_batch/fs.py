@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.portable import set_mode, tighten
+from register_batch.portable import BINARY, POSIX_PERMISSIONS, set_mode, tighten
 from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
@@ -27,7 +27,22 @@ def path_list(paths: Iterable[StrPath], what: str) -> list[str]:
     letter (the paths "e", "x", ...) or end in a TypeError. `what` names the argument: "inputs", "mapping files"."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise ConfigError(f'{what} must be a list of paths, e.g. ["{os.fsdecode(paths)}"], not a single path')
-    return [os.fspath(path) for path in paths]
+    return [_path_item(path, what, number) for number, path in enumerate(paths, 1)]
+
+
+def _path_item(path: object, what: str, number: int) -> str:
+    """One item of a list of paths as its string; `ConfigError` for an item that is not a path: records a caller
+    holds (a dict, a StringIO) were a bare TypeError, outside the library's errors (review62 F3). Bytes too: read as
+    a path by os.fspath, then refused by pathlib. Never shows the item: a record holds personal data."""
+    if isinstance(path, str | os.PathLike):
+        named = os.fspath(path)
+        if isinstance(named, str):
+            return named
+    what_it_is = type(path).__name__ if path is not None else "None"
+    raise ConfigError(
+        f"{what} must be paths (a str or pathlib.Path), not {what_it_is} (item {number}): records your code holds "
+        'go in as a file, see docs/library.md "Records built in code"'
+    )
 
 
 FILE_MODE = 0o600
@@ -344,6 +359,107 @@ def check_writable_file(path: StrPath) -> None:
         raise UnwritableOutput(
             target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
         )
+
+
+# A file of personal data is opened read-write and never through a symbolic link at its name (Windows has no
+# O_NOFOLLOW: there the name is looked at after the open); a pipe planted in its place does not hold the open up.
+_PRIVATE_OPEN = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | BINARY
+# Why a file at a private file's name is not written: each a clause after "cannot use NAME for ...: ".
+A_SYMLINK = (
+    "it is a symbolic link, and register-batch writes personal data through none: in a folder other users can write "
+    "to, one could lead it into a file of theirs"
+)
+NOT_REGULAR = "it is not a regular file (a folder, a device, a pipe or a socket)"
+A_HARD_LINK = "it is not a file of its own: it has a second name (a hard link), and a write would change that file too"
+ANOTHER_USERS = "it is another user's file (uid {uid}), and that user could read and change what is written to it"
+# SQLite's companions of a database file, each holding its pages: the write-ahead log and its index (WAL mode), and
+# the rollback journal, which SQLite plays back into the database when it finds one (a planted one would edit it).
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _not_its_own(status: os.stat_result, *, owner: bool) -> str | None:
+    """Why a file opened (`status`) is not to be written as one of this user's, or None: not a regular file, one
+    with a second name, or, with `owner`, another user's (Windows has no uid: its folders' ACLs decide)."""
+    if not stat.S_ISREG(status.st_mode):
+        return NOT_REGULAR
+    if status.st_nlink != 1:
+        return A_HARD_LINK
+    if owner and POSIX_PERMISSIONS and status.st_uid != os.geteuid():
+        return ANOTHER_USERS.format(uid=status.st_uid)
+    return None
+
+
+def file_of_its_own(fd: int, path: StrPath, *, owner: bool = True) -> os.stat_result:
+    """The status of the file open as `fd`, if it is a regular file with no other name and, with `owner`, this
+    user's; otherwise `fd` is closed and OSError(EPERM) says why. Looked at through the descriptor, not the name:
+    the file checked is the file open. Where other users may write to the folder, one of them could have put there a
+    file of theirs (which they could then read) or a second name of a file of yours (which would be overwritten)."""
+    status = os.fstat(fd)
+    why = _not_its_own(status, owner=owner)
+    if why is None:
+        return status
+    os.close(fd)
+    raise OSError(errno.EPERM, why, os.fspath(path))
+
+
+def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None:
+    """Open, or (with `create`) make owner-only, a file of personal data that a library writes by its name (SQLite),
+    never through a symbolic link, and tighten it to 0600 when it is this user's; refused (UnwritableOutput, its
+    `problem` one of the clauses above) when it is a link, not a regular file, has a second name or is another
+    user's (review61 F1). Its status, or None when it is not there and not to be created."""
+    flags = _PRIVATE_OPEN | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(path, flags, FILE_MODE)
+    except OSError as exc:
+        if os.path.islink(path):  # ELOOP on Linux; EMLINK, EFTYPE on the BSDs; a link to nothing on Windows
+            raise UnwritableOutput(path, A_SYMLINK) from None
+        if isinstance(exc, IsADirectoryError):
+            raise UnwritableOutput(path, NOT_REGULAR) from None
+        if isinstance(exc, FileNotFoundError) and not create:
+            return None
+        raise
+    try:
+        status = file_of_its_own(fd, path)
+    except OSError as exc:  # fd closed
+        raise UnwritableOutput(path, exc.strerror or str(exc)) from None
+    try:
+        if stat.S_IMODE(status.st_mode) & 0o077:  # ours, made by an older version or copied in
+            set_mode(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    if os.path.islink(path):  # Windows, which has no O_NOFOLLOW
+        raise UnwritableOutput(path, A_SYMLINK)
+    return status
+
+
+def private_database(path: StrPath) -> tuple[object, ...]:
+    """Make ready for SQLite a database of personal data and its companions, before it is opened by name: each a
+    `private_file` of this user's, the database and its WAL files made here, owner-only (SQLite would make them
+    with its own mode, and give a file found there, another user's, the database's pages). A rollback journal is made
+    by SQLite for a moment as it is needed, with the database's mode; one found is looked at, as SQLite would play it
+    back into the database. What `same_database` then compares the name with."""
+    status = private_file(path)
+    assert status is not None
+    for companion in SQLITE_COMPANIONS:
+        private_file(f"{os.fspath(path)}{companion}", create=companion != "-journal")
+    return file_key(path, status)
+
+
+def same_database(path: StrPath, key: tuple[object, ...]) -> None:
+    """After SQLite opened `path` by its name: refuse (UnwritableOutput) the name leading elsewhere than the file
+    `private_database` looked at (`key`), as it would if another user swapped a file of theirs or a link in between.
+
+    The race accepted: SQLite opens by name, so a user who may replace names in the folder (one others may write to
+    and not sticky, as /tmp is) could swap a link in just after the look and the file back just after the open. The
+    window is two system calls wide, and such a user could as well remove the database between runs."""
+    try:
+        status = os.lstat(path)
+    except OSError as exc:
+        raise UnwritableOutput(path, exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(status.st_mode):
+        raise UnwritableOutput(path, A_SYMLINK)
+    if file_key(path, status) != key:
+        raise UnwritableOutput(path, "it was replaced by another file while it was being opened")
 
 
 def file_key(path: StrPath, status: os.stat_result) -> tuple[object, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,56 @@ describe(
     "course subject columns, to keep the subjects Register holds.",
     severity=Severity.WARNING,
 )
+
+
+# --- The library's arguments, checked where a caller gives them (review62 F5) ------------------------------------
+# A caller without a type checker (settings from JSON, a Celery task's arguments) gets a ConfigError naming the
+# argument, before anything is read or written, rather than silent wrong behaviour ("no" taken as true) or a bare
+# TypeError from deep inside the run, outside the RegisterBatchError hierarchy library.md promises.
+
+
+def checked_flag(name: str, value: object) -> bool:
+    """`value` as the bool it must be: `True`/`False`, or 0/1 as Python's own flags take them. A string is true in
+    Python whatever it says, so `junit="no"` wrote junit.xml: refused, naming the argument."""
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if not isinstance(value, bool):
+        raise ConfigError.naming(f"{{{name}}} must be True or False, not {{value}}", value=repr(value))
+    return value
+
+
+def checked_folder(name: str, value: object) -> Path:
+    """`value` as the folder (or file) path it must be: a `str` or path object. None (an unset setting) or bytes
+    ended in a TypeError that named nothing."""
+    if isinstance(value, bytes) or not isinstance(value, str | os.PathLike):
+        raise ConfigError.naming(
+            f"{{{name}}} must be a path (a str or pathlib.Path), not {{value}}", value=type(value).__name__
+        )
+    return Path(value)
+
+
+def checked_jobs(jobs: object) -> int | None:
+    """`jobs` as `validate_files` takes it: None (decided by the input's size) or a whole number from 1. 0 and -1 ran
+    as if 1 had been given, which hid a mistake (a count read as 0 from a setting)."""
+    if jobs is None:
+        return None
+    if type(jobs) is not int or jobs < 1:
+        raise ConfigError.naming(
+            "{jobs} must be a whole number of processes from 1 (or None to decide by the input's size), not {value}",
+            value=repr(jobs),
+        )
+    return jobs
+
+
+def checked_progress(progress: object) -> Progress:
+    """`progress` as a `register_batch.progress.Progress`: None ended in an AttributeError once the records were
+    read. The default, nothing shown, is `register_batch.progress.SILENT`."""
+    if not isinstance(progress, Progress):
+        raise ConfigError.naming(
+            "{progress} must be a register_batch.progress.Progress (leave it out to show nothing), not {value}",
+            value=type(progress).__name__,
+        )
+    return progress
 
 
 @dataclass
@@ -104,7 +155,8 @@ def validate_files(
 
     inputs = input_paths(inputs)
     check_format(fmt)
-    reports = Path(report_dir)
+    reports = checked_folder("report_dir", report_dir)
+    junit, jobs, progress = checked_flag("junit", junit), checked_jobs(jobs), checked_progress(progress)
     mapping_files = path_list(mapping_files, "mapping files")
     check_report_dir(reports, [*inputs, *mapping_files])  # now, not after every record has been checked
     # Closed on every way out (an input that turns out unusable, a spool refused): a long-running caller must not
@@ -115,6 +167,43 @@ def validate_files(
         task = progress.task("Validating", unit="records")
         parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
         for record in parallel_records(checker, inputs) if parallel else checker.records(inputs):
+            report.add_record(record)
+            task.advance()
+        task.close()
+        report.add_batch_issues(checker.batch_issues())
+        report.finish(checker.finish_inputs())
+        report_paths = report.write(reports, junit=junit)
+    return ValidationResult(report=report, report_paths=report_paths)
+
+
+@temporary_space()
+def validate_records(
+    rows: Iterable[Mapping[str, str | None]],
+    *,
+    fmt: str = "register-csv",
+    name: str = "<records>",
+    mapping_files: Iterable[StrPath] = (),
+    as_of: date | None = None,
+    api_version: str = API_VERSION,
+    report_dir: StrPath,
+    junit: bool = False,
+    reference_path: StrPath | None = None,
+    progress: Progress = SILENT,
+    ukprn: str | None = None,
+) -> ValidationResult:
+    """`validate_files` for records your own code holds, with no file: each row a mapping keyed by `fmt`'s CSV
+    columns, its values taken as they are (`Checker.rows`). The same reports, each issue naming `name` and the row's
+    number from 1 (no line); in one process."""
+    reports = checked_folder("report_dir", report_dir)
+    junit, progress = checked_flag("junit", junit), checked_progress(progress)
+    mapping_files = path_list(mapping_files, "mapping files")
+    check_report_dir(reports, mapping_files)
+    with contextlib.ExitStack() as cleanup:
+        checker = cleanup.enter_context(_checker("auto", mapping_files, as_of, api_version, reference_path, ukprn))
+        records = checker.rows(rows, fmt=fmt, name=name)  # its arguments are checked here, before a row is read
+        report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version))
+        task = progress.task("Validating", unit="records")
+        for record in records:
             report.add_record(record)
             task.advance()
         task.close()
@@ -183,11 +272,12 @@ def convert_files(
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
+    output = checked_folder("output", output)
     check_output_ending(output, to)
     inputs = input_paths(inputs)
     check_format(fmt)
-    output = Path(output)
-    reports = Path(report_dir) if report_dir is not None else None
+    reports = checked_folder("report_dir", report_dir) if report_dir is not None else None
+    skip_invalid, progress = checked_flag("skip_invalid", skip_invalid), checked_progress(progress)
     # As the command line's (which also refuses its own state dir): a register-csv named ledger.sqlite3 replaced the
     # sync ledger. No state dir is known here: any folder holding a state dir's files is refused.
     check_not_in_state_dir(output, None)

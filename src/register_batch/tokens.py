@@ -4,9 +4,12 @@ A module of its own so that the emulator, which never sends a request, does not 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
 
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be (§1.2)
 
@@ -89,6 +92,12 @@ TOKEN_AS_FOLDER = (  # {length}: the token's; said after the folder's setting (`
 )
 
 
+TOKEN_AS_FILE = (  # {length}: the token's; said after the setting naming files (`mappings`)
+    "holds an API token ({length} characters; not shown): name a file there, and give the token in "
+    "REGISTER_API_TOKEN or a --token-file"
+)
+
+
 TOKEN_AS_TOKEN_FILE = (
     "the token file's name looks like an API token ({length} characters; not shown), and no file of that name is "
     "there: give the name of a file holding the token, or the token in REGISTER_API_TOKEN"
@@ -142,3 +151,123 @@ def without_query(url: str) -> str:
     one, so such a target is refused; this is how it is shown."""
     cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
     return url if cut < 0 else f"{url[: cut + 1]}****"
+
+
+# --- a token quoted back: masked ------------------------------------------------------------------------------------
+
+MASK = "********"  # what stands for a token, as Secret shows one
+# Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
+# ordinary answers ("No trainees found", a surname) and masked out of them: shorter ones are not looked for.
+MASKED_FROM = 12
+# The rule (review61 F3): any run of MASKED_RUN or more consecutive characters of the token, in any case, is masked.
+# A server or gateway that quotes the token back may change its case (an upper-cased header: a hex token's value is
+# the same in either case) or cut it short (`sandbox_c1203455130b...`: half the secret). Twelve characters disclose
+# little at most (a Register token keeps 52 or more of its 64 hex digits unknown, 208 bits), and twelve is where a
+# chance match of ordinary text with a random token stops being a worry; it is MASKED_FROM too, so a token of
+# twelve is masked only whole, as before.
+MASKED_RUN = MASKED_FROM
+# What a token never holds (printable ASCII only, a Bearer token's characters): put between its characters, control
+# characters (a gateway's JSON of a UTF-16 body, `s\u0000a\u0000n...`), spaces, zero-width or joining characters
+# show nothing, or an escape a reader skips, and the token reads whole.
+NOT_A_TOKENS = re.compile("[^\x21-\x7e]")
+_A_TOKENS = re.compile("[\x21-\x7e]")
+
+
+def _runs(folded: str, token: str) -> Iterator[tuple[int, int]]:
+    """The spans of `folded` (lower-cased, holding only characters a token may) that are MASKED_RUN or more
+    consecutive characters of `token` (lower-cased). Every such run holds whole one of the token's pieces of half that
+    length that start at a multiple of it: each piece is searched for (`str.find`, fast on a long answer), and every
+    place found is widened as far as it goes on matching."""
+    half = MASKED_RUN // 2
+    for start in range(0, len(token) - half + 1, half):
+        piece = token[start : start + half]
+        found = folded.find(piece)
+        while found >= 0:
+            left, right, at, end = found, found + half, start, start + half
+            while left > 0 and at > 0 and folded[left - 1] == token[at - 1]:
+                left, at = left - 1, at - 1
+            while right < len(folded) and end < len(token) and folded[right] == token[end]:
+                right, end = right + 1, end + 1
+            if right - left >= MASKED_RUN:
+                yield left, right
+            found = folded.find(piece, found + 1)
+
+
+def quotes_token(text: str, token: str, *, reduced: bool = False) -> bool:
+    """Whether `text` holds a run of `token` that `masked_token` masks (none for a token shorter than MASKED_FROM).
+    `reduced`: `text` holds only characters a token may (a long answer's, NOT_A_TOKENS dropped by the caller)."""
+    if len(token) < MASKED_FROM:
+        return False
+    return next(_runs((text if reduced else NOT_A_TOKENS.sub("", text)).lower(), token.lower()), None) is not None
+
+
+def masked_token(text: str, token: str) -> str:
+    """`text` with every run of MASKED_RUN or more characters of `token` in it (in any case, and with characters no
+    token holds between its own: see NOT_A_TOKENS) replaced by MASK; the rest of the text kept as it was. The one
+    masking function: Register's answers (api/client.py) and the log lines of -vv (`TokenMask`) go through it."""
+    if not quotes_token(text, token):
+        return text
+    kept = [found.start() for found in _A_TOKENS.finditer(text)]  # where each character a token may hold is
+    folded = "".join(text[i] for i in kept).lower()
+    merged: list[list[int]] = []  # the spans of `text` to mask, in order, those that overlap or touch made one
+    for left, right in sorted((kept[left], kept[right - 1] + 1) for left, right in _runs(folded, token.lower())):
+        if merged and left <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], right)
+        else:
+            merged.append([left, right])
+    pieces, shown_from = [], 0
+    for left, right in merged:
+        pieces += [text[shown_from:left], MASK]
+        shown_from = right
+    return "".join([*pieces, text[shown_from:]])
+
+
+# The tokens of the clients open in this process, with how many use each: `TokenMask` masks them in every log line.
+_IN_USE: dict[str, int] = {}
+_IN_USE_LOCK = threading.Lock()
+
+
+def token_in_use(token: str) -> None:
+    """A client sends `token` from now on: masked in the log lines of `TokenMask` until `token_done`."""
+    if len(token) >= MASKED_FROM:
+        with _IN_USE_LOCK:
+            _IN_USE[token] = _IN_USE.get(token, 0) + 1
+
+
+def token_done(token: str) -> None:
+    """A client that sent `token` is closed."""
+    with _IN_USE_LOCK:
+        if _IN_USE.get(token, 0) > 1:
+            _IN_USE[token] -= 1
+        else:
+            _IN_USE.pop(token, None)
+
+
+def masked_tokens(text: str) -> str:
+    """`text` with every token in use masked (`masked_token`)."""
+    with _IN_USE_LOCK:
+        tokens = list(_IN_USE)
+    for token in tokens:
+        text = masked_token(text, token)
+    return text
+
+
+class TokenMask(logging.Filter):
+    """Masks the tokens in use in each log line a handler writes, its message and its traceback (review61 F2). httpx
+    logs each answer's status line and httpcore (-vv) its headers, as they came: a gateway or a server in debug mode
+    that quotes the Authorization header back in its reason phrase or a header put the token on standard error, and
+    -vv output is what people paste into tickets. A filter of the handler, not of those loggers: a logger's filter
+    does not see what its children (`httpcore.http11`) log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _IN_USE:
+            return True
+        message = record.getMessage()
+        masked = masked_tokens(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = masked_tokens(record.exc_text)
+        return True

@@ -32,6 +32,13 @@ def test_the_library_page_runs_as_written(tmp_path):
     for name in (*made, "fix-reports/report.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert len((tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()) == 12  # the synced extract
+    assert "12 trainees held in Register" in printed[0]  # and read as data, with no file (iter_trainees)
+    # A sync in a worker thread, stopped by its event before Register was listed, then run to its end (review62 F2).
+    [stopped] = [out for block, out in zip(blocks, printed, strict=True) if "stop=stop" in block]
+    assert stopped.splitlines() == [
+        "stopped (stop): 12 not reached",
+        "12 records: 12 created; 14 warnings. 15 requests (1.25 per record).",
+    ]
     # "Each record's result": a line for each record with errors, from its result's own issues, as the report has it.
     [fixes] = [out for block, out in zip(blocks, printed, strict=True) if "RecordResult" in block]
     report = json.loads((tmp_path / "fix-reports" / "report.json").read_text(encoding="utf-8"))
@@ -53,7 +60,7 @@ def test_the_library_pages_syncs_run_again_in_the_same_folder(tmp_path):
         for block in re.findall(r"^```python\n(.*?)^```", page, flags=re.S | re.M)
         if "start_emulator" in block and "sync_files" in block
     ]
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     shutil.copytree(REPOSITORY / "samples", tmp_path / "samples")
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     for block in blocks:

@@ -241,7 +241,7 @@ def test_sigkill_at_20_random_points_loses_and_duplicates_nothing(tmp_path, monk
             assert "Traceback" not in done.stderr
             if done.returncode == 0:
                 break
-            if re.search(r"unknown \(run the same command again after [0-9]{2}:[0-9]{2} UTC", done.stdout):
+            if re.search(r"unknown \(run the same sync again after [0-9]{2}:[0-9]{2} UTC", done.stdout):
                 waited += 1
                 minutes_pass(tmp_path / "state", 11)
         assert waited <= 1, f"a wait came back after it had passed: {kills}"

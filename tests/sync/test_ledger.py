@@ -524,7 +524,7 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         assert full.returncode == 3, full.stderr
         [line] = full.stderr.splitlines()
         assert line.startswith(f"register-batch: error: cannot write the sync ledger {ledger}")
-        assert "run the same command again" in line and "Traceback" not in full.stderr
+        assert "run the same sync again" in line and "Traceback" not in full.stderr
         with RegisterClient(emulator.url, token, limiter=RateLimiter(10_000, 1)) as client:
             sent = list(client.iter_trainees(academic_cycle=2025, per_page=1000))
         assert 0 < len(sent) < 60
@@ -695,7 +695,7 @@ def test_a_ledger_another_program_holds_is_named_as_such_not_as_a_full_disk_or_d
         ledger.record("hesa:2", "in_flight", operation="create")
     assert str(stopped.value).endswith(
         "(database is locked): another program has it open (a database browser, a backup?) The run stopped there "
-        "and no report was written. Close that program, then run the same command again: it resumes without "
+        "and no report was written. Close that program, then run the same sync again: it resumes without "
         "sending anything twice"
     )
     with pytest.raises(ConfigError) as refused:

@@ -90,15 +90,15 @@ def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(t
         assert "Run sync again after " in record.errors[0]
         [issue] = [i for i in record.issues if i.code == "sync_unknown"]
         assert issue.message == record.errors[0]  # it says to run again already: not twice (review22)
-        # The run's own line says when too: "run the same command again" at once only waited again (review39 F1).
+        # The run's own line says when too: "run the same sync again" at once only waited again (review39 F1).
         after = re.search(r"Run sync again after ([0-9]{2}:[0-9]{2}) UTC", record.errors[0])
-        assert after and f"1 unknown (run the same command again after {after[1]} UTC: " in first.summary_line()
+        assert after and f"1 unknown (run the same sync again after {after[1]} UTC: " in first.summary_line()
         at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
         [record] = at_once.results
         assert record.outcome == "unknown" and record.plan.action == "create", record.errors
         assert "an earlier run's create of this trainee" in record.errors[0]
         after = re.search(r"Run sync again after ([0-9]{2}:[0-9]{2}) UTC", record.errors[0])
-        assert after and f"1 unknown (run the same command again after {after[1]} UTC: " in at_once.summary_line()
+        assert after and f"1 unknown (run the same sync again after {after[1]} UTC: " in at_once.summary_line()
         time.sleep(4.5)  # the held create is carried out
         assert len(_held(emulator)) == 1
         later = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "later"))

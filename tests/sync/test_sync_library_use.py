@@ -158,7 +158,7 @@ def test_a_held_lock_on_another_state_dir_is_refused(register, tmp_path):
     from register_batch.sync import sync_files
 
     options = sync_options(register.emulator, tmp_path, samples_token(register))
-    with StateDirLock(tmp_path / "elsewhere") as other, pytest.raises(ValueError, match="is not held on the state"):
+    with StateDirLock(tmp_path / "elsewhere") as other, pytest.raises(ConfigError, match="is not the lock of"):
         sync_files([str(SAMPLES / "extract.xml")], options, held_lock=other)
     assert not (tmp_path / "state" / "ledger.sqlite3").exists()
 

@@ -85,8 +85,7 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     assert unavailable["code"] == "sync_unavailable"  # not api_rejected: nothing is wrong with the record
     # issues.csv says so too, not only report.html's rules table: its message was the server's words alone
     assert unavailable["message"] == (
-        "Internal server error (Register stopped answering; nothing is wrong with the record: run the same command "
-        "again)"
+        "Internal server error (Register stopped answering; nothing is wrong with the record: run the same sync again)"
     )
     # charted under the record it belongs to, not under "(file)"
     assert sorted(doc.xpath('//table[@id="chart-field"]//tr/@data-key')) == ["(record)", "sex"]
@@ -166,7 +165,7 @@ def test_a_create_left_unanswered_while_register_goes_down_is_unknown_not_pendin
     assert [i["code"] for i in data["issues"]] == ["sync_unknown"]
     # issues.csv says what to do after the server's words, as the rules table does
     assert data["issues"][0]["message"].endswith(
-        " (the write may not have gone through: run the same command again, which looks in Register first)"
+        " (the write may not have gone through: run the same sync again, which looks in Register first)"
     )
     again = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert again.exit_code == 0
@@ -203,7 +202,7 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path,
     # exit 3 as a stop's is, and said as a stop's line says it (a run that ended "…; 1 unknown." said nothing more)
     # ...with the time the placement's wait ends: a run before then waits again (Register may still add it)
     assert re.match(
-        r"1 record: 1 unknown \(run the same command again after \d\d:\d\d UTC: it looks in Register first\)\. ",
+        r"1 record: 1 unknown \(run the same sync again after \d\d:\d\d UTC: it looks in Register first\)\. ",
         result.summary_line(),
     ), result.summary_line()
     data, doc = report_of(tmp_path)
@@ -213,7 +212,7 @@ def test_a_lost_answer_is_reported_as_unknown_with_run_again(emulator, tmp_path,
     assert text.startswith("1 record may not have been written in full.") and "Nothing to fix" not in text
     # the rule's fix, under Rules and fixes (each issue's row links there: review54 F5)
     fix = " ".join(doc.xpath('//tr[@id="rule-sync_unknown"]/td[@data-label="Suggested fix"]')[0].text_content().split())
-    assert "Run the same command again" in fix
+    assert "Run the same sync again" in fix
 
 
 def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_without_the_held_warning(
@@ -456,7 +455,7 @@ def test_a_stopped_runs_line_tells_the_records_written_from_those_already_as_reg
     line = str(stopped.value)
     assert re.match(
         r"interrupted; 5 records: 1 updated, 2 unchanged; 2 not reached\. \d+ requests? \([\d.]+ per record\)\. "
-        r"Run the same command again to resume \(report: .*report\.html\)$",
+        r"Run the same sync again to resume \(report: .*report\.html\)$",
         line,
     ), line
     assert stats(emulator)["requests"]["by_route"]["PUT /trainees/{trainee_id}"] == 1
@@ -595,7 +594,7 @@ def test_a_report_its_disk_will_not_take_after_writes_says_what_was_sent_and_exi
         assert done.returncode == 3, done.stderr
         [line] = done.stderr.splitlines()
         assert line.startswith(f"register-batch: error: cannot write {tmp_path / 'reports'}"), line
-        assert "The sync went through but has no report" in line and "run the same command again" in line
+        assert "The sync went through but has no report" in line and "run the same sync again" in line
         assert "free space there or use another --report-dir, then" in line  # the library says report_dir
         assert "(nothing is sent twice). 302 records: 2 created; 300 invalid." in line
         assert len(held(emulator)) == 2
@@ -820,7 +819,7 @@ def test_a_token_refused_part_way_says_what_was_done_and_where_the_report_is(tmp
     assert "give an active token of this service with REGISTER_API_TOKEN or --token-file" in line, line
     if room_for_the_report:
         assert "; interrupted; 20 records: 5 created; 15 not reached." in line, line
-        assert line.endswith(f"Run the same command again to resume (report: {reports / 'report.html'})"), line
+        assert line.endswith(f"Run the same sync again to resume (report: {reports / 'report.html'})"), line
         assert json.loads((reports / "report.json").read_text())["sync"]["outcomes"] == {"done": 5, "pending": 15}
         key, _tone, text = status_box(lxml.html.fromstring((reports / "report.html").read_bytes()))
         assert key == "interrupted" and "Register refused the API token part-way. 5 of 20 records done, 15 not " in text
@@ -1242,7 +1241,7 @@ def test_a_create_whose_withdrawal_was_left_unknown_by_a_stop_is_counted_created
     data, _doc = report_of(tmp_path)
     assert [(r["action"], r["outcome"]) for r in data["records"]] == [("create", "unknown"), ("create", "pending")]
     [unknown] = [i["message"] for i in data["issues"] if i["record"] == 1]
-    assert unknown.startswith("stopped while writing this record; run the same command again to finish (the trainee ")
+    assert unknown.startswith("stopped while writing this record; run the same sync again to finish (the trainee ")
     assert unknown.endswith(f"itself was created by this run: {data['records'][0]['trainee_id']})"), unknown
     back = sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
     assert [r.plan.action for r in back.results] == ["unchanged", "create"], back.summary_line()

@@ -56,7 +56,18 @@ from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
-from register_batch.tokens import TOKEN_AS_TARGET, bad_token, is_bearer_token, looks_like_token, without_query
+from register_batch.tokens import (
+    MASKED_FROM,
+    TOKEN_AS_TARGET,
+    bad_token,
+    is_bearer_token,
+    looks_like_token,
+    masked_token,
+    quotes_token,
+    token_done,
+    token_in_use,
+    without_query,
+)
 from register_batch.wording import printable
 
 log = logging.getLogger("register_batch.api")
@@ -133,31 +144,26 @@ class Secret:
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _SHORT_ESCAPE = re.compile(rb"\\[bfnrt]")  # JSON's escapes of control characters other than \uXXXX
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# What is not a token's own (a token is printable ASCII, tokens.py): put between its characters, control characters
-# (a gateway's JSON of a UTF-16 body, `s\u0000a\u0000n...`), zero-width, joining or variation characters and the
-# like show nothing, or an escape a reader skips, and the token reads whole.
-_NOT_A_TOKENS = re.compile("[^\x21-\x7e]")
-_NOT_A_TOKENS_BYTES = bytes([*range(0x21), *range(0x7F, 0x100)])  # the same raw in UTF-8: spaces, any non-ASCII
+# What is not a token's own (tokens.NOT_A_TOKENS) raw in UTF-8: spaces, control characters, any non-ASCII byte.
+_NOT_A_TOKENS_BYTES = bytes([*range(0x21), *range(0x7F, 0x100)])
 
 
 def _quotes(content: bytes, token: str) -> bool:
-    """Whether an answer's bytes hold `token`: as it is, or JSON-escaped (a `/` may be written `\\/`, and any
-    character `\\uXXXX`), or spread by characters no token holds, raw or escaped. Only then is the answer's JSON
-    searched through (`_masked`): a server that escapes every non-ASCII character would otherwise have every page
-    copied."""
-    plain = token.encode()
-    if plain in content or ("/" in token and plain.replace(b"/", b"\\/") in content):
-        return True
+    """Whether an answer's bytes hold what `tokens.masked_token` masks (the token, or a run of twelve or more of its
+    characters, in any case): as it is, or JSON-escaped (a `/` may be written `\\/`, and any character `\\uXXXX`),
+    or spread by characters no token holds, raw or escaped. Only then is the answer's JSON searched through
+    (`_masked`): a server that escapes every non-ASCII character would otherwise have every page copied."""
     # A token's characters are printable ASCII (a Bearer token's, tokens.py): any other character, raw or escaped, is
-    # dropped, as what may sit between them unseen (_NOT_A_TOKENS). Dropping the raw ones costs a quarter of reading
-    # the JSON (23 ms for a listing page of 5,000 trainees, 4 MB): milliseconds a run, beside its requests' seconds.
+    # dropped, as what may sit between them unseen. Dropping the raw ones costs a quarter of reading the JSON (23 ms
+    # for a listing page of 5,000 trainees, 4 MB): milliseconds a run, beside its requests' seconds.
     content = content.translate(None, _NOT_A_TOKENS_BYTES)
-    if plain in content:
+    if quotes_token(content.decode("ascii"), token, reduced=True):
         return True
     if b"\\" not in content:
         return False
     unescaped = _JSON_ESCAPE.sub(_escaped_byte, content.replace(b"\\/", b"/"))
-    return plain in _SHORT_ESCAPE.sub(b"", unescaped)  # a line break or tab, `\\n` `\\t`, between its characters
+    # a line break or tab, `\\n` `\\t`, between its characters
+    return quotes_token(_SHORT_ESCAPE.sub(b"", unescaped).decode("ascii"), token, reduced=True)
 
 
 def _escaped_byte(escape: re.Match[bytes]) -> bytes:
@@ -165,20 +171,11 @@ def _escaped_byte(escape: re.Match[bytes]) -> bytes:
     return bytes([code]) if 0x21 <= code <= 0x7E else b""
 
 
-# Register's tokens are 64 characters. A test token of a few letters (the emulator takes any) would be found inside
-# ordinary answers ("No trainees found", a surname) and masked out of them: shorter ones are not looked for.
-MASKED_FROM = 12
-
-
 def _masked(value: Any, token: str) -> Any:
-    """`value` (an answer's JSON, or its text) with every occurrence of `token` replaced, as Secret shows it."""
+    """`value` (an answer's JSON, or its text) with the token masked in every text in it (`tokens.masked_token`:
+    the token, or a run of twelve or more of its characters, in any case), as Secret shows it."""
     if isinstance(value, str):
-        value = value.replace(token, "********")
-        if token in _NOT_A_TOKENS.sub("", value):
-            # The token with characters no token holds between its own (shown as nothing, or skipped): it alone is
-            # masked, the rest of the text kept as it was.
-            return re.sub(f"{_NOT_A_TOKENS.pattern}*".join(map(re.escape, token)), "********", value)
-        return value
+        return masked_token(value, token)
     if isinstance(value, list):
         return [_masked(item, token) for item in value]
     if isinstance(value, dict):
@@ -370,6 +367,8 @@ class RegisterClient:
             # proxy host: only a TLS target may go through one (its CONNECT tunnel keeps the token encrypted).
             trust_env=parts.scheme == "https",
         )
+        if self.token:  # masked in every log line a command writes, httpx's and httpcore's too (tokens.TokenMask)
+            token_in_use(self.token.reveal())
         if not _keep_deadlines(self._http, self._deadline) and transport is None:
             # httpx's insides are not where this version of register-batch looks for them (a newer httpx): said, so
             # that the lost protection is known (a server sending a byte at a time holds a request for longer).
@@ -379,6 +378,8 @@ class RegisterClient:
             )
 
     def close(self) -> None:
+        if self.token and not self._http.is_closed:
+            token_done(self.token.reveal())
         self._http.close()
 
     def __enter__(self) -> RegisterClient:

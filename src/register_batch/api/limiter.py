@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import errno
 import json
 import logging
 import math
 import os
 import re
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,7 +35,8 @@ from pathlib import Path
 
 from register_batch import portable
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.fs import FILE_MODE, StrPath, home_expanded, make_private_dirs, user_cache_dir
+from register_batch.fs import FILE_MODE, StrPath, file_of_its_own, home_expanded, make_private_dirs, user_cache_dir
+from register_batch.tokens import TOKEN_AS_FOLDER, registers_token_in
 
 log = logging.getLogger("register_batch.api")
 
@@ -68,8 +67,12 @@ def rate_dir_given(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def _rate_dir_setting(environ: Mapping[str, str] | None) -> str | None:
-    """REGISTER_BATCH_RATE_DIR as given ("" when unset), or None when it says each run keeps its own budget."""
+    """REGISTER_BATCH_RATE_DIR as given ("" when unset), or None when it says each run keeps its own budget. A token
+    pasted there is refused (ConfigError), not shown, and no folder is made of it: its name would show the token to
+    every account that may list the folder above, one shared by several of them (review61 F6), as a state dir's is."""
     setting = (os.environ if environ is None else environ).get(RATE_DIR_ENV, "").strip()
+    if (length := registers_token_in(setting)) is not None:
+        raise ConfigError(f"{RATE_DIR_ENV} {TOKEN_AS_FOLDER.format(length=length)}")
     return None if setting.lower() in _OFF else setting
 
 
@@ -97,14 +100,12 @@ def open_shared(path: StrPath, *, accounts: bool = False) -> int:
 
 
 def _one_of_its_own(fd: int, path: StrPath) -> int:
-    """`fd`, if it is a regular file with no other name: where other accounts may write, one of them could give a
-    file of yours a second name there (a hard link; Linux's fs.protected_hardlinks forbids it, macOS does not), which
-    the budget's rewrite or the lock's holder line would then overwrite."""
-    status = os.fstat(fd)
-    if stat.S_ISREG(status.st_mode) and status.st_nlink == 1:
-        return fd
-    os.close(fd)
-    raise OSError(errno.EPERM, "not a file of its own: a link to another file, or not a regular file", str(path))
+    """`fd`, if it is a regular file with no other name (`fs.file_of_its_own`; any account's, as the folder is
+    theirs too): where other accounts may write, one of them could give a file of yours a second name there (a hard
+    link; Linux's fs.protected_hardlinks forbids it, macOS does not), which the budget's rewrite or the lock's holder
+    line would then overwrite."""
+    file_of_its_own(fd, path, owner=False)
+    return fd
 
 
 def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] | None = None) -> Path | None:

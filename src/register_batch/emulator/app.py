@@ -118,6 +118,24 @@ class Request:
         return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogate(value: Any) -> None:
+    """ValueError for a text in a parsed body (a key or a value) holding half of a UTF-16 pair (`"\\ud800"`): valid
+    JSON, but no character, which Register's parser refuses as it does a body that is not JSON (400, §1.5). Taken
+    in, it failed the trainee's save (UTF-8 cannot hold it) as a 500 with a traceback (review61 F7)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+        elif isinstance(item, str) and (found := _SURROGATE.search(item)):
+            raise ValueError(f"incomplete surrogate pair at '\\u{ord(found.group()):04x}': not a character")
+
+
 @dataclass
 class Response:
     status: int
@@ -466,10 +484,12 @@ class RegisterApp:
             raise ValueError(f"unexpected token at '{constant}'")
 
         try:
-            return json.loads(request.body.decode("utf-8"), parse_constant=refuse)
+            parsed = json.loads(request.body.decode("utf-8"), parse_constant=refuse)
+            _no_lone_surrogate(parsed)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             # Too deeply nested is a parse error too (Ruby's JSON::NestingError is a ParserError): 400, §1.5.
             return Response.json(400, {"errors": [str(exc).capitalize()]})
+        return parsed
 
     # --- helpers ------------------------------------------------------------------------------------------
 

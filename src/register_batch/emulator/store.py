@@ -9,7 +9,6 @@ microseconds since the epoch (Register keeps microseconds and shows milliseconds
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.fs import make_private_dirs
-from register_batch.portable import tighten
+from register_batch.fs import make_private_dirs, private_database, same_database
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -84,18 +82,21 @@ _TRAINEE_COLUMNS = (
 )
 
 
-def _private_file(path: Path) -> None:
-    """Create the database owner-only (0600, in 0700 folders it creates): it holds trainees' personal data.
+# What to do instead when the database's name, or a companion's, leads to a link or another user's file.
+NOT_PRIVATE = "{problem}. Use a folder of your own for it (for a sync's embedded emulator, a state dir of your own)"
 
-    SQLite gives its -wal and -shm files the database file's mode. An existing database of ours is tightened.
-    """
+
+def _private_file(path: Path) -> tuple[object, ...]:
+    """Create the database and its WAL files owner-only (0600, in 0700 folders it creates), or tighten ours: it holds
+    trainees' personal data. A symbolic link, another user's file or one with a second name at any of those names is
+    refused (review61 F1), before SQLite opens the name; what `same_database` compares it with once SQLite has."""
     make_private_dirs(path.parent)
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        return private_database(path)
+    except UnwritableOutput as exc:
+        raise UnwritableOutput(exc.path, NOT_PRIVATE.format(problem=exc.problem)) from None
     except OSError as exc:  # the CLI would take a bare OSError for the address it could not listen on
-        raise UnwritableOutput(path, exc.strerror or str(exc)) from None
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        tighten(name, 0o600)
+        raise UnwritableOutput(exc.filename or path, exc.strerror or str(exc)) from None
 
 
 # Columns written on every save (insert adds slug, provider_id and created_at).
@@ -170,14 +171,19 @@ class Store:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
-        if self.path:
-            _private_file(self.path)
+        key = _private_file(self.path) if self.path else None
         self._lock = threading.RLock()
         self._depth = 0
         self._db = sqlite3.connect(
             str(self.path) if self.path else ":memory:", check_same_thread=False, isolation_level=None
         )
         self._db.row_factory = sqlite3.Row
+        if self.path is not None and key is not None:
+            try:
+                same_database(self.path, key)
+            except UnwritableOutput as exc:
+                self._db.close()
+                raise UnwritableOutput(exc.path, NOT_PRIVATE.format(problem=exc.problem)) from None
         try:
             if self.path:
                 self._db.execute("PRAGMA journal_mode=WAL")

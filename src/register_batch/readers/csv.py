@@ -17,12 +17,15 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import IO
 
-from register_batch.errors import UnusableInput
+from register_batch.errors import ConfigError, UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
@@ -36,6 +39,7 @@ from register_batch.readers.detect import (
     separated_otherwise,
     wrong_separator,
 )
+from register_batch.wording import printable
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -536,26 +540,11 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 else:
                     yield from split.push(raw, cells)
                 continue
-            fields: dict[str, str | None] = {}
             problems: list[tuple[str | None, str]] = []
             padded: Sequence[str | None] = row
             if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
                 padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
-            for index, column in places:
-                # clean(_strip_apostrophe(cell.strip())), inlined: this loop runs once per cell of the file. (What
-                # it takes for no value, _no_value says too.)
-                value = padded[index]
-                if value is not None:
-                    value = value.strip()
-                    if value[:1] == "'":
-                        value = value[1:].strip()
-                        if doubled_quotes:
-                            value = value.replace('""', '"')
-                        if not value or (len(value) == 4 and value.lower() == "null" and not protected_null_is_text):
-                            value = None
-                    elif not value or (len(value) == 4 and value.lower() == "null"):
-                        value = None
-                fields[column] = value
+            fields = cell_fields(padded, places, protected_null_is_text, doubled_quotes)
             raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
             if split.held is None and cells >= width:
                 yield raw
@@ -581,6 +570,126 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         info.issues.append(spaces.issue(name))
     if quotes.count:
         info.issues.append(quotes.issue(name))
+
+
+def cell_fields(
+    cells: Sequence[str | None], places: list[tuple[int, str]], protected_null_is_text: bool, doubled_quotes: bool
+) -> dict[str, str | None]:
+    """A row's fields from its cells (`places`: the index and column of each cell read; None for a short row's missing
+    cell), as Register reads a cell: spaces around and one leading apostrophe off (hesa-formats.md §3.3), and no value
+    for a blank cell or a bare NULL (§1.4). `_CsvHeader` says when a protected NULL is text and when quotes are
+    doubled. One call per row, for a CSV file's rows and for rows a caller's code holds (`read_mappings`): the loop
+    runs once per cell, so it is written out rather than calling clean(_strip_apostrophe(...)) per cell (what it
+    takes for no value, _no_value says too)."""
+    fields: dict[str, str | None] = {}
+    for index, column in places:
+        value = cells[index]
+        if value is not None:
+            value = value.strip()
+            if value[:1] == "'":
+                value = value[1:].strip()
+                if doubled_quotes:
+                    value = value.replace('""', '"')
+                if not value or (len(value) == 4 and value.lower() == "null" and not protected_null_is_text):
+                    value = None
+            elif not value or (len(value) == 4 and value.lower() == "null"):
+                value = None
+        fields[column] = value
+    return fields
+
+
+# Key sets of caller's rows (`read_mappings`) whose reading is kept: rows from one query share one.
+_ROW_HEADERS_KEPT = 64
+
+
+def read_mappings(rows: Iterable[object], info: InputInfo, layout: CsvLayout) -> Iterator[RawRecord]:
+    """One RawRecord per row of records a caller's code holds (`Checker.rows`), each row a mapping keyed by the
+    columns of `layout`'s CSV format, read by the CSV reader's own code: the keys as a header's cells (an unknown or
+    repeated one is refused as it is in a file's header, naming the row), each value as the cell `protect(value,
+    prefix=True)` writes for it, an apostrophe before it. So a value is read as it is, trimmed: only None and blank
+    text are no value, and a surname Null or a name 'Ofa is that name; a protected NULL is text, and no quotes are
+    undoubled, in both formats. A row is a record whatever it holds (a CSV's blank row is none), numbered by its
+    place among the rows, with no line. No file warnings: nothing here is a file to upload.
+
+    ConfigError for what is no row (not a mapping), or a key or value that is not text (str; None for a value)."""
+    name = info.path
+    headers: dict[tuple[object, ...], list[tuple[int, str]]] = {}
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise _not_a_row(name, number, row)
+        keys = tuple(row)
+        places = headers.get(keys)
+        if places is None:
+            places = _row_places(keys, layout, name, number)
+            if len(headers) >= _ROW_HEADERS_KEPT:
+                headers.clear()
+            headers[keys] = places
+            info.sources_known = False  # columns no row before had: the checker looks for the mapped sources again
+        cells: list[str] = []
+        for key in keys:
+            value = row[key]
+            if value is None:
+                cells.append("")
+            elif isinstance(value, str):
+                cells.append("'" + value)  # protect(value, prefix=True), which the reader reads back as `value`
+            else:
+                raise _not_text(name, number, key, value)
+        info.records = number
+        yield RawRecord(source=SourceRef(input=name, record=number), fields=cell_fields(cells, places, True, False))
+
+
+def _row_places(keys: tuple[object, ...], layout: CsvLayout, name: str, number: int) -> list[tuple[int, str]]:
+    """The (index, column) of the keys read, the keys taken as a CSV header's cells; ConfigError for a key that is not
+    text, UnusableInput (naming the row, not line 1) for what a file's header is refused for."""
+    for key in keys:
+        if not isinstance(key, str):
+            beyond = (
+                ": csv.DictReader gives a row's cells beyond its header's columns under None (extra commas?)"
+                if key is None
+                else ""
+            )
+            raise ConfigError(
+                f"{name}, record {number}: a key of type {type(key).__name__} ({cut_short(repr(key))}); the keys are "
+                f"{layout.format}'s column names (str){beyond}"
+            )
+    labels = [str(key) for key in keys]
+    try:
+        columns = _header_columns(labels, len(labels), layout, name)
+    except UnusableInput as exc:
+        raise UnusableInput(exc.path, exc.problem, record=number, field=exc.field) from None
+    return [(index, column) for index, column in enumerate(columns) if column is not None]
+
+
+def _not_a_row(name: str, number: int, row: object) -> ConfigError:
+    """A row that is no mapping: how to make one of it, where that can be said."""
+    kind = type(row).__name__
+    if isinstance(row, (str, os.PathLike)):
+        hint = ": Checker.records() reads files"
+    elif hasattr(row, "keys") and hasattr(row, "__getitem__"):
+        hint = f": make it one with dict(row) (this {kind} has keys, but is no Mapping)"
+    else:
+        hint = ""
+    return ConfigError(
+        f"{name}, record {number}: a row is a mapping of column name to value (a dict), not of type {kind}{hint}"
+    )
+
+
+def _not_text(name: str, number: int, key: str, value: object) -> ConfigError:
+    """A value that is not text: not converted, as a conversion could change it unseen (an int has no leading zeros,
+    and str(datetime) has a time). The value is not shown: it may be a trainee's."""
+    if isinstance(value, date):
+        hint = "write a date as text, in the form the column takes (2026-09-02: value.isoformat())"
+    elif isinstance(value, (int, float, Decimal)):
+        hint = (
+            "write a code or a number as text, as it is written, leading zeros and all (an int has none: a HUSID "
+            "0500951347799 or a code 08 cannot be one)"
+        )
+    else:
+        hint = "write it as text, as a CSV cell would hold it"
+    return ConfigError(
+        f"{name}, record {number}, field {printable(cut_short(key))}: a value of type {type(value).__name__}, where "
+        f"values are text (str) or None for no value; {hint}"
+    )
 
 
 def _refuse_what_is_no_header(
@@ -1049,7 +1158,7 @@ def _unheaded(row: list[str], named: int, width: int, protected_null_is_text: bo
 
 
 def _no_value(cell: str, protected_null_is_text: bool) -> bool:
-    """Whether `read_csv` reads the cell as no value (its row loop, inlined there)."""
+    """Whether `read_csv` reads the cell as no value (as `cell_fields` does)."""
     value = cell.strip()
     if value[:1] == "'":
         value = value[1:].strip()

@@ -11,10 +11,12 @@ import hashlib
 import json
 import os
 import re
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, is_file, read_at_most
@@ -23,6 +25,7 @@ from register_batch.tokens import quoted_setting
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
 PULLED_FILE = "reference-data.json"
+_Table = TypeVar("_Table")
 
 # Fields of the trainee body (and degree body) and the code list that governs each (§3.1, §3.7).
 TRAINEE_CODE_FIELDS: dict[str, str] = {
@@ -105,6 +108,7 @@ class ReferenceData:
         if pulled:
             payload.update({k: v for k, v in pulled.items() if isinstance(v, dict) and "entries" in v})
         self._payload = payload
+        self._derived: dict[Hashable, Any] = {}  # the tables `derived` made from these lists
         self._lists: dict[str, CodeList] = {}
         for name, body in payload.items():
             if name == "withdrawal_reasons":
@@ -158,6 +162,16 @@ class ReferenceData:
         """Register's internal name for a code (as used in the API's funding messages)."""
         code_list = self.code_list(field)
         return code_list.names.get(code) or code_list.label(code) or code
+
+    def derived(self, key: Hashable, make: Callable[[], _Table]) -> _Table:
+        """The table `make` derives from these lists (a validation rule's sorted codes, say), made once and kept on
+        this object, so that it goes when the lists go: a module-level cache keyed on the object kept every pull's
+        lists alive in a long-running service (review62 F4). `key` names the table among this object's."""
+        try:
+            return cast("_Table", self._derived[key])
+        except KeyError:
+            table = self._derived[key] = make()
+            return table
 
     def api_payload(self, field: str | None = None) -> dict[str, Any]:
         """The body `GET /reference-data[?field=]` answers with (§2.2)."""
@@ -242,11 +256,22 @@ def _bundled_index(api_version: str) -> dict[str, Any]:
         return json.load(fh)
 
 
+# The latest read of each pulled file, by API version and path, with the file's (inode, size, mtime) when read, for the
+# KEPT_PULLED files read last. Each new version of a file replaces the one before: a `@cache` by version kept every
+# pull's lists (about 1.7 MB each) for the life of a service that pulls weekly, or that gives each job a state dir of
+# its own (review62 F4). A file rewritten with the same lists keeps its object, and with it the tables the validation
+# rules derive from it, which are keyed on the object.
+KEPT_PULLED = 4
+_LATEST: dict[tuple[str, str], tuple[tuple[int, int, int], ReferenceData]] = {}
+_LATEST_LOCK = threading.Lock()
+
+
 def load_reference(api_version: str = "v2026.1", pulled_path: StrPath | None = None) -> ReferenceData:
     """Load the bundled lists, overlaid with a pulled `GET /reference-data` payload if one is given.
 
     Loaded once per process, and a pulled file once per version of it: a long-running caller that pulls again
-    (a weekly `reference pull` beside a nightly job) is judged with the new lists, not the first ones it read.
+    (a weekly `reference pull` beside a nightly job) is judged with the new lists, not the first ones it read. Only
+    the latest read of each file is kept (`_LATEST`), and a file rewritten with the same lists gives the same object.
     """
     if pulled_path is None:
         return _bundled(api_version)
@@ -254,7 +279,27 @@ def load_reference(api_version: str = "v2026.1", pulled_path: StrPath | None = N
         status = os.stat(pulled_path)
     except OSError as exc:
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc.strerror or exc})") from None
-    return _pulled(api_version, str(pulled_path), (status.st_ino, status.st_size, status.st_mtime_ns))
+    where, version = (api_version, str(pulled_path)), (status.st_ino, status.st_size, status.st_mtime_ns)
+    kept = _LATEST.get(where)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    data = _read_pulled(where[1])
+    digest = hashlib.sha256(data).hexdigest()
+    if kept is not None and kept[1].sha256 == digest:  # rewritten with the same lists (a pull that changed nothing)
+        reference = kept[1]
+    else:
+        reference = _pulled(api_version, where[1], data, digest)
+    _keep_latest(where, version, reference)
+    return reference
+
+
+def _keep_latest(where: tuple[str, str], version: tuple[int, int, int], reference: ReferenceData) -> None:
+    """Keep `reference` as the latest read of `where`, and only the KEPT_PULLED files read last."""
+    with _LATEST_LOCK:  # threads validating at once
+        _LATEST.pop(where, None)  # to the end: the most recently read
+        _LATEST[where] = (version, reference)
+        while len(_LATEST) > KEPT_PULLED:
+            del _LATEST[next(iter(_LATEST))]
 
 
 # Register's code lists are about 1 MB: a file past this is something else (a device, the extract given in its place).
@@ -266,19 +311,24 @@ def _bundled(api_version: str) -> ReferenceData:
     return ReferenceData(_bundled_index(api_version), source=f"bundled {api_version}")
 
 
-@cache
-def _pulled(api_version: str, pulled_path: str, _version: tuple[int, int, int]) -> ReferenceData:
-    index = _bundled_index(api_version)
+def _read_pulled(pulled_path: str) -> bytes:
+    """The pulled file's bytes; ConfigError naming it when it cannot be read."""
     try:
-        data = read_at_most(pulled_path, PULLED_FILE_LIMIT, "a pulled reference file")
-        pulled = json.loads(data.decode("utf-8"))
+        return read_at_most(pulled_path, PULLED_FILE_LIMIT, "a pulled reference file")
     except OSError as exc:
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc.strerror or exc})") from None
+
+
+def _pulled(api_version: str, pulled_path: str, data: bytes, digest: str) -> ReferenceData:
+    """The bundled lists overlaid with those of a pulled file read as `data` (whose SHA-256 is `digest`)."""
+    index = _bundled_index(api_version)
+    try:
+        pulled = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
     return ReferenceData(
         index,
         source=f"pulled {pulled_path}",
         pulled=pulled_payload(pulled, pulled_path),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
     )

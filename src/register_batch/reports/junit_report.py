@@ -37,7 +37,7 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
             rows = failures.get((info.path, record))
             if rows:
                 failure = etree.SubElement(case, "failure", message=f"{len(rows)} error(s)", type="validation")
-                failure.text = xml_safe("\n".join(f"line {r['line']}: {_said(r)} [{r['code']}]" for r in rows))
+                failure.text = xml_safe("\n".join(f"{_where(r)}{_said(r)} [{r['code']}]" for r in rows))
         file_rows = failures.get((info.path, None))
         if file_rows:
             case = etree.SubElement(suite, "testcase", classname=xml_safe(info.path), name="file")
@@ -49,6 +49,11 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
     suite.set("failures", str(sum(1 for case in suite if len(case))))
     suite.set("errors", "0")
     fh.write(etree.tostring(suite, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8"))
+
+
+def _where(row: dict) -> str:
+    """Where the issue is, before it: its line in a file (`Checker.rows`' records have none)."""
+    return "" if row["line"] is None else f"line {row['line']}: "
 
 
 def _said(row: dict) -> str:

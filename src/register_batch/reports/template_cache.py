@@ -8,6 +8,8 @@ import hashlib
 import os
 import stat
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -15,8 +17,8 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache
 from jinja2.bccache import Bucket
 
 import register_batch
-from register_batch.errors import UnwritableOutput
-from register_batch.fs import make_private_dirs, user_cache_dir
+from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.fs import home_expanded, make_private_dirs, user_cache_dir
 from register_batch.portable import POSIX_PERMISSIONS
 
 
@@ -33,11 +35,33 @@ class _NoCache(BytecodeCache):
 NO_CACHE = _NoCache()
 
 
+# Where a caller keeps compiled templates in place of the user's cache folder, or `off` for none: a service with a
+# read-only or throw-away home, or a hardened container that must not hold Python code written at run time, had no
+# way to turn the cache off (review62 F7). Read once per process, when the first report.html is written.
+CACHE_ENV = "REGISTER_BATCH_TEMPLATE_CACHE"
+_OFF = ("off", "none", "0", "false", "no")  # as REGISTER_BATCH_RATE_DIR says it
+
+
 def for_environment(env: Environment) -> BytecodeCache:
-    """The cache `env`'s templates are kept in: `CompiledTemplates` in the user's cache folder, else NO_CACHE."""
-    cache = user_cache_dir()
+    """The cache `env`'s templates are kept in: `CompiledTemplates` in the cache folder, else NO_CACHE."""
+    cache = cache_folder()
     folder = cache / f"templates-jinja{jinja2.__version__}" if cache else None
     return (CompiledTemplates.in_folder(folder, env) if folder else None) or NO_CACHE
+
+
+def cache_folder(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder compiled templates are kept under: the one REGISTER_BATCH_TEMPLATE_CACHE names, none when it says
+    `off` (or names `~/...` with no home known), else the user's cache folder (fs.user_cache_dir)."""
+    environ = os.environ if environ is None else environ
+    setting = environ.get(CACHE_ENV, "").strip()
+    if setting.lower() in _OFF:
+        return None
+    if not setting:
+        return user_cache_dir(environ)
+    try:
+        return home_expanded(setting)
+    except ConfigError:  # `~/x` with no home known: compile each run, as with no cache folder
+        return None
 
 
 class CompiledTemplates(FileSystemBytecodeCache):

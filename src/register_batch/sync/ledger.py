@@ -26,7 +26,15 @@ from register_batch import portable
 from register_batch.api.limiter import host_file_name, open_shared
 from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
-from register_batch.fs import FILE_MODE, STATE_DIR_ENTRIES, StrPath, make_private_dirs, private_dir
+from register_batch.fs import (
+    FILE_MODE,
+    STATE_DIR_ENTRIES,
+    StrPath,
+    make_private_dirs,
+    private_database,
+    private_dir,
+    same_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +119,7 @@ BUSY_SECONDS = 30.0
 HELD_ELSEWHERE = "another program has it open (a database browser, a backup?)"
 
 
-def _code(exc: sqlite3.Error) -> int:
+def _code(exc: sqlite3.Error | OSError) -> int:
     return getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code, without its extended part
 
 
@@ -119,11 +127,11 @@ def _unwritable(exc: sqlite3.Error) -> bool:
     return _code(exc) in _UNWRITABLE
 
 
-def _held_elsewhere(exc: sqlite3.Error) -> bool:
+def _held_elsewhere(exc: sqlite3.Error | OSError) -> bool:
     return _code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def _why_unwritable(exc: sqlite3.Error) -> str:
+def _why_unwritable(exc: sqlite3.Error | OSError) -> str:
     if _held_elsewhere(exc):
         return f"{HELD_ELSEWHERE}: close that program"
     return "is its disk full or read-only? Free space there, or use another {state_dir}"
@@ -343,10 +351,20 @@ class Ledger:
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
         self._depth = 0  # inside a commit (_one_commit, together)
-        if not self.path.exists():  # made by this run
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
-        portable.tighten(self.path, FILE_MODE)  # a ledger made by an older version, or copied in
+        # Made owner-only, or ours tightened (one made by an older version, or copied in); a link or another user's
+        # file at its name, or at a companion's, refused before SQLite opens it by name (review61 F1).
+        try:
+            key = private_database(self.path)
+        except UnwritableOutput as exc:
+            raise self._not_private(exc) from None
+        except OSError as exc:  # a read-only disk, a folder not ours
+            raise self._cannot_start(exc) from None
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
+        try:
+            same_database(self.path, key)
+        except UnwritableOutput as exc:
+            self._db.close()
+            raise self._not_private(exc) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -362,8 +380,6 @@ class Ledger:
                 ledger=self.path,
                 problem=str(exc),
             ) from None
-        for extra in (f"{self.path}-wal", f"{self.path}-shm"):  # as the ledger: another's left as it is
-            portable.tighten(extra, FILE_MODE)
         # Bound now: a new ledger, or one bound before a service's URL became one spelling (`http://LOCALHOST:8787`).
         if known is None or (known != target and one_spelling(known) == one_spelling(target)):
             try:
@@ -385,11 +401,21 @@ class Ledger:
         self.target = target
         self.run_id: int | None = None
 
-    def _cannot_start(self, exc: sqlite3.Error) -> ConfigError:
+    def _cannot_start(self, exc: sqlite3.Error | OSError) -> ConfigError:
+        problem = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
         return ConfigError.naming(
             "cannot write the sync ledger {ledger} ({problem}). Nothing was sent: " + _why_unwritable(exc),
             ledger=self.path,
-            problem=str(exc),
+            problem=problem,
+        )
+
+    def _not_private(self, exc: UnwritableOutput) -> ConfigError:
+        """The ledger's name (or a companion's: its -wal, -shm, -journal) leads to a link, another user's file or one
+        with a second name: the ledger is not written there (it names every trainee), and nothing is sent."""
+        return ConfigError.naming(
+            "cannot use {file} for the sync ledger: {problem}. Use a {state_dir} of your own; nothing was sent",
+            file=exc.shown,
+            problem=exc.problem,
         )
 
     def _execute(
@@ -409,7 +435,7 @@ class Ledger:
                 raise
             raise LedgerUnwritable(
                 f"cannot write the sync ledger {self.path} ({exc}): {why} The run stopped there and no report was "
-                f"written. {then}, then run the same command again: it resumes without sending anything twice",
+                f"written. {then}, then run the same sync again: it resumes without sending anything twice",
                 exc,
             ) from None
 

@@ -43,6 +43,7 @@ from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
+from register_batch.jobs import checked_flag, checked_folder, checked_progress
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, SourceRef, TraineeRecord
 from register_batch.progress import SILENT, Progress
@@ -310,8 +311,8 @@ describe(
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
 # wrong in it: the rules table's fix, where only report.html had it.
 _RUN_AGAIN = {
-    "sync_unknown": " (the write may not have gone through: run the same command again, which looks in Register first)",
-    "sync_unavailable": " (Register stopped answering; nothing is wrong with the record: run the same command again)",
+    "sync_unknown": " (the write may not have gone through: run the same sync again, which looks in Register first)",
+    "sync_unavailable": " (Register stopped answering; nothing is wrong with the record: run the same sync again)",
 }
 
 
@@ -337,7 +338,7 @@ describe(
     fields=(),
     message="<what happened to the request: a timeout, a lost connection>" + _RUN_AGAIN["sync_unknown"],
     source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly)",
-    fix="Nothing is wrong with the record. Run the same command again: it looks in Register first and finishes "
+    fix="Nothing is wrong with the record. Run the same sync again: it looks in Register first and finishes "
     "the record without creating anyone twice.",
 )
 describe(
@@ -346,7 +347,7 @@ describe(
     fields=(),
     message="<Register's answer after every retry: a 5xx, or no answer>" + _RUN_AGAIN["sync_unavailable"],
     source="register-api.md §1 (server errors and the rate limit); the run stopped here",
-    fix="Nothing is wrong with the record; Register was not taking requests. Run the same command again later.",
+    fix="Nothing is wrong with the record; Register was not taking requests. Run the same sync again later.",
 )
 
 # The states a defer or withdraw leaves a trainee in (§3.9, §3.10; a withdrawn trainee cannot be deferred after): what
@@ -370,11 +371,14 @@ RESULT_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class SyncOptions:
     """Everything a sync run needs besides its inputs.
 
-    `token` may be given as a plain string: it is wrapped in `Secret` at once, so no repr shows it.
+    `token` may be given as a plain string: it is wrapped in `Secret` at once, so no repr shows it. Frozen, and
+    checked when made: a field is changed with `dataclasses.replace(options, token=...)`, which makes a new one and
+    checks it again. Assigned in place, a token rotated showed in `repr(options)` (a service's logs, an error
+    reporter's frame locals), and a `dry_run="no"` ended in a ValueError once the ledger was opened (review62 F1).
     """
 
     target: str
@@ -404,25 +408,43 @@ class SyncOptions:
     keep_issues: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.token, str):
-            self.token = Secret(self.token)
-        # Strings or path objects, as every library call takes them; Paths from here on.
-        self.state_dir, self.report_dir = Path(self.state_dir), Path(self.report_dir)
-        self.mapping_files = tuple(Path(path) for path in path_list(self.mapping_files, "mapping files"))
-        self.reference_path = Path(self.reference_path) if self.reference_path is not None else None
-        self.shared_rate_file = Path(self.shared_rate_file) if self.shared_rate_file is not None else None
+        # Frozen: each value is set as checked through object.__setattr__, here only.
+        def settle(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        settle("token", _wrapped_token(self.token))
+        # Strings or path objects, as every library call takes them; Paths from here on. None (an unset setting) is
+        # a ConfigError naming the field, not a TypeError.
+        settle("state_dir", checked_folder("state_dir", self.state_dir))
+        settle("report_dir", checked_folder("report_dir", self.report_dir))
+        settle("mapping_files", tuple(Path(path) for path in path_list(self.mapping_files, "mapping files")))
+        if self.reference_path is not None:
+            settle("reference_path", checked_folder("reference_path", self.reference_path))
+        if self.shared_rate_file is not None:
+            settle("shared_rate_file", checked_folder("shared_rate_file", self.shared_rate_file))
         # As validation reads it (10052198 as a number, surrounding spaces), so that the listing check compares
         # like with like; not a UKPRN: ConfigError before anything is read or sent.
-        self.ukprn = checked_ukprn(self.ukprn)
+        settle("ukprn", checked_ukprn(self.ukprn))
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
-        self.as_of = as_of_or_today(self.as_of) if self.as_of is not None else None
+        settle("as_of", as_of_or_today(self.as_of) if self.as_of is not None else None)
         checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
-        # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened. 0 and 1
-        # are taken, as Python's own flags take them (review45 F3).
-        if type(self.dry_run) is int and self.dry_run in (0, 1):
-            self.dry_run = bool(self.dry_run)
-        if not isinstance(self.dry_run, bool):
-            raise ConfigError.naming("{dry_run} must be True or False, not {value}", value=repr(self.dry_run))
+        # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened; "no"
+        # kept every issue. 0 and 1 are taken, as Python's own flags take them (review45 F3, review62 F5).
+        settle("dry_run", checked_flag("dry_run", self.dry_run))
+        settle("keep_issues", checked_flag("keep_issues", self.keep_issues))
+
+
+def _wrapped_token(token: object) -> Secret | None:
+    """The token as a `Secret`, so that no repr of the options shows it; a `ConfigError` (never showing it) for one
+    that is not text: bytes read from a secrets store or a file opened "rb" ended in a TypeError from a regex."""
+    value = token.reveal() if isinstance(token, Secret) else token
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        raise ConfigError.naming("{token} must be a str, not bytes: give token.decode() (it is not shown)")
+    if not isinstance(value, str):
+        raise ConfigError.naming("{token} must be a str, not {value} (it is not shown)", value=type(value).__name__)
+    return token if isinstance(token, Secret) else Secret(value)
 
 
 @dataclass(slots=True)
@@ -587,7 +609,7 @@ class SyncResult:
         if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
             waits = [r.again_after for r in self.results if r.outcome == "unknown" and r.again_after]
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
-            problems[-1] += f" (run the same command again{after}: it looks in Register first)"
+            problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
@@ -665,22 +687,41 @@ class StopSignals:
     and from the shell that leaves): it never stops a request half-way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, event: threading.Event | None = None) -> None:
         self.writing = False
-        self.requested = False
+        self.signalled = False  # a signal asked for the stop (while writing: one is finishing its record)
+        # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
+        # where the run can stop safely, as no handler can be installed off the main thread (review62 F2).
+        self.event = event
+
+    @property
+    def requested(self) -> bool:
+        return self.signalled or (self.event is not None and self.event.is_set())
+
+    @property
+    def why(self) -> dict[str, str]:
+        """report.json's sync.stopped for this stop: a signal's, else the caller's event's."""
+        return STOPPED_BY_SIGNAL if self.signalled or not self.requested else STOPPED_BY_CALLER
 
     def check(self) -> None:
         """Called between requests: the safe points where a requested stop happens."""
         if self.requested:
             raise _Stop()
 
+    def before_writes(self) -> None:
+        """Called between the requests that plan the run (the listings, the look-ups): before the first write nothing
+        needs finishing, so a stop the caller asked for happens here at once, as a signal's does wherever it lands.
+        Not once writing: a record is then finished first (`check` between records)."""
+        if not self.writing:
+            self.check()
+
     def _handle(self, signum: int, _frame: Any) -> None:
         hangup = signum == getattr(signal, "SIGHUP", None)
-        if not self.writing or (self.requested and not hangup):
+        if not self.writing or (self.signalled and not hangup):
             raise _Stop()
-        if self.requested:
+        if self.signalled:
             return
-        self.requested = True
+        self.signalled = True
         # A second hangup is the terminal going again, not a person asking twice: it does not stop at once.
         again = "" if hangup else " (send it again to stop at once)"
         log.warning("%s: stopping after the request in flight%s", signal.Signals(signum).name, again)
@@ -714,11 +755,15 @@ class SyncRun:
         progress: Progress,
         moved: dict[str, tuple[str, int]] | None = None,
         implied: str | None = None,
+        *,
+        stops: StopSignals | None = None,
     ):
         self.options = options
         self.client = client
         self.ledger = ledger
         self.progress = progress
+        # The run's stop: looked at between the requests that plan it (`StopSignals.before_writes`).
+        self.stops = stops or StopSignals()
         self.as_of = as_of_or_today(options.as_of)
         # The client's counts before the run: the run's figures are those after, so that a client lent to each
         # night's run does not count every earlier night's requests as the night's.
@@ -773,6 +818,7 @@ class SyncRun:
         task = self.progress.task("Listing neighbouring cycles" if neighbours else "Listing Register", unit="trainees")
         with task.waits_shown(self.client.limiter):
             for cycle in sorted(cycles):
+                self.stops.before_writes()
                 self.listed_cycles.add(cycle)
                 began: datetime | None = None
                 try:
@@ -783,6 +829,7 @@ class SyncRun:
                         self.check_provider(trainee)
                         holdings.add(trainee)
                         task.advance()
+                        self.stops.before_writes()
                     began = began or self._at_most_registers(self.client.last_date)  # an empty cycle's one answer
                     if began is not None:
                         self.listing_began.setdefault(cycle, began)
@@ -815,6 +862,7 @@ class SyncRun:
         unlisted: list[dict[str, Any]] = []
         not_found = 0
         for trainee_id in trainee_ids:
+            self.stops.before_writes()
             try:
                 trainee = self.client.get_trainee(trainee_id)
             except NotFound:
@@ -1035,6 +1083,7 @@ class SyncRun:
         for cycle in range(current + 1, current + 1 - self.PROBED_CYCLES, -1):
             if cycle in self.listed_cycles:
                 continue
+            self.stops.before_writes()
             try:
                 items, _meta = self.client.list_trainees(academic_cycle=cycle, per_page=1, page=1)
             except Unprocessable:  # no such cycle in Register: after next year's, or before its first
@@ -1066,10 +1115,10 @@ class SyncRun:
                 result.requests = stats.total - started
                 result.outcome = "unknown"
                 result.errors = [
-                    "Register refused the API token while this record was written; run the same command again with "
+                    "Register refused the API token while this record was written; run the same sync again with "
                     "a token it accepts to finish"
                     if refused
-                    else "stopped while writing this record; run the same command again to finish"
+                    else "stopped while writing this record; run the same sync again to finish"
                 ]
             elif result.outcome == "pending" and result.plan.key:
                 # Nothing went out for it: its in-flight mark (made before a request that was then not sent) would
@@ -1724,7 +1773,7 @@ def _a_draft(trainee_id: str) -> str:
         f"Register holds trainee {trainee_id} as a draft (started in Register, or from Apply), which its duplicate "
         "rule takes for this record: the API cannot submit a draft for a TRN, nor create the trainee beside it. "
         "Submit the draft in Register (the next sync then updates it from the extract), or delete it there if it is "
-        "not wanted; then run the same command again"
+        "not wanted; then run the same sync again"
     )
 
 
@@ -1812,11 +1861,17 @@ def sync_files(
     progress: Progress = SILENT,
     client: RegisterClient | None = None,
     held_lock: StateDirLock | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report.
 
     `held_lock` is the state dir's lock when the caller holds it already (`open_target`'s, for the embedded
-    emulator, whose data is in the state dir); otherwise the run takes it once the inputs are checked."""
+    emulator, whose data is in the state dir); otherwise the run takes it once the inputs are checked.
+
+    `stop`, set from any thread, stops the run as Ctrl-C or SIGTERM does on the main thread (StopSignals): at the
+    next safe point, with `Interrupted` (`by="stop"`) and a report; the next run resumes. A service runs syncs in a
+    worker thread, where no signal handler can be installed (review62 F2)."""
+    _check_sync_arguments(options, progress, stop)
     inputs = input_paths(inputs)
     check_format(options.fmt)
     # Before anything is sent: a sync must be able to say what it did.
@@ -1880,7 +1935,11 @@ def sync_files(
             raise mismatch  # a wrong setting or file, told before the lock, the ledger or any request
 
         if held_lock is not None and not held_lock.holds(options.state_dir):
-            raise ValueError(f"held_lock is not held on the state dir {options.state_dir}")
+            raise ConfigError.naming(
+                "{held_lock} is not the lock of the state dir {state_dir}: give the lock held on that state dir, or "
+                "none (the run then takes it); nothing was sent",
+                state_dir=printable(str(options.state_dir)),
+            )
         with contextlib.ExitStack() as locks:
             if held_lock is None:
                 locks.enter_context(StateDirLock(Path(options.state_dir)))
@@ -1909,12 +1968,25 @@ def sync_files(
                     issues,
                     providers.moved(),
                     providers.sole_provider(),
+                    stop,
                 )
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
                 raise
             finally:
                 ledger.close()
+
+
+def _check_sync_arguments(options: object, progress: object, stop: object) -> None:
+    """`sync_files`' own arguments, refused with a ConfigError before anything is read: a dict of settings in place
+    of `SyncOptions` was an AttributeError, a None `progress` one once the records were read (review62 F5)."""
+    if not isinstance(options, SyncOptions):
+        raise ConfigError.naming(
+            "{options} must be a register_batch.sync.SyncOptions, not {value}", value=type(options).__name__
+        )
+    checked_progress(progress)
+    if stop is not None and not isinstance(stop, threading.Event):
+        raise ConfigError.naming("{stop} must be a threading.Event, not {value}", value=type(stop).__name__)
 
 
 @dataclass(slots=True)
@@ -1951,9 +2023,10 @@ def _run(
     issues: list[tuple[Issue, ...]] | None,
     moved: dict[str, tuple[str, int]] | None = None,
     implied: str | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncResult:
-    stops = StopSignals()
-    run = SyncRun(options, client, ledger, progress, moved, implied)
+    stops = StopSignals(stop)
+    run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops)
     ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
@@ -1974,22 +2047,18 @@ def _run(
             else:
                 _settle_unsent(ledger, planned)
                 _write_all(run, records, planned.results, stops)
-        except KeyboardInterrupt:  # and _Stop
-            why = STOPPED_BY_SIGNAL
-            if not planned.results:
-                # Stopped before the plan (while Register was listed): nothing was sent, and the report still
-                # accounts for every record (docs/dry-run.md, results.csv): not reached, or invalid as always.
-                planned.results = [
-                    _unplanned(records, index, report.is_invalid(index)) for index in range(len(records))
-                ]
+        except (KeyboardInterrupt, StoppedWaiting):  # and _Stop; StoppedWaiting: a listing's wait cut short by it
+            why = _stopped(stops)
+            _account_unplanned(planned, records, report)
         except _STOPS_THE_RUN as exc:
             error = exc.error if isinstance(exc, _Outage) else exc
-            if not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
+            if stops.requested:  # a request cut short by the stop (not retried), not an outage
+                why = _stopped(stops)
+                _account_unplanned(planned, records, report)
+            elif not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
                 raise RegisterUnavailable(
                     f"Register was unavailable ({error}); nothing was written. Run again later."
                 ) from None
-            if stops.requested:  # a request cut short by the stop, not an outage
-                why = STOPPED_BY_SIGNAL
             else:
                 answering = isinstance(error, UNAVAILABLE) and not isinstance(error, Forbidden)  # 403: it answered
                 what = "stopped answering" if answering else "refused"
@@ -2014,10 +2083,27 @@ def _run(
             raise
 
 
+def _stopped(stops: StopSignals) -> dict[str, str]:
+    """Why a stopped run stopped (report.json's sync.stopped); a stop the caller's event asked for is logged, as a
+    signal's is when it lands (library.md: a stop asked for is a warning of the `register_batch` logger)."""
+    why = stops.why
+    if why is STOPPED_BY_CALLER:
+        log.warning("stop event set: the sync stopped at a safe point; run the same sync again to resume")
+    return why
+
+
+def _account_unplanned(planned: _Planned, records: RecordSpool, report: ReportBuilder) -> None:
+    """Stopped before the plan (while Register was listed): nothing was sent, and the report still accounts for every
+    record (docs/dry-run.md, results.csv): not reached, or invalid as always."""
+    if not planned.results:
+        planned.results = [_unplanned(records, index, report.is_invalid(index)) for index in range(len(records))]
+
+
 def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned: _Planned) -> None:
     """Plan every record against what Register lists (and the ledger links), settling nothing and sending no write;
     fills `planned` as it learns (see `_Planned`)."""
     ledger, options = run.ledger, run.options
+    run.stops.before_writes()  # a stop asked for while the records were read: nothing is listed
     valid = [not report.is_invalid(index) for index in range(len(records))]
     cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
     links = ledger.links()  # record key -> the trainee the ledger links it to
@@ -2226,6 +2312,8 @@ def _not_started_in_register(state: str) -> str:
 # report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
 # cut short by one.
 STOPPED_BY_SIGNAL = {"by": "signal", "message": "stopped by Ctrl-C or a signal (SIGTERM, SIGHUP)"}
+# ... and for one stopped by the caller's `stop` event (sync_files(stop=): a service's shutdown, off the main thread).
+STOPPED_BY_CALLER = {"by": "stop", "message": "stopped by the caller (its stop event was set)"}
 
 
 def unanswered_elsewhere(
@@ -2601,7 +2689,7 @@ def _finish(
         sent = SyncResult(report=report, results=results, report_paths={}, requests=requests, interrupted=interrupted)
         stopped = Interrupted.naming(
             "{problem}. The sync {went} but has no report: free space there or use another {report_dir}, then run the "
-            "same command again (nothing is sent twice). {summary}",
+            "same sync again (nothing is sent twice). {summary}",
             problem=str(exc),
             went="stopped part-way" if interrupted else "went through",
             summary=sent.summary_line(),
@@ -2621,7 +2709,7 @@ def _finish(
     if why is not None:
         # The summary line, as a finished run ends with: "N records done" counted the unchanged ones with those written.
         raise Interrupted(
-            f"interrupted; {synced.summary_line()} Run the same command again to resume "
+            f"interrupted; {synced.summary_line()} Run the same sync again to resume "
             f"(report: {paths.get('html', paths['json'])})",
             result=synced,
             by=why["by"],

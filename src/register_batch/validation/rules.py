@@ -63,9 +63,11 @@ def _valid_values(codes: tuple[str, ...]) -> str:
     return f"Example values include {shown}..."
 
 
-@cache
+# The tables below are derived from one ReferenceData and kept on it (ReferenceData.derived), so that they go when it
+# goes: a module-level @cache keyed on it kept every pulled version's lists alive in a service that pulls weekly
+# (review62 F4).
 def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
-    return sorted(reference.codes(list_name))
+    return reference.derived(("sorted_codes", list_name), lambda: sorted(reference.codes(list_name)))
 
 
 # --- presence and length (§3.1, §3.2) -------------------------------------------------------------
@@ -556,9 +558,11 @@ def course_year_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Fi
 _PLAIN_CODE_FIELDS = {f: c for f, c in TRAINEE_CODE_FIELDS.items() if f not in ("training_route", "iqts_country")}
 
 
-@cache
 def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozenset[str]], ...]:
-    return tuple((field, name, reference.codes(name)) for field, name in _PLAIN_CODE_FIELDS.items())
+    return reference.derived(
+        "plain_code_sets",
+        lambda: tuple((field, name, reference.codes(name)) for field, name in _PLAIN_CODE_FIELDS.items()),
+    )
 
 
 @rule(
@@ -661,12 +665,15 @@ _TRAINEE_LISTS = {**TRAINEE_CODE_FIELDS, **dict.fromkeys(DISABILITY_FIELDS, "dis
 _DEGREE_LABEL = "degrees_attributes["
 
 
-@cache
 def _zero_led_lengths(reference: ReferenceData, list_name: str) -> tuple[int, ...]:
     """The lengths of the list's codes a number can stand for with its zeros lost: ASCII digits with a leading 0
     (padding a value always puts a 0 first). Empty for most lists (sex, ethnicity, subjects, countries)."""
-    codes = reference.codes(list_name)
-    return tuple(sorted({len(c) for c in codes if c[:1] == "0" and _ASCII_DIGITS.fullmatch(c)}))
+
+    def lengths() -> tuple[int, ...]:
+        codes = reference.codes(list_name)
+        return tuple(sorted({len(c) for c in codes if c[:1] == "0" and _ASCII_DIGITS.fullmatch(c)}))
+
+    return reference.derived(("zero_led_lengths", list_name), lengths)
 
 
 def _padded_in(value: str, codes: Iterable[str]) -> list[str]:
@@ -1310,12 +1317,14 @@ def iqts_country_is_a_country_code(data: dict[str, Any], facts: Facts) -> list[F
     ]
 
 
-@cache
 def _accepted_routes(reference: ReferenceData, before_2022: bool) -> list[str]:
-    routes = set(reference.codes("training_route")) - REFUSED_ROUTES
-    if before_2022:
-        routes.discard("12")  # provider_led_postgrad has start_year 2022
-    return sorted(routes)
+    def accepted() -> list[str]:
+        routes = set(reference.codes("training_route")) - REFUSED_ROUTES
+        if before_2022:
+            routes.discard("12")  # provider_led_postgrad has start_year 2022
+        return sorted(routes)
+
+    return reference.derived(("accepted_routes", before_2022), accepted)
 
 
 @rule(

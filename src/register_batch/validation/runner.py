@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,13 +13,15 @@ from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
 from register_batch.mapping.loader import CodeTranslation
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
-from register_batch.readers import InputInfo, RawRecord, XmlPart, open_inputs
+from register_batch.readers import InputInfo, RawRecord, XmlPart, csv_layout, open_inputs
+from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
+from register_batch.wording import printable
 
 describe(
     "legacy_code_translated",
@@ -356,6 +359,10 @@ def _blanks_as_none(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value(key, item) for key, item in data.items()}
 
 
+# The formats `Checker.rows` reads rows as: a CSV format's, whose columns the rows are keyed by.
+ROW_FORMATS = ("register-csv", "hesa-csv")
+
+
 class BatchIssuesUnavailable(ConfigError):
     """`Checker.batch_issues()` asked for when it has nothing true to say: a second time (the findings across records
     are made once, and what they are made from is freed as they are read), before `records()` has been walked to its
@@ -367,7 +374,8 @@ class BatchIssuesUnavailable(ConfigError):
 class Checker:
     """Streams inputs through read -> map -> validate, and finds duplicates across the whole batch.
 
-    Iterate `records(paths)`; afterwards `inputs` describes each file and `batch_issues()` gives the
+    Iterate `records(paths)`, or `rows(...)` for records your code holds; afterwards `inputs` describes each input and
+    `batch_issues()` gives the
     findings across records (duplicates; records of a provider other than `ukprn`'s) as (batch index, issue), once
     (BatchIssuesUnavailable otherwise). The duplicate finder keeps a temporary file until `batch_issues()` has been
     read to its end: use the checker as a context manager (or call `close()`) so that a walk left early, or an input
@@ -535,6 +543,51 @@ class Checker:
         self._walks += 1
         try:
             for info, raw in self.raw_records(paths):
+                record = check(info, raw)
+                tally(record)
+                yield record
+        finally:
+            self._walks -= 1
+
+    def rows(
+        self, rows: Iterable[Mapping[str, str | None]], *, fmt: str = "register-csv", name: str = "<records>"
+    ) -> Iterator[TraineeRecord]:
+        """Records your own code holds (rows from an SRS's database), mapped and validated as a file's are, without
+        a file: each row a mapping keyed by `fmt`'s CSV columns (register-csv: Register's bulk-add template; hesa-csv:
+        HESA's names), read by the CSV reader's code (readers/csv.py `read_mappings`), so the record is the one that
+        row written as a CSV would give. Values are text as your code holds it, trimmed: None or blank is no value, and
+        a CSV cell's conventions do not apply (a surname `Null`, a name `'Ofa` are those names). One record per row,
+        its SourceRef `name` and the row's number from 1 (no line); `name` is also the input's path in `inputs`. The
+        records count towards `batch_issues()` and `finish_inputs()` as a file's do.
+
+        ConfigError for another `fmt`, a row that is not a mapping, or a key or value that is not a str (None for no
+        value); UnusableInput, naming the row, for a key that is no column of `fmt` (as a CSV header's is refused).
+        """
+        if fmt not in ROW_FORMATS:
+            raise ConfigError(
+                f"fmt {fmt!r} is no format rows are read as: they are keyed by the columns of "
+                f"{' or '.join(ROW_FORMATS)}"
+            ).marking(fmt="fmt")
+        if not isinstance(name, str):
+            raise ConfigError(f"the name of rows is text (str), not of type {type(name).__name__}")
+        if isinstance(rows, Mapping):  # iterated, its keys would be taken for rows
+            raise ConfigError(
+                "rows are an iterable of mappings, one per record, not one mapping given bare: put it in a list"
+            )
+        if isinstance(rows, (str, bytes, os.PathLike)):
+            raise ConfigError(
+                f"rows are an iterable of mappings, one per record, not of type {type(rows).__name__}: to read a file, "
+                "give its path to records()"
+            )
+        return self._rows(rows, fmt, printable(name))  # shown as a file's name is, on one line
+
+    def _rows(self, rows: Iterable[Mapping[str, str | None]], fmt: str, name: str) -> Iterator[TraineeRecord]:
+        check, tally = self.check, self.tally
+        self._walks += 1
+        try:
+            info = InputInfo(path=name, format=fmt)
+            self.inputs.append(info)
+            for raw in read_mappings(rows, info, csv_layout(fmt, self.mapping)):
                 record = check(info, raw)
                 tally(record)
                 yield record

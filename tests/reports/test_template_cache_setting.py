@@ -1,0 +1,66 @@
+"""REGISTER_BATCH_TEMPLATE_CACHE turns off, or moves, the compiled report.html template a library call otherwise
+writes into the user's cache folder (review62 F7): a service with a read-only home, or a hardened container that must
+hold no Python code written at run time, had no way to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from register_batch.reports import html_report, template_cache
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh XDG_CACHE_HOME, and the page's Jinja environment as a new process finds it (nothing compiled)."""
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    env = html_report._ENV
+    kept = env.bytecode_cache
+    env.bytecode_cache = None
+    env.cache.clear()
+    yield home
+    env.bytecode_cache = kept
+    env.cache.clear()
+
+
+def compiled_under(folder: Path) -> list[Path]:
+    return sorted(folder.glob("**/templates-jinja*/*"))
+
+
+@pytest.mark.parametrize("off", ["off", "OFF", "0", "no"])
+def test_off_writes_no_compiled_template_and_the_page_is_the_same(
+    cache_home, validation_builder, tmp_path, monkeypatch, off
+):
+    validation_builder.write(tmp_path / "cached")
+    assert compiled_under(cache_home)
+    for compiled in compiled_under(cache_home):
+        compiled.unlink()
+    monkeypatch.setenv(template_cache.CACHE_ENV, off)
+    html_report._ENV.bytecode_cache = None  # a new process
+    html_report._ENV.cache.clear()
+    validation_builder.write(tmp_path / "uncached")
+    assert compiled_under(cache_home) == []
+    assert html_report._ENV.bytecode_cache is template_cache.NO_CACHE
+    page = (tmp_path / "uncached" / "report.html").read_bytes()
+    assert page == (tmp_path / "cached" / "report.html").read_bytes()
+
+
+def test_a_folder_keeps_the_compiled_template_there_not_in_the_cache_folder(
+    cache_home, validation_builder, tmp_path, monkeypatch
+):
+    elsewhere = tmp_path / "service-cache"
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(elsewhere))
+    validation_builder.write(tmp_path / "reports")
+    assert compiled_under(cache_home) == []
+    [compiled] = compiled_under(elsewhere)
+    assert compiled.parent.parent == elsewhere
+
+
+def test_unset_or_empty_is_the_cache_folder(tmp_path):
+    home = {"XDG_CACHE_HOME": str(tmp_path)}
+    assert template_cache.cache_folder(home) == tmp_path / "register-batch"
+    assert template_cache.cache_folder({**home, template_cache.CACHE_ENV: " "}) == tmp_path / "register-batch"
+    assert template_cache.cache_folder({**home, template_cache.CACHE_ENV: "off"}) is None
