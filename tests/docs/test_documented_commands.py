@@ -579,13 +579,23 @@ def test_documented_commands_run_as_documented(page: Path, tmp_path: Path) -> No
         pytest.fail("\n\n".join(run.failures), pytrace=False)
 
 
+# A fenced code block: its fence's indent is spaces or tabs on the fence's own line. `\s*` there reached back over
+# blank lines, so an opener after a blank line took the next fence after a blank line (the next block's opener) as
+# its closer, and the prose between, headings and all, was dropped as code.
+_CODE_BLOCK = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", flags=re.MULTILINE | re.DOTALL)
+
+
+def without_code_blocks(text: str) -> str:
+    return _CODE_BLOCK.sub("", text)
+
+
 def test_inline_options_exist() -> None:
     """Every `--option` written in backticks in the pages is an option of some register-batch command."""
     known = known_options() | set(OTHER_TOOL_OPTIONS)
     unknown = []
     for page in documented_pages():
         text = page.read_text(encoding="utf-8")
-        prose = re.sub(r"^(\s*)(`{3,}|~{3,}).*?^\1\2\s*$", "", text, flags=re.MULTILINE | re.DOTALL)
+        prose = without_code_blocks(text)
         for code in re.findall(r"`([^`\n]+)`", prose):
             for option in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", code):
                 if option not in known:
@@ -602,7 +612,7 @@ def github_anchor(heading: str) -> str:
 
 
 def anchors_of(page: Path) -> set[str]:
-    text = re.sub(r"^(\s*)(`{3,}|~{3,}).*?^\1\2\s*$", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+    text = without_code_blocks(page.read_text(encoding="utf-8"))
     return {github_anchor(m) for m in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)}
 
 
@@ -610,7 +620,7 @@ def test_links_between_pages_resolve() -> None:
     """Every relative link in docs/*.md points at a page that exists, and at a heading that exists in it."""
     broken = []
     for page in sorted(DOCS.glob("*.md")):
-        text = re.sub(r"^(\s*)(`{3,}|~{3,}).*?^\1\2\s*$", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+        text = without_code_blocks(page.read_text(encoding="utf-8"))
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
             if re.match(r"^[a-z]+:", target):
                 continue
