@@ -370,46 +370,105 @@ A_SYMLINK = (
     "to, one could lead it into a file of theirs"
 )
 NOT_REGULAR = "it is not a regular file (a folder, a device, a pipe or a socket)"
+# What to do about a second name is the caller's to say (a state dir restored with `cp -al` is copied without links;
+# a shared rate budget's is left alone): the folder is often the user's own, so "a folder of your own" is no answer.
 A_HARD_LINK = "it is not a file of its own: it has a second name (a hard link), and a write would change that file too"
 ANOTHER_USERS = "it is another user's file (uid {uid}), and that user could read and change what is written to it"
 # SQLite's companions of a database file, each holding its pages: the write-ahead log and its index (WAL mode), and
 # the rollback journal, which SQLite plays back into the database when it finds one (a planted one would edit it).
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+# Whose file may be written as one's own (review61 F1, review63 F1): a file this very open created (O_CREAT|O_EXCL
+# succeeded), whatever owner the file system then reports; and a file found there that is this user's, or the
+# owner's of the folder holding it, who could replace the folder's files anyway. A file system that maps owners
+# (NFS with root_squash or a failed NFSv4 id mapping showing `nobody`, CIFS with `uid=`, FUSE) shows the folder and
+# its files as one other user, and works; another user's file planted in a folder they do not own (a shared
+# folder, one of yours others may write to) is still refused, as are links and second names.
 
 
-def _not_its_own(status: os.stat_result, *, owner: bool) -> str | None:
+def _not_its_own(
+    status: os.stat_result, *, owner: bool, created: bool = False, folder_owner: int | None = None
+) -> str | None:
     """Why a file opened (`status`) is not to be written as one of this user's, or None: not a regular file, one
-    with a second name, or, with `owner`, another user's (Windows has no uid: its folders' ACLs decide)."""
+    with a second name, or, with `owner`, another user's by the rule above (Windows has no uid: its folders' ACLs
+    decide). `created`: this open made it; `folder_owner`: the uid of the folder it was opened in."""
     if not stat.S_ISREG(status.st_mode):
         return NOT_REGULAR
     if status.st_nlink != 1:
         return A_HARD_LINK
-    if owner and POSIX_PERMISSIONS and status.st_uid != os.geteuid():
+    if owner and POSIX_PERMISSIONS and not created and status.st_uid not in (os.geteuid(), folder_owner):
         return ANOTHER_USERS.format(uid=status.st_uid)
     return None
 
 
-def file_of_its_own(fd: int, path: StrPath, *, owner: bool = True) -> os.stat_result:
+def file_of_its_own(
+    fd: int, path: StrPath, *, owner: bool = True, created: bool = False, folder_owner: int | None = None
+) -> os.stat_result:
     """The status of the file open as `fd`, if it is a regular file with no other name and, with `owner`, this
-    user's; otherwise `fd` is closed and OSError(EPERM) says why. Looked at through the descriptor, not the name:
-    the file checked is the file open. Where other users may write to the folder, one of them could have put there a
-    file of theirs (which they could then read) or a second name of a file of yours (which would be overwritten)."""
+    user's (or one this open `created`, or the `folder_owner`'s: the rule above); otherwise `fd` is closed and
+    OSError(EPERM) says why. Looked at through the descriptor, not the name: the file checked is the file open.
+    Where other users may write to the folder, one of them could have put there a file of theirs (which they could
+    then read) or a second name of a file of yours (which would be overwritten)."""
     status = os.fstat(fd)
-    why = _not_its_own(status, owner=owner)
+    why = _not_its_own(status, owner=owner, created=created, folder_owner=folder_owner)
     if why is None:
         return status
     os.close(fd)
     raise OSError(errno.EPERM, why, os.fspath(path))
 
 
+# Where a file can be opened relative to its folder's descriptor (not Windows): the folder whose owner is compared is
+# then the very folder the file was opened in. O_PATH (Linux) opens a folder this user may enter but not list.
+_IN_FOLDER = POSIX_PERMISSIONS and os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+_FOLDER_OPEN = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0)
+
+
+def _open_private(path: StrPath, flags: int, *, create: bool) -> tuple[int, bool, int | None]:
+    """Open `path` with `flags` (with `create`, made here if it is not there): its descriptor, whether this open
+    created it (O_CREAT|O_EXCL), and the uid of the folder it was opened in (None where files have no uid, or the
+    folder cannot be opened: then only this user's files are, as before). An OSError names `path` whole."""
+    name = os.fspath(path)
+    folder_fd = None
+    if _IN_FOLDER:
+        with contextlib.suppress(PermissionError):  # a folder this user may enter, not list (no O_PATH): by name
+            folder_fd = os.open(os.path.dirname(name) or ".", _FOLDER_OPEN)
+    if folder_fd is None:
+        fd, created = _open_or_make(name, flags, create=create, folder=None)
+        return fd, created, None
+    try:
+        folder_owner = os.fstat(folder_fd).st_uid
+        fd, created = _open_or_make(os.path.basename(name), flags, create=create, folder=folder_fd)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, name) from None
+    finally:
+        os.close(folder_fd)
+    return fd, created, folder_owner
+
+
+def _open_or_make(name: str, flags: int, *, create: bool, folder: int | None) -> tuple[int, bool]:
+    """Make `name` (O_EXCL: this open made it) or, when it is there already (or not to be created), open it: the
+    descriptor and whether it was made here. A file removed between the two tries is made again (a few times)."""
+    for _ in range(3):
+        if create:
+            try:
+                return os.open(name, flags | os.O_CREAT | os.O_EXCL, FILE_MODE, dir_fd=folder), True
+            except FileExistsError:  # there already, or a link at its name (O_EXCL follows none)
+                pass
+        try:
+            return os.open(name, flags, dir_fd=folder), False
+        except FileNotFoundError:
+            if not create:
+                raise
+    return os.open(name, flags | os.O_CREAT, FILE_MODE, dir_fd=folder), False
+
+
 def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None:
     """Open, or (with `create`) make owner-only, a file of personal data that a library writes by its name (SQLite),
     never through a symbolic link, and tighten it to 0600 when it is this user's; refused (UnwritableOutput, its
     `problem` one of the clauses above) when it is a link, not a regular file, has a second name or is another
-    user's (review61 F1). Its status, or None when it is not there and not to be created."""
-    flags = _PRIVATE_OPEN | (os.O_CREAT if create else 0)
+    user's by the rule above (review61 F1, review63 F1). Its status, or None when it is not there and not to be
+    created."""
     try:
-        fd = os.open(path, flags, FILE_MODE)
+        fd, created, folder_owner = _open_private(path, _PRIVATE_OPEN, create=create)
     except OSError as exc:
         if os.path.islink(path):  # ELOOP on Linux; EMLINK, EFTYPE on the BSDs; a link to nothing on Windows
             raise UnwritableOutput(path, A_SYMLINK) from None
@@ -419,17 +478,27 @@ def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None
             return None
         raise
     try:
-        status = file_of_its_own(fd, path)
+        status = file_of_its_own(fd, path, created=created, folder_owner=folder_owner)
     except OSError as exc:  # fd closed
         raise UnwritableOutput(path, exc.strerror or str(exc)) from None
     try:
-        if stat.S_IMODE(status.st_mode) & 0o077:  # ours, made by an older version or copied in
-            set_mode(fd, FILE_MODE)
+        if stat.S_IMODE(status.st_mode) & 0o077:  # made by an older version, or copied in
+            _tighten_open(fd, status)
     finally:
         os.close(fd)
     if os.path.islink(path):  # Windows, which has no O_NOFOLLOW
         raise UnwritableOutput(path, A_SYMLINK)
     return status
+
+
+def _tighten_open(fd: int, status: os.stat_result) -> None:
+    """Make the open file 0600. A file the file system shows as another user's (a mount that maps owners, the rule
+    above) may refuse it (EPERM): its mode is then the mount's to give, as it is for every file there."""
+    try:
+        set_mode(fd, FILE_MODE)
+    except PermissionError:
+        if not POSIX_PERMISSIONS or status.st_uid == os.geteuid():
+            raise
 
 
 def private_database(path: StrPath) -> tuple[object, ...]:

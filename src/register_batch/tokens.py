@@ -173,12 +173,13 @@ NOT_A_TOKENS = re.compile("[^\x21-\x7e]")
 _A_TOKENS = re.compile("[\x21-\x7e]")
 
 
-def _runs(folded: str, token: str) -> Iterator[tuple[int, int]]:
+def _runs(folded: str, token: str, *, whole: bool = False) -> Iterator[tuple[int, int]]:
     """The spans of `folded` (lower-cased, holding only characters a token may) that are MASKED_RUN or more
-    consecutive characters of `token` (lower-cased). Every such run holds whole one of the token's pieces of half that
-    length that start at a multiple of it: each piece is searched for (`str.find`, fast on a long answer), and every
-    place found is widened as far as it goes on matching."""
-    half = MASKED_RUN // 2
+    consecutive characters of `token` (lower-cased), or with `whole` the whole token. Every such run holds whole one
+    of the token's pieces of half that length that start at a multiple of it: each piece is searched for
+    (`str.find`, fast on a long answer), and every place found is widened as far as it goes on matching."""
+    shortest = len(token) if whole else MASKED_RUN
+    half = shortest // 2
     for start in range(0, len(token) - half + 1, half):
         piece = token[start : start + half]
         found = folded.find(piece)
@@ -188,29 +189,34 @@ def _runs(folded: str, token: str) -> Iterator[tuple[int, int]]:
                 left, at = left - 1, at - 1
             while right < len(folded) and end < len(token) and folded[right] == token[end]:
                 right, end = right + 1, end + 1
-            if right - left >= MASKED_RUN:
+            if right - left >= shortest:
                 yield left, right
             found = folded.find(piece, found + 1)
 
 
-def quotes_token(text: str, token: str, *, reduced: bool = False) -> bool:
+def quotes_token(text: str, token: str, *, reduced: bool = False, whole: bool = False) -> bool:
     """Whether `text` holds a run of `token` that `masked_token` masks (none for a token shorter than MASKED_FROM).
     `reduced`: `text` holds only characters a token may (a long answer's, NOT_A_TOKENS dropped by the caller)."""
     if len(token) < MASKED_FROM:
         return False
-    return next(_runs((text if reduced else NOT_A_TOKENS.sub("", text)).lower(), token.lower()), None) is not None
+    folded = (text if reduced else NOT_A_TOKENS.sub("", text)).lower()
+    return next(_runs(folded, token.lower(), whole=whole), None) is not None
 
 
-def masked_token(text: str, token: str) -> str:
+def masked_token(text: str, token: str, *, whole: bool = False) -> str:
     """`text` with every run of MASKED_RUN or more characters of `token` in it (in any case, and with characters no
     token holds between its own: see NOT_A_TOKENS) replaced by MASK; the rest of the text kept as it was. The one
-    masking function: Register's answers (api/client.py) and the log lines of -vv (`TokenMask`) go through it."""
-    if not quotes_token(text, token):
+    masking function: Register's answers (api/client.py) and the log lines of -vv (`TokenMask`) go through it.
+    `whole`: only the whole token (in any case, spread as above), for Register's data in a successful answer, which
+    a run of the token may match by chance (a made-up token holding a HUSID): masked, it changed the data (review63
+    F2). Runs are masked in what is shown: error messages, log lines."""
+    if not quotes_token(text, token, whole=whole):
         return text
     kept = [found.start() for found in _A_TOKENS.finditer(text)]  # where each character a token may hold is
     folded = "".join(text[i] for i in kept).lower()
     merged: list[list[int]] = []  # the spans of `text` to mask, in order, those that overlap or touch made one
-    for left, right in sorted((kept[left], kept[right - 1] + 1) for left, right in _runs(folded, token.lower())):
+    spans = _runs(folded, token.lower(), whole=whole)
+    for left, right in sorted((kept[left], kept[right - 1] + 1) for left, right in spans):
         if merged and left <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], right)
         else:

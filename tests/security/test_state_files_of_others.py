@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -133,9 +134,13 @@ def test_a_hard_link_to_a_file_of_yours_at_the_ledger_is_refused_and_the_file_un
     yours.write_text("your own notes\n")
     state = shared_folder(tmp_path / "state")
     os.link(yours, state / "ledger.sqlite3")
-    with pytest.raises(ConfigError, match="it is not a file of its own: it has a second name"):
+    with pytest.raises(ConfigError, match="it is not a file of its own: it has a second name") as caught:
         Ledger(state, "http://127.0.0.1:1")
     assert yours.read_text() == "your own notes\n"
+    # A state dir copied with `cp -al` is the usual cause, in a folder of your own: another one is no answer.
+    assert str(caught.value).endswith(
+        "Copy the state_dir without links (`cp -a`, not `cp -al`), or remove the other name; nothing was sent"
+    )
 
 
 @AS_ROOT
@@ -193,3 +198,27 @@ def test_a_folder_at_the_ledgers_name_is_refused_in_one_line(tmp_path):
     (state / "ledger.sqlite3").mkdir(parents=True)
     with pytest.raises(ConfigError, match="for the sync ledger: it is not a regular file"):
         Ledger(state, "http://127.0.0.1:1")
+
+
+def test_a_state_dir_copied_as_hard_links_is_refused_with_advice_to_copy_it_without_links(tmp_path):
+    """`cp -al` (or a snapshot tool's links) of a state dir of your own: a write would change the copy too, so it is
+    refused, but "use a folder of your own" was no answer, as the folder is your own (review63 F3)."""
+    state = tmp_path / "state"
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 0, stderr
+    linked = tmp_path / "linked"
+    subprocess.run(["cp", "-al", str(state), str(linked)], check=True)
+    before = (state / "register" / "register.sqlite3").read_bytes()
+    code, stderr = embedded_sync(tmp_path, linked)
+    assert code == 2, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert "it is not a file of its own: it has a second name (a hard link)" in last, last
+    assert last.endswith(
+        "Copy it without links (for a sync's embedded emulator, the whole state dir: `cp -a`, not `cp -al`), or "
+        "remove its other name"
+    ), last
+    assert "of your own" not in last
+    assert (state / "register" / "register.sqlite3").read_bytes() == before
+    subprocess.run(["cp", "-a", str(state), str(tmp_path / "copied")], check=True)  # what it says to do works
+    code, stderr = embedded_sync(tmp_path, tmp_path / "copied")
+    assert code == 0, stderr

@@ -3,7 +3,8 @@
 The rows are read by the CSV reader's own code (readers/csv.py `read_mappings`, `cell_fields`): each row gives the
 RawRecord, and so the record, issues and batch issues, that the same row in a CSV file gives. Values are taken as they
 are, trimmed: a CSV cell's conventions (one leading apostrophe off, a bare NULL for no value: hesa-formats.md §3.3,
-§1.4) are the file's, so a surname `Null` and a name `'Ofa` are those names.
+§1.4) are the file's, so a name `'Ofa` is that name, and so is a surname `Null` in Register's CSV. In HESA's, NULL is
+no value in rows as in a file (review63 F4): HESA writes it for every value left out, and has no text Null.
 """
 
 from __future__ import annotations
@@ -138,25 +139,28 @@ def one_clean_row(tmp_path: Path, fmt: str) -> dict[str, str | None]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_values_are_taken_as_they_are_not_as_csv_cells(tmp_path, fmt):
-    """A surname Null and a name 'Ofa are those names; spaces around are trimmed, and blank is no value."""
+    """A name 'Ofa is that name, and in Register's CSV a surname Null too (in HESA's, NULL is no value: the next
+    tests); spaces around are trimmed, and blank is no value."""
     forenames, surname = NAMES[fmt]
     row = one_clean_row(tmp_path, fmt)
+    null = "Null" if fmt == "register-csv" else "Nulla"  # a surname HESA can hold
     given = [
-        {**row, surname: "Null", forenames: "'Ofa"},
-        {**row, surname: " NULL ", forenames: "  ''Ofa "},
+        {**row, surname: null, forenames: "'Ofa"},
+        {**row, surname: f" {null.upper()} ", forenames: "  ''Ofa "},
         {**row, surname: "   ", forenames: ""},
     ]
     with Checker(as_of=AS_OF) as checker:
         first, second, third = checker.rows(given, fmt=fmt)
-    assert (first.data["first_names"], first.data["last_name"]) == ("'Ofa", "Null")
-    assert (second.data["first_names"], second.data["last_name"]) == ("''Ofa", "NULL")
+    assert (first.data["first_names"], first.data["last_name"]) == ("'Ofa", null)
+    assert (second.data["first_names"], second.data["last_name"]) == ("''Ofa", null.upper())
     assert [issue.code for issue in first.issues + second.issues] == []
     assert "last_name" not in third.data and "first_names" not in third.data
     assert {(issue.code, issue.field) for issue in third.issues} >= {
         ("required", "first_names"),
         ("required", "last_name"),
     }
-    # As cells, the same texts are read otherwise: a bare Null is no value, and one apostrophe comes off.
+    # As cells, the same texts are read otherwise: one apostrophe comes off (and in Register's CSV a bare Null is no
+    # value).
     unprotected = tmp_path / "cells.csv"
     with unprotected.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, list(row))
@@ -164,7 +168,8 @@ def test_values_are_taken_as_they_are_not_as_csv_cells(tmp_path, fmt):
         writer.writerow(given[0])
     with Checker(fmt=fmt, as_of=AS_OF) as checker:
         [read] = checker.records([unprotected])
-    assert (read.data.get("first_names"), read.data.get("last_name")) == ("Ofa", None)
+    cell_surname = None if fmt == "register-csv" else null
+    assert (read.data.get("first_names"), read.data.get("last_name")) == ("Ofa", cell_surname)
 
 
 def test_a_register_csv_written_with_protect_reads_back_as_the_rows(tmp_path):
@@ -181,21 +186,34 @@ def test_a_register_csv_written_with_protect_reads_back_as_the_rows(tmp_path):
         assert [as_mapped(r) for r in from_rows.rows(rows)] == [as_mapped(r) for r in from_file.records([written])]
 
 
-def test_a_hesa_named_csv_cannot_hold_the_text_null_but_a_row_can(tmp_path):
-    """In a HESA-named CSV NULL is no value, with an apostrophe or not (hesa-formats.md §1.4): no file can give a
-    surname Null, and a row gives it as it is."""
+def test_in_hesa_named_rows_null_is_no_value_as_in_a_hesa_named_csv(tmp_path):
+    """In a HESA-named CSV NULL is no value, with an apostrophe or not, in any case (hesa-formats.md §1.4): no file
+    can give a surname Null, and a row reads it as the file does (review63 F4). It was text in rows: every code and
+    date a HESA export leaves out, NULL, was then an invalid value."""
     row = one_clean_row(tmp_path, "hesa-csv")
+    nulls = {"F_SURNAME": "Null", "F_NIN": " null ", "F_DISABLE2": "NULL", "F_ITTPHSC": "NULL"}
     written = tmp_path / "written.csv"
     with written.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(list(row))
-        writer.writerow([protect(value) for value in {**row, "F_SURNAME": "Null"}.values()])
+        writer.writerow([protect(value) for value in {**row, **nulls}.values()])
     with Checker(fmt="hesa-csv", as_of=AS_OF) as checker:
         [read] = checker.records([written])
     assert "last_name" not in read.data
     with Checker(as_of=AS_OF) as checker:
-        [record] = checker.rows([{**row, "F_SURNAME": "Null"}], fmt="hesa-csv")
-    assert record.data["last_name"] == "Null"
+        [record] = checker.rows([{**row, **nulls}], fmt="hesa-csv")
+    assert "last_name" not in record.data
+    assert as_mapped(record) == as_mapped(read)
+    assert [said(issue) for issue in record.issues] == [said(issue) for issue in read.issues]
+    assert not [issue for issue in record.issues if "NULL" in (issue.message or "").upper()]
+
+
+def test_in_register_csv_rows_null_stays_text(tmp_path):
+    """Register's CSV can hold the text Null (a protected `'Null`, §5 item 31): a row's surname Null is that name."""
+    row = one_clean_row(tmp_path, "register-csv")
+    with Checker(as_of=AS_OF) as checker:
+        [record] = checker.rows([{**row, "last_name": "NULL"}])
+    assert record.data["last_name"] == "NULL"
 
 
 @pytest.mark.parametrize(

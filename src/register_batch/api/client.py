@@ -148,22 +148,24 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_A_TOKENS_BYTES = bytes([*range(0x21), *range(0x7F, 0x100)])
 
 
-def _quotes(content: bytes, token: str) -> bool:
+def _quotes(content: bytes, token: str, *, whole: bool = False) -> bool:
     """Whether an answer's bytes hold what `tokens.masked_token` masks (the token, or a run of twelve or more of its
-    characters, in any case): as it is, or JSON-escaped (a `/` may be written `\\/`, and any character `\\uXXXX`),
-    or spread by characters no token holds, raw or escaped. Only then is the answer's JSON searched through
-    (`_masked`): a server that escapes every non-ASCII character would otherwise have every page copied."""
+    characters, in any case; with `whole`, the whole token only): as it is, or JSON-escaped (a `/` may be written
+    `\\/`, and any character `\\uXXXX`), or spread by characters no token holds, raw or escaped. Only then is the
+    answer's JSON searched through (`_masked`): a server that escapes every non-ASCII character would otherwise have
+    every page copied."""
     # A token's characters are printable ASCII (a Bearer token's, tokens.py): any other character, raw or escaped, is
-    # dropped, as what may sit between them unseen. Dropping the raw ones costs a quarter of reading the JSON (23 ms
-    # for a listing page of 5,000 trainees, 4 MB): milliseconds a run, beside its requests' seconds.
+    # dropped, as what may sit between them unseen. Measured on a listing page of 5,000 trainees (14 MB, read by
+    # json.loads in 73 ms), with a random 64-character token: 20 ms for the whole token (a success's look), 77 ms for
+    # runs of it (an error's; review63 F2). Milliseconds a run, beside its requests' seconds.
     content = content.translate(None, _NOT_A_TOKENS_BYTES)
-    if quotes_token(content.decode("ascii"), token, reduced=True):
+    if quotes_token(content.decode("ascii"), token, reduced=True, whole=whole):
         return True
     if b"\\" not in content:
         return False
     unescaped = _JSON_ESCAPE.sub(_escaped_byte, content.replace(b"\\/", b"/"))
     # a line break or tab, `\\n` `\\t`, between its characters
-    return quotes_token(_SHORT_ESCAPE.sub(b"", unescaped).decode("ascii"), token, reduced=True)
+    return quotes_token(_SHORT_ESCAPE.sub(b"", unescaped).decode("ascii"), token, reduced=True, whole=whole)
 
 
 def _escaped_byte(escape: re.Match[bytes]) -> bytes:
@@ -171,15 +173,16 @@ def _escaped_byte(escape: re.Match[bytes]) -> bytes:
     return bytes([code]) if 0x21 <= code <= 0x7E else b""
 
 
-def _masked(value: Any, token: str) -> Any:
+def _masked(value: Any, token: str, *, whole: bool = False) -> Any:
     """`value` (an answer's JSON, or its text) with the token masked in every text in it (`tokens.masked_token`:
-    the token, or a run of twelve or more of its characters, in any case), as Secret shows it."""
+    the token, or a run of twelve or more of its characters, in any case; with `whole`, the whole token only), as
+    Secret shows it."""
     if isinstance(value, str):
-        return masked_token(value, token)
+        return masked_token(value, token, whole=whole)
     if isinstance(value, list):
-        return [_masked(item, token) for item in value]
+        return [_masked(item, token, whole=whole) for item in value]
     if isinstance(value, dict):
-        return {_masked(key, token): _masked(item, token) for key, item in value.items()}
+        return {_masked(key, token, whole=whole): _masked(item, token, whole=whole) for key, item in value.items()}
     return value
 
 
@@ -479,11 +482,15 @@ class RegisterClient:
             raise RateLimited(method, path, retry_after)
         parsed = _parsed(response.content)
         token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
-        if token is not None and (isinstance(parsed, str) or _quotes(response.content, token)):
+        # A success's data is Register's, and is used (compared, exported): only the whole token is masked in it. A
+        # run of twelve matched a HUSID of a made-up token's, which then read ******** (review63 F2). Runs of it are
+        # masked in what is shown: an error's messages and body (here and `_refusal`), log lines (TokenMask).
+        whole = 200 <= status < 300
+        if token is not None and (isinstance(parsed, str) or _quotes(response.content, token, whole=whole)):
             # A gateway or a server in debug mode quoting the Authorization header back: its messages go to the
             # output, the ledger and the reports, and the token must not go with them.
             try:
-                parsed = _masked(parsed, token)
+                parsed = _masked(parsed, token, whole=whole)
             except RecursionError:  # JSON nested deeper than masking it can go (a few hundred levels): not Register's
                 raise ServerError(
                     method, path, status, ["the answer was nested too deep (not Register's answer?)"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import json
 import logging
 import math
@@ -112,31 +113,75 @@ def shared_budget_file(host: str, *, loopback: bool, environ: Mapping[str, str] 
     """The file through which this user's register-batch processes sending to `host` share one budget.
 
     None for this machine (the emulator) unless REGISTER_BATCH_RATE_DIR names a folder, and when that
-    setting is `off`.
+    setting is `off`; None too, said once, when sharing is meant but no folder can be named (`budget_unplaced`).
     """
+    budget, problem = _budget_file(host, loopback=loopback, environ=os.environ if environ is None else environ)
+    if problem is not None:
+        _say_unshared(problem)
+    return budget
+
+
+def budget_unplaced(host: str | None, *, loopback: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a budget shared with this user's other processes is meant for `host` (REGISTER_BATCH_RATE_DIR not
+    `off`; a folder named there, or a service on another machine) but no folder can be named for it: no home folder
+    (a service account's `/nonexistent`), or `~/x` with none known. A sync then takes its provider lock elsewhere
+    (sync/ledger.py `fallback_lock_folder`): it must not lose it without a word (review60 F1)."""
     environ = os.environ if environ is None else environ
+    return _budget_file(host or "", loopback=loopback, environ=environ)[1] is not None
+
+
+def _budget_file(host: str, *, loopback: bool, environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """`shared_budget_file`, and why there is none when one is meant (the warning it gives), unsaid."""
     setting = _rate_dir_setting(environ)
     folder: Path | None
     if setting is None:
-        return None
+        return None, None
     if setting:
         try:
             folder = home_expanded(setting)
         except ConfigError as exc:  # `~/x` with no home known: not `/x`
-            log.warning("%s: %s; this run keeps its own budget", RATE_DIR_ENV, exc)
-            return None
+            return None, f"{RATE_DIR_ENV}: {exc}; this run keeps its own budget"
     elif loopback:
-        return None
+        return None, None
     else:
         folder = user_cache_dir(environ)
         if folder is None:
-            log.warning(
+            return None, (
                 "no home folder to keep the rate budget shared with other register-batch processes in (set "
-                "%s or XDG_CACHE_HOME); this run keeps its own budget",
-                RATE_DIR_ENV,
+                f"{RATE_DIR_ENV} or XDG_CACHE_HOME); this run keeps its own budget"
             )
-            return None
-    return folder / f"rate-{host_file_name(host)}.json"
+    return folder / f"rate-{host_file_name(host)}.json", None
+
+
+# Where the warnings that a budget is not shared go while a sync makes its client (`held_budget_notes`): said with
+# the provider lock's own news in one line, rather than as they arise.
+_HELD_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("held_budget_notes", default=None)
+
+
+@contextlib.contextmanager
+def held_budget_notes(notes: list[str]) -> Iterator[list[str]]:
+    """Within the block (this thread's), a warning that the rate budget is not shared (each ends "this run keeps its
+    own budget") is added to `notes` instead of logged: a sync says it once, with where its provider lock went
+    (sync/runner.py), and `say_budget_notes` says those it did not."""
+    token = _HELD_NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _HELD_NOTES.reset(token)
+
+
+def say_budget_notes(notes: list[str]) -> None:
+    """Log the notes `held_budget_notes` kept and nobody has said yet, as they would have been; empties `notes`."""
+    while notes:
+        log.warning("%s", notes.pop(0))
+
+
+def _say_unshared(message: str) -> None:
+    held = _HELD_NOTES.get()
+    if held is None:
+        log.warning("%s", message)
+    else:
+        held.append(message)
 
 
 def host_file_name(host: str | None) -> str:
@@ -172,6 +217,9 @@ class RateLimiter:
         self.margin = min(0.25, period * 0.02) if margin is None else margin
         self.shared_file = Path(shared_file) if shared_file else None
         self.shared_by_accounts = False  # the file's folder is one user accounts share (REGISTER_BATCH_RATE_DIR)
+        # Why a budget meant to be shared is not (or no longer) shared: its file could not be used. A sync then
+        # takes its provider lock in another folder (sync/runner.py), or says it has none.
+        self.unshared: str | None = None
         self._clock = clock
         self._sleep = sleep
         # Told of each wait before it starts (seconds, and whether Register asked for it with a 429): progress says
@@ -214,12 +262,12 @@ class RateLimiter:
         self.shared_by_accounts = accounts
 
     def _unshare(self, path: Path, exc: OSError | UnwritableOutput) -> None:
-        log.warning(
-            "cannot use %s to share the rate budget with other register-batch processes (%s); this run keeps its "
-            "own budget",
-            path,
-            exc.problem if isinstance(exc, UnwritableOutput) else exc.strerror or exc,
+        problem = exc.problem if isinstance(exc, UnwritableOutput) else exc.strerror or exc
+        self.unshared = (
+            f"cannot use {path} to share the rate budget with other register-batch processes ({problem}); this run "
+            "keeps its own budget"
         )
+        _say_unshared(self.unshared)
         self.shared_file = None
 
     def acquire(self, stopping: Callable[[], bool] | None = None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.fs import make_private_dirs, private_database, same_database
+from register_batch.fs import A_HARD_LINK, make_private_dirs, private_database, same_database
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -84,6 +84,18 @@ _TRAINEE_COLUMNS = (
 
 # What to do instead when the database's name, or a companion's, leads to a link or another user's file.
 NOT_PRIVATE = "{problem}. Use a folder of your own for it (for a sync's embedded emulator, a state dir of your own)"
+# A second name is made in a folder of the user's own (a state dir restored with `cp -al`, a snapshot tool's links):
+# another folder is no answer there (review63 F3).
+LINKED = (
+    "{problem}. Copy it without links (for a sync's embedded emulator, the whole state dir: `cp -a`, not `cp -al`), "
+    "or remove its other name"
+)
+
+
+def _not_private(exc: UnwritableOutput) -> UnwritableOutput:
+    """The refusal of the database's name, or a companion's, with what to do about it."""
+    advice = LINKED if exc.problem == A_HARD_LINK else NOT_PRIVATE
+    return UnwritableOutput(exc.path, advice.format(problem=exc.problem))
 
 
 def _private_file(path: Path) -> tuple[object, ...]:
@@ -94,7 +106,7 @@ def _private_file(path: Path) -> tuple[object, ...]:
     try:
         return private_database(path)
     except UnwritableOutput as exc:
-        raise UnwritableOutput(exc.path, NOT_PRIVATE.format(problem=exc.problem)) from None
+        raise _not_private(exc) from None
     except OSError as exc:  # the CLI would take a bare OSError for the address it could not listen on
         raise UnwritableOutput(exc.filename or path, exc.strerror or str(exc)) from None
 
@@ -183,7 +195,7 @@ class Store:
                 same_database(self.path, key)
             except UnwritableOutput as exc:
                 self._db.close()
-                raise UnwritableOutput(exc.path, NOT_PRIVATE.format(problem=exc.problem)) from None
+                raise _not_private(exc) from None
         try:
             if self.path:
                 self._db.execute("PRAGMA journal_mode=WAL")

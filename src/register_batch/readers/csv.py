@@ -606,13 +606,17 @@ def read_mappings(rows: Iterable[object], info: InputInfo, layout: CsvLayout) ->
     """One RawRecord per row of records a caller's code holds (`Checker.rows`), each row a mapping keyed by the
     columns of `layout`'s CSV format, read by the CSV reader's own code: the keys as a header's cells (an unknown or
     repeated one is refused as it is in a file's header, naming the row), each value as the cell `protect(value,
-    prefix=True)` writes for it, an apostrophe before it. So a value is read as it is, trimmed: only None and blank
-    text are no value, and a surname Null or a name 'Ofa is that name; a protected NULL is text, and no quotes are
-    undoubled, in both formats. A row is a record whatever it holds (a CSV's blank row is none), numbered by its
-    place among the rows, with no line. No file warnings: nothing here is a file to upload.
+    prefix=True)` writes for it, an apostrophe before it. So a value is read as it is, trimmed: None and blank text
+    are no value, a name 'Ofa is that name, and no quotes are undoubled. NULL (in any case) is what the format makes
+    it: in Register's CSV the text (a surname Null, §5 item 31); in HESA's, no value, as a HESA-named CSV reads it
+    (hesa-formats.md §1.4): HESA has no way to write the text Null, and its exports write NULL for every value left
+    out, so rows read straight from one (csv.DictReader) found thousands of codes 'NULL' (review63 F4). A row is a
+    record whatever it holds (a CSV's blank row is none), numbered by its place among the rows, with no line. No file
+    warnings: nothing here is a file to upload.
 
     ConfigError for what is no row (not a mapping), or a key or value that is not text (str; None for a value)."""
     name = info.path
+    null_is_text = layout.format == "register-csv"  # as `_CsvHeader` says of a protected NULL in a file
     headers: dict[tuple[object, ...], list[tuple[int, str]]] = {}
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
@@ -635,7 +639,8 @@ def read_mappings(rows: Iterable[object], info: InputInfo, layout: CsvLayout) ->
             else:
                 raise _not_text(name, number, key, value)
         info.records = number
-        yield RawRecord(source=SourceRef(input=name, record=number), fields=cell_fields(cells, places, True, False))
+        fields = cell_fields(cells, places, null_is_text, False)
+        yield RawRecord(source=SourceRef(input=name, record=number), fields=fields)
 
 
 def _row_places(keys: tuple[object, ...], layout: CsvLayout, name: str, number: int) -> list[tuple[int, str]]:

@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import sqlite3
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -27,13 +29,17 @@ from register_batch.api.limiter import host_file_name, open_shared
 from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import (
+    A_HARD_LINK,
+    DIR_MODE,
     FILE_MODE,
     STATE_DIR_ENTRIES,
     StrPath,
+    file_of_its_own,
     make_private_dirs,
     private_database,
     private_dir,
     same_database,
+    unwritable,
 )
 
 log = logging.getLogger(__name__)
@@ -264,30 +270,48 @@ class ProviderLock(_FileLock):
     started by hand elsewhere) from writing for one provider at once. Their plans would both see the same missing
     placement and both add it: Register has no duplicate check for placements (register-api.md §2.11), and
     two runs that both create a trainee lean on Register's 409 alone. The file is named after the service and a
-    digest of the token, which it never holds; a lock that cannot be taken for want of a usable folder is
-    said once and the run goes on with its state dir's lock alone, as the rate budget does."""
+    digest of the token, which it never holds.
 
-    def __init__(self, folder: Path, target: str, token: str, state_dir: StrPath, *, accounts: bool = False):
+    `folder` None, or one that cannot be used (a read-only or missing home folder, an unusable
+    REGISTER_BATCH_RATE_DIR), takes the lock in `fallback` (`fallback_lock_folder`) instead, and says so in one line
+    (beginning with `note`, the budget's own warning, when there is one): two syncs whose budget folder failed them
+    both still see each other (review60 F1). A lock that cannot be taken anywhere is said once and the run goes on
+    with its state dir's lock alone."""
+
+    def __init__(
+        self,
+        folder: Path | None,
+        target: str,
+        token: str,
+        state_dir: StrPath,
+        *,
+        accounts: bool = False,
+        fallback: Path | None = None,
+        note: str | None = None,
+    ):
         self.accounts = accounts  # the folder is one user accounts share (limiter.open_shared)
         host = host_file_name(urlsplit(target).hostname)
         digest = hashlib.sha256(f"register-batch provider lock\n{target}\n{token}".encode()).hexdigest()[:24]
-        self.path = Path(folder) / f"sync-{host}-{digest}.lock"
+        self.name = f"sync-{host}-{digest}.lock"
+        self.path = Path(folder or fallback or ".") / self.name  # where it is (once taken) or was first looked for
+        self.wanted = None if folder is None else self.path
+        self.fallback = fallback
+        self.note = note  # why the budget is not shared, said with where this lock went
         self.target = target
         self.state_dir = os.path.abspath(state_dir)
 
     def acquire(self) -> ProviderLock:
-        try:
-            make_private_dirs(self.path.parent)
-            fd, holder = _lock_exclusively(self.path, accounts=self.accounts)
-        except (OSError, UnwritableOutput, _NoLocks) as exc:
-            problem = exc.problem if isinstance(exc, UnwritableOutput) else getattr(exc, "strerror", None) or exc
-            log.warning(
-                "cannot use %s to keep other syncs for this provider from writing at the same time (%s); this run "
-                "relies on its state dir's lock alone",
-                self.path,
-                problem,
-            )
+        tried: list[tuple[Path, str]] = []  # each place that failed, and why
+        found = None if self.wanted is None else self._take(self.wanted, tried, accounts=self.accounts)
+        if found is None and self.fallback is not None:
+            self.path = self.fallback / self.name
+            found = self._take(self.path, tried, own=True)
+        if found is None:
+            self._say_none(tried)
             return self
+        fd, holder = found
+        if self.path != self.wanted:
+            self._say_fallback(tried)
         if fd is None:
             who = f" ({holder})" if holder else ""
             raise ProviderBusy(
@@ -299,16 +323,119 @@ class ProviderLock(_FileLock):
         self._fd = fd
         return self
 
+    @staticmethod
+    def _take(
+        path: Path, tried: list[tuple[Path, str]], *, accounts: bool = False, own: bool = False
+    ) -> tuple[int | None, str] | None:
+        """`_lock_exclusively` in `path`'s folder, made as it is wanted (`_own_folder` with `own`), or None with why
+        added to `tried`."""
+        try:
+            if own:
+                _own_folder(path.parent)
+            else:
+                make_private_dirs(path.parent)
+            return _lock_exclusively(path, accounts=accounts, own=own)
+        except (OSError, UnwritableOutput, _NoLocks) as exc:
+            tried.append((path, _why(exc)))
+            return None
+
+    def _say_none(self, tried: list[tuple[Path, str]]) -> None:
+        """No folder could hold the lock: the budget's warning (if this lock was to say it) and that, each once."""
+        if self.note:
+            log.warning("%s", self.note)
+        if not tried:  # no folder to try at all (no temporary folder)
+            tried = [(Path(self.name), "no folder to keep it in")]
+        places = " or ".join([*(f"{path} ({why})" for path, why in tried[:-1]), str(tried[-1][0])])
+        log.warning(
+            "cannot use %s to keep other syncs for this provider from writing at the same time (%s); this run relies "
+            "on its state dir's lock alone",
+            places,
+            tried[-1][1],
+        )
+
+    def _say_fallback(self, tried: list[tuple[Path, str]]) -> None:
+        """One line: the lock is in the fallback folder, and why (the budget's warning, or the folder that failed)."""
+        where = self.path.parent
+        if tried:
+            log.warning(
+                "cannot use %s to keep other syncs for this provider from writing at the same time (%s); that lock "
+                "is in %s instead",
+                *tried[0],
+                where,
+            )
+        elif self.note:
+            log.warning(
+                "%s; the lock that keeps other syncs for this provider from writing at the same time is in %s instead",
+                self.note,
+                where,
+            )
+        else:
+            log.warning(
+                "the rate budget is not shared with other register-batch processes; the lock that keeps other syncs "
+                "for this provider from writing at the same time is in %s instead",
+                where,
+            )
+
+
+def fallback_lock_folder() -> Path | None:
+    """`register-batch-<uid>` in the temporary folder (`tempfile.gettempdir()`: $TMPDIR, else /tmp): there for
+    every user, whatever its home, for a provider lock whose budget folder cannot be used. Made owner-only, and
+    used only while it is this user's folder (`_own_folder`): in /tmp another user could make it first. Runs that see
+    different temporary folders (another TMPDIR, a systemd service's PrivateTmp) do not see each other's lock there.
+    On Windows the temporary folder is the user's own already. None when there is no temporary folder to use."""
+    user = os.geteuid() if hasattr(os, "geteuid") else "user"
+    try:
+        return Path(tempfile.gettempdir()) / f"register-batch-{user}"
+    except FileNotFoundError:  # "No usable temporary directory found"
+        return None
+
+
+# Why the fallback folder is not used: each a clause after "cannot use NAME ... (".
+FOLDER_A_LINK = "it is a symbolic link, where another user could have made it lead to a folder of theirs"
+FOLDER_NOT_A_FOLDER = "it is not a folder"
+FOLDER_NOT_YOURS = "it is another user's folder (uid {uid}), who could take this lock or remove it"
+
+
+def _own_folder(folder: Path) -> None:
+    """Make `folder` (owner-only) or check the one there: a real folder, this user's, owner-only (tightened if ours
+    and wider). Anything else is refused (UnwritableOutput): in a folder every user may write to (/tmp), another could
+    have made it, or a link of that name, to hold our lock or see it."""
+    try:
+        folder.mkdir(mode=DIR_MODE)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise unwritable(folder, exc) from None
+    status = os.lstat(folder)
+    if stat.S_ISLNK(status.st_mode):
+        raise UnwritableOutput(folder, FOLDER_A_LINK)
+    if not stat.S_ISDIR(status.st_mode):
+        raise UnwritableOutput(folder, FOLDER_NOT_A_FOLDER)
+    if portable.POSIX_PERMISSIONS:
+        if status.st_uid != os.geteuid():
+            raise UnwritableOutput(folder, FOLDER_NOT_YOURS.format(uid=status.st_uid))
+        if stat.S_IMODE(status.st_mode) & 0o077:  # ours, made wider (by hand, or under another umask's chmod)
+            os.chmod(folder, DIR_MODE)
+
+
+def _why(exc: OSError | UnwritableOutput | Exception) -> str:
+    """What went wrong with a lock's folder or file, as the warning names it."""
+    if isinstance(exc, UnwritableOutput):
+        return exc.problem
+    return str(getattr(exc, "strerror", None) or exc)
+
 
 class _NoLocks(Exception):
     """The file's disk does not support locks (a network share)."""
 
 
-def _lock_exclusively(path: Path, *, accounts: bool = False) -> tuple[int | None, str]:
+def _lock_exclusively(path: Path, *, accounts: bool = False, own: bool = False) -> tuple[int | None, str]:
     """Open `path` (owner-only, unless `accounts` share its folder: `open_shared`) and lock it without waiting, a
     lock the OS releases even on SIGKILL (`portable.try_lock`): the open descriptor, or None and what the holder
-    wrote in it."""
+    wrote in it. With `own`, a file that is not this user's alone is refused (OSError: `fs.file_of_its_own`)."""
     fd = open_shared(path, accounts=accounts)
+    if own:
+        file_of_its_own(fd, path)  # closes it when refused
     if not accounts:
         with contextlib.suppress(OSError):  # an older lock file made with a wider mode: it names our pid
             portable.set_mode(fd, FILE_MODE)
@@ -411,9 +538,16 @@ class Ledger:
 
     def _not_private(self, exc: UnwritableOutput) -> ConfigError:
         """The ledger's name (or a companion's: its -wal, -shm, -journal) leads to a link, another user's file or one
-        with a second name: the ledger is not written there (it names every trainee), and nothing is sent."""
+        with a second name: the ledger is not written there (it names every trainee), and nothing is sent. A second
+        name is made in a state dir of the user's own (one restored with `cp -al`, a snapshot tool's links): copying
+        it without links is the answer there, not another state dir (review63 F3)."""
+        advice = (
+            "Copy the {state_dir} without links (`cp -a`, not `cp -al`), or remove the other name"
+            if exc.problem == A_HARD_LINK
+            else "Use a {state_dir} of your own"
+        )
         return ConfigError.naming(
-            "cannot use {file} for the sync ledger: {problem}. Use a {state_dir} of your own; nothing was sent",
+            "cannot use {file} for the sync ledger: {problem}. " + advice + "; nothing was sent",
             file=exc.shown,
             problem=exc.problem,
         )

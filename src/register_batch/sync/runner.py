@@ -38,7 +38,8 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, listed_at, meta_count
+from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
+from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
@@ -52,7 +53,14 @@ from register_batch.reference import load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest
-from register_batch.sync.ledger import Entry, Ledger, LedgerUnwritable, ProviderLock, StateDirLock
+from register_batch.sync.ledger import (
+    Entry,
+    Ledger,
+    LedgerUnwritable,
+    ProviderLock,
+    StateDirLock,
+    fallback_lock_folder,
+)
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
     NOT_SENT_INVALID,
@@ -693,6 +701,11 @@ class StopSignals:
         # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
         # where the run can stop safely, as no handler can be installed off the main thread (review62 F2).
         self.event = event
+        # The run's outcome is decided (its report written, or the run refused): a signal from then on changes
+        # nothing (docs/exit-codes.md), while the run lets go of its ledger, locks and spools (review60 F2).
+        self.decided = False
+        self.reporting = False  # the report is being written: a first signal lets it finish, as while writing
+        self._previous: dict[int, Any] = {}  # the handlers in place before `install`, given back by `give_back`
 
     @property
     def requested(self) -> bool:
@@ -716,6 +729,9 @@ class StopSignals:
             self.check()
 
     def _handle(self, signum: int, _frame: Any) -> None:
+        if self.decided:  # a finished run stays finished, a stopped one keeps its summary: its exit code is its own
+            log.debug("%s once the run had ended: its outcome stands", signal.Signals(signum).name)
+            return
         hangup = signum == getattr(signal, "SIGHUP", None)
         if not self.writing or (self.signalled and not hangup):
             raise _Stop()
@@ -724,24 +740,34 @@ class StopSignals:
         self.signalled = True
         # A second hangup is the terminal going again, not a person asking twice: it does not stop at once.
         again = "" if hangup else " (send it again to stop at once)"
-        log.warning("%s: stopping after the request in flight%s", signal.Signals(signum).name, again)
+        doing = "finishing the report" if self.reporting else "stopping after the request in flight"
+        log.warning("%s: %s%s", signal.Signals(signum).name, doing, again)
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[StopSignals]:
-        if threading.current_thread() is not threading.main_thread():
-            yield self
+    def report_begins(self) -> None:
+        """From here the report is written: a first signal lets it finish (docs/exit-codes.md), a dry run's and that
+        of a run stopped before its first write too (a signal stopped those at once); a second one stops it."""
+        self.writing = self.reporting = True
+
+    def install(self) -> None:
+        """Handle the stop signals from now on, until `give_back` (on the main thread only: none can be installed
+        elsewhere). Once only: a second call changes nothing."""
+        if self._previous or threading.current_thread() is not threading.main_thread():
             return
         # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
         # `nohup`. Windows has no SIGHUP. One handled outside Python (None: a program embedding Python, as uWSGI,
         # handles it) stays the host's: Python could not put it back after the run.
         wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
         signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
-        previous = {sig: signal.signal(sig, self._handle) for sig in signals}
-        try:
-            yield self
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in signals}
+
+    def give_back(self) -> None:
+        """Put back the handlers `install` replaced: the last thing `sync_files` does, so that a signal once the
+        run's outcome is decided meets `decided` here, not the caller's handler (KeyboardInterrupt: exit 3) while the
+        run still lets go of its ledger and locks. signal.signal runs a signal already pending with the handler it
+        replaces: one caught just before is this one's too."""
+        previous, self._previous = self._previous, {}
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class SyncRun:
@@ -1853,7 +1879,6 @@ def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severit
     )
 
 
-@temporary_space()
 def sync_files(
     inputs: Iterable[StrPath],
     options: SyncOptions,
@@ -1870,8 +1895,26 @@ def sync_files(
 
     `stop`, set from any thread, stops the run as Ctrl-C or SIGTERM does on the main thread (StopSignals): at the
     next safe point, with `Interrupted` (`by="stop"`) and a report; the next run resumes. A service runs syncs in a
-    worker thread, where no signal handler can be installed (review62 F2)."""
+    worker thread, where no signal handler can be installed (review62 F2). A signal once the run's outcome is
+    decided (its report written) changes nothing: the handlers the run installs are given back as it returns."""
     _check_sync_arguments(options, progress, stop)
+    stops = StopSignals(stop)
+    try:
+        return _sync(inputs, options, progress, client, held_lock, stops)
+    finally:
+        stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
+
+
+@temporary_space()
+def _sync(
+    inputs: Iterable[StrPath],
+    options: SyncOptions,
+    progress: Progress,
+    client: RegisterClient | None,
+    held_lock: StateDirLock | None,
+    stops: StopSignals,
+) -> SyncResult:
+    """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back."""
     inputs = input_paths(inputs)
     check_format(options.fmt)
     # Before anything is sent: a sync must be able to say what it did.
@@ -1896,19 +1939,30 @@ def sync_files(
         as_of=options.as_of,
         ukprn=options.ukprn,
     )
+    # Why the budget is not shared, if it is not: said with where the provider lock went, in one line (review60 F1),
+    # or as it was on the way out of a run that takes no lock.
+    budget_notes: list[str] = []
     # Closed on every way out (an unusable input, a state dir in use, a spool refused): a long-running caller must not
     # collect them.
     with contextlib.ExitStack() as cleanup:
+        cleanup.callback(say_budget_notes, budget_notes)
         cleanup.enter_context(checker)
         report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=options.api_version, command="sync"))
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
-            limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
-            client = RegisterClient(
-                options.target, options.token, limiter=limiter, api_version=options.api_version, timeout=options.timeout
-            )
+            with held_budget_notes(budget_notes):
+                limiter = RateLimiter(options.rate[0], options.rate[1], shared_file=options.shared_rate_file)
+                client = RegisterClient(
+                    options.target,
+                    options.token,
+                    limiter=limiter,
+                    api_version=options.api_version,
+                    timeout=options.timeout,
+                )
             cleanup.callback(client.close)
+            if options.dry_run:  # no provider lock to say them with
+                say_budget_notes(budget_notes)
         # One run at a time through a client (a caller's, lent to runs in several threads), from before the extract
         # is read: a second is refused (ClientInUse) before it reads or sends anything, and so is a caller's client
         # that is closed, or of another service or API version than the options' (the ledger's and report's).
@@ -1943,16 +1997,8 @@ def sync_files(
         with contextlib.ExitStack() as locks:
             if held_lock is None:
                 locks.enter_context(StateDirLock(Path(options.state_dir)))
-            if not options.dry_run and client.token and client.limiter.shared_file is not None:
-                locks.enter_context(
-                    ProviderLock(
-                        client.limiter.shared_file.parent,
-                        client.root,
-                        client.token.reveal(),
-                        options.state_dir,
-                        accounts=client.limiter.shared_by_accounts,
-                    )
-                )
+            if not options.dry_run and client.token and (lock := _provider_lock(client, options, budget_notes)):
+                locks.enter_context(lock)
             ledger = Ledger(Path(options.state_dir), identity)
             try:
                 providers = checker.providers
@@ -1968,13 +2014,42 @@ def sync_files(
                     issues,
                     providers.moved(),
                     providers.sole_provider(),
-                    stop,
+                    stops,
                 )
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
                 raise
             finally:
                 ledger.close()
+
+
+def _provider_lock(client: RegisterClient, options: SyncOptions, notes: list[str]) -> ProviderLock | None:
+    """The lock that keeps another state dir's sync from writing for this provider at once (ledger.py ProviderLock):
+    in the shared budget's folder, or, when the budget was meant to be shared but its folder cannot be used (a
+    missing or read-only home, an unusable REGISTER_BATCH_RATE_DIR), in `fallback_lock_folder`, said in one line
+    with the budget's own warning (`notes`, which this takes). None where no budget is meant to be shared: with
+    REGISTER_BATCH_RATE_DIR=off, and towards the emulator on this machine when it names no folder (security.md)."""
+    limiter, token = client.limiter, client.token
+    assert token is not None
+    if limiter.shared_file is not None:
+        folder: Path | None = limiter.shared_file.parent
+    elif notes or limiter.unshared or budget_unplaced(client.host, loopback=is_loopback(client.host)):
+        folder = None
+    else:
+        return None
+    note = "; ".join(notes) if folder is None else None
+    if note is None:
+        say_budget_notes(notes)  # its budget shared after all (the default file, past `shared_rate_file`'s)
+    notes.clear()
+    return ProviderLock(
+        folder,
+        client.root,
+        token.reveal(),
+        options.state_dir,
+        accounts=limiter.shared_by_accounts,
+        fallback=fallback_lock_folder(),
+        note=note,
+    )
 
 
 def _check_sync_arguments(options: object, progress: object, stop: object) -> None:
@@ -2021,11 +2096,31 @@ def _run(
     ledger: Ledger,
     progress: Progress,
     issues: list[tuple[Issue, ...]] | None,
-    moved: dict[str, tuple[str, int]] | None = None,
-    implied: str | None = None,
-    stop: threading.Event | None = None,
+    moved: dict[str, tuple[str, int]] | None,
+    implied: str | None,
+    stops: StopSignals,
 ) -> SyncResult:
-    stops = StopSignals(stop)
+    """Plan, write and report one run, under `stops` from here (installed now, given back by `sync_files`); its
+    outcome decided, whichever way it ends, once it returns or raises."""
+    stops.install()
+    try:
+        return _run_under(options, records, report, client, ledger, progress, issues, moved, implied, stops)
+    finally:
+        stops.decided = True
+
+
+def _run_under(
+    options: SyncOptions,
+    records: RecordSpool,
+    report: ReportBuilder,
+    client: RegisterClient,
+    ledger: Ledger,
+    progress: Progress,
+    issues: list[tuple[Issue, ...]] | None,
+    moved: dict[str, tuple[str, int]] | None,
+    implied: str | None,
+    stops: StopSignals,
+) -> SyncResult:
     run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops)
     ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
@@ -2036,7 +2131,7 @@ def _run(
     # or its later calls would stop waiting for the budget (StoppedWaiting) once this run had been stopped.
     lent = client.stopping
     client.stopping = lambda: stops.requested
-    with stops.installed(), contextlib.ExitStack() as restore:
+    with contextlib.ExitStack() as restore:
         restore.callback(setattr, client, "stopping", lent)
         try:
             _plan_run(run, records, report, planned)
@@ -2070,6 +2165,7 @@ def _run(
             refused = exc
             why = {"by": "token", "message": str(exc)}
         elapsed = time.monotonic() - started
+        stops.report_begins()
         try:  # still under `stops`: a stop while the report is written waits for it (a second one does not)
             return _finish(run, report, records, planned, why, elapsed, issues)
         except Interrupted as stopped:

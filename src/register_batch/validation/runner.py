@@ -556,8 +556,9 @@ class Checker:
         a file: each row a mapping keyed by `fmt`'s CSV columns (register-csv: Register's bulk-add template; hesa-csv:
         HESA's names), read by the CSV reader's code (readers/csv.py `read_mappings`), so the record is the one that
         row written as a CSV would give. Values are text as your code holds it, trimmed: None or blank is no value, and
-        a CSV cell's conventions do not apply (a surname `Null`, a name `'Ofa` are those names). One record per row,
-        its SourceRef `name` and the row's number from 1 (no line); `name` is also the input's path in `inputs`. The
+        a CSV cell's conventions do not apply (a name `'Ofa` is that name; in register-csv a surname `Null` too). In
+        hesa-csv NULL, in any case, is no value, as HESA writes one (hesa-formats.md §1.4). One record per row, its
+        SourceRef `name` and the row's number from 1 (no line); `name` is also the input's path in `inputs`. The
         records count towards `batch_issues()` and `finish_inputs()` as a file's do.
 
         ConfigError for another `fmt`, a row that is not a mapping, or a key or value that is not a str (None for no
