@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 Answer = tuple[int, dict[str, str], bytes]
+# An answer with its own reason phrase (a gateway quoting the request back in its status line).
+Reasoned = tuple[int, dict[str, str], bytes, str]
 
 
 @dataclass
@@ -34,16 +36,17 @@ class Front:
 
 
 @contextmanager
-def _serving(respond: Callable[[http.server.BaseHTTPRequestHandler, Seen], Answer]) -> Iterator[str]:
-    """Serve every request with `respond(handler, seen)`; yields the base URL."""
+def serving(respond: Callable[[http.server.BaseHTTPRequestHandler, Seen], Answer | Reasoned]) -> Iterator[str]:
+    """Serve every request with `respond(handler, seen)`, which may give a reason phrase; yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parts = urlsplit(self.path)
             seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), data)
-            status, headers, body = respond(self, seen)
-            self.send_response(status)
+            answer = respond(self, seen)
+            status, headers, body = answer[:3]
+            self.send_response(status, answer[3] if len(answer) > 3 else None)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
@@ -68,7 +71,7 @@ def _serving(respond: Callable[[http.server.BaseHTTPRequestHandler, Seen], Answe
 @contextmanager
 def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> Iterator[str]:
     """Serve `status` + `body` to every request; yields the base URL."""
-    with _serving(lambda _handler, _seen: (status, headers or {}, body)) as url:
+    with serving(lambda _handler, _seen: (status, headers or {}, body)) as url:
         yield url
 
 
@@ -89,5 +92,5 @@ def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answe
 
         return answer(seen, forward) or forward()
 
-    with _serving(respond) as url:
+    with serving(respond) as url:
         yield Front(url, received)

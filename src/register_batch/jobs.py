@@ -164,16 +164,9 @@ def validate_files(
     with contextlib.ExitStack() as cleanup:
         checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
         report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version))
-        task = progress.task("Validating", unit="records")
         parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
-        for record in parallel_records(checker, inputs) if parallel else checker.records(inputs):
-            report.add_record(record)
-            task.advance()
-        task.close()
-        report.add_batch_issues(checker.batch_issues())
-        report.finish(checker.finish_inputs())
-        report_paths = report.write(reports, junit=junit)
-    return ValidationResult(report=report, report_paths=report_paths)
+        records = parallel_records(checker, inputs) if parallel else checker.records(inputs)
+        return _reported(checker, records, report, progress, reports, junit)
 
 
 @temporary_space()
@@ -202,15 +195,27 @@ def validate_records(
         checker = cleanup.enter_context(_checker("auto", mapping_files, as_of, api_version, reference_path, ukprn))
         records = checker.rows(rows, fmt=fmt, name=name)  # its arguments are checked here, before a row is read
         report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version))
-        task = progress.task("Validating", unit="records")
-        for record in records:
-            report.add_record(record)
-            task.advance()
-        task.close()
-        report.add_batch_issues(checker.batch_issues())
-        report.finish(checker.finish_inputs())
-        report_paths = report.write(reports, junit=junit)
-    return ValidationResult(report=report, report_paths=report_paths)
+        return _reported(checker, records, report, progress, reports, junit)
+
+
+def _reported(
+    checker: Checker,
+    records: Iterable[TraineeRecord],
+    report: ReportBuilder,
+    progress: Progress,
+    reports: Path,
+    junit: bool,
+) -> ValidationResult:
+    """Every record into the report, then the findings across records, then the report files: the end of
+    validate_files and validate_records alike."""
+    task = progress.task("Validating", unit="records")
+    for record in records:
+        report.add_record(record)
+        task.advance()
+    task.close()
+    report.add_batch_issues(checker.batch_issues())
+    report.finish(checker.finish_inputs())
+    return ValidationResult(report=report, report_paths=report.write(reports, junit=junit))
 
 
 def source_of(record: TraineeRecord) -> dict[str, Any]:

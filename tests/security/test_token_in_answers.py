@@ -4,15 +4,14 @@ redirect's Location, in the status line's reason phrase. The error's text, its m
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from register_batch.api import ApiError, RateLimiter, RegisterClient
+from stub_http import serving
 
 TOKEN = "sandbox_" + "0f1e2d3c4b5a6978" * 4
 
@@ -20,28 +19,8 @@ TOKEN = "sandbox_" + "0f1e2d3c4b5a6978" * 4
 @contextmanager
 def answering(status: int, reason: str, headers: dict[str, str], body: bytes) -> Iterator[str]:
     """A server on 127.0.0.1 giving every request this answer, reason phrase included."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status, reason)
-            for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(lambda _handler, _seen: (status, headers, body, reason)) as url:
+        yield url
 
 
 ESCAPED = "".join(f"\\u{ord(c):04x}" for c in TOKEN)  # valid JSON for the token, and no byte of it as it is

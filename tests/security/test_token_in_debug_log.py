@@ -8,11 +8,9 @@ in any case, is masked wherever an answer is shown or kept."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 
 from cli_runs import run_cli
 from register_batch.api import ApiError, RateLimiter, RegisterClient
+from stub_http import Reasoned, Seen, serving
 from trainee_extracts import extract
 
 MASK = "********"  # as Secret shows a token
@@ -40,34 +39,17 @@ def echoing(status: int) -> Iterator[str]:
     its reason phrase, upper-cased in a header, and in its JSON body cut short and upper-cased, as a gateway in
     debug mode might."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            header = self.headers.get("Authorization", "")
-            token = header.partition(" ")[2]
-            body = json.dumps(
-                {"errors": [{"message": f"Token {token[:40]}... is invalid; header was {header.upper()}"}]}
-            ).encode()
-            self.send_response(status, header)
-            self.send_header("X-Echo", header.upper())
-            self.send_header("X-Token-Start", token[:20])
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def echo(_handler: object, seen: Seen) -> Reasoned:
+        header = seen.headers.get("Authorization", "")
+        token = header.partition(" ")[2]
+        body = json.dumps(
+            {"errors": [{"message": f"Token {token[:40]}... is invalid; header was {header.upper()}"}]}
+        ).encode()
+        headers = {"X-Echo": header.upper(), "X-Token-Start": token[:20], "Content-Type": "application/json"}
+        return status, headers, body, header
 
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(echo) as url:
+        yield url
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
