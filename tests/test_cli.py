@@ -1178,7 +1178,7 @@ def test_runs_started_in_the_same_second_get_report_folders_of_their_own(tmp_pat
     settings = load_settings()
     first = common._report_dir(settings, None, "sync")
     second = common._report_dir(settings, None, "sync")  # before the first run has written anything
-    assert (first.name, second.name) == ("sync-20261128-023000", "sync-20261128-023000-2")
+    assert (first.name, second.name) == ("sync-20261128-023000Z", "sync-20261128-023000Z-2")
     assert first.is_dir() and second.is_dir()
     assert stat.S_IMODE(second.stat().st_mode) == 0o700
 
@@ -1560,3 +1560,23 @@ def test_a_literal_tilde_with_no_home_known_is_refused_not_the_root_folder(tmp_p
         "$HOME, or an empty one): give the full path"
     ) in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_log_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkeypatch):
+    """review60 F3: a cron log under TZ=Pacific/Chatham mixed local log stamps with "after 16:33 UTC" hints: the
+    log lines are stamped in UTC, marked Z, as the progress lines and the report folders' names are."""
+    import logging
+    import time
+
+    from register_batch.cli import _OneLine
+
+    monkeypatch.setenv("TZ", "Pacific/Chatham")
+    time.tzset()
+    try:
+        record = logging.LogRecord("register_batch", logging.WARNING, __file__, 1, "a warning", None, None)
+        record.created, record.msecs = 1796401448.25, 250.0  # 2026-12-04 16:24:08.25 UTC; 06:09 next day in Chatham
+        line = _OneLine("%(asctime)s %(levelname)s: %(message)s").format(record)
+        assert line == "2026-12-04 16:24:08,250Z WARNING: a warning"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -70,7 +70,28 @@ def test_a_plain_line_comes_five_seconds_after_the_last_and_starts_with_the_time
         "Validating: 20/100 records (4.0/s, about 20 s left)",
         "Validating: 40/100 records (4.0/s, about 15 s left)",
     ]
-    assert all(re.fullmatch(r"\d\d:\d\d:\d\d", line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\dZ", line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
+
+
+def test_progress_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkeypatch):
+    """review60 F3: a cron job under TZ=Pacific/Chatham (UTC+13:45) stamped its progress lines in local time beside
+    "run again after 16:33 UTC" hints: each line is stamped in UTC, marked Z, as the log lines are."""
+    monkeypatch.setenv("TZ", "Pacific/Chatham")
+    time.tzset()
+    try:
+        stream = io.StringIO()
+        with Progress(stream=stream, force_terminal=False) as progress:
+            before = time.time()
+            progress.log("Listing what Register holds")
+            after = time.time()
+        stamp, said = stream.getvalue().split(" ", 1)
+        assert said == "Listing what Register holds\n"
+        utc = {time.strftime("%H:%M:%SZ", time.gmtime(moment)) for moment in (before, after)}
+        assert stamp in utc
+        assert stamp[:5] != time.strftime("%H:%M", time.localtime(before))  # Chatham is 13:45 ahead: not local time
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,7 +89,13 @@ class LazyCommands(Commands):
 class _OneLine(logging.Formatter):
     """A log line with its message's control characters escaped, as every line the commands print (a name from an
     extract could hold ESC, or a line break forging a line in a nightly job's log); a traceback (-vv) keeps its
-    lines."""
+    lines. Stamped in UTC, marked Z, as the progress lines, the "run again after" hints and the report folders are:
+    one clock in a cron log, whatever TZ the job runs under (review60 F3)."""
+
+    def converter(self, seconds: float | None) -> time.struct_time:
+        return time.gmtime(seconds)
+
+    default_msec_format = "%s,%03dZ"
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return printable(super().formatMessage(record))

@@ -331,7 +331,7 @@ class Progress:
         if self._rich is not None:
             self._rich.console.print(message)
         else:
-            stamp = time.strftime("%H:%M:%S")
+            stamp = time.strftime("%H:%M:%SZ", time.gmtime())  # UTC, as the log lines (cli._OneLine)
             print(f"{stamp} {message}", file=self._out, flush=True)
         if self._out.gone:
             self.enabled = False  # nothing more to show it on

@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -383,10 +383,11 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
     """The folder a run's reports go to: as given, or a new `<command>-<time>` folder that no run shares, made now
     (`-2`, `-3`, ... for a run started in the same second) and removed again if the command ends without writing to
-    it."""
+    it. The time is UTC."""
     if given is not None:
         return given
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    # UTC, marked Z: names sort in the order runs started whatever TZ each ran under (review60 F3).
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
     folder, made = claim_new_dir(settings.report_dir / f"{command}-{stamp}")
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
