@@ -1916,8 +1916,8 @@ def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quie
         assert done.stdout.strip().splitlines()[-1].startswith("3 records: 3 created.")
     else:
         assert len(retried) == 1 and "503" in retried[0], done.stderr
-        # time, level and words: the logger's name (which module spoke) only with -vv
-        assert re.fullmatch(r"\d{4}-\d\d-\d\d [\d:,]+ WARNING: GET /trainees\b.*503.*; retrying", retried[0])
+        # time (UTC, marked Z), level and words: the logger's name (which module spoke) only with -vv
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d [\d:,]+Z WARNING: GET /trainees\b.*503.*; retrying", retried[0])
 
 
 def test_a_token_given_as_a_plain_string_syncs_and_never_shows_in_the_options_repr(emulator, tmp_path):
