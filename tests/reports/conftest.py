@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from chromium_cdp import Browser, find_chromium
 from report_builders import SYNC_INPUTS, VALIDATION_INPUTS, check, hostile_record, sync_extra
 
-from register_batch.reports import ReportBuilder
+from register_batch.reports import ReportBuilder, html_report
 
 
 @pytest.fixture
@@ -45,3 +46,17 @@ def browser() -> Iterator[Browser]:
         yield chromium
     finally:
         chromium.close()
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh XDG_CACHE_HOME, and the page's Jinja environment as a new process finds it (nothing compiled)."""
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    env = html_report._ENV
+    kept = env.bytecode_cache
+    env.bytecode_cache = None
+    env.cache.clear()
+    yield home
+    env.bytecode_cache = kept
+    env.cache.clear()

@@ -4,26 +4,11 @@ hold no Python code written at run time, had no way to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from register_batch.reports import html_report, template_cache
-
-
-@pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh XDG_CACHE_HOME, and the page's Jinja environment as a new process finds it (nothing compiled)."""
-    home = tmp_path / "cache-home"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    env = html_report._ENV
-    kept = env.bytecode_cache
-    env.bytecode_cache = None
-    env.cache.clear()
-    yield home
-    env.bytecode_cache = kept
-    env.cache.clear()
 
 
 def compiled_under(folder: Path) -> list[Path]:
