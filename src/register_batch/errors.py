@@ -131,7 +131,8 @@ class ConfigError(RegisterBatchError):
 class Interrupted(RegisterBatchError):
     """A run stopped part-way; rerunning resumes it (exit 3). `result`: what a sync did up to then (its
     `SyncResult`, with each record's outcome); `by`: what stopped it, as report.json's `sync.stopped` says
-    (`signal`, `register`), or None for another reason (no room for the report)."""
+    (`signal`, `register`, `token`, or `stop` for the caller's `sync_files(stop=)` event), or None for another
+    reason (no room for the report)."""
 
     exit_code = 3
 

@@ -2751,7 +2751,7 @@ def _finish(
         "target": options.target_label or options.target,
         "dry_run": options.dry_run,
         "interrupted": interrupted,
-        "stopped": why,  # why it stopped part-way: {"by": "signal" | "register" | "token", "message": ...}
+        "stopped": why,  # why it stopped part-way: {"by": "signal" | "stop" | "register" | "token", "message": ...}
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
