@@ -363,7 +363,8 @@ def check_writable_file(path: StrPath) -> None:
 
 # A file of personal data is opened read-write and never through a symbolic link at its name (Windows has no
 # O_NOFOLLOW: there the name is looked at after the open); a pipe planted in its place does not hold the open up.
-_PRIVATE_OPEN = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | BINARY
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PRIVATE_OPEN = os.O_RDWR | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | BINARY
 # Why a file at a private file's name is not written: each a clause after "cannot use NAME for ...: ".
 A_SYMLINK = (
     "it is a symbolic link, and register-batch writes personal data through none: in a folder other users can write "
@@ -486,7 +487,7 @@ def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None
             _tighten_open(fd, status)
     finally:
         os.close(fd)
-    if os.path.islink(path):  # Windows, which has no O_NOFOLLOW
+    if not _NO_FOLLOW and os.path.islink(path):  # where the open could not refuse a link (Windows)
         raise UnwritableOutput(path, A_SYMLINK)
     return status
 
