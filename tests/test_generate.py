@@ -307,6 +307,15 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"deferred": True}, "deferred is a share of records between 0 and 1, not True"),
         ({"withdrawn": 0.6, "deferred": 0.5}, "withdrawn and deferred together are more than every record"),
         ({"fmt": "register-csv", "deferred": 0.1}, "Register's CSV template has no withdrawal or deferral columns"),
+        # Values of the wrong type, as settings read from JSON give them: each was a TypeError or AttributeError from
+        # deep inside generate, and a seed of 1.5 or "x" made a file the truth file's seed could not make again.
+        ({"defects": "0.1", "truth": "t.json"}, "defects is a share of records between 0 and 1, not '0.1'"),
+        ({"seed": "x"}, "seed must be a whole number, not 'x'"),
+        ({"seed": 1.5}, "seed must be a whole number, not 1.5"),
+        ({"academic_cycle": "2025"}, "academic_cycle must be a whole number, not '2025'"),
+        ({"reference": "v2026.1"}, "reference must be a ReferenceData"),
+        ({"progress": None}, "progress must be a register_batch.progress.Progress"),
+        ({"kinds": [5], "defects": 0.5, "truth": "t.json"}, "kinds must be a list of defect kinds' names (strings)"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):

@@ -21,6 +21,7 @@ from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
 from register_batch.api.client import listed_at
+from register_batch.arguments import checked_folder, checked_progress
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
@@ -31,7 +32,6 @@ from register_batch.fs import (
     leftover_temporaries,
     private_writer,
 )
-from register_batch.jobs import checked_folder, checked_progress
 from register_batch.mapping import Mapper
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import (

@@ -708,7 +708,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             [
                 (
                     "This sync stopped before it finished.",
-                    "3 of 3 records done. Run the same command again: it carries on where this run stopped and "
+                    "3 of 3 records done. Run the same sync again: it carries on where this run stopped and "
                     "creates no one twice.",
                 )
             ],
@@ -721,7 +721,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             [
                 (
                     "This sync stopped before it finished.",
-                    "0 of 3 records done, 3 not reached. Run the same command again: it carries on where this run "
+                    "0 of 3 records done, 3 not reached. Run the same sync again: it carries on where this run "
                     "stopped and creates no one twice.",
                 )
             ],
@@ -735,7 +735,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             [
                 (
                     "This sync was stopped before it finished (Ctrl-C or a signal).",
-                    "1 of 3 records done, 2 not reached. Run the same command again: it carries on where this run "
+                    "1 of 3 records done, 2 not reached. Run the same sync again: it carries on where this run "
                     "stopped and creates no one twice.",
                 )
             ],
@@ -749,7 +749,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
                 (
                     "This sync stopped before it finished.",
                     "0 of 3 records done (Register stopped answering (GET /x)). Once Register answers again, run the "
-                    "same command again: it carries on where this run stopped and creates no one twice.",
+                    "same sync again: it carries on where this run stopped and creates no one twice.",
                 )
             ],
         ),
@@ -762,7 +762,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
                 (
                     "This sync stopped before it finished: Register refused the API token part-way.",
                     "0 of 3 records done. Get a token Register accepts (a revoked or expired one is refused), then "
-                    "run the same command again: it carries on where this run stopped and creates no one twice.",
+                    "run the same sync again: it carries on where this run stopped and creates no one twice.",
                 )
             ],
         ),

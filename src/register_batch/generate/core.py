@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import operator
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from register_batch import __version__
+from register_batch.arguments import checked_folder, checked_kind, checked_progress, checked_share, checked_whole
 from register_batch.errors import ConfigError
 from register_batch.fs import check_not_in_state_dir, check_output_ending, private_writer
 from register_batch.generate.build import DEFAULT_PROFILE, MAX_COUNT, Builder, Draft, Layout, layout_for
@@ -119,8 +119,7 @@ def _check_leavers(fmt: str, withdrawn: float, deferred: float) -> None:
     """The shares of withdrawn and deferred records: each a share, together at most every record, and only in a
     format with WITHDRAWAL_* and DEFER_* columns."""
     for name, share in (("withdrawn", withdrawn), ("deferred", deferred)):
-        if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
-            raise ConfigError.naming(f"{{{name}}} is a share of records between 0 and 1, not {{given!r}}", given=share)
+        checked_share(name, share)
     if withdrawn + deferred > 1.0:
         raise ConfigError.naming("{withdrawn} and {deferred} together are more than every record")
     if (withdrawn or deferred) and fmt == "register-csv":
@@ -134,15 +133,16 @@ def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) ->
     """A library caller's count and kinds as generate takes them, or ConfigError: a string of one kind would be read
     letter by letter, kinds without defects would make a clean file unsaid, and a count of 2.5 or True is no count
     (the command line's options cannot be any of these)."""
-    if isinstance(count, bool) or not hasattr(count, "__index__"):
-        raise ConfigError.naming("{count} must be a whole number, not {given!r}", given=count)
+    count = checked_whole("count", count)
     if isinstance(kinds, str):
         raise ConfigError.naming(
             '{kinds} must be a list of defect kinds, e.g. ["{example}"], not a single string', example=kinds
         )
+    if kinds is not None and not all(isinstance(kind, str) for kind in kinds):
+        raise ConfigError.naming("{kinds} must be a list of defect kinds' names (strings)")
     if kinds and not defects:
         raise ConfigError.naming("{kinds} chooses which defects {defects} injects: give {defects} too")
-    return operator.index(count), kinds
+    return count, kinds
 
 
 def _check_outputs(fmt: str, output: Path, truth: Path | None) -> None:
@@ -187,8 +187,6 @@ def _check_options(
             raise ConfigError.naming("{vintage} must be one of {choices}", choices=", ".join(VINTAGE_CHOICES))
         if vintage == "mixed" and fmt == "hesa-csv":
             raise ConfigError.naming("{vintage} mixed needs hesa-xml: a CSV has one header row, so one layout per file")
-    if not 0.0 <= defects <= 1.0:
-        raise ConfigError.naming("{defects} is a share of records between 0 and 1")
     if defects > 0 and truth is None:
         raise ConfigError.naming(
             "{defects} needs {truth_file}: the truth file says which issues each defect causes",
@@ -269,7 +267,14 @@ def generate(
     DEFER_* tags). An `output` whose name says another format than `fmt` is a ConfigError, and an output or truth
     file inside a folder holding a state dir's files (a sync ledger) an UnwritableOutput, before anything is written.
     """
+    defects = checked_share("defects", defects)
     count, kinds = _checked_choices(count, kinds, defects)
+    output = checked_folder("output", output)
+    truth = None if truth is None else checked_folder("truth", truth)
+    seed = None if seed is None else checked_whole("seed", seed)
+    academic_cycle = None if academic_cycle is None else checked_whole("academic_cycle", academic_cycle)
+    checked_kind("reference", reference, ReferenceData, "register_batch.reference.load_reference()")
+    progress = checked_progress(progress)
     _check_leavers(fmt, withdrawn, deferred)
     as_of = as_of_or_today(as_of)
     cycle = academic_cycle if academic_cycle is not None else cycle_of(as_of)

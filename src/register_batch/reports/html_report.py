@@ -775,7 +775,7 @@ _PER_RECORD = {
     "unknown": (
         "{} may not have been written in full.",
         "The run was stopped while writing to Register, or Register's answer to a write was lost or was a server "
-        "error, so part of what the extract says may be missing there. Run the same command again: it looks in "
+        "error, so part of what the extract says may be missing there. Run the same sync again: it looks in "
         "Register first, sends what is missing and creates no one twice.",
     ),
     "failed": ("{} failed at Register.", "Register's messages are under Issues."),
@@ -783,7 +783,7 @@ _PER_RECORD = {
     "failed_when_register_stopped": (
         "{} not written to Register.",
         "Issues says why for each: correct a record Register refused (api_rejected); one caught when Register "
-        "stopped answering (sync_unavailable) needs only the same command run again.",
+        "stopped answering (sync_unavailable) needs only the same sync run again.",
     ),
     "conflict": (
         "{} could not be matched safely to Register's trainees.",
@@ -875,7 +875,7 @@ def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
         f"{done:,} of {counted(records, 'record')} done"
         + (f", {left:,} not reached" if left else "")
         + (f" ({message})" if by == "register" and message else "")
-        + f". {_STOPPED_THEN.get(by, 'Run')} the same command again: it carries on where this run stopped and "
+        + f". {_STOPPED_THEN.get(by, 'Run')} the same sync again: it carries on where this run stopped and "
         "creates no one twice.",
     )
 

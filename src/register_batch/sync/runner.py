@@ -40,11 +40,11 @@ from register_batch.api import (
 )
 from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
+from register_batch.arguments import checked_flag, checked_folder, checked_progress
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
-from register_batch.jobs import checked_flag, checked_folder, checked_progress
 from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, SourceRef, TraineeRecord
 from register_batch.progress import SILENT, Progress

@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
+from register_batch.arguments import checked_kind
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import SourceWatch, family_of
 from register_batch.mapping.loader import CodeTranslation
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
-from register_batch.readers import InputInfo, RawRecord, XmlPart, csv_layout, open_inputs
+from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, csv_layout, open_inputs
 from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
@@ -392,7 +393,10 @@ class Checker:
         ukprn: str | None = None,
     ):
         self.providers = ProviderCheck(ukprn)  # first: a UKPRN it refuses leaves no temporary file open behind it
+        check_format(fmt)  # here, not at the first walk: a caller's mistake is named where it was made
         self.fmt = fmt
+        checked_kind("mapping", mapping, MappingConfig, "register_batch.mapping.load_mapping()")
+        checked_kind("reference", reference, ReferenceData, "register_batch.reference.load_reference()")
         self.mapping = mapping or load_mapping()
         self.mapper = Mapper(self.mapping)
         self.reference = reference or load_reference()
