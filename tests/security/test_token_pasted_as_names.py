@@ -100,3 +100,15 @@ def test_a_token_pasted_as_the_rate_dir_is_refused_and_no_folder_is_made_of_it(t
             assert not shows_it(done.stdout, done.stderr)
         assert emulator.snapshot()["requests"]["total"] == 0
     assert not [p for p in Path(work).rglob("*") if HEX[:24] in p.name.lower()]
+
+
+@pytest.mark.parametrize("given", [TOKEN, f"mappings/{TOKEN}.yaml"])
+def test_a_token_given_as_a_mapping_file_by_a_library_caller_is_refused_unshown(given):
+    """`load_mapping` said "<the token>: cannot read mapping file", where the settings' and --mapping's refuse it."""
+    from register_batch.errors import ConfigError
+    from register_batch.mapping import load_mapping
+
+    with pytest.raises(ConfigError) as refused:
+        load_mapping([given])
+    assert f"holds an API token ({len(TOKEN)} characters; not shown)" in str(refused.value)
+    assert not shows_it(str(refused.value))

@@ -21,6 +21,7 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS,
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import lines_of, load_text_yaml
+from register_batch.tokens import TOKEN_AS_FILE, registers_token_in
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -678,6 +679,9 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
     bundled_codes = len(codes)
     user_files = path_list(user_files, "mapping files")
+    for user_file in user_files:  # a library caller's; the settings' and --mapping's are refused before (review61 F5)
+        if (length := registers_token_in(str(user_file))) is not None:
+            raise ConfigError(f"a mapping file's name {TOKEN_AS_FILE.format(length=length)}")
     if found := repeated_file(user_files):
         again, first = found
         also = "" if first == again else f" (also as {first})"
