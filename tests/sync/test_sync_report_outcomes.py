@@ -97,8 +97,7 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
         in text
     )
     assert (
-        "-> 500: Internal server error)). Once Register answers again, run the same sync again: it carries on"
-        in text
+        "-> 500: Internal server error)). Once Register answers again, run the same sync again: it carries on" in text
     )
     assert "Nothing to fix" not in text
     # the record Register's outage caught is not one to correct, as "failed at Register" had it read
