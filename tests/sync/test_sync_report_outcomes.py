@@ -2153,3 +2153,30 @@ def summary_of_sync(emulator, tmp_path: Path, rows: list[dict], *, client=None, 
 def held_in(emulator, cycle: int) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as look:
         return list(look.iter_trainees(academic_cycle=cycle))
+
+
+def test_an_update_that_went_through_before_register_refused_the_withdrawal_is_counted_and_named(tmp_path):
+    """review67 F2: the trainee's update went through, then Register refused its withdrawal as a state change (here
+    a day before the ITT start: sync --as-of later than Register's today). The record was reported `blocked` with
+    action blocked, `sync.written` empty and "1 blocked" only, as if nothing of it had been written. It keeps its
+    action, is counted updated as well as blocked, and its issue says what was written before the refusal."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=date(2025, 8, 15), seed=7) as early:
+        extract = tmp_path / "in.csv"
+        write_extract(extract, [trainee(1), trainee(2)])
+        assert sync_files([str(extract)], options(early, tmp_path)).actions == Counter(create=2)
+        write_extract(extract, [{**trainee(1), **WITHDRAWN, "email": "changed@example.com"}, trainee(2)])
+        second = sync_files([str(extract)], options(early, tmp_path))
+        assert second.summary_line().startswith("2 records: 1 updated, 1 unchanged; 1 blocked"), second.summary_line()
+        data, _doc = report_of(tmp_path)
+        assert [(r["action"], r["outcome"], r["http_status"]) for r in data["records"]] == [
+            ("update", "blocked", 422),
+            ("unchanged", "done", None),
+        ]
+        assert data["sync"]["written"] == {"update": 1}
+        [blocked] = [i["message"] for i in data["issues"] if i["record"] == 1 and i["code"] == "sync_blocked"]
+        assert blocked.endswith(" (written before that: its update)"), blocked
+        [one] = [t for t in held(early) if t["hesa_id"] == trainee(1)["hesa_id"]]
+        assert one["email"] == "changed@example.com" and one["state"] == "trn_received"
+        third = sync_files([str(extract)], options(early, tmp_path))  # the update is not sent again; the refusal stays
+        assert [(r.plan.action, r.outcome) for r in third.results][1] == ("unchanged", "done")
+        assert third.results[0].landed == [] and third.results[0].outcome == "blocked"

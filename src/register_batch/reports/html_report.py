@@ -81,7 +81,8 @@ OUTCOMES = (
 )
 # Outcomes shown only when a record has them: Register's answer to a write made the record a conflict (a 409 naming
 # a trainee that is not surely this one) or blocked (the trainee's state refuses the change). Nothing was written,
-# but for a record this run created (action create) whose withdrawal or deferral Register then refused.
+# but for a record this run created (action create) whose withdrawal or deferral Register then refused, or updated
+# (action update; its issue names what went through) before Register refused its withdrawal.
 RARE_OUTCOMES = {
     "conflict": ("conflict", "Conflict, not written", "warn"),
     "blocked": ("blocked", "Blocked by its state", "warn"),
@@ -793,8 +794,9 @@ _PER_RECORD = {
         "{} cannot be changed through the API.",
         "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a "
         "withdrawal before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's "
-        "Register support if Register must change. A record whose action is create was created: only the change "
-        "after it is refused; do not add the trainee by hand.",
+        "Register support if Register must change. A record whose action is create was created, and one whose action "
+        "is update was updated (its issue says what was written): only the change after it is refused; do not add "
+        "the trainee by hand.",
     ),
 }
 

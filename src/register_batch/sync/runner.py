@@ -469,6 +469,11 @@ class RecordResult:
     # This run's create of the record went through, whatever came of the writes after it (a withdrawal refused, an
     # answer lost): its action stays `create` and the run counts it created (`created_by_run`).
     created: bool = False
+    # The kinds of this run's writes of the record that went through (`create`, `update`, `degree_add`, ...): when
+    # Register then refuses a later one (a withdrawal of a trainee not yet started, say), the record keeps its action
+    # and the run counts what did go through (`written`), rather than reporting it blocked with nothing written
+    # (review67 F2).
+    landed: list[str] = field(default_factory=list)
     # The record's issues, the very ones the reports list as rows (issues.csv, report.json) in their order: its
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
     # left unknown, a warning). Set when the report is made; () for a record with none.
@@ -523,6 +528,30 @@ class RecordResult:
         }
 
 
+# A record's writes that went through before Register refused a later one, in words (`_landed_before`).
+_LANDED_WORDS = {
+    "update": "its update",
+    "add_degree": "a degree added",
+    "update_degree": "a degree changed",
+    "delete_degree": "a degree removed",
+    "add_placement": "a placement added",
+    "delete_placement": "a placement removed",
+    "defer": "its deferral",
+}
+
+
+# Outcomes of a record whose write Register refused (or stopped answering for): its writes that went through before
+# are counted and named. An unknown one's are not: the next run looks in Register before anything is said done.
+REFUSED = ("failed", "blocked")
+
+
+def _landed_before(landed: list[str]) -> str:
+    """What of the record this run wrote before Register refused its next write, said after Register's message: the
+    record is not as it was, though its outcome is failed or blocked (review67 F2)."""
+    words = list(dict.fromkeys(_LANDED_WORDS.get(kind, kind) for kind in landed))
+    return f" (written before that: {', '.join(words)})" if words else ""
+
+
 def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     """Records by what was written for them (`create`, `update`, `withdraw`, `defer`; in a dry run, what would be):
     a withdrawal sent with its creation counts in both (report.json's `sync.written`; the summary line says it with the
@@ -538,9 +567,12 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
         creates = result.plan.action == "create"
         if created_by_run(result, dry_run):
             kinds["create"] += 1
-        if result.outcome != wanted:
+        if result.outcome == wanted:
+            steps = {step.kind for step in result.plan.steps}
+        elif result.outcome in REFUSED and result.landed:  # what went through before Register refused a write
+            steps = set(result.landed)
+        else:
             continue
-        steps = {step.kind for step in result.plan.steps}
         if not creates and steps - {"create", "defer", "withdraw"}:
             kinds["update"] += 1
         kinds.update(steps & {"defer", "withdraw"})
@@ -1237,6 +1269,8 @@ class SyncRun:
                     # sent after it does not make it a withdrawal of a trainee Register had.
                     plan.action = "create"
                 result.created = result.created or (lost_reply and plan.action == "create")
+                if result.created and "create" not in result.landed:  # this run's, its answer lost
+                    result.landed.append("create")
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                     self.ledger.record(
@@ -1266,7 +1300,7 @@ class SyncRun:
                 result.outcome = settled.outcome
                 result.http_status = settled.status
                 result.errors = settled.messages
-                if not result.created:  # a refusal of a write after this run's create does not undo the create
+                if not result.landed:  # a refusal of a write after others went through does not undo them
                     plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
                 self.ledger.record(
@@ -1282,6 +1316,7 @@ class SyncRun:
             result.requests += self.client.stats.total - before
             result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
             result.created = result.created or step.kind == "create"
+            result.landed.append(step.kind)
             index += 1
             self.ledger.record(
                 key,
@@ -2696,7 +2731,11 @@ def _add_sync_issues(
             then = _RUN_AGAIN.get(code, "")
             # A write after this run's create: the trainee is in Register, whatever the message says of this write.
             created = (
-                f" (the trainee itself was created by this run: {result.plan.trainee_id})" if result.created else ""
+                f" (the trainee itself was created by this run: {result.plan.trainee_id})"
+                if result.created
+                else _landed_before(result.landed)
+                if result.outcome in REFUSED
+                else ""
             )
             found += [
                 (code, m + ("" if " again" in m else then) + created, severity)  # our own words may say so already
