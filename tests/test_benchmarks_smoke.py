@@ -40,8 +40,28 @@ def test_validate_floor_and_sync_economy_on_tiny_data(harness, tmp_path):
     assert all(sync["economy"]["checks"].values()), sync["economy"]
     assert sync["economy"]["changed"] == 3
     assert sync["throughput"]["429_total"] == 0
+    assert 0.9 < sync["throughput"]["sustained_rate_fraction"]["median"] <= 1.0  # 48 requests at 40/2 s
+    assert clean["validate_cpu_s"]["median"] > 0 and clean["floor_cpu_s"]["median"] > 0
     text = harness.markdown({"machine": harness.machine(), "options": "smoke", "validate": validate, "sync": sync})
     assert "Request economy" in text and "| clean | 60 |" in text
+
+
+def phase(by_route: dict[str, int]) -> dict:
+    writes = sum(n for route, n in by_route.items() if not route.startswith("GET"))
+    return {"by_route": by_route, "total": sum(by_route.values()), "writes": writes}
+
+
+def test_economy_checks_count_every_request_but_the_creates_against_the_first_loads_allowance(harness):
+    """review69 F3: a first load that also sent a PUT per trainee passed, as only GETs were counted as "other"."""
+    rerun, change = phase({"GET /trainees": 1}), phase({"GET /trainees": 1, "PUT /trainees/{trainee_id}": 10})
+    lean = phase({"GET /trainees": 3, "POST /trainees": 100})
+    assert all(harness.economy_checks({"first load": lean, "rerun": rerun, "10% changed": change}, 100, 10).values())
+    wasteful = phase({"GET /trainees": 3, "POST /trainees": 100, "PUT /trainees/{trainee_id}": 100})
+    checks = harness.economy_checks({"first load": wasteful, "rerun": rerun, "10% changed": change}, 100, 10)
+    assert [name for name, ok in checks.items() if not ok] == ["first load: other requests <= ceil(N/per_page)+2"]
+    degrees = phase({"GET /trainees": 1, "POST /trainees/{trainee_id}/degrees": 10})
+    checks = harness.economy_checks({"first load": lean, "rerun": rerun, "10% changed": degrees}, 100, 10)
+    assert [name for name, ok in checks.items() if not ok] == ["10% changed: every write a PUT /trainees/{trainee_id}"]
 
 
 def test_peers_on_tiny_data(harness, tmp_path):
@@ -51,6 +71,7 @@ def test_peers_on_tiny_data(harness, tmp_path):
     entry = peer["runs"][0]
     assert set(entry["errors"]) == {"register-batch", "frictionless", "pandas+pydantic"}
     assert entry["errors"]["register-batch"] >= entry["errors"]["frictionless"]
+    assert set(entry["cpu_s"]) == set(entry["errors"]) and entry["cpu_s"]["frictionless"]["median"] > 0
 
 
 def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
