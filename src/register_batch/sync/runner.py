@@ -469,7 +469,7 @@ class RecordResult:
     # This run's create of the record went through, whatever came of the writes after it (a withdrawal refused, an
     # answer lost): its action stays `create` and the run counts it created (`created_by_run`).
     created: bool = False
-    # The kinds of this run's writes of the record that went through (`create`, `update`, `degree_add`, ...): when
+    # The kinds of this run's writes of the record that went through (`create`, `update`, `add_degree`, ...): when
     # Register then refuses a later one (a withdrawal of a trainee not yet started, say), the record keeps its action
     # and the run counts what did go through (`written`), rather than reporting it blocked with nothing written
     # (review67 F2).
