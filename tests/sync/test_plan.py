@@ -336,6 +336,33 @@ def test_a_withdrawal_or_deferral_corrected_in_the_record_after_register_has_it_
     assert register.writes() == writes
 
 
+def test_a_blocked_record_still_says_what_else_registers_state_differs_in(register, tmp_path):
+    """review67 F1: a withdrawn trainee whose record has other drift is blocked, and its withdrawal's corrected
+    details went unsaid until that drift was mended; a trainee withdrawn in Register whose record has no withdrawal
+    and other drift was blocked without the note that Register has it withdrawn. Both are said on every run."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    writes = register.writes()
+    drifted = {"F_NQTEMAIL": "moved.on@example.com"}
+    changed = [
+        {**rows[0], **HESA_WITHDRAWAL, "WITHDRAWAL_DATE": "2026-11-02", **drifted},
+        {**rows[1], **HESA_DEFERRAL},
+        {**rows[2], **BLANK_STATE_COLUMNS},
+    ]
+    result = register.sync(write_hesa_csv(tmp_path / "changed.csv", changed))
+    assert result.actions == Counter(blocked=1, unchanged=2)
+    codes = [(i["hesa_id"], i["code"]) for i in register.report()["issues"]]
+    assert codes == [(rows[0]["F_HUSID"], "sync_blocked"), (rows[0]["F_HUSID"], "sync_state_details_differ")]
+    details = [i["message"] for i in register.report()["issues"] if i["code"] == "sync_state_details_differ"]
+    assert "withdrawal_date 2026-11-01 in Register, 2026-11-02 in the record" in details[0]
+
+    unsaid = [{**rows[0], **BLANK_STATE_COLUMNS, **drifted}, changed[1], changed[2]]
+    result = register.sync(write_hesa_csv(tmp_path / "unsaid.csv", unsaid))
+    assert result.actions == Counter(blocked=1, unchanged=2)
+    codes = [(i["hesa_id"], i["code"]) for i in register.report()["issues"]]
+    assert codes == [(rows[0]["F_HUSID"], "sync_blocked"), (rows[0]["F_HUSID"], "sync_state_differs")]
+    assert register.writes() == writes  # nothing sent for a withdrawn trainee
+
+
 def reinstated_in_registers_web_service(register, trainee_id: str, day: str) -> None:
     """What Register's web service does to reinstate a deferred trainee (the API cannot, register-api.md §2.12): the
     trainee is back in training with a reinstate_date, and keeps its defer_date (app/forms/reinstatement_form.rb)."""

@@ -2023,3 +2023,18 @@ def test_a_record_giving_both_a_training_partner_urn_and_ukprn_is_unchanged_on_a
     assert {k: v for k, v in writes_after.items() if not k.startswith("GET")} == {
         k: v for k, v in writes_before.items() if not k.startswith("GET")
     }
+
+
+def test_a_conflict_for_a_trainee_deleted_in_register_lists_no_change_it_did_not_send(emulator, tmp_path):
+    """review67 F4: the record of a withdrawn trainee deleted in Register's service kept its create plan's changes,
+    `state: null -> withdrawn`, in results.csv, though nothing was sent and Register had held it withdrawn."""
+    source = str(write_extract(tmp_path / "in.csv", [{**trainee(1), **WITHDRAWN}, trainee(2)]))
+    sync_files([source], options(emulator, tmp_path))
+    [gone] = [t for t in held(emulator) if t["hesa_id"] == trainee(1)["hesa_id"]]
+    assert gone["state"] == "withdrawn" and emulator.discard_trainee(gone["trainee_id"])
+    result = sync_files([source], options(emulator, tmp_path))
+    assert result.actions == Counter(conflict=1, unchanged=1), result.summary_line()
+    assert result.results[0].plan.changes == []
+    with (tmp_path / "reports" / "results.csv").open(encoding="utf-8", newline="") as fh:
+        [row] = [r for r in csv.DictReader(fh) if r["action"] == "conflict"]
+    assert json.loads(row["changes"] or "[]") == []

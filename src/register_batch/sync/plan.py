@@ -328,6 +328,7 @@ def not_created_again(plan: RecordPlan, trainee: Mapping[str, Any]) -> None:
     if plan.action != "create":
         return
     plan.action, plan.steps, plan.held, plan.note = "conflict", [], [], None
+    plan.changes = []  # the create's (a withdrawal from no state): none is sent (review67 F4)
     plan.trainee_id = trainee["trainee_id"]
     plan.reason = _deleted_reason(trainee)
 
@@ -607,6 +608,10 @@ def plan_changes(
                 "(HESA keeps one HUSID for a student's courses), register-batch cannot tell the two apart, as it "
                 "matches a HUSID to one trainee: add the new course in Register's service"
             )
+        # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
+        # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
+        _state_the_record_does_not_show(plan, record, state)
+        _state_held_otherwise(plan, record, trainee, state)
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"

@@ -488,12 +488,20 @@ class RecordResult:
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
         ahead or, in a dry run, would: a failed, unknown, conflicting or blocked record has its own issue, and only
-        an earlier run's write beside it (this run's entry replaces that run's); an unreached one has none (the
-        ledger keeps the earlier write for the next report)."""
+        an earlier run's write beside it (this run's entry replaces that run's), and for one planned blocked what
+        else Register's state differs in; an unreached one has none (the ledger keeps the earlier write for the next
+        report)."""
         if self.outcome == "pending":
             return []
         if self.outcome in ("failed", "unknown") or self.held_back():
-            return [("sync_written_earlier", self.plan.earlier)] if self.plan.earlier else []
+            found = [("sync_written_earlier", self.plan.earlier)]
+            if self.plan.action == "blocked":  # what Register's state differs in besides (review67 F1)
+                found = [
+                    ("sync_state_differs", self.plan.state_note),
+                    ("sync_state_details_differ", self.plan.held_note),
+                    *found,
+                ]
+            return [(code, message) for code, message in found if message]
         return _warnings(self.plan)
 
     @property
