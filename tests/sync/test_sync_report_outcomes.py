@@ -2180,3 +2180,21 @@ def test_an_update_that_went_through_before_register_refused_the_withdrawal_is_c
         third = sync_files([str(extract)], options(early, tmp_path))  # the update is not sent again; the refusal stays
         assert [(r.plan.action, r.outcome) for r in third.results][1] == ("unchanged", "done")
         assert third.results[0].landed == [] and third.results[0].outcome == "blocked"
+
+
+def test_a_deferral_sent_with_a_create_before_register_refused_the_withdrawal_is_said_with_the_creates(tmp_path):
+    """The create and the deferral went through, then Register refused the withdrawal (a trainee it holds as not yet
+    started). The deferral is one of the run's writes, said with the creates as a done one is ("2 created (1 then
+    deferred)"), not as a second count beside them ("2 created, 1 deferred" for one record)."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=date(2025, 8, 15), seed=7) as early:
+        row = {**trainee(1), **WITHDRAWN, "defer_date": "2025-12-01"}
+        extract = [str(write_extract(tmp_path / "in.csv", [row, trainee(2)]))]
+        first = sync_files(extract, options(early, tmp_path))
+        line = first.summary_line()
+        assert line.startswith("2 records: 2 created (1 then deferred); 1 blocked"), line
+        assert [(r.plan.action, r.outcome, r.landed) for r in first.results] == [
+            ("create", "blocked", ["create", "defer"]),
+            ("create", "done", ["create"]),
+        ]
+        data, _doc = report_of(tmp_path)
+        assert data["sync"]["written"] == {"create": 2, "defer": 1}

@@ -575,16 +575,21 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
         creates = result.plan.action == "create"
         if created_by_run(result, dry_run):
             kinds["create"] += 1
-        if result.outcome == wanted:
-            steps = {step.kind for step in result.plan.steps}
-        elif result.outcome in REFUSED and result.landed:  # what went through before Register refused a write
-            steps = set(result.landed)
-        else:
-            continue
+        steps = _written_steps(result, wanted)
         if not creates and steps - {"create", "defer", "withdraw"}:
             kinds["update"] += 1
         kinds.update(steps & {"defer", "withdraw"})
     return kinds
+
+
+def _written_steps(result: RecordResult, wanted: str) -> set[str]:
+    """The kinds of the record's writes that went through (`wanted`: done) or would (planned): every step of its
+    plan, or, when Register refused one, those before it (`landed`)."""
+    if result.outcome == wanted:
+        return {step.kind for step in result.plan.steps}
+    if result.outcome in REFUSED:  # what went through before Register refused a write
+        return set(result.landed)
+    return set()
 
 
 def with_creation(results: list[RecordResult], dry_run: bool) -> Counter[str]:
@@ -592,11 +597,10 @@ def with_creation(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     run, would create) and withdrew or deferred with their creation (a record of a trainee who has left)."""
     wanted = "planned" if dry_run else "done"
     return Counter(
-        step.kind
+        kind
         for result in results
-        if result.outcome == wanted and created_by_run(result, dry_run)
-        for step in result.plan.steps
-        if step.kind in ("defer", "withdraw")
+        if created_by_run(result, dry_run)
+        for kind in _written_steps(result, wanted) & {"defer", "withdraw"}
     )
 
 
