@@ -317,7 +317,11 @@ def birth_key(person: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _conflict(plan: RecordPlan, why: str) -> None:
-    plan.action, plan.steps, plan.held = "conflict", [], []
+    """Hold back a record planned against a trainee another record of the extract claims: nothing is sent, so its
+    `changes` go too (results.csv lists the drift sent and each state change sent): what it differed from was the
+    other record's trainee, whose data it showed beside this record's, and a deferral from it was never sent
+    (review67 F4)."""
+    plan.action, plan.steps, plan.held, plan.changes = "conflict", [], [], []
     plan.reason = f"{why}: check the HUSIDs and SRS ids in the SRS and in Register; nothing was sent"
 
 
