@@ -804,6 +804,16 @@ class StopSignals:
         signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
         self._previous = {sig: signal.signal(sig, self._handle) for sig in signals}
 
+    @contextlib.contextmanager
+    def in_force(self) -> Iterator[None]:
+        """Plan, write and report one run under these stops: installed now (given back by `sync_files`), the run's
+        outcome decided, whichever way it ends, once the block is left."""
+        self.install()
+        try:
+            yield
+        finally:
+            self.decided = True
+
     def give_back(self) -> None:
         """Put back the handlers `install` replaced: the last thing `sync_files` does, so that a signal once the
         run's outcome is decided meets `decided` here, not the caller's handler (KeyboardInterrupt: exit 3) while the
@@ -2051,18 +2061,19 @@ def _sync(
                 providers = checker.providers
                 if options.stand_in is not None and (records_ukprn := providers.sole_provider()):
                     options.stand_in(records_ukprn)
-                return _run(
-                    options,
-                    records,
-                    report,
-                    client,
-                    ledger,
-                    progress,
-                    issues,
-                    providers.moved(),
-                    providers.sole_provider(),
-                    stops,
-                )
+                with stops.in_force():
+                    return _run(
+                        options,
+                        records,
+                        report,
+                        client,
+                        ledger,
+                        progress,
+                        issues,
+                        providers.moved(),
+                        providers.sole_provider(),
+                        stops,
+                    )
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
                 raise
@@ -2136,27 +2147,6 @@ def _kept_for_results(
 
 
 def _run(
-    options: SyncOptions,
-    records: RecordSpool,
-    report: ReportBuilder,
-    client: RegisterClient,
-    ledger: Ledger,
-    progress: Progress,
-    issues: list[tuple[Issue, ...]] | None,
-    moved: dict[str, tuple[str, int]] | None,
-    implied: str | None,
-    stops: StopSignals,
-) -> SyncResult:
-    """Plan, write and report one run, under `stops` from here (installed now, given back by `sync_files`); its
-    outcome decided, whichever way it ends, once it returns or raises."""
-    stops.install()
-    try:
-        return _run_under(options, records, report, client, ledger, progress, issues, moved, implied, stops)
-    finally:
-        stops.decided = True
-
-
-def _run_under(
     options: SyncOptions,
     records: RecordSpool,
     report: ReportBuilder,
