@@ -466,13 +466,10 @@ class RecordResult:
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     unavailable: bool = False  # failed because Register stopped answering, not because of the record
-    # This run's create of the record went through, whatever came of the writes after it (a withdrawal refused, an
-    # answer lost): its action stays `create` and the run counts it created (`created_by_run`).
-    created: bool = False
-    # The kinds of this run's writes of the record that went through (`create`, `update`, `add_degree`, ...): when
-    # Register then refuses a later one (a withdrawal of a trainee not yet started, say), the record keeps its action
-    # and the run counts what did go through (`written`), rather than reporting it blocked with nothing written
-    # (review67 F2).
+    # The kinds of this run's writes of the record that went through (`create`, `update`, `add_degree`, ...; a
+    # create whose answer was lost but that Register carried out too): when Register then refuses a later one (a
+    # withdrawal of a trainee not yet started, say), the record keeps its action and the run counts what did go
+    # through (`written`), rather than reporting it blocked with nothing written (review67 F2).
     landed: list[str] = field(default_factory=list)
     # The record's issues, the very ones the reports list as rows (issues.csv, report.json) in their order: its
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
@@ -484,6 +481,12 @@ class RecordResult:
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
     checked: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        """This run's create of the record went through, whatever came of the writes after it (a withdrawal refused,
+        an answer lost): its action stays `create` and the run counts it created (`created_by_run`)."""
+        return "create" in self.landed
 
     def warnings(self) -> list[tuple[str, str]]:
         """(code, message) of each warning this record's sync leaves people (`_warnings`), for a record that went
@@ -1290,8 +1293,7 @@ class SyncRun:
                     # (a withdrawal before the ITT start) does not make the create that happened "blocked", and one
                     # sent after it does not make it a withdrawal of a trainee Register had.
                     plan.action = "create"
-                result.created = result.created or (lost_reply and plan.action == "create")
-                if result.created and "create" not in result.landed:  # this run's, its answer lost
+                if lost_reply and plan.action == "create" and not result.created:  # this run's, its answer lost
                     result.landed.append("create")
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
@@ -1337,7 +1339,6 @@ class SyncRun:
                 return
             result.requests += self.client.stats.total - before
             result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
-            result.created = result.created or step.kind == "create"
             result.landed.append(step.kind)
             index += 1
             self.ledger.record(
