@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import zipfile
@@ -1040,3 +1041,70 @@ def test_a_ctrl_z_inside_the_document_is_refused_where_it_is_wherever_a_read_of_
         with pytest.raises(UnusableInput) as caught:
             read(path)
         assert caught.value.line == 3 and "invalid Char value 26" in str(caught.value), (offset, str(caught.value))
+
+
+_MARKUP = (
+    "has XML elements inside its value (<{inner}>): HESA ITT values are plain text, and this one cannot be read as "
+    "the extract means it; export it without markup"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "inner", "read_as"),
+    [
+        # lxml's text of an element is the text before its first child: "Hay", the rest dropped
+        ("<F_SURNAME>George</F_SURNAME>", "<F_SURNAME>Hay<i>ward</i></F_SURNAME>", "F_SURNAME", "i", "Hayward"),
+        # no text before the child: read as a container, the value was absent
+        ("<F_FNAMES>Dave</F_FNAMES>", "<F_FNAMES><b>Dave</b></F_FNAMES>", "F_FNAMES", "b", "Dave"),
+        ("<F_SURNAME>George</F_SURNAME>", "<F_SURNAME><i>Hay</i>ward</F_SURNAME>", "F_SURNAME", "i", "Hayward"),
+    ],
+)
+def test_a_value_with_markup_in_it_is_a_record_problem_not_cut_at_its_first_element(
+    hesa_samples, tmp_path, old, new, field, inner, read_as
+):
+    """review64 F2: `<F_SURNAME>Hay<i>ward</i></F_SURNAME>` was read as "Hay", and sent, with no issue."""
+    path = tmp_path / "markup.xml"
+    path.write_text(c23053_edited(hesa_samples, {old: new}))
+    [(_info, [raw])] = read(path)
+    assert raw.problems == [(field, f"<{field}> {_MARKUP.format(inner=inner)}")]
+    assert raw.fields[field] == read_as  # what the report shows beside the problem
+    assert raw.groups["PLACEMENT"] == [{"F_PLMNTSCH": "900000", "F_PLMNTDYS": "160"}]
+
+
+def test_a_group_value_with_markup_in_it_is_a_record_problem(hesa_samples, tmp_path):
+    path = tmp_path / "markup-in-a-degree.xml"
+    edits = {"<F_DEGSBJ1>100251</F_DEGSBJ1>": "<F_DEGSBJ1>100<u>251</u></F_DEGSBJ1>"}
+    path.write_text(c23053_edited(hesa_samples, edits))
+    [(_info, [raw])] = read(path)
+    assert raw.problems == [("F_DEGSBJ1", f"<F_DEGSBJ1> {_MARKUP.format(inner='u')}")]
+
+
+def test_text_before_a_groups_first_item_keeps_the_group_and_is_a_record_problem(hesa_samples, tmp_path):
+    """review64 F2: `<PLACEMENTS>x<PLACEMENT>…` was read as a value "x" of PLACEMENTS, every placement dropped."""
+    path = tmp_path / "text-in-placements.xml"
+    path.write_text(c23053_edited(hesa_samples, {"<PLACEMENTS>": "<PLACEMENTS>x"}))
+    [(_info, [raw])] = read(path)
+    assert raw.groups["PLACEMENT"] == [{"F_PLMNTSCH": "900000", "F_PLMNTDYS": "160"}]
+    assert "PLACEMENTS" not in raw.fields
+    assert raw.problems == [
+        (
+            "PLACEMENTS",
+            "<PLACEMENTS> has text of its own ('x') beside its <PLACEMENT>: HESA's groups hold only their "
+            "items; remove the text",
+        )
+    ]
+
+
+def test_markup_in_a_value_makes_the_record_an_error_in_validate(hesa_samples, tmp_path):
+    from register_batch.jobs import validate_files
+
+    path = tmp_path / "markup.xml"
+    path.write_text(
+        c23053_edited(hesa_samples, {"<F_SURNAME>George</F_SURNAME>": "<F_SURNAME>Hay<i>ward</i></F_SURNAME>"})
+    )
+    result = validate_files([path], as_of=date(2023, 1, 10), report_dir=tmp_path / "reports")
+    issues = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))["issues"]
+    [issue] = [i for i in issues if i["code"] == "malformed_record"]
+    assert (issue["severity"], issue["field"]) == ("error", "F_SURNAME")
+    assert issue["message"].startswith("<F_SURNAME> has XML elements inside its value (<i>)")
+    assert result.exit_code == 1

@@ -286,18 +286,35 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
     loose: list[etree._Element] = []  # groups' containers holding a tag with a value where a group belongs
     strays: list[tuple[etree._Element, etree._Element]] = []  # (container, item): not the group HESA has there
+    marked: list[etree._Element] = []  # a value with elements in it (<F_SURNAME>Hay<i>ward</i>): rare
     for child in student:
         text = child.text
         if text is not None:
             value = text.strip()
             if value:
-                fields[child.tag] = None if len(value) == 4 and value.lower() == "null" else value
-                continue
+                if not len(child):
+                    fields[child.tag] = None if len(value) == 4 and value.lower() == "null" else value
+                    continue
+                # Text and elements: no HESA tag holds both. Read as lxml gives it, the value would be its text
+                # before the first element ("Hay" of Hay<i>ward</i>), and HESA's group lost for text before its
+                # first item (<PLACEMENTS>x<PLACEMENT>...).
+                marked.append(child)
         if len(child):
-            containers += 1
             container = _group_tag(child.tag)
+            if _is_plain(container) and container.startswith("F_"):  # a HESA field is a value, never a container
+                if not marked or marked[-1] is not child:
+                    marked.append(child)
+                fields[child.tag] = clean(_text_of(child))  # shown in the report; the record is held back
+                continue
+            if marked and marked[-1] is child and container not in GROUP_OF:
+                fields[child.tag] = clean(_text_of(child))
+                continue
+            containers += 1
+            in_hesa_group = container in GROUP_OF
             for item in child:
                 row = {leaf.tag: clean(leaf.text) for leaf in item}
+                if in_hesa_group and any(map(len, item)):  # a group's value with elements in it (rare)
+                    marked.extend(leaf for leaf in item if len(leaf))
                 if not row and item.text is not None and item.text.strip():
                     # In HESA's own groups only, with a value (an SRS's wrapper of its own tags is ignored, as any
                     # tag register-batch does not know is).
@@ -348,6 +365,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         problems = [*problems, *(_loose_group_tags(container) for container in loose)]
     if strays:
         problems = [*problems, *(_stray_group_item(container, item) for container, item in strays)]
+    if marked:
+        problems = [*problems, *(_marked_up_value(element) for element in marked)]
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
@@ -454,6 +473,28 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
     return (
         str(item.tag),
         f"<{cut_short(str(item.tag))}> in <{cut_short(str(container.tag))}> is not HESA's <{expected}>: {what}; {do}",
+    )
+
+
+def _text_of(element: etree._Element) -> str:
+    """All the text inside an element, its children's too (its own tail not)."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
+def _marked_up_value(element: etree._Element) -> tuple[str | None, str]:
+    """The problem of a value with XML elements in it (hesa-formats.md §1.2: HESA's values are text). Read as
+    lxml gives it, `<F_SURNAME>Hay<i>ward</i></F_SURNAME>` is "Hay" and `<F_MIDDLENAMES><b>Jo</b></F_MIDDLENAMES>`
+    nothing; text before a group's first item (`<PLACEMENTS>x<PLACEMENT>`) would be read as its value and the
+    group's items lost. Each without a word (review64 F2)."""
+    tag = cut_short(str(element.tag))
+    inner = cut_short(str(element[0].tag))
+    if _group_tag(element.tag) in GROUP_OF:
+        said = f"<{tag}> has text of its own ({cut_short(clean(element.text) or '')!r}) beside its <{inner}>"
+        return str(element.tag), f"{said}: HESA's groups hold only their items; remove the text"
+    return (
+        str(element.tag),
+        f"<{tag}> has XML elements inside its value (<{inner}>): HESA ITT values are plain text, and this one "
+        "cannot be read as the extract means it; export it without markup",
     )
 
 
