@@ -87,6 +87,13 @@ CASES = [
         "email Enter an email address in the correct format, like name@example.com",
     ),
     (
+        "application_id with a letter (review68 F2: Register keeps an integer)",
+        with_changes(application_id="A1234"),
+        "application_id",
+        "application_id_not_integer",
+        "application_id is not a whole number: Register keeps Apply's application choice id as a number",
+    ),
+    (
         "course_year text",
         with_changes(course_year="first"),
         "course_year",
@@ -1039,6 +1046,12 @@ def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
         ({"course_year": "１"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
         ({"course_year": "١"}, "course_year", "course_year_not_integer", "course_year is not a valid course year"),
         (
+            {"application_id": "５６７８９"},
+            "application_id",
+            "application_id_not_integer",
+            "application_id is not a whole number: Register keeps Apply's application choice id as a number",
+        ),
+        (
             {"training_partner_urn": "１２３４５６"},
             "training_partner_urn",
             "training_partner_urn_invalid",
@@ -1066,6 +1079,7 @@ def test_with_funding_method_c_the_sent_initiative_is_not_looked_up():
     ids=[
         "full-width course year",
         "Arabic-Indic course year",
+        "full-width application id",
         "full-width URN",
         "full-width UKPRN",
         "superscript",

@@ -385,6 +385,7 @@ def generate(
                 hesa_id=draft.data.get("hesa_id"),
                 provider_trainee_id=draft.data.get("provider_trainee_id"),
                 kind=kind,
+                leaving=bool(draft.leaving),
             )
             if number % PROGRESS_STEP == 0:
                 task.advance(PROGRESS_STEP)

@@ -553,6 +553,30 @@ def course_year_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Fi
     return [("course_year", value, "course_year is not a valid course year")]
 
 
+@rule(
+    "application_id_not_integer",
+    fields=("application_id",),
+    message="application_id is not a whole number: Register keeps Apply's application choice id as a number",
+    source="register-api.md §3.1 (application_id: JSON type integer, stored as application_choice_id); "
+    "Register does not check this",
+    fix="Give Apply's application choice id as it is in Apply, digits only (56789), or leave it blank.",
+    api=False,
+)
+def application_id_is_a_whole_number(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register checks only the id's length, then keeps it in an integer column: `A1234` would not be stored as
+    sent (the emulator keeps null), and every sync would find it differing and send it again (review68 F2)."""
+    value = data.get("application_id")
+    if value is None or _WHOLE_NUMBER.fullmatch(str(value)):
+        return None
+    return [
+        (
+            "application_id",
+            value,
+            "application_id is not a whole number: Register keeps Apply's application choice id as a number",
+        )
+    ]
+
+
 # --- code lists (§5) --------------------------------------------------------------------------------
 
 _PLAIN_CODE_FIELDS = {f: c for f, c in TRAINEE_CODE_FIELDS.items() if f not in ("training_route", "iqts_country")}
