@@ -54,8 +54,12 @@ def options(emulator, tmp_path: Path, **extra) -> SyncOptions:
 
 
 def held(emulator) -> list[dict]:
+    return held_in(emulator, 2025)
+
+
+def held_in(emulator, cycle: int) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
-        return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+        return list(client.iter_trainees(academic_cycle=cycle, per_page=1000))
 
 
 def test_first_sync_rerun_and_k_changes_cost_exactly_what_they_must(emulator, tmp_path):
@@ -469,7 +473,41 @@ def test_a_withdrawn_trainees_next_course_with_the_same_husid_is_blocked_and_say
     assert result.actions == Counter(blocked=1) and stats(emulator)["trainees"] == 1
     reason = result.results[0].plan.reason or ""
     assert "Its ITT start is 365 days from this record's: if the record is the student's next course" in reason
-    assert reason.endswith("add the new course in Register's service")
+    assert reason.endswith(
+        "add the new course in Register's service, with this HUSID and ITT start date, and the next run syncs this "
+        "record to it"
+    )
+
+
+def test_a_next_course_added_in_register_as_the_blocked_reason_says_is_synced_to_it_and_the_old_record_writes_nothing(
+    emulator, tmp_path
+):
+    """review65 F2: the reason's advice left the record blocked every night, the ledger still linking it to the
+    earlier course. Once Register holds the next course (added in its service), the record is synced to it. The
+    earlier course's record, in a later extract, is not written over the next course through the link either."""
+    first = started_in(2025, trainee(1))
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    next_course = started_in(2026, trainee(1))
+    blocked = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert blocked.actions == Counter(blocked=1), blocked.summary_line()
+    added = _create_directly(emulator, {**_api_body(next_course), "email": "added.in.register@example.com"})
+    synced = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    [result] = synced.results
+    assert (result.plan.action, result.plan.trainee_id) == ("update", added["trainee_id"]), synced.summary_line()
+    assert synced.exit_code == 0 and result.outcome == "done"
+    again = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert again.actions == Counter(unchanged=1) and again.exit_code == 0, again.summary_line()
+    # The earlier course's record again: two of the student's trainees match it, neither written.
+    old = sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    assert old.actions == Counter(conflict=1), old.summary_line()
+    assert (old.results[0].plan.reason or "").startswith("more than one trainee in Register matches this record's")
+    [now] = held_in(emulator, 2026)
+    assert (now["trainee_id"], now["itt_start_date"], now["state"]) == (
+        added["trainee_id"],
+        "2026-09-01",
+        "trn_received",
+    )
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 + 1  # the first course; the one added
 
 
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
@@ -553,8 +591,8 @@ DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
     [
         (
             "withdraw",
-            {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee",
-             "future_interest": "no"},
+            {"withdrawal_date": "2026-02-01", "reasons": ["did_not_make_progress"], "trigger": "trainee",
+             "future_interest": "no"},  # as the record says (one held otherwise: test_state_changed_meanwhile.py)
             WITHDRAWN,
             "withdrawn",
         ),

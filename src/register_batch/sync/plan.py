@@ -186,6 +186,36 @@ def _days_apart(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> int | No
     return abs((ours - theirs).days) if ours is not None and theirs is not None else None
 
 
+def earlier_course(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
+    """A trainee Register holds as withdrawn or awarded, whose ITT start date is more than COURSE_CHANGE_DAYS from the
+    record's: maybe the student's earlier course (HESA keeps one HUSID, and an SRS its id, for a student's courses;
+    Register's own HESA import created the next course as a new trainee, hesa-formats.md §1.5), maybe the record's
+    own course with its start corrected. Which, register-batch cannot tell: such a trainee alone is the record's
+    (blocked, `plan_changes`), but beside another trainee matched that is not one, it is the other course."""
+    if trainee.get("state") not in ("withdrawn", "awarded"):
+        return False
+    apart = _days_apart(data, trainee)
+    return apart is not None and apart > COURSE_CHANGE_DAYS
+
+
+def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
+    """Register holds another trainee with the record's HUSID whose ITT start is within COURSE_CHANGE_DAYS of the
+    record's, while `trainee`'s is not: the ledger's link is to the student's other course. The next course added in
+    Register's service, as a blocked record's reason says (review65 F2: the link kept the record blocked every night);
+    or, the other way round, the earlier course's record in a later extract, which the link would have written over
+    the next course with."""
+    apart = _days_apart(data, trainee)
+    if apart is None or apart <= COURSE_CHANGE_DAYS:
+        return False
+    husid = data.get("hesa_id")
+    return any(
+        other["trainee_id"] != trainee["trainee_id"]
+        and (near := _days_apart(data, other)) is not None
+        and near <= COURSE_CHANGE_DAYS
+        for other in (holdings.by_hesa.get(husid, ()) if husid else ())
+    )
+
+
 IDENTIFIERS = ("hesa_id", "provider_trainee_id")  # what a record and a Register trainee are matched by
 
 
@@ -422,11 +452,15 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         trainee = holdings.by_id.get(linked)
         if trainee is None:
             return "missing", linked
-        if not _disagrees(data, trainee) and not another_person(data, trainee):
+        if (
+            not _disagrees(data, trainee)
+            and not another_person(data, trainee)
+            and not _nearer_course(data, trainee, holdings)
+        ):
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
-        # record is another person's with a copied HUSID. Following it would write this record's data over another
-        # person; match as if there were no ledger.
+        # record is another person's with a copied HUSID, or another course's. Following it would write this record's
+        # data over another person, or course; match as if there were no ledger.
     candidates: dict[str, ListedTrainee] = {}
     matched_by: dict[str, list[str]] = {}
     by = None
@@ -442,6 +476,10 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         for trainee in found:
             candidates[trainee["trainee_id"]] = trainee
             matched_by.setdefault(trainee["trainee_id"], []).append(name)
+    # One student's courses (one HUSID): those of earlier courses set aside, when another is matched (review65 F2).
+    one_student = len(candidates) > 1 and all(t.get("hesa_id") == data.get("hesa_id") for t in candidates.values())
+    if one_student and (later := {i: t for i, t in candidates.items() if not earlier_course(data, t)}):
+        candidates = later
     if len(candidates) == 1:
         trainee = next(iter(candidates.values()))
         if differ := another_person(data, trainee):
@@ -605,12 +643,12 @@ def plan_changes(
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
         plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
-        apart = _days_apart(data, trainee) if state in ("withdrawn", "awarded") else None
-        if apart is not None and apart > COURSE_CHANGE_DAYS:
+        if earlier_course(data, trainee):
             plan.reason += (
-                f". Its ITT start is {apart} days from this record's: if the record is the student's next course "
-                "(HESA keeps one HUSID for a student's courses), register-batch cannot tell the two apart, as it "
-                "matches a HUSID to one trainee: add the new course in Register's service"
+                f". Its ITT start is {_days_apart(data, trainee)} days from this record's: if the record is the "
+                "student's next course (HESA keeps one HUSID for a student's courses), register-batch cannot tell the "
+                "two apart: add the new course in Register's service, with this HUSID and ITT start date, and the "
+                "next run syncs this record to it"
             )
         # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
         # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
@@ -732,6 +770,20 @@ def _held_value(key: str, value: Any) -> str | None:
     return text or None
 
 
+def held_differences(kind: str, sent: Mapping[str, Any], trainee: Mapping[str, Any]) -> list[str]:
+    """How Register holds the trainee's withdrawal (`kind` "withdraw") or deferral ("defer") otherwise than `sent`
+    (the record's) gives it, one phrase a value. Only the values both give are compared: a blank in the record is
+    never a difference, nor one Register does not show."""
+    held_as = HELD_WITHDRAWAL if kind == "withdraw" else HELD_DEFERRAL
+    return [
+        f"{key} {held} in Register, {ours} in the record"
+        for mine, key in held_as.items()
+        if (ours := _held_value(key, sent.get(mine))) is not None
+        and (held := _held_value(key, trainee.get(key))) is not None
+        and ours != held
+    ]
+
+
 def _state_held_otherwise(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], state: str) -> None:
     """Note a withdrawal or deferral Register holds with other values than the record's (a date or reasons corrected
     in the SRS after it was sent): Register withdraws or defers a trainee once, and the API cannot change either
@@ -739,18 +791,11 @@ def _state_held_otherwise(plan: RecordPlan, record: TraineeRecord, trainee: Mapp
 
     Only the values both give are compared: a blank in the record is never a difference (nor one Register does not
     show)."""
-    said = []
+    differ = []
     if state == "withdrawn" and record.withdrawal:
-        said += [(record.withdrawal.get(mine), theirs) for mine, theirs in HELD_WITHDRAWAL.items()]
+        differ += held_differences("withdraw", record.withdrawal, trainee)
     if state in ("deferred", "withdrawn") and record.deferral:
-        said += [(record.deferral.get(mine), theirs) for mine, theirs in HELD_DEFERRAL.items()]
-    differ = [
-        f"{key} {held} in Register, {ours} in the record"
-        for value, key in said
-        if (ours := _held_value(key, value)) is not None
-        and (held := _held_value(key, trainee.get(key))) is not None
-        and ours != held
-    ]
+        differ += held_differences("defer", record.deferral, trainee)
     if differ:
         plan.held_note = (
             f"trainee {plan.trainee_id} is {state} in Register, but not as this record says: {'; '.join(differ)}: "

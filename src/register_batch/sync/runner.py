@@ -71,6 +71,7 @@ from register_batch.sync.plan import (
     a_later_create_is_refused,
     a_second_create_is_refused,
     duplicate_check_key,
+    held_differences,
     key_of,
     not_created_again,
     one_record_per_trainee,
@@ -361,6 +362,27 @@ describe(
 # The states a defer or withdraw leaves a trainee in (§3.9, §3.10; a withdrawn trainee cannot be deferred after): what
 # Register shows of such a write once it is done, when its answer was lost.
 REACHED_STATES = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}
+STATE_OF_STEP = {"defer": "deferred", "withdraw": "withdrawn"}  # the state the step itself puts the trainee in
+
+
+def _changed_meanwhile(messages: list[str], step: Step, held: Mapping[str, Any], state: str) -> str:
+    """Register's refusal of a withdrawal or deferral, with why: the trainee was withdrawn or deferred in Register,
+    otherwise than the record says, after this run listed it (review65 F1)."""
+    trainee_id = held.get("trainee_id")
+    refused = "; ".join(messages)
+    if state != STATE_OF_STEP[step.kind]:  # a deferral, the trainee since withdrawn
+        return (
+            f"{refused}: trainee {trainee_id} was withdrawn in Register after this run listed it, so it cannot be "
+            "deferred. If the trainee has left, fill in the record's withdrawal; if not, ask DfE's Register support "
+            "to reinstate them"
+        )
+    differ = "; ".join(held_differences(step.kind, step.body or {}, held))
+    return (
+        f"{refused}: trainee {trainee_id} was {state} in Register after this run listed it, but not as this record "
+        f"says: {differ}: the API withdraws or defers a trainee once and cannot change what Register holds. Correct "
+        "the record, or ask DfE's Register support to correct Register"
+    )
+
 
 RESULT_COLUMNS = (
     "input",
@@ -1556,10 +1578,19 @@ class SyncRun:
                 raise _Settled("failed", exc.status, exc.messages) from None
             raise self._adopt(plan, exc) from None
         except Unprocessable as exc:
-            state = self.state_of(trainee_id) if step.kind in ("defer", "withdraw") else None
-            if step.kind in ("defer", "withdraw") and state in REACHED_STATES[step.kind]:
-                self._found_carried_out()  # a resend's 422: the request before it was carried out
-                return  # already in the state asked for (e.g. a retried withdraw after a lost reply)
+            held = self._held(trainee_id) if step.kind in ("defer", "withdraw") else None
+            state = None if held is None else str(held.get("state") or "")
+            if held is not None and state in REACHED_STATES[step.kind]:
+                # Already in the state asked for: a resend's 422 (the request before it was carried out, its reply
+                # lost), or someone else's change since the plan listed Register. Only a withdrawal or deferral held
+                # as this one says is taken for the former (review65 F1: a trainee withdrawn by hand meanwhile was
+                # reported deferred).
+                if state == STATE_OF_STEP[step.kind] and not held_differences(step.kind, step.body or {}, held):
+                    self._found_carried_out()
+                    return
+                raise _Settled(
+                    "blocked", exc.status, [_changed_meanwhile(exc.messages, step, held, state)], action="blocked"
+                ) from None
             if exc.state_transition:
                 messages = exc.messages
                 if step.kind == "withdraw" and state in WITHDRAWABLE_STATES:
@@ -1710,8 +1741,13 @@ class SyncRun:
 
     def state_of(self, trainee_id: str) -> str | None:
         """The state Register holds the trainee in (§3.6), or None when it holds no such trainee (404)."""
+        held = self._held(trainee_id)
+        return None if held is None else str(held.get("state") or "")
+
+    def _held(self, trainee_id: str) -> dict[str, Any] | None:
+        """The trainee as Register holds it (§2.3), or None when it holds no such trainee (404)."""
         try:
-            return str(self.client.get_trainee(trainee_id).get("state") or "")
+            return self.client.get_trainee(trainee_id)
         except NotFound:
             return None
 

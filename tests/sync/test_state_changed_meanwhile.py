@@ -1,0 +1,99 @@
+"""A withdrawal or deferral Register refuses (422) because the trainee is already withdrawn or deferred: done only when
+Register holds the one the record sends (a resend after a lost reply), never when someone else changed the trainee
+after the run listed Register (review65 F1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.sync import sync_files
+from trainee_extracts import WITHDRAWN, extract, trainee, write_extract
+
+AS_OF = date(2026, 11, 28)
+TOKEN = "test-provider-token-0001"
+DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7) as running:
+        yield running
+
+
+def _post_directly(emulator, trainee_id: str, route: str, body: dict) -> None:
+    """Someone else's change in Register (as in its web service), not the run's."""
+    response = httpx.post(
+        f"{emulator.api_url}/trainees/{trainee_id}/{route}",
+        json={"data": body},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def _changed_first(emulator, route: str, body: dict, closed_at_end) -> RegisterClient:
+    """A client whose withdrawal or deferral finds the trainee already changed by someone else (`route`, `body`)."""
+
+    class ChangedMeanwhile(RegisterClient):
+        def withdraw(self, trainee_id, data):
+            _post_directly(emulator, trainee_id, route, body)
+            return super().withdraw(trainee_id, data)
+
+        def defer(self, trainee_id, data):
+            _post_directly(emulator, trainee_id, route, body)
+            return super().defer(trainee_id, data)
+
+    client = ChangedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    return client
+
+
+def _held_states(emulator) -> list[str]:
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        return [t["state"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000)]
+
+
+def _run(emulator, tmp_path, change: dict, client: RegisterClient):
+    options = sync_options(emulator, tmp_path, TOKEN, timeout=2.0)
+    sync_files([str(extract(tmp_path / "a.csv", 1))], options)  # the trainee, created
+    source = write_extract(tmp_path / "b.csv", [{**trainee(1), **change}])
+    return sync_files([str(source)], options, client=client)
+
+
+def test_a_deferral_of_a_trainee_withdrawn_meanwhile_is_blocked_not_reported_deferred(
+    emulator, tmp_path, closed_at_end
+):
+    body = {
+        "withdrawal_date": "2026-01-10",
+        "reasons": ["stopped_responding_to_messages"],
+        "trigger": "provider",
+        "future_interest": "no",
+    }
+    client = _changed_first(emulator, "withdraw", body, closed_at_end)
+    result = _run(emulator, tmp_path, DEFERRAL, client)
+    [only] = result.results
+    assert only.outcome == "blocked" and result.exit_code == 1, result.summary_line()
+    [message] = only.errors
+    assert "was withdrawn in Register after this run listed it, so it cannot be deferred" in message
+    assert _held_states(emulator) == ["withdrawn"]
+
+
+def test_a_withdrawal_held_otherwise_meanwhile_is_blocked_with_the_differences(emulator, tmp_path, closed_at_end):
+    other = {
+        "withdrawal_date": "2026-01-10",
+        "reasons": ["stopped_responding_to_messages"],
+        "trigger": "provider",
+        "future_interest": "no",
+    }
+    client = _changed_first(emulator, "withdraw", other, closed_at_end)
+    result = _run(emulator, tmp_path, WITHDRAWN, client)
+    [only] = result.results
+    assert only.outcome == "blocked" and result.exit_code == 1, result.summary_line()
+    [message] = only.errors
+    assert "was withdrawn in Register after this run listed it, but not as this record says: " in message
+    assert "withdrawal_date 2026-01-10 in Register, 2026-02-01 in the record" in message
