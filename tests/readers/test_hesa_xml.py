@@ -1066,7 +1066,7 @@ def test_a_value_with_markup_in_it_is_a_record_problem_not_cut_at_its_first_elem
     path = tmp_path / "markup.xml"
     path.write_text(c23053_edited(hesa_samples, {old: new}))
     [(_info, [raw])] = read(path)
-    assert raw.problems == [(field, f"<{field}> {_MARKUP.format(inner=inner)}")]
+    assert raw.marked == ((field, f"<{field}> {_MARKUP.format(inner=inner)}"),) and not raw.problems
     assert raw.fields[field] == read_as  # what the report shows beside the problem
     assert raw.groups["PLACEMENT"] == [{"F_PLMNTSCH": "900000", "F_PLMNTDYS": "160"}]
 
@@ -1076,7 +1076,7 @@ def test_a_group_value_with_markup_in_it_is_a_record_problem(hesa_samples, tmp_p
     edits = {"<F_DEGSBJ1>100251</F_DEGSBJ1>": "<F_DEGSBJ1>100<u>251</u></F_DEGSBJ1>"}
     path.write_text(c23053_edited(hesa_samples, edits))
     [(_info, [raw])] = read(path)
-    assert raw.problems == [("F_DEGSBJ1", f"<F_DEGSBJ1> {_MARKUP.format(inner='u')}")]
+    assert raw.marked == (("F_DEGSBJ1", f"<F_DEGSBJ1> {_MARKUP.format(inner='u')}"),)
 
 
 def test_text_before_a_groups_first_item_keeps_the_group_and_is_a_record_problem(hesa_samples, tmp_path):
@@ -1093,6 +1093,19 @@ def test_text_before_a_groups_first_item_keeps_the_group_and_is_a_record_problem
             "items; remove the text",
         )
     ]
+
+
+def test_markup_in_a_tag_register_batch_does_not_read_is_no_problem(hesa_samples, tmp_path):
+    """review71 M3: a tag no mapping reads is ignored, whatever it holds (an SRS's note with markup, a wrapper of its
+    own named F_...), as before the markup check."""
+    from register_batch.jobs import validate_files
+
+    path = tmp_path / "own-markup.xml"
+    own = "<SRSNOTES>a <b>b</b></SRSNOTES><F_SRSWRAP><X>1</X></F_SRSWRAP><F_SURNAME>George</F_SURNAME>"
+    path.write_text(c23053_edited(hesa_samples, {"<F_SURNAME>George</F_SURNAME>": own}))
+    result = validate_files([path], as_of=date(2023, 1, 10), report_dir=tmp_path / "reports")
+    issues = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))["issues"]
+    assert [i for i in issues if i["code"] == "malformed_record"] == []
 
 
 def test_markup_in_a_value_makes_the_record_an_error_in_validate(hesa_samples, tmp_path):

@@ -786,6 +786,36 @@ def test_a_deferral_of_a_trainee_register_has_withdrawn_is_not_sent_and_the_warn
     assert "deferral" not in planned(source, listed(state="withdrawn")).state_note
 
 
+def test_a_deferral_register_holds_before_its_withdrawal_is_not_said_to_be_unsent():
+    """review65 F4: the trainee was deferred as the record says, then withdrawn in Register: "(its deferral is not
+    sent ...)" was said of a deferral Register holds."""
+    source = record(deferral=DEFERRAL)
+    source.can_say = {"withdrawal": "WITHDRAWAL_*", "deferral": "DEFER_*"}
+    plan = planned(source, listed(state="withdrawn", defer_date=DEFERRAL["defer_date"]))
+    assert plan.state_note.startswith("trainee t1 is withdrawn in Register, but this record has no withdrawal: ")
+    other = planned(source, listed(state="withdrawn", defer_date="2026-09-01"))
+    assert "(its deferral is not sent: a withdrawn trainee cannot be deferred)" in other.state_note
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"withdrawal": LEAVING}, "; nor can the record's withdrawal be sent"),
+        ({"deferral": DEFERRAL}, "; nor can the record's deferral be sent"),
+        ({"withdrawal": LEAVING, "deferral": DEFERRAL}, "; nor can the record's deferral and withdrawal be sent"),
+    ],
+)
+def test_a_blocked_records_own_withdrawal_or_deferral_is_said_to_be_unsent_too(changes, said):
+    """review65 F3: blocked by other drift, the record's withdrawal or deferral, which Register would refuse too,
+    went unmentioned."""
+    plan = planned(record(email="new@example.com", **changes), listed(state="awarded"))
+    assert plan.action == "blocked"
+    assert (
+        plan.reason
+        == f"the trainee is awarded in Register, and the API lets no one change a trainee who is awarded{said}"
+    )
+
+
 def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
     plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
     assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])

@@ -4,13 +4,14 @@ after the run listed Register (review65 F1)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import httpx
 import pytest
 
 from emulated import sync_options
-from register_batch.api import RateLimiter, RegisterClient
+from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import sync_files
 from trainee_extracts import WITHDRAWN, extract, trainee, write_extract
@@ -18,6 +19,13 @@ from trainee_extracts import WITHDRAWN, extract, trainee, write_extract
 AS_OF = date(2026, 11, 28)
 TOKEN = "test-provider-token-0001"
 DEFERRAL = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
+# Someone else's withdrawal in Register's service: another date, trigger and reason than the record's (WITHDRAWN).
+OTHER_WITHDRAWAL = {
+    "withdrawal_date": "2026-01-10",
+    "reasons": ["stopped_responding_to_messages"],
+    "trigger": "provider",
+    "future_interest": "no",
+}
 
 
 @pytest.fixture
@@ -40,12 +48,19 @@ def _changed_first(emulator, route: str, body: dict, closed_at_end) -> RegisterC
     """A client whose withdrawal or deferral finds the trainee already changed by someone else (`route`, `body`)."""
 
     class ChangedMeanwhile(RegisterClient):
+        changed = False
+
+        def _change(self, trainee_id):
+            if not self.changed:
+                self.changed = True
+                _post_directly(emulator, trainee_id, route, body)
+
         def withdraw(self, trainee_id, data):
-            _post_directly(emulator, trainee_id, route, body)
+            self._change(trainee_id)
             return super().withdraw(trainee_id, data)
 
         def defer(self, trainee_id, data):
-            _post_directly(emulator, trainee_id, route, body)
+            self._change(trainee_id)
             return super().defer(trainee_id, data)
 
     client = ChangedMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
@@ -65,35 +80,78 @@ def _run(emulator, tmp_path, change: dict, client: RegisterClient):
     return sync_files([str(source)], options, client=client)
 
 
-def test_a_deferral_of_a_trainee_withdrawn_meanwhile_is_blocked_not_reported_deferred(
-    emulator, tmp_path, closed_at_end
-):
-    body = {
-        "withdrawal_date": "2026-01-10",
-        "reasons": ["stopped_responding_to_messages"],
-        "trigger": "provider",
-        "future_interest": "no",
-    }
-    client = _changed_first(emulator, "withdraw", body, closed_at_end)
-    result = _run(emulator, tmp_path, DEFERRAL, client)
+def _blocked_with(result) -> str:
+    """The one record's message, once it is seen blocked (exit 1)."""
     [only] = result.results
     assert only.outcome == "blocked" and result.exit_code == 1, result.summary_line()
     [message] = only.errors
+    return message
+
+
+def test_a_deferral_of_a_trainee_withdrawn_meanwhile_is_blocked_not_reported_deferred(
+    emulator, tmp_path, closed_at_end
+):
+    client = _changed_first(emulator, "withdraw", OTHER_WITHDRAWAL, closed_at_end)
+    result = _run(emulator, tmp_path, DEFERRAL, client)
+    message = _blocked_with(result)
     assert "was withdrawn in Register after this run listed it, so it cannot be deferred" in message
     assert _held_states(emulator) == ["withdrawn"]
 
 
 def test_a_withdrawal_held_otherwise_meanwhile_is_blocked_with_the_differences(emulator, tmp_path, closed_at_end):
-    other = {
-        "withdrawal_date": "2026-01-10",
-        "reasons": ["stopped_responding_to_messages"],
-        "trigger": "provider",
-        "future_interest": "no",
-    }
-    client = _changed_first(emulator, "withdraw", other, closed_at_end)
+    client = _changed_first(emulator, "withdraw", OTHER_WITHDRAWAL, closed_at_end)
     result = _run(emulator, tmp_path, WITHDRAWN, client)
-    [only] = result.results
-    assert only.outcome == "blocked" and result.exit_code == 1, result.summary_line()
-    [message] = only.errors
+    message = _blocked_with(result)
+    assert "was withdrawn in Register after this run listed it, but not as this record says: " in message
+    assert "withdrawal_date 2026-01-10 in Register, 2026-02-01 in the record" in message
+
+
+def test_a_deferral_whose_answer_was_lost_while_someone_withdrew_the_trainee_is_blocked_not_done(
+    emulator, tmp_path, closed_at_end
+):
+    """review71 M1: the look-up after a lost answer took any withdrawn trainee for a deferral carried out."""
+
+    class LostWhileWithdrawn(RegisterClient):
+        lost = False
+
+        def defer(self, trainee_id, data):
+            if not self.lost:  # someone withdraws the trainee; this deferral's answer never comes
+                self.lost = True
+                _post_directly(emulator, trainee_id, "withdraw", OTHER_WITHDRAWAL)
+                raise OutcomeUnknown("POST", f"/trainees/{trainee_id}/defer", None, ["no answer"])
+            return super().defer(trainee_id, data)
+
+    client = LostWhileWithdrawn(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    result = _run(emulator, tmp_path, DEFERRAL, client)
+    message = _blocked_with(result)
+    assert "was withdrawn in Register after this run listed it, so it cannot be deferred" in message
+    assert _held_states(emulator) == ["withdrawn"]
+
+
+def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhile_is_done(
+    emulator, tmp_path, closed_at_end
+):
+    """review71 L1: a record with a deferral and a withdrawal, the withdrawal made in Register meanwhile as the record
+    says: Register holds what the record ends in, as a plan made now would find. It was told to fill in the
+    withdrawal it has."""
+    same = {
+        "withdrawal_date": WITHDRAWN["withdrawal_date"],
+        "reasons": [WITHDRAWN["withdrawal_reasons"]],
+        "trigger": WITHDRAWN["withdrawal_trigger"],
+        "future_interest": WITHDRAWN["withdrawal_future_interest"],
+    }
+    client = _changed_first(emulator, "withdraw", same, closed_at_end)
+    result = _run(emulator, tmp_path, {**DEFERRAL, **WITHDRAWN}, client)
+    assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+    assert _held_states(emulator) == ["withdrawn"]
+
+
+def test_a_deferral_refused_because_the_trainee_was_withdrawn_otherwise_names_the_differences(
+    emulator, tmp_path, closed_at_end
+):
+    client = _changed_first(emulator, "withdraw", OTHER_WITHDRAWAL, closed_at_end)
+    result = _run(emulator, tmp_path, {**DEFERRAL, **WITHDRAWN}, client)
+    message = _blocked_with(result)
     assert "was withdrawn in Register after this run listed it, but not as this record says: " in message
     assert "withdrawal_date 2026-01-10 in Register, 2026-02-01 in the record" in message

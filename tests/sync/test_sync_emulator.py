@@ -474,8 +474,8 @@ def test_a_withdrawn_trainees_next_course_with_the_same_husid_is_blocked_and_say
     reason = result.results[0].plan.reason or ""
     assert "Its ITT start is 365 days from this record's: if the record is the student's next course" in reason
     assert reason.endswith(
-        "add the new course in Register's service, with this HUSID and ITT start date, and the next run syncs this "
-        "record to it"
+        "add the new course in Register's service, with this HUSID and ITT start date, and submit it (Register "
+        "lists no drafts): the next run syncs this record to it"
     )
 
 
@@ -502,12 +502,39 @@ def test_a_next_course_added_in_register_as_the_blocked_reason_says_is_synced_to
     assert old.actions == Counter(conflict=1), old.summary_line()
     assert (old.results[0].plan.reason or "").startswith("more than one trainee in Register matches this record's")
     [now] = held_in(emulator, 2026)
-    assert (now["trainee_id"], now["itt_start_date"], now["state"]) == (
-        added["trainee_id"],
-        "2026-09-01",
-        "trn_received",
-    )
+    assert (now["trainee_id"], now["itt_start_date"]) == (added["trainee_id"], "2026-09-01")
+    assert now["state"] != "withdrawn"
+    # review71 M2: the earlier course's record with its start corrected by more than 30 days, the ledger linking the
+    # HUSID to the next course: not written over it (nor withdrawing it) through the link.
+    corrected = {**first, **WITHDRAWN, "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
+    moved = sync_files([str(write_extract(tmp_path / "c.csv", [corrected]))], options(emulator, tmp_path))
+    assert moved.actions == Counter(conflict=1), moved.summary_line()
+    [now] = held_in(emulator, 2026)
+    assert (now["trainee_id"], now["itt_start_date"]) == (added["trainee_id"], "2026-09-01")
+    assert now["state"] != "withdrawn"
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 1 + 1  # the first course; the one added
+
+
+def test_an_earlier_courses_record_far_from_both_courses_is_a_conflict_not_written_over_the_next_course(
+    emulator, tmp_path
+):
+    """review71 H1: the earlier course (withdrawn) and the next (added in Register): the earlier course's record with
+    its start corrected by more than 30 days matched the next course alone once the withdrawn one was set aside, and
+    was written over it and withdrew it. Only a course within 30 days of the record's start is taken over an
+    earlier one."""
+    first = started_in(2025, trainee(1))
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    added = _create_directly(emulator, _api_body(started_in(2026, trainee(1))))
+    corrected = {**first, **WITHDRAWN, "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
+    elsewhere = options(emulator, tmp_path, state_dir=tmp_path / "other-state")  # no link: matched by the HUSID
+    # Another trainee starting in 2026 has the run list that year too, where the next course is.
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected, started_in(2026, trainee(2))]))], elsewhere)
+    only = result.results[0]
+    assert only.plan.action == "conflict", result.summary_line()
+    assert "They are one student's courses (one HUSID)" in (only.plan.reason or "")
+    [now] = [t for t in held_in(emulator, 2026) if t["trainee_id"] == added["trainee_id"]]
+    assert now["itt_start_date"] == "2026-09-01"
+    assert now["state"] != "withdrawn"
 
 
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(

@@ -464,6 +464,7 @@ class Mapper:
         self._plans: dict[tuple[int, str | None], _Plan] = {}
         self._degree_translations: dict[str, CodeTranslation | None] = {}
         self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
+        self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -496,6 +497,13 @@ class Mapper:
             return None
         overrides = next((found for name, _any_of, found in bundled.vintages if name == vintage), None)
         return {**bundled.trainee, **overrides} if overrides else bundled.trainee
+
+    def _reads(self, fmap: FieldMap) -> set[str]:
+        """The names (HESA tags, columns) the field map reads a value from."""
+        found = self._read_names.get(id(fmap))
+        if found is None or found[0] is not fmap:
+            found = self._read_names[id(fmap)] = (fmap, fmap.source_names())
+        return found[1]
 
     def _state_sources(self, fmap: FieldMap) -> _StateSources:
         found = self._states.get(id(fmap))
@@ -578,6 +586,11 @@ class Mapper:
                 break
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
+        if raw.marked:
+            reads = self._reads(fmap)
+            for name, problem in raw.marked:
+                if name in reads:
+                    record.issue("malformed_record", problem, field=name)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake

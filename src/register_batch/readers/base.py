@@ -32,6 +32,9 @@ class RawRecord:
     fields: dict[str, str | None]
     groups: dict[str, list[dict[str, str | None]]] = field(default_factory=dict)
     problems: list[tuple[str | None, str]] = field(default_factory=list)
+    # (name read by, problem) of a value with markup in it (HESA XML): a problem of the record only when the mapping
+    # reads that name (mapping.apply), as a tag it does not read is ignored, whatever it holds (review71 M3).
+    marked: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)

@@ -365,8 +365,16 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         problems = [*problems, *(_loose_group_tags(container) for container in loose)]
     if strays:
         problems = [*problems, *(_stray_group_item(container, item) for container, item in strays)]
+    said: tuple[tuple[str, str], ...] = ()
     if marked:
-        problems = [*problems, *(_marked_up_value(element) for element in marked)]
+        # Text beside a HESA group's items is that group's problem; a value's markup, its name's (RawRecord.marked).
+        grouped = [element for element in marked if _group_tag(element.tag) in GROUP_OF]
+        problems = [*problems, *(_marked_up_value(element) for element in grouped)]
+        said = tuple(
+            (_read_as(_group_tag(element.tag)), _marked_up_value(element)[1])
+            for element in marked
+            if _is_plain(element.tag) and _group_tag(element.tag) not in GROUP_OF
+        )
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
@@ -378,7 +386,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
         problems = [*problems, *clashes]
-    return RawRecord(source=source, fields=fields, groups=groups, problems=problems)
+    return RawRecord(source=source, fields=fields, groups=groups, problems=problems, marked=said)
 
 
 def _joined(tags: dict[str, str | None]) -> str | None:

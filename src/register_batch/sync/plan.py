@@ -198,21 +198,26 @@ def earlier_course(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
     return apart is not None and apart > COURSE_CHANGE_DAYS
 
 
-def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
-    """Register holds another trainee with the record's HUSID whose ITT start is within COURSE_CHANGE_DAYS of the
-    record's, while `trainee`'s is not: the ledger's link is to the student's other course. The next course added in
-    Register's service, as a blocked record's reason says (review65 F2: the link kept the record blocked every night);
-    or, the other way round, the earlier course's record in a later extract, which the link would have written over
-    the next course with."""
+def _near(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
+    """The trainee's ITT start is within COURSE_CHANGE_DAYS of the record's (both given)."""
     apart = _days_apart(data, trainee)
-    if apart is None or apart <= COURSE_CHANGE_DAYS:
-        return False
+    return apart is not None and apart <= COURSE_CHANGE_DAYS
+
+
+def _another_course_listed(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
+    """The ledger's link is to a trainee whose ITT start is more than COURSE_CHANGE_DAYS from the record's, and
+    Register lists another trainee with the record's HUSID, one of the two withdrawn or awarded: the student has
+    courses in Register, and which one the record is, the link does not tell. Followed, it kept the next course's
+    record blocked on the earlier course every night (review65 F2), and could write an earlier course's record over
+    the next course (review71 M2); the record is matched as if there were no link."""
+    apart = _days_apart(data, trainee)
     husid = data.get("hesa_id")
+    if apart is None or apart <= COURSE_CHANGE_DAYS or not husid:
+        return False
+    finished = trainee.get("state") in ("withdrawn", "awarded")
     return any(
-        other["trainee_id"] != trainee["trainee_id"]
-        and (near := _days_apart(data, other)) is not None
-        and near <= COURSE_CHANGE_DAYS
-        for other in (holdings.by_hesa.get(husid, ()) if husid else ())
+        other["trainee_id"] != trainee["trainee_id"] and (finished or other.get("state") in ("withdrawn", "awarded"))
+        for other in holdings.by_hesa.get(husid, ())
     )
 
 
@@ -455,7 +460,7 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         if (
             not _disagrees(data, trainee)
             and not another_person(data, trainee)
-            and not _nearer_course(data, trainee, holdings)
+            and not _another_course_listed(data, trainee, holdings)
         ):
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
@@ -476,10 +481,15 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         for trainee in found:
             candidates[trainee["trainee_id"]] = trainee
             matched_by.setdefault(trainee["trainee_id"], []).append(name)
-    # One student's courses (one HUSID): those of earlier courses set aside, when another is matched (review65 F2).
+    # One student's courses (one HUSID): the one trainee whose ITT start is within 30 days of the record's is its
+    # course, when every other is an earlier one, withdrawn or awarded (review65 F2). Any other mix is a conflict: a
+    # course further off, not finished, may be the next course, which an earlier course's record must not be written
+    # over (review71 H1).
     one_student = len(candidates) > 1 and all(t.get("hesa_id") == data.get("hesa_id") for t in candidates.values())
-    if one_student and (later := {i: t for i, t in candidates.items() if not earlier_course(data, t)}):
-        candidates = later
+    if one_student:
+        near = {i: t for i, t in candidates.items() if _near(data, t)}
+        if len(near) == 1 and all(earlier_course(data, t) for i, t in candidates.items() if i not in near):
+            candidates = near
     if len(candidates) == 1:
         trainee = next(iter(candidates.values()))
         if differ := another_person(data, trainee):
@@ -488,6 +498,12 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
     if len(candidates) > 1:
         ids = "; ".join(_matched_by(candidates[i], matched_by[i]) for i in sorted(candidates))
         why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
+        if one_student:
+            why += (
+                ". They are one student's courses (one HUSID), and none of them alone starts within 30 days of this "
+                "record's ITT start: if the record is of a course that has ended, leave it out of the extract; if "
+                "its ITT start date is wrong, correct it"
+            )
         return "conflict", (why, tuple(sorted(candidates)))
     rule = [t for t in holdings.by_birth.get(birth_key(data), []) if duplicate_rule_matches(data, t)]
     if len(rule) == 1 and rule[0].get("hesa_id") in (None, data.get("hesa_id")):
@@ -643,22 +659,27 @@ def plan_changes(
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
         plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
+        # The record's withdrawal or deferral, which `_status_steps` would hold back, is not sent either: said, or it
+        # went unmentioned (review65 F3). A withdrawn trainee's are the state notes' (below).
+        unsent = [noun for noun, body in (("deferral", record.deferral), ("withdrawal", record.withdrawal)) if body]
+        if unsent and state != "withdrawn":
+            plan.reason += f"; nor can the record's {' and '.join(unsent)} be sent"
         if earlier_course(data, trainee):
             plan.reason += (
                 f". Its ITT start is {_days_apart(data, trainee)} days from this record's: if the record is the "
                 "student's next course (HESA keeps one HUSID for a student's courses), register-batch cannot tell the "
-                "two apart: add the new course in Register's service, with this HUSID and ITT start date, and the "
-                "next run syncs this record to it"
+                "two apart: add the new course in Register's service, with this HUSID and ITT start date, and submit "
+                "it (Register lists no drafts): the next run syncs this record to it"
             )
         # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
         # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
-        _state_the_record_does_not_show(plan, record, state)
+        _state_the_record_does_not_show(plan, record, state, trainee)
         _state_held_otherwise(plan, record, trainee, state)
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
     _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee)
-    _state_the_record_does_not_show(plan, record, state)
+    _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
 
 
@@ -728,23 +749,30 @@ def _says(record: TraineeRecord, body: dict[str, Any] | None, legacy_code: str) 
     return bool(body) or any(issue.code == legacy_code for issue in record.issues)
 
 
-def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, state: str) -> None:
+def _state_the_record_does_not_show(
+    plan: RecordPlan, record: TraineeRecord, state: str, trainee: Mapping[str, Any]
+) -> None:
     """Note a trainee Register has withdrawn or deferred whose record shows neither: the API cannot undo either
     (there is no reinstate endpoint, register-api.md §2 and §6), so nothing is sent, but someone must look.
 
     Only where the record's input could say so (`TraineeRecord.can_say`): Register's CSV template has no withdrawal
     or deferral column and HESA's layout no leaving since C23053, so a record of such a file that says nothing
     says nothing about it, and the warning would come back every night, whatever anyone did."""
-    trainee = plan.trainee_id
+    trainee_id = plan.trainee_id
     can_say = record.can_say or {}
     left = _says(record, record.withdrawal, "legacy_withdrawal_not_sent")
     if state == "withdrawn" and not left and "withdrawal" in can_say:
-        # A deferral in the record is not sent (Register is past it, `_status_steps`): say so, or it goes unmentioned.
+        # A deferral in the record is not sent (Register is past it, `_status_steps`): say so, or it goes unmentioned;
+        # unless Register holds that very deferral (deferred, then withdrawn: review65 F4).
+        held = bool(record.deferral and trainee.get("defer_date")) and not held_differences(
+            "defer", record.deferral or {}, trainee
+        )
         deferral = " (its deferral is not sent: a withdrawn trainee cannot be deferred)" if record.deferral else ""
+        deferral = "" if held else deferral
         plan.state_note = (
-            f"trainee {trainee} is withdrawn in Register, but this record has no withdrawal{deferral}: the API cannot "
-            "reinstate a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if not, "
-            f"fill in the record's withdrawal ({can_say['withdrawal']})"
+            f"trainee {trainee_id} is withdrawn in Register, but this record has no withdrawal{deferral}: the API "
+            "cannot reinstate a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if "
+            f"not, fill in the record's withdrawal ({can_say['withdrawal']})"
         )
     elif (
         state == "deferred"
@@ -753,7 +781,7 @@ def _state_the_record_does_not_show(plan: RecordPlan, record: TraineeRecord, sta
         and not _says(record, record.deferral, "legacy_deferral_not_sent")
     ):
         plan.state_note = (
-            f"trainee {trainee} is deferred in Register, but this record has no deferral: the API cannot reinstate "
+            f"trainee {trainee_id} is deferred in Register, but this record has no deferral: the API cannot reinstate "
             "a trainee. If the trainee is back in training, reinstate them in Register's web service; if not, fill "
             f"in the record's deferral ({can_say['deferral']})"
         )

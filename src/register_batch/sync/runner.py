@@ -365,22 +365,41 @@ REACHED_STATES = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)
 STATE_OF_STEP = {"defer": "deferred", "withdraw": "withdrawn"}  # the state the step itself puts the trainee in
 
 
-def _changed_meanwhile(messages: list[str], step: Step, held: Mapping[str, Any], state: str) -> str:
+def _held_as_sent(step: Step | None, held: Mapping[str, Any] | None) -> bool:
+    """Register holds the trainee in the state `step` puts it in, with the withdrawal's or deferral's values as the
+    step sends them (those both give): the step, or a request just like it, was carried out."""
+    return (
+        step is not None
+        and held is not None
+        and held.get("state") == STATE_OF_STEP[step.kind]
+        and not held_differences(step.kind, step.body or {}, held)
+    )
+
+
+def _changed_meanwhile(
+    messages: list[str], step: Step, held: Mapping[str, Any], state: str, withdrawal: Mapping[str, Any] | None
+) -> str:
     """Register's refusal of a withdrawal or deferral, with why: the trainee was withdrawn or deferred in Register,
-    otherwise than the record says, after this run listed it (review65 F1)."""
+    otherwise than the record says, after this run listed it (review65 F1). `withdrawal`: the record's, for a
+    deferral refused because the trainee is withdrawn."""
     trainee_id = held.get("trainee_id")
     refused = "; ".join(messages)
     if state != STATE_OF_STEP[step.kind]:  # a deferral, the trainee since withdrawn
-        return (
-            f"{refused}: trainee {trainee_id} was withdrawn in Register after this run listed it, so it cannot be "
-            "deferred. If the trainee has left, fill in the record's withdrawal; if not, ask DfE's Register support "
-            "to reinstate them"
+        said = f"{refused}: trainee {trainee_id} was withdrawn in Register after this run listed it"
+        if withdrawal is None:
+            return (
+                f"{said}, so it cannot be deferred. If the trainee has left, fill in the record's withdrawal; if not, "
+                "ask DfE's Register support to reinstate them"
+            )
+        return (  # (held as the record says, the deferral is done: `perform`)
+            f"{said}, but not as this record says: {'; '.join(held_differences('withdraw', withdrawal, held))}. "
+            "Correct the record, or ask DfE's Register support to correct Register"
         )
-    differ = "; ".join(held_differences(step.kind, step.body or {}, held))
+    differ = held_differences(step.kind, step.body or {}, held)
     return (
         f"{refused}: trainee {trainee_id} was {state} in Register after this run listed it, but not as this record "
-        f"says: {differ}: the API withdraws or defers a trainee once and cannot change what Register holds. Correct "
-        "the record, or ask DfE's Register support to correct Register"
+        f"says: {'; '.join(differ)}: the API withdraws or defers a trainee once and cannot change what Register "
+        "holds. Correct the record, or ask DfE's Register support to correct Register"
     )
 
 
@@ -1585,12 +1604,14 @@ class SyncRun:
                 # lost), or someone else's change since the plan listed Register. Only a withdrawal or deferral held
                 # as this one says is taken for the former (review65 F1: a trainee withdrawn by hand meanwhile was
                 # reported deferred).
-                if state == STATE_OF_STEP[step.kind] and not held_differences(step.kind, step.body or {}, held):
+                withdrawal = next((s for s in plan.steps if s.kind == "withdraw"), None)
+                # A deferral whose trainee was withdrawn as the record says (its next step) is past: Register holds
+                # what the record ends in, as a plan made now would find (`_status_steps` sends no deferral then).
+                if _held_as_sent(step, held) or (step.kind == "defer" and _held_as_sent(withdrawal, held)):
                     self._found_carried_out()
                     return
-                raise _Settled(
-                    "blocked", exc.status, [_changed_meanwhile(exc.messages, step, held, state)], action="blocked"
-                ) from None
+                said = _changed_meanwhile(exc.messages, step, held, state, withdrawal.body if withdrawal else None)
+                raise _Settled("blocked", exc.status, [said], action="blocked") from None
             if exc.state_transition:
                 messages = exc.messages
                 if step.kind == "withdraw" and state in WITHDRAWABLE_STATES:
@@ -1736,8 +1757,10 @@ class SyncRun:
         )
 
     def _reached(self, plan: RecordPlan, step: Step) -> bool:
-        """After an unclear defer/withdraw: is the trainee in the state the step asked for?"""
-        return self.state_of(_trainee_id(plan)) in REACHED_STATES[step.kind]
+        """After an unclear defer/withdraw: does Register hold the trainee as the step asked? Otherwise the step is
+        sent again: Register refuses it if the trainee was withdrawn or deferred meanwhile, and `perform` says how
+        (review71 M1: a deferral whose answer was lost, the trainee withdrawn by someone else, was reported done)."""
+        return _held_as_sent(step, self._held(_trainee_id(plan)))
 
     def state_of(self, trainee_id: str) -> str | None:
         """The state Register holds the trainee in (§3.6), or None when it holds no such trainee (404)."""
