@@ -138,7 +138,7 @@ def test_a_big_dry_runs_page_lists_the_planned_writes_before_the_invalid_records
     """A 6,000-record dry run's page held 5,000 invalid records and none of the 229 trainees it would create: its
     Action filter read "create (229; 0 on this page)". The writes now come first, the invalid records keep a tenth
     of the rows, and the notice says how many of each the page holds."""
-    extract = generated(tmp_path, 40, 0.6, 5406)  # 27 invalid, 13 to create (5403 had 18 to create from 108 kinds)
+    extract = generated(tmp_path, 40, 0.6, 5406)  # 26 invalid, 14 to create (5403 had 18 to create from 108 kinds)
     monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 20)
     run(
         "sync", str(extract), "--as-of", AS_OF, "--dry-run", "--state-dir", str(tmp_path / "state"),

@@ -69,8 +69,9 @@ def test_a_foreign_degree_needs_no_grade_nor_uk_degree():
     assert check([NON_UK_DEGREE]) == []
     assert check([dict(NON_UK_DEGREE, grade=None)]) == []
     assert check([dict(NON_UK_DEGREE, grade="02", institution="0117")]) == [
-        ("degrees_attributes[0].uk_degree", "uk_degree_required")
-    ]  # an institution makes it a UK degree
+        ("degrees_attributes[0].uk_degree", "uk_degree_required"),
+        ("degrees_attributes[0].country", "degree_country_not_kept"),
+    ]  # an institution makes it a UK degree, whose country Register does not keep
 
 
 def test_a_stored_degree_keeps_its_locale():

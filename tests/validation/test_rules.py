@@ -384,6 +384,14 @@ CASES = [
         "without telling you",
     ),
     (
+        "a UK institution's degree with a country outside the UK (review64 F4: Register keeps no country for it)",
+        degree(institution="0117", country="FR"),
+        "degrees_attributes[0].country",
+        "degree_country_not_kept",
+        "country: 'FR' is not kept: the degree has an awarding institution (0117), so Register takes it for a UK "
+        "degree and keeps no country",
+    ),
+    (
         "non-UK degree with an unknown grade",
         degree(uk_degree=None, institution=None, country="FR", non_uk_degree="083", grade="77"),
         "degrees_attributes[0].grade",
@@ -1694,3 +1702,13 @@ def test_a_row_whose_cells_do_not_line_up_gets_its_one_error_not_the_rules_on_sh
     codes = [[issue.code for issue in record.issues if issue.severity == "error"] for record in records]
     assert codes[0] == codes[-1] == []
     assert codes[1:-1] and all(found == ["malformed_record"] for found in codes[1:-1]), codes
+
+
+def test_a_degree_country_is_said_not_kept_only_when_it_is_a_known_country_outside_the_uk():
+    """A UK country is dropped as Register drops it (no word needed); an unknown code is invalid_degree_code's alone;
+    without an institution the degree is a non-UK one, its country kept."""
+    for changes in ({"country": "XF"}, {"country": "XK"}, {"country": None}, {"institution": None, "country": "FR"}):
+        codes = {c for _f, c, _m in check(degree(**changes))}
+        assert "degree_country_not_kept" not in codes, changes
+    codes = [c for f, c, _m in check(degree(institution="0117", country="UK")) if f.endswith(".country")]
+    assert codes == ["invalid_degree_code"]

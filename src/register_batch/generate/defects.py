@@ -1052,7 +1052,14 @@ NON_UK_DEGREE = Profile(routes=POSTGRADUATE_ROUTES, uk_degree=False)
 
 
 def _degree_defect(
-    name: str, description: str, code: str, field_name: str, profile: Profile, *, also: tuple[str, ...] = ()
+    name: str,
+    description: str,
+    code: str,
+    field_name: str,
+    profile: Profile,
+    *,
+    also: tuple[str, ...] = (),
+    severity: str = "error",
 ) -> Callable[[Any], Apply]:
     """A defect in the record's one degree; `change` may return further issues it causes (codes in `also`)."""
 
@@ -1060,7 +1067,7 @@ def _degree_defect(
         def apply(ctx: Context, draft: Draft) -> list[Expect]:
             del draft.degrees[1:]
             more = change(ctx, draft.degrees[0]) or []
-            return [Expect(f"{DEGREE}.{field_name}", code), *more]
+            return [Expect(f"{DEGREE}.{field_name}", code, severity), *more]
 
         defect(name, description, (code, *also), profile=profile, touches=("degrees_attributes",))(apply)
         return apply
@@ -1200,6 +1207,18 @@ def _bad_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
 )
 def _bad_country(ctx: Context, degree: dict[str, Any]) -> None:
     degree["country"] = ctx.rng.choice(("UK", "GB", "ENG"))
+
+
+@_degree_defect(
+    "degree_country_beside_institution",
+    "a UK institution's degree given a country outside the UK (FR, IE): Register keeps no country for it",
+    "degree_country_not_kept",
+    "country",
+    UK_DEGREE,
+    severity="warning",
+)
+def _country_beside_institution(ctx: Context, degree: dict[str, Any]) -> None:
+    degree["country"] = ctx.rng.choice(("FR", "IE", "DE", "US"))
 
 
 @_degree_defect(

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
+from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, rule
 from register_batch.validation.facts import Facts, parse_date, ruby_to_i
 from register_batch.validation.rules import _sorted_codes, inclusion_message
@@ -223,6 +224,39 @@ def degree_institution_is_known(degree: dict[str, Any], facts: Facts) -> list[Fi
             value,
             f"institution: '{value}' is not a Register institution code; Register would record "
             "'Other UK institution' without telling you",
+        )
+    ]
+
+
+@rule(
+    "degree_country_not_kept",
+    scope="degree",
+    fields=("country",),
+    message="country: '<value>' is not kept: the degree has an awarding institution (<code>), so Register takes it "
+    "for a UK degree and keeps no country",
+    source="register-api.md §3.7 (institution present ⇒ UK degree, country stored null); hesa-formats.md §5 item 12",
+    fix="If the degree is from outside the UK, leave its awarding institution (F_DEGEST) blank: it is then sent as a "
+    "non-UK degree with its country. If it is a UK degree, give a UK country (XF, XG, XH, XI, XK) or none.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def degree_country_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A country outside the UK beside an institution code: Register's locale rule makes the degree a UK one and
+    drops the country without a word (review64 F4, review68 F1, review70 F1). An unknown code is
+    invalid_degree_code's."""
+    country, institution = degree.get("country"), degree.get("institution")
+    if country is None or institution is None or country in UK_COUNTRIES:
+        return None
+    if degree.get("locale_code") is not None:  # one Register holds: its locale was decided when it was written
+        return None
+    if country not in facts.reference.codes("country"):
+        return None
+    return [
+        (
+            "country",
+            country,
+            f"country: '{country}' is not kept: the degree has an awarding institution ({institution}), so Register "
+            "takes it for a UK degree and keeps no country",
         )
     ]
 
