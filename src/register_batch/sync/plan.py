@@ -191,7 +191,8 @@ def earlier_course(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
     record's: maybe the student's earlier course (HESA keeps one HUSID, and an SRS its id, for a student's courses;
     Register's own HESA import created the next course as a new trainee, hesa-formats.md §1.5), maybe the record's
     own course with its start corrected. Which, register-batch cannot tell: such a trainee alone is the record's
-    (blocked, `plan_changes`), but beside another trainee matched that is not one, it is the other course."""
+    (blocked, `plan_changes`), but beside the one trainee with the record's HUSID whose ITT start is within
+    COURSE_CHANGE_DAYS of the record's, it is the other course (`match`)."""
     if trainee.get("state") not in ("withdrawn", "awarded"):
         return False
     apart = _days_apart(data, trainee)
