@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -82,11 +83,26 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+GENERATOR = ROOT / "src" / "register_batch" / "generate"
+
+
+def generator_fingerprint() -> str:
+    """What the cached extracts were made by: the generator's source. A file made by another (a defect kind added
+    since, as in session 55) is not the data this commit's generator makes, nor what RESULTS.md's figures say."""
+    digest = hashlib.sha256()
+    for source in sorted(GENERATOR.rglob("*.py")):
+        digest.update(source.relative_to(GENERATOR).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate(data: Path, count: int, fmt: str, defects: float, seed: int = SEED) -> Path:
-    """A generated extract (cached by its parameters), with its truth file when it has defects."""
+    """A generated extract (cached by its parameters and the generator's source), with its truth file when it has
+    defects."""
     suffix = "xml" if fmt == "hesa-xml" else "csv"
     path = data / f"{fmt}-{count}-d{int(defects * 100)}-s{seed}.{suffix}"
-    if path.exists():
+    stamp = path.with_name(path.name + ".made-by")
+    made_by = generator_fingerprint()
+    if path.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == made_by:
         return path
     data.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -97,6 +113,7 @@ def generate(data: Path, count: int, fmt: str, defects: float, seed: int = SEED)
     print(f"  generating {path.name} ...", flush=True)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     partial.rename(path)
+    stamp.write_text(made_by, encoding="utf-8")
     return path
 
 
@@ -131,6 +148,11 @@ def machine() -> dict[str, Any]:
 
             versions[name] = version(name)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    # Changes not committed are not the commit's figures (review66 F10): the run record says so.
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    dirty = "+uncommitted changes" if changed.stdout.strip() else ""
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
@@ -139,7 +161,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "os": platform.platform(),
         "versions": versions,
-        "commit": commit.stdout.strip(),
+        "commit": commit.stdout.strip() + dirty,
+        "generator": generator_fingerprint(),
         "load_average_at_start": os.getloadavg(),
     }
 

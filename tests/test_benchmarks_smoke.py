@@ -107,3 +107,29 @@ def test_startup_times_each_command_on_tiny_data(tmp_path):
     rows = done.stdout.splitlines()[1:]
     assert [row.split()[0] for row in rows] == ["--version", "--help", "validate"], done.stdout
     assert rows[2].split()[1] == "5" and all("wall" in row and "cpu" in row for row in rows)
+
+
+def test_cached_data_is_made_again_when_the_generator_changed(harness, tmp_path, monkeypatch):
+    """Session 55: benchmarks/data/ kept a file made by a generator of the session's own half-written defect kind,
+    and a run would have measured it as this commit's data."""
+    data = tmp_path / "data"
+    first = harness.generate(data, 5, "hesa-xml", 0.0)
+    made = first.stat().st_mtime_ns
+    assert harness.generate(data, 5, "hesa-xml", 0.0).stat().st_mtime_ns == made  # reused
+    monkeypatch.setattr(harness, "generator_fingerprint", lambda: "another generator")
+    again = harness.generate(data, 5, "hesa-xml", 0.0)
+    assert again == first and (data / f"{first.name}.made-by").read_text(encoding="utf-8") == "another generator"
+    assert again.stat().st_mtime_ns != made
+
+
+def test_the_run_record_names_uncommitted_changes(harness, monkeypatch):
+    """review66 F10: a run of a tree with changes not committed was recorded under the commit alone."""
+    real = subprocess.run
+
+    def git(cmd, *args, **kwargs):
+        if cmd[:2] == ["git", "status"]:
+            return subprocess.CompletedProcess(cmd, 0, " M src/register_batch/cli.py\n", "")
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(harness.subprocess, "run", git)
+    assert harness.machine()["commit"].endswith("+uncommitted changes")
