@@ -46,9 +46,13 @@ def test_validate_floor_and_sync_economy_on_tiny_data(harness, tmp_path):
     assert "Request economy" in text and "| clean | 60 |" in text
 
 
-def phase(by_route: dict[str, int]) -> dict:
+def phase(by_route: dict[str, int], by_status: dict[str, int] | None = None) -> dict:
     writes = sum(n for route, n in by_route.items() if not route.startswith("GET"))
-    return {"by_route": by_route, "total": sum(by_route.values()), "writes": writes}
+    if by_status is None:  # every request answered: a create 201, the rest 200
+        creates = by_route.get("POST /trainees", 0)
+        by_status = {"201": creates, "200": sum(by_route.values()) - creates}
+    statuses = {status: n for status, n in by_status.items() if n}
+    return {"by_route": by_route, "by_status": statuses, "total": sum(by_route.values()), "writes": writes}
 
 
 def test_economy_checks_count_every_request_but_the_creates_against_the_first_loads_allowance(harness):
@@ -133,3 +137,21 @@ def test_the_run_record_names_uncommitted_changes(harness, monkeypatch):
 
     monkeypatch.setattr(harness.subprocess, "run", git)
     assert harness.machine()["commit"].endswith("+uncommitted changes")
+
+
+def test_economy_checks_want_every_create_answered_201_and_no_refusal_but_empty_listings(harness):
+    """review66 F11: the checks counted routes, so a first load whose creates were all refused (409) passed. An empty
+    start year's listing is answered 404 ("No trainees found"), which is no refusal."""
+    rerun = phase({"GET /trainees": 1})
+    change = phase({"GET /trainees": 1, "PUT /trainees/{trainee_id}": 10})
+    lean = phase({"GET /trainees": 3, "POST /trainees": 100}, {"201": 100, "404": 3})
+    assert all(harness.economy_checks({"first load": lean, "rerun": rerun, "10% changed": change}, 100, 10).values())
+    refused = phase({"GET /trainees": 3, "POST /trainees": 100}, {"404": 3, "409": 100})
+    checks = harness.economy_checks({"first load": refused, "rerun": rerun, "10% changed": change}, 100, 10)
+    assert [name for name, ok in checks.items() if not ok] == [
+        "first load: every create answered 201",
+        "no request refused but empty listings (404)",
+    ]
+    put_refused = phase({"GET /trainees": 1, "PUT /trainees/{trainee_id}": 10}, {"200": 1, "404": 10})
+    checks = harness.economy_checks({"first load": lean, "rerun": rerun, "10% changed": put_refused}, 100, 10)
+    assert [name for name, ok in checks.items() if not ok] == ["no request refused but empty listings (404)"]
