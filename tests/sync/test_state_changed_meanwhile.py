@@ -127,6 +127,10 @@ def test_a_deferral_whose_answer_was_lost_while_someone_withdrew_the_trainee_is_
     message = _blocked_with(result)
     assert "was withdrawn in Register after this run listed it, so it cannot be deferred" in message
     assert _held_states(emulator) == ["withdrawn"]
+    # The next run sees the trainee as Register holds it: nothing to send, a warning, no write left unknown.
+    again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()
+    assert "unknown" not in again.summary_line()
 
 
 def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhile_is_done(
@@ -145,6 +149,10 @@ def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhi
     result = _run(emulator, tmp_path, {**DEFERRAL, **WITHDRAWN}, client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     assert _held_states(emulator) == ["withdrawn"]
+    # Nothing left out in the ledger: the next run writes nothing and waits for nothing.
+    again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()
+    assert "unknown" not in again.summary_line()
 
 
 def test_a_deferral_refused_because_the_trainee_was_withdrawn_otherwise_names_the_differences(
