@@ -46,6 +46,7 @@ from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
 READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
+FINISHED_STATES = frozenset({"withdrawn", "awarded"})  # a course that has ended: the student's next has its own trainee
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
@@ -193,7 +194,7 @@ def earlier_course(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
     own course with its start corrected. Which, register-batch cannot tell: such a trainee alone is the record's
     (blocked, `plan_changes`), but beside the one trainee with the record's HUSID whose ITT start is within
     COURSE_CHANGE_DAYS of the record's, it is the other course (`match`)."""
-    if trainee.get("state") not in ("withdrawn", "awarded"):
+    if trainee.get("state") not in FINISHED_STATES:
         return False
     apart = _days_apart(data, trainee)
     return apart is not None and apart > COURSE_CHANGE_DAYS
@@ -215,9 +216,9 @@ def _another_course_listed(data: Mapping[str, Any], trainee: Mapping[str, Any], 
     husid = data.get("hesa_id")
     if apart is None or apart <= COURSE_CHANGE_DAYS or not husid:
         return False
-    finished = trainee.get("state") in ("withdrawn", "awarded")
+    finished = trainee.get("state") in FINISHED_STATES
     return any(
-        other["trainee_id"] != trainee["trainee_id"] and (finished or other.get("state") in ("withdrawn", "awarded"))
+        other["trainee_id"] != trainee["trainee_id"] and (finished or other.get("state") in FINISHED_STATES)
         for other in holdings.by_hesa.get(husid, ())
     )
 
@@ -765,11 +766,10 @@ def _state_the_record_does_not_show(
     if state == "withdrawn" and not left and "withdrawal" in can_say:
         # A deferral in the record is not sent (Register is past it, `_status_steps`): say so, or it goes unmentioned;
         # unless Register holds that very deferral (deferred, then withdrawn: review65 F4).
-        held = bool(record.deferral and trainee.get("defer_date")) and not held_differences(
-            "defer", record.deferral or {}, trainee
+        unsent = record.deferral and not (
+            trainee.get("defer_date") and not held_differences("defer", record.deferral, trainee)
         )
-        deferral = " (its deferral is not sent: a withdrawn trainee cannot be deferred)" if record.deferral else ""
-        deferral = "" if held else deferral
+        deferral = " (its deferral is not sent: a withdrawn trainee cannot be deferred)" if unsent else ""
         plan.state_note = (
             f"trainee {trainee_id} is withdrawn in Register, but this record has no withdrawal{deferral}: the API "
             "cannot reinstate a trainee. If the trainee is still training, ask DfE to reinstate them in Register; if "

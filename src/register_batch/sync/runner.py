@@ -362,7 +362,7 @@ describe(
 # The states a defer or withdraw leaves a trainee in (§3.9, §3.10; a withdrawn trainee cannot be deferred after): what
 # Register shows of such a write once it is done, when its answer was lost.
 REACHED_STATES = {"defer": ("deferred", "withdrawn"), "withdraw": ("withdrawn",)}
-STATE_OF_STEP = {"defer": "deferred", "withdraw": "withdrawn"}  # the state the step itself puts the trainee in
+STATE_OF_STEP = {kind: states[0] for kind, states in REACHED_STATES.items()}  # the state the step itself leaves
 
 
 def _held_as_sent(step: Step | None, held: Mapping[str, Any] | None) -> bool:
@@ -2536,7 +2536,7 @@ def unanswered_elsewhere(
         settled = None
         if trainee_id and trainee_id in states and entry.operation in REACHED_STATES:
             state = states[trainee_id]
-            if state == REACHED_STATES[entry.operation][0]:
+            if state == STATE_OF_STEP[entry.operation]:
                 settled = "done"
                 note = f"Register holds trainee {trainee_id} as {state}: the {what} went through"
             elif state in REACHED_STATES[entry.operation]:

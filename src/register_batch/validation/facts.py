@@ -140,10 +140,9 @@ class Facts:
     trainee_start: date | None
     born: date | None
     start_cycle: int
+    # Every text value of the record and its items is ASCII (`all_ascii`): what two encoding rules ask first.
+    all_ascii: bool
     trainee_start_given: bool = True  # a blank trainee_start_date is itt_start_date to Register (§3.4)
-    # Every text value of the record and its items is ASCII (`all_ascii`), which two encoding rules ask first; None:
-    # not known (a Facts made without the record's own data).
-    all_ascii: bool | None = None
 
     @property
     def trainee_start_checked(self) -> date | None:

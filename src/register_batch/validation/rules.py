@@ -27,7 +27,6 @@ from register_batch.validation.facts import (
     REFUSED_ROUTES,
     UNDERGRADUATE_ROUTES,
     Facts,
-    all_ascii,
     cycle_label,
     parse_date,
     years_before,
@@ -446,7 +445,7 @@ def _possibly_garbled_findings(prefix: str, values: dict[str, Any]) -> list[Find
     api=False,
 )
 def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
-    if _all_ascii(data, facts):
+    if facts.all_ascii:
         return None
     return _in_record_and_its_items(data, _garbled_findings)
 
@@ -466,14 +465,9 @@ def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | N
 def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A value whose only signs of Mac Roman or Windows-1250 read as Windows-1252 are ones a name written right may
     have (‘ œ Œ: Zo‘ for Zoë, but also Sa‘id, Phœbe): a warning, not garbled_text's error (review55 F1)."""
-    if _all_ascii(data, facts):
+    if facts.all_ascii:
         return None
     return _in_record_and_its_items(data, _possibly_garbled_findings)
-
-
-def _all_ascii(data: dict[str, Any], facts: Facts) -> bool:
-    """`Facts.all_ascii`, asked of the record once; worked out here only for a Facts made without it."""
-    return facts.all_ascii if facts.all_ascii is not None else all_ascii(data)
 
 
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
