@@ -19,6 +19,7 @@ from register_batch.export import export_trainees
 from register_batch.sync.plan import (
     Holdings,
     a_later_create_is_refused,
+    cycles_around_far_link,
     duplicate_check_key,
     one_record_per_trainee,
     plan_record,
@@ -1068,3 +1069,22 @@ def test_two_creates_are_refused_whichever_lands_second_when_the_first_name_or_t
     assert not refused(training_route="school_direct_tuition_fee") and not refused(itt_start_date="2027-09-01")
     # A key kept by the version that made one digest of both is not trusted to match: its create is waited for.
     assert not a_later_create_is_refused("f" * 64, sent) and not a_later_create_is_refused(None, sent)
+
+
+@pytest.mark.parametrize(
+    ("record_start", "linked_start", "cycles"),
+    [
+        ("2025-09-20", "2025-09-01", set()),  # within 30 days: the link is the record's, nothing listed
+        ("2025-07-15", "2026-09-01", {2023, 2024, 2025, 2026}),  # 413 days either side: from July 2024 to the link
+        ("2025-10-15", "2025-09-01", {2025}),  # 44 days: a nearer course would start in the record's own cycle
+        ("2025-10-15", "2020-09-01", {2023, 2024, 2025, 2026, 2027}),  # five years off: two cycles either side
+        ("2026-11-01", "2025-09-01", {2025, 2026, 2027}),  # never after next year's cycle (as of 2026-11-28)
+    ],
+)
+def test_the_cycles_listed_around_a_far_link_reach_as_far_as_a_nearer_course_could_start(
+    record_start, linked_start, cycles
+):
+    """review72 H1: a course nearer the record than the trainee its link names starts within that many days of the
+    record's start, at most two cycles either side, and none after Register's last (next year's, §2.3)."""
+    data = {"hesa_id": "2512345678901", "itt_start_date": record_start}
+    assert cycles_around_far_link(data, {"itt_start_date": linked_start}, as_of=AS_OF) == cycles

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from emulated import sync_options
-from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient
+from register_batch.api import OutcomeUnknown, RateLimiter, RegisterClient, ServerError
 from register_batch.emulator import start_emulator
+from register_batch.errors import Interrupted
 from register_batch.sync import sync_files
 from trainee_extracts import WITHDRAWN, extract, trainee, write_extract
 
@@ -68,9 +69,13 @@ def _changed_first(emulator, route: str, body: dict, closed_at_end) -> RegisterC
     return client
 
 
-def _held_states(emulator) -> list[str]:
+def _held(emulator) -> list[dict]:
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
-        return [t["state"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000)]
+        return list(client.iter_trainees(academic_cycle=2025, per_page=1000))
+
+
+def _held_states(emulator) -> list[str]:
+    return [t["state"] for t in _held(emulator)]
 
 
 def _run(emulator, tmp_path, change: dict, client: RegisterClient):
@@ -149,6 +154,10 @@ def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhi
     result = _run(emulator, tmp_path, {**DEFERRAL, **WITHDRAWN}, client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     assert _held_states(emulator) == ["withdrawn"]
+    # review72 L1: Register refused both: the run wrote neither, and does not say it withdrew or deferred anyone.
+    [only] = result.results
+    assert (only.landed, only.passed) == ([], ["defer", "withdraw"])
+    assert result.summary_line().startswith("1 record: 1 found already done in Register."), result.summary_line()
     # Nothing left out in the ledger: the next run writes nothing and waits for nothing.
     again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
     assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()
@@ -163,3 +172,29 @@ def test_a_deferral_refused_because_the_trainee_was_withdrawn_otherwise_names_th
     message = _blocked_with(result)
     assert "was withdrawn in Register after this run listed it, but not as this record says: " in message
     assert "withdrawal_date 2026-01-10 in Register, 2026-02-01 in the record" in message
+
+
+def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_once_someone_withdrew_the_trainee(
+    emulator, tmp_path, closed_at_end
+):
+    """review72 L2: a run killed as its deferral went out; before the next run, someone withdrew the trainee in
+    Register's service. The next report said the deferral was written, from the withdrawn state alone."""
+
+    class DownAsTheDeferralGoesOut(RegisterClient):
+        def defer(self, trainee_id, data):  # never carried out, its answer never comes, nor the look-up's
+            raise OutcomeUnknown("POST", f"/trainees/{trainee_id}/defer", None, ["no answer"])
+
+        def get_trainee(self, trainee_id):
+            raise ServerError("GET", f"/trainees/{trainee_id}", 503, ["down"])
+
+    client = DownAsTheDeferralGoesOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        _run(emulator, tmp_path, DEFERRAL, client)
+    [trainee_id] = [t["trainee_id"] for t in _held(emulator)]
+    _post_directly(emulator, trainee_id, "withdraw", OTHER_WITHDRAWAL)
+    again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
+    [only] = again.results
+    named = dict(only.warnings()).get("sync_written_earlier") or ""
+    assert not named.startswith("written to Register (defer)"), named
+    assert named.startswith("may have been written to Register (defer) by sync run 2"), named

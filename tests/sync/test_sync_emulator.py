@@ -537,6 +537,98 @@ def test_an_earlier_courses_record_far_from_both_courses_is_a_conflict_not_writt
     assert now["state"] != "withdrawn"
 
 
+def _next_course_linked(emulator, tmp_path) -> tuple[dict, dict]:
+    """The earlier course withdrawn (2025), the next added in Register's service (2026) and its record synced to it:
+    the ledger links the HUSID to the next course. Returns the earlier course's row and the next course's trainee."""
+    first = started_in(2025, trainee(1))
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    next_course = started_in(2026, trainee(1))
+    added = _create_directly(emulator, {**_api_body(next_course), "email": "added.in.register@example.com"})
+    synced = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    assert [(r.plan.action, r.plan.trainee_id) for r in synced.results] == [("update", added["trainee_id"])]
+    return first, added
+
+
+def test_an_earlier_courses_record_moved_into_a_cycle_the_run_does_not_list_is_not_written_over_the_linked_next_course(
+    emulator, tmp_path
+):
+    """review72 H1: the earlier course's record, its start corrected to 15 July (the cycle before), is alone in the
+    extract, and the ledger links its HUSID to the next course. The earlier course (in neither the record's cycle nor
+    the next course's) was not looked at, so the link was followed: the next course was written over and withdrawn.
+    The cycles around a far link are listed, and the earlier course, nearer the record, sets the link aside."""
+    first, added = _next_course_linked(emulator, tmp_path)
+    corrected = {**first, **WITHDRAWN, "itt_start_date": "2025-07-15", "trainee_start_date": "2025-07-15"}
+    moved = sync_files([str(write_extract(tmp_path / "c.csv", [corrected]))], options(emulator, tmp_path))
+    assert moved.actions == Counter(conflict=1) and moved.exit_code == 1, moved.summary_line()
+    assert "They are one student's courses (one HUSID)" in (moved.results[0].plan.reason or "")
+    [now] = held_in(emulator, 2026)
+    assert (now["trainee_id"], now["itt_start_date"]) == (added["trainee_id"], "2026-09-01")
+    assert now["state"] != "withdrawn"
+
+
+def test_the_next_courses_own_record_with_its_start_corrected_follows_its_link_past_the_earlier_course(
+    emulator, tmp_path
+):
+    """review72 M1: the next course's record with its start corrected by 61 days, the earlier (withdrawn) course's
+    cycle listed for another record, was a conflict every night, with advice that did not apply. The linked trainee
+    is the nearer of the two: it is the record's."""
+    _, added = _next_course_linked(emulator, tmp_path)
+    corrected = started_in(2026, trainee(1), itt_start_date="2026-11-01", trainee_start_date="2026-11-01")
+    other = started_in(2025, trainee(2))  # has the run list 2025, where the earlier course is
+    result = sync_files([str(write_extract(tmp_path / "c.csv", [corrected, other]))], options(emulator, tmp_path))
+    assert [r.plan.action for r in result.results] == ["update", "create"], result.summary_line()
+    assert result.exit_code == 0 and result.results[0].plan.trainee_id == added["trainee_id"]
+    [now] = held_in(emulator, 2026)
+    assert (now["trainee_id"], now["itt_start_date"]) == (added["trainee_id"], "2026-11-01")
+
+
+def test_a_trainee_whose_duplicate_twin_was_withdrawn_follows_its_link_when_its_start_is_corrected(emulator, tmp_path):
+    """review72 M2: a duplicate of the trainee, created in Register and withdrawn there (what a provider can do to
+    one), made the trainee's record a conflict every night once its start was corrected by more than 30 days: a
+    withdrawn trainee with the HUSID counted as another course. A twin is as far as the linked trainee, not nearer."""
+    mine = trainee(1)
+    sync_files([str(write_extract(tmp_path / "a.csv", [mine]))], options(emulator, tmp_path))
+    [linked] = held(emulator)
+    twin = _create_directly(emulator, {**_api_body(mine), "first_names": "Twin", "email": "twin@example.com"})
+    httpx.post(
+        f"{emulator.api_url}/trainees/{twin['trainee_id']}/withdraw",
+        json={
+            "data": {
+                "withdrawal_date": "2026-01-10",
+                "reasons": ["did_not_make_progress"],
+                "trigger": "trainee",
+                "future_interest": "no",
+            }
+        },
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ).raise_for_status()
+    corrected = {**mine, "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) == ("update", linked["trainee_id"]), result.summary_line()
+    assert result.exit_code == 0 and twin["trainee_id"] in (only.plan.twins_note or "")
+
+
+def test_a_deferred_earlier_courses_link_is_not_followed_past_a_trainee_at_the_records_start(emulator, tmp_path):
+    """review72 M3: the earlier course deferred (not withdrawn) and linked, the next course added in Register at the
+    record's start: the next course's record was written over the deferred trainee, and the one at its start left
+    without a word. The record may be the deferred course's, back from its deferral: a conflict that says so."""
+    deferred = {**started_in(2025, trainee(1)), "defer_date": "2026-03-01", "defer_reason": "Illness"}
+    sync_files([str(write_extract(tmp_path / "a.csv", [deferred]))], options(emulator, tmp_path))
+    [earlier] = held(emulator)
+    assert earlier["state"] == "deferred"
+    next_course = started_in(2026, trainee(1))
+    added = _create_directly(emulator, {**_api_body(next_course), "email": "added.in.register@example.com"})
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [next_course]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert only.plan.action == "conflict" and result.exit_code == 1, result.summary_line()
+    reason = only.plan.reason or ""
+    assert f"Only trainee {added['trainee_id']} starts within 30 days of this record's ITT start, but " in reason
+    assert f"{earlier['trainee_id']}, further off, is neither withdrawn nor awarded" in reason
+    [still] = held(emulator)
+    assert (still["itt_start_date"], still["state"]) == ("2025-09-01", "deferred")
+
+
 def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its_start_moved_two_years(
     emulator, tmp_path
 ):

@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from register_batch.model import (
@@ -206,20 +206,51 @@ def _near(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> bool:
     return apart is not None and apart <= COURSE_CHANGE_DAYS
 
 
-def _another_course_listed(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
-    """The ledger's link is to a trainee whose ITT start is more than COURSE_CHANGE_DAYS from the record's, and
-    Register lists another trainee with the record's HUSID, one of the two withdrawn or awarded: the student has
-    courses in Register, and which one the record is, the link does not tell. Followed, it kept the next course's
-    record blocked on the earlier course every night (review65 F2), and could write an earlier course's record over
-    the next course (review71 M2); the record is matched as if there were no link."""
+def far_link(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> int | None:
+    """Days between the record's ITT start and the trainee's the ledger links it to, when more than
+    COURSE_CHANGE_DAYS: the record may be another of the student's courses (one HUSID) than the trainee's, or the
+    trainee's own with its start corrected. Which, only the student's other trainees tell (`_nearer_course`)."""
     apart = _days_apart(data, trainee)
-    husid = data.get("hesa_id")
-    if apart is None or apart <= COURSE_CHANGE_DAYS or not husid:
+    return apart if apart is not None and apart > COURSE_CHANGE_DAYS and data.get("hesa_id") else None
+
+
+# How many academic cycles either side of a far-linked record's own are listed for the student's other courses
+# (`cycles_around_far_link`): a course nearer the record than the linked trainee, as far as a start corrected by two
+# years. Further off, the link is followed, as it was before any other course was looked for.
+FAR_LINK_CYCLES = 2
+
+
+def cycles_around_far_link(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> set[int]:
+    """The start cycles in which a trainee nearer the record's ITT start than the linked one (`far_link`) would be
+    (its days either side of the record's start), at most FAR_LINK_CYCLES either side of the record's own, and none
+    after next year's (Register has none, §2.3). Empty for a link that is not far (review72 H1: the earlier course in
+    a cycle the extract did not list was not seen, and its record followed the link to the next course, writing over
+    it and withdrawing it)."""
+    apart = far_link(data, trainee)
+    started = parse_date(data.get("itt_start_date"))
+    if apart is None or started is None:
+        return set()
+    own = cycle_of(started)
+    first = max(cycle_of(started - timedelta(days=apart)), own - FAR_LINK_CYCLES)
+    last = min(cycle_of(started + timedelta(days=apart)), own + FAR_LINK_CYCLES, cycle_of(as_of) + 1)
+    return set(range(first, last + 1))
+
+
+def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
+    """The ledger's link is far (`far_link`), and Register holds another trainee with the record's HUSID whose ITT
+    start is nearer the record's: the student has courses in Register, and the link is not the record's nearest.
+    Followed, it kept the next course's record blocked on the earlier course every night (review65 F2), and wrote an
+    earlier course's record over the next course (review71 M2, review72 H1); the record is matched as if there were
+    no link. The linked trainee, if nearest, is the record's own with its start corrected (review72 M1), and one as
+    near (a duplicate twin, withdrawn or not) leaves it so (review72 M2)."""
+    apart = far_link(data, trainee)
+    if apart is None:
         return False
-    finished = trainee.get("state") in FINISHED_STATES
     return any(
-        other["trainee_id"] != trainee["trainee_id"] and (finished or other.get("state") in FINISHED_STATES)
-        for other in holdings.by_hesa.get(husid, ())
+        other["trainee_id"] != trainee["trainee_id"]
+        and (theirs := _days_apart(data, other)) is not None
+        and theirs < apart
+        for other in holdings.by_hesa.get(data["hesa_id"], ())
     )
 
 
@@ -462,7 +493,7 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
         if (
             not _disagrees(data, trainee)
             and not another_person(data, trainee)
-            and not _another_course_listed(data, trainee, holdings)
+            and not _nearer_course(data, trainee, holdings)
         ):
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
@@ -488,6 +519,7 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
     # course further off, not finished, may be the next course, which an earlier course's record must not be written
     # over (review71 H1).
     one_student = len(candidates) > 1 and all(t.get("hesa_id") == data.get("hesa_id") for t in candidates.values())
+    near: dict[str, ListedTrainee] = {}
     if one_student:
         near = {i: t for i, t in candidates.items() if _near(data, t)}
         if len(near) == 1 and all(earlier_course(data, t) for i, t in candidates.items() if i not in near):
@@ -500,7 +532,18 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
     if len(candidates) > 1:
         ids = "; ".join(_matched_by(candidates[i], matched_by[i]) for i in sorted(candidates))
         why = f"more than one trainee in Register matches this record's hesa_id/provider_trainee_id: {ids}"
-        if one_student:
+        if one_student and len(near) == 1:
+            # review72 M3: a deferred earlier course beside the one at the record's start; it may be this record's
+            # course back from its deferral, and the other one added twice.
+            [close] = near
+            others = ", ".join(sorted(i for i in candidates if i not in near))
+            why += (
+                f". They are one student's courses (one HUSID). Only trainee {close} starts within 30 days of this "
+                f"record's ITT start, but {others}, further off, is neither withdrawn nor awarded, so this record may "
+                "be that course's, back from a deferral: if that course has ended, withdraw it in Register's service; "
+                f"if this record is that course, ask Register's support to delete trainee {close}"
+            )
+        elif one_student:
             why += (
                 ". They are one student's courses (one HUSID), and none of them alone starts within 30 days of this "
                 "record's ITT start: if the record is of a course that has ended, leave it out of the extract; if "

@@ -70,6 +70,7 @@ from register_batch.sync.plan import (
     Step,
     a_later_create_is_refused,
     a_second_create_is_refused,
+    cycles_around_far_link,
     duplicate_check_key,
     held_differences,
     key_of,
@@ -512,6 +513,10 @@ class RecordResult:
     # withdrawal of a trainee not yet started, say), the record keeps its action and the run counts what did go
     # through (`written`), rather than reporting it blocked with nothing written (review67 F2).
     landed: list[str] = field(default_factory=list)
+    # The kinds of its steps Register refused because it held what they ask already, and not from this run's own
+    # request whose answer was lost: someone else's withdrawal made meanwhile, or the deferral a withdrawal held
+    # passes. The record is done, but the run wrote none of them, so none is counted written (review72 L1).
+    passed: list[str] = field(default_factory=list)
     # The record's issues, the very ones the reports list as rows (issues.csv, report.json) in their order: its
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
     # left unknown, a warning). Set when the report is made; () for a record with none.
@@ -630,7 +635,7 @@ def _written_steps(result: RecordResult, wanted: str) -> set[str]:
     """The kinds of the record's writes that went through (`wanted`: done) or would (planned): every step of its
     plan, or, when Register refused one, those before it (`landed`)."""
     if result.outcome == wanted:
-        return {step.kind for step in result.plan.steps}
+        return {step.kind for step in result.plan.steps} - set(result.passed)
     if result.outcome in REFUSED:  # what went through before Register refused a write
         return set(result.landed)
     return set()
@@ -699,6 +704,9 @@ class SyncResult:
         unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
         if unchanged:
             done.append(f"{unchanged} unchanged")
+        # Done, with every write Register's refusal found made already by someone else (RecordResult.passed).
+        if found := sum(1 for r in self.results if r.passed and not _written_steps(r, "done")):
+            done.append(f"{found} found already done in Register")
         held = {a: sum(1 for r in self.results if r.held_back((a,))) for a in ("invalid", "conflict", "blocked")}
         problems = [f"{count} {a}" for a, count in held.items() if count]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
@@ -920,6 +928,8 @@ class SyncRun:
         self._out: int | None = None
         # The status that ended the step, where it is not the last answer's (`_delete`: a 404 of a DELETE resent).
         self._ended_with: int | None = None
+        # The step found held after Register refused it, and not from this run's request (RecordResult.passed).
+        self._passed = False
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -1380,7 +1390,7 @@ class SyncRun:
                 return
             result.requests += self.client.stats.total - before
             result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
-            result.landed.append(step.kind)
+            (result.passed if self._passed else result.landed).append(step.kind)
             index += 1
             self.ledger.record(
                 key,
@@ -1530,6 +1540,7 @@ class SyncRun:
         # the create again (found by review13).
         sent_at = self._at_most_registers(utc_now())
         self._out = self._ended_with = None
+        self._passed = False
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -1608,6 +1619,9 @@ class SyncRun:
                 # A deferral whose trainee was withdrawn as the record says (its next step) is past: Register holds
                 # what the record ends in, as a plan made now would find (`_status_steps` sends no deferral then).
                 if _held_as_sent(step, held) or (step.kind == "defer" and _held_as_sent(withdrawal, held)):
+                    # This run's write only if its earlier request of the step went unanswered (`_out`) and Register
+                    # holds that step itself, not the withdrawal a deferral is passed by.
+                    self._passed = self._out is None or not _held_as_sent(step, held)
                     self._found_carried_out()
                     return
                 said = _changed_meanwhile(exc.messages, step, held, state, withdrawal.body if withdrawal else None)
@@ -2322,14 +2336,21 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
 
     # One record at a time: each read back, planned, and let go (the plan does not keep it).
     results = []
+    far: dict[int, str] = {}  # record index -> the trainee its far link names (`_plan_far_links`)
+    around: set[int] = set()
     for index, record in enumerate(records):
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
         plan = plan_record(record, followed, holdings, invalid=not valid[index], as_of=run.as_of)
         if link in deleted:
             not_created_again(plan, deleted[link])
+        linked = holdings.by_id.get(followed) if followed and valid[index] else None
+        if linked is not None and (cycles := cycles_around_far_link(record.data, linked, as_of=run.as_of)):
+            far[index] = linked["trainee_id"]
+            around |= cycles
         results.append(RecordResult(plan))
     del links, valid
+    looked_around = _plan_far_links(run, records, results, holdings, far, around)
     settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
     for result, plan in zip(results, settled, strict=True):
         result.plan = plan
@@ -2352,7 +2373,40 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
-    planned.unmatched = [t for t in holdings.by_id.values() if t.get("trainee_id") not in matched]
+    planned.unmatched = [
+        t
+        for t in holdings.by_id.values()
+        if t.get("trainee_id") not in matched and t["trainee_id"] not in looked_around
+    ]
+
+
+def _plan_far_links(
+    run: SyncRun,
+    records: RecordSpool,
+    results: list[RecordResult],
+    holdings: Holdings,
+    far: dict[int, str],
+    around: set[int],
+) -> set[str]:
+    """Plan again, before anything is sent, the records whose ledger link is far from them (`far_link`), once the
+    cycles around them the run has not listed are (`cycles_around_far_link`): the student's other course, nearer the
+    record than the linked trainee, may start in one (review72 H1: an earlier course's record with its start
+    corrected across 1 August followed the link to the next course, wrote over it and withdrew it). The trainees
+    found there with such a record's HUSID join `holdings`; their ids are returned, as they are not the listed cycles'
+    (the report's trainees not in the extract are those cycles')."""
+    unlisted = around - run.listed_cycles
+    if not far or not unlisted:
+        return set()
+    husids = {records.hesa_ids[index] for index in far}
+    joined = set()
+    for trainee in run.list_into(Holdings([]), unlisted, neighbours=True).by_id.values():
+        if trainee.get("hesa_id") in husids and trainee["trainee_id"] not in holdings.by_id:
+            holdings.add(trainee)
+            joined.add(trainee["trainee_id"])
+    if joined:
+        for index, linked in far.items():
+            results[index].plan = plan_record(records[index], linked, holdings, invalid=False, as_of=run.as_of)
+    return joined
 
 
 def _plan_in_neighbour_cycles(
@@ -2705,11 +2759,12 @@ def _writes_named(
 def _shown_done(plan: RecordPlan, entry: Entry, state: Callable[[str | None], str | None]) -> bool:
     """Whether Register's listing shows it carried out an earlier run's write it never answered: a create (the record
     matched a trainee, which Register lists), a withdrawal or deferral (its trainee in the state it leaves, §3.9,
-    §3.10)."""
+    §3.10). A deferral's trainee since withdrawn shows nothing: someone may have withdrawn it after the deferral, or
+    instead of it, which Register refused then (review72 L2)."""
     if entry.status not in ("in_flight", "unknown"):
         return False
     if entry.operation in REACHED_STATES:
-        return state(plan.trainee_id) in REACHED_STATES[entry.operation]
+        return state(plan.trainee_id) == STATE_OF_STEP[entry.operation]
     return entry.operation == "create"
 
 
