@@ -515,14 +515,19 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
             candidates[trainee["trainee_id"]] = trainee
             matched_by.setdefault(trainee["trainee_id"], []).append(name)
     # One student's courses (one HUSID): the one trainee whose ITT start is within 30 days of the record's is its
-    # course, when every other is an earlier one, withdrawn or awarded (review65 F2). Any other mix is a conflict: a
-    # course further off, not finished, may be the next course, which an earlier course's record must not be written
-    # over (review71 H1).
+    # course, when every other is an earlier one, withdrawn or awarded (review65 F2), or when it is itself withdrawn
+    # or awarded: the earlier course's own record, still in the extract beside the next course, which the API writes
+    # nothing to (READ_ONLY_STATES), so it is not a conflict every night. Any other mix is a conflict: a course further
+    # off, not finished, may be the next course, which an earlier course's record must not be written over (review71
+    # H1), or the record's own course back from a deferral (review72 M3).
     one_student = len(candidates) > 1 and all(t.get("hesa_id") == data.get("hesa_id") for t in candidates.values())
     near: dict[str, ListedTrainee] = {}
     if one_student:
         near = {i: t for i, t in candidates.items() if _near(data, t)}
-        if len(near) == 1 and all(earlier_course(data, t) for i, t in candidates.items() if i not in near):
+        if len(near) == 1 and (
+            all(t.get("state") in FINISHED_STATES for t in near.values())
+            or all(earlier_course(data, t) for i, t in candidates.items() if i not in near)
+        ):
             candidates = near
     if len(candidates) == 1:
         trainee = next(iter(candidates.values()))
