@@ -198,3 +198,6 @@ def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_on
     named = dict(only.warnings()).get("sync_written_earlier") or ""
     assert not named.startswith("written to Register (defer)"), named
     assert named.startswith("may have been written to Register (defer) by sync run 2"), named
+    assert named.endswith(
+        "the request had no answer, and Register holds the trainee as withdrawn now, which does not tell"
+    )

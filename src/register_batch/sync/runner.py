@@ -305,8 +305,9 @@ describe(
     "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
     "report did not count it as created (a write after it did not go through, or the run was stopped) / may have been "
     "written to Register (<operation>) by <the sync or sync run, as above>: the request had no answer, and Register "
-    "may yet carry it out[; this is the first report to list it] / two of these joined by 'and', for writes of two "
-    "runs",
+    "may yet carry it out (for a deferral of a trainee withdrawn since: and Register holds the trainee as withdrawn "
+    "now, which does not tell)[; this is the first report to list it] / two of these joined by 'and', for writes of "
+    "two runs",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
@@ -314,8 +315,8 @@ describe(
     "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
     "warning beside it says otherwise); without them, this run updates the record again or holds it back, and its "
     "own outcome follows. A write that had no answer, on a record this run sends nothing for, is said only to have "
-    "maybe been written, unless Register's listing shows it (a create, a withdrawal or deferral): if Register carries "
-    "it out later, the next sync finds what differs.",
+    "maybe been written, unless Register's listing shows it (a create, a withdrawal or deferral, by the state it "
+    "leaves): if Register carries it out later, the next sync finds what differs.",
     severity=Severity.WARNING,
 )
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
@@ -2721,9 +2722,16 @@ def _note_earlier_writes(
         clauses = ["written to Register " + " and ".join(said)] if said else []
         if maybe is not None:
             run_id, operation = maybe
+            now = state(plan.trainee_id) if operation in REACHED_STATES else None
+            # A deferral of a trainee withdrawn since cannot be carried out now, nor told from the state (review72 L2).
+            later = (
+                f"Register holds the trainee as {now} now, which does not tell"
+                if now in REACHED_STATES.get(operation, ())
+                else "Register may yet carry it out"
+            )
             clauses.append(
                 f"may have been written to Register ({operation}) {_by_run(run_id, died, unknown)}: the request had no "
-                "answer, and Register may yet carry it out"
+                f"answer, and {later}"
             )
         plan.earlier = " and ".join(clauses)
         if plan.action == "unchanged":
