@@ -726,6 +726,24 @@ def test_a_lost_create_of_a_record_that_left_the_extract_is_named_by_the_first_r
     assert json.loads((tmp_path / "reports" / "report.json").read_text())["unanswered_elsewhere"] == []
 
 
+def test_a_lost_create_in_a_cycle_listed_only_around_a_far_link_is_found_there_not_taken_for_never_carried_out(
+    emulator, tmp_path
+):
+    """A cycle the run lists only for a record whose ledger link is far from it (review72 H1's look for the student's
+    other courses) counts as looked in. An earlier run's lost create sent for that cycle, of a record gone from the
+    extract, was looked for only among the listings' other trainees, and once its wait was over, settled as never
+    carried out: "Register holds no trainee with this HUSID", though Register listed it."""
+    sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options(emulator, tmp_path))
+    lost = write_extract(tmp_path / "b.csv", [trainee(2)])
+    assert [r["outcome"] for r in a_create_answer_lost(emulator, tmp_path, lost)] == ["unknown"]
+    minutes_pass(tmp_path, 120)  # Register can no longer carry it out later: the look tells
+    moved = started_in(2026, trainee(1))  # a year from its trainee: 2025 (the lost create's cycle) is listed around it
+    result = sync_files([str(write_extract(tmp_path / "c.csv", [moved]))], options(emulator, tmp_path))
+    assert [r.plan.action for r in result.results] == ["update"], result.summary_line()
+    [went] = json.loads((tmp_path / "reports" / "report.json").read_text())["unanswered_elsewhere"]
+    assert (went["hesa_id"], went["operation"], went["settled"]) == (trainee(2)["hesa_id"], "create", "done"), went
+
+
 def test_a_report_its_disk_will_not_take_after_a_run_was_stopped_says_the_run_stopped_part_way(tmp_path):
     """As above, for a run stopped (SIGTERM) while its first create was out: "went through" would tell people every
     record had been sent, when the second was not reached."""

@@ -2351,14 +2351,17 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
             around |= cycles
         results.append(RecordResult(plan))
     del links, valid
-    looked_around = _plan_far_links(run, records, results, holdings, far, around)
+    around_held, joined = _plan_far_links(run, records, results, holdings, far, around)
     settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
     for result, plan in zip(results, settled, strict=True):
         result.plan = plan
     sent = ledger.unsettled_creates()
     unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
-    planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, [holdings, elsewhere])
+    # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
+    # sent for it and found in none of these would be taken for one never carried out.
+    looked = [holdings, elsewhere, around_held]
+    planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, looked)
     died = ledger.ended_without_report()
     planned.keep = _note_earlier_writes(
         results,
@@ -2366,8 +2369,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         entries=ledger.entries_of_runs(died) if died else {},
         unresolved=unresolved,
         created=ledger.creates_unreported(),
-        held=_held_husids([holdings, elsewhere]),
-        state=_held_state([holdings, elsewhere]),
+        held=_held_husids(looked),
+        state=_held_state(looked),
     )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
@@ -2375,9 +2378,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
     planned.unmatched = [
-        t
-        for t in holdings.by_id.values()
-        if t.get("trainee_id") not in matched and t["trainee_id"] not in looked_around
+        t for t in holdings.by_id.values() if t.get("trainee_id") not in matched and t["trainee_id"] not in joined
     ]
 
 
@@ -2388,26 +2389,27 @@ def _plan_far_links(
     holdings: Holdings,
     far: dict[int, str],
     around: set[int],
-) -> set[str]:
+) -> tuple[Holdings, set[str]]:
     """Plan again, before anything is sent, the records whose ledger link is far from them (`far_link`), once the
     cycles around them the run has not listed are (`cycles_around_far_link`): the student's other course, nearer the
     record than the linked trainee, may start in one (review72 H1: an earlier course's record with its start
     corrected across 1 August followed the link to the next course, wrote over it and withdrew it). The trainees
-    found there with such a record's HUSID join `holdings`; their ids are returned, as they are not the listed cycles'
-    (the report's trainees not in the extract are those cycles')."""
+    found there with such a record's HUSID join `holdings`. Returns what those cycles list, and the ids that joined:
+    not the extract's cycles', so not counted as trainees not in the extract."""
     unlisted = around - run.listed_cycles
     if not far or not unlisted:
-        return set()
+        return Holdings([]), set()
     husids = {records.hesa_ids[index] for index in far}
+    listed = run.list_into(Holdings([]), unlisted, neighbours=True)
     joined = set()
-    for trainee in run.list_into(Holdings([]), unlisted, neighbours=True).by_id.values():
+    for trainee in listed.by_id.values():
         if trainee.get("hesa_id") in husids and trainee["trainee_id"] not in holdings.by_id:
             holdings.add(trainee)
             joined.add(trainee["trainee_id"])
     if joined:
         for index, linked in far.items():
             results[index].plan = plan_record(records[index], linked, holdings, invalid=False, as_of=run.as_of)
-    return joined
+    return listed, joined
 
 
 def _plan_in_neighbour_cycles(
