@@ -383,18 +383,7 @@ def test_read_only_trainees_are_reported_not_written(emulator, tmp_path):
     source = extract(tmp_path / "in.csv", 3)
     sync_files([str(source)], options(emulator, tmp_path))
     trainee_id = {t["hesa_id"]: t["trainee_id"] for t in held(emulator)}[trainee(2)["hesa_id"]]
-    body = {
-        "data": {
-            "withdrawal_date": "2026-01-10",
-            "reasons": ["did_not_make_progress"],
-            "trigger": "trainee",
-            "future_interest": "no",
-        }
-    }
-    response = httpx.post(
-        f"{emulator.api_url}/trainees/{trainee_id}/withdraw", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
-    assert response.status_code == 200
+    _withdraw_directly(emulator, trainee_id)
     rows = [trainee(n) for n in range(1, 4)]
     rows[1]["email"] = "after.withdrawal@example.com"
     before = stats(emulator)["requests"]["by_route"].get("PUT /trainees/{trainee_id}", 0)
@@ -594,18 +583,7 @@ def test_a_trainee_whose_duplicate_twin_was_withdrawn_follows_its_link_when_its_
     sync_files([str(write_extract(tmp_path / "a.csv", [mine]))], options(emulator, tmp_path))
     [linked] = held(emulator)
     twin = _create_directly(emulator, {**_api_body(mine), "first_names": "Twin", "email": "twin@example.com"})
-    httpx.post(
-        f"{emulator.api_url}/trainees/{twin['trainee_id']}/withdraw",
-        json={
-            "data": {
-                "withdrawal_date": "2026-01-10",
-                "reasons": ["did_not_make_progress"],
-                "trigger": "trainee",
-                "future_interest": "no",
-            }
-        },
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ).raise_for_status()
+    _withdraw_directly(emulator, twin["trainee_id"])
     corrected = {**mine, "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
     result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
     [only] = result.results
@@ -643,14 +621,7 @@ def test_a_blocked_record_is_linked_in_the_ledger_and_found_through_it_after_its
     mine = trainee(1)
     sync_files([str(write_extract(tmp_path / "in.csv", [mine]))], options(emulator, tmp_path, state_dir=tmp_path / "a"))
     [held_once] = held(emulator)
-    body = {"data": {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}}
-    body["data"]["future_interest"] = "no"
-    withdrawn = httpx.post(
-        f"{emulator.api_url}/trainees/{held_once['trainee_id']}/withdraw",
-        json=body,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    assert withdrawn.status_code == 200, withdrawn.text
+    _withdraw_directly(emulator, held_once["trainee_id"])
     here = options(emulator, tmp_path, state_dir=tmp_path / "b")
     changed = {**mine, "email": "after.withdrawal@example.com"}
     blocked = sync_files([str(write_extract(tmp_path / "in.csv", [changed]))], here)
@@ -670,19 +641,7 @@ def test_a_trainee_withdrawn_in_register_while_the_run_was_going_is_blocked_not_
 
     class WithdrawnMeanwhile(RegisterClient):
         def update_trainee(self, trainee_id, data):
-            response = httpx.post(
-                f"{emulator.api_url}/trainees/{trainee_id}/withdraw",
-                json={
-                    "data": {
-                        "withdrawal_date": "2026-01-10",
-                        "reasons": ["did_not_make_progress"],
-                        "trigger": "trainee",
-                        "future_interest": "no",
-                    }
-                },
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            )
-            assert response.status_code == 200, response.text
+            _withdraw_directly(emulator, trainee_id)
             return super().update_trainee(trainee_id, data)
 
     client = WithdrawnMeanwhile(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
@@ -894,6 +853,17 @@ def _create_directly(emulator, body: dict) -> dict:
     )
     assert created.status_code == 201, created.text
     return created.json()["data"]
+
+
+def _withdraw_directly(emulator, trainee_id: str) -> None:
+    """Someone withdraws the trainee in Register's service (not the run)."""
+    body = {"withdrawal_date": "2026-01-10", "reasons": ["did_not_make_progress"], "trigger": "trainee"}
+    response = httpx.post(
+        f"{emulator.api_url}/trainees/{trainee_id}/withdraw",
+        json={"data": {**body, "future_interest": "no"}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
 
 
 def _api_body(row: dict) -> dict:
