@@ -606,7 +606,7 @@ def test_a_deferred_earlier_courses_link_is_not_followed_past_a_trainee_at_the_r
     assert only.plan.action == "conflict" and result.exit_code == 1, result.summary_line()
     reason = only.plan.reason or ""
     assert f"Only trainee {added['trainee_id']} starts within 30 days of this record's ITT start, but " in reason
-    assert f"{earlier['trainee_id']}, further off, is neither withdrawn nor awarded" in reason
+    assert f"but trainee {earlier['trainee_id']} is neither withdrawn nor awarded, and further off" in reason
     [still] = held(emulator)
     assert (still["itt_start_date"], still["state"]) == ("2025-09-01", "deferred")
 

@@ -541,10 +541,11 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
             # review72 M3: a deferred earlier course beside the one at the record's start; it may be this record's
             # course back from its deferral, and the other one added twice.
             [close] = near
-            others = ", ".join(sorted(i for i in candidates if i not in near))
+            further = sorted(i for i in candidates if i not in near)
+            others = f"trainee {further[0]} is" if len(further) == 1 else f"trainees {', '.join(further)} are"
             why += (
                 f". They are one student's courses (one HUSID). Only trainee {close} starts within 30 days of this "
-                f"record's ITT start, but {others}, further off, is neither withdrawn nor awarded, so this record may "
+                f"record's ITT start, but {others} neither withdrawn nor awarded, and further off, so this record may "
                 "be that course's, back from a deferral: if that course has ended, withdraw it in Register's service; "
                 f"if this record is that course, ask Register's support to delete trainee {close}"
             )
