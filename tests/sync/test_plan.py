@@ -21,6 +21,7 @@ from register_batch.sync.plan import (
     a_later_create_is_refused,
     cycles_around_far_link,
     duplicate_check_key,
+    far_link_beyond_reach,
     one_record_per_trainee,
     plan_record,
 )
@@ -1072,19 +1073,27 @@ def test_two_creates_are_refused_whichever_lands_second_when_the_first_name_or_t
 
 
 @pytest.mark.parametrize(
-    ("record_start", "linked_start", "cycles"),
+    ("record_start", "linked_start", "cycles", "beyond"),
     [
-        ("2025-09-20", "2025-09-01", set()),  # within 30 days: the link is the record's, nothing listed
-        ("2025-07-15", "2026-09-01", {2023, 2024, 2025, 2026}),  # 413 days either side: from July 2024 to the link
-        ("2025-10-15", "2025-09-01", {2025}),  # 44 days: a nearer course would start in the record's own cycle
-        ("2025-10-15", "2020-09-01", {2023, 2024, 2025, 2026, 2027}),  # five years off: two cycles either side
-        ("2026-11-01", "2025-09-01", {2025, 2026, 2027}),  # never after next year's cycle (as of 2026-11-28)
+        ("2025-09-20", "2025-09-01", set(), False),  # within 30 days: the link is the record's, nothing listed
+        # 413 days either side: from July 2024 to the link, and the cycle after (a deferral before the course began)
+        ("2025-07-15", "2026-09-01", {2023, 2024, 2025, 2026, 2027}, False),
+        ("2025-10-15", "2025-09-01", {2025, 2026}, False),  # 44 days: the record's own cycle, and the one after
+        # five years off: two cycles either side, and a nearer course could start further off
+        ("2025-10-15", "2020-09-01", {2023, 2024, 2025, 2026, 2027}, True),
+        ("2022-09-01", "2026-09-01", {2020, 2021, 2022, 2023, 2024, 2025}, True),  # a year mistyped (review73 F1)
+        ("2026-11-01", "2025-09-01", {2025, 2026, 2027}, False),  # never after next year's cycle (as of 2026-11-28)
+        ("2026-11-01", "2023-09-01", {2024, 2025, 2026, 2027}, True),  # back from a three-year deferral
     ],
 )
 def test_the_cycles_listed_around_a_far_link_reach_as_far_as_a_nearer_course_could_start(
-    record_start, linked_start, cycles
+    record_start, linked_start, cycles, beyond
 ):
     """review72 H1: a course nearer the record than the trainee its link names starts within that many days of the
-    record's start, at most two cycles either side, and none after Register's last (next year's, §2.3)."""
+    record's start, at most two cycles either side, and none after Register's last (next year's, §2.3); it is listed
+    up to a cycle later, deferred before it began (review73 F7). Beyond those two cycles it is not looked for, and
+    the link is not followed (review73 F1)."""
     data = {"hesa_id": "2512345678901", "itt_start_date": record_start}
-    assert cycles_around_far_link(data, {"itt_start_date": linked_start}, as_of=AS_OF) == cycles
+    linked = {"itt_start_date": linked_start}
+    assert cycles_around_far_link(data, linked, as_of=AS_OF) == cycles
+    assert far_link_beyond_reach(data, linked, as_of=AS_OF) is beyond

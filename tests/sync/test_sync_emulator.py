@@ -591,6 +591,48 @@ def test_a_trainee_whose_duplicate_twin_was_withdrawn_follows_its_link_when_its_
     assert result.exit_code == 0 and twin["trainee_id"] in (only.plan.twins_note or "")
 
 
+def test_an_earlier_courses_record_with_its_year_mistyped_by_four_is_not_written_over_the_linked_next_course(
+    emulator, tmp_path
+):
+    """review73 F1: the earlier course's record (2025) with its year mistyped as 2021, the ledger linking the HUSID to
+    the next course (2026): the earlier course, nearer the record but four cycles off, was not looked for, so the link
+    was followed, and the next course was moved to 2021 and withdrawn (exit 0). A far link that a nearer course could
+    hide beyond the cycles listed is not followed to a trainee the API can write to: a conflict that says why. (Three
+    cycles off, the earlier course is in the cycle listed after the two: a course deferred before it began is.)"""
+    first, added = _next_course_linked(emulator, tmp_path)
+    # (Route 11: provider-led postgraduate, 12, has no cycle before 2022, R9.)
+    mistyped = {**started_in(2021, first), **WITHDRAWN, "withdrawal_date": "2022-02-01", "training_route": "11"}
+    result = sync_files([str(write_extract(tmp_path / "c.csv", [mistyped]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert (only.plan.action, only.plan.related) == ("conflict", (added["trainee_id"],)), result.summary_line()
+    assert result.exit_code == 1 and not only.plan.steps
+    assert f"the ledger links this record to trainee {added['trainee_id']}, whose ITT start" in (only.plan.reason or "")
+    [now] = held_in(emulator, 2026)
+    assert (now["trainee_id"], now["itt_start_date"]) == (added["trainee_id"], "2026-09-01")
+    assert now["state"] != "withdrawn"
+
+
+def test_a_trainee_with_an_open_duplicate_a_few_days_nearer_follows_its_link_when_its_start_is_corrected(
+    emulator, tmp_path
+):
+    """review73 F2: a duplicate of the trainee created in Register (open) starting nine days later: once the record's
+    start was corrected by 44 days, the twin, 35 days off, counted as a nearer course, and the record was a conflict
+    every night with advice that did not apply. A trainee within 30 days of the linked one, and not of the record,
+    is its twin: the link is followed, with the twins note."""
+    mine = trainee(1)
+    sync_files([str(write_extract(tmp_path / "a.csv", [mine]))], options(emulator, tmp_path))
+    [linked] = held(emulator)
+    later = {**_api_body(mine), "first_names": "Twin", "email": "twin@example.com"}
+    twin = _create_directly(emulator, {**later, "itt_start_date": "2025-09-10", "trainee_start_date": "2025-09-10"})
+    corrected = {**mine, "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [corrected]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) == ("update", linked["trainee_id"]), result.summary_line()
+    assert result.exit_code == 0 and twin["trainee_id"] in (only.plan.twins_note or "")
+    [now] = [t for t in held(emulator) if t["trainee_id"] == linked["trainee_id"]]
+    assert now["itt_start_date"] == "2025-10-15"
+
+
 def test_a_deferred_earlier_courses_link_is_not_followed_past_a_trainee_at_the_records_start(emulator, tmp_path):
     """review72 M3: the earlier course deferred (not withdrawn) and linked, the next course added in Register at the
     record's start: the next course's record was written over the deferred trainee, and the one at its start left

@@ -216,24 +216,43 @@ def far_link(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> int | None:
 
 # How many academic cycles either side of a far-linked record's own are listed for the student's other courses
 # (`cycles_around_far_link`): a course nearer the record than the linked trainee, as far as a start corrected by two
-# years. Further off, the link is followed, as it was before any other course was looked for.
+# years. Further off, the link is not followed to a trainee the API can write to (`far_link_beyond_reach`).
 FAR_LINK_CYCLES = 2
 
 
-def cycles_around_far_link(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> set[int]:
-    """The start cycles in which a trainee nearer the record's ITT start than the linked one (`far_link`) would be
-    (its days either side of the record's start), at most FAR_LINK_CYCLES either side of the record's own, and none
-    after next year's (Register has none, §2.3). Empty for a link that is not far (review72 H1: the earlier course in
-    a cycle the extract did not list was not seen, and its record followed the link to the next course, writing over
-    it and withdrawing it)."""
+def _far_link_cycles(
+    data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date
+) -> tuple[int, int, bool] | None:
+    """The first and last start cycles the run lists for a trainee nearer the record's ITT start than the linked one
+    (`far_link`), and whether such a trainee could start further off: more than FAR_LINK_CYCLES from the record's own
+    cycle, which is not listed. None for a link that is not far. Register lists a trainee under its
+    trainee_start_date's cycle (§2.3): its ITT start's, or a year later for a course deferred before it began
+    (review73 F7). It has none after next year's (§3.4)."""
     apart = far_link(data, trainee)
     started = parse_date(data.get("itt_start_date"))
     if apart is None or started is None:
-        return set()
-    own = cycle_of(started)
-    first = max(cycle_of(started - timedelta(days=apart)), own - FAR_LINK_CYCLES)
-    last = min(cycle_of(started + timedelta(days=apart)), own + FAR_LINK_CYCLES, cycle_of(as_of) + 1)
-    return set(range(first, last + 1))
+        return None
+    own, newest = cycle_of(started), cycle_of(as_of) + 1
+    first, last = cycle_of(started - timedelta(days=apart)), min(cycle_of(started + timedelta(days=apart)), newest)
+    listed = (max(first, own - FAR_LINK_CYCLES), min(last, own + FAR_LINK_CYCLES) + 1)
+    return listed[0], min(listed[1], newest), (first, last) != (listed[0], listed[1] - 1)
+
+
+def cycles_around_far_link(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> set[int]:
+    """The start cycles listed for a trainee nearer the record's ITT start than the linked one (`_far_link_cycles`).
+    Empty for a link that is not far (review72 H1: the earlier course in a cycle the extract did not list was not
+    seen, and its record followed the link to the next course, writing over it and withdrawing it)."""
+    cycles = _far_link_cycles(data, trainee, as_of=as_of)
+    return set(range(cycles[0], cycles[1] + 1)) if cycles else set()
+
+
+def far_link_beyond_reach(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> bool:
+    """The link is far, and a trainee nearer the record could start in a cycle the run does not list (more than
+    FAR_LINK_CYCLES from the record's own): the student's other course is not looked for there, so the linked
+    trainee cannot be told to be the record's own. A record whose year was mistyped by three or more followed the
+    link to the next course and withdrew it (review73 F1)."""
+    cycles = _far_link_cycles(data, trainee, as_of=as_of)
+    return cycles is not None and cycles[2]
 
 
 def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings: Holdings) -> bool:
@@ -241,8 +260,9 @@ def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings
     start is nearer the record's: the student has courses in Register, and the link is not the record's nearest.
     Followed, it kept the next course's record blocked on the earlier course every night (review65 F2), and wrote an
     earlier course's record over the next course (review71 M2, review72 H1); the record is matched as if there were
-    no link. The linked trainee, if nearest, is the record's own with its start corrected (review72 M1), and one as
-    near (a duplicate twin, withdrawn or not) leaves it so (review72 M2)."""
+    no link. The linked trainee, if nearest, is the record's own with its start corrected (review72 M1). A trainee
+    within COURSE_CHANGE_DAYS of the linked one, and not of the record, is its duplicate twin, not another course,
+    withdrawn or not, and as near or a few days nearer (review72 M2, review73 F2): the link stands."""
     apart = far_link(data, trainee)
     if apart is None:
         return False
@@ -250,7 +270,20 @@ def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings
         other["trainee_id"] != trainee["trainee_id"]
         and (theirs := _days_apart(data, other)) is not None
         and theirs < apart
+        and (_near(data, other) or not _near(trainee, other))
         for other in holdings.by_hesa.get(data["hesa_id"], ())
+    )
+
+
+def _beyond_reach(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> str:
+    """Why a record is not written over the trainee its far link names (`far_link_beyond_reach`)."""
+    return (
+        f"the ledger links this record to trainee {trainee['trainee_id']}, whose ITT start "
+        f"({trainee.get('itt_start_date')}) is {_days_apart(data, trainee)} days from this record's, more than "
+        f"{FAR_LINK_CYCLES} academic years: the record may be of another of the student's courses (one HUSID), and "
+        "updating would write it over that trainee, so nothing was sent. If the record's ITT start date is wrong, "
+        f"correct it in the SRS; if the record is trainee {trainee['trainee_id']}'s course with its start moved that "
+        "far, change its ITT start date in Register's service: the next run syncs the record to it"
     )
 
 
@@ -481,7 +514,7 @@ class Holdings:
         return len(self.by_id)
 
 
-def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tuple[str, Any]:
+def match(record: TraineeRecord, linked: str | None, holdings: Holdings, *, as_of: date) -> tuple[str, Any]:
     """('matched', (trainee, by)) | ('new', None) | ('conflict', (reason, trainee_ids)) | ('missing', trainee_id).
 
     `linked`: the trainee the ledger links the record to (its entry's trainee_id), if any."""
@@ -495,6 +528,12 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings) -> tupl
             and not another_person(data, trainee)
             and not _nearer_course(data, trainee, holdings)
         ):
+            if (trainee.get("state") or "") not in READ_ONLY_STATES and far_link_beyond_reach(
+                data, trainee, as_of=as_of
+            ):
+                # Not when the API writes nothing to the trainee (§6): then the record is blocked on it, and told how
+                # the student's next course is added (`plan_changes`).
+                return "conflict", (_beyond_reach(data, trainee), (trainee["trainee_id"],))
             return "matched", (trainee, "ledger")
         # The link is stale: the trainee's HUSID or SRS id is now another record's (a corrected typo, a swap), or the
         # record is another person's with a copied HUSID, or another course's. Following it would write this record's
@@ -598,12 +637,12 @@ def plan_record(
         plan.reason = NOT_SENT_INVALID
         # Which Register trainee it is about, by the same rules, so that the trainee does not count as missing
         # from the extract; nothing is planned for it.
-        outcome, detail = match(record, linked, holdings)
+        outcome, detail = match(record, linked, holdings, as_of=as_of)
         if outcome == "matched":
             trainee, plan.matched_by = detail
             plan.trainee_id = trainee["trainee_id"]
         return plan
-    outcome, detail = match(record, linked, holdings)
+    outcome, detail = match(record, linked, holdings, as_of=as_of)
     if outcome == "conflict":
         plan.action, (plan.reason, plan.related) = "conflict", detail
         return plan
