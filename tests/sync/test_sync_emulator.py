@@ -633,6 +633,45 @@ def test_a_trainee_with_an_open_duplicate_a_few_days_nearer_follows_its_link_whe
     assert now["itt_start_date"] == "2025-10-15"
 
 
+def test_the_cycles_listed_around_a_far_link_are_not_listed_again_for_a_create(emulator, tmp_path):
+    """review73 F3: a record back from its deferral (its start a year on, its link far) and a new trainee in one run:
+    the cycles around the far link, listed whole, were listed whole again as the new trainee's neighbouring cycles
+    (here only next year's: the cycles of the last far link, a start corrected by 44 days, were taken for the
+    extract's). Each cycle is listed from its first page once a run."""
+    sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1), trainee(3)]))], options(emulator, tmp_path))
+    back = started_in(2026, trainee(1))
+    corrected = {**trainee(3), "itt_start_date": "2025-10-15", "trainee_start_date": "2025-10-15"}
+    rows = [back, started_in(2026, trainee(2)), corrected]
+    with fronting(emulator.url, lambda seen, forward: None) as front:
+        result = sync_files(
+            [str(write_extract(tmp_path / "b.csv", rows))],
+            options(emulator, tmp_path, target=front.url, target_identity=emulator.url),
+        )
+    assert [r.plan.action for r in result.results] == ["update", "create", "update"], result.summary_line()
+    first_pages = Counter(
+        int(seen.query["academic_cycle"][0])
+        for seen in front.seen
+        if "academic_cycle" in seen.query and "since" not in seen.query
+    )
+    assert first_pages == Counter({2025: 1, 2026: 1, 2027: 1})
+
+
+def test_a_new_records_trainee_deferred_into_a_cycle_listed_around_a_far_link_is_not_created_again(emulator, tmp_path):
+    """A record back from its deferral (its link far, the cycles around it listed) and another deferred by a year,
+    synced before from another state dir (no link here), in one run. The second is found in the year before, which
+    the run lists around the first: it was never planned against that listing (the extract's cycles were taken for
+    the far link's), so it was created a second time, which Register's 409 (start years, §4) does not refuse."""
+    sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options(emulator, tmp_path))
+    elsewhere = options(emulator, tmp_path, state_dir=tmp_path / "other-state")
+    sync_files([str(write_extract(tmp_path / "b.csv", [trainee(2)]))], elsewhere)
+    [deferred] = [t for t in held(emulator) if t["hesa_id"] == trainee(2)["hesa_id"]]
+    both = [started_in(2026, trainee(1)), started_in(2026, trainee(2))]
+    result = sync_files([str(write_extract(tmp_path / "c.csv", both))], options(emulator, tmp_path))
+    assert [r.plan.action for r in result.results] == ["update", "update"], result.summary_line()
+    assert result.results[1].plan.trainee_id == deferred["trainee_id"]
+    assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
+
+
 def test_a_deferred_earlier_courses_link_is_not_followed_past_a_trainee_at_the_records_start(emulator, tmp_path):
     """review72 M3: the earlier course deferred (not withdrawn) and linked, the next course added in Register at the
     record's start: the next course's record was written over the deferred trainee, and the one at its start left

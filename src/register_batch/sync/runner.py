@@ -2346,9 +2346,10 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         if link in deleted:
             not_created_again(plan, deleted[link])
         linked = holdings.by_id.get(followed) if followed and valid[index] else None
-        if linked is not None and (cycles := cycles_around_far_link(record.data, linked, as_of=run.as_of)):
+        # (Not named `cycles`: that is the extract's, which the creates' neighbouring cycles are counted from.)
+        if linked is not None and (around_it := cycles_around_far_link(record.data, linked, as_of=run.as_of)):
             far[index] = linked["trainee_id"]
-            around |= cycles
+            around |= around_it
         results.append(RecordResult(plan))
     del links, valid
     around_held, joined = _plan_far_links(run, records, results, holdings, far, around)
@@ -2357,7 +2358,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         result.plan = plan
     sent = ledger.unsettled_creates()
     unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
-    elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent)
+    elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent, around_held)
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
@@ -2413,13 +2414,20 @@ def _plan_far_links(
 
 
 def _plan_in_neighbour_cycles(
-    run: SyncRun, records: RecordSpool, results: list[RecordResult], cycles: set[int], sent: dict[str, int]
+    run: SyncRun,
+    records: RecordSpool,
+    results: list[RecordResult],
+    cycles: set[int],
+    sent: dict[str, int],
+    around: Holdings,
 ) -> Holdings:
     """Replan the creates against the cycles either side of each, before anything is created, and return what those
     listings hold. A record with no ledger entry whose start cycle changed since Register got it (a deferral, a
     corrected start date) is listed under the old cycle, and Register's 409 rule compares cycles too, so it would be
     created twice. `sent`: where an earlier run's create, killed or stopped before its answer, was sent: the start
-    may have moved further since (a mistyped year corrected), and Register's 409 compares start years (§4)."""
+    may have moved further since (a mistyped year corrected), and Register's 409 compares start years (§4).
+    `around`: what the cycles listed around far links hold (`_plan_far_links`); those cycles are not listed again
+    (review73 F3: each was, whole, in a run with a create)."""
     creating = [index for index, result in enumerate(results) if result.plan.action == "create"]
     near = {cycle + step for index in creating if (cycle := records.cycles[index]) != NO_CYCLE for step in (-1, 1)}
     near.update(sent[key] for index in creating if (key := results[index].plan.key) in sent)
@@ -2428,7 +2436,9 @@ def _plan_in_neighbour_cycles(
         return Holdings([])
     # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
     # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-    elsewhere = run.list_into(Holdings([], run.replaced), near, neighbours=True)
+    elsewhere = Holdings([t for t in around.by_id.values() if start_cycle(t) in near], run.replaced)
+    if unlisted := near - run.listed_cycles:
+        run.list_into(elsewhere, unlisted, neighbours=True)
     # With no one listed there, each record would be planned as the create it is, with no note.
     for index in creating if elsewhere.by_id else ():
         result = results[index]
