@@ -672,6 +672,24 @@ def test_a_new_records_trainee_deferred_into_a_cycle_listed_around_a_far_link_is
     assert stats(emulator)["requests"]["by_route"]["POST /trainees"] == 2
 
 
+def test_a_course_changed_within_the_year_is_not_called_a_duplicate_of_the_earlier_one(emulator, tmp_path):
+    """review73 F5: the earlier course withdrawn (September), the next added in Register in January of the same
+    academic year and its record synced to it: every later night the record was warned that Register also holds the
+    earlier course "with this record's HUSID and start year ... ask Register's support to delete the other". A
+    withdrawn or awarded trainee more than 30 days from the linked one is another course, not its twin."""
+    first = trainee(1)
+    sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    next_course = {**first, "itt_start_date": "2026-01-10", "trainee_start_date": "2026-01-10"}
+    changed = {**_api_body(next_course), "first_names": "Changed", "email": "next.course@example.com"}
+    added = _create_directly(emulator, changed)
+    for night in ("b.csv", "c.csv"):
+        result = sync_files([str(write_extract(tmp_path / night, [next_course]))], options(emulator, tmp_path))
+        [only] = result.results
+        assert only.plan.trainee_id == added["trainee_id"] and result.exit_code == 0, result.summary_line()
+        assert only.plan.twins_note is None, only.plan.twins_note
+    assert only.plan.action == "unchanged"
+
+
 def test_a_deferred_earlier_courses_link_is_not_followed_past_a_trainee_at_the_records_start(emulator, tmp_path):
     """review72 M3: the earlier course deferred (not withdrawn) and linked, the next course added in Register at the
     record's start: the next course's record was written over the deferred trainee, and the one at its start left

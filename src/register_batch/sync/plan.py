@@ -682,12 +682,18 @@ def plan_record(
 def _twins_note(trainee: Mapping[str, Any], holdings: Holdings) -> str | None:
     """The warning for a record the ledger links to `trainee` when Register lists others with its HUSID and start
     year: the same trainee created twice (two state dirs at once, a create carried out after another was sent), which
-    following the link alone left unsaid every night (found by review39). Another start year is another course."""
+    following the link alone left unsaid every night (found by review39). Another start year is another course, and
+    so is a withdrawn or awarded trainee more than COURSE_CHANGE_DAYS from the linked one, or one such from it: a
+    course changed within the year, which Register's HESA import adds as a new trainee (hesa-formats.md §1.5;
+    review73 F5: the earlier course was called a duplicate to delete, every night)."""
     husid, cycle = trainee.get("hesa_id"), start_cycle(trainee)
     twins = sorted(
         str(t["trainee_id"])
         for t in (holdings.by_hesa.get(husid, ()) if husid else ())
-        if t["trainee_id"] != trainee["trainee_id"] and start_cycle(t) == cycle
+        if t["trainee_id"] != trainee["trainee_id"]
+        and start_cycle(t) == cycle
+        and not earlier_course(trainee, t)
+        and not earlier_course(t, trainee)
     )
     if not twins:
         return None
