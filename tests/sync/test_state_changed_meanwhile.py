@@ -4,6 +4,7 @@ after the run listed Register (review65 F1)."""
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from datetime import date
 
@@ -157,7 +158,16 @@ def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhi
     # review72 L1: Register refused both: the run wrote neither, and does not say it withdrew or deferred anyone.
     [only] = result.results
     assert (only.landed, only.passed) == ([], ["defer", "withdraw"])
-    assert result.summary_line().startswith("1 record: 1 found already done in Register."), result.summary_line()
+    line = result.summary_line()
+    assert line.startswith("1 record: 1 found already done in Register; 1 warning (1 sync_found_done)."), line
+    # review73 F6: its row said `defer,done` with both state changes, and nothing said they were not this run's.
+    with result.report_paths["results"].open(encoding="utf-8-sig", newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert (row["action"], row["outcome"], row["changes"]) == ("defer", "done", "")
+    assert row["warnings"] == (
+        "Register already held this record's withdrawal when this run sent its deferral and withdrawal, made in "
+        "Register's service after the run listed the trainee: this run did not write them"
+    )
     # Nothing left out in the ledger: the next run writes nothing and waits for nothing.
     again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
     assert again.exit_code == 0 and again.actions == Counter(unchanged=1), again.summary_line()

@@ -920,6 +920,10 @@ _SYNC_WARNINGS = {
         "{}: created beside another course instance of the same SRS id.",
         "Check each is a new course, not the same person with a corrected HUSID (see Records).",
     ),
+    "sync_found_done": (
+        "{}: a withdrawal or deferral already in Register when this run sent it.",
+        "Someone made it in Register's service after this run listed the trainee; this run wrote none of them.",
+    ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",
         "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",

@@ -319,6 +319,19 @@ describe(
     "leaves): if Register carries it out later, the next sync finds what differs.",
     severity=Severity.WARNING,
 )
+describe(
+    "sync_found_done",
+    scope="batch",
+    fields=("withdrawal_date", "defer_date"),
+    message="Register already held this record's withdrawal (deferral) when this run sent its <deferral and "
+    "withdrawal>, made in Register's service after the run listed the trainee: this run did not write it (them)",
+    source="register-api.md §2.7, §2.8 and §6 (a withdrawn trainee cannot be withdrawn or deferred again; a deferred "
+    "one cannot be deferred again)",
+    fix="Nothing to do: Register holds what the record says. It is said so that the record's row, action `withdraw` "
+    "or `defer` and outcome `done`, is not read as this run's write: the summary line counts the record as found "
+    "already done in Register, and results.csv lists no state change for it.",
+    severity=Severity.WARNING,
+)
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
 # wrong in it: the rules table's fix, where only report.html had it.
 _RUN_AGAIN = {
@@ -552,7 +565,21 @@ class RecordResult:
                     *found,
                 ]
             return [(code, message) for code, message in found if message]
-        return _warnings(self.plan)
+        return _warnings(self.plan) + self._found_done()
+
+    def _found_done(self) -> list[tuple[str, str]]:
+        """The warning for a record whose withdrawal or deferral Register refused because it held it already, made
+        by someone else after the run listed it (`passed`): its row still read as this run's (review73 F6)."""
+        if not self.passed or self.outcome != "done":
+            return []
+        held = _STATE_NOUNS["withdraw" if "withdraw" in self.passed else "defer"]
+        sent = " and ".join(_STATE_NOUNS[kind] for kind in self.passed)
+        them = "them" if len(self.passed) > 1 else "it"
+        why = (
+            f"Register already held this record's {held} when this run sent its {sent}, made in Register's service "
+            f"after the run listed the trainee: this run did not write {them}"
+        )
+        return [("sync_found_done", why)]
 
     @property
     def would_wait(self) -> bool:
@@ -582,8 +609,16 @@ class RecordResult:
             "requests": self.requests,
             "errors": self.errors or ([reason] if reason else []),
             "warnings": [message for _code, message in warnings] + self.checked,
-            "changes": self.plan.changes,
+            "changes": self._changes(),
         }
+
+    def _changes(self) -> list[dict[str, Any]]:
+        """The plan's changes, without a state change Register held already when the run sent it (`passed`):
+        results.csv lists each deferral or withdrawal sent, and the run wrote none of these (review73 F6)."""
+        if not self.passed:
+            return self.plan.changes
+        found = {STATE_OF_STEP[kind] for kind in self.passed}
+        return [c for c in self.plan.changes if not (c["field"] == "state" and c["source"] in found)]
 
 
 # A record's writes that went through before Register refused a later one, in words (`_landed_before`).
