@@ -559,6 +559,20 @@ def test_an_earlier_courses_record_moved_into_a_cycle_the_run_does_not_list_is_n
     assert now["state"] != "withdrawn"
 
 
+def test_the_next_course_the_ledger_links_is_not_counted_as_not_in_the_extract_of_the_earlier_courses_record(
+    emulator, tmp_path
+):
+    """review73 (under F4): the earlier course's record alone, matched to its own withdrawn trainee, the ledger
+    linking its HUSID to the next course (a cycle the extract does not have): the next course, fetched by its id to
+    follow the link, was reported as in Register but not in the extract, which lists the extract's cycles only."""
+    first, added = _next_course_linked(emulator, tmp_path)
+    old = sync_files([str(write_extract(tmp_path / "a.csv", [{**first, **WITHDRAWN}]))], options(emulator, tmp_path))
+    assert old.actions == Counter(unchanged=1), old.summary_line()
+    assert old.results[0].plan.trainee_id != added["trainee_id"]
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["sync"]["not_in_extract"] == 0, report["not_in_extract"]
+
+
 def test_the_next_courses_own_record_with_its_start_corrected_follows_its_link_past_the_earlier_course(
     emulator, tmp_path
 ):

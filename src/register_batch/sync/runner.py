@@ -2413,8 +2413,12 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
+    # Only the extract's cycles' trainees: not those fetched by id to follow a link (their start moved out of them),
+    # nor those joined from the cycles around a far link (review73: the next course a set-aside link names was
+    # reported as not in the extract of the earlier course's record).
+    elsewhere_ids = joined | set(missing)
     planned.unmatched = [
-        t for t in holdings.by_id.values() if t.get("trainee_id") not in matched and t["trainee_id"] not in joined
+        t for t in holdings.by_id.values() if t["trainee_id"] not in matched and t["trainee_id"] not in elsewhere_ids
     ]
 
 
