@@ -211,3 +211,34 @@ def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_on
     assert named.endswith(
         "the request had no answer, and Register holds the trainee as withdrawn now, which does not tell"
     )
+
+
+def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_once_someone_deferred_it_otherwise(
+    emulator, tmp_path, closed_at_end
+):
+    """review73 (under L2): as above, but someone deferred the trainee in Register's service, on another date than the
+    record's: the report said the run's deferral was written and Register held the record as the extract says,
+    beside the warning that Register's deferral is not as the record says."""
+
+    class DownAsTheDeferralGoesOut(RegisterClient):
+        def defer(self, trainee_id, data):
+            raise OutcomeUnknown("POST", f"/trainees/{trainee_id}/defer", None, ["no answer"])
+
+        def get_trainee(self, trainee_id):
+            raise ServerError("GET", f"/trainees/{trainee_id}", 503, ["down"])
+
+    client = DownAsTheDeferralGoesOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        _run(emulator, tmp_path, DEFERRAL, client)
+    [trainee_id] = [t["trainee_id"] for t in _held(emulator)]
+    _post_directly(emulator, trainee_id, "defer", {"defer_date": "2026-02-15", "defer_reason": "Illness"})
+    again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
+    [only] = again.results
+    warned = dict(only.warnings())
+    assert "sync_state_details_differ" in warned, warned
+    named = warned.get("sync_written_earlier") or ""
+    assert named.startswith("may have been written to Register (defer) by sync run 2"), named
+    assert named.endswith(
+        "the request had no answer, and Register holds the trainee as deferred now, which does not tell"
+    )

@@ -305,8 +305,9 @@ describe(
     "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
     "report did not count it as created (a write after it did not go through, or the run was stopped) / may have been "
     "written to Register (<operation>) by <the sync or sync run, as above>: the request had no answer, and Register "
-    "may yet carry it out (for a deferral of a trainee withdrawn since: and Register holds the trainee as withdrawn "
-    "now, which does not tell)[; this is the first report to list it] / two of these joined by 'and', for writes of "
+    "may yet carry it out (for a deferral of a trainee withdrawn since, or a deferral or withdrawal Register holds "
+    "otherwise than the record says: and Register holds the trainee as <state> now, which does not tell)[; this is "
+    "the first report to list it] / two of these joined by 'and', for writes of "
     "two runs",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
@@ -2774,7 +2775,8 @@ def _note_earlier_writes(
         if maybe is not None:
             run_id, operation = maybe
             now = state(plan.trainee_id) if operation in REACHED_STATES else None
-            # A deferral of a trainee withdrawn since cannot be carried out now, nor told from the state (review72 L2).
+            # A deferral of a trainee withdrawn since cannot be carried out now, nor told from the state (review72 L2),
+            # nor can one Register holds otherwise (review73).
             later = (
                 f"Register holds the trainee as {now} now, which does not tell"
                 if now in REACHED_STATES.get(operation, ())
@@ -2819,11 +2821,12 @@ def _shown_done(plan: RecordPlan, entry: Entry, state: Callable[[str | None], st
     """Whether Register's listing shows it carried out an earlier run's write it never answered: a create (the record
     matched a trainee, which Register lists), a withdrawal or deferral (its trainee in the state it leaves, §3.9,
     §3.10). A deferral's trainee since withdrawn shows nothing: someone may have withdrawn it after the deferral, or
-    instead of it, which Register refused then (review72 L2)."""
+    instead of it, which Register refused then (review72 L2); nor does one held otherwise than the record says
+    (`held_note`): someone else's deferral or withdrawal, or the record's changed since (review73)."""
     if entry.status not in ("in_flight", "unknown"):
         return False
     if entry.operation in REACHED_STATES:
-        return state(plan.trainee_id) == STATE_OF_STEP[entry.operation]
+        return state(plan.trainee_id) == STATE_OF_STEP[entry.operation] and not plan.held_note
     return entry.operation == "create"
 
 
