@@ -184,14 +184,12 @@ def test_a_deferral_refused_because_the_trainee_was_withdrawn_otherwise_names_th
     assert "withdrawal_date 2026-01-10 in Register, 2026-02-01 in the record" in message
 
 
-def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_once_someone_withdrew_the_trainee(
-    emulator, tmp_path, closed_at_end
-):
-    """review72 L2: a run killed as its deferral went out; before the next run, someone withdrew the trainee in
-    Register's service. The next report said the deferral was written, from the withdrawn state alone."""
+def _killed_as_its_deferral_went_out(emulator, tmp_path, closed_at_end) -> str:
+    """A run that stopped as its deferral of the trainee went out (never carried out, its answer never came, nor the
+    look-up's): the deferral is left unanswered in the ledger. Returns the trainee's id."""
 
     class DownAsTheDeferralGoesOut(RegisterClient):
-        def defer(self, trainee_id, data):  # never carried out, its answer never comes, nor the look-up's
+        def defer(self, trainee_id, data):
             raise OutcomeUnknown("POST", f"/trainees/{trainee_id}/defer", None, ["no answer"])
 
         def get_trainee(self, trainee_id):
@@ -202,6 +200,16 @@ def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_on
     with pytest.raises(Interrupted, match="Register stopped answering"):
         _run(emulator, tmp_path, DEFERRAL, client)
     [trainee_id] = [t["trainee_id"] for t in _held(emulator)]
+    return trainee_id
+
+
+def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_once_someone_withdrew_the_trainee(
+    emulator, tmp_path, closed_at_end
+):
+    """review72 L2: a run killed as its deferral went out; before the next run, someone withdrew the trainee in
+    Register's service. The next report said the deferral was written, from the withdrawn state alone."""
+
+    trainee_id = _killed_as_its_deferral_went_out(emulator, tmp_path, closed_at_end)
     _post_directly(emulator, trainee_id, "withdraw", OTHER_WITHDRAWAL)
     again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
     [only] = again.results
@@ -220,18 +228,7 @@ def test_an_earlier_runs_unanswered_deferral_is_not_said_to_have_gone_through_on
     record's: the report said the run's deferral was written and Register held the record as the extract says,
     beside the warning that Register's deferral is not as the record says."""
 
-    class DownAsTheDeferralGoesOut(RegisterClient):
-        def defer(self, trainee_id, data):
-            raise OutcomeUnknown("POST", f"/trainees/{trainee_id}/defer", None, ["no answer"])
-
-        def get_trainee(self, trainee_id):
-            raise ServerError("GET", f"/trainees/{trainee_id}", 503, ["down"])
-
-    client = DownAsTheDeferralGoesOut(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
-    closed_at_end(client)
-    with pytest.raises(Interrupted, match="Register stopped answering"):
-        _run(emulator, tmp_path, DEFERRAL, client)
-    [trainee_id] = [t["trainee_id"] for t in _held(emulator)]
+    trainee_id = _killed_as_its_deferral_went_out(emulator, tmp_path, closed_at_end)
     _post_directly(emulator, trainee_id, "defer", {"defer_date": "2026-02-15", "defer_reason": "Illness"})
     again = sync_files([str(tmp_path / "b.csv")], sync_options(emulator, tmp_path, TOKEN, timeout=2.0))
     [only] = again.results
