@@ -277,13 +277,14 @@ def _nearer_course(data: Mapping[str, Any], trainee: Mapping[str, Any], holdings
 
 def _beyond_reach(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> str:
     """Why a record is not written over the trainee its far link names (`far_link_beyond_reach`)."""
+    linked = trainee["trainee_id"]
     return (
-        f"the ledger links this record to trainee {trainee['trainee_id']}, whose ITT start "
-        f"({trainee.get('itt_start_date')}) is {_days_apart(data, trainee)} days from this record's, more than "
-        f"{FAR_LINK_CYCLES} academic years: the record may be of another of the student's courses (one HUSID), and "
-        "updating would write it over that trainee, so nothing was sent. If the record's ITT start date is wrong, "
-        f"correct it in the SRS; if the record is trainee {trainee['trainee_id']}'s course with its start moved that "
-        "far, change its ITT start date in Register's service: the next run syncs the record to it"
+        f"the ledger links this record to trainee {linked}, whose ITT start ({trainee.get('itt_start_date')}) is "
+        f"{_days_apart(data, trainee)} days from this record's: another of the student's courses (one HUSID), nearer "
+        "this record, could start beyond the two academic years either side of it that register-batch looks in, so "
+        f"the record may be that course's, and updating would write it over trainee {linked}; nothing was sent. If "
+        f"the record's ITT start date is wrong, correct it in the SRS; if the record is trainee {linked}'s course with "
+        "its start moved that far, change its ITT start date in Register's service: the next run syncs the record to it"
     )
 
 
