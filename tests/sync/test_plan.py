@@ -933,6 +933,8 @@ def test_a_record_without_a_husid_is_never_sent_but_its_trainee_is_named():
 def test_an_invalid_record_that_is_no_one_in_register_names_no_trainee(held):
     plan = plan_record(record(), None, Holdings(held), invalid=True, as_of=AS_OF)
     assert (plan.action, plan.steps, plan.trainee_id) == ("invalid", [], None)
+    # A conflict's trainees are the record's concern, as a valid record's are: not counted as not in the extract.
+    assert plan.related == (("t1", "t2") if len(held) == 2 else ())
 
 
 def test_an_invalid_record_without_an_itt_start_date_is_planned_and_matches_no_one_by_the_duplicate_rule():

@@ -642,6 +642,8 @@ def plan_record(
         if outcome == "matched":
             trainee, plan.matched_by = detail
             plan.trainee_id = trainee["trainee_id"]
+        elif outcome == "conflict":  # nor do those it would be a conflict between, as for a valid record
+            plan.related = detail[1]
         return plan
     outcome, detail = match(record, linked, holdings, as_of=as_of)
     if outcome == "conflict":
