@@ -1086,6 +1086,8 @@ def test_two_creates_are_refused_whichever_lands_second_when_the_first_name_or_t
         ("2022-09-01", "2026-09-01", {2020, 2021, 2022, 2023, 2024, 2025}, True),  # a year mistyped (review73 F1)
         ("2026-11-01", "2025-09-01", {2025, 2026, 2027}, False),  # never after next year's cycle (as of 2026-11-28)
         ("2026-11-01", "2023-09-01", {2024, 2025, 2026, 2027}, True),  # back from a three-year deferral
+        # two years and a day, across 1 August: a course strictly nearer starts from 1 August 2023, two cycles back
+        ("2025-08-01", "2023-07-31", {2023, 2024, 2025, 2026, 2027}, False),
     ],
 )
 def test_the_cycles_listed_around_a_far_link_reach_as_far_as_a_nearer_course_could_start(

@@ -233,7 +233,8 @@ def _far_link_cycles(
     if apart is None or started is None:
         return None
     own, newest = cycle_of(started), cycle_of(as_of) + 1
-    first, last = cycle_of(started - timedelta(days=apart)), min(cycle_of(started + timedelta(days=apart)), newest)
+    nearer = timedelta(days=apart - 1)  # strictly nearer than the linked trainee (`_nearer_course`)
+    first, last = cycle_of(started - nearer), min(cycle_of(started + nearer), newest)
     listed = (max(first, own - FAR_LINK_CYCLES), min(last, own + FAR_LINK_CYCLES) + 1)
     return listed[0], min(listed[1], newest), (first, last) != (listed[0], listed[1] - 1)
 
