@@ -1085,7 +1085,10 @@ def test_two_creates_are_refused_whichever_lands_second_when_the_first_name_or_t
         ("2025-10-15", "2020-09-01", {2023, 2024, 2025, 2026, 2027}, True),
         ("2022-09-01", "2026-09-01", {2020, 2021, 2022, 2023, 2024, 2025}, True),  # a year mistyped (review73 F1)
         ("2026-11-01", "2025-09-01", {2025, 2026, 2027}, False),  # never after next year's cycle (as of 2026-11-28)
-        ("2026-11-01", "2023-09-01", {2024, 2025, 2026, 2027}, True),  # back from a three-year deferral
+        ("2026-11-01", "2023-09-01", {2023, 2024, 2025, 2026, 2027}, False),  # back from a three-year deferral
+        # back from a two-year deferral of a July start (cycle 2023): five cycles, all listed (review74 R1)
+        ("2026-09-01", "2024-07-20", {2023, 2024, 2025, 2026, 2027}, False),
+        ("2026-09-01", "2022-09-01", {2024, 2025, 2026, 2027}, True),  # four years: six cycles, not all listed
         # two years and a day, across 1 August: a course strictly nearer starts from 1 August 2023, two cycles back
         ("2025-08-01", "2023-07-31", {2023, 2024, 2025, 2026, 2027}, False),
     ],
@@ -1094,9 +1097,9 @@ def test_the_cycles_listed_around_a_far_link_reach_as_far_as_a_nearer_course_cou
     record_start, linked_start, cycles, beyond
 ):
     """review72 H1: a course nearer the record than the trainee its link names starts within that many days of the
-    record's start, at most two cycles either side, and none after Register's last (next year's, §2.3); it is listed
-    up to a cycle later, deferred before it began (review73 F7). Beyond those two cycles it is not looked for, and
-    the link is not followed (review73 F1)."""
+    record's start, and none after Register's last (next year's, §2.3); it is listed up to a cycle later, deferred
+    before it began (review73 F7). A window of more than five cycles is listed two either side of the record's own,
+    and the link is not followed (review73 F1, review74 R1)."""
     data = {"hesa_id": "2512345678901", "itt_start_date": record_start}
     linked = {"itt_start_date": linked_start}
     assert cycles_around_far_link(data, linked, as_of=AS_OF) == cycles

@@ -626,6 +626,26 @@ def test_an_earlier_courses_record_with_its_year_mistyped_by_four_is_not_written
     assert now["state"] != "withdrawn"
 
 
+def test_a_july_start_back_from_a_two_year_deferral_follows_its_link(emulator, tmp_path):
+    """review74 R1: a course starting in July (the cycle before its academic year), deferred, and its record back two
+    years on: a course nearer the record could start in five cycles, the first three before the record's own. Only
+    two either side were listed, so the link was taken for one a nearer course could hide beyond: a conflict every
+    night. A window of up to five cycles is listed whole, and the link followed."""
+    july = {**trainee(1), "itt_start_date": "2024-07-20", "trainee_start_date": "2024-07-20"}
+    sync_files(
+        [str(write_extract(tmp_path / "a.csv", [{**july, "itt_end_date": "2025-07-31"}]))], options(emulator, tmp_path)
+    )
+    [deferred] = held_in(emulator, 2023)
+    _set_state(emulator, deferred["trainee_id"], "deferred")
+    back = started_in(2026, trainee(1))
+    result = sync_files([str(write_extract(tmp_path / "b.csv", [back]))], options(emulator, tmp_path))
+    [only] = result.results
+    assert (only.plan.action, only.plan.trainee_id) == ("update", deferred["trainee_id"]), result.summary_line()
+    assert result.exit_code == 0
+    [now] = held_in(emulator, 2026)
+    assert now["itt_start_date"] == "2026-09-01"
+
+
 def test_a_trainee_with_an_open_duplicate_a_few_days_nearer_follows_its_link_when_its_start_is_corrected(
     emulator, tmp_path
 ):

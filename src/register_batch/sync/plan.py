@@ -214,9 +214,12 @@ def far_link(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> int | None:
     return apart if apart is not None and apart > COURSE_CHANGE_DAYS and data.get("hesa_id") else None
 
 
-# How many academic cycles either side of a far-linked record's own are listed for the student's other courses
-# (`cycles_around_far_link`): a course nearer the record than the linked trainee, as far as a start corrected by two
-# years. Further off, the link is not followed to a trainee the API can write to (`far_link_beyond_reach`).
+# The most academic cycles a far-linked record's window is listed in whole (`cycles_around_far_link`): every cycle a
+# course nearer the record than the linked trainee could start in, up to next year's; as far as a return from a
+# deferral of three years (review74 R1). A longer window (a year mistyped into the past) is listed FAR_LINK_CYCLES
+# either side of the record's own, and the link is not followed to a trainee the API can write to
+# (`far_link_beyond_reach`).
+FAR_LINK_WINDOW = 5
 FAR_LINK_CYCLES = 2
 
 
@@ -224,10 +227,10 @@ def _far_link_cycles(
     data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date
 ) -> tuple[int, int, bool] | None:
     """The first and last start cycles the run lists for a trainee nearer the record's ITT start than the linked one
-    (`far_link`), and whether such a trainee could start further off: more than FAR_LINK_CYCLES from the record's own
-    cycle, which is not listed. None for a link that is not far. Register lists a trainee under its
-    trainee_start_date's cycle (§2.3): its ITT start's, or a year later for a course deferred before it began
-    (review73 F7). It has none after next year's (§3.4)."""
+    (`far_link`), and whether such a trainee could start in a cycle not listed (a window longer than
+    FAR_LINK_WINDOW). None for a link that is not far. Register lists a trainee under its trainee_start_date's cycle
+    (§2.3): its ITT start's, or a year later for a course deferred before it began (review73 F7). It has none after
+    next year's (§3.4)."""
     apart = far_link(data, trainee)
     started = parse_date(data.get("itt_start_date"))
     if apart is None or started is None:
@@ -235,8 +238,9 @@ def _far_link_cycles(
     own, newest = cycle_of(started), cycle_of(as_of) + 1
     nearer = timedelta(days=apart - 1)  # strictly nearer than the linked trainee (`_nearer_course`)
     first, last = cycle_of(started - nearer), min(cycle_of(started + nearer), newest)
-    listed = (max(first, own - FAR_LINK_CYCLES), min(last, own + FAR_LINK_CYCLES) + 1)
-    return listed[0], min(listed[1], newest), (first, last) != (listed[0], listed[1] - 1)
+    if last - first < FAR_LINK_WINDOW:
+        return first, min(last + 1, newest), False
+    return max(first, own - FAR_LINK_CYCLES), min(last, own + FAR_LINK_CYCLES + 1, newest), True
 
 
 def cycles_around_far_link(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> set[int]:
@@ -248,10 +252,10 @@ def cycles_around_far_link(data: Mapping[str, Any], trainee: Mapping[str, Any], 
 
 
 def far_link_beyond_reach(data: Mapping[str, Any], trainee: Mapping[str, Any], *, as_of: date) -> bool:
-    """The link is far, and a trainee nearer the record could start in a cycle the run does not list (more than
-    FAR_LINK_CYCLES from the record's own): the student's other course is not looked for there, so the linked
-    trainee cannot be told to be the record's own. A record whose year was mistyped by three or more followed the
-    link to the next course and withdrew it (review73 F1)."""
+    """The link is far, and a trainee nearer the record could start in a cycle the run does not list (a window
+    longer than FAR_LINK_WINDOW cycles): the student's other course is not looked for there, so the linked trainee
+    cannot be told to be the record's own. A record whose year was mistyped by four followed the link to the next
+    course and withdrew it (review73 F1)."""
     cycles = _far_link_cycles(data, trainee, as_of=as_of)
     return cycles is not None and cycles[2]
 
@@ -282,10 +286,11 @@ def _beyond_reach(data: Mapping[str, Any], trainee: Mapping[str, Any]) -> str:
     return (
         f"the ledger links this record to trainee {linked}, whose ITT start ({trainee.get('itt_start_date')}) is "
         f"{_days_apart(data, trainee)} days from this record's: another of the student's courses (one HUSID), nearer "
-        "this record, could start beyond the two academic years either side of it that register-batch looks in, so "
-        f"the record may be that course's, and updating would write it over trainee {linked}; nothing was sent. If "
-        f"the record's ITT start date is wrong, correct it in the SRS; if the record is trainee {linked}'s course with "
-        "its start moved that far, change its ITT start date in Register's service: the next run syncs the record to it"
+        f"this record, could start in more than {FAR_LINK_WINDOW} academic years, further than register-batch looks, "
+        f"so the record may be that course's, and updating would write it over trainee {linked}; nothing was sent. "
+        f"If the record's ITT start date is wrong, correct it in the SRS; if the record is trainee {linked}'s course "
+        f"with its start moved that far, change that trainee's ITT start date in Register's service to this record's "
+        f"({data.get('itt_start_date')}): the next run syncs the record to it"
     )
 
 
