@@ -2417,10 +2417,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # Only the extract's cycles' trainees: not those fetched by id to follow a link (their start moved out of them),
     # nor those joined from the cycles around a far link (review73: the next course a set-aside link names was
     # reported as not in the extract of the earlier course's record).
-    elsewhere_ids = joined | set(missing)
-    planned.unmatched = [
-        t for t in holdings.by_id.values() if t["trainee_id"] not in matched and t["trainee_id"] not in elsewhere_ids
-    ]
+    accounted = matched | joined | set(missing)
+    planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
 
 
 def _plan_far_links(
