@@ -39,8 +39,9 @@ def data_cells(line: str) -> list[str]:
     return [cell.lstrip("'") for cell in line.split(",") if len(cell.lstrip("'")) >= 3]
 
 
-def assert_no_cell_shown(output: list[str], row: str) -> None:
-    text = "\n".join(output)
+def assert_no_cell_shown(output: list[str], row: str, path: Path) -> None:
+    """The file's own name is taken out first: pytest's numbered folder (pytest-202) holds short cells like "202"."""
+    text = "\n".join(output).replace(str(path), "FILE")
     shown = [cell for cell in data_cells(row) if cell in text]
     assert not shown, shown
 
@@ -65,7 +66,7 @@ def test_a_csv_without_its_header_row_is_named_so_and_no_cell_of_its_first_row_i
         f"register-batch: error: {path}, line 1: names none of {fmt}'s columns ({cells} cells; it looks like a "
         "trainee's row): is the header row missing?"
     ]
-    assert_no_cell_shown(output, lines[1])
+    assert_no_cell_shown(output, lines[1], path)
     code, output, _report = validate(path)  # the format told from the file
     assert code == 2
     assert output == [
@@ -90,7 +91,7 @@ def test_a_trainees_row_above_the_header_is_not_shown(tmp_path, sample, fmt, cel
         f"register-batch: error: {path}, line 1: line 1 is not a header (it looks like a trainee's row, {cells} "
         f"cells), but line 2 is one of {fmt}'s: a CSV's header must be its first line (move that row below the header)"
     ]
-    assert_no_cell_shown(output, lines[3])
+    assert_no_cell_shown(output, lines[3], path)
 
 
 def test_a_line_above_the_header_with_what_may_be_data_is_not_quoted(tmp_path):
