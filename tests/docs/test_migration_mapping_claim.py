@@ -55,3 +55,13 @@ def test_the_record_the_page_says_its_mapping_mends_is_mended_by_it(tmp_path):
     assert (translated["value"], translated["code"]) == (value, "legacy_code_translated")
     assert f"translated to '{code.group(1)}'" in translated["message"] and source.group(1) in translated["message"]
     assert f"is now translated to `{code.group(1)}`" in claim.string[claim.start() : claim.start() + 200]
+
+
+def test_every_sync_after_step_3_passes_the_mapping_file_validate_passed_with():
+    """review75 F1: the page's syncs named no mapping file, so the records step 3's file mends were `invalid`
+    again in every sync, and a bundled translation the file overrides was sent instead of the user's."""
+    text = PAGE.read_text(encoding="utf-8")
+    after_step_3 = text.split("## 4. ")[1]
+    commands = [line for line in after_step_3.splitlines() if line.startswith("$ ") and "register-batch sync " in line]
+    assert len(commands) >= 6, commands  # steps 4 to 8 rehearse, dry-run, sync, resume and rerun
+    assert [line for line in commands if "--mapping our-srs.yaml" not in line] == []
