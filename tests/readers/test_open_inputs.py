@@ -6,6 +6,7 @@ import glob
 import gzip
 import os
 import shlex
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -205,3 +206,43 @@ def test_a_small_gzip_file_may_expand_to_256_kib(tmp_path):
     assert 100 * path.stat().st_size < 220_000
     [(info, records)] = read(path)
     assert info.records == len(records) == 10_000
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+
+
+def test_a_zip_holding_a_workbook_or_a_txt_csv_beside_its_extract_is_refused_naming_them(tmp_path):
+    """review76 F1: only .xml and .csv members are read; a late starters' workbook or a CSV saved as .txt beside the
+    extract was skipped, and the run said all 12 records were valid, its other trainees never read."""
+    path = zipped(
+        tmp_path / "census.zip",
+        {"extract.xml": SAMPLE.read_bytes(), "late-starters.xlsx": b"PK\x03\x04", "more.txt": ROWS.encode()},
+    )
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: the zip file holds 2 files besides its extracts ('late-starters.xlsx', 'more.txt'): only the .xml "
+        "and .csv files in a zip are read, and any trainees in the others would be left out; zip only the extracts "
+        "(save a sheet as 'CSV UTF-8'), or give the files on their own"
+    )
+
+
+def test_a_zip_with_a_folders_litter_and_macos_forks_reads_its_extract(tmp_path):
+    path = zipped(
+        tmp_path / "census.zip",
+        {
+            "census/extract.xml": SAMPLE.read_bytes(),
+            "census/.DS_Store": b"\x00\x00\x00\x01Bud1",
+            "census/Thumbs.db": b"\xd0\xcf\x11\xe0",
+            "__MACOSX/census/._extract.xml": b"\x00\x05\x16\x07",
+        },
+    )
+    [(info, records)] = read(path)
+    assert info.path == f"{path}:census/extract.xml" and info.records == len(records) == 12

@@ -57,6 +57,10 @@ _MEMBER_SUFFIXES = (".xml", ".csv")
 # Compressed files, which a zip member is not read as: a zip holding one, alone or beside extracts, is refused
 # (review53 F6; its trainees would be left out without a word).
 _PACKED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".rar", ".tgz")
+# Files an operating system leaves in a folder it shows (Finder, Explorer): skipped in a zip, as the __MACOSX forks
+# are. Any other member that is not .xml or .csv is refused (review76 F1: a workbook or a CSV saved as .txt beside
+# the extract was skipped, its trainees left out of a run that said every record was valid).
+_FOLDER_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
 def _register_normalise(label: str) -> str:
@@ -203,7 +207,7 @@ def _read_errors(shown: str) -> Iterator[None]:
 
 def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     """The files to read: the path itself (inflated if gzipped), or each .xml/.csv inside a zip (not __MACOSX
-    forks)."""
+    forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out."""
     with _open_file(path, shown) as fh:
         head = fh.read(4)
     if is_gzip(head):
@@ -224,6 +228,12 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
             members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
             names = [info.filename for info in members]
             packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
+            others = [
+                info.filename
+                for info in files
+                if not info.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)
+                and Path(info.filename).name.lower() not in _FOLDER_LITTER
+            ]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
     except NotImplementedError as exc:  # e.g. "zip file version 8.4"
@@ -244,6 +254,14 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
         )
     if not names:
         raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
+    if others:
+        named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
+        raise UnusableInput(
+            shown,
+            f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "
+            f"({named}): only the .xml and .csv files in a zip are read, and any trainees in the others would be left "
+            "out; zip only the extracts (save a sheet as 'CSV UTF-8'), or give the files on their own",
+        )
     for info in members:
         _refuse_a_bomb(info, shown)
     repeated = next((name for name, count in Counter(names).items() if count > 1), None)
