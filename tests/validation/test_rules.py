@@ -516,6 +516,36 @@ def test_a_control_character_in_a_value_is_an_error(changes, field, message):
     assert found == [(field, "control_character", f"{message}: Register would store it as it is")]
 
 
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        (
+            {"hesa_id": '="2601200000017"'},
+            "hesa_id",
+            "hesa_id: '=\"2601200000017\"' starts with '=', as a spreadsheet formula does (Excel's =\"…\" form of "
+            "'2601200000017')",
+        ),
+        ({"last_name": "=Hughes"}, "last_name", "last_name: '=Hughes' starts with '=', as a spreadsheet formula does"),
+        (
+            {"degrees_attributes": [{**with_changes()["degrees_attributes"][0], "grade": '="02"'}]},
+            "degrees_attributes[0].grade",
+            "degrees_attributes[0].grade: '=\"02\"' starts with '=', as a spreadsheet formula does (Excel's =\"…\" "
+            "form of '02')",
+        ),
+    ],
+    ids=["Excel's text form of a HUSID", "a surname", "a degree's grade"],
+)
+def test_a_value_starting_with_an_equals_sign_is_a_spreadsheet_formula_and_an_error(changes, field, message):
+    """review76 F5: Excel's `="…"` keeps a code's leading zero on screen and is written to a CSV as the formula; the
+    HUSID was called a typing mistake, and `=Hughes` passed, to be stored so by Register (hesa-formats.md §3.3)."""
+    found = [f for f in check(with_changes(**changes)) if f[1] == "spreadsheet_formula"]
+    assert found == [(field, "spreadsheet_formula", f"{message}: Register would store it as it is")]
+
+
+def test_an_equals_sign_inside_a_value_is_no_formula():
+    assert [f for f in check(with_changes(last_name="Hughes=Jones")) if f[1] == "spreadsheet_formula"] == []
+
+
 def test_an_escape_of_the_hesa_xml_export_is_a_control_character_and_the_catalogue_says_so():
     """Read back, the export's `\\x0b` is the character it stands for: an error, whose fix is in Register (the value
     came from there), not in a value to write on one line. docs/rules.md, made from the catalogue, says both."""
@@ -981,6 +1011,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "hesa_id_not_digits",
         "training_partner_ukprn_invalid",
         "control_character",
+        "spreadsheet_formula",
         "garbled_text",
         "jacs_subject_code",
         "leading_zeros_lost",  # test_leading_zeros.py

@@ -244,6 +244,52 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     return _in_record_and_its_items(data, _control_findings)
 
 
+_EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.S)  # Excel's way of keeping a value as text: ="02"
+
+
+def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found: list[Finding] = []
+    for field, value in values.items():
+        if type(value) is str and value[:1] == "=":
+            shown = _EXCEL_TEXT_FORMULA.fullmatch(value)
+            said = f" (Excel's =\"…\" form of '{shown.group(1)}')" if shown else ""
+            found.append(
+                (
+                    f"{prefix}{field}",
+                    value,
+                    f"{prefix}{field}: '{value}' starts with '=', as a spreadsheet formula does{said}: Register would "
+                    "store it as it is",
+                )
+            )
+    return found
+
+
+@rule(
+    "spreadsheet_formula",
+    fields=("<any text field>",),
+    message="<field>: '<value>' starts with '=', as a spreadsheet formula does[ (Excel's =\"…\" form of '<text>')]: "
+    "Register would store it as it is",
+    source="hesa-formats.md §3.3 (Register has no formula-injection filter on input); design.md (bad input: formula "
+    "injection in CSV cells); Register does not check this",
+    fix="Export the column from the SRS as plain text, not as formulas: Excel's =\"02\" form, which keeps a code's "
+    "leading zero on screen, is written to a CSV as the formula itself. register-batch does not unwrap it.",
+    api=False,
+)
+def text_is_not_a_spreadsheet_formula(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """review76 F5: `="2601200000017"` was called a typing mistake and `=Hughes` passed, to be stored so."""
+    for value in data.values():  # the common case, no value starting with `=`, in as few calls as possible
+        if type(value) is str:
+            if value[:1] == "=":
+                break
+        elif type(value) is list and any(
+            type(v) is str and v[:1] == "=" for item in value if type(item) is dict for v in item.values()
+        ):
+            break
+    else:
+        return None
+    return _in_record_and_its_items(data, _formula_findings)
+
+
 # What a name's garbled letters say when mended: Latin-1's letters, Latin Extended-A (ł, ś, ő, č), Vietnamese ơ and ư,
 # Azerbaijani ə, Romanian ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the
 # rest of Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
