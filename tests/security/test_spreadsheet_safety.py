@@ -14,6 +14,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -60,9 +61,11 @@ def run(*args: str, env: dict[str, str] | None = None):
 def hostile_extract(tmp_path) -> Path:
     rows = [trainee(n) for n in range(1, 5)]
     rows[0].update(PAYLOADS)  # invalid (email, sex): reported, not sent
-    rows[1].update({k: v for k, v in PAYLOADS.items() if k not in ("email", "sex")})  # valid: sent and exported
+    # Valid: sent and exported. A value starting with `=` is a spreadsheet_formula error, not sent (review76 F5): the
+    # export's `=` payload is put in Register as someone editing the trainee in Register's service would.
+    rows[1].update({k: v for k, v in PAYLOADS.items() if k not in ("email", "sex", "first_names")})
     rows[1]["provider_trainee_id"] = "-@SUM(B1:B9)"  # not the same SRS id as record 1 (a duplicate)
-    rows[2]["first_names"] = "\t=1+1"  # whitespace first: read as "=1+1"
+    rows[2]["first_names"] = "\t+1+1"  # whitespace first: read as "+1+1"
     rows[3]["last_name"] = "''=quoted"  # the cell Register reads as the value '=quoted
     return write_extract(tmp_path / "hostile.csv", rows)
 
@@ -134,8 +137,8 @@ def test_convert_to_register_csv_is_inert_and_reads_back_to_the_same_records(tmp
     first = _jsonl(tmp_path, hostile_extract, "first.jsonl")
     again = _jsonl(tmp_path, out, "again.jsonl")
     assert [r["data"] for r in first] == [r["data"] for r in again]
-    assert first[1]["data"]["first_names"] == PAYLOADS["first_names"]
-    assert first[2]["data"]["first_names"] == "=1+1"
+    assert first[0]["data"]["first_names"] == PAYLOADS["first_names"]  # record 1, invalid, written all the same
+    assert first[2]["data"]["first_names"] == "+1+1"
     assert first[3]["data"]["last_name"] == "'=quoted"
 
 
@@ -166,6 +169,13 @@ def test_sync_results_and_export_are_inert_and_export_reads_back(tmp_path, hosti
         assert "'@SUM(A1:A9)" in results.read_text(encoding="utf-8")
         assert_spreadsheet_safe(results)
         assert_spreadsheet_safe(tmp_path / "r" / "issues.csv")
+        with (tmp_path / "r" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+            [second] = [row for row in csv.DictReader(fh) if row["record"] == "2"]
+        with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            edited = client.patch(
+                f"/trainees/{second['trainee_id']}", json={"data": {"first_names": PAYLOADS["first_names"]}}
+            )
+            assert edited.status_code == 200, edited.text
         out = tmp_path / "held.csv"
         exported = run(
             "export",
