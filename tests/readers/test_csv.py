@@ -483,6 +483,29 @@ def test_an_xml_file_given_as_a_csv_is_named_as_xml(tmp_path, one_line):
         )
 
 
+@pytest.mark.parametrize("made,given", [("register-csv", "hesa-csv"), ("hesa-csv", "register-csv")])
+def test_a_csv_given_as_the_other_csv_format_is_named_as_that_format(tmp_path, made, given):
+    """review76 F3: `--format hesa-csv` on Register's template listed its 51 columns as "unknown column headers" to
+    correct or list under `ignored` in a mapping file; the XML case already said what the file is."""
+    path = tmp_path / "extract.csv"
+    generate(path, count=2, fmt=made, seed=1, as_of=date(2026, 11, 28))
+    with pytest.raises(UnusableInput) as caught:
+        read(path, given)
+    assert caught.value.line == 1
+    assert caught.value.worded(OPTIONS) == (
+        f"{path}, line 1: the header is {made}'s, not {given}'s: give --format {made}, or leave it out to have the "
+        "format told from the file"
+    )
+
+
+def test_a_header_of_mostly_unknown_columns_is_still_listed_as_unknown(tmp_path):
+    path = tmp_path / "extract.csv"
+    path.write_text("F_HUSID,F_SURNAME,Student Number,Start,Finish\n2601200000017,Lee,1,2,3\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "hesa-csv")
+    assert "unknown column headers 'Student Number', 'Start', 'Finish' for hesa-csv" in str(caught.value)
+
+
 @pytest.mark.parametrize("above", ["\r\n", "\n\n", ",,,,\n", " \n"], ids=["CRLF", "two LF", "commas", "a space"])
 @pytest.mark.parametrize("fmt", ["auto", "hesa-csv"])
 def test_a_blank_line_above_the_header_is_refused_saying_so(tmp_path, above, fmt):

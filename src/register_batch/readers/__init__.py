@@ -11,6 +11,7 @@ unsupported zip member, or a CSV file that changed between its hashing and its p
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -33,7 +34,7 @@ from register_batch.mapping.loader import MappingConfig
 from register_batch.portable import BINARY
 from register_batch.readers.base import HashingReader, InputInfo, PassingReader, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
-from register_batch.readers.detect import FORMATS, detect_format, is_gzip, is_zip
+from register_batch.readers.detect import FORMATS, csv_format_of, detect_format, is_gzip, is_zip
 from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
 from register_batch.wording import printable
 
@@ -96,15 +97,20 @@ HESA_GROUP_TAGS = frozenset(
 
 def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     """The header rules for a CSV format, derived from the field maps."""
+    register_columns = frozenset(k.lower() for k in config.fields["register-csv"].known)
+    format_of = functools.partial(
+        csv_format_of, register_columns=register_columns, hesa_tags=config.fields["hesa"].known
+    )
     if fmt == "register-csv":
         fmap = config.fields["register-csv"]
         return CsvLayout(
             format=fmt,
             normalise=_register_normalise,
-            known=frozenset(k.lower() for k in fmap.known),
+            known=register_columns,
             ignored=fmap.ignored,
             expected=fmap.template,
             read=frozenset(fmap.source_names()),  # a template column a user's map no longer reads (review58 F9)
+            format_of=format_of,
         )
     fmap = config.fields["hesa"]
     group_tags = {s for sources in fmap.degree_fields.values() for s in sources}
@@ -117,6 +123,7 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
         known=fmap.known,
         ignored=fmap.ignored,
         group_pattern=pattern,
+        format_of=format_of,
     )
 
 

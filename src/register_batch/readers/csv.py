@@ -71,6 +71,8 @@ class CsvLayout:
     # A template column whose field a mapping file reads from another column (`provider_trainee_id: student number`)
     # is missing all the same, but its field is not blank (review58 F9).
     read: frozenset[str] | None = None
+    # Which CSV format a header is ('register-csv', 'hesa-csv' or None), to say so when the one given is the other's.
+    format_of: Callable[[list[str]], str | None] | None = None
 
 
 class _LineLength:
@@ -1220,6 +1222,14 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
         raise UnusableInput(name, wrong_separator(separator), line=1)
     if unknown and layout.format == "register-csv":
         refuse_older_template([label for _position, label in unknown], name, width=named)
+    if unknown and layout.format_of and (other := layout.format_of(header)) not in (None, layout.format):
+        # `--format hesa-csv` on Register's template: its 51 columns are no misspelt names to list under `ignored`.
+        raise UnusableInput(
+            name,
+            f"the header is {other}'s, not {layout.format}'s: give fmt {other}, or leave it out to have the format "
+            "told from the file",
+            line=1,
+        ).marking(fmt="fmt")
     if unknown:
         raise UnusableInput(
             name,

@@ -235,13 +235,13 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     lines = body.decode("utf-8", "replace").splitlines()[:2]
     first_line = lines[0] if lines else ""
     header = _cells(first_line)
-    found = _format_of(header, register_columns, hesa_tags)
+    found = csv_format_of(header, register_columns, hesa_tags)
     if found:
         return found
     refuse_blank_header(header, name)
 
     def known(cells: list[str]) -> bool:
-        return _format_of(cells, register_columns, hesa_tags) is not None
+        return csv_format_of(cells, register_columns, hesa_tags) is not None
 
     if separator := separated_otherwise(header, known):
         raise UnusableInput(name, wrong_separator(separator), line=1)
@@ -256,7 +256,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         second = _cells(lines[1])
         separator = None if known(second) else separated_otherwise(second, known)
         cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
-        if below := _format_of(cells, register_columns, hesa_tags):
+        if below := csv_format_of(cells, register_columns, hesa_tags):
             raise header_below(name, first_line, below, separator, width=len(cells))
     if looks_like_record(header):
         raise UnusableInput(
@@ -281,7 +281,7 @@ def _cells(line: str) -> list[str]:
         return []
 
 
-def _format_of(header: list[str], register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str | None:
+def csv_format_of(header: list[str], register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str | None:
     """'register-csv' or 'hesa-csv' when most of a header's labels are that format's columns."""
     labels = [h.strip().lstrip("'").strip() for h in header if h.strip()]
     if not labels:
