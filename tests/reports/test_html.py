@@ -972,10 +972,22 @@ def test_the_charts_name_the_ten_fields_and_rules_with_most_issues_and_fold_the_
         for row in doc.xpath('//table[@id="chart-field"]/tbody/tr')
     ]
     assert widths[0] == pytest.approx((8.3, 91.7), abs=0.1) and widths[5] == pytest.approx((0, 58.3), abs=0.1)
-    assert widths[-1] == pytest.approx((0, 25), abs=0.1)
-    assert [round(sum(pair) * 12 / 100) for pair in widths] == [
-        total for _l, total, _s in chart_rows(doc, "chart-field")
+    assert [round(sum(pair) * 12 / 100) for pair in widths[:-1]] == [
+        total for _l, total, _s in chart_rows(doc, "chart-field")[:-1]
     ]
+    assert widths[-1] == (0, 0)  # the "other" row, several fields in one, has no bar (review76 F10)
+    assert doc.xpath('//table[@id="chart-field"]/tbody/tr[last()]//svg') == []
+
+
+def test_a_long_tail_of_other_fields_does_not_make_the_named_bars_look_small(tmp_path):
+    """review76 F10: with 32 other fields (76 issues) beside a top field of 29, the bars were scaled to the "other"
+    row, the longest, so the fields a reader can click looked small beside a row that is not one field."""
+    issues = [("f00", "error", "required")] * 5 + [(f"f{rank:02d}", "warning", "too_long") for rank in range(1, 40)]
+    doc = records_report(tmp_path, issues)
+    rows = doc.xpath('//table[@id="chart-field"]/tbody/tr')
+    assert chart_rows(doc, "chart-field")[-1][:2] == ("30 other fields", 30)
+    assert rows[0].xpath('.//*[@class="bar-error"]/@width') == ["100.0"]  # the longest named bar is full width
+    assert rows[-1].xpath(".//svg") == []
 
 
 @pytest.mark.parametrize("count", [10, 11])

@@ -307,7 +307,8 @@ def _csp_hash(text: str) -> str:
 
 @dataclass
 class Bar:
-    """One bar of a chart: a field or rule with its issues split by severity (widths in % of the longest)."""
+    """One bar of a chart: a field or rule with its issues split by severity (widths in % of the longest named bar;
+    scale 0 for the "other" row, drawn without a bar)."""
 
     key: str
     label: str
@@ -340,7 +341,9 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
     shown, rest = ranked[:CHART_TOP], ranked[CHART_TOP:]
     if len(rest) == 1:  # "1 other" would hide a name for no gain in space
         shown, rest = ranked, []
-    scale = max([count for _, count in shown] + [sum(count for _, count in rest)] + [0])
+    # In % of the longest named bar: the "other" row, many keys in one, is drawn without a bar (its count beside it),
+    # so that a long tail does not make the named bars look small beside it (review76 F10).
+    scale = max([count for _, count in shown] + [0])
     bars = [
         Bar(key, FIELD_WORDS.get(key, key), errors[key], count - errors[key], scale, filter_key) for key, count in shown
     ]
@@ -348,7 +351,7 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
         rest_errors = sum(errors[key] for key, _ in rest)
         rest_total = sum(count for _, count in rest)
         label = f"{len(rest)} other {noun}"
-        bars.append(Bar("", label, rest_errors, rest_total - rest_errors, scale, None))
+        bars.append(Bar("", label, rest_errors, rest_total - rest_errors, 0, None))
     return bars
 
 
