@@ -246,3 +246,37 @@ def test_a_zip_with_a_folders_litter_and_macos_forks_reads_its_extract(tmp_path)
     )
     [(info, records)] = read(path)
     assert info.path == f"{path}:census/extract.xml" and info.records == len(records) == 12
+
+
+def test_a_zip_from_windows_powershell_with_backslashed_names_reads_past_its_folder_and_litter(tmp_path):
+    """review77 F2: Compress-Archive of Windows PowerShell 5.1 names members `census\\extract.xml`; its folder entry
+    `census\\` and `census\\Thumbs.db` were refused as files beside the extract."""
+    path = zipped(
+        tmp_path / "census.zip",
+        {"census\\": b"", "census\\extract.xml": SAMPLE.read_bytes(), "census\\Thumbs.db": b"\xd0\xcf\x11\xe0"},
+    )
+    [(info, records)] = read(path)
+    assert info.path == f"{path}:census\\extract.xml" and len(records) == 12
+
+
+def test_a_zip_with_an_office_lock_file_or_finders_icon_reads_its_extract(tmp_path):
+    """review77 F3: LibreOffice's lock of a CSV open in Calc, and Finder's `Icon\\r` and `.localized`, are no
+    extracts to refuse the zip over."""
+    path = zipped(
+        tmp_path / "census.zip",
+        {
+            "extract.xml": SAMPLE.read_bytes(),
+            ".~lock.late-starters.csv#": b"Jo Bloggs,host,2026",
+            "Icon\r": b"",
+            ".localized": b"",
+        },
+    )
+    [(_info, records)] = read(path)
+    assert len(records) == 12
+
+
+def test_a_zip_of_no_extract_names_the_files_it_holds(tmp_path):
+    path = zipped(tmp_path / "census.zip", {"extract.txt": ROWS.encode()})
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: the zip file holds no .xml or .csv extract (only 'extract.txt')"

@@ -539,7 +539,38 @@ def test_a_value_starting_with_an_equals_sign_is_a_spreadsheet_formula_and_an_er
     """review76 F5: Excel's `="…"` keeps a code's leading zero on screen and is written to a CSV as the formula; the
     HUSID was called a typing mistake, and `=Hughes` passed, to be stored so by Register (hesa-formats.md §3.3)."""
     found = [f for f in check(with_changes(**changes)) if f[1] == "spreadsheet_formula"]
-    assert found == [(field, "spreadsheet_formula", f"{message}: Register would store it as it is")]
+    assert found == [(field, "spreadsheet_formula", f"{message}: the file holds the formula, not the value it shows")]
+
+
+def test_a_withdrawals_and_a_deferrals_free_text_is_checked_for_formulas_and_control_characters():
+    """review77 F1: the two text rules looked at the record and its degrees and placements only, so a formula or a BEL
+    in another_reason or defer_reason validated clean and was sent to Register, which stores text as it is."""
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": '=HYPERLINK("http://evil.example","Moved")',
+    }
+    found = check(copy.deepcopy(VALID), withdrawal=withdrawal)
+    assert [(f, c) for f, c, _m in found] == [("withdrawal_another_reason", "spreadsheet_formula")]
+    assert found[0][2].startswith("withdrawal_another_reason: '=HYPERLINK(")
+    found = check(copy.deepcopy(VALID), withdrawal=dict(withdrawal, another_reason="Moved\x07 away"))
+    assert found == [
+        (
+            "withdrawal_another_reason",
+            "control_character",
+            "withdrawal_another_reason contains a control character (U+0007): Register would store it as it is",
+        )
+    ]
+    found = check(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": "=1+1"})
+    assert [(f, c) for f, c, _m in found] == [("defer_reason", "spreadsheet_formula")]
+
+
+def test_a_formula_husid_is_not_also_called_a_typing_mistake():
+    """review77 F4: `hesa_id_not_digits` said "other characters (first: '=')", whose fix is a typing mistake."""
+    codes = {c for f, c, _m in check(with_changes(hesa_id='="2601200000017"')) if f == "hesa_id"}
+    assert codes == {"spreadsheet_formula", "hesa_id_length"}
 
 
 def test_an_equals_sign_inside_a_value_is_no_formula():

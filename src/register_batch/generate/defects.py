@@ -370,8 +370,8 @@ def _tab_in_name(ctx: Context, draft: Draft) -> list[Expect]:
 
 @defect(
     "spreadsheet_formula",
-    'a surname in Excel\'s text-keeping formula form, ="Hughes", as a CSV made in a spreadsheet writes it; not in the '
-    "default mix, so the benchmark corpora recorded before it came stay as they were",
+    'a surname in the formula form some SRS exports write so that Excel keeps a value as text, ="Hughes"; not in '
+    "the default mix, so the benchmark corpora recorded before it came stay as they were",
     ("spreadsheet_formula",),
     touches=("last_name",),
     default=False,

@@ -61,7 +61,14 @@ _PACKED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".rar", ".tgz")
 # Files an operating system leaves in a folder it shows (Finder, Explorer): skipped in a zip, as the __MACOSX forks
 # are. Any other member that is not .xml or .csv is refused (review76 F1: a workbook or a CSV saved as .txt beside
 # the extract was skipped, its trainees left out of a run that said every record was valid).
-_FOLDER_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_FOLDER_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", ".localized", "icon\r"})
+
+
+def _litter(name: str) -> bool:
+    """A zip member's base name that is a file manager's or an office program's, never an extract: Finder's and
+    Explorer's files, and LibreOffice's lock file of a file open in it (`.~lock.extract.csv#`; review77 F3)."""
+    lowered = name.lower()
+    return lowered in _FOLDER_LITTER or (lowered.startswith(".~lock.") and lowered.endswith("#"))
 
 
 def _register_normalise(label: str) -> str:
@@ -224,13 +231,16 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     try:
         with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as listing:
             everything = set(listing.namelist())
+            # Windows PowerShell 5.1's Compress-Archive writes `census\\extract.xml`: its separator read as zip's `/`
+            # for these checks (a folder entry `census\\`, its `census\\Thumbs.db`; review77 F2), the name kept to open.
             files = [
                 info
                 for info in listing.infolist()
                 if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
                 and not info.is_dir()
-                and not info.filename.startswith("__MACOSX/")
-                and not Path(info.filename).name.startswith("._")
+                and not (shape := info.filename.replace("\\", "/")).endswith("/")
+                and not shape.startswith("__MACOSX/")
+                and not shape.rpartition("/")[2].startswith("._")
             ]
             members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
             names = [info.filename for info in members]
@@ -239,7 +249,7 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
                 info.filename
                 for info in files
                 if not info.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)
-                and Path(info.filename).name.lower() not in _FOLDER_LITTER
+                and not _litter(info.filename.replace("\\", "/").rpartition("/")[2])
             ]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
@@ -259,10 +269,10 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
             f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file inside a "
             "zip is not read; zip the extract itself, or give the compressed file on its own",
         )
+    named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
     if not names:
-        raise UnusableInput(shown, "the zip file holds no .xml or .csv extract")
+        raise UnusableInput(shown, f"the zip file holds no .xml or .csv extract{f' (only {named})' if others else ''}")
     if others:
-        named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
         raise UnusableInput(
             shown,
             f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "

@@ -12,6 +12,7 @@ nothing on a record they pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,9 +88,29 @@ def _add(entry: Rule) -> None:
     CATALOGUE[entry.code] = entry
 
 
+# A rule's checks of another scope's bodies, under its one code: a rule about every text value (control characters,
+# spreadsheet formulas) looks at a withdrawal's and a deferral's text too (review77 F1). {scope: [(code, check)]}
+_ALSO: dict[str, list[tuple[str, Callable[..., list[Finding] | None]]]] = {scope: [] for scope in SCOPES}
+
+
+def also_checks(
+    code: str, scope: str
+) -> Callable[[Callable[..., list[Finding] | None]], Callable[..., list[Finding] | None]]:
+    """Register `check(body, facts)` as rule `code`'s check of the `scope`'s bodies (the rule is defined first)."""
+
+    def register(check: Callable[..., list[Finding] | None]) -> Callable[..., list[Finding] | None]:
+        if code not in CATALOGUE or scope not in _ALSO:
+            raise ValueError(f"no rule {code!r} to check {scope!r} bodies for")
+        _ALSO[scope].append((code, check))
+        return check
+
+    return register
+
+
 def rules_for(scope: str) -> list[Rule]:
     """The rules run on every record (or body) of the scope."""
-    return [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None and not r.follows]
+    own = [r for r in CATALOGUE.values() if r.scope == scope and r.check is not None and not r.follows]
+    return own + [dataclasses.replace(CATALOGUE[code], scope=scope, check=check) for code, check in _ALSO[scope]]
 
 
 def follow_ups() -> list[Rule]:

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from register_batch.model import REQUIRED_FIELDS, Issue, Severity
+from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
-from register_batch.validation.catalogue import Finding, rule
+from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
     EARLY_YEARS_SUBJECT,
@@ -145,7 +145,7 @@ _SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
 )
 def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     value = data.get("hesa_id")
-    if value is None or _ASCII_DIGITS.fullmatch(value):
+    if value is None or _ASCII_DIGITS.fullmatch(value) or value[:1] == "=":  # a formula: spreadsheet_formula says so
         return None
     if _SCIENTIFIC.fullmatch(value):  # review53 F8: what to do, not only what is wrong
         return [
@@ -257,8 +257,8 @@ def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
                 (
                     f"{prefix}{field}",
                     value,
-                    f"{prefix}{field}: '{value}' starts with '=', as a spreadsheet formula does{said}: Register would "
-                    "store it as it is",
+                    f"{prefix}{field}: '{value}' starts with '=', as a spreadsheet formula does{said}: the file holds "
+                    "the formula, not the value it shows",
                 )
             )
     return found
@@ -268,11 +268,12 @@ def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     "spreadsheet_formula",
     fields=("<any text field>",),
     message="<field>: '<value>' starts with '=', as a spreadsheet formula does[ (Excel's =\"…\" form of '<text>')]: "
-    "Register would store it as it is",
-    source="hesa-formats.md §3.3 (Register has no formula-injection filter on input); design.md (bad input: formula "
-    "injection in CSV cells); Register does not check this",
-    fix="Export the column from the SRS as plain text, not as formulas: Excel's =\"02\" form, which keeps a code's "
-    "leading zero on screen, is written to a CSV as the formula itself. register-batch does not unwrap it.",
+    "the file holds the formula, not the value it shows",
+    source="hesa-formats.md §3.3 (Register has no formula-injection filter on input: a text value is stored as it "
+    "is); design.md (bad input: formula injection in CSV cells); Register does not check this",
+    fix='Export the column from the SRS as plain text, not as formulas: some SRS exports write ="02" so that Excel '
+    "keeps a code's leading zero when it opens the file. register-batch does not unwrap it. If the value came from "
+    "Register (a file read back from `export`), someone typed it there: correct it in Register's service.",
     api=False,
 )
 def text_is_not_a_spreadsheet_formula(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -288,6 +289,25 @@ def text_is_not_a_spreadsheet_formula(data: dict[str, Any], facts: Facts) -> lis
     else:
         return None
     return _in_record_and_its_items(data, _formula_findings)
+
+
+def _in_body(
+    labels: dict[str, str], findings: Callable[[str, dict[str, Any]], list[Finding]]
+) -> Callable[[dict[str, Any], Facts], list[Finding] | None]:
+    """A text rule's check of a withdrawal's or deferral's body, its fields named as Register's trainee shows them
+    (`withdrawal_another_reason`, `defer_reason`): the bodies' free text is what a file is likeliest to carry a
+    formula or a pasted control character in (review77 F1)."""
+
+    def check(body: dict[str, Any], facts: Facts) -> list[Finding] | None:
+        return findings("", {labels.get(key, key): value for key, value in body.items()}) or None
+
+    return check
+
+
+also_checks("control_character", "withdrawal")(_in_body(HELD_WITHDRAWAL, _control_findings))
+also_checks("control_character", "deferral")(_in_body(HELD_DEFERRAL, _control_findings))
+also_checks("spreadsheet_formula", "withdrawal")(_in_body(HELD_WITHDRAWAL, _formula_findings))
+also_checks("spreadsheet_formula", "deferral")(_in_body(HELD_DEFERRAL, _formula_findings))
 
 
 # What a name's garbled letters say when mended: Latin-1's letters, Latin Extended-A (ł, ś, ő, č), Vietnamese ơ and ư,
