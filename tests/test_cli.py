@@ -1140,6 +1140,24 @@ def test_a_rate_over_registers_limit_is_noted_for_register_only(tmp_path, monkey
         ) in result.stderr.splitlines()
 
 
+@pytest.mark.parametrize(("rate", "noted"), [("6000/60", True), ("95/60", False), ("100/60", False)])
+def test_a_rate_over_the_embedded_emulators_limit_is_noted(tmp_path, monkeypatch, rate, noted):
+    """review76 F6: the embedded emulator keeps Register's 100 a minute; a faster --rate met its 429s without a word."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_API_TOKEN", raising=False)
+    monkeypatch.delenv("REGISTER_API_URL", raising=False)
+    sample = str(Path(__file__).parents[1] / "samples" / "extract.xml")
+    result = run("sync", sample, "--rate", rate, "--state-dir", "state", "--dry-run", "--report-dir", "r")
+    assert result.exit_code == 0, result.output
+    assert ("over the embedded emulator's 100 requests a minute" in result.stderr) is noted, result.stderr
+    if noted:
+        assert (
+            "note: rate 6000/60 is over the embedded emulator's 100 requests a minute (it keeps Register's limit): "
+            "expect waits for its 429 answers; to rehearse faster, start `register-batch emulator --rate-limit 0` and "
+            "give its URL with --target (docs/migration.md, step 4)"
+        ) in result.stderr.splitlines()
+
+
 def test_sync_refuses_a_file_given_twice_before_the_target_starts(tmp_path):
     sample = str(Path(__file__).parent.parent / "samples" / "extract.xml")
     result = run("sync", sample, sample, "--state-dir", str(tmp_path / "state"), "--as-of", AS_OF)

@@ -147,6 +147,15 @@ class State:
                 "answers (the default 95/60 leaves room for nothing else using Register from this machine)",
                 err=True,
             )
+        elif not target and count / seconds > 100 / 60:
+            # The embedded emulator keeps Register's limit, so that a rehearsal takes as long as the upload will
+            # (review76 F6: a faster --rate met its 429s without a word).
+            self.say(
+                f"note: rate {count}/{seconds:g} is over the embedded emulator's 100 requests a minute (it keeps "
+                "Register's limit): expect waits for its 429 answers; to rehearse faster, start `register-batch "
+                "emulator --rate-limit 0` and give its URL with --target (docs/migration.md, step 4)",
+                err=True,
+            )
 
     def say_leftovers(self, leftovers: list[Path], command: str) -> None:
         """Name the temporary files a killed run of `command` (export, convert) left beside the output just written
