@@ -64,11 +64,21 @@ _PACKED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".rar", ".tgz")
 _FOLDER_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", ".localized", "icon\r"})
 
 
-def _litter(name: str) -> bool:
-    """A zip member's base name that is a file manager's or an office program's, never an extract: Finder's and
-    Explorer's files, and LibreOffice's lock file of a file open in it (`.~lock.extract.csv#`; review77 F3)."""
-    lowered = name.lower()
-    return lowered in _FOLDER_LITTER or (lowered.startswith(".~lock.") and lowered.endswith("#"))
+def _skipped(name: str) -> bool:
+    """A zip member that is no file of the user's: a folder entry, a macOS fork, or a file manager's or office
+    program's own file (Finder's and Explorer's, LibreOffice's lock of a file open in it: `.~lock.extract.csv#`;
+    review77 F3). Windows PowerShell 5.1's Compress-Archive writes `census\\extract.xml`: its separator is read as
+    zip's `/` here (a folder entry `census\\`, its `census\\Thumbs.db`; review77 F2), the name kept to open."""
+    shape = name.replace("\\", "/")
+    base = shape.rpartition("/")[2]
+    lowered = base.lower()
+    return (
+        not base
+        or shape.startswith("__MACOSX/")
+        or base.startswith("._")
+        or lowered in _FOLDER_LITTER
+        or (lowered.startswith(".~lock.") and lowered.endswith("#"))
+    )
 
 
 def _register_normalise(label: str) -> str:
@@ -102,9 +112,14 @@ HESA_GROUP_TAGS = frozenset(
 )
 
 
+def _register_columns(config: MappingConfig) -> frozenset[str]:
+    """Register CSV's column names as a header is compared with them (in lower case)."""
+    return frozenset(k.lower() for k in config.fields["register-csv"].known)
+
+
 def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
     """The header rules for a CSV format, derived from the field maps."""
-    register_columns = frozenset(k.lower() for k in config.fields["register-csv"].known)
+    register_columns = _register_columns(config)
     format_of = functools.partial(
         csv_format_of, register_columns=register_columns, hesa_tags=config.fields["hesa"].known
     )
@@ -231,26 +246,17 @@ def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     try:
         with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as listing:
             everything = set(listing.namelist())
-            # Windows PowerShell 5.1's Compress-Archive writes `census\\extract.xml`: its separator read as zip's `/`
-            # for these checks (a folder entry `census\\`, its `census\\Thumbs.db`; review77 F2), the name kept to open.
             files = [
                 info
                 for info in listing.infolist()
                 if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
                 and not info.is_dir()
-                and not (shape := info.filename.replace("\\", "/")).endswith("/")
-                and not shape.startswith("__MACOSX/")
-                and not shape.rpartition("/")[2].startswith("._")
+                and not _skipped(info.filename)
             ]
             members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
             names = [info.filename for info in members]
             packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
-            others = [
-                info.filename
-                for info in files
-                if not info.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)
-                and not _litter(info.filename.replace("\\", "/").rpartition("/")[2])
-            ]
+            others = [i.filename for i in files if not i.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise UnusableInput(shown, f"damaged zip file ({exc})") from None
     except NotImplementedError as exc:  # e.g. "zip file version 8.4"
@@ -378,8 +384,7 @@ class _Gunzipped(PassingReader):
 def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
     with _read_errors(shown), closing(opener()) as fh:
         head = fh.read(1 << 16)
-    register_columns = frozenset(c.lower() for c in config.fields["register-csv"].known)
-    return detect_format(head, shown, register_columns, config.fields["hesa"].known)
+    return detect_format(head, shown, _register_columns(config), config.fields["hesa"].known)
 
 
 def _records(
