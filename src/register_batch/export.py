@@ -35,12 +35,11 @@ from register_batch.fs import (
 from register_batch.mapping import Mapper
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import (
-    DEGREE_FIELDS,
     HELD_DEFERRAL,
     REQUIRED_FIELDS,
     STATE_WORDS,
-    TRAINEE_FIELDS,
     Issue,
+    request_body,
 )
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
@@ -319,29 +318,6 @@ def refused_listing(exc: Unprocessable, given: Mapping[str, object], output: Pat
         output=output,
         **values,
     )
-
-
-def request_body(trainee: dict[str, Any]) -> dict[str, Any]:
-    """A Register trainee object (§3.6) as the v2026.1 request body it corresponds to (§3.1)."""
-    body: dict[str, Any] = {}
-    for name in TRAINEE_FIELDS:
-        value = trainee.get(name)
-        if value is None or value == "":
-            continue
-        body[name] = str(value)
-    degrees = []
-    for degree in trainee.get("degrees") or []:
-        item = {k: str(degree[k]) for k in DEGREE_FIELDS if degree.get(k) not in (None, "")}
-        if item:
-            degrees.append(item)
-    if degrees:
-        body["degrees_attributes"] = degrees
-    placements = [
-        {k: str(p[k]) for k in ("urn", "name") if p.get(k) not in (None, "")} for p in trainee.get("placements") or []
-    ]
-    if placements:
-        body["placements_attributes"] = placements
-    return body
 
 
 def degree_type_key(degree: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -117,6 +117,30 @@ DEFERRAL_FIELDS: tuple[str, ...] = ("defer_date", "defer_reason")
 # The trainee keys Register shows a withdrawal and a deferral under (§3.6), by request field (§3.9, §3.10).
 HELD_WITHDRAWAL = {name: name if name.startswith("withdrawal_") else f"withdrawal_{name}" for name in WITHDRAWAL_FIELDS}
 HELD_DEFERRAL = {name: name for name in DEFERRAL_FIELDS}
+
+
+def request_body(trainee: Mapping[str, Any]) -> dict[str, Any]:
+    """A Register trainee object (§3.6) as the v2026.1 request body it corresponds to (§3.1): what export writes of
+    it, and what sync merges an update into (sync/merged.py)."""
+    body: dict[str, Any] = {}
+    for name in TRAINEE_FIELDS:
+        value = trainee.get(name)
+        if value is None or value == "":
+            continue
+        body[name] = str(value)
+    degrees = []
+    for degree in trainee.get("degrees") or []:
+        item = {k: str(degree[k]) for k in DEGREE_FIELDS if degree.get(k) not in (None, "")}
+        if item:
+            degrees.append(item)
+    if degrees:
+        body["degrees_attributes"] = degrees
+    placements = [
+        {k: str(p[k]) for k in ("urn", "name") if p.get(k) not in (None, "")} for p in trainee.get("placements") or []
+    ]
+    if placements:
+        body["placements_attributes"] = placements
+    return body
 
 
 class Severity(StrEnum):

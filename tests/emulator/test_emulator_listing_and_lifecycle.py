@@ -411,9 +411,6 @@ def test_defer(api, create):
     ]
     bad = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-02-30"}})
     assert bad.json()["errors"][0]["message"] == "defer_date is invalid"
-    for other_form in ("20261001", "2026-W40-4"):  # YYYY-MM-DD only (register-api.md §3.4)
-        bad = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": other_form}})
-        assert bad.json()["errors"][0]["message"] == "defer_date is invalid"
     before = api.get(f"/trainees/{slug}").json()["updated_at"]
     done = api.post(f"/trainees/{slug}/defer", json={"data": {"defer_date": "2026-10-01", "defer_reason": "Illness"}})
     assert done.status_code == 200
@@ -429,6 +426,25 @@ def test_defer(api, create):
     )
     # A deferred trainee can still be updated (not a restricted state) and withdrawn.
     assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "Alice"}}).status_code == 200
+
+
+def test_side_dates_in_other_iso_8601_forms_are_taken_and_kept_as_the_day(api, create):
+    """§2.8, §2.9, §3.9: Register reads defer_date and qts_standards_met_date with Date.iso8601 and withdrawal_date with
+    DateTime.iso8601, which take 20261001 and 2026-W40-4 too, and keeps the day (review78 F2)."""
+    deferred = create()["trainee_id"]
+    done = api.post(f"/trainees/{deferred}/defer", json={"data": {"defer_date": "2026-W40-4"}})
+    assert (done.status_code, done.json()["data"]["defer_date"]) == (200, "2026-10-01")
+    withdrawn = create(hesa_id="2610000000018", provider_trainee_id="OTHER-1", last_name="Other")["trainee_id"]
+    done = api.post(f"/trainees/{withdrawn}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "20261001"}})
+    assert (done.status_code, done.json()["data"]["withdrawal_date"]) == (200, "2026-10-01")
+    awarded = create(
+        hesa_id="2610000000026",
+        provider_trainee_id="OTHER-2",
+        last_name="Third",
+        placements_attributes=[{"urn": "123456", "name": "One"}, {"urn": "654321", "name": "Two"}],
+    )["trainee_id"]
+    done = api.post(f"/trainees/{awarded}/recommend-for-qts", json={"data": {"qts_standards_met_date": "20261010"}})
+    assert (done.status_code, done.json()["data"]["outcome_date"]) == (202, "2026-10-10")
 
 
 def test_recommend_for_award(api, create):

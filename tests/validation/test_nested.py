@@ -294,6 +294,20 @@ def test_a_withdrawal_fault_gives_registers_message(change, message):
     assert [i.message for i in record.issues] == [message]
 
 
+@pytest.mark.parametrize("written", ["20260115", "2026-015", "2026-W03-4"])
+def test_a_withdrawal_date_register_reads_in_another_form_is_asked_as_yyyy_mm_dd(written):
+    """§3.9: DateTime.iso8601 reads 20260115 as a day, so Register's "Choose a valid withdrawal date" is not its answer:
+    the record's own rule asks for YYYY-MM-DD, naming the day (review78 F2). One it cannot read still gets Register's
+    words."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert [(i.code, i.field, i.is_error) for i in record.issues] == [("date_not_yyyy_mm_dd", "withdrawal_date", True)]
+    assert "write the date as YYYY-MM-DD (2026-01-15)" in record.issues[0].message
+    early = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date="20250831"))
+    assert [i.message for i in early.issues if i.code == "withdrawal_date_invalid"] == [
+        "withdrawal_date must be after itt_start_date"
+    ]
+
+
 def test_reasons_not_of_the_trigger_are_shown_together_as_they_are_written():
     """§3.9: the issue shows every reason the trigger does not allow, separated by `;` as the withdrawal_reasons
     column is written, and not the reasons that are allowed."""

@@ -744,8 +744,12 @@ def test_withdrawal_rules():
         ("withdrawal_future_interest", "withdrawal_future_interest_invalid"),
     }
     for odd in ("2026-01-15\n", "20260115"):  # a date is YYYY-MM-DD (hesa-formats.md §1.4), optionally a time
-        found = check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date=odd))
-        assert ("withdrawal_date", "withdrawal_date_invalid") in {(f, c) for f, c, _m in found}, repr(odd)
+        # DateTime.iso8601 reads both as the day (§3.9): ours to refuse, not Register's (review78 F2)
+        found = {(f, c) for f, c, _m in check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date=odd))}
+        assert ("withdrawal_date", "date_not_yyyy_mm_dd") in found, repr(odd)
+        assert ("withdrawal_date", "withdrawal_date_invalid") not in found, repr(odd)
+    found = check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15 9am"))
+    assert ("withdrawal_date", "withdrawal_date_invalid") in {(f, c) for f, c, _m in found}
     assert check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15T09:00:00Z")) == []
     other = dict(good, trigger="provider", reasons=["had_to_withdraw_trainee_another_reason"])
     assert check(copy.deepcopy(VALID), withdrawal=other) == [
@@ -780,13 +784,21 @@ def test_dates_in_other_iso_8601_forms_are_refused(field, value):
     assert {code for _f, code, _m in found} <= {expected, "trainee_start_date_invalid"}, found
 
 
-@pytest.mark.parametrize("value", ["20250901", "2025-W36-1"])
-def test_unchecked_and_deferral_dates_in_other_iso_8601_forms_are_invalid(value):
+@pytest.mark.parametrize("value,day", [("20250901", "2026-09-01"), ("2025-W36-1", "2026-08-31")])
+def test_unchecked_dates_in_other_iso_8601_forms_are_invalid_and_deferral_dates_asked_as_yyyy_mm_dd(value, day):
+    """pg_apprenticeship_start_date is invalid in another form; defer_date is read with Date.iso8601 (§2.8), which
+    takes it: our own rule asks for YYYY-MM-DD, not Register's "is invalid" (review78 F2)."""
     assert check(with_changes(pg_apprenticeship_start_date=value)) == [
         ("pg_apprenticeship_start_date", "unchecked_date_invalid", "pg_apprenticeship_start_date is invalid")
     ]
-    assert check(copy.deepcopy(VALID), deferral={"defer_date": value.replace("2025", "2026")}) == [
-        ("defer_date", "defer_date_invalid", "defer_date is invalid")
+    deferred = value.replace("2025", "2026")
+    assert check(copy.deepcopy(VALID), deferral={"defer_date": deferred}) == [
+        (
+            "defer_date",
+            "date_not_yyyy_mm_dd",
+            f"defer_date: write the date as YYYY-MM-DD ({day}): Register reads '{deferred}' as that day but returns "
+            "it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+        )
     ]
 
 

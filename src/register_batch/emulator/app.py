@@ -32,9 +32,10 @@ from register_batch.validation.facts import (
     Facts,
     cycle_of,
     parse_date,
+    register_date,
     ruby_to_i,
 )
-from register_batch.validation.nested import degree_identity
+from register_batch.validation.nested import degree_identity, side_day, withdrawal_day
 from register_batch.validation.providers import checked_ukprn
 
 from . import attributes as attrs
@@ -159,6 +160,13 @@ class ApiError(Exception):
     def __init__(self, response: Response):
         super().__init__(response.status)
         self.response = response
+
+
+def _held_day(text: str, today: date) -> str:
+    """A withdrawal's or deferral's date as Register keeps it once its checks passed: the day, YYYY-MM-DD, whichever
+    ISO 8601 form was sent (20260915, 2026-09-15T10:00:00Z; register-api.md §3.4, §3.9, §3.10)."""
+    day = withdrawal_day(text) or side_day(text, today)
+    return day.isoformat() if day is not None else text
 
 
 def errors_b(status: int, kind: str, *messages: str) -> Response:
@@ -804,7 +812,7 @@ class RegisterApp:
         self.store.insert_withdrawal(
             trainee["id"],
             {
-                "date": str(body["withdrawal_date"])[:10],
+                "date": _held_day(str(body["withdrawal_date"]), context.today),
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
                 # Required, so a non-empty list here; stored once each, as `WithdrawalReason.where(name: reasons)`
@@ -834,7 +842,7 @@ class RegisterApp:
             message = "state is invalid must be one of [submitted_for_trn, trn_received]"
             return errors_b(422, "UnprocessableEntity", message)
         meta = dict(trainee["meta"])
-        meta.update(defer_date=body["defer_date"], defer_reason=body.get("defer_reason"))
+        meta.update(defer_date=_held_day(str(body["defer_date"]), context.today), defer_reason=body.get("defer_reason"))
         trainee.update(state=DEFERRED, meta=meta, updated_at=context.now)
         self.store.save_trainee(trainee)
         return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
@@ -852,7 +860,7 @@ class RegisterApp:
                 "qts_standards_met_date can't be blank. Enter a date the trainee met the QTS or EYTS requirements."
             )
         else:
-            met = parse_date(value)
+            met = register_date(value, context.today)  # Date.iso8601: 20261201 is a day too (§2.9, §3.4)
             if met is None:
                 errors.append("qts_standards_met_date is invalid")
             else:

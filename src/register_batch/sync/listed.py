@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, TRAINEE_FIELDS
+from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, HELD_WITHDRAWAL, TRAINEE_FIELDS
 
 # The withdrawal and deferral Register holds (§3.6): compared with a record's once Register has withdrawn or deferred
 # the trainee (plan._state_held_otherwise).
@@ -124,7 +124,8 @@ class ListedDegree(_Kept):
     """A degree of a listed trainee (§3.7): the keys sync/compare.py compares, and its id."""
 
     __slots__ = ()
-    KEYS = ("uk_degree", "non_uk_degree", "subject", "grade", "graduation_year", "institution", "country", "degree_id")
+    # Every field, other_grade too: an update is checked with the degrees Register holds (merged.py).
+    KEYS = (*DEGREE_FIELDS, "degree_id")
 
 
 class ListedPlacement(_Kept):

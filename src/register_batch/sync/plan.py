@@ -41,6 +41,7 @@ from register_batch.sync.compare import (
     update_body,
 )
 from register_batch.sync.listed import ListedTrainee
+from register_batch.sync.merged import refused_update
 from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
@@ -106,6 +107,7 @@ class RecordPlan:
     twins_note: str | None = None  # Register holds another trainee that is this record's too (sync_duplicate_held)
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
     waits: str | None = None  # a dry run's: a real run now would hold the record back (sync_would_wait)
+    refused: bool = False  # blocked as Register would refuse its update (sync_update_refused, sync/merged.py)
 
     @property
     def key(self) -> str | None:
@@ -778,6 +780,14 @@ def plan_changes(
             )
         # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
         # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
+        _state_the_record_does_not_show(plan, record, state, trainee)
+        _state_held_otherwise(plan, record, trainee, state)
+        return
+    plan.refused = False
+    if update and (refused := refused_update(data, trainee, update[0].body or {}, as_of=as_of)) is not None:
+        # Register would refuse the PUT (§2.6 step 3): nothing of the record is sent, neither the degree writes that go
+        # before it nor the state changes after, as a run sending them met the 422 part-way (review78 F1).
+        plan.action, plan.reason, plan.refused, plan.steps = "blocked", refused, True, []
         _state_the_record_does_not_show(plan, record, state, trainee)
         _state_held_otherwise(plan, record, trainee, state)
         return

@@ -232,6 +232,16 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_update_refused",
+    scope="batch",
+    fields=(),
+    message="Register would refuse this update (422: <Register's messages>): it checks the trainee it holds with the "
+    "update written over it; Register holds <field> <value>, which the record leaves blank",
+    source="register-api.md §2.6 step 3 (an update is validated as the merged trainee), §3.3, §3.5",
+    fix="Give the value in the record (a trainee_start_date, the initiative), or correct the one Register holds in its "
+    "service; nothing of the record is sent until Register would take it.",
+)
+describe(
     "sync_held",
     scope="batch",
     fields=(),
@@ -2713,6 +2723,8 @@ def _issue_code(result: RecordResult) -> str:
         return "sync_unknown"
     if result.unavailable:
         return "sync_unavailable"
+    if result.plan.refused and result.outcome in ("skipped", "blocked"):
+        return "sync_update_refused"
     codes = {"conflict": "sync_conflict", "blocked": "sync_blocked"}
     # By the outcome first: a record this run created, whose withdrawal Register then refused, keeps action create.
     return codes.get(result.outcome) or codes.get(result.plan.action, "api_rejected")

@@ -14,8 +14,8 @@ from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
 from register_batch.model import Severity
-from register_batch.validation.catalogue import Finding, rule
-from register_batch.validation.facts import Facts, parse_date, ruby_to_i
+from register_batch.validation.catalogue import Finding, also_checks, rule
+from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
 from register_batch.validation.rules import _sorted_codes, inclusion_message
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
@@ -398,12 +398,56 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     value = withdrawal.get("withdrawal_date")
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
-    day = withdrawal_day(str(value))
+    text = str(value)
+    day = withdrawal_day(text)
     if day is None:
-        return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
-    if facts.itt_start is not None and withdrawn_before(str(value), facts.itt_start):
+        # Another ISO 8601 form of the date (20260915, 2026-258) is a day to Register: the record's own rule asks
+        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2).
+        day = side_day(text, facts.as_of)
+        if day is None:
+            return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
+        before = facts.itt_start is not None and day < facts.itt_start
+    else:
+        before = facts.itt_start is not None and withdrawn_before(text, facts.itt_start)
+    if before:
         return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
     return None
+
+
+def side_day(text: str, today: date) -> date | None:
+    """The day of a withdrawal's or deferral's date written in another ISO 8601 form than YYYY-MM-DD (19950505,
+    1995-125, 1995-W18-5), as Register reads it: `Date.iso8601` for defer_date (§2.8), `DateTime.iso8601` for
+    withdrawal_date (§3.9), which read a date alone alike. A date with a time is `withdrawal_day`'s."""
+    if "T" in text.upper():
+        return None
+    return register_date(text, today)
+
+
+def _side_dates(field: str, day_of: Any) -> Any:
+    """date_not_yyyy_mm_dd's check of a withdrawal's or deferral's date: one Register reads (`side_day`) that is not
+    written YYYY-MM-DD, as the rule says of a trainee's dates."""
+
+    def check(body: dict[str, Any], facts: Facts) -> list[Finding] | None:
+        value = body.get(field)
+        if not isinstance(value, str) or day_of(value) is not None:
+            return None
+        day = side_day(value, facts.as_of)
+        if day is None:
+            return None
+        return [
+            (
+                field,
+                value,
+                f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day "
+                "but returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+            )
+        ]
+
+    return check
+
+
+also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", withdrawal_day))
+also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date))
 
 
 def withdrawn_before(text: str, itt_start: date) -> bool:
@@ -516,7 +560,7 @@ def defer_date_is_an_iso_date(deferral: dict[str, Any], facts: Facts) -> list[Fi
     value = deferral.get("defer_date")
     if value is None:
         return [("defer_date", None, "defer_date can't be blank")]
-    if parse_date(value) is None:
+    if parse_date(value) is None and side_day(str(value), facts.as_of) is None:  # another form: date_not_yyyy_mm_dd
         return [("defer_date", value, "defer_date is invalid")]
     return None
 

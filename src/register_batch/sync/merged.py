@@ -1,0 +1,98 @@
+"""What Register would say of an update: it checks the trainee it holds with the PUT written over it, not the PUT.
+
+register-api.md §2.6 step 3: Register merges a PUT into the stored trainee ("" clears, a key left out keeps its value,
+training_initiative falls back to none unless sent, a blank trainee_start_date is the ITT start) and validates the
+whole merged trainee. A record that passes validation alone can so be refused: a blank it leaves keeps what Register
+holds (a trainee_start_date of its own, set in its service; the initiative `update_body` sends back so that the PUT
+does not reset it), and that value puts the trainee in another start cycle, whose funding or initiatives differ
+(§3.3, §3.5). Found by review78 (F1): such an update failed with 422 every night, after the degree writes before it.
+
+The merge is the emulator's (`emulator.attributes.merge_update`, the project's model of Register's), on the trainee
+as listed (`request_body`), and the check is the rule catalogue's rules that Register runs (`api_only`). Only what the
+merged trainee adds to the record's own findings counts: the record was valid, so each of those is a value Register
+holds that the update would be judged with.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from register_batch.model import API_VERSION, request_body
+from register_batch.reference import load_reference
+from register_batch.validation.facts import cycle_label, cycle_of, parse_date
+from register_batch.validation.runner import Validator
+
+NESTED = ("degrees_attributes", "placements_attributes")
+
+
+@functools.lru_cache(maxsize=4)
+def _registers_rules(as_of: date) -> Validator:
+    """The rules Register runs (a run has one `as_of`: one validator a run)."""
+    return Validator(load_reference(API_VERSION), as_of, api_only=True)
+
+
+def merged_trainee(data: Mapping[str, Any], trainee: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The trainee Register validates for the PUT `body` (§2.6 step 3), as a request body: `trainee` (as listed) with
+    `body` merged in. Its degrees and placements are the record's where it gives them (the degree writes go before
+    the PUT), else those Register holds."""
+    from register_batch.emulator import attributes  # imported when an update is planned, not by every sync
+
+    held = request_body(trainee)
+    nested = {key: data.get(key) or held.pop(key, []) for key in NESTED}
+    held.pop("degrees_attributes", None)
+    held.pop("placements_attributes", None)
+    disabilities = {key: value for key, value in held.items() if attributes.is_disability_key(key)}
+    stored = {key: value for key, value in held.items() if key not in disabilities}
+    reference = load_reference(API_VERSION)
+    fields, meta = attributes.merge_update(reference, stored, {"hesa_disabilities": disabilities}, dict(body))
+    return {**fields, **meta["hesa_disabilities"], **nested}
+
+
+def refused_update(
+    data: Mapping[str, Any], trainee: Mapping[str, Any], body: Mapping[str, Any], *, as_of: date
+) -> str | None:
+    """Why Register would refuse the PUT `body` of the trainee it holds (`trainee`) for the record `data`, in its
+    words and the values it holds that lead to it; None when it would take it."""
+    rules = _registers_rules(as_of)
+    own = {(issue.code, issue.field) for issue in rules.check_body(dict(data)) if issue.is_error}
+    merged = merged_trainee(data, trainee, body)
+    refused = [
+        issue
+        for issue in rules.check_body(merged)
+        if issue.is_error and (issue.code, issue.field) not in own and not _nested(issue.field)
+    ]
+    if not refused:
+        return None
+    messages = "; ".join(dict.fromkeys(issue.message for issue in refused))
+    held = _held_values(data, merged, {issue.field for issue in refused})
+    return (
+        f"Register would refuse this update (422: {messages}): it checks the trainee it holds with the update written "
+        f"over it (register-api.md §2.6){held}. Nothing of this record was sent; give the value in the record, or "
+        "correct it in Register's service"
+    )
+
+
+def _nested(field: str | None) -> bool:
+    """A finding of a degree or placement: of the trainee's own items, which the update does not write."""
+    return field is not None and field.startswith(NESTED)
+
+
+def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set[str | None]) -> str:
+    """ ", where Register holds trainee_start_date 2026-07-20 (...)": the held values the record leaves blank that the
+    refusal turns on: a start that puts the trainee in another cycle than the record's, and any refused field."""
+    said = []
+    mine = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
+    theirs = parse_date(merged.get("trainee_start_date")) or parse_date(merged.get("itt_start_date"))
+    if data.get("trainee_start_date") is None and mine and theirs and cycle_of(mine) != cycle_of(theirs):
+        said.append(
+            f"Register holds trainee_start_date {merged['trainee_start_date']}, which the record leaves blank, so it "
+            f"counts the trainee's start in academic cycle {cycle_label(cycle_of(theirs))}, not "
+            f"{cycle_label(cycle_of(mine))}"
+        )
+    for field in sorted(f for f in fields if f and f != "trainee_start_date"):
+        if data.get(field) is None and merged.get(field) not in (None, ""):
+            said.append(f"Register holds {field} {merged[field]}, which the record leaves blank")
+    return "".join(f", and {text}" if n else f"; {text}" for n, text in enumerate(said))

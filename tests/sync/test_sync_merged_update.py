@@ -1,0 +1,110 @@
+"""An update is checked as Register checks it: the trainee Register holds, with the PUT's fields written over it
+(register-api.md §2.6 step 3), not the record alone. A record that passes validation can still make a merged trainee
+Register refuses: a blank the record leaves keeps Register's value (its own trainee_start_date, the initiative
+update_body sends back so a PUT does not reset it), and that value puts the trainee in another start cycle. Such an
+update is held back with Register's words and the value Register holds, in a dry run too, rather than sent to fail
+with a 422 every night (review78 F1). Against the emulator over 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from emulated import sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.sync import sync_files
+from trainee_extracts import trainee, write_extract
+
+TOKEN = "merged-update-provider-token"
+AS_OF = date(2026, 12, 5)
+
+
+def _row(**values: str) -> dict[str, Any]:
+    """Trainee 1 on a provider-led undergraduate course in English starting 2026-09-01 (fund code 2, no bursary)."""
+    row = {
+        **trainee(1),
+        "training_route": "11",
+        "itt_qualification_aim": "008",
+        "course_subject_1": "100320",
+        "itt_start_date": "2026-09-01",
+        "itt_end_date": "2029-07-31",
+        "trainee_start_date": "",
+        "fund_code": "2",
+        "funding_method": "6",
+    }
+    return {**row, **values}
+
+
+def _synced(emulator: Any, tmp_path: Path, row: dict[str, Any], name: str, **options: Any) -> Any:
+    extract = write_extract(tmp_path / f"{name}.csv", [row])
+    settings = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / name, as_of=AS_OF, **options)
+    return sync_files([str(extract)], settings)
+
+
+def _writes(emulator: Any) -> dict[str, int]:
+    routes = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]
+    return {route: n for route, n in routes.items() if not route.startswith("GET")}
+
+
+def _held(emulator: Any) -> dict[str, Any]:
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+        [held] = [t for cycle in (2025, 2026) for t in client.iter_trainees(academic_cycle=cycle, per_page=100)]
+        return held
+
+
+def _refusals(result: Any) -> list[Any]:
+    return [issue for r in result.results for issue in r.issues if issue.code == "sync_update_refused"]
+
+
+def test_a_start_register_holds_of_its_own_puts_the_update_in_its_cycle(tmp_path: Path) -> None:
+    """Register's trainee_start_date (2026-07-20, set in its service) stays under a blank, so Register judges the
+    funding in 2025 to 2026, where the undergraduate bursary is not for English: held back, not sent."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        assert _synced(emulator, tmp_path, _row(trainee_start_date="2026-07-20"), "created").exit_code == 0
+        writes = _writes(emulator)
+        bursary = _row(fund_code="7", funding_method="B")
+        for name, dry_run in (("dry", True), ("real", False)):
+            result = _synced(emulator, tmp_path, bursary, name, dry_run=dry_run)
+            assert [r.plan.action for r in result.results] == ["blocked"], result.summary_line()
+            assert result.exit_code == 1
+            [issue] = _refusals(result)
+            assert issue.is_error
+            assert "funding_method 'bursary' is not allowed" in issue.message
+            assert "'2025 to 2026'" in issue.message
+            assert "Register holds trainee_start_date 2026-07-20" in issue.message
+            assert _writes(emulator) == writes  # no PUT, no degree or placement write either
+        held = _held(emulator)
+        assert (held["trainee_start_date"], held["funding_method"]) == ("2026-07-20", "6")
+        # Given in the record, the start puts the trainee where the record says: the same change goes through.
+        given = _synced(emulator, tmp_path, {**bursary, "trainee_start_date": "2026-09-01"}, "given")
+        assert [(r.plan.action, r.outcome) for r in given.results] == [("update", "done")], given.summary_line()
+        assert _refusals(given) == []
+
+
+def test_an_initiative_register_holds_is_not_sent_into_a_cycle_without_it(tmp_path: Path) -> None:
+    """The international relocation payment (036) of a July start: a corrected ITT start moves the defaulted start to
+    1 September, and the initiative, sent back so that the PUT does not reset it, is not one of 2026 to 2027."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        july = _row(itt_start_date="2026-07-28", training_initiative="036")
+        assert _synced(emulator, tmp_path, july, "created").exit_code == 0
+        writes = _writes(emulator)
+        moved = _synced(emulator, tmp_path, _row(itt_start_date="2026-09-01"), "moved")
+        assert [(r.plan.action, r.outcome) for r in moved.results] == [("blocked", "skipped")], moved.summary_line()
+        [issue] = _refusals(moved)
+        assert "training_initiative" in issue.message and "not available" in issue.message
+        assert "Register holds training_initiative 036" in issue.message
+        assert _writes(emulator) == writes
+        assert _held(emulator)["itt_start_date"] == "2026-07-28"
+
+
+def test_an_ordinary_correction_is_sent_as_before(tmp_path: Path) -> None:
+    """The check costs no request and holds back nothing Register takes: a corrected surname is updated."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        assert _synced(emulator, tmp_path, _row(trainee_start_date="2026-07-20"), "created").exit_code == 0
+        corrected = _synced(emulator, tmp_path, _row(trainee_start_date="2026-07-20", last_name="Hughes"), "fixed")
+        assert [(r.plan.action, r.outcome) for r in corrected.results] == [("update", "done")]
+        assert _held(emulator)["last_name"] == "Hughes"
