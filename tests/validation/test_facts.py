@@ -11,7 +11,7 @@ import pytest
 from register_batch.model import SourceRef, TraineeRecord
 from register_batch.reference import load_reference
 from register_batch.validation import Validator
-from register_batch.validation.facts import Facts, cycle_of, years_before
+from register_batch.validation.facts import Facts, cycle_of, text_facts, years_before
 from valid_trainee import VALID, validated
 
 
@@ -177,3 +177,22 @@ def test_ruby_to_i_reads_a_long_number_with_its_sign_and_underscores_as_ruby_doe
     assert ruby_to_i("1_" + "0" * 4500) == 10**4500
     # an underscore in the digits read after the first 4,000 is left out as well (Ruby: 4,500 nines, then 1)
     assert ruby_to_i("9" * 4500 + "_1") == (10**4500 - 1) * 10 + 1
+
+
+@pytest.mark.parametrize(
+    "changes,facts",
+    [
+        ({}, (True, True)),
+        ({"last_name": "Núñez"}, (False, True)),
+        ({"email": "a=b@example.com"}, (True, True)),  # an `=` inside a value is no formula
+        ({"last_name": "=Hughes"}, (True, False)),
+        ({"last_name": "Hughes\t"}, (True, False)),
+        ({"last_name": "Hug\\x0bhes"}, (True, False)),  # a backslash: perhaps an export's escape
+        ({"placements_attributes": [{"urn": "=100001", "name": "One"}]}, (True, False)),
+        ({"degrees_attributes": [{"subject": "100485", "institution": "Zürich"}]}, (False, True)),
+    ],
+)
+def test_text_facts_are_those_of_every_text_value_of_the_record_and_its_items(changes, facts):
+    """`all_ascii` and `plain_text` (facts.text_facts), asked of the record's joined text at once: a value of a
+    degree or placement counts as the record's own do, and only a value starting with `=` is a formula."""
+    assert text_facts({**VALID, **changes}) == facts

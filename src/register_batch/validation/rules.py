@@ -228,6 +228,8 @@ def _in_record_and_its_items(
     api=False,
 )
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
     for value in data.values():  # the common case, every value printable, in as few calls as possible
         if type(value) is str:
             if not value.isprintable() or "\\" in value:  # a backslash: perhaps an export's escape (above)
@@ -278,6 +280,8 @@ def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
 )
 def text_is_not_a_spreadsheet_formula(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """review76 F5: `="2601200000017"` was called a typing mistake and `=Hughes` passed, to be stored so."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
     for value in data.values():  # the common case, no value starting with `=`, in as few calls as possible
         if type(value) is str:
             if value[:1] == "=":
