@@ -7,6 +7,8 @@ with a 422 every night (review78 F1). Against the emulator over 127.0.0.1."""
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,10 @@ import httpx
 from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
+from register_batch.model import API_VERSION
+from register_batch.reference import load_reference
 from register_batch.sync import sync_files
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 TOKEN = "merged-update-provider-token"
 AS_OF = date(2026, 12, 5)
@@ -97,6 +101,8 @@ def test_an_initiative_register_holds_is_not_sent_into_a_cycle_without_it(tmp_pa
         [issue] = _refusals(moved)
         assert "training_initiative" in issue.message and "not available" in issue.message
         assert "Register holds training_initiative 036" in issue.message
+        # A blank cannot say "no initiative": the advice is what a person can do (review79 F2)
+        assert "or remove 036 in Register's service (a blank in the extract keeps it)" in issue.message
         assert _writes(emulator) == writes
         assert _held(emulator)["itt_start_date"] == "2026-07-28"
 
@@ -108,3 +114,38 @@ def test_an_ordinary_correction_is_sent_as_before(tmp_path: Path) -> None:
         corrected = _synced(emulator, tmp_path, _row(trainee_start_date="2026-07-20", last_name="Hughes"), "fixed")
         assert [(r.plan.action, r.outcome) for r in corrected.results] == [("update", "done")]
         assert _held(emulator)["last_name"] == "Hughes"
+
+
+def test_a_code_register_holds_from_lists_newer_than_the_bundled_ones_blocks_nothing(tmp_path: Path) -> None:
+    """review79 F1: the merged trainee is judged with the code lists the run validates with (`reference pull`'s, or
+    --reference), not the bundled ones: an ethnicity Register added to its lists, which it holds and sync sends back
+    beside a blank (so that the update does not reset the diversity disclosure), made every change to the trainee
+    `sync_update_refused`, every night. The emulator is given Register's newer lists."""
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    added = {"code": "181", "display_name": "A background Register added", "end_year": None, "start_year": None}
+    payload["ethnicity"]["entries"].append(added)
+    pulled = tmp_path / "reference-data.json"
+    pulled.write_text(json.dumps(payload), encoding="utf-8")
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        emulator.app.reference = load_reference(API_VERSION, pulled)  # Register's lists, newer than the bundled ones
+        row = _row(trainee_start_date="2026-07-20", ethnicity="181")
+        assert _synced(emulator, tmp_path, row, "created", reference_path=pulled).exit_code == 0
+        renamed = {**row, "ethnicity": "", "last_name": "Hughes"}
+        bundled = _synced(emulator, tmp_path, renamed, "bundled", dry_run=True)  # lists without 181: Register's refusal
+        assert [r.plan.action for r in bundled.results] == ["blocked"]
+        [issue] = _refusals(bundled)
+        assert "Register holds ethnicity 181, which the record leaves blank" in issue.message
+        result = _synced(emulator, tmp_path, renamed, "renamed", reference_path=pulled)
+        assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "done")], result.summary_line()
+        assert (_held(emulator)["last_name"], _held(emulator)["ethnicity"]) == ("Hughes", "181")
+
+
+def test_a_refused_update_holds_back_the_records_withdrawal_and_says_so(tmp_path: Path) -> None:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        assert _synced(emulator, tmp_path, _row(trainee_start_date="2026-07-20"), "created").exit_code == 0
+        writes = _writes(emulator)
+        leaving = {**_row(fund_code="7", funding_method="B"), **WITHDRAWN, "withdrawal_date": "2026-11-02"}
+        result = _synced(emulator, tmp_path, leaving, "leaving")
+        [issue] = _refusals(result)
+        assert issue.message.endswith("(nor is its withdrawal, until the update goes through)")
+        assert _writes(emulator) == writes

@@ -308,6 +308,24 @@ def test_a_withdrawal_date_register_reads_in_another_form_is_asked_as_yyyy_mm_dd
     ]
 
 
+@pytest.mark.parametrize(
+    "scope,field,written",
+    [
+        ("deferral", "defer_date", "2026-09-15T10:00:00Z"),
+        ("deferral", "defer_date", "20260915"),
+        ("withdrawal", "withdrawal_date", "20260915T100000Z"),
+        ("withdrawal", "withdrawal_date", "2026-258T10:00Z"),
+    ],
+)
+def test_a_side_date_with_a_time_register_reads_is_asked_as_yyyy_mm_dd(scope, field, written):
+    """§2.8, §3.9: Date.iso8601 and DateTime.iso8601 read these as 2026-09-15 (review79 F3): not Register's "is
+    invalid" or "Choose a valid withdrawal date", but the record's own rule, naming the day."""
+    body = {"defer_date": written} if scope == "deferral" else dict(GOOD_WITHDRAWAL, withdrawal_date=written)
+    record = validated(copy.deepcopy(VALID), **{scope: body})
+    assert [(i.code, i.field) for i in record.issues] == [("date_not_yyyy_mm_dd", field)]
+    assert "(2026-09-15)" in record.issues[0].message
+
+
 def test_reasons_not_of_the_trigger_are_shown_together_as_they_are_written():
     """§3.9: the issue shows every reason the trigger does not allow, separated by `;` as the withdrawal_reasons
     column is written, and not the reasons that are allowed."""

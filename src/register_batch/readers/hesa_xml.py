@@ -312,9 +312,16 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             containers += 1
             in_hesa_group = container in GROUP_OF
             for item in child:
-                row = {leaf.tag: clean(leaf.text) for leaf in item}
-                if in_hesa_group and any(map(len, item)):  # a group's value with elements in it (rare)
-                    marked.extend(leaf for leaf in item if len(leaf))
+                leaves = list(item)  # each leaf's proxy made once, for both passes below
+                # `clean` of each value, written out: a call per leaf of every degree and placement (the hot loop)
+                row = {
+                    leaf.tag: value if value and (len(value) != 4 or value.lower() != "null") else None
+                    for leaf in leaves
+                    for text in (leaf.text,)
+                    for value in (text.strip() if text is not None else None,)
+                }
+                if in_hesa_group and any(map(len, leaves)):  # a group's value with elements in it (rare)
+                    marked.extend(leaf for leaf in leaves if len(leaf))
                 if not row and item.text is not None and item.text.strip():
                     # In HESA's own groups only, with a value (an SRS's wrapper of its own tags is ignored, as any
                     # tag register-batch does not know is).

@@ -15,26 +15,37 @@ holds that the update would be judged with.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from register_batch.model import API_VERSION, request_body
-from register_batch.reference import load_reference
+from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation.facts import cycle_label, cycle_of, parse_date
 from register_batch.validation.runner import Validator
 
 NESTED = ("degrees_attributes", "placements_attributes")
+INITIATIVES = ("training_initiative", "additional_training_initiative")  # sent back as held (compare.update_body)
 
 
-@functools.lru_cache(maxsize=4)
-def _registers_rules(as_of: date) -> Validator:
-    """The rules Register runs (a run has one `as_of`: one validator a run)."""
-    return Validator(load_reference(API_VERSION), as_of, api_only=True)
+_RULES: dict[tuple[date, int], tuple[ReferenceData, Validator]] = {}
 
 
-def merged_trainee(data: Mapping[str, Any], trainee: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+def _registers_rules(as_of: date, reference: ReferenceData) -> Validator:
+    """The rules Register runs, with the run's code lists (a run has one `as_of` and one set of lists: one validator a
+    run; the few last kept)."""
+    key = (as_of, id(reference))
+    found = _RULES.get(key)
+    if found is None or found[0] is not reference:
+        if len(_RULES) >= 4:
+            _RULES.pop(next(iter(_RULES)))
+        found = _RULES[key] = (reference, Validator(reference, as_of, api_only=True))
+    return found[1]
+
+
+def merged_trainee(
+    data: Mapping[str, Any], trainee: Mapping[str, Any], body: Mapping[str, Any], reference: ReferenceData
+) -> dict[str, Any]:
     """The trainee Register validates for the PUT `body` (§2.6 step 3), as a request body: `trainee` (as listed) with
     `body` merged in. Its degrees and placements are the record's where it gives them (the degree writes go before
     the PUT), else those Register holds."""
@@ -46,19 +57,26 @@ def merged_trainee(data: Mapping[str, Any], trainee: Mapping[str, Any], body: Ma
     held.pop("placements_attributes", None)
     disabilities = {key: value for key, value in held.items() if attributes.is_disability_key(key)}
     stored = {key: value for key, value in held.items() if key not in disabilities}
-    reference = load_reference(API_VERSION)
     fields, meta = attributes.merge_update(reference, stored, {"hesa_disabilities": disabilities}, dict(body))
     return {**fields, **meta["hesa_disabilities"], **nested}
 
 
 def refused_update(
-    data: Mapping[str, Any], trainee: Mapping[str, Any], body: Mapping[str, Any], *, as_of: date
+    data: Mapping[str, Any],
+    trainee: Mapping[str, Any],
+    body: Mapping[str, Any],
+    *,
+    as_of: date,
+    reference: ReferenceData | None = None,
 ) -> str | None:
     """Why Register would refuse the PUT `body` of the trainee it holds (`trainee`) for the record `data`, in its
-    words and the values it holds that lead to it; None when it would take it."""
-    rules = _registers_rules(as_of)
+    words and the values it holds that lead to it; None when it would take it. `reference`: the code lists the run
+    validates with, pulled ones too (review79 F1: a code Register added, which it holds, is no refusal); the bundled
+    ones without it."""
+    reference = reference or load_reference(API_VERSION)
+    rules = _registers_rules(as_of, reference)
     own = {(issue.code, issue.field) for issue in rules.check_body(dict(data)) if issue.is_error}
-    merged = merged_trainee(data, trainee, body)
+    merged = merged_trainee(data, trainee, body, reference)
     refused = [
         issue
         for issue in rules.check_body(merged)
@@ -67,11 +85,10 @@ def refused_update(
     if not refused:
         return None
     messages = "; ".join(dict.fromkeys(issue.message for issue in refused))
-    held = _held_values(data, merged, {issue.field for issue in refused})
+    held, advice = _held_values(data, merged, {issue.field for issue in refused})
     return (
         f"Register would refuse this update (422: {messages}): it checks the trainee it holds with the update written "
-        f"over it (register-api.md §2.6){held}. Nothing of this record was sent; give the value in the record, or "
-        "correct it in Register's service"
+        f"over it (register-api.md §2.6){held}. Nothing of this record was sent: {advice}"
     )
 
 
@@ -80,19 +97,31 @@ def _nested(field: str | None) -> bool:
     return field is not None and field.startswith(NESTED)
 
 
-def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set[str | None]) -> str:
-    """ ", where Register holds trainee_start_date 2026-07-20 (...)": the held values the record leaves blank that the
-    refusal turns on: a start that puts the trainee in another cycle than the record's, and any refused field."""
-    said = []
+def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set[str | None]) -> tuple[str, str]:
+    """("; Register holds trainee_start_date 2026-07-20, ...", what to do): the held values the record leaves blank
+    that the refusal turns on (a start that puts the trainee in another cycle than the record's, a refused field), and
+    what a person can do about them. An initiative is sent back as Register holds it (a PUT without it would remove
+    it), and a blank cannot say "none": it is changed in Register's service, or given anew (review79 F2)."""
+    said: list[str] = []
+    advice: list[str] = []
     mine = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
     theirs = parse_date(merged.get("trainee_start_date")) or parse_date(merged.get("itt_start_date"))
+    cycle = cycle_label(cycle_of(theirs)) if theirs else None
     if data.get("trainee_start_date") is None and mine and theirs and cycle_of(mine) != cycle_of(theirs):
         said.append(
             f"Register holds trainee_start_date {merged['trainee_start_date']}, which the record leaves blank, so it "
-            f"counts the trainee's start in academic cycle {cycle_label(cycle_of(theirs))}, not "
-            f"{cycle_label(cycle_of(mine))}"
+            f"counts the trainee's start in academic cycle {cycle}, not {cycle_label(cycle_of(mine))}"
         )
+        advice.append("give the record its trainee_start_date, or correct the one Register holds in its service")
     for field in sorted(f for f in fields if f and f != "trainee_start_date"):
         if data.get(field) is None and merged.get(field) not in (None, ""):
             said.append(f"Register holds {field} {merged[field]}, which the record leaves blank")
-    return "".join(f", and {text}" if n else f"; {text}" for n, text in enumerate(said))
+            if field in INITIATIVES:
+                where = f" in academic cycle {cycle}" if cycle else ""
+                advice.append(
+                    f"give the record a {field} that Register has{where}, or remove {merged[field]} in Register's "
+                    "service (a blank in the extract keeps it)"
+                )
+    if not advice:
+        advice.append("give the value in the record, or correct the one Register holds in its service")
+    return "".join(f"; {text}" for text in said), "; or ".join(advice)

@@ -8,7 +8,8 @@ reported and never guessed; so is one found by one identifier alone whose date o
 
 Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
 field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
-withdraw, defer, unchanged (no request), conflict, blocked (read-only state), invalid (not sent).
+withdraw, defer, unchanged (no request), conflict, blocked (read-only state, or an update Register would refuse:
+sync/merged.py), invalid (not sent).
 
 A withdrawal or deferral the API would refuse now (a future ITT start, §2.7; a state it cannot leave) is held
 back, and only it: the record's other writes are still sent. With nothing else to send, the record is blocked.
@@ -33,6 +34,7 @@ from register_batch.model import (
     SourceRef,
     TraineeRecord,
 )
+from register_batch.reference import ReferenceData
 from register_batch.sync.compare import (
     degree_changes,
     drift,
@@ -349,7 +351,12 @@ def _another_persons(data: Mapping[str, Any], trainee: Mapping[str, Any], differ
 
 
 def one_record_per_trainee(
-    plans: list[RecordPlan], records: Sequence[TraineeRecord], holdings: Holdings, *, as_of: date
+    plans: list[RecordPlan],
+    records: Sequence[TraineeRecord],
+    holdings: Holdings,
+    *,
+    as_of: date,
+    reference: ReferenceData | None = None,
 ) -> list[RecordPlan]:
     """The plans, so that no two records of one extract write to one trainee (one person's data over another's,
     each night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others
@@ -373,17 +380,22 @@ def one_record_per_trainee(
         for i in claimants:
             if plans[i] is keeper:
                 continue
-            again = plan_record(read[i], None, others, invalid=False, as_of=as_of)
+            again = plan_record(read[i], None, others, invalid=False, as_of=as_of, reference=reference)
             if again.action == "create" or (again.trainee_id and again.trainee_id not in claims):
                 settled[i] = again
             else:
                 _conflict(plans[i], f"another record of this extract is trainee {trainee_id}'s")
-    _past_another_person(settled, records, holdings, as_of=as_of)
+    _past_another_person(settled, records, holdings, as_of=as_of, reference=reference)
     return settled
 
 
 def _past_another_person(
-    plans: list[RecordPlan], records: Sequence[TraineeRecord], holdings: Holdings, *, as_of: date
+    plans: list[RecordPlan],
+    records: Sequence[TraineeRecord],
+    holdings: Holdings,
+    *,
+    as_of: date,
+    reference: ReferenceData | None = None,
 ) -> None:
     """Match again, without that trainee, a record held back as another person than the trainee its identifier found
     (`another_person`) when another record of the extract is that trainee's: the HUSID was keyed in as this record's
@@ -398,7 +410,7 @@ def _past_another_person(
             continue
         if others is None:
             others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in kept], holdings.replaced)
-        again = plan_record(record, None, others, invalid=False, as_of=as_of)
+        again = plan_record(record, None, others, invalid=False, as_of=as_of, reference=reference)
         if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
             plans[index] = again
         else:
@@ -630,7 +642,13 @@ NOT_SENT_INVALID = "the record failed validation and was not sent"
 
 
 def plan_record(
-    record: TraineeRecord, linked: str | None, holdings: Holdings, *, invalid: bool, as_of: date
+    record: TraineeRecord,
+    linked: str | None,
+    holdings: Holdings,
+    *,
+    invalid: bool,
+    as_of: date,
+    reference: ReferenceData | None = None,
 ) -> RecordPlan:
     """The plan for `record`; `linked` is the trainee the ledger links it to (its entry's trainee_id), if any."""
     data = record.data
@@ -686,7 +704,9 @@ def plan_record(
     plan.matched_by = by
     if by == "ledger":  # else a second trainee with its HUSID is a conflict (match)
         plan.twins_note = _twins_note(trainee, holdings)
-    plan_changes(plan, record, trainee, as_of=as_of, replaced=holdings.replaced.get(plan.trainee_id))
+    plan_changes(
+        plan, record, trainee, as_of=as_of, replaced=holdings.replaced.get(plan.trainee_id), reference=reference
+    )
     return plan
 
 
@@ -722,9 +742,12 @@ def plan_changes(
     *,
     as_of: date,
     replaced: Mapping[str, str] | None = None,
+    reference: ReferenceData | None = None,
 ) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee. `replaced`: the
-    trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`)."""
+    trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`). `reference`: the code
+    lists the run validates with (pulled ones too), which an update's merged trainee is checked with (sync/merged.py);
+    the bundled ones without it."""
     data = record.data
     unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
@@ -732,7 +755,7 @@ def plan_changes(
         # of, as before blanks could clear, rather than a change refused (blocked) every night (review44 F4).
         unsaid = unsaid | ALL_CLEARABLE_SUBJECTS
     plan.changes = drift(data, trainee, unsaid)
-    plan.held, plan.reason, plan.state_note, plan.held_note = [], None, None, None
+    plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
     update = [Step("update", update_body(data, trainee, unsaid))] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
     after: list[Step] = []
@@ -783,10 +806,13 @@ def plan_changes(
         _state_the_record_does_not_show(plan, record, state, trainee)
         _state_held_otherwise(plan, record, trainee, state)
         return
-    plan.refused = False
-    if update and (refused := refused_update(data, trainee, update[0].body or {}, as_of=as_of)) is not None:
+    refused = refused_update(data, trainee, update[0].body or {}, as_of=as_of, reference=reference) if update else None
+    if refused is not None:
         # Register would refuse the PUT (§2.6 step 3): nothing of the record is sent, neither the degree writes that go
         # before it nor the state changes after, as a run sending them met the 422 part-way (review78 F1).
+        unsent = [noun for noun, body in (("deferral", record.deferral), ("withdrawal", record.withdrawal)) if body]
+        if unsent:
+            refused += f" (nor is its {' or '.join(unsent)}, until the update goes through)"
         plan.action, plan.reason, plan.refused, plan.steps = "blocked", refused, True, []
         _state_the_record_does_not_show(plan, record, state, trainee)
         _state_held_otherwise(plan, record, trainee, state)

@@ -49,7 +49,7 @@ from register_batch.mapping import load_mapping
 from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, SourceRef, TraineeRecord
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
-from register_batch.reference import load_reference
+from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest
@@ -798,7 +798,8 @@ class SyncResult:
         if self.interrupted or outcomes["unknown"] or outcomes["pending"]:
             return 3
         # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
-        # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md).
+        # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md). So does one
+        # whose update Register would refuse (sync_update_refused, an error).
         if outcomes["failed"] or any(r.held_back(("invalid", "conflict", "blocked")) for r in self.results):
             return 1
         return 0
@@ -936,8 +937,11 @@ class SyncRun:
         implied: str | None = None,
         *,
         stops: StopSignals | None = None,
+        reference: ReferenceData | None = None,
     ):
         self.options = options
+        # The code lists the run validates with (pulled ones too): an update's merged trainee is checked with them.
+        self.reference = reference
         self.client = client
         self.ledger = ledger
         self.progress = progress
@@ -1380,7 +1384,12 @@ class SyncRun:
                     self.check_provider(adopted.trainee, created_for=record if lost_reply else None)
                 plan.trainee_id = adopted.trainee["trainee_id"]
                 plan_changes(
-                    plan, record, adopted.trainee, as_of=self.as_of, replaced=self.replaced.get(plan.trainee_id or "")
+                    plan,
+                    record,
+                    adopted.trainee,
+                    as_of=self.as_of,
+                    replaced=self.replaced.get(plan.trainee_id or ""),
+                    reference=self.reference,
                 )
                 plan.matched_by = adopted.how
                 if lost_reply and (
@@ -2194,6 +2203,7 @@ def _sync(
                         providers.moved(),
                         providers.sole_provider(),
                         stops,
+                        checker.reference,
                     )
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
@@ -2278,8 +2288,9 @@ def _run(
     moved: dict[str, tuple[str, int]] | None,
     implied: str | None,
     stops: StopSignals,
+    reference: ReferenceData | None = None,
 ) -> SyncResult:
-    run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops)
+    run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops, reference=reference)
     ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
@@ -2388,7 +2399,9 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     for index, record in enumerate(records):
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
-        plan = plan_record(record, followed, holdings, invalid=not valid[index], as_of=run.as_of)
+        plan = plan_record(
+            record, followed, holdings, invalid=not valid[index], as_of=run.as_of, reference=run.reference
+        )
         if link in deleted:
             not_created_again(plan, deleted[link])
         linked = holdings.by_id.get(followed) if followed and valid[index] else None
@@ -2399,7 +2412,9 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         results.append(RecordResult(plan))
     del links, valid
     around_held, joined = _plan_far_links(run, records, results, holdings, far, around)
-    settled = one_record_per_trainee([result.plan for result in results], records, holdings, as_of=run.as_of)
+    settled = one_record_per_trainee(
+        [result.plan for result in results], records, holdings, as_of=run.as_of, reference=run.reference
+    )
     for result, plan in zip(results, settled, strict=True):
         result.plan = plan
     sent = ledger.unsettled_creates()
@@ -2457,7 +2472,9 @@ def _plan_far_links(
             joined.add(trainee["trainee_id"])
     if joined:
         for index, linked in far.items():
-            results[index].plan = plan_record(records[index], linked, holdings, invalid=False, as_of=run.as_of)
+            results[index].plan = plan_record(
+                records[index], linked, holdings, invalid=False, as_of=run.as_of, reference=run.reference
+            )
     return listed, joined
 
 
@@ -2490,7 +2507,7 @@ def _plan_in_neighbour_cycles(
     # With no one listed there, each record would be planned as the create it is, with no note.
     for index in creating if elsewhere.by_id else ():
         result = results[index]
-        again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of)
+        again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of, reference=run.reference)
         if again.action != "create":
             result.plan = again
         elif again.note:

@@ -403,7 +403,7 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     if day is None:
         # Another ISO 8601 form of the date (20260915, 2026-258) is a day to Register: the record's own rule asks
         # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2).
-        day = side_day(text, facts.as_of)
+        day = withdrawal_side_day(text, facts.as_of)
         if day is None:
             return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
         before = facts.itt_start is not None and day < facts.itt_start
@@ -416,14 +416,35 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
 
 def side_day(text: str, today: date) -> date | None:
     """The day of a withdrawal's or deferral's date written in another ISO 8601 form than YYYY-MM-DD (19950505,
-    1995-125, 1995-W18-5), as Register reads it: `Date.iso8601` for defer_date (§2.8), `DateTime.iso8601` for
-    withdrawal_date (§3.9), which read a date alone alike. A date with a time is `withdrawal_day`'s."""
-    if "T" in text.upper():
-        return None
+    1995-125, 1995-W18-5, with a time or not: 2026-09-15T10:00:00Z, 20260915T100000Z), as Register reads it:
+    `Date.iso8601` for defer_date (§2.8), `DateTime.iso8601` for withdrawal_date (§3.9), which read the day alike.
+    Either way the record's own rule asks for YYYY-MM-DD (date_not_yyyy_mm_dd), so a time DateTime would refuse
+    (an hour of 25) is refused all the same, in the rule's words rather than Register's."""
     return register_date(text, today)
 
 
-def _side_dates(field: str, day_of: Any) -> Any:
+# The time after a date's T that DateTime.iso8601 reads (§3.9): hh:mm[:ss[.f]] and an optional Z or offset beside an
+# extended date (2026-258T10:00Z), hhmm[ss[.f]] beside a basic one (20260915T100000Z); hours 0-23.
+_HOUR = "(?:[01][0-9]|2[0-3])"
+_EXTENDED_TIME = re.compile(_HOUR + r":[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\s*")
+_BASIC_TIME = re.compile(_HOUR + r"[0-5][0-9](?:[0-5][0-9](?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?:[0-9]{2})?)?\s*")
+
+
+def _a_time_datetime_reads(text: str) -> bool:
+    """Whether a withdrawal_date's time, if it has one, is one DateTime.iso8601 reads: Date.iso8601 (`side_day`) reads
+    the day past any time (2026-01-15T25:00), where DateTime refuses it ("Choose a valid withdrawal date")."""
+    date_part, t, time_part = text.upper().partition("T")
+    if not t:
+        return True
+    return (_EXTENDED_TIME if "-" in date_part else _BASIC_TIME).fullmatch(time_part) is not None
+
+
+def withdrawal_side_day(text: str, today: date) -> date | None:
+    """`side_day` of a withdrawal_date, read as DateTime.iso8601 reads it: a time it refuses gives no day."""
+    return side_day(text, today) if _a_time_datetime_reads(text) else None
+
+
+def _side_dates(field: str, day_of: Any, side: Any) -> Any:
     """date_not_yyyy_mm_dd's check of a withdrawal's or deferral's date: one Register reads (`side_day`) that is not
     written YYYY-MM-DD, as the rule says of a trainee's dates."""
 
@@ -431,7 +452,7 @@ def _side_dates(field: str, day_of: Any) -> Any:
         value = body.get(field)
         if not isinstance(value, str) or day_of(value) is not None:
             return None
-        day = side_day(value, facts.as_of)
+        day = side(value, facts.as_of)
         if day is None:
             return None
         return [
@@ -446,8 +467,8 @@ def _side_dates(field: str, day_of: Any) -> Any:
     return check
 
 
-also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", withdrawal_day))
-also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date))
+also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", withdrawal_day, withdrawal_side_day))
+also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date, side_day))
 
 
 def withdrawn_before(text: str, itt_start: date) -> bool:

@@ -898,7 +898,7 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
 
 @rule(
     "date_not_yyyy_mm_dd",
-    fields=_DATE_FIELDS,
+    fields=(*_DATE_FIELDS, "withdrawal_date", "defer_date"),
     message="<field>: write the date as YYYY-MM-DD (<YYYY-MM-DD>): Register reads '<value>' as that day but "
     "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
     source="hesa-formats.md §1.4 and §5 item 30 (dates are YYYY-MM-DD); register-api.md §3.4 (Register's "
