@@ -417,9 +417,9 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
 def side_day(text: str, today: date) -> date | None:
     """The day of a withdrawal's or deferral's date written in another ISO 8601 form than YYYY-MM-DD (19950505,
     1995-125, 1995-W18-5, with a time or not: 2026-09-15T10:00:00Z, 20260915T100000Z), as Register reads it:
-    `Date.iso8601` for defer_date (§2.8), `DateTime.iso8601` for withdrawal_date (§3.9), which read the day alike.
-    Either way the record's own rule asks for YYYY-MM-DD (date_not_yyyy_mm_dd), so a time DateTime would refuse
-    (an hour of 25) is refused all the same, in the rule's words rather than Register's."""
+    `Date.iso8601` for defer_date (§2.8), which reads the day past any time; DateTime.iso8601 for withdrawal_date
+    (§3.9) also reads the time, and refuses one out of range (`withdrawal_side_day`). The record's own rule then asks
+    for YYYY-MM-DD (date_not_yyyy_mm_dd)."""
     return register_date(text, today)
 
 
