@@ -149,3 +149,40 @@ def test_a_refused_update_holds_back_the_records_withdrawal_and_says_so(tmp_path
         [issue] = _refusals(result)
         assert issue.message.endswith("(nor is its withdrawal, until the update goes through)")
         assert _writes(emulator) == writes
+
+
+def test_the_validator_cache_is_safe_for_syncs_in_several_threads(monkeypatch: Any) -> None:
+    """review80 F3: syncs in worker threads of one process share merged.py's cache of validators; without its lock,
+    one thread's eviction met another's (`dictionary changed size during iteration`) and the cache outgrew its four
+    places. The validator is made cheap here: the race is the cache's."""
+    import sys
+    import threading
+    from datetime import timedelta
+
+    from register_batch.sync import merged
+
+    monkeypatch.setattr(merged, "Validator", lambda *args, **kwargs: object())
+    monkeypatch.setattr(merged, "_RULES", {})
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        reference = object()
+        for i in range(5000):
+            try:
+                merged._registers_rules(AS_OF + timedelta(days=(n * 7 + i) % 50), reference)  # type: ignore[arg-type]
+            except BaseException as exc:  # any failure of the cache is the finding
+                errors.append(exc)
+                return
+
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(merged._RULES) <= 4

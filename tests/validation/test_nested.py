@@ -326,6 +326,32 @@ def test_a_side_date_with_a_time_register_reads_is_asked_as_yyyy_mm_dd(scope, fi
     assert "(2026-09-15)" in record.issues[0].message
 
 
+@pytest.mark.parametrize("written", ["20260915250000", "202609152500", "20260915106000"])
+def test_a_basic_date_time_datetime_refuses_is_refused_in_registers_words(written):
+    """review80 F1: DateTime.iso8601 reads a basic time after a basic date without its T (`t?`) and refuses an hour of
+    25 or a minute of 60: Register's "Choose a valid withdrawal date", not date_not_yyyy_mm_dd's "Register reads it as
+    that day"."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert [(i.code, i.field) for i in record.issues] == [("withdrawal_date_invalid", "withdrawal_date")]
+
+
+@pytest.mark.parametrize(
+    "written,day",
+    [
+        ("2026-09-15T24:00", "2026-09-16"),  # 24:00:00 is the next day
+        ("2026-09-15T10:00:60", "2026-09-15"),  # a second of 60 beside a calendar date is 59
+        ("2026-258T10:00:99", "2026-09-15"),  # any second past 59 beside another form is 59
+        ("--0915T100000", "2026-09-15"),  # a reduced basic date with a basic time
+    ],
+)
+def test_a_withdrawal_time_datetime_takes_is_asked_as_yyyy_mm_dd(written, day):
+    """review80 F2: DateTime.iso8601 (dt_new_by_frags, c_valid_time_p) takes these, so they are the record's own rule's
+    (date_not_yyyy_mm_dd, naming the day Register reads), not "Choose a valid withdrawal date"."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert [(i.code, i.field) for i in record.issues] == [("date_not_yyyy_mm_dd", "withdrawal_date")]
+    assert f"({day})" in record.issues[0].message
+
+
 def test_reasons_not_of_the_trigger_are_shown_together_as_they_are_written():
     """§3.9: the issue shows every reason the trigger does not allow, separated by `;` as the withdrawal_reasons
     column is written, and not the reasons that are allowed."""

@@ -35,7 +35,7 @@ from register_batch.validation.facts import (
     register_date,
     ruby_to_i,
 )
-from register_batch.validation.nested import degree_identity, side_day, withdrawal_day
+from register_batch.validation.nested import degree_identity, side_day, withdrawal_day, withdrawal_side_day
 from register_batch.validation.providers import checked_ukprn
 
 from . import attributes as attrs
@@ -162,10 +162,11 @@ class ApiError(Exception):
         self.response = response
 
 
-def _held_day(text: str, today: date) -> str:
+def _held_day(text: str, today: date, other_forms: Callable[[str, date], date | None]) -> str:
     """A withdrawal's or deferral's date as Register keeps it once its checks passed: the day, YYYY-MM-DD, whichever
-    ISO 8601 form was sent (20260915, 2026-09-15T10:00:00Z; register-api.md §3.4, §3.9, §3.10)."""
-    day = withdrawal_day(text) or side_day(text, today)
+    ISO 8601 form was sent (20260915, 2026-09-15T10:00:00Z; register-api.md §3.4, §3.9, §3.10), as DateTime.iso8601
+    (a withdrawal: `withdrawal_side_day`) or Date.iso8601 (a deferral: `side_day`) reads it."""
+    day = withdrawal_day(text) or other_forms(text, today)
     return day.isoformat() if day is not None else text
 
 
@@ -812,7 +813,7 @@ class RegisterApp:
         self.store.insert_withdrawal(
             trainee["id"],
             {
-                "date": _held_day(str(body["withdrawal_date"]), context.today),
+                "date": _held_day(str(body["withdrawal_date"]), context.today, withdrawal_side_day),
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
                 # Required, so a non-empty list here; stored once each, as `WithdrawalReason.where(name: reasons)`
@@ -842,7 +843,8 @@ class RegisterApp:
             message = "state is invalid must be one of [submitted_for_trn, trn_received]"
             return errors_b(422, "UnprocessableEntity", message)
         meta = dict(trainee["meta"])
-        meta.update(defer_date=_held_day(str(body["defer_date"]), context.today), defer_reason=body.get("defer_reason"))
+        held = _held_day(str(body["defer_date"]), context.today, side_day)
+        meta.update(defer_date=held, defer_reason=body.get("defer_reason"))
         trainee.update(state=DEFERRED, meta=meta, updated_at=context.now)
         self.store.save_trainee(trainee)
         return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)

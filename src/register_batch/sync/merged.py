@@ -15,6 +15,7 @@ holds that the update would be judged with.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -29,18 +30,20 @@ INITIATIVES = ("training_initiative", "additional_training_initiative")  # sent 
 
 
 _RULES: dict[tuple[date, int], tuple[ReferenceData, Validator]] = {}
+_RULES_LOCK = threading.Lock()  # syncs may run in worker threads of one process (review80 F3)
 
 
 def _registers_rules(as_of: date, reference: ReferenceData) -> Validator:
     """The rules Register runs, with the run's code lists (a run has one `as_of` and one set of lists: one validator a
     run; the few last kept)."""
     key = (as_of, id(reference))
-    found = _RULES.get(key)
-    if found is None or found[0] is not reference:
-        if len(_RULES) >= 4:
-            _RULES.pop(next(iter(_RULES)))
-        found = _RULES[key] = (reference, Validator(reference, as_of, api_only=True))
-    return found[1]
+    with _RULES_LOCK:
+        found = _RULES.get(key)
+        if found is None or found[0] is not reference:
+            while len(_RULES) >= 4:
+                _RULES.pop(next(iter(_RULES)))
+            found = _RULES[key] = (reference, Validator(reference, as_of, api_only=True))
+        return found[1]
 
 
 def merged_trainee(

@@ -16,6 +16,7 @@ from register_batch.mapping.apply import UK_COUNTRIES
 from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
+from register_batch.validation.ruby_date import ruby_datetime_iso8601
 from register_batch.validation.rules import _sorted_codes, inclusion_message
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
@@ -423,25 +424,11 @@ def side_day(text: str, today: date) -> date | None:
     return register_date(text, today)
 
 
-# The time after a date's T that DateTime.iso8601 reads (§3.9): hh:mm[:ss[.f]] and an optional Z or offset beside an
-# extended date (2026-258T10:00Z), hhmm[ss[.f]] beside a basic one (20260915T100000Z); hours 0-23.
-_HOUR = "(?:[01][0-9]|2[0-3])"
-_EXTENDED_TIME = re.compile(_HOUR + r":[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\s*")
-_BASIC_TIME = re.compile(_HOUR + r"[0-5][0-9](?:[0-5][0-9](?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?:[0-9]{2})?)?\s*")
-
-
-def _a_time_datetime_reads(text: str) -> bool:
-    """Whether a withdrawal_date's time, if it has one, is one DateTime.iso8601 reads: Date.iso8601 (`side_day`) reads
-    the day past any time (2026-01-15T25:00), where DateTime refuses it ("Choose a valid withdrawal date")."""
-    date_part, t, time_part = text.upper().partition("T")
-    if not t:
-        return True
-    return (_EXTENDED_TIME if "-" in date_part else _BASIC_TIME).fullmatch(time_part) is not None
-
-
 def withdrawal_side_day(text: str, today: date) -> date | None:
-    """`side_day` of a withdrawal_date, read as DateTime.iso8601 reads it: a time it refuses gives no day."""
-    return side_day(text, today) if _a_time_datetime_reads(text) else None
+    """`side_day` of a withdrawal_date, read as DateTime.iso8601 reads it (ruby_date.py): a time it refuses gives no
+    day (20260915250000: an hour of 25, the T being optional in the basic form), and 24:00 is the next day
+    (review80 F1, F2)."""
+    return ruby_datetime_iso8601(text, today)
 
 
 def _side_dates(field: str, day_of: Any, side: Any) -> Any:

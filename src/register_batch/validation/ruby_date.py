@@ -70,6 +70,33 @@ def ruby_iso8601(value: str, today: date) -> date | None:
     return _day_of(fields, today)
 
 
+@lru_cache(maxsize=4096)
+def ruby_datetime_iso8601(value: str, today: date) -> date | None:
+    """The day (in the time's own offset) `DateTime.iso8601(value)` gives, or None where it raises: the date as
+    `ruby_iso8601` reads it, and the time checked as `dt_new_by_frags` checks it (register-api.md §3.9: Register reads
+    withdrawal_date so). A second past 59 is 59 (only 60 beside a full calendar date, any past 59 beside another form:
+    rt_complete_frags); then `c_valid_time_p`: hours 0-24, 24 only as 24:00:00, which is the next day; minutes and
+    seconds 0-59. A time alone, which DateTime completes with today's date, is None here as for `ruby_iso8601`."""
+    if len(value) > _LIMIT:
+        return None
+    if match := _EXTENDED.fullmatch(value):
+        fields = _extended_fields(match)
+    elif match := _BASIC.fullmatch(value):
+        fields = _basic_fields(match)
+    else:
+        return None
+    civil = "yday" not in fields and all(key in fields for key in ("year", "mon", "mday"))
+    hour, minute, second = fields.get("hour", 0), fields.get("min", 0), fields.get("sec", 0)
+    day = _day_of(fields, today)
+    if day is None:
+        return None
+    if second == 60 or (second > 59 and not civil):
+        second = 59
+    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and (minute or second)):
+        return None
+    return day + timedelta(days=1) if hour == 24 else day
+
+
 def _year(text: str) -> int:
     """A year as written; fewer than four characters (sign included) is completed: 69-99 to 19xx, the rest to
     20xx (comp_year69)."""
