@@ -59,15 +59,20 @@ _PATTERNS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
 def ruby_iso8601(value: str, today: date) -> date | None:
     """The day `Date.iso8601(value)` gives, or None where it raises; `today` is Ruby's `Date.today`, which completes
     the reduced forms."""
+    fields = _fields_of(value)
+    return None if fields is None else _day_of(fields, today)
+
+
+def _fields_of(value: str) -> dict[str, int] | None:
+    """`date__iso8601`'s fields of `value`, or None: too long, or no date (a time alone, 10:00, gives no day to a
+    Date; nothing else matches)."""
     if len(value) > _LIMIT:
         return None
     if match := _EXTENDED.fullmatch(value):
-        fields = _extended_fields(match)
-    elif match := _BASIC.fullmatch(value):
-        fields = _basic_fields(match)
-    else:
-        return None  # a time alone (10:00) gives no day to a Date; nothing else matches
-    return _day_of(fields, today)
+        return _extended_fields(match)
+    if match := _BASIC.fullmatch(value):
+        return _basic_fields(match)
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -77,13 +82,8 @@ def ruby_datetime_iso8601(value: str, today: date) -> date | None:
     withdrawal_date so). A second past 59 is 59 (only 60 beside a full calendar date, any past 59 beside another form:
     rt_complete_frags); then `c_valid_time_p`: hours 0-24, 24 only as 24:00:00, which is the next day; minutes and
     seconds 0-59. A time alone, which DateTime completes with today's date, is None here as for `ruby_iso8601`."""
-    if len(value) > _LIMIT:
-        return None
-    if match := _EXTENDED.fullmatch(value):
-        fields = _extended_fields(match)
-    elif match := _BASIC.fullmatch(value):
-        fields = _basic_fields(match)
-    else:
+    fields = _fields_of(value)
+    if fields is None:
         return None
     civil = "yday" not in fields and all(key in fields for key in ("year", "mon", "mday"))
     hour, minute, second = fields.get("hour", 0), fields.get("min", 0), fields.get("sec", 0)
