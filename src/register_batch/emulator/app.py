@@ -35,7 +35,7 @@ from register_batch.validation.facts import (
     register_date,
     ruby_to_i,
 )
-from register_batch.validation.nested import degree_identity, side_day, withdrawal_day, withdrawal_side_day
+from register_batch.validation.nested import degree_identity, withdrawal_day, withdrawal_side_day
 from register_batch.validation.providers import checked_ukprn
 
 from . import attributes as attrs
@@ -165,7 +165,7 @@ class ApiError(Exception):
 def _held_day(text: str, today: date, other_forms: Callable[[str, date], date | None]) -> str:
     """A withdrawal's or deferral's date as Register keeps it once its checks passed: the day, YYYY-MM-DD, whichever
     ISO 8601 form was sent (20260915, 2026-09-15T10:00:00Z; register-api.md §3.4, §3.9, §3.10), as DateTime.iso8601
-    (a withdrawal: `withdrawal_side_day`) or Date.iso8601 (a deferral: `side_day`) reads it."""
+    (a withdrawal: `withdrawal_side_day`) or Date.iso8601 (a deferral: `register_date`) reads it."""
     day = withdrawal_day(text) or other_forms(text, today)
     return day.isoformat() if day is not None else text
 
@@ -843,7 +843,7 @@ class RegisterApp:
             message = "state is invalid must be one of [submitted_for_trn, trn_received]"
             return errors_b(422, "UnprocessableEntity", message)
         meta = dict(trainee["meta"])
-        held = _held_day(str(body["defer_date"]), context.today, side_day)
+        held = _held_day(str(body["defer_date"]), context.today, register_date)
         meta.update(defer_date=held, defer_reason=body.get("defer_reason"))
         trainee.update(state=DEFERRED, meta=meta, updated_at=context.now)
         self.store.save_trainee(trainee)

@@ -55,9 +55,7 @@ def merged_trainee(
     from register_batch.emulator import attributes  # imported when an update is planned, not by every sync
 
     held = request_body(trainee)
-    nested = {key: data.get(key) or held.pop(key, []) for key in NESTED}
-    held.pop("degrees_attributes", None)
-    held.pop("placements_attributes", None)
+    nested = {key: data.get(key) or items for key in NESTED for items in (held.pop(key, []),)}
     disabilities = {key: value for key, value in held.items() if attributes.is_disability_key(key)}
     stored = {key: value for key, value in held.items() if key not in disabilities}
     fields, meta = attributes.merge_update(reference, stored, {"hesa_disabilities": disabilities}, dict(body))

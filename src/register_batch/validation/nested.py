@@ -17,7 +17,7 @@ from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
 from register_batch.validation.ruby_date import ruby_datetime_iso8601
-from register_batch.validation.rules import _sorted_codes, inclusion_message
+from register_batch.validation.rules import _sorted_codes, inclusion_message, not_yyyy_mm_dd
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
 # §3.7: Register's degree mapper stores grade 09 as 14 (Pass) and institution 0133 as 0149.
@@ -415,24 +415,16 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     return None
 
 
-def side_day(text: str, today: date) -> date | None:
-    """The day of a withdrawal's or deferral's date written in another ISO 8601 form than YYYY-MM-DD (19950505,
-    1995-125, 1995-W18-5, with a time or not: 2026-09-15T10:00:00Z, 20260915T100000Z), as Register reads it:
-    `Date.iso8601` for defer_date (§2.8), which reads the day past any time; DateTime.iso8601 for withdrawal_date
-    (§3.9) also reads the time, and refuses one out of range (`withdrawal_side_day`). The record's own rule then asks
-    for YYYY-MM-DD (date_not_yyyy_mm_dd)."""
-    return register_date(text, today)
-
-
 def withdrawal_side_day(text: str, today: date) -> date | None:
-    """`side_day` of a withdrawal_date, read as DateTime.iso8601 reads it (ruby_date.py): a time it refuses gives no
-    day (20260915250000: an hour of 25, the T being optional in the basic form), and 24:00 is the next day
-    (review80 F1, F2)."""
+    """The day of a withdrawal_date written in another ISO 8601 form than `withdrawal_day` reads (20260915, 2026-258,
+    20260915T100000Z), read as Register reads it with DateTime.iso8601 (§3.9, ruby_date.py): a time it refuses gives
+    no day (20260915250000: an hour of 25, the T being optional in the basic form), and 24:00 is the next day
+    (review80 F1, F2). A defer_date is Date.iso8601's (§2.8), which reads the day past any time: `register_date`."""
     return ruby_datetime_iso8601(text, today)
 
 
 def _side_dates(field: str, day_of: Any, side: Any) -> Any:
-    """date_not_yyyy_mm_dd's check of a withdrawal's or deferral's date: one Register reads (`side_day`) that is not
+    """date_not_yyyy_mm_dd's check of a withdrawal's or deferral's date: one Register reads (`side`) that is not
     written YYYY-MM-DD, as the rule says of a trainee's dates."""
 
     def check(body: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -440,22 +432,13 @@ def _side_dates(field: str, day_of: Any, side: Any) -> Any:
         if not isinstance(value, str) or day_of(value) is not None:
             return None
         day = side(value, facts.as_of)
-        if day is None:
-            return None
-        return [
-            (
-                field,
-                value,
-                f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day "
-                "but returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
-            )
-        ]
+        return None if day is None else [not_yyyy_mm_dd(field, value, day)]
 
     return check
 
 
 also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", withdrawal_day, withdrawal_side_day))
-also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date, side_day))
+also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date, register_date))
 
 
 def withdrawn_before(text: str, itt_start: date) -> bool:
@@ -568,7 +551,8 @@ def defer_date_is_an_iso_date(deferral: dict[str, Any], facts: Facts) -> list[Fi
     value = deferral.get("defer_date")
     if value is None:
         return [("defer_date", None, "defer_date can't be blank")]
-    if parse_date(value) is None and side_day(str(value), facts.as_of) is None:  # another form: date_not_yyyy_mm_dd
+    # Another form Date.iso8601 reads (20260915, 2026-09-15T10:00:00Z) is date_not_yyyy_mm_dd's (review78 F2).
+    if parse_date(value) is None and register_date(str(value), facts.as_of) is None:
         return [("defer_date", value, "defer_date is invalid")]
     return None
 

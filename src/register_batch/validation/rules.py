@@ -230,19 +230,6 @@ def _in_record_and_its_items(
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
         return None
-    for value in data.values():  # the common case, every value printable, in as few calls as possible
-        if type(value) is str:
-            if not value.isprintable() or "\\" in value:  # a backslash: perhaps an export's escape (above)
-                break
-        elif type(value) is list and not all(
-            type(v) is not str or (v.isprintable() and "\\" not in v)
-            for item in value
-            if type(item) is dict
-            for v in item.values()
-        ):
-            break
-    else:
-        return None
     return _in_record_and_its_items(data, _control_findings)
 
 
@@ -281,16 +268,6 @@ def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
 def text_is_not_a_spreadsheet_formula(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """review76 F5: `="2601200000017"` was called a typing mistake and `=Hughes` passed, to be stored so."""
     if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
-        return None
-    for value in data.values():  # the common case, no value starting with `=`, in as few calls as possible
-        if type(value) is str:
-            if value[:1] == "=":
-                break
-        elif type(value) is list and any(
-            type(v) is str and v[:1] == "=" for item in value if type(item) is dict for v in item.values()
-        ):
-            break
-    else:
         return None
     return _in_record_and_its_items(data, _formula_findings)
 
@@ -917,15 +894,18 @@ def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Fin
         value = data.get(field)
         if day is not None and parse_date(value) is None:
             found = found or []
-            found.append(
-                (
-                    field,
-                    value,
-                    f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day "
-                    "but returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
-                )
-            )
+            found.append(not_yyyy_mm_dd(field, value, day))
     return found
+
+
+def not_yyyy_mm_dd(field: str, value: Any, day: date) -> Finding:
+    """date_not_yyyy_mm_dd's finding of a date Register reads as `day` (a trainee's, a withdrawal's, a deferral's)."""
+    return (
+        field,
+        value,
+        f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day but returns "
+        "it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+    )
 
 
 # The issues that say a date is not `YYYY-MM-DD` (here and in nested.py).
