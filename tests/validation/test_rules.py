@@ -1052,6 +1052,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "defer_reason_too_long",
         "withdrawal_trigger_invalid",
         "hesa_id_not_digits",
+        "hesa_id_digit_groups",  # test_spreadsheet_values.py
         "training_partner_ukprn_invalid",
         "control_character",
         "spreadsheet_formula",

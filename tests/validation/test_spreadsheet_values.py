@@ -48,6 +48,74 @@ def test_other_characters_in_a_husid_are_still_named_where_they_are(husid):
     assert message.startswith("hesa_id should be 13 or 17 digits; this value has other characters (first: ")
 
 
+def digit_groups(value: str, digits: str) -> tuple[str, str, str, str, str]:
+    message = (
+        f"hesa_id has a spreadsheet's thousands separators ({value!r} for {digits}): export the HUSID column as text "
+        "from the SRS"
+    )
+    return ("hesa_id", value, "hesa_id_digit_groups", "error", message)
+
+
+@pytest.mark.parametrize(
+    "husid,digits",
+    [
+        ("2,601,847,276,218", "2601847276218"),  # Excel's "Use 1000 Separator": 17 characters, which R18 takes
+        ("2.601.847.276.218", "2601847276218"),  # a German or Dutch locale
+        ("2\u00a0601\u00a0847\u00a0276\u00a0218", "2601847276218"),  # a French one (a no-break space)
+        ("2 601 847 276 218", "2601847276218"),
+        ("2’601’847’276’218", "2601847276218"),  # a Swiss one
+        ("310,261,553,101", "310261553101"),  # its leading zero lost as well: Register's length error beside it
+        ("22,100,027,187,725,416", "22100027187725416"),  # 17 digits: 22 characters
+    ],
+)
+def test_a_husid_with_a_spreadsheets_thousands_separators_is_an_error_not_a_typing_slip(husid, digits):
+    """review81 F1: 2,601,847,276,218 has 17 characters, which Register's only HUSID rule (R18) takes: it was a
+    warning, and sync created the trainee with the separators in its HUSID."""
+    found = [f for f in issues(with_changes(hesa_id=husid)) if f[0] == "hesa_id"]
+    length = [("hesa_id", husid, "hesa_id_length", "error", "hesa_id must be 13 or 17 characters")]
+    assert found == (length if len(husid) not in (13, 17) else []) + [digit_groups(husid, digits)]
+    assert not CATALOGUE["hesa_id_digit_groups"].api  # register-batch's own error: Register would take the value
+
+
+@pytest.mark.parametrize(
+    "husid",
+    [
+        "2,601.847,276,218",  # separators of two kinds: no number format writes that
+        "26018,472,762,18",  # groups that are not of three
+        "2-601-847-276-218",  # a hyphen is no thousands separator
+        "2,601,847",  # too few digits for a HUSID: a typing slip
+    ],
+)
+def test_other_separated_husids_stay_a_typing_slips_warning(husid):
+    codes = [f[2] for f in issues(with_changes(hesa_id=husid)) if f[0] == "hesa_id"]
+    assert "hesa_id_digit_groups" not in codes and "hesa_id_not_digits" in codes
+
+
+def test_sync_sends_none_of_an_extract_whose_husids_a_spreadsheet_grouped(tmp_path, monkeypatch):
+    """The bundled sample's HESA CSV with every HUSID saved with thousands separators: validate exits 1 naming each,
+    and sync (against the embedded emulator) sends nothing, where it created 11 trainees before."""
+    import csv
+
+    sample = Path(__file__).parents[2] / "samples" / "extract.csv"
+    rows = list(csv.reader(sample.open(encoding="utf-8-sig", newline="")))
+    column = rows[0].index("F_HUSID")
+    for row in rows[1:]:
+        row[column] = f"{int(row[column]):,}"
+    grouped = tmp_path / "grouped.csv"
+    with grouped.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["validate", str(grouped), "--as-of", "2026-11-28", "--report-dir", "r"])
+    assert checked.exit_code == 1, checked.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    grouped_ids = {i["record"] for i in report["issues"] if i["code"] == "hesa_id_digit_groups"}
+    assert grouped_ids == set(range(1, len(rows)))
+    synced = runner.invoke(cli, ["sync", str(grouped), "--as-of", "2026-11-28"])
+    assert synced.exit_code == 1, synced.output
+    assert f"{len(rows) - 1} records: {len(rows) - 1} invalid. 0 requests" in synced.output
+
+
 SERIAL = "looks like a spreadsheet's date serial number ({}): write the date as YYYY-MM-DD"
 DAY_MONTH_YEAR = "looks like a spreadsheet's day/month/year date: write the date as YYYY-MM-DD{}"
 

@@ -39,7 +39,7 @@ def read_as_windows_1252(raw: bytes) -> str:
     return "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in raw)
 
 
-MAC, CE = "Mac Roman", "Windows-1250"
+MAC, CE, DOS = "Mac Roman", "Windows-1250", "MS-DOS (code page 850)"
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,17 @@ MAC, CE = "Mac Roman", "Windows-1250"
         # a byte that is a letter in both code pages: both readings are named
         ("Müller", "mac_roman", f"{MAC} or {CE}", "'Müller' or 'Mźller'"),
         ("Łukasz Wiśniewski", "cp1250", CE, "'Łukasz Wiśniewski'"),  # œ (ś) beside a sign no name has there (£)
+        # Excel's "CSV (MS-DOS)" (review81 F2): read only where no other code page reads a name
+        ("José", "cp850", DOS, "'José'"),  # é is ‚
+        ("Renée", "cp850", DOS, "'Renée'"),
+        ("Bénédicte", "cp850", DOS, "'Bénédicte'"),
+        ("Siân", "cp850", DOS, "'Siân'"),  # â is ƒ
+        ("María", "cp850", DOS, "'María'"),  # í is ¡
+        ("López", "cp850", DOS, "'López'"),  # ó is ¢
+        ("Jesús", "cp850", DOS, "'Jesús'"),  # ú is £
+        ("Müller", "cp850", DOS, "'Müller'"),  # ü is 0x81, which Windows-1252 leaves undefined
+        ("JOSÉ", "cp850", DOS, "'JOSÉ'"),  # É is 0x90, another
+        ("Zoë", "cp850", MAC, "'Zoâ'"),  # ë is ‰, which Mac Roman reads as â: an error all the same
     ],
 )
 def test_a_name_saved_in_another_code_page_is_garbled_text(written, codec, pages, says):
@@ -82,6 +93,9 @@ def test_a_name_saved_in_another_code_page_is_garbled_text(written, codec, pages
         ("Martínez Zoë", "mac_roman", MAC, "'Martínez Zoë'"),  # í (’) is no evidence at all
         ("Środa", "cp1250", CE, "'Środa'"),
         ("Wiśniewski", "cp1250", f"{MAC} or {CE}", "'Wiúniewski' or 'Wiśniewski'"),
+        # MS-DOS's á is a no-break space, which a name may have between its words (Mary Ann), not inside one
+        ("Seán", "cp850", DOS, "'Seán'"),
+        ("Ciarán", "cp850", DOS, "'Ciarán'"),
     ],
 )
 def test_a_name_whose_only_signs_a_real_name_may_have_is_a_warning(written, codec, pages, says):
@@ -139,6 +153,8 @@ REAL_NAMES = [
     # school's name with ‘ for its apostrophe (review55 F1: each was a garbled_text error, so the record was not sent)
     *("Sa‘id", "Ja‘far", "Mas‘ud", "Ya‘qub", "Mu‘min", "Keali‘i", "Lili‘uokalani", "Ka‘ahumanu", "Ni‘ihau"),
     *("Phœbe", "Lœtitia", "Œdipe", "Œrsted", "Œhlenschläger", "ŒHLENSCHLÄGER", "St Mary‘s"),
+    # a no-break space between names; Ž, which MS-DOS reads as Ä, starting a Czech name (review81 F2)
+    *("Mary\u00a0Ann", "Jean\u00a0Luc", "Žofie", "ŽANETA"),
 ]
 # (A dash between two lowercase letters, Al–amin, is still garbled_text: Mu–oz is Muñoz saved as Mac Roman, a far
 # commoner name than one written with a dash in place of a hyphen.)
@@ -176,3 +192,26 @@ def test_validate_reports_mac_roman_and_windows_1250_names_in_a_csv(tmp_path):
         ],
         "cp1250": [(1, "first_names", "£ukasz", "garbled_text")],
     }
+
+
+def test_validate_reports_the_names_of_a_csv_saved_as_ms_dos(tmp_path):
+    """review81 F2: Excel's "CSV (MS-DOS)" writes code page 850, read as Windows-1252: José was sent as Jos‚ with no
+    word, Seán with a no-break space inside it. Now an error (the record is not sent) and a warning."""
+    text = (FIXTURES / "register_csv" / "five_trainees.csv").read_text(encoding="utf-8")
+    assert ",Spencer,Murphy," in text and ",Adrianne,Koelpin," in text
+    changed = text.replace(",Spencer,Murphy,", ",José,Murphy,").replace(",Adrianne,Koelpin,", ",Seán,Koelpin,")
+    extract = tmp_path / "dos.csv"
+    extract.write_bytes(changed.replace("\n", "\r\n").encode("cp850"))
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    found = [(i["record"], i["field"], i["value"], i["code"], i["severity"]) for i in report["issues"]]
+    assert found == [
+        (1, "first_names", "Jos‚", "garbled_text", "error"),
+        (2, "first_names", "Se\u00a0n", "possibly_garbled_text", "warning"),
+    ]
+    assert "MS-DOS (code page 850) text read as Windows-1252 ('Jos‚' for 'José')" in report["issues"][0]["message"]

@@ -147,6 +147,8 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     value = data.get("hesa_id")
     if value is None or _ASCII_DIGITS.fullmatch(value) or value[:1] == "=":  # a formula: spreadsheet_formula says so
         return None
+    if _DIGIT_GROUPS.fullmatch(value):  # hesa_id_digit_groups says what happened, as an error
+        return None
     if _SCIENTIFIC.fullmatch(value):  # review53 F8: what to do, not only what is wrong
         return [
             (
@@ -158,6 +160,39 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
         ]
     return [
         ("hesa_id", value, f"hesa_id should be 13 or 17 digits; this value has other characters{_first_other(value)}")
+    ]
+
+
+# A number a spreadsheet formatted with thousands separators (review81 F1): Excel's "Use 1000 Separator" writes a
+# 13-digit HUSID as 2,601,847,276,218, a German or French locale as 2.601.847.276.218 or with no-break spaces. That is
+# exactly 17 characters, so Register's length rule (R18) takes it and would store the trainee under an identifier that
+# is not the HUSID. One separator throughout, groups of three: at least ten digits, as no HUSID has fewer.
+_DIGIT_GROUPS = re.compile(r"[0-9]{1,3}([,. '\u00a0\u202f\u2019])[0-9]{3}(?:\1[0-9]{3}){2,}")
+
+
+@rule(
+    "hesa_id_digit_groups",
+    fields=("hesa_id",),
+    message="hesa_id has a spreadsheet's thousands separators ('2,601,847,276,218' for 2601847276218): export the "
+    "HUSID column as text from the SRS",
+    source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length: R18, register-api.md §3.3)",
+    fix="A spreadsheet formatted the HUSID column as a number with thousands separators. Export HUSIDs as text "
+    "(13 or 17 digits, nothing else) and do not save the extract from a spreadsheet; register-batch sends none of "
+    "these records, as Register would store the separators as part of the HUSID.",
+    api=False,
+)
+def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    value = data.get("hesa_id")
+    if value is None or _ASCII_DIGITS.fullmatch(value) or not _DIGIT_GROUPS.fullmatch(value):
+        return None
+    digits = "".join(char for char in value if "0" <= char <= "9")
+    return [
+        (
+            "hesa_id",
+            value,
+            f"hesa_id has a spreadsheet's thousands separators ({value!r} for {digits}): export the HUSID column as "
+            "text from the SRS",
+        )
     ]
 
 
@@ -349,14 +384,23 @@ codecs.register_error(_AS_LATIN_1, _latin_1_bytes)
 # and a Central European Windows saves Windows-1250, where Ł ł ś are £ ³ œ (£ukasz, Micha³, Wiœniewski). Each such
 # value is valid-looking text, so Register would store it. The signs below stand where no name has one
 # (`_misread_letter` says where); ’ (Mac Roman í) is left out, as `Isma’il` and `O’Neill` have it, and so are š and ž
-# (ö û), Czech letters.
+# (ö û), Czech letters. Excel's "CSV (MS-DOS)" is the OEM code page, 850 on a Western Windows (review81 F2): é â à ç
+# ê ë è í ó ú ñ á are ‚ ƒ … ‡ ˆ ‰ Š ¡ ¢ £ ¤ and a no-break space (Jos‚, Siƒn, Mar¡a, L¢pez, Se n for Seán). Many signs
+# read as a letter in Mac Roman and in it alike (Zo‰: Zoâ or Zoë, Mu–oz: Muñoz or Muûoz), so it is the reading of last
+# resort: asked only of a value no other code page reads as a name (`_LAST_RESORT`), and taken only on the signs of
+# its commonest letters (`_LAST_RESORT_SIGNS`; not Ž, Ä to it: Žaneta is a name).
 _CODE_PAGES = (("mac_roman", "Mac Roman"), ("cp1250", "Windows-1250"))
-_MISREAD_SIGN = re.compile("[\x81\x8d\x8f\x90\x9d‚ƒ„…†‡ˆ‰‹›•˜™€§®£¥¹³¼¾¿¯ŠŽŸŒœ‘“”–—ªº]")
+_LAST_RESORT = ("cp850", "MS-DOS (code page 850)")
+_LAST_RESORT_SIGNS = frozenset("\x81\x90\xa0‚ƒ„…‡ˆ‰Š‹¡¢£¤")
+_MISREAD_SIGN = re.compile("[\x81\x8d\x8f\x90\x9d\xa0‚ƒ„…†‡ˆ‰‹›•˜™€§®£¥¹³¼¾¿¯ŠŽŸŒœ‘“”–—ªº¡¢¤]")
+# Letters no name has, which a code page reads a sign as: not evidence of a name (MŸller is no Mƒller in MS-DOS).
+_NOT_IN_NAMES = frozenset("ƒµˆˇ")
 
 
 def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[tuple[str, str]]:
     """[(code page, what `value` says in it)] if `value` reads as text of Mac Roman or Windows-1250 read as
     Windows-1252 (`JosŽ` for `José`, `£ukasz` for `Łukasz`); else []. Both when both fit (`MŸller`: Müller or Mźller).
+    A value neither fits may be MS-DOS's code page 850 (`Jos‚` for `José`, `Se n` for `Seán`).
 
     A code page fits when every character it reads differently is a letter, one of them at least where a sign was
     that no genuine name has there (`_misread_letter`): `Cœur`, `Mª José`, `Smith–Jones` or `KAŠPAR` read as nothing
@@ -373,20 +417,41 @@ def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[
     sure: list[tuple[str, str]] = []
     maybe: list[tuple[str, str]] = []
     for codec, name in _CODE_PAGES:
-        try:
-            said = raw.decode(codec)
-        except UnicodeDecodeError:  # a byte Windows-1250 leaves undefined
-            continue
-        misread = [
-            value[hit.start()]
-            for hit in _MISREAD_SIGN.finditer(value)
-            if _misread_letter(value, hit.start(), said[hit.start()])
-        ]
-        if said != value and misread and all(new.isalpha() for old, new in zip(value, said, strict=True) if old != new):
-            (maybe if all(sign in _REAL_IN_NAMES for sign in misread) else sure).append((name, said))
+        _add_reading(value, raw, codec, name, sure, maybe)
+    if not sure and not maybe:
+        _add_reading(value, raw, *_LAST_RESORT, sure, maybe, signs=_LAST_RESORT_SIGNS)
     if weak:
         return [] if sure else maybe
     return sure
+
+
+def _add_reading(
+    value: str,
+    raw: bytes,
+    codec: str,
+    name: str,
+    sure: list[tuple[str, str]],
+    maybe: list[tuple[str, str]],
+    *,
+    signs: frozenset[str] | None = None,
+) -> None:
+    """`value` as `codec` reads its bytes `raw`, added to `sure` or `maybe` if it fits
+    (single_byte_read_as_windows_1252); with `signs`, only those count as misread letters."""
+    try:
+        said = raw.decode(codec)
+    except UnicodeDecodeError:  # a byte Windows-1250 leaves undefined
+        return
+    misread = [
+        value[hit.start()]
+        for hit in _MISREAD_SIGN.finditer(value)
+        if (signs is None or hit.group() in signs) and _misread_letter(value, hit.start(), said)
+    ]
+    if (
+        said != value
+        and misread
+        and all(new.isalpha() and new not in _NOT_IN_NAMES for old, new in zip(value, said, strict=True) if old != new)
+    ):
+        (maybe if all(sign in _REAL_IN_NAMES for sign in misread) else sure).append((name, said))
 
 
 # Signs some real names have where a letter would be, written so in a file read right (review55 F1): ‘ for the Arabic
@@ -394,19 +459,21 @@ def single_byte_read_as_windows_1252(value: str, *, weak: bool = False) -> list[
 # are these (Zo‘ for Zoë, but also Sa‘id) is a warning (`possibly_garbled_text`), as it may be the name as written;
 # beside a sign no name has there (Ž after a lowercase letter, Ÿ, £ before one, a dash between lowercase letters:
 # Zo‘ RenŽe, Mu–oz), it is part of the same damage (`garbled_text`).
-_REAL_IN_NAMES = frozenset("‘œŒªº…")
+_REAL_IN_NAMES = frozenset("‘œŒªº…\xa0")
 
 
-def _misread_letter(value: str, at: int, letter: str) -> bool:
-    """Whether the sign at `at` stands where a letter belongs, `letter` (what the other code page reads) fitting the
-    letters either side: é after a lowercase letter (`AndrŽ`), ü between M and l (`MŸller`), Ł before one (`£ukasz`),
-    É beside a capital of ASCII (`JOSƒ`, not `Î€`). A dash or quote, which names do have, counts only before a
-    lowercase letter (`Mu–oz`, not `Smith–Jones`), and œ before u or i is French (`Cœur`, `Œuvre`)."""
+def _misread_letter(value: str, at: int, said: str) -> bool:
+    """Whether the sign at `at` stands where a letter belongs, the letter the other code page reads there (`said`, the
+    value as that code page reads it) fitting the letters either side as it reads them: é after a lowercase letter
+    (`AndrŽ`), ü between M and l (`MŸller`), Ł before one (`£ukasz`), É beside a capital of ASCII (`JOSƒ`, not `Î€`),
+    ú before ñ (`N£¤ez`, MS-DOS's Núñez). A dash or quote, which names do have, counts only before a lowercase letter
+    (`Mu–oz`, not `Smith–Jones`), and œ before u or i is French (`Cœur`, `Œuvre`)."""
     sign = value[at]
+    letter = said[at]
     if sign == letter:
         return False
-    before = value[at - 1] if at else " "
-    after = value[at + 1] if at + 1 < len(value) else " "
+    before = said[at - 1] if at else " "
+    after = said[at + 1] if at + 1 < len(said) else " "
     if sign in "œŒ" and after in "uiUI":
         return False
     if sign == "‘":  # ë: Zo‘, No‘l; a quote after a letter opens nothing, but d‘Arcy may be an apostrophe
@@ -417,6 +484,8 @@ def _misread_letter(value: str, at: int, letter: str) -> bool:
         return before.isalpha() and after.isalpha()
     if sign == "…" and not after.isalpha():  # Ö: not a name cut short with an ellipsis
         return False
+    if sign == "\xa0":  # MS-DOS á: only inside a word (Se n); between names (Mary Ann) it is a space
+        return before.islower() and after.islower()
     if letter.islower():
         return before.islower() or (before.isupper() and after.islower())
     # An upper-case letter: starting a word of lowercase ones (£ukasz), or in a word in capitals (JOSƒ)
@@ -482,13 +551,14 @@ def _possibly_garbled_findings(prefix: str, values: dict[str, Any]) -> list[Find
     "garbled_text",
     fields=("<any text field>",),
     message="<field> reads as UTF-8 text read as Windows-1252 ('JosÃ©' for 'José'): Register would store it garbled / "
-    "<field> reads as Mac Roman [or Windows-1250] text read as Windows-1252 ('JosŽ' for 'José'): Register would store "
-    "it garbled; save the file as 'CSV UTF-8'",
+    "<field> reads as Mac Roman [or Windows-1250, or MS-DOS (code page 850)] text read as Windows-1252 ('JosŽ' for "
+    "'José'): Register would store it garbled; save the file as 'CSV UTF-8'",
     source="design.md (bad input: wrong encoding); Register does not check this",
     fix="Correct the value. If many values read so, the file is UTF-8 read as another encoding: an XML declaration "
     "that names windows-1252 or ISO-8859-1 on a file saved as UTF-8 (make it say UTF-8), or an export that encoded "
     "its text twice. Names such as JosŽ, MŸller or £ukasz come from a CSV file saved as Mac Roman (Excel for Mac's "
-    "'CSV (Macintosh)') or Windows-1250 (a Central European Windows): save it as 'CSV UTF-8' and validate it again.",
+    "'CSV (Macintosh)') or Windows-1250 (a Central European Windows), and Jos‚, Siƒn or Mar¡a from one saved as "
+    "Excel's 'CSV (MS-DOS)' (code page 850): save it as 'CSV UTF-8' and validate it again.",
     api=False,
 )
 def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -500,12 +570,13 @@ def text_is_not_garbled(data: dict[str, Any], facts: Facts) -> list[Finding] | N
 @rule(
     "possibly_garbled_text",
     fields=("<any text field>",),
-    message="<field> may be Mac Roman [or Windows-1250] text read as Windows-1252 ('Zo‘' for 'Zoë'): if the file was "
-    "saved as 'CSV UTF-8', or is XML, it is the value as written; if not, save it as 'CSV UTF-8'",
+    message="<field> may be Mac Roman [or Windows-1250, or MS-DOS (code page 850)] text read as Windows-1252 ('Zo‘' "
+    "for 'Zoë'): if the file was saved as 'CSV UTF-8', or is XML, it is the value as written; if not, save it as "
+    "'CSV UTF-8'",
     source="design.md (bad input: wrong encoding); Register does not check this",
-    fix="If the file is a CSV saved as 'CSV (Macintosh)' or by a Central European Windows, save it as 'CSV UTF-8' and "
-    "validate it again. If it was saved as UTF-8, or is XML, the value is as written (‘ for an ʿayn or an ʻokina, "
-    "Phœbe): nothing to do.",
+    fix="If the file is a CSV saved as 'CSV (Macintosh)', as 'CSV (MS-DOS)' (Se n for Seán: a no-break space inside a "
+    "word) or by a Central European Windows, save it as 'CSV UTF-8' and validate it again. If it was saved as UTF-8, "
+    "or is XML, the value is as written (‘ for an ʿayn or an ʻokina, Phœbe): nothing to do.",
     severity=Severity.WARNING,
     api=False,
 )
