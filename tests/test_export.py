@@ -20,7 +20,7 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import GRADUATION_NOTE, HesaXmlWriter, export_trainees
+from register_batch.export import DUPLICATE_NOTE, GRADUATION_NOTE, HesaXmlWriter, export_trainees
 from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
@@ -1037,9 +1037,8 @@ def test_a_placement_without_a_urn_is_noted_not_written_in_hesa_xml_and_syncs_ba
         first = next(iter(client.iter_trainees(academic_cycle=2025)))
         client.add_placement(first["trainee_id"], {"name": "St Mary's Nursery", "postcode": "SW1A 1AA"})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert (
-        f"{noted_as(first)}: placement 'St Mary's Nursery' has no URN and is left out: HESA's F_PLMNTSCH "
-        "holds a URN only" in map(str, result.notes)
+    assert f"{noted_as(first)}: 1 placement without a URN left out: HESA's F_PLMNTSCH holds a URN only" in map(
+        str, result.notes
     )
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == first["hesa_id"]]
     assert [p.findtext("F_PLMNTSCH") for p in student.iterfind("PLACEMENTS/PLACEMENT")] == [
@@ -1106,6 +1105,40 @@ def held_by_hand(emulator, trainee_id: str, *, fields: dict | None = None, degre
             store.insert_child("degrees", {**copy, "slug": new_slug()})
 
 
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+def test_two_trainees_of_one_husid_and_srs_id_are_noted_as_refused_by_the_files_duplicate_checks(
+    synced, tmp_path, to, suffix
+):
+    """review82 F3: Register can hold two trainees of one HUSID and SRS id starting in one year (a course changed
+    within it, hesa-formats.md §1.5). The export wrote both with no note, and validate of the file refuses both as
+    duplicates (the checks across a file, which the export's check of each trainee did not run)."""
+    emulator, _source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second, third = list(client.iter_trainees(academic_cycle=2025))[:3]
+        same = {"hesa_id": first["hesa_id"], "provider_trainee_id": first["provider_trainee_id"]}
+        held_by_hand(emulator, second["trainee_id"], fields=same)
+        held_by_hand(emulator, third["trainee_id"], fields={"hesa_id": first["hesa_id"]})
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    said = {note.trainee_id: note.message for note in result.notes if note.message.endswith(DUPLICATE_NOTE)}
+    both = "duplicate_hesa_id (hesa_id), duplicate_provider_trainee_id (provider_trainee_id)"
+    assert said == {
+        first["trainee_id"]: f"validate and sync of this file refuse it: {both}; {DUPLICATE_NOTE}",
+        second["trainee_id"]: f"validate and sync of this file refuse it: {both}; {DUPLICATE_NOTE}",
+        third["trainee_id"]: f"validate and sync of this file refuse it: duplicate_hesa_id (hesa_id); {DUPLICATE_NOTE}",
+    }
+    checked = validated(out, tmp_path)
+    assert checked.exit_code == 1, checked.output
+    report = json.loads((tmp_path / f"r-{suffix}" / "report.json").read_text(encoding="utf-8"))
+    refused = {(i["provider_trainee_id"], i["code"]) for i in report["issues"] if i["severity"] == "error"}
+    assert refused == {
+        (first["provider_trainee_id"], "duplicate_hesa_id"),
+        (first["provider_trainee_id"], "duplicate_provider_trainee_id"),
+        (third["provider_trainee_id"], "duplicate_hesa_id"),
+    }
+    assert len([line for line in result.note_lines() if DUPLICATE_NOTE in line]) == 2  # a kind of note each
+
+
 def validated(out, tmp_path):
     """`register-batch validate` of an exported file, as a user runs it on one."""
     return CliRunner().invoke(
@@ -1116,6 +1149,29 @@ def validated(out, tmp_path):
 def refusals(result) -> list[str]:
     """The export's notes saying validate and sync of the file refuse a trainee (refused_note)."""
     return [str(note) for note in result.notes if note.message.startswith("validate and sync of this file refuse it: ")]
+
+
+def test_a_deferral_validate_refuses_in_the_hesa_xml_is_noted_as_refused(synced, tmp_path):
+    """review82 F2: the HESA XML writes a deferred trainee's DEFER_REASON, and a reason typed in Register starting
+    with `=` makes validate and sync of the file refuse the Student (spreadsheet_formula). The export checked the
+    trainee's own fields only, so it said nothing; a first name starting with `=` was noted."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        client.defer(first["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "=family reasons, see SRS"})
+        client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "family reasons"})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert refusals(result) == [
+        f"{noted_as(first)}: validate and sync of this file refuse it: spreadsheet_formula (defer_reason); "
+        "`register-batch validate` on the file says why. Register holds it as its service or an earlier rule let it be"
+    ]
+    checked = validated(out, tmp_path)
+    assert checked.exit_code == 1, checked.output
+    report = json.loads((tmp_path / "r-xml" / "report.json").read_text(encoding="utf-8"))
+    assert {(i["hesa_id"], i["field"], i["code"]) for i in report["issues"] if i["severity"] == "error"} == {
+        (first["hesa_id"], "defer_reason", "spreadsheet_formula")
+    }
 
 
 @pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
@@ -1273,6 +1329,35 @@ def test_the_register_csv_export_writes_a_trainees_highest_degree_not_the_most_r
         f"{noted_as(first)}: 1 other degree left out: Register's CSV holds one degree per trainee, "
         "the highest" in map(str, result.notes)
     )
+
+
+def test_placements_named_by_school_do_not_crowd_the_other_notes_out_of_the_printed_ones(synced, tmp_path):
+    """review82 F1: the note on a placement without a URN named its school, so each school was a kind of note of its
+    own; past the twenty kinds the command prints, the note that a degree was left out (which no file holds) was not
+    printed at all. Now one kind for them all, and the degree's note is among the lines printed."""
+    emulator, _source = synced
+    common = {"subject": "100425", "grade": "02", "institution": "0117"}
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        listed = list(client.iter_trainees(academic_cycle=2025))
+        for number, trainee in enumerate(listed[1:]):
+            for school in ("Village", "Farm"):
+                placement = {"name": f"{school} School {number}", "postcode": "BN1 1AA"}
+                client.add_placement(trainee["trainee_id"], placement)
+        first = first_without_degrees(client)
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "205", "graduation_year": "2018"})
+        client.add_degree(first["trainee_id"], {**common, "uk_degree": "083", "graduation_year": "2021"})
+        result = export_trainees(client, to="register-csv", output=tmp_path / "held.csv", academic_cycle=2025)
+    lines = result.note_lines()
+    assert not [line for line in lines if "more kind" in line], lines
+    [placements] = [line for line in lines if "without a URN" in line]
+    assert placements.startswith(
+        f"2 placements without a URN left out: Register's CSV holds placements by URN only ({len(listed) - 1} "
+        "trainees, e.g. trainee "
+    )
+    assert [line for line in lines if "other degree" in line] == [
+        f"{noted_as(first)}: 1 other degree left out: Register's CSV holds one degree per trainee, the highest"
+    ]
+    assert not [line for line in lines if "School" in line]
 
 
 def test_a_surname_null_round_trips_through_registers_csv(synced, tmp_path):

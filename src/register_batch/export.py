@@ -39,10 +39,13 @@ from register_batch.model import (
     REQUIRED_FIELDS,
     STATE_WORDS,
     Issue,
+    SourceRef,
+    TraineeRecord,
     request_body,
 )
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
+from register_batch.validation.duplicates import DuplicateFinder
 from register_batch.validation.runner import Validator
 from register_batch.wording import CONTROL_CHARACTER, counted, cut_short, has_xml_unsafe, xml_safe
 from register_batch.writers import (
@@ -140,11 +143,18 @@ def missing_note(trainee: dict[str, Any], to: str) -> str | None:
 _NOTED_ELSEWHERE = frozenset({"control_character", "required"})
 
 
-def read_back_issues(held: dict[str, Any], validator: Validator, read_by: Mapper | None = None) -> list[Issue]:
+def read_back_issues(
+    held: dict[str, Any],
+    validator: Validator,
+    read_by: Mapper | None = None,
+    *,
+    deferral: dict[str, Any] | None = None,
+) -> list[Issue]:
     """The errors validate (and sync) of the file finds in a trainee's row or Student: `held`, what the file holds of
     the trainee's body as it reads back (the writer's `held`: in HESA XML, without a value that is the text `Null`),
-    checked with its legacy codes read as validate reads them (`read_by`, review44 F6)."""
-    return [issue for issue in validator.check_body(held, read_by) if issue.is_error]
+    checked with its legacy codes read as validate reads them (`read_by`, review44 F6), and with the deferral the
+    HESA XML writes (`deferral`: a defer_reason starting with `=` refuses the Student, review82 F2)."""
+    return [issue for issue in validator.check_body(held, read_by, deferral=deferral) if issue.is_error]
 
 
 def required_fields(issues: list[Issue]) -> set[str]:
@@ -189,18 +199,63 @@ def read_back_notes(
     held_of: Callable[[dict[str, Any]], dict[str, Any]],
     validator: Validator,
     read_by: Mapper | None,
+    duplicates: InFileDuplicates | None = None,
 ) -> tuple[list[str], list[str]]:
     """What validate (and sync) of the file say of a trainee's row or Student, checked as it reads back (`held_of`,
     the writer's `held`): the notes put before the writer's (Register holds no value for a required field:
     missing_note; else another refusal: refused_note) and those after them (a value that is the text `Null` in HESA
-    XML, which a refusal for want of it follows from: null_notes)."""
+    XML, which a refusal for want of it follows from: null_notes). What it reads back as is also given to
+    `duplicates`, for the checks across the file."""
     body = request_body(trainee)
     held = held_of(body)
-    issues = read_back_issues(held, validator, read_by)
+    if duplicates is not None:
+        duplicates.add(_trainee_id(trainee), held)
+    issues = read_back_issues(held, validator, read_by, deferral=xml_deferral(trainee) if to == "hesa-xml" else None)
     if (first := missing_note(trainee, to)) is None:
         first = refused_note(issues, held, body)
     last = null_notes(body, refused=required_fields(issues)) if to == "hesa-xml" else []
     return ([] if first is None else [first]), last
+
+
+DUPLICATE_NOTE = (
+    "another trainee in this file has the same one: Register holds both (a student's course changed within the year?); "
+    "give validate or sync the file without the row or Student of the course that ended"
+)
+
+
+class InFileDuplicates:
+    """Validate's checks across a file (duplicate_hesa_id, duplicate_provider_trainee_id: validation/duplicates.py) of
+    the rows or Students an export writes, as they read back. Register can hold two trainees of one HUSID and SRS id
+    starting in one year (a course changed within it, hesa-formats.md §1.5), and validate of the file refuses both
+    (review82 F3). Its finder keeps digests, not values; the trainee ids are kept to name them in notes."""
+
+    def __init__(self) -> None:
+        self._finder = DuplicateFinder()
+        self._trainee_ids: list[str | None] = []
+
+    def add(self, trainee_id: str | None, held: dict[str, Any]) -> None:
+        number = len(self._trainee_ids) + 1
+        self._finder.add(TraineeRecord(source=SourceRef(input="export", record=number), data=held))
+        self._trainee_ids.append(trainee_id)
+
+    def notes(self) -> list[ExportNote]:
+        """A note for each trainee the file's duplicate checks refuse, in the file's order (read once)."""
+        refused: dict[int, set[tuple[str, str | None]]] = {}
+        for index, issue in self._finder.issues():
+            if issue.is_error:
+                refused.setdefault(index, set()).add((issue.code, issue.field))
+        self.close()
+        return [
+            ExportNote(
+                self._trainee_ids[index],
+                "validate and sync of this file refuse it: "
+                f"{', '.join(f'{code} ({where})' for code, where in sorted(said))}; {DUPLICATE_NOTE}",
+            )
+            for index, said in sorted(refused.items())
+        ]
+
+    def close(self) -> None:
+        self._finder.close()
 
 
 # Register keeps every `disabilityN` key it is sent (DISABILITY_KEY) and GET echoes them (register-api.md §5.3, §3.6);
@@ -562,6 +617,7 @@ def export_trainees(
     # The formats that read back are checked as validate would check them (refused_note).
     validator = Validator(load_reference(client.api_version)) if to in STATE_HOLDERS else None
     read_by = Mapper(load_mapping()) if validator is not None else None  # as validate of the file reads it
+    duplicates = InFileDuplicates() if validator is not None else None
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.copy()  # this export's requests, of a client lent to many (RequestStats.since)
     written = 0
@@ -578,13 +634,15 @@ def export_trainees(
                 if (dropped := disabilities_note(trainee, to)) is not None:
                     said = [dropped, *said]
                 if validator is not None:
-                    first, last = read_back_notes(trainee, to, writer.held, validator, read_by)
+                    first, last = read_back_notes(trainee, to, writer.held, validator, read_by, duplicates)
                     said = [*first, *said, *last]
                 if (held := state_note(trainee, to)) is not None:
                     said = [held, *said]
                 notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
                 written += 1
                 task.advance()
+        if duplicates is not None:
+            notes.extend(duplicates.notes())
     except UNAVAILABLE as exc:
         writer.abort()
         # The export wrote a temporary file until the end: an earlier one of that name is kept, as refused_listing says.
@@ -601,6 +659,9 @@ def export_trainees(
     except BaseException:
         writer.abort()  # leave no half-written export behind, and no part of one
         raise
+    finally:
+        if duplicates is not None:
+            duplicates.close()  # its temporary file, whatever stopped the export
     task.close()
     outputs = writer.close()
     return ExportResult(

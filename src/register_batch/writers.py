@@ -126,8 +126,9 @@ def register_csv_values(data: dict[str, Any], notes: list[str]) -> dict[str, Any
             notes.append(f"{others} left out: Register's CSV holds one degree per trainee, the highest")
         extra = sorted(k for k, v in degree.items() if k not in DEGREE_KEYS and v not in (None, ""))
         if extra:
-            shown = ", ".join(f"{k} '{degree[k]}'" for k in extra)
-            notes.append(f"the degree's {shown} left out: Register's CSV template has no column for it")
+            # Named by field, not value: a note's words are the same for every trainee it concerns, so that notes
+            # are counted by kind (ExportResult.note_lines), and a value may be personal data (review82 F1).
+            notes.append(f"the degree's {', '.join(extra)} left out: Register's CSV template has no column for it")
     # A placement without a URN must not take a column from one that can be written.
     with_urn = placements_with_urn(
         data.get("placements_attributes") or [], "Register's CSV holds placements by URN only", notes
@@ -215,14 +216,13 @@ def control_notes(template: tuple[str, ...], row: list[str]) -> list[str]:
 
 
 def placements_with_urn(placements: list[dict[str, Any]], why: str, notes: list[str]) -> list[dict[str, Any]]:
-    """The placements a format that holds them by URN can write (Register's CSV, HESA XML); each other one (a name
-    and postcode, no URN) gets a note saying `why` it is left out."""
-    with_urn = []
-    for placement in placements:
-        if placement.get("urn") in (None, ""):
-            notes.append(f"placement '{placement.get('name') or 'a placement'}' has no URN and is left out: {why}")
-        else:
-            with_urn.append(placement)
+    """The placements a format that holds them by URN can write (Register's CSV, HESA XML); the others (a name and
+    postcode, no URN) get one note saying how many and `why` they are left out. Not by name: a note's words are the
+    same for every trainee it concerns, and notes are counted by kind; one per school's name pushed every other kind
+    of note past the twenty the command prints (review82 F1)."""
+    with_urn = [placement for placement in placements if placement.get("urn") not in (None, "")]
+    if without := len(placements) - len(with_urn):
+        notes.append(f"{counted(without, 'placement')} without a URN left out: {why}")
     return with_urn
 
 

@@ -332,12 +332,19 @@ class Validator:
                     for field, value, message in findings:
                         record.issue(code, message, field=field, value=value, severity=severity)
 
-    def check_body(self, data: dict[str, Any], read_by: Mapper | None = None) -> list[Issue]:
+    def check_body(
+        self, data: dict[str, Any], read_by: Mapper | None = None, *, deferral: dict[str, Any] | None = None
+    ) -> list[Issue]:
         """Issues for one request body (as the emulator validates `POST /trainees`). Text of spaces only is no value,
         as Rails' `blank?` has it (register-api.md §3.2): `first_names: "  "` can't be blank, and a code sent as ""
         is not an unknown code. The readers make a blank cell None already. With `read_by`, its legacy codes are
-        translated first, as reading the body from a file would (disability 00 is 95)."""
-        record = TraineeRecord(source=SourceRef(input="request"), data=_blanks_as_none(data))
+        translated first, as reading the body from a file would (disability 00 is 95). With `deferral`, the record's
+        deferral (`defer_date`, `defer_reason`) is checked too, as a file's DEFER_* values are."""
+        record = TraineeRecord(
+            source=SourceRef(input="request"),
+            data=_blanks_as_none(data),
+            deferral=_blanks_as_none(deferral) if deferral else None,
+        )
         if read_by is not None:
             read_by.translate(record)
         return self.check(record).issues
