@@ -120,6 +120,6 @@ def test_a_hesa_records_refused_code_keeps_the_tools_reason_alone():
     """A HESA extract is not uploaded to Register as it is: its records are told the reason only, as before."""
     [issue] = mapped({"F_ENTRYRTE": "02"}, "hesa-xml").issues
     assert issue.message == (
-        "training_route: training route 02 (School Direct fee-funded) is refused by Register from 2024 and has no "
-        "replacement code"
+        "training_route: training route 02 (School Direct fee-funded) is refused by Register v2026.1 for every "
+        "trainee and has no replacement code"
     )

@@ -373,6 +373,37 @@ def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, 
     assert issue.message.startswith("2 values have spaces around (first: line 2, first_names 'Spencer ')")
 
 
+def test_a_bare_null_in_a_register_csv_is_read_as_blank_with_the_uploads_warning(tmp_path, register_csv_fixtures):
+    """review83 F1: SRS exports write NULL for no value, and register-batch reads it so; Register's CSV upload makes
+    only a blank cell nil (hesa-formats.md §3.3, §5 item 31), so its NULL is an unknown ethnicity code, which fails
+    the row and with it the file. validate said nothing of it. `'Null` is the text (a surname), as Register reads it;
+    in a HESA-named CSV NULL is HESA's own no value (§1.4): no warning there."""
+    text = (register_csv_fixtures / "five_trainees.csv").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    header = rows[0]
+    for row in rows[1:3]:
+        row[header.index("ethnicity")] = "NULL"
+        row[header.index("previous_last_name")] = " null "
+    rows[3][header.index("last_name")] = "'Null"
+    path = tmp_path / "nulls.csv"
+    with path.open("w", newline="") as out:
+        csv.writer(out).writerows(rows)
+    info, records = read(path)
+    assert [records[0].fields["ethnicity"], records[0].fields["previous_last_name"]] == [None, None]
+    assert records[2].fields["last_name"] == "Null"
+    [issue] = [i for i in info.issues if i.code == "null_values"]
+    assert issue.severity.value == "warning"
+    assert issue.message == (
+        "4 cells are NULL (first: line 2, previous_last_name): register-batch reads NULL as no value, but "
+        "Register's CSV upload takes it as written, as an unknown code (failing the row, and with it the whole file) "
+        "or the text NULL in a name"
+    )
+    assert [i.code for i in info.issues if i.code != "null_values"] == ["untrimmed_values"]  # " null " as well
+    hesa = tmp_path / "hesa.csv"
+    hesa.write_text("F_HUSID,F_SURNAME,F_ETHNIC\n2601847276218,Hughes,NULL\n")
+    assert [i.code for i in read(hesa)[0].issues if i.code == "null_values"] == []
+
+
 def test_only_validate_reports_what_registers_upload_would_refuse(tmp_path, register_csv_fixtures):
     """`validate` is the check before an upload; `convert` writes its own files, split to fit, and `sync` uses the
     API, where a big file or register-batch's own columns (withdrawals for sync) are no problem."""

@@ -60,6 +60,24 @@ def _with_legacy_codes(path: Path, out: Path) -> Path:
     return _write(out, [header, first])
 
 
+def test_a_register_csvs_legacy_disability_code_is_said_to_be_dropped_by_registers_upload(tmp_path):
+    """review83 F2: Register's upload does not check disability codes, it drops one it does not know without a word
+    (register-api.md §3.1, §5.3): '00' (C21053's no known disability) is not a refusal of the file, as the warning
+    said, but a disability lost. The note says so."""
+    header, first, *_rest = _rows(_register_csv_of_the_sample(tmp_path))
+    first[header.index("disability1")] = "'00"
+    legacy = _write(tmp_path / "disability.csv", [header, first])
+    validate_files([legacy], as_of=AS_OF, report_dir=tmp_path / "r", jobs=1)
+    [issue] = [i for i in _issues(tmp_path / "r") if i["code"] == "legacy_code_translated"]
+    assert (issue["field"], issue["value"], issue["severity"]) == ("disability1", "00", "warning")
+    assert issue["message"].endswith(
+        "Register's CSV upload does not translate codes: it takes the row and drops '00' without a word, so Register "
+        "would hold no disability in place of '95'. To upload the file, write '95' in it (as `register-batch convert "
+        "--to register-csv` does); `sync` sends '95'"
+    )
+    assert "fails the row" not in issue["message"]
+
+
 def test_a_register_csvs_legacy_code_is_valid_to_sync_but_said_to_fail_registers_upload(tmp_path):
     legacy = _with_legacy_codes(_register_csv_of_the_sample(tmp_path), tmp_path / "legacy.csv")
     validated = validate_files([legacy], as_of=AS_OF, report_dir=tmp_path / "r", jobs=1)

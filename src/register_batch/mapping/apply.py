@@ -186,16 +186,23 @@ def _uk_country_as_nationality(record: TraineeRecord) -> None:
     )
 
 
-def _upload_refuses(value: str, translated: str) -> str:
+def _upload_refuses(value: str, translated: str, field: str) -> str:
     """What a legacy code's translation warning adds in Register's bulk-add CSV: register-batch sends the translated
     code through the API, but Register's CSV upload runs each row through the API's mapper as it is, with no legacy
     translation (hesa-formats.md §3.3 "Same path as the API"), so it refuses a code no longer listed (§2.1: every
-    bundled legacy code) and, all or nothing (§3.4), the whole file. A warning still, as the other upload notes are:
-    `sync` sends the translated code."""
+    bundled legacy code) and, all or nothing (§3.4), the whole file; a disability code it drops without a word
+    instead (register-api.md §3.1, §5.3; review83 F2). A warning still, as the other upload notes are: `sync` sends
+    the translated code."""
+    if field in DISABILITY_FIELDS:
+        taken = (
+            f"it takes the row and drops '{value}' without a word, so Register would hold no disability in place of "
+            f"'{translated}'"
+        )
+    else:
+        taken = f"it takes '{value}' as written, and a code not in its lists fails the row, and with it the whole file"
     return (
-        f". Register's CSV upload does not translate codes: it takes '{value}' as written, and a code not in its "
-        f"lists fails the row, and with it the whole file. To upload the file, write '{translated}' in it (as "
-        f"`register-batch convert --to register-csv` does); `sync` sends '{translated}'"
+        f". Register's CSV upload does not translate codes: {taken}. To upload the file, write '{translated}' in it "
+        f"(as `register-batch convert --to register-csv` does); `sync` sends '{translated}'"
     )
 
 
@@ -733,10 +740,11 @@ class Mapper:
                     # a second subject: the extract's blank subjects say nothing then (review46 F4).
                     record.partial_lists = record.partial_lists | ALL_CLEARABLE_SUBJECTS
                 note = f" ({alternative.note})" if alternative.note else ""
+                upload = _upload_refuses(value, alternative.to, label) if uploaded else ""
                 record.issue(
                     "legacy_code_translated",
                     f"{label}: legacy code '{value}' translated to '{alternative.to}'{note}; "
-                    f"{translation.source_of(value)}{_upload_refuses(value, alternative.to) if uploaded else ''}",
+                    f"{translation.source_of(value)}{upload}",
                     field=label,
                     value=value,
                     severity=Severity.WARNING,

@@ -50,7 +50,15 @@ _BOM = codecs.BOM_UTF8
 REGISTER_UPLOAD_MAX_BYTES = 1 << 20
 # File warnings about uploading the input itself to Register's web page: only `validate` reports them (reports/).
 UPLOAD_ONLY = frozenset(
-    {"too_large_for_upload", "blank_header", "extra_columns", "untrimmed_values", "untrimmed_header", "stray_quote"}
+    {
+        "too_large_for_upload",
+        "blank_header",
+        "extra_columns",
+        "untrimmed_values",
+        "untrimmed_header",
+        "stray_quote",
+        "null_values",
+    }
 )
 _REPORT_COLUMNS = frozenset({"validation results", "errors"})  # Register's error report adds them (§3.5)
 _CHUNK = 1 << 20
@@ -498,6 +506,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     first_label = labels[0]
     select = info.select
     quotes = _StrayQuotes()
+    nulls = _BareNulls()
     split = _SplitRows(width)
     count = 0
     start_line = reader.line_num + 1
@@ -528,8 +537,11 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
                 _check_multiline(row, header, columns, name, count, line, reader.line_num)
             if spaces is not None:  # a Register CSV: what its upload would find (cell by cell only in a rare row)
-                if _edge_space("\x00".join(row)):
+                joined = "\x00".join(row)
+                if _edge_space(joined):
                     spaces.note_row(row, places, line)
+                if "ull" in joined or "ULL" in joined:  # a bare NULL perhaps: the cells are looked at
+                    nulls.note_row(row, places, line)
                 held = lines.held
                 as_read = held[0] if len(held) == 1 else "".join(held)
                 if '"' in as_read:
@@ -572,6 +584,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         info.issues.append(spaces.issue(name))
     if quotes.count:
         info.issues.append(quotes.issue(name))
+    if nulls.count:
+        info.issues.append(nulls.issue(name))
 
 
 def cell_fields(
@@ -940,6 +954,35 @@ class _Untrimmed:
             f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
             f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no code "
             "or date written so (and keeps the spaces in a name)",
+        )
+
+
+class _BareNulls:
+    """Cells of a Register CSV that are a bare NULL, which register-batch reads as no value (as SRS exports mean it,
+    hesa-formats.md §1.4) but Register's upload takes as written: only a blank cell is nil there (§3.3
+    `transform_values!(&:presence)`, §5 item 31), so NULL is an unknown code, failing the row and with it the whole
+    file, or the text NULL in a name (review83 F1). How many, and the first (its line and column)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[int, str] | None = None
+
+    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
+        for index, column in places:
+            if index < len(row) and row[index].strip().lower() == "null":  # `'NULL` is the text, as Register reads it
+                self.count += 1
+                if self.first is None:
+                    self.first = (line, column)
+
+    def issue(self, name: str) -> Issue:
+        line, column = self.first or (0, "")
+        many = self.count > 1
+        return _file_warning(
+            name,
+            "null_values",
+            f"{self.count} {'cells are' if many else 'cell is'} NULL (first: line {line}, {column}): register-batch "
+            "reads NULL as no value, but Register's CSV upload takes it as written, as an unknown code (failing the "
+            "row, and with it the whole file) or the text NULL in a name",
         )
 
 

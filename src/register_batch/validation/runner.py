@@ -158,6 +158,18 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "null_values",
+    scope="file",
+    fields=(),
+    message="N cells are NULL (first: line N, <column>): register-batch reads NULL as no value, but Register's CSV "
+    "upload takes it as written, as an unknown code (failing the row, and with it the whole file) or the text NULL in "
+    "a name",
+    source="hesa-formats.md §3.3 (attributes.transform_values!(&:presence): only a blank cell is nil), §5 item 31",
+    fix="Nothing to do for `validate` and `sync`. To upload the file through Register's web page, leave those cells "
+    "blank (`register-batch convert --to register-csv` writes them blank).",
+    severity=Severity.WARNING,
+)
+describe(
     "untrimmed_header",
     scope="file",
     fields=(),
