@@ -927,3 +927,33 @@ def test_a_database_from_before_trainees_could_be_deleted_keeps_every_trainee(tm
         assert [t["trainee_id"] for t in client.get("/trainees").json()["data"]] == [slug]
         assert second.discard_trainee(slug)
         assert client.get("/trainees").json() == NO_TRAINEES
+
+
+PARAM_MISSING = {"errors": ["Param is missing or the value is empty or invalid: data"]}
+
+
+def test_a_body_holding_no_key_the_route_permits_is_param_missing(api, create):
+    """review85 F1: withdraw, recommend and the placement routes read their body with `params.expect(data: [...])`
+    (register-api.md §1.4, §2.7), which permits first and then requires: a `data` of keys Register does not permit
+    is 422 "Param is missing…", before any state or field check. The emulator took it as a request: field errors,
+    a StateTransitionError for a trainee not yet started, and 200 for a placement update that changed nothing."""
+    slug = create()["trainee_id"]
+    later = create(first_names="Later", itt_start_date="2027-09-01", itt_end_date="2028-07-20")["trainee_id"]
+    placement = api.post(f"/trainees/{slug}/placements", json={"data": {"urn": "100001", "name": "School"}})
+    assert placement.status_code == 201, placement.text
+    held = placement.json()["data"]
+    sent = [
+        ("post", f"/trainees/{slug}/withdraw", {"date": "2026-11-01", "reason": "moved"}),
+        ("post", f"/trainees/{later}/withdraw", {"date": "2026-11-01"}),
+        ("post", f"/trainees/{slug}/withdraw", {"reasons": [{"name": "moved"}]}),  # an array of objects: not permitted
+        ("post", f"/trainees/{slug}/update-qts-or-eyts-status", {"met_date": "2026-11-01"}),
+        ("post", f"/trainees/{slug}/placements", {"school_name": "X"}),
+        ("put", f"/trainees/{slug}/placements/{held['placement_id']}", {"school_name": "X"}),
+    ]
+    for method, path, data in sent:
+        answer = getattr(api, method)(path, json={"data": data})
+        assert (answer.status_code, answer.json()) == (422, PARAM_MISSING), (path, data, answer.text)
+    # One permitted key is enough to pass the check (an empty array of reasons too): the fields' own errors follow.
+    reasons_only = api.post(f"/trainees/{slug}/withdraw", json={"data": {"reasons": [], "date": "x"}})
+    assert reasons_only.status_code == 422 and reasons_only.json() != PARAM_MISSING
+    assert "withdrawal_date Choose a withdrawal date" in [e["message"] for e in reasons_only.json()["errors"]]

@@ -385,6 +385,7 @@ def test_a_bare_null_in_a_register_csv_is_read_as_blank_with_the_uploads_warning
         row[header.index("ethnicity")] = "NULL"
         row[header.index("previous_last_name")] = " null "
     rows[3][header.index("last_name")] = "'Null"
+    rows[3][header.index("ethnicity")] = "nuLL"  # any mix of cases, as register-batch reads it (review84 F6)
     path = tmp_path / "nulls.csv"
     with path.open("w", newline="") as out:
         csv.writer(out).writerows(rows)
@@ -394,7 +395,7 @@ def test_a_bare_null_in_a_register_csv_is_read_as_blank_with_the_uploads_warning
     [issue] = [i for i in info.issues if i.code == "null_values"]
     assert issue.severity.value == "warning"
     assert issue.message == (
-        "4 cells are NULL (first: line 2, previous_last_name): register-batch reads NULL as no value, but "
+        "5 cells are NULL (first: line 2, previous_last_name): register-batch reads NULL as no value, but "
         "Register's CSV upload takes it as written, as an unknown code (failing the row, and with it the whole file) "
         "or the text NULL in a name"
     )

@@ -96,6 +96,8 @@ def test_a_name_saved_in_another_code_page_is_garbled_text(written, codec, pages
         # MS-DOS's á is a no-break space, which a name may have between its words (Mary Ann), not inside one
         ("Seán", "cp850", DOS, "'Seán'"),
         ("Ciarán", "cp850", DOS, "'Ciarán'"),
+        ("Sánchez", "cp850", DOS, "'Sánchez'"),  # after a capital too (review84 F3)
+        ("Pádraig", "cp850", DOS, "'Pádraig'"),
     ],
 )
 def test_a_name_whose_only_signs_a_real_name_may_have_is_a_warning(written, codec, pages, says):
@@ -155,6 +157,8 @@ REAL_NAMES = [
     *("Phœbe", "Lœtitia", "Œdipe", "Œrsted", "Œhlenschläger", "ŒHLENSCHLÄGER", "St Mary‘s"),
     # a no-break space between names; Ž, which MS-DOS reads as Ä, starting a Czech name (review81 F2)
     *("Mary\u00a0Ann", "Jean\u00a0Luc", "Žofie", "ŽANETA"),
+    # a capital after a dash or a no-break space, which a code page reads as two lowercase letters (review84 F1)
+    *("Hansen–Ødegaard", "Smith–Šimon", "Inês–Þór", "Jana\u00a0Šárka", "Aled\u00a0Škoda", "Berg—Øyen", "Kim–Žofie"),
 ]
 # (A dash between two lowercase letters, Al–amin, is still garbled_text: Mu–oz is Muñoz saved as Mac Roman, a far
 # commoner name than one written with a dash in place of a hyphen.)

@@ -71,9 +71,9 @@ def test_a_register_csvs_legacy_disability_code_is_said_to_be_dropped_by_registe
     [issue] = [i for i in _issues(tmp_path / "r") if i["code"] == "legacy_code_translated"]
     assert (issue["field"], issue["value"], issue["severity"]) == ("disability1", "00", "warning")
     assert issue["message"].endswith(
-        "Register's CSV upload does not translate codes: it takes the row and drops '00' without a word, so Register "
-        "would hold no disability in place of '95'. To upload the file, write '95' in it (as `register-batch convert "
-        "--to register-csv` does); `sync` sends '95'"
+        "Register's CSV upload does not translate codes: it takes the row and drops '00' without a word: Register "
+        "would record the disability as not provided (or only the row's other codes) instead of '95'. To upload the "
+        "file, write '95' in it (as `register-batch convert --to register-csv` does); `sync` sends '95'"
     )
     assert "fails the row" not in issue["message"]
 

@@ -14,7 +14,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -378,10 +378,19 @@ class Context:
         assert self.provider is not None, "a route without authentication asked for its provider"
         return self.provider["id"]
 
-    def data(self) -> dict[str, Any]:
-        """`params.require(:data)`: a non-empty object, else 422 (shape F, §1.5)."""
+    def data(self, permitted: Collection[str] = (), arrays: Collection[str] = ()) -> dict[str, Any]:
+        """`params.require(:data)`: a non-empty object, else 422 (shape F, §1.5). With the keys a route permits
+        (`permitted`, scalars; `arrays`, arrays of scalars), `params.expect(data: [...])` (§1.4, §2.7), which permits
+        first and then requires: a `data` holding no key it permits is that 422 too, before any state or field check
+        (review85 F1). The route's handler drops the keys it does not permit itself."""
         value = self.parsed.get("data") if isinstance(self.parsed, dict) else None
         if not isinstance(value, dict) or not value:
+            raise ApiError(PARAM_MISSING)
+        if (permitted or arrays) and not any(
+            (key in permitted and not isinstance(item, dict | list))
+            or (key in arrays and isinstance(item, list) and not any(isinstance(i, dict | list) for i in item))
+            for key, item in value.items()
+        ):
             raise ApiError(PARAM_MISSING)
         return value
 
@@ -791,7 +800,7 @@ class RegisterApp:
 
     def withdraw(self, context: Context) -> Response:
         trainee = self._trainee(context)
-        data = context.data()
+        data = context.data(permitted=(*WITHDRAWAL_KEYS, "withdraw_date"), arrays=("reasons",))
         start = parse_date(trainee["fields"].get("itt_start_date"))
         if trainee["state"] not in (SUBMITTED, TRN_RECEIVED, DEFERRED) or start is None or start > context.today:
             raise ApiError(STATE_TRANSITION)  # withdraw_allowed?, before any field is read (§2.7 step 1)
@@ -851,7 +860,7 @@ class RegisterApp:
 
     def recommend(self, context: Context) -> Response:
         trainee = self._trainee(context)
-        data = context.data()
+        data = context.data(permitted=("qts_standards_met_date",))
         fields = trainee["fields"]
         route = fields.get("training_route")
         errors = []
@@ -1036,13 +1045,13 @@ class RegisterApp:
     def create_placement(self, context: Context) -> Response:
         trainee = self._trainee(context)
         self._writable(trainee)
-        return self._save_placement(context, trainee, attrs.permit_placement(context.data()), None)
+        return self._save_placement(context, trainee, attrs.permit_placement(context.data(PLACEMENT_FIELDS)), None)
 
     def update_placement(self, context: Context) -> Response:
         trainee = self._trainee(context)
         self._writable(trainee)
         placement = self._placement(context, trainee)
-        data = context.data()
+        data = context.data(PLACEMENT_FIELDS)
         sent = attrs.permit_placement(data)
         fields = dict(placement["fields"])
         for key in PLACEMENT_FIELDS:

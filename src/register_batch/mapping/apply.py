@@ -195,8 +195,8 @@ def _upload_refuses(value: str, translated: str, field: str) -> str:
     the translated code."""
     if field in DISABILITY_FIELDS:
         taken = (
-            f"it takes the row and drops '{value}' without a word, so Register would hold no disability in place of "
-            f"'{translated}'"
+            f"it takes the row and drops '{value}' without a word: Register would record the disability as not "
+            f"provided (or only the row's other codes) instead of '{translated}'"
         )
     else:
         taken = f"it takes '{value}' as written, and a code not in its lists fails the row, and with it the whole file"

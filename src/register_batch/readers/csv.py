@@ -540,7 +540,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 joined = "\x00".join(row)
                 if _edge_space(joined):
                     spaces.note_row(row, places, line)
-                if "ull" in joined or "ULL" in joined:  # a bare NULL perhaps: the cells are looked at
+                # A bare NULL perhaps (in any mix of cases: its U and first L are one of these): the cells are looked at
+                if "ul" in joined or "UL" in joined or "Ul" in joined or "uL" in joined:
                     nulls.note_row(row, places, line)
                 held = lines.held
                 as_read = held[0] if len(held) == 1 else "".join(held)

@@ -186,12 +186,14 @@ def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Find
     if value is None or _ASCII_DIGITS.fullmatch(value) or not _DIGIT_GROUPS.fullmatch(value):
         return None
     digits = "".join(char for char in value if "0" <= char <= "9")
+    # A spreadsheet keeps 15 digits of a number: a 17-digit HUSID's last two are zeros by then (review84 F8).
+    said = f"for {digits}" if len(digits) <= 15 else "its last digits may be lost: take the HUSID from the SRS"
     return [
         (
             "hesa_id",
             value,
-            f"hesa_id has a spreadsheet's thousands separators ({value!r} for {digits}): export the HUSID column as "
-            "text from the SRS",
+            f"hesa_id has a spreadsheet's thousands separators ({value!r} {said}): export the HUSID column as text "
+            "from the SRS",
         )
     ]
 
@@ -472,8 +474,16 @@ def _misread_letter(value: str, at: int, said: str) -> bool:
     letter = said[at]
     if sign == letter:
         return False
-    before = said[at - 1] if at else " "
-    after = said[at + 1] if at + 1 < len(said) else " "
+
+    # A neighbour as the other code page reads it only where both it and the sign are no letter in Windows-1252
+    # (N£¤ez): a letter there (Š, Ø, Ž after a dash or a no-break space) is the letter it is.
+    def near(i: int) -> str:
+        if not 0 <= i < len(value):
+            return " "
+        return said[i] if not sign.isalpha() and not value[i].isalpha() else value[i]
+
+    before = near(at - 1)
+    after = near(at + 1)
     if sign in "œŒ" and after in "uiUI":
         return False
     if sign == "‘":  # ë: Zo‘, No‘l; a quote after a letter opens nothing, but d‘Arcy may be an apostrophe
@@ -485,7 +495,7 @@ def _misread_letter(value: str, at: int, said: str) -> bool:
     if sign == "…" and not after.isalpha():  # Ö: not a name cut short with an ellipsis
         return False
     if sign == "\xa0":  # MS-DOS á: only inside a word (Se n); between names (Mary Ann) it is a space
-        return before.islower() and after.islower()
+        return before.isalpha() and after.islower()
     if letter.islower():
         return before.islower() or (before.isupper() and after.islower())
     # An upper-case letter: starting a word of lowercase ones (£ukasz), or in a word in capitals (JOSƒ)
