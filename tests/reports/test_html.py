@@ -1374,3 +1374,40 @@ def test_the_tags_a_field_is_read_from_are_code_with_or_before_the_last():
     assert either_code(["F_SURNAME"]) == "<code>F_SURNAME</code>"
     assert either_code(("F_ITTCOMDATE", "F_COMDATE")) == "<code>F_ITTCOMDATE</code> or <code>F_COMDATE</code>"
     assert either_code(("F_A", "F_B", "F_<C>")) == "<code>F_A</code>, <code>F_B</code> or <code>F_&lt;C&gt;</code>"
+
+
+def test_two_inputs_of_one_file_name_are_told_apart_in_the_rows(tmp_path):
+    """review87 F1: each row named its input by file name alone, so the rows of a/extract.xml and b/extract.xml
+    both said extract.xml (the full path only in a hover title). As much of the path as tells them apart is shown."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+    for folder in ("a", "b"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        shutil.copy(sample, tmp_path / "in" / folder / "extract.xml")
+    inputs = [str(tmp_path / "in" / folder / "extract.xml") for folder in ("a", "b")]
+    result = CliRunner().invoke(
+        cli, ["validate", *inputs, "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1, result.output  # the second copy's records are duplicates of the first's
+    page = lxml.html.parse(str(tmp_path / "r" / "report.html"))
+    shown = {span.text_content() for span in page.iterfind(".//table[@id='issue-table']//span[@class='file']")}
+    assert shown == {"a/extract.xml", "b/extract.xml"}
+
+
+def test_short_names_and_a_long_run_of_combining_marks():
+    from register_batch.reports.html_report import short_names, shown
+
+    assert short_names(["x/a/e.xml", "y/a/e.xml", "y/b/e.xml", "f.csv"]) == {
+        "x/a/e.xml": "x/a/e.xml",
+        "y/a/e.xml": "y/a/e.xml",
+        "y/b/e.xml": "b/e.xml",
+        "f.csv": "f.csv",
+    }
+    # review87 F3: 300 accents on one letter were drawn over the rows above; Vietnamese's two on a letter are kept.
+    assert shown("a" + "\u0301" * 300) == "a" + "\u0301" * 4 + "<+296 combining marks>"
+    assert shown("Nguye\u0302\u0303n") == "Nguye\u0302\u0303n"

@@ -425,3 +425,23 @@ def test_without_javascript_the_page_offers_no_filtering_it_cannot_do(browser, m
     open_report(browser, tmp_path, DESKTOP)  # with scripts, both are offered
     text = browser.js("document.body.innerText")
     assert "Select a name to list its issues" in text and "See its issues" in text
+
+
+def test_sort_arrows_are_not_read_and_the_chart_key_keeps_its_colours(browser, validation_builder, tmp_path):
+    """review87 F4: a screen reader read each sortable heading as "Where, up down arrow"; aria-sort says the order.
+    review87 F2: the key's swatches were CSS backgrounds, which forced colours (and printing) drop, while the bars
+    keep theirs: a key of two empty boxes."""
+    validation_builder.write(tmp_path)
+    open_report(browser, tmp_path, DESKTOP)
+    nodes = browser.call("Accessibility.getFullAXTree")["nodes"]
+    buttons = [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "button"]
+    assert "Where" in buttons and "Trainee" in buttons, buttons
+    assert not [name for name in buttons if any(arrow in name for arrow in "↕▲▼")], buttons
+    colours = "[...document.querySelectorAll('.key')].map(k => getComputedStyle(k).backgroundColor)"
+    on_screen = browser.js(colours)
+    browser.call("Emulation.setEmulatedMedia", features=[{"name": "forced-colors", "value": "active"}])
+    try:
+        assert browser.js("matchMedia('(forced-colors: active)').matches")
+        assert browser.js(colours) == on_screen and len(set(on_screen)) == 2, on_screen
+    finally:
+        browser.call("Emulation.setEmulatedMedia", features=[])

@@ -138,17 +138,42 @@ _ENV.filters["counted"] = counted
 # control characters (control_character's values): a browser shows a NUL as U+FFFD, a tab or line break as a space.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 SHOWN_MAX = 200  # characters of a user's value shown in a cell; the files next to the page hold all of it
+# Combining marks (accents drawn over the letter before them) in a run longer than any script writes: the first few are
+# kept, the rest counted. Vietnamese stacks two on a letter; a run of hundreds is damage or mischief.
+_MARKS_KEPT = 4
+_STACKED = re.compile(r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{5,}")
 
 
 def shown(value: object, limit: int = SHOWN_MAX) -> str:
-    """A user's value as the page shows it: invisible characters named, and cut short when very long."""
+    """A user's value as the page shows it: invisible characters named, a long run of combining marks cut (stacked,
+    they are drawn over the rows above: review87 F3), and cut short when very long."""
     text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(value))
+    if not text.isascii():
+        text = _STACKED.sub(
+            lambda m: f"{m.group()[:_MARKS_KEPT]}<+{len(m.group()) - _MARKS_KEPT} combining marks>", text
+        )
     if len(text) > limit:
         return f"{text[:limit]}… ({len(str(value)):,} characters in all; see issues.csv)"
     return text
 
 
 _ENV.filters["shown"] = shown
+
+
+def short_names(paths: Iterable[str]) -> dict[str, str]:
+    """Each input's name as a row shows it: its file name, or as much of its path as tells it from another input of
+    that file name (`a/extract.xml`, `b/extract.xml`: review87 F1). The full path is the row's title."""
+    parts = {path: PurePath(path).parts or (path,) for path in set(paths)}
+    names: dict[str, str] = {}
+    for path, found in parts.items():
+        for depth in range(1, len(found) + 1):
+            tail = found[-depth:]
+            if not any(other[-depth:] == tail for key, other in parts.items() if key != path) or depth == len(found):
+                names[path] = str(PurePath(*tail))
+                break
+    return names
+
+
 # A drift entry (dry-run.md) for a degree or placement one side lacks, or the state of a trainee Register does not
 # hold yet, has null on that side: "none" there, not "blank", which dry-run.md keeps for a field left empty (drift in
 # the extract only for a course subject 2 or 3 beside a subject 1, which sync clears).
@@ -512,7 +537,7 @@ class _Rows:
 
     def __iter__(self) -> Iterator[_IssueRow]:
         # What the page says of an input and of its fields, found once for the rows (at most the page's) naming them.
-        input_names: dict[str, str] = {}
+        input_names = short_names([info.path for info in self._report.inputs] + list(self.inputs))
         read_from: dict[tuple[str, str | None], tuple[str | None, Markup]] = {}
         for errors in (True, False):
             wanted = self.by_severity["error" if errors else "warning"]
@@ -686,8 +711,9 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         {"key": key, "label": label, "value": outcomes.get(key, 0), "tone": tone if outcomes.get(key, 0) else "zero"}
         for key, label, tone in outcome_specs
     ]
+    names = short_names(str(record.get("input") or "") for _pos, record in chosen)
     rows = [  # attributes, as the issue rows (_IssueRow); a key a record does not have reads as undefined, as before
-        SimpleNamespace(**{**record, "pos": pos, "input_name": PurePath(str(record.get("input") or "")).name})
+        SimpleNamespace(**{**record, "pos": pos, "input_name": names[str(record.get("input") or "")]})
         for pos, record in sorted(chosen, key=lambda pair: pair[0])
     ]
     action_options = _options(action_counts, Counter(getattr(row, "action", None) or "" for row in rows))
