@@ -1677,7 +1677,8 @@ class SyncRun:
                 if _held_as_sent(step, held) or (step.kind == "defer" and _held_as_sent(withdrawal, held)):
                     # This run's write only if its earlier request of the step went unanswered (`_out`) and Register
                     # holds that step itself, not the withdrawal a deferral is passed by.
-                    self._passed = self._out is None or not _held_as_sent(step, held)
+                    ours = self._out is not None or self._sent_by_an_earlier_run(plan, step)
+                    self._passed = not ours or not _held_as_sent(step, held)
                     self._found_carried_out()
                     return
                 said = _changed_meanwhile(exc.messages, step, held, state, withdrawal.body if withdrawal else None)
@@ -1730,6 +1731,37 @@ class SyncRun:
             raise
         self.ledger.write_answered(sent)
         return answer
+
+    def _sent_by_an_earlier_run(self, plan: RecordPlan, step: Step) -> bool:
+        """Whether an earlier run sent this very withdrawal or deferral (its note, `sent_digest`, still unanswered:
+        that run ended before the answer) which Register carried out after this run listed the trainee: the sync's own
+        write, not one made in Register's service (review86 F2). Its note is let go: it cannot be carried out again."""
+        assert plan.key is not None  # a record sent has a key (_execute)
+        sent = sent_digest(step.kind, step.body or {})
+        found = [
+            sent_at
+            for compared, sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
+            if compared == sent
+        ]
+        for sent_at in found:
+            self.ledger.drop_unanswered(step.kind, plan.key, trainee_id=plan.trainee_id, sent_at=sent_at)
+        return bool(found)
+
+    def _created_by_an_earlier_run(self, plan: RecordPlan, trainee: Mapping[str, Any]) -> bool:
+        """Whether the trainee of this create's 409 is an earlier run's create of the record, which that run never
+        had an answer to (its note still unanswered) and Register carried out after this run listed it: created since
+        that create was sent. Then it is the sync's create, not a trainee Register had (review86 F1); its note is let
+        go."""
+        if plan.key is None:
+            return False
+        found = [
+            sent_at
+            for _compared, sent_at in self.ledger.unanswered("create", plan.key, srs_id=plan.provider_trainee_id)
+            if _created_since(trainee, datetime.fromisoformat(sent_at) - CLOCK_SKEW)
+        ]
+        for sent_at in found:
+            self.ledger.drop_unanswered("create", plan.key, srs_id=plan.provider_trainee_id, sent_at=sent_at)
+        return bool(found)
 
     def _found_carried_out(self) -> None:
         """The look-up after the step's unanswered request found it carried out (`resolve`): Register cannot carry it
@@ -1811,6 +1843,8 @@ class SyncRun:
         if len(mine) == 1 and mine[0].get("trainee_id"):
             if mine[0].get("state") == "draft":  # §4: drafts are duplicates too; only POST submits one (§6)
                 return _Settled("conflict", 409, [_a_draft(mine[0]["trainee_id"])], action="conflict")
+            if self._created_by_an_earlier_run(plan, mine[0]):
+                return _Adopted(mine[0], _CONFLICT_AFTER_UNKNOWN_CREATE)
             return _Adopted(mine[0], "409")
         ids = ", ".join(str(t.get("trainee_id")) for t in exc.existing) or "none returned"
         return _Settled(

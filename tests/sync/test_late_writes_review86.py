@@ -1,0 +1,117 @@
+"""A write of a run that died before its answer, which Register carried out late: after the next run listed
+Register, just before that run sent the same write again (review86). Register answers the resend 409 (a create) or
+422 (a withdrawal or deferral already held), and the report must say the sync wrote it: it said a trainee Register
+had (`unchanged`, no report ever naming the create), or a withdrawal "made in Register's service".
+
+The run that dies is simulated as test_sync_chaos.py does: its client ends the process (a BaseException the sync
+cannot report) at its write, before the request reaches Register, with the ledger as a SIGKILL leaves it. The request
+reaches Register later all the same: just before the next run's request to the same route, as Register finishing a
+slow request would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulated import AS_OF, sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.emulator import start_emulator
+from register_batch.emulator.app import Request
+from register_batch.sync import sync_files
+from trainee_extracts import WITHDRAWN, trainee, write_extract
+
+TOKEN = "late-writes-provider-token-0001"
+
+
+class _Died(BaseException):
+    """The process ended there."""
+
+
+def _client_dying_at(url: str, method: str, suffix: str, held: list[tuple[str, bytes]]) -> RegisterClient:
+    """A client whose process dies as it sends its first `method` request to a path ending in `suffix`: the request
+    (path, body) is kept in `held`, for Register to carry out later."""
+
+    class Dying(RegisterClient):
+        def _once(self, method_, path, route, body, params, auth, expect=None):
+            if method_ == method and path.endswith(suffix) and not held:
+                held.append((path, json.dumps(body).encode()))
+                raise _Died()
+            return super()._once(method_, path, route, body, params, auth, expect)
+
+    return Dying(url, TOKEN, limiter=RateLimiter(100_000, 1), timeout=5.0)
+
+
+def _carried_out_late(emulator: Any, held: list[tuple[str, bytes]]) -> list[int]:
+    """Register carries the held request out just before the next request to its path: the statuses of the two."""
+    handle = emulator.app.handle
+    statuses: list[int] = []
+
+    def handled(request: Request, resolved: Any) -> Any:
+        if held and request.method == "POST" and request.path.endswith(held[0][0].rsplit("/api/v2026.1", 1)[-1]):
+            _path, body = held.pop()
+            late = Request(method="POST", path=request.path, headers=request.headers, body=body)
+            statuses.append(handle(late, resolved).status)
+            response = handle(request, resolved)
+            statuses.append(response.status)
+            return response
+        return handle(request, resolved)
+
+    emulator.app.handle = handled
+    return statuses
+
+
+def _sync(emulator: Any, tmp_path: Path, extract: Path, client: RegisterClient | None = None) -> Any:
+    options = sync_options(emulator, tmp_path, TOKEN, timeout=5.0, report_dir=tmp_path / "reports")
+    try:
+        return sync_files([str(extract)], options, client=client)
+    except _Died:
+        return None
+
+
+def test_a_create_carried_out_after_its_run_died_is_reported_as_created_by_the_next(tmp_path):
+    """review86 F1: the next run's resend met it as 409 and reported the record `unchanged`, as a trainee Register
+    had; no report ever named the create."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=5) as emulator:
+        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
+        five = write_extract(tmp_path / "five.csv", rows)
+        held: list[tuple[str, bytes]] = []
+        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+        assert held  # the create was going out when the run died
+        statuses = _carried_out_late(emulator, held)
+        result = _sync(emulator, tmp_path, five)
+        assert statuses == [201, 409]  # the late create, then this run's resend
+        assert result.exit_code == 0
+        [fifth] = [r for r in result.results if r.plan.hesa_id == rows[4]["hesa_id"]]
+        assert (fifth.plan.action, fifth.outcome, fifth.created) == ("create", "done", True)
+        assert "1 created" in result.summary_line()
+        assert emulator.snapshot()["trainees"] == 5  # each once
+
+
+@pytest.mark.parametrize("kind,path", [("withdraw", "/withdraw"), ("defer", "/defer")])
+def test_a_withdrawal_or_deferral_carried_out_after_its_run_died_is_not_said_made_in_registers_service(
+    tmp_path, kind, path
+):
+    """review86 F2: the next run's resend got 422 (held already), and its report said the withdrawal was made in
+    Register's service after the run listed the trainee (sync_found_done): the sync's own run had sent it."""
+    rows = [trainee(n) for n in range(1, 4)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=6) as emulator:
+        assert _sync(emulator, tmp_path, write_extract(tmp_path / "first.csv", rows)).exit_code == 0
+        changed = {"withdraw": WITHDRAWN, "defer": {"defer_date": "2026-02-01", "defer_reason": "health"}}[kind]
+        left = write_extract(tmp_path / "left.csv", [{**rows[0], **changed}, *rows[1:]])
+        held: list[tuple[str, bytes]] = []
+        assert _sync(emulator, tmp_path, left, _client_dying_at(emulator.url, "POST", path, held)) is None
+        assert held
+        statuses = _carried_out_late(emulator, held)
+        result = _sync(emulator, tmp_path, left)
+        assert statuses == [200, 422]
+        assert result.exit_code == 0
+        [first] = [r for r in result.results if r.plan.hesa_id == rows[0]["hesa_id"]]
+        assert (first.plan.action, first.outcome) == (kind, "done")
+        assert [code for code, _message in first.warnings()] == []  # no sync_found_done
+        again = _sync(emulator, tmp_path, left)
+        assert {r.plan.action for r in again.results} == {"unchanged"}
