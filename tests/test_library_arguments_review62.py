@@ -165,3 +165,28 @@ def test_export_trainees_with_an_output_that_is_not_a_path_is_refused_before_any
         with pytest.raises(ConfigError, match=r"^output must be a path \(a str or pathlib\.Path\)"):
             export_trainees(client, to="jsonl", output=output)  # type: ignore[arg-type]
         assert client.stats.total == 0
+
+
+def test_no_inputs_at_all_is_refused_as_the_command_line_refuses_it(tmp_path):
+    """review88 F1: a job's glob that matched nothing (tonight's extract not there yet) was a success with 0 records,
+    and convert_files replaced yesterday's upload file with a header-only one, which Register's upload refuses. The
+    command line's INPUT... is required (exit 2); so are the library's inputs."""
+    sample = Path(__file__).resolve().parents[1] / "samples" / "extract.xml"
+    upload = tmp_path / "upload.csv"
+    convert_files([sample], to="register-csv", output=upload, as_of=date(2026, 11, 28))
+    before = upload.read_bytes()
+    empty = sorted((tmp_path / "incoming").glob("*.xml"))
+    for call in (
+        lambda: convert_files(empty, to="register-csv", output=upload, as_of=date(2026, 11, 28)),
+        lambda: validate_files(empty, report_dir=tmp_path / "r"),
+        lambda: sync_files(
+            empty,
+            SyncOptions(
+                target="http://127.0.0.1:9", token=TOKEN, state_dir=tmp_path / "state", report_dir=tmp_path / "r"
+            ),
+        ),
+    ):
+        with pytest.raises(ConfigError, match=r"^inputs is empty: give at least one extract"):
+            call()
+    assert upload.read_bytes() == before  # yesterday's file kept
+    assert not (tmp_path / "r").exists() and not (tmp_path / "state").exists()
