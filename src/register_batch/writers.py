@@ -184,8 +184,10 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
 
 def _converted(value: Any) -> bool:
     """A value outside Register's protected columns that a spreadsheet would turn into a number or date (an SRS id
-    `00123` saved as 123, `1/2/26` as a day; found by review40): the apostrophe Register strips keeps it as it is."""
-    return isinstance(value, str) and value[:1].isdigit() and spreadsheet_would_change(value)
+    `00123` saved as 123, `1/2/26` as a day; found by review40), or one starting with a letter or bracket that it would
+    (`SEP-2026`, `Sep-26` as a day, `(1234)` as -1234: review88 F4): the apostrophe Register strips keeps it as it
+    is."""
+    return isinstance(value, str) and spreadsheet_would_change(value)
 
 
 def control_notes(template: tuple[str, ...], row: list[str]) -> list[str]:
