@@ -65,3 +65,19 @@ def test_the_batch_issues_of_a_closed_checker_are_refused():
     with pytest.raises(BatchIssuesUnavailable, match="closed Checker") as refused:
         checker.batch_issues()
     assert isinstance(refused.value, ConfigError) and refused.value.exit_code == 2
+
+
+def test_a_walk_of_a_closed_checkers_records_is_refused_in_words():
+    """review88 F2: records() or rows() of a Checker used after its `with` block (or closed during a walk) failed with
+    a bare ValueError (write to closed file) from its freed duplicate finder."""
+    with Checker(as_of=AS_OF) as checker:
+        pass
+    for walk in (lambda: list(checker.records([DEFECTS])), lambda: list(checker.rows([{"hesa_id": "1"}]))):
+        with pytest.raises(BatchIssuesUnavailable, match=r"records of a closed Checker .*use a new Checker"):
+            walk()
+    with Checker(as_of=AS_OF) as other:
+        walking = other.records([DEFECTS])
+        next(walking)
+        other.close()
+        with pytest.raises(BatchIssuesUnavailable, match="closed Checker"):
+            next(walking)

@@ -550,6 +550,8 @@ class Checker:
         """Count a checked record into the checks across records (each record once, in batch order)."""
         if self._batch_read:
             raise _read_already()
+        if self._closed:
+            raise _walked_closed()
         self.duplicates.add(record)
         self.providers.add(ProviderCheck.key(record))
 
@@ -557,6 +559,8 @@ class Checker:
         """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
         if self._batch_read:
             raise _read_already()
+        if self._closed:
+            raise _walked_closed()
         self.duplicates.add_entry(entry)
         self.providers.add(provider)
 
@@ -647,6 +651,14 @@ class Checker:
                 "batch_issues() asked for before records() was walked to its end: the findings across records "
                 "need every record; walk on to the end (or close the walk, for the records read so far) first"
             )
+
+
+def _walked_closed() -> BatchIssuesUnavailable:
+    """A walk of a closed Checker's records (review88 F2: a bare ValueError from its freed duplicate finder)."""
+    return BatchIssuesUnavailable(
+        "records of a closed Checker (its close() was called, or its `with` block has ended): what it finds across "
+        "records was freed with it; use a new Checker for each batch"
+    )
 
 
 def _read_already() -> BatchIssuesUnavailable:
