@@ -958,15 +958,31 @@ class _Untrimmed:
         )
 
 
-class _BareNulls:
-    """Cells of a Register CSV that are a bare NULL, which register-batch reads as no value (as SRS exports mean it,
-    hesa-formats.md §1.4) but Register's upload takes as written: only a blank cell is nil there (§3.3
-    `transform_values!(&:presence)`, §5 item 31), so NULL is an unknown code, failing the row and with it the whole
-    file, or the text NULL in a name (review83 F1). How many, and the first (its line and column)."""
+class _CellTally:
+    """Cells of a Register CSV its upload would take otherwise than register-batch does, for one file warning (`code`):
+    how many, and where the first is (its line and column; not its value)."""
+
+    code = ""
 
     def __init__(self) -> None:
         self.count = 0
         self.first: tuple[int, str] | None = None
+
+    def issue(self, name: str) -> Issue:
+        line, column = self.first or (0, "")
+        return _file_warning(name, self.code, self.message(line, column, self.count > 1))
+
+    def message(self, line: int, column: str, many: bool) -> str:
+        raise NotImplementedError
+
+
+class _BareNulls(_CellTally):
+    """Cells of a Register CSV that are a bare NULL, which register-batch reads as no value (as SRS exports mean it,
+    hesa-formats.md §1.4) but Register's upload takes as written: only a blank cell is nil there (§3.3
+    `transform_values!(&:presence)`, §5 item 31), so NULL is an unknown code, failing the row and with it the whole
+    file, or the text NULL in a name (review83 F1)."""
+
+    code = "null_values"
 
     def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
         for index, column in places:
@@ -975,15 +991,11 @@ class _BareNulls:
                 if self.first is None:
                     self.first = (line, column)
 
-    def issue(self, name: str) -> Issue:
-        line, column = self.first or (0, "")
-        many = self.count > 1
-        return _file_warning(
-            name,
-            "null_values",
+    def message(self, line: int, column: str, many: bool) -> str:
+        return (
             f"{self.count} {'cells are' if many else 'cell is'} NULL (first: line {line}, {column}): register-batch "
             "reads NULL as no value, but Register's CSV upload takes it as written, as an unknown code (failing the "
-            "row, and with it the whole file) or the text NULL in a name",
+            "row, and with it the whole file) or the text NULL in a name"
         )
 
 
@@ -1026,13 +1038,10 @@ def _next_comma(text: str, at: int) -> int:
     return len(text) if comma < 0 else comma
 
 
-class _StrayQuotes:
-    """Cells of a Register CSV with a double quote Register's CSV upload refuses (review53 F4): how many, and where the
-    first is (its line and column; not its value)."""
+class _StrayQuotes(_CellTally):
+    """Cells of a Register CSV with a double quote Register's CSV upload refuses (review53 F4)."""
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.first: tuple[int, str] | None = None
+    code = "stray_quote"
 
     def note_row(self, text: str, header: _CsvHeader, line: int) -> None:
         """Count the cells of a row (`text`, as read) with such a quote."""
@@ -1043,16 +1052,12 @@ class _StrayQuotes:
             column = header.columns[index] if index < len(header.columns) else None
             self.first = (line, column or f"column {index + 1}")
 
-    def issue(self, name: str) -> Issue:
-        line, column = self.first or (0, "")
-        many = self.count > 1
-        return _file_warning(
-            name,
-            "stray_quote",
+    def message(self, line: int, column: str, many: bool) -> str:
+        return (
             f"{self.count} {'cells have' if many else 'cell has'} a double quote (\") where Register's CSV upload "
             f"allows none (first: line {line}, {column}): register-batch reads {'each' if many else 'it'} as part "
             'of the value, but Register refuses the whole file ("The selected file must be a CSV"); remove the '
-            'quote, or put the whole cell in double quotes with each quote in it doubled ("")',
+            'quote, or put the whole cell in double quotes with each quote in it doubled ("")'
         )
 
 
