@@ -230,6 +230,14 @@ def convert_files(
     output = checked_folder("output", output)
     check_output_ending(output, to)
     inputs = input_paths(inputs)
+    if not inputs:
+        # A job's pattern that matched no file (tonight's extract not there yet) replaced yesterday's output with an
+        # empty one, a header-only CSV Register's upload refuses, and said it succeeded (review88 F1). A validate or a
+        # sync of no inputs has nothing to do and says so; an output made of none is no output.
+        raise ConfigError.naming(
+            "{inputs} is empty: give at least one extract (a pattern that matched no file, or an extract that has "
+            "not arrived yet?); the output is left as it was"
+        )
     check_format(fmt)
     reports = checked_folder("report_dir", report_dir) if report_dir is not None else None
     skip_invalid, progress = checked_flag("skip_invalid", skip_invalid), checked_progress(progress)

@@ -457,13 +457,6 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
     """The inputs as a list of path strings; `ConfigError` for one path given bare (it would be read letter by
     letter, as the paths "e", "x", ...)."""
     given = path_list(paths, "inputs")
-    if not given:
-        # The command line's INPUT... is required; a job's glob that matched nothing (tonight's extract not there yet)
-        # reported success, and convert replaced yesterday's output with an empty one (review88 F1).
-        raise ConfigError.naming(
-            "{inputs} is empty: give at least one extract (a pattern that matched no file, or an extract that has "
-            "not arrived yet?)"
-        )
     if "-" in given:
         # Not a file named `-` read in its place (a leftover beside the job): `./-` names one.
         raise UnusableInput("-", STANDARD_INPUT)
