@@ -20,7 +20,7 @@ import pytest
 from emulated import AS_OF, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
-from register_batch.emulator.app import Request
+from register_batch.emulator.app import Request, token_digest
 from register_batch.sync import sync_files
 from trainee_extracts import WITHDRAWN, trainee, write_extract
 
@@ -115,3 +115,56 @@ def test_a_withdrawal_or_deferral_carried_out_after_its_run_died_is_not_said_mad
         assert [code for code, _message in first.warnings()] == []  # no sync_found_done
         again = _sync(emulator, tmp_path, left)
         assert {r.plan.action for r in again.results} == {"unchanged"}
+
+
+def test_the_earlier_creates_note_is_kept_so_a_later_update_that_would_unguard_it_waits(tmp_path):
+    """review89 F1: the 409 let go of the record's unanswered create notes, also of one still out; the next run then
+    sent at once an update changing what Register's duplicate check compares (a surname), and the create still out
+    made the trainee a second time. Only the report is told now: the update waits out the note."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7) as emulator:
+        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
+        five = write_extract(tmp_path / "five.csv", rows)
+        held: list[tuple[str, bytes]] = []
+        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+        statuses = _carried_out_late(emulator, held)
+        assert _sync(emulator, tmp_path, five).exit_code == 0 and statuses == [201, 409]
+        renamed = write_extract(tmp_path / "renamed.csv", [*rows[:4], {**rows[4], "last_name": "Webster-Jones"}])
+        later = _sync(emulator, tmp_path, renamed)
+        [fifth] = [r for r in later.results if r.plan.hesa_id == rows[4]["hesa_id"]]
+        assert fifth.outcome != "done" and "Register may still carry it out" in " ".join(fifth.errors)
+        assert emulator.snapshot()["trainees"] == 5
+
+
+def test_a_trainee_added_in_registers_service_meanwhile_is_not_claimed_as_the_syncs_create(tmp_path):
+    """review89 F2: a killed run's create never reached Register; a colleague added the person in Register's service
+    (no HUSID, no SRS id) before the next run's create, whose 409 named that trainee. It was reported as the sync's
+    create ("1 created"), as created after the earlier create was sent. A create the sync sent carries the record's
+    HUSID and SRS id: one without them is a trainee Register had."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=8) as emulator:
+        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
+        five = write_extract(tmp_path / "five.csv", rows)
+        held: list[tuple[str, bytes]] = []
+        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+        handle, store = emulator.app.handle, emulator.app.store
+
+        def by_hand(request: Request, resolved: Any) -> Any:
+            if held and request.method == "POST" and request.path.endswith("/trainees"):
+                _path, body = held.pop()  # never carried out; the person added by hand in its place
+                made = handle(Request(method="POST", path=request.path, headers=request.headers, body=body), resolved)
+                assert made.status == 201
+                with store.transaction():
+                    provider = store.provider_by_token_hash(token_digest(TOKEN))
+                    trainee_row = store.trainee(provider["id"], json.loads(made.body)["data"]["trainee_id"])
+                    trainee_row["fields"] = {
+                        k: v for k, v in trainee_row["fields"].items() if k not in ("hesa_id", "provider_trainee_id")
+                    }
+                    store.save_trainee(trainee_row)
+            return handle(request, resolved)
+
+        emulator.app.handle = by_hand
+        result = _sync(emulator, tmp_path, five)
+        [fifth] = [r for r in result.results if r.plan.hesa_id == rows[4]["hesa_id"]]
+        assert not fifth.created and fifth.plan.action != "create", (fifth.plan.action, fifth.outcome)
+        assert "created" not in result.summary_line()

@@ -896,18 +896,6 @@ class Ledger:
         )
         return [(compared, str(sent_at)) for compared, sent_at in rows]
 
-    def drop_unanswered(
-        self, kind: str, key: str, *, srs_id: str | None = None, trainee_id: str | None = None, sent_at: str
-    ) -> None:
-        """An earlier run's `kind` request of the record, found as `unanswered` does and sent at `sent_at`, is known
-        carried out now (a later run's resend met it done, review86): it can no longer be carried out later."""
-        with self._one_commit():
-            self._execute(
-                "DELETE FROM writes_unanswered WHERE kind = ? AND sent_at = ? AND (key = ? "
-                "OR (srs_id IS NOT NULL AND srs_id = ?) OR (trainee_id IS NOT NULL AND trainee_id = ?))",
-                (kind, sent_at, key, srs_id, trainee_id),
-            )
-
     def replacing_degree(self, trainee_id: str, degree_id: str, replacement: str) -> None:
         """Note, before its replacement (digest `replacement`) is sent, that the trainee's degree `degree_id` is to be
         deleted after it (`degrees_replaced`)."""

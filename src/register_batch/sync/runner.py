@@ -1735,33 +1735,31 @@ class SyncRun:
     def _sent_by_an_earlier_run(self, plan: RecordPlan, step: Step) -> bool:
         """Whether an earlier run sent this very withdrawal or deferral (its note, `sent_digest`, still unanswered:
         that run ended before the answer) which Register carried out after this run listed the trainee: the sync's own
-        write, not one made in Register's service (review86 F2). Its note is let go: it cannot be carried out again."""
+        write, not one made in Register's service (review86 F2). Only the report is told: the note stays until its
+        wait is over, as another such request may still be out (review89 F1)."""
         assert plan.key is not None  # a record sent has a key (_execute)
         sent = sent_digest(step.kind, step.body or {})
-        found = [
-            sent_at
-            for compared, sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
-            if compared == sent
-        ]
-        for sent_at in found:
-            self.ledger.drop_unanswered(step.kind, plan.key, trainee_id=plan.trainee_id, sent_at=sent_at)
-        return bool(found)
+        return any(
+            compared == sent
+            for compared, _sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
+        )
 
     def _created_by_an_earlier_run(self, plan: RecordPlan, trainee: Mapping[str, Any]) -> bool:
         """Whether the trainee of this create's 409 is an earlier run's create of the record, which that run never
-        had an answer to (its note still unanswered) and Register carried out after this run listed it: created since
-        that create was sent. Then it is the sync's create, not a trainee Register had (review86 F1); its note is let
-        go."""
-        if plan.key is None:
+        had an answer to (its note still unanswered) and Register carried out after this run listed it: a trainee with
+        the record's HUSID and SRS id, as that create sent them (a trainee added in Register's service has neither:
+        review89 F2), created since that create was sent. Then it is the sync's create, not a trainee Register had
+        (review86 F1). Only the report is told: the notes stay until their wait is over, as another create of the
+        record may still be out, and a later update must wait for it (review89 F1)."""
+        if plan.key is None or not plan.hesa_id or not plan.provider_trainee_id:
             return False
-        found = [
-            sent_at
+        if trainee.get("hesa_id") != plan.hesa_id or trainee.get("provider_trainee_id") != plan.provider_trainee_id:
+            return False
+        return any(
+            _created_since(trainee, moment - CLOCK_SKEW)
             for _compared, sent_at in self.ledger.unanswered("create", plan.key, srs_id=plan.provider_trainee_id)
-            if _created_since(trainee, datetime.fromisoformat(sent_at) - CLOCK_SKEW)
-        ]
-        for sent_at in found:
-            self.ledger.drop_unanswered("create", plan.key, srs_id=plan.provider_trainee_id, sent_at=sent_at)
-        return bool(found)
+            if (moment := _when(sent_at)) is not None
+        )
 
     def _found_carried_out(self) -> None:
         """The look-up after the step's unanswered request found it carried out (`resolve`): Register cannot carry it
@@ -2035,6 +2033,15 @@ def _item_id(step: Step) -> str:
     """The degree or placement an update_degree, delete_degree or delete_placement step is for (plan names it)."""
     assert step.item_id is not None, f"a {step.kind} step without the id of its degree or placement"
     return step.item_id
+
+
+def _when(stamp: str) -> datetime | None:
+    """A ledger note's time (`_now`'s ISO 8601), None if it cannot be read (a ledger written otherwise)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _created_since(trainee: Mapping[str, Any], moment: datetime) -> bool:
