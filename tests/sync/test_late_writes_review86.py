@@ -72,16 +72,23 @@ def _sync(emulator: Any, tmp_path: Path, extract: Path, client: RegisterClient |
         return None
 
 
+def _died_creating_the_fifth(emulator: Any, tmp_path: Path, rows: list[dict[str, Any]]) -> tuple[Path, list]:
+    """The first four trainees synced; then a run of all five that dies as its create of the fifth goes out: the
+    extract, and that create (path, body) held."""
+    assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
+    five = write_extract(tmp_path / "five.csv", rows)
+    held: list[tuple[str, bytes]] = []
+    assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+    assert held  # the create was going out when the run died
+    return five, held
+
+
 def test_a_create_carried_out_after_its_run_died_is_reported_as_created_by_the_next(tmp_path):
     """review86 F1: the next run's resend met it as 409 and reported the record `unchanged`, as a trainee Register
     had; no report ever named the create."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=5) as emulator:
-        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
-        five = write_extract(tmp_path / "five.csv", rows)
-        held: list[tuple[str, bytes]] = []
-        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
-        assert held  # the create was going out when the run died
+        five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
         statuses = _carried_out_late(emulator, held)
         result = _sync(emulator, tmp_path, five)
         assert statuses == [201, 409]  # the late create, then this run's resend
@@ -123,10 +130,7 @@ def test_the_earlier_creates_note_is_kept_so_a_later_update_that_would_unguard_i
     made the trainee a second time. Only the report is told now: the update waits out the note."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=7) as emulator:
-        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
-        five = write_extract(tmp_path / "five.csv", rows)
-        held: list[tuple[str, bytes]] = []
-        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+        five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
         statuses = _carried_out_late(emulator, held)
         assert _sync(emulator, tmp_path, five).exit_code == 0 and statuses == [201, 409]
         renamed = write_extract(tmp_path / "renamed.csv", [*rows[:4], {**rows[4], "last_name": "Webster-Jones"}])
@@ -143,10 +147,7 @@ def test_a_trainee_added_in_registers_service_meanwhile_is_not_claimed_as_the_sy
     HUSID and SRS id: one without them is a trainee Register had."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=8) as emulator:
-        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
-        five = write_extract(tmp_path / "five.csv", rows)
-        held: list[tuple[str, bytes]] = []
-        assert _sync(emulator, tmp_path, five, _client_dying_at(emulator.url, "POST", "/trainees", held)) is None
+        five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
         handle, store = emulator.app.handle, emulator.app.store
 
         def by_hand(request: Request, resolved: Any) -> Any:
