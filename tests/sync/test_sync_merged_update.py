@@ -162,7 +162,7 @@ def test_the_validator_cache_is_safe_for_syncs_in_several_threads(monkeypatch: A
     from register_batch.sync import merged
 
     monkeypatch.setattr(merged, "Validator", lambda *args, **kwargs: object())
-    monkeypatch.setattr(merged, "_RULES", {})
+    merged._registers_rules.cache_clear()
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     errors: list[BaseException] = []
@@ -185,4 +185,5 @@ def test_the_validator_cache_is_safe_for_syncs_in_several_threads(monkeypatch: A
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
-    assert len(merged._RULES) <= 4
+    assert merged._registers_rules.cache_info().currsize <= 4
+    merged._registers_rules.cache_clear()  # not the stand-in validators for the tests after

@@ -15,7 +15,7 @@ holds that the update would be judged with.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -29,21 +29,11 @@ NESTED = ("degrees_attributes", "placements_attributes")
 INITIATIVES = ("training_initiative", "additional_training_initiative")  # sent back as held (compare.update_body)
 
 
-_RULES: dict[tuple[date, int], tuple[ReferenceData, Validator]] = {}
-_RULES_LOCK = threading.Lock()  # syncs may run in worker threads of one process (review80 F3)
-
-
+@functools.lru_cache(maxsize=4)  # thread-safe (review80 F3); keyed by the lists object itself, which it keeps alive
 def _registers_rules(as_of: date, reference: ReferenceData) -> Validator:
     """The rules Register runs, with the run's code lists (a run has one `as_of` and one set of lists: one validator a
     run; the few last kept)."""
-    key = (as_of, id(reference))
-    with _RULES_LOCK:
-        found = _RULES.get(key)
-        if found is None or found[0] is not reference:
-            while len(_RULES) >= 4:
-                _RULES.pop(next(iter(_RULES)))
-            found = _RULES[key] = (reference, Validator(reference, as_of, api_only=True))
-        return found[1]
+    return Validator(reference, as_of, api_only=True)
 
 
 def merged_trainee(

@@ -97,12 +97,19 @@ _Answer = TypeVar("_Answer")
 UNANSWERED_CREATE_WAIT = timedelta(minutes=10)
 
 
+def _ledger_time(stamp: str) -> datetime | None:
+    """A ledger note's time (`Ledger._now`'s ISO 8601) in UTC; None if unreadable (a ledger written otherwise)."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def _create_wait_over(sent: str | None) -> datetime | None:
     """When the wait after a create sent at `sent` (the ledger's time; now when None) is over: on a whole minute, as
     the record's line gives it ("after 08:02 UTC"), so that a run at that minute is not held again."""
-    try:
-        at = datetime.now(UTC) if sent is None else datetime.fromisoformat(sent).astimezone(UTC)
-    except ValueError:
+    at = datetime.now(UTC) if sent is None else _ledger_time(sent)
+    if at is None:
         return None
     over = at + UNANSWERED_CREATE_WAIT
     return over.replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -1758,7 +1765,7 @@ class SyncRun:
         return any(
             _created_since(trainee, moment - CLOCK_SKEW)
             for _compared, sent_at in self.ledger.unanswered("create", plan.key, srs_id=plan.provider_trainee_id)
-            if (moment := _when(sent_at)) is not None
+            if (moment := _ledger_time(sent_at)) is not None
         )
 
     def _found_carried_out(self) -> None:
@@ -2033,15 +2040,6 @@ def _item_id(step: Step) -> str:
     """The degree or placement an update_degree, delete_degree or delete_placement step is for (plan names it)."""
     assert step.item_id is not None, f"a {step.kind} step without the id of its degree or placement"
     return step.item_id
-
-
-def _when(stamp: str) -> datetime | None:
-    """A ledger note's time (`_now`'s ISO 8601), None if it cannot be read (a ledger written otherwise)."""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _created_since(trainee: Mapping[str, Any], moment: datetime) -> bool:

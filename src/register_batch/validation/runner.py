@@ -548,19 +548,20 @@ class Checker:
 
     def tally(self, record: TraineeRecord) -> None:
         """Count a checked record into the checks across records (each record once, in batch order)."""
-        if self._batch_read:
-            raise _read_already()
-        if self._closed:
-            raise _walked_closed()
+        self._still_counting()
         self.duplicates.add(record)
         self.providers.add(ProviderCheck.key(record))
 
-    def tally_result(self, entry: Entry, provider: str | None) -> None:
-        """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
+    def _still_counting(self) -> None:
+        """Refuse a record counted once the findings across records are read, or the checker closed (review88 F2)."""
         if self._batch_read:
             raise _read_already()
         if self._closed:
             raise _walked_closed()
+
+    def tally_result(self, entry: Entry, provider: str | None) -> None:
+        """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
+        self._still_counting()
         self.duplicates.add_entry(entry)
         self.providers.add(provider)
 
