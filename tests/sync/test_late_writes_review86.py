@@ -31,15 +31,18 @@ class _Died(BaseException):
     """The process ended there."""
 
 
-def _client_dying_at(url: str, method: str, suffix: str, held: list[tuple[str, bytes]]) -> RegisterClient:
-    """A client whose process dies as it sends its first `method` request to a path ending in `suffix`: the request
+def _client_dying_at(url: str, method: str, suffix: str, held: list[tuple[str, bytes]], nth: int = 1) -> RegisterClient:
+    """A client whose process dies as it sends its `nth` `method` request to a path ending in `suffix`: the request
     (path, body) is kept in `held`, for Register to carry out later."""
+    seen = []
 
     class Dying(RegisterClient):
         def _once(self, method_, path, route, body, params, auth, expect=None):
             if method_ == method and path.endswith(suffix) and not held:
-                held.append((path, json.dumps(body).encode()))
-                raise _Died()
+                seen.append(path)
+                if len(seen) == nth:
+                    held.append((path, json.dumps(body).encode()))
+                    raise _Died()
             return super()._once(method_, path, route, body, params, auth, expect)
 
     return Dying(url, TOKEN, limiter=RateLimiter(100_000, 1), timeout=5.0)
@@ -169,3 +172,57 @@ def test_a_trainee_added_in_registers_service_meanwhile_is_not_claimed_as_the_sy
         [fifth] = [r for r in result.results if r.plan.hesa_id == rows[4]["hesa_id"]]
         assert not fifth.created and fifth.plan.action != "create", (fifth.plan.action, fifth.outcome)
         assert "created" not in result.summary_line()
+
+
+def test_a_create_carried_out_late_is_the_syncs_also_when_the_records_husid_was_corrected_in_between(tmp_path):
+    """review89 F3 (review86 F1's variant): the SRS corrected the record's HUSID after the run that died. The late
+    create holds the old one, so the resend's 409 named a trainee whose HUSID is not the record's: reported as a
+    `conflict` (exit 1), advising to change the SRS's HUSID back. It is the sync's create: the HUSID is then corrected
+    in Register by the record's update."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=9) as emulator:
+        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
+        corrected_husid = rows[4]["hesa_id"][:-3] + "999"
+        corrected = write_extract(tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "hesa_id": corrected_husid}])
+        statuses = _carried_out_late(emulator, held)
+        result = _sync(emulator, tmp_path, corrected)
+        assert statuses == [201, 409]
+        assert result.exit_code == 0, result.summary_line()
+        [fifth] = [r for r in result.results if r.plan.source.record == 5]
+        assert (fifth.plan.action, fifth.outcome, fifth.created) == ("create", "done", True)
+        assert "1 created" in result.summary_line() and "never answered" not in result.summary_line()
+        held_now = RegisterClient(emulator.url, TOKEN).get_trainee(fifth.plan.trainee_id)
+        assert held_now["hesa_id"] == corrected_husid
+        assert emulator.snapshot()["trainees"] == 5
+        again = _sync(emulator, tmp_path, corrected)
+        assert {r.plan.action for r in again.results} == {"unchanged"}
+        assert "never answered" not in again.summary_line(), again.summary_line()
+
+
+def test_a_create_of_a_run_that_died_before_its_report_is_named_after_the_records_husid_was_corrected(
+    tmp_path, open_ledger
+):
+    """review86 F3: a run created the fifth trainee (201) and died before its report; the SRS then corrected that
+    record's HUSID. The next run matched the trainee by SRS id and sent the new HUSID, but looked the create up only by
+    the record's new HUSID: no report ever said the sync created it (a create of the same run whose record kept its
+    HUSID was named), and the ledger kept it unreported for good."""
+    rows = [trainee(n) for n in range(1, 7)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=10) as emulator:
+        assert _sync(emulator, tmp_path, write_extract(tmp_path / "four.csv", rows[:4])).exit_code == 0
+        six = write_extract(tmp_path / "six.csv", rows)
+        held: list[tuple[str, bytes]] = []  # the sixth's create, never carried out
+        dying = _client_dying_at(emulator.url, "POST", "/trainees", held, nth=2)
+        assert _sync(emulator, tmp_path, six, dying) is None and held
+        assert emulator.snapshot()["trainees"] == 5  # the fifth was created before the run died
+        corrected = [*rows[:4], {**rows[4], "hesa_id": rows[4]["hesa_id"][:-3] + "999"}, rows[5]]
+        extract = write_extract(tmp_path / "corrected.csv", corrected)
+        result = _sync(emulator, tmp_path, extract)
+        assert result.exit_code == 0, result.summary_line()
+        [fifth] = [r for r in result.results if r.plan.source.record == 5]
+        assert fifth.plan.action == "update"
+        named = dict(fifth.warnings()).get("sync_written_earlier") or ""
+        assert "(create)" in named and "ended before its report" in named, fifth.warnings()
+        again = _sync(emulator, tmp_path, extract)
+        assert {r.plan.action for r in again.results} == {"unchanged"}
+        assert not any(r.warnings() for r in again.results)  # said once
+        assert open_ledger(tmp_path / "state", emulator.url).creates_unreported() == {}

@@ -896,6 +896,25 @@ class Ledger:
         )
         return [(compared, str(sent_at)) for compared, sent_at in rows]
 
+    def creates_unreported_by_trainee(self) -> dict[str, tuple[str, int]]:
+        """trainee_id -> (ledger key, run) of each create in `creates_unreported` whose entry links its trainee: a
+        record whose HUSID was corrected since has another key, and is found by the trainee it matched."""
+        rows = self._execute(
+            "SELECT r.trainee_id, c.key, c.run_id FROM creates_unreported c JOIN records r ON r.key = c.key "
+            "WHERE r.trainee_id IS NOT NULL AND r.trainee_id != ''"
+        )
+        return {str(trainee_id): (str(key), int(run_id)) for trainee_id, key, run_id in rows}
+
+    def unanswered_creates(self, key: str, srs_id: str | None) -> list[tuple[str, str | None, str]]:
+        """The record's creates Register never answered, found by its key or its SRS id, with the key and SRS id each
+        was sent under (a HUSID corrected since changes the key): (key, srs_id, when it was sent)."""
+        rows = self._execute(
+            "SELECT key, srs_id, sent_at FROM writes_unanswered WHERE kind = 'create' AND (key = ? "
+            "OR (srs_id IS NOT NULL AND srs_id = ?)) ORDER BY id",
+            (key, srs_id),
+        )
+        return [(str(k), None if s is None else str(s), str(sent_at)) for k, s, sent_at in rows]
+
     def replacing_degree(self, trainee_id: str, degree_id: str, replacement: str) -> None:
         """Note, before its replacement (digest `replacement`) is sent, that the trainee's degree `degree_id` is to be
         deleted after it (`degrees_replaced`)."""

@@ -106,6 +106,8 @@ class RecordPlan:
     state_note: str | None = None  # Register's state is one the record does not show, and the API cannot undo
     held_note: str | None = None  # Register's withdrawal or deferral is not the record's, and the API cannot change it
     earlier: str | None = None  # written by a run that ended before its report: this report is the first to say so
+    # The ledger key (the HUSID corrected since) of the earlier run's create `earlier` names, when not the record's
+    created_under: str | None = None
     twins_note: str | None = None  # Register holds another trainee that is this record's too (sync_duplicate_held)
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
     waits: str | None = None  # a dry run's: a real run now would hold the record back (sync_would_wait)

@@ -988,6 +988,10 @@ class SyncRun:
         self._ended_with: int | None = None
         # The step found held after Register refused it, and not from this run's request (RecordResult.passed).
         self._passed = False
+        # Earlier runs' unanswered creates this run found carried out for a record whose HUSID was corrected since
+        # (`_adopt`): their ledger key -> the trainee. The record's result names the create; the report does not name
+        # it again as a write for a record not in the extract.
+        self.created_under: dict[str, str] = {}
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -1751,22 +1755,22 @@ class SyncRun:
             for compared, _sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
         )
 
-    def _created_by_an_earlier_run(self, plan: RecordPlan, trainee: Mapping[str, Any]) -> bool:
-        """Whether the trainee of this create's 409 is an earlier run's create of the record, which that run never
-        had an answer to (its note still unanswered) and Register carried out after this run listed it: a trainee with
-        the record's HUSID and SRS id, as that create sent them (a trainee added in Register's service has neither:
-        review89 F2), created since that create was sent. Then it is the sync's create, not a trainee Register had
-        (review86 F1). Only the report is told: the notes stay until their wait is over, as another create of the
-        record may still be out, and a later update must wait for it (review89 F1)."""
-        if plan.key is None or not plan.hesa_id or not plan.provider_trainee_id:
-            return False
-        if trainee.get("hesa_id") != plan.hesa_id or trainee.get("provider_trainee_id") != plan.provider_trainee_id:
-            return False
-        return any(
-            _created_since(trainee, moment - CLOCK_SKEW)
-            for _compared, sent_at in self.ledger.unanswered("create", plan.key, srs_id=plan.provider_trainee_id)
-            if (moment := _ledger_time(sent_at)) is not None
-        )
+    def _created_by_an_earlier_run(self, plan: RecordPlan, trainee: Mapping[str, Any]) -> str | None:
+        """The ledger key of an earlier run's create of the record that made the trainee of this create's 409: a
+        create that run never had an answer to (its note still unanswered), which Register carried out after this run
+        listed it. The trainee has the HUSID and SRS id that create sent (a trainee added in Register's service has
+        neither: review89 F2; the HUSID may have been corrected in the SRS since, and the key with it: review89 F3) and
+        was created since it was sent. Then it is the sync's create, not a trainee Register had (review86 F1). Only
+        the report is told: the notes stay until their wait is over, as another create of the record may still be
+        out, and a later update must wait for it (review89 F1)."""
+        srs_id, made = plan.provider_trainee_id, key_of(trainee.get("hesa_id"))
+        if plan.key is None or not srs_id or made is None or trainee.get("provider_trainee_id") != srs_id:
+            return None
+        for key, sent_srs_id, sent_at in self.ledger.unanswered_creates(plan.key, srs_id):
+            moment = _ledger_time(sent_at)
+            if key == made and sent_srs_id == srs_id and moment and _created_since(trainee, moment - CLOCK_SKEW):
+                return key
+        return None
 
     def _found_carried_out(self) -> None:
         """The look-up after the step's unanswered request found it carried out (`resolve`): Register cannot carry it
@@ -1844,12 +1848,23 @@ class SyncRun:
     def _adopt(self, plan: RecordPlan, exc: Conflict) -> Exception:
         """A 409 on create: Register holds this trainee already; adopt it when it is unambiguously ours."""
         hesa_id = plan.hesa_id
+        earlier = [
+            (trainee, key)
+            for trainee in exc.existing
+            if trainee.get("trainee_id") and (key := self._created_by_an_earlier_run(plan, trainee))
+        ]
+        if len(earlier) == 1:
+            # The sync's own create, carried out late; under the HUSID the record had then, if corrected since (its
+            # update now sends the new one): that note's entry is this record's, not one for a record gone.
+            trainee, key = earlier[0]
+            if key != plan.key:
+                self.created_under[key] = trainee["trainee_id"]
+                self.ledger.record(key, "done", operation="create", trainee_id=trainee["trainee_id"])
+            return _Adopted(trainee, _CONFLICT_AFTER_UNKNOWN_CREATE)
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
             if mine[0].get("state") == "draft":  # §4: drafts are duplicates too; only POST submits one (§6)
                 return _Settled("conflict", 409, [_a_draft(mine[0]["trainee_id"])], action="conflict")
-            if self._created_by_an_earlier_run(plan, mine[0]):
-                return _Adopted(mine[0], _CONFLICT_AFTER_UNKNOWN_CREATE)
             return _Adopted(mine[0], "409")
         ids = ", ".join(str(t.get("trainee_id")) for t in exc.existing) or "none returned"
         return _Settled(
@@ -2470,6 +2485,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         entries=ledger.entries_of_runs(died) if died else {},
         unresolved=unresolved,
         created=ledger.creates_unreported(),
+        created_of=ledger.creates_unreported_by_trainee(),
         held=_held_husids(looked),
         state=_held_state(looked),
     )
@@ -2809,6 +2825,7 @@ def _note_earlier_writes(
     entries: dict[str, Entry],
     unresolved: list[Entry],
     created: dict[str, int],
+    created_of: dict[str, tuple[str, int]],
     held: Callable[[str | None], bool],
     state: Callable[[str | None], str | None],
 ) -> list[tuple[str, int]]:
@@ -2816,18 +2833,22 @@ def _note_earlier_writes(
     cut: no report), its entry's last write (`entries`); a write whose answer a run never had, which its report has
     as unknown (`unresolved`); and every create Register carried out that no report counted as created (`created`,
     kept apart: the record's entry moves on to its next write, and a report has a record whose later write failed as
-    failed). On a record nothing is left to send for, Register holds it as the extract says; on one this run writes
-    again or holds back, only a write Register shows it took is named (`_took`).
+    failed; found by the trainee the record matched, `created_of`, when no record has its key: the HUSID was corrected
+    since, review86 F3). On a record nothing is left to send for, Register holds it as the extract says; on one this
+    run writes again or holds back, only a write Register shows it took is named (`_took`).
 
     Returns the creates known only from an entry (an answer lost, or a run killed before it marked the create), to
     keep (`Ledger.keep_creates`) before a write of this run replaces the entry."""
     lost = {entry.key: entry for entry in unresolved if entry.operation is not None}
+    keys = {result.plan.key for result in results}
     keep: list[tuple[str, int]] = []
     for result in results:
         plan = result.plan
         if plan.key is None or plan.action in ("create", "invalid"):
             continue  # Register no longer lists a trainee for it; an invalid record's entry waits for it
         made = created.get(plan.key)
+        if made is None and plan.trainee_id in created_of and (under := created_of[plan.trainee_id])[0] not in keys:
+            plan.created_under, made = under
         entry = entries.get(plan.key) or lost.get(plan.key)
         writes = _writes_named(plan, entry, made, held, state)
         maybe = _maybe_written(plan, entry, state)
@@ -3025,6 +3046,13 @@ def _finish(
 ) -> SyncResult:
     """Write the reports and close the ledger's run; raise Interrupted (with the result) for a run stopped part-way."""
     options, ledger = run.options, run.ledger
+    if run.created_under:  # named by their records' results (`_adopt`), and settled in the ledger there
+        kept = [
+            (e, row)
+            for e, row in zip(planned.orphans, planned.unanswered, strict=True)
+            if e.key not in run.created_under
+        ]
+        planned.orphans, planned.unanswered = [e for e, _row in kept], [row for _e, row in kept]
     results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
     _add_sync_issues(report, records, results, issues)
     requests = _request_figures(run, len(results), elapsed)
@@ -3114,6 +3142,7 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
         for r in planned.results
         if r.plan.key and ((r.plan.earlier and r.outcome != "pending") or created_by_run(r))
     ]
+    named += [r.plan.created_under for r in planned.results if r.plan.created_under and r.outcome != "pending"]
     # and the creates of records not in the extract this report named as settled (unanswered_elsewhere): a kept create
     # beside another settled write (a withdrawal after it) is not named there, and waits for its record
     named += [
