@@ -74,6 +74,26 @@ def checked_share(name: str, value: object) -> float:
     return float(value)
 
 
+def checked_client(client: object) -> None:
+    """ConfigError unless `client` is a `RegisterClient`: a URL or None in its place was an AttributeError deep in the
+    run (review88 F3)."""
+    from register_batch.api import RegisterClient
+
+    if not isinstance(client, RegisterClient):
+        raise ConfigError.naming(
+            "{client} must be a register_batch.api.RegisterClient, not {value}", value=type(client).__name__
+        )
+
+
+def checked_target(target: object) -> None:
+    """ConfigError unless `target` is text: None (a setting left unset) was an AttributeError at the first request,
+    or when the client was made (review88 F3)."""
+    if not isinstance(target, str):
+        raise ConfigError.naming(
+            "{target} must be 'sandbox', 'production' or a URL (text), not {value}", value=type(target).__name__
+        )
+
+
 def checked_kind(name: str, value: object, kind: type, made_by: str) -> None:
     """ConfigError unless `value` is None or a `kind` (`made_by` says where one comes from): another object ended in
     an AttributeError deep in the run."""

@@ -21,7 +21,7 @@ from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
 from register_batch.api.client import listed_at
-from register_batch.arguments import checked_folder, checked_progress
+from register_batch.arguments import checked_client, checked_folder, checked_progress
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError, RegisterUnavailable
@@ -592,6 +592,7 @@ def export_trainees(
     export before anything is put in place: see `another_providers`. An `output` whose name says another format
     (`.xlsx` for `to="register-csv"`) is a ConfigError, and one inside a folder holding a state dir's files (a sync
     ledger, the embedded emulator's data) an UnwritableOutput, before any request."""
+    checked_client(client)
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
     # A None (an unset setting) or bytes `output` was a TypeError, outside the library's errors (review62 F5).

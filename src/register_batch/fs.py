@@ -27,6 +27,8 @@ def path_list(paths: Iterable[StrPath], what: str) -> list[str]:
     letter (the paths "e", "x", ...) or end in a TypeError. `what` names the argument: "inputs", "mapping files"."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise ConfigError(f'{what} must be a list of paths, e.g. ["{os.fsdecode(paths)}"], not a single path')
+    if not isinstance(paths, Iterable):  # None (a setting left unset), a number: a TypeError (review88 F3)
+        raise ConfigError(f"{what} must be a list of paths, not {type(paths).__name__}")
     return [_path_item(path, what, number) for number, path in enumerate(paths, 1)]
 
 

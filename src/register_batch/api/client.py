@@ -52,6 +52,7 @@ from register_batch.api.errors import (
     messages_of,
 )
 from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, rate_dir_given, shared_budget_file
+from register_batch.arguments import checked_target
 from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
@@ -205,6 +206,7 @@ _BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 def resolve_target(target: str) -> str:
     """`sandbox`, `production` or a URL -> the service root URL (no trailing slash)."""
+    checked_target(target)
     root = TARGETS.get(target, target).rstrip("/")
     # Never echo what sits before an @, URL or not (`https//user:password@host`, a colon left out): a credential; nor
     # a query, which may hold a token (`?token=...`). Those are refused for what they are; a token anywhere else is

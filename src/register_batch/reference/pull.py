@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from register_batch.arguments import checked_client
 from register_batch.errors import ConfigError, RegisterUnavailable
 from register_batch.fs import (
     NAME_TOO_LONG,
@@ -48,6 +49,7 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     service."""
     from register_batch.api import UNAVAILABLE, TransportError
 
+    checked_client(client)
     check_state_dir_target(state_dir, target_identity or client.root)
     try:
         payload = client.reference_data()

@@ -40,7 +40,7 @@ from register_batch.api import (
 )
 from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
-from register_batch.arguments import checked_flag, checked_folder, checked_progress
+from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
@@ -495,6 +495,7 @@ class SyncOptions:
             object.__setattr__(self, name, value)
 
         settle("token", _wrapped_token(self.token))
+        checked_target(self.target)
         # Strings or path objects, as every library call takes them; Paths from here on. None (an unset setting) is
         # a ConfigError naming the field, not a TypeError.
         settle("state_dir", checked_folder("state_dir", self.state_dir))
@@ -2138,7 +2139,7 @@ def sync_files(
     next safe point, with `Interrupted` (`by="stop"`) and a report; the next run resumes. A service runs syncs in a
     worker thread, where no signal handler can be installed (review62 F2). A signal once the run's outcome is
     decided (its report written) changes nothing: the handlers the run installs are given back as it returns."""
-    _check_sync_arguments(options, progress, stop)
+    _check_sync_arguments(options, progress, stop, client)
     stops = StopSignals(stop)
     try:
         return _sync(inputs, options, progress, client, held_lock, stops)
@@ -2295,7 +2296,7 @@ def _provider_lock(client: RegisterClient, options: SyncOptions, notes: list[str
     )
 
 
-def _check_sync_arguments(options: object, progress: object, stop: object) -> None:
+def _check_sync_arguments(options: object, progress: object, stop: object, client: object) -> None:
     """`sync_files`' own arguments, refused with a ConfigError before anything is read: a dict of settings in place
     of `SyncOptions` was an AttributeError, a None `progress` one once the records were read (review62 F5)."""
     if not isinstance(options, SyncOptions):
@@ -2303,6 +2304,8 @@ def _check_sync_arguments(options: object, progress: object, stop: object) -> No
             "{options} must be a register_batch.sync.SyncOptions, not {value}", value=type(options).__name__
         )
     checked_progress(progress)
+    if client is not None:
+        checked_client(client)
     if stop is not None and not isinstance(stop, threading.Event):
         raise ConfigError.naming("{stop} must be a threading.Event, not {value}", value=type(stop).__name__)
 

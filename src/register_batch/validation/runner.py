@@ -603,6 +603,8 @@ class Checker:
             raise ConfigError(
                 "rows are an iterable of mappings, one per record, not one mapping given bare: put it in a list"
             )
+        if not isinstance(rows, Iterable):  # None, a number: a TypeError once walked (review88 F3)
+            raise ConfigError(f"rows are an iterable of mappings, one per record, not {type(rows).__name__}")
         if isinstance(rows, (str, bytes, os.PathLike)):
             raise ConfigError(
                 f"rows are an iterable of mappings, one per record, not of type {type(rows).__name__}: to read a file, "
