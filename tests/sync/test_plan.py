@@ -399,6 +399,29 @@ def test_a_deferral_register_made_and_has_since_reinstated_is_not_sent_again(reg
     assert register.writes() - writes == Counter({"POST /trainees/{trainee_id}/defer": 1})
 
 
+@pytest.mark.parametrize("corrected", ["2026-10-28", "2026-11-03", "2026-11-20"])
+def test_a_deferral_corrected_in_the_srs_is_not_sent_again_once_register_has_reinstated_the_trainee(
+    register, tmp_path, corrected
+):
+    """review92 F1: the SRS corrected the deferral's date after Register got it; once the trainee was reinstated in
+    Register's web service, the next sync deferred them again (`defer`, done, exit 0), with a defer_date before their
+    reinstate_date, which the API cannot undo. A deferral dated on or before the reinstatement is the one that ended."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    deferred = next(t for t in register.trainees(2026) if t["hesa_id"] == rows[1]["F_HUSID"])
+    reinstated_in_registers_web_service(register, deferred["trainee_id"], "2026-11-20")
+    writes = register.writes()
+    changed = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL, "DEFER_DATE": corrected}, rows[2]]
+    changed[2] = {**rows[2], **BLANK_STATE_COLUMNS}
+    result = register.sync(write_hesa_csv(tmp_path / "corrected.csv", changed))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    assert register.writes() == writes
+    [(code, message)] = [(i["code"], i["message"]) for i in register.report()["issues"]]
+    assert code == "sync_state_details_differ"
+    assert "deferred on 2026-11-01 and reinstated on 2026-11-20 in Register" in message
+    assert f"that deferral (dated {corrected} here: not after the reinstatement): it is not sent again" in message
+    assert {t["hesa_id"]: t["state"] for t in register.trainees(2026)}[rows[1]["F_HUSID"]] == "trn_received"
+
+
 def state_warnings(register) -> list[tuple[str, str]]:
     """(HUSID, message) of the last sync's sync_state_differs warnings."""
     return [(i["hesa_id"], i["message"]) for i in register.report()["issues"] if i["code"] == "sync_state_differs"]

@@ -871,18 +871,30 @@ def _state_change(plan: RecordPlan, state: str, to: str) -> None:
 def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None) -> bool:
     """The record's deferral is one Register made and has since ended: the trainee, back in training, keeps the
     deferral's date beside the reinstatement's (only Register's web service reinstates, register-api.md §2.12).
-    Sending it again would defer a trainee back in training a second time: it is not sent, and the record says so."""
+    Sending it again would defer a trainee back in training a second time: it is not sent, and the record says so.
+    A deferral the SRS dated otherwise since (a corrected date) is that one too, unless it is dated after the
+    reinstatement (review92 F1: it was sent, and the API cannot undo it)."""
     assert record.deferral is not None
     ours = _held_value("defer_date", record.deferral.get("defer_date"))
-    if trainee is None or ours is None or ours != _held_value("defer_date", trainee.get("defer_date")):
+    held = _held_value("defer_date", trainee.get("defer_date")) if trainee is not None else None
+    if ours is None or held is None:
         return False
-    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date"))
+    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date")) if trainee is not None else None
+    ended = reinstated or held  # without a reinstate_date, the trainee is back in training since the deferral
+    dated, ended_on = parse_date(ours), parse_date(ended)
+    if ours != held and (dated is None or ended_on is None or dated > ended_on):
+        return False  # a new deferral
     plan.held_note = (
-        f"trainee {plan.trainee_id} was deferred on {ours}"
+        f"trainee {plan.trainee_id} was deferred on {held}"
         + (f" and reinstated on {reinstated}" if reinstated else ", and is back in training")
-        + " in Register, but this record still has that deferral: it is not sent again (it would defer the trainee "
-        "a second time). If the trainee is back in training, clear the record's deferral; to defer them again, give "
-        "the new deferral's date"
+        + " in Register, but this record still has that deferral"
+        + (
+            ""
+            if ours == held
+            else f" (dated {ours} here: not after the {'reinstatement' if reinstated else 'deferral'})"
+        )
+        + ": it is not sent again (it would defer the trainee a second time). If the trainee is back in training, "
+        f"clear the record's deferral; to defer them again, give the new deferral's date, after {ended}"
     )
     return True
 
