@@ -176,6 +176,38 @@ def test_create_defaults_and_mapper_rewrites(api):
     assert (data["degrees"][0]["grade"], data["degrees"][0]["institution"]) == ("14", "0149")
 
 
+def test_a_new_trainees_placement_postcode_and_an_institutions_degree_country_are_dropped_before_they_are_checked(api):
+    """review91: Register's mapper keeps only a nested placement's URN and name (§3.8), and nulls the country of a
+    degree with an institution (§3.7), before the trainee is validated: a postcode or country it would refuse
+    elsewhere does not stop the create. The emulator answered 422 to both."""
+    body = trainee_body(
+        placements_attributes=[{"urn": "900020", "name": "Placement", "postcode": "NOT A POSTCODE"}],
+        degrees_attributes=[
+            {
+                "grade": "02",
+                "subject": "100485",
+                "institution": "0117",
+                "uk_degree": "083",
+                "graduation_year": "2012",
+                "country": "GB",
+            }
+        ],
+    )
+    created = api.post("/trainees", json=body)
+    assert created.status_code == 201, created.text
+    data = created.json()["data"]
+    assert [p["postcode"] for p in data["placements"]] == [None]
+    assert [d["country"] for d in data["degrees"]] == [None]
+    non_uk = trainee_body(
+        hesa_id="0310261553102",
+        provider_trainee_id="99157234/2/02",
+        last_name="Other",
+        degrees_attributes=[{"subject": "100485", "non_uk_degree": "083", "graduation_year": "2012", "country": "GB"}],
+    )
+    refused = api.post("/trainees", json=non_uk)  # no institution: a non-UK degree, whose country is kept and checked
+    assert refused.status_code == 422 and "country has invalid reference data value of 'GB'" in refused.text
+
+
 @pytest.mark.parametrize("code", ["NO", "GB"])
 def test_a_nationality_comes_back_as_the_code_sent(api, code):
     """Norwegian is `NO`, which YAML 1.1 reads as false when nationality.yml leaves it unquoted."""

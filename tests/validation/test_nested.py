@@ -117,11 +117,24 @@ def test_gb_as_a_degree_country_is_invalid_and_the_fix_names_the_uk_countries():
     is not one (Register's own message, kept), so the fix names the codes to use."""
     from register_batch.validation import CATALOGUE
 
-    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, country="GB")]))
+    record = validated(dict(VALID, degrees_attributes=[dict(NON_UK_DEGREE, country="GB")]))
     [issue] = record.issues
     assert (issue.code, issue.field, issue.value) == ("invalid_degree_code", "degrees_attributes[0].country", "GB")
     fix = CATALOGUE[issue.code].fix
     assert "XF England" in fix and "XK" in fix and "not GB" in fix
+
+
+@pytest.mark.parametrize("country", ["GB", "England"])
+def test_an_unknown_country_beside_an_institution_is_not_kept_rather_than_invalid(country):
+    """review91 F2: Register's mapper takes a degree with an institution for a UK degree and nulls its country before
+    checking it (§3.7), so GB there is never refused: it was an invalid_degree_code error, and the record not sent.
+    It is not kept, as a known country outside the UK is not."""
+    record = validated(dict(VALID, degrees_attributes=[dict(DEGREE, country=country)]))
+    assert [(i.code, i.severity.value, i.value) for i in record.issues] == [
+        ("degree_country_not_kept", "warning", country)
+    ]
+    record = validated(dict(VALID, degrees_attributes=[dict(NON_UK_DEGREE, country=country)]))
+    assert [i.code for i in record.issues] == ["invalid_degree_code"]  # no institution: a non-UK degree, kept
 
 
 def test_a_second_degree_differing_in_one_identity_field_is_not_a_duplicate():
@@ -457,3 +470,11 @@ def test_a_graduation_year_is_required_and_read_as_the_number_it_is(year, found)
     data = copy.deepcopy(VALID)
     data["degrees_attributes"] = [degree]
     assert [(i.field, i.code, i.value, i.message) for i in validated(data).issues] == found
+
+
+def test_a_placement_postcode_that_is_not_a_uk_one_is_a_warning_as_a_new_trainee_is_created_without_it():
+    """review91 F1: Register drops a nested placement's postcode before it validates a new trainee (§3.8), so a bad
+    one never refuses the create: it was an error, and the record was not sent. It is a warning (`POST …/placements`,
+    a placement added later, does refuse it)."""
+    record = validated(dict(VALID, placements_attributes=[{"urn": "900020", "name": "P", "postcode": "ZZ99"}]))
+    assert [(i.code, i.severity.value) for i in record.issues] == [("placement_postcode_invalid", "warning")]

@@ -1779,11 +1779,14 @@ def test_a_row_whose_cells_do_not_line_up_gets_its_one_error_not_the_rules_on_sh
     assert codes[1:-1] and all(found == ["malformed_record"] for found in codes[1:-1]), codes
 
 
-def test_a_degree_country_is_said_not_kept_only_when_it_is_a_known_country_outside_the_uk():
-    """A UK country is dropped as Register drops it (no word needed); an unknown code is invalid_degree_code's alone;
-    without an institution the degree is a non-UK one, its country kept."""
+def test_a_degree_country_is_said_not_kept_only_when_it_is_a_country_outside_the_uk():
+    """A UK country is dropped as Register drops it (no word needed); an unknown code beside an institution is dropped
+    too, before Register checks it; without an institution the degree is a non-UK one, its country kept (and an
+    unknown one invalid_degree_code's)."""
     for changes in ({"country": "XF"}, {"country": "XK"}, {"country": None}, {"institution": None, "country": "FR"}):
         codes = {c for _f, c, _m in check(degree(**changes))}
         assert "degree_country_not_kept" not in codes, changes
     codes = [c for f, c, _m in check(degree(institution="0117", country="UK")) if f.endswith(".country")]
+    assert codes == ["degree_country_not_kept"]  # dropped before it is checked (review91 F2)
+    codes = [c for f, c, _m in check(degree(institution=None, country="UK")) if f.endswith(".country")]
     assert codes == ["invalid_degree_code"]

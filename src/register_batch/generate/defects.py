@@ -1229,10 +1229,11 @@ def _bad_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
 
 @_degree_defect(
     "invalid_degree_country",
-    "a degree country written UK or GB (the codes are XF-XK)",
-    "invalid_degree_code",
+    "a UK degree's country written UK or GB (the codes are XF-XK): beside its institution, Register drops it",
+    "degree_country_not_kept",
     "country",
     UK_DEGREE,
+    severity="warning",
 )
 def _bad_country(ctx: Context, degree: dict[str, Any]) -> None:
     degree["country"] = ctx.rng.choice(("UK", "GB", "ENG"))

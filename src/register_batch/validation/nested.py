@@ -195,14 +195,26 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
     "England, XG Northern Ireland, XH Scotland, XI Wales or XK (UK, not otherwise specified), not GB, or blank.",
 )
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Not the country of a degree Register takes for a UK one by its institution: its mapper drops that country
+    before checking it (§3.7), so an unknown one (GB) is never refused; degree_country_not_kept says it is not kept
+    (review91 F2)."""
     found: list[Finding] | None = None
     reference = facts.reference
     for field, list_name in (("uk_degree", "degree_type"), ("non_uk_degree", "degree_type"), ("country", "country")):
         value = degree.get(field)
+        if field == "country" and _country_dropped(degree):
+            continue
         if value is not None and value not in reference.codes(list_name):
             found = found or []
             found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
     return found
+
+
+def _country_dropped(degree: dict[str, Any]) -> bool:
+    """Register's mapper nulls the country of a degree with an institution, which it takes for a UK degree
+    (`uk_country_or_uk_institution_present?`, §3.7), before the degree is checked; not of one Register holds, whose
+    locale was decided when it was written."""
+    return degree.get("institution") is not None and degree.get("locale_code") is None
 
 
 @rule(
@@ -243,14 +255,10 @@ def degree_institution_is_known(degree: dict[str, Any], facts: Facts) -> list[Fi
 )
 def degree_country_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A country outside the UK beside an institution code: Register's locale rule makes the degree a UK one and
-    drops the country without a word (review64 F4, review68 F1, review70 F1). An unknown code is
-    invalid_degree_code's."""
+    drops the country without a word (review64 F4, review68 F1, review70 F1); a code it does not know (GB) too,
+    before checking it (review91 F2)."""
     country, institution = degree.get("country"), degree.get("institution")
-    if country is None or institution is None or country in UK_COUNTRIES:
-        return None
-    if degree.get("locale_code") is not None:  # one Register holds: its locale was decided when it was written
-        return None
-    if country not in facts.reference.codes("country"):
+    if country is None or country in UK_COUNTRIES or not _country_dropped(degree):
         return None
     return [
         (
@@ -358,10 +366,16 @@ def placement_urn_has_6_digits(placement: dict[str, Any], facts: Facts) -> list[
     scope="placement",
     fields=("postcode",),
     message="placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)",
-    source="register-api.md §3.8 (postcode_validator.rb)",
-    fix="Give a full UK postcode such as BN1 1AA, or leave it blank.",
+    source="register-api.md §3.8 (postcode_validator.rb; PlacementAttributes drops the postcode on create, §2.5)",
+    fix="Give a full UK postcode such as BN1 1AA, or leave it blank. A new trainee's placements are sent without "
+    "their postcodes (Register drops them before checking), but a placement added to a trainee Register holds "
+    "already is refused with this message.",
+    severity=Severity.WARNING,
 )
 def placement_postcode_is_a_uk_postcode(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A warning, not an error: Register's mapper keeps only a nested placement's URN and name when the trainee is
+    created (§3.8), so it never refuses a new trainee for it (review91 F1); `POST …/placements` checks it, and the
+    emulator's placement endpoint runs the rule as an error (`_side_errors`)."""
     postcode = placement.get("postcode")
     if postcode is None or _POSTCODE.match(postcode.strip()):
         return None

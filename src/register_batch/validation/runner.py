@@ -603,13 +603,13 @@ class Checker:
             raise ConfigError(
                 "rows are an iterable of mappings, one per record, not one mapping given bare: put it in a list"
             )
-        if not isinstance(rows, Iterable):  # None, a number: a TypeError once walked (review88 F3)
-            raise ConfigError(f"rows are an iterable of mappings, one per record, not {type(rows).__name__}")
         if isinstance(rows, (str, bytes, os.PathLike)):
             raise ConfigError(
                 f"rows are an iterable of mappings, one per record, not of type {type(rows).__name__}: to read a file, "
                 "give its path to records()"
             )
+        if not isinstance(rows, Iterable):  # None, a number: a TypeError once walked (review88 F3)
+            raise ConfigError(f"rows are an iterable of mappings, one per record, not {type(rows).__name__}")
         return self._rows(rows, fmt, printable(name))  # shown as a file's name is, on one line
 
     def _rows(self, rows: Iterable[Mapping[str, str | None]], fmt: str, name: str) -> Iterator[TraineeRecord]:
