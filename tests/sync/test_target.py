@@ -7,6 +7,7 @@ import logging
 import shlex
 import stat
 
+import httpx
 import pytest
 
 from register_batch.api.client import RegisterClient
@@ -65,6 +66,21 @@ def test_the_embedded_emulators_token_is_made_once_owner_only_and_kept(tmp_path)
     assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600 or not POSIX_PERMISSIONS
     assert embedded_token_in(tmp_path) == token
     assert sorted(p.name for p in tmp_path.iterdir()) == ["token"]  # no candidate left behind
+
+
+def test_the_embedded_emulator_does_not_answer_the_test_hooks_which_take_no_token(tmp_path):
+    """review93 F1: another user of the machine wiped the embedded emulator's data (the owner-only state dir's) with
+    `POST /__emulator__/reset` over 127.0.0.1, needing no token, while an export went on; `discard` deleted trainees."""
+    with open_target(None, None, tmp_path / "state") as target:
+        for method, path in [
+            ("POST", "/__emulator__/reset"),
+            ("GET", "/__emulator__/stats"),
+            ("POST", "/__emulator__/trainees/abc/discard"),
+        ]:
+            answer = httpx.request(method, f"{target.url}{path}", timeout=5)
+            assert answer.status_code == 404, (method, path)
+        info = httpx.get(f"{target.url}/api/v2026.1/info", headers={"Authorization": f"Bearer {target.token.reveal()}"})
+        assert info.status_code == 200  # the API itself as before
 
 
 @pytest.mark.parametrize("text", ["\ufeffembedded_" + "0" * 64 + "\n", ""], ids=["saved again by an editor", "emptied"])

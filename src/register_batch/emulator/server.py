@@ -253,6 +253,7 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
         ukprns: Mapping[str, str | None] | None = None,
+        hooks: bool = True,
     ):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
@@ -279,6 +280,9 @@ class Emulator:
             self.store.close()
             raise
         self._server.emulator = self
+        # The `/__emulator__` test hooks answer without a token: off for the embedded emulator, whose data is the
+        # state dir's, which another user of the machine could otherwise wipe over 127.0.0.1 (review93 F1).
+        self.hooks = hooks
         self.host, self.port = self._server.server_name, self._server.server_port
         self._thread: threading.Thread | None = None
 
@@ -384,7 +388,7 @@ class Emulator:
     def _dispatch(self, handler: _Handler, request: Request) -> None:
         path = request.path
         if path.startswith("/__emulator__"):
-            self._reply(handler, self._hook(request), count=False)
+            self._reply(handler, self._hook(request) if self.hooks else _not_found(), count=False)
             return
         if not path.startswith("/api"):
             self._reply(handler, Response.json(404, {"error": "Resource not found"}), count=False)
@@ -435,7 +439,11 @@ class Emulator:
             if self.discard_trainee(deleted.group(1)):
                 return Response(200, json_body({"status": "discarded", "trainee_id": deleted.group(1)}))
             return Response(404, json_body({"error": "Trainee(s) not found"}))
-        return Response(404, json.dumps({"error": "Resource not found"}).encode())
+        return _not_found()
+
+
+def _not_found() -> Response:
+    return Response(404, json.dumps({"error": "Resource not found"}).encode())
 
 
 def start_emulator(
@@ -454,12 +462,14 @@ def start_emulator(
     clock: Callable[[], float] = time.time,
     allow_remote: bool = False,
     ukprns: Mapping[str, str | None] | None = None,
+    hooks: bool = True,
 ) -> Emulator:
     """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
 
     The options are `Emulator`'s. `port=0` picks a free port; `db=None` keeps state in memory; no `tokens`
     generates one (`emulator.tokens`); `ukprns` gives a token's provider its UKPRN (default: a stable fake one).
-    `rate_limit=None` switches the limit off. `clock` (epoch seconds) drives
+    `rate_limit=None` switches the limit off; `hooks=False` answers the `/__emulator__` test hooks 404 (they need no
+    token). `clock` (epoch seconds) drives
     timestamps, the rate-limit windows and TRN allocation; `as_of` fixes the date the validation rules and the
     listing's "now" use.
     """
@@ -479,6 +489,7 @@ def start_emulator(
         clock=clock,
         allow_remote=allow_remote,
         ukprns=ukprns,
+        hooks=hooks,
     ).start()
 
 

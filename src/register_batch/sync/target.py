@@ -211,7 +211,8 @@ def open_target(
     with StateDirLock(Path(state_dir), command) as lock:
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
-        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token])
+        # No test hooks: they take no token, and the data is this user's state dir's (review93 F1).
+        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], hooks=False)
         try:
             stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
             if ukprn:
