@@ -1174,6 +1174,41 @@ def test_a_deferral_validate_refuses_in_the_hesa_xml_is_noted_as_refused(synced,
     }
 
 
+@pytest.mark.parametrize("reason", [" =sum(1)", "\u00a0=x"], ids=["space", "no-break space"])
+def test_a_deferral_reason_with_a_space_before_its_formula_is_noted_as_refused(synced, tmp_path, reason):
+    """review84 F2: the readers trim a value (a no-break space too) before validate checks it, and the export's
+    read-back check did not: a defer_reason ` =sum(1)` was not noted, and validate of the file refused the Student."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        [first] = list(client.iter_trainees(academic_cycle=2025))[:1]
+        client.defer(first["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": reason})
+        result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert [note.split(": ", 1)[1] for note in refusals(result)] == [
+        "validate and sync of this file refuse it: spreadsheet_formula (defer_reason); `register-batch validate` on "
+        "the file says why. Register holds it as its service or an earlier rule let it be"
+    ]
+    assert validated(out, tmp_path).exit_code == 1
+
+
+@pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
+@pytest.mark.parametrize("end", [" ", "\u00a0"], ids=["space", "no-break space"])
+def test_two_srs_ids_differing_by_a_space_at_the_end_are_noted_as_the_files_duplicates(
+    synced, tmp_path, to, suffix, end
+):
+    """review84 F2: `SRS-00012` and `SRS-00012 ` read back as one SRS id (the readers trim), which validate of the
+    file refuses as duplicates in both rows; the export's duplicate check compared them untrimmed, and said nothing."""
+    emulator, _source = synced
+    out = tmp_path / f"held.{suffix}"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first, second = list(client.iter_trainees(academic_cycle=2025))[:2]
+        held_by_hand(emulator, second["trainee_id"], fields={"provider_trainee_id": first["provider_trainee_id"] + end})
+        result = export_trainees(client, to=to, output=out, academic_cycle=2025)
+    said = {note.trainee_id for note in result.notes if note.message.endswith(DUPLICATE_NOTE)}
+    assert said == {first["trainee_id"], second["trainee_id"]}
+    assert validated(out, tmp_path).exit_code == 1
+
+
 @pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])
 def test_a_value_the_file_has_no_place_for_is_not_said_to_be_refused(synced, tmp_path, to, suffix):
     """Register's CSV template has no middle_names column and C24053 no tag for it: a 70-character middle_names

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from lxml import etree
 
@@ -207,14 +207,35 @@ def read_back_notes(
     XML, which a refusal for want of it follows from: null_notes). What it reads back as is also given to
     `duplicates`, for the checks across the file."""
     body = request_body(trainee)
-    held = held_of(body)
+    held = as_read(held_of(body))
     if duplicates is not None:
         duplicates.add(_trainee_id(trainee), held)
-    issues = read_back_issues(held, validator, read_by, deferral=xml_deferral(trainee) if to == "hesa-xml" else None)
+    deferral = as_read(xml_deferral(trainee)) if to == "hesa-xml" else None
+    issues = read_back_issues(held, validator, read_by, deferral=deferral)
     if (first := missing_note(trainee, to)) is None:
         first = refused_note(issues, held, body)
     last = null_notes(body, refused=required_fields(issues)) if to == "hesa-xml" else []
     return ([] if first is None else [first]), last
+
+
+@overload
+def as_read(values: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def as_read(values: None) -> None: ...
+def as_read(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Values as validate's readers give them back from the file: text trimmed as `str.strip` trims it (a no-break
+    space too), one left blank as no value; degrees and placements alike. Register holds ` =sum(1)` as sent, and
+    validate of the file refuses `=sum(1)` (review84 F2)."""
+    if values is None:
+        return None
+    read: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        elif isinstance(value, list):
+            value = [as_read(item) if isinstance(item, dict) else item for item in value]
+        read[key] = value
+    return read
 
 
 DUPLICATE_NOTE = (
