@@ -219,3 +219,24 @@ def test_validate_reports_the_names_of_a_csv_saved_as_ms_dos(tmp_path):
         (2, "first_names", "Se\u00a0n", "possibly_garbled_text", "warning"),
     ]
     assert "MS-DOS (code page 850) text read as Windows-1252 ('Jos‚' for 'José')" in report["issues"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "van\u00a0der Merwe",
+        "de\u00a0la Cruz",
+        "María\u00a0de\u00a0la Cruz",
+        "van\u00a0den\u00a0Berg",
+        "Mêl\u00a0le\u00a0Roux",
+    ],
+)
+def test_a_no_break_space_beside_a_lowercase_particle_is_a_space_not_an_ms_dos_letter(name):
+    """review84 F5: a no-break space keeps a particle with the name after it (pasted from Word or a web page); it was
+    taken for an MS-DOS á inside a word ('vanáder Merwe')."""
+    assert [i.code for i in validated(with_changes(last_name=name)).issues] == []
+
+
+@pytest.mark.parametrize("name", ["Se\u00a0n", "Hern\u00a0ndez", "Gran\u00a0das"])
+def test_a_no_break_space_inside_a_word_is_still_said_to_be_an_ms_dos_letter(name):
+    assert [i.code for i in validated(with_changes(last_name=name)).issues] == ["possibly_garbled_text"]

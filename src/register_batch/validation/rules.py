@@ -495,13 +495,64 @@ def _misread_letter(value: str, at: int, said: str) -> bool:
     if sign == "…" and not after.isalpha():  # Ö: not a name cut short with an ellipsis
         return False
     if sign == "\xa0":  # MS-DOS á: only inside a word (Se n); between names (Mary Ann) it is a space
-        return before.isalpha() and after.islower()
+        return before.isalpha() and after.islower() and not _beside_a_particle(value, at)
     if letter.islower():
         return before.islower() or (before.isupper() and after.islower())
     # An upper-case letter: starting a word of lowercase ones (£ukasz), or in a word in capitals (JOSƒ)
     if before.islower() or after.islower():
         return not before.isalpha() and after.islower()
     return "A" <= before <= "Z" or "A" <= after <= "Z"
+
+
+# Lowercase name particles, which a no-break space keeps with the name after them (van der Merwe, de la Cruz) in text
+# pasted from Word or a web page (review84 F5).
+_PARTICLES = frozenset(
+    {
+        "af",
+        "al",
+        "ap",
+        "av",
+        "bin",
+        "bint",
+        "da",
+        "das",
+        "de",
+        "degli",
+        "dei",
+        "del",
+        "della",
+        "den",
+        "der",
+        "des",
+        "di",
+        "do",
+        "dos",
+        "du",
+        "el",
+        "ibn",
+        "la",
+        "le",
+        "op",
+        "ten",
+        "ter",
+        "van",
+        "von",
+        "zu",
+        "zum",
+        "zur",
+    }
+)
+_WORD_END = re.compile(r"[ \xa0'’-]")
+
+
+def _beside_a_particle(value: str, at: int) -> bool:
+    """Whether the no-break space at `at` follows a lowercase particle (van der), or comes before one that another
+    name follows (María de la Cruz): a space between names, not an MS-DOS á inside a word (Gran das, Se n)."""
+    starts = [m.end() for m in _WORD_END.finditer(value, 0, at)]
+    if value[starts[-1] if starts else 0 : at] in _PARTICLES:
+        return True
+    follows = _WORD_END.search(value, at + 1)
+    return follows is not None and follows.group() in " \xa0" and value[at + 1 : follows.start()] in _PARTICLES
 
 
 def _garbled_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
