@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from register_batch.cli import cli
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
@@ -464,6 +466,52 @@ def test_a_previous_qualification_without_previousqualifications_around_it_is_a_
     [(field, message)] = raw.problems
     assert field == "PREVIOUSQUALIFICATION"
     assert message.startswith("<PREVIOUSQUALIFICATION> holds tags with values (<") and _GROUPS_TWO_LEVELS_IN in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "<F_DISABLE1>95</F_DISABLE1>",
+            "<DISABILITIES><F_DISABLE1>51</F_DISABLE1></DISABILITIES>",
+            [("F_DISABLE1", "<F_DISABLE1> is in <DISABILITIES>")],
+        ),
+        (
+            "<F_DISABLE1>95</F_DISABLE1>",
+            "<DISABILITIES><DISABILITY><F_DISABLE>51</F_DISABLE></DISABILITY>"
+            "<DISABILITY><F_DISABLE>57</F_DISABLE></DISABILITY></DISABILITIES>",
+            [("F_DISABLE", "<F_DISABLE> is in <DISABILITIES>")],
+        ),
+        (
+            "<F_SBJCA2>NULL</F_SBJCA2>",
+            "<CourseSubjects><f_sbjca2>100403</f_sbjca2></CourseSubjects>",
+            [("F_SBJCA2", "<f_sbjca2> is in <CourseSubjects>")],
+        ),
+    ],
+    ids=["tags in a wrapper", "a group of its own", "lower case"],
+)
+def test_hesa_tags_in_an_srs_element_of_its_own_are_a_record_error(hesa_samples, tmp_path, old, new, said):
+    """review96 F2: HESA's tags one element further in than HESA puts them were left out without a word: a new
+    trainee's disabilities sent as none, a second course subject Register holds cleared by sync. An error where the
+    mapping reads the tag (or numbers it: F_DISABLE as F_DISABLE1-9)."""
+    path = tmp_path / "wrapped.xml"
+    path.write_text(c23053_edited(hesa_samples, {old: new}))
+    result = CliRunner().invoke(
+        cli, ["validate", str(path), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    found = [(i["field"], i["message"]) for i in report["issues"] if i["code"] == "malformed_record"]
+    assert [(field, message.split(", an element")[0]) for field, message in found] == said
+    assert all("so its value is not read; put it in the <Student>" in message for _field, message in found)
+
+
+def test_an_srs_element_of_its_own_without_hesa_tags_is_left_alone(hesa_samples, tmp_path):
+    """An SRS's own group of its own tags is ignored, as any tag register-batch does not know is."""
+    path = tmp_path / "own.xml"
+    path.write_text(c23053_edited(hesa_samples, {"<F_SBJCA2>NULL</F_SBJCA2>": "<SRSNOTES><NOTE>x</NOTE></SRSNOTES>"}))
+    [(_info, [raw])] = read(path)
+    assert raw.problems == [] and raw.marked == ()
 
 
 def test_an_empty_placement_and_empty_tags_in_placements_are_no_problem(hesa_samples, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -596,7 +596,7 @@ class Mapper:
         if raw.marked:
             reads = self._reads(fmap)
             for name, problem in raw.marked:
-                if name in reads:
+                if name in reads or _numbered_in(name, reads):
                     record.issue("malformed_record", problem, field=name)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
@@ -750,3 +750,9 @@ class Mapper:
                     severity=Severity.WARNING,
                 )
                 return
+
+
+def _numbered_in(name: str, reads: Collection[str]) -> bool:
+    """Whether the mapping reads `name` numbered (F_DISABLE as F_DISABLE1, ...): an SRS's <DISABILITY><F_DISABLE>
+    group holds the values of those (review96 F2)."""
+    return not name[-1:].isdigit() and any(read.startswith(name) and read[len(name) :].isdigit() for read in reads)

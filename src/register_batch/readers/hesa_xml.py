@@ -286,6 +286,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     repeats_in_groups: list[tuple[int, etree._Element, dict[str, str | None]]] = []
     loose: list[etree._Element] = []  # groups' containers holding a tag with a value where a group belongs
     strays: list[tuple[etree._Element, etree._Element]] = []  # (container, item): not the group HESA has there
+    wrapped: list[etree._Element] = []  # an SRS's own element holding HESA's tags, which are read in a Student only
     marked: list[etree._Element] = []  # a value with elements in it (<F_SURNAME>Hay<i>ward</i>): rare
     for child in student:
         text = child.text
@@ -327,6 +328,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                     # tag register-batch does not know is).
                     if container in HESA_GROUPS and clean(item.text) and (not loose or loose[-1] is not child):
                         loose.append(child)
+                    elif _hesa_tag(item.tag) and clean(item.text) and (not wrapped or wrapped[-1] is not child):
+                        wrapped.append(child)  # <DISABILITIES><F_DISABLE1>: left out without a word (review96 F2)
                     continue
                 tag = item.tag
                 # A <Placement> is a PLACEMENT, as a Student's <Forename> is FORENAME (below); an item of HESA's
@@ -338,6 +341,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                 else:
                     tag = _group_tag(tag)
                     stray = container in GROUP_OF and tag != GROUP_OF[container] and row and _is_plain(tag)
+                    if not in_hesa_group and any(map(_hesa_tag, row)) and (not wrapped or wrapped[-1] is not child):
+                        wrapped.append(child)  # <DISABILITIES><DISABILITY><F_DISABLE>: a group HESA does not have
                 if stray:
                     if not any(c is child and i.tag == item.tag for c, i in strays):  # once per tag (rare)
                         strays.append((child, item))
@@ -382,6 +387,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             for element in marked
             if _is_plain(element.tag) and _group_tag(element.tag) not in GROUP_OF
         )
+    if wrapped:
+        said = (*said, *_wrapped_hesa_tags(wrapped))
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
@@ -491,6 +498,32 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
     )
 
 
+def _hesa_tag(tag: object) -> bool:
+    """A tag of HESA's shape (F_ and a name, in any case), which register-batch reads in a Student or its groups."""
+    return _is_plain(tag) and str(tag)[:2].upper() == "F_"
+
+
+def _wrapped_hesa_tags(containers: list[etree._Element]) -> list[tuple[str, str]]:
+    """(name read by, problem) of each HESA tag an SRS's own element in a Student holds (<DISABILITIES><F_DISABLE1>…,
+    or a group of its own: <DISABILITY><F_DISABLE>): register-batch reads HESA's tags as the Student's own, or in
+    HESA's groups, so a value the mapping reads would be left out without a word (review96 F2: disabilities sent as
+    none, a second course subject cleared by sync). A problem only where the mapping reads that name, or numbers it
+    (F_DISABLE: F_DISABLE1, ...), as an SRS's <CONTACT><F_TELEPHONE> is ignored (mapping.apply)."""
+    found: dict[str, str] = {}
+    for container in containers:
+        for item in container:
+            for leaf in [item] if not len(item) else item:
+                if not _hesa_tag(leaf.tag) or (name := _read_as(str(leaf.tag).upper())) in found:
+                    continue
+                numbered = "" if name[-1:].isdigit() else ", numbered as HESA's are (<F_DISABLE1>, <F_DISABLE2>, …)"
+                found[name] = (
+                    f"<{cut_short(str(leaf.tag))}> is in <{cut_short(str(container.tag))}>, an element of the SRS's "
+                    "own: register-batch reads HESA's tags in the <Student> itself (or in PLACEMENTS and "
+                    f"PREVIOUSQUALIFICATIONS), so its value is not read; put it in the <Student>{numbered}"
+                )
+    return list(found.items())
+
+
 def _text_of(element: etree._Element) -> str:
     """All the text inside an element, its children's too (its own tail not)."""
     return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
@@ -594,6 +627,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
     select = info.select
+    wrappers: dict[etree._Element, str | None] = {}  # each ancestor of the Students read: the UKPRN it holds for them
     try:
         for _event, student in parser_events:
             if student.tag not in RECORD_TAGS:
@@ -604,8 +638,11 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             count += 1
             line = _start_line(student)
             source = SourceRef(input=name, record=count, line=line + shift)
+            ukprn, late = _wrappers_ukprn(student, wrappers, name, shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
+                if ukprn is not None:
+                    _given_the_wrappers_ukprn(raw, *ukprn)
             else:
                 raw = RawRecord(source=source, fields={})
             # Free what has been read: this element, and everything before it in the document (earlier
@@ -620,8 +657,11 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                 while node.getprevious() is not None:
                     if (first := parent[0]).tag not in RECORD_TAGS:
                         _refuse_left_out(first, name, shift)
+                        _refuse_a_late_ukprn(first, wrappers, name, shift)
                     del parent[0]
                 node, parent = parent, parent.getparent()
+            if late is not None:  # after what freeing the elements before it refuses (a Student's tags loose there)
+                raise late
             feed.mark()
             yield raw
     except _NoRecordInSight:
@@ -648,6 +688,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line)
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=error_line) from None
     _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
+    if parser_events.root is not None:
+        for element in parser_events.root.iter():  # a UKPRN after the Students it was for: the root's, a wrapper's
+            _refuse_a_late_ukprn(element, wrappers, name, shift)
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
         info.sha256 = hashing.hasher.hexdigest()
@@ -754,6 +797,80 @@ def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None
             _refuse_trainee_tags(element, name, shift)
         elif local in HESA_GROUPS and (len(element) or clean(element.text)):
             _refuse_stray_group(element, name, shift)
+
+
+_UKPRN_TAGS = frozenset({"F_UKPRN", "UKPRN"})
+
+
+def _ukprn_in(element: etree._Element, before: etree._Element | None = None) -> etree._Element | None:
+    """The F_UKPRN (in any case, with or without F_) among `element`'s children, before `before` if given."""
+    for child in element:
+        if child is before:
+            return None
+        if _is_plain(child.tag) and str(child.tag).upper() in _UKPRN_TAGS and not len(child):
+            return child
+    return None
+
+
+def _wrappers_ukprn(
+    student: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
+) -> tuple[tuple[str, str] | None, UnusableInput | None]:
+    """(UKPRN, the element holding it) that a wrapper of the Student holds for its Students (`<Provider><F_UKPRN>`,
+    or the root's), the innermost first, or None; and the refusal of a UKPRN found after Students it was for
+    (`_late_ukprn`), raised once the elements before the Student are looked at. A record takes its UKPRN from its
+    own tags only, so a record of another provider in such a file went unchecked, and was sent under the run's token
+    (review96 F1). `wrappers` keeps, for each ancestor of the Students read, the UKPRN it holds (None: none before
+    its first Student): its F_UKPRN is freed with the Students before it."""
+    found: tuple[str, str] | None = None
+    late = None
+    node = student
+    for ancestor in student.iterancestors():
+        tag = _ukprn_in(ancestor, node)
+        value = clean(tag.text) if tag is not None else None
+        if ancestor in wrappers:
+            if tag is not None and value is not None and wrappers[ancestor] is None:
+                late = late or _late_ukprn(tag, ancestor, name, shift)
+            value = value or wrappers[ancestor]
+        wrappers[ancestor] = value
+        if found is None and value is not None:
+            found = (value, str(ancestor.tag))
+        node = ancestor
+    return found, late
+
+
+def _refuse_a_late_ukprn(
+    element: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
+) -> None:
+    """Refuse an F_UKPRN a wrapper holds after Students it was read without (`_wrappers_ukprn`): the file says whose
+    they are only after they were read."""
+    tag = _ukprn_in(element) if element in wrappers and wrappers[element] is None else None
+    if tag is not None and clean(tag.text) is not None:
+        raise _late_ukprn(tag, element, name, shift)
+
+
+def _late_ukprn(tag: etree._Element, wrapper: etree._Element, name: str, shift: int) -> UnusableInput:
+    return UnusableInput(
+        name,
+        f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> comes after <{RECORD}> records it "
+        f"holds: register-batch reads a wrapper's UKPRN for the Students after it only; put it before them, or in "
+        f"each <{RECORD}>",
+        line=_start_line(tag) + shift,
+    )
+
+
+def _given_the_wrappers_ukprn(raw: RawRecord, ukprn: str, wrapper: str) -> None:
+    """A Student without a UKPRN of its own takes its wrapper's; one whose own is another is a problem."""
+    own = next((tag for tag in raw.fields if tag.upper() in _UKPRN_TAGS), None)
+    if own is None or raw.fields[own] is None:
+        raw.fields["F_UKPRN"] = ukprn
+    elif raw.fields[own] != ukprn:
+        raw.problems.append(
+            (
+                own,
+                f"<{cut_short(own)}> {cut_short(raw.fields[own] or '')} is not the UKPRN of the <{cut_short(wrapper)}> "
+                f"it is in ({cut_short(ukprn)}): whose trainee is it? Give the record the one UKPRN",
+            )
+        )
 
 
 def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput:
