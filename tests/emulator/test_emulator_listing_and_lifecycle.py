@@ -724,6 +724,24 @@ def test_a_degree_with_an_unknown_institution_or_non_uk_grade_is_saved_without_a
         assert response.json()["data"][field] is None
 
 
+def test_a_degree_sent_with_an_institution_and_a_country_register_does_not_know_is_taken_without_it(api, create):
+    """review94 F1: Register's mapper nulls the country of a degree sent with an institution before checking it
+    (§2.10, §3.7), on the degree endpoints as on a trainee's create; the emulator refused GB there (422), so a record
+    validate passes failed at its degree's update every night."""
+    slug = create()["trainee_id"]
+    uk = {"subject": "100425", "uk_degree": "083", "grade": "02", "institution": "0117", "graduation_year": "2015"}
+    added = api.post(f"/trainees/{slug}/degrees", json={"data": {**uk, "country": "GB"}})
+    assert added.status_code == 201, added.text
+    assert added.json()["data"]["country"] is None
+    path = f"/trainees/{slug}/degrees/{added.json()['data']['degree_id']}"
+    for body in ({**uk, "grade": "03", "country": "GB"}, {"institution": "0117", "country": "England"}):
+        changed = api.put(path, json={"data": body})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["data"]["country"] is None
+    refused = api.post(f"/trainees/{slug}/degrees", json={"data": {**uk, "institution": None, "country": "GB"}})
+    assert refused.status_code == 422  # no institution: GB is the country of a non-UK degree, and no code
+
+
 def test_a_degree_put_that_changes_nothing_moves_no_updated_at():
     """§2.10: degree writes touch the trainee through `belongs_to :trainee, touch: true`, which Rails runs only when
     the save changed something; a PUT of the degree's own values changes neither `updated_at` (§10)."""

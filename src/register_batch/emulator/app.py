@@ -960,7 +960,7 @@ class RegisterApp:
     def create_degree(self, context: Context) -> Response:
         trainee = self._trainee(context)
         self._writable(trainee)
-        sent = attrs.permit_degree(context.data())
+        sent = attrs.mapped_degree(attrs.permit_degree(context.data()))
         return self._save_degree(context, trainee, attrs.with_locale(sent, sent), None)
 
     def update_degree(self, context: Context) -> Response:
@@ -968,13 +968,14 @@ class RegisterApp:
         self._writable(trainee)
         degree = self._degree(context, trainee)
         data = context.data()
-        sent = attrs.permit_degree(data)
+        permitted = attrs.permit_degree(data)
+        sent = attrs.mapped_degree(permitted)
         fields = dict(degree["fields"])
         for key in data:
             if key in sent:
                 fields[key] = sent[key]
-            elif key in DEGREE_FIELDS:
-                fields.pop(key, None)  # a blank value is written as blank
+            elif key in DEGREE_FIELDS and key not in permitted:
+                fields.pop(key, None)  # a blank value is written as blank; one the mapper nulls is not written
         if "uk_degree" in data or "non_uk_degree" in data:
             for key in ("uk_degree", "non_uk_degree", "country"):  # rewritten together (§2.10)
                 if key in sent:

@@ -113,6 +113,15 @@ def with_locale(degree: dict[str, Any], locale_from: dict[str, Any]) -> dict[str
     return {**degree, "locale_code": UK_LOCALE if is_uk_degree(locale_from) else NON_UK_LOCALE}
 
 
+def mapped_degree(degree: dict[str, Any]) -> dict[str, Any]:
+    """A degree body as `DegreeAttributes` gets it from the mapper: the country of one sent with an institution,
+    which it takes for a UK degree, nulled (`uk_country_or_uk_institution_present?`, §3.7) and so not written, before
+    it is checked: an unknown code there (GB) is never refused (review91 F2, review94 F1)."""
+    if degree.get("institution") is None:
+        return degree
+    return {key: value for key, value in degree.items() if key != "country"}
+
+
 def permit_placement(data: dict[str, Any]) -> dict[str, Any]:
     """A placement body's permitted keys (§3.8), blanks dropped."""
     found: dict[str, Any] = {}
