@@ -22,6 +22,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.emulator.app import Request, token_digest
 from register_batch.sync import sync_files
+from register_batch.sync.ledger import Ledger
 from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 TOKEN = "late-writes-provider-token-0001"
@@ -226,3 +227,38 @@ def test_a_create_of_a_run_that_died_before_its_report_is_named_after_the_record
         assert {r.plan.action for r in again.results} == {"unchanged"}
         assert not any(r.warnings() for r in again.results)  # said once
         assert open_ledger(tmp_path / "state", emulator.url).creates_unreported() == {}
+
+
+def test_a_run_killed_as_it_notes_a_late_create_under_a_corrected_husid_leaves_it_to_the_next_report(
+    tmp_path, monkeypatch
+):
+    """review94 F4: the earlier create's entry (the old HUSID's) was settled in one commit and the record's own entry
+    marked created in the next: a run killed between the two left the create to no report. Both go in one commit."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=11) as emulator:
+        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
+        corrected_husid = rows[4]["hesa_id"][:-3] + "999"
+        corrected = write_extract(tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "hesa_id": corrected_husid}])
+        statuses = _carried_out_late(emulator, held)
+        record = Ledger.record
+
+        def dies_as_it_marks_the_create(self, key, status, **values):
+            if values.get("created") and key == f"hesa:{corrected_husid}":
+                raise _Died()
+            return record(self, key, status, **values)
+
+        monkeypatch.setattr(Ledger, "record", dies_as_it_marks_the_create)
+        assert _sync(emulator, tmp_path, corrected) is None and statuses == [201, 409]
+        monkeypatch.setattr(Ledger, "record", record)
+        result = _sync(emulator, tmp_path, corrected)
+        report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+        [fifth] = [r for r in result.results if r.plan.source.record == 5]
+        named_on_the_record = "(create)" in (dict(fifth.warnings()).get("sync_written_earlier") or "")
+        named_elsewhere = [
+            row for row in report["unanswered_elsewhere"] if row["operation"] == "create" and row["settled"] == "done"
+        ]
+        assert named_on_the_record or [row["hesa_id"] for row in named_elsewhere] == [rows[4]["hesa_id"]], (
+            fifth.warnings(),
+            report["unanswered_elsewhere"],
+        )
+        assert emulator.snapshot()["trainees"] == 5

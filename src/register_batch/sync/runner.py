@@ -1416,26 +1416,28 @@ class SyncRun:
                     result.landed.append("create")
                 if plan.action == "blocked":
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
+                    with self._settling_under(adopted):
+                        self.ledger.record(
+                            key,
+                            "blocked",
+                            operation=step.kind,
+                            trainee_id=plan.trainee_id,
+                            errors=result.errors,
+                            created=lost_reply,
+                            **common,
+                        )
+                    return
+                plan.steps = [step, *plan.steps]
+                with self._settling_under(adopted):
                     self.ledger.record(
                         key,
-                        "blocked",
+                        "in_flight",
                         operation=step.kind,
                         trainee_id=plan.trainee_id,
-                        errors=result.errors,
+                        http_status=409,
                         created=lost_reply,
                         **common,
                     )
-                    return
-                plan.steps = [step, *plan.steps]
-                self.ledger.record(
-                    key,
-                    "in_flight",
-                    operation=step.kind,
-                    trainee_id=plan.trainee_id,
-                    http_status=409,
-                    created=lost_reply,
-                    **common,
-                )
                 index = 1
                 continue
             except _Settled as settled:
@@ -1846,6 +1848,18 @@ class SyncRun:
             f"/trainees/{plan.trainee_id}",
         )
 
+    @contextlib.contextmanager
+    def _settling_under(self, adopted: _Adopted) -> Iterator[None]:
+        """The record's entry written (the body), with the entry of the earlier create that made its trainee under
+        another key settled done in the same commit: a run killed between two commits left that create to no report
+        (review94 F4)."""
+        if adopted.under is None:
+            yield
+            return
+        with self.ledger.together():
+            self.ledger.record(adopted.under, "done", operation="create", trainee_id=adopted.trainee["trainee_id"])
+            yield
+
     def _adopt(self, plan: RecordPlan, exc: Conflict) -> Exception:
         """A 409 on create: Register holds this trainee already; adopt it when it is unambiguously ours."""
         hesa_id = plan.hesa_id
@@ -1858,10 +1872,9 @@ class SyncRun:
             # The sync's own create, carried out late; under the HUSID the record had then, if corrected since (its
             # update now sends the new one): that note's entry is this record's, not one for a record gone.
             trainee, key = earlier[0]
-            if key != plan.key:
+            if key != plan.key:  # settled with the record's own entry, in one commit (`_record_adopted`)
                 self.created_under[key] = trainee["trainee_id"]
-                self.ledger.record(key, "done", operation="create", trainee_id=trainee["trainee_id"])
-            return _Adopted(trainee, _CONFLICT_AFTER_UNKNOWN_CREATE)
+            return _Adopted(trainee, _CONFLICT_AFTER_UNKNOWN_CREATE, under=key if key != plan.key else None)
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
             if mine[0].get("state") == "draft":  # §4: drafts are duplicates too; only POST submits one (§6)
@@ -1931,9 +1944,12 @@ class SyncRun:
             except _Adopted as adopted:
                 # 409 to the create sent again: the unanswered create's trainee, unless Register created it before
                 # that create was sent (then that create met the same 409, §4, and created no one; the look-up above
-                # did not list it for the same reason: it was not written since).
-                ours = _created_since(adopted.trainee, sent_at - CLOCK_SKEW)
-                raise _Adopted(adopted.trainee, _CONFLICT_AFTER_UNKNOWN_CREATE if ours else "409") from None
+                # did not list it for the same reason: it was not written since), or an earlier run's (`_adopt`).
+                ours = adopted.how == _CONFLICT_AFTER_UNKNOWN_CREATE or _created_since(
+                    adopted.trainee, sent_at - CLOCK_SKEW
+                )
+                how = _CONFLICT_AFTER_UNKNOWN_CREATE if ours else "409"
+                raise _Adopted(adopted.trainee, how, under=adopted.under) from None
             return
         elif step.kind in ("defer", "withdraw"):
             if self._reached(plan, step):
@@ -2086,9 +2102,12 @@ def _no_such_cycle(exc: Unprocessable, cycle: int, as_of: date) -> bool:
 class _Adopted(Exception):
     """The trainee of a create is in Register (found after an unknown outcome, or returned by a 409)."""
 
-    def __init__(self, trainee: dict[str, Any], how: str):
+    def __init__(self, trainee: dict[str, Any], how: str, *, under: str | None = None):
         self.trainee = trainee
         self.how = how
+        # The ledger key of an earlier run's create that made the trainee, when not the record's (a HUSID corrected
+        # since): its entry is settled with the record's, in one commit (review94 F4).
+        self.under = under
 
 
 class _Settled(Exception):
