@@ -200,6 +200,27 @@ def test_a_create_carried_out_late_is_the_syncs_also_when_the_records_husid_was_
         assert "never answered" not in again.summary_line(), again.summary_line()
 
 
+def test_a_create_carried_out_late_is_the_syncs_also_when_the_records_srs_id_was_corrected_in_between(tmp_path):
+    """review95 F1: as review89 F3, the SRS id corrected in place of the HUSID: the 409 named a trainee with the SRS
+    id the earlier create sent, not the record's, and the record was reported as an update of a trainee Register
+    had; no report ever named the create."""
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=12) as emulator:
+        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
+        corrected = write_extract(
+            tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "provider_trainee_id": "99999999/1/26"}]
+        )
+        statuses = _carried_out_late(emulator, held)
+        result = _sync(emulator, tmp_path, corrected)
+        assert statuses == [201, 409]
+        assert result.exit_code == 0, result.summary_line()
+        [fifth] = [r for r in result.results if r.plan.source.record == 5]
+        assert (fifth.plan.action, fifth.outcome, fifth.created) == ("create", "done", True)
+        held_now = RegisterClient(emulator.url, TOKEN).get_trainee(fifth.plan.trainee_id)
+        assert held_now["provider_trainee_id"] == "99999999/1/26"
+        assert emulator.snapshot()["trainees"] == 5
+
+
 def test_a_create_of_a_run_that_died_before_its_report_is_named_after_the_records_husid_was_corrected(
     tmp_path, open_ledger
 ):

@@ -1762,16 +1762,16 @@ class SyncRun:
         """The ledger key of an earlier run's create of the record that made the trainee of this create's 409: a
         create that run never had an answer to (its note still unanswered), which Register carried out after this run
         listed it. The trainee has the HUSID and SRS id that create sent (a trainee added in Register's service has
-        neither: review89 F2; the HUSID may have been corrected in the SRS since, and the key with it: review89 F3) and
-        was created since it was sent. Then it is the sync's create, not a trainee Register had (review86 F1). Only
-        the report is told: the notes stay until their wait is over, as another create of the record may still be
-        out, and a later update must wait for it (review89 F1)."""
-        srs_id, made = plan.provider_trainee_id, key_of(trainee.get("hesa_id"))
-        if plan.key is None or not srs_id or made is None or trainee.get("provider_trainee_id") != srs_id:
+        neither: review89 F2; the HUSID or SRS id may have been corrected in the SRS since, and the key with the HUSID:
+        review89 F3, review95 F1) and was created since it was sent. Then it is the sync's create, not a trainee
+        Register had (review86 F1). Only the report is told: the notes stay until their wait is over, as another
+        create of the record may still be out, and a later update must wait for it (review89 F1)."""
+        made, its_srs_id = key_of(trainee.get("hesa_id")), trainee.get("provider_trainee_id")
+        if plan.key is None or made is None or not its_srs_id:
             return None
-        for key, sent_srs_id, sent_at in self.ledger.unanswered_creates(plan.key, srs_id):
+        for key, sent_srs_id, sent_at in self.ledger.unanswered_creates(plan.key, plan.provider_trainee_id):
             moment = _ledger_time(sent_at)
-            if key == made and sent_srs_id == srs_id and moment and _created_since(trainee, moment - CLOCK_SKEW):
+            if key == made and sent_srs_id == its_srs_id and moment and _created_since(trainee, moment - CLOCK_SKEW):
                 return key
         return None
 
