@@ -283,3 +283,36 @@ def test_a_run_killed_as_it_notes_a_late_create_under_a_corrected_husid_leaves_i
             report["unanswered_elsewhere"],
         )
         assert emulator.snapshot()["trainees"] == 5
+
+
+def test_a_late_create_listed_before_the_next_run_is_named_on_its_record_after_a_husid_correction(tmp_path):
+    """review94 F2: Register carried out the killed run's create before the next run listed it, and the SRS had
+    corrected the record's HUSID. The run matched the trainee by SRS id and sent the new HUSID, but named the create as
+    "1 earlier write never answered, for a record not in the extract", about that very record."""
+    import httpx
+
+    rows = [trainee(n) for n in range(1, 6)]
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=13) as emulator:
+        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
+        path, body = held.pop()
+        late = httpx.post(
+            f"{emulator.url}{path}" if path.startswith("/api") else f"{emulator.api_url}{path}",
+            content=body,
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        assert late.status_code == 201
+        corrected = write_extract(
+            tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "hesa_id": rows[4]["hesa_id"][:-3] + "999"}]
+        )
+        result = _sync(emulator, tmp_path, corrected)
+        assert result.exit_code == 0, result.summary_line()
+        assert "never answered" not in result.summary_line(), result.summary_line()
+        [fifth] = [r for r in result.results if r.plan.source.record == 5]
+        named = dict(fifth.warnings()).get("sync_written_earlier") or ""
+        assert "(create)" in named, fifth.warnings()
+        report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+        assert report["unanswered_elsewhere"] == []
+        again = _sync(emulator, tmp_path, corrected)
+        assert {r.plan.action for r in again.results} == {"unchanged"}
+        assert not any(r.warnings() for r in again.results) and "never answered" not in again.summary_line()
+        assert emulator.snapshot()["trainees"] == 5

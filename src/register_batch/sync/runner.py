@@ -2341,6 +2341,9 @@ class _Planned:
     orphans: list[Entry] = field(default_factory=list)
     unanswered: list[dict[str, Any]] = field(default_factory=list)
     keep: list[tuple[str, int]] = field(default_factory=list)  # creates known from an entry only (_note_earlier_writes)
+    # Orphans' keys whose create a record of the extract names (`_claimed_by_records`): settled as orphans are, but
+    # not reported as writes for records the extract lacks.
+    claimed: set[str] = field(default_factory=set)
 
 
 def _kept_for_results(
@@ -2500,6 +2503,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
     planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, looked)
+    claimed = _claimed_by_records(results, planned.orphans, planned.unanswered)
+    planned.claimed = {key for key, _run_id in claimed.values()}
     died = ledger.ended_without_report()
     planned.keep = _note_earlier_writes(
         results,
@@ -2507,7 +2512,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         entries=ledger.entries_of_runs(died) if died else {},
         unresolved=unresolved,
         created=ledger.creates_unreported(),
-        created_of=ledger.creates_unreported_by_trainee(),
+        created_of={**ledger.creates_unreported_by_trainee(), **claimed},
         held=_held_husids(looked),
         state=_held_state(looked),
     )
@@ -2610,6 +2615,28 @@ def _orphans(
         if entry.trainee_id and entry.operation in REACHED_STATES
     }
     return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
+
+
+def _claimed_by_records(
+    results: list[RecordResult], orphans: list[Entry], unanswered: list[dict[str, Any]]
+) -> dict[str, tuple[str, int]]:
+    """trainee_id -> (ledger key, run) of each earlier create, unanswered under a key no record has, that the listings
+    show went through (`unanswered_elsewhere`: a trainee with its HUSID) and made the trainee one record of the
+    extract matched: by its SRS id, the HUSID corrected since. That record names the create (`_note_earlier_writes`),
+    not the list of writes for records the extract lacks (review94 F2)."""
+    # As `_note_earlier_writes` names a write: not on a record to create, nor on an invalid one (it waits for it).
+    matched = Counter(
+        plan.trainee_id
+        for result in results
+        if (plan := result.plan).trainee_id and plan.action not in ("create", "invalid")
+    )
+    claimed: dict[str, tuple[str, int]] = {}
+    for entry, row in zip(orphans, unanswered, strict=True):
+        trainee_id, run_id = row["trainee_id"], entry.run_id
+        done = entry.operation == "create" and row["settled"] == "done"
+        if done and run_id is not None and trainee_id and matched[trainee_id] == 1:
+            claimed[trainee_id] = (entry.key, run_id)
+    return claimed
 
 
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
@@ -3075,7 +3102,11 @@ def _finish(
             if e.key not in run.created_under
         ]
         planned.orphans, planned.unanswered = [e for e, _row in kept], [row for _e, row in kept]
-    results, unmatched, unanswered = planned.results, planned.unmatched, planned.unanswered
+    results, unmatched = planned.results, planned.unmatched
+    # Those a record names (`_claimed_by_records`) are settled with the others, and reported on their records only.
+    unanswered = [
+        row for e, row in zip(planned.orphans, planned.unanswered, strict=True) if e.key not in planned.claimed
+    ]
     _add_sync_issues(report, records, results, issues)
     requests = _request_figures(run, len(results), elapsed)
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
