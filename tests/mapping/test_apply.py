@@ -624,3 +624,23 @@ def test_names_and_email_in_decomposed_unicode_are_read_composed_as_register_hol
     record = mapped({"F_FNAMES": decomposed, "F_SURNAME": decomposed, "F_OWNSTU": unicodedata.normalize("NFD", "Ï1")})
     assert (record.data["first_names"], record.data["last_name"]) == (accented, accented)
     assert record.data["provider_trainee_id"] == unicodedata.normalize("NFD", "Ï1")  # an id is matched as sent
+
+
+def test_a_when_sees_the_fields_it_tests_translated_whatever_their_order_in_the_field_map(tmp_path):
+    """review97 F1: a `when` saw a field translated or not by where it came in the field map: a route's `when` on
+    study_mode 01 met the SRS's own FT (translated after the route), and the fallback route was sent; the bundled
+    route 01's `when` on the aim met an SRS's own aim the same way. It sees them as Register gets them."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n"
+        "  study_mode:\n    translate: {FT: '01', PT: '31'}\n"
+        "  itt_qualification_aim:\n    translate: {BA QTS: '001'}\n"
+        "  training_route:\n    translate:\n      PL Postgrad:\n"
+        "        - {to: '12', when: {study_mode: ['01', '31']}}\n        - {to: '03'}\n",
+        encoding="utf-8",
+    )
+    config = load_mapping([user])
+    record = mapped({"F_ENTRYRTE": "PL Postgrad", "F_MODE": "FT"}, config=config)
+    assert (record.data["training_route"], record.data["study_mode"]) == ("12", "01")
+    assert mapped({"F_ENTRYRTE": "PL Postgrad", "F_MODE": "63"}, config=config).data["training_route"] == "03"
+    assert mapped({"F_ENTRYRTE": "01", "F_QLAIM": "BA QTS"}, config=config).data["training_route"] == "11"

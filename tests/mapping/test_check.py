@@ -349,3 +349,20 @@ def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_c
         f"{user}: sex: '2': this file leaves it untranslated, the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '10'; this file wins"
     ]
+
+
+def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_a_warning(tmp_path, monkeypatch):
+    """review97 F1: a `when` sees the record's fields translated, so one testing the SRS's own route names never
+    matches, and its fallback is sent for every record."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n  course_subject_*:\n    translate:\n      Primary Teaching:\n"
+        "        - {to: '100510', when: {training_route: ['EY Undergrad', '19']}}\n        - {to: '100511'}\n"
+    )
+    warnings = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "warning"]
+    assert warnings == [
+        f"{user}: course_subject_*: 'Primary Teaching': `when` tests training_route for 'EY Undergrad', which is not "
+        "in Register's training_route list: a `when` sees the record's other fields as Register gets them, "
+        "translated, so it never matches; test the Register code it is translated to"
+    ]

@@ -689,9 +689,18 @@ class Mapper:
         read from an input, and its degrees are located (_locate) on their translated codes, before their degree
         type, which is translated as the field it is sent as."""
         data = record.data
+        tested: list[tuple[str, CodeTranslation]] = []
         for field_name, translation in translated:
             if field_name in data:
+                if any(alternative.when for alternative in translation.translate.get(data[field_name]) or ()):
+                    tested.append((field_name, translation))  # after the fields its `when` may test
+                    continue
                 self._apply(record, data, field_name, field_name, translation, uploaded)
+        # A `when` sees the other fields as Register gets them, translated: which of them were translated before it
+        # depended on the field map's order, which nobody can see (review97 F1: a route's `when` on study_mode 01 met
+        # the SRS's FT, and the fallback route was sent).
+        for field_name, translation in tested:
+            self._apply(record, data, field_name, field_name, translation, uploaded)
         for index, degree in enumerate(data.get("degrees_attributes") or ()):
             self._translate_degree(record, index, degree, [name for name in degree if name != "degree_type"], uploaded)
             if read and (sent_as := _locate(degree)) is not None:

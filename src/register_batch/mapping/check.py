@@ -131,6 +131,35 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
+        problems += _tests_of_codes(translation, reference)
+    return problems
+
+
+def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> list[MappingProblem]:
+    """A `when` testing a coded field for a value that is none of Register's codes (an SRS's own spelling) never
+    matches: it sees the record's fields translated (review97 F1). A warning, once per field and value."""
+    problems = []
+    said: set[tuple[str, str]] = set()
+    for old, alternatives in translation.translate.items():
+        for alternative in alternatives:
+            for field, values in sorted(alternative.when.items()):
+                list_name = code_list_for(field)
+                if list_name is None:
+                    continue
+                for value in sorted(values - reference.codes(list_name)):
+                    if (field, value) in said:
+                        continue
+                    said.add((field, value))
+                    problems.append(
+                        MappingProblem(
+                            translation.origin,
+                            translation.pattern,
+                            f"'{old}': `when` tests {field} for '{value}', which is not in Register's {list_name} "
+                            "list: a `when` sees the record's other fields as Register gets them, translated, so it "
+                            "never matches; test the Register code it is translated to",
+                            "warning",
+                        )
+                    )
     return problems
 
 
