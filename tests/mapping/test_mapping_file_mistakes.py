@@ -628,3 +628,39 @@ def test_the_warning_for_a_source_no_record_has_names_the_line_of_the_mapping(tm
     issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
     [said] = [issue["message"] for issue in issues if issue["code"] == "mapped_source_missing"]
     assert said.startswith(f"{user}:6 maps fields.hesa.trainee.sex to F_SEXX, which no record of this input has")
+
+
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [
+        (
+            {
+                "fields.yaml": "fields:\n  register-csv:\n    trainee:\n      sex: gender\n",
+                "later.yaml": "fields:\n  register-csv:\n    ignored: [Tutor, Gender]\n",
+            },
+            "later.yaml:3: fields.register-csv.ignored[1]: 'gender' is read by fields.yaml:4 (sex)",
+        ),
+        (
+            {
+                "fields.yaml": "fields:\n  register-csv:\n    trainee:\n      nationality: nationality\n",
+                "later.yaml": "fields:\n  register-csv:\n    ignored: [nationality]\n",
+            },
+            "later.yaml:3: fields.register-csv.ignored[0]: 'nationality' is read by fields.yaml:4 (nationality)",
+        ),
+    ],
+    ids=["the user's own column", "a template column the user maps"],
+)
+def test_a_column_both_ignored_and_read_is_refused_naming_both(tmp_path, monkeypatch, files, said):
+    """review97 F2: an ignored column is dropped before it is read: a field a user's file maps to it was blank for
+    every record, with a "no record has it, a misspelt column?" message. (A template column only the bundled map
+    reads may be ignored: it is then not sent, as test_csv.py's ignored application_id shows.)"""
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_mapping(list(files))
+    assert str(refused.value).startswith(said), str(refused.value)
+    assert str(refused.value).endswith(
+        "an ignored column is dropped before it is read, so that field would be blank for every record; remove it "
+        "from `ignored`"
+    )

@@ -663,6 +663,45 @@ def _all_named_sources(doc: dict[str, Any]) -> list[tuple[str, str, tuple[str, .
     ]
 
 
+def _ignored_but_read(
+    family: str,
+    column: str,
+    fmap: FieldMap,
+    namer: Callable[[str], str],
+    texts: list[tuple[Path, dict[str, Any], str]],
+    read: dict[tuple[str, str], tuple[str, tuple[str, ...], str | None, int | None]],
+) -> ConfigError:
+    """A column (or tag) listed under `ignored` that a user's field map reads: the readers drop it before it is read,
+    so the field was blank for every record, with a message calling the column missing (review97 F2). Names the
+    `ignored` entry (the last file's that lists it) and the entry that reads it."""
+    # (A template column only the bundled map reads may be ignored: it is then not sent, as a column left out is.)
+    where = f"fields.{family}.ignored"
+    for path, doc, text in reversed(texts):
+        entries = ((doc.get("fields") or {}).get(family) or {}).get("ignored") or []
+        numbers = [n for n, entry in enumerate(entries) if namer(str(entry)) == column]
+        if numbers:
+            where = f"fields.{family}.ignored[{numbers[0]}]"
+            line = lines_of(text, [where])[0]
+            where = f"{path}:{line}: {where}" if line is not None else f"{path}: {where}"
+            break
+    fields = [field for field, sources in fmap.sources_by_field().items() if column in sources] or ["placements"]
+    mapped = [
+        f"{file}:{line}" if line is not None else file
+        for (fam, key), (file, names, _group, line) in read.items()
+        if fam == family and _read_from(column, names, namer)
+    ]
+    by = mapped[-1] if mapped else "a field map"
+    return ConfigError(
+        f"{where}: '{column}' is read by {by} ({', '.join(fields)}): an ignored column is dropped before it is read, "
+        "so that field would be blank for every record; remove it from `ignored`"
+    )
+
+
+def _read_from(column: str, names: tuple[str, ...], namer: Callable[[str], str]) -> bool:
+    """Whether a field map entry's sources (`names`, as written) read `column` (as the readers name it)."""
+    return column in (namer(name) for name in names)
+
+
 def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
     base = bundled_mapping_dir()
@@ -674,6 +713,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     codes: list[CodeTranslation] = []
     files = []
     hashes: list[str] = []
+    texts: list[tuple[Path, dict[str, Any], str]] = []
     named: list[tuple[str, str, str, tuple[str, ...], str | None, int | None]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
         codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
@@ -702,11 +742,19 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         named.extend((str(path), *found, line) for found, line in zip(sources, lines, strict=True))
         files.append(str(path))
         hashes.append(digest)
+        texts.append((path, doc, text))
     fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     namers = {family: _namer(family, _known_tags(d)) for family, d in field_docs.items()}
     # A later file's entry for a field replaces an earlier file's (field maps merge key by key): only the last one
     # is read, so only it is watched for (an earlier file's source, absent from the input, blanks nothing).
     read = {(family, key): (file, names, group, line) for file, family, key, names, group, line in named}
+    for family, fmap in fields.items():
+        # Only a column a user's file maps: one of Register's template the bundled map reads may be left out so.
+        mapped = {
+            namers[family](n) for (fam, _key), (_file, names, _g, _l) in read.items() if fam == family for n in names
+        }
+        if clash := sorted(fmap.ignored & fmap.source_names() & mapped):
+            raise _ignored_but_read(family, clash[0], fmap, namers[family], texts, read)
     return MappingConfig(
         fields=fields,
         codes=codes,
