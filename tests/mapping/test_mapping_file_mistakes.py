@@ -664,3 +664,15 @@ def test_a_column_both_ignored_and_read_is_refused_naming_both(tmp_path, monkeyp
         "an ignored column is dropped before it is read, so that field would be blank for every record; remove it "
         "from `ignored`"
     )
+
+
+@pytest.mark.parametrize("block", ["withdrawal_future_interest", "future_interest", "withdrawal_*"])
+def test_a_codes_block_for_a_withdrawal_field_says_such_values_are_not_translated(tmp_path, monkeypatch, block):
+    """review97 F3: a block named as validate's issue names the field (`withdrawal_future_interest`) was refused as
+    "matches no Register API v2026.1 field", which it is; the reason (mapping files translate no withdrawal or
+    deferral values) was said nowhere."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "yn.yaml").write_text(f"codes:\n  {block}:\n    translate: {{Y: 'yes', N: 'no'}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_mapping(["yn.yaml"])
+    assert "a withdrawal's or deferral's values are not translated by mapping files" in str(refused.value)

@@ -17,7 +17,7 @@ import yaml
 
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
-from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
+from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import lines_of, load_text_yaml
@@ -475,6 +475,14 @@ def _check_pattern(pattern: str, where: str) -> None:
 def _instead(pattern: str) -> str:
     """What to name instead of a block key that names no field. A degree's type (`degree_type` in the field map) is
     sent, and so translated, as one of two fields, by the degree's country (hesa-formats.md §5 item 12)."""
+    state_fields = {*WITHDRAWAL_FIELDS, *HELD_WITHDRAWAL.values(), *DEFERRAL_FIELDS}
+    if any(fnmatch.fnmatchcase(name, pattern) for name in state_fields):
+        # An issue names the withdrawal's fields `withdrawal_future_interest`, ...: the name a user tries (review97 F3).
+        return (
+            "a withdrawal's or deferral's values are not translated by mapping files: write Register's own in the "
+            "export (future_interest yes, no or unknown; trigger provider or trainee; reasons as `register-batch "
+            "reference show withdrawal_reasons` lists them: docs/formats.md#withdrawals-and-deferrals)"
+        )
     if any(fnmatch.fnmatchcase(name, pattern) for name in ("degree_type", "degrees_attributes.degree_type")):
         return (
             "a degree's type is sent as degrees_attributes.uk_degree or degrees_attributes.non_uk_degree, by its "
