@@ -644,3 +644,15 @@ def test_a_when_sees_the_fields_it_tests_translated_whatever_their_order_in_the_
     assert (record.data["training_route"], record.data["study_mode"]) == ("12", "01")
     assert mapped({"F_ENTRYRTE": "PL Postgrad", "F_MODE": "63"}, config=config).data["training_route"] == "03"
     assert mapped({"F_ENTRYRTE": "01", "F_QLAIM": "BA QTS"}, config=config).data["training_route"] == "11"
+
+
+def test_a_value_of_an_srs_group_of_numbered_tags_is_a_problem_naming_them():
+    """review96 F2: <SUBJECTS><SUBJECT><F_SBJCA>: the mapping reads F_SBJCA1-3, not F_SBJCA, so the reader's problem
+    (RawRecord.marked) is the record's, saying which tags to write; an SRS's own tag the mapping does not read
+    (F_TELEPHONE) is not."""
+    marked = (("F_SBJCA", "<F_SBJCA> is in <SUBJECTS>"), ("F_TELEPHONE", "<F_TELEPHONE> is in <CONTACT>"))
+    raw = RawRecord(source=SourceRef(input="x.xml", record=1, line=2), fields={"F_HUSID": "1"}, marked=marked)
+    record = Mapper(load_mapping()).map(raw, "hesa-xml")
+    assert [(i.field, i.message) for i in record.issues if i.code == "malformed_record"] == [
+        ("F_SBJCA", "<F_SBJCA> is in <SUBJECTS>, as the Student's own <F_SBJCA1>, <F_SBJCA2>, …")
+    ]

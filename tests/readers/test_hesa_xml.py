@@ -468,32 +468,44 @@ def test_a_previous_qualification_without_previousqualifications_around_it_is_a_
     assert message.startswith("<PREVIOUSQUALIFICATION> holds tags with values (<") and _GROUPS_TWO_LEVELS_IN in message
 
 
+_MOVE_IT_THERE = (
+    ", an element of the SRS's own: register-batch reads HESA's tags in the <Student> itself, and a degree's or "
+    "placement's in <PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is not "
+    "read; move it there"
+)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "said"),
     [
         (
             "<F_DISABLE1>95</F_DISABLE1>",
             "<DISABILITIES><F_DISABLE1>51</F_DISABLE1></DISABILITIES>",
-            [("F_DISABLE1", "<F_DISABLE1> is in <DISABILITIES>")],
+            [("F_DISABLE1", f"<F_DISABLE1> is in <DISABILITIES>{_MOVE_IT_THERE}")],
         ),
         (
             "<F_DISABLE1>95</F_DISABLE1>",
             "<DISABILITIES><DISABILITY><F_DISABLE>51</F_DISABLE></DISABILITY>"
             "<DISABILITY><F_DISABLE>57</F_DISABLE></DISABILITY></DISABILITIES>",
-            [("F_DISABLE", "<F_DISABLE> is in <DISABILITIES>")],
+            [("F_DISABLE", f"<F_DISABLE> is in <DISABILITIES>{_MOVE_IT_THERE}")],  # C21053's one disability tag
         ),
         (
             "<F_SBJCA2>NULL</F_SBJCA2>",
             "<CourseSubjects><f_sbjca2>100403</f_sbjca2></CourseSubjects>",
-            [("F_SBJCA2", "<f_sbjca2> is in <CourseSubjects>")],
+            [("F_SBJCA2", f"<f_sbjca2> is in <CourseSubjects>{_MOVE_IT_THERE}")],
+        ),
+        (
+            "<F_DISABLE2>NULL</F_DISABLE2>",
+            "<DISABILITIES><DISABLE2>58</DISABLE2></DISABILITIES>",
+            [("F_DISABLE2", f"<DISABLE2> is in <DISABILITIES>{_MOVE_IT_THERE}")],
         ),
     ],
-    ids=["tags in a wrapper", "a group of its own", "lower case"],
+    ids=["tags in a wrapper", "a group of its own", "lower case", "without F_"],
 )
 def test_hesa_tags_in_an_srs_element_of_its_own_are_a_record_error(hesa_samples, tmp_path, old, new, said):
     """review96 F2: HESA's tags one element further in than HESA puts them were left out without a word: a new
     trainee's disabilities sent as none, a second course subject Register holds cleared by sync. An error where the
-    mapping reads the tag (or numbers it: F_DISABLE as F_DISABLE1-9)."""
+    mapping reads the tag (or numbers it: F_DISABLE as F_DISABLE1-9); a tag without its F_ too (review98 F2)."""
     path = tmp_path / "wrapped.xml"
     path.write_text(c23053_edited(hesa_samples, {old: new}))
     result = CliRunner().invoke(
@@ -501,9 +513,15 @@ def test_hesa_tags_in_an_srs_element_of_its_own_are_a_record_error(hesa_samples,
     )
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
-    found = [(i["field"], i["message"]) for i in report["issues"] if i["code"] == "malformed_record"]
-    assert [(field, message.split(", an element")[0]) for field, message in found] == said
-    assert all("so its value is not read; put it in the <Student>" in message for _field, message in found)
+    assert [(i["field"], i["message"]) for i in report["issues"] if i["code"] == "malformed_record"] == said
+
+
+def test_an_srs_element_repeating_a_tag_the_student_gives_is_no_problem(hesa_samples, tmp_path):
+    """review98 F3: an SRS's <AUDIT><F_HUSID> beside the Student's own loses nothing: it was an error."""
+    path = tmp_path / "audit.xml"
+    path.write_text(c23053_edited(hesa_samples, {"<F_SBJCA2>NULL</F_SBJCA2>": "<AUDIT><F_HUSID>x</F_HUSID></AUDIT>"}))
+    [(_info, [raw])] = read(path)
+    assert raw.problems == [] and raw.marked == ()
 
 
 def test_an_srs_element_of_its_own_without_hesa_tags_is_left_alone(hesa_samples, tmp_path):

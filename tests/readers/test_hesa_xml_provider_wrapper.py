@@ -101,3 +101,25 @@ def test_validate_holds_back_another_providers_record_in_its_wrapper(hesa_sample
     assert [(i["record"], i["code"]) for i in report["issues"] if i["code"] == "other_provider_record"] == [
         (2, "other_provider_record")
     ]
+
+
+@pytest.mark.parametrize("between", [False, True], ids=["both before the students", "one between them"])
+def test_a_second_other_ukprn_in_one_wrapper_is_refused(hesa_samples, tmp_path, between):
+    """review98 F4: the first of two was used without a word, and one between the Students applied to those after."""
+    one, two = student(hesa_samples, "0310261553101"), student(hesa_samples, "0310261553102")
+    body = (
+        f"<Provider><F_UKPRN>{OURS}</F_UKPRN>{one}<F_UKPRN>{THEIRS}</F_UKPRN>{two}</Provider>"
+        if between
+        else f"<Provider><F_UKPRN>{OURS}</F_UKPRN><F_UKPRN>{THEIRS}</F_UKPRN>{one}{two}</Provider>"
+    )
+    path = tmp_path / "two.xml"
+    path.write_text(document(body))
+    with pytest.raises(UnusableInput, match=rf"<F_UKPRN> in <Provider> is a second UKPRN \({THEIRS}, after {OURS}\)"):
+        read_fields(path)
+
+
+def test_the_same_ukprn_again_in_a_wrapper_is_no_problem(hesa_samples, tmp_path):
+    one, two = student(hesa_samples, "0310261553101"), student(hesa_samples, "0310261553102")
+    path = tmp_path / "again.xml"
+    path.write_text(document(f"<Provider><F_UKPRN>{OURS}</F_UKPRN>{one}<F_UKPRN>{OURS}</F_UKPRN>{two}</Provider>"))
+    assert read_fields(path) == [(OURS, []), (OURS, [])]

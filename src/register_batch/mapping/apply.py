@@ -596,8 +596,11 @@ class Mapper:
         if raw.marked:
             reads = self._reads(fmap)
             for name, problem in raw.marked:
-                if name in reads or _numbered_in(name, reads):
+                if name in reads:
                     record.issue("malformed_record", problem, field=name)
+                elif _numbered_in(name, reads):  # <DISABILITY><F_DISABLE>: a group of the numbered tags' values
+                    numbered = f"{problem}, as the Student's own <{name}1>, <{name}2>, …"
+                    record.issue("malformed_record", numbered, field=name)
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake

@@ -388,7 +388,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             if _is_plain(element.tag) and _group_tag(element.tag) not in GROUP_OF
         )
     if wrapped:
-        said = (*said, *_wrapped_hesa_tags(wrapped))
+        said = (*said, *_wrapped_hesa_tags(wrapped, fields))
     # A mapping file's tag names are upper case whatever the case it gives them (docs/mappings.md), as HESA's are:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
@@ -499,27 +499,30 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
 
 
 def _hesa_tag(tag: object) -> bool:
-    """A tag of HESA's shape (F_ and a name, in any case), which register-batch reads in a Student or its groups."""
-    return _is_plain(tag) and str(tag)[:2].upper() == "F_"
+    """A tag of HESA's (F_ and a name, in any case, or a HESA name without its F_: <DISABLE2>, review98 F2), which
+    register-batch reads in a Student or its groups."""
+    return _is_plain(tag) and _read_as(str(tag).upper())[:2] == "F_"
 
 
-def _wrapped_hesa_tags(containers: list[etree._Element]) -> list[tuple[str, str]]:
+def _wrapped_hesa_tags(containers: list[etree._Element], fields: dict[str, str | None]) -> list[tuple[str, str]]:
     """(name read by, problem) of each HESA tag an SRS's own element in a Student holds (<DISABILITIES><F_DISABLE1>…,
     or a group of its own: <DISABILITY><F_DISABLE>): register-batch reads HESA's tags as the Student's own, or in
     HESA's groups, so a value the mapping reads would be left out without a word (review96 F2: disabilities sent as
     none, a second course subject cleared by sync). A problem only where the mapping reads that name, or numbers it
-    (F_DISABLE: F_DISABLE1, ...), as an SRS's <CONTACT><F_TELEPHONE> is ignored (mapping.apply)."""
+    (F_DISABLE: F_DISABLE1, ...), as an SRS's <CONTACT><F_TELEPHONE> is ignored (mapping.apply); nor where the
+    Student gives that tag a value itself (an SRS's <AUDIT><F_HUSID>: nothing is lost, review98 F3)."""
+    given = {_read_as(str(tag).upper()) for tag, value in fields.items() if value is not None and _is_plain(tag)}
     found: dict[str, str] = {}
     for container in containers:
         for item in container:
             for leaf in [item] if not len(item) else item:
-                if not _hesa_tag(leaf.tag) or (name := _read_as(str(leaf.tag).upper())) in found:
+                if not _hesa_tag(leaf.tag) or (name := _read_as(str(leaf.tag).upper())) in found or name in given:
                     continue
-                numbered = "" if name[-1:].isdigit() else ", numbered as HESA's are (<F_DISABLE1>, <F_DISABLE2>, …)"
                 found[name] = (
                     f"<{cut_short(str(leaf.tag))}> is in <{cut_short(str(container.tag))}>, an element of the SRS's "
-                    "own: register-batch reads HESA's tags in the <Student> itself (or in PLACEMENTS and "
-                    f"PREVIOUSQUALIFICATIONS), so its value is not read; put it in the <Student>{numbered}"
+                    "own: register-batch reads HESA's tags in the <Student> itself, and a degree's or placement's in "
+                    "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is not "
+                    "read; move it there"
                 )
     return list(found.items())
 
@@ -688,9 +691,8 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line)
         raise UnusableInput(name, f"not well-formed XML: {problem}", line=error_line) from None
     _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
-    if parser_events.root is not None:
-        for element in parser_events.root.iter():  # a UKPRN after the Students it was for: the root's, a wrapper's
-            _refuse_a_late_ukprn(element, wrappers, name, shift)
+    if parser_events.root is not None:  # a UKPRN after the Students it was for: the root's, a wrapper's
+        _refuse_a_late_ukprn(parser_events.root, wrappers, name, shift)
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
         info.sha256 = hashing.hasher.hexdigest()
@@ -802,38 +804,38 @@ def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None
 _UKPRN_TAGS = frozenset({"F_UKPRN", "UKPRN"})
 
 
-def _ukprn_in(element: etree._Element, before: etree._Element | None = None) -> etree._Element | None:
-    """The F_UKPRN (in any case, with or without F_) among `element`'s children, before `before` if given."""
+def _ukprns_in(element: etree._Element, before: etree._Element | None = None) -> list[etree._Element]:
+    """The F_UKPRNs (in any case, with or without F_) with a value among `element`'s children, before `before`."""
+    found = []
     for child in element:
         if child is before:
-            return None
-        if _is_plain(child.tag) and str(child.tag).upper() in _UKPRN_TAGS and not len(child):
-            return child
-    return None
+            break
+        if _is_plain(child.tag) and str(child.tag).upper() in _UKPRN_TAGS and not len(child) and clean(child.text):
+            found.append(child)
+    return found
 
 
 def _wrappers_ukprn(
     student: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
 ) -> tuple[tuple[str, str] | None, UnusableInput | None]:
     """(UKPRN, the element holding it) that a wrapper of the Student holds for its Students (`<Provider><F_UKPRN>`,
-    or the root's), the innermost first, or None; and the refusal of a UKPRN found after Students it was for
-    (`_late_ukprn`), raised once the elements before the Student are looked at. A record takes its UKPRN from its
-    own tags only, so a record of another provider in such a file went unchecked, and was sent under the run's token
-    (review96 F1). `wrappers` keeps, for each ancestor of the Students read, the UKPRN it holds (None: none before
-    its first Student): its F_UKPRN is freed with the Students before it."""
+    or the root's), the innermost first, or None; and the refusal of a UKPRN that is not the wrapper's one, given
+    before all its Students (`_misplaced_ukprn`), raised once the elements before the Student are looked at. A record
+    takes its UKPRN from its own tags only, so a record of another provider in such a file went unchecked, and was
+    sent under the run's token (review96 F1). `wrappers` keeps, for each ancestor of the Students read, the UKPRN it
+    holds (None: none before its first Student): its F_UKPRN is freed with the Students before it."""
     found: tuple[str, str] | None = None
     late = None
     node = student
     for ancestor in student.iterancestors():
-        tag = _ukprn_in(ancestor, node)
-        value = clean(tag.text) if tag is not None else None
-        if ancestor in wrappers:
-            if tag is not None and value is not None and wrappers[ancestor] is None:
-                late = late or _late_ukprn(tag, ancestor, name, shift)
-            value = value or wrappers[ancestor]
-        wrappers[ancestor] = value
-        if found is None and value is not None:
-            found = (value, str(ancestor.tag))
+        tags = _ukprns_in(ancestor, node)
+        first = wrappers[ancestor] if ancestor in wrappers else (clean(tags[0].text) if tags else None)
+        if (other := next((tag for tag in tags if clean(tag.text) != first), None)) is not None:
+            # One after Students read without it, or a second, other one (review98 F4): whose are they?
+            late = late or _misplaced_ukprn(other, ancestor, first, name, shift)
+        wrappers[ancestor] = first
+        if found is None and first is not None:
+            found = (first, str(ancestor.tag))
         node = ancestor
     return found, late
 
@@ -841,19 +843,28 @@ def _wrappers_ukprn(
 def _refuse_a_late_ukprn(
     element: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
 ) -> None:
-    """Refuse an F_UKPRN a wrapper holds after Students it was read without (`_wrappers_ukprn`): the file says whose
-    they are only after they were read."""
-    tag = _ukprn_in(element) if element in wrappers and wrappers[element] is None else None
-    if tag is not None and clean(tag.text) is not None:
-        raise _late_ukprn(tag, element, name, shift)
+    """Refuse an F_UKPRN a wrapper about to be freed holds after its Students (`_wrappers_ukprn`) that is not the one
+    they were read with; and forget the wrapper, whose Students are all read (review98 F1: a file of a wrapper per
+    Student kept every one in memory)."""
+    for wrapper in element.iter():
+        if wrapper in wrappers:
+            first = wrappers.pop(wrapper)
+            if (other := next((tag for tag in _ukprns_in(wrapper) if clean(tag.text) != first), None)) is not None:
+                raise _misplaced_ukprn(other, wrapper, first, name, shift)
 
 
-def _late_ukprn(tag: etree._Element, wrapper: etree._Element, name: str, shift: int) -> UnusableInput:
+def _misplaced_ukprn(
+    tag: etree._Element, wrapper: etree._Element, first: str | None, name: str, shift: int
+) -> UnusableInput:
+    what = (
+        f"comes after <{RECORD}> records it holds"
+        if first is None
+        else f"is a second UKPRN ({cut_short(clean(tag.text) or '')}, after {cut_short(first)})"
+    )
     return UnusableInput(
         name,
-        f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> comes after <{RECORD}> records it "
-        f"holds: register-batch reads a wrapper's UKPRN for the Students after it only; put it before them, or in "
-        f"each <{RECORD}>",
+        f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> {what}: register-batch reads one UKPRN "
+        f"of a wrapper, given before its Students, for them all; put it before them, or in each <{RECORD}>",
         line=_start_line(tag) + shift,
     )
 
