@@ -119,6 +119,23 @@ def test_a_db_file_that_is_not_a_database_is_a_usage_error(tmp_path):
     assert not_a_db.read_text().startswith("these are my notes")  # left as it was
 
 
+def test_a_db_file_of_another_program_such_as_a_sync_ledger_is_a_usage_error_and_left_alone(tmp_path):
+    """review99 F1: docs/exit-codes.md says a --db that is not an emulator database is exit 2; a sync ledger given by
+    a slip got the emulator's tables and a schema_version row, and rehearsal trainees would have gone into it."""
+    import hashlib
+
+    from register_batch.sync.ledger import Ledger
+
+    Ledger(tmp_path / "state", "https://example.test").close()
+    ledger = tmp_path / "state" / "ledger.sqlite3"
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    result = _refused("--db", str(ledger))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"register-batch: error: {ledger}: an SQLite database, but not the emulator's")
+    assert result.stderr.rstrip().endswith("give the emulator a --db of its own (a new file is made)")
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+
+
 def test_a_db_damaged_where_the_emulator_first_writes_is_a_usage_error_in_one_line(tmp_path):
     """docs/exit-codes.md: a damaged database is exit 2. A file whose schema reads but whose `meta` table is damaged
     (as a db file replaced while its -wal/-shm were left behind can be) failed at the first write, outside the check

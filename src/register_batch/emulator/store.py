@@ -9,6 +9,7 @@ microseconds since the epoch (Register keeps microseconds and shows milliseconds
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -174,12 +175,29 @@ def _add_discarded_at(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE trainees ADD COLUMN discarded_at INTEGER")
 
 
+_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
+
+
 class UkprnTaken(ValueError):
     """A UKPRN given for a token that another token's provider already has: one token is one provider here."""
 
 
 class Store:
     """SQLite-backed state; use `with store.transaction():` around every request's work."""
+
+    def _not_anothers(self, db: sqlite3.Connection) -> None:
+        """Refuse an SQLite file that holds another program's tables (a sync ledger, given as --db by a slip): the
+        emulator added its own tables and rehearsal trainees to it, and exited 0 (review99 F1). A new, empty file,
+        or one of the emulator's (an older one lacking a table since added), is taken."""
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables -= {"sqlite_sequence"}
+        if tables and (tables - _TABLES or "trainees" not in tables):
+            db.close()
+            others = ", ".join(sorted(tables - _TABLES)[:5]) or ", ".join(sorted(tables)[:5])
+            raise ConfigError(
+                f"{self.path}: an SQLite database, but not the emulator's (it holds the tables {others}): give the "
+                "emulator a --db of its own (a new file is made)"
+            )
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
@@ -198,6 +216,7 @@ class Store:
                 raise _not_private(exc) from None
         try:
             if self.path:
+                self._not_anothers(self._db)
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first
