@@ -656,3 +656,18 @@ def test_a_value_of_an_srs_group_of_numbered_tags_is_a_problem_naming_them():
     assert [(i.field, i.message) for i in record.issues if i.code == "malformed_record"] == [
         ("F_SBJCA", "<F_SBJCA> is in <SUBJECTS>, as the Student's own <F_SBJCA1>, <F_SBJCA2>, …")
     ]
+
+
+def test_a_when_testing_a_field_with_a_when_of_its_own_sees_it_translated(tmp_path):
+    """review100 F1: the translations with a `when` ran in the field map's order, so the bundled route 01's `when` on
+    the aim met the SRS's own aim, itself translated by a `when` (BAQ: 001 for full-time trainees), and sent 12."""
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "codes:\n"
+        "  study_mode:\n    translate: {FT: '01'}\n"
+        "  itt_qualification_aim:\n    translate:\n      BAQ:\n"
+        "        - {to: '001', when: {study_mode: ['01']}}\n        - {to: '020'}\n",
+        encoding="utf-8",
+    )
+    record = mapped({"F_ENTRYRTE": "01", "F_QLAIM": "BAQ", "F_MODE": "FT"}, config=load_mapping([user]))
+    assert (record.data["itt_qualification_aim"], record.data["training_route"]) == ("001", "11")

@@ -31,7 +31,8 @@ class _Plan:
 
     fmap: FieldMap
     trainee: tuple[tuple[str, tuple[str, ...]], ...]
-    translated: tuple[tuple[str, CodeTranslation], ...]
+    # (field, its translations, the codes they translate by a `when`: most have none)
+    translated: tuple[tuple[str, CodeTranslation, frozenset[str]], ...]
     # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
     subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
 
@@ -472,6 +473,7 @@ class Mapper:
         self._degree_translations: dict[str, CodeTranslation | None] = {}
         self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
         self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
+        self._conditionals: dict[int, tuple[CodeTranslation, frozenset[str]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -487,7 +489,9 @@ class Mapper:
             trainee_map = {**fmap.trainee, **overrides} if overrides else fmap.trainee
             # Data keys follow the field map's order, so translating in this order is translating in data order.
             translated = tuple(
-                (name, translation) for name in trainee_map if (translation := self.translation(name)) is not None
+                (name, translation, self._conditional(translation))
+                for name in trainee_map
+                if (translation := self.translation(name)) is not None
             )
             bundled = self._bundled_map(fmap.family, vintage)
             subjects = tuple(
@@ -504,6 +508,14 @@ class Mapper:
             return None
         overrides = next((found for name, _any_of, found in bundled.vintages if name == vintage), None)
         return {**bundled.trainee, **overrides} if overrides else bundled.trainee
+
+    def _conditional(self, translation: CodeTranslation) -> frozenset[str]:
+        """The codes `translation` translates by a `when` (most translations have none: one look a field)."""
+        found = self._conditionals.get(id(translation))
+        if found is None or found[0] is not translation:
+            codes = frozenset(code for code, alts in translation.translate.items() if any(a.when for a in alts))
+            found = self._conditionals[id(translation)] = (translation, codes)
+        return found[1]
 
     def _reads(self, fmap: FieldMap) -> set[str]:
         """The names (HESA tags, columns) the field map reads a value from."""
@@ -677,12 +689,14 @@ class Mapper:
         """Translate the legacy codes of a record made from a request body, as reading it from a file would: what
         validate of an exported file says of a value Register holds (export's refused_note; review44 F6)."""
         data = record.data
-        self._translate(record, [(name, t) for name in data if (t := self.translation(name)) is not None])
+        self._translate(
+            record, [(name, t, self._conditional(t)) for name in data if (t := self.translation(name)) is not None]
+        )
 
     def _translate(
         self,
         record: TraineeRecord,
-        translated: Iterable[tuple[str, CodeTranslation]],
+        translated: Iterable[tuple[str, CodeTranslation, frozenset[str]]],
         *,
         uploaded: bool = False,
         read: bool = False,
@@ -692,18 +706,24 @@ class Mapper:
         read from an input, and its degrees are located (_locate) on their translated codes, before their degree
         type, which is translated as the field it is sent as."""
         data = record.data
-        tested: list[tuple[str, CodeTranslation]] = []
-        for field_name, translation in translated:
+        tested: list[tuple[str, CodeTranslation, frozenset[str]]] = []
+        for field_name, translation, conditional in translated:
             if field_name in data:
-                if any(alternative.when for alternative in translation.translate.get(data[field_name]) or ()):
-                    tested.append((field_name, translation))  # after the fields its `when` may test
+                if conditional and (value := data[field_name]) in conditional:
+                    tests = frozenset(f for a in translation.translate[value] for f in a.when) - {field_name}
+                    tested.append((field_name, translation, tests))  # after the fields its `when` tests
                     continue
                 self._apply(record, data, field_name, field_name, translation, uploaded)
         # A `when` sees the other fields as Register gets them, translated: which of them were translated before it
         # depended on the field map's order, which nobody can see (review97 F1: a route's `when` on study_mode 01 met
-        # the SRS's FT, and the fallback route was sent).
-        for field_name, translation in tested:
-            self._apply(record, data, field_name, field_name, translation, uploaded)
+        # the SRS's FT, and the fallback route was sent); one testing a field with a `when` of its own, after it
+        # (review100 F1), as far as they do not test each other.
+        while tested:
+            waiting = {field_name for field_name, _t, _tests in tested}
+            ready = [one for one in tested if not one[2] & waiting] or tested[:1]
+            for field_name, translation, _tests in ready:
+                self._apply(record, data, field_name, field_name, translation, uploaded)
+            tested = [one for one in tested if one not in ready]
         for index, degree in enumerate(data.get("degrees_attributes") or ()):
             self._translate_degree(record, index, degree, [name for name in degree if name != "degree_type"], uploaded)
             if read and (sent_as := _locate(degree)) is not None:

@@ -660,7 +660,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                 while node.getprevious() is not None:
                     if (first := parent[0]).tag not in RECORD_TAGS:
                         _refuse_left_out(first, name, shift)
-                        _refuse_a_late_ukprn(first, wrappers, name, shift)
+                        _refuse_a_late_ukprn(first, wrappers, name, shift, parent)
                     del parent[0]
                 node, parent = parent, parent.getparent()
             if late is not None:  # after what freeing the elements before it refuses (a Student's tags loose there)
@@ -810,9 +810,15 @@ def _ukprns_in(element: etree._Element, before: etree._Element | None = None) ->
     for child in element:
         if child is before:
             break
-        if _is_plain(child.tag) and str(child.tag).upper() in _UKPRN_TAGS and not len(child) and clean(child.text):
+        if _is_ukprn(child):
             found.append(child)
     return found
+
+
+def _is_ukprn(element: etree._Element) -> bool:
+    """An F_UKPRN (in any case, with or without F_) with a value."""
+    tag = element.tag
+    return _is_plain(tag) and str(tag).upper() in _UKPRN_TAGS and not len(element) and bool(clean(element.text))
 
 
 def _wrappers_ukprn(
@@ -828,12 +834,14 @@ def _wrappers_ukprn(
     late = None
     node = student
     for ancestor in student.iterancestors():
-        tags = _ukprns_in(ancestor, node)
-        first = wrappers[ancestor] if ancestor in wrappers else (clean(tags[0].text) if tags else None)
-        if (other := next((tag for tag in tags if clean(tag.text) != first), None)) is not None:
-            # One after Students read without it, or a second, other one (review98 F4): whose are they?
-            late = late or _misplaced_ukprn(other, ancestor, first, name, shift)
-        wrappers[ancestor] = first
+        if ancestor in wrappers:  # looked into at its first Student; what comes after is seen as it is freed
+            first = wrappers[ancestor]
+        else:
+            tags = _ukprns_in(ancestor, node)
+            first = clean(tags[0].text) if tags else None
+            if (other := next((tag for tag in tags if clean(tag.text) != first), None)) is not None:
+                late = late or _misplaced_ukprn(other, ancestor, first, name, shift)  # a second, other one
+            wrappers[ancestor] = first
         if found is None and first is not None:
             found = (first, str(ancestor.tag))
         node = ancestor
@@ -841,11 +849,18 @@ def _wrappers_ukprn(
 
 
 def _refuse_a_late_ukprn(
-    element: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
+    element: etree._Element,
+    wrappers: dict[etree._Element, str | None],
+    name: str,
+    shift: int,
+    parent: etree._Element | None = None,
 ) -> None:
-    """Refuse an F_UKPRN a wrapper about to be freed holds after its Students (`_wrappers_ukprn`) that is not the one
-    they were read with; and forget the wrapper, whose Students are all read (review98 F1: a file of a wrapper per
-    Student kept every one in memory)."""
+    """Refuse an F_UKPRN about to be freed that is not the one the Students of its wrapper (`parent`) were read with
+    (`_wrappers_ukprn`): one after Students read without it, or a second, other one (review98 F4); the same for one a
+    wrapper about to be freed holds after its Students. Such a wrapper is forgotten, its Students all read (review98
+    F1: a file of a wrapper per Student kept every one in memory)."""
+    if parent is not None and parent in wrappers and _is_ukprn(element) and wrappers[parent] != clean(element.text):
+        raise _misplaced_ukprn(element, parent, wrappers[parent], name, shift)
     for wrapper in element.iter():
         if wrapper in wrappers:
             first = wrappers.pop(wrapper)
