@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -134,6 +135,18 @@ def test_a_db_file_of_another_program_such_as_a_sync_ledger_is_a_usage_error_and
     assert result.stderr.startswith(f"register-batch: error: {ledger}: an SQLite database, but not the emulator's")
     assert result.stderr.rstrip().endswith("give the emulator a --db of its own (a new file is made)")
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+
+
+def test_the_emulators_own_database_analyzed_by_sqlite_is_still_taken(tmp_path):
+    """review100 F4: after an ANALYZE (sqlite_stat1) it was refused as "not the emulator's"."""
+    import sqlite3
+
+    from register_batch.emulator.store import Store
+
+    Store(tmp_path / "emu.sqlite3").close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "emu.sqlite3")) as db:
+        db.execute("ANALYZE")
+    Store(tmp_path / "emu.sqlite3").close()
 
 
 def test_a_db_damaged_where_the_emulator_first_writes_is_a_usage_error_in_one_line(tmp_path):

@@ -676,3 +676,23 @@ def test_a_codes_block_for_a_withdrawal_field_says_such_values_are_not_translate
     with pytest.raises(ConfigError) as refused:
         load_mapping(["yn.yaml"])
     assert "a withdrawal's or deferral's values are not translated by mapping files" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("family", "reads", "column"),
+    [
+        ("register-csv", "    placements:\n      columns: [School A, School B]\n", "school b"),
+        ("hesa", "    vintages:\n      C21053:\n        trainee:\n          itt_end_date: [MYEND]\n", "MYEND"),
+    ],
+    ids=["placement columns", "a layout's entry"],
+)
+def test_an_ignored_column_read_as_placements_or_in_a_layout_is_refused_too(
+    tmp_path, monkeypatch, family, reads, column
+):
+    """review100 F3: the clash check missed what a file reads through `placements.columns` or `vintages`."""
+    monkeypatch.chdir(tmp_path)
+    ignored = "[School B]" if family == "register-csv" else "[MYEND]"
+    (tmp_path / "ign.yaml").write_text(f"fields:\n  {family}:\n    ignored: {ignored}\n", encoding="utf-8")
+    (tmp_path / "map.yaml").write_text(f"fields:\n  {family}:\n{reads}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"ign.yaml:3: fields.{family}.ignored\\[0\\]: '{column}' is read by"):
+        load_mapping(["ign.yaml", "map.yaml"])

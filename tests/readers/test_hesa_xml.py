@@ -468,11 +468,12 @@ def test_a_previous_qualification_without_previousqualifications_around_it_is_a_
     assert message.startswith("<PREVIOUSQUALIFICATION> holds tags with values (<") and _GROUPS_TWO_LEVELS_IN in message
 
 
-_MOVE_IT_THERE = (
-    ", an element of the SRS's own: register-batch reads HESA's tags in the <Student> itself, and a degree's or "
-    "placement's in <PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is not "
-    "read; move it there"
+_AFTER_WHOSE = (
+    ": register-batch reads HESA's tags in the <Student> itself, and a degree's or placement's in "
+    "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is not read; move it "
+    "there"
 )
+_MOVE_IT_THERE = f", an element of the SRS's own{_AFTER_WHOSE}"
 
 
 @pytest.mark.parametrize(
@@ -487,7 +488,12 @@ _MOVE_IT_THERE = (
             "<F_DISABLE1>95</F_DISABLE1>",
             "<DISABILITIES><DISABILITY><F_DISABLE>51</F_DISABLE></DISABILITY>"
             "<DISABILITY><F_DISABLE>57</F_DISABLE></DISABILITY></DISABILITIES>",
-            [("F_DISABLE", f"<F_DISABLE> is in <DISABILITIES>{_MOVE_IT_THERE}")],  # C21053's one disability tag
+            [  # C21053's one disability tag, in a group of the SRS's own
+                (
+                    "F_DISABLE",
+                    f"<F_DISABLE> is in <DISABILITY>, a group of the SRS's own{_AFTER_WHOSE}",
+                )
+            ],
         ),
         (
             "<F_SBJCA2>NULL</F_SBJCA2>",
@@ -514,6 +520,45 @@ def test_hesa_tags_in_an_srs_element_of_its_own_are_a_record_error(hesa_samples,
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert [(i["field"], i["message"]) for i in report["issues"] if i["code"] == "malformed_record"] == said
+
+
+def test_the_srs_groups_a_mapping_file_names_are_read_and_no_problem(hesa_samples, tmp_path, monkeypatch):
+    """review100 F2: a mapping file may name the SRS's own degree and placement groups (`degrees.group`,
+    `placements.group`); their tags, read, were called not read (7 false malformed_record errors)."""
+    monkeypatch.chdir(tmp_path)
+    text = (hesa_samples / "itt_record_C23053.xml").read_text()
+    for old, new in (("PREVIOUSQUALIFICATION", "DEGREE"), ("PLACEMENT", "SCHOOL")):
+        text = text.replace(f"<{old}S>", f"<{new}S>").replace(f"</{old}S>", f"</{new}S>")
+        text = text.replace(f"<{old}>", f"<{new}>").replace(f"</{old}>", f"</{new}>")
+    (tmp_path / "groups.xml").write_text(text)
+    (tmp_path / "grp.yaml").write_text(
+        "fields:\n  hesa:\n    degrees:\n      group: DEGREE\n    placements:\n      group: SCHOOL\n"
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["validate", "groups.xml", "--mapping", "grp.yaml", "--as-of", "2026-11-28", "--report-dir", "r"],
+    )
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [i["field"] for i in report["issues"] if i["code"] == "malformed_record"] == [], result.output
+
+
+@pytest.mark.parametrize("kind", ["WITHDRAWAL", "DEFERRAL"])
+def test_a_withdrawal_or_deferral_in_an_srs_element_of_its_own_is_a_record_error(hesa_samples, tmp_path, kind):
+    """review100 F5: WITHDRAWAL_* and DEFER_* tags are read in the Student only; in an SRS's <WITHDRAWAL> they were
+    left out without a word (the trainee not withdrawn)."""
+    tags = (
+        "<WITHDRAWAL_DATE>2026-01-15</WITHDRAWAL_DATE><WITHDRAWAL_TRIGGER>trainee</WITHDRAWAL_TRIGGER>"
+        if kind == "WITHDRAWAL"
+        else "<DEFER_DATE>2026-01-15</DEFER_DATE>"
+    )
+    path = tmp_path / "state.xml"
+    path.write_text(c23053_edited(hesa_samples, {"<F_SBJCA2>NULL</F_SBJCA2>": f"<{kind}>{tags}</{kind}>"}))
+    result = CliRunner().invoke(
+        cli, ["validate", str(path), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")]
+    )
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    found = [i["field"] for i in report["issues"] if i["code"] == "malformed_record"]
+    assert found and all(field.startswith(("WITHDRAWAL_", "DEFER_")) for field in found), result.output
 
 
 def test_an_srs_element_repeating_a_tag_the_student_gives_is_no_problem(hesa_samples, tmp_path):

@@ -189,8 +189,12 @@ class Store:
         """Refuse an SQLite file that holds another program's tables (a sync ledger, given as --db by a slip): the
         emulator added its own tables and rehearsal trainees to it, and exited 0 (review99 F1). A new, empty file,
         or one of the emulator's (an older one lacking a table since added), is taken."""
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        tables -= {"sqlite_sequence"}
+        # Not SQLite's own (sqlite_sequence, sqlite_stat1 after an ANALYZE: review100 F4).
+        tables = {
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(row[0]).startswith("sqlite_")
+        }
         if tables and (tables - _TABLES or "trainees" not in tables):
             db.close()
             others = ", ".join(sorted(tables - _TABLES)[:5]) or ", ".join(sorted(tables)[:5])

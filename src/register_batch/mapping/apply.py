@@ -509,6 +509,32 @@ class Mapper:
         overrides = next((found for name, _any_of, found in bundled.vintages if name == vintage), None)
         return {**bundled.trainee, **overrides} if overrides else bundled.trainee
 
+    def _unread_groups(self, record: TraineeRecord, raw: RawRecord, fmap: FieldMap) -> None:
+        """An error for each tag the field map reads that only a group it does not read holds (an SRS's own
+        <DISABILITY><F_DISABLE>, or <QUALIFICATION><F_DEGTYPE>): its values would be left out without a word
+        (review96 F2). Not a group the map reads (`degrees.group`, `placements.group`: review100 F2), nor a tag the
+        record gives itself."""
+        reads = self._reads(fmap)
+        said: set[str] = set()
+        for group, rows in raw.groups.items():
+            if group in (fmap.degree_group, fmap.placement_group):
+                continue
+            for name in dict.fromkeys(name for row in rows for name, value in row.items() if value is not None):
+                if name in said or raw.fields.get(name) is not None:
+                    continue
+                numbered = _numbered_in(name, reads) and name not in reads
+                if name in reads or numbered:
+                    said.add(name)
+                    also = f", as the Student's own <{name}1>, <{name}2>, …" if numbered else ""
+                    record.issue(
+                        "malformed_record",
+                        f"<{name}> is in <{group}>, a group of the SRS's own: register-batch reads HESA's tags in the "
+                        "<Student> itself, and a degree's or placement's in "
+                        "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is "
+                        f"not read; move it there{also}",
+                        field=name,
+                    )
+
     def _conditional(self, translation: CodeTranslation) -> frozenset[str]:
         """The codes `translation` translates by a `when` (most translations have none: one look a field)."""
         found = self._conditionals.get(id(translation))
@@ -605,6 +631,8 @@ class Mapper:
                 break
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
+        if raw.groups and raw.groups.keys() - {fmap.degree_group, fmap.placement_group}:
+            self._unread_groups(record, raw, fmap)
         if raw.marked:
             reads = self._reads(fmap)
             for name, problem in raw.marked:

@@ -671,6 +671,21 @@ def _all_named_sources(doc: dict[str, Any]) -> list[tuple[str, str, tuple[str, .
     ]
 
 
+def _also_read(family: str, texts: list[tuple[Path, dict[str, Any], str]], namer: Callable[[str], str]) -> set[str]:
+    """The columns (tags) the users' files read as placement URN columns or in a layout's entries (`vintages`), which
+    `_named_sources` leaves out (review100 F3)."""
+    found: set[str] = set()
+    for _path, doc, _text in texts:
+        overlay = (doc.get("fields") or {}).get(family)
+        if not isinstance(overlay, dict):
+            continue
+        found.update(namer(str(c)) for c in (overlay.get("placements") or {}).get("columns") or ())
+        for spec in (overlay.get("vintages") or {}).values():
+            for sources in ((spec or {}).get("trainee") or {}).values():
+                found.update(namer(str(s)) for s in (sources if isinstance(sources, list) else [sources]))
+    return found
+
+
 def _ignored_but_read(
     family: str,
     column: str,
@@ -761,6 +776,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
         mapped = {
             namers[family](n) for (fam, _key), (_file, names, _g, _l) in read.items() if fam == family for n in names
         }
+        mapped |= _also_read(family, texts, namers[family])
         if clash := sorted(fmap.ignored & fmap.source_names() & mapped):
             raise _ignored_but_read(family, clash[0], fmap, namers[family], texts, read)
     return MappingConfig(

@@ -341,8 +341,6 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                 else:
                     tag = _group_tag(tag)
                     stray = container in GROUP_OF and tag != GROUP_OF[container] and row and _is_plain(tag)
-                    if not in_hesa_group and any(map(_hesa_tag, row)) and (not wrapped or wrapped[-1] is not child):
-                        wrapped.append(child)  # <DISABILITIES><DISABILITY><F_DISABLE>: a group HESA does not have
                 if stray:
                     if not any(c is child and i.tag == item.tag for c, i in strays):  # once per tag (rare)
                         strays.append((child, item))
@@ -499,25 +497,29 @@ def _stray_group_item(container: etree._Element, item: etree._Element) -> tuple[
 
 
 def _hesa_tag(tag: object) -> bool:
-    """A tag of HESA's (F_ and a name, in any case, or a HESA name without its F_: <DISABLE2>, review98 F2), which
-    register-batch reads in a Student or its groups."""
-    return _is_plain(tag) and _read_as(str(tag).upper())[:2] == "F_"
+    """A tag of HESA's (F_ and a name, in any case, or a HESA name without its F_: <DISABLE2>, review98 F2), or of a
+    withdrawal or deferral (WITHDRAWAL_DATE, DEFER_DATE: review100 F5), which register-batch reads in a Student."""
+    if not _is_plain(tag):
+        return False
+    upper = str(tag).upper()
+    return _read_as(upper)[:2] == "F_" or upper.startswith(("WITHDRAWAL_", "DEFER_"))
 
 
 def _wrapped_hesa_tags(containers: list[etree._Element], fields: dict[str, str | None]) -> list[tuple[str, str]]:
-    """(name read by, problem) of each HESA tag an SRS's own element in a Student holds (<DISABILITIES><F_DISABLE1>…,
-    or a group of its own: <DISABILITY><F_DISABLE>): register-batch reads HESA's tags as the Student's own, or in
-    HESA's groups, so a value the mapping reads would be left out without a word (review96 F2: disabilities sent as
-    none, a second course subject cleared by sync). A problem only where the mapping reads that name, or numbers it
+    """(name read by, problem) of each HESA tag an SRS's own element in a Student holds (<DISABILITIES><F_DISABLE1>…):
+    register-batch reads HESA's tags as the Student's own, or in HESA's groups, so a value the mapping reads would be
+    left out without a word (review96 F2: disabilities sent as none, a second course subject cleared by sync). A group
+    of the SRS's own (<DISABILITY><F_DISABLE>) is the mapping's to judge, as it may read it (`degrees.group`:
+    Mapper._unread_groups, review100 F2). A problem only where the mapping reads that name, or numbers it
     (F_DISABLE: F_DISABLE1, ...), as an SRS's <CONTACT><F_TELEPHONE> is ignored (mapping.apply); nor where the
     Student gives that tag a value itself (an SRS's <AUDIT><F_HUSID>: nothing is lost, review98 F3)."""
     given = {_read_as(str(tag).upper()) for tag, value in fields.items() if value is not None and _is_plain(tag)}
     found: dict[str, str] = {}
     for container in containers:
-        for item in container:
-            for leaf in [item] if not len(item) else item:
-                if not _hesa_tag(leaf.tag) or (name := _read_as(str(leaf.tag).upper())) in found or name in given:
-                    continue
+        for leaf in container:
+            if len(leaf) or not _hesa_tag(leaf.tag) or (name := _read_as(str(leaf.tag).upper())) in found:
+                continue
+            if name not in given:
                 found[name] = (
                     f"<{cut_short(str(leaf.tag))}> is in <{cut_short(str(container.tag))}>, an element of the SRS's "
                     "own: register-batch reads HESA's tags in the <Student> itself, and a degree's or placement's in "
