@@ -70,18 +70,35 @@ def test_a_ukprn_in_the_root_is_the_students_and_their_own_wins_when_the_same(he
     ]
 
 
-@pytest.mark.parametrize("where", ["provider", "root"])
-def test_a_wrappers_ukprn_after_the_students_it_holds_is_refused(hesa_samples, tmp_path, where):
-    """Read as the file streams past, the Students before it would go unchecked."""
-    students = f"{student(hesa_samples, '0310261553101')}{student(hesa_samples, '0310261553102')}"
-    body = (
-        f"<Provider>{students}<F_UKPRN>{THEIRS}</F_UKPRN></Provider>"
-        if where == "provider"
-        else f"{students}<F_UKPRN>{THEIRS}</F_UKPRN>"
-    )
-    path = tmp_path / "late.xml"
-    path.write_text(document(body))
-    with pytest.raises(UnusableInput, match=r"<F_UKPRN> in <(Provider|ITTRecord)> comes after <Student> records"):
+_LATE = "comes after <Student> records it holds"
+_SECOND = f"is a second UKPRN ({THEIRS}, after {OURS})"
+
+
+@pytest.mark.parametrize(
+    ("layout", "refusal"),
+    [
+        ("<Provider>{one}{two}<F_UKPRN>{theirs}</F_UKPRN></Provider>", f"<F_UKPRN> in <Provider> {_LATE}"),
+        ("{one}{two}<F_UKPRN>{theirs}</F_UKPRN>", f"<F_UKPRN> in <ITTRecord> {_LATE}"),
+        (
+            "<Provider><F_UKPRN>{ours}</F_UKPRN><F_UKPRN>{theirs}</F_UKPRN>{one}{two}</Provider>",
+            f"<F_UKPRN> in <Provider> {_SECOND}",
+        ),
+        (
+            "<Provider><F_UKPRN>{ours}</F_UKPRN>{one}<F_UKPRN>{theirs}</F_UKPRN>{two}</Provider>",
+            f"<F_UKPRN> in <Provider> {_SECOND}",
+        ),
+    ],
+    ids=["after its students", "after the root's students", "a second before them", "a second between them"],
+)
+def test_a_wrappers_ukprn_that_is_not_its_one_given_before_its_students_is_refused(
+    hesa_samples, tmp_path, layout, refusal
+):
+    """Read as the file streams past, the Students before a late one would go unchecked; of two, the first was used
+    without a word, and one between the Students applied to those after (review98 F4)."""
+    one, two = student(hesa_samples, "0310261553101"), student(hesa_samples, "0310261553102")
+    path = tmp_path / "misplaced.xml"
+    path.write_text(document(layout.format(one=one, two=two, ours=OURS, theirs=THEIRS)))
+    with pytest.raises(UnusableInput, match=re.escape(refusal)):
         read_fields(path)
 
 
@@ -101,21 +118,6 @@ def test_validate_holds_back_another_providers_record_in_its_wrapper(hesa_sample
     assert [(i["record"], i["code"]) for i in report["issues"] if i["code"] == "other_provider_record"] == [
         (2, "other_provider_record")
     ]
-
-
-@pytest.mark.parametrize("between", [False, True], ids=["both before the students", "one between them"])
-def test_a_second_other_ukprn_in_one_wrapper_is_refused(hesa_samples, tmp_path, between):
-    """review98 F4: the first of two was used without a word, and one between the Students applied to those after."""
-    one, two = student(hesa_samples, "0310261553101"), student(hesa_samples, "0310261553102")
-    body = (
-        f"<Provider><F_UKPRN>{OURS}</F_UKPRN>{one}<F_UKPRN>{THEIRS}</F_UKPRN>{two}</Provider>"
-        if between
-        else f"<Provider><F_UKPRN>{OURS}</F_UKPRN><F_UKPRN>{THEIRS}</F_UKPRN>{one}{two}</Provider>"
-    )
-    path = tmp_path / "two.xml"
-    path.write_text(document(body))
-    with pytest.raises(UnusableInput, match=rf"<F_UKPRN> in <Provider> is a second UKPRN \({THEIRS}, after {OURS}\)"):
-        read_fields(path)
 
 
 def test_the_same_ukprn_again_in_a_wrapper_is_no_problem(hesa_samples, tmp_path):

@@ -87,6 +87,14 @@ def _died_creating_the_fifth(emulator: Any, tmp_path: Path, rows: list[dict[str,
     return five, held
 
 
+def _late_create_of_the_fifth_changed(emulator: Any, tmp_path: Path, rows: list[dict[str, Any]], **changed: str):
+    """The run that dies creating the fifth; then the next extract, the fifth's record changed (`changed`), whose run
+    meets that create carried out late: (the extract, the statuses of the late create and of the run's resend)."""
+    _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
+    extract = write_extract(tmp_path / "changed.csv", [*rows[:4], {**rows[4], **changed}])
+    return extract, _carried_out_late(emulator, held)
+
+
 def test_a_create_carried_out_after_its_run_died_is_reported_as_created_by_the_next(tmp_path):
     """review86 F1: the next run's resend met it as 409 and reported the record `unchanged`, as a trainee Register
     had; no report ever named the create."""
@@ -182,10 +190,8 @@ def test_a_create_carried_out_late_is_the_syncs_also_when_the_records_husid_was_
     in Register by the record's update."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=9) as emulator:
-        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
         corrected_husid = rows[4]["hesa_id"][:-3] + "999"
-        corrected = write_extract(tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "hesa_id": corrected_husid}])
-        statuses = _carried_out_late(emulator, held)
+        corrected, statuses = _late_create_of_the_fifth_changed(emulator, tmp_path, rows, hesa_id=corrected_husid)
         result = _sync(emulator, tmp_path, corrected)
         assert statuses == [201, 409]
         assert result.exit_code == 0, result.summary_line()
@@ -206,11 +212,9 @@ def test_a_create_carried_out_late_is_the_syncs_also_when_the_records_srs_id_was
     had; no report ever named the create."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=12) as emulator:
-        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
-        corrected = write_extract(
-            tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "provider_trainee_id": "99999999/1/26"}]
+        corrected, statuses = _late_create_of_the_fifth_changed(
+            emulator, tmp_path, rows, provider_trainee_id="99999999/1/26"
         )
-        statuses = _carried_out_late(emulator, held)
         result = _sync(emulator, tmp_path, corrected)
         assert statuses == [201, 409]
         assert result.exit_code == 0, result.summary_line()
@@ -257,10 +261,8 @@ def test_a_run_killed_as_it_notes_a_late_create_under_a_corrected_husid_leaves_i
     marked created in the next: a run killed between the two left the create to no report. Both go in one commit."""
     rows = [trainee(n) for n in range(1, 6)]
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=11) as emulator:
-        _five, held = _died_creating_the_fifth(emulator, tmp_path, rows)
         corrected_husid = rows[4]["hesa_id"][:-3] + "999"
-        corrected = write_extract(tmp_path / "corrected.csv", [*rows[:4], {**rows[4], "hesa_id": corrected_husid}])
-        statuses = _carried_out_late(emulator, held)
+        corrected, statuses = _late_create_of_the_fifth_changed(emulator, tmp_path, rows, hesa_id=corrected_husid)
         record = Ledger.record
 
         def dies_as_it_marks_the_create(self, key, status, **values):

@@ -1414,30 +1414,23 @@ class SyncRun:
                     plan.action = "create"
                 if lost_reply and plan.action == "create" and not result.created:  # this run's, its answer lost
                     result.landed.append("create")
-                if plan.action == "blocked":
+                blocked = plan.action == "blocked"
+                if blocked:
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
-                    with self._settling_under(adopted):
-                        self.ledger.record(
-                            key,
-                            "blocked",
-                            operation=step.kind,
-                            trainee_id=plan.trainee_id,
-                            errors=result.errors,
-                            created=lost_reply,
-                            **common,
-                        )
-                    return
-                plan.steps = [step, *plan.steps]
+                else:
+                    plan.steps = [step, *plan.steps]
                 with self._settling_under(adopted):
                     self.ledger.record(
                         key,
-                        "in_flight",
+                        "blocked" if blocked else "in_flight",
                         operation=step.kind,
                         trainee_id=plan.trainee_id,
-                        http_status=409,
                         created=lost_reply,
+                        **({"errors": result.errors} if blocked else {"http_status": 409}),
                         **common,
                     )
+                if blocked:
+                    return
                 index = 1
                 continue
             except _Settled as settled:
