@@ -1865,7 +1865,7 @@ class SyncRun:
             # The sync's own create, carried out late; under the HUSID the record had then, if corrected since (its
             # update now sends the new one): that note's entry is this record's, not one for a record gone.
             trainee, key = earlier[0]
-            if key != plan.key:  # settled with the record's own entry, in one commit (`_record_adopted`)
+            if key != plan.key:  # settled with the record's own entry, in one commit (`_settling_under`)
                 self.created_under[key] = trainee["trainee_id"]
             return _Adopted(trainee, _CONFLICT_AFTER_UNKNOWN_CREATE, under=key if key != plan.key else None)
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
