@@ -491,7 +491,10 @@ _MOVE_IT_THERE = f", an element of the SRS's own{_AFTER_WHOSE}"
             [  # C21053's one disability tag, in a group of the SRS's own
                 (
                     "F_DISABLE",
-                    f"<F_DISABLE> is in <DISABILITY>, a group of the SRS's own{_AFTER_WHOSE}",
+                    "<F_DISABLE> is in <DISABILITY>, a group the field map does not read: register-batch reads "
+                    "HESA's tags in the <Student> itself, and a degree's in <PREVIOUSQUALIFICATION> groups and a "
+                    "placement's in <PLACEMENT> groups (as the field map names them: `degrees.group`, "
+                    "`placements.group`), so its value is not read; move it there",
                 )
             ],
         ),

@@ -528,10 +528,10 @@ class Mapper:
                     also = f", as the Student's own <{name}1>, <{name}2>, …" if numbered else ""
                     record.issue(
                         "malformed_record",
-                        f"<{name}> is in <{group}>, a group of the SRS's own: register-batch reads HESA's tags in the "
-                        "<Student> itself, and a degree's or placement's in "
-                        "<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION> or <PLACEMENTS><PLACEMENT>, so its value is "
-                        f"not read; move it there{also}",
+                        f"<{name}> is in <{group}>, a group the field map does not read: register-batch reads HESA's "
+                        f"tags in the <Student> itself, and a degree's in <{fmap.degree_group}> groups and a "
+                        f"placement's in <{fmap.placement_group}> groups (as the field map names them: "
+                        f"`degrees.group`, `placements.group`), so its value is not read; move it there{also}",
                         field=name,
                     )
 
