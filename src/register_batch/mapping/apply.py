@@ -35,6 +35,7 @@ class _Plan:
     translated: tuple[tuple[str, CodeTranslation, frozenset[str]], ...]
     # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
     subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
+    groups: frozenset[str | None]  # the groups the field map reads (degrees, placements): any other is `_unread_groups`
 
 
 _SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
@@ -498,7 +499,8 @@ class Mapper:
                 (name, trainee_map.get(name, ()), bundled is None or trainee_map.get(name) != bundled.get(name))
                 for name in CLEARABLE_SUBJECTS
             )
-            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects)
+            groups = frozenset({fmap.degree_group, fmap.placement_group})
+            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects, groups)
         return plan
 
     def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
@@ -631,7 +633,7 @@ class Mapper:
                 break
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
-        if raw.groups and raw.groups.keys() - {fmap.degree_group, fmap.placement_group}:
+        if raw.groups and not raw.groups.keys() <= plan.groups:
             self._unread_groups(record, raw, fmap)
         if raw.marked:
             reads = self._reads(fmap)

@@ -671,32 +671,35 @@ def _all_named_sources(doc: dict[str, Any]) -> list[tuple[str, str, tuple[str, .
     ]
 
 
-def _also_read(family: str, texts: list[tuple[Path, dict[str, Any], str]], namer: Callable[[str], str]) -> set[str]:
-    """The columns (tags) the users' files read as placement URN columns or in a layout's entries (`vintages`), which
-    `_named_sources` leaves out (review100 F3)."""
-    found: set[str] = set()
-    for _path, doc, _text in texts:
+def _also_read(
+    family: str, texts: list[tuple[Path, dict[str, Any], str]], namer: Callable[[str], str]
+) -> dict[str, str]:
+    """column (tag) -> the user's file that reads it as a placement URN column or in a layout's entry (`vintages`),
+    which `_named_sources` leaves out (review100 F3); the last file's where several do."""
+    found: dict[str, str] = {}
+    for path, doc, _text in texts:
         overlay = (doc.get("fields") or {}).get(family)
         if not isinstance(overlay, dict):
             continue
-        found.update(namer(str(c)) for c in (overlay.get("placements") or {}).get("columns") or ())
+        names = [*((overlay.get("placements") or {}).get("columns") or ())]
         for spec in (overlay.get("vintages") or {}).values():
             for sources in ((spec or {}).get("trainee") or {}).values():
-                found.update(namer(str(s)) for s in (sources if isinstance(sources, list) else [sources]))
+                names += sources if isinstance(sources, list) else [sources]
+        found.update((namer(str(name)), str(path)) for name in names)
     return found
 
 
 def _ignored_but_read(
     family: str,
     column: str,
+    by: str,
     fmap: FieldMap,
     namer: Callable[[str], str],
     texts: list[tuple[Path, dict[str, Any], str]],
-    read: dict[tuple[str, str], tuple[str, tuple[str, ...], str | None, int | None]],
 ) -> ConfigError:
-    """A column (or tag) listed under `ignored` that a user's field map reads: the readers drop it before it is read,
-    so the field was blank for every record, with a message calling the column missing (review97 F2). Names the
-    `ignored` entry (the last file's that lists it) and the entry that reads it."""
+    """A column (or tag) listed under `ignored` that a user's field map reads (`by`: where): the readers drop it before
+    it is read, so the field was blank for every record, with a message calling the column missing (review97 F2).
+    Names the `ignored` entry (the last file's that lists it) and the entry that reads it."""
     # (A template column only the bundled map reads may be ignored: it is then not sent, as a column left out is.)
     where = f"fields.{family}.ignored"
     for path, doc, text in reversed(texts):
@@ -708,21 +711,10 @@ def _ignored_but_read(
             where = f"{path}:{line}: {where}" if line is not None else f"{path}: {where}"
             break
     fields = [field for field, sources in fmap.sources_by_field().items() if column in sources] or ["placements"]
-    mapped = [
-        f"{file}:{line}" if line is not None else file
-        for (fam, key), (file, names, _group, line) in read.items()
-        if fam == family and _read_from(column, names, namer)
-    ]
-    by = mapped[-1] if mapped else "a field map"
     return ConfigError(
         f"{where}: '{column}' is read by {by} ({', '.join(fields)}): an ignored column is dropped before it is read, "
         "so that field would be blank for every record; remove it from `ignored`"
     )
-
-
-def _read_from(column: str, names: tuple[str, ...], namer: Callable[[str], str]) -> bool:
-    """Whether a field map entry's sources (`names`, as written) read `column` (as the readers name it)."""
-    return column in (namer(name) for name in names)
 
 
 def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
@@ -773,12 +765,12 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     read = {(family, key): (file, names, group, line) for file, family, key, names, group, line in named}
     for family, fmap in fields.items():
         # Only a column a user's file maps: one of Register's template the bundled map reads may be left out so.
-        mapped = {
-            namers[family](n) for (fam, _key), (_file, names, _g, _l) in read.items() if fam == family for n in names
-        }
-        mapped |= _also_read(family, texts, namers[family])
-        if clash := sorted(fmap.ignored & fmap.source_names() & mapped):
-            raise _ignored_but_read(family, clash[0], fmap, namers[family], texts, read)
+        readers = _also_read(family, texts, namers[family])
+        for (fam, _key), (file, names, _group, line) in read.items():
+            if fam == family:
+                readers.update((namers[family](name), file if line is None else f"{file}:{line}") for name in names)
+        if clash := sorted(fmap.ignored & fmap.source_names() & readers.keys()):
+            raise _ignored_but_read(family, clash[0], readers[clash[0]], fmap, namers[family], texts)
     return MappingConfig(
         fields=fields,
         codes=codes,

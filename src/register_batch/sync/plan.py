@@ -875,11 +875,13 @@ def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[st
     A deferral the SRS dated otherwise since (a corrected date) is that one too, unless it is dated after the
     reinstatement (review92 F1: it was sent, and the API cannot undo it)."""
     assert record.deferral is not None
+    if trainee is None:
+        return False
     ours = _held_value("defer_date", record.deferral.get("defer_date"))
-    held = _held_value("defer_date", trainee.get("defer_date")) if trainee is not None else None
+    held = _held_value("defer_date", trainee.get("defer_date"))
     if ours is None or held is None:
         return False
-    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date")) if trainee is not None else None
+    reinstated = _held_value("reinstate_date", trainee.get("reinstate_date"))
     ended = reinstated or held  # without a reinstate_date, the trainee is back in training since the deferral
     dated, ended_on = parse_date(ours), parse_date(ended)
     if ours != held and (dated is None or ended_on is None or dated > ended_on):

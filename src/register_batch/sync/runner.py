@@ -990,9 +990,9 @@ class SyncRun:
         # The step found held after Register refused it, and not from this run's request (RecordResult.passed).
         self._passed = False
         # Earlier runs' unanswered creates this run found carried out for a record whose HUSID was corrected since
-        # (`_adopt`): their ledger key -> the trainee. The record's result names the create; the report does not name
+        # (`_adopt`): their ledger keys. The record's result names the create; the report does not name
         # it again as a write for a record not in the extract.
-        self.created_under: dict[str, str] = {}
+        self.created_under: set[str] = set()
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -1866,7 +1866,7 @@ class SyncRun:
             # update now sends the new one): that note's entry is this record's, not one for a record gone.
             trainee, key = earlier[0]
             if key != plan.key:  # settled with the record's own entry, in one commit (`_settling_under`)
-                self.created_under[key] = trainee["trainee_id"]
+                self.created_under.add(key)
             return _Adopted(trainee, _CONFLICT_AFTER_UNKNOWN_CREATE, under=key if key != plan.key else None)
         mine = [t for t in exc.existing if t.get("hesa_id") in (None, hesa_id)]
         if len(mine) == 1 and mine[0].get("trainee_id"):
