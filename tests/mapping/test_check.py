@@ -33,7 +33,7 @@ def test_a_bad_target_code_is_reported_with_its_file(tmp_path):
     user.write_text("codes:\n  sex:\n    translate:\n      M: '1'\n      '11': '10'\n")
     problems = check_mappings(load_mapping([user]), load_reference())
     texts = [str(p) for p in problems]
-    assert f"{user}: sex: 'M' translates to '1', {not_in('sex')}" in texts
+    assert f"{user}:4: sex: 'M' translates to '1', {not_in('sex')}" in texts
     assert any("'11' is itself a valid sex code" in t for t in texts)
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
     assert result.exit_code == 1 and "error:" in result.output
@@ -82,9 +82,9 @@ def test_a_user_file_that_changes_a_bundled_translation_is_noted(tmp_path, monke
     )
     notes = notes_of(user)
     assert notes == [  # '2' is translated as the bundled file does, and M is new: neither is noted
-        f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        f"{user}:4: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '11'; this file wins",
-        f"{user}: training_route: '01': this file lists it as untranslatable, the bundled mappings/codes/legacy.yaml "
+        f"{user}:9: training_route: '01': this file lists it as untranslatable, the bundled mappings/codes/legacy.yaml "
         "(training_route) translates it to '11' when itt_qualification_aim is 001, 002, 003, 004, 007, 008 or 028, "
         "else '12'; this file wins",
     ]
@@ -103,11 +103,11 @@ def test_a_code_a_later_user_file_treats_again_is_noted_for_that_file_only(tmp_p
     site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n  disability*: {translate: {'00': '96'}}\n")
     run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n  disability1: {translate: {'00': '95'}}\n")
     assert notes_of(site, run) == [
-        f"{site}: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
+        f"{site}:3: disability*: '00': this file translates it to '96', the bundled mappings/codes/legacy.yaml "
         "(disability*) translates it to '95'; this file wins",
-        f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
+        f"{run}:2: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
         "this file wins",
-        f"{run}: disability1: '00': this file translates it to '95', {site} (disability*), given before it, "
+        f"{run}:3: disability1: '00': this file translates it to '95', {site} (disability*), given before it, "
         "translates it to '96'; this file wins",
     ]
     same = tmp_path / "same.yaml"  # the site's translation again in a later file: nothing said of the site's
@@ -129,7 +129,7 @@ def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the
     )
     notes = notes_of(user)
     assert notes == [
-        f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001, else "
+        f"{user}:4: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001, else "
         "'12', the bundled mappings/codes/legacy.yaml (training_route) translates it to '11' when "
         "itt_qualification_aim is 001, 002, 003, 004, 007, 008 or 028, else '12'; this file wins",
     ]
@@ -148,7 +148,7 @@ def test_two_blocks_of_one_file_that_disagree_are_noted_as_blocks_not_as_files(t
     one = tmp_path / "one.yaml"
     one.write_text("codes:\n  sex: {translate: {'M': '10'}}\n  se?: {translate: {'M': '11'}}\n")
     assert notes_of(one) == [
-        f"{one}: se?: 'M': this block translates it to '11', this file's block sex, before it, translates it to "
+        f"{one}:3: se?: 'M': this block translates it to '11', this file's block sex, before it, translates it to "
         "'10'; this block wins"
     ]
 
@@ -161,7 +161,7 @@ def test_a_translation_to_a_route_register_refuses_is_an_error(tmp_path, monkeyp
     user.write_text("codes:\n  training_route:\n    translate:\n      SD: '02'\n")
     texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
     assert texts == [
-        f"{user}: training_route: 'SD' translates to '02', which Register refuses for every trainee "
+        f"{user}:4: training_route: 'SD' translates to '02', which Register refuses for every trainee "
         "(register-api.md §3.3 R9)"
     ]
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
@@ -238,7 +238,7 @@ def test_no_problems_found_is_said_only_when_there_are_none(tmp_path, monkeypatc
     for user, exit_code, severity in ((bad, 1, "error"), (valid, 0, "warning")):
         result = runner.invoke(cli, ["mappings", "check", "--mapping", str(user)])
         assert result.exit_code == exit_code, result.output
-        assert result.output.splitlines()[-1].startswith(f"{severity}: {user}: sex: ")
+        assert result.output.splitlines()[-1].startswith(f"{severity}: {user}:4: sex: ")
     result = runner.invoke(cli, ["mappings", "check", str(hesa_samples / "itt_record_C21053.xml")])
     assert result.exit_code == 1 and "No problems found." not in result.output
 
@@ -260,7 +260,7 @@ def test_a_degree_translation_to_a_code_not_in_its_list_is_an_error(tmp_path, mo
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '1003'\n      C100: '100346'\n")
     texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
-    assert texts == [f"{user}: degrees_attributes.subject: 'V100' translates to '1003', {not_in('degree_subject')}"]
+    assert texts == [f"{user}:4: degrees_attributes.subject: 'V100' translates to '1003', {not_in('degree_subject')}"]
 
 
 def test_a_code_the_next_file_treats_again_is_not_said_to_win_for_the_file_before(tmp_path, monkeypatch):
@@ -270,9 +270,45 @@ def test_a_code_the_next_file_treats_again_is_not_said_to_win_for_the_file_befor
     site.write_text("codes:\n  sex: {translate: {'1': '10'}}\n")
     run.write_text("codes:\n  sex: {translate: {'1': '11'}}\n")
     assert notes_of(site, run) == [
-        f"{run}: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
+        f"{run}:2: sex: '1': this file translates it to '11', {site} (sex), given before it, translates it to '10'; "
         "this file wins"
     ]
+
+
+def test_each_problem_names_the_line_its_code_is_written_on(tmp_path, monkeypatch):
+    """review97 F4: a problem named the file and the block alone; in a file of a few hundred translations the user
+    searched for the code. Each now names its line, as the loader's refusals do: under translate or no_translation,
+    in block or flow style, with a quoted key, and a code brought in by a `<<` merge keeps the file alone."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text(
+        "# our SRS's codes\n"
+        "codes:\n"
+        "  disability1:\n"
+        "    translate: &shared\n"
+        "      D7: '88'\n"
+        "  sex:\n"
+        "    source: ours\n"
+        "    translate:\n"
+        "      <<: *shared\n"
+        "      '1': '10'\n"
+        "      M: '77'\n"
+        "  training_route:\n"
+        "    no_translation: {'01': decide by hand}\n"
+    )
+    texts = sorted(str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.origin == str(user))
+    assert texts == [
+        f"{user}: sex: 'D7' translates to '88', {not_in('sex')}",
+        f"{user}:10: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        "translates it to '11'; this file wins",
+        f"{user}:11: sex: 'M' translates to '77', {not_in('sex')}",
+        f"{user}:13: training_route: '01': this file lists it as untranslatable, the bundled "
+        "mappings/codes/legacy.yaml (training_route) translates it to '11' when itt_qualification_aim is 001, 002, "
+        "003, 004, 007, 008 or 028, else '12'; this file wins",
+        f"{user}:5: disability1: 'D7' translates to '88', {not_in('disability')}",
+    ]
+    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
+    assert f"error: {user}:11: sex: 'M' translates to '77'" in result.output
 
 
 def test_each_code_of_a_block_is_compared_with_the_bundled_translations(tmp_path, monkeypatch):
@@ -281,7 +317,7 @@ def test_each_code_of_a_block_is_compared_with_the_bundled_translations(tmp_path
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  sex:\n    translate:\n      M: '11'\n      '1': '10'\n")
     assert notes_of(user) == [
-        f"{user}: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
+        f"{user}:5: sex: '1': this file translates it to '10', the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '11'; this file wins"
     ]
 
@@ -295,8 +331,8 @@ def test_a_disability_translation_to_a_code_not_in_the_list_is_an_error(tmp_path
     )
     texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
     assert texts == [
-        f"{user}: disability*: 'D1' translates to '5', {not_in('disability')}",
-        f"{user}: disability2: 'D2' translates to '6', {not_in('disability')}",
+        f"{user}:4: disability*: 'D1' translates to '5', {not_in('disability')}",
+        f"{user}:7: disability2: 'D2' translates to '6', {not_in('disability')}",
     ]
 
 
@@ -308,9 +344,9 @@ def test_a_pattern_over_fields_of_several_lists_is_checked_against_each_list(tmp
     user.write_text("codes:\n  s*:\n    translate:\n      X: '10'\n      '01': '11'\n")
     texts = sorted(str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.origin == str(user))
     assert texts == [
-        f"{user}: s*: '01' is itself a valid study_mode code; translating it changes valid data",
-        f"{user}: s*: '01' translates to '11', {not_in('study_mode')}",
-        f"{user}: s*: 'X' translates to '10', {not_in('study_mode')}",
+        f"{user}:4: s*: 'X' translates to '10', {not_in('study_mode')}",
+        f"{user}:5: s*: '01' is itself a valid study_mode code; translating it changes valid data",
+        f"{user}:5: s*: '01' translates to '11', {not_in('study_mode')}",
     ]
 
 
@@ -323,7 +359,7 @@ def test_a_translation_tested_on_two_fields_is_noted_with_both(tmp_path, monkeyp
     )
     [note] = notes_of(user)
     assert note.startswith(
-        f"{user}: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001 or 002 and "
+        f"{user}:4: training_route: '01': this file translates it to '11' when itt_qualification_aim is 001 or 002 and "
         "study_mode is 01, else '12', the bundled"
     )
 
@@ -346,7 +382,7 @@ def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_c
     assert result.exit_code == 0, result.output
     assert "error:" not in result.output and result.output.splitlines()[-1] == "No problems found."
     assert notes_of(user) == [
-        f"{user}: sex: '2': this file leaves it untranslated, the bundled mappings/codes/legacy.yaml (sex) "
+        f"{user}:5: sex: '2': this file leaves it untranslated, the bundled mappings/codes/legacy.yaml (sex) "
         "translates it to '10'; this file wins"
     ]
 
@@ -362,7 +398,7 @@ def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_a_warning(tmp_path, 
     )
     warnings = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "warning"]
     assert warnings == [
-        f"{user}: course_subject_*: 'Primary Teaching': `when` tests training_route for 'EY Undergrad', which is not "
+        f"{user}:4: course_subject_*: 'Primary Teaching': `when` tests training_route for 'EY Undergrad', which is not "
         "in Register's training_route list: a `when` sees the record's other fields as Register gets them, "
         "translated, so it never matches; test the Register code it is translated to"
     ]

@@ -4,15 +4,17 @@ input no mapping covers."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
-from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig
+from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
 from register_batch.model import Severity, SourceRef, make_issue
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.textyaml import lines_of
 from register_batch.validation.facts import REFUSED_ROUTES, Facts
 from register_batch.validation.rules import codes_kept_their_leading_zeros
 
@@ -26,9 +28,41 @@ class MappingProblem:
     field: str
     message: str
     severity: str = "error"
+    key: str | None = None  # the key path the problem is written at in `origin` (`codes.sex.translate.1`)
+    line: int | None = None  # where `key` is written, as editors go to it (review97 F4)
 
     def __str__(self) -> str:
-        return f"{self.origin}: {self.field}: {self.message}"
+        place = self.origin if self.line is None else f"{self.origin}:{self.line}"
+        return f"{place}: {self.field}: {self.message}"
+
+
+def _key_of(translation: CodeTranslation, code: str) -> str:
+    """Where a block's code is written: under `no_translation` or `translate`."""
+    kind = "no_translation" if code in translation.no_translation else "translate"
+    return f"codes.{translation.pattern}.{kind}.{code}"
+
+
+def _on_their_lines(problems: list[MappingProblem]) -> list[MappingProblem]:
+    """Each problem with the line its code is written on: in a file of a few hundred translations, `sex: '1'`
+    alone leaves the user to search for it. Read again here, not kept by the loader, which every command runs.
+    A file that cannot be read now, or a code brought in by a `<<` merge, keeps the file alone."""
+    keys: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.key is not None:
+            keys.setdefault(problem.origin, []).append(problem.key)
+    lines: dict[tuple[str, str], int | None] = {}
+    for origin, wanted in keys.items():
+        bundled = origin.removeprefix("mappings/codes/")
+        path = bundled_mapping_dir() / "codes" / bundled if bundled != origin else Path(origin)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        lines.update(zip(((origin, key) for key in wanted), lines_of(text, wanted), strict=True))
+    return [
+        replace(problem, line=lines.get((problem.origin, problem.key))) if problem.key is not None else problem
+        for problem in problems
+    ]
 
 
 def code_list_for(field: str) -> str | None:
@@ -117,6 +151,7 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
                             translation.pattern,
                             f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins",
                             "note",
+                            _key_of(translation, code),
                         )
                     )
     return notes
@@ -132,7 +167,7 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
         problems += _tests_of_codes(translation, reference)
-    return problems
+    return _on_their_lines(problems)
 
 
 def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> list[MappingProblem]:
@@ -158,6 +193,7 @@ def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> l
                             "list: a `when` sees the record's other fields as Register gets them, translated, so it "
                             "never matches; test the Register code it is translated to",
                             "warning",
+                            _key_of(translation, old),
                         )
                     )
     return problems
@@ -180,6 +216,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         translation.pattern,
                         f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
                         "(register-api.md §3.3 R9)",
+                        key=_key_of(translation, old),
                     )
                 )
             elif alternative.to not in codes:
@@ -189,6 +226,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         translation.pattern,
                         f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list "
                         f"(`register-batch reference show {list_name}` lists its codes)",
+                        key=_key_of(translation, old),
                     )
                 )
         if _accepted(reference, list_name, old) and not _kept(old, alternatives):
@@ -198,6 +236,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     translation.pattern,
                     f"'{old}' is itself a valid {list_name} code; translating it changes valid data",
                     "warning",
+                    _key_of(translation, old),
                 )
             )
     return problems
