@@ -862,13 +862,23 @@ def test_a_row_with_extra_cells_is_a_record_problem(tmp_path, register_csv_fixtu
     assert rows[0].problems and "cells but the header has 51 columns" in rows[0].problems[0][1]
 
 
-def test_blank_cells_past_the_header_are_no_problem(tmp_path, register_csv_fixtures):
-    """Commas after some rows' last cell (a spreadsheet saves a cleared column so) add only blank cells: those rows are
-    read as the others. A value there is the row's problem (above)."""
+def test_blank_cells_past_the_header_are_the_rows_problem_too(tmp_path, register_csv_fixtures):
+    """review104 F1: blank cells past the header were read past, so a row whose last column is blank and that an
+    unquoted comma moved one column on was read shifted without a word (`first_names` "Jr", `last_name` "Nwosu"),
+    exit 0. A spreadsheet's cleared columns come with blank names in the header, so a row longer than the header is
+    one whose cells do not line up, whatever its extra cells hold."""
     text = (register_csv_fixtures / "five_trainees.csv").read_text().splitlines()
     text[1] += ",,"
     text[2] += ",  ,"
     path = tmp_path / "wide.csv"
+    path.write_text("\n".join(text) + "\n")
+    info, rows = read(path)
+    assert info.records == 5
+    assert [row.problems for row in rows[:2]] == [
+        [(None, "row has 53 cells but the header has 51 columns (extra commas?)")],
+    ] * 2
+    assert all(not row.problems for row in rows[2:])
+    text[0] += ",,"  # the same commas on the header too: a spreadsheet's cleared columns, read past
     path.write_text("\n".join(text) + "\n")
     info, rows = read(path)
     assert info.records == 5 and all(not row.problems for row in rows)

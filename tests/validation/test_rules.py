@@ -1757,8 +1757,10 @@ def test_an_issue_code_is_registered_once_and_in_a_scope_that_is_checked():
     [
         lambda line: line.replace("@", "\n@", 1),  # an unquoted line break in the email: the row cut in two
         lambda line: line.replace(",", ",,", 3),  # extra commas: every later value under the next column's name
+        # One comma in a cell, the row's last cell blank: only a blank cell lands past the header (review104 F1).
+        lambda line: line.replace("@", ",@", 1),
     ],
-    ids=["a row cut in two", "extra commas"],
+    ids=["a row cut in two", "extra commas", "a comma in a row ending in a blank cell"],
 )
 def test_a_row_whose_cells_do_not_line_up_gets_its_one_error_not_the_rules_on_shifted_values(tmp_path, mangle):
     """A row cut in two by a line break in an unquoted cell gave 35 errors beside its 2 (`date_of_birth` holding an

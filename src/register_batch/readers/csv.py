@@ -776,7 +776,10 @@ def _shaped(
     width = header.width
     if header.named < width and (unheaded := _unheaded(row, header.named, width, header.protected_null_is_text)):
         problems.append(unheaded)
-    if len(row) > width and any(c.strip() for c in row[width:]):
+    # Blank extra cells too: an unquoted comma in a cell moves every later cell one column on, and where the last
+    # column is blank (a previous surname, iqts_country) only a blank cell lands past the header (review104 F1).
+    # A spreadsheet's trailing columns come with blank names in the header, so they are within its width.
+    if len(row) > width:
         problems.append((None, f"row has {len(row)} cells but the header has {width} columns (extra commas?)"))
     if len(row) >= width:
         return row
