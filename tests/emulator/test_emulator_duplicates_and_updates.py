@@ -409,6 +409,41 @@ def test_a_put_keeps_the_iqts_country_while_the_route_stays_iqts(api, create):
     assert (refused.status_code, refused.json()["errors"]) == (422, ["iqts_country must be blank"])
 
 
+def test_a_route_changed_away_from_iqts_clears_the_country_sent_beside_it(api, create):
+    """review105 F2: §2.6, Register clears iqts_country when the route changes away from iQTS, before it validates,
+    whatever the request sends: the emulator refused the PUT (R8, "must be blank") when the country was sent too."""
+    slug = create(training_route="15", iqts_country="FR")["trainee_id"]
+    answer = api.put(f"/trainees/{slug}", json={"data": {"training_route": "12", "iqts_country": "FR"}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["iqts_country"] is None
+    assert api.get(f"/trainees/{slug}").json()["iqts_country"] is None
+
+
+@pytest.mark.parametrize(
+    ("initiative", "register_says"),
+    [
+        (
+            "999",
+            "training_initiative has invalid reference data value of '999'. Valid values are '009', '011', '025', "
+            "'026', '036'.",
+        ),
+        (
+            "036",
+            "training_initiative 'international_relocation_payment' is not available in academic cycle '2026 to 2027'",
+        ),
+    ],
+)
+def test_an_initiative_a_put_sends_without_funding_method_c_is_checked_as_sent(api, create, initiative, register_says):
+    """review105 F1: R19's override is the mapper's, for a request that sends funding method C (§2.6, §3.3 R19);
+    an initiative a PUT sends without it is checked as sent (§5.2, R12), beside the stored C. The emulator checked
+    the merged record as a create, skipped the code and stored it (200)."""
+    veteran = {"funding_method": "C", "fund_code": "7", "training_route": "11", "course_subject_1": "100403"}
+    slug = create(**veteran)["trainee_id"]
+    answer = api.put(f"/trainees/{slug}", json={"data": {"training_initiative": initiative}})
+    assert (answer.status_code, answer.json()["errors"]) == (422, [register_says])
+    assert api.get(f"/trainees/{slug}").json()["training_initiative"] != initiative
+
+
 def test_a_put_clearing_trainee_start_date_sets_it_back_to_itt_start_date(api, create):
     # §3.4: a blank trainee_start_date is set to itt_start_date, on update as on create.
     slug = create(trainee_start_date="2026-09-10")["trainee_id"]

@@ -256,8 +256,9 @@ CASES = [
         with_changes(itt_start_date="2021-09-01", trainee_start_date="2021-09-01", itt_end_date="2022-07-31"),
         "training_route",
         "invalid_training_route",
+        # The example list is every year's, 12 included (`hesa_codes`, no year; §3.3 R9; review105 F3).
         "training_route has invalid reference data value of '12'. Example values include '03', '09', '10', '11', "
-        "'14', '15', '16', '17', '18', '19'...",
+        "'12', '14', '15', '16', '17', '18'...",
     ),
     (
         "R10 fund code 7 on an unfunded route",

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS
+from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS, Issue
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import Validator
 from register_batch.validation.catalogue import CATALOGUE, rules_for
@@ -582,22 +583,27 @@ class RegisterApp:
     def _trainee_errors(self, body: dict[str, Any], today: date) -> list[str]:
         return [issue.message for issue in self.validator(today).check_body(body) if issue.is_error]
 
-    def _merged_trainee_errors(self, body: dict[str, Any], disabilities: dict[str, Any], today: date) -> list[str]:
+    def _merged_trainee_errors(self, body: dict[str, Any], meta: dict[str, Any], today: date) -> list[str]:
         """A merged record's messages (§2.6). On update R14 checks every merged disability key, disability10 and past
         included (`params_with_updated_disabilities`), where the catalogue's rule reads disability1-9 (all create
-        maps): a repeat past the ninth key gets R14's message here, where the catalogue's order puts it."""
-        issues = [issue for issue in self.validator(today).check_body(body) if issue.is_error]
-        messages = [issue.message for issue in issues]
-        if any(issue.code == DUPLICATE_DISABILITIES for issue in issues):
-            return messages
-        if not attrs.repeats_a_disability(self.reference, disabilities):
-            return messages
-        order = {entry.code: n for n, entry in enumerate(rules_for("trainee"))}
-        r14 = order[DUPLICATE_DISABILITIES]
-        # Nested (degree, placement) issues come after every trainee rule's, as their codes are not trainee rules.
-        at = next((n for n, issue in enumerate(issues) if order.get(issue.code, len(order)) > r14), len(issues))
-        messages.insert(at, CATALOGUE[DUPLICATE_DISABILITIES].message)
-        return messages
+        maps): a repeat past the ninth key gets R14's message here, where the catalogue's order puts it. R19's
+        override of the initiative is the mapper's, for a request that sends funding method C: an initiative a PUT
+        sends without it is checked as sent, beside the stored C (review105 F1)."""
+        validator = self.validator(today)
+        issues = [issue for issue in validator.check_body(body) if issue.is_error]
+        sent_without_c = (
+            body.get("funding_method") == "C" and body.get("training_initiative") and not meta["veterans_initiative"]
+        )
+        found = [(issue.code, issue.message) for issue in issues if not (sent_without_c and _of_the_initiative(issue))]
+        if sent_without_c:
+            for issue in validator.check_body({**body, "funding_method": None}):
+                if _of_the_initiative(issue):
+                    _insert_in_catalogue_order(found, issue.code, issue.message)
+        if not any(issue.code == DUPLICATE_DISABILITIES for issue in issues) and attrs.repeats_a_disability(
+            self.reference, meta["hesa_disabilities"]
+        ):
+            _insert_in_catalogue_order(found, DUPLICATE_DISABILITIES, CATALOGUE[DUPLICATE_DISABILITIES].message)
+        return [message for _code, message in found]
 
     # --- info and reference data (§2.1, §2.2) -----------------------------------------------------------------
 
@@ -787,7 +793,7 @@ class RegisterApp:
         children = self.store.children("degrees", [trainee["id"]])[trainee["id"]]
         placements = self.store.children("placements", [trainee["id"]])[trainee["id"]]
         body = attrs.validation_body(fields, meta, children, placements)
-        errors = self._merged_trainee_errors(body, meta["hesa_disabilities"], context.today)
+        errors = self._merged_trainee_errors(body, meta, context.today)
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
         fields = attrs.with_register_dates(fields, context.today)  # a date sent as 19950505 is the stored day
@@ -1068,6 +1074,29 @@ class RegisterApp:
         placement = self._placement(context, trainee)
         self.store.delete_child("placements", placement["id"])
         return Response.json(200, {"data": self.serialize_trainee(trainee)}, write=True)
+
+
+# The rules R19's override decides for training_initiative: its code list (§5.2) and its cycle (R12).
+_INITIATIVE_RULES = ("invalid_code", "initiative_not_available")
+
+
+def _of_the_initiative(issue: Issue) -> bool:
+    return issue.is_error and issue.field == "training_initiative" and issue.code in _INITIATIVE_RULES
+
+
+@cache
+def _trainee_rule_order() -> dict[str, int]:
+    return {entry.code: n for n, entry in enumerate(rules_for("trainee"))}
+
+
+def _insert_in_catalogue_order(found: list[tuple[str, str]], code: str, message: str) -> None:
+    """A message of rule `code` where the catalogue's order puts it among `found` ((code, message) pairs in that
+    order). Nested (degree, placement) issues come after every trainee rule's, as their codes are not trainee
+    rules."""
+    order = _trainee_rule_order()
+    place = order[code]
+    at = next((n for n, (other, _message) in enumerate(found) if order.get(other, len(order)) > place), len(found))
+    found.insert(at, (code, message))
 
 
 __all__ = [

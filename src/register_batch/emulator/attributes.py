@@ -208,7 +208,7 @@ def merge_update(
       ethnicity and disability keys, disability_disclosure from the request's disability1-9 when it has a
       disability key (the mapper drops it otherwise: `except(:hesa_disabilities, :disability_disclosure, ...)`), so
       the stored one stays.
-    * Omitted partner/school keys leave the links; a route other than iQTS drops a stored iqts_country.
+    * Omitted partner/school keys leave the links; a route changed away from iQTS drops iqts_country.
     """
     sent = permit_trainee(data)
     for key in NIL_CLEARS:
@@ -228,7 +228,10 @@ def merge_update(
         fields.pop("training_partner_ukprn", None)
     elif "training_partner_ukprn" in sent:
         fields.pop("training_partner_urn", None)
-    if fields.get("training_route") != IQTS_ROUTE and "iqts_country" not in sent:
+    # A route changed away from iQTS clears the country, one sent in the same request too: Register clears it
+    # before validating (§2.6, `clear_iqts_country if route_changed_from_iqts?`; review105 F2). One sent for a
+    # trainee not on iQTS before is kept, and refused by R8.
+    if stored.get("training_route") == IQTS_ROUTE and fields.get("training_route") != IQTS_ROUTE:
         fields.pop("iqts_country", None)
     if fields.get("trainee_start_date") is None and fields.get("itt_start_date") is not None:
         fields["trainee_start_date"] = fields["itt_start_date"]

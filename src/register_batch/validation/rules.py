@@ -1510,7 +1510,7 @@ def iqts_country_is_a_country_code(data: dict[str, Any], facts: Facts) -> list[F
     ]
 
 
-def _accepted_routes(reference: ReferenceData, before_2022: bool) -> list[str]:
+def _accepted_routes(reference: ReferenceData, before_2022: bool = False) -> list[str]:
     def accepted() -> list[str]:
         routes = set(reference.codes("training_route")) - REFUSED_ROUTES
         if before_2022:
@@ -1536,10 +1536,11 @@ def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Findi
     # both start dates blank there is no such error, and R9 runs with every route but 02 allowed.
     if route is None or _trainee_start_date_has_an_error(data, facts):
         return None
-    accepted = _accepted_routes(facts.reference, facts.start_cycle < 2022)
-    if route in accepted:
+    if route in _accepted_routes(facts.reference, facts.start_cycle < 2022):
         return None
-    return [("training_route", route, inclusion_message("training_route", route, accepted))]
+    # The message lists the routes of every year, 12 included before 2022 (`valid_values:
+    # ReferenceData::TRAINING_ROUTES.hesa_codes`, no year: §3.3 R9's one message; review105 F3).
+    return [("training_route", route, inclusion_message("training_route", route, _accepted_routes(facts.reference)))]
 
 
 def _funding_cycle_known(facts: Facts) -> bool:
