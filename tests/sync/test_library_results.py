@@ -3,6 +3,7 @@ refused before anything is sent, and a summary that reads sensibly whatever the 
 
 from __future__ import annotations
 
+import csv
 import json
 import pickle
 from pathlib import Path
@@ -17,7 +18,7 @@ from register_batch.errors import ConfigError
 from register_batch.reports import issue_row
 from register_batch.sync import SyncOptions, sync_files
 from stub_http import fronting
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 SAMPLES = Path(__file__).parents[2] / "samples"
 
@@ -140,3 +141,25 @@ def test_a_caller_that_reads_the_reports_keeps_no_issues_in_memory_and_the_repor
     assert [r.issues for r in dropped.results] == [()] * 4 and any(r.issues for r in kept.results)
     reported = [json.loads(run.report_paths["json"].read_text(encoding="utf-8"))["issues"] for run in (kept, dropped)]
     assert reported[0] == reported[1] and len(reported[0]) >= 3
+
+
+def test_a_withdrawal_a_refused_write_kept_back_is_not_in_the_records_changes(register, tmp_path):
+    """review108 F2: results.csv's `changes` lists each withdrawal sent (docs/dry-run.md). Register refused the update
+    before it, so the withdrawal was never sent, yet the failed record listed it, as for a trainee withdrawn."""
+    extract = tmp_path / "in.csv"
+    assert sync_files([write_extract(extract, [trainee(1)])], sync_options(register.emulator, tmp_path, TOKEN))
+    corrected = {**trainee(1), "email": "corrected@example.com", **WITHDRAWN}
+    refusal = json.dumps({"message": "Validation failed", "errors": ["email is invalid"]}).encode()
+
+    def refusing_updates(seen, _forward):
+        return (422, {"Content-Type": "application/json"}, refusal) if seen.method == "PUT" else None
+
+    with fronting(register.emulator.url, refusing_updates) as front:
+        options = sync_options(front, tmp_path, TOKEN, target_identity=register.emulator.url)
+        synced = sync_files([write_extract(extract, [corrected])], options)
+    [result] = synced.results
+    assert [step.kind for step in result.plan.steps] == ["update", "withdraw"] and result.outcome == "failed"
+    assert register.writes()["POST /trainees/{trainee_id}/withdraw"] == 0
+    with (synced.report_paths["json"].parent / "results.csv").open(encoding="utf-8-sig") as fh:
+        [row] = csv.DictReader(fh)
+    assert [change["field"] for change in json.loads(row["changes"])] == ["email"]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from dying import Died, dying_client
 from emulated import AS_OF, sync_options
 from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient
@@ -29,29 +30,6 @@ from register_batch.sync import sync_files
 from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 TOKEN = "chaos-provider-token-0001"
-
-
-class _Died(BaseException):
-    """The process ended there (not an exception the sync could catch and report)."""
-
-
-def _dying_client(url: str, write: int, after: bool) -> RegisterClient:
-    """A client whose process dies at its `write`-th write request: before it is sent, or after Register answered."""
-
-    class Dying(RegisterClient):
-        writes = 0
-
-        def _once(self, method, path, route, body, params, auth, expect=None):
-            if method != "GET":
-                Dying.writes += 1
-                if Dying.writes == write and not after:
-                    raise _Died()
-            answer = super()._once(method, path, route, body, params, auth, expect)
-            if method != "GET" and Dying.writes == write:
-                raise _Died()
-            return answer
-
-    return Dying(url, TOKEN, limiter=RateLimiter(100_000, 1), timeout=5.0)
 
 
 def _bad_gateway_after_writes(emulator: Any, rng: random.Random, rate: float) -> None:
@@ -129,7 +107,7 @@ def _run(emulator: Any, tmp_path: Path, path: Path, client: RegisterClient | Non
         return sync_files([str(path)], options, client=client)
     except Interrupted as stopped:
         return stopped.result
-    except (RegisterUnavailable, _Died):
+    except (RegisterUnavailable, Died):
         return None
 
 
@@ -153,7 +131,7 @@ def test_random_faults_deaths_and_extract_changes_never_create_twice_or_lose_a_t
             path = write_extract(tmp_path / f"night-{night}.csv", rows)
             faults = rng.choice(["500:0.1,reset:0.1", "lost-response:0.5", "lost-response:0.3,reset:0.1", None])
             emulator.set_faults(faults, seed=seed * 100 + night)
-            dying = _dying_client(emulator.url, rng.randint(1, 8), after=rng.random() < 0.5)
+            dying = dying_client(emulator.url, TOKEN, rng.randint(1, 8), after=rng.random() < 0.5)
             closed_at_end(dying)
             _run(emulator, tmp_path, path, dying if rng.random() < 0.5 else None)
         emulator.set_faults(None)

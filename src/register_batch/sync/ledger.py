@@ -102,6 +102,13 @@ CREATE TABLE IF NOT EXISTS degrees_replaced (
     trainee_id TEXT NOT NULL, degree_id TEXT NOT NULL, replacement TEXT NOT NULL, noted_at TEXT NOT NULL,
     PRIMARY KEY (trainee_id, degree_id)
 );
+-- Each write Register answered, by record and run, in the order sent (`kinds`, space-separated step kinds), until a
+-- report names it (Ledger.writes_landed): the record's entry keeps its last write only, so a run that ended before
+-- its report left the writes before it (an update, a degree deleted) to no report (review108 F1). A table of its
+-- own, as creates_sent.
+CREATE TABLE IF NOT EXISTS writes_landed (
+    key TEXT NOT NULL, run_id INTEGER NOT NULL, kinds TEXT NOT NULL, PRIMARY KEY (key, run_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -708,6 +715,22 @@ class Ledger:
                 found[entry.key] = entry
         return found
 
+    def writes_landed(self, run_ids: Iterable[int]) -> dict[str, dict[int, list[str]]]:
+        """Record key -> run -> the writes Register answered, in the order sent, for these runs (those that ended
+        before their report): the writes before a record's last, which its entry no longer says."""
+        found: dict[str, dict[int, list[str]]] = {}
+        for run_id in run_ids:
+            for key, kinds in self._execute("SELECT key, kinds FROM writes_landed WHERE run_id = ?", (run_id,)):
+                found.setdefault(str(key), {})[run_id] = str(kinds).split()
+        return found
+
+    def landed_reported(self, keys: Iterable[str]) -> None:
+        """Forget the answered writes this run's report lists: its own, and the earlier runs' of the records it
+        names (`keys`). Those of records it does not name wait for a report that does."""
+        with self._one_commit():
+            self._execute("DELETE FROM writes_landed WHERE run_id = ?", (self.run_id,))
+            self._execute("DELETE FROM writes_landed WHERE key = ?", many=[(key,) for key in keys])
+
     def creates_unreported(self) -> dict[str, int]:
         """Record key -> run, for each create Register carried out that no report has counted as created (`created`,
         `keep_creates`): of a run that ended before its report, or whose report has the record failed or unknown."""
@@ -741,14 +764,22 @@ class Ledger:
         create_for_cycle: int | None = None,
         create_match: str | None = None,
         created: bool = False,
+        landed: str | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
         `create_match`, what Register's 409 compares of it (create_sent_for). `created`: Register carried out this
-        run's create of the record, kept in the same commit (creates_unreported)."""
+        run's create of the record, kept in the same commit (creates_unreported). `landed`: the kind of the write
+        Register has just answered, kept beside the run's others for the record (writes_landed)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
+            if landed is not None:
+                self._execute(
+                    "INSERT INTO writes_landed (key, run_id, kinds) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key, run_id) DO UPDATE SET kinds = kinds || ' ' || excluded.kinds",
+                    (key, self.run_id, landed),
+                )
             if created:
                 self._execute(
                     "INSERT INTO creates_unreported (key, run_id) VALUES (?, ?) "

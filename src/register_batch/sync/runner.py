@@ -632,12 +632,17 @@ class RecordResult:
         }
 
     def _changes(self) -> list[dict[str, Any]]:
-        """The plan's changes, without a state change Register held already when the run sent it (`passed`):
-        results.csv lists each deferral or withdrawal sent, and the run wrote none of these (review73 F6)."""
-        if not self.passed:
-            return self.plan.changes
-        found = {STATE_OF_STEP[kind] for kind in self.passed}
-        return [c for c in self.plan.changes if not (c["field"] == "state" and c["source"] in found)]
+        """The plan's changes, without a state change the run did not write: one Register held already when the run
+        sent it (`passed`, review73 F6), or, on a record the run did not finish (a write refused before it, a run
+        stopped before the record, an answer lost), one it never had answered (review108 F2). results.csv lists each
+        deferral or withdrawal sent; a dry run's, each it would send."""
+        if self.outcome in ("planned", "done"):
+            if not self.passed:
+                return self.plan.changes
+            unsent = {STATE_OF_STEP[kind] for kind in self.passed}
+            return [c for c in self.plan.changes if not (c["field"] == "state" and c["source"] in unsent)]
+        sent = {STATE_OF_STEP[kind] for kind in self.landed if kind in STATE_OF_STEP}
+        return [c for c in self.plan.changes if c["field"] != "state" or c["source"] in sent]
 
 
 # A record's writes that went through before Register refused a later one, in words (`_landed_before`).
@@ -1462,6 +1467,7 @@ class SyncRun:
                 trainee_id=plan.trainee_id,
                 http_status=result.http_status,
                 created=step.kind == "create",
+                landed=None if self._passed else step.kind,
                 **common,
             )
         result.outcome = "done"
@@ -2503,6 +2509,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         results,
         died=died,
         entries=ledger.entries_of_runs(died) if died else {},
+        landed=ledger.writes_landed(died) if died else {},
         unresolved=unresolved,
         created=ledger.creates_unreported(),
         created_of={**ledger.creates_unreported_by_trainee(), **claimed},
@@ -2865,6 +2872,7 @@ def _note_earlier_writes(
     *,
     died: dict[int, str],
     entries: dict[str, Entry],
+    landed: dict[str, dict[int, list[str]]],
     unresolved: list[Entry],
     created: dict[str, int],
     created_of: dict[str, tuple[str, int]],
@@ -2872,7 +2880,8 @@ def _note_earlier_writes(
     state: Callable[[str | None], str | None],
 ) -> list[tuple[str, int]]:
     """Name, on each record, the writes earlier runs made that no report counted: a run that died (killed, a power
-    cut: no report), its entry's last write (`entries`); a write whose answer a run never had, which its report has
+    cut: no report), each write of it Register answered (`landed`) and its entry's last write (`entries`); a write
+    whose answer a run never had, which its report has
     as unknown (`unresolved`); and every create Register carried out that no report counted as created (`created`,
     kept apart: the record's entry moves on to its next write, and a report has a record whose later write failed as
     failed; found by the trainee the record matched, `created_of`, when no record has its key: the HUSID was corrected
@@ -2892,7 +2901,7 @@ def _note_earlier_writes(
         if made is None and plan.trainee_id in created_of and (under := created_of[plan.trainee_id])[0] not in keys:
             plan.created_under, made = under
         entry = entries.get(plan.key) or lost.get(plan.key)
-        writes = _writes_named(plan, entry, made, held, state)
+        writes = _writes_named(plan, entry, made, held, state, landed.get(plan.key, {}))
         maybe = _maybe_written(plan, entry, state)
         if not writes and maybe is None:
             continue
@@ -2930,10 +2939,17 @@ def _writes_named(
     made: int | None,
     held: Callable[[str | None], bool],
     state: Callable[[str | None], str | None],
+    landed: Mapping[int, list[str]],
 ) -> dict[int, list[str]]:
     """Run -> the writes of it `_note_earlier_writes` names on `plan`'s record, in order: the create kept apart
-    (`made`, its run), then the entry's last write, when Register shows it (`_took`, or nothing left to send)."""
+    (`made`, its run), then the writes Register answered of a run that ended before its report (`landed`: an update
+    and a degree deleted before the withdrawal in flight, review108 F1), then the entry's last write, when Register
+    shows it (`_took`, or nothing left to send)."""
     writes: dict[int, list[str]] = {made: ["create"]} if made is not None else {}
+    for run_id, kinds in sorted(landed.items()):
+        answered = [kind for kind in dict.fromkeys(kinds) if kind != "create"]  # a create is `made`'s to name
+        if answered:
+            writes.setdefault(run_id, []).extend(answered)
     if entry is None or entry.operation is None or entry.run_id is None:
         return writes
     if entry.operation == "create" and entry.http_status == 409:
@@ -3197,6 +3213,7 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
         if row["settled"] and entry.operation == "create"
     ]
     ledger.creates_reported(named)
+    ledger.landed_reported(r.plan.key for r in planned.results if r.plan.key and r.plan.earlier)
 
 
 def write_results(fh: IO[str], results: list[RecordResult]) -> None:
