@@ -2302,3 +2302,17 @@ def test_a_conflict_for_a_trainee_deleted_in_register_lists_no_change_it_did_not
     with (tmp_path / "reports" / "results.csv").open(encoding="utf-8", newline="") as fh:
         [row] = [r for r in csv.DictReader(fh) if r["action"] == "conflict"]
     assert json.loads(row["changes"] or "[]") == []
+
+
+def test_a_repeated_no_known_disability_leaves_the_trainee_without_a_disability(register, tmp_path):
+    """review107 F1: 95 given twice was drift against Register's single 95, and the update made Register record the
+    trainee as disabled (§5.3: no_disability only for exactly one 95); a new record so was created disabled. The
+    repeat is sent once: no write for the first, and the second is created without a disability."""
+    once = {**trainee(1), "disability1": "95"}
+    assert register.sync(write_extract(tmp_path / "in.csv", [once])).exit_code == 0
+    twice, new = {**once, "disability2": "95"}, {**trainee(2), "disability1": "95", "disability2": "95"}
+    night = register.sync(write_extract(tmp_path / "in.csv", [twice, new]))
+    assert night.summary_line().startswith("2 records: 1 created, 1 unchanged; 2 warnings.")
+    assert register.writes() == Counter({"POST /trainees": 2})
+    held = {t["hesa_id"]: t["disability_disclosure"] for t in register.trainees(2025)}
+    assert held == {once["hesa_id"]: "no_disability", new["hesa_id"]: "no_disability"}

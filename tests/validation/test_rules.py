@@ -1793,3 +1793,31 @@ def test_a_degree_country_is_said_not_kept_only_when_it_is_a_country_outside_the
     assert codes == ["degree_country_not_kept"]  # dropped before it is checked (review91 F2)
     codes = [c for f, c, _m in check(degree(institution=None, country="UK")) if f.endswith(".country")]
     assert codes == ["invalid_degree_code"]
+
+
+@pytest.mark.parametrize(
+    ("codes", "sent"),
+    [
+        (("95", "95"), ("95", None)),
+        (("98", "99"), ("98", None)),
+        (("57", "95", "95"), ("57", "95", None)),
+        (("95", "98"), ("95", "98")),  # two meanings: Register's disabled, as the record says nothing clear
+    ],
+    ids=["95+95", "98+99", "57+95+95", "95+98"],
+)
+def test_a_repeated_no_known_disability_or_not_provided_is_sent_once(tmp_path, codes, sent):
+    """review107 F1: Register gives `no_disability` only to exactly one 95 (§5.3), so 95 twice, which no rule named
+    (R14 does not count it), made the trainee disabled, and drift against Register's single 95 sent it so. The
+    repeat is sent blank, with a warning that says why."""
+    from register_batch.validation import Checker
+    from trainee_extracts import trainee, write_extract
+
+    row = {**trainee(1), **{f"disability{n}": code for n, code in enumerate(codes, start=1)}}
+    with Checker(as_of=AS_OF) as checker:
+        [record] = list(checker.records([str(write_extract(tmp_path / "in.csv", [row]))]))
+    assert tuple(record.data.get(f"disability{n}") for n in range(1, len(codes) + 1)) == sent
+    said = [(i.code, i.field, i.value, i.severity.value) for i in record.issues]
+    repeats = [n for n, value in enumerate(sent, start=1) if value is None]
+    assert said == [("disability_sent_once", f"disability{n}", codes[n - 1], "warning") for n in repeats]
+    if repeats:
+        assert record.issues[0].message.startswith(f"disability{repeats[0]}: '{codes[repeats[0] - 1]}' (")

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity
+from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity, TraineeRecord
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
-from register_batch.validation.catalogue import Finding, also_checks, rule
+from register_batch.validation.catalogue import Finding, also_checks, describe, rule
 from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
     EARLY_YEARS_SUBJECT,
@@ -960,13 +960,58 @@ def repeated_disability(identities: dict[str, str], coded: Iterable[tuple[str, A
     return None
 
 
+describe(
+    "disability_sent_once",
+    scope="mapping",
+    fields=DISABILITY_FIELDS,
+    message="<field>: '<code>' (no known disability | not provided) repeats <earlier field>'s: it is sent once, as "
+    "Register records a trainee whose disabilities are not exactly one 'no known disability' as disabled",
+    source="register-api.md §5.3 (has_diversity_attributes.rb: `disabilities == [NO_KNOWN_DISABILITY]`; the mapper "
+    "keeps repeats)",
+    fix="Nothing to do for the upload: register-batch sends the code once. List it once in the SRS; a Register CSV "
+    "uploaded through Register's web page must hold it once.",
+    severity=Severity.WARNING,
+)
+
+
+def no_disability_sent_once(record: TraineeRecord, identities: dict[str, str]) -> None:
+    """Send a repeated 'no known disability' (95) or 'not provided' (98, 99) once, in its first key (review107 F1).
+
+    Register gives `no_disability` only to exactly one 'No known disability', and `disability_not_provided` only to
+    exactly one 'Not provided' (§5.3): 95 twice made a record saying "no known disability" a trainee recorded as
+    disabled, with no disability, and drift against Register's single 95 sent it so. R14 does not count these codes,
+    so nothing else said a word. Before the rules, as it changes what is sent; said in a warning, as every
+    translation is."""
+    data = record.data
+    given = [(field, value) for field in DISABILITY_FIELDS if (value := data.get(field)) is not None]
+    if len(given) < 2:  # most records
+        return
+    first: dict[str, str] = {}  # identity -> the key it is first given in
+    for field, value in given:
+        identity = identities.get(value) if isinstance(value, str) else None
+        if identity not in NO_DISABILITY_RECORD:
+            continue
+        if identity not in first:
+            first[identity] = field
+            continue
+        data[field] = None
+        record.issue(
+            "disability_sent_once",
+            f"{field}: '{value}' ({identity.lower()}) repeats {first[identity]}'s: it is sent once, as Register "
+            "records a trainee whose disabilities are not exactly one 'no known disability' as disabled",
+            field=field,
+            value=value,
+            severity=Severity.WARNING,
+        )
+
+
 @rule(
     "duplicate_disabilities",
     fields=DISABILITY_FIELDS,
     message="disabilities contain duplicate values",
     source="register-api.md §3.3 R14 (uniqueness_validator.rb), §5.3",
-    fix="List each disability once. 95 (no known disability) and 98 or 99 (not provided) may repeat: Register counts "
-    "only the disabilities themselves.",
+    fix="List each disability once. 95 (no known disability) and 98 or 99 (not provided) are no disabilities to "
+    "Register: repeated, they are not refused, and register-batch sends them once (disability_sent_once).",
 )
 def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     identities = facts.reference.code_list("disability").identities

@@ -22,6 +22,7 @@ from register_batch.validation.catalogue import Rule, describe, follow_ups, rule
 from register_batch.validation.duplicates import DuplicateFinder, Entry
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
+from register_batch.validation.rules import no_disability_sent_once
 from register_batch.wording import printable
 
 describe(
@@ -420,6 +421,7 @@ class Checker:
         self.mapper = Mapper(self.mapping)
         self.reference = reference or load_reference()
         self.validator = Validator(self.reference, as_of, translation=self.mapper.translation)
+        self._disability_identities = self.reference.code_list("disability").identities
         self.inputs: list[InputInfo] = []
         self.sources = SourceWatch(self.mapping)
         self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
@@ -474,6 +476,7 @@ class Checker:
             self._watch_sources(info, raw, record)
         if record.ukprn is not None:
             name_training_partner(record)  # before the rules: it changes what is sent (hesa-formats.md §5 item 11)
+        no_disability_sent_once(record, self._disability_identities)  # so too (register-api.md §5.3)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
