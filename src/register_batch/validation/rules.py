@@ -968,8 +968,8 @@ describe(
     "Register records a trainee whose disabilities are not exactly one 'no known disability' as disabled",
     source="register-api.md §5.3 (has_diversity_attributes.rb: `disabilities == [NO_KNOWN_DISABILITY]`; the mapper "
     "keeps repeats)",
-    fix="Nothing to do for the upload: register-batch sends the code once. List it once in the SRS; a Register CSV "
-    "uploaded through Register's web page must hold it once.",
+    fix="Nothing to do for `sync`, which sends the code once (so does `convert`'s file). List it once in the SRS; a "
+    "Register CSV uploaded through Register's web page must hold it once.",
     severity=Severity.WARNING,
 )
 
