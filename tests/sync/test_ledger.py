@@ -516,10 +516,10 @@ def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_ne
         # The disk fills up part-way: stop at once with one line; what was sent is resolved by the next run.
         # (200 KB: the ledger's write-ahead log reaches it after a create or two; at 100 KB, since 2026-11-30's
         # creates_sent table, at 120 KB, since 2026-12-03's creates_refused, and at 140 KB, since 2026-12-04's
-        # writes_unanswered (and 160 KB), and at 180 KB, since 2026-12-04's note of the first listing, before the
-        # first.)
+        # writes_unanswered (and 160 KB), at 180 KB, since 2026-12-04's note of the first listing, and at 200 KB,
+        # since 2026-12-06's writes_landed and withdrawals_made, before the first.)
         full = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(200_000)
+            command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=files_limited_to(240_000)
         )
         assert full.returncode == 3, full.stderr
         [line] = full.stderr.splitlines()

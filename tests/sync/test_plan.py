@@ -422,6 +422,42 @@ def test_a_deferral_corrected_in_the_srs_is_not_sent_again_once_register_has_rei
     assert {t["hesa_id"]: t["state"] for t in register.trainees(2026)}[rows[1]["F_HUSID"]] == "trn_received"
 
 
+def withdrawal_undone_in_registers_web_service(register, trainee_id: str, *, still_shown: bool) -> None:
+    """What DfE's support does to undo a withdrawal (the API cannot, register-api.md §2.12, §6): the trainee is back
+    in training, and the withdrawal is discarded (§3.6 shows the latest kept one), or, where `still_shown`, kept."""
+    store = register.emulator.store
+    with store._lock:
+        [(row_id,)] = store._db.execute("SELECT id FROM trainees WHERE slug = ?", (trainee_id,)).fetchall()
+        if not still_shown:
+            store._db.execute("DELETE FROM withdrawals WHERE trainee_id = ?", (row_id,))
+        store._db.execute("UPDATE trainees SET state = 'trn_received' WHERE id = ?", (row_id,))
+
+
+@pytest.mark.parametrize("still_shown", [False, True], ids=["discarded", "still shown"])
+def test_a_withdrawal_register_made_and_has_since_undone_is_not_sent_again(register, tmp_path, still_shown):
+    """review108 F6: DfE reinstated a trainee this sync withdrew while the SRS still had the withdrawal: the next night
+    withdrew them a second time (exit 0, no word), which the API cannot undo. Nothing is sent, and the record says
+    so, as for a deferral; a withdrawal dated after it is a new one, and is sent."""
+    rows = withdrawn_deferred_and_training(register, tmp_path)
+    withdrawn = next(t for t in register.trainees(2026) if t["hesa_id"] == rows[0]["F_HUSID"])
+    withdrawal_undone_in_registers_web_service(register, withdrawn["trainee_id"], still_shown=still_shown)
+    writes = register.writes()
+    still = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
+    result = register.sync(write_hesa_csv(tmp_path / "still.csv", still))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    assert register.writes() == writes
+    [(husid, code, message)] = [(i["hesa_id"], i["code"], i["message"]) for i in register.report()["issues"]]
+    assert (husid, code) == (rows[0]["F_HUSID"], "sync_state_details_differ")
+    by_us = "" if still_shown else " by this sync"
+    assert message.startswith(f"trainee {withdrawn['trainee_id']} was withdrawn on 2026-11-01{by_us} and is back in ")
+    assert "it is not sent again (the API cannot undo a withdrawal)" in message
+    assert {t["hesa_id"]: t["state"] for t in register.trainees(2026)}[rows[0]["F_HUSID"]] == "trn_received"
+
+    again = [{**rows[0], **HESA_WITHDRAWAL, "WITHDRAWAL_DATE": "2026-11-25"}, *still[1:]]
+    assert register.sync(write_hesa_csv(tmp_path / "again.csv", again)).actions == Counter(withdraw=1, unchanged=2)
+    assert register.writes() - writes == Counter({"POST /trainees/{trainee_id}/withdraw": 1})
+
+
 def state_warnings(register) -> list[tuple[str, str]]:
     """(HUSID, message) of the last sync's sync_state_differs warnings."""
     return [(i["hesa_id"], i["message"]) for i in register.report()["issues"] if i["code"] == "sync_state_differs"]

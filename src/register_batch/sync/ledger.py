@@ -109,6 +109,12 @@ CREATE TABLE IF NOT EXISTS degrees_replaced (
 CREATE TABLE IF NOT EXISTS writes_landed (
     key TEXT NOT NULL, run_id INTEGER NOT NULL, kinds TEXT NOT NULL, PRIMARY KEY (key, run_id)
 ) WITHOUT ROWID;
+-- Each trainee this sync withdrew, with the withdrawal's date (Register answered it): a trainee back in training
+-- since (DfE's support reinstates; the API cannot) shows no withdrawal, and the record that still has that one would
+-- withdraw the trainee again, which the API cannot undo (review108 F6; Ledger.withdrawals_made).
+CREATE TABLE IF NOT EXISTS withdrawals_made (
+    trainee_id TEXT PRIMARY KEY, withdrawal_date TEXT, run_id INTEGER
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -765,15 +771,24 @@ class Ledger:
         create_match: str | None = None,
         created: bool = False,
         landed: str | None = None,
+        withdrew: tuple[str, str | None] | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
         `create_match`, what Register's 409 compares of it (create_sent_for). `created`: Register carried out this
         run's create of the record, kept in the same commit (creates_unreported). `landed`: the kind of the write
-        Register has just answered, kept beside the run's others for the record (writes_landed)."""
+        Register has just answered, kept beside the run's others for the record (writes_landed). `withdrew`: the
+        trainee and date of the withdrawal Register has just carried out (withdrawals_made)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
+            if withdrew is not None:
+                self._execute(
+                    "INSERT INTO withdrawals_made (trainee_id, withdrawal_date, run_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (trainee_id) DO UPDATE SET withdrawal_date = excluded.withdrawal_date, "
+                    "run_id = excluded.run_id",
+                    (*withdrew, self.run_id),
+                )
             if landed is not None:
                 self._execute(
                     "INSERT INTO writes_landed (key, run_id, kinds) VALUES (?, ?, ?) "
@@ -972,6 +987,14 @@ class Ledger:
         ):
             found.setdefault(str(trainee_id), {})[str(degree_id)] = str(replacement)
         return found
+
+    def withdrawals_made(self) -> dict[str, str]:
+        """trainee_id -> the date of the withdrawal this sync made of the trainee (its last), for each it withdrew."""
+        return {
+            str(trainee_id): str(day)
+            for trainee_id, day in self._execute("SELECT trainee_id, withdrawal_date FROM withdrawals_made")
+            if day
+        }
 
     def unresolved(self) -> list[Entry]:
         rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")

@@ -378,7 +378,9 @@ def one_record_per_trainee(
             for i in claimants:
                 _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
             continue
-        others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in claims], holdings.replaced)
+        others = Holdings(
+            [t for t in holdings.by_id.values() if t["trainee_id"] not in claims], holdings.replaced, holdings.withdrawn
+        )
         for i in claimants:
             if plans[i] is keeper:
                 continue
@@ -411,7 +413,8 @@ def _past_another_person(
         if trainee is None or not another_person(record.data, trainee):
             continue
         if others is None:
-            others = Holdings([t for t in holdings.by_id.values() if t["trainee_id"] not in kept], holdings.replaced)
+            kept_out = [t for t in holdings.by_id.values() if t["trainee_id"] not in kept]
+            others = Holdings(kept_out, holdings.replaced, holdings.withdrawn)
         again = plan_record(record, None, others, invalid=False, as_of=as_of, reference=reference)
         if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
             plans[index] = again
@@ -494,11 +497,19 @@ class Holdings:
     Each trainee is kept as a `ListedTrainee` (the keys planning reads, in a tuple), and each index entry as a tuple
     of them (one trainee, most often): a nightly run holds every trainee of its cycles while it plans."""
 
-    def __init__(self, trainees: Iterable[Mapping[str, Any]], replaced: Mapping[str, Mapping[str, str]] | None = None):
+    def __init__(
+        self,
+        trainees: Iterable[Mapping[str, Any]],
+        replaced: Mapping[str, Mapping[str, str]] | None = None,
+        withdrawn: Mapping[str, str] | None = None,
+    ):
         # trainee_id -> {degree_id: digest of its replacement}: degrees an earlier run replaced and had not yet
         # deleted (Ledger.degrees_replaced), deleted by the plan once their replacement is in (compare.degree_changes).
         # The run's own mapping, not a copy, even while empty: what the run notes as it goes is seen here too.
         self.replaced: Mapping[str, Mapping[str, str]] = replaced if replaced is not None else {}
+        # trainee_id -> the date of the withdrawal this sync made of the trainee (Ledger.withdrawals_made): one back
+        # in training since is not withdrawn again for it (`_withdrawal_undone`). The run's own mapping too.
+        self.withdrawn: Mapping[str, str] = withdrawn if withdrawn is not None else {}
         self.by_id: dict[str, ListedTrainee] = {}
         self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
@@ -707,7 +718,13 @@ def plan_record(
     if by == "ledger":  # else a second trainee with its HUSID is a conflict (match)
         plan.twins_note = _twins_note(trainee, holdings)
     plan_changes(
-        plan, record, trainee, as_of=as_of, replaced=holdings.replaced.get(plan.trainee_id), reference=reference
+        plan,
+        record,
+        trainee,
+        as_of=as_of,
+        replaced=holdings.replaced.get(plan.trainee_id),
+        reference=reference,
+        withdrew=holdings.withdrawn.get(plan.trainee_id),
     )
     return plan
 
@@ -745,11 +762,13 @@ def plan_changes(
     as_of: date,
     replaced: Mapping[str, str] | None = None,
     reference: ReferenceData | None = None,
+    withdrew: str | None = None,
 ) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee. `replaced`: the
     trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`). `reference`: the code
     lists the run validates with (pulled ones too), which an update's merged trainee is checked with (sync/merged.py);
-    the bundled ones without it."""
+    the bundled ones without it. `withdrew`: the date of the withdrawal this sync made of the trainee, if it made one
+    (`Holdings.withdrawn`)."""
     data = record.data
     unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
@@ -821,7 +840,7 @@ def plan_changes(
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
-    _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee)
+    _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
 
@@ -832,10 +851,16 @@ def a_trainee_in(state: str) -> str:
 
 
 def _status_steps(
-    plan: RecordPlan, record: TraineeRecord, *, state: str, as_of: date, trainee: Mapping[str, Any] | None = None
+    plan: RecordPlan,
+    record: TraineeRecord,
+    *,
+    state: str,
+    as_of: date,
+    trainee: Mapping[str, Any] | None = None,
+    withdrew: str | None = None,
 ) -> None:
     """Deferral then withdrawal, after the data writes; each only when Register is not there yet (nor was, and has
-    since been reinstated: `_deferral_ended`)."""
+    since been reinstated: `_deferral_ended`, `_withdrawal_undone`)."""
     if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
         if state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
@@ -846,7 +871,7 @@ def _status_steps(
                 plan, Step("defer", dict(record.deferral)), f"{a_trainee_in(state)} cannot be deferred through the API"
             )
             return
-    if record.withdrawal and state != "withdrawn":
+    if record.withdrawal and state != "withdrawn" and not _withdrawal_undone(plan, record, trainee, withdrew):
         start = parse_date(record.data.get("itt_start_date"))
         withdraw = Step("withdraw", dict(record.withdrawal))
         if state not in WITHDRAWABLE_STATES:
@@ -897,6 +922,38 @@ def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[st
         )
         + ": it is not sent again (it would defer the trainee a second time). If the trainee is back in training, "
         f"clear the record's deferral; to defer them again, give the new deferral's date, after {ended}"
+    )
+    return True
+
+
+def _withdrawal_undone(
+    plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None, withdrew: str | None
+) -> bool:
+    """The record's withdrawal is one Register made and has since undone: DfE's support reinstated the trainee (the
+    API cannot, register-api.md §2.12, §6), who is back in training. Register shows the withdrawal still, or shows
+    none (an undone withdrawal is discarded: §3.6 shows the latest kept one) and this sync made it (`withdrew`, the
+    ledger's). Sending it again would withdraw the trainee a second time, which the API cannot undo, and undo DfE's
+    correction (review108 F6): it is not sent, and the record says so, as for a deferral (`_deferral_ended`). A
+    withdrawal dated after that one is a new one."""
+    assert record.withdrawal is not None
+    if trainee is None:
+        return False
+    ours = _held_value("withdrawal_date", record.withdrawal.get("withdrawal_date"))
+    shown = _held_value("withdrawal_date", trainee.get("withdrawal_date"))
+    held = shown or _held_value("withdrawal_date", withdrew)
+    if ours is None or held is None:
+        return False
+    dated, held_on = parse_date(ours), parse_date(held)
+    if ours != held and (dated is None or held_on is None or dated > held_on):
+        return False  # a new withdrawal
+    plan.held_note = (
+        f"trainee {plan.trainee_id} was withdrawn on {held}"
+        + ("" if shown else " by this sync")
+        + " and is back in training in Register (only DfE can reinstate a trainee), but this record still has that "
+        "withdrawal"
+        + ("" if ours == held else f" (dated {ours} here: not after it)")
+        + ": it is not sent again (the API cannot undo a withdrawal). If the trainee is back in training, clear the "
+        f"record's withdrawal; if they have left again, give the new withdrawal's date, after {held}"
     )
     return True
 

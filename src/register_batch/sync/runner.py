@@ -987,6 +987,9 @@ class SyncRun:
         # The degrees earlier runs replaced and have not yet deleted (Ledger.degrees_replaced), which planning deletes
         # once their replacements are in: trainee_id -> {degree_id: digest of its replacement}.
         self.replaced: dict[str, dict[str, str]] = ledger.degrees_replaced()
+        # The trainees this sync withdrew, with the withdrawal's date (Ledger.withdrawals_made): one back in training
+        # since is not withdrawn again for the same withdrawal (plan `_withdrawal_undone`).
+        self.withdrawn: dict[str, str] = ledger.withdrawals_made()
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
@@ -1003,7 +1006,7 @@ class SyncRun:
 
     def holdings(self, cycles: set[int]) -> Holdings:
         """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
-        return self.list_into(Holdings([], self.replaced), cycles)
+        return self.list_into(Holdings([], self.replaced, self.withdrawn), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
         """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
@@ -1406,6 +1409,7 @@ class SyncRun:
                     adopted.trainee,
                     as_of=self.as_of,
                     replaced=self.replaced.get(plan.trainee_id or ""),
+                    withdrew=self.withdrawn.get(plan.trainee_id or ""),
                     reference=self.reference,
                 )
                 plan.matched_by = adopted.how
@@ -1468,6 +1472,7 @@ class SyncRun:
                 http_status=result.http_status,
                 created=step.kind == "create",
                 landed=None if self._passed else step.kind,
+                withdrew=_withdrawal_made(plan, step, self._passed, self.withdrawn),
                 **common,
             )
         result.outcome = "done"
@@ -2583,7 +2588,7 @@ def _plan_in_neighbour_cycles(
         return Holdings([])
     # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
     # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-    elsewhere = Holdings([t for t in around.by_id.values() if start_cycle(t) in near], run.replaced)
+    elsewhere = Holdings([t for t in around.by_id.values() if start_cycle(t) in near], run.replaced, run.withdrawn)
     if unlisted := near - run.listed_cycles:
         run.list_into(elsewhere, unlisted, neighbours=True)
     # With no one listed there, each record would be planned as the create it is, with no note.
@@ -2711,6 +2716,18 @@ def _foresee_waits(run: SyncRun, records: RecordSpool, results: list[RecordResul
             wait = run.waits_for(plan.key, plan, records[index])
             if wait is not None:
                 plan.waits, result.again_after = wait.foreseen(), wait.until
+
+
+def _withdrawal_made(
+    plan: RecordPlan, step: Step, passed: bool, withdrawn: dict[str, str]
+) -> tuple[str, str | None] | None:
+    """The trainee and date of a withdrawal Register has just carried out, to keep (Ledger.withdrawals_made), also in
+    the run's own memory of them; None for any other write, or one Register held already (`passed`)."""
+    if step.kind != "withdraw" or passed or not plan.trainee_id:
+        return None
+    day = (step.body or {}).get("withdrawal_date")
+    withdrawn[plan.trainee_id] = str(day)
+    return plan.trainee_id, None if day is None else str(day)
 
 
 def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
