@@ -4,9 +4,12 @@ it is kept; a row with room to spare lists them all, and one it leaves out is de
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import DEGREE_TAGS, hesa_trainee, write_hesa_csv
+
+from stub_http import fronting
 
 DELETE_PLACEMENT = "DELETE /trainees/{trainee_id}/placements/{placement_id}"
 
@@ -42,3 +45,43 @@ def test_a_placement_added_in_register_is_kept_by_a_one_placement_csv_and_delete
     held = {t["hesa_id"]: t for t in register.trainees(2026)}
     assert [p["urn"] for p in held[mine["F_HUSID"]]["placements"]] == [mine["F_PLMNTSCH"]]
     assert len(held[other["F_HUSID"]]["placements"]) == 2
+
+
+def _refusing(path_end: str, message: str):
+    """A stub in front of Register answering 422 (Register's shape B, §7.2) to every POST to a path ending so."""
+    body = json.dumps({"errors": [{"error": "UnprocessableEntity", "message": message}]}).encode()
+
+    def refused(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith(path_end):
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    return refused
+
+
+def test_a_refused_degree_or_placement_is_named_by_its_place_in_the_record(our_register, tmp_path):
+    """review108 F4: Register's degree and placement messages name no degree (§2.10, §7.2), and the issue had no
+    field: of a record's three degrees, nothing said which one was refused. It is named as validation names a
+    degree's field, with the record's value."""
+    register = our_register
+    row = hesa_trainee(1, degrees=3, placements=2)
+    row.update({f"{tag}_3": "" for tag in DEGREE_TAGS})
+    extract = tmp_path / "nightly.csv"
+    assert register.sync(write_hesa_csv(extract, [row])).exit_code == 0
+    third = {"F_DEGTYPE_3": "083", "F_DEGSBJ1_3": "100300", "F_DEGCLSS_3": "01", "F_DEGEST_3": "0117"}
+    night = {**row, **third, "F_DEGENDDT_3": "2022-06-30", "F_PLMNTSCH_3": "137471"}
+    cases = [
+        ("/degrees", "graduation_year must be in the past, for example 2014", "degrees_attributes[2].graduation_year"),
+        ("/placements", "This placement could not be added", "placements_attributes[2]"),
+    ]
+    for path_end, said, field in cases:
+        with fronting(register.emulator.url, _refusing(path_end, said)) as front:
+            options = {"target": front.url, "target_identity": register.emulator.url}
+            assert register.sync(write_hesa_csv(extract, [night]), **options).exit_code == 1
+        [issue] = register.report()["issues"]
+        assert (issue["code"], issue["field"]) == ("api_rejected", field)
+        if path_end == "/degrees":
+            assert issue["message"].startswith("degrees_attributes[2].graduation_year must be in the past")
+            assert (issue["value"], issue["source"]) == ("2022-06-30", "F_DEGENDDT")
+        else:
+            assert issue["message"].startswith("placements_attributes[2]: This placement could not be added")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import signal
 import threading
 import time
@@ -46,7 +47,16 @@ from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable,
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, STATE_WORDS, Issue, Severity, SourceRef, TraineeRecord
+from register_batch.model import (
+    API_VERSION,
+    DEGREE_FIELDS,
+    PLACEMENT_FIELDS,
+    STATE_WORDS,
+    Issue,
+    Severity,
+    SourceRef,
+    TraineeRecord,
+)
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
@@ -1446,7 +1456,7 @@ class SyncRun:
                 result.requests += self.client.stats.total - before
                 result.outcome = settled.outcome
                 result.http_status = settled.status
-                result.errors = settled.messages
+                result.errors = _placed(record, step, settled.messages)
                 if not result.landed:  # a refusal of a write after others went through does not undo them
                     plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
@@ -2124,12 +2134,52 @@ class _Settled(Exception):
         self.action = action
 
 
+# The record's list each degree or placement write sends one of (`_placed`).
+_NESTED_OF_STEP = {
+    "add_degree": ("degrees_attributes", DEGREE_FIELDS),
+    "update_degree": ("degrees_attributes", DEGREE_FIELDS),
+    "add_placement": ("placements_attributes", PLACEMENT_FIELDS),
+}
+_NESTED_PLACE = re.compile(r"(degrees_attributes|placements_attributes)\[(\d+)\](?:\.(\w+))?:?")
+
+
+def _placed(record: TraineeRecord, step: Step, messages: list[str]) -> list[str]:
+    """Register's refusal of a degree or placement write, said of the record's degree or placement it sent:
+    `degrees_attributes[2].graduation_year must be in the past …`, as validation names a degree's field. Register's
+    sub-resource messages name no degree (§2.10, §7.2: no `degrees_attributes` prefix), and a record with three
+    degrees left the user to guess which one was refused (review108 F4)."""
+    nested = _NESTED_OF_STEP.get(step.kind)
+    if nested is None or not isinstance(step.body, dict):
+        return messages
+    key, fields = nested
+    sent = step.body
+    place = next(
+        (
+            f"{key}[{n}]"
+            for n, item in enumerate(record.data.get(key) or ())
+            if all(sent.get(field) == value for field, value in item.items() if value is not None)
+        ),
+        None,
+    )
+    if place is None:
+        return messages
+    return [
+        f"{place}.{message}" if message.split(" ", 1)[0] in fields else f"{place}: {message}" for message in messages
+    ]
+
+
 def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
     first = message.split(" ", 1)[0] if message else None
     known = first if first and (first in record.data or first.endswith("_attributes")) else None
     # The value the record sent for the field Register names, as validation's issues give theirs: the report said
     # "value blank" beside a start date the extract has. A list (degrees, placements) is not one value.
     value = record.data.get(known) if known else None
+    if first and (nested := _NESTED_PLACE.fullmatch(first)):  # a degree or placement write refused (`_placed`)
+        key, index, field = nested.groups()
+        items = record.data.get(key) or ()
+        item = items[int(index)] if int(index) < len(items) else {}
+        known = f"{key}[{index}]" + (f".{field}" if field else "")
+        value = item.get(field) if field else None
     return Issue(
         input=record.source.input,
         record=record.source.record,
