@@ -52,6 +52,18 @@ def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
     assert register.writes() == Counter({"POST /trainees": 1})
 
 
+def test_a_name_register_holds_decomposed_is_not_drift_from_the_same_name_composed():
+    """review107 F2: another client sent `Zoë` decomposed (e + U+0308); every input is read composed (NFC), so an
+    export read back, or the SRS's own record, showed a change between two identical-looking names and sent an
+    update every night. A name that differs otherwise is still drift."""
+    mine = dict(trainee(1), first_names="Zo\u00eb", last_name="Bront\u00eb")
+    held = dict(mine, first_names="Zoe\u0308", last_name="Bronte\u0308")
+    assert drift(mine, held) == []
+    assert drift(dict(mine, first_names="Zoe"), held) == [
+        {"field": "first_names", "register": "Zoe\u0308", "source": "Zoe"}
+    ]
+
+
 def test_a_field_changed_beside_a_blank_ethnicity_is_updated_and_named(register, tmp_path):
     """A blank ethnicity is no difference, and the fields after it in Register's order are still compared."""
     register.sync(write_extract(tmp_path / "a.csv", [trainee(1), trainee(2)]))

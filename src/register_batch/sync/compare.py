@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from dataclasses import field as _field
 from functools import cache
 from typing import Any
 
+from register_batch.mapping.apply import COMPOSED_FIELDS
 from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, load_reference
 from register_batch.validation.facts import MAGIC_URN_NAMES, MAGIC_URNS
@@ -76,6 +78,11 @@ def normal(field: str, value: Any, data: Mapping[str, Any]) -> str | None:
         return None  # R19: Register records the veteran initiative and echoes null
     if field in ("course_year", "application_id") and text is not None and text.lstrip("+-").isdigit():
         return str(int(text))
+    if field in COMPOSED_FIELDS and text is not None and not text.isascii():
+        # A name Register holds decomposed (another client's, e + U+0308) is the name the record gives composed, as
+        # every input is read (mapping COMPOSED_FIELDS): not drift, which showed two identical-looking values and
+        # sent an update every night, an export read back included (review107 F2).
+        return unicodedata.normalize("NFC", text)
     return text
 
 
