@@ -64,6 +64,31 @@ def test_a_name_register_holds_decomposed_is_not_drift_from_the_same_name_compos
     ]
 
 
+def test_what_another_clients_partial_update_derived_otherwise_is_mended_once(register, tmp_path):
+    """review92 F2: another client's PUT of the first names alone makes Register derive the course's phase from no
+    route and age range (secondary) and the diversity disclosure from no ethnicity or disability (not disclosed),
+    register-api.md §2.6 ⚠. No field of the record differed, so the sync never sent the PUT that derives them again:
+    a primary course stayed secondary. Mended by the record's PUT, once: the next night has nothing to send."""
+    primary = dict(trainee(1), course_age_range="13911", course_subject_1="100511")
+    extract = write_extract(tmp_path / "in.csv", [primary, trainee(2)])
+    assert register.sync(extract).actions == Counter(create=2)
+    [held] = [t for t in register.trainees(2025) if t["hesa_id"] == primary["hesa_id"]]
+    assert (held["course_education_phase"], held["diversity_disclosure"]) == ("primary", "diversity_disclosed")
+    with register.client() as client:
+        client.update_trainee(held["trainee_id"], {"first_names": primary["first_names"]})
+    [held] = [t for t in register.trainees(2025) if t["hesa_id"] == primary["hesa_id"]]
+    assert (held["course_education_phase"], held["diversity_disclosure"]) == ("secondary", "diversity_not_disclosed")
+    mended = register.sync(extract)
+    assert mended.actions == Counter(update=1, unchanged=1) and mended.exit_code == 0
+    assert mended.results[0].plan.changes == [
+        {"field": "course_education_phase", "register": "secondary", "source": "primary"},
+        {"field": "diversity_disclosure", "register": "diversity_not_disclosed", "source": "diversity_disclosed"},
+    ]
+    [held] = [t for t in register.trainees(2025) if t["hesa_id"] == primary["hesa_id"]]
+    assert (held["course_education_phase"], held["diversity_disclosure"]) == ("primary", "diversity_disclosed")
+    assert register.sync(extract).actions == Counter(unchanged=2)
+
+
 def test_a_field_changed_beside_a_blank_ethnicity_is_updated_and_named(register, tmp_path):
     """A blank ethnicity is no difference, and the fields after it in Register's order are still compared."""
     register.sync(write_extract(tmp_path / "a.csv", [trainee(1), trainee(2)]))

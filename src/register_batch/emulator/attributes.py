@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from register_batch.derived import disability_disclosure, diversity_disclosure, education_phase
 from register_batch.model import DEGREE_FIELDS, PLACEMENT_FIELDS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, ReferenceData
 from register_batch.validation.facts import (
@@ -22,8 +23,6 @@ from register_batch.validation.facts import (
 )
 from register_batch.validation.nested import NON_UK_LOCALE, UK_LOCALE, is_uk_degree
 from register_batch.validation.rules import repeated_disability
-
-from .serialize import disability_disclosure, diversity_disclosure, education_phase
 
 # Stored raw and compared with the string code list by `include?`, so a JSON number fails inclusion (§5.1).
 RAW_CODE_FIELDS = frozenset(

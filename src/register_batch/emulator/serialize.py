@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from register_batch.derived import NOT_PROVIDED_BACKGROUND
 from register_batch.reference import DATA_DIR, ReferenceData
 from register_batch.textyaml import load_text_yaml
 from register_batch.validation.facts import (
     EARLY_YEARS_ROUTES,
     MAGIC_URNS,
-    PRIMARY_AGE_RANGES,
     UNDERGRADUATE_ROUTES,
 )
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_degree
@@ -24,7 +24,6 @@ from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITE
 # §3.6: ethnicity 998/999 come back as 997; ethnic_group from Diversities::BACKGROUNDS, grouped by HESA code
 # (180 and 899 are other_ethnic_group, what any code not listed is; "Not provided" codes never get this far).
 NOT_PROVIDED_ETHNICITY = "997"
-NOT_PROVIDED_BACKGROUND = "Not provided"
 ETHNIC_GROUPS = {
     "asian_ethnic_group": ("100", "101", "103", "104", "119"),
     "black_ethnic_group": ("120", "121", "139"),
@@ -69,39 +68,6 @@ def age_range(reference: ReferenceData, code: str | None) -> tuple[int | None, i
         return None, None
     low, high = json.loads(identity)
     return int(low), int(high)
-
-
-def education_phase(route: str | None, age_range_code: str | None) -> str:
-    """§5.2: early_years for early-years routes, primary for primary age ranges, else secondary."""
-    if route in EARLY_YEARS_ROUTES:
-        return "early_years"
-    if age_range_code in PRIMARY_AGE_RANGES:
-        return "primary"
-    return "secondary"
-
-
-def disability_disclosure(reference: ReferenceData, disabilities: dict[str, str]) -> str:
-    """§5.3: disability_not_provided / no_disability / disabled from the mapped disability codes."""
-    names = reference.code_list("disability").names
-    mapped = [names[code] for key, code in sorted(disabilities.items()) if code in names]
-    if not mapped or mapped == ["not_provided"]:  # exactly: 98 with 99 is `disabled` (has_diversity_attributes.rb)
-        return "disability_not_provided"
-    if mapped == ["no_known_disability"]:
-        return "no_disability"
-    return "disabled"
-
-
-def diversity_disclosure(reference: ReferenceData, ethnicity: str | None, disabilities: dict[str, str]) -> str:
-    """§5.3: disclosed when a disability answer (95 included) or a real ethnic background was given."""
-    if disability_disclosure(reference, disabilities) != "disability_not_provided":
-        return "diversity_disclosed"
-    if (
-        ethnicity is not None
-        and ethnicity in reference.codes("ethnicity")
-        and reference.name("ethnicity", ethnicity) != NOT_PROVIDED_BACKGROUND
-    ):
-        return "diversity_disclosed"
-    return "diversity_not_disclosed"
 
 
 def _code_or_none(reference: ReferenceData, list_name: str, value: Any) -> str | None:

@@ -33,10 +33,11 @@ from dataclasses import field as _field
 from functools import cache
 from typing import Any
 
+from register_batch.derived import diversity_disclosure, education_phase
 from register_batch.mapping.apply import COMPOSED_FIELDS
 from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
-from register_batch.reference import DISABILITY_FIELDS, load_reference
-from register_batch.validation.facts import MAGIC_URN_NAMES, MAGIC_URNS
+from register_batch.reference import DISABILITY_FIELDS, ReferenceData, load_reference
+from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
 
 NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
@@ -153,6 +154,32 @@ def drift(
         theirs_disabilities = disability_set(register)
         if mine_disabilities != theirs_disabilities:
             changes.append({"field": "disabilities", "register": theirs_disabilities, "source": mine_disabilities})
+    return changes
+
+
+def derived_drift(
+    source: Mapping[str, Any], register: Mapping[str, Any], body: Mapping[str, Any], reference: ReferenceData
+) -> list[dict[str, Any]]:
+    """What Register derived otherwise than the record's PUT would have it derive (register-api.md §2.6 ⚠, §5.2,
+    §5.3): another client's partial update recomputes the course's education phase from the route and age range it
+    sends (secondary when it sends neither) and the diversity disclosure from the ethnicity and disabilities it sends,
+    and no field of the record differs, so the night's sync sent nothing and Register kept a primary course as
+    secondary for good (review92 F2). A change each, as drift, mended by the record's PUT (`body`), which Register
+    derives them from: the phase only where the record gives an age range (or an early-years route), else the PUT
+    itself would make it secondary."""
+    changes = []
+    held = register.get("course_education_phase")
+    route, age_range = body.get("training_route"), body.get("course_age_range")
+    if held and (age_range is not None or route in EARLY_YEARS_ROUTES) and source.get("training_route") is not None:
+        expected = education_phase(route, age_range)
+        if expected != held:
+            changes.append({"field": "course_education_phase", "register": held, "source": expected})
+    held = register.get("diversity_disclosure")
+    if held:
+        disabilities = {field: body[field] for field in DISABILITY_FIELDS if body.get(field)}
+        expected = diversity_disclosure(reference, body.get("ethnicity"), disabilities)
+        if expected != held:
+            changes.append({"field": "diversity_disclosure", "register": held, "source": expected})
     return changes
 
 

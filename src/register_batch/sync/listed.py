@@ -23,6 +23,9 @@ from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, HELD_WITHDRAWAL, 
 # The withdrawal and deferral Register holds (§3.6): compared with a record's once Register has withdrawn or deferred
 # the trainee (plan._state_held_otherwise).
 HELD_STATE_KEYS = (*HELD_WITHDRAWAL.values(), *HELD_DEFERRAL.values(), "reinstate_date")
+# What Register derives rather than takes (register/derived.py), which another client's partial update can leave
+# wrong (compare.derived_drift).
+DERIVED_KEYS = ("course_education_phase", "diversity_disclosure")
 
 
 class _Absent:
@@ -146,7 +149,7 @@ class ListedTrainee(_Kept):
     """A trainee as Register listed it (§3.6), reduced to what planning reads."""
 
     __slots__ = ()
-    KEYS = (*TRAINEE_FIELDS, "trainee_id", "state", "degrees", "placements", *HELD_STATE_KEYS)
+    KEYS = (*TRAINEE_FIELDS, "trainee_id", "state", "degrees", "placements", *HELD_STATE_KEYS, *DERIVED_KEYS)
 
     def _nested(self, values: list[Any]) -> tuple[Any, ...]:
         for key, kind in (("degrees", ListedDegree), ("placements", ListedPlacement)):

@@ -34,9 +34,10 @@ from register_batch.model import (
     SourceRef,
     TraineeRecord,
 )
-from register_batch.reference import ReferenceData
+from register_batch.reference import ReferenceData, load_reference
 from register_batch.sync.compare import (
     degree_changes,
+    derived_drift,
     drift,
     payload_hash,
     placement_changes,
@@ -777,7 +778,9 @@ def plan_changes(
         unsaid = unsaid | ALL_CLEARABLE_SUBJECTS
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
-    update = [Step("update", update_body(data, trainee, unsaid))] if plan.changes else []
+    body = update_body(data, trainee, unsaid)
+    plan.changes += derived_drift(data, trainee, body, reference or load_reference())
+    update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
     after: list[Step] = []
     if data.get("degrees_attributes"):
