@@ -710,10 +710,40 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
 @pytest.mark.parametrize(
     "rows",
     [
+        "S1,Ann,Smith,Nige\nria\nS2,Bob,Jones,101552\n",
+        "S1,Ann,Smith,Nige\r\nria\r\nS2,Bob,Jones,101552\r\n",
+        "S1,Ann,Smith,Nige\rria\rS2,Bob,Jones,101552\r",
+        "S1,Ann,Smith,Nige\nria\n\nS2,Bob,Jones,101552\n",  # a blank line after it: skipped, as ever
+        "S1,Ann,Smith,\nNigeria\nS2,Bob,Jones,101552\n",  # the break before the cell's text
+        "S0,Al,Li,1\nS1,Ann,Smith,Nige\nria\n",  # the file's last row
+    ],
+    ids=["LF", "CRLF", "CR", "blank line", "break first", "last row"],
+)
+def test_a_row_cut_in_two_in_its_last_column_is_an_error_on_both_halves_not_a_record_of_its_own(tmp_path, rows):
+    """review104 F5: a break in the last column leaves its first half at full width, which was given at once; the
+    second half (the rest of the last cell) was a record of its own, with a `required` error for every field, and
+    nothing named the cause. The two halves make the header's columns and one more, as a break in any other column."""
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n", newline="")
+    with path.open("a", newline="") as fh:
+        fh.write(rows)
+    _info, raws = read(path, "register-csv")
+    cut = [record for record, cut in split_rows(raws) if cut]
+    first = 2 if rows.startswith("S0") else 1
+    assert cut == [first, first + 1], split_rows(raws)
+    assert len(raws) == 3
+    [(_field, said)] = raws[first - 1].problems
+    assert said.startswith(f"lines {first + 1} and {first + 2} have 4 and 1 cells, the header's 4 columns and one")
+    assert raws[first].problems == raws[first - 1].problems
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
         "S1,Ann\nS2,Bob\n",  # two short rows that do not make one
         "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
         "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
-        "S1,Ann\nS2,Bob,Jones,137470\nS3\n",  # a short row, a full row, then a row of one cell
+        "S1,Ann\nS2,Bob,Jones,137470\nS3,Cy\n",  # a short row, a full row, then a short row
         "S1\nS2,Bob,Jones,137470\n",  # a row of one cell, then a full row
     ],
 )
@@ -725,11 +755,14 @@ def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows
     assert [raw.source.record for raw in raws] == list(range(1, info.records + 1))  # every row, in order
 
 
-def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
+@pytest.mark.parametrize(
+    "rows", ["S1,Ann\nMarie,Smith,137470\n", "S1,Ann,Smith,13\n7470\n"], ids=["a middle column", "the last column"]
+)
+def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path, rows):
     """Two processes read a large CSV's rows alternately (validation/parallel.py): each must find the cut in the
     half it reads, from the other half's cell count alone."""
     path = tmp_path / "register.csv"
-    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nMarie,Smith,137470\n")
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
     halves = []
     for mine in (0, 1):
         [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
@@ -738,16 +771,27 @@ def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
     assert [split_rows(half) for half in halves] == [[(2, True)], [(1, True)]]
 
 
-def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path):
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "S1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n",
+        "S1,Ann\nS2,Bo,Li,1\nS3\nS4,Cy,Lee,2,\nS5,Di\n",  # a cut in the last column, a long row, a short one last
+    ],
+)
+def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path, rows):
     """Two processes read a CSV's rows alternately (validation/parallel.py) and pair each record with the other's
-    results by its place in what the reader gives: a short row held back to be seen with the next must not let a
-    full row after it out first, in either process."""
+    results by its place in what the reader gives: a row held back to be seen with the next must not let a row after
+    it out first, in either process; and each process finds the same records cut in two."""
     path = tmp_path / "register.csv"
-    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n")
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
+    _info, whole = read(path, "register-csv")
     for mine in (0, 1):
         [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
         info.select = lambda record, mine=mine: record % 2 == mine
-        assert [raw.source.record for raw in records] == [1, 2, 3], mine
+        got = list(records)
+        assert [raw.source.record for raw in got] == [raw.source.record for raw in whole], mine
+        read_in_full = [raw for raw in got if raw.fields]
+        assert split_rows(read_in_full) == [pair for pair in split_rows(whole) if pair[0] % 2 == mine], mine
 
 
 HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
