@@ -827,6 +827,38 @@ def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     assert caught.value.line == line
 
 
+# Line ends as the reader counts them (CR LF, a lone CR and a lone LF each end one line): CR CR LF (a CRLF file sent
+# again in FTP ASCII mode, as Register's fixture mixed_rows_encoding.csv), and a lone CR or a CR LF in a quoted cell;
+# with the lines of the first and last rows. The two surnames are filled in.
+LINE_ENDS = {
+    "CR CR LF": (b"F_HUSID,F_SURNAME,F_FNAMES\r\r\n1,%s,Ann\r\r\n2,Li,Bo\r\r\n3,%s,Cy\r\r\n", (3, 7)),
+    "LF, a CR in a quoted cell": (b'F_HUSID,F_SURNAME,F_FNAMES\n1,%s,Ann\n2,"Li\rJo",Bo\n3,%s,Cy\n', (2, 5)),
+    "CR, a CR LF in a quoted cell": (b'F_HUSID,F_SURNAME,F_FNAMES\r1,%s,Ann\r2,"Li\r\nJo",Bo\r3,%s,Cy\r', (2, 5)),
+}
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, *range(5, 40)])
+@pytest.mark.parametrize("ends", list(LINE_ENDS), ids=list(LINE_ENDS))
+def test_an_encoding_error_names_the_line_the_reader_gives_the_row(tmp_path, monkeypatch, ends, chunk):
+    """review104 F3: the hashing pass counted LF line ends if the file had any, else CR: in a CR CR LF file the José
+    row was "line 4" in the encoding error and line 7 in issues.csv. It counts as the reader does now, also where a
+    chunk it reads ends between a CR and its LF."""
+    monkeypatch.setattr("register_batch.readers.csv._CHUNK", chunk)
+    text, (first, line) = LINE_ENDS[ends]
+    path = tmp_path / "ends.csv"
+    path.write_bytes(text % (b"Lee", b"Nwosu"))
+    _info, raws = read(path)
+    assert [raw.source.line for raw in raws][::2] == [first, line]
+    path.write_bytes(text % (b"L\xe9e", "Nwésu".encode()))
+    with pytest.raises(UnusableInput, match=r"mixed encodings: 'é' on this line is written as UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line and f"(the byte 0xE9 on line {first})" in str(caught.value)
+    path.write_bytes(text % ("Zoë".encode(), b"Nw\xe9su"))
+    with pytest.raises(UnusableInput, match=r"mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
 def test_a_file_cut_part_way_through_a_utf8_character_is_refused(tmp_path):
     path = tmp_path / "cut.csv"
     path.write_bytes(HEADER.encode() + "0310261553101,Zoë,Ann\n0310261553102,Lee,".encode() + "é".encode()[:1])
@@ -1194,6 +1226,18 @@ def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
     ) as caught:
         read(path, "register-csv")
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize("end", ["\r\r\n", "\r\n", "\r", "\n"])
+def test_a_line_over_1_mib_is_refused_at_the_line_the_reader_counts(tmp_path, end):
+    """review104 F3: with CR CR LF line ends the hashing pass counted the LFs only, and named line 4 for the reader's
+    line 7 (a lone CR ends a line for the reader, as for Python's splitlines, VS Code and Notepad++)."""
+    path = tmp_path / "long.csv"
+    rows = ["hesa_id,first_names,last_name", "0310261553101,Ann,Lee", "0310261553102,Bo,Li", "x" * (1 << 20) + "y"]
+    path.write_bytes((end.join(rows) + end).encode())
+    with pytest.raises(UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == (7 if end == "\r\r\n" else 4)
 
 
 def test_a_file_whose_line_ends_are_lost_is_refused_while_hashed(tmp_path):

@@ -84,39 +84,63 @@ class CsvLayout:
 
 
 class _LineLength:
-    """Tracks physical line lengths across chunks, so a huge line is refused while hashing."""
+    """Tracks physical line lengths across chunks, so a huge line is refused while hashing; and counts line ends as
+    the reader does (CR LF, a lone CR and a lone LF each end one line), so that an error while hashing names the line
+    the reader would (review104 F3: with CR CR LF line ends, one row was line 4 in an encoding error, 7 in issues.csv).
+
+    A lone CR is rare but for old Mac line ends: a chunk with none (one search) costs no CR LF count."""
 
     def __init__(self, name: str):
         self.name = name
         self.run = 0  # bytes of the line in progress
         self.lf = 0  # line feeds seen
-        self.cr = 0  # carriage returns seen (for files with CR-only line ends)
+        self.ends = 0  # line ends seen
+        self.after_cr = False  # the last chunk ended in a CR, which is one line end with an LF that starts the next
 
     def feed(self, chunk: bytes) -> None:
         first = _NEWLINE.search(chunk)
         if first is None:
             self.run += len(chunk)
+            self.after_cr = False
             self._check()
             return
         self.run += first.start()
         self._check()
         last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-        if last - first.start() > MAX_LINE and re.search(rb"[^\r\n]{%d}" % (MAX_LINE + 1), chunk):
+        if last - first.start() > MAX_LINE and (long := re.search(rb"[^\r\n]{%d}" % (MAX_LINE + 1), chunk)):
             self.run = MAX_LINE + 1
-            self._check()
-        self.lf += chunk.count(b"\n")
-        self.cr += chunk.count(b"\r")
+            self._check(_line_at(self.ends, self.after_cr, chunk[: long.start()]))
+        lf = chunk.count(b"\n")
+        ends = lf  # a CR LF's CR adds none
+        if (lone := _LONE_CR.search(chunk)) is not None:
+            # Only the chunk's last byte (a CR LF it may cut: counted here, and not the LF that starts the next), or
+            # CR line ends, a CR in a quoted cell, CR CR LF.
+            ends += 1 if lone.start() == len(chunk) - 1 else chunk.count(b"\r") - (chunk.count(b"\r\n") if lf else 0)
+        if self.after_cr and chunk[:1] == b"\n":
+            ends -= 1
+        self.lf += lf
+        self.ends += ends
+        self.after_cr = chunk[-1:] == b"\r"
         self.run = len(chunk) - last - 1
         self._check()
 
-    def _check(self) -> None:
+    def _check(self, line: int | None = None) -> None:
         if self.run > MAX_LINE:
-            line = (self.lf or self.cr) + 1
             raise UnusableInput(
                 self.name,
                 f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract (or its line ends are lost)",
-                line=line,
+                line=line or self.ends + 1,
             )
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")  # a CR that is not a CR LF's (or the chunk's last byte)
+
+
+def _line_at(ends: int, after_cr: bool, before: bytes) -> int:
+    """The line, as the reader counts them, of the byte after `before`: `ends` line ends came before it, the last a
+    CR that an LF starting `before` makes a CR LF when `after_cr`. Only for an error's line: it counts three times."""
+    crlf = before.count(b"\r\n") + (after_cr and before[:1] == b"\n")
+    return ends + before.count(b"\n") + before.count(b"\r") - crlf + 1
 
 
 def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int]:
@@ -139,7 +163,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
         last = chunk
         hasher.update(chunk)
         size += len(chunk)
-        lf, cr = lines.lf, lines.cr
+        ends, after_cr = lines.ends, lines.after_cr
         lines.feed(chunk)
         if first:
             first = False
@@ -148,7 +172,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 bom = True
                 chunk = chunk[3:]
         if windows is not None:
-            _no_utf8_after_windows_1252(name, tail + chunk, 0, (lf, cr), windows)
+            _no_utf8_after_windows_1252(name, tail + chunk, 0, (ends, after_cr), windows)
             tail = _high_tail(chunk)
             if not lines.lf:
                 mac.add(chunk)
@@ -159,11 +183,11 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 utf8 = False
                 before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
                 evidence.add(before.decode("utf-8", "ignore"))
-                line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+                line = _line_at(ends, after_cr, before)
                 if bom or evidence.found:
                     _mixed_encoding(name, line, exc.object[exc.start])
                 windows = (exc.object[exc.start], line)
-                _no_utf8_after_windows_1252(name, exc.object, exc.end, (lf, cr), windows)
+                _no_utf8_after_windows_1252(name, exc.object, exc.end, (ends, after_cr), windows)
                 tail = _high_tail(chunk)
                 if not lines.lf:
                     mac.add(exc.object[max(exc.start - 1, 0) :])
@@ -176,8 +200,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 raise UnusableInput(
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
-            windows = (_high_tail(last)[:1] or b"\x80")[0], (lines.lf or lines.cr) + 1  # on the last line
-    if windows is not None and lines.cr and not lines.lf and not mac.windows_1252():
+            windows = (_high_tail(last)[:1] or b"\x80")[0], lines.ends + 1  # on the last line
+    if windows is not None and lines.ends and not lines.lf and not mac.windows_1252():
         _refuse_mac_roman(name, *windows)
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
@@ -288,11 +312,11 @@ def _high_tail(chunk: bytes) -> bytes:
 
 
 def _no_utf8_after_windows_1252(
-    name: str, data: bytes, start: int, lines_before: tuple[int, int], windows: tuple[int, int]
+    name: str, data: bytes, start: int, lines_before: tuple[int, bool], windows: tuple[int, int]
 ) -> None:
     """Refuse a Windows-1252 file (its first such byte and line: `windows`) that has, in `data` from `start`, a letter
     written as UTF-8: rows pasted in from a UTF-8 source, their names garbled (José as JosÃ©) if read as the rest.
-    `lines_before`: the line ends (LF, CR) before `data`, which starts with no line end of an earlier chunk."""
+    `lines_before`: the line ends before `data`, and whether the last was a CR (`_line_at`)."""
     if data.isascii() or (start := data.translate(_ANY_MARKS).find(b"Lc", start)) < 0:
         return
     two_bytes, longer = data.translate(_TWO_BYTE_MARKS), data.translate(_LONGER_MARKS)
@@ -314,9 +338,7 @@ def _no_utf8_after_windows_1252(
             if cell_end is None:
                 return
             start = end + 1
-    before = data[:at]
-    lf, cr = lines_before
-    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+    line = _line_at(*lines_before, data[:at])
     size = 2 if data[at] < 0xE0 else 3 if data[at] < 0xF0 else 4
     letter = data[at : at + size].decode("utf-8", "replace")
     byte, first = windows
