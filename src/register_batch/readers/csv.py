@@ -175,7 +175,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
             _no_utf8_after_windows_1252(name, tail + chunk, 0, (ends, after_cr), windows)
             tail = _high_tail(chunk)
             if not lines.lf:
-                mac.add(chunk)
+                mac.add(chunk, ends + 1)
         elif utf8:
             try:
                 evidence.add(decoder.decode(chunk))
@@ -190,7 +190,8 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 _no_utf8_after_windows_1252(name, exc.object, exc.end, (ends, after_cr), windows)
                 tail = _high_tail(chunk)
                 if not lines.lf:
-                    mac.add(exc.object[max(exc.start - 1, 0) :])
+                    start = max(exc.start - 1, 0)
+                    mac.add(exc.object[start:], _line_at(ends, after_cr, exc.object[:start]))
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -201,8 +202,12 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
             windows = (_high_tail(last)[:1] or b"\x80")[0], lines.ends + 1  # on the last line
-    if windows is not None and lines.ends and not lines.lf and not mac.windows_1252():
-        _refuse_mac_roman(name, *windows)
+            if not lines.lf:
+                mac.add(_high_tail(last), lines.ends + 1)
+    # A file whose every byte over 0x7F reads the same in both (£, ©) is read: every reading gives its text (review104
+    # F4: it was refused, as a tie, naming '£' in Mac Roman and '£' in Windows-1252).
+    if windows is not None and lines.ends and not lines.lf and mac.first is not None and not mac.windows_1252():
+        _refuse_mac_roman(name, *mac.first)
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
 
@@ -210,7 +215,7 @@ def _refuse_mac_roman(name: str, byte: int, line: int) -> None:
     """Refuse a file that is not UTF-8 and ends its lines with CR alone: Excel for Mac's 'CSV (Macintosh)', in Mac
     Roman. Windows Excel never ends a line so (it writes CR LF), and read as Windows-1252 most of Mac Roman's accented
     letters are other letters or marks, with no error: Zoë as Zo‘, José as JosŽ, Müller as MŸller (review53 F3).
-    `byte`: the file's first byte that is not UTF-8, on `line`."""
+    `byte`: the file's first byte that reads otherwise in Mac Roman than in Windows-1252, on `line`."""
     mac = bytes([byte]).decode("mac_roman")
     windows = bytes([byte]).decode("cp1252", "register_batch_cp1252")
     raise UnusableInput(
@@ -231,6 +236,15 @@ def _reads_as_letter(encoding: str) -> tuple[tuple[bool, bool], ...]:
 _MAC_ROMAN_LETTERS = _reads_as_letter("mac_roman")
 _WINDOWS_1252_LETTERS = _reads_as_letter("cp1252")
 _HIGH_BYTE = re.compile(rb"[\x00-\x7f]?[\x80-\xff]")
+# The bytes over 0x7F that Mac Roman reads as another character than Windows-1252: all but ¢ £ © ± µ.
+_READS_OTHERWISE = re.compile(
+    b"[%s]"
+    % b"".join(
+        re.escape(bytes([byte]))
+        for byte in range(0x80, 0x100)
+        if bytes([byte]).decode("mac_roman") != bytes([byte]).decode("cp1252", "replace")
+    )
+)
 
 
 class _MacRomanEvidence:
@@ -245,8 +259,12 @@ class _MacRomanEvidence:
     def __init__(self) -> None:
         self.mac_roman = 0
         self.cp1252 = 0
+        self.first: tuple[int, int] | None = None  # the first byte that reads otherwise in the two, and its line
 
-    def add(self, chunk: bytes) -> None:
+    def add(self, chunk: bytes, line: int) -> None:
+        """Weigh `chunk`, which starts on `line` (of a file whose lines end in CR, as no other is refused)."""
+        if self.first is None and (other := _READS_OTHERWISE.search(chunk)):
+            self.first = other.group()[0], line + chunk.count(b"\r", 0, other.start())
         for found in _HIGH_BYTE.finditer(chunk):
             if self.mac_roman + self.cp1252 >= self._ENOUGH:
                 return
