@@ -710,10 +710,40 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
 @pytest.mark.parametrize(
     "rows",
     [
+        "S1,Ann,Smith,Nige\nria\nS2,Bob,Jones,101552\n",
+        "S1,Ann,Smith,Nige\r\nria\r\nS2,Bob,Jones,101552\r\n",
+        "S1,Ann,Smith,Nige\rria\rS2,Bob,Jones,101552\r",
+        "S1,Ann,Smith,Nige\nria\n\nS2,Bob,Jones,101552\n",  # a blank line after it: skipped, as ever
+        "S1,Ann,Smith,\nNigeria\nS2,Bob,Jones,101552\n",  # the break before the cell's text
+        "S0,Al,Li,1\nS1,Ann,Smith,Nige\nria\n",  # the file's last row
+    ],
+    ids=["LF", "CRLF", "CR", "blank line", "break first", "last row"],
+)
+def test_a_row_cut_in_two_in_its_last_column_is_an_error_on_both_halves_not_a_record_of_its_own(tmp_path, rows):
+    """review104 F5: a break in the last column leaves its first half at full width, which was given at once; the
+    second half (the rest of the last cell) was a record of its own, with a `required` error for every field, and
+    nothing named the cause. The two halves make the header's columns and one more, as a break in any other column."""
+    path = tmp_path / "register.csv"
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n", newline="")
+    with path.open("a", newline="") as fh:
+        fh.write(rows)
+    _info, raws = read(path, "register-csv")
+    cut = [record for record, cut in split_rows(raws) if cut]
+    first = 2 if rows.startswith("S0") else 1
+    assert cut == [first, first + 1], split_rows(raws)
+    assert len(raws) == 3
+    [(_field, said)] = raws[first - 1].problems
+    assert said.startswith(f"lines {first + 1} and {first + 2} have 4 and 1 cells, the header's 4 columns and one")
+    assert raws[first].problems == raws[first - 1].problems
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
         "S1,Ann\nS2,Bob\n",  # two short rows that do not make one
         "S1,Ann,Smith,137470\nS2,Bob,Jones\n",  # a full row, then a short one
         "S1,Ann\n\nS2,Bob,Jones,1\n",  # a short row, a blank line and a full row
-        "S1,Ann\nS2,Bob,Jones,137470\nS3\n",  # a short row, a full row, then a row of one cell
+        "S1,Ann\nS2,Bob,Jones,137470\nS3,Cy\n",  # a short row, a full row, then a short row
         "S1\nS2,Bob,Jones,137470\n",  # a row of one cell, then a full row
     ],
 )
@@ -725,11 +755,14 @@ def test_short_rows_that_do_not_make_one_row_are_read_as_they_are(tmp_path, rows
     assert [raw.source.record for raw in raws] == list(range(1, info.records + 1))  # every row, in order
 
 
-def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
+@pytest.mark.parametrize(
+    "rows", ["S1,Ann\nMarie,Smith,137470\n", "S1,Ann,Smith,13\n7470\n"], ids=["a middle column", "the last column"]
+)
+def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path, rows):
     """Two processes read a large CSV's rows alternately (validation/parallel.py): each must find the cut in the
     half it reads, from the other half's cell count alone."""
     path = tmp_path / "register.csv"
-    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nMarie,Smith,137470\n")
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
     halves = []
     for mine in (0, 1):
         [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
@@ -738,16 +771,27 @@ def test_a_cut_row_is_found_whichever_process_reads_each_half(tmp_path):
     assert [split_rows(half) for half in halves] == [[(2, True)], [(1, True)]]
 
 
-def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path):
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "S1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n",
+        "S1,Ann\nS2,Bo,Li,1\nS3\nS4,Cy,Lee,2,\nS5,Di\n",  # a cut in the last column, a long row, a short one last
+    ],
+)
+def test_every_process_gets_every_record_in_file_order_whichever_it_reads_in_full(tmp_path, rows):
     """Two processes read a CSV's rows alternately (validation/parallel.py) and pair each record with the other's
-    results by its place in what the reader gives: a short row held back to be seen with the next must not let a
-    full row after it out first, in either process."""
+    results by its place in what the reader gives: a row held back to be seen with the next must not let a row after
+    it out first, in either process; and each process finds the same records cut in two."""
     path = tmp_path / "register.csv"
-    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\nS1,Ann\nS2,Bo,Li,1\nS3,Cy,Lee,2\n")
+    path.write_text("provider_trainee_id,first_names,last_name,placement_1_urn\n" + rows)
+    _info, whole = read(path, "register-csv")
     for mine in (0, 1):
         [(info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping()))
         info.select = lambda record, mine=mine: record % 2 == mine
-        assert [raw.source.record for raw in records] == [1, 2, 3], mine
+        got = list(records)
+        assert [raw.source.record for raw in got] == [raw.source.record for raw in whole], mine
+        read_in_full = [raw for raw in got if raw.fields]
+        assert split_rows(read_in_full) == [pair for pair in split_rows(whole) if pair[0] % 2 == mine], mine
 
 
 HEADER = "F_HUSID,F_SURNAME,F_FNAMES\n"
@@ -779,6 +823,38 @@ def test_mixed_encodings_are_refused_at_the_line(tmp_path, content, line):
     path = tmp_path / "mixed.csv"
     path.write_bytes(content)
     with pytest.raises(UnusableInput, match="mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line
+
+
+# Line ends as the reader counts them (CR LF, a lone CR and a lone LF each end one line): CR CR LF (a CRLF file sent
+# again in FTP ASCII mode, as Register's fixture mixed_rows_encoding.csv), and a lone CR or a CR LF in a quoted cell;
+# with the lines of the first and last rows. The two surnames are filled in.
+LINE_ENDS = {
+    "CR CR LF": (b"F_HUSID,F_SURNAME,F_FNAMES\r\r\n1,%s,Ann\r\r\n2,Li,Bo\r\r\n3,%s,Cy\r\r\n", (3, 7)),
+    "LF, a CR in a quoted cell": (b'F_HUSID,F_SURNAME,F_FNAMES\n1,%s,Ann\n2,"Li\rJo",Bo\n3,%s,Cy\n', (2, 5)),
+    "CR, a CR LF in a quoted cell": (b'F_HUSID,F_SURNAME,F_FNAMES\r1,%s,Ann\r2,"Li\r\nJo",Bo\r3,%s,Cy\r', (2, 5)),
+}
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, *range(5, 40)])
+@pytest.mark.parametrize("ends", list(LINE_ENDS), ids=list(LINE_ENDS))
+def test_an_encoding_error_names_the_line_the_reader_gives_the_row(tmp_path, monkeypatch, ends, chunk):
+    """review104 F3: the hashing pass counted LF line ends if the file had any, else CR: in a CR CR LF file the José
+    row was "line 4" in the encoding error and line 7 in issues.csv. It counts as the reader does now, also where a
+    chunk it reads ends between a CR and its LF."""
+    monkeypatch.setattr("register_batch.readers.csv._CHUNK", chunk)
+    text, (first, line) = LINE_ENDS[ends]
+    path = tmp_path / "ends.csv"
+    path.write_bytes(text % (b"Lee", b"Nwosu"))
+    _info, raws = read(path)
+    assert [raw.source.line for raw in raws][::2] == [first, line]
+    path.write_bytes(text % (b"L\xe9e", "Nwésu".encode()))
+    with pytest.raises(UnusableInput, match=r"mixed encodings: 'é' on this line is written as UTF-8") as caught:
+        read(path)
+    assert caught.value.line == line and f"(the byte 0xE9 on line {first})" in str(caught.value)
+    path.write_bytes(text % ("Zoë".encode(), b"Nw\xe9su"))
+    with pytest.raises(UnusableInput, match=r"mixed encodings: the byte 0xE9 on this line is not UTF-8") as caught:
         read(path)
     assert caught.value.line == line
 
@@ -1150,6 +1226,18 @@ def test_a_line_up_to_1_mib_is_read_and_a_longer_one_refused(tmp_path):
     ) as caught:
         read(path, "register-csv")
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize("end", ["\r\r\n", "\r\n", "\r", "\n"])
+def test_a_line_over_1_mib_is_refused_at_the_line_the_reader_counts(tmp_path, end):
+    """review104 F3: with CR CR LF line ends the hashing pass counted the LFs only, and named line 4 for the reader's
+    line 7 (a lone CR ends a line for the reader, as for Python's splitlines, VS Code and Notepad++)."""
+    path = tmp_path / "long.csv"
+    rows = ["hesa_id,first_names,last_name", "0310261553101,Ann,Lee", "0310261553102,Bo,Li", "x" * (1 << 20) + "y"]
+    path.write_bytes((end.join(rows) + end).encode())
+    with pytest.raises(UnusableInput, match=r"a line is longer than 1 MiB: not a CSV extract") as caught:
+        read(path, "register-csv")
+    assert caught.value.line == (7 if end == "\r\r\n" else 4)
 
 
 def test_a_file_whose_line_ends_are_lost_is_refused_while_hashed(tmp_path):

@@ -863,6 +863,41 @@ def test_an_empty_default_namespace_on_the_root_is_no_namespace(hesa_samples, tm
 
 
 @pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            b"<head><title>Sign in to your account</title></head><body/></html>\n",
+            "the root element is <html>, not <ITTRecord>: not a HESA ITT extract",
+        ),
+        (
+            b'<x:Trainees xmlns:x="urn:srs"><x:Student/></x:Trainees>',
+            "the root element is <x:Trainees>, not <ITTRecord>: not a HESA ITT extract",
+        ),
+        (
+            b'\xef\xbb\xbf<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet/></Workbook>\n',
+            "an Excel XML Spreadsheet 2003, not an extract: save the sheet as 'CSV UTF-8' and give that file",
+        ),
+        (
+            b'<ss:Workbook xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><ss:Worksheet/></ss:Workbook>',
+            "an Excel XML Spreadsheet 2003, not an extract: save the sheet as 'CSV UTF-8' and give that file",
+        ),
+    ],
+    ids=["xhtml-page", "prefixed-root", "excel-2003", "excel-2003-prefixed"],
+)
+def test_a_root_in_a_namespace_that_is_not_ittrecord_is_not_an_extract(tmp_path, content, said):
+    """review104 F2: a sign-in page saved as the extract (XHTML has a default namespace) or Excel's "XML Spreadsheet
+    2003" was told to "export it without namespaces", as if it were an extract with that one fault; stripped of the
+    namespace, the next run said what was true from the start. Only an ITTRecord in a namespace is told that."""
+    path = tmp_path / "extract.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: {said}"
+
+
+@pytest.mark.parametrize(
     ("start", "end"),
     [('<Student xmlns="urn:srs">', "</Student>"), ('<s:Student xmlns:s="urn:srs">', "</s:Student>")],
 )

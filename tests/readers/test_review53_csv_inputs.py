@@ -277,6 +277,42 @@ def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, 
     assert code == 0 and report["summary"]["records"] == 12
 
 
+def ctitle_of_first_row(title: str) -> str:
+    """The HESA sample's first three trainees (all in ASCII), the first one's course title (F_CTITLE, a column that
+    is not read) `title`."""
+    lines = sample_lines("extract.csv")[:4]
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index("F_CTITLE")] = title
+    return "\n".join([lines[0], ",".join(row), *lines[2:]])
+
+
+@pytest.mark.parametrize("sign", ["£", "©", "±", "µ", "¢"])
+def test_a_windows_1252_csv_with_cr_line_ends_whose_only_signs_read_the_same_in_mac_roman_is_read(tmp_path, sign):
+    """review104 F4: no byte of the file read otherwise in Mac Roman than in Windows-1252, and a tie of evidence
+    (none at all) counted as Mac Roman: refused, its message naming the byte 0xA3 as '£' in Mac Roman, '£' in
+    Windows-1252. Every reading gives the same text, so the file is read."""
+    path = tmp_path / "cp1252_pound_cr.csv"
+    path.write_bytes(ctitle_of_first_row(f"PGCE Primary (fee {sign}9250)").replace("\n", "\r").encode("cp1252"))
+    code, output, report = validate(path)
+    assert code == 0 and report["summary"]["records"] == 3, output
+
+
+def test_a_mac_roman_csv_is_refused_naming_a_byte_that_reads_otherwise_not_one_that_reads_the_same(tmp_path):
+    """review104 F4: the message named the file's first byte that is not UTF-8, which may be one that reads the same
+    in both (here '£' on line 2), and so contradicted itself; it names the first that does not, on its own line."""
+    text = ctitle_of_first_row("PGCE Primary (fee £9250)").replace(",Natalie,", ",Zoë,", 1)
+    assert "Zoë" in text.split("\n")[2]
+    path = tmp_path / "mac_pound.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("mac_roman"))
+    code, output, report = validate(path)
+    assert code == 2 and report is None
+    assert output == [
+        f"register-batch: error: {path}, line 3: Mac Roman text, as Excel for Mac's 'CSV (Macintosh)' saves it (old "
+        "Mac line ends, CR alone): read as Windows-1252 its accented letters would be garbled (the byte 0x91 on this "
+        "line is 'ë' in Mac Roman, '‘' in Windows-1252); save it as 'CSV UTF-8' and give that file"
+    ]
+
+
 def test_a_mac_roman_csv_whose_letters_come_after_capitals_is_still_refused(tmp_path):
     """Mac Roman's accented capitals and small letters both read as letters in it, and as marks in Windows-1252."""
     text = "\n".join(sample_lines("register.csv")).replace("Abena", "Ömer Çelik", 1)

@@ -1760,8 +1760,10 @@ def test_an_issue_code_is_registered_once_and_in_a_scope_that_is_checked():
         lambda line: line.replace(",", ",,", 3),  # extra commas: every later value under the next column's name
         # One comma in a cell, the row's last cell blank: only a blank cell lands past the header (review104 F1).
         lambda line: line.replace("@", ",@", 1),
+        # A line break in the last column (iqts_country): its first half is the header's width (review104 F5).
+        lambda line: line.removesuffix("\r") + "Cote\r\nd'Ivoire\r",
     ],
-    ids=["a row cut in two", "extra commas", "a comma in a row ending in a blank cell"],
+    ids=["a row cut in two", "extra commas", "a comma in a row ending in a blank cell", "a row cut in its last cell"],
 )
 def test_a_row_whose_cells_do_not_line_up_gets_its_one_error_not_the_rules_on_shifted_values(tmp_path, mangle):
     """A row cut in two by a line break in an unquoted cell gave 35 errors beside its 2 (`date_of_birth` holding an

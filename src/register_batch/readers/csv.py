@@ -84,39 +84,63 @@ class CsvLayout:
 
 
 class _LineLength:
-    """Tracks physical line lengths across chunks, so a huge line is refused while hashing."""
+    """Tracks physical line lengths across chunks, so a huge line is refused while hashing; and counts line ends as
+    the reader does (CR LF, a lone CR and a lone LF each end one line), so that an error while hashing names the line
+    the reader would (review104 F3: with CR CR LF line ends, one row was line 4 in an encoding error, 7 in issues.csv).
+
+    A lone CR is rare but for old Mac line ends: a chunk with none (one search) costs no CR LF count."""
 
     def __init__(self, name: str):
         self.name = name
         self.run = 0  # bytes of the line in progress
         self.lf = 0  # line feeds seen
-        self.cr = 0  # carriage returns seen (for files with CR-only line ends)
+        self.ends = 0  # line ends seen
+        self.after_cr = False  # the last chunk ended in a CR, which is one line end with an LF that starts the next
 
     def feed(self, chunk: bytes) -> None:
         first = _NEWLINE.search(chunk)
         if first is None:
             self.run += len(chunk)
+            self.after_cr = False
             self._check()
             return
         self.run += first.start()
         self._check()
         last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-        if last - first.start() > MAX_LINE and re.search(rb"[^\r\n]{%d}" % (MAX_LINE + 1), chunk):
+        if last - first.start() > MAX_LINE and (long := re.search(rb"[^\r\n]{%d}" % (MAX_LINE + 1), chunk)):
             self.run = MAX_LINE + 1
-            self._check()
-        self.lf += chunk.count(b"\n")
-        self.cr += chunk.count(b"\r")
+            self._check(_line_at(self.ends, self.after_cr, chunk[: long.start()]))
+        lf = chunk.count(b"\n")
+        ends = lf  # a CR LF's CR adds none
+        if (lone := _LONE_CR.search(chunk)) is not None:
+            # Only the chunk's last byte (a CR LF it may cut: counted here, and not the LF that starts the next), or
+            # CR line ends, a CR in a quoted cell, CR CR LF.
+            ends += 1 if lone.start() == len(chunk) - 1 else chunk.count(b"\r") - (chunk.count(b"\r\n") if lf else 0)
+        if self.after_cr and chunk[:1] == b"\n":
+            ends -= 1
+        self.lf += lf
+        self.ends += ends
+        self.after_cr = chunk[-1:] == b"\r"
         self.run = len(chunk) - last - 1
         self._check()
 
-    def _check(self) -> None:
+    def _check(self, line: int | None = None) -> None:
         if self.run > MAX_LINE:
-            line = (self.lf or self.cr) + 1
             raise UnusableInput(
                 self.name,
                 f"a line is longer than {MAX_LINE // (1 << 20)} MiB: not a CSV extract (or its line ends are lost)",
-                line=line,
+                line=line or self.ends + 1,
             )
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")  # a CR that is not a CR LF's (or the chunk's last byte)
+
+
+def _line_at(ends: int, after_cr: bool, before: bytes) -> int:
+    """The line, as the reader counts them, of the byte after `before`: `ends` line ends came before it, the last a
+    CR that an LF starting `before` makes a CR LF when `after_cr`. Only for an error's line: it counts three times."""
+    crlf = before.count(b"\r\n") + (after_cr and before[:1] == b"\n")
+    return ends + before.count(b"\n") + before.count(b"\r") - crlf + 1
 
 
 def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int]:
@@ -139,7 +163,7 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
         last = chunk
         hasher.update(chunk)
         size += len(chunk)
-        lf, cr = lines.lf, lines.cr
+        ends, after_cr = lines.ends, lines.after_cr
         lines.feed(chunk)
         if first:
             first = False
@@ -148,10 +172,10 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 bom = True
                 chunk = chunk[3:]
         if windows is not None:
-            _no_utf8_after_windows_1252(name, tail + chunk, 0, (lf, cr), windows)
+            _no_utf8_after_windows_1252(name, tail + chunk, 0, (ends, after_cr), windows)
             tail = _high_tail(chunk)
             if not lines.lf:
-                mac.add(chunk)
+                mac.add(chunk, ends + 1)
         elif utf8:
             try:
                 evidence.add(decoder.decode(chunk))
@@ -159,14 +183,15 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 utf8 = False
                 before = exc.object[: exc.start]  # valid UTF-8, up to the byte that is not
                 evidence.add(before.decode("utf-8", "ignore"))
-                line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+                line = _line_at(ends, after_cr, before)
                 if bom or evidence.found:
                     _mixed_encoding(name, line, exc.object[exc.start])
                 windows = (exc.object[exc.start], line)
-                _no_utf8_after_windows_1252(name, exc.object, exc.end, (lf, cr), windows)
+                _no_utf8_after_windows_1252(name, exc.object, exc.end, (ends, after_cr), windows)
                 tail = _high_tail(chunk)
                 if not lines.lf:
-                    mac.add(exc.object[max(exc.start - 1, 0) :])
+                    start = max(exc.start - 1, 0)
+                    mac.add(exc.object[start:], _line_at(ends, after_cr, exc.object[:start]))
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -176,9 +201,13 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
                 raise UnusableInput(
                     name, "the file ends part-way through a UTF-8 character: it was cut short; export it again"
                 ) from None
-            windows = (_high_tail(last)[:1] or b"\x80")[0], (lines.lf or lines.cr) + 1  # on the last line
-    if windows is not None and lines.cr and not lines.lf and not mac.windows_1252():
-        _refuse_mac_roman(name, *windows)
+            windows = (_high_tail(last)[:1] or b"\x80")[0], lines.ends + 1  # on the last line
+            if not lines.lf:
+                mac.add(_high_tail(last), lines.ends + 1)
+    # A file whose every byte over 0x7F reads the same in both (£, ©) is read: every reading gives its text (review104
+    # F4: it was refused, as a tie, naming '£' in Mac Roman and '£' in Windows-1252).
+    if windows is not None and lines.ends and not lines.lf and mac.first is not None and not mac.windows_1252():
+        _refuse_mac_roman(name, *mac.first)
     return ("utf-8-sig" if utf8 else "cp1252"), size
 
 
@@ -186,7 +215,7 @@ def _refuse_mac_roman(name: str, byte: int, line: int) -> None:
     """Refuse a file that is not UTF-8 and ends its lines with CR alone: Excel for Mac's 'CSV (Macintosh)', in Mac
     Roman. Windows Excel never ends a line so (it writes CR LF), and read as Windows-1252 most of Mac Roman's accented
     letters are other letters or marks, with no error: Zoë as Zo‘, José as JosŽ, Müller as MŸller (review53 F3).
-    `byte`: the file's first byte that is not UTF-8, on `line`."""
+    `byte`: the file's first byte that reads otherwise in Mac Roman than in Windows-1252, on `line`."""
     mac = bytes([byte]).decode("mac_roman")
     windows = bytes([byte]).decode("cp1252", "register_batch_cp1252")
     raise UnusableInput(
@@ -207,6 +236,15 @@ def _reads_as_letter(encoding: str) -> tuple[tuple[bool, bool], ...]:
 _MAC_ROMAN_LETTERS = _reads_as_letter("mac_roman")
 _WINDOWS_1252_LETTERS = _reads_as_letter("cp1252")
 _HIGH_BYTE = re.compile(rb"[\x00-\x7f]?[\x80-\xff]")
+# The bytes over 0x7F that Mac Roman reads as another character than Windows-1252: all but ¢ £ © ± µ.
+_READS_OTHERWISE = re.compile(
+    b"[%s]"
+    % b"".join(
+        re.escape(bytes([byte]))
+        for byte in range(0x80, 0x100)
+        if bytes([byte]).decode("mac_roman") != bytes([byte]).decode("cp1252", "replace")
+    )
+)
 
 
 class _MacRomanEvidence:
@@ -221,8 +259,12 @@ class _MacRomanEvidence:
     def __init__(self) -> None:
         self.mac_roman = 0
         self.cp1252 = 0
+        self.first: tuple[int, int] | None = None  # the first byte that reads otherwise in the two, and its line
 
-    def add(self, chunk: bytes) -> None:
+    def add(self, chunk: bytes, line: int) -> None:
+        """Weigh `chunk`, which starts on `line` (of a file whose lines end in CR, as no other is refused)."""
+        if self.first is None and (other := _READS_OTHERWISE.search(chunk)):
+            self.first = other.group()[0], line + chunk.count(b"\r", 0, other.start())
         for found in _HIGH_BYTE.finditer(chunk):
             if self.mac_roman + self.cp1252 >= self._ENOUGH:
                 return
@@ -288,11 +330,11 @@ def _high_tail(chunk: bytes) -> bytes:
 
 
 def _no_utf8_after_windows_1252(
-    name: str, data: bytes, start: int, lines_before: tuple[int, int], windows: tuple[int, int]
+    name: str, data: bytes, start: int, lines_before: tuple[int, bool], windows: tuple[int, int]
 ) -> None:
     """Refuse a Windows-1252 file (its first such byte and line: `windows`) that has, in `data` from `start`, a letter
     written as UTF-8: rows pasted in from a UTF-8 source, their names garbled (José as JosÃ©) if read as the rest.
-    `lines_before`: the line ends (LF, CR) before `data`, which starts with no line end of an earlier chunk."""
+    `lines_before`: the line ends before `data`, and whether the last was a CR (`_line_at`)."""
     if data.isascii() or (start := data.translate(_ANY_MARKS).find(b"Lc", start)) < 0:
         return
     two_bytes, longer = data.translate(_TWO_BYTE_MARKS), data.translate(_LONGER_MARKS)
@@ -314,9 +356,7 @@ def _no_utf8_after_windows_1252(
             if cell_end is None:
                 return
             start = end + 1
-    before = data[:at]
-    lf, cr = lines_before
-    line = (lf + before.count(b"\n") or cr + before.count(b"\r")) + 1
+    line = _line_at(*lines_before, data[:at])
     size = 2 if data[at] < 0xE0 else 3 if data[at] < 0xF0 else 4
     letter = data[at : at + size].decode("utf-8", "replace")
     byte, first = windows
@@ -507,7 +547,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     select = info.select
     quotes = _StrayQuotes()
     nulls = _BareNulls()
-    split = _SplitRows(width)
+    kept: RawRecord | None = None  # the row held back (_cut_in_two), and its cell count
+    kept_cells = 0
     count = 0
     start_line = reader.line_num + 1
     try:
@@ -550,22 +591,26 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             cells = len(row)
             if select is not None and not select(count):  # another process reads this record in full
                 raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
-                if split.held is None and cells >= width:
-                    yield raw
-                else:
-                    yield from split.push(raw, cells)
-                continue
-            problems: list[tuple[str | None, str]] = []
-            padded: Sequence[str | None] = row
-            if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
-                padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
-            fields = cell_fields(padded, places, protected_null_is_text, doubled_quotes)
-            raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
-            if split.held is None and cells >= width:
+            else:
+                problems: list[tuple[str | None, str]] = []
+                padded: Sequence[str | None] = row
+                if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
+                    padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
+                fields = cell_fields(padded, places, protected_null_is_text, doubled_quotes)
+                raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
+            # A row no wider than the header is held back one row, to be seen with the next (_cut_in_two); a full row
+            # then another costs two comparisons and two names more than giving each at once (review104 F5).
+            if kept is not None:
+                if cells < width and kept_cells + cells == width + 1:
+                    _cut_in_two(kept, kept_cells, raw, cells, width)
+                yield kept
+            if cells > width:
+                kept = None
                 yield raw
             else:
-                yield from split.push(raw, cells)
-        yield from split.rest()
+                kept, kept_cells = raw, cells
+        if kept is not None:
+            yield kept
     except csv.Error as exc:
         if not str(exc).startswith("field larger than field limit"):
             raise UnusableInput(name, f"malformed CSV: {exc}", line=reader.line_num) from None
@@ -865,44 +910,23 @@ def _missing_columns(missing: list[str], layout: CsvLayout) -> str:
     )
 
 
-class _SplitRows:
-    """Two short rows in a row whose cells make the header's columns and one more: a line break in a cell not in
-    quotes cut one row in two (an SRS export that does not quote). Short rows alone are fine (Register's import
+def _cut_in_two(first: RawRecord, first_cells: int, second: RawRecord, cells: int, width: int) -> None:
+    """Mark two rows, the second short, whose cells make the header's columns and one more: a line break in a cell not
+    in quotes cut one row in two (an SRS export that does not quote). Short rows alone are fine (Register's import
     takes them, hesa-formats.md §3.2 item 9), so read alone the first half would pass as a record without its later
     columns (placements, a degree) and be created so. Both halves are errors instead: nothing is sent, nothing lost.
-
-    A short row is held back one row to be seen with the next (`push`); `rest()` gives the last one held."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.held: tuple[RawRecord, int] | None = None  # a short row's record and its cell count
-
-    def push(self, raw: RawRecord, cells: int) -> list[RawRecord]:
-        """The records to give now, in order, given the next row's record and its cell count."""
-        ready = []
-        if self.held is not None:
-            first, first_cells = self.held
-            self.held = None
-            if cells < self.width and first_cells + cells == self.width + 1:
-                one, two = first.source.line, raw.source.line
-                said = (
-                    f"lines {one} and {two} have {first_cells} and {cells} cells, the header's {self.width} columns "
-                    "and one more: a line break in a cell that is not in quotes seems to have cut one row in two. "
-                    "Remove the line break or put the cell in double quotes; neither line is sent"
-                )
-                first.problems.append((None, said))
-                raw.problems.append((None, said))
-                return [first, raw]
-            ready.append(first)
-        if cells < self.width:
-            self.held = (raw, cells)
-        else:
-            ready.append(raw)
-        return ready
-
-    def rest(self) -> list[RawRecord]:
-        held, self.held = self.held, None
-        return [held[0]] if held is not None else []
+    A break in the last column leaves the first half at full width and the second one cell (review104 F5: it was a
+    record of its own, a `required` error for every field, the cause unsaid); so `read_csv` holds back every row no
+    wider than the header until it has seen the next. (A break in the first column, a one-cell row and then a full
+    one, is not told from a stray line before a row: an identifier holds no line break.)"""
+    one, two = first.source.line, second.source.line
+    said = (
+        f"lines {one} and {two} have {first_cells} and {cells} cells, the header's {width} columns and one more: a "
+        "line break in a cell that is not in quotes seems to have cut one row in two. Remove the line break or put "
+        "the cell in double quotes; neither line is sent"
+    )
+    first.problems.append((None, said))
+    second.problems.append((None, said))
 
 
 # What str.strip() takes off a cell's ends besides ASCII spaces, tabs, line breaks, vertical tabs and form feeds: the

@@ -24,14 +24,14 @@ def is_gzip(head: bytes) -> bool:
     return head.startswith(GZIP_MAGIC)
 
 
-_SAVE_AS_CSV = "save the sheet as 'CSV UTF-8' and give that file"
+SAVE_AS_CSV = "save the sheet as 'CSV UTF-8' and give that file"
 _NOT_READ = "which register-batch does not read: extract the file from it, or compress it as .zip or .gz"
 # Files people hand over for an extract, told by their first bytes (their "magic numbers"), so that the line says what
 # the file is rather than "binary content".
 _FOREIGN = tuple(
     (re.compile(magic), problem)
     for magic, problem in (
-        (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"an Excel 97-2003 workbook (.xls), not an extract: {_SAVE_AS_CSV}"),
+        (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"an Excel 97-2003 workbook (.xls), not an extract: {SAVE_AS_CSV}"),
         (rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)", f"compressed with bzip2, {_NOT_READ}"),  # a block, or no data
         (rb"\xfd7zXZ\x00", f"compressed with xz, {_NOT_READ}"),
         (rb"7z\xbc\xaf\x27\x1c", f"a 7-Zip archive, {_NOT_READ}"),

@@ -23,7 +23,7 @@ from lxml import etree
 from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean, cut_short
-from register_batch.readers.detect import check_text_start
+from register_batch.readers.detect import SAVE_AS_CSV, check_text_start
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -63,6 +63,8 @@ _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)"
 # A default namespace declared: not xmlns:xsi=..., which a schema-checked export may declare, nor xmlns="", which
 # declares none (XML Namespaces §6.2).
 _DEFAULT_NAMESPACE = re.compile(rb"""\sxmlns\s*=\s*(?:"[^"]|'[^'])""")
+# Excel's "XML Spreadsheet 2003" declares its namespace on the root, as the default one or prefixed (`ss:`).
+_EXCEL_2003 = re.compile(rb"""\sxmlns(?::[\w.\-]+)?\s*=\s*["']urn:schemas-microsoft-com:office:spreadsheet["']""")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -226,6 +228,13 @@ def _check_prolog(head: bytes, name: str) -> str | None:
     if not match:
         raise UnusableInput(name, "not well-formed XML: no root element")
     root = cut_short((match.group(1) + (match.group(2) or b"")).decode("ascii", "replace"))
+    local = match.group(2)[1:] if match.group(2) else match.group(1)
+    # Another root is no extract whatever its namespace (review104 F2): an XHTML page (a sign-in page saved under the
+    # extract's name) has a default one, and Excel's "XML Spreadsheet 2003" is told by its own, as an .xls is.
+    if local == b"Workbook" and _EXCEL_2003.search(match.group(3)):
+        raise UnusableInput(name, f"an Excel XML Spreadsheet 2003, not an extract: {SAVE_AS_CSV}")
+    if local != ROOT.encode():
+        raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
     if match.group(2) or _DEFAULT_NAMESPACE.search(match.group(3)):
         # lxml would name every tag {uri}F_HUSID, which no field map knows: records read as blank in every field, or
         # none found at all ("no <Student> records").
@@ -234,8 +243,6 @@ def _check_prolog(head: bytes, name: str) -> str | None:
             f"the root element <{root}> is in an XML namespace: HESA ITT extracts use none; "
             "export it without namespaces",
         )
-    if root != ROOT:
-        raise UnusableInput(name, f"the root element is <{root}>, not <{ROOT}>: not a HESA ITT extract")
     return encoding
 
 
