@@ -1411,3 +1411,75 @@ def test_short_names_and_a_long_run_of_combining_marks():
     # review87 F3: 300 accents on one letter were drawn over the rows above; Vietnamese's two on a letter are kept.
     assert shown("a" + "\u0301" * 300) == "a" + "\u0301" * 4 + "<+296 combining marks>"
     assert shown("Nguye\u0302\u0303n") == "Nguye\u0302\u0303n"
+
+
+# review106 F3: a value holding a bidi override, put raw into a sentence, reversed the rest of the paragraph.
+RLO = "\u202e"
+
+
+def isolated_ids(element: lxml.html.HtmlElement) -> list[str]:
+    """The values of `element` in isolating `.id` elements (report.css: `unicode-bidi: isolate`), as shown."""
+    return [node.text_content() for node in element.xpath('.//*[contains(concat(" ", @class, " "), " id ")]')]
+
+
+def test_a_bidi_override_in_a_trainee_not_in_the_extract_is_named_and_isolated(make_sync_builder, tmp_path):
+    """review106 F3: `SRS id \\u202e10/1/26-ABC).` in the notice showed the id as `CBA-62/1/01` and mirrored the
+    sentence after it; a data officer would look for that id in the SRS."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["not_in_extract"] = 1
+    builder.extra["not_in_extract"] = [
+        {"trainee_id": f"trn{RLO}9", "hesa_id": f"{RLO}2510000000001", "provider_trainee_id": f"{RLO}10/1/26-ABC"}
+    ]
+    builder.write(tmp_path)
+    [notice] = page(tmp_path).xpath("//*[@data-not-in-extract]")
+    assert RLO not in notice.text_content()
+    assert isolated_ids(notice) == ["trn<U+202E>9", "<U+202E>2510000000001", "<U+202E>10/1/26-ABC"]
+    assert "(HUSID <U+202E>2510000000001, SRS id <U+202E>10/1/26-ABC)." in " ".join(notice.text_content().split())
+    # the files next to the page keep the value as it is
+    assert load_report_json(tmp_path)["not_in_extract"][0]["provider_trainee_id"] == f"{RLO}10/1/26-ABC"
+
+
+def test_a_bidi_override_in_an_earlier_write_never_answered_is_named_and_isolated(make_sync_builder, tmp_path):
+    """review106 F3: the list of earlier writes never answered put its HUSID, SRS id and note (Register's trainee
+    ids) into the sentence as they were."""
+    builder = make_sync_builder()
+    builder.extra["unanswered_elsewhere"] = [
+        {
+            "hesa_id": f"{RLO}2510000000001",
+            "provider_trainee_id": f"{RLO}10/1/26-ABC",
+            "operation": "withdraw",
+            "status": "unknown",
+            "trainee_id": f"trn{RLO}9",
+            "updated_at": "2026-11-27T10:00:00+00:00",
+            "run_id": 1,
+            "settled": None,
+            "note": f"the withdraw for trainee trn{RLO}9 may or may not have been carried out: check it in Register",
+        }
+    ]
+    builder.write(tmp_path)
+    [notice] = page(tmp_path).xpath("//*[@data-unanswered]")
+    assert RLO not in notice.text_content()
+    [item] = notice.xpath(".//li")
+    assert isolated_ids(item) == ["<U+202E>2510000000001", "<U+202E>10/1/26-ABC"]
+    assert "trainee trn<U+202E>9 may or may not" in item.text_content()
+    [note] = item.xpath(".//bdi")  # the note as a whole is isolated too: it ends the item's sentence
+    assert note.text_content().startswith("the withdraw for trainee")
+
+
+def test_registers_trainee_id_and_message_are_named_wherever_the_page_shows_them(make_sync_builder, tmp_path):
+    """review106 F3, every place a value from Register reaches the page: a record's Register id (isolated but not
+    named) and the message of the run's stop, in the Sync results and in the summary box."""
+    builder = make_sync_builder()
+    [row] = [row for row in builder.extra["records"] if row["trainee_id"]][:1]
+    row["trainee_id"] = f"trn{RLO}9"
+    builder.extra["sync"]["interrupted"] = True
+    builder.extra["sync"]["stopped"] = {"by": "register", "message": f"Register stopped answering ({RLO}oops)"}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert RLO not in doc.text_content()
+    assert "trn<U+202E>9" in isolated_ids(doc.xpath('//table[@id="record-table"]')[0])
+    [stopped] = doc.xpath("//*[@data-stopped]")
+    assert stopped.tag == "bdi" and stopped.text_content() == "Register stopped answering (<U+202E>oops)"
+    [box] = doc.xpath('//section[@id="summary"]/div[contains(@class, "status")]')
+    assert "(Register stopped answering (<U+202E>oops))" in box.text_content()
+

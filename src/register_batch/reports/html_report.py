@@ -905,7 +905,8 @@ def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
         _STOPPED_HOW.get(by, "This sync stopped before it finished."),
         f"{done:,} of {counted(records, 'record')} done"
         + (f", {left:,} not reached" if left else "")
-        + (f" ({message})" if by == "register" and message else "")
+        # Register's words, its invisible characters named as the page names a value's (review106 F3)
+        + (f" ({shown(message, 500)})" if by == "register" and message else "")
         + f". {_STOPPED_THEN.get(by, 'Run')} the same sync again: it carries on where this run stopped and "
         "creates no one twice.",
     )
