@@ -1483,3 +1483,19 @@ def test_registers_trainee_id_and_message_are_named_wherever_the_page_shows_them
     [box] = doc.xpath('//section[@id="summary"]/div[contains(@class, "status")]')
     assert "(Register stopped answering (<U+202E>oops))" in box.text_content()
 
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_a_line_or_paragraph_separator_in_a_value_is_named_not_shown_as_a_space(
+    make_sync_builder, tmp_path, separator
+):
+    """review106 F2: `Akh\\u2028tar` sent to Register read `Akhtar → Akh tar` in the Changes column: a browser draws
+    the line separator as a space, so the reader could not tell a line break went to Register."""
+    named = f"<U+{ord(separator):04X}>"
+    doc = one_record_report(tmp_path / "validate", f"Akh{separator}tar", field="last_name")
+    assert texts(doc, '//code[@class="value"]') == [f"Akh{named}tar"]
+    builder = make_sync_builder()
+    [row] = [row for row in builder.extra["records"] if row["action"] == "update"][:1]
+    row["changes"] = [{"field": "last_name", "register": "Akhtar", "source": f"Akh{separator}tar"}]
+    builder.write(tmp_path / "sync")
+    [change] = page(tmp_path / "sync").xpath('//ul[@class="changes"]/li[contains(string(span[@class="from"]), "Akhtar")]')
+    assert change.xpath('string(.//span[@class="to"])').endswith(f"Akh{named}tar")
