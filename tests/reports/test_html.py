@@ -1485,9 +1485,7 @@ def test_registers_trainee_id_and_message_are_named_wherever_the_page_shows_them
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
-def test_a_line_or_paragraph_separator_in_a_value_is_named_not_shown_as_a_space(
-    make_sync_builder, tmp_path, separator
-):
+def test_a_line_or_paragraph_separator_in_a_value_is_named_not_shown_as_a_space(make_sync_builder, tmp_path, separator):
     """review106 F2: `Akh\\u2028tar` sent to Register read `Akhtar → Akh tar` in the Changes column: a browser draws
     the line separator as a space, so the reader could not tell a line break went to Register."""
     named = f"<U+{ord(separator):04X}>"

@@ -137,9 +137,7 @@ _ENV.filters["counted"] = counted
 # "17" and flips the message after it). The page names them instead; issues.csv and report.json keep them. So are
 # control characters (control_character's values): a browser shows a NUL as U+FFFD, a tab or line break as a space;
 # and the line and paragraph separators (U+2028, U+2029), which a browser shows as a space too (review106 F2).
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 SHOWN_MAX = 200  # characters of a user's value shown in a cell; the files next to the page hold all of it
 # Combining marks (accents drawn over the letter before them) in a run longer than any script writes: the first few are
 # kept, the rest counted. Vietnamese stacks two on a letter; a run of hundreds is damage or mischief.
