@@ -1495,5 +1495,21 @@ def test_a_line_or_paragraph_separator_in_a_value_is_named_not_shown_as_a_space(
     [row] = [row for row in builder.extra["records"] if row["action"] == "update"][:1]
     row["changes"] = [{"field": "last_name", "register": "Akhtar", "source": f"Akh{separator}tar"}]
     builder.write(tmp_path / "sync")
-    [change] = page(tmp_path / "sync").xpath('//ul[@class="changes"]/li[contains(string(span[@class="from"]), "Akhtar")]')
+    changed = '//ul[@class="changes"]/li[contains(string(span[@class="from"]), "Akhtar")]'
+    [change] = page(tmp_path / "sync").xpath(changed)
     assert change.xpath('string(.//span[@class="to"])').endswith(f"Akh{named}tar")
+
+
+def test_a_dry_runs_summary_box_does_not_claim_to_be_the_first_to_list_earlier_writes():
+    """review106 F4: a dry run, then the real run, each said "this report is the first to list them" of the same
+    earlier writes: the dry run settles nothing, so the real run names them again. The dry run says so."""
+    sync = {"actions": {"unchanged": 7}, "outcomes": {"planned": 7}, "warnings": {"sync_written_earlier": 7}}
+    strong = html_report._SYNC_WARNINGS["sync_written_earlier"][0].format("7 records")
+    real = html_report._status(summary_of(7), sync)
+    assert real.lines[0] == (strong, "Register holds each once; this report is the first to list them (see Records).")
+    dry = html_report._status(summary_of(7), {**sync, "dry_run": True})
+    assert dry.lines[0] == (
+        strong,
+        "Register holds each once; a dry run settles nothing, so the next real run's report is the first to list "
+        "them (see Records).",
+    )

@@ -917,7 +917,8 @@ def _sync_news(sync: dict[str, Any]) -> list[tuple[str, str]]:
     """News about Register's side, most in need of a person first: earlier writes never answered for records not in
     this extract, then the sync's own warnings."""
     sync_warnings = sync.get("warnings") or {}
-    news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
+    dry_run = bool(sync.get("dry_run"))
+    news = [_sync_warning(code, n, dry_run=dry_run) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
     if unanswered := int(sync.get("unanswered_elsewhere") or 0):
         news.insert(
             0,
@@ -967,9 +968,17 @@ _SYNC_WARNINGS = {
 }
 
 
-def _sync_warning(code: str, count: int) -> tuple[str, str]:
+# A dry run settles nothing in the ledger: the real run after it lists the same earlier writes again. Both said they
+# were the first to list them (review106 F4).
+_DRY_RUN_SAYS = {
+    "sync_written_earlier": "Register holds each once; a dry run settles nothing, so the next real run's report is the "
+    "first to list them (see Records).",
+}
+
+
+def _sync_warning(code: str, count: int, *, dry_run: bool = False) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
-    return strong.format(counted(count, "record")), text
+    return strong.format(counted(count, "record")), _DRY_RUN_SAYS.get(code, text) if dry_run else text
 
 
 def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:
