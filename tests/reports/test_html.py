@@ -874,6 +874,32 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
+def test_a_layout_later_collections_kept_is_named_with_or_later(tmp_path):
+    """review106 F5: a C24053 extract read "5 in the C23053 layout", as if the SRS had exported last year's layout:
+    report.json's `C23053` is the layout of C23053 and every later collection (dry-run.md), which the page says."""
+    fixtures = Path(__file__).parents[1] / "fixtures" / "hesa_samples"
+    c24053 = tmp_path / "itt_record_C24053.xml"
+    c24053.write_text(
+        (fixtures / "itt_record_C23053.xml")
+        .read_text(encoding="utf-8")
+        .replace("<F_RECID>16053</F_RECID>", "<F_RECID>24053</F_RECID>"),
+        encoding="utf-8",
+    )
+    inputs = [str(fixtures / "itt_record_C23053.xml"), str(c24053), str(fixtures / "itt_record_C22053.xml")]
+    validate_files(inputs, report_dir=tmp_path / "report")
+    assert [i["vintages"] for i in load_report_json(tmp_path / "report")["inputs"]] == [
+        {"C23053": 1},
+        {"C23053": 1},
+        {"C22053": 1},
+    ]
+    formats = texts(page(tmp_path / "report"), '//table[@id="input-table"]//td[@data-label="Format"]')
+    assert formats == [
+        "hesa-xml 1 in the C23053 (or later) layout",
+        "hesa-xml 1 in the C23053 (or later) layout",
+        "hesa-xml 1 in the C22053 layout",
+    ]
+
+
 def records_builder(issues: list[tuple[str, ...]]) -> ReportBuilder:
     """One record of one.csv for each (field, severity[, code]): an error (`required` unless a code is given) or a
     warning (`too_long` unless given) on the field."""

@@ -33,6 +33,7 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
+from register_batch.readers.layouts import TAG_ORDER
 from register_batch.reports import field_key, template_cache
 
 if TYPE_CHECKING:
@@ -260,6 +261,18 @@ def _day(day: date) -> str:
 
 
 _ENV.filters["long_date"] = long_date
+
+
+def layout_name(vintage: str) -> str:
+    """A layout report.json's `vintages` counts records by, as the page names it: one later collections kept (C23053's,
+    which C24053 has) is "C23053 (or later)". A C24053 extract read "in the C23053 layout", as if the SRS had
+    exported last year's (review106 F5)."""
+    tags = TAG_ORDER.get(vintage)
+    kept = tags is not None and any(later > vintage and TAG_ORDER[later] == tags for later in TAG_ORDER)
+    return f"{vintage} (or later)" if kept else vintage
+
+
+_ENV.filters["layout_name"] = layout_name
 
 
 def moment(iso: str | None) -> str:
