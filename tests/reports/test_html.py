@@ -1539,3 +1539,34 @@ def test_a_dry_runs_summary_box_does_not_claim_to_be_the_first_to_list_earlier_w
         "Register holds each once; a dry run settles nothing, so the next real run's report is the first to list "
         "them (see Records).",
     )
+
+
+@pytest.mark.parametrize(
+    ("sync", "plural", "singular"),
+    [
+        (
+            {"actions": {"conflict": 1}, "outcomes": {"skipped": 1}},
+            "Nothing was written for them; Issues names the trainees in Register.",
+            "Nothing was written for it; Issues names the trainees in Register.",
+        ),
+        (
+            {"actions": {"unchanged": 1}, "outcomes": {"done": 1}, "warnings": {"sync_written_earlier": 1}},
+            "Register holds each once; this report is the first to list them (see Records).",
+            "Register holds it once; this report is the first to list it (see Records).",
+        ),
+        (
+            {"actions": {"unchanged": 1}, "outcomes": {"done": 1}, "warnings": {"sync_found_done": 1}},
+            "Someone made each in Register's service after this run listed the trainee; this run did not write them.",
+            "Someone made it in Register's service after this run listed the trainee; this run did not write it.",
+        ),
+    ],
+    ids=["conflict", "written-earlier", "found-done"],
+)
+def test_the_summary_box_speaks_of_one_record_as_it(sync, plural, singular):
+    """review106 F6: "1 record could not be matched safely to Register's trainees. Nothing was written for them": the
+    words after the count did not change with it."""
+    [(_strong, one)] = [line for line in html_report._status(summary_of(1), sync).lines if "rules" not in line[0]]
+    assert one == singular
+    two = {key: {k: 2 * v for k, v in counts.items()} for key, counts in sync.items()}
+    [(_strong, many)] = [line for line in html_report._status(summary_of(2), two).lines if "rules" not in line[0]]
+    assert many == plural

@@ -831,7 +831,7 @@ _PER_RECORD = {
     ),
     "conflict": (
         "{} could not be matched safely to Register's trainees.",
-        "Nothing was written for them; Issues names the trainees in Register.",
+        "Nothing was written for {them}; Issues names the trainees in Register.",
     ),
     "blocked": (
         "{} cannot be changed through the API.",
@@ -967,7 +967,7 @@ _SYNC_WARNINGS = {
     ),
     "sync_found_done": (
         "{}: a withdrawal or deferral already in Register when this run sent it.",
-        "Someone made it in Register's service after this run listed the trainee; this run wrote none of them.",
+        "Someone made {each} in Register's service after this run listed the trainee; this run did not write {them}.",
     ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",
@@ -976,7 +976,7 @@ _SYNC_WARNINGS = {
     "sync_written_earlier": (
         "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "
         "report has them as unknown (the answer was lost).",
-        "Register holds each once; this report is the first to list them (see Records).",
+        "Register holds {each} once; this report is the first to list {them} (see Records).",
     ),
 }
 
@@ -984,19 +984,25 @@ _SYNC_WARNINGS = {
 # A dry run settles nothing in the ledger: the real run after it lists the same earlier writes again. Both said they
 # were the first to list them (review106 F4).
 _DRY_RUN_SAYS = {
-    "sync_written_earlier": "Register holds each once; a dry run settles nothing, so the next real run's report is the "
-    "first to list them (see Records).",
+    "sync_written_earlier": "Register holds {each} once; a dry run settles nothing, so the next real run's report is "
+    "the first to list {them} (see Records).",
 }
 
 
 def _sync_warning(code: str, count: int, *, dry_run: bool = False) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
-    return strong.format(counted(count, "record")), _DRY_RUN_SAYS.get(code, text) if dry_run else text
+    return strong.format(counted(count, "record")), _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
+
+
+def _of_count(text: str, count: int) -> str:
+    """The words after a count in the summary box, for that count: `{them}` and `{each}` of one record are "it"
+    ("1 record could not be matched ... Nothing was written for them": review106 F6)."""
+    return text.format(them="it", each="it") if count == 1 else text.format(them="them", each="each")
 
 
 def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:
     strong, text = _PER_RECORD[wording]
-    return key or wording, strong.format(counted(count, "record")), text
+    return key or wording, strong.format(counted(count, "record")), _of_count(text, count)
 
 
 def _all_pass(records: int) -> str:
