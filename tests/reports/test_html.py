@@ -874,6 +874,32 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
+def test_a_layout_later_collections_kept_is_named_with_or_later(tmp_path):
+    """review106 F5: a C24053 extract read "5 in the C23053 layout", as if the SRS had exported last year's layout:
+    report.json's `C23053` is the layout of C23053 and every later collection (dry-run.md), which the page says."""
+    fixtures = Path(__file__).parents[1] / "fixtures" / "hesa_samples"
+    c24053 = tmp_path / "itt_record_C24053.xml"
+    c24053.write_text(
+        (fixtures / "itt_record_C23053.xml")
+        .read_text(encoding="utf-8")
+        .replace("<F_RECID>16053</F_RECID>", "<F_RECID>24053</F_RECID>"),
+        encoding="utf-8",
+    )
+    inputs = [str(fixtures / "itt_record_C23053.xml"), str(c24053), str(fixtures / "itt_record_C22053.xml")]
+    validate_files(inputs, report_dir=tmp_path / "report")
+    assert [i["vintages"] for i in load_report_json(tmp_path / "report")["inputs"]] == [
+        {"C23053": 1},
+        {"C23053": 1},
+        {"C22053": 1},
+    ]
+    formats = texts(page(tmp_path / "report"), '//table[@id="input-table"]//td[@data-label="Format"]')
+    assert formats == [
+        "hesa-xml 1 in the C23053 (or later) layout",
+        "hesa-xml 1 in the C23053 (or later) layout",
+        "hesa-xml 1 in the C22053 layout",
+    ]
+
+
 def records_builder(issues: list[tuple[str, ...]]) -> ReportBuilder:
     """One record of one.csv for each (field, severity[, code]): an error (`required` unless a code is given) or a
     warning (`too_long` unless given) on the field."""
@@ -1411,3 +1437,136 @@ def test_short_names_and_a_long_run_of_combining_marks():
     # review87 F3: 300 accents on one letter were drawn over the rows above; Vietnamese's two on a letter are kept.
     assert shown("a" + "\u0301" * 300) == "a" + "\u0301" * 4 + "<+296 combining marks>"
     assert shown("Nguye\u0302\u0303n") == "Nguye\u0302\u0303n"
+
+
+# review106 F3: a value holding a bidi override, put raw into a sentence, reversed the rest of the paragraph.
+RLO = "\u202e"
+
+
+def isolated_ids(element: lxml.html.HtmlElement) -> list[str]:
+    """The values of `element` in isolating `.id` elements (report.css: `unicode-bidi: isolate`), as shown."""
+    return [node.text_content() for node in element.xpath('.//*[contains(concat(" ", @class, " "), " id ")]')]
+
+
+def test_a_bidi_override_in_a_trainee_not_in_the_extract_is_named_and_isolated(make_sync_builder, tmp_path):
+    """review106 F3: `SRS id \\u202e10/1/26-ABC).` in the notice showed the id as `CBA-62/1/01` and mirrored the
+    sentence after it; a data officer would look for that id in the SRS."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["not_in_extract"] = 1
+    builder.extra["not_in_extract"] = [
+        {"trainee_id": f"trn{RLO}9", "hesa_id": f"{RLO}2510000000001", "provider_trainee_id": f"{RLO}10/1/26-ABC"}
+    ]
+    builder.write(tmp_path)
+    [notice] = page(tmp_path).xpath("//*[@data-not-in-extract]")
+    assert RLO not in notice.text_content()
+    assert isolated_ids(notice) == ["trn<U+202E>9", "<U+202E>2510000000001", "<U+202E>10/1/26-ABC"]
+    assert "(HUSID <U+202E>2510000000001, SRS id <U+202E>10/1/26-ABC)." in " ".join(notice.text_content().split())
+    # the files next to the page keep the value as it is
+    assert load_report_json(tmp_path)["not_in_extract"][0]["provider_trainee_id"] == f"{RLO}10/1/26-ABC"
+
+
+def test_a_bidi_override_in_an_earlier_write_never_answered_is_named_and_isolated(make_sync_builder, tmp_path):
+    """review106 F3: the list of earlier writes never answered put its HUSID, SRS id and note (Register's trainee
+    ids) into the sentence as they were."""
+    builder = make_sync_builder()
+    builder.extra["unanswered_elsewhere"] = [
+        {
+            "hesa_id": f"{RLO}2510000000001",
+            "provider_trainee_id": f"{RLO}10/1/26-ABC",
+            "operation": "withdraw",
+            "status": "unknown",
+            "trainee_id": f"trn{RLO}9",
+            "updated_at": "2026-11-27T10:00:00+00:00",
+            "run_id": 1,
+            "settled": None,
+            "note": f"the withdraw for trainee trn{RLO}9 may or may not have been carried out: check it in Register",
+        }
+    ]
+    builder.write(tmp_path)
+    [notice] = page(tmp_path).xpath("//*[@data-unanswered]")
+    assert RLO not in notice.text_content()
+    [item] = notice.xpath(".//li")
+    assert isolated_ids(item) == ["<U+202E>2510000000001", "<U+202E>10/1/26-ABC"]
+    assert "trainee trn<U+202E>9 may or may not" in item.text_content()
+    [note] = item.xpath(".//bdi")  # the note as a whole is isolated too: it ends the item's sentence
+    assert note.text_content().startswith("the withdraw for trainee")
+
+
+def test_registers_trainee_id_and_message_are_named_wherever_the_page_shows_them(make_sync_builder, tmp_path):
+    """review106 F3, every place a value from Register reaches the page: a record's Register id (isolated but not
+    named) and the message of the run's stop, in the Sync results and in the summary box."""
+    builder = make_sync_builder()
+    [row] = [row for row in builder.extra["records"] if row["trainee_id"]][:1]
+    row["trainee_id"] = f"trn{RLO}9"
+    builder.extra["sync"]["interrupted"] = True
+    builder.extra["sync"]["stopped"] = {"by": "register", "message": f"Register stopped answering ({RLO}oops)"}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert RLO not in doc.text_content()
+    assert "trn<U+202E>9" in isolated_ids(doc.xpath('//table[@id="record-table"]')[0])
+    [stopped] = doc.xpath("//*[@data-stopped]")
+    assert stopped.tag == "bdi" and stopped.text_content() == "Register stopped answering (<U+202E>oops)"
+    [box] = doc.xpath('//section[@id="summary"]/div[contains(@class, "status")]')
+    assert "(Register stopped answering (<U+202E>oops))" in box.text_content()
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_a_line_or_paragraph_separator_in_a_value_is_named_not_shown_as_a_space(make_sync_builder, tmp_path, separator):
+    """review106 F2: `Akh\\u2028tar` sent to Register read `Akhtar → Akh tar` in the Changes column: a browser draws
+    the line separator as a space, so the reader could not tell a line break went to Register."""
+    named = f"<U+{ord(separator):04X}>"
+    doc = one_record_report(tmp_path / "validate", f"Akh{separator}tar", field="last_name")
+    assert texts(doc, '//code[@class="value"]') == [f"Akh{named}tar"]
+    builder = make_sync_builder()
+    [row] = [row for row in builder.extra["records"] if row["action"] == "update"][:1]
+    row["changes"] = [{"field": "last_name", "register": "Akhtar", "source": f"Akh{separator}tar"}]
+    builder.write(tmp_path / "sync")
+    changed = '//ul[@class="changes"]/li[contains(string(span[@class="from"]), "Akhtar")]'
+    [change] = page(tmp_path / "sync").xpath(changed)
+    assert change.xpath('string(.//span[@class="to"])').endswith(f"Akh{named}tar")
+
+
+def test_a_dry_runs_summary_box_does_not_claim_to_be_the_first_to_list_earlier_writes():
+    """review106 F4: a dry run, then the real run, each said "this report is the first to list them" of the same
+    earlier writes: the dry run settles nothing, so the real run names them again. The dry run says so."""
+    sync = {"actions": {"unchanged": 7}, "outcomes": {"planned": 7}, "warnings": {"sync_written_earlier": 7}}
+    strong = html_report._SYNC_WARNINGS["sync_written_earlier"][0].format("7 records")
+    real = html_report._status(summary_of(7), sync)
+    assert real.lines[0] == (strong, "Register holds each once; this report is the first to list them (see Records).")
+    dry = html_report._status(summary_of(7), {**sync, "dry_run": True})
+    assert dry.lines[0] == (
+        strong,
+        "Register holds each once; a dry run settles nothing, so the next real run's report is the first to list "
+        "them (see Records).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sync", "plural", "singular"),
+    [
+        (
+            {"actions": {"conflict": 1}, "outcomes": {"skipped": 1}},
+            "Nothing was written for them; Issues names the trainees in Register.",
+            "Nothing was written for it; Issues names the trainees in Register.",
+        ),
+        (
+            {"actions": {"unchanged": 1}, "outcomes": {"done": 1}, "warnings": {"sync_written_earlier": 1}},
+            "Register holds each once; this report is the first to list them (see Records).",
+            "Register holds it once; this report is the first to list it (see Records).",
+        ),
+        (
+            {"actions": {"unchanged": 1}, "outcomes": {"done": 1}, "warnings": {"sync_found_done": 1}},
+            "Someone made each in Register's service after this run listed the trainee; this run did not write them.",
+            "Someone made it in Register's service after this run listed the trainee; this run did not write it.",
+        ),
+    ],
+    ids=["conflict", "written-earlier", "found-done"],
+)
+def test_the_summary_box_speaks_of_one_record_as_it(sync, plural, singular):
+    """review106 F6: "1 record could not be matched safely to Register's trainees. Nothing was written for them": the
+    words after the count did not change with it."""
+    [(_strong, one)] = [line for line in html_report._status(summary_of(1), sync).lines if "rules" not in line[0]]
+    assert one == singular
+    two = {key: {k: 2 * v for k, v in counts.items()} for key, counts in sync.items()}
+    [(_strong, many)] = [line for line in html_report._status(summary_of(2), two).lines if "rules" not in line[0]]
+    assert many == plural

@@ -19,6 +19,8 @@ import pytest
 from chromium_cdp import Browser, open_report, type_into, wait_until
 from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
 
+from register_batch.model import SourceRef, TraineeRecord
+
 pytestmark = pytest.mark.browser
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
@@ -445,3 +447,41 @@ def test_sort_arrows_are_not_read_and_the_chart_key_keeps_its_colours(browser, v
         assert browser.js(colours) == on_screen and len(set(on_screen)) == 2, on_screen
     finally:
         browser.call("Emulation.setEmulatedMedia", features=[])
+
+
+# Register takes an SRS id of up to 50 characters (register-api.md, provider_trainee_id); the review's was 29.
+LONG_IDS = ("PGCE-SEC-2026/27-000123456/01", "SCITT" + "X" * 45)
+IDS_IN_THEIR_CELLS = """[...document.querySelectorAll('#issue-table tbody .id, #record-table tbody .id')].map(id => {
+  const cell = id.closest('td').getBoundingClientRect(), box = id.getBoundingClientRect();
+  return [id.textContent, Math.round(box.right - cell.right), Math.round(box.left - cell.left)]; })"""
+
+
+def test_a_printed_long_srs_id_stays_in_its_column(browser, make_sync_builder, tmp_path):
+    """review106 F1: printed, `PGCE-SEC-2026/27-000123456/01` was drawn over the next column (the field name, and in
+    the Records table its action tag over the id's tail, which read as another id): print kept an id on one line,
+    sized for Register's 24-character ids. On paper as on screen, a long id wraps inside its cell."""
+    builder = make_sync_builder()
+    rows = builder.extra["records"]
+    for row, long_id in zip(rows, LONG_IDS, strict=False):
+        row["provider_trainee_id"] = long_id
+    rows[0]["trainee_id"] = "2bd3b4c1d2e3f4a5b6c7d8e9"  # Register's own ids are 24 characters: kept whole
+    long_issue = TraineeRecord(
+        source=SourceRef(input="long.csv", record=1, line=2),
+        data={"provider_trainee_id": LONG_IDS[1], "hesa_id": "2510000000001"},
+    )
+    long_issue.issue("invalid_code", "sex has invalid reference data value of '7'", field="sex", value="7")
+    builder.add_record(long_issue)
+    builder.write(tmp_path)
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))  # A4 portrait's printable width at 96 dpi
+        placed = browser.js(IDS_IN_THEIR_CELLS)
+        assert {text for text, _right, _left in placed} >= {*LONG_IDS, "2bd3b4c1d2e3f4a5b6c7d8e9"}
+        assert [(text, right) for text, right, _left in placed if right > 0] == []
+        lines = browser.js(
+            "[...document.querySelectorAll('#record-table tbody .sub .id')].map(id => [id.textContent,"
+            " id.getClientRects().length])"
+        )
+        assert [text for text, count in lines if count != 1] == [], lines  # Register's ids and HUSIDs whole
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")

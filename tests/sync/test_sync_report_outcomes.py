@@ -958,6 +958,44 @@ def test_a_create_by_a_run_without_a_report_is_named_on_a_record_changed_since_a
     assert not [r.warnings() for r in again.results if r.warnings()]
 
 
+def test_a_dry_run_does_not_claim_to_be_the_first_report_to_list_an_earlier_runs_writes(
+    emulator, tmp_path, closed_at_end
+):
+    """review106 F4: a dry run settles nothing, so the real run after it names the same earlier writes again: both
+    reports said they were "the first to list" them, in the summary box and on each record. The dry run says the
+    next real run's report is the first; that report says it is, and the one after names them no more."""
+    rows = [trainee(n) for n in (1, 2, 3)]
+    client = BugOnThirdCreate(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
+    closed_at_end(client)
+    extract = [str(write_extract(tmp_path / "in.csv", rows))]
+    with pytest.raises(RuntimeError, match="a bug"):
+        sync_files(extract, options(emulator, tmp_path), client=client)
+
+    def written_earlier(dry_run: bool) -> tuple[dict[int, str], str]:
+        sync_files(extract, options(emulator, tmp_path, dry_run=dry_run))
+        data, doc = report_of(tmp_path)
+        named = {i["record"]: i["message"] for i in data["issues"] if i["code"] == "sync_written_earlier"}
+        return named, status_box(doc)[2]
+
+    named, box = written_earlier(True)
+    assert sorted(named) == [1, 2]
+    assert not [m for m in named.values() if "the first report to list it" in m], named
+    assert all(
+        m.endswith("; a dry run settles nothing: the next real run's report is the first to list it")
+        for m in named.values()
+    ), named
+    assert "this report is the first to list them" not in box
+    assert "a dry run settles nothing, so the next real run's report is the first to list them" in box
+
+    named, box = written_earlier(False)
+    assert sorted(named) == [1, 2]
+    assert all(m.endswith("; this is the first report to list it") for m in named.values()), named
+    assert "Register holds each once; this report is the first to list them (see Records)." in box
+
+    named, _box = written_earlier(False)
+    assert named == {}
+
+
 def test_a_create_by_a_run_without_a_report_is_named_on_a_record_now_in_conflict_by_the_first_report_written(
     emulator, tmp_path, closed_at_end, monkeypatch
 ):

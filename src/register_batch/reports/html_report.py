@@ -33,6 +33,7 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
+from register_batch.readers.layouts import TAG_ORDER
 from register_batch.reports import field_key, template_cache
 
 if TYPE_CHECKING:
@@ -135,8 +136,9 @@ _ENV.filters["counted"] = counted
 # Characters that reorder or hide text around them (bidi embeddings, overrides, isolates, marks) and other
 # invisible format characters: a value holding one would display as something it is not ("\u202e71" shows as
 # "17" and flips the message after it). The page names them instead; issues.csv and report.json keep them. So are
-# control characters (control_character's values): a browser shows a NUL as U+FFFD, a tab or line break as a space.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# control characters (control_character's values): a browser shows a NUL as U+FFFD, a tab or line break as a space;
+# and the line and paragraph separators (U+2028, U+2029), which a browser shows as a space too (review106 F2).
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 SHOWN_MAX = 200  # characters of a user's value shown in a cell; the files next to the page hold all of it
 # Combining marks (accents drawn over the letter before them) in a run longer than any script writes: the first few are
 # kept, the rest counted. Vietnamese stacks two on a letter; a run of hundreds is damage or mischief.
@@ -259,6 +261,18 @@ def _day(day: date) -> str:
 
 
 _ENV.filters["long_date"] = long_date
+
+
+def layout_name(vintage: str) -> str:
+    """A layout report.json's `vintages` counts records by, as the page names it: one later collections kept (C23053's,
+    which C24053 has) is "C23053 (or later)". A C24053 extract read "in the C23053 layout", as if the SRS had
+    exported last year's (review106 F5)."""
+    tags = TAG_ORDER.get(vintage)
+    kept = tags is not None and any(later > vintage and TAG_ORDER[later] == tags for later in TAG_ORDER)
+    return f"{vintage} (or later)" if kept else vintage
+
+
+_ENV.filters["layout_name"] = layout_name
 
 
 def moment(iso: str | None) -> str:
@@ -817,7 +831,7 @@ _PER_RECORD = {
     ),
     "conflict": (
         "{} could not be matched safely to Register's trainees.",
-        "Nothing was written for them; Issues names the trainees in Register.",
+        "Nothing was written for {them}; Issues names the trainees in Register.",
     ),
     "blocked": (
         "{} cannot be changed through the API.",
@@ -905,7 +919,8 @@ def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
         _STOPPED_HOW.get(by, "This sync stopped before it finished."),
         f"{done:,} of {counted(records, 'record')} done"
         + (f", {left:,} not reached" if left else "")
-        + (f" ({message})" if by == "register" and message else "")
+        # Register's words, its invisible characters named as the page names a value's (review106 F3)
+        + (f" ({shown(message, 500)})" if by == "register" and message else "")
         + f". {_STOPPED_THEN.get(by, 'Run')} the same sync again: it carries on where this run stopped and "
         "creates no one twice.",
     )
@@ -915,7 +930,8 @@ def _sync_news(sync: dict[str, Any]) -> list[tuple[str, str]]:
     """News about Register's side, most in need of a person first: earlier writes never answered for records not in
     this extract, then the sync's own warnings."""
     sync_warnings = sync.get("warnings") or {}
-    news = [_sync_warning(code, n) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
+    dry_run = bool(sync.get("dry_run"))
+    news = [_sync_warning(code, n, dry_run=dry_run) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
     if unanswered := int(sync.get("unanswered_elsewhere") or 0):
         news.insert(
             0,
@@ -951,7 +967,7 @@ _SYNC_WARNINGS = {
     ),
     "sync_found_done": (
         "{}: a withdrawal or deferral already in Register when this run sent it.",
-        "Someone made it in Register's service after this run listed the trainee; this run wrote none of them.",
+        "Someone made {each} in Register's service after this run listed the trainee; this run did not write {them}.",
     ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",
@@ -960,19 +976,33 @@ _SYNC_WARNINGS = {
     "sync_written_earlier": (
         "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "
         "report has them as unknown (the answer was lost).",
-        "Register holds each once; this report is the first to list them (see Records).",
+        "Register holds {each} once; this report is the first to list {them} (see Records).",
     ),
 }
 
 
-def _sync_warning(code: str, count: int) -> tuple[str, str]:
+# A dry run settles nothing in the ledger: the real run after it lists the same earlier writes again. Both said they
+# were the first to list them (review106 F4).
+_DRY_RUN_SAYS = {
+    "sync_written_earlier": "Register holds {each} once; a dry run settles nothing, so the next real run's report is "
+    "the first to list {them} (see Records).",
+}
+
+
+def _sync_warning(code: str, count: int, *, dry_run: bool = False) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
-    return strong.format(counted(count, "record")), text
+    return strong.format(counted(count, "record")), _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
+
+
+def _of_count(text: str, count: int) -> str:
+    """The words after a count in the summary box, for that count: `{them}` and `{each}` of one record are "it"
+    ("1 record could not be matched ... Nothing was written for them": review106 F6)."""
+    return text.format(them="it", each="it") if count == 1 else text.format(them="them", each="each")
 
 
 def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:
     strong, text = _PER_RECORD[wording]
-    return key or wording, strong.format(counted(count, "record")), text
+    return key or wording, strong.format(counted(count, "record")), _of_count(text, count)
 
 
 def _all_pass(records: int) -> str:

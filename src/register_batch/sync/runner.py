@@ -335,7 +335,8 @@ describe(
     "may yet carry it out (for a deferral of a trainee withdrawn since, or a deferral or withdrawal Register holds "
     "otherwise than the record says: and Register holds the trainee as <state> now, which does not tell)[; this is "
     "the first report to list it] / two of these joined by 'and', for writes of "
-    "two runs",
+    "two runs; a dry run, which settles nothing, says 'a dry run settles nothing: the next real run's report is the "
+    "first to list it' in place of 'this is the first report to list it'",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
     "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
@@ -2570,6 +2571,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         created_of={**ledger.creates_unreported_by_trainee(), **claimed},
         held=_held_husids(looked),
         state=_held_state(looked),
+        dry_run=options.dry_run,
     )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
@@ -2945,6 +2947,7 @@ def _note_earlier_writes(
     created_of: dict[str, tuple[str, int]],
     held: Callable[[str | None], bool],
     state: Callable[[str | None], str | None],
+    dry_run: bool = False,
 ) -> list[tuple[str, int]]:
     """Name, on each record, the writes earlier runs made that no report counted: a run that died (killed, a power
     cut: no report), each write of it Register answered (`landed`) and its entry's last write (`entries`); a write
@@ -2996,7 +2999,12 @@ def _note_earlier_writes(
             if maybe is None:
                 plan.earlier += _as_the_extract_says(plan)
             if any(run_id in died for run_id in [*writes, *([maybe[0]] if maybe else [])]):
-                plan.earlier += "; this is the first report to list it"
+                # A dry run settles nothing: the real run after it names the write again (review106 F4).
+                plan.earlier += (
+                    "; a dry run settles nothing: the next real run's report is the first to list it"
+                    if dry_run
+                    else "; this is the first report to list it"
+                )
     return keep
 
 
