@@ -34,7 +34,7 @@ from register_batch.api import (
 from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
-from stub_http import answering, fronting
+from stub_http import answering, fronting, serving
 
 TOKEN = "client-test-token"
 
@@ -988,3 +988,41 @@ def test_registers_time_when_it_took_a_request_is_never_later_than_either_clock_
         assert took <= said and said - took < timedelta(seconds=5)
     else:
         assert now - CLOCK_SKEW - timedelta(seconds=5) <= took <= now - CLOCK_SKEW
+
+
+def test_a_429_without_retry_after_waits_for_the_end_of_registers_window_not_the_rates_period():
+    """review103 F2: a proxy's 429 with no Retry-After is throttling until Register's 60-s window ends (§1.3). Taken
+    as the end of the run's own --rate period (5/3: exactly 100 a minute, no note), every retry went out within the
+    same window, and the request gave up after six 429s."""
+    now = [6010.0]  # 10 s into one of Register's windows, by the budget's clock
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(5, 3, clock=lambda: now[0], sleep=sleep)
+    with (
+        answering(429, b"Retry later\n", {"Content-Type": "text/plain"}) as url,
+        RegisterClient(url, TOKEN, limiter=limiter, attempts=1, share_budget=False) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        client.info()
+    assert caught.value.retry_after == 50.0
+
+
+def test_an_http_date_retry_after_is_read_against_the_answers_date_not_this_machines_clock():
+    """review103 F3: Retry-After as an HTTP-date (RFC 9110 §10.2.3) from a server whose clock is not this machine's:
+    the answer's own Date says the wait is 30 s. Read against this machine's clock (here two years ahead of the
+    server's) it was 0, and every retry went into the throttled window; with this clock behind, up to a minute."""
+    said = "Sun, 01 Sep 2024 08:00:10 GMT"
+
+    def throttled(handler, _seen):
+        handler.date_time_string = lambda timestamp=None: said  # the server's Date header
+        return 429, {"Content-Type": "text/plain", "Retry-After": "Sun, 01 Sep 2024 08:00:40 GMT"}, b"Retry later\n"
+
+    with (
+        serving(throttled) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(95, 60), attempts=1, share_budget=False) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        client.info()
+    assert caught.value.retry_after == 30.0

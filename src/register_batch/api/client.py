@@ -51,7 +51,13 @@ from register_batch.api.errors import (
     Unprocessable,
     messages_of,
 )
-from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, rate_dir_given, shared_budget_file
+from register_batch.api.limiter import (
+    LONGEST_PAUSE,
+    REGISTER_WINDOW,
+    RateLimiter,
+    rate_dir_given,
+    shared_budget_file,
+)
 from register_batch.arguments import checked_target
 from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
@@ -479,7 +485,9 @@ class RegisterClient:
         status = response.status_code
         if status == 429:
             self.stats.throttled += 1
-            retry_after = _retry_after(response.headers.get("Retry-After"), self.limiter.period)
+            # Register's window, not this run's --rate period (review103 F2); a date against the answer's own Date (F3).
+            said = response.headers
+            retry_after = _retry_after(said.get("Retry-After"), said.get("Date"), now=self.limiter.now())
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         parsed = _parsed(response.content)
@@ -1230,12 +1238,15 @@ def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
     return type(exc).__name__, False
 
 
-def _retry_after(value: str | None, period: float = 60.0, now: float | None = None) -> float:
+def _retry_after(value: str | None, date: str | None = None, now: float | None = None) -> float:
     """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
     Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen.
 
-    Without a readable header (a proxy's 429), what rack-attack would have said: the rest of the epoch-aligned
-    window of `period` seconds (§1.3), not a fixed second that would spend every retry inside the same window.
+    An HTTP date is read against the answer's own Date (`date`) when it has a readable one: the wait the server meant,
+    whatever this machine's clock says (review103 F3: 2 minutes ahead, every retry went at once into the throttled
+    window). Without a readable header (a proxy's 429), what rack-attack would have said: the rest of Register's
+    epoch-aligned 60-s window (§1.3), not a fixed second that would spend every retry inside the same window, nor the
+    end of the run's own --rate period (review103 F2: 5/3 gave up after six 429s within one window).
     """
     now = time.time() if now is None else now
     seconds = math.nan
@@ -1243,12 +1254,14 @@ def _retry_after(value: str | None, period: float = 60.0, now: float | None = No
         try:
             seconds = float(value)
         except ValueError:
-            with contextlib.suppress(TypeError, ValueError, IndexError):
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
                 moment = email.utils.parsedate_to_datetime(value)
                 # GMT, as every HTTP-date is, when it names no zone (the asctime form, `-0000`): not local time.
-                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - now
+                said = _said_date(date)
+                since = said.timestamp() if said is not None else now
+                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - since
     if math.isnan(seconds):  # none given, or none readable
-        seconds = period - (now % period) if period > 0 else 1.0
+        seconds = REGISTER_WINDOW - (now % REGISTER_WINDOW)
     return min(LONGEST_PAUSE, max(0.0, seconds))
 
 

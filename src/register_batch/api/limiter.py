@@ -320,6 +320,10 @@ class RateLimiter:
             if stopping():
                 raise StoppedWaiting()
 
+    def now(self) -> float:
+        """This budget's clock (time.time, unless a test's): a 429's wait is measured by it, as its pause is."""
+        return self._clock()
+
     def _window(self) -> float:
         return self.period + self.margin
 
