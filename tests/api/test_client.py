@@ -1026,3 +1026,50 @@ def test_an_http_date_retry_after_is_read_against_the_answers_date_not_this_mach
     ):
         client.info()
     assert caught.value.retry_after == 30.0
+
+
+# The proxy settings httpx reads towards an https:// target, and those that exempt a host from them.
+PROXY_ENVIRONMENT = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+NOT_PROXIED = ("NO_PROXY", "no_proxy")
+PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-s3cret-pw"
+
+
+@pytest.mark.parametrize(
+    "status, reason, tries",
+    [
+        (407, "Proxy Authentication Required", 1),  # credentials to give: trying again cannot mend it
+        (403, "Forbidden", 1),  # the proxy's policy
+        (503, "Service Unavailable", 3),  # the proxy could not reach Register: tried again, as a connect error is
+    ],
+)
+def test_a_write_a_proxy_refused_to_carry_was_not_sent_and_the_error_names_the_proxy_and_its_status(
+    monkeypatch, no_backoff, status, reason, tries
+):
+    """review103 F5: a proxy that refuses the tunnel (its answer to CONNECT) has sent nothing to Register. It was
+    taken for a lost reply ("connection lost (ProxyError)"): a create or placement was left unknown (a look-up,
+    held for 10 minutes, exit 3), and a 407 read "Register was unavailable ... Run again later". It is a connection
+    not made, as design.md ("Sync semantics") has a POST retried after one; its line names the proxy, its status and
+    what to do, never the proxy's user name or password."""
+    for name in (*PROXY_ENVIRONMENT, *NOT_PROXIED):
+        monkeypatch.delenv(name, raising=False)
+    connects = []
+
+    def proxy(_handler, seen):
+        connects.append(seen)
+        return status, {"Proxy-Authenticate": 'Basic realm="proxy"'} if status == 407 else {}, b""
+
+    with serving(proxy) as url:
+        monkeypatch.setenv("HTTPS_PROXY", url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@"))
+        with (
+            RegisterClient("https://127.0.0.1:9", TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+            pytest.raises(TransportError) as caught,
+        ):
+            client.create_trainee(body())
+    assert not isinstance(caught.value, OutcomeUnknown) and caught.value.sent is False
+    assert [seen.method for seen in connects] == ["CONNECT"] * tries
+    message = str(caught.value)
+    assert message.startswith("POST /trainees: the proxy HTTPS_PROXY names (not shown) ")
+    assert f"{status} {reason}" in message
+    for secret in (PROXY_USER, PROXY_PASSWORD, TOKEN):
+        assert secret not in message and secret not in repr(caught.value)
+    assert client.stats.by_status == {f"proxy-{status}": tries}

@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ from register_batch.api.errors import (
     InsecureTarget,
     NotFound,
     OutcomeUnknown,
+    ProxyRefused,
     RateLimited,
     ServerError,
     TransportError,
@@ -544,6 +546,12 @@ class RegisterClient:
                 content, broken = _body(streamed)
             finally:
                 streamed.close()
+        except httpx.ProxyError as exc:
+            # The proxy refused the tunnel (or a SOCKS proxy its handshake) before a byte of the request was sent: a
+            # connection not made, never a lost reply (review103 F5).
+            refused = _proxy_refused(method, path, exc, self.host)
+            self.stats.by_status[f"proxy-{refused.proxy_status or 'refused'}"] += 1
+            raise refused from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
             why, name_unknown = _not_connected(exc)
@@ -615,6 +623,8 @@ class RegisterClient:
                 # waiting longer does not mend. Once it has answered, a name not found is a resolver's blip (Wi-Fi
                 # reconnecting), ridden out as any failure to connect is.
                 return False
+            if isinstance(exc, ProxyRefused) and exc.setting:
+                return False  # the proxy's credentials or policy: the same refusal however often it is asked
             if isinstance(exc, TransportError) and not exc.sent:
                 retrying(exc)
                 return True  # no connection was made: nothing can have been processed
@@ -1236,6 +1246,54 @@ def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror, False
     return type(exc).__name__, False
+
+
+# The proxy settings httpx uses towards an https:// target, in the order it reads them (urllib's getproxies: the
+# lower-case form first).
+_PROXY_SETTINGS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+_CONNECT_REFUSED = re.compile(r"(\d{3}) ?(.*)", re.DOTALL)  # httpcore's ProxyError for a CONNECT: "407 <reason>"
+# A SOCKS proxy's refusal as httpcore words it ("Invalid username/password", "Proxy Server could not connect: 5.")
+_SOCKS_REFUSED = re.compile(r"[A-Za-z0-9 .,:/_-]{1,120}")
+
+
+def _proxy_refused(method: str, path: str, exc: httpx.ProxyError, host: str | None) -> ProxyRefused:
+    """A proxy's refusal of the tunnel to Register: which setting names the proxy (never its URL, which may hold a
+    user name and password), its status with the reason phrase HTTP gives it (the proxy's own is not shown: it could
+    quote anything), and what to do."""
+    named = next((name for name in _PROXY_SETTINGS if os.environ.get(name, "").strip()), "HTTPS_PROXY")
+    proxy = f"the proxy {named} names (not shown)"
+    said = str(exc).strip()
+    found = _CONNECT_REFUSED.fullmatch(said)
+    if found is None:
+        why = f": {said}" if _SOCKS_REFUSED.fullmatch(said) else ""
+        return ProxyRefused(
+            method,
+            path,
+            f"{proxy} refused the connection to {host}{why}; correct {named}, or unset it to connect directly",
+            proxy_status=None,
+            setting=True,
+        )
+    status = int(found[1])
+    try:
+        shown = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        shown = str(status)
+    if status == 407:
+        todo = (
+            f"it asks for a user name and password: give them in {named}'s URL (http://user:password@host:port), "
+            f"or correct those given, or unset {named} to connect directly"
+        )
+    elif status >= 500:
+        todo = "it could not reach Register, or is failing"
+    else:
+        todo = f"ask its administrators to allow {host}, or correct {named}, or unset it to connect directly"
+    return ProxyRefused(
+        method,
+        path,
+        f"{proxy} refused the connection to {host}: {shown}; {todo}",
+        proxy_status=status,
+        setting=status < 500,
+    )
 
 
 def _retry_after(value: str | None, date: str | None = None, now: float | None = None) -> float:
