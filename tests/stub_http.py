@@ -53,7 +53,8 @@ def serving(respond: Callable[[http.server.BaseHTTPRequestHandler, Seen], Answer
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+        # CONNECT too: a proxy's answer to the tunnel towards an https:// target (HTTPS_PROXY), `seen.path` host:port.
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_CONNECT = _answer
 
         def log_message(self, *args: object) -> None:
             pass

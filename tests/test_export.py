@@ -720,6 +720,22 @@ def test_register_not_answering_is_one_line_saying_to_run_again_and_no_file(tmp_
     assert not out.exists()
 
 
+def test_a_machine_register_blocks_is_one_line_saying_register_refused_it_not_to_run_again(tmp_path, monkeypatch):
+    """review103 F4: rack-attack's blocklist 403 (register-api.md §1.3) read "Register was unavailable ... Run again
+    later.": a blocked IP address or User-Agent is no outage, and running again later meets the same 403."""
+    from stub_http import answering
+
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    out = tmp_path / "held.json"
+    with answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url:
+        result = CliRunner().invoke(cli, ["-q", "export", "--target", url, "--to", "json", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("register-batch: error: Register refused (GET /trainees -> 403: Forbidden; Register ")
+    assert line.endswith("; no file was written.") and "Run again later" not in line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("status", "body", "headers"),
     [

@@ -21,10 +21,11 @@ from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
 from register_batch.api.client import listed_at
+from register_batch.api.errors import first_request_failed
 from register_batch.arguments import checked_client, checked_folder, checked_progress
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
-from register_batch.errors import ConfigError, RegisterUnavailable
+from register_batch.errors import ConfigError
 from register_batch.fs import (
     StrPath,
     check_not_in_state_dir,
@@ -669,9 +670,7 @@ def export_trainees(
         writer.abort()
         # The export wrote a temporary file until the end: an earlier one of that name is kept, as refused_listing says.
         kept = f", and the earlier {output} stays as it was" if Path(output).exists() else ""
-        raise RegisterUnavailable(
-            f"Register was unavailable ({exc}); no file was written{kept}. Run again later."
-        ) from None
+        raise first_request_failed(exc, f"no file was written{kept}") from None
     except Unprocessable as exc:
         writer.abort()
         given = {"academic_cycle": academic_cycle, "since": since, "status": status}

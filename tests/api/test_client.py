@@ -34,7 +34,7 @@ from register_batch.api import (
 from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
-from stub_http import answering, fronting
+from stub_http import answering, fronting, serving
 
 TOKEN = "client-test-token"
 
@@ -988,3 +988,88 @@ def test_registers_time_when_it_took_a_request_is_never_later_than_either_clock_
         assert took <= said and said - took < timedelta(seconds=5)
     else:
         assert now - CLOCK_SKEW - timedelta(seconds=5) <= took <= now - CLOCK_SKEW
+
+
+def test_a_429_without_retry_after_waits_for_the_end_of_registers_window_not_the_rates_period():
+    """review103 F2: a proxy's 429 with no Retry-After is throttling until Register's 60-s window ends (§1.3). Taken
+    as the end of the run's own --rate period (5/3: exactly 100 a minute, no note), every retry went out within the
+    same window, and the request gave up after six 429s."""
+    now = [6010.0]  # 10 s into one of Register's windows, by the budget's clock
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(5, 3, clock=lambda: now[0], sleep=sleep)
+    with (
+        answering(429, b"Retry later\n", {"Content-Type": "text/plain"}) as url,
+        RegisterClient(url, TOKEN, limiter=limiter, attempts=1, share_budget=False) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        client.info()
+    assert caught.value.retry_after == 50.0
+
+
+def test_an_http_date_retry_after_is_read_against_the_answers_date_not_this_machines_clock():
+    """review103 F3: Retry-After as an HTTP-date (RFC 9110 §10.2.3) from a server whose clock is not this machine's:
+    the answer's own Date says the wait is 30 s. Read against this machine's clock (here two years ahead of the
+    server's) it was 0, and every retry went into the throttled window; with this clock behind, up to a minute."""
+    said = "Sun, 01 Sep 2024 08:00:10 GMT"
+
+    def throttled(handler, _seen):
+        handler.date_time_string = lambda timestamp=None: said  # the server's Date header
+        return 429, {"Content-Type": "text/plain", "Retry-After": "Sun, 01 Sep 2024 08:00:40 GMT"}, b"Retry later\n"
+
+    with (
+        serving(throttled) as url,
+        RegisterClient(url, TOKEN, limiter=RateLimiter(95, 60), attempts=1, share_budget=False) as client,
+        pytest.raises(RateLimited) as caught,
+    ):
+        client.info()
+    assert caught.value.retry_after == 30.0
+
+
+# The proxy settings httpx reads towards an https:// target, and those that exempt a host from them.
+PROXY_ENVIRONMENT = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+NOT_PROXIED = ("NO_PROXY", "no_proxy")
+PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-s3cret-pw"
+
+
+@pytest.mark.parametrize(
+    "status, reason, tries",
+    [
+        (407, "Proxy Authentication Required", 1),  # credentials to give: trying again cannot mend it
+        (403, "Forbidden", 1),  # the proxy's policy
+        (503, "Service Unavailable", 3),  # the proxy could not reach Register: tried again, as a connect error is
+    ],
+)
+def test_a_write_a_proxy_refused_to_carry_was_not_sent_and_the_error_names_the_proxy_and_its_status(
+    monkeypatch, no_backoff, status, reason, tries
+):
+    """review103 F5: a proxy that refuses the tunnel (its answer to CONNECT) has sent nothing to Register. It was
+    taken for a lost reply ("connection lost (ProxyError)"): a create or placement was left unknown (a look-up,
+    held for 10 minutes, exit 3), and a 407 read "Register was unavailable ... Run again later". It is a connection
+    not made, as design.md ("Sync semantics") has a POST retried after one; its line names the proxy, its status and
+    what to do, never the proxy's user name or password."""
+    for name in (*PROXY_ENVIRONMENT, *NOT_PROXIED):
+        monkeypatch.delenv(name, raising=False)
+    connects = []
+
+    def proxy(_handler, seen):
+        connects.append(seen)
+        return status, {"Proxy-Authenticate": 'Basic realm="proxy"'} if status == 407 else {}, b""
+
+    with serving(proxy) as url:
+        monkeypatch.setenv("HTTPS_PROXY", url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@"))
+        with (
+            RegisterClient("https://127.0.0.1:9", TOKEN, limiter=RateLimiter(10_000, 1), attempts=3) as client,
+            pytest.raises(TransportError) as caught,
+        ):
+            client.create_trainee(body())
+    assert not isinstance(caught.value, OutcomeUnknown) and caught.value.sent is False
+    assert [seen.method for seen in connects] == ["CONNECT"] * tries
+    message = str(caught.value)
+    assert message.startswith("POST /trainees: the proxy HTTPS_PROXY names (not shown) ")
+    assert f"{status} {reason}" in message
+    for secret in (PROXY_USER, PROXY_PASSWORD, TOKEN):
+        assert secret not in message and secret not in repr(caught.value)
+    assert client.stats.by_status == {f"proxy-{status}": tries}

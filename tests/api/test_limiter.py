@@ -745,3 +745,37 @@ def test_a_budget_name_in_a_folder_accounts_share_that_is_a_second_name_of_anoth
     limiter.acquire()
     assert yours.read_text() == "your own file\n" and limiter.shared_file is None
     assert "not a file of its own" in caplog.text
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own budget", "shared budget"])
+@pytest.mark.parametrize("limit, period", [(80, 50), (95, 59), (60, 40), (5, 3), (150, 120)])
+def test_a_rate_within_registers_limit_on_average_never_puts_more_than_100_into_one_of_its_windows(
+    tmp_path, shared, limit, period
+):
+    """review103 F1: a rate whose average is within Register's 100 a minute gets no note (say_rate), but N in any
+    S seconds with S other than 60 put up to N * ceil(60 / S) into one of Register's fixed, epoch-aligned windows
+    (80/50: 160) and met its 429s. It keeps Register's 100 in any 60 s too, and its own rate."""
+    assert limit / period <= 100 / 60
+    clock = FakeClock(start=6000.0)  # the start of one of Register's windows
+    limiter = RateLimiter(
+        limit, period, clock=clock.time, sleep=clock.sleep, shared_file=tmp_path / "rate.json" if shared else None
+    )
+    sent = []
+    for _ in range(400):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max_in_aligned_windows(sent, 60) <= 100
+    assert max_in_any_window(sent, 60) <= 100
+    assert max_in_any_window(sent, period) <= limit
+
+
+def test_a_rate_over_registers_limit_keeps_to_itself_alone():
+    """A rate faster than Register's limit on average is one the user chose knowingly (it gets a note, say_rate;
+    the emulator with `--rate-limit 0`): it is not held to Register's 100 a minute."""
+    clock = FakeClock(start=6000.0)
+    limiter = RateLimiter(300, 60, clock=clock.time, sleep=clock.sleep, margin=0)
+    sent = []
+    for _ in range(300):
+        limiter.acquire()
+        sent.append(clock.now)
+    assert clock.now == 6000.0 and len(sent) == 300

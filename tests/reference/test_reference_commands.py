@@ -173,8 +173,9 @@ def test_a_pull_from_a_host_whose_name_is_not_found_says_so_after_two_looks_not_
     assert caught.value.exit_code == 1 and client.stats.retries == 1
 
 
-def test_a_pull_from_a_machine_register_blocks_says_nothing_was_saved_as_for_an_outage(tmp_path):
-    """rack-attack's 403 (§1.3) is Register unavailable to this machine, as it is to sync and export."""
+def test_a_pull_from_a_machine_register_blocks_says_register_refused_it_and_nothing_was_saved(tmp_path):
+    """rack-attack's 403 (§1.3): Register refused this machine, as sync and export say; not "unavailable ... Run again
+    later" (review103 F4), as a later run meets the same 403."""
     from stub_http import answering
 
     with (
@@ -183,8 +184,9 @@ def test_a_pull_from_a_machine_register_blocks_says_nothing_was_saved_as_for_an_
         pytest.raises(RegisterUnavailable) as caught,
     ):
         pull_reference(client, tmp_path / "state")
-    assert str(caught.value).startswith("Register was unavailable (GET /reference-data -> 403: Forbidden; Register")
-    assert "nothing was saved" in str(caught.value) and not (tmp_path / "state" / PULLED_FILE).exists()
+    assert str(caught.value).startswith("Register refused (GET /reference-data -> 403: Forbidden; Register refused")
+    assert "nothing was saved" in str(caught.value) and "Run again later" not in str(caught.value)
+    assert caught.value.exit_code == 1 and not (tmp_path / "state" / PULLED_FILE).exists()
 
 
 def test_a_pulled_file_pulled_again_is_read_again_in_the_same_process(tmp_path):

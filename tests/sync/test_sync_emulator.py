@@ -1808,6 +1808,57 @@ def test_a_gateway_that_only_answers_429_stops_the_run_with_nothing_written(tmp_
     assert client.stats.throttled == 3
 
 
+def test_a_machine_register_blocks_from_the_first_listing_is_said_to_be_refused_not_unavailable(
+    tmp_path, closed_at_end
+):
+    """review103 F4: rack-attack's blocklist 403 (register-api.md §1.3) met at the first listing read "Register was
+    unavailable (...); nothing was written. Run again later.", while the same 403 after the first write reads
+    "Register refused (...)". A blocked IP address or User-Agent is no outage: a later run meets the same 403."""
+    with answering(403, b"Forbidden\n", {"Content-Type": "text/plain"}) as url:
+        client = RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=3, timeout=1.0)
+        closed_at_end(client)
+        blocked = SyncOptions(
+            target=url, token=Secret(TOKEN), state_dir=tmp_path / "state", report_dir=tmp_path / "r", as_of=AS_OF
+        )
+        with pytest.raises(RegisterUnavailable) as caught:
+            sync_files([str(extract(tmp_path / "in.csv", 2))], blocked, client=client)
+    message = str(caught.value)
+    assert message.startswith("Register refused (GET /trainees -> 403: Forbidden; Register refused this machine")
+    assert message.endswith("; nothing was written.") and "Run again later" not in message
+    assert caught.value.exit_code == 1 and client.stats.total == 1
+
+
+def test_a_proxy_asking_for_credentials_at_the_first_listing_is_a_setting_to_fix_naming_the_proxy(
+    tmp_path, monkeypatch
+):
+    """review103 F5: a proxy answering the tunnel's CONNECT with 407 read "Register was unavailable (GET /trainees:
+    connection lost (ProxyError)); nothing was written. Run again later." (exit 1) after five retries: Register was
+    never asked, and a later run meets the same 407. It is a setting to fix (exit 2), said once, naming the proxy
+    setting and its status, never its user name or password."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", "off")
+    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
+    source = extract(tmp_path / "in.csv", 2)
+    with answering(407, b"", {"Proxy-Authenticate": 'Basic realm="proxy"'}) as proxy:
+        monkeypatch.setenv("https_proxy", proxy.replace("http://", "http://someone:pr0xy-pw@"))
+        ran = subprocess.run(
+            sync_command(source, "https://127.0.0.1:9", tmp_path / "state", tmp_path / "r", AS_OF.isoformat()),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert ran.returncode == 2, ran.stderr
+    [line] = ran.stderr.strip().splitlines()
+    assert line.startswith("register-batch: error: GET /trainees: the proxy https_proxy names (not shown) refused"), (
+        line
+    )
+    assert "407 Proxy Authentication Required" in line and line.endswith("; nothing was written")
+    assert "someone" not in line and "pr0xy-pw" not in line and TOKEN not in line
+
+
 def test_register_failing_while_the_years_either_side_are_listed_writes_nothing(
     emulator, tmp_path, closed_at_end, no_backoff
 ):

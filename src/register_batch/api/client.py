@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ from register_batch.api.errors import (
     InsecureTarget,
     NotFound,
     OutcomeUnknown,
+    ProxyRefused,
     RateLimited,
     ServerError,
     TransportError,
@@ -51,7 +53,13 @@ from register_batch.api.errors import (
     Unprocessable,
     messages_of,
 )
-from register_batch.api.limiter import LONGEST_PAUSE, RateLimiter, rate_dir_given, shared_budget_file
+from register_batch.api.limiter import (
+    LONGEST_PAUSE,
+    REGISTER_WINDOW,
+    RateLimiter,
+    rate_dir_given,
+    shared_budget_file,
+)
 from register_batch.arguments import checked_target
 from register_batch.config import one_spelling
 from register_batch.constants import PER_PAGE_MOST, TARGETS
@@ -479,7 +487,9 @@ class RegisterClient:
         status = response.status_code
         if status == 429:
             self.stats.throttled += 1
-            retry_after = _retry_after(response.headers.get("Retry-After"), self.limiter.period)
+            # Register's window, not this run's --rate period (review103 F2); a date against the answer's own Date (F3).
+            said = response.headers
+            retry_after = _retry_after(said.get("Retry-After"), said.get("Date"), now=self.limiter.now())
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         parsed = _parsed(response.content)
@@ -536,6 +546,12 @@ class RegisterClient:
                 content, broken = _body(streamed)
             finally:
                 streamed.close()
+        except httpx.ProxyError as exc:
+            # The proxy refused the tunnel (or a SOCKS proxy its handshake) before a byte of the request was sent: a
+            # connection not made, never a lost reply (review103 F5).
+            refused = _proxy_refused(method, path, exc, self.host)
+            self.stats.by_status[f"proxy-{refused.proxy_status or 'refused'}"] += 1
+            raise refused from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
             why, name_unknown = _not_connected(exc)
@@ -607,6 +623,8 @@ class RegisterClient:
                 # waiting longer does not mend. Once it has answered, a name not found is a resolver's blip (Wi-Fi
                 # reconnecting), ridden out as any failure to connect is.
                 return False
+            if isinstance(exc, ProxyRefused) and exc.setting:
+                return False  # the proxy's credentials or policy: the same refusal however often it is asked
             if isinstance(exc, TransportError) and not exc.sent:
                 retrying(exc)
                 return True  # no connection was made: nothing can have been processed
@@ -1230,12 +1248,63 @@ def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
     return type(exc).__name__, False
 
 
-def _retry_after(value: str | None, period: float = 60.0, now: float | None = None) -> float:
+# The proxy settings httpx uses towards an https:// target, in the order it reads them (urllib's getproxies: the
+# lower-case form first).
+_PROXY_SETTINGS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+_CONNECT_REFUSED = re.compile(r"(\d{3}) ?(.*)", re.DOTALL)  # httpcore's ProxyError for a CONNECT: "407 <reason>"
+# A SOCKS proxy's refusal as httpcore words it ("Invalid username/password", "Proxy Server could not connect: 5.")
+_SOCKS_REFUSED = re.compile(r"[A-Za-z0-9 .,:/_-]{1,120}")
+
+
+def _proxy_refused(method: str, path: str, exc: httpx.ProxyError, host: str | None) -> ProxyRefused:
+    """A proxy's refusal of the tunnel to Register: which setting names the proxy (never its URL, which may hold a
+    user name and password), its status with the reason phrase HTTP gives it (the proxy's own is not shown: it could
+    quote anything), and what to do."""
+    named = next((name for name in _PROXY_SETTINGS if os.environ.get(name, "").strip()), "HTTPS_PROXY")
+    proxy = f"the proxy {named} names (not shown)"
+    said = str(exc).strip()
+    found = _CONNECT_REFUSED.fullmatch(said)
+    if found is None:
+        why = f": {said}" if _SOCKS_REFUSED.fullmatch(said) else ""
+        return ProxyRefused(
+            method,
+            path,
+            f"{proxy} refused the connection to {host}{why}; correct {named}, or unset it to connect directly",
+            proxy_status=None,
+            setting=True,
+        )
+    status = int(found[1])
+    try:
+        shown = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        shown = str(status)
+    if status == 407:
+        todo = (
+            f"it asks for a user name and password: give them in {named}'s URL (http://user:password@host:port), "
+            f"or correct those given, or unset {named} to connect directly"
+        )
+    elif status >= 500:
+        todo = "it could not reach Register, or is failing"
+    else:
+        todo = f"ask its administrators to allow {host}, or correct {named}, or unset it to connect directly"
+    return ProxyRefused(
+        method,
+        path,
+        f"{proxy} refused the connection to {host}: {shown}; {todo}",
+        proxy_status=status,
+        setting=status < 500,
+    )
+
+
+def _retry_after(value: str | None, date: str | None = None, now: float | None = None) -> float:
     """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
     Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen.
 
-    Without a readable header (a proxy's 429), what rack-attack would have said: the rest of the epoch-aligned
-    window of `period` seconds (§1.3), not a fixed second that would spend every retry inside the same window.
+    An HTTP date is read against the answer's own Date (`date`) when it has a readable one: the wait the server meant,
+    whatever this machine's clock says (review103 F3: 2 minutes ahead, every retry went at once into the throttled
+    window). Without a readable header (a proxy's 429), what rack-attack would have said: the rest of Register's
+    epoch-aligned 60-s window (§1.3), not a fixed second that would spend every retry inside the same window, nor the
+    end of the run's own --rate period (review103 F2: 5/3 gave up after six 429s within one window).
     """
     now = time.time() if now is None else now
     seconds = math.nan
@@ -1243,12 +1312,14 @@ def _retry_after(value: str | None, period: float = 60.0, now: float | None = No
         try:
             seconds = float(value)
         except ValueError:
-            with contextlib.suppress(TypeError, ValueError, IndexError):
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
                 moment = email.utils.parsedate_to_datetime(value)
                 # GMT, as every HTTP-date is, when it names no zone (the asctime form, `-0000`): not local time.
-                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - now
+                said = _said_date(date)
+                since = said.timestamp() if said is not None else now
+                seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - since
     if math.isnan(seconds):  # none given, or none readable
-        seconds = period - (now % period) if period > 0 else 1.0
+        seconds = REGISTER_WINDOW - (now % REGISTER_WINDOW)
     return min(LONGEST_PAUSE, max(0.0, seconds))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from register_batch.errors import ConfigError, RegisterBatchError
+from register_batch.errors import ConfigError, RegisterBatchError, RegisterUnavailable
 
 if TYPE_CHECKING:
     from register_batch.sync.runner import SyncResult
@@ -96,10 +96,37 @@ class TransportError(ApiError):
         super().__init__(method, path, None, [problem])
 
 
+class ProxyRefused(TransportError):
+    """The proxy the environment names (HTTPS_PROXY, ALL_PROXY) refused to open the tunnel to Register: its answer to
+    CONNECT was not 2xx (or a SOCKS proxy's refusal). Nothing reached Register, so `sent` is False (design.md "Sync
+    semantics": a connect error; review103 F5). `proxy_status` is the proxy's status (None for a SOCKS proxy's);
+    `setting` says whether a setting must change (407 credentials, 403 policy: no retry mends it), not a proxy that
+    could not reach Register (5xx), which is tried again as any connection not made."""
+
+    def __init__(self, method: str, path: str, problem: str, *, proxy_status: int | None, setting: bool):
+        self.proxy_status = proxy_status
+        self.setting = setting
+        super().__init__(method, path, problem, sent=False)
+
+
 # Register did not take the request, after every retry the client makes: a 5xx, no answer, still 429, or this machine
 # blocked (403). Nothing is wrong with what was sent; a run stops (and resumes later) rather than blaming the record,
 # or sending every other record to the same refusal.
 UNAVAILABLE: tuple[type[ApiError], ...] = (ServerError, TransportError, RateLimited, Forbidden)
+
+
+def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchError:
+    """The error ending a command whose first requests (sync's listing, an export, `reference pull`) met one of
+    UNAVAILABLE, `nothing_done` saying what was left as it was. Only an outage says to run again later: a blocked
+    machine (403, §1.3) meets the same refusal then, and is worded "Register refused (...)" as it is part-way through a
+    sync (review103 F4); a proxy refusing for its settings (407, 403) is a setting to fix, exit 2 (review103 F5)."""
+    if isinstance(error, Forbidden):
+        return RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
+    if isinstance(error, ProxyRefused) and error.setting:
+        return ConfigError(f"{error}; {nothing_done}")
+    if isinstance(error, ProxyRefused):
+        return RegisterUnavailable(f"Register could not be reached ({error}); {nothing_done}. Run again later.")
+    return RegisterUnavailable(f"Register was unavailable ({error}); {nothing_done}. Run again later.")
 
 
 class OutcomeUnknown(ApiError):

@@ -3,7 +3,8 @@
 Register counts requests in fixed 60-second windows aligned to the epoch. A client that sends at most N
 requests in *any* interval of the window's length (a sliding log) can never put N + 1 into one server
 window, whatever the alignment; a small margin covers network jitter between the send time recorded here
-and the arrival time the server sees.
+and the arrival time the server sees. A rate of another window (`--rate 80/50`) within Register's 100 a minute
+on average also keeps to 100 in any 60 s: its own window alone let it put 160 into one of Register's.
 
 With `shared_file`, every process that uses the same file (for example two state dirs behind one egress
 IP) shares one budget: the send log lives in that file under an exclusive lock. `shared_budget_file` names
@@ -48,6 +49,7 @@ _OFF = ("off", "none", "0", "false", "no")  # REGISTER_BATCH_RATE_DIR's ways of 
 # (Windows has no O_NOFOLLOW; there the file is in the user's own profile unless REGISTER_BATCH_RATE_DIR says not.)
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
 REGISTER_WINDOW = 60.0  # seconds: Register's fixed window (register-api.md §1.3)
+REGISTER_LIMIT = 100  # requests from one IP address in one of Register's windows (register-api.md §1.3)
 LONGEST_PAUSE = REGISTER_WINDOW  # the longest Retry-After the client passes on
 # A shared file's log keeps at least Register's window and a second's margin of sends, whatever the rates of the
 # processes writing to it: one of a longer window that joins later counts that minute's sends too.
@@ -57,6 +59,12 @@ SHARED_LOG_KEEPS = REGISTER_WINDOW + 1.0
 # every send for good.
 LONGEST_SHARED_WINDOW = 3600.0
 HIGHEST_SHARED_LIMIT = 10_000
+
+
+def within_registers_limit(limit: int, period: float) -> bool:
+    """Whether a rate of `limit` requests in `period` seconds is, on average, within Register's limit (100 a
+    minute): one faster gets a note (commands/common.py `say_rate`), and is not held to Register's limit."""
+    return limit / period <= REGISTER_LIMIT / REGISTER_WINDOW
 
 
 SHARED_BY_ACCOUNTS_MODE = 0o666  # a file in REGISTER_BATCH_RATE_DIR's folder: every account naming it writes to it
@@ -197,7 +205,8 @@ class StoppedWaiting(Exception):
 
 
 class RateLimiter:
-    """At most `limit` requests in any `period` seconds (plus `margin`), shared by a whole run."""
+    """At most `limit` requests in any `period` seconds (plus `margin`), shared by a whole run; a rate within
+    Register's limit on average also at most 100 in any 60 s (`_limits`)."""
 
     def __init__(
         self,
@@ -215,6 +224,7 @@ class RateLimiter:
         self.limit = limit
         self.period = period
         self.margin = min(0.25, period * 0.02) if margin is None else margin
+        self._register_margin = min(0.25, REGISTER_WINDOW * 0.02) if margin is None else margin
         self.shared_file = Path(shared_file) if shared_file else None
         self.shared_by_accounts = False  # the file's folder is one user accounts share (REGISTER_BATCH_RATE_DIR)
         # Why a budget meant to be shared is not (or no longer) shared: its file could not be used. A sync then
@@ -310,16 +320,33 @@ class RateLimiter:
             if stopping():
                 raise StoppedWaiting()
 
+    def now(self) -> float:
+        """This budget's clock (time.time, unless a test's): a 429's wait is measured by it, as its pause is."""
+        return self._clock()
+
     def _window(self) -> float:
         return self.period + self.margin
+
+    def _limits(self) -> list[tuple[int, float]]:
+        """What this budget keeps to: `limit` in any `period` seconds (and margin); and, for a rate within Register's
+        limit on average, Register's 100 in any 60 s (and margin) too, where its own rate alone would allow more.
+        N in any S seconds with S under 60 put up to N * ceil(60 / S) into one of Register's fixed windows (80/50:
+        160), and N over 100 in S over 60 up to N: design.md ("uploader") holds only for a window of Register's
+        length, and such a rate gets no note (review103 F1)."""
+        own = [(self.limit, self._window())]
+        if within_registers_limit(self.limit, self.period) and (
+            self.period < REGISTER_WINDOW or self.limit > REGISTER_LIMIT
+        ):
+            own.append((REGISTER_LIMIT, REGISTER_WINDOW + self._register_margin))
+        return own
 
     @property
     def per_second(self) -> float:
         """The most requests a second this budget lets through over a run: what its progress may expect."""
-        return self.limit / self._window()
+        return min(limit / window for limit, window in self._limits())
 
     def _longest_wait(self) -> float:
-        return max(self._window(), LONGEST_PAUSE)
+        return max(LONGEST_PAUSE, *(window for _, window in self._limits()))
 
     def _local_try(self) -> float:
         now = self._clock()
@@ -329,12 +356,14 @@ class RateLimiter:
             self._blocked_until = 0.0
         if now < self._blocked_until:
             return self._blocked_until - now
-        while self._sent and now - self._sent[0] >= self._window() - _EPSILON:
+        limits = self._limits()
+        keep = max(window for _, window in limits)
+        while self._sent and now - self._sent[0] >= keep - _EPSILON:
             self._sent.popleft()
-        if len(self._sent) < self.limit:
+        wait = max(_wait_for_room(list(self._sent), limit, window, now) for limit, window in limits)
+        if wait <= 0:
             self._sent.append(now)
-            return 0.0
-        return self._sent[0] + self._window() - now
+        return wait
 
     @contextlib.contextmanager
     def _shared_state(self) -> Iterator[dict]:
@@ -365,7 +394,7 @@ class RateLimiter:
             # asked within its own window: a request waits until every one of those rates allows one more send. Each
             # counting only its own let one of a shorter window send on top of a longer one's full window, and one of
             # a longer window joining after a shorter one see only the shorter's last window (155 in one minute).
-            own = (self.limit, self._window())
+            own = self._limits()
             earlier = state["rates"]
             rates = _rates_in_use(earlier, own, now)
             keep = max(SHARED_LOG_KEEPS, *(window for _, window, _ in rates))
@@ -382,22 +411,22 @@ class RateLimiter:
                 return state["blocked_until"] - now
             # Another's rate holds this one back only until it is forgotten (_rates_in_use), unless asked with again;
             # its own, for as long as it says (waking to ask sooner would keep it in use, holding the others back).
-            own_wait = _wait_for_room(sent, *own, now)
+            own_wait = max(_wait_for_room(sent, limit, window, now) for limit, window in own)
             wait = max(
                 [
                     own_wait,
                     *(
                         min(_wait_for_room(sent, limit, window, now), asked + min(window, SHARED_LOG_KEEPS) - now)
                         for limit, window, asked in rates
-                        if (limit, window) != own
+                        if (limit, window) not in own
                     ),
                 ]
             )
-            if own_wait > min(own[1], SHARED_LOG_KEEPS):
+            if own_wait > min(own[0][1], SHARED_LOG_KEEPS):
                 # A run that cannot send before the others forget a rate is not in use while it waits: marked as
                 # asking, a gentle export (30/600) held a nightly sync to its rate for a minute each time it woke,
                 # and sent nothing in it (the sync's own sends fill the gentle one's budget).
-                state["rates"] = _rates_in_use(earlier, None, now)
+                state["rates"] = _rates_in_use(earlier, [], now)
             if wait <= 0:
                 sent.append(now)
                 del sent[:-most]
@@ -436,19 +465,19 @@ def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> 
     return counted[len(counted) - limit] + window - now  # until enough of them have left the window for one more
 
 
-def _rates_in_use(rates: list[list], own: tuple[int, float] | None, now: float) -> list[list]:
+def _rates_in_use(rates: list[list], own: list[tuple[int, float]], now: float) -> list[list]:
     """The rates ([limit, window, last asked]) of the processes sharing the file that asked within their own window
-    and SHARED_LOG_KEEPS, this one's as asking now; one entry per rate. A rate not asked with for longer is a run that
-    has ended, or one waiting for its own budget: a gentle one (a one-off export's 30/600) held every later run to it
-    for as long as its window. Register's limit still holds: whoever sends keeps to its own rate and to those of the
-    runs sending beside it, over every send of the last minute."""
+    and SHARED_LOG_KEEPS, this one's (`own`, each limit it keeps to) as asking now; one entry per rate. A rate not
+    asked with for longer is a run that has ended, or one waiting for its own budget: a gentle one (a one-off export's
+    30/600) held every later run to it for as long as its window. Register's limit still holds: whoever sends keeps to
+    its own rate and to those of the runs sending beside it, over every send of the last minute."""
     last_asked: dict[tuple[int, float], float] = {}
     for limit, window, asked in rates:
         asked = min(asked, now)  # a clock set back: asked now
         if now - asked < min(window, SHARED_LOG_KEEPS):
             last_asked[(limit, window)] = max(asked, last_asked.get((limit, window), asked))
-    if own is not None:
-        last_asked[own] = now
+    for rate in own:
+        last_asked[rate] = now
     return [[limit, window, asked] for (limit, window), asked in last_asked.items()]
 
 

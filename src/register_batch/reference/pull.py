@@ -48,6 +48,7 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     ledger binds to, as SyncOptions' is (the embedded emulator's: `embedded-emulator`); by default the client's
     service."""
     from register_batch.api import UNAVAILABLE, TransportError
+    from register_batch.api.errors import first_request_failed
 
     checked_client(client)
     check_state_dir_target(state_dir, target_identity or client.root)
@@ -60,9 +61,8 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
                 f"{client.root} could not be reached ({exc}); nothing was saved, and validation keeps using the "
                 "lists it used before"
             ) from None
-        raise RegisterUnavailable(
-            f"Register was unavailable ({exc}); nothing was saved, and validation keeps using the lists it used "
-            "before. Run again later."
+        raise first_request_failed(
+            exc, "nothing was saved, and validation keeps using the lists it used before"
         ) from None
     problem = payload_problem(payload, tuple(load_reference(client.api_version).fields))
     if problem:

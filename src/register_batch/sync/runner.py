@@ -30,6 +30,7 @@ from register_batch.api import (
     Forbidden,
     NotFound,
     OutcomeUnknown,
+    ProxyRefused,
     RateLimiter,
     RegisterClient,
     Secret,
@@ -40,10 +41,11 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
+from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
-from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.mapping import load_mapping
@@ -2454,12 +2456,13 @@ def _run(
                 why = _stopped(stops)
                 _account_unplanned(planned, records, report)
             elif not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
-                raise RegisterUnavailable(
-                    f"Register was unavailable ({error}); nothing was written. Run again later."
-                ) from None
+                raise first_request_failed(error, "nothing was written") from None
             else:
-                answering = isinstance(error, UNAVAILABLE) and not isinstance(error, Forbidden)  # 403: it answered
+                # 403: it answered; a proxy's refusal: Register was never asked (review103 F5)
+                answering = isinstance(error, UNAVAILABLE) and not isinstance(error, Forbidden | ProxyRefused)
                 what = "stopped answering" if answering else "refused"
+                if isinstance(error, ProxyRefused):
+                    what = "could not be reached"
                 why = {"by": "register", "message": f"Register {what} ({error})"}
         except Unauthorized as exc:
             # The token was refused (revoked mid-run, or wrong): stop at once, but report what was done.
