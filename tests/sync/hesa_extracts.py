@@ -11,6 +11,17 @@ from lxml import etree
 DEGREE_TAGS = ("F_DEGTYPE", "F_DEGSBJ1", "F_DEGCLSS", "F_DEGEST", "F_DEGENDDT")
 
 
+# A withdrawal and a deferral in the columns register-batch reads them from (formats.md), dated after the trainees'
+# start (2026-09-01) and before the tests' as-of day.
+HESA_WITHDRAWAL = {
+    "WITHDRAWAL_DATE": "2026-11-01",
+    "WITHDRAWAL_REASONS": "did_not_make_progress",
+    "WITHDRAWAL_TRIGGER": "trainee",
+    "WITHDRAWAL_FUTURE_INTEREST": "no",
+}
+HESA_DEFERRAL = {"DEFER_DATE": "2026-11-01", "DEFER_REASON": "Illness"}
+
+
 def hesa_trainee(n: int, *, degrees: int = 2, placements: int = 4) -> dict[str, Any]:
     """The n-th trainee: provider-led postgraduate starting 2026-09-01, with `degrees` UK degrees and `placements`
     placements (URNs Register does not know as schools, so each keeps its own URN)."""

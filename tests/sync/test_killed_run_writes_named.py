@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import HESA_WITHDRAWAL, hesa_trainee, write_hesa_csv
 
 from conftest import TOKEN
 from dying import Died, dying_client
@@ -15,18 +15,12 @@ from emulated import sync_options
 from register_batch.sync import sync_files
 
 DEGREE = ("F_DEGTYPE", "F_DEGSBJ1", "F_DEGCLSS", "F_DEGEST", "F_DEGENDDT")
-WITHDRAWAL = {
-    "WITHDRAWAL_DATE": "2026-10-01",
-    "WITHDRAWAL_REASONS": "did_not_make_progress",
-    "WITHDRAWAL_TRIGGER": "trainee",
-    "WITHDRAWAL_FUTURE_INTEREST": "no",
-}
 
 
 def _corrected_and_withdrawn(row: dict) -> dict:
     """The SRS corrects the email, drops the second degree and withdraws the trainee: [update, delete_degree,
     withdraw]."""
-    changed = {**row, "F_NQTEMAIL": "corrected@example.com", **WITHDRAWAL}
+    changed = {**row, "F_NQTEMAIL": "corrected@example.com", **HESA_WITHDRAWAL}
     changed.update({f"{tag}_2": "" for tag in DEGREE})
     return changed
 
@@ -44,7 +38,8 @@ def _killed_at_write(register, tmp_path, rows: list[dict], write: int) -> None:
 
 
 def _first_loaded(register, tmp_path, count: int) -> list[dict]:
-    rows = [{**hesa_trainee(n, degrees=2, placements=2), **dict.fromkeys(WITHDRAWAL, "")} for n in range(1, count + 1)]
+    blank = dict.fromkeys(HESA_WITHDRAWAL, "")
+    rows = [{**hesa_trainee(n, degrees=2, placements=2), **blank} for n in range(1, count + 1)]
     assert register.sync(write_hesa_csv(tmp_path / "nightly.csv", rows)).exit_code == 0
     return rows
 

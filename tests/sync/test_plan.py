@@ -13,7 +13,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 from held import AS_OF, listed, planned, record
-from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
+from hesa_extracts import HESA_DEFERRAL, HESA_WITHDRAWAL, hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
 from register_batch.sync.plan import (
@@ -181,15 +181,6 @@ def test_two_husids_swapped_and_fixed_are_not_moved_between_people(register, tmp
     # told as conflicts about these two trainees, which are then not "in Register but not in the extract"
     report = register.report()
     assert [r["action"] for r in report["records"]] == ["conflict", "conflict"] and report["not_in_extract"] == []
-
-
-HESA_WITHDRAWAL = {
-    "WITHDRAWAL_DATE": "2026-11-01",
-    "WITHDRAWAL_REASONS": "did_not_make_progress",
-    "WITHDRAWAL_TRIGGER": "trainee",
-    "WITHDRAWAL_FUTURE_INTEREST": "no",
-}
-HESA_DEFERRAL = {"DEFER_DATE": "2026-11-01", "DEFER_REASON": "Illness"}
 
 
 def withdrawn_deferred_and_training(register, tmp_path) -> list[dict]:
@@ -365,6 +356,18 @@ def test_a_blocked_record_still_says_what_else_registers_state_differs_in(regist
     assert register.writes() == writes  # nothing sent for a withdrawn trainee
 
 
+def state_kept_back(register, tmp_path, rows: list[dict]) -> tuple[list[dict], tuple[str, str, str]]:
+    """The three trainees' records as before (the first's withdrawal, the second's deferral) synced again: nothing is
+    sent, and the one issue is returned (HUSID, code, message), with the records."""
+    writes = register.writes()
+    still = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
+    result = register.sync(write_hesa_csv(tmp_path / "still.csv", still))
+    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
+    assert register.writes() == writes
+    [(husid, code, message)] = [(i["hesa_id"], i["code"], i["message"]) for i in register.report()["issues"]]
+    return still, (husid, code, message)
+
+
 def reinstated_in_registers_web_service(register, trainee_id: str, day: str) -> None:
     """What Register's web service does to reinstate a deferred trainee (the API cannot, register-api.md §2.12): the
     trainee is back in training with a reinstate_date, and keeps its defer_date (app/forms/reinstatement_form.rb)."""
@@ -384,11 +387,7 @@ def test_a_deferral_register_made_and_has_since_reinstated_is_not_sent_again(reg
     deferred = next(t for t in register.trainees(2026) if t["hesa_id"] == rows[1]["F_HUSID"])
     reinstated_in_registers_web_service(register, deferred["trainee_id"], "2026-11-20")
     writes = register.writes()
-    still = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
-    result = register.sync(write_hesa_csv(tmp_path / "still.csv", still))
-    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
-    assert register.writes() == writes
-    [(husid, code, message)] = [(i["hesa_id"], i["code"], i["message"]) for i in register.report()["issues"]]
+    still, (husid, code, message) = state_kept_back(register, tmp_path, rows)
     assert (husid, code) == (rows[1]["F_HUSID"], "sync_state_details_differ")
     assert "deferred on 2026-11-01 and reinstated on 2026-11-20 in Register" in message
     assert "not sent again" in message
@@ -442,11 +441,7 @@ def test_a_withdrawal_register_made_and_has_since_undone_is_not_sent_again(regis
     withdrawn = next(t for t in register.trainees(2026) if t["hesa_id"] == rows[0]["F_HUSID"])
     withdrawal_undone_in_registers_web_service(register, withdrawn["trainee_id"], still_shown=still_shown)
     writes = register.writes()
-    still = [{**rows[0], **HESA_WITHDRAWAL}, {**rows[1], **HESA_DEFERRAL}, {**rows[2], **BLANK_STATE_COLUMNS}]
-    result = register.sync(write_hesa_csv(tmp_path / "still.csv", still))
-    assert result.actions == Counter(unchanged=3) and result.exit_code == 0
-    assert register.writes() == writes
-    [(husid, code, message)] = [(i["hesa_id"], i["code"], i["message"]) for i in register.report()["issues"]]
+    still, (husid, code, message) = state_kept_back(register, tmp_path, rows)
     assert (husid, code) == (rows[0]["F_HUSID"], "sync_state_details_differ")
     by_us = "" if still_shown else " by this sync"
     assert message.startswith(f"trainee {withdrawn['trainee_id']} was withdrawn on 2026-11-01{by_us} and is back in ")
