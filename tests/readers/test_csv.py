@@ -707,6 +707,17 @@ def test_a_row_cut_in_two_by_a_line_break_in_an_unquoted_cell_is_an_error_on_bot
     assert raws[1].problems == raws[0].problems and raws[3].problems == []
 
 
+def test_the_second_half_of_a_cut_row_is_not_paired_again_with_a_short_row_after_it(tmp_path):
+    """A cut row's second half (3 cells) and the short row after it (2 cells) make the header's columns and one more
+    too: the short row, a record of its own, was called the other half of the cut row's second half."""
+    path = tmp_path / "register.csv"
+    header = "provider_trainee_id,first_names,last_name,placement_1_urn\n"
+    path.write_text(header + "S1,Ann\nMarie,Smith,137470\nS3,Cy\nS4,Di,Ng,101552\n")
+    _info, raws = read(path, "register-csv")
+    assert split_rows(raws) == [(1, True), (2, True), (3, False), (4, False)]
+    assert len(raws[1].problems) == 1
+
+
 @pytest.mark.parametrize(
     "rows",
     [

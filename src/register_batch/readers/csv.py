@@ -601,11 +601,14 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             # A row no wider than the header is held back one row, to be seen with the next (_cut_in_two); a full row
             # then another costs two comparisons and two names more than giving each at once (review104 F5).
             if kept is not None:
+                previous, kept = kept, None
                 if cells < width and kept_cells + cells == width + 1:
-                    _cut_in_two(kept, kept_cells, raw, cells, width)
-                yield kept
+                    _cut_in_two(previous, kept_cells, raw, cells, width)
+                    yield previous
+                    yield raw  # a half, not held to pair again: a short row after it is judged with the next
+                    continue
+                yield previous
             if cells > width:
-                kept = None
                 yield raw
             else:
                 kept, kept_cells = raw, cells
