@@ -896,6 +896,13 @@ def _state_change(plan: RecordPlan, state: str, to: str) -> None:
     plan.changes.append({"field": "state", "register": before, "source": to})
 
 
+def _a_new_one(ours: str, held: str, ended: str) -> bool:
+    """Whether the record's deferral or withdrawal dated `ours` is a new one, not the one Register held (dated `held`)
+    and has since ended (on `ended`): one the SRS dated otherwise is that one too, unless dated after the end."""
+    dated, ended_on = parse_date(ours), parse_date(ended)
+    return ours != held and (dated is None or ended_on is None or dated > ended_on)
+
+
 def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any] | None) -> bool:
     """The record's deferral is one Register made and has since ended: the trainee, back in training, keeps the
     deferral's date beside the reinstatement's (only Register's web service reinstates, register-api.md §2.12).
@@ -911,9 +918,8 @@ def _deferral_ended(plan: RecordPlan, record: TraineeRecord, trainee: Mapping[st
         return False
     reinstated = _held_value("reinstate_date", trainee.get("reinstate_date"))
     ended = reinstated or held  # without a reinstate_date, the trainee is back in training since the deferral
-    dated, ended_on = parse_date(ours), parse_date(ended)
-    if ours != held and (dated is None or ended_on is None or dated > ended_on):
-        return False  # a new deferral
+    if _a_new_one(ours, held, ended):
+        return False
     plan.held_note = (
         f"trainee {plan.trainee_id} was deferred on {held}"
         + (f" and reinstated on {reinstated}" if reinstated else ", and is back in training")
@@ -946,9 +952,8 @@ def _withdrawal_undone(
     held = shown or _held_value("withdrawal_date", withdrew)
     if ours is None or held is None:
         return False
-    dated, held_on = parse_date(ours), parse_date(held)
-    if ours != held and (dated is None or held_on is None or dated > held_on):
-        return False  # a new withdrawal
+    if _a_new_one(ours, held, held):
+        return False
     plan.held_note = (
         f"trainee {plan.trainee_id} was withdrawn on {held}"
         + ("" if shown else " by this sync")

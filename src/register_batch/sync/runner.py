@@ -1477,6 +1477,7 @@ class SyncRun:
             result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
             (result.passed if self._passed else result.landed).append(step.kind)
             index += 1
+            withdrew = _withdrawal_made(plan, step, self._passed)
             self.ledger.record(
                 key,
                 "in_flight",
@@ -1485,9 +1486,11 @@ class SyncRun:
                 http_status=result.http_status,
                 created=step.kind == "create",
                 landed=None if self._passed else step.kind,
-                withdrew=_withdrawal_made(plan, step, self._passed, self.withdrawn),
+                withdrew=withdrew,
                 **common,
             )
+            if withdrew is not None and withdrew[1] is not None:
+                self.withdrawn[withdrew[0]] = withdrew[1]  # as the ledger now lists it (Ledger.withdrawals_made)
         result.outcome = "done"
         self.ledger.record(
             key,
@@ -2773,15 +2776,12 @@ def _foresee_waits(run: SyncRun, records: RecordSpool, results: list[RecordResul
                 plan.waits, result.again_after = wait.foreseen(), wait.until
 
 
-def _withdrawal_made(
-    plan: RecordPlan, step: Step, passed: bool, withdrawn: dict[str, str]
-) -> tuple[str, str | None] | None:
-    """The trainee and date of a withdrawal Register has just carried out, to keep (Ledger.withdrawals_made), also in
-    the run's own memory of them; None for any other write, or one Register held already (`passed`)."""
+def _withdrawal_made(plan: RecordPlan, step: Step, passed: bool) -> tuple[str, str | None] | None:
+    """The trainee and date of a withdrawal Register has just carried out, to keep (Ledger.withdrawals_made); None for
+    any other write, or one Register held already (`passed`)."""
     if step.kind != "withdraw" or passed or not plan.trainee_id:
         return None
     day = (step.body or {}).get("withdrawal_date")
-    withdrawn[plan.trainee_id] = str(day)
     return plan.trainee_id, None if day is None else str(day)
 
 
