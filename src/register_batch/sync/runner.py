@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar, overload
+from urllib.parse import urlsplit
 
 from register_batch.api import (
     TARGETS,
@@ -528,6 +529,17 @@ class SyncOptions:
         # kept every issue. 0 and 1 are taken, as Python's own flags take them (review45 F3, review62 F5).
         settle("dry_run", checked_flag("dry_run", self.dry_run))
         settle("keep_issues", checked_flag("keep_issues", self.keep_issues))
+        # A true `embedded` lets the checks that the token is another provider's go (the embedded emulator's provider
+        # stands in for whoever the records are of): `embedded="false"` (a JSON or environment setting) was true, and
+        # twelve trainees went into the wrong account; towards a real service those checks are what stops that, so
+        # it is for a target on this machine only (review111 F5).
+        settle("embedded", checked_flag("embedded", self.embedded))
+        if self.embedded and not is_loopback(urlsplit(resolve_target(self.target)).hostname):
+            raise ConfigError.naming(
+                "{embedded} is True only for the embedded emulator, on this machine: it turns off the checks that the "
+                "token is the records' provider's, which keep a trainee out of another provider's account; leave it "
+                "False for this target"
+            )
 
 
 def _wrapped_token(token: object) -> Secret | None:

@@ -1,0 +1,54 @@
+"""The library's arguments that review111 found unchecked: `SyncOptions.embedded` (F5), `export_trainees`' `ukprn`
+(F4) and `RegisterClient`'s token (F7). Each is a ConfigError naming the argument, as library.md promises, before
+anything is read, written or sent."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from register_batch.emulator import start_emulator
+from register_batch.errors import ConfigError
+from register_batch.sync import SyncOptions, sync_files
+
+AS_OF = date(2026, 11, 28)
+SAMPLES = Path(__file__).parent.parent / "samples"
+TOKEN = "review111-provider-token"
+
+
+# --- F5: SyncOptions.embedded is a flag, and only for a target on this machine ------------------------------------
+
+
+@pytest.mark.parametrize("embedded", ["false", "no", "True", 2, None])
+def test_embedded_that_is_not_true_or_false_is_refused_naming_it(tmp_path, embedded):
+    """`embedded="false"` (from a JSON or environment setting) was true: the checks that the token is another
+    provider's were off, and a sync created twelve trainees in the wrong provider's account."""
+    with pytest.raises(ConfigError) as refused:
+        SyncOptions("http://127.0.0.1:9", TOKEN, tmp_path / "state", tmp_path / "reports", embedded=embedded)
+    assert str(refused.value) == f"embedded must be True or False, not {embedded!r}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["sandbox", "production", "https://register.example"])
+def test_embedded_is_refused_for_a_target_not_on_this_machine(tmp_path, target):
+    """A true `embedded` turns off the provider checks, which towards a real service keep trainees out of another
+    provider's account: it is the embedded emulator's, on 127.0.0.1."""
+    with pytest.raises(ConfigError, match=r"^embedded is True only for the embedded emulator, on this machine"):
+        SyncOptions(target, TOKEN, tmp_path / "state", tmp_path / "reports", embedded=True)
+    for flag in (True, 1, False, 0):
+        made = SyncOptions("http://127.0.0.1:9", TOKEN, tmp_path / "state", tmp_path / "reports", embedded=flag)
+        assert made.embedded is bool(flag)
+    assert SyncOptions(target, TOKEN, tmp_path / "state", tmp_path / "reports", embedded=0).embedded is False
+
+
+def test_embedded_given_as_text_stops_a_sync_before_it_writes_into_another_providers_account(tmp_path):
+    """review111 F5's run: the emulator's token is provider 10000001's, the sample's records are 10052198's."""
+    with start_emulator(tokens=[TOKEN], ukprns={TOKEN: "10000001"}, rate_limit=None, as_of=AS_OF) as emulator:
+        with pytest.raises(ConfigError, match="embedded must be True or False"):
+            options = SyncOptions(
+                emulator.url, TOKEN, tmp_path / "state", tmp_path / "reports", as_of=AS_OF, embedded="false"
+            )
+            sync_files([SAMPLES / "extract.xml"], options)
+        assert emulator.snapshot()["requests"]["total"] == 0
