@@ -52,3 +52,44 @@ def test_embedded_given_as_text_stops_a_sync_before_it_writes_into_another_provi
             )
             sync_files([SAMPLES / "extract.xml"], options)
         assert emulator.snapshot()["requests"]["total"] == 0
+
+
+# --- F4: export_trainees reads its ukprn as validation and SyncOptions do -------------------------------------------
+
+
+@pytest.fixture
+def provider_10052198(tmp_path):
+    """An emulator whose token is provider 10052198's, holding one trainee it created (synced from an extract)."""
+    from emulated import sync_options
+    from trainee_extracts import extract
+
+    with start_emulator(tokens=[TOKEN], ukprns={TOKEN: "10052198"}, rate_limit=None, as_of=AS_OF) as emulator:
+        synced = sync_files([extract(tmp_path / "in.csv", 1)], sync_options(emulator, tmp_path, TOKEN))
+        assert synced.exit_code == 0
+        yield emulator
+
+
+@pytest.mark.parametrize("ukprn", [10052198, " 10052198 ", "10052198\n", "", None])
+def test_export_takes_its_ukprn_as_validation_reads_it(provider_10052198, tmp_path, ukprn):
+    """The right provider's UKPRN given as a number, or with spaces around it, was compared as given: the export of
+    the token's own trainees was refused, saying "the API token is provider 10052198's ..., not 10052198's"."""
+    from register_batch.api import RegisterClient
+    from register_batch.export import export_trainees
+
+    with RegisterClient(provider_10052198.url, TOKEN) as client:
+        result = export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025, ukprn=ukprn)
+    assert result.written == 1
+
+
+@pytest.mark.parametrize("ukprn", ["x", "123", "20052198", True, 1.5])
+def test_export_refuses_a_ukprn_that_is_not_one_before_any_request(provider_10052198, tmp_path, ukprn):
+    """A ukprn of "x" was sent for, then refused as "the API token is provider 10052198's ..., not x's ... Use x's token"; the
+    command line refuses it before anything is sent ("ukprn 'x' is not a UKPRN"), as SyncOptions does."""
+    from register_batch.api import RegisterClient
+    from register_batch.export import export_trainees
+
+    with RegisterClient(provider_10052198.url, TOKEN) as client:
+        with pytest.raises(ConfigError, match=r"^ukprn .* is not a UKPRN \(8 digits starting with 1"):
+            export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025, ukprn=ukprn)
+        assert client.stats.total == 0
+    assert not (tmp_path / "held.json").exists()
