@@ -83,8 +83,8 @@ def test_export_takes_its_ukprn_as_validation_reads_it(provider_10052198, tmp_pa
 
 @pytest.mark.parametrize("ukprn", ["x", "123", "20052198", True, 1.5])
 def test_export_refuses_a_ukprn_that_is_not_one_before_any_request(provider_10052198, tmp_path, ukprn):
-    """A ukprn of "x" was sent for, then refused as "the API token is provider 10052198's ..., not x's ... Use x's token"; the
-    command line refuses it before anything is sent ("ukprn 'x' is not a UKPRN"), as SyncOptions does."""
+    """A ukprn of "x" was sent for, then refused as "the API token is provider 10052198's ..., not x's ... Use x's
+    token"; the command line refuses it before anything is sent ("ukprn 'x' is not a UKPRN"), as SyncOptions does."""
     from register_batch.api import RegisterClient
     from register_batch.export import export_trainees
 
@@ -93,3 +93,46 @@ def test_export_refuses_a_ukprn_that_is_not_one_before_any_request(provider_1005
             export_trainees(client, to="json", output=tmp_path / "held.json", academic_cycle=2025, ukprn=ukprn)
         assert client.stats.total == 0
     assert not (tmp_path / "held.json").exists()
+
+
+# --- F7: RegisterClient refuses a token that is not text, as SyncOptions does -------------------------------------
+
+SECRET = "sandbox_" + "9f" * 32
+
+
+def _locals_showing(exc: BaseException, needle: str) -> list[str]:
+    """The frame locals (of this package's frames) in `exc`'s traceback whose repr shows `needle`."""
+    found = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if "register_batch" in tb.tb_frame.f_code.co_filename:
+            found += [name for name, value in tb.tb_frame.f_locals.items() if needle in repr(value)]
+        tb = tb.tb_next
+    return found
+
+
+@pytest.mark.parametrize(
+    ("token", "said"),
+    [
+        (SECRET.encode(), "token must be a str, not bytes: give token.decode() (it is not shown)"),
+        (5, "token must be a str, not int (it is not shown)"),
+        (["x"], "token must be a str, not list (it is not shown)"),
+    ],
+)
+def test_a_client_given_a_token_that_is_not_text_refuses_it_naming_it(token, said):
+    """`RegisterClient(url, b"sandbox_...")` was a TypeError from a regex, `RegisterClient(url, 5)` an AttributeError:
+    neither a RegisterBatchError, as library.md promises (SyncOptions refused them so)."""
+    from register_batch.api import RegisterClient, Secret
+
+    for given in (token, Secret(token)) if isinstance(token, bytes) else (token,):  # type: ignore[arg-type]
+        with pytest.raises(ConfigError) as refused:
+            RegisterClient("http://127.0.0.1:9", given)  # type: ignore[arg-type]
+        assert str(refused.value) == said
+        assert _locals_showing(refused.value, SECRET[8:40]) == []
+
+
+def test_sync_options_given_bytes_does_not_hold_them_in_the_refusals_frame(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        SyncOptions("sandbox", SECRET.encode(), tmp_path / "state", tmp_path / "reports")  # type: ignore[arg-type]
+    assert str(refused.value).startswith("token must be a str, not bytes")
+    assert _locals_showing(refused.value, SECRET[8:40]) == []

@@ -150,6 +150,27 @@ class Secret:
         return bool(self._value)
 
 
+def wrapped_token(token: object) -> Secret | None:
+    """The token as a `Secret`, so that no repr shows it; a `ConfigError` (never showing it) for one that is not text:
+    bytes read from a secrets store or a file opened "rb" ended in a TypeError from a regex (SyncOptions, review62 F5),
+    an int in an AttributeError (RegisterClient, review111 F7). The token is let go before the refusal is raised: this
+    frame's locals would carry it to an error reporter that records them (review111 F3)."""
+    kind = _kind_of(token)
+    if kind is type(None):
+        return None
+    if kind is not str:
+        del token
+        if kind is bytes:
+            raise ConfigError.naming("{token} must be a str, not bytes: give token.decode() (it is not shown)")
+        raise ConfigError.naming("{token} must be a str, not {value} (it is not shown)", value=kind.__name__)
+    return token if isinstance(token, Secret) else Secret(cast(str, token))
+
+
+def _kind_of(token: object) -> type:
+    """The type of the token itself, wrapped or not (`Secret(b"...")` holds bytes)."""
+    return type(token.reveal() if isinstance(token, Secret) else token)
+
+
 class _BearerAuth(httpx.Auth):
     """The token in a request's Authorization header, put there by httpx as the request goes out: no frame of the
     client's holds it revealed, so that an error raised from one (a refusal, a server or transport error) does not
@@ -356,10 +377,13 @@ class RegisterClient:
         transport: httpx.BaseTransport | None = None,
         share_budget: bool = True,
     ):
-        # Wrapped first, and the argument let go: an error raised below (InsecureTarget, a bad timeout) would otherwise
-        # carry the token in this frame's locals to an error reporter that records them (review111 F3).
-        self.token = token if isinstance(token, Secret) or token is None else Secret(token)
-        del token
+        # Wrapped first (a token that is not text is a ConfigError, review111 F7), and the argument let go, refused or
+        # not: an error raised here or below (InsecureTarget, a bad timeout) would otherwise carry the token in this
+        # frame's locals to an error reporter that records them (review111 F3).
+        try:
+            self.token = wrapped_token(token)
+        finally:
+            del token
         self.root = resolve_target(target)
         if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
             raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")

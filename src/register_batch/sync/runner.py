@@ -41,7 +41,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
+from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count, wrapped_token
 from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
@@ -508,7 +508,11 @@ class SyncOptions:
         def settle(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 
-        settle("token", _wrapped_token(self.token))
+        try:
+            settle("token", wrapped_token(self.token))
+        except ConfigError:
+            settle("token", None)  # not held by `self` in the frame locals of the refusal (review111 F3, F7)
+            raise
         checked_target(self.target)
         # Strings or path objects, as every library call takes them; Paths from here on. None (an unset setting) is
         # a ConfigError naming the field, not a TypeError.
@@ -540,19 +544,6 @@ class SyncOptions:
                 "token is the records' provider's, which keep a trainee out of another provider's account; leave it "
                 "False for this target"
             )
-
-
-def _wrapped_token(token: object) -> Secret | None:
-    """The token as a `Secret`, so that no repr of the options shows it; a `ConfigError` (never showing it) for one
-    that is not text: bytes read from a secrets store or a file opened "rb" ended in a TypeError from a regex."""
-    value = token.reveal() if isinstance(token, Secret) else token
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        raise ConfigError.naming("{token} must be a str, not bytes: give token.decode() (it is not shown)")
-    if not isinstance(value, str):
-        raise ConfigError.naming("{token} must be a str, not {value} (it is not shown)", value=type(value).__name__)
-    return token if isinstance(token, Secret) else Secret(value)
 
 
 @dataclass(slots=True)
