@@ -229,6 +229,32 @@ def test_an_empty_folder_option_is_refused_not_taken_as_the_current_folder(tmp_p
 
 
 @pytest.mark.parametrize(
+    "args,said",
+    [
+        (["--config", "", "validate", "{sample}"], "'--config': it is empty: name a file, or leave the option out"),
+        (["validate", "{sample}", "--mapping", " "], "'--mapping': it is empty: name a file, or leave the option out"),
+        (["sync", "{sample}", "--token-file", ""], "'--token-file': it is empty: name a file, or leave the option out"),
+        (["export", "--to", "json", "-o", ""], "'-o' / '--output': it is empty: name a file"),
+        (["convert", "{sample}", "--to", "jsonl", "-o", " "], "'-o' / '--output': it is empty: name a file"),
+        (["generate", "-o", "{tmp}/g.xml", "--truth", ""], "'--truth': it is empty: name a file, or leave the option"),
+    ],
+    ids=["config", "mapping", "token file", "export output", "convert output", "generate truth"],
+)
+def test_an_empty_file_option_is_refused_as_empty_not_named_as_the_current_folder(tmp_path, monkeypatch, args, said):
+    """`--config "$CONFIG"` with the variable unset was refused as `.: cannot read the config file (Is a directory)`,
+    sending the reader to look at the current folder; an empty --token-file won over a REGISTER_API_TOKEN that was
+    set, and an empty export -o started the embedded emulator first (review111 F8)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_" + "1a" * 32)
+    sample = Path(__file__).parent.parent / "samples" / "extract.xml"
+    result = CliRunner().invoke(cli, ["-q", *(a.format(sample=sample, tmp=tmp_path) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {said}" in result.output
+    assert "'.'" not in result.output and ".:" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no state dir, emulator data, report or output
+
+
+@pytest.mark.parametrize(
     "args,option",
     [
         (["validate", "{sample}", "--report-dir", "reports\r"], "--report-dir"),

@@ -748,6 +748,67 @@ def test_an_empty_target_on_the_command_line_or_in_the_environment_is_refused(tm
         )
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_ukprn_option_is_refused_not_taken_over_the_ukprn_set_elsewhere(tmp_path, monkeypatch, blank):
+    """`--ukprn "$UKPRN"` with the variable unset switched off the settings file's (or $REGISTER_BATCH_UKPRN's)
+    `ukprn`, the guard that holds back another provider's records: `validate` said "12 valid" of records the
+    settings' provider does not own, and a sync wrote one into the wrong account (review111 F2). Refused in one line,
+    as an empty --target is, before anything is read or started."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REGISTER_BATCH_UKPRN", raising=False)
+    (tmp_path / "register-batch.toml").write_text('ukprn = "10000001"\n')
+    sample = str(Path(__file__).parent.parent / "samples" / "extract.xml")
+    for command in (
+        ["validate", sample, "--report-dir", "reports"],
+        ["convert", sample, "--to", "jsonl", "-o", "out.jsonl"],
+        ["sync", sample, "--state-dir", "state", "--report-dir", "reports"],
+        ["export", "--to", "json", "-o", "out.json", "--state-dir", "state"],
+    ):
+        result = CliRunner().invoke(cli, [*command, "--ukprn", blank])
+        assert result.exit_code == 2, result.output
+        assert result.output.splitlines() == [
+            "register-batch: error: ukprn is empty: give the UKPRN of the provider the token is for (8 digits "
+            "starting with 1), or leave the option out for the one set elsewhere ($REGISTER_BATCH_UKPRN, then the "
+            "settings file) (set by --ukprn)"
+        ], command
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["register-batch.toml"]  # no report, output or state dir
+    # Left out, the settings file's applies: the sample's records are another provider's.
+    result = CliRunner().invoke(cli, ["-q", "validate", sample, "--report-dir", "reports"])
+    assert result.exit_code == 1 and "other_provider_record" in (tmp_path / "reports" / "issues.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    "key,variable",
+    [
+        ("state_dir", "REGISTER_BATCH_STATE_DIR"),
+        ("report_dir", "REGISTER_BATCH_REPORT_DIR"),
+        ("ukprn", "REGISTER_BATCH_UKPRN"),
+        ("rate", "REGISTER_BATCH_RATE"),
+        ("api_version", "REGISTER_BATCH_API_VERSION"),
+        ("token_file", "REGISTER_API_TOKEN_FILE"),
+    ],
+)
+def test_a_blank_environment_variable_counts_as_not_set(tmp_path, key, variable):
+    """REGISTER_BATCH_STATE_DIR="  " was a folder named by two spaces, where the ledger and the embedded emulator's
+    data went unseen; REGISTER_BATCH_UKPRN=" " switched off the settings file's `ukprn` (review111 F6, F2). A blank
+    variable is none given, as an empty one is: the settings file's value applies."""
+    config = tmp_path / "register-batch.toml"
+    value = "10052198" if key == "ukprn" else "7/60" if key == "rate" else "v2026.1" if key == "api_version" else "x"
+    config.write_text(f'{key} = "{value}"\n')
+    for blank in ("", "  ", "\t", "\r\n"):
+        settings = load_settings(environ={variable: blank}, config_file=config)
+        assert settings.sources[key] == str(config), repr(blank)
+        shown = tmp_path / value if key.endswith(("_dir", "_file")) else value
+        assert str(getattr(settings, key)) == str(shown) and settings.problems("ukprn") == {}
+
+
+def test_a_blank_register_batch_config_counts_as_not_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register-batch.toml").write_text('rate = "7/60"\n')
+    settings = load_settings(environ={"REGISTER_BATCH_CONFIG": "  "})
+    assert settings.config_file == Path("register-batch.toml") and settings.rate == "7/60"
+
+
 _NOT_ROOT = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another user needs root (CI runs as root)"
 )

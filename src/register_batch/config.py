@@ -93,6 +93,13 @@ class Settings:
         def ukprn() -> object:
             from register_batch.validation.providers import checked_ukprn
 
+            if self.ukprn == "":
+                # `--ukprn "$UKPRN"` with the variable unset: it switched off the settings' `ukprn`, the guard that
+                # holds back another provider's records, and a trainee went into the wrong account (review111 F2).
+                raise ConfigError(
+                    "ukprn is empty: give the UKPRN of the provider the token is for (8 digits starting with 1), or "
+                    "leave the option out for the one set elsewhere ($REGISTER_BATCH_UKPRN, then the settings file)"
+                )
             return checked_ukprn(self.ukprn)
 
         def api_version() -> None:
@@ -279,7 +286,8 @@ def load_settings(
     environ = os.environ if environ is None else environ
     from register_batch.fs import home_expanded
 
-    path = config_file or (Path(environ["REGISTER_BATCH_CONFIG"]) if environ.get("REGISTER_BATCH_CONFIG") else None)
+    named = environ.get("REGISTER_BATCH_CONFIG", "")
+    path = config_file or (Path(named) if named.strip() else None)
     path = home_expanded(path) if path is not None else None
     found_here = path is None and _settings_file_here()
     if found_here:
@@ -291,9 +299,10 @@ def load_settings(
         if options.get(key) not in (None, (), []):
             values[key], sources[key] = options[key], "command line"
         elif key in ENVIRONMENT and (
-            environ.get(ENVIRONMENT[key]) or (key == "target" and ENVIRONMENT[key] in environ)
+            environ.get(ENVIRONMENT[key], "").strip() or (key == "target" and ENVIRONMENT[key] in environ)
         ):
-            # An empty variable is none given, but for the target: set empty, it is refused (Settings.problems).
+            # An empty or blank variable is none given (REGISTER_BATCH_STATE_DIR="  " was a folder named by spaces,
+            # review111 F6), but for the target: set empty, it is refused (Settings.problems).
             values[key], sources[key] = environ[ENVIRONMENT[key]], f"${ENVIRONMENT[key]}"
         elif key in file_values:
             values[key], sources[key] = file_values[key], str(path)
@@ -342,10 +351,20 @@ def load_settings(
         api_version=str(values["api_version"]),
         token_file=setting_path("token_file") if values["token_file"] else None,
         mappings=mappings,
-        ukprn=None if values["ukprn"] in (None, "") else str(values["ukprn"]).strip(),
+        ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
     )
+
+
+def _ukprn_given(value: Any, source: str) -> str | None:
+    """The `ukprn` setting as text, or None when none is set. An empty `ukprn` in the settings file is none (nothing
+    below it to switch off); an empty or blank `--ukprn` stays "", refused by `Settings.check` rather than taken as
+    "no UKPRN" over the one $REGISTER_BATCH_UKPRN or the settings file gives (review111 F2)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if text or source == "command line" else None
 
 
 def _set_by(key: str, source: str) -> str:

@@ -47,6 +47,7 @@ from register_batch.model import (
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
 from register_batch.validation.duplicates import DuplicateFinder
+from register_batch.validation.providers import checked_ukprn
 from register_batch.validation.runner import Validator
 from register_batch.wording import CONTROL_CHARACTER, counted, cut_short, has_xml_unsafe, xml_safe
 from register_batch.writers import (
@@ -615,6 +616,9 @@ def export_trainees(
     (`.xlsx` for `to="register-csv"`) is a ConfigError, and one inside a folder holding a state dir's files (a sync
     ledger, the embedded emulator's data) an UnwritableOutput, before any request."""
     checked_client(client)
+    # As validation and SyncOptions read it (10052198 as a number, surrounding spaces, "" as none), before any request:
+    # compared as given, the right provider's token was refused (review111 F4).
+    ukprn = checked_ukprn(ukprn)
     if to not in EXPORT_FORMATS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(EXPORT_FORMATS))
     # A None (an unset setting) or bytes `output` was a TypeError, outside the library's errors (review62 F5).

@@ -49,3 +49,23 @@ def test_unset_or_empty_is_the_cache_folder(tmp_path):
     assert template_cache.cache_folder(home) == tmp_path / "register-batch"
     assert template_cache.cache_folder({**home, template_cache.CACHE_ENV: " "}) == tmp_path / "register-batch"
     assert template_cache.cache_folder({**home, template_cache.CACHE_ENV: "off"}) is None
+
+
+def test_a_token_set_there_after_the_check_keeps_no_cache_and_makes_no_folder(
+    cache_home, validation_builder, tmp_path, monkeypatch
+):
+    """A token in the variable is refused before a run begins (check_report_dir; review111 F1). Set while a library
+    caller's run was under way, it keeps no compiled template: the run's report is written, and no folder named by
+    the token is made."""
+    from register_batch.errors import ConfigError
+
+    token = "sandbox_" + "3d" * 32
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(template_cache.CACHE_ENV, token)
+    with pytest.raises(ConfigError, match=r"^REGISTER_BATCH_TEMPLATE_CACHE holds an API token \(72 characters"):
+        template_cache.check_cache_setting()
+    html_report._ENV.bytecode_cache = None  # a new process
+    validation_builder.write(tmp_path / "reports")
+    assert html_report._ENV.bytecode_cache is template_cache.NO_CACHE
+    assert (tmp_path / "reports" / "report.html").is_file() and not (tmp_path / token).exists()
+    html_report._ENV.bytecode_cache = None  # the next test's process

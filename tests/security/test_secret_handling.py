@@ -273,6 +273,78 @@ def _exception_texts(exc: BaseException) -> list[str]:
     return texts
 
 
+def _frame_locals_holding_a_token(exc: BaseException) -> list[str]:
+    """Each local of each frame in the tracebacks of `exc`, its cause and its context (when not suppressed), whose
+    repr holds a token: what an error reporter recording frame locals sends (Sentry's `include_local_variables`,
+    traceback's `capture_locals`, pytest -l). The test's own frames are left out (its locals are its own)."""
+    found: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        error = todo.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code.co_filename != __file__:
+                for name, value in frame.f_locals.items():
+                    try:
+                        shown = repr(value)
+                    except Exception:  # a repr that fails shows nothing
+                        continue
+                    if leaks(shown):
+                        found.append(f"{type(error).__name__}: {frame.f_code.co_name}:{tb.tb_lineno} {name}")
+            tb = tb.tb_next
+        todo.append(error.__cause__)
+        if not error.__suppress_context__:
+            todo.append(error.__context__)
+    shown = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    return found + (["traceback with capture_locals"] if leaks(shown) else [])
+
+
+def test_no_frame_of_an_error_the_library_raises_holds_the_token_in_its_locals(tmp_path):
+    """`_once` held the token in two locals (`headers`, `token`) and raised every refusal from that frame: every
+    Unauthorized, NotFound, Unprocessable, ... reaching a library caller carried the live token to error reporters
+    that record frame locals (Sentry's default, capture_locals, pytest -l; review111 F3)."""
+    from register_batch.export import export_trainees
+    from register_batch.sync import SyncOptions, sync_files
+
+    caught: list[BaseException] = []
+
+    def catch(call) -> None:
+        try:
+            call()
+        except Exception as exc:  # every kind, as a caller's error reporter sees them
+            caught.append(exc)
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=1.0) as emulator:
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3, attempts=2) as client:
+            for fault in ("500:1", "reset:1", "timeout:1", "lost-response:1", None):
+                emulator.set_faults(fault)
+                for call in (
+                    client.info,
+                    lambda: client.create_trainee({"first_names": "Ann"}),
+                    lambda: client.get_trainee("nope"),
+                    lambda: client.update_trainee("nope", {}),
+                    lambda: client.withdraw("nope", {}),
+                ):
+                    catch(call)
+            catch(lambda: list(client.iter_trainees(academic_cycle=2031)))
+            catch(lambda: export_trainees(client, to="json", output=tmp_path / "out.json", academic_cycle=2031))
+        with RegisterClient(emulator.url, WRONG, limiter=RateLimiter(10_000, 1)) as wrong:
+            catch(wrong.info)
+        options = SyncOptions(emulator.url, WRONG, tmp_path / "state", tmp_path / "reports", as_of=AS_OF)
+        catch(lambda: sync_files([extract(tmp_path / "in.csv", 1)], options))
+    catch(lambda: RegisterClient("http://register.example.com", TOKEN))
+    kinds = {type(exc).__name__ for exc in caught}
+    assert {"Unauthorized", "NotFound", "Unprocessable", "ServerError", "TransportError", "ConfigError"} <= kinds
+    assert "InsecureTarget" in kinds and len(caught) > 20
+    found = sorted({found for exc in caught for found in _frame_locals_holding_a_token(exc)})
+    assert found == [], "\n".join(found)
+
+
 def test_a_token_file_and_the_environment_give_the_same_secret(tmp_path):
     token_file = tmp_path / "t"
     token_file.write_text(f"  {TOKEN}  \nsecond line ignored\n")

@@ -102,6 +102,49 @@ def test_a_token_pasted_as_the_rate_dir_is_refused_and_no_folder_is_made_of_it(t
     assert not [p for p in Path(work).rglob("*") if HEX[:24] in p.name.lower()]
 
 
+@pytest.mark.parametrize("cache", [TOKEN, f"caches/{TOKEN}"])
+def test_a_token_pasted_as_the_template_cache_is_refused_before_anything_is_read_and_no_folder_is_made_of_it(
+    tmp_path, env, cache
+):
+    """REGISTER_BATCH_TEMPLATE_CACHE=$TOKEN made `./sandbox_...` (its name listed by anyone who may list the folder
+    above) for report.html's compiled template, and the run said nothing (review111 F1): refused as
+    REGISTER_BATCH_RATE_DIR is, by every command that writes report.html, before a record is read or sent."""
+    work = tmp_path / "work"
+    work.mkdir()
+    source = extract(tmp_path / "in.csv", 2)
+    env.update(REGISTER_BATCH_TEMPLATE_CACHE=cache, REGISTER_API_TOKEN=TOKEN)
+    refusal = (
+        f"register-batch: error: REGISTER_BATCH_TEMPLATE_CACHE holds an API token ({len(TOKEN)} characters; not "
+        "shown): name a folder there, and give the token in REGISTER_API_TOKEN or a --token-file"
+    )
+    with start_emulator(tokens=[TOKEN], rate_limit=None) as emulator:
+        for command in (
+            ["validate", str(source), "--report-dir", "validated"],
+            ["convert", str(source), "--to", "jsonl", "-o", "out.jsonl", "--report-dir", "converted"],
+            ["sync", str(source), "--target", emulator.url, "--state-dir", "state", "--report-dir", "synced"],
+        ):
+            done = run_cli(command, work, env)
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.strip().splitlines()[-1] == refusal
+            assert not shows_it(done.stdout, done.stderr)
+        assert emulator.snapshot()["requests"]["total"] == 0
+    assert not [p for p in Path(work).rglob("*") if HEX[:24] in p.name.lower()]
+    assert not [p for p in Path(work).rglob("*") if p.is_file()]  # no report, output or ledger
+
+
+def test_a_token_pasted_as_the_template_cache_is_refused_for_a_library_caller_too(tmp_path, monkeypatch):
+    from register_batch.errors import ConfigError
+    from register_batch.jobs import validate_files
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_BATCH_TEMPLATE_CACHE", TOKEN)
+    with pytest.raises(ConfigError) as refused:
+        validate_files([extract(tmp_path / "in.csv", 1)], report_dir=tmp_path / "reports")
+    assert str(refused.value).startswith(f"REGISTER_BATCH_TEMPLATE_CACHE holds an API token ({len(TOKEN)} characters")
+    assert not shows_it(str(refused.value)) and not (tmp_path / TOKEN).exists()
+    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())
+
+
 @pytest.mark.parametrize("given", [TOKEN, f"mappings/{TOKEN}.yaml"])
 def test_a_token_given_as_a_mapping_file_by_a_library_caller_is_refused_unshown(given):
     """`load_mapping` said "<the token>: cannot read mapping file", where the settings' and --mapping's refuse it."""

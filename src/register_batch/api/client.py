@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -150,6 +150,44 @@ class Secret:
         return bool(self._value)
 
 
+def wrapped_token(token: object) -> Secret | None:
+    """The token as a `Secret`, so that no repr shows it; a `ConfigError` (never showing it) for one that is not text:
+    bytes read from a secrets store or a file opened "rb" ended in a TypeError from a regex (SyncOptions, review62 F5),
+    an int in an AttributeError (RegisterClient, review111 F7). The token is let go before the refusal is raised: this
+    frame's locals would carry it to an error reporter that records them (review111 F3)."""
+    kind = _kind_of(token)
+    if kind is type(None):
+        return None
+    if kind is not str:
+        del token
+        if kind is bytes:
+            raise ConfigError.naming("{token} must be a str, not bytes: give token.decode() (it is not shown)")
+        raise ConfigError.naming("{token} must be a str, not {value} (it is not shown)", value=kind.__name__)
+    return token if isinstance(token, Secret) else Secret(cast(str, token))
+
+
+def _kind_of(token: object) -> type:
+    """The type of the token itself, wrapped or not (`Secret(b"...")` holds bytes)."""
+    return type(token.reveal() if isinstance(token, Secret) else token)
+
+
+class _BearerAuth(httpx.Auth):
+    """The token in a request's Authorization header, put there by httpx as the request goes out: no frame of the
+    client's holds it revealed, so that an error raised from one (a refusal, a server or transport error) does not
+    carry it in its frame locals to an error reporter that records them (Sentry's default, traceback's
+    `capture_locals`, pytest -l: review111 F3)."""
+
+    def __init__(self, token: Secret):
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"_BearerAuth({self._token!r})"
+
+
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _SHORT_ESCAPE = re.compile(rb"\\[bfnrt]")  # JSON's escapes of control characters other than \uXXXX
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -157,7 +195,7 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_A_TOKENS_BYTES = bytes([*range(0x21), *range(0x7F, 0x100)])
 
 
-def _quotes(content: bytes, token: str, *, whole: bool = False) -> bool:
+def _quotes(content: bytes, secret: Secret, *, whole: bool = False) -> bool:
     """Whether an answer's bytes hold what `tokens.masked_token` masks (the token, or a run of twelve or more of its
     characters, in any case; with `whole`, the whole token only): as it is, or JSON-escaped (a `/` may be written
     `\\/`, and any character `\\uXXXX`), or spread by characters no token holds, raw or escaped. Only then is the
@@ -166,7 +204,9 @@ def _quotes(content: bytes, token: str, *, whole: bool = False) -> bool:
     # A token's characters are printable ASCII (a Bearer token's, tokens.py): any other character, raw or escaped, is
     # dropped, as what may sit between them unseen. Measured on a listing page of 5,000 trainees (14 MB, read by
     # json.loads in 73 ms), with a random 64-character token: 20 ms for the whole token (a success's look), 77 ms for
-    # runs of it (an error's; review63 F2). Milliseconds a run, beside its requests' seconds.
+    # runs of it (an error's; review63 F2). Milliseconds a run, beside its requests' seconds. The token is revealed
+    # here only, in a frame that returns (review111 F3).
+    token = secret.reveal()
     content = content.translate(None, _NOT_A_TOKENS_BYTES)
     if quotes_token(content.decode("ascii"), token, reduced=True, whole=whole):
         return True
@@ -182,12 +222,13 @@ def _escaped_byte(escape: re.Match[bytes]) -> bytes:
     return bytes([code]) if 0x21 <= code <= 0x7E else b""
 
 
-def _masked(value: Any, token: str, *, whole: bool = False) -> Any:
+def _masked(value: Any, token: Secret, *, whole: bool = False) -> Any:
     """`value` (an answer's JSON, or its text) with the token masked in every text in it (`tokens.masked_token`:
     the token, or a run of twelve or more of its characters, in any case; with `whole`, the whole token only), as
-    Secret shows it."""
+    Secret shows it. Revealed only as each text is masked: a RecursionError from deep in an answer holds no frame
+    with it in clear (review111 F3)."""
     if isinstance(value, str):
-        return masked_token(value, token, whole=whole)
+        return masked_token(value, token.reveal(), whole=whole)
     if isinstance(value, list):
         return [_masked(item, token, whole=whole) for item in value]
     if isinstance(value, dict):
@@ -336,6 +377,13 @@ class RegisterClient:
         transport: httpx.BaseTransport | None = None,
         share_budget: bool = True,
     ):
+        # Wrapped first (a token that is not text is a ConfigError, review111 F7), and the argument let go, refused or
+        # not: an error raised here or below (InsecureTarget, a bad timeout) would otherwise carry the token in this
+        # frame's locals to an error reporter that records them (review111 F3).
+        try:
+            self.token = wrapped_token(token)
+        finally:
+            del token
         self.root = resolve_target(target)
         if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
             raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
@@ -348,7 +396,6 @@ class RegisterClient:
         self._deadline = _Deadline()
         parts = urlsplit(self.root)
         self.host = parts.hostname
-        self.token = token if isinstance(token, Secret) or token is None else Secret(token)
         if self.token and not is_bearer_token(self.token.reveal()):
             raise ConfigError(bad_token(self.token.reveal()))  # never repeats it; httpx would, in the whole header
         if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
@@ -477,13 +524,13 @@ class RegisterClient:
         expect: Expected | None = None,
     ) -> Any:
         """One request, and its answer read: Register's JSON for a success, else the error it means (RateLimited,
-        a ServerError for an answer that is not Register's, `_refusal`'s for the rest)."""
+        a ServerError for an answer that is not Register's, `_refusal`'s for the rest). No local here holds the token
+        revealed: every error of a request is raised from this frame or the ones it calls (review111 F3)."""
         headers = {}
-        if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token.reveal()}"
+        bearer = _BearerAuth(self.token) if auth and self.token else None
         if body is not None:
             headers["Content-Type"] = "application/json"
-        response = self._send(method, path, route, body, params, headers)
+        response = self._send(method, path, route, body, params, headers, bearer)
         status = response.status_code
         if status == 429:
             self.stats.throttled += 1
@@ -493,7 +540,7 @@ class RegisterClient:
             self.limiter.pause(retry_after)
             raise RateLimited(method, path, retry_after)
         parsed = _parsed(response.content)
-        token = self.token.reveal() if self.token and len(self.token.reveal()) >= MASKED_FROM else None
+        token = self.token if self.token and len(self.token.reveal()) >= MASKED_FROM else None
         # A success's data is Register's, and is used (compared, exported): only the whole token is masked in it. A
         # run of twelve matched a HUSID of a made-up token's, which then read ******** (review63 F2). Runs of it are
         # masked in what is shown: an error's messages and body (here and `_refusal`), log lines (TokenMask).
@@ -523,13 +570,20 @@ class RegisterClient:
                 what = "`data`" if data is None else expect.what
                 raise ServerError(method, path, status, [f"the answer had no {what} in it (not Register's answer?)"])
             return parsed
-        raise _refusal(method, path, response, parsed, token_sent="Authorization" in headers, mask=token)
+        raise _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
 
     def _send(
-        self, method: str, path: str, route: str, body: Any, params: dict[str, Any] | None, headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        route: str,
+        body: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        bearer: _BearerAuth | None = None,
     ) -> httpx.Response:
         """One request on the wire, once the rate limit allows it, counted; a failure to get any answer is a
-        TransportError saying whether the request may have been sent (`sent`)."""
+        TransportError saying whether the request may have been sent (`sent`). `bearer` puts the token in it."""
         self._check_open()
         self._check_not_lent_elsewhere()
         waited = self.limiter.waited
@@ -541,7 +595,7 @@ class RegisterClient:
         self._deadline.until = started + self.deadline
         try:
             request = self._http.build_request(method, self.base + path, json=body, params=params, headers=headers)
-            streamed = self._http.send(request, stream=True)
+            streamed = self._http.send(request, stream=True, auth=bearer)
             try:
                 content, broken = _body(streamed)
             finally:
@@ -1074,7 +1128,7 @@ def _body(response: httpx.Response) -> tuple[bytes, str | None]:
 
 
 def _refusal(
-    method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool, mask: str | None = None
+    method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool, mask: Secret | None = None
 ) -> ApiError:
     """The error for an answer that is neither a success nor a 429: its class by status, Register's messages, and
     what to do where the answer itself does not say (a refused token, a redirect not followed). `mask`, the token,

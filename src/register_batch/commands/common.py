@@ -37,9 +37,16 @@ if TYPE_CHECKING:
 
 class UserPath(click.Path):
     """A path option: a leading `~` is the home folder (fs.home_expanded), as it is in the settings. Quoted in a
-    script, or in systemd's ExecStart=, it reaches the program as it is, and made a folder named `~` here."""
+    script, or in systemd's ExecStart=, it reaches the program as it is, and made a folder named `~` here.
+
+    An empty (or blank) value, `--config "$CONFIG"` with the variable unset, is refused as one: taken as `.`, it was
+    refused naming the current folder (`.: cannot read the config file (Is a directory)`), and a `--token-file ""`
+    won over a REGISTER_API_TOKEN that was set (review111 F8)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            optional = param is not None and not param.required
+            self.fail(f"it is empty: name a file{', or leave the option out' if optional else ''}", param, ctx)
         if isinstance(value, str) and value.startswith("~"):
             try:
                 value = os.fspath(home_expanded(value))  # after OutputFile's look at the name as typed (`~/out/`)

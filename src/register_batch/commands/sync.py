@@ -15,6 +15,7 @@ from register_batch.commands.common import (
     CONTEXT,
     FolderPath,
     State,
+    UserPath,
     _report_dir,
     api_version_option,
     as_of_option,
@@ -35,7 +36,7 @@ def target_options(func: _Command) -> _Command:
     """--target and --token-file, shared by sync and export."""
     func = click.option(
         "--token-file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=UserPath(dir_okay=False, path_type=Path),
         default=None,
         help="File holding the API token (else $REGISTER_API_TOKEN_FILE, $REGISTER_API_TOKEN, or token_file in "
         "register-batch.toml). The token is never a plain option.",

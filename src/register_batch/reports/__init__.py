@@ -296,7 +296,11 @@ REPORT_FILES = ("report.json", "issues.csv", "report.html", "junit.xml", "result
 def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: Iterable[StrPath] = ()) -> None:
     """Refuse, before any work, a report folder that cannot be written, that holds an input under a report's name
     (each report is put in place by a rename, which would replace that input), or in which an output of the run's
-    (convert's) has a report's name: the reports would replace it, or remove it as an earlier run's."""
+    (convert's) has a report's name: the reports would replace it, or remove it as an earlier run's. And an API token
+    pasted as REGISTER_BATCH_TEMPLATE_CACHE, where report.html's compiled template would go (review111 F1)."""
+    from register_batch.reports.template_cache import check_cache_setting
+
+    check_cache_setting()
     check_writable_dir(report_dir)
     reports = [Path(report_dir) / name for name in REPORT_FILES]
     check_not_an_input(reports, inputs, instead="give the reports another folder")

@@ -20,6 +20,7 @@ import register_batch
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import home_expanded, make_private_dirs, user_cache_dir
 from register_batch.portable import POSIX_PERMISSIONS
+from register_batch.tokens import TOKEN_AS_FOLDER, registers_token_in
 
 
 class _NoCache(BytecodeCache):
@@ -43,8 +44,13 @@ _OFF = ("off", "none", "0", "false", "no")  # as REGISTER_BATCH_RATE_DIR says it
 
 
 def for_environment(env: Environment) -> BytecodeCache:
-    """The cache `env`'s templates are kept in: `CompiledTemplates` in the cache folder, else NO_CACHE."""
-    cache = cache_folder()
+    """The cache `env`'s templates are kept in: `CompiledTemplates` in the cache folder, else NO_CACHE. A token in
+    REGISTER_BATCH_TEMPLATE_CACHE is refused before a run begins (`check_cache_setting`); one set while a library
+    caller's process runs keeps no cache rather than lose a finished run's report."""
+    try:
+        cache = cache_folder()
+    except ConfigError:
+        return NO_CACHE
     folder = cache / f"templates-jinja{jinja2.__version__}" if cache else None
     return (CompiledTemplates.in_folder(folder, env) if folder else None) or NO_CACHE
 
@@ -54,6 +60,10 @@ def cache_folder(environ: Mapping[str, str] | None = None) -> Path | None:
     `off` (or names `~/...` with no home known), else the user's cache folder (fs.user_cache_dir)."""
     environ = os.environ if environ is None else environ
     setting = environ.get(CACHE_ENV, "").strip()
+    if (length := registers_token_in(setting)) is not None:
+        # A token pasted there was made a folder named by it, listed by anyone who may list the folder above, as
+        # REGISTER_BATCH_RATE_DIR's was (review61 F6): refused without showing it, and no folder made (review111 F1).
+        raise ConfigError(f"{CACHE_ENV} {TOKEN_AS_FOLDER.format(length=length)}")
     if setting.lower() in _OFF:
         return None
     if not setting:
@@ -62,6 +72,12 @@ def cache_folder(environ: Mapping[str, str] | None = None) -> Path | None:
         return home_expanded(setting)
     except ConfigError:  # `~/x` with no home known: compile each run, as with no cache folder
         return None
+
+
+def check_cache_setting() -> None:
+    """Refuse (ConfigError) a REGISTER_BATCH_TEMPLATE_CACHE that holds an API token: checked with the report folder
+    (reports.check_report_dir), before anything is read or sent, not once the run's report is written."""
+    cache_folder()
 
 
 class CompiledTemplates(FileSystemBytecodeCache):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar, overload
+from urllib.parse import urlsplit
 
 from register_batch.api import (
     TARGETS,
@@ -40,7 +41,7 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count
+from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count, wrapped_token
 from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
@@ -507,7 +508,11 @@ class SyncOptions:
         def settle(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 
-        settle("token", _wrapped_token(self.token))
+        try:
+            settle("token", wrapped_token(self.token))
+        except ConfigError:
+            settle("token", None)  # not held by `self` in the frame locals of the refusal (review111 F3, F7)
+            raise
         checked_target(self.target)
         # Strings or path objects, as every library call takes them; Paths from here on. None (an unset setting) is
         # a ConfigError naming the field, not a TypeError.
@@ -528,19 +533,17 @@ class SyncOptions:
         # kept every issue. 0 and 1 are taken, as Python's own flags take them (review45 F3, review62 F5).
         settle("dry_run", checked_flag("dry_run", self.dry_run))
         settle("keep_issues", checked_flag("keep_issues", self.keep_issues))
-
-
-def _wrapped_token(token: object) -> Secret | None:
-    """The token as a `Secret`, so that no repr of the options shows it; a `ConfigError` (never showing it) for one
-    that is not text: bytes read from a secrets store or a file opened "rb" ended in a TypeError from a regex."""
-    value = token.reveal() if isinstance(token, Secret) else token
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        raise ConfigError.naming("{token} must be a str, not bytes: give token.decode() (it is not shown)")
-    if not isinstance(value, str):
-        raise ConfigError.naming("{token} must be a str, not {value} (it is not shown)", value=type(value).__name__)
-    return token if isinstance(token, Secret) else Secret(value)
+        # A true `embedded` lets the checks that the token is another provider's go (the embedded emulator's provider
+        # stands in for whoever the records are of): `embedded="false"` (a JSON or environment setting) was true, and
+        # twelve trainees went into the wrong account; towards a real service those checks are what stops that, so
+        # it is for a target on this machine only (review111 F5).
+        settle("embedded", checked_flag("embedded", self.embedded))
+        if self.embedded and not is_loopback(urlsplit(resolve_target(self.target)).hostname):
+            raise ConfigError.naming(
+                "{embedded} is True only for the embedded emulator, on this machine: it turns off the checks that the "
+                "token is the records' provider's, which keep a trainee out of another provider's account; leave it "
+                "False for this target"
+            )
 
 
 @dataclass(slots=True)
