@@ -89,6 +89,8 @@ RARE_OUTCOMES = {
     "blocked": ("blocked", "Blocked by its state", "warn"),
 }
 HELD_BACK = ("conflict", "blocked")
+# A dry run's words for an outcome: a record it gives `done`, as a real run would, has nothing to send (review114 F6).
+DRY_RUN_OUTCOMES = {"done": "Nothing to send"}
 # The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
 REQUEST_WORDS = {
     "total": "{} in all",
@@ -760,7 +762,12 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         for key, label, dry_label, tone in action_specs
     ]
     outcome_cards = [
-        {"key": key, "label": label, "value": outcomes.get(key, 0), "tone": tone if outcomes.get(key, 0) else "zero"}
+        {
+            "key": key,
+            "label": DRY_RUN_OUTCOMES.get(key, label) if dry_run else label,
+            "value": outcomes.get(key, 0),
+            "tone": tone if outcomes.get(key, 0) else "zero",
+        }
         for key, label, tone in outcome_specs
     ]
     names = short_names(str(record.get("input") or "") for _pos, record in chosen)
@@ -1171,7 +1178,8 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             ("error", "Errors", summary["errors"], rows.by_severity["error"]),
             ("warning", "Warnings", summary["warnings"], rows.by_severity["warning"]),
         ],
-        "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())},
+        "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())}
+        | (DRY_RUN_OUTCOMES if sync and sync["dry_run"] else {}),
         "status": _status(
             summary,
             report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
