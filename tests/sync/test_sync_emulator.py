@@ -28,7 +28,7 @@ from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.api.client import listed_at
 from register_batch.emulator import start_emulator
-from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.reports import REPORT_FILES
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
@@ -998,6 +998,22 @@ def test_a_dry_run_gives_an_unchanged_record_the_outcome_a_real_run_gives_it(emu
         ("invalid", "skipped"),
         ("unchanged", "done"),
     ]
+
+
+def test_a_state_dir_a_dry_run_alone_used_goes_to_the_target_of_the_next_sync(emulator, tmp_path, caplog):
+    """review114 F4: a dry run against one target (the embedded emulator, --target forgotten) bound the state dir
+    the docs name for production to it, and production's runs were refused. A dry run writes no trainee id: the next
+    sync binds the state dir to its own target; once that wrote, the first target is refused."""
+    source = extract(tmp_path / "in.csv", 2)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=8) as other:
+        tried = sync_files([str(source)], options(other, tmp_path, dry_run=True))
+        assert tried.actions == Counter(create=2)
+        synced = sync_files([str(source)], options(emulator, tmp_path))
+        assert synced.actions == Counter(create=2) and synced.exit_code == 0
+        assert f"it is now bound to {emulator.url}" in caplog.text
+        assert len(held(emulator)) == 2
+        with pytest.raises(ConfigError, match=f"belongs to target {re.escape(emulator.url)}"):
+            sync_files([str(source)], options(other, tmp_path, dry_run=True))
 
 
 def test_withdrawals_and_deferrals_from_their_columns(emulator, tmp_path):
