@@ -72,3 +72,39 @@ def test_a_control_character_note_names_only_the_records_read_back_refuses(expor
     if fmt == "hesa-xml":  # XML cannot carry U+001F: its escape is text, kept
         expected |= {trainee_id for trainee_id, value in named.items() if value == "Both\x1f"}
     assert noted == expected
+
+
+# --- F2 -------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("register-csv", "held.csv"), ("hesa-xml", "held.xml")])
+def test_a_dry_run_of_an_export_plans_only_what_formats_md_says(tmp_path, fmt, name):
+    """review110 F2: formats.md said a dry run of an export plans nothing but `unchanged` but for what a note names.
+    Another client's update of some fields makes Register work out course_education_phase and diversity_disclosure
+    from those alone (register-api.md §2.6, §5.3): the dry run plans an update of them, which the export does not note,
+    as formats.md now says; nothing else is planned."""
+    from pathlib import Path
+
+    source = Path(__file__).parents[1] / "samples" / "extract.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, ukprns={TOKEN: "10052198"}, as_of=AS_OF) as emulator:
+        assert sync_files([str(source)], sync_options(emulator, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            trainees = list(client.iter_trainees(academic_cycle=2026))
+            for trainee in trainees:
+                client.update_trainee(trainee["trainee_id"], {"email": f"new.{trainee['trainee_id']}@example.com"})
+            result = export_trainees(client, to=fmt, output=tmp_path / name, academic_cycle=2026)
+        dry = sync_files(
+            [str(tmp_path / name)],
+            sync_options(emulator, tmp_path, TOKEN, dry_run=True, report_dir=tmp_path / "dry"),
+        )
+    derived = {"course_education_phase", "diversity_disclosure"}
+    planned = {r.plan.trainee_id: {c["field"] for c in r.plan.changes} for r in dry.results if r.plan.changes}
+    assert planned and all(fields <= derived for fields in planned.values())
+    assert {r.plan.action for r in dry.results} <= {"update", "unchanged"}
+    assert not [n for n in result.notes if n.trainee_id in planned and any(f in n.message for f in derived)]
+    # ... as formats.md says of a dry run of an export
+    promise = (Path(__file__).parents[1] / "docs" / "formats.md").read_text(encoding="utf-8")
+    promise = " ".join(promise.split("plans nothing but `unchanged`", 1)[1].split("\n\n", 1)[0].split())
+    assert (
+        "`course_education_phase` or `diversity_disclosure`" in promise and "the export does not note these" in promise
+    )
