@@ -46,8 +46,10 @@ def requests_to(emulator) -> int:
 
 
 def _ledger(state: Path) -> bytes:
-    """A state dir's ledger, as a sync leaves it: its bytes, to compare after."""
-    Ledger(state, "embedded-emulator").close()
+    """A state dir's ledger, as a sync (not a dry run) leaves it: its bytes, to compare after."""
+    ledger = Ledger(state, "embedded-emulator")
+    ledger.start_run(dry_run=False)
+    ledger.close()
     return (state / LEDGER_FILE).read_bytes()
 
 

@@ -435,7 +435,9 @@ class HesaXmlWriter:
         if has_xml_unsafe(text):
             self._escaped.append(tag)
             text = xml_safe(text)
-        elif not text.isprintable() and CONTROL_CHARACTER.search(text):  # XML carries it; read back, it is refused
+        # XML carries it; read back, it is refused, unless it is at the value's start or end, which the reader trims
+        # as str.strip does (review110 F1)
+        elif not text.isprintable() and CONTROL_CHARACTER.search(text.strip()):
             self._broken.append(tag)
         etree.SubElement(parent, tag).text = text
 

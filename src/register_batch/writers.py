@@ -168,18 +168,31 @@ def register_csv_row(data: dict[str, Any], template: tuple[str, ...]) -> tuple[l
     unplaced = [k for k, v in values.items() if v is not None and k not in template]
     if unplaced:
         notes.append(f"no column for {', '.join(sorted(unplaced))} in Register's CSV template")
+    row = [
+        protect(values.get(column), prefix=column in PREFIXED or _converted(values.get(column))) for column in template
+    ]
     # A quoted cell keeps its line break: register-batch reads it as one cell, and refuses the record for it
-    # (control_character, as a tab), so the note says that (review56 F2; docs/formats.md, export).
-    broken = sorted(k for k in template if isinstance(values.get(k), str) and ("\n" in values[k] or "\r" in values[k]))
+    # (control_character, as a tab), so the note says that (review56 F2; docs/formats.md, export); but not of one at
+    # the value's start or end, which the reader trims (review110 F1).
+    broken = sorted(column for column, cell in zip(template, row, strict=True) if _line_break(cell_as_read(cell)))
     if broken:
         notes.append(
             f"{', '.join(broken)} holds a line break: written as one quoted cell, but validate and sync of this file "
             "refuse the record (control_character); correct the value at its source"
         )
-    row = [
-        protect(values.get(column), prefix=column in PREFIXED or _converted(values.get(column))) for column in template
-    ]
     return row, notes
+
+
+def _line_break(text: str) -> bool:
+    return "\n" in text or "\r" in text
+
+
+def cell_as_read(cell: str) -> str:
+    """A written cell's value as validate's CSV reader keeps it (readers/csv.py cell_fields): trimmed as `str.strip`
+    trims, and one protecting apostrophe taken off and trimmed again. A control character at either end (a tab, a line
+    break, U+0085) is not in it, and validate does not refuse the record for it (review110 F1)."""
+    value = cell.strip()
+    return value[1:].strip() if value[:1] == "'" else value
 
 
 def _converted(value: Any) -> bool:
@@ -198,7 +211,8 @@ def control_notes(template: tuple[str, ...], row: list[str]) -> list[str]:
     for column, cell in zip(template, row, strict=True):
         if cell.isprintable():  # nearly every cell: no control character, no surrogate
             continue
-        if "\n" not in cell and "\r" not in cell and CONTROL_CHARACTER.search(cell):
+        read = cell_as_read(cell)  # a control character at either end is trimmed as it is read (review110 F1)
+        if not _line_break(read) and CONTROL_CHARACTER.search(read):
             controlled.append(column)
         if _SURROGATE.search(cell):
             halved.append(column)

@@ -448,7 +448,9 @@ def test_a_pull_into_a_state_dir_bound_to_another_target_is_refused_as_sync_refu
     for name in ("REGISTER_API_URL", "REGISTER_BATCH_STATE_DIR", "REGISTER_BATCH_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     state = tmp_path / "state"
-    Ledger(state, "embedded-emulator").close()  # as a sync with no target leaves it
+    ledger = Ledger(state, "embedded-emulator")  # as a sync with no target leaves it
+    ledger.start_run(dry_run=False)
+    ledger.close()
     with start_emulator(tokens=["t"], rate_limit=None) as emulator:
         pulled = CliRunner().invoke(cli, ["reference", "pull", "--target", emulator.url, "--state-dir", str(state)])
         assert pulled.exit_code == 2, pulled.output

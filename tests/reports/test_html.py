@@ -8,6 +8,7 @@ import itertools
 import re
 import stat
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import lxml.html
@@ -667,7 +668,7 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
             [
                 (
                     "1 of 5 records failed validation.",
-                    "Register would refuse it. They were not sent. Correct the values listed under Issues in your "
+                    "Register would refuse it. It was not sent. Correct the values listed under Issues in your "
                     "student record system and export again.",
                 )
             ],
@@ -862,6 +863,70 @@ def test_the_summary_box_says_what_needs_doing_worst_first(summary, sync, key, t
         assert [strong for strong, _text in status.lines] == lines
     else:
         assert status.lines == lines
+
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def summary_box(doc: lxml.html.HtmlElement) -> str:
+    [box] = texts(doc, '//*[@data-status="errors"]/p[1]')
+    return box
+
+
+def test_the_summary_sends_another_providers_records_to_its_token_and_never_to_the_srs(tmp_path):
+    """review114 F1: the records are right as they are; a data officer told to correct them may give a partner's
+    records their own UKPRN, which files the partner's trainees under their token."""
+    validate_files([SAMPLES / "extract.xml"], as_of=date(2026, 11, 28), ukprn="10011911", report_dir=tmp_path)
+    assert summary_box(page(tmp_path)) == (
+        "12 of 12 records failed validation. They are another provider's (other_provider_record): send them with "
+        "that provider's own token (Rules and fixes says when a training partner's go with yours). Do not change a "
+        "record's UKPRN to yours."
+    )
+
+
+def test_the_summary_of_several_providers_records_asks_for_the_ukprn(tmp_path):
+    """review114 F1: every record of inputs that mix providers is an error without --ukprn, whatever its data."""
+    mixed = tmp_path / "mixed.xml"  # record 1 a partner's
+    mixed.write_text((SAMPLES / "extract.xml").read_text(encoding="utf-8").replace("10052198", "10011911", 1))
+    validate_files([mixed], as_of=date(2026, 11, 28), report_dir=tmp_path / "out")
+    assert summary_box(page(tmp_path / "out")) == (
+        "12 of 12 records failed validation. They are from inputs that hold several providers' records "
+        "(several_providers): give your provider's UKPRN with --ukprn, and send the other providers' records with "
+        "their own provider's token. Do not change a record's UKPRN to yours."
+    )
+
+
+def test_the_summary_does_not_say_register_refuses_a_record_only_register_batchs_checks_hold_back(tmp_path):
+    """review114 F1: Register takes an unknown institution code, recording 'Other UK institution' (the issue says so):
+    the box must not say Register would refuse the record."""
+    doc = records_report(tmp_path, [("degrees_attributes[0].institution", "error", "unknown_institution")])
+    assert summary_box(doc) == (
+        "1 of 1 record failed validation. Register would not refuse it, but register-batch's checks found data "
+        "Register would drop or replace without telling you, or that would go wrong later. Correct the values listed "
+        "under Issues in your student record system and export again."
+    )
+
+
+def test_the_summary_counts_the_records_register_refuses_apart_from_the_others(tmp_path):
+    """review114 F1: each kind of invalid record is named with its own count; the UKPRN is not among the values to
+    correct when a record is another provider's."""
+    builder = records_builder(
+        [
+            ("sex", "error", "invalid_code"),
+            ("sex", "error", "invalid_code"),
+            ("degrees_attributes[0].grade", "error", "unknown_degree_grade"),
+            ("ukprn", "error", "other_provider_record"),
+            ("email", "warning"),
+        ]
+    )
+    doc = written_page(builder, tmp_path)
+    assert summary_box(doc) == (
+        "4 of 5 records failed validation. Register would refuse 2 of them. In 1 of them, register-batch's checks "
+        "found data Register would drop or replace without telling you, or that would go wrong later. Correct the "
+        "values listed under Issues, other than the UKPRN, in your student record system and export again. 1 of "
+        "them is another provider's (other_provider_record): send it with that provider's own token (Rules and "
+        "fixes says when a training partner's go with yours). Do not change a record's UKPRN to yours."
+    )
 
 
 def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_path):
@@ -1117,7 +1182,7 @@ def test_the_sync_cards_say_what_each_count_is(make_sync_builder, tmp_path, dry_
     doc = page(tmp_path)
     assert texts(doc, '//ul[@data-group="actions"]/li/span[@class="label"]') == actions
     assert texts(doc, '//ul[@data-group="outcomes"]/li/span[@class="label"]') == [
-        "Done",
+        "Nothing to send" if dry_run else "Done",  # a dry run's `done`: unchanged, as a real run gives it
         "Failed",
         "Unknown",
         "Skipped",

@@ -23,6 +23,7 @@ from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError
 from register_batch.sync.ledger import (
+    LEDGER_FILE,
     Ledger,
     LedgerUnwritable,
     ProviderBusy,
@@ -235,12 +236,64 @@ def test_a_ledger_made_before_creates_kept_their_cycle_is_used_as_it_was(tmp_pat
     assert ledger.unsettled_creates() == {}  # sent by the version before: its cycle is not known
 
 
+def written_with(folder, target: str) -> None:
+    """A ledger of `folder` bound to `target` by a sync that could write (not a dry run only)."""
+    ledger = Ledger(folder, target)
+    ledger.start_run(dry_run=False)
+    ledger.close()
+
+
 def test_a_state_dir_belongs_to_one_target(tmp_path):
-    Ledger(tmp_path, "https://sandbox.example").close()
+    written_with(tmp_path, "https://sandbox.example")
     with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example") as caught:
         Ledger(tmp_path, "https://production.example")
     assert str(caught.value).endswith("Use a separate state_dir for each target.")  # as the library takes it
     assert caught.value.worded(OPTIONS).endswith("Use a separate --state-dir for each target.")
+
+
+def test_a_state_dir_only_dry_runs_used_is_bound_afresh_to_the_next_target(tmp_path, caplog):
+    """review114 F4: a dry run binds a new state dir to its target, but writes no trainee id there: one dry run with
+    --target forgotten (the embedded emulator) left the state dir meant for production refused for it, told to use
+    another state dir than the one the docs' commands name. It is bound afresh, and a warning says so."""
+    tried = Ledger(tmp_path, "embedded-emulator")
+    for _ in range(2):
+        tried.start_run(dry_run=True)
+        tried.listed()
+        tried.adopt_provider("10052198")
+        tried.finish_run("finished", {})
+    tried.close()
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync.ledger"):
+        ledger = Ledger(tmp_path, "https://production.example")
+    try:
+        assert ledger.target == "https://production.example"
+        assert ledger.never_listed() and ledger.run_before() is None  # as new: those runs were of another target
+        assert [r.getMessage() for r in caplog.records] == [
+            f"the state dir {tmp_path} holds no trainee id (only dry runs used it, against embedded-emulator): it is "
+            "now bound to https://production.example"
+        ]
+        ledger.start_run(dry_run=False)
+        ledger.record("hesa:1", "done", trainee_id="t1")
+    finally:
+        ledger.close()
+    with pytest.raises(ConfigError, match=r"belongs to target https://production\.example"):
+        Ledger(tmp_path, "embedded-emulator")  # its trainee ids are production's now
+
+
+@pytest.mark.parametrize("held", ["record", "real run", "pulled lists"])
+def test_a_state_dir_that_holds_anything_of_its_target_stays_its_targets(tmp_path, held):
+    """review114 F4: only a ledger of dry runs alone is bound afresh: one with a record, a run that could write, or
+    lists pulled from its target beside it (which would judge the other target's records) is refused as before."""
+    ledger = Ledger(tmp_path, "https://sandbox.example")
+    ledger.start_run(dry_run=held != "real run")
+    if held == "record":
+        ledger.record("hesa:1", "invalid")
+    ledger.close()
+    if held == "pulled lists":
+        (tmp_path / "reference-data.json").write_text("{}", encoding="utf-8")
+    before = (tmp_path / LEDGER_FILE).read_bytes()
+    with pytest.raises(ConfigError, match=r"belongs to target https://sandbox\.example"):
+        Ledger(tmp_path, "https://production.example")
+    assert (tmp_path / LEDGER_FILE).read_bytes() == before
 
 
 def test_a_state_dir_bound_to_another_spelling_of_its_service_is_that_services(tmp_path):
@@ -253,7 +306,7 @@ def test_a_state_dir_bound_to_another_spelling_of_its_service_is_that_services(t
     ):
         folder = tmp_path / spelt.replace(":", "_").replace("/", "_")
         folder.mkdir()
-        Ledger(folder, bound).close()
+        written_with(folder, bound)
         again = Ledger(folder, spelt)
         again.close()
         assert Ledger(folder, spelt).target == spelt  # bound to the one spelling from now on

@@ -28,7 +28,7 @@ from ledger_clock import minutes_pass
 from register_batch.api import RateLimiter, RegisterClient, Secret, Unauthorized
 from register_batch.api.client import listed_at
 from register_batch.emulator import start_emulator
-from register_batch.errors import Interrupted, RegisterUnavailable, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, RegisterUnavailable, UnwritableOutput
 from register_batch.reports import REPORT_FILES
 from register_batch.sync import SyncOptions, sync_files
 from register_batch.sync.runner import NOT_IN_EXTRACT_COLUMNS
@@ -955,11 +955,65 @@ def test_dry_run_plans_and_reports_drift_without_writing(emulator, tmp_path):
     writes_before = {k: v for k, v in stats(emulator)["requests"]["by_route"].items() if not k.startswith("GET")}
     result = sync_files([str(write_extract(tmp_path / "next.csv", rows))], options(emulator, tmp_path, dry_run=True))
     assert result.actions == Counter(unchanged=3, update=1, create=1)
-    assert {r.outcome for r in result.results} == {"planned", "skipped"}
+    assert {(r.plan.action, r.outcome) for r in result.results} == {
+        ("unchanged", "done"),
+        ("update", "planned"),
+        ("create", "planned"),
+    }
     update = next(r for r in result.results if r.plan.action == "update")
     assert update.plan.changes == [{"field": "last_name", "register": "Smith1", "source": "Renamed"}]
     writes_after = {k: v for k, v in stats(emulator)["requests"]["by_route"].items() if not k.startswith("GET")}
     assert writes_after == writes_before
+
+
+def test_a_dry_run_gives_an_unchanged_record_the_outcome_a_real_run_gives_it(emulator, tmp_path):
+    """review114 F6: a dry run's unchanged records were `skipped`, which results.csv, report.json and report.html
+    keep for a record held back (invalid, conflict, blocked): a script flagging `skipped` took them for problems."""
+    import lxml.html
+
+    sync_files([str(extract(tmp_path / "in.csv", 3))], options(emulator, tmp_path))
+    rows = [trainee(n) for n in range(1, 4)]
+    rows[0]["last_name"] = "Renamed"
+    rows[1]["sex"] = "7"  # invalid
+    night = write_extract(tmp_path / "night.csv", rows)
+    reports = tmp_path / "dry"
+    dry = sync_files([str(night)], options(emulator, tmp_path, dry_run=True, report_dir=reports))
+    expected = [("update", "planned"), ("invalid", "skipped"), ("unchanged", "done")]
+    assert [(r.plan.action, r.outcome) for r in dry.results] == expected
+    with (reports / "results.csv").open(encoding="utf-8", newline="") as fh:
+        assert [(row["action"], row["outcome"]) for row in csv.DictReader(fh)] == expected
+    report = json.loads((reports / "report.json").read_text(encoding="utf-8"))
+    assert report["sync"]["outcomes"] == {"planned": 1, "skipped": 1, "done": 1}
+    doc = lxml.html.fromstring((reports / "report.html").read_bytes())
+    cards = {
+        li.get("data-count"): " ".join(li.text_content().split()) for li in doc.xpath('//ul[@data-group="outcomes"]/li')
+    }
+    assert (cards["done"], cards["skipped"], cards["planned"]) == ("1 Nothing to send", "1 Skipped", "1 Planned")
+    [cell] = doc.xpath('//table[@id="record-table"]//tr[@data-action="unchanged"]/td[@data-label="Outcome"]')
+    assert " ".join(cell.text_content().split()) == "nothing to send"
+    # the real run: the same outcome for the unchanged record
+    real = sync_files([str(night)], options(emulator, tmp_path, report_dir=tmp_path / "real"))
+    assert [(r.plan.action, r.outcome) for r in real.results] == [
+        ("update", "done"),
+        ("invalid", "skipped"),
+        ("unchanged", "done"),
+    ]
+
+
+def test_a_state_dir_a_dry_run_alone_used_goes_to_the_target_of_the_next_sync(emulator, tmp_path, caplog):
+    """review114 F4: a dry run against one target (the embedded emulator, --target forgotten) bound the state dir
+    the docs name for production to it, and production's runs were refused. A dry run writes no trainee id: the next
+    sync binds the state dir to its own target; once that wrote, the first target is refused."""
+    source = extract(tmp_path / "in.csv", 2)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=8) as other:
+        tried = sync_files([str(source)], options(other, tmp_path, dry_run=True))
+        assert tried.actions == Counter(create=2)
+        synced = sync_files([str(source)], options(emulator, tmp_path))
+        assert synced.actions == Counter(create=2) and synced.exit_code == 0
+        assert f"it is now bound to {emulator.url}" in caplog.text
+        assert len(held(emulator)) == 2
+        with pytest.raises(ConfigError, match=f"belongs to target {re.escape(emulator.url)}"):
+            sync_files([str(source)], options(other, tmp_path, dry_run=True))
 
 
 def test_withdrawals_and_deferrals_from_their_columns(emulator, tmp_path):

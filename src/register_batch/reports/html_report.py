@@ -89,6 +89,8 @@ RARE_OUTCOMES = {
     "blocked": ("blocked", "Blocked by its state", "warn"),
 }
 HELD_BACK = ("conflict", "blocked")
+# A dry run's words for an outcome: a record it gives `done`, as a real run would, has nothing to send (review114 F6).
+DRY_RUN_OUTCOMES = {"done": "Nothing to send"}
 # The request counts of report.json's `sync.requests`, as the page words them (its key names are for scripts).
 REQUEST_WORDS = {
     "total": "{} in all",
@@ -422,6 +424,8 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     code_errors: Counter = Counter()
     records_erring: list[tuple[str, int]] = []  # each record with errors, at its first error: (input, record)
     last: tuple[str, int] | None = None
+    invalid_kinds: Counter = Counter()  # the records with errors, by what their errors say (_count_kinds)
+    erring: set[str] = set()  # the error kinds of the record read (_error_kind)
     # A record's issues are read together (file-level issues first, then by record): its first error is the first
     # error read since another record's.
     for name, record, _line, _pid, _hid, about, _value, code, severity, _message in report.plain_values():
@@ -435,8 +439,11 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
                 kind_of.append(FIRST_ERROR)
                 last = (name, record)
                 records_erring.append(last)
+                _count_kinds(invalid_kinds, erring)
+                erring = {_error_kind(code)}
             else:
                 kind_of.append(MORE_ERROR)
+                erring.add(_error_kind(code))
         else:
             kind_of.append(WARNING)
         group_of.append(groups.setdefault((key, code, name), len(groups)))
@@ -458,7 +465,39 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     rows.records_erring, rows.records_listed = len(records_erring), listed
     # The page cannot hold every record's first error (review54 F1): it says after which record it lists none.
     rows.last_listed = records_erring[listed - 1] if 0 < listed < len(records_erring) else None
+    _count_kinds(invalid_kinds, erring)
+    rows.invalid_kinds = invalid_kinds
     return rows, field_errors, code_errors
+
+
+# The provider checks (validation/providers.py): nothing in such a record needs correcting in the student record
+# system; it goes with another token, or the run needs --ukprn (review114 F1).
+PROVIDER_CODES = frozenset({"several_providers", "other_provider_record"})
+
+
+@cache
+def _error_kind(code: str) -> str:
+    """What one error says of its record, for the summary box: "api" (Register's own rule: it would refuse the
+    record; also a code outside the catalogue, as the sync's own are, whose records are counted valid), "check"
+    (register-batch's check: Register would take the record, but drop or replace data, or it would go wrong later),
+    or a provider check's code."""
+    from register_batch.validation import CATALOGUE
+
+    rule = CATALOGUE.get(code)
+    if rule is None or rule.api:
+        return "api"
+    return code if code in PROVIDER_CODES else "check"
+
+
+def _count_kinds(kinds: Counter, found: set[str]) -> None:
+    """Count one record's errors (`found`, its _error_kinds): by provider check, and as "provider_only" when those
+    are all it has, or "checks" when it has register-batch's checks and none of Register's own rules."""
+    for code in PROVIDER_CODES & found:
+        kinds[code] += 1
+    if found and found <= PROVIDER_CODES:
+        kinds["provider_only"] += 1
+    elif "check" in found and "api" not in found:
+        kinds["checks"] += 1
 
 
 # An issue's kind, as _issue_rows chooses the rows: a record's first error, another error of the record, a warning,
@@ -515,6 +554,7 @@ class _Rows:
     first, then the warnings, each in file order. What the truncation notice says is set by `_issue_rows`."""
 
     errors = warnings = 0  # in the report
+    invalid_kinds: Counter  # the records with errors, by what their errors say (_count_kinds)
     records_erring = records_listed = 0  # records with errors, and those with an error row on the page
     last_listed: tuple[str, int] | None = None  # (input, record): the last record with errors listed, when not all are
 
@@ -722,7 +762,12 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         for key, label, dry_label, tone in action_specs
     ]
     outcome_cards = [
-        {"key": key, "label": label, "value": outcomes.get(key, 0), "tone": tone if outcomes.get(key, 0) else "zero"}
+        {
+            "key": key,
+            "label": DRY_RUN_OUTCOMES.get(key, label) if dry_run else label,
+            "value": outcomes.get(key, 0),
+            "tone": tone if outcomes.get(key, 0) else "zero",
+        }
         for key, label, tone in outcome_specs
     ]
     names = short_names(str(record.get("input") or "") for _pos, record in chosen)
@@ -855,10 +900,16 @@ _STOPPED_THEN = {
 }
 
 
-def _status(summary: dict[str, int], sync: dict[str, Any] | None, held: dict[str, int] | None = None) -> Status:
+def _status(
+    summary: dict[str, int],
+    sync: dict[str, Any] | None,
+    held: dict[str, int] | None = None,
+    kinds: Counter | None = None,
+) -> Status:
     """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none. `held`: the
     records planned as conflict or blocked or found so by Register (by action or outcome: a record this run created,
-    whose withdrawal Register then refused, keeps action create), when the records were read; else by action."""
+    whose withdrawal Register then refused, keeps action create), when the records were read; else by action.
+    `kinds`: the invalid records by what their errors say (_count_kinds); without it, each is one Register refuses."""
     records, invalid = summary["records"], summary["invalid"]
     if records == 0:
         return Status("empty", "bad", [("No records were read.", "")])
@@ -873,15 +924,13 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None, held: dict[str
         register_stopped = ((sync or {}).get("stopped") or {}).get("by") == "register"
         bad.append(_per_record("failed_when_register_stopped" if register_stopped else "failed", n, key="failed"))
     if invalid:
-        sent = " They were not sent." if sync and not sync.get("dry_run") else ""
         bad.append(
             (
                 "errors",
                 # report.json's summary.invalid: records that failed validation. A sync's own errors (a conflict,
                 # Register's refusal) are on records it counts as valid, and are named by the lines below (review54 F6).
                 f"{invalid:,} of {counted(records, 'record')} failed validation.",
-                f"Register would refuse {'it' if invalid == 1 else 'them'}.{sent} Correct the values listed under "
-                "Issues in your student record system and export again.",
+                _invalid_advice(invalid, kinds or Counter(), sent=bool(sync and not sync.get("dry_run"))),
             )
         )
     bad += [_per_record(key, n) for key in HELD_BACK if (n := (actions if held is None else held).get(key))]
@@ -906,6 +955,55 @@ def _status(summary: dict[str, int], sync: dict[str, Any] | None, held: dict[str
             ],
         )
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
+
+
+def _invalid_advice(invalid: int, kinds: Counter, *, sent: bool) -> str:
+    """What the summary box says of the `invalid` records, by what their errors say (`kinds`, _count_kinds): Register
+    refuses a record that breaks its own rules; one that fails only register-batch's checks it would take, but lose
+    or change data; a record of another provider is right as it is, and goes with that provider's token (review114
+    F1: a data officer told to correct it may give a partner's record their own UKPRN)."""
+    checks, provider_only = kinds["checks"], kinds["provider_only"]
+    refused = max(invalid - checks - provider_only, 0)
+
+    def them(count: int) -> str:
+        return ("it" if count == 1 else "them") if count == invalid else f"{count:,} of them"
+
+    def they_are(count: int) -> str:
+        if count == invalid:
+            return "It is" if count == 1 else "They are"
+        return f"{count:,} of them {'is' if count == 1 else 'are'}"
+
+    said = []
+    if refused:
+        said.append(f"Register would refuse {them(refused)}.")
+    if checks:
+        found = "register-batch's checks found data Register would drop or replace without telling you, or that would"
+        said.append(
+            f"Register would not refuse {them(checks)}, but {found} go wrong later."
+            if checks == invalid
+            else f"In {them(checks)}, {found} go wrong later."
+        )
+    if sent:
+        said.append(f"{'It was' if invalid == 1 else 'They were'} not sent.")
+    if refused or checks:
+        said.append(
+            "Correct the values listed under Issues"
+            + (", other than the UKPRN," if kinds["several_providers"] or kinds["other_provider_record"] else "")
+            + " in your student record system and export again."
+        )
+    if several := kinds["several_providers"]:
+        said.append(
+            f"{they_are(several)} from inputs that hold several providers' records (several_providers): give your "
+            "provider's UKPRN with --ukprn, and send the other providers' records with their own provider's token."
+        )
+    if other := kinds["other_provider_record"]:
+        said.append(
+            f"{they_are(other)} another provider's (other_provider_record): send {'it' if other == 1 else 'them'} with "
+            "that provider's own token (Rules and fixes says when a training partner's go with yours)."
+        )
+    if several or other:
+        said.append("Do not change a record's UKPRN to yours.")
+    return " ".join(said)
 
 
 def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
@@ -1080,11 +1178,13 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             ("error", "Errors", summary["errors"], rows.by_severity["error"]),
             ("warning", "Warnings", summary["warnings"], rows.by_severity["warning"]),
         ],
-        "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())},
+        "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())}
+        | (DRY_RUN_OUTCOMES if sync and sync["dry_run"] else {}),
         "status": _status(
             summary,
             report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
             sync["held_back"] if sync else None,
+            rows.invalid_kinds,
         ),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,

@@ -41,6 +41,7 @@ from register_batch.fs import (
     same_database,
     unwritable,
 )
+from register_batch.reference import PULLED_FILE
 
 log = logging.getLogger(__name__)
 
@@ -529,6 +530,21 @@ class Ledger:
             except LedgerUnwritable as exc:
                 self._db.close()
                 raise self._cannot_start(exc.reason) from None
+        elif known != target and self._dry_runs_only() and not os.path.lexists(folder / PULLED_FILE):
+            # A dry run binds a new ledger to its target, but writes no trainee id there: one forgotten --target
+            # left the state dir refused for the target it was meant for (review114 F4). It starts afresh, unless
+            # lists pulled from its target are there, which would judge the other target's records.
+            try:
+                self._bind_afresh(target)
+            except LedgerUnwritable as exc:
+                self._db.close()
+                raise self._cannot_start(exc.reason) from None
+            log.warning(
+                "the state dir %s holds no trainee id (only dry runs used it, against %s): it is now bound to %s",
+                folder,
+                known,
+                target,
+            )
         elif known != target:
             self._db.close()
             raise ConfigError.naming(
@@ -540,6 +556,28 @@ class Ledger:
             )
         self.target = target
         self.run_id: int | None = None
+
+    def _dry_runs_only(self) -> bool:
+        """Whether the ledger holds nothing but dry runs (or no run at all): no run that could write, and no row in
+        any table of records and writes (every table but `meta` and `runs`: a dry run writes none), so no trainee id
+        of its target."""
+        if self._db.execute("SELECT EXISTS (SELECT 1 FROM runs WHERE dry_run = 0)").fetchone()[0]:
+            return False
+        tables = [
+            name
+            for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in ("meta", "runs") and not name.startswith("sqlite_")
+        ]
+        return not any(self._db.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0] for name in tables)
+
+    def _bind_afresh(self, target: str) -> None:
+        """Bind a ledger of dry runs only (`_dry_runs_only`) to `target`, as a new one: its runs and what they noted
+        (the listing, the provider) were of another target."""
+        with self._one_commit():
+            self._execute("DELETE FROM runs")
+            self._execute("DELETE FROM meta")
+            self._set_meta("target", target)
+            self._set_meta("created_at", _now())
 
     def _cannot_start(self, exc: sqlite3.Error | OSError) -> ConfigError:
         problem = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)

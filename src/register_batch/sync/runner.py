@@ -2448,7 +2448,7 @@ def _run(
             _plan_run(run, records, report, planned)
             if options.dry_run:
                 for result in planned.results:
-                    result.outcome = "planned" if result.plan.steps else "skipped"
+                    result.outcome = _dry_run_outcome(result.plan)
                 _foresee_waits(run, records, planned.results)
             else:
                 _settle_unsent(ledger, planned)
@@ -2705,13 +2705,26 @@ def _claimed_by_records(
     return claimed
 
 
+def _dry_run_outcome(plan: RecordPlan) -> str:
+    """A dry run's outcome of a record, as a real run gives it (`_settle_unsent`, `_write_all`), but `planned` for one
+    it would send writes for: a record with nothing to send (unchanged) is `done`, not `skipped`, which is a record
+    held back (review114 F6: a script flagging `skipped` took healthy trainees for problems)."""
+    if plan.action in NOT_SENT:
+        return "skipped"
+    return "planned" if plan.steps else "done"
+
+
+# The actions of the records a run sends nothing for: their outcome is `skipped`.
+NOT_SENT = ("invalid", "conflict", "blocked")
+
+
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
     """Before any write, settle in the ledger the records nothing will be sent for. An interrupted run then leaves
     only records it did not reach "pending", never one that was not going to be sent anyway."""
     if planned.keep:  # before a write replaces the entries they are known from
         ledger.keep_creates(planned.keep)
     for result in planned.results:
-        if result.plan.action in ("invalid", "conflict", "blocked"):
+        if result.plan.action in NOT_SENT:
             result.outcome = "skipped"
             if result.plan.earlier is None:  # else an earlier run's write this report is the first to name (_finish)
                 _settle_skipped(ledger, result.plan)

@@ -1517,7 +1517,9 @@ def postgraduate_route_has_a_degree(data: dict[str, Any], facts: Facts) -> list[
     fields=("iqts_country", "training_route"),
     message="iqts_country can't be blank",
     source="register-api.md §3.3 R8",
-    fix="iQTS (route 15) trainees need the country they train in (a country code).",
+    fix="iQTS (route 15) trainees need the country they train in (a country code). A HESA extract has no tag for it "
+    "(formats.md): name the tag or column your SRS writes it in under `fields: hesa: trainee: iqts_country:` in a "
+    "--mapping file (mappings.md).",
 )
 def iqts_route_has_a_country(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if facts.route != IQTS_ROUTE or data.get("iqts_country") is not None:
