@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 from hesa_extracts import HESA_WITHDRAWAL, hesa_trainee, write_hesa_csv
 
-from conftest import TOKEN
 from dying import Died, dying_client
+from emulated import SYNC_TESTS_TOKEN as TOKEN
 from emulated import sync_options
 from register_batch.sync import sync_files
 
