@@ -571,10 +571,14 @@ def _bad_start_date(ctx: Context, draft: Draft) -> list[Expect]:
             *_bad_date_expects("itt_start_date", data["itt_start_date"]),
             *_bad_date_expects("trainee_start_date", data["trainee_start_date"]),
         ]
+    expects = _bad_date_expects("itt_start_date", data["itt_start_date"])
     trainee_start = parse_date(data["trainee_start_date"])
     if trainee_start and trainee_start > ctx.as_of:
         data["trainee_start_date"] = None  # else "in the future and not the ITT start date" as well
-    return _bad_date_expects("itt_start_date", data["itt_start_date"])
+        # Register sets a blank trainee_start_date to itt_start_date, so it is invalid too (§3.4; review109 F1). No
+        # spreadsheet_date hint beside it: that is given beside itt_start_date, where the value is written.
+        expects.append(Expect("trainee_start_date", "invalid_date"))
+    return expects
 
 
 @defect(
