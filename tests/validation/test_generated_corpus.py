@@ -243,3 +243,31 @@ def test_a_bad_itt_start_date_before_the_trainees_start_lists_the_trainee_start_
     assert missed == []
     assert unexpected == []
 
+
+@pytest.mark.parametrize(
+    "fmt,vintage,as_of,cycle",
+    [
+        ("register-csv", None, date(2026, 7, 31), 2016),  # the oldest cycle generate makes as of that day
+        ("hesa-xml", "mixed", date(2027, 6, 30), 2017),
+        ("hesa-csv", "C22053", date(2030, 7, 31), 2020),
+    ],
+)
+def test_an_end_date_before_the_start_in_the_oldest_cycle_is_not_too_old(tmp_path, fmt, vintage, as_of, cycle):
+    """review109 F2: an end date 30 or 92 days before a start of ten years ago is on or before 10.years.ago, which
+    Register reports as itt_end_date_too_old first (register-api.md §3.4): not the defect the truth file listed."""
+    out, truth = tmp_path / f"x.{EXTENSIONS[fmt]}", tmp_path / "truth.json"
+    generate(
+        out,
+        count=60,
+        fmt=fmt,
+        vintage=vintage,
+        seed=1,
+        as_of=as_of,
+        academic_cycle=cycle,
+        defects=1,
+        truth=truth,
+        kinds=["itt_end_date_before_start"],
+    )
+    missed, unexpected, _document = score(out, truth)
+    assert missed == []
+    assert unexpected == []

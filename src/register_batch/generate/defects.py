@@ -701,7 +701,11 @@ def _end_too_old(ctx: Context, draft: Draft) -> list[Expect]:
 )
 def _end_before_start(ctx: Context, draft: Draft) -> list[Expect]:
     start = date.fromisoformat(draft.data["itt_start_date"])
-    draft.data["itt_end_date"] = (start - timedelta(days=ctx.rng.choice((0, 1, 30, 92)))).isoformat()
+    # An end on or before 10.years.ago is itt_end_date_too_old, which Register reports first (§3.4; review109 F2): only
+    # days that keep it later. 0 always does: the cycle starts after 10 years before the as-of date (core.py).
+    oldest = years_before(ctx.as_of, 10)
+    days = [d for d in (0, 1, 30, 92) if start - timedelta(days=d) > oldest]
+    draft.data["itt_end_date"] = (start - timedelta(days=ctx.rng.choice(days))).isoformat()
     return [Expect("itt_end_date", "itt_end_date_before_start")]
 
 
