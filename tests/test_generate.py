@@ -578,6 +578,24 @@ def test_surnames_are_distinct_ignoring_case():
     assert len({name.lower() for name in SURNAMES}) == len(SURNAMES)
 
 
+def test_generated_addresses_are_at_reserved_example_domains_only(tmp_path):
+    """review109 F4: mail.example.co.uk and student.example.ac.uk are names under Nominet's and Jisc's registries that
+    someone can hold and receive mail at; made-up trainees synced to a sandbox or used in CI must reach no mailbox.
+    Only example.com/.net/.org and the .example top-level domain are reserved (RFC 2606, RFC 6761), in lower case,
+    and each address passes Register's email rule (register-api.md §3.1)."""
+    from register_batch.validation.rules import email_is_valid
+
+    out = tmp_path / "x.csv"
+    generate(out, count=2000, fmt="register-csv", seed=3, as_of=AS_OF)
+    with out.open(encoding="utf-8", newline="") as fh:
+        emails = [row["email"] for row in csv.DictReader(fh)]
+    domains = Counter(email.rpartition("@")[2] for email in emails)
+    assert len(domains) == 5 and min(domains.values()) > 300  # each in use
+    reserved = re.compile(r"(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|[a-z0-9-]+\.example)")
+    assert all(reserved.fullmatch(domain) for domain in domains), domains
+    assert all(email_is_valid(email) for email in emails)
+
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
