@@ -51,8 +51,12 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 
 
 @click.command(context_settings=CONTEXT)
-@click.option(
-    "--count", type=click.IntRange(1, 10_000_000), required=True, metavar="N", help="Number of trainee records."
+@click.option(  # generate.build.MOST_RECORDS, not imported for --help
+    "--count",
+    type=click.IntRange(1, 4_500_000),
+    required=True,
+    metavar="N",
+    help="Number of trainee records (at most 4,500,000, each a different person to Register's duplicate check).",
 )
 @click.option(
     "--format",
