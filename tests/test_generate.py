@@ -325,6 +325,11 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"reference": "v2026.1"}, "reference must be a ReferenceData"),
         ({"progress": None}, "progress must be a register_batch.progress.Progress"),
         ({"kinds": [5], "defects": 0.5, "truth": "t.json"}, "kinds must be a list of defect kinds' names (strings)"),
+        (  # review109 F6: "none of the requested defect kinds fits this format, layout and academic cycle"
+            {"kinds": [], "defects": 0.5, "truth": "t.json"},
+            "kinds is empty: name at least one defect kind, or leave it out for the default mix",
+        ),
+        ({"kinds": ()}, "kinds is empty: name at least one defect kind"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):

@@ -140,6 +140,8 @@ def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) ->
         )
     if kinds is not None and not all(isinstance(kind, str) for kind in kinds):
         raise ConfigError.naming("{kinds} must be a list of defect kinds' names (strings)")
+    if kinds is not None and not kinds:  # was blamed on the format, layout and cycle (review109 F6)
+        raise ConfigError.naming("{kinds} is empty: name at least one defect kind, or leave it out for the default mix")
     if kinds and not defects:
         raise ConfigError.naming("{kinds} chooses which defects {defects} injects: give {defects} too")
     return count, kinds
