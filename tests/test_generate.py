@@ -927,6 +927,24 @@ def test_cli_says_how_many_left_and_refuses_leavers_in_registers_csv(tmp_path):
     assert made.exit_code == 0, made.output
     withdrawn = sum(1 for s in students(out) if leaving_of(s))
     assert made.output.splitlines()[-1] == f"{withdrawn} withdrawn, 0 deferred (WITHDRAWAL_* and DEFER_* tags)"
+    hesa_csv = str(tmp_path / "h.csv")  # review114 F5: its leavers are in columns, not tags
+    made = run(
+        "generate",
+        "--count",
+        "50",
+        "-o",
+        hesa_csv,
+        "--format",
+        "hesa-csv",
+        "--seed",
+        "1",
+        "--as-of",
+        "2026-11-28",
+        "--withdrawn",
+        "0.2",
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.splitlines()[-1].endswith(" withdrawn, 0 deferred (WITHDRAWAL_* and DEFER_* columns)")
     csv_out = str(tmp_path / "x.csv")
     refused = run("generate", "--count", "5", "-o", csv_out, "--format", "register-csv", "--deferred", "0.1")
     assert refused.exit_code == 2 and refused.output == (
