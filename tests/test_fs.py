@@ -219,6 +219,62 @@ def test_convert_refuses_such_an_output_before_it_reads_anything(tmp_path):
     assert done.returncode == 2 and "not a regular file" in done.stderr and "cut.xml" not in done.stderr
 
 
+@pytest.mark.parametrize("command", ["convert", "generate"])
+def test_an_output_that_is_standard_output_by_a_link_is_refused_and_the_link_left(command, tmp_path):
+    """review109 F3: `-o /dev/stdout` with standard output redirected to a file passed as that file; the records went
+    to a temporary file renamed over the link (as root, /dev/stdout itself became a 0600 file of records for every
+    later program), standard output got only "Wrote ... to /dev/stdout", exit 0. A link of our own to
+    /proc/self/fd/1 stands in for /dev/stdout here (the machine's is never given), beside /proc/self/fd/1 itself."""
+    source = extract(tmp_path / "in.csv", 3)
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    chained = tmp_path / "to-stdout"
+    chained.symlink_to(link)
+    for out in (link, chained, Path("/proc/self/fd/1")):
+        args = {
+            "convert": ["convert", str(source), "--to", "jsonl", "-o", str(out)],
+            "generate": ["generate", "--count", "2", "--seed", "1", "-o", str(out)],
+        }[command]
+        captured = tmp_path / "captured.txt"
+        with captured.open("w") as stdout:
+            done = subprocess.run(
+                [sys.executable, "-m", "register_batch", *args],
+                cwd=tmp_path,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines() == [
+            f"register-batch: error: cannot write {out}: it is standard output, not a file: personal data is written "
+            "only to a file, owner-only (a job's output goes to logs and mail); give a file's name"
+        ]
+        assert captured.read_text() == ""
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1" and chained.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["captured.txt", "in.csv", "stdout", "to-stdout"]
+
+
+def test_an_output_that_is_a_link_to_a_file_is_refused_and_both_left_as_they_are(tmp_path):
+    """review109 F3: the rename put the new file in place of the link, and the file it led to kept its old records:
+    one named thing, two files. Refused instead, for every output (here generate's, and a report's file)."""
+    real = tmp_path / "real.xml"
+    real.write_text("old")
+    link = tmp_path / "link.xml"
+    link.symlink_to("real.xml")
+    done = run_cli(["-q", "generate", "--count", "2", "--seed", "1", "-o", "link.xml"], tmp_path, dict(os.environ))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "register-batch: error: cannot write link.xml: it is a symbolic link (to real.xml): the file is put in place "
+        "by a rename, which would replace the link, not write to what it leads to; give the name of the file itself, "
+        "or another name"
+    ]
+    with pytest.raises(UnwritableOutput, match="it is a symbolic link"), private_writer(link) as fh:
+        fh.write("new")
+    assert link.is_symlink() and real.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.xml", "real.xml"]
+
+
 @pytest.mark.parametrize(
     ("command", "option"),
     [("convert", "-o"), ("generate", "-o"), ("export", "-o"), ("generate", "--truth"), ("emulator", "--db")],

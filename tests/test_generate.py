@@ -17,6 +17,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from lxml import etree
@@ -25,7 +26,14 @@ from register_batch import __version__
 from register_batch.cli import cli
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.generate import KINDS, NOT_GENERATED, generate
-from register_batch.generate.build import DISABILITIES, Builder, Permutation, layout_for
+from register_batch.generate.build import (
+    DISABILITIES,
+    MOST_RECORDS,
+    Builder,
+    Permutation,
+    PersonAllocator,
+    layout_for,
+)
 from register_batch.generate.layouts import (
     LEGACY_FIELDS,
     TAG_ORDER,
@@ -279,7 +287,8 @@ def test_truth_file_describes_the_run(tmp_path):
         ),
         ({"as_of": date(2000, 1, 1)}, "academic cycle 1999 (the cycle of the as-of date 2000-01-01) is outside"),
         ({"academic_cycle": 2016, "as_of": date(2026, 8, 1)}, "10 years or more before"),  # to the day (§3.4)
-        ({"count": 0}, "count must be between 1 and 10,000,000"),
+        ({"count": 0}, "count must be between 1 and 4,500,000"),
+        ({"count": 4_500_001}, "count must be between 1 and 4,500,000"),  # more than are different people (F5)
         ({"fmt": "xml"}, "fmt must be one of hesa-xml, hesa-csv, register-csv"),
         ({"vintage": "C25053"}, "vintage must be one of C24053, C23053, C22053, C21053, mixed"),
         (  # given, not the as-of date's: the message said it was the as-of date's
@@ -316,6 +325,11 @@ def test_truth_file_describes_the_run(tmp_path):
         ({"reference": "v2026.1"}, "reference must be a ReferenceData"),
         ({"progress": None}, "progress must be a register_batch.progress.Progress"),
         ({"kinds": [5], "defects": 0.5, "truth": "t.json"}, "kinds must be a list of defect kinds' names (strings)"),
+        (  # review109 F6: "none of the requested defect kinds fits this format, layout and academic cycle"
+            {"kinds": [], "defects": 0.5, "truth": "t.json"},
+            "kinds is empty: name at least one defect kind, or leave it out for the default mix",
+        ),
+        ({"kinds": ()}, "kinds is empty: name at least one defect kind"),
     ],
 )
 def test_options_that_cannot_work_are_refused(tmp_path, options, message):
@@ -341,7 +355,33 @@ def test_a_cycle_that_started_a_day_less_than_10_years_before_the_as_of_date_is_
 def test_the_largest_count_is_taken(tmp_path):
     # Taken, not refused: generate goes on to its output, here a folder, before it would make a record.
     with pytest.raises(UnwritableOutput, match="a folder has that name"):
-        generate(tmp_path, count=10_000_000, seed=1, as_of=AS_OF)
+        generate(tmp_path, count=MOST_RECORDS, seed=1, as_of=AS_OF)
+    assert run("generate", "--count", str(MOST_RECORDS + 1), "-o", str(tmp_path / "x.xml")).exit_code == 2
+    assert not (tmp_path / "x.xml").exists()
+
+
+def test_the_person_allocator_never_repeats_a_pair_and_says_when_it_has_none_left():
+    """review109 F5: a band's draws past its size started its permutation again, so from about 1.54 million records
+    (the 21-25 band's 646,404 pairs at 42% of draws) trainees repeated an earlier one's surname and date of birth,
+    some also its route and first name: Register's 409. Tried at a small capacity: two bands of one year of birth and
+    three surnames, one of them drawn nine times in ten."""
+    allocator = PersonAllocator(seed=1, cycle=2026, age_bands=((21, 21, 0.9), (23, 23, 0.1)), surnames=3)
+    assert allocator.capacity == (365 + 365) * 3
+    rng = random.Random(5)
+    pairs = [allocator.next(rng) for _ in range(allocator.capacity)]
+    assert len(set(pairs)) == allocator.capacity
+    youngest = {born for _surname, born in pairs if born.year in (2004, 2005)}
+    assert len(youngest) == 365 and {surname for surname, _born in pairs} == {0, 1, 2}
+    with pytest.raises(ValueError, match="all 2,190 pairs of surname and date of birth are used"):
+        allocator.next(rng)
+
+
+def test_every_cycle_has_a_person_for_each_of_the_most_records():
+    for cycle in range(2000, 2101):
+        assert PersonAllocator(seed=1, cycle=cycle).capacity >= MOST_RECORDS, cycle
+    command = cli.get_command(click.Context(cli), "generate")
+    [count] = [p for p in command.params if p.name == "count"]
+    assert (count.type.min, count.type.max) == (1, MOST_RECORDS)  # the command line's, written out for --help
 
 
 def test_a_postgraduate_without_a_degree_comes_as_no_qualification_or_as_one_all_null(tmp_path):
@@ -576,6 +616,24 @@ def test_surnames_are_distinct_ignoring_case():
 
     assert "" not in SURNAMES
     assert len({name.lower() for name in SURNAMES}) == len(SURNAMES)
+
+
+def test_generated_addresses_are_at_reserved_example_domains_only(tmp_path):
+    """review109 F4: mail.example.co.uk and student.example.ac.uk are names under Nominet's and Jisc's registries that
+    someone can hold and receive mail at; made-up trainees synced to a sandbox or used in CI must reach no mailbox.
+    Only example.com/.net/.org and the .example top-level domain are reserved (RFC 2606, RFC 6761), in lower case,
+    and each address passes Register's email rule (register-api.md §3.1)."""
+    from register_batch.validation.rules import email_is_valid
+
+    out = tmp_path / "x.csv"
+    generate(out, count=2000, fmt="register-csv", seed=3, as_of=AS_OF)
+    with out.open(encoding="utf-8", newline="") as fh:
+        emails = [row["email"] for row in csv.DictReader(fh)]
+    domains = Counter(email.rpartition("@")[2] for email in emails)
+    assert len(domains) == 5 and min(domains.values()) > 300  # each in use
+    reserved = re.compile(r"(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|[a-z0-9-]+\.example)")
+    assert all(reserved.fullmatch(domain) for domain in domains), domains
+    assert all(email_is_valid(email) for email in emails)
 
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -869,6 +927,24 @@ def test_cli_says_how_many_left_and_refuses_leavers_in_registers_csv(tmp_path):
     assert made.exit_code == 0, made.output
     withdrawn = sum(1 for s in students(out) if leaving_of(s))
     assert made.output.splitlines()[-1] == f"{withdrawn} withdrawn, 0 deferred (WITHDRAWAL_* and DEFER_* tags)"
+    hesa_csv = str(tmp_path / "h.csv")  # review114 F5: its leavers are in columns, not tags
+    made = run(
+        "generate",
+        "--count",
+        "50",
+        "-o",
+        hesa_csv,
+        "--format",
+        "hesa-csv",
+        "--seed",
+        "1",
+        "--as-of",
+        "2026-11-28",
+        "--withdrawn",
+        "0.2",
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.splitlines()[-1].endswith(" withdrawn, 0 deferred (WITHDRAWAL_* and DEFER_* columns)")
     csv_out = str(tmp_path / "x.csv")
     refused = run("generate", "--count", "5", "-o", csv_out, "--format", "register-csv", "--deferred", "0.1")
     assert refused.exit_code == 2 and refused.output == (

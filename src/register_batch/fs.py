@@ -345,13 +345,24 @@ def size_in_words(size: int) -> str:
 
 
 def check_writable_file(path: StrPath) -> None:
-    """`check_writable_dir` for a file's folder, and refuse a name that is a folder or not a regular file.
+    """`check_writable_dir` for a file's folder, and refuse a name that is a folder, not a regular file, or a
+    symbolic link.
 
     Files are put in place by a rename, which would replace a device (/dev/null), a pipe or a socket, or the link to
-    one, with a file of trainee records instead of writing to it."""
+    one, with a file of trainee records instead of writing to it. A link to a regular file is refused too (review109
+    F3): `/dev/stdout` with standard output redirected to a file passed as that file, and the rename then put a file
+    of records in place of the link (as root, for every later program writing to /dev/stdout) while nothing reached
+    standard output; `ln -s real.xml link.xml` made link.xml a file and left real.xml as it was."""
     if names_a_folder(path):
         raise UnwritableOutput(path, "the name ends in a path separator, so it names a folder: give a file's name")
     target = Path(path)
+    stream = _standard_stream(target)  # before its folder: /dev is no folder to write in, and not what is wrong
+    if stream is not None:
+        raise UnwritableOutput(
+            target,
+            f"it is {stream}, not a file: personal data is written only to a file, owner-only (a job's output goes "
+            "to logs and mail); give a file's name",
+        )
     check_writable_dir(target.parent)
     with _name_fits(target):
         status = _status(target)
@@ -361,6 +372,44 @@ def check_writable_file(path: StrPath) -> None:
         raise UnwritableOutput(
             target, "not a regular file (a device, a pipe or a socket); give the name of a file to write"
         )
+    link = _link_of(target)
+    if link is not None:
+        raise UnwritableOutput(
+            target,
+            f"it is a symbolic link (to {link}): the file is put in place by a rename, which would replace the link, "
+            "not write to what it leads to; give the name of the file itself, or another name",
+        )
+
+
+# The names of an open file descriptor on Linux and the BSDs/macOS (/dev/fd/1, /proc/self/fd/1, /dev/stdout).
+_DESCRIPTOR = re.compile(r"/(?:proc/(?:self|thread-self|[0-9]+)|dev)/fd/([0-9]+)|/dev/(stdin|stdout|stderr)")
+_STREAMS = {"0": "standard input", "1": "standard output", "2": "standard error"}
+_STREAMS.update(stdin=_STREAMS["0"], stdout=_STREAMS["1"], stderr=_STREAMS["2"])
+
+
+def _link_of(path: Path) -> str | None:
+    """Where the symbolic link at `path` leads (as written in it), or None: not a link (or not there)."""
+    try:
+        return os.readlink(path) if path.is_symlink() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _standard_stream(path: Path) -> str | None:
+    """What open file descriptor `path` names, in words ("standard output", "open file descriptor 3"), or None. The
+    name itself or a link on its way to its end (/dev/stdout -> /proc/self/fd/1): such a name leads to wherever the
+    run's descriptor goes, a terminal, a pipe or a file, never to a file of its own."""
+    current, seen = os.path.abspath(path), 0
+    while seen < 40:  # the system's own limit on links in a row
+        found = _DESCRIPTOR.fullmatch(current)
+        if found is not None:
+            number = found.group(1) or found.group(2)
+            return _STREAMS.get(number) or f"open file descriptor {number} ({current})"
+        link = _link_of(Path(current))
+        if link is None:
+            return None
+        current, seen = os.path.abspath(os.path.join(os.path.dirname(current), link)), seen + 1
+    return None
 
 
 # A file of personal data is opened read-write and never through a symbolic link at its name (Windows has no

@@ -209,3 +209,65 @@ def test_sample_defects_match_their_truth_file():
     assert missed == []
     assert unexpected == []
     assert truth["summary"]["by_kind"] == dict.fromkeys(sorted(truth["kinds"]), 1)  # one record per kind
+
+
+@pytest.mark.parametrize(
+    "fmt,vintage,as_of,cycle",
+    [
+        ("register-csv", None, date(2026, 8, 1), None),  # before the cycle's trainees start
+        ("hesa-xml", "C23053", date(2026, 9, 1), None),
+        ("hesa-csv", "C24053", date(2026, 1, 2), 2027),  # the cycle after the as-of date's year
+        ("hesa-xml", "C22053", date(2026, 8, 1), None),  # one start date tag: both fields read from it
+    ],
+)
+def test_a_bad_itt_start_date_before_the_trainees_start_lists_the_trainee_start_date_it_blanks(
+    tmp_path, fmt, vintage, as_of, cycle
+):
+    """review109 F1: a trainee start date after the as-of date is blanked under a bad ITT start date, and Register sets
+    a blank one to the ITT start date (register-api.md §3.4), so it is invalid too: the truth file left that out."""
+    out, truth = tmp_path / f"x.{EXTENSIONS[fmt]}", tmp_path / "truth.json"
+    result = generate(
+        out,
+        count=30,
+        fmt=fmt,
+        vintage=vintage,
+        seed=1,
+        as_of=as_of,
+        academic_cycle=cycle,
+        defects=1,
+        truth=truth,
+        kinds=["invalid_itt_start_date"],
+    )
+    assert result.by_kind == {"invalid_itt_start_date": 30}
+    missed, unexpected, _document = score(out, truth)
+    assert missed == []
+    assert unexpected == []
+
+
+@pytest.mark.parametrize(
+    "fmt,vintage,as_of,cycle",
+    [
+        ("register-csv", None, date(2026, 7, 31), 2016),  # the oldest cycle generate makes as of that day
+        ("hesa-xml", "mixed", date(2027, 6, 30), 2017),
+        ("hesa-csv", "C22053", date(2030, 7, 31), 2020),
+    ],
+)
+def test_an_end_date_before_the_start_in_the_oldest_cycle_is_not_too_old(tmp_path, fmt, vintage, as_of, cycle):
+    """review109 F2: an end date 30 or 92 days before a start of ten years ago is on or before 10.years.ago, which
+    Register reports as itt_end_date_too_old first (register-api.md §3.4): not the defect the truth file listed."""
+    out, truth = tmp_path / f"x.{EXTENSIONS[fmt]}", tmp_path / "truth.json"
+    generate(
+        out,
+        count=60,
+        fmt=fmt,
+        vintage=vintage,
+        seed=1,
+        as_of=as_of,
+        academic_cycle=cycle,
+        defects=1,
+        truth=truth,
+        kinds=["itt_end_date_before_start"],
+    )
+    missed, unexpected, _document = score(out, truth)
+    assert missed == []
+    assert unexpected == []

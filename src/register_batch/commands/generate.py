@@ -51,8 +51,12 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 
 
 @click.command(context_settings=CONTEXT)
-@click.option(
-    "--count", type=click.IntRange(1, 10_000_000), required=True, metavar="N", help="Number of trainee records."
+@click.option(  # generate.build.MOST_RECORDS, not imported for --help
+    "--count",
+    type=click.IntRange(1, 4_500_000),
+    required=True,
+    metavar="N",
+    help="Number of trainee records (at most 4,500,000, each a different person to Register's duplicate check).",
 )
 @click.option(
     "--format",
@@ -203,7 +207,8 @@ def generate(
     if withdrawn or deferred:
         left = f"{result.withdrawn} withdrawn, {result.deferred} deferred"
         if result.withdrawn + result.deferred:
-            state.say(f"{left} (WITHDRAWAL_* and DEFER_* tags)")
+            held = "columns" if result.fmt == "hesa-csv" else "tags"  # a HESA-named CSV has columns (review114 F5)
+            state.say(f"{left} (WITHDRAWAL_* and DEFER_* {held})")
         else:  # a cycle that starts after the as-of date: nobody can leave yet, as Register allows
             state.say(f"{left}: only trainees who have started by the as-of date ({result.as_of}) leave, and none had")
     if result.truth is not None:

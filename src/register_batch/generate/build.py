@@ -65,6 +65,9 @@ def choice(rng: random.Random, options: Sequence[Any]) -> Any:
 
 
 MAX_COUNT = 10_000_000  # unique 7-digit HUSID serials
+# The most records a file holds: each a person of their own, a (surname, date of birth) pair no other record has
+# (PersonAllocator, whose four age bands hold 4,525,182 pairs in the fewest, cycle 2000's; review109 F5).
+MOST_RECORDS = 4_500_000
 PRIMARY_SUBJECT = "100511"
 EARLY_YEARS_SUBJECT = "100510"
 
@@ -347,28 +350,45 @@ class PersonAllocator:
 
     Register flags two trainees with the same date of birth, surname, route, start cycle and first name or
     email as possible duplicates (register-api.md §4); a clean corpus must not contain such pairs by
-    accident. Each age band keeps a counter and a keyed permutation of (surname, day) pairs.
+    accident. Each age band keeps a counter and a keyed permutation of (surname, day) pairs; a band whose pairs are
+    all used passes its draws to the next band that has some left (review109 F5: it started again from its first
+    pair, so above about 1.5 million records every later one repeated an earlier trainee's pair). `capacity` pairs
+    in all (MOST_RECORDS or more with the real bands and surnames), then ValueError.
     """
 
-    def __init__(self, seed: int, cycle: int):
+    def __init__(
+        self,
+        seed: int,
+        cycle: int,
+        age_bands: Sequence[tuple[int, int, float]] = AGE_BANDS,
+        surnames: int = len(SURNAMES),
+    ):
         reference_day = date(cycle, 8, 1)
+        self.surnames = surnames
         # Per age band: [earliest birth date, days, share, Permutation, draws so far] (a list: `next` counts in it).
         self.bands: list[list[Any]] = []
-        for number, (youngest, oldest, share) in enumerate(AGE_BANDS):
+        for number, (youngest, oldest, share) in enumerate(age_bands):
             latest = years_before(reference_day, youngest)
             earliest = years_before(reference_day, oldest + 1) + timedelta(days=1)
             days = (latest - earliest).days + 1
-            size = days * len(SURNAMES)
+            size = days * surnames
             self.bands.append([earliest, days, share, Permutation(size, hash_key(seed, "person", number)), 0])
         self.shares = Weights({number: band[2] for number, band in enumerate(self.bands)})
+        self.capacity = sum(band[1] * surnames for band in self.bands)
 
     def next(self, rng: random.Random) -> tuple[int, date]:
         """(surname index, date of birth)."""
-        band = self.bands[self.shares.draw(rng)]
-        earliest, _days, _share, permutation, used = band
+        drawn = self.shares.draw(rng)
+        for step in range(len(self.bands)):
+            band = self.bands[(drawn + step) % len(self.bands)]
+            earliest, days, _share, permutation, used = band
+            if used < days * self.surnames:
+                break
+        else:
+            raise ValueError(f"all {self.capacity:,} pairs of surname and date of birth are used")
         band[4] = used + 1
-        value = permutation(used % permutation.n)
-        return value % len(SURNAMES), earliest + timedelta(days=value // len(SURNAMES))
+        value = permutation(used)
+        return value % self.surnames, earliest + timedelta(days=value // self.surnames)
 
 
 def hash_key(seed: int, *parts: Any) -> int:

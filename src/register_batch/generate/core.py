@@ -17,7 +17,7 @@ from register_batch import __version__
 from register_batch.arguments import checked_folder, checked_kind, checked_progress, checked_share, checked_whole
 from register_batch.errors import ConfigError
 from register_batch.fs import check_not_in_state_dir, check_output_ending, private_writer
-from register_batch.generate.build import DEFAULT_PROFILE, MAX_COUNT, Builder, Draft, Layout, layout_for
+from register_batch.generate.build import DEFAULT_PROFILE, MOST_RECORDS, Builder, Draft, Layout, layout_for
 from register_batch.generate.defects import FORMATS, Context, DefectKind, Expect, Previous, kinds_for
 from register_batch.generate.layouts import (
     VINTAGES,
@@ -140,6 +140,8 @@ def _checked_choices(count: int, kinds: Sequence[str] | None, defects: float) ->
         )
     if kinds is not None and not all(isinstance(kind, str) for kind in kinds):
         raise ConfigError.naming("{kinds} must be a list of defect kinds' names (strings)")
+    if kinds is not None and not kinds:  # was blamed on the format, layout and cycle (review109 F6)
+        raise ConfigError.naming("{kinds} is empty: name at least one defect kind, or leave it out for the default mix")
     if kinds and not defects:
         raise ConfigError.naming("{kinds} chooses which defects {defects} injects: give {defects} too")
     return count, kinds
@@ -171,8 +173,8 @@ def _check_options(
 ) -> str | None:
     if fmt not in FORMATS:
         raise ConfigError.naming("{fmt} must be one of {choices}", choices=", ".join(FORMATS))
-    if not 1 <= count <= MAX_COUNT:
-        raise ConfigError.naming("{count} must be between 1 and {most:,}", most=MAX_COUNT)
+    if not 1 <= count <= MOST_RECORDS:  # each a person of their own to Register's duplicate rule (review109 F5)
+        raise ConfigError.naming("{count} must be between 1 and {most:,}", most=MOST_RECORDS)
     if fmt == "register-csv":
         if vintage is not None:
             raise ConfigError.naming("{vintage} applies to hesa-xml and hesa-csv; Register's CSV has one layout")

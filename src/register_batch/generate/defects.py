@@ -571,10 +571,14 @@ def _bad_start_date(ctx: Context, draft: Draft) -> list[Expect]:
             *_bad_date_expects("itt_start_date", data["itt_start_date"]),
             *_bad_date_expects("trainee_start_date", data["trainee_start_date"]),
         ]
+    expects = _bad_date_expects("itt_start_date", data["itt_start_date"])
     trainee_start = parse_date(data["trainee_start_date"])
     if trainee_start and trainee_start > ctx.as_of:
         data["trainee_start_date"] = None  # else "in the future and not the ITT start date" as well
-    return _bad_date_expects("itt_start_date", data["itt_start_date"])
+        # Register sets a blank trainee_start_date to itt_start_date, so it is invalid too (§3.4; review109 F1). No
+        # spreadsheet_date hint beside it: that is given beside itt_start_date, where the value is written.
+        expects.append(Expect("trainee_start_date", "invalid_date"))
+    return expects
 
 
 @defect(
@@ -697,7 +701,11 @@ def _end_too_old(ctx: Context, draft: Draft) -> list[Expect]:
 )
 def _end_before_start(ctx: Context, draft: Draft) -> list[Expect]:
     start = date.fromisoformat(draft.data["itt_start_date"])
-    draft.data["itt_end_date"] = (start - timedelta(days=ctx.rng.choice((0, 1, 30, 92)))).isoformat()
+    # An end on or before 10.years.ago is itt_end_date_too_old, which Register reports first (§3.4; review109 F2): only
+    # days that keep it later. 0 always does: the cycle starts after 10 years before the as-of date (core.py).
+    oldest = years_before(ctx.as_of, 10)
+    days = [d for d in (0, 1, 30, 92) if start - timedelta(days=d) > oldest]
+    draft.data["itt_end_date"] = (start - timedelta(days=ctx.rng.choice(days))).isoformat()
     return [Expect("itt_end_date", "itt_end_date_before_start")]
 
 
