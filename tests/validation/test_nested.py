@@ -112,6 +112,47 @@ def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
     assert check([dict(NON_UK_DEGREE, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
 
 
+@pytest.mark.parametrize(
+    ("degree", "field", "value"),
+    [
+        (dict(DEGREE, non_uk_degree="Bachelor of Arts"), "non_uk_degree", "Bachelor of Arts"),
+        (dict(NON_UK_DEGREE, uk_degree="BA"), "uk_degree", "BA"),
+    ],
+    ids=["UK degree", "non-UK degree"],
+)
+def test_the_other_locales_type_is_not_checked_as_register_does_and_an_unknown_one_is_said_not_kept(
+    degree, field, value
+):
+    """review113 F2: Register checks uk_degree on a UK degree only and non_uk_degree on a non-UK one only (§3.7,
+    degree_attributes.rb `if: -> { locale_code == ... }`): a stray value that is not a code was an invalid_degree_code
+    error (Register's message, saying Register refuses the trainee, which it takes). It is a warning of the tool's own:
+    Register gives that field back blank."""
+    record = validated(dict(VALID, degrees_attributes=[degree]))
+    assert [(i.code, i.severity.value, i.field, i.value) for i in record.issues] == [
+        ("degree_type_not_kept", "warning", f"degrees_attributes[0].{field}", value)
+    ]
+    record = validated(dict(VALID, degrees_attributes=[degree]), api_only=True)  # the emulator's rules
+    assert record.issues == []
+
+
+@pytest.mark.parametrize(
+    "degree",
+    [dict(DEGREE, non_uk_degree="051"), dict(NON_UK_DEGREE, uk_degree="051")],
+    ids=["UK degree", "non-UK degree"],
+)
+def test_the_other_locales_type_that_is_a_code_is_kept_and_nothing_is_said(degree):
+    """Register's mapper stores the other locale's type by its name and gives its code back (§3.7): nothing lost."""
+    assert check([degree]) == []
+
+
+def test_the_locales_own_type_is_still_refused_when_it_is_not_a_code_beside_a_stray_one():
+    """Only the other locale's type goes unchecked: the degree's own is Register's inclusion error as ever."""
+    assert check([dict(DEGREE, uk_degree="BA", non_uk_degree="BA")]) == [
+        ("degrees_attributes[0].uk_degree", "invalid_degree_code"),
+        ("degrees_attributes[0].non_uk_degree", "degree_type_not_kept"),
+    ]
+
+
 def test_gb_as_a_degree_country_is_invalid_and_the_fix_names_the_uk_countries():
     """§3.7: a degree's country is a country.yml code, where the UK is XF-XI or XK; GB, the UK in nationality.yml,
     is not one (Register's own message, kept), so the fix names the codes to use."""

@@ -393,6 +393,14 @@ CASES = [
         "degree and keeps no country",
     ),
     (
+        "a UK degree with a non-UK type that is not a code (review113 F2: Register does not check it there)",
+        degree(non_uk_degree="Bachelor of Arts"),
+        "degrees_attributes[0].non_uk_degree",
+        "degree_type_not_kept",
+        "non_uk_degree: 'Bachelor of Arts' is not kept: it is not a degree type code, and on a UK degree Register "
+        "checks only uk_degree, so it takes the trainee and gives non_uk_degree back blank",
+    ),
+    (
         "non-UK degree with an unknown grade",
         degree(uk_degree=None, institution=None, country="FR", non_uk_degree="083", grade="77"),
         "degrees_attributes[0].grade",

@@ -1227,6 +1227,23 @@ def _bad_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
     degree["non_uk_degree"] = ctx.rng.choice(("BSc", "Licence", "999X"))
 
 
+@defect(
+    "degree_type_in_other_column",
+    "a degree type written as text (BA, Bachelor of Arts) in the other locale's column, which Register does not check "
+    "(a UK degree's non_uk_degree, a non-UK degree's uk_degree): taken, and given back blank",
+    ("degree_type_not_kept",),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    formats=frozenset({"register-csv"}),  # HESA has one type tag, F_DEGTYPE: the locale decides which field it fills
+    touches=("degrees_attributes",),
+)
+def _type_in_other_column(ctx: Context, draft: Draft) -> list[Expect]:
+    del draft.degrees[1:]
+    degree = draft.degrees[0]
+    other = "non_uk_degree" if degree.get("uk_degree") is not None else "uk_degree"
+    degree[other] = ctx.rng.choice(("BA", "BSc", "Bachelor of Arts", "Licence"))
+    return [Expect(f"{DEGREE}.{other}", "degree_type_not_kept", "warning")]
+
+
 @_degree_defect(
     "invalid_degree_country",
     "a UK degree's country written UK or GB (the codes are XF-XK): beside its institution, Register drops it",

@@ -197,10 +197,12 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """Not the country of a degree Register takes for a UK one by its institution: its mapper drops that country
     before checking it (§3.7), so an unknown one (GB) is never refused; degree_country_not_kept says it is not kept
-    (review91 F2)."""
+    (review91 F2). Nor the type of the other locale: Register checks uk_degree on a UK degree only and non_uk_degree
+    on a non-UK one only (§3.7, degree_attributes.rb `if: -> { locale_code == ... }`); degree_type_not_kept says an
+    unknown one there is not kept (review113 F2)."""
     found: list[Finding] | None = None
     reference = facts.reference
-    for field, list_name in (("uk_degree", "degree_type"), ("non_uk_degree", "degree_type"), ("country", "country")):
+    for field, list_name in (_own_type_field(degree), ("country", "country")):
         value = degree.get(field)
         if field == "country" and _country_dropped(degree):
             continue
@@ -208,6 +210,16 @@ def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding
             found = found or []
             found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
     return found
+
+
+def _own_type_field(degree: dict[str, Any]) -> tuple[str, str]:
+    """The degree type field Register checks on this degree (§3.7), with its code list."""
+    return ("uk_degree" if is_uk_degree(degree) else "non_uk_degree"), "degree_type"
+
+
+def _other_type_field(degree: dict[str, Any]) -> str:
+    """The degree type field of the other locale, which Register neither checks nor needs on this degree (§3.7)."""
+    return "non_uk_degree" if is_uk_degree(degree) else "uk_degree"
 
 
 def _country_dropped(degree: dict[str, Any]) -> bool:
@@ -266,6 +278,39 @@ def degree_country_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding
             country,
             f"country: '{country}' is not kept: the degree has an awarding institution ({institution}), so Register "
             "takes it for a UK degree and keeps no country",
+        )
+    ]
+
+
+@rule(
+    "degree_type_not_kept",
+    scope="degree",
+    fields=("uk_degree", "non_uk_degree"),
+    message="<field>: '<value>' is not kept: it is not a degree type code, and on a <UK | non-UK> degree Register "
+    "checks only <uk_degree | non_uk_degree>, so it takes the trainee and gives <field> back blank",
+    source="register-api.md §3.7 (uk_degree checked on UK degrees only, non_uk_degree on non-UK degrees only; "
+    "codes re-derived in the response), §5.1",
+    fix="Leave it blank: a UK degree's type goes in uk_degree, a non-UK degree's (a country outside the UK and no "
+    "institution) in non_uk_degree. If the type was put in the wrong column, move it there.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def degree_type_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A value in the other locale's type field that is not a degree type code (review113 F2): Register's mapper
+    wraps it as an InvalidValue, which no check looks at on this degree, stores its text and re-derives no code from
+    it (the response's is null). One that is a code Register keeps and gives back: nothing to say."""
+    field = _other_type_field(degree)
+    value = degree.get(field)
+    if value is None or value in facts.reference.codes("degree_type"):
+        return None
+    uk = is_uk_degree(degree)
+    own, kind = ("uk_degree", "UK") if uk else ("non_uk_degree", "non-UK")
+    return [
+        (
+            field,
+            value,
+            f"{field}: '{value}' is not kept: it is not a degree type code, and on a {kind} degree Register checks "
+            f"only {own}, so it takes the trainee and gives {field} back blank",
         )
     ]
 

@@ -855,6 +855,7 @@ _CODE_LIST_ISSUES = (
     "degree_grade_required",
     "unknown_degree_grade",
     "invalid_degree_code",
+    "degree_type_not_kept",
     "unknown_institution",
 )
 _TRAINEE_LISTS = {**TRAINEE_CODE_FIELDS, **dict.fromkeys(DISABILITY_FIELDS, "disability")}
