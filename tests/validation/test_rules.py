@@ -1534,13 +1534,6 @@ def test_a_bursary_without_eligibility_gets_only_the_fund_code_message_even_for_
     ]
 
 
-def test_funding_is_not_judged_for_an_unknown_course_subject():
-    """Register's R11 message names the subject; an unknown code has none, so only its own error is given."""
-    for fund_code in ("2", "7"):
-        found = check(with_changes(fund_code=fund_code, funding_method="D", course_subject_1="999999"))
-        assert [(f, c) for f, c, _m in found] == [("course_subject_1", "invalid_code")]
-
-
 @pytest.mark.parametrize(
     "code,year,available",
     [("026", 2025, True), ("036", 2025, True), ("011", 2026, True), ("036", 2026, False), ("025", 2025, False)],
@@ -1669,6 +1662,37 @@ def test_the_fund_code_exception_holds_only_in_2025_and_2026(year):
     refused like any subject."""
     data = started_in(year, fund_code="2", funding_method="D", course_subject_1="100425")
     assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_method_not_eligible")]
+
+
+@pytest.mark.parametrize(
+    ("subject", "said", "subject_error"),
+    [(None, "", "required"), ("999999", "999999", "invalid_code")],
+    ids=["blank", "unknown"],
+)
+@pytest.mark.parametrize(
+    ("fund_code", "code", "message"),
+    [
+        ("2", "funding_method_not_eligible", "funding_method 'bursary' is not allowed when fund_code is '2' and "),
+        (
+            "7",
+            "funding_method_not_available",
+            "funding_method 'bursary' is not allowed when training_route is 'provider_led_postgrad' and ",
+        ),
+    ],
+    ids=["fund code 2", "fund code 7"],
+)
+def test_r11_runs_beside_a_blank_or_unknown_course_subject_as_registers_rule_does(
+    subject, said, subject_error, fund_code, code, message
+):
+    """review113 F5: Rules::FundingMethod has no subject guard (§3.5.2): with no subject, or one the mapper leaves
+    as an InvalidValue (its text in the message), it names it and finds no allocation subject (no exception, no
+    table row). R11 was skipped, so the emulator's 422 listed one message fewer than Register's."""
+    found = check(with_changes(course_subject_1=subject, fund_code=fund_code, funding_method="7"))
+    cycle = " in academic cycle '2025 to 2026'" if fund_code == "7" else ""
+    assert [(f, c, m) for f, c, m in found if f == "funding_method"] == [
+        ("funding_method", code, f"{message}course_subject_1 is '{said}'{cycle}")
+    ]
+    assert ("course_subject_1", subject_error) in {(f, c) for f, c, _m in found}
 
 
 def test_the_veterans_bursary_without_a_sent_initiative_is_valid():

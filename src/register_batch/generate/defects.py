@@ -213,6 +213,19 @@ def _bad_date_expects(field_name: str, value: str, code: str = "invalid_date") -
     return [Expect(field_name, code), *hint]
 
 
+R11_CODES = ("funding_method_not_eligible", "funding_method_not_available")
+
+
+def _r11_without_subject(draft: Draft) -> list[Expect]:
+    """R11 beside a course_subject_1 left blank or not a code (review113 F5): Register's rule has no subject guard and
+    finds no allocation subject for it (no fund code exception, no table row), so a bursary, scholarship or grant is
+    refused, by its fund code 2 or by the table (fund code 7; the generator gives one only where it is bundled)."""
+    if draft.data.get("funding_method") in (None, "6"):
+        return []
+    code = R11_CODES[0] if draft.data.get("fund_code") != "7" else R11_CODES[1]
+    return [Expect("funding_method", code)]
+
+
 # --- required fields (register-api.md §3.2) ------------------------------------------------------------
 
 
@@ -236,6 +249,8 @@ def _missing(field_name: str) -> Apply:
             trainee_start = parse_date(data["trainee_start_date"])
             if not draft.layout.separate_trainee_start or (trainee_start and trainee_start > ctx.as_of):
                 data["trainee_start_date"] = None  # C21053/C22053 read both from F_ITTCOMDATE
+        if field_name == "course_subject_1":
+            return [Expect(field_name, "required"), *_r11_without_subject(draft)]
         return [Expect(field_name, "required")]
 
     return apply
@@ -245,7 +260,7 @@ for _field in REQUIRED_FIELDS:
     defect(
         f"missing_{_field}",
         f"{_field} left blank (NULL / empty cell)",
-        ("required",),
+        ("required", *(R11_CODES if _field == "course_subject_1" else ())),
         profile=_REQUIRED_PROFILES.get(_field, Profile()),
         touches=(_field,),
     )(_missing(_field))
@@ -477,8 +492,9 @@ _ZEROS_LOST = {("study_mode", "1"), ("training_initiative", "26"), ("additional_
 def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
     def apply(ctx: Context, draft: Draft) -> list[Expect]:
         value = draft.data[field_name] = ctx.rng.choice(values)
+        funding = _r11_without_subject(draft) if field_name == "course_subject_1" else []
         if value in JACS_CODES:  # also said to be a JACS code (hesa-formats.md §5 item 22)
-            return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning")]
+            return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning"), *funding]
         if (field_name, value) in _ZEROS_LOST:
             return [Expect(field_name, "invalid_code"), Expect(field_name, "leading_zeros_lost", "warning")]
         return [Expect(field_name, "invalid_code")]
@@ -487,6 +503,8 @@ def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
 
 
 def _invalid_code_issues(field_name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    if field_name == "course_subject_1":
+        return ("invalid_code", "jacs_subject_code", *R11_CODES)
     if values is JACS_CODES:
         return ("invalid_code", "jacs_subject_code")
     if any((field_name, value) in _ZEROS_LOST for value in values):
@@ -1317,6 +1335,8 @@ def _untranslatable(field_name: str, values: tuple[str, ...]) -> Apply:
         if field_name == "itt_qualification_aim":
             data["itt_aim"] = "202"
         data[field_name] = ctx.rng.choice(choices)
+        if field_name == "course_subject_1":
+            return [Expect(field_name, "untranslatable_code"), *_r11_without_subject(draft)]
         return [Expect(field_name, "untranslatable_code")]
 
     return apply
@@ -1326,7 +1346,7 @@ for _field, (_values, _profile) in _UNTRANSLATABLE.items():
     defect(
         f"untranslatable_{_field}",
         f"a legacy {_field} code with no v2026.1 equivalent ({', '.join(_values)})",
-        ("untranslatable_code",),
+        ("untranslatable_code", *(R11_CODES if _field == "course_subject_1" else ())),
         profile=_profile,
         touches=(_field,),
     )(_untranslatable(_field, _values))

@@ -1711,15 +1711,21 @@ def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts:
 
 def _funding_context(data: dict[str, Any], facts: Facts) -> tuple[str, str, str] | None:
     """(funding type, course subject code, subject name) when R11 applies, else None. In every start cycle: its
-    :not_eligible_fund_code branch needs no table (§3.5.2); the table lookups check `_funding_cycle_known`."""
+    :not_eligible_fund_code branch needs no table (§3.5.2); the table lookups check `_funding_cycle_known`.
+
+    A blank or unknown course_subject_1 does not skip it (review113 F5): Register's rule has no such guard (§3.5.2),
+    and its message names the subject as the mapper left it, '' for none and the value sent for an unknown code (an
+    InvalidValue, whose to_s is that value); neither has an allocation subject, so no exception and no table row."""
     method = data.get("funding_method")
     funding = facts.reference.funding
     if method is None or method == "6" or method not in funding.funding_types or facts.route is None:
         return None
     subject = data.get("course_subject_1")
-    if subject is None or subject not in facts.reference.codes("course_subject"):
-        return None  # the subject's own error is reported; Register's message would name no subject
-    return funding.funding_types[method], subject, facts.reference.name("course_subject", subject)
+    if subject is None:
+        return funding.funding_types[method], "", ""
+    subject = str(subject)
+    known = subject in facts.reference.codes("course_subject")
+    return funding.funding_types[method], subject, facts.reference.name("course_subject", subject) if known else subject
 
 
 def _fund_code_exception(subject: str, facts: Facts) -> bool:
