@@ -189,6 +189,28 @@ def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tm
     assert missed == [] and unexpected == []
 
 
+@pytest.mark.parametrize("fmt", ["hesa-xml", "register-csv"])
+def test_an_unreadable_trainee_start_date_in_another_cycle_than_now_plus_a_month_scores_exactly(tmp_path, fmt):
+    """review113 F6: a trainee_start_date given but not a date puts Register's start cycle at now + 1 month's (§3.3),
+    so a 2025/26 trainee's funding and initiatives are judged in 2026/27 (as of 2026-11-28): the records under this
+    defect are plain there (no funding, no initiative), and the truth stays exact."""
+    out, truth = tmp_path / ("x.csv" if fmt == "register-csv" else "x.xml"), tmp_path / "truth.json"
+    result = generate(
+        out,
+        count=80,
+        fmt=fmt,
+        seed=5,
+        as_of=AS_OF,
+        academic_cycle=2025,
+        defects=0.6,
+        truth=truth,
+        kinds=["invalid_trainee_start_date"],
+    )
+    assert result.by_kind["invalid_trainee_start_date"] > 0
+    missed, unexpected, _document = score(out, truth)
+    assert missed == [] and unexpected == []
+
+
 def test_sample_extracts_validate_clean():
     """samples/: the clean extracts pass as of today and for years to come (trainees start in 2026/27)."""
     for as_of in (AS_OF, max(date.today(), AS_OF), date(2029, 7, 31)):

@@ -1534,6 +1534,23 @@ def test_a_bursary_without_eligibility_gets_only_the_fund_code_message_even_for_
     ]
 
 
+def test_a_trainee_start_date_given_but_not_a_date_puts_the_start_cycle_at_now_plus_a_month():
+    """review113 F6: AcademicCyclable#start_date is `trainee_start_date || itt_start_date` on the values as sent, then
+    Date.iso8601 or nil (§3.3): a trainee_start_date given but unreadable is no date, and R10-R13 judge the cycle of
+    now + 1 month (2026/27 as of 2026-11-28), not itt_start_date's (2025/26, where 036 runs). A blank one is
+    itt_start_date (§3.4)."""
+    found = check(started_in(2025, trainee_start_date="2025-09-31", training_initiative="036"))
+    assert [(f, c, m) for f, c, m in found] == [
+        ("trainee_start_date", "invalid_date", "trainee_start_date is invalid"),
+        (
+            "training_initiative",
+            "initiative_not_available",
+            "training_initiative 'international_relocation_payment' is not available in academic cycle '2026 to 2027'",
+        ),
+    ]
+    assert check(started_in(2025, trainee_start_date=None, training_initiative="036")) == []
+
+
 @pytest.mark.parametrize(
     "code,year,available",
     [("026", 2025, True), ("036", 2025, True), ("011", 2026, True), ("036", 2026, False), ("025", 2025, False)],

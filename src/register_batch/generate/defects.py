@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,7 +32,13 @@ from register_batch.generate.build import (
 from register_batch.generate.layouts import LegacyEncoder
 from register_batch.generate.names import MALE, SURNAMES
 from register_batch.model import REQUIRED_FIELDS
-from register_batch.validation.facts import EARLY_YEARS_ROUTES, UNDERGRADUATE_ROUTES, parse_date, years_before
+from register_batch.validation.facts import (
+    EARLY_YEARS_ROUTES,
+    UNDERGRADUATE_ROUTES,
+    cycle_of,
+    parse_date,
+    years_before,
+)
 
 FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
 HESA_FORMATS = frozenset({"hesa-xml", "hesa-csv"})
@@ -195,6 +201,18 @@ def _separate_start(layout: Layout) -> bool:
 def _bundled(profile: Profile) -> Profiles:
     """Only where Register's funding table for the start cycle is bundled (2025/26, 2026/27)."""
     return lambda ctx, layout: [profile] if ctx.builder.funding.bundled else []
+
+
+def _plain_outside_default_cycle(profile: Profile) -> Profiles:
+    """`profile`, made plain (no funding, no initiative) where the run's cycle is not the one Register judges a record
+    without a start date by, now + 1 month's (§3.3): funding and initiatives would be judged in that cycle instead."""
+
+    def profiles(ctx: Context, layout: Layout) -> list[Profile]:
+        if cycle_of(ctx.as_of + timedelta(days=31)) == ctx.builder.cycle:
+            return [profile]
+        return [replace(profile, plain=True)]
+
+    return profiles
 
 
 def _dmy(value: str) -> str:
@@ -610,6 +628,8 @@ def _bad_end_date(ctx: Context, draft: Draft) -> list[Expect]:
     "invalid_trainee_start_date",
     "trainee start date as 08/09/2025",
     ("invalid_date", "spreadsheet_date"),
+    # Not a date: Register's start cycle is now + 1 month's, not the ITT start's (review113 F6).
+    profile=_plain_outside_default_cycle(DEFAULT_PROFILE),
     layout_ok=_separate_start,
     touches=("trainee_start_date",),
 )
