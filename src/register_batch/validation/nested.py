@@ -16,7 +16,7 @@ from register_batch.mapping.apply import UK_COUNTRIES
 from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
-from register_batch.validation.ruby_date import ruby_datetime_iso8601
+from register_batch.validation.ruby_date import ruby_datetime_instant, ruby_datetime_iso8601, ruby_time_alone_day
 from register_batch.validation.rules import _sorted_codes, inclusion_message, not_yyyy_mm_dd
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
@@ -459,19 +459,53 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
     text = str(value)
-    day = withdrawal_day(text)
-    if day is None:
+    if withdrawal_day(text) is None:
         # Another ISO 8601 form of the date (20260915, 2026-258) is a day to Register: the record's own rule asks
-        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2).
-        day = withdrawal_side_day(text, facts.as_of)
-        if day is None:
+        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2). So is a time alone (2025 is
+        # 20:25 today): withdrawal_date_is_a_time's (review113 F3). Compared by instant, as Register compares
+        # (`withdrawn_before`): 20250831T233000-0100 is 2025-09-01T00:30Z.
+        moment = ruby_datetime_instant(text, facts.as_of)
+        if moment is None:
             return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
-        before = facts.itt_start is not None and day < facts.itt_start
+        before = facts.itt_start is not None and moment < datetime.combine(facts.itt_start, time(), UTC)
     else:
         before = facts.itt_start is not None and withdrawn_before(text, facts.itt_start)
     if before:
         return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
     return None
+
+
+@rule(
+    "withdrawal_date_is_a_time",
+    scope="withdrawal",
+    fields=("withdrawal_date",),
+    message="withdrawal_date: '<value>' is a time, not a date: Register reads it as that time today and records the "
+    "withdrawal on the day it is sent",
+    source="register-api.md §3.4, §3.9 (withdrawal_date read with DateTime.iso8601, which reads a time alone as "
+    "today's: Ruby 3.1)",
+    fix="Give the withdrawal date as YYYY-MM-DD. A year alone (2025) or four digits are read as a time (20:25).",
+    api=False,
+)
+def withdrawal_date_is_not_a_time(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A time alone (`2025`, `10:30`, `103000Z`) is a DateTime to Register, completed with the day of the request
+    (review113 F3): it takes the withdrawal, dated that day, where the record meant some other date."""
+    value = withdrawal.get("withdrawal_date")
+    if value is None or ruby_time_alone_day(str(value), facts.as_of) is None:
+        return None
+    return [
+        (
+            "withdrawal_date",
+            value,
+            f"withdrawal_date: '{value}' is a time, not a date: Register reads it as that time today and records the "
+            "withdrawal on the day it is sent",
+        )
+    ]
+
+
+def withdrawal_kept_day(text: str, today: date) -> date | None:
+    """The day Register keeps of a withdrawal_date in another form than YYYY-MM-DD: `withdrawal_side_day`'s, or for
+    a time alone the day it is sent (`today`; the next day for 24:00)."""
+    return withdrawal_side_day(text, today) or ruby_time_alone_day(text, today)
 
 
 def withdrawal_side_day(text: str, today: date) -> date | None:
