@@ -1363,6 +1363,22 @@ def test_a_non_uk_degree_keeps_its_type_through_hesa_xml(synced, tmp_path):
     assert (degree.get("non_uk_degree"), degree.get("country")) == ("083", "FR")
 
 
+def test_a_non_uk_degree_with_a_uk_type_too_keeps_its_own_type_through_hesa_xml(synced, tmp_path):
+    """review113 F2: Register does not check a non-UK degree's uk_degree (§3.7) and gives back one that is a code. The
+    one F_DEGTYPE was written from it, and the degree read back with that type as its non-UK one."""
+    from valid_trainee import NON_UK_DEGREE
+
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        first = first_without_degrees(client)
+        added = client.add_degree(first["trainee_id"], {**NON_UK_DEGREE, "uk_degree": "051"})
+        assert (added["uk_degree"], added["non_uk_degree"]) == ("051", "083")
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [degree] = records(out)[first["hesa_id"]].data["degrees_attributes"]
+    assert (degree.get("non_uk_degree"), degree.get("uk_degree"), degree.get("country")) == ("083", None, "FR")
+
+
 def test_the_register_csv_export_writes_a_trainees_highest_degree_not_the_most_recent(synced, tmp_path):
     """Register's guidance for its CSV: "Only the highest previous degree qualification should be submitted". A
     trainee with a master's (2018) and a later bachelor's (2021) was exported with the bachelor's."""

@@ -399,9 +399,14 @@ def refused_listing(exc: Unprocessable, given: Mapping[str, object], output: Pat
 
 
 def degree_type_key(degree: dict[str, Any]) -> str:
-    """The field of a degree (§3.7) that HESA's one type tag, F_DEGTYPE, is written from: its UK type, or else its
-    non-UK one."""
-    return "uk_degree" if degree.get("uk_degree") not in (None, "") else "non_uk_degree"
+    """The field of a degree (§3.7) that HESA's one type tag, F_DEGTYPE, is written from: its locale's type (a UK
+    degree's uk_degree; a non-UK degree's, which alone has a country in Register, non_uk_degree), or else the other.
+    Register keeps and gives back a type in the other locale's field too, which it does not check (review113 F2): a
+    non-UK degree's stray uk_degree written to F_DEGTYPE would read back as its non-UK type."""
+    own, other = (
+        ("non_uk_degree", "uk_degree") if degree.get("country") not in (None, "") else ("uk_degree", "non_uk_degree")
+    )
+    return own if degree.get(own) not in (None, "") else other
 
 
 def _read_back(item: dict[str, Any], keys: list[str]) -> dict[str, Any]:

@@ -46,6 +46,26 @@ def test_an_email_with_a_non_ascii_domain_is_refused(api):
     assert "email Enter an email address in the correct format, like name@example.com" in messages(response)
 
 
+def test_an_email_whose_top_level_domain_has_a_capital_is_refused_and_one_with_capitals_before_it_is_created(api):
+    """review113 F1: Register's TLD_REGEX has no /i (its PART_REGEX has), and the host is not lower-cased first."""
+    refused = api.post("/trainees", json=trainee_body(email="John.Doe@Example.CO.UK"))
+    assert refused.status_code == 422, refused.text
+    assert "email Enter an email address in the correct format, like name@example.com" in messages(refused)
+    created = api.post("/trainees", json=trainee_body(email="John.Doe@Example.CO.uk"))
+    assert created.status_code == 201, created.text
+
+
+def test_a_bursary_without_a_course_subject_gets_r11s_message_beside_the_subjects(api):
+    """review113 F5: Rules::FundingMethod has no subject guard (§3.5.2): Register's 422 lists its message, naming the
+    subject as '', beside `course_subject_1 can't be blank`."""
+    response = api.post("/trainees", json=trainee_body(course_subject_1=..., funding_method="7"))
+    assert response.status_code == 422, response.text
+    assert {
+        "course_subject_1 can't be blank",
+        "funding_method 'bursary' is not allowed when fund_code is '2' and course_subject_1 is ''",
+    } <= set(messages(response))
+
+
 def test_an_initiative_with_no_constant_for_its_cycle_is_refused_as_register_does(api):
     """The right side of the 2023 gap: 2019/20 has no TRAINING_INITIATIVES constant in Register either (§3.3 R12)."""
     body = trainee_body(

@@ -289,6 +289,27 @@ def test_a_withdrawal_date_with_an_offset_is_compared_with_the_start_by_its_inst
     assert done.json()["data"]["withdrawal_date"] == "2026-08-31"
 
 
+def test_a_withdrawal_date_in_another_form_is_judged_by_its_instant_and_a_time_alone_is_today(api, create):
+    """review113 F3: Register reads withdrawal_date with DateTime.iso8601 (§3.4, §3.9), which reads a time alone
+    (`2025` is 20:25) as today's, and compares the instant with the start day at 00:00 UTC whatever the form. The
+    emulator refused `2025` ("Choose a valid withdrawal date"), refused 20260831T233000-0100 (2026-09-01T00:30Z, on
+    the start day) and took 2026-08-31T24:00:00+01:00 (2026-08-31T23:00Z, before it). Ruby 3.1 gives each answer."""
+    alone, basic, midnight = _people(create, 3)
+    done = api.post(f"/trainees/{alone}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "2025"}})
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_date"] == AS_OF.isoformat()  # the day it is sent
+    done = api.post(
+        f"/trainees/{basic}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "20260831T233000-0100"}}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["withdrawal_date"] == "2026-08-31"
+    refused = api.post(
+        f"/trainees/{midnight}/withdraw", json={"data": {**WITHDRAWAL, "withdrawal_date": "2026-08-31T24:00:00+01:00"}}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["message"] == "withdrawal_date must be after itt_start_date"
+
+
 def test_a_withdrawal_reason_sent_twice_is_held_once(api, create):
     """§3.9: Register saves `WithdrawalReason.where(name: reasons)`, one row per distinct reason, and echoes those
     (review30 F3): the emulator kept and echoed the list as sent."""

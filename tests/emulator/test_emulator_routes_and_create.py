@@ -208,6 +208,36 @@ def test_a_new_trainees_placement_postcode_and_an_institutions_degree_country_ar
     assert refused.status_code == 422 and "country has invalid reference data value of 'GB'" in refused.text
 
 
+def test_the_other_locales_degree_type_is_not_checked_and_comes_back_as_register_stores_it(api):
+    """review113 F2: Register checks uk_degree on a UK degree only, non_uk_degree on a non-UK one only (§3.7). Its
+    mapper stores the other too (the type's name for a code, the text of any other value) and its serializer
+    re-derives a code from each: a code comes back, any other value as null. The emulator refused the creates whose
+    other type is not a code (422) and gave back null for one that is."""
+    uk = {"subject": "100485", "institution": "0117", "uk_degree": "083", "grade": "02", "graduation_year": "2012"}
+    non_uk = {"subject": "100485", "country": "FR", "non_uk_degree": "083", "graduation_year": "2012"}
+    cases = [
+        (dict(uk, non_uk_degree="Bachelor of Arts"), ("083", None)),
+        (dict(uk, non_uk_degree="051"), ("083", "051")),
+        (dict(non_uk, uk_degree="BA"), (None, "083")),
+        (dict(non_uk, uk_degree="051"), ("051", "083")),
+    ]
+    for n, (degree, types) in enumerate(cases):
+        body = trainee_body(
+            hesa_id=f"031026155310{n}",
+            provider_trainee_id=f"99157234/2/0{n}",
+            last_name=f"Doe{n}",
+            degrees_attributes=[degree],
+        )
+        created = api.post("/trainees", json=body)
+        assert created.status_code == 201, (degree, created.text)
+        [held] = created.json()["data"]["degrees"]
+        assert (held["uk_degree"], held["non_uk_degree"]) == types, degree
+        assert (held["uk_degree_uuid"] is not None) is ("institution" in degree), degree  # the mapper's: UK only
+        trainee_id = created.json()["data"]["trainee_id"]
+        [fetched] = api.get(f"/trainees/{trainee_id}/degrees").json()["data"]
+        assert (fetched["uk_degree"], fetched["non_uk_degree"]) == types, degree
+
+
 @pytest.mark.parametrize("code", ["NO", "GB"])
 def test_a_nationality_comes_back_as_the_code_sent(api, code):
     """Norwegian is `NO`, which YAML 1.1 reads as false when nationality.yml leaves it unquoted."""

@@ -203,6 +203,33 @@ def test_two_like_degrees_reordered_and_corrected_pair_by_what_they_share(regist
     assert register.sync(write_hesa_csv(tmp_path / "b.csv", [later])).actions == Counter(unchanged=1)
 
 
+def test_a_degree_with_the_other_locales_type_is_created_and_left_alone_after(register, tmp_path):
+    """review113 F2: Register takes a degree whose other locale's type (which it does not check, §3.7) is not a code,
+    and gives that type back null; or is a code, which it gives back. validate held the first back (Register's error
+    message, but not Register's answer); once sent, each must converge, not be written again every night."""
+    non_uk = {"uk_degree": "BA", "non_uk_degree": "083", "awarding_institution": "", "degree_country": "FR"}
+    rows = [
+        dict(trainee(1), non_uk_degree="Bachelor of Arts"),  # a UK degree: an institution
+        dict(trainee(2), **non_uk),
+        dict(trainee(3), non_uk_degree="051"),
+    ]
+    first = register.sync(write_extract(tmp_path / "a.csv", rows))
+    assert first.exit_code == 0 and first.actions == Counter(create=3), first.actions
+    created = register.writes()
+    runs = [register.sync(write_extract(tmp_path / "a.csv", rows)) for _ in range(2)]
+    assert [r.actions for r in runs] == [Counter(unchanged=3)] * 2
+    assert register.writes() == created
+    held = {
+        t["provider_trainee_id"]: [(d["uk_degree"], d["non_uk_degree"], d["country"]) for d in t["degrees"]]
+        for t in register.trainees(2025)
+    }
+    assert held == {
+        "SRS-00001": [("083", None, None)],
+        "SRS-00002": [(None, "083", "FR")],
+        "SRS-00003": [("083", "051", None)],
+    }
+
+
 def test_a_degree_corrected_from_uk_to_non_uk_is_replaced_and_converges(register, tmp_path):
     """A PUT never clears the institution (§2.10), and a non-UK degree may not have one (§3.7)."""
     first = hesa_trainee(1, degrees=0, placements=1)
@@ -498,6 +525,22 @@ def test_a_non_uk_degrees_corrected_country_is_one_put():
     found = degree_changes([{**NON_UK_DEGREE, "country": "DE"}], [stored_non_uk()])
     assert writes(found) == ([], ["d1"], [])
     assert found.changes == [{"field": "degrees[0].country", "register": "FR", "source": "DE"}]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ({**NON_UK_DEGREE, "uk_degree": "BA"}, stored_non_uk()),
+        ({**UK_DEGREE, "non_uk_degree": "Bachelor of Arts"}, stored()),
+        ({**NON_UK_DEGREE, "uk_degree": "051"}, stored_non_uk(uk_degree="051")),
+    ],
+    ids=["non-UK degree, not a code", "UK degree, not a code", "non-UK degree, a code"],
+)
+def test_the_other_locales_type_as_register_gives_it_back_is_no_change(ours, theirs):
+    """review113 F2: Register does not check the other locale's type (§3.7) and gives back null for a value that is not
+    a code, which the source's value then was, every night: a UK<->non-UK replacement (POST + DELETE) each run."""
+    found = degree_changes([ours], [theirs])
+    assert (writes(found), found.changes) == (([], [], []), [])
 
 
 def test_a_corrected_graduation_year_replaces_the_degree():

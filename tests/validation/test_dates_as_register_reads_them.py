@@ -14,7 +14,7 @@ import pytest
 
 from register_batch.model import Severity
 from register_batch.validation.catalogue import CATALOGUE
-from register_batch.validation.ruby_date import ruby_iso8601
+from register_batch.validation.ruby_date import ruby_datetime_instant, ruby_iso8601, ruby_time_alone_day
 from valid_trainee import validated, with_changes
 
 TODAY = date(2026, 12, 4)
@@ -62,6 +62,54 @@ RUBY_ANSWERS = [
     ("", None),
     ("1995-05-05" + " " * 119, None),  # over Date.iso8601's limit of 128 characters
 ]
+
+
+# What Ruby 3.1.2 (date 3.2.2) answered for `DateTime.iso8601(value).new_offset(0)` on 2026-12-06 (None: it raised):
+# a time alone is today's (review113 F3), with a zone only after the seconds; an offset beyond a day is ignored.
+RUBY_INSTANTS = [
+    ("2025", "2026-12-06T20:25:00"),
+    ("2059", "2026-12-06T20:59:00"),
+    ("10:30", "2026-12-06T10:30:00"),
+    ("1030", "2026-12-06T10:30:00"),
+    ("103000Z", "2026-12-06T10:30:00"),
+    ("10:30:00+01:00", "2026-12-06T09:30:00"),
+    (" 0000 ", "2026-12-06T00:00:00"),
+    ("2400", "2026-12-07T00:00:00"),
+    ("24:00:00", "2026-12-07T00:00:00"),
+    ("23:59:60", "2026-12-06T23:59:59"),
+    ("10:30:00.5-0800", "2026-12-06T18:30:00"),
+    ("103000+24", "2026-12-05T10:30:00"),
+    ("10:30:00+25:00", "2026-12-06T10:30:00"),
+    ("10:30Z", None),
+    ("1030Z", None),
+    ("10:30+01:00", None),
+    ("T10:30", None),
+    ("2460", None),
+    ("10:61", None),
+    ("24:00:01", None),
+    ("20250831T233000-0100", "2025-09-01T00:30:00"),
+    ("20250901T003000+0100", "2025-08-31T23:30:00"),
+    ("2025-08-31T24:00:00+01:00", "2025-08-31T23:00:00"),
+    ("2025-244T23:30:00-01:00", "2025-09-02T00:30:00"),
+    ("2025-W36-1T00:30+01", "2025-08-31T23:30:00"),
+    ("2025-09-01T00:00:00-00", "2025-09-01T00:00:00"),
+]
+RUBY_TODAY = date(2026, 12, 6)
+
+
+@pytest.mark.parametrize(("value", "instant"), RUBY_INSTANTS)
+def test_the_port_gives_the_instant_rubys_datetime_gives(value, instant):
+    found = ruby_datetime_instant(value, RUBY_TODAY)
+    assert (found.strftime("%Y-%m-%dT%H:%M:%S") if found else None) == instant
+    assert found is None or found.utcoffset() is not None  # an instant, compared as Ruby compares
+
+
+def test_a_time_alone_is_the_day_it_is_read_on_and_nothing_else_is():
+    assert ruby_time_alone_day("2025", RUBY_TODAY) == RUBY_TODAY
+    assert ruby_time_alone_day("24:00", RUBY_TODAY) == date(2026, 12, 7)
+    assert ruby_time_alone_day("00:30:00+01:00", RUBY_TODAY) == RUBY_TODAY  # in its own offset
+    assert ruby_time_alone_day("20250831", RUBY_TODAY) is None  # a date
+    assert ruby_time_alone_day("10:30Z", RUBY_TODAY) is None  # DateTime refuses it
 
 
 @pytest.mark.parametrize(("value", "day"), RUBY_ANSWERS)

@@ -31,12 +31,15 @@ def test_an_academic_cycle_runs_from_1_august_to_31_july(day, cycle):
     "data,cycle",
     [
         ({"trainee_start_date": "2026-08-01", "itt_start_date": "2026-07-31"}, 2026),  # trainee_start_date first
-        ({"trainee_start_date": "2026-13-01", "itt_start_date": "2026-07-31"}, 2025),  # an invalid one is skipped
+        # Given but not a date: no date, and now + 1 month's cycle, not itt_start_date's (review113 F6)
+        ({"trainee_start_date": "2026-13-01", "itt_start_date": "2026-07-31"}, 2026),
+        ({"itt_start_date": "2026-07-31"}, 2025),  # a blank one is itt_start_date (§3.4)
         ({"itt_start_date": "2026-08-01"}, 2026),
     ],
 )
 def test_the_start_cycle_is_that_of_trainee_start_date_else_itt_start_date(data, cycle):
-    """§3.3: "Start cycle" = the academic cycle containing trainee_start_date ‖ itt_start_date."""
+    """§3.3: "Start cycle" = the academic cycle containing trainee_start_date ‖ itt_start_date, Ruby's `||` on the
+    values as sent, then Date.iso8601 or nil (academic_cyclable.rb)."""
     assert Facts.of(data, date(2026, 11, 28), load_reference()).start_cycle == cycle
 
 

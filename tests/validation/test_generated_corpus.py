@@ -164,12 +164,14 @@ def test_the_formats_together_exercise_every_defect_kind(tmp_path):
         ("basic_form_date_of_birth", "hesa-xml"),
         ("spreadsheet_formula", "register-csv"),
         ("spreadsheet_formula", "hesa-xml"),
+        ("degree_type_in_other_column", "register-csv"),
     ],
 )
 def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tmp_path, kind, fmt):
-    """mac_roman_name (review55 F1: possibly_garbled_text, a warning), basic_form_date_of_birth (review57 F2) and
-    spreadsheet_formula (review76 F5) are made only with --kinds, so that a seed's corpus (samples/defects.xml, the
-    benchmarks') stays as it was; named, each is made and validation finds it."""
+    """mac_roman_name (review55 F1: possibly_garbled_text, a warning), basic_form_date_of_birth (review57 F2),
+    spreadsheet_formula (review76 F5) and degree_type_in_other_column (review113 F2) are made only with --kinds, so
+    that a seed's corpus (samples/defects.xml, the benchmarks') stays as it was; named, each is made and validation
+    finds it."""
     assert not KINDS[kind].default
     out, truth = tmp_path / ("x.csv" if fmt == "register-csv" else "x.xml"), tmp_path / "truth.json"
     result = generate(
@@ -183,6 +185,28 @@ def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tm
         kinds=[kind, "invalid_email"],
     )
     assert result.by_kind[kind] > 0
+    missed, unexpected, _document = score(out, truth)
+    assert missed == [] and unexpected == []
+
+
+@pytest.mark.parametrize("fmt", ["hesa-xml", "register-csv"])
+def test_an_unreadable_trainee_start_date_in_another_cycle_than_now_plus_a_month_scores_exactly(tmp_path, fmt):
+    """review113 F6: a trainee_start_date given but not a date puts Register's start cycle at now + 1 month's (§3.3),
+    so a 2025/26 trainee's funding and initiatives are judged in 2026/27 (as of 2026-11-28): the records under this
+    defect are plain there (no funding, no initiative), and the truth stays exact."""
+    out, truth = tmp_path / ("x.csv" if fmt == "register-csv" else "x.xml"), tmp_path / "truth.json"
+    result = generate(
+        out,
+        count=80,
+        fmt=fmt,
+        seed=5,
+        as_of=AS_OF,
+        academic_cycle=2025,
+        defects=0.6,
+        truth=truth,
+        kinds=["invalid_trainee_start_date"],
+    )
+    assert result.by_kind["invalid_trainee_start_date"] > 0
     missed, unexpected, _document = score(out, truth)
     assert missed == [] and unexpected == []
 

@@ -112,6 +112,47 @@ def test_unknown_codes_of_a_foreign_degree_are_invalid(field, value):
     assert check([dict(NON_UK_DEGREE, **{field: value})]) == [(f"degrees_attributes[0].{field}", "invalid_degree_code")]
 
 
+@pytest.mark.parametrize(
+    ("degree", "field", "value"),
+    [
+        (dict(DEGREE, non_uk_degree="Bachelor of Arts"), "non_uk_degree", "Bachelor of Arts"),
+        (dict(NON_UK_DEGREE, uk_degree="BA"), "uk_degree", "BA"),
+    ],
+    ids=["UK degree", "non-UK degree"],
+)
+def test_the_other_locales_type_is_not_checked_as_register_does_and_an_unknown_one_is_said_not_kept(
+    degree, field, value
+):
+    """review113 F2: Register checks uk_degree on a UK degree only and non_uk_degree on a non-UK one only (§3.7,
+    degree_attributes.rb `if: -> { locale_code == ... }`): a stray value that is not a code was an invalid_degree_code
+    error (Register's message, saying Register refuses the trainee, which it takes). It is a warning of the tool's own:
+    Register gives that field back blank."""
+    record = validated(dict(VALID, degrees_attributes=[degree]))
+    assert [(i.code, i.severity.value, i.field, i.value) for i in record.issues] == [
+        ("degree_type_not_kept", "warning", f"degrees_attributes[0].{field}", value)
+    ]
+    record = validated(dict(VALID, degrees_attributes=[degree]), api_only=True)  # the emulator's rules
+    assert record.issues == []
+
+
+@pytest.mark.parametrize(
+    "degree",
+    [dict(DEGREE, non_uk_degree="051"), dict(NON_UK_DEGREE, uk_degree="051")],
+    ids=["UK degree", "non-UK degree"],
+)
+def test_the_other_locales_type_that_is_a_code_is_kept_and_nothing_is_said(degree):
+    """Register's mapper stores the other locale's type by its name and gives its code back (§3.7): nothing lost."""
+    assert check([degree]) == []
+
+
+def test_the_locales_own_type_is_still_refused_when_it_is_not_a_code_beside_a_stray_one():
+    """Only the other locale's type goes unchecked: the degree's own is Register's inclusion error as ever."""
+    assert check([dict(DEGREE, uk_degree="BA", non_uk_degree="BA")]) == [
+        ("degrees_attributes[0].uk_degree", "invalid_degree_code"),
+        ("degrees_attributes[0].non_uk_degree", "degree_type_not_kept"),
+    ]
+
+
 def test_gb_as_a_degree_country_is_invalid_and_the_fix_names_the_uk_countries():
     """§3.7: a degree's country is a country.yml code, where the UK is XF-XI or XK; GB, the UK in nationality.yml,
     is not one (Register's own message, kept), so the fix names the codes to use."""
@@ -410,6 +451,56 @@ def test_a_withdrawal_date_with_a_time_is_judged_by_its_instant(written, valid):
     and Ruby compares a DateTime with a Date by instant, the Date at 00:00 UTC, not by the written day."""
     found = check(withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
     assert found == ([] if valid else [("withdrawal_date", "withdrawal_date_invalid")])
+
+
+@pytest.mark.parametrize(
+    "written,before,day",
+    [
+        ("20250831T233000-0100", False, "2025-08-31"),  # 2025-09-01T00:30Z: on the start day
+        ("20250901T003000+0100", True, "2025-09-01"),  # 2025-08-31T23:30Z
+        ("2025-08-31T24:00:00+01:00", True, "2025-09-01"),  # 2025-08-31T23:00Z
+    ],
+)
+def test_a_withdrawal_date_in_another_form_is_judged_by_its_instant(written, before, day):
+    """review113 F3: Register compares `DateTime.iso8601(withdrawal_date)` with itt_start_date (VALID: 2025-09-01) by
+    instant whatever the form (Ruby 3.1: false, true, true); the day in the value's own offset was compared. The
+    day date_not_yyyy_mm_dd names is the one Register keeps (its own offset's)."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    found = [(i.code, i.message) for i in record.issues]
+    assert [m for c, m in found if c == "withdrawal_date_invalid"] == (
+        ["withdrawal_date must be after itt_start_date"] if before else []
+    )
+    assert [m for c, m in found if c == "date_not_yyyy_mm_dd"] == [
+        f"withdrawal_date: write the date as YYYY-MM-DD ({day}): Register reads '{written}' as that day but returns "
+        "it as YYYY-MM-DD, so the value sent would show as changed on every sync"
+    ]
+
+
+@pytest.mark.parametrize("written", ["2025", "2059", "10:30", "1030", "103000Z", "10:30:00+01:00", " 0000 ", "2400"])
+def test_a_withdrawal_date_that_is_a_time_alone_is_the_tools_own_error_not_registers(written):
+    """review113 F3: DateTime.iso8601 reads a time alone as today's (Ruby 3.1: `2025` is 20:25 today, 2400 tomorrow's
+    midnight), so Register takes the withdrawal, dated the day it is sent: not its "Choose a valid withdrawal date"
+    but the record's own error; the emulator's rules take it, or refuse it as before a start still to come."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert [(i.code, i.field, i.is_error) for i in record.issues] == [
+        ("withdrawal_date_is_a_time", "withdrawal_date", True)
+    ]
+    api = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written), api_only=True)
+    assert api.issues == []
+    later_start = dict(VALID, itt_start_date="2026-12-01", trainee_start_date="2026-12-01", itt_end_date="2027-07-31")
+    api = validated(later_start, withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written), api_only=True)
+    assert [i.message for i in api.issues if i.code == "withdrawal_date_invalid"] == [
+        "withdrawal_date must be after itt_start_date"
+    ]
+
+
+@pytest.mark.parametrize("written", ["10:30Z", "10:30+01:00", "1030Z", "T10:30", "2460", "10:61", "24:00:01"])
+def test_a_time_datetime_refuses_keeps_registers_message(written):
+    """Ruby 3.1: a zone only after the seconds, no T before a time alone, and the time's own limits: Date::Error."""
+    record = validated(copy.deepcopy(VALID), withdrawal=dict(GOOD_WITHDRAWAL, withdrawal_date=written))
+    assert [(i.code, i.message) for i in record.issues] == [
+        ("withdrawal_date_invalid", "withdrawal_date Choose a valid withdrawal date")
+    ]
 
 
 REQUIRED_YEAR = (

@@ -393,6 +393,14 @@ CASES = [
         "degree and keeps no country",
     ),
     (
+        "a UK degree with a non-UK type that is not a code (review113 F2: Register does not check it there)",
+        degree(non_uk_degree="Bachelor of Arts"),
+        "degrees_attributes[0].non_uk_degree",
+        "degree_type_not_kept",
+        "non_uk_degree: 'Bachelor of Arts' is not kept: it is not a degree type code, and on a UK degree Register "
+        "checks only uk_degree, so it takes the trainee and gives non_uk_degree back blank",
+    ),
+    (
         "non-UK degree with an unknown grade",
         degree(uk_degree=None, institution=None, country="FR", non_uk_degree="083", grade="77"),
         "degrees_attributes[0].grade",
@@ -1063,6 +1071,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "spreadsheet_date",  # test_spreadsheet_values.py
         "date_not_yyyy_mm_dd",  # test_dates_as_register_reads_them.py
         "possibly_garbled_text",  # test_text_from_other_code_pages.py
+        "withdrawal_date_is_a_time",  # test_nested.py
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()
@@ -1265,6 +1274,10 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
         "dave@example.com@example.org",  # a second @
         "dave@\u0131bm.example",  # a dotless i: Python's case folding takes it for i, Ruby's does not
         "dave@example.xn-abc",  # a top-level domain in ASCII form starts xn-- (a label may start xn-)
+        "dave@example.COM",  # TLD_REGEX has no /i (PART_REGEX has): the top-level domain is lower case (review113 F1)
+        "Dave.George+itt@Example.CO.UK",
+        "dave@example.xn--P1AI",
+        "dave@school.\u212a\u212a",  # the Kelvin sign is k only to /i, which TLD_REGEX does not have
     ],
     ids=[
         "double dot",
@@ -1284,6 +1297,10 @@ def test_the_day_exactly_16_years_ago_is_old_enough():
         "two @",
         "dotless i",
         "xn- TLD",
+        "capital TLD",
+        "capitals in every part",
+        "capital xn-- TLD",
+        "kelvin TLD",
     ],
 )
 def test_email_addresses_registers_check_refuses_are_invalid(email):
@@ -1315,7 +1332,9 @@ def test_a_domain_of_253_characters_is_the_longest_notify_takes():
 @pytest.mark.parametrize(
     "email",
     [
-        "Dave.George+itt@Example.CO.UK",
+        "Dave.George+itt@Example.CO.uk",
+        "DAVE@EXAMPLE.com",
+        "dave@XN--BCHER-KVA.example",
         "dave@xn--bcher-kva.example",
         "dave@my-school.example",
         "dave@b.com.",
@@ -1331,8 +1350,9 @@ def test_a_domain_of_253_characters_is_the_longest_notify_takes():
     ],
 )
 def test_email_addresses_registers_check_accepts_are_valid(email):
-    """Upper case anywhere, a host already in its ASCII form, one hyphen, one dot at the end (Ruby's split drops
-    the empty label after it), the marks a name may hold (' - _ / `), and digits in a label."""
+    """Upper case anywhere but the top-level domain (PART_REGEX has /i, TLD_REGEX has not), a host already in its
+    ASCII form, one hyphen, one dot at the end (Ruby's split drops the empty label after it), the marks a name may
+    hold (' - _ / `), and digits in a label."""
     assert check(with_changes(email=email)) == []
 
 
@@ -1359,23 +1379,28 @@ def test_an_email_whose_host_starts_on_the_next_line_is_what_registers_format_ch
     assert ("email", "invalid_email", EMAIL) not in check(with_changes(email="dave@\nexample.com"))
 
 
-@pytest.mark.parametrize("email", ["dave@\u017fchool.example", "dave@school.\u212a\u212a"], ids=["long s", "kelvin"])
+@pytest.mark.parametrize("email", ["dave@\u017fchool.example", "dave@\u212a\u212a.example"], ids=["long s", "kelvin"])
 def test_an_email_with_a_letter_rubys_case_folding_reads_as_ascii_is_valid(email):
     """rules.py's comment says "Letters are ASCII only, as Ruby's [a-z] with /i"; Ruby 3.1 says otherwise:
-    `/^[a-z]+$/i.match?("\u017fchool")` and `/^[a-z]{2,63}$/i.match?("\u212a\u212a")` are true, and
-    EmailFormatValidator passes both addresses (before this release, the IDNA step mapped them to ASCII, and they passed
-    here too)."""
+    `/^[a-z]+$/i.match?("\u017fchool")` and `/^[a-z]+$/i.match?("\u212a\u212a")` are true, and
+    EmailFormatValidator passes both addresses, whose folded letters are in a label PART_REGEX (/i) checks, not in the
+    top-level domain (TLD_REGEX has no /i: see the refused "kelvin TLD")."""
     assert check(with_changes(email=email)) == []
 
 
 @pytest.mark.parametrize(
-    "email",
-    ["dave@\u017f" + "a" * 62 + ".example", "dave@example.\u212a" + "a" * 62],
-    ids=["label", "top-level domain"],
+    ("email", "valid"),
+    [
+        ("dave@\u017f" + "a" * 62 + ".example", True),
+        ("dave@\u212a" + "a" * 62 + ".example", True),
+        ("dave@example.\u212a" + "a" * 62, False),
+    ],
+    ids=["long s in a label", "kelvin in a label", "kelvin in the top-level domain"],
 )
-def test_a_letter_rubys_case_folding_reads_as_ascii_counts_as_one_in_a_63_character_label(email):
-    """Ruby 3.1 passes both: the long s and the Kelvin sign are one character each of the 63 a label may have."""
-    assert check(with_changes(email=email)) == []
+def test_a_letter_rubys_case_folding_reads_as_ascii_counts_as_one_in_a_63_character_label(email, valid):
+    """Ruby 3.1 passes the first two: the long s and the Kelvin sign are one character each of the 63 a label may
+    have. It refuses the third, whose top-level domain TLD_REGEX (no /i) matches as sent (review113 F1)."""
+    assert (check(with_changes(email=email)) == []) is valid
 
 
 @pytest.mark.parametrize(
@@ -1510,11 +1535,21 @@ def test_a_bursary_without_eligibility_gets_only_the_fund_code_message_even_for_
     ]
 
 
-def test_funding_is_not_judged_for_an_unknown_course_subject():
-    """Register's R11 message names the subject; an unknown code has none, so only its own error is given."""
-    for fund_code in ("2", "7"):
-        found = check(with_changes(fund_code=fund_code, funding_method="D", course_subject_1="999999"))
-        assert [(f, c) for f, c, _m in found] == [("course_subject_1", "invalid_code")]
+def test_a_trainee_start_date_given_but_not_a_date_puts_the_start_cycle_at_now_plus_a_month():
+    """review113 F6: AcademicCyclable#start_date is `trainee_start_date || itt_start_date` on the values as sent, then
+    Date.iso8601 or nil (§3.3): a trainee_start_date given but unreadable is no date, and R10-R13 judge the cycle of
+    now + 1 month (2026/27 as of 2026-11-28), not itt_start_date's (2025/26, where 036 runs). A blank one is
+    itt_start_date (§3.4)."""
+    found = check(started_in(2025, trainee_start_date="2025-09-31", training_initiative="036"))
+    assert [(f, c, m) for f, c, m in found] == [
+        ("trainee_start_date", "invalid_date", "trainee_start_date is invalid"),
+        (
+            "training_initiative",
+            "initiative_not_available",
+            "training_initiative 'international_relocation_payment' is not available in academic cycle '2026 to 2027'",
+        ),
+    ]
+    assert check(started_in(2025, trainee_start_date=None, training_initiative="036")) == []
 
 
 @pytest.mark.parametrize(
@@ -1645,6 +1680,37 @@ def test_the_fund_code_exception_holds_only_in_2025_and_2026(year):
     refused like any subject."""
     data = started_in(year, fund_code="2", funding_method="D", course_subject_1="100425")
     assert [(f, c) for f, c, _m in check(data)] == [("funding_method", "funding_method_not_eligible")]
+
+
+@pytest.mark.parametrize(
+    ("subject", "said", "subject_error"),
+    [(None, "", "required"), ("999999", "999999", "invalid_code")],
+    ids=["blank", "unknown"],
+)
+@pytest.mark.parametrize(
+    ("fund_code", "code", "message"),
+    [
+        ("2", "funding_method_not_eligible", "funding_method 'bursary' is not allowed when fund_code is '2' and "),
+        (
+            "7",
+            "funding_method_not_available",
+            "funding_method 'bursary' is not allowed when training_route is 'provider_led_postgrad' and ",
+        ),
+    ],
+    ids=["fund code 2", "fund code 7"],
+)
+def test_r11_runs_beside_a_blank_or_unknown_course_subject_as_registers_rule_does(
+    subject, said, subject_error, fund_code, code, message
+):
+    """review113 F5: Rules::FundingMethod has no subject guard (§3.5.2): with no subject, or one the mapper leaves
+    as an InvalidValue (its text in the message), it names it and finds no allocation subject (no exception, no
+    table row). R11 was skipped, so the emulator's 422 listed one message fewer than Register's."""
+    found = check(with_changes(course_subject_1=subject, fund_code=fund_code, funding_method="7"))
+    cycle = " in academic cycle '2025 to 2026'" if fund_code == "7" else ""
+    assert [(f, c, m) for f, c, m in found if f == "funding_method"] == [
+        ("funding_method", code, f"{message}course_subject_1 is '{said}'{cycle}")
+    ]
+    assert ("course_subject_1", subject_error) in {(f, c) for f, c, _m in found}
 
 
 def test_the_veterans_bursary_without_a_sent_initiative_is_valid():

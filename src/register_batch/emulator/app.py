@@ -36,7 +36,7 @@ from register_batch.validation.facts import (
     register_date,
     ruby_to_i,
 )
-from register_batch.validation.nested import degree_identity, withdrawal_day, withdrawal_side_day
+from register_batch.validation.nested import degree_identity, withdrawal_day, withdrawal_kept_day
 from register_batch.validation.providers import checked_ukprn
 
 from . import attributes as attrs
@@ -166,7 +166,8 @@ class ApiError(Exception):
 def _held_day(text: str, today: date, other_forms: Callable[[str, date], date | None]) -> str:
     """A withdrawal's or deferral's date as Register keeps it once its checks passed: the day, YYYY-MM-DD, whichever
     ISO 8601 form was sent (20260915, 2026-09-15T10:00:00Z; register-api.md §3.4, §3.9, §3.10), as DateTime.iso8601
-    (a withdrawal: `withdrawal_side_day`) or Date.iso8601 (a deferral: `register_date`) reads it."""
+    (a withdrawal: `withdrawal_kept_day`, a time alone being the day it is sent) or Date.iso8601 (a deferral:
+    `register_date`) reads it."""
     day = withdrawal_day(text) or other_forms(text, today)
     return day.isoformat() if day is not None else text
 
@@ -828,7 +829,7 @@ class RegisterApp:
         self.store.insert_withdrawal(
             trainee["id"],
             {
-                "date": _held_day(str(body["withdrawal_date"]), context.today, withdrawal_side_day),
+                "date": _held_day(str(body["withdrawal_date"]), context.today, withdrawal_kept_day),
                 "trigger": body.get("trigger"),
                 "future_interest": body.get("future_interest"),
                 # Required, so a non-empty list here; stored once each, as `WithdrawalReason.where(name: reasons)`

@@ -75,10 +75,15 @@ def _code_or_none(reference: ReferenceData, list_name: str, value: Any) -> str |
 
 
 def degree_json(reference: ReferenceData, row: dict[str, Any]) -> dict[str, Any]:
-    """A degree (§3.7 response): codes re-derived, UUIDs from the code lists, `graduation_year` an integer."""
+    """A degree (§3.7 response): codes re-derived, UUIDs from the code lists, `graduation_year` an integer.
+
+    Both type fields are given back whatever the locale (review113 F2): Register checks only the locale's own, but its
+    mapper stores the other's too (the type's name for a code, the text of any other value) and its serializer
+    re-derives a code from each, null for a value that is not one."""
     fields = row["fields"]
     uk = is_uk_degree(fields)
-    degree_type = _code_or_none(reference, "degree_type", fields.get("uk_degree" if uk else "non_uk_degree"))
+    uk_type = _code_or_none(reference, "degree_type", fields.get("uk_degree"))
+    non_uk_type = _code_or_none(reference, "degree_type", fields.get("non_uk_degree"))
     subject = _code_or_none(reference, "degree_subject", fields.get("subject"))
     grade = _code_or_none(reference, "degree_grade", fields.get("grade"))
     grade = GRADE_REWRITES.get(grade, grade) if grade else None
@@ -95,8 +100,8 @@ def degree_json(reference: ReferenceData, row: dict[str, Any]) -> dict[str, Any]
     identities = {name: reference.code_list(name).identities for name in ("degree_type", "degree_subject")}
     year = graduation_year(fields.get("graduation_year"))
     return {
-        "uk_degree": degree_type if uk else None,
-        "non_uk_degree": None if uk else degree_type,
+        "uk_degree": uk_type,
+        "non_uk_degree": non_uk_type,
         "created_at": timestamp(row["created_at"]),
         "updated_at": timestamp(row["updated_at"]),
         "subject": subject,
@@ -106,7 +111,7 @@ def degree_json(reference: ReferenceData, row: dict[str, Any]) -> dict[str, Any]
         "country": country,
         "other_grade": None,
         "institution_uuid": institution_uuid,
-        "uk_degree_uuid": identities["degree_type"].get(degree_type) if uk and degree_type else None,
+        "uk_degree_uuid": identities["degree_type"].get(uk_type) if uk and uk_type else None,  # the mapper's, UK only
         "subject_uuid": identities["degree_subject"].get(subject) if subject else None,
         "grade_uuid": reference.code_list("degree_grade").identities.get(grade) if grade else None,
         "degree_id": row["slug"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,7 +32,13 @@ from register_batch.generate.build import (
 from register_batch.generate.layouts import LegacyEncoder
 from register_batch.generate.names import MALE, SURNAMES
 from register_batch.model import REQUIRED_FIELDS
-from register_batch.validation.facts import EARLY_YEARS_ROUTES, UNDERGRADUATE_ROUTES, parse_date, years_before
+from register_batch.validation.facts import (
+    EARLY_YEARS_ROUTES,
+    UNDERGRADUATE_ROUTES,
+    cycle_of,
+    parse_date,
+    years_before,
+)
 
 FORMATS = ("hesa-xml", "hesa-csv", "register-csv")
 HESA_FORMATS = frozenset({"hesa-xml", "hesa-csv"})
@@ -197,6 +203,18 @@ def _bundled(profile: Profile) -> Profiles:
     return lambda ctx, layout: [profile] if ctx.builder.funding.bundled else []
 
 
+def _plain_outside_default_cycle(profile: Profile) -> Profiles:
+    """`profile`, made plain (no funding, no initiative) where the run's cycle is not the one Register judges a record
+    without a start date by, now + 1 month's (§3.3): funding and initiatives would be judged in that cycle instead."""
+
+    def profiles(ctx: Context, layout: Layout) -> list[Profile]:
+        if cycle_of(ctx.as_of + timedelta(days=31)) == ctx.builder.cycle:
+            return [profile]
+        return [replace(profile, plain=True)]
+
+    return profiles
+
+
 def _dmy(value: str) -> str:
     """The date as a spreadsheet shows it (13/08/1998): not ISO 8601, so Register refuses it."""
     day = date.fromisoformat(value)
@@ -211,6 +229,19 @@ def _bad_date_expects(field_name: str, value: str, code: str = "invalid_date") -
     """Register's error for a bad date, and for one as a spreadsheet shows it (13/08/1998) the hint beside it."""
     hint = [Expect(field_name, "spreadsheet_date", "warning")] if "/" in value else []
     return [Expect(field_name, code), *hint]
+
+
+R11_CODES = ("funding_method_not_eligible", "funding_method_not_available")
+
+
+def _r11_without_subject(draft: Draft) -> list[Expect]:
+    """R11 beside a course_subject_1 left blank or not a code (review113 F5): Register's rule has no subject guard and
+    finds no allocation subject for it (no fund code exception, no table row), so a bursary, scholarship or grant is
+    refused, by its fund code 2 or by the table (fund code 7; the generator gives one only where it is bundled)."""
+    if draft.data.get("funding_method") in (None, "6"):
+        return []
+    code = R11_CODES[0] if draft.data.get("fund_code") != "7" else R11_CODES[1]
+    return [Expect("funding_method", code)]
 
 
 # --- required fields (register-api.md §3.2) ------------------------------------------------------------
@@ -236,6 +267,8 @@ def _missing(field_name: str) -> Apply:
             trainee_start = parse_date(data["trainee_start_date"])
             if not draft.layout.separate_trainee_start or (trainee_start and trainee_start > ctx.as_of):
                 data["trainee_start_date"] = None  # C21053/C22053 read both from F_ITTCOMDATE
+        if field_name == "course_subject_1":
+            return [Expect(field_name, "required"), *_r11_without_subject(draft)]
         return [Expect(field_name, "required")]
 
     return apply
@@ -245,7 +278,7 @@ for _field in REQUIRED_FIELDS:
     defect(
         f"missing_{_field}",
         f"{_field} left blank (NULL / empty cell)",
-        ("required",),
+        ("required", *(R11_CODES if _field == "course_subject_1" else ())),
         profile=_REQUIRED_PROFILES.get(_field, Profile()),
         touches=(_field,),
     )(_missing(_field))
@@ -477,8 +510,9 @@ _ZEROS_LOST = {("study_mode", "1"), ("training_initiative", "26"), ("additional_
 def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
     def apply(ctx: Context, draft: Draft) -> list[Expect]:
         value = draft.data[field_name] = ctx.rng.choice(values)
+        funding = _r11_without_subject(draft) if field_name == "course_subject_1" else []
         if value in JACS_CODES:  # also said to be a JACS code (hesa-formats.md §5 item 22)
-            return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning")]
+            return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning"), *funding]
         if (field_name, value) in _ZEROS_LOST:
             return [Expect(field_name, "invalid_code"), Expect(field_name, "leading_zeros_lost", "warning")]
         return [Expect(field_name, "invalid_code")]
@@ -487,6 +521,8 @@ def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
 
 
 def _invalid_code_issues(field_name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    if field_name == "course_subject_1":
+        return ("invalid_code", "jacs_subject_code", *R11_CODES)
     if values is JACS_CODES:
         return ("invalid_code", "jacs_subject_code")
     if any((field_name, value) in _ZEROS_LOST for value in values):
@@ -596,6 +632,8 @@ def _bad_end_date(ctx: Context, draft: Draft) -> list[Expect]:
     "invalid_trainee_start_date",
     "trainee start date as 08/09/2025",
     ("invalid_date", "spreadsheet_date"),
+    # Not a date: Register's start cycle is now + 1 month's, not the ITT start's (review113 F6).
+    profile=_plain_outside_default_cycle(DEFAULT_PROFILE),
     layout_ok=_separate_start,
     touches=("trainee_start_date",),
 )
@@ -1235,6 +1273,24 @@ def _bad_non_uk_type(ctx: Context, degree: dict[str, Any]) -> None:
     degree["non_uk_degree"] = ctx.rng.choice(("BSc", "Licence", "999X"))
 
 
+@defect(
+    "degree_type_in_other_column",
+    "a degree type written as text (BA, Bachelor of Arts) in the other locale's column, which Register does not check "
+    "(a UK degree's non_uk_degree, a non-UK degree's uk_degree): taken, and given back blank",
+    ("degree_type_not_kept",),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    formats=frozenset({"register-csv"}),  # HESA has one type tag, F_DEGTYPE: the locale decides which field it fills
+    touches=("degrees_attributes",),
+    default=False,  # made only with --kinds: a seed's Register CSV corpus (docs/dry-run.md's) stays as it was
+)
+def _type_in_other_column(ctx: Context, draft: Draft) -> list[Expect]:
+    del draft.degrees[1:]
+    degree = draft.degrees[0]
+    other = "non_uk_degree" if degree.get("uk_degree") is not None else "uk_degree"
+    degree[other] = ctx.rng.choice(("BA", "BSc", "Bachelor of Arts", "Licence"))
+    return [Expect(f"{DEGREE}.{other}", "degree_type_not_kept", "warning")]
+
+
 @_degree_defect(
     "invalid_degree_country",
     "a UK degree's country written UK or GB (the codes are XF-XK): beside its institution, Register drops it",
@@ -1307,6 +1363,8 @@ def _untranslatable(field_name: str, values: tuple[str, ...]) -> Apply:
         if field_name == "itt_qualification_aim":
             data["itt_aim"] = "202"
         data[field_name] = ctx.rng.choice(choices)
+        if field_name == "course_subject_1":
+            return [Expect(field_name, "untranslatable_code"), *_r11_without_subject(draft)]
         return [Expect(field_name, "untranslatable_code")]
 
     return apply
@@ -1316,7 +1374,7 @@ for _field, (_values, _profile) in _UNTRANSLATABLE.items():
     defect(
         f"untranslatable_{_field}",
         f"a legacy {_field} code with no v2026.1 equivalent ({', '.join(_values)})",
-        ("untranslatable_code",),
+        ("untranslatable_code", *(R11_CODES if _field == "course_subject_1" else ())),
         profile=_profile,
         touches=(_field,),
     )(_untranslatable(_field, _values))

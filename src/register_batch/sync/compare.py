@@ -243,9 +243,19 @@ def create_body(source: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+@cache
+def _degree_types() -> frozenset[str]:
+    return frozenset(load_reference(API_VERSION).codes("degree_type"))
+
+
 def degree_values(degree: Mapping[str, Any]) -> dict[str, str | None]:
-    """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer."""
+    """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer; a degree type
+    that is not a code as null, as Register gives it back (the other locale's type, which Register does not check:
+    review113 F2, validate's degree_type_not_kept), or a source degree carrying one would be written every night."""
     values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
+    for key in ("uk_degree", "non_uk_degree"):
+        if values[key] not in _degree_types():
+            values[key] = None
     if (grade := values["grade"]) is not None:
         values["grade"] = GRADE_REWRITES.get(grade, grade)
     if (institution := values["institution"]) is not None:

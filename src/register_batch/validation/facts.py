@@ -157,8 +157,10 @@ class Facts:
         # The dates as Register reads them (§3.4): the rules then judge what Register judges.
         itt_start = register_date(data.get("itt_start_date"), as_of)
         trainee_start = register_date(data.get("trainee_start_date"), as_of)
-        # Start cycle: trainee_start_date || itt_start_date, else the cycle of now + 1 month (§3.3).
-        anchor = trainee_start or itt_start
+        # Start cycle: trainee_start_date || itt_start_date, else the cycle of now + 1 month (§3.3). Ruby's `||` on the
+        # values as sent (academic_cyclable.rb): a trainee_start_date given but not a date is no date, and the cycle is
+        # now + 1 month's, not itt_start_date's (review113 F6); a blank one is itt_start_date (§3.4).
+        anchor = trainee_start if data.get("trainee_start_date") is not None else itt_start
         ascii_text, plain = text_facts(data)
         start_cycle = cycle_of(anchor) if anchor else cycle_of(as_of + timedelta(days=31))
         return cls(

@@ -16,7 +16,7 @@ from register_batch.mapping.apply import UK_COUNTRIES
 from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
-from register_batch.validation.ruby_date import ruby_datetime_iso8601
+from register_batch.validation.ruby_date import ruby_datetime_instant, ruby_datetime_iso8601, ruby_time_alone_day
 from register_batch.validation.rules import _sorted_codes, inclusion_message, not_yyyy_mm_dd
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
@@ -197,10 +197,12 @@ def non_uk_degree_has_a_type(degree: dict[str, Any], facts: Facts) -> list[Findi
 def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """Not the country of a degree Register takes for a UK one by its institution: its mapper drops that country
     before checking it (§3.7), so an unknown one (GB) is never refused; degree_country_not_kept says it is not kept
-    (review91 F2)."""
+    (review91 F2). Nor the type of the other locale: Register checks uk_degree on a UK degree only and non_uk_degree
+    on a non-UK one only (§3.7, degree_attributes.rb `if: -> { locale_code == ... }`); degree_type_not_kept says an
+    unknown one there is not kept (review113 F2)."""
     found: list[Finding] | None = None
     reference = facts.reference
-    for field, list_name in (("uk_degree", "degree_type"), ("non_uk_degree", "degree_type"), ("country", "country")):
+    for field, list_name in (_own_type_field(degree), ("country", "country")):
         value = degree.get(field)
         if field == "country" and _country_dropped(degree):
             continue
@@ -208,6 +210,16 @@ def degree_codes_are_known(degree: dict[str, Any], facts: Facts) -> list[Finding
             found = found or []
             found.append((field, value, inclusion_message(field, value, _sorted_codes(reference, list_name))))
     return found
+
+
+def _own_type_field(degree: dict[str, Any]) -> tuple[str, str]:
+    """The degree type field Register checks on this degree (§3.7), with its code list."""
+    return ("uk_degree" if is_uk_degree(degree) else "non_uk_degree"), "degree_type"
+
+
+def _other_type_field(degree: dict[str, Any]) -> str:
+    """The degree type field of the other locale, which Register neither checks nor needs on this degree (§3.7)."""
+    return "non_uk_degree" if is_uk_degree(degree) else "uk_degree"
 
 
 def _country_dropped(degree: dict[str, Any]) -> bool:
@@ -266,6 +278,39 @@ def degree_country_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding
             country,
             f"country: '{country}' is not kept: the degree has an awarding institution ({institution}), so Register "
             "takes it for a UK degree and keeps no country",
+        )
+    ]
+
+
+@rule(
+    "degree_type_not_kept",
+    scope="degree",
+    fields=("uk_degree", "non_uk_degree"),
+    message="<field>: '<value>' is not kept: it is not a degree type code, and on a <UK | non-UK> degree Register "
+    "checks only <uk_degree | non_uk_degree>, so it takes the trainee and gives <field> back blank",
+    source="register-api.md §3.7 (uk_degree checked on UK degrees only, non_uk_degree on non-UK degrees only; "
+    "codes re-derived in the response), §5.1",
+    fix="Leave it blank: a UK degree's type goes in uk_degree, a non-UK degree's (a country outside the UK and no "
+    "institution) in non_uk_degree. If the type was put in the wrong column, move it there.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def degree_type_is_kept(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A value in the other locale's type field that is not a degree type code (review113 F2): Register's mapper
+    wraps it as an InvalidValue, which no check looks at on this degree, stores its text and re-derives no code from
+    it (the response's is null). One that is a code Register keeps and gives back: nothing to say."""
+    field = _other_type_field(degree)
+    value = degree.get(field)
+    if value is None or value in facts.reference.codes("degree_type"):
+        return None
+    uk = is_uk_degree(degree)
+    own, kind = ("uk_degree", "UK") if uk else ("non_uk_degree", "non-UK")
+    return [
+        (
+            field,
+            value,
+            f"{field}: '{value}' is not kept: it is not a degree type code, and on a {kind} degree Register checks "
+            f"only {own}, so it takes the trainee and gives {field} back blank",
         )
     ]
 
@@ -414,19 +459,53 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
     text = str(value)
-    day = withdrawal_day(text)
-    if day is None:
+    if withdrawal_day(text) is None:
         # Another ISO 8601 form of the date (20260915, 2026-258) is a day to Register: the record's own rule asks
-        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2).
-        day = withdrawal_side_day(text, facts.as_of)
-        if day is None:
+        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2). So is a time alone (2025 is
+        # 20:25 today): withdrawal_date_is_a_time's (review113 F3). Compared by instant, as Register compares
+        # (`withdrawn_before`): 20250831T233000-0100 is 2025-09-01T00:30Z.
+        moment = ruby_datetime_instant(text, facts.as_of)
+        if moment is None:
             return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
-        before = facts.itt_start is not None and day < facts.itt_start
+        before = facts.itt_start is not None and moment < datetime.combine(facts.itt_start, time(), UTC)
     else:
         before = facts.itt_start is not None and withdrawn_before(text, facts.itt_start)
     if before:
         return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
     return None
+
+
+@rule(
+    "withdrawal_date_is_a_time",
+    scope="withdrawal",
+    fields=("withdrawal_date",),
+    message="withdrawal_date: '<value>' is a time, not a date: Register reads it as that time today and records the "
+    "withdrawal on the day it is sent",
+    source="register-api.md §3.4, §3.9 (withdrawal_date read with DateTime.iso8601, which reads a time alone as "
+    "today's: Ruby 3.1)",
+    fix="Give the withdrawal date as YYYY-MM-DD. A year alone (2025) or four digits are read as a time (20:25).",
+    api=False,
+)
+def withdrawal_date_is_not_a_time(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A time alone (`2025`, `10:30`, `103000Z`) is a DateTime to Register, completed with the day of the request
+    (review113 F3): it takes the withdrawal, dated that day, where the record meant some other date."""
+    value = withdrawal.get("withdrawal_date")
+    if value is None or ruby_time_alone_day(str(value), facts.as_of) is None:
+        return None
+    return [
+        (
+            "withdrawal_date",
+            value,
+            f"withdrawal_date: '{value}' is a time, not a date: Register reads it as that time today and records the "
+            "withdrawal on the day it is sent",
+        )
+    ]
+
+
+def withdrawal_kept_day(text: str, today: date) -> date | None:
+    """The day Register keeps of a withdrawal_date in another form than YYYY-MM-DD: `withdrawal_side_day`'s, or for
+    a time alone the day it is sent (`today`; the next day for 24:00)."""
+    return withdrawal_side_day(text, today) or ruby_time_alone_day(text, today)
 
 
 def withdrawal_side_day(text: str, today: date) -> date | None:

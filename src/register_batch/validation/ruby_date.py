@@ -14,7 +14,7 @@ it, not here). No trainee has such a date.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 # Ruby's \s (ASCII white space), \d ([0-9]) and a case-insensitive T, W and Z (REGCOMP_I).
@@ -35,6 +35,16 @@ _BASIC = re.compile(
     "|-w([0-9]{2})([0-9])"
     "|-w-([0-9]))"
     "(?:t?([0-9]{2})([0-9]{2})(?:([0-9]{2})(?:[,.]([0-9]+))?)?(z|[-+][0-9]{2}(?:[0-9]{2})?)?)?" + _SPACE,
+    re.IGNORECASE | re.ASCII,
+)
+# A time alone (iso8601_ext_time, iso8601_bas_time): a zone only after the seconds. DateTime completes it with today's
+# date; a Date takes no day from it.
+_EXTENDED_TIME = re.compile(
+    _SPACE + "([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[,.]([0-9]+))?(z|[-+][0-9]{2}(?::?[0-9]{2})?)?)?" + _SPACE,
+    re.IGNORECASE | re.ASCII,
+)
+_BASIC_TIME = re.compile(
+    _SPACE + "([0-9]{2})([0-9]{2})(?:([0-9]{2})(?:[,.]([0-9]+))?(z|[-+][0-9]{2}(?:[0-9]{2})?)?)?" + _SPACE,
     re.IGNORECASE | re.ASCII,
 )
 _LIMIT = 128  # Date.iso8601's `limit:` (date 3.2.1 on): a longer string is an ArgumentError
@@ -75,6 +85,70 @@ def _fields_of(value: str) -> dict[str, int] | None:
     return None
 
 
+def _time_alone_fields(value: str) -> dict[str, int] | None:
+    """`date__iso8601`'s fields of a time alone (no date matched first), or None."""
+    if len(value) > _LIMIT or _fields_of(value) is not None:
+        return None
+    match = _EXTENDED_TIME.fullmatch(value) or _BASIC_TIME.fullmatch(value)
+    if match is None:
+        return None
+    hour, minute, second, _fraction, zone = match.groups()
+    fields: dict[str, int] = {}
+    _time(fields, hour, minute, second)
+    _zone(fields, zone)
+    return fields
+
+
+def ruby_time_alone_day(value: str, today: date) -> date | None:
+    """The day (in the time's own offset) DateTime.iso8601 gives a time alone it reads (`2025` is 20:25, `10:30`,
+    `103000Z`): `today`, or the next day for 24:00; None for anything else, Date.iso8601 reading no day from it."""
+    fields = _time_alone_fields(value)
+    return None if fields is None else _checked_day(today, fields, civil=False)
+
+
+def _zone(fields: dict[str, int], zone: str | None) -> None:
+    """date_zone_to_diff for the zones `date__iso8601` matches: Z, ±hh, ±hhmm, ±hh:mm; DateTime ignores an offset
+    beyond a day (+25:00 is +00:00)."""
+    if zone is None or zone in ("z", "Z"):
+        return
+    digits = zone[1:].replace(":", "")
+    offset = int(digits[:2]) * 3600 + int(digits[2:] or 0) * 60
+    if offset <= 86400:
+        fields["offset"] = -offset if zone[0] == "-" else offset
+
+
+@lru_cache(maxsize=4096)
+def ruby_datetime_instant(value: str, today: date) -> datetime | None:
+    """The instant (in UTC) `DateTime.iso8601(value)` gives, or None where it raises: a date as `ruby_datetime_iso8601`
+    reads it, or a time alone on `today` (Ruby's `Date.today`), at the time in its offset (none is UTC). Ruby compares
+    a DateTime with a Date by instant, the Date at 00:00 UTC (withdrawal_date against itt_start_date, §3.9)."""
+    fields = _fields_of(value)
+    if fields is not None:
+        day = _datetime_day(fields, today)
+        zone = _zone_of(value)
+    elif (fields := _time_alone_fields(value)) is not None:
+        day = _checked_day(today, fields, civil=False)
+        zone = fields
+    else:
+        return None
+    if day is None:
+        return None
+    moment = datetime.combine(
+        day, time(fields.get("hour", 0) % 24, fields.get("min", 0), min(fields.get("sec", 0), 59))
+    )
+    return moment.replace(tzinfo=UTC) - timedelta(seconds=zone.get("offset", 0))
+
+
+def _zone_of(value: str) -> dict[str, int]:
+    """The offset field of a date and time (the zone group of whichever pattern matched)."""
+    fields: dict[str, int] = {}
+    if match := _EXTENDED.fullmatch(value):
+        _zone(fields, match.group(14))
+    elif match := _BASIC.fullmatch(value):
+        _zone(fields, match.group(17))
+    return fields
+
+
 @lru_cache(maxsize=4096)
 def ruby_datetime_iso8601(value: str, today: date) -> date | None:
     """The day (in the time's own offset) `DateTime.iso8601(value)` gives, or None where it raises: the date as
@@ -83,13 +157,21 @@ def ruby_datetime_iso8601(value: str, today: date) -> date | None:
     rt_complete_frags); then `c_valid_time_p`: hours 0-24, 24 only as 24:00:00, which is the next day; minutes and
     seconds 0-59. A time alone, which DateTime completes with today's date, is None here as for `ruby_iso8601`."""
     fields = _fields_of(value)
-    if fields is None:
-        return None
+    return None if fields is None else _datetime_day(fields, today)
+
+
+def _datetime_day(fields: dict[str, int], today: date) -> date | None:
+    """The day of a date and time's fields, its time checked (None where DateTime raises), 24:00 the next day."""
     civil = "yday" not in fields and all(key in fields for key in ("year", "mon", "mday"))
-    hour, minute, second = fields.get("hour", 0), fields.get("min", 0), fields.get("sec", 0)
     day = _day_of(fields, today)
-    if day is None:
-        return None
+    return None if day is None else _checked_day(day, fields, civil=civil)
+
+
+def _checked_day(day: date, fields: dict[str, int], *, civil: bool) -> date | None:
+    """`day` with the time of `fields` checked as dt_new_by_frags checks it: a second past 59 is 59 (only 60 beside a
+    full calendar date, any past 59 otherwise: rt_complete_frags), then hours 0-24 (24 only as 24:00:00, the next
+    day), minutes and seconds 0-59 (c_valid_time_p); None where it raises."""
+    hour, minute, second = fields.get("hour", 0), fields.get("min", 0), fields.get("sec", 0)
     if second == 60 or (second > 59 and not civil):
         second = 59
     if hour > 24 or minute > 59 or second > 59 or (hour == 24 and (minute or second)):

@@ -655,11 +655,13 @@ def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Fin
 # letters or digits (`xn-` aside: PART_REGEX). Ruby's split drops a trailing empty label, so a host ending in one dot
 # (`example.com.`) passes. Ruby's ^ and $ match at each line's start and end (Python's re.MULTILINE), and `match?`
 # looks anywhere (search): an address on one line of the value passes, its other lines being control_character's to
-# refuse, not this API rule's. Ruby's \s is ASCII white space only. Its [a-z] with /i is ASCII but for two letters
-# Ruby folds to one: the long s (ſ) and the Kelvin sign (K) (_RUBY_FOLDED).
+# refuse, not this API rule's. Ruby's \s is ASCII white space only. PART_REGEX has /i, whose [a-z] is ASCII but for
+# two letters Ruby folds to one: the long s (ſ) and the Kelvin sign (K) (_RUBY_FOLDED). TLD_REGEX has no /i (review113
+# F1): the top-level domain must be in lower case as sent (`name@example.COM` is refused; Notify lower-cases the host
+# first, Register's port does not).
 _EMAIL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\-]+@([^.@][^@ \t\n\v\f\r]+)$", re.MULTILINE)
 _HOSTNAME_PART = re.compile(r"^(xn-|[a-z0-9]+)(-[a-z0-9]+)*$", re.IGNORECASE | re.ASCII | re.MULTILINE)
-_TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.IGNORECASE | re.ASCII | re.MULTILINE)
+_TLD = re.compile(r"^([a-z]{2,63}|xn--([a-z0-9]+-)*[a-z0-9]+)$", re.ASCII | re.MULTILINE)
 _RUBY_FOLDED = str.maketrans({"\u017f": "s", "\u212a": "k"})
 EMAIL_MESSAGE = "email Enter an email address in the correct format, like name@example.com"
 
@@ -676,13 +678,14 @@ def email_is_valid(value: str) -> bool:
 
 @lru_cache(maxsize=4096)  # hostnames repeat across a file (a provider's trainees share a few mail domains)
 def _hostname_is_valid(hostname: str) -> bool:
-    hostname = hostname.translate(_RUBY_FOLDED)  # one letter for one: the lengths are the same
     parts = hostname.split(".")
     if parts[-1] == "":  # Ruby's String#split leaves out a trailing empty field
         parts.pop()
     if len(hostname) > 253 or len(parts) < 2:
         return False
-    if any(len(part) > 63 or not _HOSTNAME_PART.search(part) for part in parts):
+    # PART_REGEX (/i) is matched on the folded part (one letter for one: the lengths are the same), TLD_REGEX (no /i)
+    # on the last part as sent.
+    if any(len(part) > 63 or not _HOSTNAME_PART.search(part.translate(_RUBY_FOLDED)) for part in parts):
         return False
     return bool(_TLD.search(parts[-1]))
 
@@ -692,7 +695,10 @@ def _hostname_is_valid(hostname: str) -> bool:
     fields=("email",),
     message=EMAIL_MESSAGE,
     source="register-api.md §3.1 (app/validators/email_format_validator.rb), §7.2",
-    fix="Give one address like name@example.com: no spaces, one @, a domain with a dot.",
+    fix=(
+        "Give one address like name@example.com: no spaces, one @, a domain with a dot whose last part is in lower "
+        "case (example.com, not example.COM)."
+    ),
 )
 def email_is_well_formed(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     value = data.get("email")
@@ -849,6 +855,7 @@ _CODE_LIST_ISSUES = (
     "degree_grade_required",
     "unknown_degree_grade",
     "invalid_degree_code",
+    "degree_type_not_kept",
     "unknown_institution",
 )
 _TRAINEE_LISTS = {**TRAINEE_CODE_FIELDS, **dict.fromkeys(DISABILITY_FIELDS, "disability")}
@@ -1706,15 +1713,21 @@ def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts:
 
 def _funding_context(data: dict[str, Any], facts: Facts) -> tuple[str, str, str] | None:
     """(funding type, course subject code, subject name) when R11 applies, else None. In every start cycle: its
-    :not_eligible_fund_code branch needs no table (§3.5.2); the table lookups check `_funding_cycle_known`."""
+    :not_eligible_fund_code branch needs no table (§3.5.2); the table lookups check `_funding_cycle_known`.
+
+    A blank or unknown course_subject_1 does not skip it (review113 F5): Register's rule has no such guard (§3.5.2),
+    and its message names the subject as the mapper left it, '' for none and the value sent for an unknown code (an
+    InvalidValue, whose to_s is that value); neither has an allocation subject, so no exception and no table row."""
     method = data.get("funding_method")
     funding = facts.reference.funding
     if method is None or method == "6" or method not in funding.funding_types or facts.route is None:
         return None
     subject = data.get("course_subject_1")
-    if subject is None or subject not in facts.reference.codes("course_subject"):
-        return None  # the subject's own error is reported; Register's message would name no subject
-    return funding.funding_types[method], subject, facts.reference.name("course_subject", subject)
+    if subject is None:
+        return funding.funding_types[method], "", ""
+    subject = str(subject)
+    known = subject in facts.reference.codes("course_subject")
+    return funding.funding_types[method], subject, facts.reference.name("course_subject", subject) if known else subject
 
 
 def _fund_code_exception(subject: str, facts: Facts) -> bool:
