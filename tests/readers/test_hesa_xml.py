@@ -19,6 +19,7 @@ from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import XmlPart, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
+from xml_reads import read_in_parts
 
 
 @functools.cache
@@ -1017,6 +1018,83 @@ def test_record_lines_are_their_start_tags_lines_either_side_of_65535(tmp_path):
     [(_info, rows)] = read(path)
     assert [raw.source.line for raw in rows] == list(range(65_533, 65_539))
     assert [raw.fields["F_HUSID"] for raw in rows] == [f"{n:013d}" for n in range(6)]
+
+
+def _past_65535(students: list[str]) -> str:
+    """An extract of a Student, 70,000 blank lines, then `students`: past the line libxml2 stops storing (65,535) for
+    an element, in the whole file and in a chunk read alone (numbered after padding, then shifted); 70 KB of short
+    lines. (A file is divided into chunks only if a Student starts in its first 64 KB.)"""
+    return "<ITTRecord>\n" + _FULL.format(n=0) + "\n" * 70_000 + "\n".join(students) + "\n</ITTRecord>\n"
+
+
+_FULL = "<Student><F_HUSID>{n:013d}</F_HUSID></Student>"
+_CHILDLESS = ["<Student/>", "<Student></Student>", '<Student status="x"/>']
+
+
+def test_a_childless_student_past_65535_has_no_line_rather_than_a_wrong_one_in_every_reading(tmp_path):
+    """review112 F1: a Student with no child past line 65,535 was numbered with the line of what followed it (the next
+    Student's, or </ITTRecord>'s) or 65,535, whichever the parser's read had reached, so `--jobs 2` numbered it
+    otherwise than `--jobs 1`; a chunk read alone added its shift to 65,535, a line that is nobody's (332,545). libxml2
+    keeps no line for it: it has none, in every reading. A Student with a child or a line break in it keeps its own."""
+    students = []
+    for n in range(120):  # each childless kind after a full Student, so that a chunk may start with it
+        students.append(_FULL.format(n=n))
+        students.append(_CHILDLESS[n % 3] if n % 4 else "<Student>\n</Student>")
+    text = _past_65535(students)
+    path = tmp_path / "childless.xml"
+    path.write_text(text)
+    expected = [
+        None if line.strip() in _CHILDLESS else number
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.startswith("<Student")
+    ]
+    assert expected.count(None) == 90 and expected[0] == 2 and min(n for n in expected[1:] if n) > 70_000
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == expected
+    chunks = find_chunks(str(path), chunk_bytes=2_000)
+    assert chunks is not None and len(chunks) > 30  # most chunks one Student then a childless one, read alone
+    assert [raw.source.line for raw in read_in_parts(path, chunks, 1)] == expected
+
+
+def test_a_childless_student_before_65535_keeps_its_line(tmp_path):
+    """The Students below the line libxml2 stops storing, and at it, are numbered as before: only a line libxml2 did
+    not keep is given as none."""
+    lines = ["<ITTRecord>", *[""] * 65_530, *_CHILDLESS, _FULL.format(n=1), *_CHILDLESS, "</ITTRecord>"]
+    path = tmp_path / "edge.xml"
+    path.write_text("\n".join(lines) + "\n")
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [65_532, 65_533, 65_534, 65_535, None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner_line"),
+    [("<Student>\n<Student>", 1), ("<Student><Student>", 0), ("<Student><PLACEMENTS><PLACEMENT><Student>", 0)],
+    ids=["a-line-after", "on-its-line", "in-its-placement"],
+)
+def test_a_student_inside_another_past_65535_names_the_outer_ones_line(tmp_path, outer, inner_line):
+    """review112 F2: "(the one starting on line N)" named the inner Student's line, or 65,535, for an outer one past
+    line 65,535: the inner one, cleared when it was read, was the outer's first child, whose line libxml2 gave."""
+    inner = "<F_HUSID>0000000000002</F_HUSID></Student>"
+    ends = "</PLACEMENT></PLACEMENTS></Student>" if "PLACEMENT" in outer else "</Student>"
+    students = [_FULL.format(n=1), outer + inner + "<F_HUSID>0000000000001</F_HUSID>" + ends, _FULL.format(n=3)]
+    text = _past_65535(students)
+    path = tmp_path / "nested.xml"
+    path.write_text(text)
+    outer_line = text.count("\n", 0, text.index(outer)) + 1
+    with pytest.raises(UnusableInput, match="inside another") as caught:
+        read(path)
+    assert caught.value.line == outer_line + inner_line
+    assert f"(the one starting on line {outer_line})" in str(caught.value)
+
+
+def test_a_student_in_a_namespace_past_65535_is_refused_naming_its_own_line(tmp_path):
+    """review112 F2: its refusal named the line of its first child (the one after it)."""
+    text = _past_65535([_FULL.format(n=1), '<h:Student xmlns:h="urn:h">\n<F_HUSID>2</F_HUSID>\n</h:Student>'])
+    path = tmp_path / "namespaced.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput, match="is in an XML namespace") as caught:
+        read(path)
+    assert caught.value.line == text.count("\n", 0, text.index("<h:Student")) + 1 > 70_000
 
 
 def test_a_byte_order_mark_with_no_xml_declaration_is_read(tmp_path):

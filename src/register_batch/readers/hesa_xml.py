@@ -646,10 +646,10 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
                     raise UnusableInput(name, f"not well-formed XML: {_described(first)}", line=first.line)
-                raise UnusableInput(name, _namespaced(student), line=student.sourceline)
+                raise UnusableInput(name, _namespaced(student), line=_start_line(student, shift))
             count += 1
-            line = _start_line(student)
-            source = SourceRef(input=name, record=count, line=line + shift)
+            line = _start_line(student, shift)
+            source = SourceRef(input=name, record=count, line=line)
             ukprn, late = _wrappers_ukprn(student, wrappers, name, shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
@@ -665,7 +665,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             parent = node.getparent()
             while parent is not None:
                 if parent.tag in RECORD_TAGS:  # freeing its earlier children would leave the outer record without them
-                    raise UnusableInput(name, _nested(parent, student), line=line + shift)
+                    raise UnusableInput(name, _nested(parent, student, line, shift), line=line)
                 while node.getprevious() is not None:
                     if (first := parent[0]).tag not in RECORD_TAGS:
                         _refuse_left_out(first, name, shift)
@@ -769,23 +769,61 @@ def _namespaced(student: etree._Element) -> str:
     )
 
 
-def _nested(outer: etree._Element, inner: etree._Element) -> str:
+def _nested(outer: etree._Element, inner: etree._Element, inner_line: int | None, shift: int) -> str:
     """Why a Student inside another is refused: hesa-formats.md §1.2 has Students side by side in the root, and
-    the outer one read around the inner one would lose the tags before it (errors for fields the file has)."""
+    the outer one read around the inner one would lose the tags before it (errors for fields the file has). The
+    inner one is cleared already: its line, taken before, stands for it (review112 F2)."""
+    line = _start_line(outer, shift, (inner, inner_line))
+    which = f"the one starting on line {line}" if line is not None else "the one around it"
     return (
-        f"a <{inner.tag}> inside another <{outer.tag}> (the one starting on line {outer.sourceline}): not the "
+        f"a <{inner.tag}> inside another <{outer.tag}> ({which}): not the "
         "structure of a HESA ITT extract, whose Students sit side by side; export it again"
     )
 
 
-def _start_line(element: etree._Element) -> int:
-    """The line of an element's start tag, as the whole file's parse numbers it (before a chunk's shift)."""
+def _start_line(
+    element: etree._Element, shift: int = 0, known: tuple[etree._Element, int | None] | None = None
+) -> int | None:
+    """The line of an element's start tag, as the whole file's parse numbers it, plus a chunk's `shift`; None when
+    it cannot be known (below). `known`: an element whose line was taken before it was cleared, and that line.
+
+    libxml2 stores an element's line in 16 bits: from 65,535 on it keeps 65,535 and `sourceline` answers with the
+    line of the element's first child, else of the node after it, else of the one before it, else 65,535. The
+    first child is exact (a text node's line is kept in full: where the text ends). The nodes either side are no
+    measure of the element's own line: the white space after it ends on the next line, and is there or not
+    depending on where the parser's read stopped, and what is before it may be anything (in a chunk read alone, the
+    padding before the chunk). A childless element there (`<Student/>`, `<Student></Student>`) has no line that
+    can be known from the tree: None, not a wrong one (review112 F1), and never 65,535 plus the shift.
+    """
     line: Any = element.sourceline  # lxml-stubs leave it untyped; an element the parser built has one
-    if line >= _LINE_CAP and element.text:
-        # Past 65,535 libxml2 gives an element the line of its first child, here the white space after
-        # `<Student>`, whose line is where that white space ends: back to the start tag's own line.
-        line -= element.text.count("\n")
-    return line
+    if line is None:
+        return None
+    if line < _LINE_CAP:
+        # Its own line, unless it is a childless element at or past 65,535 that took a lower one from a neighbour
+        if len(element) or element.text is not None or not _line_capped(element):
+            return line + shift
+        return None
+    text = element.text
+    if text:
+        # The first child is the white space after `<Student>`, whose line is where that white space ends: back to
+        # the start tag's own line.
+        return line - text.count("\n") + shift
+    if not len(element):
+        return None
+    first = element[0]  # right after the start tag, with no text between: on the start tag's line
+    if known is not None and first is known[0]:
+        return known[1]
+    return _start_line(first, shift, known)
+
+
+def _line_capped(element: etree._Element) -> bool:
+    """Whether libxml2 stored 65,535 for a childless element's line (the real one is that or more): given a child,
+    a text node of its own, whose line is 0 (none), `sourceline` answers with the child's line only then."""
+    element.text = "?"
+    try:
+        return element.sourceline is None
+    finally:
+        element.text = None
 
 
 def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None:
@@ -889,7 +927,7 @@ def _misplaced_ukprn(
         name,
         f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> {what}: register-batch reads one UKPRN "
         f"of a wrapper, given before its Students, for them all; put it before them, or in each <{RECORD}>",
-        line=_start_line(tag) + shift,
+        line=_start_line(tag, shift),
     )
 
 
@@ -915,7 +953,7 @@ def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput
         f"a <{cut_short(_shown_tag(element))}> element is HESA's <{RECORD}> in another mix of letter case: "
         f"register-batch reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this "
         f"one's out; name it <{RECORD}>",
-        line=_start_line(element) + shift,
+        line=_start_line(element, shift),
     )
 
 
@@ -977,13 +1015,13 @@ def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int) -> None:
             name,
             f"a <{shown}> element holds a trainee's tags ({listed}) outside any <{RECORD}>: they would be left out; "
             f"put them in their trainee's <{RECORD}>",
-            line=_start_line(tag) + shift,
+            line=_start_line(tag, shift),
         )
     raise UnusableInput(
         name,
         f"a <{shown}> element holds a trainee's tags ({listed}) but is not <{RECORD}>: its record would be left "
         f"out; name it <{RECORD}>",
-        line=_start_line(holder) + shift,
+        line=_start_line(holder, shift),
     )
 
 
@@ -1011,7 +1049,7 @@ def _refuse_stray_group(group: etree._Element, name: str, shift: int) -> None:
         name,
         f"a <{cut_short(str(group.tag))}> element is outside any <{RECORD}>: its {_GROUP_HOLDS[local]} would be left "
         f"out; put it in its trainee's <{RECORD}>",
-        line=_start_line(group) + shift,
+        line=_start_line(group, shift),
     )
 
 
