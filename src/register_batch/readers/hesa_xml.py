@@ -59,6 +59,13 @@ _PARSING: _Parsing = {
 }
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
+# The span counts the bytes given to the parser since the read that ended the last record, so it is that of the
+# Students' bytes to within a read either side (lxml reads 32 KiB at a time), and where the reads fall depends on where
+# they start: a part of a chunked file counts from its chunk's start, the whole file from its own. A part is held to a
+# span shorter by more than two reads and its lead (under 64 KB: find_chunks), so that it refuses whatever the whole
+# file's read might; the file is then read whole, whose verdict stands (review112 F5: --jobs 2 validated a file
+# --jobs 1 refused).
+_PART_SPAN = RECORD_SPAN - (256 << 10)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
 # A default namespace declared: not xmlns:xsi=..., which a schema-checked export may declare, nor xmlns="", which
 # declares none (XML Namespaces §6.2).
@@ -634,7 +641,14 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
     encoding = _check_prolog(head, name)
-    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head), defined=_defined_bytes(encoding))
+    feed = _Replay(
+        head,
+        reader,
+        allowance=padding,
+        span=RECORD_SPAN if part is None else _PART_SPAN,
+        cr_line_ends=_cr_line_ends(head),
+        defined=_defined_bytes(encoding),
+    )
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
@@ -1203,11 +1217,13 @@ class _Replay:
         head: bytes,
         rest: HashingReader | _Leading | _Half,
         allowance: int = 0,
+        span: int = RECORD_SPAN,
         cr_line_ends: bool = False,
         defined: bytes | None = None,
     ):
         self._head = head
         self._rest = rest
+        self._span = span  # RECORD_SPAN, or _PART_SPAN for a part of a chunked file
         # An old Mac's line ends (CR alone) given as LF, which XML reads the same (XML 1.0 §2.11: both are a line
         # end, read as LF) and libxml2 counts: a CR last in a read waits for the next, which may start with its LF.
         self._cr_line_ends = cr_line_ends
@@ -1251,7 +1267,7 @@ class _Replay:
             self.last = out[-1:]
         elif size != 0:
             self.ended = True
-        if self._given - self._mark > RECORD_SPAN:
+        if self._given - self._mark > self._span:
             raise _NoRecordInSight()
         return out
 
