@@ -329,6 +329,37 @@ def test_a_cr_lf_pair_split_between_two_reads_of_an_old_mac_file_is_one_line_end
     assert [(raw.source.line, raw.fields) for raw in cr_rows] == [(raw.source.line, raw.fields) for raw in lf_rows]
 
 
+def test_an_old_mac_file_whose_first_64_kb_are_one_line_is_not_read_in_chunks(tmp_path):
+    """review112 F3: whether a file ends its lines with CR alone was told from its first 64 KB for dividing it into
+    chunks, from its first MB for reading it: a file whose first records were written on one line (no line end in 64
+    KB) and the rest with CR line ends was divided, and a chunk read alone numbered each of its records line 1 where
+    the whole read counted CRs. Told from the same first bytes, such a file is read whole, its CR line ends counted."""
+    students = [f"<Student><F_HUSID>{n:013d}</F_HUSID><F_CTITLE>{'x' * 80}</F_CTITLE></Student>" for n in range(2000)]
+    text = "<ITTRecord>" + "".join(students[:700]) + "\r".join(["", *students[700:], "</ITTRecord>\r"])
+    assert text.index("\r") > 1 << 16
+    path = tmp_path / "one-line-then-cr.xml"
+    path.write_bytes(text.encode())
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [1] * 700 + list(range(2, 1302))
+    assert find_chunks(str(path), chunk_bytes=20_000) is None
+
+
+def test_a_chunk_read_counts_lf_line_ends_only_as_the_whole_read_of_its_file_does(tmp_path):
+    """review112 F3: a part read told CR line ends from its own first bytes (the lead alone, or the first chunk), not
+    the file's: a file with CRs alone in its first chunk and LFs after was numbered otherwise in parts. The whole
+    file's read counts LFs only in it (its first MB has LFs), and so does every part."""
+    students = [f"<Student><F_HUSID>{n:013d}</F_HUSID></Student>" for n in range(3000)]
+    text = "<ITTRecord>\r" + "\r".join(students[:100]) + "\n" + "\n".join(students[100:]) + "\n</ITTRecord>\n"
+    path = tmp_path / "cr-then-lf.xml"
+    path.write_bytes(text.encode())
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [1] * 100 + list(range(2, 2902))
+    chunks = find_chunks(str(path), chunk_bytes=2_000)
+    assert chunks is not None and chunks.starts[0] < text.index("\n")  # the first chunk has CRs only
+    for first in (1, 3, len(chunks)):
+        assert [raw.source.line for raw in read_in_parts(path, chunks, first)] == [raw.source.line for raw in rows]
+
+
 def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp_path):
     """A nightly sync that starts while the SRS still writes its extract: cut inside a start tag, libxml2 says
     "Couldn't find end of Start Tag F_DI", which did not tell the person on call that the file was incomplete."""

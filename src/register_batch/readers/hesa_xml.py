@@ -62,7 +62,7 @@ RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA e
 # The span counts the bytes given to the parser since the read that ended the last record, so it is that of the
 # Students' bytes to within a read either side (lxml reads 32 KiB at a time), and where the reads fall depends on where
 # they start: a part of a chunked file counts from its chunk's start, the whole file from its own. A part is held to a
-# span shorter by more than two reads and its lead (under 64 KB: find_chunks), so that it refuses whatever the whole
+# span shorter by more than two reads and its lead (under 64 KB: _LEAD_LIMIT), so that it refuses whatever the whole
 # file's read might; the file is then read whole, whose verdict stands (review112 F5: --jobs 2 validated a file
 # --jobs 1 refused).
 _PART_SPAN = RECORD_SPAN - (256 << 10)
@@ -136,6 +136,7 @@ _CLOSER = b"</ITTRecord>"
 # libxml2 numbers lines past 65,535 its own way (an element there takes the line of its first child); a
 # chunk read after at least this many lines of padding is numbered the same way, then shifted.
 _BIG_LINES = 70_000
+_LEAD_LIMIT = 1 << 16  # a lead longer than this is not cut (its size counts in a part's span: _PART_SPAN)
 _LINE_CAP = 65_535  # the largest line libxml2 stores in an element; at this value, it looks at the children
 
 
@@ -144,10 +145,13 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        head = fh.read(1 << 16)
-        first = _FIRST_STUDENT.search(head)
+        head = fh.read(PROLOG_LIMIT)
+        first = _FIRST_STUDENT.search(head, 0, _LEAD_LIMIT)
+        # Lines of a chunk read alone are counted in LFs (`newlines_before`): not a file of CR line ends, as the whole
+        # file's read tells one, from the same first bytes (review112 F3: told from fewer, a file whose first 64 KB are
+        # one line was chunked, and its CR line ends counted by the whole read only). Its parts count LFs.
         if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()) or _cr_line_ends(head):
-            return None  # lines of a chunk read alone are counted in LFs (`newlines_before`)
+            return None
         declared = _DECLARED_ENCODING.search(head, 0, first.start())
         if declared and not _ASCII_SAFE.fullmatch(declared.group(1).decode("ascii")):
             return None
@@ -646,7 +650,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader,
         allowance=padding,
         span=RECORD_SPAN if part is None else _PART_SPAN,
-        cr_line_ends=_cr_line_ends(head),
+        cr_line_ends=_cr_line_ends(head) if part is None else False,  # a chunked file has none (find_chunks)
         defined=_defined_bytes(encoding),
     )
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
