@@ -264,6 +264,32 @@ def test_a_utf8_extract_declared_another_encoding_is_refused_at_the_line_of_a_by
     )
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16", "UTF-32", "UTF-16LE"])
+def test_a_utf8_extract_declared_utf16_is_told_to_make_its_declaration_say_utf8(tmp_path, bom, declared):
+    """review112 F4: .NET's XmlSerializer writing through a StringWriter declares utf-16 in a file saved as UTF-8; the
+    refusal said "save it as UTF-8", which it is. Refused still (libxml2 cannot read it either), with the way out."""
+    path = tmp_path / "declared.xml"
+    path.write_bytes(
+        bom
+        + f'<?xml version="1.0" encoding="{declared}"?>\n'.encode()
+        + "<ITTRecord><Student><F_SURNAME>Zoë</F_SURNAME></Student></ITTRecord>\n".encode()
+    )
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: the XML declares encoding {declared!r}, but the file is UTF-8: make its declaration say "
+        'encoding="UTF-8"'
+    )
+    path.write_bytes(path.read_bytes().replace("ë".encode(), b"\xeb"))  # Windows-1252, as a hand-edited file may be
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: the XML declares encoding {declared!r}, but the file is not {declared}: save it as UTF-8 and make "
+        'its declaration say encoding="UTF-8"'
+    )
+
+
 def test_a_byte_us_ascii_lacks_early_in_a_file_is_named_on_its_line_from_the_command(tmp_path):
     """The review's case: a UTF-8 letter on line 24 under `encoding="US-ASCII"` was "at or after line 1"."""
     from cli_runs import run_cli

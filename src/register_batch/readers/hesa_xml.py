@@ -219,7 +219,7 @@ def _check_prolog(head: bytes, name: str) -> str | None:
             end = text.find(b"?>", pos)
             if text.startswith(b"<?xml", pos) and (declared := _DECLARED_ENCODING.search(text, pos, max(end, pos))):
                 encoding = declared.group(1).decode("ascii")
-                _check_encoding(encoding, name)
+                _check_encoding(encoding, name, text)
         elif text.startswith(b"<!--", pos):
             end = text.find(b"-->", pos)
         elif text.startswith(b"<!DOCTYPE", pos):
@@ -257,14 +257,37 @@ def _check_prolog(head: bytes, name: str) -> str | None:
     return encoding
 
 
-def _check_encoding(declared: str, name: str) -> None:
+# Encodings of two or four bytes a character. A file whose declaration the prolog's check read as ASCII bytes is in none
+# of them (check_text_start refuses UTF-16 and UTF-32 text): most often UTF-8 that .NET's XmlSerializer wrote through a
+# StringWriter, which declares the string's UTF-16 whatever the file is saved as.
+_WIDE_ENCODING = re.compile(r"(utf-?(16|32)(le|be)?|ucs-?[24]|unicode)", re.I)
+
+
+def _check_encoding(declared: str, name: str, text: bytes) -> None:
     """Only encodings in which the prolog's bytes mean what they say: in UTF-7 (say) `+ADw-` is `<`, so a DTD
     could hide from the checks above and reach the parser."""
-    if not _ASCII_SAFE.fullmatch(declared):
-        raise UnusableInput(
-            name,
-            f"the XML declares encoding {cut_short(declared)!r}, which register-batch does not read; save it as UTF-8",
-        )
+    if _ASCII_SAFE.fullmatch(declared):
+        return
+    shown = cut_short(declared)
+    if _WIDE_ENCODING.fullmatch(declared):
+        # "save it as UTF-8" sent the user of a UTF-8 file round in a circle (review112 F4): the declaration is wrong
+        said = f"the XML declares encoding {shown!r}, but the file is"
+        advice = 'make its declaration say encoding="UTF-8"'
+        if _reads_as_utf8(text):
+            raise UnusableInput(name, f"{said} UTF-8: {advice}")
+        raise UnusableInput(name, f"{said} not {shown}: save it as UTF-8 and {advice}")
+    raise UnusableInput(
+        name, f"the XML declares encoding {shown!r}, which register-batch does not read; save it as UTF-8"
+    )
+
+
+def _reads_as_utf8(text: bytes) -> bool:
+    """Whether a file's first bytes are UTF-8 (the last character may be cut short by the end of the read)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(text, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _doctype_end(text: bytes, start: int) -> int:
