@@ -19,7 +19,7 @@ from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import XmlChunks, XmlPart, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
-from xml_reads import read_in_parts
+from xml_reads import long_title_extract, read_in_parts
 
 
 @functools.cache
@@ -1309,23 +1309,10 @@ def test_a_file_the_whole_read_refuses_for_a_2mb_student_is_refused_by_every_chu
     read that ended the last record. The parser reads 32 KiB at a time, from the file's start in a whole read, from the
     chunk's start in a chunk read alone: the same Student counted 2 MB + 32 KiB in one and 2 MB in the other, so
     `--jobs 1` refused the file and `--jobs 2` validated it. A chunk read now refuses whatever a whole read might (the
-    file is then read whole, whose verdict stands). Here record 2 ends on the last byte of one of the whole read's
-    reads, half-way through one of the chunk read's, and record 3 ends 64 1/4 reads later."""
-    size = 32 << 10  # what lxml asks for at a time
-
-    def student(number: int, end: int, at: int) -> bytes:
-        """A Student starting at byte `at` whose closing `>` is byte `end`."""
-        shell = b"<Student><F_HUSID>%013d</F_HUSID><F_CTITLE></F_CTITLE></Student>" % number
-        return shell.replace(b"</F_CTITLE>", b"x" * (end + 1 - at - len(shell)) + b"</F_CTITLE>")
-
-    text = b"<ITTRecord>\n"
-    text += student(1, 3 * size + size // 2 - 2, len(text)) + b"\n"
-    chunk = len(text)  # the chunk read alone starts half-way through a read of the whole file
-    text += student(2, 5 * size - 1, len(text)) + b"\n"
-    text += student(3, 5 * size - 1 + 64 * size + size // 4, len(text)) + b"\n</ITTRecord>\n"
+    file is then read whole, whose verdict stands)."""
+    text, chunk = long_title_extract()
     path = tmp_path / "long-title.xml"
     path.write_bytes(text)
-    assert text.index(b"</Student>", chunk) + 9 == 5 * size - 1
     with pytest.raises(UnusableInput, match=r"more than 2 MB of XML without a complete <Student> \(after record 2\)"):
         read(path)
     chunks = XmlChunks(len(b"<ITTRecord>\n"), 1, (chunk,))
