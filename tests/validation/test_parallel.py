@@ -511,7 +511,7 @@ def test_a_student_of_2_mb_is_refused_as_it_is_serially_whichever_process_reads_
     path = tmp_path / "long-title.xml"
     path.write_bytes(text)
     assert find_chunks(str(path), chunk_bytes=100_000).starts == (chunk,)
-    hold_the_parent_back(monkeypatch)  # so that the helper reads the chunk of the long Student
+    hold_the_parent_back(monkeypatch, 0.3)  # so that the helper reads the chunk of the long Student
     failures = []
     for jobs in (1, 2):
         with pytest.raises(UnusableInput) as caught:
