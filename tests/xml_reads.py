@@ -41,3 +41,26 @@ def read_in_parts(path, chunks, first):
         )
         rows.extend(records)
     return rows
+
+
+READ = 32 << 10  # what lxml asks the reader for at a time
+
+
+def long_title_extract() -> tuple[bytes, int]:
+    """Three Students, the third with a course title of 2 MB, and where a chunk of them may start (the second's start):
+    record 2 ends on the last byte of one of the whole file's 32 KiB reads, half-way through one of a read of that
+    chunk alone, and record 3 ends 64 1/4 reads after it. The whole read counts 2 MB + 32 KiB without a complete
+    Student, a chunk read alone 2 MB (review112 F5)."""
+
+    def student(number: int, end: int, at: int) -> bytes:
+        """A Student starting at byte `at` whose closing `>` is byte `end`."""
+        shell = b"<Student><F_HUSID>%013d</F_HUSID><F_CTITLE></F_CTITLE></Student>" % number
+        return shell.replace(b"</F_CTITLE>", b"x" * (end + 1 - at - len(shell)) + b"</F_CTITLE>")
+
+    text = b"<ITTRecord>\n"
+    text += student(1, 3 * READ + READ // 2 - 2, len(text)) + b"\n"
+    chunk = len(text)  # half-way through a read of the whole file
+    text += student(2, 5 * READ - 1, len(text)) + b"\n"
+    text += student(3, 5 * READ - 1 + 64 * READ + READ // 4, len(text)) + b"\n</ITTRecord>\n"
+    assert text.index(b"</Student>", chunk) + len(b"</Student>") - 1 == 5 * READ - 1
+    return text, chunk

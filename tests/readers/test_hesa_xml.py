@@ -17,8 +17,9 @@ from register_batch.cli import cli
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.mapping import load_mapping
-from register_batch.readers import XmlPart, newlines_before, open_inputs
+from register_batch.readers import XmlChunks, XmlPart, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
+from xml_reads import long_title_extract, read_in_parts
 
 
 @functools.cache
@@ -263,6 +264,32 @@ def test_a_utf8_extract_declared_another_encoding_is_refused_at_the_line_of_a_by
     )
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16", "UTF-32", "UTF-16LE"])
+def test_a_utf8_extract_declared_utf16_is_told_to_make_its_declaration_say_utf8(tmp_path, bom, declared):
+    """review112 F4: .NET's XmlSerializer writing through a StringWriter declares utf-16 in a file saved as UTF-8; the
+    refusal said "save it as UTF-8", which it is. Refused still (libxml2 cannot read it either), with the way out."""
+    path = tmp_path / "declared.xml"
+    path.write_bytes(
+        bom
+        + f'<?xml version="1.0" encoding="{declared}"?>\n'.encode()
+        + "<ITTRecord><Student><F_SURNAME>Zoë</F_SURNAME></Student></ITTRecord>\n".encode()
+    )
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: the XML declares encoding {declared!r}, but the file is UTF-8: make its declaration say "
+        'encoding="UTF-8"'
+    )
+    path.write_bytes(path.read_bytes().replace("ë".encode(), b"\xeb"))  # Windows-1252, as a hand-edited file may be
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: the XML declares encoding {declared!r}, but the file is not {declared}: save it as UTF-8 and make "
+        'its declaration say encoding="UTF-8"'
+    )
+
+
 def test_a_byte_us_ascii_lacks_early_in_a_file_is_named_on_its_line_from_the_command(tmp_path):
     """The review's case: a UTF-8 letter on line 24 under `encoding="US-ASCII"` was "at or after line 1"."""
     from cli_runs import run_cli
@@ -326,6 +353,37 @@ def test_a_cr_lf_pair_split_between_two_reads_of_an_old_mac_file_is_one_line_end
     [(_info, lf_rows)], [(_info, cr_rows)] = read(lf), read(cr)
     assert len(cr_rows) == 400
     assert [(raw.source.line, raw.fields) for raw in cr_rows] == [(raw.source.line, raw.fields) for raw in lf_rows]
+
+
+def test_an_old_mac_file_whose_first_64_kb_are_one_line_is_not_read_in_chunks(tmp_path):
+    """review112 F3: whether a file ends its lines with CR alone was told from its first 64 KB for dividing it into
+    chunks, from its first MB for reading it: a file whose first records were written on one line (no line end in 64
+    KB) and the rest with CR line ends was divided, and a chunk read alone numbered each of its records line 1 where
+    the whole read counted CRs. Told from the same first bytes, such a file is read whole, its CR line ends counted."""
+    students = [f"<Student><F_HUSID>{n:013d}</F_HUSID><F_CTITLE>{'x' * 80}</F_CTITLE></Student>" for n in range(2000)]
+    text = "<ITTRecord>" + "".join(students[:700]) + "\r".join(["", *students[700:], "</ITTRecord>\r"])
+    assert text.index("\r") > 1 << 16
+    path = tmp_path / "one-line-then-cr.xml"
+    path.write_bytes(text.encode())
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [1] * 700 + list(range(2, 1302))
+    assert find_chunks(str(path), chunk_bytes=20_000) is None
+
+
+def test_a_chunk_read_counts_lf_line_ends_only_as_the_whole_read_of_its_file_does(tmp_path):
+    """review112 F3: a part read told CR line ends from its own first bytes (the lead alone, or the first chunk), not
+    the file's: a file with CRs alone in its first chunk and LFs after was numbered otherwise in parts. The whole
+    file's read counts LFs only in it (its first MB has LFs), and so does every part."""
+    students = [f"<Student><F_HUSID>{n:013d}</F_HUSID></Student>" for n in range(3000)]
+    text = "<ITTRecord>\r" + "\r".join(students[:100]) + "\n" + "\n".join(students[100:]) + "\n</ITTRecord>\n"
+    path = tmp_path / "cr-then-lf.xml"
+    path.write_bytes(text.encode())
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [1] * 100 + list(range(2, 2902))
+    chunks = find_chunks(str(path), chunk_bytes=2_000)
+    assert chunks is not None and chunks.starts[0] < text.index("\n")  # the first chunk has CRs only
+    for first in (1, 3, len(chunks)):
+        assert [raw.source.line for raw in read_in_parts(path, chunks, first)] == [raw.source.line for raw in rows]
 
 
 def test_an_extract_still_being_written_is_called_cut_short_wherever_it_ends(tmp_path):
@@ -1019,6 +1077,83 @@ def test_record_lines_are_their_start_tags_lines_either_side_of_65535(tmp_path):
     assert [raw.fields["F_HUSID"] for raw in rows] == [f"{n:013d}" for n in range(6)]
 
 
+def _past_65535(students: list[str]) -> str:
+    """An extract of a Student, 70,000 blank lines, then `students`: past the line libxml2 stops storing (65,535) for
+    an element, in the whole file and in a chunk read alone (numbered after padding, then shifted); 70 KB of short
+    lines. (A file is divided into chunks only if a Student starts in its first 64 KB.)"""
+    return "<ITTRecord>\n" + _FULL.format(n=0) + "\n" * 70_000 + "\n".join(students) + "\n</ITTRecord>\n"
+
+
+_FULL = "<Student><F_HUSID>{n:013d}</F_HUSID></Student>"
+_CHILDLESS = ["<Student/>", "<Student></Student>", '<Student status="x"/>']
+
+
+def test_a_childless_student_past_65535_has_no_line_rather_than_a_wrong_one_in_every_reading(tmp_path):
+    """review112 F1: a Student with no child past line 65,535 was numbered with the line of what followed it (the next
+    Student's, or </ITTRecord>'s) or 65,535, whichever the parser's read had reached, so `--jobs 2` numbered it
+    otherwise than `--jobs 1`; a chunk read alone added its shift to 65,535, a line that is nobody's (332,545). libxml2
+    keeps no line for it: it has none, in every reading. A Student with a child or a line break in it keeps its own."""
+    students = []
+    for n in range(120):  # each childless kind after a full Student, so that a chunk may start with it
+        students.append(_FULL.format(n=n))
+        students.append(_CHILDLESS[n % 3] if n % 4 else "<Student>\n</Student>")
+    text = _past_65535(students)
+    path = tmp_path / "childless.xml"
+    path.write_text(text)
+    expected = [
+        None if line.strip() in _CHILDLESS else number
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.startswith("<Student")
+    ]
+    assert expected.count(None) == 90 and expected[0] == 2 and min(n for n in expected[1:] if n) > 70_000
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == expected
+    chunks = find_chunks(str(path), chunk_bytes=2_000)
+    assert chunks is not None and len(chunks) > 30  # most chunks one Student then a childless one, read alone
+    assert [raw.source.line for raw in read_in_parts(path, chunks, 1)] == expected
+
+
+def test_a_childless_student_before_65535_keeps_its_line(tmp_path):
+    """The Students below the line libxml2 stops storing, and at it, are numbered as before: only a line libxml2 did
+    not keep is given as none."""
+    lines = ["<ITTRecord>", *[""] * 65_530, *_CHILDLESS, _FULL.format(n=1), *_CHILDLESS, "</ITTRecord>"]
+    path = tmp_path / "edge.xml"
+    path.write_text("\n".join(lines) + "\n")
+    [(_info, rows)] = read(path)
+    assert [raw.source.line for raw in rows] == [65_532, 65_533, 65_534, 65_535, None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner_line"),
+    [("<Student>\n<Student>", 1), ("<Student><Student>", 0), ("<Student><PLACEMENTS><PLACEMENT><Student>", 0)],
+    ids=["a-line-after", "on-its-line", "in-its-placement"],
+)
+def test_a_student_inside_another_past_65535_names_the_outer_ones_line(tmp_path, outer, inner_line):
+    """review112 F2: "(the one starting on line N)" named the inner Student's line, or 65,535, for an outer one past
+    line 65,535: the inner one, cleared when it was read, was the outer's first child, whose line libxml2 gave."""
+    inner = "<F_HUSID>0000000000002</F_HUSID></Student>"
+    ends = "</PLACEMENT></PLACEMENTS></Student>" if "PLACEMENT" in outer else "</Student>"
+    students = [_FULL.format(n=1), outer + inner + "<F_HUSID>0000000000001</F_HUSID>" + ends, _FULL.format(n=3)]
+    text = _past_65535(students)
+    path = tmp_path / "nested.xml"
+    path.write_text(text)
+    outer_line = text.count("\n", 0, text.index(outer)) + 1
+    with pytest.raises(UnusableInput, match="inside another") as caught:
+        read(path)
+    assert caught.value.line == outer_line + inner_line
+    assert f"(the one starting on line {outer_line})" in str(caught.value)
+
+
+def test_a_student_in_a_namespace_past_65535_is_refused_naming_its_own_line(tmp_path):
+    """review112 F2: its refusal named the line of its first child (the one after it)."""
+    text = _past_65535([_FULL.format(n=1), '<h:Student xmlns:h="urn:h">\n<F_HUSID>2</F_HUSID>\n</h:Student>'])
+    path = tmp_path / "namespaced.xml"
+    path.write_text(text)
+    with pytest.raises(UnusableInput, match="is in an XML namespace") as caught:
+        read(path)
+    assert caught.value.line == text.count("\n", 0, text.index("<h:Student")) + 1 > 70_000
+
+
 def test_a_byte_order_mark_with_no_xml_declaration_is_read(tmp_path):
     path = tmp_path / "bom.xml"
     path.write_bytes(b"\xef\xbb\xbf<ITTRecord><Student><F_HUSID>0310261553101</F_HUSID></Student></ITTRecord>")
@@ -1167,6 +1302,25 @@ def test_a_refusal_in_a_chunk_read_alone_names_its_line_in_the_whole_file(tmp_pa
     with pytest.raises(UnusableInput, match="inside another") as in_parts:
         _read_in_parts(path, chunks, 1)
     assert in_parts.value.line == whole.value.line
+
+
+def test_a_file_the_whole_read_refuses_for_a_2mb_student_is_refused_by_every_chunk_read_too(tmp_path):
+    """review112 F5: "more than 2 MB of XML without a complete <Student>" counts the bytes given to the parser since the
+    read that ended the last record. The parser reads 32 KiB at a time, from the file's start in a whole read, from the
+    chunk's start in a chunk read alone: the same Student counted 2 MB + 32 KiB in one and 2 MB in the other, so
+    `--jobs 1` refused the file and `--jobs 2` validated it. A chunk read now refuses whatever a whole read might (the
+    file is then read whole, whose verdict stands)."""
+    text, chunk = long_title_extract()
+    path = tmp_path / "long-title.xml"
+    path.write_bytes(text)
+    with pytest.raises(UnusableInput, match=r"more than 2 MB of XML without a complete <Student> \(after record 2\)"):
+        read(path)
+    chunks = XmlChunks(len(b"<ITTRecord>\n"), 1, (chunk,))
+    for part in (XmlPart(chunks, 1, None, newlines_before(str(path), chunks)[1]), XmlPart(chunks, 0, lambda i: True)):
+        [(info, records)] = list(open_inputs([str(path)], "hesa-xml", bundled_mapping()))
+        info.part = part
+        with pytest.raises(UnusableInput, match="more than 2 MB"):
+            list(records)
 
 
 def test_a_ctrl_z_inside_the_document_is_still_refused_where_it_is(tmp_path):

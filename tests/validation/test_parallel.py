@@ -31,6 +31,7 @@ from register_batch.validation import parallel
 from register_batch.validation.runner import Checker
 from report_times import same_but_when
 from trainee_extracts import copied_over, written_earlier
+from xml_reads import long_title_extract
 
 AS_OF = date(2026, 11, 28)
 
@@ -501,6 +502,23 @@ def test_a_damaged_file_fails_as_it_does_serially(long_extract, small_chunks, tm
         failures.append(str(caught.value))
     assert failures[0] == failures[1]
     assert small_chunks
+
+
+def test_a_student_of_2_mb_is_refused_as_it_is_serially_whichever_process_reads_it(tmp_path, small_chunks, monkeypatch):
+    """review112 F5: a Student the one-process run refused as "more than 2 MB of XML without a complete <Student>" was
+    validated by two, the helper's read of its chunk counting it from the chunk's start (tests/xml_reads.py)."""
+    text, chunk = long_title_extract()
+    path = tmp_path / "long-title.xml"
+    path.write_bytes(text)
+    assert find_chunks(str(path), chunk_bytes=100_000).starts == (chunk,)
+    hold_the_parent_back(monkeypatch, 0.3)  # so that the helper reads the chunk of the long Student
+    failures = []
+    for jobs in (1, 2):
+        with pytest.raises(UnusableInput) as caught:
+            validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / f"r{jobs}", jobs=jobs)
+        failures.append(str(caught.value))
+    assert failures[0] == failures[1] and "more than 2 MB of XML without a complete <Student>" in failures[0]
+    assert small_chunks == [2]
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,13 @@ _PARSING: _Parsing = {
 }
 PROLOG_LIMIT = 1 << 20
 RECORD_SPAN = 2 << 20  # a Student is a few KB; 2 MB without one is not a HESA extract (or a damaged one)
+# The span counts the bytes given to the parser since the read that ended the last record, so it is that of the
+# Students' bytes to within a read either side (lxml reads 32 KiB at a time), and where the reads fall depends on where
+# they start: a part of a chunked file counts from its chunk's start, the whole file from its own. A part is held to a
+# span shorter by more than two reads and its lead (under 64 KB: _LEAD_LIMIT), so that it refuses whatever the whole
+# file's read might; the file is then read whole, whose verdict stands (review112 F5: --jobs 2 validated a file
+# --jobs 1 refused).
+_PART_SPAN = RECORD_SPAN - (256 << 10)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.\-]*)(:[A-Za-z_][\w.\-]*)?([^>]*)")
 # A default namespace declared: not xmlns:xsi=..., which a schema-checked export may declare, nor xmlns="", which
 # declares none (XML Namespaces §6.2).
@@ -129,6 +136,7 @@ _CLOSER = b"</ITTRecord>"
 # libxml2 numbers lines past 65,535 its own way (an element there takes the line of its first child); a
 # chunk read after at least this many lines of padding is numbered the same way, then shifted.
 _BIG_LINES = 70_000
+_LEAD_LIMIT = 1 << 16  # a lead longer than this is not cut (its size counts in a part's span: _PART_SPAN)
 _LINE_CAP = 65_535  # the largest line libxml2 stores in an element; at this value, it looks at the children
 
 
@@ -137,10 +145,13 @@ def find_chunks(path: str, *, chunk_bytes: int | None = None) -> XmlChunks | Non
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        head = fh.read(1 << 16)
-        first = _FIRST_STUDENT.search(head)
+        head = fh.read(PROLOG_LIMIT)
+        first = _FIRST_STUDENT.search(head, 0, _LEAD_LIMIT)
+        # Lines of a chunk read alone are counted in LFs (`newlines_before`): not a file of CR line ends, as the whole
+        # file's read tells one, from the same first bytes (review112 F3: told from fewer, a file whose first 64 KB are
+        # one line was chunked, and its CR line ends counted by the whole read only). Its parts count LFs.
         if first is None or not _PLAIN_LEAD.fullmatch(head, 0, first.start()) or _cr_line_ends(head):
-            return None  # lines of a chunk read alone are counted in LFs (`newlines_before`)
+            return None
         declared = _DECLARED_ENCODING.search(head, 0, first.start())
         if declared and not _ASCII_SAFE.fullmatch(declared.group(1).decode("ascii")):
             return None
@@ -208,7 +219,7 @@ def _check_prolog(head: bytes, name: str) -> str | None:
             end = text.find(b"?>", pos)
             if text.startswith(b"<?xml", pos) and (declared := _DECLARED_ENCODING.search(text, pos, max(end, pos))):
                 encoding = declared.group(1).decode("ascii")
-                _check_encoding(encoding, name)
+                _check_encoding(encoding, name, text)
         elif text.startswith(b"<!--", pos):
             end = text.find(b"-->", pos)
         elif text.startswith(b"<!DOCTYPE", pos):
@@ -246,14 +257,37 @@ def _check_prolog(head: bytes, name: str) -> str | None:
     return encoding
 
 
-def _check_encoding(declared: str, name: str) -> None:
+# Encodings of two or four bytes a character. A file whose declaration the prolog's check read as ASCII bytes is in none
+# of them (check_text_start refuses UTF-16 and UTF-32 text): most often UTF-8 that .NET's XmlSerializer wrote through a
+# StringWriter, which declares the string's UTF-16 whatever the file is saved as.
+_WIDE_ENCODING = re.compile(r"(utf-?(16|32)(le|be)?|ucs-?[24]|unicode)", re.I)
+
+
+def _check_encoding(declared: str, name: str, text: bytes) -> None:
     """Only encodings in which the prolog's bytes mean what they say: in UTF-7 (say) `+ADw-` is `<`, so a DTD
     could hide from the checks above and reach the parser."""
-    if not _ASCII_SAFE.fullmatch(declared):
-        raise UnusableInput(
-            name,
-            f"the XML declares encoding {cut_short(declared)!r}, which register-batch does not read; save it as UTF-8",
-        )
+    if _ASCII_SAFE.fullmatch(declared):
+        return
+    shown = cut_short(declared)
+    if _WIDE_ENCODING.fullmatch(declared):
+        # "save it as UTF-8" sent the user of a UTF-8 file round in a circle (review112 F4): the declaration is wrong
+        said = f"the XML declares encoding {shown!r}, but the file is"
+        advice = 'make its declaration say encoding="UTF-8"'
+        if _reads_as_utf8(text):
+            raise UnusableInput(name, f"{said} UTF-8: {advice}")
+        raise UnusableInput(name, f"{said} not {shown}: save it as UTF-8 and {advice}")
+    raise UnusableInput(
+        name, f"the XML declares encoding {shown!r}, which register-batch does not read; save it as UTF-8"
+    )
+
+
+def _reads_as_utf8(text: bytes) -> bool:
+    """Whether a file's first bytes are UTF-8 (the last character may be cut short by the end of the read)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(text, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _doctype_end(text: bytes, start: int) -> int:
@@ -634,7 +668,14 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
     encoding = _check_prolog(head, name)
-    feed = _Replay(head, reader, allowance=padding, cr_line_ends=_cr_line_ends(head), defined=_defined_bytes(encoding))
+    feed = _Replay(
+        head,
+        reader,
+        allowance=padding,
+        span=RECORD_SPAN if part is None else _PART_SPAN,
+        cr_line_ends=_cr_line_ends(head) if part is None else False,  # a chunked file has none (find_chunks)
+        defined=_defined_bytes(encoding),
+    )
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
@@ -646,10 +687,10 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
                     raise UnusableInput(name, f"not well-formed XML: {_described(first)}", line=first.line)
-                raise UnusableInput(name, _namespaced(student), line=student.sourceline)
+                raise UnusableInput(name, _namespaced(student), line=_start_line(student, shift))
             count += 1
-            line = _start_line(student)
-            source = SourceRef(input=name, record=count, line=line + shift)
+            line = _start_line(student, shift)
+            source = SourceRef(input=name, record=count, line=line)
             ukprn, late = _wrappers_ukprn(student, wrappers, name, shift)
             if select is None or select(count):
                 raw = _student_fields(student, source)
@@ -665,7 +706,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             parent = node.getparent()
             while parent is not None:
                 if parent.tag in RECORD_TAGS:  # freeing its earlier children would leave the outer record without them
-                    raise UnusableInput(name, _nested(parent, student), line=line + shift)
+                    raise UnusableInput(name, _nested(parent, student, line, shift), line=line)
                 while node.getprevious() is not None:
                     if (first := parent[0]).tag not in RECORD_TAGS:
                         _refuse_left_out(first, name, shift)
@@ -769,23 +810,61 @@ def _namespaced(student: etree._Element) -> str:
     )
 
 
-def _nested(outer: etree._Element, inner: etree._Element) -> str:
+def _nested(outer: etree._Element, inner: etree._Element, inner_line: int | None, shift: int) -> str:
     """Why a Student inside another is refused: hesa-formats.md §1.2 has Students side by side in the root, and
-    the outer one read around the inner one would lose the tags before it (errors for fields the file has)."""
+    the outer one read around the inner one would lose the tags before it (errors for fields the file has). The
+    inner one is cleared already: its line, taken before, stands for it (review112 F2)."""
+    line = _start_line(outer, shift, (inner, inner_line))
+    which = f"the one starting on line {line}" if line is not None else "the one around it"
     return (
-        f"a <{inner.tag}> inside another <{outer.tag}> (the one starting on line {outer.sourceline}): not the "
+        f"a <{inner.tag}> inside another <{outer.tag}> ({which}): not the "
         "structure of a HESA ITT extract, whose Students sit side by side; export it again"
     )
 
 
-def _start_line(element: etree._Element) -> int:
-    """The line of an element's start tag, as the whole file's parse numbers it (before a chunk's shift)."""
+def _start_line(
+    element: etree._Element, shift: int = 0, known: tuple[etree._Element, int | None] | None = None
+) -> int | None:
+    """The line of an element's start tag, as the whole file's parse numbers it, plus a chunk's `shift`; None when
+    it cannot be known (below). `known`: an element whose line was taken before it was cleared, and that line.
+
+    libxml2 stores an element's line in 16 bits: from 65,535 on it keeps 65,535 and `sourceline` answers with the
+    line of the element's first child, else of the node after it, else of the one before it, else 65,535. The
+    first child is exact (a text node's line is kept in full: where the text ends). The nodes either side are no
+    measure of the element's own line: the white space after it ends on the next line, and is there or not
+    depending on where the parser's read stopped, and what is before it may be anything (in a chunk read alone, the
+    padding before the chunk). A childless element there (`<Student/>`, `<Student></Student>`) has no line that
+    can be known from the tree: None, not a wrong one (review112 F1), and never 65,535 plus the shift.
+    """
     line: Any = element.sourceline  # lxml-stubs leave it untyped; an element the parser built has one
-    if line >= _LINE_CAP and element.text:
-        # Past 65,535 libxml2 gives an element the line of its first child, here the white space after
-        # `<Student>`, whose line is where that white space ends: back to the start tag's own line.
-        line -= element.text.count("\n")
-    return line
+    if line is None:
+        return None
+    if line < _LINE_CAP:
+        # Its own line, unless it is a childless element at or past 65,535 that took a lower one from a neighbour
+        if len(element) or element.text is not None or not _line_capped(element):
+            return line + shift
+        return None
+    text = element.text
+    if text:
+        # The first child is the white space after `<Student>`, whose line is where that white space ends: back to
+        # the start tag's own line.
+        return line - text.count("\n") + shift
+    if not len(element):
+        return None
+    first = element[0]  # right after the start tag, with no text between: on the start tag's line
+    if known is not None and first is known[0]:
+        return known[1]
+    return _start_line(first, shift, known)
+
+
+def _line_capped(element: etree._Element) -> bool:
+    """Whether libxml2 stored 65,535 for a childless element's line (the real one is that or more): given a child,
+    a text node of its own, whose line is 0 (none), `sourceline` answers with the child's line only then."""
+    element.text = "?"
+    try:
+        return element.sourceline is None
+    finally:
+        element.text = None
 
 
 def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None:
@@ -889,7 +968,7 @@ def _misplaced_ukprn(
         name,
         f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> {what}: register-batch reads one UKPRN "
         f"of a wrapper, given before its Students, for them all; put it before them, or in each <{RECORD}>",
-        line=_start_line(tag) + shift,
+        line=_start_line(tag, shift),
     )
 
 
@@ -915,7 +994,7 @@ def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput
         f"a <{cut_short(_shown_tag(element))}> element is HESA's <{RECORD}> in another mix of letter case: "
         f"register-batch reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this "
         f"one's out; name it <{RECORD}>",
-        line=_start_line(element) + shift,
+        line=_start_line(element, shift),
     )
 
 
@@ -977,13 +1056,13 @@ def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int) -> None:
             name,
             f"a <{shown}> element holds a trainee's tags ({listed}) outside any <{RECORD}>: they would be left out; "
             f"put them in their trainee's <{RECORD}>",
-            line=_start_line(tag) + shift,
+            line=_start_line(tag, shift),
         )
     raise UnusableInput(
         name,
         f"a <{shown}> element holds a trainee's tags ({listed}) but is not <{RECORD}>: its record would be left "
         f"out; name it <{RECORD}>",
-        line=_start_line(holder) + shift,
+        line=_start_line(holder, shift),
     )
 
 
@@ -1011,7 +1090,7 @@ def _refuse_stray_group(group: etree._Element, name: str, shift: int) -> None:
         name,
         f"a <{cut_short(str(group.tag))}> element is outside any <{RECORD}>: its {_GROUP_HOLDS[local]} would be left "
         f"out; put it in its trainee's <{RECORD}>",
-        line=_start_line(group) + shift,
+        line=_start_line(group, shift),
     )
 
 
@@ -1165,11 +1244,13 @@ class _Replay:
         head: bytes,
         rest: HashingReader | _Leading | _Half,
         allowance: int = 0,
+        span: int = RECORD_SPAN,
         cr_line_ends: bool = False,
         defined: bytes | None = None,
     ):
         self._head = head
         self._rest = rest
+        self._span = span  # RECORD_SPAN, or _PART_SPAN for a part of a chunked file
         # An old Mac's line ends (CR alone) given as LF, which XML reads the same (XML 1.0 §2.11: both are a line
         # end, read as LF) and libxml2 counts: a CR last in a read waits for the next, which may start with its LF.
         self._cr_line_ends = cr_line_ends
@@ -1213,7 +1294,7 @@ class _Replay:
             self.last = out[-1:]
         elif size != 0:
             self.ended = True
-        if self._given - self._mark > RECORD_SPAN:
+        if self._given - self._mark > self._span:
             raise _NoRecordInSight()
         return out
 
