@@ -222,6 +222,26 @@ def test_the_emulator_command_never_echoes_a_given_token(tmp_path, base_env):
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and leaks(p.read_bytes())]
 
 
+def _errors_of_every_fault(emulator, client: RegisterClient, kind: type[Exception]) -> list[Exception]:
+    """What each of the client's kinds of call raises (`kind` caught, anything else fails the test) under each of the
+    emulator's faults, and with none."""
+    errors: list[Exception] = []
+    for fault in ("500:1", "reset:1", "timeout:1", "lost-response:1", None):
+        emulator.set_faults(fault)
+        for call in (
+            client.info,
+            lambda: client.create_trainee({"first_names": "Ann"}),
+            lambda: client.get_trainee("nope"),
+            lambda: client.update_trainee("nope", {}),
+            lambda: client.withdraw("nope", {}),
+        ):
+            try:
+                call()
+            except kind as exc:
+                errors.append(exc)
+    return errors
+
+
 def test_exceptions_reprs_and_logs_never_hold_the_token(caplog):
     """Every error the client can raise, with every fault, and the client's own reprs; DEBUG logs of every
     library (httpx, httpcore, stamina) included."""
@@ -231,19 +251,8 @@ def test_exceptions_reprs_and_logs_never_hold_the_token(caplog):
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3, attempts=2) as client:
             texts += [repr(client), str(vars(client)), repr(client.token), str(client.token), f"{client.token}"]
             texts.append(repr(pickle.loads(pickle.dumps(client.stats))))
-            for fault in ("500:1", "reset:1", "timeout:1", "lost-response:1", None):
-                emulator.set_faults(fault)
-                for call in (
-                    client.info,
-                    lambda: client.create_trainee({"first_names": "Ann"}),
-                    lambda: client.get_trainee("nope"),
-                    lambda: client.update_trainee("nope", {}),
-                    lambda: client.withdraw("nope", {}),
-                ):
-                    try:
-                        call()
-                    except ApiError as exc:
-                        texts += _exception_texts(exc)
+            for exc in _errors_of_every_fault(emulator, client, ApiError):
+                texts += _exception_texts(exc)
         with RegisterClient(emulator.url, WRONG, limiter=RateLimiter(10_000, 1)) as wrong:
             try:
                 wrong.info()
@@ -321,16 +330,7 @@ def test_no_frame_of_an_error_the_library_raises_holds_the_token_in_its_locals(t
 
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=1.0) as emulator:
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=0.3, attempts=2) as client:
-            for fault in ("500:1", "reset:1", "timeout:1", "lost-response:1", None):
-                emulator.set_faults(fault)
-                for call in (
-                    client.info,
-                    lambda: client.create_trainee({"first_names": "Ann"}),
-                    lambda: client.get_trainee("nope"),
-                    lambda: client.update_trainee("nope", {}),
-                    lambda: client.withdraw("nope", {}),
-                ):
-                    catch(call)
+            caught += _errors_of_every_fault(emulator, client, Exception)
             catch(lambda: list(client.iter_trainees(academic_cycle=2031)))
             catch(lambda: export_trainees(client, to="json", output=tmp_path / "out.json", academic_cycle=2031))
         with RegisterClient(emulator.url, WRONG, limiter=RateLimiter(10_000, 1)) as wrong:
