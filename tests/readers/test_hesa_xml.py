@@ -264,6 +264,20 @@ def test_a_utf8_extract_declared_another_encoding_is_refused_at_the_line_of_a_by
     )
 
 
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "ISO_8859-1", "iso_8859-15"])
+def test_an_extract_declared_in_a_registered_spelling_of_latin1_is_read(tmp_path, declared):
+    """review112's note: `ISO_8859-1` (IANA's name, which libxml2 and Python read) was refused as an encoding
+    register-batch does not read, though `ISO-8859-1` was read."""
+    generated = tmp_path / "generated.xml"
+    generate(generated, count=3, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 1))
+    text = generated.read_text(encoding="utf-8").replace("UTF-8", declared, 1)
+    path = tmp_path / "declared.xml"
+    path.write_bytes(text.replace("<F_FNAMES>", "<F_FNAMES>\u00c9", 1).encode("latin-1", "replace"))
+    [(_info, records)] = read(path)
+    assert len(records) == 3
+    assert records[0].fields["F_FNAMES"].startswith("\u00c9")
+
+
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
 @pytest.mark.parametrize("declared", ["utf-16", "UTF-16", "UTF-32", "UTF-16LE"])
 def test_a_utf8_extract_declared_utf16_is_told_to_make_its_declaration_say_utf8(tmp_path, bom, declared):

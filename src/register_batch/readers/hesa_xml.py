@@ -131,7 +131,8 @@ _BOUNDARY_LONGEST = len(b"</Student>") + 256 + len(b"<Student>")
 _PLAIN_LEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s[^<>?]*\?>)?\s*<ITTRecord(?:\s[^<>]*)?>\s*")
 _DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 # Encodings in which the byte `<` is always the character `<` (no multi-byte sequence contains it).
-_ASCII_SAFE = re.compile(r"(utf-?8|us-ascii|ascii|iso-?8859-\d+|latin-?1|windows-125\d|cp125\d)", re.I)
+# IANA's names too (ISO_8859-1, ISO_8859-15), which libxml2 and Python read as ISO-8859-N (review112's note).
+_ASCII_SAFE = re.compile(r"(utf-?8|us-ascii|ascii|iso[-_]?8859[-_]\d+|latin-?1|windows-125\d|cp125\d)", re.I)
 _CLOSER = b"</ITTRecord>"
 # libxml2 numbers lines past 65,535 its own way (an element there takes the line of its first child); a
 # chunk read after at least this many lines of padding is numbered the same way, then shifted.
