@@ -458,18 +458,10 @@ def withdrawal_date_is_valid(withdrawal: dict[str, Any], facts: Facts) -> list[F
     value = withdrawal.get("withdrawal_date")
     if value is None:
         return [("withdrawal_date", None, "withdrawal_date Choose a withdrawal date")]
-    text = str(value)
-    if withdrawal_day(text) is None:
-        # Another ISO 8601 form of the date (20260915, 2026-258) is a day to Register: the record's own rule asks
-        # for YYYY-MM-DD (date_not_yyyy_mm_dd), not Register's message (review78 F2). So is a time alone (2025 is
-        # 20:25 today): withdrawal_date_is_a_time's (review113 F3). Compared by instant, as Register compares
-        # (`withdrawn_before`): 20250831T233000-0100 is 2025-09-01T00:30Z.
-        moment = ruby_datetime_instant(text, facts.as_of)
-        if moment is None:
-            return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
-        before = facts.itt_start is not None and moment < datetime.combine(facts.itt_start, time(), UTC)
-    else:
-        before = facts.itt_start is not None and withdrawn_before(text, facts.itt_start)
+    moment = withdrawal_instant(str(value), facts.as_of)
+    if moment is None:
+        return [("withdrawal_date", value, "withdrawal_date Choose a valid withdrawal date")]
+    before = facts.itt_start is not None and moment < datetime.combine(facts.itt_start, time(), UTC)
     if before:
         return [("withdrawal_date", value, "withdrawal_date must be after itt_start_date")]
     return None
@@ -534,17 +526,18 @@ also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", 
 also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date, register_date))
 
 
-def withdrawn_before(text: str, itt_start: date) -> bool:
-    """Register's `DateTime.iso8601(withdrawal_date) < itt_start_date` (§3.4, §3.9): Ruby compares a DateTime with a
-    Date by instant, the Date at 00:00 UTC, so a time with an offset counts as the instant it names
-    (`2026-08-25T00:30:00+01:00` is before a start on the 25th, `2026-08-24T23:30:00-01:00` is not); a time without
-    an offset is UTC, as DateTime reads it. `text` is one `withdrawal_day` takes for a day."""
-    if len(text) == 10:
-        return date.fromisoformat(text) < itt_start
+def withdrawal_instant(text: str, today: date) -> datetime | None:
+    """Register's `DateTime.iso8601(withdrawal_date)` as an instant in UTC, which it compares with `itt_start_date`
+    (§3.4, §3.9): Ruby compares a DateTime with a Date by instant, the Date at 00:00 UTC, so a time with an offset
+    counts as the instant it names (`2026-08-25T00:30:00+01:00` is before a start on the 25th,
+    `2026-08-24T23:30:00-01:00` is not); a time without an offset is UTC. YYYY-MM-DD forms (`withdrawal_day`) read
+    as Python reads them; another ISO 8601 form (20260915, 2026-258) or a time alone (2025 is 20:25 today) as Ruby
+    does (`ruby_datetime_instant`: review78 F2, review113 F3): 20250831T233000-0100 is 2025-09-01T00:30Z. None
+    where Register refuses it."""
+    if withdrawal_day(text) is None:
+        return ruby_datetime_instant(text, today)
     moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment < datetime.combine(itt_start, time(), UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @rule(
