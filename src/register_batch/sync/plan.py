@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -379,9 +379,7 @@ def one_record_per_trainee(
             for i in claimants:
                 _conflict(plans[i], f"{len(claimants)} records of this extract match trainee {trainee_id}")
             continue
-        others = Holdings(
-            [t for t in holdings.by_id.values() if t["trainee_id"] not in claims], holdings.replaced, holdings.withdrawn
-        )
+        others = holdings.without(claims)
         for i in claimants:
             if plans[i] is keeper:
                 continue
@@ -414,8 +412,7 @@ def _past_another_person(
         if trainee is None or not another_person(record.data, trainee):
             continue
         if others is None:
-            kept_out = [t for t in holdings.by_id.values() if t["trainee_id"] not in kept]
-            others = Holdings(kept_out, holdings.replaced, holdings.withdrawn)
+            others = holdings.without(kept)
         again = plan_record(record, None, others, invalid=False, as_of=as_of, reference=reference)
         if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
             plans[index] = again
@@ -517,6 +514,12 @@ class Holdings:
         self.by_birth: dict[tuple[str, str], tuple[ListedTrainee, ...]] = {}
         for trainee in trainees:
             self.add(trainee)
+
+    def without(self, trainee_ids: Container[str]) -> Holdings:
+        """The trainees but `trainee_ids`, with the run's own memory of replaced degrees and withdrawals made."""
+        return Holdings(
+            [t for t in self.by_id.values() if t["trainee_id"] not in trainee_ids], self.replaced, self.withdrawn
+        )
 
     def add(self, trainee: Mapping[str, Any]) -> None:
         trainee_id = trainee.get("trainee_id")
