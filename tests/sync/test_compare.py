@@ -491,9 +491,25 @@ def test_a_corrected_degree_pairs_with_the_registers_degree_it_agrees_with_most(
     assert [c["field"] for c in found.changes] == ["degrees[0].institution", "degrees"]
 
 
-def test_a_degree_held_twice_in_the_source_is_added_once_more():
+def test_a_degree_held_twice_in_the_source_is_not_added_into_registers_409():
+    """The copy differs only in its institution, which Register's duplicate rule does not compare (§3.7): its degree
+    endpoint refuses it (validate refuses such a record too, R7b, §3.3). It was planned as an addition."""
     found = degree_changes([UK_DEGREE, {**UK_DEGREE, "institution": "0116"}], [stored()])
-    assert writes(found) == ([{**UK_DEGREE, "institution": "0116"}], [], [])
+    assert writes(found) == ([], [], [])
+    assert found.covered == [(1, "degree d1")]
+
+
+def test_a_degree_repeating_one_added_before_it_or_corrected_is_not_added():
+    """What a degree to add is checked against is what the trainee holds when it is sent: Register's degrees as
+    corrected (the PUTs go first), and those added before it. A degree repeating one deleted after it is added."""
+    gradeless = {**NON_UK_DEGREE, "grade": None}
+    found = degree_changes([NON_UK_DEGREE, gradeless], [])
+    assert writes(found) == ([NON_UK_DEGREE], [], []) and found.covered == [(1, "degrees_attributes[0]")]
+    # Register's d1 moves to Germany (same subject and year: a correction); the gradeless copy of it, which d1 as
+    # Register holds it now does not cover, is not added either.
+    corrected, copy = {**NON_UK_DEGREE, "country": "DE"}, {**gradeless, "country": "DE"}
+    found = degree_changes([corrected, copy], [stored_non_uk("d1")])
+    assert writes(found) == ([], ["d1"], []) and found.covered == [(1, "degree d1")]
 
 
 def test_a_degree_corrected_from_uk_to_non_uk_is_replaced():
@@ -657,3 +673,37 @@ def test_a_placement_with_a_magic_urn_added_to_a_trainee_register_holds_is_added
     assert ("900000", "Placement outside England and Wales") in [(p["urn"], p["name"]) for p in held["placements"]]
     again = register.sync(write_hesa_csv(tmp_path / "b.csv", [added]))
     assert again.actions == Counter(unchanged=1)
+
+
+@pytest.mark.parametrize("added", [False, True], ids=["register-holds-the-graded-one", "both-added-in-one-run"])
+def test_a_degree_giving_nothing_another_lacks_is_not_sent_into_a_409_every_night(register, tmp_path, added):
+    """review108 F5: the extract lists a non-UK degree twice, once without its (optional) grade. Register's degree
+    endpoint refuses a degree whose every value given is another's of the trainee (§3.7 "Duplicate rule": blanks
+    sent match anything), so the gradeless one was POSTed into a 409 every night, the record failed each time. It is
+    not sent: the record is done, with a warning saying why."""
+    first = hesa_trainee(1, degrees=0, placements=1)
+    graded, gradeless = 1 + added, 2 + added
+    if added:
+        _degree(first, 1, "01", "0117")  # another degree (UK) Register holds; the two non-UK ones come later
+    else:
+        _degree(first, 1, "02", "", country="FR")
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [first]))
+    later = dict(first)
+    _degree(later, graded, "02", "", country="FR")
+    _degree(later, gradeless, "", "", country="FR")
+    before = register.writes()
+    runs = [register.sync(write_hesa_csv(tmp_path / "b.csv", [later])) for _ in range(2)]
+    added_degrees = Counter({"POST /trainees/{trainee_id}/degrees": 1}) if added else Counter()
+    assert register.writes() - before == added_degrees
+    for result in runs:
+        assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
+        [only] = result.results
+        [warning] = [i for i in only.issues if i.code == "sync_degree_covered"]
+        assert warning.field == f"degrees_attributes[{gradeless - 1}]"
+        assert "duplicate degree" in warning.message and "not sent" in warning.message
+    assert [r.actions for r in runs] == [Counter(update=1) if added else Counter(unchanged=1), Counter(unchanged=1)]
+    held = sorted((d["grade"] or "", d["country"] or "") for d in register.trainees(2026)[0]["degrees"])
+    assert held == ([("01", ""), ("02", "FR")] if added else [("02", "FR")])
+    assert "1 sync_degree_covered" in runs[-1].summary_line()
+    html = (tmp_path / f"reports-{register.runs}" / "report.html").read_text()
+    assert "1 degree: not sent, as Register refuses a degree whose every value given is another" in html

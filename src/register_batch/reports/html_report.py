@@ -1067,6 +1067,11 @@ _SYNC_WARNINGS = {
         "{}: a withdrawal or deferral already in Register when this run sent it.",
         "Someone made {each} in Register's service after this run listed the trainee; this run did not write {them}.",
     ),
+    "sync_degree_covered": (
+        "{}: not sent, as Register refuses a degree whose every value given is another's of the trainee.",
+        "Most often the extract has the same degree twice (once without its grade): remove the copy in the SRS, or "
+        "give the value that tells the two apart (see Records).",
+    ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",
         "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
@@ -1089,7 +1094,9 @@ _DRY_RUN_SAYS = {
 
 def _sync_warning(code: str, count: int, *, dry_run: bool = False) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
-    return strong.format(counted(count, "record")), _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
+    # One warning a degree for sync_degree_covered (a record may have two), one a record for the others.
+    noun = "degree" if code == "sync_degree_covered" else "record"
+    return strong.format(counted(count, noun)), _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
 
 
 def _of_count(text: str, count: int) -> str:

@@ -299,9 +299,10 @@ def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
 _IDENTITY = tuple(key for key in DEGREE_KEYS if key != "institution")
 
 
-def _keeps_identity(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
-    """A PUT of `mine` (its values given; a blank leaves Register's) onto `theirs` leaves its duplicate identity as it
-    is: it cannot become a duplicate of another degree the trainee holds."""
+def _within_identity(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
+    """`theirs` has each value of the duplicate identity that `mine` gives. So a PUT of `mine` (its values given; a
+    blank leaves Register's) onto `theirs` leaves its identity as it is, and cannot make it a duplicate of another
+    degree; and Register's degree endpoint refuses `mine` added beside `theirs` (a blank sent matches anything)."""
     return all(mine[key] is None or mine[key] == theirs[key] for key in _IDENTITY)
 
 
@@ -325,6 +326,9 @@ class NestedChanges:
     # Of the degrees added, those that replace one Register holds (UK <-> non-UK): index in `add` -> the degree_id
     # deleted after it, which the ledger keeps until it is gone (`degree_changes`, `replaced`).
     replaces: dict[int, str] = _field(default_factory=dict)
+    # Source degrees not added because Register would refuse them as duplicates of another (§3.7 "Duplicate rule"):
+    # (position in the source, the degree it repeats: `degree <id>` Register holds, or `degrees_attributes[k]`).
+    covered: list[tuple[int, str]] = _field(default_factory=list)
 
 
 def degree_changes(
@@ -341,7 +345,9 @@ def degree_changes(
     POST + DELETE); else it is added. Register's degrees that no source degree matches are deleted only when the
     source is `complete` (its format can hold every degree), or when an earlier run replaced them and stopped before
     the DELETE (`replaced`: degree_id -> the `degree_digest` of its replacement, which a source degree matched in
-    Register must still be). Changes name the source degree by its position: `degrees[0].institution`.
+    Register must still be). A degree to add that gives no value another lacks (a copy without its grade) is not
+    added (`covered`): Register's degree endpoint refuses it as a duplicate (§3.7), every run. Changes name the
+    source degree by its position: `degrees[0].institution`.
     """
     found = NestedChanges()
     theirs = [(d, degree_values(d)) for d in register]
@@ -365,7 +371,7 @@ def degree_changes(
     pairs = sorted(
         (
             (
-                not _keeps_identity(mine, theirs[i][1]),
+                not _within_identity(mine, theirs[i][1]),
                 -sum(mine[key] == theirs[i][1][key] for key in DEGREE_KEYS),
                 n,
                 i,
@@ -377,13 +383,25 @@ def degree_changes(
             and theirs[i][0].get("degree_id")
         )
     )
+    given = {n: mine for n, _degree, mine in pending}
     paired: dict[int, int] = {}
     for _identity, _score, n, i in pairs:
         if n not in paired and i not in paired.values():
             paired[n] = i
+    # The degrees the trainee holds when the additions are sent: Register's, corrected (the PUTs go first, writing
+    # only the values given, §2.10), none deleted yet (the DELETEs go last), then each one added before.
+    standing = [(f"degree {held.get('degree_id')}", values) for held, values in theirs]
+    for n, i in paired.items():
+        if _is_uk(given[n]) == _is_uk(theirs[i][1]):
+            standing[i] = (standing[i][0], {k: theirs[i][1][k] if v is None else v for k, v in given[n].items()})
     for n, degree, mine in pending:
         body = {k: v for k, v in degree.items() if v is not None}
         if n not in paired:
+            repeated = next((label for label, values in standing if _within_identity(mine, values)), None)
+            if repeated is not None:
+                found.covered.append((n, repeated))
+                continue
+            standing.append((f"degrees_attributes[{n}]", mine))
             found.add.append(body)
             found.changes.append({"field": f"degrees[{n}]", "register": None, "source": _describe(mine)})
             continue
@@ -394,6 +412,7 @@ def degree_changes(
             # UK <-> non-UK: a PUT rewrites the type and country but never clears the institution (§2.10), and a
             # non-UK degree with an institution is refused (§3.7). Replace it: POST the new one, DELETE the old.
             found.replaces[len(found.add)] = held["degree_id"]
+            standing.append((f"degrees_attributes[{n}]", mine))
             found.add.append(body)
             found.delete.append(held["degree_id"])
             found.changes.append(

@@ -113,6 +113,9 @@ class RecordPlan:
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
     waits: str | None = None  # a dry run's: a real run now would hold the record back (sync_would_wait)
     refused: bool = False  # blocked as Register would refuse its update (sync_update_refused, sync/merged.py)
+    # A degree of the record not sent, one message each: Register would refuse it as a duplicate of another of the
+    # trainee's (sync_degree_covered; compare.degree_changes's `covered`)
+    repeats: tuple[str, ...] = ()
 
     @property
     def key(self) -> str | None:
@@ -781,6 +784,7 @@ def plan_changes(
         unsaid = unsaid | ALL_CLEARABLE_SUBJECTS
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
+    plan.repeats = ()
     body = update_body(data, trainee, unsaid)
     plan.changes += derived_drift(data, trainee, body, reference or load_reference())
     update = [Step("update", body)] if plan.changes else []
@@ -802,6 +806,7 @@ def plan_changes(
         before += [Step("add_degree", d, replaces=degrees.replaces.get(n)) for n, d in enumerate(degrees.add)]
         after = [Step("delete_degree", None, degree_id) for degree_id in degrees.delete]
         plan.changes += degrees.changes
+        plan.repeats = tuple(_repeated_degree(n, repeated) for n, repeated in degrees.covered)
     steps = [*before, *update, *after]
     if data.get("placements_attributes"):
         placements = placement_changes(
@@ -849,6 +854,16 @@ def plan_changes(
     _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
+
+
+def _repeated_degree(n: int, repeated: str) -> str:
+    """A degree of the record not sent, as Register's degree endpoint would refuse it every run (§3.7 "Duplicate
+    rule": a degree whose every value given is another's of the trainee, a blank matching anything)."""
+    other = f"{repeated}, which Register holds" if repeated.startswith("degree ") else f"{repeated}, added before it"
+    return (
+        f"degrees_attributes[{n}]: not sent, as Register refuses it as a duplicate degree (409 This is a duplicate "
+        f"degree): each value it gives is that of {other}"
+    )
 
 
 def a_trainee_in(state: str) -> str:

@@ -284,6 +284,18 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_degree_covered",
+    scope="batch",
+    fields=("degrees_attributes",),
+    message="degrees_attributes[<n>]: not sent, as Register refuses it as a duplicate degree (409 This is a duplicate "
+    "degree): each value it gives is that of degree <id>, which Register holds (or of degrees_attributes[<k>], added "
+    "before it)",
+    source="register-api.md §3.7 (the degree endpoints' duplicate rule: a blank sent matches any value held)",
+    fix="If it is the same degree listed twice (once without its grade, say), remove the copy from the SRS; if it is "
+    "another degree, give the value that tells the two apart. The record's other changes are sent.",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_other_instance",
     scope="batch",
     fields=("hesa_id", "provider_trainee_id"),
@@ -2951,6 +2963,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_written_earlier", plan.earlier),
         ("sync_duplicate_held", plan.twins_note),
         ("sync_would_wait", plan.waits),
+        *(("sync_degree_covered", message) for message in plan.repeats),
     ]
     return [(code, message) for code, message in found if message]
 
