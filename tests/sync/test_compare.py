@@ -616,6 +616,20 @@ def test_two_placements_at_one_school_are_both_added():
     assert writes(placement_changes(urns("137001", "137001", "137001"), held)) == (urns("137001", "137001"), [], [])
 
 
+def test_a_placement_repeating_a_urn_register_holds_is_added_as_the_occurrence_register_lacks():
+    """review116 F2: Register holds the school's first placement; the extract's third is a second spell there. The
+    first occurrence was added (its name, "Placement 1") and named placements[0]: a create holds the third's."""
+    source = [
+        {"urn": "116510", "name": "Placement 1"},
+        {"urn": "136576", "name": "Placement 2"},
+        {"urn": "116510", "name": "Placement 3"},
+    ]
+    held = [{**source[0], "placement_id": "p1"}, {**source[1], "placement_id": "p2"}]
+    found = placement_changes(source, held)
+    assert writes(found) == ([source[2]], [], [])
+    assert found.changes == [{"field": "placements[2]", "register": None, "source": "urn 116510"}]
+
+
 def test_a_placement_without_a_urn_is_deleted_only_by_a_source_that_holds_such_placements():
     held = [{"urn": None, "name": "St Mary's Nursery", "placement_id": "p1"}]
     assert writes(placement_changes(urns("137001"), held)) == ([{"urn": "137001"}], [], [])

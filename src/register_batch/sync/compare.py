@@ -461,6 +461,7 @@ def placement_changes(
     found = NestedChanges()
     names_held = any(not _text(p.get("urn")) for p in source)
     wanted = Counter(_placement_key(p) for p in source)
+    held = Counter(_placement_key(p) for p in register)
     extra = []
     for placement in register:
         key = _placement_key(placement)
@@ -468,10 +469,13 @@ def placement_changes(
             wanted[key] -= 1
         else:
             extra.append(placement)
+    # A URN's first occurrences are the ones Register holds; the later ones are added, with their own names and
+    # places (a second spell at a school is "Placement 3", as a create names it, not the first's: review116 F2).
     for n, placement in enumerate(source):
         key = _placement_key(placement)
-        if wanted[key] > 0:
-            wanted[key] -= 1
+        if held[key] > 0:
+            held[key] -= 1
+        else:
             found.add.append(_as_created({k: v for k, v in placement.items() if v is not None}))
             found.changes.append(
                 {"field": f"placements[{n}]", "register": None, "source": _describe(_placement_values(placement))}
