@@ -164,7 +164,29 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
 
 
 def who_decides(entry) -> str:
-    return "Register's own rule" if entry.api else "register-batch's check"
+    if entry.api:
+        return "Register's own rule"
+    return "the sync's outcome" if entry.code.startswith("sync_") else "register-batch's check"
+
+
+def test_the_syncs_own_codes_are_neither_registers_rules_nor_register_batchs_checks():
+    """review118 F1: sync/runner.py describes its codes with api=False, so the page called "Internal server error (the
+    write may not have gone through …)" register-batch's check, and the summary box counted the records with only such
+    an error among those that failed validation. Register's refusal (api_rejected) stays Register's."""
+    import register_batch.sync.runner  # noqa: F401  # describes the sync's own codes in the catalogue
+    from register_batch.validation import CATALOGUE
+
+    sync_codes = {code for code in CATALOGUE if code.startswith("sync_")}
+    assert {"sync_conflict", "sync_unknown", "sync_unavailable", "sync_update_refused"} <= sync_codes
+    for code in sync_codes:
+        assert html_report._checked_by(CATALOGUE[code]) == "the sync's outcome"
+        assert html_report._error_kind(code) == "sync"
+    assert html_report._checked_by(CATALOGUE["api_rejected"]) == "Register's own rule"
+    assert html_report._checked_by(CATALOGUE["unknown_institution"]) == "register-batch's check"
+    kinds: Counter = Counter()
+    for found in ({"sync"}, {"sync", "check"}, {"sync", "api"}, {"sync", "other_provider_record"}):
+        html_report._count_kinds(kinds, found)
+    assert kinds == Counter(checks=1, other_provider_record=1, provider_only=1)
 
 
 def test_each_rule_says_whether_register_or_register_batch_decides(validation_builder, make_sync_builder, tmp_path):
@@ -189,6 +211,8 @@ def test_each_rule_says_whether_register_or_register_batch_decides(validation_bu
             [cell] = rule_row.xpath('./td[@data-label="Source"]')
             assert cell.text_content() == who_decides(entry) + entry.source
     assert {api for _code, api in seen} == {True, False}, seen
+    [intro] = page(tmp_path / "validate").xpath('//section[@id="rules"]/p[1]')
+    assert "the sync's outcomes" not in intro.text_content()  # said only where a sync's own code is listed
     assert CATALOGUE["api_rejected"].api  # Register's refusal is Register's, though no rule of ours raised it
 
 
