@@ -365,6 +365,35 @@ def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder,
     assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
 
 
+@pytest.mark.parametrize(
+    ("figures", "said"),
+    [
+        (
+            {"per_trainee": 0.00025, "seconds": 0.012, "per_second": 583.333},
+            {"per_trainee": ["0.00025 per record"], "seconds": ["0.012 seconds"], "per_second": ["583.3 per second"]},
+        ),
+        (
+            {"per_trainee": 5e-05, "seconds": 0.0004, "per_second": 12_500.0},
+            {
+                "per_trainee": ["0.00005 per record"],
+                "seconds": ["0.0004 seconds"],
+                "per_second": ["12,500.0 per second"],
+            },
+        ),
+    ],
+    ids=["a first migration's dry run", "faster still"],
+)
+def test_small_request_figures_keep_their_significant_figures(make_sync_builder, tmp_path, figures, said):
+    """review118 F2: a dry run of a 20,000-record first migration read "0.0 per record" for the requests it made, and a
+    short run "0.0 seconds, 557.2 per second". report.json's figures are shown as they are, never as 5e-05; seconds
+    and per second to one decimal, or to two significant figures when smaller."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["requests"] = {"total": 5, "retries": 0, "throttled": 0, **figures}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert {key: texts(doc, f'//*[@data-request="{key}"]') for key in figures} == said
+
+
 def test_a_long_route_may_wrap_on_a_narrow_screen(make_sync_builder, tmp_path):
     """`DELETE /trainees/{trainee_id}/placements/{placement_id}` has no space to wrap at: on a phone it ran off the
     page. Like field names, a route may break after a `/` or `_`, and still reads as written."""

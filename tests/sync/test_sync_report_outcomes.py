@@ -2323,3 +2323,18 @@ def test_a_record_register_stopped_answering_on_is_not_counted_among_the_records
         "Issues in your student record system and export again."
     )
     assert sync_code_labels(doc, "sync_unavailable")[0] == ["the sync's outcome"]
+
+
+def test_a_large_dry_runs_requests_per_record_keep_their_significant_figures(emulator, tmp_path):
+    """review118 F2: the dry run of a first migration (Register holds none of the cycle's trainees yet) lists a few
+    pages for thousands of records: rounded to 3 decimals, report.json's per_trainee and the summary line read 0.0."""
+    count = 7000
+    source = write_extract(tmp_path / "first.csv", [trainee(n) for n in range(1, count + 1)])
+    result = sync_files([str(source)], options(emulator, tmp_path, dry_run=True))
+    data, doc = report_of(tmp_path)
+    requests = data["sync"]["requests"]
+    assert 0 < requests["total"] < 10, requests
+    assert requests["per_trainee"] == float(f"{requests['total'] / count:.3g}")  # 3 significant figures
+    figure = re.search(r"\((\S+) per record\)\.$", result.summary_line())
+    assert figure and figure[1].startswith("0.000") and float(figure[1]) == requests["per_trainee"], figure
+    assert doc.xpath('//*[@data-request="per_trainee"]/text()') == [f"{figure[1]} per record"]

@@ -100,8 +100,19 @@ REQUEST_WORDS = {
     "seconds": "{} seconds",
     "per_second": "{} per second",
 }
-# Figures of report.json's `sync.requests` that the page rounds for people ("114.6 seconds", not 114.566; review54 F10).
+# Figures of report.json's `sync.requests` that the page rounds for people ("114.6 seconds", not 114.566; review54 F10):
+# to one decimal, or two significant figures when smaller ("0.012 seconds", not "0.0 seconds"; review118 F2).
 _ROUNDED = frozenset({"seconds", "per_second"})
+
+
+def _request_figure(key: str, value: float) -> str:
+    """One figure of report.json's `sync.requests` as the page shows it: a count grouped (1,540), `per_trainee` in
+    report.json's own digits, never as 5e-05 (review118 F2), `_ROUNDED` rounded."""
+    if key in _ROUNDED:
+        value = wording.significant(value, decimals=1, figures=2)
+    return f"{value:,}" if isinstance(value, int) else wording.plain(value, grouped=True)
+
+
 # Sync records with something to look at come first when the table cannot hold every record.
 NOT_IN_EXTRACT_NAMED = 20  # trainees named on the page; not_in_extract.csv lists them all
 # The writes (planned, or done) come before the invalid records, whose errors the Issues table lists: a dry run's page
@@ -798,7 +809,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "stopped": str((sync.get("stopped") or {}).get("message") or ""),
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
         "requests": {
-            k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(f"{v:,.1f}" if k in _ROUNDED else f"{v:,}")
+            k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(_request_figure(k, v))
             for k, v in (sync.get("requests") or {}).items()
             if isinstance(v, (int, float))
         },
