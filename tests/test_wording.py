@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from register_batch.wording import CONTROL_CHARACTER, counted, printable, xml_safe
+from register_batch.wording import CONTROL_CHARACTER, counted, plain, printable, significant, xml_safe
 
 
 def test_a_count_reads_as_words_with_the_noun_plural_unless_it_is_one():
@@ -57,3 +57,23 @@ def test_the_invisible_characters_no_value_has_are_control_characters_as_line_br
         assert CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)
     for char in "\u200c\u200d\u00ad\u00a0\u200f\u2019é山":
         assert not CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)
+
+
+def test_a_small_figure_keeps_its_significant_figures_and_a_large_one_its_decimals():
+    """review118 F2: rounded to 3 decimals, 5 requests for 20,000 records read 0.0 per record."""
+    assert [significant(x) for x in (5 / 20_000, 1 / 12, 7 / 3, 1540 / 1500, 557.2134, 0.0)] == [
+        0.00025,
+        0.0833,
+        2.333,
+        1.027,
+        557.213,
+        0.0,
+    ]
+    assert significant(0.01234, decimals=1, figures=2) == 0.012
+    assert significant(114.566, decimals=1, figures=2) == 114.6
+
+
+def test_a_figure_is_written_in_plain_digits_never_as_an_exponent():
+    """Python writes 0.00005 as 5e-05, which a data officer does not read as a number of requests."""
+    assert [plain(x) for x in (5e-05, 0.00025, 1.0, 1.25, 12_500.5)] == ["0.00005", "0.00025", "1.0", "1.25", "12500.5"]
+    assert plain(12_500.5, grouped=True) == "12,500.5"

@@ -164,7 +164,29 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
 
 
 def who_decides(entry) -> str:
-    return "Register's own rule" if entry.api else "register-batch's check"
+    if entry.api:
+        return "Register's own rule"
+    return "the sync's outcome" if entry.code.startswith("sync_") else "register-batch's check"
+
+
+def test_the_syncs_own_codes_are_neither_registers_rules_nor_register_batchs_checks():
+    """review118 F1: sync/runner.py describes its codes with api=False, so the page called "Internal server error (the
+    write may not have gone through …)" register-batch's check, and the summary box counted the records with only such
+    an error among those that failed validation. Register's refusal (api_rejected) stays Register's."""
+    import register_batch.sync.runner  # noqa: F401  # describes the sync's own codes in the catalogue
+    from register_batch.validation import CATALOGUE
+
+    sync_codes = {code for code in CATALOGUE if code.startswith("sync_")}
+    assert {"sync_conflict", "sync_unknown", "sync_unavailable", "sync_update_refused"} <= sync_codes
+    for code in sync_codes:
+        assert html_report._checked_by(CATALOGUE[code]) == "the sync's outcome"
+        assert html_report._error_kind(code) == "sync"
+    assert html_report._checked_by(CATALOGUE["api_rejected"]) == "Register's own rule"
+    assert html_report._checked_by(CATALOGUE["unknown_institution"]) == "register-batch's check"
+    kinds: Counter = Counter()
+    for found in ({"sync"}, {"sync", "check"}, {"sync", "api"}, {"sync", "other_provider_record"}):
+        html_report._count_kinds(kinds, found)
+    assert kinds == Counter(checks=1, other_provider_record=1, provider_only=1)
 
 
 def test_each_rule_says_whether_register_or_register_batch_decides(validation_builder, make_sync_builder, tmp_path):
@@ -189,6 +211,8 @@ def test_each_rule_says_whether_register_or_register_batch_decides(validation_bu
             [cell] = rule_row.xpath('./td[@data-label="Source"]')
             assert cell.text_content() == who_decides(entry) + entry.source
     assert {api for _code, api in seen} == {True, False}, seen
+    [intro] = page(tmp_path / "validate").xpath('//section[@id="rules"]/p[1]')
+    assert "the sync's outcomes" not in intro.text_content()  # said only where a sync's own code is listed
     assert CATALOGUE["api_rejected"].api  # Register's refusal is Register's, though no rule of ours raised it
 
 
@@ -339,6 +363,35 @@ def test_request_counts_read_as_words_not_as_report_json_keys(make_sync_builder,
         "per_second": ["2.8 per second"],
     }
     assert "per_trainee" not in " ".join(doc.xpath('//section[@id="sync"]//p')[0].text_content().split())
+
+
+@pytest.mark.parametrize(
+    ("figures", "said"),
+    [
+        (
+            {"per_trainee": 0.00025, "seconds": 0.012, "per_second": 583.333},
+            {"per_trainee": ["0.00025 per record"], "seconds": ["0.012 seconds"], "per_second": ["583.3 per second"]},
+        ),
+        (
+            {"per_trainee": 5e-05, "seconds": 0.0004, "per_second": 12_500.0},
+            {
+                "per_trainee": ["0.00005 per record"],
+                "seconds": ["0.0004 seconds"],
+                "per_second": ["12,500.0 per second"],
+            },
+        ),
+    ],
+    ids=["a first migration's dry run", "faster still"],
+)
+def test_small_request_figures_keep_their_significant_figures(make_sync_builder, tmp_path, figures, said):
+    """review118 F2: a dry run of a 20,000-record first migration read "0.0 per record" for the requests it made, and a
+    short run "0.0 seconds, 557.2 per second". report.json's figures are shown as they are, never as 5e-05; seconds
+    and per second to one decimal, or to two significant figures when smaller."""
+    builder = make_sync_builder()
+    builder.extra["sync"]["requests"] = {"total": 5, "retries": 0, "throttled": 0, **figures}
+    builder.write(tmp_path)
+    doc = page(tmp_path)
+    assert {key: texts(doc, f'//*[@data-request="{key}"]') for key in figures} == said
 
 
 def test_a_long_route_may_wrap_on_a_narrow_screen(make_sync_builder, tmp_path):

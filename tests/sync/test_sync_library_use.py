@@ -204,7 +204,7 @@ def test_a_client_lent_to_many_runs_counts_each_runs_requests_only(register, tmp
     for synced in unchanged:
         assert synced.actions == {"unchanged": 12}
         assert synced.requests["total"] == 1 and synced.requests["by_route"] == {"GET /trainees": 1}
-        assert synced.summary_line().endswith(" 1 request (0.083 per record).")
+        assert synced.summary_line().endswith(" 1 request (0.0833 per record).")
         report = json.loads(synced.report_paths["json"].read_text(encoding="utf-8"))
         assert report["sync"]["requests"]["total"] == 1
 

@@ -32,6 +32,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.sync import SyncOptions, sync_files
+from register_batch.validation import CATALOGUE
 from stub_http import fronting
 from trainee_extracts import WITHDRAWN, started_in, trainee, write_extract
 
@@ -2254,3 +2255,86 @@ def test_a_deferral_sent_with_a_create_before_register_refused_the_withdrawal_is
         ]
         data, _doc = report_of(tmp_path)
         assert data["sync"]["written"] == {"create": 2, "defer": 1}
+
+
+def errors_line(doc: lxml.html.HtmlElement) -> str:
+    """The summary box's paragraph on the records that failed validation."""
+    [line] = doc.xpath('//section[@id="summary"]//p[starts-with(normalize-space(.), "1 of 3 records failed")]')
+    return " ".join(line.text_content().split())
+
+
+def sync_code_labels(doc: lxml.html.HtmlElement, code: str) -> tuple[list[str], str]:
+    """What the issue rows of `code` and its *Rules and fixes* row say it is."""
+    rows = doc.xpath(f'//table[@id="issue-table"]//tr[@data-code="{code}"]//span[@class="sub source"]/text()')
+    [cell] = doc.xpath(f'//table[@id="rule-table"]//tr[@data-code="{code}"]/td[@data-label="Source"]')
+    return rows, cell.text_content()
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry run"])
+def test_a_conflict_is_not_counted_among_the_records_that_failed_validation(emulator, tmp_path, dry_run):
+    """review118 F1: the record whose trainee was deleted in Register is a conflict, valid as it is: the summary box's
+    sentence on the invalid records names the one invalid record only ("Register would refuse it"), and the conflict's
+    issue says it is the sync's outcome, not register-batch's check of the record's data."""
+    rows = [trainee(n) for n in range(1, 4)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    [gone] = [t for t in held(emulator) if t["hesa_id"] == rows[0]["hesa_id"]]
+    assert emulator.discard_trainee(gone["trainee_id"])
+    rows[1]["sex"] = "7"  # invalid by Register's own rule (invalid_code)
+    result = sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path, dry_run=dry_run))
+    assert result.actions == Counter(conflict=1, invalid=1, unchanged=1), result.summary_line()
+    data, doc = report_of(tmp_path)
+    assert data["summary"]["invalid"] == 1
+    assert errors_line(doc) == (
+        "1 of 3 records failed validation. Register would refuse it."
+        + ("" if dry_run else " It was not sent.")
+        + " Correct the values listed under Issues in your student record system and export again."
+    )
+    source = CATALOGUE["sync_conflict"].source
+    assert sync_code_labels(doc, "sync_conflict") == (["the sync's outcome"], "the sync's outcome" + source)
+    [intro] = doc.xpath('//section[@id="rules"]/p[1]')
+    assert "; and the sync's outcomes, what happened at Register or what the sync found there." in intro.text_content()
+
+
+def test_a_record_register_stopped_answering_on_is_not_counted_among_the_records_that_failed_validation(
+    emulator, tmp_path, closed_at_end, no_backoff
+):
+    """review118 F1: the record the run was writing when Register stopped answering (sync_unavailable, nothing wrong
+    with it) moved the one invalid record from "Register would refuse it" to "register-batch's checks found …"."""
+    rows = [trainee(n) for n in range(1, 4)]
+    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
+    for row in rows:
+        row["email"] = row["email"].replace("@", ".new@")
+    rows[1]["sex"] = "7"
+
+    class Failing(RegisterClient):
+        def update_trainee(self, trainee_id, data):
+            emulator.set_faults("500:1.0")
+            return super().update_trainee(trainee_id, data)
+
+    client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
+    closed_at_end(client)
+    with pytest.raises(Interrupted, match="Register stopped answering"):
+        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
+    emulator.set_faults(None)
+    data, doc = report_of(tmp_path)
+    assert [i["code"] for i in data["issues"]] == ["sync_unavailable", "invalid_code"]
+    assert errors_line(doc) == (
+        "1 of 3 records failed validation. Register would refuse it. It was not sent. Correct the values listed under "
+        "Issues in your student record system and export again."
+    )
+    assert sync_code_labels(doc, "sync_unavailable")[0] == ["the sync's outcome"]
+
+
+def test_a_large_dry_runs_requests_per_record_keep_their_significant_figures(emulator, tmp_path):
+    """review118 F2: the dry run of a first migration (Register holds none of the cycle's trainees yet) lists a few
+    pages for thousands of records: rounded to 3 decimals, report.json's per_trainee and the summary line read 0.0."""
+    count = 7000
+    source = write_extract(tmp_path / "first.csv", [trainee(n) for n in range(1, count + 1)])
+    result = sync_files([str(source)], options(emulator, tmp_path, dry_run=True))
+    data, doc = report_of(tmp_path)
+    requests = data["sync"]["requests"]
+    assert 0 < requests["total"] < 10, requests
+    assert requests["per_trainee"] == float(f"{requests['total'] / count:.3g}")  # 3 significant figures
+    figure = re.search(r"\((\S+) per record\)\.$", result.summary_line())
+    assert figure and figure[1].startswith("0.000") and float(figure[1]) == requests["per_trainee"], figure
+    assert doc.xpath('//*[@data-request="per_trainee"]/text()') == [f"{figure[1]} per record"]

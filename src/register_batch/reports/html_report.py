@@ -100,8 +100,19 @@ REQUEST_WORDS = {
     "seconds": "{} seconds",
     "per_second": "{} per second",
 }
-# Figures of report.json's `sync.requests` that the page rounds for people ("114.6 seconds", not 114.566; review54 F10).
+# Figures of report.json's `sync.requests` that the page rounds for people ("114.6 seconds", not 114.566; review54 F10):
+# to one decimal, or two significant figures when smaller ("0.012 seconds", not "0.0 seconds"; review118 F2).
 _ROUNDED = frozenset({"seconds", "per_second"})
+
+
+def _request_figure(key: str, value: float) -> str:
+    """One figure of report.json's `sync.requests` as the page shows it: a count grouped (1,540), `per_trainee` in
+    report.json's own digits, never as 5e-05 (review118 F2), `_ROUNDED` rounded."""
+    if key in _ROUNDED:
+        value = wording.significant(value, decimals=1, figures=2)
+    return f"{value:,}" if isinstance(value, int) else wording.plain(value, grouped=True)
+
+
 # Sync records with something to look at come first when the table cannot hold every record.
 NOT_IN_EXTRACT_NAMED = 20  # trainees named on the page; not_in_extract.csv lists them all
 # The writes (planned, or done) come before the invalid records, whose errors the Issues table lists: a dry run's page
@@ -398,11 +409,20 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
 
 def _checked_by(rule: Rule | None) -> str:
     """Who decides what the rule says, in words a data officer can act on: Register itself (it would refuse the
-    record), or register-batch (what Register would drop or replace silently, or what goes wrong later). The
-    `source` beside it cites the project's research notes, which the reader of a report does not have."""
+    record), register-batch (what Register would drop or replace silently, or what goes wrong later), or neither: a
+    sync's own code says what happened at Register, or what the sync found there (review118 F1). The `source` beside
+    it cites the project's research notes, which the reader of a report does not have."""
     if rule is None:
         return ""
-    return "Register's own rule" if rule.api else "register-batch's check"
+    if rule.api:
+        return "Register's own rule"
+    return "the sync's outcome" if is_sync_code(rule.code) else "register-batch's check"
+
+
+def is_sync_code(code: str) -> bool:
+    """A sync's own outcome code (sync/runner.py describes them, each `sync_…`): said of a record by the sync, not by
+    its validation; an error of one is on a record that passed validation (dry-run.md "Sync reports")."""
+    return code.startswith("sync_")
 
 
 def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Counter]:
@@ -478,20 +498,26 @@ PROVIDER_CODES = frozenset({"several_providers", "other_provider_record"})
 @cache
 def _error_kind(code: str) -> str:
     """What one error says of its record, for the summary box: "api" (Register's own rule: it would refuse the
-    record; also a code outside the catalogue, as the sync's own are, whose records are counted valid), "check"
+    record; also a code outside the catalogue, and Register's refusal in a sync, api_rejected), "check"
     (register-batch's check: Register would take the record, but drop or replace data, or it would go wrong later),
-    or a provider check's code."""
+    "sync" (the sync's own outcome, on a record that passed validation: a conflict, an unknown outcome; review118
+    F1), or a provider check's code."""
     from register_batch.validation import CATALOGUE
 
     rule = CATALOGUE.get(code)
     if rule is None or rule.api:
         return "api"
+    if is_sync_code(code):
+        return "sync"
     return code if code in PROVIDER_CODES else "check"
 
 
 def _count_kinds(kinds: Counter, found: set[str]) -> None:
     """Count one record's errors (`found`, its _error_kinds): by provider check, and as "provider_only" when those
-    are all it has, or "checks" when it has register-batch's checks and none of Register's own rules."""
+    are all it has, or "checks" when it has register-batch's checks and none of Register's own rules. The sync's own
+    outcomes are left out: a record with only those did not fail validation (summary.invalid does not count it), and
+    counting it made the box say "In 12 of them" of 2 invalid records (review118 F1)."""
+    found = found - {"sync"}
     for code in PROVIDER_CODES & found:
         kinds[code] += 1
     if found and found <= PROVIDER_CODES:
@@ -783,7 +809,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "stopped": str((sync.get("stopped") or {}).get("message") or ""),
         # Scalars (total, retries, per_trainee, ...) read as a sentence; requests by route as a small list.
         "requests": {
-            k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(f"{v:,.1f}" if k in _ROUNDED else f"{v:,}")
+            k: REQUEST_WORDS.get(k, k.replace("_", " ") + " {}").format(_request_figure(k, v))
             for k, v in (sync.get("requests") or {}).items()
             if isinstance(v, (int, float))
         },

@@ -99,7 +99,7 @@ from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import as_of_or_today, cycle_of
 from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
-from register_batch.wording import counted, printable
+from register_batch.wording import counted, plain, printable, significant
 
 log = logging.getLogger("register_batch.sync")
 _Answer = TypeVar("_Answer")
@@ -830,7 +830,7 @@ class SyncResult:
         # the failure did not matter.
         said = "; ".join(filter(None, (", ".join(done), ", ".join(problems)))) or "nothing to do"
         # No figure per record of no records (a run given no inputs): its requests, if any, looked up earlier writes.
-        cost = f" ({self.requests['per_trainee']} per record)" if self.results else ""
+        cost = f" ({plain(self.requests['per_trainee'])} per record)" if self.results else ""
         return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}."
 
     @property
@@ -3194,9 +3194,11 @@ def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]
     """report.json's sync.requests: the run's counts, with requests per trainee of the `count` records (a
     first-class figure) and the pace achieved."""
     requests = run.client.stats.since(run.counted_before).as_dict()
-    requests["per_trainee"] = round(requests["total"] / count, 3) if count else 0.0
-    requests["seconds"] = round(elapsed, 3)
-    requests["per_second"] = round(requests["total"] / elapsed, 3) if elapsed > 0 else 0.0
+    # Three decimals, or more for a small figure: the dry run of a first migration lists a few pages for thousands of
+    # records, which rounded to 3 decimals read "0.0 per record" (review118 F2).
+    requests["per_trainee"] = significant(requests["total"] / count) if count else 0.0
+    requests["seconds"] = significant(elapsed)
+    requests["per_second"] = significant(requests["total"] / elapsed) if elapsed > 0 else 0.0
     return requests
 
 
