@@ -49,3 +49,82 @@ def test_a_token_file_given_without_a_target_is_refused_not_taken_to_the_embedde
     assert "Target:" not in result.output
     assert not (no_settings / "state").exists() and not (no_settings / "held.csv").exists()
     assert not (no_settings / "reports").exists()
+
+
+# A command run with a stop signal landing as the embedded emulator begins to stop: after the library call has
+# returned (the sync's report written, the export's file in place, the reference data saved), while the command lets
+# go of its target. The signal is sent from inside Emulator.stop, so it lands there however loaded the machine.
+SIGNALLED_IN_STOP = """
+import os, signal, sys
+from register_batch.emulator import server
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell leaves it, whatever runs the test
+signum = getattr(signal, sys.argv.pop(1))
+stop = server.Emulator.stop
+
+
+def signalled_stop(self):
+    os.kill(os.getpid(), signum)
+    return stop(self)
+
+
+server.Emulator.stop = signalled_stop
+from register_batch.cli import main
+
+sys.argv[0] = "register-batch"
+main()
+"""
+
+
+def _signalled_in_stop(tmp_path: Path, signum: str, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    driver = tmp_path / "signalled_in_stop.py"
+    driver.write_text(SIGNALLED_IN_STOP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
+    command = [sys.executable, str(driver), signum, *args]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_stop_signal_as_the_embedded_emulator_stops_leaves_a_finished_syncs_summary_and_exit_code(tmp_path, signum):
+    """review119 F4: the sync had finished (report written, ledger closed); a Ctrl-C while the embedded emulator
+    shut down dropped its summary and report lines (exit 0 with nothing said), or made it exit 3 "interrupted"."""
+    done = _signalled_in_stop(
+        tmp_path, signum, "sync", SAMPLE, "--state-dir", "state", "--report-dir", "report", "--as-of", AS_OF
+    )
+    assert done.returncode == 0, done.stderr
+    assert "interrupted" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2].startswith("12 records: 12 created"), done.stdout
+    assert lines[-1] == "Report: report/report.html", done.stdout
+
+
+def test_a_stop_signal_as_the_embedded_emulator_stops_leaves_a_written_export_at_exit_0(tmp_path):
+    """review119 F4: export exited 3 "interrupted" with its file written (its help: other than 0, no file written)."""
+    import os
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    synced = run_cli(["-q", "sync", SAMPLE, "--state-dir", "state", "--as-of", AS_OF], tmp_path, env)
+    assert synced.returncode == 0, synced.stderr
+    done = _signalled_in_stop(
+        tmp_path, "SIGINT", "export", "--state-dir", "state", "--to", "json", "-o", "held.json", "--academic-cycle",
+        "2026",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "interrupted" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("Exported 12 trainees to held.json"), done.stdout
+    assert (tmp_path / "held.json").is_file()
+
+
+def test_a_stop_signal_as_the_embedded_emulator_stops_leaves_a_saved_reference_pull_at_exit_0(tmp_path):
+    """review119 F4: `reference pull` of the embedded emulator exited 3 with the reference data saved."""
+    done = _signalled_in_stop(tmp_path, "SIGINT", "reference", "pull", "--state-dir", "state")
+    assert done.returncode == 0, done.stderr
+    assert "interrupted" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("Saved Register's reference data to state"), done.stdout

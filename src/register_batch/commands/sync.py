@@ -14,6 +14,7 @@ import click
 from register_batch.commands.common import (
     CONTEXT,
     FolderPath,
+    OutcomeHeld,
     State,
     UserPath,
     _report_dir,
@@ -158,6 +159,7 @@ def sync(
     check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
+    held = OutcomeHeld()
     try:
         with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
             state.say_target(where)
@@ -183,7 +185,12 @@ def sync(
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
             )
             with state.progress() as progress:
-                result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+                try:
+                    result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+                finally:
+                    # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
+                    # embedded emulator stops and the summary is printed changes nothing (review119 F4).
+                    held.hold()
         summary = result.summary_line()
         echo(summary)
         summary = ""  # written
@@ -197,4 +204,6 @@ def sync(
         if summary:
             with contextlib.suppress(KeyboardInterrupt):
                 echo(summary)
+    finally:
+        held.release()
     sys.exit(result.exit_code)
