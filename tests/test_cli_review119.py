@@ -128,3 +128,26 @@ def test_a_stop_signal_as_the_embedded_emulator_stops_leaves_a_saved_reference_p
     assert done.returncode == 0, done.stderr
     assert "interrupted" not in done.stderr, done.stderr
     assert done.stdout.splitlines()[-1].startswith("Saved Register's reference data to state"), done.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device every write to is ENOSPC)")
+def test_an_h_in_a_short_options_value_is_not_taken_for_help(tmp_path):
+    """review119 F2: `-oh.xml` is -o's value, not -o and -h: generate's summary, news of a file written, lost to a
+    full disk keeps its exit code 0 (what it is run for is the file), as without the h."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "register_batch", "-q", "generate", "--count", "2", "--seed", "1", "-oh.xml"],
+            env=env,
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "h.xml").is_file()

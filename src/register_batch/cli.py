@@ -499,10 +499,23 @@ def main() -> None:
 
 
 def _asks_for_help(args: list[str]) -> bool:
-    """Whether the command line asks for help or the version (`--help`, `-h`, `--version`, before any `--`), which
-    click writes and exits 0 after, even when standard output could not take it."""
+    """Whether the command line asks for help or the version (`--help`, `-h`, `--version`, `-V`, before any `--`),
+    which click writes and exits 0 after, even when standard output could not take it."""
     asked = args[: args.index("--")] if "--" in args else args
-    return any(arg in ("--help", "-h", "--version") for arg in asked)
+    return any(arg in ("--help", "--version") or _short_flags_ask_for_help(arg) for arg in asked)
+
+
+def _short_flags_ask_for_help(arg: str) -> bool:
+    """Whether `arg` is short flags, bundled as click takes them, among them -h or -V (`-V`, `-qV`, `-vh`; review119
+    F2). Only -q and -v go before them: after -o the rest is its value (`-oh.xml`)."""
+    if not arg.startswith("-") or arg.startswith("--"):
+        return False
+    for letter in arg[1:]:
+        if letter in "hV":
+            return True
+        if letter not in "qv":
+            return False
+    return False
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
