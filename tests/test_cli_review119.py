@@ -151,3 +151,52 @@ def test_an_h_in_a_short_options_value_is_not_taken_for_help(tmp_path):
         )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "h.xml").is_file()
+
+
+# The console script's start, with a stop signal landing while the command line's modules are imported (click, as
+# the first of them): an import hook sends it, so it lands there however fast or loaded the machine. The script is
+# the one pip writes for the entry point pyproject.toml names.
+SIGNALLED_AT_IMPORT = """
+import importlib.abc, os, re, signal, sys, tomllib
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell leaves them, whatever runs the test
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signum = getattr(signal, sys.argv.pop(1))
+
+
+class SignalledAtImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "click":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signum)
+        return None
+
+
+sys.meta_path.insert(0, SignalledAtImport())
+with open(os.environ["PYPROJECT"], "rb") as pyproject:
+    module, _, function = tomllib.load(pyproject)["project"]["scripts"]["register-batch"].partition(":")
+main = getattr(__import__(module, fromlist=[function]), function)
+sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_stop_signal_while_the_command_line_is_imported_exits_3_in_one_line(tmp_path, signum):
+    """review119 F6: the console script imported the whole command line (click, logging, its own modules: some 40
+    ms, more on a loaded host) before its entry point could catch a Ctrl-C or handle SIGTERM: a traceback and death by
+    SIGINT, or by SIGTERM (143 in a shell) with nothing said, where exit-codes.md promises exit 3 and one line."""
+    import os
+    import subprocess
+    import sys
+
+    driver = tmp_path / "register-batch"
+    driver.write_text(SIGNALLED_AT_IMPORT)
+    command = [sys.executable, str(driver), signum, "validate", SAMPLE, "--report-dir", "r", "--as-of", AS_OF]
+    env = {**os.environ, "PYPROJECT": str(Path(__file__).parents[1] / "pyproject.toml")}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        3,
+        "register-batch: interrupted; run the same command again (it starts over)\n",
+    )
+    assert not (tmp_path / "r").exists()
