@@ -236,6 +236,22 @@ def test_rich_bars_on_a_terminal():
     assert "Validating" in stream.getvalue()
 
 
+@pytest.mark.parametrize("term", ["dumb", "unknown", "DUMB"])
+def test_a_dumb_terminal_gets_the_plain_line_every_few_seconds(monkeypatch, term):
+    """review119 F1: on a terminal that cannot move its cursor (TERM=dumb: Emacs's shell, a CI runner's pty) rich
+    draws nothing until the bars stop: a sync showed nothing for its whole length. It gets the plain lines."""
+    monkeypatch.setenv("TERM", term)
+    now = [1000.0]
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    stream = _Terminal()
+    with Progress(stream=stream) as progress:
+        task = progress.task("Validating", total=100)
+        for at in (1004.9, 1005.0):
+            now[0] = at
+            task.advance(10)
+        assert _lines_without_time(stream) == ["Validating: 20/100 records (4.0/s, about 20 s left)"]
+
+
 def test_a_bar_of_slow_steps_moves_at_each_one(monkeypatch):
     """Validation's bar is redrawn every 64 records; sync's writes, paced at 100 requests a minute, would leave such
     a bar still for over half a minute at a time: it is redrawn at each request."""

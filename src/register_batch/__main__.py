@@ -1,3 +1,3 @@
-from register_batch.cli import main
+from register_batch._entry import main
 
 main()

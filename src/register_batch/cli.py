@@ -25,6 +25,7 @@ from register_batch.commands.common import (
     CONTEXT,
     Commands,
     FolderPath,
+    OutcomeHeld,
     OutputFile,
     State,
     UserPath,
@@ -498,10 +499,23 @@ def main() -> None:
 
 
 def _asks_for_help(args: list[str]) -> bool:
-    """Whether the command line asks for help or the version (`--help`, `-h`, `--version`, before any `--`), which
-    click writes and exits 0 after, even when standard output could not take it."""
+    """Whether the command line asks for help or the version (`--help`, `-h`, `--version`, `-V`, before any `--`),
+    which click writes and exits 0 after, even when standard output could not take it."""
     asked = args[: args.index("--")] if "--" in args else args
-    return any(arg in ("--help", "-h", "--version") for arg in asked)
+    return any(arg in ("--help", "--version") or _short_flags_ask_for_help(arg) for arg in asked)
+
+
+def _short_flags_ask_for_help(arg: str) -> bool:
+    """Whether `arg` is short flags, bundled as click takes them, among them -h or -V (`-V`, `-qV`, `-vh`; review119
+    F2). Only -q and -v go before them: after -o the rest is its value (`-oh.xml`)."""
+    if not arg.startswith("-") or arg.startswith("--"):
+        return False
+    for letter in arg[1:]:
+        if letter in "hV":
+            return True
+        if letter not in "qv":
+            return False
+    return False
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -526,8 +540,6 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def reference_pull(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
     """Fetch GET /reference-data from the target (no token needed) into its state dir; validation then uses those
     lists when the settings name that target."""
-    import shlex
-
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.config import parse_rate
     from register_batch.reference import check_api_version
@@ -542,14 +554,29 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     # own shorter window would count only its last second's sends and could take the minute past Register's 100.
     limit, period = parse_rate(settings.rate)
     opened = open_target(settings.target, None, settings.state_dir, token_required=False, command="reference pull")
-    with opened as where:
-        state.say_target(where)
-        with RegisterClient(
-            where.url, None, limiter=RateLimiter(limit, period), api_version=settings.api_version
-        ) as client:
-            # A state dir whose ledger is another target's is refused before the request (its lists would judge
-            # that target's records); the embedded emulator's ledger is bound to its identity, not its URL.
-            path = pull_reference(client, settings.state_dir, target_identity=where.identity)
+    held = OutcomeHeld()  # review119 F4
+    try:
+        with opened as where:
+            state.say_target(where)
+            with RegisterClient(
+                where.url, None, limiter=RateLimiter(limit, period), api_version=settings.api_version
+            ) as client:
+                try:
+                    # A state dir whose ledger is another target's is refused before the request (its lists would
+                    # judge that target's records); the embedded emulator's ledger is bound to its identity, not
+                    # its URL.
+                    path = pull_reference(client, settings.state_dir, target_identity=where.identity)
+                finally:
+                    held.hold()  # saved (or refused): a signal while the target is let go changes nothing (F4)
+        _say_pulled(state, configured, settings, path)
+    finally:
+        held.release()
+
+
+def _say_pulled(state: State, configured: Settings, settings: Settings, path: Path) -> None:
+    """Where `reference pull` saved, and what reads it from there."""
+    import shlex
+
     # The commands without --target or --state-dir (show, validate, convert) look in the settings' state dir; diff
     # given the same --target looks where this pull saved.
     elsewhere = configured.state_dir

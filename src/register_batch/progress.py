@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sys
 import threading
 import time
@@ -352,6 +353,11 @@ def remaining(steps: float, rate: float, waiting: float) -> float:
 
 
 def _is_terminal(stream: IO[str]) -> bool:
+    """Whether `stream` is a terminal bars can be drawn on. A dumb one (TERM=dumb or unknown, as rich reads it: Emacs's
+    shell, a CI runner's pty) is not: rich draws nothing on it until the bars stop, so it gets the plain lines
+    (review119 F1)."""
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return False
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

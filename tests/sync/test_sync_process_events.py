@@ -212,6 +212,12 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
         ["--version"],
         ["sync", "--help"],
         ["reference", "-h"],
+        # review119 F2: the short version flag, and help or version among bundled short flags, as click takes them
+        ["-V"],
+        ["-qV"],
+        ["-qh"],
+        ["-vh"],
+        ["validate", "-h"],
     ],
     ids=" ".join,
 )

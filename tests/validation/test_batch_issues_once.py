@@ -81,3 +81,31 @@ def test_a_walk_of_a_closed_checkers_records_is_refused_in_words():
         other.close()
         with pytest.raises(BatchIssuesUnavailable, match="closed Checker"):
             next(walking)
+
+
+def test_the_batch_issues_asked_for_before_the_walk_has_begun_are_refused_and_the_walk_goes_on():
+    """review119 F5: a walk asked for (records() called) but not yet begun counted as none: the batch issues were
+    `[]`, and the walk then failed with "was read already", blaming a second read the caller never made."""
+    with Checker(as_of=AS_OF) as checker:
+        walk = checker.records([DEFECTS])
+        with pytest.raises(BatchIssuesUnavailable, match=r"before records\(\) was walked to its end"):
+            checker.batch_issues()
+        for _record in walk:
+            pass
+        assert _codes(checker.batch_issues()) == _all_at_once()
+
+
+def test_the_batch_issues_of_a_checker_that_has_walked_nothing_are_refused():
+    """review119 F5: a new checker answered an empty list, as if a batch had been walked and held no duplicate."""
+    with Checker(as_of=AS_OF) as checker:
+        with pytest.raises(BatchIssuesUnavailable, match=r"before records\(\) was walked to its end"):
+            checker.batch_issues()
+        list(checker.rows([], name="none"))
+        assert list(checker.batch_issues()) == []  # an empty batch walked to its end: nothing across its records
+
+
+def test_a_walk_asked_for_and_dropped_unbegun_does_not_hold_back_the_batch_issues():
+    with Checker(as_of=AS_OF) as checker:
+        checker.records([DEFECTS])  # asked for, never walked, dropped
+        list(checker.records([DEFECTS]))
+        assert _codes(checker.batch_issues()) == _all_at_once()

@@ -6,7 +6,9 @@ import errno
 import io
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -271,6 +273,37 @@ def guard_output() -> None:
             if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
                 stream.reconfigure(errors="backslashreplace")
             setattr(sys, name, GoneQuietly(stream, name))
+
+
+class OutcomeHeld:
+    """The stop signals once a command's outcome is decided: from `hold` (the library call has returned, or raised)
+    to `release`, Ctrl-C, SIGTERM and SIGHUP change nothing, while the command lets go of its target (the embedded
+    emulator stopping, its state dir's lock), prints its summary and exits with the run's own code. A finished sync
+    is not reported interrupted, a stopped one keeps its summary, an export that wrote its file exits 0
+    (docs/exit-codes.md; review119 F4). `sync_files` holds them so while it lets go of its ledger (StopSignals)."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+
+    def _ignore(self, signum: int, _frame: Any) -> None:
+        logging.getLogger("register_batch").debug(
+            "%s once the outcome was decided: it stands", signal.Signals(signum).name
+        )
+
+    def hold(self) -> None:
+        """From now on the stop signals are noted, not acted on (on the main thread only, where handlers go). One
+        ignored (a background job's SIGINT, `nohup`'s SIGHUP) or handled outside Python stays as it is."""
+        if self._previous or threading.current_thread() is not threading.main_thread():
+            return
+        wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+        signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
+        self._previous = {sig: signal.signal(sig, self._ignore) for sig in signals}
+
+    def release(self) -> None:
+        """The handlers `hold` replaced, back (a signal pending meanwhile is still this one's to note)."""
+        previous, self._previous = self._previous, {}
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Failure(click.ClickException):

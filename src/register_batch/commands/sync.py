@@ -14,6 +14,7 @@ import click
 from register_batch.commands.common import (
     CONTEXT,
     FolderPath,
+    OutcomeHeld,
     State,
     UserPath,
     _report_dir,
@@ -26,8 +27,9 @@ from register_batch.commands.common import (
     timeout_option,
     ukprn_option,
 )
-from register_batch.config import parse_rate, token_file_to_use
+from register_batch.config import Settings, parse_rate, token_file_to_use
 from register_batch.constants import PER_PAGE_MOST
+from register_batch.errors import ConfigError
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -48,6 +50,17 @@ def target_options(func: _Command) -> _Command:
         help="Register service to use (else $REGISTER_API_URL or register-batch.toml; with none, the "
         "embedded emulator, and nothing leaves this machine).",
     )(func)
+
+
+def refuse_token_file_without_target(settings: Settings) -> None:
+    """A token file named on the command line says a Register is meant; with no target set (an environment file that
+    went missing, a variable left empty) sync and export went to the embedded emulator, which takes no token, and
+    exited 0 having written nothing anywhere that counts (review119 F3). Refused (exit 2) before anything starts."""
+    if not settings.target and settings.set_by("token_file") == "--token-file":
+        raise ConfigError(
+            "--token-file names a token for Register, but no target is set (--target, $REGISTER_API_URL or target in "
+            "the settings file); the embedded emulator takes none: give the target, or leave out --token-file"
+        )
 
 
 @click.command(context_settings=CONTEXT)
@@ -138,6 +151,7 @@ def sync(
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
     settings.check("rate", "target", "ukprn", "api_version")
+    refuse_token_file_without_target(settings)
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
@@ -145,6 +159,7 @@ def sync(
     check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
+    held = OutcomeHeld()
     try:
         with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
             state.say_target(where)
@@ -170,7 +185,12 @@ def sync(
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
             )
             with state.progress() as progress:
-                result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+                try:
+                    result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+                finally:
+                    # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
+                    # embedded emulator stops and the summary is printed changes nothing (review119 F4).
+                    held.hold()
         summary = result.summary_line()
         echo(summary)
         summary = ""  # written
@@ -184,4 +204,6 @@ def sync(
         if summary:
             with contextlib.suppress(KeyboardInterrupt):
                 echo(summary)
+    finally:
+        held.release()
     sys.exit(result.exit_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -425,7 +426,8 @@ class Checker:
         self.inputs: list[InputInfo] = []
         self.sources = SourceWatch(self.mapping)
         self._finished: set[int] = set()  # id() of the inputs finish_inputs() has seen
-        self._walks = 0  # walks of records() under way (begun, neither ended nor closed)
+        self._walks = 0  # walks of records() or rows() asked for and not over (from the call: review119 F5)
+        self._walked = False  # a walk of the records has ended (read to its end, or closed): there is a batch
         self._batch_read = False  # batch_issues() has begun to be read: the duplicate finder is spent
         self._closed = False
         self.duplicates = DuplicateFinder()
@@ -458,16 +460,19 @@ class Checker:
         the others keep their source reference and no fields (a parallel run checks them elsewhere).
         `part` reads part of a single HESA XML input (see `XmlChunks`).
         """
-        before = 0
-        fmt = "hesa-xml" if part is not None else self.fmt  # a part's file was found to be HESA XML already
-        for info, raw_records in open_inputs(paths, fmt, self.mapping):  # which checks and lists the paths
-            self.inputs.append(info)
-            info.part = part
-            if select is not None:
-                info.select = lambda number, offset=before: select(offset + number - 1)
-            for raw in raw_records:
-                yield info, raw
-            before += info.records
+        try:
+            before = 0
+            fmt = "hesa-xml" if part is not None else self.fmt  # a part's file was found to be HESA XML already
+            for info, raw_records in open_inputs(paths, fmt, self.mapping):  # which checks and lists the paths
+                self.inputs.append(info)
+                info.part = part
+                if select is not None:
+                    info.select = lambda number, offset=before: select(offset + number - 1)
+                for raw in raw_records:
+                    yield info, raw
+                before += info.records
+        finally:
+            self._walked = True  # a parallel run's walk too, which reads raw records and tallies them itself
 
     def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
         """Map and validate one raw record."""
@@ -570,15 +575,37 @@ class Checker:
 
     def records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
+        return self._counted(self._records(paths))
+
+    def _records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         check, tally = self.check, self.tally
+        for info, raw in self.raw_records(paths):
+            record = check(info, raw)
+            tally(record)
+            yield record
+
+    def _counted(self, walk: Iterator[TraineeRecord]) -> Iterator[TraineeRecord]:
+        """`walk` counted as under way from now, when it is asked for, not from its first record: batch_issues()
+        asked for in between answered none (review119 F5). Over once read to its end or closed; one dropped before it
+        began, when it is freed (a generator not begun runs no `finally`)."""
+        over = [False]
+
+        def end() -> None:
+            if not over[0]:
+                over[0] = True
+                self._walks -= 1
+
+        def counted() -> Iterator[TraineeRecord]:
+            try:
+                yield from walk
+            finally:
+                end()
+                self._walked = True
+
         self._walks += 1
-        try:
-            for info, raw in self.raw_records(paths):
-                record = check(info, raw)
-                tally(record)
-                yield record
-        finally:
-            self._walks -= 1
+        records = counted()
+        weakref.finalize(records, end)
+        return records
 
     def rows(
         self, rows: Iterable[Mapping[str, str | None]], *, fmt: str = "register-csv", name: str = "<records>"
@@ -613,20 +640,16 @@ class Checker:
             )
         if not isinstance(rows, Iterable):  # None, a number: a TypeError once walked (review88 F3)
             raise ConfigError(f"rows are an iterable of mappings, one per record, not {type(rows).__name__}")
-        return self._rows(rows, fmt, printable(name))  # shown as a file's name is, on one line
+        return self._counted(self._rows(rows, fmt, printable(name)))  # its name shown as a file's is, on one line
 
     def _rows(self, rows: Iterable[Mapping[str, str | None]], fmt: str, name: str) -> Iterator[TraineeRecord]:
         check, tally = self.check, self.tally
-        self._walks += 1
-        try:
-            info = InputInfo(path=name, format=fmt)
-            self.inputs.append(info)
-            for raw in read_mappings(rows, info, csv_layout(fmt, self.mapping)):
-                record = check(info, raw)
-                tally(record)
-                yield record
-        finally:
-            self._walks -= 1
+        info = InputInfo(path=name, format=fmt)
+        self.inputs.append(info)
+        for raw in read_mappings(rows, info, csv_layout(fmt, self.mapping)):
+            record = check(info, raw)
+            tally(record)
+            yield record
 
     def batch_issues(self) -> Iterator[tuple[int, Issue]]:
         """Findings across records as (batch index, issue): duplicates, then other providers' records (each run
@@ -652,7 +675,7 @@ class Checker:
                 "batch_issues() of a closed Checker (its close() was called, or its `with` block has ended): the "
                 "findings across records were freed with it; read them before"
             )
-        if self._walks:
+        if self._walks or not self._walked:  # one under way, or none asked for yet (review119 F5)
             raise BatchIssuesUnavailable(
                 "batch_issues() asked for before records() was walked to its end: the findings across records "
                 "need every record; walk on to the end (or close the walk, for the records read so far) first"
