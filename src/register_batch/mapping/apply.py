@@ -13,7 +13,7 @@ from typing import Any
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import ALL_CLEARABLE_SUBJECTS, CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
-from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
+from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData, load_reference
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
@@ -208,12 +208,23 @@ def _upload_refuses(value: str, translated: str, field: str) -> str:
     )
 
 
-def _register_answers(field: str, value: str) -> str:
+# In Register's training_route list, but refused for every trainee (register-api.md §3.3 R9).
+_REFUSED_ROUTE = ("training_route", "02")
+
+
+def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     """What Register itself answers for a code of a row of its bulk-add CSV that the mapping cannot translate, after
     the tool's reason: the words the user will find in Register's error report when the file is uploaded
     (review57 F4). A coded trainee field's unknown code fails its api_inclusion check (register-api.md §5.1-§5.2; a
     route's, R9's, §3.3); an unknown disability code is dropped without a word (§5.3). A degree's fields answer in
-    ways of their own (§3.7), not quoted."""
+    ways of their own (§3.7), not quoted. A code of Register's list that only a mapping file refuses is taken as
+    written (review117 F1); route 02 is in the list, but R9 refuses it all the same."""
+    list_name = TRAINEE_CODE_FIELDS.get(field) or ("disability" if field in DISABILITY_FIELDS else None)
+    if list_name is not None and value in reference.codes(list_name) and (field, value) != _REFUSED_ROUTE:
+        return (
+            f". Register itself accepts '{value}' (a code of its {list_name} list): its CSV upload takes the row as "
+            "written"
+        )
     if field in TRAINEE_CODE_FIELDS:
         return (
             f". Register's own answer is \"{field} has invalid reference data value of '{value}'\", with some of its "
@@ -466,8 +477,11 @@ def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
 class Mapper:
     """Turns RawRecords of one input format into TraineeRecords (API field names, translated codes)."""
 
-    def __init__(self, config: MappingConfig):
+    def __init__(self, config: MappingConfig, reference: ReferenceData | None = None):
+        """`reference`: Register's lists, to tell a row of its CSV what Register answers for a code a mapping file
+        refuses (the bundled lists when not given)."""
         self.config = config
+        self._reference = reference
         self._translations: dict[str, CodeTranslation | None] = {}
         # Derived once per field map (and vintage): the per-record work only looks things up.
         self._plans: dict[tuple[int, str | None], _Plan] = {}
@@ -773,8 +787,8 @@ class Mapper:
                 label = f"degrees_attributes[{index}].{field_name}"
                 self._apply(record, degree, field_name, label, degree_translation, uploaded)
 
-    @staticmethod
     def _apply(
+        self,
         record: TraineeRecord,
         holder: dict[str, Any],
         key: str,
@@ -785,7 +799,12 @@ class Mapper:
         value = holder[key]
         reason = translation.no_translation.get(value)
         if reason is not None:
-            answer = _register_answers(label, value) if uploaded else ""
+            if uploaded:
+                if self._reference is None:
+                    self._reference = load_reference()
+                answer = _register_answers(label, value, self._reference)
+            else:
+                answer = ""
             record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value)
             record.reported.add(label)
             return

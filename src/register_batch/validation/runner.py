@@ -418,8 +418,8 @@ class Checker:
         checked_kind("mapping", mapping, MappingConfig, "register_batch.mapping.load_mapping()")
         checked_kind("reference", reference, ReferenceData, "register_batch.reference.load_reference()")
         self.mapping = mapping or load_mapping()
-        self.mapper = Mapper(self.mapping)
         self.reference = reference or load_reference()
+        self.mapper = Mapper(self.mapping, self.reference)
         self.validator = Validator(self.reference, as_of, translation=self.mapper.translation)
         self._disability_identities = self.reference.code_list("disability").identities
         self.inputs: list[InputInfo] = []
