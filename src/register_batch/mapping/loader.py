@@ -143,7 +143,12 @@ class MappingConfig:
 
         A user's file that translates one more sex code keeps the bundled ones; to undo a bundled
         translation, map the code to itself.
+
+        None for a field without a code list: a pattern (`course_*`, `*`) translates only the coded fields it
+        matches, as `mappings check` checks only those (review117 F2: course_year NK was sent as 13918).
         """
+        if field_name not in _CODED:
+            return None
         found = [t for t in self.codes if t.applies_to(field_name)]
         if not found:
             return None
@@ -454,6 +459,8 @@ CODED_FIELDS = (
     *DISABILITY_FIELDS,
     *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
 )
+
+_CODED = frozenset(CODED_FIELDS)
 
 
 def _check_pattern(pattern: str, where: str) -> None:
