@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from register_batch.errors import ConfigError, UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
+    HEADER_SEARCH_LINES,
     check_text_start,
     header_below,
     looks_like_record,
@@ -40,6 +41,9 @@ from register_batch.readers.detect import (
     wrong_separator,
 )
 from register_batch.wording import printable
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -763,11 +767,12 @@ def _not_text(name: str, number: int, key: str, value: object) -> ConfigError:
 
 
 def _refuse_what_is_no_header(
-    header: list[str], reader: Iterator[list[str]], lines: _BoundedLines, layout: CsvLayout, name: str
+    header: list[str], reader: Reader, lines: _BoundedLines, layout: CsvLayout, name: str
 ) -> None:
     """Refuse, saying what it is, a first line that names none of the columns of the format given: the start of an
-    XML file, or a line (Excel's `sep=,`, a title) above a header on line 2. Otherwise "unknown column header" would
-    advise listing it under `ignored` in a mapping file. (Reading line 2 here is no loss: such a header is refused.)"""
+    XML file, or a line (Excel's `sep=,`, a title) above a header on one of the next lines (HEADER_SEARCH_LINES: a
+    title and a blank line, review117 F4). Otherwise "unknown column header" would advise listing it under `ignored`
+    in a mapping file. (Reading those lines here is no loss: such a header is refused.)"""
     if header and header[0].lstrip("\ufeff").lstrip().startswith("<"):
         raise UnusableInput(
             name,
@@ -779,19 +784,23 @@ def _refuse_what_is_no_header(
     if not keys or all(key in layout.ignored for key in keys) or any(_known_column(key, layout) for key in keys):
         return
     first_line = "".join(lines.held)
-    try:
-        second = next(reader, None) or []
-    except (csv.Error, UnicodeDecodeError):
-        second = []
 
     def known(cells: list[str]) -> bool:
         labels = [label for cell in cells if (label := _bare_label(cell))]
         found = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
         return bool(labels) and found >= max(3, len(labels) // 2)
 
-    separator = None if known(second) else separated_otherwise(second, known)
-    if separator or known(second):
-        raise header_below(name, first_line, layout.format, separator, width=len(second))
+    while reader.line_num < HEADER_SEARCH_LINES:
+        try:
+            second = next(reader, None)
+        except (csv.Error, UnicodeDecodeError):
+            break
+        if second is None:
+            break
+        separator = None if known(second) else separated_otherwise(second, known)
+        if separator or known(second):
+            at = reader.line_num
+            raise header_below(name, first_line, layout.format, separator, width=len(second), at=at)
     if looks_like_record(header):
         # Its cells are a trainee's HUSID, name and date of birth: not quoted as "unknown column headers" (review53 F2).
         raise UnusableInput(

@@ -157,27 +157,35 @@ def refuse_blank_header(header: list[str], name: str) -> None:
         )
 
 
+# How far down a file a header is looked for under a line that is none: an SRS report's title, a blank line or a
+# run date, Excel's `sep=,` (review117 F4: a title and a blank line was "use --format", then "list it under
+# `ignored`").
+HEADER_SEARCH_LINES = 10
+
+
 def header_below(
-    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0
+    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0, at: int = 2
 ) -> UnusableInput:
-    """The refusal of a file whose second line is a header of `fmt`'s columns (`width` cells) and whose first is none:
-    a title, or the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help.
-    With `sep=;` the header below is separated by semicolons (`separator`), which must be said too.
+    """The refusal of a file whose line `at` (up to HEADER_SEARCH_LINES) is a header of `fmt`'s columns (`width`
+    cells) and whose first is none: a title, or the `sep=,` line Excel reads (and writes), and a blank line or a
+    run date under it. Giving the format, or ignoring that "column", would not help. With `sep=;` the header below is
+    separated by semicolons (`separator`), which must be said too.
 
     Line 1 may also be a trainee's row pasted above the header: it is quoted only when no cell of it could be a
     trainee's data (review53 F2), as an error line goes to a terminal, a cron mail or a CI log."""
     cells = _cells(first_line) or first_line.split(",")  # (no cells: a line the csv module refuses, a NUL in it)
-    if looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date in it
+    delete = "delete the line above it" if at == 2 else f"delete the {at - 1} lines above it"
+    if at == 2 and looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date
         said = f"line 1 is not a header (it looks like a trainee's row, {_count_cells(cells)})"
         fix = "move that row below the header"
     elif any(looks_like_value(cell) for cell in cells):
         said = "line 1 is not a header (not shown: it may hold a trainee's data)"
-        fix = "delete the line above it"
+        fix = delete
     else:
         shown = cut_short(first_line.strip(" \r\n"))  # a tab kept: `sep=\t` is shown so
         said = f"line 1 ({shown!r}) is not a header"
-        fix = "delete the line above it"
-    problem = f"{said}, but line 2 is one of {fmt}'s: a CSV's header must be its first line ({fix})"
+        fix = delete
+    problem = f"{said}, but line {at} is one of {fmt}'s: a CSV's header must be its first line ({fix})"
     if separator:
         problem += f"; and {wrong_separator(separator)}"
     return UnusableInput(name, problem, line=1)
@@ -232,7 +240,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "the file is empty")
     if stripped.startswith(b"<"):
         return "hesa-xml"
-    lines = body.decode("utf-8", "replace").splitlines()[:2]
+    lines = body.decode("utf-8", "replace").splitlines()[:HEADER_SEARCH_LINES]
     first_line = lines[0] if lines else ""
     header = _cells(first_line)
     found = csv_format_of(header, register_columns, hesa_tags)
@@ -252,12 +260,12 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
     refuse_older_template(header, name)
-    if len(lines) > 1:
-        second = _cells(lines[1])
+    for at, line in enumerate(lines[1:], start=2):
+        second = _cells(line)
         separator = None if known(second) else separated_otherwise(second, known)
         cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
         if below := csv_format_of(cells, register_columns, hesa_tags):
-            raise header_below(name, first_line, below, separator, width=len(cells))
+            raise header_below(name, first_line, below, separator, width=len(cells), at=at)
     if looks_like_record(header):
         raise UnusableInput(
             name,
