@@ -18,6 +18,8 @@ from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, Ref
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
 _REASON_SPLIT = re.compile(r"[;|]")
+# A HESA ITT collection as F_RECID gives it (22053), or as a vintage is named (C22053): hesa-formats.md §1.1.
+_COLLECTION = re.compile(r"[Cc]?(\d\d053)")
 # Names and email as people type them: in the composed form (NFC) that keyboards and Register's service give, not
 # an SRS's decomposed one (e + U+0308 for ë). Register counts the characters against its limits (§3.1: 60), its
 # duplicate check (§4) compares surnames as text, and drift would show a name that looks the same as changed, every
@@ -489,6 +491,8 @@ class Mapper:
         self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
         self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
         self._conditionals: dict[int, tuple[CodeTranslation, frozenset[str]]] = {}
+        # The vintages named for a HESA collection (C21053, ...), by number, per field map (_collection_layout).
+        self._collections: dict[int, tuple[FieldMap, list[tuple[int, str, dict[str, tuple[str, ...]]]]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -577,19 +581,62 @@ class Mapper:
         can_say = self._state_sources(self.config.fields[family_of(fmt)]).can_say
         return can_say["withdrawal" in states, "deferral" in states]
 
+    def _layout(
+        self, fields: dict[str, str | None], fmt: str, fmap: FieldMap
+    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None]:
+        """The record's layout (the field map's vintage) and its sources of its own (hesa-formats.md §5 item 8: "from
+        the tags present (and F_RECID)"); (None, None) for the field map's own.
+
+        HESA XML: the first layout one of whose tags the record has (HESA writes every tag of its collection, NULL
+        for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
+        ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
+        date): there F_RECID says the collection where it names one, and it wins over the columns; without it, the
+        first layout one of whose columns has a value."""
+        vintages = fmap.vintages
+        if fmt == "hesa-csv":
+            recid = fields.get("F_RECID")
+            if recid is not None and (told := self._collection_layout(fmap, recid)) is not None:
+                return told
+            for name, any_of, found in vintages:
+                if any(fields.get(tag) is not None for tag in any_of):
+                    return name, found
+            return None, None
+        keys = fields.keys()
+        for name, any_of, found in vintages:
+            if not keys.isdisjoint(any_of):
+                return name, found
+        return None, None
+
+    def _collection_layout(
+        self, fmap: FieldMap, recid: str
+    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None] | None:
+        """The layout of the collection F_RECID names (`22053`, or `C22053`): the field map's vintage of that name, or
+        of the latest collection before it (C24053 has C23053's layout), or the oldest for an older one (16053:
+        C21053's); None where it names no ITT collection (C##053) or the field map names none."""
+        match = _COLLECTION.fullmatch(recid.strip())
+        if match is None:
+            return None
+        named = self._collections.get(id(fmap))
+        if named is None or named[0] is not fmap:
+            layouts = sorted(
+                (int(name[1:]), name, found) for name, _any_of, found in fmap.vintages if _COLLECTION.fullmatch(name)
+            )
+            named = self._collections[id(fmap)] = (fmap, layouts)
+        layouts = named[1]
+        if not layouts:
+            return None
+        number = int(match.group(1))
+        earlier = [layout for layout in layouts if layout[0] <= number]
+        _number, name, found = earlier[-1] if earlier else layouts[0]
+        return name, found
+
     def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
         """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
         keys = fields.keys()
-        vintage = None
-        overrides = None
-        for name, any_of, found in fmap.vintages:
-            if not keys.isdisjoint(any_of):
-                vintage = name
-                overrides = found
-                break
+        vintage, overrides = self._layout(fields, fmt, fmap)
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
