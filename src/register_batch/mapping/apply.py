@@ -692,8 +692,10 @@ class Mapper:
                 else:  # not counted as a provider of its own (1.0052198E7 is no second provider): held back
                     _invalid_ukprn(record, source, ukprn)
                 break
+        shifted = False
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
+            shifted = shifted or column is None
         if raw.groups and not raw.groups.keys() <= plan.groups:
             self._unread_groups(record, raw, fmap)
         if raw.marked:
@@ -704,6 +706,11 @@ class Mapper:
                 elif _numbered_in(name, reads):  # <DISABILITY><F_DISABLE>: a group of the numbered tags' values
                     numbered = f"{problem}, as the Student's own <{name}1>, <{name}2>, …"
                     record.issue("malformed_record", numbered, field=name)
+        if shifted:
+            # A row whose cells do not line up with the header (cut in two by a line break, extra commas: the reader
+            # names no field) has its values under other fields' names: its codes are not translated nor its leaving
+            # said, as the rules do not judge it (Checker.check) until its cells line up (review117 F8).
+            return record
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
