@@ -112,6 +112,39 @@ JSON_GIVEN = (
     "converted from, or an export to register-csv or hesa-xml"
 )
 
+# A mapping file's first key, after any comments or a `---` (docs/mappings.md): the likeliest file given as an input
+# by mistake to `mappings check` (review117 F6), where "use fmt to say which" could not help.
+_MAPPING_KEY = re.compile(r"(fields|codes)\s*:\s*(#.*)?")
+_YAML_ASIDE = re.compile(r"\s*(#.*|---\s*)?")
+MAPPING_GIVEN = "a mapping file (YAML), not an extract: give it with mapping_files"
+
+
+def refuse_mapping_file(lines: list[str], name: str) -> None:
+    """Refuse a file whose first line other than comments, blank ones and `---` is a mapping file's `fields:` or
+    `codes:`, saying what it is and how to give it."""
+    for number, line in enumerate(lines, start=1):
+        if _YAML_ASIDE.fullmatch(line):
+            continue
+        if _MAPPING_KEY.fullmatch(line.rstrip()):
+            raise UnusableInput(name, MAPPING_GIVEN, line=number).marking(mapping_files="mapping_files")
+        return
+
+
+def refuse_text_given_as_xml(
+    head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]
+) -> None:
+    """Refuse, as what it is, a file given as HESA XML that has no XML element: a CSV of a format register-batch reads,
+    or a mapping file (review117 F6), as an XML file given as a CSV is named (csv.py)."""
+    lines = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]
+    refuse_mapping_file(lines, name)
+    if lines and (found := csv_format_of(_cells(lines[0]), register_columns, hesa_tags)):
+        raise UnusableInput(
+            name,
+            f"the file is a CSV ({found}), not XML: give fmt {found}, or leave it out to have the format told from the "
+            "file",
+            line=1,
+        ).marking(fmt="fmt")
+
 
 # The header of Register's bulk-add template before v2026.0 (public/csv/bulk_create_trainee.csv, and v2025_0's), which
 # an SRS set up in 2025 may still write. Register's v2026.1 upload refuses it (column names must match the template's).
@@ -259,6 +292,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
+    refuse_mapping_file(lines, name)
     refuse_older_template(header, name)
     for at, line in enumerate(lines[1:], start=2):
         second = _cells(line)
