@@ -262,8 +262,18 @@ def test_a_zip_of_an_extract_and_a_gzipped_one_is_refused_not_read_in_part(tmp_p
 
 @pytest.mark.parametrize(
     "names",
-    [("Zoë Renée", "Müller"), ("Élodie", "Ñúñez"), ("José", "O’Brien-Þórsdóttir")],
-    ids=["small letters", "capitals first", "a curly apostrophe among letters"],
+    [
+        ("Zoë Renée", "Müller"),
+        ("Élodie", "Ñúñez"),
+        ("José", "O’Brien-Þórsdóttir"),
+        ("Chloë", "D’Arcy O’Neill"),
+    ],
+    ids=[
+        "small letters",
+        "capitals first",
+        "a curly apostrophe among letters",
+        "two apostrophes between capitals",
+    ],
 )
 def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, names):
     """review55 F4: any file not UTF-8 with CR line ends was refused as Mac Roman, as FileMaker or LibreOffice's
@@ -275,6 +285,17 @@ def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, 
     path.write_bytes(text.replace("\n", "\r").encode("cp1252", "replace"))
     code, _output, report = validate(path)
     assert code == 0 and report["summary"]["records"] == 12
+
+
+def test_a_windows_1252_csv_with_cr_line_ends_and_an_apostrophe_between_capitals_is_read(tmp_path):
+    """review117 F5: O’Brien's apostrophe (0x92) after a capital counted for Mac Roman, where it is 'í' (OíBrien), and
+    outweighed Zoë's ë on the next row: the file was refused as Mac Roman. Between a letter and a capital it is
+    Windows-1252's apostrophe (O’Neill, D’Arcy), as no name has a small í before a capital."""
+    text = "\n".join(sample_lines("register.csv")[:4]).replace("Brown", "O’Brien", 1).replace("Laura", "Zoë", 1)
+    path = tmp_path / "cp1252_cr_apostrophe.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("cp1252"))
+    code, output, report = validate(path)
+    assert code == 0 and report["summary"]["records"] == 3, output
 
 
 def ctitle_of_first_row(title: str) -> str:

@@ -240,6 +240,7 @@ def _reads_as_letter(encoding: str) -> tuple[tuple[bool, bool], ...]:
 _MAC_ROMAN_LETTERS = _reads_as_letter("mac_roman")
 _WINDOWS_1252_LETTERS = _reads_as_letter("cp1252")
 _HIGH_BYTE = re.compile(rb"[\x00-\x7f]?[\x80-\xff]")
+_CURLY_QUOTES = b"\x91\x92"  # Windows-1252's ‘ and ’; Mac Roman's ë and í
 # The bytes over 0x7F that Mac Roman reads as another character than Windows-1252: all but ¢ £ © ± µ.
 _READS_OTHERWISE = re.compile(
     b"[%s]"
@@ -273,6 +274,11 @@ class _MacRomanEvidence:
             if self.mac_roman + self.cp1252 >= self._ENOUGH:
                 return
             pair = found.group()
+            if pair[-1] in _CURLY_QUOTES and pair[:1].isalpha() and chunk[found.end() : found.end() + 1].isupper():
+                # O’Brien, D’Arcy: Windows-1252's apostrophe between a letter and a capital; Mac Roman would make it a
+                # small í (ë) before a capital, which no name has (review117 F5: it outweighed Zoë's ë).
+                self.cp1252 += 1
+                continue
             wanted = 1 if len(pair) == 2 and pair[:1].islower() else 0  # a small letter, or any letter
             self.mac_roman += _MAC_ROMAN_LETTERS[pair[-1]][wanted]
             self.cp1252 += _WINDOWS_1252_LETTERS[pair[-1]][wanted]
