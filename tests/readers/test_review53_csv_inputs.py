@@ -190,10 +190,33 @@ def test_a_stray_quote_in_a_register_csv_is_an_upload_warning(tmp_path, cell, wa
         return
     [issue] = found
     assert issue["severity"] == "warning" and issue["record"] is None
+    # review117 F3: a cell that opens with a quote is read without it and the one closing it (`"La"ura` as Laura).
+    read = (
+        "reads it as part of the value"
+        if not cell.startswith('"')
+        else 'drops the quote it opens with and the one closing it ("Bud" Kim is read as Bud Kim)'
+    )
     assert issue["message"] == (
         "1 cell has a double quote (\") where Register's CSV upload allows none (first: line 3, first_names): "
-        'register-batch reads it as part of the value, but Register refuses the whole file ("The selected file must '
+        f'register-batch {read}, but Register refuses the whole file ("The selected file must '
         'be a CSV"); remove the quote, or put the whole cell in double quotes with each quote in it doubled ("")'
+    )
+
+
+def test_stray_quotes_of_both_kinds_are_each_said_as_read(tmp_path):
+    """review117 F3: `"Bud" Kim` was said to be read with its quotes ("as part of the value") and sent as Bud Kim."""
+    lines = sample_lines("register.csv")
+    lines[1] = lines[1].replace(",Brown,", ',"Bud" Brown,', 1)
+    lines[2] = lines[2].replace(",Laura,", ',La"ura,', 1)
+    path = tmp_path / "quotes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _output, report = validate(path)
+    assert code == 0
+    [issue] = [issue for issue in report["issues"] if issue["code"] == "stray_quote"]
+    assert issue["message"].startswith(
+        "2 cells have a double quote (\") where Register's CSV upload allows none (first: line 2, last_name): "
+        "register-batch reads a quote inside a cell as part of the value, and drops the quote a cell opens with and "
+        'the one closing it ("Bud" Kim is read as Bud Kim), but Register refuses'
     )
 
 

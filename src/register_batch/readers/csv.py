@@ -1053,9 +1053,10 @@ _WELL_QUOTED = re.compile(f'(?:{_QUOTED_CELL}|[^",\r\n]*)(?:,(?:{_QUOTED_CELL}|[
 _CELL_AT = re.compile(f'{_QUOTED_CELL}(?=,|\r|\n|$)|[^",\r\n]*(?=,|\r|\n|$)')
 
 
-def _badly_quoted_cells(text: str) -> list[int]:
+def _badly_quoted_cells(text: str) -> list[tuple[int, bool]]:
     """The indexes of a row's cells (`text`: the row as read, its line end and all) with a double quote Register's
-    upload cannot read: none for nearly every row, told by one regular expression."""
+    upload cannot read, each with whether it opens with one (its quotes are then dropped: `"Bud" Kim` is read as
+    `Bud Kim`): none for nearly every row, told by one regular expression."""
     if _WELL_QUOTED.fullmatch(text):
         return []
     found = []
@@ -1064,7 +1065,7 @@ def _badly_quoted_cells(text: str) -> list[int]:
         cell = _CELL_AT.match(text, at)
         end = cell.end() if cell else _next_comma(text, at)
         if cell is None:
-            found.append(index)
+            found.append((index, text.startswith('"', at)))
         if end >= len(text) or text[end] != ",":
             break
         at, index = end + 1, index + 1
@@ -1088,21 +1089,38 @@ class _StrayQuotes(_CellTally):
 
     code = "stray_quote"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0  # of them, cells that open with a quote: read without it and the one closing it
+
     def note_row(self, text: str, header: _CsvHeader, line: int) -> None:
         """Count the cells of a row (`text`, as read) with such a quote."""
         found = _badly_quoted_cells(text)
         self.count += len(found)
+        self.dropped += sum(opened for _index, opened in found)
         if found and self.first is None:
-            index = found[0]
+            index = found[0][0]
             column = header.columns[index] if index < len(header.columns) else None
             self.first = (line, column or f"column {index + 1}")
 
     def message(self, line: int, column: str, many: bool) -> str:
+        # A quote inside a cell is read as a letter; a cell that opens with one loses it and the one closing it
+        # (review117 F3: `"Bud" Kim` was said to be read with its quotes, and sent as Bud Kim).
+        dropped = '("Bud" Kim is read as Bud Kim)'
+        if not self.dropped:
+            read = f"reads {'each' if many else 'it'} as part of the value"
+        elif self.dropped == self.count:
+            read = f"drops the quote {'each' if many else 'it'} opens with and the one closing it {dropped}"
+        else:
+            read = (
+                "reads a quote inside a cell as part of the value, and drops the quote a cell opens with and the one "
+                f"closing it {dropped}"
+            )
         return (
             f"{self.count} {'cells have' if many else 'cell has'} a double quote (\") where Register's CSV upload "
-            f"allows none (first: line {line}, {column}): register-batch reads {'each' if many else 'it'} as part "
-            'of the value, but Register refuses the whole file ("The selected file must be a CSV"); remove the '
-            'quote, or put the whole cell in double quotes with each quote in it doubled ("")'
+            f"allows none (first: line {line}, {column}): register-batch {read}, but Register refuses the whole file "
+            '("The selected file must be a CSV"); remove the quote, or put the whole cell in double quotes with each '
+            'quote in it doubled ("")'
         )
 
 
